@@ -1,0 +1,101 @@
+import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { Forbidden, ServiceUnavailable, Unauthorized } from './errors.js';
+
+export type Role = 'customer' | 'admin';
+export const ALGORITHMS = ['EdDSA', 'ES256'];
+/** User access tokens and service tokens have different audiences, so neither is accepted where the other belongs. */
+export const SERVICE_AUDIENCE_SUFFIX = '-services';
+
+export interface UserPrincipal {
+  id: string;
+  role: Role;
+}
+export interface ServicePrincipal {
+  clientId: string;
+  scopes: string[];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    user: UserPrincipal | null;
+    serviceClient: ServicePrincipal | null;
+  }
+}
+
+export interface AuthenticatorOptions {
+  issuer: string;
+  audience: string;
+  /** Remote JWKS URL (other services) or a local key set (the user service itself). */
+  jwks: URL | JSONWebKeySet | JWTVerifyGetKey;
+}
+
+export class Authenticator {
+  private readonly getKey: JWTVerifyGetKey;
+
+  constructor(private readonly opts: AuthenticatorOptions) {
+    if (opts.jwks instanceof URL) {
+      // jose caches the set, refetches on an unknown kid (at most every 30 s) and times out after 5 s.
+      this.getKey = createRemoteJWKSet(opts.jwks, { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
+    } else if (typeof opts.jwks === 'function') {
+      this.getKey = opts.jwks;
+    } else {
+      this.getKey = createLocalJWKSet(opts.jwks);
+    }
+  }
+
+  get serviceAudience(): string {
+    return this.opts.audience + SERVICE_AUDIENCE_SUFFIX;
+  }
+
+  async verify(token: string, audience: string): Promise<JWTPayload> {
+    try {
+      const { payload } = await jwtVerify(token, this.getKey, {
+        algorithms: ALGORITHMS,
+        issuer: this.opts.issuer,
+        audience,
+        requiredClaims: ['sub', 'exp', 'iat'],
+        clockTolerance: 5,
+      });
+      return payload;
+    } catch (err) {
+      if (err instanceof joseErrors.JWKSTimeout || (err instanceof TypeError && /fetch/i.test(err.message))) {
+        throw new ServiceUnavailable('The token issuer cannot be reached to verify the token');
+      }
+      if (err instanceof joseErrors.JOSEError) throw new Unauthorized(err instanceof joseErrors.JWTExpired ? 'Token expired' : 'Invalid token');
+      throw err;
+    }
+  }
+
+  /** preHandler: a valid user access token, optionally with one of the given roles. */
+  user(...roles: Role[]): preHandlerAsyncHookHandler {
+    return async (request) => {
+      const payload = await this.verify(bearer(request), this.opts.audience);
+      const role = payload.role;
+      if (role !== 'customer' && role !== 'admin') throw new Unauthorized('Invalid token');
+      request.user = { id: String(payload.sub), role };
+      if (roles.length && !roles.includes(role)) throw new Forbidden();
+    };
+  }
+
+  /** preHandler: a valid service token (client-credentials grant) carrying the scope. */
+  service(scope: string): preHandlerAsyncHookHandler {
+    return async (request) => {
+      const payload = await this.verify(bearer(request), this.serviceAudience);
+      const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
+      request.serviceClient = { clientId: String(payload.sub), scopes };
+      if (!scopes.includes(scope)) throw new Forbidden(`Scope ${scope} is required`);
+    };
+  }
+}
+
+function bearer(request: FastifyRequest): string {
+  const header = request.headers.authorization;
+  const m = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim()) : null;
+  if (!m?.[1]) throw new Unauthorized('A Bearer token is required');
+  return m[1];
+}
+
+export function jwksUrl(userServiceUrl: string): URL {
+  return new URL('/user/.well-known/jwks.json', userServiceUrl);
+}

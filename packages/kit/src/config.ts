@@ -1,0 +1,67 @@
+import { type Static, type TObject, type TProperties, Type } from '@sinclair/typebox';
+import { FormatRegistry } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+
+// TypeBox's own checker knows no formats; register the ones config uses (Ajv handles requests).
+if (!FormatRegistry.Has('email')) FormatRegistry.Set('email', (v) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v));
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Variables every process understands (see docs/configuration.md). */
+export const BaseEnv = {
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info' },
+  ),
+  NODE_ENV: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
+    default: 'development',
+  }),
+  SERVICE_VERSION: Type.String({ default: '0.1.0' }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
+  FAULT_INJECTION: Type.Union([Type.Literal('enabled'), Type.Literal('disabled')], { default: 'disabled' }),
+  JWT_ISSUER: Type.String({ default: 'ecommerce-user-service', minLength: 1 }),
+  JWT_AUDIENCE: Type.String({ default: 'ecommerce', minLength: 1 }),
+};
+
+export const DatabaseEnv = {
+  DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://' }),
+  DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+};
+
+export const Port = (dflt: number) => Type.Integer({ minimum: 0, maximum: 65535, default: dflt });
+export const Url = (dflt?: string) =>
+  dflt === undefined ? Type.String({ pattern: '^https?://' }) : Type.String({ pattern: '^https?://', default: dflt });
+
+/**
+ * Reads and validates environment variables once. Empty strings count as unset,
+ * so `FOO=` in a compose file falls back to the default instead of failing oddly.
+ */
+export function loadConfig<P extends TProperties>(props: P, env: NodeJS.ProcessEnv = process.env): Static<TObject<P>> {
+  const schema = Type.Object(props);
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(props)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  const withDefaults = Value.Default(schema, raw);
+  const converted = Value.Convert(schema, withDefaults);
+  const problems = [...Value.Errors(schema, converted)].map((e) => {
+    const name = e.path.replace(/^\//, '') || '(root)';
+    const given = env[name];
+    return given === undefined || given === ''
+      ? `${name}: is required (${e.message})`
+      : `${name}: ${e.message} (got ${JSON.stringify(name.match(/SECRET|PASSWORD|KEY|URL/) ? '<redacted>' : given)})`;
+  });
+  if (problems.length) throw new ConfigError(problems);
+  const cfg = converted as Static<TObject<P>>;
+  if ((cfg as { FAULT_INJECTION?: string }).FAULT_INJECTION === 'enabled' && (cfg as { NODE_ENV?: string }).NODE_ENV === 'production') {
+    throw new ConfigError(['FAULT_INJECTION: cannot be enabled when NODE_ENV=production']);
+  }
+  return cfg;
+}

@@ -1,0 +1,169 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { runner } from 'node-pg-migrate';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Metrics } from './metrics.js';
+
+// Return BIGINT (int8) columns as JS numbers: our counts and cents stay far below 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export type Row = Record<string, unknown>;
+
+/** Anything that can run a named query: the pool or a transaction's client. */
+export interface Queryable {
+  query<R extends Row = Row>(name: string, text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+export interface DatabaseOptions {
+  url: string;
+  schema: string;
+  poolMax: number;
+  applicationName: string;
+  metrics: Metrics;
+  logger?: FastifyBaseLogger;
+  /** Server-side cap per statement, so a stuck query cannot hold a request forever. */
+  statementTimeoutMs?: number;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+function operationOf(text: string): string {
+  const m = /^\s*(?:WITH\b[\s\S]*?\)\s*)?(SELECT|INSERT|UPDATE|DELETE|BEGIN|COMMIT|ROLLBACK|LOCK)\b/i.exec(text);
+  return m?.[1]?.toUpperCase() ?? 'OTHER';
+}
+
+export class Database implements Queryable {
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  private readonly metrics: Metrics;
+  private readonly statements = new Map<string, string>();
+
+  constructor(private readonly opts: DatabaseOptions) {
+    if (!SCHEMA_NAME.test(opts.schema)) throw new Error(`invalid schema name ${JSON.stringify(opts.schema)}`);
+    this.schema = opts.schema;
+    this.metrics = opts.metrics;
+    this.pool = new pg.Pool({
+      connectionString: opts.url,
+      max: opts.poolMax,
+      application_name: opts.applicationName,
+      options: `-c search_path=${opts.schema}`,
+      statement_timeout: opts.statementTimeoutMs ?? 15_000,
+      idle_in_transaction_session_timeout: 30_000,
+      connectionTimeoutMillis: 5_000,
+    });
+    // An idle client losing its server (restart, failover) must not crash the process.
+    this.pool.on('error', (err) => opts.logger?.warn({ err }, 'idle database client error'));
+    const pool = this.pool;
+    opts.metrics.gauge('db_client_connection_count', 'Connections in the pool by state.', ['state'], function () {
+      this.set({ state: 'idle' }, pool.idleCount);
+      this.set({ state: 'used' }, pool.totalCount - pool.idleCount);
+    });
+    opts.metrics.gauge('db_client_connection_pending_requests', 'Requests waiting for a pool connection.', [], function () {
+      this.set(pool.waitingCount);
+    });
+    opts.metrics.gauge('db_client_connection_max', 'Maximum pool size.', [], function () {
+      this.set(opts.poolMax);
+    });
+  }
+
+  query<R extends Row = Row>(name: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    return this.run<R>(this.pool, name, text, values);
+  }
+
+  /** Runs fn in one transaction; rolls back on any throw. Keep fn short: it holds a connection. */
+  async tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    const q: Queryable = { query: (name, text, values = []) => this.run(client, name, text, values) };
+    try {
+      await client.query('BEGIN');
+      const result = await fn(q);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.run(this.pool, 'ping', 'SELECT 1', []);
+  }
+
+  /**
+   * Forward-only SQL migrations under an advisory lock keyed by schema, in "wait" mode,
+   * so replicas that start together run them once, one after another.
+   */
+  async migrate(dir: string): Promise<string[]> {
+    const client = await this.pool.connect();
+    try {
+      const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [this.schema]);
+      if (exists.rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+      const lockValue = createHash('sha256').update(`migrate:${this.schema}`).digest().readUInt32BE(0);
+      const log = this.opts.logger;
+      const applied = await runner({
+        dbClient: client,
+        dir,
+        direction: 'up',
+        migrationsTable: 'schema_migrations',
+        schema: this.schema,
+        createSchema: false,
+        checkOrder: true,
+        lockValue,
+        advisoryLockMode: 'wait',
+        log: (msg: string) => log?.debug({ migration: msg }, 'migration'),
+        logger: {
+          debug: (m: string) => log?.debug(m),
+          info: (m: string) => log?.info(m),
+          warn: (m: string) => log?.warn(m),
+          error: (m: string) => log?.error(m),
+        },
+      });
+      return applied.map((m) => m.name);
+    } finally {
+      client.release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private async run<R extends Row>(
+    client: pg.Pool | pg.PoolClient,
+    name: string,
+    text: string,
+    values: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    // A name doubles as the prepared-statement name: one name must always mean one SQL text.
+    const known = this.statements.get(name);
+    if (known === undefined) this.statements.set(name, text);
+    else if (known !== text) throw new Error(`query name ${name} is used for two different statements`);
+    const end = this.metrics.dbOperationDuration.startTimer({ db_query_name: name, db_operation_name: operationOf(text) });
+    try {
+      const res = await client.query<R>({ name, text, values });
+      end({ error_type: '' });
+      return res;
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      end({ error_type: typeof code === 'string' ? code.slice(0, 2) : 'client' });
+      throw err;
+    }
+  }
+}
+
+/** PostgreSQL error codes we map to domain answers. */
+export const PgCode = {
+  uniqueViolation: '23505',
+  foreignKeyViolation: '23503',
+  checkViolation: '23514',
+  serializationFailure: '40001',
+  deadlockDetected: '40P01',
+  invalidTextRepresentation: '22P02',
+} as const;
+
+export function pgErrorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}

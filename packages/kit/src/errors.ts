@@ -1,0 +1,106 @@
+// One error type with an HTTP mapping: every failure a client sees is an RFC 9457 problem.
+export const PROBLEM_BASE = 'https://ecommerce.local/problems/';
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class ProblemError extends Error {
+  readonly status: number;
+  readonly slug: string;
+  readonly title: string;
+  readonly extensions: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+
+  constructor(
+    status: number,
+    slug: string,
+    title: string,
+    detail?: string,
+    extensions: Record<string, unknown> = {},
+    headers: Record<string, string> = {},
+  ) {
+    super(detail ?? title);
+    this.name = 'ProblemError';
+    this.status = status;
+    this.slug = slug;
+    this.title = title;
+    this.extensions = extensions;
+    this.headers = headers;
+  }
+}
+
+export class BadRequest extends ProblemError {
+  constructor(detail: string, errors: FieldError[] = []) {
+    super(400, 'validation-failed', 'Request is not valid', detail, errors.length ? { errors } : {});
+  }
+}
+
+export class Unauthorized extends ProblemError {
+  constructor(detail = 'Missing, invalid or expired credentials') {
+    super(401, 'unauthorized', 'Unauthorized', detail, {}, { 'www-authenticate': 'Bearer' });
+  }
+}
+
+export class Forbidden extends ProblemError {
+  constructor(detail = 'You are not allowed to do this') {
+    super(403, 'forbidden', 'Forbidden', detail);
+  }
+}
+
+export class NotFound extends ProblemError {
+  constructor(detail = 'The resource does not exist') {
+    super(404, 'not-found', 'Not found', detail);
+  }
+}
+
+export class Conflict extends ProblemError {
+  constructor(slug: string, detail: string, extensions: Record<string, unknown> = {}) {
+    super(409, slug, 'Conflict', detail, extensions);
+  }
+}
+
+export class PreconditionFailed extends ProblemError {
+  constructor(detail: string) {
+    super(412, 'precondition-failed', 'Precondition failed', detail);
+  }
+}
+
+export class UnprocessableEntity extends ProblemError {
+  constructor(slug: string, detail: string) {
+    super(422, slug, 'Unprocessable entity', detail);
+  }
+}
+
+export class TooManyRequests extends ProblemError {
+  constructor(retryAfterSeconds: number, detail = 'Too many attempts, try again later') {
+    super(429, 'too-many-requests', 'Too many requests', detail, {}, { 'retry-after': String(Math.max(1, Math.ceil(retryAfterSeconds))) });
+  }
+}
+
+export class ServiceUnavailable extends ProblemError {
+  constructor(detail = 'A dependency is unavailable, try again later', extensions: Record<string, unknown> = {}) {
+    super(503, 'service-unavailable', 'Service unavailable', detail, extensions, { 'retry-after': '1' });
+  }
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  [key: string]: unknown;
+}
+
+export function problemBody(err: ProblemError, instance: string): ProblemBody {
+  return {
+    ...err.extensions,
+    type: PROBLEM_BASE + err.slug,
+    title: err.title,
+    status: err.status,
+    detail: err.message,
+    instance,
+  };
+}

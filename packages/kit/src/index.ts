@@ -1,0 +1,13 @@
+export * from './errors.js';
+export * from './config.js';
+export * from './metrics.js';
+export * from './db.js';
+export * from './auth.js';
+export * from './server.js';
+export * from './service-client.js';
+export * from './lifecycle.js';
+export * from './pagination.js';
+export * from './provision.js';
+export { Type, type Static, type TSchema } from '@sinclair/typebox';
+export * from './ids.js';
+export type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';

@@ -1,0 +1,58 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** OpenTelemetry's advised buckets for http.server.request.duration (seconds). */
+export const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+/** Queries are usually sub-millisecond; start lower than HTTP. */
+export const DB_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * One registry per service instance (not the prom-client global), so several apps
+ * can live in one test process. Metric names follow OTel semantic conventions.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpServerDuration: Histogram<'http_request_method' | 'http_route' | 'http_response_status_code'>;
+  readonly httpClientDuration: Histogram<
+    'peer_service' | 'http_request_method' | 'http_route' | 'http_response_status_code' | 'error_type'
+  >;
+  readonly dbOperationDuration: Histogram<'db_query_name' | 'db_operation_name' | 'error_type'>;
+
+  constructor(service: string, version: string, opts: { defaultMetrics?: boolean } = {}) {
+    this.registry.setDefaultLabels({ service, service_version: version });
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
+    this.httpServerDuration = new Histogram({
+      name: 'http_server_request_duration_seconds',
+      help: 'Duration of HTTP server requests.',
+      labelNames: ['http_request_method', 'http_route', 'http_response_status_code'],
+      buckets: HTTP_BUCKETS,
+      registers: [this.registry],
+    });
+    this.httpClientDuration = new Histogram({
+      name: 'http_client_request_duration_seconds',
+      help: 'Duration of HTTP client requests to other services.',
+      labelNames: ['peer_service', 'http_request_method', 'http_route', 'http_response_status_code', 'error_type'],
+      buckets: HTTP_BUCKETS,
+      registers: [this.registry],
+    });
+    this.dbOperationDuration = new Histogram({
+      name: 'db_client_operation_duration_seconds',
+      help: 'Duration of database client operations, by query name.',
+      labelNames: ['db_query_name', 'db_operation_name', 'error_type'],
+      buckets: DB_BUCKETS,
+      registers: [this.registry],
+    });
+  }
+
+  counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
+
+  gauge<L extends string>(
+    name: string,
+    help: string,
+    labelNames: readonly L[] = [],
+    collect?: (this: Gauge<L>) => void | Promise<void>,
+  ): Gauge<L> {
+    return new Gauge({ name, help, labelNames, registers: [this.registry], ...(collect ? { collect } : {}) });
+  }
+}

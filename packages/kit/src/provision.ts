@@ -1,0 +1,84 @@
+import pg from 'pg';
+
+export interface ServiceDatabase {
+  /** Login role that owns the schema and can touch nothing else. */
+  role: string;
+  password: string;
+  schema: string;
+}
+
+const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+function ident(name: string): string {
+  if (!IDENT.test(name)) throw new Error(`unsafe identifier ${JSON.stringify(name)}`);
+  return name;
+}
+function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** The URL a service uses: the admin URL with the service's role, password and database. */
+export function serviceUrl(adminUrl: string, database: string, svc: ServiceDatabase): string {
+  const u = new URL(adminUrl);
+  u.username = svc.role;
+  u.password = svc.password;
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+/**
+ * Creates (idempotently) the database, one login role per service and one schema owned by it.
+ * Used by `npm start`, the tests and the container run; Kubernetes does the same in an init SQL script.
+ */
+export async function provisionDatabase(adminUrl: string, database: string, services: ServiceDatabase[]): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount === 0) await ignoreDuplicate(admin.query(`CREATE DATABASE ${ident(database)}`));
+    for (const svc of services) {
+      const role = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [svc.role]);
+      if (role.rowCount === 0) await ignoreDuplicate(admin.query(`CREATE ROLE ${ident(svc.role)} LOGIN`));
+      await admin.query(`ALTER ROLE ${ident(svc.role)} WITH LOGIN PASSWORD ${literal(svc.password)}`);
+    }
+  } finally {
+    await admin.end();
+  }
+  const u = new URL(adminUrl);
+  u.pathname = `/${database}`;
+  const db = new pg.Client({ connectionString: u.toString() });
+  await db.connect();
+  try {
+    await db.query(`REVOKE ALL ON DATABASE ${ident(database)} FROM PUBLIC`);
+    await db.query('REVOKE ALL ON SCHEMA public FROM PUBLIC');
+    for (const svc of services) {
+      await db.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${ident(database)} TO ${ident(svc.role)}`);
+      await ignoreDuplicate(db.query(`CREATE SCHEMA IF NOT EXISTS ${ident(svc.schema)} AUTHORIZATION ${ident(svc.role)}`));
+      await db.query(`ALTER SCHEMA ${ident(svc.schema)} OWNER TO ${ident(svc.role)}`);
+    }
+    // Per-query statistics for postgres_exporter, where the server preloads the library.
+    await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements').catch(() => undefined);
+  } finally {
+    await db.end();
+  }
+}
+
+export async function dropDatabase(adminUrl: string, database: string): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS ${ident(database)} WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+async function ignoreDuplicate<T>(p: Promise<T>): Promise<T | undefined> {
+  try {
+    return await p;
+  } catch (err) {
+    // Two processes provisioning at once: the loser sees duplicate_object / unique_violation / duplicate_database.
+    const code = (err as { code?: string }).code;
+    if (code === '42710' || code === '23505' || code === '42P04' || code === '42P06') return undefined;
+    throw err;
+  }
+}

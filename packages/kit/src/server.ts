@@ -1,0 +1,254 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
+import helmet from '@fastify/helmet';
+import underPressure from '@fastify/under-pressure';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Ajv, type ErrorObject } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { ProblemError, problemBody, type FieldError } from './errors.js';
+import { Metrics } from './metrics.js';
+
+export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+export interface TraceContext {
+  traceId: string;
+  /** This service's span for the request; outgoing calls use it as their parent. */
+  spanId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics;
+    serviceName: string;
+  }
+  interface FastifyRequest {
+    trace: TraceContext;
+  }
+}
+
+export interface ServerOptions {
+  /** Service name: metric label, log field, OpenAPI title. */
+  name: string;
+  /** Public path prefix, e.g. `/user`; docs live under it. */
+  prefix: string;
+  version: string;
+  description: string;
+  logLevel: string;
+  /** Throws when the service cannot serve (e.g. its database does not answer). */
+  readiness: () => Promise<void>;
+  faultInjection?: boolean;
+  metrics?: Metrics;
+  /** Serve /<prefix>/openapi.json and /<prefix>/docs (the gateway does not). */
+  docs?: boolean;
+  /** Proxies whose X-Forwarded-For is believed (proxy-addr syntax), so request.ip is the client. */
+  trustProxy?: string | boolean;
+}
+
+export const BODY_LIMIT = 1024 * 1024;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+const OPERATIONAL_PATHS = new Set(['/livez', '/readyz', '/metrics']);
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+function makeAjv(coerce: boolean): Ajv {
+  // Bodies are strict (a string "5" is not a number); query strings and params are text, so they are coerced.
+  const ajv = new Ajv({ allErrors: true, removeAdditional: false, useDefaults: true, coerceTypes: coerce ? 'array' : false, strict: false });
+  return addFormats(ajv);
+}
+
+export function traceparentOf(trace: TraceContext): string {
+  return `00-${trace.traceId}-${trace.spanId}-01`;
+}
+
+export async function createServer(opts: ServerOptions): Promise<App> {
+  const metrics = opts.metrics ?? new Metrics(opts.name, opts.version);
+  const app = Fastify({
+    logger: {
+      level: opts.logLevel,
+      base: { service: opts.name, version: opts.version },
+      redact: {
+        paths: ['req.headers.authorization', 'headers.authorization', '*.password', '*.refreshToken', '*.accessToken', '*.client_secret', '*.secret'],
+        censor: '[redacted]',
+      },
+    },
+    // One line per request is written by our onResponse hook instead of Fastify's two.
+    logController: new LogController({ disableRequestLogging: true }),
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true,
+    trustProxy: opts.trustProxy ?? false,
+    ajv: { customOptions: {} },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Every API body is JSON: other content types get 415 instead of being parsed as text.
+  app.removeContentTypeParser('text/plain');
+  const bodyAjv = makeAjv(false);
+  const textAjv = makeAjv(true);
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+
+  app.decorate('metrics', metrics);
+  app.decorate('serviceName', opts.name);
+  app.decorateRequest('user', null);
+  app.decorateRequest('serviceClient', null);
+  app.decorateRequest('trace', null as unknown as TraceContext);
+
+  let faultRatio = 0;
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    const tp = request.headers.traceparent;
+    const m = typeof tp === 'string' ? TRACEPARENT.exec(tp) : null;
+    request.trace = { traceId: m?.[1] ?? randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') };
+    if (faultRatio > 0 && !OPERATIONAL_PATHS.has(request.url) && !request.url.startsWith('/internal/') && Math.random() < faultRatio) {
+      throw new ProblemError(500, 'internal-error', 'Internal server error', 'Injected fault (test only)');
+    }
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url;
+    const seconds = reply.elapsedTime / 1000;
+    if (!route || !OPERATIONAL_PATHS.has(route)) {
+      metrics.httpServerDuration.observe(
+        { http_request_method: request.method, http_route: route ?? 'unmatched', http_response_status_code: String(reply.statusCode) },
+        seconds,
+      );
+    }
+    const line = {
+      reqId: request.id,
+      traceId: request.trace?.traceId,
+      method: request.method,
+      route: route ?? 'unmatched',
+      path: request.url.split('?')[0],
+      status: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 100) / 100,
+      userId: request.user?.id,
+      clientId: request.serviceClient?.clientId,
+    };
+    if (reply.statusCode >= 500) request.log.error(line, 'request');
+    else if (route && OPERATIONAL_PATHS.has(route)) request.log.debug(line, 'request');
+    else request.log.info(line, 'request');
+  });
+
+  app.setErrorHandler((err: FastifyError | ProblemError | Error, request, reply) => sendProblem(err, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(new ProblemError(404, 'not-found', 'Not found', `No route for ${request.method} ${request.url.split('?')[0]}`), request, reply),
+  );
+
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: 'same-site' },
+  });
+  await app.register(underPressure, { maxEventLoopDelay: 2000, exposeStatusRoute: false, retryAfter: 5 });
+
+  if (opts.docs !== false) {
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.1.0',
+        info: { title: `${opts.name} service`, version: opts.version, description: opts.description },
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      },
+    });
+    await app.register(swaggerUi, { routePrefix: `${opts.prefix}/docs`, staticCSP: true });
+    app.get(`${opts.prefix}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
+  }
+
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
+  });
+
+  app.get('/livez', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { schema: { hide: true } }, async () => {
+    if (draining) throw new ProblemError(503, 'not-ready', 'Not ready', 'Shutting down');
+    try {
+      await withTimeout(opts.readiness(), 2000);
+    } catch (err) {
+      request_log(app, err);
+      throw new ProblemError(503, 'not-ready', 'Not ready', 'A dependency is not ready');
+    }
+    return { status: 'ready' };
+  });
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  if (opts.faultInjection) {
+    app.log.warn('FAULT_INJECTION is enabled: PUT /internal/fault can make this service fail (test only)');
+    app.put(
+      '/internal/fault',
+      { schema: { hide: true, body: Type.Object({ errorRatio: Type.Number({ minimum: 0, maximum: 1 }) }, { additionalProperties: false }) } },
+      async (request) => {
+        faultRatio = request.body.errorRatio;
+        return { errorRatio: faultRatio };
+      },
+    );
+  }
+  return app;
+}
+
+function request_log(app: App, err: unknown): void {
+  app.log.warn({ err }, 'readiness check failed');
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function fieldErrors(errors: ErrorObject[], context: string | undefined): FieldError[] {
+  const prefix = !context || context === 'body' ? '' : context;
+  return errors.map((e) => {
+    let path = e.instancePath;
+    const p = e.params as { missingProperty?: string; additionalProperty?: string };
+    if (e.keyword === 'required' && p.missingProperty) path += `/${p.missingProperty}`;
+    if (e.keyword === 'additionalProperties' && p.additionalProperty) path += `/${p.additionalProperty}`;
+    const message = e.keyword === 'additionalProperties' ? 'unknown property' : (e.message ?? 'is not valid');
+    return { path: prefix + (path || (prefix ? '' : '/')), message };
+  });
+}
+
+const FASTIFY_CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'malformed-json', 'Malformed JSON'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'malformed-json', 'Empty JSON body'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload-too-large', 'Payload too large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported-media-type', 'Unsupported media type'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad-request', 'Bad request'],
+};
+
+function sendProblem(err: FastifyError | ProblemError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const instance = request.url.split('?')[0] ?? '/';
+  let problem: ProblemError;
+  const fe = err as FastifyError & { validationContext?: string; type?: string };
+  if (err instanceof ProblemError) {
+    problem = err;
+  } else if (fe.validation) {
+    const errors = fieldErrors(fe.validation as ErrorObject[], fe.validationContext);
+    problem = new ProblemError(400, 'validation-failed', 'Request is not valid', `${errors.length} field(s) failed validation`, { errors });
+  } else if (fe.code && FASTIFY_CLIENT_ERRORS[fe.code]) {
+    const [status, slug, title] = FASTIFY_CLIENT_ERRORS[fe.code]!;
+    problem = new ProblemError(status, slug, title, status === 415 ? `Content type ${String(request.headers['content-type'] ?? '(none)')} is not supported; send application/json` : title);
+  } else if (err instanceof SyntaxError || fe.type === 'entity.parse.failed') {
+    problem = new ProblemError(400, 'malformed-json', 'Malformed JSON', 'The body is not valid JSON');
+  } else if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    problem = new ProblemError(fe.statusCode, 'bad-request', 'Bad request', fe.message);
+  } else if (fe.statusCode === 503) {
+    problem = new ProblemError(503, 'service-unavailable', 'Service unavailable', 'The service is overloaded or shutting down', {}, { 'retry-after': '5' });
+  } else {
+    request.log.error({ err, reqId: request.id }, 'unhandled error');
+    problem = new ProblemError(500, 'internal-error', 'Internal server error', `An unexpected error occurred; quote request id ${request.id}`);
+  }
+  for (const [k, v] of Object.entries(problem.headers)) reply.header(k, v);
+  return reply.code(problem.status).type('application/problem+json').send(problemBody(problem, instance));
+}

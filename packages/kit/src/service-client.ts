@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pool, errors as undiciErrors } from 'undici';
+import type { Metrics } from './metrics.js';
+import { traceparentOf, type TraceContext } from './server.js';
+
+/** What a call forwards from the request that caused it. */
+export interface CallContext {
+  id: string;
+  trace: TraceContext;
+}
+
+export class DependencyError extends Error {
+  constructor(
+    readonly peer: string,
+    readonly kind: 'timeout' | 'connection',
+    cause?: unknown,
+  ) {
+    super(`${peer}: ${kind}`, { cause });
+    this.name = 'DependencyError';
+  }
+}
+
+export interface ServiceResponse<T> {
+  status: number;
+  body: T;
+}
+
+export interface ServiceClientOptions {
+  /** Peer service name, the `peer_service` metric label. */
+  peer: string;
+  baseUrl: string;
+  metrics: Metrics;
+  /** Bearer token source (service token); refreshed once when the peer answers 401. */
+  token?: TokenSource;
+  timeoutMs?: number;
+  connections?: number;
+}
+
+export interface RequestOptions {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  path: string;
+  /** Route template for metrics, e.g. `/internal/reservations/:orderId`. */
+  route: string;
+  body?: unknown;
+  context?: CallContext;
+  timeoutMs?: number;
+  /** Retries on connection failures only (never on timeouts or answers); the call must be idempotent. */
+  retries?: number;
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED']);
+
+function classify(err: unknown): 'timeout' | 'connection' | null {
+  const e = err as { name?: string; code?: string; cause?: { code?: string } };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) return 'timeout';
+  if ((e?.code && CONNECTION_CODES.has(e.code)) || (e?.cause?.code && CONNECTION_CODES.has(e.cause.code))) return 'connection';
+  return null;
+}
+
+/** HTTP client for one peer service: keep-alive pool, deadline per call, bounded retry, metrics, trace propagation. */
+export class ServiceClient {
+  private readonly pool: Pool;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly opts: ServiceClientOptions) {
+    this.pool = new Pool(opts.baseUrl, { connections: opts.connections ?? 64, keepAliveTimeout: 10_000 });
+    this.timeoutMs = opts.timeoutMs ?? 3_000;
+  }
+
+  async request<T = unknown>(req: RequestOptions): Promise<ServiceResponse<T>> {
+    const retries = req.retries ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        let res = await this.once<T>(req, false);
+        if (res.status === 401 && this.opts.token) res = await this.once<T>(req, true);
+        return res;
+      } catch (err) {
+        const kind = classify(err);
+        if (kind === 'connection' && attempt < retries) {
+          // Exponential backoff with jitter: 50, 100, 200 ms ... (bounded by `retries`).
+          await sleep(50 * 2 ** attempt * (0.5 + Math.random()));
+          continue;
+        }
+        if (kind) throw new DependencyError(this.opts.peer, kind, err);
+        throw err;
+      }
+    }
+  }
+
+  private async once<T>(req: RequestOptions, refreshToken: boolean): Promise<ServiceResponse<T>> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (req.body !== undefined) headers['content-type'] = 'application/json';
+    if (this.opts.token) headers.authorization = `Bearer ${await this.opts.token.get(refreshToken)}`;
+    if (req.context) {
+      headers['x-request-id'] = req.context.id;
+      headers.traceparent = traceparentOf({ traceId: req.context.trace.traceId, spanId: randomBytes(8).toString('hex') });
+    }
+    const labels = { peer_service: this.opts.peer, http_request_method: req.method, http_route: req.route };
+    const end = this.opts.metrics.httpClientDuration.startTimer(labels);
+    try {
+      const res = await this.pool.request({
+        method: req.method,
+        path: req.path,
+        headers,
+        body: req.body === undefined ? undefined : JSON.stringify(req.body),
+        signal: AbortSignal.timeout(req.timeoutMs ?? this.timeoutMs),
+      });
+      const text = await res.body.text();
+      end({ http_response_status_code: String(res.statusCode), error_type: '' });
+      return { status: res.statusCode, body: (text ? JSON.parse(text) : undefined) as T };
+    } catch (err) {
+      end({ http_response_status_code: '0', error_type: classify(err) ?? 'other' });
+      throw err;
+    }
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}
+
+/** A cached bearer token, fetched again shortly before it expires. */
+export interface TokenSource {
+  get(forceRefresh?: boolean): Promise<string>;
+}
+
+export interface ClientCredentialsOptions {
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  scope?: string;
+  timeoutMs?: number;
+}
+
+/** OAuth 2.0 client-credentials grant with a cache and single-flight refresh. */
+export class ClientCredentialsToken implements TokenSource {
+  private token: { value: string; refreshAt: number } | null = null;
+  private inflight: Promise<string> | null = null;
+
+  constructor(private readonly opts: ClientCredentialsOptions) {}
+
+  async get(forceRefresh = false): Promise<string> {
+    if (!forceRefresh && this.token && Date.now() < this.token.refreshAt) return this.token.value;
+    this.inflight ??= this.fetchToken().finally(() => (this.inflight = null));
+    return this.inflight;
+  }
+
+  private async fetchToken(): Promise<string> {
+    let res: Response;
+    try {
+      res = await fetch(this.opts.tokenUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify({
+          grant_type: 'client_credentials',
+          client_id: this.opts.clientId,
+          client_secret: this.opts.clientSecret,
+          ...(this.opts.scope ? { scope: this.opts.scope } : {}),
+        }),
+        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 3_000),
+      });
+    } catch (err) {
+      throw new DependencyError('user', classify(err) ?? 'connection', err);
+    }
+    if (!res.ok) throw new Error(`token endpoint answered ${res.status}`);
+    const body = (await res.json()) as { access_token: string; expires_in: number };
+    // Refresh at 80% of the lifetime so a token never expires in flight.
+    this.token = { value: body.access_token, refreshAt: Date.now() + body.expires_in * 800 };
+    return body.access_token;
+  }
+}

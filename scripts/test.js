@@ -1,0 +1,47 @@
+// `npm test`: runs every workspace's compiled tests (node:test) against a real PostgreSQL:
+// DATABASE_URL when given (an admin connection; each test file creates its own database),
+// else an embedded server started here.
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startEmbeddedPostgres } from './embedded-db.js';
+
+const root = resolve(import.meta.dirname, '..');
+const filter = process.argv.slice(2);
+
+function findTests(dir, out = []) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) findTests(p, out);
+    else if (name.endsWith('.test.js') && p.includes(`${join('dist', 'test')}`)) out.push(p);
+  }
+  return out;
+}
+
+const files = ['packages', 'services', 'deploy']
+  .flatMap((d) => findTests(join(root, d)))
+  .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
+  .sort();
+if (files.length === 0) {
+  console.error('no test files found (did `npm run build` run?)');
+  process.exit(1);
+}
+
+let db = null;
+const env = { ...process.env };
+if (!env.DATABASE_URL) {
+  const port = Number(env.EMBEDDED_PG_TEST_PORT ?? 54330);
+  console.log(`DATABASE_URL not set: starting an embedded PostgreSQL on 127.0.0.1:${port}`);
+  db = await startEmbeddedPostgres({ dir: join(root, '.data', 'test-postgres'), port });
+  env.DATABASE_URL = db.adminUrl;
+}
+
+const concurrency = env.TEST_CONCURRENCY ?? '3';
+const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { stdio: 'inherit', env });
+const stopAll = () => child.kill('SIGTERM');
+process.on('SIGINT', stopAll);
+process.on('SIGTERM', stopAll);
+const code = await new Promise((r) => child.on('exit', (c, s) => r(c ?? (s ? 1 : 0))));
+if (db) await db.stop();
+process.exit(code);

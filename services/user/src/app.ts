@@ -1,0 +1,64 @@
+import { fileURLToPath } from 'node:url';
+import formbody from '@fastify/formbody';
+import { Authenticator, Database, Metrics, createServer, type App } from '@ecommerce/kit';
+import type { UserConfig } from './config.js';
+import { ensureAdmin } from './accounts.js';
+import { LoginThrottle } from './login-throttle.js';
+import { parseServiceClients, syncServiceClients } from './service-clients.js';
+import { loadSigningKey, type SigningKey } from './signing-key.js';
+import { accountRoutes } from './routes/accounts.js';
+import { tokenRoutes } from './routes/tokens.js';
+import { userRoutes } from './routes/users.js';
+
+export interface UserDeps {
+  config: UserConfig;
+  db: Database;
+  key: SigningKey;
+  auth: Authenticator;
+  throttle: LoginThrottle;
+}
+
+const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+/** The user service: accounts, sessions, JWKS and service tokens. Builds the app, does not listen. */
+export async function buildApp(config: UserConfig): Promise<App> {
+  const key = await loadSigningKey(config.JWT_PRIVATE_KEY, config.JWT_PRIVATE_KEY_FILE);
+  const clients = parseServiceClients(config.SERVICE_CLIENTS, config.SERVICE_CLIENTS_FILE);
+  const metrics = new Metrics('user', config.SERVICE_VERSION);
+  const db = new Database({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, poolMax: config.DB_POOL_MAX, applicationName: 'user-service', metrics });
+  const app = await createServer({
+    name: 'user',
+    prefix: '/user',
+    version: config.SERVICE_VERSION,
+    description: 'Accounts, login sessions with rotating refresh tokens, the JWKS and OAuth client-credentials service tokens.',
+    logLevel: config.LOG_LEVEL,
+    readiness: () => db.ping(),
+    faultInjection: config.FAULT_INJECTION === 'enabled',
+    metrics,
+    trustProxy: config.TRUST_PROXY,
+  });
+  app.addHook('onClose', () => db.close());
+  try {
+    await db.migrate(MIGRATIONS);
+    await syncServiceClients(db, clients);
+    if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
+      const admin = await ensureAdmin(db, config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
+      app.log.info({ adminId: admin.id }, 'admin account ensured');
+    }
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  await app.register(formbody);
+  const auth = new Authenticator({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: key.jwks });
+  const throttle = new LoginThrottle(db, {
+    maxPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+    maxPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
+    windowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS,
+  });
+  const deps: UserDeps = { config, db, key, auth, throttle };
+  accountRoutes(app, deps);
+  userRoutes(app, deps);
+  tokenRoutes(app, deps);
+  return app;
+}

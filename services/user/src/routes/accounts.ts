@@ -1,0 +1,112 @@
+import { Type, TooManyRequests, Unauthorized, uuidv7, type App } from '@ecommerce/kit';
+import { findUserByEmail, normalizeEmail, registerUser, toUser } from '../accounts.js';
+import { burnPasswordCheck, verifyPassword } from '../passwords.js';
+import { issueRefreshToken, revokeRefreshToken, rotateRefreshToken } from '../sessions.js';
+import { signToken } from '../signing-key.js';
+import type { UserDeps } from '../app.js';
+import { Email, Password, RefreshToken, TokenPair, UserSchema } from './schemas.js';
+
+const strict = { additionalProperties: false } as const;
+
+export function accountRoutes(app: App, deps: UserDeps): void {
+  const { db, config, key, throttle } = deps;
+  const registered = app.metrics.counter('users_registered_total', 'Accounts registered.');
+  const logins = app.metrics.counter('user_logins_total', 'Login attempts by result.', ['result']);
+
+  async function tokenPair(userId: string, role: string, familyId?: string) {
+    const accessToken = await signToken(key, { role }, {
+      subject: userId,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      jti: uuidv7(),
+      typ: 'at+jwt',
+    });
+    const refresh = familyId ? undefined : await issueRefreshToken(db, userId, config.REFRESH_TOKEN_TTL_SECONDS);
+    return { accessToken, tokenType: 'Bearer' as const, expiresIn: config.ACCESS_TOKEN_TTL_SECONDS, refreshToken: refresh?.token ?? '' };
+  }
+
+  app.post(
+    '/user/register',
+    {
+      schema: {
+        summary: 'Register a customer account',
+        tags: ['accounts'],
+        body: Type.Object({ email: Email, password: Password, name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) }, strict),
+        response: { 201: UserSchema },
+      },
+    },
+    async (request, reply) => {
+      const user = await registerUser(db, request.body);
+      registered.inc();
+      return reply.code(201).send(user);
+    },
+  );
+
+  app.post(
+    '/user/login',
+    {
+      schema: {
+        summary: 'Log in with email and password',
+        tags: ['accounts'],
+        body: Type.Object({ email: Email, password: Password }, strict),
+        response: { 200: TokenPair },
+      },
+    },
+    async (request) => {
+      const email = normalizeEmail(request.body.email);
+      const locked = await throttle.lockedFor(email, request.ip);
+      if (locked > 0) {
+        logins.inc({ result: 'rate_limited' });
+        throw new TooManyRequests(locked, 'Too many failed logins; try again later');
+      }
+      const row = await findUserByEmail(db, email);
+      // Unknown email and wrong password take the same path, time and answer.
+      const ok = row ? await verifyPassword(row.password_hash, request.body.password) : (await burnPasswordCheck(request.body.password), false);
+      if (!row || !ok) {
+        await throttle.recordFailure(email, request.ip);
+        logins.inc({ result: 'invalid_credentials' });
+        throw new Unauthorized('Email or password is wrong');
+      }
+      await throttle.recordSuccess(email);
+      logins.inc({ result: 'success' });
+      request.user = { id: row.id, role: row.role };
+      return tokenPair(row.id, toUser(row).role);
+    },
+  );
+
+  app.post(
+    '/user/token/refresh',
+    {
+      schema: {
+        summary: 'Exchange a refresh token for a new token pair (the old one is spent)',
+        tags: ['accounts'],
+        body: Type.Object({ refreshToken: RefreshToken }, strict),
+        response: { 200: TokenPair },
+      },
+    },
+    async (request) => {
+      const { userId, next } = await rotateRefreshToken(db, request.body.refreshToken, config.REFRESH_TOKEN_TTL_SECONDS);
+      const user = (await db.query<{ role: string }>('user_role', 'SELECT role FROM users WHERE id = $1', [userId])).rows[0];
+      if (!user) throw new Unauthorized('Account no longer exists');
+      const pair = await tokenPair(userId, user.role, next.familyId);
+      return { ...pair, refreshToken: next.token };
+    },
+  );
+
+  app.post(
+    '/user/logout',
+    {
+      schema: {
+        summary: 'Revoke the session of a refresh token',
+        tags: ['accounts'],
+        body: Type.Object({ refreshToken: RefreshToken }, strict),
+        response: { 204: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      await revokeRefreshToken(db, request.body.refreshToken);
+      return reply.code(204).send(null);
+    },
+  );
+}

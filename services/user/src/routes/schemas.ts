@@ -1,0 +1,34 @@
+import { Type } from '@ecommerce/kit';
+
+export const UserSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    email: Type.String({ format: 'email' }),
+    name: Type.String(),
+    role: Type.Union([Type.Literal('customer'), Type.Literal('admin')]),
+    createdAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'User', title: 'User' },
+);
+
+export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
+export const Password = Type.String({ minLength: 8, maxLength: 128 });
+export const RefreshToken = Type.String({ minLength: 20, maxLength: 200 });
+
+export const TokenPair = Type.Object({
+  accessToken: Type.String(),
+  tokenType: Type.Literal('Bearer'),
+  expiresIn: Type.Integer({ description: 'seconds until the access token expires' }),
+  refreshToken: Type.String(),
+});
+
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    instance: Type.String(),
+  },
+  { additionalProperties: true },
+);

@@ -1,0 +1,365 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { SignJWT, base64url, decodeJwt, decodeProtectedHeader } from 'jose';
+import { generateKeyPairSync } from 'node:crypto';
+import pg from 'pg';
+import { createTestDatabase, http, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
+import { ORDER_CLIENT, startUserService, type Running } from './harness.js';
+
+interface Tokens {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: string;
+  expiresIn: number;
+}
+type Problem = { type: string; title: string; status: number; detail: string; instance: string; errors?: { path: string; message: string }[] };
+
+let db: TestDatabase;
+let svc: Running;
+let base: string;
+
+before(async () => {
+  db = await createTestDatabase();
+  svc = await startUserService(db.urls.user, { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3' });
+  base = svc.base;
+});
+after(async () => {
+  await svc?.close();
+  await db?.drop();
+});
+
+async function register(email = uniqueEmail(), password = 'correct-horse-1', name = 'Ada') {
+  const res = await http<{ id: string; email: string }>(base, 'POST', '/user/register', { body: { email, password, name } });
+  assert.equal(res.status, 201, res.text);
+  return { ...res.body, password };
+}
+async function login(email: string, password: string) {
+  const res = await http<Tokens>(base, 'POST', '/user/login', { body: { email, password } });
+  assert.equal(res.status, 200, res.text);
+  return res.body;
+}
+function metricLine(text: string, name: string, parts: string[]): string | undefined {
+  return text.split('\n').find((l) => l.startsWith(`${name}{`) && parts.every((p) => l.includes(p)));
+}
+function assertProblem(res: { status: number; headers: Headers; body: unknown }, status: number, slug?: string) {
+  assert.equal(res.status, status);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+  const p = res.body as Problem;
+  assert.equal(p.status, status);
+  assert.ok(p.type.startsWith('https://ecommerce.local/problems/'));
+  assert.equal(typeof p.title, 'string');
+  assert.equal(typeof p.detail, 'string');
+  assert.equal(typeof p.instance, 'string');
+  if (slug) assert.equal(p.type, `https://ecommerce.local/problems/${slug}`);
+  assert.doesNotMatch(JSON.stringify(p), /at .*\.js:\d+|SELECT|INSERT|postgres/i);
+  return p;
+}
+
+describe('POST /user/register', () => {
+  it('when the body is valid, then it answers 201 with the User and no password hash', async () => {
+    const email = uniqueEmail('New');
+    const res = await http(base, 'POST', '/user/register', { body: { email, password: 'password-123', name: 'Grace' } });
+    assert.equal(res.status, 201);
+    assert.deepEqual(Object.keys(res.body).sort(), ['createdAt', 'email', 'id', 'name', 'role']);
+    assert.equal(res.body.email, email.toLowerCase());
+    assert.equal(res.body.role, 'customer');
+    assert.match(String(res.body.id), /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.ok(!Number.isNaN(Date.parse(String(res.body.createdAt))));
+  });
+
+  it('when the email exists in another case, then it answers 409 email-taken', async () => {
+    const u = await register();
+    const res = await http(base, 'POST', '/user/register', { body: { email: u.email.toUpperCase(), password: 'password-123', name: 'X' } });
+    assertProblem(res, 409, 'email-taken');
+  });
+
+  it('when fields are missing, of the wrong type, too short or unknown, then it answers 400 with errors per path', async () => {
+    const cases: [unknown, string][] = [
+      [{ email: uniqueEmail(), name: 'A' }, '/password'],
+      [{ email: uniqueEmail(), password: 'short', name: 'A' }, '/password'],
+      [{ email: uniqueEmail(), password: 'x'.repeat(129), name: 'A' }, '/password'],
+      [{ email: 'not-an-email', password: 'password-123', name: 'A' }, '/email'],
+      [{ email: uniqueEmail(), password: 12345678, name: 'A' }, '/password'],
+      [{ email: uniqueEmail(), password: 'password-123', name: '' }, '/name'],
+      [{ email: uniqueEmail(), password: 'password-123', name: 'A', role: 'admin' }, '/role'],
+    ];
+    for (const [body, path] of cases) {
+      const res = await http(base, 'POST', '/user/register', { body });
+      const p = assertProblem(res, 400, 'validation-failed');
+      assert.ok(p.errors?.some((e) => e.path === path), `${JSON.stringify(body)} -> ${JSON.stringify(p.errors)}`);
+    }
+  });
+
+  it('when the body is malformed JSON, then 400; over 1 MiB, then 413; not JSON, then 415', async () => {
+    assertProblem(await http(base, 'POST', '/user/register', { raw: '{"email": ', headers: { 'content-type': 'application/json' } }), 400, 'malformed-json');
+    const big = JSON.stringify({ email: uniqueEmail(), password: 'password-123', name: 'x'.repeat(1024 * 1024 + 10) });
+    assertProblem(await http(base, 'POST', '/user/register', { raw: big, headers: { 'content-type': 'application/json' } }), 413, 'payload-too-large');
+    assertProblem(await http(base, 'POST', '/user/register', { raw: 'email=a', headers: { 'content-type': 'text/plain' } }), 415, 'unsupported-media-type');
+  });
+
+  it('when strings carry SQL metacharacters, then they are stored verbatim and nothing else happens', async () => {
+    const name = `Robert'); DROP TABLE users; -- "\\ %_`;
+    const email = `o'brien+${Date.now()}@example.test`;
+    const res = await http(base, 'POST', '/user/register', { body: { email, password: `pa'ss"; --\\`, name } });
+    assert.equal(res.status, 201, res.text);
+    assert.equal(res.body.name, name);
+    const t = await login(email, `pa'ss"; --\\`);
+    const me = await http(base, 'GET', '/user/me', { token: t.accessToken });
+    assert.equal(me.body.name, name);
+    const inj = await http(base, 'POST', '/user/login', { body: { email: `x'or'1'='1@example.test`, password: `' OR '1'='1` } });
+    assertProblem(inj, 401);
+  });
+});
+
+describe('POST /user/login', () => {
+  it('when credentials are right, then 200 with a Bearer EdDSA token carrying sub, role, iss, aud, exp (15 min), jti and a kid', async () => {
+    const u = await register();
+    const t = await login(u.email.toUpperCase(), u.password);
+    assert.equal(t.tokenType, 'Bearer');
+    assert.equal(t.expiresIn, 900);
+    assert.ok(Buffer.from(t.refreshToken, 'base64url').length >= 32);
+    const header = decodeProtectedHeader(t.accessToken);
+    assert.equal(header.alg, 'EdDSA');
+    assert.ok(header.kid);
+    const claims = decodeJwt(t.accessToken);
+    assert.equal(claims.sub, u.id);
+    assert.equal(claims.role, 'customer');
+    assert.equal(claims.aud, 'ecommerce');
+    assert.equal(claims.iss, 'ecommerce-user-service');
+    assert.ok(claims.jti);
+    assert.equal(claims.exp! - claims.iat!, 900);
+  });
+
+  it('when the email is unknown or the password wrong, then the same 401 answer', async () => {
+    const u = await register();
+    const wrong = assertProblem(await http(base, 'POST', '/user/login', { body: { email: u.email, password: 'wrong-password' } }), 401);
+    const unknown = assertProblem(await http(base, 'POST', '/user/login', { body: { email: uniqueEmail(), password: 'wrong-password' } }), 401);
+    assert.deepEqual({ ...wrong, instance: '' }, { ...unknown, instance: '' });
+  });
+
+  it('when an account fails repeatedly, then 429 with Retry-After, even with the right password', async () => {
+    const u = await register();
+    for (let i = 0; i < 3; i++) assertProblem(await http(base, 'POST', '/user/login', { body: { email: u.email, password: 'wrong-password' } }), 401);
+    const res = await http(base, 'POST', '/user/login', { body: { email: u.email, password: u.password } });
+    assertProblem(res, 429, 'too-many-requests');
+    assert.ok(Number(res.headers.get('retry-after')) > 0);
+  });
+
+  it('when one client address fails against many accounts, then it is limited too', async () => {
+    const other = await startUserService(db.urls.user, { LOGIN_MAX_FAILURES_PER_ADDRESS: '4', LOGIN_MAX_FAILURES_PER_ACCOUNT: '100', TRUST_PROXY: 'loopback' });
+    try {
+      const ip = `203.0.113.${Math.floor(Math.random() * 250)}`;
+      for (let i = 0; i < 4; i++) {
+        assertProblem(await http(other.base, 'POST', '/user/login', { body: { email: uniqueEmail(), password: 'wrong-password' }, headers: { 'x-forwarded-for': ip } }), 401);
+      }
+      const u = await register();
+      assertProblem(await http(other.base, 'POST', '/user/login', { body: { email: u.email, password: u.password }, headers: { 'x-forwarded-for': ip } }), 429);
+      // another address is not affected
+      assert.equal((await http(other.base, 'POST', '/user/login', { body: { email: u.email, password: u.password }, headers: { 'x-forwarded-for': '198.51.100.7' } })).status, 200);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('refresh tokens', () => {
+  it('when a refresh token is used, then a new pair comes back and the old token is spent', async () => {
+    const u = await register();
+    const t1 = await login(u.email, u.password);
+    const r = await http<Tokens>(base, 'POST', '/user/token/refresh', { body: { refreshToken: t1.refreshToken } });
+    assert.equal(r.status, 200);
+    assert.notEqual(r.body.refreshToken, t1.refreshToken);
+    assert.equal(decodeJwt(r.body.accessToken).sub, u.id);
+    const again = await http(base, 'POST', '/user/token/refresh', { body: { refreshToken: t1.refreshToken } });
+    assertProblem(again, 401);
+  });
+
+  it('when a spent token is reused, then the whole family is revoked', async () => {
+    const u = await register();
+    const t1 = await login(u.email, u.password);
+    const t2 = (await http<Tokens>(base, 'POST', '/user/token/refresh', { body: { refreshToken: t1.refreshToken } })).body;
+    assertProblem(await http(base, 'POST', '/user/token/refresh', { body: { refreshToken: t1.refreshToken } }), 401);
+    assertProblem(await http(base, 'POST', '/user/token/refresh', { body: { refreshToken: t2.refreshToken } }), 401);
+    // another session of the same user is unaffected
+    const other = await login(u.email, u.password);
+    assert.equal((await http(base, 'POST', '/user/token/refresh', { body: { refreshToken: other.refreshToken } })).status, 200);
+  });
+
+  it('when two refreshes race with one token, then exactly one succeeds', async () => {
+    const u = await register();
+    const t = await login(u.email, u.password);
+    const results = await Promise.all([1, 2, 3].map(() => http(base, 'POST', '/user/token/refresh', { body: { refreshToken: t.refreshToken } })));
+    assert.deepEqual(results.map((r) => r.status).sort(), [200, 401, 401]);
+  });
+
+  it('when logging out, then 204 and the refresh token no longer works; unknown tokens get 401', async () => {
+    const u = await register();
+    const t = await login(u.email, u.password);
+    const out = await http(base, 'POST', '/user/logout', { body: { refreshToken: t.refreshToken } });
+    assert.equal(out.status, 204);
+    assertProblem(await http(base, 'POST', '/user/token/refresh', { body: { refreshToken: t.refreshToken } }), 401);
+    assertProblem(await http(base, 'POST', '/user/logout', { body: { refreshToken: t.refreshToken } }), 401);
+    assertProblem(await http(base, 'POST', '/user/logout', { body: { refreshToken: 'a'.repeat(43) } }), 401);
+    assertProblem(await http(base, 'POST', '/user/logout', { body: {} }), 400);
+  });
+});
+
+describe('GET /user/me and token verification', () => {
+  it('when the token is valid, then 200 User', async () => {
+    const u = await register();
+    const t = await login(u.email, u.password);
+    const me = await http(base, 'GET', '/user/me', { token: t.accessToken });
+    assert.equal(me.status, 200);
+    assert.equal(me.body.id, u.id);
+    assert.equal(me.body.password_hash, undefined);
+  });
+
+  it('when the token is missing, tampered, expired, alg none, foreign-signed or a service token, then 401', async () => {
+    const u = await register();
+    const t = await login(u.email, u.password);
+    const [h, p, s] = t.accessToken.split('.') as [string, string, string];
+    const claims = decodeJwt(t.accessToken);
+    const tampered = `${h}.${base64url.encode(JSON.stringify({ ...claims, role: 'admin' }))}.${s}`;
+    const none = `${base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${p}.`;
+    const foreignKey = generateKeyPairSync('ed25519').privateKey;
+    const header = decodeProtectedHeader(t.accessToken);
+    const foreign = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'EdDSA', kid: header.kid! }).setSubject(u.id).setIssuer('ecommerce-user-service').setAudience('ecommerce').setIssuedAt().setExpirationTime('5m').sign(foreignKey);
+    const svcTok = await http<{ access_token: string }>(base, 'POST', '/user/oauth/token', { body: { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret } });
+    for (const token of [undefined, 'garbage', tampered, none, foreign, svcTok.body.access_token]) {
+      assertProblem(await http(base, 'GET', '/user/me', token ? { token } : {}), 401);
+    }
+    const short = await startUserService(db.urls.user, { ACCESS_TOKEN_TTL_SECONDS: '60' });
+    try {
+      const st = (await http<Tokens>(short.base, 'POST', '/user/login', { body: { email: u.email, password: u.password } })).body;
+      assert.equal(decodeJwt(st.accessToken).exp! - decodeJwt(st.accessToken).iat!, 60);
+    } finally {
+      await short.close();
+    }
+  });
+});
+
+describe('GET /user/users (admin)', () => {
+  it('when a customer asks, then 403; without a token, then 401', async () => {
+    const u = await register();
+    const t = await login(u.email, u.password);
+    assertProblem(await http(base, 'GET', '/user/users', { token: t.accessToken }), 403, 'forbidden');
+    assertProblem(await http(base, 'GET', '/user/users'), 401);
+  });
+
+  it('when an admin walks the pages, then every user appears once, in order, with a null cursor at the end', async () => {
+    for (let i = 0; i < 5; i++) await register();
+    const admin = await login('admin@example.test', 'admin-password-123');
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const q: string = cursor ? `?limit=2&cursor=${encodeURIComponent(cursor)}` : '?limit=2';
+      const res = await http<{ items: { id: string; password_hash?: string }[]; nextCursor: string | null }>(base, 'GET', `/user/users${q}`, { token: admin.accessToken });
+      assert.equal(res.status, 200);
+      assert.ok(res.body.items.length <= 2);
+      for (const item of res.body.items) assert.equal(item.password_hash, undefined);
+      seen.push(...res.body.items.map((x) => x.id));
+      cursor = res.body.nextCursor;
+      pages++;
+    } while (cursor && pages < 1000);
+    assert.equal(new Set(seen).size, seen.length);
+    assert.deepEqual([...seen].sort(), seen);
+    assert.ok(seen.length >= 6);
+    assertProblem(await http(base, 'GET', '/user/users?limit=0', { token: admin.accessToken }), 400);
+    assertProblem(await http(base, 'GET', '/user/users?limit=101', { token: admin.accessToken }), 400);
+    assertProblem(await http(base, 'GET', '/user/users?cursor=bm90LWEtY3Vyc29y', { token: admin.accessToken }), 400);
+  });
+});
+
+describe('keys and service tokens', () => {
+  it('when the JWKS is read, then it holds public keys only, and the kid matches issued tokens', async () => {
+    const jwks = await http<{ keys: Record<string, string>[] }>(base, 'GET', '/user/.well-known/jwks.json');
+    assert.equal(jwks.status, 200);
+    assert.ok(jwks.body.keys.length >= 1);
+    for (const k of jwks.body.keys) {
+      assert.equal(k.d, undefined);
+      assert.ok(k.kid);
+    }
+  });
+
+  it('when a client presents its secret (JSON or form), then 200 service token with its scopes; wrong secret or client 401; other grant 400', async () => {
+    const json = await http<{ access_token: string; token_type: string; expires_in: number }>(base, 'POST', '/user/oauth/token', {
+      body: { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret },
+    });
+    assert.equal(json.status, 200);
+    assert.equal(json.body.token_type, 'Bearer');
+    const claims = decodeJwt(json.body.access_token);
+    assert.equal(claims.sub, 'order-service');
+    assert.equal(claims.aud, 'ecommerce-services');
+    assert.equal(claims.scope, 'reservations:write reservations:read');
+    const form = await http(base, 'POST', '/user/oauth/token', {
+      raw: new URLSearchParams({ grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret, scope: 'reservations:read' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    assert.equal(form.status, 200);
+    assert.equal(decodeJwt(String(form.body.access_token)).scope, 'reservations:read');
+    assertProblem(await http(base, 'POST', '/user/oauth/token', { body: { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: 'wrong-secret' } }), 401);
+    assertProblem(await http(base, 'POST', '/user/oauth/token', { body: { grant_type: 'client_credentials', client_id: 'nobody', client_secret: 'x' } }), 401);
+    assertProblem(await http(base, 'POST', '/user/oauth/token', { body: { grant_type: 'password', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret } }), 400);
+    assertProblem(await http(base, 'POST', '/user/oauth/token', { body: { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret, scope: 'admin' } }), 400);
+  });
+});
+
+describe('kit behaviour on the user service', () => {
+  it('when a request id is given it is echoed, else one is generated', async () => {
+    const given = await http(base, 'GET', '/livez', { headers: { 'x-request-id': 'abc-123' } });
+    assert.equal(given.headers.get('x-request-id'), 'abc-123');
+    const generated = await http(base, 'GET', '/livez');
+    assert.match(generated.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    const bad = await http(base, 'GET', '/livez', { headers: { 'x-request-id': 'bad id with spaces' } });
+    assert.notEqual(bad.headers.get('x-request-id'), 'bad id with spaces');
+  });
+
+  it('when a route is unknown, then 404 problem; security headers are set', async () => {
+    const res = await http(base, 'GET', '/user/nope');
+    assertProblem(res, 404, 'not-found');
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    assert.ok(res.headers.get('strict-transport-security'));
+  });
+
+  it('when probed, then livez/readyz are 200 and metrics expose the OTel names with the service label', async () => {
+    assert.equal((await http(base, 'GET', '/livez')).status, 200);
+    assert.equal((await http(base, 'GET', '/readyz')).status, 200);
+    await register();
+    const m = await http(base, 'GET', '/metrics');
+    assert.equal(m.status, 200);
+    assert.ok(metricLine(m.text, 'http_server_request_duration_seconds_count', ['http_route="/user/register"', 'service="user"', 'http_response_status_code="201"']));
+    assert.ok(metricLine(m.text, 'db_client_operation_duration_seconds_count', ['db_query_name="user_insert"', 'db_operation_name="INSERT"']));
+    assert.match(m.text, /users_registered_total\{[^}]*\} [1-9]/);
+    assert.match(m.text, /process_resident_memory_bytes/);
+    assert.match(m.text, /db_client_connection_max\{[^}]*\} 10/);
+  });
+
+  it('when the OpenAPI document is read, then it is 3.1 and lists every public route; docs page is HTML', async () => {
+    const doc = await http<{ openapi: string; paths: Record<string, unknown> }>(base, 'GET', '/user/openapi.json');
+    assert.equal(doc.status, 200);
+    assert.equal(doc.body.openapi, '3.1.0');
+    for (const p of ['/user/register', '/user/login', '/user/token/refresh', '/user/logout', '/user/me', '/user/users', '/user/.well-known/jwks.json', '/user/oauth/token']) {
+      assert.ok(doc.body.paths[p], `missing ${p}`);
+    }
+    const page = await fetch(`${base}/user/docs`, { redirect: 'follow' });
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<html/i);
+  });
+
+  it('when the database refuses connections, then readyz answers 503 problem, and 200 again once it is back', async () => {
+    const admin = new pg.Client({ connectionString: db.adminUrl });
+    await admin.connect();
+    try {
+      await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db.name]);
+      assertProblem(await http(base, 'GET', '/readyz'), 503, 'not-ready');
+      assert.equal((await http(base, 'GET', '/livez')).status, 200);
+    } finally {
+      await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+      await admin.end();
+    }
+    assert.equal((await http(base, 'GET', '/readyz')).status, 200);
+  });
+});
