@@ -1,0 +1,75 @@
+import proxy from '@fastify/http-proxy';
+import { Pool } from 'undici';
+import { ProblemError, ServiceUnavailable, createServer, traceparentOf, type App } from '@ecommerce/kit';
+import type { GatewayConfig } from './config.js';
+
+/** The routes the Kubernetes ingress serves; nothing else (no /internal, no /metrics of the services). */
+export function upstreamsOf(config: GatewayConfig): { prefix: string; url: string }[] {
+  return [
+    { prefix: '/user', url: config.USER_SERVICE_URL },
+    { prefix: '/product', url: config.PRODUCT_SERVICE_URL },
+    { prefix: '/order', url: config.ORDER_SERVICE_URL },
+  ];
+}
+
+/** Local stand-in for the ingress: same three prefixes, no rewrite, request ids and trace context forwarded. */
+export async function buildApp(config: GatewayConfig): Promise<App> {
+  const upstreams = upstreamsOf(config);
+  const probes = upstreams.map((u) => ({ ...u, pool: new Pool(u.url, { connections: 2 }) }));
+  const app = await createServer({
+    name: 'gateway',
+    prefix: '',
+    version: config.SERVICE_VERSION,
+    description: 'Local gateway',
+    logLevel: config.LOG_LEVEL,
+    docs: false,
+    faultInjection: config.FAULT_INJECTION === 'enabled',
+    trustProxy: config.TRUST_PROXY,
+    // Ready only when every upstream says it is ready.
+    readiness: async () => {
+      await Promise.all(
+        probes.map(async (p) => {
+          const res = await p.pool.request({ method: 'GET', path: '/readyz', signal: AbortSignal.timeout(1500) });
+          await res.body.dump();
+          if (res.statusCode !== 200) throw new Error(`${p.prefix} upstream not ready (${res.statusCode})`);
+        }),
+      );
+    },
+  });
+  app.addHook('onClose', async () => {
+    await Promise.all(probes.map((p) => p.pool.close()));
+  });
+
+  for (const u of upstreams) {
+    await app.register(proxy, {
+      upstream: u.url,
+      prefix: u.prefix,
+      rewritePrefix: u.prefix,
+      http: { requestOptions: { timeout: config.UPSTREAM_TIMEOUT_MS } },
+      replyOptions: {
+        // An upstream that is down or slow is a 503/504 problem, like the ingress would answer.
+        onError: (reply, { error }) => {
+          const code = (error as { code?: string }).code ?? '';
+          const timedOut = /TIMEOUT/i.test(code) || (error as { statusCode?: number }).statusCode === 504;
+          reply.log.warn({ upstream: u.prefix, code }, 'upstream error');
+          reply.send(
+            timedOut
+              ? new ProblemError(504, 'upstream-timeout', 'Gateway timeout', `The ${u.prefix.slice(1)} service did not answer in time`)
+              : new ServiceUnavailable(`The ${u.prefix.slice(1)} service is unavailable`),
+          );
+        },
+        rewriteRequestHeaders: (request, headers) => {
+          const forwarded = headers['x-forwarded-for'];
+          return {
+            ...headers,
+            'x-request-id': request.id,
+            traceparent: traceparentOf(request.trace),
+            'x-forwarded-for': forwarded ? `${String(forwarded)}, ${request.socket.remoteAddress ?? ''}` : (request.socket.remoteAddress ?? ''),
+            'x-forwarded-proto': request.protocol,
+          };
+        },
+      },
+    });
+  }
+  return app;
+}

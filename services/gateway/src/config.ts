@@ -1,0 +1,20 @@
+import { BaseEnv, Port, Type, Url, loadConfig, type Static } from '@ecommerce/kit';
+
+export const GatewayEnv = {
+  ...BaseEnv,
+  PORT: Port(8080),
+  GATEWAY_PORT: Type.Optional(Port(8080)),
+  USER_SERVICE_URL: Url('http://127.0.0.1:3001'),
+  PRODUCT_SERVICE_URL: Url('http://127.0.0.1:3002'),
+  ORDER_SERVICE_URL: Url('http://127.0.0.1:3003'),
+  UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+  TRUST_PROXY: Type.String({ default: 'loopback,uniquelocal' }),
+};
+export type GatewayConfig = Static<ReturnType<typeof Type.Object<typeof GatewayEnv>>>;
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const cfg = loadConfig(GatewayEnv, env);
+  // GATEWAY_PORT is the name README and API.md use; PORT is what containers set.
+  if (env.GATEWAY_PORT) cfg.PORT = cfg.GATEWAY_PORT ?? cfg.PORT;
+  return cfg;
+}

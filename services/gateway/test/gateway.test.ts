@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createTestDatabase, http, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
+import type { App } from '@ecommerce/kit';
+import { buildApp } from '../src/app.js';
+import { loadGatewayConfig } from '../src/config.js';
+import { startUserService, type Running } from '@ecommerce/user-service/testing';
+
+let db: TestDatabase;
+let user: Running;
+
+async function startGateway(env: Record<string, string>): Promise<{ app: App; base: string }> {
+  const app = await buildApp(loadGatewayConfig({ LOG_LEVEL: 'silent', PORT: '0', ...env }));
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.server.address();
+  return { app, base: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}` };
+}
+
+before(async () => {
+  db = await createTestDatabase();
+  user = await startUserService(db.urls.user);
+});
+after(async () => {
+  await user?.close();
+  await db?.drop();
+});
+
+describe('gateway', () => {
+  it('when product and order are down, then the user API works through it, their routes answer 503 problem+json, and it is not ready', async () => {
+    const gw = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: 'http://127.0.0.1:9', ORDER_SERVICE_URL: 'http://127.0.0.1:9' });
+    try {
+      const email = uniqueEmail();
+      const reg = await http(gw.base, 'POST', '/user/register', { body: { email, password: 'password-123', name: 'Via Gateway' }, headers: { 'x-request-id': 'gw-test-1' } });
+      assert.equal(reg.status, 201);
+      assert.equal(reg.headers.get('x-request-id'), 'gw-test-1');
+      const login = await http<{ accessToken: string }>(gw.base, 'POST', '/user/login', { body: { email, password: 'password-123' } });
+      assert.equal(login.status, 200);
+      const me = await http(gw.base, 'GET', '/user/me', { token: login.body.accessToken });
+      assert.equal(me.body.email, email);
+      const bad = await http(gw.base, 'POST', '/user/register', { body: { email: 'nope' } });
+      assert.equal(bad.status, 400);
+      assert.match(bad.headers.get('content-type') ?? '', /problem\+json/);
+      for (const path of ['/product', '/product/123', '/order']) {
+        const res = await http(gw.base, 'GET', path);
+        assert.equal(res.status, 503, path);
+        assert.match(res.headers.get('content-type') ?? '', /problem\+json/);
+        assert.equal((res.body as { status: number }).status, 503);
+      }
+      assert.equal((await http(gw.base, 'GET', '/readyz')).status, 503);
+    } finally {
+      await gw.app.close();
+    }
+  });
+
+  it('when asked for internal or unknown paths, then it routes nothing (404), and its /metrics are its own', async () => {
+    const gw = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: user.base, ORDER_SERVICE_URL: user.base });
+    try {
+      for (const path of ['/internal/reservations', '/internal/fault', '/users', '/', '/userx']) {
+        const res = await http(gw.base, 'GET', path);
+        assert.equal(res.status, 404, path);
+      }
+      const metrics = await http(gw.base, 'GET', '/metrics');
+      assert.match(metrics.text, /service="gateway"/);
+      assert.doesNotMatch(metrics.text, /service="user"/);
+      // every upstream (here all the user service) is ready, so the gateway is
+      assert.equal((await http(gw.base, 'GET', '/readyz')).status, 200);
+    } finally {
+      await gw.app.close();
+    }
+  });
+});
