@@ -1,0 +1,319 @@
+// The monitoring stack's manifests (prometheus.yaml, alertmanager.yaml,
+// grafana.yaml), built here so that their ConfigMaps are generated from the
+// files in deploy/monitoring: one source of truth for rules, scrape config,
+// Alertmanager routes, Grafana provisioning and dashboards.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { basename, join, posix } from 'node:path';
+import type { IConfigMap, IContainer, IPodSecurityContext, IPodSpec, ISecret, IService, IServiceAccount, IVolume, IVolumeMount } from 'kubernetes-models/v1';
+import type { IDeployment } from 'kubernetes-models/apps/v1';
+import type { IClusterRole, IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { parseYaml, repoRoot } from './manifests.js';
+
+export const monitoringDir = join(repoRoot, 'deploy/monitoring');
+const namespace = 'ecommerce';
+
+/** Where a generated ConfigMap's data comes from, relative to the repo root. */
+export const sourceAnnotation = 'ecommerce.local/generated-from';
+
+export type Manifest = IConfigMap | ISecret | IService | IServiceAccount | IDeployment | IClusterRole | IClusterRoleBinding;
+
+function labels(name: string): Record<string, string> {
+  return { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'ecommerce', 'app.kubernetes.io/component': 'monitoring' };
+}
+
+/** Top-level files of a deploy/monitoring folder (subfolders such as rules/tests are not config). */
+function filesOf(relDir: string, pattern: RegExp): string[] {
+  const dir = join(monitoringDir, relDir);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).filter((f) => pattern.test(f) && statSync(join(dir, f)).isFile()).sort();
+}
+
+function configMap(name: string, relDir: string, files: string[], keyOf: (file: string) => string = (f) => f): IConfigMap {
+  const data: Record<string, string> = {};
+  for (const file of files) data[keyOf(file)] = readFileSync(join(monitoringDir, relDir, file), 'utf8');
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name,
+      namespace,
+      labels: labels(name),
+      annotations: { [sourceAnnotation]: files.map((f) => posix.join('deploy/monitoring', relDir, f)).join(',') },
+    },
+    data,
+  };
+}
+
+/** Rolls the pods when a ConfigMap they mount changes (ConfigMaps are not watched by the apps). */
+function checksum(...maps: IConfigMap[]): string {
+  const hash = createHash('sha256');
+  for (const map of maps) hash.update(JSON.stringify(map.data ?? {}));
+  return hash.digest('hex').slice(0, 16);
+}
+
+function podSecurity(uid: number): IPodSecurityContext {
+  return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: 'RuntimeDefault' } };
+}
+
+const containerSecurity: IContainer['securityContext'] = {
+  runAsNonRoot: true,
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  privileged: false,
+  capabilities: { drop: ['ALL'] },
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+function deployment(name: string, spec: { pod: IPodSpec; annotations: Record<string, string>; recreate?: boolean }): IDeployment {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace, labels: { app: name, ...labels(name) } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { 'app.kubernetes.io/name': name } },
+      // Single-replica stateful-ish tools: never two writers on the same data.
+      strategy: spec.recreate ? { type: 'Recreate' } : { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template: {
+        metadata: { labels: { app: name, ...labels(name) }, annotations: spec.annotations },
+        spec: spec.pod,
+      },
+    },
+  };
+}
+
+function service(name: string, port: number): IService {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace, labels: labels(name) },
+    spec: { selector: { 'app.kubernetes.io/name': name }, ports: [{ name: 'http', port, targetPort: 'http', protocol: 'TCP' }] },
+  };
+}
+
+const tmpVolume: IVolume = { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } };
+const tmpMount: IVolumeMount = { name: 'tmp', mountPath: '/tmp' };
+
+/** prometheus.yaml: RBAC for discovery, config + rules, Prometheus, postgres_exporter. */
+export function prometheusManifests(): Manifest[] {
+  const config = configMap('prometheus-config', 'prometheus', ['prometheus-k8s.yml'], () => 'prometheus.yml');
+  const rules = configMap('prometheus-rules', 'rules', filesOf('rules', /\.ya?ml$/));
+  const queries = configMap('postgres-exporter-queries', 'postgres', filesOf('postgres', /^queries\.ya?ml$/));
+  const account: IServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'prometheus', namespace, labels: labels('prometheus') } };
+  const role: IClusterRole = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRole',
+    metadata: { name: 'ecommerce-prometheus', labels: labels('prometheus') },
+    rules: [
+      // Pod, service and node discovery; nodes/metrics for the kubelet and cAdvisor jobs.
+      { apiGroups: [''], resources: ['nodes', 'nodes/metrics', 'services', 'endpoints', 'pods'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+      { nonResourceURLs: ['/metrics', '/metrics/cadvisor'], verbs: ['get'] },
+    ],
+  };
+  const binding: IClusterRoleBinding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name: 'ecommerce-prometheus', labels: labels('prometheus') },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ecommerce-prometheus' },
+    subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace }],
+  };
+  const prometheus = deployment('prometheus', {
+    recreate: true,
+    annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9090', 'prometheus.io/path': '/metrics', 'checksum/config': checksum(config, rules) },
+    pod: {
+      serviceAccountName: 'prometheus',
+      securityContext: podSecurity(65534),
+      containers: [
+        {
+          name: 'prometheus',
+          image: 'prom/prometheus:v2.55.1',
+          imagePullPolicy: 'IfNotPresent',
+          // prometheus-k8s.yml loads "../rules/*.yml": config and rules side by side.
+          args: [
+            '--config.file=/etc/prometheus/config/prometheus.yml',
+            '--storage.tsdb.path=/prometheus',
+            '--storage.tsdb.retention.time=7d',
+            '--storage.tsdb.retention.size=1800MB',
+            '--web.enable-lifecycle',
+          ],
+          ports: [{ name: 'http', containerPort: 9090 }],
+          readinessProbe: { httpGet: { path: '/-/ready', port: 'http' }, periodSeconds: 10 },
+          livenessProbe: { httpGet: { path: '/-/healthy', port: 'http' }, periodSeconds: 15, failureThreshold: 4 },
+          resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '1', memory: '1Gi' } },
+          securityContext: containerSecurity,
+          volumeMounts: [
+            { name: 'config', mountPath: '/etc/prometheus/config', readOnly: true },
+            { name: 'rules', mountPath: '/etc/prometheus/rules', readOnly: true },
+            { name: 'data', mountPath: '/prometheus' },
+            tmpMount,
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'config', configMap: { name: 'prometheus-config' } },
+        { name: 'rules', configMap: { name: 'prometheus-rules' } },
+        // Metrics history is disposable here; a production setup uses a PVC
+        // or the Prometheus Operator (docs/deploy.md).
+        { name: 'data', emptyDir: { sizeLimit: '2Gi' } },
+        tmpVolume,
+      ],
+    },
+  });
+  const exporter = deployment('postgres-exporter', {
+    annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9187', 'prometheus.io/path': '/metrics', 'checksum/config': checksum(queries) },
+    pod: {
+      automountServiceAccountToken: false,
+      securityContext: podSecurity(65534),
+      containers: [
+        {
+          name: 'postgres-exporter',
+          image: 'quay.io/prometheuscommunity/postgres-exporter:v0.15.0',
+          imagePullPolicy: 'IfNotPresent',
+          // The same custom pg_stat_statements queries as the local and compose
+          // setups, so the dashboards see the same metric names everywhere.
+          args: ['--extend.query-path=/etc/postgres-exporter/queries.yml'],
+          env: [{ name: 'DATA_SOURCE_NAME', valueFrom: { secretKeyRef: { name: 'postgres-exporter-db', key: 'data-source-name' } } }],
+          ports: [{ name: 'http', containerPort: 9187 }],
+          readinessProbe: { httpGet: { path: '/metrics', port: 'http' }, periodSeconds: 15, timeoutSeconds: 5 },
+          livenessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 20 },
+          resources: { requests: { cpu: '20m', memory: '32Mi' }, limits: { cpu: '250m', memory: '128Mi' } },
+          securityContext: containerSecurity,
+          volumeMounts: [{ name: 'queries', mountPath: '/etc/postgres-exporter', readOnly: true }, tmpMount],
+        },
+      ],
+      volumes: [{ name: 'queries', configMap: { name: 'postgres-exporter-queries' } }, tmpVolume],
+    },
+  });
+  return [account, role, binding, config, rules, queries, prometheus, service('prometheus', 9090), exporter, service('postgres-exporter', 9187)];
+}
+
+/** alertmanager.yaml: its config from deploy/monitoring/alertmanager, one replica. */
+export function alertmanagerManifests(): Manifest[] {
+  const config = configMap('alertmanager-config', 'alertmanager', filesOf('alertmanager', /\.(ya?ml|tmpl)$/));
+  const alertmanager = deployment('alertmanager', {
+    recreate: true,
+    annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9093', 'prometheus.io/path': '/metrics', 'checksum/config': checksum(config) },
+    pod: {
+      automountServiceAccountToken: false,
+      securityContext: podSecurity(65534),
+      containers: [
+        {
+          name: 'alertmanager',
+          image: 'prom/alertmanager:v0.27.0',
+          imagePullPolicy: 'IfNotPresent',
+          // An empty cluster address turns off HA gossip: one replica, no peers.
+          args: ['--config.file=/etc/alertmanager/alertmanager.yml', '--storage.path=/alertmanager', '--cluster.listen-address='],
+          ports: [{ name: 'http', containerPort: 9093 }],
+          readinessProbe: { httpGet: { path: '/-/ready', port: 'http' }, periodSeconds: 10 },
+          livenessProbe: { httpGet: { path: '/-/healthy', port: 'http' }, periodSeconds: 15 },
+          resources: { requests: { cpu: '20m', memory: '32Mi' }, limits: { cpu: '250m', memory: '128Mi' } },
+          securityContext: containerSecurity,
+          volumeMounts: [
+            { name: 'config', mountPath: '/etc/alertmanager', readOnly: true },
+            { name: 'data', mountPath: '/alertmanager' },
+            tmpMount,
+          ],
+        },
+      ],
+      volumes: [{ name: 'config', configMap: { name: 'alertmanager-config' } }, { name: 'data', emptyDir: { sizeLimit: '256Mi' } }, tmpVolume],
+    },
+  });
+  return [config, alertmanager, service('alertmanager', 9093)];
+}
+
+/** ConfigMap names are DNS labels; dashboard files are not necessarily. */
+function dnsName(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40);
+}
+
+/**
+ * The folder Grafana's dashboard provider reads, from the repo's provider
+ * file (providers[].options.path), so the mount and the file always agree.
+ */
+function dashboardsPath(providerFiles: string[]): string {
+  for (const file of providerFiles) {
+    for (const doc of parseYaml(readFileSync(join(monitoringDir, 'grafana/provisioning/dashboards', file), 'utf8'))) {
+      const providers = (doc as { providers?: { options?: { path?: string } }[] }).providers ?? [];
+      const path = providers.find((p) => p.options?.path)?.options?.path;
+      if (path) return path;
+    }
+  }
+  return '/var/lib/grafana/dashboards';
+}
+
+/** grafana.yaml: provisioning (datasources, dashboard providers, ...) and one ConfigMap per dashboard. */
+export function grafanaManifests(): Manifest[] {
+  const provisioningRoot = 'grafana/provisioning';
+  const provisioningDirs = existsSync(join(monitoringDir, provisioningRoot))
+    ? readdirSync(join(monitoringDir, provisioningRoot)).filter((d) => statSync(join(monitoringDir, provisioningRoot, d)).isDirectory()).sort()
+    : [];
+  const provisioning = provisioningDirs.map((dir) =>
+    configMap(`grafana-provisioning-${dnsName(dir)}`, posix.join(provisioningRoot, dir), filesOf(posix.join(provisioningRoot, dir), /\.(ya?ml|json)$/)),
+  );
+  const dashboardFiles = filesOf('grafana/dashboards', /\.json$/);
+  // One ConfigMap per dashboard: `kubectl apply` (client side) keeps a copy of
+  // each object in an annotation limited to 256 KiB, which all of them
+  // together could exceed.
+  const dashboards = dashboardFiles.map((file) => configMap(`grafana-dashboard-${dnsName(basename(file, '.json'))}`, 'grafana/dashboards', [file]));
+  const dashboardDir = dashboardsPath(filesOf(posix.join(provisioningRoot, 'dashboards'), /\.ya?ml$/));
+  const admin: ISecret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'grafana-admin', namespace, labels: labels('grafana') },
+    type: 'Opaque',
+    // DEVELOPMENT value; replace before anything real (docs/deploy.md).
+    stringData: { username: 'admin', password: 'a3f1c0de5b7e49d2b6c8e0f4a9d21c77' },
+  };
+  const volumes: IVolume[] = [
+    ...provisioning.map((map) => ({ name: map.metadata?.name ?? '', configMap: { name: map.metadata?.name ?? '' } })),
+    { name: 'dashboards', projected: { sources: dashboards.map((map) => ({ configMap: { name: map.metadata?.name ?? '' } })) } },
+    { name: 'data', emptyDir: { sizeLimit: '512Mi' } },
+    tmpVolume,
+  ];
+  const mounts: IVolumeMount[] = [
+    ...provisioningDirs.map((dir, i) => ({ name: provisioning[i]?.metadata?.name ?? '', mountPath: `/etc/grafana/provisioning/${dir}`, readOnly: true })),
+    { name: 'dashboards', mountPath: dashboardDir, readOnly: true },
+    { name: 'data', mountPath: '/var/lib/grafana' },
+    tmpMount,
+  ];
+  const grafana = deployment('grafana', {
+    recreate: true,
+    annotations: { 'checksum/config': checksum(...provisioning, ...dashboards) },
+    pod: {
+      automountServiceAccountToken: false,
+      securityContext: podSecurity(472),
+      containers: [
+        {
+          name: 'grafana',
+          image: 'grafana/grafana:11.3.1',
+          imagePullPolicy: 'IfNotPresent',
+          env: [
+            { name: 'GF_SECURITY_ADMIN_USER', valueFrom: { secretKeyRef: { name: 'grafana-admin', key: 'username' } } },
+            { name: 'GF_SECURITY_ADMIN_PASSWORD', valueFrom: { secretKeyRef: { name: 'grafana-admin', key: 'password' } } },
+            // Datasource files may refer to these ($PROMETHEUS_URL): Grafana
+            // expands environment variables in provisioning files.
+            { name: 'PROMETHEUS_URL', value: 'http://prometheus:9090' },
+            { name: 'ALERTMANAGER_URL', value: 'http://alertmanager:9093' },
+            // Read-only root filesystem: logs to stdout only; no phoning home.
+            { name: 'GF_LOG_MODE', value: 'console' },
+            { name: 'GF_PATHS_DATA', value: '/var/lib/grafana' },
+            { name: 'GF_ANALYTICS_REPORTING_ENABLED', value: 'false' },
+            { name: 'GF_ANALYTICS_CHECK_FOR_UPDATES', value: 'false' },
+            { name: 'GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES', value: 'false' },
+            { name: 'GF_PLUGINS_PREINSTALL_DISABLED', value: 'true' },
+          ],
+          ports: [{ name: 'http', containerPort: 3000 }],
+          readinessProbe: { httpGet: { path: '/api/health', port: 'http' }, periodSeconds: 10 },
+          livenessProbe: { httpGet: { path: '/api/health', port: 'http' }, periodSeconds: 20, failureThreshold: 4, initialDelaySeconds: 30 },
+          resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '384Mi' } },
+          securityContext: containerSecurity,
+          volumeMounts: mounts,
+        },
+      ],
+      volumes,
+    },
+  });
+  return [admin, ...provisioning, ...dashboards, grafana, service('grafana', 3000)];
+}

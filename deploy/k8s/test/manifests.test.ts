@@ -1,0 +1,315 @@
+// The Kubernetes manifests: valid against the official API schemas, and
+// consistent with each other, with the Dockerfile and with deploy/monitoring.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import {
+  dataOf, k8sDir, kustomizationResources, loadManifests, podTemplate, repoRoot, validateObject,
+  type Container, type K8sObject, type LoadedObject, type PodTemplate, type Probe,
+} from '../src/manifests.js';
+import { renderGenerated } from '../src/generate-configmaps.js';
+import { sourceAnnotation } from '../src/monitoring.js';
+
+const all: LoadedObject[] = loadManifests();
+const objects = all.map((o) => o.object);
+const ofKind = (kind: string): K8sObject[] => objects.filter((o) => o.kind === kind);
+const byName = (kind: string, name: string): K8sObject | undefined => ofKind(kind).find((o) => o.metadata.name === name);
+const workloads = objects.filter((o) => podTemplate(o) !== undefined);
+const templateOf = (o: K8sObject): PodTemplate => podTemplate(o) as PodTemplate;
+const containersOf = (o: K8sObject): Container[] => [...(templateOf(o).spec.initContainers ?? []), ...templateOf(o).spec.containers];
+/** Our own services: the Deployments that run an image built from deploy/docker/Dockerfile. */
+const serviceDeployments = ofKind('Deployment').filter((d) => containersOf(d).some((c) => c.image.startsWith('ecommerce/')));
+const dockerfile = readFileSync(join(repoRoot, 'deploy/docker/Dockerfile'), 'utf8');
+const dockerTargets = [...dockerfile.matchAll(/^FROM\s+runtime\s+AS\s+(\S+)/gim)].map((m) => m[1] ?? '');
+
+function portExists(containers: Container[], port: number | string): boolean {
+  return containers.some((c) => (c.ports ?? []).some((p) => p.name === port || p.containerPort === port));
+}
+
+test('the manifests hold the seed file names and the kustomization lists every manifest file', () => {
+  const files = readdirSync(k8sDir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort();
+  for (const seed of ['postgres-deployment.yaml', 'user-service.yaml', 'product-service.yaml', 'order-service.yaml', 'ingress.yaml', 'grafana.yaml']) {
+    assert.ok(files.includes(seed), `missing ${seed}`);
+  }
+  assert.deepEqual([...kustomizationResources()].sort(), files);
+  assert.equal(serviceDeployments.length, 3);
+});
+
+test('every object validates against the Kubernetes API schema of its apiVersion and kind', async (t) => {
+  assert.ok(objects.length > 40, `only ${objects.length} objects`);
+  for (const { file, object } of all) {
+    await t.test(`${file}: ${object.kind}/${object.metadata.name}`, () => validateObject(object));
+  }
+});
+
+test('the schema check rejects a broken object (so it is not vacuous)', () => {
+  const deployment = structuredClone(serviceDeployments[0]) as K8sObject;
+  (deployment['spec'] as { replicas: unknown }).replicas = 'two';
+  assert.throws(() => validateObject(deployment));
+  assert.throws(() => validateObject({ apiVersion: 'example.com/v1', kind: 'Nope', metadata: { name: 'x' } }), /no kubernetes-models class/);
+});
+
+test('every namespaced object is in the ecommerce namespace, which enforces PSA restricted', () => {
+  const namespace = byName('Namespace', 'ecommerce');
+  assert.ok(namespace);
+  const labels = namespace.metadata.labels ?? {};
+  for (const mode of ['enforce', 'audit', 'warn']) assert.equal(labels[`pod-security.kubernetes.io/${mode}`], 'restricted');
+  for (const o of objects) {
+    if (['Namespace', 'ClusterRole', 'ClusterRoleBinding'].includes(o.kind)) continue;
+    assert.equal(o.metadata.namespace, 'ecommerce', `${o.kind}/${o.metadata.name}`);
+  }
+});
+
+test('object names are unique per kind', () => {
+  const seen = new Set<string>();
+  for (const o of objects) {
+    const key = `${o.kind}/${o.metadata.name}`;
+    assert.ok(!seen.has(key), `duplicate ${key}`);
+    seen.add(key);
+  }
+});
+
+test('every Service selects a pod template and its target ports exist as container ports', () => {
+  for (const svc of ofKind('Service')) {
+    const spec = svc['spec'] as { selector: Record<string, string>; ports: { port: number; targetPort?: number | string }[] };
+    const matches = workloads.filter((w) => {
+      const labels = templateOf(w).metadata?.labels ?? {};
+      return Object.entries(spec.selector).every(([k, v]) => labels[k] === v);
+    });
+    assert.ok(matches.length > 0, `Service ${svc.metadata.name} selects no pod template`);
+    for (const port of spec.ports) {
+      for (const w of matches) {
+        assert.ok(portExists(containersOf(w), port.targetPort ?? port.port), `Service ${svc.metadata.name}: ${w.metadata.name} has no port ${port.targetPort}`);
+      }
+    }
+  }
+});
+
+test('every ingress backend is an existing Service port; only the public prefixes are routed', () => {
+  const ingresses = ofKind('Ingress');
+  assert.equal(ingresses.length, 1);
+  const spec = ingresses[0]?.['spec'] as {
+    ingressClassName: string;
+    rules: { host: string; http: { paths: { path: string; pathType: string; backend: { service: { name: string; port: { name?: string; number?: number } } } }[] } }[];
+  };
+  assert.equal(spec.ingressClassName, 'nginx');
+  const paths: string[] = [];
+  for (const rule of spec.rules) {
+    assert.equal(rule.host, 'ecommerce.local');
+    for (const p of rule.http.paths) {
+      paths.push(p.path);
+      assert.doesNotMatch(p.path, /^\/(internal|metrics|livez|readyz)(\/|$)/);
+      assert.equal(p.pathType, 'Prefix');
+      const svc = byName('Service', p.backend.service.name);
+      assert.ok(svc, `no Service ${p.backend.service.name}`);
+      const ports = (svc['spec'] as { ports: { name?: string; port: number }[] }).ports;
+      assert.ok(ports.some((sp) => sp.name === p.backend.service.port.name || sp.port === p.backend.service.port.number), `${p.path}: no such port`);
+    }
+  }
+  assert.deepEqual(paths.sort(), ['/order', '/product', '/user']);
+});
+
+test('the services probe /livez and /readyz on a declared port; every probe port exists', () => {
+  for (const w of workloads) {
+    for (const c of containersOf(w)) {
+      for (const probe of [c.startupProbe, c.readinessProbe, c.livenessProbe].filter((p): p is Probe => p !== undefined)) {
+        const port = probe.httpGet?.port ?? probe.tcpSocket?.port;
+        if (port !== undefined) assert.ok(portExists([c], port), `${w.metadata.name}/${c.name}: probe port ${port} not declared`);
+      }
+    }
+  }
+  for (const d of serviceDeployments) {
+    const [c] = templateOf(d).spec.containers;
+    assert.ok(c);
+    assert.equal(c.startupProbe?.httpGet?.path, '/livez', d.metadata.name);
+    assert.equal(c.livenessProbe?.httpGet?.path, '/livez', d.metadata.name);
+    assert.equal(c.readinessProbe?.httpGet?.path, '/readyz', d.metadata.name);
+  }
+});
+
+test('every Secret and ConfigMap reference names a key that exists in the repo', () => {
+  for (const w of workloads) {
+    for (const c of containersOf(w)) {
+      const defined = new Set<string>();
+      for (const env of c.env ?? []) {
+        const secret = env.valueFrom?.secretKeyRef;
+        const config = env.valueFrom?.configMapKeyRef;
+        const ref = secret ?? config;
+        if (ref) {
+          const source = byName(secret ? 'Secret' : 'ConfigMap', ref.name);
+          assert.ok(source, `${w.metadata.name}/${c.name} ${env.name}: no ${secret ? 'Secret' : 'ConfigMap'} ${ref.name}`);
+          assert.ok(ref.key in dataOf(source), `${w.metadata.name}/${c.name} ${env.name}: ${ref.name} has no key ${ref.key}`);
+        }
+        // $(VAR) expands only variables defined earlier in the list.
+        for (const m of (env.value ?? '').matchAll(/\$\(([A-Z0-9_]+)\)/g)) {
+          assert.ok(defined.has(m[1] ?? ''), `${w.metadata.name} ${env.name} uses $(${m[1]}) before it is defined`);
+        }
+        defined.add(env.name);
+      }
+    }
+    for (const volume of templateOf(w).spec.volumes ?? []) {
+      const names = [volume.configMap?.name, ...(volume.projected?.sources ?? []).map((s) => s.configMap?.name)].filter((n): n is string => !!n);
+      for (const name of names) assert.ok(byName('ConfigMap', name), `${w.metadata.name}: no ConfigMap ${name}`);
+    }
+  }
+});
+
+test('secrets reach the services only through Secret references', () => {
+  for (const d of serviceDeployments) {
+    for (const env of templateOf(d).spec.containers[0]?.env ?? []) {
+      if (/PASSWORD|SECRET|PRIVATE_KEY/.test(env.name)) assert.ok(env.valueFrom?.secretKeyRef, `${d.metadata.name} ${env.name} is a literal`);
+    }
+  }
+});
+
+test('every container runs hardened, with requests and limits', () => {
+  for (const w of workloads) {
+    const pod = templateOf(w).spec.securityContext ?? {};
+    for (const c of containersOf(w)) {
+      const sc = c.securityContext ?? {};
+      const where = `${w.kind}/${w.metadata.name}/${c.name}`;
+      assert.equal(sc['runAsNonRoot'] ?? pod['runAsNonRoot'], true, `${where} runAsNonRoot`);
+      assert.equal(sc['allowPrivilegeEscalation'], false, `${where} allowPrivilegeEscalation`);
+      assert.equal(sc['readOnlyRootFilesystem'], true, `${where} readOnlyRootFilesystem`);
+      assert.deepEqual((sc['capabilities'] as { drop?: string[] } | undefined)?.drop, ['ALL'], `${where} capabilities`);
+      const seccomp = (sc['seccompProfile'] ?? pod['seccompProfile']) as { type?: string } | undefined;
+      assert.equal(seccomp?.type, 'RuntimeDefault', `${where} seccomp`);
+      for (const kind of ['requests', 'limits'] as const) {
+        assert.ok(c.resources?.[kind]?.['cpu'] && c.resources[kind]['memory'], `${where} ${kind}`);
+      }
+    }
+  }
+});
+
+test('service Deployments: 2 replicas, surge rollout, drain-length grace period, scrape annotations, HPA and PDB', () => {
+  const config = dataOf(byName('ConfigMap', 'ecommerce-config') as K8sObject);
+  const drainSeconds = Number(config['SHUTDOWN_TIMEOUT_MS']) / 1000;
+  for (const d of serviceDeployments) {
+    const name = d.metadata.name;
+    const spec = d['spec'] as { replicas: number; strategy: { rollingUpdate: { maxSurge: number; maxUnavailable: number } }; selector: { matchLabels: Record<string, string> } };
+    assert.equal(spec.replicas, 2, name);
+    assert.ok(spec.strategy.rollingUpdate.maxSurge >= 1 && spec.strategy.rollingUpdate.maxUnavailable === 0, name);
+    const template = templateOf(d);
+    const c = template.spec.containers[0] as Container & { lifecycle?: { preStop?: { exec?: { command: string[] } } }; volumeMounts?: { mountPath: string }[] };
+    const preStop = Number(c.lifecycle?.preStop?.exec?.command[1] ?? 0);
+    const grace = template.spec.terminationGracePeriodSeconds ?? 30;
+    assert.ok(grace >= preStop + drainSeconds, `${name}: grace ${grace}s < preStop ${preStop}s + drain ${drainSeconds}s`);
+    assert.ok(grace <= preStop + drainSeconds + 10, `${name}: grace ${grace}s far longer than the drain`);
+    assert.ok(c.volumeMounts?.some((m) => m.mountPath === '/tmp'), `${name}: no /tmp mount`);
+    const annotations = template.metadata?.annotations ?? {};
+    assert.equal(annotations['prometheus.io/scrape'], 'true');
+    assert.equal(annotations['prometheus.io/path'], '/metrics');
+    assert.ok(portExists([c], Number(annotations['prometheus.io/port'])), `${name}: scrape port`);
+    const hpa = ofKind('HorizontalPodAutoscaler').find((h) => (h['spec'] as { scaleTargetRef: { name: string } }).scaleTargetRef.name === name);
+    assert.ok(hpa && hpa.apiVersion === 'autoscaling/v2', `${name}: no autoscaling/v2 HPA`);
+    const hpaSpec = hpa['spec'] as { minReplicas: number; maxReplicas: number; metrics: { resource?: { name: string } }[] };
+    assert.ok(hpaSpec.minReplicas >= 2 && hpaSpec.maxReplicas > hpaSpec.minReplicas);
+    assert.ok(hpaSpec.metrics.some((m) => m.resource?.name === 'cpu'));
+    const pdb = ofKind('PodDisruptionBudget').find((p) => {
+      const match = (p['spec'] as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels;
+      return Object.entries(match).every(([k, v]) => template.metadata?.labels?.[k] === v);
+    });
+    assert.ok(pdb, `${name}: no PodDisruptionBudget`);
+  }
+});
+
+test('service images are the Dockerfile targets, with the port and entry point the Dockerfile declares', () => {
+  assert.deepEqual(dockerTargets, ['user', 'product', 'order', 'gateway']);
+  for (const d of serviceDeployments) {
+    const c = templateOf(d).spec.containers[0] as Container;
+    const m = /^ecommerce\/([a-z]+):[\w.-]+$/.exec(c.image);
+    assert.ok(m, c.image);
+    const target = m[1] ?? '';
+    assert.ok(dockerTargets.includes(target), `${c.image}: no Dockerfile target ${target}`);
+    const stage = dockerfile.split(/^FROM /m).find((s) => s.startsWith(`runtime AS ${target}`)) ?? '';
+    const exposed = Number(/^EXPOSE (\d+)/m.exec(stage)?.[1]);
+    assert.ok(portExists([c], exposed), `${target}: EXPOSE ${exposed} is not a container port`);
+    assert.match(stage, new RegExp(`CMD \\["node", "services/${target}/dist/src/main.js"\\]`));
+    assert.equal(c.env?.find((e) => e.name === 'PORT')?.value, String(exposed));
+  }
+});
+
+test('the Dockerfile: official Node image by default, non-root, SIGTERM, healthcheck, OCI labels', () => {
+  assert.match(dockerfile, /^ARG NODE_IMAGE=node:\d+-bookworm-slim$/m);
+  assert.match(dockerfile, /^USER 10001:10001$/m);
+  assert.match(dockerfile, /^STOPSIGNAL SIGTERM$/m);
+  assert.match(dockerfile, /^HEALTHCHECK .*\n\s+CMD \["node"/m);
+  assert.match(dockerfile, /org\.opencontainers\.image\.title=/);
+  assert.doesNotMatch(dockerfile, /(CMD|RUN) \[?"?(curl|wget)/);
+});
+
+test('the monitoring manifests are up to date with deploy/monitoring', () => {
+  for (const [file, content] of Object.entries(renderGenerated())) {
+    assert.equal(readFileSync(join(k8sDir, file), 'utf8'), content, `${file} is stale: node deploy/k8s/dist/src/generate-configmaps.js`);
+  }
+});
+
+test('the generated ConfigMaps equal the files in deploy/monitoring, and carry all of them', () => {
+  const generated = ofKind('ConfigMap').filter((m) => m.metadata.annotations?.[sourceAnnotation]);
+  assert.ok(generated.length >= 3);
+  const covered = new Set<string>();
+  for (const map of generated) {
+    const sources = (map.metadata.annotations?.[sourceAnnotation] ?? '').split(',').filter(Boolean);
+    const data = dataOf(map);
+    assert.equal(Object.keys(data).length, sources.length, map.metadata.name);
+    for (const source of sources) {
+      const content = readFileSync(join(repoRoot, source), 'utf8');
+      assert.ok(Object.values(data).includes(content), `${map.metadata.name}: ${source} differs`);
+      covered.add(source);
+    }
+    // kubectl apply (client side) keeps a copy in a 256 KiB annotation.
+    assert.ok(JSON.stringify(map).length < 250_000, `${map.metadata.name} is too large for kubectl apply`);
+  }
+  const expect = (dir: string, pattern: RegExp): string[] => {
+    try {
+      return readdirSync(join(repoRoot, dir)).filter((f) => pattern.test(f)).map((f) => `${dir}/${f}`);
+    } catch {
+      return [];
+    }
+  };
+  for (const file of [
+    ...expect('deploy/monitoring/rules', /\.ya?ml$/),
+    ...expect('deploy/monitoring/alertmanager', /\.ya?ml$/),
+    ...expect('deploy/monitoring/grafana/dashboards', /\.json$/),
+    ...expect('deploy/monitoring/grafana/provisioning/datasources', /\.ya?ml$/),
+    ...expect('deploy/monitoring/grafana/provisioning/dashboards', /\.ya?ml$/),
+    'deploy/monitoring/prometheus/prometheus-k8s.yml',
+  ]) {
+    assert.ok(covered.has(file), `${file} is not in any ConfigMap`);
+  }
+});
+
+test('network policies: default deny, DNS, and every service port open to the ingress controller', () => {
+  const policies = ofKind('NetworkPolicy');
+  const deny = policies.find((p) => {
+    const spec = p['spec'] as { podSelector: object; policyTypes: string[]; ingress?: unknown; egress?: unknown };
+    return Object.keys(spec.podSelector).length === 0 && spec.policyTypes.length === 2 && !spec.ingress && !spec.egress;
+  });
+  assert.ok(deny, 'no default-deny policy');
+  for (const d of serviceDeployments) {
+    const name = d.metadata.name;
+    const port = templateOf(d).spec.containers[0]?.ports?.[0]?.containerPort;
+    const own = policies.find((p) => (p['spec'] as { podSelector: { matchLabels?: Record<string, string> } }).podSelector.matchLabels?.['app.kubernetes.io/name'] === name);
+    assert.ok(own, `${name}: no NetworkPolicy`);
+    const ingress = (own['spec'] as { ingress: { from: { namespaceSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }[] }).ingress;
+    assert.ok(ingress.some((rule) => rule.ports.some((p) => p.port === port) && rule.from.some((f) => f.namespaceSelector?.matchLabels['kubernetes.io/metadata.name'] === 'ingress-nginx')), `${name}: ingress-nginx cannot reach port ${port}`);
+  }
+});
+
+test('kustomize renders every object into the ecommerce namespace', (t) => {
+  let rendered: string;
+  try {
+    rendered = execFileSync('kubectl', ['kustomize', k8sDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      t.skip('kubectl is not installed');
+      return;
+    }
+    throw error;
+  }
+  const kinds = [...rendered.matchAll(/^kind: (\w+)$/gm)].length;
+  assert.equal(kinds, objects.length);
+  assert.doesNotMatch(rendered, /^ {2}namespace: (?!ecommerce$)/m);
+});
