@@ -1,0 +1,17 @@
+import { BaseEnv, DatabaseEnv, Port, Type, Url, loadConfig, type Static } from '@ecommerce/kit';
+
+export const ProductEnv = {
+  ...BaseEnv,
+  ...DatabaseEnv,
+  PORT: Port(3002),
+  DB_SCHEMA: Type.String({ default: 'catalog' }),
+  /** The JWKS that verifies user and service tokens is read from this service. */
+  USER_SERVICE_URL: Url('http://127.0.0.1:3001'),
+  /** Seed a demo catalog when the products table is empty (first start of `npm start`). */
+  SEED_DEMO_DATA: Type.Boolean({ default: true }),
+};
+export type ProductConfig = Static<ReturnType<typeof Type.Object<typeof ProductEnv>>>;
+
+export function loadProductConfig(env: NodeJS.ProcessEnv = process.env): ProductConfig {
+  return loadConfig(ProductEnv, env);
+}

@@ -1,0 +1,142 @@
+import type { Queryable, Row } from '@ecommerce/kit';
+import type pg from 'pg';
+
+/** A statement and its name; the name is the metric label and the prepared-statement name, so one name = one text. */
+export interface NamedQuery {
+  name: string;
+  text: string;
+}
+
+export function run<R extends Row>(db: Queryable, q: NamedQuery, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+  return db.query<R>(q.name, q.text, values);
+}
+
+export interface ProductRow {
+  id: string;
+  sku: string;
+  name: string;
+  description: string | null;
+  price_cents: number;
+  currency: string;
+  stock: number;
+  category: string | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  [k: string]: unknown;
+}
+
+const PRODUCT = 'id, sku, name, description, price_cents, currency, stock, category, version, created_at, updated_at';
+
+// Prefix query from free text: to_tsvector splits and lower-cases the words like the indexed column does,
+// each lexeme is quoted for tsquery syntax, and all must match. No user text ever reaches tsquery syntax unquoted.
+const SEARCH_QUERY = `(SELECT to_tsquery('simple', string_agg('''' || replace(replace(lexeme, '\\', '\\\\'), '''', '''''') || ''':*', ' & '))
+    FROM unnest(tsvector_to_array(to_tsvector('simple', $2::text))) AS lexeme)`;
+
+/**
+ * The four list shapes are separate statements rather than one with `$x IS NULL OR ...`, so each gets a plan
+ * that uses its index (a generic plan for the catch-all form cannot).
+ */
+function listQuery(name: string, filter: string, limitParam: number): NamedQuery {
+  return {
+    name,
+    text: `SELECT ${PRODUCT} FROM products
+      WHERE NOT archived AND ($1::uuid IS NULL OR id > $1::uuid)${filter}
+      ORDER BY id LIMIT $${limitParam}`,
+  };
+}
+
+export const productQueries = {
+  insert: {
+    name: 'product_insert',
+    text: `INSERT INTO products (id, sku, name, description, price_cents, currency, stock, category)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${PRODUCT}`,
+  },
+  byId: { name: 'product_by_id', text: `SELECT ${PRODUCT} FROM products WHERE id = $1 AND NOT archived` },
+  list: listQuery('product_list', '', 2),
+  listByCategory: listQuery('product_list_category', ' AND category = $2', 3),
+  search: listQuery('product_list_search', ` AND search @@ ${SEARCH_QUERY}`, 3),
+  searchByCategory: listQuery('product_list_search_category', ` AND search @@ ${SEARCH_QUERY} AND category = $3`, 4),
+  // One statement for every PATCH shape: a key present in the JSON patch replaces the column, absent keeps it.
+  update: {
+    name: 'product_update',
+    text: `UPDATE products SET
+        sku = CASE WHEN $2::jsonb ? 'sku' THEN $2::jsonb->>'sku' ELSE sku END,
+        name = CASE WHEN $2::jsonb ? 'name' THEN $2::jsonb->>'name' ELSE name END,
+        description = CASE WHEN $2::jsonb ? 'description' THEN $2::jsonb->>'description' ELSE description END,
+        price_cents = CASE WHEN $2::jsonb ? 'priceCents' THEN ($2::jsonb->>'priceCents')::bigint ELSE price_cents END,
+        currency = CASE WHEN $2::jsonb ? 'currency' THEN $2::jsonb->>'currency' ELSE currency END,
+        category = CASE WHEN $2::jsonb ? 'category' THEN $2::jsonb->>'category' ELSE category END,
+        version = version + 1,
+        updated_at = now()
+      WHERE id = $1 AND NOT archived AND ($3::integer IS NULL OR version = $3::integer)
+      RETURNING ${PRODUCT}`,
+  },
+  // Available units may not go below zero: only unreserved units can be removed.
+  adjustStock: {
+    name: 'product_adjust_stock',
+    text: `UPDATE products SET stock = stock + $2, version = version + 1, updated_at = now()
+      WHERE id = $1 AND NOT archived AND stock + $2 BETWEEN 0 AND $3
+      RETURNING ${PRODUCT}`,
+  },
+  archive: {
+    name: 'product_archive',
+    text: `UPDATE products SET archived = true, version = version + 1, updated_at = now() WHERE id = $1 AND NOT archived RETURNING id`,
+  },
+  count: { name: 'product_count_all', text: 'SELECT count(*)::integer AS n FROM products' },
+  seedLock: { name: 'product_seed_lock', text: 'SELECT pg_advisory_xact_lock($1)' },
+  seedInsert: {
+    name: 'product_seed_insert',
+    text: `INSERT INTO products (id, sku, name, description, price_cents, currency, stock, category)
+      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::integer[], $8::text[])
+      ON CONFLICT (sku) DO NOTHING`,
+  },
+} satisfies Record<string, NamedQuery>;
+
+export interface ReservationLineRow {
+  order_id: string;
+  status: 'reserved' | 'released';
+  product_id: string;
+  quantity: number;
+  unit_price_cents: number;
+  currency: string;
+  [k: string]: unknown;
+}
+
+export const reservationQueries = {
+  // Inserted first: a concurrent duplicate waits on this key and then sees the winner's committed result.
+  claim: {
+    name: 'reservation_claim',
+    text: `INSERT INTO reservations (order_id, status) VALUES ($1, 'reserved') ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
+  },
+  // The whole check is in the WHERE clause of one conditional statement: no read-check-write.
+  takeStock: {
+    name: 'reservation_take_stock',
+    text: `UPDATE products SET stock = stock - $2, version = version + 1, updated_at = now()
+      WHERE id = $1 AND stock >= $2 AND NOT archived
+      RETURNING id, stock, price_cents, currency`,
+  },
+  insertItems: {
+    name: 'reservation_items_insert',
+    text: `INSERT INTO reservation_items (order_id, product_id, quantity, unit_price_cents, currency)
+      SELECT $1, * FROM unnest($2::uuid[], $3::integer[], $4::bigint[], $5::text[])`,
+  },
+  availability: {
+    name: 'reservation_availability',
+    text: 'SELECT id, stock, archived FROM products WHERE id = ANY($1::uuid[])',
+  },
+  get: {
+    name: 'reservation_get',
+    text: `SELECT r.order_id, r.status, i.product_id, i.quantity, i.unit_price_cents, i.currency
+      FROM reservations r JOIN reservation_items i USING (order_id)
+      WHERE r.order_id = $1 ORDER BY i.product_id`,
+  },
+  markReleased: {
+    name: 'reservation_mark_released',
+    text: `UPDATE reservations SET status = 'released', released_at = now() WHERE order_id = $1 AND status = 'reserved' RETURNING order_id`,
+  },
+  returnStock: {
+    name: 'reservation_return_stock',
+    text: 'UPDATE products SET stock = stock + $2, version = version + 1, updated_at = now() WHERE id = $1',
+  },
+} satisfies Record<string, NamedQuery>;

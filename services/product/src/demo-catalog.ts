@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+import { uuidv7, type Database } from '@ecommerce/kit';
+import { productQueries as Q, run } from './db/queries.js';
+import { DEFAULT_CURRENCY, type NewProduct } from './catalog.js';
+
+/** A small catalog so a first `npm start` shows something at once. */
+export const DEMO_PRODUCTS: NewProduct[] = [
+  { sku: 'BOOK-DDIA', name: 'Designing Data-Intensive Applications', description: 'Martin Kleppmann on the ideas behind reliable, scalable and maintainable systems.', priceCents: 4599, stock: 40, category: 'books' },
+  { sku: 'BOOK-SICP', name: 'Structure and Interpretation of Computer Programs', description: 'Abelson and Sussman, second edition, paperback.', priceCents: 5500, stock: 15, category: 'books' },
+  { sku: 'BOOK-PRAGPROG', name: 'The Pragmatic Programmer', description: '20th anniversary edition: from journeyman to master.', priceCents: 3999, stock: 35, category: 'books' },
+  { sku: 'BOOK-TAOCP-1', name: 'The Art of Computer Programming, Vol. 1', description: 'Donald Knuth: fundamental algorithms, hardcover.', priceCents: 7999, stock: 8, category: 'books' },
+  { sku: 'ELEC-KB-TKL', name: 'Mechanical Keyboard TKL', description: 'Tenkeyless keyboard with hot-swappable brown switches and PBT keycaps.', priceCents: 11900, stock: 25, category: 'electronics' },
+  { sku: 'ELEC-MOUSE-ERGO', name: 'Ergonomic Wireless Mouse', description: 'Vertical mouse, Bluetooth and 2.4 GHz, rechargeable.', priceCents: 4900, stock: 60, category: 'electronics' },
+  { sku: 'ELEC-HEADPHONES-NC', name: 'Noise-Cancelling Headphones', description: 'Over-ear, 30 hours of battery, USB-C charging.', priceCents: 24900, stock: 12, category: 'electronics' },
+  { sku: 'ELEC-MONITOR-27', name: '27-inch 4K Monitor', description: 'IPS panel, USB-C with 65 W power delivery, height-adjustable stand.', priceCents: 39900, stock: 6, category: 'electronics' },
+  { sku: 'ELEC-USBC-HUB', name: 'USB-C Hub 7-in-1', description: 'HDMI 4K, two USB-A, SD and microSD readers, 100 W pass-through.', priceCents: 3499, stock: 80, category: 'electronics' },
+  { sku: 'HOME-KETTLE', name: 'Gooseneck Electric Kettle', description: 'Variable temperature for pour-over coffee and tea, 0.9 litre.', priceCents: 6900, stock: 20, category: 'home' },
+  { sku: 'HOME-FRENCH-PRESS', name: 'French Press 1 L', description: 'Borosilicate glass with a stainless steel filter.', priceCents: 2900, stock: 45, category: 'home' },
+  { sku: 'HOME-DESK-LAMP', name: 'LED Desk Lamp', description: 'Dimmable, adjustable colour temperature, USB charging port.', priceCents: 3900, stock: 30, category: 'home' },
+  { sku: 'HOME-PLANT-POT', name: 'Ceramic Plant Pot', description: 'Matte white, 20 cm, with drainage hole and saucer.', priceCents: 1900, stock: 50, category: 'home' },
+  { sku: 'APP-HOODIE', name: 'Organic Cotton Hoodie', description: 'Heavyweight fleece, unisex fit, charcoal grey.', priceCents: 5900, stock: 40, category: 'apparel' },
+  { sku: 'APP-TEE', name: 'Classic T-Shirt', description: 'Organic cotton crew neck, white.', priceCents: 1900, stock: 100, category: 'apparel' },
+  { sku: 'APP-SOCKS-3', name: 'Merino Socks, 3 Pack', description: 'Cushioned merino wool socks for every season.', priceCents: 2400, stock: 70, category: 'apparel' },
+  { sku: 'APP-CAP', name: 'Baseball Cap', description: 'Adjustable strap, embroidered logo, navy.', priceCents: 2200, stock: 0, category: 'apparel' },
+  { sku: 'SPORT-YOGA-MAT', name: 'Yoga Mat', description: 'Non-slip natural rubber, 4 mm thick, with carry strap.', priceCents: 4500, stock: 25, category: 'sports' },
+  { sku: 'SPORT-BOTTLE', name: 'Insulated Water Bottle', description: 'Stainless steel, keeps drinks cold for 24 hours, 750 ml.', priceCents: 2900, stock: 90, category: 'sports' },
+  { sku: 'SPORT-RUN-BELT', name: 'Running Belt', description: 'Fits a phone and keys, reflective details, no bounce.', priceCents: 1800, stock: 35, category: 'sports' },
+];
+
+// Several replicas may start at once: the transaction-scoped advisory lock lets one seed and the others see a non-empty table.
+const SEED_LOCK = createHash('sha256').update('seed:catalog').digest().readInt32BE(0);
+
+/** Seeds the demo catalog when the products table is empty; returns how many products were inserted. */
+export async function seedDemoCatalog(db: Database, products: NewProduct[] = DEMO_PRODUCTS): Promise<number> {
+  return db.tx(async (tx) => {
+    await run(tx, Q.seedLock, [SEED_LOCK]);
+    const count = await run<{ n: number }>(tx, Q.count);
+    if (count.rows[0]!.n > 0) return 0;
+    // uuidv7 at one millisecond apart keeps the list order equal to the order above.
+    const start = Date.now();
+    const res = await run(tx, Q.seedInsert, [
+      products.map((_, i) => uuidv7(start + i)),
+      products.map((p) => p.sku),
+      products.map((p) => p.name),
+      products.map((p) => p.description ?? null),
+      products.map((p) => p.priceCents),
+      products.map((p) => p.currency ?? DEFAULT_CURRENCY),
+      products.map((p) => p.stock),
+      products.map((p) => p.category ?? null),
+    ]);
+    return res.rowCount ?? 0;
+  });
+}

@@ -1,0 +1,80 @@
+import { Type, UUID_PATTERN } from '@ecommerce/kit';
+import { MAX_STOCK } from '../catalog.js';
+
+export const strict = { additionalProperties: false } as const;
+
+export const ProductSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    sku: Type.String(),
+    name: Type.String(),
+    description: Type.Union([Type.String(), Type.Null()]),
+    priceCents: Type.Integer({ description: 'price in minor units of currency' }),
+    currency: Type.String({ description: 'ISO 4217 code' }),
+    stock: Type.Integer({ description: 'units that can still be ordered (on hand minus reserved)' }),
+    category: Type.Union([Type.String(), Type.Null()]),
+    version: Type.Integer({ description: 'increments on every change; send it back in If-Match' }),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { $id: 'Product', title: 'Product' },
+);
+
+export const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^\\S+$', description: 'unique, no whitespace' });
+export const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
+export const Description = Type.Union([Type.String({ maxLength: 5000 }), Type.Null()]);
+export const PriceCents = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
+export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, upper case' });
+export const Stock = Type.Integer({ minimum: 0, maximum: MAX_STOCK });
+export const Category = Type.String({ minLength: 1, maxLength: 64, pattern: '\\S' });
+export const Uuid = Type.String({ pattern: UUID_PATTERN });
+
+export const NewProductBody = Type.Object(
+  {
+    sku: Sku,
+    name: Name,
+    description: Type.Optional(Description),
+    priceCents: PriceCents,
+    currency: Type.Optional(Currency),
+    stock: Stock,
+    category: Type.Optional(Type.Union([Category, Type.Null()])),
+  },
+  strict,
+);
+
+// Not stock (it moves only through /stock and reservations), not version (the server counts it).
+export const ProductPatchBody = Type.Object(
+  {
+    sku: Type.Optional(Sku),
+    name: Type.Optional(Name),
+    description: Type.Optional(Description),
+    priceCents: Type.Optional(PriceCents),
+    currency: Type.Optional(Currency),
+    category: Type.Optional(Type.Union([Category, Type.Null()])),
+  },
+  { ...strict, minProperties: 1 },
+);
+
+export const StockBody = Type.Object(
+  { delta: Type.Integer({ minimum: -MAX_STOCK, maximum: MAX_STOCK, not: { const: 0 }, description: 'non-zero: positive restocks, negative removes' }) },
+  strict,
+);
+
+export const ReservationSchema = Type.Object({
+  orderId: Type.String({ format: 'uuid' }),
+  status: Type.Union([Type.Literal('reserved'), Type.Literal('released')]),
+  items: Type.Array(
+    Type.Object({ productId: Type.String({ format: 'uuid' }), quantity: Type.Integer(), unitPriceCents: Type.Integer(), currency: Type.String() }),
+  ),
+});
+
+export const ReserveBody = Type.Object(
+  {
+    orderId: Uuid,
+    items: Type.Array(Type.Object({ productId: Uuid, quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }) }, strict), {
+      minItems: 1,
+      maxItems: 100,
+    }),
+  },
+  strict,
+);
