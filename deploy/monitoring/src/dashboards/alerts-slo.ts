@@ -1,0 +1,72 @@
+// (e) Alerts and SLOs: what is firing, how fast each service burns its error
+// budget, and how much budget is left over 30 days.
+import { ERROR_BUDGET, NOT_PROBES, SLO, buildDashboard, statPanel, tablePanel, timeSeriesPanel } from './common.js';
+
+const COUNT = `http_server_request_duration_seconds_count{service=~"$service", ${NOT_PROBES}}`;
+const ERRORS = `http_server_request_duration_seconds_count{service=~"$service", ${NOT_PROBES}, http_response_status_code=~"5.."}`;
+const ratio30d =
+  `(sum by (service) (increase(${ERRORS}[30d])) or 0 * sum by (service) (increase(${COUNT}[30d])))` +
+  ` / sum by (service) (increase(${COUNT}[30d]))`;
+
+const burn = (window: string) => ({
+  expr: `service:http_5xx:ratio_rate${window}{service=~"$service"} / ${ERROR_BUDGET.toFixed(3)}`,
+  legend: `{{service}} ${window}`,
+});
+
+export const alertsSlo = () =>
+  buildDashboard({
+    uid: 'ecommerce-slo',
+    title: 'E-commerce / Alerts & SLOs',
+    description: `Firing alerts and the availability SLO (${(SLO * 100).toFixed(1)}% of requests without 5xx over 30 days).`,
+    tags: ['alerts', 'slo'],
+    panels: [
+      statPanel({
+        title: 'Firing alerts by severity',
+        queries: [{ expr: 'count by (severity) (ALERTS{alertstate="firing"})', legend: '{{severity}}' }],
+        thresholds: [[1, 'red']],
+      }),
+      statPanel({
+        title: 'Availability (30d)',
+        unit: 'percentunit',
+        width: 9,
+        queries: [{ expr: `1 - (${ratio30d})`, legend: '{{service}}' }],
+        thresholds: [[SLO, 'green']],
+      }),
+      statPanel({
+        title: 'Error budget left (30d)',
+        description: 'Share of the 0.5% error budget not yet spent in the last 30 days; negative means the SLO is missed.',
+        unit: 'percentunit',
+        width: 9,
+        queries: [{ expr: `1 - (${ratio30d}) / ${ERROR_BUDGET.toFixed(3)}`, legend: '{{service}}' }],
+        thresholds: [[0.25, 'orange'], [0.5, 'green']],
+      }),
+      tablePanel({
+        title: 'Firing and pending alerts',
+        width: 24,
+        queries: [{ expr: 'max by (alertname, alertstate, severity, service, instance) (ALERTS)' }],
+      }),
+      timeSeriesPanel({
+        title: 'Burn rate, fast windows (page at 14.4x over 1h and 5m)',
+        unit: 'short',
+        queries: [burn('5m'), burn('1h')],
+        thresholds: [[14.4, 'red']],
+      }),
+      timeSeriesPanel({
+        title: 'Burn rate, medium windows (page at 6x over 6h and 30m)',
+        unit: 'short',
+        queries: [burn('30m'), burn('6h')],
+        thresholds: [[6, 'red']],
+      }),
+      timeSeriesPanel({
+        title: 'Burn rate, slow windows (ticket at 3x over 1d/2h, 1x over 3d/6h)',
+        unit: 'short',
+        queries: [burn('2h'), burn('1d'), burn('3d')],
+        thresholds: [[1, 'orange'], [3, 'red']],
+      }),
+      timeSeriesPanel({
+        title: 'Alerts over time',
+        unit: 'short',
+        queries: [{ expr: 'count by (alertname, alertstate) (ALERTS)', legend: '{{alertname}} {{alertstate}}' }],
+      }),
+    ],
+  });

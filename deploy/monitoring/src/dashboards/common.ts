@@ -1,0 +1,166 @@
+// Building blocks shared by the five dashboards: datasource, variables,
+// panel factories and the label filters every app-side query carries.
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import {
+  DashboardBuilder,
+  DashboardCursorSync,
+  QueryVariableBuilder,
+  ThresholdsConfigBuilder,
+  ThresholdsMode,
+  VariableRefresh,
+  VariableSort,
+  type Panel,
+} from '@grafana/grafana-foundation-sdk/dashboard';
+import type { Builder } from '@grafana/grafana-foundation-sdk/cog';
+import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
+import * as table from '@grafana/grafana-foundation-sdk/table';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+
+/** UIDs fixed by grafana/provisioning/datasources/datasources.yml. */
+export const PROMETHEUS = { type: 'prometheus', uid: 'prometheus' } as const;
+export const ALERTMANAGER = { type: 'alertmanager', uid: 'alertmanager' } as const;
+
+/** SLO of every service, as in docs/monitoring.md and rules/services.yml. */
+export const SLO = 0.995;
+export const ERROR_BUDGET = 1 - SLO;
+
+/** App-side series of the selected services and instances. */
+export const APP = 'service=~"$service", instance=~"$instance"';
+/** Probes and /metrics are not user traffic (same filter as the rules). */
+export const NOT_PROBES = 'http_route!~"/livez|/readyz|/metrics"';
+/** cAdvisor/kube-state-metrics name containers, not services: match "order" or "order-service". */
+export const CONTAINER = 'container=~"($service)(-service)?"';
+/** Shared and template databases say nothing about ours. */
+export const OUR_DATABASES = 'datname!~"|template0|template1"';
+
+export interface QuerySpec {
+  readonly expr: string;
+  readonly legend?: string;
+  /** Tables want one value per series, not a range. */
+  readonly instant?: boolean;
+}
+
+const REF_IDS = 'ABCDEFGHIJ';
+
+function targets(queries: readonly QuerySpec[]): DataqueryBuilder[] {
+  return queries.map((q, i) => {
+    const query = new DataqueryBuilder().refId(REF_IDS[i] ?? `Q${i}`).expr(q.expr).datasource(PROMETHEUS);
+    if (q.legend) query.legendFormat(q.legend);
+    if (q.instant) query.instant().format(PromQueryFormat.Table);
+    else query.range();
+    return query;
+  });
+}
+
+export interface PanelSpec {
+  readonly title: string;
+  readonly description?: string;
+  readonly unit?: string;
+  readonly queries: readonly QuerySpec[];
+  readonly width?: number;
+  readonly height?: number;
+  readonly min?: number;
+  readonly max?: number;
+  /** Absolute thresholds: [value, color] after the base green. */
+  readonly thresholds?: ReadonlyArray<readonly [number, string]>;
+}
+
+function thresholds(spec: PanelSpec): ThresholdsConfigBuilder {
+  return new ThresholdsConfigBuilder()
+    .mode(ThresholdsMode.Absolute)
+    .steps([{ value: null, color: 'green' }, ...(spec.thresholds ?? []).map(([value, color]) => ({ value, color }))]);
+}
+
+export function timeSeriesPanel(spec: PanelSpec): timeseries.PanelBuilder {
+  const panel = new timeseries.PanelBuilder()
+    .title(spec.title)
+    .datasource(PROMETHEUS)
+    .targets(targets(spec.queries))
+    .unit(spec.unit ?? 'short')
+    .span(spec.width ?? 12)
+    .height(spec.height ?? 8)
+    .fillOpacity(10)
+    .thresholds(thresholds(spec))
+    .legend(new common.VizLegendOptionsBuilder().displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom).showLegend(true));
+  if (spec.description) panel.description(spec.description);
+  if (spec.min !== undefined) panel.min(spec.min);
+  if (spec.max !== undefined) panel.max(spec.max);
+  return panel;
+}
+
+export function statPanel(spec: PanelSpec): stat.PanelBuilder {
+  const panel = new stat.PanelBuilder()
+    .title(spec.title)
+    .datasource(PROMETHEUS)
+    .targets(targets(spec.queries))
+    .unit(spec.unit ?? 'short')
+    .span(spec.width ?? 6)
+    .height(spec.height ?? 4)
+    .graphMode(common.BigValueGraphMode.Area)
+    .thresholds(thresholds(spec))
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).values(false));
+  if (spec.description) panel.description(spec.description);
+  if (spec.min !== undefined) panel.min(spec.min);
+  if (spec.max !== undefined) panel.max(spec.max);
+  return panel;
+}
+
+export function tablePanel(spec: PanelSpec): table.PanelBuilder {
+  const panel = new table.PanelBuilder()
+    .title(spec.title)
+    .datasource(PROMETHEUS)
+    .targets(targets(spec.queries.map((q) => ({ ...q, instant: true }))))
+    .unit(spec.unit ?? 'short')
+    .span(spec.width ?? 12)
+    .height(spec.height ?? 8)
+    .thresholds(thresholds(spec))
+    // Instant table queries return a Time column that says nothing here.
+    .withTransformation({ id: 'organize', options: { excludeByName: { Time: true } } });
+  if (spec.description) panel.description(spec.description);
+  return panel;
+}
+
+function variable(name: string, label: string, query: string): QueryVariableBuilder {
+  return new QueryVariableBuilder(name)
+    .label(label)
+    .datasource(PROMETHEUS)
+    .query({ query, refId: `${name}-variable`, qryType: 1 })
+    .definition(query)
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc)
+    .multi(true)
+    .includeAll(true)
+    // ".+" rather than Grafana's "(a|b|c)" so new instances show up at once.
+    .allValue('.+')
+    .current({ selected: true, text: ['All'], value: ['$__all'] });
+}
+
+export interface DashboardSpec {
+  readonly uid: string;
+  readonly title: string;
+  readonly description: string;
+  readonly tags: readonly string[];
+  readonly panels: ReadonlyArray<Builder<Panel>>;
+}
+
+export function buildDashboard(spec: DashboardSpec): ReturnType<DashboardBuilder['build']> {
+  const builder = new DashboardBuilder(spec.title)
+    .uid(spec.uid)
+    .description(spec.description)
+    .tags(['ecommerce', ...spec.tags])
+    .editable()
+    .timezone('browser')
+    .tooltip(DashboardCursorSync.Crosshair)
+    .refresh('30s')
+    .time({ from: 'now-1h', to: 'now' })
+    .withVariable(variable('service', 'Service', 'label_values(up{service=~"user|product|order|gateway"}, service)'))
+    .withVariable(variable('instance', 'Instance', 'label_values(up{service=~"$service"}, instance)'));
+  spec.panels.forEach((panel) => builder.withPanel(panel));
+  const built = builder.build();
+  // Stable panel ids: Grafana uses them in links and for panel state.
+  (built.panels ?? []).forEach((panel, i) => {
+    panel.id = i + 1;
+  });
+  return built;
+}

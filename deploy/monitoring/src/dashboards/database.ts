@@ -1,0 +1,137 @@
+// (c) Database, from both sides: the services' query timings and pool
+// (db_client_*), and the server's view from postgres_exporter (pg_*).
+// pg_* series are not per service, so only the app-side panels follow the
+// service/instance variables.
+import { APP, OUR_DATABASES, buildDashboard, statPanel, tablePanel, timeSeriesPanel } from './common.js';
+
+const DB = `db_client_operation_duration_seconds`;
+
+export const database = () =>
+  buildDashboard({
+    uid: 'ecommerce-database',
+    title: 'E-commerce / Database',
+    description: 'Query latency and pool usage per service, PostgreSQL connections, transactions, cache and pg_stat_statements.',
+    tags: ['database', 'postgresql'],
+    panels: [
+      statPanel({
+        title: 'PostgreSQL up',
+        queries: [{ expr: 'max by (instance) (pg_up)', legend: '{{instance}}' }],
+        thresholds: [],
+      }),
+      statPanel({
+        title: 'Connections / max_connections',
+        unit: 'percentunit',
+        queries: [{ expr: 'sum by (instance) (pg_stat_activity_count) / max by (instance) (pg_settings_max_connections)', legend: '{{instance}}' }],
+        thresholds: [[0.6, 'orange'], [0.8, 'red']],
+      }),
+      statPanel({
+        title: 'Cache hit ratio',
+        unit: 'percentunit',
+        queries: [
+          {
+            expr:
+              `sum(rate(pg_stat_database_blks_hit{${OUR_DATABASES}}[$__range]))` +
+              ` / (sum(rate(pg_stat_database_blks_hit{${OUR_DATABASES}}[$__range])) + sum(rate(pg_stat_database_blks_read{${OUR_DATABASES}}[$__range])))`,
+          },
+        ],
+      }),
+      statPanel({
+        title: 'Longest open transaction',
+        unit: 's',
+        queries: [{ expr: 'max(pg_stat_activity_max_tx_duration)' }],
+        thresholds: [[60, 'orange'], [300, 'red']],
+      }),
+      timeSeriesPanel({
+        title: 'Query p95 by query name',
+        description: 'Measured in the services around each named query (the name is the db_query_name label).',
+        unit: 's',
+        queries: [
+          {
+            expr: `histogram_quantile(0.95, sum by (service, db_query_name, le) (rate(${DB}_bucket{${APP}}[$__rate_interval])))`,
+            legend: '{{service}} {{db_query_name}}',
+          },
+        ],
+        thresholds: [[0.25, 'red']],
+      }),
+      timeSeriesPanel({
+        title: 'Queries/s by query name and outcome',
+        description: 'error_type is empty for success, else the SQLSTATE class.',
+        unit: 'ops',
+        queries: [
+          {
+            expr: `sum by (service, db_query_name, error_type) (rate(${DB}_count{${APP}}[$__rate_interval]))`,
+            legend: '{{service}} {{db_query_name}} {{error_type}}',
+          },
+        ],
+      }),
+      timeSeriesPanel({
+        title: 'Pool: connections by state, max, waiting',
+        unit: 'short',
+        queries: [
+          { expr: `sum by (service, instance, state) (db_client_connection_count{${APP}})`, legend: '{{service}} {{instance}} {{state}}' },
+          { expr: `max by (service, instance) (db_client_connection_max{${APP}})`, legend: '{{service}} {{instance}} max' },
+          { expr: `sum by (service, instance) (db_client_connection_pending_requests{${APP}})`, legend: '{{service}} {{instance}} waiting' },
+        ],
+      }),
+      timeSeriesPanel({
+        title: 'Server connections by state',
+        unit: 'short',
+        queries: [
+          { expr: 'sum by (state) (pg_stat_activity_count)', legend: '{{state}}' },
+          { expr: 'max(pg_settings_max_connections)', legend: 'max_connections' },
+        ],
+      }),
+      timeSeriesPanel({
+        title: 'Commits and rollbacks/s',
+        unit: 'ops',
+        queries: [
+          { expr: `sum by (datname) (rate(pg_stat_database_xact_commit{${OUR_DATABASES}}[$__rate_interval]))`, legend: 'commit {{datname}}' },
+          { expr: `sum by (datname) (rate(pg_stat_database_xact_rollback{${OUR_DATABASES}}[$__rate_interval]))`, legend: 'rollback {{datname}}' },
+        ],
+      }),
+      timeSeriesPanel({
+        title: 'Cache hit ratio by database',
+        unit: 'percentunit',
+        max: 1,
+        queries: [
+          {
+            expr:
+              `sum by (datname) (rate(pg_stat_database_blks_hit{${OUR_DATABASES}}[$__rate_interval]))` +
+              ` / (sum by (datname) (rate(pg_stat_database_blks_hit{${OUR_DATABASES}}[$__rate_interval])) + sum by (datname) (rate(pg_stat_database_blks_read{${OUR_DATABASES}}[$__rate_interval])))`,
+            legend: '{{datname}}',
+          },
+        ],
+      }),
+      timeSeriesPanel({
+        title: 'Deadlocks',
+        description: 'Locks are taken in product-id order, so this should stay at 0 (alert PostgresDeadlocks).',
+        unit: 'short',
+        queries: [{ expr: `sum by (datname) (increase(pg_stat_database_deadlocks{${OUR_DATABASES}}[$__rate_interval]))`, legend: '{{datname}}' }],
+        thresholds: [[1, 'red']],
+      }),
+      timeSeriesPanel({
+        title: 'Longest transaction by state',
+        unit: 's',
+        queries: [{ expr: 'max by (datname, state) (pg_stat_activity_max_tx_duration)', legend: '{{datname}} {{state}}' }],
+      }),
+      tablePanel({
+        title: 'Top statements by total time (pg_stat_statements)',
+        description: 'Execution seconds per second over the range: the statements where the server spends its time.',
+        width: 24,
+        unit: 's',
+        queries: [
+          { expr: 'topk(10, sum by (datname, rolname, query) (rate(pg_stat_statements_exec_seconds[$__range])))' },
+        ],
+      }),
+      tablePanel({
+        title: 'Top statements by calls/s',
+        unit: 'ops',
+        queries: [{ expr: 'topk(10, sum by (datname, rolname, query) (rate(pg_stat_statements_calls[$__range])))' }],
+      }),
+      tablePanel({
+        title: 'Slowest statements (mean)',
+        unit: 's',
+        queries: [{ expr: 'topk(10, max by (datname, rolname, query) (pg_stat_statements_mean_exec_seconds))' }],
+      }),
+    ],
+  });
