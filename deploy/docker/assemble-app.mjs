@@ -85,9 +85,10 @@ for (const [key, entry] of Object.entries(entries)) {
 function isRuntimeFile(/** @type {string} */ rel) {
   const parts = rel.split('/');
   if (parts.includes('test') || parts.includes('node_modules')) return false;
-  if (parts[0] === 'src' || parts[0] === 'dist') {
-    if (/\.(d\.ts|d\.ts\.map|js\.map|ts|tsbuildinfo)$/.test(rel)) return false;
-  }
+  // Code runs from dist/; src/ contributes only non-code assets (e.g. .sql),
+  // never stray compiler output that may sit next to the sources.
+  if (parts[0] === 'src' && /\.([cm]?js|ts|map)$/.test(rel)) return false;
+  if (parts[0] === 'dist' && /\.(d\.ts|map|tsbuildinfo)$/.test(rel)) return false;
   return !/^tsconfig.*\.json$|\.tsbuildinfo$|^README/.test(parts[parts.length - 1] ?? '');
 }
 
