@@ -1,0 +1,389 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createTestDatabase } from '@ecommerce/kit/testing';
+import { startProductService } from './harness.js';
+import { assertErrorAt, assertProblem, createProduct, getProduct, http, metricValue, startStack, unique, type Problem, type Product, type Stack } from './support.js';
+
+type ProductPage = { items: Product[]; nextCursor: string | null };
+
+let stack: Stack;
+let base: string;
+let admin: string;
+
+before(async () => {
+  stack = await startStack();
+  base = stack.base;
+  admin = stack.tokens.admin;
+});
+after(async () => {
+  await stack?.close();
+});
+
+const PRODUCT_KEYS = ['category', 'createdAt', 'currency', 'description', 'id', 'name', 'priceCents', 'sku', 'stock', 'updatedAt', 'version'];
+
+describe('POST /product', () => {
+  it('when an admin sends a valid body, then 201 Product with defaults (USD, null description and category, version 1) and an ETag', async () => {
+    const sku = unique('NEW');
+    const res = await http<Product>(base, 'POST', '/product', { token: admin, body: { sku, name: 'Kettle', priceCents: 4599, stock: 3 } });
+    assert.equal(res.status, 201, res.text);
+    assert.deepEqual(Object.keys(res.body).sort(), PRODUCT_KEYS);
+    assert.match(res.body.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.deepEqual(
+      { sku: res.body.sku, name: res.body.name, description: res.body.description, priceCents: res.body.priceCents, currency: res.body.currency, stock: res.body.stock, category: res.body.category, version: res.body.version },
+      { sku, name: 'Kettle', description: null, priceCents: 4599, currency: 'USD', stock: 3, category: null, version: 1 },
+    );
+    assert.equal(res.body.createdAt, res.body.updatedAt);
+    assert.ok(!Number.isNaN(Date.parse(res.body.createdAt)));
+    assert.equal(res.headers.get('etag'), '"1"');
+    const full = await createProduct(stack, { description: 'A description', currency: 'EUR', category: 'kitchen', stock: 0, priceCents: 0 });
+    assert.equal(full.currency, 'EUR');
+    assert.equal(full.description, 'A description');
+    assert.equal(full.category, 'kitchen');
+    assert.equal(full.stock, 0);
+    assert.deepEqual(await getProduct(stack, full.id), full);
+  });
+
+  it('when the SKU exists, then 409 sku-taken', async () => {
+    const p = await createProduct(stack);
+    assertProblem(await http(base, 'POST', '/product', { token: admin, body: { sku: p.sku, name: 'Other', priceCents: 1, stock: 1 } }), 409, 'sku-taken');
+  });
+
+  it('when fields are missing, of the wrong type, out of range or unknown, then 400 with errors per path', async () => {
+    const ok = { sku: unique(), name: 'N', priceCents: 100, stock: 1 };
+    const cases: [Record<string, unknown>, string][] = [
+      [{ name: 'N', priceCents: 1, stock: 1 }, '/sku'],
+      [{ ...ok, sku: '' }, '/sku'],
+      [{ ...ok, sku: 'has space' }, '/sku'],
+      [{ ...ok, sku: 'x'.repeat(65) }, '/sku'],
+      [{ ...ok, name: '' }, '/name'],
+      [{ ...ok, name: '   ' }, '/name'],
+      [{ ...ok, name: 42 }, '/name'],
+      [{ sku: unique(), name: 'N', stock: 1 }, '/priceCents'],
+      [{ ...ok, priceCents: -1 }, '/priceCents'],
+      [{ ...ok, priceCents: 12.5 }, '/priceCents'],
+      [{ ...ok, priceCents: '100' }, '/priceCents'],
+      [{ ...ok, currency: 'usd' }, '/currency'],
+      [{ ...ok, currency: 'EURO' }, '/currency'],
+      [{ sku: unique(), name: 'N', priceCents: 1 }, '/stock'],
+      [{ ...ok, stock: -1 }, '/stock'],
+      [{ ...ok, stock: 1.5 }, '/stock'],
+      [{ ...ok, stock: 2_000_000_000 }, '/stock'],
+      [{ ...ok, description: 5 }, '/description'],
+      [{ ...ok, category: '' }, '/category'],
+      [{ ...ok, version: 7 }, '/version'],
+      [{ ...ok, id: '0190a0a0-0000-7000-8000-000000000000' }, '/id'],
+    ];
+    for (const [body, path] of cases) assertErrorAt(await http(base, 'POST', '/product', { token: admin, body }), path, JSON.stringify(body));
+    assertProblem(await http(base, 'POST', '/product', { token: admin, raw: '{"sku":', headers: { 'content-type': 'application/json' } }), 400, 'malformed-json');
+  });
+
+  it('when the caller is anonymous, a customer or a service, then 401 / 403 / 401 and nothing is created', async () => {
+    const body = { sku: unique('AUTH'), name: 'N', priceCents: 1, stock: 1 };
+    assertProblem(await http(base, 'POST', '/product', { body }), 401);
+    assertProblem(await http(base, 'POST', '/product', { body, token: 'not.a.jwt' }), 401);
+    assertProblem(await http(base, 'POST', '/product', { body, token: stack.tokens.customer }), 403, 'forbidden');
+    assertProblem(await http(base, 'POST', '/product', { body, token: stack.tokens.service }), 401);
+    const page = await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(body.sku)}`);
+    assert.equal(page.body.items.length, 0);
+  });
+});
+
+describe('GET /product/:id', () => {
+  it('when the id exists, then 200 Product with ETag; unknown, malformed or injected ids are 404', async () => {
+    const p = await createProduct(stack);
+    const res = await http<Product>(base, 'GET', `/product/${p.id}`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(res.body, p);
+    assert.equal(res.headers.get('etag'), `"${p.version}"`);
+    assert.equal((await http(base, 'GET', `/product/${p.id.toUpperCase()}`)).status, 200);
+    for (const id of ['0190a0a0-0000-7000-8000-000000000000', 'not-a-uuid', "1'%20OR%20'1'='1", '123']) {
+      assertProblem(await http(base, 'GET', `/product/${id}`), 404, 'not-found');
+    }
+  });
+});
+
+describe('PATCH /product/:id', () => {
+  it('when an admin changes fields, then 200 with them changed, the rest kept, version + 1 and updatedAt moved', async () => {
+    const p = await createProduct(stack, { description: 'old', category: 'c1' });
+    const res = await http<Product>(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'Renamed', priceCents: 2500, description: null } });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.name, 'Renamed');
+    assert.equal(res.body.priceCents, 2500);
+    assert.equal(res.body.description, null);
+    assert.equal(res.body.category, 'c1');
+    assert.equal(res.body.sku, p.sku);
+    assert.equal(res.body.stock, p.stock);
+    assert.equal(res.body.version, p.version + 1);
+    assert.equal(res.headers.get('etag'), `"${p.version + 1}"`);
+    assert.ok(Date.parse(res.body.updatedAt) >= Date.parse(p.updatedAt));
+    assert.equal(res.body.createdAt, p.createdAt);
+    const again = await http<Product>(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { sku: unique('RE'), currency: 'GBP', category: null } });
+    assert.equal(again.body.version, p.version + 2);
+    assert.equal(again.body.currency, 'GBP');
+    assert.equal(again.body.category, null);
+    assert.deepEqual(await getProduct(stack, p.id), again.body);
+  });
+
+  it('when If-Match carries the current version, then 200; a stale one, then 412 and nothing changes; a malformed one, then 400', async () => {
+    const p = await createProduct(stack);
+    const ok = await http<Product>(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'v2' }, headers: { 'if-match': `"${p.version}"` } });
+    assert.equal(ok.status, 200, ok.text);
+    assert.equal(ok.body.version, p.version + 1);
+    assertProblem(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'lost update' }, headers: { 'if-match': `"${p.version}"` } }), 412, 'precondition-failed');
+    assert.equal((await getProduct(stack, p.id)).name, 'v2');
+    assert.equal((await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'any' }, headers: { 'if-match': '*' } })).status, 200);
+    assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'x' }, headers: { 'if-match': 'W/"abc"' } }), 'headers/if-match');
+    // Two editors with the same version: exactly one wins.
+    const cur = await getProduct(stack, p.id);
+    const race = await Promise.all(
+      ['a', 'b', 'c', 'd'].map((name) => http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name }, headers: { 'if-match': `"${cur.version}"` } })),
+    );
+    assert.deepEqual(race.map((r) => r.status).sort(), [200, 412, 412, 412]);
+  });
+
+  it('when the body sets stock or version, is empty or invalid, then 400 and nothing changes', async () => {
+    const p = await createProduct(stack);
+    assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { stock: 999 } }), '/stock');
+    assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { version: 99 } }), '/version');
+    assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'ok', id: p.id } }), '/id');
+    assertProblem(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: {} }), 400, 'validation-failed');
+    assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { priceCents: -5 } }), '/priceCents');
+    assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { currency: 'eur' } }), '/currency');
+    assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: null } }), '/name');
+    assert.deepEqual(await getProduct(stack, p.id), p);
+  });
+
+  it('when the SKU belongs to another product, then 409 sku-taken; unknown or malformed id, then 404', async () => {
+    const a = await createProduct(stack);
+    const b = await createProduct(stack);
+    assertProblem(await http(base, 'PATCH', `/product/${b.id}`, { token: admin, body: { sku: a.sku } }), 409, 'sku-taken');
+    assertProblem(await http(base, 'PATCH', '/product/0190a0a0-0000-7000-8000-000000000000', { token: admin, body: { name: 'x' } }), 404);
+    assertProblem(await http(base, 'PATCH', '/product/nope', { token: admin, body: { name: 'x' } }), 404);
+    assertProblem(await http(base, 'PATCH', '/product/0190a0a0-0000-7000-8000-000000000000', { token: admin, body: { name: 'x' }, headers: { 'if-match': '"1"' } }), 404);
+  });
+
+  it('when the caller is anonymous, a customer or a service, then 401 / 403 / 401', async () => {
+    const p = await createProduct(stack);
+    assertProblem(await http(base, 'PATCH', `/product/${p.id}`, { body: { name: 'x' } }), 401);
+    assertProblem(await http(base, 'PATCH', `/product/${p.id}`, { body: { name: 'x' }, token: stack.tokens.customer }), 403);
+    assertProblem(await http(base, 'PATCH', `/product/${p.id}`, { body: { name: 'x' }, token: stack.tokens.service }), 401);
+    assert.deepEqual(await getProduct(stack, p.id), p);
+  });
+});
+
+describe('POST /product/:id/stock', () => {
+  it('when an admin restocks or removes units, then 200 with the new stock and version + 1', async () => {
+    const p = await createProduct(stack, { stock: 5 });
+    const up = await http<Product>(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: 7 } });
+    assert.equal(up.status, 200, up.text);
+    assert.equal(up.body.stock, 12);
+    assert.equal(up.body.version, p.version + 1);
+    const down = await http<Product>(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: -12 } });
+    assert.equal(down.body.stock, 0);
+    assert.equal(down.body.version, p.version + 2);
+  });
+
+  it('when the delta would take stock below zero, then 409 and nothing changes', async () => {
+    const p = await createProduct(stack, { stock: 3 });
+    const res = assertProblem(await http(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: -4 } }), 409, 'insufficient-stock');
+    assert.equal((res as Problem & { available?: number }).available, 3);
+    assert.deepEqual(await getProduct(stack, p.id), p);
+    assertProblem(await http(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: 1_000_000_000 } }), 409, 'stock-limit-exceeded');
+  });
+
+  it('when the delta is zero, fractional, a string, missing or joined by unknown fields, then 400', async () => {
+    const p = await createProduct(stack);
+    for (const body of [{ delta: 0 }, { delta: 1.5 }, { delta: '5' }, {}, { delta: 1, stock: 5 }, { delta: -2_000_000_000 }]) {
+      assertProblem(await http(base, 'POST', `/product/${p.id}/stock`, { token: admin, body }), 400, 'validation-failed');
+    }
+    assertErrorAt(await http(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: 0 } }), '/delta');
+    assert.deepEqual(await getProduct(stack, p.id), p);
+  });
+
+  it('when the product is unknown or archived, then 404; without admin rights, 401 / 403', async () => {
+    const p = await createProduct(stack);
+    assertProblem(await http(base, 'POST', '/product/0190a0a0-0000-7000-8000-000000000000/stock', { token: admin, body: { delta: 1 } }), 404);
+    assertProblem(await http(base, 'POST', '/product/x/stock', { token: admin, body: { delta: 1 } }), 404);
+    assertProblem(await http(base, 'POST', `/product/${p.id}/stock`, { body: { delta: 1 } }), 401);
+    assertProblem(await http(base, 'POST', `/product/${p.id}/stock`, { token: stack.tokens.customer, body: { delta: 1 } }), 403);
+    assertProblem(await http(base, 'POST', `/product/${p.id}/stock`, { token: stack.tokens.service, body: { delta: 1 } }), 401);
+    assert.equal((await http(base, 'DELETE', `/product/${p.id}`, { token: admin })).status, 204);
+    assertProblem(await http(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: 1 } }), 404);
+  });
+});
+
+describe('DELETE /product/:id', () => {
+  it('when an admin archives a product, then 204; it is gone from reads, lists, search and updates; a second DELETE is 404', async () => {
+    const category = unique('ARCH');
+    const p = await createProduct(stack, { category, name: `Archivable ${category}` });
+    const res = await http(base, 'DELETE', `/product/${p.id}`, { token: admin });
+    assert.equal(res.status, 204);
+    assert.equal(res.text, '');
+    assertProblem(await http(base, 'GET', `/product/${p.id}`), 404);
+    assert.deepEqual((await http<ProductPage>(base, 'GET', `/product?category=${category}`)).body.items, []);
+    assert.deepEqual((await http<ProductPage>(base, 'GET', `/product?q=${category}`)).body.items, []);
+    assertProblem(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'x' } }), 404);
+    assertProblem(await http(base, 'DELETE', `/product/${p.id}`, { token: admin }), 404);
+    // The SKU stays taken: old orders may still name it.
+    assertProblem(await http(base, 'POST', '/product', { token: admin, body: { sku: p.sku, name: 'N', priceCents: 1, stock: 1 } }), 409, 'sku-taken');
+  });
+
+  it('when the id is unknown or malformed, then 404; without admin rights, 401 / 403', async () => {
+    const p = await createProduct(stack);
+    assertProblem(await http(base, 'DELETE', '/product/0190a0a0-0000-7000-8000-000000000000', { token: admin }), 404);
+    assertProblem(await http(base, 'DELETE', '/product/nope', { token: admin }), 404);
+    assertProblem(await http(base, 'DELETE', `/product/${p.id}`), 401);
+    assertProblem(await http(base, 'DELETE', `/product/${p.id}`, { token: stack.tokens.customer }), 403);
+    assertProblem(await http(base, 'DELETE', `/product/${p.id}`, { token: stack.tokens.service }), 401);
+    assert.equal((await getProduct(stack, p.id)).id, p.id);
+  });
+});
+
+describe('GET /product', () => {
+  it('when walking a category page by page, then every product appears once, in creation order, and the last cursor is null', async () => {
+    const category = unique('WALK');
+    const created: string[] = [];
+    for (let i = 0; i < 7; i++) created.push((await createProduct(stack, { category })).id);
+    await createProduct(stack, { category: unique('OTHER') });
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const q: string = `/product?category=${category}&limit=3${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+      const res = await http<ProductPage>(base, 'GET', q);
+      assert.equal(res.status, 200, res.text);
+      assert.ok(res.body.items.length <= 3);
+      for (const item of res.body.items) assert.deepEqual(Object.keys(item).sort(), PRODUCT_KEYS);
+      seen.push(...res.body.items.map((p) => p.id));
+      cursor = res.body.nextCursor;
+      pages++;
+    } while (cursor && pages < 100);
+    assert.deepEqual(seen, created);
+    assert.equal(pages, 3);
+  });
+
+  it('when listing without filters, then the default page is 20 and pages do not overlap', async () => {
+    for (let i = 0; i < 22; i++) await createProduct(stack);
+    const first = await http<ProductPage>(base, 'GET', '/product');
+    assert.equal(first.status, 200);
+    assert.equal(first.body.items.length, 20);
+    assert.ok(first.body.nextCursor);
+    const second = await http<ProductPage>(base, 'GET', `/product?cursor=${encodeURIComponent(first.body.nextCursor!)}`);
+    assert.ok(second.body.items.length >= 1);
+    const ids = [...first.body.items, ...second.body.items].map((p) => p.id);
+    assert.equal(new Set(ids).size, ids.length);
+    assert.deepEqual([...ids].sort(), ids);
+  });
+
+  it('when searching with q, then name and description words match by prefix, case-insensitively, all words required', async () => {
+    const tag = `zq${Date.now().toString(36)}`;
+    const kettle = await createProduct(stack, { name: `Gooseneck ${tag}kettle`, description: 'Pour-over coffee', category: 'kitchen' });
+    const press = await createProduct(stack, { name: `French press ${tag}`, description: `Brews ${tag}coffee for four`, category: 'kitchen' });
+    const mug = await createProduct(stack, { name: `Mug ${tag}`, description: 'Stoneware', category: 'tableware' });
+    const search = async (qs: string) => (await http<ProductPage>(base, 'GET', `/product?${qs}`)).body.items.map((p) => p.id);
+    assert.deepEqual(await search(`q=${tag}`), [kettle.id, press.id, mug.id]);
+    assert.deepEqual(await search(`q=${tag.toUpperCase()}KETT`), [kettle.id]);
+    assert.deepEqual(await search(`q=${tag}coffee`), [press.id]);
+    assert.deepEqual(await search(`q=${encodeURIComponent(`${tag} stoneware`)}`), [mug.id]);
+    assert.deepEqual(await search(`q=${encodeURIComponent(`${tag} pour-over`)}`), [kettle.id]);
+    assert.deepEqual(await search(`q=${tag}&category=kitchen`), [kettle.id, press.id]);
+    assert.deepEqual(await search(`q=${tag}&category=tableware&limit=1`), [mug.id]);
+    assert.deepEqual(await search(`q=${tag}nothing`), []);
+    assert.deepEqual(await search(`q=${encodeURIComponent('!!! ???')}`), []);
+    const paged = await http<ProductPage>(base, 'GET', `/product?q=${tag}&limit=2`);
+    assert.equal(paged.body.items.length, 2);
+    const rest = await http<ProductPage>(base, 'GET', `/product?q=${tag}&limit=2&cursor=${encodeURIComponent(paged.body.nextCursor!)}`);
+    assert.deepEqual(rest.body.items.map((p) => p.id), [mug.id]);
+    assert.equal(rest.body.nextCursor, null);
+  });
+
+  it('when limit, cursor, q or category are invalid or unknown parameters given, then 400', async () => {
+    for (const qs of ['limit=0', 'limit=101', 'limit=abc', 'cursor=bm90LWEtY3Vyc29y', `cursor=${Buffer.from('["not-a-uuid"]').toString('base64url')}`, 'q=', `q=${'x'.repeat(201)}`, 'category=', 'sort=price']) {
+      assertProblem(await http(base, 'GET', `/product?${qs}`), 400, 'validation-failed');
+    }
+  });
+});
+
+describe('SQL metacharacters', () => {
+  it('when every string field carries quotes, comments, wildcards and backslashes, then they are stored and matched verbatim', async () => {
+    const evil = `'; DROP TABLE products; -- "\\ %_ $1`;
+    const sku = `${unique('SQL')}'"%_\\;--`;
+    const category = `cat'${Date.now()}"; DELETE FROM products; --%_\\`;
+    const p = await createProduct(stack, { sku, name: `Robert'); ${evil}`, description: evil, category });
+    assert.equal(p.sku, sku);
+    assert.equal(p.name, `Robert'); ${evil}`);
+    assert.equal(p.description, evil);
+    assert.equal(p.category, category);
+    assert.deepEqual(await getProduct(stack, p.id), p);
+    const byCategory = await http<ProductPage>(base, 'GET', `/product?category=${encodeURIComponent(category)}`);
+    assert.deepEqual(byCategory.body.items.map((x) => x.id), [p.id]);
+    // A wildcard category is not a pattern.
+    assert.deepEqual((await http<ProductPage>(base, 'GET', `/product?category=${encodeURIComponent('cat%')}`)).body.items, []);
+    for (const q of [evil, "' OR '1'='1", '%', '_', '\\', "o'brien:* | !x & (y", 'a\\b']) {
+      const res = await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(q)}`);
+      assert.equal(res.status, 200, `${q}: ${res.text}`);
+    }
+    const byName = await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent('robert drop table')}&category=${encodeURIComponent(category)}`);
+    assert.deepEqual(byName.body.items.map((x) => x.id), [p.id]);
+    const patched = await http<Product>(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: `x'"; --${evil}`, sku: `${sku}2`, description: `\\'`, category: `${category}2` } });
+    assert.equal(patched.status, 200, patched.text);
+    assert.equal(patched.body.name, `x'"; --${evil}`);
+    assert.equal(patched.body.description, `\\'`);
+    assert.equal(patched.body.category, `${category}2`);
+    assert.ok((await http<ProductPage>(base, 'GET', '/product?limit=1')).body.items.length === 1, 'the table is still there');
+  });
+});
+
+describe('operations', () => {
+  it('when probed, then livez/readyz are 200, metrics carry the product series, and the OpenAPI document lists public routes only', async () => {
+    assert.equal((await http(base, 'GET', '/livez')).status, 200);
+    assert.equal((await http(base, 'GET', '/readyz')).status, 200);
+    const m = await http(base, 'GET', '/metrics');
+    assert.match(m.text, /reservations_total\{[^}]*result="insufficient_stock"[^}]*\} \d/);
+    assert.match(m.text, /product_stockouts_total\{[^}]*service="product"[^}]*\} \d/);
+    assert.ok(metricValue(m.text, 'db_client_operation_duration_seconds_count', ['db_query_name="product_insert"', 'db_operation_name="INSERT"']) > 0);
+    assert.ok(metricValue(m.text, 'http_server_request_duration_seconds_count', ['http_route="/product/:id"']) > 0);
+    const doc = await http<{ openapi: string; paths: Record<string, Record<string, unknown>> }>(base, 'GET', '/product/openapi.json');
+    assert.equal(doc.body.openapi, '3.1.0');
+    assert.deepEqual(Object.keys(doc.body.paths['/product']!).sort(), ['get', 'post']);
+    assert.deepEqual(Object.keys(doc.body.paths['/product/{id}']!).sort(), ['delete', 'get', 'patch']);
+    assert.ok(doc.body.paths['/product/{id}/stock']?.post);
+    assert.ok(!Object.keys(doc.body.paths).some((p) => p.startsWith('/internal')));
+    assert.equal((await fetch(`${base}/product/docs`, { redirect: 'follow' })).status, 200);
+  });
+});
+
+describe('demo catalog', () => {
+  it('when replicas start together on an empty database with SEED_DEMO_DATA=true, then ~20 products in several categories are seeded once', async () => {
+    const db = await createTestDatabase();
+    try {
+      const env = { SEED_DEMO_DATA: 'true' };
+      const replicas = await Promise.all([1, 2, 3].map(() => startProductService(db.urls.product, stack.users.base, env)));
+      const again = await startProductService(db.urls.product, stack.users.base, env);
+      try {
+        const res = await http<ProductPage>(replicas[0]!.base, 'GET', '/product?limit=100');
+        assert.equal(res.status, 200);
+        assert.ok(res.body.items.length >= 15 && res.body.items.length <= 30, `seeded ${res.body.items.length}`);
+        assert.equal(new Set(res.body.items.map((p) => p.sku)).size, res.body.items.length);
+        assert.ok(new Set(res.body.items.map((p) => p.category)).size >= 4);
+        assert.ok(res.body.items.every((p) => p.priceCents > 0 && p.currency === 'USD' && p.name && p.description));
+        const books = await http<ProductPage>(again.base, 'GET', '/product?category=books');
+        assert.ok(books.body.items.length >= 2);
+        assert.equal((await http<ProductPage>(again.base, 'GET', '/product?limit=100')).body.items.length, res.body.items.length);
+      } finally {
+        await Promise.all([...replicas, again].map((r) => r.close()));
+      }
+      // Off means off: a fresh database stays empty.
+      const db2 = await createTestDatabase();
+      try {
+        const off = await startProductService(db2.urls.product, stack.users.base);
+        assert.deepEqual((await http<ProductPage>(off.base, 'GET', '/product')).body.items, []);
+        await off.close();
+      } finally {
+        await db2.drop();
+      }
+    } finally {
+      await db.drop();
+    }
+  });
+});
