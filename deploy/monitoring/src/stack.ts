@@ -1,0 +1,226 @@
+// The local monitoring stack: Prometheus, Alertmanager, postgres_exporter
+// and the webhook receiver, all on 127.0.0.1, started from the Debian
+// binaries. Used by `npm run monitoring` (scripts/monitoring.js) and meant
+// to be used in-process by the live proof (with `overlay: true`).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { defaultOverlayOptions, readAlertmanagerConfig, withWebhookUrl, writeTestOverlay } from './overlay.js';
+import { postgresQueriesPath, prometheusConfigPath, repoRoot } from './paths.js';
+import { findTool, missingTools, TOOLS } from './tools.js';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
+
+/** Fixed: prometheus.yml points at these (alertmanager, exporter targets). */
+export const PORTS = { prometheus: 9090, alertmanager: 9093, postgresExporter: 9187, webhook: 9095 } as const;
+export const DEFAULT_WEBHOOK_URL = `http://127.0.0.1:${PORTS.webhook}/alerts`;
+
+export interface StackOptions {
+  /** Shortened `for`, windows and Alertmanager timings (see overlay.ts). */
+  readonly overlay?: boolean;
+  /** Where Alertmanager sends notifications; the built-in receiver when unset. */
+  readonly webhookUrl?: string;
+  /** postgres_exporter DSN; see resolveDatabaseUrl() when unset. */
+  readonly databaseUrl?: string;
+  readonly exporter?: boolean;
+  /** TSDB and logs; .data/monitoring by default, a temp dir with `overlay`. */
+  readonly dataDir?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface RunningStack {
+  readonly prometheusUrl: string;
+  readonly alertmanagerUrl: string;
+  readonly postgresExporterUrl?: string;
+  readonly webhookUrl: string;
+  /** The in-process receiver, when the stack started it. */
+  readonly webhook?: WebhookReceiver;
+  readonly dataDir: string;
+  readonly configDir: string;
+  /** Resolves when any child exits before stop() was called. */
+  readonly crashed: Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Installs the Debian packages through the project script if any binary is missing. */
+export function ensureTools(log: (line: string) => void): void {
+  const missing = missingTools(TOOLS);
+  if (missing.length === 0) return;
+  log(`missing ${missing.join(', ')}: running scripts/install-monitoring.sh`);
+  const result = spawnSync('bash', [path.join(repoRoot, 'scripts', 'install-monitoring.sh')], { stdio: 'inherit' });
+  if (result.status !== 0 || missingTools(TOOLS).length > 0) {
+    throw new Error('scripts/install-monitoring.sh did not install the monitoring tools');
+  }
+}
+
+/**
+ * DSN for postgres_exporter: MONITORING_DATABASE_URL, then DATABASE_URL, then
+ * the `databaseUrl` that `npm start` writes to .data/stack.json.
+ */
+export async function resolveDatabaseUrl(): Promise<string | undefined> {
+  const fromEnv = process.env.MONITORING_DATABASE_URL ?? process.env.DATABASE_URL;
+  if (fromEnv) return fromEnv;
+  const stackFile = path.join(repoRoot, '.data', 'stack.json');
+  if (!existsSync(stackFile)) return undefined;
+  const stack = JSON.parse(await readFile(stackFile, 'utf8')) as { databaseUrl?: unknown };
+  return typeof stack.databaseUrl === 'string' ? stack.databaseUrl : undefined;
+}
+
+/** lib/pq (the exporter's driver) defaults to sslmode=require; local servers have no TLS. */
+export function exporterDsn(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  const local = ['127.0.0.1', 'localhost', '[::1]', ''].includes(url.hostname);
+  if (local && !url.searchParams.has('sslmode')) url.searchParams.set('sslmode', 'disable');
+  return url.toString();
+}
+
+async function assertPortFree(port: number, name: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const server = createServer();
+    server.once('error', () => reject(new Error(`127.0.0.1:${port} (${name}) is already in use`)));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
+  });
+}
+
+async function waitUntilReady(url: string, name: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode} before it was ready`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${name} not ready at ${url} after ${timeoutMs}ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function startMonitoringStack(options: StackOptions = {}): Promise<RunningStack> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  ensureTools(log);
+
+  const dataDir = options.dataDir ?? (options.overlay ? await mkdtemp(path.join(tmpdir(), 'monitoring-overlay-')) : path.join(repoRoot, '.data', 'monitoring'));
+  const configDir = path.join(dataDir, 'config');
+  const logDir = path.join(dataDir, 'logs');
+  await mkdir(configDir, { recursive: true });
+  await mkdir(logDir, { recursive: true });
+
+  const webhookUrl = options.webhookUrl ?? process.env.ALERT_WEBHOOK_URL ?? DEFAULT_WEBHOOK_URL;
+  const ownReceiver = webhookUrl === DEFAULT_WEBHOOK_URL;
+  const databaseUrl = options.exporter === false ? undefined : (options.databaseUrl ?? (await resolveDatabaseUrl()));
+
+  await assertPortFree(PORTS.prometheus, 'prometheus');
+  await assertPortFree(PORTS.alertmanager, 'alertmanager');
+  if (databaseUrl) await assertPortFree(PORTS.postgresExporter, 'postgres_exporter');
+  if (ownReceiver) await assertPortFree(PORTS.webhook, 'webhook receiver');
+
+  // Configs: the shipped ones, or the overlay generated from them.
+  let prometheusConfig = prometheusConfigPath;
+  let alertmanagerConfig = path.join(configDir, 'alertmanager.yml');
+  if (options.overlay) {
+    const overlayDir = path.join(configDir, 'overlay');
+    await writeTestOverlay(overlayDir, { ...defaultOverlayOptions, webhookUrl });
+    prometheusConfig = path.join(overlayDir, 'prometheus.yml');
+    alertmanagerConfig = path.join(overlayDir, 'alertmanager.yml');
+  } else {
+    const rendered = withWebhookUrl(await readAlertmanagerConfig(), webhookUrl);
+    await writeFile(alertmanagerConfig, `# rendered from deploy/monitoring/alertmanager/alertmanager.yml\n${YAML.stringify(rendered)}`);
+  }
+
+  const children: Array<{ name: string; child: ChildProcess }> = [];
+  let stopping = false;
+  let reportCrash: (message: string) => void = () => undefined;
+  const crashed = new Promise<string>((resolve) => (reportCrash = resolve));
+
+  const launch = (name: string, binary: string, args: string[], env: NodeJS.ProcessEnv = process.env): ChildProcess => {
+    const file = findTool(binary as (typeof TOOLS)[number]);
+    if (!file) throw new Error(`${binary} not found`);
+    const out = createWriteStream(path.join(logDir, `${name}.log`), { flags: 'a' });
+    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+    child.once('exit', (code, signal) => {
+      if (!stopping) reportCrash(`${name} exited (code ${code}, signal ${signal}); see ${path.join(logDir, `${name}.log`)}`);
+    });
+    children.push({ name, child });
+    return child;
+  };
+
+  let webhook: WebhookReceiver | undefined;
+  const stop = async (): Promise<void> => {
+    stopping = true;
+    // Only our own children, by pid; SIGKILL if one ignores SIGTERM.
+    await Promise.all(
+      children.map(async ({ child }) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited;
+        clearTimeout(timer);
+      }),
+    );
+    await webhook?.close();
+    if (options.overlay && !options.dataDir) await rm(dataDir, { recursive: true, force: true });
+  };
+
+  try {
+    if (ownReceiver) {
+      webhook = await startWebhookReceiver({ port: PORTS.webhook, logFile: path.join(dataDir, 'alerts.jsonl'), log });
+    }
+    const prometheus = launch('prometheus', 'prometheus', [
+      `--config.file=${prometheusConfig}`,
+      `--storage.tsdb.path=${path.join(dataDir, 'prometheus')}`,
+      `--storage.tsdb.retention.time=7d`,
+      `--web.listen-address=127.0.0.1:${PORTS.prometheus}`,
+      // Lets tests reload the config (POST /-/reload); loopback only.
+      '--web.enable-lifecycle',
+    ]);
+    const alertmanager = launch('alertmanager', 'prometheus-alertmanager', [
+      `--config.file=${alertmanagerConfig}`,
+      `--storage.path=${path.join(dataDir, 'alertmanager')}`,
+      `--web.listen-address=127.0.0.1:${PORTS.alertmanager}`,
+      // Empty: no gossip cluster, which would listen on 0.0.0.0:9094.
+      '--cluster.listen-address=',
+    ]);
+    let exporter: ChildProcess | undefined;
+    if (databaseUrl) {
+      exporter = launch(
+        'postgres-exporter',
+        'prometheus-postgres-exporter',
+        [
+          `--web.listen-address=127.0.0.1:${PORTS.postgresExporter}`,
+          `--extend.query-path=${postgresQueriesPath}`,
+          // 0.11's bgwriter collector reads columns PostgreSQL 17 moved to
+          // pg_stat_checkpointer and fails every scrape; nothing here uses it.
+          '--no-collector.bgwriter',
+        ],
+        { ...process.env, DATA_SOURCE_NAME: exporterDsn(databaseUrl) },
+      );
+    } else {
+      log('no database URL (MONITORING_DATABASE_URL, DATABASE_URL or .data/stack.json): postgres_exporter not started');
+    }
+    await waitUntilReady(`http://127.0.0.1:${PORTS.prometheus}/-/ready`, 'prometheus', prometheus);
+    await waitUntilReady(`http://127.0.0.1:${PORTS.alertmanager}/-/ready`, 'alertmanager', alertmanager);
+    if (exporter) await waitUntilReady(`http://127.0.0.1:${PORTS.postgresExporter}/metrics`, 'postgres_exporter', exporter);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+
+  return {
+    prometheusUrl: `http://127.0.0.1:${PORTS.prometheus}`,
+    alertmanagerUrl: `http://127.0.0.1:${PORTS.alertmanager}`,
+    ...(databaseUrl ? { postgresExporterUrl: `http://127.0.0.1:${PORTS.postgresExporter}/metrics` } : {}),
+    webhookUrl,
+    ...(webhook ? { webhook } : {}),
+    dataDir,
+    configDir,
+    crashed,
+    stop,
+  };
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+// `npm run monitoring`: Prometheus (127.0.0.1:9090), Alertmanager (:9093),
+// postgres_exporter (:9187) and a webhook receiver (:9095) against the
+// running `npm start` stack. Ctrl-C or SIGTERM stops everything it started.
+//
+//   node scripts/monitoring.js [--test-overlay] [--no-exporter]
+//     --test-overlay  shortened `for`/windows and Alertmanager timings,
+//                     generated from the shipped rules (for the live proof)
+//     --no-exporter   do not start postgres_exporter
+//   env: MONITORING_DATABASE_URL / DATABASE_URL (else .data/stack.json),
+//        ALERT_WEBHOOK_URL (else the built-in receiver)
+//
+// The logic lives in deploy/monitoring/src/stack.ts (typed, reusable by the
+// live proof); this file is the command line around it.
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const compiled = path.join(root, 'deploy', 'monitoring', 'dist', 'src', 'stack.js');
+if (!existsSync(compiled)) {
+  console.error('deploy/monitoring is not built: run `npx tsc -b deploy/monitoring` (npm run monitoring does it)');
+  process.exit(1);
+}
+const { startMonitoringStack } = await import(compiled);
+
+const args = new Set(process.argv.slice(2));
+for (const arg of args) {
+  if (!['--test-overlay', '--no-exporter'].includes(arg)) {
+    console.error(`unknown option ${arg}`);
+    process.exit(2);
+  }
+}
+
+let stack;
+try {
+  stack = await startMonitoringStack({
+    overlay: args.has('--test-overlay'),
+    exporter: !args.has('--no-exporter'),
+  });
+} catch (error) {
+  console.error(`monitoring: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+// For tools and tests that attach to a running stack.
+const stateFile = path.join(root, '.data', 'monitoring.json');
+await writeFile(
+  stateFile,
+  JSON.stringify(
+    {
+      pid: process.pid,
+      overlay: args.has('--test-overlay'),
+      prometheusUrl: stack.prometheusUrl,
+      alertmanagerUrl: stack.alertmanagerUrl,
+      postgresExporterUrl: stack.postgresExporterUrl ?? null,
+      webhookUrl: stack.webhookUrl,
+      dataDir: stack.dataDir,
+    },
+    null,
+    2,
+  ),
+);
+
+console.log(`Prometheus:        ${stack.prometheusUrl}`);
+console.log(`Alertmanager:      ${stack.alertmanagerUrl}`);
+console.log(`postgres_exporter: ${stack.postgresExporterUrl ?? 'not started'}`);
+console.log(`Alert webhook:     ${stack.webhookUrl}${stack.webhook ? ' (built-in receiver, GET it to list alerts)' : ''}`);
+console.log(`Data and logs:     ${stack.dataDir}`);
+if (args.has('--test-overlay')) console.log('Test overlay: alert `for` and rule windows are compressed 30x. Not for production.');
+console.log('Ctrl-C to stop.');
+
+let stopping = false;
+const shutdown = async (code) => {
+  if (stopping) return;
+  stopping = true;
+  console.log('stopping monitoring stack...');
+  await stack.stop();
+  process.exit(code);
+};
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+stack.crashed.then((message) => {
+  console.error(`monitoring: ${message}`);
+  void shutdown(1);
+});
