@@ -95,12 +95,23 @@ export interface ListFilter {
   category?: string;
 }
 
+/**
+ * Free text to a tsquery: every word must match as a prefix ("lap" finds "Laptop"). Only letters and digits survive,
+ * so nothing the user types can be tsquery syntax; null when no word is left.
+ */
+export function searchQuery(q: string): string | null {
+  const words = (q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 16);
+  return words.length ? words.map((w) => `'${w}':*`).join(' & ') : null;
+}
+
 /** Keyset page over live products in id (creation) order; returns limit+1 rows for pageOf. */
 export async function listProducts(db: Queryable, f: ListFilter): Promise<ProductRow[]> {
   const more = f.limit + 1;
+  const tsquery = f.q === undefined ? undefined : searchQuery(f.q);
+  if (tsquery === null) return [];
   let res;
-  if (f.q !== undefined && f.category !== undefined) res = await run<ProductRow>(db, Q.searchByCategory, [f.afterId, f.q, f.category, more]);
-  else if (f.q !== undefined) res = await run<ProductRow>(db, Q.search, [f.afterId, f.q, more]);
+  if (tsquery !== undefined && f.category !== undefined) res = await run<ProductRow>(db, Q.searchByCategory, [f.afterId, tsquery, f.category, more]);
+  else if (tsquery !== undefined) res = await run<ProductRow>(db, Q.search, [f.afterId, tsquery, more]);
   else if (f.category !== undefined) res = await run<ProductRow>(db, Q.listByCategory, [f.afterId, f.category, more]);
   else res = await run<ProductRow>(db, Q.list, [f.afterId, more]);
   return res.rows;

@@ -1,0 +1,281 @@
+import assert from 'node:assert/strict';
+import { randomInt, randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { uuidv7 } from '@ecommerce/kit';
+import { assertErrorAt, assertProblem, createProduct, getProduct, http, metricValue, startStack, type Problem, type Reservation, type Stack } from './support.js';
+
+let stack: Stack;
+let base: string;
+let svc: string;
+
+before(async () => {
+  stack = await startStack();
+  base = stack.base;
+  svc = stack.tokens.service;
+});
+after(async () => {
+  await stack?.close();
+});
+
+type Line = { productId: string; quantity: number };
+const reserve = (orderId: string, items: Line[], token = svc) => http<Reservation>(base, 'POST', '/internal/reservations', { token, body: { orderId, items } });
+const release = (orderId: string, token = svc) => http<Reservation>(base, 'DELETE', `/internal/reservations/${orderId}`, { token });
+const stockOf = async (id: string) => (await getProduct(stack, id)).stock;
+const metrics = async () => (await http(base, 'GET', '/metrics')).text;
+
+describe('POST /internal/reservations', () => {
+  it('when every line has stock, then 201 reserved with lines summed per product at current prices, and stock is taken', async () => {
+    const a = await createProduct(stack, { stock: 10, priceCents: 1250 });
+    const b = await createProduct(stack, { stock: 5, priceCents: 399 });
+    const orderId = uuidv7();
+    const res = await reserve(orderId, [
+      { productId: b.id, quantity: 2 },
+      { productId: a.id, quantity: 3 },
+      { productId: b.id, quantity: 1 },
+    ]);
+    assert.equal(res.status, 201, res.text);
+    const expected = [
+      { productId: a.id, quantity: 3, unitPriceCents: 1250, currency: 'USD' },
+      { productId: b.id, quantity: 3, unitPriceCents: 399, currency: 'USD' },
+    ].sort((x, y) => (x.productId < y.productId ? -1 : 1));
+    assert.deepEqual(res.body, { orderId, status: 'reserved', items: expected });
+    assert.equal(await stockOf(a.id), 7);
+    assert.equal(await stockOf(b.id), 2);
+    assert.equal((await getProduct(stack, a.id)).version, a.version + 1);
+  });
+
+  it('when the same orderId is sent again, then 200 with the stored answer (first prices), and nothing changes', async () => {
+    const p = await createProduct(stack, { stock: 10, priceCents: 500 });
+    const orderId = uuidv7();
+    const first = await reserve(orderId, [{ productId: p.id, quantity: 4 }]);
+    assert.equal(first.status, 201);
+    await http(base, 'PATCH', `/product/${p.id}`, { token: stack.tokens.admin, body: { priceCents: 999 } });
+    const before = await metrics();
+    const again = await reserve(orderId, [{ productId: p.id, quantity: 4 }]);
+    assert.equal(again.status, 200, again.text);
+    assert.deepEqual(again.body, first.body);
+    // Even a repeat with other lines is answered with the stored reservation: the orderId is the key.
+    const other = await reserve(orderId, [{ productId: p.id, quantity: 1 }]);
+    assert.equal(other.status, 200);
+    assert.deepEqual(other.body, first.body);
+    assert.equal(await stockOf(p.id), 6);
+    assert.equal(metricValue(await metrics(), 'reservations_total', ['result="replayed"']) - metricValue(before, 'reservations_total', ['result="replayed"']), 2);
+  });
+
+  it('when one line is short, then 409 insufficient-stock naming every short line, and nothing is reserved; once restocked the same orderId succeeds', async () => {
+    const ok = await createProduct(stack, { stock: 10 });
+    const short1 = await createProduct(stack, { stock: 2 });
+    const short2 = await createProduct(stack, { stock: 0 });
+    const orderId = uuidv7();
+    const lines = [
+      { productId: ok.id, quantity: 5 },
+      { productId: short1.id, quantity: 2 },
+      { productId: short2.id, quantity: 1 },
+      { productId: short1.id, quantity: 1 },
+    ];
+    const res = await reserve(orderId, lines);
+    const p = assertProblem(res, 409, 'insufficient-stock');
+    const expected = [
+      { productId: short1.id, requested: 3, available: 2 },
+      { productId: short2.id, requested: 1, available: 0 },
+    ].sort((x, y) => (x.productId < y.productId ? -1 : 1));
+    assert.deepEqual(p.items, expected);
+    assert.equal(await stockOf(ok.id), 10);
+    assert.equal(await stockOf(short1.id), 2);
+    assert.equal(await stockOf(short2.id), 0);
+    assertProblem(await http(base, 'GET', `/internal/reservations/${orderId}`, { token: svc }), 404);
+    await http(base, 'POST', `/product/${short1.id}/stock`, { token: stack.tokens.admin, body: { delta: 1 } });
+    await http(base, 'POST', `/product/${short2.id}/stock`, { token: stack.tokens.admin, body: { delta: 1 } });
+    const retry = await reserve(orderId, lines);
+    assert.equal(retry.status, 201, retry.text);
+    assert.equal(await stockOf(ok.id), 5);
+    assert.equal(await stockOf(short1.id), 0);
+    assert.equal(await stockOf(short2.id), 0);
+  });
+
+  it('when a product is unknown or archived, then 404 naming it, and nothing is reserved', async () => {
+    const p = await createProduct(stack, { stock: 5 });
+    const archived = await createProduct(stack, { stock: 5 });
+    await http(base, 'DELETE', `/product/${archived.id}`, { token: stack.tokens.admin });
+    const unknown = randomUUID();
+    const res = assertProblem(await reserve(uuidv7(), [{ productId: p.id, quantity: 1 }, { productId: unknown, quantity: 1 }]), 404, 'not-found');
+    assert.deepEqual(res.productIds, [unknown]);
+    const res2 = assertProblem(await reserve(uuidv7(), [{ productId: p.id, quantity: 1 }, { productId: archived.id, quantity: 1 }]), 404);
+    assert.deepEqual(res2.productIds, [archived.id]);
+    assert.equal(await stockOf(p.id), 5);
+  });
+
+  it('when products have different currencies, then 422 mixed-currency and nothing is reserved', async () => {
+    const usd = await createProduct(stack, { stock: 5 });
+    const eur = await createProduct(stack, { stock: 5, currency: 'EUR' });
+    assertProblem(await reserve(uuidv7(), [{ productId: usd.id, quantity: 1 }, { productId: eur.id, quantity: 1 }]), 422, 'mixed-currency');
+    assert.equal(await stockOf(usd.id), 5);
+    assert.equal(await stockOf(eur.id), 5);
+    const eurOnly = await reserve(uuidv7(), [{ productId: eur.id, quantity: 2 }]);
+    assert.equal(eurOnly.status, 201);
+    assert.equal(eurOnly.body.items[0]!.currency, 'EUR');
+  });
+
+  it('when the body is invalid, then 400 with errors per path', async () => {
+    const p = await createProduct(stack);
+    const cases: [unknown, string][] = [
+      [{ items: [{ productId: p.id, quantity: 1 }] }, '/orderId'],
+      [{ orderId: 'order-1', items: [{ productId: p.id, quantity: 1 }] }, '/orderId'],
+      [{ orderId: uuidv7(), items: [] }, '/items'],
+      [{ orderId: uuidv7() }, '/items'],
+      [{ orderId: uuidv7(), items: [{ productId: p.id, quantity: 0 }] }, '/items/0/quantity'],
+      [{ orderId: uuidv7(), items: [{ productId: p.id, quantity: 1.5 }] }, '/items/0/quantity'],
+      [{ orderId: uuidv7(), items: [{ productId: p.id, quantity: 1 }, { productId: "x' OR 1=1", quantity: 1 }] }, '/items/1/productId'],
+      [{ orderId: uuidv7(), items: [{ productId: p.id, quantity: 1, unitPriceCents: 1 }] }, '/items/0/unitPriceCents'],
+      [{ orderId: uuidv7(), items: [{ productId: p.id, quantity: 1 }], status: 'released' }, '/status'],
+    ];
+    for (const [body, path] of cases) {
+      assertErrorAt(await http(base, 'POST', '/internal/reservations', { token: svc, body }), path, JSON.stringify(body));
+    }
+    assert.equal(await stockOf(p.id), 10);
+  });
+});
+
+describe('GET and DELETE /internal/reservations/:orderId', () => {
+  it('when a reservation is released, then 200 released, stock comes back exactly once, and repeats change nothing', async () => {
+    const a = await createProduct(stack, { stock: 10 });
+    const b = await createProduct(stack, { stock: 10 });
+    const orderId = uuidv7();
+    const reserved = await reserve(orderId, [{ productId: a.id, quantity: 3 }, { productId: b.id, quantity: 4 }]);
+    assert.equal(reserved.status, 201);
+    const got = await http<Reservation>(base, 'GET', `/internal/reservations/${orderId}`, { token: stack.tokens.readOnlyService });
+    assert.equal(got.status, 200);
+    assert.deepEqual(got.body, reserved.body);
+    const before = await metrics();
+    // Concurrent releases: exactly one gives the stock back.
+    const releases = await Promise.all([1, 2, 3, 4, 5].map(() => release(orderId)));
+    for (const r of releases) {
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(r.body, { ...reserved.body, status: 'released' });
+    }
+    assert.equal(await stockOf(a.id), 10);
+    assert.equal(await stockOf(b.id), 10);
+    assert.equal((await release(orderId)).status, 200);
+    assert.equal(await stockOf(a.id), 10);
+    assert.equal(metricValue(await metrics(), 'reservations_total', ['result="released"']) - metricValue(before, 'reservations_total', ['result="released"']), 1);
+    const after = await http<Reservation>(base, 'GET', `/internal/reservations/${orderId}`, { token: svc });
+    assert.equal(after.body.status, 'released');
+    // A released orderId is not reserved again by a repeat POST: it answers the stored (released) result.
+    const replay = await reserve(orderId, [{ productId: a.id, quantity: 3 }]);
+    assert.equal(replay.status, 200);
+    assert.equal(replay.body.status, 'released');
+    assert.equal(await stockOf(a.id), 10);
+  });
+
+  it('when the reservation is unknown or the id malformed, then 404', async () => {
+    for (const id of [uuidv7(), 'nope', "1'--"]) {
+      assertProblem(await http(base, 'GET', `/internal/reservations/${encodeURIComponent(id)}`, { token: svc }), 404);
+      assertProblem(await release(encodeURIComponent(id)), 404);
+    }
+  });
+
+  it('when an admin removes stock while units are reserved, then only unreserved units can go', async () => {
+    const p = await createProduct(stack, { stock: 10 });
+    const orderId = uuidv7();
+    assert.equal((await reserve(orderId, [{ productId: p.id, quantity: 7 }])).status, 201);
+    assert.equal(await stockOf(p.id), 3);
+    const refused = assertProblem(await http(base, 'POST', `/product/${p.id}/stock`, { token: stack.tokens.admin, body: { delta: -4 } }), 409, 'insufficient-stock');
+    assert.match(refused.detail, /3/);
+    const before = await metrics();
+    const ok = await http<{ stock: number }>(base, 'POST', `/product/${p.id}/stock`, { token: stack.tokens.admin, body: { delta: -3 } });
+    assert.equal(ok.body.stock, 0);
+    assert.equal(metricValue(await metrics(), 'product_stockouts_total') - metricValue(before, 'product_stockouts_total'), 1);
+    assert.equal((await release(orderId)).status, 200);
+    assert.equal(await stockOf(p.id), 7);
+  });
+});
+
+describe('who may call the internal routes', () => {
+  it('when a user token (even an admin’s) or no token is sent, then 401; a service token without the scope, then 403', async () => {
+    const p = await createProduct(stack, { stock: 5 });
+    const orderId = uuidv7();
+    const body = { orderId, items: [{ productId: p.id, quantity: 1 }] };
+    for (const token of [undefined, stack.tokens.admin, stack.tokens.customer, 'garbage']) {
+      assertProblem(await http(base, 'POST', '/internal/reservations', token ? { token, body } : { body }), 401);
+    }
+    assertProblem(await http(base, 'POST', '/internal/reservations', { token: stack.tokens.readOnlyService, body }), 403, 'forbidden');
+    assert.equal(await stockOf(p.id), 5);
+    assert.equal((await reserve(orderId, body.items)).status, 201);
+    for (const token of [stack.tokens.admin, stack.tokens.customer]) {
+      assertProblem(await http(base, 'GET', `/internal/reservations/${orderId}`, { token }), 401);
+      assertProblem(await release(orderId, token), 401);
+    }
+    assertProblem(await release(orderId, stack.tokens.readOnlyService), 403);
+    assert.equal(await stockOf(p.id), 4);
+  });
+});
+
+describe('concurrency', () => {
+  it('when 60 reservations of 1 unit race for a product with stock 10, then exactly 10 are reserved, 50 refused, and stock ends at 0', async () => {
+    const p = await createProduct(stack, { stock: 10 });
+    const before = await metrics();
+    const results = await Promise.all(Array.from({ length: 60 }, () => reserve(uuidv7(), [{ productId: p.id, quantity: 1 }])));
+    const count = (s: number) => results.filter((r) => r.status === s).length;
+    const final = await stockOf(p.id);
+    console.log(`hot item race: attempted=60 reserved=${count(201)} insufficient=${count(409)} other=${60 - count(201) - count(409)} final stock=${final}`);
+    assert.equal(count(201), 10);
+    assert.equal(count(409), 50);
+    assert.equal(final, 0);
+    for (const r of results.filter((x) => x.status === 409)) assert.deepEqual((r.body as unknown as Problem).items, [{ productId: p.id, requested: 1, available: 0 }]);
+    const m = await metrics();
+    assert.equal(metricValue(m, 'reservations_total', ['result="reserved"']) - metricValue(before, 'reservations_total', ['result="reserved"']), 10);
+    assert.equal(metricValue(m, 'reservations_total', ['result="insufficient_stock"']) - metricValue(before, 'reservations_total', ['result="insufficient_stock"']), 50);
+    assert.equal(metricValue(m, 'product_stockouts_total') - metricValue(before, 'product_stockouts_total'), 1);
+  });
+
+  it('when 20 duplicates of one orderId race, then stock is taken once: one 201, the rest 200 with the same body', async () => {
+    const p = await createProduct(stack, { stock: 100 });
+    const orderId = uuidv7();
+    const results = await Promise.all(Array.from({ length: 20 }, () => reserve(orderId, [{ productId: p.id, quantity: 3 }])));
+    const statuses = results.map((r) => r.status);
+    console.log(`duplicate race: attempted=20 created=${statuses.filter((s) => s === 201).length} replayed=${statuses.filter((s) => s === 200).length} final stock=${await stockOf(p.id)}`);
+    assert.equal(statuses.filter((s) => s === 201).length, 1);
+    assert.equal(statuses.filter((s) => s === 200).length, 19);
+    for (const r of results) assert.deepEqual(r.body, results[0]!.body);
+    assert.equal(await stockOf(p.id), 97);
+  });
+
+  it('when overlapping multi-product reservations in random line order race with releases, then no 5xx or deadlock, and stock = start - reserved', async () => {
+    const START = 40;
+    const products = await Promise.all(Array.from({ length: 5 }, () => createProduct(stack, { stock: START })));
+    const ids = products.map((p) => p.id);
+    const orders = Array.from({ length: 120 }, () => {
+      const lines: Line[] = [];
+      const n = randomInt(1, 5);
+      for (let i = 0; i < n; i++) lines.push({ productId: ids[randomInt(ids.length)]!, quantity: randomInt(1, 4) });
+      return { orderId: uuidv7(), lines };
+    });
+    const results = await Promise.all(orders.map((o) => reserve(o.orderId, o.lines)));
+    const statuses = results.map((r) => r.status);
+    assert.deepEqual(statuses.filter((s) => s !== 201 && s !== 409), [], JSON.stringify(results.find((r) => r.status !== 201 && r.status !== 409)?.body));
+    const reserved = new Map(ids.map((id) => [id, 0]));
+    results.forEach((r, i) => {
+      if (r.status !== 201) return;
+      for (const l of orders[i]!.lines) reserved.set(l.productId, reserved.get(l.productId)! + l.quantity);
+    });
+    const finals = await Promise.all(ids.map(stockOf));
+    console.log(
+      `multi-product race: attempted=${orders.length} reserved=${statuses.filter((s) => s === 201).length} insufficient=${statuses.filter((s) => s === 409).length} ` +
+        `units reserved=${[...reserved.values()].join('/')} final stock=${finals.join('/')} (start ${START} each)`,
+    );
+    ids.forEach((id, i) => assert.equal(finals[i], START - reserved.get(id)!, `product ${i}`));
+    assert.ok(finals.some((s) => s < 10), 'the race should have drained some product');
+    // Now release every reservation while new ones race for the freed units.
+    const winners = orders.filter((_, i) => statuses[i] === 201);
+    const second = orders.slice(0, 60).map((o) => ({ orderId: uuidv7(), lines: [...o.lines].reverse() }));
+    const mixed = await Promise.all([...winners.map((o) => release(o.orderId)), ...second.map((o) => reserve(o.orderId, o.lines))]);
+    assert.deepEqual(mixed.map((r) => r.status).filter((s) => s !== 200 && s !== 201 && s !== 409), []);
+    const secondReserved = new Map(ids.map((id) => [id, 0]));
+    mixed.slice(winners.length).forEach((r, i) => {
+      if (r.status !== 201) return;
+      for (const l of second[i]!.lines) secondReserved.set(l.productId, secondReserved.get(l.productId)! + l.quantity);
+    });
+    const finals2 = await Promise.all(ids.map(stockOf));
+    ids.forEach((id, i) => assert.equal(finals2[i], START - secondReserved.get(id)!, `product ${i} after releases`));
+  });
+});
