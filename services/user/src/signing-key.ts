@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { calculateJwkThumbprint, exportJWK, importJWK, importPKCS8, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 import { ConfigError } from '@ecommerce/kit';
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
 
 export interface SigningKey {
   alg: 'EdDSA' | 'ES256';

@@ -1,0 +1,125 @@
+// `npm run bench`: starts the platform (scripts/stack.js) and measures it with autocannon on loopback.
+// Every run is bounded in time (BENCH_SECONDS per scenario) or in count (the race). Prints one table.
+import { randomUUID } from 'node:crypto';
+import autocannon from 'autocannon';
+import { peakRssMiB, startStack } from './stack.js';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const logLevel = process.env.BENCH_LOG_LEVEL ?? 'warn';
+
+async function json(url, method, body, token) {
+  const res = await fetch(url, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), 'idempotency-key': randomUUID() },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`${method} ${url} -> ${res.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+function run(opts) {
+  return new Promise((resolve, reject) => {
+    const inst = autocannon({ connections, ...opts }, (err, result) => (err ? reject(err) : resolve(result)));
+    autocannon.track(inst, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
+  });
+}
+
+const env = { ...process.env, LOG_LEVEL: logLevel, DATA_DIR: process.env.DATA_DIR ?? '.data/bench', EMBEDDED_PG_PORT: process.env.EMBEDDED_PG_PORT ?? '54331' };
+console.log(`starting the platform (request logs at ${logLevel}; ${env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'})...`);
+const stack = await startStack({
+  env,
+  serviceEnv: { product: { DB_POOL_MAX: '20' }, order: { DB_POOL_MAX: '20', PRODUCT_CONNECTIONS: '64' } },
+  onCrash: (name, code, signal) => {
+    console.error(`the ${name} service died during the benchmark (code ${code}, signal ${signal})`);
+    process.exit(1);
+  },
+});
+const rows = [];
+try {
+  const { urls } = stack;
+  const admin = (await json(`${urls.user}/user/login`, 'POST', stack.admin)).accessToken;
+  const products = [];
+  for (let i = 0; i < 50; i++) {
+    products.push(await json(`${urls.product}/product`, 'POST', { sku: `BENCH-${Date.now()}-${i}`, name: `Bench product ${i}`, description: 'benchmark item', priceCents: 100 + i, stock: 10_000_000, category: 'bench' }, admin));
+  }
+  const tokens = [];
+  for (let i = 0; i < 20; i++) {
+    const email = `bench.${Date.now()}.${i}@example.test`;
+    await json(`${urls.user}/user/register`, 'POST', { email, password: 'bench-password-1', name: 'Bench' });
+    tokens.push((await json(`${urls.user}/user/login`, 'POST', { email, password: 'bench-password-1' })).accessToken);
+  }
+  let n = 0;
+  const pick = (arr) => arr[n++ % arr.length];
+  const readById = () => [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/product/${pick(products).id}` }) }];
+  const orderRequest = (items) => ({
+    method: 'POST',
+    setupRequest: (req) => ({
+      ...req,
+      path: '/order',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${pick(tokens)}`, 'idempotency-key': randomUUID() },
+      body: JSON.stringify({ items: items() }),
+    }),
+  });
+  const randomItems = () => {
+    const k = 1 + Math.floor(Math.random() * 3);
+    return Array.from({ length: k }, () => ({ productId: products[Math.floor(Math.random() * products.length)].id, quantity: 1 + Math.floor(Math.random() * 2) }));
+  };
+
+  const scenarios = [
+    ['product read by id (direct)', { url: urls.product, duration: seconds, requests: readById() }],
+    ['product read by id (gateway)', { url: urls.gateway, duration: seconds, requests: readById() }],
+    ['product list page, 20 items (direct)', { url: `${urls.product}/product?limit=20`, duration: seconds }],
+    ['order placement, 1-3 items (direct)', { url: urls.order, duration: seconds, requests: [orderRequest(randomItems)] }],
+    ['order placement, 1-3 items (gateway)', { url: urls.gateway, duration: seconds, requests: [orderRequest(randomItems)] }],
+  ];
+  for (const [name, opts] of scenarios) {
+    process.stdout.write(`  ${name} ... `);
+    const r = await run(opts);
+    rows.push({ name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, total: r.requests.total });
+    console.log(`${Math.round(r.requests.average)} req/s`);
+  }
+
+  // Hot item: many more orders than units, all at once; afterwards the stock must be exactly 0.
+  const units = 500;
+  const attempts = 3000;
+  const hot = await json(`${urls.product}/product`, 'POST', { sku: `HOT-${Date.now()}`, name: 'Hot item', priceCents: 4999, stock: units, category: 'bench' }, admin);
+  process.stdout.write('  hot-item race ... ');
+  const statuses = {};
+  const race = await run({
+    url: urls.order,
+    amount: attempts,
+    requests: [orderRequest(() => [{ productId: hot.id, quantity: 1 }])],
+    setupClient: (client) => client.on('response', (status) => (statuses[status] = (statuses[status] ?? 0) + 1)),
+  });
+  const finalStock = (await json(`${urls.product}/product/${hot.id}`, 'GET')).stock;
+  const raceErrors = race.errors + race.timeouts + Object.entries(statuses).filter(([s]) => s !== '201' && s !== '409').reduce((a, [, c]) => a + c, 0);
+  rows.push({ name: `hot-item race (${attempts} orders, ${units} units)`, rps: race.requests.average, p50: race.latency.p50, p99: race.latency.p99, errors: raceErrors, total: attempts });
+  console.log(`201=${statuses[201] ?? 0} 409=${statuses[409] ?? 0} final stock=${finalStock}`);
+
+  const rss = Object.fromEntries([...stack.children.entries()].map(([name, child]) => [name, peakRssMiB(child.pid)]));
+  const direct = rows[0].rps;
+  const viaGateway = rows[1].rps;
+  console.log(`\nBenchmark (${seconds} s per scenario, ${connections} connections, loopback, 2 cores shared by PostgreSQL, services, gateway and autocannon)\n`);
+  console.log('| scenario | req/s | p50 ms | p99 ms | errors |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const r of rows) console.log(`| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} |`);
+  console.log(`\npeak RSS (MiB): ${Object.entries(rss).map(([k, v]) => `${k} ${v?.toFixed(0)}`).join(', ')}`);
+  console.log(`gateway keeps ${((viaGateway / direct) * 100).toFixed(0)}% of direct product-read throughput`);
+  console.log(`hot item: confirmed ${statuses[201] ?? 0} of ${attempts} for ${units} units, rejected ${statuses[409] ?? 0}, final stock ${finalStock}`);
+  const targets = [
+    ['product read >= 8000 req/s direct', rows[0].rps >= 8000],
+    ['product read p99 <= 25 ms', rows[0].p99 <= 25],
+    ['order placement >= 1000 orders/s', rows[3].rps >= 1000],
+    ['order placement p99 <= 60 ms', rows[3].p99 <= 60],
+    ['order placement without errors', rows[3].errors === 0],
+    ['gateway >= 70% of direct', viaGateway / direct >= 0.7],
+    ['every service < 150 MB RSS', Object.values(rss).every((v) => v !== null && v * 1.048576 < 150)],
+    ['hot item: confirmed == units and stock 0', statuses[201] === units && finalStock === 0],
+  ];
+  console.log('\ntargets:');
+  for (const [t, ok] of targets) console.log(`  ${ok ? 'met   ' : 'MISSED'} ${t}`);
+} finally {
+  await stack.stop();
+}

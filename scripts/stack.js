@@ -1,0 +1,143 @@
+// Starts the whole platform as child processes: PostgreSQL (DATABASE_URL or embedded), one role and
+// schema per service, the user, product and order services and the gateway, all on 127.0.0.1.
+// Used by `npm start`, `npm run bench` and the live monitoring test, so all run the same way.
+import { spawn } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { provisionDatabase, serviceUrl } from '@ecommerce/kit';
+import { startEmbeddedPostgres } from './embedded-db.js';
+
+export const root = resolve(import.meta.dirname, '..');
+export const SERVICES = ['user', 'product', 'order', 'gateway'];
+
+/** Secrets for a local run, generated once and kept under the data folder so restarts keep sessions valid. */
+function localSecrets(dataDir) {
+  const file = join(dataDir, 'secrets.json');
+  const existing = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  const gen = () => randomBytes(18).toString('base64url');
+  const secrets = { adminPassword: gen(), orderClientSecret: gen(), userDbPassword: gen(), productDbPassword: gen(), orderDbPassword: gen(), ...existing };
+  writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  const keyFile = join(dataDir, 'jwt-private.pem');
+  if (!existsSync(keyFile)) writeFileSync(keyFile, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+  return { ...secrets, keyFile };
+}
+
+async function waitReady(name, base, isStopping, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !isStopping()) {
+    try {
+      const res = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(1000) });
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await sleep(150);
+  }
+  if (!isStopping()) throw new Error(`${name} did not become ready within ${timeoutMs / 1000} s`);
+}
+
+/**
+ * @param {{ env?: NodeJS.ProcessEnv, dataDir?: string, onLine?: (service: string, line: string) => void,
+ *           onCrash?: (service: string, code: number|null, signal: string|null, tail: string[]) => void,
+ *           serviceEnv?: Record<string, Record<string,string>> }} opts
+ */
+export async function startStack(opts = {}) {
+  const env = opts.env ?? process.env;
+  const dataDir = resolve(opts.dataDir ?? env.DATA_DIR ?? join(root, '.data'));
+  const logDir = join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const port = (name, dflt) => Number(env[name] ?? dflt);
+  const ports = { user: port('USER_PORT', 3001), product: port('PRODUCT_PORT', 3002), order: port('ORDER_PORT', 3003), gateway: port('GATEWAY_PORT', 8080) };
+  const urls = Object.fromEntries(Object.entries(ports).map(([k, p]) => [k, `http://127.0.0.1:${p}`]));
+  const children = new Map();
+  let stopping = false;
+  let db = null;
+
+  async function stop() {
+    if (stopping) return;
+    stopping = true;
+    for (const child of children.values()) child.kill('SIGTERM');
+    const deadline = Date.now() + 15_000;
+    while ([...children.values()].some((c) => c.exitCode === null && c.signalCode === null) && Date.now() < deadline) await sleep(100);
+    for (const child of children.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    if (db) await db.stop().catch(() => undefined);
+  }
+
+  try {
+    const secrets = localSecrets(dataDir);
+    let adminUrl = env.DATABASE_URL;
+    let embedded = false;
+    if (!adminUrl) {
+      db = await startEmbeddedPostgres({ dir: join(dataDir, 'postgres'), port: port('EMBEDDED_PG_PORT', 54329) });
+      adminUrl = db.adminUrl;
+      embedded = true;
+    }
+    const database = env.DATABASE_NAME ?? (embedded ? 'ecommerce' : new URL(adminUrl).pathname.slice(1) || 'ecommerce');
+    const roles = {
+      user: { role: 'ecommerce_user', password: secrets.userDbPassword, schema: 'users' },
+      product: { role: 'ecommerce_product', password: secrets.productDbPassword, schema: 'catalog' },
+      order: { role: 'ecommerce_order', password: secrets.orderDbPassword, schema: 'orders' },
+    };
+    await provisionDatabase(adminUrl, database, Object.values(roles));
+    const admin = { email: env.ADMIN_EMAIL ?? 'admin@ecommerce.local', password: env.ADMIN_PASSWORD ?? secrets.adminPassword };
+    const orderClient = { id: 'order-service', secret: secrets.orderClientSecret, scopes: ['reservations:write', 'reservations:read'] };
+    const adminDbUrl = new URL(adminUrl);
+    adminDbUrl.pathname = `/${database}`;
+    writeFileSync(join(dataDir, 'stack.json'), JSON.stringify({ databaseUrl: adminDbUrl.toString(), ports }, null, 2), { mode: 0o600 });
+
+    const common = { HOST: env.HOST ?? '127.0.0.1', USER_SERVICE_URL: urls.user, PRODUCT_SERVICE_URL: urls.product, ORDER_SERVICE_URL: urls.order };
+    const perService = {
+      user: { DATABASE_URL: serviceUrl(adminUrl, database, roles.user), JWT_PRIVATE_KEY_FILE: secrets.keyFile, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password, SERVICE_CLIENTS: JSON.stringify([orderClient]) },
+      product: { DATABASE_URL: serviceUrl(adminUrl, database, roles.product) },
+      order: { DATABASE_URL: serviceUrl(adminUrl, database, roles.order), SERVICE_CLIENT_ID: orderClient.id, SERVICE_CLIENT_SECRET: orderClient.secret },
+      gateway: {},
+    };
+    for (const name of SERVICES) {
+      const main = join(root, 'services', name, 'dist', 'src', 'main.js');
+      if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
+      const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+      const child = spawn(process.execPath, [main], {
+        env: { ...env, ...common, ...perService[name], PORT: String(ports[name]), ...(opts.serviceEnv?.[name] ?? {}) },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.set(name, child);
+      const tail = [];
+      for (const stream of [child.stdout, child.stderr]) {
+        let buf = '';
+        stream.on('data', (chunk) => {
+          buf += chunk;
+          let i;
+          while ((i = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, i);
+            buf = buf.slice(i + 1);
+            log.write(`${line}\n`);
+            tail.push(line);
+            if (tail.length > 20) tail.shift();
+            opts.onLine?.(name, line);
+          }
+        });
+      }
+      child.on('exit', (code, signal) => {
+        if (!stopping) opts.onCrash?.(name, code, signal, tail);
+      });
+    }
+    await Promise.all(SERVICES.filter((n) => n !== 'gateway').map((n) => waitReady(n, urls[n], () => stopping)));
+    await waitReady('gateway', urls.gateway, () => stopping);
+    return { adminUrl: adminDbUrl.toString(), database, ports, urls, admin, children, logDir, embedded, stop, secrets, orderClient };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Peak resident set (VmHWM) of a process, in MiB, from /proc. */
+export function peakRssMiB(pid) {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : null;
+  } catch {
+    return null;
+  }
+}
