@@ -11,3 +11,4 @@ export * from './provision.js';
 export { Type, type Static, type TSchema } from '@sinclair/typebox';
 export * from './ids.js';
 export type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
+export type { Counter, Gauge } from 'prom-client';

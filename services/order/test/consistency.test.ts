@@ -1,0 +1,276 @@
+// Orders and stock stay consistent under concurrency and failure. These tests print
+// their figures (attempted, confirmed, rejected, final stock) for the closing note.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { createTestDatabase, http, type TestDatabase } from '@ecommerce/kit/testing';
+import {
+  ORDER_CLIENT,
+  adminToken,
+  createProduct,
+  customer,
+  freePort,
+  orderEnv,
+  spawnOrderProcess,
+  startOrderService,
+  startProduct,
+  startUserService,
+  stockOf,
+  type Running,
+} from './harness.js';
+
+interface Order {
+  id: string;
+  status: string;
+  items: { productId: string; quantity: number }[];
+}
+
+let db: TestDatabase;
+let user: Running;
+let admin: string;
+
+before(async () => {
+  db = await createTestDatabase();
+  user = await startUserService(db.urls.user);
+  admin = await adminToken(user.base);
+});
+after(async () => {
+  await user?.close();
+  await db?.drop();
+});
+
+async function serviceToken(): Promise<string> {
+  const res = await http<{ access_token: string }>(user.base, 'POST', '/user/oauth/token', {
+    body: { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret },
+  });
+  return res.body.access_token;
+}
+
+async function ordersByStatus(statuses: string[]): Promise<Record<string, number>> {
+  const c = new pg.Client({ connectionString: db.urls.order });
+  await c.connect();
+  try {
+    const res = await c.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM orders.orders WHERE id = ANY($1::uuid[]) GROUP BY status`, [statuses]);
+    return Object.fromEntries(res.rows.map((r) => [r.status, r.n]));
+  } finally {
+    await c.end();
+  }
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(100);
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+describe('concurrency', () => {
+  let product: Running;
+  let order: Running;
+  before(async () => {
+    product = await startProduct(db.urls.product, user.base);
+    order = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false', DB_POOL_MAX: '20' });
+  });
+  after(async () => {
+    await order?.close();
+    await product?.close();
+  });
+
+  it('when 200 orders from 10 users race for 25 units, then exactly 25 are confirmed, stock is 0, every other order is a 409', async () => {
+    const units = 25;
+    const hot = await createProduct(product.base, admin, units, 999);
+    const buyers = await Promise.all(Array.from({ length: 10 }, () => customer(user.base)));
+    const attempts = 200;
+    const results = await Promise.all(
+      Array.from({ length: attempts }, (_, i) =>
+        http<{ id?: string; orderId?: string; status: string | number }>(order.base, 'POST', '/order', {
+          token: buyers[i % buyers.length]!.token,
+          body: { items: [{ productId: hot.id, quantity: 1 }] },
+          headers: { 'idempotency-key': randomUUID() },
+        }),
+      ),
+    );
+    const confirmed = results.filter((r) => r.status === 201);
+    const rejected = results.filter((r) => r.status === 409);
+    const other = results.filter((r) => r.status !== 201 && r.status !== 409);
+    const stock = await stockOf(product.base, hot.id);
+    console.log(`# hot-item race: attempted=${attempts} confirmed=${confirmed.length} rejected=${rejected.length} other=${other.length} final stock=${stock} (start ${units})`);
+    assert.equal(other.length, 0, other.map((r) => `${r.status} ${r.text}`).slice(0, 3).join('\n'));
+    assert.equal(confirmed.length, units);
+    assert.equal(rejected.length, attempts - units);
+    assert.equal(stock, 0);
+    const ids = [...confirmed.map((r) => r.body.id!), ...rejected.map((r) => r.body.orderId!)];
+    assert.deepEqual(await ordersByStatus(ids), { confirmed: units, rejected: attempts - units });
+  });
+
+  it('when multi-item orders race over overlapping products in random order, then no deadlock or 5xx, and stock = start - confirmed quantities', async () => {
+    const products = await Promise.all(Array.from({ length: 6 }, () => createProduct(product.base, admin, 40, 100)));
+    const buyers = await Promise.all(Array.from({ length: 8 }, () => customer(user.base)));
+    const attempts = 160;
+    const bodies = Array.from({ length: attempts }, () => {
+      const n = 1 + Math.floor(Math.random() * 4);
+      const shuffled = [...products].sort(() => Math.random() - 0.5).slice(0, n);
+      // sometimes the same product twice in one order: the product service sums them
+      if (Math.random() < 0.2) shuffled.push(shuffled[0]!);
+      return shuffled.map((p) => ({ productId: p.id, quantity: 1 + Math.floor(Math.random() * 3) }));
+    });
+    const results = await Promise.all(
+      bodies.map((items, i) =>
+        http<{ id: string; status: string }>(order.base, 'POST', '/order', {
+          token: buyers[i % buyers.length]!.token,
+          body: { items },
+          headers: { 'idempotency-key': randomUUID() },
+        }),
+      ),
+    );
+    const bad = results.filter((r) => r.status !== 201 && r.status !== 409);
+    assert.equal(bad.length, 0, bad.map((r) => `${r.status} ${r.text}`).slice(0, 3).join('\n'));
+    const taken = new Map<string, number>();
+    results.forEach((r, i) => {
+      if (r.status !== 201) return;
+      for (const l of bodies[i]!) taken.set(l.productId, (taken.get(l.productId) ?? 0) + l.quantity);
+    });
+    let confirmedUnits = 0;
+    for (const p of products) {
+      const stock = await stockOf(product.base, p.id);
+      assert.equal(stock, 40 - (taken.get(p.id) ?? 0), `stock of ${p.id}`);
+      assert.ok(stock >= 0);
+      confirmedUnits += taken.get(p.id) ?? 0;
+    }
+    const confirmed = results.filter((r) => r.status === 201).length;
+    console.log(`# overlapping multi-item race: attempted=${attempts} confirmed=${confirmed} rejected=${attempts - confirmed} units taken=${confirmedUnits} of ${6 * 40}`);
+  });
+});
+
+describe('failure', () => {
+  it('when the product service stops mid-run, then new orders answer 503 and stay pending; once it is back the reconciler settles each with stock consistent', async () => {
+    const productPort = await freePort();
+    let product = await startProduct(db.urls.product, user.base, productPort);
+    const order = await startOrderService(db.urls.order, user.base, product.base, {
+      PENDING_DEADLINE_MS: '1500',
+      RECONCILER_INTERVAL_MS: '200',
+      RESERVATION_TIMEOUT_MS: '500',
+    });
+    try {
+      const p = await createProduct(product.base, admin, 20);
+      const buyer = await customer(user.base);
+      const place = () => http<{ id?: string; orderId?: string; status: unknown }>(order.base, 'POST', '/order', {
+        token: buyer.token,
+        body: { items: [{ productId: p.id, quantity: 2 }] },
+        headers: { 'idempotency-key': randomUUID() },
+      });
+      const before = await Promise.all([place(), place()]);
+      assert.deepEqual(before.map((r) => r.status), [201, 201]);
+
+      await product.close();
+      const during = await Promise.all(Array.from({ length: 5 }, place));
+      assert.deepEqual(during.map((r) => r.status), [503, 503, 503, 503, 503]);
+      const pendingIds = during.map((r) => r.body.orderId!);
+      assert.deepEqual(await ordersByStatus(pendingIds), { pending: 5 });
+
+      product = await startProduct(db.urls.product, user.base, productPort);
+      await waitFor('the reconciler to settle every pending order', async () => {
+        const s = await ordersByStatus(pendingIds);
+        return (s.pending ?? 0) === 0;
+      });
+      const settled = await ordersByStatus(pendingIds);
+      const stock = await stockOf(product.base, p.id);
+      const confirmedUnits = (2 + (settled.confirmed ?? 0)) * 2;
+      console.log(`# product down: attempted=7 confirmed-before=2 answered-503=5 settled=${JSON.stringify(settled)} final stock=${stock} (start 20)`);
+      // they never reached the product service, so none holds stock: all failed
+      assert.deepEqual(settled, { failed: 5 });
+      assert.equal(stock, 20 - confirmedUnits);
+      const svc = await serviceToken();
+      for (const id of pendingIds) assert.equal((await http(product.base, 'GET', `/internal/reservations/${id}`, { token: svc })).status, 404);
+      assert.equal((await http(order.base, 'GET', '/readyz')).status, 200);
+    } finally {
+      await order.close();
+      await product.close();
+    }
+  });
+
+  it('when the order process is SIGKILLed after writing pending (before or after reserving), then after restart every order is settled and no reservation is orphaned', async () => {
+    const product = await startProduct(db.urls.product, user.base);
+    const port = await freePort();
+    const env = orderEnv(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '1500', RECONCILER_INTERVAL_MS: '200', FAULT_INJECTION: 'enabled' });
+    try {
+      const p = await createProduct(product.base, admin, 10);
+      const buyer = await customer(user.base);
+      const killedIds: Record<string, string> = {};
+      for (const point of ['after-pending', 'after-reserve']) {
+        const proc = await spawnOrderProcess({ ...env, FAULT_CRASH_POINT: point }, port);
+        const key = randomUUID();
+        const res = await http(proc.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 3 }] }, headers: { 'idempotency-key': key } }).catch((e: Error) => e);
+        assert.ok(res instanceof Error, 'the request dies with the process');
+        assert.equal(await proc.exited, 'SIGKILL');
+        const c = new pg.Client({ connectionString: db.urls.order });
+        await c.connect();
+        const row = await c.query<{ id: string; status: string }>('SELECT id, status FROM orders.orders WHERE idempotency_key = $1', [key]);
+        await c.end();
+        assert.equal(row.rows[0]?.status, 'pending');
+        killedIds[point] = row.rows[0]!.id;
+      }
+      assert.equal(await stockOf(product.base, p.id), 7, 'the after-reserve crash left 3 units reserved for a pending order');
+
+      const proc = await spawnOrderProcess(env, port);
+      try {
+        await waitFor('restart to settle both orders', async () => {
+          const s = await ordersByStatus(Object.values(killedIds));
+          return (s.pending ?? 0) === 0;
+        });
+        const svc = await serviceToken();
+        const afterPending = await http<Order>(proc.base, 'GET', `/order/${killedIds['after-pending']}`, { token: buyer.token });
+        const afterReserve = await http<Order>(proc.base, 'GET', `/order/${killedIds['after-reserve']}`, { token: buyer.token });
+        const stock = await stockOf(product.base, p.id);
+        console.log(`# SIGKILL: after-pending -> ${afterPending.body.status}, after-reserve -> ${afterReserve.body.status}, final stock=${stock} (start 10)`);
+        assert.equal(afterPending.body.status, 'failed');
+        assert.equal(afterReserve.body.status, 'confirmed');
+        assert.equal(stock, 7);
+        // no orphan: the reservation exists exactly for the confirmed order
+        assert.equal((await http(product.base, 'GET', `/internal/reservations/${killedIds['after-pending']}`, { token: svc })).status, 404);
+        const r = await http<{ status: string }>(product.base, 'GET', `/internal/reservations/${killedIds['after-reserve']}`, { token: svc });
+        assert.equal(r.body.status, 'reserved');
+        // and the customer can still cancel it, returning the stock
+        const cancelled = await http<Order>(proc.base, 'POST', `/order/${killedIds['after-reserve']}/cancel`, { token: buyer.token });
+        assert.equal(cancelled.body.status, 'cancelled');
+        assert.equal(await stockOf(product.base, p.id), 10);
+      } finally {
+        proc.child.kill('SIGTERM');
+        await proc.exited;
+      }
+    } finally {
+      await product.close();
+    }
+  });
+
+  it('when the order service gets SIGTERM with requests in flight, then they complete and it exits cleanly', async () => {
+    const product = await startProduct(db.urls.product, user.base);
+    const port = await freePort();
+    try {
+      const p = await createProduct(product.base, admin, 100);
+      const buyer = await customer(user.base);
+      const proc = await spawnOrderProcess(orderEnv(db.urls.order, user.base, product.base), port);
+      const inflight = Array.from({ length: 20 }, () =>
+        http(proc.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 1 }] }, headers: { 'idempotency-key': randomUUID() } }).catch((e: Error) => e),
+      );
+      await sleep(15);
+      proc.child.kill('SIGTERM');
+      const results = await Promise.all(inflight);
+      const code = await proc.exited;
+      assert.equal(code, 0);
+      const statuses = results.map((r) => (r instanceof Error ? 'error' : r.status));
+      // every request either completed (201) or was refused before it started (503 while closing / connection refused); none was cut off half-way
+      const stock = await stockOf(product.base, p.id);
+      const confirmed = statuses.filter((s) => s === 201).length;
+      console.log(`# SIGTERM drain: ${JSON.stringify(statuses.reduce<Record<string, number>>((a, s) => ((a[String(s)] = (a[String(s)] ?? 0) + 1), a), {}))} stock=${stock}`);
+      assert.equal(stock, 100 - confirmed);
+      assert.ok(confirmed > 0);
+    } finally {
+      await product.close();
+    }
+  });
+});

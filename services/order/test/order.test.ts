@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { createTestDatabase, http, type TestDatabase } from '@ecommerce/kit/testing';
+import { ORDER_CLIENT, adminToken, createProduct, customer, startOrderService, startProduct, startUserService, stockOf, type Running } from './harness.js';
+
+interface Order {
+  id: string;
+  userId: string;
+  status: string;
+  items: { productId: string; quantity: number; unitPriceCents: number | null }[];
+  totalCents: number | null;
+  currency: string;
+  createdAt: string;
+  updatedAt: string;
+}
+type Problem = { type: string; status: number; detail: string; errors?: { path: string }[]; items?: { productId: string; requested: number; available: number }[]; orderId?: string };
+
+let db: TestDatabase;
+let user: Running;
+let product: Running;
+let order: Running;
+let admin: string;
+
+before(async () => {
+  db = await createTestDatabase();
+  user = await startUserService(db.urls.user);
+  product = await startProduct(db.urls.product, user.base);
+  order = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false' });
+  admin = await adminToken(user.base);
+});
+after(async () => {
+  await order?.close();
+  await product?.close();
+  await user?.close();
+  await db?.drop();
+});
+
+function place(token: string, items: unknown, key: string | null = randomUUID()) {
+  return http<Order & Problem>(order.base, 'POST', '/order', { token, body: { items }, headers: key === null ? {} : { 'idempotency-key': key } });
+}
+function problem(res: { status: number; headers: Headers; body: unknown }, status: number, slug?: string): Problem {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
+  const p = res.body as Problem;
+  if (slug) assert.equal(p.type, `https://ecommerce.local/problems/${slug}`);
+  return p;
+}
+
+describe('POST /order', () => {
+  it('when stock suffices, then 201 confirmed with prices from the product service and the right total; stock is taken', async () => {
+    const buyer = await customer(user.base);
+    const a = await createProduct(product.base, admin, 10, 1250);
+    const b = await createProduct(product.base, admin, 5, 399);
+    const res = await place(buyer.token, [{ productId: a.id, quantity: 2 }, { productId: b.id, quantity: 3 }]);
+    assert.equal(res.status, 201, res.text);
+    assert.equal(res.body.status, 'confirmed');
+    assert.equal(res.body.userId, buyer.id);
+    assert.deepEqual(res.body.items, [
+      { productId: a.id, quantity: 2, unitPriceCents: 1250 },
+      { productId: b.id, quantity: 3, unitPriceCents: 399 },
+    ]);
+    assert.equal(res.body.totalCents, 2 * 1250 + 3 * 399);
+    assert.equal(res.body.currency, 'USD');
+    assert.equal(await stockOf(product.base, a.id), 8);
+    assert.equal(await stockOf(product.base, b.id), 2);
+  });
+
+  it('when the same key and body are replayed, then 200 with the same order and nothing is taken twice; another body -> 422', async () => {
+    const buyer = await customer(user.base);
+    const p = await createProduct(product.base, admin, 10);
+    const key = randomUUID();
+    const first = await place(buyer.token, [{ productId: p.id, quantity: 4 }], key);
+    assert.equal(first.status, 201);
+    const again = await place(buyer.token, [{ productId: p.id, quantity: 4 }], key);
+    assert.equal(again.status, 200);
+    assert.deepEqual(again.body, first.body);
+    assert.equal(await stockOf(product.base, p.id), 6);
+    problem(await place(buyer.token, [{ productId: p.id, quantity: 5 }], key), 422, 'idempotency-key-reused');
+    // the key is per user: another user may use the same key
+    const other = await customer(user.base);
+    assert.equal((await place(other.token, [{ productId: p.id, quantity: 1 }], key)).status, 201);
+  });
+
+  it('when concurrent requests share one key, then one order is created and stock is taken once', async () => {
+    const buyer = await customer(user.base);
+    const p = await createProduct(product.base, admin, 100);
+    const key = randomUUID();
+    const results = await Promise.all(Array.from({ length: 8 }, () => place(buyer.token, [{ productId: p.id, quantity: 3 }], key)));
+    const ids = new Set(results.filter((r) => r.status < 300).map((r) => r.body.id));
+    assert.equal(ids.size, 1);
+    assert.ok(results.every((r) => r.status === 200 || r.status === 201 || r.status === 503), results.map((r) => r.status).join(','));
+    assert.equal(await stockOf(product.base, p.id), 97);
+  });
+
+  it('when stock is short, then 409 insufficient-stock with per-item detail, the order is recorded rejected and nothing is taken', async () => {
+    const buyer = await customer(user.base);
+    const a = await createProduct(product.base, admin, 10);
+    const b = await createProduct(product.base, admin, 1);
+    const res = await place(buyer.token, [{ productId: a.id, quantity: 2 }, { productId: b.id, quantity: 2 }]);
+    const p = problem(res, 409, 'insufficient-stock');
+    assert.deepEqual(p.items, [{ productId: b.id, requested: 2, available: 1 }]);
+    assert.ok(p.orderId);
+    assert.equal(await stockOf(product.base, a.id), 10);
+    assert.equal(await stockOf(product.base, b.id), 1);
+    const stored = await http<Order>(order.base, 'GET', `/order/${p.orderId}`, { token: buyer.token });
+    assert.equal(stored.body.status, 'rejected');
+  });
+
+  it('when a product does not exist, then 404 and the order is rejected', async () => {
+    const buyer = await customer(user.base);
+    const res = await place(buyer.token, [{ productId: randomUUID(), quantity: 1 }]);
+    problem(res, 404);
+  });
+
+  it('when the body or headers are invalid, then 400 with paths; prices from the client are refused', async () => {
+    const buyer = await customer(user.base);
+    const p = await createProduct(product.base, admin, 10);
+    const cases: [unknown, string][] = [
+      [[], '/items'],
+      [Array.from({ length: 51 }, () => ({ productId: p.id, quantity: 1 })), '/items'],
+      [[{ productId: p.id, quantity: 0 }], '/items/0/quantity'],
+      [[{ productId: p.id, quantity: 1001 }], '/items/0/quantity'],
+      [[{ productId: p.id, quantity: '2' }], '/items/0/quantity'],
+      [[{ productId: p.id, quantity: 1.5 }], '/items/0/quantity'],
+      [[{ productId: 'not-a-uuid', quantity: 1 }], '/items/0/productId'],
+      [[{ productId: `${p.id}' OR 1=1 --`, quantity: 1 }], '/items/0/productId'],
+      [[{ productId: p.id, quantity: 1, unitPriceCents: 1 }], '/items/0/unitPriceCents'],
+    ];
+    for (const [items, path] of cases) {
+      const res = problem(await place(buyer.token, items), 400, 'validation-failed');
+      assert.ok(res.errors?.some((e) => e.path === path), `${JSON.stringify(items).slice(0, 80)} -> ${JSON.stringify(res.errors)}`);
+    }
+    const extra = await http(order.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 1 }], totalCents: 1 }, headers: { 'idempotency-key': randomUUID() } });
+    problem(extra, 400);
+    const noKey = problem(await place(buyer.token, [{ productId: p.id, quantity: 1 }], null), 400);
+    assert.ok(noKey.errors?.some((e) => e.path.includes('idempotency-key')));
+    problem(await place(buyer.token, [{ productId: p.id, quantity: 1 }], 'k'.repeat(256)), 400);
+    assert.equal(await stockOf(product.base, p.id), 10);
+  });
+
+  it('when there is no valid user token, then 401; a service token is refused too', async () => {
+    const p = await createProduct(product.base, admin, 10);
+    problem(await http(order.base, 'POST', '/order', { body: { items: [{ productId: p.id, quantity: 1 }] }, headers: { 'idempotency-key': 'x' } }), 401);
+    const svc = await http<{ access_token: string }>(user.base, 'POST', '/user/oauth/token', { body: { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret } });
+    problem(await place(svc.body.access_token, [{ productId: p.id, quantity: 1 }]), 401);
+    problem(await http(order.base, 'GET', '/order', { token: svc.body.access_token }), 401);
+  });
+});
+
+describe('reading orders', () => {
+  it('when users read orders, then they see only their own (404 for others), admins see all and can filter', async () => {
+    const alice = await customer(user.base);
+    const bob = await customer(user.base);
+    const p = await createProduct(product.base, admin, 50);
+    const mine: string[] = [];
+    for (let i = 0; i < 5; i++) mine.push((await place(alice.token, [{ productId: p.id, quantity: 1 }])).body.id);
+    const bobs = (await place(bob.token, [{ productId: p.id, quantity: 1 }])).body.id;
+
+    problem(await http(order.base, 'GET', `/order/${bobs}`, { token: alice.token }), 404);
+    problem(await http(order.base, 'GET', `/order/${randomUUID()}`, { token: alice.token }), 404);
+    problem(await http(order.base, 'GET', '/order/not-a-uuid', { token: alice.token }), 404);
+    assert.equal((await http(order.base, 'GET', `/order/${bobs}`, { token: admin })).status, 200);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const q: string = cursor ? `?limit=2&cursor=${encodeURIComponent(cursor)}` : '?limit=2';
+      const page = await http<{ items: Order[]; nextCursor: string | null }>(order.base, 'GET', `/order${q}`, { token: alice.token });
+      assert.equal(page.status, 200);
+      seen.push(...page.body.items.map((o) => o.id));
+      assert.ok(page.body.items.every((o) => o.userId === alice.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    assert.deepEqual(seen, [...mine].reverse());
+
+    problem(await http(order.base, 'GET', `/order?userId=${bob.id}`, { token: alice.token }), 403);
+    const filtered = await http<{ items: Order[] }>(order.base, 'GET', `/order?userId=${bob.id}`, { token: admin });
+    assert.deepEqual(filtered.body.items.map((o) => o.id), [bobs]);
+    const all = await http<{ items: Order[] }>(order.base, 'GET', '/order?limit=100', { token: admin });
+    assert.ok(all.body.items.some((o) => o.userId === alice.id) && all.body.items.some((o) => o.userId === bob.id));
+    problem(await http(order.base, 'GET', '/order?limit=0', { token: alice.token }), 400);
+    problem(await http(order.base, 'GET', '/order?cursor=zzz', { token: alice.token }), 400);
+  });
+});
+
+describe('POST /order/:id/cancel', () => {
+  it('when the owner cancels a confirmed order, then 200 cancelled and the stock comes back exactly once', async () => {
+    const buyer = await customer(user.base);
+    const p = await createProduct(product.base, admin, 10);
+    const o = (await place(buyer.token, [{ productId: p.id, quantity: 3 }])).body;
+    assert.equal(await stockOf(product.base, p.id), 7);
+    const results = await Promise.all([1, 2, 3].map(() => http<Order>(order.base, 'POST', `/order/${o.id}/cancel`, { token: buyer.token })));
+    for (const r of results) {
+      assert.equal(r.status, 200);
+      assert.equal(r.body.status, 'cancelled');
+    }
+    assert.equal(await stockOf(product.base, p.id), 10);
+    const again = await http<Order>(order.base, 'POST', `/order/${o.id}/cancel`, { token: buyer.token });
+    assert.equal(again.status, 200);
+    assert.equal(await stockOf(product.base, p.id), 10);
+  });
+
+  it('when someone else cancels, then 404; an admin may; a rejected order cannot be cancelled (409)', async () => {
+    const buyer = await customer(user.base);
+    const other = await customer(user.base);
+    const p = await createProduct(product.base, admin, 2);
+    const o = (await place(buyer.token, [{ productId: p.id, quantity: 1 }])).body;
+    problem(await http(order.base, 'POST', `/order/${o.id}/cancel`, { token: other.token }), 404);
+    assert.equal((await http<Order>(order.base, 'GET', `/order/${o.id}`, { token: buyer.token })).body.status, 'confirmed');
+    assert.equal((await http<Order>(order.base, 'POST', `/order/${o.id}/cancel`, { token: admin })).body.status, 'cancelled');
+    const rejected = problem(await place(buyer.token, [{ productId: p.id, quantity: 5 }]), 409);
+    problem(await http(order.base, 'POST', `/order/${rejected.orderId}/cancel`, { token: buyer.token }), 409, 'not-cancellable');
+  });
+});
+
+describe('security between services', () => {
+  it('when a user token is sent to the internal reservation API, then 401; a customer cannot reach admin product routes', async () => {
+    const buyer = await customer(user.base);
+    const p = await createProduct(product.base, admin, 5);
+    const reserve = await http(product.base, 'POST', '/internal/reservations', { token: buyer.token, body: { orderId: randomUUID(), items: [{ productId: p.id, quantity: 1 }] } });
+    assert.equal(reserve.status, 401);
+    assert.equal((await http(product.base, 'POST', '/internal/reservations', { token: admin, body: { orderId: randomUUID(), items: [{ productId: p.id, quantity: 1 }] } })).status, 401);
+    assert.equal((await http(product.base, 'GET', `/internal/reservations/${randomUUID()}`, { token: buyer.token })).status, 401);
+    assert.equal(await stockOf(product.base, p.id), 5);
+  });
+
+  it('when metrics are read, then orders_placed_total and the client histogram to the product service are there', async () => {
+    const m = await http(order.base, 'GET', '/metrics');
+    assert.match(m.text, /orders_placed_total\{[^}]*result="confirmed"/);
+    assert.match(m.text, /http_client_request_duration_seconds_count\{[^}]*peer_service="product"/);
+    assert.match(m.text, /orders_pending\{/);
+  });
+});
