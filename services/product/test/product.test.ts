@@ -83,6 +83,9 @@ describe('POST /product', () => {
     assertProblem(await http(base, 'POST', '/product', { body, token: 'not.a.jwt' }), 401);
     assertProblem(await http(base, 'POST', '/product', { body, token: stack.tokens.customer }), 403, 'forbidden');
     assertProblem(await http(base, 'POST', '/product', { body, token: stack.tokens.service }), 401);
+    // Credentials are checked before the body: an anonymous or customer caller never learns the schema.
+    assertProblem(await http(base, 'POST', '/product', { body: { nonsense: true } }), 401);
+    assertProblem(await http(base, 'POST', '/product', { body: { nonsense: true }, token: stack.tokens.customer }), 403);
     const page = await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(body.sku)}`);
     assert.equal(page.body.items.length, 0);
   });

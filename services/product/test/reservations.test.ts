@@ -199,6 +199,8 @@ describe('who may call the internal routes', () => {
       assertProblem(await http(base, 'POST', '/internal/reservations', token ? { token, body } : { body }), 401);
     }
     assertProblem(await http(base, 'POST', '/internal/reservations', { token: stack.tokens.readOnlyService, body }), 403, 'forbidden');
+    assertProblem(await http(base, 'POST', '/internal/reservations', { body: {} }), 401);
+    assertProblem(await http(base, 'POST', '/internal/reservations', { token: stack.tokens.admin, body: {} }), 401);
     assert.equal(await stockOf(p.id), 5);
     assert.equal((await reserve(orderId, body.items)).status, 201);
     for (const token of [stack.tokens.admin, stack.tokens.customer]) {

@@ -5,6 +5,7 @@ import { Category, NewProductBody, ProductPatchBody, ProductSchema, StockBody, s
 
 const IdParams = Type.Object({ id: Type.String() });
 const admin = { tags: ['products'], security: [{ bearer: [] }] };
+// Auth runs onRequest, before the body is parsed and validated: an anonymous caller learns 401, not the schema.
 
 /** `If-Match: "<version>"` (or `*`, any version); anything else is a 400 rather than a silent unconditional write. */
 function expectedVersion(header: string | undefined): number | null {
@@ -55,7 +56,7 @@ export function productRoutes(app: App, deps: ProductDeps): void {
   app.post(
     '/product',
     {
-      preHandler: auth.user('admin'),
+      onRequest: auth.user('admin'),
       schema: { summary: 'Create a product (admin)', ...admin, body: NewProductBody, response: { 201: ProductSchema } },
     },
     async (request, reply) => {
@@ -67,7 +68,7 @@ export function productRoutes(app: App, deps: ProductDeps): void {
   app.patch(
     '/product/:id',
     {
-      preHandler: auth.user('admin'),
+      onRequest: auth.user('admin'),
       schema: {
         summary: 'Update a product (admin); If-Match: "<version>" makes it conditional (412 on mismatch)',
         ...admin,
@@ -87,7 +88,7 @@ export function productRoutes(app: App, deps: ProductDeps): void {
   app.post(
     '/product/:id/stock',
     {
-      preHandler: auth.user('admin'),
+      onRequest: auth.user('admin'),
       schema: {
         summary: 'Restock (positive delta) or remove unreserved units (negative delta) (admin)',
         ...admin,
@@ -106,7 +107,7 @@ export function productRoutes(app: App, deps: ProductDeps): void {
   app.delete(
     '/product/:id',
     {
-      preHandler: auth.user('admin'),
+      onRequest: auth.user('admin'),
       schema: { summary: 'Archive a product (admin): hidden from the catalog, kept for old orders', ...admin, params: IdParams, response: { 204: Type.Null() } },
     },
     async (request, reply) => {

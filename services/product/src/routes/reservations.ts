@@ -14,7 +14,7 @@ export function reservationRoutes(app: App, deps: ProductDeps): void {
   app.post(
     '/internal/reservations',
     {
-      preHandler: auth.service('reservations:write'),
+      onRequest: auth.service('reservations:write'),
       schema: { ...internal, body: ReserveBody, response: { 200: ReservationSchema, 201: ReservationSchema } },
     },
     async (request, reply) => {
@@ -33,13 +33,13 @@ export function reservationRoutes(app: App, deps: ProductDeps): void {
 
   app.get(
     '/internal/reservations/:orderId',
-    { preHandler: auth.service('reservations:read'), schema: { ...internal, params: OrderParams, response: { 200: ReservationSchema } } },
+    { onRequest: auth.service('reservations:read'), schema: { ...internal, params: OrderParams, response: { 200: ReservationSchema } } },
     async (request) => getReservation(db, request.params.orderId),
   );
 
   app.delete(
     '/internal/reservations/:orderId',
-    { preHandler: auth.service('reservations:write'), schema: { ...internal, params: OrderParams, response: { 200: ReservationSchema } } },
+    { onRequest: auth.service('reservations:write'), schema: { ...internal, params: OrderParams, response: { 200: ReservationSchema } } },
     async (request) => {
       const outcome = await releaseReservation(db, request.params.orderId);
       if (outcome.released) reservations.inc({ result: 'released' });
