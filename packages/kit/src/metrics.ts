@@ -43,8 +43,15 @@ export class Metrics {
     });
   }
 
-  counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
-    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  /**
+   * A counter; `initial` label sets are created at 0 so their series exist before the first event
+   * (rates and alerts on a result that has not happened yet then see 0, not "no data").
+   */
+  counter<L extends string>(name: string, help: string, labelNames: readonly L[] = [], initial: Partial<Record<L, string>>[] = []): Counter<L> {
+    const c = new Counter({ name, help, labelNames, registers: [this.registry] });
+    if (labelNames.length === 0) c.inc(0);
+    for (const labels of initial) c.inc(labels, 0);
+    return c;
   }
 
   gauge<L extends string>(

@@ -39,10 +39,10 @@ export async function buildApp(config: OrderConfig): Promise<App> {
     // Reservations are refused after 2/3 of the deadline, leaving a margin for clock skew.
     reservationWindowMs: Math.floor((config.PENDING_DEADLINE_MS * 2) / 3),
     metrics: {
-      placed: metrics.counter('orders_placed_total', 'Order placement requests by result.', ['result']),
-      settled: metrics.counter('orders_settled_total', 'Pending orders settled by the reconciler, by result.', ['result']),
+      placed: metrics.counter('orders_placed_total', 'Order placement requests by result.', ['result'], ['confirmed', 'rejected', 'pending', 'replayed', 'not_found'].map((result) => ({ result }))),
+      settled: metrics.counter('orders_settled_total', 'Pending orders settled by the reconciler, by result.', ['result'], [{ result: 'confirmed' }, { result: 'failed' }]),
       cancelled: metrics.counter('orders_cancelled_total', 'Orders cancelled.'),
-      revenue: metrics.counter('orders_revenue_cents_total', 'Total of confirmed orders, in minor units.', ['currency']),
+      revenue: metrics.counter('orders_revenue_cents_total', 'Total of confirmed orders, in minor units.', ['currency'], [{ currency: 'USD' }]),
     },
   };
   // Read at scrape time from the database, so every replica reports the same truth.

@@ -11,7 +11,11 @@ const strict = { additionalProperties: false } as const;
 export function accountRoutes(app: App, deps: UserDeps): void {
   const { db, config, key, throttle } = deps;
   const registered = app.metrics.counter('users_registered_total', 'Accounts registered.');
-  const logins = app.metrics.counter('user_logins_total', 'Login attempts by result.', ['result']);
+  const logins = app.metrics.counter('user_logins_total', 'Login attempts by result.', ['result'], [
+    { result: 'success' },
+    { result: 'invalid_credentials' },
+    { result: 'rate_limited' },
+  ]);
 
   async function tokenPair(userId: string, role: string, familyId?: string) {
     const accessToken = await signToken(key, { role }, {
