@@ -17,6 +17,8 @@ export interface Reservation {
 export interface ReserveRequest {
   orderId: string;
   items: { productId: string; quantity: number }[];
+  /** RFC 3339 instant after which no new reservation may be taken for this order (replays still answer). */
+  notAfter?: string;
 }
 
 export interface ReserveOutcome {
@@ -30,6 +32,12 @@ export interface ReserveOutcome {
 export class InsufficientStock extends Conflict {
   constructor(items: { productId: string; requested: number; available: number }[]) {
     super('insufficient-stock', 'Not enough stock for every item; nothing was reserved', { items });
+  }
+}
+
+export class ReservationExpired extends Conflict {
+  constructor(notAfter: string) {
+    super('reservation-expired', `The reservation window closed at ${notAfter}; nothing was reserved`);
   }
 }
 
@@ -79,6 +87,8 @@ export async function reserveStock(db: Database, req: ReserveRequest): Promise<R
         if (!existing) throw new Error(`reservation ${req.orderId} claimed but has no lines`);
         return { reservation: existing, replayed: true, stockouts: 0 };
       }
+      // Checked after the claim, so a repeat of a reservation taken in time still replays it.
+      if (req.notAfter !== undefined && Date.now() > Date.parse(req.notAfter)) throw new ReservationExpired(req.notAfter);
       const taken: { id: string; stock: number; price_cents: number; currency: string }[] = [];
       for (const [productId, quantity] of lines) {
         const res = await run<{ id: string; stock: number; price_cents: number; currency: string }>(tx, Q.takeStock, [productId, quantity]);

@@ -116,6 +116,23 @@ describe('POST /internal/reservations', () => {
     assert.equal(eurOnly.body.items[0]!.currency, 'EUR');
   });
 
+  it('when notAfter is given, then a new reservation is taken only before it; a repeat of one taken in time still replays', async () => {
+    const p = await createProduct(stack, { stock: 10 });
+    const post = (orderId: string, notAfter: string) =>
+      http<Reservation>(base, 'POST', '/internal/reservations', { token: svc, body: { orderId, items: [{ productId: p.id, quantity: 2 }], notAfter } });
+    const inTime = uuidv7();
+    assert.equal((await post(inTime, new Date(Date.now() + 60_000).toISOString())).status, 201);
+    const late = uuidv7();
+    assertProblem(await post(late, new Date(Date.now() - 1000).toISOString()), 409, 'reservation-expired');
+    assertProblem(await http(base, 'GET', `/internal/reservations/${late}`, { token: svc }), 404);
+    assert.equal(await stockOf(p.id), 8);
+    const replay = await post(inTime, new Date(Date.now() - 1000).toISOString());
+    assert.equal(replay.status, 200);
+    assert.equal(replay.body.status, 'reserved');
+    assert.equal(await stockOf(p.id), 8);
+    assertErrorAt(await post(uuidv7(), 'tomorrow'), '/notAfter');
+  });
+
   it('when the body is invalid, then 400 with errors per path', async () => {
     const p = await createProduct(stack);
     const cases: [unknown, string][] = [

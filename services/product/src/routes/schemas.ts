@@ -75,6 +75,9 @@ export const ReserveBody = Type.Object(
       minItems: 1,
       maxItems: 100,
     }),
+    // Optional, added for the order service: a new reservation is refused after this instant, so none can
+    // appear once the order's deadline has passed and the reconciler may settle it as failed.
+    notAfter: Type.Optional(Type.String({ format: 'date-time' })),
   },
   strict,
 );
