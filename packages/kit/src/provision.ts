@@ -33,6 +33,8 @@ export async function provisionDatabase(adminUrl: string, database: string, serv
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
+    // Roles are cluster-wide: concurrent ALTER ROLE on one role fails ("tuple concurrently updated"), so serialize.
+    await admin.query("SELECT pg_advisory_lock(hashtext('ecommerce:provision'))");
     const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (exists.rowCount === 0) await ignoreDuplicate(admin.query(`CREATE DATABASE ${ident(database)}`));
     for (const svc of services) {
@@ -41,7 +43,7 @@ export async function provisionDatabase(adminUrl: string, database: string, serv
       await admin.query(`ALTER ROLE ${ident(svc.role)} WITH LOGIN PASSWORD ${literal(svc.password)}`);
     }
   } finally {
-    await admin.end();
+    await admin.end(); // also releases the advisory lock
   }
   const u = new URL(adminUrl);
   u.pathname = `/${database}`;

@@ -163,6 +163,11 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   app.addHook('preClose', async () => {
     draining = true;
   });
+  // While draining, responses close their connection: a keep-alive socket would otherwise hold the
+  // server open until its idle timeout, long after the last in-flight request finished.
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) reply.header('connection', 'close');
+  });
 
   app.get('/livez', { schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { schema: { hide: true } }, async () => {
