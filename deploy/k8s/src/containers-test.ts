@@ -384,6 +384,15 @@ async function drainTest(t: Target, base: string, name: string): Promise<void> {
 }
 
 function cleanup(): void {
+  if (failed > 0) {
+    for (const name of started) {
+      try {
+        console.error(`--- last log lines of ${name}:\n${execFileSync('docker', ['logs', '--tail', '15', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })}`);
+      } catch {
+        // Container never started.
+      }
+    }
+  }
   for (const name of started) {
     try {
       if (process.env['KEEP_CONTAINERS'] !== '1') docker(['rm', '-f', name]);
@@ -404,13 +413,6 @@ try {
 } catch (error) {
   failed++;
   console.error(`FAIL containers test aborted: ${(error as Error).stack ?? String(error)}`);
-  for (const name of started) {
-    try {
-      console.error(`--- logs of ${name}:\n${docker(['logs', '--tail', '40', name])}`);
-    } catch {
-      // Container never started.
-    }
-  }
 } finally {
   cleanup();
 }
