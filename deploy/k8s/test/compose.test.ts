@@ -1,0 +1,133 @@
+// deploy/docker/compose.yaml cannot be started here (no image registry), so it
+// is checked for what would break it: references, mounts, targets, ports, and
+// agreement with the Kubernetes manifests and the monitoring files.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { dataOf, loadManifests, parseYaml, repoRoot, type K8sObject } from '../src/manifests.js';
+
+interface ComposeService {
+  image?: string;
+  build?: { context: string; dockerfile: string; target: string };
+  environment?: Record<string, string>;
+  volumes?: string[];
+  depends_on?: Record<string, { condition: string }>;
+  healthcheck?: { test: string[] };
+  secrets?: string[];
+  ports?: string[];
+}
+interface Compose {
+  services: Record<string, ComposeService>;
+  secrets: Record<string, { file: string }>;
+  volumes: Record<string, unknown>;
+}
+
+const dockerDir = join(repoRoot, 'deploy/docker');
+const compose = parseYaml(readFileSync(join(dockerDir, 'compose.yaml'), 'utf8'))[0] as Compose;
+const services = compose.services;
+const dockerfile = readFileSync(join(dockerDir, 'Dockerfile'), 'utf8');
+const objects = loadManifests().map((o) => o.object);
+const secret = (name: string): Record<string, string> => dataOf(objects.find((o) => o.kind === 'Secret' && o.metadata.name === name) as K8sObject);
+/** The default of a `${VAR:-default}` value, as compose would use it without an .env file. */
+const withDefaults = (value: string): string => value.replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1');
+
+test('compose: the platform services are built from the Dockerfile targets', () => {
+  for (const [name, target] of [['user-service', 'user'], ['product-service', 'product'], ['order-service', 'order'], ['gateway', 'gateway']] as const) {
+    const svc = services[name];
+    assert.ok(svc, name);
+    assert.equal(svc.build?.target, target);
+    assert.equal(resolve(dockerDir, svc.build?.context ?? ''), repoRoot);
+    assert.ok(existsSync(join(repoRoot, svc.build?.dockerfile ?? '')));
+    assert.match(dockerfile, new RegExp(`^FROM runtime AS ${target}$`, 'm'));
+    assert.equal(svc.image, `ecommerce/${target}:0.1.0`);
+    const stage = dockerfile.split(/^FROM /m).find((s) => s.startsWith(`runtime AS ${target}`)) ?? '';
+    assert.equal(svc.environment?.['PORT'], /^EXPOSE (\d+)/m.exec(stage)?.[1], `${name}: PORT and EXPOSE differ`);
+  }
+});
+
+test('compose: depends_on names existing services, and service_healthy waits only on services with a healthcheck', () => {
+  const imageHealthcheck = /^HEALTHCHECK /m.test(dockerfile);
+  for (const [name, svc] of Object.entries(services)) {
+    for (const [dep, { condition }] of Object.entries(svc.depends_on ?? {})) {
+      const target = services[dep];
+      assert.ok(target, `${name} depends on unknown ${dep}`);
+      assert.ok(['service_started', 'service_healthy', 'service_completed_successfully'].includes(condition));
+      if (condition === 'service_healthy') {
+        assert.ok(target.healthcheck || (target.build && imageHealthcheck), `${name} waits for ${dep}, which has no healthcheck`);
+      }
+    }
+  }
+});
+
+test('compose: every bind mount and secret file exists in the repo', () => {
+  for (const [name, svc] of Object.entries(services)) {
+    for (const volume of svc.volumes ?? []) {
+      const source = volume.split(':')[0] ?? '';
+      if (!source.startsWith('.')) {
+        assert.ok(source in compose.volumes, `${name}: undeclared volume ${source}`);
+        continue;
+      }
+      assert.ok(existsSync(resolve(dockerDir, source)), `${name}: ${source} does not exist`);
+    }
+    for (const s of svc.secrets ?? []) assert.ok(compose.secrets[s], `${name}: undeclared secret ${s}`);
+  }
+  for (const { file } of Object.values(compose.secrets)) assert.ok(existsSync(resolve(dockerDir, file)), file);
+});
+
+test('compose provisions PostgreSQL with the same script as the Kubernetes Job', () => {
+  const configMap = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'postgres-provision') as K8sObject;
+  assert.equal(readFileSync(join(dockerDir, 'postgres-provision.sh'), 'utf8'), dataOf(configMap)['provision.sh']);
+});
+
+test('compose development credentials agree with each other and with the Kubernetes Secrets', () => {
+  const env = (svc: string): Record<string, string> => Object.fromEntries(Object.entries(services[svc]?.environment ?? {}).map(([k, v]) => [k, withDefaults(String(v))]));
+  const provision = env('postgres-provision');
+  for (const [svc, prefix, k8sSecret] of [['user-service', 'USER', 'user-service-db'], ['product-service', 'PRODUCT', 'product-service-db'], ['order-service', 'ORDER', 'order-service-db']] as const) {
+    const url = new URL(env(svc)['DATABASE_URL'] ?? '');
+    assert.equal(url.username, provision[`${prefix}_DB_USER`], `${svc}: role`);
+    assert.equal(url.password, provision[`${prefix}_DB_PASSWORD`], `${svc}: password`);
+    assert.equal(url.password, secret(k8sSecret)['password'], `${svc}: differs from ${k8sSecret}`);
+    assert.equal(url.username, secret(k8sSecret)['username']);
+  }
+  const clients = JSON.parse(readFileSync(join(dockerDir, 'dev-secrets/service-clients.json'), 'utf8')) as { id: string; secret: string }[];
+  const order = env('order-service');
+  assert.ok(clients.some((c) => c.id === order['SERVICE_CLIENT_ID'] && c.secret === order['SERVICE_CLIENT_SECRET']), 'order client secret not in service-clients.json');
+  assert.equal(order['SERVICE_CLIENT_SECRET'], secret('order-service-client')['client-secret']);
+  assert.equal(readFileSync(join(dockerDir, 'dev-secrets/jwt-private-key.pem'), 'utf8'), secret('user-service-jwt')['private-key.pem']);
+  const exporter = new URL(withDefaults(services['postgres-exporter']?.environment?.['DATA_SOURCE_NAME'] ?? ''));
+  assert.equal(exporter.password, provision['EXPORTER_DB_PASSWORD']);
+});
+
+test('compose Prometheus scrapes every platform service on its port and loads the repo rules', () => {
+  const config = parseYaml(readFileSync(join(dockerDir, 'prometheus-compose.yml'), 'utf8'))[0] as { scrape_configs: { static_configs: { targets: string[] }[] }[]; rule_files: string[] };
+  const targets = config.scrape_configs.flatMap((s) => s.static_configs.flatMap((c) => c.targets));
+  for (const name of ['user-service', 'product-service', 'order-service', 'gateway']) {
+    assert.ok(targets.includes(`${name}:${services[name]?.environment?.['PORT']}`), `${name} is not scraped`);
+  }
+  assert.ok(targets.includes('postgres-exporter:9187'));
+  const mounts = services['prometheus']?.volumes ?? [];
+  assert.ok(mounts.some((v) => v.startsWith('../monitoring/rules:/etc/prometheus/rules')));
+  assert.deepEqual(config.rule_files, ['/etc/prometheus/rules/*.yml']);
+});
+
+test('compose published ports bind to 127.0.0.1 only', () => {
+  for (const [name, svc] of Object.entries(services)) {
+    for (const port of svc.ports ?? []) assert.match(port, /^127\.0\.0\.1:/, `${name} publishes ${port} on every interface`);
+  }
+});
+
+test('compose config is accepted by Docker Compose (when installed)', (t) => {
+  const candidates: [string, string[]][] = [['docker', ['compose']], ['docker-compose', []]];
+  for (const [cmd, prefix] of candidates) {
+    try {
+      execFileSync(cmd, [...prefix, 'version'], { stdio: 'ignore' });
+    } catch {
+      continue;
+    }
+    execFileSync(cmd, [...prefix, '-f', join(dockerDir, 'compose.yaml'), 'config', '-q'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return;
+  }
+  t.skip('neither `docker compose` nor docker-compose is installed');
+});
