@@ -237,7 +237,8 @@ function dashboardsPath(providerFiles: string[]): string {
     for (const doc of parseYaml(readFileSync(join(monitoringDir, 'grafana/provisioning/dashboards', file), 'utf8'))) {
       const providers = (doc as { providers?: { options?: { path?: string } }[] }).providers ?? [];
       const path = providers.find((p) => p.options?.path)?.options?.path;
-      if (path) return path;
+      // `${DASHBOARDS_PATH:-/default}`: the default; the Deployment sets the variable to it too.
+      if (path) return path.replace(/^\$\{[A-Z_]+:-(.*)\}$/, '$1');
     }
   }
   return '/var/lib/grafana/dashboards';
@@ -296,6 +297,7 @@ export function grafanaManifests(): Manifest[] {
             // expands environment variables in provisioning files.
             { name: 'PROMETHEUS_URL', value: 'http://prometheus:9090' },
             { name: 'ALERTMANAGER_URL', value: 'http://alertmanager:9093' },
+            { name: 'DASHBOARDS_PATH', value: dashboardDir },
             // Read-only root filesystem: logs to stdout only; no phoning home.
             { name: 'GF_LOG_MODE', value: 'console' },
             { name: 'GF_PATHS_DATA', value: '/var/lib/grafana' },

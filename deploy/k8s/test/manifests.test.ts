@@ -313,3 +313,22 @@ test('kustomize renders every object into the ecommerce namespace', (t) => {
   assert.equal(kinds, objects.length);
   assert.doesNotMatch(rendered, /^ {2}namespace: (?!ecommerce$)/m);
 });
+
+test('Grafana finds Prometheus, Alertmanager and the dashboards where the provisioning files look for them', () => {
+  const grafana = byName('Deployment', 'grafana');
+  assert.ok(grafana);
+  const c = templateOf(grafana).spec.containers[0] as Container & { volumeMounts: { mountPath: string }[] };
+  const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value ?? '']));
+  for (const name of ['PROMETHEUS_URL', 'ALERTMANAGER_URL']) {
+    const url = new URL(env[name] ?? '');
+    const svc = byName('Service', url.hostname);
+    assert.ok(svc, `${name}: no Service ${url.hostname}`);
+    assert.ok((svc['spec'] as { ports: { port: number }[] }).ports.some((p) => p.port === Number(url.port)), `${name}: port ${url.port}`);
+  }
+  assert.ok(c.volumeMounts.some((m) => m.mountPath === env['DASHBOARDS_PATH']), 'DASHBOARDS_PATH is not a mount');
+  const provisioning = ofKind('ConfigMap').filter((m) => m.metadata.name.startsWith('grafana-provisioning-'));
+  const files = provisioning.flatMap((m) => Object.values(dataOf(m))).join('\n');
+  for (const m of files.matchAll(/\$\{([A-Z_]+)(?::-[^}]*)?\}/g)) {
+    assert.ok(m[1] && m[1] in env, `provisioning uses \${${m[1]}} which the Deployment does not set`);
+  }
+});
