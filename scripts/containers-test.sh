@@ -15,6 +15,11 @@ start=$(date +%s)
 base=$(bash scripts/build-base-image.sh | tail -1)
 echo "[containers] base image $base ready after $(( $(date +%s) - start )) s"
 
+# provision.sh (the Kubernetes Job's script) runs with psql on the host.
+if ! command -v psql >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-client >&2
+fi
+
 # The driver is TypeScript in deploy/k8s; tsc -b is incremental (no-op when built).
 npx tsc -b deploy/k8s
 node deploy/k8s/dist/src/containers-test.js --base "$base"

@@ -9,13 +9,14 @@
 // Only loopback is used: --network host, every service bound to 127.0.0.1.
 // Only the containers this run started are stopped or removed.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
+import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { dataOf, loadManifests, podTemplate, repoRoot, type Container, type K8sObject } from './manifests.js';
 
 const baseImage = argValue('--base') ?? 'local/node:24';
-const pgUrl = process.env['CONTAINERS_TEST_PG'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const pgUrl = process.env['CONTAINERS_TEST_PG'] ?? (await localPostgres());
 const runId = `ct${process.pid}`;
 const tag = 'ct';
 const allTargets = ['user', 'product', 'order', 'gateway'] as const;
@@ -26,6 +27,34 @@ const started: string[] = [];
 const timings: Record<string, number> = {};
 let passed = 0;
 let failed = 0;
+
+interface EmbeddedPostgres {
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+let embedded: EmbeddedPostgres | undefined;
+
+/**
+ * The machine's PostgreSQL on 127.0.0.1:5432 (trust auth) when it answers;
+ * otherwise the embedded server that `npm test` uses (scripts/embedded-db.js).
+ */
+async function localPostgres(): Promise<string> {
+  const answers = await new Promise<boolean>((resolve) => {
+    const socket = connect(5432, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+  if (answers) return 'postgres://postgres@127.0.0.1:5432/postgres';
+  const module = (await import(pathToFileURL(join(repoRoot, 'scripts/embedded-db.js')).href)) as {
+    startEmbeddedPostgres(opts: { dir: string; port: number }): Promise<EmbeddedPostgres>;
+  };
+  embedded = await module.startEmbeddedPostgres({ dir: join(repoRoot, '.data', 'containers-test-postgres'), port: 54331 });
+  console.log('[containers] no PostgreSQL on 127.0.0.1:5432: started the embedded one on 54331');
+  return embedded.adminUrl;
+}
 
 function argValue(name: string): string | undefined {
   const i = process.argv.indexOf(name);
@@ -415,6 +444,7 @@ try {
   console.error(`FAIL containers test aborted: ${(error as Error).stack ?? String(error)}`);
 } finally {
   cleanup();
+  await embedded?.stop();
 }
 console.log(`containers: ${passed} passed, ${failed} failed`);
 process.exitCode = failed > 0 ? 1 : 0;
