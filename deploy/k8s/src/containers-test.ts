@@ -390,11 +390,21 @@ async function drainTest(t: Target, base: string, name: string): Promise<void> {
   const email = `drain-${runId}-${Date.now()}@example.com`;
   const password = 'correct horse battery staple';
   await call('POST', `${base}/user/register`, { email, password, name: 'Drain' });
-  const inFlight = 24;
-  const requests = Array.from({ length: inFlight }, () =>
-    call('POST', `${base}/user/login`, { email, password }, {}, 30_000).then((r) => r.status, (e: Error) => `error ${e.message}`),
+  const total = 24;
+  let answered = 0;
+  const requests = Array.from({ length: total }, () =>
+    call('POST', `${base}/user/login`, { email, password }, {}, 30_000).then(
+      (r) => {
+        answered++;
+        return r.status;
+      },
+      (e: Error) => `error ${e.message}`,
+    ),
   );
-  await sleep(50);
+  // Long enough for the server to have read every request (they are then in
+  // its hands, hashing), short enough that most are still unanswered.
+  await sleep(250);
+  const inFlight = total - answered;
   const t1 = performance.now();
   const stopped = new Promise<number>((resolve) => {
     const child = spawn('docker', ['stop', '-t', '20', name], { stdio: 'ignore' });
@@ -403,9 +413,10 @@ async function drainTest(t: Target, base: string, name: string): Promise<void> {
   const statuses = await Promise.all(requests);
   const seconds = await stopped;
   const ok = statuses.filter((s) => typeof s === 'number' && s >= 200 && s < 300).length;
-  // 429 would mean the login throttle, not a dropped request: count it apart.
   const summary = [...new Set(statuses.map(String))].map((s) => `${s} x${statuses.filter((x) => String(x) === s).length}`).join(', ');
-  check(`${t}: docker stop drains ${inFlight} in-flight requests, all 2xx`, ok === inFlight, summary);
+  // Not vacuous: enough requests must still have been open when SIGTERM was sent.
+  check(`${t}: requests were in flight at docker stop`, inFlight >= 4, `${inFlight} of ${total} unanswered`);
+  check(`${t}: docker stop drains them, all ${total} 2xx`, ok === total, summary);
   const code = docker(['inspect', '-f', '{{.State.ExitCode}}', name]);
   check(`${t}: exits 0 after the drain, before the kill timeout`, code === '0' && seconds < 20, `exit ${code} after ${seconds.toFixed(1)} s`);
   const refused = await call('GET', `${base}/livez`, undefined, {}, 2000).then(() => false, () => true);
