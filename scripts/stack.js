@@ -24,9 +24,10 @@ function localSecrets(dataDir) {
   return { ...secrets, keyFile };
 }
 
-async function waitReady(name, base, isStopping, timeoutMs = 60_000) {
+async function waitReady(name, base, isStopping, child, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !isStopping()) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited during start-up (code ${child.exitCode}, signal ${child.signalCode}); see its log`);
     try {
       const res = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(1000) });
       if (res.status === 200) return;
@@ -41,7 +42,7 @@ async function waitReady(name, base, isStopping, timeoutMs = 60_000) {
 /**
  * @param {{ env?: NodeJS.ProcessEnv, dataDir?: string, onLine?: (service: string, line: string) => void,
  *           onCrash?: (service: string, code: number|null, signal: string|null, tail: string[]) => void,
- *           serviceEnv?: Record<string, Record<string,string>> }} opts
+ *           serviceEnv?: Record<string, Record<string,string>>, nodeArgs?: Record<string, string[]> }} opts
  */
 export async function startStack(opts = {}) {
   const env = opts.env ?? process.env;
@@ -98,7 +99,7 @@ export async function startStack(opts = {}) {
       const main = join(root, 'services', name, 'dist', 'src', 'main.js');
       if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
       const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
-      const child = spawn(process.execPath, [main], {
+      const child = spawn(process.execPath, [...(opts.nodeArgs?.[name] ?? []), main], {
         env: { ...env, ...common, ...perService[name], PORT: String(ports[name]), ...(opts.serviceEnv?.[name] ?? {}) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
@@ -123,8 +124,8 @@ export async function startStack(opts = {}) {
         if (!stopping) opts.onCrash?.(name, code, signal, tail);
       });
     }
-    await Promise.all(SERVICES.filter((n) => n !== 'gateway').map((n) => waitReady(n, urls[n], () => stopping)));
-    await waitReady('gateway', urls.gateway, () => stopping);
+    await Promise.all(SERVICES.filter((n) => n !== 'gateway').map((n) => waitReady(n, urls[n], () => stopping, children.get(n))));
+    await waitReady('gateway', urls.gateway, () => stopping, children.get('gateway'));
     return { adminUrl: adminDbUrl.toString(), database, ports, urls, admin, children, logDir, embedded, stop, secrets, orderClient };
   } catch (err) {
     await stop();

@@ -30,8 +30,14 @@ export interface AuthenticatorOptions {
   jwks: URL | JSONWebKeySet | JWTVerifyGetKey;
 }
 
+/** How many verified tokens are remembered; a token string maps to its verified claims until it expires. */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export class Authenticator {
   private readonly getKey: JWTVerifyGetKey;
+  // Clients send the same token for its whole life (15 min), so a signature is checked once, not per request.
+  // Only successful verifications are kept, each until its own `exp`; the Map's insertion order makes it an LRU.
+  private readonly verified = new Map<string, { audience: string; payload: JWTPayload }>();
 
   constructor(private readonly opts: AuthenticatorOptions) {
     if (opts.jwks instanceof URL) {
@@ -49,6 +55,19 @@ export class Authenticator {
   }
 
   async verify(token: string, audience: string): Promise<JWTPayload> {
+    const hit = this.verified.get(token);
+    if (hit && hit.audience === audience && (hit.payload.exp ?? 0) > Date.now() / 1000) {
+      this.verified.delete(token);
+      this.verified.set(token, hit);
+      return hit.payload;
+    }
+    const payload = await this.verifySignature(token, audience);
+    this.verified.set(token, { audience, payload });
+    if (this.verified.size > VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    return payload;
+  }
+
+  private async verifySignature(token: string, audience: string): Promise<JWTPayload> {
     try {
       const { payload } = await jwtVerify(token, this.getKey, {
         algorithms: ALGORITHMS,

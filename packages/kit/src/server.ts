@@ -60,6 +60,19 @@ function makeAjv(coerce: boolean): Ajv {
   return addFormats(ajv);
 }
 
+// Trace and span ids come from a pooled random buffer: one getRandomValues call per 256 ids, not one per request.
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+export function randomHex(bytes: number): string {
+  if (poolOffset + bytes > pool.length) {
+    pool = randomBytes(4096);
+    poolOffset = 0;
+  }
+  const hex = pool.toString('hex', poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return hex;
+}
+
 export function traceparentOf(trace: TraceContext): string {
   return `00-${trace.traceId}-${trace.spanId}-01`;
 }
@@ -105,7 +118,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     reply.header('x-request-id', request.id);
     const tp = request.headers.traceparent;
     const m = typeof tp === 'string' ? TRACEPARENT.exec(tp) : null;
-    request.trace = { traceId: m?.[1] ?? randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') };
+    request.trace = { traceId: m?.[1] ?? randomHex(16), spanId: randomHex(8) };
     if (faultRatio > 0 && !OPERATIONAL_PATHS.has(request.url) && !request.url.startsWith('/internal/') && Math.random() < faultRatio) {
       throw new ProblemError(500, 'internal-error', 'Internal server error', 'Injected fault (test only)');
     }

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Metrics } from './metrics.js';
-import { traceparentOf, type TraceContext } from './server.js';
+import { randomHex, traceparentOf, type TraceContext } from './server.js';
 
 /** What a call forwards from the request that caused it. */
 export interface CallContext {
@@ -94,7 +93,7 @@ export class ServiceClient {
     if (this.opts.token) headers.authorization = `Bearer ${await this.opts.token.get(refreshToken)}`;
     if (req.context) {
       headers['x-request-id'] = req.context.id;
-      headers.traceparent = traceparentOf({ traceId: req.context.trace.traceId, spanId: randomBytes(8).toString('hex') });
+      headers.traceparent = traceparentOf({ traceId: req.context.trace.traceId, spanId: randomHex(8) });
     }
     const labels = { peer_service: this.opts.peer, http_request_method: req.method, http_route: req.route };
     const end = this.opts.metrics.httpClientDuration.startTimer(labels);

@@ -1,4 +1,4 @@
-import { Conflict, NotFound, ProblemError, UnprocessableEntity, type Database, type Queryable } from '@ecommerce/kit';
+import { Conflict, NotFound, ProblemError, UnprocessableEntity, pgErrorCode, type Database, type Queryable } from '@ecommerce/kit';
 import { reservationQueries as Q, run, type ReservationLineRow } from './db/queries.js';
 import { isUuid } from './catalog.js';
 
@@ -71,7 +71,6 @@ async function readReservation(db: Queryable, orderId: string): Promise<Reservat
   return toReservation((await run<ReservationLineRow>(db, Q.get, [orderId])).rows);
 }
 
-class ShortLine extends Error {}
 
 /**
  * Reserves every line or none, in one transaction. The reservation row is claimed first (ON CONFLICT DO NOTHING),
@@ -79,41 +78,36 @@ class ShortLine extends Error {}
  */
 export async function reserveStock(db: Database, req: ReserveRequest): Promise<ReserveOutcome> {
   const lines = sumByProduct(req.items);
+  let rows: ReserveRow[];
   try {
-    return await db.tx(async (tx) => {
-      const claimed = await run(tx, Q.claim, [req.orderId]);
-      if (claimed.rowCount === 0) {
-        const existing = await readReservation(tx, req.orderId);
-        if (!existing) throw new Error(`reservation ${req.orderId} claimed but has no lines`);
-        return { reservation: existing, replayed: true, stockouts: 0 };
-      }
-      // Checked after the claim, so a repeat of a reservation taken in time still replays it.
-      if (req.notAfter !== undefined && Date.now() > Date.parse(req.notAfter)) throw new ReservationExpired(req.notAfter);
-      const taken: { id: string; stock: number; price_cents: number; currency: string }[] = [];
-      for (const [productId, quantity] of lines) {
-        const res = await run<{ id: string; stock: number; price_cents: number; currency: string }>(tx, Q.takeStock, [productId, quantity]);
-        // Stop at the first short line: the rollback undoes the others, and we lock no more rows than needed.
-        if (!res.rows[0]) throw new ShortLine();
-        taken.push(res.rows[0]);
-      }
-      const currencies = new Set(taken.map((t) => t.currency));
-      if (currencies.size > 1) {
-        throw new UnprocessableEntity('mixed-currency', `All items of one reservation must share one currency; got ${[...currencies].sort().join(', ')}`);
-      }
-      await run(tx, Q.insertItems, [
-        req.orderId,
-        lines.map(([id]) => id),
-        lines.map(([, q]) => q),
-        taken.map((t) => t.price_cents),
-        taken.map((t) => t.currency),
-      ]);
-      const items = lines.map(([productId, quantity], i) => ({ productId, quantity, unitPriceCents: taken[i]!.price_cents, currency: taken[i]!.currency }));
-      return { reservation: { orderId: req.orderId, status: 'reserved' as const, items }, replayed: false, stockouts: taken.filter((t) => t.stock === 0).length };
-    });
+    // One statement, one implicit transaction: any failed line rolls back the claim and every line before it.
+    rows = (await run<ReserveRow>(db, Q.reserve, [req.orderId, lines.map(([id]) => id), lines.map(([, q]) => q), req.notAfter ?? null])).rows;
   } catch (err) {
-    if (err instanceof ShortLine) throw await explainShortage(db, lines);
+    const code = pgErrorCode(err);
+    if (code === 'EC001') throw new ReservationExpired(req.notAfter ?? '');
+    if (code === 'EC002') throw await explainShortage(db, lines);
+    if (code === 'EC003') throw new UnprocessableEntity('mixed-currency', 'All items of one reservation must share one currency');
     throw err;
   }
+  const first = rows[0];
+  if (!first) throw new Error(`reservation ${req.orderId} has no lines`);
+  const items = rows.map((r) => ({ productId: r.product_id, quantity: r.quantity, unitPriceCents: r.unit_price_cents, currency: r.currency }));
+  return {
+    reservation: { orderId: req.orderId, status: first.status, items },
+    replayed: first.replayed,
+    stockouts: rows.filter((r) => r.stock_left === 0).length,
+  };
+}
+
+interface ReserveRow {
+  status: ReservationStatus;
+  product_id: string;
+  quantity: number;
+  unit_price_cents: number;
+  currency: string;
+  stock_left: number | null;
+  replayed: boolean;
+  [k: string]: unknown;
 }
 
 /** After the rollback: which lines are unknown (404) or short (409). Read outside the transaction, for the message only. */

@@ -103,22 +103,10 @@ export interface ReservationLineRow {
 }
 
 export const reservationQueries = {
-  // Inserted first: a concurrent duplicate waits on this key and then sees the winner's committed result.
-  claim: {
-    name: 'reservation_claim',
-    text: `INSERT INTO reservations (order_id, status) VALUES ($1, 'reserved') ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
-  },
-  // The whole check is in the WHERE clause of one conditional statement: no read-check-write.
-  takeStock: {
-    name: 'reservation_take_stock',
-    text: `UPDATE products SET stock = stock - $2, version = version + 1, updated_at = now()
-      WHERE id = $1 AND stock >= $2 AND NOT archived
-      RETURNING id, stock, price_cents, currency`,
-  },
-  insertItems: {
-    name: 'reservation_items_insert',
-    text: `INSERT INTO reservation_items (order_id, product_id, quantity, unit_price_cents, currency)
-      SELECT $1, * FROM unnest($2::uuid[], $3::integer[], $4::bigint[], $5::text[])`,
+  // The whole reservation in one round trip: migrations/002_reserve_stock_function.sql.
+  reserve: {
+    name: 'reservation_reserve',
+    text: 'SELECT status, product_id, quantity, unit_price_cents, currency, stock_left, replayed FROM reserve_stock($1, $2::uuid[], $3::integer[], $4::timestamptz)',
   },
   availability: {
     name: 'reservation_availability',
