@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { createTestDatabase, http, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
 import type { App } from '@ecommerce/kit';
@@ -66,6 +67,24 @@ describe('gateway', () => {
       assert.equal((await http(gw.base, 'GET', '/readyz')).status, 200);
     } finally {
       await gw.app.close();
+    }
+  });
+
+  it('when an upstream does not answer in time, then 504 problem+json', async () => {
+    // An upstream that accepts the request and never answers.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const addr = silent.address();
+    const slowUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    const gw = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: slowUrl, ORDER_SERVICE_URL: slowUrl, UPSTREAM_TIMEOUT_MS: '300' });
+    try {
+      const res = await http(gw.base, 'GET', '/product');
+      assert.equal(res.status, 504);
+      assert.match(res.headers.get('content-type') ?? '', /problem\+json/);
+    } finally {
+      await gw.app.close();
+      silent.closeAllConnections();
+      silent.close();
     }
   });
 });
