@@ -18,6 +18,8 @@ export interface OverlayOptions {
   readonly evaluationInterval: string;
   /** Alertmanager webhook URL for every receiver. */
   readonly webhookUrl: string;
+  /** 127.0.0.1 ports in prometheus.yml to replace (shipped port -> port in use). */
+  readonly portMap?: ReadonlyMap<number, number>;
 }
 
 export const defaultOverlayOptions: OverlayOptions = {
@@ -88,11 +90,45 @@ export function compressRuleFile(file: RuleFile, options: OverlayOptions): RuleF
   };
 }
 
-interface PrometheusConfig {
+interface StaticConfig {
+  targets?: string[];
+  [key: string]: unknown;
+}
+
+export interface PrometheusConfig {
   global?: Record<string, unknown>;
   rule_files?: string[];
-  scrape_configs?: Array<Record<string, unknown>>;
+  alerting?: { alertmanagers?: Array<{ static_configs?: StaticConfig[]; [key: string]: unknown }>; [key: string]: unknown };
+  scrape_configs?: Array<{ static_configs?: StaticConfig[]; [key: string]: unknown }>;
   [key: string]: unknown;
+}
+
+export async function readPrometheusConfig(): Promise<PrometheusConfig> {
+  return YAML.parse(await readFile(prometheusConfigPath, 'utf8')) as PrometheusConfig;
+}
+
+/**
+ * The config with every static `127.0.0.1:<port>` target (scrape targets and
+ * Alertmanagers) moved to the port `portMap` gives, so a second platform and
+ * monitoring stack (the live test) can run next to `npm start`.
+ */
+export function remapPorts(config: PrometheusConfig, portMap: ReadonlyMap<number, number>): PrometheusConfig {
+  const remapTarget = (target: string): string => {
+    const match = /^127\.0\.0\.1:(\d+)$/.exec(target);
+    const port = portMap.get(Number(match?.[1]));
+    return match && port !== undefined ? `127.0.0.1:${port}` : target;
+  };
+  const remapStatic = (configs: StaticConfig[] | undefined): StaticConfig[] | undefined =>
+    configs?.map((c) => (c.targets ? { ...c, targets: c.targets.map(remapTarget) } : c));
+  const withStatic = <T extends { static_configs?: StaticConfig[] }>(item: T): T =>
+    item.static_configs ? { ...item, static_configs: remapStatic(item.static_configs) } : item;
+  return {
+    ...config,
+    ...(config.alerting
+      ? { alerting: { ...config.alerting, ...(config.alerting.alertmanagers ? { alertmanagers: config.alerting.alertmanagers.map(withStatic) } : {}) } }
+      : {}),
+    ...(config.scrape_configs ? { scrape_configs: config.scrape_configs.map(withStatic) } : {}),
+  };
 }
 
 interface AlertmanagerRoute {
@@ -152,7 +188,7 @@ export async function writeTestOverlay(dir: string, options: OverlayOptions = de
     written.push(target);
   }
 
-  const prometheus = YAML.parse(await readFile(prometheusConfigPath, 'utf8')) as PrometheusConfig;
+  const prometheus = remapPorts(await readPrometheusConfig(), options.portMap ?? new Map());
   prometheus.global = {
     ...prometheus.global,
     scrape_interval: options.scrapeInterval,

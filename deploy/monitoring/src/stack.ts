@@ -9,14 +9,19 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { defaultOverlayOptions, readAlertmanagerConfig, withWebhookUrl, writeTestOverlay } from './overlay.js';
-import { postgresQueriesPath, prometheusConfigPath, repoRoot } from './paths.js';
+import { defaultOverlayOptions, readAlertmanagerConfig, readPrometheusConfig, remapPorts, withWebhookUrl, writeTestOverlay } from './overlay.js';
+import { postgresQueriesPath, repoRoot, rulesDir } from './paths.js';
 import { findTool, missingTools, TOOLS } from './tools.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
-/** Fixed: prometheus.yml points at these (alertmanager, exporter targets). */
+/** The ports the shipped prometheus.yml and alertmanager.yml name. */
 export const PORTS = { prometheus: 9090, alertmanager: 9093, postgresExporter: 9187, webhook: 9095 } as const;
 export const DEFAULT_WEBHOOK_URL = `http://127.0.0.1:${PORTS.webhook}/alerts`;
+/** The services' default ports (docs/configuration.md), the scrape targets in prometheus.yml. */
+export const TARGET_PORTS = { user: 3001, product: 3002, order: 3003, gateway: 8080 } as const;
+
+export type MonitoringPorts = { readonly [K in keyof typeof PORTS]: number };
+export type TargetPorts = { readonly [K in keyof typeof TARGET_PORTS]: number };
 
 export interface StackOptions {
   /** Shortened `for`, windows and Alertmanager timings (see overlay.ts). */
@@ -29,6 +34,10 @@ export interface StackOptions {
   /** TSDB and logs; .data/monitoring by default, a temp dir with `overlay`. */
   readonly dataDir?: string;
   readonly log?: (line: string) => void;
+  /** Listen ports of the monitoring processes; PORTS by default. */
+  readonly ports?: Partial<MonitoringPorts>;
+  /** Ports of the services to scrape; TARGET_PORTS by default (a second platform, e.g. the live test). */
+  readonly targets?: Partial<TargetPorts>;
 }
 
 export interface RunningStack {
@@ -109,24 +118,35 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
   await mkdir(configDir, { recursive: true });
   await mkdir(logDir, { recursive: true });
 
-  const webhookUrl = options.webhookUrl ?? process.env.ALERT_WEBHOOK_URL ?? DEFAULT_WEBHOOK_URL;
-  const ownReceiver = webhookUrl === DEFAULT_WEBHOOK_URL;
+  const ports: MonitoringPorts = { ...PORTS, ...options.ports };
+  const targets: TargetPorts = { ...TARGET_PORTS, ...options.targets };
+  // Every 127.0.0.1:<default port> the shipped prometheus.yml names, to the port in use.
+  const portMap = new Map<number, number>([
+    ...(Object.keys(PORTS) as Array<keyof typeof PORTS>).map((k): [number, number] => [PORTS[k], ports[k]]),
+    ...(Object.keys(TARGET_PORTS) as Array<keyof typeof TARGET_PORTS>).map((k): [number, number] => [TARGET_PORTS[k], targets[k]]),
+  ]);
+  const ownWebhookUrl = `http://127.0.0.1:${ports.webhook}/alerts`;
+  const webhookUrl = options.webhookUrl ?? process.env.ALERT_WEBHOOK_URL ?? ownWebhookUrl;
+  const ownReceiver = webhookUrl === ownWebhookUrl;
   const databaseUrl = options.exporter === false ? undefined : (options.databaseUrl ?? (await resolveDatabaseUrl()));
 
-  await assertPortFree(PORTS.prometheus, 'prometheus');
-  await assertPortFree(PORTS.alertmanager, 'alertmanager');
-  if (databaseUrl) await assertPortFree(PORTS.postgresExporter, 'postgres_exporter');
-  if (ownReceiver) await assertPortFree(PORTS.webhook, 'webhook receiver');
+  await assertPortFree(ports.prometheus, 'prometheus');
+  await assertPortFree(ports.alertmanager, 'alertmanager');
+  if (databaseUrl) await assertPortFree(ports.postgresExporter, 'postgres_exporter');
+  if (ownReceiver) await assertPortFree(ports.webhook, 'webhook receiver');
 
-  // Configs: the shipped ones, or the overlay generated from them.
-  let prometheusConfig = prometheusConfigPath;
+  // Configs: the shipped ones (ports remapped), or the overlay generated from them.
+  let prometheusConfig = path.join(configDir, 'prometheus.yml');
   let alertmanagerConfig = path.join(configDir, 'alertmanager.yml');
   if (options.overlay) {
     const overlayDir = path.join(configDir, 'overlay');
-    await writeTestOverlay(overlayDir, { ...defaultOverlayOptions, webhookUrl });
+    await writeTestOverlay(overlayDir, { ...defaultOverlayOptions, webhookUrl, portMap });
     prometheusConfig = path.join(overlayDir, 'prometheus.yml');
     alertmanagerConfig = path.join(overlayDir, 'alertmanager.yml');
   } else {
+    const prometheus = remapPorts(await readPrometheusConfig(), portMap);
+    prometheus.rule_files = [path.join(rulesDir, '*.yml')];
+    await writeFile(prometheusConfig, `# rendered from deploy/monitoring/prometheus/prometheus.yml\n${YAML.stringify(prometheus, { lineWidth: 0 })}`);
     const rendered = withWebhookUrl(await readAlertmanagerConfig(), webhookUrl);
     await writeFile(alertmanagerConfig, `# rendered from deploy/monitoring/alertmanager/alertmanager.yml\n${YAML.stringify(rendered)}`);
   }
@@ -170,20 +190,20 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
 
   try {
     if (ownReceiver) {
-      webhook = await startWebhookReceiver({ port: PORTS.webhook, logFile: path.join(dataDir, 'alerts.jsonl'), log });
+      webhook = await startWebhookReceiver({ port: ports.webhook, logFile: path.join(dataDir, 'alerts.jsonl'), log });
     }
     const prometheus = launch('prometheus', 'prometheus', [
       `--config.file=${prometheusConfig}`,
       `--storage.tsdb.path=${path.join(dataDir, 'prometheus')}`,
       `--storage.tsdb.retention.time=7d`,
-      `--web.listen-address=127.0.0.1:${PORTS.prometheus}`,
+      `--web.listen-address=127.0.0.1:${ports.prometheus}`,
       // Lets tests reload the config (POST /-/reload); loopback only.
       '--web.enable-lifecycle',
     ]);
     const alertmanager = launch('alertmanager', 'prometheus-alertmanager', [
       `--config.file=${alertmanagerConfig}`,
       `--storage.path=${path.join(dataDir, 'alertmanager')}`,
-      `--web.listen-address=127.0.0.1:${PORTS.alertmanager}`,
+      `--web.listen-address=127.0.0.1:${ports.alertmanager}`,
       // Empty: no gossip cluster, which would listen on 0.0.0.0:9094.
       '--cluster.listen-address=',
     ]);
@@ -193,7 +213,7 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
         'postgres-exporter',
         'prometheus-postgres-exporter',
         [
-          `--web.listen-address=127.0.0.1:${PORTS.postgresExporter}`,
+          `--web.listen-address=127.0.0.1:${ports.postgresExporter}`,
           `--extend.query-path=${postgresQueriesPath}`,
           // 0.11's bgwriter collector reads columns PostgreSQL 17 moved to
           // pg_stat_checkpointer and fails every scrape; nothing here uses it.
@@ -204,18 +224,18 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
     } else {
       log('no database URL (MONITORING_DATABASE_URL, DATABASE_URL or .data/stack.json): postgres_exporter not started');
     }
-    await waitUntilReady(`http://127.0.0.1:${PORTS.prometheus}/-/ready`, 'prometheus', prometheus);
-    await waitUntilReady(`http://127.0.0.1:${PORTS.alertmanager}/-/ready`, 'alertmanager', alertmanager);
-    if (exporter) await waitUntilReady(`http://127.0.0.1:${PORTS.postgresExporter}/metrics`, 'postgres_exporter', exporter);
+    await waitUntilReady(`http://127.0.0.1:${ports.prometheus}/-/ready`, 'prometheus', prometheus);
+    await waitUntilReady(`http://127.0.0.1:${ports.alertmanager}/-/ready`, 'alertmanager', alertmanager);
+    if (exporter) await waitUntilReady(`http://127.0.0.1:${ports.postgresExporter}/metrics`, 'postgres_exporter', exporter);
   } catch (error) {
     await stop();
     throw error;
   }
 
   return {
-    prometheusUrl: `http://127.0.0.1:${PORTS.prometheus}`,
-    alertmanagerUrl: `http://127.0.0.1:${PORTS.alertmanager}`,
-    ...(databaseUrl ? { postgresExporterUrl: `http://127.0.0.1:${PORTS.postgresExporter}/metrics` } : {}),
+    prometheusUrl: `http://127.0.0.1:${ports.prometheus}`,
+    alertmanagerUrl: `http://127.0.0.1:${ports.alertmanager}`,
+    ...(databaseUrl ? { postgresExporterUrl: `http://127.0.0.1:${ports.postgresExporter}/metrics` } : {}),
     webhookUrl,
     ...(webhook ? { webhook } : {}),
     dataDir,

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import YAML from 'yaml';
-import { compressExpr, defaultOverlayOptions, listRuleFiles, readRuleFile, writeTestOverlay, type Rule } from '../src/overlay.js';
+import { compressExpr, defaultOverlayOptions, listRuleFiles, readPrometheusConfig, readRuleFile, remapPorts, writeTestOverlay, type Rule } from '../src/overlay.js';
 import { parseDuration } from '../src/duration.js';
 import {
   alertmanagerConfigPath,
@@ -188,5 +188,15 @@ describe('test overlay', () => {
     const prometheus = YAML.parse(await readFile(prometheusConfigPath, 'utf8')) as { global: { evaluation_interval: string } };
     assert.ok(parseDuration(prometheus.global.evaluation_interval) >= 15_000);
     assert.equal(path.relative(monitoringDir, dir).startsWith('..'), true, 'overlay written outside the shipped tree');
+  });
+  test('moves the static targets to other ports when given a port map (second stack next to npm start)', async () => {
+    const moved = remapPorts(await readPrometheusConfig(), new Map([[3003, 13003], [9093, 19093], [9187, 19187]]));
+    const scrape = (moved.scrape_configs ?? []).flatMap((c) => (c.static_configs ?? []).flatMap((s) => s.targets ?? []));
+    assert.ok(scrape.includes('127.0.0.1:13003') && scrape.includes('127.0.0.1:19093') && scrape.includes('127.0.0.1:19187'), scrape.join(' '));
+    assert.ok(scrape.includes('127.0.0.1:3001') && !scrape.includes('127.0.0.1:3003'), scrape.join(' '));
+    const alertmanagers = (moved.alerting?.alertmanagers ?? []).flatMap((a) => (a.static_configs ?? []).flatMap((s) => s.targets ?? []));
+    assert.deepEqual(alertmanagers, ['127.0.0.1:19093']);
+    // The shipped file itself is untouched.
+    assert.match(await readFile(prometheusConfigPath, 'utf8'), /127\.0\.0\.1:3003/);
   });
 });
