@@ -1,0 +1,36 @@
+// `npm run postman`: regenerates the collection and the environment from the OpenAPI documents of a
+// running platform (POSTMAN_OPENAPI_URL, e.g. http://127.0.0.1:8080) or of one it starts on spare ports.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { buildCollection, buildEnvironment, render } from './collection.js';
+import { FLOW } from './flow.js';
+import { fetchOpenApiDocs, type OpenApiDocs } from './openapi.js';
+import { collectionPath, environmentPath, repoRoot } from './paths.js';
+import { startStack } from './stack.js';
+
+async function docsFromOwnStack(): Promise<OpenApiDocs> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    USER_PORT: process.env.POSTMAN_USER_PORT ?? '23011',
+    PRODUCT_PORT: process.env.POSTMAN_PRODUCT_PORT ?? '23012',
+    ORDER_PORT: process.env.POSTMAN_ORDER_PORT ?? '23013',
+    GATEWAY_PORT: process.env.POSTMAN_GATEWAY_PORT ?? '28081',
+    EMBEDDED_PG_PORT: process.env.POSTMAN_PG_PORT ?? '54341',
+    SEED_DEMO_DATA: 'false',
+    LOG_LEVEL: 'warn',
+  };
+  const stack = await startStack({ env, dataDir: path.join(repoRoot, '.data', 'postman-generate') });
+  try {
+    return await fetchOpenApiDocs(stack.urls.gateway);
+  } finally {
+    await stack.stop();
+  }
+}
+
+const from = process.env.POSTMAN_OPENAPI_URL;
+const docs = from ? await fetchOpenApiDocs(from.replace(/\/$/, '')) : await docsFromOwnStack();
+const collection = buildCollection(docs, FLOW);
+await writeFile(collectionPath, render(collection));
+await writeFile(environmentPath, render(buildEnvironment()));
+const requests = collection.item.reduce((n, folder) => n + (folder.item?.length ?? 0), 0);
+console.log(`wrote ${path.relative(repoRoot, collectionPath)} (${requests} requests) and ${path.relative(repoRoot, environmentPath)}`);
