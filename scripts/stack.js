@@ -95,7 +95,7 @@ export async function startStack(opts = {}) {
       order: { DATABASE_URL: serviceUrl(adminUrl, database, roles.order), SERVICE_CLIENT_ID: orderClient.id, SERVICE_CLIENT_SECRET: orderClient.secret },
       gateway: {},
     };
-    for (const name of SERVICES) {
+    const launch = (name) => {
       const main = join(root, 'services', name, 'dist', 'src', 'main.js');
       if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
       const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
@@ -121,12 +121,25 @@ export async function startStack(opts = {}) {
         });
       }
       child.on('exit', (code, signal) => {
-        if (!stopping) opts.onCrash?.(name, code, signal, tail);
+        if (!stopping && children.get(name) === child) opts.onCrash?.(name, code, signal, tail);
       });
-    }
+      return child;
+    };
+    /** Starts one service again with the same environment (after a crash or a kill in a fault test). */
+    const restartService = async (name) => {
+      const old = children.get(name);
+      if (old && old.exitCode === null && old.signalCode === null) {
+        old.kill('SIGTERM');
+        await new Promise((r) => old.once('exit', r));
+      }
+      const child = launch(name);
+      await waitReady(name, urls[name], () => stopping, child);
+      return child;
+    };
+    for (const name of SERVICES) launch(name);
     await Promise.all(SERVICES.filter((n) => n !== 'gateway').map((n) => waitReady(n, urls[n], () => stopping, children.get(n))));
     await waitReady('gateway', urls.gateway, () => stopping, children.get('gateway'));
-    return { adminUrl: adminDbUrl.toString(), database, ports, urls, admin, children, logDir, embedded, stop, secrets, orderClient };
+    return { adminUrl: adminDbUrl.toString(), database, ports, urls, admin, children, logDir, embedded, stop, restart: restartService, secrets, orderClient };
   } catch (err) {
     await stop();
     throw err;
