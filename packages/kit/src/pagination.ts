@@ -1,9 +1,11 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { BadRequest } from './errors.js';
 
-/** `?limit&cursor` for every list endpoint (API.md). */
+export const DEFAULT_PAGE_LIMIT = 20;
+
+/** `?limit&cursor` for every list endpoint (API.md). `limit` is optional (the validator fills the default). */
 export const PageQuery = {
-  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_LIMIT })),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 };
 

@@ -73,6 +73,25 @@ export function randomHex(bytes: number): string {
   return hex;
 }
 
+const PROBLEM_RESPONSE = {
+  description: 'An RFC 9457 problem (validation errors carry errors[{path, message}])',
+  content: {
+    'application/problem+json': {
+      schema: Type.Object(
+        {
+          type: Type.String({ format: 'uri' }),
+          title: Type.String(),
+          status: Type.Integer(),
+          detail: Type.String(),
+          instance: Type.String(),
+          errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+        },
+        { additionalProperties: true },
+      ),
+    },
+  },
+};
+
 export function traceparentOf(trace: TraceContext): string {
   return `00-${trace.traceId}-${trace.spanId}-01`;
 }
@@ -162,6 +181,12 @@ export async function createServer(opts: ServerOptions): Promise<App> {
 
   if (opts.docs !== false) {
     await app.register(swagger, {
+      // Every documented operation can also answer an RFC 9457 problem; say so once, here, for all of them.
+      transform: ({ schema, url }) => {
+        if (!schema || schema.hide) return { schema, url };
+        const response = { ...(schema.response as Record<string, unknown> | undefined), '4XX': PROBLEM_RESPONSE, '5XX': PROBLEM_RESPONSE };
+        return { schema: { ...schema, response }, url };
+      },
       openapi: {
         openapi: '3.1.0',
         info: { title: `${opts.name} service`, version: opts.version, description: opts.description },

@@ -343,6 +343,10 @@ describe('kit behaviour on the user service', () => {
     for (const p of ['/user/register', '/user/login', '/user/token/refresh', '/user/logout', '/user/me', '/user/users', '/user/.well-known/jwks.json', '/user/oauth/token']) {
       assert.ok(doc.body.paths[p], `missing ${p}`);
     }
+    type Op = { parameters?: { name: string; required?: boolean }[]; responses: Record<string, { content?: Record<string, unknown> }> };
+    const list = (doc.body.paths['/user/users'] as { get: Op }).get;
+    assert.equal(list.parameters?.find((p) => p.name === 'limit')?.required ?? false, false, 'limit has a default, so it is optional');
+    assert.ok(list.responses['4XX']?.content?.['application/problem+json'], 'errors are documented as problem+json');
     const page = await fetch(`${base}/user/docs`, { redirect: 'follow' });
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<html/i);

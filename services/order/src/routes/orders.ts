@@ -1,4 +1,4 @@
-import { Forbidden, NotFound, Page, PageQuery, Type, UUID_PATTERN, decodeCursor, pageOf, type App, type Authenticator } from '@ecommerce/kit';
+import { DEFAULT_PAGE_LIMIT, Forbidden, NotFound, Page, PageQuery, Type, UUID_PATTERN, decodeCursor, pageOf, type App, type Authenticator } from '@ecommerce/kit';
 import { getOrderRow, listOrders, toOrder } from '../orders.js';
 import { cancelOrder, placeOrder, type OrderDeps } from '../place-order.js';
 
@@ -26,6 +26,7 @@ const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 })
 
 export function orderRoutes(app: App, deps: OrderDeps, auth: Authenticator): void {
   const security = [{ bearer: [] }];
+  // Auth runs onRequest, before the body is parsed and validated: an anonymous caller learns 401, not the schema.
 
   /** Users see their own orders only; another user's order is a 404, so existence does not leak. */
   async function visibleOrder(id: string, user: { id: string; role: string }) {
@@ -38,7 +39,7 @@ export function orderRoutes(app: App, deps: OrderDeps, auth: Authenticator): voi
   app.post(
     '/order',
     {
-      preHandler: auth.user(),
+      onRequest: auth.user(),
       schema: {
         summary: 'Place an order (reserves stock; prices come from the product service)',
         tags: ['orders'],
@@ -65,7 +66,7 @@ export function orderRoutes(app: App, deps: OrderDeps, auth: Authenticator): voi
   app.get(
     '/order',
     {
-      preHandler: auth.user(),
+      onRequest: auth.user(),
       schema: {
         summary: 'List orders, newest first (admin: all, or ?userId=)',
         tags: ['orders'],
@@ -76,7 +77,7 @@ export function orderRoutes(app: App, deps: OrderDeps, auth: Authenticator): voi
     },
     async (request) => {
       const user = request.user!;
-      const { limit, cursor, userId } = request.query;
+      const { limit = DEFAULT_PAGE_LIMIT, cursor, userId } = request.query;
       if (user.role !== 'admin' && userId !== undefined && userId !== user.id) throw new Forbidden('Only admins can list other users’ orders');
       const filter = user.role === 'admin' ? (userId ?? null) : user.id;
       const before = decodeCursor(cursor, 1);
@@ -89,7 +90,7 @@ export function orderRoutes(app: App, deps: OrderDeps, auth: Authenticator): voi
   app.get(
     '/order/:id',
     {
-      preHandler: auth.user(),
+      onRequest: auth.user(),
       schema: { summary: 'One order', tags: ['orders'], security, params: IdParams, response: { 200: OrderSchema } },
     },
     async (request) => toOrder(await visibleOrder(request.params.id, request.user!)),
@@ -98,7 +99,7 @@ export function orderRoutes(app: App, deps: OrderDeps, auth: Authenticator): voi
   app.post(
     '/order/:id/cancel',
     {
-      preHandler: auth.user(),
+      onRequest: auth.user(),
       schema: { summary: 'Cancel a confirmed order and return its stock (repeat: no-op)', tags: ['orders'], security, params: IdParams, response: { 200: OrderSchema } },
     },
     async (request) => cancelOrder(deps, await visibleOrder(request.params.id, request.user!), request),

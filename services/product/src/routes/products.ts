@@ -1,4 +1,4 @@
-import { BadRequest, Page, PageQuery, Type, decodeCursor, pageOf, type App } from '@ecommerce/kit';
+import { DEFAULT_PAGE_LIMIT, BadRequest, Page, PageQuery, Type, decodeCursor, pageOf, type App } from '@ecommerce/kit';
 import { adjustStock, archiveProduct, createProduct, getProduct, isUuid, listProducts, toProduct, updateProduct, type Product } from '../catalog.js';
 import type { ProductDeps } from '../app.js';
 import { Category, NewProductBody, ProductPatchBody, ProductSchema, StockBody, strict } from './schemas.js';
@@ -36,7 +36,7 @@ export function productRoutes(app: App, deps: ProductDeps): void {
       },
     },
     async (request) => {
-      const { limit, cursor, q, category } = request.query;
+      const { limit = DEFAULT_PAGE_LIMIT, cursor, q, category } = request.query;
       const after = decodeCursor(cursor, 1);
       if (after && !isUuid(after[0])) decodeCursor('!', 1);
       const rows = await listProducts(db, { limit, afterId: after ? String(after[0]) : null, q, category });

@@ -1,4 +1,4 @@
-import { PageQuery, Page, Type, Unauthorized, decodeCursor, pageOf, type App } from '@ecommerce/kit';
+import { DEFAULT_PAGE_LIMIT, PageQuery, Page, Type, Unauthorized, decodeCursor, pageOf, type App } from '@ecommerce/kit';
 import { getUser, listUsers, toUser } from '../accounts.js';
 import type { UserDeps } from '../app.js';
 import { UserSchema } from './schemas.js';
@@ -9,7 +9,7 @@ export function userRoutes(app: App, deps: UserDeps): void {
   app.get(
     '/user/me',
     {
-      preHandler: auth.user(),
+      onRequest: auth.user(),
       schema: { summary: 'The caller’s account', tags: ['users'], security: [{ bearer: [] }], response: { 200: UserSchema } },
     },
     async (request) => {
@@ -24,7 +24,7 @@ export function userRoutes(app: App, deps: UserDeps): void {
   app.get(
     '/user/users',
     {
-      preHandler: auth.user('admin'),
+      onRequest: auth.user('admin'),
       schema: {
         summary: 'List accounts (admin)',
         tags: ['users'],
@@ -36,8 +36,9 @@ export function userRoutes(app: App, deps: UserDeps): void {
     async (request) => {
       const after = decodeCursor(request.query.cursor, 1);
       if (after && !/^[0-9a-f-]{36}$/.test(String(after[0]))) decodeCursor('!', 1);
-      const rows = await listUsers(db, request.query.limit, after ? String(after[0]) : null);
-      return pageOf(rows, request.query.limit, (r) => [r.id], toUser);
+      const limit = request.query.limit ?? DEFAULT_PAGE_LIMIT;
+      const rows = await listUsers(db, limit, after ? String(after[0]) : null);
+      return pageOf(rows, limit, (r) => [r.id], toUser);
     },
   );
 }
