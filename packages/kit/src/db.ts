@@ -66,24 +66,38 @@ export class Database implements Queryable {
     });
   }
 
-  query<R extends Row = Row>(name: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-    return this.run<R>(this.pool, name, text, values);
+  async query<R extends Row = Row>(name: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    // Not pool.query(): it discards the connection after *any* error, so every 409 (a unique violation,
+    // a refused reservation) would cost a new TCP connection and authentication. An error the server
+    // answered (it has a SQLSTATE) leaves the connection healthy; only other errors discard it.
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      return await this.run<R>(client, name, text, values);
+    } catch (err) {
+      if (!(err instanceof pg.DatabaseError)) broken = err as Error;
+      throw err;
+    } finally {
+      client.release(broken);
+    }
   }
 
   /** Runs fn in one transaction; rolls back on any throw. Keep fn short: it holds a connection. */
   async tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     const q: Queryable = { query: (name, text, values = []) => this.run(client, name, text, values) };
+    let broken: Error | undefined;
     try {
       await client.query('BEGIN');
       const result = await fn(q);
       await client.query('COMMIT');
       return result;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      // A connection that cannot even roll back is discarded; after a clean rollback it is reused.
+      await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr));
       throw err;
     } finally {
-      client.release();
+      client.release(broken);
     }
   }
 
