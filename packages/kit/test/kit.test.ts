@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { generateKeyPairSync } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { SignJWT, exportJWK, importPKCS8 } from 'jose';
+import {
+  Authenticator,
+  BaseEnv,
+  ConfigError,
+  DatabaseEnv,
+  DependencyError,
+  Metrics,
+  Port,
+  ServiceClient,
+  decodeCursor,
+  encodeCursor,
+  loadConfig,
+  pageOf,
+  uuidv7,
+  type ProblemError,
+} from '../src/index.js';
+
+describe('config', () => {
+  it('when variables are missing or wrong, then one error names each, and secrets are not echoed', () => {
+    const props = { ...BaseEnv, ...DatabaseEnv, PORT: Port(3000) };
+    assert.throws(
+      () => loadConfig(props, { PORT: 'eighty', DATABASE_URL: 'mysql://user:hunter2@host/db', LOG_LEVEL: 'loud' }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        const text = err.problems.join('\n');
+        assert.match(text, /PORT/);
+        assert.match(text, /LOG_LEVEL/);
+        assert.match(text, /DATABASE_URL/);
+        assert.doesNotMatch(text, /hunter2/);
+        return true;
+      },
+    );
+  });
+
+  it('when values are valid, then defaults fill the rest and numbers are numbers; empty strings count as unset', () => {
+    const cfg = loadConfig({ ...BaseEnv, PORT: Port(3000) }, { PORT: '', LOG_LEVEL: 'debug' });
+    assert.equal(cfg.PORT, 3000);
+    assert.equal(cfg.LOG_LEVEL, 'debug');
+    assert.equal(cfg.SHUTDOWN_TIMEOUT_MS, 10_000);
+  });
+
+  it('when the fault switch is enabled in production, then configuration is refused', () => {
+    assert.throws(() => loadConfig(BaseEnv, { FAULT_INJECTION: 'enabled', NODE_ENV: 'production' }), /FAULT_INJECTION/);
+    assert.equal(loadConfig(BaseEnv, { FAULT_INJECTION: 'enabled', NODE_ENV: 'test' }).FAULT_INJECTION, 'enabled');
+  });
+});
+
+describe('ids and pagination', () => {
+  it('uuidv7 ids are version 7, RFC 9562 variant, and sort by creation time', () => {
+    const a = uuidv7(1_700_000_000_000);
+    const b = uuidv7(1_700_000_000_001);
+    assert.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.ok(a < b);
+    assert.equal(new Set(Array.from({ length: 1000 }, () => uuidv7())).size, 1000);
+  });
+
+  it('a cursor round-trips, a forged one is a 400, and pageOf returns a cursor only when there is more', () => {
+    assert.deepEqual(decodeCursor(encodeCursor(['x', 3]), 2), ['x', 3]);
+    assert.equal(decodeCursor(undefined, 1), null);
+    for (const bad of ['%%%', Buffer.from('{"a":1}').toString('base64url'), encodeCursor(['x']), encodeCursor([{}])]) {
+      assert.throws(() => decodeCursor(bad, 2), (e: unknown) => (e as ProblemError).status === 400);
+    }
+    const rows = [1, 2, 3];
+    assert.deepEqual(pageOf(rows, 2, (r) => [r], (r) => r * 10), { items: [10, 20], nextCursor: encodeCursor([2]) });
+    assert.deepEqual(pageOf(rows, 3, (r) => [r], (r) => r), { items: [1, 2, 3], nextCursor: null });
+  });
+});
+
+describe('Authenticator', () => {
+  async function keys() {
+    const pem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const key = await importPKCS8(pem, 'EdDSA', { extractable: true });
+    const { d: _d, ...pub } = await exportJWK(key);
+    return { key, jwks: { keys: [{ ...pub, kid: 'k1', alg: 'EdDSA' }] } };
+  }
+  const sign = (key: CryptoKeyLike, claims: Record<string, unknown>, exp: number, aud = 'ecommerce') =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid: 'k1' }).setSubject('u1').setIssuer('iss').setAudience(aud).setIssuedAt().setExpirationTime(exp).sign(key);
+  type CryptoKeyLike = Parameters<SignJWT['sign']>[0];
+
+  it('verifies a token once and then serves it from the cache until its exp; an expired cached token is refused', async () => {
+    const { key, jwks } = await keys();
+    const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks });
+    const soon = Math.floor(Date.now() / 1000) + 1;
+    const token = await sign(key, { role: 'customer' }, soon);
+    assert.equal((await auth.verify(token, 'ecommerce')).sub, 'u1');
+    assert.equal((await auth.verify(token, 'ecommerce')).sub, 'u1');
+    // the cached entry does not widen the audience
+    await assert.rejects(auth.verify(token, 'ecommerce-services'), (e: unknown) => (e as ProblemError).status === 401);
+    // past exp plus jose's 5 s clock tolerance
+    await new Promise((r) => setTimeout(r, 1000 + 5000 + 700));
+    await assert.rejects(auth.verify(token, 'ecommerce'), (e: unknown) => (e as ProblemError).status === 401);
+  });
+
+  it('refuses tokens with the wrong issuer or signed by another key', async () => {
+    const { key, jwks } = await keys();
+    const other = await keys();
+    const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks });
+    const exp = Math.floor(Date.now() / 1000) + 60;
+    await assert.rejects(auth.verify(await sign(other.key, {}, exp), 'ecommerce'), (e: unknown) => (e as ProblemError).status === 401);
+    const wrongIss = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', kid: 'k1' }).setSubject('u').setIssuer('evil').setAudience('ecommerce').setIssuedAt().setExpirationTime(exp).sign(key);
+    await assert.rejects(auth.verify(wrongIss, 'ecommerce'), (e: unknown) => (e as ProblemError).status === 401);
+  });
+});
+
+describe('ServiceClient', () => {
+  it('forwards the request id and a traceparent of the same trace, and records the call', async () => {
+    let seen: IncomingHttpHeaders = {};
+    const server = createServer((req, res) => {
+      seen = req.headers;
+      res.setHeader('content-type', 'application/json');
+      res.end('{"ok":true}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const metrics = new Metrics('test', '0', { defaultMetrics: false });
+    const client = new ServiceClient({ peer: 'peer', baseUrl: `http://127.0.0.1:${port}`, metrics });
+    try {
+      const traceId = 'ab'.repeat(16);
+      const res = await client.request<{ ok: boolean }>({ method: 'GET', path: '/x', route: '/x', context: { id: 'req-1', trace: { traceId, spanId: 'cd'.repeat(8) } } });
+      assert.deepEqual(res, { status: 200, body: { ok: true } });
+      assert.equal(seen['x-request-id'], 'req-1');
+      assert.match(String(seen.traceparent), new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+      assert.match(await metrics.registry.metrics(), /http_client_request_duration_seconds_count\{[^}]*peer_service="peer"[^}]*\} 1/);
+    } finally {
+      await client.close();
+      server.close();
+    }
+  });
+
+  it('when the peer refuses connections, then it retries a bounded number of times and fails with a connection DependencyError', async () => {
+    const metrics = new Metrics('test', '0', { defaultMetrics: false });
+    const client = new ServiceClient({ peer: 'down', baseUrl: 'http://127.0.0.1:9', metrics });
+    const started = Date.now();
+    await assert.rejects(client.request({ method: 'GET', path: '/', route: '/', retries: 2 }), (e: unknown) => e instanceof DependencyError && e.kind === 'connection');
+    assert.ok(Date.now() - started < 2000);
+    assert.match(await metrics.registry.metrics(), /http_client_request_duration_seconds_count\{[^}]*error_type="connection"[^}]*\} 3/);
+    await client.close();
+  });
+
+  it('when the peer is slower than the deadline, then it fails with a timeout and does not retry', async () => {
+    let calls = 0;
+    const server = createServer(() => {
+      calls++;
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const client = new ServiceClient({ peer: 'slow', baseUrl: `http://127.0.0.1:${port}`, metrics: new Metrics('test', '0', { defaultMetrics: false }), timeoutMs: 200 });
+    try {
+      await assert.rejects(client.request({ method: 'POST', path: '/', route: '/', body: {}, retries: 3 }), (e: unknown) => e instanceof DependencyError && e.kind === 'timeout');
+      assert.equal(calls, 1);
+    } finally {
+      await client.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});
