@@ -6,6 +6,7 @@ export * from './auth.js';
 export * from './server.js';
 export * from './service-client.js';
 export * from './lifecycle.js';
+export * from './data-service.js';
 export * from './pagination.js';
 export * from './provision.js';
 export { Type, type Static, type TSchema } from '@sinclair/typebox';

@@ -33,3 +33,19 @@ export async function runService(build: () => Promise<App>, opts: () => RunOptio
   await app.listen({ host: run.host, port: run.port });
   return app;
 }
+
+/** A service's main.ts: validate the configuration (exit 78 with the problems), build, listen, drain on SIGTERM. */
+export async function runMain<C extends { HOST: string; PORT: number; SHUTDOWN_TIMEOUT_MS: number }>(
+  name: string,
+  loadConfig: () => C,
+  build: (config: C) => Promise<App>,
+): Promise<App> {
+  let config: C;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    process.stderr.write(`${name}: ${(err as Error).message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  return runService(() => build(config), () => ({ host: config.HOST, port: config.PORT, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS }));
+}

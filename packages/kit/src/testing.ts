@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { dropDatabase, provisionDatabase, serviceUrl, type ServiceDatabase } from './provision.js';
 
@@ -63,4 +64,36 @@ export async function http<T = Record<string, unknown>>(
 
 export function uniqueEmail(tag = 'user'): string {
   return `${tag}.${Date.now().toString(36)}.${randomBytes(4).toString('hex')}@example.test`;
+}
+
+export interface ProblemJson {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  errors?: { path: string; message: string }[];
+  [key: string]: unknown;
+}
+
+/** Asserts an RFC 9457 answer with the given status (and slug), with no internals leaked. */
+export function assertProblem(res: { status: number; headers: Headers; body: unknown; text?: string }, status: number, slug?: string): ProblemJson {
+  assert.equal(res.status, status, res.text);
+  assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+  const p = res.body as ProblemJson;
+  assert.equal(p.status, status);
+  assert.ok(p.type.startsWith('https://ecommerce.local/problems/'));
+  assert.equal(typeof p.title, 'string');
+  assert.equal(typeof p.detail, 'string');
+  assert.equal(typeof p.instance, 'string');
+  if (slug) assert.equal(p.type, `https://ecommerce.local/problems/${slug}`);
+  assert.doesNotMatch(JSON.stringify(p), /at .*\.js:\d+|SELECT|INSERT|UPDATE |postgres/i);
+  return p;
+}
+
+/** Listens on a random loopback port; returns the base URL. */
+export async function listenOnLoopback(app: { listen(o: { host: string; port: number }): Promise<string>; server: { address(): unknown } }, port = 0): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port });
+  const addr = app.server.address() as { port: number } | null;
+  return `http://127.0.0.1:${addr?.port ?? 0}`;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { createTestDatabase, http, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
+import { createTestDatabase, http, listenOnLoopback, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
 import type { App } from '@ecommerce/kit';
 import { buildApp } from '../src/app.js';
 import { loadGatewayConfig } from '../src/config.js';
@@ -12,9 +12,7 @@ let user: Running;
 
 async function startGateway(env: Record<string, string>): Promise<{ app: App; base: string }> {
   const app = await buildApp(loadGatewayConfig({ LOG_LEVEL: 'silent', PORT: '0', ...env }));
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const addr = app.server.address();
-  return { app, base: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}` };
+  return { app, base: await listenOnLoopback(app) };
 }
 
 before(async () => {

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { Authenticator, Database, Metrics, createServer, jwksUrl, type App } from '@ecommerce/kit';
+import { Authenticator, createDataService, jwksUrl, type App } from '@ecommerce/kit';
 import type { OrderConfig } from './config.js';
 import { pendingStats } from './orders.js';
 import type { OrderDeps } from './place-order.js';
@@ -11,26 +11,14 @@ const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
 
 /** The order service: orders, their state machine, reservations through the product service, the reconciler. */
 export async function buildApp(config: OrderConfig): Promise<App> {
-  const metrics = new Metrics('order', config.SERVICE_VERSION);
-  const db = new Database({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, poolMax: config.DB_POOL_MAX, applicationName: 'order-service', metrics });
-  const products = new ProductClient(config, metrics);
-  const app = await createServer({
+  const { app, db, metrics } = await createDataService({
     name: 'order',
     prefix: '/order',
-    version: config.SERVICE_VERSION,
     description: 'Orders: placement with idempotency keys, stock reservations through the product service, cancellation, and a reconciler for pending orders.',
-    logLevel: config.LOG_LEVEL,
-    readiness: () => db.ping(),
-    faultInjection: config.FAULT_INJECTION === 'enabled',
-    metrics,
+    config,
+    migrations: MIGRATIONS,
   });
-  try {
-    await db.migrate(MIGRATIONS);
-  } catch (err) {
-    await db.close();
-    await app.close();
-    throw err;
-  }
+  const products = new ProductClient(config, metrics);
   const deps: OrderDeps = {
     db,
     products,
@@ -61,10 +49,8 @@ export async function buildApp(config: OrderConfig): Promise<App> {
   const reconciler = new Reconciler(deps, app.log, config.RECONCILER_INTERVAL_MS);
   app.decorate('reconciler', reconciler);
   if (config.RECONCILER_ENABLED) app.addHook('onReady', async () => reconciler.start());
-  app.addHook('onClose', async () => {
-    await reconciler.stop();
-    await products.close();
-    await db.close();
-  });
+  // preClose: the reconciler stops before the pool closes (onClose), whatever the hook order.
+  app.addHook('preClose', () => reconciler.stop());
+  app.addHook('onClose', () => products.close());
   return app;
 }

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { App } from '@ecommerce/kit';
-import { http } from '@ecommerce/kit/testing';
+import { http, listenOnLoopback } from '@ecommerce/kit/testing';
 import { ORDER_CLIENT, startUserService, type Running } from '@ecommerce/user-service/testing';
 import { buildApp as buildProduct } from '@ecommerce/product-service';
 import { loadProductConfig } from '@ecommerce/product-service/config';
@@ -12,17 +11,11 @@ import { loadOrderConfig } from '../src/config.js';
 export { ORDER_CLIENT, startUserService };
 export type { Running };
 
-function baseOf(app: App): string {
-  const addr = app.server.address();
-  return `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
-}
-
 /** The product service in-process; `port` lets a test stop it and bring it back at the same address. */
 export async function startProduct(databaseUrl: string, userBase: string, port = 0, env: Record<string, string> = {}): Promise<Running> {
   const config = loadProductConfig({ DATABASE_URL: databaseUrl, USER_SERVICE_URL: userBase, LOG_LEVEL: 'silent', NODE_ENV: 'test', SEED_DEMO_DATA: 'false', PORT: String(port), ...env });
   const app = await buildProduct(config);
-  await app.listen({ host: '127.0.0.1', port });
-  return { app, base: baseOf(app), close: () => app.close() };
+  return { app, base: await listenOnLoopback(app, port), close: () => app.close() };
 }
 
 export function orderEnv(databaseUrl: string, userBase: string, productBase: string, env: Record<string, string> = {}): Record<string, string> {
@@ -41,8 +34,7 @@ export function orderEnv(databaseUrl: string, userBase: string, productBase: str
 
 export async function startOrderService(databaseUrl: string, userBase: string, productBase: string, env: Record<string, string> = {}): Promise<Running> {
   const app = await buildApp(loadOrderConfig(orderEnv(databaseUrl, userBase, productBase, env)));
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  return { app, base: baseOf(app), close: () => app.close() };
+  return { app, base: await listenOnLoopback(app), close: () => app.close() };
 }
 
 /** The order service as a real child process (for SIGKILL tests). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { createTestDatabase, http, type TestDatabase } from '@ecommerce/kit/testing';
+import { assertProblem, createTestDatabase, http, type TestDatabase } from '@ecommerce/kit/testing';
 import { ORDER_CLIENT, adminToken, createProduct, customer, startOrderService, startProduct, startUserService, stockOf, type Running } from './harness.js';
 
 interface Order {
@@ -39,12 +39,8 @@ after(async () => {
 function place(token: string, items: unknown, key: string | null = randomUUID()) {
   return http<Order & Problem>(order.base, 'POST', '/order', { token, body: { items }, headers: key === null ? {} : { 'idempotency-key': key } });
 }
-function problem(res: { status: number; headers: Headers; body: unknown }, status: number, slug?: string): Problem {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.match(res.headers.get('content-type') ?? '', /application\/problem\+json/);
-  const p = res.body as Problem;
-  if (slug) assert.equal(p.type, `https://ecommerce.local/problems/${slug}`);
-  return p;
+function problem(res: { status: number; headers: Headers; body: unknown; text?: string }, status: number, slug?: string): Problem {
+  return assertProblem(res, status, slug) as unknown as Problem;
 }
 
 describe('POST /order', () => {

@@ -1,4 +1,5 @@
 import type { App } from '@ecommerce/kit';
+import { listenOnLoopback } from '@ecommerce/kit/testing';
 import { buildApp } from '../src/app.js';
 import { loadProductConfig } from '../src/config.js';
 
@@ -23,8 +24,5 @@ export async function startProductService(databaseUrl: string, userServiceUrl: s
     ...env,
   });
   const app = await buildApp(config);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return { app, base: `http://127.0.0.1:${port}`, close: () => app.close() };
+  return { app, base: await listenOnLoopback(app), close: () => app.close() };
 }

@@ -1,23 +1,12 @@
 // Shared by this service's test files: the running stack, tokens and problem assertions.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createTestDatabase, http, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
+import { assertProblem, createTestDatabase, http, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
 import { ORDER_CLIENT, startUserService, type Running as UserRunning } from '@ecommerce/user-service/testing';
 import { startProductService, type Running } from './harness.js';
 
-export interface Product {
-  id: string;
-  sku: string;
-  name: string;
-  description: string | null;
-  priceCents: number;
-  currency: string;
-  stock: number;
-  category: string | null;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+import type { Product } from '../src/catalog.js';
+export type { Product };
 export interface Reservation {
   orderId: string;
   status: 'reserved' | 'released';
@@ -86,19 +75,7 @@ export function unique(tag = 'T'): string {
   return `${tag}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`.toUpperCase();
 }
 
-export function assertProblem(res: { status: number; headers: Headers; body: unknown; text?: string }, status: number, slug?: string): Problem {
-  assert.equal(res.status, status, res.text);
-  assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
-  const p = res.body as Problem;
-  assert.equal(p.status, status);
-  assert.ok(p.type.startsWith('https://ecommerce.local/problems/'));
-  assert.equal(typeof p.title, 'string');
-  assert.equal(typeof p.detail, 'string');
-  assert.equal(typeof p.instance, 'string');
-  if (slug) assert.equal(p.type, `https://ecommerce.local/problems/${slug}`);
-  assert.doesNotMatch(JSON.stringify(p), /at .*\.js:\d+|SELECT|INSERT|UPDATE |postgres/i);
-  return p;
-}
+export { assertProblem };
 
 export function assertErrorAt(res: { status: number; headers: Headers; body: unknown; text?: string }, path: string, context = ''): void {
   const p = assertProblem(res, 400, 'validation-failed');

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import formbody from '@fastify/formbody';
-import { Authenticator, Database, Metrics, createServer, type App } from '@ecommerce/kit';
+import { Authenticator, createDataService, type App, type Database } from '@ecommerce/kit';
 import type { UserConfig } from './config.js';
 import { ensureAdmin } from './accounts.js';
 import { LoginThrottle } from './login-throttle.js';
@@ -24,22 +24,15 @@ const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
 export async function buildApp(config: UserConfig): Promise<App> {
   const key = await loadSigningKey(config.JWT_PRIVATE_KEY, config.JWT_PRIVATE_KEY_FILE);
   const clients = parseServiceClients(config.SERVICE_CLIENTS, config.SERVICE_CLIENTS_FILE);
-  const metrics = new Metrics('user', config.SERVICE_VERSION);
-  const db = new Database({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, poolMax: config.DB_POOL_MAX, applicationName: 'user-service', metrics });
-  const app = await createServer({
+  const { app, db } = await createDataService({
     name: 'user',
     prefix: '/user',
-    version: config.SERVICE_VERSION,
     description: 'Accounts, login sessions with rotating refresh tokens, the JWKS and OAuth client-credentials service tokens.',
-    logLevel: config.LOG_LEVEL,
-    readiness: () => db.ping(),
-    faultInjection: config.FAULT_INJECTION === 'enabled',
-    metrics,
+    config,
+    migrations: MIGRATIONS,
     trustProxy: config.TRUST_PROXY,
   });
-  app.addHook('onClose', () => db.close());
   try {
-    await db.migrate(MIGRATIONS);
     await syncServiceClients(db, clients);
     if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
       const admin = await ensureAdmin(db, config.ADMIN_EMAIL, config.ADMIN_PASSWORD);

@@ -1,13 +1,5 @@
-import { runService } from '@ecommerce/kit';
+import { runMain } from '@ecommerce/kit';
 import { buildApp } from './app.js';
 import { loadUserConfig } from './config.js';
 
-const config = (() => {
-  try {
-    return loadUserConfig();
-  } catch (err) {
-    process.stderr.write(`user service: ${(err as Error).message}\n`);
-    process.exit(78);
-  }
-})();
-await runService(() => buildApp(config), () => ({ host: config.HOST, port: config.PORT, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS }));
+await runMain('user service', () => loadUserConfig(), buildApp);

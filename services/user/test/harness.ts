@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { App } from '@ecommerce/kit';
+import { listenOnLoopback } from '@ecommerce/kit/testing';
 import { buildApp } from '../src/app.js';
 import { loadUserConfig } from '../src/config.js';
 
@@ -29,8 +30,5 @@ export async function startUserService(databaseUrl: string, env: Record<string, 
     ...env,
   });
   const app = await buildApp(config);
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
-  return { app, base: `http://127.0.0.1:${port}`, close: () => app.close() };
+  return { app, base: await listenOnLoopback(app), close: () => app.close() };
 }

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT, base64url, decodeJwt, decodeProtectedHeader } from 'jose';
 import { generateKeyPairSync } from 'node:crypto';
 import pg from 'pg';
-import { createTestDatabase, http, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
+import { assertProblem, createTestDatabase, http, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
 import { ORDER_CLIENT, startUserService, type Running } from './harness.js';
 
 interface Tokens {
@@ -12,7 +12,6 @@ interface Tokens {
   tokenType: string;
   expiresIn: number;
 }
-type Problem = { type: string; title: string; status: number; detail: string; instance: string; errors?: { path: string; message: string }[] };
 
 let db: TestDatabase;
 let svc: Running;
@@ -40,19 +39,6 @@ async function login(email: string, password: string) {
 }
 function metricLine(text: string, name: string, parts: string[]): string | undefined {
   return text.split('\n').find((l) => l.startsWith(`${name}{`) && parts.every((p) => l.includes(p)));
-}
-function assertProblem(res: { status: number; headers: Headers; body: unknown }, status: number, slug?: string) {
-  assert.equal(res.status, status);
-  assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
-  const p = res.body as Problem;
-  assert.equal(p.status, status);
-  assert.ok(p.type.startsWith('https://ecommerce.local/problems/'));
-  assert.equal(typeof p.title, 'string');
-  assert.equal(typeof p.detail, 'string');
-  assert.equal(typeof p.instance, 'string');
-  if (slug) assert.equal(p.type, `https://ecommerce.local/problems/${slug}`);
-  assert.doesNotMatch(JSON.stringify(p), /at .*\.js:\d+|SELECT|INSERT|postgres/i);
-  return p;
 }
 
 describe('POST /user/register', () => {

@@ -1,0 +1,49 @@
+import { Database } from './db.js';
+import { Metrics } from './metrics.js';
+import { createServer, type App } from './server.js';
+
+export interface DataServiceOptions {
+  name: string;
+  prefix: string;
+  description: string;
+  config: {
+    SERVICE_VERSION: string;
+    LOG_LEVEL: string;
+    FAULT_INJECTION: 'enabled' | 'disabled';
+    DATABASE_URL: string;
+    DB_SCHEMA: string;
+    DB_POOL_MAX: number;
+  };
+  /** The service's forward-only SQL migrations. */
+  migrations: string;
+  trustProxy?: string;
+}
+
+/**
+ * The part every database-backed service shares: metrics, its pool (closed with the app), the
+ * server (ready when the database answers) and its migrations, applied before it serves.
+ */
+export async function createDataService(opts: DataServiceOptions): Promise<{ app: App; db: Database; metrics: Metrics }> {
+  const { config } = opts;
+  const metrics = new Metrics(opts.name, config.SERVICE_VERSION);
+  const db = new Database({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, poolMax: config.DB_POOL_MAX, applicationName: `${opts.name}-service`, metrics });
+  const app = await createServer({
+    name: opts.name,
+    prefix: opts.prefix,
+    version: config.SERVICE_VERSION,
+    description: opts.description,
+    logLevel: config.LOG_LEVEL,
+    readiness: () => db.ping(),
+    faultInjection: config.FAULT_INJECTION === 'enabled',
+    metrics,
+    ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }),
+  });
+  app.addHook('onClose', () => db.close());
+  try {
+    await db.migrate(opts.migrations);
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  return { app, db, metrics };
+}
