@@ -1,7 +1,7 @@
 // Shared by this service's test files: the running stack, tokens and problem assertions.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { assertProblem, createTestDatabase, http, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
+import { assertProblem, createTestDatabase, http, uniqueEmail, type ProblemJson, type TestDatabase } from '@ecommerce/kit/testing';
 import { ORDER_CLIENT, startUserService, type Running as UserRunning } from '@ecommerce/user-service/testing';
 import { startProductService, type Running } from './harness.js';
 
@@ -12,13 +12,7 @@ export interface Reservation {
   status: 'reserved' | 'released';
   items: { productId: string; quantity: number; unitPriceCents: number; currency: string }[];
 }
-export type Problem = {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  instance: string;
-  errors?: { path: string; message: string }[];
+export type Problem = ProblemJson & {
   items?: { productId: string; requested: number; available: number }[];
   productIds?: string[];
 };
