@@ -123,6 +123,12 @@ async function settleWith(deps: OrderDeps, row: OrderRow, outcome: ReserveOutcom
       count('not_found');
       return answerFor(done);
     }
+    case 'refused': {
+      const rejection = { reason: outcome.slug, detail: outcome.detail };
+      const done = (await transition(deps.db, row.id, 'pending', 'rejected', { rejection })) ?? (await getOrderRow(deps.db, row.id));
+      count('rejected');
+      return answerFor(done);
+    }
     case 'unavailable':
       count('pending');
       throw new ServiceUnavailable('The product service is unavailable; the order is recorded as pending and will be settled', { orderId: row.id, status: 'pending' });
@@ -134,6 +140,7 @@ function answerFor(row: OrderRow): OrderRow {
   if (row.status === 'rejected') {
     const r = row.rejection ?? {};
     if (r.reason === 'not-found') throw new NotFound(String(r.detail ?? 'Unknown product'));
+    if (r.reason !== 'insufficient-stock') throw new UnprocessableEntity(String(r.reason), String(r.detail ?? 'The order cannot be placed'));
     throw new Conflict('insufficient-stock', 'Not enough stock for this order; it was recorded as rejected', { orderId: row.id, items: r.items ?? [] });
   }
   if (row.status === 'pending') {

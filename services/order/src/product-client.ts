@@ -17,6 +17,8 @@ export type ReserveOutcome =
   | { kind: 'reserved'; items: ReservedLine[] }
   | { kind: 'insufficient'; items: ShortLine[] }
   | { kind: 'not_found'; detail: string }
+  /** The product service refused the request as it stands (422, e.g. items in different currencies). */
+  | { kind: 'refused'; slug: string; detail: string }
   | { kind: 'unavailable'; reason: string };
 
 export type ReservationState = { kind: 'reserved'; items: ReservedLine[] } | { kind: 'released' } | { kind: 'absent' } | { kind: 'unavailable'; reason: string };
@@ -61,6 +63,10 @@ export class ProductClient {
       if (res.status === 201 || res.status === 200) return { kind: 'reserved', items: res.body.items };
       if (res.status === 409 && Array.isArray(res.body?.items)) return { kind: 'insufficient', items: res.body.items };
       if (res.status === 404) return { kind: 'not_found', detail: res.body?.detail ?? 'Unknown product' };
+      if (res.status === 422) {
+        const problem = res.body as unknown as { type?: string; detail?: string };
+        return { kind: 'refused', slug: String(problem?.type ?? '').split('/').pop() || 'unprocessable', detail: problem?.detail ?? 'The order cannot be reserved' };
+      }
       return { kind: 'unavailable', reason: `product answered ${res.status}` };
     } catch (err) {
       return { kind: 'unavailable', reason: describe(err) };

@@ -103,6 +103,16 @@ describe('POST /order', () => {
     assert.equal(stored.body.status, 'rejected');
   });
 
+  it('when the items are priced in different currencies, then 422 mixed-currency, the order is rejected and nothing is taken', async () => {
+    const buyer = await customer(user.base);
+    const usd = await createProduct(product.base, admin, 5);
+    const eur = await http<{ id: string }>(product.base, 'POST', '/product', { token: admin, body: { sku: `EUR-${randomUUID()}`, name: 'Euro item', priceCents: 900, currency: 'EUR', stock: 5 } });
+    assert.equal(eur.status, 201, eur.text);
+    problem(await place(buyer.token, [{ productId: usd.id, quantity: 1 }, { productId: eur.body.id, quantity: 1 }]), 422, 'mixed-currency');
+    assert.equal(await stockOf(product.base, usd.id), 5);
+    assert.equal(await stockOf(product.base, eur.body.id), 5);
+  });
+
   it('when a product does not exist, then 404 and the order is rejected', async () => {
     const buyer = await customer(user.base);
     const res = await place(buyer.token, [{ productId: randomUUID(), quantity: 1 }]);
