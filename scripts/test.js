@@ -1,7 +1,7 @@
 // `npm test`: runs every workspace's compiled tests (node:test) against a real PostgreSQL:
 // DATABASE_URL when given (an admin connection; each test file creates its own database),
 // else an embedded server started here.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startEmbeddedPostgres } from './embedded-db.js';
@@ -30,6 +30,19 @@ if (files.length === 0) {
 
 let db = null;
 const env = { ...process.env };
+
+// The monitoring tests run the real promtool, amtool, Prometheus and Alertmanager (Debian packages).
+// Install them when missing and we can (root or sudo with apt); where we cannot, those tests skip and
+// say why, unless MONITORING_TOOLS=required (CI), where a missing tool fails them.
+const has = (bin) => spawnSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' }).status === 0;
+if (!['promtool', 'amtool', 'prometheus', 'prometheus-alertmanager'].every(has) && env.MONITORING_TOOLS !== 'optional') {
+  console.log('monitoring tools missing: running scripts/install-monitoring.sh');
+  const installed = spawnSync('bash', [join(root, 'scripts', 'install-monitoring.sh')], { stdio: 'inherit' }).status === 0;
+  if (!installed && env.MONITORING_TOOLS !== 'required') {
+    console.log('could not install them: the monitoring tests will skip (MONITORING_TOOLS=optional)');
+    env.MONITORING_TOOLS = 'optional';
+  }
+}
 if (!env.DATABASE_URL) {
   const port = Number(env.EMBEDDED_PG_TEST_PORT ?? 54330);
   console.log(`DATABASE_URL not set: starting an embedded PostgreSQL on 127.0.0.1:${port}`);
