@@ -17,6 +17,7 @@ export interface DataServiceOptions {
   /** The service's forward-only SQL migrations. */
   migrations: string;
   trustProxy?: string;
+  logStream?: NodeJS.WritableStream;
 }
 
 /**
@@ -37,6 +38,7 @@ export async function createDataService(opts: DataServiceOptions): Promise<{ app
     faultInjection: config.FAULT_INJECTION === 'enabled',
     metrics,
     ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }),
+    ...(opts.logStream ? { logStream: opts.logStream } : {}),
   });
   app.addHook('onClose', () => db.close());
   try {

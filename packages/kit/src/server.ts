@@ -42,6 +42,8 @@ export interface ServerOptions {
   readiness: () => Promise<void>;
   faultInjection?: boolean;
   metrics?: Metrics;
+  /** Where the JSON log lines go (stdout by default; tests capture them). */
+  logStream?: NodeJS.WritableStream;
   /** Serve /<prefix>/openapi.json and /<prefix>/docs (the gateway does not). */
   docs?: boolean;
   /** Proxies whose X-Forwarded-For is believed (proxy-addr syntax), so request.ip is the client. */
@@ -107,6 +109,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
         paths: ['req.headers.authorization', 'headers.authorization', '*.password', '*.refreshToken', '*.accessToken', '*.client_secret', '*.secret'],
         censor: '[redacted]',
       },
+      ...(opts.logStream ? { stream: opts.logStream } : {}),
     },
     // One line per request is written by our onResponse hook instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
@@ -165,6 +168,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
       {
         reqId: request.id,
         traceId: request.trace?.traceId,
+        spanId: request.trace?.spanId,
         method: request.method,
         route,
         path: request.url.split('?')[0],

@@ -21,7 +21,7 @@ export interface UserDeps {
 const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
 
 /** The user service: accounts, sessions, JWKS and service tokens. Builds the app, does not listen. */
-export async function buildApp(config: UserConfig): Promise<App> {
+export async function buildApp(config: UserConfig, opts: { logStream?: NodeJS.WritableStream } = {}): Promise<App> {
   const key = await loadSigningKey(config.JWT_PRIVATE_KEY, config.JWT_PRIVATE_KEY_FILE);
   const clients = parseServiceClients(config.SERVICE_CLIENTS, config.SERVICE_CLIENTS_FILE);
   const { app, db } = await createDataService({
@@ -31,6 +31,7 @@ export async function buildApp(config: UserConfig): Promise<App> {
     config,
     migrations: MIGRATIONS,
     trustProxy: config.TRUST_PROXY,
+    ...opts,
   });
   try {
     await syncServiceClients(db, clients);

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT, base64url, decodeJwt, decodeProtectedHeader } from 'jose';
 import { generateKeyPairSync } from 'node:crypto';
 import pg from 'pg';
-import { assertProblem, createTestDatabase, http, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
+import { assertProblem, createTestDatabase, http, listenOnLoopback, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
 import { ORDER_CLIENT, startUserService, type Running } from './harness.js';
 
 interface Tokens {
@@ -299,6 +299,38 @@ describe('kit behaviour on the user service', () => {
     assert.match(generated.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
     const bad = await http(base, 'GET', '/livez', { headers: { 'x-request-id': 'bad id with spaces' } });
     assert.notEqual(bad.headers.get('x-request-id'), 'bad id with spaces');
+  });
+
+  it('when requests are served, then each writes one JSON log line with ids, trace context, route, status and latency, and no secrets', async () => {
+    const lines: string[] = [];
+    const { Writable } = await import('node:stream');
+    const { buildApp } = await import('../src/app.js');
+    const { loadUserConfig } = await import('../src/config.js');
+    const { testSigningKey } = await import('./harness.js');
+    const app = await buildApp(loadUserConfig({ DATABASE_URL: db.urls.user, LOG_LEVEL: 'info', JWT_PRIVATE_KEY: testSigningKey() }), {
+      logStream: new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }),
+    });
+    try {
+      const logBase = await listenOnLoopback(app);
+      const email = uniqueEmail('log');
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      await http(logBase, 'POST', '/user/register', { body: { email, password: 'secret-password-1', name: 'Logged' } });
+      await http(logBase, 'POST', '/user/login', { body: { email, password: 'secret-password-1' }, headers: { 'x-request-id': 'log-req-1', traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+      const request = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request');
+      const login = request.find((l) => l.reqId === 'log-req-1');
+      assert.ok(login, 'a request line for the login');
+      assert.equal(login.traceId, traceId);
+      assert.match(String(login.spanId), /^[0-9a-f]{16}$/);
+      assert.equal(login.route, '/user/login');
+      assert.equal(login.status, 200);
+      assert.equal(typeof login.durationMs, 'number');
+      assert.ok(login.userId, 'the user id is logged once known');
+      const all = lines.join('\n');
+      assert.doesNotMatch(all, /secret-password-1/);
+      assert.doesNotMatch(all, new RegExp(email.replace(/[.+]/g, '\\$&')));
+    } finally {
+      await app.close();
+    }
   });
 
   it('when a route is unknown, then 404 problem; security headers are set', async () => {
