@@ -101,6 +101,12 @@ function reserveFor(deps: OrderDeps, row: OrderRow, context: CallContext): Promi
 /** Records a reservation outcome on a pending order and answers as API.md says. */
 async function settleWith(deps: OrderDeps, row: OrderRow, outcome: ReserveOutcome, mode: 'placed' | 'replayed'): Promise<OrderRow> {
   const count = (result: string) => mode === 'placed' && deps.metrics.placed.inc({ result });
+  // Nothing was reserved: record why (a concurrent settle may have won; then its outcome is the answer).
+  const reject = async (rejection: Record<string, unknown>, result: string) => {
+    const done = (await transition(deps.db, row.id, 'pending', 'rejected', { rejection })) ?? (await getOrderRow(deps.db, row.id));
+    count(result);
+    return answerFor(done);
+  };
   switch (outcome.kind) {
     case 'reserved': {
       const p = priced(row.items, outcome.items);
@@ -111,24 +117,12 @@ async function settleWith(deps: OrderDeps, row: OrderRow, outcome: ReserveOutcom
       }
       return answerFor(moved ?? (await getOrderRow(deps.db, row.id)));
     }
-    case 'insufficient': {
-      const rejection = { reason: 'insufficient-stock', items: outcome.items };
-      const done = (await transition(deps.db, row.id, 'pending', 'rejected', { rejection })) ?? (await getOrderRow(deps.db, row.id));
-      count('rejected');
-      return answerFor(done);
-    }
-    case 'not_found': {
-      const rejection = { reason: 'not-found', detail: outcome.detail };
-      const done = (await transition(deps.db, row.id, 'pending', 'rejected', { rejection })) ?? (await getOrderRow(deps.db, row.id));
-      count('not_found');
-      return answerFor(done);
-    }
-    case 'refused': {
-      const rejection = { reason: outcome.slug, detail: outcome.detail };
-      const done = (await transition(deps.db, row.id, 'pending', 'rejected', { rejection })) ?? (await getOrderRow(deps.db, row.id));
-      count('rejected');
-      return answerFor(done);
-    }
+    case 'insufficient':
+      return reject({ reason: 'insufficient-stock', items: outcome.items }, 'rejected');
+    case 'not_found':
+      return reject({ reason: 'not-found', detail: outcome.detail }, 'not_found');
+    case 'refused':
+      return reject({ reason: outcome.slug, detail: outcome.detail }, 'rejected');
     case 'unavailable':
       count('pending');
       throw new ServiceUnavailable('The product service is unavailable; the order is recorded as pending and will be settled', { orderId: row.id, status: 'pending' });
