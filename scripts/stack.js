@@ -56,6 +56,8 @@ export async function startStack(opts = {}) {
   mkdirSync(logDir, { recursive: true });
   const port = (name, dflt) => Number(env[name] ?? dflt);
   const ports = { user: port('USER_PORT', 3001), product: port('PRODUCT_PORT', 3002), order: port('ORDER_PORT', 3003), gateway: port('GATEWAY_PORT', 8080) };
+  // The gateway's own metrics are off its public port, like an ingress controller's.
+  const gatewayMetricsPort = port('GATEWAY_METRICS_PORT', 9464);
   const urls = Object.fromEntries(Object.entries(ports).map(([k, p]) => [k, `http://127.0.0.1:${p}`]));
   const children = new Map();
   let stopping = false;
@@ -98,7 +100,7 @@ export async function startStack(opts = {}) {
       user: { DATABASE_URL: serviceUrl(adminUrl, database, roles.user), JWT_PRIVATE_KEY_FILE: secrets.keyFile, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password, SERVICE_CLIENTS: JSON.stringify([orderClient]) },
       product: { DATABASE_URL: serviceUrl(adminUrl, database, roles.product) },
       order: { DATABASE_URL: serviceUrl(adminUrl, database, roles.order), SERVICE_CLIENT_ID: orderClient.id, SERVICE_CLIENT_SECRET: orderClient.secret },
-      gateway: {},
+      gateway: { METRICS_PORT: String(gatewayMetricsPort) },
     };
     const launch = (name) => {
       const main = join(root, 'services', name, 'dist', 'src', 'main.js');
@@ -144,7 +146,7 @@ export async function startStack(opts = {}) {
     for (const name of SERVICES) launch(name);
     await Promise.all(SERVICES.filter((n) => n !== 'gateway').map((n) => waitReady(n, urls[n], () => stopping, children.get(n))));
     await waitReady('gateway', urls.gateway, () => stopping, children.get('gateway'));
-    return { adminUrl: adminDbUrl.toString(), database, ports, urls, admin, children, logDir, embedded, stop, restart: restartService, secrets, orderClient };
+    return { adminUrl: adminDbUrl.toString(), database, ports, gatewayMetricsPort, urls, admin, children, logDir, embedded, stop, restart: restartService, secrets, orderClient };
   } catch (err) {
     await stop();
     throw err;

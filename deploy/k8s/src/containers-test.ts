@@ -268,7 +268,7 @@ async function main(): Promise<void> {
     } else {
       // The gateway has no Deployment (the ingress plays its part in a
       // cluster): the shared ConfigMap and the image's defaults.
-      env = { NODE_ENV: common['NODE_ENV'] ?? 'production', LOG_LEVEL: common['LOG_LEVEL'] ?? 'info', SHUTDOWN_TIMEOUT_MS: common['SHUTDOWN_TIMEOUT_MS'] ?? '10000', HOST: '127.0.0.1', PORT: String(port(t)), ...urls };
+      env = { NODE_ENV: common['NODE_ENV'] ?? 'production', LOG_LEVEL: common['LOG_LEVEL'] ?? 'info', SHUTDOWN_TIMEOUT_MS: common['SHUTDOWN_TIMEOUT_MS'] ?? '10000', HOST: '127.0.0.1', PORT: String(port(t)), METRICS_PORT: String(9464 + offset), ...urls };
       flags = ['--memory', '256m', '--cpus', '1'];
     }
     const name = `ecommerce-${t}-${runId}`;
@@ -297,7 +297,9 @@ async function main(): Promise<void> {
   for (const t of targets) {
     const inspect = JSON.parse(docker(['inspect', names[t] ?? ''])) as { Config: { User: string }; HostConfig: { ReadonlyRootfs: boolean } }[];
     check(`${t}: runs as 10001 with a read-only root`, inspect[0]?.Config.User === '10001:10001' && inspect[0]?.HostConfig.ReadonlyRootfs === true);
-    const metrics = await call('GET', `http://127.0.0.1:${port(t)}/metrics`).catch(() => ({ status: 0, body: '' }));
+    // The gateway serves its metrics on METRICS_PORT (default 9464), not on its public port.
+    const metricsPort = t === 'gateway' ? 9464 + offset : port(t);
+    const metrics = await call('GET', `http://127.0.0.1:${metricsPort}/metrics`).catch(() => ({ status: 0, body: '' }));
     check(`${t}: /metrics exposes http_server_request_duration_seconds`, metrics.status === 200 && String(metrics.body).includes('http_server_request_duration_seconds'));
   }
 
@@ -392,20 +394,34 @@ async function drainTest(t: Target, base: string, name: string): Promise<void> {
   await call('POST', `${base}/user/register`, { email, password, name: 'Drain' });
   const total = 24;
   let answered = 0;
+  let stopSent = false;
+  let drainedAfterStop = 0;
   const requests = Array.from({ length: total }, () =>
     call('POST', `${base}/user/login`, { email, password }, {}, 30_000).then(
       (r) => {
         answered++;
+        if (stopSent && r.status >= 200 && r.status < 300) drainedAfterStop++;
         return r.status;
       },
       (e: Error) => `error ${e.message}`,
     ),
   );
-  // Long enough for the server to have read every request (they are then in
-  // its hands, hashing), short enough that most are still unanswered.
-  await sleep(250);
+  // Wait until the server has read every request (its http_server_active_requests
+  // plus those already answered make the total): each is then in its hands, and a
+  // CPU-limited container may take a while to read them all.
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const metrics = await call('GET', `${base}/metrics`).catch(() => ({ status: 0, body: '' }));
+    const active = String(metrics.body)
+      .split('\n')
+      .filter((line) => line.startsWith('http_server_active_requests{'))
+      .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    if (active + answered >= total || Date.now() > deadline) break;
+    await sleep(20);
+  }
   const inFlight = total - answered;
   const t1 = performance.now();
+  stopSent = true;
   const stopped = new Promise<number>((resolve) => {
     const child = spawn('docker', ['stop', '-t', '20', name], { stdio: 'ignore' });
     child.on('exit', () => resolve((performance.now() - t1) / 1000));
@@ -416,7 +432,8 @@ async function drainTest(t: Target, base: string, name: string): Promise<void> {
   const summary = [...new Set(statuses.map(String))].map((s) => `${s} x${statuses.filter((x) => String(x) === s).length}`).join(', ');
   // Not vacuous: enough requests must still have been open when SIGTERM was sent.
   check(`${t}: requests were in flight at docker stop`, inFlight >= 4, `${inFlight} of ${total} unanswered`);
-  check(`${t}: docker stop drains them, all ${total} 2xx`, ok === total, summary);
+  // Drained: every request the server had read when the signal came finishes with 2xx.
+  check(`${t}: docker stop drains them, all ${total} 2xx`, ok === total && drainedAfterStop >= 4, `${drainedAfterStop} answered 2xx after the signal; ${summary}`);
   const code = docker(['inspect', '-f', '{{.State.ExitCode}}', name]);
   check(`${t}: exits 0 after the drain, before the kill timeout`, code === '0' && seconds < 20, `exit ${code} after ${seconds.toFixed(1)} s`);
   const refused = await call('GET', `${base}/livez`, undefined, {}, 2000).then(() => false, () => true);

@@ -17,8 +17,8 @@ import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.j
 /** The ports the shipped prometheus.yml and alertmanager.yml name. */
 export const PORTS = { prometheus: 9090, alertmanager: 9093, postgresExporter: 9187, webhook: 9095 } as const;
 export const DEFAULT_WEBHOOK_URL = `http://127.0.0.1:${PORTS.webhook}/alerts`;
-/** The services' default ports (docs/configuration.md), the scrape targets in prometheus.yml. */
-export const TARGET_PORTS = { user: 3001, product: 3002, order: 3003, gateway: 8080 } as const;
+/** The services' default metrics ports (docs/configuration.md; the gateway's METRICS_PORT), the scrape targets in prometheus.yml. */
+export const TARGET_PORTS = { user: 3001, product: 3002, order: 3003, gateway: 9464 } as const;
 
 export type MonitoringPorts = { readonly [K in keyof typeof PORTS]: number };
 export type TargetPorts = { readonly [K in keyof typeof TARGET_PORTS]: number };

@@ -30,6 +30,9 @@ import type { WebhookAlert, WebhookNotification } from '../src/webhook-receiver.
 // Away from `npm start` (3001-3003, 8080, 54329), `npm test` (54330),
 // `npm run bench` (54331) and `npm run monitoring` (9090, 9093, 9187, 9095).
 const SERVICE_PORTS = { user: 13001, product: 13002, order: 13003, gateway: 18080 } as const;
+// What Prometheus scrapes: the services' ports, and the gateway's own metrics port.
+const GATEWAY_METRICS_PORT = 19464;
+const SCRAPE_PORTS = { ...SERVICE_PORTS, gateway: GATEWAY_METRICS_PORT } as const;
 const EMBEDDED_PG_PORT = 54350;
 const MONITORING_PORTS: MonitoringPorts = { prometheus: 19090, alertmanager: 19093, postgresExporter: 19187, webhook: 19095 };
 const DATA_DIR = path.join(repoRoot, '.data', 'live-test');
@@ -254,7 +257,7 @@ describe('live proof: platform + monitoring (test overlay)', { timeout: 8 * 60_0
       skipReason = `MONITORING_TOOLS=optional and missing ${missing.join(', ')}: ${INSTALL_HINT}`;
       return;
     }
-    await assertPortsFree([...Object.values(SERVICE_PORTS), EMBEDDED_PG_PORT, ...Object.values(MONITORING_PORTS)]);
+    await assertPortsFree([...Object.values(SERVICE_PORTS), GATEWAY_METRICS_PORT, EMBEDDED_PG_PORT, ...Object.values(MONITORING_PORTS)]);
 
     // Always the embedded PostgreSQL: it preloads pg_stat_statements (the
     // machine's server may not, and a test cannot restart it), and the test's
@@ -271,6 +274,7 @@ describe('live proof: platform + monitoring (test overlay)', { timeout: 8 * 60_0
       PRODUCT_PORT: String(SERVICE_PORTS.product),
       ORDER_PORT: String(SERVICE_PORTS.order),
       GATEWAY_PORT: String(SERVICE_PORTS.gateway),
+      GATEWAY_METRICS_PORT: String(GATEWAY_METRICS_PORT),
     };
     const { startStack } = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'stack.js')).href)) as StackModule;
     const t0 = Date.now();
@@ -293,7 +297,7 @@ describe('live proof: platform + monitoring (test overlay)', { timeout: 8 * 60_0
       databaseUrl: stackJson.databaseUrl,
       webhookUrl: `http://127.0.0.1:${MONITORING_PORTS.webhook}/alerts`,
       ports: MONITORING_PORTS,
-      targets: SERVICE_PORTS,
+      targets: SCRAPE_PORTS,
       log: (line) => log(line),
     });
     log(`monitoring up in ${seconds(Date.now() - t1)}: prometheus ${monitoring.prometheusUrl}, alertmanager ${monitoring.alertmanagerUrl}, webhook ${monitoring.webhookUrl}`);

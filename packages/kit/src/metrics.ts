@@ -16,6 +16,8 @@ export class Metrics {
     'peer_service' | 'http_request_method' | 'http_route' | 'http_response_status_code' | 'error_type'
   >;
   readonly dbOperationDuration: Histogram<'db_query_name' | 'db_operation_name' | 'error_type'>;
+  /** OTel http.server.active_requests: requests read and not yet answered (drain and saturation). */
+  readonly httpServerActiveRequests: Gauge<'http_request_method'>;
 
   constructor(service: string, version: string, opts: { defaultMetrics?: boolean } = {}) {
     this.registry.setDefaultLabels({ service, service_version: version });
@@ -32,6 +34,12 @@ export class Metrics {
       help: 'Duration of HTTP client requests to other services.',
       labelNames: ['peer_service', 'http_request_method', 'http_route', 'http_response_status_code', 'error_type'],
       buckets: HTTP_BUCKETS,
+      registers: [this.registry],
+    });
+    this.httpServerActiveRequests = new Gauge({
+      name: 'http_server_active_requests',
+      help: 'HTTP server requests in progress.',
+      labelNames: ['http_request_method'],
       registers: [this.registry],
     });
     this.dbOperationDuration = new Histogram({

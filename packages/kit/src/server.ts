@@ -44,6 +44,8 @@ export interface ServerOptions {
   metrics?: Metrics;
   /** Where the JSON log lines go (stdout by default; tests capture them). */
   logStream?: NodeJS.WritableStream;
+  /** Serve /metrics on this server (the gateway serves it on a port of its own instead). */
+  metricsRoute?: boolean;
   /** Serve /<prefix>/openapi.json and /<prefix>/docs (the gateway does not). */
   docs?: boolean;
   /** Proxies whose X-Forwarded-For is believed (proxy-addr syntax), so request.ip is the client. */
@@ -137,11 +139,21 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   app.decorateRequest('trace', null as unknown as TraceContext);
 
   let faultRatio = 0;
+  // Requests counted in http_server_active_requests, so each is taken off exactly once (answered or aborted).
+  const activeCounted = new WeakSet<FastifyRequest>();
+  const notActive = (request: FastifyRequest) => {
+    if (activeCounted.delete(request)) metrics.httpServerActiveRequests.dec({ http_request_method: request.method });
+  };
+  app.addHook('onRequestAbort', async (request) => notActive(request));
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
     const tp = request.headers.traceparent;
     const m = typeof tp === 'string' ? TRACEPARENT.exec(tp) : null;
     request.trace = { traceId: m?.[1] ?? randomHex(16), spanId: randomHex(8) };
+    if (!OPERATIONAL_PATHS.has(request.url)) {
+      metrics.httpServerActiveRequests.inc({ http_request_method: request.method });
+      activeCounted.add(request);
+    }
     if (faultRatio > 0 && !OPERATIONAL_PATHS.has(request.url) && !request.url.startsWith('/internal/') && Math.random() < faultRatio) {
       throw new ProblemError(500, 'internal-error', 'Internal server error', 'Injected fault (test only)');
     }
@@ -150,6 +162,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   // Histogram children cached per (method, route, status): prom-client would otherwise hash a label object per request.
   const observers = new Map<string, { observe(v: number): void }>();
   app.addHook('onResponse', async (request, reply) => {
+    notActive(request);
     const route = request.routeOptions.url ?? 'unmatched';
     const operational = OPERATIONAL_PATHS.has(route);
     if (!operational) {
@@ -239,10 +252,12 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     }
     return { status: 'ready' };
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-    reply.type(metrics.registry.contentType);
-    return metrics.registry.metrics();
-  });
+  if (opts.metricsRoute !== false) {
+    app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+      reply.type(metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
+  }
 
   if (opts.faultInjection) {
     app.log.warn('FAULT_INJECTION is enabled: PUT /internal/fault can make this service fail (test only)');

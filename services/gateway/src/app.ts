@@ -1,7 +1,15 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
 import proxy from '@fastify/http-proxy';
 import { Pool } from 'undici';
-import { ProblemError, ServiceUnavailable, createServer, traceparentOf, type App } from '@ecommerce/kit';
+import { Metrics, ProblemError, ServiceUnavailable, createServer, traceparentOf, type App } from '@ecommerce/kit';
 import type { GatewayConfig } from './config.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The gateway's metrics listener (METRICS_PORT), started with the app. */
+    metricsServer?: Server;
+  }
+}
 
 /** The routes the Kubernetes ingress serves; nothing else (no /internal, no /metrics of the services). */
 export function upstreamsOf(config: GatewayConfig): { prefix: string; url: string }[] {
@@ -16,8 +24,12 @@ export function upstreamsOf(config: GatewayConfig): { prefix: string; url: strin
 export async function buildApp(config: GatewayConfig): Promise<App> {
   const upstreams = upstreamsOf(config);
   const probes = upstreams.map((u) => ({ ...u, pool: new Pool(u.url, { connections: 2 }) }));
+  const metrics = new Metrics('gateway', config.SERVICE_VERSION);
   const app = await createServer({
     name: 'gateway',
+    metrics,
+    // The public port routes /user, /product and /order only; Prometheus reads METRICS_PORT.
+    metricsRoute: false,
     prefix: '',
     version: config.SERVICE_VERSION,
     description: 'Local gateway',
@@ -36,7 +48,20 @@ export async function buildApp(config: GatewayConfig): Promise<App> {
       );
     },
   });
+  const metricsServer = createHttpServer((req, res) => {
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  app.decorate('metricsServer', metricsServer);
+  app.addHook('onListen', () => new Promise<void>((resolve, reject) => metricsServer.once('error', reject).listen(config.METRICS_PORT, config.HOST, () => resolve())));
   app.addHook('onClose', async () => {
+    if (metricsServer.listening) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
     await Promise.all(probes.map((p) => p.pool.close()));
   });
 

@@ -4,6 +4,8 @@ export const GatewayEnv = {
   ...BaseEnv,
   PORT: Port(8080),
   GATEWAY_PORT: Type.Optional(Port(8080)),
+  /** The gateway's own /metrics, off the public port (like the ingress controller's metrics port). */
+  METRICS_PORT: Port(9464),
   USER_SERVICE_URL: Url('http://127.0.0.1:3001'),
   PRODUCT_SERVICE_URL: Url('http://127.0.0.1:3002'),
   ORDER_SERVICE_URL: Url('http://127.0.0.1:3003'),

@@ -11,7 +11,7 @@ let db: TestDatabase;
 let user: Running;
 
 async function startGateway(env: Record<string, string>): Promise<{ app: App; base: string }> {
-  const app = await buildApp(loadGatewayConfig({ LOG_LEVEL: 'silent', PORT: '0', ...env }));
+  const app = await buildApp(loadGatewayConfig({ LOG_LEVEL: 'silent', PORT: '0', METRICS_PORT: '0', ...env }));
   return { app, base: await listenOnLoopback(app) };
 }
 
@@ -51,14 +51,18 @@ describe('gateway', () => {
     }
   });
 
-  it('when asked for internal or unknown paths, then it routes nothing (404), and its /metrics are its own', async () => {
+  it('when asked for internal, metrics or unknown paths, then it routes nothing (404); its own metrics are on METRICS_PORT', async () => {
     const gw = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: user.base, ORDER_SERVICE_URL: user.base });
     try {
-      for (const path of ['/internal/reservations', '/internal/fault', '/users', '/', '/userx']) {
+      for (const path of ['/internal/reservations', '/internal/fault', '/metrics', '/users', '/', '/userx']) {
         const res = await http(gw.base, 'GET', path);
         assert.equal(res.status, 404, path);
       }
-      const metrics = await http(gw.base, 'GET', '/metrics');
+      const metricsPort = (gw.app.metricsServer?.address() as { port: number } | null)?.port;
+      assert.ok(metricsPort);
+      await http(gw.base, 'GET', '/user/.well-known/jwks.json');
+      const metrics = await http(`http://127.0.0.1:${metricsPort}`, 'GET', '/metrics');
+      assert.match(metrics.text, /http_server_request_duration_seconds_count\{[^}]*http_route="\/user\/\*"/);
       assert.match(metrics.text, /service="gateway"/);
       assert.doesNotMatch(metrics.text, /service="user"/);
       // every upstream (here all the user service) is ready, so the gateway is

@@ -351,6 +351,8 @@ describe('kit behaviour on the user service', () => {
     assert.ok(metricLine(m.text, 'db_client_operation_duration_seconds_count', ['db_query_name="user_insert"', 'db_operation_name="INSERT"']));
     assert.match(m.text, /users_registered_total\{[^}]*\} [1-9]/);
     assert.match(m.text, /process_resident_memory_bytes/);
+    // in progress now: none but the scrape itself, which is not counted
+    assert.ok(metricLine(m.text, 'http_server_active_requests', ['http_request_method="POST"', 'service="user"'])?.endsWith(' 0'));
     assert.match(m.text, /db_client_connection_max\{[^}]*\} 10/);
   });
 
