@@ -50,7 +50,7 @@ E-commerce platform is up (ready in ${((Date.now() - started) / 1000).toFixed(1)
     product              ${gw}/product   docs ${gw}/product/docs
     order                ${gw}/order     docs ${gw}/order/docs
   Services (direct; /metrics, /livez, /readyz)
-${Object.entries(stack.urls).map(([n, u]) => `    ${n.padEnd(20)} ${u}`).join('\n')}
+${Object.entries(stack.urls).map(([n, u]) => `    ${n.padEnd(20)} ${u}${n === 'gateway' ? `  (its /metrics: http://127.0.0.1:${stack.gatewayMetricsPort}/metrics)` : ''}`).join('\n')}
   Database               ${stack.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'}, database "${stack.database}"
   Admin login            ${stack.admin.email} / ${process.env.ADMIN_PASSWORD ? '(your ADMIN_PASSWORD)' : stack.admin.password}
   Logs                   ${stack.logDir}
