@@ -247,7 +247,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     try {
       await withTimeout(opts.readiness(), 2000);
     } catch (err) {
-      request_log(app, err);
+      app.log.warn({ err }, 'readiness check failed');
       throw new ProblemError(503, 'not-ready', 'Not ready', 'A dependency is not ready');
     }
     return { status: 'ready' };
@@ -271,10 +271,6 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     );
   }
   return app;
-}
-
-function request_log(app: App, err: unknown): void {
-  app.log.warn({ err }, 'readiness check failed');
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

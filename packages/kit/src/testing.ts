@@ -91,6 +91,17 @@ export function assertProblem(res: { status: number; headers: Headers; body: unk
   return p;
 }
 
+/** The exposition line of a metric whose labels include every given `name="value"` part. */
+export function metricLine(text: string, name: string, parts: string[] = []): string | undefined {
+  return text.split('\n').find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && parts.every((p) => l.includes(p)));
+}
+
+/** That line's value, 0 when the series does not exist. */
+export function metricValue(text: string, name: string, parts: string[] = []): number {
+  const line = metricLine(text, name, parts);
+  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+}
+
 /** Listens on a random loopback port; returns the base URL. */
 export async function listenOnLoopback(app: { listen(o: { host: string; port: number }): Promise<string>; server: { address(): unknown } }, port = 0): Promise<string> {
   await app.listen({ host: '127.0.0.1', port });

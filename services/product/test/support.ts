@@ -1,7 +1,7 @@
 // Shared by this service's test files: the running stack, tokens and problem assertions.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { assertProblem, createTestDatabase, http, uniqueEmail, type ProblemJson, type TestDatabase } from '@ecommerce/kit/testing';
+import { assertProblem, createTestDatabase, http, metricValue, uniqueEmail, type ProblemJson, type TestDatabase } from '@ecommerce/kit/testing';
 import { ORDER_CLIENT, startUserService, type Running as UserRunning } from '@ecommerce/user-service/testing';
 import { startProductService, type Running } from './harness.js';
 
@@ -91,9 +91,6 @@ export async function getProduct(stack: Stack, id: string): Promise<Product> {
   return res.body;
 }
 
-export function metricValue(text: string, name: string, labels: string[] = []): number {
-  const line = text.split('\n').find((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && labels.every((p) => l.includes(p)));
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
-}
+export { metricValue };
 
 export { http };

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT, base64url, decodeJwt, decodeProtectedHeader } from 'jose';
 import { generateKeyPairSync } from 'node:crypto';
 import pg from 'pg';
-import { assertProblem, createTestDatabase, http, listenOnLoopback, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
+import { assertProblem, createTestDatabase, http, listenOnLoopback, metricLine, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
 import { ORDER_CLIENT, startUserService, type Running } from './harness.js';
 
 interface Tokens {
@@ -36,9 +36,6 @@ async function login(email: string, password: string) {
   const res = await http<Tokens>(base, 'POST', '/user/login', { body: { email, password } });
   assert.equal(res.status, 200, res.text);
   return res.body;
-}
-function metricLine(text: string, name: string, parts: string[]): string | undefined {
-  return text.split('\n').find((l) => l.startsWith(`${name}{`) && parts.every((p) => l.includes(p)));
 }
 
 describe('POST /user/register', () => {
