@@ -3,6 +3,7 @@ import proxy from '@fastify/http-proxy';
 import { Pool } from 'undici';
 import { Metrics, ProblemError, ServiceUnavailable, createServer, traceparentOf, type App } from '@ecommerce/kit';
 import type { GatewayConfig } from './config.js';
+import { storefront } from './storefront.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -97,5 +98,6 @@ export async function buildApp(config: GatewayConfig): Promise<App> {
       },
     });
   }
+  await storefront(app, { dir: config.STOREFRONT_DIR });
   return app;
 }

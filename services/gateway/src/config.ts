@@ -11,6 +11,8 @@ export const GatewayEnv = {
   ORDER_SERVICE_URL: Url('http://127.0.0.1:3003'),
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
   TRUST_PROXY: Type.String({ default: 'loopback,uniquelocal' }),
+  /** The built storefront (web/dist/app) served at `/`; empty means the repository's own build. */
+  STOREFRONT_DIR: Type.String({ default: '' }),
 };
 export type GatewayConfig = Static<ReturnType<typeof Type.Object<typeof GatewayEnv>>>;
 
