@@ -4,6 +4,18 @@ import { ApiError, ok, setAccessToken, userApi, type User } from './api/client.j
 
 export type SessionUser = User;
 
+// A hint, not a secret: "this browser signed in", so a first visit does not ask for a refresh that can only
+// fail (a failed request is a console error and a wasted round trip). The session itself is the HttpOnly cookie.
+const HINT = 'ecommerce.session';
+const hint = {
+  get: () => typeof localStorage !== 'undefined' && localStorage.getItem(HINT) === '1',
+  set: (on: boolean) => {
+    if (typeof localStorage === 'undefined') return;
+    if (on) localStorage.setItem(HINT, '1');
+    else localStorage.removeItem(HINT);
+  },
+};
+
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 let inFlight: Promise<boolean> | null = null;
 
@@ -25,6 +37,7 @@ export function refresh(): Promise<boolean> {
     const res = await userApi.POST('/user/token/refresh', { body: {} });
     if (!res.data) {
       setAccessToken(null);
+      hint.set(false);
       return false;
     }
     setAccessToken(res.data.accessToken);
@@ -42,6 +55,7 @@ export async function currentUser(): Promise<SessionUser> {
 
 /** Restores the session on page load; null when signed out. */
 export async function restoreSession(): Promise<SessionUser | null> {
+  if (!hint.get()) return null;
   try {
     return (await refresh()) ? await currentUser() : null;
   } catch {
@@ -52,6 +66,7 @@ export async function restoreSession(): Promise<SessionUser | null> {
 export async function signIn(email: string, password: string): Promise<SessionUser> {
   const data = ok(await userApi.POST('/user/login', { body: { email, password, refreshTokenIn: 'cookie' } }));
   setAccessToken(data.accessToken);
+  hint.set(true);
   schedule(data.expiresIn);
   return currentUser();
 }
@@ -64,6 +79,7 @@ export async function createAccount(name: string, email: string, password: strin
 export async function signOut(): Promise<void> {
   clearTimeout(refreshTimer);
   setAccessToken(null);
+  hint.set(false);
   const res = await userApi.POST('/user/logout', { body: {} });
   // 401: the session had already ended; the cookie is cleared either way.
   if (res.error !== undefined && res.response.status !== 401) throw new ApiError(res.response.status, res.error as never);
