@@ -12,6 +12,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { BadRequest, NotFound, ProblemError, ServiceUnavailable, errorCode, isUnavailableError, problemBody, type FieldError } from './errors.js';
 import { Metrics } from './metrics.js';
+import { bodyLimitFor } from './body-limit.js';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -187,8 +188,17 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   const bodyAjv = makeAjv(false);
   const textAjv = makeAjv(true);
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
-  // Before validation, so no string with a NUL reaches a handler (and PostgreSQL, which refuses it with a 500).
-  app.addHook('preValidation', async (request) => refuseNul(request));
+  // After validation (a hostile body with 100,000 unknown keys is refused by the schema at its first key,
+  // not walked here), before any handler: no string with a NUL reaches PostgreSQL, which answers a 500.
+  app.addHook('preHandler', async (request) => refuseNul(request));
+  // Each route with a bounded body schema reads no more than its largest valid body (see body-limit.ts);
+  // a route may still set its own bodyLimit.
+  app.addHook('onRoute', (route) => {
+    if (route.bodyLimit === undefined && route.schema?.body) {
+      const limit = bodyLimitFor(route.schema.body, BODY_LIMIT);
+      if (limit !== undefined) route.bodyLimit = limit;
+    }
+  });
 
   app.decorate('metrics', metrics);
   app.decorate('serviceName', opts.name);
