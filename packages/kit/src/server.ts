@@ -11,6 +11,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { ProblemError, problemBody, type FieldError } from './errors.js';
 import { Metrics } from './metrics.js';
+import type { ProxyTrust } from './proxy-trust.js';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -48,8 +49,8 @@ export interface ServerOptions {
   metricsRoute?: boolean;
   /** Serve /<prefix>/openapi.json and /<prefix>/docs (the gateway does not). */
   docs?: boolean;
-  /** Proxies whose X-Forwarded-For is believed (proxy-addr syntax), so request.ip is the client. */
-  trustProxy?: string | boolean;
+  /** Which peer may tell the client address in X-Forwarded-For (see proxyTrust), so request.ip is the client. */
+  trustProxy?: ProxyTrust | false;
 }
 
 export const BODY_LIMIT = 1024 * 1024;

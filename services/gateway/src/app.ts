@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import proxy from '@fastify/http-proxy';
 import { Pool } from 'undici';
-import { Metrics, ProblemError, ServiceUnavailable, createServer, traceparentOf, type App } from '@ecommerce/kit';
+import { Metrics, ProblemError, ServiceUnavailable, createServer, proxyTrust, traceparentOf, type App } from '@ecommerce/kit';
 import type { GatewayConfig } from './config.js';
 
 declare module 'fastify' {
@@ -36,7 +36,7 @@ export async function buildApp(config: GatewayConfig): Promise<App> {
     logLevel: config.LOG_LEVEL,
     docs: false,
     faultInjection: config.FAULT_INJECTION === 'enabled',
-    trustProxy: config.TRUST_PROXY,
+    trustProxy: proxyTrust(config.TRUST_PROXY),
     // Ready only when every upstream says it is ready.
     readiness: async () => {
       await Promise.all(
@@ -85,12 +85,14 @@ export async function buildApp(config: GatewayConfig): Promise<App> {
           );
         },
         rewriteRequestHeaders: (request, headers) => {
-          const forwarded = headers['x-forwarded-for'];
           return {
             ...headers,
             'x-request-id': request.id,
             traceparent: traceparentOf(request.trace),
-            'x-forwarded-for': forwarded ? `${String(forwarded)}, ${request.socket.remoteAddress ?? ''}` : (request.socket.remoteAddress ?? ''),
+            // Set, never appended: the client address this gateway sees (request.ip is the peer unless
+            // TRUST_PROXY names a proxy in front of us). A client-sent X-Forwarded-For would otherwise
+            // choose the address the user service throttles.
+            'x-forwarded-for': request.ip,
             'x-forwarded-proto': request.protocol,
           };
         },
