@@ -32,6 +32,8 @@ before(
       EMBEDDED_PG_PORT: '54340',
       SEED_DEMO_DATA: 'true',
       LOG_LEVEL: 'warn',
+      // The flow's "insufficient stock" step asks for 1000 units of one product, over the default per-order limit.
+      MAX_QUANTITY_PER_LINE: '1000',
     };
     // On a shared server (npm test, CI) a database of our own, dropped afterwards; embedded keeps .data/postman-test.
     if (process.env.DATABASE_URL) env.DATABASE_NAME = ownDatabase = `postman_test_${process.pid}`;
