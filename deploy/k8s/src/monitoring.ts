@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, posix } from 'node:path';
-import type { IConfigMap, IContainer, IPodSecurityContext, IPodSpec, ISecret, IService, IServiceAccount, IVolume, IVolumeMount } from 'kubernetes-models/v1';
+import type { IConfigMap, IContainer, IPodSecurityContext, IPodSpec, IService, IServiceAccount, IVolume, IVolumeMount } from 'kubernetes-models/v1';
 import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IClusterRole, IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { parseYaml, repoRoot } from './manifests.js';
@@ -16,7 +16,7 @@ const namespace = 'ecommerce';
 /** Where a generated ConfigMap's data comes from, relative to the repo root. */
 export const sourceAnnotation = 'ecommerce.local/generated-from';
 
-export type Manifest = IConfigMap | ISecret | IService | IServiceAccount | IDeployment | IClusterRole | IClusterRoleBinding;
+export type Manifest = IConfigMap | IService | IServiceAccount | IDeployment | IClusterRole | IClusterRoleBinding;
 
 function labels(name: string): Record<string, string> {
   return { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'ecommerce', 'app.kubernetes.io/component': 'monitoring' };
@@ -231,17 +231,20 @@ function dnsName(text: string): string {
 /**
  * The folder Grafana's dashboard provider reads, from the repo's provider
  * file (providers[].options.path), so the mount and the file always agree.
+ * The path is a literal: Grafana has no `${VAR:-default}` syntax (see
+ * grafana-expand.ts), so a variable there would need the same value set in
+ * every runtime anyway.
  */
 function dashboardsPath(providerFiles: string[]): string {
   for (const file of providerFiles) {
     for (const doc of parseYaml(readFileSync(join(monitoringDir, 'grafana/provisioning/dashboards', file), 'utf8'))) {
       const providers = (doc as { providers?: { options?: { path?: string } }[] }).providers ?? [];
       const path = providers.find((p) => p.options?.path)?.options?.path;
-      // `${DASHBOARDS_PATH:-/default}`: the default; the Deployment sets the variable to it too.
-      if (path) return path.replace(/^\$\{[A-Z_]+:-(.*)\}$/, '$1');
+      if (path?.includes('$')) throw new Error(`${file}: the dashboards path must be a literal, not ${path}`);
+      if (path) return path;
     }
   }
-  return '/var/lib/grafana/dashboards';
+  throw new Error('no dashboard provider with options.path in grafana/provisioning/dashboards');
 }
 
 /** grafana.yaml: provisioning (datasources, dashboard providers, ...) and one ConfigMap per dashboard. */
@@ -259,14 +262,6 @@ export function grafanaManifests(): Manifest[] {
   // together could exceed.
   const dashboards = dashboardFiles.map((file) => configMap(`grafana-dashboard-${dnsName(basename(file, '.json'))}`, 'grafana/dashboards', [file]));
   const dashboardDir = dashboardsPath(filesOf(posix.join(provisioningRoot, 'dashboards'), /\.ya?ml$/));
-  const admin: ISecret = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'grafana-admin', namespace, labels: labels('grafana') },
-    type: 'Opaque',
-    // DEVELOPMENT value; replace before anything real (docs/deploy.md).
-    stringData: { username: 'admin', password: 'a3f1c0de5b7e49d2b6c8e0f4a9d21c77' },
-  };
   const volumes: IVolume[] = [
     ...provisioning.map((map) => ({ name: map.metadata?.name ?? '', configMap: { name: map.metadata?.name ?? '' } })),
     { name: 'dashboards', projected: { sources: dashboards.map((map) => ({ configMap: { name: map.metadata?.name ?? '' } })) } },
@@ -293,11 +288,11 @@ export function grafanaManifests(): Manifest[] {
           env: [
             { name: 'GF_SECURITY_ADMIN_USER', valueFrom: { secretKeyRef: { name: 'grafana-admin', key: 'username' } } },
             { name: 'GF_SECURITY_ADMIN_PASSWORD', valueFrom: { secretKeyRef: { name: 'grafana-admin', key: 'password' } } },
-            // Datasource files may refer to these ($PROMETHEUS_URL): Grafana
-            // expands environment variables in provisioning files.
+            // datasources.yml reads ${PROMETHEUS_URL} and ${ALERTMANAGER_URL}
+            // (Grafana expands only $VAR / ${VAR} in provisioning files; test:
+            // deploy/k8s/test/grafana.test.ts).
             { name: 'PROMETHEUS_URL', value: 'http://prometheus:9090' },
             { name: 'ALERTMANAGER_URL', value: 'http://alertmanager:9093' },
-            { name: 'DASHBOARDS_PATH', value: dashboardDir },
             // Read-only root filesystem: logs to stdout only; no phoning home.
             { name: 'GF_LOG_MODE', value: 'console' },
             { name: 'GF_PATHS_DATA', value: '/var/lib/grafana' },
@@ -317,5 +312,6 @@ export function grafanaManifests(): Manifest[] {
       volumes,
     },
   });
-  return [admin, ...provisioning, ...dashboards, grafana, service('grafana', 3000)];
+  // Its admin Secret (grafana-admin) comes from the overlay, like every Secret.
+  return [...provisioning, ...dashboards, grafana, service('grafana', 3000)];
 }
