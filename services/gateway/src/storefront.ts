@@ -79,6 +79,8 @@ export async function buildStorefrontServer(config: StorefrontConfig): Promise<A
     description: 'Storefront static files',
     logLevel: config.LOG_LEVEL,
     docs: false,
+    // Nothing worth scraping, and the ingress must not expose a /metrics through `/`.
+    metricsRoute: false,
     readiness: async () => {
       if (!existsSync(path.join(root, 'index.html'))) throw new Error(`no index.html in ${root}`);
     },
