@@ -52,6 +52,7 @@ const gw = stack.urls.gateway;
 console.log(`
 E-commerce platform is up (ready in ${((Date.now() - started) / 1000).toFixed(1)} s).
 
+  Shop (storefront)      ${gw}/   (admin pages at ${gw}/admin)
   Gateway (public API)   ${gw}
     user                 ${gw}/user      docs ${gw}/user/docs
     product              ${gw}/product   docs ${gw}/product/docs
