@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, chromiumPath } from '../tools/browser.js';
+import { audit, table } from '../tools/lighthouse.js';
 import { SERVICES, fetchDoc, renderTypes } from '../tools/openapi-types.js';
 import { apiDir, repoRoot } from '../tools/paths.js';
 import { startOwnStack, type OwnStack } from '../tools/stack.js';
@@ -452,6 +453,19 @@ describe('storefront in Chromium', { concurrency: false }, () => {
       await assertNoHorizontalScroll(page, `admin ${label}`);
       await screenshot(page, `admin-${label}`);
       await context.close();
+    }
+  });
+
+  test('Lighthouse on home and product page: accessibility 100, best practices >= 95; performance reported (docs/web.md)', { timeout: 300_000 }, async () => {
+    const product = (await api<{ items: Product[] }>('GET', '/product?q=keyboard')).body.items[0]!;
+    const scores = await audit({ home: `${base}/`, product: `${base}/products/${product.id}` });
+    console.log(table(scores));
+    for (const s of scores) {
+      assert.equal(s.accessibility, 100, `${s.page}/${s.preset} accessibility`);
+      assert.ok(s.bestPractices >= 95, `${s.page}/${s.preset} best practices ${s.bestPractices}`);
+      // Performance is simulated from a trace of this machine's main thread: on a shared 2-core box its
+      // blocking time swings with the neighbours' load, so it is reported, not gated (a gate would be flaky).
+      assert.ok(s.performance > 0 && s.cls < 0.1, `${s.page}/${s.preset}: CLS ${s.cls}`);
     }
   });
 });
