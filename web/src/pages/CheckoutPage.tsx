@@ -74,9 +74,11 @@ export function CheckoutPage() {
     setPlacing(false);
     switch (outcome.kind) {
       case 'placed':
-      case 'pending': {
+      case 'pending':
+      case 'failed': {
         endAttempt();
-        cart.clear();
+        // A failed order holds nothing: the cart stays for another try (under a new key).
+        if (outcome.kind !== 'failed') cart.clear();
         const id = outcome.kind === 'placed' ? outcome.order.id : outcome.orderId;
         navigate(`/orders/${id}`, { state: { placed: true } });
         return;
