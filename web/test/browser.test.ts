@@ -254,7 +254,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
 
     // A reload keeps the session (the Secure refresh cookie works on http://127.0.0.1) and the cart is empty.
     await page.reload();
-    await page.getByRole('link', { name: 'Orders' }).click();
+    await page.getByRole('link', { name: 'Orders', exact: true }).click();
     await page.getByRole('heading', { name: 'Orders', level: 1 }).waitFor();
     await page.getByText('3 × Brass desk lamp').waitFor();
     await assertAccessible(page, 'orders');
@@ -270,7 +270,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByRole('link', { name: 'Sign in' }).waitFor();
     await page.reload();
     await page.getByRole('link', { name: 'Sign in' }).waitFor();
-    assert.equal(await page.getByRole('link', { name: 'Orders' }).count(), 0);
+    assert.equal(await page.getByRole('link', { name: 'Orders', exact: true }).count(), 0);
     const cookies = await context.cookies();
     assert.deepEqual(cookies.filter((c) => c.name === '__Secure-refresh-token' && c.value), []);
     assert.deepEqual(errors, []);
