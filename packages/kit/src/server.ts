@@ -266,7 +266,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
 
   app.setErrorHandler((err: FastifyError | ProblemError | Error, request, reply) => sendProblem(err, request, reply));
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(new ProblemError(404, 'not-found', 'Not found', `No route for ${request.method} ${request.url.split('?')[0]}`), request, reply),
+    sendProblem(new ProblemError(404, 'not-found', 'Not found', `No route for ${request.method.slice(0, 16)} ${echoedPath(request.url)}`), request, reply),
   );
 
   // The headers that matter for a JSON API (no HTML is served but the docs page, which sets its own CSP);
@@ -372,8 +372,15 @@ const FASTIFY_CLIENT_ERRORS: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad-request', 'Bad request'],
 };
 
+/** Paths are echoed in problems (instance, a 404's detail) only up to this length: an error body stays small. */
+const MAX_ECHOED_PATH = 256;
+function echoedPath(url: string): string {
+  const path = url.split('?')[0] ?? '/';
+  return path.length > MAX_ECHOED_PATH ? `${path.slice(0, MAX_ECHOED_PATH)}...` : path;
+}
+
 function sendProblem(err: FastifyError | ProblemError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const instance = request.url.split('?')[0] ?? '/';
+  const instance = echoedPath(request.url);
   let problem: ProblemError;
   const fe = err as FastifyError & { validationContext?: string; type?: string };
   if (err instanceof ProblemError) {
