@@ -1,5 +1,6 @@
 import { Database } from './db.js';
 import { Metrics } from './metrics.js';
+import type { ProxyTrust } from './proxy-trust.js';
 import { createServer, type App } from './server.js';
 
 export const DEFAULT_DB_STARTUP_TIMEOUT_MS = 120_000;
@@ -20,7 +21,7 @@ export interface DataServiceOptions {
   };
   /** The service's forward-only SQL migrations. */
   migrations: string;
-  trustProxy?: string;
+  trustProxy?: ProxyTrust | false;
   logStream?: NodeJS.WritableStream;
 }
 

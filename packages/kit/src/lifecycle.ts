@@ -80,6 +80,13 @@ export async function runService(build: () => Promise<App>, opts: () => RunOptio
     await app.close().catch(() => undefined);
     process.exit(1);
   }
+  // Under a supervisor (scripts/stack.js spawns with an IPC channel): proof that this very process owns
+  // the port, so the supervisor never takes another server's /readyz for ours. Unref'd: it holds nothing open.
+  if (process.send) {
+    const address = app.server.address();
+    process.send({ type: 'listening', port: typeof address === 'object' && address ? address.port : run.port });
+    process.channel?.unref();
+  }
   return app;
 }
 

@@ -13,6 +13,7 @@ import addFormatsModule from 'ajv-formats';
 import { BadRequest, NotFound, ProblemError, ServiceUnavailable, errorCode, isUnavailableError, problemBody, type FieldError } from './errors.js';
 import { Metrics } from './metrics.js';
 import { bodyLimitFor } from './body-limit.js';
+import type { ProxyTrust } from './proxy-trust.js';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -50,8 +51,8 @@ export interface ServerOptions {
   metricsRoute?: boolean;
   /** Serve /<prefix>/openapi.json and /<prefix>/docs (the gateway does not). */
   docs?: boolean;
-  /** Proxies whose X-Forwarded-For is believed (proxy-addr syntax), so request.ip is the client. */
-  trustProxy?: string | boolean;
+  /** Which peer may tell the client address in X-Forwarded-For (see proxyTrust), so request.ip is the client. */
+  trustProxy?: ProxyTrust | false;
   /** Socket-level limits (tests shorten them); defaults in SERVER_LIMITS. */
   limits?: Partial<typeof SERVER_LIMITS>;
 }

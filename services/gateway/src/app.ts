@@ -2,8 +2,9 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { Transform } from 'node:stream';
 import proxy from '@fastify/http-proxy';
 import { Pool } from 'undici';
-import { BODY_LIMIT, Metrics, ProblemError, ServiceUnavailable, createServer, traceparentOf, type App } from '@ecommerce/kit';
+import { BODY_LIMIT, Metrics, ProblemError, ServiceUnavailable, createServer, proxyTrust, traceparentOf, type App } from '@ecommerce/kit';
 import type { GatewayConfig } from './config.js';
+import { storefront } from './storefront.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -37,7 +38,7 @@ export async function buildApp(config: GatewayConfig): Promise<App> {
     logLevel: config.LOG_LEVEL,
     docs: false,
     faultInjection: config.FAULT_INJECTION === 'enabled',
-    trustProxy: config.TRUST_PROXY,
+    trustProxy: proxyTrust(config.TRUST_PROXY),
     // Ready only when every upstream says it is ready.
     readiness: async () => {
       await Promise.all(
@@ -107,7 +108,6 @@ export async function buildApp(config: GatewayConfig): Promise<App> {
           );
         },
         rewriteRequestHeaders: (request, headers) => {
-          const forwarded = headers['x-forwarded-for'];
           // `Expect: 100-continue` was answered by this server already (Node sends the 100 before the
           // request is routed); undici refuses to send it upstream, which made every such request a 503.
           const { expect: _expect, ...rest } = headers;
@@ -115,13 +115,17 @@ export async function buildApp(config: GatewayConfig): Promise<App> {
             ...rest,
             'x-request-id': request.id,
             traceparent: traceparentOf(request.trace),
-            'x-forwarded-for': forwarded ? `${String(forwarded)}, ${request.socket.remoteAddress ?? ''}` : (request.socket.remoteAddress ?? ''),
+            // Set, never appended: the client address this gateway sees (request.ip is the peer unless
+            // TRUST_PROXY names a proxy in front of us). A client-sent X-Forwarded-For would otherwise
+            // choose the address the user service throttles.
+            'x-forwarded-for': request.ip,
             'x-forwarded-proto': request.protocol,
           };
         },
       },
     });
   }
+  await storefront(app, { dir: config.STOREFRONT_DIR });
   return app;
 }
 
