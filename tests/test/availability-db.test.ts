@@ -118,10 +118,21 @@ describe('PostgreSQL killed under load', () => {
         await sleep(20);
       }
     };
-    const workers = [0, 1, 2, 3].map(worker);
-    await sleep(1500);
+    const workers = [0, 1, 2, 3, 4, 5, 6, 7].map(worker);
+    const warm = Date.now() + 60_000;
+    while (outcomes.length < 40 && Date.now() < warm) await sleep(100);
     const before = outcomes.length;
+    // Kill while queries are in flight on checked-out connections (the case that crashed order and
+    // product): a burst of database reads on every service, then the postmaster goes.
+    const reads = [
+      [platform.procs.user.base, '/user/me'],
+      [platform.procs.product.base, `/product/${product.body.id}`],
+      [platform.procs.order.base, '/order'],
+    ] as const;
+    const burst = Array.from({ length: 24 }, (_, i) => http(reads[i % 3]![0], 'GET', reads[i % 3]![1], { token: customer }).catch(() => undefined));
+    await sleep(15);
     pg.kill();
+    await Promise.all(burst);
     // While the server is gone: every service is alive and not ready, and requests answer 503s.
     await sleep(3000);
     for (const name of ['user', 'product', 'order'] as const) {
@@ -147,7 +158,7 @@ describe('PostgreSQL killed under load', () => {
     const afterRecovery = outcomes.slice(-20);
 
     for (const p of Object.values(platform.procs)) assert.equal(p.exited, false, `${p.name} exited: ${JSON.stringify(p.exit)}\n${p.lines.slice(-15).join('\n')}`);
-    assert.ok(before > 10, 'load ran before the kill');
+    assert.ok(before >= 40, 'load ran before the kill');
     assert.ok(during.length > 5, 'load ran while the database was down');
     const unavailable = during.filter((o) => o.status === 503);
     assert.ok(unavailable.length > 0, `503s while down: ${JSON.stringify(during.slice(0, 5))}`);
