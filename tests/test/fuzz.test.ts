@@ -410,6 +410,7 @@ describe('fuzz', () => {
           if (res.statusCode >= 400 && r.method !== 'HEAD') {
             if (!contentType.startsWith('application/problem+json')) violations.push({ what: `${res.statusCode} as ${contentType}: ${text.slice(0, 200)}`, request: describeReq(r) });
             else if ((safeParse(text) as { status?: number } | undefined)?.status !== res.statusCode) violations.push({ what: `problem body does not match status ${res.statusCode}: ${text.slice(0, 200)}`, request: describeReq(r) });
+            if (/FST_|fastify|ajv|node_modules|at .*\.js:\d+/i.test(text)) violations.push({ what: `${res.statusCode} names internals: ${text.slice(0, 200)}`, request: describeReq(r) });
             if (text.length > MAX_ERROR_BODY) violations.push({ what: `${res.statusCode} error body of ${text.length} bytes`, request: describeReq(r) });
           }
           if (ms > maxMs()) violations.push({ what: `took ${Math.round(ms)} ms (${res.statusCode})`, request: describeReq(r) });
