@@ -165,7 +165,9 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     // Errors Node's HTTP parser raises before Fastify sees a request (headers too large, request timeout,
     // malformed request line) are answered as problem+json too, and the connection is closed.
     clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => writeClientError(err, socket),
-    return503OnClosing: true,
+    // Requests that still arrive while draining are answered by our onRequest hook (problem+json, warn),
+    // not by Fastify's fast path, which writes its own JSON.
+    return503OnClosing: false,
     trustProxy: opts.trustProxy ?? false,
     ajv: { customOptions: {} },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -305,6 +307,11 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   let draining = false;
   app.addHook('preClose', async () => {
     draining = true;
+  });
+  app.addHook('onRequest', async (request) => {
+    if (draining && !OPERATIONAL_PATHS.has(request.url)) {
+      throw new ProblemError(503, 'service-unavailable', 'Service unavailable', 'The service is shutting down; retry', {}, { 'retry-after': '1' });
+    }
   });
   // While draining, responses close their connection: a keep-alive socket would otherwise hold the
   // server open until its idle timeout, long after the last in-flight request finished.

@@ -175,4 +175,21 @@ describe('errors and logs', () => {
       await app.close();
     }
   });
+
+  it('when a request arrives while the server drains, then 503 problem+json with Retry-After (not the framework JSON), logged at warn', async () => {
+    const lines: string[] = [];
+    const app = await server('info', lines);
+    app.get('/t/after', async () => ({ served: true }));
+    // A slow preClose hook (like the order reconciler stopping) keeps the listener open for a moment.
+    app.addHook('preClose', () => new Promise<void>((r) => setTimeout(r, 500)));
+    const base = await listenOnLoopback(app);
+    const closing = app.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const res = await http(base, 'GET', '/t/after');
+    await closing;
+    assertProblem(res, 503, 'service-unavailable');
+    assert.equal(res.headers.get('retry-after'), '1');
+    const drained = lines.map((l) => JSON.parse(l) as { level: number; msg: string; status?: number }).find((l) => l.msg === 'request' && l.status === 503);
+    assert.equal(drained?.level, 40);
+  });
 });
