@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import YAML from 'yaml';
 import { defaultOverlayOptions, readAlertmanagerConfig, readPrometheusConfig, remapPorts, withWebhookUrl, writeTestOverlay } from './overlay.js';
 import { postgresQueriesPath, repoRoot, rulesDir } from './paths.js';
@@ -52,6 +53,18 @@ export interface RunningStack {
   /** Resolves when any child exits before stop() was called. */
   readonly crashed: Promise<string>;
   stop(): Promise<void>;
+}
+
+/**
+ * The external labels the alert annotations build their links from
+ * (`runbook_url`, `dashboard`): RUNBOOK_BASE_URL and GRAFANA_URL, else this
+ * checkout's docs/runbooks.md as a file:// URL and a Grafana on 127.0.0.1:3000.
+ */
+export function linkLabels(env: NodeJS.ProcessEnv = process.env): { runbook_base_url: string; grafana_url: string } {
+  return {
+    runbook_base_url: env.RUNBOOK_BASE_URL ?? pathToFileURL(path.join(repoRoot, 'docs', 'runbooks.md')).href,
+    grafana_url: (env.GRAFANA_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, ''),
+  };
 }
 
 /** Installs the Debian packages through the project script if any binary is missing. */
@@ -135,17 +148,20 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
   if (databaseUrl) await assertPortFree(ports.postgresExporter, 'postgres_exporter');
   if (ownReceiver) await assertPortFree(ports.webhook, 'webhook receiver');
 
+  // Alert links: absolute, to this checkout's runbooks unless told otherwise.
+  const externalLabels = linkLabels();
   // Configs: the shipped ones (ports remapped), or the overlay generated from them.
   let prometheusConfig = path.join(configDir, 'prometheus.yml');
   let alertmanagerConfig = path.join(configDir, 'alertmanager.yml');
   if (options.overlay) {
     const overlayDir = path.join(configDir, 'overlay');
-    await writeTestOverlay(overlayDir, { ...defaultOverlayOptions, webhookUrl, portMap });
+    await writeTestOverlay(overlayDir, { ...defaultOverlayOptions, webhookUrl, portMap, externalLabels });
     prometheusConfig = path.join(overlayDir, 'prometheus.yml');
     alertmanagerConfig = path.join(overlayDir, 'alertmanager.yml');
   } else {
     const prometheus = remapPorts(await readPrometheusConfig(), portMap);
     prometheus.rule_files = [path.join(rulesDir, '*.yml')];
+    prometheus.global = { ...prometheus.global, external_labels: { ...(prometheus.global?.external_labels as Record<string, string> | undefined), ...externalLabels } };
     await writeFile(prometheusConfig, `# rendered from deploy/monitoring/prometheus/prometheus.yml\n${YAML.stringify(prometheus, { lineWidth: 0 })}`);
     const rendered = withWebhookUrl(await readAlertmanagerConfig(), webhookUrl);
     await writeFile(alertmanagerConfig, `# rendered from deploy/monitoring/alertmanager/alertmanager.yml\n${YAML.stringify(rendered)}`);

@@ -13,6 +13,7 @@ import {
   substituteVariables,
 } from '../src/dashboards/index.js';
 import { listRuleFiles, readRuleFile } from '../src/overlay.js';
+import { metricNames } from '../src/promql.js';
 import { dashboardsDir, repoRoot } from '../src/paths.js';
 import { instantQuery, startPrometheus, type RunningPrometheus } from '../src/prometheus-process.js';
 import { missingTools } from '../src/tools.js';
@@ -104,25 +105,6 @@ describe('dashboards', () => {
     });
   });
 });
-
-// PromQL words that are not metric names.
-const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan']);
-
-/** Metric names in a PromQL expression (strings, label lists, matchers and ranges removed). */
-export function metricNames(expr: string): string[] {
-  const bare = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
-  const names = new Set<string>();
-  for (const match of bare.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?/g)) {
-    const [, name, call] = match;
-    if (!name || call || KEYWORDS.has(name.toLowerCase())) continue;
-    names.add(name);
-  }
-  return [...names];
-}
 
 async function knownMetricNames(): Promise<Set<string>> {
   const known = new Set<string>();

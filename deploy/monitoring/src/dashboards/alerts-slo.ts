@@ -9,8 +9,8 @@ const ratio30d =
   ` / sum by (service) (increase(${COUNT}[30d]))`;
 
 const burn = (window: string) => ({
-  expr: `service:http_5xx:ratio_rate${window}{service=~"$service"} / ${ERROR_BUDGET.toFixed(3)}`,
-  legend: `{{service}} ${window}`,
+  expr: `service_sli:errors:ratio_rate${window}{service=~"$service"} / ${ERROR_BUDGET.toFixed(3)}`,
+  legend: `{{service}} {{sli}} ${window}`,
 });
 
 export const alertsSlo = () =>
