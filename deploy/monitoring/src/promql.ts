@@ -10,13 +10,14 @@ export function metricNames(expr: string): string[] {
     .replace(/"(?:[^"\\]|\\.)*"/g, '""')
     .replace(/\{[^}]*\}/g, ' ')
     .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ')
+    // Durations (offset 1w) and numbers (1e3, 0.005) are not names.
+    .replace(/\boffset\s+\w+/g, ' ')
+    .replace(/(^|[^\w:])\d[\w.]*/g, '$1 ');
   const names = new Set<string>();
   for (const match of bare.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?/g)) {
     const [, name, call] = match;
     if (!name || call || KEYWORDS.has(name.toLowerCase())) continue;
-    // Numbers such as 1e3 or durations are not names.
-    if (/^\d/.test(name)) continue;
     names.add(name);
   }
   return [...names];
