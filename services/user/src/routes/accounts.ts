@@ -8,8 +8,14 @@ import { Email, Password, RefreshToken, TokenPair, UserSchema } from './schemas.
 
 const strict = { additionalProperties: false } as const;
 
+/** onRequest hook: token answers are never kept by a cache (RFC 6749 5.1), errors included, so it runs before anything can fail. */
+export async function noStore(_request: unknown, reply: { header(name: string, value: string): unknown }): Promise<void> {
+  reply.header('cache-control', 'no-store');
+  reply.header('pragma', 'no-cache');
+}
+
 export function accountRoutes(app: App, deps: UserDeps): void {
-  const { db, config, key, throttle } = deps;
+  const { db, config, key, throttle, limiter } = deps;
   const registered = app.metrics.counter('users_registered_total', 'Accounts registered.');
   const logins = app.metrics.counter('user_logins_total', 'Login attempts by result.', ['result'], [
     { result: 'success' },
@@ -39,6 +45,8 @@ export function accountRoutes(app: App, deps: UserDeps): void {
         body: Type.Object({ email: Email, password: Password, name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) }, strict),
         response: { 201: UserSchema },
       },
+      // Each registration costs an argon2 hash: a budget per client address (REGISTER_MAX_PER_ADDRESS).
+      preHandler: async (request) => limiter.hit('register', request.ip),
     },
     async (request, reply) => {
       const user = await registerUser(db, request.body);
@@ -56,13 +64,21 @@ export function accountRoutes(app: App, deps: UserDeps): void {
         body: Type.Object({ email: Email, password: Password }, strict),
         response: { 200: TokenPair },
       },
+      onRequest: noStore,
     },
     async (request) => {
       const email = normalizeEmail(request.body.email);
+      // Every attempt, right or wrong, costs an argon2 hash: a request budget per address first.
+      try {
+        await limiter.hit('login', request.ip);
+      } catch (err) {
+        logins.inc({ result: 'rate_limited' });
+        throw err;
+      }
       const locked = await throttle.lockedFor(email, request.ip);
       if (locked > 0) {
         logins.inc({ result: 'rate_limited' });
-        throw new TooManyRequests(locked, 'Too many failed logins; try again later');
+        throw new TooManyRequests(locked, 'Too many failed logins for this account from this address, or from this address; try again later');
       }
       const row = await findUserByEmail(db, email);
       // Unknown email and wrong password take the same path, time and answer.
@@ -72,7 +88,7 @@ export function accountRoutes(app: App, deps: UserDeps): void {
         logins.inc({ result: 'invalid_credentials' });
         throw new Unauthorized('Email or password is wrong');
       }
-      await throttle.recordSuccess(email);
+      await throttle.recordSuccess(email, request.ip);
       logins.inc({ result: 'success' });
       request.user = { id: row.id, role: row.role };
       return tokenPair(row.id, toUser(row).role);
@@ -88,6 +104,8 @@ export function accountRoutes(app: App, deps: UserDeps): void {
         body: Type.Object({ refreshToken: RefreshToken }, strict),
         response: { 200: TokenPair },
       },
+      onRequest: noStore,
+      preHandler: async (request) => limiter.hit('token', request.ip),
     },
     async (request) => {
       const { userId, next } = await rotateRefreshToken(db, request.body.refreshToken, config.REFRESH_TOKEN_TTL_SECONDS);
@@ -107,6 +125,7 @@ export function accountRoutes(app: App, deps: UserDeps): void {
         body: Type.Object({ refreshToken: RefreshToken }, strict),
         response: { 204: Type.Null() },
       },
+      onRequest: noStore,
     },
     async (request, reply) => {
       await revokeRefreshToken(db, request.body.refreshToken);
