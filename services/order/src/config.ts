@@ -1,5 +1,7 @@
 import { BaseEnv, ConfigError, DatabaseEnv, Port, Type, Url, loadConfig, type Static } from '@ecommerce/kit';
 
+export type CrashPoint = 'none' | 'after-pending' | 'after-reserve' | 'after-cancelling' | 'after-release';
+
 export const OrderEnv = {
   ...BaseEnv,
   ...DatabaseEnv,
@@ -15,8 +17,19 @@ export const OrderEnv = {
   PENDING_DEADLINE_MS: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 15_000 }),
   RECONCILER_INTERVAL_MS: Type.Integer({ minimum: 50, maximum: 600_000, default: 2_000 }),
   RECONCILER_ENABLED: Type.Boolean({ default: true }),
-  /** Test only (needs FAULT_INJECTION=enabled): SIGKILL the process at this point of order placement. */
-  FAULT_CRASH_POINT: Type.Union([Type.Literal('none'), Type.Literal('after-pending'), Type.Literal('after-reserve')], { default: 'none' }),
+  /** How often the reconciler audits orders against the reservations held (one replica at a time). */
+  AUDIT_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 86_400_000, default: 300_000 }),
+  /** How often the pending-order gauges are refreshed in the background (a scrape never queries the database). */
+  STATS_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5_000 }),
+  /** Units of one product per order (all its lines together). */
+  MAX_QUANTITY_PER_LINE: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
+  /** Units one customer may order per clock hour, counted when the order is written (rejected ones too). */
+  MAX_UNITS_PER_CUSTOMER_PER_HOUR: Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 100 }),
+  /** Test only (needs FAULT_INJECTION=enabled): SIGKILL the process at this point of placement or cancellation. */
+  FAULT_CRASH_POINT: Type.Union(
+    ['none', 'after-pending', 'after-reserve', 'after-cancelling', 'after-release'].map((p) => Type.Literal(p as CrashPoint)),
+    { default: 'none' },
+  ),
   PRODUCT_CONNECTIONS: Type.Integer({ minimum: 1, maximum: 1024, default: 64 }),
 };
 export type OrderConfig = Static<ReturnType<typeof Type.Object<typeof OrderEnv>>>;

@@ -1,13 +1,16 @@
-import { Conflict, NotFound, type Queryable } from '@ecommerce/kit';
+import { Conflict, NotFound, ProblemError, pgErrorCode, type Queryable } from '@ecommerce/kit';
 
-export type OrderStatus = 'pending' | 'confirmed' | 'rejected' | 'failed' | 'cancelled';
+export type OrderStatus = 'pending' | 'confirmed' | 'rejected' | 'failed' | 'cancelling' | 'cancelled';
+export const ORDER_STATUSES: readonly OrderStatus[] = ['pending', 'confirmed', 'rejected', 'failed', 'cancelling', 'cancelled'];
 
 /** The order state machine. Anything not listed is illegal and answered 409, never overwritten. */
 export const TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   pending: ['confirmed', 'rejected', 'failed'],
-  confirmed: ['cancelled'],
+  // confirmed -> cancelled directly only as the audit's repair of a confirmed order that holds no stock.
+  confirmed: ['cancelling', 'cancelled'],
   rejected: [],
   failed: [],
+  cancelling: ['cancelled'],
   cancelled: [],
 };
 
@@ -55,20 +58,34 @@ export function toOrder(r: OrderRow): Order {
   };
 }
 
-/** Inserts the pending order, or returns null when (user, Idempotency-Key) already exists. */
+/** The order would take its customer over MAX_UNITS_PER_CUSTOMER_PER_HOUR: 429, nothing written. */
+export class HourlyLimitReached extends ProblemError {
+  constructor(limit: number) {
+    const retryAfter = 3600 - (Math.floor(Date.now() / 1000) % 3600);
+    super(429, 'order-limit', 'Too many requests', `At most ${limit} units per customer per hour can be ordered; try again later`, { limit }, { 'retry-after': String(retryAfter) });
+  }
+}
+
+/**
+ * Inserts the pending order with a drive lease held by the caller and counts its units against the customer's
+ * hourly limit, in one statement (migrations/002); returns null when (user, Idempotency-Key) already exists.
+ */
 export async function insertPendingOrder(
   db: Queryable,
-  o: { id: string; userId: string; items: OrderLine[]; key: string; requestHash: string; deadlineMs: number },
+  o: { id: string; userId: string; items: OrderLine[]; key: string; requestHash: string; deadlineMs: number; leaseMs: number; maxUnitsPerHour: number },
 ): Promise<OrderRow | null> {
-  const res = await db.query<OrderRow>(
-    'order_insert_pending',
-    `INSERT INTO orders (id, user_id, status, items, idempotency_key, request_hash, deadline_at)
-     VALUES ($1, $2, 'pending', $3, $4, $5, now() + make_interval(secs => $6::float8 / 1000))
-     ON CONFLICT ON CONSTRAINT orders_idempotency_key DO NOTHING
-     RETURNING ${COLUMNS}`,
-    [o.id, o.userId, JSON.stringify(o.items), o.key, o.requestHash, o.deadlineMs],
-  );
-  return res.rows[0] ?? null;
+  const units = o.items.reduce((n, l) => n + l.quantity, 0);
+  try {
+    const res = await db.query<OrderRow>(
+      'order_insert_pending',
+      `SELECT ${COLUMNS} FROM place_pending_order($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [o.id, o.userId, JSON.stringify(o.items), o.key, o.requestHash, o.deadlineMs, o.leaseMs, units, o.maxUnitsPerHour],
+    );
+    return res.rows[0] ?? null;
+  } catch (err) {
+    if (pgErrorCode(err) === 'EO001') throw new HourlyLimitReached(o.maxUnitsPerHour);
+    throw err;
+  }
 }
 
 export async function findByIdempotencyKey(db: Queryable, userId: string, key: string): Promise<OrderRow | undefined> {
@@ -98,6 +115,8 @@ export interface TransitionChanges {
   totalCents?: number;
   currency?: string;
   rejection?: Record<string, unknown>;
+  /** Keep driving the order under a lease of this length (confirmed -> cancelling); otherwise the lease is cleared. */
+  leaseMs?: number;
 }
 
 /**
@@ -114,7 +133,7 @@ export async function transition(db: Queryable, id: string, from: OrderStatus, t
        total_cents = COALESCE($5::bigint, total_cents),
        currency = COALESCE($6::text, currency),
        rejection = COALESCE($7::jsonb, rejection),
-       lease_until = NULL,
+       lease_until = CASE WHEN $8::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $8::float8 / 1000) END,
        updated_at = now()
      WHERE id = $1 AND status = $2
      RETURNING ${COLUMNS}`,
@@ -126,25 +145,69 @@ export async function transition(db: Queryable, id: string, from: OrderStatus, t
       changes.totalCents ?? null,
       changes.currency ?? null,
       changes.rejection ? JSON.stringify(changes.rejection) : null,
+      changes.leaseMs ?? null,
     ],
   );
   return res.rows[0] ?? null;
 }
 
-/** Claims up to `limit` overdue pending orders for this replica (SKIP LOCKED + lease), oldest first. */
+/**
+ * Claims up to `limit` orders the reconciler must drive: pending past their deadline, and cancels whose
+ * process died (cancelling). Free ones only (no live lease), oldest first; SKIP LOCKED + lease, so every
+ * order has one driver across replicas.
+ */
 export async function claimOverdue(db: Queryable, limit: number, leaseMs: number): Promise<OrderRow[]> {
   const res = await db.query<OrderRow>(
     'order_claim_overdue',
     `UPDATE orders SET lease_until = now() + make_interval(secs => $2::float8 / 1000)
      WHERE id IN (
        SELECT id FROM orders
-       WHERE status = 'pending' AND deadline_at < now() AND (lease_until IS NULL OR lease_until < now())
-       ORDER BY deadline_at LIMIT $1
+       WHERE ((status = 'pending' AND deadline_at < now()) OR status = 'cancelling')
+         AND (lease_until IS NULL OR lease_until < now())
+       ORDER BY updated_at LIMIT $1
        FOR UPDATE SKIP LOCKED)
      RETURNING ${COLUMNS}`,
     [limit, leaseMs],
   );
   return res.rows;
+}
+
+/** Takes the drive lease of one order in flight (pending or cancelling), if no one holds it. */
+export async function claimDrive(db: Queryable, id: string, leaseMs: number): Promise<OrderRow | null> {
+  const res = await db.query<OrderRow>(
+    'order_claim_drive',
+    `UPDATE orders SET lease_until = now() + make_interval(secs => $2::float8 / 1000)
+     WHERE id = $1 AND status IN ('pending', 'cancelling') AND (lease_until IS NULL OR lease_until < now())
+     RETURNING ${COLUMNS}`,
+    [id, leaseMs],
+  );
+  return res.rows[0] ?? null;
+}
+
+/** Gives leases back (a call failed, or a batch was cut short), so the next driver need not wait for expiry. */
+export async function releaseLeases(db: Queryable, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query('order_release_lease', `UPDATE orders SET lease_until = NULL WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'cancelling')`, [ids]);
+}
+
+/** One keyset page of confirmed order ids (the audit compares them with the reservations held). */
+export async function confirmedIds(db: Queryable, after: string | null, limit: number): Promise<string[]> {
+  const res = await db.query<{ id: string }>(
+    'order_confirmed_page',
+    `SELECT id FROM orders WHERE status = 'confirmed' AND ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
+    [after, limit],
+  );
+  return res.rows.map((r) => r.id);
+}
+
+export async function statusesOf(db: Queryable, ids: string[]): Promise<Map<string, OrderStatus>> {
+  const res = await db.query<{ id: string; status: OrderStatus }>('order_statuses', 'SELECT id, status FROM orders WHERE id = ANY($1::uuid[])', [ids]);
+  return new Map(res.rows.map((r) => [r.id, r.status]));
+}
+
+/** Drops usage counters of past hours (the limit only reads the current one). */
+export async function pruneUsage(db: Queryable): Promise<void> {
+  await db.query('order_prune_usage', `DELETE FROM customer_usage WHERE hour < date_trunc('hour', now()) - interval '1 hour'`);
 }
 
 export async function pendingStats(db: Queryable): Promise<{ count: number; oldestAgeSeconds: number }> {

@@ -13,21 +13,27 @@ export interface ShortLine {
   available: number;
 }
 
+/** The product service's refusal (409 reservation-refused): why, and the details it gave (items, productIds...). */
+export interface Refusal {
+  reason: string;
+  [detail: string]: unknown;
+}
+
 export type ReserveOutcome =
   | { kind: 'reserved'; items: ReservedLine[] }
-  | { kind: 'insufficient'; items: ShortLine[] }
-  | { kind: 'not_found'; detail: string }
-  /** The product service refused the request as it stands (422, e.g. items in different currencies). */
-  | { kind: 'refused'; slug: string; detail: string }
+  /** Final for this order id: the product service stored it, and answers every later request the same. */
+  | { kind: 'refused'; refusal: Refusal }
   | { kind: 'unavailable'; reason: string };
 
-export type ReservationState = { kind: 'reserved'; items: ReservedLine[] } | { kind: 'released' } | { kind: 'absent' } | { kind: 'unavailable'; reason: string };
+export type ReservationState = { kind: 'reserved'; items: ReservedLine[] } | { kind: 'released' } | { kind: 'refused' } | { kind: 'absent' } | { kind: 'unavailable'; reason: string };
 
 interface ReservationBody {
   orderId: string;
-  status: 'reserved' | 'released';
+  status: 'reserved' | 'released' | 'refused';
   items: ReservedLine[];
 }
+
+const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'instance', 'orderId']);
 
 /** The product service's internal reservation API, called with the order service's own service token. */
 export class ProductClient {
@@ -52,7 +58,7 @@ export class ProductClient {
   /** Idempotent by orderId, so connection failures are retried (twice, with backoff). */
   async reserve(orderId: string, items: { productId: string; quantity: number }[], notAfter: Date, context?: CallContext): Promise<ReserveOutcome> {
     try {
-      const res = await this.http.request<ReservationBody & { items: ShortLine[] & ReservedLine[]; detail?: string }>({
+      const res = await this.http.request<ReservationBody & Record<string, unknown>>({
         method: 'POST',
         path: '/internal/reservations',
         route: '/internal/reservations',
@@ -60,17 +66,33 @@ export class ProductClient {
         context,
         retries: 2,
       });
-      if (res.status === 201 || res.status === 200) return { kind: 'reserved', items: res.body.items };
-      if (res.status === 409 && Array.isArray(res.body?.items)) return { kind: 'insufficient', items: res.body.items };
-      if (res.status === 404) return { kind: 'not_found', detail: res.body?.detail ?? 'Unknown product' };
-      if (res.status === 422) {
-        const problem = res.body as unknown as { type?: string; detail?: string };
-        return { kind: 'refused', slug: String(problem?.type ?? '').split('/').pop() || 'unprocessable', detail: problem?.detail ?? 'The order cannot be reserved' };
+      if (res.status === 201 || res.status === 200) {
+        // A reservation taken and since released (the order was cancelled) is not stock held for it.
+        return res.body.status === 'reserved' ? { kind: 'reserved', items: res.body.items } : { kind: 'refused', refusal: { reason: 'released' } };
       }
+      if (res.status === 409 && String(res.body?.type ?? '').endsWith('/reservation-refused') && typeof res.body?.reason === 'string') {
+        const refusal: Refusal = { reason: res.body.reason as string };
+        for (const [k, v] of Object.entries(res.body)) if (!PROBLEM_MEMBERS.has(k)) refusal[k] = v;
+        return { kind: 'refused', refusal };
+      }
+      // Anything else (5xx, a 4xx we do not know) decides nothing: the order stays pending and is retried.
       return { kind: 'unavailable', reason: `product answered ${res.status}` };
     } catch (err) {
       return { kind: 'unavailable', reason: describe(err) };
     }
+  }
+
+  /** One page of the order ids holding stock (status reserved), ascending; throws when the product service does not answer. */
+  async listHeld(after: string | null, limit: number): Promise<{ orderIds: string[]; next: string | null }> {
+    const query = new URLSearchParams({ status: 'reserved', limit: String(limit), ...(after ? { after } : {}) });
+    const res = await this.http.request<{ items: { orderId: string }[]; next: string | null }>({
+      method: 'GET',
+      path: `/internal/reservations?${query}`,
+      route: '/internal/reservations',
+      retries: 2,
+    });
+    if (res.status !== 200) throw new Error(`product answered ${res.status} to the reservation list`);
+    return { orderIds: res.body.items.map((i) => i.orderId.toLowerCase()), next: res.body.next };
   }
 
   async get(orderId: string, context?: CallContext): Promise<ReservationState> {
@@ -82,7 +104,10 @@ export class ProductClient {
         context,
         retries: 2,
       });
-      if (res.status === 200) return res.body.status === 'reserved' ? { kind: 'reserved', items: res.body.items } : { kind: 'released' };
+      if (res.status === 200) {
+        if (res.body.status === 'reserved') return { kind: 'reserved', items: res.body.items };
+        return res.body.status === 'refused' ? { kind: 'refused' } : { kind: 'released' };
+      }
       if (res.status === 404) return { kind: 'absent' };
       return { kind: 'unavailable', reason: `product answered ${res.status}` };
     } catch (err) {
@@ -90,7 +115,7 @@ export class ProductClient {
     }
   }
 
-  /** Returns the stock of a reservation; idempotent on the product side. */
+  /** Returns the stock of a reservation; idempotent on the product side ('released' also when nothing was held). */
   async release(orderId: string, context?: CallContext): Promise<'released' | 'absent' | 'unavailable'> {
     try {
       const res = await this.http.request({

@@ -1,31 +1,55 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { claimOverdue, transition, type OrderRow } from './orders.js';
-import { priced, type OrderDeps } from './place-order.js';
+import { claimOverdue, confirmedIds, pruneUsage, releaseLeases, statusesOf, transition, type OrderRow } from './orders.js';
+import { drive, type OrderDeps } from './place-order.js';
+
+const BATCH = 50;
+/** Orders driven at once within a batch. */
+const PARALLEL = 8;
+/** The longest pause between passes while the product service does not answer. */
+const MAX_BACKOFF_MS = 4_000;
+const AUDIT_PAGE = 500;
+/** pg_try_advisory_xact_lock key: one replica audits at a time ("orders-audit"). */
+const AUDIT_LOCK = 0x6f617564;
+
+export interface AuditResult {
+  /** Reservations held for an order that is final and not confirmed (or unknown): released. */
+  reservationWithoutOrder: number;
+  /** Confirmed orders that hold no reservation: recorded as cancelled. */
+  orderWithoutReservation: number;
+}
 
 /**
- * Settles pending orders past their deadline. Safe in every replica at once: orders are
- * claimed with FOR UPDATE SKIP LOCKED plus a lease, and every write is a conditional transition.
+ * Drives the orders no request is driving: pending past their deadline, and cancels cut short (cancelling),
+ * with the same settle step as the request path (place-order.ts drive). Safe in every replica at once: orders
+ * are claimed with FOR UPDATE SKIP LOCKED plus a lease, and every write is a conditional transition. When the
+ * product service does not answer, the pass stops, gives the leases back and the next pass comes after a
+ * bounded backoff. Every AUDIT_INTERVAL_MS one replica also audits both sides and repairs drift.
  */
 export class Reconciler {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
+  private failures = 0;
+  private nextAuditAt: number;
 
   constructor(
     private readonly deps: OrderDeps,
     private readonly log: FastifyBaseLogger,
     private readonly intervalMs: number,
-  ) {}
+    private readonly auditIntervalMs: number,
+  ) {
+    this.nextAuditAt = Date.now() + auditIntervalMs;
+  }
 
   start(): void {
     const tick = () => {
       if (this.stopped) return;
-      this.running = this.runOnce()
-        .then(() => undefined)
+      this.running = this.pass()
         .catch((err) => this.log.error({ err }, 'reconciler pass failed'))
         .finally(() => {
           this.running = null;
-          if (!this.stopped) this.timer = setTimeout(tick, this.intervalMs);
+          const delay = this.failures === 0 ? this.intervalMs : Math.min(this.intervalMs * 2 ** this.failures, Math.max(MAX_BACKOFF_MS, this.intervalMs));
+          if (!this.stopped) this.timer = setTimeout(tick, delay);
         });
     };
     this.timer = setTimeout(tick, this.intervalMs);
@@ -37,42 +61,145 @@ export class Reconciler {
     await this.running;
   }
 
-  /** One pass; returns how many orders it settled. */
-  async runOnce(): Promise<number> {
-    let settled = 0;
-    for (;;) {
-      const batch = await claimOverdue(this.deps.db, 50, 30_000);
-      if (batch.length === 0) return settled;
-      for (const row of batch) if (await this.settle(row)) settled++;
-      if (batch.length < 50) return settled;
+  private async pass(): Promise<void> {
+    await this.runOnce();
+    if (Date.now() >= this.nextAuditAt) {
+      this.nextAuditAt = Date.now() + this.auditIntervalMs;
+      await pruneUsage(this.deps.db);
+      await this.auditOnce();
     }
   }
 
-  private async settle(row: OrderRow): Promise<boolean> {
-    const state = await this.deps.products.get(row.id);
-    const m = this.deps.metrics;
-    switch (state.kind) {
-      case 'reserved': {
-        const p = priced(row.items, state.items);
-        if (await transition(this.deps.db, row.id, 'pending', 'confirmed', p)) {
-          m.settled.inc({ result: 'confirmed' });
-          m.revenue.inc({ currency: p.currency }, p.totalCents);
-          this.log.info({ orderId: row.id }, 'reconciler confirmed a pending order');
+  /** One pass over the orders due; returns how many it settled (moved to a final state). */
+  async runOnce(): Promise<number> {
+    let settled = 0;
+    for (;;) {
+      const batch = await claimOverdue(this.deps.db, BATCH, this.deps.driveLeaseMs);
+      if (batch.length === 0) break;
+      for (let i = 0; i < batch.length; i += PARALLEL) {
+        const chunk = batch.slice(i, i + PARALLEL);
+        const results = await Promise.all(chunk.map((row) => this.settle(row)));
+        settled += results.filter((r) => r === 'settled').length;
+        if (results.includes('unavailable')) {
+          // The product service is not answering: give the rest back at once and back off.
+          await releaseLeases(this.deps.db, batch.slice(i + PARALLEL).map((r) => r.id));
+          this.failures++;
+          return settled;
         }
-        return true;
       }
-      case 'released':
-      case 'absent': {
-        // Nothing is held (the product refuses reservations past notAfter, which is before the deadline).
-        if (await transition(this.deps.db, row.id, 'pending', 'failed', { rejection: { reason: 'not-reserved-before-deadline' } })) {
-          m.settled.inc({ result: 'failed' });
-          this.log.info({ orderId: row.id }, 'reconciler failed a pending order that holds no reservation');
-        }
-        return true;
-      }
-      case 'unavailable':
-        this.log.warn({ orderId: row.id, reason: state.reason }, 'reconciler: product service unavailable; will retry');
-        return false;
+      if (batch.length < BATCH) break;
     }
+    this.failures = 0;
+    return settled;
+  }
+
+  private async settle(row: OrderRow): Promise<'settled' | 'unchanged' | 'unavailable'> {
+    const from = row.status;
+    let result;
+    try {
+      result = await drive(this.deps, row);
+    } catch (err) {
+      await releaseLeases(this.deps.db, [row.id]).catch(() => undefined);
+      throw err;
+    }
+    if (result.unavailable) {
+      this.log.warn({ orderId: row.id, reason: result.unavailable }, 'reconciler: product service unavailable; will retry');
+      return 'unavailable';
+    }
+    if (!result.moved) return 'unchanged';
+    const to = result.row.status;
+    if (from === 'cancelling') {
+      this.deps.metrics.repairs.inc({ kind: 'cancel_finished' });
+      this.log.warn({ orderId: row.id }, 'reconciler finished a cancel cut short');
+    } else {
+      this.deps.metrics.settled.inc({ result: to === 'confirmed' ? 'confirmed' : to === 'rejected' ? 'rejected' : 'failed' });
+      this.log.info({ orderId: row.id, status: to }, 'reconciler settled a pending order');
+    }
+    return 'settled';
+  }
+
+  /**
+   * The safety net: compares the reservations held (product) with the confirmed orders (here), both walked in
+   * order id order, and repairs what a bug or a lost write left: a reservation held for an order that is final
+   * and not confirmed is released; a confirmed order without a reservation is recorded as cancelled (its units
+   * are on sale already). Every candidate is read again before it is repaired, so an order in flight is never
+   * touched. One replica at a time (advisory lock); returns null when another holds it.
+   */
+  async auditOnce(): Promise<AuditResult | null> {
+    return this.deps.db.tx(async (q) => {
+      const lock = await q.query<{ got: boolean }>('order_audit_lock', 'SELECT pg_try_advisory_xact_lock($1) AS got', [AUDIT_LOCK]);
+      if (!lock.rows[0]?.got) return null;
+      return this.audit();
+    });
+  }
+
+  private async audit(): Promise<AuditResult> {
+    const result: AuditResult = { reservationWithoutOrder: 0, orderWithoutReservation: 0 };
+    const held = pages((after) => this.deps.products.listHeld(after, AUDIT_PAGE).then((p) => ({ ids: p.orderIds, next: p.next })));
+    const confirmed = pages(async (after) => {
+      const ids = await confirmedIds(this.deps.db, after, AUDIT_PAGE);
+      return { ids, next: ids.length === AUDIT_PAGE ? ids[ids.length - 1]! : null };
+    });
+    const heldOnly: string[] = [];
+    const confirmedOnly: string[] = [];
+    let h = await held.next();
+    let c = await confirmed.next();
+    while (!h.done || !c.done) {
+      if (!h.done && !c.done && h.value === c.value) {
+        [h, c] = await Promise.all([held.next(), confirmed.next()]);
+      } else if (c.done || (!h.done && h.value < c.value)) {
+        heldOnly.push(h.value as string);
+        h = await held.next();
+      } else {
+        confirmedOnly.push(c.value);
+        c = await confirmed.next();
+      }
+      if (heldOnly.length >= AUDIT_PAGE) result.reservationWithoutOrder += await this.releaseOrphans(heldOnly.splice(0));
+    }
+    result.reservationWithoutOrder += await this.releaseOrphans(heldOnly);
+    for (const id of confirmedOnly) if (await this.cancelUnheld(id)) result.orderWithoutReservation++;
+    if (result.reservationWithoutOrder || result.orderWithoutReservation) this.log.warn({ ...result }, 'audit repaired drift between orders and reservations');
+    return result;
+  }
+
+  private async releaseOrphans(ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const status = await statusesOf(this.deps.db, ids);
+    let repaired = 0;
+    for (const id of ids) {
+      const s = status.get(id);
+      // pending / confirmed / cancelling: in flight or legitimately held; their driver decides.
+      if (s !== undefined && s !== 'rejected' && s !== 'failed' && s !== 'cancelled') continue;
+      if ((await this.deps.products.release(id)) === 'unavailable') throw new Error('product service unavailable during the audit');
+      this.deps.metrics.repairs.inc({ kind: 'reservation_without_order' });
+      this.log.warn({ orderId: id, status: s ?? 'unknown' }, 'audit released a reservation held for an order that is not confirmed');
+      repaired++;
+    }
+    return repaired;
+  }
+
+  private async cancelUnheld(id: string): Promise<boolean> {
+    const state = await this.deps.products.get(id);
+    if (state.kind === 'reserved') return false;
+    if (state.kind === 'unavailable') throw new Error(`product service unavailable during the audit: ${state.reason}`);
+    // Confirmed is written only after the reservation is taken, and a cancel records `cancelling` before it
+    // releases, so a confirmed order seen without a reservation is drift; the conditional write skips a cancel
+    // that began meanwhile.
+    const done = await transition(this.deps.db, id, 'confirmed', 'cancelled', { rejection: { reason: 'reservation-lost', reservation: state.kind } });
+    if (!done) return false;
+    this.deps.metrics.repairs.inc({ kind: 'order_without_reservation' });
+    this.log.warn({ orderId: id, reservation: state.kind }, 'audit recorded a confirmed order without a reservation as cancelled');
+    return true;
+  }
+}
+
+/** The ids of a keyset-paged source, one by one. */
+async function* pages(fetch: (after: string | null) => Promise<{ ids: string[]; next: string | null }>): AsyncGenerator<string, void> {
+  let after: string | null = null;
+  for (;;) {
+    const page = await fetch(after);
+    for (const id of page.ids) yield id;
+    if (!page.next) return;
+    after = page.next;
   }
 }

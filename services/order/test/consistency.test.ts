@@ -185,7 +185,8 @@ describe('failure', () => {
       assert.deepEqual(settled, { failed: 5 });
       assert.equal(stock, 20 - confirmedUnits);
       const svc = await serviceToken();
-      for (const id of pendingIds) assert.equal((await http(product.base, 'GET', `/internal/reservations/${id}`, { token: svc })).status, 404);
+      // the reconciler's late attempt was refused (window closed) and that refusal is stored: no stock, ever
+      for (const id of pendingIds) assert.equal((await http<{ status: string }>(product.base, 'GET', `/internal/reservations/${id}`, { token: svc })).body.status, 'refused');
       assert.equal((await http(order.base, 'GET', '/readyz')).status, 200);
     } finally {
       await order.close();
@@ -231,7 +232,7 @@ describe('failure', () => {
         assert.equal(afterReserve.body.status, 'confirmed');
         assert.equal(stock, 7);
         // no orphan: the reservation exists exactly for the confirmed order
-        assert.equal((await http(product.base, 'GET', `/internal/reservations/${killedIds['after-pending']}`, { token: svc })).status, 404);
+        assert.equal((await http<{ status: string }>(product.base, 'GET', `/internal/reservations/${killedIds['after-pending']}`, { token: svc })).body.status, 'refused');
         const r = await http<{ status: string }>(product.base, 'GET', `/internal/reservations/${killedIds['after-reserve']}`, { token: svc });
         assert.equal(r.body.status, 'reserved');
         // and the customer can still cancel it, returning the stock

@@ -5,7 +5,7 @@ import { seedDemoCatalog } from './demo-catalog.js';
 import { productRoutes } from './routes/products.js';
 import { reservationRoutes } from './routes/reservations.js';
 
-const RESERVATION_RESULTS = ['reserved', 'insufficient_stock', 'replayed', 'released', 'not_found'] as const;
+const RESERVATION_RESULTS = ['reserved', 'insufficient_stock', 'replayed', 'released', 'not_found', 'mixed_currency', 'expired'] as const;
 export type ReservationResult = (typeof RESERVATION_RESULTS)[number];
 
 export interface CatalogMetrics {

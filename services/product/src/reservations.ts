@@ -1,18 +1,27 @@
-import { Conflict, NotFound, ProblemError, UnprocessableEntity, pgErrorCode, type Database, type Queryable } from '@ecommerce/kit';
-import { reservationQueries as Q, run, type ReservationLineRow } from './db/queries.js';
+import { NotFound, ProblemError, type Database, type Queryable } from '@ecommerce/kit';
+import { reservationQueries as Q, run } from './db/queries.js';
 import { isUuid } from './catalog.js';
 
-export type ReservationStatus = 'reserved' | 'released';
+export type ReservationStatus = 'reserved' | 'released' | 'refused';
 export interface ReservationItem {
   productId: string;
   quantity: number;
   unitPriceCents: number;
   currency: string;
 }
+/** Why a reservation was refused; stored with the order id, so every later request for it gets the same answer. */
+export type Refusal =
+  | { reason: 'insufficient-stock'; items: { productId: string; requested: number; available: number }[] }
+  | { reason: 'unknown-product'; productIds: string[] }
+  | { reason: 'mixed-currency'; currencies: string[] }
+  | { reason: 'expired'; notAfter: string };
+export type RefusalReason = Refusal['reason'];
+
 export interface Reservation {
   orderId: string;
   status: ReservationStatus;
   items: ReservationItem[];
+  refusal?: Refusal;
 }
 export interface ReserveRequest {
   orderId: string;
@@ -23,27 +32,31 @@ export interface ReserveRequest {
 
 export interface ReserveOutcome {
   reservation: Reservation;
-  /** True when the orderId was already reserved: the stored answer, nothing changed. */
+  /** True when the orderId was already reserved (or released): the stored answer, nothing changed. */
   replayed: boolean;
   /** Products whose stock this reservation took to zero. */
   stockouts: number;
 }
 
-export class InsufficientStock extends Conflict {
-  constructor(items: { productId: string; requested: number; available: number }[]) {
-    super('insufficient-stock', 'Not enough stock for every item; nothing was reserved', { items });
-  }
-}
+const DETAIL: Record<RefusalReason, string> = {
+  'insufficient-stock': 'Not enough stock for every item; nothing was reserved',
+  'unknown-product': 'Unknown or archived product(s); nothing was reserved',
+  'mixed-currency': 'All items of one reservation must share one currency; nothing was reserved',
+  expired: 'The reservation window closed; nothing was reserved',
+};
 
-export class ReservationExpired extends Conflict {
-  constructor(notAfter: string) {
-    super('reservation-expired', `The reservation window closed at ${notAfter}; nothing was reserved`);
-  }
-}
-
-export class UnknownProducts extends ProblemError {
-  constructor(readonly productIds: string[]) {
-    super(404, 'not-found', 'Not found', 'Unknown or archived product(s); nothing was reserved', { productIds });
+/**
+ * The one refusal answer of the reservation API: 409 `reservation-refused` with the `reason` and its details
+ * (`items` for a shortage, `productIds` for unknown products). It is final for the order id: a repeat, even
+ * after a restock, answers the same.
+ */
+export class ReservationRefused extends ProblemError {
+  constructor(
+    readonly orderId: string,
+    readonly refusal: Refusal,
+    readonly replayed: boolean,
+  ) {
+    super(409, 'reservation-refused', 'Reservation refused', DETAIL[refusal.reason], { orderId, ...refusal });
   }
 }
 
@@ -57,70 +70,58 @@ export function sumByProduct(items: ReserveRequest['items']): [string, number][]
   return [...totals.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-function toReservation(rows: ReservationLineRow[]): Reservation | null {
-  const first = rows[0];
-  if (!first) return null;
-  return {
-    orderId: first.order_id,
-    status: first.status,
-    items: rows.map((r) => ({ productId: r.product_id, quantity: r.quantity, unitPriceCents: r.unit_price_cents, currency: r.currency })),
-  };
+interface ReservationLine {
+  order_id: string;
+  status: ReservationStatus;
+  refusal: Refusal | null;
+  product_id: string | null;
+  quantity: number | null;
+  unit_price_cents: number | null;
+  currency: string | null;
+  [k: string]: unknown;
+}
+
+function linesOf(rows: { product_id: string | null; quantity: number | null; unit_price_cents: number | null; currency: string | null }[]): ReservationItem[] {
+  return rows
+    .filter((r) => r.product_id !== null)
+    .map((r) => ({ productId: r.product_id!, quantity: r.quantity!, unitPriceCents: r.unit_price_cents!, currency: r.currency! }));
 }
 
 async function readReservation(db: Queryable, orderId: string): Promise<Reservation | null> {
-  return toReservation((await run<ReservationLineRow>(db, Q.get, [orderId])).rows);
-}
-
-
-/**
- * Reserves every line or none, in one transaction. The reservation row is claimed first (ON CONFLICT DO NOTHING),
- * so of concurrent duplicates exactly one takes stock and the others wait for it and replay its result.
- */
-export async function reserveStock(db: Database, req: ReserveRequest): Promise<ReserveOutcome> {
-  const lines = sumByProduct(req.items);
-  let rows: ReserveRow[];
-  try {
-    // One statement, one implicit transaction: any failed line rolls back the claim and every line before it.
-    rows = (await run<ReserveRow>(db, Q.reserve, [req.orderId, lines.map(([id]) => id), lines.map(([, q]) => q), req.notAfter ?? null])).rows;
-  } catch (err) {
-    const code = pgErrorCode(err);
-    if (code === 'EC001') throw new ReservationExpired(req.notAfter ?? '');
-    if (code === 'EC002') throw await explainShortage(db, lines);
-    if (code === 'EC003') throw new UnprocessableEntity('mixed-currency', 'All items of one reservation must share one currency');
-    throw err;
-  }
+  const rows = (await run<ReservationLine>(db, Q.get, [orderId])).rows;
   const first = rows[0];
-  if (!first) throw new Error(`reservation ${req.orderId} has no lines`);
-  const items = rows.map((r) => ({ productId: r.product_id, quantity: r.quantity, unitPriceCents: r.unit_price_cents, currency: r.currency }));
-  return {
-    reservation: { orderId: req.orderId, status: first.status, items },
-    replayed: first.replayed,
-    stockouts: rows.filter((r) => r.stock_left === 0).length,
-  };
+  if (!first) return null;
+  return { orderId: first.order_id, status: first.status, items: linesOf(rows), ...(first.refusal ? { refusal: first.refusal } : {}) };
 }
 
 interface ReserveRow {
   status: ReservationStatus;
-  product_id: string;
-  quantity: number;
-  unit_price_cents: number;
-  currency: string;
+  product_id: string | null;
+  quantity: number | null;
+  unit_price_cents: number | null;
+  currency: string | null;
   stock_left: number | null;
   replayed: boolean;
+  refusal: Refusal | null;
   [k: string]: unknown;
 }
 
-/** After the rollback: which lines are unknown (404) or short (409). Read outside the transaction, for the message only. */
-async function explainShortage(db: Queryable, lines: [string, number][]): Promise<ProblemError> {
-  const res = await run<{ id: string; stock: number; archived: boolean }>(db, Q.availability, [lines.map(([id]) => id)]);
-  const byId = new Map(res.rows.map((r) => [r.id, r]));
-  const unknown = lines.filter(([id]) => !byId.get(id) || byId.get(id)!.archived).map(([id]) => id);
-  if (unknown.length) return new UnknownProducts(unknown);
-  const short = lines
-    .map(([productId, requested]) => ({ productId, requested, available: byId.get(productId)!.stock }))
-    .filter((l) => l.available < l.requested);
-  // Stock may have been returned between the rollback and this read; the answer still names every line then.
-  return new InsufficientStock(short.length ? short : lines.map(([productId, requested]) => ({ productId, requested, available: byId.get(productId)!.stock })));
+/**
+ * Reserves every line or none, in one statement (migrations/003_reservation_refusals.sql). The order id is
+ * claimed first, so of concurrent duplicates exactly one decides and the others wait for it and replay its
+ * answer; a refusal is stored as well, so it is final. Throws ReservationRefused for any refusal.
+ */
+export async function reserveStock(db: Database, req: ReserveRequest): Promise<ReserveOutcome> {
+  const lines = sumByProduct(req.items);
+  const rows = (await run<ReserveRow>(db, Q.reserve, [req.orderId, lines.map(([id]) => id), lines.map(([, q]) => q), req.notAfter ?? null])).rows;
+  const first = rows[0];
+  if (!first) throw new Error(`reservation ${req.orderId} has no lines`);
+  if (first.status === 'refused') throw new ReservationRefused(req.orderId, first.refusal ?? { reason: 'expired', notAfter: req.notAfter ?? '' }, first.replayed);
+  return {
+    reservation: { orderId: req.orderId, status: first.status, items: linesOf(rows) },
+    replayed: first.replayed,
+    stockouts: rows.filter((r) => r.stock_left === 0).length,
+  };
 }
 
 export async function getReservation(db: Queryable, orderId: string): Promise<Reservation> {
@@ -129,9 +130,16 @@ export async function getReservation(db: Queryable, orderId: string): Promise<Re
   return found;
 }
 
+/** One keyset page of reservations in one status, by order id (the order service's audit walks them). */
+export async function listReservations(db: Queryable, status: ReservationStatus, after: string | null, limit: number): Promise<{ items: { orderId: string; status: ReservationStatus }[]; next: string | null }> {
+  const rows = (await run<{ order_id: string; status: ReservationStatus }>(db, Q.list, [status, after, limit + 1])).rows;
+  const page = rows.slice(0, limit).map((r) => ({ orderId: r.order_id, status: r.status }));
+  return { items: page, next: rows.length > limit ? page[page.length - 1]!.orderId : null };
+}
+
 export interface ReleaseOutcome {
   reservation: Reservation;
-  /** False when it was already released: nothing changed. */
+  /** False when it was already released (or was refused): nothing changed. */
   released: boolean;
 }
 

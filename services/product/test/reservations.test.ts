@@ -62,7 +62,7 @@ describe('POST /internal/reservations', () => {
     assert.equal(metricValue(await metrics(), 'reservations_total', ['result="replayed"']) - metricValue(before, 'reservations_total', ['result="replayed"']), 2);
   });
 
-  it('when one line is short, then 409 insufficient-stock naming every short line, and nothing is reserved; once restocked the same orderId succeeds', async () => {
+  it('when one line is short, then 409 reservation-refused (insufficient-stock) naming every short line, nothing is reserved, and the refusal is final for that orderId even after a restock', async () => {
     const ok = await createProduct(stack, { stock: 10 });
     const short1 = await createProduct(stack, { stock: 2 });
     const short2 = await createProduct(stack, { stock: 0 });
@@ -74,7 +74,9 @@ describe('POST /internal/reservations', () => {
       { productId: short1.id, quantity: 1 },
     ];
     const res = await reserve(orderId, lines);
-    const p = assertProblem(res, 409, 'insufficient-stock');
+    const p = assertProblem(res, 409, 'reservation-refused');
+    assert.equal(p.reason, 'insufficient-stock');
+    assert.equal(p.orderId, orderId);
     const expected = [
       { productId: short1.id, requested: 3, available: 2 },
       { productId: short2.id, requested: 1, available: 0 },
@@ -83,32 +85,39 @@ describe('POST /internal/reservations', () => {
     assert.equal(await stockOf(ok.id), 10);
     assert.equal(await stockOf(short1.id), 2);
     assert.equal(await stockOf(short2.id), 0);
-    assertProblem(await http(base, 'GET', `/internal/reservations/${orderId}`, { token: svc }), 404);
+    const stored = await http<Reservation>(base, 'GET', `/internal/reservations/${orderId}`, { token: svc });
+    assert.equal(stored.status, 200);
+    assert.deepEqual(stored.body, { orderId, status: 'refused', items: [], refusal: { reason: 'insufficient-stock', items: expected } });
     await http(base, 'POST', `/product/${short1.id}/stock`, { token: stack.tokens.admin, body: { delta: 1 } });
     await http(base, 'POST', `/product/${short2.id}/stock`, { token: stack.tokens.admin, body: { delta: 1 } });
-    const retry = await reserve(orderId, lines);
-    assert.equal(retry.status, 201, retry.text);
+    // A late copy of the refused request (the order service already rejected this order) must not take stock.
+    const retry = assertProblem(await reserve(orderId, lines), 409, 'reservation-refused');
+    assert.deepEqual(retry.items, expected);
+    assert.equal(await stockOf(ok.id), 10);
+    assert.equal(await stockOf(short1.id), 3);
+    assert.equal(await stockOf(short2.id), 1);
+    assert.equal((await reserve(uuidv7(), lines)).status, 201, 'a new order id is reserved');
     assert.equal(await stockOf(ok.id), 5);
     assert.equal(await stockOf(short1.id), 0);
-    assert.equal(await stockOf(short2.id), 0);
   });
 
-  it('when a product is unknown or archived, then 404 naming it, and nothing is reserved', async () => {
+  it('when a product is unknown or archived, then 409 reservation-refused (unknown-product) naming it, and nothing is reserved', async () => {
     const p = await createProduct(stack, { stock: 5 });
     const archived = await createProduct(stack, { stock: 5 });
     await http(base, 'DELETE', `/product/${archived.id}`, { token: stack.tokens.admin });
     const unknown = randomUUID();
-    const res = assertProblem(await reserve(uuidv7(), [{ productId: p.id, quantity: 1 }, { productId: unknown, quantity: 1 }]), 404, 'not-found');
+    const res = assertProblem(await reserve(uuidv7(), [{ productId: p.id, quantity: 1 }, { productId: unknown, quantity: 1 }]), 409, 'reservation-refused');
+    assert.equal(res.reason, 'unknown-product');
     assert.deepEqual(res.productIds, [unknown]);
-    const res2 = assertProblem(await reserve(uuidv7(), [{ productId: p.id, quantity: 1 }, { productId: archived.id, quantity: 1 }]), 404);
+    const res2 = assertProblem(await reserve(uuidv7(), [{ productId: p.id, quantity: 1 }, { productId: archived.id, quantity: 1 }]), 409, 'reservation-refused');
     assert.deepEqual(res2.productIds, [archived.id]);
     assert.equal(await stockOf(p.id), 5);
   });
 
-  it('when products have different currencies, then 422 mixed-currency and nothing is reserved', async () => {
+  it('when products have different currencies, then 409 reservation-refused (mixed-currency) and nothing is reserved', async () => {
     const usd = await createProduct(stack, { stock: 5 });
     const eur = await createProduct(stack, { stock: 5, currency: 'EUR' });
-    assertProblem(await reserve(uuidv7(), [{ productId: usd.id, quantity: 1 }, { productId: eur.id, quantity: 1 }]), 422, 'mixed-currency');
+    assert.equal(assertProblem(await reserve(uuidv7(), [{ productId: usd.id, quantity: 1 }, { productId: eur.id, quantity: 1 }]), 409, 'reservation-refused').reason, 'mixed-currency');
     assert.equal(await stockOf(usd.id), 5);
     assert.equal(await stockOf(eur.id), 5);
     const eurOnly = await reserve(uuidv7(), [{ productId: eur.id, quantity: 2 }]);
@@ -123,8 +132,10 @@ describe('POST /internal/reservations', () => {
     const inTime = uuidv7();
     assert.equal((await post(inTime, new Date(Date.now() + 60_000).toISOString())).status, 201);
     const late = uuidv7();
-    assertProblem(await post(late, new Date(Date.now() - 1000).toISOString()), 409, 'reservation-expired');
-    assertProblem(await http(base, 'GET', `/internal/reservations/${late}`, { token: svc }), 404);
+    assert.equal(assertProblem(await post(late, new Date(Date.now() - 1000).toISOString()), 409, 'reservation-refused').reason, 'expired');
+    // The refusal is recorded: a copy sent with a later notAfter still cannot reserve for this order.
+    assert.equal((await http<Reservation>(base, 'GET', `/internal/reservations/${late}`, { token: svc })).body.status, 'refused');
+    assert.equal(assertProblem(await post(late, new Date(Date.now() + 60_000).toISOString()), 409, 'reservation-refused').reason, 'expired');
     assert.equal(await stockOf(p.id), 8);
     const replay = await post(inTime, new Date(Date.now() - 1000).toISOString());
     assert.equal(replay.status, 200);
@@ -182,6 +193,31 @@ describe('GET and DELETE /internal/reservations/:orderId', () => {
     assert.equal(replay.status, 200);
     assert.equal(replay.body.status, 'released');
     assert.equal(await stockOf(a.id), 10);
+  });
+
+  it('when the held reservations are listed, then keyset pages by order id of that status only (the order service audit), and bad queries are 400', async () => {
+    const p = await createProduct(stack, { stock: 10 });
+    const ids = [uuidv7(), uuidv7(), uuidv7()];
+    for (const id of ids) assert.equal((await reserve(id, [{ productId: p.id, quantity: 1 }])).status, 201);
+    await release(ids[1]!);
+    const seen: { orderId: string; status: string }[] = [];
+    let after: string | null = null;
+    for (let pages = 0; pages < 1000; pages++) {
+      const q: string = `/internal/reservations?status=reserved&limit=2${after ? `&after=${after}` : ''}`;
+      const page = await http<{ items: { orderId: string; status: string }[]; next: string | null }>(base, 'GET', q, { token: stack.tokens.readOnlyService });
+      assert.equal(page.status, 200, page.text);
+      assert.ok(page.body.items.length <= 2);
+      seen.push(...page.body.items);
+      after = page.body.next;
+      if (!after) break;
+    }
+    assert.ok(seen.every((r) => r.status === 'reserved'));
+    assert.deepEqual([...seen.map((r) => r.orderId)].sort(), seen.map((r) => r.orderId), 'ascending by order id');
+    assert.ok(seen.some((r) => r.orderId === ids[0]) && seen.some((r) => r.orderId === ids[2]));
+    assert.ok(!seen.some((r) => r.orderId === ids[1]), 'a released reservation is not held');
+    assertProblem(await http(base, 'GET', '/internal/reservations?after=nope', { token: svc }), 400);
+    assertProblem(await http(base, 'GET', '/internal/reservations?limit=5000', { token: svc }), 400);
+    assertProblem(await http(base, 'GET', '/internal/reservations', { token: stack.tokens.customer }), 401);
   });
 
   it('when the reservation is unknown or the id malformed, then 404', async () => {

@@ -9,12 +9,15 @@ import type { Product } from '../src/catalog.js';
 export type { Product };
 export interface Reservation {
   orderId: string;
-  status: 'reserved' | 'released';
+  status: 'reserved' | 'released' | 'refused';
   items: { productId: string; quantity: number; unitPriceCents: number; currency: string }[];
+  refusal?: Record<string, unknown>;
 }
 export type Problem = ProblemJson & {
   items?: { productId: string; requested: number; available: number }[];
   productIds?: string[];
+  reason?: string;
+  orderId?: string;
 };
 
 export interface Stack {

@@ -1,5 +1,5 @@
 import { DEFAULT_PAGE_LIMIT, SMALL_BODY_LIMIT, Forbidden, NotFound, Page, PageQuery, Type, UUID_PATTERN, decodeCursor, pageOf, type App, type Authenticator } from '@ecommerce/kit';
-import { getOrderRow, listOrders, toOrder } from '../orders.js';
+import { ORDER_STATUSES, getOrderRow, listOrders, toOrder } from '../orders.js';
 import { cancelOrder, placeOrder, type OrderDeps } from '../place-order.js';
 
 const Uuid = Type.String({ pattern: UUID_PATTERN });
@@ -7,7 +7,7 @@ const OrderSchema = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
     userId: Type.String({ format: 'uuid' }),
-    status: Type.Union(['pending', 'confirmed', 'rejected', 'failed', 'cancelled'].map((s) => Type.Literal(s))),
+    status: Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s)), { description: 'pending -> confirmed | rejected | failed; confirmed -> cancelling -> cancelled' }),
     items: Type.Array(
       Type.Object({
         productId: Type.String({ format: 'uuid' }),
@@ -102,7 +102,7 @@ export function orderRoutes(app: App, deps: OrderDeps, auth: Authenticator): voi
     '/order/:id/cancel',
     {
       onRequest: auth.user(),
-      schema: { summary: 'Cancel a confirmed order and return its stock (repeat: no-op)', tags: ['orders'], security, params: IdParams, response: { 200: OrderSchema } },
+      schema: { summary: 'Cancel a confirmed order and return its stock (repeat: no-op; 503 while the product service is down, finished later)', tags: ['orders'], security, params: IdParams, response: { 200: OrderSchema } },
     },
     async (request) => cancelOrder(deps, await visibleOrder(request.params.id, request.user!), request),
   );

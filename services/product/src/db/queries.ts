@@ -92,31 +92,25 @@ export const productQueries = {
   },
 } satisfies Record<string, NamedQuery>;
 
-export interface ReservationLineRow {
-  order_id: string;
-  status: 'reserved' | 'released';
-  product_id: string;
-  quantity: number;
-  unit_price_cents: number;
-  currency: string;
-  [k: string]: unknown;
-}
-
 export const reservationQueries = {
-  // The whole reservation in one round trip: migrations/002_reserve_stock_function.sql.
+  // The whole reservation in one round trip: migrations/003_reservation_refusals.sql.
   reserve: {
     name: 'reservation_reserve',
-    text: 'SELECT status, product_id, quantity, unit_price_cents, currency, stock_left, replayed FROM reserve_stock($1, $2::uuid[], $3::integer[], $4::timestamptz)',
+    text: 'SELECT status, product_id, quantity, unit_price_cents, currency, stock_left, replayed, refusal FROM reserve_stock($1, $2::uuid[], $3::integer[], $4::timestamptz)',
   },
-  availability: {
-    name: 'reservation_availability',
-    text: 'SELECT id, stock, archived FROM products WHERE id = ANY($1::uuid[])',
-  },
+  // A refused reservation has no lines: LEFT JOIN, so it is still found.
   get: {
     name: 'reservation_get',
-    text: `SELECT r.order_id, r.status, i.product_id, i.quantity, i.unit_price_cents, i.currency
-      FROM reservations r JOIN reservation_items i USING (order_id)
+    text: `SELECT r.order_id, r.status, r.refusal, i.product_id, i.quantity, i.unit_price_cents, i.currency
+      FROM reservations r LEFT JOIN reservation_items i USING (order_id)
       WHERE r.order_id = $1 ORDER BY i.product_id`,
+  },
+  // Keyset page by order id over one status (the order service's audit walks the held ones).
+  list: {
+    name: 'reservation_list',
+    text: `SELECT order_id, status FROM reservations
+      WHERE status = $1 AND ($2::uuid IS NULL OR order_id > $2::uuid)
+      ORDER BY order_id LIMIT $3`,
   },
   markReleased: {
     name: 'reservation_mark_released',

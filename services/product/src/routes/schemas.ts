@@ -62,10 +62,12 @@ export const StockBody = Type.Object(
 
 export const ReservationSchema = Type.Object({
   orderId: Type.String({ format: 'uuid' }),
-  status: Type.Union([Type.Literal('reserved'), Type.Literal('released')]),
+  status: Type.Union([Type.Literal('reserved'), Type.Literal('released'), Type.Literal('refused')]),
   items: Type.Array(
     Type.Object({ productId: Type.String({ format: 'uuid' }), quantity: Type.Integer(), unitPriceCents: Type.Integer(), currency: Type.String() }),
   ),
+  // Only on a refused reservation: { reason, ...details }, as in the 409 reservation-refused problem.
+  refusal: Type.Optional(Type.Object({ reason: Type.String() }, { additionalProperties: true })),
 });
 
 export const ReserveBody = Type.Object(

@@ -1,0 +1,417 @@
+// Issue #8 items 6-10 and 17, issue #10 item 1: one driver per order, final refusals, durable cancels, the
+// audit, leases given back, limits, and a /metrics that never depends on the database.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { createServer, connect, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { createTestDatabase, http, metricValue, type TestDatabase } from '@ecommerce/kit/testing';
+import type { Reconciler } from '../src/reconciler.js';
+import {
+  ORDER_CLIENT,
+  adminToken,
+  createProduct,
+  customer,
+  freePort,
+  orderEnv,
+  spawnOrderProcess,
+  startOrderService,
+  startProduct,
+  startUserService,
+  stockOf,
+  type Running,
+} from './harness.js';
+
+interface Order {
+  id: string;
+  status: string;
+}
+type Body = Order & { type?: string; orderId?: string; reason?: string; detail?: string; instance?: string };
+
+let db: TestDatabase;
+let user: Running;
+let admin: string;
+
+before(async () => {
+  db = await createTestDatabase();
+  user = await startUserService(db.urls.user);
+  admin = await adminToken(user.base);
+});
+after(async () => {
+  await user?.close();
+  await db?.drop();
+});
+
+async function sql<R extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<R[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<R>(text, values)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+async function serviceToken(): Promise<string> {
+  const res = await http<{ access_token: string }>(user.base, 'POST', '/user/oauth/token', {
+    body: { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret },
+  });
+  return res.body.access_token;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    if (await check()) return Date.now() - t0;
+    await sleep(50);
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+const place = (base: string, token: string, items: unknown, key = randomUUID()) =>
+  http<Body>(base, 'POST', '/order', { token, body: { items }, headers: { 'idempotency-key': key } });
+
+/** Held units and order states must agree: a reservation is held exactly for the confirmed orders. */
+async function assertAgree(orderIds: string[]): Promise<void> {
+  const orders = await sql<{ id: string; status: string }>(db.urls.order, 'SELECT id, status FROM orders.orders WHERE id = ANY($1::uuid[])', [orderIds]);
+  const held = new Set(
+    (await sql<{ order_id: string }>(db.urls.product, "SELECT order_id FROM catalog.reservations WHERE order_id = ANY($1::uuid[]) AND status = 'reserved'", [orderIds])).map((r) => r.order_id),
+  );
+  for (const o of orders) assert.equal(held.has(o.id), o.status === 'confirmed', `order ${o.id} is ${o.status} but its reservation is ${held.has(o.id) ? '' : 'not '}held`);
+}
+
+describe('one driver per order, refusals are final (#8 items 6 and 9)', () => {
+  let product: Running;
+  let order: Running;
+  before(async () => {
+    product = await startProduct(db.urls.product, user.base);
+    order = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false', DB_POOL_MAX: '30' });
+  });
+  after(async () => {
+    await order?.close();
+    await product?.close();
+  });
+
+  it('when 20 copies of one Idempotency-Key race a restock, then in every trial one order, all copies answer alike, and no unit is stranded', async () => {
+    const buyer = await customer(user.base);
+    const trials = 12;
+    const outcomes: Record<string, number> = {};
+    for (let t = 0; t < trials; t++) {
+      const p = await createProduct(product.base, admin, 0);
+      const key = randomUUID();
+      // Copies spread over ~40 ms and a restock at a varying moment: some trials see the first attempt refused.
+      const copies = Array.from({ length: 20 }, (_, i) => sleep(i * 2).then(() => place(order.base, buyer.token, [{ productId: p.id, quantity: 1 }], key)));
+      const restock = sleep((t % 6) * 8).then(() => http(product.base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: 1 } }));
+      const [results] = await Promise.all([Promise.all(copies), restock]);
+      const rows = await sql<{ id: string; status: string }>(db.urls.order, 'SELECT id, status FROM orders.orders WHERE idempotency_key = $1', [key]);
+      assert.equal(rows.length, 1);
+      const { id, status } = rows[0]!;
+      outcomes[status] = (outcomes[status] ?? 0) + 1;
+      const stock = await stockOf(product.base, p.id);
+      assert.equal(stock, status === 'confirmed' ? 0 : 1, `trial ${t}: order ${status}, stock ${stock}`);
+      await assertAgree([id]);
+      // Every copy answers what the order became: 201/200 confirmed, or 409 insufficient-stock for all.
+      for (const r of results) {
+        if (status === 'confirmed') assert.ok(r.status === 201 || r.status === 200, `${r.status} ${r.text}`);
+        else assert.equal(r.status, 409, r.text);
+      }
+    }
+    console.log(`# 20 copies of one key vs a restock, ${trials} trials: ${JSON.stringify(outcomes)}`);
+  });
+
+  it('when a rejected order is replayed, then the original status code and problem, not 200', async () => {
+    const buyer = await customer(user.base);
+    const p = await createProduct(product.base, admin, 1);
+    const key = randomUUID();
+    const first = await place(order.base, buyer.token, [{ productId: p.id, quantity: 2 }], key);
+    assert.equal(first.status, 409, first.text);
+    await http(product.base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: 5 } });
+    const again = await place(order.base, buyer.token, [{ productId: p.id, quantity: 2 }], key);
+    assert.equal(again.status, 409, again.text);
+    assert.match(again.headers.get('content-type') ?? '', /^application\/problem\+json/);
+    assert.deepEqual({ ...again.body, instance: undefined }, { ...first.body, instance: undefined });
+    assert.equal(await stockOf(product.base, p.id), 6, 'the restock does not let the replay reserve');
+    const unknown = randomUUID();
+    const key2 = randomUUID();
+    const notFound = await place(order.base, buyer.token, [{ productId: unknown, quantity: 1 }], key2);
+    assert.equal(notFound.status, 404);
+    const replay404 = await place(order.base, buyer.token, [{ productId: unknown, quantity: 1 }], key2);
+    assert.equal(replay404.status, 404);
+    assert.equal(replay404.body.orderId, notFound.body.orderId);
+  });
+
+  it('when the product service is down at placement and back after the reservation window, then a replay answers 409 order-failed (not 503) and nothing is held', async () => {
+    const port = await freePort();
+    let down: Running | null = await startProduct(db.urls.product, user.base, port);
+    const o = await startOrderService(db.urls.order, user.base, down.base, { RECONCILER_ENABLED: 'false', PENDING_DEADLINE_MS: '900', RESERVATION_TIMEOUT_MS: '300' });
+    try {
+      const p = await createProduct(down.base, admin, 5);
+      const buyer = await customer(user.base);
+      await down.close();
+      down = null;
+      const key = randomUUID();
+      const first = await place(o.base, buyer.token, [{ productId: p.id, quantity: 1 }], key);
+      assert.equal(first.status, 503, first.text);
+      await sleep(800); // past notAfter (2/3 of 900 ms)
+      down = await startProduct(db.urls.product, user.base, port);
+      const replay = await place(o.base, buyer.token, [{ productId: p.id, quantity: 1 }], key);
+      assert.equal(replay.status, 409, replay.text);
+      assert.equal(replay.body.type, 'https://ecommerce.local/problems/order-failed');
+      assert.equal(replay.body.reason, 'expired');
+      const again = await place(o.base, buyer.token, [{ productId: p.id, quantity: 1 }], key);
+      assert.equal(again.status, 409);
+      const [row] = await sql<{ status: string; rejection: { status: number; slug: string } }>(db.urls.order, 'SELECT status, rejection FROM orders.orders WHERE id = $1', [first.body.orderId]);
+      assert.equal(row!.status, 'failed');
+      assert.equal(row!.rejection.status, 409, 'the answered problem is stored with the order');
+      assert.equal(await stockOf(down.base, p.id), 5);
+    } finally {
+      await o.close();
+      await down?.close();
+    }
+  });
+});
+
+describe('the reconciler (#8 items 8 and 10)', () => {
+  it('when the product service comes back, then every pending order is final within 10 s (leases are given back when a call fails)', async () => {
+    const port = await freePort();
+    let product: Running | null = await startProduct(db.urls.product, user.base, port);
+    const o = await startOrderService(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '1500', RESERVATION_TIMEOUT_MS: '500' });
+    try {
+      const p = await createProduct(product.base, admin, 50);
+      const buyer = await customer(user.base);
+      await product.close();
+      product = null;
+      const during = await Promise.all(Array.from({ length: 10 }, () => place(o.base, buyer.token, [{ productId: p.id, quantity: 1 }])));
+      assert.deepEqual(during.map((r) => r.status), Array(10).fill(503));
+      const ids = during.map((r) => r.body.orderId!);
+      // Let the reconciler claim them and fail against the dead product service a few times.
+      await sleep(6_000);
+      product = await startProduct(db.urls.product, user.base, port);
+      const ms = await waitFor('every order final', async () => {
+        const rows = await sql<{ n: number }>(db.urls.order, "SELECT count(*)::int AS n FROM orders.orders WHERE id = ANY($1::uuid[]) AND status = 'pending'", [ids]);
+        return rows[0]!.n === 0;
+      });
+      console.log(`# product back: 10 pending orders final ${ms} ms after it answered again`);
+      assert.ok(ms < 10_000, `took ${ms} ms`);
+      await assertAgree(ids);
+      assert.equal(await stockOf(product.base, p.id), 50);
+    } finally {
+      await o.close();
+      await product?.close();
+    }
+  });
+
+  it('when orders and reservations drift apart, then the audit repairs both kinds, counts each repair, and leaves orders in flight alone', async () => {
+    const product = await startProduct(db.urls.product, user.base);
+    const o = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false' });
+    try {
+      const reconciler = (o.app as unknown as { reconciler: Reconciler }).reconciler;
+      await reconciler.auditOnce(); // earlier tests' leftovers are not this test's business
+      const p = await createProduct(product.base, admin, 20);
+      const buyer = await customer(user.base);
+      const ok = await place(o.base, buyer.token, [{ productId: p.id, quantity: 1 }]);
+      const lostOrder = await place(o.base, buyer.token, [{ productId: p.id, quantity: 2 }]);
+      const lostReservation = await place(o.base, buyer.token, [{ productId: p.id, quantity: 3 }]);
+      assert.deepEqual([ok.status, lostOrder.status, lostReservation.status], [201, 201, 201]);
+      assert.equal(await stockOf(product.base, p.id), 14);
+      // Drift 1: the order says rejected, yet its units are held.
+      await sql(db.urls.order, "UPDATE orders.orders SET status = 'rejected' WHERE id = $1", [lostOrder.body.id]);
+      // Drift 2: the order says confirmed, yet its units are back on sale.
+      assert.equal((await http(product.base, 'DELETE', `/internal/reservations/${lostReservation.body.id}`, { token: await serviceToken() })).status, 200);
+      // In flight: a pending order that already holds its reservation must be left to its driver.
+      const inflight = randomUUID();
+      await sql(
+        db.urls.order,
+        `INSERT INTO orders.orders (id, user_id, status, items, idempotency_key, request_hash, deadline_at)
+         VALUES ($1, $2, 'pending', $3, $4, 'x', now() + interval '1 hour')`,
+        [inflight, buyer.id, JSON.stringify([{ productId: p.id, quantity: 4, unitPriceCents: null }]), randomUUID()],
+      );
+      assert.equal((await http(product.base, 'POST', '/internal/reservations', { token: await serviceToken(), body: { orderId: inflight, items: [{ productId: p.id, quantity: 4 }] } })).status, 201);
+      assert.equal(await stockOf(product.base, p.id), 14 + 3 - 4);
+
+      const before = (await http(o.base, 'GET', '/metrics')).text;
+      const result = await reconciler.auditOnce();
+      assert.deepEqual(result, { reservationWithoutOrder: 1, orderWithoutReservation: 1 });
+      const m = (await http(o.base, 'GET', '/metrics')).text;
+      const delta = (kind: string) => metricValue(m, 'orders_repairs_total', [`kind="${kind}"`]) - metricValue(before, 'orders_repairs_total', [`kind="${kind}"`]);
+      assert.equal(delta('reservation_without_order'), 1);
+      assert.equal(delta('order_without_reservation'), 1);
+      assert.equal(await stockOf(product.base, p.id), 13 + 2, 'the units held for the rejected order are back');
+      const [lost] = await sql<{ status: string }>(db.urls.order, 'SELECT status FROM orders.orders WHERE id = $1', [lostReservation.body.id]);
+      assert.equal(lost!.status, 'cancelled');
+      const [flight] = await sql<{ status: string }>(db.urls.product, 'SELECT status FROM catalog.reservations WHERE order_id = $1', [inflight]);
+      assert.equal(flight!.status, 'reserved', 'the pending order keeps its reservation');
+      await assertAgree([ok.body.id, lostOrder.body.id, lostReservation.body.id]);
+      assert.deepEqual(await reconciler.auditOnce(), { reservationWithoutOrder: 0, orderWithoutReservation: 0 }, 'nothing left to repair');
+    } finally {
+      await o.close();
+      await product.close();
+    }
+  });
+
+  it('when two order processes share one database, then each pending order is driven by exactly one of them (one reservation call each)', async () => {
+    const port = await freePort();
+    let product: Running | null = await startProduct(db.urls.product, user.base, port);
+    const env = orderEnv(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '1500', RECONCILER_INTERVAL_MS: '100', RESERVATION_TIMEOUT_MS: '500' });
+    const procs = [await spawnOrderProcess(env, await freePort()), await spawnOrderProcess(env, await freePort())];
+    try {
+      const p = await createProduct(product.base, admin, 100);
+      const buyer = await customer(user.base);
+      await product.close();
+      product = null;
+      const during = await Promise.all(Array.from({ length: 30 }, (_, i) => place(procs[i % 2]!.base, buyer.token, [{ productId: p.id, quantity: 1 }])));
+      assert.deepEqual([...new Set(during.map((r) => r.status))], [503]);
+      const ids = during.map((r) => r.body.orderId!);
+      await sleep(2_000);
+      product = await startProduct(db.urls.product, user.base, port);
+      await waitFor('both replicas to settle every order', async () => {
+        const rows = await sql<{ n: number }>(db.urls.order, "SELECT count(*)::int AS n FROM orders.orders WHERE id = ANY($1::uuid[]) AND status = 'pending'", [ids]);
+        return rows[0]!.n === 0;
+      });
+      const pm = (await http(product.base, 'GET', '/metrics')).text;
+      const calls = ['reserved', 'replayed', 'insufficient_stock', 'not_found', 'mixed_currency', 'expired'].reduce((n, r) => n + metricValue(pm, 'reservations_total', [`result="${r}"`]), 0);
+      const settled = await Promise.all(procs.map(async (pr) => metricValue((await http(pr.base, 'GET', '/metrics')).text, 'orders_settled_total', ['result="failed"'])));
+      console.log(`# two replicas: 30 pending orders, reservation calls=${calls}, settled per replica=${settled.join('/')}`);
+      assert.equal(calls, 30, 'one reservation call per order: no order had two drivers');
+      assert.equal(settled[0]! + settled[1]!, 30);
+      await assertAgree(ids);
+    } finally {
+      for (const pr of procs) pr.child.kill('SIGTERM');
+      await Promise.all(procs.map((pr) => pr.exited));
+      await product?.close();
+    }
+  });
+});
+
+describe('durable cancel (#8 item 7)', () => {
+  for (const point of ['after-cancelling', 'after-release'] as const) {
+    it(`when the order process is SIGKILLed ${point.replace('-', ' ')} of a cancel, then the order is left cancelling and the restarted reconciler finishes it: cancelled, stock back once`, async () => {
+      const product = await startProduct(db.urls.product, user.base);
+      const port = await freePort();
+      const env = orderEnv(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '1500', RECONCILER_INTERVAL_MS: '200', FAULT_INJECTION: 'enabled' });
+      try {
+        const p = await createProduct(product.base, admin, 10);
+        const buyer = await customer(user.base);
+        const proc = await spawnOrderProcess({ ...env, FAULT_CRASH_POINT: point }, port);
+        const placed = await place(proc.base, buyer.token, [{ productId: p.id, quantity: 4 }]);
+        assert.equal(placed.status, 201, placed.text);
+        const cut = await http(proc.base, 'POST', `/order/${placed.body.id}/cancel`, { token: buyer.token }).catch((e: Error) => e);
+        assert.ok(cut instanceof Error, 'the cancel dies with the process');
+        assert.equal(await proc.exited, 'SIGKILL');
+        const [row] = await sql<{ status: string }>(db.urls.order, 'SELECT status FROM orders.orders WHERE id = $1', [placed.body.id]);
+        assert.equal(row!.status, 'cancelling', 'the intent was recorded before the release');
+        assert.equal(await stockOf(product.base, p.id), point === 'after-release' ? 10 : 6);
+
+        const again = await spawnOrderProcess(env, port);
+        try {
+          await waitFor('the reconciler to finish the cancel', async () => {
+            const [r] = await sql<{ status: string }>(db.urls.order, 'SELECT status FROM orders.orders WHERE id = $1', [placed.body.id]);
+            return r!.status === 'cancelled';
+          });
+          assert.equal(await stockOf(product.base, p.id), 10);
+          assert.equal(metricValue((await http(again.base, 'GET', '/metrics')).text, 'orders_repairs_total', ['kind="cancel_finished"']), 1);
+          const repeat = await http<Order>(again.base, 'POST', `/order/${placed.body.id}/cancel`, { token: buyer.token });
+          assert.equal(repeat.status, 200);
+          assert.equal(repeat.body.status, 'cancelled');
+          assert.equal(await stockOf(product.base, p.id), 10);
+          await assertAgree([placed.body.id]);
+        } finally {
+          again.child.kill('SIGTERM');
+          await again.exited;
+        }
+      } finally {
+        await product.close();
+      }
+    });
+  }
+});
+
+describe('limits (#8 item 17)', () => {
+  let product: Running;
+  let order: Running;
+  before(async () => {
+    product = await startProduct(db.urls.product, user.base);
+    order = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false', MAX_QUANTITY_PER_LINE: '5', MAX_UNITS_PER_CUSTOMER_PER_HOUR: '8' });
+  });
+  after(async () => {
+    await order?.close();
+    await product?.close();
+  });
+
+  it('when an order asks for more units of one product than MAX_QUANTITY_PER_LINE (in one line or several), then 422 quantity-limit and nothing is written', async () => {
+    const buyer = await customer(user.base);
+    const p = await createProduct(product.base, admin, 100);
+    const key = randomUUID();
+    const res = await place(order.base, buyer.token, [{ productId: p.id, quantity: 6 }], key);
+    assert.equal(res.status, 422, res.text);
+    assert.equal(res.body.type, 'https://ecommerce.local/problems/quantity-limit');
+    assert.equal((await place(order.base, buyer.token, [{ productId: p.id, quantity: 3 }, { productId: p.id.toUpperCase(), quantity: 3 }])).status, 422);
+    assert.equal((await sql(db.urls.order, 'SELECT 1 FROM orders.orders WHERE idempotency_key = $1', [key])).length, 0);
+    assert.equal(await stockOf(product.base, p.id), 100);
+  });
+
+  it('when a customer passes MAX_UNITS_PER_CUSTOMER_PER_HOUR, then 429 order-limit with Retry-After and nothing written; replays do not count; other customers are not affected', async () => {
+    const buyer = await customer(user.base);
+    const other = await customer(user.base);
+    const p = await createProduct(product.base, admin, 100);
+    const key = randomUUID();
+    assert.equal((await place(order.base, buyer.token, [{ productId: p.id, quantity: 4 }], key)).status, 201);
+    assert.equal((await place(order.base, buyer.token, [{ productId: p.id, quantity: 4 }], key)).status, 200, 'a replay');
+    assert.equal((await place(order.base, buyer.token, [{ productId: p.id, quantity: 4 }])).status, 201);
+    const overKey = randomUUID();
+    const over = await place(order.base, buyer.token, [{ productId: p.id, quantity: 1 }], overKey);
+    assert.equal(over.status, 429, over.text);
+    assert.equal(over.body.type, 'https://ecommerce.local/problems/order-limit');
+    const retryAfter = Number(over.headers.get('retry-after'));
+    assert.ok(retryAfter >= 1 && retryAfter <= 3600, `Retry-After ${retryAfter}`);
+    assert.equal((await sql(db.urls.order, 'SELECT 1 FROM orders.orders WHERE idempotency_key = $1', [overKey])).length, 0);
+    assert.equal((await place(order.base, other.token, [{ productId: p.id, quantity: 5 }])).status, 201);
+    assert.equal(await stockOf(product.base, p.id), 100 - 8 - 5);
+  });
+});
+
+describe('/metrics never depends on the database (#10 item 1)', () => {
+  it('when the database is unreachable, then /metrics still answers 200 quickly with the last pending figures and their refresh time', async () => {
+    const product = await startProduct(db.urls.product, user.base);
+    // The order service reaches PostgreSQL through a proxy this test can cut.
+    const target = new URL(db.urls.order);
+    const sockets = new Set<Socket>();
+    const proxy = createServer((client) => {
+      const upstream = connect(Number(target.port || 5432), target.hostname);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => s.destroy());
+        s.on('close', () => sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const viaProxy = new URL(db.urls.order);
+    viaProxy.hostname = '127.0.0.1';
+    viaProxy.port = String((proxy.address() as { port: number }).port);
+    const o = await startOrderService(viaProxy.toString(), user.base, product.base, { RECONCILER_ENABLED: 'false', STATS_INTERVAL_MS: '200', DB_POOL_MAX: '4' });
+    try {
+      await waitFor('a first stats refresh', async () => metricValue((await http(o.base, 'GET', '/metrics')).text, 'orders_stats_last_success_timestamp_seconds') > 0);
+      await new Promise<void>((resolve) => {
+        proxy.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      const lastSuccess = metricValue((await http(o.base, 'GET', '/metrics')).text, 'orders_stats_last_success_timestamp_seconds');
+      await sleep(1_000); // several refreshes fail meanwhile
+      for (let i = 0; i < 5; i++) {
+        const t0 = Date.now();
+        const res = await http(o.base, 'GET', '/metrics');
+        assert.equal(res.status, 200, res.text.slice(0, 300));
+        assert.ok(Date.now() - t0 < 1_000, `scrape took ${Date.now() - t0} ms`);
+        assert.ok(metricValue(res.text, 'orders_stats_last_success_timestamp_seconds') <= lastSuccess + 1, 'no refresh succeeded without the database');
+        assert.match(res.text, /^orders_pending(\{[^}]*\})? \d+$/m, "the last known figure is still exposed");
+        await sleep(100);
+      }
+    } finally {
+      await o.close();
+      await product.close();
+      proxy.close();
+    }
+  });
+});
