@@ -387,3 +387,28 @@ describe('inhibition', () => {
     });
   });
 });
+
+describe('runbooks', () => {
+  test('every kubectl command names its namespace and selects pods by the labels the manifests set', async () => {
+    const runbooks = await readFile(path.join(repoRoot, 'docs', 'runbooks.md'), 'utf8');
+    const manifests = (await readdir(path.join(repoRoot, 'deploy', 'k8s', 'base'))).filter((f) => f.endsWith('.yaml'));
+    const names = new Set<string>();
+    for (const file of manifests) {
+      const text = await readFile(path.join(repoRoot, 'deploy', 'k8s', 'base', file), 'utf8');
+      for (const m of text.matchAll(/app\.kubernetes\.io\/name:\s*([\w-]+)/g)) names.add(m[1] ?? '');
+    }
+    // ingress-nginx's own pods are labelled by its chart.
+    names.add('ingress-nginx');
+    const commands = [...runbooks.matchAll(/kubectl [^`\n]+/g)].map((m) => m[0]);
+    assert.ok(commands.length >= 15, `only ${commands.length} kubectl commands`);
+    for (const command of commands) {
+      assert.match(command, /-n (ecommerce|ingress-nginx|kube-system)\b/, command);
+      for (const selector of command.matchAll(/-l (\S+)/g)) {
+        const m = /^app\.kubernetes\.io\/name=([\w<>-]+)$/.exec(selector[1] ?? '');
+        assert.ok(m, `${command}: select by app.kubernetes.io/name`);
+        const name = (m[1] ?? '').replace('<svc>', 'order').replace('<deployment>', 'order-service');
+        assert.ok(names.has(name), `${command}: no pods labelled app.kubernetes.io/name=${name}`);
+      }
+    }
+  });
+});
