@@ -4,6 +4,7 @@ import proxy from '@fastify/http-proxy';
 import { Pool } from 'undici';
 import { BODY_LIMIT, Metrics, ProblemError, ServiceUnavailable, createServer, proxyTrust, traceparentOf, type App } from '@ecommerce/kit';
 import type { GatewayConfig } from './config.js';
+import { storefront } from './storefront.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -124,6 +125,7 @@ export async function buildApp(config: GatewayConfig): Promise<App> {
       },
     });
   }
+  await storefront(app, { dir: config.STOREFRONT_DIR });
   return app;
 }
 

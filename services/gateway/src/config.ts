@@ -12,6 +12,8 @@ export const GatewayEnv = {
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
   /** A proxy in front of the gateway whose X-Forwarded-For is believed (see proxyTrust); none: the gateway is the edge. */
   TRUST_PROXY: Type.String({ default: 'none' }),
+  /** The built storefront (web/dist/app) served at `/`; empty means the repository's own build. */
+  STOREFRONT_DIR: Type.String({ default: '' }),
 };
 export type GatewayConfig = Static<ReturnType<typeof Type.Object<typeof GatewayEnv>>>;
 
