@@ -121,6 +121,21 @@ async function waitUntilReady(url: string, name: string, child: ChildProcess, ti
   }
 }
 
+async function waitUntilAlertmanagerKnown(prometheusUrl: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}`);
+    try {
+      const body = (await (await fetch(`${prometheusUrl}/api/v1/alertmanagers`)).json()) as { data?: { activeAlertmanagers?: unknown[] } };
+      if ((body.data?.activeAlertmanagers ?? []).length > 0) return;
+    } catch {
+      // not answering yet
+    }
+    if (Date.now() > deadline) throw new Error(`prometheus knows no Alertmanager after ${timeoutMs}ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export async function startMonitoringStack(options: StackOptions = {}): Promise<RunningStack> {
   const log = options.log ?? ((line: string) => console.log(line));
   ensureTools(log);
@@ -208,6 +223,16 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
     if (ownReceiver) {
       webhook = await startWebhookReceiver({ port: ports.webhook, logFile: path.join(dataDir, 'alerts.jsonl'), log });
     }
+    const alertmanager = launch('alertmanager', 'prometheus-alertmanager', [
+      `--config.file=${alertmanagerConfig}`,
+      `--storage.path=${path.join(dataDir, 'alertmanager')}`,
+      `--web.listen-address=127.0.0.1:${ports.alertmanager}`,
+      // Empty: no gossip cluster, which would listen on 0.0.0.0:9094.
+      '--cluster.listen-address=',
+    ]);
+    // Alertmanager first: alerts Prometheus sends before it listens are lost
+    // until the next resend (1 minute later).
+    await waitUntilReady(`http://127.0.0.1:${ports.alertmanager}/-/ready`, 'alertmanager', alertmanager);
     const prometheus = launch('prometheus', 'prometheus', [
       `--config.file=${prometheusConfig}`,
       `--storage.tsdb.path=${path.join(dataDir, 'prometheus')}`,
@@ -215,13 +240,9 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
       `--web.listen-address=127.0.0.1:${ports.prometheus}`,
       // Lets tests reload the config (POST /-/reload); loopback only.
       '--web.enable-lifecycle',
-    ]);
-    const alertmanager = launch('alertmanager', 'prometheus-alertmanager', [
-      `--config.file=${alertmanagerConfig}`,
-      `--storage.path=${path.join(dataDir, 'alertmanager')}`,
-      `--web.listen-address=127.0.0.1:${ports.alertmanager}`,
-      // Empty: no gossip cluster, which would listen on 0.0.0.0:9094.
-      '--cluster.listen-address=',
+      // Prometheus marks an alert sent even when the send failed, and resends
+      // only after this delay (1m by default): compressed like the rest.
+      ...(options.overlay ? ['--rules.alert.resend-delay=2s'] : []),
     ]);
     let exporter: ChildProcess | undefined;
     if (databaseUrl) {
@@ -241,7 +262,9 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
       log('no database URL (MONITORING_DATABASE_URL, DATABASE_URL or .data/stack.json): postgres_exporter not started');
     }
     await waitUntilReady(`http://127.0.0.1:${ports.prometheus}/-/ready`, 'prometheus', prometheus);
-    await waitUntilReady(`http://127.0.0.1:${ports.alertmanager}/-/ready`, 'alertmanager', alertmanager);
+    // Its notifier learns the Alertmanager a few seconds after start; alerts
+    // sent before are dropped (and only resent after --rules.alert.resend-delay).
+    await waitUntilAlertmanagerKnown(`http://127.0.0.1:${ports.prometheus}`, prometheus);
     if (exporter) await waitUntilReady(`http://127.0.0.1:${ports.postgresExporter}/metrics`, 'postgres_exporter', exporter);
   } catch (error) {
     await stop();

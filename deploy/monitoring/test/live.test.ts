@@ -393,7 +393,8 @@ describe('live proof: platform + monitoring (test overlay)', { timeout: 8 * 60_0
     // The scarce item sells out (a stock-out), then orders for it are rejected.
     await traffic.expect('place order, last units', 201, order(tokens[1] ?? '', [{ productId: scarce, quantity: 2 }]));
     await traffic.expect('place order, out of stock', 409, order(tokens[2] ?? '', [{ productId: scarce, quantity: 1 }]));
-    await traffic.expect('place order, more than stock', 409, order(tokens[3] ?? '', [{ productId: products[0] ?? '', quantity: 1000 }]));
+    // Over the per-order limit of one product (10): refused before any reservation.
+    await traffic.expect('place order, over the quantity limit', 422, order(tokens[3] ?? '', [{ productId: products[0] ?? '', quantity: 1000 }]));
     await traffic.expect('place order, unknown product', 404, order(tokens[3] ?? '', [{ productId: randomUUID(), quantity: 1 }]));
     await traffic.expect('cancel order', 200, call(`${urls.gateway}/order/${confirmed[0] ?? ''}/cancel`, 'POST', { token: tokens[0] ?? '' }));
     await traffic.expect('list my orders', 200, call(`${urls.gateway}/order`, 'GET', { token: tokens[0] ?? '' }));
@@ -531,7 +532,7 @@ describe('live proof: platform + monitoring (test overlay)', { timeout: 8 * 60_0
     try {
       // The outage is real for the order service: not ready any more.
       await waitFor('the order service to report not ready', 30_000, async () => ((await call(`${orderUrl}/readyz`, 'GET').catch(() => ({ status: 0 }))).status === 503 ? true : undefined));
-      const down = await waitForAlert(monitoring.webhookUrl, { alertname: 'PostgresDown', status: 'firing', since: stoppedAt });
+      const down = await waitForAlert(monitoring.webhookUrl, { alertname: 'PostgresDown', service: 'postgres-exporter', status: 'firing', since: stoppedAt });
       log(`(d) PostgresDown firing at the webhook (receiver ${down.notification.receiver}) ${seconds(Date.parse(down.notification.receivedAt) - stoppedAt)} after the stop`);
       // 8 scrapes (2 s apart in the overlay) after the outage began: every one succeeded.
       const window = Date.now();
@@ -559,7 +560,7 @@ describe('live proof: platform + monitoring (test overlay)', { timeout: 8 * 60_0
     const backAt = Date.now();
     await waitFor('the order service to be ready again', 60_000, async () => ((await call(`${orderUrl}/readyz`, 'GET').catch(() => ({ status: 0 }))).status === 200 ? true : undefined));
     await waitFor('a pending-order stats refresh after the restart', 60_000, async () => (((await value('max(orders_stats_last_success_timestamp_seconds{service="order"})')) ?? 0) * 1000 >= backAt - 1000 ? true : undefined));
-    const resolved = await waitForAlert(monitoring.webhookUrl, { alertname: 'PostgresDown', status: 'resolved', since: backAt });
+    const resolved = await waitForAlert(monitoring.webhookUrl, { alertname: 'PostgresDown', service: 'postgres-exporter', status: 'resolved', since: backAt });
     log(`(d) order ready and its stats fresh again; PostgresDown resolved ${seconds(Date.parse(resolved.notification.receivedAt) - backAt)} after the restart`);
     log(`(d) received since the stop: ${describeReceived(await webhookNotifications(monitoring.webhookUrl), stoppedAt).join(', ')}`);
     assert.deepEqual(unexpectedExits, []);
