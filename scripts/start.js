@@ -32,11 +32,8 @@ try {
       }
     },
     supervise: true,
-    onCrash: (name, code, signal, tail) => {
-      console.error(`\n!!! the ${name} service exited unexpectedly (code ${code}, signal ${signal}). Its last log lines:`);
-      for (const line of tail.slice(-10)) console.error(`    ${line}`);
-    },
-    // Exits, restarts and back-off delays (also in .data/logs/stack.log).
+    // Exits, restarts and back-off delays (also in .data/logs/stack.log); what a dying service
+    // said is already shown above (its errors and any non-JSON output) and kept in its log.
     onEvent: ({ message, level }) => (level >= 50 ? console.error : console.log)(`[supervisor] ${message}`),
     onFatal: (message) => {
       if (!stack) return; // during start-up the rejected start says it
