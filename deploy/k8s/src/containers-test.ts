@@ -4,7 +4,10 @@
 // at /tmp, the env and limits of its Deployment), against a fresh database on
 // the local PostgreSQL provisioned by the same script as the cluster's Job,
 // then smoke-test the API through the gateway container and check that
-// `docker stop` drains in-flight requests.
+// `docker stop` drains in-flight requests. The storefront image (the web app's
+// static-only server) runs the same way, with its Deployment's env, probes and
+// limits; it and the gateway must serve the app at `/` with its CSP and the
+// hashed assets with immutable caching.
 //
 // Only loopback is used: --network host, every service bound to 127.0.0.1.
 // Only the containers this run started are stopped or removed.
@@ -19,9 +22,20 @@ const baseImage = argValue('--base') ?? 'local/node:24';
 const pgUrl = process.env['CONTAINERS_TEST_PG'] ?? (await localPostgres());
 const runId = `ct${process.pid}`;
 const tag = 'ct';
-const allTargets = ['user', 'product', 'order', 'gateway'] as const;
+const allTargets = ['user', 'product', 'order', 'gateway', 'storefront'] as const;
 type Target = (typeof allTargets)[number];
-const defaultPorts: Record<Target, number> = { user: 3001, product: 3002, order: 3003, gateway: 8080 };
+// The storefront's Deployment listens on 8080 like the gateway; on the host
+// network both run at once, so it gets the next port (PORT is overridden).
+const defaultPorts: Record<Target, number> = { user: 3001, product: 3002, order: 3003, gateway: 8080, storefront: 8081 };
+/** What each target needs in the tree to be built (the storefront is the gateway's static server plus web/). */
+const sourcesOf: Record<Target, string[]> = {
+  user: ['services/user/src/main.ts'],
+  product: ['services/product/src/main.ts'],
+  order: ['services/order/src/main.ts'],
+  gateway: ['services/gateway/src/main.ts'],
+  storefront: ['services/gateway/src/storefront-main.ts', 'web/package.json'],
+};
+const isDbService = (t: Target): t is 'user' | 'product' | 'order' => t === 'user' || t === 'product' || t === 'order';
 
 const started: string[] = [];
 const timings: Record<string, number> = {};
@@ -104,11 +118,29 @@ const find = (kind: string, name: string): K8sObject => {
   return o;
 };
 
-function containerOf(target: Target): { container: Container; labels: Record<string, string> } | undefined {
+interface FromK8s {
+  container: Container;
+  labels: Record<string, string>;
+  /** docker run --user: the container's (else the pod's) runAsUser:runAsGroup. */
+  user: string;
+  /** Size of the emptyDir mounted at /tmp, as a tmpfs size (16Mi -> 16m). */
+  tmpSize: string;
+}
+
+function containerOf(target: Target): FromK8s | undefined {
   const deployment = objects.find((o) => o.kind === 'Deployment' && podTemplate(o)?.spec.containers.some((c) => c.image.startsWith(`ecommerce/${target}:`)));
   const template = deployment ? podTemplate(deployment) : undefined;
-  const container = template?.spec.containers[0];
-  return container ? { container, labels: template?.metadata?.labels ?? {} } : undefined;
+  const container = template?.spec.containers.find((c) => c.image.startsWith(`ecommerce/${target}:`));
+  if (!template || !container) return undefined;
+  const sc = { ...template.spec.securityContext, ...container.securityContext } as { runAsUser?: number; runAsGroup?: number };
+  const tmp = container.volumeMounts?.find((m) => m.mountPath === '/tmp');
+  const sizeLimit = template.spec.volumes?.find((v) => v.name === tmp?.name)?.emptyDir?.sizeLimit;
+  return {
+    container,
+    labels: template.metadata?.labels ?? {},
+    user: `${sc.runAsUser ?? 10001}:${sc.runAsGroup ?? sc.runAsUser ?? 10001}`,
+    tmpSize: sizeLimit ? sizeLimit.replace(/Mi$/, 'm').replace(/Gi$/, 'g') : '64m',
+  };
 }
 
 function resolveEnv(container: Container, labels: Record<string, string>, overrides: Record<string, string>): Record<string, string> {
@@ -221,10 +253,12 @@ async function waitFor(url: string, timeoutMs: number): Promise<boolean> {
 // ---------------------------------------------------------------------------
 async function main(): Promise<void> {
   const t0 = performance.now();
-  // The services that exist so far (all four once the platform is complete).
-  const targets = allTargets.filter((t) => existsSync(join(repoRoot, 'services', t, 'src/main.ts')));
+  // The images whose sources exist (all five once the platform is complete).
+  const targets = allTargets.filter((t) => sourcesOf[t].every((f) => existsSync(join(repoRoot, f))));
   const missing = allTargets.filter((t) => !targets.includes(t));
-  if (missing.length > 0) log(`not built (no services/<name>/src/main.ts yet): ${missing.join(', ')}`);
+  if (missing.length > 0) log(`not built (sources missing): ${missing.map((t) => `${t} (${sourcesOf[t].join(', ')})`).join('; ')}`);
+  // The build stage compiles services; the storefront target takes the gateway's output.
+  const services = targets.filter((t) => t !== 'storefront');
   if (targets.length === 0) throw new Error('no service to build');
 
   // Ports: the Deployment's own, unless something else on this machine (a
@@ -239,7 +273,7 @@ async function main(): Promise<void> {
   const revision = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: repoRoot, encoding: 'utf8' }).stdout.trim() || 'unknown';
   for (const t of targets) {
     await timed(`build ${t}`, () => {
-      docker(['build', '--network', 'host', '--build-arg', `NODE_IMAGE=${baseImage}`, '--build-arg', `SERVICES=${targets.join(' ')}`,
+      docker(['build', '--network', 'host', '--build-arg', `NODE_IMAGE=${baseImage}`, '--build-arg', `SERVICES=${services.join(' ')}`,
         '--build-arg', `REVISION=${revision}`, '--build-arg', `CREATED=${new Date().toISOString()}`,
         '-f', 'deploy/docker/Dockerfile', '--target', t, '-t', `ecommerce/${t}:${tag}`, '.'].concat(), undefined);
     });
@@ -258,13 +292,17 @@ async function main(): Promise<void> {
   const startContainer = (t: Target): void => {
     let env: Record<string, string>;
     let flags: string[];
+    let user = '10001:10001';
+    let tmpSize = '64m';
     const fromK8s = containerOf(t);
     if (fromK8s) {
       // Only what differs on a host network: listen on loopback (the host's
       // interfaces are shared), reach the database and peers on 127.0.0.1.
-      const dbOverrides: Record<string, string> = t === 'gateway' ? {} : { DB_HOST: pg.hostname, DB_PORT: pg.port || '5432', DB_NAME: database, DB_USER: roles[t] };
+      const dbOverrides: Record<string, string> = isDbService(t) ? { DB_HOST: pg.hostname, DB_PORT: pg.port || '5432', DB_NAME: database, DB_USER: roles[t] } : {};
       env = resolveEnv(fromK8s.container, fromK8s.labels, { HOST: '127.0.0.1', PORT: String(port(t)), ...dbOverrides, ...urls });
       flags = limitFlags(fromK8s.container);
+      user = fromK8s.user;
+      tmpSize = fromK8s.tmpSize;
     } else {
       // The gateway has no Deployment (the ingress plays its part in a
       // cluster): the shared ConfigMap and the image's defaults.
@@ -275,7 +313,7 @@ async function main(): Promise<void> {
     // Values travel through the docker CLI's environment (-e NAME), never on
     // its command line, so secrets do not show up in the process list.
     const args = ['run', '-d', '--name', name, '--label', `ecommerce.containers-test=${runId}`,
-      '--network', 'host', '--read-only', '--tmpfs', '/tmp:rw,noexec,nosuid,size=64m', '--user', '10001:10001',
+      '--network', 'host', '--read-only', '--tmpfs', `/tmp:rw,noexec,nosuid,size=${tmpSize}`, '--user', user,
       '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges', ...flags,
       ...Object.keys(env).flatMap((k) => ['-e', k]), `ecommerce/${t}:${tag}`];
     docker(args, { ...process.env, ...env });
@@ -295,12 +333,50 @@ async function main(): Promise<void> {
   log(`all ready ${timings['start and ready']} s after start`);
 
   for (const t of targets) {
-    const inspect = JSON.parse(docker(['inspect', names[t] ?? ''])) as { Config: { User: string }; HostConfig: { ReadonlyRootfs: boolean } }[];
-    check(`${t}: runs as 10001 with a read-only root`, inspect[0]?.Config.User === '10001:10001' && inspect[0]?.HostConfig.ReadonlyRootfs === true);
+    const inspect = JSON.parse(docker(['inspect', names[t] ?? ''])) as { Config: { User: string }; HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[] | null; SecurityOpt: string[] | null } }[];
+    const host = inspect[0]?.HostConfig;
+    check(`${t}: runs as 10001 with a read-only root, all capabilities dropped, no new privileges`,
+      inspect[0]?.Config.User === '10001:10001' && host?.ReadonlyRootfs === true && (host.CapDrop ?? []).includes('ALL') && (host.SecurityOpt ?? []).includes('no-new-privileges'),
+      JSON.stringify({ user: inspect[0]?.Config.User, readOnly: host?.ReadonlyRootfs, capDrop: host?.CapDrop, securityOpt: host?.SecurityOpt }));
+    // Every HTTP probe of the Deployment, on the port the container listens on.
+    const probes = probesOf(t);
+    for (const [kind, path] of probes) {
+      const reply = await call('GET', `http://127.0.0.1:${port(t)}${path}`).catch((e: Error) => ({ status: 0, body: e.message }));
+      check(`${t}: ${kind} GET ${path} is 200`, reply.status === 200, `${reply.status} ${JSON.stringify(reply.body).slice(0, 200)}`);
+    }
+    if (t === 'storefront') {
+      // Static files only: nothing to scrape, and no /metrics for the ingress to leak.
+      const metrics = await call('GET', `http://127.0.0.1:${port(t)}/metrics`).catch(() => ({ status: 0, body: '' }));
+      check(`${t}: serves no /metrics`, metrics.status === 404, String(metrics.status));
+      continue;
+    }
     // The gateway serves its metrics on METRICS_PORT (default 9464), not on its public port.
     const metricsPort = t === 'gateway' ? 9464 + offset : port(t);
     const metrics = await call('GET', `http://127.0.0.1:${metricsPort}/metrics`).catch(() => ({ status: 0, body: '' }));
     check(`${t}: /metrics exposes http_server_request_duration_seconds`, metrics.status === 200 && String(metrics.body).includes('http_server_request_duration_seconds'));
+  }
+
+  // The Deployments' preStop hooks run inside the image: the command must exist there.
+  await timed('preStop hooks', async () => {
+    await Promise.all(targets.map(async (t) => {
+      const command = containerOf(t)?.container.lifecycle?.preStop?.exec?.command;
+      if (!command) return;
+      const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn('docker', ['exec', names[t] ?? '', ...command], { stdio: ['ignore', 'ignore', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('exit', (code) => resolve({ code, stderr }));
+      });
+      check(`${t}: the preStop hook ${JSON.stringify(command)} runs in the image`, result.code === 0, `exit ${result.code} ${result.stderr.trim()}`);
+    }));
+  });
+
+  // The app at `/`: from its own image, and from the gateway's as under npm start.
+  let storefrontIndex: string | undefined;
+  if (targets.includes('storefront')) storefrontIndex = await appChecks('storefront', `http://127.0.0.1:${port('storefront')}`);
+  if (targets.includes('gateway')) {
+    const gatewayIndex = await appChecks('gateway', `http://127.0.0.1:${port('gateway')}`);
+    if (storefrontIndex !== undefined) check('gateway and storefront images serve the same build of the app', gatewayIndex === storefrontIndex);
   }
 
   if (targets.includes('gateway')) await smokeTests(`http://127.0.0.1:${port('gateway')}`, targets);
@@ -438,6 +514,69 @@ async function drainTest(t: Target, base: string, name: string): Promise<void> {
   check(`${t}: exits 0 after the drain, before the kill timeout`, code === '0' && seconds < 20, `exit ${code} after ${seconds.toFixed(1)} s`);
   const refused = await call('GET', `${base}/livez`, undefined, {}, 2000).then(() => false, () => true);
   check(`${t}: no longer accepts connections after stop`, refused);
+}
+
+/** The Deployment's HTTP probes of a target: [probe kind, path]. */
+function probesOf(t: Target): [string, string][] {
+  const c = containerOf(t)?.container;
+  if (!c) return [['livez', '/livez'], ['readyz', '/readyz']];
+  return (['startupProbe', 'readinessProbe', 'livenessProbe'] as const).flatMap((kind): [string, string][] => {
+    const path = c[kind]?.httpGet?.path;
+    return path ? [[kind, path]] : [];
+  });
+}
+
+interface RawReply {
+  status: number;
+  headers: Headers;
+  text: string;
+}
+
+async function get(url: string, headers: Record<string, string> = {}): Promise<RawReply> {
+  try {
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(10_000) });
+    return { status: res.status, headers: res.headers, text: await res.text() };
+  } catch (error) {
+    return { status: 0, headers: new Headers(), text: (error as Error).message };
+  }
+}
+
+/**
+ * The single-page app as a browser gets it: index.html (not cached, with the
+ * strict CSP, no inline script the CSP would block) at `/` and at client routes,
+ * its hashed entry script cached for a year as immutable and precompressed,
+ * 304 on revalidation, 404 (not index.html) for an unknown asset, nothing
+ * outside the app's folder. Returns index.html's text.
+ */
+async function appChecks(t: Target, base: string): Promise<string> {
+  const index = await get(`${base}/`, { 'accept-encoding': 'br, gzip' });
+  const csp = index.headers.get('content-security-policy') ?? '';
+  const directives = ["default-src 'self'", "script-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"];
+  check(`${t}: GET / is index.html, not cached`, index.status === 200 && (index.headers.get('content-type') ?? '').startsWith('text/html') && index.text.includes('<div id="root">') && index.headers.get('cache-control') === 'no-cache',
+    `${index.status} ${index.headers.get('content-type')} cache-control ${index.headers.get('cache-control')}`);
+  check(`${t}: GET / carries the strict CSP (self only, no unsafe-*)`, directives.every((d) => csp.split(/;\s*/).includes(d)) && !csp.includes('unsafe-'), csp || 'no content-security-policy header');
+  const scripts = [...index.text.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/g)];
+  check(`${t}: index.html has no inline script (script-src 'self')`, scripts.length > 0 && scripts.every((m) => /\bsrc="/.test(m[1] ?? '') && (m[2] ?? '').trim() === ''), `${scripts.length} script tags`);
+  const entry = /<script\b[^>]*\bsrc="(\/assets\/[^"]+\.js)"/.exec(index.text)?.[1];
+  check(`${t}: index.html loads a hashed entry script`, entry !== undefined && /^\/assets\/[\w.-]+-[\w-]{8,}\.js$/.test(entry), String(entry));
+  if (entry) {
+    const asset = await get(`${base}${entry}`, { 'accept-encoding': 'br, gzip' });
+    check(`${t}: ${entry} is cached for a year as immutable`,
+      asset.status === 200 && asset.headers.get('cache-control') === 'public, max-age=31536000, immutable' && /javascript/.test(asset.headers.get('content-type') ?? '') && asset.text.length > 1000,
+      `${asset.status} cache-control ${asset.headers.get('cache-control')} ${asset.headers.get('content-type')} ${asset.text.length} chars`);
+    check(`${t}: ${entry} is sent precompressed (br)`, asset.headers.get('content-encoding') === 'br', String(asset.headers.get('content-encoding')));
+    const etag = asset.headers.get('etag');
+    // The same Accept-Encoding as the first request: the ETag belongs to the .br representation.
+    const again = etag ? await get(`${base}${entry}`, { 'accept-encoding': 'br, gzip', 'if-none-match': etag }) : undefined;
+    check(`${t}: ${entry} revalidates with 304`, again?.status === 304 && again.text === '', `etag ${etag} -> ${again?.status}`);
+  }
+  const route = await get(`${base}/orders/00000000-0000-0000-0000-000000000000`);
+  check(`${t}: a client route (/orders/:id) answers index.html`, route.status === 200 && route.text === index.text && route.headers.get('content-security-policy') === csp, String(route.status));
+  const unknown = await get(`${base}/assets/index-00000000.js`);
+  check(`${t}: an unknown asset is 404, not index.html`, unknown.status === 404 && !unknown.text.includes('<div id="root">'), String(unknown.status));
+  const escapes = await Promise.all(['/..%2fpackage.json', '/assets/..%2f..%2fpackage.json', '/%2e%2e/%2e%2e/%2e%2e/package.json'].map((p) => get(`${base}${p}`)));
+  check(`${t}: nothing outside the app's folder is served`, escapes.every((r) => r.status >= 400 && r.status < 500 && !r.text.includes('"dependencies"') && !r.text.includes('"workspaces"')), escapes.map((r) => r.status).join(', '));
+  return index.text;
 }
 
 function cleanup(): void {

@@ -193,6 +193,8 @@ export interface Container {
   readinessProbe?: Probe;
   livenessProbe?: Probe;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+  lifecycle?: { preStop?: { exec?: { command: string[] } }; postStart?: { exec?: { command: string[] } } };
 }
 export interface Probe {
   httpGet?: { path: string; port: number | string };
@@ -215,7 +217,7 @@ export interface PodTemplate {
     initContainers?: Container[];
     securityContext?: Record<string, unknown>;
     terminationGracePeriodSeconds?: number;
-    volumes?: { name: string; configMap?: { name: string }; projected?: { sources: { configMap?: { name: string } }[] } }[];
+    volumes?: { name: string; configMap?: { name: string }; emptyDir?: { sizeLimit?: string; medium?: string }; projected?: { sources: { configMap?: { name: string } }[] } }[];
   };
 }
 
