@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Containers for real: builds the local base image (cached), every service image
-# on it, runs them as Kubernetes would (env, ports and limits from deploy/k8s,
-# uid 10001, read-only root, tmpfs /tmp, --network host) against the local
-# PostgreSQL, smoke-tests the API through the gateway container and checks that
-# `docker stop` drains in-flight requests. See deploy/k8s/src/containers-test.ts.
+# and the storefront image on it, runs them as Kubernetes would (env, probes,
+# limits, user and /tmp size from deploy/k8s; read-only root, cap-drop ALL,
+# --network host) against the local PostgreSQL, checks the web app from the
+# storefront and gateway images, smoke-tests the API through the gateway
+# container and checks that `docker stop` drains in-flight requests.
+# See deploy/k8s/src/containers-test.ts.
 #
 #   scripts/containers-test.sh                     # PostgreSQL at 127.0.0.1:5432, user postgres
 #   CONTAINERS_TEST_PG=postgres://u:p@127.0.0.1:5433/postgres scripts/containers-test.sh
