@@ -1,0 +1,283 @@
+// The fault suite (#8): the whole platform as real processes, SIGKILLed at random points under continuous
+// ordering and cancelling, and copies of one Idempotency-Key racing restocks and cancels. After each scenario
+// the invariants are read straight from the database (admin SQL across the catalog and orders schemas):
+//   stock = initial + restocked - confirmed quantities, for every product;
+//   a reservation is held exactly for the confirmed orders;
+//   every client key that was answered has exactly one order;
+//   no order is pending or cancelling 10 s after recovery.
+// Bounded: about two minutes by default; FAULT_ROUNDS=n repeats the kill rounds.
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { randomInt, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { dropDatabase } from '@ecommerce/kit';
+import { http } from '@ecommerce/kit/testing';
+import { repoRoot } from '../src/paths.js';
+
+const ROUNDS = Number(process.env.FAULT_ROUNDS ?? 1);
+type Service = 'user' | 'product' | 'order' | 'gateway';
+
+interface Stack {
+  urls: Record<Service, string>;
+  admin: { email: string; password: string };
+  adminUrl: string;
+  children: Map<Service, ChildProcess>;
+  restart(name: Service): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+let stack: Stack;
+let ownDatabase: string | undefined;
+let dataDir: string;
+let adminToken: string;
+const crashes: string[] = [];
+
+before(
+  async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'faults-'));
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      USER_PORT: String(await freePort()),
+      PRODUCT_PORT: String(await freePort()),
+      ORDER_PORT: String(await freePort()),
+      GATEWAY_PORT: String(await freePort()),
+      GATEWAY_METRICS_PORT: String(await freePort()),
+      EMBEDDED_PG_PORT: String(await freePort()),
+      DATA_DIR: dataDir,
+      SEED_DEMO_DATA: 'false',
+      LOG_LEVEL: 'warn',
+    };
+    if (process.env.DATABASE_URL) env.DATABASE_NAME = ownDatabase = `faults_test_${process.pid}`;
+    const mod = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'stack.js')).href)) as { startStack(o: unknown): Promise<Stack> };
+    stack = await mod.startStack({
+      env,
+      dataDir,
+      serviceEnv: {
+        order: {
+          PENDING_DEADLINE_MS: '3000',
+          RECONCILER_INTERVAL_MS: '300',
+          RESERVATION_TIMEOUT_MS: '1000',
+          AUDIT_INTERVAL_MS: '2000',
+          MAX_UNITS_PER_CUSTOMER_PER_HOUR: '1000000',
+          FAULT_INJECTION: 'enabled',
+        },
+      },
+      onCrash: (name: string, code: number | null, signal: string | null) => {
+        if (signal !== 'SIGKILL') crashes.push(`${name} exited (code ${code}, signal ${signal})`);
+      },
+    });
+    const login = await http<{ accessToken: string }>(stack.urls.user, 'POST', '/user/login', { body: stack.admin });
+    assert.equal(login.status, 200, login.text);
+    adminToken = login.body.accessToken;
+  },
+  { timeout: 120_000 },
+);
+
+after(async () => {
+  await stack?.stop();
+  if (ownDatabase && process.env.DATABASE_URL) await dropDatabase(process.env.DATABASE_URL, ownDatabase).catch(() => undefined);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function sql<R extends pg.QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+  const c = new pg.Client({ connectionString: stack.adminUrl });
+  await c.connect();
+  try {
+    return (await c.query<R>(text, values)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+async function customer(): Promise<string> {
+  const email = `fault-${randomUUID()}@example.test`;
+  const reg = await http(stack.urls.user, 'POST', '/user/register', { body: { email, password: 'password-123', name: 'Fault' } });
+  assert.equal(reg.status, 201, reg.text);
+  const login = await http<{ accessToken: string }>(stack.urls.user, 'POST', '/user/login', { body: { email, password: 'password-123' } });
+  return login.body.accessToken;
+}
+
+/** What the test did, to check the invariants against. */
+class Ledger {
+  readonly initial = new Map<string, number>();
+  readonly restocked = new Map<string, number>();
+  /** Keys that got an answer from the order service (so an order must exist for each). */
+  readonly answeredKeys = new Set<string>();
+
+  async product(stock: number): Promise<string> {
+    const res = await http<{ id: string }>(stack.urls.product, 'POST', '/product', {
+      token: adminToken,
+      body: { sku: `FAULT-${randomUUID()}`, name: 'Fault test', priceCents: 100, stock, category: 'faults' },
+    });
+    assert.equal(res.status, 201, res.text);
+    this.initial.set(res.body.id, stock);
+    return res.body.id;
+  }
+
+  async restock(id: string, delta: number): Promise<void> {
+    const res = await http(stack.urls.product, 'POST', `/product/${id}/stock`, { token: adminToken, body: { delta } }).catch(() => null);
+    if (res?.status === 200) this.restocked.set(id, (this.restocked.get(id) ?? 0) + delta);
+  }
+}
+
+/** Waits until no order is in flight, bounded by 10 s after the deadline of the last one written. */
+async function awaitSettled(): Promise<number> {
+  const t0 = Date.now();
+  for (;;) {
+    const [row] = await sql<{ n: number }>("SELECT count(*)::int AS n FROM orders.orders WHERE status IN ('pending', 'cancelling')");
+    if (row!.n === 0) return Date.now() - t0;
+    if (Date.now() - t0 > 3_000 + 10_000) {
+      const stuck = await sql("SELECT id, status, lease_until, deadline_at FROM orders.orders WHERE status IN ('pending', 'cancelling') LIMIT 5");
+      assert.fail(`orders still in flight 10 s after their deadline: ${JSON.stringify(stuck)}`);
+    }
+    await sleep(200);
+  }
+}
+
+async function assertInvariants(ledger: Ledger, label: string): Promise<void> {
+  const ms = await awaitSettled();
+  const ids = [...ledger.initial.keys()];
+  const stocks = await sql<{ id: string; stock: number }>('SELECT id, stock FROM catalog.products WHERE id = ANY($1::uuid[])', [ids]);
+  const confirmed = await sql<{ product_id: string; units: number }>(
+    `SELECT (l->>'productId')::uuid AS product_id, sum((l->>'quantity')::int)::int AS units
+     FROM orders.orders o, jsonb_array_elements(o.items) l WHERE o.status = 'confirmed' GROUP BY 1`,
+  );
+  const taken = new Map(confirmed.map((r) => [r.product_id, r.units]));
+  for (const { id, stock } of stocks) {
+    const expected = ledger.initial.get(id)! + (ledger.restocked.get(id) ?? 0) - (taken.get(id) ?? 0);
+    assert.equal(stock, expected, `${label}: stock of ${id} = initial + restocked - confirmed`);
+  }
+  const mismatched = await sql(
+    `SELECT o.id, o.status, r.status AS reservation FROM orders.orders o FULL JOIN catalog.reservations r ON r.order_id = o.id
+     WHERE (o.status = 'confirmed') IS DISTINCT FROM (r.status = 'reserved') AND (o.status = 'confirmed' OR r.status = 'reserved')`,
+  );
+  assert.deepEqual(mismatched, [], `${label}: a reservation is held exactly for each confirmed order`);
+  const keys = [...ledger.answeredKeys];
+  const perKey = await sql<{ idempotency_key: string; n: number }>('SELECT idempotency_key, count(*)::int AS n FROM orders.orders WHERE idempotency_key = ANY($1) GROUP BY 1', [keys]);
+  assert.equal(perKey.length, keys.length, `${label}: every answered key has an order`);
+  assert.ok(perKey.every((r) => r.n === 1));
+  const states = await sql<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM orders.orders GROUP BY 1 ORDER BY 1');
+  console.log(`# ${label}: settled ${ms} ms after recovery; orders ${JSON.stringify(Object.fromEntries(states.map((s) => [s.status, s.n])))}`);
+  assert.deepEqual(crashes, [], 'no service died by itself');
+}
+
+/** A customer placing orders with retries of the same key until a final answer, and cancelling some. */
+async function shopper(token: string, products: string[], ledger: Ledger, until: () => boolean): Promise<void> {
+  while (!until()) {
+    const key = randomUUID();
+    const items = [{ productId: products[randomInt(products.length)]!, quantity: randomInt(1, 3) }];
+    for (let attempt = 0; attempt < 40 && !until(); attempt++) {
+      const res = await http<{ id?: string; status?: string }>(stack.urls.order, 'POST', '/order', { token, body: { items }, headers: { 'idempotency-key': key } }).catch(() => null);
+      if (res && res.status !== 429 && res.status !== 400) ledger.answeredKeys.add(key);
+      if (res && res.status < 500) {
+        if ((res.status === 201 || res.status === 200) && res.body.id && Math.random() < 0.3) {
+          await http(stack.urls.order, 'POST', `/order/${res.body.id}/cancel`, { token }).catch(() => null);
+        }
+        break;
+      }
+      await sleep(100);
+    }
+  }
+}
+
+async function killAndRestart(name: Service, afterMs: number): Promise<void> {
+  await sleep(afterMs);
+  const child = stack.children.get(name)!;
+  const gone = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await gone;
+  await sleep(randomInt(100, 800));
+  await stack.restart(name);
+}
+
+describe('faults', { timeout: 170_000 }, () => {
+  it('when product and order are SIGKILLed at random points under continuous ordering and cancelling, then every invariant holds after recovery', async () => {
+    const ledger = new Ledger();
+    const products = [await ledger.product(40), await ledger.product(40), await ledger.product(15)];
+    const tokens = await Promise.all([1, 2, 3, 4].map(() => customer()));
+    for (let round = 0; round < ROUNDS; round++) {
+      let stop = false;
+      const shoppers = tokens.map((t) => shopper(t, products, ledger, () => stop));
+      await killAndRestart('order', randomInt(300, 1500));
+      await killAndRestart('product', randomInt(300, 1500));
+      await ledger.restock(products[2]!, 5);
+      await Promise.all([killAndRestart('order', randomInt(100, 800)), killAndRestart('product', randomInt(100, 800))]);
+      await sleep(1_000);
+      stop = true;
+      await Promise.all(shoppers);
+      await assertInvariants(ledger, `kill round ${round + 1}/${ROUNDS}`);
+    }
+  });
+
+  it('when 10 copies of one key race a restock and a cancel, then one order, and stock and reservations agree', async () => {
+    const ledger = new Ledger();
+    const token = await customer();
+    for (let trial = 0; trial < 8; trial++) {
+      const product = await ledger.product(0);
+      const key = randomUUID();
+      const place = () => http<{ id?: string; orderId?: string }>(stack.urls.order, 'POST', '/order', { token, body: { items: [{ productId: product, quantity: 1 }] }, headers: { 'idempotency-key': key } });
+      const copies = Array.from({ length: 10 }, (_, i) => sleep(i * 3).then(place));
+      const restock = sleep(randomInt(0, 30)).then(() => ledger.restock(product, 1));
+      const cancel = sleep(randomInt(10, 60)).then(async () => {
+        const [row] = await sql<{ id: string }>('SELECT id FROM orders.orders WHERE idempotency_key = $1', [key]);
+        if (row) await http(stack.urls.order, 'POST', `/order/${row.id}/cancel`, { token });
+      });
+      const [results] = await Promise.all([Promise.all(copies), restock, cancel]);
+      ledger.answeredKeys.add(key);
+      const statuses = new Set(results.map((r) => r.status));
+      assert.ok(!statuses.has(500), JSON.stringify([...statuses]));
+    }
+    await assertInvariants(ledger, 'copies vs restock and cancel');
+  });
+
+  it('when order is SIGKILLed while cancels are in flight, then no confirmed order has its units on sale', async () => {
+    const ledger = new Ledger();
+    const product = await ledger.product(60);
+    const token = await customer();
+    const placed: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const res = await http<{ id: string }>(stack.urls.order, 'POST', '/order', { token, body: { items: [{ productId: product, quantity: 2 }] }, headers: { 'idempotency-key': `${randomUUID()}` } });
+      assert.equal(res.status, 201, res.text);
+      placed.push(res.body.id);
+    }
+    const cancels = placed.map((id, i) => sleep(i * 5).then(() => http(stack.urls.order, 'POST', `/order/${id}/cancel`, { token }).catch(() => null)));
+    await killAndRestart('order', randomInt(10, 60));
+    await Promise.all(cancels);
+    await assertInvariants(ledger, 'cancels cut by SIGKILL');
+  });
+
+  it('when PostgreSQL is SIGKILLed under ordering, then services survive and recover by themselves', { skip: process.env.FAULT_PG ? false : 'pending: needs the services to survive a database kill (#8 item 3) and its own embedded PostgreSQL; FAULT_PG=1 runs it' }, async () => {
+    // Only with the embedded server (never the shared DATABASE_URL): its postmaster pid is in the data folder.
+    assert.ok(!process.env.DATABASE_URL, 'run without DATABASE_URL, so the test kills its own embedded PostgreSQL');
+    const ledger = new Ledger();
+    const products = [await ledger.product(50)];
+    const tokens = await Promise.all([1, 2].map(() => customer()));
+    let stop = false;
+    const shoppers = tokens.map((t) => shopper(t, products, ledger, () => stop));
+    await sleep(1_000);
+    const { readFileSync } = await import('node:fs');
+    const pid = Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(pid, 'SIGKILL');
+    await sleep(3_000);
+    stop = true;
+    await Promise.all(shoppers);
+    await assertInvariants(ledger, 'PostgreSQL SIGKILL');
+  });
+});
