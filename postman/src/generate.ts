@@ -1,5 +1,5 @@
 // `npm run postman`: regenerates the collection and the environment from the OpenAPI documents of a
-// running platform (POSTMAN_OPENAPI_URL, e.g. http://127.0.0.1:8080) or of one it starts on spare ports.
+// running platform (POSTMAN_OPENAPI_URL, e.g. http://127.0.0.1:8080) or of one it starts on free ports.
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildCollection, buildEnvironment, render } from './collection.js';
@@ -11,15 +11,10 @@ import { startStack } from './stack.js';
 async function docsFromOwnStack(): Promise<OpenApiDocs> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    USER_PORT: process.env.POSTMAN_USER_PORT ?? '23011',
-    PRODUCT_PORT: process.env.POSTMAN_PRODUCT_PORT ?? '23012',
-    ORDER_PORT: process.env.POSTMAN_ORDER_PORT ?? '23013',
-    GATEWAY_PORT: process.env.POSTMAN_GATEWAY_PORT ?? '28081',
-    EMBEDDED_PG_PORT: process.env.POSTMAN_PG_PORT ?? '54341',
     SEED_DEMO_DATA: 'false',
     LOG_LEVEL: 'warn',
   };
-  const stack = await startStack({ env, dataDir: path.join(repoRoot, '.data', 'postman-generate') });
+  const stack = await startStack({ env, freePorts: true, dataDir: path.join(repoRoot, '.data', 'postman-generate') });
   try {
     return await fetchOpenApiDocs(stack.urls.gateway);
   } finally {

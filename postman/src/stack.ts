@@ -15,6 +15,8 @@ export interface RunningStack {
 export interface StackOptions {
   readonly env: NodeJS.ProcessEnv;
   readonly dataDir: string;
+  /** Every port picked free (else the *_PORT variables; a taken one fails the start). */
+  readonly freePorts?: boolean;
   readonly onCrash?: (service: string, code: number | null, signal: string | null, tail: string[]) => void;
 }
 

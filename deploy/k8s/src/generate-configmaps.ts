@@ -1,4 +1,4 @@
-// Writes deploy/k8s/prometheus.yaml, alertmanager.yaml and grafana.yaml, whose
+// Writes deploy/k8s/base/prometheus.yaml, alertmanager.yaml and grafana.yaml, whose
 // ConfigMaps are copies of the files in deploy/monitoring. Run after changing
 // anything there:  npx tsc -b deploy/k8s && node deploy/k8s/dist/src/generate-configmaps.js
 // With --check it writes nothing and fails when a committed file is stale
@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
-import { k8sDir } from './manifests.js';
+import { baseDir } from './manifests.js';
 import { alertmanagerManifests, grafanaManifests, prometheusManifests, type Manifest } from './monitoring.js';
 
 const header = (file: string): string =>
@@ -34,7 +34,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const check = process.argv.includes('--check');
   let stale = 0;
   for (const [file, content] of Object.entries(renderGenerated())) {
-    const path = join(k8sDir, file);
+    const path = join(baseDir, file);
     const current = existsSync(path) ? readFileSync(path, 'utf8') : '';
     if (current === content) continue;
     if (check) {
@@ -42,7 +42,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       stale++;
     } else {
       writeFileSync(path, content);
-      console.log(`wrote deploy/k8s/${file}`);
+      console.log(`wrote deploy/k8s/base/${file}`);
     }
   }
   process.exitCode = stale > 0 ? 1 : 0;

@@ -1,8 +1,8 @@
 // Loading the committed manifests and checking them against the official
 // Kubernetes API schemas (kubernetes-models), shared by the tests, the
 // ConfigMap generator and the container test.
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import * as coreV1 from 'kubernetes-models/v1';
@@ -16,6 +16,8 @@ import * as rbacV1 from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 /** deploy/k8s, whether running from src (tsx) or from dist/src. */
 export const k8sDir = resolve(dirname(fileURLToPath(import.meta.url)), fileURLToPath(import.meta.url).includes('/dist/') ? '../..' : '..');
 export const repoRoot = resolve(k8sDir, '../..');
+/** The base kustomization: every manifest but the Secrets. */
+export const baseDir = join(k8sDir, 'base');
 
 /** A parsed manifest object, as plain JSON. */
 export interface K8sObject {
@@ -30,9 +32,9 @@ export interface LoadedObject {
   object: K8sObject;
 }
 
-/** The manifest files kustomization.yaml lists, in its order. */
+/** The manifest files the base kustomization (deploy/k8s/base/kustomization.yaml) lists, in its order. */
 export function kustomizationResources(): string[] {
-  const kustomization = parseYaml(readFileSync(join(k8sDir, 'kustomization.yaml'), 'utf8'))[0] as { resources?: string[] };
+  const kustomization = parseYaml(readFileSync(join(baseDir, 'kustomization.yaml'), 'utf8'))[0] as { resources?: string[] };
   return kustomization.resources ?? [];
 }
 
@@ -43,12 +45,116 @@ export function parseYaml(text: string): unknown[] {
   }).filter((doc) => doc !== null && doc !== undefined);
 }
 
-/** Every object of every *.yaml manifest in deploy/k8s (kustomization.yaml excluded). */
+/** The overlay a fresh minikube (and the container test) uses. */
+export const devOverlay = 'deploy/k8s/overlays/dev';
+export const productionOverlay = 'deploy/k8s/overlays/production';
+
+/**
+ * Every object `kubectl apply -k deploy/k8s` (the dev overlay) creates: the
+ * base's manifests plus the development Secrets, rendered as kustomize does.
+ */
 export function loadManifests(): LoadedObject[] {
-  const files = readdirSync(k8sDir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort();
-  return files.flatMap((file) =>
-    parseYaml(readFileSync(join(k8sDir, file), 'utf8')).map((object) => ({ file, object: object as K8sObject })),
-  );
+  return renderKustomizationFiles('deploy/k8s');
+}
+
+interface KustomizationFile {
+  apiVersion?: string;
+  kind?: string;
+  namespace?: string;
+  resources?: string[];
+  labels?: { pairs: Record<string, string>; includeSelectors?: boolean; includeTemplates?: boolean }[];
+  images?: { name: string; newName?: string; newTag?: string; digest?: string }[];
+  patches?: { target?: { kind?: string; name?: string }; patch?: string; path?: string }[];
+}
+type JsonPatchOp = { op: 'add' | 'replace' | 'remove' | 'test'; path: string; value?: unknown };
+
+/** Kinds that live outside any namespace (kustomize's namespace transformer skips them). */
+const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolume', 'StorageClass', 'CustomResourceDefinition', 'PriorityClass', 'IngressClass']);
+
+function pointer(path: string): string[] {
+  if (!path.startsWith('/')) throw new Error(`JSON pointer ${path} must start with /`);
+  return path.slice(1).split('/').map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** RFC 6902 (the subset kustomize users write: add, replace, remove, test). */
+export function applyJsonPatch(target: unknown, ops: JsonPatchOp[]): void {
+  for (const op of ops) {
+    const parts = pointer(op.path);
+    const last = parts.pop() as string;
+    let parent = target as Record<string, unknown> | unknown[];
+    for (const part of parts) {
+      const next = Array.isArray(parent) ? parent[Number(part)] : parent[part];
+      if (next === undefined || next === null || typeof next !== 'object') throw new Error(`${op.op} ${op.path}: ${part} does not exist`);
+      parent = next as Record<string, unknown> | unknown[];
+    }
+    if (Array.isArray(parent)) {
+      const index = last === '-' ? parent.length : Number(last);
+      if (!Number.isInteger(index) || index < 0 || index > parent.length || (op.op !== 'add' && index >= parent.length)) throw new Error(`${op.op} ${op.path}: no index ${last}`);
+      if (op.op === 'add') parent.splice(index, 0, structuredClone(op.value));
+      else if (op.op === 'replace') parent[index] = structuredClone(op.value);
+      else if (op.op === 'remove') parent.splice(index, 1);
+      else if (JSON.stringify(parent[index]) !== JSON.stringify(op.value)) throw new Error(`test ${op.path} failed`);
+    } else {
+      if (op.op !== 'add' && !(last in parent)) throw new Error(`${op.op} ${op.path}: ${last} does not exist`);
+      if (op.op === 'add' || op.op === 'replace') parent[last] = structuredClone(op.value);
+      else if (op.op === 'remove') delete parent[last];
+      else if (JSON.stringify(parent[last]) !== JSON.stringify(op.value)) throw new Error(`test ${op.path} failed`);
+    }
+  }
+}
+
+/**
+ * What `kubectl kustomize <dir>` renders, for the features our
+ * kustomizations use (resources: files and directories; namespace; labels
+ * without selectors; images; JSON 6902 patches), in kustomize's order:
+ * patches, namespace, labels, images. Anything else throws, so a new feature
+ * cannot be silently ignored. The tests compare this with the real kustomize
+ * whenever kubectl is installed. `file` is relative to deploy/k8s.
+ */
+export function renderKustomizationFiles(dir: string): LoadedObject[] {
+  const root = resolve(repoRoot, dir);
+  const k = parseYaml(readFileSync(join(root, 'kustomization.yaml'), 'utf8'))[0] as KustomizationFile;
+  for (const key of Object.keys(k)) {
+    if (!['apiVersion', 'kind', 'namespace', 'resources', 'labels', 'images', 'patches'].includes(key)) throw new Error(`${dir}/kustomization.yaml: ${key} is not reproduced by renderKustomization`);
+  }
+  const out: LoadedObject[] = [];
+  for (const resource of k.resources ?? []) {
+    const path = resolve(root, resource);
+    if (statSync(path).isDirectory()) {
+      out.push(...renderKustomizationFiles(path));
+      continue;
+    }
+    // kustomize's load restrictor: files must be inside the kustomization's folder.
+    if (!path.startsWith(`${root}/`)) throw new Error(`${dir}: ${resource} is outside the kustomization root`);
+    for (const object of parseYaml(readFileSync(path, 'utf8'))) out.push({ file: relative(k8sDir, path), object: object as K8sObject });
+  }
+  for (const patch of k.patches ?? []) {
+    const text = patch.patch ?? readFileSync(resolve(root, patch.path ?? ''), 'utf8');
+    const ops = parseYaml(text)[0];
+    if (!Array.isArray(ops)) throw new Error(`${dir}: only JSON 6902 patches are reproduced`);
+    const targets = out.filter(({ object }) => (!patch.target?.kind || object.kind === patch.target.kind) && (!patch.target?.name || object.metadata.name === patch.target.name));
+    if (targets.length === 0) throw new Error(`${dir}: patch target ${JSON.stringify(patch.target)} matches nothing`);
+    for (const { object } of targets) applyJsonPatch(object, ops as JsonPatchOp[]);
+  }
+  for (const { object } of out) {
+    if (k.namespace && !clusterScoped.has(object.kind)) object.metadata.namespace = k.namespace;
+    for (const label of k.labels ?? []) {
+      if (label.includeSelectors || label.includeTemplates) throw new Error(`${dir}: labels on selectors/templates are not reproduced`);
+      object.metadata.labels = { ...object.metadata.labels, ...label.pairs };
+    }
+    const template = podTemplate(object);
+    for (const c of [...(template?.spec.initContainers ?? []), ...(template?.spec.containers ?? [])]) {
+      const [, name = c.image, tag] = /^(.*?)(?::([\w][\w.-]*))?(@sha256:[0-9a-f]+)?$/.exec(c.image) ?? [];
+      const image = (k.images ?? []).find((i) => i.name === name);
+      if (!image) continue;
+      c.image = image.digest ? `${image.newName ?? name}@${image.digest}` : `${image.newName ?? name}${image.newTag ?? tag ? `:${image.newTag ?? tag}` : ''}`;
+    }
+  }
+  return out;
+}
+
+export function renderKustomization(dir: string): K8sObject[] {
+  return renderKustomizationFiles(dir).map((o) => o.object);
 }
 
 /** A model class of kubernetes-models: constructed from the object's data, then validated. */

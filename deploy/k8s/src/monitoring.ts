@@ -5,10 +5,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, posix } from 'node:path';
-import type { IConfigMap, IContainer, IPodSecurityContext, IPodSpec, ISecret, IService, IServiceAccount, IVolume, IVolumeMount } from 'kubernetes-models/v1';
+import type { IConfigMap, IContainer, IPodSecurityContext, IPodSpec, IService, IServiceAccount, IVolume, IVolumeMount } from 'kubernetes-models/v1';
 import type { IDeployment } from 'kubernetes-models/apps/v1';
-import type { IClusterRole, IClusterRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
-import { parseYaml, repoRoot } from './manifests.js';
+import type { IClusterRole, IClusterRoleBinding, IRole, IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
+import { k8sDir, parseYaml, repoRoot } from './manifests.js';
 
 export const monitoringDir = join(repoRoot, 'deploy/monitoring');
 const namespace = 'ecommerce';
@@ -16,7 +16,7 @@ const namespace = 'ecommerce';
 /** Where a generated ConfigMap's data comes from, relative to the repo root. */
 export const sourceAnnotation = 'ecommerce.local/generated-from';
 
-export type Manifest = IConfigMap | ISecret | IService | IServiceAccount | IDeployment | IClusterRole | IClusterRoleBinding;
+export type Manifest = IConfigMap | IService | IServiceAccount | IDeployment | IClusterRole | IClusterRoleBinding | IRole | IRoleBinding;
 
 function labels(name: string): Record<string, string> {
   return { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'ecommerce', 'app.kubernetes.io/component': 'monitoring' };
@@ -101,15 +101,15 @@ export function prometheusManifests(): Manifest[] {
   const rules = configMap('prometheus-rules', 'rules', filesOf('rules', /\.ya?ml$/));
   const queries = configMap('postgres-exporter-queries', 'postgres', filesOf('postgres', /^queries\.ya?ml$/));
   const account: IServiceAccount = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'prometheus', namespace, labels: labels('prometheus') } };
+  // Cluster-wide only what has no namespace: the nodes, and their kubelet
+  // and cAdvisor metrics through the API server's node proxy.
   const role: IClusterRole = {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
     metadata: { name: 'ecommerce-prometheus', labels: labels('prometheus') },
     rules: [
-      // Pod, service and node discovery; nodes/metrics for the kubelet and cAdvisor jobs.
-      { apiGroups: [''], resources: ['nodes', 'nodes/metrics', 'services', 'endpoints', 'pods'], verbs: ['get', 'list', 'watch'] },
-      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
-      { nonResourceURLs: ['/metrics', '/metrics/cadvisor'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: [''], resources: ['nodes/proxy'], verbs: ['get'] },
     ],
   };
   const binding: IClusterRoleBinding = {
@@ -117,6 +117,23 @@ export function prometheusManifests(): Manifest[] {
     kind: 'ClusterRoleBinding',
     metadata: { name: 'ecommerce-prometheus', labels: labels('prometheus') },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ecommerce-prometheus' },
+    subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace }],
+  };
+  // Pod and service discovery in our namespace only (prometheus-k8s.yml: own_namespace).
+  const discovery: IRole = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: 'prometheus-discovery', namespace, labels: labels('prometheus') },
+    rules: [
+      { apiGroups: [''], resources: ['pods', 'services', 'endpoints'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+    ],
+  };
+  const discoveryBinding: IRoleBinding = {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'prometheus-discovery', namespace, labels: labels('prometheus') },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'prometheus-discovery' },
     subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace }],
   };
   const prometheus = deployment('prometheus', {
@@ -169,7 +186,12 @@ export function prometheusManifests(): Manifest[] {
       containers: [
         {
           name: 'postgres-exporter',
-          image: 'quay.io/prometheuscommunity/postgres-exporter:v0.15.0',
+          // v0.17.0 is the first release whose collectors read PostgreSQL 17
+          // (checkpoint columns moved to pg_stat_checkpointer, new
+          // pg_stat_statements columns); older ones fail those collectors
+          // (pg_scrape_collector_success 0). The test "postgres_exporter
+          // matches the PostgreSQL major" keeps the two in step.
+          image: 'quay.io/prometheuscommunity/postgres-exporter:v0.17.1',
           imagePullPolicy: 'IfNotPresent',
           // The same custom pg_stat_statements queries as the local and compose
           // setups, so the dashboards see the same metric names everywhere.
@@ -186,15 +208,23 @@ export function prometheusManifests(): Manifest[] {
       volumes: [{ name: 'queries', configMap: { name: 'postgres-exporter-queries' } }, tmpVolume],
     },
   });
-  return [account, role, binding, config, rules, queries, prometheus, service('prometheus', 9090), exporter, service('postgres-exporter', 9187)];
+  return [account, role, binding, discovery, discoveryBinding, config, rules, queries, prometheus, service('prometheus', 9090), exporter, service('postgres-exporter', 9187)];
 }
 
 /** alertmanager.yaml: its config from deploy/monitoring/alertmanager, one replica. */
 export function alertmanagerManifests(): Manifest[] {
   const config = configMap('alertmanager-config', 'alertmanager', filesOf('alertmanager', /\.(ya?ml|tmpl)$/));
+  // The receiver behind alertmanager.yml's http://127.0.0.1:9095/alerts: a
+  // sidecar, so the same URL works locally and here (deploy/k8s/alert-log).
+  const alertLog: IConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'alert-log', namespace, labels: labels('alert-log'), annotations: { [sourceAnnotation]: 'deploy/k8s/alert-log/alert-log.mjs' } },
+    data: { 'alert-log.mjs': readFileSync(join(k8sDir, 'alert-log/alert-log.mjs'), 'utf8') },
+  };
   const alertmanager = deployment('alertmanager', {
     recreate: true,
-    annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9093', 'prometheus.io/path': '/metrics', 'checksum/config': checksum(config) },
+    annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9093', 'prometheus.io/path': '/metrics', 'checksum/config': checksum(config, alertLog) },
     pod: {
       automountServiceAccountToken: false,
       securityContext: podSecurity(65534),
@@ -216,11 +246,30 @@ export function alertmanagerManifests(): Manifest[] {
             tmpMount,
           ],
         },
+        {
+          name: 'alert-log',
+          // The official Node image, pinned like every image here.
+          image: 'node:24.11.1-bookworm-slim',
+          imagePullPolicy: 'IfNotPresent',
+          command: ['node', '/opt/alert-log/alert-log.mjs'],
+          env: [
+            { name: 'ALERT_LOG_PORT', value: '9095' },
+            { name: 'NODE_OPTIONS', value: '--max-old-space-size=32' },
+          ],
+          resources: { requests: { cpu: '5m', memory: '32Mi' }, limits: { cpu: '100m', memory: '96Mi' } },
+          securityContext: containerSecurity,
+          volumeMounts: [{ name: 'alert-log', mountPath: '/opt/alert-log', readOnly: true }],
+        },
       ],
-      volumes: [{ name: 'config', configMap: { name: 'alertmanager-config' } }, { name: 'data', emptyDir: { sizeLimit: '256Mi' } }, tmpVolume],
+      volumes: [
+        { name: 'config', configMap: { name: 'alertmanager-config' } },
+        { name: 'alert-log', configMap: { name: 'alert-log' } },
+        { name: 'data', emptyDir: { sizeLimit: '256Mi' } },
+        tmpVolume,
+      ],
     },
   });
-  return [config, alertmanager, service('alertmanager', 9093)];
+  return [config, alertLog, alertmanager, service('alertmanager', 9093)];
 }
 
 /** ConfigMap names are DNS labels; dashboard files are not necessarily. */
@@ -231,17 +280,20 @@ function dnsName(text: string): string {
 /**
  * The folder Grafana's dashboard provider reads, from the repo's provider
  * file (providers[].options.path), so the mount and the file always agree.
+ * The path is a literal: Grafana has no `${VAR:-default}` syntax (see
+ * grafana-expand.ts), so a variable there would need the same value set in
+ * every runtime anyway.
  */
 function dashboardsPath(providerFiles: string[]): string {
   for (const file of providerFiles) {
     for (const doc of parseYaml(readFileSync(join(monitoringDir, 'grafana/provisioning/dashboards', file), 'utf8'))) {
       const providers = (doc as { providers?: { options?: { path?: string } }[] }).providers ?? [];
       const path = providers.find((p) => p.options?.path)?.options?.path;
-      // `${DASHBOARDS_PATH:-/default}`: the default; the Deployment sets the variable to it too.
-      if (path) return path.replace(/^\$\{[A-Z_]+:-(.*)\}$/, '$1');
+      if (path?.includes('$')) throw new Error(`${file}: the dashboards path must be a literal, not ${path}`);
+      if (path) return path;
     }
   }
-  return '/var/lib/grafana/dashboards';
+  throw new Error('no dashboard provider with options.path in grafana/provisioning/dashboards');
 }
 
 /** grafana.yaml: provisioning (datasources, dashboard providers, ...) and one ConfigMap per dashboard. */
@@ -259,14 +311,6 @@ export function grafanaManifests(): Manifest[] {
   // together could exceed.
   const dashboards = dashboardFiles.map((file) => configMap(`grafana-dashboard-${dnsName(basename(file, '.json'))}`, 'grafana/dashboards', [file]));
   const dashboardDir = dashboardsPath(filesOf(posix.join(provisioningRoot, 'dashboards'), /\.ya?ml$/));
-  const admin: ISecret = {
-    apiVersion: 'v1',
-    kind: 'Secret',
-    metadata: { name: 'grafana-admin', namespace, labels: labels('grafana') },
-    type: 'Opaque',
-    // DEVELOPMENT value; replace before anything real (docs/deploy.md).
-    stringData: { username: 'admin', password: 'a3f1c0de5b7e49d2b6c8e0f4a9d21c77' },
-  };
   const volumes: IVolume[] = [
     ...provisioning.map((map) => ({ name: map.metadata?.name ?? '', configMap: { name: map.metadata?.name ?? '' } })),
     { name: 'dashboards', projected: { sources: dashboards.map((map) => ({ configMap: { name: map.metadata?.name ?? '' } })) } },
@@ -293,11 +337,11 @@ export function grafanaManifests(): Manifest[] {
           env: [
             { name: 'GF_SECURITY_ADMIN_USER', valueFrom: { secretKeyRef: { name: 'grafana-admin', key: 'username' } } },
             { name: 'GF_SECURITY_ADMIN_PASSWORD', valueFrom: { secretKeyRef: { name: 'grafana-admin', key: 'password' } } },
-            // Datasource files may refer to these ($PROMETHEUS_URL): Grafana
-            // expands environment variables in provisioning files.
+            // datasources.yml reads ${PROMETHEUS_URL} and ${ALERTMANAGER_URL}
+            // (Grafana expands only $VAR / ${VAR} in provisioning files; test:
+            // deploy/k8s/test/grafana.test.ts).
             { name: 'PROMETHEUS_URL', value: 'http://prometheus:9090' },
             { name: 'ALERTMANAGER_URL', value: 'http://alertmanager:9093' },
-            { name: 'DASHBOARDS_PATH', value: dashboardDir },
             // Read-only root filesystem: logs to stdout only; no phoning home.
             { name: 'GF_LOG_MODE', value: 'console' },
             { name: 'GF_PATHS_DATA', value: '/var/lib/grafana' },
@@ -317,5 +361,6 @@ export function grafanaManifests(): Manifest[] {
       volumes,
     },
   });
-  return [admin, ...provisioning, ...dashboards, grafana, service('grafana', 3000)];
+  // Its admin Secret (grafana-admin) comes from the overlay, like every Secret.
+  return [...provisioning, ...dashboards, grafana, service('grafana', 3000)];
 }

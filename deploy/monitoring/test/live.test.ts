@@ -27,22 +27,20 @@ import { startMonitoringStack, type MonitoringPorts, type RunningStack } from '.
 import { INSTALL_HINT, missingTools, TOOLS } from '../src/tools.js';
 import type { WebhookAlert, WebhookNotification } from '../src/webhook-receiver.js';
 
-// Away from `npm start` (3001-3003, 8080, 54329), `npm test` (54330),
-// `npm run bench` (54331) and `npm run monitoring` (9090, 9093, 9187, 9095).
-const SERVICE_PORTS = { user: 13001, product: 13002, order: 13003, gateway: 18080 } as const;
-// What Prometheus scrapes: the services' ports, and the gateway's own metrics port.
-const GATEWAY_METRICS_PORT = 19464;
-const SCRAPE_PORTS = { ...SERVICE_PORTS, gateway: GATEWAY_METRICS_PORT } as const;
-const EMBEDDED_PG_PORT = 54350;
+// The platform takes free ports (never a server this test did not start); the monitoring stack's own
+// are away from `npm run monitoring` (9090, 9093, 9187, 9095).
 const MONITORING_PORTS: MonitoringPorts = { prometheus: 19090, alertmanager: 19093, postgresExporter: 19187, webhook: 19095 };
 const DATA_DIR = path.join(repoRoot, '.data', 'live-test');
 const ALERT_TIMEOUT_MS = 90_000;
 
-type ServiceName = keyof typeof SERVICE_PORTS;
+type ServiceName = 'user' | 'product' | 'order' | 'gateway';
 
 /** What scripts/stack.js returns (the part used here); it is plain JavaScript. */
 interface Platform {
   readonly urls: Readonly<Record<ServiceName, string>>;
+  readonly ports: Readonly<Record<ServiceName, number>>;
+  readonly gatewayMetricsPort: number;
+  postgresPid(): number | null;
   readonly children: Map<string, ChildProcess>;
   readonly admin: { readonly email: string; readonly password: string };
   readonly logDir: string;
@@ -55,6 +53,7 @@ interface StackModule {
   startStack(options: {
     env: NodeJS.ProcessEnv;
     dataDir: string;
+    freePorts?: boolean;
     onCrash?: (service: string, code: number | null, signal: string | null, tail: string[]) => void;
   }): Promise<Platform>;
 }
@@ -257,7 +256,7 @@ describe('live proof: platform + monitoring (test overlay)', { timeout: 8 * 60_0
       skipReason = `MONITORING_TOOLS=optional and missing ${missing.join(', ')}: ${INSTALL_HINT}`;
       return;
     }
-    await assertPortsFree([...Object.values(SERVICE_PORTS), GATEWAY_METRICS_PORT, EMBEDDED_PG_PORT, ...Object.values(MONITORING_PORTS)]);
+    await assertPortsFree(Object.values(MONITORING_PORTS));
 
     // Always the embedded PostgreSQL: it preloads pg_stat_statements (the
     // machine's server may not, and a test cannot restart it), and the test's
@@ -269,18 +268,13 @@ describe('live proof: platform + monitoring (test overlay)', { timeout: 8 * 60_0
       LOG_LEVEL: 'warn',
       FAULT_INJECTION: 'enabled',
       DATA_DIR,
-      EMBEDDED_PG_PORT: String(EMBEDDED_PG_PORT),
-      USER_PORT: String(SERVICE_PORTS.user),
-      PRODUCT_PORT: String(SERVICE_PORTS.product),
-      ORDER_PORT: String(SERVICE_PORTS.order),
-      GATEWAY_PORT: String(SERVICE_PORTS.gateway),
-      GATEWAY_METRICS_PORT: String(GATEWAY_METRICS_PORT),
     };
     const { startStack } = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'stack.js')).href)) as StackModule;
     const t0 = Date.now();
     platform = await startStack({
       env,
       dataDir: DATA_DIR,
+      freePorts: true,
       onCrash: (service, code, signal, tail) => {
         const child = platform?.children.get(service);
         if (child?.pid !== undefined && child.pid === expectedExitPid) return;
@@ -288,7 +282,7 @@ describe('live proof: platform + monitoring (test overlay)', { timeout: 8 * 60_0
       },
     });
     assert.ok(platform.embedded, 'the live test runs on the embedded PostgreSQL');
-    log(`platform up in ${seconds(Date.now() - t0)}: ${Object.values(platform.urls).join(' ')} (embedded PostgreSQL on ${EMBEDDED_PG_PORT})`);
+    log(`platform up in ${seconds(Date.now() - t0)}: ${Object.values(platform.urls).join(' ')} (embedded PostgreSQL, pid ${platform.postgresPid()})`);
 
     const t1 = Date.now();
     const stackJson = JSON.parse(readFileSync(path.join(DATA_DIR, 'stack.json'), 'utf8')) as { databaseUrl: string };
@@ -297,7 +291,8 @@ describe('live proof: platform + monitoring (test overlay)', { timeout: 8 * 60_0
       databaseUrl: stackJson.databaseUrl,
       webhookUrl: `http://127.0.0.1:${MONITORING_PORTS.webhook}/alerts`,
       ports: MONITORING_PORTS,
-      targets: SCRAPE_PORTS,
+      // What Prometheus scrapes: the services' ports, and the gateway's own metrics port.
+      targets: { ...platform.ports, gateway: platform.gatewayMetricsPort },
       log: (line) => log(line),
     });
     log(`monitoring up in ${seconds(Date.now() - t1)}: prometheus ${monitoring.prometheusUrl}, alertmanager ${monitoring.alertmanagerUrl}, webhook ${monitoring.webhookUrl}`);

@@ -1,6 +1,9 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { Forbidden, ServiceUnavailable, Unauthorized } from './errors.js';
+import { UUID_PATTERN } from './ids.js';
+
+const USER_ID = new RegExp(UUID_PATTERN);
 
 export type Role = 'customer' | 'admin';
 export const ALGORITHMS = ['EdDSA', 'ES256'];
@@ -92,7 +95,10 @@ export class Authenticator {
       const payload = await this.verify(bearer(request), this.opts.audience);
       const role = payload.role;
       if (role !== 'customer' && role !== 'admin') throw new Unauthorized('Invalid token');
-      request.user = { id: String(payload.sub), role };
+      // User ids are UUIDs; a signed token naming anything else (a key leak, another issuer's format) is
+      // refused here, before it reaches a uuid column and turns into a 500.
+      if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub)) throw new Unauthorized('Invalid token');
+      request.user = { id: payload.sub.toLowerCase(), role };
       if (roles.length && !roles.includes(role)) throw new Forbidden();
     };
   }

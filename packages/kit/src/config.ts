@@ -32,6 +32,8 @@ export const BaseEnv = {
 export const DatabaseEnv = {
   DATABASE_URL: Type.String({ pattern: '^postgres(ql)?://' }),
   DB_POOL_MAX: Type.Integer({ minimum: 1, maximum: 200, default: 10 }),
+  /** Start-up waits this long for the server, the database and the service's role, then exits 1. */
+  DB_STARTUP_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 120_000 }),
 };
 
 export const Port = (dflt: number) => Type.Integer({ minimum: 0, maximum: 65535, default: dflt });

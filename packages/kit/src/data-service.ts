@@ -1,6 +1,9 @@
 import { Database } from './db.js';
 import { Metrics } from './metrics.js';
+import type { ProxyTrust } from './proxy-trust.js';
 import { createServer, type App } from './server.js';
+
+export const DEFAULT_DB_STARTUP_TIMEOUT_MS = 120_000;
 
 export interface DataServiceOptions {
   name: string;
@@ -13,10 +16,12 @@ export interface DataServiceOptions {
     DATABASE_URL: string;
     DB_SCHEMA: string;
     DB_POOL_MAX: number;
+    /** How long start-up waits for the database, its database and its role (default 120 s). */
+    DB_STARTUP_TIMEOUT_MS?: number;
   };
   /** The service's forward-only SQL migrations. */
   migrations: string;
-  trustProxy?: string;
+  trustProxy?: ProxyTrust | false;
   logStream?: NodeJS.WritableStream;
 }
 
@@ -27,7 +32,6 @@ export interface DataServiceOptions {
 export async function createDataService(opts: DataServiceOptions): Promise<{ app: App; db: Database; metrics: Metrics }> {
   const { config } = opts;
   const metrics = new Metrics(opts.name, config.SERVICE_VERSION);
-  const db = new Database({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, poolMax: config.DB_POOL_MAX, applicationName: `${opts.name}-service`, metrics });
   const app = await createServer({
     name: opts.name,
     prefix: opts.prefix,
@@ -40,9 +44,11 @@ export async function createDataService(opts: DataServiceOptions): Promise<{ app
     ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }),
     ...(opts.logStream ? { logStream: opts.logStream } : {}),
   });
+  const db = new Database({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, poolMax: config.DB_POOL_MAX, applicationName: `${opts.name}-service`, metrics, logger: app.log });
   app.addHook('onClose', () => db.close());
   try {
-    await db.migrate(opts.migrations);
+    // The database may not be up (or provisioned) yet when the service starts: wait, do not crash-loop.
+    await db.whenAvailable(() => db.migrate(opts.migrations), config.DB_STARTUP_TIMEOUT_MS ?? DEFAULT_DB_STARTUP_TIMEOUT_MS);
   } catch (err) {
     await app.close();
     throw err;

@@ -3,6 +3,7 @@ import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Metrics } from './metrics.js';
+import { errorCode } from './errors.js';
 
 // Return BIGINT (int8) columns as JS numbers: our counts and cents stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -52,7 +53,14 @@ export class Database implements Queryable {
       connectionTimeoutMillis: 5_000,
     });
     // An idle client losing its server (restart, failover) must not crash the process.
-    this.pool.on('error', (err) => opts.logger?.warn({ err }, 'idle database client error'));
+    this.pool.on('error', (err) => opts.logger?.warn({ code: errorCode(err), msg: err.message }, 'idle database client error'));
+    // Nor may a checked-out one: pg-pool removes its error listener while a client is lent out, and the
+    // server dying between two queries (or during a transaction's HTTP call) then emitted an unhandled
+    // 'error' that took the process down. The query in flight (or the next one) fails instead, that error
+    // discards the client on release, and the request is answered 503.
+    this.pool.on('connect', (client) => {
+      client.on('error', (err) => opts.logger?.warn({ code: errorCode(err), msg: err.message }, 'database connection lost'));
+    });
     const pool = this.pool;
     opts.metrics.gauge('db_client_connection_count', 'Connections in the pool by state.', ['state'], function () {
       this.set({ state: 'idle' }, pool.idleCount);
@@ -140,6 +148,40 @@ export class Database implements Queryable {
     }
   }
 
+  /**
+   * Runs `step` (typically the migrations) until the database lets this service in: while the server is
+   * down or starting (ECONNREFUSED, 57P03) or its database or role does not exist yet (3D000, 28P01,
+   * 28000: the provisioning job has not run), it waits with backoff and logs one line each time the
+   * reason changes. Any other error, or still waiting after timeoutMs, throws (the process exits non-zero).
+   */
+  async whenAvailable<T>(step: () => Promise<T>, timeoutMs: number): Promise<T> {
+    const log = this.opts.logger;
+    const deadline = Date.now() + timeoutMs;
+    let delay = 200;
+    let lastReason: string | undefined;
+    let attempts = 0;
+    for (;;) {
+      attempts++;
+      try {
+        const result = await step();
+        if (lastReason) log?.info({ attempts }, 'database available');
+        return result;
+      } catch (err) {
+        const reason = startupWaitReason(err);
+        if (!reason) throw err;
+        if (Date.now() + delay > deadline) {
+          throw new Error(`database not available after ${Math.round(timeoutMs / 1000)} s (DB_STARTUP_TIMEOUT_MS): ${reason}`, { cause: err });
+        }
+        if (reason !== lastReason) {
+          log?.warn({ reason, code: errorCode(err), attempt: attempts, retryInMs: delay }, `waiting for the database: ${reason}`);
+          lastReason = reason;
+        }
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5_000);
+      }
+    }
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }
@@ -180,4 +222,33 @@ export const PgCode = {
 export function pgErrorCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' ? code : undefined;
+}
+
+/** Why the database cannot be used *yet* at start-up, or undefined when the error is not one to wait out. */
+export function startupWaitReason(err: unknown): string | undefined {
+  const code = errorCode(err);
+  switch (code) {
+    case '57P03':
+      return 'the server is starting up or recovering';
+    case '3D000':
+      return 'the database does not exist yet';
+    case '28P01':
+    case '28000':
+      return 'the role does not exist yet or cannot log in yet';
+    case '53300':
+      return 'the server has no free connection slot';
+    case 'ECONNREFUSED':
+    case 'ECONNRESET':
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the server does not accept connections (${code})`;
+    default:
+      break;
+  }
+  if (code && /^(08...|57P0[12])$/.test(code)) return `the connection failed (${code})`;
+  const message = (err as { message?: unknown } | null)?.message;
+  if (typeof message === 'string' && /^(Connection terminated|timeout exceeded when trying to connect)/.test(message)) return 'the connection failed';
+  return undefined;
 }

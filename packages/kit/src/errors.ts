@@ -104,3 +104,25 @@ export function problemBody(err: ProblemError, instance: string): ProblemBody {
     instance,
   };
 }
+
+export function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+// Connection-level failures: the database (or the network to it) is down, restarting or full.
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '53300']);
+// 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now; 08xxx connection exceptions.
+const UNAVAILABLE_SQLSTATE = /^(57P0[123]|08...)$/;
+// pg and pg-pool report these without a code.
+const UNAVAILABLE_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|Connection terminated unexpectedly)/;
+
+/** True for errors that mean "a dependency is unavailable right now" (answered 503 + Retry-After), not a bug. */
+export function isUnavailableError(err: unknown): boolean {
+  if (err instanceof ProblemError || err === null || typeof err !== 'object') return false;
+  const code = errorCode(err);
+  if (code !== undefined && (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
+  if (err instanceof AggregateError) return err.errors.some(isUnavailableError);
+  const message = (err as { message?: unknown }).message;
+  return typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message);
+}

@@ -4,6 +4,8 @@ export * from './metrics.js';
 export * from './db.js';
 export * from './auth.js';
 export * from './server.js';
+export * from './body-limit.js';
+export * from './proxy-trust.js';
 export * from './service-client.js';
 export * from './lifecycle.js';
 export * from './data-service.js';

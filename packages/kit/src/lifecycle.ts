@@ -1,3 +1,5 @@
+import { writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import closeWithGrace from 'close-with-grace';
 import type { App } from './server.js';
 import { ConfigError } from './config.js';
@@ -9,10 +11,40 @@ export interface RunOptions {
 }
 
 /**
+ * One pino-compatible JSON line on stdout, written synchronously (the process may exit right after),
+ * for events before the app's logger exists or after it can no longer be trusted: a start-up failure,
+ * an invalid configuration, a crash. A stack trace is a field of that line, never raw text.
+ */
+export function logLine(level: 'info' | 'warn' | 'error' | 'fatal', service: string, msg: string, fields: Record<string, unknown> = {}): void {
+  const levels = { info: 30, warn: 40, error: 50, fatal: 60 };
+  const line = { level: levels[level], time: Date.now(), pid: process.pid, hostname: hostname(), service, ...fields, msg };
+  try {
+    writeSync(1, `${JSON.stringify(line)}\n`);
+  } catch {
+    // stdout closed: nothing left to tell
+  }
+}
+
+/** pino's error serializer shape: type, message, stack (and code when there is one). */
+export function serializeError(err: unknown): Record<string, unknown> {
+  if (!(err instanceof Error)) return { type: typeof err, message: String(err) };
+  const code = (err as { code?: unknown }).code;
+  return { type: err.name, message: err.message, stack: err.stack, ...(code === undefined ? {} : { code }) };
+}
+
+/**
  * Listens, then on SIGTERM/SIGINT stops accepting, drains in-flight requests
  * (Fastify answers new ones 503 while closing) and runs onClose hooks (pools).
+ * A failure to start (or a crash before the app's logger exists) is logged as one JSON line and exits 1.
  */
-export async function runService(build: () => Promise<App>, opts: () => RunOptions): Promise<App> {
+export async function runService(build: () => Promise<App>, opts: () => RunOptions, name = 'service'): Promise<App> {
+  // Until closeWithGrace takes over, an uncaught error during start-up is a JSON line too.
+  const early = (err: unknown) => {
+    logLine('fatal', name, 'uncaught error during start-up', { err: serializeError(err) });
+    process.exit(1);
+  };
+  process.on('uncaughtException', early);
+  process.on('unhandledRejection', early);
   let app: App;
   let run: RunOptions;
   try {
@@ -20,17 +52,41 @@ export async function runService(build: () => Promise<App>, opts: () => RunOptio
     app = await build();
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
+      logLine('fatal', name, 'invalid configuration', { problems: err.problems });
       process.exit(78); // EX_CONFIG
     }
-    throw err;
+    logLine('fatal', name, 'start-up failed', { err: serializeError(err) });
+    process.exit(1);
+  } finally {
+    process.removeListener('uncaughtException', early);
+    process.removeListener('unhandledRejection', early);
   }
-  closeWithGrace({ delay: run.shutdownTimeoutMs }, async ({ signal, err }) => {
-    if (err) app.log.error({ err }, 'fatal error, shutting down');
-    else app.log.info({ signal }, 'shutting down, draining requests');
-    await app.close();
-  });
-  await app.listen({ host: run.host, port: run.port });
+  closeWithGrace(
+    {
+      delay: run.shutdownTimeoutMs,
+      // Its own messages (a second signal or error while draining) go through the app's JSON logger.
+      logger: { error: (m: unknown) => app.log.error(m instanceof Error ? { err: m } : {}, m instanceof Error ? 'second error while shutting down' : String(m)) },
+    },
+    async ({ signal, err }) => {
+      if (err) app.log.fatal({ err }, 'fatal error, shutting down');
+      else app.log.info({ signal }, 'shutting down, draining requests');
+      await app.close();
+    },
+  );
+  try {
+    await app.listen({ host: run.host, port: run.port });
+  } catch (err) {
+    app.log.fatal({ err }, 'cannot listen');
+    await app.close().catch(() => undefined);
+    process.exit(1);
+  }
+  // Under a supervisor (scripts/stack.js spawns with an IPC channel): proof that this very process owns
+  // the port, so the supervisor never takes another server's /readyz for ours. Unref'd: it holds nothing open.
+  if (process.send) {
+    const address = app.server.address();
+    process.send({ type: 'listening', port: typeof address === 'object' && address ? address.port : run.port });
+    process.channel?.unref();
+  }
   return app;
 }
 
@@ -40,12 +96,15 @@ export async function runMain<C extends { HOST: string; PORT: number; SHUTDOWN_T
   loadConfig: () => C,
   build: (config: C) => Promise<App>,
 ): Promise<App> {
+  // The `service` field of the JSON lines, as the app's logger writes it ("order service" -> "order").
+  const service = name.replace(/ service$/, '');
   let config: C;
   try {
     config = loadConfig();
   } catch (err) {
-    process.stderr.write(`${name}: ${(err as Error).message}\n`);
+    if (err instanceof ConfigError) logLine('fatal', service, 'invalid configuration', { problems: err.problems });
+    else logLine('fatal', service, 'invalid configuration', { err: serializeError(err) });
     process.exit(78); // EX_CONFIG
   }
-  return runService(() => build(config), () => ({ host: config.HOST, port: config.PORT, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS }));
+  return runService(() => build(config), () => ({ host: config.HOST, port: config.PORT, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS }), service);
 }

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
@@ -9,8 +10,10 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Ajv, type ErrorObject } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { ProblemError, problemBody, type FieldError } from './errors.js';
+import { BadRequest, NotFound, ProblemError, ServiceUnavailable, errorCode, isUnavailableError, problemBody, type FieldError } from './errors.js';
 import { Metrics } from './metrics.js';
+import { bodyLimitFor } from './body-limit.js';
+import type { ProxyTrust } from './proxy-trust.js';
 
 export type App = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
 
@@ -48,11 +51,32 @@ export interface ServerOptions {
   metricsRoute?: boolean;
   /** Serve /<prefix>/openapi.json and /<prefix>/docs (the gateway does not). */
   docs?: boolean;
-  /** Proxies whose X-Forwarded-For is believed (proxy-addr syntax), so request.ip is the client. */
-  trustProxy?: string | boolean;
+  /** Which peer may tell the client address in X-Forwarded-For (see proxyTrust), so request.ip is the client. */
+  trustProxy?: ProxyTrust | false;
+  /** Socket-level limits (tests shorten them); defaults in SERVER_LIMITS. */
+  limits?: Partial<typeof SERVER_LIMITS>;
 }
 
 export const BODY_LIMIT = 1024 * 1024;
+/** The default body limit stays 1 MiB (API.md); routes whose bodies are small set a tighter `bodyLimit`. */
+export const SMALL_BODY_LIMIT = 64 * 1024;
+/** At most this many field errors are listed in a 400, so an error body stays small whatever the input. */
+export const MAX_FIELD_ERRORS = 20;
+/**
+ * A slow client cannot hold a connection: the whole request (headers and body) must arrive within
+ * requestTimeoutMs, headers within headersTimeoutMs (Node checks both every checkIntervalMs); a connection
+ * idle that long without a request in progress is closed. A browser or a proxy's keep-alive pool never sends
+ * maxRequestsPerSocket requests on one connection; the cap only rotates connections (and their balancing).
+ * keepAliveMs stays above the gateway's and common clients' own idle timeouts (undici: 4 s), so the server
+ * never closes a connection a client is about to reuse.
+ */
+export const SERVER_LIMITS = {
+  requestTimeoutMs: 20_000,
+  headersTimeoutMs: 10_000,
+  checkIntervalMs: 1_000,
+  keepAliveMs: 72_000,
+  maxRequestsPerSocket: 10_000,
+};
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
@@ -61,7 +85,10 @@ const OPERATIONAL_PATHS = new Set(['/livez', '/readyz', '/metrics']);
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 function makeAjv(coerce: boolean): Ajv {
   // Bodies are strict (a string "5" is not a number); query strings and params are text, so they are coerced.
-  const ajv = new Ajv({ allErrors: true, removeAdditional: false, useDefaults: true, coerceTypes: coerce ? 'array' : false, strict: false });
+  // allErrors stays off: validation stops at the first error, so a hostile body (150,000 array items,
+  // 100,000 unknown keys) costs one check instead of an error object per element (which ran a 128 MB heap
+  // out of memory), and an array's maxItems is checked before any of its items.
+  const ajv = new Ajv({ allErrors: false, removeAdditional: false, useDefaults: true, coerceTypes: coerce ? 'array' : false, strict: false });
   return addFormats(ajv);
 }
 
@@ -103,6 +130,7 @@ export function traceparentOf(trace: TraceContext): string {
 
 export async function createServer(opts: ServerOptions): Promise<App> {
   const metrics = opts.metrics ?? new Metrics(opts.name, opts.version);
+  const limits = { ...SERVER_LIMITS, ...opts.limits };
   const app = Fastify({
     logger: {
       level: opts.logLevel,
@@ -121,16 +149,57 @@ export async function createServer(opts: ServerOptions): Promise<App> {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     bodyLimit: BODY_LIMIT,
+    http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: limits.checkIntervalMs },
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveMs,
+    maxRequestsPerSocket: limits.maxRequestsPerSocket,
+    // Errors the router raises before any route runs (bad percent-encoding, a path parameter over
+    // maxParamLength) get the same problem+json as everything else; a too-long id names nothing: 404.
+    frameworkErrors: (err, request, reply) => {
+      const problem =
+        err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new ProblemError(404, 'not-found', 'Not found', 'The resource does not exist')
+          : new ProblemError(400, 'bad-request', 'Bad request', err.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid (bad percent-encoding)' : 'The request is not valid');
+      sendProblem(problem, request, reply);
+    },
+    // Errors Node's HTTP parser raises before Fastify sees a request (headers too large, request timeout,
+    // malformed request line) are answered as problem+json too, and the connection is closed.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => writeClientError(err, socket),
     return503OnClosing: true,
     trustProxy: opts.trustProxy ?? false,
     ajv: { customOptions: {} },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // `Expect: 100-continue` (curl sends it for bodies over 1 MiB): a body announced larger than any route
+  // accepts is refused at once, before the client sends it; otherwise the 100 goes out and the request is
+  // served as usual (this is what Node does when nobody listens for checkContinue).
+  app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT) {
+      const instance = (req.url ?? '/').split('?')[0] ?? '/';
+      const body = JSON.stringify(problemBody(new ProblemError(413, 'payload-too-large', 'Payload too large', 'Payload too large'), instance));
+      res.writeHead(413, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+      return;
+    }
+    res.writeContinue();
+    app.server.emit('request', req, res);
+  });
 
   // Every API body is JSON: other content types get 415 instead of being parsed as text.
   app.removeContentTypeParser('text/plain');
   const bodyAjv = makeAjv(false);
   const textAjv = makeAjv(true);
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+  // After validation (a hostile body with 100,000 unknown keys is refused by the schema at its first key,
+  // not walked here), before any handler: no string with a NUL reaches PostgreSQL, which answers a 500.
+  app.addHook('preHandler', async (request) => refuseNul(request));
+  // Each route with a bounded body schema reads no more than its largest valid body (see body-limit.ts);
+  // a route may still set its own bodyLimit.
+  app.addHook('onRoute', (route) => {
+    if (route.bodyLimit === undefined && route.schema?.body) {
+      const limit = bodyLimitFor(route.schema.body, BODY_LIMIT);
+      if (limit !== undefined) route.bodyLimit = limit;
+    }
+  });
 
   app.decorate('metrics', metrics);
   app.decorate('serviceName', opts.name);
@@ -175,11 +244,13 @@ export async function createServer(opts: ServerOptions): Promise<App> {
       observer.observe(reply.elapsedTime / 1000);
     }
     // One line per request; built only when its level is enabled (it is the hottest allocation here).
-    const level = reply.statusCode >= 500 ? 'error' : operational ? 'debug' : 'info';
+    // A 503 is expected (a dependency is down, the service is draining) and says so to the client: warn.
+    // Only a 500 (a bug) or a 504 is an error. request.log already carries reqId.
+    const status = reply.statusCode;
+    const level = status >= 500 ? (status === 503 ? 'warn' : 'error') : operational ? 'debug' : 'info';
     if ((LEVELS[level] ?? 30) < (LEVELS[request.log.level] ?? 30)) return;
     request.log[level](
       {
-        reqId: request.id,
         traceId: request.trace?.traceId,
         spanId: request.trace?.spanId,
         method: request.method,
@@ -284,7 +355,7 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 
 function fieldErrors(errors: ErrorObject[], context: string | undefined): FieldError[] {
   const prefix = !context || context === 'body' ? '' : context;
-  return errors.map((e) => {
+  return errors.slice(0, MAX_FIELD_ERRORS).map((e) => {
     let path = e.instancePath;
     const p = e.params as { missingProperty?: string; additionalProperty?: string };
     if (e.keyword === 'required' && p.missingProperty) path += `/${p.missingProperty}`;
@@ -308,6 +379,9 @@ function sendProblem(err: FastifyError | ProblemError | Error, request: FastifyR
   const fe = err as FastifyError & { validationContext?: string; type?: string };
   if (err instanceof ProblemError) {
     problem = err;
+  } else if (fe.validation && fe.validationContext === 'params') {
+    // A path parameter that cannot be an id (too long, wrong shape) names no resource, like an unknown id.
+    problem = new NotFound();
   } else if (fe.validation) {
     const errors = fieldErrors(fe.validation as ErrorObject[], fe.validationContext);
     problem = new ProblemError(400, 'validation-failed', 'Request is not valid', `${errors.length} field(s) failed validation`, { errors });
@@ -320,10 +394,81 @@ function sendProblem(err: FastifyError | ProblemError | Error, request: FastifyR
     problem = new ProblemError(fe.statusCode, 'bad-request', 'Bad request', fe.message);
   } else if (fe.statusCode === 503) {
     problem = new ProblemError(503, 'service-unavailable', 'Service unavailable', 'The service is overloaded or shutting down', {}, { 'retry-after': '5' });
+  } else if (isUnavailableError(err)) {
+    // The database (or a connection to it) is gone: expected during an outage, answered 503 + Retry-After.
+    request.log.warn({ code: errorCode(err), msg: err.message }, 'dependency unavailable');
+    problem = new ServiceUnavailable();
   } else {
-    request.log.error({ err, reqId: request.id }, 'unhandled error');
+    request.log.error({ err }, 'unhandled error');
     problem = new ProblemError(500, 'internal-error', 'Internal server error', `An unexpected error occurred; quote request id ${request.id}`);
   }
   for (const [k, v] of Object.entries(problem.headers)) reply.header(k, v);
+  if (problem.status === 413) lingeringClose(reply);
   return reply.code(problem.status).type('application/problem+json').send(problemBody(problem, instance));
+}
+
+/** A minimal problem+json answer written straight to the socket, for errors Node's parser raises before any request exists. */
+function writeClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, slug, detail] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request-timeout', 'The request was not received in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers-too-large', 'The request line and headers are too large']
+        : [400, 'bad-request', 'The request is not valid HTTP'];
+  const title = STATUS_CODES[status] ?? 'Error';
+  const body = JSON.stringify(problemBody(new ProblemError(status, slug, title, detail), '/'));
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroySoon();
+}
+
+const NUL = '\u0000';
+/**
+ * True when any string (or key) in a parsed query, params, headers or JSON body holds a NUL character,
+ * which PostgreSQL cannot store in text. Iterative, so a deeply nested body cannot overflow the stack.
+ */
+export function containsNul(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes(NUL)) return true;
+    } else if (Array.isArray(v)) {
+      for (const item of v) stack.push(item);
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, item] of Object.entries(v)) {
+        if (k.includes(NUL)) return true;
+        stack.push(item);
+      }
+    }
+  }
+  return false;
+}
+
+export function refuseNul(request: FastifyRequest): void {
+  if (containsNul(request.params) || containsNul(request.query) || containsNul(request.body) || containsNul(request.headers)) {
+    throw new BadRequest('Text must not contain NUL (\\u0000) characters');
+  }
+}
+
+/**
+ * The rest of a too-large body is not read: the connection is closed after the answer instead of
+ * draining megabytes. Node would destroy the socket right after the response (destroySoon); with body
+ * bytes still arriving, the kernel then resets the connection and the client often never reads the 413.
+ * So close the way nginx does ("lingering close"): FIN after the answer, keep reading and discarding
+ * for up to 2 s while the client notices, then destroy.
+ */
+export function lingeringClose(reply: FastifyReply): void {
+  reply.header('connection', 'close');
+  const socket = reply.raw.socket;
+  if (!socket) return;
+  socket.destroySoon = function (this: Socket) {
+    this.end();
+    this.resume();
+    setTimeout(() => this.destroy(), 2000).unref();
+  };
 }

@@ -1,8 +1,10 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
+import { Transform } from 'node:stream';
 import proxy from '@fastify/http-proxy';
 import { Pool } from 'undici';
-import { Metrics, ProblemError, ServiceUnavailable, createServer, traceparentOf, type App } from '@ecommerce/kit';
+import { BODY_LIMIT, Metrics, ProblemError, ServiceUnavailable, createServer, proxyTrust, traceparentOf, type App } from '@ecommerce/kit';
 import type { GatewayConfig } from './config.js';
+import { storefront } from './storefront.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -36,7 +38,7 @@ export async function buildApp(config: GatewayConfig): Promise<App> {
     logLevel: config.LOG_LEVEL,
     docs: false,
     faultInjection: config.FAULT_INJECTION === 'enabled',
-    trustProxy: config.TRUST_PROXY,
+    trustProxy: proxyTrust(config.TRUST_PROXY),
     // Ready only when every upstream says it is ready.
     readiness: async () => {
       await Promise.all(
@@ -65,6 +67,24 @@ export async function buildApp(config: GatewayConfig): Promise<App> {
     await Promise.all(probes.map((p) => p.pool.close()));
   });
 
+  // The proxy streams bodies through without parsing them, so Fastify's bodyLimit does not apply: a body
+  // announced larger than the services accept is refused before it is read (413, connection closed), and a
+  // chunked one is counted as it streams and cut at the same limit.
+  app.addHook('onRequest', async (request) => {
+    if (Number(request.headers['content-length'] ?? 0) > BODY_LIMIT) throw payloadTooLarge();
+  });
+  app.addHook('preParsing', async (_request, _reply, payload) => {
+    let seen = 0;
+    return payload.pipe(
+      new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          seen += chunk.length;
+          done(seen > BODY_LIMIT ? payloadTooLarge() : null, chunk);
+        },
+      }),
+    );
+  });
+
   for (const u of upstreams) {
     await app.register(proxy, {
       upstream: u.url,
@@ -75,6 +95,9 @@ export async function buildApp(config: GatewayConfig): Promise<App> {
       replyOptions: {
         // An upstream that is down or slow is a 503/504 problem, like the ingress would answer.
         onError: (reply, { error }) => {
+          // The body counter (preParsing) cut the upload: reply-from wraps that error as its cause.
+          const tooLarge = [error, (error as { cause?: unknown }).cause].find((e) => e instanceof ProblemError && e.status === 413);
+          if (tooLarge) return void reply.send(tooLarge);
           const code = (error as { code?: string }).code ?? '';
           const timedOut = /TIMEOUT/i.test(code) || (error as { statusCode?: number }).statusCode === 504;
           reply.log.warn({ upstream: u.prefix, code }, 'upstream error');
@@ -85,17 +108,27 @@ export async function buildApp(config: GatewayConfig): Promise<App> {
           );
         },
         rewriteRequestHeaders: (request, headers) => {
-          const forwarded = headers['x-forwarded-for'];
+          // `Expect: 100-continue` was answered by this server already (Node sends the 100 before the
+          // request is routed); undici refuses to send it upstream, which made every such request a 503.
+          const { expect: _expect, ...rest } = headers;
           return {
-            ...headers,
+            ...rest,
             'x-request-id': request.id,
             traceparent: traceparentOf(request.trace),
-            'x-forwarded-for': forwarded ? `${String(forwarded)}, ${request.socket.remoteAddress ?? ''}` : (request.socket.remoteAddress ?? ''),
+            // Set, never appended: the client address this gateway sees (request.ip is the peer unless
+            // TRUST_PROXY names a proxy in front of us). A client-sent X-Forwarded-For would otherwise
+            // choose the address the user service throttles.
+            'x-forwarded-for': request.ip,
             'x-forwarded-proto': request.protocol,
           };
         },
       },
     });
   }
+  await storefront(app, { dir: config.STOREFRONT_DIR });
   return app;
+}
+
+function payloadTooLarge(): ProblemError {
+  return new ProblemError(413, 'payload-too-large', 'Payload too large', `Bodies over ${BODY_LIMIT / 1024 / 1024} MiB are refused`);
 }

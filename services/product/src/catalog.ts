@@ -10,6 +10,8 @@ export interface Product {
   currency: string;
   stock: number;
   category: string | null;
+  /** Picture on this site (a path like /images/products/x.svg), null when none. */
+  imageUrl: string | null;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -23,6 +25,7 @@ export interface NewProduct {
   currency?: string;
   stock: number;
   category?: string | null;
+  imageUrl?: string | null;
 }
 
 /** Every create field but stock: stock only moves through adjustments and reservations. */
@@ -42,6 +45,7 @@ export function toProduct(row: ProductRow): Product {
     currency: row.currency,
     stock: row.stock,
     category: row.category,
+    imageUrl: row.image_url,
     version: row.version,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
@@ -73,6 +77,7 @@ export async function createProduct(db: Queryable, input: NewProduct): Promise<P
       input.currency ?? DEFAULT_CURRENCY,
       input.stock,
       input.category ?? null,
+      input.imageUrl ?? null,
     ]);
     return toProduct(res.rows[0]!);
   } catch (err) {

@@ -3,8 +3,12 @@ import { uuidv7, type Database } from '@ecommerce/kit';
 import { productQueries as Q, run } from './db/queries.js';
 import { DEFAULT_CURRENCY, type NewProduct } from './catalog.js';
 
-/** A small catalog so a first `npm start` shows something at once. */
-export const DEMO_PRODUCTS: NewProduct[] = [
+/** The storefront serves one SVG illustration per demo product (web/public/images/products/<sku>.svg). */
+export function demoImageUrl(sku: string): string {
+  return `/images/products/${sku.toLowerCase()}.svg`;
+}
+
+const DEMO_ROWS: NewProduct[] = [
   { sku: 'BOOK-DDIA', name: 'Designing Data-Intensive Applications', description: 'Martin Kleppmann on the ideas behind reliable, scalable and maintainable systems.', priceCents: 4599, stock: 40, category: 'books' },
   { sku: 'BOOK-SICP', name: 'Structure and Interpretation of Computer Programs', description: 'Abelson and Sussman, second edition, paperback.', priceCents: 5500, stock: 15, category: 'books' },
   { sku: 'BOOK-PRAGPROG', name: 'The Pragmatic Programmer', description: '20th anniversary edition: from journeyman to master.', priceCents: 3999, stock: 35, category: 'books' },
@@ -27,6 +31,9 @@ export const DEMO_PRODUCTS: NewProduct[] = [
   { sku: 'SPORT-RUN-BELT', name: 'Running Belt', description: 'Fits a phone and keys, reflective details, no bounce.', priceCents: 1800, stock: 35, category: 'sports' },
 ];
 
+/** A small catalog so a first `npm start` shows something at once, each product with its picture. */
+export const DEMO_PRODUCTS: NewProduct[] = DEMO_ROWS.map((p) => ({ ...p, imageUrl: demoImageUrl(p.sku) }));
+
 // Several replicas may start at once: the transaction-scoped advisory lock lets one seed and the others see a non-empty table.
 const SEED_LOCK = createHash('sha256').update('seed:catalog').digest().readInt32BE(0);
 
@@ -47,6 +54,7 @@ export async function seedDemoCatalog(db: Database, products: NewProduct[] = DEM
       products.map((p) => p.currency ?? DEFAULT_CURRENCY),
       products.map((p) => p.stock),
       products.map((p) => p.category ?? null),
+      products.map((p) => p.imageUrl ?? null),
     ]);
     return res.rowCount ?? 0;
   });

@@ -19,7 +19,7 @@ after(async () => {
   await stack?.close();
 });
 
-const PRODUCT_KEYS = ['category', 'createdAt', 'currency', 'description', 'id', 'name', 'priceCents', 'sku', 'stock', 'updatedAt', 'version'];
+const PRODUCT_KEYS = ['category', 'createdAt', 'currency', 'description', 'id', 'imageUrl', 'name', 'priceCents', 'sku', 'stock', 'updatedAt', 'version'];
 
 describe('POST /product', () => {
   it('when an admin sends a valid body, then 201 Product with defaults (USD, null description and category, version 1) and an ETag', async () => {
@@ -369,7 +369,7 @@ describe('demo catalog', () => {
         assert.ok(res.body.items.length >= 15 && res.body.items.length <= 30, `seeded ${res.body.items.length}`);
         assert.equal(new Set(res.body.items.map((p) => p.sku)).size, res.body.items.length);
         assert.ok(new Set(res.body.items.map((p) => p.category)).size >= 4);
-        assert.ok(res.body.items.every((p) => p.priceCents > 0 && p.currency === 'USD' && p.name && p.description));
+        assert.ok(res.body.items.every((p) => p.priceCents > 0 && p.currency === 'USD' && p.name && p.description && p.imageUrl === `/images/products/${p.sku.toLowerCase()}.svg`));
         const books = await http<ProductPage>(again.base, 'GET', '/product?category=books');
         assert.ok(books.body.items.length >= 2);
         assert.equal((await http<ProductPage>(again.base, 'GET', '/product?limit=100')).body.items.length, res.body.items.length);

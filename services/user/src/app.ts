@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import formbody from '@fastify/formbody';
-import { Authenticator, createDataService, type App, type Database } from '@ecommerce/kit';
+import { Authenticator, createDataService, proxyTrust, type App, type Database } from '@ecommerce/kit';
 import type { UserConfig } from './config.js';
 import { ensureAdmin } from './accounts.js';
 import { LoginThrottle } from './login-throttle.js';
+import { AddressRateLimiter } from './rate-limits.js';
 import { parseServiceClients, syncServiceClients } from './service-clients.js';
 import { loadSigningKey, type SigningKey } from './signing-key.js';
 import { accountRoutes } from './routes/accounts.js';
@@ -16,6 +17,7 @@ export interface UserDeps {
   key: SigningKey;
   auth: Authenticator;
   throttle: LoginThrottle;
+  limiter: AddressRateLimiter;
 }
 
 const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -30,7 +32,7 @@ export async function buildApp(config: UserConfig, opts: { logStream?: NodeJS.Wr
     description: 'Accounts, login sessions with rotating refresh tokens, the JWKS and OAuth client-credentials service tokens.',
     config,
     migrations: MIGRATIONS,
-    trustProxy: config.TRUST_PROXY,
+    trustProxy: proxyTrust(config.TRUST_PROXY),
     ...opts,
   });
   try {
@@ -46,11 +48,23 @@ export async function buildApp(config: UserConfig, opts: { logStream?: NodeJS.Wr
   await app.register(formbody);
   const auth = new Authenticator({ issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: key.jwks });
   const throttle = new LoginThrottle(db, {
-    maxPerAccount: config.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+    maxPerAccountAddress: config.LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS,
     maxPerAddress: config.LOGIN_MAX_FAILURES_PER_ADDRESS,
     windowSeconds: config.LOGIN_FAILURE_WINDOW_SECONDS,
   });
-  const deps: UserDeps = { config, db, key, auth, throttle };
+  const limiter = new AddressRateLimiter(db, {
+    windowSeconds: config.AUTH_RATE_WINDOW_SECONDS,
+    register: config.REGISTER_MAX_PER_ADDRESS,
+    login: config.LOGIN_MAX_PER_ADDRESS,
+    token: config.TOKEN_MAX_PER_ADDRESS,
+  });
+  // Counters of finished windows are deleted now and then (any replica may do it; it is idempotent).
+  const prune = setInterval(() => {
+    Promise.all([throttle.prune(), limiter.prune()]).catch((err: unknown) => app.log.warn({ err }, 'pruning throttle counters failed'));
+  }, 5 * 60_000);
+  prune.unref();
+  app.addHook('onClose', async () => clearInterval(prune));
+  const deps: UserDeps = { config, db, key, auth, throttle, limiter };
   accountRoutes(app, deps);
   userRoutes(app, deps);
   tokenRoutes(app, deps);

@@ -1,4 +1,4 @@
-import { BaseEnv, DatabaseEnv, Port, Type, loadConfig, type Static } from '@ecommerce/kit';
+import { BaseEnv, ConfigError, DatabaseEnv, Port, Type, loadConfig, proxyTrust, type Static } from '@ecommerce/kit';
 
 export const UserEnv = {
   ...BaseEnv,
@@ -14,14 +14,26 @@ export const UserEnv = {
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 128 })),
   SERVICE_CLIENTS: Type.Optional(Type.String({ minLength: 2 })),
   SERVICE_CLIENTS_FILE: Type.Optional(Type.String({ minLength: 1 })),
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: Type.Integer({ minimum: 1, default: 5 }),
+  // Failed logins (OWASP: per account from one address, and per address; no lock a stranger can put on an account).
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: Type.Integer({ minimum: 1, default: 5 }),
   LOGIN_MAX_FAILURES_PER_ADDRESS: Type.Integer({ minimum: 1, default: 50 }),
   LOGIN_FAILURE_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
-  /** Proxies whose X-Forwarded-For is believed (proxy-addr syntax). */
+  // Requests per client address and window on the endpoints that hash a password or mint tokens.
+  AUTH_RATE_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
+  REGISTER_MAX_PER_ADDRESS: Type.Integer({ minimum: 1, default: 10 }),
+  LOGIN_MAX_PER_ADDRESS: Type.Integer({ minimum: 1, default: 30 }),
+  TOKEN_MAX_PER_ADDRESS: Type.Integer({ minimum: 1, default: 60 }),
+  /** This service's own proxy (IPs, CIDRs, loopback, uniquelocal, linklocal; `none`): see proxyTrust. */
   TRUST_PROXY: Type.String({ default: 'loopback,uniquelocal' }),
 };
 export type UserConfig = Static<ReturnType<typeof Type.Object<typeof UserEnv>>>;
 
 export function loadUserConfig(env: NodeJS.ProcessEnv = process.env): UserConfig {
-  return loadConfig(UserEnv, env);
+  const config = loadConfig(UserEnv, env);
+  try {
+    proxyTrust(config.TRUST_PROXY);
+  } catch (err) {
+    throw new ConfigError([(err as Error).message]);
+  }
+  return config;
 }

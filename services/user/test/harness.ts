@@ -10,6 +10,14 @@ export function testSigningKey(): string {
   return generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
 }
 
+/** Every test registers and logs in from 127.0.0.1: budgets far above any suite's; the limit tests set their own. */
+export const GENEROUS_BUDGETS = {
+  REGISTER_MAX_PER_ADDRESS: '1000000',
+  LOGIN_MAX_PER_ADDRESS: '1000000',
+  TOKEN_MAX_PER_ADDRESS: '1000000',
+  LOGIN_MAX_FAILURES_PER_ADDRESS: '1000000',
+};
+
 export interface Running {
   app: App;
   base: string;
@@ -27,6 +35,7 @@ export async function startUserService(databaseUrl: string, env: Record<string, 
     SERVICE_CLIENTS: JSON.stringify([ORDER_CLIENT]),
     ADMIN_EMAIL: 'admin@example.test',
     ADMIN_PASSWORD: 'admin-password-123',
+    ...GENEROUS_BUDGETS,
     ...env,
   });
   const app = await buildApp(config);

@@ -19,7 +19,7 @@ let base: string;
 
 before(async () => {
   db = await createTestDatabase();
-  svc = await startUserService(db.urls.user, { LOGIN_MAX_FAILURES_PER_ACCOUNT: '3' });
+  svc = await startUserService(db.urls.user, { LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '3' });
   base = svc.base;
 });
 after(async () => {
@@ -120,7 +120,7 @@ describe('POST /user/login', () => {
     assert.deepEqual({ ...wrong, instance: '' }, { ...unknown, instance: '' });
   });
 
-  it('when an account fails repeatedly, then 429 with Retry-After, even with the right password', async () => {
+  it('when an account fails repeatedly from one address, then 429 with Retry-After there, even with the right password', async () => {
     const u = await register();
     for (let i = 0; i < 3; i++) assertProblem(await http(base, 'POST', '/user/login', { body: { email: u.email, password: 'wrong-password' } }), 401);
     const res = await http(base, 'POST', '/user/login', { body: { email: u.email, password: u.password } });
@@ -129,7 +129,7 @@ describe('POST /user/login', () => {
   });
 
   it('when one client address fails against many accounts, then it is limited too', async () => {
-    const other = await startUserService(db.urls.user, { LOGIN_MAX_FAILURES_PER_ADDRESS: '4', LOGIN_MAX_FAILURES_PER_ACCOUNT: '100', TRUST_PROXY: 'loopback' });
+    const other = await startUserService(db.urls.user, { LOGIN_MAX_FAILURES_PER_ADDRESS: '4', LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '100', TRUST_PROXY: 'loopback' });
     try {
       const ip = `203.0.113.${Math.floor(Math.random() * 250)}`;
       for (let i = 0; i < 4; i++) {
@@ -303,8 +303,8 @@ describe('kit behaviour on the user service', () => {
     const { Writable } = await import('node:stream');
     const { buildApp } = await import('../src/app.js');
     const { loadUserConfig } = await import('../src/config.js');
-    const { testSigningKey } = await import('./harness.js');
-    const app = await buildApp(loadUserConfig({ DATABASE_URL: db.urls.user, LOG_LEVEL: 'info', JWT_PRIVATE_KEY: testSigningKey() }), {
+    const { GENEROUS_BUDGETS, testSigningKey } = await import('./harness.js');
+    const app = await buildApp(loadUserConfig({ DATABASE_URL: db.urls.user, LOG_LEVEL: 'info', JWT_PRIVATE_KEY: testSigningKey(), ...GENEROUS_BUDGETS }), {
       logStream: new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }),
     });
     try {

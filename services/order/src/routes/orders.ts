@@ -1,4 +1,4 @@
-import { DEFAULT_PAGE_LIMIT, Forbidden, NotFound, Page, PageQuery, Type, UUID_PATTERN, decodeCursor, pageOf, type App, type Authenticator } from '@ecommerce/kit';
+import { DEFAULT_PAGE_LIMIT, SMALL_BODY_LIMIT, Forbidden, NotFound, Page, PageQuery, Type, UUID_PATTERN, decodeCursor, pageOf, type App, type Authenticator } from '@ecommerce/kit';
 import { ORDER_STATUSES, getOrderRow, listOrders, toOrder } from '../orders.js';
 import { cancelOrder, placeOrder, type OrderDeps } from '../place-order.js';
 
@@ -40,6 +40,8 @@ export function orderRoutes(app: App, deps: OrderDeps, auth: Authenticator): voi
     '/order',
     {
       onRequest: auth.user(),
+      // An order is a few KB (at most 50 lines); nothing larger is read.
+      bodyLimit: SMALL_BODY_LIMIT,
       schema: {
         summary: 'Place an order (reserves stock; prices come from the product service)',
         tags: ['orders'],

@@ -20,13 +20,14 @@ export interface ProductRow {
   currency: string;
   stock: number;
   category: string | null;
+  image_url: string | null;
   version: number;
   created_at: Date;
   updated_at: Date;
   [k: string]: unknown;
 }
 
-const PRODUCT = 'id, sku, name, description, price_cents, currency, stock, category, version, created_at, updated_at';
+const PRODUCT = 'id, sku, name, description, price_cents, currency, stock, category, image_url, version, created_at, updated_at';
 
 /**
  * The four list shapes are separate statements rather than one with `$x IS NULL OR ...`, so each gets a plan
@@ -48,8 +49,8 @@ const MATCHES = `search @@ to_tsquery('simple', $2::text)`;
 export const productQueries = {
   insert: {
     name: 'product_insert',
-    text: `INSERT INTO products (id, sku, name, description, price_cents, currency, stock, category)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING ${PRODUCT}`,
+    text: `INSERT INTO products (id, sku, name, description, price_cents, currency, stock, category, image_url)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${PRODUCT}`,
   },
   byId: { name: 'product_by_id', text: `SELECT ${PRODUCT} FROM products WHERE id = $1 AND NOT archived` },
   list: listQuery('product_list', '', 2),
@@ -66,6 +67,7 @@ export const productQueries = {
         price_cents = CASE WHEN $2::jsonb ? 'priceCents' THEN ($2::jsonb->>'priceCents')::bigint ELSE price_cents END,
         currency = CASE WHEN $2::jsonb ? 'currency' THEN $2::jsonb->>'currency' ELSE currency END,
         category = CASE WHEN $2::jsonb ? 'category' THEN $2::jsonb->>'category' ELSE category END,
+        image_url = CASE WHEN $2::jsonb ? 'imageUrl' THEN $2::jsonb->>'imageUrl' ELSE image_url END,
         version = version + 1,
         updated_at = now()
       WHERE id = $1 AND NOT archived AND ($3::integer IS NULL OR version = $3::integer)
@@ -86,8 +88,8 @@ export const productQueries = {
   seedLock: { name: 'product_seed_lock', text: 'SELECT pg_advisory_xact_lock($1)' },
   seedInsert: {
     name: 'product_seed_insert',
-    text: `INSERT INTO products (id, sku, name, description, price_cents, currency, stock, category)
-      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::integer[], $8::text[])
+    text: `INSERT INTO products (id, sku, name, description, price_cents, currency, stock, category, image_url)
+      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::integer[], $8::text[], $9::text[])
       ON CONFLICT (sku) DO NOTHING`,
   },
 } satisfies Record<string, NamedQuery>;

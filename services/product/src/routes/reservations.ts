@@ -1,4 +1,4 @@
-import { Type, type App } from '@ecommerce/kit';
+import { SMALL_BODY_LIMIT, Type, type App } from '@ecommerce/kit';
 import { ReservationRefused, getReservation, listReservations, releaseReservation, reserveStock, type RefusalReason } from '../reservations.js';
 import type { ProductDeps, ReservationResult } from '../app.js';
 import { ReservationSchema, ReserveBody, Uuid } from './schemas.js';
@@ -34,6 +34,8 @@ export function reservationRoutes(app: App, deps: ProductDeps): void {
     '/internal/reservations',
     {
       onRequest: auth.service('reservations:write'),
+      // At most 100 lines: a few KB; nothing larger is read.
+      bodyLimit: SMALL_BODY_LIMIT,
       schema: { ...internal, body: ReserveBody, response: { 200: ReservationSchema, 201: ReservationSchema } },
     },
     async (request, reply) => {

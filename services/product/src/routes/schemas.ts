@@ -13,6 +13,7 @@ export const ProductSchema = Type.Object(
     currency: Type.String({ description: 'ISO 4217 code' }),
     stock: Type.Integer({ description: 'units that can still be ordered (on hand minus reserved)' }),
     category: Type.Union([Type.String(), Type.Null()]),
+    imageUrl: Type.Union([Type.String(), Type.Null()], { description: 'picture of the product, a path on this site' }),
     version: Type.Integer({ description: 'increments on every change; send it back in If-Match' }),
     createdAt: Type.String({ format: 'date-time' }),
     updatedAt: Type.String({ format: 'date-time' }),
@@ -27,6 +28,8 @@ export const PriceCents = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
 export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, upper case' });
 export const Stock = Type.Integer({ minimum: 0, maximum: MAX_STOCK });
 export const Category = Type.String({ minLength: 1, maxLength: 64, pattern: '\\S' });
+// A path on the shop's own origin only (not `//host`): the storefront's CSP allows images from itself alone.
+export const ImageUrl = Type.String({ minLength: 2, maxLength: 2048, pattern: '^/[^/\\s][^\\s]*$', description: 'a path on this site, e.g. /images/products/x.svg' });
 export const Uuid = Type.String({ pattern: UUID_PATTERN });
 
 export const NewProductBody = Type.Object(
@@ -38,6 +41,7 @@ export const NewProductBody = Type.Object(
     currency: Type.Optional(Currency),
     stock: Stock,
     category: Type.Optional(Type.Union([Category, Type.Null()])),
+    imageUrl: Type.Optional(Type.Union([ImageUrl, Type.Null()])),
   },
   strict,
 );
@@ -51,6 +55,7 @@ export const ProductPatchBody = Type.Object(
     priceCents: Type.Optional(PriceCents),
     currency: Type.Optional(Currency),
     category: Type.Optional(Type.Union([Category, Type.Null()])),
+    imageUrl: Type.Optional(Type.Union([ImageUrl, Type.Null()])),
   },
   { ...strict, minProperties: 1 },
 );

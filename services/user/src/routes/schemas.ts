@@ -19,7 +19,11 @@ export const TokenPair = Type.Object({
   accessToken: Type.String(),
   tokenType: Type.Literal('Bearer'),
   expiresIn: Type.Integer({ description: 'seconds until the access token expires' }),
-  refreshToken: Type.String(),
+  refreshToken: Type.Optional(Type.String({ description: 'absent when it was set as the refresh cookie (refreshTokenIn "cookie")' })),
+});
+
+export const RefreshTokenIn = Type.Union([Type.Literal('body'), Type.Literal('cookie')], {
+  description: '"cookie": the refresh token is set as an HttpOnly; Secure; SameSite=Strict cookie for the refresh and logout paths, not returned in the body',
 });
 
 export const Problem = Type.Object(

@@ -2,9 +2,10 @@ import { BadRequest, Type, uuidv7, type App } from '@ecommerce/kit';
 import { authenticateClient } from '../service-clients.js';
 import { signToken } from '../signing-key.js';
 import type { UserDeps } from '../app.js';
+import { noStore } from './accounts.js';
 
 export function tokenRoutes(app: App, deps: UserDeps): void {
-  const { db, key, config, auth } = deps;
+  const { db, key, config, auth, limiter } = deps;
 
   app.get(
     '/user/.well-known/jwks.json',
@@ -34,8 +35,11 @@ export function tokenRoutes(app: App, deps: UserDeps): void {
           200: Type.Object({ access_token: Type.String(), token_type: Type.Literal('Bearer'), expires_in: Type.Integer(), scope: Type.String() }),
         },
       },
+      onRequest: noStore,
+      // Each call checks a client secret with argon2: a budget per caller address (TOKEN_MAX_PER_ADDRESS).
+      preHandler: async (request) => limiter.hit('token', request.ip),
     },
-    async (request, reply) => {
+    async (request) => {
       const body = request.body;
       if (body.grant_type !== 'client_credentials') {
         throw new BadRequest('Only grant_type=client_credentials is supported', [{ path: '/grant_type', message: 'must be client_credentials' }]);
@@ -53,7 +57,6 @@ export function tokenRoutes(app: App, deps: UserDeps): void {
         jti: uuidv7(),
         typ: 'at+jwt',
       });
-      reply.header('cache-control', 'no-store');
       return { access_token: token, token_type: 'Bearer' as const, expires_in: config.SERVICE_TOKEN_TTL_SECONDS, scope: requested.join(' ') };
     },
   );

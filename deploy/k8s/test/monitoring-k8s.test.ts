@@ -1,0 +1,271 @@
+// Monitoring as it runs in a real cluster: what Prometheus scrapes and with
+// which permissions, kube-state-metrics, the exporter's version against the
+// PostgreSQL we run, and the Alertmanager receiver that must exist where
+// alertmanager.yml sends. Relabelling is checked by a real Prometheus.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { dataOf, loadManifests, parseYaml, podTemplate, repoRoot, type Container, type K8sObject } from '../src/manifests.js';
+
+const objects = loadManifests().map((o) => o.object);
+const find = (kind: string, name: string): K8sObject => {
+  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
+  assert.ok(o, `no ${kind}/${name}`);
+  return o;
+};
+type Rule = { apiGroups?: string[]; resources?: string[]; verbs: string[]; nonResourceURLs?: string[] };
+interface SdConfig { role: string; namespaces?: { own_namespace?: boolean; names?: string[] } }
+interface ScrapeJob {
+  job_name: string;
+  scheme?: string;
+  kubernetes_sd_configs?: SdConfig[];
+  file_sd_configs?: { files: string[] }[];
+  tls_config?: { ca_file?: string; insecure_skip_verify?: boolean };
+  authorization?: { credentials_file?: string };
+  relabel_configs?: { source_labels?: string[]; regex?: string; action?: string }[];
+}
+const prometheusConfig = (): { scrape_configs: ScrapeJob[]; rule_files?: string[]; alerting?: unknown } =>
+  parseYaml(dataOf(find('ConfigMap', 'prometheus-config'))['prometheus.yml'] ?? '')[0] as { scrape_configs: ScrapeJob[] };
+const rulesOf = (kind: 'Role' | 'ClusterRole', name: string): Rule[] => find(kind, name)['rules'] as Rule[];
+const allows = (rules: Rule[], group: string, resource: string, verb: string): boolean =>
+  rules.some((r) => (r.apiGroups ?? []).includes(group) && (r.resources ?? []).includes(resource) && r.verbs.includes(verb));
+
+test('Prometheus discovers pods and services in its own namespace only, with a namespaced Role; cluster-wide only nodes and nodes/proxy', () => {
+  const config = prometheusConfig();
+  for (const job of config.scrape_configs) {
+    for (const sd of job.kubernetes_sd_configs ?? []) {
+      if (sd.role === 'node') continue;
+      assert.equal(sd.namespaces?.own_namespace, true, `${job.job_name}: ${sd.role} discovery is cluster-wide`);
+    }
+  }
+  const deployment = find('Deployment', 'prometheus');
+  const account = (podTemplate(deployment)?.spec as { serviceAccountName?: string }).serviceAccountName;
+  assert.equal(account, 'prometheus');
+  const bound = (kind: string, roleKind: string): string[] =>
+    objects.filter((o) => o.kind === kind && (o['subjects'] as { kind: string; name: string; namespace?: string }[]).some((s) => s.kind === 'ServiceAccount' && s.name === account && s.namespace === 'ecommerce'))
+      .map((b) => (b['roleRef'] as { kind: string; name: string }))
+      .filter((ref) => ref.kind === roleKind)
+      .map((ref) => ref.name);
+  const [role] = bound('RoleBinding', 'Role');
+  const [clusterRole] = bound('ClusterRoleBinding', 'ClusterRole');
+  assert.ok(role && clusterRole);
+  for (const resource of ['pods', 'services', 'endpoints']) {
+    for (const verb of ['list', 'watch']) assert.ok(allows(rulesOf('Role', role), '', resource, verb), `Role ${role}: ${verb} ${resource}`);
+  }
+  const cluster = rulesOf('ClusterRole', clusterRole);
+  assert.ok(allows(cluster, '', 'nodes', 'list') && allows(cluster, '', 'nodes/proxy', 'get'), 'nodes, nodes/proxy');
+  // Nothing namespaced is granted cluster-wide.
+  const clusterResources = cluster.flatMap((r) => r.resources ?? []).sort();
+  assert.deepEqual(clusterResources, ['nodes', 'nodes/proxy']);
+  assert.ok(cluster.every((r) => !r.nonResourceURLs), 'no non-resource URLs needed');
+});
+
+test('kubelet and cAdvisor are scraped through the API server proxy with the service account CA (never skipping verification)', () => {
+  const config = prometheusConfig();
+  for (const name of ['kubernetes-cadvisor', 'kubernetes-kubelet']) {
+    const job = config.scrape_configs.find((j) => j.job_name === name);
+    assert.ok(job, name);
+    assert.equal(job.scheme, 'https');
+    assert.equal(job.tls_config?.ca_file, '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt');
+    assert.notEqual(job.tls_config?.insecure_skip_verify, true);
+    assert.equal(job.authorization?.credentials_file, '/var/run/secrets/kubernetes.io/serviceaccount/token');
+  }
+  // The API server is reachable from Prometheus' pod: its NetworkPolicy allows 443/6443.
+  const policy = find('NetworkPolicy', 'prometheus');
+  const egress = (policy['spec'] as { egress: { to?: unknown[]; ports?: { port: number }[] }[] }).egress;
+  for (const port of [443, 6443]) assert.ok(egress.some((rule) => !rule.to && rule.ports?.some((p) => p.port === port)), `egress to the API server on ${port}`);
+});
+
+interface Target { scrapePool: string; scrapeUrl: string; labels: Record<string, string>; discoveredLabels: Record<string, string> }
+
+test('relabelling in a real Prometheus: one target per node at the API server proxy path; only our kube-state-metrics Service', { skip: spawnSync('prometheus', ['--version']).status !== 0 ? 'prometheus is not installed' : false, timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'k8s-prom-'));
+  const config = prometheusConfig();
+  const nodes = [
+    { targets: ['192.168.49.2:10250'], labels: { __meta_kubernetes_node_name: 'minikube', __meta_kubernetes_node_label_kubernetes_io_hostname: 'minikube' } },
+    { targets: ['192.168.49.3:10250'], labels: { __meta_kubernetes_node_name: 'minikube-m02', __meta_kubernetes_node_label_kubernetes_io_hostname: 'minikube-m02' } },
+  ];
+  const services = [
+    { targets: ['kube-state-metrics.ecommerce.svc:8080'], labels: { __meta_kubernetes_namespace: 'ecommerce', __meta_kubernetes_service_label_app_kubernetes_io_name: 'kube-state-metrics', __meta_kubernetes_service_port_name: 'http-metrics' } },
+    { targets: ['kube-state-metrics.ecommerce.svc:8081'], labels: { __meta_kubernetes_namespace: 'ecommerce', __meta_kubernetes_service_label_app_kubernetes_io_name: 'kube-state-metrics', __meta_kubernetes_service_port_name: 'telemetry' } },
+  ];
+  // Debian's Prometheus has no Kubernetes discovery: swap in file_sd with the labels it would produce.
+  writeFileSync(join(dir, 'node.json'), JSON.stringify(nodes));
+  writeFileSync(join(dir, 'service.json'), JSON.stringify(services));
+  writeFileSync(join(dir, 'pod.json'), '[]');
+  writeFileSync(join(dir, 'token'), 'x');
+  // Prometheus drops a scrape pool whose CA file holds no certificate: make a real one.
+  const ca = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=test-ca', '-days', '1', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt')], { encoding: 'utf8' });
+  assert.equal(ca.status, 0, ca.stderr);
+  for (const job of config.scrape_configs) {
+    if (job.kubernetes_sd_configs) job.file_sd_configs = job.kubernetes_sd_configs.map((sd) => ({ files: [join(dir, `${sd.role}.json`)] }));
+    delete job.kubernetes_sd_configs;
+    if (job.tls_config?.ca_file) job.tls_config.ca_file = join(dir, 'ca.crt');
+    if (job.authorization?.credentials_file) job.authorization.credentials_file = join(dir, 'token');
+  }
+  delete config.rule_files;
+  delete config.alerting;
+  // Targets only: an hour-long interval keeps Prometheus from actually
+  // scraping (and resolving kubernetes.default.svc) while the test looks.
+  (config as { global?: Record<string, string> }).global = { scrape_interval: '1h', scrape_timeout: '10s' };
+  const { startPrometheus } = (await import(pathToFileURL(join(repoRoot, 'deploy/monitoring/dist/src/prometheus-process.js')).href)) as {
+    startPrometheus(o: { config: string }): Promise<{ url: string; stop(): Promise<void> }>;
+  };
+  const { stringify } = await import('yaml');
+  const prometheus = await startPrometheus({ config: stringify(config) });
+  try {
+    let active: Target[] = [];
+    // Discovery hands targets to the scrape manager every 5 s.
+    for (let i = 0; i < 300 && active.filter((t) => t.scrapePool !== 'kubernetes-pods').length < 5; i++) {
+      const body = (await (await fetch(`${prometheus.url}/api/v1/targets?state=active`)).json()) as { data: { activeTargets: Target[] } };
+      active = body.data.activeTargets;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const [pool, path] of [['kubernetes-cadvisor', '/metrics/cadvisor'], ['kubernetes-kubelet', '/metrics']] as const) {
+      const targets = active.filter((t) => t.scrapePool === pool).sort((a, b) => (a.labels['instance'] ?? '').localeCompare(b.labels['instance'] ?? ''));
+      assert.deepEqual(targets.map((t) => t.scrapeUrl), [
+        `https://kubernetes.default.svc:443/api/v1/nodes/minikube/proxy${path}`,
+        `https://kubernetes.default.svc:443/api/v1/nodes/minikube-m02/proxy${path}`,
+      ], pool);
+      assert.deepEqual(targets.map((t) => [t.labels['instance'], t.labels['node']]), [['minikube', 'minikube'], ['minikube-m02', 'minikube-m02']]);
+    }
+    const ksm = active.filter((t) => t.scrapePool === 'kube-state-metrics');
+    assert.deepEqual(ksm.map((t) => t.scrapeUrl), ['http://kube-state-metrics.ecommerce.svc:8080/metrics']);
+  } finally {
+    await prometheus.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('kube-state-metrics: deployed, pinned, found by the scrape job, allowed to list what it reports, reachable by Prometheus only', () => {
+  const deployment = find('Deployment', 'kube-state-metrics');
+  const c = podTemplate(deployment)?.spec.containers[0] as Container & { args: string[] };
+  assert.match(c.image, /^registry\.k8s\.io\/kube-state-metrics\/kube-state-metrics:v\d+\.\d+\.\d+$/);
+  const service = find('Service', 'kube-state-metrics');
+  // The scrape job keeps services by this label and port name.
+  const job = prometheusConfig().scrape_configs.find((j) => j.job_name === 'kube-state-metrics');
+  assert.ok(job);
+  const keep = (label: string): RegExp => new RegExp(`^(?:${job.relabel_configs?.find((r) => r.action === 'keep' && r.source_labels?.[0] === label)?.regex ?? '$^'})$`);
+  assert.match(service.metadata.labels?.['app.kubernetes.io/name'] ?? '', keep('__meta_kubernetes_service_label_app_kubernetes_io_name'));
+  const ports = (service['spec'] as { ports: { name: string; port: number; targetPort: string }[] }).ports;
+  const scraped = ports.filter((p) => keep('__meta_kubernetes_service_port_name').test(p.name));
+  assert.equal(scraped.length, 1, 'exactly one port is scraped');
+  const port = c.ports?.find((p) => p.name === scraped[0]?.targetPort);
+  assert.ok(port, 'the scraped port is a container port');
+  // RBAC covers every resource it is asked to report.
+  const account = (podTemplate(deployment)?.spec as { serviceAccountName?: string }).serviceAccountName;
+  const binding = objects.find((o) => o.kind === 'ClusterRoleBinding' && (o['subjects'] as { name: string }[]).some((s) => s.name === account));
+  assert.ok(binding);
+  const rules = rulesOf('ClusterRole', (binding['roleRef'] as { name: string }).name);
+  const groups: Record<string, string> = { pods: '', nodes: '', persistentvolumeclaims: '', deployments: 'apps', replicasets: 'apps', statefulsets: 'apps', jobs: 'batch', horizontalpodautoscalers: 'autoscaling', poddisruptionbudgets: 'policy' };
+  const resources = (c.args.find((a) => a.startsWith('--resources='))?.split('=')[1] ?? '').split(',');
+  assert.ok(resources.includes('pods') && resources.includes('deployments') && resources.includes('horizontalpodautoscalers'));
+  for (const resource of resources) {
+    assert.ok(resource in groups, `unknown resource ${resource}`);
+    for (const verb of ['list', 'watch']) assert.ok(allows(rules, groups[resource] ?? '', resource, verb), `${verb} ${resource}`);
+  }
+  // Network: Prometheus may reach it and it accepts Prometheus.
+  const own = find('NetworkPolicy', 'kube-state-metrics');
+  const ingress = (own['spec'] as { ingress: { from: { podSelector?: { matchLabels: Record<string, string> } }[]; ports: { port: number }[] }[] }).ingress;
+  assert.ok(ingress.some((r) => r.from.some((f) => f.podSelector?.matchLabels['app.kubernetes.io/name'] === 'prometheus') && r.ports.some((p) => p.port === port.containerPort)));
+  const egress = (find('NetworkPolicy', 'prometheus')['spec'] as { egress: { to?: unknown[]; ports?: { port: number }[] }[] }).egress;
+  assert.ok(egress.some((r) => r.to && r.ports?.some((p) => p.port === port.containerPort)), 'prometheus egress to kube-state-metrics');
+});
+
+/** The first postgres_exporter release whose collectors read each PostgreSQL major (from its CHANGELOG). */
+const exporterForPostgres: Record<number, [number, number]> = { 15: [0, 12], 16: [0, 15], 17: [0, 17] };
+
+function checkExporter(exporterImage: string, postgresImage: string, where: string): void {
+  const pg = Number(/^postgres:(\d+)/.exec(postgresImage)?.[1]);
+  const m = /postgres-exporter:v(\d+)\.(\d+)\.(\d+)$/.exec(exporterImage);
+  assert.ok(m, `${where}: ${exporterImage} is not pinned to a version`);
+  const minimum = exporterForPostgres[pg];
+  assert.ok(minimum, `${where}: PostgreSQL ${pg}: look up which postgres_exporter supports it and add it here`);
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  assert.ok(major > minimum[0] || (major === minimum[0] && minor >= minimum[1]), `${where}: postgres_exporter ${m[0]} predates PostgreSQL ${pg} support (v${minimum.join('.')})`);
+}
+
+test('postgres_exporter matches the PostgreSQL major we run (Kubernetes and compose)', () => {
+  const exporter = podTemplate(find('Deployment', 'postgres-exporter'))?.spec.containers[0]?.image ?? '';
+  const postgres = podTemplate(find('StatefulSet', 'postgres'))?.spec.containers[0]?.image ?? '';
+  checkExporter(exporter, postgres, 'kubernetes');
+  const compose = parseYaml(readFileSync(join(repoRoot, 'deploy/docker/compose.yaml'), 'utf8'))[0] as { services: Record<string, { image?: string }> };
+  checkExporter(compose.services['postgres-exporter']?.image ?? '', compose.services['postgres']?.image ?? '', 'compose');
+  // The former pin fails the check.
+  assert.throws(() => checkExporter('quay.io/prometheuscommunity/postgres-exporter:v0.15.0', 'postgres:17-bookworm', 'old'), /predates/);
+});
+
+test('every Alertmanager webhook on loopback reaches a receiver in the same pod (Kubernetes) or network namespace (compose)', () => {
+  const config = parseYaml(dataOf(find('ConfigMap', 'alertmanager-config'))['alertmanager.yml'] ?? '')[0] as { receivers: { name: string; webhook_configs?: { url: string }[] }[] };
+  const urls = config.receivers.flatMap((r) => (r.webhook_configs ?? []).map((w) => new URL(w.url)));
+  const local = urls.filter((u) => ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname));
+  assert.ok(local.length > 0, 'this test only means something while a receiver is local');
+  const pod = podTemplate(find('Deployment', 'alertmanager'))?.spec as { containers: (Container & { command?: string[]; volumeMounts?: { name: string; mountPath: string }[] })[]; volumes: { name: string; configMap?: { name: string } }[] };
+  const receiver = pod.containers.find((c) => c.command?.some((a) => a.endsWith('/alert-log.mjs')));
+  assert.ok(receiver, 'no receiver container in the Alertmanager pod');
+  const listens = Number(receiver.env?.find((e) => e.name === 'ALERT_LOG_PORT')?.value);
+  for (const url of local) {
+    assert.equal(Number(url.port), listens, `${url.href}: the sidecar listens on ${listens}`);
+    assert.equal(url.pathname, '/alerts');
+  }
+  const mount = receiver.volumeMounts?.find((m) => receiver.command?.some((a) => a.startsWith(`${m.mountPath}/`)));
+  assert.ok(mount);
+  const map = pod.volumes.find((v) => v.name === mount.name)?.configMap?.name;
+  assert.equal(dataOf(find('ConfigMap', map ?? ''))['alert-log.mjs'], readFileSync(join(repoRoot, 'deploy/k8s/alert-log/alert-log.mjs'), 'utf8'));
+  const compose = parseYaml(readFileSync(join(repoRoot, 'deploy/docker/compose.yaml'), 'utf8'))[0] as { services: Record<string, { network_mode?: string; environment?: Record<string, string>; command?: string[] }> };
+  const sidecar = Object.values(compose.services).find((s) => s.command?.some((a) => a.endsWith('/alert-log.mjs')));
+  assert.ok(sidecar, 'compose: no alert-log service');
+  assert.equal(sidecar.network_mode, 'service:alertmanager');
+  assert.equal(Number(sidecar.environment?.['ALERT_LOG_PORT']), listens);
+});
+
+test('alert-log (the script in the ConfigMap) logs each alert of a real Alertmanager payload and refuses anything else', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'alert-log-'));
+  const script = join(dir, 'alert-log.mjs');
+  writeFileSync(script, dataOf(find('ConfigMap', 'alert-log'))['alert-log.mjs'] ?? '');
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ALERT_LOG_PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    const deadline = Date.now() + 10_000;
+    while (!/"address":"127\.0\.0\.1:\d+"/.test(out)) {
+      assert.ok(Date.now() < deadline, `no listening line: ${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const base = `http://${/"address":"(127\.0\.0\.1:\d+)"/.exec(out)?.[1]}`;
+    const payload = {
+      version: '4', groupKey: '{}:{alertname="ServiceDown"}', truncatedAlerts: 0, status: 'firing', receiver: 'page',
+      groupLabels: { alertname: 'ServiceDown' }, commonLabels: { alertname: 'ServiceDown', severity: 'page' }, commonAnnotations: {}, externalURL: 'http://alertmanager:9093',
+      alerts: [
+        { status: 'firing', labels: { alertname: 'ServiceDown', severity: 'page', service: 'order' }, annotations: { summary: 'order is down' }, startsAt: '2026-12-01T20:00:00Z', endsAt: '0001-01-01T00:00:00Z', generatorURL: '', fingerprint: 'a' },
+        { status: 'resolved', labels: { alertname: 'ServiceDown', severity: 'page', service: 'user' }, annotations: {}, startsAt: '2026-12-01T19:00:00Z', endsAt: '2026-12-01T19:30:00Z', generatorURL: '', fingerprint: 'b' },
+      ],
+    };
+    const ok = await fetch(`${base}/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+    assert.equal(ok.status, 200);
+    while (out.split('\n').filter((l) => l.includes('"alert notification"')).length < 2) {
+      assert.ok(Date.now() < deadline, `no alert lines: ${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const lines = out.split('\n').filter((l) => l.includes('"alert notification"')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(lines.map((l) => [l['status'], l['alertname'], (l['labels'] as Record<string, string>)['service'], l['receiver']]), [['firing', 'ServiceDown', 'order', 'page'], ['resolved', 'ServiceDown', 'user', 'page']]);
+    assert.equal(lines[0]?.['summary'], 'order is down');
+    assert.equal((await fetch(`${base}/alerts`, { method: 'POST', body: '{"not":"a payload"}' })).status, 400);
+    assert.equal((await fetch(`${base}/alerts`, { method: 'POST', body: 'nope' })).status, 400);
+    assert.equal((await fetch(`${base}/alerts`)).status, 405);
+    assert.equal((await fetch(`${base}/other`, { method: 'POST', body: '{}' })).status, 404);
+    assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    assert.equal(out.split('\n').filter((l) => l.includes('"alert notification"')).length, 2, 'refused requests logged no alert');
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

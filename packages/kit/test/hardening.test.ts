@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { Metrics, ServiceUnavailable, Type, bodyLimitFor, containsNul, createServer, isUnavailableError, maxJsonBytes, startupWaitReason } from '../src/index.js';
+import { assertProblem, http, listenOnLoopback } from '../src/testing.js';
+
+async function server(logLevel = 'silent', lines?: string[]) {
+  return createServer({
+    name: 't',
+    prefix: '/t',
+    version: '0',
+    description: 't',
+    logLevel,
+    readiness: async () => undefined,
+    metrics: new Metrics('t', '0', { defaultMetrics: false }),
+    docs: false,
+    ...(lines ? { logStream: new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }) } : {}),
+  });
+}
+
+describe('validation', () => {
+  it('when an array has 100,000 bad items, then validation stops at maxItems: one error, a small body', async () => {
+    const app = await server();
+    app.post('/t/items', { bodyLimit: 2 * 1024 * 1024, schema: { body: Type.Object({ items: Type.Array(Type.Object({ id: Type.Integer() }, { additionalProperties: false }), { maxItems: 50 }) }) } }, async () => ({}));
+    const base = await listenOnLoopback(app);
+    try {
+      const res = await http(base, 'POST', '/t/items', { raw: `{"items":[${Array(100_000).fill('{"x":"y"}').join(',')}]}`, headers: { 'content-type': 'application/json' } });
+      const p = assertProblem(res, 400, 'validation-failed');
+      assert.equal(p.errors?.length, 1);
+      assert.equal(p.errors?.[0]?.path, '/items');
+      assert.ok(res.text.length < 1024, `${res.text.length} bytes`);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('derives a body limit from a bounded schema, none from an unbounded one', () => {
+    const bounded = Type.Object({ email: Type.String({ maxLength: 254 }), tags: Type.Array(Type.String({ maxLength: 10 }), { maxItems: 3 }), n: Type.Integer(), id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
+    const max = maxJsonBytes(bounded);
+    assert.ok(max > JSON.stringify({ email: 'é'.repeat(254), tags: ['a'.repeat(10), 'b'.repeat(10), 'c'.repeat(10)], n: -1e300, id: '0190b0d6-2b7c-7000-8000-000000000001' }).length);
+    assert.equal(bodyLimitFor(bounded, 1024 * 1024), 16 * 1024);
+    assert.equal(maxJsonBytes(Type.Object({ a: Type.String() }, { additionalProperties: false })), Infinity);
+    assert.equal(maxJsonBytes(Type.Object({ a: Type.String({ maxLength: 1 }) })), Infinity, 'an open object is unbounded');
+    assert.equal(bodyLimitFor(Type.Array(Type.Integer()), 1024 * 1024), undefined);
+  });
+
+  it('when a body is larger than its route derived limit, then 413 problem+json and the connection is closed', async () => {
+    const app = await server();
+    app.post('/t/small', { schema: { body: Type.Object({ name: Type.String({ maxLength: 100 }) }, { additionalProperties: false }) } }, async () => ({ ok: true }));
+    const base = await listenOnLoopback(app);
+    try {
+      assert.equal((await http(base, 'POST', '/t/small', { body: { name: 'x' } })).status, 200);
+      const res = await http(base, 'POST', '/t/small', { raw: `{${Array.from({ length: 5000 }, (_, i) => `"k${i}":0`).join(',')}}`, headers: { 'content-type': 'application/json' } });
+      assertProblem(res, 413, 'payload-too-large');
+      assert.equal(res.headers.get('connection'), 'close');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('NUL', () => {
+  it('finds a NUL in nested values and keys, iteratively', () => {
+    assert.equal(containsNul({ a: [{ b: 'x\u0000' }] }), true);
+    assert.equal(containsNul({ 'k\u0000': 1 }), true);
+    assert.equal(containsNul({ a: ['\\u0000', 1, null, true] }), false);
+    let deep: unknown = 'x\u0000';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    assert.equal(containsNul(deep), true);
+  });
+
+  it('when a query, a param or a body holds a NUL, then 400 before the handler runs', async () => {
+    const app = await server();
+    let ran = 0;
+    app.post('/t/:id', async () => (ran++, {}));
+    const base = await listenOnLoopback(app);
+    try {
+      assertProblem(await http(base, 'POST', '/t/a%00b', { body: {} }), 400, 'validation-failed');
+      assertProblem(await http(base, 'POST', '/t/a?q=%00', { body: {} }), 400, 'validation-failed');
+      assertProblem(await http(base, 'POST', '/t/a', { body: { deep: [{ s: 'a\u0000' }] } }), 400, 'validation-failed');
+      assert.equal(ran, 0);
+      assert.equal((await http(base, 'POST', '/t/a', { body: { s: 'fine \\u0000 as text' } })).status, 200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('errors and logs', () => {
+  it('maps connection failures (ECONNREFUSED, 57P01, 08006, pool timeout) to 503 with Retry-After, logged at warn; a bug is a 500 at error; reqId once per line', async () => {
+    const lines: string[] = [];
+    const app = await server('info', lines);
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const adminShutdown = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+    app.get('/t/refused', async () => Promise.reject(refused));
+    app.get('/t/shutdown', async () => Promise.reject(adminShutdown));
+    app.get('/t/terminated', async () => Promise.reject(new Error('Connection terminated unexpectedly')));
+    app.get('/t/pool', async () => Promise.reject(new Error('timeout exceeded when trying to connect')));
+    app.get('/t/down', async () => Promise.reject(new ServiceUnavailable()));
+    app.get('/t/bug', async () => Promise.reject(new TypeError('x is undefined')));
+    const base = await listenOnLoopback(app);
+    try {
+      for (const path of ['/t/refused', '/t/shutdown', '/t/terminated', '/t/pool', '/t/down']) {
+        const res = await http(base, 'GET', path, { headers: { 'x-request-id': `req${path.replace(/\//g, '-')}` } });
+        assertProblem(res, 503, 'service-unavailable');
+        assert.ok(Number(res.headers.get('retry-after')) >= 1, path);
+      }
+      assertProblem(await http(base, 'GET', '/t/bug', { headers: { 'x-request-id': 'req-bug' } }), 500, 'internal-error');
+    } finally {
+      await app.close();
+    }
+    for (const line of lines) assert.ok((line.match(/"reqId"/g) ?? []).length <= 1, `reqId twice: ${line}`);
+    const parsed = lines.map((l) => JSON.parse(l) as { level: number; msg: string; reqId?: string; status?: number });
+    const requestLines = parsed.filter((l) => l.msg === 'request');
+    assert.equal(requestLines.length, 6);
+    for (const l of requestLines) assert.equal(l.level, l.status === 503 ? 40 : 50, JSON.stringify(l));
+    assert.ok(parsed.filter((l) => l.level >= 50).every((l) => l.reqId === 'req-bug'), 'only the bug is logged at error');
+  });
+
+  it('classifies errors: unavailable vs not; start-up waits for a missing server, database or role but not for a syntax error', () => {
+    for (const code of ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001', '53300']) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), true, code);
+    for (const code of ['23505', '42601', '22P02', undefined]) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), false, String(code));
+    for (const code of ['57P03', '3D000', '28P01', '28000', 'ECONNREFUSED']) assert.ok(startupWaitReason(Object.assign(new Error('x'), { code })), code);
+    assert.equal(startupWaitReason(Object.assign(new Error('x'), { code: '42601' })), undefined);
+  });
+
+  it('when the router or the HTTP parser refuses a request, then problem+json naming no framework', async () => {
+    const app = await server();
+    app.get('/t/:id', async () => ({}));
+    const base = await listenOnLoopback(app);
+    const port = Number(new URL(base).port);
+    const raw = (text: string) =>
+      new Promise<string>((resolve) => {
+        let data = '';
+        const s = connect(port, '127.0.0.1', () => s.write(text));
+        s.setEncoding('latin1');
+        s.on('data', (d: string) => (data += d));
+        s.on('error', () => undefined);
+        s.on('close', () => resolve(data));
+      });
+    try {
+      assertProblem(await http(base, 'GET', `/t/${'x'.repeat(500)}`), 404, 'not-found');
+      const bad = await http(base, 'GET', '/t/%E0%A4%A');
+      assertProblem(bad, 400);
+      assert.doesNotMatch(bad.text, /FST_|fastify/i);
+      const big = await raw(`GET /t/a HTTP/1.1\r\nHost: x\r\nX-A: ${'a'.repeat(20_000)}\r\n\r\n`);
+      assert.match(big, /^HTTP\/1\.1 431 [\s\S]*content-type: application\/problem\+json[\s\S]*"status":431/i);
+      const junk = await raw('BLAH\r\n\r\n');
+      assert.match(junk, /^HTTP\/1\.1 400 [\s\S]*application\/problem\+json/i);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('when a client sends its body slower than the request timeout, then it is cut off (408 problem) and the server keeps serving', async () => {
+    const app = await createServer({ name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'silent', readiness: async () => undefined, metrics: new Metrics('t', '0', { defaultMetrics: false }), docs: false, limits: { requestTimeoutMs: 1500, headersTimeoutMs: 1000, checkIntervalMs: 250 } });
+    app.post('/t/echo', async (request) => request.body);
+    const base = await listenOnLoopback(app);
+    try {
+      const t0 = Date.now();
+      const result = await new Promise<{ data: string; ms: number }>((resolve) => {
+        let data = '';
+        const s = connect(Number(new URL(base).port), '127.0.0.1', () => s.write('POST /t/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{'));
+        const timer = setInterval(() => s.writable && s.write(' '), 200);
+        s.setEncoding('latin1');
+        s.on('data', (d: string) => (data += d));
+        s.on('error', () => undefined);
+        s.on('close', () => (clearInterval(timer), resolve({ data, ms: Date.now() - t0 })));
+      });
+      assert.ok(result.ms < 4000, `held for ${result.ms} ms`);
+      assert.match(result.data, /^HTTP\/1\.1 408 [\s\S]*application\/problem\+json/i);
+      assert.equal((await http(base, 'GET', '/livez')).status, 200);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,5 @@
+// The storefront Deployment's process (deploy/k8s/storefront.yaml): static files only, no upstreams.
+import { runMain } from '@ecommerce/kit';
+import { buildStorefrontServer, loadStorefrontConfig } from './storefront.js';
+
+await runMain('storefront', () => loadStorefrontConfig(), buildStorefrontServer);

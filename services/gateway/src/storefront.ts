@@ -1,0 +1,88 @@
+// The storefront (web/, a Vite + React single-page app) on the API's origin: built files from STOREFRONT_DIR,
+// hashed assets cached for a year, the HTML never cached, client routes answered with index.html, and a
+// strict CSP (scripts from this origin only, no inline script). Used by the local gateway at `/` and by the
+// storefront Deployment's static-only server (storefront-main.ts).
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import fastifyStatic from '@fastify/static';
+import { BaseEnv, Port, Type, createServer, loadConfig, type App, type Static } from '@ecommerce/kit';
+
+/** services/gateway/dist/src -> <repo>/web/dist/app, where `npm run build` puts the app. */
+export const DEFAULT_STOREFRONT_DIR = path.resolve(import.meta.dirname, '..', '..', '..', '..', 'web', 'dist', 'app');
+
+export const STOREFRONT_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** Paths the single-page app routes itself (web/src/main.tsx); each answers index.html. */
+export const CLIENT_ROUTES = ['/', '/products/*', '/cart', '/checkout', '/orders', '/orders/*', '/signin', '/admin', '/admin/*'];
+
+export const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/** Registers the storefront, or logs why not (the app is not built) and leaves `/` to the 404 handler. */
+export async function storefront(app: App, opts: { dir?: string }): Promise<void> {
+  const root = path.resolve(opts.dir || DEFAULT_STOREFRONT_DIR);
+  if (!existsSync(path.join(root, 'index.html'))) {
+    app.log.warn({ root }, 'storefront not built (npm run build): / is not served');
+    return;
+  }
+  await app.register(async (scope) => {
+    await scope.register(fastifyStatic, {
+      root,
+      prefix: '/',
+      index: false,
+      wildcard: true,
+      // The build writes .br and .gz next to each text file; send picks what the browser accepts.
+      preCompressed: true,
+      cacheControl: false,
+      // index.html is only ever served through the client routes below, with its own headers.
+      allowedPath: (pathName) => pathName !== '/index.html',
+    });
+    for (const route of CLIENT_ROUTES) scope.get(route, (_request, reply) => reply.sendFile('index.html'));
+    // Encapsulated: these headers apply to the storefront's responses only, not to the API's.
+    scope.addHook('onSend', async (request, reply, payload) => {
+      const url = request.url.split('?')[0]!;
+      if (reply.statusCode >= 400) return payload;
+      const html = String(reply.getHeader('content-type') ?? '').startsWith('text/html');
+      reply.header('cache-control', html ? 'no-cache' : url.startsWith('/assets/') ? IMMUTABLE : 'public, max-age=3600');
+      if (html) reply.header('content-security-policy', STOREFRONT_CSP);
+      reply.header('vary', 'accept-encoding');
+      return payload;
+    });
+  });
+}
+
+export const StorefrontEnv = { ...BaseEnv, PORT: Port(8080), STOREFRONT_DIR: Type.String({ default: '' }) };
+export type StorefrontConfig = Static<ReturnType<typeof Type.Object<typeof StorefrontEnv>>>;
+
+export function loadStorefrontConfig(env: NodeJS.ProcessEnv = process.env): StorefrontConfig {
+  return loadConfig(StorefrontEnv, env);
+}
+
+/** The static-only server of the storefront Deployment: the app, /livez and /readyz (ready once the files are there). */
+export async function buildStorefrontServer(config: StorefrontConfig): Promise<App> {
+  const root = path.resolve(config.STOREFRONT_DIR || DEFAULT_STOREFRONT_DIR);
+  const app = await createServer({
+    name: 'storefront',
+    prefix: '',
+    version: config.SERVICE_VERSION,
+    description: 'Storefront static files',
+    logLevel: config.LOG_LEVEL,
+    docs: false,
+    readiness: async () => {
+      if (!existsSync(path.join(root, 'index.html'))) throw new Error(`no index.html in ${root}`);
+    },
+  });
+  await storefront(app, { dir: root });
+  return app;
+}

@@ -1,0 +1,74 @@
+// The gateway tells the services the client address it sees, whatever X-Forwarded-For a client sends:
+// rotating the header neither dodges the login throttle nor points it at someone else's address.
+import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { assertProblem, createTestDatabase, http, listenOnLoopback, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
+import type { App } from '@ecommerce/kit';
+import { startUserService, type Running } from '@ecommerce/user-service/testing';
+import { buildApp } from '../src/app.js';
+import { loadGatewayConfig } from '../src/config.js';
+
+let db: TestDatabase;
+let user: Running;
+const gateways: App[] = [];
+
+async function startGateway(upstream: string, env: Record<string, string> = {}): Promise<string> {
+  const app = await buildApp(loadGatewayConfig({ LOG_LEVEL: 'silent', PORT: '0', METRICS_PORT: '0', USER_SERVICE_URL: upstream, PRODUCT_SERVICE_URL: upstream, ORDER_SERVICE_URL: upstream, ...env }));
+  gateways.push(app);
+  return listenOnLoopback(app);
+}
+
+before(async () => {
+  db = await createTestDatabase();
+  // The user service as deployed: it trusts its own proxy hop on loopback.
+  user = await startUserService(db.urls.user, { TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES_PER_ADDRESS: '3', LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '100' });
+});
+after(async () => {
+  await Promise.all(gateways.map((g) => g.close()));
+  await user?.close();
+  await db?.drop();
+});
+
+describe('X-Forwarded-For through the gateway', () => {
+  it('when a client rotates X-Forwarded-For on failed logins, then they all count against its real address, and the addresses it named stay free', async () => {
+    const gw = await startGateway(user.base);
+    const named = ['198.51.100.10', '198.51.100.11, 198.51.100.12', '10.0.0.9'];
+    for (const xff of named) {
+      assertProblem(await http(gw, 'POST', '/user/login', { body: { email: uniqueEmail(), password: 'wrong-password' }, headers: { 'x-forwarded-for': xff } }), 401);
+    }
+    const email = uniqueEmail();
+    assert.equal((await http(user.base, 'POST', '/user/register', { body: { email, password: 'correct-horse-1', name: 'Victim' } })).status, 201);
+    // the client (127.0.0.1 as the gateway sees it) is refused, whatever it claims now
+    assertProblem(await http(gw, 'POST', '/user/login', { body: { email, password: 'correct-horse-1' }, headers: { 'x-forwarded-for': '203.0.113.200' } }), 429, 'too-many-requests');
+    // a client really at a named address (reported by a trusted proxy hop) is not locked out
+    for (const victim of ['198.51.100.10', '198.51.100.12', '10.0.0.9']) {
+      const res = await http(user.base, 'POST', '/user/login', { body: { email, password: 'correct-horse-1' }, headers: { 'x-forwarded-for': victim } });
+      assert.equal(res.status, 200, `${victim}: ${res.text}`);
+    }
+  });
+
+  it('when a client sends X-Forwarded-For, then the upstream receives exactly the address the gateway saw; with TRUST_PROXY, the one its proxy reported', async () => {
+    const seen: IncomingHttpHeaders[] = [];
+    const echo = createServer((req, res) => {
+      seen.push(req.headers);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    try {
+      const addr = echo.address();
+      const upstream = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+      const edge = await startGateway(upstream);
+      await http(edge, 'GET', '/user/x', { headers: { 'x-forwarded-for': '198.51.100.1, 10.0.0.1' } });
+      await http(edge, 'GET', '/user/x');
+      assert.deepEqual(seen.map((h) => h['x-forwarded-for']), ['127.0.0.1', '127.0.0.1']);
+      // behind a load balancer on loopback: its one hop is believed, nothing left of it
+      seen.length = 0;
+      const behind = await startGateway(upstream, { TRUST_PROXY: 'loopback' });
+      await http(behind, 'GET', '/user/x', { headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.5' } });
+      assert.deepEqual(seen.map((h) => h['x-forwarded-for']), ['203.0.113.5']);
+    } finally {
+      await new Promise<void>((resolve) => echo.close(() => resolve()));
+    }
+  });
+});

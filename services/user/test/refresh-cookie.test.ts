@@ -1,0 +1,139 @@
+// The refresh token as an HttpOnly cookie for browser apps (docs/api.md, "Refresh token in a cookie"):
+// asked for at login, scoped to the refresh and logout paths, rotated and cleared there, never in a body;
+// the JSON flow is untouched for clients that do not ask.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { assertProblem, createTestDatabase, http, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
+import { startUserService, type Running } from './harness.js';
+
+interface Tokens {
+  accessToken: string;
+  refreshToken?: string;
+  tokenType: string;
+  expiresIn: number;
+}
+
+let db: TestDatabase;
+let svc: Running;
+let base: string;
+
+before(async () => {
+  db = await createTestDatabase();
+  svc = await startUserService(db.urls.user);
+  base = svc.base;
+});
+after(async () => {
+  await svc?.close();
+  await db?.drop();
+});
+
+const NAME = '__Secure-refresh-token';
+
+async function account() {
+  const email = uniqueEmail('cookie');
+  const res = await http(base, 'POST', '/user/register', { body: { email, password: 'cookie-pass-1', name: 'Cookie' } });
+  assert.equal(res.status, 201, res.text);
+  return { email, password: 'cookie-pass-1' };
+}
+
+/** The refresh cookies a response sets, by path. */
+function cookiesOf(headers: Headers): Map<string, { value: string; attrs: string[] }> {
+  const out = new Map<string, { value: string; attrs: string[] }>();
+  for (const line of headers.getSetCookie()) {
+    const [pair, ...attrs] = line.split(';').map((s) => s.trim());
+    const [name, value] = [pair!.slice(0, pair!.indexOf('=')), pair!.slice(pair!.indexOf('=') + 1)];
+    assert.equal(name, NAME);
+    const path = attrs.find((a) => a.startsWith('Path='))!.slice(5);
+    out.set(path, { value, attrs });
+  }
+  return out;
+}
+
+async function cookieLogin() {
+  const a = await account();
+  const res = await http<Tokens>(base, 'POST', '/user/login', { body: { ...a, refreshTokenIn: 'cookie' } });
+  assert.equal(res.status, 200, res.text);
+  const cookies = cookiesOf(res.headers);
+  return { res, token: cookies.get('/user/token/refresh')!.value, cookies };
+}
+
+const cookieHeader = (token: string) => ({ cookie: `other=1; ${NAME}=${token}` });
+
+describe('refresh token in a cookie', () => {
+  it('when login asks for the cookie, then the token is set HttpOnly; Secure; SameSite=Strict on the refresh and logout paths only, and not in the body', async () => {
+    const { res, cookies, token } = await cookieLogin();
+    assert.equal(res.body.refreshToken, undefined);
+    assert.ok(res.body.accessToken);
+    assert.deepEqual([...cookies.keys()].sort(), ['/user/logout', '/user/token/refresh']);
+    for (const c of cookies.values()) {
+      assert.equal(c.value, token);
+      for (const attr of ['HttpOnly', 'Secure', 'SameSite=Strict', 'Max-Age=2592000']) assert.ok(c.attrs.includes(attr), `${attr} in ${c.attrs.join('; ')}`);
+    }
+    assert.ok(Buffer.from(token, 'base64url').length >= 32);
+    assert.equal(res.headers.get('cache-control'), 'no-store');
+  });
+
+  it('when refresh is called with the cookie and a JSON body {}, then a new access token comes back, the cookie rotates and the old one is spent', async () => {
+    const { token } = await cookieLogin();
+    const r = await http<Tokens>(base, 'POST', '/user/token/refresh', { body: {}, headers: cookieHeader(token) });
+    assert.equal(r.status, 200, r.text);
+    assert.ok(r.body.accessToken);
+    assert.equal(r.body.refreshToken, undefined);
+    const next = cookiesOf(r.headers).get('/user/token/refresh')!.value;
+    assert.notEqual(next, token);
+    assert.equal(cookiesOf(r.headers).get('/user/logout')!.value, next);
+    // Reuse of the spent cookie revokes the family: the rotated one dies too, and the browser is told to drop it.
+    const reuse = await http(base, 'POST', '/user/token/refresh', { body: {}, headers: cookieHeader(token) });
+    assertProblem(reuse, 401);
+    assert.ok(reuse.headers.getSetCookie().every((l) => l.startsWith(`${NAME}=;`) && l.includes('Max-Age=0')));
+    assertProblem(await http(base, 'POST', '/user/token/refresh', { body: {}, headers: cookieHeader(next) }), 401);
+  });
+
+  it('when logout is called with the cookie, then 204, the cookie is cleared on both paths and the session is over', async () => {
+    const { token } = await cookieLogin();
+    const out = await http(base, 'POST', '/user/logout', { body: {}, headers: cookieHeader(token) });
+    assert.equal(out.status, 204, out.text);
+    const cleared = cookiesOf(out.headers);
+    assert.deepEqual([...cleared.keys()].sort(), ['/user/logout', '/user/token/refresh']);
+    assert.ok([...cleared.values()].every((c) => c.value === '' && c.attrs.includes('Max-Age=0')));
+    assertProblem(await http(base, 'POST', '/user/token/refresh', { body: {}, headers: cookieHeader(token) }), 401);
+  });
+
+  it('when the cookie comes with a form or text body or no content type (a cross-site form post), then 415 and nothing is spent', async () => {
+    const { token } = await cookieLogin();
+    for (const [path, type, raw] of [
+      ['/user/token/refresh', 'application/x-www-form-urlencoded', ''],
+      ['/user/token/refresh', 'text/plain', '{}'],
+      ['/user/logout', 'application/x-www-form-urlencoded', 'x=1'],
+    ] as const) {
+      const res = await http(base, 'POST', path, { raw, headers: { ...cookieHeader(token), 'content-type': type } });
+      assert.ok(res.status === 415 || res.status === 400, `${path} ${type}: ${res.status} ${res.text}`);
+    }
+    // Still live: the one legitimate refresh works.
+    assert.equal((await http(base, 'POST', '/user/token/refresh', { body: {}, headers: cookieHeader(token) })).status, 200);
+  });
+
+  it('when neither body nor cookie has a token, then 400 at /refreshToken as before; a garbage cookie is 401', async () => {
+    for (const path of ['/user/token/refresh', '/user/logout']) {
+      const res = await http(base, 'POST', path, { body: {} });
+      const p = assertProblem(res, 400, 'validation-failed');
+      assert.ok(p.errors?.some((e) => e.path === '/refreshToken'), JSON.stringify(p));
+      assertProblem(await http(base, 'POST', path, { body: {}, headers: cookieHeader('a'.repeat(43)) }), 401);
+    }
+  });
+
+  it('when a client does not ask (or asks for "body"), then the JSON flow is unchanged: token in the body, no cookie; a body token wins over a cookie', async () => {
+    const a = await account();
+    for (const extra of [{}, { refreshTokenIn: 'body' }]) {
+      const res = await http<Tokens>(base, 'POST', '/user/login', { body: { ...a, ...extra } });
+      assert.equal(res.status, 200, res.text);
+      assert.equal(typeof res.body.refreshToken, 'string');
+      assert.deepEqual(res.headers.getSetCookie(), []);
+      const r = await http<Tokens>(base, 'POST', '/user/token/refresh', { body: { refreshToken: res.body.refreshToken }, headers: cookieHeader('b'.repeat(43)) });
+      assert.equal(r.status, 200, r.text);
+      assert.equal(typeof r.body.refreshToken, 'string');
+      assert.deepEqual(r.headers.getSetCookie(), []);
+    }
+    assertProblem(await http(base, 'POST', '/user/login', { body: { ...a, refreshTokenIn: 'header' } }), 400);
+  });
+});

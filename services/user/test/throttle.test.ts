@@ -1,0 +1,210 @@
+// Login throttling and request budgets (OWASP Authentication Cheat Sheet), which address is believed,
+// and the caching of token answers. Client addresses are simulated the way the real deployment
+// reports them: the test client sits on loopback, a trusted proxy hop, and says X-Forwarded-For.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { assertProblem, createTestDatabase, http, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
+import { ORDER_CLIENT, startUserService, type Running } from './harness.js';
+
+let db: TestDatabase;
+const running: Running[] = [];
+
+before(async () => {
+  db = await createTestDatabase();
+});
+after(async () => {
+  await Promise.all(running.map((r) => r.close()));
+  await db?.drop();
+});
+
+async function service(env: Record<string, string>): Promise<string> {
+  const svc = await startUserService(db.urls.user, { TRUST_PROXY: 'loopback', ...env });
+  running.push(svc);
+  return svc.base;
+}
+
+let addresses = 0;
+/** A fresh public address per call (the file has its own database), so tests never share a counter. */
+const freshAddress = () => {
+  addresses++;
+  return `100.64.${Math.floor(addresses / 250)}.${(addresses % 250) + 1}`;
+};
+
+const from = (address: string) => ({ 'x-forwarded-for': address });
+
+async function register(base: string, address = freshAddress()) {
+  const email = uniqueEmail();
+  const password = 'correct-horse-1';
+  const res = await http<{ id: string }>(base, 'POST', '/user/register', { body: { email, password, name: 'Ada' }, headers: from(address) });
+  assert.equal(res.status, 201, res.text);
+  return { email, password };
+}
+const login = (base: string, email: string, password: string, address: string) => http(base, 'POST', '/user/login', { body: { email, password }, headers: from(address) });
+
+describe('failed logins', () => {
+  it('when a stranger fails against an account from their address, then they are refused, and the owner still logs in from another address', async () => {
+    const base = await service({ LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '3' });
+    const u = await register(base);
+    const stranger = freshAddress();
+    for (let i = 0; i < 3; i++) assertProblem(await login(base, u.email, 'wrong-password', stranger), 401);
+    // the pair is refused, even with the right password (the stranger may have guessed it)
+    const refused = await login(base, u.email, u.password, stranger);
+    assertProblem(refused, 429, 'too-many-requests');
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    // the owner, elsewhere, is not locked out: no account-wide lock a stranger can trigger
+    assert.equal((await login(base, u.email, u.password, freshAddress())).status, 200);
+    assert.equal((await login(base, u.email.toUpperCase(), u.password, freshAddress())).status, 200);
+  });
+
+  it('when many strangers each fail against one account, then the owner from their own address still logs in', async () => {
+    const base = await service({ LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '2' });
+    const u = await register(base);
+    for (let s = 0; s < 5; s++) {
+      const stranger = freshAddress();
+      for (let i = 0; i < 3; i++) await login(base, u.email, 'wrong-password', stranger);
+    }
+    assert.equal((await login(base, u.email, u.password, freshAddress())).status, 200);
+  });
+
+  it('when a right password follows a few failures, then the pair starts over', async () => {
+    const base = await service({ LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '3' });
+    const u = await register(base);
+    const me = freshAddress();
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 2; i++) assertProblem(await login(base, u.email, 'wrong-password', me), 401);
+      assert.equal((await login(base, u.email, u.password, me)).status, 200);
+    }
+  });
+
+  it('when two replicas share the database, then failures at either count together', async () => {
+    const env = { LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '4' };
+    const [a, b] = [await service(env), await service(env)];
+    const u = await register(a);
+    const stranger = freshAddress();
+    for (let i = 0; i < 4; i++) assertProblem(await login(i % 2 ? a : b, u.email, 'wrong-password', stranger), 401);
+    assertProblem(await login(a, u.email, u.password, stranger), 429, 'too-many-requests');
+    assertProblem(await login(b, u.email, u.password, stranger), 429, 'too-many-requests');
+  });
+});
+
+describe('which client address is believed', () => {
+  it('when a client puts addresses left of what its proxy reports, then only the proxy hop counts (rotating them dodges nothing)', async () => {
+    // The client's real address is private (an office NAT), the service trusts private proxies: the
+    // old trust walked the chain through every trusted hop and took the client's own left-most entry.
+    const base = await service({ TRUST_PROXY: 'loopback,uniquelocal', LOGIN_MAX_FAILURES_PER_ADDRESS: '3', LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '100' });
+    const real = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.7`;
+    for (let i = 0; i < 3; i++) {
+      assertProblem(await login(base, uniqueEmail(), 'wrong-password', `198.51.100.${i + 1}, ${real}`), 401);
+    }
+    const u = await register(base);
+    assertProblem(await login(base, u.email, u.password, `198.51.100.99, ${real}`), 429, 'too-many-requests');
+    // the address a client names is not locked by those failures
+    assert.equal((await login(base, u.email, u.password, '198.51.100.1')).status, 200);
+  });
+
+  it('when TRUST_PROXY is none, then X-Forwarded-For is ignored and the peer address counts', async () => {
+    const base = await service({ TRUST_PROXY: 'none', LOGIN_MAX_FAILURES_PER_ADDRESS: '2', LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '100' });
+    for (let i = 0; i < 2; i++) assertProblem(await login(base, uniqueEmail(), 'wrong-password', freshAddress()), 401);
+    assertProblem(await login(base, uniqueEmail(), 'wrong-password', freshAddress()), 429, 'too-many-requests');
+  });
+
+  it('when TRUST_PROXY is not an address, range or known name, then the service refuses to start', async () => {
+    await assert.rejects(service({ TRUST_PROXY: 'loopback,the-ingress' }), /TRUST_PROXY/);
+  });
+});
+
+describe('request budgets per client address', () => {
+  it('when one address registers more than REGISTER_MAX_PER_ADDRESS per window, then 429 problem with Retry-After; other addresses are not affected', async () => {
+    const base = await service({ REGISTER_MAX_PER_ADDRESS: '3', AUTH_RATE_WINDOW_SECONDS: '600' });
+    const flood = freshAddress();
+    for (let i = 0; i < 3; i++) await register(base, flood);
+    const email = uniqueEmail();
+    const res = await http(base, 'POST', '/user/register', { body: { email, password: 'correct-horse-1', name: 'Ada' }, headers: from(flood) });
+    const p = assertProblem(res, 429, 'too-many-requests');
+    assert.match(p.detail, /register/);
+    const retryAfter = Number(res.headers.get('retry-after'));
+    assert.ok(retryAfter > 0 && retryAfter <= 600, `Retry-After ${retryAfter}`);
+    // nothing was created by the refused request
+    const again = await http(base, 'POST', '/user/register', { body: { email, password: 'correct-horse-1', name: 'Ada' }, headers: from(freshAddress()) });
+    assert.equal(again.status, 201, again.text);
+  });
+
+  it('when one address logs in successfully more than LOGIN_MAX_PER_ADDRESS times, then 429 (each costs a password hash)', async () => {
+    const base = await service({ LOGIN_MAX_PER_ADDRESS: '3' });
+    const u = await register(base);
+    const me = freshAddress();
+    for (let i = 0; i < 3; i++) assert.equal((await login(base, u.email, u.password, me)).status, 200);
+    const res = await login(base, u.email, u.password, me);
+    assertProblem(res, 429, 'too-many-requests');
+    assert.ok(Number(res.headers.get('retry-after')) > 0);
+    assert.equal((await login(base, u.email, u.password, freshAddress())).status, 200);
+  });
+
+  it('when one address calls the token endpoints more than TOKEN_MAX_PER_ADDRESS times, then 429 on refresh and on the client-credentials grant', async () => {
+    const base = await service({ TOKEN_MAX_PER_ADDRESS: '3' });
+    const u = await register(base);
+    const me = freshAddress();
+    let refreshToken = String((await login(base, u.email, u.password, freshAddress())).body.refreshToken);
+    for (let i = 0; i < 2; i++) {
+      const r = await http(base, 'POST', '/user/token/refresh', { body: { refreshToken }, headers: from(me) });
+      assert.equal(r.status, 200, r.text);
+      refreshToken = String(r.body.refreshToken);
+    }
+    const grant = { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret };
+    assert.equal((await http(base, 'POST', '/user/oauth/token', { body: grant, headers: from(me) })).status, 200);
+    assertProblem(await http(base, 'POST', '/user/oauth/token', { body: grant, headers: from(me) }), 429, 'too-many-requests');
+    assertProblem(await http(base, 'POST', '/user/token/refresh', { body: { refreshToken }, headers: from(me) }), 429, 'too-many-requests');
+    // the refused refresh did not spend the token
+    assert.equal((await http(base, 'POST', '/user/token/refresh', { body: { refreshToken }, headers: from(freshAddress()) })).status, 200);
+  });
+
+  it('when two replicas share the database, then they share one budget', async () => {
+    const env = { REGISTER_MAX_PER_ADDRESS: '4' };
+    const [a, b] = [await service(env), await service(env)];
+    const flood = freshAddress();
+    for (let i = 0; i < 4; i++) await register(i % 2 ? a : b, flood);
+    const body = { email: uniqueEmail(), password: 'correct-horse-1', name: 'Ada' };
+    assertProblem(await http(a, 'POST', '/user/register', { body, headers: from(flood) }), 429);
+    assertProblem(await http(b, 'POST', '/user/register', { body, headers: from(flood) }), 429);
+  });
+
+  it('when many registrations race from one address, then exactly the budget succeeds', async () => {
+    const base = await service({ REGISTER_MAX_PER_ADDRESS: '5' });
+    const flood = freshAddress();
+    const statuses = await Promise.all(
+      Array.from({ length: 12 }, () => http(base, 'POST', '/user/register', { body: { email: uniqueEmail(), password: 'correct-horse-1', name: 'Ada' }, headers: from(flood) }).then((r) => r.status)),
+    );
+    assert.deepEqual(statuses.sort(), [...Array(5).fill(201), ...Array(7).fill(429)]);
+  });
+});
+
+describe('token answers are never cached', () => {
+  const noStore = (res: { headers: Headers; status: number }, what: string) => {
+    assert.equal(res.headers.get('cache-control'), 'no-store', `${what} (${res.status})`);
+    assert.equal(res.headers.get('pragma'), 'no-cache', `${what} (${res.status})`);
+  };
+
+  it('when login, refresh, logout and the client-credentials grant answer, success or error, then Cache-Control: no-store', async () => {
+    const base = await service({ LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '1' });
+    const u = await register(base);
+    const me = freshAddress();
+    const ok = await login(base, u.email, u.password, me);
+    assert.equal(ok.status, 200);
+    noStore(ok, 'login 200');
+    noStore(await login(base, u.email, 'wrong-password', me), 'login 401');
+    noStore(await login(base, u.email, u.password, me), 'login 429');
+    noStore(await http(base, 'POST', '/user/login', { body: { email: 'nope' } }), 'login 400');
+    noStore(await http(base, 'POST', '/user/login', { raw: '{', headers: { 'content-type': 'application/json' } }), 'login malformed');
+    const refreshToken = String(ok.body.refreshToken);
+    const refreshed = await http(base, 'POST', '/user/token/refresh', { body: { refreshToken } });
+    assert.equal(refreshed.status, 200);
+    noStore(refreshed, 'refresh 200');
+    noStore(await http(base, 'POST', '/user/token/refresh', { body: { refreshToken } }), 'refresh 401');
+    noStore(await http(base, 'POST', '/user/token/refresh', { body: {} }), 'refresh 400');
+    noStore(await http(base, 'POST', '/user/logout', { body: { refreshToken: String(refreshed.body.refreshToken) } }), 'logout 204');
+    noStore(await http(base, 'POST', '/user/logout', { body: { refreshToken: 'a'.repeat(43) } }), 'logout 401');
+    const grant = { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret };
+    noStore(await http(base, 'POST', '/user/oauth/token', { body: grant }), 'oauth token 200');
+    noStore(await http(base, 'POST', '/user/oauth/token', { body: { ...grant, client_secret: 'wrong' } }), 'oauth token 401');
+  });
+});

@@ -1,0 +1,80 @@
+import { Suspense, useEffect, useRef } from 'react';
+import { Link, NavLink, Outlet, useLocation } from 'react-router';
+import { cartUnits } from './cart.js';
+import { Loading } from './components.js';
+import { useAuth, useCart } from './state.js';
+
+export function Layout() {
+  const { user, status, signOut } = useAuth();
+  const { lines } = useCart();
+  const units = cartUnits(lines);
+  const { pathname } = useLocation();
+  const main = useRef<HTMLElement>(null);
+  // On client-side navigation, move focus to the new page so screen readers announce it.
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    main.current?.focus();
+  }, [pathname]);
+  return (
+    <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="site-header">
+        <div className="bar">
+          <Link to="/" className="brand">
+            <span aria-hidden="true" className="logo" />
+            Northwind Supply
+          </Link>
+          <nav aria-label="Main">
+            <ul>
+              {user && (
+                <li>
+                  <NavLink to="/orders">Orders</NavLink>
+                </li>
+              )}
+              {user?.role === 'admin' && (
+                <li>
+                  <NavLink to="/admin">Admin</NavLink>
+                </li>
+              )}
+              <li>
+                <NavLink to="/cart" className="cart-link">
+                  Cart
+                  {units > 0 && (
+                    <span className="badge">
+                      <span className="visually-hidden">, </span>
+                      {units}
+                      <span className="visually-hidden"> items</span>
+                    </span>
+                  )}
+                </NavLink>
+              </li>
+              <li>
+                {status === 'signed-in' ? (
+                  <button type="button" className="link-button" onClick={() => void signOut()}>
+                    Sign out
+                  </button>
+                ) : (
+                  <NavLink to="/signin">Sign in</NavLink>
+                )}
+              </li>
+            </ul>
+          </nav>
+        </div>
+      </header>
+      <main id="main" ref={main} tabIndex={-1}>
+        <Suspense fallback={<Loading />}>
+          <Outlet />
+        </Suspense>
+      </main>
+      <footer className="site-footer">
+        <p>Demo shop of the ecommerce platform. Stock is live; orders are real on this server.</p>
+      </footer>
+    </>
+  );
+}

@@ -1,0 +1,105 @@
+// The cart lives in the browser (localStorage); quantities are bounded by the stock last seen, totals are per currency.
+
+export interface CartLine {
+  productId: string;
+  name: string;
+  priceCents: number;
+  currency: string;
+  imageUrl: string | null;
+  /** Units available when last seen; the server has the last word at checkout. */
+  stock: number;
+  quantity: number;
+}
+
+export interface CartProduct {
+  id: string;
+  name: string;
+  priceCents: number;
+  currency: string;
+  imageUrl: string | null;
+  stock: number;
+}
+
+/** The order service takes at most 1000 of one item and 50 lines. */
+export const MAX_QUANTITY = 1000;
+export const MAX_LINES = 50;
+
+function clamp(quantity: number, stock: number): number {
+  return Math.max(0, Math.min(Math.floor(quantity), stock, MAX_QUANTITY));
+}
+
+/** Adds units of a product; never more than its stock. Returns a new cart. */
+export function addToCart(cart: readonly CartLine[], product: CartProduct, quantity = 1): CartLine[] {
+  const existing = cart.find((l) => l.productId === product.id);
+  if (!existing && cart.length >= MAX_LINES) return [...cart];
+  const wanted = (existing?.quantity ?? 0) + quantity;
+  const line: CartLine = {
+    productId: product.id,
+    name: product.name,
+    priceCents: product.priceCents,
+    currency: product.currency,
+    imageUrl: product.imageUrl,
+    stock: product.stock,
+    quantity: clamp(wanted, product.stock),
+  };
+  const rest = cart.filter((l) => l.productId !== product.id);
+  return line.quantity > 0 ? (existing ? cart.map((l) => (l.productId === product.id ? line : l)) : [...rest, line]) : rest;
+}
+
+/** Sets a line's quantity (0 removes it), bounded by its stock. */
+export function setQuantity(cart: readonly CartLine[], productId: string, quantity: number): CartLine[] {
+  return cart.flatMap((l) => {
+    if (l.productId !== productId) return [l];
+    const q = clamp(quantity, l.stock);
+    return q > 0 ? [{ ...l, quantity: q }] : [];
+  });
+}
+
+export interface Total {
+  currency: string;
+  totalCents: number;
+  units: number;
+}
+
+/** One total per currency, in first-seen order. */
+export function cartTotals(cart: readonly CartLine[]): Total[] {
+  const totals = new Map<string, Total>();
+  for (const l of cart) {
+    const t = totals.get(l.currency) ?? { currency: l.currency, totalCents: 0, units: 0 };
+    t.totalCents += l.priceCents * l.quantity;
+    t.units += l.quantity;
+    totals.set(l.currency, t);
+  }
+  return [...totals.values()];
+}
+
+/** One order has one currency (the order service answers 422 mixed-currency otherwise). */
+export function isMixedCurrency(cart: readonly CartLine[]): boolean {
+  return new Set(cart.map((l) => l.currency)).size > 1;
+}
+
+export function cartUnits(cart: readonly CartLine[]): number {
+  return cart.reduce((n, l) => n + l.quantity, 0);
+}
+
+export function orderItems(cart: readonly CartLine[]): { productId: string; quantity: number }[] {
+  return cart.map((l) => ({ productId: l.productId, quantity: l.quantity }));
+}
+
+/** Reads a stored cart, dropping anything that is not a well-formed line (old versions, hand edits). */
+export function parseCart(json: string | null): CartLine[] {
+  if (!json) return [];
+  try {
+    const value: unknown = JSON.parse(json);
+    if (!Array.isArray(value)) return [];
+    return value.filter(
+      (l): l is CartLine =>
+        typeof l === 'object' && l !== null &&
+        typeof l.productId === 'string' && typeof l.name === 'string' && Number.isInteger(l.priceCents) &&
+        typeof l.currency === 'string' && Number.isInteger(l.stock) && Number.isInteger(l.quantity) && l.quantity > 0 &&
+        (l.imageUrl === null || typeof l.imageUrl === 'string'),
+    ).slice(0, MAX_LINES);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,76 @@
+// Placing an order from the browser: one Idempotency-Key per checkout attempt, retried with the same key on
+// network errors and 503, so a double click or a flaky network never makes two orders (docs/web.md).
+
+export interface OrderLike {
+  id: string;
+  status: string;
+}
+
+export interface ShortItem {
+  productId: string;
+  requested: number;
+  available: number;
+}
+
+export type PlaceOutcome =
+  | { kind: 'placed'; order: OrderLike }
+  | { kind: 'short'; orderId: string | null; items: ShortItem[]; detail: string }
+  | { kind: 'pending'; orderId: string }
+  | { kind: 'unreachable'; detail: string }
+  | { kind: 'refused'; status: number; detail: string };
+
+/** One POST /order with the given key; throws on a network error (fetch's TypeError). */
+export type SendOrder = (idempotencyKey: string) => Promise<{ status: number; body: unknown }>;
+
+export interface RetryPolicy {
+  /** Waits before the 2nd, 3rd, ... try. */
+  delaysMs: readonly number[];
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { delaysMs: [300, 800, 1500, 3000] };
+
+function field(body: unknown, name: string): unknown {
+  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
+}
+
+/** Sends the order, retrying with the same key while the answer is a network error or 503. */
+export async function placeOrder(send: SendOrder, idempotencyKey: string, policy: RetryPolicy = DEFAULT_RETRY): Promise<PlaceOutcome> {
+  const sleep = policy.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  let last: { status: number; body: unknown } | undefined;
+  let networkError: unknown;
+  for (let attempt = 0; attempt <= policy.delaysMs.length; attempt++) {
+    if (attempt > 0) await sleep(policy.delaysMs[attempt - 1]!);
+    try {
+      last = await send(idempotencyKey);
+      networkError = undefined;
+    } catch (err) {
+      networkError = err;
+      continue;
+    }
+    if (last.status !== 503) break;
+  }
+  if (networkError !== undefined || !last) return { kind: 'unreachable', detail: 'The shop could not be reached. Your cart is kept; try again.' };
+  const detail = String(field(last.body, 'detail') ?? field(last.body, 'title') ?? `HTTP ${last.status}`);
+  if (last.status === 200 || last.status === 201) return { kind: 'placed', order: last.body as OrderLike };
+  if (last.status === 409 && field(last.body, 'type') === 'https://ecommerce.local/problems/insufficient-stock') {
+    const items = field(last.body, 'items');
+    return { kind: 'short', orderId: (field(last.body, 'orderId') as string | undefined) ?? null, items: Array.isArray(items) ? (items as ShortItem[]) : [], detail };
+  }
+  if (last.status === 503) {
+    const orderId = field(last.body, 'orderId');
+    // The order service recorded the order as pending: it settles it; we poll. Without an id nothing was recorded.
+    return typeof orderId === 'string' ? { kind: 'pending', orderId } : { kind: 'unreachable', detail: 'The shop is busy or down for a moment. Your cart is kept; try again.' };
+  }
+  return { kind: 'refused', status: last.status, detail };
+}
+
+/** A fresh key for a new checkout attempt. */
+export function newIdempotencyKey(): string {
+  return crypto.randomUUID();
+}
+
+/** Orders in these states will not change by themselves. */
+export function isSettled(status: string): boolean {
+  return status !== 'pending';
+}

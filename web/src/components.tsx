@@ -1,0 +1,74 @@
+import { Link } from 'react-router';
+import type { Product } from './api/client.js';
+import { formatMoney } from './money.js';
+
+export function Loading({ label = 'Loading' }: { label?: string }) {
+  return (
+    <p className="loading" role="status">
+      {label}…
+    </p>
+  );
+}
+
+export function ErrorState({ message, retry }: { message: string; retry?: () => void }) {
+  return (
+    <div className="error-state" role="alert">
+      <p>{message}</p>
+      {retry && (
+        <button type="button" onClick={retry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** "Only 3 left", "Out of stock": stock shown as it is. */
+export function stockText(stock: number): string {
+  if (stock <= 0) return 'Out of stock';
+  if (stock <= 10) return `Only ${stock} left`;
+  return 'In stock';
+}
+
+export function ProductImage({ product, size, alt = '' }: { product: Pick<Product, 'imageUrl' | 'name'>; size: number; alt?: string }) {
+  return product.imageUrl ? (
+    <img className="product-image" src={product.imageUrl} alt={alt} width={size} height={size} decoding="async" />
+  ) : (
+    <div className="product-image placeholder" role={alt ? 'img' : undefined} aria-label={alt || undefined} />
+  );
+}
+
+export function ProductCard({ product, eager }: { product: Product; eager?: boolean }) {
+  return (
+    <li className="card">
+      <Link to={`/products/${product.id}`} className="card-link">
+        {product.imageUrl ? (
+          <img className="product-image" src={product.imageUrl} alt="" width={320} height={320} loading={eager ? 'eager' : 'lazy'} decoding="async" />
+        ) : (
+          <div className="product-image placeholder" />
+        )}
+        <span className="card-name">{product.name}</span>
+      </Link>
+      <p className="price">{formatMoney(product.priceCents, product.currency)}</p>
+      <p className={product.stock > 0 ? (product.stock <= 10 ? 'stock low' : 'stock') : 'stock out'}>{stockText(product.stock)}</p>
+    </li>
+  );
+}
+
+export function SkeletonGrid({ count = 8 }: { count?: number }) {
+  return (
+    <ul className="grid" aria-hidden="true">
+      {Array.from({ length: count }, (_, i) => (
+        <li key={i} className="card skeleton">
+          <div className="product-image" />
+          <span className="bone" />
+          <span className="bone short" />
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function statusLabel(status: string): string {
+  return status;
+}

@@ -1,0 +1,48 @@
+import { StrictMode, lazy } from 'react';
+import { createRoot } from 'react-dom/client';
+import { BrowserRouter, Route, Routes } from 'react-router';
+import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
+import { Layout } from './Layout.js';
+import { AuthProvider, CartProvider } from './state.js';
+import { HomePage } from './pages/HomePage.js';
+import { ProductPage } from './pages/ProductPage.js';
+import { NotFoundPage } from './pages/NotFoundPage.js';
+
+// The first visit (catalog, product page) loads only what it shows; the other pages are chunks of their own,
+// and a shopper never downloads the admin pages.
+const AdminPage = lazy(() => import('./pages/admin/AdminPage.js'));
+const CartPage = lazy(() => import('./pages/CartPage.js').then((m) => ({ default: m.CartPage })));
+const CheckoutPage = lazy(() => import('./pages/CheckoutPage.js').then((m) => ({ default: m.CheckoutPage })));
+const OrdersPage = lazy(() => import('./pages/OrdersPage.js').then((m) => ({ default: m.OrdersPage })));
+const OrderPage = lazy(() => import('./pages/OrdersPage.js').then((m) => ({ default: m.OrderPage })));
+const SignInPage = lazy(() => import('./pages/SignInPage.js').then((m) => ({ default: m.SignInPage })));
+
+const queries = new QueryClient({
+  defaultOptions: { queries: { staleTime: 10_000, retry: 1, refetchOnWindowFocus: false } },
+});
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <QueryClientProvider client={queries}>
+      <AuthProvider>
+        <CartProvider>
+          <BrowserRouter>
+            <Routes>
+              <Route element={<Layout />}>
+                <Route index element={<HomePage />} />
+                <Route path="products/:id" element={<ProductPage />} />
+                <Route path="cart" element={<CartPage />} />
+                <Route path="checkout" element={<CheckoutPage />} />
+                <Route path="orders" element={<OrdersPage />} />
+                <Route path="orders/:id" element={<OrderPage />} />
+                <Route path="signin" element={<SignInPage />} />
+                <Route path="admin/*" element={<AdminPage />} />
+                <Route path="*" element={<NotFoundPage />} />
+              </Route>
+            </Routes>
+          </BrowserRouter>
+        </CartProvider>
+      </AuthProvider>
+    </QueryClientProvider>
+  </StrictMode>,
+);

@@ -1,0 +1,30 @@
+// Money is integer minor units plus an ISO 4217 code (docs/api.md); shown with Intl, parsed without floats.
+
+/** Digits after the decimal point for a currency (2 for USD/EUR, 0 for JPY, 3 for KWD), from Intl. */
+export function minorDigits(currency: string): number {
+  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+}
+
+/** 4599 USD -> "$45.99" (in the given locale; the browser's by default). */
+export function formatMoney(minor: number, currency: string, locale?: string): string {
+  const digits = minorDigits(currency);
+  return new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits }).format(minor / 10 ** digits);
+}
+
+/** "45.99" USD -> 4599; null when the text is not a plain non-negative amount with at most the currency's digits. */
+export function parseMajor(text: string, currency: string): number | null {
+  const digits = minorDigits(currency);
+  const m = /^(\d{1,12})(?:[.,](\d*))?$/.exec(text.trim());
+  if (!m) return null;
+  const fraction = m[2] ?? '';
+  if (fraction.length > digits) return null;
+  return Number(m[1]) * 10 ** digits + Number(fraction.padEnd(digits, '0') || '0');
+}
+
+/** 4599 USD -> "45.99": the value an edit form starts with. */
+export function toMajorText(minor: number, currency: string): string {
+  const digits = minorDigits(currency);
+  if (digits === 0) return String(minor);
+  const s = String(minor).padStart(digits + 1, '0');
+  return `${s.slice(0, -digits)}.${s.slice(-digits)}`;
+}

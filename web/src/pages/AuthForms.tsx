@@ -1,0 +1,99 @@
+import { useId, useState, type FormEvent } from 'react';
+import { problemText, ApiError } from '../api/client.js';
+import { useAuth } from '../state.js';
+
+/** Sign in, or create the account: one form at a time, so every label on the page is unique. */
+export function AuthForms({ intro }: { intro?: string }) {
+  const auth = useAuth();
+  const [mode, setMode] = useState<'signin' | 'create'>('signin');
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const ids = { name: useId(), email: useId(), password: useId(), hint: useId() };
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      if (mode === 'signin') await auth.signIn(email, password);
+      else await auth.createAccount(name, email, password);
+    } catch (err) {
+      const status = err instanceof ApiError ? err.status : 0;
+      setError(
+        status === 401
+          ? 'Email or password is wrong.'
+          : status === 409
+            ? 'An account with this email exists already: sign in instead.'
+            : status === 429
+              ? 'Too many attempts; please wait a few minutes.'
+              : err instanceof ApiError
+                ? problemText(err.problem)
+                : 'The shop could not be reached; please try again.',
+      );
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <section className="auth panel" aria-labelledby={`${ids.hint}-h`}>
+      <h2 id={`${ids.hint}-h`}>{mode === 'signin' ? 'Sign in' : 'Create account'}</h2>
+      {intro && <p>{intro}</p>}
+      <form onSubmit={(e) => void submit(e)} noValidate={false}>
+        {mode === 'create' && (
+          <div className="field">
+            <label htmlFor={ids.name}>Name</label>
+            <input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} autoComplete="name" />
+          </div>
+        )}
+        <div className="field">
+          <label htmlFor={ids.email}>Email</label>
+          <input id={ids.email} type="email" value={email} onChange={(e) => setEmail(e.target.value)} required autoComplete="email" />
+        </div>
+        <div className="field">
+          <label htmlFor={ids.password}>Password</label>
+          <input
+            id={ids.password}
+            type="password"
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            required
+            minLength={8}
+            maxLength={128}
+            autoComplete={mode === 'signin' ? 'current-password' : 'new-password'}
+            aria-describedby={mode === 'create' ? ids.hint : undefined}
+          />
+          {mode === 'create' && (
+            <p id={ids.hint} className="hint">
+              At least 8 characters.
+            </p>
+          )}
+        </div>
+        {error && (
+          <p className="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" className="primary" disabled={busy}>
+          {mode === 'signin' ? 'Sign in' : 'Create account'}
+        </button>
+      </form>
+      <p className="switch">
+        {mode === 'signin' ? 'New here? ' : 'Have an account? '}
+        <button
+          type="button"
+          className="link-button"
+          onClick={() => {
+            setMode(mode === 'signin' ? 'create' : 'signin');
+            setError(null);
+          }}
+        >
+          {mode === 'signin' ? 'Create an account instead' : 'Use an existing account'}
+        </button>
+      </p>
+    </section>
+  );
+}

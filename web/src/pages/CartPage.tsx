@@ -1,0 +1,93 @@
+import { useEffect } from 'react';
+import { Link } from 'react-router';
+import { cartTotals, isMixedCurrency } from '../cart.js';
+import { ProductImage } from '../components.js';
+import { formatMoney } from '../money.js';
+import { useCart } from '../state.js';
+
+export function CartPage() {
+  const cart = useCart();
+  useEffect(() => {
+    document.title = 'Cart: Northwind Supply';
+  }, []);
+  if (cart.lines.length === 0) {
+    return (
+      <div className="empty">
+        <h1>Cart</h1>
+        <p>Your cart is empty.</p>
+        <p>
+          <Link to="/">Browse the shop</Link>
+        </p>
+      </div>
+    );
+  }
+  const mixed = isMixedCurrency(cart.lines);
+  return (
+    <>
+      <h1>Cart</h1>
+      <CartLines editable />
+      <section className="totals" aria-label="Totals">
+        {cartTotals(cart.lines).map((t) => (
+          <p key={t.currency}>
+            Total{mixed ? ` in ${t.currency}` : ''}: <strong>{formatMoney(t.totalCents, t.currency)}</strong>
+          </p>
+        ))}
+      </section>
+      {mixed && (
+        <p className="warning" role="alert">
+          Your cart has prices in more than one currency. One order has one currency: please order these items separately.
+        </p>
+      )}
+      <div className="actions">
+        {mixed ? (
+          <button type="button" className="primary" disabled>
+            Checkout
+          </button>
+        ) : (
+          <Link to="/checkout" className="button primary">
+            Checkout
+          </Link>
+        )}
+      </div>
+    </>
+  );
+}
+
+export function CartLines({ editable }: { editable?: boolean }) {
+  const cart = useCart();
+  return (
+    <ul className="lines">
+      {cart.lines.map((l) => (
+        <li key={l.productId} className="line">
+          <ProductImage product={l} size={72} />
+          <div className="line-name">
+            <Link to={`/products/${l.productId}`}>{l.name}</Link>
+            <span className="unit">{formatMoney(l.priceCents, l.currency)} each</span>
+          </div>
+          {editable ? (
+            <div className="line-qty">
+              <label htmlFor={`qty-${l.productId}`} className="visually-hidden">
+                Quantity of {l.name}
+              </label>
+              <input
+                id={`qty-${l.productId}`}
+                type="number"
+                inputMode="numeric"
+                min={0}
+                max={l.stock}
+                value={l.quantity}
+                onChange={(e) => cart.setQuantity(l.productId, Number(e.target.value) || 0)}
+              />
+              <button type="button" className="link-button" onClick={() => cart.setQuantity(l.productId, 0)} aria-label={`Remove ${l.name}`}>
+                Remove
+              </button>
+            </div>
+          ) : (
+            <span className="line-qty">× {l.quantity}</span>
+          )}
+          <span className="line-total">{formatMoney(l.priceCents * l.quantity, l.currency)}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}

@@ -1,0 +1,161 @@
+import { useEffect, useRef, useState } from 'react';
+import { Link, useNavigate } from 'react-router';
+import { orderApi } from '../api/client.js';
+import { cartTotals, isMixedCurrency, orderItems, type CartLine } from '../cart.js';
+import { newIdempotencyKey, placeOrder, type ShortItem } from '../checkout.js';
+import { Loading } from '../components.js';
+import { formatMoney } from '../money.js';
+import { useAuth, useCart } from '../state.js';
+import { AuthForms } from './AuthForms.js';
+import { CartLines } from './CartPage.js';
+
+const KEY_STORE = 'ecommerce.checkout.v1';
+
+/**
+ * The key of the current checkout attempt, tied to the cart's content: the same cart keeps its key (a retry,
+ * a double click, a reload mid-order), a changed cart is a new attempt.
+ */
+function attemptKey(lines: CartLine[]): string {
+  const fingerprint = JSON.stringify(orderItems(lines));
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(KEY_STORE) ?? 'null') as { key: string; fingerprint: string } | null;
+    if (saved && saved.fingerprint === fingerprint) return saved.key;
+  } catch {
+    // a damaged entry: start a new attempt
+  }
+  const key = newIdempotencyKey();
+  sessionStorage.setItem(KEY_STORE, JSON.stringify({ key, fingerprint }));
+  return key;
+}
+
+function endAttempt() {
+  sessionStorage.removeItem(KEY_STORE);
+}
+
+export function CheckoutPage() {
+  const auth = useAuth();
+  const cart = useCart();
+  const navigate = useNavigate();
+  const [placing, setPlacing] = useState(false);
+  const [short, setShort] = useState<{ lines: { name: string; requested: number; available: number }[] } | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const busy = useRef(false);
+  useEffect(() => {
+    document.title = 'Checkout: Northwind Supply';
+  }, []);
+
+  if (cart.lines.length === 0 && !placing) {
+    return (
+      <div className="empty">
+        <h1>Checkout</h1>
+        <p>Your cart is empty.</p>
+        <p>
+          <Link to="/">Browse the shop</Link>
+        </p>
+      </div>
+    );
+  }
+  const mixed = isMixedCurrency(cart.lines);
+
+  async function place() {
+    // Also guards the gap before React re-renders the disabled button.
+    if (busy.current) return;
+    busy.current = true;
+    setPlacing(true);
+    setError(null);
+    setShort(null);
+    const lines = cart.lines;
+    const key = attemptKey(lines);
+    const outcome = await placeOrder(async (idempotencyKey) => {
+      const res = await orderApi.POST('/order', { params: { header: { 'idempotency-key': idempotencyKey } }, body: { items: orderItems(lines) } });
+      return { status: res.response.status, body: res.data ?? res.error };
+    }, key);
+    busy.current = false;
+    setPlacing(false);
+    switch (outcome.kind) {
+      case 'placed':
+      case 'pending': {
+        endAttempt();
+        cart.clear();
+        const id = outcome.kind === 'placed' ? outcome.order.id : outcome.orderId;
+        navigate(`/orders/${id}`, { state: { placed: true } });
+        return;
+      }
+      case 'short': {
+        endAttempt();
+        const byId = new Map(outcome.items.map((i: ShortItem) => [i.productId, i]));
+        setShort({
+          lines: lines.filter((l) => byId.has(l.productId)).map((l) => ({ name: l.name, requested: byId.get(l.productId)!.requested, available: byId.get(l.productId)!.available })),
+        });
+        // The cart now knows the real stock: quantities are bounded by it from here on.
+        cart.replace(lines.map((l) => (byId.has(l.productId) ? { ...l, stock: byId.get(l.productId)!.available } : l)));
+        return;
+      }
+      case 'unreachable':
+        // The key is kept: pressing again retries the same attempt and cannot make a second order.
+        setError(outcome.detail);
+        return;
+      case 'refused':
+        endAttempt();
+        setError(outcome.status === 401 ? 'Your session has ended; please sign in again.' : outcome.detail);
+        return;
+    }
+  }
+
+  return (
+    <>
+      <h1>Checkout</h1>
+      <div className="checkout">
+        <section className="panel" aria-labelledby="summary-h">
+          <h2 id="summary-h">Your order</h2>
+          <CartLines />
+          {cartTotals(cart.lines).map((t) => (
+            <p key={t.currency} className="total">
+              Total: <strong>{formatMoney(t.totalCents, t.currency)}</strong>
+            </p>
+          ))}
+          <p className="hint">Prices are confirmed by the shop when the order is placed.</p>
+        </section>
+        {auth.status === 'loading' ? (
+          <Loading />
+        ) : auth.status === 'anonymous' ? (
+          <AuthForms intro="Sign in or create an account to place your order. Your cart stays as it is." />
+        ) : (
+          <section className="panel" aria-labelledby="place-h">
+            <h2 id="place-h">Place your order</h2>
+            <p>Signed in as {auth.user?.email}.</p>
+            {short && (
+              <div className="warning" role="alert">
+                <p>Not enough stock for some items; nothing was ordered.</p>
+                <ul>
+                  {short.lines.map((s) => (
+                    <li key={s.name}>
+                      {s.name}: you asked for {s.requested}, {s.available === 0 ? 'none are left' : `only ${s.available} left`}.
+                    </li>
+                  ))}
+                </ul>
+                <p>
+                  <Link to="/cart">Change quantities in your cart</Link>
+                </p>
+              </div>
+            )}
+            {error && (
+              <p className="error" role="alert">
+                {error}
+              </p>
+            )}
+            {mixed ? (
+              <p className="warning" role="alert">
+                Your cart has prices in more than one currency; please order them separately.
+              </p>
+            ) : (
+              <button type="button" className="primary wide" onClick={() => void place()} disabled={placing || cart.lines.length === 0}>
+                {placing ? 'Placing order…' : 'Place order'}
+              </button>
+            )}
+          </section>
+        )}
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,121 @@
+import { useEffect, useId, useState } from 'react';
+import { useSearchParams } from 'react-router';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { ok, productApi } from '../api/client.js';
+import { ErrorState, ProductCard, SkeletonGrid } from '../components.js';
+
+const PAGE = 12;
+
+/** Waits for typing to pause before searching. */
+function useDebounced<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return v;
+}
+
+export function HomePage() {
+  const [params, setParams] = useSearchParams();
+  const [text, setText] = useState(params.get('q') ?? '');
+  const category = params.get('category') ?? '';
+  const q = useDebounced(text.trim(), 250);
+  const searchId = useId();
+  const categoryId = useId();
+
+  useEffect(() => {
+    document.title = 'Northwind Supply: shop';
+  }, []);
+  useEffect(() => {
+    const next = new URLSearchParams(params);
+    if (q) next.set('q', q);
+    else next.delete('q');
+    if (next.toString() !== params.toString()) setParams(next, { replace: true });
+  }, [q, params, setParams]);
+
+  const products = useInfiniteQuery({
+    queryKey: ['products', q, category],
+    initialPageParam: null as string | null,
+    queryFn: async ({ pageParam }) =>
+      ok(
+        await productApi.GET('/product', {
+          params: { query: { limit: PAGE, ...(pageParam ? { cursor: pageParam } : {}), ...(q ? { q } : {}), ...(category ? { category } : {}) } },
+        }),
+      ),
+    getNextPageParam: (last) => last.nextCursor,
+  });
+  // Categories of the catalog's first 100 products (there is no category endpoint); the selected one always shows.
+  const categories = useQuery({
+    queryKey: ['categories'],
+    queryFn: async () => ok(await productApi.GET('/product', { params: { query: { limit: 100 } } })),
+    select: (page) => [...new Set(page.items.map((p) => p.category).filter((c): c is string => !!c))].sort(),
+    staleTime: 60_000,
+  });
+  const options = [...new Set([...(categories.data ?? []), ...(category ? [category] : [])])];
+  const items = products.data?.pages.flatMap((p) => p.items) ?? [];
+
+  return (
+    <>
+      <section className="hero">
+        <h1>Good things, honestly in stock</h1>
+        <p>What you see is what we have: stock is live, and an order is taken once, even if you click twice.</p>
+      </section>
+      <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
+        <div className="field grow">
+          <label htmlFor={searchId}>Search</label>
+          <input id={searchId} type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="Keyboard, kettle, book…" autoComplete="off" />
+        </div>
+        <div className="field">
+          <label htmlFor={categoryId}>Category</label>
+          <select
+            id={categoryId}
+            value={category}
+            onChange={(e) => {
+              const next = new URLSearchParams(params);
+              if (e.target.value) next.set('category', e.target.value);
+              else next.delete('category');
+              setParams(next, { replace: true });
+            }}
+          >
+            <option value="">All categories</option>
+            {options.map((c) => (
+              <option key={c} value={c}>
+                {c[0]!.toUpperCase() + c.slice(1)}
+              </option>
+            ))}
+          </select>
+        </div>
+      </form>
+      <h2 className="visually-hidden">Products</h2>
+      {products.isPending ? (
+        <SkeletonGrid />
+      ) : products.isError ? (
+        <ErrorState message="The catalog is unavailable right now. Your cart is safe; please try again in a moment." retry={() => void products.refetch()} />
+      ) : items.length === 0 ? (
+        <div className="empty">
+          <p>No products match{q ? ` “${q}”` : ''}{category ? ` in ${category}` : ''}.</p>
+        </div>
+      ) : (
+        <>
+          <p className="count" role="status">
+            {items.length} {items.length === 1 ? 'product' : 'products'}
+            {products.hasNextPage ? ' so far' : ''}
+          </p>
+          <ul className="grid">
+            {items.map((p, i) => (
+              <ProductCard key={p.id} product={p} eager={i < 4} />
+            ))}
+          </ul>
+          {products.hasNextPage && (
+            <div className="more">
+              <button type="button" onClick={() => void products.fetchNextPage()} disabled={products.isFetchingNextPage}>
+                {products.isFetchingNextPage ? 'Loading…' : 'Load more'}
+              </button>
+            </div>
+          )}
+        </>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,207 @@
+import { useEffect, useState } from 'react';
+import { Link, Navigate, useLocation, useParams } from 'react-router';
+import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
+import { ApiError, ok, orderApi, problemText, productApi, type Order } from '../api/client.js';
+import { isSettled } from '../checkout.js';
+import { ErrorState, Loading } from '../components.js';
+import { formatMoney } from '../money.js';
+import { useAuth } from '../state.js';
+
+const STATUS_TEXT: Record<string, string> = {
+  pending: 'pending',
+  confirmed: 'confirmed',
+  rejected: 'rejected',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
+/** Product names for order lines (orders carry ids only); an unknown or archived product shows its id. */
+function useProductNames(ids: string[]): Map<string, string> {
+  const results = useQueries({
+    queries: [...new Set(ids)].map((id) => ({
+      queryKey: ['product', id],
+      queryFn: async () => ok(await productApi.GET('/product/{id}', { params: { path: { id } } })),
+      retry: false,
+      staleTime: 60_000,
+    })),
+  });
+  return new Map(results.flatMap((r) => (r.data ? [[r.data.id, r.data.name] as const] : [])));
+}
+
+function RequireSignIn({ children }: { children: React.ReactNode }) {
+  const { status } = useAuth();
+  const { pathname } = useLocation();
+  if (status === 'loading') return <Loading />;
+  if (status === 'anonymous') return <Navigate to={`/signin?next=${encodeURIComponent(pathname)}`} replace />;
+  return <>{children}</>;
+}
+
+export function OrdersPage() {
+  useEffect(() => {
+    document.title = 'Orders: Northwind Supply';
+  }, []);
+  return (
+    <RequireSignIn>
+      <h1>Orders</h1>
+      <OrderList />
+    </RequireSignIn>
+  );
+}
+
+function OrderList() {
+  const orders = useInfiniteQuery({
+    queryKey: ['orders', 'mine'],
+    initialPageParam: null as string | null,
+    queryFn: async ({ pageParam }) => ok(await orderApi.GET('/order', { params: { query: { limit: 20, ...(pageParam ? { cursor: pageParam } : {}) } } })),
+    getNextPageParam: (last) => last.nextCursor,
+    refetchInterval: (q) => (q.state.data?.pages.some((p) => p.items.some((o) => !isSettled(o.status))) ? 2000 : false),
+  });
+  const items = orders.data?.pages.flatMap((p) => p.items) ?? [];
+  const names = useProductNames(items.flatMap((o) => o.items.map((i) => i.productId)));
+  if (orders.isPending) return <Loading label="Loading your orders" />;
+  if (orders.isError) return <ErrorState message="Your orders cannot be loaded right now. Please try again in a moment." retry={() => void orders.refetch()} />;
+  if (items.length === 0)
+    return (
+      <div className="empty">
+        <p>No orders yet.</p>
+        <p>
+          <Link to="/">Browse the shop</Link>
+        </p>
+      </div>
+    );
+  return (
+    <>
+      <ul className="orders">
+        {items.map((o) => (
+          <li key={o.id} className="order panel">
+            <OrderSummary order={o} names={names} />
+          </li>
+        ))}
+      </ul>
+      {orders.hasNextPage && (
+        <div className="more">
+          <button type="button" onClick={() => void orders.fetchNextPage()} disabled={orders.isFetchingNextPage}>
+            Load more
+          </button>
+        </div>
+      )}
+    </>
+  );
+}
+
+function OrderSummary({ order, names, heading = 'h2' }: { order: Order; names: Map<string, string>; heading?: 'h1' | 'h2' }) {
+  const H = heading;
+  return (
+    <>
+      <div className="order-head">
+        <H className="order-title">
+          <Link to={`/orders/${order.id}`}>Order {order.id.slice(-8)}</Link>
+        </H>
+        <span className={`status status-${order.status}`}>{STATUS_TEXT[order.status] ?? order.status}</span>
+      </div>
+      <p className="meta">
+        Placed {new Date(order.createdAt).toLocaleString()}
+        {order.totalCents !== null && <> · {formatMoney(order.totalCents, order.currency)}</>}
+      </p>
+      <ul className="order-items">
+        {order.items.map((i) => (
+          <li key={i.productId}>
+            {i.quantity} × {names.get(i.productId) ?? 'product'}
+            {i.unitPriceCents !== null && <> at {formatMoney(i.unitPriceCents, order.currency)}</>}
+          </li>
+        ))}
+      </ul>
+      {order.status === 'confirmed' && <CancelOrder order={order} />}
+    </>
+  );
+}
+
+/** Cancel with a confirmation step: the first button asks, the second does it. */
+function CancelOrder({ order }: { order: Order }) {
+  const [confirming, setConfirming] = useState(false);
+  const queries = useQueryClient();
+  const cancel = useMutation({
+    mutationFn: async () => ok(await orderApi.POST('/order/{id}/cancel', { params: { path: { id: order.id } } })),
+    onSuccess: (updated) => {
+      queries.setQueryData(['order', order.id], updated);
+      void queries.invalidateQueries({ queryKey: ['orders'] });
+      void queries.invalidateQueries({ queryKey: ['product'] });
+      void queries.invalidateQueries({ queryKey: ['products'] });
+    },
+  });
+  if (!confirming)
+    return (
+      <button type="button" onClick={() => setConfirming(true)}>
+        Cancel order
+      </button>
+    );
+  return (
+    <div className="confirm" role="group" aria-label="Confirm cancellation">
+      <p>Cancel this order? The items go back on the shelf.</p>
+      <button type="button" className="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
+        Yes, cancel it
+      </button>
+      <button type="button" onClick={() => setConfirming(false)} disabled={cancel.isPending}>
+        Keep the order
+      </button>
+      {cancel.isError && (
+        <p className="error" role="alert">
+          {cancel.error instanceof ApiError ? problemText(cancel.error.problem) : 'The shop could not be reached; please try again.'}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function OrderPage() {
+  const { id = '' } = useParams();
+  const placed = (useLocation().state as { placed?: boolean } | null)?.placed === true;
+  useEffect(() => {
+    document.title = 'Order: Northwind Supply';
+  }, []);
+  return (
+    <RequireSignIn>
+      <OrderDetail id={id} placed={placed} />
+    </RequireSignIn>
+  );
+}
+
+function OrderDetail({ id, placed }: { id: string; placed: boolean }) {
+  const order = useQuery({
+    queryKey: ['order', id],
+    queryFn: async () => ok(await orderApi.GET('/order/{id}', { params: { path: { id } } })),
+    // A pending order is settled by the order service (retry or reconciler): ask again until it is.
+    refetchInterval: (q) => (q.state.data && !isSettled(q.state.data.status) ? 1000 : false),
+    retry: (n, err) => !(err instanceof ApiError && err.status === 404) && n < 3,
+  });
+  const names = useProductNames(order.data?.items.map((i) => i.productId) ?? []);
+  if (order.isPending) return <Loading label="Loading order" />;
+  if (order.isError)
+    return order.error instanceof ApiError && order.error.status === 404 ? (
+      <div className="empty">
+        <h1>Order not found</h1>
+        <p>
+          <Link to="/orders">Your orders</Link>
+        </p>
+      </div>
+    ) : (
+      <ErrorState message="This order cannot be loaded right now; it is safe. Please try again in a moment." retry={() => void order.refetch()} />
+    );
+  const o = order.data;
+  return (
+    <div className="order-page">
+      <div className="result" role="status">
+        {o.status === 'pending' && <p className="pending">Your order is pending: we will confirm it shortly. This page updates by itself.</p>}
+        {o.status === 'confirmed' && placed && <p className="success">Thank you! Your order is confirmed.</p>}
+        {o.status === 'failed' && <p className="error">We could not take this order; nothing was charged and no stock was kept.</p>}
+        {o.status === 'rejected' && <p className="error">This order was rejected: not enough stock.</p>}
+      </div>
+      <section className="panel">
+        <OrderSummary order={o} names={names} heading="h1" />
+      </section>
+      <p>
+        <Link to="/orders">All your orders</Link> · <Link to="/">Continue shopping</Link>
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,96 @@
+import { useEffect, useId, useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { useQuery } from '@tanstack/react-query';
+import { ApiError, ok, productApi } from '../api/client.js';
+import { ErrorState, Loading, ProductImage, stockText } from '../components.js';
+import { formatMoney } from '../money.js';
+import { useCart } from '../state.js';
+
+export function ProductPage() {
+  const { id = '' } = useParams();
+  const cart = useCart();
+  const [quantity, setQuantity] = useState(1);
+  const [added, setAdded] = useState<string | null>(null);
+  const qtyId = useId();
+  const product = useQuery({
+    queryKey: ['product', id],
+    queryFn: async () => ok(await productApi.GET('/product/{id}', { params: { path: { id } } })),
+    retry: (n, err) => !(err instanceof ApiError && err.status === 404) && n < 1,
+  });
+  useEffect(() => {
+    if (product.data) document.title = `${product.data.name}: Northwind Supply`;
+  }, [product.data]);
+
+  if (product.isPending) return <Loading label="Loading product" />;
+  if (product.isError) {
+    const missing = product.error instanceof ApiError && product.error.status === 404;
+    return missing ? (
+      <div className="empty">
+        <h1>Product not found</h1>
+        <p>
+          It may have been archived. <Link to="/">Back to the shop</Link>
+        </p>
+      </div>
+    ) : (
+      <ErrorState message="This product cannot be loaded right now. Please try again in a moment." retry={() => void product.refetch()} />
+    );
+  }
+  const p = product.data;
+  const inCart = cart.lines.find((l) => l.productId === p.id)?.quantity ?? 0;
+  const canAdd = Math.max(0, p.stock - inCart);
+  const out = p.stock <= 0;
+  return (
+    <article className="product">
+      <ProductImage product={p} size={480} alt={p.name} />
+      <div className="product-info">
+        <p className="crumbs">
+          <Link to="/">Shop</Link>
+          {p.category && (
+            <>
+              {' / '}
+              <Link to={`/?category=${encodeURIComponent(p.category)}`}>{p.category}</Link>
+            </>
+          )}
+        </p>
+        <h1>{p.name}</h1>
+        <p className="price big">{formatMoney(p.priceCents, p.currency)}</p>
+        <p className={out ? 'stock out' : p.stock <= 10 ? 'stock low' : 'stock'}>{stockText(p.stock)}</p>
+        {p.description && <p className="description">{p.description}</p>}
+        <form
+          className="buy"
+          onSubmit={(e) => {
+            e.preventDefault();
+            cart.add(p, quantity);
+            setAdded(`Added ${quantity} to your cart.`);
+          }}
+        >
+          <div className="field narrow">
+            <label htmlFor={qtyId}>Quantity</label>
+            <input
+              id={qtyId}
+              type="number"
+              inputMode="numeric"
+              min={1}
+              max={Math.max(1, canAdd)}
+              value={quantity}
+              disabled={out || canAdd === 0}
+              onChange={(e) => setQuantity(Math.max(1, Math.min(canAdd, Math.floor(Number(e.target.value) || 1))))}
+            />
+          </div>
+          <button type="submit" className="primary" disabled={out || canAdd === 0}>
+            Add to cart
+          </button>
+        </form>
+        {inCart > 0 && canAdd === 0 && !out && <p className="note">All available units are in your cart.</p>}
+        <p role="status" className="added">
+          {added && (
+            <>
+              {added} <Link to="/cart">View cart</Link>
+            </>
+          )}
+        </p>
+        <p className="meta">SKU {p.sku}</p>
+      </div>
+    </article>
+  );
+}

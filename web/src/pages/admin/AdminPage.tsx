@@ -1,0 +1,452 @@
+import { useEffect, useId, useState, type FormEvent } from 'react';
+import { Link, NavLink, Route, Routes, useNavigate, useParams, useSearchParams } from 'react-router';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { ApiError, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
+import { ErrorState, Loading } from '../../components.js';
+import { formatMoney, parseMajor, toMajorText } from '../../money.js';
+import { useAuth } from '../../state.js';
+
+export default function AdminPage() {
+  const { status, user } = useAuth();
+  useEffect(() => {
+    document.title = 'Admin: Northwind Supply';
+  }, []);
+  if (status === 'loading') return <Loading />;
+  if (user?.role !== 'admin')
+    return (
+      <div className="empty">
+        <h1>Admin</h1>
+        <p>This area is for shop administrators. {status === 'anonymous' && <Link to="/signin?next=/admin">Sign in</Link>}</p>
+      </div>
+    );
+  return (
+    <>
+      <h1>Admin</h1>
+      <nav aria-label="Admin" className="subnav">
+        <ul>
+          <li>
+            <NavLink to="/admin" end>
+              Products
+            </NavLink>
+          </li>
+          <li>
+            <NavLink to="/admin/orders">All orders</NavLink>
+          </li>
+          <li>
+            <NavLink to="/admin/users">Users</NavLink>
+          </li>
+        </ul>
+      </nav>
+      <Routes>
+        <Route index element={<Products />} />
+        <Route path="products/:id" element={<EditProduct />} />
+        <Route path="orders" element={<Orders />} />
+        <Route path="users" element={<Users />} />
+      </Routes>
+    </>
+  );
+}
+
+interface ProductFields {
+  sku: string;
+  name: string;
+  description: string;
+  price: string;
+  currency: string;
+  stock: string;
+  category: string;
+}
+
+function fieldsOf(p: Product): ProductFields {
+  return { sku: p.sku, name: p.name, description: p.description ?? '', price: toMajorText(p.priceCents, p.currency), currency: p.currency, stock: String(p.stock), category: p.category ?? '' };
+}
+
+/** The form's fields as API values; a message when one is not valid. */
+function parseFields(f: ProductFields): { ok: true; body: { sku: string; name: string; description: string | null; priceCents: number; currency: string; category: string | null } } | { ok: false; message: string } {
+  const currency = f.currency.trim().toUpperCase();
+  if (!/^[A-Z]{3}$/.test(currency)) return { ok: false, message: 'Currency must be a three-letter ISO 4217 code such as USD.' };
+  let priceCents: number | null;
+  try {
+    priceCents = parseMajor(f.price, currency);
+  } catch {
+    return { ok: false, message: `${currency} is not a currency this browser knows.` };
+  }
+  if (priceCents === null) return { ok: false, message: 'Price must be an amount like 12.50.' };
+  return { ok: true, body: { sku: f.sku.trim(), name: f.name.trim(), description: f.description.trim() || null, priceCents, currency, category: f.category.trim() || null } };
+}
+
+function ProductForm({ initial, withStock, submitLabel, onSubmit, busy }: { initial: ProductFields; withStock: boolean; submitLabel: string; onSubmit: (f: ProductFields) => void; busy: boolean }) {
+  const [f, setF] = useState(initial);
+  useEffect(() => setF(initial), [initial]);
+  const id = useId();
+  const field = (key: keyof ProductFields, label: string, props: Record<string, unknown> = {}) => (
+    <div className="field">
+      <label htmlFor={`${id}-${key}`}>{label}</label>
+      <input id={`${id}-${key}`} value={f[key]} onChange={(e) => setF({ ...f, [key]: e.target.value })} {...props} />
+    </div>
+  );
+  return (
+    <form
+      className="product-form"
+      onSubmit={(e: FormEvent) => {
+        e.preventDefault();
+        onSubmit(f);
+      }}
+    >
+      {field('sku', 'SKU', { required: true, maxLength: 64, pattern: '\\S+', autoComplete: 'off' })}
+      {field('name', 'Name', { required: true, maxLength: 200 })}
+      <div className="field span">
+        <label htmlFor={`${id}-description`}>Description</label>
+        <textarea id={`${id}-description`} value={f.description} onChange={(e) => setF({ ...f, description: e.target.value })} maxLength={5000} rows={3} />
+      </div>
+      {field('price', 'Price', { required: true, inputMode: 'decimal' })}
+      {field('currency', 'Currency', { required: true, maxLength: 3, minLength: 3 })}
+      {withStock && field('stock', 'Stock', { required: true, type: 'number', min: 0 })}
+      {field('category', 'Category', { maxLength: 64 })}
+      <div className="span">
+        <button type="submit" className="primary" disabled={busy}>
+          {submitLabel}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+const EMPTY: ProductFields = { sku: '', name: '', description: '', price: '', currency: 'USD', stock: '0', category: '' };
+
+function Products() {
+  const queries = useQueryClient();
+  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  const [formKey, setFormKey] = useState(0);
+  const products = useInfiniteQuery({
+    queryKey: ['products', 'admin'],
+    initialPageParam: null as string | null,
+    queryFn: async ({ pageParam }) => ok(await productApi.GET('/product', { params: { query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}) } } })),
+    getNextPageParam: (last) => last.nextCursor,
+  });
+  const create = useMutation({
+    mutationFn: async (f: ProductFields) => {
+      const parsed = parseFields(f);
+      if (!parsed.ok) throw new Error(parsed.message);
+      const stock = Number(f.stock);
+      if (!Number.isInteger(stock) || stock < 0) throw new Error('Stock must be a whole number, 0 or more.');
+      return ok(await productApi.POST('/product', { body: { ...parsed.body, stock } }));
+    },
+    onSuccess: (p) => {
+      setMessage({ kind: 'ok', text: `Created ${p.name}.` });
+      setFormKey((k) => k + 1);
+      void queries.invalidateQueries({ queryKey: ['products'] });
+      void queries.invalidateQueries({ queryKey: ['categories'] });
+    },
+    onError: (err) => setMessage({ kind: 'error', text: err instanceof ApiError ? problemText(err.problem) : err.message }),
+  });
+  const items = products.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <>
+      <section className="panel" aria-labelledby="create-h">
+        <h2 id="create-h">New product</h2>
+        <ProductForm key={formKey} initial={EMPTY} withStock submitLabel="Create product" busy={create.isPending} onSubmit={(f) => create.mutate(f)} />
+        {message && (
+          <p className={message.kind} role={message.kind === 'error' ? 'alert' : 'status'}>
+            {message.text}
+          </p>
+        )}
+      </section>
+      <section aria-labelledby="products-h">
+        <h2 id="products-h">Products</h2>
+        {products.isPending ? (
+          <Loading />
+        ) : products.isError ? (
+          <ErrorState message="The product service is unavailable right now." retry={() => void products.refetch()} />
+        ) : (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">SKU</th>
+                  <th scope="col">Price</th>
+                  <th scope="col">Stock</th>
+                  <th scope="col">Category</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {items.map((p) => (
+                  <tr key={p.id}>
+                    <th scope="row">{p.name}</th>
+                    <td>{p.sku}</td>
+                    <td>{formatMoney(p.priceCents, p.currency)}</td>
+                    <td>{p.stock}</td>
+                    <td>{p.category ?? '—'}</td>
+                    <td>
+                      <Link to={`/admin/products/${p.id}`} aria-label={`Edit ${p.name}`}>
+                        Edit
+                      </Link>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            {products.hasNextPage && (
+              <button type="button" onClick={() => void products.fetchNextPage()}>
+                Load more
+              </button>
+            )}
+          </div>
+        )}
+      </section>
+    </>
+  );
+}
+
+function EditProduct() {
+  const { id = '' } = useParams();
+  const queries = useQueryClient();
+  const navigate = useNavigate();
+  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  const [delta, setDelta] = useState('');
+  const [confirmArchive, setConfirmArchive] = useState(false);
+  const deltaId = useId();
+  const product = useQuery({
+    queryKey: ['product', id],
+    queryFn: async () => ok(await productApi.GET('/product/{id}', { params: { path: { id } } })),
+    staleTime: 0,
+  });
+  const after = (p: Product, text: string) => {
+    queries.setQueryData(['product', id], p);
+    void queries.invalidateQueries({ queryKey: ['products'] });
+    setMessage({ kind: 'ok', text });
+  };
+  const fail = (err: Error) => setMessage({ kind: 'error', text: err instanceof ApiError ? problemText(err.problem) : err.message });
+  const save = useMutation({
+    mutationFn: async ({ f, version }: { f: ProductFields; version: number }) => {
+      const parsed = parseFields(f);
+      if (!parsed.ok) throw new Error(parsed.message);
+      // If-Match: the edit applies only to the version the form was loaded from.
+      return ok(await productApi.PATCH('/product/{id}', { params: { path: { id }, header: { 'if-match': `"${version}"` } as never }, body: parsed.body }));
+    },
+    onSuccess: (p) => after(p, 'Saved.'),
+    onError: (err) => {
+      if (err instanceof ApiError && err.status === 412) {
+        setMessage({ kind: 'error', text: 'This product was changed by someone else. The form now shows the latest version; check it and save again.' });
+        void product.refetch();
+      } else fail(err);
+    },
+  });
+  const adjust = useMutation({
+    mutationFn: async (d: number) => ok(await productApi.POST('/product/{id}/stock', { params: { path: { id } }, body: { delta: d } })),
+    onSuccess: (p) => {
+      setDelta('');
+      after(p, `Stock is now ${p.stock}.`);
+    },
+    onError: fail,
+  });
+  const archive = useMutation({
+    mutationFn: async () => {
+      const res = await productApi.DELETE('/product/{id}', { params: { path: { id } } });
+      if (res.response.status !== 204) throw new ApiError(res.response.status, res.error as never);
+    },
+    onSuccess: () => {
+      void queries.invalidateQueries({ queryKey: ['products'] });
+      navigate('/admin');
+    },
+    onError: fail,
+  });
+  if (product.isPending) return <Loading label="Loading product" />;
+  if (product.isError) return <ErrorState message={product.error.message} retry={() => void product.refetch()} />;
+  const p = product.data;
+  return (
+    <>
+      <p>
+        <Link to="/admin">All products</Link>
+      </p>
+      <section className="panel" aria-labelledby="edit-h">
+        <h2 id="edit-h">Edit {p.name}</h2>
+        <p className="meta">
+          Version {p.version} · <Link to={`/products/${p.id}`}>View in the shop</Link>
+        </p>
+        <ProductForm initial={fieldsOf(p)} withStock={false} submitLabel="Save changes" busy={save.isPending} onSubmit={(f) => save.mutate({ f, version: p.version })} />
+        {message && (
+          <p className={message.kind} role={message.kind === 'error' ? 'alert' : 'status'}>
+            {message.text}
+          </p>
+        )}
+      </section>
+      <section className="panel" aria-labelledby="stock-h">
+        <h2 id="stock-h">Stock: {p.stock}</h2>
+        <form
+          className="inline-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const d = Number(delta);
+            if (!Number.isInteger(d) || d === 0) setMessage({ kind: 'error', text: 'Stock change must be a whole number other than 0 (negative removes).' });
+            else adjust.mutate(d);
+          }}
+        >
+          <div className="field">
+            <label htmlFor={deltaId}>Stock change</label>
+            <input id={deltaId} type="number" value={delta} onChange={(e) => setDelta(e.target.value)} placeholder="+10 or -3" />
+          </div>
+          <button type="submit" disabled={adjust.isPending}>
+            Adjust stock
+          </button>
+        </form>
+      </section>
+      <section className="panel" aria-labelledby="archive-h">
+        <h2 id="archive-h">Archive</h2>
+        <p>Archived products leave the shop; orders that have them keep them.</p>
+        {confirmArchive ? (
+          <>
+            <button type="button" className="danger" onClick={() => archive.mutate()} disabled={archive.isPending}>
+              Yes, archive it
+            </button>{' '}
+            <button type="button" onClick={() => setConfirmArchive(false)}>
+              Keep it
+            </button>
+          </>
+        ) : (
+          <button type="button" onClick={() => setConfirmArchive(true)}>
+            Archive product
+          </button>
+        )}
+      </section>
+    </>
+  );
+}
+
+function Orders() {
+  const [params, setParams] = useSearchParams();
+  const userId = params.get('userId') ?? '';
+  const [text, setText] = useState(userId);
+  const filterId = useId();
+  const orders = useInfiniteQuery({
+    queryKey: ['orders', 'all', userId],
+    initialPageParam: null as string | null,
+    queryFn: async ({ pageParam }) =>
+      ok(await orderApi.GET('/order', { params: { query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}), ...(userId ? { userId } : {}) } as never } })),
+    getNextPageParam: (last) => last.nextCursor,
+  });
+  const items = orders.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <section aria-labelledby="orders-h">
+      <h2 id="orders-h">All orders</h2>
+      <form
+        className="inline-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setParams(text.trim() ? { userId: text.trim() } : {});
+        }}
+      >
+        <div className="field grow">
+          <label htmlFor={filterId}>User ID</label>
+          <input id={filterId} value={text} onChange={(e) => setText(e.target.value)} placeholder="any user" />
+        </div>
+        <button type="submit">Filter</button>
+      </form>
+      {orders.isPending ? (
+        <Loading />
+      ) : orders.isError ? (
+        <ErrorState message={orders.error.message} retry={() => void orders.refetch()} />
+      ) : items.length === 0 ? (
+        <p className="empty">No orders.</p>
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Order</th>
+                <th scope="col">User</th>
+                <th scope="col">Status</th>
+                <th scope="col">Total</th>
+                <th scope="col">Placed</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((o) => (
+                <tr key={o.id}>
+                  <th scope="row">
+                    <Link to={`/orders/${o.id}`}>{o.id.slice(-8)}</Link>
+                  </th>
+                  <td>
+                    <Link to={`/admin/orders?userId=${o.userId}`} onClick={() => setText(o.userId)}>
+                      {o.userId.slice(-8)}
+                    </Link>
+                  </td>
+                  <td>
+                    <span className={`status status-${o.status}`}>{o.status}</span>
+                  </td>
+                  <td>{o.totalCents === null ? '—' : formatMoney(o.totalCents, o.currency)}</td>
+                  <td>{new Date(o.createdAt).toLocaleString()}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {orders.hasNextPage && (
+            <button type="button" onClick={() => void orders.fetchNextPage()}>
+              Load more
+            </button>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}
+
+function Users() {
+  const users = useInfiniteQuery({
+    queryKey: ['users'],
+    initialPageParam: null as string | null,
+    queryFn: async ({ pageParam }) => ok(await userApi.GET('/user/users', { params: { query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}) } } })),
+    getNextPageParam: (last) => last.nextCursor,
+  });
+  const items = users.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <section aria-labelledby="users-h">
+      <h2 id="users-h">Users</h2>
+      {users.isPending ? (
+        <Loading />
+      ) : users.isError ? (
+        <ErrorState message={users.error.message} retry={() => void users.refetch()} />
+      ) : (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Email</th>
+                <th scope="col">Role</th>
+                <th scope="col">Joined</th>
+                <th scope="col">
+                  <span className="visually-hidden">Orders</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((u) => (
+                <tr key={u.id}>
+                  <th scope="row">{u.name}</th>
+                  <td>{u.email}</td>
+                  <td>{u.role}</td>
+                  <td>{new Date(u.createdAt).toLocaleDateString()}</td>
+                  <td>
+                    <Link to={`/admin/orders?userId=${u.id}`} aria-label={`Orders of ${u.email}`}>
+                      Orders
+                    </Link>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {users.hasNextPage && (
+            <button type="button" onClick={() => void users.fetchNextPage()}>
+              Load more
+            </button>
+          )}
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { MAX_QUANTITY, addToCart, cartTotals, cartUnits, isMixedCurrency, orderItems, parseCart, setQuantity, type CartProduct } from '../src/cart.js';
+
+const product = (id: string, priceCents: number, stock: number, currency = 'USD'): CartProduct => ({ id, name: `P ${id}`, priceCents, currency, stock, imageUrl: null });
+
+describe('cart', () => {
+  it('when adding units, then one line per product, quantities add up and never pass the stock', () => {
+    let cart = addToCart([], product('a', 1000, 3), 2);
+    cart = addToCart(cart, product('a', 1000, 3), 2);
+    assert.equal(cart.length, 1);
+    assert.equal(cart[0]!.quantity, 3);
+    cart = addToCart(cart, product('b', 250, 10), 1);
+    assert.deepEqual(orderItems(cart), [{ productId: 'a', quantity: 3 }, { productId: 'b', quantity: 1 }]);
+    assert.deepEqual(addToCart([], product('c', 1, 0), 1), [], 'out of stock adds nothing');
+  });
+
+  it('when setting a quantity, then it is bounded by stock and 0 removes the line', () => {
+    const cart = addToCart([], product('a', 1000, 5), 1);
+    assert.equal(setQuantity(cart, 'a', 99)[0]!.quantity, 5);
+    assert.equal(setQuantity(cart, 'a', 2.7)[0]!.quantity, 2);
+    assert.deepEqual(setQuantity(cart, 'a', 0), []);
+    assert.deepEqual(setQuantity(cart, 'a', -3), []);
+  });
+
+  it('when lines have one or several currencies, then there is one total per currency and mixed carts are flagged', () => {
+    let cart = addToCart([], product('a', 1999, 10), 3);
+    cart = addToCart(cart, product('b', 1, 10), 2);
+    assert.deepEqual(cartTotals(cart), [{ currency: 'USD', totalCents: 5999, units: 5 }]);
+    assert.equal(isMixedCurrency(cart), false);
+    cart = addToCart(cart, product('c', 500, 10, 'EUR'), 1);
+    assert.deepEqual(cartTotals(cart).map((t) => [t.currency, t.totalCents]), [['USD', 5999], ['EUR', 500]]);
+    assert.equal(isMixedCurrency(cart), true);
+    assert.equal(cartUnits(cart), 6);
+  });
+
+  it('for any sequence of adds and sets, then every quantity is within 1..min(stock, 1000) and totals equal the sum of lines', () => {
+    const op = fc.record({ id: fc.constantFrom('a', 'b', 'c'), qty: fc.integer({ min: -5, max: 3000 }), set: fc.boolean() });
+    const stocks: Record<string, number> = { a: 4, b: 2000, c: 0 };
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 30 }), (ops) => {
+        let cart = addToCart([], product('a', 100, stocks.a!), 0);
+        for (const o of ops) cart = o.set ? setQuantity(cart, o.id, o.qty) : addToCart(cart, product(o.id, 100, stocks[o.id]!), Math.max(0, o.qty));
+        for (const l of cart) assert.ok(l.quantity >= 1 && l.quantity <= Math.min(l.stock, MAX_QUANTITY), JSON.stringify(l));
+        assert.equal(cartTotals(cart).reduce((n, t) => n + t.totalCents, 0), cart.reduce((n, l) => n + l.quantity * l.priceCents, 0));
+        assert.equal(new Set(cart.map((l) => l.productId)).size, cart.length);
+      }),
+    );
+  });
+
+  it('when the stored cart is damaged or from elsewhere, then only well-formed lines are kept', () => {
+    const good = addToCart([], product('a', 100, 5), 1);
+    assert.deepEqual(parseCart(JSON.stringify(good)), good);
+    for (const bad of [null, '', 'not json', '{}', '[1,2]', JSON.stringify([{ ...good[0], quantity: 0 }]), JSON.stringify([{ ...good[0], priceCents: '1' }])]) assert.deepEqual(parseCart(bad), [], String(bad));
+  });
+});

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isSettled, newIdempotencyKey, placeOrder, type SendOrder } from '../src/checkout.js';
+
+const noWait = { delaysMs: [1, 1, 1, 1], sleep: async () => undefined };
+
+/** A send that plays back the given answers (an Error is a network failure) and records the keys it saw. */
+function script(answers: ({ status: number; body: unknown } | Error)[]): { send: SendOrder; keys: string[] } {
+  const keys: string[] = [];
+  return {
+    keys,
+    send: async (key) => {
+      keys.push(key);
+      const next = answers.shift();
+      if (!next) throw new Error('no more answers');
+      if (next instanceof Error) throw next;
+      return next;
+    },
+  };
+}
+
+const order = { id: '0190a6b4-0000-7000-8000-000000000001', status: 'confirmed' };
+
+describe('placing an order', () => {
+  it('when the network fails and the service answers 503 before it succeeds, then every retry carries the same Idempotency-Key', async () => {
+    const s = script([new TypeError('fetch failed'), { status: 503, body: { title: 'Service Unavailable' } }, new TypeError('fetch failed'), { status: 201, body: order }]);
+    const key = newIdempotencyKey();
+    const out = await placeOrder(s.send, key, noWait);
+    assert.deepEqual(out, { kind: 'placed', order });
+    assert.deepEqual(s.keys, [key, key, key, key]);
+  });
+
+  it('when a replay answers 200 (the first try was stored), then it is the same placed order', async () => {
+    const s = script([new TypeError('socket hang up'), { status: 200, body: order }]);
+    assert.deepEqual(await placeOrder(s.send, 'k1', noWait), { kind: 'placed', order });
+  });
+
+  it('when the order service keeps answering 503 with an orderId, then the outcome is pending with that id (polled later)', async () => {
+    const body = { status: 503, type: 'https://ecommerce.local/problems/service-unavailable', orderId: order.id };
+    const s = script(Array.from({ length: 5 }, () => ({ status: 503, body })));
+    assert.deepEqual(await placeOrder(s.send, 'k2', noWait), { kind: 'pending', orderId: order.id });
+    assert.equal(s.keys.length, 5);
+    assert.ok(s.keys.every((k) => k === 'k2'));
+  });
+
+  it('when the network never comes back, then unreachable after the bounded retries (the caller keeps the key)', async () => {
+    const s = script(Array.from({ length: 5 }, () => new TypeError('fetch failed')));
+    assert.equal((await placeOrder(s.send, 'k3', noWait)).kind, 'unreachable');
+    assert.equal(s.keys.length, 5);
+  });
+
+  it('when stock is short (409 insufficient-stock), then no retry, and the short items come back', async () => {
+    const items = [{ productId: 'p1', requested: 5, available: 2 }];
+    const s = script([{ status: 409, body: { type: 'https://ecommerce.local/problems/insufficient-stock', detail: 'Not enough stock', orderId: 'o1', items } }]);
+    assert.deepEqual(await placeOrder(s.send, 'k4', noWait), { kind: 'short', orderId: 'o1', items, detail: 'Not enough stock' });
+    assert.equal(s.keys.length, 1);
+  });
+
+  it('when the answer is another 4xx (401, 422), then no retry and its detail is shown', async () => {
+    const s = script([{ status: 422, body: { detail: 'Items are priced in different currencies' } }]);
+    assert.deepEqual(await placeOrder(s.send, 'k5', noWait), { kind: 'refused', status: 422, detail: 'Items are priced in different currencies' });
+    assert.equal(s.keys.length, 1);
+  });
+
+  it('waits between tries as the policy says', async () => {
+    const waits: number[] = [];
+    const s = script([new TypeError('x'), new TypeError('x'), { status: 201, body: order }]);
+    await placeOrder(s.send, 'k6', { delaysMs: [10, 20, 40], sleep: async (ms) => void waits.push(ms) });
+    assert.deepEqual(waits, [10, 20]);
+  });
+
+  it('new keys are distinct UUIDs; only pending is unsettled', () => {
+    const keys = new Set(Array.from({ length: 100 }, newIdempotencyKey));
+    assert.equal(keys.size, 100);
+    for (const k of keys) assert.match(k, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(['pending', 'confirmed', 'rejected', 'failed', 'cancelled'].map(isSettled), [false, true, true, true, true]);
+  });
+});

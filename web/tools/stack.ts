@@ -1,0 +1,75 @@
+// The whole platform on spare loopback ports (scripts/stack.js), for the API type generator and the browser tests.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { repoRoot } from './paths.js';
+
+export interface RunningStack {
+  readonly urls: { readonly user: string; readonly product: string; readonly order: string; readonly gateway: string };
+  readonly admin: { readonly email: string; readonly password: string };
+  readonly adminUrl: string;
+  stop(): Promise<void>;
+  restart(service: string): Promise<unknown>;
+  readonly children: Map<string, { pid?: number; kill(signal?: string): boolean; once(event: 'exit', cb: () => void): unknown; exitCode: number | null; signalCode: string | null }>;
+}
+
+interface StackModule {
+  startStack(opts: { env: NodeJS.ProcessEnv; dataDir: string; onCrash?: (service: string, code: number | null, signal: string | null, tail: string[]) => void }): Promise<RunningStack>;
+}
+
+/** A port the kernel just gave out; closed again so the service can take it. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject).listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface OwnStack extends RunningStack {
+  readonly dataDir: string;
+}
+
+/**
+ * Starts user, product, order and the gateway on free ports with a data folder of its own (removed on stop).
+ * With DATABASE_URL (npm test, CI) a database of its own on that server; else an embedded PostgreSQL.
+ */
+export async function startOwnStack(extraEnv: NodeJS.ProcessEnv = {}, onCrash?: (service: string, tail: string[]) => void): Promise<OwnStack> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'ecommerce-web-'));
+  const [user, product, order, gateway, metrics, pg] = await Promise.all([1, 2, 3, 4, 5, 6].map(() => freePort()));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    USER_PORT: String(user),
+    PRODUCT_PORT: String(product),
+    ORDER_PORT: String(order),
+    GATEWAY_PORT: String(gateway),
+    GATEWAY_METRICS_PORT: String(metrics),
+    EMBEDDED_PG_PORT: String(pg),
+    LOG_LEVEL: 'warn',
+    ...extraEnv,
+  };
+  if (process.env.DATABASE_URL) env.DATABASE_NAME = `web_test_${process.pid}_${Date.now().toString(36)}`;
+  const mod = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'stack.js')).href)) as StackModule;
+  let stack: RunningStack;
+  try {
+    stack = await mod.startStack({ env, dataDir, onCrash: (s, _c, _sig, tail) => onCrash?.(s, tail) });
+  } catch (err) {
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
+  return Object.assign(Object.create(stack) as RunningStack, stack, {
+    dataDir,
+    async stop() {
+      await stack.stop();
+      if (process.env.DATABASE_URL && env.DATABASE_NAME) {
+        const { dropDatabase } = await import('@ecommerce/kit');
+        await dropDatabase(process.env.DATABASE_URL, env.DATABASE_NAME).catch(() => undefined);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  });
+}
