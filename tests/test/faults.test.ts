@@ -249,7 +249,7 @@ describe('faults', { timeout: 170_000 }, () => {
   it('when product and order are SIGKILLed at random points under continuous ordering and cancelling, then every invariant holds after recovery', async () => {
     const ledger = new Ledger();
     const products = [await ledger.product(40), await ledger.product(40), await ledger.product(15)];
-    const tokens = await Promise.all([1, 2, 3, 4].map(() => customer()));
+    const tokens = await Promise.all([1, 2, 3, 4, 5, 6].map(() => customer()));
     for (let round = 0; round < ROUNDS; round++) {
       let stop = false;
       const shoppers = tokens.map((t) => shopper(t, products, ledger, () => stop));
