@@ -31,7 +31,9 @@ fi
 # nothing but this machine's own addresses is ever involved.
 if ! docker info >/dev/null 2>&1; then
   log "starting dockerd (log: $DOCKERD_LOG)"
-  nohup dockerd --bridge=none --iptables=false >"$DOCKERD_LOG" 2>&1 &
+  # A daemon outlives this script: it must not keep the caller's open files (e.g. a flock held by a test runner).
+  ( for fd in /proc/self/fd/*; do n=${fd##*/}; [ "$n" -gt 2 ] && eval "exec $n>&-" 2>/dev/null; done
+    exec setsid nohup dockerd --bridge=none --iptables=false >"$DOCKERD_LOG" 2>&1 ) &
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break
     sleep 0.5

@@ -257,3 +257,28 @@ test('the dashboard schema check rejects what Grafana would refuse (so it is not
   }
   assert.throws(() => checkDashboardSchema({ 'broken.json': '{"title": ' }), SyntaxError);
 });
+
+test('every datasource a dashboard names is one the provisioning creates (by uid and type)', () => {
+  const runtime = kubernetesRuntime('deploy/k8s/overlays/dev');
+  const provisioned = (runtime.provisioning.get('/etc/grafana/provisioning/datasources') ?? [])
+    .flatMap((text) => parseYaml(text).flatMap((doc) => (doc as { datasources?: Datasource[] }).datasources ?? []));
+  const byUid = new Map(provisioned.map((d) => [d.uid, d.type]));
+  let refs = 0;
+  const visit = (node: unknown, file: string): void => {
+    if (Array.isArray(node)) return node.forEach((n) => visit(n, file));
+    if (node === null || typeof node !== 'object') return;
+    const ds = (node as { datasource?: unknown }).datasource;
+    if (ds && typeof ds === 'object' && typeof (ds as { uid?: unknown }).uid === 'string') {
+      const { uid, type } = ds as { uid: string; type?: string };
+      // A template variable ("${ds}") or Grafana's built-in sources resolve at view time.
+      if (!uid.startsWith('$') && !uid.startsWith('-- ') && uid !== 'grafana') {
+        refs++;
+        assert.ok(byUid.has(uid), `${file}: datasource uid ${uid} is not provisioned`);
+        if (type) assert.equal(type, byUid.get(uid), `${file}: datasource ${uid} has type ${byUid.get(uid)}, not ${type}`);
+      }
+    }
+    for (const value of Object.values(node)) visit(value, file);
+  };
+  for (const file of dashboardFiles) visit(JSON.parse(readFileSync(join(dashboardsDir, file), 'utf8')), file);
+  assert.ok(refs > 10, `only ${refs} datasource references`);
+});

@@ -462,3 +462,15 @@ test('the production overlay: no demo catalog, everything else as in the base', 
   assert.equal(podTemplate(devProduct)?.spec.containers[0]?.env?.find((e) => e.name === 'SEED_DEMO_DATA'), undefined);
   assert.deepEqual(production.map((o) => `${o.kind}/${o.metadata.name}`).sort(), base.map((o) => `${o.kind}/${o.metadata.name}`).sort());
 });
+
+test('DNS egress reaches kube-dns pods and the NodeLocal DNSCache address', () => {
+  const dns = byName('NetworkPolicy', 'allow-dns-egress');
+  assert.ok(dns);
+  const spec = dns['spec'] as { podSelector: object; egress: { to: { podSelector?: { matchLabels: Record<string, string> }; ipBlock?: { cidr: string } }[]; ports: { protocol: string; port: number }[] }[] };
+  assert.deepEqual(spec.podSelector, {}, 'every pod resolves names');
+  const rule = spec.egress[0];
+  assert.ok(rule);
+  assert.ok(rule.to.some((t) => t.podSelector?.matchLabels['k8s-app'] === 'kube-dns'));
+  assert.ok(rule.to.some((t) => t.ipBlock?.cidr === '169.254.20.10/32'), 'NodeLocal DNSCache');
+  assert.deepEqual(rule.ports.map((p) => `${p.protocol}/${p.port}`).sort(), ['TCP/53', 'UDP/53']);
+});

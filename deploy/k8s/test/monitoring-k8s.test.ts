@@ -269,3 +269,51 @@ test('alert-log (the script in the ConfigMap) logs each alert of a real Alertman
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a real Alertmanager with the Kubernetes config delivers a page to alert-log, which logs it', { skip: spawnSync('prometheus-alertmanager', ['--version']).status !== 0 ? 'prometheus-alertmanager is not installed' : false, timeout: 90_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'k8s-am-'));
+  const { freeLoopbackPort } = (await import(pathToFileURL(join(repoRoot, 'deploy/monitoring/dist/src/prometheus-process.js')).href)) as { freeLoopbackPort(): Promise<number> };
+  const { stringify } = await import('yaml');
+  const [logPort, amPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
+  // The ConfigMap's config; only the receiver port moves off 9095 (which `npm run monitoring` may hold).
+  const config = parseYaml(dataOf(find('ConfigMap', 'alertmanager-config'))['alertmanager.yml'] ?? '')[0] as { receivers: { webhook_configs?: { url: string }[] }[] };
+  for (const r of config.receivers) for (const w of r.webhook_configs ?? []) w.url = w.url.replace('127.0.0.1:9095', `127.0.0.1:${logPort}`);
+  writeFileSync(join(dir, 'alertmanager.yml'), stringify(config));
+  writeFileSync(join(dir, 'alert-log.mjs'), dataOf(find('ConfigMap', 'alert-log'))['alert-log.mjs'] ?? '');
+  const args = (podTemplate(find('Deployment', 'alertmanager'))?.spec.containers.find((c) => c.name === 'alertmanager') as Container & { args: string[] }).args
+    .map((a) => a.replace(/^--config\.file=.*/, `--config.file=${join(dir, 'alertmanager.yml')}`).replace(/^--storage\.path=.*/, `--storage.path=${join(dir, 'data')}`));
+  const log = spawn(process.execPath, [join(dir, 'alert-log.mjs')], { env: { ...process.env, ALERT_LOG_PORT: String(logPort) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const am = spawn('prometheus-alertmanager', [...args, `--web.listen-address=127.0.0.1:${amPort}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exits = [log, am].map((p) => new Promise((resolve) => p.once('exit', resolve)));
+  let out = '';
+  let amOut = '';
+  log.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  am.stderr.on('data', (c: Buffer) => (amOut += c.toString()));
+  const until = async (what: string, ok: () => boolean | Promise<boolean>, ms: number): Promise<void> => {
+    const deadline = Date.now() + ms;
+    while (!(await ok())) {
+      assert.ok(Date.now() < deadline, `timed out waiting for ${what}\n${out}\n${amOut}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  try {
+    await until('Alertmanager ready', async () => (await fetch(`http://127.0.0.1:${amPort}/-/ready`).catch(() => undefined))?.ok === true, 30_000);
+    const posted = await fetch(`http://127.0.0.1:${amPort}/api/v2/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ labels: { alertname: 'K8sReceiverProbe', severity: 'page', service: 'order' }, annotations: { summary: 'probe from the test' }, startsAt: new Date().toISOString() }]),
+    });
+    assert.equal(posted.status, 200);
+    // The page route's group_wait, then delivery.
+    await until('the notification in alert-log', () => out.includes('"alertname":"K8sReceiverProbe"'), 60_000);
+    const line = JSON.parse(out.split('\n').find((l) => l.includes('K8sReceiverProbe')) ?? '{}') as Record<string, unknown>;
+    assert.equal(line['status'], 'firing');
+    assert.equal(line['receiver'], 'page');
+    assert.equal(line['summary'], 'probe from the test');
+  } finally {
+    am.kill('SIGTERM');
+    log.kill('SIGTERM');
+    await Promise.all(exits);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

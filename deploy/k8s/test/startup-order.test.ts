@@ -149,3 +149,16 @@ test('the init container waits (and says why) until the provisioning Job has run
     for (const r of [role, `wait_product_${suffix}`, `wait_order_${suffix}`, `wait_exporter_${suffix}`]) psql('postgres', `DROP ROLE IF EXISTS ${r}`);
   }
 });
+
+test('the provisioning Job can be re-run by kubectl, Argo CD and Flux (it is idempotent: see the test above)', () => {
+  const job = find('Job', 'postgres-provision');
+  const annotations = job.metadata.annotations ?? {};
+  // Argo CD: a Sync hook, deleted before each new run, so a sync never fails on the immutable template.
+  assert.equal(annotations['argocd.argoproj.io/hook'], 'Sync');
+  assert.equal(annotations['argocd.argoproj.io/hook-delete-policy'], 'BeforeHookCreation');
+  // Flux: re-created when its template changes.
+  assert.equal(annotations['kustomize.toolkit.fluxcd.io/force'], 'enabled');
+  // kubectl: removed after it finished, so the next apply creates it again.
+  const ttl = (job['spec'] as { ttlSecondsAfterFinished?: number }).ttlSecondsAfterFinished;
+  assert.ok(ttl !== undefined && ttl > 0 && ttl <= 3600, `ttlSecondsAfterFinished ${ttl}`);
+});

@@ -1,0 +1,150 @@
+// The production overlay ships no Secret; create-secrets.sh (or External
+// Secrets) must create exactly what its workloads read. The script runs here
+// against a recording stand-in for kubectl, with the real openssl.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createPrivateKey } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { k8sDir, parseYaml, podTemplate, productionOverlay, renderKustomization, type K8sObject } from '../src/manifests.js';
+
+const script = join(k8sDir, 'overlays/production/create-secrets.sh');
+
+/** Secret name -> keys that the workloads of the production overlay read. */
+function needed(): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const w of renderKustomization(productionOverlay).filter((o: K8sObject) => podTemplate(o))) {
+    const spec = podTemplate(w)?.spec;
+    for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) {
+      for (const e of c.env ?? []) {
+        const ref = e.valueFrom?.secretKeyRef;
+        if (ref) out.set(ref.name, (out.get(ref.name) ?? new Set()).add(ref.key));
+      }
+    }
+  }
+  return out;
+}
+
+interface Run {
+  status: number | null;
+  output: string;
+  created: Map<string, Record<string, string>>;
+  applied: string[];
+}
+
+/** Runs create-secrets.sh with a fake kubectl that records what it is asked to create. */
+function runScript(env: Record<string, string>, existing: string[] = []): Run {
+  const dir = mkdtempSync(join(tmpdir(), 'create-secrets-'));
+  try {
+    const fake = join(dir, 'kubectl');
+    // get secret <name>: exit 0 for EXISTING names; create secret generic: record; apply -f: record.
+    writeFileSync(fake, `#!${process.execPath}
+const fs = require('node:fs');
+const args = process.argv.slice(2);
+const log = (entry) => fs.appendFileSync(${JSON.stringify(join(dir, 'log.jsonl'))}, JSON.stringify(entry) + '\\n');
+const i = args.indexOf('secret');
+if (args.includes('get')) process.exit(${JSON.stringify(existing)}.includes(args[i + 1]) ? 0 : 1);
+if (args.includes('apply')) { log({ apply: args[args.indexOf('-f') + 1] }); process.exit(0); }
+if (args.includes('create') && args[i + 1] === 'generic') {
+  const data = {};
+  for (const a of args) {
+    let m = /^--from-literal=([^=]+)=(.*)$/s.exec(a);
+    if (m) data[m[1]] = m[2];
+    m = /^--from-file=([^=]+)=(.*)$/.exec(a);
+    if (m) data[m[1]] = fs.readFileSync(m[2], 'utf8');
+  }
+  log({ namespace: args[args.indexOf('-n') + 1], name: args[i + 2], data });
+  process.exit(0);
+}
+process.exit(2);
+`);
+    chmodSync(fake, 0o755);
+    const result = spawnSync('sh', [script], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', KUBECTL: fake, ...env } });
+    let lines: { name?: string; namespace?: string; data?: Record<string, string>; apply?: string }[] = [];
+    try {
+      lines = readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as (typeof lines)[number]);
+    } catch {
+      // nothing logged
+    }
+    const created = new Map<string, Record<string, string>>();
+    for (const l of lines) {
+      if (l.name) {
+        assert.equal(l.namespace, 'ecommerce');
+        created.set(l.name, l.data ?? {});
+      }
+    }
+    return { status: result.status, output: result.stdout + result.stderr, created, applied: lines.flatMap((l) => (l.apply ? [l.apply] : [])) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const openssl = spawnSync('openssl', ['version']).status === 0;
+
+test('create-secrets.sh creates every Secret and key the production overlay reads, with fresh random values', { skip: openssl ? false : 'openssl is not installed' }, () => {
+  const first = runScript({ ADMIN_EMAIL: 'ops@example.com' });
+  assert.equal(first.status, 0, first.output);
+  assert.ok(first.applied.some((f) => f.endsWith('/base/namespace.yaml')), 'the namespace is created first');
+  const want = needed();
+  assert.ok(want.size >= 8, [...want.keys()].join());
+  assert.deepEqual([...first.created.keys()].sort(), [...want.keys()].sort());
+  for (const [name, keys] of want) {
+    for (const key of keys) assert.ok(first.created.get(name)?.[key], `${name} lacks ${key}`);
+  }
+  const s = (name: string): Record<string, string> => first.created.get(name) ?? {};
+  // Passwords are long random hex (URL-safe inside DATABASE_URL).
+  for (const [name, key] of [['postgres-superuser', 'password'], ['user-service-db', 'password'], ['user-service-admin', 'password'], ['order-service-client', 'client-secret'], ['grafana-admin', 'password']] as const) {
+    assert.match(s(name)[key] ?? '', /^[0-9a-f]{48}$/, `${name}.${key}`);
+  }
+  assert.equal(new Set(['user', 'product', 'order'].map((x) => s(`${x}-service-db`)['password'])).size, 3, 'one password per role');
+  // The exporter's connection string carries its own password and the server the services use.
+  const dsn = new URL(s('postgres-exporter-db')['data-source-name'] ?? '');
+  assert.equal(dsn.password, s('postgres-exporter-db')['password']);
+  assert.equal(dsn.hostname, s('order-service-db')['host']);
+  assert.equal(s('user-service-admin')['email'], 'ops@example.com');
+  assert.equal(createPrivateKey(s('user-service-jwt')['private-key.pem'] ?? '').asymmetricKeyType, 'ed25519');
+  // Never the development values.
+  const dev = readFileSync(join(k8sDir, 'overlays/dev/secrets.yaml'), 'utf8');
+  for (const data of first.created.values()) {
+    for (const value of Object.values(data)) if (value.length >= 24) assert.ok(!dev.includes(value.trim()), 'a development value leaked');
+  }
+  // Fresh per run.
+  const second = runScript({ ADMIN_EMAIL: 'ops@example.com' });
+  assert.notEqual(second.created.get('postgres-superuser')?.['password'], s('postgres-superuser')['password']);
+});
+
+test('create-secrets.sh leaves existing Secrets alone, honours DB_HOST, and refuses to run without ADMIN_EMAIL', { skip: openssl ? false : 'openssl is not installed' }, () => {
+  const run = runScript({ ADMIN_EMAIL: 'ops@example.com', DB_HOST: 'db.internal.example', DB_SSLMODE: 'verify-full' }, ['user-service-jwt', 'postgres-superuser']);
+  assert.equal(run.status, 0, run.output);
+  assert.ok(!run.created.has('user-service-jwt') && !run.created.has('postgres-superuser'));
+  assert.match(run.output, /secret\/user-service-jwt exists: left as it is/);
+  assert.equal(run.created.get('order-service-db')?.['host'], 'db.internal.example');
+  assert.match(run.created.get('postgres-exporter-db')?.['data-source-name'] ?? '', /@db\.internal\.example:5432\/ecommerce\?sslmode=verify-full$/);
+  const refused = runScript({});
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.output, /ADMIN_EMAIL/);
+  assert.equal(refused.created.size, 0);
+});
+
+test('the External Secrets example covers every Secret and key the production overlay reads', () => {
+  const docs = parseYaml(readFileSync(join(k8sDir, 'overlays/production/external-secrets.example.yaml'), 'utf8')) as {
+    kind: string; spec: { target: { name: string }; data: { secretKey: string }[] };
+  }[];
+  const covered = new Map(docs.filter((d) => d.kind === 'ExternalSecret').map((d) => [d.spec.target.name, new Set(d.spec.data.map((x) => x.secretKey))]));
+  for (const [name, keys] of needed()) {
+    for (const key of keys) assert.ok(covered.get(name)?.has(key), `ExternalSecret for ${name} lacks ${key}`);
+  }
+});
+
+test('the production overlay serves every ingress host over TLS with a cert-manager certificate', () => {
+  const [ingress] = renderKustomization(productionOverlay).filter((o) => o.kind === 'Ingress');
+  assert.ok(ingress);
+  const spec = ingress['spec'] as { rules: { host: string }[]; tls?: { hosts: string[]; secretName: string }[] };
+  const tlsHosts = new Set((spec.tls ?? []).flatMap((t) => t.hosts));
+  for (const rule of spec.rules) assert.ok(tlsHosts.has(rule.host), `${rule.host} has no TLS`);
+  assert.ok((spec.tls ?? []).every((t) => t.secretName));
+  assert.ok(ingress.metadata.annotations?.['cert-manager.io/cluster-issuer']);
+  assert.notEqual(spec.rules[0]?.host, 'ecommerce.local');
+});
