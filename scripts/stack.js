@@ -152,7 +152,9 @@ export async function startStack(opts = {}) {
     };
     // The gateway's own metrics are off its public port, like an ingress controller's.
     const gatewayMetricsPort = await claimPort(host, portSetting('GATEWAY_METRICS_PORT', 9464), 'GATEWAY_METRICS_PORT');
-    const urls = Object.fromEntries(Object.entries(ports).map(([k, p]) => [k, `http://127.0.0.1:${p}`]));
+    // Reach the services where they listen (a wildcard HOST listens on loopback too).
+    const reachAt = ['0.0.0.0', '::'].includes(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+    const urls = Object.fromEntries(Object.entries(ports).map(([k, p]) => [k, `http://${reachAt}:${p}`]));
 
     if (!adminUrl) {
       const pgLog = createWriteStream(join(logDir, 'postgres.log'), { flags: 'a' });

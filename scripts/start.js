@@ -32,11 +32,8 @@ try {
       }
     },
     supervise: true,
-    onCrash: (name, code, signal, tail) => {
-      console.error(`\n!!! the ${name} service exited unexpectedly (code ${code}, signal ${signal}). Its last log lines:`);
-      for (const line of tail.slice(-10)) console.error(`    ${line}`);
-    },
-    // Exits, restarts and back-off delays (also in .data/logs/stack.log).
+    // Exits, restarts and back-off delays (also in .data/logs/stack.log); what a dying service
+    // said is already shown above (its errors and any non-JSON output) and kept in its log.
     onEvent: ({ message, level }) => (level >= 50 ? console.error : console.log)(`[supervisor] ${message}`),
     onFatal: (message) => {
       if (!stack) return; // during start-up the rejected start says it
@@ -52,6 +49,7 @@ const gw = stack.urls.gateway;
 console.log(`
 E-commerce platform is up (ready in ${((Date.now() - started) / 1000).toFixed(1)} s).
 
+  Shop (storefront)      ${gw}/   (admin pages at ${gw}/admin)
   Gateway (public API)   ${gw}
     user                 ${gw}/user      docs ${gw}/user/docs
     product              ${gw}/product   docs ${gw}/product/docs

@@ -51,7 +51,9 @@ if (!env.DATABASE_URL) {
 }
 
 const concurrency = env.TEST_CONCURRENCY ?? '3';
-const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files], { stdio: 'inherit', env });
+// A test that hangs (an awaited event that never comes) fails after TEST_TIMEOUT_MS (10 min) instead of holding CI to its limit.
+const timeout = env.TEST_TIMEOUT_MS ?? '600000';
+const child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeout}`, '--test-reporter=spec', ...files], { stdio: 'inherit', env });
 const stopAll = () => child.kill('SIGTERM');
 process.on('SIGINT', stopAll);
 process.on('SIGTERM', stopAll);

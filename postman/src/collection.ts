@@ -73,9 +73,9 @@ function request(step: Step, op: Operation): JsonObject {
   req.auth = token === undefined ? { type: 'noauth' } : { type: 'bearer', bearer: [{ key: 'token', value: token, type: 'string' }] };
   if (step.form) {
     req.body = { mode: 'urlencoded', urlencoded: Object.entries(step.form).map(([key, value]) => ({ key, value, type: 'text' })) };
-  } else if (step.body !== undefined) {
+  } else if (step.body !== undefined || step.rawJson !== undefined) {
     header.push({ key: 'Content-Type', value: 'application/json' });
-    req.body = { mode: 'raw', raw: JSON.stringify(step.body, null, 2), options: { raw: { language: 'json' } } };
+    req.body = { mode: 'raw', raw: step.rawJson ?? JSON.stringify(step.body, null, 2), options: { raw: { language: 'json' } } };
   }
   return req;
 }
@@ -113,9 +113,11 @@ function testScript(step: Step, op: Operation): string {
     if (step.problem) lines.push(`pm.test('problem type is ${step.problem}', function () { pm.expect(body.type).to.equal(${js(PROBLEM_BASE + step.problem)}); });`);
     if (step.errors?.length) {
       lines.push(
-        `pm.test('errors[].path names ${step.errors.join(', ')}', function () {`,
+        // Validation stops at the first error (a body of 150,000 bad items must not build 150,000 errors), so
+        // the problem names at least one of the bad fields and nothing else.
+        `pm.test('errors[].path names one of ${step.errors.join(', ')}', function () {`,
         '  pm.expect(body.errors).to.be.an(\'array\').that.is.not.empty;',
-        `  pm.expect(body.errors.map(function (e) { return e.path; })).to.include.members(${js([...step.errors])});`,
+        `  body.errors.forEach(function (e) { pm.expect(${js([...step.errors])}).to.include(e.path); });`,
         '});',
       );
     }

@@ -16,6 +16,8 @@ export interface Step {
   readonly headers?: Readonly<Record<string, string>>;
   /** JSON body; strings may hold {{variables}}. */
   readonly body?: Json;
+  /** The JSON body as text, where a {{variable}} must stand unquoted (a number computed by `pre`). */
+  readonly rawJson?: string;
   /** application/x-www-form-urlencoded body instead of JSON. */
   readonly form?: Readonly<Record<string, string>>;
   /** Pre-request script (JavaScript): sets the variables this request uses. */
@@ -23,7 +25,7 @@ export interface Step {
   readonly expect: number;
   /** Problem slug expected in `type` for an error (https://ecommerce.local/problems/<slug>). */
   readonly problem?: string;
-  /** `errors[].path` values a 400 must name. */
+  /** The bad fields of a 400: `errors[]` names at least one of them and no other path. */
   readonly errors?: readonly string[];
   /** Extra assertions: test name -> JavaScript statements (`body`, `v(name)` and `pm` in scope). */
   readonly checks?: Readonly<Record<string, string>>;

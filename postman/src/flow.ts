@@ -550,18 +550,30 @@ const orders: Step[] = [
     problem: 'not-found',
   },
   {
+    op: 'POST /product/{id}/stock',
+    name: 'Stock: remove unreserved units, leaving 2',
+    auth: 'adminToken',
+    params: { id: '{{productId}}' },
+    pre: "pm.collectionVariables.set('leaveTwo', String(2 - Number(pm.collectionVariables.get('productStock'))));",
+    rawJson: '{ "delta": {{leaveTwo}} }',
+    expect: 200,
+    checks: { 'two left': stockIs('2') },
+    capture: { productStock: 'body.stock' },
+  },
+  {
     op: 'POST /order',
     name: 'Place an order: insufficient stock -> 409, recorded as rejected',
     auth: 'customerToken',
     pre: newKey,
     headers: { 'Idempotency-Key': '{{orderKey}}' },
-    body: { items: [{ productId: '{{productId}}', quantity: 1000 }] },
+    // One more than is left, within the default per-line limit (MAX_QUANTITY_PER_LINE), as a real client would ask.
+    body: { items: [{ productId: '{{productId}}', quantity: 3 }] },
     expect: 409,
     problem: 'insufficient-stock',
     checks: {
       'says what was short': `
         pm.expect(body.orderId).to.be.a('string');
-        pm.expect(body.items).to.eql([{ productId: v('productId'), requested: 1000, available: Number(v('productStock')) }]);
+        pm.expect(body.items).to.eql([{ productId: v('productId'), requested: 3, available: Number(v('productStock')) }]);
       `,
     },
     capture: { rejectedOrderId: 'body.orderId' },

@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
+import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SignJWT, calculateJwkThumbprint, exportJWK, importPKCS8 } from 'jose';
@@ -15,6 +16,17 @@ import { repoRoot } from '../src/paths.js';
 export const NODE_HEAP_ARGS = ['--max-old-space-size=128', '--max-semi-space-size=8'];
 export const SERVICES = ['user', 'product', 'order', 'gateway'] as const;
 export type ServiceName = (typeof SERVICES)[number];
+
+/**
+ * A latency bound that holds on a machine with a core per runnable process. Where the machine is
+ * overloaded (1-minute load above the core count, as when several suites share it) it scales with the
+ * load, at most 4x, so a test measures the services and not their neighbours. Never scaled in CI.
+ */
+export function latencyBound(baseMs: number): number {
+  // CI runs alone on its machine: there the bound is the issue's own figure, unscaled.
+  if (process.env.CI === 'true') return baseMs;
+  return Math.round(baseMs * Math.min(4, Math.max(1, loadavg()[0]! / availableParallelism())));
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -5,7 +5,7 @@ import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
-const dir = join(import.meta.dirname, '..', 'dist', 'app');
+const dir = process.argv[2] ?? join(import.meta.dirname, '..', 'dist', 'app');
 function compressAll(d) {
   for (const name of readdirSync(d)) {
     const p = join(d, name);

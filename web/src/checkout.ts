@@ -16,6 +16,7 @@ export type PlaceOutcome =
   | { kind: 'placed'; order: OrderLike }
   | { kind: 'short'; orderId: string | null; items: ShortItem[]; detail: string }
   | { kind: 'pending'; orderId: string }
+  | { kind: 'failed'; orderId: string; detail: string }
   | { kind: 'unreachable'; detail: string }
   | { kind: 'refused'; status: number; detail: string };
 
@@ -57,6 +58,10 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
     const items = field(last.body, 'items');
     return { kind: 'short', orderId: (field(last.body, 'orderId') as string | undefined) ?? null, items: Array.isArray(items) ? (items as ShortItem[]) : [], detail };
   }
+  // Recorded as failed (the product service stayed away past the order's deadline): show that order.
+  if (last.status === 409 && field(last.body, 'type') === 'https://ecommerce.local/problems/order-failed' && typeof field(last.body, 'orderId') === 'string') {
+    return { kind: 'failed', orderId: field(last.body, 'orderId') as string, detail };
+  }
   if (last.status === 503) {
     const orderId = field(last.body, 'orderId');
     // The order service recorded the order as pending: it settles it; we poll. Without an id nothing was recorded.
@@ -70,7 +75,7 @@ export function newIdempotencyKey(): string {
   return crypto.randomUUID();
 }
 
-/** Orders in these states will not change by themselves. */
+/** Orders in these states will not change by themselves (pending and cancelling are finished by the order service). */
 export function isSettled(status: string): boolean {
-  return status !== 'pending';
+  return status !== 'pending' && status !== 'cancelling';
 }

@@ -55,14 +55,18 @@ export function ProductCard({ product, eager }: { product: Product; eager?: bool
   );
 }
 
-export function SkeletonGrid({ count = 8 }: { count?: number }) {
+/** Same boxes as a loaded card, so nothing moves when the products arrive (CLS). */
+export function SkeletonGrid({ count = 12 }: { count?: number }) {
   return (
     <ul className="grid" aria-hidden="true">
       {Array.from({ length: count }, (_, i) => (
         <li key={i} className="card skeleton">
           <div className="product-image" />
-          <span className="bone" />
-          <span className="bone short" />
+          <span className="card-name">
+            <span className="bone" />
+          </span>
+          <p className="bone short" />
+          <p className="bone short" />
         </li>
       ))}
     </ul>

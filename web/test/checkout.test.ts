@@ -56,6 +56,12 @@ describe('placing an order', () => {
     assert.equal(s.keys.length, 1);
   });
 
+  it('when the order was recorded as failed (409 order-failed after its deadline), then the outcome names that order', async () => {
+    const s = script([{ status: 503, body: { orderId: 'o2' } }, { status: 409, body: { type: 'https://ecommerce.local/problems/order-failed', detail: 'could not be reserved', orderId: 'o2' } }]);
+    assert.deepEqual(await placeOrder(s.send, 'k7', noWait), { kind: 'failed', orderId: 'o2', detail: 'could not be reserved' });
+    assert.deepEqual(s.keys, ['k7', 'k7']);
+  });
+
   it('when the answer is another 4xx (401, 422), then no retry and its detail is shown', async () => {
     const s = script([{ status: 422, body: { detail: 'Items are priced in different currencies' } }]);
     assert.deepEqual(await placeOrder(s.send, 'k5', noWait), { kind: 'refused', status: 422, detail: 'Items are priced in different currencies' });
@@ -69,10 +75,10 @@ describe('placing an order', () => {
     assert.deepEqual(waits, [10, 20]);
   });
 
-  it('new keys are distinct UUIDs; only pending is unsettled', () => {
+  it('new keys are distinct UUIDs; only pending and cancelling are unsettled', () => {
     const keys = new Set(Array.from({ length: 100 }, newIdempotencyKey));
     assert.equal(keys.size, 100);
     for (const k of keys) assert.match(k, /^[0-9a-f-]{36}$/);
-    assert.deepEqual(['pending', 'confirmed', 'rejected', 'failed', 'cancelled'].map(isSettled), [false, true, true, true, true]);
+    assert.deepEqual(['pending', 'confirmed', 'rejected', 'failed', 'cancelling', 'cancelled'].map(isSettled), [false, true, true, true, false, true]);
   });
 });

@@ -16,10 +16,10 @@ export interface RunningStack {
 }
 
 interface StackModule {
-  startStack(opts: { env: NodeJS.ProcessEnv; dataDir: string; onCrash?: (service: string, code: number | null, signal: string | null, tail: string[]) => void }): Promise<RunningStack>;
+  startStack(opts: { env: NodeJS.ProcessEnv; dataDir: string; freePorts: boolean; onCrash?: (service: string, code: number | null, signal: string | null, tail: string[]) => void }): Promise<RunningStack>;
 }
 
-/** A port the kernel just gave out; closed again so the service can take it. */
+/** A port the kernel just gave out; closed again so another process can take it (Chromium's DevTools port). */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -40,23 +40,12 @@ export interface OwnStack extends RunningStack {
  */
 export async function startOwnStack(extraEnv: NodeJS.ProcessEnv = {}, onCrash?: (service: string, tail: string[]) => void): Promise<OwnStack> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ecommerce-web-'));
-  const [user, product, order, gateway, metrics, pg] = await Promise.all([1, 2, 3, 4, 5, 6].map(() => freePort()));
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    USER_PORT: String(user),
-    PRODUCT_PORT: String(product),
-    ORDER_PORT: String(order),
-    GATEWAY_PORT: String(gateway),
-    GATEWAY_METRICS_PORT: String(metrics),
-    EMBEDDED_PG_PORT: String(pg),
-    LOG_LEVEL: 'warn',
-    ...extraEnv,
-  };
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...extraEnv };
   if (process.env.DATABASE_URL) env.DATABASE_NAME = `web_test_${process.pid}_${Date.now().toString(36)}`;
   const mod = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'stack.js')).href)) as StackModule;
   let stack: RunningStack;
   try {
-    stack = await mod.startStack({ env, dataDir, onCrash: (s, _c, _sig, tail) => onCrash?.(s, tail) });
+    stack = await mod.startStack({ env, dataDir, freePorts: true, onCrash: (s, _c, _sig, tail) => onCrash?.(s, tail) });
   } catch (err) {
     rmSync(dataDir, { recursive: true, force: true });
     throw err;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, posix } from 'node:path';
-import type { IConfigMap, IContainer, IPodSecurityContext, IPodSpec, IService, IServiceAccount, IVolume, IVolumeMount } from 'kubernetes-models/v1';
+import type { IConfigMap, IContainer, IPersistentVolumeClaim, IPodSecurityContext, IPodSpec, IService, IServiceAccount, IVolume, IVolumeMount } from 'kubernetes-models/v1';
 import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IClusterRole, IClusterRoleBinding, IRole, IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { k8sDir, parseYaml, repoRoot } from './manifests.js';
@@ -16,7 +16,14 @@ const namespace = 'ecommerce';
 /** Where a generated ConfigMap's data comes from, relative to the repo root. */
 export const sourceAnnotation = 'ecommerce.local/generated-from';
 
-export type Manifest = IConfigMap | IService | IServiceAccount | IDeployment | IClusterRole | IClusterRoleBinding | IRole | IRoleBinding;
+export type Manifest = IConfigMap | IService | IServiceAccount | IDeployment | IClusterRole | IClusterRoleBinding | IRole | IRoleBinding | IPersistentVolumeClaim;
+
+/**
+ * Prometheus keeps 35 days: the SLO panels and budget read 30 days, plus a
+ * margin. On a PVC, so a restart or reschedule does not wipe the history.
+ */
+export const PROMETHEUS_RETENTION = '35d';
+export const PROMETHEUS_VOLUME = '20Gi';
 
 function labels(name: string): Record<string, string> {
   return { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'ecommerce', 'app.kubernetes.io/component': 'monitoring' };
@@ -151,8 +158,9 @@ export function prometheusManifests(): Manifest[] {
           args: [
             '--config.file=/etc/prometheus/config/prometheus.yml',
             '--storage.tsdb.path=/prometheus',
-            '--storage.tsdb.retention.time=7d',
-            '--storage.tsdb.retention.size=1800MB',
+            `--storage.tsdb.retention.time=${PROMETHEUS_RETENTION}`,
+            // Below the volume size: Prometheus deletes the oldest blocks first.
+            '--storage.tsdb.retention.size=18GB',
             '--web.enable-lifecycle',
           ],
           ports: [{ name: 'http', containerPort: 9090 }],
@@ -171,9 +179,9 @@ export function prometheusManifests(): Manifest[] {
       volumes: [
         { name: 'config', configMap: { name: 'prometheus-config' } },
         { name: 'rules', configMap: { name: 'prometheus-rules' } },
-        // Metrics history is disposable here; a production setup uses a PVC
-        // or the Prometheus Operator (docs/deploy.md).
-        { name: 'data', emptyDir: { sizeLimit: '2Gi' } },
+        // 35 days of history for the 30-day SLO: on a volume that outlives the
+        // pod (Recreate strategy: the RWO volume has one writer at a time).
+        { name: 'data', persistentVolumeClaim: { claimName: 'prometheus-data' } },
         tmpVolume,
       ],
     },
@@ -208,7 +216,13 @@ export function prometheusManifests(): Manifest[] {
       volumes: [{ name: 'queries', configMap: { name: 'postgres-exporter-queries' } }, tmpVolume],
     },
   });
-  return [account, role, binding, discovery, discoveryBinding, config, rules, queries, prometheus, service('prometheus', 9090), exporter, service('postgres-exporter', 9187)];
+  const data: IPersistentVolumeClaim = {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: { name: 'prometheus-data', namespace, labels: labels('prometheus') },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: PROMETHEUS_VOLUME } } },
+  };
+  return [account, role, binding, discovery, discoveryBinding, config, rules, queries, data, prometheus, service('prometheus', 9090), exporter, service('postgres-exporter', 9187)];
 }
 
 /** alertmanager.yaml: its config from deploy/monitoring/alertmanager, one replica. */

@@ -20,8 +20,8 @@ const byName = (kind: string, name: string): K8sObject | undefined => ofKind(kin
 const workloads = objects.filter((o) => podTemplate(o) !== undefined);
 const templateOf = (o: K8sObject): PodTemplate => podTemplate(o) as PodTemplate;
 const containersOf = (o: K8sObject): Container[] => [...(templateOf(o).spec.initContainers ?? []), ...templateOf(o).spec.containers];
-/** Our own services: the Deployments that run an image built from deploy/docker/Dockerfile. */
-const serviceDeployments = ofKind('Deployment').filter((d) => containersOf(d).some((c) => c.image.startsWith('ecommerce/')));
+/** Our own services: the Deployments that run an image built from deploy/docker/Dockerfile (the storefront's static server aside: storefront.test.ts). */
+const serviceDeployments = ofKind('Deployment').filter((d) => d.metadata.name !== 'storefront' && containersOf(d).some((c) => c.image.startsWith('ecommerce/')));
 const dockerfile = readFileSync(join(repoRoot, 'deploy/docker/Dockerfile'), 'utf8');
 const dockerTargets = [...dockerfile.matchAll(/^FROM\s+runtime\s+AS\s+(\S+)/gim)].map((m) => m[1] ?? '');
 
@@ -105,14 +105,17 @@ test('every ingress backend is an existing Service port; only the public prefixe
     for (const p of rule.http.paths) {
       paths.push(p.path);
       assert.doesNotMatch(p.path, /^\/(internal|metrics|livez|readyz)(\/|$)/);
-      assert.equal(p.pathType, 'Prefix');
+      // The storefront's paths (storefront.test.ts) may be Exact; the API prefixes are Prefix.
+      if (p.backend.service.name !== 'storefront') assert.equal(p.pathType, 'Prefix');
       const svc = byName('Service', p.backend.service.name);
       assert.ok(svc, `no Service ${p.backend.service.name}`);
       const ports = (svc['spec'] as { ports: { name?: string; port: number }[] }).ports;
       assert.ok(ports.some((sp) => sp.name === p.backend.service.port.name || sp.port === p.backend.service.port.number), `${p.path}: no such port`);
     }
   }
-  assert.deepEqual(paths.sort(), ['/order', '/product', '/user']);
+  const api = spec.rules.flatMap((r) => r.http.paths).filter((p) => p.backend.service.name !== 'storefront').map((p) => p.path);
+  assert.deepEqual(api.sort(), ['/order', '/product', '/user']);
+  assert.equal(paths.length, new Set(paths).size);
 });
 
 test('the services probe /livez and /readyz on a declared port; every probe port exists', () => {
@@ -221,7 +224,7 @@ test('service Deployments: no replicas (the HPA owns them), surge rollout, drain
 });
 
 test('service images are the Dockerfile targets, with the port and entry point the Dockerfile declares', () => {
-  assert.deepEqual(dockerTargets, ['user', 'product', 'order', 'gateway']);
+  assert.deepEqual(dockerTargets, ['user', 'product', 'order', 'gateway', 'storefront']);
   for (const d of serviceDeployments) {
     const c = templateOf(d).spec.containers[0] as Container;
     const m = /^ecommerce\/([a-z]+):[\w.-]+$/.exec(c.image);

@@ -15,7 +15,8 @@ const find = (kind: string, name: string): K8sObject => {
   assert.ok(o, `no ${kind}/${name}`);
   return o;
 };
-const serviceDeployments = objects.filter((o) => o.kind === 'Deployment' && podTemplate(o)?.spec.containers.some((c) => c.image.startsWith('ecommerce/')));
+// The storefront serves static files and has no database: not a service here.
+const serviceDeployments = objects.filter((o) => o.kind === 'Deployment' && o.metadata.name !== 'storefront' && podTemplate(o)?.spec.containers.some((c) => c.image.startsWith('ecommerce/')));
 
 /** A container's env with Secret, ConfigMap and $(VAR) references resolved, as the kubelet would. */
 function envOf(c: Container): Record<string, string> {

@@ -20,6 +20,8 @@ export interface OverlayOptions {
   readonly webhookUrl: string;
   /** 127.0.0.1 ports in prometheus.yml to replace (shipped port -> port in use). */
   readonly portMap?: ReadonlyMap<number, number>;
+  /** External labels to set over the shipped ones (e.g. the alert link bases). */
+  readonly externalLabels?: Readonly<Record<string, string>>;
 }
 
 export const defaultOverlayOptions: OverlayOptions = {
@@ -194,7 +196,8 @@ export async function writeTestOverlay(dir: string, options: OverlayOptions = de
     scrape_interval: options.scrapeInterval,
     scrape_timeout: options.scrapeInterval,
     evaluation_interval: options.evaluationInterval,
-    external_labels: { environment: 'test-overlay' },
+    // The shipped labels (alert link bases) stay unless overridden.
+    external_labels: { ...(prometheus.global?.external_labels as Record<string, string> | undefined), environment: 'test-overlay', ...options.externalLabels },
   };
   prometheus.rule_files = ['rules/*.yml'];
   const prometheusPath = path.join(dir, 'prometheus.yml');

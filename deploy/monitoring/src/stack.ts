@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import YAML from 'yaml';
 import { defaultOverlayOptions, readAlertmanagerConfig, readPrometheusConfig, remapPorts, withWebhookUrl, writeTestOverlay } from './overlay.js';
 import { postgresQueriesPath, repoRoot, rulesDir } from './paths.js';
@@ -52,6 +53,18 @@ export interface RunningStack {
   /** Resolves when any child exits before stop() was called. */
   readonly crashed: Promise<string>;
   stop(): Promise<void>;
+}
+
+/**
+ * The external labels the alert annotations build their links from
+ * (`runbook_url`, `dashboard`): RUNBOOK_BASE_URL and GRAFANA_URL, else this
+ * checkout's docs/runbooks.md as a file:// URL and a Grafana on 127.0.0.1:3000.
+ */
+export function linkLabels(env: NodeJS.ProcessEnv = process.env): { runbook_base_url: string; grafana_url: string } {
+  return {
+    runbook_base_url: env.RUNBOOK_BASE_URL ?? pathToFileURL(path.join(repoRoot, 'docs', 'runbooks.md')).href,
+    grafana_url: (env.GRAFANA_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, ''),
+  };
 }
 
 /** Installs the Debian packages through the project script if any binary is missing. */
@@ -108,6 +121,21 @@ async function waitUntilReady(url: string, name: string, child: ChildProcess, ti
   }
 }
 
+async function waitUntilAlertmanagerKnown(prometheusUrl: string, child: ChildProcess, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}`);
+    try {
+      const body = (await (await fetch(`${prometheusUrl}/api/v1/alertmanagers`)).json()) as { data?: { activeAlertmanagers?: unknown[] } };
+      if ((body.data?.activeAlertmanagers ?? []).length > 0) return;
+    } catch {
+      // not answering yet
+    }
+    if (Date.now() > deadline) throw new Error(`prometheus knows no Alertmanager after ${timeoutMs}ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export async function startMonitoringStack(options: StackOptions = {}): Promise<RunningStack> {
   const log = options.log ?? ((line: string) => console.log(line));
   ensureTools(log);
@@ -135,17 +163,20 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
   if (databaseUrl) await assertPortFree(ports.postgresExporter, 'postgres_exporter');
   if (ownReceiver) await assertPortFree(ports.webhook, 'webhook receiver');
 
+  // Alert links: absolute, to this checkout's runbooks unless told otherwise.
+  const externalLabels = linkLabels();
   // Configs: the shipped ones (ports remapped), or the overlay generated from them.
   let prometheusConfig = path.join(configDir, 'prometheus.yml');
   let alertmanagerConfig = path.join(configDir, 'alertmanager.yml');
   if (options.overlay) {
     const overlayDir = path.join(configDir, 'overlay');
-    await writeTestOverlay(overlayDir, { ...defaultOverlayOptions, webhookUrl, portMap });
+    await writeTestOverlay(overlayDir, { ...defaultOverlayOptions, webhookUrl, portMap, externalLabels });
     prometheusConfig = path.join(overlayDir, 'prometheus.yml');
     alertmanagerConfig = path.join(overlayDir, 'alertmanager.yml');
   } else {
     const prometheus = remapPorts(await readPrometheusConfig(), portMap);
     prometheus.rule_files = [path.join(rulesDir, '*.yml')];
+    prometheus.global = { ...prometheus.global, external_labels: { ...(prometheus.global?.external_labels as Record<string, string> | undefined), ...externalLabels } };
     await writeFile(prometheusConfig, `# rendered from deploy/monitoring/prometheus/prometheus.yml\n${YAML.stringify(prometheus, { lineWidth: 0 })}`);
     const rendered = withWebhookUrl(await readAlertmanagerConfig(), webhookUrl);
     await writeFile(alertmanagerConfig, `# rendered from deploy/monitoring/alertmanager/alertmanager.yml\n${YAML.stringify(rendered)}`);
@@ -192,6 +223,16 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
     if (ownReceiver) {
       webhook = await startWebhookReceiver({ port: ports.webhook, logFile: path.join(dataDir, 'alerts.jsonl'), log });
     }
+    const alertmanager = launch('alertmanager', 'prometheus-alertmanager', [
+      `--config.file=${alertmanagerConfig}`,
+      `--storage.path=${path.join(dataDir, 'alertmanager')}`,
+      `--web.listen-address=127.0.0.1:${ports.alertmanager}`,
+      // Empty: no gossip cluster, which would listen on 0.0.0.0:9094.
+      '--cluster.listen-address=',
+    ]);
+    // Alertmanager first: alerts Prometheus sends before it listens are lost
+    // until the next resend (1 minute later).
+    await waitUntilReady(`http://127.0.0.1:${ports.alertmanager}/-/ready`, 'alertmanager', alertmanager);
     const prometheus = launch('prometheus', 'prometheus', [
       `--config.file=${prometheusConfig}`,
       `--storage.tsdb.path=${path.join(dataDir, 'prometheus')}`,
@@ -199,13 +240,9 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
       `--web.listen-address=127.0.0.1:${ports.prometheus}`,
       // Lets tests reload the config (POST /-/reload); loopback only.
       '--web.enable-lifecycle',
-    ]);
-    const alertmanager = launch('alertmanager', 'prometheus-alertmanager', [
-      `--config.file=${alertmanagerConfig}`,
-      `--storage.path=${path.join(dataDir, 'alertmanager')}`,
-      `--web.listen-address=127.0.0.1:${ports.alertmanager}`,
-      // Empty: no gossip cluster, which would listen on 0.0.0.0:9094.
-      '--cluster.listen-address=',
+      // Prometheus marks an alert sent even when the send failed, and resends
+      // only after this delay (1m by default): compressed like the rest.
+      ...(options.overlay ? ['--rules.alert.resend-delay=2s'] : []),
     ]);
     let exporter: ChildProcess | undefined;
     if (databaseUrl) {
@@ -225,7 +262,9 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
       log('no database URL (MONITORING_DATABASE_URL, DATABASE_URL or .data/stack.json): postgres_exporter not started');
     }
     await waitUntilReady(`http://127.0.0.1:${ports.prometheus}/-/ready`, 'prometheus', prometheus);
-    await waitUntilReady(`http://127.0.0.1:${ports.alertmanager}/-/ready`, 'alertmanager', alertmanager);
+    // Its notifier learns the Alertmanager a few seconds after start; alerts
+    // sent before are dropped (and only resent after --rules.alert.resend-delay).
+    await waitUntilAlertmanagerKnown(`http://127.0.0.1:${ports.prometheus}`, prometheus);
     if (exporter) await waitUntilReady(`http://127.0.0.1:${ports.postgresExporter}/metrics`, 'postgres_exporter', exporter);
   } catch (error) {
     await stop();

@@ -13,7 +13,9 @@ import {
   substituteVariables,
 } from '../src/dashboards/index.js';
 import { listRuleFiles, readRuleFile } from '../src/overlay.js';
-import { dashboardsDir, repoRoot } from '../src/paths.js';
+import { metricNames } from '../src/promql.js';
+import { dashboardsDir, prometheusK8sConfigPath, repoRoot } from '../src/paths.js';
+import YAML from 'yaml';
 import { instantQuery, startPrometheus, type RunningPrometheus } from '../src/prometheus-process.js';
 import { missingTools } from '../src/tools.js';
 import { needTools } from './support.js';
@@ -29,13 +31,14 @@ describe('dashboards', () => {
     }
   });
 
-  test('five dashboards with unique uids, service and instance variables, panel ids', () => {
+  test('five dashboards with unique uids, service and instance variables (runtime: namespace), panel ids', () => {
     const dashboards = allDashboards();
     assert.equal(dashboards.length, 5);
     assert.equal(new Set(dashboards.map((d) => d.dashboard.uid)).size, 5);
     for (const { dashboard } of dashboards) {
       const variables = (dashboard.templating?.list ?? []).map((v) => v.name);
-      assert.deepEqual(variables, ['service', 'instance'], dashboard.title);
+      const filters = dashboard.uid === 'ecommerce-runtime' ? ['service', 'instance', 'namespace'] : ['service', 'instance'];
+      assert.deepEqual(variables, [...filters, 'runbooks'], dashboard.title);
       const ids = (dashboard.panels ?? []).map((p) => p.id);
       assert.equal(new Set(ids).size, ids.length, `${dashboard.title}: duplicate panel ids`);
     }
@@ -65,6 +68,91 @@ describe('dashboards', () => {
     assert.deepEqual(unknown, []);
   });
 
+  test('failing values are red: a missed SLO, nothing up, the database down', () => {
+    const stats = new Map(
+      allDashboards().flatMap(({ dashboard }) => (dashboard.panels ?? []).map((p) => [p.title ?? '', p] as const)),
+    );
+    const steps = (title: string) => {
+      const panel = stats.get(title) as { fieldConfig?: { defaults?: { thresholds?: { steps?: Array<{ value: number | null; color: string }> } } } } | undefined;
+      assert.ok(panel, `no panel "${title}"`);
+      return panel.fieldConfig?.defaults?.thresholds?.steps ?? [];
+    };
+    // [panel, a failing value, a healthy value]
+    for (const [title, failing, healthy] of [
+      ['Availability (30d)', 0.99, 0.999],
+      ['Error budget left (30d)', -0.2, 0.8],
+      ['PostgreSQL up', 0, 1],
+      ['Database up', 0, 1],
+      ['Targets up', 0, 2],
+      ['Orders confirmed (1h) vs same hour last week', 0, 12],
+    ] as const) {
+      const s = steps(title);
+      const colour = (v: number) => [...s].reverse().find((step) => step.value === null || v >= step.value)?.color;
+      assert.equal(colour(failing), 'red', `${title}: ${failing} is ${colour(failing)}`);
+      assert.equal(colour(healthy), 'green', `${title}: ${healthy} is ${colour(healthy)}`);
+    }
+  });
+
+  test('the services overview opens with "Is the shop healthy?": burn rate, orders vs last week, oldest pending order, database up', () => {
+    const overview = allDashboards().find((d) => d.dashboard.uid === 'ecommerce-services')?.dashboard;
+    const panels = overview?.panels ?? [];
+    assert.equal(panels[0]?.type, 'row');
+    assert.equal(panels[0]?.title, 'Is the shop healthy?');
+    const top = panels.slice(1, panels.findIndex((p, i) => i > 0 && p.type === 'row'));
+    assert.deepEqual(
+      top.map((p) => p.title),
+      ['Error budget burn (1h, worst)', 'Orders confirmed (1h) vs same hour last week', 'Oldest pending order', 'Database up'],
+    );
+    const exprs = listPanelQueries().filter((q) => q.dashboardUid === 'ecommerce-services').map((q) => q.expr);
+    assert.ok(exprs.some((e) => /service_sli:errors:ratio_rate1h/.test(e)));
+    assert.ok(exprs.some((e) => /offset 1w/.test(e) && /orders_settled_total\{result="confirmed"\}/.test(e)));
+  });
+
+  test('links: every dashboard to the others, panels to their runbook sections with the same base as the alerts', async () => {
+    const runbooks = await readFile(path.join(repoRoot, 'docs', 'runbooks.md'), 'utf8');
+    const headings = new Set([...runbooks.matchAll(/^##\s+(\S+)\s*$/gm)].map((m) => (m[1] ?? '').toLowerCase()));
+    const uids = new Set(allDashboards().map((d) => d.dashboard.uid));
+    const k8s = YAML.parse(await readFile(prometheusK8sConfigPath, 'utf8')) as { global: { external_labels: Record<string, string> } };
+    let runbookLinks = 0;
+    for (const { dashboard } of allDashboards()) {
+      assert.ok(
+        (dashboard.links ?? []).some((l) => l.type === 'dashboards' && l.tags.includes('ecommerce') && l.keepTime && l.includeVars),
+        `${dashboard.title}: no link to the other dashboards`,
+      );
+      const constant = (dashboard.templating?.list ?? []).find((v) => v.name === 'runbooks');
+      assert.equal(constant?.query, k8s.global.external_labels.runbook_base_url, `${dashboard.title}: runbooks base differs from the alerts'`);
+      for (const panel of dashboard.panels ?? []) {
+        for (const link of ('links' in panel ? (panel.links ?? []) : []) as Array<{ url?: string }>) {
+          const url = link.url ?? '';
+          const runbook = /^\$\{runbooks\}#(\w+)$/.exec(url);
+          const board = /^\/d\/([\w-]+)\?/.exec(url);
+          assert.ok(runbook || board, `${dashboard.title} / ${panel.title}: link ${url}`);
+          if (runbook) {
+            runbookLinks++;
+            assert.ok(headings.has(runbook[1] ?? ''), `${panel.title}: no runbook section #${runbook[1]}`);
+          }
+          if (board) assert.ok(uids.has(board[1]), `${panel.title}: no dashboard ${board[1]}`);
+        }
+      }
+    }
+    assert.ok(runbookLinks >= 15, `only ${runbookLinks} runbook links`);
+  });
+
+  test('runtime: Kubernetes panels follow the namespace filter; restarts per $__rate_interval', () => {
+    const runtime = listPanelQueries().filter((q) => q.dashboardUid === 'ecommerce-runtime');
+    for (const q of runtime.filter((r) => r.scope === 'kubernetes')) assert.match(q.expr, /namespace=~"\$namespace"/, `${q.panelTitle} ${q.refId}`);
+    const restarts = runtime.filter((q) => q.panelTitle === 'Restarts');
+    assert.equal(restarts.length, 2);
+    for (const q of restarts) assert.match(q.expr, /\[\$__rate_interval\]/, q.expr);
+    assert.ok(restarts.some((q) => /increase\(kube_pod_container_status_restarts_total/.test(q.expr)));
+  });
+
+  test('"Orders confirmed" counts the orders the reconciler confirmed too', () => {
+    const q = listPanelQueries().find((p) => p.panelTitle === 'Orders confirmed (range)');
+    assert.match(q?.expr ?? '', /orders_placed_total\{[^}]*result="confirmed"\}/);
+    assert.match(q?.expr ?? '', /orders_settled_total\{[^}]*result="confirmed"\}/);
+  });
+
   describe('queries parse in a real Prometheus', () => {
     let prometheus: RunningPrometheus | undefined;
     before(async () => {
@@ -87,6 +175,7 @@ describe('dashboards', () => {
       if (!needTools(t, ['prometheus']) || !prometheus) return;
       for (const { dashboard } of allDashboards()) {
         for (const variable of dashboard.templating?.list ?? []) {
+          if (variable.type === 'constant') continue;
           const definition = String(variable.definition ?? '');
           const selector = /^label_values\((.+),\s*\w+\)$/.exec(definition)?.[1];
           assert.ok(selector, `${dashboard.title} $${variable.name}: ${definition}`);
@@ -104,25 +193,6 @@ describe('dashboards', () => {
     });
   });
 });
-
-// PromQL words that are not metric names.
-const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan']);
-
-/** Metric names in a PromQL expression (strings, label lists, matchers and ranges removed). */
-export function metricNames(expr: string): string[] {
-  const bare = expr
-    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
-    .replace(/\{[^}]*\}/g, ' ')
-    .replace(/\[[^\]]*\]/g, ' ')
-    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, ' ');
-  const names = new Set<string>();
-  for (const match of bare.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?/g)) {
-    const [, name, call] = match;
-    if (!name || call || KEYWORDS.has(name.toLowerCase())) continue;
-    names.add(name);
-  }
-  return [...names];
-}
 
 async function knownMetricNames(): Promise<Set<string>> {
   const known = new Set<string>();

@@ -5,10 +5,15 @@
 //   (a) every dashboard query, variables filled in, returns series
 //       (Kubernetes-only ones are listed and must parse; ALERTS ones are
 //       evaluated while an alert fires);
-//   (b) SIGKILL of the order service reaches the webhook as ServiceDown
-//       through Alertmanager, and resolves once it runs again;
+//   (b) SIGKILL of the order service reaches the webhook as the page
+//       ServiceNoReplicas through Alertmanager (its one-instance ticket
+//       ServiceDown inhibited), with absolute runbook and dashboard links,
+//       and resolves once it runs again; the Watchdog reaches its own receiver;
 //   (c) the fault switch makes the product service answer 500 and
-//       HighErrorRatio reaches the webhook, and resolves once it is off.
+//       HighErrorRatio reaches the webhook, and resolves once it is off;
+//   (d) PostgreSQL stopped: the order service's scrape stays up (its
+//       pending-order stats are refreshed in the background, never at scrape
+//       time), PostgresDown pages, and everything recovers once it is back.
 // Every process started here is stopped in after(), also on failure. All
 // traffic goes to 127.0.0.1.
 import assert from 'node:assert/strict';
@@ -186,8 +191,8 @@ async function webhookNotifications(webhookUrl: string): Promise<WebhookNotifica
   return (await response.json()) as WebhookNotification[];
 }
 
-async function waitForAlert(webhookUrl: string, match: { alertname: string; service: string; status: 'firing' | 'resolved'; since: number }): Promise<Received> {
-  return waitFor(`${match.alertname}{service="${match.service}"} ${match.status} at the webhook`, ALERT_TIMEOUT_MS, async () => {
+async function waitForAlert(webhookUrl: string, match: { alertname: string; service?: string; status: 'firing' | 'resolved'; since: number }): Promise<Received> {
+  return waitFor(`${match.alertname}{service="${match.service ?? ''}"} ${match.status} at the webhook`, ALERT_TIMEOUT_MS, async () => {
     for (const notification of await webhookNotifications(webhookUrl)) {
       if (Date.parse(notification.receivedAt) < match.since) continue;
       const alert = notification.alerts.find(
@@ -246,6 +251,8 @@ describe('live proof: platform + monitoring (test overlay)', { timeout: 8 * 60_0
   const unexpectedExits: string[] = [];
   let expectedExitPid: number | undefined;
   let productIds: string[] = [];
+  /** The PostgreSQL (d) started again; the stack only knows the first one. */
+  let restartedDb: { stop(): Promise<void> } | undefined;
   let userToken = '';
   const startedAt = Date.now();
   const queries = listPanelQueries();
@@ -302,6 +309,7 @@ describe('live proof: platform + monitoring (test overlay)', { timeout: 8 * 60_0
     await background?.stop().catch(() => undefined);
     await monitoring?.stop().catch((e: unknown) => log(`monitoring stop: ${String(e)}`));
     await platform?.stop().catch((e: unknown) => log(`platform stop: ${String(e)}`));
+    await restartedDb?.stop().catch((e: unknown) => log(`database stop: ${String(e)}`));
     log(`total run time ${seconds(Date.now() - startedAt)}`);
   });
 
@@ -385,7 +393,8 @@ describe('live proof: platform + monitoring (test overlay)', { timeout: 8 * 60_0
     // The scarce item sells out (a stock-out), then orders for it are rejected.
     await traffic.expect('place order, last units', 201, order(tokens[1] ?? '', [{ productId: scarce, quantity: 2 }]));
     await traffic.expect('place order, out of stock', 409, order(tokens[2] ?? '', [{ productId: scarce, quantity: 1 }]));
-    await traffic.expect('place order, more than stock', 409, order(tokens[3] ?? '', [{ productId: products[0] ?? '', quantity: 1000 }]));
+    // Over the per-order limit of one product (10): refused before any reservation.
+    await traffic.expect('place order, over the quantity limit', 422, order(tokens[3] ?? '', [{ productId: products[0] ?? '', quantity: 1000 }]));
     await traffic.expect('place order, unknown product', 404, order(tokens[3] ?? '', [{ productId: randomUUID(), quantity: 1 }]));
     await traffic.expect('cancel order', 200, call(`${urls.gateway}/order/${confirmed[0] ?? ''}/cancel`, 'POST', { token: tokens[0] ?? '' }));
     await traffic.expect('list my orders', 200, call(`${urls.gateway}/order`, 'GET', { token: tokens[0] ?? '' }));
@@ -406,17 +415,20 @@ describe('live proof: platform + monitoring (test overlay)', { timeout: 8 * 60_0
     log(`(a) ${app.length} app queries, each with >= 1 series (${total} series in all), after ${seconds(Date.now() - started)}; variables: service=.+ instance=.+ $__rate_interval=1m $__range=1h`);
     for (const q of app) log(`    ${String(counts.get(q)).padStart(3)}  ${queryName(q)}`);
 
+    // Compared with a week ago: parse now, data after a week.
+    const history = queries.filter((q) => q.scope === 'history');
     const notParsed: string[] = [];
-    for (const q of kubernetes) {
+    for (const q of [...kubernetes, ...history]) {
       const { error } = await seriesCount(monitoring.prometheusUrl, substituteVariables(q.expr));
       if (error) notParsed.push(`${queryName(q)}: ${error}`);
     }
     assert.deepEqual(notParsed, [], 'Kubernetes-only queries must parse');
     log(`(a) ${kubernetes.length} Kubernetes-only queries parse (no data outside Kubernetes, the documented exception):`);
     for (const q of kubernetes) log(`         ${queryName(q)} reads ${q.kubernetesMetrics.join(', ')}`);
+    log(`(a) ${history.length} week-over-week queries parse (data after a week): ${history.map(queryName).join('; ')}`);
   });
 
-  test('(b) when the order service is killed, then ServiceDown reaches the webhook, and resolves after a restart', async (t) => {
+  test('(b) when the order service is killed, then the page ServiceNoReplicas reaches the webhook with absolute links, and resolves after a restart', async (t) => {
     if (skipReason || !platform || !monitoring) return t.skip(skipReason);
     const order = platform.children.get('order');
     assert.ok(order?.pid, 'the order service runs');
@@ -427,22 +439,39 @@ describe('live proof: platform + monitoring (test overlay)', { timeout: 8 * 60_0
     await exited;
     log(`(b) order service (pid ${order.pid}) killed with SIGKILL`);
 
-    const down = await waitForAlert(monitoring.webhookUrl, { alertname: 'ServiceDown', service: 'order', status: 'firing', since: faultAt });
+    // The only instance is gone: "no replica left" is the page. The
+    // one-instance ticket ServiceDown is inhibited by it (same service).
+    const down = await waitForAlert(monitoring.webhookUrl, { alertname: 'ServiceNoReplicas', service: 'order', status: 'firing', since: faultAt });
     const downAfter = Date.parse(down.notification.receivedAt) - faultAt;
-    log(`(b) ServiceDown{service="order", instance="${down.alert.labels.instance ?? ''}"} firing at the webhook (receiver ${down.notification.receiver}) ${seconds(downAfter)} after the kill`);
+    log(`(b) ServiceNoReplicas{service="order"} firing at the webhook (receiver ${down.notification.receiver}) ${seconds(downAfter)} after the kill`);
+    assert.equal(down.notification.receiver, 'page');
+    // Links are absolute: this checkout's runbooks (file://) and a Grafana URL.
+    const runbook = down.alert.annotations.runbook_url ?? '';
+    assert.equal(runbook, `${pathToFileURL(path.join(repoRoot, 'docs', 'runbooks.md')).href}#servicenoreplicas`);
+    assert.match(readFileSync(new URL(runbook), 'utf8'), /^## ServiceNoReplicas$/m);
+    assert.equal(down.alert.annotations.dashboard, 'http://127.0.0.1:3000/d/ecommerce-services');
+    log(`(b) runbook_url ${runbook}, dashboard ${down.alert.annotations.dashboard ?? ''}`);
 
     // ALERTS has series only now: evaluate the alerting panels while this fires.
     const alerting = queries.filter((q) => q.scope === 'alerting');
     const counts = await everyQueryHasSeries(monitoring.prometheusUrl, alerting, 30_000);
-    log(`(b) ${alerting.length} alerting queries evaluated while ServiceDown fires, each with >= 1 series: ${alerting.map((q) => `${queryName(q)} = ${counts.get(q)}`).join('; ')}`);
+    log(`(b) ${alerting.length} alerting queries evaluated while ServiceNoReplicas fires, each with >= 1 series: ${alerting.map((q) => `${queryName(q)} = ${counts.get(q)}`).join('; ')}`);
 
     const restartAt = Date.now();
     const child = await platform.restart('order');
     log(`(b) order service restarted (pid ${child.pid}), ready after ${seconds(Date.now() - restartAt)}`);
 
-    const up = await waitForAlert(monitoring.webhookUrl, { alertname: 'ServiceDown', service: 'order', status: 'resolved', since: restartAt });
-    log(`(b) ServiceDown{service="order"} resolved at the webhook ${seconds(Date.parse(up.notification.receivedAt) - restartAt)} after the restart (${seconds(Date.parse(up.notification.receivedAt) - faultAt)} after the kill)`);
-    log(`(b) received since the kill: ${describeReceived(await webhookNotifications(monitoring.webhookUrl), faultAt).join(', ')}`);
+    const up = await waitForAlert(monitoring.webhookUrl, { alertname: 'ServiceNoReplicas', service: 'order', status: 'resolved', since: restartAt });
+    log(`(b) ServiceNoReplicas{service="order"} resolved at the webhook ${seconds(Date.parse(up.notification.receivedAt) - restartAt)} after the restart (${seconds(Date.parse(up.notification.receivedAt) - faultAt)} after the kill)`);
+    const received = await webhookNotifications(monitoring.webhookUrl);
+    log(`(b) received since the kill: ${describeReceived(received, faultAt).join(', ')}`);
+    // Inhibited: the per-instance ticket never reached anyone while the page was out.
+    const ticket = received.filter((n) => Date.parse(n.receivedAt) >= faultAt && n.alerts.some((a) => a.labels.alertname === 'ServiceDown' && a.labels.service === 'order' && a.status === 'firing'));
+    assert.deepEqual(ticket.map((n) => n.receiver), [], 'ServiceDown{order} was not inhibited by ServiceNoReplicas{order}');
+    // The heartbeat reaches the dead man's switch receiver, and only that one.
+    const heartbeats = received.filter((n) => n.alerts.some((a) => a.labels.alertname === 'Watchdog'));
+    assert.ok(heartbeats.length > 0, 'no Watchdog notification');
+    assert.deepEqual([...new Set(heartbeats.map((n) => n.receiver))], ['deadmansswitch']);
     expectedExitPid = undefined;
     assert.deepEqual(unexpectedExits, []);
   });
@@ -469,6 +498,71 @@ describe('live proof: platform + monitoring (test overlay)', { timeout: 8 * 60_0
     const resolved = await waitForAlert(monitoring.webhookUrl, { alertname: 'HighErrorRatio', service: 'product', status: 'resolved', since: recoveredAt });
     log(`(c) HighErrorRatio{service="product"} resolved at the webhook ${seconds(Date.parse(resolved.notification.receivedAt) - recoveredAt)} after the fault was removed`);
     log(`(c) received since the fault: ${describeReceived(await webhookNotifications(monitoring.webhookUrl), faultAt).join(', ')}`);
+    assert.deepEqual(unexpectedExits, []);
+  });
+
+  test('(d) when PostgreSQL stops, then the order service is still scraped (up == 1), PostgresDown pages, and all recovers', async (t) => {
+    if (skipReason || !platform || !monitoring) return t.skip(skipReason);
+    const prometheusUrl = monitoring.prometheusUrl;
+    const orderUrl = platform.urls.order;
+    const value = async (expr: string): Promise<number | undefined> => {
+      const result = await instantQuery(prometheusUrl, expr);
+      const v = (result.data?.result[0] as { value?: [number, string] } | undefined)?.value?.[1];
+      return v === undefined ? undefined : Number(v);
+    };
+    const pid = platform.postgresPid();
+    assert.ok(pid, 'the embedded PostgreSQL runs');
+    const { databaseUrl } = JSON.parse(readFileSync(path.join(DATA_DIR, 'stack.json'), 'utf8')) as { databaseUrl: string };
+    const pgPort = Number(new URL(databaseUrl).port);
+    const lastRefresh = await waitFor('a first pending-order stats refresh', 30_000, async () => ((await value('max(orders_stats_last_success_timestamp_seconds{service="order"})')) ?? 0) > 0 ? true : undefined);
+    assert.ok(lastRefresh);
+
+    // SIGINT: PostgreSQL's fast shutdown (clients disconnected, no recovery needed).
+    const stoppedAt = Date.now();
+    process.kill(pid, 'SIGINT');
+    await waitFor('PostgreSQL to stop', 30_000, async () => {
+      try {
+        process.kill(pid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    });
+    log(`(d) PostgreSQL (pid ${pid}) stopped`);
+    try {
+      // The outage is real for the order service: not ready any more.
+      await waitFor('the order service to report not ready', 30_000, async () => ((await call(`${orderUrl}/readyz`, 'GET').catch(() => ({ status: 0 }))).status === 503 ? true : undefined));
+      const down = await waitForAlert(monitoring.webhookUrl, { alertname: 'PostgresDown', service: 'postgres-exporter', status: 'firing', since: stoppedAt });
+      log(`(d) PostgresDown firing at the webhook (receiver ${down.notification.receiver}) ${seconds(Date.parse(down.notification.receivedAt) - stoppedAt)} after the stop`);
+      // 8 scrapes (2 s apart in the overlay) after the outage began: every one succeeded.
+      const window = Date.now();
+      await sleep(16_000);
+      const range = `${Math.floor((Date.now() - window) / 1000)}s`;
+      const scrapes = await value(`count_over_time(up{service="order"}[${range}])`);
+      const worst = await value(`min_over_time(up{service="order"}[${range}])`);
+      const refreshed = await value('max(orders_stats_last_success_timestamp_seconds{service="order"})');
+      log(`(d) with the database down for ${seconds(Date.now() - stoppedAt)}: ${scrapes} order scrapes in the last ${range}, min(up) = ${worst}; stats last refreshed ${refreshed === undefined ? '?' : seconds(stoppedAt - refreshed * 1000)} before the stop`);
+      assert.ok((scrapes ?? 0) >= 4, `only ${scrapes} scrapes of the order service`);
+      assert.equal(worst, 1, 'an order scrape failed while its database was down');
+      // The gauges are stale, not fresh: the refresh did fail, the scrape did not.
+      assert.ok(refreshed !== undefined && refreshed * 1000 <= stoppedAt + 1000, `stats refreshed after the stop (${refreshed})`);
+      const paged = await instantQuery(prometheusUrl, 'ALERTS{alertname=~"ServiceDown|ServiceNoReplicas", service="order"}');
+      assert.deepEqual(paged.data?.result ?? [], [], 'the order service was reported down because of its database');
+    } finally {
+      // Back on the same data directory and port, even when an assertion failed.
+      const { startEmbeddedPostgres } = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'embedded-db.js')).href)) as {
+        startEmbeddedPostgres(o: { dir: string; port: number }): Promise<{ child: ChildProcess; stop(): Promise<void> }>;
+      };
+      const db = await startEmbeddedPostgres({ dir: path.join(DATA_DIR, 'postgres'), port: pgPort });
+      restartedDb = db;
+      log(`(d) PostgreSQL started again (pid ${db.child.pid})`);
+    }
+    const backAt = Date.now();
+    await waitFor('the order service to be ready again', 60_000, async () => ((await call(`${orderUrl}/readyz`, 'GET').catch(() => ({ status: 0 }))).status === 200 ? true : undefined));
+    await waitFor('a pending-order stats refresh after the restart', 60_000, async () => (((await value('max(orders_stats_last_success_timestamp_seconds{service="order"})')) ?? 0) * 1000 >= backAt - 1000 ? true : undefined));
+    const resolved = await waitForAlert(monitoring.webhookUrl, { alertname: 'PostgresDown', service: 'postgres-exporter', status: 'resolved', since: backAt });
+    log(`(d) order ready and its stats fresh again; PostgresDown resolved ${seconds(Date.parse(resolved.notification.receivedAt) - backAt)} after the restart`);
+    log(`(d) received since the stop: ${describeReceived(await webhookNotifications(monitoring.webhookUrl), stoppedAt).join(', ')}`);
     assert.deepEqual(unexpectedExits, []);
   });
 });

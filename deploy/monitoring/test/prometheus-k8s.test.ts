@@ -5,6 +5,7 @@
 // discovery would produce: the rest of the config is then checked by promtool
 // and the relabelling is checked by a real Prometheus, which is what matters.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -65,6 +66,20 @@ const fixturePods = [
     __meta_kubernetes_pod_annotation_prometheus_io_port: '1',
   }),
   pod('redis-1', { __meta_kubernetes_pod_label_app: 'redis' }),
+  // ingress-nginx's controller: one target per container port; only the
+  // metrics port is scraped, by the ingress-nginx job.
+  ...['http', 'metrics'].map((port) => ({
+    targets: [port === 'metrics' ? '127.0.0.1:10254' : '127.0.0.1:80'],
+    labels: {
+      __meta_kubernetes_namespace: 'ingress-nginx',
+      __meta_kubernetes_pod_name: 'ingress-nginx-controller-5f8',
+      __meta_kubernetes_pod_container_name: 'controller',
+      __meta_kubernetes_pod_container_port_name: port,
+      __meta_kubernetes_pod_phase: 'Running',
+      __meta_kubernetes_pod_label_app_kubernetes_io_name: 'ingress-nginx',
+      __meta_kubernetes_pod_label_app_kubernetes_io_component: 'controller',
+    },
+  })),
 ];
 
 const fixtureServices = [
@@ -149,7 +164,7 @@ describe('kubernetes prometheus config', () => {
         };
         active = body.data.activeTargets;
         dropped = body.data.droppedTargets;
-        if (active.filter((a) => a.scrapePool === 'kubernetes-pods').length >= 3) break;
+        if (active.filter((a) => a.scrapePool === 'kubernetes-pods').length >= 3 && active.some((a) => a.scrapePool === 'ingress-nginx')) break;
         await new Promise((r) => setTimeout(r, 100));
       }
     });
@@ -168,8 +183,25 @@ describe('kubernetes prometheus config', () => {
 
     test('unannotated and pending pods are dropped', (t) => {
       if (!needTools(t, ['prometheus'])) return;
-      const names = dropped.map((d) => d.discoveredLabels.__meta_kubernetes_pod_name).filter(Boolean).sort();
-      assert.deepEqual(names, ['redis-1', 'user-pending']);
+      const names = dropped
+        .filter((d) => d.discoveredLabels.job === 'kubernetes-pods')
+        .map((d) => d.discoveredLabels.__meta_kubernetes_pod_name)
+        .filter(Boolean)
+        .sort();
+      assert.deepEqual(names, ['ingress-nginx-controller-5f8', 'ingress-nginx-controller-5f8', 'redis-1', 'user-pending']);
+    });
+
+    test('the ingress-nginx controller is scraped on its metrics port only, as service ingress-nginx (edge SLI)', (t) => {
+      if (!needTools(t, ['prometheus'])) return;
+      const ingress = active.filter((a) => a.scrapePool === 'ingress-nginx');
+      assert.equal(ingress.length, 1, JSON.stringify(ingress.map((i) => i.scrapeUrl)));
+      assert.equal(ingress[0]?.scrapeUrl, 'http://127.0.0.1:10254/metrics');
+      assert.equal(ingress[0]?.labels.service, 'ingress-nginx');
+      assert.equal(ingress[0]?.labels.pod, 'ingress-nginx-controller-5f8');
+      // honor_labels: the controller's own `namespace` and `service` (the
+      // Ingress's namespace, the backend Service) stay on its series.
+      const job = (YAML.parse(readFileSync(prometheusK8sConfigPath, 'utf8')) as PrometheusConfig).scrape_configs.find((j) => j.job_name === 'ingress-nginx');
+      assert.equal(job?.honor_labels, true);
     });
 
     test('kube-state-metrics is found by its service label and port name', (t) => {

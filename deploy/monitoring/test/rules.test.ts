@@ -1,24 +1,47 @@
 // Alert and recording rules, Prometheus and Alertmanager configs, checked
 // with the real tools: promtool check/test, amtool check-config.
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import YAML from 'yaml';
-import { compressExpr, defaultOverlayOptions, listRuleFiles, readPrometheusConfig, readRuleFile, remapPorts, writeTestOverlay, type Rule } from '../src/overlay.js';
+import {
+  compressExpr,
+  defaultOverlayOptions,
+  listRuleFiles,
+  readAlertmanagerConfig,
+  readPrometheusConfig,
+  readRuleFile,
+  remapPorts,
+  withWebhookUrl,
+  writeTestOverlay,
+  type Rule,
+} from '../src/overlay.js';
+import { freeLoopbackPort } from '../src/prometheus-process.js';
 import { parseDuration } from '../src/duration.js';
 import {
   alertmanagerConfigPath,
   monitoringDir,
   prometheusConfigPath,
+  prometheusK8sConfigPath,
   repoRoot,
   ruleTestsDir,
 } from '../src/paths.js';
-import { runTool } from '../src/tools.js';
+import { linkLabels } from '../src/stack.js';
+import { allDashboards } from '../src/dashboards/index.js';
+import { metricNames } from '../src/promql.js';
+import { missingTools, runTool } from '../src/tools.js';
 import { needTools } from './support.js';
 
 const SEVERITIES = new Set(['page', 'ticket', 'warning']);
+/** The heartbeat: always firing, severity none, routed to the dead man's switch only. */
+const WATCHDOG = 'Watchdog';
+const RUNBOOK_BASE = '{{ $externalLabels.runbook_base_url }}';
+const GRAFANA_BASE = '{{ $externalLabels.grafana_url }}';
 
 async function allAlerts(): Promise<Array<Rule & { alert: string; file: string }>> {
   const alerts: Array<Rule & { alert: string; file: string }> = [];
@@ -61,21 +84,57 @@ describe('alert rules', () => {
     assert.equal(result.status, 0, result.output);
   });
 
-  test('every alert has severity, summary, description and a runbook section', async () => {
+  test('every alert has severity, summary, description, an absolute runbook link and a dashboard', async () => {
     const runbooks = await readFile(path.join(repoRoot, 'docs', 'runbooks.md'), 'utf8');
     const headings = new Set([...runbooks.matchAll(/^##\s+(\S+)\s*$/gm)].map((m) => (m[1] ?? '').toLowerCase()));
+    const dashboardUids = new Set(allDashboards().map((d) => d.dashboard.uid));
     const alerts = await allAlerts();
-    assert.ok(alerts.length >= 20, `only ${alerts.length} alerts`);
+    assert.ok(alerts.length >= 30, `only ${alerts.length} alerts`);
     const names = new Set<string>();
     for (const rule of alerts) {
       assert.ok(!names.has(rule.alert), `${rule.alert} defined twice`);
       names.add(rule.alert);
-      assert.ok(SEVERITIES.has(rule.labels?.severity ?? ''), `${rule.alert}: severity ${rule.labels?.severity}`);
+      const severity = rule.labels?.severity ?? '';
+      assert.ok(SEVERITIES.has(severity) || (rule.alert === WATCHDOG && severity === 'none'), `${rule.alert}: severity ${severity}`);
       assert.ok(rule.annotations?.summary, `${rule.alert}: summary`);
       assert.ok(rule.annotations?.description, `${rule.alert}: description`);
       const anchor = rule.alert.toLowerCase();
-      assert.equal(rule.annotations?.runbook_url, `docs/runbooks.md#${anchor}`, `${rule.alert}: runbook_url`);
+      // Absolute once rendered: the base comes from an external label that
+      // every Prometheus config sets (checked below).
+      assert.equal(rule.annotations?.runbook_url, `${RUNBOOK_BASE}#${anchor}`, `${rule.alert}: runbook_url`);
       assert.ok(headings.has(anchor), `docs/runbooks.md has no "## ${rule.alert}" section`);
+      const dashboard = rule.annotations?.dashboard ?? '';
+      assert.ok(dashboard.startsWith(`${GRAFANA_BASE}/d/`), `${rule.alert}: dashboard annotation "${dashboard}"`);
+      const uid = dashboard.slice(`${GRAFANA_BASE}/d/`.length);
+      assert.ok(dashboardUids.has(uid), `${rule.alert}: no dashboard with uid ${uid}`);
+    }
+  });
+
+  test('every Prometheus config sets absolute link bases for the alert annotations', async () => {
+    const configs = [prometheusConfigPath, prometheusK8sConfigPath, path.join(repoRoot, 'deploy', 'docker', 'prometheus-compose.yml')];
+    for (const file of configs) {
+      const config = YAML.parse(await readFile(file, 'utf8')) as { global?: { external_labels?: Record<string, string> } };
+      const labels = config.global?.external_labels ?? {};
+      for (const key of ['runbook_base_url', 'grafana_url']) {
+        const value = labels[key] ?? '';
+        assert.match(value, /^(https?|file):\/\/\S+$/, `${path.basename(file)}: ${key} = "${value}"`);
+      }
+    }
+    // `npm run monitoring` points runbook links at this checkout, or RUNBOOK_BASE_URL.
+    const local = linkLabels({});
+    assert.equal(local.runbook_base_url, pathToFileURL(path.join(repoRoot, 'docs', 'runbooks.md')).href);
+    assert.deepEqual(linkLabels({ RUNBOOK_BASE_URL: 'https://wiki.example/rb', GRAFANA_URL: 'https://grafana.example/' }), {
+      runbook_base_url: 'https://wiki.example/rb',
+      grafana_url: 'https://grafana.example',
+    });
+  });
+
+  test('SLO burn pages have a traffic floor on both windows', async () => {
+    for (const rule of await allAlerts()) {
+      if (!rule.alert.startsWith('SLOErrorBudgetBurn')) continue;
+      const windows = [...rule.expr.matchAll(/service_sli:errors:ratio_rate(\w+)/g)].map((m) => m[1]);
+      assert.ok(windows.length >= 2, rule.alert);
+      for (const w of windows) assert.match(rule.expr, new RegExp(`service_sli:requests:rate${w} \\* \\d+ >= \\d+`), `${rule.alert}: no floor on ${w}`);
     }
   });
 
@@ -92,7 +151,8 @@ describe('alert rules', () => {
     }
     for (const { alert } of await allAlerts()) {
       assert.ok(fires.has(alert), `no promtool case where ${alert} fires`);
-      assert.ok(silent.has(alert), `no promtool case where ${alert} stays silent`);
+      // The Watchdog is never silent: that is its point.
+      if (alert !== WATCHDOG) assert.ok(silent.has(alert), `no promtool case where ${alert} stays silent`);
     }
   });
 });
@@ -115,8 +175,10 @@ describe('alertmanager config', () => {
   test('each severity reaches its own receiver', (t) => {
     if (!needTools(t, ['amtool'])) return;
     for (const [labels, receiver] of [
-      [['severity=page', 'alertname=ServiceDown', 'service=order'], 'page'],
+      [['severity=page', 'alertname=ServiceNoReplicas', 'service=order'], 'page'],
+      [['severity=ticket', 'alertname=ServiceDown', 'service=order'], 'ticket'],
       [['severity=ticket', 'alertname=HighErrorRatio', 'service=order'], 'ticket'],
+      [['severity=none', 'alertname=Watchdog'], 'deadmansswitch'],
       [['severity=warning', 'alertname=DbSlowQueries'], 'warning'],
       [['alertname=Unlabelled'], 'warning'],
     ] as const) {
@@ -198,5 +260,155 @@ describe('test overlay', () => {
     assert.deepEqual(alertmanagers, ['127.0.0.1:19093']);
     // The shipped file itself is untouched.
     assert.match(await readFile(prometheusConfigPath, 'utf8'), /127\.0\.0\.1:3003/);
+  });
+});
+
+interface InhibitRule {
+  source_matchers: string[];
+  target_matchers: string[];
+  equal?: string[];
+}
+
+/** Alert names an `alertname=` or `alertname=~` matcher list names. */
+function alertNamesOf(matchers: readonly string[]): string[] {
+  return matchers.flatMap((m) => {
+    const match = /^alertname=~?"(.+)"$/.exec(m);
+    return match ? (match[1] ?? '').split('|') : [];
+  });
+}
+
+describe('inhibition', () => {
+  test('only whole-service or certain causes inhibit; exporter-only causes never silence app-side alerts', async () => {
+    const alerts = new Map((await allAlerts()).map((a) => [a.alert, a]));
+    // What only postgres_exporter sees: every metric read is pg_* (or a record of them).
+    const exporterOnly = (name: string): boolean => {
+      const names = metricNames(alerts.get(name)?.expr ?? '');
+      return names.length > 0 && names.every((n) => /^(instance:)?pg_/.test(n));
+    };
+    const config = YAML.parse(await readFile(alertmanagerConfigPath, 'utf8')) as { inhibit_rules: InhibitRule[] };
+    for (const rule of config.inhibit_rules) {
+      const sources = alertNamesOf(rule.source_matchers);
+      const targets = alertNamesOf(rule.target_matchers);
+      assert.ok(sources.length > 0 && targets.length > 0, JSON.stringify(rule));
+      // One instance down out of several says nothing about the service.
+      assert.ok(!sources.includes('ServiceDown'), 'ServiceDown (one instance) must not inhibit anything');
+      for (const source of sources) assert.equal(alerts.get(source)?.labels?.severity, 'page', `${source} inhibits but is not a page`);
+      if (sources.every(exporterOnly)) {
+        for (const target of targets) assert.ok(exporterOnly(target), `${sources.join('|')} (exporter-only) inhibits app-side ${target}`);
+      }
+    }
+  });
+
+  describe('in a real Alertmanager', () => {
+    let dir = '';
+    let url = '';
+    let child: ChildProcess | undefined;
+    before(async () => {
+      if (missingTools(['prometheus-alertmanager']).length > 0) return;
+      dir = await mkdtemp(path.join(tmpdir(), 'alertmanager-'));
+      // Receivers to the discard port: nothing here may reach a real receiver.
+      const config = withWebhookUrl(await readAlertmanagerConfig(), 'http://127.0.0.1:9/alerts');
+      await writeFile(path.join(dir, 'alertmanager.yml'), YAML.stringify(config));
+      const port = await freeLoopbackPort();
+      url = `http://127.0.0.1:${port}`;
+      child = spawn(
+        'prometheus-alertmanager',
+        [`--config.file=${path.join(dir, 'alertmanager.yml')}`, `--storage.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='],
+        { stdio: 'ignore' },
+      );
+      for (let i = 0; ; i++) {
+        try {
+          if ((await fetch(`${url}/-/ready`)).ok) break;
+        } catch {
+          // not listening yet
+        }
+        if (i > 150) throw new Error('alertmanager did not start');
+        await sleep(200);
+      }
+    });
+    after(async () => {
+      if (child && child.exitCode === null) {
+        const exited = new Promise((resolve) => child?.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
+
+    const alert = (labels: Record<string, string>) => ({
+      labels,
+      annotations: { summary: 'test' },
+      startsAt: new Date().toISOString(),
+      endsAt: new Date(Date.now() + 10 * 60_000).toISOString(),
+    });
+    const key = (labels: Record<string, string>): string =>
+      Object.entries(labels)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
+
+    test('one pod down hides nothing; no replica left hides the service; PostgresDown hides no app-side alert', async (t) => {
+      if (!needTools(t, ['prometheus-alertmanager'])) return;
+      const expectations: Array<[Record<string, string>, 'active' | 'suppressed']> = [
+        // order: one of its instances is down; its SLO page must still page.
+        [{ alertname: 'ServiceDown', service: 'order', instance: '10.0.0.1:3003', severity: 'ticket' }, 'active'],
+        [{ alertname: 'SLOErrorBudgetBurnFast', service: 'order', sli: 'app', severity: 'page', slo: 'availability' }, 'active'],
+        // product: no replica left: the page says it all.
+        [{ alertname: 'ServiceNoReplicas', service: 'product', severity: 'page' }, 'active'],
+        [{ alertname: 'ServiceDown', service: 'product', instance: '10.0.0.2:3002', severity: 'ticket' }, 'suppressed'],
+        [{ alertname: 'SLOErrorBudgetBurnFast', service: 'product', sli: 'edge', severity: 'page', slo: 'availability' }, 'suppressed'],
+        [{ alertname: 'HighErrorRatio', service: 'product', sli: 'app', severity: 'ticket' }, 'suppressed'],
+        // user: every pod NotReady (kube-state-metrics): the same.
+        [{ alertname: 'DeploymentNoAvailableReplica', service: 'user', deployment: 'user-service', namespace: 'ecommerce', severity: 'page' }, 'active'],
+        [{ alertname: 'SLOErrorBudgetBurnFast', service: 'user', sli: 'edge', severity: 'page', slo: 'availability' }, 'suppressed'],
+        // PostgreSQL down as the exporter sees it (maybe only its credentials).
+        [{ alertname: 'PostgresDown', instance: '10.0.0.9:9187', severity: 'page' }, 'active'],
+        [{ alertname: 'PostgresConnectionsNearMax', instance: '10.0.0.9:9187', server: 'postgres:5432', severity: 'warning' }, 'suppressed'],
+        [{ alertname: 'DbPoolSaturated', service: 'order', instance: '10.0.0.1:3003', severity: 'warning' }, 'active'],
+        [{ alertname: 'OrdersStuckPending', service: 'order', severity: 'ticket' }, 'active'],
+        [{ alertname: 'Watchdog', severity: 'none' }, 'active'],
+      ];
+      const posted = await fetch(`${url}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(expectations.map(([labels]) => alert(labels))),
+      });
+      assert.equal(posted.status, 200, await posted.text());
+      // The inhibitor sees new source alerts asynchronously: poll until stable.
+      const want = new Map(expectations.map(([labels, state]) => [key(labels), state]));
+      let got = new Map<string, string>();
+      for (let i = 0; i < 50; i++) {
+        const body = (await (await fetch(`${url}/api/v2/alerts`)).json()) as Array<{ labels: Record<string, string>; status: { state: string } }>;
+        got = new Map(body.map((a) => [key(a.labels), a.status.state]));
+        if ([...want].every(([k, v]) => got.get(k) === v)) break;
+        await sleep(200);
+      }
+      for (const [k, v] of want) assert.equal(got.get(k), v, `${k}: expected ${v}, got ${got.get(k)}`);
+    });
+  });
+});
+
+describe('runbooks', () => {
+  test('every kubectl command names its namespace and selects pods by the labels the manifests set', async () => {
+    const runbooks = await readFile(path.join(repoRoot, 'docs', 'runbooks.md'), 'utf8');
+    const manifests = (await readdir(path.join(repoRoot, 'deploy', 'k8s', 'base'))).filter((f) => f.endsWith('.yaml'));
+    const names = new Set<string>();
+    for (const file of manifests) {
+      const text = await readFile(path.join(repoRoot, 'deploy', 'k8s', 'base', file), 'utf8');
+      for (const m of text.matchAll(/app\.kubernetes\.io\/name:\s*([\w-]+)/g)) names.add(m[1] ?? '');
+    }
+    // ingress-nginx's own pods are labelled by its chart.
+    names.add('ingress-nginx');
+    const commands = [...runbooks.matchAll(/kubectl [^`\n]+/g)].map((m) => m[0]);
+    assert.ok(commands.length >= 15, `only ${commands.length} kubectl commands`);
+    for (const command of commands) {
+      assert.match(command, /-n (ecommerce|ingress-nginx|kube-system)\b/, command);
+      for (const selector of command.matchAll(/-l (\S+)/g)) {
+        const m = /^app\.kubernetes\.io\/name=([\w<>-]+)$/.exec(selector[1] ?? '');
+        assert.ok(m, `${command}: select by app.kubernetes.io/name`);
+        const name = (m[1] ?? '').replace('<svc>', 'order').replace('<deployment>', 'order-service');
+        assert.ok(names.has(name), `${command}: no pods labelled app.kubernetes.io/name=${name}`);
+      }
+    }
   });
 });

@@ -165,7 +165,9 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     // Errors Node's HTTP parser raises before Fastify sees a request (headers too large, request timeout,
     // malformed request line) are answered as problem+json too, and the connection is closed.
     clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => writeClientError(err, socket),
-    return503OnClosing: true,
+    // Requests that still arrive while draining are answered by our onRequest hook (problem+json, warn),
+    // not by Fastify's fast path, which writes its own JSON.
+    return503OnClosing: false,
     trustProxy: opts.trustProxy ?? false,
     ajv: { customOptions: {} },
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -267,7 +269,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
 
   app.setErrorHandler((err: FastifyError | ProblemError | Error, request, reply) => sendProblem(err, request, reply));
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(new ProblemError(404, 'not-found', 'Not found', `No route for ${request.method} ${request.url.split('?')[0]}`), request, reply),
+    sendProblem(new ProblemError(404, 'not-found', 'Not found', `No route for ${request.method.slice(0, 16)} ${echoedPath(request.url)}`), request, reply),
   );
 
   // The headers that matter for a JSON API (no HTML is served but the docs page, which sets its own CSP);
@@ -305,6 +307,11 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   let draining = false;
   app.addHook('preClose', async () => {
     draining = true;
+  });
+  app.addHook('onRequest', async (request) => {
+    if (draining && !OPERATIONAL_PATHS.has(request.url)) {
+      throw new ProblemError(503, 'service-unavailable', 'Service unavailable', 'The service is shutting down; retry', {}, { 'retry-after': '1' });
+    }
   });
   // While draining, responses close their connection: a keep-alive socket would otherwise hold the
   // server open until its idle timeout, long after the last in-flight request finished.
@@ -373,8 +380,15 @@ const FASTIFY_CLIENT_ERRORS: Record<string, [number, string, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad-request', 'Bad request'],
 };
 
+/** Paths are echoed in problems (instance, a 404's detail) only up to this length: an error body stays small. */
+const MAX_ECHOED_PATH = 256;
+function echoedPath(url: string): string {
+  const path = url.split('?')[0] ?? '/';
+  return path.length > MAX_ECHOED_PATH ? `${path.slice(0, MAX_ECHOED_PATH)}...` : path;
+}
+
 function sendProblem(err: FastifyError | ProblemError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const instance = request.url.split('?')[0] ?? '/';
+  const instance = echoedPath(request.url);
   let problem: ProblemError;
   const fe = err as FastifyError & { validationContext?: string; type?: string };
   if (err instanceof ProblemError) {

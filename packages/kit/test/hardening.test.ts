@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { Metrics, ServiceUnavailable, Type, bodyLimitFor, containsNul, createServer, isUnavailableError, maxJsonBytes, startupWaitReason } from '../src/index.js';
+import { Pool } from 'undici';
+import { Metrics, SERVER_LIMITS, ServiceUnavailable, Type, bodyLimitFor, containsNul, createServer, isUnavailableError, maxJsonBytes, startupWaitReason } from '../src/index.js';
 import { assertProblem, http, listenOnLoopback } from '../src/testing.js';
 
 async function server(logLevel = 'silent', lines?: string[]) {
@@ -172,6 +173,52 @@ describe('errors and logs', () => {
       assert.match(result.data, /^HTTP\/1\.1 408 [\s\S]*application\/problem\+json/i);
       assert.equal((await http(base, 'GET', '/livez')).status, 200);
     } finally {
+      await app.close();
+    }
+  });
+
+  it('when a request arrives while the server drains, then 503 problem+json with Retry-After (not the framework JSON), logged at warn', async () => {
+    const lines: string[] = [];
+    const app = await server('info', lines);
+    app.get('/t/after', async () => ({ served: true }));
+    // A slow preClose hook (like the order reconciler stopping) keeps the listener open for a moment.
+    app.addHook('preClose', () => new Promise<void>((r) => setTimeout(r, 500)));
+    const base = await listenOnLoopback(app);
+    const closing = app.close();
+    await new Promise((r) => setTimeout(r, 100));
+    const res = await http(base, 'GET', '/t/after');
+    await closing;
+    assertProblem(res, 503, 'service-unavailable');
+    assert.equal(res.headers.get('retry-after'), '1');
+    const drained = lines.map((l) => JSON.parse(l) as { level: number; msg: string; status?: number }).find((l) => l.msg === 'request' && l.status === 503);
+    assert.equal(drained?.level, 40);
+  });
+
+  it('caps requests per connection (the last answer says Connection: close) and applies the default socket limits', async () => {
+    const defaults = await server();
+    assert.equal(defaults.server.maxRequestsPerSocket, SERVER_LIMITS.maxRequestsPerSocket);
+    assert.equal(defaults.server.requestTimeout, SERVER_LIMITS.requestTimeoutMs);
+    assert.equal(defaults.server.headersTimeout, SERVER_LIMITS.headersTimeoutMs);
+    assert.equal(defaults.server.keepAliveTimeout, SERVER_LIMITS.keepAliveMs);
+    await defaults.close();
+    const app = await createServer({ name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'silent', readiness: async () => undefined, metrics: new Metrics('t', '0', { defaultMetrics: false }), docs: false, limits: { maxRequestsPerSocket: 3 } });
+    app.get('/t/x', async () => ({}));
+    const base = await listenOnLoopback(app);
+    const pool = new Pool(base, { connections: 1 });
+    try {
+      const connection: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = await pool.request({ method: 'GET', path: '/t/x' });
+        await res.body.dump();
+        connection.push(String(res.headers.connection));
+      }
+      assert.deepEqual(connection, ['keep-alive', 'keep-alive', 'close']);
+      // the client opens a new connection and is served
+      const again = await pool.request({ method: 'GET', path: '/t/x' });
+      await again.body.dump();
+      assert.equal(again.statusCode, 200);
+    } finally {
+      await pool.close();
       await app.close();
     }
   });

@@ -4,6 +4,7 @@
 // storefront Deployment's static-only server (storefront-main.ts).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import { BaseEnv, Port, Type, createServer, loadConfig, type App, type Static } from '@ecommerce/kit';
 
@@ -57,6 +58,15 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
       reply.header('cache-control', html ? 'no-cache' : url.startsWith('/assets/') ? IMMUTABLE : 'public, max-age=3600');
       if (html) reply.header('content-security-policy', STOREFRONT_CSP);
       reply.header('vary', 'accept-encoding');
+      // Revalidation (send sets the ETag but answers in full): a browser holding this version gets a 304.
+      const etag = reply.getHeader('etag');
+      const held = request.headers['if-none-match'];
+      if (typeof etag === 'string' && held && held.split(',').some((t) => t.trim() === etag)) {
+        (payload as Readable | null)?.destroy?.();
+        reply.code(304);
+        for (const h of ['content-length', 'content-encoding', 'content-type']) reply.removeHeader(h);
+        return null;
+      }
       return payload;
     });
   });
@@ -79,6 +89,8 @@ export async function buildStorefrontServer(config: StorefrontConfig): Promise<A
     description: 'Storefront static files',
     logLevel: config.LOG_LEVEL,
     docs: false,
+    // Nothing worth scraping, and the ingress must not expose a /metrics through `/`.
+    metricsRoute: false,
     readiness: async () => {
       if (!existsSync(path.join(root, 'index.html'))) throw new Error(`no index.html in ${root}`);
     },

@@ -52,7 +52,8 @@ describe('gateway', () => {
   });
 
   it('when asked for internal, metrics or unknown paths, then it routes nothing (404); its own metrics are on METRICS_PORT', async () => {
-    const gw = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: user.base, ORDER_SERVICE_URL: user.base });
+    // No storefront build here, so `/` is unknown too (with one: storefront.test.ts).
+    const gw = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: user.base, ORDER_SERVICE_URL: user.base, STOREFRONT_DIR: '/nonexistent-storefront' });
     try {
       for (const path of ['/internal/reservations', '/internal/fault', '/metrics', '/users', '/', '/userx']) {
         const res = await http(gw.base, 'GET', path);

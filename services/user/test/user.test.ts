@@ -213,7 +213,9 @@ describe('GET /user/me and token verification', () => {
     }
     const short = await startUserService(db.urls.user, { ACCESS_TOKEN_TTL_SECONDS: '60' });
     try {
-      const st = (await http<Tokens>(short.base, 'POST', '/user/login', { body: { email: u.email, password: u.password } })).body;
+      const res = await http<Tokens>(short.base, 'POST', '/user/login', { body: { email: u.email, password: u.password } });
+      assert.equal(res.status, 200, res.text);
+      const st = res.body;
       assert.equal(decodeJwt(st.accessToken).exp! - decodeJwt(st.accessToken).iat!, 60);
     } finally {
       await short.close();

@@ -33,7 +33,8 @@ export interface paths {
                                 id: string;
                                 /** Format: uuid */
                                 userId: string;
-                                status: "pending" | "confirmed" | "rejected" | "failed" | "cancelled";
+                                /** @description pending -> confirmed | rejected | failed; confirmed -> cancelling -> cancelled */
+                                status: "pending" | "confirmed" | "rejected" | "failed" | "cancelling" | "cancelled";
                                 items: {
                                     /** Format: uuid */
                                     productId: string;
@@ -131,7 +132,8 @@ export interface paths {
                             id: string;
                             /** Format: uuid */
                             userId: string;
-                            status: "pending" | "confirmed" | "rejected" | "failed" | "cancelled";
+                            /** @description pending -> confirmed | rejected | failed; confirmed -> cancelling -> cancelled */
+                            status: "pending" | "confirmed" | "rejected" | "failed" | "cancelling" | "cancelled";
                             items: {
                                 /** Format: uuid */
                                 productId: string;
@@ -159,7 +161,8 @@ export interface paths {
                             id: string;
                             /** Format: uuid */
                             userId: string;
-                            status: "pending" | "confirmed" | "rejected" | "failed" | "cancelled";
+                            /** @description pending -> confirmed | rejected | failed; confirmed -> cancelling -> cancelled */
+                            status: "pending" | "confirmed" | "rejected" | "failed" | "cancelling" | "cancelled";
                             items: {
                                 /** Format: uuid */
                                 productId: string;
@@ -258,7 +261,8 @@ export interface paths {
                             id: string;
                             /** Format: uuid */
                             userId: string;
-                            status: "pending" | "confirmed" | "rejected" | "failed" | "cancelled";
+                            /** @description pending -> confirmed | rejected | failed; confirmed -> cancelling -> cancelled */
+                            status: "pending" | "confirmed" | "rejected" | "failed" | "cancelling" | "cancelled";
                             items: {
                                 /** Format: uuid */
                                 productId: string;
@@ -338,7 +342,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a confirmed order and return its stock (repeat: no-op) */
+        /** Cancel a confirmed order and return its stock (repeat: no-op; 503 while the product service is down, finished later) */
         post: {
             parameters: {
                 query?: never;
@@ -361,7 +365,8 @@ export interface paths {
                             id: string;
                             /** Format: uuid */
                             userId: string;
-                            status: "pending" | "confirmed" | "rejected" | "failed" | "cancelled";
+                            /** @description pending -> confirmed | rejected | failed; confirmed -> cancelling -> cancelled */
+                            status: "pending" | "confirmed" | "rejected" | "failed" | "cancelling" | "cancelled";
                             items: {
                                 /** Format: uuid */
                                 productId: string;

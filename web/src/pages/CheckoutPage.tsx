@@ -74,9 +74,11 @@ export function CheckoutPage() {
     setPlacing(false);
     switch (outcome.kind) {
       case 'placed':
-      case 'pending': {
+      case 'pending':
+      case 'failed': {
         endAttempt();
-        cart.clear();
+        // A failed order holds nothing: the cart stays for another try (under a new key).
+        if (outcome.kind !== 'failed') cart.clear();
         const id = outcome.kind === 'placed' ? outcome.order.id : outcome.orderId;
         navigate(`/orders/${id}`, { state: { placed: true } });
         return;
@@ -87,8 +89,14 @@ export function CheckoutPage() {
         setShort({
           lines: lines.filter((l) => byId.has(l.productId)).map((l) => ({ name: l.name, requested: byId.get(l.productId)!.requested, available: byId.get(l.productId)!.available })),
         });
-        // The cart now knows the real stock: quantities are bounded by it from here on.
-        cart.replace(lines.map((l) => (byId.has(l.productId) ? { ...l, stock: byId.get(l.productId)!.available } : l)));
+        // The cart now knows the real stock: short lines drop to what is left (or go), so the next try can succeed.
+        cart.replace(
+          lines.flatMap((l) => {
+            const s = byId.get(l.productId);
+            if (!s) return [l];
+            return s.available > 0 ? [{ ...l, stock: s.available, quantity: Math.min(l.quantity, s.available) }] : [];
+          }),
+        );
         return;
       }
       case 'unreachable':
@@ -126,7 +134,7 @@ export function CheckoutPage() {
             <p>Signed in as {auth.user?.email}.</p>
             {short && (
               <div className="warning" role="alert">
-                <p>Not enough stock for some items; nothing was ordered.</p>
+                <p>Not enough stock for some items; nothing was ordered. Your cart now holds what is left.</p>
                 <ul>
                   {short.lines.map((s) => (
                     <li key={s.name}>

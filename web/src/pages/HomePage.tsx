@@ -88,6 +88,14 @@ export function HomePage() {
         </div>
       </form>
       <h2 className="visually-hidden">Products</h2>
+      {/* Always present (also while loading), so the grid below never moves when the count appears. */}
+      <p className="count" role="status">
+        {products.isPending
+          ? 'Loading products…'
+          : items.length > 0
+            ? `${items.length} ${items.length === 1 ? 'product' : 'products'}${products.hasNextPage ? ' so far' : ''}`
+            : ''}
+      </p>
       {products.isPending ? (
         <SkeletonGrid />
       ) : products.isError ? (
@@ -98,10 +106,6 @@ export function HomePage() {
         </div>
       ) : (
         <>
-          <p className="count" role="status">
-            {items.length} {items.length === 1 ? 'product' : 'products'}
-            {products.hasNextPage ? ' so far' : ''}
-          </p>
           <ul className="grid">
             {items.map((p, i) => (
               <ProductCard key={p.id} product={p} eager={i < 4} />

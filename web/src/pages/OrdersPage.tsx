@@ -13,6 +13,7 @@ const STATUS_TEXT: Record<string, string> = {
   rejected: 'rejected',
   failed: 'failed',
   cancelled: 'cancelled',
+  cancelling: 'cancelling',
 };
 
 /** Product names for order lines (orders carry ids only); an unknown or archived product shows its id. */
@@ -194,6 +195,7 @@ function OrderDetail({ id, placed }: { id: string; placed: boolean }) {
         {o.status === 'pending' && <p className="pending">Your order is pending: we will confirm it shortly. This page updates by itself.</p>}
         {o.status === 'confirmed' && placed && <p className="success">Thank you! Your order is confirmed.</p>}
         {o.status === 'failed' && <p className="error">We could not take this order; nothing was charged and no stock was kept.</p>}
+        {o.status === 'cancelling' && <p className="pending">Cancelling: the items are going back on the shelf. This page updates by itself.</p>}
         {o.status === 'rejected' && <p className="error">This order was rejected: not enough stock.</p>}
       </div>
       <section className="panel">

@@ -1,16 +1,15 @@
 // (e) Alerts and SLOs: what is firing, how fast each service burns its error
 // budget, and how much budget is left over 30 days.
-import { ERROR_BUDGET, NOT_PROBES, SLO, buildDashboard, statPanel, tablePanel, timeSeriesPanel } from './common.js';
+import { ERROR_BUDGET, SLO, buildDashboard, statPanel, tablePanel, timeSeriesPanel } from './common.js';
 
-const COUNT = `http_server_request_duration_seconds_count{service=~"$service", ${NOT_PROBES}}`;
-const ERRORS = `http_server_request_duration_seconds_count{service=~"$service", ${NOT_PROBES}, http_response_status_code=~"5.."}`;
+// From the 5-minute recording rules (one sample per evaluation), never from
+// 30 days of raw samples: per service and SLI (app, edge).
 const ratio30d =
-  `(sum by (service) (increase(${ERRORS}[30d])) or 0 * sum by (service) (increase(${COUNT}[30d])))` +
-  ` / sum by (service) (increase(${COUNT}[30d]))`;
+  'sum_over_time(service_sli:errors:rate5m{service=~"$service"}[30d]) / sum_over_time(service_sli:requests:rate5m{service=~"$service"}[30d])';
 
 const burn = (window: string) => ({
-  expr: `service:http_5xx:ratio_rate${window}{service=~"$service"} / ${ERROR_BUDGET.toFixed(3)}`,
-  legend: `{{service}} ${window}`,
+  expr: `service_sli:errors:ratio_rate${window}{service=~"$service"} / ${ERROR_BUDGET.toFixed(3)}`,
+  legend: `{{service}} {{sli}} ${window}`,
 });
 
 export const alertsSlo = () =>
@@ -29,7 +28,9 @@ export const alertsSlo = () =>
         title: 'Availability (30d)',
         unit: 'percentunit',
         width: 9,
-        queries: [{ expr: `1 - (${ratio30d})`, legend: '{{service}}' }],
+        queries: [{ expr: `1 - (${ratio30d})`, legend: '{{service}} {{sli}}' }],
+        // Below the SLO is a missed SLO: red.
+        base: 'red',
         thresholds: [[SLO, 'green']],
       }),
       statPanel({
@@ -37,8 +38,10 @@ export const alertsSlo = () =>
         description: 'Share of the 0.5% error budget not yet spent in the last 30 days; negative means the SLO is missed.',
         unit: 'percentunit',
         width: 9,
-        queries: [{ expr: `1 - (${ratio30d}) / ${ERROR_BUDGET.toFixed(3)}`, legend: '{{service}}' }],
-        thresholds: [[0.25, 'orange'], [0.5, 'green']],
+        queries: [{ expr: `1 - (${ratio30d}) / ${ERROR_BUDGET.toFixed(3)}`, legend: '{{service}} {{sli}}' }],
+        // Negative: the SLO is missed (red); little left: orange.
+        base: 'red',
+        thresholds: [[0, 'orange'], [0.5, 'green']],
       }),
       tablePanel({
         title: 'Firing and pending alerts',
@@ -50,18 +53,21 @@ export const alertsSlo = () =>
         unit: 'short',
         queries: [burn('5m'), burn('1h')],
         thresholds: [[14.4, 'red']],
+        runbooks: ['SLOErrorBudgetBurnFast'],
       }),
       timeSeriesPanel({
         title: 'Burn rate, medium windows (page at 6x over 6h and 30m)',
         unit: 'short',
         queries: [burn('30m'), burn('6h')],
         thresholds: [[6, 'red']],
+        runbooks: ['SLOErrorBudgetBurnMedium'],
       }),
       timeSeriesPanel({
         title: 'Burn rate, slow windows (ticket at 3x over 1d/2h, 1x over 3d/6h)',
         unit: 'short',
         queries: [burn('2h'), burn('1d'), burn('3d')],
         thresholds: [[1, 'orange'], [3, 'red']],
+        runbooks: ['SLOErrorBudgetBurnSlow'],
       }),
       timeSeriesPanel({
         title: 'Alerts over time',

@@ -11,7 +11,14 @@ export const business = () =>
     panels: [
       statPanel({
         title: 'Orders confirmed (range)',
-        queries: [{ expr: `sum(increase(orders_placed_total{${APP}, result="confirmed"}[$__range]))` }],
+        description: 'Confirmed at placement, plus pending orders the reconciler confirmed later.',
+        queries: [
+          {
+            expr:
+              `sum(increase(orders_placed_total{${APP}, result="confirmed"}[$__range]))` +
+              ` + (sum(increase(orders_settled_total{${APP}, result="confirmed"}[$__range])) or vector(0))`,
+          },
+        ],
       }),
       statPanel({
         title: 'Revenue (range)',
@@ -28,6 +35,7 @@ export const business = () =>
         unit: 's',
         queries: [{ expr: `max(orders_pending_oldest_age_seconds{${APP}})` }],
         thresholds: [[120, 'orange'], [300, 'red']],
+        runbooks: ['OrdersStuckPending', 'OrderStatsStale'],
       }),
       timeSeriesPanel({
         title: 'Orders/min by result',
@@ -48,6 +56,7 @@ export const business = () =>
           { expr: 'service:orders_rejected:ratio_rate15m', legend: '15m' },
           { expr: 'service:orders_rejected:ratio_rate1d', legend: '1d' },
         ],
+        runbooks: ['OrderRejectionRatioHigh'],
       }),
       timeSeriesPanel({
         title: 'Reservations/min by result',
@@ -74,6 +83,7 @@ export const business = () =>
           { expr: `sum(rate(orders_cancelled_total{${APP}}[$__rate_interval])) * 60`, legend: 'cancelled' },
           { expr: `sum by (result) (rate(orders_settled_total{${APP}}[$__rate_interval])) * 60`, legend: 'settled {{result}}' },
         ],
+        runbooks: ['OrdersStuckPending'],
       }),
       timeSeriesPanel({
         title: 'Registrations and logins/min',

@@ -2,9 +2,13 @@
 // panel factories and the label filters every app-side query carries.
 import * as common from '@grafana/grafana-foundation-sdk/common';
 import {
+  ConstantVariableBuilder,
   DashboardBuilder,
   DashboardCursorSync,
+  DashboardLinkBuilder,
+  DashboardLinkType,
   QueryVariableBuilder,
+  RowBuilder,
   ThresholdsConfigBuilder,
   ThresholdsMode,
   VariableRefresh,
@@ -29,6 +33,13 @@ export const ERROR_BUDGET = 1 - SLO;
 export const APP = 'service=~"$service", instance=~"$instance"';
 /** Probes and /metrics are not user traffic (same filter as the rules). */
 export const NOT_PROBES = 'http_route!~"/livez|/readyz|/metrics"';
+/**
+ * Where docs/runbooks.md is read: the same base as the Prometheus configs'
+ * `runbook_base_url` external label (a test keeps them equal). Panels link to
+ * `${runbooks}#<alert>` through the hidden constant variable `runbooks`.
+ */
+export const RUNBOOK_BASE_URL = 'https://docs.example.com/ecommerce/runbooks.md';
+
 /** cAdvisor/kube-state-metrics name containers, not services: match "order" or "order-service". */
 export const CONTAINER = 'container=~"($service)(-service)?"';
 /** Shared and template databases say nothing about ours. */
@@ -62,14 +73,35 @@ export interface PanelSpec {
   readonly height?: number;
   readonly min?: number;
   readonly max?: number;
-  /** Absolute thresholds: [value, color] after the base green. */
+  /** Absolute thresholds: [value, color] after the base colour. */
   readonly thresholds?: ReadonlyArray<readonly [number, string]>;
+  /**
+   * Colour below the first threshold; green by default. Red where a low
+   * value is the failure (availability, "up" counts, budget left).
+   */
+  readonly base?: string;
+  /** Alerts whose runbook section the panel links to (alert names). */
+  readonly runbooks?: readonly string[];
+  /** Dashboards (uid -> title) the panel links to for the detail. */
+  readonly dashboards?: Readonly<Record<string, string>>;
 }
 
 function thresholds(spec: PanelSpec): ThresholdsConfigBuilder {
   return new ThresholdsConfigBuilder()
     .mode(ThresholdsMode.Absolute)
-    .steps([{ value: null, color: 'green' }, ...(spec.thresholds ?? []).map(([value, color]) => ({ value, color }))]);
+    .steps([{ value: null, color: spec.base ?? 'green' }, ...(spec.thresholds ?? []).map(([value, color]) => ({ value, color }))]);
+}
+
+function panelLinks(spec: PanelSpec): DashboardLinkBuilder[] {
+  const links: DashboardLinkBuilder[] = [];
+  for (const [uid, title] of Object.entries(spec.dashboards ?? {})) {
+    // Keeps the time range and the variables, as Grafana's dashboard links do.
+    links.push(new DashboardLinkBuilder(title).type(DashboardLinkType.Link).url(`/d/${uid}?\${__url_time_range}&\${__all_variables}`));
+  }
+  for (const alert of spec.runbooks ?? []) {
+    links.push(new DashboardLinkBuilder(`Runbook: ${alert}`).type(DashboardLinkType.Link).url(`\${runbooks}#${alert.toLowerCase()}`).targetBlank(true));
+  }
+  return links;
 }
 
 export function timeSeriesPanel(spec: PanelSpec): timeseries.PanelBuilder {
@@ -86,6 +118,8 @@ export function timeSeriesPanel(spec: PanelSpec): timeseries.PanelBuilder {
   if (spec.description) panel.description(spec.description);
   if (spec.min !== undefined) panel.min(spec.min);
   if (spec.max !== undefined) panel.max(spec.max);
+  const links = panelLinks(spec);
+  if (links.length > 0) panel.links(links);
   return panel;
 }
 
@@ -103,6 +137,8 @@ export function statPanel(spec: PanelSpec): stat.PanelBuilder {
   if (spec.description) panel.description(spec.description);
   if (spec.min !== undefined) panel.min(spec.min);
   if (spec.max !== undefined) panel.max(spec.max);
+  const links = panelLinks(spec);
+  if (links.length > 0) panel.links(links);
   return panel;
 }
 
@@ -118,6 +154,8 @@ export function tablePanel(spec: PanelSpec): table.PanelBuilder {
     // Instant table queries return a Time column that says nothing here.
     .withTransformation({ id: 'organize', options: { excludeByName: { Time: true } } });
   if (spec.description) panel.description(spec.description);
+  const links = panelLinks(spec);
+  if (links.length > 0) panel.links(links);
   return panel;
 }
 
@@ -141,7 +179,11 @@ export interface DashboardSpec {
   readonly title: string;
   readonly description: string;
   readonly tags: readonly string[];
+  /** A first row (e.g. "Is the shop healthy?"); the panels follow in a row of their own. */
+  readonly topRow?: { readonly title: string; readonly panels: ReadonlyArray<Builder<Panel>>; readonly restTitle: string };
   readonly panels: ReadonlyArray<Builder<Panel>>;
+  /** Extra query variables after service and instance: [name, label, label_values query]. */
+  readonly variables?: ReadonlyArray<readonly [string, string, string]>;
 }
 
 export function buildDashboard(spec: DashboardSpec): ReturnType<DashboardBuilder['build']> {
@@ -156,6 +198,16 @@ export function buildDashboard(spec: DashboardSpec): ReturnType<DashboardBuilder
     .time({ from: 'now-1h', to: 'now' })
     .withVariable(variable('service', 'Service', 'label_values(up{service=~"user|product|order|gateway"}, service)'))
     .withVariable(variable('instance', 'Instance', 'label_values(up{service=~"$service"}, instance)'));
+  for (const [name, label, query] of spec.variables ?? []) builder.withVariable(variable(name, label, query));
+  // Hidden: the runbooks' base for panel links (not a filter).
+  builder.withVariable(new ConstantVariableBuilder('runbooks').value(RUNBOOK_BASE_URL).description('Base URL of docs/runbooks.md'));
+  // Every other dashboard of the set, one click away, same time range and filters.
+  builder.link(new DashboardLinkBuilder('E-commerce dashboards').type(DashboardLinkType.Dashboards).tags(['ecommerce']).asDropdown(true).includeVars(true).keepTime(true));
+  if (spec.topRow) {
+    builder.withRow(new RowBuilder(spec.topRow.title));
+    spec.topRow.panels.forEach((panel) => builder.withPanel(panel));
+    builder.withRow(new RowBuilder(spec.topRow.restTitle));
+  }
   spec.panels.forEach((panel) => builder.withPanel(panel));
   const built = builder.build();
   // Stable panel ids: Grafana uses them in links and for panel state.

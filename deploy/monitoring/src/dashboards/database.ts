@@ -16,13 +16,17 @@ export const database = () =>
       statPanel({
         title: 'PostgreSQL up',
         queries: [{ expr: 'max by (instance) (pg_up)', legend: '{{instance}}' }],
-        thresholds: [],
+        // 0 is down: red.
+        base: 'red',
+        thresholds: [[1, 'green']],
+        runbooks: ['PostgresDown', 'PostgresExporterDown'],
       }),
       statPanel({
         title: 'Connections / max_connections',
         unit: 'percentunit',
         queries: [{ expr: 'sum by (instance) (pg_stat_activity_count) / max by (instance) (pg_settings_max_connections)', legend: '{{instance}}' }],
         thresholds: [[0.6, 'orange'], [0.8, 'red']],
+        runbooks: ['PostgresConnectionsNearMax', 'DbConnectionBudgetExceeded'],
       }),
       statPanel({
         title: 'Cache hit ratio',
@@ -40,6 +44,7 @@ export const database = () =>
         unit: 's',
         queries: [{ expr: 'max(pg_stat_activity_max_tx_duration)' }],
         thresholds: [[60, 'orange'], [300, 'red']],
+        runbooks: ['PostgresLongRunningTransaction'],
       }),
       timeSeriesPanel({
         title: 'Query p95 by query name',
@@ -52,6 +57,7 @@ export const database = () =>
           },
         ],
         thresholds: [[0.25, 'red']],
+        runbooks: ['DbSlowQueries'],
       }),
       timeSeriesPanel({
         title: 'Queries/s by query name and outcome',
@@ -72,6 +78,7 @@ export const database = () =>
           { expr: `max by (service, instance) (db_client_connection_max{${APP}})`, legend: '{{service}} {{instance}} max' },
           { expr: `sum by (service, instance) (db_client_connection_pending_requests{${APP}})`, legend: '{{service}} {{instance}} waiting' },
         ],
+        runbooks: ['DbPoolSaturated'],
       }),
       timeSeriesPanel({
         title: 'Server connections by state',
@@ -108,6 +115,7 @@ export const database = () =>
         unit: 'short',
         queries: [{ expr: `sum by (datname) (increase(pg_stat_database_deadlocks{${OUR_DATABASES}}[$__rate_interval]))`, legend: '{{datname}}' }],
         thresholds: [[1, 'red']],
+        runbooks: ['PostgresDeadlocks'],
       }),
       timeSeriesPanel({
         title: 'Longest transaction by state',

@@ -32,9 +32,10 @@ export function renderDashboard(dashboard: Dashboard): string {
  * Where a query can return data:
  * - `app`: services and postgres_exporter, any environment with traffic;
  * - `kubernetes`: reads kube-state-metrics (kube_*) or cAdvisor (container_*);
- * - `alerting`: reads ALERTS, so it has series only while an alert is pending or firing.
+ * - `alerting`: reads ALERTS, so it has series only while an alert is pending or firing;
+ * - `history`: compares with a week ago (`offset 1w`), so it needs a week of data.
  */
-export type QueryScope = 'app' | 'kubernetes' | 'alerting';
+export type QueryScope = 'app' | 'kubernetes' | 'alerting' | 'history';
 
 export interface PanelQuery {
   readonly dashboardUid: string;
@@ -59,6 +60,7 @@ export function queryScope(expr: string): { scope: QueryScope; kubernetesMetrics
   const kubernetesMetrics = [...new Set([...expr.matchAll(/\b((?:kube|container)_[a-zA-Z0-9_]+)/g)].map((m) => m[1] ?? ''))].sort();
   if (kubernetesMetrics.length > 0) return { scope: 'kubernetes', kubernetesMetrics };
   if (/\bALERTS\b/.test(expr)) return { scope: 'alerting', kubernetesMetrics: [] };
+  if (/\boffset\s+1w\b/.test(expr)) return { scope: 'history', kubernetesMetrics: [] };
   return { scope: 'app', kubernetesMetrics: [] };
 }
 
@@ -89,6 +91,7 @@ export interface VariableValues {
   /** Regex for `service=~"$service"`; default ".+" (Grafana's All). */
   readonly service?: string;
   readonly instance?: string;
+  readonly namespace?: string;
   /** Values for Grafana's built-in interval variables. */
   readonly rateInterval?: string;
   readonly interval?: string;
@@ -103,6 +106,7 @@ export function substituteVariables(expr: string, values: VariableValues = {}): 
     __range: values.range ?? '1h',
     service: values.service ?? '.+',
     instance: values.instance ?? '.+',
+    namespace: values.namespace ?? '.+',
   };
   return expr.replace(/\$\{(\w+)\}|\$(\w+)/g, (match, braced: string | undefined, bare: string | undefined) => {
     const name = braced ?? bare ?? '';

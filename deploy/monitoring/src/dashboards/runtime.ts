@@ -3,7 +3,10 @@
 // from every service; container_* and kube_* only exist in Kubernetes.
 import { APP, CONTAINER, buildDashboard, timeSeriesPanel } from './common.js';
 
-const K8S = `${CONTAINER}, container!="POD"`;
+// The namespace filter (Kubernetes panels only: the apps' own series carry
+// no namespace locally).
+const NS = 'namespace=~"$namespace"';
+const K8S = `${CONTAINER}, container!="POD", ${NS}`;
 
 export const runtime = () =>
   buildDashboard({
@@ -11,6 +14,7 @@ export const runtime = () =>
     title: 'E-commerce / Runtime & resources',
     description: 'Node.js process metrics (prom-client defaults) and, in Kubernetes, container usage against limits.',
     tags: ['runtime', 'resources'],
+    variables: [['namespace', 'Namespace', 'label_values(kube_pod_container_resource_limits, namespace)']],
     panels: [
       timeSeriesPanel({
         title: 'CPU (cores)',
@@ -37,6 +41,7 @@ export const runtime = () =>
           },
         ],
         thresholds: [[0.25, 'red']],
+        runbooks: ['ContainerCpuThrottled'],
       }),
       timeSeriesPanel({
         title: 'Memory: RSS vs limit',
@@ -67,6 +72,7 @@ export const runtime = () =>
         unit: 's',
         queries: [{ expr: `nodejs_eventloop_lag_p99_seconds{${APP}}`, legend: '{{service}} {{instance}}' }],
         thresholds: [[0.2, 'red']],
+        runbooks: ['EventLoopLagHigh'],
       }),
       timeSeriesPanel({
         title: 'GC time per second by kind',
@@ -85,15 +91,17 @@ export const runtime = () =>
         max: 1,
         queries: [{ expr: `process_open_fds{${APP}} / process_max_fds{${APP}}`, legend: '{{service}} {{instance}}' }],
         thresholds: [[0.8, 'red']],
+        runbooks: ['FileDescriptorsNearLimit'],
       }),
       timeSeriesPanel({
         title: 'Restarts',
         description: 'Process restarts seen by Prometheus (start time changed) and, in Kubernetes, container restarts.',
         unit: 'short',
         queries: [
-          { expr: `changes(process_start_time_seconds{${APP}}[$__range])`, legend: 'process {{service}} {{instance}}' },
+          // Per interval, so a restart shows when it happened, not smeared over the range.
+          { expr: `changes(process_start_time_seconds{${APP}}[$__rate_interval])`, legend: 'process {{service}} {{instance}}' },
           {
-            expr: `sum by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total{${CONTAINER}}[$__range]))`,
+            expr: `sum by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total{${CONTAINER}, ${NS}}[$__rate_interval]))`,
             legend: 'container {{pod}}',
           },
         ],

@@ -1,6 +1,6 @@
 // (a) RED per service: rate, errors (5xx ratio), duration (p50/p95/p99),
 // and the routes that carry the traffic.
-import { APP, NOT_PROBES, buildDashboard, statPanel, tablePanel, timeSeriesPanel } from './common.js';
+import { APP, ERROR_BUDGET, NOT_PROBES, buildDashboard, statPanel, tablePanel, timeSeriesPanel } from './common.js';
 
 const COUNT = `http_server_request_duration_seconds_count{${APP}, ${NOT_PROBES}}`;
 const ERRORS = `http_server_request_duration_seconds_count{${APP}, ${NOT_PROBES}, http_response_status_code=~"5.."}`;
@@ -15,18 +15,70 @@ const errorRatio = (by: string) =>
 const quantile = (q: number, by: string, window = '$__rate_interval') =>
   `histogram_quantile(${q}, sum by (${by}, le) (rate(${BUCKET}[${window}])))`;
 
+/** Orders that ended confirmed: at placement, or later by the reconciler. */
+export const confirmedOrders = (window: string, offset = '') =>
+  `sum(increase(orders_placed_total{result="confirmed"}[${window}]${offset}))` +
+  ` + (sum(increase(orders_settled_total{result="confirmed"}[${window}]${offset})) or vector(0))`;
+
+/** The first row: is the shop healthy? Whole-shop answers, no filter. */
+const health = () => [
+  statPanel({
+    title: 'Error budget burn (1h, worst)',
+    description: 'Burn rate of the worst service and SLI (app or edge) over the last hour: 1 spends the 30-day budget in 30 days; the fast page is at 14.4.',
+    unit: 'short',
+    queries: [{ expr: `max by (service, sli) (service_sli:errors:ratio_rate1h) / ${ERROR_BUDGET.toFixed(3)}`, legend: '{{service}} {{sli}}' }],
+    thresholds: [[1, 'orange'], [6, 'red']],
+    dashboards: { 'ecommerce-slo': 'Alerts & SLOs' },
+    runbooks: ['SLOErrorBudgetBurnFast'],
+  }),
+  statPanel({
+    title: 'Orders confirmed (1h) vs same hour last week',
+    description: 'Confirmed at placement or by the reconciler. Alert NoConfirmedOrders when this hour has none and last week had 20.',
+    unit: 'short',
+    queries: [
+      { expr: confirmedOrders('1h'), legend: 'last hour' },
+      { expr: confirmedOrders('1h', ' offset 1w'), legend: 'same hour last week' },
+    ],
+    base: 'red',
+    thresholds: [[1, 'green']],
+    dashboards: { 'ecommerce-business': 'Business' },
+    runbooks: ['NoConfirmedOrders'],
+  }),
+  statPanel({
+    title: 'Oldest pending order',
+    unit: 's',
+    queries: [{ expr: 'max(orders_pending_oldest_age_seconds)' }],
+    thresholds: [[120, 'orange'], [300, 'red']],
+    dashboards: { 'ecommerce-business': 'Business' },
+    runbooks: ['OrdersStuckPending'],
+  }),
+  statPanel({
+    title: 'Database up',
+    description: 'PostgreSQL as postgres_exporter sees it (1 = up). 0 or no data: see the Database dashboard and the services\' own errors.',
+    queries: [{ expr: 'min(pg_up)' }],
+    base: 'red',
+    thresholds: [[1, 'green']],
+    dashboards: { 'ecommerce-database': 'Database' },
+    runbooks: ['PostgresDown'],
+  }),
+];
+
 export const servicesOverview = () =>
   buildDashboard({
     uid: 'ecommerce-services',
     title: 'E-commerce / Services overview (RED)',
     description: 'Request rate, 5xx ratio and latency per service, from http_server_request_duration_seconds.',
     tags: ['red', 'services'],
+    topRow: { title: 'Is the shop healthy?', panels: health(), restTitle: 'Services (RED)' },
     panels: [
       statPanel({
         title: 'Targets up',
         description: 'Scrape targets answering, per service.',
         queries: [{ expr: 'sum by (service) (up{service=~"$service", instance=~"$instance"})', legend: '{{service}}' }],
-        thresholds: [],
+        // 0 targets up is the outage: red; any up is green.
+        base: 'red',
+        thresholds: [[1, 'green']],
+        runbooks: ['ServiceNoReplicas', 'ServiceDown'],
       }),
       statPanel({
         title: 'Requests/s',
@@ -38,12 +90,14 @@ export const servicesOverview = () =>
         unit: 'percentunit',
         queries: [{ expr: errorRatio('service'), legend: '{{service}}' }],
         thresholds: [[0.01, 'orange'], [0.05, 'red']],
+        runbooks: ['HighErrorRatio'],
       }),
       statPanel({
         title: 'p95 latency',
         unit: 's',
         queries: [{ expr: quantile(0.95, 'service'), legend: '{{service}}' }],
         thresholds: [[0.25, 'orange'], [0.5, 'red']],
+        runbooks: ['HighLatencyP95'],
       }),
       timeSeriesPanel({
         title: 'Requests/s by service',
@@ -57,6 +111,20 @@ export const servicesOverview = () =>
         min: 0,
         queries: [{ expr: errorRatio('service'), legend: '{{service}}' }],
         thresholds: [[0.05, 'red']],
+      }),
+      timeSeriesPanel({
+        title: 'Edge: 5xx ratio by backend (ingress-nginx, or the gateway locally)',
+        description: 'What users got: includes the 502/503/504 the ingress answers itself when no pod is Ready, which the services never see (sli="edge" of the SLO).',
+        unit: 'percentunit',
+        min: 0,
+        queries: [{ expr: 'service:edge_5xx:rate5m{service=~"$service"} / service:edge_requests:rate5m{service=~"$service"}', legend: '{{service}}' }],
+        thresholds: [[0.05, 'red']],
+        runbooks: ['HighErrorRatio', 'DeploymentNoAvailableReplica'],
+      }),
+      timeSeriesPanel({
+        title: 'Edge: requests/s by backend',
+        unit: 'reqps',
+        queries: [{ expr: 'service:edge_requests:rate5m{service=~"$service"}', legend: '{{service}}' }],
       }),
       timeSeriesPanel({
         title: 'Latency p50 / p95 / p99 by service',

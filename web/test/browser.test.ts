@@ -1,0 +1,471 @@
+// The storefront end to end in a real Chromium (Debian's, driven by playwright-core) against the whole platform
+// started on spare ports: shop, cart, checkout with an inline account, orders, cancel, short stock, a product
+// service that goes away mid-checkout, a double click, the admin pages; axe on every page; the API types in
+// web/src/api equal a fresh generation (drift check). Heavy: run under `flock /tmp/ecommerce-heavy.lock`.
+import assert from 'node:assert/strict';
+import { readFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, chromiumPath } from '../tools/browser.js';
+import { audit, table } from '../tools/lighthouse.js';
+import { SERVICES, fetchDoc, renderTypes } from '../tools/openapi-types.js';
+import { apiDir, repoRoot } from '../tools/paths.js';
+import { startOwnStack, type OwnStack } from '../tools/stack.js';
+
+const START_MS = 180_000;
+const STEP_MS = 120_000;
+// Screenshots go to docs/screenshots when UPDATE_SCREENSHOTS=1 (committed), else to the stack's temp folder.
+const SHOTS = process.env.UPDATE_SCREENSHOTS === '1';
+
+let stack: OwnStack;
+let browser: Browser;
+let base: string;
+let adminToken: string;
+const crashes: string[] = [];
+const expectedDown = new Set<string>();
+
+interface Product {
+  id: string;
+  sku: string;
+  name: string;
+  stock: number;
+  version: number;
+  priceCents: number;
+}
+interface Order {
+  id: string;
+  status: string;
+  userId: string;
+}
+
+async function api<T>(method: string, url: string, body?: unknown, token = adminToken, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {
+  const res = await fetch(base + url, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+async function login(email: string, password: string): Promise<string> {
+  const res = await api<{ accessToken: string }>('POST', '/user/login', { email, password }, '');
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  return res.body.accessToken;
+}
+
+let skuCounter = 0;
+async function newProduct(fields: Partial<{ name: string; stock: number; priceCents: number; category: string }> = {}): Promise<Product> {
+  const sku = `E2E-${process.pid}-${Date.now().toString(36)}-${++skuCounter}`.toUpperCase();
+  const res = await api<Product>('POST', '/product', { sku, name: fields.name ?? `Test lamp ${skuCounter}`, priceCents: fields.priceCents ?? 1250, stock: fields.stock ?? 10, category: fields.category ?? 'e2e' });
+  assert.equal(res.status, 201, JSON.stringify(res.body));
+  return res.body;
+}
+
+async function stockOf(id: string): Promise<number> {
+  const res = await api<Product>('GET', `/product/${id}`);
+  assert.equal(res.status, 200);
+  return res.body.stock;
+}
+
+/** No serious or critical axe violations on what the page shows now. */
+async function assertAccessible(page: Page, what: string): Promise<void> {
+  const result = await new AxeBuilder({ page }).analyze();
+  const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    [],
+    `axe on ${what}`,
+  );
+}
+
+async function newShopper(): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  return { context, page, errors };
+}
+
+function uniqueEmail(tag: string): string {
+  return `${tag}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}@example.test`;
+}
+
+/** Signs up inline on the checkout page (the cart must not be empty). */
+async function createAccountAtCheckout(page: Page, email: string): Promise<void> {
+  await page.goto('/checkout');
+  await page.getByRole('button', { name: 'Create an account instead' }).click();
+  await page.getByLabel('Name').fill('Ada Shopper');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill('correct-horse-9');
+  await page.getByRole('button', { name: 'Create account', exact: true }).click();
+  await page.getByRole('button', { name: 'Place order' }).waitFor();
+}
+
+async function addToCart(page: Page, product: Product, quantity = 1): Promise<void> {
+  await page.goto(`/products/${product.id}`);
+  await page.getByRole('heading', { name: product.name }).waitFor();
+  await page.getByLabel('Quantity').fill(String(quantity));
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await page.getByRole('status').filter({ hasText: 'Added' }).waitFor();
+}
+
+async function ordersOf(token: string): Promise<Order[]> {
+  const res = await api<{ items: Order[] }>('GET', '/order?limit=100', undefined, token);
+  assert.equal(res.status, 200);
+  return res.body.items;
+}
+
+/** The page has no horizontal scroll at its current width. */
+async function assertNoHorizontalScroll(page: Page, what: string): Promise<void> {
+  const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
+  assert.ok(scroll <= width, `${what}: content is ${scroll}px wide in a ${width}px window`);
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  const dir = SHOTS ? path.join(repoRoot, 'docs', 'screenshots') : path.join(stack.dataDir, 'screenshots');
+  await mkdir(dir, { recursive: true });
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: false });
+}
+
+before(
+  async () => {
+    const executablePath = chromiumPath();
+    stack = await startOwnStack(
+      { SEED_DEMO_DATA: 'true', PENDING_DEADLINE_MS: '4000', RECONCILER_INTERVAL_MS: '500', RESERVATION_TIMEOUT_MS: '1000' },
+      (service, tail) => {
+        if (!expectedDown.has(service)) crashes.push(`${service}: ${tail.join('\n')}`);
+      },
+    );
+    base = stack.urls.gateway;
+    adminToken = await login(stack.admin.email, stack.admin.password);
+    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+  },
+  { timeout: START_MS },
+);
+
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+  assert.deepEqual(crashes, [], 'a service crashed during the browser tests');
+});
+
+describe('storefront in Chromium', { concurrency: false }, () => {
+  test('the typed client in web/src/api matches the running services (run `npm run api -w web` when this fails)', async () => {
+    for (const service of SERVICES) {
+      const fresh = await renderTypes(service, await fetchDoc(base, service));
+      const committed = await readFile(path.join(apiDir, `${service}.ts`), 'utf8');
+      assert.ok(committed === fresh, `web/src/api/${service}.ts drifted from GET /${service}/openapi.json`);
+    }
+  });
+
+  test('the gateway serves the app: HTML not cached with a strict CSP, hashed assets immutable, client routes fall back to index.html', async () => {
+    const home = await fetch(`${base}/`);
+    assert.equal(home.status, 200);
+    assert.equal(home.headers.get('cache-control'), 'no-cache');
+    const csp = home.headers.get('content-security-policy') ?? '';
+    assert.match(csp, /script-src 'self'(;|$)/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    const html = await home.text();
+    assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script');
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    assert.ok(asset);
+    const js = await fetch(base + asset, { headers: { 'accept-encoding': 'br, gzip' } });
+    assert.equal(js.status, 200);
+    assert.equal(js.headers.get('cache-control'), 'public, max-age=31536000, immutable');
+    for (const route of ['/products/anything', '/cart', '/checkout', '/orders', '/orders/x', '/signin', '/admin', '/admin/users']) {
+      const r = await fetch(base + route);
+      assert.equal(r.status, 200, route);
+      assert.equal(r.headers.get('cache-control'), 'no-cache', route);
+      assert.equal(await r.text(), html, route);
+    }
+    // The API keeps its own answers: JSON, problem+json for unknown paths, no storefront CSP.
+    const missing = await fetch(`${base}/no-such-page`);
+    assert.equal(missing.status, 404);
+    assert.match(missing.headers.get('content-type') ?? '', /problem\+json/);
+    const list = await fetch(`${base}/product?limit=1`);
+    assert.match(list.headers.get('content-type') ?? '', /application\/json/);
+  });
+
+  test('browse, search as you type, filter by category, load more, and a product page with honest stock', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await newShopper();
+    await page.goto('/');
+    await page.getByRole('link', { name: 'Mechanical Keyboard TKL' }).waitFor();
+    const cards = page.locator('main .grid > li.card');
+    assert.equal(await cards.count(), 12);
+    await assertAccessible(page, 'home');
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await page.getByRole('link', { name: 'Running Belt' }).waitFor();
+    assert.ok((await cards.count()) > 12);
+
+    await page.getByLabel('Search').fill('kett');
+    await page.getByRole('link', { name: 'Gooseneck Electric Kettle' }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('main .grid > li.card').length === 1);
+    await page.getByLabel('Search').fill('');
+    await page.getByLabel('Category').selectOption('books');
+    await page.getByRole('link', { name: 'The Pragmatic Programmer' }).waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll('main .grid > li.card')].length === 4);
+    await page.getByLabel('Search').fill('zzzz-nothing');
+    await page.getByText('No products match').waitFor();
+
+    // Stock shown as it is: "Only 8 left"; the cap (stock 0) cannot be added.
+    await page.getByLabel('Search').fill('Art of Computer');
+    await page.getByLabel('Category').selectOption('');
+    await page.getByRole('link', { name: /The Art of Computer Programming/ }).click();
+    await page.getByRole('heading', { name: /The Art of Computer Programming/ }).waitFor();
+    await page.getByText('Only 8 left').waitFor();
+    await page.getByText('$79.99').waitFor();
+    await assertAccessible(page, 'product page');
+    await page.goto('/');
+    await page.getByLabel('Search').fill('cap');
+    await page.getByRole('link', { name: 'Baseball Cap' }).click();
+    await page.getByText('Out of stock').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Add to cart' }).isDisabled(), true);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('add to cart, create the account at checkout, place order: confirmed, stock taken once; my orders; cancel gives the stock back', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ stock: 10, name: 'Brass desk lamp' });
+    const { context, page, errors } = await newShopper();
+    await addToCart(page, product, 3);
+    await page.getByRole('link', { name: /Cart/ }).first().click();
+    await page.getByRole('heading', { name: 'Cart' }).waitFor();
+    await page.getByText('$37.50').first().waitFor();
+    await assertAccessible(page, 'cart');
+    await page.getByRole('link', { name: 'Checkout' }).click();
+    await page.getByRole('heading', { name: 'Checkout' }).waitFor();
+    await assertAccessible(page, 'checkout (signed out)');
+    const email = uniqueEmail('buyer');
+    await createAccountAtCheckout(page, email);
+    await assertAccessible(page, 'checkout (signed in)');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    await page.getByText('confirmed', { exact: true }).waitFor();
+    await assertAccessible(page, 'order result');
+    assert.equal(await stockOf(product.id), 7, 'stock taken once');
+
+    const token = await login(email, 'correct-horse-9');
+    const mine = await ordersOf(token);
+    assert.equal(mine.length, 1);
+    assert.equal(mine[0]!.status, 'confirmed');
+
+    // A reload keeps the session (the Secure refresh cookie works on http://127.0.0.1) and the cart is empty.
+    await page.reload();
+    await page.getByRole('link', { name: 'Orders', exact: true }).click();
+    await page.getByRole('heading', { name: 'Orders', level: 1 }).waitFor();
+    await page.getByText('3 × Brass desk lamp').waitFor();
+    await assertAccessible(page, 'orders');
+    await page.getByRole('button', { name: 'Cancel order' }).click();
+    await assertAccessible(page, 'orders (confirm cancel)');
+    await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+    await page.getByText('cancelled', { exact: true }).waitFor();
+    assert.equal(await stockOf(product.id), 10, 'stock back after cancel');
+    assert.equal((await ordersOf(token))[0]!.status, 'cancelled');
+
+    // Logout ends it: a reload is signed out and the old session cannot be refreshed.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).waitFor();
+    await page.reload();
+    await page.getByRole('link', { name: 'Sign in' }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Orders', exact: true }).count(), 0);
+    const cookies = await context.cookies();
+    assert.deepEqual(cookies.filter((c) => c.name === '__Secure-refresh-token' && c.value), []);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('asking for more than is left shows the short item in an alert and takes nothing', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ stock: 3, name: 'Scarce teapot' });
+    const { context, page } = await newShopper();
+    await addToCart(page, product, 3);
+    await createAccountAtCheckout(page, uniqueEmail('short'));
+    // Someone else buys two in the meantime (here: the admin removes them).
+    assert.equal((await api('POST', `/product/${product.id}/stock`, { delta: -2 })).status, 200);
+    await page.getByRole('button', { name: 'Place order' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'Scarce teapot' });
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /Scarce teapot: you asked for 3, only 1 left/);
+    await assertAccessible(page, 'checkout (short stock)');
+    assert.equal(await stockOf(product.id), 1, 'nothing taken');
+    await context.close();
+  });
+
+  test('a double click on Place order makes one order', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ stock: 20, name: 'Double-click mug' });
+    const { context, page } = await newShopper();
+    await addToCart(page, product, 2);
+    const email = uniqueEmail('double');
+    await createAccountAtCheckout(page, email);
+    await page.getByRole('button', { name: 'Place order' }).dblclick();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    assert.equal(await stockOf(product.id), 18);
+    const orders = await ordersOf(await login(email, 'correct-horse-9'));
+    assert.equal(orders.length, 1, JSON.stringify(orders));
+    await context.close();
+  });
+
+  test('the product service stopped mid-checkout: the order shows pending, then its settled result once it is back', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ stock: 5, name: 'Patient kettle' });
+    const { context, page } = await newShopper();
+    await addToCart(page, product, 1);
+    const email = uniqueEmail('pending');
+    await createAccountAtCheckout(page, email);
+    const productProcess = stack.children.get('product')!;
+    expectedDown.add('product');
+    const exited = new Promise<void>((r) => productProcess.once('exit', () => r()));
+    productProcess.kill('SIGKILL');
+    await exited;
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Your order is pending: we will confirm it shortly.').waitFor({ timeout: 30_000 });
+    await assertAccessible(page, 'order pending');
+    await stack.restart('product');
+    expectedDown.delete('product');
+    // The page polls until the order service settles it (the reconciler after its deadline).
+    await page.getByText('Your order is pending').waitFor({ state: 'detached', timeout: 60_000 });
+    const [order] = await ordersOf(await login(email, 'correct-horse-9'));
+    assert.ok(order && ['confirmed', 'failed'].includes(order.status), JSON.stringify(order));
+    await page.getByText(order.status, { exact: true }).waitFor();
+    // Stock = 5 minus what a confirmed order holds: taken once or not at all.
+    assert.equal(await stockOf(product.id), order.status === 'confirmed' ? 4 : 5);
+    await context.close();
+  });
+
+  test('admin: creates a product that shows in the shop, edits it with If-Match (412 shows "changed by someone else"), adjusts stock, lists orders and users', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await newShopper();
+    await page.goto('/signin');
+    await page.getByLabel('Email').fill(stack.admin.email);
+    await page.getByLabel('Password').fill(stack.admin.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('link', { name: 'Admin' }).click();
+    await page.getByRole('heading', { name: 'Admin', level: 1 }).waitFor();
+    await page.getByRole('table').waitFor();
+    await assertAccessible(page, 'admin products');
+    const sku = `ADM-${Date.now().toString(36)}`.toUpperCase();
+    await page.getByLabel('SKU').fill(sku);
+    await page.getByLabel('Name').fill('Walnut cutting board');
+    await page.getByLabel('Description').fill('End-grain walnut, 40 by 30 cm.');
+    await page.getByLabel('Price').fill('64.50');
+    await page.getByLabel('Currency').fill('USD');
+    await page.getByLabel('Stock').fill('7');
+    await page.getByLabel('Category').fill('home');
+    await page.getByRole('button', { name: 'Create product' }).click();
+    await page.getByText('Created Walnut cutting board.').waitFor();
+    const created = (await api<{ items: Product[] }>('GET', `/product?q=walnut&limit=100`)).body.items.find((p) => p.sku === sku);
+    assert.ok(created);
+    assert.equal(created.priceCents, 6450);
+    assert.equal(created.stock, 7);
+
+    // It shows in the shop.
+    await page.goto('/');
+    await page.getByLabel('Search').fill('walnut');
+    await page.getByRole('link', { name: 'Walnut cutting board' }).waitFor();
+
+    // Edit: rename; then someone else changes it and our stale form gets the 412 message and the new version.
+    await page.goto('/admin');
+    await page.getByRole('link', { name: 'Edit Walnut cutting board' }).click();
+    await page.getByRole('button', { name: 'Save changes' }).waitFor();
+    await assertAccessible(page, 'admin edit');
+    await page.getByLabel('Name').fill('Walnut board, large');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved.').waitFor();
+    assert.equal((await api<Product>('GET', `/product/${created.id}`)).body.name, 'Walnut board, large');
+    const current = (await api<Product>('GET', `/product/${created.id}`)).body;
+    assert.equal((await api('PATCH', `/product/${created.id}`, { priceCents: 7000 }, adminToken, { 'if-match': `"${current.version}"` })).status, 200);
+    await page.getByLabel('Name').fill('Walnut board, stale edit');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('alert').filter({ hasText: 'changed by someone else' }).waitFor();
+    await page.waitForFunction(() => (document.querySelector('input[inputmode="decimal"]') as HTMLInputElement | null)?.value === '70.00');
+    assert.equal((await api<Product>('GET', `/product/${created.id}`)).body.name, 'Walnut board, large', 'the stale edit changed nothing');
+
+    await page.getByLabel('Stock change').fill('5');
+    await page.getByRole('button', { name: 'Adjust stock' }).click();
+    await page.getByText('Stock is now 12.').waitFor();
+    assert.equal(await stockOf(created.id), 12);
+
+    await page.getByRole('link', { name: 'All orders' }).click();
+    await page.getByRole('heading', { name: 'All orders' }).waitFor();
+    await page.getByRole('table').waitFor();
+    await assertAccessible(page, 'admin orders');
+    await page.getByRole('link', { name: 'Users' }).click();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    await page.getByRole('cell', { name: stack.admin.email, exact: true }).waitFor();
+    await assertAccessible(page, 'admin users');
+    // Filter orders by a user from the list.
+    const someone = page.getByRole('link', { name: /^Orders of buyer\./ }).first();
+    await someone.click();
+    await page.getByRole('heading', { name: 'All orders' }).waitFor();
+    await page.getByRole('table').waitFor();
+    const rows = await page.locator('tbody tr').count();
+    assert.equal(rows, 1, 'the buyer of the earlier test has one order');
+
+    // Archive: gone from the shop.
+    await page.goto(`/admin/products/${created.id}`);
+    await page.getByRole('button', { name: 'Archive product' }).click();
+    await page.getByRole('button', { name: 'Yes, archive it' }).click();
+    await page.getByRole('button', { name: 'Create product' }).waitFor();
+    assert.equal((await api('GET', `/product/${created.id}`)).status, 404);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('every main page fits a phone (390 px, no horizontal scroll) and a desktop; screenshots', { timeout: STEP_MS }, async () => {
+    const product = (await api<{ items: Product[] }>('GET', '/product?q=keyboard')).body.items[0]!;
+    for (const [label, viewport] of [
+      ['desktop', { width: 1280, height: 900 }],
+      ['phone', { width: 390, height: 844 }],
+    ] as const) {
+      const context = await browser.newContext({ baseURL: base, viewport, deviceScaleFactor: 1 });
+      const page = await context.newPage();
+      await page.goto('/');
+      await page.getByRole('link', { name: 'Mechanical Keyboard TKL' }).waitFor();
+      await page.locator('img').first().waitFor();
+      await page.waitForLoadState('networkidle');
+      await assertNoHorizontalScroll(page, `home ${label}`);
+      await screenshot(page, `home-${label}`);
+      await page.goto(`/products/${product.id}`);
+      await page.getByRole('button', { name: 'Add to cart' }).waitFor();
+      await page.waitForLoadState('networkidle');
+      await assertNoHorizontalScroll(page, `product ${label}`);
+      await screenshot(page, `product-${label}`);
+      await page.getByRole('button', { name: 'Add to cart' }).click();
+      await page.goto('/cart');
+      await page.getByRole('heading', { name: 'Cart' }).waitFor();
+      await assertNoHorizontalScroll(page, `cart ${label}`);
+      await screenshot(page, `cart-${label}`);
+      await page.goto('/checkout');
+      await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+      await assertNoHorizontalScroll(page, `checkout ${label}`);
+      await screenshot(page, `checkout-${label}`);
+      await page.getByLabel('Email').fill(stack.admin.email);
+      await page.getByLabel('Password').fill(stack.admin.password);
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.getByRole('button', { name: 'Place order' }).waitFor();
+      await page.goto('/orders');
+      await page.getByRole('heading', { name: 'Orders', level: 1 }).waitFor();
+      await page.waitForLoadState('networkidle');
+      await assertNoHorizontalScroll(page, `orders ${label}`);
+      await screenshot(page, `orders-${label}`);
+      await page.goto('/admin');
+      await page.getByRole('table').waitFor();
+      await assertNoHorizontalScroll(page, `admin ${label}`);
+      await screenshot(page, `admin-${label}`);
+      await context.close();
+    }
+  });
+
+  test('Lighthouse on home and product page: accessibility 100, best practices >= 95; performance reported (docs/web.md)', { timeout: 300_000 }, async () => {
+    const product = (await api<{ items: Product[] }>('GET', '/product?q=keyboard')).body.items[0]!;
+    const scores = await audit({ home: `${base}/`, product: `${base}/products/${product.id}` });
+    console.log(table(scores));
+    for (const s of scores) {
+      assert.equal(s.accessibility, 100, `${s.page}/${s.preset} accessibility`);
+      assert.ok(s.bestPractices >= 95, `${s.page}/${s.preset} best practices ${s.bestPractices}`);
+      // Performance is simulated from a trace of this machine's main thread: on a shared 2-core box its
+      // blocking time swings with the neighbours' load, so it is reported, not gated (a gate would be flaky).
+      assert.ok(s.performance > 0 && s.cls < 0.1, `${s.page}/${s.preset}: CLS ${s.cls}`);
+    }
+  });
+});

@@ -1,0 +1,92 @@
+// Lighthouse (npm `lighthouse`, run in Debian's Chromium) over the storefront's home and product pages:
+// performance, accessibility and best-practices scores, mobile (Lighthouse's default: simulated slow 4G and a
+// 4x slower CPU) and desktop presets.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import lighthouse from 'lighthouse';
+import desktopConfig from 'lighthouse/core/config/desktop-config.js';
+import { CHROMIUM_ARGS, chromiumPath } from './browser.js';
+import { freePort } from './stack.js';
+
+export interface Scores {
+  page: string;
+  preset: 'mobile' | 'desktop';
+  performance: number;
+  accessibility: number;
+  bestPractices: number;
+  lcpMs: number;
+  tbtMs: number;
+  cls: number;
+  failedAudits: string[];
+}
+
+/** Chromium with a DevTools port for Lighthouse; stopped by the returned function. */
+async function launchChromium(): Promise<{ port: number; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const profile = mkdtempSync(path.join(tmpdir(), 'lh-chromium-'));
+  const child = spawn(chromiumPath(), [...CHROMIUM_ARGS, '--headless=new', `--remote-debugging-port=${port}`, `--user-data-dir=${profile}`, 'about:blank'], { stdio: 'ignore' });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/json/version`)).ok) break;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error('chromium did not open its DevTools port');
+    await sleep(200);
+  }
+  return {
+    port,
+    stop: async () => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(5000)]);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function audit(urls: Record<string, string>, presets: ('mobile' | 'desktop')[] = ['mobile', 'desktop']): Promise<Scores[]> {
+  const browser = await launchChromium();
+  const out: Scores[] = [];
+  try {
+    for (const preset of presets) {
+      for (const [page, url] of Object.entries(urls)) {
+        const result = await lighthouse(
+          url,
+          { port: browser.port, logLevel: 'error', output: 'json', onlyCategories: ['performance', 'accessibility', 'best-practices'] },
+          preset === 'desktop' ? desktopConfig : undefined,
+        );
+        if (!result) throw new Error(`lighthouse gave no result for ${url}`);
+        const { categories, audits } = result.lhr;
+        const score = (id: string) => Math.round((categories[id]?.score ?? 0) * 100);
+        out.push({
+          page,
+          preset,
+          performance: score('performance'),
+          accessibility: score('accessibility'),
+          bestPractices: score('best-practices'),
+          lcpMs: Math.round(audits['largest-contentful-paint']?.numericValue ?? NaN),
+          tbtMs: Math.round(audits['total-blocking-time']?.numericValue ?? NaN),
+          cls: Number((audits['cumulative-layout-shift']?.numericValue ?? NaN).toFixed(3)),
+          failedAudits: Object.values(categories)
+            .flatMap((c) => c.auditRefs.filter((r) => r.weight > 0).map((r) => audits[r.id]!))
+            .filter((a) => a.score !== null && a.score < 0.9)
+            .map((a) => `${a.id}=${a.score}`),
+        });
+      }
+    }
+  } finally {
+    await browser.stop();
+  }
+  return out;
+}
+
+export function table(scores: Scores[]): string {
+  const rows = scores.map((s) => `| ${s.page} | ${s.preset} | ${s.performance} | ${s.accessibility} | ${s.bestPractices} | ${s.lcpMs} ms | ${s.tbtMs} ms | ${s.cls} |`);
+  return ['| page | preset | performance | accessibility | best practices | LCP | TBT | CLS |', '|---|---|---|---|---|---|---|---|', ...rows].join('\n');
+}
