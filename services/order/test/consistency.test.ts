@@ -73,7 +73,8 @@ describe('concurrency', () => {
   let order: Running;
   before(async () => {
     product = await startProduct(db.urls.product, user.base);
-    order = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false', DB_POOL_MAX: '20' });
+    // A call deadline the races never reach even on a loaded machine (a timeout would answer 503 pending).
+    order = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false', DB_POOL_MAX: '20', RESERVATION_TIMEOUT_MS: '10000' });
   });
   after(async () => {
     await order?.close();
@@ -258,7 +259,8 @@ describe('failure', () => {
       const inflight = Array.from({ length: 20 }, () =>
         http(proc.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 1 }] }, headers: { 'idempotency-key': randomUUID() } }).catch((e: Error) => e),
       );
-      await sleep(15);
+      // SIGTERM once the first order is through, so the rest are in flight (on a loaded machine 15 ms was not enough).
+      for (let i = 0; i < 500 && (await stockOf(product.base, p.id)) === 100; i++) await sleep(10);
       proc.child.kill('SIGTERM');
       const t0 = Date.now();
       const results = await Promise.all(inflight);
