@@ -333,11 +333,25 @@ async function main(): Promise<void> {
   log(`all ready ${timings['start and ready']} s after start`);
 
   for (const t of targets) {
-    const inspect = JSON.parse(docker(['inspect', names[t] ?? ''])) as { Config: { User: string }; HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[] | null; SecurityOpt: string[] | null } }[];
+    const inspect = JSON.parse(docker(['inspect', names[t] ?? ''])) as {
+      Config: { User: string };
+      HostConfig: { ReadonlyRootfs: boolean; CapDrop: string[] | null; SecurityOpt: string[] | null; Memory: number; NanoCpus: number; Tmpfs: Record<string, string> | null };
+    }[];
     const host = inspect[0]?.HostConfig;
     check(`${t}: runs as 10001 with a read-only root, all capabilities dropped, no new privileges`,
       inspect[0]?.Config.User === '10001:10001' && host?.ReadonlyRootfs === true && (host.CapDrop ?? []).includes('ALL') && (host.SecurityOpt ?? []).includes('no-new-privileges'),
       JSON.stringify({ user: inspect[0]?.Config.User, readOnly: host?.ReadonlyRootfs, capDrop: host?.CapDrop, securityOpt: host?.SecurityOpt }));
+    const fromK8s = containerOf(t);
+    if (fromK8s) {
+      // The Deployment's limits and /tmp emptyDir size, as Docker applied them.
+      const limits = fromK8s.container.resources?.limits ?? {};
+      const mi = /^(\d+)Mi$/.exec(limits['memory'] ?? '');
+      const cpu = limits['cpu'] ?? '';
+      const cpus = cpu.endsWith('m') ? Number(cpu.slice(0, -1)) / 1000 : Number(cpu);
+      check(`${t}: runs with its Deployment's limits (${limits['memory']}, ${cpu} CPU) and /tmp size (${fromK8s.tmpSize})`,
+        mi !== null && host?.Memory === Number(mi[1]) * 1024 * 1024 && host.NanoCpus === Math.round(cpus * 1e9) && (host.Tmpfs?.['/tmp'] ?? '').includes(`size=${fromK8s.tmpSize}`),
+        JSON.stringify({ memory: host?.Memory, nanoCpus: host?.NanoCpus, tmpfs: host?.Tmpfs }));
+    }
     // Every HTTP probe of the Deployment, on the port the container listens on.
     const probes = probesOf(t);
     for (const [kind, path] of probes) {
