@@ -65,8 +65,16 @@ async function localPostgres(): Promise<string> {
   const module = (await import(pathToFileURL(join(repoRoot, 'scripts/embedded-db.js')).href)) as {
     startEmbeddedPostgres(opts: { dir: string; port: number }): Promise<EmbeddedPostgres>;
   };
-  embedded = await module.startEmbeddedPostgres({ dir: join(repoRoot, '.data', 'containers-test-postgres'), port: 54331 });
-  console.log('[containers] no PostgreSQL on 127.0.0.1:5432: started the embedded one on 54331');
+  // A port the kernel hands out free, never a fixed one another server could hold.
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = createServer().once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+  embedded = await module.startEmbeddedPostgres({ dir: join(repoRoot, '.data', 'containers-test-postgres'), port });
+  console.log(`[containers] no PostgreSQL on 127.0.0.1:5432: started the embedded one on ${port}`);
   return embedded.adminUrl;
 }
 
