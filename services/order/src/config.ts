@@ -23,8 +23,8 @@ export const OrderEnv = {
   STATS_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5_000 }),
   /** Units of one product per order (all its lines together). */
   MAX_QUANTITY_PER_LINE: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
-  /** Units one customer may order per clock hour, counted when the order is written (rejected ones too). */
-  MAX_UNITS_PER_CUSTOMER_PER_HOUR: Type.Integer({ minimum: 1, maximum: 1_000_000_000, default: 100 }),
+  /** Units one customer may order per clock hour, counted when the order is written (rejected ones too); 0: no limit. */
+  MAX_UNITS_PER_CUSTOMER_PER_HOUR: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 100 }),
   /** Test only (needs FAULT_INJECTION=enabled): SIGKILL the process at this point of placement or cancellation. */
   FAULT_CRASH_POINT: Type.Union(
     ['none', 'after-pending', 'after-reserve', 'after-cancelling', 'after-release'].map((p) => Type.Literal(p as CrashPoint)),

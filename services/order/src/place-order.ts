@@ -135,8 +135,9 @@ export interface DriveResult {
   unavailable?: string;
 }
 
-function crash(deps: OrderDeps, point: CrashPoint): void {
-  if (deps.crashPoint === point) process.kill(process.pid, 'SIGKILL');
+/** Test only: the crash points cut a client's request (context set), never the reconciler's work. */
+function crash(deps: OrderDeps, point: CrashPoint, context: CallContext | undefined): void {
+  if (context && deps.crashPoint === point) process.kill(process.pid, 'SIGKILL');
 }
 
 /**
@@ -149,7 +150,7 @@ export async function drive(deps: OrderDeps, row: OrderRow, context?: CallContex
   if (row.status === 'cancelling') return finishCancel(deps, row, context);
   if (row.status !== 'pending') return { row, moved: false };
   const outcome = await reserveFor(deps, row, context);
-  crash(deps, 'after-reserve');
+  crash(deps, 'after-reserve', context);
   let moved: OrderRow | null = null;
   switch (outcome.kind) {
     case 'reserved': {
@@ -172,7 +173,7 @@ export async function drive(deps: OrderDeps, row: OrderRow, context?: CallContex
 
 async function finishCancel(deps: OrderDeps, row: OrderRow, context?: CallContext): Promise<DriveResult> {
   const released = await deps.products.release(row.id, context);
-  crash(deps, 'after-release');
+  crash(deps, 'after-release', context);
   if (released === 'unavailable') {
     await releaseLeases(deps.db, [row.id]);
     return { row, moved: false, unavailable: 'product service unavailable' };
@@ -245,7 +246,7 @@ export async function placeOrder(
     maxUnitsPerHour: deps.limits.maxUnitsPerHour,
   });
   if (inserted) {
-    crash(deps, 'after-pending');
+    crash(deps, 'after-pending', context);
     const { row } = await drive(deps, inserted, context);
     const problem = row.status === 'rejected' && (row.rejection as StoredProblem | null)?.status === 404 ? 'not_found' : undefined;
     deps.metrics.placed.inc({ result: problem ?? PLACED_RESULT[row.status] ?? 'confirmed' });
@@ -273,7 +274,7 @@ export async function cancelOrder(deps: OrderDeps, row: OrderRow, context: CallC
   if (row.status === 'confirmed') {
     const intent = await transition(deps.db, row.id, 'confirmed', 'cancelling', { leaseMs: deps.driveLeaseMs });
     if (intent) {
-      crash(deps, 'after-cancelling');
+      crash(deps, 'after-cancelling', context);
       row = (await drive(deps, intent, context)).row;
     } else {
       row = await getOrderRow(deps.db, row.id);

@@ -63,7 +63,8 @@ export class Reconciler {
 
   private async pass(): Promise<void> {
     await this.runOnce();
-    if (Date.now() >= this.nextAuditAt) {
+    // Not while the product service is failing: the audit needs it too, and the backoff should hold.
+    if (this.failures === 0 && Date.now() >= this.nextAuditAt) {
       this.nextAuditAt = Date.now() + this.auditIntervalMs;
       await pruneUsage(this.deps.db);
       await this.auditOnce();

@@ -73,7 +73,8 @@ describe('concurrency', () => {
   let order: Running;
   before(async () => {
     product = await startProduct(db.urls.product, user.base);
-    order = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false', DB_POOL_MAX: '20' });
+    // A call deadline the races never reach even on a loaded machine (a timeout would answer 503 pending).
+    order = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false', DB_POOL_MAX: '20', RESERVATION_TIMEOUT_MS: '10000' });
   });
   after(async () => {
     await order?.close();
@@ -197,7 +198,9 @@ describe('failure', () => {
   it('when the order process is SIGKILLed after writing pending (before or after reserving), then after restart every order is settled and no reservation is orphaned', async () => {
     const product = await startProduct(db.urls.product, user.base);
     const port = await freePort();
-    const env = orderEnv(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '1500', RECONCILER_INTERVAL_MS: '200', FAULT_INJECTION: 'enabled' });
+    // A reservation window (2/3 of the deadline) and a call deadline that a fresh process's first call (token
+    // fetch included) meets on a loaded machine; a crashed driver's lease (3 x 4 s + 1 s) bounds the recovery.
+    const env = orderEnv(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '6000', RESERVATION_TIMEOUT_MS: '4000', RECONCILER_INTERVAL_MS: '200', FAULT_INJECTION: 'enabled' });
     try {
       const p = await createProduct(product.base, admin, 10);
       const buyer = await customer(user.base);
@@ -222,7 +225,7 @@ describe('failure', () => {
         await waitFor('restart to settle both orders', async () => {
           const s = await ordersByStatus(Object.values(killedIds));
           return (s.pending ?? 0) === 0;
-        });
+        }, 40_000);
         const svc = await serviceToken();
         const afterPending = await http<Order>(proc.base, 'GET', `/order/${killedIds['after-pending']}`, { token: buyer.token });
         const afterReserve = await http<Order>(proc.base, 'GET', `/order/${killedIds['after-reserve']}`, { token: buyer.token });
@@ -258,7 +261,8 @@ describe('failure', () => {
       const inflight = Array.from({ length: 20 }, () =>
         http(proc.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 1 }] }, headers: { 'idempotency-key': randomUUID() } }).catch((e: Error) => e),
       );
-      await sleep(15);
+      // SIGTERM once the first order is through, so the rest are in flight (on a loaded machine 15 ms was not enough).
+      for (let i = 0; i < 500 && (await stockOf(product.base, p.id)) === 100; i++) await sleep(10);
       proc.child.kill('SIGTERM');
       const t0 = Date.now();
       const results = await Promise.all(inflight);

@@ -47,7 +47,8 @@ export async function spawnOrderProcess(env: Record<string, string>, port: numbe
   child.stderr?.on('data', (d) => (stderr += d));
   const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
   const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
+  // Generous: on a loaded machine (a CI runner, parallel test files) a start can take many seconds.
+  for (let i = 0; i < 600; i++) {
     try {
       if ((await http(base, 'GET', '/readyz')).status === 200) return { child, base, exited };
     } catch {

@@ -1,4 +1,4 @@
-import { NotFound, ProblemError, type Database, type Queryable } from '@ecommerce/kit';
+import { NotFound, ProblemError, pgErrorCode, type Database, type Queryable } from '@ecommerce/kit';
 import { reservationQueries as Q, run } from './db/queries.js';
 import { isUuid } from './catalog.js';
 
@@ -13,7 +13,7 @@ export interface ReservationItem {
 export type Refusal =
   | { reason: 'insufficient-stock'; items: { productId: string; requested: number; available: number }[] }
   | { reason: 'unknown-product'; productIds: string[] }
-  | { reason: 'mixed-currency'; currencies: string[] }
+  | { reason: 'mixed-currency' }
   | { reason: 'expired'; notAfter: string };
 export type RefusalReason = Refusal['reason'];
 
@@ -107,13 +107,22 @@ interface ReserveRow {
 }
 
 /**
- * Reserves every line or none, in one statement (migrations/003_reservation_refusals.sql). The order id is
- * claimed first, so of concurrent duplicates exactly one decides and the others wait for it and replay its
- * answer; a refusal is stored as well, so it is final. Throws ReservationRefused for any refusal.
+ * Reserves every line or none, in one statement (migrations/005). The order id is claimed first, so of
+ * concurrent duplicates exactly one decides and the others wait for it and replay its answer. A refusal rolls
+ * the call back and is then stored under the order id (refuseOnce), so it is final. Throws ReservationRefused.
  */
 export async function reserveStock(db: Database, req: ReserveRequest): Promise<ReserveOutcome> {
   const lines = sumByProduct(req.items);
-  const rows = (await run<ReserveRow>(db, Q.reserve, [req.orderId, lines.map(([id]) => id), lines.map(([, q]) => q), req.notAfter ?? null])).rows;
+  let rows: ReserveRow[];
+  try {
+    rows = (await run<ReserveRow>(db, Q.reserve, [req.orderId, lines.map(([id]) => id), lines.map(([, q]) => q), req.notAfter ?? null])).rows;
+  } catch (err) {
+    const code = pgErrorCode(err);
+    if (code === 'EC001') return refuseOnce(db, req.orderId, { reason: 'expired', notAfter: req.notAfter ?? '' });
+    if (code === 'EC002') return refuseOnce(db, req.orderId, await explainShortage(db, lines));
+    if (code === 'EC003') return refuseOnce(db, req.orderId, { reason: 'mixed-currency' });
+    throw err;
+  }
   const first = rows[0];
   if (!first) throw new Error(`reservation ${req.orderId} has no lines`);
   if (first.status === 'refused') throw new ReservationRefused(req.orderId, first.refusal ?? { reason: 'expired', notAfter: req.notAfter ?? '' }, first.replayed);
@@ -122,6 +131,28 @@ export async function reserveStock(db: Database, req: ReserveRequest): Promise<R
     replayed: first.replayed,
     stockouts: rows.filter((r) => r.stock_left === 0).length,
   };
+}
+
+/** Stores the refusal as the order id's answer; if a concurrent request stored one first, that one is the answer. */
+async function refuseOnce(db: Database, orderId: string, refusal: Refusal): Promise<never | ReserveOutcome> {
+  const stored = await run(db, Q.refuse, [orderId, JSON.stringify(refusal)]);
+  if (stored.rowCount === 1) throw new ReservationRefused(orderId, refusal, false);
+  const existing = await readReservation(db, orderId);
+  if (!existing) throw new Error(`reservation ${orderId} vanished`);
+  if (existing.status === 'refused') throw new ReservationRefused(orderId, existing.refusal ?? refusal, true);
+  return { reservation: existing, replayed: true, stockouts: 0 };
+}
+
+/** After the rollback: which lines are unknown, else which are short. Read outside the transaction. */
+async function explainShortage(db: Queryable, lines: [string, number][]): Promise<Refusal> {
+  const res = await run<{ id: string; stock: number; archived: boolean }>(db, Q.availability, [lines.map(([id]) => id)]);
+  const byId = new Map(res.rows.map((r) => [r.id, r]));
+  const unknown = lines.filter(([id]) => !byId.get(id) || byId.get(id)!.archived).map(([id]) => id);
+  if (unknown.length) return { reason: 'unknown-product', productIds: unknown };
+  const all = lines.map(([productId, requested]) => ({ productId, requested, available: byId.get(productId)!.stock }));
+  const short = all.filter((l) => l.available < l.requested);
+  // Stock may have been returned between the rollback and this read: then name every line.
+  return { reason: 'insufficient-stock', items: short.length ? short : all };
 }
 
 export async function getReservation(db: Queryable, orderId: string): Promise<Reservation> {

@@ -342,7 +342,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Cancel a confirmed order and return its stock (repeat: no-op; 503 while the product service is down, finished later) */
+        /** Cancel a confirmed order and return its stock (repeat: no-op) */
         post: {
             parameters: {
                 query?: never;

@@ -102,7 +102,7 @@ export function orderRoutes(app: App, deps: OrderDeps, auth: Authenticator): voi
     '/order/:id/cancel',
     {
       onRequest: auth.user(),
-      schema: { summary: 'Cancel a confirmed order and return its stock (repeat: no-op; 503 while the product service is down, finished later)', tags: ['orders'], security, params: IdParams, response: { 200: OrderSchema } },
+      schema: { summary: 'Cancel a confirmed order and return its stock (repeat: no-op)', tags: ['orders'], security, params: IdParams, response: { 200: OrderSchema } },
     },
     async (request) => cancelOrder(deps, await visibleOrder(request.params.id, request.user!), request),
   );

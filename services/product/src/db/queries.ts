@@ -95,10 +95,19 @@ export const productQueries = {
 } satisfies Record<string, NamedQuery>;
 
 export const reservationQueries = {
-  // The whole reservation in one round trip: migrations/003_reservation_refusals.sql.
+  // The whole reservation in one round trip: migrations/005_reserve_without_subtransaction.sql.
   reserve: {
     name: 'reservation_reserve',
     text: 'SELECT status, product_id, quantity, unit_price_cents, currency, stock_left, replayed, refusal FROM reserve_stock($1, $2::uuid[], $3::integer[], $4::timestamptz)',
+  },
+  // After a refused call (rolled back): store the refusal, unless a concurrent request decided first.
+  refuse: {
+    name: 'reservation_refuse',
+    text: `INSERT INTO reservations (order_id, status, refusal) VALUES ($1, 'refused', $2::jsonb) ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
+  },
+  availability: {
+    name: 'reservation_availability',
+    text: 'SELECT id, stock, archived FROM products WHERE id = ANY($1::uuid[])',
   },
   // A refused reservation has no lines: LEFT JOIN, so it is still found.
   get: {
