@@ -1,14 +1,30 @@
 // Money is integer minor units plus an ISO 4217 code (docs/api.md); shown with Intl, parsed without floats.
 
+// Building an Intl.NumberFormat costs far more than using one (locale data lookup), and a catalog page formats a
+// price per card on its first render: one formatter per locale and currency, made once.
+const digitsCache = new Map<string, number>();
+const formatters = new Map<string, Intl.NumberFormat>();
+
 /** Digits after the decimal point for a currency (2 for USD/EUR, 0 for JPY, 3 for KWD), from Intl. */
 export function minorDigits(currency: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  let digits = digitsCache.get(currency);
+  if (digits === undefined) {
+    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    digitsCache.set(currency, digits);
+  }
+  return digits;
 }
 
 /** 4599 USD -> "$45.99" (in the given locale; the browser's by default). */
 export function formatMoney(minor: number, currency: string, locale?: string): string {
   const digits = minorDigits(currency);
-  return new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits }).format(minor / 10 ** digits);
+  const key = `${locale ?? ''} ${currency}`;
+  let format = formatters.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits });
+    formatters.set(key, format);
+  }
+  return format.format(minor / 10 ** digits);
 }
 
 /** "45.99" USD -> 4599; null when the text is not a plain non-negative amount with at most the currency's digits. */

@@ -456,16 +456,20 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     }
   });
 
-  test('Lighthouse on home and product page: accessibility 100, best practices >= 95; performance reported (docs/web.md)', { timeout: 300_000 }, async () => {
+  test('Lighthouse on home and product page, mobile and desktop: performance >= 95, accessibility 100, best practices >= 95 (docs/web.md)', { timeout: 600_000 }, async () => {
     const product = (await api<{ items: Product[] }>('GET', '/product?q=keyboard')).body.items[0]!;
-    const scores = await audit({ home: `${base}/`, product: `${base}/products/${product.id}` });
+    // Up to 3 runs per page and preset, the best counts: Lighthouse simulates a slow phone from a trace of this
+    // machine's main thread, and on a shared 2-core machine a neighbour's burst can slow one run (docs/web.md).
+    const scores = await audit({ home: `${base}/`, product: `${base}/products/${product.id}` }, { attempts: 3, target: 95 });
     console.log(table(scores));
     for (const s of scores) {
-      assert.equal(s.accessibility, 100, `${s.page}/${s.preset} accessibility`);
-      assert.ok(s.bestPractices >= 95, `${s.page}/${s.preset} best practices ${s.bestPractices}`);
-      // Performance is simulated from a trace of this machine's main thread: on a shared 2-core box its
-      // blocking time swings with the neighbours' load, so it is reported, not gated (a gate would be flaky).
-      assert.ok(s.performance > 0 && s.cls < 0.1, `${s.page}/${s.preset}: CLS ${s.cls}`);
+      const where = `${s.page}/${s.preset}`;
+      assert.ok(s.performance >= 95, `${where} performance ${s.performance} in runs ${s.runs.join(', ')} (TBT ${s.tbtMs} ms, LCP ${s.lcpMs} ms; below 0.9: ${s.failedAudits.join(', ')})`);
+      for (const r of [s, ...s.others]) {
+        assert.equal(r.accessibility, 100, `${where} accessibility`);
+        assert.ok(r.bestPractices >= 95, `${where} best practices ${r.bestPractices}`);
+      }
+      assert.ok(s.cls < 0.1, `${where}: CLS ${s.cls}`);
     }
   });
 });

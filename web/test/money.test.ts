@@ -11,6 +11,9 @@ describe('money formatting (Intl)', () => {
     assert.equal(formatMoney(1234, 'KWD', 'en-US').replace(/\s/g, ' '), 'KWD 1.234');
     // Locale decides separators and placement, not the amount.
     assert.equal(formatMoney(123456, 'EUR', 'de-DE'), '1.234,56\u00a0€');
+    // Formatters are kept per locale and currency: the same currency in another locale is not served the first one's.
+    assert.equal(formatMoney(123456, 'EUR', 'en-US'), '€1,234.56');
+    assert.equal(formatMoney(123456, 'EUR', 'de-DE'), '1.234,56\u00a0€');
     assert.deepEqual([minorDigits('USD'), minorDigits('JPY'), minorDigits('KWD')], [2, 0, 3]);
   });
 

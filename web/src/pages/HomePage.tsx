@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'react';
+import { useDeferredValue, useEffect, useId, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { ok, productApi } from '../api/client.js';
@@ -53,7 +53,11 @@ export function HomePage() {
     staleTime: 60_000,
   });
   const options = [...new Set([...(categories.data ?? []), ...(category ? [category] : [])])];
-  const items = products.data?.pages.flatMap((p) => p.items) ?? [];
+  // The grid renders from a deferred copy of the pages: when they arrive, React draws the cards in a background
+  // render it can interrupt and slice, not in one long task (the query's update itself is synchronous).
+  const pages = useDeferredValue(products.data);
+  const items = useMemo(() => pages?.pages.flatMap((p) => p.items) ?? [], [pages]);
+  const loading = pages === undefined && !products.isError;
 
   return (
     <>
@@ -90,13 +94,13 @@ export function HomePage() {
       <h2 className="visually-hidden">Products</h2>
       {/* Always present (also while loading), so the grid below never moves when the count appears. */}
       <p className="count" role="status">
-        {products.isPending
+        {loading
           ? 'Loading products…'
           : items.length > 0
             ? `${items.length} ${items.length === 1 ? 'product' : 'products'}${products.hasNextPage ? ' so far' : ''}`
             : ''}
       </p>
-      {products.isPending ? (
+      {loading ? (
         <SkeletonGrid />
       ) : products.isError ? (
         <ErrorState message="The catalog is unavailable right now. Your cart is safe; please try again in a moment." retry={() => void products.refetch()} />
