@@ -10,6 +10,19 @@ export function Loading({ label = 'Loading' }: { label?: string }) {
   );
 }
 
+/** The cart and the checkout say the same when there is nothing to buy. */
+export function EmptyCart({ title }: { title: string }) {
+  return (
+    <div className="empty">
+      <h1>{title}</h1>
+      <p>Your cart is empty.</p>
+      <p>
+        <Link to="/">Browse the shop</Link>
+      </p>
+    </div>
+  );
+}
+
 export function ErrorState({ message, retry }: { message: string; retry?: () => void }) {
   return (
     <div className="error-state" role="alert">

@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { Link } from 'react-router';
 import { cartTotals, isMixedCurrency } from '../cart.js';
-import { ProductImage } from '../components.js';
+import { EmptyCart, ProductImage } from '../components.js';
 import { formatMoney } from '../money.js';
 import { useCart } from '../state.js';
 
@@ -11,15 +11,7 @@ export function CartPage() {
     document.title = 'Cart: Northwind Supply';
   }, []);
   if (cart.lines.length === 0) {
-    return (
-      <div className="empty">
-        <h1>Cart</h1>
-        <p>Your cart is empty.</p>
-        <p>
-          <Link to="/">Browse the shop</Link>
-        </p>
-      </div>
-    );
+    return <EmptyCart title="Cart" />;
   }
   const mixed = isMixedCurrency(cart.lines);
   return (

@@ -3,7 +3,7 @@ import { Link, useNavigate } from 'react-router';
 import { orderApi } from '../api/client.js';
 import { cartTotals, isMixedCurrency, orderItems, type CartLine } from '../cart.js';
 import { newIdempotencyKey, placeOrder, type ShortItem } from '../checkout.js';
-import { Loading } from '../components.js';
+import { EmptyCart, Loading } from '../components.js';
 import { formatMoney } from '../money.js';
 import { useAuth, useCart } from '../state.js';
 import { AuthForms } from './AuthForms.js';
@@ -45,15 +45,7 @@ export function CheckoutPage() {
   }, []);
 
   if (cart.lines.length === 0 && !placing) {
-    return (
-      <div className="empty">
-        <h1>Checkout</h1>
-        <p>Your cart is empty.</p>
-        <p>
-          <Link to="/">Browse the shop</Link>
-        </p>
-      </div>
-    );
+    return <EmptyCart title="Checkout" />;
   }
   const mixed = isMixedCurrency(cart.lines);
 
