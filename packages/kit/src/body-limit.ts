@@ -5,6 +5,11 @@
 
 type Schema = Record<string, unknown>;
 
+/** The default (and largest) body limit: 1 MiB (docs/api.md). */
+export const BODY_LIMIT = 1024 * 1024;
+/** For routes whose bodies are small and not bounded by their schema, a tighter `bodyLimit`. */
+export const SMALL_BODY_LIMIT = 64 * 1024;
+
 /** Bytes per string character, worst case: a code point outside the BMP escaped as two \uXXXX. */
 const PER_CHAR = 12;
 /** Longest JSON number text we accept (-1.7976931348623157e+308 is 24). */

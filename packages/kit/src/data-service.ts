@@ -1,9 +1,10 @@
 import { Database } from './db.js';
 import { Metrics } from './metrics.js';
+import { database } from './plugins/database.js';
 import type { ProxyTrust } from './proxy-trust.js';
 import { createServer, type App } from './server.js';
 
-export const DEFAULT_DB_STARTUP_TIMEOUT_MS = 120_000;
+const DEFAULT_DB_STARTUP_TIMEOUT_MS = 120_000;
 
 export interface DataServiceOptions {
   name: string;
@@ -26,8 +27,8 @@ export interface DataServiceOptions {
 }
 
 /**
- * The part every database-backed service shares: metrics, its pool (closed with the app), the
- * server (ready when the database answers) and its migrations, applied before it serves.
+ * The part every database-backed service shares: metrics, the server (ready when the database answers),
+ * its pool as `app.db` (closed with the app) and its migrations, applied before it serves.
  */
 export async function createDataService(opts: DataServiceOptions): Promise<{ app: App; db: Database; metrics: Metrics }> {
   const { config } = opts;
@@ -45,8 +46,8 @@ export async function createDataService(opts: DataServiceOptions): Promise<{ app
     ...(opts.logStream ? { logStream: opts.logStream } : {}),
   });
   const db = new Database({ url: config.DATABASE_URL, schema: config.DB_SCHEMA, poolMax: config.DB_POOL_MAX, applicationName: `${opts.name}-service`, metrics, logger: app.log });
-  app.addHook('onClose', () => db.close());
   try {
+    await app.register(database, { db });
     // The database may not be up (or provisioned) yet when the service starts: wait, do not crash-loop.
     await db.whenAvailable(() => db.migrate(opts.migrations), config.DB_STARTUP_TIMEOUT_MS ?? DEFAULT_DB_STARTUP_TIMEOUT_MS);
   } catch (err) {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Metrics } from './metrics.js';
-import { randomHex, traceparentOf, type TraceContext } from './server.js';
+import { randomHex, traceparentOf, type TraceContext } from './plugins/request-context.js';
 
 /** What a call forwards from the request that caused it. */
 export interface CallContext {

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
-import { BaseEnv, Port, Type, createServer, loadConfig, type App, type Static } from '@ecommerce/kit';
+import { BaseEnv, Metrics, Port, Type, createServer, loadConfig, type App, type Static } from '@ecommerce/kit';
 
 /** services/gateway/dist/src -> <repo>/web/dist/app, where `npm run build` puts the app. */
 export const DEFAULT_STOREFRONT_DIR = path.resolve(import.meta.dirname, '..', '..', '..', '..', 'web', 'dist', 'app');
@@ -88,6 +88,7 @@ export async function buildStorefrontServer(config: StorefrontConfig): Promise<A
     version: config.SERVICE_VERSION,
     description: 'Storefront static files',
     logLevel: config.LOG_LEVEL,
+    metrics: new Metrics('storefront', config.SERVICE_VERSION),
     docs: false,
     // Nothing worth scraping, and the ingress must not expose a /metrics through `/`.
     metricsRoute: false,

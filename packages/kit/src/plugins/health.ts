@@ -1,0 +1,58 @@
+// Liveness, readiness and draining: /livez answers while the process runs; /readyz only while the service
+// can serve (its readiness check passes and it is not shutting down); an overloaded event loop answers 503
+// (under-pressure); while draining, new requests get 503 + Retry-After and every answer closes its connection.
+import fp from 'fastify-plugin';
+import underPressure from '@fastify/under-pressure';
+import { ProblemError } from '../errors.js';
+import { OPERATIONAL_PATHS } from '../operational-paths.js';
+import { KIT_PLUGINS } from './names.js';
+
+export interface HealthOptions {
+  /** Throws when the service cannot serve (e.g. its database does not answer). */
+  readiness: () => Promise<void>;
+}
+
+const READINESS_TIMEOUT_MS = 2000;
+
+export const health = fp<HealthOptions>(
+  async (app, { readiness }) => {
+    await app.register(underPressure, { maxEventLoopDelay: 2000, exposeStatusRoute: false, retryAfter: 5 });
+
+    let draining = false;
+    app.addHook('preClose', async () => {
+      draining = true;
+    });
+    app.addHook('onRequest', async (request) => {
+      if (draining && !OPERATIONAL_PATHS.has(request.url)) {
+        throw new ProblemError(503, 'service-unavailable', 'Service unavailable', 'The service is shutting down; retry', {}, { 'retry-after': '1' });
+      }
+    });
+    // While draining, responses close their connection: a keep-alive socket would otherwise hold the
+    // server open until its idle timeout, long after the last in-flight request finished.
+    app.addHook('onSend', async (_request, reply) => {
+      if (draining) reply.header('connection', 'close');
+    });
+
+    app.get('/livez', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+    app.get('/readyz', { schema: { hide: true } }, async () => {
+      if (draining) throw new ProblemError(503, 'not-ready', 'Not ready', 'Shutting down');
+      try {
+        await withTimeout(readiness(), READINESS_TIMEOUT_MS);
+      } catch (err) {
+        app.log.warn({ err }, 'readiness check failed');
+        throw new ProblemError(503, 'not-ready', 'Not ready', 'A dependency is not ready');
+      }
+      return { status: 'ready' };
+    });
+  },
+  { name: KIT_PLUGINS.health, fastify: '5.x', dependencies: [KIT_PLUGINS.problemErrors] },
+);
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

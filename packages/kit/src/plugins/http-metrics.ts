@@ -1,0 +1,63 @@
+// OpenTelemetry's HTTP server metrics: requests in progress and their duration by route and status,
+// exposed on /metrics unless the service serves them elsewhere (the gateway: a port of its own).
+import fp from 'fastify-plugin';
+import type { FastifyRequest } from 'fastify';
+import type { Metrics } from '../metrics.js';
+import { OPERATIONAL_PATHS } from '../operational-paths.js';
+import { KIT_PLUGINS } from './names.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    metrics: Metrics;
+  }
+}
+
+export interface HttpMetricsOptions {
+  metrics: Metrics;
+  /** Serve GET /metrics on this server. */
+  route: boolean;
+}
+
+export const httpMetrics = fp<HttpMetricsOptions>(
+  async (app, { metrics, route: serveRoute }) => {
+    app.decorate('metrics', metrics);
+    // Requests counted in http_server_active_requests, so each is taken off exactly once (answered or aborted).
+    const activeCounted = new WeakSet<FastifyRequest>();
+    const notActive = (request: FastifyRequest) => {
+      if (activeCounted.delete(request)) metrics.httpServerActiveRequests.dec({ http_request_method: request.method });
+    };
+    app.addHook('onRequestAbort', async (request) => notActive(request));
+    app.addHook('onRequest', (request, _reply, done) => {
+      if (!OPERATIONAL_PATHS.has(request.url)) {
+        metrics.httpServerActiveRequests.inc({ http_request_method: request.method });
+        activeCounted.add(request);
+      }
+      done();
+    });
+
+    // Histogram children cached per (method, route, status): prom-client would otherwise hash a label object per request.
+    const observers = new Map<string, { observe(v: number): void }>();
+    app.addHook('onResponse', (request, reply, done) => {
+      notActive(request);
+      const route = request.routeOptions.url ?? 'unmatched';
+      if (!OPERATIONAL_PATHS.has(route)) {
+        const key = `${request.method} ${route} ${reply.statusCode}`;
+        let observer = observers.get(key);
+        if (!observer) {
+          observer = metrics.httpServerDuration.labels({ http_request_method: request.method, http_route: route, http_response_status_code: String(reply.statusCode) });
+          observers.set(key, observer);
+        }
+        observer.observe(reply.elapsedTime / 1000);
+      }
+      done();
+    });
+
+    if (serveRoute) {
+      app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+        reply.type(metrics.registry.contentType);
+        return metrics.registry.metrics();
+      });
+    }
+  },
+  { name: KIT_PLUGINS.httpMetrics, fastify: '5.x' },
+);

@@ -1,0 +1,56 @@
+// The OpenAPI 3.1 document built from the routes' schemas, served as <prefix>/openapi.json with a docs page
+// at <prefix>/docs.
+import fp from 'fastify-plugin';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { Type } from '@sinclair/typebox';
+import { KIT_PLUGINS } from './names.js';
+
+export interface OpenapiDocsOptions {
+  /** Service name: the document's title. */
+  name: string;
+  version: string;
+  description: string;
+  /** Public path prefix, e.g. `/<service>`; the document and the docs page live under it. */
+  prefix: string;
+}
+
+const PROBLEM_RESPONSE = {
+  description: 'An RFC 9457 problem (validation errors carry errors[{path, message}])',
+  content: {
+    'application/problem+json': {
+      schema: Type.Object(
+        {
+          type: Type.String({ format: 'uri' }),
+          title: Type.String(),
+          status: Type.Integer(),
+          detail: Type.String(),
+          instance: Type.String(),
+          errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+        },
+        { additionalProperties: true },
+      ),
+    },
+  },
+};
+
+export const openapiDocs = fp<OpenapiDocsOptions>(
+  async (app, opts) => {
+    await app.register(swagger, {
+      // Every documented operation can also answer an RFC 9457 problem; say so once, here, for all of them.
+      transform: ({ schema, url }) => {
+        if (!schema || schema.hide) return { schema, url };
+        const response = { ...(schema.response as Record<string, unknown> | undefined), '4XX': PROBLEM_RESPONSE, '5XX': PROBLEM_RESPONSE };
+        return { schema: { ...schema, response }, url };
+      },
+      openapi: {
+        openapi: '3.1.0',
+        info: { title: `${opts.name} service`, version: opts.version, description: opts.description },
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+      },
+    });
+    await app.register(swaggerUi, { routePrefix: `${opts.prefix}/docs`, staticCSP: true });
+    app.get(`${opts.prefix}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
+  },
+  { name: KIT_PLUGINS.openapiDocs, fastify: '5.x' },
+);

@@ -1,0 +1,131 @@
+// Every failure a client sees is an RFC 9457 problem: thrown errors, unknown routes, what the router
+// refuses before a route runs, and what Node's HTTP parser refuses before a request exists.
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import fp from 'fastify-plugin';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorObject } from 'ajv';
+import { NotFound, ProblemError, ServiceUnavailable, errorCode, isUnavailableError, problemBody, type FieldError } from '../errors.js';
+import { KIT_PLUGINS } from './names.js';
+
+/** At most this many field errors are listed in a 400, so an error body stays small whatever the input. */
+const MAX_FIELD_ERRORS = 20;
+/** Paths are echoed in problems (instance, a 404's detail) only up to this length: an error body stays small. */
+const MAX_ECHOED_PATH = 256;
+
+const FASTIFY_CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'malformed-json', 'Malformed JSON'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'malformed-json', 'Empty JSON body'],
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload-too-large', 'Payload too large'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported-media-type', 'Unsupported media type'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad-request', 'Bad request'],
+};
+
+export const problemErrors = fp(
+  async (app) => {
+    app.setErrorHandler((err: FastifyError | ProblemError | Error, request, reply) => sendProblem(err, request, reply));
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(new ProblemError(404, 'not-found', 'Not found', `No route for ${request.method.slice(0, 16)} ${echoedPath(request.url)}`), request, reply),
+    );
+  },
+  { name: KIT_PLUGINS.problemErrors, fastify: '5.x' },
+);
+
+/**
+ * Fastify's `frameworkErrors`: errors the router raises before any route runs (bad percent-encoding, a path
+ * parameter over maxParamLength) get the same problem+json as everything else; a too-long id names nothing: 404.
+ */
+export function routerErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const problem =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new ProblemError(404, 'not-found', 'Not found', 'The resource does not exist')
+      : new ProblemError(400, 'bad-request', 'Bad request', err.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid (bad percent-encoding)' : 'The request is not valid');
+  sendProblem(problem, request, reply);
+}
+
+function echoedPath(url: string): string {
+  const path = url.split('?')[0] ?? '/';
+  return path.length > MAX_ECHOED_PATH ? `${path.slice(0, MAX_ECHOED_PATH)}...` : path;
+}
+
+function fieldErrors(errors: ErrorObject[], context: string | undefined): FieldError[] {
+  const prefix = !context || context === 'body' ? '' : context;
+  return errors.slice(0, MAX_FIELD_ERRORS).map((e) => {
+    let path = e.instancePath;
+    const p = e.params as { missingProperty?: string; additionalProperty?: string };
+    if (e.keyword === 'required' && p.missingProperty) path += `/${p.missingProperty}`;
+    if (e.keyword === 'additionalProperties' && p.additionalProperty) path += `/${p.additionalProperty}`;
+    const message = e.keyword === 'additionalProperties' ? 'unknown property' : (e.message ?? 'is not valid');
+    return { path: prefix + (path || (prefix ? '' : '/')), message };
+  });
+}
+
+function problemOf(err: FastifyError | ProblemError | Error, request: FastifyRequest): ProblemError {
+  const fe = err as FastifyError & { validationContext?: string; type?: string };
+  if (err instanceof ProblemError) return err;
+  // A path parameter that cannot be an id (too long, wrong shape) names no resource, like an unknown id.
+  if (fe.validation && fe.validationContext === 'params') return new NotFound();
+  if (fe.validation) {
+    const errors = fieldErrors(fe.validation as ErrorObject[], fe.validationContext);
+    return new ProblemError(400, 'validation-failed', 'Request is not valid', `${errors.length} field(s) failed validation`, { errors });
+  }
+  const clientError = fe.code ? FASTIFY_CLIENT_ERRORS[fe.code] : undefined;
+  if (clientError) {
+    const [status, slug, title] = clientError;
+    return new ProblemError(status, slug, title, status === 415 ? `Content type ${String(request.headers['content-type'] ?? '(none)')} is not supported; send application/json` : title);
+  }
+  if (err instanceof SyntaxError || fe.type === 'entity.parse.failed') return new ProblemError(400, 'malformed-json', 'Malformed JSON', 'The body is not valid JSON');
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return new ProblemError(fe.statusCode, 'bad-request', 'Bad request', fe.message);
+  if (fe.statusCode === 503) {
+    return new ProblemError(503, 'service-unavailable', 'Service unavailable', 'The service is overloaded or shutting down', {}, { 'retry-after': '5' });
+  }
+  if (isUnavailableError(err)) {
+    // The database (or a connection to it) is gone: expected during an outage, answered 503 + Retry-After.
+    request.log.warn({ code: errorCode(err), msg: err.message }, 'dependency unavailable');
+    return new ServiceUnavailable();
+  }
+  request.log.error({ err }, 'unhandled error');
+  return new ProblemError(500, 'internal-error', 'Internal server error', `An unexpected error occurred; quote request id ${request.id}`);
+}
+
+function sendProblem(err: FastifyError | ProblemError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const problem = problemOf(err, request);
+  for (const [k, v] of Object.entries(problem.headers)) reply.header(k, v);
+  if (problem.status === 413) lingeringClose(reply);
+  return reply.code(problem.status).type('application/problem+json').send(problemBody(problem, echoedPath(request.url)));
+}
+
+/** Fastify's `clientErrorHandler`: a minimal problem+json written straight to the socket, for errors Node's parser raises before any request exists. */
+export function writeClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, slug, detail] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'request-timeout', 'The request was not received in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'headers-too-large', 'The request line and headers are too large']
+        : [400, 'bad-request', 'The request is not valid HTTP'];
+  const title = STATUS_CODES[status] ?? 'Error';
+  const body = JSON.stringify(problemBody(new ProblemError(status, slug, title, detail), '/'));
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroySoon();
+}
+
+/**
+ * The rest of a too-large body is not read: the connection is closed after the answer instead of
+ * draining megabytes. Node would destroy the socket right after the response (destroySoon); with body
+ * bytes still arriving, the kernel then resets the connection and the client often never reads the 413.
+ * So close the way nginx does ("lingering close"): FIN after the answer, keep reading and discarding
+ * for up to 2 s while the client notices, then destroy.
+ */
+function lingeringClose(reply: FastifyReply): void {
+  reply.header('connection', 'close');
+  const socket = reply.raw.socket;
+  if (!socket) return;
+  socket.destroySoon = function (this: Socket) {
+    this.end();
+    this.resume();
+    setTimeout(() => this.destroy(), 2000).unref();
+  };
+}

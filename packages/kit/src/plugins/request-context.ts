@@ -1,0 +1,61 @@
+// Who and what a request is: its id (echoed as X-Request-Id), its trace context (W3C traceparent) and, once
+// an auth hook ran, its user or calling service.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import fp from 'fastify-plugin';
+import type { ServicePrincipal, UserPrincipal } from '../auth.js';
+import { KIT_PLUGINS } from './names.js';
+
+export interface TraceContext {
+  traceId: string;
+  /** This service's span for the request; outgoing calls use it as their parent. */
+  spanId: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    trace: TraceContext;
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+
+/** Fastify's genReqId: the caller's X-Request-Id when it is a plain token, else a new one. */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+// Trace and span ids come from a pooled random buffer: one getRandomValues call per 256 ids, not one per request.
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+export function randomHex(bytes: number): string {
+  if (poolOffset + bytes > pool.length) {
+    pool = randomBytes(4096);
+    poolOffset = 0;
+  }
+  const hex = pool.toString('hex', poolOffset, poolOffset + bytes);
+  poolOffset += bytes;
+  return hex;
+}
+
+export function traceparentOf(trace: TraceContext): string {
+  return `00-${trace.traceId}-${trace.spanId}-01`;
+}
+
+export const requestContext = fp(
+  async (app) => {
+    app.decorateRequest('trace', null as unknown as TraceContext);
+    app.decorateRequest('user', null as UserPrincipal | null);
+    app.decorateRequest('serviceClient', null as ServicePrincipal | null);
+    app.addHook('onRequest', (request, reply, done) => {
+      reply.header('x-request-id', request.id);
+      const tp = request.headers.traceparent;
+      const m = typeof tp === 'string' ? TRACEPARENT.exec(tp) : null;
+      request.trace = { traceId: m?.[1] ?? randomHex(16), spanId: randomHex(8) };
+      done();
+    });
+  },
+  { name: KIT_PLUGINS.requestContext, fastify: '5.x' },
+);

@@ -1,0 +1,37 @@
+// One log line per request, written when it is answered (Fastify's own two request lines are off).
+import fp from 'fastify-plugin';
+import { OPERATIONAL_PATHS } from '../operational-paths.js';
+import { KIT_PLUGINS } from './names.js';
+
+const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+
+export const requestLog = fp(
+  async (app) => {
+    app.addHook('onResponse', (request, reply, done) => {
+      // Built only when its level is enabled (it is the hottest allocation here). A 503 is expected (a
+      // dependency is down, the service is draining) and says so to the client: warn. Only a 500 (a bug) or
+      // a 504 is an error. request.log already carries reqId.
+      const status = reply.statusCode;
+      const route = request.routeOptions.url ?? 'unmatched';
+      const level = status >= 500 ? (status === 503 ? 'warn' : 'error') : OPERATIONAL_PATHS.has(route) ? 'debug' : 'info';
+      if ((LEVELS[level] ?? 30) >= (LEVELS[request.log.level] ?? 30)) {
+        request.log[level](
+          {
+            traceId: request.trace?.traceId,
+            spanId: request.trace?.spanId,
+            method: request.method,
+            route,
+            path: request.url.split('?')[0],
+            status,
+            durationMs: Math.round(reply.elapsedTime * 100) / 100,
+            userId: request.user?.id,
+            clientId: request.serviceClient?.clientId,
+          },
+          'request',
+        );
+      }
+      done();
+    });
+  },
+  { name: KIT_PLUGINS.requestLog, fastify: '5.x', dependencies: [KIT_PLUGINS.requestContext] },
+);
