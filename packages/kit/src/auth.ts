@@ -1,18 +1,19 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { Forbidden, ServiceUnavailable, Unauthorized } from './errors.js';
+import { ROLES_UNTIL_SERVICES_PASS_THEM } from './deprecated.js';
 import { UUID_PATTERN } from './ids.js';
 
 const USER_ID = new RegExp(UUID_PATTERN);
 
-export type Role = 'customer' | 'admin';
 export const ALGORITHMS = ['EdDSA', 'ES256'];
 /** User access tokens and service tokens have different audiences, so neither is accepted where the other belongs. */
 export const SERVICE_AUDIENCE_SUFFIX = '-services';
 
 export interface UserPrincipal {
   id: string;
-  role: Role;
+  /** One of the Authenticator's `roles`. */
+  role: string;
 }
 export interface ServicePrincipal {
   clientId: string;
@@ -29,8 +30,10 @@ declare module 'fastify' {
 export interface AuthenticatorOptions {
   issuer: string;
   audience: string;
-  /** Remote JWKS URL (other services) or a local key set (the user service itself). */
+  /** Remote JWKS URL (services that verify another's tokens) or a local key set (the issuer itself). */
   jwks: URL | JSONWebKeySet | JWTVerifyGetKey;
+  /** The roles a user token may carry; any other role is an invalid token. Required once every service passes it. */
+  roles?: readonly string[];
 }
 
 /** How many verified tokens are remembered; a token string maps to its verified claims until it expires. */
@@ -38,11 +41,13 @@ const VERIFIED_CACHE_SIZE = 10_000;
 
 export class Authenticator {
   private readonly getKey: JWTVerifyGetKey;
+  private readonly roles: readonly string[];
   // Clients send the same token for its whole life (15 min), so a signature is checked once, not per request.
   // Only successful verifications are kept, each until its own `exp`; the Map's insertion order makes it an LRU.
   private readonly verified = new Map<string, { audience: string; payload: JWTPayload }>();
 
   constructor(private readonly opts: AuthenticatorOptions) {
+    this.roles = opts.roles ?? ROLES_UNTIL_SERVICES_PASS_THEM;
     if (opts.jwks instanceof URL) {
       // jose caches the set, refetches on an unknown kid (at most every 30 s) and times out after 5 s.
       this.getKey = createRemoteJWKSet(opts.jwks, { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
@@ -90,11 +95,11 @@ export class Authenticator {
   }
 
   /** preHandler: a valid user access token, optionally with one of the given roles. */
-  user(...roles: Role[]): preHandlerAsyncHookHandler {
+  user(...roles: string[]): preHandlerAsyncHookHandler {
     return async (request) => {
       const payload = await this.verify(bearer(request), this.opts.audience);
       const role = payload.role;
-      if (role !== 'customer' && role !== 'admin') throw new Unauthorized('Invalid token');
+      if (typeof role !== 'string' || !this.roles.includes(role)) throw new Unauthorized('Invalid token');
       // User ids are UUIDs; a signed token naming anything else (a key leak, another issuer's format) is
       // refused here, before it reaches a uuid column and turns into a 500.
       if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub)) throw new Unauthorized('Invalid token');
@@ -119,8 +124,4 @@ function bearer(request: FastifyRequest): string {
   const m = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim()) : null;
   if (!m?.[1]) throw new Unauthorized('A Bearer token is required');
   return m[1];
-}
-
-export function jwksUrl(userServiceUrl: string): URL {
-  return new URL('/user/.well-known/jwks.json', userServiceUrl);
 }

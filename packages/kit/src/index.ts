@@ -17,6 +17,7 @@ export * from './pagination.js';
 export * from './provision.js';
 export { Type, type Static, type TSchema } from '@sinclair/typebox';
 export * from './ids.js';
+export { jwksUrl } from './deprecated.js';
 export { KIT_PLUGINS } from './plugins/names.js';
 export { traceparentOf, type TraceContext } from './plugins/request-context.js';
 export { containsNul } from './plugins/request-guards.js';

@@ -96,7 +96,7 @@ export async function runMain<C extends { HOST: string; PORT: number; SHUTDOWN_T
   loadConfig: () => C,
   build: (config: C) => Promise<App>,
 ): Promise<App> {
-  // The `service` field of the JSON lines, as the app's logger writes it ("order service" -> "order").
+  // The `service` field of the JSON lines, as the app's logger writes it ("<name> service" -> "<name>").
   const service = name.replace(/ service$/, '');
   let config: C;
   try {

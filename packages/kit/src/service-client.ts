@@ -39,7 +39,7 @@ export interface ServiceClientOptions {
 export interface RequestOptions {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
-  /** Route template for metrics, e.g. `/internal/reservations/:orderId`. */
+  /** Route template for metrics, e.g. `/internal/things/:id`. */
   route: string;
   body?: unknown;
   context?: CallContext;
@@ -132,6 +132,8 @@ export interface ClientCredentialsOptions {
   clientSecret: string;
   scope?: string;
   timeoutMs?: number;
+  /** The token endpoint's name in a DependencyError (default: the token URL's host). */
+  peer?: string;
 }
 
 /** OAuth 2.0 client-credentials grant with a cache and single-flight refresh. */
@@ -162,7 +164,7 @@ export class ClientCredentialsToken implements TokenSource {
         signal: AbortSignal.timeout(this.opts.timeoutMs ?? 3_000),
       });
     } catch (err) {
-      throw new DependencyError('user', classify(err) ?? 'connection', err);
+      throw new DependencyError(this.opts.peer ?? new URL(this.opts.tokenUrl).host, classify(err) ?? 'connection', err);
     }
     if (!res.ok) throw new Error(`token endpoint answered ${res.status}`);
     const body = (await res.json()) as { access_token: string; expires_in: number };
