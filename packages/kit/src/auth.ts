@@ -1,14 +1,13 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import { Forbidden, ServiceUnavailable, Unauthorized } from './errors.js';
 import { ROLES_UNTIL_SERVICES_PASS_THEM } from './deprecated.js';
-import { UUID_PATTERN } from './ids.js';
+import { isUuid } from './ids.js';
 
-const USER_ID = new RegExp(UUID_PATTERN);
-
-export const ALGORITHMS = ['EdDSA', 'ES256'];
+const ALGORITHMS = ['EdDSA', 'ES256'];
 /** User access tokens and service tokens have different audiences, so neither is accepted where the other belongs. */
-export const SERVICE_AUDIENCE_SUFFIX = '-services';
+const SERVICE_AUDIENCE_SUFFIX = '-services';
 
 export interface UserPrincipal {
   id: string;
@@ -43,8 +42,8 @@ export class Authenticator {
   private readonly getKey: JWTVerifyGetKey;
   private readonly roles: readonly string[];
   // Clients send the same token for its whole life (15 min), so a signature is checked once, not per request.
-  // Only successful verifications are kept, each until its own `exp`; the Map's insertion order makes it an LRU.
-  private readonly verified = new Map<string, { audience: string; payload: JWTPayload }>();
+  // Only successful verifications are kept, each until its own `exp`, least recently used first out.
+  private readonly verified = new LRUCache<string, { audience: string; payload: JWTPayload }>({ max: VERIFIED_CACHE_SIZE });
 
   constructor(private readonly opts: AuthenticatorOptions) {
     this.roles = opts.roles ?? ROLES_UNTIL_SERVICES_PASS_THEM;
@@ -64,14 +63,11 @@ export class Authenticator {
 
   async verify(token: string, audience: string): Promise<JWTPayload> {
     const hit = this.verified.get(token);
-    if (hit && hit.audience === audience && (hit.payload.exp ?? 0) > Date.now() / 1000) {
-      this.verified.delete(token);
-      this.verified.set(token, hit);
-      return hit.payload;
-    }
+    if (hit && hit.audience === audience) return hit.payload;
     const payload = await this.verifySignature(token, audience);
-    this.verified.set(token, { audience, payload });
-    if (this.verified.size > VERIFIED_CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
+    // jose allows 5 s of clock skew past `exp`; such a token is served but not remembered (a ttl of 0 means forever).
+    const ttl = (payload.exp ?? 0) * 1000 - Date.now();
+    if (ttl > 0) this.verified.set(token, { audience, payload }, { ttl });
     return payload;
   }
 
@@ -102,7 +98,7 @@ export class Authenticator {
       if (typeof role !== 'string' || !this.roles.includes(role)) throw new Unauthorized('Invalid token');
       // User ids are UUIDs; a signed token naming anything else (a key leak, another issuer's format) is
       // refused here, before it reaches a uuid column and turns into a 500.
-      if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub)) throw new Unauthorized('Invalid token');
+      if (!isUuid(payload.sub)) throw new Unauthorized('Invalid token');
       request.user = { id: payload.sub.toLowerCase(), role };
       if (roles.length && !roles.includes(role)) throw new Forbidden();
     };

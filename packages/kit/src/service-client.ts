@@ -1,5 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool, errors as undiciErrors } from 'undici';
+import { Pool, errors as undiciErrors, interceptors, type Dispatcher, type RetryHandler } from 'undici';
 import type { Metrics } from './metrics.js';
 import { randomHex, traceparentOf, type TraceContext } from './plugins/request-context.js';
 
@@ -32,6 +31,7 @@ export interface ServiceClientOptions {
   metrics: Metrics;
   /** Bearer token source (service token); refreshed once when the peer answers 401. */
   token?: TokenSource;
+  /** Deadline of each attempt, for the answer's headers and then for its body (default 3 s). */
   timeoutMs?: number;
   connections?: number;
 }
@@ -48,6 +48,9 @@ export interface RequestOptions {
   retries?: number;
 }
 
+type DurationLabels = Parameters<Metrics['httpClientDuration']['startTimer']>[0];
+type RetryingRequest = Dispatcher.RequestOptions & { retryOptions: RetryHandler.RetryOptions };
+
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED']);
 
 function classify(err: unknown): 'timeout' | 'connection' | null {
@@ -57,33 +60,28 @@ function classify(err: unknown): 'timeout' | 'connection' | null {
   return null;
 }
 
-/** HTTP client for one peer service: keep-alive pool, deadline per call, bounded retry, metrics, trace propagation. */
+/** HTTP client for one peer service: keep-alive pool, deadline per attempt, bounded retry, metrics, trace propagation. */
 export class ServiceClient {
   private readonly pool: Pool;
+  /** The pool behind undici's retry interceptor; answers (any status) pass through, only the `retry` decision below re-sends. */
+  private readonly retrying: Dispatcher;
   private readonly timeoutMs: number;
 
   constructor(private readonly opts: ServiceClientOptions) {
     this.pool = new Pool(opts.baseUrl, { connections: opts.connections ?? 64, keepAliveTimeout: 10_000 });
+    this.retrying = this.pool.compose(interceptors.retry({ statusCodes: [] }));
     this.timeoutMs = opts.timeoutMs ?? 3_000;
   }
 
   async request<T = unknown>(req: RequestOptions): Promise<ServiceResponse<T>> {
-    const retries = req.retries ?? 0;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        let res = await this.once<T>(req, false);
-        if (res.status === 401 && this.opts.token) res = await this.once<T>(req, true);
-        return res;
-      } catch (err) {
-        const kind = classify(err);
-        if (kind === 'connection' && attempt < retries) {
-          // Exponential backoff with jitter: 50, 100, 200 ms ... (bounded by `retries`).
-          await sleep(50 * 2 ** attempt * (0.5 + Math.random()));
-          continue;
-        }
-        if (kind) throw new DependencyError(this.opts.peer, kind, err);
-        throw err;
-      }
+    try {
+      let res = await this.once<T>(req, false);
+      if (res.status === 401 && this.opts.token) res = await this.once<T>(req, true);
+      return res;
+    } catch (err) {
+      const kind = classify(err);
+      if (kind) throw new DependencyError(this.opts.peer, kind, err);
+      throw err;
     }
   }
 
@@ -96,24 +94,43 @@ export class ServiceClient {
       headers.traceparent = traceparentOf({ traceId: req.context.trace.traceId, spanId: randomHex(8) });
     }
     const labels = { peer_service: this.opts.peer, http_request_method: req.method, http_route: req.route };
-    const end = this.opts.metrics.httpClientDuration.startTimer(labels);
+    // Every attempt is one observation: a retried one is recorded by the retry decision, the last one here.
+    const attempt = { end: this.opts.metrics.httpClientDuration.startTimer(labels) };
+    const options: Dispatcher.RequestOptions = {
+      method: req.method,
+      path: req.path,
+      headers,
+      body: req.body === undefined ? undefined : JSON.stringify(req.body),
+      // undici's own timers rather than AbortSignal.timeout(): no timer object per call on the hot path.
+      headersTimeout: req.timeoutMs ?? this.timeoutMs,
+      bodyTimeout: req.timeoutMs ?? this.timeoutMs,
+    };
     try {
-      const res = await this.pool.request({
-        method: req.method,
-        path: req.path,
-        headers,
-        body: req.body === undefined ? undefined : JSON.stringify(req.body),
-        // undici's own timers rather than AbortSignal.timeout(): no timer object per call on the hot path.
-        headersTimeout: req.timeoutMs ?? this.timeoutMs,
-        bodyTimeout: req.timeoutMs ?? this.timeoutMs,
-      });
+      const retries = req.retries ?? 0;
+      const retrying: RetryingRequest | null = retries > 0 ? { ...options, retryOptions: this.retryOptions(retries, labels, attempt) } : null;
+      const res = retrying ? await this.retrying.request(retrying) : await this.pool.request(options);
       const text = await res.body.text();
-      end({ http_response_status_code: String(res.statusCode), error_type: '' });
+      attempt.end({ http_response_status_code: String(res.statusCode), error_type: '' });
       return { status: res.statusCode, body: (text ? JSON.parse(text) : undefined) as T };
     } catch (err) {
-      end({ http_response_status_code: '0', error_type: classify(err) ?? 'other' });
+      attempt.end({ http_response_status_code: '0', error_type: classify(err) ?? 'other' });
       throw err;
     }
+  }
+
+  /** Connection failures only, at most `retries` times, after 50, 100, 200 ms ... with jitter. */
+  private retryOptions(retries: number, labels: DurationLabels, attempt: { end: (labels?: DurationLabels) => number }): RetryHandler.RetryOptions {
+    return {
+      maxRetries: retries,
+      retry: (err, { state }, next) => {
+        if (classify(err) !== 'connection' || state.counter > retries) return next(err);
+        attempt.end({ http_response_status_code: '0', error_type: 'connection' });
+        setTimeout(() => {
+          attempt.end = this.opts.metrics.httpClientDuration.startTimer(labels);
+          next(null);
+        }, 50 * 2 ** (state.counter - 1) * (0.5 + Math.random()));
+      },
+    };
   }
 
   close(): Promise<void> {
