@@ -212,17 +212,10 @@ export class Database implements Queryable {
 /** PostgreSQL error codes we map to domain answers. */
 export const PgCode = {
   uniqueViolation: '23505',
-  foreignKeyViolation: '23503',
-  checkViolation: '23514',
-  serializationFailure: '40001',
-  deadlockDetected: '40P01',
-  invalidTextRepresentation: '22P02',
 } as const;
 
-export function pgErrorCode(err: unknown): string | undefined {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
+/** @deprecated the same as errorCode; kept until services import that instead. */
+export const pgErrorCode = errorCode;
 
 /** Why the database cannot be used *yet* at start-up, or undefined when the error is not one to wait out. */
 export function startupWaitReason(err: unknown): string | undefined {

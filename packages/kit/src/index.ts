@@ -1,6 +1,8 @@
-// The decorations the kit's plugins declare (app.metrics, app.db), for every service that imports the kit.
+// What the kit adds to Fastify's types, for every service that imports the kit: the decorations its
+// plugins declare (app.metrics, app.db) and the OpenAPI fields of route schemas (summary, tags...).
 import './plugins/http-metrics.js';
 import './plugins/database.js';
+import '@fastify/swagger';
 
 export * from './errors.js';
 export * from './config.js';
@@ -15,11 +17,10 @@ export * from './lifecycle.js';
 export * from './data-service.js';
 export * from './pagination.js';
 export * from './provision.js';
-export { Type, type Static, type TSchema } from '@sinclair/typebox';
 export * from './ids.js';
 export { jwksUrl } from './deprecated.js';
 export { KIT_PLUGINS } from './plugins/names.js';
 export { traceparentOf, type TraceContext } from './plugins/request-context.js';
 export { containsNul } from './plugins/request-guards.js';
-export type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
-export type { Counter, Gauge } from 'prom-client';
+export { Type, type Static } from '@sinclair/typebox';
+export type { Counter } from 'prom-client';

@@ -4,7 +4,7 @@ import closeWithGrace from 'close-with-grace';
 import type { App } from './server.js';
 import { ConfigError } from './config.js';
 
-export interface RunOptions {
+interface RunOptions {
   host: string;
   port: number;
   shutdownTimeoutMs: number;
@@ -15,7 +15,7 @@ export interface RunOptions {
  * for events before the app's logger exists or after it can no longer be trusted: a start-up failure,
  * an invalid configuration, a crash. A stack trace is a field of that line, never raw text.
  */
-export function logLine(level: 'info' | 'warn' | 'error' | 'fatal', service: string, msg: string, fields: Record<string, unknown> = {}): void {
+function logLine(level: 'info' | 'warn' | 'error' | 'fatal', service: string, msg: string, fields: Record<string, unknown> = {}): void {
   const levels = { info: 30, warn: 40, error: 50, fatal: 60 };
   const line = { level: levels[level], time: Date.now(), pid: process.pid, hostname: hostname(), service, ...fields, msg };
   try {
@@ -26,7 +26,7 @@ export function logLine(level: 'info' | 'warn' | 'error' | 'fatal', service: str
 }
 
 /** pino's error serializer shape: type, message, stack (and code when there is one). */
-export function serializeError(err: unknown): Record<string, unknown> {
+function serializeError(err: unknown): Record<string, unknown> {
   if (!(err instanceof Error)) return { type: typeof err, message: String(err) };
   const code = (err as { code?: unknown }).code;
   return { type: err.name, message: err.message, stack: err.stack, ...(code === undefined ? {} : { code }) };
@@ -37,7 +37,7 @@ export function serializeError(err: unknown): Record<string, unknown> {
  * (Fastify answers new ones 503 while closing) and runs onClose hooks (pools).
  * A failure to start (or a crash before the app's logger exists) is logged as one JSON line and exits 1.
  */
-export async function runService(build: () => Promise<App>, opts: () => RunOptions, name = 'service'): Promise<App> {
+async function runService(build: () => Promise<App>, opts: () => RunOptions, name = 'service'): Promise<App> {
   // Until closeWithGrace takes over, an uncaught error during start-up is a JSON line too.
   const early = (err: unknown) => {
     logLine('fatal', name, 'uncaught error during start-up', { err: serializeError(err) });

@@ -3,7 +3,7 @@ import { BadRequest } from './errors.js';
 
 export const DEFAULT_PAGE_LIMIT = 20;
 
-/** `?limit&cursor` for every list endpoint (API.md). `limit` is optional (the validator fills the default). */
+/** `?limit&cursor` for every list endpoint (docs/api.md). `limit` is optional (the validator fills the default). */
 export const PageQuery = {
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: DEFAULT_PAGE_LIMIT })),
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),

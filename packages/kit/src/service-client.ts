@@ -43,7 +43,6 @@ export interface RequestOptions {
   route: string;
   body?: unknown;
   context?: CallContext;
-  timeoutMs?: number;
   /** Retries on connection failures only (never on timeouts or answers); the call must be idempotent. */
   retries?: number;
 }
@@ -102,8 +101,8 @@ export class ServiceClient {
       headers,
       body: req.body === undefined ? undefined : JSON.stringify(req.body),
       // undici's own timers rather than AbortSignal.timeout(): no timer object per call on the hot path.
-      headersTimeout: req.timeoutMs ?? this.timeoutMs,
-      bodyTimeout: req.timeoutMs ?? this.timeoutMs,
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
     };
     try {
       const retries = req.retries ?? 0;
@@ -147,11 +146,11 @@ export interface ClientCredentialsOptions {
   tokenUrl: string;
   clientId: string;
   clientSecret: string;
-  scope?: string;
-  timeoutMs?: number;
   /** The token endpoint's name in a DependencyError (default: the token URL's host). */
   peer?: string;
 }
+
+const TOKEN_TIMEOUT_MS = 3_000;
 
 /** OAuth 2.0 client-credentials grant with a cache and single-flight refresh. */
 export class ClientCredentialsToken implements TokenSource {
@@ -172,13 +171,8 @@ export class ClientCredentialsToken implements TokenSource {
       res = await fetch(this.opts.tokenUrl, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({
-          grant_type: 'client_credentials',
-          client_id: this.opts.clientId,
-          client_secret: this.opts.clientSecret,
-          ...(this.opts.scope ? { scope: this.opts.scope } : {}),
-        }),
-        signal: AbortSignal.timeout(this.opts.timeoutMs ?? 3_000),
+        body: JSON.stringify({ grant_type: 'client_credentials', client_id: this.opts.clientId, client_secret: this.opts.clientSecret }),
+        signal: AbortSignal.timeout(TOKEN_TIMEOUT_MS),
       });
     } catch (err) {
       throw new DependencyError(this.opts.peer ?? new URL(this.opts.tokenUrl).host, classify(err) ?? 'connection', err);
