@@ -19,7 +19,7 @@ export type GatewayConfig = Static<ReturnType<typeof Type.Object<typeof GatewayE
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const cfg = loadConfig(GatewayEnv, env);
-  // GATEWAY_PORT is the name README and API.md use; PORT is what containers set.
+  // GATEWAY_PORT is the name README and docs/api.md use; PORT is what containers set.
   if (env.GATEWAY_PORT) cfg.PORT = cfg.GATEWAY_PORT ?? cfg.PORT;
   return cfg;
 }

@@ -1,0 +1,34 @@
+// The gateway's own /metrics on METRICS_PORT, off the public port (like the ingress controller's metrics
+// port): the public port routes the three API prefixes (and the storefront) only.
+import { createServer as createHttpServer, type Server } from 'node:http';
+import fp from 'fastify-plugin';
+import { KIT_PLUGINS } from '@ecommerce/kit';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The gateway's metrics listener (METRICS_PORT), started with the app. */
+    metricsServer?: Server;
+  }
+}
+
+export const metricsListener = fp<{ host: string; port: number }>(
+  async (app, { host, port }) => {
+    const { registry } = app.metrics;
+    const metricsServer = createHttpServer((req, res) => {
+      if (req.method !== 'GET' || req.url !== '/metrics') {
+        res.writeHead(404).end();
+        return;
+      }
+      registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+        () => res.writeHead(500).end(),
+      );
+    });
+    app.decorate('metricsServer', metricsServer);
+    app.addHook('onListen', () => new Promise<void>((resolve, reject) => metricsServer.once('error', reject).listen(port, host, () => resolve())));
+    app.addHook('onClose', async () => {
+      if (metricsServer.listening) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
+    });
+  },
+  { name: 'gateway-metrics-listener', fastify: '5.x', dependencies: [KIT_PLUGINS.httpMetrics] },
+);

@@ -1,0 +1,58 @@
+// Each upstream's prefix forwarded as is, with the request id, the trace context and the client address
+// this gateway saw; an upstream that is down or slow is a 503/504 problem, like the ingress would answer.
+import proxy from '@fastify/http-proxy';
+import fp from 'fastify-plugin';
+import { KIT_PLUGINS, ProblemError, ServiceUnavailable, traceparentOf } from '@ecommerce/kit';
+import type { Upstream } from '../upstreams.js';
+
+export interface UpstreamProxyOptions {
+  upstreams: Upstream[];
+  /** Deadline for an upstream's answer headers, then for its body. */
+  timeoutMs: number;
+}
+
+export const upstreamProxy = fp<UpstreamProxyOptions>(
+  async (app, { upstreams, timeoutMs }) => {
+    for (const u of upstreams) {
+      const service = u.prefix.slice(1);
+      await app.register(proxy, {
+        upstream: u.url,
+        prefix: u.prefix,
+        rewritePrefix: u.prefix,
+        // undici (keep-alive pool) rather than node:http: the profile showed http.Agent as the gateway's main cost.
+        undici: { connections: 128, pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
+        replyOptions: {
+          onError: (reply, { error }) => {
+            // The body counter (streamed-body-limit) cut the upload: reply-from wraps that error as its cause.
+            const tooLarge = [error, (error as { cause?: unknown }).cause].find((e) => e instanceof ProblemError && e.status === 413);
+            if (tooLarge) return void reply.send(tooLarge);
+            const code = (error as { code?: string }).code ?? '';
+            const timedOut = /TIMEOUT/i.test(code) || (error as { statusCode?: number }).statusCode === 504;
+            reply.log.warn({ upstream: u.prefix, code }, 'upstream error');
+            reply.send(
+              timedOut
+                ? new ProblemError(504, 'upstream-timeout', 'Gateway timeout', `The ${service} service did not answer in time`)
+                : new ServiceUnavailable(`The ${service} service is unavailable`),
+            );
+          },
+          rewriteRequestHeaders: (request, headers) => {
+            // `Expect: 100-continue` was answered by this server already (Node sends the 100 before the
+            // request is routed); undici refuses to send it upstream, which made every such request a 503.
+            const { expect: _expect, ...rest } = headers;
+            return {
+              ...rest,
+              'x-request-id': request.id,
+              traceparent: traceparentOf(request.trace),
+              // Set, never appended: the client address this gateway sees (request.ip is the peer unless
+              // TRUST_PROXY names a proxy in front of us). A client-sent X-Forwarded-For would otherwise
+              // choose the address the user service throttles.
+              'x-forwarded-for': request.ip,
+              'x-forwarded-proto': request.protocol,
+            };
+          },
+        },
+      });
+    }
+  },
+  { name: 'gateway-upstream-proxy', fastify: '5.x', dependencies: [KIT_PLUGINS.requestContext, KIT_PLUGINS.problemErrors] },
+);
