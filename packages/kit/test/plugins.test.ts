@@ -1,0 +1,74 @@
+// The kit as plugins a service can depend on by name, and the options that let a service pass in what the
+// kit no longer knows (its roles, its token endpoint's name); one UUID grammar for code and schemas.
+import assert from 'node:assert/strict';
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { describe, it } from 'node:test';
+import fp from 'fastify-plugin';
+import { SignJWT, exportJWK, importPKCS8 } from 'jose';
+import { Authenticator, ClientCredentialsToken, DependencyError, KIT_PLUGINS, Metrics, UUID_PATTERN, createServer, isUuid, uuidv7 } from '../src/index.js';
+
+function server(opts: { docs?: boolean } = {}) {
+  return createServer({ name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'silent', readiness: async () => undefined, metrics: new Metrics('t', '0', { defaultMetrics: false }), docs: opts.docs ?? false });
+}
+
+describe('plugins', () => {
+  it('when createServer returns, then every kit plugin is registered by its name, and a service plugin can depend on one', async () => {
+    const app = await server({ docs: true });
+    try {
+      for (const name of Object.values(KIT_PLUGINS).filter((n) => n !== KIT_PLUGINS.database)) assert.ok(app.hasPlugin(name), name);
+      let seen: Metrics | undefined;
+      await app.register(fp(async (instance) => void (seen = instance.metrics), { name: 'things', dependencies: [KIT_PLUGINS.httpMetrics] }));
+      assert.equal(seen, app.metrics);
+    } finally {
+      await app.close();
+    }
+    // app.db is createDataService's: a plain server does not have it, and a plugin needing it says so.
+    const plain = await server();
+    await assert.rejects(async () => plain.register(fp(async () => undefined, { name: 'needs-db', dependencies: [KIT_PLUGINS.database] })), /kit-database/);
+    await plain.close().catch(() => undefined);
+  });
+});
+
+describe('ids', () => {
+  it('isUuid and UUID_PATTERN (the schema form) accept the same ids', () => {
+    const pattern = new RegExp(UUID_PATTERN);
+    const valid = [uuidv7(), randomUUID(), randomUUID().toUpperCase(), '00000000-0000-0000-0000-000000000000', 'FFFFFFFF-ffff-FFFF-ffff-FFFFFFFFFFFF'];
+    const invalid = ['0190b0d6-2b7c-0000-8000-000000000001', '0190b0d6-2b7c-7000-c000-000000000001', `${uuidv7()}0`, `urn:uuid:${uuidv7()}`, uuidv7().replace(/-/g, ''), '', 'not-a-uuid'];
+    for (const id of valid) assert.ok(isUuid(id) && pattern.test(id), id);
+    for (const id of invalid) assert.ok(!isUuid(id) && !pattern.test(id), id);
+    assert.equal(isUuid(42), false);
+  });
+});
+
+describe('Authenticator roles', () => {
+  it('when a service names its roles, then a token with another role is invalid (401) and a role outside the route list is forbidden (403)', async () => {
+    const pem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const key = await importPKCS8(pem, 'EdDSA', { extractable: true });
+    const { d: _d, ...pub } = await exportJWK(key);
+    const auth = new Authenticator({ issuer: 'iss', audience: 'aud', jwks: { keys: [{ ...pub, kid: 'k1', alg: 'EdDSA' }] }, roles: ['member', 'staff'] });
+    const token = (role: string) =>
+      new SignJWT({ role }).setProtectedHeader({ alg: 'EdDSA', kid: 'k1' }).setSubject(uuidv7()).setIssuer('iss').setAudience('aud').setIssuedAt().setExpirationTime('5m').sign(key);
+    const app = await server();
+    app.get('/t/any', { preHandler: auth.user() }, async (request) => ({ role: request.user?.role }));
+    app.get('/t/staff', { preHandler: auth.user('staff') }, async () => ({}));
+    try {
+      const call = async (path: string, role: string) => (await app.inject({ method: 'GET', url: path, headers: { authorization: `Bearer ${await token(role)}` } })).statusCode;
+      assert.equal(await call('/t/any', 'member'), 200);
+      assert.equal(await call('/t/any', 'admin'), 401);
+      assert.equal(await call('/t/staff', 'staff'), 200);
+      assert.equal(await call('/t/staff', 'member'), 403);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('ClientCredentialsToken', () => {
+  it('when the token endpoint cannot be reached, then the DependencyError names it by its host, or by the given peer', async () => {
+    const unreachable = 'http://127.0.0.1:9/oauth/token';
+    const byHost = new ClientCredentialsToken({ tokenUrl: unreachable, clientId: 'c', clientSecret: 's' });
+    await assert.rejects(byHost.get(), (e: unknown) => e instanceof DependencyError && e.peer === '127.0.0.1:9' && e.kind === 'connection');
+    const named = new ClientCredentialsToken({ tokenUrl: unreachable, clientId: 'c', clientSecret: 's', peer: 'issuer' });
+    await assert.rejects(named.get(), (e: unknown) => e instanceof DependencyError && e.peer === 'issuer');
+  });
+});
