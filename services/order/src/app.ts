@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { Authenticator, createDataService, jwksUrl, type App } from '@ecommerce/kit';
 import type { OrderConfig } from './config.js';
-import { pendingStats } from './orders.js';
-import type { OrderDeps } from './place-order.js';
-import { ProductClient } from './product-client.js';
-import { Reconciler } from './reconciler.js';
-import { orderRoutes } from './routes/orders.js';
+import { pendingStats } from './data/order-repository.js';
+import type { OrderDeps } from './use-cases/place-order.js';
+import { ProductClient } from './clients/product-client.js';
+import { Reconciler } from './background/reconciler.js';
+import { orderRoutes } from './routes/customer/orders.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
 

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { claimOverdue, confirmedIds, pruneUsage, releaseLeases, statusesOf, transition, type OrderRow } from './orders.js';
-import { drive, type OrderDeps } from './place-order.js';
+import { claimOverdue, confirmedIds, pruneUsage, releaseLeases, statusesOf, transition, type OrderRow } from '../data/order-repository.js';
+import { drive, type OrderDeps } from '../use-cases/place-order.js';
 
 const BATCH = 50;
 /** Orders driven at once within a batch. */

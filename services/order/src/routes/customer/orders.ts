@@ -1,6 +1,6 @@
 import { DEFAULT_PAGE_LIMIT, SMALL_BODY_LIMIT, Forbidden, NotFound, Page, PageQuery, Type, UUID_PATTERN, decodeCursor, pageOf, type App, type Authenticator } from '@ecommerce/kit';
-import { ORDER_STATUSES, getOrderRow, listOrders, toOrder } from '../orders.js';
-import { cancelOrder, placeOrder, type OrderDeps } from '../place-order.js';
+import { ORDER_STATUSES, getOrderRow, listOrders, toOrder } from '../../data/order-repository.js';
+import { cancelOrder, placeOrder, type OrderDeps } from '../../use-cases/place-order.js';
 
 const Uuid = Type.String({ pattern: UUID_PATTERN });
 const OrderSchema = Type.Object(

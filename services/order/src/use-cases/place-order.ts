@@ -10,7 +10,7 @@ import {
   type Counter,
   type Database,
 } from '@ecommerce/kit';
-import type { CrashPoint } from './config.js';
+import type { CrashPoint } from '../config.js';
 import {
   claimDrive,
   findByIdempotencyKey,
@@ -22,8 +22,8 @@ import {
   type Order,
   type OrderLine,
   type OrderRow,
-} from './orders.js';
-import type { ProductClient, Refusal, ReservedLine, ReserveOutcome } from './product-client.js';
+} from '../data/order-repository.js';
+import type { ProductClient, Refusal, ReservedLine, ReserveOutcome } from '../clients/product-client.js';
 
 export interface OrderMetrics {
   placed: Counter<'result'>;

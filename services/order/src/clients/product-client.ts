@@ -1,5 +1,5 @@
 import { ClientCredentialsToken, DependencyError, ServiceClient, type CallContext, type Metrics } from '@ecommerce/kit';
-import type { OrderConfig } from './config.js';
+import type { OrderConfig } from '../config.js';
 
 export interface ReservedLine {
   productId: string;
