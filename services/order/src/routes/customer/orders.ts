@@ -1,6 +1,11 @@
-import { DEFAULT_PAGE_LIMIT, SMALL_BODY_LIMIT, Forbidden, NotFound, Page, PageQuery, Type, UUID_PATTERN, decodeCursor, pageOf, type App, type Authenticator } from '@ecommerce/kit';
-import { ORDER_STATUSES, getOrderRow, listOrders, toOrder } from '../../data/order-repository.js';
-import { cancelOrder, placeOrder, type OrderDeps } from '../../use-cases/place-order.js';
+import { DEFAULT_PAGE_LIMIT, SMALL_BODY_LIMIT, Page, PageQuery, Type, UUID_PATTERN, type App } from '@ecommerce/kit';
+import type { FastifyRequest } from 'fastify';
+import { ORDER_STATUSES } from '../../model/order.js';
+import type { RequestContext } from '../../model/request-context.js';
+import { cancelOrder } from '../../use-cases/cancel-order.js';
+import { getOrder } from '../../use-cases/get-order.js';
+import { listOrders } from '../../use-cases/list-orders.js';
+import { placeOrder } from '../../use-cases/place-order.js';
 
 const Uuid = Type.String({ pattern: UUID_PATTERN });
 const OrderSchema = Type.Object(
@@ -23,23 +28,24 @@ const OrderSchema = Type.Object(
   { title: 'Order' },
 );
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+const PlaceBody = Type.Object(
+  {
+    items: Type.Array(Type.Object({ productId: Uuid, quantity: Type.Integer({ minimum: 1, maximum: 1000 }) }, { additionalProperties: false }), { minItems: 1, maxItems: 50 }),
+  },
+  { additionalProperties: false },
+);
+const security = [{ bearer: [] }];
 
-export function orderRoutes(app: App, deps: OrderDeps, auth: Authenticator): void {
-  const security = [{ bearer: [] }];
-  // Auth runs onRequest, before the body is parsed and validated: an anonymous caller learns 401, not the schema.
+/** The request's id and trace, which is all a use case may know of it. */
+function contextOf(request: FastifyRequest): RequestContext {
+  return { requestId: request.id, trace: request.trace };
+}
 
-  /** Users see their own orders only; another user's order is a 404, so existence does not leak. */
-  async function visibleOrder(id: string, user: { id: string; role: string }) {
-    if (!new RegExp(UUID_PATTERN).test(id)) throw new NotFound('Order not found');
-    const row = await getOrderRow(deps.db, id);
-    if (user.role !== 'admin' && row.user_id !== user.id) throw new NotFound('Order not found');
-    return row;
-  }
-
+/** Orders of the signed-in user (routes/customer/index.ts has checked the token). */
+export default async function orderRoutes(app: App): Promise<void> {
   app.post(
     '/order',
     {
-      onRequest: auth.user(),
       // An order is a few KB (at most 50 lines); nothing larger is read.
       bodyLimit: SMALL_BODY_LIMIT,
       schema: {
@@ -47,20 +53,13 @@ export function orderRoutes(app: App, deps: OrderDeps, auth: Authenticator): voi
         tags: ['orders'],
         security,
         headers: Type.Object({ 'idempotency-key': Type.String({ minLength: 1, maxLength: 255 }) }),
-        body: Type.Object(
-          {
-            items: Type.Array(
-              Type.Object({ productId: Uuid, quantity: Type.Integer({ minimum: 1, maximum: 1000 }) }, { additionalProperties: false }),
-              { minItems: 1, maxItems: 50 },
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        body: PlaceBody,
         response: { 200: OrderSchema, 201: OrderSchema },
       },
     },
     async (request, reply) => {
-      const result = await placeOrder(deps, request.user!.id, request.headers['idempotency-key'], request.body.items, request);
+      const input = { userId: request.user!.id, key: request.headers['idempotency-key'], lines: request.body.items };
+      const result = await placeOrder(app.orders, input, contextOf(request));
       return reply.code(result.status).send(result.order);
     },
   );
@@ -68,7 +67,6 @@ export function orderRoutes(app: App, deps: OrderDeps, auth: Authenticator): voi
   app.get(
     '/order',
     {
-      onRequest: auth.user(),
       schema: {
         summary: 'List orders, newest first (admin: all, or ?userId=)',
         tags: ['orders'],
@@ -78,32 +76,20 @@ export function orderRoutes(app: App, deps: OrderDeps, auth: Authenticator): voi
       },
     },
     async (request) => {
-      const user = request.user!;
       const { limit = DEFAULT_PAGE_LIMIT, cursor, userId } = request.query;
-      if (user.role !== 'admin' && userId !== undefined && userId !== user.id) throw new Forbidden('Only admins can list other users’ orders');
-      const filter = user.role === 'admin' ? (userId ?? null) : user.id;
-      const before = decodeCursor(cursor, 1);
-      if (before && !new RegExp(UUID_PATTERN).test(String(before[0]))) decodeCursor('!', 1);
-      const rows = await listOrders(deps.db, filter, limit, before ? String(before[0]) : null);
-      return pageOf(rows, limit, (r) => [r.id], toOrder);
+      return listOrders(app.orders, request.user!, { limit, cursor, userId });
     },
   );
 
   app.get(
     '/order/:id',
-    {
-      onRequest: auth.user(),
-      schema: { summary: 'One order', tags: ['orders'], security, params: IdParams, response: { 200: OrderSchema } },
-    },
-    async (request) => toOrder(await visibleOrder(request.params.id, request.user!)),
+    { schema: { summary: 'One order', tags: ['orders'], security, params: IdParams, response: { 200: OrderSchema } } },
+    async (request) => getOrder(app.orders, request.params.id, request.user!),
   );
 
   app.post(
     '/order/:id/cancel',
-    {
-      onRequest: auth.user(),
-      schema: { summary: 'Cancel a confirmed order and return its stock (repeat: no-op)', tags: ['orders'], security, params: IdParams, response: { 200: OrderSchema } },
-    },
-    async (request) => cancelOrder(deps, await visibleOrder(request.params.id, request.user!), request),
+    { schema: { summary: 'Cancel a confirmed order and return its stock (repeat: no-op)', tags: ['orders'], security, params: IdParams, response: { 200: OrderSchema } } },
+    async (request) => cancelOrder(app.orders, request.params.id, request.user!, contextOf(request)),
   );
 }
