@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createTestDatabase, http, metricValue, type TestDatabase } from '@ecommerce/kit/testing';
-import type { Reconciler } from '../src/reconciler.js';
+import type { Reconciler } from '../src/background/reconciler.js';
 import {
   ORDER_CLIENT,
   adminToken,

@@ -1,17 +1,7 @@
 import { ClientCredentialsToken, DependencyError, ServiceClient, type CallContext, type Metrics } from '@ecommerce/kit';
-import type { OrderConfig } from './config.js';
-
-export interface ReservedLine {
-  productId: string;
-  quantity: number;
-  unitPriceCents: number;
-  currency: string;
-}
-export interface ShortLine {
-  productId: string;
-  requested: number;
-  available: number;
-}
+import type { OrderConfig } from '../config.js';
+import type { RequestContext } from '../model/request-context.js';
+import type { Reservation, ReservationItem, ReservationPage, ReserveRequest } from './reservation-wire.js';
 
 /** The product service's refusal (409 reservation-refused): why, and the details it gave (items, productIds...). */
 export interface Refusal {
@@ -20,18 +10,12 @@ export interface Refusal {
 }
 
 export type ReserveOutcome =
-  | { kind: 'reserved'; items: ReservedLine[] }
+  | { kind: 'reserved'; items: ReservationItem[] }
   /** Final for this order id: the product service stored it, and answers every later request the same. */
   | { kind: 'refused'; refusal: Refusal }
   | { kind: 'unavailable'; reason: string };
 
-export type ReservationState = { kind: 'reserved'; items: ReservedLine[] } | { kind: 'released' } | { kind: 'refused' } | { kind: 'absent' } | { kind: 'unavailable'; reason: string };
-
-interface ReservationBody {
-  orderId: string;
-  status: 'reserved' | 'released' | 'refused';
-  items: ReservedLine[];
-}
+export type ReservationState = { kind: 'reserved'; items: ReservationItem[] } | { kind: 'released' } | { kind: 'refused' } | { kind: 'absent' } | { kind: 'unavailable'; reason: string };
 
 const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'instance', 'orderId']);
 
@@ -56,14 +40,16 @@ export class ProductClient {
   }
 
   /** Idempotent by orderId, so connection failures are retried (twice, with backoff). */
-  async reserve(orderId: string, items: { productId: string; quantity: number }[], notAfter: Date, context?: CallContext): Promise<ReserveOutcome> {
+  async reserve(orderId: string, items: ReserveRequest['items'], notAfter: Date, context?: RequestContext): Promise<ReserveOutcome> {
+    const body: ReserveRequest = { orderId, items, notAfter: notAfter.toISOString() };
     try {
-      const res = await this.http.request<ReservationBody & Record<string, unknown>>({
+      // A 409 answers a problem (reservation-refused), not a Reservation.
+      const res = await this.http.request<Reservation & Record<string, unknown>>({
         method: 'POST',
         path: '/internal/reservations',
         route: '/internal/reservations',
-        body: { orderId, items, notAfter: notAfter.toISOString() },
-        context,
+        body,
+        context: forwarded(context),
         retries: 2,
       });
       if (res.status === 201 || res.status === 200) {
@@ -85,7 +71,7 @@ export class ProductClient {
   /** One page of the order ids holding stock (status reserved), ascending; throws when the product service does not answer. */
   async listHeld(after: string | null, limit: number): Promise<{ orderIds: string[]; next: string | null }> {
     const query = new URLSearchParams({ status: 'reserved', limit: String(limit), ...(after ? { after } : {}) });
-    const res = await this.http.request<{ items: { orderId: string }[]; next: string | null }>({
+    const res = await this.http.request<ReservationPage>({
       method: 'GET',
       path: `/internal/reservations?${query}`,
       route: '/internal/reservations',
@@ -95,13 +81,13 @@ export class ProductClient {
     return { orderIds: res.body.items.map((i) => i.orderId.toLowerCase()), next: res.body.next };
   }
 
-  async get(orderId: string, context?: CallContext): Promise<ReservationState> {
+  async get(orderId: string, context?: RequestContext): Promise<ReservationState> {
     try {
-      const res = await this.http.request<ReservationBody>({
+      const res = await this.http.request<Reservation>({
         method: 'GET',
         path: `/internal/reservations/${encodeURIComponent(orderId)}`,
         route: '/internal/reservations/:orderId',
-        context,
+        context: forwarded(context),
         retries: 2,
       });
       if (res.status === 200) {
@@ -116,13 +102,13 @@ export class ProductClient {
   }
 
   /** Returns the stock of a reservation; idempotent on the product side ('released' also when nothing was held). */
-  async release(orderId: string, context?: CallContext): Promise<'released' | 'absent' | 'unavailable'> {
+  async release(orderId: string, context?: RequestContext): Promise<'released' | 'absent' | 'unavailable'> {
     try {
       const res = await this.http.request({
         method: 'DELETE',
         path: `/internal/reservations/${encodeURIComponent(orderId)}`,
         route: '/internal/reservations/:orderId',
-        context,
+        context: forwarded(context),
         retries: 2,
       });
       if (res.status === 200) return 'released';
@@ -136,6 +122,11 @@ export class ProductClient {
   close(): Promise<void> {
     return this.http.close();
   }
+}
+
+/** What a call forwards from the request that caused it (none for the reconciler's own work). */
+function forwarded(context: RequestContext | undefined): CallContext | undefined {
+  return context && { id: context.requestId, trace: context.trace };
 }
 
 function describe(err: unknown): string {

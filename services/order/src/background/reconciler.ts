@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { claimOverdue, confirmedIds, pruneUsage, releaseLeases, statusesOf, transition, type OrderRow } from './orders.js';
-import { drive, type OrderDeps } from './place-order.js';
+import type { OrderRow } from '../model/order.js';
+import type { OrderDeps } from '../use-cases/order-deps.js';
+import { settleOrder } from '../use-cases/settle-order.js';
 
 const BATCH = 50;
 /** Orders driven at once within a batch. */
@@ -8,8 +9,6 @@ const PARALLEL = 8;
 /** The longest pause between passes while the product service does not answer. */
 const MAX_BACKOFF_MS = 4_000;
 const AUDIT_PAGE = 500;
-/** pg_try_advisory_xact_lock key: one replica audits at a time ("orders-audit"). */
-const AUDIT_LOCK = 0x6f617564;
 
 export interface AuditResult {
   /** Reservations held for an order that is final and not confirmed (or unknown): released. */
@@ -20,7 +19,7 @@ export interface AuditResult {
 
 /**
  * Drives the orders no request is driving: pending past their deadline, and cancels cut short (cancelling),
- * with the same settle step as the request path (place-order.ts drive). Safe in every replica at once: orders
+ * with the same settle step as the request path (use-cases/settle-order.ts). Safe in every replica at once: orders
  * are claimed with FOR UPDATE SKIP LOCKED plus a lease, and every write is a conditional transition. When the
  * product service does not answer, the pass stops, gives the leases back and the next pass comes after a
  * bounded backoff. Every AUDIT_INTERVAL_MS one replica also audits both sides and repairs drift.
@@ -66,7 +65,7 @@ export class Reconciler {
     // Not while the product service is failing: the audit needs it too, and the backoff should hold.
     if (this.failures === 0 && Date.now() >= this.nextAuditAt) {
       this.nextAuditAt = Date.now() + this.auditIntervalMs;
-      await pruneUsage(this.deps.db);
+      await this.deps.repository.pruneUsage();
       await this.auditOnce();
     }
   }
@@ -75,15 +74,15 @@ export class Reconciler {
   async runOnce(): Promise<number> {
     let settled = 0;
     for (;;) {
-      const batch = await claimOverdue(this.deps.db, BATCH, this.deps.driveLeaseMs);
+      const batch = await this.deps.repository.claimOverdue(BATCH, this.deps.driveLeaseMs);
       if (batch.length === 0) break;
       for (let i = 0; i < batch.length; i += PARALLEL) {
         const chunk = batch.slice(i, i + PARALLEL);
-        const results = await Promise.all(chunk.map((row) => this.settle(row)));
+        const results = await Promise.all(chunk.map((row) => this.settleOverdue(row)));
         settled += results.filter((r) => r === 'settled').length;
         if (results.includes('unavailable')) {
           // The product service is not answering: give the rest back at once and back off.
-          await releaseLeases(this.deps.db, batch.slice(i + PARALLEL).map((r) => r.id));
+          await this.deps.repository.releaseLeases(batch.slice(i + PARALLEL).map((r) => r.id));
           this.failures++;
           return settled;
         }
@@ -94,13 +93,13 @@ export class Reconciler {
     return settled;
   }
 
-  private async settle(row: OrderRow): Promise<'settled' | 'unchanged' | 'unavailable'> {
+  private async settleOverdue(row: OrderRow): Promise<'settled' | 'unchanged' | 'unavailable'> {
     const from = row.status;
     let result;
     try {
-      result = await drive(this.deps, row);
+      result = await settleOrder(this.deps, row);
     } catch (err) {
-      await releaseLeases(this.deps.db, [row.id]).catch(() => undefined);
+      await this.deps.repository.releaseLeases([row.id]).catch(() => undefined);
       throw err;
     }
     if (result.unavailable) {
@@ -127,18 +126,14 @@ export class Reconciler {
    * touched. One replica at a time (advisory lock); returns null when another holds it.
    */
   async auditOnce(): Promise<AuditResult | null> {
-    return this.deps.db.tx(async (q) => {
-      const lock = await q.query<{ got: boolean }>('order_audit_lock', 'SELECT pg_try_advisory_xact_lock($1) AS got', [AUDIT_LOCK]);
-      if (!lock.rows[0]?.got) return null;
-      return this.audit();
-    });
+    return this.deps.repository.withAuditLock(() => this.audit());
   }
 
   private async audit(): Promise<AuditResult> {
     const result: AuditResult = { reservationWithoutOrder: 0, orderWithoutReservation: 0 };
     const held = pages((after) => this.deps.products.listHeld(after, AUDIT_PAGE).then((p) => ({ ids: p.orderIds, next: p.next })));
     const confirmed = pages(async (after) => {
-      const ids = await confirmedIds(this.deps.db, after, AUDIT_PAGE);
+      const ids = await this.deps.repository.confirmedIds(after, AUDIT_PAGE);
       return { ids, next: ids.length === AUDIT_PAGE ? ids[ids.length - 1]! : null };
     });
     const heldOnly: string[] = [];
@@ -165,7 +160,7 @@ export class Reconciler {
 
   private async releaseOrphans(ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
-    const status = await statusesOf(this.deps.db, ids);
+    const status = await this.deps.repository.statusesOf(ids);
     let repaired = 0;
     for (const id of ids) {
       const s = status.get(id);
@@ -186,7 +181,7 @@ export class Reconciler {
     // Confirmed is written only after the reservation is taken, and a cancel records `cancelling` before it
     // releases, so a confirmed order seen without a reservation is drift; the conditional write skips a cancel
     // that began meanwhile.
-    const done = await transition(this.deps.db, id, 'confirmed', 'cancelled', { rejection: { reason: 'reservation-lost', reservation: state.kind } });
+    const done = await this.deps.repository.transition(id, 'confirmed', 'cancelled', { rejection: { reason: 'reservation-lost', reservation: state.kind } });
     if (!done) return false;
     this.deps.metrics.repairs.inc({ kind: 'order_without_reservation' });
     this.log.warn({ orderId: id, reservation: state.kind }, 'audit recorded a confirmed order without a reservation as cancelled');

@@ -1,0 +1,185 @@
+import { pgErrorCode, type Database } from '@ecommerce/kit';
+import { HourlyLimitReached, assertTransition, type NextStatus, type OrderLine, type OrderRow, type OrderStatus } from '../model/order.js';
+
+const COLUMNS = 'id, user_id, status, items, total_cents, currency, request_hash, rejection, created_at, updated_at';
+/** pg_try_advisory_xact_lock key: one replica audits at a time ("orders-audit"). */
+const AUDIT_LOCK = 0x6f617564;
+
+export interface NewPendingOrder {
+  id: string;
+  userId: string;
+  items: OrderLine[];
+  key: string;
+  requestHash: string;
+  deadlineMs: number;
+  leaseMs: number;
+  maxUnitsPerHour: number;
+}
+
+export interface TransitionChanges {
+  items?: OrderLine[];
+  totalCents?: number;
+  currency?: string;
+  rejection?: Record<string, unknown>;
+  /** Keep driving the order under a lease of this length (confirmed -> cancelling); otherwise the lease is cleared. */
+  leaseMs?: number;
+}
+
+/** Every statement on the orders schema, each named (the name is the metric label); rows out as stored. */
+export class OrderRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Inserts the pending order with a drive lease held by the caller and counts its units against the customer's
+   * hourly limit, in one statement (migrations/002); returns null when (user, Idempotency-Key) already exists.
+   */
+  async insertPending(o: NewPendingOrder): Promise<OrderRow | null> {
+    const units = o.items.reduce((n, l) => n + l.quantity, 0);
+    try {
+      const res = await this.db.query<OrderRow>(
+        'order_insert_pending',
+        `SELECT ${COLUMNS} FROM place_pending_order($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [o.id, o.userId, JSON.stringify(o.items), o.key, o.requestHash, o.deadlineMs, o.leaseMs, units, o.maxUnitsPerHour],
+      );
+      return res.rows[0] ?? null;
+    } catch (err) {
+      // Raised by place_pending_order when the units would pass the hourly limit.
+      if (pgErrorCode(err) === 'EO001') throw new HourlyLimitReached(o.maxUnitsPerHour);
+      throw err;
+    }
+  }
+
+  async findByIdempotencyKey(userId: string, key: string): Promise<OrderRow | undefined> {
+    const res = await this.db.query<OrderRow>('order_by_key', `SELECT ${COLUMNS} FROM orders WHERE user_id = $1 AND idempotency_key = $2`, [userId, key]);
+    return res.rows[0];
+  }
+
+  async findById(id: string): Promise<OrderRow | undefined> {
+    const res = await this.db.query<OrderRow>('order_by_id', `SELECT ${COLUMNS} FROM orders WHERE id = $1`, [id]);
+    return res.rows[0];
+  }
+
+  /** One keyset page, newest first: up to limit + 1 rows, so the caller can tell whether there is a next page. */
+  async list(userId: string | null, limit: number, beforeId: string | null): Promise<OrderRow[]> {
+    const res = await this.db.query<OrderRow>(
+      'order_list',
+      `SELECT ${COLUMNS} FROM orders
+       WHERE ($1::uuid IS NULL OR user_id = $1::uuid) AND ($2::uuid IS NULL OR id < $2::uuid)
+       ORDER BY id DESC LIMIT $3`,
+      [userId, beforeId, limit + 1],
+    );
+    return res.rows;
+  }
+
+  /**
+   * Moves an order along the state machine (model/order.ts) with one conditional UPDATE: it only
+   * succeeds while the order is still in `from`, so concurrent writers cannot both win.
+   * Returns null when the order was no longer in `from`.
+   */
+  async transition<From extends OrderStatus>(id: string, from: From, to: NextStatus<From>, changes: TransitionChanges = {}): Promise<OrderRow | null> {
+    // The one write of a status: no caller can get past the state machine.
+    assertTransition(from, to);
+    const res = await this.db.query<OrderRow>(
+      'order_transition',
+      `UPDATE orders SET status = $3,
+         items = COALESCE($4::jsonb, items),
+         total_cents = COALESCE($5::bigint, total_cents),
+         currency = COALESCE($6::text, currency),
+         rejection = COALESCE($7::jsonb, rejection),
+         lease_until = CASE WHEN $8::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $8::float8 / 1000) END,
+         updated_at = now()
+       WHERE id = $1 AND status = $2
+       RETURNING ${COLUMNS}`,
+      [
+        id,
+        from,
+        to,
+        changes.items ? JSON.stringify(changes.items) : null,
+        changes.totalCents ?? null,
+        changes.currency ?? null,
+        changes.rejection ? JSON.stringify(changes.rejection) : null,
+        changes.leaseMs ?? null,
+      ],
+    );
+    return res.rows[0] ?? null;
+  }
+
+  /**
+   * Claims up to `limit` orders the reconciler must drive: pending past their deadline, and cancels whose
+   * process died (cancelling). Free ones only (no live lease), oldest first; SKIP LOCKED + lease, so every
+   * order has one driver across replicas.
+   */
+  async claimOverdue(limit: number, leaseMs: number): Promise<OrderRow[]> {
+    const res = await this.db.query<OrderRow>(
+      'order_claim_overdue',
+      `UPDATE orders SET lease_until = now() + make_interval(secs => $2::float8 / 1000)
+       WHERE id IN (
+         SELECT id FROM orders
+         WHERE ((status = 'pending' AND deadline_at < now()) OR status = 'cancelling')
+           AND (lease_until IS NULL OR lease_until < now())
+         ORDER BY updated_at LIMIT $1
+         FOR UPDATE SKIP LOCKED)
+       RETURNING ${COLUMNS}`,
+      [limit, leaseMs],
+    );
+    return res.rows;
+  }
+
+  /** Takes the drive lease of one order in flight (pending or cancelling), if no one holds it. */
+  async claimDrive(id: string, leaseMs: number): Promise<OrderRow | null> {
+    const res = await this.db.query<OrderRow>(
+      'order_claim_drive',
+      `UPDATE orders SET lease_until = now() + make_interval(secs => $2::float8 / 1000)
+       WHERE id = $1 AND status IN ('pending', 'cancelling') AND (lease_until IS NULL OR lease_until < now())
+       RETURNING ${COLUMNS}`,
+      [id, leaseMs],
+    );
+    return res.rows[0] ?? null;
+  }
+
+  /** Gives leases back (a call failed, or a batch was cut short), so the next driver need not wait for expiry. */
+  async releaseLeases(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.query('order_release_lease', `UPDATE orders SET lease_until = NULL WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'cancelling')`, [ids]);
+  }
+
+  /** One keyset page of confirmed order ids (the audit compares them with the reservations held). */
+  async confirmedIds(after: string | null, limit: number): Promise<string[]> {
+    const res = await this.db.query<{ id: string }>(
+      'order_confirmed_page',
+      `SELECT id FROM orders WHERE status = 'confirmed' AND ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
+      [after, limit],
+    );
+    return res.rows.map((r) => r.id);
+  }
+
+  async statusesOf(ids: string[]): Promise<Map<string, OrderStatus>> {
+    const res = await this.db.query<{ id: string; status: OrderStatus }>('order_statuses', 'SELECT id, status FROM orders WHERE id = ANY($1::uuid[])', [ids]);
+    return new Map(res.rows.map((r) => [r.id, r.status]));
+  }
+
+  /** Drops usage counters of past hours (the limit only reads the current one). */
+  async pruneUsage(): Promise<void> {
+    await this.db.query('order_prune_usage', `DELETE FROM customer_usage WHERE hour < date_trunc('hour', now()) - interval '1 hour'`);
+  }
+
+  async pendingStats(): Promise<{ count: number; oldestAgeSeconds: number }> {
+    const res = await this.db.query<{ count: number; oldest: number | null }>(
+      'order_pending_stats',
+      `SELECT count(*)::int AS count, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS oldest FROM orders WHERE status = 'pending'`,
+    );
+    return { count: res.rows[0]?.count ?? 0, oldestAgeSeconds: res.rows[0]?.oldest ?? 0 };
+  }
+
+  /**
+   * Runs `fn` while this replica holds the audit lock (a transaction-level advisory lock, freed when `fn` ends);
+   * returns null at once when another replica holds it. `fn` runs its own statements outside that transaction.
+   */
+  async withAuditLock<T>(fn: () => Promise<T>): Promise<T | null> {
+    return this.db.tx(async (q) => {
+      const lock = await q.query<{ got: boolean }>('order_audit_lock', 'SELECT pg_try_advisory_xact_lock($1) AS got', [AUDIT_LOCK]);
+      if (!lock.rows[0]?.got) return null;
+      return fn();
+    });
+  }
+}

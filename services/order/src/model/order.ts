@@ -1,0 +1,107 @@
+import { Conflict, ProblemError } from '@ecommerce/kit';
+
+export type OrderStatus = 'pending' | 'confirmed' | 'rejected' | 'failed' | 'cancelling' | 'cancelled';
+export const ORDER_STATUSES: readonly OrderStatus[] = ['pending', 'confirmed', 'rejected', 'failed', 'cancelling', 'cancelled'];
+
+/** The order state machine. Anything not listed is illegal and answered 409, never overwritten. */
+const TRANSITIONS = {
+  pending: ['confirmed', 'rejected', 'failed'],
+  // confirmed -> cancelled directly only as the audit's repair of a confirmed order that holds no stock.
+  confirmed: ['cancelling', 'cancelled'],
+  rejected: [],
+  failed: [],
+  cancelling: ['cancelled'],
+  cancelled: [],
+} as const satisfies Record<OrderStatus, readonly OrderStatus[]>;
+
+/** The states an order in `from` may move to. */
+export type NextStatus<From extends OrderStatus> = (typeof TRANSITIONS)[From][number];
+
+/** Refuses a move the state machine does not allow (409 illegal-transition). */
+export function assertTransition(from: OrderStatus, to: OrderStatus): void {
+  if (!(TRANSITIONS[from] as readonly OrderStatus[]).includes(to)) throw new Conflict('illegal-transition', `An order cannot go from ${from} to ${to}`);
+}
+
+/** Still moving: one driver at a time reserves (pending) or releases (cancelling) for it. */
+export function inFlight(status: OrderStatus): status is 'pending' | 'cancelling' {
+  return status === 'pending' || status === 'cancelling';
+}
+
+export interface OrderLine {
+  productId: string;
+  quantity: number;
+  unitPriceCents: number | null;
+}
+
+/** A line as the client asks for it (prices never come from the client). */
+export interface RequestedLine {
+  productId: string;
+  quantity: number;
+}
+
+/** The order as the API answers it. */
+export interface Order {
+  id: string;
+  userId: string;
+  status: OrderStatus;
+  items: OrderLine[];
+  totalCents: number | null;
+  currency: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The order as stored (the repository's rows, column names as in the database). */
+export interface OrderRow {
+  id: string;
+  user_id: string;
+  status: OrderStatus;
+  items: OrderLine[];
+  total_cents: number | null;
+  currency: string;
+  request_hash: string;
+  rejection: Record<string, unknown> | null;
+  created_at: Date;
+  updated_at: Date;
+  [k: string]: unknown;
+}
+
+export function toOrder(r: OrderRow): Order {
+  return {
+    id: r.id,
+    userId: r.user_id,
+    status: r.status,
+    items: r.items,
+    totalCents: r.total_cents,
+    currency: r.currency,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+/** Who is asking: users see their own orders only, admins every order. */
+export interface Viewer {
+  id: string;
+  role: string;
+}
+
+/** The problem a rejected or failed order answers, stored with it (orders.rejection) so a replay answers the same. */
+export interface StoredProblem {
+  status: number;
+  slug: string;
+  title: string;
+  detail: string;
+  [extension: string]: unknown;
+}
+
+export function storedProblem(err: ProblemError): StoredProblem {
+  return { ...err.extensions, status: err.status, slug: err.slug, title: err.title, detail: err.message };
+}
+
+/** The order would take its customer over MAX_UNITS_PER_CUSTOMER_PER_HOUR: 429, nothing written. */
+export class HourlyLimitReached extends ProblemError {
+  constructor(limit: number) {
+    const retryAfter = 3600 - (Math.floor(Date.now() / 1000) % 3600);
+    super(429, 'order-limit', 'Too many requests', `At most ${limit} units per customer per hour can be ordered; try again later`, { limit }, { 'retry-after': String(retryAfter) });
+  }
+}

@@ -1,0 +1,29 @@
+import fp from 'fastify-plugin';
+import type { App } from '@ecommerce/kit';
+import type { OrderMetrics } from '../use-cases/order-deps.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    orderMetrics: OrderMetrics;
+  }
+}
+
+/** The order counters, each label set created at 0 so its series exists before the first event. */
+export default fp(
+  async (app: App) => {
+    const { metrics } = app;
+    app.decorate('orderMetrics', {
+      placed: metrics.counter('orders_placed_total', 'Order placement requests by result.', ['result'], ['confirmed', 'rejected', 'failed', 'pending', 'replayed', 'not_found'].map((result) => ({ result }))),
+      settled: metrics.counter('orders_settled_total', 'Pending orders settled by the reconciler, by result.', ['result'], [{ result: 'confirmed' }, { result: 'rejected' }, { result: 'failed' }]),
+      cancelled: metrics.counter('orders_cancelled_total', 'Orders cancelled.'),
+      revenue: metrics.counter('orders_revenue_cents_total', 'Total of confirmed orders, in minor units.', ['currency'], [{ currency: 'USD' }]),
+      repairs: metrics.counter(
+        'orders_repairs_total',
+        'Repairs by the reconciler: cancels it finished after a crash, and drift its audit found between orders and reservations.',
+        ['kind'],
+        ['cancel_finished', 'reservation_without_order', 'order_without_reservation'].map((kind) => ({ kind })),
+      ),
+    });
+  },
+  { name: 'order-metrics', decorators: { fastify: ['metrics'] } },
+);

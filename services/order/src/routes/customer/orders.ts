@@ -1,0 +1,95 @@
+import { DEFAULT_PAGE_LIMIT, SMALL_BODY_LIMIT, Page, PageQuery, Type, UUID_PATTERN, type App } from '@ecommerce/kit';
+import type { FastifyRequest } from 'fastify';
+import { ORDER_STATUSES } from '../../model/order.js';
+import type { RequestContext } from '../../model/request-context.js';
+import { cancelOrder } from '../../use-cases/cancel-order.js';
+import { getOrder } from '../../use-cases/get-order.js';
+import { listOrders } from '../../use-cases/list-orders.js';
+import { placeOrder } from '../../use-cases/place-order.js';
+
+const Uuid = Type.String({ pattern: UUID_PATTERN });
+const OrderSchema = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    userId: Type.String({ format: 'uuid' }),
+    status: Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s)), { description: 'pending -> confirmed | rejected | failed; confirmed -> cancelling -> cancelled' }),
+    items: Type.Array(
+      Type.Object({
+        productId: Type.String({ format: 'uuid' }),
+        quantity: Type.Integer(),
+        unitPriceCents: Type.Union([Type.Integer(), Type.Null()], { description: 'set from the product service at reservation; null until then' }),
+      }),
+    ),
+    totalCents: Type.Union([Type.Integer(), Type.Null()]),
+    currency: Type.String(),
+    createdAt: Type.String({ format: 'date-time' }),
+    updatedAt: Type.String({ format: 'date-time' }),
+  },
+  { title: 'Order' },
+);
+const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+const PlaceBody = Type.Object(
+  {
+    items: Type.Array(Type.Object({ productId: Uuid, quantity: Type.Integer({ minimum: 1, maximum: 1000 }) }, { additionalProperties: false }), { minItems: 1, maxItems: 50 }),
+  },
+  { additionalProperties: false },
+);
+const security = [{ bearer: [] }];
+
+/** The request's id and trace, which is all a use case may know of it. */
+function contextOf(request: FastifyRequest): RequestContext {
+  return { requestId: request.id, trace: request.trace };
+}
+
+/** Orders of the signed-in user (routes/customer/index.ts has checked the token). */
+export default async function orderRoutes(app: App): Promise<void> {
+  app.post(
+    '/order',
+    {
+      // An order is a few KB (at most 50 lines); nothing larger is read.
+      bodyLimit: SMALL_BODY_LIMIT,
+      schema: {
+        summary: 'Place an order (reserves stock; prices come from the product service)',
+        tags: ['orders'],
+        security,
+        headers: Type.Object({ 'idempotency-key': Type.String({ minLength: 1, maxLength: 255 }) }),
+        body: PlaceBody,
+        response: { 200: OrderSchema, 201: OrderSchema },
+      },
+    },
+    async (request, reply) => {
+      const input = { userId: request.user!.id, key: request.headers['idempotency-key'], lines: request.body.items };
+      const result = await placeOrder(app.orders, input, contextOf(request));
+      return reply.code(result.status).send(result.order);
+    },
+  );
+
+  app.get(
+    '/order',
+    {
+      schema: {
+        summary: 'List orders, newest first (admin: all, or ?userId=)',
+        tags: ['orders'],
+        security,
+        querystring: Type.Object({ ...PageQuery, userId: Type.Optional(Uuid) }, { additionalProperties: false }),
+        response: { 200: Page(OrderSchema) },
+      },
+    },
+    async (request) => {
+      const { limit = DEFAULT_PAGE_LIMIT, cursor, userId } = request.query;
+      return listOrders(app.orders, request.user!, { limit, cursor, userId });
+    },
+  );
+
+  app.get(
+    '/order/:id',
+    { schema: { summary: 'One order', tags: ['orders'], security, params: IdParams, response: { 200: OrderSchema } } },
+    async (request) => getOrder(app.orders, request.params.id, request.user!),
+  );
+
+  app.post(
+    '/order/:id/cancel',
+    { schema: { summary: 'Cancel a confirmed order and return its stock (repeat: no-op)', tags: ['orders'], security, params: IdParams, response: { 200: OrderSchema } } },
+    async (request) => cancelOrder(app.orders, request.params.id, request.user!, contextOf(request)),
+  );
+}

@@ -1,0 +1,27 @@
+import type { Counter } from '@ecommerce/kit';
+import type { ProductClient } from '../clients/product-client.js';
+import type { CrashPoint } from '../config.js';
+import type { OrderRepository } from '../data/order-repository.js';
+
+export interface OrderMetrics {
+  placed: Counter<'result'>;
+  settled: Counter<'result'>;
+  cancelled: Counter;
+  revenue: Counter<'currency'>;
+  repairs: Counter<'kind'>;
+}
+
+/** What the order use cases work with (decorated as `app.orders` by plugins/orders.ts). */
+export interface OrderDeps {
+  repository: OrderRepository;
+  products: ProductClient;
+  metrics: OrderMetrics;
+  pendingDeadlineMs: number;
+  /** Test-only crash point (FAULT_CRASH_POINT), to prove recovery from a process killed mid-placement or mid-cancel. */
+  crashPoint: CrashPoint;
+  /** How long before the deadline a reservation may still be taken (see notAfter). */
+  reservationWindowMs: number;
+  /** How long one driver owns an order in flight: longer than a reservation call with its retries. */
+  driveLeaseMs: number;
+  limits: { maxQuantityPerProduct: number; maxUnitsPerHour: number };
+}

@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { Conflict, ProblemError, ServiceUnavailable, UnprocessableEntity, uuidv7 } from '@ecommerce/kit';
+import { toOrder, type Order, type OrderRow, type RequestedLine, type StoredProblem } from '../model/order.js';
+import type { RequestContext } from '../model/request-context.js';
+import { crashAt } from './crash-point.js';
+import type { OrderDeps } from './order-deps.js';
+import { settleOrAwait, settleOrder } from './settle-order.js';
+
+export interface PlaceOrderInput {
+  userId: string;
+  /** The client's Idempotency-Key: the same key and body answer the first request's answer. */
+  key: string;
+  lines: RequestedLine[];
+}
+
+export interface PlaceResult {
+  order: Order;
+  /** 201 for a new order, 200 for a replay of the same Idempotency-Key. */
+  status: 200 | 201;
+}
+
+const PLACED_RESULT: Record<string, string> = { confirmed: 'confirmed', rejected: 'rejected', failed: 'failed', pending: 'pending' };
+
+/**
+ * Order placement (docs/design.md, "Order placement and recovery"): write `pending` with a drive lease,
+ * reserve by orderId, then record the outcome. A crash or timeout in between leaves `pending`, which a replay
+ * or the reconciler settles once the lease is free.
+ */
+export async function placeOrder(deps: OrderDeps, { userId, key, lines }: PlaceOrderInput, context: RequestContext): Promise<PlaceResult> {
+  checkQuantities(deps, lines);
+  const hash = requestHash(lines);
+  const inserted = await deps.repository.insertPending({
+    id: uuidv7(),
+    userId,
+    items: lines.map((l) => ({ productId: l.productId, quantity: l.quantity, unitPriceCents: null })),
+    key,
+    requestHash: hash,
+    deadlineMs: deps.pendingDeadlineMs,
+    leaseMs: deps.driveLeaseMs,
+    maxUnitsPerHour: deps.limits.maxUnitsPerHour,
+  });
+  if (inserted) {
+    crashAt(deps, 'after-pending', context);
+    const { row } = await settleOrder(deps, inserted, context);
+    const problem = row.status === 'rejected' && (row.rejection as StoredProblem | null)?.status === 404 ? 'not_found' : undefined;
+    deps.metrics.placed.inc({ result: problem ?? PLACED_RESULT[row.status] ?? 'confirmed' });
+    return { order: toOrder(answerFor(row)), status: 201 };
+  }
+
+  const existing = await deps.repository.findByIdempotencyKey(userId, key);
+  if (!existing) throw new Error('idempotency conflict without a stored order');
+  if (existing.request_hash !== hash) {
+    throw new UnprocessableEntity('idempotency-key-reused', 'This Idempotency-Key was used with a different request body');
+  }
+  deps.metrics.placed.inc({ result: 'replayed' });
+  // A replay answers what the first request answered: the order, or its stored problem with its status code.
+  // A still-pending order is settled (or awaited) first, so client retries help.
+  const row = existing.status === 'pending' ? await settleOrAwait(deps, existing, context) : existing;
+  return { order: toOrder(answerFor(row)), status: 200 };
+}
+
+/** Per-order limits (MAX_QUANTITY_PER_LINE): the units of each product, summed over its lines. */
+function checkQuantities(deps: OrderDeps, lines: RequestedLine[]): void {
+  const perProduct = new Map<string, number>();
+  for (const l of lines) perProduct.set(l.productId.toLowerCase(), (perProduct.get(l.productId.toLowerCase()) ?? 0) + l.quantity);
+  const max = deps.limits.maxQuantityPerProduct;
+  const over = [...perProduct].filter(([, q]) => q > max).map(([productId, requested]) => ({ productId, requested, max }));
+  if (over.length) {
+    throw new ProblemError(422, 'quantity-limit', 'Unprocessable entity', `At most ${max} units of one product per order`, { items: over });
+  }
+}
+
+/** Canonical hash of what the client asked for, to tell a replay from a different request under the same key. */
+function requestHash(items: RequestedLine[]): string {
+  return createHash('sha256').update(JSON.stringify(items.map((i) => [i.productId.toLowerCase(), i.quantity]))).digest('hex');
+}
+
+/** The answer for an order's state: confirmed and later states are the order; a rejected or failed one throws its stored problem. */
+function answerFor(row: OrderRow): OrderRow {
+  if (row.status === 'rejected' || row.status === 'failed') {
+    const p = row.rejection ?? {};
+    if (typeof p.status === 'number' && typeof p.slug === 'string') {
+      const { status, slug, title, detail, ...extensions } = p as StoredProblem;
+      throw new ProblemError(status, slug, title, detail, extensions);
+    }
+    // Orders written before problems were stored ({ reason, items | detail }).
+    if (row.status === 'failed') throw new Conflict('order-failed', 'The order could not be reserved before its deadline; it was recorded as failed', { orderId: row.id, reason: 'expired' });
+    if (p.reason === 'not-found') throw new ProblemError(404, 'not-found', 'Not found', String(p.detail ?? 'Unknown product'), { orderId: row.id });
+    if (p.reason === 'insufficient-stock') throw new Conflict('insufficient-stock', 'Not enough stock for this order; it was recorded as rejected', { orderId: row.id, items: p.items ?? [] });
+    throw new UnprocessableEntity(String(p.reason ?? 'rejected'), String(p.detail ?? 'The order cannot be placed'));
+  }
+  if (row.status === 'pending') {
+    throw new ServiceUnavailable('The product service is unavailable; the order is recorded as pending and will be settled', { orderId: row.id, status: 'pending' });
+  }
+  return row;
+}

@@ -1,0 +1,130 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Conflict, NotFound, ProblemError, UnprocessableEntity } from '@ecommerce/kit';
+import type { Refusal, ReserveOutcome } from '../clients/product-client.js';
+import type { ReservationItem } from '../clients/reservation-wire.js';
+import { inFlight, storedProblem, type OrderLine, type OrderRow, type StoredProblem } from '../model/order.js';
+import type { RequestContext } from '../model/request-context.js';
+import { crashAt } from './crash-point.js';
+import type { OrderDeps } from './order-deps.js';
+
+export interface SettleResult {
+  row: OrderRow;
+  /** This driver's write moved the order (false: a concurrent driver had already, or nothing could be decided). */
+  moved: boolean;
+  /** Set when the product service did not answer: the order is unchanged and its lease given back. */
+  unavailable?: string;
+}
+
+/**
+ * THE settle step, for the request path, a replay and the reconciler: the caller holds the order's drive lease.
+ * pending: reserve by order id (idempotent; a refusal is final on the product side) and record the outcome;
+ * cancelling: release by order id (idempotent) and record cancelled. When the product service does not answer,
+ * nothing changes and the lease is given back at once, so the next driver need not wait for it to expire.
+ */
+export async function settleOrder(deps: OrderDeps, row: OrderRow, context?: RequestContext): Promise<SettleResult> {
+  if (row.status === 'cancelling') return finishCancel(deps, row, context);
+  if (row.status !== 'pending') return { row, moved: false };
+  const outcome = await reserveFor(deps, row, context);
+  crashAt(deps, 'after-reserve', context);
+  let moved: OrderRow | null = null;
+  switch (outcome.kind) {
+    case 'reserved': {
+      const p = priced(row.items, outcome.items);
+      moved = await deps.repository.transition(row.id, 'pending', 'confirmed', p);
+      if (moved) deps.metrics.revenue.inc({ currency: p.currency }, p.totalCents);
+      break;
+    }
+    case 'refused': {
+      const { to, problem } = refusalOutcome(row.id, outcome.refusal);
+      moved = await deps.repository.transition(row.id, 'pending', to, { rejection: problem });
+      break;
+    }
+    case 'unavailable':
+      await deps.repository.releaseLeases([row.id]);
+      return { row, moved: false, unavailable: outcome.reason };
+  }
+  return { row: moved ?? (await reload(deps, row.id)), moved: moved !== null };
+}
+
+async function finishCancel(deps: OrderDeps, row: OrderRow, context?: RequestContext): Promise<SettleResult> {
+  const released = await deps.products.release(row.id, context);
+  crashAt(deps, 'after-release', context);
+  if (released === 'unavailable') {
+    await deps.repository.releaseLeases([row.id]);
+    return { row, moved: false, unavailable: 'product service unavailable' };
+  }
+  const done = await deps.repository.transition(row.id, 'cancelling', 'cancelled');
+  if (done) deps.metrics.cancelled.inc();
+  return { row: done ?? (await reload(deps, row.id)), moved: done !== null };
+}
+
+function reserveFor(deps: OrderDeps, row: OrderRow, context?: RequestContext): Promise<ReserveOutcome> {
+  // The product refuses to reserve after notAfter, so once the deadline passes no late request can appear.
+  const notAfter = new Date(row.created_at.getTime() + deps.reservationWindowMs);
+  return deps.products.reserve(row.id, row.items.map((l) => ({ productId: l.productId, quantity: l.quantity })), notAfter, context);
+}
+
+/**
+ * An order in flight (pending or cancelling) has one driver at a time. A second request for it (a replay, a
+ * repeated cancel) takes the lease when it is free and settles the order itself, or waits for the driver that
+ * holds it and answers with its result. Bounded: after about one lease it answers with the order as it is.
+ */
+export async function settleOrAwait(deps: OrderDeps, row: OrderRow, context: RequestContext): Promise<OrderRow> {
+  const until = Date.now() + deps.driveLeaseMs + 1_000;
+  let delay = 10;
+  while (inFlight(row.status)) {
+    const claimed = await deps.repository.claimDrive(row.id, deps.driveLeaseMs);
+    if (claimed) return (await settleOrder(deps, claimed, context)).row;
+    if (Date.now() > until) return row;
+    await sleep(delay);
+    delay = Math.min(delay * 2, 200);
+    row = await reload(deps, row.id);
+  }
+  return row;
+}
+
+/** The order as it is now (after a concurrent writer won); orders are never deleted. */
+export async function reload(deps: OrderDeps, id: string): Promise<OrderRow> {
+  const row = await deps.repository.findById(id);
+  if (!row) throw new NotFound('Order not found');
+  return row;
+}
+
+/** Applies the reservation's prices to the client's lines (prices never come from the client). */
+function priced(lines: OrderLine[], reserved: ReservationItem[]): { items: OrderLine[]; totalCents: number; currency: string } {
+  const price = new Map(reserved.map((r) => [r.productId.toLowerCase(), r]));
+  const items = lines.map((l) => {
+    const r = price.get(l.productId.toLowerCase());
+    if (!r) throw new Error(`reservation lacks product ${l.productId}`);
+    return { productId: l.productId, quantity: l.quantity, unitPriceCents: r.unitPriceCents };
+  });
+  return { items, totalCents: items.reduce((sum, l) => sum + l.quantity * (l.unitPriceCents ?? 0), 0), currency: reserved[0]?.currency ?? 'USD' };
+}
+
+/**
+ * THE mapping of a product refusal (409 reservation-refused, by reason) to the order's final state and the
+ * problem its client gets, now and on every replay. Used by the request path and the reconciler alike.
+ */
+function refusalOutcome(orderId: string, refusal: Refusal): { to: 'rejected' | 'failed'; problem: StoredProblem } {
+  switch (refusal.reason) {
+    case 'insufficient-stock':
+      return { to: 'rejected', problem: storedProblem(new Conflict('insufficient-stock', 'Not enough stock for this order; it was recorded as rejected', { orderId, items: refusal.items ?? [] })) };
+    case 'unknown-product':
+      return {
+        to: 'rejected',
+        problem: storedProblem(new ProblemError(404, 'not-found', 'Not found', 'Unknown or archived product(s); the order was recorded as rejected', { orderId, productIds: refusal.productIds ?? [] })),
+      };
+    case 'mixed-currency':
+      return { to: 'rejected', problem: { ...storedProblem(new UnprocessableEntity('mixed-currency', 'All items of one order must share one currency; the order was recorded as rejected')), orderId } };
+    case 'expired':
+    case 'released':
+      // Not the customer's request: the order could not be reserved in its window (the product service was
+      // unreachable until the deadline). Recorded as failed; the customer may place it again under a new key.
+      return {
+        to: 'failed',
+        problem: storedProblem(new Conflict('order-failed', 'The order could not be reserved before its deadline; it was recorded as failed and nothing is held', { orderId, reason: refusal.reason })),
+      };
+    default:
+      return { to: 'rejected', problem: { ...storedProblem(new UnprocessableEntity('reservation-refused', `The product service refused the order (${refusal.reason})`)), orderId, reason: refusal.reason } };
+  }
+}
