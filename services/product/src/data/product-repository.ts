@@ -1,15 +1,7 @@
-import type { Queryable, Row } from '@ecommerce/kit';
-import type pg from 'pg';
-
-/** A statement and its name; the name is the metric label and the prepared-statement name, so one name = one text. */
-export interface NamedQuery {
-  name: string;
-  text: string;
-}
-
-export function run<R extends Row>(db: Queryable, q: NamedQuery, values: unknown[] = []): Promise<pg.QueryResult<R>> {
-  return db.query<R>(q.name, q.text, values);
-}
+import { createHash } from 'node:crypto';
+import { PgCode, pgErrorCode, type Database } from '@ecommerce/kit';
+import { skuTaken } from '../model/product.js';
+import { run, type NamedQuery } from './named-query.js';
 
 export interface ProductRow {
   id: string;
@@ -27,6 +19,26 @@ export interface ProductRow {
   [k: string]: unknown;
 }
 
+/** The columns of a new product, defaults already applied. */
+export interface ProductInsert {
+  id: string;
+  sku: string;
+  name: string;
+  description: string | null;
+  priceCents: number;
+  currency: string;
+  stock: number;
+  category: string | null;
+  imageUrl: string | null;
+}
+
+export interface ListFilter {
+  limit: number;
+  afterId: string | null;
+  q?: string;
+  category?: string;
+}
+
 const PRODUCT = 'id, sku, name, description, price_cents, currency, stock, category, image_url, version, created_at, updated_at';
 
 /**
@@ -42,11 +54,11 @@ function listQuery(name: string, filter: string, limitParam: number): NamedQuery
   };
 }
 
-// $2 is a tsquery built from words only (catalog.ts searchQuery), a plain parameter: with it known, the planner
+// $2 is a tsquery built from words only (searchQuery below), a plain parameter: with it known, the planner
 // estimates from the column statistics and takes the GIN index for selective words, the id index for common ones.
 const MATCHES = `search @@ to_tsquery('simple', $2::text)`;
 
-export const productQueries = {
+const Q = {
   insert: {
     name: 'product_insert',
     text: `INSERT INTO products (id, sku, name, description, price_cents, currency, stock, category, image_url)
@@ -94,41 +106,86 @@ export const productQueries = {
   },
 } satisfies Record<string, NamedQuery>;
 
-export const reservationQueries = {
-  // The whole reservation in one round trip: migrations/005_reserve_without_subtransaction.sql.
-  reserve: {
-    name: 'reservation_reserve',
-    text: 'SELECT status, product_id, quantity, unit_price_cents, currency, stock_left, replayed, refusal FROM reserve_stock($1, $2::uuid[], $3::integer[], $4::timestamptz)',
-  },
-  // After a refused call (rolled back): store the refusal, unless a concurrent request decided first.
-  refuse: {
-    name: 'reservation_refuse',
-    text: `INSERT INTO reservations (order_id, status, refusal) VALUES ($1, 'refused', $2::jsonb) ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
-  },
-  availability: {
-    name: 'reservation_availability',
-    text: 'SELECT id, stock, archived FROM products WHERE id = ANY($1::uuid[])',
-  },
-  // A refused reservation has no lines: LEFT JOIN, so it is still found.
-  get: {
-    name: 'reservation_get',
-    text: `SELECT r.order_id, r.status, r.refusal, i.product_id, i.quantity, i.unit_price_cents, i.currency
-      FROM reservations r LEFT JOIN reservation_items i USING (order_id)
-      WHERE r.order_id = $1 ORDER BY i.product_id`,
-  },
-  // Keyset page by order id over one status (the order service's audit walks the held ones).
-  list: {
-    name: 'reservation_list',
-    text: `SELECT order_id, status FROM reservations
-      WHERE status = $1 AND ($2::uuid IS NULL OR order_id > $2::uuid)
-      ORDER BY order_id LIMIT $3`,
-  },
-  markReleased: {
-    name: 'reservation_mark_released',
-    text: `UPDATE reservations SET status = 'released', released_at = now() WHERE order_id = $1 AND status = 'reserved' RETURNING order_id`,
-  },
-  returnStock: {
-    name: 'reservation_return_stock',
-    text: 'UPDATE products SET stock = stock + $2, version = version + 1, updated_at = now() WHERE id = $1',
-  },
-} satisfies Record<string, NamedQuery>;
+// Several replicas may start at once: the transaction-scoped advisory lock lets one seed and the others see a non-empty table.
+const SEED_LOCK = createHash('sha256').update('seed:catalog').digest().readInt32BE(0);
+
+/**
+ * Free text to a tsquery: every word must match as a prefix ("lap" finds "Laptop"). Only letters and digits survive,
+ * so nothing the user types can be tsquery syntax; null when no word is left.
+ */
+function searchQuery(q: string): string | null {
+  const words = (q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 16);
+  return words.length ? words.map((w) => `'${w}':*`).join(' & ') : null;
+}
+
+function rethrowSkuTaken(err: unknown): never {
+  if (pgErrorCode(err) === PgCode.uniqueViolation) throw skuTaken();
+  throw err;
+}
+
+/** The catalog's products table. Rows come back as stored; the model maps them (toProduct). */
+export class ProductRepository {
+  constructor(private readonly db: Database) {}
+
+  async insert(p: ProductInsert): Promise<ProductRow> {
+    const values = [p.id, p.sku, p.name, p.description, p.priceCents, p.currency, p.stock, p.category, p.imageUrl];
+    const res = await run<ProductRow>(this.db, Q.insert, values).catch(rethrowSkuTaken);
+    return res.rows[0]!;
+  }
+
+  /** A live (not archived) product. */
+  async findById(id: string): Promise<ProductRow | undefined> {
+    return (await run<ProductRow>(this.db, Q.byId, [id])).rows[0];
+  }
+
+  /** Keyset page over live products in id (creation) order; returns limit+1 rows for pageOf. */
+  async list(f: ListFilter): Promise<ProductRow[]> {
+    const more = f.limit + 1;
+    const tsquery = f.q === undefined ? undefined : searchQuery(f.q);
+    if (tsquery === null) return [];
+    let res;
+    if (tsquery !== undefined && f.category !== undefined) res = await run<ProductRow>(this.db, Q.searchByCategory, [f.afterId, tsquery, f.category, more]);
+    else if (tsquery !== undefined) res = await run<ProductRow>(this.db, Q.search, [f.afterId, tsquery, more]);
+    else if (f.category !== undefined) res = await run<ProductRow>(this.db, Q.listByCategory, [f.afterId, f.category, more]);
+    else res = await run<ProductRow>(this.db, Q.list, [f.afterId, more]);
+    return res.rows;
+  }
+
+  /** The patched row, or undefined when the product is gone or (with expectedVersion) at another version. */
+  async update(id: string, patch: object, expectedVersion: number | null): Promise<ProductRow | undefined> {
+    const res = await run<ProductRow>(this.db, Q.update, [id, JSON.stringify(patch), expectedVersion]).catch(rethrowSkuTaken);
+    return res.rows[0];
+  }
+
+  /** The adjusted row, or undefined when the product is gone or stock + delta leaves [0, maxStock]. */
+  async adjustStock(id: string, delta: number, maxStock: number): Promise<ProductRow | undefined> {
+    return (await run<ProductRow>(this.db, Q.adjustStock, [id, delta, maxStock])).rows[0];
+  }
+
+  /** False when there was no live product to archive. */
+  async archive(id: string): Promise<boolean> {
+    return (await run(this.db, Q.archive, [id])).rowCount !== 0;
+  }
+
+  /** Inserts the products only when the table is empty (under a lock, so one replica seeds); returns how many. */
+  async insertAllIfEmpty(products: ProductInsert[]): Promise<number> {
+    return this.db.tx(async (tx) => {
+      await run(tx, Q.seedLock, [SEED_LOCK]);
+      const count = await run<{ n: number }>(tx, Q.count);
+      if (count.rows[0]!.n > 0) return 0;
+      const column = <K extends keyof ProductInsert>(key: K) => products.map((p) => p[key]);
+      const res = await run(tx, Q.seedInsert, [
+        column('id'),
+        column('sku'),
+        column('name'),
+        column('description'),
+        column('priceCents'),
+        column('currency'),
+        column('stock'),
+        column('category'),
+        column('imageUrl'),
+      ]);
+      return res.rowCount ?? 0;
+    });
+  }
+}

@@ -1,10 +1,7 @@
-import { createHash } from 'node:crypto';
-import { uuidv7, type Database } from '@ecommerce/kit';
-import { productQueries as Q, run } from './db/queries.js';
-import { DEFAULT_CURRENCY, type NewProduct } from './catalog.js';
+import type { NewProduct } from './product.js';
 
 /** The storefront serves one SVG illustration per demo product (web/public/images/products/<sku>.svg). */
-export function demoImageUrl(sku: string): string {
+function demoImageUrl(sku: string): string {
   return `/images/products/${sku.toLowerCase()}.svg`;
 }
 
@@ -33,29 +30,3 @@ const DEMO_ROWS: NewProduct[] = [
 
 /** A small catalog so a first `npm start` shows something at once, each product with its picture. */
 export const DEMO_PRODUCTS: NewProduct[] = DEMO_ROWS.map((p) => ({ ...p, imageUrl: demoImageUrl(p.sku) }));
-
-// Several replicas may start at once: the transaction-scoped advisory lock lets one seed and the others see a non-empty table.
-const SEED_LOCK = createHash('sha256').update('seed:catalog').digest().readInt32BE(0);
-
-/** Seeds the demo catalog when the products table is empty; returns how many products were inserted. */
-export async function seedDemoCatalog(db: Database, products: NewProduct[] = DEMO_PRODUCTS): Promise<number> {
-  return db.tx(async (tx) => {
-    await run(tx, Q.seedLock, [SEED_LOCK]);
-    const count = await run<{ n: number }>(tx, Q.count);
-    if (count.rows[0]!.n > 0) return 0;
-    // uuidv7 at one millisecond apart keeps the list order equal to the order above.
-    const start = Date.now();
-    const res = await run(tx, Q.seedInsert, [
-      products.map((_, i) => uuidv7(start + i)),
-      products.map((p) => p.sku),
-      products.map((p) => p.name),
-      products.map((p) => p.description ?? null),
-      products.map((p) => p.priceCents),
-      products.map((p) => p.currency ?? DEFAULT_CURRENCY),
-      products.map((p) => p.stock),
-      products.map((p) => p.category ?? null),
-      products.map((p) => p.imageUrl ?? null),
-    ]);
-    return res.rowCount ?? 0;
-  });
-}
