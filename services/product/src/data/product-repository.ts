@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PgCode, pgErrorCode, type Database } from '@ecommerce/kit';
-import { skuTaken } from '../model/product.js';
+import { skuTaken, type NewProduct } from '../model/product.js';
 import { run, type NamedQuery } from './named-query.js';
 
 export interface ProductRow {
@@ -19,18 +19,8 @@ export interface ProductRow {
   [k: string]: unknown;
 }
 
-/** The columns of a new product, defaults already applied. */
-export interface ProductInsert {
-  id: string;
-  sku: string;
-  name: string;
-  description: string | null;
-  priceCents: number;
-  currency: string;
-  stock: number;
-  category: string | null;
-  imageUrl: string | null;
-}
+/** The columns of a new product: its id, and every field with the defaults applied. */
+export type ProductInsert = { id: string } & Required<NewProduct>;
 
 export interface ListFilter {
   limit: number;
