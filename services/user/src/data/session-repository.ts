@@ -1,27 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { Unauthorized, uuidv7, type Database, type Queryable } from '@ecommerce/kit';
+import { Database, type Queryable } from '@ecommerce/kit';
 
-export interface RefreshTokenIssued {
-  token: string;
-  familyId: string;
-}
-
-function digest(token: string): Buffer {
-  return createHash('sha256').update(token).digest();
-}
-
-/** A new random refresh token (256 bits); only its SHA-256 is stored. */
-export async function issueRefreshToken(db: Queryable, userId: string, ttlSeconds: number, familyId: string = uuidv7()): Promise<RefreshTokenIssued> {
-  const token = randomBytes(32).toString('base64url');
-  await db.query(
-    'refresh_insert',
-    `INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
-    [digest(token), familyId, userId, ttlSeconds],
-  );
-  return { token, familyId };
-}
-
-interface TokenRow {
+/** A refresh token's row, locked for the rest of the transaction. */
+export interface RefreshTokenRow {
   family_id: string;
   user_id: string;
   expired: boolean;
@@ -34,33 +14,36 @@ const LOCK_TOKEN = `SELECT family_id, user_id, expires_at <= now() AS expired, s
   FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`;
 const REVOKE_FAMILY = `UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`;
 
-/**
- * Rotation with reuse detection: a live token is spent and replaced in the same family;
- * presenting a spent token revokes the whole family (someone else may hold a copy).
- */
-export async function rotateRefreshToken(db: Database, token: string, ttlSeconds: number): Promise<{ userId: string; next: RefreshTokenIssued }> {
-  const outcome = await db.tx(async (q) => {
-    const row = (await q.query<TokenRow>('refresh_lock', LOCK_TOKEN, [digest(token)])).rows[0];
-    if (!row || row.revoked_at || row.expired) return { ok: false as const };
-    if (row.spent_at) {
-      await q.query('refresh_revoke_family', REVOKE_FAMILY, [row.family_id]);
-      return { ok: false as const, reuse: true };
-    }
-    await q.query('refresh_spend', 'UPDATE refresh_tokens SET spent_at = now() WHERE token_hash = $1', [digest(token)]);
-    const next = await issueRefreshToken(q, row.user_id, ttlSeconds, row.family_id);
-    return { ok: true as const, userId: row.user_id, next };
-  });
-  if (!outcome.ok) throw new Unauthorized(outcome.reuse ? 'Refresh token was already used; the session has been revoked' : 'Invalid or expired refresh token');
-  return { userId: outcome.userId, next: outcome.next };
-}
+/** Login sessions: refresh tokens (only their SHA-256 is stored), grouped in families, one per login. */
+export class SessionRepository {
+  /** db: the pool, or inside transaction() the transaction's client. */
+  constructor(private readonly db: Queryable) {}
 
-/** Logout: revokes the session (the token's family). */
-export async function revokeRefreshToken(db: Database, token: string): Promise<void> {
-  const revoked = await db.tx(async (q) => {
-    const row = (await q.query<TokenRow>('refresh_lock', LOCK_TOKEN, [digest(token)])).rows[0];
-    if (!row || row.revoked_at || row.expired || row.spent_at) return false;
-    await q.query('refresh_revoke_family', REVOKE_FAMILY, [row.family_id]);
-    return true;
-  });
-  if (!revoked) throw new Unauthorized('Invalid or expired refresh token');
+  /** Runs fn with a repository whose statements share one transaction (the FOR UPDATE lock holds to its end). */
+  transaction<T>(fn: (sessions: SessionRepository) => Promise<T>): Promise<T> {
+    if (!(this.db instanceof Database)) throw new Error('SessionRepository.transaction: already in a transaction');
+    return this.db.tx((tx) => fn(new SessionRepository(tx)));
+  }
+
+  async insert(tokenHash: Buffer, familyId: string, userId: string, ttlSeconds: number): Promise<void> {
+    await this.db.query(
+      'refresh_insert',
+      `INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
+      [tokenHash, familyId, userId, ttlSeconds],
+    );
+  }
+
+  /** Locks the token's row (in a transaction) and reads its state. */
+  async lock(tokenHash: Buffer): Promise<RefreshTokenRow | undefined> {
+    return (await this.db.query<RefreshTokenRow>('refresh_lock', LOCK_TOKEN, [tokenHash])).rows[0];
+  }
+
+  async spend(tokenHash: Buffer): Promise<void> {
+    await this.db.query('refresh_spend', 'UPDATE refresh_tokens SET spent_at = now() WHERE token_hash = $1', [tokenHash]);
+  }
+
+  /** Revokes every token of the family: the whole session ends. */
+  async revokeFamily(familyId: string): Promise<void> {
+    await this.db.query('refresh_revoke_family', REVOKE_FAMILY, [familyId]);
+  }
 }

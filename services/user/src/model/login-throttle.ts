@@ -1,4 +1,4 @@
-import type { Queryable } from '@ecommerce/kit';
+import type { LoginFailureRepository } from '../data/login-failure-repository.js';
 
 export interface ThrottlePolicy {
   /** Failed logins for one account from one address before that pair is refused for a window. */
@@ -16,55 +16,27 @@ export interface ThrottlePolicy {
  */
 export class LoginThrottle {
   constructor(
-    private readonly db: Queryable,
+    private readonly failures: LoginFailureRepository,
     private readonly policy: ThrottlePolicy,
   ) {}
 
   /** Seconds until the first of the keys unlocks, or 0 when none is locked. */
   async lockedFor(email: string, address: string): Promise<number> {
-    const res = await this.db.query<{ seconds: number }>(
-      'login_locked_for',
-      `SELECT COALESCE(MAX(EXTRACT(EPOCH FROM locked_until - now())), 0)::float8 AS seconds
-       FROM login_failures WHERE key = ANY($1::text[]) AND locked_until > now()`,
-      [[pairKey(email, address), addressKey(address)]],
-    );
-    return Math.ceil(res.rows[0]?.seconds ?? 0);
+    return Math.ceil(await this.failures.lockedSeconds([pairKey(email, address), addressKey(address)]));
   }
 
   async recordFailure(email: string, address: string): Promise<void> {
-    await this.bump(pairKey(email, address), this.policy.maxPerAccountAddress);
-    await this.bump(addressKey(address), this.policy.maxPerAddress);
+    await this.failures.bump(pairKey(email, address), this.policy.windowSeconds, this.policy.maxPerAccountAddress);
+    await this.failures.bump(addressKey(address), this.policy.windowSeconds, this.policy.maxPerAddress);
   }
 
   /** A right password clears that pair's failures; the address's count stays (it may be guessing other accounts). */
   async recordSuccess(email: string, address: string): Promise<void> {
-    await this.db.query('login_reset', 'DELETE FROM login_failures WHERE key = $1', [pairKey(email, address)]);
+    await this.failures.reset(pairKey(email, address));
   }
 
-  /** Drops counters whose window and lock are over (the table would otherwise keep every address ever seen). */
   async prune(): Promise<void> {
-    await this.db.query(
-      'login_failures_prune',
-      `DELETE FROM login_failures
-       WHERE window_start < now() - make_interval(secs => $1) AND (locked_until IS NULL OR locked_until < now())`,
-      [this.policy.windowSeconds],
-    );
-  }
-
-  private async bump(key: string, max: number): Promise<void> {
-    await this.db.query(
-      'login_failure_bump',
-      `WITH w AS (SELECT make_interval(secs => $2) AS len)
-       INSERT INTO login_failures AS f (key, failures, window_start, locked_until)
-       SELECT $1, 1, now(), CASE WHEN 1 >= $3 THEN now() + w.len END FROM w
-       ON CONFLICT (key) DO UPDATE SET
-         failures = CASE WHEN f.window_start < now() - (SELECT len FROM w) THEN 1 ELSE f.failures + 1 END,
-         window_start = CASE WHEN f.window_start < now() - (SELECT len FROM w) THEN now() ELSE f.window_start END,
-         locked_until = CASE
-           WHEN (CASE WHEN f.window_start < now() - (SELECT len FROM w) THEN 1 ELSE f.failures + 1 END) >= $3
-           THEN now() + (SELECT len FROM w) ELSE f.locked_until END`,
-      [key, this.policy.windowSeconds, max],
-    );
+    await this.failures.prune(this.policy.windowSeconds);
   }
 }
 

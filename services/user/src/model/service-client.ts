@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, Unauthorized, type Database } from '@ecommerce/kit';
-import { hashPassword, verifyPassword, burnPasswordCheck } from './passwords.js';
+import { ConfigError } from '@ecommerce/kit';
 
 export interface ServiceClientConfig {
   id: string;
@@ -8,6 +7,7 @@ export interface ServiceClientConfig {
   scopes: string[];
 }
 
+/** SERVICE_CLIENTS (inline JSON) or SERVICE_CLIENTS_FILE: the clients of the client-credentials grant. */
 export function parseServiceClients(inline: string | undefined, file: string | undefined): ServiceClientConfig[] {
   let text = inline;
   if (!text && file) text = readFileSync(file, 'utf8');
@@ -29,28 +29,4 @@ export function parseServiceClients(inline: string | undefined, file: string | u
     );
   if (!ok) throw new ConfigError(['SERVICE_CLIENTS: must be [{"id": "a-z0-9-", "secret": "16+ chars", "scopes": ["..."]}]']);
   return parsed as ServiceClientConfig[];
-}
-
-/** Stores the configured clients with argon2id hashes of their secrets (re-hashing only when a secret changed). */
-export async function syncServiceClients(db: Database, clients: ServiceClientConfig[]): Promise<void> {
-  for (const c of clients) {
-    const row = (await db.query<{ secret_hash: string }>('client_get', 'SELECT secret_hash FROM service_clients WHERE id = $1', [c.id])).rows[0];
-    const secretHash = row && (await verifyPassword(row.secret_hash, c.secret)) ? row.secret_hash : await hashPassword(c.secret);
-    await db.query(
-      'client_upsert',
-      `INSERT INTO service_clients (id, secret_hash, scopes) VALUES ($1, $2, $3)
-       ON CONFLICT (id) DO UPDATE SET secret_hash = EXCLUDED.secret_hash, scopes = EXCLUDED.scopes, updated_at = now()`,
-      [c.id, secretHash, c.scopes],
-    );
-  }
-}
-
-export async function authenticateClient(db: Database, clientId: string, secret: string): Promise<string[]> {
-  const row = (await db.query<{ secret_hash: string; scopes: string[] }>('client_auth', 'SELECT secret_hash, scopes FROM service_clients WHERE id = $1', [clientId])).rows[0];
-  if (!row) {
-    await burnPasswordCheck(secret);
-    throw new Unauthorized('Invalid client credentials');
-  }
-  if (!(await verifyPassword(row.secret_hash, secret))) throw new Unauthorized('Invalid client credentials');
-  return row.scopes;
 }

@@ -1,60 +1,16 @@
-import { Type, TooManyRequests, Unauthorized, uuidv7, type App } from '@ecommerce/kit';
-import { findUserByEmail, normalizeEmail, registerUser, toUser } from '../accounts.js';
-import { burnPasswordCheck, verifyPassword } from '../passwords.js';
-import { issueRefreshToken, revokeRefreshToken, rotateRefreshToken } from '../sessions.js';
-import { signToken } from '../signing-key.js';
-import { clearRefreshCookie, refreshTokenOf, setRefreshCookie } from '../refresh-cookie.js';
-import type { UserDeps } from '../app.js';
-import { Email, Password, RefreshToken, RefreshTokenIn, TokenPair, UserSchema } from './schemas.js';
+import { Type, type App } from '@ecommerce/kit';
+import { checkCredentials, startSession } from '../../use-cases/login.js';
+import { logout } from '../../use-cases/logout.js';
+import { continueSession, rotateRefreshToken } from '../../use-cases/refresh-session.js';
+import { Email, Password, RefreshToken, RefreshTokenIn, TokenPair } from '../schemas.js';
+import { noStore } from './no-store.js';
+import { clearRefreshCookie, refreshTokenOf, setRefreshCookie } from './refresh-cookie.js';
 
 const strict = { additionalProperties: false } as const;
+const RefreshBody = Type.Object({ refreshToken: Type.Optional(RefreshToken) }, { ...strict, description: 'refreshToken may be left out when the refresh cookie is sent' });
 
-/** onRequest hook: token answers are never kept by a cache (RFC 6749 5.1), errors included, so it runs before anything can fail. */
-export async function noStore(_request: unknown, reply: { header(name: string, value: string): unknown }): Promise<void> {
-  reply.header('cache-control', 'no-store');
-  reply.header('pragma', 'no-cache');
-}
-
-export function accountRoutes(app: App, deps: UserDeps): void {
-  const { db, config, key, throttle, limiter } = deps;
-  const registered = app.metrics.counter('users_registered_total', 'Accounts registered.');
-  const logins = app.metrics.counter('user_logins_total', 'Login attempts by result.', ['result'], [
-    { result: 'success' },
-    { result: 'invalid_credentials' },
-    { result: 'rate_limited' },
-  ]);
-
-  async function tokenPair(userId: string, role: string, familyId?: string) {
-    const accessToken = await signToken(key, { role }, {
-      subject: userId,
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-      ttlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-      jti: uuidv7(),
-      typ: 'at+jwt',
-    });
-    const refresh = familyId ? undefined : await issueRefreshToken(db, userId, config.REFRESH_TOKEN_TTL_SECONDS);
-    return { accessToken, tokenType: 'Bearer' as const, expiresIn: config.ACCESS_TOKEN_TTL_SECONDS, refreshToken: refresh?.token ?? '' };
-  }
-
-  app.post(
-    '/user/register',
-    {
-      schema: {
-        summary: 'Register a customer account',
-        tags: ['accounts'],
-        body: Type.Object({ email: Email, password: Password, name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) }, strict),
-        response: { 201: UserSchema },
-      },
-      // Each registration costs an argon2 hash: a budget per client address (REGISTER_MAX_PER_ADDRESS).
-      preHandler: async (request) => limiter.hit('register', request.ip),
-    },
-    async (request, reply) => {
-      const user = await registerUser(db, request.body);
-      registered.inc();
-      return reply.code(201).send(user);
-    },
-  );
+export default async function sessionRoutes(app: App): Promise<void> {
+  const refreshTtl = app.tokenIssuer.lifetimes.refreshSeconds;
 
   app.post(
     '/user/login',
@@ -68,33 +24,11 @@ export function accountRoutes(app: App, deps: UserDeps): void {
       onRequest: noStore,
     },
     async (request, reply) => {
-      const email = normalizeEmail(request.body.email);
-      // Every attempt, right or wrong, costs an argon2 hash: a request budget per address first.
-      try {
-        await limiter.hit('login', request.ip);
-      } catch (err) {
-        logins.inc({ result: 'rate_limited' });
-        throw err;
-      }
-      const locked = await throttle.lockedFor(email, request.ip);
-      if (locked > 0) {
-        logins.inc({ result: 'rate_limited' });
-        throw new TooManyRequests(locked, 'Too many failed logins for this account from this address, or from this address; try again later');
-      }
-      const row = await findUserByEmail(db, email);
-      // Unknown email and wrong password take the same path, time and answer.
-      const ok = row ? await verifyPassword(row.password_hash, request.body.password) : (await burnPasswordCheck(request.body.password), false);
-      if (!row || !ok) {
-        await throttle.recordFailure(email, request.ip);
-        logins.inc({ result: 'invalid_credentials' });
-        throw new Unauthorized('Email or password is wrong');
-      }
-      await throttle.recordSuccess(email, request.ip);
-      logins.inc({ result: 'success' });
-      request.user = { id: row.id, role: row.role };
-      const pair = await tokenPair(row.id, toUser(row).role);
+      const user = await checkCredentials(app, { email: request.body.email, password: request.body.password, address: request.ip });
+      request.user = user;
+      const pair = await startSession(app, user);
       if (request.body.refreshTokenIn !== 'cookie') return pair;
-      setRefreshCookie(reply, pair.refreshToken, config.REFRESH_TOKEN_TTL_SECONDS);
+      setRefreshCookie(reply, pair.refreshToken, refreshTtl);
       return { ...pair, refreshToken: undefined };
     },
   );
@@ -105,23 +39,22 @@ export function accountRoutes(app: App, deps: UserDeps): void {
       schema: {
         summary: 'Exchange a refresh token for a new token pair (the old one is spent)',
         tags: ['accounts'],
-        body: Type.Object({ refreshToken: Type.Optional(RefreshToken) }, { ...strict, description: 'refreshToken may be left out when the refresh cookie is sent' }),
+        body: RefreshBody,
         response: { 200: TokenPair },
       },
       onRequest: noStore,
-      preHandler: async (request) => limiter.hit('token', request.ip),
+      preHandler: async (request) => app.rateLimiter.hit('token', request.ip),
     },
     async (request, reply) => {
       const { token, via } = refreshTokenOf(request, request.body.refreshToken);
-      const { userId, next } = await rotateRefreshToken(db, token, config.REFRESH_TOKEN_TTL_SECONDS).catch((err: unknown) => {
+      // A token that cannot be rotated is dead: the browser forgets the cookie.
+      const rotated = await rotateRefreshToken(app, token).catch((err: unknown) => {
         if (via === 'cookie') clearRefreshCookie(reply);
         throw err;
       });
-      const user = (await db.query<{ role: string }>('user_role', 'SELECT role FROM users WHERE id = $1', [userId])).rows[0];
-      if (!user) throw new Unauthorized('Account no longer exists');
-      const pair = await tokenPair(userId, user.role, next.familyId);
-      if (via === 'body') return { ...pair, refreshToken: next.token };
-      setRefreshCookie(reply, next.token, config.REFRESH_TOKEN_TTL_SECONDS);
+      const pair = await continueSession(app, rotated);
+      if (via === 'body') return pair;
+      setRefreshCookie(reply, pair.refreshToken, refreshTtl);
       return { ...pair, refreshToken: undefined };
     },
   );
@@ -132,7 +65,7 @@ export function accountRoutes(app: App, deps: UserDeps): void {
       schema: {
         summary: 'Revoke the session of a refresh token',
         tags: ['accounts'],
-        body: Type.Object({ refreshToken: Type.Optional(RefreshToken) }, { ...strict, description: 'refreshToken may be left out when the refresh cookie is sent' }),
+        body: RefreshBody,
         response: { 204: Type.Null() },
       },
       onRequest: noStore,
@@ -141,7 +74,7 @@ export function accountRoutes(app: App, deps: UserDeps): void {
       const { token, via } = refreshTokenOf(request, request.body.refreshToken);
       // The browser forgets the cookie whether or not the session was still live.
       if (via === 'cookie') clearRefreshCookie(reply);
-      await revokeRefreshToken(db, token);
+      await logout(app, token);
       return reply.code(204).send(null);
     },
   );

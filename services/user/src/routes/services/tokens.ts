@@ -1,18 +1,14 @@
-import { BadRequest, Type, uuidv7, type App } from '@ecommerce/kit';
-import { authenticateClient } from '../service-clients.js';
-import { signToken } from '../signing-key.js';
-import type { UserDeps } from '../app.js';
-import { noStore } from './accounts.js';
+import { Type, type App } from '@ecommerce/kit';
+import { issueServiceToken } from '../../use-cases/issue-service-token.js';
+import { noStore } from '../public/no-store.js';
 
-export function tokenRoutes(app: App, deps: UserDeps): void {
-  const { db, key, config, auth, limiter } = deps;
-
+export default async function tokenRoutes(app: App): Promise<void> {
   app.get(
     '/user/.well-known/jwks.json',
     { schema: { summary: 'Public keys that verify every token this service signs', tags: ['keys'] } },
     async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=300');
-      return key.jwks;
+      return app.tokenIssuer.jwks;
     },
   );
 
@@ -37,27 +33,13 @@ export function tokenRoutes(app: App, deps: UserDeps): void {
       },
       onRequest: noStore,
       // Each call checks a client secret with argon2: a budget per caller address (TOKEN_MAX_PER_ADDRESS).
-      preHandler: async (request) => limiter.hit('token', request.ip),
+      preHandler: async (request) => app.rateLimiter.hit('token', request.ip),
     },
     async (request) => {
-      const body = request.body;
-      if (body.grant_type !== 'client_credentials') {
-        throw new BadRequest('Only grant_type=client_credentials is supported', [{ path: '/grant_type', message: 'must be client_credentials' }]);
-      }
-      const allowed = await authenticateClient(db, body.client_id, body.client_secret);
-      const requested = body.scope ? body.scope.split(' ').filter(Boolean) : allowed;
-      const denied = requested.filter((s) => !allowed.includes(s));
-      if (denied.length) throw new BadRequest(`Scope not allowed for this client: ${denied.join(' ')}`, [{ path: '/scope', message: 'contains a scope the client may not have' }]);
-      request.serviceClient = { clientId: body.client_id, scopes: requested };
-      const token = await signToken(key, { scope: requested.join(' ') }, {
-        subject: body.client_id,
-        issuer: config.JWT_ISSUER,
-        audience: auth.serviceAudience,
-        ttlSeconds: config.SERVICE_TOKEN_TTL_SECONDS,
-        jti: uuidv7(),
-        typ: 'at+jwt',
-      });
-      return { access_token: token, token_type: 'Bearer' as const, expires_in: config.SERVICE_TOKEN_TTL_SECONDS, scope: requested.join(' ') };
+      const { body } = request;
+      const issued = await issueServiceToken(app, { grantType: body.grant_type, clientId: body.client_id, clientSecret: body.client_secret, scope: body.scope });
+      request.serviceClient = { clientId: issued.clientId, scopes: issued.scopes };
+      return { access_token: issued.token, token_type: 'Bearer' as const, expires_in: issued.expiresIn, scope: issued.scopes.join(' ') };
     },
   );
 }
