@@ -5,7 +5,7 @@ import { assertProblem, createTestDatabase, http, metricValue, uniqueEmail, type
 import { ORDER_CLIENT, startUserService, type Running as UserRunning } from '@ecommerce/user-service/testing';
 import { startProductService, type Running } from './harness.js';
 
-import type { Product } from '../src/catalog.js';
+import type { Product } from '../src/model/product.js';
 export type { Product };
 export interface Reservation {
   orderId: string;

@@ -1,7 +1,10 @@
-import { Type, UUID_PATTERN } from '@ecommerce/kit';
-import { MAX_STOCK } from '../catalog.js';
+import { Type } from '@ecommerce/kit';
+import { MAX_STOCK } from '../model/product.js';
 
 export const strict = { additionalProperties: false } as const;
+
+/** Any string: a malformed id is answered like an unknown one (404), not as a validation error. */
+export const IdParams = Type.Object({ id: Type.String() });
 
 export const ProductSchema = Type.Object(
   {
@@ -21,16 +24,15 @@ export const ProductSchema = Type.Object(
   { $id: 'Product', title: 'Product' },
 );
 
-export const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^\\S+$', description: 'unique, no whitespace' });
-export const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
-export const Description = Type.Union([Type.String({ maxLength: 5000 }), Type.Null()]);
-export const PriceCents = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
-export const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, upper case' });
-export const Stock = Type.Integer({ minimum: 0, maximum: MAX_STOCK });
+const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^\\S+$', description: 'unique, no whitespace' });
+const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
+const Description = Type.Union([Type.String({ maxLength: 5000 }), Type.Null()]);
+const PriceCents = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
+const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, upper case' });
+const Stock = Type.Integer({ minimum: 0, maximum: MAX_STOCK });
 export const Category = Type.String({ minLength: 1, maxLength: 64, pattern: '\\S' });
 // A path on the shop's own origin only (not `//host`): the storefront's CSP allows images from itself alone.
-export const ImageUrl = Type.String({ minLength: 2, maxLength: 2048, pattern: '^/[^/\\s][^\\s]*$', description: 'a path on this site, e.g. /images/products/x.svg' });
-export const Uuid = Type.String({ pattern: UUID_PATTERN });
+const ImageUrl = Type.String({ minLength: 2, maxLength: 2048, pattern: '^/[^/\\s][^\\s]*$', description: 'a path on this site, e.g. /images/products/x.svg' });
 
 export const NewProductBody = Type.Object(
   {
@@ -62,29 +64,5 @@ export const ProductPatchBody = Type.Object(
 
 export const StockBody = Type.Object(
   { delta: Type.Integer({ minimum: -MAX_STOCK, maximum: MAX_STOCK, not: { const: 0 }, description: 'non-zero: positive restocks, negative removes' }) },
-  strict,
-);
-
-export const ReservationSchema = Type.Object({
-  orderId: Type.String({ format: 'uuid' }),
-  status: Type.Union([Type.Literal('reserved'), Type.Literal('released'), Type.Literal('refused')]),
-  items: Type.Array(
-    Type.Object({ productId: Type.String({ format: 'uuid' }), quantity: Type.Integer(), unitPriceCents: Type.Integer(), currency: Type.String() }),
-  ),
-  // Only on a refused reservation: { reason, ...details }, as in the 409 reservation-refused problem.
-  refusal: Type.Optional(Type.Object({ reason: Type.String() }, { additionalProperties: true })),
-});
-
-export const ReserveBody = Type.Object(
-  {
-    orderId: Uuid,
-    items: Type.Array(Type.Object({ productId: Uuid, quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }) }, strict), {
-      minItems: 1,
-      maxItems: 100,
-    }),
-    // Optional, added for the order service: a new reservation is refused after this instant, so none can
-    // appear once the order's deadline has passed and the reconciler may settle it as failed.
-    notAfter: Type.Optional(Type.String({ format: 'date-time' })),
-  },
   strict,
 );

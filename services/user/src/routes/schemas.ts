@@ -25,14 +25,3 @@ export const TokenPair = Type.Object({
 export const RefreshTokenIn = Type.Union([Type.Literal('body'), Type.Literal('cookie')], {
   description: '"cookie": the refresh token is set as an HttpOnly; Secure; SameSite=Strict cookie for the refresh and logout paths, not returned in the body',
 });
-
-export const Problem = Type.Object(
-  {
-    type: Type.String(),
-    title: Type.String(),
-    status: Type.Integer(),
-    detail: Type.String(),
-    instance: Type.String(),
-  },
-  { additionalProperties: true },
-);

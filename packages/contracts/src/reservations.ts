@@ -1,0 +1,68 @@
+// The product service's internal reservation API (/internal/reservations), as the order service calls it.
+import { Type, type Static } from '@sinclair/typebox';
+
+const strict = { additionalProperties: false } as const;
+
+/** The kit's UUID_PATTERN, repeated here so this package depends on TypeBox alone. */
+export const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
+
+export const ReservationStatus = Type.Union([Type.Literal('reserved'), Type.Literal('released'), Type.Literal('refused')]);
+export type ReservationStatus = Static<typeof ReservationStatus>;
+
+export const ReserveBody = Type.Object(
+  {
+    orderId: Uuid,
+    items: Type.Array(Type.Object({ productId: Uuid, quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }) }, strict), {
+      minItems: 1,
+      maxItems: 100,
+    }),
+    // Optional, added for the order service: a new reservation is refused after this instant, so none can
+    // appear once the order's deadline has passed and the reconciler may settle it as failed.
+    notAfter: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  strict,
+);
+export type ReserveRequest = Static<typeof ReserveBody>;
+
+export const ReservationSchema = Type.Object({
+  orderId: Type.String({ format: 'uuid' }),
+  status: ReservationStatus,
+  items: Type.Array(
+    Type.Object({ productId: Type.String({ format: 'uuid' }), quantity: Type.Integer(), unitPriceCents: Type.Integer(), currency: Type.String() }),
+  ),
+  // Only on a refused reservation: { reason, ...details }, as in the 409 reservation-refused problem.
+  refusal: Type.Optional(Type.Object({ reason: Type.String() }, { additionalProperties: true })),
+});
+export type ReservationBody = Static<typeof ReservationSchema>;
+export type ReservedLine = ReservationBody['items'][number];
+
+/**
+ * Why a reservation was refused: the `reason` and details of the 409 `reservation-refused` problem (and of a
+ * refused reservation's `refusal`). Final for the order id: every later request for it gets the same answer.
+ */
+export const Refusal = Type.Union([
+  Type.Object({
+    reason: Type.Literal('insufficient-stock'),
+    items: Type.Array(Type.Object({ productId: Type.String(), requested: Type.Integer(), available: Type.Integer() })),
+  }),
+  Type.Object({ reason: Type.Literal('unknown-product'), productIds: Type.Array(Type.String()) }),
+  Type.Object({ reason: Type.Literal('mixed-currency') }),
+  Type.Object({ reason: Type.Literal('expired'), notAfter: Type.String() }),
+]);
+export type Refusal = Static<typeof Refusal>;
+export type RefusalReason = Refusal['reason'];
+
+/** GET /internal/reservations: one keyset page of reservations in one status (the order service's audit). */
+export const ReservationListQuery = Type.Object(
+  {
+    status: Type.Union([Type.Literal('reserved'), Type.Literal('released'), Type.Literal('refused')], { default: 'reserved' }),
+    after: Type.Optional(Uuid),
+    limit: Type.Integer({ minimum: 1, maximum: 1000, default: 500 }),
+  },
+  strict,
+);
+export const ReservationListPage = Type.Object({
+  items: Type.Array(Type.Object({ orderId: Type.String({ format: 'uuid' }), status: Type.String() })),
+  next: Type.Union([Type.String({ format: 'uuid' }), Type.Null()], { description: 'pass as `after` for the next page; null on the last' }),
+});
+export type ReservationListPage = Static<typeof ReservationListPage>;

@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import { PgCode, pgErrorCode, type Database } from '@ecommerce/kit';
+import { skuTaken, type NewProduct } from '../model/product.js';
+import { run, type NamedQuery } from './named-query.js';
+
+export interface ProductRow {
+  id: string;
+  sku: string;
+  name: string;
+  description: string | null;
+  price_cents: number;
+  currency: string;
+  stock: number;
+  category: string | null;
+  image_url: string | null;
+  version: number;
+  created_at: Date;
+  updated_at: Date;
+  [k: string]: unknown;
+}
+
+/** The columns of a new product: its id, and every field with the defaults applied. */
+export type ProductInsert = { id: string } & Required<NewProduct>;
+
+export interface ListFilter {
+  limit: number;
+  afterId: string | null;
+  q?: string;
+  category?: string;
+}
+
+const PRODUCT = 'id, sku, name, description, price_cents, currency, stock, category, image_url, version, created_at, updated_at';
+
+/**
+ * The four list shapes are separate statements rather than one with `$x IS NULL OR ...`, so each gets a plan
+ * that uses its index (a generic plan for the catch-all form cannot).
+ */
+function listQuery(name: string, filter: string, limitParam: number): NamedQuery {
+  return {
+    name,
+    text: `SELECT ${PRODUCT} FROM products
+      WHERE NOT archived AND ($1::uuid IS NULL OR id > $1::uuid)${filter}
+      ORDER BY id LIMIT $${limitParam}`,
+  };
+}
+
+// $2 is a tsquery built from words only (searchQuery below), a plain parameter: with it known, the planner
+// estimates from the column statistics and takes the GIN index for selective words, the id index for common ones.
+const MATCHES = `search @@ to_tsquery('simple', $2::text)`;
+
+const Q = {
+  insert: {
+    name: 'product_insert',
+    text: `INSERT INTO products (id, sku, name, description, price_cents, currency, stock, category, image_url)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${PRODUCT}`,
+  },
+  byId: { name: 'product_by_id', text: `SELECT ${PRODUCT} FROM products WHERE id = $1 AND NOT archived` },
+  list: listQuery('product_list', '', 2),
+  listByCategory: listQuery('product_list_category', ' AND category = $2', 3),
+  search: listQuery('product_list_search', ` AND ${MATCHES}`, 3),
+  searchByCategory: listQuery('product_list_search_category', ` AND ${MATCHES} AND category = $3`, 4),
+  // One statement for every PATCH shape: a key present in the JSON patch replaces the column, absent keeps it.
+  update: {
+    name: 'product_update',
+    text: `UPDATE products SET
+        sku = CASE WHEN $2::jsonb ? 'sku' THEN $2::jsonb->>'sku' ELSE sku END,
+        name = CASE WHEN $2::jsonb ? 'name' THEN $2::jsonb->>'name' ELSE name END,
+        description = CASE WHEN $2::jsonb ? 'description' THEN $2::jsonb->>'description' ELSE description END,
+        price_cents = CASE WHEN $2::jsonb ? 'priceCents' THEN ($2::jsonb->>'priceCents')::bigint ELSE price_cents END,
+        currency = CASE WHEN $2::jsonb ? 'currency' THEN $2::jsonb->>'currency' ELSE currency END,
+        category = CASE WHEN $2::jsonb ? 'category' THEN $2::jsonb->>'category' ELSE category END,
+        image_url = CASE WHEN $2::jsonb ? 'imageUrl' THEN $2::jsonb->>'imageUrl' ELSE image_url END,
+        version = version + 1,
+        updated_at = now()
+      WHERE id = $1 AND NOT archived AND ($3::integer IS NULL OR version = $3::integer)
+      RETURNING ${PRODUCT}`,
+  },
+  // Available units may not go below zero: only unreserved units can be removed.
+  adjustStock: {
+    name: 'product_adjust_stock',
+    text: `UPDATE products SET stock = stock + $2, version = version + 1, updated_at = now()
+      WHERE id = $1 AND NOT archived AND stock + $2 BETWEEN 0 AND $3
+      RETURNING ${PRODUCT}`,
+  },
+  archive: {
+    name: 'product_archive',
+    text: `UPDATE products SET archived = true, version = version + 1, updated_at = now() WHERE id = $1 AND NOT archived RETURNING id`,
+  },
+  count: { name: 'product_count_all', text: 'SELECT count(*)::integer AS n FROM products' },
+  seedLock: { name: 'product_seed_lock', text: 'SELECT pg_advisory_xact_lock($1)' },
+  seedInsert: {
+    name: 'product_seed_insert',
+    text: `INSERT INTO products (id, sku, name, description, price_cents, currency, stock, category, image_url)
+      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::integer[], $8::text[], $9::text[])
+      ON CONFLICT (sku) DO NOTHING`,
+  },
+} satisfies Record<string, NamedQuery>;
+
+// Several replicas may start at once: the transaction-scoped advisory lock lets one seed and the others see a non-empty table.
+const SEED_LOCK = createHash('sha256').update('seed:catalog').digest().readInt32BE(0);
+
+/**
+ * Free text to a tsquery: every word must match as a prefix ("lap" finds "Laptop"). Only letters and digits survive,
+ * so nothing the user types can be tsquery syntax; null when no word is left.
+ */
+function searchQuery(q: string): string | null {
+  const words = (q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 16);
+  return words.length ? words.map((w) => `'${w}':*`).join(' & ') : null;
+}
+
+function rethrowSkuTaken(err: unknown): never {
+  if (pgErrorCode(err) === PgCode.uniqueViolation) throw skuTaken();
+  throw err;
+}
+
+/** The catalog's products table. Rows come back as stored; the model maps them (toProduct). */
+export class ProductRepository {
+  constructor(private readonly db: Database) {}
+
+  async insert(p: ProductInsert): Promise<ProductRow> {
+    const values = [p.id, p.sku, p.name, p.description, p.priceCents, p.currency, p.stock, p.category, p.imageUrl];
+    const res = await run<ProductRow>(this.db, Q.insert, values).catch(rethrowSkuTaken);
+    return res.rows[0]!;
+  }
+
+  /** A live (not archived) product. */
+  async findById(id: string): Promise<ProductRow | undefined> {
+    return (await run<ProductRow>(this.db, Q.byId, [id])).rows[0];
+  }
+
+  /** Keyset page over live products in id (creation) order; returns limit+1 rows for pageOf. */
+  async list(f: ListFilter): Promise<ProductRow[]> {
+    const more = f.limit + 1;
+    const tsquery = f.q === undefined ? undefined : searchQuery(f.q);
+    if (tsquery === null) return [];
+    let res;
+    if (tsquery !== undefined && f.category !== undefined) res = await run<ProductRow>(this.db, Q.searchByCategory, [f.afterId, tsquery, f.category, more]);
+    else if (tsquery !== undefined) res = await run<ProductRow>(this.db, Q.search, [f.afterId, tsquery, more]);
+    else if (f.category !== undefined) res = await run<ProductRow>(this.db, Q.listByCategory, [f.afterId, f.category, more]);
+    else res = await run<ProductRow>(this.db, Q.list, [f.afterId, more]);
+    return res.rows;
+  }
+
+  /** The patched row, or undefined when the product is gone or (with expectedVersion) at another version. */
+  async update(id: string, patch: object, expectedVersion: number | null): Promise<ProductRow | undefined> {
+    const res = await run<ProductRow>(this.db, Q.update, [id, JSON.stringify(patch), expectedVersion]).catch(rethrowSkuTaken);
+    return res.rows[0];
+  }
+
+  /** The adjusted row, or undefined when the product is gone or stock + delta leaves [0, maxStock]. */
+  async adjustStock(id: string, delta: number, maxStock: number): Promise<ProductRow | undefined> {
+    return (await run<ProductRow>(this.db, Q.adjustStock, [id, delta, maxStock])).rows[0];
+  }
+
+  /** False when there was no live product to archive. */
+  async archive(id: string): Promise<boolean> {
+    return (await run(this.db, Q.archive, [id])).rowCount !== 0;
+  }
+
+  /** Inserts the products only when the table is empty (under a lock, so one replica seeds); returns how many. */
+  async insertAllIfEmpty(products: ProductInsert[]): Promise<number> {
+    return this.db.tx(async (tx) => {
+      await run(tx, Q.seedLock, [SEED_LOCK]);
+      const count = await run<{ n: number }>(tx, Q.count);
+      if (count.rows[0]!.n > 0) return 0;
+      const column = <K extends keyof ProductInsert>(key: K) => products.map((p) => p[key]);
+      const res = await run(tx, Q.seedInsert, [
+        column('id'),
+        column('sku'),
+        column('name'),
+        column('description'),
+        column('priceCents'),
+        column('currency'),
+        column('stock'),
+        column('category'),
+        column('imageUrl'),
+      ]);
+      return res.rowCount ?? 0;
+    });
+  }
+}

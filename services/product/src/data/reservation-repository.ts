@@ -1,0 +1,125 @@
+import { pgErrorCode, type Database, type Queryable } from '@ecommerce/kit';
+import type { Refusal, ReservationStatus } from '@ecommerce/contracts';
+import { run, type NamedQuery } from './named-query.js';
+
+/** One line of a reservation; a refused reservation is one row with null line columns (LEFT JOIN). */
+export interface ReservationLineRow {
+  order_id: string;
+  status: ReservationStatus;
+  refusal: Refusal | null;
+  product_id: string | null;
+  quantity: number | null;
+  unit_price_cents: number | null;
+  currency: string | null;
+  [k: string]: unknown;
+}
+
+/** What reserve_stock() answers per line: the stored status and, on a fresh reservation, the stock it left. */
+export interface ReserveRow {
+  status: ReservationStatus;
+  product_id: string | null;
+  quantity: number | null;
+  unit_price_cents: number | null;
+  currency: string | null;
+  stock_left: number | null;
+  replayed: boolean;
+  refusal: Refusal | null;
+  [k: string]: unknown;
+}
+
+/** reserve_stock() refused and rolled back; the reason is its error code (migrations/005). */
+export type ReserveFailure = 'expired' | 'short' | 'mixed-currency';
+const FAILURES: Record<string, ReserveFailure> = { EC001: 'expired', EC002: 'short', EC003: 'mixed-currency' };
+
+const Q = {
+  // The whole reservation in one round trip: migrations/005_reserve_without_subtransaction.sql.
+  reserve: {
+    name: 'reservation_reserve',
+    text: 'SELECT status, product_id, quantity, unit_price_cents, currency, stock_left, replayed, refusal FROM reserve_stock($1, $2::uuid[], $3::integer[], $4::timestamptz)',
+  },
+  // After a refused call (rolled back): store the refusal, unless a concurrent request decided first.
+  refuse: {
+    name: 'reservation_refuse',
+    text: `INSERT INTO reservations (order_id, status, refusal) VALUES ($1, 'refused', $2::jsonb) ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
+  },
+  availability: {
+    name: 'reservation_availability',
+    text: 'SELECT id, stock, archived FROM products WHERE id = ANY($1::uuid[])',
+  },
+  // A refused reservation has no lines: LEFT JOIN, so it is still found.
+  get: {
+    name: 'reservation_get',
+    text: `SELECT r.order_id, r.status, r.refusal, i.product_id, i.quantity, i.unit_price_cents, i.currency
+      FROM reservations r LEFT JOIN reservation_items i USING (order_id)
+      WHERE r.order_id = $1 ORDER BY i.product_id`,
+  },
+  // Keyset page by order id over one status (the order service's audit walks the held ones).
+  list: {
+    name: 'reservation_list',
+    text: `SELECT order_id, status FROM reservations
+      WHERE status = $1 AND ($2::uuid IS NULL OR order_id > $2::uuid)
+      ORDER BY order_id LIMIT $3`,
+  },
+  markReleased: {
+    name: 'reservation_mark_released',
+    text: `UPDATE reservations SET status = 'released', released_at = now() WHERE order_id = $1 AND status = 'reserved' RETURNING order_id`,
+  },
+  returnStock: {
+    name: 'reservation_return_stock',
+    text: 'UPDATE products SET stock = stock + $2, version = version + 1, updated_at = now() WHERE id = $1',
+  },
+} satisfies Record<string, NamedQuery>;
+
+/** Reservations and their lines; the stock they take and give back is the products table's. */
+export class ReservationRepository {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Reserves every line or none, in one statement (migrations/005). The order id is claimed first, so of
+   * concurrent duplicates exactly one decides and the others wait for it and replay its answer.
+   */
+  async reserve(orderId: string, productIds: string[], quantities: number[], notAfter: string | null): Promise<{ rows: ReserveRow[] } | { failure: ReserveFailure }> {
+    try {
+      return { rows: (await run<ReserveRow>(this.db, Q.reserve, [orderId, productIds, quantities, notAfter])).rows };
+    } catch (err) {
+      const failure = FAILURES[pgErrorCode(err) ?? ''];
+      if (failure) return { failure };
+      throw err;
+    }
+  }
+
+  /** Stores a refusal as the order id's answer; false when a concurrent request stored an answer first. */
+  async storeRefusal(orderId: string, refusal: Refusal): Promise<boolean> {
+    return (await run(this.db, Q.refuse, [orderId, JSON.stringify(refusal)])).rowCount === 1;
+  }
+
+  /** Stock and archived flag of each product that exists (read outside any transaction). */
+  async availability(productIds: string[]): Promise<{ id: string; stock: number; archived: boolean }[]> {
+    return (await run<{ id: string; stock: number; archived: boolean }>(this.db, Q.availability, [productIds])).rows;
+  }
+
+  /** The reservation's lines by product id; empty when the order id has none. */
+  async lines(orderId: string, db: Queryable = this.db): Promise<ReservationLineRow[]> {
+    return (await run<ReservationLineRow>(db, Q.get, [orderId])).rows;
+  }
+
+  /** limit+1 order ids in one status, after `after`. */
+  async list(status: ReservationStatus, after: string | null, limit: number): Promise<{ order_id: string; status: ReservationStatus }[]> {
+    return (await run<{ order_id: string; status: ReservationStatus }>(this.db, Q.list, [status, after, limit + 1])).rows;
+  }
+
+  /**
+   * Flips reserved -> released and gives the stock back in one transaction: only the transaction that flips
+   * returns stock, so a release happens once. `released` is false when there was nothing to flip.
+   */
+  async release(orderId: string): Promise<{ lines: ReservationLineRow[]; released: boolean }> {
+    return this.db.tx(async (tx) => {
+      const flipped = await run(tx, Q.markReleased, [orderId]);
+      const lines = await this.lines(orderId, tx);
+      if (flipped.rowCount === 0) return { lines, released: false };
+      // Lines come back sorted by product id: the same lock order as reservations, so no deadlock.
+      for (const line of lines) if (line.product_id !== null) await run(tx, Q.returnStock, [line.product_id, line.quantity]);
+      return { lines, released: true };
+    });
+  }
+}

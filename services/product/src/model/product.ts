@@ -1,0 +1,81 @@
+import { Conflict, NotFound } from '@ecommerce/kit';
+import type { ProductInsert, ProductRow } from '../data/product-repository.js';
+
+export interface Product {
+  id: string;
+  sku: string;
+  name: string;
+  description: string | null;
+  priceCents: number;
+  currency: string;
+  stock: number;
+  category: string | null;
+  /** Picture on this site (a path like /images/products/x.svg), null when none. */
+  imageUrl: string | null;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewProduct {
+  sku: string;
+  name: string;
+  description?: string | null;
+  priceCents: number;
+  currency?: string;
+  stock: number;
+  category?: string | null;
+  imageUrl?: string | null;
+}
+
+/** Every create field but stock: stock only moves through adjustments and reservations. */
+export type ProductPatch = Partial<Omit<NewProduct, 'stock'>>;
+
+/** Highest stock a product may hold; keeps stock + delta (and releases) inside a 32-bit integer. */
+export const MAX_STOCK = 1_000_000_000;
+export const DEFAULT_CURRENCY = 'USD';
+
+export function toProduct(row: ProductRow): Product {
+  return {
+    id: row.id,
+    sku: row.sku,
+    name: row.name,
+    description: row.description,
+    priceCents: row.price_cents,
+    currency: row.currency,
+    stock: row.stock,
+    category: row.category,
+    imageUrl: row.image_url,
+    version: row.version,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID.test(value);
+}
+
+export function productNotFound(): NotFound {
+  return new NotFound('Product not found');
+}
+
+export function skuTaken(): Conflict {
+  return new Conflict('sku-taken', 'A product with this SKU already exists');
+}
+
+/** The stored columns of a new product: its id and the defaults for what the caller left out. */
+export function newProductColumns(id: string, input: NewProduct): ProductInsert {
+  return {
+    id,
+    sku: input.sku,
+    name: input.name,
+    description: input.description ?? null,
+    priceCents: input.priceCents,
+    currency: input.currency ?? DEFAULT_CURRENCY,
+    stock: input.stock,
+    category: input.category ?? null,
+    imageUrl: input.imageUrl ?? null,
+  };
+}

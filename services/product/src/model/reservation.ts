@@ -1,0 +1,79 @@
+import { ProblemError } from '@ecommerce/kit';
+import type { Refusal, RefusalReason, ReservationStatus, ReserveRequest } from '@ecommerce/contracts';
+import type { ReservationLineRow } from '../data/reservation-repository.js';
+
+export interface ReservationItem {
+  productId: string;
+  quantity: number;
+  unitPriceCents: number;
+  currency: string;
+}
+
+export interface Reservation {
+  orderId: string;
+  status: ReservationStatus;
+  items: ReservationItem[];
+  refusal?: Refusal;
+}
+
+export interface ReserveOutcome {
+  reservation: Reservation;
+  /** True when the orderId was already reserved (or released): the stored answer, nothing changed. */
+  replayed: boolean;
+  /** Products whose stock this reservation took to zero. */
+  stockouts: number;
+}
+
+export interface ReleaseOutcome {
+  reservation: Reservation;
+  /** False when it was already released (or was refused): nothing changed. */
+  released: boolean;
+}
+
+const DETAIL: Record<RefusalReason, string> = {
+  'insufficient-stock': 'Not enough stock for every item; nothing was reserved',
+  'unknown-product': 'Unknown or archived product(s); nothing was reserved',
+  'mixed-currency': 'All items of one reservation must share one currency; nothing was reserved',
+  expired: 'The reservation window closed; nothing was reserved',
+};
+
+/**
+ * The one refusal answer of the reservation API: 409 `reservation-refused` with the `reason` and its details
+ * (`items` for a shortage, `productIds` for unknown products). It is final for the order id: a repeat, even
+ * after a restock, answers the same.
+ */
+export class ReservationRefused extends ProblemError {
+  constructor(
+    readonly orderId: string,
+    readonly refusal: Refusal,
+    readonly replayed: boolean,
+  ) {
+    super(409, 'reservation-refused', 'Reservation refused', DETAIL[refusal.reason], { orderId, ...refusal });
+  }
+}
+
+/** Same product twice counts as the sum; sorted by id so every transaction locks products in one order. */
+export function sumByProduct(items: ReserveRequest['items']): [string, number][] {
+  const totals = new Map<string, number>();
+  for (const { productId, quantity } of items) {
+    const id = productId.toLowerCase();
+    totals.set(id, (totals.get(id) ?? 0) + quantity);
+  }
+  return [...totals.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+type LineColumns = Pick<ReservationLineRow, 'product_id' | 'quantity' | 'unit_price_cents' | 'currency'>;
+
+/** The reserved lines of stored rows (a refused reservation's single row has none). */
+export function itemsOf(rows: LineColumns[]): ReservationItem[] {
+  return rows
+    .filter((r) => r.product_id !== null)
+    .map((r) => ({ productId: r.product_id!, quantity: r.quantity!, unitPriceCents: r.unit_price_cents!, currency: r.currency! }));
+}
+
+/** The reservation its stored rows describe, or null when there are none. */
+export function toReservation(rows: ReservationLineRow[]): Reservation | null {
+  const first = rows[0];
+  if (!first) return null;
+  return { orderId: first.order_id, status: first.status, items: itemsOf(rows), ...(first.refusal ? { refusal: first.refusal } : {}) };
+}

@@ -1,0 +1,65 @@
+import { Type, type App } from '@ecommerce/kit';
+import { adjustStock } from '../../use-cases/adjust-stock.js';
+import { archiveProduct } from '../../use-cases/archive-product.js';
+import { createProduct } from '../../use-cases/create-product.js';
+import { updateProduct } from '../../use-cases/update-product.js';
+import { IdParams, NewProductBody, ProductPatchBody, ProductSchema, StockBody } from '../schemas.js';
+import { etag, expectedVersion } from '../version-headers.js';
+
+const admin = { tags: ['products'], security: [{ bearer: [] }] };
+
+export default async function productAdminRoutes(app: App): Promise<void> {
+  app.post(
+    '/product',
+    { schema: { summary: 'Create a product (admin)', ...admin, body: NewProductBody, response: { 201: ProductSchema } } },
+    async (request, reply) => {
+      const product = await createProduct(app, request.body);
+      return reply.code(201).header('etag', etag(product)).send(product);
+    },
+  );
+
+  app.patch(
+    '/product/:id',
+    {
+      schema: {
+        summary: 'Update a product (admin); If-Match: "<version>" makes it conditional (412 on mismatch)',
+        ...admin,
+        params: IdParams,
+        headers: Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 100 })) }),
+        body: ProductPatchBody,
+        response: { 200: ProductSchema },
+      },
+    },
+    async (request, reply) => {
+      const version = expectedVersion(request.headers['if-match']);
+      const product = await updateProduct(app, request.params.id, request.body, version);
+      return reply.header('etag', etag(product)).send(product);
+    },
+  );
+
+  app.post(
+    '/product/:id/stock',
+    {
+      schema: {
+        summary: 'Restock (positive delta) or remove unreserved units (negative delta) (admin)',
+        ...admin,
+        params: IdParams,
+        body: StockBody,
+        response: { 200: ProductSchema },
+      },
+    },
+    async (request, reply) => {
+      const product = await adjustStock(app, request.params.id, request.body.delta);
+      return reply.header('etag', etag(product)).send(product);
+    },
+  );
+
+  app.delete(
+    '/product/:id',
+    { schema: { summary: 'Archive a product (admin): hidden from the catalog, kept for old orders', ...admin, params: IdParams, response: { 204: Type.Null() } } },
+    async (request, reply) => {
+      await archiveProduct(app, request.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,46 @@
+import { SMALL_BODY_LIMIT, Type, type App } from '@ecommerce/kit';
+import { ReservationListPage, ReservationListQuery, ReservationSchema, ReserveBody } from '@ecommerce/contracts';
+import { getReservation } from '../../use-cases/get-reservation.js';
+import { listReservations } from '../../use-cases/list-reservations.js';
+import { releaseReservation } from '../../use-cases/release-reservation.js';
+import { reserveStock } from '../../use-cases/reserve-stock.js';
+
+const OrderParams = Type.Object({ orderId: Type.String() });
+// Internal routes are not in the public OpenAPI document: the ingress does not route them (contract: API.md).
+const internal = { hide: true, tags: ['internal'], security: [{ bearer: [] }] };
+const write = { scope: 'reservations:write' };
+const read = { scope: 'reservations:read' };
+
+export default async function reservationRoutes(app: App): Promise<void> {
+  app.post(
+    '/internal/reservations',
+    {
+      config: write,
+      // At most 100 lines: a few KB; nothing larger is read.
+      bodyLimit: SMALL_BODY_LIMIT,
+      schema: { ...internal, body: ReserveBody, response: { 200: ReservationSchema, 201: ReservationSchema } },
+    },
+    async (request, reply) => {
+      const outcome = await reserveStock(app, request.body);
+      return reply.code(outcome.replayed ? 200 : 201).send(outcome.reservation);
+    },
+  );
+
+  app.get(
+    '/internal/reservations',
+    { config: read, schema: { ...internal, querystring: ReservationListQuery, response: { 200: ReservationListPage } } },
+    async (request) => listReservations(app, request.query.status, request.query.after ?? null, request.query.limit),
+  );
+
+  app.get(
+    '/internal/reservations/:orderId',
+    { config: read, schema: { ...internal, params: OrderParams, response: { 200: ReservationSchema } } },
+    async (request) => getReservation(app, request.params.orderId),
+  );
+
+  app.delete(
+    '/internal/reservations/:orderId',
+    { config: write, schema: { ...internal, params: OrderParams, response: { 200: ReservationSchema } } },
+    async (request) => (await releaseReservation(app, request.params.orderId)).reservation,
+  );
+}

@@ -1,0 +1,20 @@
+import { NotFound } from '@ecommerce/kit';
+import type { ReservationRepository } from '../data/reservation-repository.js';
+import { isUuid } from '../model/product.js';
+import { toReservation, type ReleaseOutcome } from '../model/reservation.js';
+import type { CatalogMetrics } from '../plugins/catalog-metrics.js';
+
+interface Deps {
+  reservationRepository: ReservationRepository;
+  catalogMetrics: CatalogMetrics;
+}
+
+/** Gives a reservation's stock back, exactly once; a repeat (or a refused reservation) changes nothing. */
+export async function releaseReservation(deps: Deps, orderId: string): Promise<ReleaseOutcome> {
+  if (!isUuid(orderId)) throw new NotFound('Reservation not found');
+  const { lines, released } = await deps.reservationRepository.release(orderId);
+  const reservation = toReservation(lines);
+  if (!reservation) throw new NotFound('Reservation not found');
+  if (released) deps.catalogMetrics.reservations.inc({ result: 'released' });
+  return { reservation, released };
+}

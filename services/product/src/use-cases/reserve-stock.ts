@@ -1,0 +1,72 @@
+import type { Refusal, RefusalReason, ReserveRequest } from '@ecommerce/contracts';
+import type { ReservationRepository } from '../data/reservation-repository.js';
+import { ReservationRefused, itemsOf, sumByProduct, toReservation, type ReserveOutcome } from '../model/reservation.js';
+import type { CatalogMetrics, ReservationResult } from '../plugins/catalog-metrics.js';
+
+interface Deps {
+  reservationRepository: ReservationRepository;
+  catalogMetrics: CatalogMetrics;
+}
+
+const RESULT: Record<RefusalReason, ReservationResult> = {
+  'insufficient-stock': 'insufficient_stock',
+  'unknown-product': 'not_found',
+  'mixed-currency': 'mixed_currency',
+  expired: 'expired',
+};
+
+/**
+ * Reserves every line or none. A refusal is stored under the order id (refuseOnce), so it is final; a repeat
+ * of a decided order id replays the stored answer. Throws ReservationRefused; counts every result.
+ */
+export async function reserveStock(deps: Deps, req: ReserveRequest): Promise<ReserveOutcome> {
+  const { reservations } = deps.catalogMetrics;
+  try {
+    const outcome = await reserve(deps.reservationRepository, req);
+    reservations.inc({ result: outcome.replayed ? 'replayed' : 'reserved' });
+    if (outcome.stockouts) deps.catalogMetrics.stockouts.inc(outcome.stockouts);
+    return outcome;
+  } catch (err) {
+    if (err instanceof ReservationRefused) reservations.inc({ result: err.replayed ? 'replayed' : RESULT[err.refusal.reason] });
+    throw err;
+  }
+}
+
+async function reserve(repo: ReservationRepository, req: ReserveRequest): Promise<ReserveOutcome> {
+  const lines = sumByProduct(req.items);
+  const result = await repo.reserve(req.orderId, lines.map(([id]) => id), lines.map(([, q]) => q), req.notAfter ?? null);
+  if ('failure' in result) {
+    if (result.failure === 'expired') return refuseOnce(repo, req.orderId, { reason: 'expired', notAfter: req.notAfter ?? '' });
+    if (result.failure === 'short') return refuseOnce(repo, req.orderId, await explainShortage(repo, lines));
+    return refuseOnce(repo, req.orderId, { reason: 'mixed-currency' });
+  }
+  const rows = result.rows;
+  const first = rows[0];
+  if (!first) throw new Error(`reservation ${req.orderId} has no lines`);
+  if (first.status === 'refused') throw new ReservationRefused(req.orderId, first.refusal ?? { reason: 'expired', notAfter: req.notAfter ?? '' }, first.replayed);
+  return {
+    reservation: { orderId: req.orderId, status: first.status, items: itemsOf(rows) },
+    replayed: first.replayed,
+    stockouts: rows.filter((r) => r.stock_left === 0).length,
+  };
+}
+
+/** Stores the refusal as the order id's answer; if a concurrent request stored one first, that one is the answer. */
+async function refuseOnce(repo: ReservationRepository, orderId: string, refusal: Refusal): Promise<never | ReserveOutcome> {
+  if (await repo.storeRefusal(orderId, refusal)) throw new ReservationRefused(orderId, refusal, false);
+  const existing = toReservation(await repo.lines(orderId));
+  if (!existing) throw new Error(`reservation ${orderId} vanished`);
+  if (existing.status === 'refused') throw new ReservationRefused(orderId, existing.refusal ?? refusal, true);
+  return { reservation: existing, replayed: true, stockouts: 0 };
+}
+
+/** After the rollback: which lines are unknown, else which are short. Read outside the transaction. */
+async function explainShortage(repo: ReservationRepository, lines: [string, number][]): Promise<Refusal> {
+  const byId = new Map((await repo.availability(lines.map(([id]) => id))).map((r) => [r.id, r]));
+  const unknown = lines.filter(([id]) => !byId.get(id) || byId.get(id)!.archived).map(([id]) => id);
+  if (unknown.length) return { reason: 'unknown-product', productIds: unknown };
+  const all = lines.map(([productId, requested]) => ({ productId, requested, available: byId.get(productId)!.stock }));
+  const short = all.filter((l) => l.available < l.requested);
+  // Stock may have been returned between the rollback and this read: then name every line.
+  return { reason: 'insufficient-stock', items: short.length ? short : all };
+}

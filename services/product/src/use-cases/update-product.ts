@@ -1,0 +1,15 @@
+import { PreconditionFailed } from '@ecommerce/kit';
+import type { ProductRepository } from '../data/product-repository.js';
+import { isUuid, productNotFound, toProduct, type Product, type ProductPatch } from '../model/product.js';
+
+/** Applies the patch; with expectedVersion, only if the product is still at that version (412 otherwise). */
+export async function updateProduct(deps: { productRepository: ProductRepository }, id: string, patch: ProductPatch, expectedVersion: number | null): Promise<Product> {
+  const products = deps.productRepository;
+  if (!isUuid(id)) throw productNotFound();
+  const updated = await products.update(id, patch, expectedVersion);
+  if (updated) return toProduct(updated);
+  // No row: either the product is gone or the version moved on; tell which.
+  const current = await products.findById(id);
+  if (!current) throw productNotFound();
+  throw new PreconditionFailed(`The product is at version ${current.version}, not ${String(expectedVersion)}`);
+}

@@ -1,0 +1,48 @@
+import type { Queryable } from '@ecommerce/kit';
+
+/** Failed-login counters per key, each with its window and lock (model/login-throttle.ts says which keys). */
+export class LoginFailureRepository {
+  constructor(private readonly db: Queryable) {}
+
+  /** Seconds until the last of the locked keys unlocks (fractional), 0 when none is locked. */
+  async lockedSeconds(keys: string[]): Promise<number> {
+    const res = await this.db.query<{ seconds: number }>(
+      'login_locked_for',
+      `SELECT COALESCE(MAX(EXTRACT(EPOCH FROM locked_until - now())), 0)::float8 AS seconds
+       FROM login_failures WHERE key = ANY($1::text[]) AND locked_until > now()`,
+      [keys],
+    );
+    return res.rows[0]?.seconds ?? 0;
+  }
+
+  /** Counts one failure in the key's window (a new window when the last one ended); locks the key at max. */
+  async bump(key: string, windowSeconds: number, max: number): Promise<void> {
+    await this.db.query(
+      'login_failure_bump',
+      `WITH w AS (SELECT make_interval(secs => $2) AS len)
+       INSERT INTO login_failures AS f (key, failures, window_start, locked_until)
+       SELECT $1, 1, now(), CASE WHEN 1 >= $3 THEN now() + w.len END FROM w
+       ON CONFLICT (key) DO UPDATE SET
+         failures = CASE WHEN f.window_start < now() - (SELECT len FROM w) THEN 1 ELSE f.failures + 1 END,
+         window_start = CASE WHEN f.window_start < now() - (SELECT len FROM w) THEN now() ELSE f.window_start END,
+         locked_until = CASE
+           WHEN (CASE WHEN f.window_start < now() - (SELECT len FROM w) THEN 1 ELSE f.failures + 1 END) >= $3
+           THEN now() + (SELECT len FROM w) ELSE f.locked_until END`,
+      [key, windowSeconds, max],
+    );
+  }
+
+  async reset(key: string): Promise<void> {
+    await this.db.query('login_reset', 'DELETE FROM login_failures WHERE key = $1', [key]);
+  }
+
+  /** Drops counters whose window and lock are over (the table would otherwise keep every address ever seen). */
+  async prune(windowSeconds: number): Promise<void> {
+    await this.db.query(
+      'login_failures_prune',
+      `DELETE FROM login_failures
+       WHERE window_start < now() - make_interval(secs => $1) AND (locked_until IS NULL OR locked_until < now())`,
+      [windowSeconds],
+    );
+  }
+}

@@ -1,0 +1,49 @@
+import { Database, type Queryable } from '@ecommerce/kit';
+
+/** A refresh token's row, locked for the rest of the transaction. */
+export interface RefreshTokenRow {
+  family_id: string;
+  user_id: string;
+  expired: boolean;
+  spent_at: Date | null;
+  revoked_at: Date | null;
+  [k: string]: unknown;
+}
+
+const LOCK_TOKEN = `SELECT family_id, user_id, expires_at <= now() AS expired, spent_at, revoked_at
+  FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`;
+const REVOKE_FAMILY = `UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`;
+
+/** Login sessions: refresh tokens (only their SHA-256 is stored), grouped in families, one per login. */
+export class SessionRepository {
+  /** db: the pool, or inside transaction() the transaction's client. */
+  constructor(private readonly db: Queryable) {}
+
+  /** Runs fn with a repository whose statements share one transaction (the FOR UPDATE lock holds to its end). */
+  transaction<T>(fn: (sessions: SessionRepository) => Promise<T>): Promise<T> {
+    if (!(this.db instanceof Database)) throw new Error('SessionRepository.transaction: already in a transaction');
+    return this.db.tx((tx) => fn(new SessionRepository(tx)));
+  }
+
+  async insert(tokenHash: Buffer, familyId: string, userId: string, ttlSeconds: number): Promise<void> {
+    await this.db.query(
+      'refresh_insert',
+      `INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
+      [tokenHash, familyId, userId, ttlSeconds],
+    );
+  }
+
+  /** Locks the token's row (in a transaction) and reads its state. */
+  async lock(tokenHash: Buffer): Promise<RefreshTokenRow | undefined> {
+    return (await this.db.query<RefreshTokenRow>('refresh_lock', LOCK_TOKEN, [tokenHash])).rows[0];
+  }
+
+  async spend(tokenHash: Buffer): Promise<void> {
+    await this.db.query('refresh_spend', 'UPDATE refresh_tokens SET spent_at = now() WHERE token_hash = $1', [tokenHash]);
+  }
+
+  /** Revokes every token of the family: the whole session ends. */
+  async revokeFamily(familyId: string): Promise<void> {
+    await this.db.query('refresh_revoke_family', REVOKE_FAMILY, [familyId]);
+  }
+}

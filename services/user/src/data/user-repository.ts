@@ -1,0 +1,69 @@
+import { PgCode, pgErrorCode, type Queryable } from '@ecommerce/kit';
+import { emailTaken, type Role } from '../model/user.js';
+
+export interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  created_at: Date;
+  password_hash: string;
+  [k: string]: unknown;
+}
+
+/** The columns of a new account, already normalized and hashed. */
+export interface UserInsert {
+  id: string;
+  email: string;
+  name: string;
+  passwordHash: string;
+  role: Role;
+}
+
+const USER = 'id, email, name, role, created_at, password_hash';
+const INSERT_USER = `INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)
+  RETURNING ${USER}`;
+
+/** The users table. Emails are looked up as given: callers pass them normalized (normalizeEmail). */
+export class UserRepository {
+  constructor(private readonly db: Queryable) {}
+
+  /** Throws 409 email-taken when the email has an account. */
+  async insert(u: UserInsert): Promise<UserRow> {
+    try {
+      const res = await this.db.query<UserRow>('user_insert', INSERT_USER, [u.id, u.email, u.name, u.passwordHash, u.role]);
+      return res.rows[0]!;
+    } catch (err) {
+      if (pgErrorCode(err) === PgCode.uniqueViolation) throw emailTaken();
+      throw err;
+    }
+  }
+
+  async findByEmail(email: string): Promise<UserRow | undefined> {
+    return (await this.db.query<UserRow>('user_by_email', `SELECT ${USER} FROM users WHERE email = $1`, [email])).rows[0];
+  }
+
+  async findById(id: string): Promise<UserRow | undefined> {
+    return (await this.db.query<UserRow>('user_by_id', `SELECT ${USER} FROM users WHERE id = $1`, [id])).rows[0];
+  }
+
+  async roleOf(id: string): Promise<string | undefined> {
+    return (await this.db.query<{ role: string }>('user_role', 'SELECT role FROM users WHERE id = $1', [id])).rows[0]?.role;
+  }
+
+  /** Keyset page in id (creation) order; returns limit+1 rows for pageOf. */
+  async list(limit: number, afterId: string | null): Promise<UserRow[]> {
+    const res = await this.db.query<UserRow>(
+      'user_list',
+      `SELECT ${USER} FROM users
+     WHERE ($1::uuid IS NULL OR id > $1::uuid) ORDER BY id LIMIT $2`,
+      [afterId, limit + 1],
+    );
+    return res.rows;
+  }
+
+  async makeAdmin(id: string, passwordHash: string): Promise<UserRow> {
+    const res = await this.db.query<UserRow>('user_make_admin', `UPDATE users SET role = 'admin', password_hash = $2 WHERE id = $1 RETURNING ${USER}`, [id, passwordHash]);
+    return res.rows[0]!;
+  }
+}

@@ -1,0 +1,23 @@
+import { DEFAULT_PAGE_LIMIT, PageQuery, Page, Type, decodeCursor, type App } from '@ecommerce/kit';
+import { listAccounts } from '../../use-cases/list-accounts.js';
+import { UserSchema } from '../schemas.js';
+
+export default async function userAdminRoutes(app: App): Promise<void> {
+  app.get(
+    '/user/users',
+    {
+      schema: {
+        summary: 'List accounts (admin)',
+        tags: ['users'],
+        security: [{ bearer: [] }],
+        querystring: Type.Object(PageQuery, { additionalProperties: false }),
+        response: { 200: Page(UserSchema) },
+      },
+    },
+    async (request) => {
+      const after = decodeCursor(request.query.cursor, 1);
+      if (after && !/^[0-9a-f-]{36}$/.test(String(after[0]))) decodeCursor('!', 1);
+      return listAccounts(app, request.query.limit ?? DEFAULT_PAGE_LIMIT, after ? String(after[0]) : null);
+    },
+  );
+}

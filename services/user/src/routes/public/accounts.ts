@@ -1,0 +1,20 @@
+import { Type, type App } from '@ecommerce/kit';
+import { register } from '../../use-cases/register.js';
+import { Email, Password, UserSchema } from '../schemas.js';
+
+export default async function accountRoutes(app: App): Promise<void> {
+  app.post(
+    '/user/register',
+    {
+      schema: {
+        summary: 'Register a customer account',
+        tags: ['accounts'],
+        body: Type.Object({ email: Email, password: Password, name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) }, { additionalProperties: false }),
+        response: { 201: UserSchema },
+      },
+      // Each registration costs an argon2 hash: a budget per client address (REGISTER_MAX_PER_ADDRESS).
+      preHandler: async (request) => app.rateLimiter.hit('register', request.ip),
+    },
+    async (request, reply) => reply.code(201).send(await register(app, request.body)),
+  );
+}

@@ -1,0 +1,81 @@
+import { Type, type App } from '@ecommerce/kit';
+import { checkCredentials, startSession } from '../../use-cases/login.js';
+import { logout } from '../../use-cases/logout.js';
+import { continueSession, rotateRefreshToken } from '../../use-cases/refresh-session.js';
+import { Email, Password, RefreshToken, RefreshTokenIn, TokenPair } from '../schemas.js';
+import { noStore } from './no-store.js';
+import { clearRefreshCookie, refreshTokenOf, setRefreshCookie } from './refresh-cookie.js';
+
+const strict = { additionalProperties: false } as const;
+const RefreshBody = Type.Object({ refreshToken: Type.Optional(RefreshToken) }, { ...strict, description: 'refreshToken may be left out when the refresh cookie is sent' });
+
+export default async function sessionRoutes(app: App): Promise<void> {
+  const refreshTtl = app.tokenIssuer.lifetimes.refreshSeconds;
+
+  app.post(
+    '/user/login',
+    {
+      schema: {
+        summary: 'Log in with email and password',
+        tags: ['accounts'],
+        body: Type.Object({ email: Email, password: Password, refreshTokenIn: Type.Optional(RefreshTokenIn) }, strict),
+        response: { 200: TokenPair },
+      },
+      onRequest: noStore,
+    },
+    async (request, reply) => {
+      const user = await checkCredentials(app, { email: request.body.email, password: request.body.password, address: request.ip });
+      request.user = user;
+      const pair = await startSession(app, user);
+      if (request.body.refreshTokenIn !== 'cookie') return pair;
+      setRefreshCookie(reply, pair.refreshToken, refreshTtl);
+      return { ...pair, refreshToken: undefined };
+    },
+  );
+
+  app.post(
+    '/user/token/refresh',
+    {
+      schema: {
+        summary: 'Exchange a refresh token for a new token pair (the old one is spent)',
+        tags: ['accounts'],
+        body: RefreshBody,
+        response: { 200: TokenPair },
+      },
+      onRequest: noStore,
+      preHandler: async (request) => app.rateLimiter.hit('token', request.ip),
+    },
+    async (request, reply) => {
+      const { token, via } = refreshTokenOf(request, request.body.refreshToken);
+      // A token that cannot be rotated is dead: the browser forgets the cookie.
+      const rotated = await rotateRefreshToken(app, token).catch((err: unknown) => {
+        if (via === 'cookie') clearRefreshCookie(reply);
+        throw err;
+      });
+      const pair = await continueSession(app, rotated);
+      if (via === 'body') return pair;
+      setRefreshCookie(reply, pair.refreshToken, refreshTtl);
+      return { ...pair, refreshToken: undefined };
+    },
+  );
+
+  app.post(
+    '/user/logout',
+    {
+      schema: {
+        summary: 'Revoke the session of a refresh token',
+        tags: ['accounts'],
+        body: RefreshBody,
+        response: { 204: Type.Null() },
+      },
+      onRequest: noStore,
+    },
+    async (request, reply) => {
+      const { token, via } = refreshTokenOf(request, request.body.refreshToken);
+      // The browser forgets the cookie whether or not the session was still live.
+      if (via === 'cookie') clearRefreshCookie(reply);
+      await logout(app, token);
+      return reply.code(204).send(null);
+    },
+  );
+}

@@ -1,0 +1,45 @@
+import { Type, type App } from '@ecommerce/kit';
+import { issueServiceToken } from '../../use-cases/issue-service-token.js';
+import { noStore } from '../public/no-store.js';
+
+export default async function tokenRoutes(app: App): Promise<void> {
+  app.get(
+    '/user/.well-known/jwks.json',
+    { schema: { summary: 'Public keys that verify every token this service signs', tags: ['keys'] } },
+    async (_request, reply) => {
+      reply.header('cache-control', 'public, max-age=300');
+      return app.tokenIssuer.jwks;
+    },
+  );
+
+  app.post(
+    '/user/oauth/token',
+    {
+      schema: {
+        summary: 'OAuth 2.0 client-credentials grant: a service token',
+        tags: ['keys'],
+        body: Type.Object(
+          {
+            grant_type: Type.String({ minLength: 1, maxLength: 64 }),
+            client_id: Type.String({ minLength: 1, maxLength: 64 }),
+            client_secret: Type.String({ minLength: 1, maxLength: 256 }),
+            scope: Type.Optional(Type.String({ maxLength: 1000 })),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ access_token: Type.String(), token_type: Type.Literal('Bearer'), expires_in: Type.Integer(), scope: Type.String() }),
+        },
+      },
+      onRequest: noStore,
+      // Each call checks a client secret with argon2: a budget per caller address (TOKEN_MAX_PER_ADDRESS).
+      preHandler: async (request) => app.rateLimiter.hit('token', request.ip),
+    },
+    async (request) => {
+      const { body } = request;
+      const issued = await issueServiceToken(app, { grantType: body.grant_type, clientId: body.client_id, clientSecret: body.client_secret, scope: body.scope });
+      request.serviceClient = { clientId: issued.clientId, scopes: issued.scopes };
+      return { access_token: issued.token, token_type: 'Bearer' as const, expires_in: issued.expiresIn, scope: issued.scopes.join(' ') };
+    },
+  );
+}

@@ -1,0 +1,41 @@
+import { BadRequest, Unauthorized } from '@ecommerce/kit';
+import type { ServiceClientRepository } from '../data/service-client-repository.js';
+import { burnPasswordCheck, verifyPassword } from '../model/passwords.js';
+import type { TokenIssuer } from '../model/token-issuer.js';
+
+interface Deps {
+  serviceClientRepository: ServiceClientRepository;
+  tokenIssuer: TokenIssuer;
+}
+
+export interface ServiceTokenRequest {
+  grantType: string;
+  clientId: string;
+  clientSecret: string;
+  /** Space-separated; absent: every scope the client may have. */
+  scope?: string | undefined;
+}
+
+/** OAuth 2.0 client-credentials grant: a service token carrying the requested scopes, each one the client may have. */
+export async function issueServiceToken(deps: Deps, req: ServiceTokenRequest): Promise<{ clientId: string; scopes: string[]; token: string; expiresIn: number }> {
+  if (req.grantType !== 'client_credentials') {
+    throw new BadRequest('Only grant_type=client_credentials is supported', [{ path: '/grant_type', message: 'must be client_credentials' }]);
+  }
+  const allowed = await authenticateClient(deps.serviceClientRepository, req.clientId, req.clientSecret);
+  const requested = req.scope ? req.scope.split(' ').filter(Boolean) : allowed;
+  const denied = requested.filter((s) => !allowed.includes(s));
+  if (denied.length) throw new BadRequest(`Scope not allowed for this client: ${denied.join(' ')}`, [{ path: '/scope', message: 'contains a scope the client may not have' }]);
+  const token = await deps.tokenIssuer.serviceToken(req.clientId, requested.join(' '));
+  return { clientId: req.clientId, scopes: requested, token, expiresIn: deps.tokenIssuer.lifetimes.serviceSeconds };
+}
+
+/** The client's scopes; an unknown client costs the same argon2 check as a wrong secret. */
+async function authenticateClient(clients: ServiceClientRepository, clientId: string, secret: string): Promise<string[]> {
+  const row = await clients.credentials(clientId);
+  if (!row) {
+    await burnPasswordCheck(secret);
+    throw new Unauthorized('Invalid client credentials');
+  }
+  if (!(await verifyPassword(row.secret_hash, secret))) throw new Unauthorized('Invalid client credentials');
+  return row.scopes;
+}

@@ -1,0 +1,55 @@
+import { TooManyRequests, Unauthorized } from '@ecommerce/kit';
+import type { SessionRepository } from '../data/session-repository.js';
+import type { UserRepository } from '../data/user-repository.js';
+import type { LoginThrottle } from '../model/login-throttle.js';
+import { burnPasswordCheck, verifyPassword } from '../model/passwords.js';
+import type { AddressRateLimiter } from '../model/rate-limits.js';
+import type { TokenPair } from '../model/session.js';
+import type { TokenIssuer } from '../model/token-issuer.js';
+import { normalizeEmail, toUser, type Role } from '../model/user.js';
+import type { AccountMetrics } from '../plugins/account-metrics.js';
+import { issueRefreshToken } from './issue-refresh-token.js';
+
+interface Deps {
+  userRepository: UserRepository;
+  loginThrottle: LoginThrottle;
+  rateLimiter: AddressRateLimiter;
+  accountMetrics: AccountMetrics;
+}
+
+/**
+ * Login, step 1: who is this? Every attempt, right or wrong, costs an argon2 hash, so the address's request
+ * budget is taken first, then the failed-login locks are checked. Counts every result.
+ */
+export async function checkCredentials(deps: Deps, input: { email: string; password: string; address: string }): Promise<{ id: string; role: Role }> {
+  const { logins } = deps.accountMetrics;
+  const email = normalizeEmail(input.email);
+  try {
+    await deps.rateLimiter.hit('login', input.address);
+  } catch (err) {
+    logins.inc({ result: 'rate_limited' });
+    throw err;
+  }
+  const locked = await deps.loginThrottle.lockedFor(email, input.address);
+  if (locked > 0) {
+    logins.inc({ result: 'rate_limited' });
+    throw new TooManyRequests(locked, 'Too many failed logins for this account from this address, or from this address; try again later');
+  }
+  const row = await deps.userRepository.findByEmail(email);
+  // Unknown email and wrong password take the same path, time and answer.
+  const ok = row ? await verifyPassword(row.password_hash, input.password) : (await burnPasswordCheck(input.password), false);
+  if (!row || !ok) {
+    await deps.loginThrottle.recordFailure(email, input.address);
+    logins.inc({ result: 'invalid_credentials' });
+    throw new Unauthorized('Email or password is wrong');
+  }
+  await deps.loginThrottle.recordSuccess(email, input.address);
+  logins.inc({ result: 'success' });
+  return { id: row.id, role: toUser(row).role };
+}
+
+/** Login, step 2: a new session (refresh token family) and its first token pair. */
+export async function startSession(deps: { sessionRepository: SessionRepository; tokenIssuer: TokenIssuer }, user: { id: string; role: Role }): Promise<TokenPair> {
+  const refresh = await issueRefreshToken(deps.sessionRepository, user.id, deps.tokenIssuer.lifetimes.refreshSeconds);
+  return deps.tokenIssuer.pair(user.id, user.role, refresh.token);
+}

@@ -1,0 +1,15 @@
+import { Unauthorized } from '@ecommerce/kit';
+import type { SessionRepository } from '../data/session-repository.js';
+import { refreshTokenDigest } from '../model/session.js';
+
+/** Revokes the session (the token's family); 401 when the token is not a live one. */
+export async function logout(deps: { sessionRepository: SessionRepository }, token: string): Promise<void> {
+  const hash = refreshTokenDigest(token);
+  const revoked = await deps.sessionRepository.transaction(async (sessions) => {
+    const row = await sessions.lock(hash);
+    if (!row || row.revoked_at || row.expired || row.spent_at) return false;
+    await sessions.revokeFamily(row.family_id);
+    return true;
+  });
+  if (!revoked) throw new Unauthorized('Invalid or expired refresh token');
+}
