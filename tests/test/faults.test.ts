@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { dropDatabase, serviceUrl } from '@ecommerce/kit';
-import { http, metricValue } from '@ecommerce/kit/testing';
+import { createCustomer, createProduct, http, login, metricValue } from '@ecommerce/test-support';
 import { repoRoot } from '../src/paths.js';
 
 const ROUNDS = Number(process.env.FAULT_ROUNDS ?? 1);
@@ -73,16 +73,10 @@ before(
     const env: NodeJS.ProcessEnv = { ...process.env };
     if (process.env.DATABASE_URL) env.DATABASE_NAME = ownDatabase = `faults_test_${process.pid}`;
     stack = await startPlatform(dataDir, env);
-    adminToken = await loginAdmin(stack);
+    adminToken = await login(stack.urls.user, stack.admin.email, stack.admin.password);
   },
   { timeout: 120_000 },
 );
-
-async function loginAdmin(s: Stack): Promise<string> {
-  const login = await http<{ accessToken: string }>(s.urls.user, 'POST', '/user/login', { body: s.admin });
-  assert.equal(login.status, 200, login.text);
-  return login.body.accessToken;
-}
 
 after(async () => {
   await stack?.stop();
@@ -107,13 +101,7 @@ async function sql<R extends pg.QueryResultRow>(text: string, values: unknown[] 
   }
 }
 
-async function customer(): Promise<string> {
-  const email = `fault-${randomUUID()}@example.test`;
-  const reg = await http(stack.urls.user, 'POST', '/user/register', { body: { email, password: 'password-123', name: 'Fault' } });
-  assert.equal(reg.status, 201, reg.text);
-  const login = await http<{ accessToken: string }>(stack.urls.user, 'POST', '/user/login', { body: { email, password: 'password-123' } });
-  return login.body.accessToken;
-}
+const customer = async (): Promise<string> => (await createCustomer(stack.urls.user, 'fault')).token;
 
 /** What the test did, to check the invariants against. */
 class Ledger {
@@ -123,13 +111,9 @@ class Ledger {
   readonly answeredKeys = new Set<string>();
 
   async product(stock: number): Promise<string> {
-    const res = await http<{ id: string }>(stack.urls.product, 'POST', '/product', {
-      token: adminToken,
-      body: { sku: `FAULT-${randomUUID()}`, name: 'Fault test', priceCents: 100, stock, category: 'faults' },
-    });
-    assert.equal(res.status, 201, res.text);
-    this.initial.set(res.body.id, stock);
-    return res.body.id;
+    const { id } = await createProduct(stack.urls.product, adminToken, { sku: `FAULT-${randomUUID()}`, name: 'Fault test', priceCents: 100, stock, category: 'faults' });
+    this.initial.set(id, stock);
+    return id;
   }
 
   async restock(id: string, delta: number): Promise<void> {
@@ -345,7 +329,7 @@ describe('faults', { timeout: 170_000 }, () => {
     const mainToken = adminToken;
     stack = await startPlatform(dir, env, { supervise: true });
     try {
-      adminToken = await loginAdmin(stack);
+      adminToken = await login(stack.urls.user, stack.admin.email, stack.admin.password);
       const ledger = new Ledger();
       const products = [await ledger.product(50)];
       const tokens = await Promise.all([1, 2].map(() => customer()));

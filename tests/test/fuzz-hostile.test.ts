@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { http, uniqueEmail, type HttpResult } from '@ecommerce/kit/testing';
-import { latencyBound, login, serviceToken, startPlatform, type Platform } from './fuzz-platform.js';
+import { createCustomer, createProduct, http, login, serviceToken, uniqueEmail, type HttpResult } from '@ecommerce/test-support';
+import { latencyBound, startPlatform, type Platform } from './fuzz-platform.js';
 
 let platform: Platform;
 let gw: string;
@@ -18,13 +18,9 @@ before(async () => {
   platform = await startPlatform();
   gw = platform.procs.gateway.base;
   admin = await login(gw, platform.admin.email, platform.admin.password);
-  const email = uniqueEmail('hostile');
-  assert.equal((await http(gw, 'POST', '/user/register', { body: { email, password: 'password-123', name: 'Hostile' } })).status, 201);
-  customer = await login(gw, email, 'password-123');
+  customer = (await createCustomer(gw, 'hostile')).token;
   service = await serviceToken(platform.procs.user.base, platform.orderClient);
-  const p = await http<{ id: string }>(gw, 'POST', '/product', { token: admin, body: { sku: `H-${Date.now()}`, name: 'Hostile', priceCents: 100, stock: 10, category: 'test' } });
-  assert.equal(p.status, 201, p.text);
-  productId = p.body.id;
+  productId = (await createProduct(gw, admin, { sku: `H-${Date.now()}`, name: 'Hostile', priceCents: 100, stock: 10, category: 'test' })).id;
 });
 after(async () => {
   await platform?.stop();

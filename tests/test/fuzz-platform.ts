@@ -3,13 +3,11 @@
 // and the availability tests: a request that kills a process or a fault that makes one exit shows here.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SignJWT, calculateJwkThumbprint, exportJWK, importPKCS8 } from 'jose';
-import { SERVICE_DATABASES, createTestDatabase, http, type TestDatabase } from '@ecommerce/kit/testing';
-import { serviceUrl } from '@ecommerce/kit';
+import { createTestDatabase, freePort, type TestDatabase } from '@ecommerce/test-support';
 import { repoRoot } from '../src/paths.js';
 
 /** The same cap as scripts/stack.js (NODE_HEAP_ARGS) and the images. */
@@ -26,18 +24,6 @@ export function latencyBound(baseMs: number): number {
   // CI runs alone on its machine: there the bound is the issue's own figure, unscaled.
   if (process.env.CI === 'true') return baseMs;
   return Math.round(baseMs * Math.min(4, Math.max(1, loadavg()[0]! / availableParallelism())));
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface ServiceProcess {
@@ -189,21 +175,3 @@ export async function startPlatform(opts: { adminUrl?: string; serviceEnv?: Part
         .sign(signingKey),
   };
 }
-
-/** A token from the user service's login (the real flow). */
-export async function login(userBase: string, email: string, password: string): Promise<string> {
-  const res = await http<{ accessToken: string }>(userBase, 'POST', '/user/login', { body: { email, password } });
-  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
-  return res.body.accessToken;
-}
-
-/** A service token for the order service's client (client-credentials grant). */
-export async function serviceToken(userBase: string, client: { id: string; secret: string }): Promise<string> {
-  const res = await http<{ access_token: string }>(userBase, 'POST', '/user/oauth/token', {
-    body: { grant_type: 'client_credentials', client_id: client.id, client_secret: client.secret, scope: 'reservations:write reservations:read' },
-  });
-  if (res.status !== 200) throw new Error(`service token failed: ${res.status} ${res.text}`);
-  return res.body.access_token;
-}
-
-export { SERVICE_DATABASES, serviceUrl };

@@ -13,8 +13,8 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import pg from 'pg';
 import { Pool } from 'undici';
-import { http, uniqueEmail } from '@ecommerce/kit/testing';
-import { latencyBound, login, serviceToken, startPlatform, type Platform } from './fuzz-platform.js';
+import { http, login, serviceToken, uniqueEmail } from '@ecommerce/test-support';
+import { latencyBound, startPlatform, type Platform } from './fuzz-platform.js';
 
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 20_000);
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);

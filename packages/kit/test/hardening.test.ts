@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { Pool } from 'undici';
 import { Metrics, SERVER_LIMITS, ServiceUnavailable, Type, bodyLimitFor, containsNul, createServer, isUnavailableError, maxJsonBytes, startupWaitReason } from '../src/index.js';
-import { assertProblem, http, listenOnLoopback } from '../src/testing.js';
+import { assertProblem, http, listenOnLoopback } from '@ecommerce/test-support';
 
 async function server(logLevel = 'silent', lines?: string[]) {
   return createServer({

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { Database, Metrics, createServer } from '../src/index.js';
-import { assertProblem, createTestDatabase, http, listenOnLoopback, type TestDatabase } from '../src/testing.js';
+import { assertProblem, createTestDatabase, http, listenOnLoopback, type TestDatabase } from '@ecommerce/test-support';
 
 let db: TestDatabase;
 before(async () => {

@@ -3,32 +3,24 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { assertProblem, createTestDatabase, http, listenOnLoopback, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
-import type { App } from '@ecommerce/kit';
-import { startUserService, type Running } from '@ecommerce/user-service/testing';
-import { buildApp } from '../src/app.js';
-import { loadGatewayConfig } from '../src/config.js';
+import { assertProblem, http, stopAll, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { startUserStack } from '@ecommerce/user-service/testing';
+import { startGateway as startGatewayWith } from './harness.js';
 
 let db: TestDatabase;
 let user: Running;
-const gateways: App[] = [];
+const gateways: Running[] = [];
 
+/** A gateway whose every upstream is `upstream`; closed after the file. */
 async function startGateway(upstream: string, env: Record<string, string> = {}): Promise<string> {
-  const app = await buildApp(loadGatewayConfig({ LOG_LEVEL: 'silent', PORT: '0', METRICS_PORT: '0', USER_SERVICE_URL: upstream, PRODUCT_SERVICE_URL: upstream, ORDER_SERVICE_URL: upstream, ...env }));
-  gateways.push(app);
-  return listenOnLoopback(app);
+  const gw = await startGatewayWith({ USER_SERVICE_URL: upstream, PRODUCT_SERVICE_URL: upstream, ORDER_SERVICE_URL: upstream, ...env });
+  gateways.push(gw);
+  return gw.base;
 }
 
-before(async () => {
-  db = await createTestDatabase();
-  // The user service as deployed: it trusts its own proxy hop on loopback.
-  user = await startUserService(db.urls.user, { TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES_PER_ADDRESS: '3', LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '100' });
-});
-after(async () => {
-  await Promise.all(gateways.map((g) => g.close()));
-  await user?.close();
-  await db?.drop();
-});
+// The user service as deployed: it trusts its own proxy hop on loopback.
+before(async () => ({ db, user } = await startUserStack({ TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES_PER_ADDRESS: '3', LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '100' })));
+after(() => stopAll(...gateways, user, db));
 
 describe('X-Forwarded-For through the gateway', () => {
   it('when a client rotates X-Forwarded-For on failed logins, then they all count against its real address, and the addresses it named stay free', async () => {

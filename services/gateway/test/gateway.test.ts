@@ -1,28 +1,15 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { createTestDatabase, http, listenOnLoopback, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
-import type { App } from '@ecommerce/kit';
-import { buildApp } from '../src/app.js';
-import { loadGatewayConfig } from '../src/config.js';
-import { startUserService, type Running } from '@ecommerce/user-service/testing';
+import { http, stopAll, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { startUserStack } from '@ecommerce/user-service/testing';
+import { startGateway } from './harness.js';
 
 let db: TestDatabase;
 let user: Running;
 
-async function startGateway(env: Record<string, string>): Promise<{ app: App; base: string }> {
-  const app = await buildApp(loadGatewayConfig({ LOG_LEVEL: 'silent', PORT: '0', METRICS_PORT: '0', ...env }));
-  return { app, base: await listenOnLoopback(app) };
-}
-
-before(async () => {
-  db = await createTestDatabase();
-  user = await startUserService(db.urls.user);
-});
-after(async () => {
-  await user?.close();
-  await db?.drop();
-});
+before(async () => ({ db, user } = await startUserStack()));
+after(() => stopAll(user, db));
 
 describe('gateway', () => {
   it('when product and order are down, then the user API works through it, their routes answer 503 problem+json, and it is not ready', async () => {

@@ -4,28 +4,20 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
-import { createTestDatabase, listenOnLoopback, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
-import type { App } from '@ecommerce/kit';
-import { buildApp } from '../src/app.js';
-import { loadGatewayConfig } from '../src/config.js';
-import { startUserService, type Running } from '@ecommerce/user-service/testing';
+import { stopAll, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { startUserStack } from '@ecommerce/user-service/testing';
+import { startGateway } from './harness.js';
 
 let db: TestDatabase;
 let user: Running;
-let gw: { app: App; base: string; port: number };
+let gw: Running & { port: number };
 
 before(async () => {
-  db = await createTestDatabase();
-  user = await startUserService(db.urls.user);
-  const app = await buildApp(loadGatewayConfig({ LOG_LEVEL: 'silent', PORT: '0', METRICS_PORT: '0', USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: user.base, ORDER_SERVICE_URL: user.base }));
-  const base = await listenOnLoopback(app);
-  gw = { app, base, port: Number(new URL(base).port) };
+  ({ db, user } = await startUserStack());
+  const running = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: user.base, ORDER_SERVICE_URL: user.base });
+  gw = { ...running, port: Number(new URL(running.base).port) };
 });
-after(async () => {
-  await gw?.app.close();
-  await user?.close();
-  await db?.drop();
-});
+after(() => stopAll(gw, user, db));
 
 /** A raw HTTP/1.1 exchange: what the server wrote, and whether it closed the connection. */
 class RawClient {

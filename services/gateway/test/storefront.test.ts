@@ -8,11 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { brotliCompressSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { listenOnLoopback } from '@ecommerce/kit/testing';
-import type { App } from '@ecommerce/kit';
-import { buildApp } from '../src/app.js';
-import { loadGatewayConfig } from '../src/config.js';
+import { listenOnLoopback, type Running } from '@ecommerce/test-support';
 import { CLIENT_ROUTES, IMMUTABLE, STOREFRONT_CSP, buildStorefrontServer, loadStorefrontConfig } from '../src/storefront.js';
+import { startGateway } from './harness.js';
 
 const HTML = '<!doctype html><html><head><script type="module" src="/assets/app-1a2b3c.js"></script></head><body><div id="root"></div></body></html>';
 const JS = `console.log(${JSON.stringify('x'.repeat(2000))});`;
@@ -29,12 +27,9 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function gateway(storefrontDir: string): Promise<{ app: App; base: string }> {
+function gateway(storefrontDir: string): Promise<Running> {
   // Upstreams that answer nothing: the storefront must not depend on them.
-  const app = await buildApp(
-    loadGatewayConfig({ LOG_LEVEL: 'silent', PORT: '0', METRICS_PORT: '0', USER_SERVICE_URL: 'http://127.0.0.1:9', PRODUCT_SERVICE_URL: 'http://127.0.0.1:9', ORDER_SERVICE_URL: 'http://127.0.0.1:9', STOREFRONT_DIR: storefrontDir }),
-  );
-  return { app, base: await listenOnLoopback(app) };
+  return startGateway({ USER_SERVICE_URL: 'http://127.0.0.1:9', PRODUCT_SERVICE_URL: 'http://127.0.0.1:9', ORDER_SERVICE_URL: 'http://127.0.0.1:9', STOREFRONT_DIR: storefrontDir });
 }
 
 describe('storefront served by the gateway', () => {

@@ -4,22 +4,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
-import { createTestDatabase, http, type TestDatabase } from '@ecommerce/kit/testing';
-import {
-  ORDER_CLIENT,
-  adminToken,
-  createProduct,
-  customer,
-  freePort,
-  orderEnv,
-  spawnOrderProcess,
-  startOrderService,
-  startProduct,
-  startUserService,
-  stockOf,
-  type Running,
-} from './harness.js';
+import { adminToken, createCustomer, createProduct, freePort, http, serviceToken, sql, stockOf, stopAll, waitFor, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { startProductService } from '@ecommerce/product-service/testing';
+import { startUserStack } from '@ecommerce/user-service/testing';
+import { orderEnv, spawnOrderProcess, startOrderService, startProductAndOrder } from './harness.js';
 
 interface Order {
   id: string;
@@ -32,59 +20,29 @@ let user: Running;
 let admin: string;
 
 before(async () => {
-  db = await createTestDatabase();
-  user = await startUserService(db.urls.user);
+  ({ db, user } = await startUserStack());
   admin = await adminToken(user.base);
 });
-after(async () => {
-  await user?.close();
-  await db?.drop();
-});
-
-async function serviceToken(): Promise<string> {
-  const res = await http<{ access_token: string }>(user.base, 'POST', '/user/oauth/token', {
-    body: { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret },
-  });
-  return res.body.access_token;
-}
+after(() => stopAll(user, db));
 
 async function ordersByStatus(statuses: string[]): Promise<Record<string, number>> {
-  const c = new pg.Client({ connectionString: db.urls.order });
-  await c.connect();
-  try {
-    const res = await c.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM orders.orders WHERE id = ANY($1::uuid[]) GROUP BY status`, [statuses]);
-    return Object.fromEntries(res.rows.map((r) => [r.status, r.n]));
-  } finally {
-    await c.end();
-  }
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(100);
-  }
-  assert.fail(`timed out waiting for ${what}`);
+  const rows = await sql<{ status: string; n: number }>(db.urls.order, `SELECT status, count(*)::int AS n FROM orders.orders WHERE id = ANY($1::uuid[]) GROUP BY status`, [statuses]);
+  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
 describe('concurrency', () => {
   let product: Running;
   let order: Running;
   before(async () => {
-    product = await startProduct(db.urls.product, user.base);
     // A call deadline the races never reach even on a loaded machine (a timeout would answer 503 pending).
-    order = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false', DB_POOL_MAX: '20', RESERVATION_TIMEOUT_MS: '10000' });
+    ({ product, order } = await startProductAndOrder(db, user.base, { RECONCILER_ENABLED: 'false', DB_POOL_MAX: '20', RESERVATION_TIMEOUT_MS: '10000' }));
   });
-  after(async () => {
-    await order?.close();
-    await product?.close();
-  });
+  after(() => stopAll(order, product));
 
   it('when 200 orders from 10 users race for 25 units, then exactly 25 are confirmed, stock is 0, every other order is a 409', async () => {
     const units = 25;
-    const hot = await createProduct(product.base, admin, units, 999);
-    const buyers = await Promise.all(Array.from({ length: 10 }, () => customer(user.base)));
+    const hot = await createProduct(product.base, admin, { stock: units, priceCents: 999 });
+    const buyers = await Promise.all(Array.from({ length: 10 }, () => createCustomer(user.base)));
     const attempts = 200;
     const results = await Promise.all(
       Array.from({ length: attempts }, (_, i) =>
@@ -109,8 +67,8 @@ describe('concurrency', () => {
   });
 
   it('when multi-item orders race over overlapping products in random order, then no deadlock or 5xx, and stock = start - confirmed quantities', async () => {
-    const products = await Promise.all(Array.from({ length: 6 }, () => createProduct(product.base, admin, 40, 100)));
-    const buyers = await Promise.all(Array.from({ length: 8 }, () => customer(user.base)));
+    const products = await Promise.all(Array.from({ length: 6 }, () => createProduct(product.base, admin, { stock: 40, priceCents: 100 })));
+    const buyers = await Promise.all(Array.from({ length: 8 }, () => createCustomer(user.base)));
     const attempts = 160;
     const bodies = Array.from({ length: attempts }, () => {
       const n = 1 + Math.floor(Math.random() * 4);
@@ -150,15 +108,15 @@ describe('concurrency', () => {
 describe('failure', () => {
   it('when the product service stops mid-run, then new orders answer 503 and stay pending; once it is back the reconciler settles each with stock consistent', async () => {
     const productPort = await freePort();
-    let product = await startProduct(db.urls.product, user.base, productPort);
+    let product = await startProductService(db.urls.product, user.base, {}, productPort);
     const order = await startOrderService(db.urls.order, user.base, product.base, {
       PENDING_DEADLINE_MS: '1500',
       RECONCILER_INTERVAL_MS: '200',
       RESERVATION_TIMEOUT_MS: '500',
     });
     try {
-      const p = await createProduct(product.base, admin, 20);
-      const buyer = await customer(user.base);
+      const p = await createProduct(product.base, admin, { stock: 20 });
+      const buyer = await createCustomer(user.base);
       const place = () => http<{ id?: string; orderId?: string; status: unknown }>(order.base, 'POST', '/order', {
         token: buyer.token,
         body: { items: [{ productId: p.id, quantity: 2 }] },
@@ -173,7 +131,7 @@ describe('failure', () => {
       const pendingIds = during.map((r) => r.body.orderId!);
       assert.deepEqual(await ordersByStatus(pendingIds), { pending: 5 });
 
-      product = await startProduct(db.urls.product, user.base, productPort);
+      product = await startProductService(db.urls.product, user.base, {}, productPort);
       await waitFor('the reconciler to settle every pending order', async () => {
         const s = await ordersByStatus(pendingIds);
         return (s.pending ?? 0) === 0;
@@ -185,7 +143,7 @@ describe('failure', () => {
       // they never reached the product service, so none holds stock: all failed
       assert.deepEqual(settled, { failed: 5 });
       assert.equal(stock, 20 - confirmedUnits);
-      const svc = await serviceToken();
+      const svc = await serviceToken(user.base);
       // the reconciler's late attempt was refused (window closed) and that refusal is stored: no stock, ever
       for (const id of pendingIds) assert.equal((await http<{ status: string }>(product.base, 'GET', `/internal/reservations/${id}`, { token: svc })).body.status, 'refused');
       assert.equal((await http(order.base, 'GET', '/readyz')).status, 200);
@@ -196,14 +154,14 @@ describe('failure', () => {
   });
 
   it('when the order process is SIGKILLed after writing pending (before or after reserving), then after restart every order is settled and no reservation is orphaned', async () => {
-    const product = await startProduct(db.urls.product, user.base);
+    const product = await startProductService(db.urls.product, user.base);
     const port = await freePort();
     // A reservation window (2/3 of the deadline) and a call deadline that a fresh process's first call (token
     // fetch included) meets on a loaded machine; a crashed driver's lease (3 x 4 s + 1 s) bounds the recovery.
     const env = orderEnv(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '6000', RESERVATION_TIMEOUT_MS: '4000', RECONCILER_INTERVAL_MS: '200', FAULT_INJECTION: 'enabled' });
     try {
-      const p = await createProduct(product.base, admin, 10);
-      const buyer = await customer(user.base);
+      const p = await createProduct(product.base, admin, { stock: 10 });
+      const buyer = await createCustomer(user.base);
       const killedIds: Record<string, string> = {};
       for (const point of ['after-pending', 'after-reserve']) {
         const proc = await spawnOrderProcess({ ...env, FAULT_CRASH_POINT: point }, port);
@@ -211,12 +169,9 @@ describe('failure', () => {
         const res = await http(proc.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 3 }] }, headers: { 'idempotency-key': key } }).catch((e: Error) => e);
         assert.ok(res instanceof Error, 'the request dies with the process');
         assert.equal(await proc.exited, 'SIGKILL');
-        const c = new pg.Client({ connectionString: db.urls.order });
-        await c.connect();
-        const row = await c.query<{ id: string; status: string }>('SELECT id, status FROM orders.orders WHERE idempotency_key = $1', [key]);
-        await c.end();
-        assert.equal(row.rows[0]?.status, 'pending');
-        killedIds[point] = row.rows[0]!.id;
+        const rows = await sql<{ id: string; status: string }>(db.urls.order, 'SELECT id, status FROM orders.orders WHERE idempotency_key = $1', [key]);
+        assert.equal(rows[0]?.status, 'pending');
+        killedIds[point] = rows[0]!.id;
       }
       assert.equal(await stockOf(product.base, p.id), 7, 'the after-reserve crash left 3 units reserved for a pending order');
 
@@ -226,7 +181,7 @@ describe('failure', () => {
           const s = await ordersByStatus(Object.values(killedIds));
           return (s.pending ?? 0) === 0;
         }, 40_000);
-        const svc = await serviceToken();
+        const svc = await serviceToken(user.base);
         const afterPending = await http<Order>(proc.base, 'GET', `/order/${killedIds['after-pending']}`, { token: buyer.token });
         const afterReserve = await http<Order>(proc.base, 'GET', `/order/${killedIds['after-reserve']}`, { token: buyer.token });
         const stock = await stockOf(product.base, p.id);
@@ -252,11 +207,11 @@ describe('failure', () => {
   });
 
   it('when the order service gets SIGTERM with requests in flight, then they complete and it exits cleanly', async () => {
-    const product = await startProduct(db.urls.product, user.base);
+    const product = await startProductService(db.urls.product, user.base);
     const port = await freePort();
     try {
-      const p = await createProduct(product.base, admin, 100);
-      const buyer = await customer(user.base);
+      const p = await createProduct(product.base, admin, { stock: 100 });
+      const buyer = await createCustomer(user.base);
       const proc = await spawnOrderProcess(orderEnv(db.urls.order, user.base, product.base), port);
       const inflight = Array.from({ length: 20 }, () =>
         http(proc.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 1 }] }, headers: { 'idempotency-key': randomUUID() } }).catch((e: Error) => e),

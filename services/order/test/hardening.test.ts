@@ -5,23 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
-import { createTestDatabase, http, metricValue, type TestDatabase } from '@ecommerce/kit/testing';
-import type { Reconciler } from '../src/background/reconciler.js';
-import {
-  ORDER_CLIENT,
-  adminToken,
-  createProduct,
-  customer,
-  freePort,
-  orderEnv,
-  spawnOrderProcess,
-  startOrderService,
-  startProduct,
-  startUserService,
-  stockOf,
-  type Running,
-} from './harness.js';
+import { adminToken, createCustomer, createProduct, freePort, http, metricValue, serviceToken, sql, stockOf, stopAll, waitFor, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { startProductService } from '@ecommerce/product-service/testing';
+import { startUserStack } from '@ecommerce/user-service/testing';
+import { orderEnv, spawnOrderProcess, startOrderService, startProductAndOrder } from './harness.js';
 
 interface Order {
   id: string;
@@ -34,40 +21,10 @@ let user: Running;
 let admin: string;
 
 before(async () => {
-  db = await createTestDatabase();
-  user = await startUserService(db.urls.user);
+  ({ db, user } = await startUserStack());
   admin = await adminToken(user.base);
 });
-after(async () => {
-  await user?.close();
-  await db?.drop();
-});
-
-async function sql<R extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<R[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<R>(text, values)).rows;
-  } finally {
-    await c.end();
-  }
-}
-
-async function serviceToken(): Promise<string> {
-  const res = await http<{ access_token: string }>(user.base, 'POST', '/user/oauth/token', {
-    body: { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret },
-  });
-  return res.body.access_token;
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<number> {
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    if (await check()) return Date.now() - t0;
-    await sleep(50);
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
+after(() => stopAll(user, db));
 
 const place = (base: string, token: string, items: unknown, key = randomUUID()) =>
   http<Body>(base, 'POST', '/order', { token, body: { items }, headers: { 'idempotency-key': key } });
@@ -85,21 +42,17 @@ describe('one driver per order, refusals are final (#8 items 6 and 9)', () => {
   let product: Running;
   let order: Running;
   before(async () => {
-    product = await startProduct(db.urls.product, user.base);
     // A generous call deadline: on a loaded machine a timeout would leave orders pending (answered 503).
-    order = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false', DB_POOL_MAX: '30', RESERVATION_TIMEOUT_MS: '10000' });
+    ({ product, order } = await startProductAndOrder(db, user.base, { RECONCILER_ENABLED: 'false', DB_POOL_MAX: '30', RESERVATION_TIMEOUT_MS: '10000' }));
   });
-  after(async () => {
-    await order?.close();
-    await product?.close();
-  });
+  after(() => stopAll(order, product));
 
   it('when 20 copies of one Idempotency-Key race a restock, then in every trial one order, all copies answer alike, and no unit is stranded', async () => {
-    const buyer = await customer(user.base);
+    const buyer = await createCustomer(user.base);
     const trials = 12;
     const outcomes: Record<string, number> = {};
     for (let t = 0; t < trials; t++) {
-      const p = await createProduct(product.base, admin, 0);
+      const p = await createProduct(product.base, admin, { stock: 0 });
       const key = randomUUID();
       // Copies spread over ~40 ms and a restock at a varying moment: some trials see the first attempt refused.
       const copies = Array.from({ length: 20 }, (_, i) => sleep(i * 2).then(() => place(order.base, buyer.token, [{ productId: p.id, quantity: 1 }], key)));
@@ -128,8 +81,8 @@ describe('one driver per order, refusals are final (#8 items 6 and 9)', () => {
   });
 
   it('when a rejected order is replayed, then the original status code and problem, not 200', async () => {
-    const buyer = await customer(user.base);
-    const p = await createProduct(product.base, admin, 1);
+    const buyer = await createCustomer(user.base);
+    const p = await createProduct(product.base, admin, { stock: 1 });
     const key = randomUUID();
     const first = await place(order.base, buyer.token, [{ productId: p.id, quantity: 2 }], key);
     assert.equal(first.status, 409, first.text);
@@ -150,18 +103,18 @@ describe('one driver per order, refusals are final (#8 items 6 and 9)', () => {
 
   it('when the product service is down at placement and back after the reservation window, then a replay answers 409 order-failed (not 503) and nothing is held', async () => {
     const port = await freePort();
-    let down: Running | null = await startProduct(db.urls.product, user.base, port);
+    let down: Running | null = await startProductService(db.urls.product, user.base, {}, port);
     const o = await startOrderService(db.urls.order, user.base, down.base, { RECONCILER_ENABLED: 'false', PENDING_DEADLINE_MS: '900', RESERVATION_TIMEOUT_MS: '300' });
     try {
-      const p = await createProduct(down.base, admin, 5);
-      const buyer = await customer(user.base);
+      const p = await createProduct(down.base, admin, { stock: 5 });
+      const buyer = await createCustomer(user.base);
       await down.close();
       down = null;
       const key = randomUUID();
       const first = await place(o.base, buyer.token, [{ productId: p.id, quantity: 1 }], key);
       assert.equal(first.status, 503, first.text);
       await sleep(800); // past notAfter (2/3 of 900 ms)
-      down = await startProduct(db.urls.product, user.base, port);
+      down = await startProductService(db.urls.product, user.base, {}, port);
       const replay = await place(o.base, buyer.token, [{ productId: p.id, quantity: 1 }], key);
       assert.equal(replay.status, 409, replay.text);
       assert.equal(replay.body.type, 'https://ecommerce.local/problems/order-failed');
@@ -182,11 +135,11 @@ describe('one driver per order, refusals are final (#8 items 6 and 9)', () => {
 describe('the reconciler (#8 items 8 and 10)', () => {
   it('when the product service comes back, then every pending order is final within 10 s (leases are given back when a call fails)', async () => {
     const port = await freePort();
-    let product: Running | null = await startProduct(db.urls.product, user.base, port);
+    let product: Running | null = await startProductService(db.urls.product, user.base, {}, port);
     const o = await startOrderService(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '1500', RESERVATION_TIMEOUT_MS: '500' });
     try {
-      const p = await createProduct(product.base, admin, 50);
-      const buyer = await customer(user.base);
+      const p = await createProduct(product.base, admin, { stock: 50 });
+      const buyer = await createCustomer(user.base);
       await product.close();
       product = null;
       const during = await Promise.all(Array.from({ length: 10 }, () => place(o.base, buyer.token, [{ productId: p.id, quantity: 1 }])));
@@ -194,7 +147,7 @@ describe('the reconciler (#8 items 8 and 10)', () => {
       const ids = during.map((r) => r.body.orderId!);
       // Let the reconciler claim them and fail against the dead product service a few times.
       await sleep(6_000);
-      product = await startProduct(db.urls.product, user.base, port);
+      product = await startProductService(db.urls.product, user.base, {}, port);
       const ms = await waitFor('every order final', async () => {
         const rows = await sql<{ n: number }>(db.urls.order, "SELECT count(*)::int AS n FROM orders.orders WHERE id = ANY($1::uuid[]) AND status = 'pending'", [ids]);
         return rows[0]!.n === 0;
@@ -210,13 +163,14 @@ describe('the reconciler (#8 items 8 and 10)', () => {
   });
 
   it('when orders and reservations drift apart, then the audit repairs both kinds, counts each repair, and leaves orders in flight alone', async () => {
-    const product = await startProduct(db.urls.product, user.base);
+    const product = await startProductService(db.urls.product, user.base);
     const o = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false' });
     try {
-      const reconciler = (o.app as unknown as { reconciler: Reconciler }).reconciler;
+      // The audit of the order app's reconciler decoration, run on demand (the timer is off here).
+      const reconciler = (o.app as unknown as { reconciler: { auditOnce(): Promise<Record<string, number>> } }).reconciler;
       await reconciler.auditOnce(); // earlier tests' leftovers are not this test's business
-      const p = await createProduct(product.base, admin, 20);
-      const buyer = await customer(user.base);
+      const p = await createProduct(product.base, admin, { stock: 20 });
+      const buyer = await createCustomer(user.base);
       const ok = await place(o.base, buyer.token, [{ productId: p.id, quantity: 1 }]);
       const lostOrder = await place(o.base, buyer.token, [{ productId: p.id, quantity: 2 }]);
       const lostReservation = await place(o.base, buyer.token, [{ productId: p.id, quantity: 3 }]);
@@ -225,7 +179,7 @@ describe('the reconciler (#8 items 8 and 10)', () => {
       // Drift 1: the order says rejected, yet its units are held.
       await sql(db.urls.order, "UPDATE orders.orders SET status = 'rejected' WHERE id = $1", [lostOrder.body.id]);
       // Drift 2: the order says confirmed, yet its units are back on sale.
-      assert.equal((await http(product.base, 'DELETE', `/internal/reservations/${lostReservation.body.id}`, { token: await serviceToken() })).status, 200);
+      assert.equal((await http(product.base, 'DELETE', `/internal/reservations/${lostReservation.body.id}`, { token: await serviceToken(user.base) })).status, 200);
       // In flight: a pending order that already holds its reservation must be left to its driver.
       const inflight = randomUUID();
       await sql(
@@ -234,7 +188,7 @@ describe('the reconciler (#8 items 8 and 10)', () => {
          VALUES ($1, $2, 'pending', $3, $4, 'x', now() + interval '1 hour')`,
         [inflight, buyer.id, JSON.stringify([{ productId: p.id, quantity: 4, unitPriceCents: null }]), randomUUID()],
       );
-      assert.equal((await http(product.base, 'POST', '/internal/reservations', { token: await serviceToken(), body: { orderId: inflight, items: [{ productId: p.id, quantity: 4 }] } })).status, 201);
+      assert.equal((await http(product.base, 'POST', '/internal/reservations', { token: await serviceToken(user.base), body: { orderId: inflight, items: [{ productId: p.id, quantity: 4 }] } })).status, 201);
       assert.equal(await stockOf(product.base, p.id), 14 + 3 - 4);
 
       const before = (await http(o.base, 'GET', '/metrics')).text;
@@ -259,21 +213,21 @@ describe('the reconciler (#8 items 8 and 10)', () => {
 
   it('when two order processes share one database, then each pending order is driven by exactly one of them (one reservation call each)', async () => {
     const port = await freePort();
-    let product: Running | null = await startProduct(db.urls.product, user.base, port);
+    let product: Running | null = await startProductService(db.urls.product, user.base, {}, port);
     // A call deadline no call reaches even on a loaded machine: a timed-out call is retried by design (a
     // replay), so a second call for an order here can only mean a second driver.
     const env = orderEnv(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '1500', RECONCILER_INTERVAL_MS: '100', RESERVATION_TIMEOUT_MS: '15000' });
     const procs = [await spawnOrderProcess(env, await freePort()), await spawnOrderProcess(env, await freePort())];
     try {
-      const p = await createProduct(product.base, admin, 100);
-      const buyer = await customer(user.base);
+      const p = await createProduct(product.base, admin, { stock: 100 });
+      const buyer = await createCustomer(user.base);
       await product.close();
       product = null;
       const during = await Promise.all(Array.from({ length: 30 }, (_, i) => place(procs[i % 2]!.base, buyer.token, [{ productId: p.id, quantity: 1 }])));
       assert.deepEqual([...new Set(during.map((r) => r.status))], [503]);
       const ids = during.map((r) => r.body.orderId!);
       await sleep(2_000);
-      product = await startProduct(db.urls.product, user.base, port);
+      product = await startProductService(db.urls.product, user.base, {}, port);
       await waitFor('both replicas to settle every order', async () => {
         const rows = await sql<{ n: number }>(db.urls.order, "SELECT count(*)::int AS n FROM orders.orders WHERE id = ANY($1::uuid[]) AND status = 'pending'", [ids]);
         return rows[0]!.n === 0;
@@ -296,12 +250,12 @@ describe('the reconciler (#8 items 8 and 10)', () => {
 describe('durable cancel (#8 item 7)', () => {
   for (const point of ['after-cancelling', 'after-release'] as const) {
     it(`when the order process is SIGKILLed ${point.replace('-', ' ')} of a cancel, then the order is left cancelling and the restarted reconciler finishes it: cancelled, stock back once`, async () => {
-      const product = await startProduct(db.urls.product, user.base);
+      const product = await startProductService(db.urls.product, user.base);
       const port = await freePort();
       const env = orderEnv(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '1500', RECONCILER_INTERVAL_MS: '200', FAULT_INJECTION: 'enabled' });
       try {
-        const p = await createProduct(product.base, admin, 10);
-        const buyer = await customer(user.base);
+        const p = await createProduct(product.base, admin, { stock: 10 });
+        const buyer = await createCustomer(user.base);
         const proc = await spawnOrderProcess({ ...env, FAULT_CRASH_POINT: point }, port);
         const placed = await place(proc.base, buyer.token, [{ productId: p.id, quantity: 4 }]);
         assert.equal(placed.status, 201, placed.text);
@@ -340,17 +294,13 @@ describe('limits (#8 item 17)', () => {
   let product: Running;
   let order: Running;
   before(async () => {
-    product = await startProduct(db.urls.product, user.base);
-    order = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false', MAX_QUANTITY_PER_LINE: '5', MAX_UNITS_PER_CUSTOMER_PER_HOUR: '8' });
+    ({ product, order } = await startProductAndOrder(db, user.base, { RECONCILER_ENABLED: 'false', MAX_QUANTITY_PER_LINE: '5', MAX_UNITS_PER_CUSTOMER_PER_HOUR: '8' }));
   });
-  after(async () => {
-    await order?.close();
-    await product?.close();
-  });
+  after(() => stopAll(order, product));
 
   it('when an order asks for more units of one product than MAX_QUANTITY_PER_LINE (in one line or several), then 422 quantity-limit and nothing is written', async () => {
-    const buyer = await customer(user.base);
-    const p = await createProduct(product.base, admin, 100);
+    const buyer = await createCustomer(user.base);
+    const p = await createProduct(product.base, admin, { stock: 100 });
     const key = randomUUID();
     const res = await place(order.base, buyer.token, [{ productId: p.id, quantity: 6 }], key);
     assert.equal(res.status, 422, res.text);
@@ -361,9 +311,9 @@ describe('limits (#8 item 17)', () => {
   });
 
   it('when a customer passes MAX_UNITS_PER_CUSTOMER_PER_HOUR, then 429 order-limit with Retry-After and nothing written; replays do not count; other customers are not affected', async () => {
-    const buyer = await customer(user.base);
-    const other = await customer(user.base);
-    const p = await createProduct(product.base, admin, 100);
+    const buyer = await createCustomer(user.base);
+    const other = await createCustomer(user.base);
+    const p = await createProduct(product.base, admin, { stock: 100 });
     const key = randomUUID();
     assert.equal((await place(order.base, buyer.token, [{ productId: p.id, quantity: 4 }], key)).status, 201);
     assert.equal((await place(order.base, buyer.token, [{ productId: p.id, quantity: 4 }], key)).status, 200, 'a replay');
@@ -382,7 +332,7 @@ describe('limits (#8 item 17)', () => {
 
 describe('/metrics never depends on the database (#10 item 1)', () => {
   it('when the database is unreachable, then /metrics still answers 200 quickly with the last pending figures and their refresh time', async () => {
-    const product = await startProduct(db.urls.product, user.base);
+    const product = await startProductService(db.urls.product, user.base);
     // The order service reaches PostgreSQL through a proxy this test can cut.
     const target = new URL(db.urls.order);
     const sockets = new Set<Socket>();

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { assertProblem, createTestDatabase, http, type TestDatabase } from '@ecommerce/kit/testing';
-import { ORDER_CLIENT, adminToken, createProduct, customer, startOrderService, startProduct, startUserService, stockOf, type Running } from './harness.js';
+import { ORDER_CLIENT, adminToken, assertProblem, createCustomer, createProduct, http, stockOf, stopAll, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { startUserStack } from '@ecommerce/user-service/testing';
+import { startProductAndOrder } from './harness.js';
 
 interface Order {
   id: string;
@@ -23,18 +24,11 @@ let order: Running;
 let admin: string;
 
 before(async () => {
-  db = await createTestDatabase();
-  user = await startUserService(db.urls.user);
-  product = await startProduct(db.urls.product, user.base);
-  order = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false' });
+  ({ db, user } = await startUserStack());
+  ({ product, order } = await startProductAndOrder(db, user.base, { RECONCILER_ENABLED: 'false' }));
   admin = await adminToken(user.base);
 });
-after(async () => {
-  await order?.close();
-  await product?.close();
-  await user?.close();
-  await db?.drop();
-});
+after(() => stopAll(order, product, user, db));
 
 function place(token: string, items: unknown, key: string | null = randomUUID()) {
   return http<Order & Problem>(order.base, 'POST', '/order', { token, body: { items }, headers: key === null ? {} : { 'idempotency-key': key } });
@@ -45,9 +39,9 @@ function problem(res: { status: number; headers: Headers; body: unknown; text?: 
 
 describe('POST /order', () => {
   it('when stock suffices, then 201 confirmed with prices from the product service and the right total; stock is taken', async () => {
-    const buyer = await customer(user.base);
-    const a = await createProduct(product.base, admin, 10, 1250);
-    const b = await createProduct(product.base, admin, 5, 399);
+    const buyer = await createCustomer(user.base);
+    const a = await createProduct(product.base, admin, { stock: 10, priceCents: 1250 });
+    const b = await createProduct(product.base, admin, { stock: 5, priceCents: 399 });
     const res = await place(buyer.token, [{ productId: a.id, quantity: 2 }, { productId: b.id, quantity: 3 }]);
     assert.equal(res.status, 201, res.text);
     assert.equal(res.body.status, 'confirmed');
@@ -63,8 +57,8 @@ describe('POST /order', () => {
   });
 
   it('when the same key and body are replayed, then 200 with the same order and nothing is taken twice; another body -> 422', async () => {
-    const buyer = await customer(user.base);
-    const p = await createProduct(product.base, admin, 10);
+    const buyer = await createCustomer(user.base);
+    const p = await createProduct(product.base, admin, { stock: 10 });
     const key = randomUUID();
     const first = await place(buyer.token, [{ productId: p.id, quantity: 4 }], key);
     assert.equal(first.status, 201);
@@ -74,13 +68,13 @@ describe('POST /order', () => {
     assert.equal(await stockOf(product.base, p.id), 6);
     problem(await place(buyer.token, [{ productId: p.id, quantity: 5 }], key), 422, 'idempotency-key-reused');
     // the key is per user: another user may use the same key
-    const other = await customer(user.base);
+    const other = await createCustomer(user.base);
     assert.equal((await place(other.token, [{ productId: p.id, quantity: 1 }], key)).status, 201);
   });
 
   it('when concurrent requests share one key, then one order is created and stock is taken once', async () => {
-    const buyer = await customer(user.base);
-    const p = await createProduct(product.base, admin, 100);
+    const buyer = await createCustomer(user.base);
+    const p = await createProduct(product.base, admin, { stock: 100 });
     const key = randomUUID();
     const results = await Promise.all(Array.from({ length: 8 }, () => place(buyer.token, [{ productId: p.id, quantity: 3 }], key)));
     const ids = new Set(results.filter((r) => r.status < 300).map((r) => r.body.id));
@@ -90,9 +84,9 @@ describe('POST /order', () => {
   });
 
   it('when stock is short, then 409 insufficient-stock with per-item detail, the order is recorded rejected and nothing is taken', async () => {
-    const buyer = await customer(user.base);
-    const a = await createProduct(product.base, admin, 10);
-    const b = await createProduct(product.base, admin, 1);
+    const buyer = await createCustomer(user.base);
+    const a = await createProduct(product.base, admin, { stock: 10 });
+    const b = await createProduct(product.base, admin, { stock: 1 });
     const res = await place(buyer.token, [{ productId: a.id, quantity: 2 }, { productId: b.id, quantity: 2 }]);
     const p = problem(res, 409, 'insufficient-stock');
     assert.deepEqual(p.items, [{ productId: b.id, requested: 2, available: 1 }]);
@@ -104,8 +98,8 @@ describe('POST /order', () => {
   });
 
   it('when the items are priced in different currencies, then 422 mixed-currency, the order is rejected and nothing is taken', async () => {
-    const buyer = await customer(user.base);
-    const usd = await createProduct(product.base, admin, 5);
+    const buyer = await createCustomer(user.base);
+    const usd = await createProduct(product.base, admin, { stock: 5 });
     const eur = await http<{ id: string }>(product.base, 'POST', '/product', { token: admin, body: { sku: `EUR-${randomUUID()}`, name: 'Euro item', priceCents: 900, currency: 'EUR', stock: 5 } });
     assert.equal(eur.status, 201, eur.text);
     problem(await place(buyer.token, [{ productId: usd.id, quantity: 1 }, { productId: eur.body.id, quantity: 1 }]), 422, 'mixed-currency');
@@ -114,14 +108,14 @@ describe('POST /order', () => {
   });
 
   it('when a product does not exist, then 404 and the order is rejected', async () => {
-    const buyer = await customer(user.base);
+    const buyer = await createCustomer(user.base);
     const res = await place(buyer.token, [{ productId: randomUUID(), quantity: 1 }]);
     problem(res, 404);
   });
 
   it('when the body or headers are invalid, then 400 with paths; prices from the client are refused', async () => {
-    const buyer = await customer(user.base);
-    const p = await createProduct(product.base, admin, 10);
+    const buyer = await createCustomer(user.base);
+    const p = await createProduct(product.base, admin, { stock: 10 });
     const cases: [unknown, string][] = [
       [[], '/items'],
       [Array.from({ length: 51 }, () => ({ productId: p.id, quantity: 1 })), '/items'],
@@ -146,7 +140,7 @@ describe('POST /order', () => {
   });
 
   it('when there is no valid user token, then 401; a service token is refused too', async () => {
-    const p = await createProduct(product.base, admin, 10);
+    const p = await createProduct(product.base, admin, { stock: 10 });
     problem(await http(order.base, 'POST', '/order', { body: { items: [{ productId: p.id, quantity: 1 }] }, headers: { 'idempotency-key': 'x' } }), 401);
     const svc = await http<{ access_token: string }>(user.base, 'POST', '/user/oauth/token', { body: { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret } });
     problem(await place(svc.body.access_token, [{ productId: p.id, quantity: 1 }]), 401);
@@ -156,9 +150,9 @@ describe('POST /order', () => {
 
 describe('reading orders', () => {
   it('when users read orders, then they see only their own (404 for others), admins see all and can filter', async () => {
-    const alice = await customer(user.base);
-    const bob = await customer(user.base);
-    const p = await createProduct(product.base, admin, 50);
+    const alice = await createCustomer(user.base);
+    const bob = await createCustomer(user.base);
+    const p = await createProduct(product.base, admin, { stock: 50 });
     const mine: string[] = [];
     for (let i = 0; i < 5; i++) mine.push((await place(alice.token, [{ productId: p.id, quantity: 1 }])).body.id);
     const bobs = (await place(bob.token, [{ productId: p.id, quantity: 1 }])).body.id;
@@ -192,8 +186,8 @@ describe('reading orders', () => {
 
 describe('POST /order/:id/cancel', () => {
   it('when the owner cancels a confirmed order, then 200 cancelled and the stock comes back exactly once', async () => {
-    const buyer = await customer(user.base);
-    const p = await createProduct(product.base, admin, 10);
+    const buyer = await createCustomer(user.base);
+    const p = await createProduct(product.base, admin, { stock: 10 });
     const o = (await place(buyer.token, [{ productId: p.id, quantity: 3 }])).body;
     assert.equal(await stockOf(product.base, p.id), 7);
     const results = await Promise.all([1, 2, 3].map(() => http<Order>(order.base, 'POST', `/order/${o.id}/cancel`, { token: buyer.token })));
@@ -208,9 +202,9 @@ describe('POST /order/:id/cancel', () => {
   });
 
   it('when someone else cancels, then 404; an admin may; a rejected order cannot be cancelled (409)', async () => {
-    const buyer = await customer(user.base);
-    const other = await customer(user.base);
-    const p = await createProduct(product.base, admin, 2);
+    const buyer = await createCustomer(user.base);
+    const other = await createCustomer(user.base);
+    const p = await createProduct(product.base, admin, { stock: 2 });
     const o = (await place(buyer.token, [{ productId: p.id, quantity: 1 }])).body;
     problem(await http(order.base, 'POST', `/order/${o.id}/cancel`, { token: other.token }), 404);
     assert.equal((await http<Order>(order.base, 'GET', `/order/${o.id}`, { token: buyer.token })).body.status, 'confirmed');
@@ -222,8 +216,8 @@ describe('POST /order/:id/cancel', () => {
 
 describe('security between services', () => {
   it('when a user token is sent to the internal reservation API, then 401; a customer cannot reach admin product routes', async () => {
-    const buyer = await customer(user.base);
-    const p = await createProduct(product.base, admin, 5);
+    const buyer = await createCustomer(user.base);
+    const p = await createProduct(product.base, admin, { stock: 5 });
     const reserve = await http(product.base, 'POST', '/internal/reservations', { token: buyer.token, body: { orderId: randomUUID(), items: [{ productId: p.id, quantity: 1 }] } });
     assert.equal(reserve.status, 401);
     assert.equal((await http(product.base, 'POST', '/internal/reservations', { token: admin, body: { orderId: randomUUID(), items: [{ productId: p.id, quantity: 1 }] } })).status, 401);

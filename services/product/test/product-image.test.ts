@@ -2,7 +2,8 @@
 // changed or cleared by PATCH, refused when it points anywhere else.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertErrorAt, createProduct, getProduct, http, startStack, unique, type Product, type Stack } from './support.js';
+import { assertErrorAt, http, uniqueCode, type Product } from '@ecommerce/test-support';
+import { createProduct, getProduct, startStack, type Stack } from './stack.js';
 
 let stack: Stack;
 
@@ -40,7 +41,7 @@ describe('product imageUrl', () => {
     const p = await createProduct(stack, { imageUrl: '/img/keep.svg' });
     const bad: unknown[] = ['https://evil.example/x.png', '//evil.example/x.png', 'javascript:alert(1)', 'img/relative.svg', '/has space.svg', `/${'a'.repeat(2048)}`, 42, '/'];
     for (const imageUrl of bad) {
-      assertErrorAt(await http(stack.base, 'POST', '/product', { token: stack.tokens.admin, body: { sku: unique(), name: 'N', priceCents: 1, stock: 1, imageUrl } }), '/imageUrl', String(imageUrl));
+      assertErrorAt(await http(stack.base, 'POST', '/product', { token: stack.tokens.admin, body: { sku: uniqueCode(), name: 'N', priceCents: 1, stock: 1, imageUrl } }), '/imageUrl', String(imageUrl));
       assertErrorAt(await http(stack.base, 'PATCH', `/product/${p.id}`, { token: stack.tokens.admin, body: { imageUrl } }), '/imageUrl', String(imageUrl));
     }
     const after = await getProduct(stack, p.id);

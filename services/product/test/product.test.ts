@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createTestDatabase } from '@ecommerce/kit/testing';
+import { assertErrorAt, assertProblem, createTestDatabase, http, metricValue, uniqueCode, type Product } from '@ecommerce/test-support';
 import { startProductService } from './harness.js';
-import { assertErrorAt, assertProblem, createProduct, getProduct, http, metricValue, startStack, unique, type Problem, type Product, type Stack } from './support.js';
+import { createProduct, getProduct, startStack, type Problem, type Stack } from './stack.js';
 
 type ProductPage = { items: Product[]; nextCursor: string | null };
 
@@ -23,7 +23,7 @@ const PRODUCT_KEYS = ['category', 'createdAt', 'currency', 'description', 'id', 
 
 describe('POST /product', () => {
   it('when an admin sends a valid body, then 201 Product with defaults (USD, null description and category, version 1) and an ETag', async () => {
-    const sku = unique('NEW');
+    const sku = uniqueCode('NEW');
     const res = await http<Product>(base, 'POST', '/product', { token: admin, body: { sku, name: 'Kettle', priceCents: 4599, stock: 3 } });
     assert.equal(res.status, 201, res.text);
     assert.deepEqual(Object.keys(res.body).sort(), PRODUCT_KEYS);
@@ -49,7 +49,7 @@ describe('POST /product', () => {
   });
 
   it('when fields are missing, of the wrong type, out of range or unknown, then 400 with errors per path', async () => {
-    const ok = { sku: unique(), name: 'N', priceCents: 100, stock: 1 };
+    const ok = { sku: uniqueCode(), name: 'N', priceCents: 100, stock: 1 };
     const cases: [Record<string, unknown>, string][] = [
       [{ name: 'N', priceCents: 1, stock: 1 }, '/sku'],
       [{ ...ok, sku: '' }, '/sku'],
@@ -58,13 +58,13 @@ describe('POST /product', () => {
       [{ ...ok, name: '' }, '/name'],
       [{ ...ok, name: '   ' }, '/name'],
       [{ ...ok, name: 42 }, '/name'],
-      [{ sku: unique(), name: 'N', stock: 1 }, '/priceCents'],
+      [{ sku: uniqueCode(), name: 'N', stock: 1 }, '/priceCents'],
       [{ ...ok, priceCents: -1 }, '/priceCents'],
       [{ ...ok, priceCents: 12.5 }, '/priceCents'],
       [{ ...ok, priceCents: '100' }, '/priceCents'],
       [{ ...ok, currency: 'usd' }, '/currency'],
       [{ ...ok, currency: 'EURO' }, '/currency'],
-      [{ sku: unique(), name: 'N', priceCents: 1 }, '/stock'],
+      [{ sku: uniqueCode(), name: 'N', priceCents: 1 }, '/stock'],
       [{ ...ok, stock: -1 }, '/stock'],
       [{ ...ok, stock: 1.5 }, '/stock'],
       [{ ...ok, stock: 2_000_000_000 }, '/stock'],
@@ -78,7 +78,7 @@ describe('POST /product', () => {
   });
 
   it('when the caller is anonymous, a customer or a service, then 401 / 403 / 401 and nothing is created', async () => {
-    const body = { sku: unique('AUTH'), name: 'N', priceCents: 1, stock: 1 };
+    const body = { sku: uniqueCode('AUTH'), name: 'N', priceCents: 1, stock: 1 };
     assertProblem(await http(base, 'POST', '/product', { body }), 401);
     assertProblem(await http(base, 'POST', '/product', { body, token: 'not.a.jwt' }), 401);
     assertProblem(await http(base, 'POST', '/product', { body, token: stack.tokens.customer }), 403, 'forbidden');
@@ -120,7 +120,7 @@ describe('PATCH /product/:id', () => {
     assert.equal(res.headers.get('etag'), `"${p.version + 1}"`);
     assert.ok(Date.parse(res.body.updatedAt) >= Date.parse(p.updatedAt));
     assert.equal(res.body.createdAt, p.createdAt);
-    const again = await http<Product>(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { sku: unique('RE'), currency: 'GBP', category: null } });
+    const again = await http<Product>(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { sku: uniqueCode('RE'), currency: 'GBP', category: null } });
     assert.equal(again.body.version, p.version + 2);
     assert.equal(again.body.currency, 'GBP');
     assert.equal(again.body.category, null);
@@ -217,7 +217,7 @@ describe('POST /product/:id/stock', () => {
 
 describe('DELETE /product/:id', () => {
   it('when an admin archives a product, then 204; it is gone from reads, lists, search and updates; a second DELETE is 404', async () => {
-    const category = unique('ARCH');
+    const category = uniqueCode('ARCH');
     const p = await createProduct(stack, { category, name: `Archivable ${category}` });
     const res = await http(base, 'DELETE', `/product/${p.id}`, { token: admin });
     assert.equal(res.status, 204);
@@ -244,10 +244,10 @@ describe('DELETE /product/:id', () => {
 
 describe('GET /product', () => {
   it('when walking a category page by page, then every product appears once, in creation order, and the last cursor is null', async () => {
-    const category = unique('WALK');
+    const category = uniqueCode('WALK');
     const created: string[] = [];
     for (let i = 0; i < 7; i++) created.push((await createProduct(stack, { category })).id);
-    await createProduct(stack, { category: unique('OTHER') });
+    await createProduct(stack, { category: uniqueCode('OTHER') });
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -310,7 +310,7 @@ describe('GET /product', () => {
 describe('SQL metacharacters', () => {
   it('when every string field carries quotes, comments, wildcards and backslashes, then they are stored and matched verbatim', async () => {
     const evil = `'; DROP TABLE products; -- "\\ %_ $1`;
-    const sku = `${unique('SQL')}'"%_\\;--`;
+    const sku = `${uniqueCode('SQL')}'"%_\\;--`;
     const category = `cat'${Date.now()}"; DELETE FROM products; --%_\\`;
     const p = await createProduct(stack, { sku, name: `Robert'); ${evil}`, description: evil, category });
     assert.equal(p.sku, sku);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomInt, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { uuidv7 } from '@ecommerce/kit';
-import { assertErrorAt, assertProblem, createProduct, getProduct, http, metricValue, startStack, type Problem, type Reservation, type Stack } from './support.js';
+import { assertErrorAt, assertProblem, http, metricValue } from '@ecommerce/test-support';
+import { createProduct, getProduct, startStack, type Problem, type Reservation, type Stack } from './stack.js';
 
 let stack: Stack;
 let base: string;

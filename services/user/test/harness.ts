@@ -1,10 +1,8 @@
+// The user service started in-process for tests (exported as `@ecommerce/user-service/testing`).
 import { generateKeyPairSync } from 'node:crypto';
-import type { App } from '@ecommerce/kit';
-import { listenOnLoopback } from '@ecommerce/kit/testing';
+import { ORDER_CLIENT, TEST_ADMIN, createTestDatabase, startService } from '@ecommerce/test-support';
 import { buildApp } from '../src/app.js';
 import { loadUserConfig } from '../src/config.js';
-
-export const ORDER_CLIENT = { id: 'order-service', secret: 'order-service-test-secret-0123456789', scopes: ['reservations:write', 'reservations:read'] };
 
 export function testSigningKey(): string {
   return generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
@@ -18,14 +16,8 @@ export const GENEROUS_BUDGETS = {
   LOGIN_MAX_FAILURES_PER_ADDRESS: '1000000',
 };
 
-export interface Running {
-  app: App;
-  base: string;
-  close(): Promise<void>;
-}
-
-/** Starts the real user service in-process on a random loopback port. */
-export async function startUserService(databaseUrl: string, env: Record<string, string> = {}): Promise<Running> {
+/** Starts the real user service in-process on a random loopback port, with TEST_ADMIN and ORDER_CLIENT. */
+export async function startUserService(databaseUrl: string, env: Record<string, string> = {}) {
   const config = loadUserConfig({
     DATABASE_URL: databaseUrl,
     LOG_LEVEL: 'silent',
@@ -33,11 +25,21 @@ export async function startUserService(databaseUrl: string, env: Record<string, 
     PORT: '0',
     JWT_PRIVATE_KEY: testSigningKey(),
     SERVICE_CLIENTS: JSON.stringify([ORDER_CLIENT]),
-    ADMIN_EMAIL: 'admin@example.test',
-    ADMIN_PASSWORD: 'admin-password-123',
+    ADMIN_EMAIL: TEST_ADMIN.email,
+    ADMIN_PASSWORD: TEST_ADMIN.password,
     ...GENEROUS_BUDGETS,
     ...env,
   });
-  const app = await buildApp(config);
-  return { app, base: await listenOnLoopback(app), close: () => app.close() };
+  return startService(buildApp, config);
+}
+
+/** A database of the test file's own with the user service on it (stop both with `stopAll(user, db)`). */
+export async function startUserStack(env: Record<string, string> = {}) {
+  const db = await createTestDatabase();
+  try {
+    return { db, user: await startUserService(db.urls.user, env) };
+  } catch (err) {
+    await db.drop();
+    throw err;
+  }
 }

@@ -3,8 +3,8 @@
 // the JSON flow is untouched for clients that do not ask.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertProblem, createTestDatabase, http, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
-import { startUserService, type Running } from './harness.js';
+import { assertProblem, http, registerAccount, stopAll, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { startUserStack } from './harness.js';
 
 interface Tokens {
   accessToken: string;
@@ -18,22 +18,17 @@ let svc: Running;
 let base: string;
 
 before(async () => {
-  db = await createTestDatabase();
-  svc = await startUserService(db.urls.user);
+  ({ db, user: svc } = await startUserStack());
   base = svc.base;
 });
-after(async () => {
-  await svc?.close();
-  await db?.drop();
-});
+after(() => stopAll(svc, db));
 
 const NAME = '__Secure-refresh-token';
 
+/** Email and password only: they are spread into login bodies, which allow nothing else. */
 async function account() {
-  const email = uniqueEmail('cookie');
-  const res = await http(base, 'POST', '/user/register', { body: { email, password: 'cookie-pass-1', name: 'Cookie' } });
-  assert.equal(res.status, 201, res.text);
-  return { email, password: 'cookie-pass-1' };
+  const { email, password } = await registerAccount(base, { tag: 'cookie' });
+  return { email, password };
 }
 
 /** The refresh cookies a response sets, by path. */

@@ -3,8 +3,8 @@
 // reports them: the test client sits on loopback, a trusted proxy hop, and says X-Forwarded-For.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertProblem, createTestDatabase, http, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
-import { ORDER_CLIENT, startUserService, type Running } from './harness.js';
+import { ORDER_CLIENT, assertProblem, createTestDatabase, http, registerAccount, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { startUserService } from './harness.js';
 
 let db: TestDatabase;
 const running: Running[] = [];
@@ -32,13 +32,7 @@ const freshAddress = () => {
 
 const from = (address: string) => ({ 'x-forwarded-for': address });
 
-async function register(base: string, address = freshAddress()) {
-  const email = uniqueEmail();
-  const password = 'correct-horse-1';
-  const res = await http<{ id: string }>(base, 'POST', '/user/register', { body: { email, password, name: 'Ada' }, headers: from(address) });
-  assert.equal(res.status, 201, res.text);
-  return { email, password };
-}
+const register = (base: string, address = freshAddress()) => registerAccount(base, { headers: from(address) });
 const login = (base: string, email: string, password: string, address: string) => http(base, 'POST', '/user/login', { body: { email, password }, headers: from(address) });
 
 describe('failed logins', () => {

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, base64url, decodeJwt, decodeProtectedHeader } from 'jose';
 import { generateKeyPairSync } from 'node:crypto';
-import pg from 'pg';
-import { assertProblem, createTestDatabase, http, listenOnLoopback, metricLine, uniqueEmail, type TestDatabase } from '@ecommerce/kit/testing';
-import { ORDER_CLIENT, startUserService, type Running } from './harness.js';
+import { ORDER_CLIENT, assertProblem, http, registerAccount, stopAll, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { startUserService, startUserStack } from './harness.js';
 
 interface Tokens {
   accessToken: string;
@@ -18,20 +17,12 @@ let svc: Running;
 let base: string;
 
 before(async () => {
-  db = await createTestDatabase();
-  svc = await startUserService(db.urls.user, { LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '3' });
+  ({ db, user: svc } = await startUserStack({ LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '3' }));
   base = svc.base;
 });
-after(async () => {
-  await svc?.close();
-  await db?.drop();
-});
+after(() => stopAll(svc, db));
 
-async function register(email = uniqueEmail(), password = 'correct-horse-1', name = 'Ada') {
-  const res = await http<{ id: string; email: string }>(base, 'POST', '/user/register', { body: { email, password, name } });
-  assert.equal(res.status, 201, res.text);
-  return { ...res.body, password };
-}
+const register = () => registerAccount(base);
 async function login(email: string, password: string) {
   const res = await http<Tokens>(base, 'POST', '/user/login', { body: { email, password } });
   assert.equal(res.status, 200, res.text);
@@ -287,102 +278,5 @@ describe('keys and service tokens', () => {
     assertProblem(await http(base, 'POST', '/user/oauth/token', { body: { grant_type: 'client_credentials', client_id: 'nobody', client_secret: 'x' } }), 401);
     assertProblem(await http(base, 'POST', '/user/oauth/token', { body: { grant_type: 'password', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret } }), 400);
     assertProblem(await http(base, 'POST', '/user/oauth/token', { body: { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret, scope: 'admin' } }), 400);
-  });
-});
-
-describe('kit behaviour on the user service', () => {
-  it('when a request id is given it is echoed, else one is generated', async () => {
-    const given = await http(base, 'GET', '/livez', { headers: { 'x-request-id': 'abc-123' } });
-    assert.equal(given.headers.get('x-request-id'), 'abc-123');
-    const generated = await http(base, 'GET', '/livez');
-    assert.match(generated.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
-    const bad = await http(base, 'GET', '/livez', { headers: { 'x-request-id': 'bad id with spaces' } });
-    assert.notEqual(bad.headers.get('x-request-id'), 'bad id with spaces');
-  });
-
-  it('when requests are served, then each writes one JSON log line with ids, trace context, route, status and latency, and no secrets', async () => {
-    const lines: string[] = [];
-    const { Writable } = await import('node:stream');
-    const { buildApp } = await import('../src/app.js');
-    const { loadUserConfig } = await import('../src/config.js');
-    const { GENEROUS_BUDGETS, testSigningKey } = await import('./harness.js');
-    const app = await buildApp(loadUserConfig({ DATABASE_URL: db.urls.user, LOG_LEVEL: 'info', JWT_PRIVATE_KEY: testSigningKey(), ...GENEROUS_BUDGETS }), {
-      logStream: new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }),
-    });
-    try {
-      const logBase = await listenOnLoopback(app);
-      const email = uniqueEmail('log');
-      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-      await http(logBase, 'POST', '/user/register', { body: { email, password: 'secret-password-1', name: 'Logged' } });
-      await http(logBase, 'POST', '/user/login', { body: { email, password: 'secret-password-1' }, headers: { 'x-request-id': 'log-req-1', traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
-      const request = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'request');
-      const login = request.find((l) => l.reqId === 'log-req-1');
-      assert.ok(login, 'a request line for the login');
-      assert.equal(login.traceId, traceId);
-      assert.match(String(login.spanId), /^[0-9a-f]{16}$/);
-      assert.equal(login.route, '/user/login');
-      assert.equal(login.status, 200);
-      assert.equal(typeof login.durationMs, 'number');
-      assert.ok(login.userId, 'the user id is logged once known');
-      const all = lines.join('\n');
-      assert.doesNotMatch(all, /secret-password-1/);
-      assert.doesNotMatch(all, new RegExp(email.replace(/[.+]/g, '\\$&')));
-    } finally {
-      await app.close();
-    }
-  });
-
-  it('when a route is unknown, then 404 problem; security headers are set', async () => {
-    const res = await http(base, 'GET', '/user/nope');
-    assertProblem(res, 404, 'not-found');
-    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
-    assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'/);
-    assert.ok(res.headers.get('strict-transport-security'));
-  });
-
-  it('when probed, then livez/readyz are 200 and metrics expose the OTel names with the service label', async () => {
-    assert.equal((await http(base, 'GET', '/livez')).status, 200);
-    assert.equal((await http(base, 'GET', '/readyz')).status, 200);
-    await register();
-    const m = await http(base, 'GET', '/metrics');
-    assert.equal(m.status, 200);
-    assert.ok(metricLine(m.text, 'http_server_request_duration_seconds_count', ['http_route="/user/register"', 'service="user"', 'http_response_status_code="201"']));
-    assert.ok(metricLine(m.text, 'db_client_operation_duration_seconds_count', ['db_query_name="user_insert"', 'db_operation_name="INSERT"']));
-    assert.match(m.text, /users_registered_total\{[^}]*\} [1-9]/);
-    assert.match(m.text, /process_resident_memory_bytes/);
-    // in progress now: none but the scrape itself, which is not counted
-    assert.ok(metricLine(m.text, 'http_server_active_requests', ['http_request_method="POST"', 'service="user"'])?.endsWith(' 0'));
-    assert.match(m.text, /db_client_connection_max\{[^}]*\} 10/);
-  });
-
-  it('when the OpenAPI document is read, then it is 3.1 and lists every public route; docs page is HTML', async () => {
-    const doc = await http<{ openapi: string; paths: Record<string, unknown> }>(base, 'GET', '/user/openapi.json');
-    assert.equal(doc.status, 200);
-    assert.equal(doc.body.openapi, '3.1.0');
-    for (const p of ['/user/register', '/user/login', '/user/token/refresh', '/user/logout', '/user/me', '/user/users', '/user/.well-known/jwks.json', '/user/oauth/token']) {
-      assert.ok(doc.body.paths[p], `missing ${p}`);
-    }
-    type Op = { parameters?: { name: string; required?: boolean }[]; responses: Record<string, { content?: Record<string, unknown> }> };
-    const list = (doc.body.paths['/user/users'] as { get: Op }).get;
-    assert.equal(list.parameters?.find((p) => p.name === 'limit')?.required ?? false, false, 'limit has a default, so it is optional');
-    assert.ok(list.responses['4XX']?.content?.['application/problem+json'], 'errors are documented as problem+json');
-    const page = await fetch(`${base}/user/docs`, { redirect: 'follow' });
-    assert.equal(page.status, 200);
-    assert.match(await page.text(), /<html/i);
-  });
-
-  it('when the database refuses connections, then readyz answers 503 problem, and 200 again once it is back', async () => {
-    const admin = new pg.Client({ connectionString: db.adminUrl });
-    await admin.connect();
-    try {
-      await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
-      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db.name]);
-      assertProblem(await http(base, 'GET', '/readyz'), 503, 'not-ready');
-      assert.equal((await http(base, 'GET', '/livez')).status, 200);
-    } finally {
-      await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
-      await admin.end();
-    }
-    assert.equal((await http(base, 'GET', '/readyz')).status, 200);
   });
 });

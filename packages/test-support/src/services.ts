@@ -1,0 +1,52 @@
+// A service started in-process from its public entry (`buildApp(config)`). Each service exports its own
+// thin starter built on this, so this package imports no service and no project reference loops back.
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TestDatabase } from './database.js';
+
+/** What a built app offers to be served: Fastify's listen, server and close. */
+export interface Listenable {
+  listen(options: { host: string; port: number }): Promise<string>;
+  server: { address(): unknown };
+  close(): Promise<unknown>;
+}
+
+export interface Running<A extends Listenable = Listenable> {
+  app: A;
+  base: string;
+  close(): Promise<void>;
+}
+
+/** Listens on a random loopback port (or `port`, to come back at the same address); returns the base URL. */
+export async function listenOnLoopback(app: Pick<Listenable, 'listen' | 'server'>, port = 0): Promise<string> {
+  await app.listen({ host: '127.0.0.1', port });
+  const addr = app.server.address() as { port: number } | null;
+  return `http://127.0.0.1:${addr?.port ?? 0}`;
+}
+
+/** Builds the app from its config and serves it on loopback. */
+export async function startService<C, A extends Listenable>(build: (config: C) => Promise<A>, config: C, port = 0): Promise<Running<A>> {
+  const app = await build(config);
+  return {
+    app,
+    base: await listenOnLoopback(app, port),
+    close: async () => {
+      await app.close();
+    },
+  };
+}
+
+/** Stops what a test started, in the order given, skipping what never started (a `before` that failed). */
+export async function stopAll(...started: (Pick<Running, 'close'> | TestDatabase | null | undefined)[]): Promise<void> {
+  for (const s of started) if (s) await ('drop' in s ? s.drop() : s.close());
+}
+
+/** Polls `check` until it holds; fails the test after `timeoutMs`. Returns how long it took. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<number> {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    if (await check()) return Date.now() - t0;
+    await sleep(50);
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}

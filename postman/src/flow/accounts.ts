@@ -1,0 +1,185 @@
+// Folder 1: register, log in, refresh with rotation and reuse detection, log out, admin listing, JWKS and
+// service tokens. Later folders use what this one captures (customerToken, otherToken, adminToken, ...).
+import type { Folder, Step } from '../flow-types.js';
+import { fails, forbidden, invalid, jwtClaims, noSecrets, noToken, unauthorized } from './steps.js';
+
+const isCustomer = `
+  pm.expect(body.id).to.equal(v('customerId'));
+  pm.expect(body.email).to.equal(v('customerEmail').toLowerCase());
+`;
+const asCustomer = { email: '{{customerEmail}}', password: '{{customerPassword}}' };
+const grant = { grant_type: 'client_credentials', client_id: '{{serviceClientId}}', client_secret: '{{serviceClientSecret}}' };
+
+const steps: Step[] = [
+  {
+    op: 'POST /user/register',
+    pre: `
+      pm.collectionVariables.set('runId', Date.now().toString(36) + Math.random().toString(36).slice(2, 8));
+      pm.collectionVariables.set('customerEmail', 'Customer.' + pm.collectionVariables.get('runId') + '@Example.com');
+      pm.collectionVariables.set('customerPassword', 'correct-horse-' + pm.collectionVariables.get('runId'));
+    `,
+    body: { email: '{{customerEmail}}', password: '{{customerPassword}}', name: 'Postman Customer' },
+    expect: 201,
+    note: 'Starts a run: a fresh runId makes every email, SKU and category of this run unique. The email is mixed case on purpose.',
+    checks: {
+      'a customer, email stored lower case, no password material': `
+        pm.expect(body.role).to.equal('customer');
+        pm.expect(body.name).to.equal('Postman Customer');
+        pm.expect(body.email).to.equal(v('customerEmail').toLowerCase());
+        ${noSecrets}
+      `,
+    },
+    capture: { customerId: 'body.id' },
+  },
+  fails(409, 'email-taken')('POST /user/register', 'Register: email taken (case-insensitive) -> 409', {
+    body: { email: '{{customerEmailUpper}}', password: 'another-password', name: 'Twin' },
+    pre: "pm.collectionVariables.set('customerEmailUpper', pm.collectionVariables.get('customerEmail').toUpperCase());",
+  }),
+  invalid('POST /user/register', 'Register: invalid body -> 400 with errors[].path', ['/email', '/password', '/isAdmin'], { body: { email: 'not-an-email', password: 'short', name: 'X', isAdmin: true } }),
+  unauthorized('POST /user/login', 'Log in: wrong password -> 401', {
+    body: { email: '{{customerEmail}}', password: 'wrong-password' },
+    capture: { loginFailure: 'JSON.stringify({ type: body.type, title: body.title, detail: body.detail })' },
+  }),
+  unauthorized('POST /user/login', 'Log in: unknown email -> the same 401', {
+    body: { email: 'nobody.{{runId}}@example.com', password: 'wrong-password' },
+    checks: { 'same answer as a wrong password (no account enumeration)': "pm.expect(JSON.stringify({ type: body.type, title: body.title, detail: body.detail })).to.equal(v('loginFailure'));" },
+  }),
+  invalid('POST /user/login', 'Log in: missing password -> 400', ['/password'], { body: { email: '{{customerEmail}}' } }),
+  {
+    op: 'POST /user/login',
+    body: asCustomer,
+    expect: 200,
+    checks: {
+      'a Bearer pair that expires in 15 minutes': `
+        pm.expect(body.tokenType).to.equal('Bearer');
+        pm.expect(body.expiresIn).to.equal(900);
+        pm.expect(body.refreshToken).to.be.a('string').and.not.empty;
+      `,
+      'the access token is an asymmetric JWT for this customer': `
+        ${jwtClaims}
+        const header = part(0);
+        const claims = part(1);
+        pm.expect(['EdDSA', 'ES256']).to.include(header.alg);
+        pm.expect(claims.sub).to.equal(v('customerId'));
+        pm.expect(claims.role).to.equal('customer');
+        pm.expect(claims).to.include.keys('iss', 'aud', 'exp', 'jti');
+        pm.expect(claims.exp - Math.floor(Date.now() / 1000)).to.be.within(800, 905);
+      `,
+    },
+    capture: { customerToken: 'body.accessToken', customerRefresh: 'body.refreshToken', customerKid: "JSON.parse(require('atob')(body.accessToken.split('.')[0].replace(/-/g, '+').replace(/_/g, '/'))).kid" },
+  },
+  {
+    op: 'GET /user/me',
+    auth: 'customerToken',
+    headers: { 'X-Request-Id': 'postman-{{runId}}-me' },
+    expect: 200,
+    checks: {
+      'the caller': `${isCustomer}
+        pm.expect(body.role).to.equal('customer');
+        ${noSecrets}`,
+      'the X-Request-Id sent is echoed': "pm.expect(pm.response.headers.get('X-Request-Id')).to.equal('postman-' + v('runId') + '-me');",
+    },
+  },
+  noToken('GET /user/me', 'Me: no token -> 401'),
+  unauthorized('GET /user/me', 'Me: invalid token -> 401', { bearer: 'not-a-jwt' }),
+  {
+    op: 'POST /user/token/refresh',
+    body: { refreshToken: '{{customerRefresh}}' },
+    expect: 200,
+    checks: {
+      'a new pair; the refresh token rotated': `
+        pm.expect(body.tokenType).to.equal('Bearer');
+        pm.expect(body.refreshToken).to.be.a('string').and.not.equal(v('customerRefresh'));
+        pm.expect(body.accessToken).to.be.a('string').and.not.equal(v('customerToken'));
+      `,
+    },
+    capture: { spentRefresh: "v('customerRefresh')", customerRefresh: 'body.refreshToken', customerToken: 'body.accessToken' },
+  },
+  unauthorized('POST /user/token/refresh', 'Refresh: spent token reused -> 401', { body: { refreshToken: '{{spentRefresh}}' } }),
+  unauthorized('POST /user/token/refresh', 'Refresh: the reuse revoked the family -> 401 for the newest token too', { body: { refreshToken: '{{customerRefresh}}' } }),
+  invalid('POST /user/token/refresh', 'Refresh: malformed token -> 400', ['/refreshToken'], { body: { refreshToken: 'short' } }),
+  { op: 'POST /user/login', name: 'Log in again (new session)', body: asCustomer, expect: 200, capture: { customerToken: 'body.accessToken', customerRefresh: 'body.refreshToken' } },
+  { op: 'POST /user/logout', body: { refreshToken: '{{customerRefresh}}' }, expect: 204 },
+  unauthorized('POST /user/logout', 'Log out: already revoked -> 401', { body: { refreshToken: '{{customerRefresh}}' } }),
+  unauthorized('POST /user/token/refresh', 'Refresh: after logout -> 401', { body: { refreshToken: '{{customerRefresh}}' } }),
+  {
+    op: 'POST /user/register',
+    name: 'Register a second customer',
+    pre: "pm.collectionVariables.set('otherEmail', 'other.' + pm.collectionVariables.get('runId') + '@example.com');",
+    body: { email: '{{otherEmail}}', password: 'correct-horse-other', name: 'Other Customer' },
+    expect: 201,
+    capture: { otherId: 'body.id' },
+  },
+  { op: 'POST /user/login', name: 'Log in as the second customer', body: { email: '{{otherEmail}}', password: 'correct-horse-other' }, expect: 200, capture: { otherToken: 'body.accessToken' } },
+  forbidden('GET /user/users', 'List accounts: customer -> 403', { auth: 'customerToken' }),
+  noToken('GET /user/users', 'List accounts: no token -> 401'),
+  {
+    op: 'POST /user/login',
+    name: 'Log in as the admin',
+    body: { email: '{{adminEmail}}', password: '{{adminPassword}}' },
+    expect: 200,
+    note: 'adminEmail/adminPassword come from the environment (the admin ensured at start-up from ADMIN_EMAIL/ADMIN_PASSWORD).',
+    checks: { 'the token carries role admin': `${jwtClaims}\npm.expect(part(1).role).to.equal('admin');` },
+    capture: { adminToken: 'body.accessToken' },
+  },
+  {
+    op: 'GET /user/users',
+    auth: 'adminToken',
+    query: { limit: '1' },
+    expect: 200,
+    checks: {
+      'one account and a cursor to the next page': `
+        pm.expect(body.items).to.have.lengthOf(1);
+        pm.expect(body.nextCursor).to.be.a('string').and.not.empty;
+        ${noSecrets.replace('body', 'body.items[0]')}
+      `,
+    },
+    capture: { usersCursor: 'body.nextCursor', firstUserId: 'body.items[0].id' },
+  },
+  {
+    op: 'GET /user/users',
+    name: 'List accounts: next page (cursor)',
+    auth: 'adminToken',
+    query: { limit: '100', cursor: '{{usersCursor}}' },
+    expect: 200,
+    checks: { 'the next page does not repeat the first': "pm.expect(body.items.length).to.be.at.least(1);\npm.expect(body.items.map(function (u) { return u.id; })).to.not.include(v('firstUserId'));" },
+  },
+  invalid('GET /user/users', 'List accounts: limit out of range -> 400', ['querystring/limit'], { auth: 'adminToken', query: { limit: '101' } }),
+  {
+    op: 'GET /user/.well-known/jwks.json',
+    expect: 200,
+    schema: {
+      type: 'object',
+      required: ['keys'],
+      properties: { keys: { type: 'array', minItems: 1, items: { type: 'object', required: ['kty', 'kid', 'alg'], properties: { kty: { type: 'string' }, kid: { type: 'string' }, alg: { type: 'string' } } } } },
+    },
+    checks: {
+      'public keys only': "body.keys.forEach(function (k) { pm.expect(k).to.not.have.any.keys('d', 'p', 'q', 'dp', 'dq', 'qi', 'k'); });",
+      'the key that signed the customer token is published': "pm.expect(body.keys.map(function (k) { return k.kid; })).to.include(v('customerKid'));",
+    },
+  },
+  {
+    op: 'POST /user/oauth/token',
+    body: grant,
+    expect: 200,
+    note: 'serviceClientId/serviceClientSecret come from the environment (the order service client `npm start` generates).',
+    checks: {
+      'a Bearer service token with reservation scopes': `
+        pm.expect(body.token_type).to.equal('Bearer');
+        pm.expect(body.expires_in).to.be.above(0);
+        pm.expect(body.scope.split(' ')).to.include('reservations:write');
+      `,
+    },
+    capture: { serviceToken: 'body.access_token' },
+  },
+  { op: 'POST /user/oauth/token', name: 'Service token: form-encoded grant', form: grant, expect: 200, checks: { 'a Bearer service token': "pm.expect(body.token_type).to.equal('Bearer');" } },
+  unauthorized('POST /user/oauth/token', 'Service token: wrong secret -> 401', { body: { ...grant, client_secret: 'wrong-secret' } }),
+  invalid('POST /user/oauth/token', 'Service token: unsupported grant -> 400', ['/grant_type'], { body: { ...grant, grant_type: 'password', client_secret: 'wrong-secret' } }),
+  unauthorized('GET /user/me', 'Me: a service token is refused on user routes -> 401', { auth: 'serviceToken' }),
+];
+
+export const accounts: Folder = {
+  name: 'Accounts and sessions (/user)',
+  description: 'Register, log in, refresh with rotation and reuse detection, log out, admin listing, JWKS and service tokens.',
+  steps,
+};
