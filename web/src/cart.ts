@@ -22,7 +22,7 @@ export interface CartProduct {
 
 /** The order service takes at most 1000 of one item and 50 lines. */
 export const MAX_QUANTITY = 1000;
-export const MAX_LINES = 50;
+const MAX_LINES = 50;
 
 function clamp(quantity: number, stock: number): number {
   return Math.max(0, Math.min(Math.floor(quantity), stock, MAX_QUANTITY));

@@ -1,7 +1,7 @@
 // Placing an order from the browser: one Idempotency-Key per checkout attempt, retried with the same key on
 // network errors and 503, so a double click or a flaky network never makes two orders (docs/web.md).
 
-export interface OrderLike {
+interface OrderLike {
   id: string;
   status: string;
 }
@@ -29,7 +29,7 @@ export interface RetryPolicy {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { delaysMs: [300, 800, 1500, 3000] };
+const DEFAULT_RETRY: RetryPolicy = { delaysMs: [300, 800, 1500, 3000] };
 
 function field(body: unknown, name: string): unknown {
   return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;

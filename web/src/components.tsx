@@ -85,7 +85,3 @@ export function SkeletonGrid({ count = 12 }: { count?: number }) {
     </ul>
   );
 }
-
-export function statusLabel(status: string): string {
-  return status;
-}

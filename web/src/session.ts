@@ -32,7 +32,7 @@ function exclusive<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Exchanges the refresh cookie for a new access token; false when there is no live session. */
-export function refresh(): Promise<boolean> {
+function refresh(): Promise<boolean> {
   inFlight ??= exclusive(async () => {
     const res = await userApi.POST('/user/token/refresh', { body: {} });
     if (!res.data) {
@@ -49,7 +49,7 @@ export function refresh(): Promise<boolean> {
   return inFlight;
 }
 
-export async function currentUser(): Promise<SessionUser> {
+async function currentUser(): Promise<SessionUser> {
   return ok(await userApi.GET('/user/me'));
 }
 

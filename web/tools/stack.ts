@@ -6,7 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from './paths.js';
 
-export interface RunningStack {
+interface RunningStack {
   readonly urls: { readonly user: string; readonly product: string; readonly order: string; readonly gateway: string };
   readonly admin: { readonly email: string; readonly password: string };
   readonly adminUrl: string;
