@@ -1,1 +1,2 @@
 export * from './reservations.js';
+export * from './tokens.js';

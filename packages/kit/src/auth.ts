@@ -2,7 +2,6 @@ import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify,
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { Forbidden, ServiceUnavailable, Unauthorized } from './errors.js';
-import { ROLES_UNTIL_SERVICES_PASS_THEM } from './deprecated.js';
 import { isUuid } from './ids.js';
 
 const ALGORITHMS = ['EdDSA', 'ES256'];
@@ -31,8 +30,8 @@ export interface AuthenticatorOptions {
   audience: string;
   /** Remote JWKS URL (services that verify another's tokens) or a local key set (the issuer itself). */
   jwks: URL | JSONWebKeySet | JWTVerifyGetKey;
-  /** The roles a user token may carry; any other role is an invalid token. Required once every service passes it. */
-  roles?: readonly string[];
+  /** The roles a user token may carry; any other role is an invalid token. */
+  roles: readonly string[];
 }
 
 /** How many verified tokens are remembered; a token string maps to its verified claims until it expires. */
@@ -46,7 +45,7 @@ export class Authenticator {
   private readonly verified = new LRUCache<string, { audience: string; payload: JWTPayload }>({ max: VERIFIED_CACHE_SIZE });
 
   constructor(private readonly opts: AuthenticatorOptions) {
-    this.roles = opts.roles ?? ROLES_UNTIL_SERVICES_PASS_THEM;
+    this.roles = opts.roles;
     if (opts.jwks instanceof URL) {
       // jose caches the set, refetches on an unknown kid (at most every 30 s) and times out after 5 s.
       this.getKey = createRemoteJWKSet(opts.jwks, { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });

@@ -84,7 +84,7 @@ describe('Authenticator', () => {
 
   it('verifies a token once and then serves it from the cache until its exp; an expired cached token is refused', async () => {
     const { key, jwks } = await keys();
-    const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks });
+    const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks, roles: ['customer', 'admin'] });
     const soon = Math.floor(Date.now() / 1000) + 1;
     const token = await sign(key, { role: 'customer' }, soon);
     assert.equal((await auth.verify(token, 'ecommerce')).sub, 'u1');
@@ -99,7 +99,7 @@ describe('Authenticator', () => {
   it('refuses tokens with the wrong issuer or signed by another key', async () => {
     const { key, jwks } = await keys();
     const other = await keys();
-    const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks });
+    const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks, roles: ['customer', 'admin'] });
     const exp = Math.floor(Date.now() / 1000) + 60;
     await assert.rejects(auth.verify(await sign(other.key, {}, exp), 'ecommerce'), (e: unknown) => (e as ProblemError).status === 401);
     const wrongIss = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', kid: 'k1' }).setSubject('u').setIssuer('evil').setAudience('ecommerce').setIssuedAt().setExpirationTime(exp).sign(key);

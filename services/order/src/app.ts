@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { createDataService, type App } from '@ecommerce/kit';
+import { USER_JWKS_PATH, USER_ROLES } from '@ecommerce/contracts';
+import { authentication, createDataService, type App } from '@ecommerce/kit';
 import type { OrderConfig } from './config.js';
-import auth from './plugins/auth.js';
 import orderMetrics from './plugins/order-metrics.js';
 import orders from './plugins/orders.js';
 import pendingStats from './plugins/pending-stats.js';
@@ -21,7 +21,7 @@ export async function buildApp(config: OrderConfig): Promise<App> {
     migrations: MIGRATIONS,
   });
   // Dependencies (each a decoration; see plugins/), then the background work, then the routes by audience.
-  await app.register(auth, { config });
+  await app.register(authentication, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: new URL(USER_JWKS_PATH, config.USER_SERVICE_URL), roles: USER_ROLES });
   await app.register(orderMetrics);
   await app.register(productClient, { config });
   await app.register(orders, { db, config });

@@ -35,10 +35,6 @@ export const OrderEnv = {
 export type OrderConfig = Static<ReturnType<typeof Type.Object<typeof OrderEnv>>>;
 
 /** Where the user service publishes the keys that sign access tokens. */
-export function userJwksUrl(config: Pick<OrderConfig, 'USER_SERVICE_URL'>): URL {
-  return new URL('/user/.well-known/jwks.json', config.USER_SERVICE_URL);
-}
-
 export function loadOrderConfig(env: NodeJS.ProcessEnv = process.env): OrderConfig {
   const cfg = loadConfig(OrderEnv, env);
   if (cfg.FAULT_CRASH_POINT !== 'none' && cfg.FAULT_INJECTION !== 'enabled') {

@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { createDataService, type App } from '@ecommerce/kit';
+import { USER_JWKS_PATH, USER_ROLES } from '@ecommerce/contracts';
+import { authentication, createDataService, type App } from '@ecommerce/kit';
 import type { ProductConfig } from './config.js';
 import repositories from './plugins/repositories.js';
 import demoCatalog from './plugins/demo-catalog.js';
 import catalogMetrics from './plugins/catalog-metrics.js';
-import auth from './plugins/auth.js';
 import publicRoutes from './routes/public/index.js';
 import adminRoutes from './routes/admin/index.js';
 import internalRoutes from './routes/internal/index.js';
@@ -25,7 +25,7 @@ export async function buildApp(config: ProductConfig): Promise<App> {
     await app.register(repositories, { db });
     await app.register(demoCatalog, { enabled: config.SEED_DEMO_DATA });
     await app.register(catalogMetrics);
-    await app.register(auth, { config });
+    await app.register(authentication, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: new URL(USER_JWKS_PATH, config.USER_SERVICE_URL), roles: USER_ROLES });
     // Routes, one folder per audience; each folder's index adds its auth check once.
     await app.register(publicRoutes);
     await app.register(adminRoutes);

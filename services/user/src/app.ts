@@ -1,12 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import formbody from '@fastify/formbody';
-import { createDataService, proxyTrust, type App } from '@ecommerce/kit';
+import { USER_ROLES } from '@ecommerce/contracts';
+import { authentication, createDataService, proxyTrust, type App } from '@ecommerce/kit';
 import type { UserConfig } from './config.js';
 import { parseServiceClients } from './model/service-client.js';
 import { loadSigningKey } from './model/signing-key.js';
 import repositories from './plugins/repositories.js';
 import provisioning from './plugins/provisioning.js';
-import auth from './plugins/auth.js';
 import tokenIssuer from './plugins/token-issuer.js';
 import throttles from './plugins/throttles.js';
 import accountMetrics from './plugins/account-metrics.js';
@@ -37,7 +37,7 @@ export async function buildApp(config: UserConfig, opts: { logStream?: NodeJS.Wr
     const admin = config.ADMIN_EMAIL && config.ADMIN_PASSWORD ? { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD } : null;
     await app.register(provisioning, { clients, admin });
     await app.register(formbody);
-    await app.register(auth, { config, jwks: key.jwks });
+    await app.register(authentication, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: key.jwks, roles: USER_ROLES });
     await app.register(tokenIssuer, { config, key });
     await app.register(throttles, { db, config });
     await app.register(accountMetrics);

@@ -10,4 +10,5 @@ export const KIT_PLUGINS = {
   health: 'kit-health',
   openapiDocs: 'kit-openapi-docs',
   database: 'kit-database',
+  authentication: 'auth',
 } as const;

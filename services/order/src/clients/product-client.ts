@@ -1,7 +1,7 @@
 import { ClientCredentialsToken, DependencyError, ServiceClient, type CallContext, type Metrics } from '@ecommerce/kit';
 import type { OrderConfig } from '../config.js';
 import type { RequestContext } from '../model/request-context.js';
-import type { Reservation, ReservationItem, ReservationPage, ReserveRequest } from './reservation-wire.js';
+import type { ReservationBody as Reservation, ReservedLine as ReservationItem, ReservationListPage as ReservationPage, ReserveRequest } from '@ecommerce/contracts';
 
 /** The product service's refusal (409 reservation-refused): why, and the details it gave (items, productIds...). */
 export interface Refusal {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Conflict, NotFound, ProblemError, UnprocessableEntity } from '@ecommerce/kit';
 import type { Refusal, ReserveOutcome } from '../clients/product-client.js';
-import type { ReservationItem } from '../clients/reservation-wire.js';
+import type { ReservedLine as ReservationItem } from '@ecommerce/contracts';
 import { inFlight, storedProblem, type OrderLine, type OrderRow, type StoredProblem } from '../model/order.js';
 import type { RequestContext } from '../model/request-context.js';
 import { crashAt } from './crash-point.js';

@@ -1,7 +1,8 @@
+import type { UserRole } from '@ecommerce/contracts';
 import { Conflict } from '@ecommerce/kit';
 import type { UserInsert, UserRow } from '../data/user-repository.js';
 
-export type Role = 'customer' | 'admin';
+export type Role = UserRole;
 export interface User {
   id: string;
   email: string;

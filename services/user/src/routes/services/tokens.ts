@@ -1,10 +1,11 @@
+import { USER_JWKS_PATH } from '@ecommerce/contracts';
 import { Type, type App } from '@ecommerce/kit';
 import { issueServiceToken } from '../../use-cases/issue-service-token.js';
 import { noStore } from '../public/no-store.js';
 
 export default async function tokenRoutes(app: App): Promise<void> {
   app.get(
-    '/user/.well-known/jwks.json',
+    USER_JWKS_PATH,
     { schema: { summary: 'Public keys that verify every token this service signs', tags: ['keys'] } },
     async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=300');
