@@ -4,11 +4,11 @@
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
 
-export const SERVICES = ['user', 'product', 'order'] as const;
-export type Service = (typeof SERVICES)[number];
+const SERVICES = ['user', 'product', 'order'] as const;
+type Service = (typeof SERVICES)[number];
 export type OpenApiDocs = Record<Service, JsonObject>;
-export const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
-export type Method = Uppercase<(typeof METHODS)[number]>;
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+type Method = Uppercase<(typeof METHODS)[number]>;
 
 export interface Operation {
   readonly service: Service;
@@ -39,7 +39,7 @@ export async function fetchOpenApiDocs(baseUrl: string): Promise<OpenApiDocs> {
 }
 
 /** Replaces every local `$ref` (#/components/schemas/X) by the schema it names. */
-export function inlineRefs(schema: Json, doc: JsonObject, seen: readonly string[] = []): Json {
+function inlineRefs(schema: Json, doc: JsonObject, seen: readonly string[] = []): Json {
   if (Array.isArray(schema)) return schema.map((s) => inlineRefs(s, doc, seen));
   if (!isObject(schema)) return schema;
   const ref = schema.$ref;

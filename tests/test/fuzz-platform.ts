@@ -12,7 +12,7 @@ import { repoRoot } from '../src/paths.js';
 
 /** The same cap as scripts/stack.js (NODE_HEAP_ARGS) and the images. */
 export const NODE_HEAP_ARGS = ['--max-old-space-size=128', '--max-semi-space-size=8'];
-export const SERVICES = ['user', 'product', 'order', 'gateway'] as const;
+const SERVICES = ['user', 'product', 'order', 'gateway'] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /**
@@ -26,7 +26,7 @@ export function latencyBound(baseMs: number): number {
   return Math.round(baseMs * Math.min(4, Math.max(1, loadavg()[0]! / availableParallelism())));
 }
 
-export interface ServiceProcess {
+interface ServiceProcess {
   name: ServiceName;
   child: ChildProcess;
   base: string;
@@ -50,7 +50,7 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-export async function waitReady(base: string, proc: ServiceProcess, timeoutMs = 60_000): Promise<void> {
+async function waitReady(base: string, proc: ServiceProcess, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (proc.exited) throw new Error(`${proc.name} exited during start-up (${JSON.stringify(proc.exit)}):\n${proc.lines.slice(-20).join('\n')}`);

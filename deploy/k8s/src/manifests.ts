@@ -111,7 +111,7 @@ export function applyJsonPatch(target: unknown, ops: JsonPatchOp[]): void {
  * cannot be silently ignored. The tests compare this with the real kustomize
  * whenever kubectl is installed. `file` is relative to deploy/k8s.
  */
-export function renderKustomizationFiles(dir: string): LoadedObject[] {
+function renderKustomizationFiles(dir: string): LoadedObject[] {
   const root = resolve(repoRoot, dir);
   const k = parseYaml(readFileSync(join(root, 'kustomization.yaml'), 'utf8'))[0] as KustomizationFile;
   for (const key of Object.keys(k)) {
@@ -201,7 +201,7 @@ export interface Probe {
   exec?: { command: string[] };
   tcpSocket?: { port: number | string };
 }
-export interface EnvVar {
+interface EnvVar {
   name: string;
   value?: string;
   valueFrom?: {

@@ -10,7 +10,7 @@ import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IClusterRole, IClusterRoleBinding, IRole, IRoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { k8sDir, parseYaml, repoRoot } from './manifests.js';
 
-export const monitoringDir = join(repoRoot, 'deploy/monitoring');
+const monitoringDir = join(repoRoot, 'deploy/monitoring');
 const namespace = 'ecommerce';
 
 /** Where a generated ConfigMap's data comes from, relative to the repo root. */
@@ -22,8 +22,8 @@ export type Manifest = IConfigMap | IService | IServiceAccount | IDeployment | I
  * Prometheus keeps 35 days: the SLO panels and budget read 30 days, plus a
  * margin. On a PVC, so a restart or reschedule does not wipe the history.
  */
-export const PROMETHEUS_RETENTION = '35d';
-export const PROMETHEUS_VOLUME = '20Gi';
+const PROMETHEUS_RETENTION = '35d';
+const PROMETHEUS_VOLUME = '20Gi';
 
 function labels(name: string): Record<string, string> {
   return { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'ecommerce', 'app.kubernetes.io/component': 'monitoring' };

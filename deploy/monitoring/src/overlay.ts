@@ -40,7 +40,7 @@ export interface Rule {
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
 }
-export interface RuleGroup {
+interface RuleGroup {
   name: string;
   interval?: string;
   rules: Rule[];
@@ -78,7 +78,7 @@ export function compressExpr(expr: string, options: OverlayOptions): string {
     .replace(/\boffset\s+(\w+)/g, (_m, d: string) => `offset ${scale(d, options, 1000)}`);
 }
 
-export function compressRuleFile(file: RuleFile, options: OverlayOptions): RuleFile {
+function compressRuleFile(file: RuleFile, options: OverlayOptions): RuleFile {
   return {
     groups: file.groups.map((group) => ({
       ...group,

@@ -13,5 +13,4 @@ export const prometheusK8sConfigPath = path.join(monitoringDir, 'prometheus', 'p
 export const alertmanagerConfigPath = path.join(monitoringDir, 'alertmanager', 'alertmanager.yml');
 export const postgresQueriesPath = path.join(monitoringDir, 'postgres', 'queries.yml');
 export const dashboardsDir = path.join(monitoringDir, 'grafana', 'dashboards');
-export const provisioningDir = path.join(monitoringDir, 'grafana', 'provisioning');
 export const defaultOverlayDir = path.join(monitoringDir, 'test', 'overlay');

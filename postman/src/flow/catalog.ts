@@ -3,7 +3,7 @@
 import type { Folder, Step } from '../flow-types.js';
 import { fails, forbidden, invalid, malformedId, noToken, notFound, ok, theProduct, unknownId } from './steps.js';
 
-export const productIs = `
+const productIs = `
   pm.expect(body.id).to.equal(v('productId'));
   pm.expect(body.sku).to.equal(v('productSku'));
 `;

@@ -32,7 +32,7 @@ export const jwtClaims = `
 export const noSecrets = `pm.expect(Object.keys(body)).to.not.include.members(['password', 'passwordHash', 'password_hash', 'hash']);`;
 
 /** A fresh Idempotency-Key per placement, kept in `orderKey` for a replay. */
-export const newKey = "pm.collectionVariables.set('orderKey', pm.variables.replaceIn('{{$guid}}'));";
+const newKey = "pm.collectionVariables.set('orderKey', pm.variables.replaceIn('{{$guid}}'));";
 export const withNewKey = { pre: newKey, headers: { 'Idempotency-Key': '{{orderKey}}' } };
 export const sameKey = { headers: { 'Idempotency-Key': '{{orderKey}}' } };
 

@@ -9,7 +9,7 @@ import fastifyStatic from '@fastify/static';
 import { BaseEnv, Metrics, Port, Type, createServer, loadConfig, type App, type Static } from '@ecommerce/kit';
 
 /** services/gateway/dist/src -> <repo>/web/dist/app, where `npm run build` puts the app. */
-export const DEFAULT_STOREFRONT_DIR = path.resolve(import.meta.dirname, '..', '..', '..', '..', 'web', 'dist', 'app');
+const DEFAULT_STOREFRONT_DIR = path.resolve(import.meta.dirname, '..', '..', '..', '..', 'web', 'dist', 'app');
 
 export const STOREFRONT_CSP = [
   "default-src 'self'",
@@ -72,7 +72,7 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
   });
 }
 
-export const StorefrontEnv = { ...BaseEnv, PORT: Port(8080), STOREFRONT_DIR: Type.String({ default: '' }) };
+const StorefrontEnv = { ...BaseEnv, PORT: Port(8080), STOREFRONT_DIR: Type.String({ default: '' }) };
 export type StorefrontConfig = Static<ReturnType<typeof Type.Object<typeof StorefrontEnv>>>;
 
 export function loadStorefrontConfig(env: NodeJS.ProcessEnv = process.env): StorefrontConfig {

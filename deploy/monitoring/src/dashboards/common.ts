@@ -22,8 +22,7 @@ import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 
 /** UIDs fixed by grafana/provisioning/datasources/datasources.yml. */
-export const PROMETHEUS = { type: 'prometheus', uid: 'prometheus' } as const;
-export const ALERTMANAGER = { type: 'alertmanager', uid: 'alertmanager' } as const;
+const PROMETHEUS = { type: 'prometheus', uid: 'prometheus' } as const;
 
 /** SLO of every service, as in docs/monitoring.md and rules/services.yml. */
 export const SLO = 0.995;
@@ -38,14 +37,14 @@ export const NOT_PROBES = 'http_route!~"/livez|/readyz|/metrics"';
  * `runbook_base_url` external label (a test keeps them equal). Panels link to
  * `${runbooks}#<alert>` through the hidden constant variable `runbooks`.
  */
-export const RUNBOOK_BASE_URL = 'https://docs.example.com/ecommerce/runbooks.md';
+const RUNBOOK_BASE_URL = 'https://docs.example.com/ecommerce/runbooks.md';
 
 /** cAdvisor/kube-state-metrics name containers, not services: match "order" or "order-service". */
 export const CONTAINER = 'container=~"($service)(-service)?"';
 /** Shared and template databases say nothing about ours. */
 export const OUR_DATABASES = 'datname!~"|template0|template1"';
 
-export interface QuerySpec {
+interface QuerySpec {
   readonly expr: string;
   readonly legend?: string;
   /** Tables want one value per series, not a range. */

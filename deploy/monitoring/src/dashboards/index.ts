@@ -35,7 +35,7 @@ export function renderDashboard(dashboard: Dashboard): string {
  * - `alerting`: reads ALERTS, so it has series only while an alert is pending or firing;
  * - `history`: compares with a week ago (`offset 1w`), so it needs a week of data.
  */
-export type QueryScope = 'app' | 'kubernetes' | 'alerting' | 'history';
+type QueryScope = 'app' | 'kubernetes' | 'alerting' | 'history';
 
 export interface PanelQuery {
   readonly dashboardUid: string;
@@ -56,7 +56,7 @@ interface PanelTarget {
   instant?: boolean;
 }
 
-export function queryScope(expr: string): { scope: QueryScope; kubernetesMetrics: string[] } {
+function queryScope(expr: string): { scope: QueryScope; kubernetesMetrics: string[] } {
   const kubernetesMetrics = [...new Set([...expr.matchAll(/\b((?:kube|container)_[a-zA-Z0-9_]+)/g)].map((m) => m[1] ?? ''))].sort();
   if (kubernetesMetrics.length > 0) return { scope: 'kubernetes', kubernetesMetrics };
   if (/\bALERTS\b/.test(expr)) return { scope: 'alerting', kubernetesMetrics: [] };

@@ -16,7 +16,7 @@ const quantile = (q: number, by: string, window = '$__rate_interval') =>
   `histogram_quantile(${q}, sum by (${by}, le) (rate(${BUCKET}[${window}])))`;
 
 /** Orders that ended confirmed: at placement, or later by the reconciler. */
-export const confirmedOrders = (window: string, offset = '') =>
+const confirmedOrders = (window: string, offset = '') =>
   `sum(increase(orders_placed_total{result="confirmed"}[${window}]${offset}))` +
   ` + (sum(increase(orders_settled_total{result="confirmed"}[${window}]${offset})) or vector(0))`;
 

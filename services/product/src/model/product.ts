@@ -33,7 +33,7 @@ export type ProductPatch = Partial<Omit<NewProduct, 'stock'>>;
 
 /** Highest stock a product may hold; keeps stock + delta (and releases) inside a 32-bit integer. */
 export const MAX_STOCK = 1_000_000_000;
-export const DEFAULT_CURRENCY = 'USD';
+const DEFAULT_CURRENCY = 'USD';
 
 export function toProduct(row: ProductRow): Product {
   return {

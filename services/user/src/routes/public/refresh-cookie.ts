@@ -5,12 +5,12 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequest, ProblemError } from '@ecommerce/kit';
 
 /** `__Secure-` makes browsers refuse the cookie unless it is set Secure (browsers treat 127.0.0.1/localhost as secure). */
-export const REFRESH_COOKIE = '__Secure-refresh-token';
+const REFRESH_COOKIE = '__Secure-refresh-token';
 /**
  * One copy per path that takes it, so the browser sends it to those two endpoints only (a cookie has one Path,
  * and the two routes share no prefix below /user). Both copies always carry the same token.
  */
-export const REFRESH_COOKIE_PATHS = ['/user/token/refresh', '/user/logout'] as const;
+const REFRESH_COOKIE_PATHS = ['/user/token/refresh', '/user/logout'] as const;
 
 export type RefreshTokenIn = 'body' | 'cookie';
 
@@ -29,7 +29,7 @@ export function clearRefreshCookie(reply: FastifyReply): void {
 }
 
 /** The refresh token from the Cookie header, if the browser sent one. */
-export function refreshTokenFromCookie(request: FastifyRequest): string | undefined {
+function refreshTokenFromCookie(request: FastifyRequest): string | undefined {
   const header = request.headers.cookie;
   if (!header) return undefined;
   for (const part of header.split(';')) {
