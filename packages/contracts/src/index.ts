@@ -1,2 +1,3 @@
 export * from './reservations.js';
 export * from './tokens.js';
+export * from './products.js';

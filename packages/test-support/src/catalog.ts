@@ -1,23 +1,10 @@
 // Products made and read through the product service's public API.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import type { Product } from '@ecommerce/contracts';
 import { http } from './http.js';
 
-/** A product as the API answers it (docs/api.md, "Product"). */
-export interface Product {
-  id: string;
-  sku: string;
-  name: string;
-  description: string | null;
-  priceCents: number;
-  currency: string;
-  stock: number;
-  category: string | null;
-  imageUrl: string | null;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+export type { Product };
 
 export type ProductInput = Partial<Product> & Record<string, unknown>;
 

@@ -1,21 +1,8 @@
+import type { Product } from '@ecommerce/contracts';
 import { Conflict, NotFound } from '@ecommerce/kit';
 import type { ProductInsert, ProductRow } from '../data/product-repository.js';
 
-export interface Product {
-  id: string;
-  sku: string;
-  name: string;
-  description: string | null;
-  priceCents: number;
-  currency: string;
-  stock: number;
-  category: string | null;
-  /** Picture on this site (a path like /images/products/x.svg), null when none. */
-  imageUrl: string | null;
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
+export type { Product };
 
 export interface NewProduct {
   sku: string;
