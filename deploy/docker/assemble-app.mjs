@@ -46,8 +46,9 @@ function resolve(/** @type {string} */ from, /** @type {string} */ name) {
 }
 
 const workspaces = Object.keys(entries).filter((k) => k !== '' && !k.includes('node_modules'));
-// Every service loads the kit (packages/*), whether or not it declares it.
-const roots = [workspace, ...workspaces.filter((w) => w.startsWith('packages/'))];
+// Every service loads the kit and the contracts (packages/*), whether or not it declares them; the test
+// support is for tests only and stays out of images.
+const roots = [workspace, ...workspaces.filter((w) => w.startsWith('packages/') && w !== 'packages/test-support')];
 if (!entries[workspace]) {
   console.error(`${workspace} is not a workspace in package-lock.json`);
   process.exit(2);

@@ -1,10 +1,10 @@
 // The product service's internal reservation API (/internal/reservations), as the order service calls it.
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, UUID_PATTERN, type Static } from '@ecommerce/kit';
 
 const strict = { additionalProperties: false } as const;
 
-/** The kit's UUID_PATTERN, repeated here so this package depends on TypeBox alone. */
-export const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
+/** One UUID grammar for every service: the kit's (RFC 9562, any letter case). */
+export const Uuid = Type.String({ pattern: UUID_PATTERN });
 
 export const ReservationStatus = Type.Union([Type.Literal('reserved'), Type.Literal('released'), Type.Literal('refused')]);
 export type ReservationStatus = Static<typeof ReservationStatus>;

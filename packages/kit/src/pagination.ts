@@ -1,5 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { BadRequest } from './errors.js';
+import { isUuid } from './ids.js';
 
 export const DEFAULT_PAGE_LIMIT = 20;
 
@@ -19,13 +20,31 @@ export function encodeCursor(key: unknown[]): string {
 
 export function decodeCursor(cursor: string | undefined, arity: number): unknown[] | null {
   if (cursor === undefined) return null;
+  const key = parseCursor(cursor, arity);
+  if (key) return key;
+  throw badCursor();
+}
+
+/** The id of a cursor keyed by id alone (null without a cursor); a cursor whose key is no id is refused like a malformed one. */
+export function decodeIdCursor(cursor: string | undefined): string | null {
+  const key = decodeCursor(cursor, 1);
+  if (key === null) return null;
+  if (!isUuid(key[0])) throw badCursor();
+  return key[0];
+}
+
+function parseCursor(cursor: string, arity: number): unknown[] | null {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(key) && key.length === arity && key.every((k) => typeof k === 'string' || typeof k === 'number')) return key;
   } catch {
-    // fall through to the 400 below
+    // not base64url JSON: a 400 like any other foreign cursor
   }
-  throw new BadRequest('cursor is not valid', [{ path: 'querystring/cursor', message: 'is not a cursor returned by this endpoint' }]);
+  return null;
+}
+
+function badCursor(): BadRequest {
+  return new BadRequest('cursor is not valid', [{ path: 'querystring/cursor', message: 'is not a cursor returned by this endpoint' }]);
 }
 
 /** Builds the page from limit+1 fetched rows. */

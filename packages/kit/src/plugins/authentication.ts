@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { Authenticator, type AuthenticatorOptions } from '../auth.js';
-import { KIT_PLUGINS } from './names.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -10,10 +9,13 @@ declare module 'fastify' {
   }
 }
 
+/** Registered by each service (createServer does not: the key set and roles are the service's). */
+export const AUTHENTICATION_PLUGIN = 'kit-authentication';
+
 /** Decorates `app.auth` with an Authenticator for the given issuer, audience, key set and roles. */
 export const authentication = fp(
   async (app: FastifyInstance, opts: AuthenticatorOptions) => {
     app.decorate('auth', new Authenticator(opts));
   },
-  { name: KIT_PLUGINS.authentication },
+  { name: AUTHENTICATION_PLUGIN },
 );

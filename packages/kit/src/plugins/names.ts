@@ -10,5 +10,4 @@ export const KIT_PLUGINS = {
   health: 'kit-health',
   openapiDocs: 'kit-openapi-docs',
   database: 'kit-database',
-  authentication: 'auth',
 } as const;

@@ -39,11 +39,6 @@ export function toProduct(row: ProductRow): Product {
   };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export function isUuid(value: unknown): value is string {
-  return typeof value === 'string' && UUID.test(value);
-}
-
 export function productNotFound(): NotFound {
   return new NotFound('Product not found');
 }

@@ -1,6 +1,6 @@
-import { Conflict } from '@ecommerce/kit';
+import { Conflict, isUuid } from '@ecommerce/kit';
 import type { ProductRepository } from '../data/product-repository.js';
-import { MAX_STOCK, isUuid, productNotFound, toProduct, type Product } from '../model/product.js';
+import { MAX_STOCK, productNotFound, toProduct, type Product } from '../model/product.js';
 import type { CatalogMetrics } from '../plugins/catalog-metrics.js';
 
 interface Deps {

@@ -1,5 +1,6 @@
+import { isUuid } from '@ecommerce/kit';
 import type { ProductRepository } from '../data/product-repository.js';
-import { isUuid, productNotFound, toProduct, type Product } from '../model/product.js';
+import { productNotFound, toProduct, type Product } from '../model/product.js';
 
 /** A malformed id is answered like an unknown one: 404, the id space is not explained to the caller. */
 export async function getProduct(deps: { productRepository: ProductRepository }, id: string): Promise<Product> {

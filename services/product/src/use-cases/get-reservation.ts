@@ -1,6 +1,5 @@
-import { NotFound } from '@ecommerce/kit';
+import { NotFound, isUuid } from '@ecommerce/kit';
 import type { ReservationRepository } from '../data/reservation-repository.js';
-import { isUuid } from '../model/product.js';
 import { toReservation, type Reservation } from '../model/reservation.js';
 
 /** The stored reservation of an order id (reserved, released or refused); 404 when there is none. */

@@ -1,6 +1,5 @@
-import { NotFound } from '@ecommerce/kit';
+import { NotFound, isUuid } from '@ecommerce/kit';
 import type { ReservationRepository } from '../data/reservation-repository.js';
-import { isUuid } from '../model/product.js';
 import { toReservation, type ReleaseOutcome } from '../model/reservation.js';
 import type { CatalogMetrics } from '../plugins/catalog-metrics.js';
 

@@ -1,6 +1,6 @@
-import { PreconditionFailed } from '@ecommerce/kit';
+import { PreconditionFailed, isUuid } from '@ecommerce/kit';
 import type { ProductRepository } from '../data/product-repository.js';
-import { isUuid, productNotFound, toProduct, type Product, type ProductPatch } from '../model/product.js';
+import { productNotFound, toProduct, type Product, type ProductPatch } from '../model/product.js';
 
 /** Applies the patch; with expectedVersion, only if the product is still at that version (412 otherwise). */
 export async function updateProduct(deps: { productRepository: ProductRepository }, id: string, patch: ProductPatch, expectedVersion: number | null): Promise<Product> {

@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { App } from '@ecommerce/kit';
+import { AUTHENTICATION_PLUGIN, type App } from '@ecommerce/kit';
 import type { UserConfig } from '../config.js';
 import type { SigningKey } from '../model/signing-key.js';
 import { TokenIssuer } from '../model/token-issuer.js';
@@ -17,5 +17,5 @@ export default fp(
     const lifetimes = { accessSeconds: config.ACCESS_TOKEN_TTL_SECONDS, refreshSeconds: config.REFRESH_TOKEN_TTL_SECONDS, serviceSeconds: config.SERVICE_TOKEN_TTL_SECONDS };
     app.decorate('tokenIssuer', new TokenIssuer(key, audiences, lifetimes));
   },
-  { name: 'token-issuer', dependencies: ['auth'] },
+  { name: 'token-issuer', dependencies: [AUTHENTICATION_PLUGIN] },
 );

@@ -1,5 +1,4 @@
-import { DEFAULT_PAGE_LIMIT, PageQuery, Page, Type, decodeCursor, type App } from '@ecommerce/kit';
-import { isUuid } from '../../model/product.js';
+import { DEFAULT_PAGE_LIMIT, PageQuery, Page, Type, decodeIdCursor, type App } from '@ecommerce/kit';
 import { getProduct } from '../../use-cases/get-product.js';
 import { listProducts } from '../../use-cases/list-products.js';
 import { Category, IdParams, ProductSchema, strict } from '../schemas.js';
@@ -21,9 +20,7 @@ export default async function catalogRoutes(app: App): Promise<void> {
     },
     async (request) => {
       const { limit = DEFAULT_PAGE_LIMIT, cursor, q, category } = request.query;
-      const after = decodeCursor(cursor, 1);
-      if (after && !isUuid(after[0])) decodeCursor('!', 1);
-      return listProducts(app, { limit, afterId: after ? String(after[0]) : null, q, category });
+      return listProducts(app, { limit, afterId: decodeIdCursor(cursor), q, category });
     },
   );
 

@@ -1,4 +1,4 @@
-import { DEFAULT_PAGE_LIMIT, PageQuery, Page, Type, decodeCursor, type App } from '@ecommerce/kit';
+import { DEFAULT_PAGE_LIMIT, PageQuery, Page, Type, decodeIdCursor, type App } from '@ecommerce/kit';
 import { listAccounts } from '../../use-cases/list-accounts.js';
 import { UserSchema } from '../schemas.js';
 
@@ -15,9 +15,7 @@ export default async function userAdminRoutes(app: App): Promise<void> {
       },
     },
     async (request) => {
-      const after = decodeCursor(request.query.cursor, 1);
-      if (after && !/^[0-9a-f-]{36}$/.test(String(after[0]))) decodeCursor('!', 1);
-      return listAccounts(app, request.query.limit ?? DEFAULT_PAGE_LIMIT, after ? String(after[0]) : null);
+      return listAccounts(app, request.query.limit ?? DEFAULT_PAGE_LIMIT, decodeIdCursor(request.query.cursor));
     },
   );
 }
