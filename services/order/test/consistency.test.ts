@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { adminToken, createCustomer, createProduct, freePort, http, serviceToken, sql, stockOf, stopAll, waitFor, type Running, type TestDatabase } from '@ecommerce/test-support';
+import pg from 'pg';
+import { adminToken, createCustomer, createProduct, freePort, http, serviceToken as serviceTokenAt, sql, stockOf, stopAll, waitFor, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
 import { startUserStack } from '@ecommerce/user-service/testing';
 import { orderEnv, spawnOrderProcess, startOrderService, startProductAndOrder } from './harness.js';
@@ -24,6 +25,8 @@ before(async () => {
   admin = await adminToken(user.base);
 });
 after(() => stopAll(user, db));
+
+const serviceToken = () => serviceTokenAt(user.base);
 
 async function ordersByStatus(statuses: string[]): Promise<Record<string, number>> {
   const rows = await sql<{ status: string; n: number }>(db.urls.order, `SELECT status, count(*)::int AS n FROM orders.orders WHERE id = ANY($1::uuid[]) GROUP BY status`, [statuses]);
@@ -143,7 +146,7 @@ describe('failure', () => {
       // they never reached the product service, so none holds stock: all failed
       assert.deepEqual(settled, { failed: 5 });
       assert.equal(stock, 20 - confirmedUnits);
-      const svc = await serviceToken(user.base);
+      const svc = await serviceToken();
       // the reconciler's late attempt was refused (window closed) and that refusal is stored: no stock, ever
       for (const id of pendingIds) assert.equal((await http<{ status: string }>(product.base, 'GET', `/internal/reservations/${id}`, { token: svc })).body.status, 'refused');
       assert.equal((await http(order.base, 'GET', '/readyz')).status, 200);
@@ -169,9 +172,12 @@ describe('failure', () => {
         const res = await http(proc.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 3 }] }, headers: { 'idempotency-key': key } }).catch((e: Error) => e);
         assert.ok(res instanceof Error, 'the request dies with the process');
         assert.equal(await proc.exited, 'SIGKILL');
-        const rows = await sql<{ id: string; status: string }>(db.urls.order, 'SELECT id, status FROM orders.orders WHERE idempotency_key = $1', [key]);
-        assert.equal(rows[0]?.status, 'pending');
-        killedIds[point] = rows[0]!.id;
+        const c = new pg.Client({ connectionString: db.urls.order });
+        await c.connect();
+        const row = await c.query<{ id: string; status: string }>('SELECT id, status FROM orders.orders WHERE idempotency_key = $1', [key]);
+        await c.end();
+        assert.equal(row.rows[0]?.status, 'pending');
+        killedIds[point] = row.rows[0]!.id;
       }
       assert.equal(await stockOf(product.base, p.id), 7, 'the after-reserve crash left 3 units reserved for a pending order');
 
@@ -181,7 +187,7 @@ describe('failure', () => {
           const s = await ordersByStatus(Object.values(killedIds));
           return (s.pending ?? 0) === 0;
         }, 40_000);
-        const svc = await serviceToken(user.base);
+        const svc = await serviceToken();
         const afterPending = await http<Order>(proc.base, 'GET', `/order/${killedIds['after-pending']}`, { token: buyer.token });
         const afterReserve = await http<Order>(proc.base, 'GET', `/order/${killedIds['after-reserve']}`, { token: buyer.token });
         const stock = await stockOf(product.base, p.id);

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { adminToken, createCustomer, createProduct, freePort, http, metricValue, serviceToken, sql, stockOf, stopAll, waitFor, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { adminToken, createCustomer, createProduct, freePort, http, metricValue, serviceToken as serviceTokenAt, sql, stockOf, stopAll, waitFor, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
 import { startUserStack } from '@ecommerce/user-service/testing';
 import { orderEnv, spawnOrderProcess, startOrderService, startProductAndOrder } from './harness.js';
@@ -25,6 +25,8 @@ before(async () => {
   admin = await adminToken(user.base);
 });
 after(() => stopAll(user, db));
+
+const serviceToken = () => serviceTokenAt(user.base);
 
 const place = (base: string, token: string, items: unknown, key = randomUUID()) =>
   http<Body>(base, 'POST', '/order', { token, body: { items }, headers: { 'idempotency-key': key } });
@@ -179,7 +181,7 @@ describe('the reconciler (#8 items 8 and 10)', () => {
       // Drift 1: the order says rejected, yet its units are held.
       await sql(db.urls.order, "UPDATE orders.orders SET status = 'rejected' WHERE id = $1", [lostOrder.body.id]);
       // Drift 2: the order says confirmed, yet its units are back on sale.
-      assert.equal((await http(product.base, 'DELETE', `/internal/reservations/${lostReservation.body.id}`, { token: await serviceToken(user.base) })).status, 200);
+      assert.equal((await http(product.base, 'DELETE', `/internal/reservations/${lostReservation.body.id}`, { token: await serviceToken() })).status, 200);
       // In flight: a pending order that already holds its reservation must be left to its driver.
       const inflight = randomUUID();
       await sql(
@@ -188,7 +190,7 @@ describe('the reconciler (#8 items 8 and 10)', () => {
          VALUES ($1, $2, 'pending', $3, $4, 'x', now() + interval '1 hour')`,
         [inflight, buyer.id, JSON.stringify([{ productId: p.id, quantity: 4, unitPriceCents: null }]), randomUUID()],
       );
-      assert.equal((await http(product.base, 'POST', '/internal/reservations', { token: await serviceToken(user.base), body: { orderId: inflight, items: [{ productId: p.id, quantity: 4 }] } })).status, 201);
+      assert.equal((await http(product.base, 'POST', '/internal/reservations', { token: await serviceToken(), body: { orderId: inflight, items: [{ productId: p.id, quantity: 4 }] } })).status, 201);
       assert.equal(await stockOf(product.base, p.id), 14 + 3 - 4);
 
       const before = (await http(o.base, 'GET', '/metrics')).text;
