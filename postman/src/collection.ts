@@ -1,11 +1,11 @@
 // Turns the flow into a Postman v2.1 collection: URL, method, headers and body from the flow; the success
-// schema and the request names from the OpenAPI documents; the problem shape from API.md's conventions.
+// schema and the request names from the OpenAPI documents; the problem shape from docs/api.md's conventions.
 import type { Folder, Step } from './flow-types.js';
 import { listOperations, type Json, type JsonObject, type OpenApiDocs, type Operation } from './openapi.js';
 
 const PROBLEM_BASE = 'https://ecommerce.local/problems/';
 
-/** API.md "errors": RFC 9457 problem, plus `errors[]` on validation failures. */
+/** docs/api.md "errors": RFC 9457 problem, plus `errors[]` on validation failures. */
 const PROBLEM_SCHEMA: JsonObject = {
   type: 'object',
   required: ['type', 'title', 'status', 'detail', 'instance'],

@@ -1,5 +1,5 @@
 // The Postman collection: committed JSON equals a fresh generation from the live OpenAPI documents,
-// every row of API.md (and each failure it lists) has a request, and newman passes it against the whole
+// every row of docs/api.md (and each failure it lists) has a request, and newman passes it against the whole
 // platform started on free ports (never a server this test did not start).
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
@@ -68,7 +68,7 @@ describe('Postman collection', () => {
       // 429 (lockout after repeated failures) is slow to provoke; 503 needs the product service down.
       for (const status of row.statuses.filter((s) => s !== 429 && s !== 503)) if (!statuses.has(status)) missing.push(`${row.op} -> ${status}`);
     }
-    assert.deepEqual(missing, [], 'API.md rows without a request in postman/src/flow.ts');
+    assert.deepEqual(missing, [], 'docs/api.md rows without a request in postman/src/flow.ts');
   });
 
   test('when newman runs the collection through the gateway, then every assertion passes', { timeout: NEWMAN_MS }, async () => {

@@ -25,8 +25,6 @@ export const BaseEnv = {
   SERVICE_VERSION: Type.String({ default: '0.1.0' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 600_000, default: 10_000 }),
   FAULT_INJECTION: Type.Union([Type.Literal('enabled'), Type.Literal('disabled')], { default: 'disabled' }),
-  JWT_ISSUER: Type.String({ default: 'ecommerce-user-service', minLength: 1 }),
-  JWT_AUDIENCE: Type.String({ default: 'ecommerce', minLength: 1 }),
 };
 
 export const DatabaseEnv = {

@@ -214,9 +214,6 @@ export const PgCode = {
   uniqueViolation: '23505',
 } as const;
 
-/** @deprecated the same as errorCode; kept until services import that instead. */
-export const pgErrorCode = errorCode;
-
 /** Why the database cannot be used *yet* at start-up, or undefined when the error is not one to wait out. */
 export function startupWaitReason(err: unknown): string | undefined {
   const code = errorCode(err);

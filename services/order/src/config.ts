@@ -1,9 +1,11 @@
+import { TokenEnv } from '@ecommerce/contracts';
 import { BaseEnv, ConfigError, DatabaseEnv, Port, Type, Url, loadConfig, type Static } from '@ecommerce/kit';
 
 export type CrashPoint = 'none' | 'after-pending' | 'after-reserve' | 'after-cancelling' | 'after-release';
 
 export const OrderEnv = {
   ...BaseEnv,
+  ...TokenEnv,
   ...DatabaseEnv,
   PORT: Port(3003),
   DB_SCHEMA: Type.String({ default: 'orders' }),

@@ -1,7 +1,9 @@
+import { TokenEnv } from '@ecommerce/contracts';
 import { BaseEnv, DatabaseEnv, Port, Type, Url, loadConfig, type Static } from '@ecommerce/kit';
 
 export const ProductEnv = {
   ...BaseEnv,
+  ...TokenEnv,
   ...DatabaseEnv,
   PORT: Port(3002),
   DB_SCHEMA: Type.String({ default: 'catalog' }),

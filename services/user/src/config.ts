@@ -1,7 +1,9 @@
+import { TokenEnv } from '@ecommerce/contracts';
 import { BaseEnv, ConfigError, DatabaseEnv, Port, Type, loadConfig, proxyTrust, type Static } from '@ecommerce/kit';
 
 export const UserEnv = {
   ...BaseEnv,
+  ...TokenEnv,
   ...DatabaseEnv,
   PORT: Port(3001),
   DB_SCHEMA: Type.String({ default: 'users' }),

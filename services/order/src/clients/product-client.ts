@@ -1,7 +1,7 @@
 import { ClientCredentialsToken, DependencyError, ServiceClient, type CallContext, type Metrics } from '@ecommerce/kit';
 import type { OrderConfig } from '../config.js';
 import type { RequestContext } from '../model/request-context.js';
-import type { ReservationBody as Reservation, ReservedLine as ReservationItem, ReservationListPage as ReservationPage, ReserveRequest } from '@ecommerce/contracts';
+import { USER_TOKEN_PATH, type ReservationBody as Reservation, type ReservedLine as ReservationItem, type ReservationListPage as ReservationPage, type ReserveRequest } from '@ecommerce/contracts';
 
 /** The product service's refusal (409 reservation-refused): why, and the details it gave (items, productIds...). */
 export interface Refusal {
@@ -25,7 +25,8 @@ export class ProductClient {
 
   constructor(config: OrderConfig, metrics: Metrics) {
     const token = new ClientCredentialsToken({
-      tokenUrl: new URL('/user/oauth/token', config.USER_SERVICE_URL).toString(),
+      tokenUrl: new URL(USER_TOKEN_PATH, config.USER_SERVICE_URL).toString(),
+      peer: 'user',
       clientId: config.SERVICE_CLIENT_ID,
       clientSecret: config.SERVICE_CLIENT_SECRET,
     });

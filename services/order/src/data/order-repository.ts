@@ -1,4 +1,4 @@
-import { pgErrorCode, type Database } from '@ecommerce/kit';
+import { errorCode, type Database } from '@ecommerce/kit';
 import { HourlyLimitReached, assertTransition, type NextStatus, type OrderLine, type OrderRow, type OrderStatus } from '../model/order.js';
 
 const COLUMNS = 'id, user_id, status, items, total_cents, currency, request_hash, rejection, created_at, updated_at';
@@ -44,7 +44,7 @@ export class OrderRepository {
       return res.rows[0] ?? null;
     } catch (err) {
       // Raised by place_pending_order when the units would pass the hourly limit.
-      if (pgErrorCode(err) === 'EO001') throw new HourlyLimitReached(o.maxUnitsPerHour);
+      if (errorCode(err) === 'EO001') throw new HourlyLimitReached(o.maxUnitsPerHour);
       throw err;
     }
   }

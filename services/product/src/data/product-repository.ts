@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PgCode, pgErrorCode, type Database } from '@ecommerce/kit';
+import { PgCode, errorCode, type Database } from '@ecommerce/kit';
 import { skuTaken, type NewProduct } from '../model/product.js';
 import { run, type NamedQuery } from './named-query.js';
 
@@ -109,7 +109,7 @@ function searchQuery(q: string): string | null {
 }
 
 function rethrowSkuTaken(err: unknown): never {
-  if (pgErrorCode(err) === PgCode.uniqueViolation) throw skuTaken();
+  if (errorCode(err) === PgCode.uniqueViolation) throw skuTaken();
   throw err;
 }
 

@@ -1,4 +1,4 @@
-import { pgErrorCode, type Database, type Queryable } from '@ecommerce/kit';
+import { errorCode, type Database, type Queryable } from '@ecommerce/kit';
 import type { Refusal, ReservationStatus } from '@ecommerce/contracts';
 import { run, type NamedQuery } from './named-query.js';
 
@@ -82,7 +82,7 @@ export class ReservationRepository {
     try {
       return { rows: (await run<ReserveRow>(this.db, Q.reserve, [orderId, productIds, quantities, notAfter])).rows };
     } catch (err) {
-      const failure = FAILURES[pgErrorCode(err) ?? ''];
+      const failure = FAILURES[errorCode(err) ?? ''];
       if (failure) return { failure };
       throw err;
     }

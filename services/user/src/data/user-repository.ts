@@ -1,4 +1,4 @@
-import { PgCode, pgErrorCode, type Queryable } from '@ecommerce/kit';
+import { PgCode, errorCode, type Queryable } from '@ecommerce/kit';
 import { emailTaken, type Role } from '../model/user.js';
 
 export interface UserRow {
@@ -34,7 +34,7 @@ export class UserRepository {
       const res = await this.db.query<UserRow>('user_insert', INSERT_USER, [u.id, u.email, u.name, u.passwordHash, u.role]);
       return res.rows[0]!;
     } catch (err) {
-      if (pgErrorCode(err) === PgCode.uniqueViolation) throw emailTaken();
+      if (errorCode(err) === PgCode.uniqueViolation) throw emailTaken();
       throw err;
     }
   }

@@ -6,7 +6,7 @@ import { releaseReservation } from '../../use-cases/release-reservation.js';
 import { reserveStock } from '../../use-cases/reserve-stock.js';
 
 const OrderParams = Type.Object({ orderId: Type.String() });
-// Internal routes are not in the public OpenAPI document: the ingress does not route them (contract: API.md).
+// Internal routes are not in the public OpenAPI document: the ingress does not route them (contract: docs/api.md).
 const internal = { hide: true, tags: ['internal'], security: [{ bearer: [] }] };
 const write = { scope: 'reservations:write' };
 const read = { scope: 'reservations:read' };

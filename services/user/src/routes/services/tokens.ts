@@ -1,4 +1,4 @@
-import { USER_JWKS_PATH } from '@ecommerce/contracts';
+import { USER_JWKS_PATH, USER_TOKEN_PATH } from '@ecommerce/contracts';
 import { Type, type App } from '@ecommerce/kit';
 import { issueServiceToken } from '../../use-cases/issue-service-token.js';
 import { noStore } from '../public/no-store.js';
@@ -14,7 +14,7 @@ export default async function tokenRoutes(app: App): Promise<void> {
   );
 
   app.post(
-    '/user/oauth/token',
+    USER_TOKEN_PATH,
     {
       schema: {
         summary: 'OAuth 2.0 client-credentials grant: a service token',
