@@ -285,3 +285,21 @@ test('Prometheus exemplars link to the Jaeger data source by the trace_id label'
   assert.equal(destination?.['name'], 'trace_id');
   assert.equal(datasources.find((d) => d.uid === destination?.['datasourceUid'])?.type, 'jaeger');
 });
+
+test('the latency panels ask Prometheus for exemplars (the trace links), the other panels do not', () => {
+  const dir = join(repoRoot, 'deploy/monitoring/grafana/dashboards');
+  let latency = 0;
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    const target = node as { expr?: unknown; exemplar?: unknown; instant?: unknown };
+    if (typeof target.expr === 'string') {
+      const isLatency = /_bucket\b/.test(target.expr) && target.instant !== true;
+      if (isLatency) latency++;
+      assert.equal(target.exemplar === true, isLatency, target.expr);
+    }
+    Object.values(node).forEach(visit);
+  };
+  for (const file of ['services-overview.json', 'database.json', 'runtime.json', 'business.json', 'alerts-slo.json']) visit(JSON.parse(readFileSync(join(dir, file), 'utf8')));
+  assert.ok(latency >= 2, `${latency} latency queries`);
+});
