@@ -1,8 +1,12 @@
 // `npm run bench`: starts the platform (scripts/stack.js) and measures it with autocannon on loopback.
 // Every run is bounded in time (BENCH_SECONDS per scenario) or in count (the race). Prints one table.
+// BENCH_TRACING=1 then starts the platform again with tracing on (the preload, 100% sampling, exporting
+// to a local OTLP receiver) and prints orders/s with tracing off (the run above) and on.
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { peakRssMiB, startStack } from './stack.js';
+import { peakRssMiB, root, startStack } from './stack.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -28,27 +32,32 @@ function run(opts) {
 
 // The set-up registers and logs in 20 customers at once from 127.0.0.1: above the user service's default budgets.
 const budgets = { REGISTER_MAX_PER_ADDRESS: '1000', LOGIN_MAX_PER_ADDRESS: '1000', TOKEN_MAX_PER_ADDRESS: '1000' };
-const env = { ...budgets, ...process.env, LOG_LEVEL: logLevel, DATA_DIR: process.env.DATA_DIR ?? '.data/bench' };
-console.log(`starting the platform (request logs at ${logLevel}; ${env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'})...`);
-const stack = await startStack({
-  env,
-  // Free ports: the bench runs next to `npm start` and never measures a server it did not start.
-  freePorts: true,
-  serviceEnv: { product: { DB_POOL_MAX: '20' }, order: {
-      DB_POOL_MAX: '20',
-      PRODUCT_CONNECTIONS: '64',
-      // 20 customers placing thousands of orders a minute: far over a real shop's per-customer limit, which is
-      // off here (0) unless set (docs/configuration.md; with it on, each customer's orders queue on its counter row).
-      MAX_UNITS_PER_CUSTOMER_PER_HOUR: process.env.MAX_UNITS_PER_CUSTOMER_PER_HOUR ?? '0',
+// Tracing stays off in the main run whatever the shell exports; BENCH_TRACING=1 measures it on, below.
+const untraced = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OTEL_')));
+const env = { ...budgets, ...untraced, LOG_LEVEL: logLevel, DATA_DIR: process.env.DATA_DIR ?? '.data/bench' };
+
+function startPlatform(extraEnv = {}) {
+  return startStack({
+    env: { ...env, ...extraEnv },
+    // Free ports: the bench runs next to `npm start` and never measures a server it did not start.
+    freePorts: true,
+    serviceEnv: { product: { DB_POOL_MAX: '20' }, order: {
+        DB_POOL_MAX: '20',
+        PRODUCT_CONNECTIONS: '64',
+        // 20 customers placing thousands of orders a minute: far over a real shop's per-customer limit, which is
+        // off here (0) unless set (docs/configuration.md; with it on, each customer's orders queue on its counter row).
+        MAX_UNITS_PER_CUSTOMER_PER_HOUR: process.env.MAX_UNITS_PER_CUSTOMER_PER_HOUR ?? '0',
+      },
     },
-  },
-  onCrash: (name, code, signal) => {
-    console.error(`the ${name} service died during the benchmark (code ${code}, signal ${signal})`);
-    process.exit(1);
-  },
-});
-const rows = [];
-try {
+    onCrash: (name, code, signal) => {
+      console.error(`the ${name} service died during the benchmark (code ${code}, signal ${signal})`);
+      process.exit(1);
+    },
+  });
+}
+
+/** 50 products with plenty of stock and 20 logged-in customers; the request builders for the scenarios. */
+async function seed(stack) {
   const { urls } = stack;
   const admin = (await json(`${urls.user}/user/login`, 'POST', stack.admin)).accessToken;
   const products = [];
@@ -77,6 +86,42 @@ try {
     const k = 1 + Math.floor(Math.random() * 3);
     return Array.from({ length: k }, () => ({ productId: products[Math.floor(Math.random() * products.length)].id, quantity: 1 + Math.floor(Math.random() * 2) }));
   };
+  return { admin, readById, orderRequest, randomItems };
+}
+
+/** The OTLP receiver of packages/telemetry in a process of its own, counting what it receives. */
+async function startTraceReceiver() {
+  const cli = join(root, 'packages', 'telemetry', 'dist', 'src', 'otlp-receiver-cli.js');
+  const child = spawn(process.execPath, [cli, '--port', '0', '--count-only'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = [];
+  let buffered = '';
+  const nextLine = () => new Promise((resolve) => {
+    const take = () => (lines.length > 0 ? resolve(lines.shift()) : child.stdout.once('data', () => take()));
+    take();
+  });
+  child.stdout.on('data', (chunk) => {
+    buffered += chunk;
+    const parts = buffered.split('\n');
+    buffered = parts.pop();
+    lines.push(...parts.filter(Boolean));
+  });
+  const { listening } = JSON.parse(await nextLine());
+  return {
+    url: listening,
+    async stop() {
+      const stats = nextLine();
+      child.kill('SIGTERM');
+      return JSON.parse(await stats).stats;
+    },
+  };
+}
+
+const rows = [];
+console.log(`starting the platform (request logs at ${logLevel}; ${env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'})...`);
+let stack = await startPlatform();
+try {
+  const { urls } = stack;
+  const { admin, readById, orderRequest, randomItems } = await seed(stack);
 
   const scenarios = [
     ['product read by id (direct)', { url: urls.product, duration: seconds, requests: readById() }],
@@ -144,4 +189,37 @@ try {
   for (const [t, ok] of targets) console.log(`  ${ok ? 'met   ' : 'MISSED'} ${t}`);
 } finally {
   await stack.stop();
+}
+
+if (process.env.BENCH_TRACING === '1') {
+  // The same order scenarios on a platform whose services trace every request (always_on) to a local receiver.
+  const receiver = await startTraceReceiver();
+  console.log(`\ntracing on: starting the platform again, exporting every trace to ${receiver.url}...`);
+  const traced = [];
+  let tracedRss;
+  stack = await startPlatform({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_BSP_SCHEDULE_DELAY: '1000' });
+  try {
+    const { urls } = stack;
+    const { orderRequest, randomItems } = await seed(stack);
+    for (const [name, url] of [['order placement, 1-3 items (direct)', urls.order], ['order placement, 1-3 items (gateway)', urls.gateway]]) {
+      process.stdout.write(`  ${name}, traced ... `);
+      const r = await run({ url, duration: seconds, requests: [orderRequest(randomItems)] });
+      traced.push({ name, rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts });
+      console.log(`${Math.round(r.requests.average)} req/s`);
+    }
+    tracedRss = Object.fromEntries([...stack.children.entries()].map(([name, child]) => [name, peakRssMiB(child.pid)]));
+  } finally {
+    await stack.stop();
+  }
+  const stats = await receiver.stop();
+  console.log(`\nTracing cost (${seconds} s per scenario, ${connections} connections, 100% sampling, OTLP http/protobuf to a local receiver)\n`);
+  console.log('| scenario | off orders/s | on orders/s | change | off p99 ms | on p99 ms | on errors |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const t of traced) {
+    const off = rows.find((r) => r.name === t.name);
+    const change = off ? `${(((t.rps - off.rps) / off.rps) * 100).toFixed(1)}%` : 'n/a';
+    console.log(`| ${t.name} | ${off ? Math.round(off.rps) : 'n/a'} | ${Math.round(t.rps)} | ${change} | ${off?.p99 ?? 'n/a'} | ${t.p99} | ${t.errors} |`);
+  }
+  console.log(`\nreceiver: ${stats.spans} spans in ${stats.requests.protobuf} exports, ${stats.traces} traces`);
+  console.log(`peak RSS with tracing (MiB): ${Object.entries(tracedRss).map(([k, v]) => `${k} ${v?.toFixed(0)}`).join(', ')}`);
 }

@@ -1,18 +1,24 @@
 #!/usr/bin/env node
 // `npm run monitoring`: Prometheus (127.0.0.1:9090), Alertmanager (:9093),
-// postgres_exporter (:9187) and a webhook receiver (:9095) against the
-// running `npm start` stack. Ctrl-C or SIGTERM stops everything it started.
+// postgres_exporter (:9187), a webhook receiver (:9095) and an OTLP trace
+// receiver (:4318, OTLP_RECEIVER_PORT) against the running `npm start` stack.
+// Ctrl-C or SIGTERM stops everything it started.
 //
 //   node scripts/monitoring.js [--test-overlay] [--no-exporter]
 //     --test-overlay  shortened `for`/windows and Alertmanager timings,
 //                     generated from the shipped rules (for the live proof)
 //     --no-exporter   do not start postgres_exporter
 //   env: MONITORING_DATABASE_URL / DATABASE_URL (else .data/stack.json),
-//        ALERT_WEBHOOK_URL (else the built-in receiver)
+//        ALERT_WEBHOOK_URL (else the built-in receiver),
+//        OTLP_RECEIVER_PORT (4318; 0 picks one)
+//
+// The trace receiver (packages/telemetry, a dev aid: no trace backend runs
+// here) prints each finished trace as a waterfall to <data dir>/traces.log;
+// start the services with `OTEL_EXPORTER_OTLP_ENDPOINT=<its URL> npm start`.
 //
 // The logic lives in deploy/monitoring/src/stack.ts (typed, reusable by the
 // live proof); this file is the command line around it.
-import { existsSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,6 +30,12 @@ if (!existsSync(compiled)) {
   process.exit(1);
 }
 const { startMonitoringStack } = await import(compiled);
+const telemetry = path.join(root, 'packages', 'telemetry', 'dist', 'src', 'index.js');
+if (!existsSync(telemetry)) {
+  console.error('packages/telemetry is not built: run `npx tsc -b packages/telemetry` (npm run monitoring does it)');
+  process.exit(1);
+}
+const { startOtlpReceiver, formatWaterfall } = await import(telemetry);
 
 const args = new Set(process.argv.slice(2));
 for (const arg of args) {
@@ -44,6 +56,19 @@ try {
   process.exit(1);
 }
 
+// Traces: a port that is taken leaves tracing out, not the whole stack.
+const tracesLog = path.join(stack.dataDir, 'traces.log');
+let receiver = null;
+try {
+  const out = createWriteStream(tracesLog, { flags: 'a' });
+  receiver = await startOtlpReceiver({
+    port: Number(process.env.OTLP_RECEIVER_PORT ?? 4318),
+    onTrace: (trace) => out.write(`${formatWaterfall(trace.traceId, trace.spans)}${trace.complete ? '' : '(no root span arrived)\n'}\n`),
+  });
+} catch (error) {
+  console.error(`OTLP receiver not started: ${error instanceof Error ? error.message : String(error)}`);
+}
+
 // For tools and tests that attach to a running stack.
 const stateFile = path.join(root, '.data', 'monitoring.json');
 await writeFile(
@@ -56,6 +81,7 @@ await writeFile(
       alertmanagerUrl: stack.alertmanagerUrl,
       postgresExporterUrl: stack.postgresExporterUrl ?? null,
       webhookUrl: stack.webhookUrl,
+      otlpReceiverUrl: receiver?.url ?? null,
       dataDir: stack.dataDir,
     },
     null,
@@ -67,6 +93,8 @@ console.log(`Prometheus:        ${stack.prometheusUrl}`);
 console.log(`Alertmanager:      ${stack.alertmanagerUrl}`);
 console.log(`postgres_exporter: ${stack.postgresExporterUrl ?? 'not started'}`);
 console.log(`Alert webhook:     ${stack.webhookUrl}${stack.webhook ? ' (built-in receiver, GET it to list alerts)' : ''}`);
+console.log(`OTLP receiver:     ${receiver ? `${receiver.url} (traces as waterfalls in ${tracesLog})` : 'not started'}`);
+if (receiver) console.log(`  trace the services: OTEL_EXPORTER_OTLP_ENDPOINT=${receiver.url} npm start   (docs/tracing.md)`);
 console.log(`Data and logs:     ${stack.dataDir}`);
 if (args.has('--test-overlay')) console.log('Test overlay: alert `for` and rule windows are compressed 30x. Not for production.');
 console.log('Ctrl-C to stop.');
@@ -76,6 +104,7 @@ const shutdown = async (code) => {
   if (stopping) return;
   stopping = true;
   console.log('stopping monitoring stack...');
+  await receiver?.close();
   await stack.stop();
   process.exit(code);
 };

@@ -16,6 +16,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { provisionDatabase, serviceUrl } from '@ecommerce/kit';
 import { startEmbeddedPostgres } from './embedded-db.js';
@@ -27,6 +28,27 @@ export const SERVICES = ['user', 'product', 'order', 'gateway'];
 // a service then stays near 100-130 MiB instead of 200+, at a few percent of throughput.
 // The images set the same value (deploy/docker/Dockerfile), sized for the Deployments' 256Mi limit.
 export const NODE_HEAP_ARGS = ['--max-old-space-size=128', '--max-semi-space-size=8'];
+
+/** The tracing preload (packages/telemetry): OpenTelemetry, configured by the OTEL_* variables. */
+export const TRACING_PRELOAD = pathToFileURL(join(root, 'packages', 'telemetry', 'dist', 'src', 'register.js')).href;
+
+/**
+ * With an OTLP endpoint in the environment (e.g. `OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 npm start`,
+ * the receiver of `npm run monitoring`), each service starts with the tracing preload and its own
+ * OTEL_SERVICE_NAME; without one, nothing changes. Spans are exported every 0.5 s (not 5) so a trace prints
+ * soon after its request; set OTEL_BSP_SCHEDULE_DELAY or OTEL_RESOURCE_ATTRIBUTES to override.
+ */
+export function tracingOf(env, service) {
+  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return { args: [], env: {} };
+  return {
+    args: ['--import', TRACING_PRELOAD],
+    env: {
+      OTEL_SERVICE_NAME: service,
+      OTEL_RESOURCE_ATTRIBUTES: env.OTEL_RESOURCE_ATTRIBUTES ?? 'deployment.environment.name=local',
+      OTEL_BSP_SCHEDULE_DELAY: env.OTEL_BSP_SCHEDULE_DELAY ?? '500',
+    },
+  };
+}
 
 /** Back-off and crash-loop limits of the supervisor (override any of them with `supervise: {...}`). */
 export const SUPERVISION = {
@@ -225,8 +247,9 @@ export async function startStack(opts = {}) {
       const main = join(root, 'services', name, 'dist', 'src', 'main.js');
       if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
       const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
-      const child = spawn(process.execPath, [...NODE_HEAP_ARGS, ...(opts.nodeArgs?.[name] ?? []), main], {
-        env: { ...env, ...common, ...perService[name], PORT: String(ports[name]), ...(opts.serviceEnv?.[name] ?? {}) },
+      const tracing = tracingOf(env, name);
+      const child = spawn(process.execPath, [...NODE_HEAP_ARGS, ...tracing.args, ...(opts.nodeArgs?.[name] ?? []), main], {
+        env: { ...env, ...common, ...perService[name], ...tracing.env, PORT: String(ports[name]), ...(opts.serviceEnv?.[name] ?? {}) },
         // fd 3 is the IPC channel on which the kit reports the port it listens on (lifecycle.ts).
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       });
@@ -374,6 +397,8 @@ export async function startStack(opts = {}) {
       children,
       logDir,
       embedded,
+      /** Where the services export their spans (null: tracing off). */
+      tracingEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT ?? null,
       stop,
       restart: restartService,
       secrets,

@@ -11,7 +11,7 @@ import type { IClusterRole, IClusterRoleBinding, IRole, IRoleBinding } from 'kub
 import { k8sDir, parseYaml, repoRoot } from './manifests.js';
 
 const monitoringDir = join(repoRoot, 'deploy/monitoring');
-const namespace = 'ecommerce';
+export const namespace = 'ecommerce';
 
 /** Where a generated ConfigMap's data comes from, relative to the repo root. */
 export const sourceAnnotation = 'ecommerce.local/generated-from';
@@ -24,8 +24,14 @@ export type Manifest = IConfigMap | IService | IServiceAccount | IDeployment | I
  */
 const PROMETHEUS_RETENTION = '35d';
 const PROMETHEUS_VOLUME = '20Gi';
+/**
+ * Feature flags of every Prometheus here (Kubernetes, compose, `npm run monitoring`): exemplar storage, so
+ * the trace ids the services attach to histogram samples (OpenMetrics exposition) are kept and Grafana
+ * links a latency point to its trace. Prometheus 2.x asks for OpenMetrics first in its scrape Accept header.
+ */
+export const PROMETHEUS_FEATURES = ['--enable-feature=exemplar-storage'];
 
-function labels(name: string): Record<string, string> {
+export function labels(name: string): Record<string, string> {
   return { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'ecommerce', 'app.kubernetes.io/component': 'monitoring' };
 }
 
@@ -36,7 +42,7 @@ function filesOf(relDir: string, pattern: RegExp): string[] {
   return readdirSync(dir).filter((f) => pattern.test(f) && statSync(join(dir, f)).isFile()).sort();
 }
 
-function configMap(name: string, relDir: string, files: string[], keyOf: (file: string) => string = (f) => f): IConfigMap {
+export function configMap(name: string, relDir: string, files: string[], keyOf: (file: string) => string = (f) => f): IConfigMap {
   const data: Record<string, string> = {};
   for (const file of files) data[keyOf(file)] = readFileSync(join(monitoringDir, relDir, file), 'utf8');
   return {
@@ -53,17 +59,17 @@ function configMap(name: string, relDir: string, files: string[], keyOf: (file: 
 }
 
 /** Rolls the pods when a ConfigMap they mount changes (ConfigMaps are not watched by the apps). */
-function checksum(...maps: IConfigMap[]): string {
+export function checksum(...maps: IConfigMap[]): string {
   const hash = createHash('sha256');
   for (const map of maps) hash.update(JSON.stringify(map.data ?? {}));
   return hash.digest('hex').slice(0, 16);
 }
 
-function podSecurity(uid: number): IPodSecurityContext {
+export function podSecurity(uid: number): IPodSecurityContext {
   return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: 'RuntimeDefault' } };
 }
 
-const containerSecurity: IContainer['securityContext'] = {
+export const containerSecurity: IContainer['securityContext'] = {
   runAsNonRoot: true,
   allowPrivilegeEscalation: false,
   readOnlyRootFilesystem: true,
@@ -72,7 +78,7 @@ const containerSecurity: IContainer['securityContext'] = {
   seccompProfile: { type: 'RuntimeDefault' },
 };
 
-function deployment(name: string, spec: { pod: IPodSpec; annotations: Record<string, string>; recreate?: boolean }): IDeployment {
+export function deployment(name: string, spec: { pod: IPodSpec; annotations: Record<string, string>; recreate?: boolean }): IDeployment {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -99,8 +105,8 @@ function service(name: string, port: number): IService {
   };
 }
 
-const tmpVolume: IVolume = { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } };
-const tmpMount: IVolumeMount = { name: 'tmp', mountPath: '/tmp' };
+export const tmpVolume: IVolume = { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } };
+export const tmpMount: IVolumeMount = { name: 'tmp', mountPath: '/tmp' };
 
 /** prometheus.yaml: RBAC for discovery, config + rules, Prometheus, postgres_exporter. */
 export function prometheusManifests(): Manifest[] {
@@ -162,6 +168,8 @@ export function prometheusManifests(): Manifest[] {
             // Below the volume size: Prometheus deletes the oldest blocks first.
             '--storage.tsdb.retention.size=18GB',
             '--web.enable-lifecycle',
+            // Trace ids on latency histograms (docs/tracing.md): kept only with this flag.
+            ...PROMETHEUS_FEATURES,
           ],
           ports: [{ name: 'http', containerPort: 9090 }],
           readinessProbe: { httpGet: { path: '/-/ready', port: 'http' }, periodSeconds: 10 },

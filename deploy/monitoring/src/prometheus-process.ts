@@ -32,6 +32,8 @@ export interface StartOptions {
   /** Extra files written next to the config (name -> content). */
   readonly files?: Readonly<Record<string, string>>;
   readonly readyTimeoutMs?: number;
+  /** Extra command-line flags (e.g. PROMETHEUS_FEATURES). */
+  readonly args?: readonly string[];
 }
 
 export async function startPrometheus(options: StartOptions): Promise<RunningPrometheus> {
@@ -51,6 +53,7 @@ export async function startPrometheus(options: StartOptions): Promise<RunningPro
       `--storage.tsdb.path=${path.join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
+      ...(options.args ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

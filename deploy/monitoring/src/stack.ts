@@ -20,6 +20,12 @@ export const PORTS = { prometheus: 9090, alertmanager: 9093, postgresExporter: 9
 export const DEFAULT_WEBHOOK_URL = `http://127.0.0.1:${PORTS.webhook}/alerts`;
 /** The services' default metrics ports (docs/configuration.md; the gateway's METRICS_PORT), the scrape targets in prometheus.yml. */
 export const TARGET_PORTS = { user: 3001, product: 3002, order: 3003, gateway: 9464 } as const;
+/**
+ * Feature flags of every Prometheus here (this one, Kubernetes', compose's): exemplar storage keeps the
+ * trace ids that the services attach to histogram samples in OpenMetrics exposition, which Prometheus 2.x
+ * asks for first in its scrape Accept header (docs/tracing.md).
+ */
+export const PROMETHEUS_FEATURES = ['--enable-feature=exemplar-storage'] as const;
 
 export type MonitoringPorts = { readonly [K in keyof typeof PORTS]: number };
 export type TargetPorts = { readonly [K in keyof typeof TARGET_PORTS]: number };
@@ -240,6 +246,8 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
       `--web.listen-address=127.0.0.1:${ports.prometheus}`,
       // Lets tests reload the config (POST /-/reload); loopback only.
       '--web.enable-lifecycle',
+      // Exemplars (trace ids on latency samples), as in Kubernetes and compose.
+      ...PROMETHEUS_FEATURES,
       // Prometheus marks an alert sent even when the send failed, and resends
       // only after this delay (1m by default): compressed like the rest.
       ...(options.overlay ? ['--rules.alert.resend-delay=2s'] : []),

@@ -59,6 +59,9 @@ function targets(queries: readonly QuerySpec[]): DataqueryBuilder[] {
     if (q.legend) query.legendFormat(q.legend);
     if (q.instant) query.instant().format(PromQueryFormat.Table);
     else query.range();
+    // Latency panels show the exemplars Prometheus keeps (the trace id of a sampled request), each a link
+    // to its trace in Jaeger (datasources.yml: exemplarTraceIdDestinations).
+    if (!q.instant && /_bucket\b/.test(q.expr)) query.exemplar(true);
     return query;
   });
 }

@@ -1,0 +1,305 @@
+// Tracing in Kubernetes and compose: the collector pipeline against the Services and ports it names,
+// the services' OTEL_* settings, the NetworkPolicy flows (services -> collector only -> Jaeger),
+// Grafana's Jaeger data source against Grafana's documented provisioning fields, and exemplar storage
+// in every Prometheus.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { dataOf, devOverlay, parseYaml, podTemplate, productionOverlay, renderKustomization, repoRoot, type Container, type K8sObject } from '../src/manifests.js';
+import { expandProvisioning } from '../src/grafana-expand.js';
+import { PROMETHEUS_FEATURES } from '../src/monitoring.js';
+import { COLLECTOR_IMAGE, JAEGER_IMAGE } from '../src/tracing.js';
+
+const base = renderKustomization('deploy/k8s/base');
+const find = (objects: K8sObject[], kind: string, name: string): K8sObject => {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  assert.ok(found, `no ${kind}/${name}`);
+  return found;
+};
+const containerOf = (objects: K8sObject[], deployment: string): Container => podTemplate(find(objects, 'Deployment', deployment))?.spec.containers[0] as Container;
+const servicePorts = (objects: K8sObject[], name: string) => (find(objects, 'Service', name)['spec'] as { ports: { name: string; port: number; targetPort: string }[] }).ports;
+const SERVICES = ['user', 'product', 'order'] as const;
+
+interface CollectorConfig {
+  extensions: { health_check: { endpoint: string } };
+  receivers: { otlp: { protocols: { grpc: { endpoint: string }; http: { endpoint: string } } } };
+  processors: Record<string, unknown>;
+  exporters: Record<string, { endpoint: string; tls?: { insecure?: boolean } }>;
+  service: { extensions: string[]; pipelines: { traces: { receivers: string[]; processors: string[]; exporters: string[] } } };
+}
+const collectorFile = readFileSync(join(repoRoot, 'deploy/monitoring/otel-collector/otel-collector.yaml'), 'utf8');
+const collectorConfig = parseYaml(collectorFile)[0] as CollectorConfig;
+const portOf = (endpoint: string) => Number(endpoint.split(':').at(-1));
+
+test('the collector pipeline: OTLP in on the ports its Service exposes, batched, out to Jaeger only', () => {
+  const { grpc, http } = collectorConfig.receivers.otlp.protocols;
+  // 0.0.0.0: the collector's default (localhost) would refuse every other pod.
+  assert.match(http.endpoint, /^0\.0\.0\.0:4318$/);
+  assert.match(grpc.endpoint, /^0\.0\.0\.0:4317$/);
+  const collector = containerOf(base, 'otel-collector');
+  const ports = servicePorts(base, 'otel-collector');
+  for (const port of [portOf(http.endpoint), portOf(grpc.endpoint)]) {
+    const svcPort = ports.find((p) => p.port === port);
+    assert.ok(svcPort, `Service otel-collector lacks ${port}`);
+    assert.equal(collector.ports?.find((p) => p.name === svcPort.targetPort)?.containerPort, port);
+  }
+  const pipeline = collectorConfig.service.pipelines.traces;
+  assert.deepEqual(pipeline.receivers, ['otlp']);
+  assert.deepEqual(pipeline.processors, ['memory_limiter', 'batch'], 'memory_limiter first, as the collector documents');
+  for (const p of pipeline.processors) assert.ok(p in collectorConfig.processors, p);
+  assert.deepEqual(pipeline.exporters, Object.keys(collectorConfig.exporters));
+  const [exporter] = Object.values(collectorConfig.exporters);
+  const [host, port] = (exporter?.endpoint ?? '').split(':');
+  assert.equal(host, 'jaeger');
+  assert.ok(servicePorts(base, 'jaeger').some((p) => p.port === Number(port) && p.name === 'otlp-grpc'), `jaeger:${port} is not Jaeger's OTLP port`);
+  // The probes hit the health_check extension, which the service enables.
+  assert.deepEqual(collectorConfig.service.extensions, ['health_check']);
+  const health = portOf(collectorConfig.extensions.health_check.endpoint);
+  assert.equal(collector.ports?.find((p) => p.name === 'health')?.containerPort, health);
+  assert.equal(collector.readinessProbe?.httpGet?.port, 'health');
+});
+
+test('the collector reads the shipped pipeline verbatim, in Kubernetes and in compose', () => {
+  const config = find(base, 'ConfigMap', 'otel-collector-config');
+  assert.equal(dataOf(config)['config.yaml'], collectorFile);
+  const collector = containerOf(base, 'otel-collector') as Container & { args?: string[] };
+  assert.deepEqual(collector.args, ['--config=/etc/otelcol/config.yaml']);
+  assert.ok(collector.volumeMounts?.some((m) => m.mountPath === '/etc/otelcol' && m.readOnly));
+  const compose = composeServices();
+  assert.deepEqual(compose['otel-collector']?.command, ['--config=/etc/otelcol/config.yaml']);
+  assert.ok(compose['otel-collector']?.volumes?.includes('../monitoring/otel-collector/otel-collector.yaml:/etc/otelcol/config.yaml:ro'));
+});
+
+test('collector and Jaeger images are pinned, the same in Kubernetes and compose', () => {
+  for (const [deployment, image] of [['otel-collector', COLLECTOR_IMAGE], ['jaeger', JAEGER_IMAGE]] as const) {
+    assert.match(image, /:\d+\.\d+\.\d+$/, `${image} is not pinned to a release`);
+    assert.equal(containerOf(base, deployment).image, image);
+    assert.equal(composeServices()[deployment]?.image, image);
+  }
+});
+
+test('every service exports to the collector under its own name, with version and environment; the sampler follows the caller', () => {
+  for (const [overlay, ratio, environment] of [[devOverlay, '1', 'dev'], [productionOverlay, '0.1', 'production']] as const) {
+    const objects = renderKustomization(overlay);
+    const config = dataOf(find(objects, 'ConfigMap', 'ecommerce-config'));
+    assert.equal(config['OTEL_TRACES_SAMPLER'], 'parentbased_traceidratio');
+    assert.equal(config['OTEL_TRACES_SAMPLER_ARG'], ratio, overlay);
+    assert.equal(config['DEPLOYMENT_ENVIRONMENT'], environment, overlay);
+    assert.equal(config['OTEL_EXPORTER_OTLP_PROTOCOL'], 'http/protobuf');
+    assert.equal(config['OTEL_SDK_DISABLED'], 'false');
+    const endpoint = new URL(config['OTEL_EXPORTER_OTLP_ENDPOINT'] ?? '');
+    assert.ok(servicePorts(objects, endpoint.hostname).some((p) => p.port === Number(endpoint.port) && p.name === 'otlp-http'), `${endpoint} is not the collector's OTLP/HTTP port`);
+    for (const service of SERVICES) {
+      const env = containerOf(objects, `${service}-service`).env ?? [];
+      const value = (name: string) => env.find((e) => e.name === name);
+      assert.equal(value('OTEL_SERVICE_NAME')?.value, service);
+      assert.equal(value('OTEL_RESOURCE_ATTRIBUTES')?.value, 'service.version=$(SERVICE_VERSION),deployment.environment.name=$(DEPLOYMENT_ENVIRONMENT)');
+      for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG', 'OTEL_SDK_DISABLED', 'DEPLOYMENT_ENVIRONMENT']) {
+        assert.deepEqual(value(name)?.valueFrom?.configMapKeyRef, { name: 'ecommerce-config', key: name }, `${service} ${name}`);
+      }
+    }
+  }
+});
+
+test('the images start the preload, which the image build compiles and assembles', () => {
+  const dockerfile = readFileSync(join(repoRoot, 'deploy/docker/Dockerfile'), 'utf8');
+  const nodeOptions = /NODE_OPTIONS="([^"]+)"/.exec(dockerfile)?.[1] ?? '';
+  assert.match(nodeOptions, /--import=\/app\/packages\/telemetry\/dist\/src\/register\.js/);
+  assert.match(dockerfile, /^COPY packages\/telemetry\/package\.json packages\/telemetry\/$/m);
+  assert.match(dockerfile, /npx tsc -b packages\/telemetry "\$@"/);
+  // WORKDIR /app holds the assembled tree: packages/* with their dist (assemble-app.mjs).
+  assert.match(dockerfile, /^WORKDIR \/app$/m);
+  assert.match(readFileSync(join(repoRoot, 'deploy/docker/assemble-app.mjs'), 'utf8'), /w\.startsWith\('packages\/'\)/);
+});
+
+// --- NetworkPolicy flows --------------------------------------------------------------------------
+
+interface PolicyPeer {
+  podSelector?: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values: string[] }[] };
+  namespaceSelector?: object;
+  ipBlock?: object;
+}
+interface PolicyRule {
+  to?: PolicyPeer[];
+  from?: PolicyPeer[];
+  ports?: { port: number }[];
+}
+interface PolicySpec {
+  podSelector: PolicyPeer['podSelector'];
+  policyTypes: string[];
+  ingress?: PolicyRule[];
+  egress?: PolicyRule[];
+}
+
+function selects(selector: PolicyPeer['podSelector'], labels: Record<string, string>): boolean {
+  if (!selector) return true;
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpressions = (selector.matchExpressions ?? []).every((e) => (e.operator === 'In' ? e.values.includes(labels[e.key] ?? '') : false));
+  return byLabels && byExpressions;
+}
+
+/** Whether pod `from` may open a TCP connection to pod `to` on `port`, under these policies (same namespace). */
+function allowed(objects: K8sObject[], from: string, to: string, port: number): boolean {
+  const labelsOf = (name: string) => podTemplate(find(objects, 'Deployment', name))?.metadata?.labels ?? {};
+  const policies = objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o['spec'] as PolicySpec);
+  const peerMatches = (peers: PolicyPeer[] | undefined, labels: Record<string, string>) =>
+    peers === undefined || peers.some((p) => !p.namespaceSelector && !p.ipBlock && selects(p.podSelector ?? {}, labels));
+  const direction = (pod: string, type: 'Egress' | 'Ingress', other: string) => {
+    const mine = policies.filter((p) => p.policyTypes.includes(type) && selects(p.podSelector, labelsOf(pod)));
+    if (mine.length === 0) return true;
+    const rules = mine.flatMap((p) => (type === 'Egress' ? p.egress : p.ingress) ?? []);
+    return rules.some((r) => peerMatches(type === 'Egress' ? r.to : r.from, labelsOf(other)) && (r.ports === undefined || r.ports.some((p) => p.port === port)));
+  };
+  return direction(from, 'Egress', to) && direction(to, 'Ingress', from);
+}
+
+test('network policies: the services send spans to the collector only, the collector to Jaeger only, Grafana reads Jaeger', () => {
+  for (const service of SERVICES) {
+    assert.ok(allowed(base, `${service}-service`, 'otel-collector', 4318), `${service} -> collector`);
+    assert.ok(!allowed(base, `${service}-service`, 'otel-collector', 4317), `${service} -> collector gRPC is not needed`);
+    for (const port of [4317, 16686]) assert.ok(!allowed(base, `${service}-service`, 'jaeger', port), `${service} -> jaeger:${port}`);
+  }
+  assert.ok(allowed(base, 'otel-collector', 'jaeger', 4317));
+  for (const [to, port] of [['postgres-exporter', 9187], ['user-service', 3001], ['grafana', 3000], ['prometheus', 9090]] as const) {
+    assert.ok(!allowed(base, 'otel-collector', to, port), `collector -> ${to}`);
+  }
+  assert.ok(allowed(base, 'grafana', 'jaeger', 16686));
+  assert.ok(!allowed(base, 'grafana', 'otel-collector', 4318));
+  assert.ok(!allowed(base, 'prometheus', 'jaeger', 16686));
+  const jaeger = base.filter((o) => o.kind === 'NetworkPolicy').find((o) => o.metadata.name === 'jaeger')?.['spec'] as PolicySpec;
+  assert.deepEqual(jaeger.egress, [], 'Jaeger opens no connections');
+  // The evaluator itself: flows that exist, and one that the default deny blocks.
+  assert.ok(allowed(base, 'order-service', 'product-service', 3002));
+  assert.ok(!allowed(base, 'product-service', 'order-service', 3003));
+});
+
+// --- compose ----------------------------------------------------------------------------------------
+
+interface ComposeService {
+  image?: string;
+  command?: string[];
+  environment?: Record<string, unknown>;
+  volumes?: string[];
+  ports?: string[];
+}
+function composeServices(): Record<string, ComposeService> {
+  const text = readFileSync(join(repoRoot, 'deploy/docker/compose.yaml'), 'utf8');
+  return (parseYaml(text)[0] as { services: Record<string, ComposeService> }).services;
+}
+/** A compose service's environment with its `<<: *anchor` merged, as compose reads it. */
+function composeEnv(service: ComposeService | undefined): Record<string, string> {
+  const raw = { ...(service?.environment ?? {}) } as Record<string, unknown>;
+  const merged = (raw['<<'] ?? {}) as Record<string, unknown>;
+  delete raw['<<'];
+  return Object.fromEntries(Object.entries({ ...merged, ...raw }).map(([k, v]) => [k, String(v).replace(/\$\{[A-Z_]+:-([^}]*)\}/g, '$1')]));
+}
+
+test('compose: the services export to the collector under their own names; Jaeger UI on loopback', () => {
+  const services = composeServices();
+  for (const [name, service] of [['user-service', 'user'], ['product-service', 'product'], ['order-service', 'order'], ['gateway', 'gateway']] as const) {
+    const env = composeEnv(services[name]);
+    assert.equal(env['OTEL_EXPORTER_OTLP_ENDPOINT'], 'http://otel-collector:4318', name);
+    assert.equal(env['OTEL_EXPORTER_OTLP_PROTOCOL'], 'http/protobuf', name);
+    assert.equal(env['OTEL_SERVICE_NAME'], service, name);
+    assert.equal(env['OTEL_SDK_DISABLED'], 'false', name);
+    assert.match(env['OTEL_RESOURCE_ATTRIBUTES'] ?? '', /deployment\.environment\.name=compose/);
+  }
+  assert.deepEqual(services['jaeger']?.ports, ['127.0.0.1:16686:16686']);
+});
+
+// --- Prometheus and Grafana -----------------------------------------------------------------------
+
+test('every Prometheus keeps exemplars: Kubernetes, compose and npm run monitoring', async () => {
+  const args = (containerOf(base, 'prometheus') as Container & { args?: string[] }).args ?? [];
+  for (const flag of PROMETHEUS_FEATURES) {
+    assert.ok(args.includes(flag), `Kubernetes: ${flag}`);
+    assert.ok(composeServices()['prometheus']?.command?.includes(flag), `compose: ${flag}`);
+  }
+  const local = (await import(pathToFileURL(join(repoRoot, 'deploy/monitoring/dist/src/stack.js')).href)) as { PROMETHEUS_FEATURES: readonly string[] };
+  assert.deepEqual([...local.PROMETHEUS_FEATURES], PROMETHEUS_FEATURES);
+});
+
+/** The Jaeger data source's jsonData fields, as Grafana documents its provisioning (docs/sources/datasources/jaeger). */
+const JAEGER_JSON_DATA: Record<string, readonly string[] | null> = {
+  tracesToLogsV2: ['datasourceUid', 'spanStartTimeShift', 'spanEndTimeShift', 'tags', 'filterByTraceID', 'filterBySpanID', 'customQuery', 'query'],
+  tracesToMetrics: ['datasourceUid', 'spanStartTimeShift', 'spanEndTimeShift', 'tags', 'queries'],
+  nodeGraph: ['enabled'],
+  traceIdTimeParams: ['enabled'],
+  spanBar: ['type', 'tag'],
+};
+/** Prometheus data source: the exemplar link fields Grafana documents. */
+const EXEMPLAR_DESTINATION = ['name', 'datasourceUid', 'url', 'urlDisplayLabel'];
+
+interface Datasource {
+  name: string;
+  uid: string;
+  type: string;
+  url: string;
+  jsonData?: Record<string, unknown>;
+}
+
+function provisionedDatasources(): Datasource[] {
+  const text = readFileSync(join(repoRoot, 'deploy/monitoring/grafana/provisioning/datasources/datasources.yml'), 'utf8');
+  const env = { PROMETHEUS_URL: 'http://prometheus:9090', ALERTMANAGER_URL: 'http://alertmanager:9093' };
+  return parseYaml(text).flatMap((doc) => (expandProvisioning(doc, { env }) as { datasources: Datasource[] }).datasources);
+}
+
+test("Grafana's Jaeger data source: documented fields only, links to Prometheus (metrics) and Loki (logs)", () => {
+  const datasources = provisionedDatasources();
+  const jaeger = datasources.find((d) => d.type === 'jaeger');
+  assert.ok(jaeger);
+  assert.equal(jaeger.uid, 'jaeger');
+  assert.equal(jaeger.url, 'http://jaeger:16686');
+  assert.ok(servicePorts(base, 'jaeger').some((p) => p.port === 16686));
+  const jsonData = jaeger.jsonData ?? {};
+  for (const [key, value] of Object.entries(jsonData)) {
+    const fields = JAEGER_JSON_DATA[key];
+    assert.ok(fields !== undefined, `jsonData.${key} is not a documented Jaeger setting`);
+    for (const field of Object.keys(value as object)) assert.ok(fields?.includes(field), `jsonData.${key}.${field} is not documented`);
+  }
+  const metrics = jsonData['tracesToMetrics'] as { datasourceUid: string; tags: { key: string; value?: string }[]; queries: { name: string; query: string }[] };
+  assert.equal(datasources.find((d) => d.uid === metrics.datasourceUid)?.type, 'prometheus');
+  for (const tag of metrics.tags) assert.deepEqual(Object.keys(tag).filter((k) => k !== 'key' && k !== 'value'), []);
+  assert.ok(metrics.queries.length >= 2);
+  // Grafana's provisioning turns $$ into $: the queries reach Grafana with its $__tags placeholder.
+  for (const q of metrics.queries) {
+    assert.ok(q.name && q.query.includes('{$__tags}'), q.query);
+    assert.match(q.query, /http_server_request_duration_seconds_(count|bucket)/);
+  }
+  const logs = jsonData['tracesToLogsV2'] as { datasourceUid: string; filterByTraceID: boolean; tags: { key: string }[] };
+  // No log store ships with the platform: the link targets a Loki the operator adds (docs/tracing.md).
+  assert.equal(logs.datasourceUid, 'loki');
+  assert.equal(logs.filterByTraceID, true);
+  assert.ok(logs.tags.some((t) => t.key === 'service.name'));
+});
+
+test('Prometheus exemplars link to the Jaeger data source by the trace_id label', () => {
+  const datasources = provisionedDatasources();
+  const prometheus = datasources.find((d) => d.uid === 'prometheus');
+  const destinations = (prometheus?.jsonData?.['exemplarTraceIdDestinations'] ?? []) as Record<string, string>[];
+  assert.equal(destinations.length, 1);
+  const [destination] = destinations;
+  for (const field of Object.keys(destination ?? {})) assert.ok(EXEMPLAR_DESTINATION.includes(field), field);
+  assert.equal(destination?.['name'], 'trace_id');
+  assert.equal(datasources.find((d) => d.uid === destination?.['datasourceUid'])?.type, 'jaeger');
+});
+
+test('the latency panels ask Prometheus for exemplars (the trace links), the other panels do not', () => {
+  const dir = join(repoRoot, 'deploy/monitoring/grafana/dashboards');
+  let latency = 0;
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    const target = node as { expr?: unknown; exemplar?: unknown; instant?: unknown };
+    if (typeof target.expr === 'string') {
+      const isLatency = /_bucket\b/.test(target.expr) && target.instant !== true;
+      if (isLatency) latency++;
+      assert.equal(target.exemplar === true, isLatency, target.expr);
+    }
+    Object.values(node).forEach(visit);
+  };
+  for (const file of ['services-overview.json', 'database.json', 'runtime.json', 'business.json', 'alerts-slo.json']) visit(JSON.parse(readFileSync(join(dir, file), 'utf8')));
+  assert.ok(latency >= 2, `${latency} latency queries`);
+});

@@ -1,0 +1,51 @@
+// The maintained instrumentations the services need, configured so that a span carries no secret:
+// Fastify (server spans named by route template), undici (service calls and the gateway's proxy; also
+// fetch), pg (statement names and parameterized text, never parameter values) and pino (log lines get
+// trace_id/span_id of the active span).
+import { FastifyOtelInstrumentation } from '@fastify/otel';
+import type { Instrumentation } from '@opentelemetry/instrumentation';
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
+import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
+import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
+import { dropTraceHeaders, pathOf, redactedUrl, sqlOperationName } from './redaction.js';
+
+/** Probes and scrapes: a trace each every few seconds would bury the requests. */
+const UNTRACED_PATHS = new Set(['/livez', '/readyz', '/metrics']);
+
+export function tracedInstrumentations(): Instrumentation[] {
+  return [
+    new FastifyOtelInstrumentation({
+      // Registers itself on every Fastify instance when it is created: no plugin to add in the kit.
+      registerOnInitialization: true,
+      // One server span per request: no span per lifecycle hook nor for the handler (the preload keeps the
+      // request's context active for them instead, see sdk.ts), so pg and undici spans are its children.
+      instrumentHooks: false,
+      instrumentHandler: false,
+      ignorePaths: (route) => UNTRACED_PATHS.has(pathOf(route.url)),
+      requestHook: (span, request) => {
+        const route = request.routeOptions.url;
+        span.updateName(route ? `${request.method} ${route}` : request.method);
+        span.setAttribute('url.path', pathOf(request.url));
+      },
+    }),
+    new UndiciInstrumentation({
+      // Calls outside a request (start-up, timers) make no root spans of their own.
+      requireParentforSpans: true,
+      startSpanHook: (request) => {
+        try {
+          const { full, query } = redactedUrl(new URL(request.path, request.origin));
+          return { 'url.full': full, 'url.query': query };
+        } catch {
+          return {};
+        }
+      },
+      requestHook: (_span, request) => dropTraceHeaders(request.headers),
+    }),
+    new PgInstrumentation({
+      requireParentSpan: true,
+      enhancedDatabaseReporting: false,
+      requestHook: (span, { query }) => span.setAttribute('db.operation.name', sqlOperationName(query.text)),
+    }),
+    new PinoInstrumentation({ disableLogSending: true }),
+  ];
+}

@@ -1,0 +1,15 @@
+// Preload: `node --import @ecommerce/telemetry/register main.js` (or NODE_OPTIONS="--import ...").
+// Configured only by the standard OTEL_* variables. Without an OTLP endpoint, with OTEL_SDK_DISABLED=true
+// or OTEL_TRACES_EXPORTER=none, it returns before importing anything of OpenTelemetry: tracing off costs
+// nothing. An exporter it cannot run (gRPC) is said once on stderr, and tracing stays off.
+import { exporterChoice, tracingDecision } from './tracing-env.js';
+
+if (tracingDecision(process.env).enabled) {
+  const choice = exporterChoice(process.env);
+  if ('unsupported' in choice) {
+    process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, msg: `tracing stays off: ${choice.unsupported}` })}\n`);
+  } else {
+    const { startTracing } = await import('./sdk.js');
+    await startTracing(choice.protocol);
+  }
+}

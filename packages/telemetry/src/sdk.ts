@@ -1,0 +1,83 @@
+// The OpenTelemetry tracing SDK for Node (sdk-trace-node), started by the preload only when tracing is on.
+// Configured by the standard OTEL_* variables, most read by the SDK pieces themselves: the exporter reads
+// OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT/HEADERS/TIMEOUT/COMPRESSION, the provider OTEL_TRACES_SAMPLER(_ARG)
+// (parent-based always-on by default) and the span limits, the batch processor OTEL_BSP_*, the env
+// detector OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES. The preload picks the protocol (tracing-env.ts);
+// OTEL_LOG_LEVEL is read here.
+// Not @opentelemetry/sdk-node: it loads the metrics and logs SDKs and every exporter (+35 MiB per service).
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { context, diag, DiagConsoleLogger, type Context } from '@opentelemetry/api';
+import { diagLogLevelFromString } from '@opentelemetry/core';
+import { registerInstrumentations } from '@opentelemetry/instrumentation';
+import { detectResources, envDetector, hostDetector, osDetector, resourceFromAttributes } from '@opentelemetry/resources';
+import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import { tracedInstrumentations } from './instrumentations.js';
+import type { ExporterProtocol } from './tracing-env.js';
+
+// No ESM loader (module.register + import-in-the-middle): every patched module is reached through a
+// CommonJS require even though the kit imports from ESM (pg's lib/client.js is required by pg itself, pino
+// by fastify), and fastify and undici report through diagnostics_channel. The loader's thread would cost
+// about 12 MiB per service for nothing; register it here if an ESM-only package ever needs patching.
+
+/** service.version from the started program's package.json; OTEL_RESOURCE_ATTRIBUTES may override it. */
+function programVersion(): string | undefined {
+  let dir = process.argv[1] ? dirname(process.argv[1]) : process.cwd();
+  for (let i = 0; i < 6; i++) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      const version = (JSON.parse(readFileSync(file, 'utf8')) as { version?: unknown }).version;
+      return typeof version === 'string' ? version : undefined;
+    }
+    dir = dirname(dir);
+  }
+  return undefined;
+}
+
+interface FastifyLike {
+  addHook(name: 'preValidation', hook: (request: { opentelemetry?: () => { context?: Context } }, reply: unknown, done: () => void) => void): unknown;
+  addHook(name: 'onClose', hook: () => Promise<void>): unknown;
+}
+
+/**
+ * On every Fastify app, beside @fastify/otel: (1) the request's trace context is made active again after
+ * the body is read (a body arrives on socket events, outside it), so auth hooks, handlers and their pg and
+ * undici calls are children of the server span without a handler span of their own; (2) the spans still
+ * batched are flushed when the app closes (the kit's shutdown path, before process.exit).
+ */
+function attachToFastifyApps(provider: NodeTracerProvider): void {
+  diagnosticsChannel.subscribe('fastify.initialization', (message) => {
+    const { fastify } = message as { fastify: FastifyLike };
+    fastify.addHook('preValidation', (request, _reply, done) => {
+      const requestContext = request.opentelemetry?.().context;
+      if (requestContext) context.with(requestContext, done);
+      else done();
+    });
+    fastify.addHook('onClose', () => provider.forceFlush());
+  });
+}
+
+async function spanExporter(protocol: ExporterProtocol): Promise<SpanExporter> {
+  if (protocol === 'console') return new ConsoleSpanExporter();
+  if (protocol === 'http/json') return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
+  return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
+}
+
+export async function startTracing(protocol: ExporterProtocol): Promise<NodeTracerProvider> {
+  const logLevel = process.env.OTEL_LOG_LEVEL;
+  if (logLevel) diag.setLogger(new DiagConsoleLogger(), { logLevel: diagLogLevelFromString(logLevel) });
+  const version = programVersion();
+  // No process detector: its command line is no business of a trace; pid and runtime are enough.
+  const resource = resourceFromAttributes({
+    ...(version ? { 'service.version': version } : {}),
+    'process.pid': process.pid,
+    'process.runtime.name': 'nodejs',
+    'process.runtime.version': process.versions.node,
+  }).merge(detectResources({ detectors: [hostDetector, osDetector, envDetector] }));
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(await spanExporter(protocol))] });
+  provider.register();
+  registerInstrumentations({ instrumentations: tracedInstrumentations(), tracerProvider: provider });
+  attachToFastifyApps(provider);
+  return provider;
+}

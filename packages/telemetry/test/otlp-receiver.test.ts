@@ -1,0 +1,133 @@
+// The OTLP receiver against the SDK's own exporters (in this process), and the waterfall it prints.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { formatWaterfall, startOtlpReceiver, type FinishedTrace, type ReceivedSpan } from '../src/index.js';
+
+/** Records one small trace (a server span, a client child, a linked root elsewhere) and exports it. */
+async function exportSample(url: string, exporter: 'protobuf' | 'json', compression: 'gzip' | 'none' = 'none') {
+  const options = { url: `${url}/v1/traces`, compression } as ConstructorParameters<typeof ProtobufExporter>[0];
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'sample', 'service.version': '1.2.3' }),
+    spanProcessors: [new SimpleSpanProcessor(exporter === 'json' ? new JsonExporter(options) : new ProtobufExporter(options))],
+  });
+  const tracer = provider.getTracer('receiver-test');
+  const server = tracer.startSpan('GET /things/:id', { kind: SpanKind.SERVER, attributes: { 'http.route': '/things/:id', 'http.response.status_code': 200, cached: false, ratio: 0.5, tags: ['a', 'b'] } });
+  const client = tracer.startSpan('pg.query:thing-by-id', { kind: SpanKind.CLIENT, attributes: { 'db.postgresql.plan': 'thing-by-id' } }, trace.setSpan(context.active(), server));
+  client.addEvent('retry', { attempt: 2 });
+  client.setStatus({ code: SpanStatusCode.ERROR, message: 'timeout' });
+  client.end();
+  server.end();
+  const linked = tracer.startSpan('reconcile', { root: true, links: [{ context: server.spanContext(), attributes: { reason: 'settle' } }] });
+  linked.end();
+  await provider.forceFlush();
+  await provider.shutdown();
+  return { server: server.spanContext(), client: client.spanContext(), linked: linked.spanContext() };
+}
+
+describe('the OTLP receiver', () => {
+  for (const [exporter, compression] of [
+    ['protobuf', 'none'],
+    ['json', 'none'],
+    ['protobuf', 'gzip'],
+  ] as const) {
+    it(`when the SDK exports ${exporter} (${compression}), then every field arrives as sent`, async () => {
+      const receiver = await startOtlpReceiver({ port: 0, keepSpans: true });
+      try {
+        const sent = await exportSample(receiver.url, exporter, compression);
+        const spans = await receiver.waitFor((all) => all.length === 3);
+        const byId = (id: string) => spans.find((s) => s.spanId === id) as ReceivedSpan;
+        const server = byId(sent.server.spanId);
+        const client = byId(sent.client.spanId);
+        const linked = byId(sent.linked.spanId);
+        assert.equal(server.traceId, sent.server.traceId);
+        assert.equal(server.parentSpanId, '');
+        assert.equal(server.kind, 2);
+        assert.equal(server.service, 'sample');
+        assert.equal(server.resource['service.version'], '1.2.3');
+        assert.deepEqual(
+          { route: server.attributes['http.route'], status: server.attributes['http.response.status_code'], cached: server.attributes.cached, ratio: server.attributes.ratio, tags: server.attributes.tags },
+          { route: '/things/:id', status: 200, cached: false, ratio: 0.5, tags: ['a', 'b'] },
+        );
+        assert.ok(server.endNs >= server.startNs && server.startNs > 1_600_000_000_000_000_000n);
+        assert.equal(client.parentSpanId, server.spanId);
+        assert.equal(client.kind, 3);
+        assert.deepEqual(client.status, { code: 2, message: 'timeout' });
+        assert.deepEqual(client.events, [{ name: 'retry', attributes: { attempt: 2 } }]);
+        assert.equal(client.scope, 'receiver-test');
+        assert.deepEqual(linked.links, [{ traceId: sent.server.traceId, spanId: sent.server.spanId, attributes: { reason: 'settle' } }]);
+        assert.equal(exporter === 'json' ? receiver.stats.requests.json : receiver.stats.requests.protobuf, 3);
+      } finally {
+        await receiver.close();
+      }
+    });
+  }
+
+  it('when a trace has its root and goes quiet, then it is handed on once, whole', async () => {
+    const traces: FinishedTrace[] = [];
+    const receiver = await startOtlpReceiver({ port: 0, quietMs: 100, onTrace: (t) => traces.push(t) });
+    try {
+      const sent = await exportSample(receiver.url, 'protobuf');
+      const deadline = Date.now() + 5000;
+      while (traces.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const first = traces.find((t) => t.traceId === sent.server.traceId);
+      assert.equal(first?.spans.length, 2);
+      assert.equal(first?.complete, true);
+      assert.equal(traces.length, 2);
+      assert.equal(receiver.spans.length, 0, 'spans are not kept without keepSpans');
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('when the request is not an OTLP trace export, then it is refused', async () => {
+    const receiver = await startOtlpReceiver({ port: 0 });
+    try {
+      assert.equal((await fetch(`${receiver.url}/v1/metrics`, { method: 'POST', body: '{}' })).status, 404);
+      assert.equal((await fetch(`${receiver.url}/v1/traces`, { method: 'POST', body: 'x', headers: { 'content-type': 'text/plain' } })).status, 415);
+      assert.equal((await fetch(`${receiver.url}/v1/traces`, { method: 'POST', body: '{', headers: { 'content-type': 'application/json' } })).status, 400);
+      assert.equal((await fetch(`${receiver.url}/v1/traces`, { method: 'POST', body: Buffer.from([0xff, 0xff]), headers: { 'content-type': 'application/x-protobuf' } })).status, 400);
+      assert.equal(receiver.stats.requests.rejected, 4);
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
+describe('the waterfall', () => {
+  const span = (id: string, parent: string, service: string, name: string, startMs: number, endMs: number, attributes: ReceivedSpan['attributes'] = {}): ReceivedSpan => ({
+    traceId: 't',
+    spanId: id,
+    parentSpanId: parent,
+    name,
+    kind: name.startsWith('pg') ? 3 : 2,
+    startNs: BigInt(startMs * 1e6) + 1_700_000_000_000_000_000n,
+    endNs: BigInt(endMs * 1e6) + 1_700_000_000_000_000_000n,
+    attributes,
+    links: [],
+    events: [],
+    status: { code: 0, message: '' },
+    service,
+    resource: {},
+    scope: '',
+  });
+
+  it('prints each span under its parent with service, offset and duration, children in start order', () => {
+    const text = formatWaterfall('abc', [
+      span('c', 'b', 'order', 'pg.query:insert-order', 30, 40, { 'db.postgresql.plan': 'insert-order' }),
+      span('a', '', 'gateway', 'POST /order/*', 0, 100, { 'http.response.status_code': 201 }),
+      span('d', 'b', 'order', 'pg.query:find-order', 5, 10),
+      span('b', 'a', 'order', 'POST /order', 2, 98),
+    ]);
+    const lines = text.trimEnd().split('\n');
+    assert.match(lines[0] ?? '', /^trace abc {2}100\.0 ms {2}4 spans {2}2 services \(order, gateway\)$/);
+    assert.match(lines[2] ?? '', /^ +0\.0 ms +100\.0 ms {2}\|=+\| {2}gateway {2}POST \/order\/\* {2}\(server\) 201$/);
+    assert.match(lines[3] ?? '', / +2\.0 ms +96\.0 ms .*\| {2}order {6}POST \/order {2}\(server\)$/);
+    assert.match(lines[4] ?? '', / +5\.0 ms +5\.0 ms .*order {8}pg\.query:find-order/);
+    assert.match(lines[5] ?? '', /30\.0 ms +10\.0 ms .*order {8}pg\.query:insert-order {2}\(client\) statement insert-order$/);
+  });
+});
