@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { Database } from './db.js';
 import { Metrics } from './metrics.js';
 import { database } from './plugins/database.js';
@@ -20,8 +21,10 @@ export interface DataServiceOptions {
     /** How long start-up waits for the database, its database and its role (default 120 s). */
     DB_STARTUP_TIMEOUT_MS?: number;
   };
-  /** The service's forward-only SQL migrations. */
-  migrations: string;
+  /** The folder of the service's forward-only SQL migrations (a path, or a file: URL from import.meta.url). */
+  migrations: string | URL;
+  /** Registers the service's own plugins and routes; if it throws, the app (and its pool) is closed. */
+  setup?: (app: App, db: Database) => Promise<void>;
   trustProxy?: ProxyTrust | false;
   logStream?: NodeJS.WritableStream;
 }
@@ -49,7 +52,9 @@ export async function createDataService(opts: DataServiceOptions): Promise<{ app
   try {
     await app.register(database, { db });
     // The database may not be up (or provisioned) yet when the service starts: wait, do not crash-loop.
-    await db.whenAvailable(() => db.migrate(opts.migrations), config.DB_STARTUP_TIMEOUT_MS ?? DEFAULT_DB_STARTUP_TIMEOUT_MS);
+    const migrations = opts.migrations instanceof URL ? fileURLToPath(opts.migrations) : opts.migrations;
+    await db.whenAvailable(() => db.migrate(migrations), config.DB_STARTUP_TIMEOUT_MS ?? DEFAULT_DB_STARTUP_TIMEOUT_MS);
+    await opts.setup?.(app, db);
   } catch (err) {
     await app.close();
     throw err;

@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import formbody from '@fastify/formbody';
 import { USER_ROLES } from '@ecommerce/contracts';
 import { authentication, createDataService, proxyTrust, type App } from '@ecommerce/kit';
@@ -15,40 +14,35 @@ import customerRoutes from './routes/customer/index.js';
 import adminRoutes from './routes/admin/index.js';
 import serviceRoutes from './routes/services/index.js';
 
-const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
-
 /** The user service: accounts, sessions, JWKS and service tokens. Builds the app, does not listen. */
 export async function buildApp(config: UserConfig, opts: { logStream?: NodeJS.WritableStream } = {}): Promise<App> {
   // Read before anything starts: a bad key or client list fails fast, before the database is touched.
   const key = await loadSigningKey(config.JWT_PRIVATE_KEY, config.JWT_PRIVATE_KEY_FILE);
   const clients = parseServiceClients(config.SERVICE_CLIENTS, config.SERVICE_CLIENTS_FILE);
-  const { app, db } = await createDataService({
+  const { app } = await createDataService({
     name: 'user',
     prefix: '/user',
     description: 'Accounts, login sessions with rotating refresh tokens, the JWKS and OAuth client-credentials service tokens.',
     config,
-    migrations: MIGRATIONS,
+    migrations: new URL('../../migrations', import.meta.url),
     trustProxy: proxyTrust(config.TRUST_PROXY),
     ...opts,
+    setup: async (app, db) => {
+      // Dependencies, as decorations: the SQL, start-up accounts, token checks and signing, throttles, counters.
+      await app.register(repositories, { db });
+      const admin = config.ADMIN_EMAIL && config.ADMIN_PASSWORD ? { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD } : null;
+      await app.register(provisioning, { clients, admin });
+      await app.register(formbody);
+      await app.register(authentication, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: key.jwks, roles: USER_ROLES });
+      await app.register(tokenIssuer, { config, key });
+      await app.register(throttles, { db, config });
+      await app.register(accountMetrics);
+      // Routes, one folder per audience; a folder that needs a token checks it once, in its index.
+      await app.register(publicRoutes);
+      await app.register(customerRoutes);
+      await app.register(adminRoutes);
+      await app.register(serviceRoutes);
+    },
   });
-  try {
-    // Dependencies, as decorations: the SQL, start-up accounts, token checks and signing, throttles, counters.
-    await app.register(repositories, { db });
-    const admin = config.ADMIN_EMAIL && config.ADMIN_PASSWORD ? { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD } : null;
-    await app.register(provisioning, { clients, admin });
-    await app.register(formbody);
-    await app.register(authentication, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: key.jwks, roles: USER_ROLES });
-    await app.register(tokenIssuer, { config, key });
-    await app.register(throttles, { db, config });
-    await app.register(accountMetrics);
-    // Routes, one folder per audience; a folder that needs a token checks it once, in its index.
-    await app.register(publicRoutes);
-    await app.register(customerRoutes);
-    await app.register(adminRoutes);
-    await app.register(serviceRoutes);
-  } catch (err) {
-    await app.close();
-    throw err;
-  }
   return app;
 }
