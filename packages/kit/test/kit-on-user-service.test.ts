@@ -2,22 +2,14 @@
 // request log lines, problem answers and security headers, health, metrics, OpenAPI and readiness.
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import pg from 'pg';
-import { assertProblem, http, listenOnLoopback, metricLine, registerAccount, stopAll, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { assertProblem, http, listenOnLoopback, metricLine, registerAccount, uniqueEmail } from '@ecommerce/test-support';
 import { buildApp } from '@ecommerce/user-service';
 import { loadUserConfig } from '@ecommerce/user-service/config';
-import { GENEROUS_BUDGETS, startUserStack, testSigningKey } from '@ecommerce/user-service/testing';
+import { GENEROUS_BUDGETS, base, db, startUserServiceForFile, testSigningKey } from '@ecommerce/user-service/testing';
 
-let db: TestDatabase;
-let svc: Running;
-let base: string;
-
-before(async () => {
-  ({ db, user: svc } = await startUserStack());
-  base = svc.base;
-});
-after(() => stopAll(svc, db));
+startUserServiceForFile();
 
 const register = () => registerAccount(base);
 

@@ -5,10 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { adminToken, createCustomer, createProduct, freePort, http, serviceToken as serviceTokenAt, sql, stockOf, stopAll, waitFor, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { createCustomer, createProduct, freePort, http, sql, stockOf, stopAll, waitFor, type Running } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
-import { startUserStack } from '@ecommerce/user-service/testing';
 import { orderEnv, spawnOrderProcess, startOrderService, startProductAndOrder } from './harness.js';
+import { admin, db, serviceToken, startUserSideForFile, user } from './user-side.js';
 
 interface Order {
   id: string;
@@ -16,17 +16,7 @@ interface Order {
   items: { productId: string; quantity: number }[];
 }
 
-let db: TestDatabase;
-let user: Running;
-let admin: string;
-
-before(async () => {
-  ({ db, user } = await startUserStack());
-  admin = await adminToken(user.base);
-});
-after(() => stopAll(user, db));
-
-const serviceToken = () => serviceTokenAt(user.base);
+startUserSideForFile();
 
 async function ordersByStatus(statuses: string[]): Promise<Record<string, number>> {
   const rows = await sql<{ status: string; n: number }>(db.urls.order, `SELECT status, count(*)::int AS n FROM orders.orders WHERE id = ANY($1::uuid[]) GROUP BY status`, [statuses]);

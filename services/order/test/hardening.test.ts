@@ -5,10 +5,10 @@ import { randomUUID } from 'node:crypto';
 import { createServer, connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { adminToken, createCustomer, createProduct, freePort, http, metricValue, serviceToken as serviceTokenAt, sql, stockOf, stopAll, waitFor, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { createCustomer, createProduct, freePort, http, metricValue, sql, stockOf, stopAll, waitFor, type Running } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
-import { startUserStack } from '@ecommerce/user-service/testing';
 import { orderEnv, spawnOrderProcess, startOrderService, startProductAndOrder } from './harness.js';
+import { admin, db, serviceToken, startUserSideForFile, user } from './user-side.js';
 
 interface Order {
   id: string;
@@ -16,17 +16,7 @@ interface Order {
 }
 type Body = Order & { type?: string; orderId?: string; reason?: string; detail?: string; instance?: string };
 
-let db: TestDatabase;
-let user: Running;
-let admin: string;
-
-before(async () => {
-  ({ db, user } = await startUserStack());
-  admin = await adminToken(user.base);
-});
-after(() => stopAll(user, db));
-
-const serviceToken = () => serviceTokenAt(user.base);
+startUserSideForFile();
 
 const place = (base: string, token: string, items: unknown, key = randomUUID()) =>
   http<Body>(base, 'POST', '/order', { token, body: { items }, headers: { 'idempotency-key': key } });

@@ -1,6 +1,7 @@
 // The user service started in-process for tests (exported as `@ecommerce/user-service/testing`).
 import { generateKeyPairSync } from 'node:crypto';
-import { ORDER_CLIENT, TEST_ADMIN, createTestDatabase, startService } from '@ecommerce/test-support';
+import { after, before } from 'node:test';
+import { ORDER_CLIENT, TEST_ADMIN, createTestDatabase, startService, stopAll, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { buildApp } from '../src/app.js';
 import { loadUserConfig } from '../src/config.js';
 
@@ -42,4 +43,21 @@ export async function startUserStack(env: Record<string, string> = {}) {
     await db.drop();
     throw err;
   }
+}
+
+/** The database and the base URL of the user service a test file runs against (see startUserServiceForFile). */
+export let db: TestDatabase;
+export let base: string;
+
+/**
+ * Registers the file's hooks: a database and the user service (with `env`) before its tests, both stopped
+ * after them. `db` and `base` above are live bindings, filled in by the `before` hook.
+ */
+export function startUserServiceForFile(env: Record<string, string> = {}): void {
+  let user: Running | undefined;
+  before(async () => {
+    ({ db, user } = await startUserStack(env));
+    base = user.base;
+  });
+  after(() => stopAll(user, db));
 }

@@ -2,9 +2,9 @@
 // asked for at login, scoped to the refresh and logout paths, rotated and cleared there, never in a body;
 // the JSON flow is untouched for clients that do not ask.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { assertProblem, http, registerAccount, stopAll, type Running, type TestDatabase } from '@ecommerce/test-support';
-import { startUserStack } from './harness.js';
+import { describe, it } from 'node:test';
+import { assertProblem, http, registerAccount } from '@ecommerce/test-support';
+import { base, startUserServiceForFile } from './harness.js';
 
 interface Tokens {
   accessToken: string;
@@ -13,15 +13,7 @@ interface Tokens {
   expiresIn: number;
 }
 
-let db: TestDatabase;
-let svc: Running;
-let base: string;
-
-before(async () => {
-  ({ db, user: svc } = await startUserStack());
-  base = svc.base;
-});
-after(() => stopAll(svc, db));
+startUserServiceForFile();
 
 const NAME = '__Secure-refresh-token';
 

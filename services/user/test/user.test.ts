@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { SignJWT, base64url, decodeJwt, decodeProtectedHeader } from 'jose';
 import { generateKeyPairSync } from 'node:crypto';
-import { ORDER_CLIENT, assertProblem, http, registerAccount, stopAll, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
-import { startUserService, startUserStack } from './harness.js';
+import { ORDER_CLIENT, assertProblem, http, registerAccount, uniqueEmail } from '@ecommerce/test-support';
+import { base, db, startUserService, startUserServiceForFile } from './harness.js';
 
 interface Tokens {
   accessToken: string;
@@ -12,15 +12,7 @@ interface Tokens {
   expiresIn: number;
 }
 
-let db: TestDatabase;
-let svc: Running;
-let base: string;
-
-before(async () => {
-  ({ db, user: svc } = await startUserStack({ LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '3' }));
-  base = svc.base;
-});
-after(() => stopAll(svc, db));
+startUserServiceForFile({ LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '3' });
 
 const register = () => registerAccount(base);
 async function login(email: string, password: string) {
