@@ -10,7 +10,10 @@ export const streamedBodyLimit = fp(
     app.addHook('onRequest', async (request) => {
       if (Number(request.headers['content-length'] ?? 0) > BODY_LIMIT) throw payloadTooLarge();
     });
-    app.addHook('preParsing', async (_request, _reply, payload) => {
+    app.addHook('preParsing', async (request, _reply, payload) => {
+      // Without Transfer-Encoding a body is at most its Content-Length (Node reads no more; checked above) or
+      // absent (every GET): counting it would only cost a stream per request.
+      if (request.headers['transfer-encoding'] === undefined) return payload;
       let seen = 0;
       return payload.pipe(
         new Transform({
