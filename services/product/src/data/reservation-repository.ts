@@ -27,12 +27,12 @@ export interface ReserveRow {
   [k: string]: unknown;
 }
 
-/** reserve_stock() refused and rolled back; the reason is its error code (migrations/005). */
+/** reserve_stock() refused and rolled back; the reason is its error code (migrations/005, 006). */
 export type ReserveFailure = 'expired' | 'short' | 'mixed-currency';
 const FAILURES: Record<string, ReserveFailure> = { EC001: 'expired', EC002: 'short', EC003: 'mixed-currency' };
 
 const Q = {
-  // The whole reservation in one round trip: migrations/005_reserve_without_subtransaction.sql.
+  // The whole reservation in one round trip: migrations/006_refuse_in_call.sql (005, plus a first-line refusal stored in the call).
   reserve: {
     name: 'reservation_reserve',
     text: 'SELECT status, product_id, quantity, unit_price_cents, currency, stock_left, replayed, refusal FROM reserve_stock($1, $2::uuid[], $3::integer[], $4::timestamptz)',
@@ -75,8 +75,9 @@ export class ReservationRepository {
   constructor(private readonly db: Database) {}
 
   /**
-   * Reserves every line or none, in one statement (migrations/005). The order id is claimed first, so of
-   * concurrent duplicates exactly one decides and the others wait for it and replay its answer.
+   * Reserves every line or none, in one statement (migrations/006). The order id is claimed first, so of
+   * concurrent duplicates exactly one decides and the others wait for it and replay its answer. A short first
+   * line (a sold-out item) is refused and stored by the call itself: one round trip, one commit.
    */
   async reserve(orderId: string, productIds: string[], quantities: number[], notAfter: string | null): Promise<{ rows: ReserveRow[] } | { failure: ReserveFailure }> {
     try {

@@ -16,7 +16,8 @@ const RESULT: Record<RefusalReason, ReservationResult> = {
 };
 
 /**
- * Reserves every line or none. A refusal is stored under the order id (refuseOnce), so it is final; a repeat
+ * Reserves every line or none. A refusal is final: stored by the call itself when its first line is short (a
+ * sold-out item), else under the order id here (refuseOnce); a repeat
  * of a decided order id replays the stored answer. Throws ReservationRefused; counts every result.
  */
 export async function reserveStock(deps: Deps, req: ReserveRequest): Promise<ReserveOutcome> {
