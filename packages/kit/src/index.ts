@@ -7,6 +7,7 @@ import '@fastify/swagger';
 export * from './errors.js';
 export * from './config.js';
 export * from './metrics.js';
+export { metricsExposition, type Exposition } from './metrics-exposition.js';
 export * from './db.js';
 export * from './auth.js';
 export { SERVER_LIMITS, createServer, type App, type ServerOptions } from './server.js';

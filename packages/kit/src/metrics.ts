@@ -22,13 +22,18 @@ export class Metrics {
   constructor(service: string, version: string, opts: { defaultMetrics?: boolean } = {}) {
     this.registry.setDefaultLabels({ service, service_version: version });
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 20 });
+    // Exemplars (trace ids of sampled requests) are written only in the OpenMetrics exposition
+    // (metrics-exposition.ts); prom-client refuses them on a registry whose default format is the classic
+    // one, so the histogram is registered after it is made.
     this.httpServerDuration = new Histogram({
       name: 'http_server_request_duration_seconds',
       help: 'Duration of HTTP server requests.',
       labelNames: ['http_request_method', 'http_route', 'http_response_status_code'],
       buckets: HTTP_BUCKETS,
-      registers: [this.registry],
+      enableExemplars: true,
+      registers: [],
     });
+    this.registry.registerMetric(this.httpServerDuration);
     this.httpClientDuration = new Histogram({
       name: 'http_client_request_duration_seconds',
       help: 'Duration of HTTP client requests to other services.',

@@ -3,6 +3,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import type { Metrics } from '../metrics.js';
+import { metricsExposition } from '../metrics-exposition.js';
 import { OPERATIONAL_PATHS } from '../operational-paths.js';
 import { KIT_PLUGINS } from './names.js';
 
@@ -41,23 +42,40 @@ export const httpMetrics = fp<HttpMetricsOptions>(
       notActive(request);
       const route = request.routeOptions.url ?? 'unmatched';
       if (!OPERATIONAL_PATHS.has(route)) {
-        const key = `${request.method} ${route} ${reply.statusCode}`;
-        let observer = observers.get(key);
-        if (!observer) {
-          observer = metrics.httpServerDuration.labels({ http_request_method: request.method, http_route: route, http_response_status_code: String(reply.statusCode) });
-          observers.set(key, observer);
+        const seconds = reply.elapsedTime / 1000;
+        const { trace } = request;
+        // A sampled OpenTelemetry span leaves its ids as the bucket's exemplar; untraced requests (tracing off:
+        // `sampled` is never set) take the cached child and do no exemplar work at all.
+        if (trace?.sampled) observeWithExemplar(metrics, request.method, route, reply.statusCode, seconds, trace.traceId, trace.spanId);
+        else {
+          const key = `${request.method} ${route} ${reply.statusCode}`;
+          let observer = observers.get(key);
+          if (!observer) {
+            observer = metrics.httpServerDuration.labels({ http_request_method: request.method, http_route: route, http_response_status_code: String(reply.statusCode) });
+            observers.set(key, observer);
+          }
+          observer.observe(seconds);
         }
-        observer.observe(reply.elapsedTime / 1000);
       }
       done();
     });
 
     if (serveRoute) {
-      app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
-        reply.type(metrics.registry.contentType);
-        return metrics.registry.metrics();
+      app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+        const { contentType, body } = await metricsExposition(metrics.registry, request.headers.accept);
+        reply.type(contentType);
+        return body;
       });
     }
   },
   { name: KIT_PLUGINS.httpMetrics, fastify: '5.x' },
 );
+
+function observeWithExemplar(metrics: Metrics, method: string, route: string, status: number, seconds: number, traceId: string, spanId: string): void {
+  metrics.httpServerDuration.observe({
+    labels: { http_request_method: method, http_route: route, http_response_status_code: String(status) },
+    value: seconds,
+    // prom-client types exemplar labels as the metric's own label names; any names are valid at run time.
+    exemplarLabels: { trace_id: traceId, span_id: spanId } as Record<string, string>,
+  });
+}

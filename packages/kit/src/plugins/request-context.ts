@@ -1,7 +1,9 @@
-// Who and what a request is: its id (echoed as X-Request-Id), its trace context (W3C traceparent) and, once
-// an auth hook ran, its user or calling service.
+// Who and what a request is: its id (echoed as X-Request-Id), its trace context (the OpenTelemetry server span
+// when tracing is on, else the caller's W3C traceparent; echoed as traceresponse) and, once an auth hook ran,
+// its user or calling service.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { context, trace, TraceFlags } from '@opentelemetry/api';
 import fp from 'fastify-plugin';
 import type { ServicePrincipal, UserPrincipal } from '../auth.js';
 import { KIT_PLUGINS } from './names.js';
@@ -10,6 +12,8 @@ export interface TraceContext {
   traceId: string;
   /** This service's span for the request; outgoing calls use it as their parent. */
   spanId: string;
+  /** Set when the span is an OpenTelemetry span: whether it is sampled (recorded and exported). */
+  sampled?: boolean;
 }
 
 declare module 'fastify' {
@@ -41,7 +45,22 @@ export function randomHex(bytes: number): string {
 }
 
 export function traceparentOf(trace: TraceContext): string {
-  return `00-${trace.traceId}-${trace.spanId}-01`;
+  return `00-${trace.traceId}-${trace.spanId}-${trace.sampled === false ? '00' : '01'}`;
+}
+
+/**
+ * The request's trace: the active OpenTelemetry span's (the server span @fastify/otel opened in its onRequest
+ * hook, which runs before ours) when an SDK is registered; without one the API's no-op context has no span
+ * and the caller's trace id is kept with a span id of our own.
+ */
+function traceOf(traceparent: string | string[] | undefined): TraceContext {
+  const span = trace.getSpan(context.active());
+  if (span) {
+    const { traceId, spanId, traceFlags } = span.spanContext();
+    return { traceId, spanId, sampled: (traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED };
+  }
+  const m = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null;
+  return { traceId: m?.[1] ?? randomHex(16), spanId: randomHex(8) };
 }
 
 export const requestContext = fp(
@@ -50,10 +69,9 @@ export const requestContext = fp(
     app.decorateRequest('user', null as UserPrincipal | null);
     app.decorateRequest('serviceClient', null as ServicePrincipal | null);
     app.addHook('onRequest', (request, reply, done) => {
-      reply.header('x-request-id', request.id);
-      const tp = request.headers.traceparent;
-      const m = typeof tp === 'string' ? TRACEPARENT.exec(tp) : null;
-      request.trace = { traceId: m?.[1] ?? randomHex(16), spanId: randomHex(8) };
+      request.trace = traceOf(request.headers.traceparent);
+      // traceresponse (W3C Trace Context level 2 draft): the trace id a client or support can quote.
+      reply.header('x-request-id', request.id).header('traceresponse', traceparentOf(request.trace));
       done();
     });
   },

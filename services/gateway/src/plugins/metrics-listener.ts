@@ -2,7 +2,7 @@
 // port): the public port routes the three API prefixes (and the storefront) only.
 import { createServer as createHttpServer, type Server } from 'node:http';
 import fp from 'fastify-plugin';
-import { KIT_PLUGINS } from '@ecommerce/kit';
+import { KIT_PLUGINS, metricsExposition } from '@ecommerce/kit';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -19,8 +19,8 @@ export const metricsListener = fp<{ host: string; port: number }>(
         res.writeHead(404).end();
         return;
       }
-      registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      metricsExposition(registry, req.headers.accept).then(
+        ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
         () => res.writeHead(500).end(),
       );
     });

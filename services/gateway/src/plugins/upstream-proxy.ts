@@ -35,6 +35,11 @@ export const upstreamProxy = fp<UpstreamProxyOptions>(
                 : new ServiceUnavailable(`The ${service} service is unavailable`),
             );
           },
+          // The client quotes the edge's trace and span (the kit's request context set them), not the upstream's.
+          rewriteHeaders: (headers) => {
+            const { traceresponse: _upstream, ...rest } = headers;
+            return rest;
+          },
           rewriteRequestHeaders: (request, headers) => {
             // `Expect: 100-continue` was answered by this server already (Node sends the 100 before the
             // request is routed); undici refuses to send it upstream, which made every such request a 503.

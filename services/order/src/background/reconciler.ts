@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { OrderRow } from '../model/order.js';
 import type { OrderDeps } from '../use-cases/order-deps.js';
 import { settleOrder } from '../use-cases/settle-order.js';
+import { inRootSpan, inSettleSpan } from './reconciler-spans.js';
 
 const BATCH = 50;
 /** Orders driven at once within a batch. */
@@ -70,8 +71,16 @@ export class Reconciler {
     }
   }
 
-  /** One pass over the orders due; returns how many it settled (moved to a final state). */
+  /** One pass over the orders due (a root span when tracing is on); returns how many it settled (moved to a final state). */
   async runOnce(): Promise<number> {
+    return inRootSpan('reconcile pending orders', async (span) => {
+      const settled = await this.settleDue();
+      if (span.isRecording()) span.setAttribute('orders.settled', settled);
+      return settled;
+    });
+  }
+
+  private async settleDue(): Promise<number> {
     let settled = 0;
     for (;;) {
       const batch = await this.deps.repository.claimOverdue(BATCH, this.deps.driveLeaseMs);
@@ -97,7 +106,7 @@ export class Reconciler {
     const from = row.status;
     let result;
     try {
-      result = await settleOrder(this.deps, row);
+      result = await inSettleSpan(row.id, row.traceparent, () => settleOrder(this.deps, row));
     } catch (err) {
       await this.deps.repository.releaseLeases([row.id]).catch(() => undefined);
       throw err;
@@ -126,7 +135,7 @@ export class Reconciler {
    * touched. One replica at a time (advisory lock); returns null when another holds it.
    */
   async auditOnce(): Promise<AuditResult | null> {
-    return this.deps.repository.withAuditLock(() => this.audit());
+    return inRootSpan('audit orders and reservations', () => this.deps.repository.withAuditLock(() => this.audit()));
   }
 
   private async audit(): Promise<AuditResult> {

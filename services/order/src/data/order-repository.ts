@@ -14,6 +14,8 @@ export interface NewPendingOrder {
   deadlineMs: number;
   leaseMs: number;
   maxUnitsPerHour: number;
+  /** W3C traceparent of the placing request, for the reconciler's span link. */
+  traceparent: string | null;
 }
 
 export interface TransitionChanges {
@@ -38,8 +40,8 @@ export class OrderRepository {
     try {
       const res = await this.db.query<OrderRow>(
         'order_insert_pending',
-        `SELECT ${COLUMNS} FROM place_pending_order($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [o.id, o.userId, JSON.stringify(o.items), o.key, o.requestHash, o.deadlineMs, o.leaseMs, units, o.maxUnitsPerHour],
+        `SELECT ${COLUMNS} FROM place_pending_order($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [o.id, o.userId, JSON.stringify(o.items), o.key, o.requestHash, o.deadlineMs, o.leaseMs, units, o.maxUnitsPerHour, o.traceparent],
       );
       return res.rows[0] ?? null;
     } catch (err) {
@@ -107,7 +109,7 @@ export class OrderRepository {
   /**
    * Claims up to `limit` orders the reconciler must drive: pending past their deadline, and cancels whose
    * process died (cancelling). Free ones only (no live lease), oldest first; SKIP LOCKED + lease, so every
-   * order has one driver across replicas.
+   * order has one driver across replicas. With the placing request's traceparent, for the settle span's link.
    */
   async claimOverdue(limit: number, leaseMs: number): Promise<OrderRow[]> {
     const res = await this.db.query<OrderRow>(
@@ -119,7 +121,7 @@ export class OrderRepository {
            AND (lease_until IS NULL OR lease_until < now())
          ORDER BY updated_at LIMIT $1
          FOR UPDATE SKIP LOCKED)
-       RETURNING ${COLUMNS}`,
+       RETURNING ${COLUMNS}, traceparent`,
       [limit, leaseMs],
     );
     return res.rows;

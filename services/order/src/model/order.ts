@@ -63,6 +63,8 @@ export interface OrderRow {
   rejection: Record<string, unknown> | null;
   created_at: Date;
   updated_at: Date;
+  /** The placing request's W3C traceparent; read only by the reconciler's claim (null: placed before it was stored). */
+  traceparent?: string | null;
   [k: string]: unknown;
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Conflict, ProblemError, ServiceUnavailable, UnprocessableEntity, uuidv7 } from '@ecommerce/kit';
+import { Conflict, ProblemError, ServiceUnavailable, UnprocessableEntity, traceparentOf, uuidv7 } from '@ecommerce/kit';
 import { toOrder, type Order, type OrderRow, type RequestedLine, type StoredProblem } from '../model/order.js';
 import type { RequestContext } from '../model/request-context.js';
 import { crashAt } from './crash-point.js';
@@ -38,6 +38,7 @@ export async function placeOrder(deps: OrderDeps, { userId, key, lines }: PlaceO
     deadlineMs: deps.pendingDeadlineMs,
     leaseMs: deps.driveLeaseMs,
     maxUnitsPerHour: deps.limits.maxUnitsPerHour,
+    traceparent: traceparentOf(context.trace),
   });
   if (inserted) {
     crashAt(deps, 'after-pending', context);

@@ -1,0 +1,62 @@
+// Without an OpenTelemetry SDK (tracing off), the trace a reply names and the two /metrics formats; with the
+// SDK, packages/telemetry/test/order-trace.test.ts checks the span's ids and the exemplars.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { Metrics, createServer } from '../src/index.js';
+
+async function server() {
+  const metrics = new Metrics('t', '0', { defaultMetrics: false });
+  const app = await createServer({ name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'silent', readiness: async () => undefined, metrics, docs: false });
+  const things = metrics.counter('t_things_total', 'Things.', ['kind'], [{ kind: 'a' }]);
+  app.get('/t/thing', async () => {
+    things.inc({ kind: 'a' });
+    return {};
+  });
+  return app;
+}
+
+describe('traceresponse, tracing off', () => {
+  it('when the caller sends a traceparent, then the reply names its trace id with a span id of this service; else a new trace', async () => {
+    const app = await server();
+    try {
+      const traceId = randomBytes(16).toString('hex');
+      const given = await app.inject({ method: 'GET', url: '/t/thing', headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } });
+      assert.match(String(given.headers.traceresponse), new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+      assert.ok(given.headers['x-request-id']);
+      const fresh = await app.inject({ method: 'GET', url: '/t/thing' });
+      assert.match(String(fresh.headers.traceresponse), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      const problem = await app.inject({ method: 'GET', url: '/t/nothing' });
+      assert.equal(problem.statusCode, 404);
+      assert.match(String(problem.headers.traceresponse), /^00-[0-9a-f]{32}-/);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('/metrics formats', () => {
+  it('when the scraper asks for OpenMetrics, then it gets it (counter family without _total, # EOF); anyone else gets the classic text, before and after', async () => {
+    const app = await server();
+    try {
+      await app.inject({ method: 'GET', url: '/t/thing' });
+      const scrape = (accept?: string) => app.inject({ method: 'GET', url: '/metrics', headers: accept ? { accept } : {} });
+      const classicBefore = await scrape();
+      const open = await scrape('application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5,*/*;q=0.1');
+      const classicAfter = await scrape('text/plain');
+      assert.match(String(open.headers['content-type']), /^application\/openmetrics-text; version=1\.0\.0/);
+      assert.match(open.body, /^# TYPE t_things counter$/m);
+      assert.match(open.body, /^t_things_total\{kind="a",service="t",service_version="0"\} 1$/m);
+      assert.match(open.body, /^http_server_request_duration_seconds_count\{[^}]*http_route="\/t\/thing"[^}]*\} 1$/m);
+      assert.ok(open.body.endsWith('\n# EOF\n'));
+      assert.ok(!open.body.includes('# {'), 'no exemplar without a sampled span');
+      for (const classic of [classicBefore, classicAfter]) {
+        assert.match(String(classic.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+        assert.match(classic.body, /^# TYPE t_things_total counter$/m);
+        assert.ok(!classic.body.includes('# EOF'));
+      }
+    } finally {
+      await app.close();
+    }
+  });
+});
