@@ -1,0 +1,82 @@
+// `node scripts/bench-compare.js <checkout A> <checkout B>`: runs each checkout's own `scripts/bench.js`
+// alternately, A B A B ... (COMPARE_ROUNDS rounds, default 3), each run on fresh free ports and a fresh data
+// folder, and prints per scenario the median and min-max req/s of each side and the change of B's median
+// against A's. Alternating spreads a machine's slow minutes over both sides; the min-max says how much one
+// run can be trusted. BENCH_ONLY, BENCH_SECONDS, BENCH_CONNECTIONS... are passed to every run.
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const [a, b] = process.argv.slice(2).map((p) => resolve(p));
+if (!a || !b) {
+  console.error('usage: node scripts/bench-compare.js <checkout A (before)> <checkout B (after)>   (COMPARE_ROUNDS=3)');
+  process.exit(2);
+}
+for (const dir of [a, b]) if (!existsSync(join(dir, 'scripts', 'bench.js'))) throw new Error(`${dir} has no scripts/bench.js`);
+const rounds = Number(process.env.COMPARE_ROUNDS ?? 3);
+
+const freePort = () =>
+  new Promise((ok, fail) => {
+    const s = createServer().once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+  });
+
+/** One `npm run bench` of a checkout; resolves to { scenario: { rps, p99, errors } } from its result table. */
+async function bench(dir, label) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-compare-'));
+  chmodSync(dataDir, 0o755); // the embedded PostgreSQL runs as `postgres` when we are root
+  // Older checkouts listen on fixed ports unless told otherwise: free ones for every run. A bench.js that
+  // picks free ports itself gets none (its gateway would take GATEWAY_PORT over the port it was given).
+  const ports = {};
+  if (!readFileSync(join(dir, 'scripts', 'bench.js'), 'utf8').includes('freePorts')) {
+    for (const name of ['USER_PORT', 'PRODUCT_PORT', 'ORDER_PORT', 'GATEWAY_PORT', 'GATEWAY_METRICS_PORT', 'EMBEDDED_PG_PORT']) ports[name] = String(await freePort());
+  }
+  const child = spawn(process.execPath, ['scripts/bench.js'], { cwd: dir, env: { ...process.env, ...ports, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => {
+    out += d;
+    process.stdout.write(`  [${label}] ${String(d).replace(/\n(?=.)/g, `\n  [${label}] `)}`);
+  });
+  const code = await new Promise((r) => child.on('exit', r));
+  rmSync(dataDir, { recursive: true, force: true });
+  if (code !== 0) throw new Error(`${label}: bench.js exited with ${code}`);
+  const rows = {};
+  for (const m of out.matchAll(/^\| ([^|]+?) \| (\d+) \| (\d+) \| (\d+) \| (\d+) \|$/gm)) rows[m[1]] = { rps: Number(m[2]), p99: Number(m[4]), errors: Number(m[5]) };
+  return rows;
+}
+
+const runs = { A: [], B: [] };
+for (let i = 1; i <= rounds; i++) {
+  for (const [side, dir] of [['A', a], ['B', b]]) {
+    console.log(`round ${i}/${rounds}: ${side} = ${dir}`);
+    runs[side].push(await bench(dir, `${side}${i}`));
+  }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const scenarios = [...new Set([...runs.A, ...runs.B].flatMap((r) => Object.keys(r)))];
+console.log(`\nA = ${a}\nB = ${b}\n${rounds} alternating rounds (A B A B ...); req/s per scenario\n`);
+console.log('| scenario | A median | A min-max | B median | B min-max | B vs A (medians) | errors A/B |');
+console.log('|---|---:|---:|---:|---:|---:|---:|');
+let slower = 0;
+for (const name of scenarios) {
+  const side = (s) => runs[s].map((r) => r[name]).filter(Boolean);
+  const [ra, rb] = [side('A'), side('B')];
+  if (!ra.length || !rb.length) continue;
+  const [ma, mb] = [median(ra.map((r) => r.rps)), median(rb.map((r) => r.rps))];
+  const change = ((mb - ma) / ma) * 100;
+  if (change < -5) slower++;
+  const range = (rs) => `${Math.min(...rs.map((r) => r.rps))}-${Math.max(...rs.map((r) => r.rps))}`;
+  const errors = (rs) => rs.reduce((n, r) => n + r.errors, 0);
+  console.log(`| ${name} | ${Math.round(ma)} | ${range(ra)} | ${Math.round(mb)} | ${range(rb)} | ${change >= 0 ? '+' : ''}${change.toFixed(1)}% | ${errors(ra)}/${errors(rb)} |`);
+}
+console.log(`\n${slower ? `${slower} scenario(s) more than 5% slower in B` : 'no scenario more than 5% slower in B'} (medians; compare with the min-max spread before concluding)`);
