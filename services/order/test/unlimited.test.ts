@@ -4,19 +4,23 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Database, Metrics, uuidv7 } from '@ecommerce/kit';
-import { createCustomer, createProduct, http, sql as sqlAt, stockOf, stopAll, type Running } from '@ecommerce/test-support';
+import { adminToken, createCustomer, createProduct, http, sql as sqlAt, stockOf, stopAll, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { startUserStack } from '@ecommerce/user-service/testing';
 import { OrderRepository } from '../src/data/order-repository.js';
 import { startProductAndOrder } from './harness.js';
-import { admin, db, startUserSideForFile, user } from './user-side.js';
 
-startUserSideForFile();
+let db: TestDatabase;
+let user: Running;
 let product: Running;
 let order: Running;
+let admin: string;
 
 before(async () => {
+  ({ db, user } = await startUserStack());
   ({ product, order } = await startProductAndOrder(db, user.base, { RECONCILER_ENABLED: 'false', MAX_UNITS_PER_CUSTOMER_PER_HOUR: '0' }));
+  admin = await adminToken(user.base);
 });
-after(() => stopAll(order, product));
+after(() => stopAll(order, product, user, db));
 
 const sql = <R extends Record<string, unknown>>(text: string, values: unknown[] = []) => sqlAt<R>(db.urls.order, text, values);
 
