@@ -54,8 +54,28 @@ function attachToFastifyApps(provider: NodeTracerProvider): void {
       if (requestContext) context.with(requestContext, done);
       else done();
     });
-    fastify.addHook('onClose', () => provider.forceFlush());
+    fastify.addHook('onClose', () => flushForShutdown(provider));
   });
+}
+
+/** How long a shutdown waits for the last spans to be sent; a pod's grace period must not go to the tracer. */
+const SHUTDOWN_FLUSH_MS = 3_000;
+
+/**
+ * Sends the spans still batched, but never fails or holds a shutdown: a collector that is unreachable (not
+ * deployed, DNS gone during a node drain) costs those spans and a warning, not exit code 1.
+ */
+async function flushForShutdown(provider: NodeTracerProvider): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      diag.warn(`tracing: spans not flushed within ${SHUTDOWN_FLUSH_MS} ms of shutdown; dropped`);
+      resolve();
+    }, SHUTDOWN_FLUSH_MS);
+  });
+  const flushed = provider.forceFlush().catch((err: unknown) => diag.warn('tracing: could not flush spans at shutdown; dropped', err));
+  await Promise.race([flushed, timeout]);
+  clearTimeout(timer);
 }
 
 async function spanExporter(protocol: ExporterProtocol): Promise<SpanExporter> {

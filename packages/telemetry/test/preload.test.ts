@@ -205,3 +205,22 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
     });
   });
 }
+
+describe('shutdown with the collector unreachable', () => {
+  it('when spans are still batched and the endpoint refuses connections, then the app still closes and the process exits 0', async () => {
+    const { child, message } = await start(fixture, {
+      ROLE: 'front',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1',
+      OTEL_SERVICE_NAME: 'front',
+      // Nothing is sent before the shutdown: the flush at close is the first export, and it fails.
+      OTEL_BSP_SCHEDULE_DELAY: '600000',
+    });
+    const res = await fetch(`http://127.0.0.1:${String(message.listening)}/front/x`);
+    await res.arrayBuffer();
+    const started = Date.now();
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    assert.ok(Date.now() - started < 10_000, `exit took ${Date.now() - started} ms`);
+  });
+});
