@@ -6,10 +6,11 @@
 // `node scripts/bench-cost.js <A> <B>`: both checkouts side by side, COST_ROUNDS (3) times, each pair starting
 // its scenarios at the same instant, then the medians of A and B. Statement counts are exact; CPU per order
 // moves with the machine's load (caches, batching), so the pair runs at one fixed rate and shares the load.
-// Settings: BENCH_SECONDS (8), BENCH_ONLY=direct,gateway,16,hot (names containing a word), BENCH_CONNECTIONS,
+// Settings: BENCH_SECONDS (8), BENCH_ONLY=direct,gateway,16,hot,list,read (names containing a word; the reads only when named), BENCH_CONNECTIONS,
 // BENCH_RATE (orders/s offered, all connections together; default: as fast as it goes, 60 side by side),
 // BENCH_IDLE_SECONDS (4: idle CPU, subtracted), BENCH_WARMUP_SECONDS (4 each direct and via the gateway, not measured),
-// BENCH_COST_JSON=file (results as JSON), BENCH_CPU_PROF=dir (--cpu-prof of every service into dir).
+// BENCH_COST_JSON=file (results as JSON), BENCH_CPU_PROF=dir (--cpu-prof of every service into dir),
+// BENCH_TRACING=1 (every request traced, always_on, to the checkout's local OTLP receiver, whose CPU counts too).
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { startTraceReceiver } from './trace-receiver.js';
 
 if (process.argv.length > 3) {
   await sideBySide(resolve(process.argv[2]), resolve(process.argv[3]));
@@ -89,9 +91,12 @@ const env = {
   DATA_DIR: dataDir,
 };
 delete env.DATABASE_URL; // always a private embedded server: pg_stat_statements and its CPU are ours alone
+for (const name of Object.keys(env)) if (name.startsWith('OTEL_')) delete env[name];
+const receiver = process.env.BENCH_TRACING === '1' ? await startTraceReceiver(checkout) : null;
+if (receiver) Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_BSP_SCHEDULE_DELAY: '1000' });
 
 const { startStack } = await import(pathToFileURL(join(checkout, 'scripts', 'stack.js')).href);
-console.log(`checkout ${checkout} (${execFileSync('git', ['-C', checkout, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()}), ${seconds} s per scenario`);
+console.log(`checkout ${checkout} (${execFileSync('git', ['-C', checkout, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()}), ${seconds} s per scenario${receiver ? ', tracing on' : ''}`);
 let stack;
 stack = await startStack({
   env,
@@ -111,6 +116,7 @@ try {
   await admin.connect();
   await admin.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
   const services = Object.fromEntries([...stack.children.entries()].map(([name, child]) => [name, child.pid]));
+  if (receiver) services.receiver = receiver.pid;
   const postmaster = [...processTable()].find(([, p]) => p.ppid === process.pid && p.comm === 'postgres')?.[0];
   if (!postmaster) throw new Error('no embedded postgres child found');
 
@@ -189,7 +195,12 @@ try {
       return { url: urls.order, amount: 3000, ...rate, requests: [orderRequest(() => [{ productId: id, quantity: 1 }])] };
     }],
   ];
-  for (const [name, options] of scenarios) {
+  // The catalog reads of bench.js too, but only when BENCH_ONLY names them (`list`, `read`): "per order" is then per request.
+  const reads = [
+    ['product list page, 20 items (direct)', () => ({ url: `${urls.product}/product?limit=20`, duration: seconds, ...rate })],
+    ['product read by id (direct)', () => ({ url: urls.product, duration: seconds, ...rate, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/product/${products[n++ % products.length].id}` }) }] })],
+  ];
+  for (const [name, options] of [...scenarios, ...reads.filter(([name]) => only?.some((w) => name.includes(w)))]) {
     if (only && !only.some((w) => name.includes(w))) continue;
     const opts = await options();
     const statuses = {};
@@ -249,6 +260,7 @@ try {
   await admin.end().catch(() => undefined);
   const pids = Object.fromEntries([...stack.children.entries()].map(([name, child]) => [child.pid, name]));
   await stack.stop();
+  if (receiver) console.log(`\nreceiver: ${JSON.stringify(await receiver.stop())}`);
   if (profileTmp) {
     // --cpu-prof names files CPU.<date>.<time>.<pid>.<tid>.<seq>.cpuprofile; keep the services', named.
     mkdirSync(profileDir, { recursive: true });
@@ -273,7 +285,9 @@ async function sideBySide(a, b) {
     const one = (side, dirOf) =>
       new Promise((ok, fail) => {
         const file = join(dir, `${side}${i}.json`);
-        const env = { BENCH_RATE: '60', ...process.env, BENCH_START_AT: String(startAt), BENCH_COST_JSON: file };
+        // COST_ENV_A / COST_ENV_B (JSON objects) add settings to one side only, e.g. '{"BENCH_TRACING":"1"}'.
+        const sideEnv = JSON.parse(process.env[`COST_ENV_${side}`] ?? '{}');
+        const env = { BENCH_RATE: '60', ...process.env, ...sideEnv, BENCH_START_AT: String(startAt), BENCH_COST_JSON: file };
         const child = spawn(process.execPath, [fileURLToPath(import.meta.url), dirOf], { env, stdio: ['ignore', 'pipe', 'inherit'] });
         child.stdout.on('data', (d) => process.stdout.write(String(d).replace(/^(?=.)/gm, `[${side}${i}] `)));
         child.on('exit', (code) => (code === 0 ? ok(JSON.parse(readFileSync(file, 'utf8'))) : fail(new Error(`${side}${i}: exit ${code}`))));
@@ -291,10 +305,10 @@ async function sideBySide(a, b) {
   const cpu = (k) => (r) => r.cpuMsPerOrder[k] ?? 0;
   const metrics = [
     ['orders/s', (r) => r.rps, 0],
-    ...['order', 'product', 'gateway', 'user', 'postgres'].map((k) => [`CPU ms/order ${k}`, cpu(k), 3]),
+    ...['order', 'product', 'gateway', 'user', 'postgres', 'receiver'].map((k) => [`CPU ms/order ${k}`, cpu(k), 3]),
     ['  postgres for order', (r) => r.postgresMsPerOrderBySession.order ?? 0, 3],
     ['  postgres for product', (r) => r.postgresMsPerOrderBySession.product ?? 0, 3],
-    ['CPU ms/order, all', (r) => ['order', 'product', 'gateway', 'user', 'postgres'].reduce((n, k) => n + cpu(k)(r), 0), 3],
+    ['CPU ms/order, all', (r) => ['order', 'product', 'gateway', 'user', 'postgres', 'receiver'].reduce((n, k) => n + cpu(k)(r), 0), 3],
     ['statements/order order', (r) => r.statementsPerOrder.order ?? 0, 3],
     ['statements/order product', (r) => r.statementsPerOrder.product ?? 0, 3],
     ['commits/order', (r) => r.commitsPerOrder, 3],

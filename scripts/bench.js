@@ -2,11 +2,10 @@
 // Every run is bounded in time (BENCH_SECONDS per scenario) or in count (the race). Prints one table.
 // BENCH_TRACING=1 then starts the platform again with tracing on (the preload, 100% sampling, exporting
 // to a local OTLP receiver) and prints orders/s with tracing off (the run above) and on.
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { peakRssMiB, root, startStack } from './stack.js';
+import { startTraceReceiver } from './trace-receiver.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -89,33 +88,6 @@ async function seed(stack) {
   return { admin, readById, orderRequest, randomItems };
 }
 
-/** The OTLP receiver of packages/telemetry in a process of its own, counting what it receives. */
-async function startTraceReceiver() {
-  const cli = join(root, 'packages', 'telemetry', 'dist', 'src', 'otlp-receiver-cli.js');
-  const child = spawn(process.execPath, [cli, '--port', '0', '--count-only'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const lines = [];
-  let buffered = '';
-  const nextLine = () => new Promise((resolve) => {
-    const take = () => (lines.length > 0 ? resolve(lines.shift()) : child.stdout.once('data', () => take()));
-    take();
-  });
-  child.stdout.on('data', (chunk) => {
-    buffered += chunk;
-    const parts = buffered.split('\n');
-    buffered = parts.pop();
-    lines.push(...parts.filter(Boolean));
-  });
-  const { listening } = JSON.parse(await nextLine());
-  return {
-    url: listening,
-    async stop() {
-      const stats = nextLine();
-      child.kill('SIGTERM');
-      return JSON.parse(await stats).stats;
-    },
-  };
-}
-
 const rows = [];
 console.log(`starting the platform (request logs at ${logLevel}; ${env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'})...`);
 let stack = await startPlatform();
@@ -193,7 +165,7 @@ try {
 
 if (process.env.BENCH_TRACING === '1') {
   // The same order scenarios on a platform whose services trace every request (always_on) to a local receiver.
-  const receiver = await startTraceReceiver();
+  const receiver = await startTraceReceiver(root);
   console.log(`\ntracing on: starting the platform again, exporting every trace to ${receiver.url}...`);
   const traced = [];
   let tracedRss;
