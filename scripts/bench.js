@@ -185,12 +185,19 @@ async function compareTracing(off) {
   const rounds = Number(process.env.BENCH_TRACING_ROUNDS ?? 3);
   const receiver = await startTraceReceiver(root);
   console.log(`\ntracing on: starting a second platform, exporting every trace to ${receiver.url}; ${rounds} interleaved rounds...`);
-  const on = await startPlatform({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_BSP_SCHEDULE_DELAY: '1000' });
+  // Its own data folder: its own embedded PostgreSQL beside the first platform's.
+  const on = await startPlatform({ DATA_DIR: `${env.DATA_DIR}-traced`, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_BSP_SCHEDULE_DELAY: '1000' }).catch(async (err) => {
+    await receiver.stop();
+    throw err;
+  });
   const results = [];
   let tracedRss;
   try {
     const onSeed = await seed(on);
     const sides = { off: { urls: off.stack.urls, ...off.seed }, on: { urls: on.urls, ...onSeed } };
+    // The first platform is warm (JIT, pools, PostgreSQL's caches) from the runs above; the second one is not yet.
+    const warmup = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
+    for (const service of ['order', 'gateway']) await run({ url: on.urls[service], duration: warmup, requests: [onSeed.orderRequest(onSeed.randomItems)] });
     for (const [name, service] of [['order placement, 1-3 items (direct)', 'order'], ['order placement, 1-3 items (gateway)', 'gateway']]) {
       const runs = { off: [], on: [] };
       for (let i = 0; i < rounds; i++) {
