@@ -2,7 +2,8 @@
 // alternately, A B, B A, ... (COMPARE_ROUNDS rounds, default 3), each run on fresh free ports and a fresh data
 // folder, and prints per scenario the median and min-max req/s of each side and the change of B's median
 // against A's. Alternating spreads a machine's slow minutes over both sides; the min-max says how much one
-// run can be trusted. BENCH_ONLY, BENCH_SECONDS, BENCH_CONNECTIONS... are passed to every run.
+// run can be trusted. BENCH_ONLY, BENCH_SECONDS, BENCH_CONNECTIONS... are passed to every run. Both sides are
+// measured by B's bench.js (BENCH_CHECKOUT: same scenarios, warm-up and method) unless COMPARE_OWN_SCRIPTS=1.
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -16,6 +17,7 @@ if (!a || !b) {
 }
 for (const dir of [a, b]) if (!existsSync(join(dir, 'scripts', 'bench.js'))) throw new Error(`${dir} has no scripts/bench.js`);
 const rounds = Number(process.env.COMPARE_ROUNDS ?? 3);
+const oneMethod = process.env.COMPARE_OWN_SCRIPTS !== '1' && readFileSync(join(b, 'scripts', 'bench.js'), 'utf8').includes('BENCH_CHECKOUT');
 
 const freePort = () =>
   new Promise((ok, fail) => {
@@ -33,10 +35,13 @@ async function bench(dir, label) {
   // Older checkouts listen on fixed ports unless told otherwise: free ones for every run. A bench.js that
   // picks free ports itself gets none (its gateway would take GATEWAY_PORT over the port it was given).
   const ports = {};
-  if (!readFileSync(join(dir, 'scripts', 'bench.js'), 'utf8').includes('freePorts')) {
+  if (!readFileSync(join(dir, 'scripts', 'stack.js'), 'utf8').includes('freePorts')) {
     for (const name of ['USER_PORT', 'PRODUCT_PORT', 'ORDER_PORT', 'GATEWAY_PORT', 'GATEWAY_METRICS_PORT', 'EMBEDDED_PG_PORT']) ports[name] = String(await freePort());
   }
-  const child = spawn(process.execPath, ['scripts/bench.js'], { cwd: dir, env: { ...process.env, ...ports, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // One method for both sides: B's bench.js measures each checkout's platform (BENCH_CHECKOUT), unless
+  // COMPARE_OWN_SCRIPTS=1 or B's script cannot; then each checkout runs its own bench.js.
+  const script = oneMethod ? join(b, 'scripts', 'bench.js') : join(dir, 'scripts', 'bench.js');
+  const child = spawn(process.execPath, [script], { cwd: dir, env: { ...process.env, ...ports, DATA_DIR: dataDir, ...(oneMethod ? { BENCH_CHECKOUT: dir } : {}) }, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (d) => {
     out += d;
@@ -66,7 +71,7 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const scenarios = [...new Set([...runs.A, ...runs.B].flatMap((r) => Object.keys(r)))];
-console.log(`\nA = ${a}\nB = ${b}\n${rounds} rounds (A B, B A, ...); req/s per scenario; paired: the median of B/A within each round\n`);
+console.log(`\nA = ${a}\nB = ${b}\n${oneMethod ? "both measured by B's scripts/bench.js" : 'each measured by its own scripts/bench.js'}; ${rounds} rounds (A B, B A, ...); req/s per scenario; paired: the median of B/A within each round\n`);
 console.log('| scenario | A median | A min-max | B median | B min-max | B vs A (medians) | B vs A (paired) | errors A/B |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
 let slower = 0;

@@ -2,10 +2,17 @@
 // Every run is bounded in time (BENCH_SECONDS per scenario) or in count (the race). Prints one table.
 // BENCH_TRACING=1 then starts a second platform with tracing on (the preload, 100% sampling, exporting
 // to a local OTLP receiver) and runs the order scenarios on both in turn (compareTracing).
+// BENCH_CHECKOUT=<dir> measures another checkout's platform (its scripts/stack.js) with the scenarios and method
+// of this script, so two versions are compared by one method (scripts/bench-compare.js does).
 import { randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import { peakRssMiB, root, startStack } from './stack.js';
+import { root } from './stack.js';
 import { startTraceReceiver } from './trace-receiver.js';
+
+const checkout = resolve(process.env.BENCH_CHECKOUT ?? root);
+const { peakRssMiB, startStack } = await import(pathToFileURL(join(checkout, 'scripts', 'stack.js')).href);
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -89,7 +96,7 @@ async function seed(stack) {
 }
 
 const rows = [];
-console.log(`starting the platform (request logs at ${logLevel}; ${env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'})...`);
+console.log(`starting the platform${checkout === root ? '' : ` of ${checkout}`} (request logs at ${logLevel}; ${env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'})...`);
 const stack = await startPlatform();
 /** With BENCH_TRACING=1 the platform stays up for the tracing comparison below, with its seed. */
 let keptForTracing = null;
@@ -97,6 +104,17 @@ try {
   const { urls } = stack;
   const seeded = await seed(stack);
   const { admin, readById, orderRequest, randomItems } = seeded;
+
+  // Not measured: a fresh process compiles its hot paths in its first seconds, and the first burst at full
+  // concurrency opens the pools (PostgreSQL connections with their SCRAM log-in, keep-alive connections to the
+  // product service). Without this the first scenario of each kind measured start-up, not throughput.
+  const warmup = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
+  if (warmup > 0) {
+    process.stdout.write(`  warm-up (${warmup} s per path, not measured) ... `);
+    for (const url of [urls.product, urls.gateway]) await run({ url, duration: warmup, requests: readById() });
+    for (const url of [urls.order, urls.gateway]) await run({ url, duration: warmup, requests: [orderRequest(randomItems)] });
+    console.log('done');
+  }
 
   const scenarios = [
     ['product read by id (direct)', { url: urls.product, duration: seconds, requests: readById() }],
