@@ -223,3 +223,32 @@ describe('errors and logs', () => {
     }
   });
 });
+
+describe('a client that goes away', () => {
+  it('when the client closes the connection and the handler then fails, then it is logged once at info, not as an unhandled error', async () => {
+    const lines: string[] = [];
+    const app = await server('info', lines);
+    let failed!: () => void;
+    const handlerFailed = new Promise<void>((resolve) => (failed = resolve));
+    app.get('/t/slow', async (request) => {
+      await new Promise<void>((resolve) => request.raw.socket.once('close', () => resolve()));
+      setImmediate(failed);
+      throw Object.assign(new Error('Request aborted'), { code: 'UND_ERR_ABORTED' });
+    });
+    const base = new URL(await listenOnLoopback(app));
+    try {
+      const socket = connect(Number(base.port), base.hostname);
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      socket.write('GET /t/slow HTTP/1.1\r\nHost: t\r\n\r\n');
+      await new Promise((r) => setTimeout(r, 50));
+      socket.destroy();
+      await handlerFailed;
+      await new Promise((r) => setTimeout(r, 50));
+      const events = lines.map((l) => JSON.parse(l) as { level: number; msg: string; status?: number });
+      assert.ok(!events.some((e) => e.level >= 50), lines.join(''));
+      assert.ok(events.some((e) => e.level === 30 && e.msg === 'client closed the connection'), lines.join(''));
+    } finally {
+      await app.close();
+    }
+  });
+});

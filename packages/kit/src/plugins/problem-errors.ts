@@ -60,6 +60,9 @@ function fieldErrors(errors: ErrorObject[], context: string | undefined): FieldE
   });
 }
 
+/** nginx's status for a request whose client went away before the answer; never sent, only logged and counted. */
+const CLIENT_CLOSED_REQUEST = 499;
+
 function problemOf(err: FastifyError | ProblemError | Error, request: FastifyRequest): ProblemError {
   const fe = err as FastifyError & { validationContext?: string; type?: string };
   if (err instanceof ProblemError) return err;
@@ -83,6 +86,12 @@ function problemOf(err: FastifyError | ProblemError | Error, request: FastifyReq
     // The database (or a connection to it) is gone: expected during an outage, answered 503 + Retry-After.
     request.log.warn({ code: errorCode(err), msg: err.message }, 'dependency unavailable');
     return new ServiceUnavailable();
+  }
+  if (request.raw.socket?.destroyed) {
+    // The client closed the connection before its answer (a proxied answer is then cut, UND_ERR_ABORTED): nothing
+    // failed here and nothing can be answered: an info line, not an "unhandled error" with its stack (nginx's 499).
+    request.log.info({ code: errorCode(err) }, 'client closed the connection');
+    return new ProblemError(CLIENT_CLOSED_REQUEST, 'client-closed-request', 'Client closed request', 'The client closed the connection before the answer');
   }
   request.log.error({ err }, 'unhandled error');
   return new ProblemError(500, 'internal-error', 'Internal server error', `An unexpected error occurred; quote request id ${request.id}`);
