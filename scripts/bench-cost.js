@@ -98,7 +98,10 @@ const tracing = process.env.BENCH_TRACING && process.env.BENCH_TRACING !== '0' ?
 const receiver = tracing ? await startTraceReceiver(checkout) : null;
 if (receiver) {
   Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: tracing === '1' ? 'always_on' : tracing, OTEL_BSP_SCHEDULE_DELAY: '1000' });
-  if (process.env.OTEL_TRACES_SAMPLER_ARG) env.OTEL_TRACES_SAMPLER_ARG = process.env.OTEL_TRACES_SAMPLER_ARG;
+  // Passed on: the sampler's argument and which instrumentations load (to split the cost between them).
+  for (const name of ['OTEL_TRACES_SAMPLER_ARG', 'OTEL_NODE_ENABLED_INSTRUMENTATIONS', 'OTEL_NODE_DISABLED_INSTRUMENTATIONS']) {
+    if (process.env[name] !== undefined) env[name] = process.env[name];
+  }
 }
 
 const { startStack } = await import(pathToFileURL(join(checkout, 'scripts', 'stack.js')).href);

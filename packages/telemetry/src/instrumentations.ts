@@ -8,13 +8,15 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { dropTraceHeaders, pathOf, redactedUrl, sqlOperationName } from './redaction.js';
+import { INSTRUMENTATION_NAMES, type InstrumentationName } from './tracing-env.js';
 
 /** Probes and scrapes: a trace each every few seconds would bury the requests. */
 const UNTRACED_PATHS = new Set(['/livez', '/readyz', '/metrics']);
 
-export function tracedInstrumentations(): Instrumentation[] {
-  return [
-    new FastifyOtelInstrumentation({
+/** The instrumentations named in `chosen` (instrumentationChoice: all unless OTEL_NODE_*_INSTRUMENTATIONS say otherwise). */
+export function tracedInstrumentations(chosen: Set<InstrumentationName>): Instrumentation[] {
+  const all: Record<InstrumentationName, () => Instrumentation> = {
+    fastify: () => new FastifyOtelInstrumentation({
       // Registers itself on every Fastify instance when it is created: no plugin to add in the kit.
       registerOnInitialization: true,
       // One server span per request: no span per lifecycle hook nor for the handler (the preload keeps the
@@ -28,7 +30,7 @@ export function tracedInstrumentations(): Instrumentation[] {
         span.setAttribute('url.path', pathOf(request.url));
       },
     }),
-    new UndiciInstrumentation({
+    undici: () => new UndiciInstrumentation({
       // Calls outside a request (start-up, timers) make no root spans of their own.
       requireParentforSpans: true,
       startSpanHook: (request) => {
@@ -41,7 +43,7 @@ export function tracedInstrumentations(): Instrumentation[] {
       },
       requestHook: (_span, request) => dropTraceHeaders(request.headers),
     }),
-    new PgInstrumentation({
+    pg: () => new PgInstrumentation({
       requireParentSpan: true,
       // No pg-pool.connect / pg.connect span per query (3 of 10 spans of an order); the kit's database puts a
       // pool wait of 1 ms or more on the active span as an event instead (kit/src/db.ts).
@@ -49,6 +51,7 @@ export function tracedInstrumentations(): Instrumentation[] {
       enhancedDatabaseReporting: false,
       requestHook: (span, { query }) => span.setAttribute('db.operation.name', sqlOperationName(query.text)),
     }),
-    new PinoInstrumentation({ disableLogSending: true }),
-  ];
+    pino: () => new PinoInstrumentation({ disableLogSending: true }),
+  };
+  return INSTRUMENTATION_NAMES.filter((name) => chosen.has(name)).map((name) => all[name]());
 }

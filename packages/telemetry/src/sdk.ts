@@ -14,7 +14,7 @@ import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { detectResources, envDetector, hostDetector, osDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-node';
 import { tracedInstrumentations } from './instrumentations.js';
-import type { ExporterProtocol } from './tracing-env.js';
+import { instrumentationChoice, type ExporterProtocol } from './tracing-env.js';
 
 // No ESM loader (module.register + import-in-the-middle): every patched module is reached through a
 // CommonJS require even though the kit imports from ESM (pg's lib/client.js is required by pg itself, pino
@@ -97,7 +97,7 @@ export async function startTracing(protocol: ExporterProtocol): Promise<NodeTrac
   }).merge(detectResources({ detectors: [hostDetector, osDetector, envDetector] }));
   const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(await spanExporter(protocol))] });
   provider.register();
-  registerInstrumentations({ instrumentations: tracedInstrumentations(), tracerProvider: provider });
+  registerInstrumentations({ instrumentations: tracedInstrumentations(instrumentationChoice(process.env)), tracerProvider: provider });
   attachToFastifyApps(provider);
   return provider;
 }

@@ -36,3 +36,20 @@ export function exporterChoice(env: NodeJS.ProcessEnv): ExporterChoice {
   if (protocol === 'http/protobuf' || protocol === 'http/json') return { protocol };
   return { unsupported: `OTLP protocol ${protocol} is not supported (http/protobuf or http/json)` };
 }
+
+/** The instrumentations the preload can load, by the short names OpenTelemetry's Node auto-instrumentations use. */
+export const INSTRUMENTATION_NAMES = ['fastify', 'undici', 'pg', 'pino'] as const;
+export type InstrumentationName = (typeof INSTRUMENTATION_NAMES)[number];
+
+const names = (value: string | undefined) => (value ?? '').split(',').map((n) => n.trim()).filter(Boolean);
+
+/**
+ * OTEL_NODE_ENABLED_INSTRUMENTATIONS (only these) and OTEL_NODE_DISABLED_INSTRUMENTATIONS (all but these; applied
+ * after the first), comma-separated short names, as @opentelemetry/auto-instrumentations-node reads them.
+ * Unknown names are ignored. Default: all of them.
+ */
+export function instrumentationChoice(env: NodeJS.ProcessEnv): Set<InstrumentationName> {
+  const enabled = names(env.OTEL_NODE_ENABLED_INSTRUMENTATIONS);
+  const disabled = new Set(names(env.OTEL_NODE_DISABLED_INSTRUMENTATIONS));
+  return new Set(INSTRUMENTATION_NAMES.filter((n) => (enabled.length === 0 || enabled.includes(n)) && !disabled.has(n)));
+}

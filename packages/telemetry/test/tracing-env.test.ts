@@ -1,7 +1,7 @@
 // When tracing is on, how it exports, and what the instrumentation hooks scrub.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dropTraceHeaders, exporterChoice, pathOf, redactedUrl, sqlOperationName, tracingDecision } from '../src/index.js';
+import { dropTraceHeaders, exporterChoice, instrumentationChoice, pathOf, redactedUrl, sqlOperationName, tracingDecision } from '../src/index.js';
 
 describe('tracingDecision', () => {
   it('is off without an endpoint, with OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none', () => {
@@ -49,5 +49,19 @@ describe('redaction', () => {
     assert.equal(sqlOperationName('  select 1'), 'SELECT');
     assert.equal(sqlOperationName('WITH x AS (SELECT 1) UPDATE t SET a = 1'), 'WITH');
     assert.equal(sqlOperationName('$1'), 'UNKNOWN');
+  });
+});
+
+describe('which instrumentations load (OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL_NODE_DISABLED_INSTRUMENTATIONS)', () => {
+  it('when neither is set, then all four', () => {
+    assert.deepEqual([...instrumentationChoice({})], ['fastify', 'undici', 'pg', 'pino']);
+  });
+  it('when some are enabled, then only those; unknown names are ignored', () => {
+    assert.deepEqual([...instrumentationChoice({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: ' pg, fastify ,http' })], ['fastify', 'pg']);
+  });
+  it('when some are disabled, then the rest; disabling applies after enabling', () => {
+    assert.deepEqual([...instrumentationChoice({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pino,undici' })], ['fastify', 'pg']);
+    assert.deepEqual([...instrumentationChoice({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg,undici', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici' })], ['pg']);
+    assert.deepEqual([...instrumentationChoice({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'fastify,undici,pg,pino' })], []);
   });
 });
