@@ -42,7 +42,15 @@ export interface AuditOptions {
 async function launchChromium(): Promise<{ port: number; stop: () => Promise<void> }> {
   const port = await freePort();
   const profile = mkdtempSync(path.join(tmpdir(), 'lh-chromium-'));
-  const child = spawn(chromiumPath(), [...CHROMIUM_ARGS, '--headless=new', `--remote-debugging-port=${port}`, `--user-data-dir=${profile}`, 'about:blank'], { stdio: 'ignore' });
+  // Its own process group: stop() ends the browser's helper processes (zygote, crashpad...) with it.
+  const child = spawn(chromiumPath(), [...CHROMIUM_ARGS, '--headless=new', `--remote-debugging-port=${port}`, `--user-data-dir=${profile}`, 'about:blank'], { stdio: 'ignore', detached: true });
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, signal);
+    } catch {
+      // the group is gone already
+    }
+  };
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
@@ -57,15 +65,20 @@ async function launchChromium(): Promise<{ port: number; stop: () => Promise<voi
     port,
     stop: async () => {
       const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
+      signalGroup('SIGTERM');
       await Promise.race([exited, sleep(5000)]);
       if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
+        signalGroup('SIGKILL');
         await Promise.race([exited, sleep(5000)]);
       }
-      // Chromium's helper processes can still be writing into the profile for a moment after the browser
-      // exits (seen as ENOTEMPTY, which failed a run whose scores were all fine): retry the removal.
-      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+      signalGroup('SIGKILL'); // any helper still alive
+      // A helper could still be writing into the profile for a moment (seen as ENOTEMPTY, which failed runs
+      // whose scores were all fine): retry the removal, and a leftover temporary folder fails nothing.
+      try {
+        rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+      } catch (err) {
+        process.stderr.write(`lighthouse: could not remove the Chromium profile ${profile}: ${(err as Error).message}\n`);
+      }
     },
   };
 }
