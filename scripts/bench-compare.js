@@ -6,9 +6,9 @@
 // measured by B's bench.js (BENCH_CHECKOUT: same scenarios, warm-up and method) unless COMPARE_OWN_SCRIPTS=1.
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from './free-port.js';
 
 const [a, b] = process.argv.slice(2).map((p) => resolve(p));
 if (!a || !b) {
@@ -18,15 +18,6 @@ if (!a || !b) {
 for (const dir of [a, b]) if (!existsSync(join(dir, 'scripts', 'bench.js'))) throw new Error(`${dir} has no scripts/bench.js`);
 const rounds = Number(process.env.COMPARE_ROUNDS ?? 3);
 const oneMethod = process.env.COMPARE_OWN_SCRIPTS !== '1' && readFileSync(join(b, 'scripts', 'bench.js'), 'utf8').includes('BENCH_CHECKOUT');
-
-const freePort = () =>
-  new Promise((ok, fail) => {
-    const s = createServer().once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
 
 /** One `npm run bench` of a checkout; resolves to { scenario: { rps, p99, errors } } from its result table. */
 async function bench(dir, label) {
