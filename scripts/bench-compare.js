@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort } from './free-port.js';
+import { freePort, median } from './bench-kit.js';
 
 const [a, b] = process.argv.slice(2).map((p) => resolve(p));
 if (!a || !b) {
@@ -56,11 +56,6 @@ for (let i = 1; i <= rounds; i++) {
   }
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const scenarios = [...new Set([...runs.A, ...runs.B].flatMap((r) => Object.keys(r)))];
 console.log(`\nA = ${a}\nB = ${b}\n${oneMethod ? "both measured by B's scripts/bench.js" : 'each measured by its own scripts/bench.js'}; ${rounds} rounds (A B, B A, ...); req/s per scenario; paired: the median of B/A within each round\n`);
 console.log('| scenario | A median | A min-max | B median | B min-max | B vs A (medians) | B vs A (paired) | errors A/B |');

@@ -13,7 +13,6 @@
 // BENCH_TRACING=1 (every request traced, always_on, to the checkout's local OTLP receiver, whose CPU counts too;
 // or a sampler's name, e.g. always_off: the SDK and its context manager with nothing recorded).
 import { execFileSync, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -22,7 +21,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { startTraceReceiver } from './trace-receiver.js';
-import { freePort } from './free-port.js';
+import { freePort, median, seedShop } from './bench-kit.js';
 
 if (process.argv.length > 3) {
   await sideBySide(resolve(process.argv[2]), resolve(process.argv[3]));
@@ -137,30 +136,8 @@ try {
     };
   }
 
-  async function json(url, method, body, token) {
-    const res = await fetch(url, { method, headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID(), ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: body === undefined ? undefined : JSON.stringify(body) });
-    const text = await res.text();
-    if (res.status >= 300) throw new Error(`${method} ${url} -> ${res.status} ${text}`);
-    return text ? JSON.parse(text) : undefined;
-  }
   const { urls } = stack;
-  const adminToken = (await json(`${urls.user}/user/login`, 'POST', stack.admin)).accessToken;
-  const products = [];
-  for (let i = 0; i < 50; i++) products.push(await json(`${urls.product}/product`, 'POST', { sku: `COST-${i}`, name: `Cost product ${i}`, description: 'benchmark item', priceCents: 100 + i, stock: 10_000_000, category: 'bench' }, adminToken));
-  const tokens = [];
-  for (let i = 0; i < 20; i++) {
-    const email = `cost.${i}@example.test`;
-    await json(`${urls.user}/user/register`, 'POST', { email, password: 'bench-password-1', name: 'Bench' });
-    tokens.push((await json(`${urls.user}/user/login`, 'POST', { email, password: 'bench-password-1' })).accessToken);
-  }
-  let n = 0;
-  const orderRequest = (items) => ({
-    method: 'POST',
-    setupRequest: (req) => ({ ...req, path: '/order', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[n++ % tokens.length]}`, 'idempotency-key': randomUUID() }, body: JSON.stringify({ items: items() }) }),
-  });
-  const randomItems = () =>
-    Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => ({ productId: products[Math.floor(Math.random() * products.length)].id, quantity: 1 + Math.floor(Math.random() * 2) }));
-  const hotItem = async () => (await json(`${urls.product}/product`, 'POST', { sku: `HOT-${randomUUID()}`, name: 'Hot item', priceCents: 4999, stock: 500, category: 'bench' }, adminToken)).id;
+  const { readById, orderRequest, randomItems, hotItem } = await seedShop(stack);
 
   // Unmeasured: the first seconds of a fresh process are JIT compilation, and the first burst at full
   // concurrency opens the pools (HTTP to product, PostgreSQL with its SCRAM log-in): not the cost of an order.
@@ -191,14 +168,14 @@ try {
     ['order placement, 1-3 items (gateway)', () => ({ url: urls.gateway, duration: seconds, ...rate, requests: [orderRequest(randomItems)] })],
     ['order placement, 1-3 items (direct, 16 connections)', () => ({ url: urls.order, duration: seconds, connections: 16, ...rate, requests: [orderRequest(randomItems)] })],
     ['hot-item race (3000 orders, 500 units)', async () => {
-      const id = await hotItem();
+      const id = await hotItem(500);
       return { url: urls.order, amount: 3000, ...rate, requests: [orderRequest(() => [{ productId: id, quantity: 1 }])] };
     }],
   ];
   // The catalog reads of bench.js too, but only when BENCH_ONLY names them (`list`, `read`): "per order" is then per request.
   const reads = [
     ['product list page, 20 items (direct)', () => ({ url: `${urls.product}/product?limit=20`, duration: seconds, ...rate })],
-    ['product read by id (direct)', () => ({ url: urls.product, duration: seconds, ...rate, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/product/${products[n++ % products.length].id}` }) }] })],
+    ['product read by id (direct)', () => ({ url: urls.product, duration: seconds, ...rate, requests: readById() })],
   ];
   for (const [name, options] of [...scenarios, ...reads.filter(([name]) => only?.some((w) => name.includes(w)))]) {
     if (only && !only.some((w) => name.includes(w))) continue;
@@ -297,11 +274,6 @@ async function sideBySide(a, b) {
     runs.B.push(rb);
   }
   rmSync(dir, { recursive: true, force: true });
-  const median = (xs) => {
-    const v = [...xs].sort((x, y) => x - y);
-    const m = v.length >> 1;
-    return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-  };
   const cpu = (k) => (r) => r.cpuMsPerOrder[k] ?? 0;
   const metrics = [
     ['orders/s', (r) => r.rps, 0],

@@ -4,11 +4,11 @@
 // to a local OTLP receiver) and runs the order scenarios on both in turn (compareTracing).
 // BENCH_CHECKOUT=<dir> measures another checkout's platform (its scripts/stack.js) with the scenarios and method
 // of this script, so two versions are compared by one method (scripts/bench-compare.js does).
-import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { root } from './stack.js';
+import { json, median, seedShop } from './bench-kit.js';
 import { startTraceReceiver } from './trace-receiver.js';
 
 const checkout = resolve(process.env.BENCH_CHECKOUT ?? root);
@@ -17,17 +17,6 @@ const { peakRssMiB, startStack } = await import(pathToFileURL(join(checkout, 'sc
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const logLevel = process.env.BENCH_LOG_LEVEL ?? 'warn';
-
-async function json(url, method, body, token) {
-  const res = await fetch(url, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), 'idempotency-key': randomUUID() },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`${method} ${url} -> ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
 
 function run(opts) {
   return new Promise((resolve, reject) => {
@@ -62,39 +51,6 @@ function startPlatform(extraEnv = {}) {
   });
 }
 
-/** 50 products with plenty of stock and 20 logged-in customers; the request builders for the scenarios. */
-async function seed(stack) {
-  const { urls } = stack;
-  const admin = (await json(`${urls.user}/user/login`, 'POST', stack.admin)).accessToken;
-  const products = [];
-  for (let i = 0; i < 50; i++) {
-    products.push(await json(`${urls.product}/product`, 'POST', { sku: `BENCH-${Date.now()}-${i}`, name: `Bench product ${i}`, description: 'benchmark item', priceCents: 100 + i, stock: 10_000_000, category: 'bench' }, admin));
-  }
-  const tokens = [];
-  for (let i = 0; i < 20; i++) {
-    const email = `bench.${Date.now()}.${i}@example.test`;
-    await json(`${urls.user}/user/register`, 'POST', { email, password: 'bench-password-1', name: 'Bench' });
-    tokens.push((await json(`${urls.user}/user/login`, 'POST', { email, password: 'bench-password-1' })).accessToken);
-  }
-  let n = 0;
-  const pick = (arr) => arr[n++ % arr.length];
-  const readById = () => [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/product/${pick(products).id}` }) }];
-  const orderRequest = (items) => ({
-    method: 'POST',
-    setupRequest: (req) => ({
-      ...req,
-      path: '/order',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${pick(tokens)}`, 'idempotency-key': randomUUID() },
-      body: JSON.stringify({ items: items() }),
-    }),
-  });
-  const randomItems = () => {
-    const k = 1 + Math.floor(Math.random() * 3);
-    return Array.from({ length: k }, () => ({ productId: products[Math.floor(Math.random() * products.length)].id, quantity: 1 + Math.floor(Math.random() * 2) }));
-  };
-  return { admin, readById, orderRequest, randomItems };
-}
-
 const rows = [];
 console.log(`starting the platform${checkout === root ? '' : ` of ${checkout}`} (request logs at ${logLevel}; ${env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'})...`);
 const stack = await startPlatform();
@@ -102,8 +58,8 @@ const stack = await startPlatform();
 let keptForTracing = null;
 try {
   const { urls } = stack;
-  const seeded = await seed(stack);
-  const { admin, readById, orderRequest, randomItems } = seeded;
+  const seeded = await seedShop(stack);
+  const { readById, orderRequest, randomItems, hotItem } = seeded;
 
   // Not measured: a fresh process compiles its hot paths in its first seconds, and the first burst at full
   // concurrency opens the pools (PostgreSQL connections with their SCRAM log-in, keep-alive connections to the
@@ -138,16 +94,16 @@ try {
   // Hot item: many more orders than units, all at once; afterwards the stock must be exactly 0.
   const units = 500;
   const attempts = 3000;
-  const hot = await json(`${urls.product}/product`, 'POST', { sku: `HOT-${Date.now()}`, name: 'Hot item', priceCents: 4999, stock: units, category: 'bench' }, admin);
+  const hot = await hotItem(units);
   process.stdout.write('  hot-item race ... ');
   const statuses = {};
   const race = await run({
     url: urls.order,
     amount: attempts,
-    requests: [orderRequest(() => [{ productId: hot.id, quantity: 1 }])],
+    requests: [orderRequest(() => [{ productId: hot, quantity: 1 }])],
     setupClient: (client) => client.on('response', (status) => (statuses[status] = (statuses[status] ?? 0) + 1)),
   });
-  const finalStock = (await json(`${urls.product}/product/${hot.id}`, 'GET')).stock;
+  const finalStock = (await json(`${urls.product}/product/${hot}`, 'GET')).stock;
   const raceErrors = race.errors + race.timeouts + Object.entries(statuses).filter(([s]) => s !== '201' && s !== '409').reduce((a, [, c]) => a + c, 0);
   rows.push({ name: `hot-item race (${attempts} orders, ${units} units)`, rps: race.requests.average, p50: race.latency.p50, p99: race.latency.p99, errors: raceErrors, total: attempts });
   console.log(`201=${statuses[201] ?? 0} 409=${statuses[409] ?? 0} final stock=${finalStock}`);
@@ -211,7 +167,7 @@ async function compareTracing(off) {
   const results = [];
   let tracedRss;
   try {
-    const onSeed = await seed(on);
+    const onSeed = await seedShop(on);
     const sides = { off: { urls: off.stack.urls, ...off.seed }, on: { urls: on.urls, ...onSeed } };
     // The first platform is warm (JIT, pools, PostgreSQL's caches) from the runs above; the second one is not yet.
     const warmup = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
@@ -233,11 +189,6 @@ async function compareTracing(off) {
     await on.stop();
   }
   const stats = await receiver.stop();
-  const median = (xs) => {
-    const v = [...xs].sort((a, b) => a - b);
-    const m = v.length >> 1;
-    return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-  };
   const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
   console.log(`\nTracing cost (${seconds} s per run, ${rounds} interleaved rounds, ${connections} connections, 100% sampling, OTLP http/protobuf to a local receiver)\n`);
   console.log('| scenario | off orders/s (median, min-max) | on orders/s (median, min-max) | change of medians | median paired change | off p99 ms | on p99 ms | on errors |');
