@@ -4,23 +4,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Database, Metrics, uuidv7 } from '@ecommerce/kit';
-import { adminToken, createCustomer, createProduct, http, sql as sqlAt, stockOf, stopAll, type Running, type TestDatabase } from '@ecommerce/test-support';
-import { startUserStack } from '@ecommerce/user-service/testing';
+import { createCustomer, createProduct, http, sql as sqlAt, stockOf, stopAll, type Running } from '@ecommerce/test-support';
 import { OrderRepository } from '../src/data/order-repository.js';
 import { startProductAndOrder } from './harness.js';
+import { admin, db, startUserSideForFile, user } from './user-side.js';
 
-let db: TestDatabase;
-let user: Running;
+startUserSideForFile();
 let product: Running;
 let order: Running;
-let admin: string;
-
-before(async () => {
-  ({ db, user } = await startUserStack());
-  ({ product, order } = await startProductAndOrder(db, user.base, { RECONCILER_ENABLED: 'false', MAX_UNITS_PER_CUSTOMER_PER_HOUR: '0' }));
-  admin = await adminToken(user.base);
-});
-after(() => stopAll(order, product, user, db));
 
 const sql = <R extends Record<string, unknown>>(text: string, values: unknown[] = []) => sqlAt<R>(db.urls.order, text, values);
 
@@ -28,6 +19,12 @@ const place = (token: string, items: unknown, key: string) =>
   http<{ id: string; status: string; type?: string }>(order.base, 'POST', '/order', { token, body: { items }, headers: { 'idempotency-key': key } });
 
 describe('no hourly limit (MAX_UNITS_PER_CUSTOMER_PER_HOUR=0)', () => {
+  // Inside the describe, so they stop before the file's user side (and its database) does.
+  before(async () => {
+    ({ product, order } = await startProductAndOrder(db, user.base, { RECONCILER_ENABLED: 'false', MAX_UNITS_PER_CUSTOMER_PER_HOUR: '0' }));
+  });
+  after(() => stopAll(order, product));
+
   it('when orders are placed, then each is confirmed once, a replay answers the same order, another body under the key is 422, and no usage is counted', async () => {
     const buyer = await createCustomer(user.base);
     const p = await createProduct(product.base, admin, { stock: 100 });
