@@ -34,6 +34,8 @@ export function tracedInstrumentations(chosen: Set<InstrumentationName>): Instru
       // Calls outside a request (start-up, timers) make no root spans of their own.
       requireParentforSpans: true,
       startSpanHook: (request) => {
+        // The instrumentation's own url.full is already clean without a query string or user info.
+        if (!request.path.includes('?') && !request.origin.includes('@')) return {};
         try {
           const { full, query } = redactedUrl(new URL(request.path, request.origin));
           return { 'url.full': full, 'url.query': query };

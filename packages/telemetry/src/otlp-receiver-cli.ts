@@ -1,6 +1,6 @@
 // `node packages/telemetry/dist/src/otlp-receiver-cli.js [--host H] [--port P] [--log FILE] [--count-only]`
 // Runs the OTLP receiver and appends each finished trace as a waterfall to FILE (default: stdout).
-// With --count-only it prints nothing per trace (the bench). It prints one JSON line
+// With --count-only it prints nothing per trace and reads only span and trace ids (the benches). It prints one JSON line
 // {"listening": url} when ready, and {"stats": ...} on SIGTERM/SIGINT before it exits.
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,7 @@ const out = values.log ? createWriteStream(values.log, { flags: 'a' }) : process
 const receiver = await startOtlpReceiver({
   host: values.host,
   port: Number(values.port),
+  countOnly: values['count-only'],
   onTrace: values['count-only'] ? undefined : (trace) => out.write(`${formatWaterfall(trace.traceId, trace.spans)}${trace.complete ? '' : '(no root span arrived)\n'}\n`),
 });
 process.stdout.write(`${JSON.stringify({ listening: receiver.url })}\n`);

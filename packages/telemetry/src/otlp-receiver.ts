@@ -4,7 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
-import { decodeProtobufTraces, spansOf, type OtlpTraceRequest, type ReceivedSpan } from './otlp-spans.js';
+import { decodeProtobufSpanIds, decodeProtobufTraces, spansOf, type OtlpTraceRequest, type ReceivedSpan, type SpanIds } from './otlp-spans.js';
 
 export interface FinishedTrace {
   traceId: string;
@@ -24,6 +24,11 @@ export interface OtlpReceiverOptions {
   onTrace?: (trace: FinishedTrace) => void;
   /** Keep every span received (tests); otherwise a trace's spans are dropped once handed on. */
   keepSpans?: boolean;
+  /**
+   * Only count spans and traces (the benches): a protobuf body is read for its trace and parent ids alone, and
+   * no span is kept. Not with onTrace or keepSpans, which need whole spans.
+   */
+  countOnly?: boolean;
 }
 
 export interface OtlpReceiver {
@@ -60,6 +65,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Promise<OtlpReceiver> {
   const quietMs = options.quietMs ?? 2000;
   const maxWaitMs = options.maxWaitMs ?? 30_000;
+  const countOnly = options.countOnly ?? false;
+  if (countOnly && (options.onTrace || options.keepSpans)) throw new Error('countOnly keeps no span: not with onTrace or keepSpans');
   const pending = new Map<string, { spans: ReceivedSpan[]; first: number; last: number; hasRoot: boolean }>();
   const kept: ReceivedSpan[] = [];
   const waiters = new Set<() => void>();
@@ -81,7 +88,8 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
   }, Math.max(10, Math.floor(quietMs / 4)));
   sweep.unref();
 
-  const accept = (spans: ReceivedSpan[]) => {
+  /** Whole spans, or in countOnly mode their ids alone (then nothing is stored but the trace's entry). */
+  const accept = (spans: ReceivedSpan[] | SpanIds[]) => {
     const now = Date.now();
     stats.spans += spans.length;
     for (const span of spans) {
@@ -90,14 +98,14 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
         entry = { spans: [], first: now, last: now, hasRoot: false };
         pending.set(span.traceId, entry);
       }
-      entry.spans.push(span);
+      if (!countOnly) entry.spans.push(span as ReceivedSpan);
       entry.last = now;
       // Only a span without a parent counts: children end (and may be exported) before their parent, and each
       // process exports on its own schedule. A trace under a caller's traceparent waits for maxWaitMs.
       entry.hasRoot ||= !span.parentSpanId;
     }
     if (options.keepSpans) {
-      kept.push(...spans);
+      kept.push(...(spans as ReceivedSpan[]));
       for (const wake of [...waiters]) wake();
     }
   };
@@ -119,7 +127,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
         try {
           const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
           if (contentType === 'application/x-protobuf') {
-            accept(spansOf(decodeProtobufTraces(body), true));
+            accept(countOnly ? decodeProtobufSpanIds(body) : spansOf(decodeProtobufTraces(body), true));
             stats.requests.protobuf++;
             answer(res, 200, 'application/x-protobuf', Buffer.alloc(0)); // an empty ExportTraceServiceResponse
           } else if (contentType === 'application/json') {

@@ -73,6 +73,43 @@ const OTLP_TRACE_SCHEMA = {
 
 const exportRequest = protobuf.Root.fromJSON(OTLP_TRACE_SCHEMA).lookupType('ExportTraceServiceRequest');
 
+/**
+ * The same messages reduced to what counting spans and traces needs: a span's trace id and whether it has a
+ * parent. protobufjs skips every other field (attributes, names, events) without building anything.
+ */
+const idsRequest = protobuf.Root.fromJSON({
+  nested: {
+    ExportTraceServiceRequest: OTLP_TRACE_SCHEMA.nested.ExportTraceServiceRequest,
+    ResourceSpans: { fields: { scopeSpans: { rule: 'repeated', type: 'ScopeSpans', id: 2 } } },
+    ScopeSpans: { fields: { spans: { rule: 'repeated', type: 'Span', id: 2 } } },
+    Span: { fields: { traceId: { type: 'bytes', id: 1 }, parentSpanId: { type: 'bytes', id: 4 } } },
+  },
+}).lookupType('ExportTraceServiceRequest');
+
+/** A span as far as counting goes: its trace, and an empty parent for a root. */
+export interface SpanIds {
+  traceId: string;
+  parentSpanId: string;
+}
+
+interface IdsMessage {
+  resourceSpans?: { scopeSpans?: { spans?: { traceId?: Uint8Array; parentSpanId?: Uint8Array }[] }[] }[];
+}
+
+const hexOf = (bytes: Uint8Array | undefined) => (bytes && bytes.length > 0 ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex') : '');
+
+/** The trace and parent ids of every span in an OTLP/HTTP protobuf body, nothing else decoded. */
+export function decodeProtobufSpanIds(body: Uint8Array): SpanIds[] {
+  const message = idsRequest.decode(body) as unknown as IdsMessage;
+  const spans: SpanIds[] = [];
+  for (const resourceSpans of message.resourceSpans ?? []) {
+    for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
+      for (const span of scopeSpans.spans ?? []) spans.push({ traceId: hexOf(span.traceId), parentSpanId: hexOf(span.parentSpanId) });
+    }
+  }
+  return spans;
+}
+
 /** The OTLP/JSON shape (also what the protobuf body is converted to): ids hex, 64-bit numbers as strings. */
 interface JsonAnyValue {
   stringValue?: string;

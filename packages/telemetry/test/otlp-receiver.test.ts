@@ -84,6 +84,28 @@ describe('the OTLP receiver', () => {
     }
   });
 
+  it('when it only counts, then spans and traces are counted as a full read counts them, in both protocols, and none is kept', async () => {
+    const counting = await startOtlpReceiver({ port: 0, quietMs: 100, countOnly: true });
+    const reading = await startOtlpReceiver({ port: 0, quietMs: 100, onTrace: () => undefined });
+    try {
+      for (const receiver of [counting, reading]) {
+        await exportSample(receiver.url, 'protobuf');
+        await exportSample(receiver.url, 'protobuf', 'gzip');
+        await exportSample(receiver.url, 'json');
+      }
+      const deadline = Date.now() + 5000;
+      while ((counting.stats.traces < 6 || reading.stats.traces < 6) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(counting.stats, reading.stats);
+      // SimpleSpanProcessor: one export request per span.
+      assert.deepEqual(counting.stats, { requests: { protobuf: 6, json: 3, rejected: 0 }, spans: 9, traces: 6 });
+      assert.equal(counting.spans.length, 0);
+      await assert.rejects(startOtlpReceiver({ port: 0, countOnly: true, keepSpans: true }), /countOnly keeps no span/);
+    } finally {
+      await counting.close();
+      await reading.close();
+    }
+  });
+
   it('when the request is not an OTLP trace export, then it is refused', async () => {
     const receiver = await startOtlpReceiver({ port: 0 });
     try {
