@@ -252,3 +252,53 @@ describe('a client that goes away', () => {
     }
   });
 });
+
+describe('a service that is shutting down', () => {
+  /** A raw HTTP/1.1 exchange on one socket: the request is written in parts, the whole answer read until close. */
+  function rawExchange(port: number) {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (d: string) => (text += d));
+    const ended = new Promise<string>((resolve) => socket.on('close', () => resolve(text)));
+    return { write: (part: string) => new Promise<void>((resolve) => socket.write(part, () => resolve())), ended };
+  }
+
+  it('answers a request that arrives while draining 503 problem+json with Retry-After and Connection: close, and finishes the one in flight', async () => {
+    const app = await server();
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    app.get('/t/slow', async () => {
+      await held;
+      return { done: true };
+    });
+    app.get('/t/fast', async () => ({ fast: true }));
+    const base = await listenOnLoopback(app);
+    const port = Number(new URL(base).port);
+    try {
+      const inFlight = rawExchange(port);
+      await inFlight.write('GET /t/slow HTTP/1.1\r\nHost: t\r\n\r\n');
+      // Begun before the close (so its connection is not idle and stays open), finished after it.
+      const late = rawExchange(port);
+      await late.write('GET /t/fast HTTP/1.1\r\nHost: t\r\n');
+      await new Promise((r) => setTimeout(r, 50));
+      const closing = app.close();
+      await new Promise((r) => setTimeout(r, 50));
+      await late.write('\r\n');
+      const refused = await late.ended;
+      assert.match(refused, /^HTTP\/1\.1 503 /);
+      assert.match(refused, /\r\ncontent-type: application\/problem\+json/i);
+      assert.match(refused, /\r\nretry-after: 1\r\n/i);
+      assert.match(refused, /\r\nconnection: close\r\n/i);
+      assert.match(refused, /"status":503/);
+      release();
+      const finished = await inFlight.ended;
+      assert.match(finished, /^HTTP\/1\.1 200 /);
+      assert.match(finished, /\r\nconnection: close\r\n/i);
+      assert.match(finished, /\{"done":true\}/);
+      await closing;
+    } finally {
+      release();
+    }
+  });
+});

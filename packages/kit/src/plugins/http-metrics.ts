@@ -24,13 +24,26 @@ export const httpMetrics = fp<HttpMetricsOptions>(
     app.decorate('metrics', metrics);
     // Requests counted in http_server_active_requests, so each is taken off exactly once (answered or aborted).
     const activeCounted = new WeakSet<FastifyRequest>();
-    const notActive = (request: FastifyRequest) => {
-      if (activeCounted.delete(request)) metrics.httpServerActiveRequests.dec({ http_request_method: request.method });
+    // The gauge's child per method, as the histogram's below: no label object hashed twice per request.
+    const active = new Map<string, { inc(): void; dec(): void }>();
+    const activeFor = (method: string) => {
+      let child = active.get(method);
+      if (!child) {
+        child = metrics.httpServerActiveRequests.labels({ http_request_method: method });
+        active.set(method, child);
+      }
+      return child;
     };
-    app.addHook('onRequestAbort', async (request) => notActive(request));
+    const notActive = (request: FastifyRequest) => {
+      if (activeCounted.delete(request)) activeFor(request.method).dec();
+    };
+    app.addHook('onRequestAbort', (request, done) => {
+      notActive(request);
+      done();
+    });
     app.addHook('onRequest', (request, _reply, done) => {
       if (!OPERATIONAL_PATHS.has(request.url)) {
-        metrics.httpServerActiveRequests.inc({ http_request_method: request.method });
+        activeFor(request.method).inc();
         activeCounted.add(request);
       }
       done();

@@ -38,7 +38,8 @@ export async function placeOrder(deps: OrderDeps, { userId, key, lines }: PlaceO
     deadlineMs: deps.pendingDeadlineMs,
     leaseMs: deps.driveLeaseMs,
     maxUnitsPerHour: deps.limits.maxUnitsPerHour,
-    traceparent: traceparentOf(context.trace),
+    // Only a recorded trace can be linked to: untraced (no SDK) or unsampled, nothing is stored (60 bytes less per row version).
+    traceparent: context.trace.sampled ? traceparentOf(context.trace) : null,
   });
   if (inserted) {
     crashAt(deps, 'after-pending', context);
