@@ -59,6 +59,11 @@ function classify(err: unknown): 'timeout' | 'connection' | null {
   return null;
 }
 
+type Attempt = { end: (labels?: DurationLabels) => number };
+
+/** Before the n-th retry (from 1): 50, 100, 200 ms ... with jitter (x0.5 to x1.5). */
+const backoffMs = (n: number) => 50 * 2 ** (n - 1) * (0.5 + Math.random());
+
 /** HTTP client for one peer service: keep-alive pool, deadline per attempt, bounded retry, metrics, trace propagation. */
 export class ServiceClient {
   private readonly pool: Pool;
@@ -94,7 +99,7 @@ export class ServiceClient {
     }
     const labels = { peer_service: this.opts.peer, http_request_method: req.method, http_route: req.route };
     // Every attempt is one observation: a retried one is recorded by the retry decision, the last one here.
-    const attempt = { end: this.opts.metrics.httpClientDuration.startTimer(labels) };
+    const attempt: Attempt = { end: this.opts.metrics.httpClientDuration.startTimer(labels) };
     const options: Dispatcher.RequestOptions = {
       method: req.method,
       path: req.path,
@@ -105,9 +110,7 @@ export class ServiceClient {
       bodyTimeout: this.timeoutMs,
     };
     try {
-      const retries = req.retries ?? 0;
-      const retrying: RetryingRequest | null = retries > 0 ? { ...options, retryOptions: this.retryOptions(retries, labels, attempt) } : null;
-      const res = retrying ? await this.retrying.request(retrying) : await this.pool.request(options);
+      const res = await this.pool.request(options).catch((err: unknown) => this.retry(err, options, req.retries ?? 0, labels, attempt));
       const text = await res.body.text();
       attempt.end({ http_response_status_code: String(res.statusCode), error_type: '' });
       return { status: res.statusCode, body: (text ? JSON.parse(text) : undefined) as T };
@@ -117,8 +120,24 @@ export class ServiceClient {
     }
   }
 
-  /** Connection failures only, at most `retries` times, after 50, 100, 200 ms ... with jitter. */
-  private retryOptions(retries: number, labels: DurationLabels, attempt: { end: (labels?: DurationLabels) => number }): RetryHandler.RetryOptions {
+  /**
+   * After a failed first attempt: connection failures only, at most `retries` times, after 50, 100, 200 ms ...
+   * with jitter, the first here and the rest by undici's retry interceptor. The first attempt goes to the pool
+   * directly: the interceptor wraps every call it is given (a retry handler and the handler-API adapter per
+   * request, about 0.1-0.2 ms of the order service's CPU per order in a profile), and almost no call fails.
+   */
+  private async retry(err: unknown, options: Dispatcher.RequestOptions, retries: number, labels: DurationLabels, attempt: Attempt): Promise<Dispatcher.ResponseData> {
+    if (retries === 0 || classify(err) !== 'connection') throw err;
+    attempt.end({ http_response_status_code: '0', error_type: 'connection' });
+    await new Promise((resolve) => setTimeout(resolve, backoffMs(1)));
+    attempt.end = this.opts.metrics.httpClientDuration.startTimer(labels);
+    if (retries === 1) return this.pool.request(options);
+    const retrying: RetryingRequest = { ...options, retryOptions: this.retryOptions(retries - 1, labels, attempt) };
+    return this.retrying.request(retrying);
+  }
+
+  /** The retries after the first (the interceptor counts from 1; this is the call's second retry onwards). */
+  private retryOptions(retries: number, labels: DurationLabels, attempt: Attempt): RetryHandler.RetryOptions {
     return {
       maxRetries: retries,
       retry: (err, { state }, next) => {
@@ -127,7 +146,7 @@ export class ServiceClient {
         setTimeout(() => {
           attempt.end = this.opts.metrics.httpClientDuration.startTimer(labels);
           next(null);
-        }, 50 * 2 ** (state.counter - 1) * (0.5 + Math.random()));
+        }, backoffMs(state.counter + 1));
       },
     };
   }

@@ -142,6 +142,35 @@ describe('ServiceClient', () => {
     await client.close();
   });
 
+  it('when the peer drops the first connections and then answers, then the retries reach it and every attempt is recorded', async () => {
+    let calls = 0;
+    const server = createServer((req, res) => {
+      calls++;
+      if (calls <= 2) req.socket.destroy();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    const metrics = new Metrics('test', '0', { defaultMetrics: false });
+    const client = new ServiceClient({ peer: 'flaky', baseUrl: `http://127.0.0.1:${port}`, metrics });
+    try {
+      const res = await client.request({ method: 'POST', path: '/', route: '/', body: { a: 1 }, retries: 3 });
+      assert.deepEqual(res, { status: 200, body: { ok: true } });
+      assert.equal(calls, 3);
+      const text = await metrics.registry.metrics();
+      assert.match(text, /http_client_request_duration_seconds_count\{[^}]*error_type="connection"[^}]*\} 2/);
+      assert.match(text, /http_client_request_duration_seconds_count\{[^}]*http_response_status_code="200"[^}]*\} 1/);
+      // Without retries the first dropped connection is the answer.
+      calls = 0;
+      await assert.rejects(client.request({ method: 'POST', path: '/', route: '/', body: {} }), (e: unknown) => e instanceof DependencyError && e.kind === 'connection');
+      assert.equal(calls, 1);
+    } finally {
+      await client.close();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('when the peer is slower than the deadline, then it fails with a timeout and does not retry', async () => {
     let calls = 0;
     const server = createServer(() => {
