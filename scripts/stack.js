@@ -163,6 +163,12 @@ export async function startStack(opts = {}) {
 
   try {
     const secrets = localSecrets(dataDir);
+    // Roles are cluster-wide: stacks sharing one server (DATABASE_URL, each in its own database, as the tests run
+    // them) must give each role the same password, or one stack's ALTER ROLE logs the others' services out.
+    // USER_DB_PASSWORD, PRODUCT_DB_PASSWORD and ORDER_DB_PASSWORD set them; otherwise they are this data folder's.
+    for (const [key, name] of [['userDbPassword', 'USER_DB_PASSWORD'], ['productDbPassword', 'PRODUCT_DB_PASSWORD'], ['orderDbPassword', 'ORDER_DB_PASSWORD']]) {
+      if (env[name]) secrets[key] = env[name];
+    }
     let adminUrl = env.DATABASE_URL;
     let embedded = false;
     const pgPort = adminUrl ? null : await claimPort('127.0.0.1', portSetting('EMBEDDED_PG_PORT', 54329), 'EMBEDDED_PG_PORT');
