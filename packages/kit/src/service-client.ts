@@ -128,10 +128,7 @@ export class ServiceClient {
    */
   private async retry(err: unknown, options: Dispatcher.RequestOptions, retries: number, labels: DurationLabels, attempt: Attempt): Promise<Dispatcher.ResponseData> {
     if (retries === 0 || classify(err) !== 'connection') throw err;
-    attempt.end({ http_response_status_code: '0', error_type: 'connection' });
-    await new Promise((resolve) => setTimeout(resolve, backoffMs(1)));
-    attempt.end = this.opts.metrics.httpClientDuration.startTimer(labels);
-    if (retries === 1) return this.pool.request(options);
+    await new Promise<void>((resolve) => this.nextAttempt(attempt, labels, 1, resolve));
     const retrying: RetryingRequest = { ...options, retryOptions: this.retryOptions(retries - 1, labels, attempt) };
     return this.retrying.request(retrying);
   }
@@ -142,13 +139,18 @@ export class ServiceClient {
       maxRetries: retries,
       retry: (err, { state }, next) => {
         if (classify(err) !== 'connection' || state.counter > retries) return next(err);
-        attempt.end({ http_response_status_code: '0', error_type: 'connection' });
-        setTimeout(() => {
-          attempt.end = this.opts.metrics.httpClientDuration.startTimer(labels);
-          next(null);
-        }, backoffMs(state.counter + 1));
+        this.nextAttempt(attempt, labels, state.counter + 1, () => next(null));
       },
     };
+  }
+
+  /** Records the failed attempt, waits the n-th retry's back-off, then times the next attempt and starts it. */
+  private nextAttempt(attempt: Attempt, labels: DurationLabels, n: number, start: () => void): void {
+    attempt.end({ http_response_status_code: '0', error_type: 'connection' });
+    setTimeout(() => {
+      attempt.end = this.opts.metrics.httpClientDuration.startTimer(labels);
+      start();
+    }, backoffMs(n));
   }
 
   close(): Promise<void> {
