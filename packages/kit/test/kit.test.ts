@@ -14,6 +14,7 @@ import {
   ServiceClient,
   decodeCursor,
   encodeCursor,
+  isUuid,
   loadConfig,
   pageOf,
   uuidv7,
@@ -57,6 +58,14 @@ describe('ids and pagination', () => {
     assert.match(a, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.ok(a < b);
     assert.equal(new Set(Array.from({ length: 1000 }, () => uuidv7())).size, 1000);
+  });
+
+  it('uuidv7 ids made within one millisecond still sort in the order they were made, across pool refills', () => {
+    // 10,000 ids in a tight loop: many share a millisecond, and 160,000 random bytes span 40 refills of the pool.
+    const ids = Array.from({ length: 10_000 }, () => uuidv7());
+    for (let i = 1; i < ids.length; i++) assert.ok(ids[i - 1]! < ids[i]!, `${ids[i - 1]} < ${ids[i]}`);
+    assert.equal(new Set(ids.map((id) => id.slice(-12))).size, ids.length, 'the random tails differ');
+    for (const id of ids.slice(0, 100)) assert.ok(isUuid(id) && id[14] === '7');
   });
 
   it('a cursor round-trips, a forged one is a 400, and pageOf returns a cursor only when there is more', () => {

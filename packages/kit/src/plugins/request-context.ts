@@ -1,11 +1,12 @@
 // Who and what a request is: its id (echoed as X-Request-Id), its trace context (the OpenTelemetry server span
 // when tracing is on, else the caller's W3C traceparent; echoed as traceresponse) and, once an auth hook ran,
 // its user or calling service.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { context, trace, TraceFlags } from '@opentelemetry/api';
 import fp from 'fastify-plugin';
 import type { ServicePrincipal, UserPrincipal } from '../auth.js';
+import { pooledRandomBytes } from '../ids.js';
 import { KIT_PLUGINS } from './names.js';
 
 export interface TraceContext {
@@ -31,17 +32,9 @@ export function requestIdOf(req: IncomingMessage): string {
   return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-// Trace and span ids come from a pooled random buffer: one getRandomValues call per 256 ids, not one per request.
-let pool = Buffer.alloc(0);
-let poolOffset = 0;
+/** Trace and span ids: hex of pooled random bytes (ids.ts), not one getRandomValues call per request. */
 export function randomHex(bytes: number): string {
-  if (poolOffset + bytes > pool.length) {
-    pool = randomBytes(4096);
-    poolOffset = 0;
-  }
-  const hex = pool.toString('hex', poolOffset, poolOffset + bytes);
-  poolOffset += bytes;
-  return hex;
+  return pooledRandomBytes(bytes).toString('hex');
 }
 
 export function traceparentOf(trace: TraceContext): string {
