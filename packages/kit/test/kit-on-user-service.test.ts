@@ -59,6 +59,26 @@ describe('kit behaviour on the user service', () => {
     assert.ok(res.headers.get('strict-transport-security'));
   });
 
+  it('when any route answers, then it carries the same security headers, and the docs page its own CSP', async () => {
+    const expected = {
+      'content-security-policy': "default-src 'none';frame-ancestors 'none'",
+      'cross-origin-resource-policy': 'same-site',
+      'referrer-policy': 'no-referrer',
+      'strict-transport-security': 'max-age=31536000; includeSubDomains',
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'SAMEORIGIN',
+    };
+    for (const [method, path] of [['GET', '/livez'], ['GET', '/user/nope'], ['POST', '/user/login'], ['GET', '/user/openapi.json']] as const) {
+      const res = await http(base, method, path, method === 'POST' ? {} : undefined);
+      for (const [name, value] of Object.entries(expected)) assert.equal(res.headers.get(name), value, `${method} ${path}: ${name}`);
+      assert.equal(res.headers.get('x-powered-by'), null);
+    }
+    const docs = await http(base, 'GET', '/user/docs/');
+    assert.equal(docs.status, 200);
+    assert.match(docs.headers.get('content-security-policy') ?? '', /script-src/, 'the docs page sets its own CSP');
+    assert.equal(docs.headers.get('x-content-type-options'), 'nosniff');
+  });
+
   it('when probed, then livez/readyz are 200 and metrics expose the OTel names with the service label', async () => {
     assert.equal((await http(base, 'GET', '/livez')).status, 200);
     assert.equal((await http(base, 'GET', '/readyz')).status, 200);
