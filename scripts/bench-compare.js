@@ -5,10 +5,9 @@
 // run can be trusted. BENCH_ONLY, BENCH_SECONDS, BENCH_CONNECTIONS... are passed to every run. Both sides are
 // measured by B's bench.js (BENCH_CHECKOUT: same scenarios, warm-up and method) unless COMPARE_OWN_SCRIPTS=1.
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { freePort, median } from './bench-kit.js';
+import { freshDataDir, median, platformPortsEnv } from './bench-kit.js';
 
 const [a, b] = process.argv.slice(2).map((p) => resolve(p));
 if (!a || !b) {
@@ -21,14 +20,9 @@ const oneMethod = process.env.COMPARE_OWN_SCRIPTS !== '1' && readFileSync(join(b
 
 /** One `npm run bench` of a checkout; resolves to { scenario: { rps, p99, errors } } from its result table. */
 async function bench(dir, label) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'bench-compare-'));
-  chmodSync(dataDir, 0o755); // the embedded PostgreSQL runs as `postgres` when we are root
-  // Older checkouts listen on fixed ports unless told otherwise: free ones for every run. A bench.js that
-  // picks free ports itself gets none (its gateway would take GATEWAY_PORT over the port it was given).
-  const ports = {};
-  if (!readFileSync(join(dir, 'scripts', 'stack.js'), 'utf8').includes('freePorts')) {
-    for (const name of ['USER_PORT', 'PRODUCT_PORT', 'ORDER_PORT', 'GATEWAY_PORT', 'GATEWAY_METRICS_PORT', 'EMBEDDED_PG_PORT']) ports[name] = String(await freePort());
-  }
+  const dataDir = freshDataDir('bench-compare-');
+  // Older checkouts listen on fixed ports unless told otherwise: free ones for every run.
+  const ports = await platformPortsEnv(dir);
   // One method for both sides: B's bench.js measures each checkout's platform (BENCH_CHECKOUT), unless
   // COMPARE_OWN_SCRIPTS=1 or B's script cannot; then each checkout runs its own bench.js.
   const script = oneMethod ? join(b, 'scripts', 'bench.js') : join(dir, 'scripts', 'bench.js');

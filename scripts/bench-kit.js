@@ -1,6 +1,9 @@
 // What the bench scripts share: free ports, medians, JSON calls, and the shop every scenario runs against.
 import { randomUUID } from 'node:crypto';
+import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** A port free on loopback right now (the OS picks it). */
 export const freePort = () =>
@@ -11,6 +14,53 @@ export const freePort = () =>
       s.close(() => ok(port));
     });
   });
+
+/**
+ * The port variables a checkout's platform needs to run beside another: none when its stack.js picks free ports
+ * itself (`freePorts`; a GATEWAY_PORT given would win over the port it picked), else a free one for each.
+ */
+export async function platformPortsEnv(dir) {
+  if (readFileSync(join(dir, 'scripts', 'stack.js'), 'utf8').includes('freePorts')) return {};
+  const ports = {};
+  for (const name of ['USER_PORT', 'PRODUCT_PORT', 'ORDER_PORT', 'GATEWAY_PORT', 'GATEWAY_METRICS_PORT', 'EMBEDDED_PG_PORT']) ports[name] = String(await freePort());
+  return ports;
+}
+
+/** A new empty data folder under the system's temp folder (the embedded PostgreSQL runs as `postgres` when we are root). */
+export function freshDataDir(prefix = 'bench-') {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+/**
+ * Waits until the machine is quiet: less than `threshold` of its CPU busy over half a second (at most `maxMs`).
+ * A run leaves work behind it (PostgreSQL's autovacuum and checkpoints, the kernel's writeback) that slowed
+ * whatever ran next by 30-45% in interleaved runs here. Returns the busy share seen last; null without /proc.
+ */
+export async function settle({ threshold = 0.25, maxMs = 20_000 } = {}) {
+  const read = () => {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    return { idle: fields[3] + (fields[4] ?? 0), total: fields.reduce((a, b) => a + b, 0) };
+  };
+  if (!existsSync('/proc/stat')) return null;
+  const deadline = Date.now() + maxMs;
+  let before = read();
+  let busy = 1;
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 500));
+    const now = read();
+    busy = 1 - (now.idle - before.idle) / Math.max(1, now.total - before.total);
+    if (busy < threshold) break;
+    before = now;
+  }
+  return busy;
+}
+
+/** The geometric mean: of ratios, the change that a run's position (first or second in its round) cancels out of. */
+export function geometricMean(xs) {
+  return Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
+}
 
 export function median(xs) {
   const v = [...xs].sort((a, b) => a - b);

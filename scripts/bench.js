@@ -4,11 +4,14 @@
 // to a local OTLP receiver) and runs the order scenarios on both in turn (compareTracing).
 // BENCH_CHECKOUT=<dir> measures another checkout's platform (its scripts/stack.js) with the scenarios and method
 // of this script, so two versions are compared by one method (scripts/bench-compare.js does).
+// BENCH_AGAINST=<dir> runs that checkout's platform and this one's side by side and measures them in turn,
+// scenario by scenario, BENCH_PAIR_ROUNDS (6) times: two versions at the same minutes of the machine.
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { root } from './stack.js';
-import { json, median, seedShop } from './bench-kit.js';
+import { rmSync } from 'node:fs';
+import { freshDataDir, geometricMean, json, median, platformPortsEnv, seedShop, settle } from './bench-kit.js';
 import { startTraceReceiver } from './trace-receiver.js';
 
 const checkout = resolve(process.env.BENCH_CHECKOUT ?? root);
@@ -18,9 +21,14 @@ const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const logLevel = process.env.BENCH_LOG_LEVEL ?? 'warn';
 
+/** One autocannon run; resolves to its result with `statuses` (responses counted by status code). */
 function run(opts) {
   return new Promise((resolve, reject) => {
-    const inst = autocannon({ connections, ...opts }, (err, result) => (err ? reject(err) : resolve(result)));
+    const statuses = {};
+    const inst = autocannon(
+      { connections, ...opts, setupClient: (client) => client.on('response', (status) => (statuses[status] = (statuses[status] ?? 0) + 1)) },
+      (err, result) => (err ? reject(err) : resolve({ ...result, statuses })),
+    );
     autocannon.track(inst, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
   });
 }
@@ -31,8 +39,9 @@ const budgets = { REGISTER_MAX_PER_ADDRESS: '1000', LOGIN_MAX_PER_ADDRESS: '1000
 const untraced = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OTEL_')));
 const env = { ...budgets, ...untraced, LOG_LEVEL: logLevel, DATA_DIR: process.env.DATA_DIR ?? '.data/bench' };
 
-function startPlatform(extraEnv = {}) {
-  return startStack({
+/** A platform of `start` (this checkout's startStack unless another's is given) on free ports, the bench's settings. */
+function startPlatform(extraEnv = {}, start = startStack) {
+  return start({
     env: { ...env, ...extraEnv },
     // Free ports: the bench runs next to `npm start` and never measures a server it did not start.
     freePorts: true,
@@ -51,109 +60,170 @@ function startPlatform(extraEnv = {}) {
   });
 }
 
-const rows = [];
-console.log(`starting the platform${checkout === root ? '' : ` of ${checkout}`} (request logs at ${logLevel}; ${env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'})...`);
-const stack = await startPlatform();
-/** With BENCH_TRACING=1 the platform stays up for the tracing comparison below, with its seed. */
-let keptForTracing = null;
-try {
-  const { urls } = stack;
-  const seeded = await seedShop(stack);
-  const { readById, orderRequest, randomItems, hotItem } = seeded;
+const HOT_UNITS = 500;
+const HOT_ATTEMPTS = 3000;
+const HOT_RACE = `hot-item race (${HOT_ATTEMPTS} orders, ${HOT_UNITS} units)`;
 
-  // Not measured: a fresh process compiles its hot paths in its first seconds, and the first burst at full
-  // concurrency opens the pools (PostgreSQL connections with their SCRAM log-in, keep-alive connections to the
-  // product service). Without this the first scenario of each kind measured start-up, not throughput.
-  const warmup = Number(process.env.BENCH_WARMUP_SECONDS ?? 3);
-  if (warmup > 0) {
-    process.stdout.write(`  warm-up (${warmup} s per path, not measured) ... `);
-    for (const url of [urls.product, urls.gateway]) await run({ url, duration: warmup, requests: readById() });
-    for (const url of [urls.order, urls.gateway]) await run({ url, duration: warmup, requests: [orderRequest(randomItems)] });
-    console.log('done');
-  }
-
-  const scenarios = [
-    ['product read by id (direct)', { url: urls.product, duration: seconds, requests: readById() }],
-    ['product read by id (gateway)', { url: urls.gateway, duration: seconds, requests: readById() }],
-    ['product list page, 20 items (direct)', { url: `${urls.product}/product?limit=20`, duration: seconds }],
-    ['order placement, 1-3 items (direct)', { url: urls.order, duration: seconds, requests: [orderRequest(randomItems)] }],
-    ['order placement, 1-3 items (gateway)', { url: urls.gateway, duration: seconds, requests: [orderRequest(randomItems)] }],
+/**
+ * Every scenario against one seeded platform: name -> autocannon options (the race makes its hot item first, and
+ * a refusal, 409, is one of its expected answers). BENCH_ONLY=read,order keeps the names containing one of the words.
+ */
+function scenariosOf({ urls, readById, orderRequest, randomItems, hotItem }) {
+  const all = [
+    ['product read by id (direct)', () => ({ url: urls.product, duration: seconds, requests: readById() })],
+    ['product read by id (gateway)', () => ({ url: urls.gateway, duration: seconds, requests: readById() })],
+    ['product list page, 20 items (direct)', () => ({ url: `${urls.product}/product?limit=20`, duration: seconds })],
+    ['order placement, 1-3 items (direct)', () => ({ url: urls.order, duration: seconds, requests: [orderRequest(randomItems)] })],
+    ['order placement, 1-3 items (gateway)', () => ({ url: urls.gateway, duration: seconds, requests: [orderRequest(randomItems)] })],
     // The same load at lower concurrency: latency is throughput-bound (Little's law), so this shows p99 when not queueing.
-    ['order placement, 1-3 items (direct, 16 connections)', { url: urls.order, duration: seconds, connections: 16, requests: [orderRequest(randomItems)] }],
+    ['order placement, 1-3 items (direct, 16 connections)', () => ({ url: urls.order, duration: seconds, connections: 16, requests: [orderRequest(randomItems)] })],
+    // Many more orders than units, all at once (bounded by count); afterwards the stock must be exactly 0.
+    [HOT_RACE, async () => {
+      const id = await hotItem(HOT_UNITS);
+      return { url: urls.order, amount: HOT_ATTEMPTS, requests: [orderRequest(() => [{ productId: id, quantity: 1 }])], hotItem: id, accept: ['201', '409'] };
+    }],
   ];
-  // BENCH_ONLY=read,order runs the scenarios whose names contain one of the words (for profiling).
   const only = process.env.BENCH_ONLY?.split(',');
-  for (const [name, opts] of scenarios) {
-    if (only && !only.some((w) => name.includes(w))) continue;
-    process.stdout.write(`  ${name} ... `);
-    const r = await run(opts);
-    rows.push({ name, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts, total: r.requests.total });
-    console.log(`${Math.round(r.requests.average)} req/s`);
-  }
-
-  // Hot item: many more orders than units, all at once; afterwards the stock must be exactly 0.
-  const units = 500;
-  const attempts = 3000;
-  const hot = await hotItem(units);
-  process.stdout.write('  hot-item race ... ');
-  const statuses = {};
-  const race = await run({
-    url: urls.order,
-    amount: attempts,
-    requests: [orderRequest(() => [{ productId: hot, quantity: 1 }])],
-    setupClient: (client) => client.on('response', (status) => (statuses[status] = (statuses[status] ?? 0) + 1)),
-  });
-  const finalStock = (await json(`${urls.product}/product/${hot}`, 'GET')).stock;
-  const raceErrors = race.errors + race.timeouts + Object.entries(statuses).filter(([s]) => s !== '201' && s !== '409').reduce((a, [, c]) => a + c, 0);
-  rows.push({ name: `hot-item race (${attempts} orders, ${units} units)`, rps: race.requests.average, p50: race.latency.p50, p99: race.latency.p99, errors: raceErrors, total: attempts });
-  console.log(`201=${statuses[201] ?? 0} 409=${statuses[409] ?? 0} final stock=${finalStock}`);
-
-  const rss = Object.fromEntries([...stack.children.entries()].map(([name, child]) => [name, peakRssMiB(child.pid)]));
-  const row = (prefix) => rows.find((r) => r.name.startsWith(prefix));
-  const read = row('product read by id (direct)');
-  const readGw = row('product read by id (gateway)');
-  const order = row('order placement, 1-3 items (direct)');
-  const order16 = row('order placement, 1-3 items (direct, 16 connections)');
-  console.log(`\nBenchmark (${seconds} s per scenario, ${connections} connections, loopback, 2 cores shared by PostgreSQL, services, gateway and autocannon)\n`);
-  console.log('| scenario | req/s | p50 ms | p99 ms | errors |');
-  console.log('|---|---:|---:|---:|---:|');
-  for (const r of rows) console.log(`| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} |`);
-  console.log(`\npeak RSS (MiB): ${Object.entries(rss).map(([k, v]) => `${k} ${v?.toFixed(0)}`).join(', ')}`);
-  if (read && readGw) console.log(`gateway keeps ${((readGw.rps / read.rps) * 100).toFixed(0)}% of direct product-read throughput`);
-  console.log(`hot item: confirmed ${statuses[201] ?? 0} of ${attempts} for ${units} units, rejected ${statuses[409] ?? 0}, final stock ${finalStock}`);
-  const targets = [
-    ['product read >= 8000 req/s direct', read && read.rps >= 8000],
-    ['product read p99 <= 25 ms', read && read.p99 <= 25],
-    ['order placement >= 1000 orders/s (16 connections)', order16 && order16.rps >= 1000],
-    ['order placement p99 <= 60 ms (16 connections)', order16 && order16.p99 <= 60],
-    ['order placement >= 1000 orders/s (50 connections)', order && order.rps >= 1000],
-    ['order placement p99 <= 60 ms (50 connections)', order && order.p99 <= 60],
-    ['order placement without errors', order && order16 && order.errors + order16.errors === 0],
-    ['gateway >= 70% of direct', read && readGw && readGw.rps / read.rps >= 0.7],
-    // 150 MB = 143 MiB
-    ['every service < 150 MB RSS', Object.values(rss).every((v) => v !== null && v * 1.048576 < 150)],
-    ['hot item: confirmed == units and stock 0', statuses[201] === units && finalStock === 0],
-  ].filter(([, ok]) => ok !== undefined);
-  console.log('\ntargets:');
-  for (const [t, ok] of targets) console.log(`  ${ok ? 'met   ' : 'MISSED'} ${t}`);
-  if (process.env.BENCH_TRACING === '1') keptForTracing = { stack, seed: seeded };
-} finally {
-  if (!keptForTracing) await stack.stop();
+  return all.filter(([name]) => name === HOT_RACE || !only || only.some((w) => name.includes(w)));
 }
 
-if (keptForTracing) {
-  try {
-    await compareTracing(keptForTracing);
-  } finally {
-    await keptForTracing.stack.stop();
+/** Runs one scenario; a row of the tables (errors: failures, timeouts and answers outside the scenario's `accept`, 2xx by default). */
+async function measure(name, options) {
+  const { accept, hotItem: _hot, ...opts } = await options();
+  // BENCH_SETTLE=0: no wait for the last run's aftermath (see settle).
+  if (process.env.BENCH_SETTLE !== '0') await settle();
+  const r = await run(opts);
+  const unexpected = Object.entries(r.statuses).filter(([s]) => (accept ? !accept.includes(s) : !s.startsWith('2'))).reduce((n, [, c]) => n + c, 0);
+  // A run bounded by count ends mid-second: its rate from the total and the elapsed time (autocannon's average of
+  // whole-second samples moved the race's rate in steps of 12-14%).
+  const rps = opts.amount ? r.requests.total / r.duration : r.requests.average;
+  return { name, rps, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + unexpected, total: r.requests.total, statuses: r.statuses, hotItem: _hot };
+}
+
+/**
+ * Not measured: a fresh process compiles its hot paths in its first seconds, and the first burst at full
+ * concurrency opens the pools (PostgreSQL connections with their SCRAM log-in, keep-alive connections to the
+ * product service). Without this the first scenario of each kind measured start-up, not throughput.
+ */
+async function warmUp({ urls, readById, orderRequest, randomItems }, warmup) {
+  if (warmup <= 0) return;
+  for (const url of [urls.product, urls.gateway]) await run({ url, duration: warmup, requests: readById() });
+  for (const url of [urls.order, urls.gateway]) await run({ url, duration: warmup, requests: [orderRequest(randomItems)] });
+}
+
+/**
+ * Two running platforms measured in turn, scenario by scenario: A B, then B A, ... `rounds` times, so a slow
+ * minute of the machine falls on both and neither always goes first; each run waits for the machine to settle.
+ * Prints each round, then per scenario the medians (min-max) and the paired change: the geometric mean of the
+ * rounds' B/A ratios (with an even number of rounds, a bias of going first or second cancels out) and their median.
+ */
+async function compareInterleaved({ title, sides, names, rounds, labels }) {
+  const results = [];
+  for (const name of names) {
+    const runs = { A: [], B: [] };
+    for (let i = 0; i < rounds; i++) {
+      for (const side of i % 2 === 0 ? ['A', 'B'] : ['B', 'A']) {
+        const options = scenariosOf(sides[side]).find(([n]) => n === name)[1];
+        runs[side].push(await measure(name, options));
+      }
+      const unexpected = ['A', 'B'].filter((side) => runs[side][i].errors > 0).map((side) => `; ${labels[side]}: ${runs[side][i].errors} errors, statuses ${JSON.stringify(runs[side][i].statuses)}`);
+      console.log(`  ${name}, round ${i + 1}: ${labels.A} ${Math.round(runs.A[i].rps)}, ${labels.B} ${Math.round(runs.B[i].rps)} req/s${unexpected.join('')}`);
+    }
+    results.push({ name, ...runs });
   }
+  const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+  console.log(`\n${title}\n`);
+  console.log(`| scenario | ${labels.A} req/s (median, min-max) | ${labels.B} req/s (median, min-max) | change of medians | paired change (geometric mean) | paired change (median) | ${labels.A} p99 ms | ${labels.B} p99 ms | errors ${labels.A}/${labels.B} |`);
+  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const { name, A, B } of results) {
+    const rps = (rs) => rs.map((r) => r.rps);
+    const cell = (rs) => `${Math.round(median(rps(rs)))} (${Math.round(Math.min(...rps(rs)))}-${Math.round(Math.max(...rps(rs)))})`;
+    const ratios = B.map((r, i) => r.rps / A[i].rps);
+    const errors = (rs) => rs.reduce((n, r) => n + r.errors, 0);
+    console.log(`| ${name} | ${cell(A)} | ${cell(B)} | ${pct(median(rps(B)) / median(rps(A)) - 1)} | ${pct(geometricMean(ratios) - 1)} | ${pct(median(ratios) - 1)} | ${median(A.map((r) => r.p99))} | ${median(B.map((r) => r.p99))} | ${errors(A)}/${errors(B)} |`);
+  }
+  return results;
+}
+
+if (process.env.BENCH_AGAINST) await compareCheckouts(resolve(process.env.BENCH_AGAINST));
+else await mainRun();
+
+/** The table and targets of one platform; then, with BENCH_TRACING=1, tracing off against on. */
+async function mainRun() {
+  const rows = [];
+  console.log(`starting the platform${checkout === root ? '' : ` of ${checkout}`} (request logs at ${logLevel}; ${env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'})...`);
+  const stack = await startPlatform();
+  /** With BENCH_TRACING=1 the platform stays up for the tracing comparison below, with its seed. */
+  let keptForTracing = null;
+  try {
+    const { urls } = stack;
+    const seeded = { urls, ...(await seedShop(stack)) };
+    process.stdout.write(`  warm-up (${warmupSeconds(3)} s per path, not measured) ... `);
+    await warmUp(seeded, warmupSeconds(3));
+    console.log('done');
+
+    for (const [name, options] of scenariosOf(seeded)) {
+      process.stdout.write(`  ${name} ... `);
+      const row = await measure(name, options);
+      rows.push(row);
+      if (name !== HOT_RACE) console.log(`${Math.round(row.rps)} req/s${row.errors ? ` (${row.errors} errors, statuses ${JSON.stringify(row.statuses)})` : ''}`);
+      else {
+        row.total = HOT_ATTEMPTS;
+        row.finalStock = (await json(`${urls.product}/product/${row.hotItem}`, 'GET')).stock;
+        console.log(`201=${row.statuses[201] ?? 0} 409=${row.statuses[409] ?? 0} final stock=${row.finalStock}`);
+      }
+    }
+
+    const rss = Object.fromEntries([...stack.children.entries()].map(([name, child]) => [name, peakRssMiB(child.pid)]));
+    const row = (prefix) => rows.find((r) => r.name.startsWith(prefix));
+    const read = row('product read by id (direct)');
+    const readGw = row('product read by id (gateway)');
+    const order = row('order placement, 1-3 items (direct)');
+    const order16 = row('order placement, 1-3 items (direct, 16 connections)');
+    const hot = row(HOT_RACE);
+    console.log(`\nBenchmark (${seconds} s per scenario, ${connections} connections, loopback, 2 cores shared by PostgreSQL, services, gateway and autocannon)\n`);
+    console.log('| scenario | req/s | p50 ms | p99 ms | errors |');
+    console.log('|---|---:|---:|---:|---:|');
+    for (const r of rows) console.log(`| ${r.name} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} |`);
+    console.log(`\npeak RSS (MiB): ${Object.entries(rss).map(([k, v]) => `${k} ${v?.toFixed(0)}`).join(', ')}`);
+    if (read && readGw) console.log(`gateway keeps ${((readGw.rps / read.rps) * 100).toFixed(0)}% of direct product-read throughput`);
+    console.log(`hot item: confirmed ${hot.statuses[201] ?? 0} of ${HOT_ATTEMPTS} for ${HOT_UNITS} units, rejected ${hot.statuses[409] ?? 0}, final stock ${hot.finalStock}`);
+    const targets = [
+      ['product read >= 8000 req/s direct', read && read.rps >= 8000],
+      ['product read p99 <= 25 ms', read && read.p99 <= 25],
+      ['order placement >= 1000 orders/s (16 connections)', order16 && order16.rps >= 1000],
+      ['order placement p99 <= 60 ms (16 connections)', order16 && order16.p99 <= 60],
+      ['order placement >= 1000 orders/s (50 connections)', order && order.rps >= 1000],
+      ['order placement p99 <= 60 ms (50 connections)', order && order.p99 <= 60],
+      ['order placement without errors', order && order16 && order.errors + order16.errors === 0],
+      ['gateway >= 70% of direct', read && readGw && readGw.rps / read.rps >= 0.7],
+      // 150 MB = 143 MiB
+      ['every service < 150 MB RSS', Object.values(rss).every((v) => v !== null && v * 1.048576 < 150)],
+      ['hot item: confirmed == units and stock 0', hot.statuses[201] === HOT_UNITS && hot.finalStock === 0],
+    ].filter(([, ok]) => ok !== undefined);
+    console.log('\ntargets:');
+    for (const [t, ok] of targets) console.log(`  ${ok ? 'met   ' : 'MISSED'} ${t}`);
+    if (process.env.BENCH_TRACING === '1') keptForTracing = { stack, seed: seeded };
+  } finally {
+    if (!keptForTracing) await stack.stop();
+  }
+
+  if (keptForTracing) {
+    try {
+      await compareTracing(keptForTracing);
+    } finally {
+      await keptForTracing.stack.stop();
+    }
+  }
+}
+
+function warmupSeconds(dflt) {
+  return Number(process.env.BENCH_WARMUP_SECONDS ?? dflt);
 }
 
 /**
  * Tracing off against on, interleaved: the platform above (untraced, still running) and a second one whose services
- * trace every request (always_on) to a local receiver take turns, off, on, off, on... BENCH_TRACING_ROUNDS (3)
- * times per order scenario, so a slow minute of the machine falls on both. Prints the medians and the median
- * of the paired changes (each "on" run against the "off" run just before it).
+ * trace every request (always_on) to a local receiver take turns, BENCH_TRACING_ROUNDS (3) times per order scenario.
  */
 async function compareTracing(off) {
   const rounds = Number(process.env.BENCH_TRACING_ROUNDS ?? 3);
@@ -164,42 +234,54 @@ async function compareTracing(off) {
     await receiver.stop();
     throw err;
   });
-  const results = [];
   let tracedRss;
   try {
-    const onSeed = await seedShop(on);
-    const sides = { off: { urls: off.stack.urls, ...off.seed }, on: { urls: on.urls, ...onSeed } };
+    const onSeed = { urls: on.urls, ...(await seedShop(on)) };
     // The first platform is warm (JIT, pools, PostgreSQL's caches) from the runs above; the second one is not yet.
-    const warmup = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
-    for (const service of ['order', 'gateway']) await run({ url: on.urls[service], duration: warmup, requests: [onSeed.orderRequest(onSeed.randomItems)] });
-    for (const [name, service] of [['order placement, 1-3 items (direct)', 'order'], ['order placement, 1-3 items (gateway)', 'gateway']]) {
-      const runs = { off: [], on: [] };
-      for (let i = 0; i < rounds; i++) {
-        for (const side of ['off', 'on']) {
-          const { urls, orderRequest, randomItems } = sides[side];
-          const r = await run({ url: urls[service], duration: seconds, requests: [orderRequest(randomItems)] });
-          runs[side].push({ rps: r.requests.average, p99: r.latency.p99, errors: r.errors + r.non2xx + r.timeouts });
-        }
-        console.log(`  ${name}, round ${i + 1}: off ${Math.round(runs.off[i].rps)}, on ${Math.round(runs.on[i].rps)} orders/s`);
-      }
-      results.push({ name, ...runs });
-    }
+    await warmUp(onSeed, warmupSeconds(5));
+    await compareInterleaved({
+      title: `Tracing cost (${seconds} s per run, ${rounds} interleaved rounds, ${connections} connections, 100% sampling, OTLP http/protobuf to a local receiver)`,
+      sides: { A: off.seed, B: onSeed },
+      names: ['order placement, 1-3 items (direct)', 'order placement, 1-3 items (gateway)'],
+      rounds,
+      labels: { A: 'off', B: 'on' },
+    });
     tracedRss = Object.fromEntries([...on.children.entries()].map(([name, child]) => [name, peakRssMiB(child.pid)]));
   } finally {
     await on.stop();
   }
   const stats = await receiver.stop();
-  const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
-  console.log(`\nTracing cost (${seconds} s per run, ${rounds} interleaved rounds, ${connections} connections, 100% sampling, OTLP http/protobuf to a local receiver)\n`);
-  console.log('| scenario | off orders/s (median, min-max) | on orders/s (median, min-max) | change of medians | median paired change | off p99 ms | on p99 ms | on errors |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
-  for (const { name, off: o, on: t } of results) {
-    const rps = (rs) => rs.map((r) => r.rps);
-    const cell = (rs) => `${Math.round(median(rps(rs)))} (${Math.round(Math.min(...rps(rs)))}-${Math.round(Math.max(...rps(rs)))})`;
-    const paired = median(t.map((r, i) => r.rps / o[i].rps - 1));
-    const errors = t.reduce((n, r) => n + r.errors, 0);
-    console.log(`| ${name} | ${cell(o)} | ${cell(t)} | ${pct(median(rps(t)) / median(rps(o)) - 1)} | ${pct(paired)} | ${median(o.map((r) => r.p99))} | ${median(t.map((r) => r.p99))} | ${errors} |`);
-  }
   console.log(`\nreceiver: ${stats.spans} spans in ${stats.requests.protobuf} exports, ${stats.traces} traces`);
   console.log(`peak RSS with tracing (MiB): ${Object.entries(tracedRss).map(([k, v]) => `${k} ${v?.toFixed(0)}`).join(', ')}`);
+}
+
+/**
+ * BENCH_AGAINST=<checkout>: that checkout's platform (A, its own scripts/stack.js) and this one's (B) both running,
+ * each on a fresh data folder and warmed up alike, measured in turn scenario by scenario (compareInterleaved),
+ * BENCH_PAIR_ROUNDS (6) times. Two versions compared at the same minutes of the machine, by one method.
+ */
+async function compareCheckouts(against) {
+  const rounds = Number(process.env.BENCH_PAIR_ROUNDS ?? 6);
+  const other = await import(pathToFileURL(join(against, 'scripts', 'stack.js')).href);
+  const platforms = [];
+  const dataDirs = [];
+  try {
+    for (const [dir, start] of [[against, other.startStack], [checkout, startStack]]) {
+      console.log(`starting the platform of ${dir}...`);
+      dataDirs.push(freshDataDir('bench-pair-'));
+      platforms.push(await startPlatform({ ...(await platformPortsEnv(dir)), DATA_DIR: dataDirs.at(-1) }, start));
+    }
+    const [a, b] = await Promise.all(platforms.map(async (p) => ({ urls: p.urls, ...(await seedShop(p)) })));
+    for (const side of [a, b]) await warmUp(side, warmupSeconds(3));
+    await compareInterleaved({
+      title: `A = ${against}\nB = ${checkout}\n${seconds} s per run, ${rounds} interleaved rounds (A B, B A, ...), ${connections} connections`,
+      sides: { A: a, B: b },
+      names: scenariosOf(a).map(([name]) => name),
+      rounds,
+      labels: { A: 'A', B: 'B' },
+    });
+  } finally {
+    for (const p of platforms) await p.stop();
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  }
 }
