@@ -34,9 +34,10 @@ export function freshDataDir(prefix = 'bench-') {
 }
 
 /**
- * Waits until the machine is quiet: less than `threshold` of its CPU busy over half a second (at most `maxMs`).
- * A run leaves work behind it (PostgreSQL's autovacuum and checkpoints, the kernel's writeback) that slowed
- * whatever ran next by 30-45% in interleaved runs here. Returns the busy share seen last; null without /proc.
+ * Waits until the machine is quiet: less than `threshold` of its CPU busy over half a second (at most `maxMs`),
+ * so a run does not share the cores with what the last one left behind (PostgreSQL's autovacuum and
+ * checkpoints). It did not explain the 30-45% the platform that ran last was ahead in interleaved rounds: that
+ * was its pools, see compareInterleaved in bench.js. Returns the busy share seen last; null without /proc.
  */
 export async function settle({ threshold = 0.25, maxMs = 20_000 } = {}) {
   const read = () => {
