@@ -9,6 +9,7 @@ export * from './config.js';
 export * from './metrics.js';
 export { metricsExposition, type Exposition } from './metrics-exposition.js';
 export * from './db.js';
+export * from './db-errors.js';
 export * from './auth.js';
 export { SERVER_LIMITS, createServer, type App, type ServerOptions } from './server.js';
 export { BODY_LIMIT, SMALL_BODY_LIMIT, bodyLimitFor, maxJsonBytes } from './body-limit.js';
