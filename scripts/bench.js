@@ -125,8 +125,9 @@ async function compareInterleaved({ title, sides, names, rounds, labels }) {
       for (const side of i % 2 === 0 ? ['A', 'B'] : ['B', 'A']) {
         const scenarios = scenariosOf(sides[side], null);
         // The platform idle since its last run has let its pools go (pg closes connections idle for 10 s): one
-        // unmeasured second of the same path (random orders before the race) opens them again, else the platform
-        // that ran last went 30-45% faster on orders whatever its version.
+        // unmeasured second of the same path (random orders before the race) opens them again. Without it the
+        // platform that ran last was 26-45% ahead on orders whatever its version; with it 3-18% (the rest was not
+        // found), which the geometric mean of an even number of rounds cancels.
         const warm = name === HOT_RACE ? 'order placement, 1-3 items (direct)' : name;
         const { accept: _a, hotItem: _h, ...warmOptions } = await scenarios.find(([n]) => n === warm)[1]();
         if (pairWarmup > 0) await run({ ...warmOptions, duration: pairWarmup });
