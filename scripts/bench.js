@@ -6,11 +6,11 @@
 // of this script, so two versions are compared by one method (scripts/bench-compare.js does).
 // BENCH_AGAINST=<dir> runs that checkout's platform and this one's side by side and measures them in turn,
 // scenario by scenario, BENCH_PAIR_ROUNDS (6) times: two versions at the same minutes of the machine.
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { root } from './stack.js';
-import { rmSync } from 'node:fs';
 import { freshDataDir, geometricMean, json, median, platformPortsEnv, seedShop, settle } from './bench-kit.js';
 import { startTraceReceiver } from './trace-receiver.js';
 
@@ -88,7 +88,7 @@ function scenariosOf({ urls, readById, orderRequest, randomItems, hotItem }, onl
 
 /** Runs one scenario; a row of the tables (errors: failures, timeouts and answers outside the scenario's `accept`, 2xx by default). */
 async function measure(name, options) {
-  const { accept, hotItem: _hot, ...opts } = await options();
+  const { accept, hotItem, ...opts } = await options();
   // BENCH_SETTLE=0: no wait for the last run's aftermath (see settle).
   if (process.env.BENCH_SETTLE !== '0') await settle();
   const r = await run(opts);
@@ -96,7 +96,7 @@ async function measure(name, options) {
   // A run bounded by count ends mid-second: its rate from the total and the elapsed time (autocannon's average of
   // whole-second samples moved the race's rate in steps of 12-14%).
   const rps = opts.amount ? r.requests.total / r.duration : r.requests.average;
-  return { name, rps, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + unexpected, total: r.requests.total, statuses: r.statuses, hotItem: _hot };
+  return { name, rps, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + unexpected, statuses: r.statuses, hotItem };
 }
 
 /**
@@ -175,7 +175,6 @@ async function mainRun() {
       rows.push(row);
       if (name !== HOT_RACE) console.log(`${Math.round(row.rps)} req/s${row.errors ? ` (${row.errors} errors, statuses ${JSON.stringify(row.statuses)})` : ''}`);
       else {
-        row.total = HOT_ATTEMPTS;
         row.finalStock = (await json(`${urls.product}/product/${row.hotItem}`, 'GET')).stock;
         console.log(`201=${row.statuses[201] ?? 0} 409=${row.statuses[409] ?? 0} final stock=${row.finalStock}`);
       }
