@@ -233,10 +233,12 @@ function warmupSeconds(dflt) {
  */
 async function compareTracing(off) {
   const rounds = Number(process.env.BENCH_TRACING_ROUNDS ?? 3);
+  // BENCH_TRACED_ENV='{"OTEL_NODE_DISABLED_INSTRUMENTATIONS":"pg"}': more settings for the traced side alone (one part's share).
+  const tracedEnv = JSON.parse(process.env.BENCH_TRACED_ENV ?? '{}');
   const receiver = await startTraceReceiver(root);
   console.log(`\ntracing on: starting a second platform, exporting every trace to ${receiver.url}; ${rounds} interleaved rounds...`);
   // Its own data folder: its own embedded PostgreSQL beside the first platform's.
-  const on = await startPlatform({ DATA_DIR: `${env.DATA_DIR}-traced`, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_BSP_SCHEDULE_DELAY: '1000' }).catch(async (err) => {
+  const on = await startPlatform({ DATA_DIR: `${env.DATA_DIR}-traced`, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_BSP_SCHEDULE_DELAY: '1000', ...tracedEnv }).catch(async (err) => {
     await receiver.stop();
     throw err;
   });
@@ -246,7 +248,7 @@ async function compareTracing(off) {
     // The first platform is warm (JIT, pools, PostgreSQL's caches) from the runs above; the second one is not yet.
     await warmUp(onSeed, warmupSeconds(5));
     await compareInterleaved({
-      title: `Tracing cost (${seconds} s per run, ${rounds} interleaved rounds, ${connections} connections, 100% sampling, OTLP http/protobuf to a local receiver)`,
+      title: `Tracing cost (${seconds} s per run, ${rounds} interleaved rounds, ${connections} connections, 100% sampling, OTLP http/protobuf to a local receiver${process.env.BENCH_TRACED_ENV ? `; traced side also ${process.env.BENCH_TRACED_ENV}` : ''})`,
       sides: { A: off.seed, B: onSeed },
       names: ['order placement, 1-3 items (direct)', 'order placement, 1-3 items (gateway)'],
       rounds,

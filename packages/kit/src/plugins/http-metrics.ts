@@ -2,7 +2,7 @@
 // exposed on /metrics unless the service serves them elsewhere (the gateway: a port of its own).
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
-import type { Metrics } from '../metrics.js';
+import { HTTP_BUCKETS, type Metrics } from '../metrics.js';
 import { metricsExposition } from '../metrics-exposition.js';
 import { OPERATIONAL_PATHS } from '../operational-paths.js';
 import { KIT_PLUGINS } from './names.js';
@@ -49,26 +49,33 @@ export const httpMetrics = fp<HttpMetricsOptions>(
       done();
     });
 
-    // Histogram children cached per (method, route, status): prom-client would otherwise hash a label object per request.
-    const observers = new Map<string, { observe(v: number): void }>();
+    // One entry per (method, route, status): the histogram's child (prom-client would otherwise hash a label object
+    // per request) and when each bucket last took an exemplar.
+    const series = new Map<string, Series>();
     app.addHook('onResponse', (request, reply, done) => {
       notActive(request);
       const route = request.routeOptions.url ?? 'unmatched';
       if (!OPERATIONAL_PATHS.has(route)) {
         const seconds = reply.elapsedTime / 1000;
-        const { trace } = request;
-        // A sampled OpenTelemetry span leaves its ids as the bucket's exemplar; untraced requests (tracing off:
-        // `sampled` is never set) take the cached child and do no exemplar work at all.
-        if (trace?.sampled) observeWithExemplar(metrics, request.method, route, reply.statusCode, seconds, trace.traceId, trace.spanId);
-        else {
-          const key = `${request.method} ${route} ${reply.statusCode}`;
-          let observer = observers.get(key);
-          if (!observer) {
-            observer = metrics.httpServerDuration.labels({ http_request_method: request.method, http_route: route, http_response_status_code: String(reply.statusCode) });
-            observers.set(key, observer);
-          }
-          observer.observe(seconds);
+        const key = `${request.method} ${route} ${reply.statusCode}`;
+        let s = series.get(key);
+        if (!s) {
+          const labels = { http_request_method: request.method, http_route: route, http_response_status_code: String(reply.statusCode) };
+          s = { labels, child: metrics.httpServerDuration.labels(labels), exemplarAt: new Float64Array(HTTP_BUCKETS.length + 1).fill(-Infinity) };
+          series.set(key, s);
         }
+        // A sampled OpenTelemetry span leaves its ids as its bucket's exemplar when that bucket's is older than
+        // EXEMPLAR_MIN_AGE_MS; every other observation (and every one with tracing off: `sampled` is never set)
+        // takes the cached child and does no exemplar work.
+        const { trace } = request;
+        if (trace?.sampled && exemplarDue(s, seconds)) {
+          metrics.httpServerDuration.observe({
+            labels: s.labels,
+            value: seconds,
+            // prom-client types exemplar labels as the metric's own label names; any names are valid at run time.
+            exemplarLabels: { trace_id: trace.traceId, span_id: trace.spanId } as Record<string, string>,
+          });
+        } else s.child.observe(seconds);
       }
       done();
     });
@@ -84,11 +91,26 @@ export const httpMetrics = fp<HttpMetricsOptions>(
   { name: KIT_PLUGINS.httpMetrics, fastify: '5.x' },
 );
 
-function observeWithExemplar(metrics: Metrics, method: string, route: string, status: number, seconds: number, traceId: string, spanId: string): void {
-  metrics.httpServerDuration.observe({
-    labels: { http_request_method: method, http_route: route, http_response_status_code: String(status) },
-    value: seconds,
-    // prom-client types exemplar labels as the metric's own label names; any names are valid at run time.
-    exemplarLabels: { trace_id: traceId, span_id: spanId } as Record<string, string>,
-  });
+interface Series {
+  labels: Record<'http_request_method' | 'http_route' | 'http_response_status_code', string>;
+  child: { observe(value: number): void };
+  /** performance.now() of each bucket's last exemplar (index: the first upper bound >= the value; last: +Inf). */
+  exemplarAt: Float64Array;
+}
+
+/**
+ * How often a bucket's exemplar may be replaced. A scrape shows one exemplar per bucket, the latest; replacing it on
+ * every sampled request (hundreds a second) cost prom-client two label hashes each, for exemplars nobody reads. A
+ * bucket not hit for a second (a slow outlier's) still takes the first sampled request that lands in it. Prometheus'
+ * own Java client limits its exemplar sampling the same way.
+ */
+const EXEMPLAR_MIN_AGE_MS = 1000;
+
+function exemplarDue(s: Series, seconds: number): boolean {
+  let bucket = 0;
+  while (bucket < HTTP_BUCKETS.length && seconds > HTTP_BUCKETS[bucket]!) bucket++;
+  const now = performance.now();
+  if (now - s.exemplarAt[bucket]! < EXEMPLAR_MIN_AGE_MS) return false;
+  s.exemplarAt[bucket] = now;
+  return true;
 }
