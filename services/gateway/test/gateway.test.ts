@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
+import { connect } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { http, stopAll, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { freePort, http, stopAll, uniqueEmail, waitFor, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { startUserStack } from '@ecommerce/user-service/testing';
 import { startGateway } from './harness.js';
 
@@ -75,6 +78,47 @@ describe('gateway', () => {
       await gw.app.close();
       silent.closeAllConnections();
       silent.close();
+    }
+  });
+  it('when clients hang up before the upstream answers, then each cut answer is an info line (499), never an "unhandled error", and nothing 5xx is counted', async () => {
+    // The upstream answers 100 ms after the body; each client has gone by then.
+    let answered = 0;
+    const late = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => setTimeout(() => res.writeHead(201, { 'content-type': 'application/json' }).end('{"id":"x"}', () => answered++), 100));
+    });
+    await new Promise<void>((resolve) => late.listen(0, '127.0.0.1', resolve));
+    const lateUrl = `http://127.0.0.1:${(late.address() as { port: number }).port}`;
+    // The gateway as its own process (its log lines are what is checked), as `npm start` runs it.
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const gateway = spawn(process.execPath, [join(import.meta.dirname, '..', 'src', 'main.js')], {
+      env: { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info', USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: lateUrl, ORDER_SERVICE_URL: lateUrl, STOREFRONT_DIR: '/nonexistent-storefront' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    gateway.stdout.on('data', (d: Buffer) => (out += String(d)));
+    const exited = new Promise((resolve) => gateway.once('exit', resolve));
+    try {
+      await waitFor('the gateway to listen', async () => out.includes('Server listening'));
+      const clients = 10;
+      await Promise.all(Array.from({ length: clients }, async () => {
+        const socket = connect(port, '127.0.0.1');
+        socket.on('error', () => undefined);
+        await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+        socket.write('POST /order HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+        await new Promise((r) => setTimeout(r, 30));
+        socket.destroy();
+      }));
+      await waitFor('the upstream to answer every request', async () => answered === clients, 5_000);
+      const lines = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string });
+      await waitFor('a line per cut answer', async () => lines().filter((l) => l.msg === 'client closed the connection').length === clients, 5_000);
+      assert.deepEqual(lines().filter((l) => l.level >= 50), []);
+      const metrics = await http(`http://127.0.0.1:${metricsPort}`, 'GET', '/metrics');
+      assert.doesNotMatch(metrics.text, /http_response_status_code="5\d\d"/);
+    } finally {
+      gateway.kill('SIGTERM');
+      await exited;
+      late.close();
     }
   });
 });

@@ -87,7 +87,9 @@ function problemOf(err: FastifyError | ProblemError | Error, request: FastifyReq
     request.log.warn({ code: errorCode(err), msg: err.message }, 'dependency unavailable');
     return new ServiceUnavailable();
   }
-  if (request.raw.socket?.destroyed) {
+  // Node detaches a closed connection from its request (socket null), or it is still attached and destroyed.
+  const socket = request.raw.socket as Socket | null;
+  if (!socket || socket.destroyed) {
     // The client closed the connection before its answer (a proxied answer is then cut, UND_ERR_ABORTED): nothing
     // failed here and nothing can be answered: an info line, not an "unhandled error" with its stack (nginx's 499).
     request.log.info({ code: errorCode(err) }, 'client closed the connection');
