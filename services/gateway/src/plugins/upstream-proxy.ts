@@ -21,6 +21,9 @@ export const upstreamProxy = fp<UpstreamProxyOptions>(
         rewritePrefix: u.prefix,
         // undici (keep-alive pool) rather than node:http: the profile showed http.Agent as the gateway's main cost.
         undici: { connections: 128, pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
+        // reply-from's two info lines per request ("fetching from remote server", "response received"): the kit's
+        // one request line already says what was asked, the answer's status and its time.
+        disableRequestLogging: true,
         replyOptions: {
           onError: (reply, { error }) => {
             // The body counter (streamed-body-limit) cut the upload: reply-from wraps that error as its cause.
