@@ -63,6 +63,22 @@ export function geometricMean(xs) {
   return Math.exp(xs.reduce((a, x) => a + Math.log(x), 0) / xs.length);
 }
 
+// Student's t, two-sided 95%, by degrees of freedom (1-20); above 20, 2.0 is close enough for a bench.
+const T95 = [NaN, 12.71, 4.3, 3.18, 2.78, 2.57, 2.45, 2.36, 2.31, 2.26, 2.23, 2.2, 2.18, 2.16, 2.14, 2.13, 2.12, 2.11, 2.1, 2.09, 2.09];
+
+/**
+ * The 95% confidence interval of the geometric mean of ratios (Student's t on their logarithms), as [low, high]:
+ * how far one comparison can be trusted on a machine whose speed drifts. Null with fewer than two ratios.
+ */
+export function geometricMeanInterval(xs) {
+  if (xs.length < 2) return null;
+  const logs = xs.map((x) => Math.log(x));
+  const mean = logs.reduce((a, l) => a + l, 0) / logs.length;
+  const sd = Math.sqrt(logs.reduce((a, l) => a + (l - mean) ** 2, 0) / (logs.length - 1));
+  const half = (T95[logs.length - 1] ?? 2) * sd / Math.sqrt(logs.length);
+  return [Math.exp(mean - half), Math.exp(mean + half)];
+}
+
 export function median(xs) {
   const v = [...xs].sort((a, b) => a - b);
   const m = v.length >> 1;

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { root } from './stack.js';
-import { freshDataDir, geometricMean, json, median, platformPortsEnv, seedShop, settle } from './bench-kit.js';
+import { freshDataDir, geometricMean, geometricMeanInterval, json, median, platformPortsEnv, seedShop, settle } from './bench-kit.js';
 import { startTraceReceiver } from './trace-receiver.js';
 
 const checkout = resolve(process.env.BENCH_CHECKOUT ?? root);
@@ -139,15 +139,19 @@ async function compareInterleaved({ title, sides, names, rounds, labels }) {
     results.push({ name, ...runs });
   }
   const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+  const interval = (ratios) => {
+    const ci = geometricMeanInterval(ratios);
+    return ci ? `${pct(ci[0] - 1)} to ${pct(ci[1] - 1)}` : '';
+  };
   console.log(`\n${title}\n`);
-  console.log(`| scenario | ${labels.A} req/s (median, min-max) | ${labels.B} req/s (median, min-max) | change of medians | paired change (geometric mean) | paired change (median) | ${labels.A} p99 ms | ${labels.B} p99 ms | errors ${labels.A}/${labels.B} |`);
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log(`| scenario | ${labels.A} req/s (median, min-max) | ${labels.B} req/s (median, min-max) | change of medians | paired change (geometric mean) | its 95% interval | paired change (median) | ${labels.A} p99 ms | ${labels.B} p99 ms | errors ${labels.A}/${labels.B} |`);
+  console.log('|---|---:|---:|---:|---:|---|---:|---:|---:|---:|');
   for (const { name, A, B } of results) {
     const rps = (rs) => rs.map((r) => r.rps);
     const cell = (rs) => `${Math.round(median(rps(rs)))} (${Math.round(Math.min(...rps(rs)))}-${Math.round(Math.max(...rps(rs)))})`;
     const ratios = B.map((r, i) => r.rps / A[i].rps);
     const errors = (rs) => rs.reduce((n, r) => n + r.errors, 0);
-    console.log(`| ${name} | ${cell(A)} | ${cell(B)} | ${pct(median(rps(B)) / median(rps(A)) - 1)} | ${pct(geometricMean(ratios) - 1)} | ${pct(median(ratios) - 1)} | ${median(A.map((r) => r.p99))} | ${median(B.map((r) => r.p99))} | ${errors(A)}/${errors(B)} |`);
+    console.log(`| ${name} | ${cell(A)} | ${cell(B)} | ${pct(median(rps(B)) / median(rps(A)) - 1)} | ${pct(geometricMean(ratios) - 1)} | ${interval(ratios)} | ${pct(median(ratios) - 1)} | ${median(A.map((r) => r.p99))} | ${median(B.map((r) => r.p99))} | ${errors(A)}/${errors(B)} |`);
   }
   return results;
 }
