@@ -111,32 +111,40 @@ async function warmUp({ urls, readById, orderRequest, randomItems }, warmup) {
 }
 
 /**
- * Two running platforms measured in turn, scenario by scenario: A B, then B A, ... `rounds` times, so a slow
- * minute of the machine falls on both and neither always goes first; each run waits for the machine to settle.
- * Prints each round, then per scenario the medians (min-max) and the paired change: the geometric mean of the
- * rounds' B/A ratios (with an even number of rounds, a bias of going first or second cancels out) and their median.
+ * Two running platforms measured in turn, scenario by scenario, strictly alternating: A B A B ... A, so every run
+ * follows a run of the other platform (a platform that had just run itself was up to 12% faster, see
+ * docs/benchmarks.md) and the side that brackets the sequence (A, then B for the next scenario) runs once more.
+ * Each B run is paired with the two A runs around it (their geometric mean), so a machine that drifts between the
+ * two cancels out. Each run waits for the machine to settle. Prints each round, then per scenario the medians
+ * (min-max) and the paired change: the geometric mean of the `rounds` paired ratios B/A, its 95% interval, and
+ * their median.
  */
 async function compareInterleaved({ title, sides, names, rounds, labels }) {
   const pairWarmup = Number(process.env.BENCH_PAIR_WARMUP_SECONDS ?? 1);
   const results = [];
-  for (const name of names) {
+  for (const [index, name] of names.entries()) {
+    const [outer, inner] = index % 2 === 0 ? ['A', 'B'] : ['B', 'A'];
     const runs = { A: [], B: [] };
+    const runOnce = async (side) => {
+      const scenarios = scenariosOf(sides[side], null);
+      // The platform idle since its last run has let its pools go (pg closes connections idle for 10 s): one
+      // unmeasured second of the same path (random orders before the race) opens them again.
+      const warm = name === HOT_RACE ? 'order placement, 1-3 items (direct)' : name;
+      const { accept: _a, hotItem: _h, ...warmOptions } = await scenarios.find(([n]) => n === warm)[1]();
+      if (pairWarmup > 0) await run({ ...warmOptions, duration: pairWarmup });
+      runs[side].push(await measure(name, scenarios.find(([n]) => n === name)[1]));
+    };
+    const ratios = [];
+    await runOnce(outer);
     for (let i = 0; i < rounds; i++) {
-      for (const side of i % 2 === 0 ? ['A', 'B'] : ['B', 'A']) {
-        const scenarios = scenariosOf(sides[side], null);
-        // The platform idle since its last run has let its pools go (pg closes connections idle for 10 s): one
-        // unmeasured second of the same path (random orders before the race) opens them again. Without it the
-        // platform that ran last was 26-45% ahead on orders whatever its version; with it 3-18% (the rest was not
-        // found), which the geometric mean of an even number of rounds cancels.
-        const warm = name === HOT_RACE ? 'order placement, 1-3 items (direct)' : name;
-        const { accept: _a, hotItem: _h, ...warmOptions } = await scenarios.find(([n]) => n === warm)[1]();
-        if (pairWarmup > 0) await run({ ...warmOptions, duration: pairWarmup });
-        runs[side].push(await measure(name, scenarios.find(([n]) => n === name)[1]));
-      }
-      const unexpected = ['A', 'B'].filter((side) => runs[side][i].errors > 0).map((side) => `; ${labels[side]}: ${runs[side][i].errors} errors, statuses ${JSON.stringify(runs[side][i].statuses)}`);
+      await runOnce(inner);
+      await runOnce(outer);
+      const around = Math.sqrt(runs[outer][i].rps * runs[outer][i + 1].rps);
+      ratios.push(inner === 'B' ? runs.B[i].rps / around : around / runs.A[i].rps);
+      const unexpected = [[inner, i], [outer, i + 1]].filter(([side, k]) => runs[side][k].errors > 0).map(([side, k]) => `; ${labels[side]}: ${runs[side][k].errors} errors, statuses ${JSON.stringify(runs[side][k].statuses)}`);
       console.log(`  ${name}, round ${i + 1}: ${labels.A} ${Math.round(runs.A[i].rps)}, ${labels.B} ${Math.round(runs.B[i].rps)} req/s${unexpected.join('')}`);
     }
-    results.push({ name, ...runs });
+    results.push({ name, ...runs, ratios });
   }
   const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
   const interval = (ratios) => {
@@ -146,10 +154,9 @@ async function compareInterleaved({ title, sides, names, rounds, labels }) {
   console.log(`\n${title}\n`);
   console.log(`| scenario | ${labels.A} req/s (median, min-max) | ${labels.B} req/s (median, min-max) | change of medians | paired change (geometric mean) | its 95% interval | paired change (median) | ${labels.A} p99 ms | ${labels.B} p99 ms | errors ${labels.A}/${labels.B} |`);
   console.log('|---|---:|---:|---:|---:|---|---:|---:|---:|---:|');
-  for (const { name, A, B } of results) {
+  for (const { name, A, B, ratios } of results) {
     const rps = (rs) => rs.map((r) => r.rps);
     const cell = (rs) => `${Math.round(median(rps(rs)))} (${Math.round(Math.min(...rps(rs)))}-${Math.round(Math.max(...rps(rs)))})`;
-    const ratios = B.map((r, i) => r.rps / A[i].rps);
     const errors = (rs) => rs.reduce((n, r) => n + r.errors, 0);
     console.log(`| ${name} | ${cell(A)} | ${cell(B)} | ${pct(median(rps(B)) / median(rps(A)) - 1)} | ${pct(geometricMean(ratios) - 1)} | ${interval(ratios)} | ${pct(median(ratios) - 1)} | ${median(A.map((r) => r.p99))} | ${median(B.map((r) => r.p99))} | ${errors(A)}/${errors(B)} |`);
   }
@@ -286,7 +293,7 @@ async function compareCheckouts(against) {
     const [a, b] = await Promise.all(platforms.map(async (p) => ({ urls: p.urls, ...(await seedShop(p)) })));
     for (const side of [a, b]) await warmUp(side, warmupSeconds(3));
     await compareInterleaved({
-      title: `A = ${against}\nB = ${checkout}\n${seconds} s per run, ${rounds} interleaved rounds (A B, B A, ...), ${connections} connections`,
+      title: `A = ${against}\nB = ${checkout}\n${seconds} s per run, ${rounds} interleaved rounds (A B A B ... A, then B A B ... B), ${connections} connections`,
       sides: { A: a, B: b },
       names: scenariosOf(a).map(([name]) => name),
       rounds,
