@@ -120,15 +120,17 @@ async function warmUp({ urls, readById, orderRequest, randomItems }, warmup) {
  * their median.
  */
 async function compareInterleaved({ title, sides, names, rounds, labels }) {
-  const pairWarmup = Number(process.env.BENCH_PAIR_WARMUP_SECONDS ?? 1);
+  // As long as a measured run by default: after the other platform's run (and its own idle minute, when V8 may
+  // have shrunk its heap), one second left the traced side 4 points further behind (docs/benchmarks.md).
+  const pairWarmup = Number(process.env.BENCH_PAIR_WARMUP_SECONDS ?? seconds);
   const results = [];
   for (const [index, name] of names.entries()) {
     const [outer, inner] = index % 2 === 0 ? ['A', 'B'] : ['B', 'A'];
     const runs = { A: [], B: [] };
     const runOnce = async (side) => {
       const scenarios = scenariosOf(sides[side], null);
-      // The platform idle since its last run has let its pools go (pg closes connections idle for 10 s): one
-      // unmeasured second of the same path (random orders before the race) opens them again.
+      // The platform idle since its last run has let its pools go (pg closes connections idle for 10 s): an
+      // unmeasured run of the same path (random orders before the race) opens them again.
       const warm = name === HOT_RACE ? 'order placement, 1-3 items (direct)' : name;
       const { accept: _a, hotItem: _h, ...warmOptions } = await scenarios.find(([n]) => n === warm)[1]();
       if (pairWarmup > 0) await run({ ...warmOptions, duration: pairWarmup });
