@@ -143,6 +143,10 @@ describe('PostgreSQL killed under load', () => {
       assert.equal(ready.status, 503, `${name} readyz while the database is down`);
       assert.equal((await http(platform.procs[name].base, 'GET', '/livez')).status, 200, `${name} livez`);
     }
+    // A signed-in customer's own account meanwhile: 503 (try again), never 401, which a client takes as "signed out".
+    const me = await http(platform.procs.user.base, 'GET', '/user/me', { token: customer });
+    assert.equal(me.status, 503, me.text);
+    assert.ok(me.headers.get('retry-after'), 'Retry-After on /user/me');
     const duringStart = outcomes.length;
     await sleep(2000);
     const during = outcomes.slice(duringStart);

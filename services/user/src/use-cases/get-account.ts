@@ -2,14 +2,13 @@ import { Unauthorized } from '@ecommerce/kit';
 import type { UserRepository } from '../data/user-repository.js';
 import { toUser, type User } from '../model/user.js';
 
-/** The caller's own account. A valid token whose account cannot be read (deleted since) is refused: 401. */
+/**
+ * The caller's own account. A valid token whose account is gone (deleted since) is refused: 401. A database that
+ * cannot answer is not that: its error goes on to the error handler (503 with Retry-After), since a client takes a
+ * 401 as "signed out" and would drop the customer's session during an outage.
+ */
 export async function getAccount(deps: { userRepository: UserRepository }, userId: string): Promise<User> {
-  let row;
-  try {
-    row = await deps.userRepository.findById(userId);
-  } catch {
-    throw new Unauthorized('Account no longer exists');
-  }
+  const row = await deps.userRepository.findById(userId);
   if (!row) throw new Unauthorized('Account no longer exists');
   return toUser(row);
 }
