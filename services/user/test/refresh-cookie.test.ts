@@ -3,8 +3,8 @@
 // the JSON flow is untouched for clients that do not ask.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertProblem, http, registerAccount } from '@ecommerce/test-support';
-import { base, startUserServiceForFile } from './harness.js';
+import { assertProblem, http, registerAccount, sql } from '@ecommerce/test-support';
+import { base, db, startUserServiceForFile } from './harness.js';
 
 interface Tokens {
   accessToken: string;
@@ -122,5 +122,24 @@ describe('refresh token in a cookie', () => {
       assert.deepEqual(r.headers.getSetCookie(), []);
     }
     assertProblem(await http(base, 'POST', '/user/login', { body: { ...a, refreshTokenIn: 'header' } }), 400);
+  });
+  it('when the refresh fails for a reason other than the token (its table cannot be read), then the cookie is kept; a garbage one is still cleared', async () => {
+    const { token } = await cookieLogin();
+    const admin = new URL(db.adminUrl);
+    admin.pathname = `/${db.name}`;
+    // The service's role loses its rights on the refresh tokens for a moment: an error of the database, not a refusal.
+    await sql(admin.href, 'REVOKE ALL ON users.refresh_tokens FROM ecommerce_user');
+    try {
+      const failed = await http(base, 'POST', '/user/token/refresh', { body: {}, headers: cookieHeader(token) });
+      assert.ok(failed.status >= 500, failed.text);
+      assert.deepEqual(failed.headers.getSetCookie(), [], 'the cookie is not cleared when the token was never judged');
+    } finally {
+      await sql(admin.href, 'GRANT ALL ON users.refresh_tokens TO ecommerce_user');
+    }
+    const refused = await http(base, 'POST', '/user/token/refresh', { body: {}, headers: cookieHeader('garbage-token') });
+    assert.equal(refused.status, 401);
+    assert.ok(cookiesOf(refused.headers).get('/user/token/refresh')?.attrs.includes('Max-Age=0'), 'a refused token is cleared');
+    // and the kept one still works
+    assert.equal((await http(base, 'POST', '/user/token/refresh', { body: {}, headers: cookieHeader(token) })).status, 200);
   });
 });

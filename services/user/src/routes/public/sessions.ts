@@ -1,4 +1,4 @@
-import { Type, type App } from '@ecommerce/kit';
+import { ProblemError, Type, type App } from '@ecommerce/kit';
 import { checkCredentials, startSession } from '../../use-cases/login.js';
 import { logout } from '../../use-cases/logout.js';
 import { continueSession, rotateRefreshToken } from '../../use-cases/refresh-session.js';
@@ -47,9 +47,10 @@ export default async function sessionRoutes(app: App): Promise<void> {
     },
     async (request, reply) => {
       const { token, via } = refreshTokenOf(request, request.body.refreshToken);
-      // A token that cannot be rotated is dead: the browser forgets the cookie.
+      // A token refused (401: unknown, spent, expired) is dead: the browser forgets the cookie. A database that
+      // cannot answer says nothing about the token: the cookie stays and the client retries after the 503.
       const rotated = await rotateRefreshToken(app, token).catch((err: unknown) => {
-        if (via === 'cookie') clearRefreshCookie(reply);
+        if (via === 'cookie' && err instanceof ProblemError && err.status < 500) clearRefreshCookie(reply);
         throw err;
       });
       const pair = await continueSession(app, rotated);
