@@ -47,10 +47,10 @@ export default async function sessionRoutes(app: App): Promise<void> {
     },
     async (request, reply) => {
       const { token, via } = refreshTokenOf(request, request.body.refreshToken);
-      // A token refused (401: unknown, spent, expired) is dead: the browser forgets the cookie. A database that
+      // A token refused (401: unknown, spent, expired; docs/api.md) is dead: the browser forgets the cookie. A database that
       // cannot answer says nothing about the token: the cookie stays and the client retries after the 503.
       const rotated = await rotateRefreshToken(app, token).catch((err: unknown) => {
-        if (via === 'cookie' && err instanceof ProblemError && err.status < 500) clearRefreshCookie(reply);
+        if (via === 'cookie' && err instanceof ProblemError && err.status === 401) clearRefreshCookie(reply);
         throw err;
       });
       const pair = await continueSession(app, rotated);
