@@ -3,7 +3,7 @@
 // the JSON flow is untouched for clients that do not ask.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertProblem, http, registerAccount, sql } from '@ecommerce/test-support';
+import { SERVICE_DATABASES, assertProblem, http, registerAccount, sql } from '@ecommerce/test-support';
 import { base, db, startUserServiceForFile } from './harness.js';
 
 interface Tokens {
@@ -125,16 +125,16 @@ describe('refresh token in a cookie', () => {
   });
   it('when the refresh fails for a reason other than the token (its table cannot be read), then the cookie is kept; a garbage one is still cleared', async () => {
     const { token } = await cookieLogin();
-    const admin = new URL(db.adminUrl);
-    admin.pathname = `/${db.name}`;
-    // The service's role loses its rights on the refresh tokens for a moment: an error of the database, not a refusal.
-    await sql(admin.href, 'REVOKE ALL ON users.refresh_tokens FROM ecommerce_user');
+    const { role, schema } = SERVICE_DATABASES.user;
+    // The service's role (the table's owner) gives up its rights on the refresh tokens for a moment: an error of the
+    // database, not a refusal.
+    await sql(db.urls.user, `REVOKE ALL ON ${schema}.refresh_tokens FROM ${role}`);
     try {
       const failed = await http(base, 'POST', '/user/token/refresh', { body: {}, headers: cookieHeader(token) });
       assert.ok(failed.status >= 500, failed.text);
       assert.deepEqual(failed.headers.getSetCookie(), [], 'the cookie is not cleared when the token was never judged');
     } finally {
-      await sql(admin.href, 'GRANT ALL ON users.refresh_tokens TO ecommerce_user');
+      await sql(db.urls.user, `GRANT ALL ON ${schema}.refresh_tokens TO ${role}`);
     }
     const refused = await http(base, 'POST', '/user/token/refresh', { body: {}, headers: cookieHeader('garbage-token') });
     assert.equal(refused.status, 401);
