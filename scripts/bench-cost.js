@@ -11,7 +11,9 @@
 // BENCH_IDLE_SECONDS (4: idle CPU, subtracted), BENCH_WARMUP_SECONDS (4 each direct and via the gateway, not measured),
 // BENCH_COST_JSON=file (results as JSON), BENCH_CPU_PROF=dir (--cpu-prof of every service into dir),
 // BENCH_TRACING=1 (every request traced, always_on, to the checkout's local OTLP receiver, whose CPU counts too;
-// or a sampler's name, e.g. always_off: the SDK and its context manager with nothing recorded).
+// or a sampler's name, e.g. always_off: the SDK and its context manager with nothing recorded; OTEL_BSP_* pass on),
+// BENCH_NODE_ARGS (V8 flags for every service), BENCH_PERF=dir (perf record of the machine per scenario, see
+// startPerf), BENCH_KEEP_DATA=1 (keep the data folder and the services' logs).
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +37,18 @@ const only = process.env.BENCH_ONLY?.split(',');
 // so per-order CPU is compared at equal batching instead of at whatever rate the machine allowed that minute.
 const rate = process.env.BENCH_RATE ? { overallRate: Number(process.env.BENCH_RATE) } : {};
 const profileDir = process.env.BENCH_CPU_PROF ? resolve(process.env.BENCH_CPU_PROF) : null;
+/**
+ * BENCH_PERF=dir: `perf record` of the whole machine (CPU samples: only running threads, the kernel and V8's
+ * helper threads included, unlike --cpu-prof) during each measured scenario, into dir/<scenario>.data. With
+ * BENCH_NODE_ARGS=--perf-basic-prof the services' JIT frames get names (perf report reads /tmp/perf-<pid>.map).
+ */
+function startPerf(name) {
+  if (!process.env.BENCH_PERF) return null;
+  mkdirSync(process.env.BENCH_PERF, { recursive: true });
+  const file = join(process.env.BENCH_PERF, `${name.replace(/[^a-z0-9]+/gi, '-')}.data`);
+  const child = spawn('perf', ['record', '-a', '-g', '-F', '499', '-o', file], { stdio: 'ignore' });
+  return { stop: () => new Promise((ok) => { child.once('exit', ok); child.kill('SIGINT'); }) };
+}
 const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
 /** Every process: pid -> { comm, ppid, cpu (utime+stime), reaped (cutime+cstime) } in ms. */
@@ -87,11 +101,12 @@ for (const name of Object.keys(env)) if (name.startsWith('OTEL_')) delete env[na
 const tracing = process.env.BENCH_TRACING && process.env.BENCH_TRACING !== '0' ? process.env.BENCH_TRACING : null;
 const receiver = tracing ? await startTraceReceiver(checkout) : null;
 if (receiver) {
-  Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: tracing === '1' ? 'always_on' : tracing, OTEL_BSP_SCHEDULE_DELAY: '1000' });
-  // Passed on: the sampler's argument and which instrumentations load (to split the cost between them).
+  Object.assign(env, { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: tracing === '1' ? 'always_on' : tracing });
+  // Passed on: the sampler's argument, which instrumentations load (to split the cost between them), the batching.
   for (const name of ['OTEL_TRACES_SAMPLER_ARG', 'OTEL_NODE_ENABLED_INSTRUMENTATIONS', 'OTEL_NODE_DISABLED_INSTRUMENTATIONS']) {
     if (process.env[name] !== undefined) env[name] = process.env[name];
   }
+  for (const name of Object.keys(process.env)) if (name.startsWith('OTEL_BSP_')) env[name] = process.env[name];
 }
 
 const { startStack } = await import(pathToFileURL(join(checkout, 'scripts', 'stack.js')).href);
@@ -100,7 +115,11 @@ let stack;
 stack = await startStack({
   env,
   // Node refuses --cpu-prof in NODE_OPTIONS; every stack.js passes nodeArgs to its children.
-  ...(profileTmp ? { nodeArgs: Object.fromEntries(['user', 'product', 'order', 'gateway'].map((s) => [s, ['--cpu-prof', `--cpu-prof-dir=${profileTmp}`]])) } : {}),
+  // BENCH_NODE_ARGS='--max-semi-space-size=16': more V8 flags for every service (after the stack's own, so they win).
+  nodeArgs: Object.fromEntries(['user', 'product', 'order', 'gateway'].map((s) => [s, [
+    ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    ...(profileTmp ? ['--cpu-prof', `--cpu-prof-dir=${profileTmp}`] : []),
+  ]])),
   serviceEnv: { product: { DB_POOL_MAX: '20' }, order: { DB_POOL_MAX: '20', PRODUCT_CONNECTIONS: '64', MAX_UNITS_PER_CUSTOMER_PER_HOUR: '0' } },
   onCrash: (name, code, signal) => {
     console.error(`the ${name} service died (code ${code}, signal ${signal}); its log is in ${dataDir}/logs`);
@@ -183,12 +202,14 @@ try {
     const statuses = {};
     await admin.query('SELECT pg_stat_statements_reset()');
     const before = await snapshot();
+    const perf = startPerf(name);
     const started = performance.now();
     const r = await new Promise((ok, fail) => {
       const inst = autocannon({ connections, ...opts, setupClient: (c) => c.on('response', (s) => (statuses[s] = (statuses[s] ?? 0) + 1)) }, (err, res) => (err ? fail(err) : ok(res)));
       autocannon.track(inst, { renderProgressBar: false, renderResultsTable: false, renderLatencyTable: false });
     });
     const elapsed = (performance.now() - started) / 1000;
+    await perf?.stop();
     const after = await snapshot();
     const statements = (
       await admin.query(
@@ -247,7 +268,8 @@ try {
     }
     rmSync(profileTmp, { recursive: true, force: true });
   }
-  rmSync(dataDir, { recursive: true, force: true });
+  if (process.env.BENCH_KEEP_DATA) console.log(`data and logs kept in ${dataDir}`);
+  else rmSync(dataDir, { recursive: true, force: true });
 }
 if (process.env.BENCH_COST_JSON) writeFileSync(process.env.BENCH_COST_JSON, JSON.stringify({ checkout, seconds, results }, null, 2));
 

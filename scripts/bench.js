@@ -40,9 +40,10 @@ const untraced = Object.fromEntries(Object.entries(process.env).filter(([name]) 
 const env = { ...budgets, ...untraced, LOG_LEVEL: logLevel, DATA_DIR: process.env.DATA_DIR ?? '.data/bench' };
 
 /** A platform of `start` (this checkout's startStack unless another's is given) on free ports, the bench's settings. */
-function startPlatform(extraEnv = {}, start = startStack) {
+function startPlatform(extraEnv = {}, start = startStack, nodeArgs = []) {
   return start({
     env: { ...env, ...extraEnv },
+    nodeArgs: Object.fromEntries(['user', 'product', 'order', 'gateway'].map((name) => [name, nodeArgs])),
     // Free ports: the bench runs next to `npm start` and never measures a server it did not start.
     freePorts: true,
     serviceEnv: { product: { DB_POOL_MAX: '20' }, order: {
@@ -251,7 +252,9 @@ async function compareTracing(off) {
   const receiver = await startTraceReceiver(root);
   console.log(`\ntracing on: starting a second platform, exporting every trace to ${receiver.url}; ${rounds} interleaved rounds...`);
   // Its own data folder: its own embedded PostgreSQL beside the first platform's.
-  const on = await startPlatform({ DATA_DIR: `${env.DATA_DIR}-traced`, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_BSP_SCHEDULE_DELAY: '1000', ...tracedEnv }).catch(async (err) => {
+  // BENCH_TRACED_NODE_ARGS='--max-semi-space-size=16': V8 flags for the traced side's services (after the stack's own).
+  const tracedNodeArgs = process.env.BENCH_TRACED_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const on = await startPlatform({ DATA_DIR: `${env.DATA_DIR}-traced`, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_BSP_SCHEDULE_DELAY: '1000', ...tracedEnv }, startStack, tracedNodeArgs).catch(async (err) => {
     await receiver.stop();
     throw err;
   });
@@ -260,6 +263,13 @@ async function compareTracing(off) {
     const onSeed = { urls: on.urls, ...(await seedShop(on)) };
     // The first platform is warm (JIT, pools, PostgreSQL's caches) from the runs above; the second one is not yet.
     await warmUp(onSeed, warmupSeconds(5));
+    // Then orders until its JIT has settled, as the first platform's has after its scenarios: with 8 s of orders
+    // the traced order service still spent 119 CPU samples of 10 s in V8's optimizing compiler (5 after 60 s),
+    // and a traced order cost the whole machine +23% CPU instead of +16% (docs/benchmarks.md, sixth session).
+    const settleSeconds = Number(process.env.BENCH_TRACING_WARMUP_SECONDS ?? 30);
+    for (const url of [onSeed.urls.order, onSeed.urls.gateway]) {
+      if (settleSeconds > 0) await run({ url, duration: settleSeconds, requests: [onSeed.orderRequest(onSeed.randomItems)] });
+    }
     await compareInterleaved({
       title: `Tracing cost (${seconds} s per run, ${rounds} interleaved rounds, ${connections} connections, 100% sampling, OTLP http/protobuf to a local receiver${process.env.BENCH_TRACED_ENV ? `; traced side also ${process.env.BENCH_TRACED_ENV}` : ''})`,
       sides: { A: off.seed, B: onSeed },
