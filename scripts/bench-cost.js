@@ -47,7 +47,11 @@ function startPerf(name) {
   mkdirSync(process.env.BENCH_PERF, { recursive: true });
   const file = join(process.env.BENCH_PERF, `${name.replace(/[^a-z0-9]+/gi, '-')}.data`);
   const child = spawn('perf', ['record', '-a', '-g', '-F', '499', '-o', file], { stdio: 'ignore' });
-  return { stop: () => new Promise((ok) => { child.once('exit', ok); child.kill('SIGINT'); }) };
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  // No perf installed (Debian: linux-perf): the scenario is measured without it.
+  child.once('error', (err) => console.error(`BENCH_PERF: perf did not start (${err.message})`));
+  return { stop: () => new Promise((ok) => { if (exited || child.exitCode !== null || !child.pid) return ok(); child.once('exit', ok); child.kill('SIGINT'); }) };
 }
 const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
