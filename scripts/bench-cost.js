@@ -23,7 +23,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
 import { startTraceReceiver } from './trace-receiver.js';
-import { freePort, median, seedShop } from './bench-kit.js';
+import { freePort, median, seedShop, serviceNodeArgs } from './bench-kit.js';
 
 if (process.argv.length > 3) {
   await sideBySide(resolve(process.argv[2]), resolve(process.argv[3]));
@@ -47,11 +47,10 @@ function startPerf(name) {
   mkdirSync(process.env.BENCH_PERF, { recursive: true });
   const file = join(process.env.BENCH_PERF, `${name.replace(/[^a-z0-9]+/gi, '-')}.data`);
   const child = spawn('perf', ['record', '-a', '-g', '-F', '499', '-o', file], { stdio: 'ignore' });
-  let exited = false;
-  child.once('exit', () => (exited = true));
   // No perf installed (Debian: linux-perf): the scenario is measured without it.
   child.once('error', (err) => console.error(`BENCH_PERF: perf did not start (${err.message})`));
-  return { stop: () => new Promise((ok) => { if (exited || child.exitCode !== null || !child.pid) return ok(); child.once('exit', ok); child.kill('SIGINT'); }) };
+  const gone = () => !child.pid || child.exitCode !== null || child.signalCode !== null;
+  return { stop: () => new Promise((ok) => { if (gone()) return ok(); child.once('exit', ok); child.kill('SIGINT'); }) };
 }
 const TICK_MS = 1000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 
@@ -120,10 +119,7 @@ stack = await startStack({
   env,
   // Node refuses --cpu-prof in NODE_OPTIONS; every stack.js passes nodeArgs to its children.
   // BENCH_NODE_ARGS='--max-semi-space-size=16': more V8 flags for every service (after the stack's own, so they win).
-  nodeArgs: Object.fromEntries(['user', 'product', 'order', 'gateway'].map((s) => [s, [
-    ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
-    ...(profileTmp ? ['--cpu-prof', `--cpu-prof-dir=${profileTmp}`] : []),
-  ]])),
+  nodeArgs: serviceNodeArgs(process.env.BENCH_NODE_ARGS, profileTmp ? ['--cpu-prof', `--cpu-prof-dir=${profileTmp}`] : []),
   serviceEnv: { product: { DB_POOL_MAX: '20' }, order: { DB_POOL_MAX: '20', PRODUCT_CONNECTIONS: '64', MAX_UNITS_PER_CUSTOMER_PER_HOUR: '0' } },
   onCrash: (name, code, signal) => {
     console.error(`the ${name} service died (code ${code}, signal ${signal}); its log is in ${dataDir}/logs`);

@@ -4,6 +4,13 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SERVICES } from './stack.js';
+
+/** startStack's nodeArgs: the V8 flags of a space-separated setting (BENCH_NODE_ARGS...) for every service, then `extra`. */
+export function serviceNodeArgs(flags, extra = []) {
+  const args = [...(flags?.split(' ').filter(Boolean) ?? []), ...extra];
+  return Object.fromEntries(SERVICES.map((name) => [name, args]));
+}
 
 /** A port free on loopback right now (the OS picks it). */
 export const freePort = () =>

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { root } from './stack.js';
-import { freshDataDir, geometricMean, geometricMeanInterval, json, median, platformPortsEnv, seedShop, settle } from './bench-kit.js';
+import { freshDataDir, geometricMean, geometricMeanInterval, json, median, platformPortsEnv, seedShop, serviceNodeArgs, settle } from './bench-kit.js';
 import { startTraceReceiver } from './trace-receiver.js';
 
 const checkout = resolve(process.env.BENCH_CHECKOUT ?? root);
@@ -40,10 +40,10 @@ const untraced = Object.fromEntries(Object.entries(process.env).filter(([name]) 
 const env = { ...budgets, ...untraced, LOG_LEVEL: logLevel, DATA_DIR: process.env.DATA_DIR ?? '.data/bench' };
 
 /** A platform of `start` (this checkout's startStack unless another's is given) on free ports, the bench's settings. */
-function startPlatform(extraEnv = {}, start = startStack, nodeArgs = []) {
+function startPlatform(extraEnv = {}, start = startStack, nodeFlags = '') {
   return start({
     env: { ...env, ...extraEnv },
-    nodeArgs: Object.fromEntries(['user', 'product', 'order', 'gateway'].map((name) => [name, nodeArgs])),
+    nodeArgs: serviceNodeArgs(nodeFlags),
     // Free ports: the bench runs next to `npm start` and never measures a server it did not start.
     freePorts: true,
     serviceEnv: { product: { DB_POOL_MAX: '20' }, order: {
@@ -105,10 +105,16 @@ async function measure(name, options) {
  * concurrency opens the pools (PostgreSQL connections with their SCRAM log-in, keep-alive connections to the
  * product service). Without this the first scenario of each kind measured start-up, not throughput.
  */
-async function warmUp({ urls, readById, orderRequest, randomItems }, warmup) {
+async function warmUp(seed, warmup) {
   if (warmup <= 0) return;
-  for (const url of [urls.product, urls.gateway]) await run({ url, duration: warmup, requests: readById() });
-  for (const url of [urls.order, urls.gateway]) await run({ url, duration: warmup, requests: [orderRequest(randomItems)] });
+  for (const url of [seed.urls.product, seed.urls.gateway]) await run({ url, duration: warmup, requests: seed.readById() });
+  await placeOrders(seed, warmup);
+}
+
+/** Unmeasured orders for `seconds` directly, then as long through the gateway. */
+async function placeOrders({ urls, orderRequest, randomItems }, seconds) {
+  if (seconds <= 0) return;
+  for (const url of [urls.order, urls.gateway]) await run({ url, duration: seconds, requests: [orderRequest(randomItems)] });
 }
 
 /**
@@ -253,8 +259,7 @@ async function compareTracing(off) {
   console.log(`\ntracing on: starting a second platform, exporting every trace to ${receiver.url}; ${rounds} interleaved rounds...`);
   // Its own data folder: its own embedded PostgreSQL beside the first platform's.
   // BENCH_TRACED_NODE_ARGS='--max-semi-space-size=16': V8 flags for the traced side's services (after the stack's own).
-  const tracedNodeArgs = process.env.BENCH_TRACED_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const on = await startPlatform({ DATA_DIR: `${env.DATA_DIR}-traced`, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_BSP_SCHEDULE_DELAY: '1000', ...tracedEnv }, startStack, tracedNodeArgs).catch(async (err) => {
+  const on = await startPlatform({ DATA_DIR: `${env.DATA_DIR}-traced`, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_BSP_SCHEDULE_DELAY: '1000', ...tracedEnv }, startStack, process.env.BENCH_TRACED_NODE_ARGS).catch(async (err) => {
     await receiver.stop();
     throw err;
   });
@@ -265,11 +270,8 @@ async function compareTracing(off) {
     await warmUp(onSeed, warmupSeconds(5));
     // Then orders until its JIT has settled, as the first platform's has after its scenarios: with 8 s of orders
     // the traced order service still spent 119 CPU samples of 10 s in V8's optimizing compiler (5 after 60 s),
-    // and a traced order cost the whole machine +23% CPU instead of +16% (docs/benchmarks.md, sixth session).
-    const settleSeconds = Number(process.env.BENCH_TRACING_WARMUP_SECONDS ?? 30);
-    for (const url of [onSeed.urls.order, onSeed.urls.gateway]) {
-      if (settleSeconds > 0) await run({ url, duration: settleSeconds, requests: [onSeed.orderRequest(onSeed.randomItems)] });
-    }
+    // and a traced order cost the whole machine +23-33% CPU instead of +16% (docs/benchmarks.md, sixth session).
+    await placeOrders(onSeed, Number(process.env.BENCH_TRACING_WARMUP_SECONDS ?? 30));
     await compareInterleaved({
       title: `Tracing cost (${seconds} s per run, ${rounds} interleaved rounds, ${connections} connections, 100% sampling, OTLP http/protobuf to a local receiver${process.env.BENCH_TRACED_ENV ? `; traced side also ${process.env.BENCH_TRACED_ENV}` : ''})`,
       sides: { A: off.seed, B: onSeed },
