@@ -6,6 +6,7 @@
 // of this script, so two versions are compared by one method (scripts/bench-compare.js does).
 // BENCH_AGAINST=<dir> runs that checkout's platform and this one's side by side and measures them in turn,
 // scenario by scenario, BENCH_PAIR_ROUNDS (6) times: two versions at the same minutes of the machine.
+// BENCH_NODE_ARGS: V8 flags for every service of every platform started (after the stack's own).
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -39,11 +40,14 @@ const budgets = { REGISTER_MAX_PER_ADDRESS: '1000', LOGIN_MAX_PER_ADDRESS: '1000
 const untraced = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OTEL_')));
 const env = { ...budgets, ...untraced, LOG_LEVEL: logLevel, DATA_DIR: process.env.DATA_DIR ?? '.data/bench' };
 
-/** A platform of `start` (this checkout's startStack unless another's is given) on free ports, the bench's settings. */
+/**
+ * A platform of `start` (this checkout's startStack unless another's is given) on free ports, the bench's settings.
+ * BENCH_NODE_ARGS: V8 flags for every platform's services (after the stack's own), e.g. '--no-maglev'.
+ */
 function startPlatform(extraEnv = {}, start = startStack, nodeFlags = '') {
   return start({
     env: { ...env, ...extraEnv },
-    nodeArgs: serviceNodeArgs(nodeFlags),
+    nodeArgs: serviceNodeArgs(`${process.env.BENCH_NODE_ARGS ?? ''} ${nodeFlags ?? ''}`),
     // Free ports: the bench runs next to `npm start` and never measures a server it did not start.
     freePorts: true,
     serviceEnv: { product: { DB_POOL_MAX: '20' }, order: {
