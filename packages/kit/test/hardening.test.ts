@@ -124,6 +124,18 @@ describe('errors and logs', () => {
     for (const code of ['23505', '42601', '22P02', undefined]) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), false, String(code));
     for (const code of ['57P03', '3D000', '28P01', '28000', 'ECONNREFUSED']) assert.ok(startupWaitReason(Object.assign(new Error('x'), { code })), code);
     assert.equal(startupWaitReason(Object.assign(new Error('x'), { code: '42601' })), undefined);
+    // Every failure a request answers 503 for is one start-up waits out: one list, not two that drift apart.
+    const unavailable = [
+      ...['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENETUNREACH', 'EAI_AGAIN', '57P01', '57P02', '08006', '08001', '53300'].map((code) => Object.assign(new Error('x'), { code })),
+      new Error('Connection terminated unexpectedly'),
+      new Error('Client has encountered a connection error and is not queryable'),
+      new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' })], 'connect failed'),
+    ];
+    for (const err of unavailable) {
+      assert.equal(isUnavailableError(err), true, err.message);
+      assert.ok(startupWaitReason(err), `start-up waits out ${(err as { code?: string }).code ?? err.message}`);
+    }
+    for (const code of ['3D000', '28P01', '28000']) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), false, `${code} is not a request's 503`);
   });
 
   it('when the router or the HTTP parser refuses a request, then problem+json naming no framework', async () => {
