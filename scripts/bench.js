@@ -40,14 +40,11 @@ const budgets = { REGISTER_MAX_PER_ADDRESS: '1000', LOGIN_MAX_PER_ADDRESS: '1000
 const untraced = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('OTEL_')));
 const env = { ...budgets, ...untraced, LOG_LEVEL: logLevel, DATA_DIR: process.env.DATA_DIR ?? '.data/bench' };
 
-/**
- * A platform of `start` (this checkout's startStack unless another's is given) on free ports, the bench's settings.
- * BENCH_NODE_ARGS: V8 flags for every platform's services (after the stack's own), e.g. '--no-maglev'.
- */
+/** A platform of `start` (this checkout's startStack unless another's is given) on free ports, the bench's settings. */
 function startPlatform(extraEnv = {}, start = startStack, nodeFlags = '') {
   return start({
     env: { ...env, ...extraEnv },
-    nodeArgs: serviceNodeArgs(`${process.env.BENCH_NODE_ARGS ?? ''} ${nodeFlags ?? ''}`),
+    nodeArgs: serviceNodeArgs(`${process.env.BENCH_NODE_ARGS ?? ''} ${nodeFlags}`),
     // Free ports: the bench runs next to `npm start` and never measures a server it did not start.
     freePorts: true,
     serviceEnv: { product: { DB_POOL_MAX: '20' }, order: {
