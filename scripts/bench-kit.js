@@ -24,7 +24,7 @@ export const freePort = () =>
 
 /**
  * The port variables a checkout's platform needs to run beside another: none when its stack.js picks free ports
- * itself (`freePorts`; a GATEWAY_PORT given would win over the port it picked), else a free one for each.
+ * itself (`freePorts`), else a free one for each.
  */
 export async function platformPortsEnv(dir) {
   if (readFileSync(join(dir, 'scripts', 'stack.js'), 'utf8').includes('freePorts')) return {};

