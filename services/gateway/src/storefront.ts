@@ -42,22 +42,32 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
       root,
       prefix: '/',
       index: false,
-      wildcard: true,
+      // One route per built file (the build does not change under a running server), so that the catch-all
+      // below can answer what is not a file: a browser's page, or the API's 404 problem.
+      wildcard: false,
       // The build writes .br and .gz next to each text file; send picks what the browser accepts.
       preCompressed: true,
       cacheControl: false,
       // index.html is only ever served through the client routes below, with its own headers.
+      globIgnore: ['index.html'],
       allowedPath: (pathName) => pathName !== '/index.html',
     });
     for (const route of CLIENT_ROUTES) scope.get(route, (_request, reply) => reply.sendFile('index.html'));
+    // Any other path: a browser navigating to it (a mistyped or stale link) gets the app with status 404, which
+    // shows its own not-found page; anything else (curl, a missing asset, the API's clients) the 404 problem.
+    scope.get('/*', (request, reply) => {
+      if (!acceptsHtml(request.headers.accept)) return reply.callNotFound();
+      return reply.code(404).sendFile('index.html');
+    });
     // Encapsulated: these headers apply to the storefront's responses only, not to the API's.
     scope.addHook('onSend', async (request, reply, payload) => {
       const url = request.url.split('?')[0]!;
-      if (reply.statusCode >= 400) return payload;
       const html = String(reply.getHeader('content-type') ?? '').startsWith('text/html');
+      if (reply.statusCode >= 400 && !html) return payload;
       reply.header('cache-control', html ? 'no-cache' : url.startsWith('/assets/') ? IMMUTABLE : 'public, max-age=3600');
       if (html) reply.header('content-security-policy', STOREFRONT_CSP);
-      reply.header('vary', 'accept-encoding');
+      reply.header('vary', html ? 'accept, accept-encoding' : 'accept-encoding');
+      if (reply.statusCode >= 400) return payload;
       // Revalidation (send sets the ETag but answers in full): a browser holding this version gets a 304.
       const etag = reply.getHeader('etag');
       const held = request.headers['if-none-match'];
@@ -70,6 +80,11 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
       return payload;
     });
   });
+}
+
+/** A browser's navigation asks for text/html; fetch, curl, scripts and images do not. */
+function acceptsHtml(accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept);
 }
 
 const StorefrontEnv = { ...BaseEnv, PORT: Port(8080), STOREFRONT_DIR: Type.String({ default: '' }) };

@@ -1,6 +1,6 @@
 // The storefront plugin (src/storefront.ts) on a built app of its own making: the HTML is never cached and
 // carries the strict CSP, hashed assets are immutable and precompressed, client routes answer index.html,
-// index.html itself and unknown paths do not, the API keeps its own headers; the static-only server of the
+// index.html itself and unknown paths do not (a browser's navigation to one gets the app with a 404), the API keeps its own headers; the static-only server of the
 // storefront Deployment is ready only with the files there.
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -89,6 +89,32 @@ describe('storefront served by the gateway', () => {
       const api = await fetch(`${gw.base}/product`);
       assert.equal(api.status, 503);
       assert.match(api.headers.get('content-type') ?? '', /problem\+json/);
+    } finally {
+      await gw.app.close();
+    }
+  });
+
+  it('when a browser navigates to an unknown path, then the app with status 404 (its own not-found page), no-cache and the CSP; a missing asset stays a problem', async () => {
+    const gw = await gateway(dir);
+    const navigation = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    try {
+      for (const p of ['/nope', '/foo/bar', '/index.html', '/..%2findex.html', '/assets/..%2f..%2fetc%2fpasswd']) {
+        const res = await fetch(gw.base + p, { headers: { accept: navigation } });
+        assert.equal(res.status, 404, p);
+        assert.match(res.headers.get('content-type') ?? '', /^text\/html/, p);
+        assert.equal(await res.text(), HTML, p);
+        assert.equal(res.headers.get('cache-control'), 'no-cache', p);
+        assert.equal(res.headers.get('content-security-policy'), STOREFRONT_CSP, p);
+      }
+      // What a page loads (scripts, images: no text/html in Accept) and API clients get the problem.
+      for (const accept of ['*/*', 'image/avif,image/webp,*/*', 'application/json']) {
+        const res = await fetch(`${gw.base}/assets/app-0000.js`, { headers: { accept } });
+        assert.equal(res.status, 404, accept);
+        assert.match(res.headers.get('content-type') ?? '', /problem\+json/, accept);
+      }
+      // A client route and a file keep their 200.
+      assert.equal((await fetch(`${gw.base}/cart`, { headers: { accept: navigation } })).status, 200);
+      assert.equal((await fetch(`${gw.base}/images/pot.svg`, { headers: { accept: navigation } })).status, 200);
     } finally {
       await gw.app.close();
     }
