@@ -51,7 +51,7 @@ export interface ServerOptions {
 /**
  * A slow client cannot hold a connection: the whole request (headers and body) must arrive within
  * requestTimeoutMs, headers within headersTimeoutMs (Node checks both every checkIntervalMs); a connection
- * idle that long without a request in progress is closed. A browser or a proxy's keep-alive pool never sends
+ * that sends nothing is closed after headersTimeoutMs, one idle after its last answer after keepAliveMs. A browser or a proxy's keep-alive pool never sends
  * maxRequestsPerSocket requests on one connection; the cap only rotates connections (and their balancing).
  * keepAliveMs stays above a proxy's and common clients' own idle timeouts (undici: 4 s), so the server
  * never closes a connection a client is about to reuse.
@@ -63,6 +63,21 @@ export const SERVER_LIMITS = {
   keepAliveMs: 72_000,
   maxRequestsPerSocket: 10_000,
 };
+
+/**
+ * Node's header timeout starts at a request's first byte, so a connection that never sends one would stay open
+ * for good (a thousand of them held a process's descriptors for minutes): one that has sent nothing
+ * within headersTimeoutMs is closed.
+ */
+function closeSilentConnections(server: RawServerDefault, headersTimeoutMs: number): void {
+  server.on('connection', (socket: Socket) => {
+    const timer = setTimeout(() => {
+      if (socket.bytesRead === 0) socket.destroy();
+    }, headersTimeoutMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  });
+}
 
 /** A Fastify server with the kit's plugins registered, in the order their hooks must run; routes are the caller's. */
 export async function createServer(opts: ServerOptions): Promise<App> {
@@ -95,6 +110,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     ajv: { customOptions: {} },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('serviceName', opts.name);
+  closeSilentConnections(app.server, limits.headersTimeoutMs);
 
   await app.register(problemErrors);
   await app.register(requestGuards, { bodyLimit: BODY_LIMIT });

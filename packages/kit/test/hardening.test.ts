@@ -189,6 +189,39 @@ describe('errors and logs', () => {
     }
   });
 
+  it('when clients open connections and send nothing, then each is closed after the header timeout, while a kept-alive connection that was served stays', async () => {
+    const app = await createServer({ name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'silent', readiness: async () => undefined, metrics: new Metrics('t', '0', { defaultMetrics: false }), docs: false, limits: { requestTimeoutMs: 1500, headersTimeoutMs: 800, checkIntervalMs: 250 } });
+    app.get('/t/x', async () => ({}));
+    const base = await listenOnLoopback(app);
+    const port = Number(new URL(base).port);
+    const t0 = Date.now();
+    const silent = Array.from({ length: 50 }, () => {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => undefined);
+      return new Promise<number>((resolve) => {
+        // Bounded: a connection still open after 5 s is a failure, not a hang.
+        const giveUp = setTimeout(() => (resolve(Infinity), s.destroy()), 5000);
+        s.on('close', () => (clearTimeout(giveUp), resolve(Date.now() - t0)));
+      });
+    });
+    // A served client on a kept-alive connection: its idle time is keepAliveMs's (72 s), not this timer's.
+    const pool = new Pool(base, { connections: 1 });
+    try {
+      const first = await pool.request({ method: 'GET', path: '/t/x' });
+      await first.body.dump();
+      const closedAfter = await Promise.all(silent);
+      assert.ok(Math.max(...closedAfter) < 3000, `silent connections held for ${Math.max(...closedAfter)} ms`);
+      const again = await pool.request({ method: 'GET', path: '/t/x' });
+      await again.body.dump();
+      assert.equal(again.statusCode, 200);
+      const connections = await new Promise<number>((resolve, reject) => app.server.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+      assert.equal(connections, 1, 'the served connection is the only one left, still open');
+    } finally {
+      await pool.close();
+      await app.close();
+    }
+  });
+
   it('when a request arrives while the server drains, then 503 problem+json with Retry-After (not the framework JSON), logged at warn', async () => {
     const lines: string[] = [];
     const app = await server('info', lines);
