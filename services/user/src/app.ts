@@ -1,4 +1,3 @@
-import formbody from '@fastify/formbody';
 import { USER_ROLES } from '@ecommerce/contracts';
 import { authentication, createDataService, proxyTrust, type App } from '@ecommerce/kit';
 import type { UserConfig } from './config.js';
@@ -32,7 +31,6 @@ export async function buildApp(config: UserConfig, opts: { logStream?: NodeJS.Wr
       await app.register(repositories, { db });
       const admin = config.ADMIN_EMAIL && config.ADMIN_PASSWORD ? { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD } : null;
       await app.register(provisioning, { clients, admin });
-      await app.register(formbody);
       await app.register(authentication, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: key.jwks, roles: USER_ROLES });
       await app.register(tokenIssuer, { config, key });
       await app.register(throttles, { db, config });

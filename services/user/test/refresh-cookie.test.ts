@@ -100,6 +100,17 @@ describe('refresh token in a cookie', () => {
     assert.equal((await http(base, 'POST', '/user/token/refresh', { body: {}, headers: cookieHeader(token) })).status, 200);
   });
 
+  it('when a cross-site form posts a login or a registration, then 415: no session cookie is set and no account made', async () => {
+    const email = `csrf.${Date.now()}@example.test`;
+    for (const path of ['/user/login', '/user/register']) {
+      const raw = new URLSearchParams({ email, password: 'correct-horse-1', name: 'Eve', refreshTokenIn: 'cookie' }).toString();
+      const res = await http(base, 'POST', path, { raw, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' } });
+      assertProblem(res, 415);
+      assert.equal(res.headers.get('set-cookie'), null, path);
+    }
+    assertProblem(await http(base, 'POST', '/user/login', { body: { email, password: 'correct-horse-1' } }), 401);
+  });
+
   it('when neither body nor cookie has a token, then 400 at /refreshToken as before; a garbage cookie is 401', async () => {
     for (const path of ['/user/token/refresh', '/user/logout']) {
       const res = await http(base, 'POST', path, { body: {} });

@@ -1,3 +1,4 @@
+import formbody from '@fastify/formbody';
 import type { App } from '@ecommerce/kit';
 import tokens from './tokens.js';
 
@@ -6,5 +7,8 @@ import tokens from './tokens.js';
  * that prove themselves with their secret (in the body, so no token hook here).
  */
 export default async function serviceRoutes(app: App): Promise<void> {
+  // Form bodies (RFC 6749's token request) here only: everywhere else a form is a cross-site post (a login
+  // CSRF could plant an attacker's session in a victim's browser) and answers 415 like any non-JSON body.
+  await app.register(formbody);
   await app.register(tokens);
 }
