@@ -37,9 +37,9 @@ describe('product imageUrl', () => {
     assert.equal(renamed.body.imageUrl, '/img/b.svg');
   });
 
-  it('when imageUrl is another host, a protocol-relative URL, has spaces, is too long or not a string, then 400 at /imageUrl and nothing changes', async () => {
+  it('when imageUrl is another host, a protocol-relative URL (also as /\\host), has spaces, is too long or not a string, then 400 at /imageUrl and nothing changes', async () => {
     const p = await createProduct(stack, { imageUrl: '/img/keep.svg' });
-    const bad: unknown[] = ['https://evil.example/x.png', '//evil.example/x.png', 'javascript:alert(1)', 'img/relative.svg', '/has space.svg', `/${'a'.repeat(2048)}`, 42, '/'];
+    const bad: unknown[] = ['https://evil.example/x.png', '//evil.example/x.png', 'javascript:alert(1)', 'img/relative.svg', '/has space.svg', `/${'a'.repeat(2048)}`, 42, '/', '/\\evil.example/x.svg', '/img\\..\\x.svg'];
     for (const imageUrl of bad) {
       assertErrorAt(await http(stack.base, 'POST', '/product', { token: stack.tokens.admin, body: { sku: uniqueCode(), name: 'N', priceCents: 1, stock: 1, imageUrl } }), '/imageUrl', String(imageUrl));
       assertErrorAt(await http(stack.base, 'PATCH', `/product/${p.id}`, { token: stack.tokens.admin, body: { imageUrl } }), '/imageUrl', String(imageUrl));

@@ -31,8 +31,9 @@ const PriceCents = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
 const Currency = Type.String({ pattern: '^[A-Z]{3}$', description: 'ISO 4217 code, upper case' });
 const Stock = Type.Integer({ minimum: 0, maximum: MAX_STOCK });
 export const Category = Type.String({ minLength: 1, maxLength: 64, pattern: '\\S' });
-// A path on the shop's own origin only (not `//host`): the storefront's CSP allows images from itself alone.
-const ImageUrl = Type.String({ minLength: 2, maxLength: 2048, pattern: '^/[^/\\s][^\\s]*$', description: 'a path on this site, e.g. /images/products/x.svg' });
+// A path on the shop's own origin only (not `//host`, nor `/\\host`, which a browser reads as `//host`: no
+// backslash anywhere): the storefront's CSP allows images from itself alone.
+const ImageUrl = Type.String({ minLength: 2, maxLength: 2048, pattern: '^/[^/\\\\\\s][^\\s\\\\]*$', description: 'a path on this site, e.g. /images/products/x.svg' });
 
 export const NewProductBody = Type.Object(
   {
