@@ -41,6 +41,36 @@ describe('gateway', () => {
     }
   });
 
+  it("when a client asks for Connection: close (or speaks HTTP/1.0) on a proxied route, then the gateway closes after the answer; the upstream's hop-by-hop headers are not passed on", async () => {
+    const gw = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: 'http://127.0.0.1:9', ORDER_SERVICE_URL: 'http://127.0.0.1:9' });
+    const port = Number(new URL(gw.base).port);
+    const exchange = (request: string) =>
+      new Promise<{ head: string; ms: number }>((resolve) => {
+        const t0 = Date.now();
+        let data = '';
+        const s = connect(port, '127.0.0.1', () => s.write(request));
+        s.setEncoding('latin1');
+        s.on('data', (d: string) => (data += d));
+        s.on('error', () => undefined);
+        const giveUp = setTimeout(() => s.destroy(), 5000);
+        s.on('close', () => (clearTimeout(giveUp), resolve({ head: data.split('\r\n\r\n')[0] ?? '', ms: Date.now() - t0 })));
+      });
+    try {
+      for (const request of ['GET /user/.well-known/jwks.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 'GET /user/.well-known/jwks.json HTTP/1.0\r\nHost: x\r\n\r\n']) {
+        const { head, ms } = await exchange(request);
+        assert.match(head, /^HTTP\/1\.1 200 /, head);
+        assert.ok(ms < 3000, `the connection stayed open ${ms} ms`);
+        assert.doesNotMatch(head, /keep-alive/i, head);
+      }
+      // A kept-alive client still gets keep-alive, the gateway's own (not the upstream's timeout).
+      const res = await fetch(`${gw.base}/user/.well-known/jwks.json`);
+      await res.arrayBuffer();
+      assert.equal(res.headers.get('connection'), 'keep-alive');
+    } finally {
+      await gw.app.close();
+    }
+  });
+
   it('when asked for internal, metrics or unknown paths, then it routes nothing (404); its own metrics are on METRICS_PORT', async () => {
     // No storefront build here, so `/` is unknown too (with one: storefront.test.ts).
     const gw = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: user.base, ORDER_SERVICE_URL: user.base, STOREFRONT_DIR: '/nonexistent-storefront' });

@@ -11,6 +11,20 @@ export interface UpstreamProxyOptions {
   timeoutMs: number;
 }
 
+/** RFC 9110 7.6.1: the headers about one connection, which a proxy must not forward. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
+
+/** An upstream answer's headers without its hop-by-hop ones (and those its Connection names) and its traceresponse. */
+export function endToEndHeaders<T extends Record<string, unknown>>(headers: T): Partial<T> {
+  const named = new Set(String(headers.connection ?? '').toLowerCase().split(',').map((h) => h.trim()));
+  const kept: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (!HOP_BY_HOP.has(lower) && !named.has(lower) && lower !== 'traceresponse') kept[name] = value;
+  }
+  return kept as Partial<T>;
+}
+
 export const upstreamProxy = fp<UpstreamProxyOptions>(
   async (app, { upstreams, timeoutMs }) => {
     for (const u of upstreams) {
@@ -38,11 +52,9 @@ export const upstreamProxy = fp<UpstreamProxyOptions>(
                 : new ServiceUnavailable(`The ${service} service is unavailable`),
             );
           },
-          // The client quotes the edge's trace and span (the kit's request context set them), not the upstream's.
-          rewriteHeaders: (headers) => {
-            const { traceresponse: _upstream, ...rest } = headers;
-            return rest;
-          },
+          // The client quotes the edge's trace and span (the kit's request context set them), not the upstream's;
+          // and the client's connection is this server's to manage (a client's `Connection: close` is honoured).
+          rewriteHeaders: (headers) => endToEndHeaders(headers),
           rewriteRequestHeaders: (request, headers) => {
             // `Expect: 100-continue` was answered by this server already (Node sends the 100 before the
             // request is routed); undici refuses to send it upstream, which made every such request a 503.
