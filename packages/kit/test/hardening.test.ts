@@ -36,6 +36,29 @@ describe('validation', () => {
     }
   });
 
+  it('when a field of a union type (string or null) is wrong, then one error names it: the failed constraint, or the types that would do', async () => {
+    const app = await server();
+    const Body = Type.Object({ description: Type.Optional(Type.Union([Type.String({ maxLength: 5 }), Type.Null()])), image: Type.Optional(Type.Union([Type.String({ pattern: '^/[a-z]+$' }), Type.Null()])) }, { additionalProperties: false });
+    app.patch('/t/u', { schema: { body: Body } }, async () => ({}));
+    const base = await listenOnLoopback(app);
+    try {
+      for (const [body, path, message] of [
+        [{ description: 5 }, '/description', /^must be string or null$/],
+        [{ description: 'toolong' }, '/description', /must NOT have more than 5 characters/],
+        [{ image: '//evil' }, '/image', /must match pattern/],
+        [{ image: ['x'] }, '/image', /^must be string or null$/],
+      ] as const) {
+        const p = assertProblem(await http(base, 'PATCH', '/t/u', { body }), 400, 'validation-failed');
+        assert.equal(p.errors?.length, 1, JSON.stringify(p.errors));
+        assert.equal(p.errors?.[0]?.path, path);
+        assert.match(p.errors?.[0]?.message ?? '', message);
+      }
+      assert.equal((await http(base, 'PATCH', '/t/u', { body: { description: null, image: '/ok' } })).status, 200);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('derives a body limit from a bounded schema, none from an unbounded one', () => {
     const bounded = Type.Object({ email: Type.String({ maxLength: 254 }), tags: Type.Array(Type.String({ maxLength: 10 }), { maxItems: 3 }), n: Type.Integer(), id: Type.String({ format: 'uuid' }) }, { additionalProperties: false });
     const max = maxJsonBytes(bounded);

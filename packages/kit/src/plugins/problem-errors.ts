@@ -48,9 +48,25 @@ function echoedPath(url: string): string {
   return path.length > MAX_ECHOED_PATH ? `${path.slice(0, MAX_ECHOED_PATH)}...` : path;
 }
 
+/**
+ * Ajv stops at the first error, except inside a union (`anyOf`: `Type.Union`, `Type.Optional(... | null)`),
+ * where it reports each branch and then the union. That is one error to a client: the branch whose type
+ * matched and failed a constraint ("must match pattern"), or else the types that would do ("must be string
+ * or null"), at the union's path.
+ */
+function firstErrors(errors: ErrorObject[]): ErrorObject[] {
+  const union = errors.find((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  if (!union) return errors;
+  const branches = errors.filter((e) => e !== union && e.instancePath.startsWith(union.instancePath));
+  const matched = branches.find((e) => e.keyword !== 'type' && e.keyword !== 'anyOf' && e.keyword !== 'oneOf');
+  if (matched) return [matched];
+  const types = [...new Set(branches.flatMap((e) => (e.instancePath === union.instancePath ? [String((e.params as { type?: unknown }).type)] : [])))];
+  return [{ ...union, message: types.length > 0 ? `must be ${types.join(' or ')}` : (union.message ?? 'is not valid') }];
+}
+
 function fieldErrors(errors: ErrorObject[], context: string | undefined): FieldError[] {
   const prefix = !context || context === 'body' ? '' : context;
-  return errors.slice(0, MAX_FIELD_ERRORS).map((e) => {
+  return firstErrors(errors).slice(0, MAX_FIELD_ERRORS).map((e) => {
     let path = e.instancePath;
     const p = e.params as { missingProperty?: string; additionalProperty?: string };
     if (e.keyword === 'required' && p.missingProperty) path += `/${p.missingProperty}`;
