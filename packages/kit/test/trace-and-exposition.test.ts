@@ -26,6 +26,13 @@ describe('traceresponse, tracing off', () => {
       assert.ok(given.headers['x-request-id']);
       const fresh = await app.inject({ method: 'GET', url: '/t/thing' });
       assert.match(String(fresh.headers.traceresponse), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      // All-zero ids make a traceparent invalid (W3C): a new trace, not the zero one.
+      for (const invalid of [`00-${'0'.repeat(32)}-${randomBytes(8).toString('hex')}-01`, `00-${traceId}-${'0'.repeat(16)}-01`]) {
+        const res = await app.inject({ method: 'GET', url: '/t/thing', headers: { traceparent: invalid } });
+        const echoed = String(res.headers.traceresponse).split('-')[1];
+        assert.notEqual(echoed, '0'.repeat(32), invalid);
+        assert.notEqual(echoed, invalid.split('-')[1], invalid);
+      }
       const problem = await app.inject({ method: 'GET', url: '/t/nothing' });
       assert.equal(problem.statusCode, 404);
       assert.match(String(problem.headers.traceresponse), /^00-[0-9a-f]{32}-/);

@@ -49,7 +49,7 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
       preCompressed: true,
       cacheControl: false,
       // index.html is only ever served through the client routes below, with its own headers.
-      globIgnore: ['index.html'],
+      globIgnore: ['index.html', 'index.html.*'],
       allowedPath: (pathName) => pathName !== '/index.html',
     });
     for (const route of CLIENT_ROUTES) scope.get(route, (_request, reply) => reply.sendFile('index.html'));

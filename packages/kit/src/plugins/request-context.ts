@@ -25,6 +25,7 @@ declare module 'fastify' {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+const ALL_ZEROS = /^0+$/;
 
 /** Fastify's genReqId: the caller's X-Request-Id when it is a plain token, else a new one. */
 export function requestIdOf(req: IncomingMessage): string {
@@ -53,7 +54,9 @@ function traceOf(traceparent: string | string[] | undefined): TraceContext {
     return { traceId, spanId, sampled: (traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED };
   }
   const m = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null;
-  return { traceId: m?.[1] ?? randomHex(16), spanId: randomHex(8) };
+  // W3C Trace Context: an all-zero trace id or parent id makes the header invalid (a new trace, not that one).
+  const valid = m && !ALL_ZEROS.test(m[1]!) && !ALL_ZEROS.test(m[2]!);
+  return { traceId: valid ? m[1]! : randomHex(16), spanId: randomHex(8) };
 }
 
 export const requestContext = fp(
