@@ -103,3 +103,39 @@ export function parseCart(json: string | null): CartLine[] {
     return [];
   }
 }
+
+/** What a look at the shop's current catalog changed in the cart (shown before the order is placed). */
+export type CartChange =
+  | { kind: 'price'; productId: string; name: string; currency: string; fromCents: number; toCents: number }
+  | { kind: 'gone'; productId: string; name: string }
+  | { kind: 'stock'; productId: string; name: string; from: number; to: number };
+
+/**
+ * The cart brought up to date with the catalog: each line takes the product's current name, price, currency,
+ * picture and stock (a quantity above the stock drops to it; none left or a product no longer sold removes the
+ * line), and every change a shopper should see is listed. `current` answers null for a product that is gone
+ * and throws when it cannot tell (the line stays as it was: the order service has the last word).
+ */
+export async function refreshCart(lines: readonly CartLine[], current: (productId: string) => Promise<CartProduct | null>): Promise<{ lines: CartLine[]; changes: CartChange[] }> {
+  const looked = await Promise.all(lines.map(async (l) => ({ line: l, product: await current(l.productId).then((p) => ({ p }), () => null) })));
+  const changes: CartChange[] = [];
+  const next: CartLine[] = [];
+  for (const { line, product } of looked) {
+    if (!product) {
+      next.push(line);
+      continue;
+    }
+    const p = product.p;
+    if (!p) {
+      changes.push({ kind: 'gone', productId: line.productId, name: line.name });
+      continue;
+    }
+    if (p.priceCents !== line.priceCents || p.currency !== line.currency) {
+      changes.push({ kind: 'price', productId: p.id, name: p.name, currency: p.currency, fromCents: line.priceCents, toCents: p.priceCents });
+    }
+    const quantity = clamp(line.quantity, p.stock);
+    if (quantity < line.quantity) changes.push({ kind: 'stock', productId: p.id, name: p.name, from: line.quantity, to: quantity });
+    if (quantity > 0) next.push({ productId: line.productId, name: p.name, priceCents: p.priceCents, currency: p.currency, imageUrl: p.imageUrl, stock: p.stock, quantity });
+  }
+  return { lines: next, changes };
+}

@@ -1,6 +1,8 @@
 // Placing an order from the browser: one Idempotency-Key per checkout attempt, retried with the same key on
 // network errors and 503, so a double click or a flaky network never makes two orders (docs/web.md).
 
+import { problemText } from './api/client.js';
+
 interface OrderLike {
   id: string;
   status: string;
@@ -52,7 +54,8 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
     if (last.status !== 503) break;
   }
   if (networkError !== undefined || !last) return { kind: 'unreachable', detail: 'The shop could not be reached. Your cart is kept; try again.' };
-  const detail = String(field(last.body, 'detail') ?? field(last.body, 'title') ?? `HTTP ${last.status}`);
+  // The problem's detail and, for a 400, which field and why (not just "1 field(s) failed validation").
+  const detail = problemText(last.body, `HTTP ${last.status}`);
   if (last.status === 200 || last.status === 201) return { kind: 'placed', order: last.body as OrderLike };
   if (last.status === 409 && field(last.body, 'type') === 'https://ecommerce.local/problems/insufficient-stock') {
     const items = field(last.body, 'items');
@@ -78,4 +81,16 @@ export function newIdempotencyKey(): string {
 /** Orders in these states will not change by themselves (pending and cancelling are finished by the order service). */
 export function isSettled(status: string): boolean {
   return status !== 'pending' && status !== 'cancelling';
+}
+
+/** A short stable digest of a text (FNV-1a, 2 x 32 bits, hex): an idempotency key names a cart's content in 17 characters. */
+export function contentHash(text: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193) >>> 0;
+    b = Math.imul(b ^ c ^ (a >>> 7), 0x01000193) >>> 0;
+  }
+  return a.toString(16).padStart(8, '0') + b.toString(16).padStart(8, '0');
 }

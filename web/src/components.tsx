@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { Link } from 'react-router';
 import type { Product } from './api/client.js';
 import { formatMoney } from './money.js';
@@ -83,5 +84,53 @@ export function SkeletonGrid({ count = 12 }: { count?: number }) {
         </li>
       ))}
     </ul>
+  );
+}
+
+/**
+ * A quantity field that lets the shopper type: what is typed is held as text, and only a whole number in
+ * [min, max] (a larger one is capped at max) reaches `onChange`. An empty or invalid field goes back to the
+ * last good value when it loses focus or on Enter; with min 0, an explicit 0 is committed then too (a cart
+ * line's removal), never while typing.
+ */
+export function QuantityInput({ id, value, min, max, disabled, onChange }: { id: string; value: number; min: 0 | 1; max: number; disabled?: boolean; onChange: (quantity: number) => void }) {
+  const [draft, setDraft] = useState<string | null>(null);
+  const parse = (text: string): number | null => (/^\s*\d+\s*$/.test(text) ? Math.min(Number(text), max) : null);
+  const settle = () => {
+    if (draft === null) return;
+    const n = parse(draft);
+    if (n !== null && n >= min && n !== value) onChange(n);
+    setDraft(null);
+  };
+  return (
+    <input
+      id={id}
+      type="text"
+      inputMode="numeric"
+      pattern="[0-9]*"
+      autoComplete="off"
+      size={4}
+      value={draft ?? String(value)}
+      disabled={disabled}
+      onChange={(e) => {
+        const text = e.target.value;
+        if (text.length > 6) return;
+        setDraft(text);
+        const n = parse(text);
+        if (n !== null && n >= 1 && n !== value) onChange(n);
+      }}
+      onBlur={settle}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter' && draft !== null) {
+          e.preventDefault();
+          settle();
+        } else if (e.key === 'ArrowUp' || e.key === 'ArrowDown') {
+          e.preventDefault();
+          const n = Math.max(min, Math.min(max, value + (e.key === 'ArrowUp' ? 1 : -1)));
+          setDraft(null);
+          if (n !== value && n >= 1) onChange(n);
+        }
+      }}
+    />
   );
 }

@@ -67,6 +67,25 @@ export function useAuth(): Auth {
 }
 
 const CART_KEY = 'ecommerce.cart.v1';
+const NONCE_KEY = 'ecommerce.checkout-nonce.v1';
+
+/**
+ * A random id for "this cart, until it is ordered", kept beside the cart (localStorage, shared by tabs): the
+ * checkout's idempotency key is this id and the cart's content, so every tab computes the same key for the
+ * same cart. A new one is drawn when a first item goes into an empty cart and when an attempt ended without
+ * an order that holds the cart (refused, short, failed), never at checkout time.
+ */
+export function checkoutNonce(): string {
+  let nonce = localStorage.getItem(NONCE_KEY);
+  if (!nonce || nonce.length > 64) nonce = newCheckoutAttempt();
+  return nonce;
+}
+
+export function newCheckoutAttempt(): string {
+  const nonce = crypto.randomUUID();
+  localStorage.setItem(NONCE_KEY, nonce);
+  return nonce;
+}
 
 interface Cart {
   lines: CartLine[];
@@ -93,7 +112,12 @@ export function CartProvider({ children }: { children: ReactNode }) {
   const value = useMemo<Cart>(
     () => ({
       lines,
-      add: (product, quantity) => save(add(parseCart(localStorage.getItem(CART_KEY)), product, quantity)),
+      add: (product, quantity) => {
+        const stored = parseCart(localStorage.getItem(CART_KEY));
+        // A new cart: the same items ordered again later are a new order, not a replay of the last one.
+        if (stored.length === 0) newCheckoutAttempt();
+        save(add(stored, product, quantity));
+      },
       setQuantity: (id, quantity) => save(setQty(lines, id, quantity)),
       replace: save,
       clear: () => save([]),

@@ -277,19 +277,102 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
-  test('asking for more than is left shows the short item in an alert and takes nothing', { timeout: STEP_MS }, async () => {
+  test('asking for more than is left shows the short item in an alert and takes nothing; pressing again orders what is left', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ stock: 3, name: 'Scarce teapot' });
     const { context, page } = await newShopper();
     await addToCart(page, product, 3);
-    await createAccountAtCheckout(page, uniqueEmail('short'));
+    const email = uniqueEmail('short');
+    await createAccountAtCheckout(page, email);
     // Someone else buys two in the meantime (here: the admin removes them).
     assert.equal((await api('POST', `/product/${product.id}/stock`, { delta: -2 })).status, 200);
     await page.getByRole('button', { name: 'Place order' }).click();
+    // The last look before placing finds it: nothing is sent, the cart holds what is left.
     const alert = page.getByRole('alert').filter({ hasText: 'Scarce teapot' });
     await alert.waitFor();
-    assert.match(await alert.innerText(), /Scarce teapot: you asked for 3, only 1 left/);
+    assert.match(await alert.innerText(), /Only 1 of Scarce teapot left; your cart now has 1 \(you had 3\)/);
     await assertAccessible(page, 'checkout (short stock)');
     assert.equal(await stockOf(product.id), 1, 'nothing taken');
+    assert.equal((await ordersOf(await login(email, 'correct-horse-9'))).length, 0, 'no order recorded');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    assert.equal(await stockOf(product.id), 0);
+    await context.close();
+  });
+
+  test('the cart follows the shop: a price raised after adding is shown with the new total before ordering, and charged as shown', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ stock: 10, name: 'Dearer vase', priceCents: 1000 });
+    const { context, page, errors } = await newShopper();
+    await addToCart(page, product, 2);
+    // Retyping a quantity: Backspace empties the field but keeps the line; a new number applies as typed.
+    await page.goto('/cart');
+    const qty = page.getByLabel('Quantity of Dearer vase');
+    await qty.click();
+    await qty.press('End');
+    await qty.press('Backspace');
+    assert.equal(await page.getByRole('button', { name: 'Remove Dearer vase' }).count(), 1, 'the line survives an empty field');
+    await qty.pressSequentially('4');
+    await page.getByText('$40.00').first().waitFor();
+    // An empty field goes back to the last quantity when it loses focus; only an explicit 0 removes.
+    await qty.fill('');
+    await page.getByRole('heading', { name: 'Cart' }).click();
+    assert.equal(await qty.inputValue(), '4');
+    // The admin doubles the price.
+    const current = (await api<Product>('GET', `/product/${product.id}`)).body;
+    assert.equal((await api('PATCH', `/product/${product.id}`, { priceCents: 2000 }, adminToken, { 'if-match': `"${current.version}"` })).status, 200);
+    const email = uniqueEmail('repriced');
+    await createAccountAtCheckout(page, email);
+    const change = page.getByRole('alert').filter({ hasText: 'Dearer vase' });
+    await change.waitFor();
+    assert.match(await change.innerText(), /Dearer vase now costs \$20\.00 \(was \$10\.00\)/);
+    await page.getByText('Total: $80.00').waitFor();
+    await assertAccessible(page, 'checkout (price changed)');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    const [order] = (await api<{ items: (Order & { totalCents: number })[] }>('GET', '/order?limit=5', undefined, await login(email, 'correct-horse-9'))).body.items;
+    assert.equal(order?.totalCents, 8000, 'charged what the page showed');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('one cart placed from two tabs at the same moment makes one order', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ stock: 20, name: 'Two-tab bowl' });
+    const { context, page } = await newShopper();
+    await addToCart(page, product, 3);
+    const email = uniqueEmail('tabs');
+    await createAccountAtCheckout(page, email);
+    const second = await context.newPage();
+    await second.goto('/checkout');
+    await second.getByRole('button', { name: 'Place order' }).waitFor();
+    await page.getByRole('button', { name: 'Place order' }).isEnabled();
+    await Promise.all([page.getByRole('button', { name: 'Place order' }).click(), second.getByRole('button', { name: 'Place order' }).click()]);
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    await second.getByText(/Your order is confirmed|confirmed/).first().waitFor();
+    const orders = await ordersOf(await login(email, 'correct-horse-9'));
+    assert.equal(orders.length, 1, JSON.stringify(orders));
+    assert.equal(await stockOf(product.id), 17);
+    await context.close();
+  });
+
+  test("an unknown address shows the shop's not-found page, and long unbroken names wrap instead of widening the page", { timeout: STEP_MS }, async () => {
+    const context = await browser.newContext({ baseURL: base, viewport: { width: 390, height: 844 } });
+    const page = await context.newPage();
+    const res = await page.goto('/no-such-page');
+    assert.equal(res?.status(), 404);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    assert.ok(await page.getByRole('link', { name: /shop|home|browse/i }).count(), 'a way back to the shop');
+    assert.equal(await page.locator('pre').count(), 0, 'no raw JSON');
+    await assertAccessible(page, 'not found');
+    const long = await newProduct({ name: `Unbreakable${'x'.repeat(180)}`, category: `c${'y'.repeat(60)}` });
+    await page.goto(`/products/${long.id}`);
+    await page.getByRole('button', { name: 'Add to cart' }).waitFor();
+    await assertNoHorizontalScroll(page, 'product with a 191-character name (phone)');
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.goto('/cart');
+    await page.getByRole('heading', { name: 'Cart' }).waitFor();
+    await assertNoHorizontalScroll(page, 'cart with a 191-character name (phone)');
+    await page.goto(`/?q=Unbreakable`);
+    await page.getByRole('link', { name: /Unbreakable/ }).first().waitFor();
+    await assertNoHorizontalScroll(page, 'home with a 191-character name (phone)');
     await context.close();
   });
 
@@ -380,10 +463,22 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.waitForFunction(() => (document.querySelector('input[inputmode="decimal"]') as HTMLInputElement | null)?.value === '70.00');
     assert.equal((await api<Product>('GET', `/product/${created.id}`)).body.name, 'Walnut board, large', 'the stale edit changed nothing');
 
+    // A typed edit survives work elsewhere on the page: typing a stock change and adjusting the stock.
+    await page.getByLabel('Name').fill('Walnut board, typed');
     await page.getByLabel('Stock change').fill('5');
+    assert.equal(await page.getByLabel('Name').inputValue(), 'Walnut board, typed');
     await page.getByRole('button', { name: 'Adjust stock' }).click();
     await page.getByText('Stock is now 12.').waitFor();
     assert.equal(await stockOf(created.id), 12);
+    assert.equal(await page.getByLabel('Name').inputValue(), 'Walnut board, typed', 'the stock change kept the typed name');
+
+    // The admin's own "Orders" page lists the admin's orders only (everyone's are under Admin > All orders).
+    await page.getByRole('link', { name: 'Orders', exact: true }).click();
+    await page.getByRole('heading', { name: 'Orders', level: 1 }).waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.equal(await page.getByText(/× Brass desk lamp/).count(), 0, "another customer's order on the admin's own page");
+    await page.goto('/admin');
+    await page.getByRole('table').waitFor();
 
     await page.getByRole('link', { name: 'All orders' }).click();
     await page.getByRole('heading', { name: 'All orders' }).waitFor();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { MAX_QUANTITY, addToCart, cartTotals, cartUnits, isMixedCurrency, orderItems, parseCart, setQuantity, type CartProduct } from '../src/cart.js';
+import { MAX_QUANTITY, addToCart, cartTotals, cartUnits, isMixedCurrency, orderItems, parseCart, refreshCart, setQuantity, type CartProduct } from '../src/cart.js';
 
 const product = (id: string, priceCents: number, stock: number, currency = 'USD'): CartProduct => ({ id, name: `P ${id}`, priceCents, currency, stock, imageUrl: null });
 
@@ -53,5 +53,59 @@ describe('cart', () => {
     const good = addToCart([], product('a', 100, 5), 1);
     assert.deepEqual(parseCart(JSON.stringify(good)), good);
     for (const bad of [null, '', 'not json', '{}', '[1,2]', JSON.stringify([{ ...good[0], quantity: 0 }]), JSON.stringify([{ ...good[0], priceCents: '1' }])]) assert.deepEqual(parseCart(bad), [], String(bad));
+  });
+});
+
+describe('refreshCart', () => {
+  const line = (id: string, priceCents: number, quantity: number, stock = 10) => addToCart([], product(id, priceCents, stock), quantity)[0]!;
+
+  it('when prices, stock and the catalog moved, then the lines take the current values and every change is listed', async () => {
+    const cart = [line('a', 1000, 5), line('b', 250, 3), line('c', 999, 1), line('d', 500, 2)];
+    const catalog: Record<string, CartProduct | null> = {
+      a: { ...product('a', 2000, 50), name: 'A renamed' },
+      b: product('b', 250, 2),
+      c: null,
+      d: product('d', 500, 0),
+    };
+    const { lines, changes } = await refreshCart(cart, async (id) => catalog[id] ?? null);
+    assert.deepEqual(lines.map((l) => [l.productId, l.name, l.priceCents, l.stock, l.quantity]), [['a', 'A renamed', 2000, 50, 5], ['b', 'P b', 250, 2, 2]]);
+    assert.deepEqual(changes, [
+      { kind: 'price', productId: 'a', name: 'A renamed', currency: 'USD', fromCents: 1000, toCents: 2000 },
+      { kind: 'stock', productId: 'b', name: 'P b', from: 3, to: 2 },
+      { kind: 'gone', productId: 'c', name: 'P c' },
+      { kind: 'stock', productId: 'd', name: 'P d', from: 2, to: 0 },
+    ]);
+  });
+
+  it('when the catalog cannot be read for a line, then that line stays as it was and no change is claimed', async () => {
+    const cart = [line('a', 1000, 5), line('b', 250, 3)];
+    const { lines, changes } = await refreshCart(cart, async (id) => {
+      if (id === 'a') throw new Error('503');
+      return product('b', 250, 10);
+    });
+    assert.deepEqual(lines, cart);
+    assert.deepEqual(changes, []);
+  });
+
+  it('whatever the catalog says, the result is a valid cart whose lines it changed are listed (property)', async () => {
+    const arbProduct = fc.record({ priceCents: fc.integer({ min: 0, max: 10_000 }), stock: fc.integer({ min: 0, max: 2000 }), currency: fc.constantFrom('USD', 'EUR') });
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 1, max: 20 }), fc.option(arbProduct, { nil: null })), { maxLength: 8 }), async (rows) => {
+        const cart = rows.map(([q], i) => line(`p${i}`, 100, q, 20));
+        const { lines, changes } = await refreshCart(cart, async (id) => {
+          const fresh = rows[Number(id.slice(1))]![1];
+          return fresh ? { ...product(id, fresh.priceCents, fresh.stock, fresh.currency) } : null;
+        });
+        assert.deepEqual(parseCart(JSON.stringify(lines)), lines, 'still a well-formed cart');
+        for (const l of lines) assert.ok(l.quantity >= 1 && l.quantity <= l.stock);
+        for (const l of cart) {
+          const after = lines.find((x) => x.productId === l.productId);
+          const listed = changes.some((c) => c.productId === l.productId);
+          const same = after && after.priceCents === l.priceCents && after.currency === l.currency && after.quantity === l.quantity;
+          assert.equal(listed, !same, `${l.productId}: listed ${listed}, unchanged ${Boolean(same)}`);
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });

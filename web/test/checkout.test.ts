@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isSettled, newIdempotencyKey, placeOrder, type SendOrder } from '../src/checkout.js';
+import fc from 'fast-check';
+import { contentHash, isSettled, newIdempotencyKey, placeOrder, type SendOrder } from '../src/checkout.js';
 
 const noWait = { delaysMs: [1, 1, 1, 1], sleep: async () => undefined };
 
@@ -65,6 +66,9 @@ describe('placing an order', () => {
   it('when the answer is another 4xx (401, 422), then no retry and its detail is shown', async () => {
     const s = script([{ status: 422, body: { detail: 'Items are priced in different currencies' } }]);
     assert.deepEqual(await placeOrder(s.send, 'k5', noWait), { kind: 'refused', status: 422, detail: 'Items are priced in different currencies' });
+    // A 400 says which field and why, not only how many failed.
+    const invalid = script([{ status: 400, body: { title: 'Validation failed', detail: '1 field(s) failed validation', errors: [{ path: '/items/0/quantity', message: 'must be <= 1000' }] } }]);
+    assert.deepEqual(await placeOrder(invalid.send, 'k6', noWait), { kind: 'refused', status: 400, detail: '1 field(s) failed validation: items/0/quantity must be <= 1000' });
     assert.equal(s.keys.length, 1);
   });
 
@@ -80,5 +84,13 @@ describe('placing an order', () => {
     assert.equal(keys.size, 100);
     for (const k of keys) assert.match(k, /^[0-9a-f-]{36}$/);
     assert.deepEqual(['pending', 'confirmed', 'rejected', 'failed', 'cancelling', 'cancelled'].map(isSettled), [false, true, true, true, false, true]);
+  });
+
+  it('contentHash: the same cart content gives the same 16 hex digits; different contents differ (property)', () => {
+    const cart = JSON.stringify([{ productId: 'a', quantity: 2 }]);
+    assert.equal(contentHash(cart), contentHash(String(cart)));
+    assert.match(contentHash(cart), /^[0-9a-f]{16}$/);
+    assert.notEqual(contentHash(cart), contentHash(JSON.stringify([{ productId: 'a', quantity: 3 }])));
+    fc.assert(fc.property(fc.string(), fc.string(), (x, y) => x === y || contentHash(x) !== contentHash(y)), { numRuns: 2000 });
   });
 });

@@ -21,9 +21,28 @@ const bearer: Middleware = {
 
 const baseUrl = typeof location === 'undefined' ? 'http://127.0.0.1' : location.origin;
 
-export const userApi = createClient<UserPaths>({ baseUrl, credentials: 'same-origin' });
-export const productApi = createClient<ProductPaths>({ baseUrl });
-export const orderApi = createClient<OrderPaths>({ baseUrl });
+/**
+ * A read that has not answered in this long fails, so a page shows its error and a "Try again" instead of a
+ * spinner (the gateway's own upstream deadline is 10 s). Writes are not cut short: checkout retries an order
+ * with its idempotency key itself, and an abandoned write would leave the shopper guessing.
+ */
+export const READ_TIMEOUT_MS = 8000;
+
+function timedFetch(request: Request): Promise<Response> {
+  if (request.method !== 'GET') return fetch(request);
+  const timeout = AbortSignal.timeout(READ_TIMEOUT_MS);
+  const signal = typeof AbortSignal.any === 'function' ? AbortSignal.any([request.signal, timeout]) : timeout;
+  return fetch(new Request(request, { signal }));
+}
+
+/** Whether a failure is a read that ran out of time (not worth retrying at once: the shop is slow, not flaky). */
+export function isTimeout(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'TimeoutError';
+}
+
+export const userApi = createClient<UserPaths>({ baseUrl, credentials: 'same-origin', fetch: timedFetch });
+export const productApi = createClient<ProductPaths>({ baseUrl, fetch: timedFetch });
+export const orderApi = createClient<OrderPaths>({ baseUrl, fetch: timedFetch });
 for (const c of [userApi, productApi, orderApi] as const) (c as { use(m: Middleware): void }).use(bearer);
 
 type ProductList = ProductPaths['/product']['get']['responses'][200]['content']['application/json'];

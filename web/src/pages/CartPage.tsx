@@ -1,22 +1,30 @@
 import { useEffect } from 'react';
 import { Link } from 'react-router';
-import { cartTotals, isMixedCurrency } from '../cart.js';
-import { EmptyCart, ProductImage } from '../components.js';
+import { MAX_QUANTITY, cartTotals, isMixedCurrency } from '../cart.js';
+import { CartChanges, useCartCheck } from '../cart-check.js';
+import { EmptyCart, ProductImage, QuantityInput } from '../components.js';
 import { formatMoney } from '../money.js';
 import { useCart } from '../state.js';
 
 export function CartPage() {
   const cart = useCart();
+  const fresh = useCartCheck();
   useEffect(() => {
     document.title = 'Cart: Northwind Supply';
   }, []);
   if (cart.lines.length === 0) {
-    return <EmptyCart title="Cart" />;
+    return (
+      <>
+        <CartChanges changes={fresh.changes} />
+        <EmptyCart title="Cart" />
+      </>
+    );
   }
   const mixed = isMixedCurrency(cart.lines);
   return (
     <>
       <h1>Cart</h1>
+      <CartChanges changes={fresh.changes} />
       <CartLines editable />
       <section className="totals" aria-label="Totals">
         {cartTotals(cart.lines).map((t) => (
@@ -61,15 +69,7 @@ export function CartLines({ editable }: { editable?: boolean }) {
               <label htmlFor={`qty-${l.productId}`} className="visually-hidden">
                 Quantity of {l.name}
               </label>
-              <input
-                id={`qty-${l.productId}`}
-                type="number"
-                inputMode="numeric"
-                min={0}
-                max={l.stock}
-                value={l.quantity}
-                onChange={(e) => cart.setQuantity(l.productId, Number(e.target.value) || 0)}
-              />
+              <QuantityInput id={`qty-${l.productId}`} value={l.quantity} min={0} max={Math.min(l.stock, MAX_QUANTITY)} onChange={(q) => cart.setQuantity(l.productId, q)} />
               <button type="button" className="link-button" onClick={() => cart.setQuantity(l.productId, 0)} aria-label={`Remove ${l.name}`}>
                 Remove
               </button>

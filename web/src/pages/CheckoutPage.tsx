@@ -2,34 +2,22 @@ import { useEffect, useRef, useState } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { orderApi } from '../api/client.js';
 import { cartTotals, isMixedCurrency, orderItems, type CartLine } from '../cart.js';
-import { newIdempotencyKey, placeOrder, type ShortItem } from '../checkout.js';
+import { contentHash, placeOrder, type ShortItem } from '../checkout.js';
+import { CartChanges, useCartCheck } from '../cart-check.js';
 import { EmptyCart, Loading } from '../components.js';
 import { formatMoney } from '../money.js';
-import { useAuth, useCart } from '../state.js';
+import { checkoutNonce, newCheckoutAttempt, useAuth, useCart } from '../state.js';
 import { AuthForms } from './AuthForms.js';
 import { CartLines } from './CartPage.js';
 
-const KEY_STORE = 'ecommerce.checkout.v1';
-
 /**
- * The key of the current checkout attempt, tied to the cart's content: the same cart keeps its key (a retry,
- * a double click, a reload mid-order), a changed cart is a new attempt.
+ * The key of the current checkout attempt: the cart's nonce and its content (state.tsx). Nothing is written at
+ * checkout time, so every tab of the shopper computes the same key for the same cart (a retry, a double
+ * click, a reload mid-order, or the same cart placed from two tabs at once: one order); a changed cart is a
+ * new attempt.
  */
 function attemptKey(lines: CartLine[]): string {
-  const fingerprint = JSON.stringify(orderItems(lines));
-  try {
-    const saved = JSON.parse(sessionStorage.getItem(KEY_STORE) ?? 'null') as { key: string; fingerprint: string } | null;
-    if (saved && saved.fingerprint === fingerprint) return saved.key;
-  } catch {
-    // a damaged entry: start a new attempt
-  }
-  const key = newIdempotencyKey();
-  sessionStorage.setItem(KEY_STORE, JSON.stringify({ key, fingerprint }));
-  return key;
-}
-
-function endAttempt() {
-  sessionStorage.removeItem(KEY_STORE);
+  return `${checkoutNonce()}.${contentHash(JSON.stringify(orderItems(lines)))}`;
 }
 
 export function CheckoutPage() {
@@ -40,12 +28,18 @@ export function CheckoutPage() {
   const [short, setShort] = useState<{ lines: { name: string; requested: number; available: number }[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
   const busy = useRef(false);
+  const fresh = useCartCheck();
   useEffect(() => {
     document.title = 'Checkout: Northwind Supply';
   }, []);
 
   if (cart.lines.length === 0 && !placing) {
-    return <EmptyCart title="Checkout" />;
+    return (
+      <>
+        <CartChanges changes={fresh.changes} />
+        <EmptyCart title="Checkout" />
+      </>
+    );
   }
   const mixed = isMixedCurrency(cart.lines);
 
@@ -56,8 +50,18 @@ export function CheckoutPage() {
     setPlacing(true);
     setError(null);
     setShort(null);
+    // The key is taken at the click, before any wait: a second tab clicking at the same moment computes the
+    // same one even if this tab's order ends (and starts a new attempt) before its own request leaves.
     const lines = cart.lines;
     const key = attemptKey(lines);
+    // The last look at prices and stock, so what is ordered is what the page shows; a change stops here and
+    // is shown (pressing again places the order as it now reads, under a key of its content).
+    const changes = await fresh.check();
+    if (changes.length > 0) {
+      busy.current = false;
+      setPlacing(false);
+      return;
+    }
     const outcome = await placeOrder(async (idempotencyKey) => {
       const res = await orderApi.POST('/order', { params: { header: { 'idempotency-key': idempotencyKey } }, body: { items: orderItems(lines) } });
       return { status: res.response.status, body: res.data ?? res.error };
@@ -68,15 +72,16 @@ export function CheckoutPage() {
       case 'placed':
       case 'pending':
       case 'failed': {
-        endAttempt();
-        // A failed order holds nothing: the cart stays for another try (under a new key).
-        if (outcome.kind !== 'failed') cart.clear();
+        // A failed order holds nothing: the cart stays for another try, under a new key. A placed or pending
+        // one empties the cart and keeps the key: a second tab pressing with the same cart gets this order.
+        if (outcome.kind === 'failed') newCheckoutAttempt();
+        else cart.clear();
         const id = outcome.kind === 'placed' ? outcome.order.id : outcome.orderId;
         navigate(`/orders/${id}`, { state: { placed: true } });
         return;
       }
       case 'short': {
-        endAttempt();
+        newCheckoutAttempt();
         const byId = new Map(outcome.items.map((i: ShortItem) => [i.productId, i]));
         setShort({
           lines: lines.filter((l) => byId.has(l.productId)).map((l) => ({ name: l.name, requested: byId.get(l.productId)!.requested, available: byId.get(l.productId)!.available })),
@@ -96,7 +101,7 @@ export function CheckoutPage() {
         setError(outcome.detail);
         return;
       case 'refused':
-        endAttempt();
+        newCheckoutAttempt();
         setError(outcome.status === 401 ? 'Your session has ended; please sign in again.' : outcome.detail);
         return;
     }
@@ -114,7 +119,8 @@ export function CheckoutPage() {
               Total: <strong>{formatMoney(t.totalCents, t.currency)}</strong>
             </p>
           ))}
-          <p className="hint">Prices are confirmed by the shop when the order is placed.</p>
+          <p className="hint">{fresh.checking ? 'Checking current prices and stock…' : 'Prices and stock are checked again when you place the order.'}</p>
+          <CartChanges changes={fresh.changes} />
         </section>
         {auth.status === 'loading' ? (
           <Loading />
@@ -149,7 +155,7 @@ export function CheckoutPage() {
                 Your cart has prices in more than one currency; please order them separately.
               </p>
             ) : (
-              <button type="button" className="primary wide" onClick={() => void place()} disabled={placing || cart.lines.length === 0}>
+              <button type="button" className="primary wide" onClick={() => void place()} disabled={placing || fresh.checking || cart.lines.length === 0}>
                 {placing ? 'Placing order…' : 'Place order'}
               </button>
             )}

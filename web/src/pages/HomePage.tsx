@@ -68,7 +68,7 @@ export function HomePage() {
       <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <div className="field grow">
           <label htmlFor={searchId}>Search</label>
-          <input id={searchId} type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="Keyboard, kettle, book…" autoComplete="off" />
+          <input id={searchId} type="search" maxLength={200} value={text} onChange={(e) => setText(e.target.value)} placeholder="Keyboard, kettle, book…" autoComplete="off" />
         </div>
         <div className="field">
           <label htmlFor={categoryId}>Category</label>

@@ -50,10 +50,13 @@ export function OrdersPage() {
 }
 
 function OrderList() {
+  const { user } = useAuth();
+  // "Your orders", also for an admin (for whom GET /order lists everyone's: theirs are under Admin).
+  const mine = user?.role === 'admin' ? { userId: user.id } : {};
   const orders = useInfiniteQuery({
-    queryKey: ['orders', 'mine'],
+    queryKey: ['orders', 'mine', user?.id],
     initialPageParam: null as string | null,
-    queryFn: async ({ pageParam }) => ok(await orderApi.GET('/order', { params: { query: { limit: 20, ...(pageParam ? { cursor: pageParam } : {}) } } })),
+    queryFn: async ({ pageParam }) => ok(await orderApi.GET('/order', { params: { query: { limit: 20, ...mine, ...(pageParam ? { cursor: pageParam } : {}) } } })),
     getNextPageParam: (last) => last.nextCursor,
     refetchInterval: (q) => (q.state.data?.pages.some((p) => p.items.some((o) => !isSettled(o.status))) ? 2000 : false),
   });

@@ -2,7 +2,7 @@ import { useEffect, useId, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { ApiError, ok, productApi } from '../api/client.js';
-import { ErrorState, Loading, ProductImage, stockText } from '../components.js';
+import { ErrorState, Loading, ProductImage, QuantityInput, stockText } from '../components.js';
 import { formatMoney } from '../money.js';
 import { useCart } from '../state.js';
 
@@ -66,16 +66,7 @@ export function ProductPage() {
         >
           <div className="field narrow">
             <label htmlFor={qtyId}>Quantity</label>
-            <input
-              id={qtyId}
-              type="number"
-              inputMode="numeric"
-              min={1}
-              max={Math.max(1, canAdd)}
-              value={quantity}
-              disabled={out || canAdd === 0}
-              onChange={(e) => setQuantity(Math.max(1, Math.min(canAdd, Math.floor(Number(e.target.value) || 1))))}
-            />
+            <QuantityInput id={qtyId} value={Math.max(1, Math.min(quantity, canAdd))} min={1} max={Math.max(1, canAdd)} disabled={out || canAdd === 0} onChange={setQuantity} />
           </div>
           <button type="submit" className="primary" disabled={out || canAdd === 0}>
             Add to cart

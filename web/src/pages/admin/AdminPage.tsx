@@ -76,8 +76,9 @@ function parseFields(f: ProductFields): { ok: true; body: { sku: string; name: s
 }
 
 function ProductForm({ initial, withStock, submitLabel, onSubmit, busy }: { initial: ProductFields; withStock: boolean; submitLabel: string; onSubmit: (f: ProductFields) => void; busy: boolean }) {
+  // The fields are the admin's until the form is remounted (its key): typing elsewhere, a stock change or a
+  // refused save keeps them.
   const [f, setF] = useState(initial);
-  useEffect(() => setF(initial), [initial]);
   const id = useId();
   const field = (key: keyof ProductFields, label: string, props: Record<string, unknown> = {}) => (
     <div className="field">
@@ -268,7 +269,8 @@ function EditProduct() {
         <p className="meta">
           Version {p.version} · <Link to={`/products/${p.id}`}>View in the shop</Link>
         </p>
-        <ProductForm initial={fieldsOf(p)} withStock={false} submitLabel="Save changes" busy={save.isPending} onSubmit={(f) => save.mutate({ f, version: p.version })} />
+        {/* Remounted (the server's values shown) only when the saved fields change: after a save, or a 412's reload. */}
+        <ProductForm key={JSON.stringify({ ...fieldsOf(p), stock: '' })} initial={fieldsOf(p)} withStock={false} submitLabel="Save changes" busy={save.isPending} onSubmit={(f) => save.mutate({ f, version: p.version })} />
         {message && (
           <p className={message.kind} role={message.kind === 'error' ? 'alert' : 'status'}>
             {message.text}

@@ -1,0 +1,77 @@
+// The cart is a copy of what the shopper saw; the shop's prices and stock move. The cart and checkout pages
+// bring it up to date when they open, and checkout again just before it places the order, so the total a
+// shopper confirms is the one the order service charges, and every change is said.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { productApi } from './api/client.js';
+import { refreshCart, type CartChange, type CartProduct } from './cart.js';
+import { formatMoney } from './money.js';
+import { useCart } from './state.js';
+
+/** The product as the shop sells it now; null when it is no longer sold (404); throws when that cannot be told. */
+async function currentProduct(id: string): Promise<CartProduct | null> {
+  const res = await productApi.GET('/product/{id}', { params: { path: { id } }, signal: AbortSignal.timeout(8000) });
+  if (res.response.status === 404) return null;
+  if (!res.data) throw new Error(`HTTP ${res.response.status}`);
+  return res.data;
+}
+
+export interface CartCheck {
+  /** True while the first look at the catalog is under way. */
+  checking: boolean;
+  /** What the last look changed (shown until the next one). */
+  changes: CartChange[];
+  /** Looks again, updates the cart, and answers what changed. */
+  check(): Promise<CartChange[]>;
+}
+
+export function useCartCheck(): CartCheck {
+  const cart = useCart();
+  const lines = useRef(cart.lines);
+  lines.current = cart.lines;
+  const [checking, setChecking] = useState(cart.lines.length > 0);
+  const [changes, setChanges] = useState<CartChange[]>([]);
+  const check = useCallback(async () => {
+    const before = lines.current;
+    if (before.length === 0) return [];
+    const fresh = await refreshCart(before, currentProduct);
+    // Written only if the shopper did not change the cart meanwhile (another tab, a click).
+    if (lines.current === before && JSON.stringify(fresh.lines) !== JSON.stringify(before)) cart.replace(fresh.lines);
+    setChanges(fresh.changes);
+    return fresh.changes;
+  }, [cart]);
+  useEffect(() => {
+    let live = true;
+    void check().finally(() => live && setChecking(false));
+    return () => {
+      live = false;
+    };
+    // Once per visit of the page (check is stable while the cart context is): a later look is the caller's.
+  }, []);
+  return { checking, changes, check };
+}
+
+function changeText(c: CartChange): string {
+  switch (c.kind) {
+    case 'price':
+      return `${c.name} now costs ${formatMoney(c.toCents, c.currency)} (was ${formatMoney(c.fromCents, c.currency)}).`;
+    case 'gone':
+      return `${c.name} is no longer sold; it was taken out of your cart.`;
+    case 'stock':
+      return c.to === 0 ? `${c.name} is sold out; it was taken out of your cart.` : `Only ${c.to} of ${c.name} left; your cart now has ${c.to} (you had ${c.from}).`;
+  }
+}
+
+/** The changes of the last look, as one alert; nothing when there were none. */
+export function CartChanges({ changes }: { changes: CartChange[] }) {
+  if (changes.length === 0) return null;
+  return (
+    <div className="warning" role="alert">
+      <p>Your cart was updated to the shop's current prices and stock:</p>
+      <ul>
+        {changes.map((c) => (
+          <li key={`${c.kind}-${c.productId}`}>{changeText(c)}</li>
+        ))}
+      </ul>
+    </div>
+  );
+}
