@@ -15,7 +15,7 @@ export interface UpstreamProxyOptions {
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
 
 /** An upstream answer's headers without its hop-by-hop ones (and those its Connection names) and its traceresponse. */
-export function endToEndHeaders<T extends Record<string, unknown>>(headers: T): Partial<T> {
+function endToEndHeaders<T extends Record<string, unknown>>(headers: T): Partial<T> {
   const named = new Set(String(headers.connection ?? '').toLowerCase().split(',').map((h) => h.trim()));
   const kept: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(headers)) {
