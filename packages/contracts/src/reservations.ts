@@ -34,6 +34,10 @@ export const ReservationSchema = Type.Object({
   refusal: Type.Optional(Type.Object({ reason: Type.String() }, { additionalProperties: true })),
 });
 export type ReservationBody = Static<typeof ReservationSchema>;
+
+/** DELETE's answer: the reservation, and whether this call gave its stock back (false: already released, or refused). */
+export const ReleasedReservationSchema = Type.Composite([ReservationSchema, Type.Object({ released: Type.Boolean() })]);
+export type ReleasedReservationBody = Static<typeof ReleasedReservationSchema>;
 export type ReservedLine = ReservationBody['items'][number];
 
 /**

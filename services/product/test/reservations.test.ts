@@ -180,11 +180,16 @@ describe('GET and DELETE /internal/reservations/:orderId', () => {
     const releases = await Promise.all([1, 2, 3, 4, 5].map(() => release(orderId)));
     for (const r of releases) {
       assert.equal(r.status, 200, r.text);
-      assert.deepEqual(r.body, { ...reserved.body, status: 'released' });
+      const { released: _flag, ...reservation } = r.body as Reservation & { released: boolean };
+      assert.deepEqual(reservation, { ...reserved.body, status: 'released' });
     }
+    // `released` says which call gave the stock back: exactly one.
+    assert.deepEqual(releases.map((r) => (r.body as unknown as { released: boolean }).released).sort(), [false, false, false, false, true]);
     assert.equal(await stockOf(a.id), 10);
     assert.equal(await stockOf(b.id), 10);
-    assert.equal((await release(orderId)).status, 200);
+    const again = await release(orderId);
+    assert.equal(again.status, 200);
+    assert.equal((again.body as unknown as { released: boolean }).released, false);
     assert.equal(await stockOf(a.id), 10);
     assert.equal(metricValue(await metrics(), 'reservations_total', ['result="released"']) - metricValue(before, 'reservations_total', ['result="released"']), 1);
     const after = await http<Reservation>(base, 'GET', `/internal/reservations/${orderId}`, { token: svc });

@@ -175,7 +175,10 @@ export class Reconciler {
       const s = status.get(id);
       // pending / confirmed / cancelling: in flight or legitimately held; their driver decides.
       if (s !== undefined && s !== 'rejected' && s !== 'failed' && s !== 'cancelled') continue;
-      if ((await this.deps.products.release(id)) === 'unavailable') throw new Error('product service unavailable during the audit');
+      const outcome = await this.deps.products.release(id);
+      if (outcome === 'unavailable') throw new Error('product service unavailable during the audit');
+      // Held when the audit listed it, given back since by the order's own cancel: nothing to repair.
+      if (outcome !== 'released') continue;
       this.deps.metrics.repairs.inc({ kind: 'reservation_without_order' });
       this.log.warn({ orderId: id, status: s ?? 'unknown' }, 'audit released a reservation held for an order that is not confirmed');
       repaired++;

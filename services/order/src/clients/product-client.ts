@@ -102,8 +102,11 @@ export class ProductClient {
     }
   }
 
-  /** Returns the stock of a reservation; idempotent on the product side ('released' also when nothing was held). */
-  async release(orderId: string, context?: RequestContext): Promise<'released' | 'absent' | 'unavailable'> {
+  /**
+   * Returns the stock of a reservation; idempotent on the product side: 'released' when this call gave stock
+   * back, 'not-held' when there was nothing to give (already released, or refused).
+   */
+  async release(orderId: string, context?: RequestContext): Promise<'released' | 'not-held' | 'absent' | 'unavailable'> {
     try {
       const res = await this.http.request({
         method: 'DELETE',
@@ -112,7 +115,8 @@ export class ProductClient {
         context: forwarded(context),
         retries: 2,
       });
-      if (res.status === 200) return 'released';
+      // A product service older than the `released` flag answered the reservation alone: taken as released.
+      if (res.status === 200) return (res.body as { released?: unknown } | undefined)?.released === false ? 'not-held' : 'released';
       if (res.status === 404) return 'absent';
       return 'unavailable';
     } catch {

@@ -1,5 +1,5 @@
 import { SMALL_BODY_LIMIT, Type, type App } from '@ecommerce/kit';
-import { ReservationListPage, ReservationListQuery, ReservationSchema, ReserveBody } from '@ecommerce/contracts';
+import { ReleasedReservationSchema, ReservationListPage, ReservationListQuery, ReservationSchema, ReserveBody } from '@ecommerce/contracts';
 import { getReservation } from '../../use-cases/get-reservation.js';
 import { listReservations } from '../../use-cases/list-reservations.js';
 import { releaseReservation } from '../../use-cases/release-reservation.js';
@@ -40,7 +40,10 @@ export default async function reservationRoutes(app: App): Promise<void> {
 
   app.delete(
     '/internal/reservations/:orderId',
-    { config: write, schema: { ...internal, params: OrderParams, response: { 200: ReservationSchema } } },
-    async (request) => (await releaseReservation(app, request.params.orderId)).reservation,
+    { config: write, schema: { ...internal, params: OrderParams, response: { 200: ReleasedReservationSchema } } },
+    async (request) => {
+      const { reservation, released } = await releaseReservation(app, request.params.orderId);
+      return { ...reservation, released };
+    },
   );
 }
