@@ -53,6 +53,27 @@ async function currentUser(): Promise<SessionUser> {
   return ok(await userApi.GET('/user/me'));
 }
 
+/** The hint's key: another tab signing out removes it, signing in sets it (a `storage` event here). */
+export const SESSION_HINT_KEY = HINT;
+
+/**
+ * After a call was refused with our token: asks for a new one once; false when the session is over (revoked,
+ * expired, signed out elsewhere), and then this tab forgets its token.
+ */
+export async function confirmSession(): Promise<boolean> {
+  try {
+    return await refresh();
+  } catch {
+    return false;
+  }
+}
+
+/** Another tab signed out: this one drops its token too (the server revoked the session already). */
+export function forgetSession(): void {
+  clearTimeout(refreshTimer);
+  setAccessToken(null);
+}
+
 /** Restores the session on page load; null when signed out. */
 export async function restoreSession(): Promise<SessionUser | null> {
   if (!hint.get()) return null;

@@ -2,7 +2,8 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { addToCart as add, parseCart, setQuantity as setQty, type CartLine, type CartProduct } from './cart.js';
-import { createAccount, restoreSession, signIn, signOut, type SessionUser } from './session.js';
+import { sessionEvents } from './api/client.js';
+import { SESSION_HINT_KEY, confirmSession, createAccount, forgetSession, restoreSession, signIn, signOut, type SessionUser } from './session.js';
 
 interface Auth {
   status: 'loading' | 'anonymous' | 'signed-in';
@@ -29,6 +30,28 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       live = false;
     };
   }, []);
+  useEffect(() => {
+    const ended = () => {
+      forgetSession();
+      queries.clear();
+      setUser(null);
+      setStatus('anonymous');
+    };
+    // A call refused with our token: one refresh decides whether the session is over.
+    const onUnauthorized = () => void confirmSession().then((alive) => alive || ended());
+    // Another tab signed out (the hint went) or in (it came): follow it.
+    const onStorage = (e: StorageEvent) => {
+      if (e.key !== SESSION_HINT_KEY) return;
+      if (e.newValue === null) ended();
+      else void restoreSession().then((u) => u && (queries.clear(), setUser(u), setStatus('signed-in')));
+    };
+    sessionEvents.addEventListener('unauthorized', onUnauthorized);
+    addEventListener('storage', onStorage);
+    return () => {
+      sessionEvents.removeEventListener('unauthorized', onUnauthorized);
+      removeEventListener('storage', onStorage);
+    };
+  }, [queries]);
   const value = useMemo<Auth>(
     () => ({
       status,

@@ -353,6 +353,40 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('signing out in one tab signs the other tabs out; a session that ended elsewhere shows the sign-in form at checkout', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ stock: 5, name: 'Session cup' });
+    const { context, page, errors } = await newShopper();
+    await addToCart(page, product, 1);
+    const email = uniqueEmail('session');
+    await createAccountAtCheckout(page, email);
+    const second = await context.newPage();
+    await second.goto('/orders');
+    await second.getByRole('heading', { name: 'Orders', level: 1 }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await second.getByRole('link', { name: 'Sign in' }).waitFor({ timeout: 5000 });
+    await second.goto('/orders');
+    await second.waitForURL(/\/signin/);
+    await second.close();
+
+    // Signed in again; then the session ends on the server's side (revoked, expired): the order is refused
+    // and the refresh too. The page says so and offers the sign-in form, not a dead "Signed in as".
+    await page.goto('/checkout');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('correct-horse-9');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('button', { name: 'Place order' }).waitFor();
+    const unauthorized = { status: 401, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://ecommerce.local/problems/unauthorized', title: 'Unauthorized', status: 401, detail: 'The token has expired' }) };
+    await page.route('**/order', (route) => (route.request().method() === 'POST' ? route.fulfill(unauthorized) : route.continue()));
+    await page.route('**/user/token/refresh', (route) => route.fulfill(unauthorized));
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByRole('alert').filter({ hasText: 'session has ended' }).waitFor();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+    assert.equal(await page.getByText(/Signed in as/).count(), 0);
+    assert.equal(await stockOf(product.id), 5);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test("an unknown address shows the shop's not-found page, and long unbroken names wrap instead of widening the page", { timeout: STEP_MS }, async () => {
     const context = await browser.newContext({ baseURL: base, viewport: { width: 390, height: 844 } });
     const page = await context.newPage();

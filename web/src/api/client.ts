@@ -12,10 +12,18 @@ export function setAccessToken(token: string | null): void {
   accessToken = token;
 }
 
+/** Fires 'unauthorized' when a call made with our access token answers 401 (the session may have ended). */
+export const sessionEvents = new EventTarget();
+
 const bearer: Middleware = {
   onRequest({ request }) {
     if (accessToken && !request.headers.has('authorization')) request.headers.set('authorization', `Bearer ${accessToken}`);
     return request;
+  },
+  onResponse({ request, response }) {
+    const refreshing = new URL(request.url).pathname === '/user/token/refresh';
+    if (response.status === 401 && accessToken && !refreshing && request.headers.get('authorization') === `Bearer ${accessToken}`) sessionEvents.dispatchEvent(new Event('unauthorized'));
+    return response;
   },
 };
 
