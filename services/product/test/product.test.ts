@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { assertErrorAt, assertProblem, createTestDatabase, http, metricValue, uniqueCode, type Product } from '@ecommerce/test-support';
 import { startProductService } from './harness.js';
 import { createProduct, getProduct, startStack, type Problem, type Stack } from './stack.js';
@@ -184,6 +185,47 @@ describe('POST /product/:id/stock', () => {
     const down = await http<Product>(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: -12 } });
     assert.equal(down.body.stock, 0);
     assert.equal(down.body.version, p.version + 2);
+  });
+
+  it('when an adjustment carries an Idempotency-Key, then it is applied once however often it is sent (concurrent copies, a later retry); another delta under the key is a 422; a refused one keeps no key', async () => {
+    const p = await createProduct(stack, { stock: 5 });
+    const adjust = (delta: number, key: string) => http<Product>(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta }, headers: { 'idempotency-key': key } });
+    const copies = await Promise.all(Array.from({ length: 10 }, () => adjust(5, 'restock-1')));
+    for (const c of copies) assert.equal(c.status, 200, c.text);
+    assert.equal((await getProduct(stack, p.id)).stock, 10, 'ten copies, one restock');
+    const retry = await adjust(5, 'restock-1');
+    assert.equal(retry.status, 200);
+    assert.equal(retry.body.stock, 10);
+    assertProblem(await adjust(6, 'restock-1'), 422, 'idempotency-key-reused');
+    assertProblem(await adjust(-100, 'remove-1'), 409, 'insufficient-stock');
+    const after = await adjust(-3, 'remove-1');
+    assert.equal(after.status, 200, 'a refused attempt kept no key');
+    assert.equal(after.body.stock, 7);
+    // The same key on another product is another adjustment.
+    const other = await createProduct(stack, { stock: 1 });
+    const elsewhere = await http<Product>(base, 'POST', `/product/${other.id}/stock`, { token: admin, body: { delta: 5 }, headers: { 'idempotency-key': 'restock-1' } });
+    assert.equal(elsewhere.body.stock, 6);
+    assertErrorAt(await http(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: 1 }, headers: { 'idempotency-key': 'k'.repeat(256) } }), 'headers/idempotency-key');
+  });
+
+  it('stock = initial + the delta of each key applied once, whatever mix of keys, retries and concurrency (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ key: fc.integer({ min: 0, max: 4 }), delta: fc.integer({ min: 1, max: 9 }), copies: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 8 }), async (ops) => {
+        const p = await createProduct(stack, { stock: 0 });
+        const firstDelta = new Map<number, number>();
+        for (const op of ops) {
+          const sends = Array.from({ length: op.copies }, () => http(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: op.delta }, headers: { 'idempotency-key': `k${op.key}` } }));
+          const answers = await Promise.all(sends);
+          const stored = firstDelta.get(op.key);
+          if (stored === undefined) firstDelta.set(op.key, op.delta);
+          const expected = stored === undefined || stored === op.delta ? 200 : 422;
+          for (const a of answers) assert.equal(a.status, expected, a.text);
+        }
+        const want = [...firstDelta.values()].reduce((a, b) => a + b, 0);
+        assert.equal((await getProduct(stack, p.id)).stock, want);
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it('when the delta would take stock below zero, then 409 and nothing changes', async () => {

@@ -88,6 +88,11 @@ const Q = {
       WHERE id = $1 AND NOT archived AND stock + $2 BETWEEN 0 AND $3
       RETURNING ${PRODUCT}`,
   },
+  claimAdjustment: {
+    name: 'product_claim_adjustment',
+    text: 'INSERT INTO stock_adjustments (product_id, idempotency_key, delta) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+  },
+  storedAdjustment: { name: 'product_stored_adjustment', text: 'SELECT delta FROM stock_adjustments WHERE product_id = $1 AND idempotency_key = $2' },
   archive: {
     name: 'product_archive',
     text: `UPDATE products SET archived = true, version = version + 1, updated_at = now() WHERE id = $1 AND NOT archived RETURNING id`,
@@ -156,6 +161,28 @@ export class ProductRepository {
   /** The adjusted row, or undefined when the product is gone or stock + delta leaves [0, maxStock]. */
   async adjustStock(id: string, delta: number, maxStock: number): Promise<ProductRow | undefined> {
     return (await run<ProductRow>(this.db, Q.adjustStock, [id, delta, maxStock])).rows[0];
+  }
+
+  /**
+   * An adjustment under an idempotency key, key and stock in one transaction: 'applied' with the row, or
+   * 'replayed' with the delta stored under the key (used before: nothing changes). Undefined when the adjustment
+   * is refused (gone, or stock + delta leaves [0, maxStock]): the transaction rolls back, so no key is kept and
+   * a later try with it is a new attempt. A concurrent copy waits on the key's row and then replays.
+   */
+  async adjustStockOnce(id: string, delta: number, maxStock: number, key: string): Promise<{ kind: 'applied'; row: ProductRow } | { kind: 'replayed'; delta: number } | undefined> {
+    const refused = Symbol('refused');
+    try {
+      return await this.db.tx(async (tx) => {
+        const claimed = await run(tx, Q.claimAdjustment, [id, key, delta]);
+        if (claimed.rowCount === 0) return { kind: 'replayed' as const, delta: (await run<{ delta: number }>(tx, Q.storedAdjustment, [id, key])).rows[0]!.delta };
+        const row = (await run<ProductRow>(tx, Q.adjustStock, [id, delta, maxStock])).rows[0];
+        if (!row) throw refused;
+        return { kind: 'applied' as const, row };
+      });
+    } catch (err) {
+      if (err === refused) return undefined;
+      throw err;
+    }
   }
 
   /** False when there was no live product to archive. */

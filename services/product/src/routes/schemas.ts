@@ -63,6 +63,9 @@ export const ProductPatchBody = Type.Object(
   { ...strict, minProperties: 1 },
 );
 
+/** Optional on a stock adjustment: a retry with the same key (after a timeout) is applied once. */
+export const StockHeaders = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) });
+
 export const StockBody = Type.Object(
   { delta: Type.Integer({ minimum: -MAX_STOCK, maximum: MAX_STOCK, not: { const: 0 }, description: 'non-zero: positive restocks, negative removes' }) },
   strict,

@@ -1,4 +1,4 @@
-import { Conflict, isUuid } from '@ecommerce/kit';
+import { Conflict, UnprocessableEntity, isUuid } from '@ecommerce/kit';
 import type { ProductRepository } from '../data/product-repository.js';
 import { MAX_STOCK, productNotFound, toProduct, type Product } from '../model/product.js';
 import type { CatalogMetrics } from '../plugins/catalog-metrics.js';
@@ -8,11 +8,26 @@ interface Deps {
   catalogMetrics: CatalogMetrics;
 }
 
-/** Restock (delta > 0) or remove unreserved units (delta < 0); reaching 0 counts as a stockout. */
-export async function adjustStock(deps: Deps, id: string, delta: number): Promise<Product> {
+/**
+ * Restock (delta > 0) or remove unreserved units (delta < 0); reaching 0 counts as a stockout. With an
+ * idempotency key it is applied once: a repeat (a retry after a lost answer) changes nothing and answers the
+ * product as it is now; the key with another delta is a 422.
+ */
+export async function adjustStock(deps: Deps, id: string, delta: number, idempotencyKey?: string): Promise<Product> {
   const products = deps.productRepository;
   if (!isUuid(id)) throw productNotFound();
-  const adjusted = await products.adjustStock(id, delta, MAX_STOCK);
+  let adjusted;
+  if (idempotencyKey === undefined) adjusted = await products.adjustStock(id, delta, MAX_STOCK);
+  else {
+    const once = await products.adjustStockOnce(id, delta, MAX_STOCK, idempotencyKey);
+    if (once?.kind === 'replayed') {
+      if (once.delta !== delta) throw new UnprocessableEntity('idempotency-key-reused', `This Idempotency-Key was used with delta ${once.delta}`);
+      const row = await products.findById(id);
+      if (!row) throw productNotFound();
+      return toProduct(row);
+    }
+    adjusted = once?.row;
+  }
   if (adjusted) {
     if (adjusted.stock === 0) deps.catalogMetrics.stockouts.inc();
     return toProduct(adjusted);

@@ -238,7 +238,22 @@ function EditProduct() {
     },
   });
   const adjust = useMutation({
-    mutationFn: async (d: number) => ok(await productApi.POST('/product/{id}/stock', { params: { path: { id } }, body: { delta: d } })),
+    // One key per adjustment: a retry after a lost answer (a 504 while the write still committed, a dropped
+    // connection) is applied once by the product service.
+    mutationFn: async (d: number) => {
+      const key = crypto.randomUUID();
+      const send = () => productApi.POST('/product/{id}/stock', { params: { path: { id }, header: { 'idempotency-key': key } }, body: { delta: d } });
+      for (const wait of [500, 1500, 3000]) {
+        try {
+          const res = await send();
+          if (res.response.status !== 503 && res.response.status !== 504) return ok(res);
+        } catch {
+          // dropped connection: the same key again
+        }
+        await new Promise((r) => setTimeout(r, wait));
+      }
+      return ok(await send());
+    },
     onSuccess: (p) => {
       setDelta('');
       after(p, `Stock is now ${p.stock}.`);

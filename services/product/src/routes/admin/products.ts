@@ -3,7 +3,7 @@ import { adjustStock } from '../../use-cases/adjust-stock.js';
 import { archiveProduct } from '../../use-cases/archive-product.js';
 import { createProduct } from '../../use-cases/create-product.js';
 import { updateProduct } from '../../use-cases/update-product.js';
-import { IdParams, NewProductBody, ProductPatchBody, ProductSchema, StockBody } from '../schemas.js';
+import { IdParams, NewProductBody, ProductPatchBody, ProductSchema, StockBody, StockHeaders } from '../schemas.js';
 import { etag, expectedVersion } from '../version-headers.js';
 
 const admin = { tags: ['products'], security: [{ bearer: [] }] };
@@ -44,12 +44,13 @@ export default async function productAdminRoutes(app: App): Promise<void> {
         summary: 'Restock (positive delta) or remove unreserved units (negative delta) (admin)',
         ...admin,
         params: IdParams,
+        headers: StockHeaders,
         body: StockBody,
         response: { 200: ProductSchema },
       },
     },
     async (request, reply) => {
-      const product = await adjustStock(app, request.params.id, request.body.delta);
+      const product = await adjustStock(app, request.params.id, request.body.delta, request.headers['idempotency-key']);
       return reply.header('etag', etag(product)).send(product);
     },
   );
