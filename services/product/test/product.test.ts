@@ -65,6 +65,7 @@ describe('POST /product', () => {
       [{ ...ok, priceCents: '100' }, '/priceCents'],
       [{ ...ok, currency: 'usd' }, '/currency'],
       [{ ...ok, currency: 'EURO' }, '/currency'],
+      [{ ...ok, currency: 'ZZZ' }, '/currency'],
       [{ sku: uniqueCode(), name: 'N', priceCents: 1 }, '/stock'],
       [{ ...ok, stock: -1 }, '/stock'],
       [{ ...ok, stock: 1.5 }, '/stock'],
@@ -153,6 +154,7 @@ describe('PATCH /product/:id', () => {
     assertProblem(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: {} }), 400, 'validation-failed');
     assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { priceCents: -5 } }), '/priceCents');
     assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { currency: 'eur' } }), '/currency');
+    assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { currency: 'QQQ' } }), '/currency');
     assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: null } }), '/name');
     assert.deepEqual(await getProduct(stack, p.id), p);
   });

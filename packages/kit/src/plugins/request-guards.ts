@@ -21,8 +21,12 @@ function makeAjv(coerce: boolean): Ajv {
   // 100,000 unknown keys) costs one check instead of an error object per element (which ran a 128 MB heap
   // out of memory), and an array's maxItems is checked before any of its items.
   const ajv = new Ajv({ allErrors: false, removeAdditional: false, useDefaults: true, coerceTypes: coerce ? 'array' : false, strict: false });
+  // `format: 'iso4217'`: a currency code the runtime's Intl knows (USD, EUR, JPY...), not any three letters.
+  ajv.addFormat('iso4217', { type: 'string', validate: (code: string) => CURRENCIES.has(code) });
   return addFormats(ajv);
 }
+
+const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 
 export const requestGuards = fp<RequestGuardsOptions>(
   async (app, { bodyLimit }) => {
