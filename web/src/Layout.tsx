@@ -6,7 +6,8 @@ import { useAuth, useCart } from './state.js';
 
 export function Layout() {
   const { user, status, signOut } = useAuth();
-  const { lines } = useCart();
+  const cart = useCart();
+  const { lines } = cart;
   const units = cartUnits(lines);
   const { pathname } = useLocation();
   const main = useRef<HTMLElement>(null);
@@ -56,7 +57,7 @@ export function Layout() {
               </li>
               <li>
                 {status === 'signed-in' ? (
-                  <button type="button" className="link-button" onClick={() => void signOut()}>
+                  <button type="button" className="link-button" onClick={() => void signOut().finally(() => cart.clear())}>
                     Sign out
                   </button>
                 ) : (

@@ -367,6 +367,10 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await second.goto('/orders');
     await second.waitForURL(/\/signin/);
     await second.close();
+    // Signing out empties the cart too (a shared computer's next user does not see it).
+    await page.goto('/cart');
+    await page.getByText(/cart is empty/i).first().waitFor();
+    await addToCart(page, product, 1);
 
     // Signed in again; then the session ends on the server's side (revoked, expired): the order is refused
     // and the refresh too. The page says so and offers the sign-in form, not a dead "Signed in as".

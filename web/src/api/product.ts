@@ -97,7 +97,10 @@ export interface paths {
                         name: string;
                         description?: string | null;
                         priceCents: number;
-                        /** @description ISO 4217 code, upper case */
+                        /**
+                         * Format: iso4217
+                         * @description ISO 4217 code, upper case
+                         */
                         currency?: string;
                         stock: number;
                         category?: string | null;
@@ -372,7 +375,10 @@ export interface paths {
                         name?: string;
                         description?: string | null;
                         priceCents?: number;
-                        /** @description ISO 4217 code, upper case */
+                        /**
+                         * Format: iso4217
+                         * @description ISO 4217 code, upper case
+                         */
                         currency?: string;
                         category?: string | null;
                         imageUrl?: string | null;

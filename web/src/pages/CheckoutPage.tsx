@@ -116,7 +116,7 @@ export function CheckoutPage() {
           <CartLines />
           {cartTotals(cart.lines).map((t) => (
             <p key={t.currency} className="total">
-              Total: <strong>{formatMoney(t.totalCents, t.currency)}</strong>
+              Total{mixed ? ` in ${t.currency}` : ''}: <strong>{formatMoney(t.totalCents, t.currency)}</strong>
             </p>
           ))}
           <p className="hint">{fresh.checking ? 'Checking current prices and stock…' : 'Prices and stock are checked again when you place the order.'}</p>
@@ -125,7 +125,15 @@ export function CheckoutPage() {
         {auth.status === 'loading' ? (
           <Loading />
         ) : auth.status === 'anonymous' ? (
-          <AuthForms intro="Sign in or create an account to place your order. Your cart stays as it is." />
+          <div>
+            {/* A session that ended while placing: why the sign-in form is back. */}
+            {error && (
+              <p className="error" role="alert">
+                {error}
+              </p>
+            )}
+            <AuthForms intro="Sign in or create an account to place your order. Your cart stays as it is." />
+          </div>
         ) : (
           <section className="panel" aria-labelledby="place-h">
             <h2 id="place-h">Place your order</h2>
