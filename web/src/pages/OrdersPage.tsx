@@ -110,7 +110,7 @@ function OrderSummary({ order, names, heading = 'h2' }: { order: Order; names: M
       <ul className="order-items">
         {order.items.map((i) => (
           <li key={i.productId}>
-            {i.quantity} × {names.get(i.productId) ?? 'product'}
+            {i.quantity} × {names.get(i.productId) ?? 'a product no longer sold'}
             {i.unitPriceCents !== null && <> at {formatMoney(i.unitPriceCents, order.currency)}</>}
           </li>
         ))}
@@ -199,7 +199,7 @@ function OrderDetail({ id, placed }: { id: string; placed: boolean }) {
         {o.status === 'confirmed' && placed && <p className="success">Thank you! Your order is confirmed.</p>}
         {o.status === 'failed' && <p className="error">We could not take this order; nothing was charged and no stock was kept.</p>}
         {o.status === 'cancelling' && <p className="pending">Cancelling: the items are going back on the shelf. This page updates by itself.</p>}
-        {o.status === 'rejected' && <p className="error">This order was rejected: not enough stock.</p>}
+        {o.status === 'rejected' && <p className="error">This order was rejected: nothing was reserved (not enough stock, or a product is no longer sold).</p>}
       </div>
       <section className="panel">
         <OrderSummary order={o} names={names} heading="h1" />
