@@ -104,6 +104,16 @@ async function createAccountAtCheckout(page: Page, email: string): Promise<void>
   await page.getByRole('button', { name: 'Place order' }).waitFor();
 }
 
+/** A new product, a new shopper with `quantity` of it in the cart, signed up at checkout (the Place order button shown). */
+async function shopperAtCheckout(fields: Parameters<typeof newProduct>[0], quantity: number, tag: string) {
+  const product = await newProduct(fields);
+  const shopper = await newShopper();
+  await addToCart(shopper.page, product, quantity);
+  const email = uniqueEmail(tag);
+  await createAccountAtCheckout(shopper.page, email);
+  return { product, email, ...shopper };
+}
+
 async function addToCart(page: Page, product: Product, quantity = 1): Promise<void> {
   await page.goto(`/products/${product.id}`);
   await page.getByRole('heading', { name: product.name }).waitFor();
@@ -278,11 +288,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
   });
 
   test('asking for more than is left shows the short item in an alert and takes nothing; pressing again orders what is left', { timeout: STEP_MS }, async () => {
-    const product = await newProduct({ stock: 3, name: 'Scarce teapot' });
-    const { context, page } = await newShopper();
-    await addToCart(page, product, 3);
-    const email = uniqueEmail('short');
-    await createAccountAtCheckout(page, email);
+    const { product, email, context, page } = await shopperAtCheckout({ stock: 3, name: 'Scarce teapot' }, 3, 'short');
     // Someone else buys two in the meantime (here: the admin removes them).
     assert.equal((await api('POST', `/product/${product.id}/stock`, { delta: -2 })).status, 200);
     await page.getByRole('button', { name: 'Place order' }).click();
@@ -335,11 +341,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
   });
 
   test('one cart placed from two tabs at the same moment makes one order', { timeout: STEP_MS }, async () => {
-    const product = await newProduct({ stock: 20, name: 'Two-tab bowl' });
-    const { context, page } = await newShopper();
-    await addToCart(page, product, 3);
-    const email = uniqueEmail('tabs');
-    await createAccountAtCheckout(page, email);
+    const { product, email, context, page } = await shopperAtCheckout({ stock: 20, name: 'Two-tab bowl' }, 3, 'tabs');
     const second = await context.newPage();
     await second.goto('/checkout');
     await second.getByRole('button', { name: 'Place order' }).waitFor();
@@ -354,11 +356,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
   });
 
   test('signing out in one tab signs the other tabs out; a session that ended elsewhere shows the sign-in form at checkout', { timeout: STEP_MS }, async () => {
-    const product = await newProduct({ stock: 5, name: 'Session cup' });
-    const { context, page, errors } = await newShopper();
-    await addToCart(page, product, 1);
-    const email = uniqueEmail('session');
-    await createAccountAtCheckout(page, email);
+    const { product, email, context, page, errors } = await shopperAtCheckout({ stock: 5, name: 'Session cup' }, 1, 'session');
     const second = await context.newPage();
     await second.goto('/orders');
     await second.getByRole('heading', { name: 'Orders', level: 1 }).waitFor();
@@ -415,11 +413,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
   });
 
   test('a double click on Place order makes one order', { timeout: STEP_MS }, async () => {
-    const product = await newProduct({ stock: 20, name: 'Double-click mug' });
-    const { context, page } = await newShopper();
-    await addToCart(page, product, 2);
-    const email = uniqueEmail('double');
-    await createAccountAtCheckout(page, email);
+    const { product, email, context, page } = await shopperAtCheckout({ stock: 20, name: 'Double-click mug' }, 2, 'double');
     await page.getByRole('button', { name: 'Place order' }).dblclick();
     await page.getByText('Thank you! Your order is confirmed.').waitFor();
     assert.equal(await stockOf(product.id), 18);
@@ -429,11 +423,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
   });
 
   test('the product service stopped mid-checkout: the order shows pending, then its settled result once it is back', { timeout: STEP_MS }, async () => {
-    const product = await newProduct({ stock: 5, name: 'Patient kettle' });
-    const { context, page } = await newShopper();
-    await addToCart(page, product, 1);
-    const email = uniqueEmail('pending');
-    await createAccountAtCheckout(page, email);
+    const { product, email, context, page } = await shopperAtCheckout({ stock: 5, name: 'Patient kettle' }, 1, 'pending');
     const productProcess = stack.children.get('product')!;
     expectedDown.add('product');
     const exited = new Promise<void>((r) => productProcess.once('exit', () => r()));
