@@ -565,9 +565,12 @@ describe('storefront in Chromium', { concurrency: false }, () => {
       await page.getByLabel('Email').fill(stack.admin.email);
       await page.getByLabel('Password').fill(stack.admin.password);
       await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-      await page.getByRole('button', { name: 'Place order' }).waitFor();
+      // An order of the admin's own, so the orders page shows one (it lists the signed-in user's orders only).
+      await page.getByRole('button', { name: 'Place order' }).click();
+      await page.getByText('Thank you! Your order is confirmed.').waitFor();
       await page.goto('/orders');
       await page.getByRole('heading', { name: 'Orders', level: 1 }).waitFor();
+      await page.getByText(/× Mechanical Keyboard TKL/).first().waitFor();
       await page.waitForLoadState('networkidle');
       await assertNoHorizontalScroll(page, `orders ${label}`);
       await screenshot(page, `orders-${label}`);
