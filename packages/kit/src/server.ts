@@ -69,7 +69,7 @@ export const SERVER_LIMITS = {
  * for good (a thousand of them held a process's descriptors for minutes): one that has sent nothing
  * within headersTimeoutMs is closed.
  */
-function closeSilentConnections(server: RawServerDefault, headersTimeoutMs: number): void {
+export function closeSilentConnections(server: RawServerDefault, headersTimeoutMs: number): void {
   server.on('connection', (socket: Socket) => {
     const timer = setTimeout(() => {
       if (socket.bytesRead === 0) socket.destroy();

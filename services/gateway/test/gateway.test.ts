@@ -62,6 +62,14 @@ describe('gateway', () => {
         assert.ok(ms < 3000, `the connection stayed open ${ms} ms`);
         assert.doesNotMatch(head, /keep-alive/i, head);
       }
+      // The client's own hop-by-hop headers are not passed upstream (undici refused Keep-Alive and Upgrade:
+      // the gateway answered 503 and counted the upstream as failing).
+      for (const extra of ['Connection: close\r\nKeep-Alive: timeout=5', 'Connection: close, upgrade\r\nUpgrade: websocket', 'Connection: close\r\nTE: trailers']) {
+        const { head } = await exchange(`GET /user/.well-known/jwks.json HTTP/1.1\r\nHost: x\r\n${extra}\r\n\r\n`);
+        assert.match(head, /^HTTP\/1\.1 200 /, `${extra}: ${head}`);
+      }
+      const raw10 = await exchange('GET /user/.well-known/jwks.json HTTP/1.0\r\nHost: x\r\nKeep-Alive: 300\r\n\r\n');
+      assert.match(raw10.head, /^HTTP\/1\.1 200 /, raw10.head);
       // A kept-alive client still gets keep-alive, the gateway's own (not the upstream's timeout).
       const res = await fetch(`${gw.base}/user/.well-known/jwks.json`);
       await res.arrayBuffer();
@@ -85,6 +93,15 @@ describe('gateway', () => {
       const metrics = await http(`http://127.0.0.1:${metricsPort}`, 'GET', '/metrics');
       assert.match(metrics.text, /http_server_request_duration_seconds_count\{[^}]*http_route="\/user\/\*"/);
       assert.match(metrics.text, /service="gateway"/);
+      // The metrics port closes a connection that sends nothing, like the public port (after 10 s).
+      const t0 = Date.now();
+      const silentFor = await new Promise<number>((resolve) => {
+        const s = connect(metricsPort, '127.0.0.1');
+        s.on('error', () => undefined);
+        const giveUp = setTimeout(() => (resolve(Infinity), s.destroy()), 15_000);
+        s.on('close', () => (clearTimeout(giveUp), resolve(Date.now() - t0)));
+      });
+      assert.ok(silentFor < 13_000, `a silent connection to the metrics port stayed ${silentFor} ms`);
       assert.doesNotMatch(metrics.text, /service="user"/);
       // every upstream (here all the user service) is ready, so the gateway is
       assert.equal((await http(gw.base, 'GET', '/readyz')).status, 200);

@@ -2,7 +2,7 @@
 // port): the public port routes the three API prefixes (and the storefront) only.
 import { createServer as createHttpServer, type Server } from 'node:http';
 import fp from 'fastify-plugin';
-import { KIT_PLUGINS, metricsExposition } from '@ecommerce/kit';
+import { KIT_PLUGINS, SERVER_LIMITS, closeSilentConnections, metricsExposition } from '@ecommerce/kit';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -24,6 +24,10 @@ export const metricsListener = fp<{ host: string; port: number }>(
         () => res.writeHead(500).end(),
       );
     });
+    // The same socket limits as the public port: a scraper sends its request at once.
+    metricsServer.headersTimeout = SERVER_LIMITS.headersTimeoutMs;
+    metricsServer.requestTimeout = SERVER_LIMITS.requestTimeoutMs;
+    closeSilentConnections(metricsServer, SERVER_LIMITS.headersTimeoutMs);
     app.decorate('metricsServer', metricsServer);
     app.addHook('onListen', () => new Promise<void>((resolve, reject) => metricsServer.once('error', reject).listen(port, host, () => resolve())));
     app.addHook('onClose', async () => {

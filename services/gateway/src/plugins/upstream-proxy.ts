@@ -14,7 +14,7 @@ export interface UpstreamProxyOptions {
 /** RFC 9110 7.6.1: the headers about one connection, which a proxy must not forward. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
 
-/** An upstream answer's headers without its hop-by-hop ones (and those its Connection names) and its traceresponse. */
+/** Headers without the hop-by-hop ones (and those their Connection names) and without a traceresponse. */
 function endToEndHeaders<T extends Record<string, unknown>>(headers: T): Partial<T> {
   const named = new Set(String(headers.connection ?? '').toLowerCase().split(',').map((h) => h.trim()));
   const kept: Record<string, unknown> = {};
@@ -58,7 +58,9 @@ export const upstreamProxy = fp<UpstreamProxyOptions>(
           rewriteRequestHeaders: (request, headers) => {
             // `Expect: 100-continue` was answered by this server already (Node sends the 100 before the
             // request is routed); undici refuses to send it upstream, which made every such request a 503.
-            const { expect: _expect, ...rest } = headers;
+            // The client's hop-by-hop headers are about its connection to us: undici refuses `Keep-Alive` and
+            // `Upgrade` (any client could make a 503, counted as the upstream's error), the rest mean nothing there.
+            const { expect: _expect, ...rest } = endToEndHeaders(headers);
             return {
               ...rest,
               'x-request-id': request.id,
