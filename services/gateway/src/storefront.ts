@@ -30,6 +30,9 @@ export const CLIENT_ROUTES = ['/', '/products/*', '/cart', '/checkout', '/orders
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
+/** The routes that answer index.html: the client routes and the catch-all for a browser's unknown path. */
+const HTML_ROUTES = new Set([...CLIENT_ROUTES, '/*']);
+
 /** Registers the storefront, or logs why not (the app is not built) and leaves `/` to the 404 handler. */
 export async function storefront(app: App, opts: { dir?: string }): Promise<void> {
   const root = path.resolve(opts.dir || DEFAULT_STOREFRONT_DIR);
@@ -57,12 +60,16 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
     // shows its own not-found page; anything else (curl, a missing asset, the API's clients) the 404 problem.
     scope.get('/*', (request, reply) => {
       if (!acceptsHtml(request.headers.accept)) return reply.callNotFound();
-      return reply.code(404).sendFile('index.html');
+      // No validators: a 404 is not revalidated (send would answer an If-None-Match with an empty 304).
+      return reply.code(404).sendFile('index.html', { etag: false, lastModified: false });
     });
     // Encapsulated: these headers apply to the storefront's responses only, not to the API's.
     scope.addHook('onSend', async (request, reply, payload) => {
       const url = request.url.split('?')[0]!;
-      const html = String(reply.getHeader('content-type') ?? '').startsWith('text/html');
+      // send answers a matching If-None-Match itself with a bare 304 (no content type): an HTML route's 304
+      // must still say no-cache and carry the CSP, or a cache would keep the old app an hour.
+      const htmlRoute = reply.statusCode === 304 && HTML_ROUTES.has(request.routeOptions.url ?? '');
+      const html = htmlRoute || String(reply.getHeader('content-type') ?? '').startsWith('text/html');
       if (reply.statusCode >= 400 && !html) return payload;
       reply.header('cache-control', html ? 'no-cache' : url.startsWith('/assets/') ? IMMUTABLE : 'public, max-age=3600');
       if (html) reply.header('content-security-policy', STOREFRONT_CSP);

@@ -4,6 +4,7 @@
 // storefront Deployment is ready only with the files there.
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { get as getRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { brotliCompressSync } from 'node:zlib';
@@ -26,6 +27,16 @@ before(() => {
   writeFileSync(path.join(dir, 'images', 'pot.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A GET with exactly these headers (fetch would add Accept-Encoding); the body is read and dropped. */
+function plainGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    getRequest(url, { headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
+    }).on('error', reject);
+  });
+}
 
 function gateway(storefrontDir: string): Promise<Running> {
   // Upstreams that answer nothing: the storefront must not depend on them.
@@ -52,6 +63,15 @@ describe('storefront served by the gateway', () => {
       const etag = first.headers.get('etag');
       assert.ok(etag);
       assert.equal((await fetch(`${gw.base}/`, { headers: { 'if-none-match': etag } })).status, 304);
+      // Each encoding's revalidation (send answers the plain copy's 304 itself) keeps no-cache and the CSP.
+      for (const encoding of [undefined, 'identity', 'br', 'gzip']) {
+        const only: Record<string, string> = encoding ? { 'accept-encoding': encoding } : {};
+        const full = await plainGet(`${gw.base}/cart`, only);
+        const again = await plainGet(`${gw.base}/cart`, { ...only, 'if-none-match': String(full.headers.etag) });
+        assert.equal(again.status, 304, encoding);
+        assert.equal(again.headers['cache-control'], 'no-cache', encoding);
+        assert.equal(again.headers['content-security-policy'], STOREFRONT_CSP, encoding);
+      }
     } finally {
       await gw.app.close();
     }
@@ -98,8 +118,11 @@ describe('storefront served by the gateway', () => {
     const gw = await gateway(dir);
     const navigation = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
     try {
+      const validator = String((await plainGet(`${gw.base}/cart`, {})).headers.etag);
+      assert.ok(validator);
       for (const p of ['/nope', '/foo/bar', '/index.html', '/..%2findex.html', '/assets/..%2f..%2fetc%2fpasswd']) {
-        const res = await fetch(gw.base + p, { headers: { accept: navigation } });
+        // The app's validator from an earlier visit changes nothing: the 404 page is sent in full.
+        const res = await fetch(gw.base + p, { headers: { accept: navigation, 'if-none-match': validator } });
         assert.equal(res.status, 404, p);
         assert.match(res.headers.get('content-type') ?? '', /^text\/html/, p);
         assert.equal(await res.text(), HTML, p);
