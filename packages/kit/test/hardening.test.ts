@@ -38,7 +38,7 @@ describe('validation', () => {
 
   it('when a field of a union type (string or null) is wrong, then one error names it: the failed constraint, or the types that would do', async () => {
     const app = await server();
-    const Body = Type.Object({ description: Type.Optional(Type.Union([Type.String({ maxLength: 5 }), Type.Null()])), image: Type.Optional(Type.Union([Type.String({ pattern: '^/[a-z]+$' }), Type.Null()])) }, { additionalProperties: false });
+    const Body = Type.Object({ description: Type.Optional(Type.Union([Type.String({ maxLength: 5 }), Type.Null()])), image: Type.Optional(Type.Union([Type.String({ pattern: '^/[a-z]+$' }), Type.Null()])), where: Type.Optional(Type.Union([Type.Literal('cookie'), Type.Literal('body')])) }, { additionalProperties: false });
     app.patch('/t/u', { schema: { body: Body } }, async () => ({}));
     const base = await listenOnLoopback(app);
     try {
@@ -47,6 +47,8 @@ describe('validation', () => {
         [{ description: 'toolong' }, '/description', /must NOT have more than 5 characters/],
         [{ image: '//evil' }, '/image', /must match pattern/],
         [{ image: ['x'] }, '/image', /^must be string or null$/],
+        [{ where: 5 }, '/where', /^must be one of "cookie", "body"$/],
+        [{ where: 'header' }, '/where', /^must be one of "cookie", "body"$/],
       ] as const) {
         const p = assertProblem(await http(base, 'PATCH', '/t/u', { body }), 400, 'validation-failed');
         assert.equal(p.errors?.length, 1, JSON.stringify(p.errors));

@@ -58,6 +58,12 @@ function firstErrors(errors: ErrorObject[]): ErrorObject[] {
   const union = errors.find((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
   if (!union) return errors;
   const branches = errors.filter((e) => e !== union && e.instancePath.startsWith(union.instancePath));
+  // A union of literals ('cookie' | 'body'): the values that would do.
+  const constants = branches.filter((e) => e.keyword === 'const' && e.instancePath === union.instancePath);
+  if (constants.length > 0 && branches.every((e) => e.instancePath === union.instancePath && (e.keyword === 'const' || e.keyword === 'type'))) {
+    const values = constants.map((e) => JSON.stringify((e.params as { allowedValue?: unknown }).allowedValue));
+    return [{ ...union, message: `must be one of ${values.join(', ')}` }];
+  }
   const matched = branches.find((e) => e.keyword !== 'type' && e.keyword !== 'anyOf' && e.keyword !== 'oneOf');
   if (matched) return [matched];
   const types = [...new Set(branches.flatMap((e) => (e.instancePath === union.instancePath ? [String((e.params as { type?: unknown }).type)] : [])))];
