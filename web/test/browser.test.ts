@@ -340,6 +340,26 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a price changed in the instant between the last look and the order: the order page says what was charged', { timeout: STEP_MS }, async () => {
+    const { product, context, page, errors } = await shopperAtCheckout({ stock: 10, name: 'Racing jug', priceCents: 1000 }, 2, 'race');
+    await page.route('**/order', async (route) => {
+      if (route.request().method() === 'POST') {
+        // The admin's change lands after the checkout's last look, before the order reaches the shop.
+        const current = (await api<Product>('GET', `/product/${product.id}`)).body;
+        if (current.priceCents === 1000) assert.equal((await api('PATCH', `/product/${product.id}`, { priceCents: 3000 }, adminToken, { 'if-match': `"${current.version}"` })).status, 200);
+      }
+      await route.continue();
+    });
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    const warning = page.getByRole('alert').filter({ hasText: 'A price changed' });
+    await warning.waitFor();
+    assert.match(await warning.innerText(), /taken at \$60\.00, not the \$20\.00 shown/);
+    await assertAccessible(page, 'order (price changed while placing)');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('one cart placed from two tabs at the same moment makes one order', { timeout: STEP_MS }, async () => {
     const { product, email, context, page } = await shopperAtCheckout({ stock: 20, name: 'Two-tab bowl' }, 3, 'tabs');
     const second = await context.newPage();

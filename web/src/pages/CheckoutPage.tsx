@@ -77,7 +77,10 @@ export function CheckoutPage() {
         if (outcome.kind === 'failed') newCheckoutAttempt();
         else cart.clear();
         const id = outcome.kind === 'placed' ? outcome.order.id : outcome.orderId;
-        navigate(`/orders/${id}`, { state: { placed: true } });
+        // The total the shopper confirmed: the order page says so if the shop charged another one (a price
+        // changed between the last look and the order).
+        const shown = cartTotals(lines)[0];
+        navigate(`/orders/${id}`, { state: { placed: true, shownTotalCents: shown?.totalCents } });
         return;
       }
       case 'short': {

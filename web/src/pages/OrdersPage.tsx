@@ -159,18 +159,19 @@ function CancelOrder({ order }: { order: Order }) {
 
 export function OrderPage() {
   const { id = '' } = useParams();
-  const placed = (useLocation().state as { placed?: boolean } | null)?.placed === true;
+  const state = useLocation().state as { placed?: boolean; shownTotalCents?: number } | null;
+  const placed = state?.placed === true;
   useEffect(() => {
     document.title = 'Order: Northwind Supply';
   }, []);
   return (
     <RequireSignIn>
-      <OrderDetail id={id} placed={placed} />
+      <OrderDetail id={id} placed={placed} shownTotalCents={state?.shownTotalCents} />
     </RequireSignIn>
   );
 }
 
-function OrderDetail({ id, placed }: { id: string; placed: boolean }) {
+function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: boolean; shownTotalCents?: number }) {
   const order = useQuery({
     queryKey: ['order', id],
     queryFn: async () => ok(await orderApi.GET('/order/{id}', { params: { path: { id } } })),
@@ -197,6 +198,12 @@ function OrderDetail({ id, placed }: { id: string; placed: boolean }) {
       <div className="result" role="status">
         {o.status === 'pending' && <p className="pending">Your order is pending: we will confirm it shortly. This page updates by itself.</p>}
         {o.status === 'confirmed' && placed && <p className="success">Thank you! Your order is confirmed.</p>}
+        {o.status === 'confirmed' && placed && shownTotalCents !== undefined && o.totalCents !== null && o.totalCents !== undefined && o.totalCents !== shownTotalCents && o.currency && (
+          <p className="warning" role="alert">
+            A price changed while your order was being placed: it was taken at {formatMoney(o.totalCents, o.currency)}, not the {formatMoney(shownTotalCents, o.currency)} shown. If
+            you do not want it at this price, cancel it below.
+          </p>
+        )}
         {o.status === 'failed' && <p className="error">We could not take this order; nothing was charged and no stock was kept.</p>}
         {o.status === 'cancelling' && <p className="pending">Cancelling: the items are going back on the shelf. This page updates by itself.</p>}
         {o.status === 'rejected' && <p className="error">This order was rejected: nothing was reserved (not enough stock, or a product is no longer sold).</p>}
