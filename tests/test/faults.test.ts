@@ -307,7 +307,7 @@ describe('faults', { timeout: 170_000 }, () => {
       await stack.restart('product'); // its counters start at zero: every reservation call from here is counted
       await assertInvariants(ledger, 'two order replicas');
       const pm = (await http(stack.urls.product, 'GET', '/metrics')).text;
-      const decided = ['reserved', 'insufficient_stock', 'not_found', 'mixed_currency', 'expired'].reduce((n, r) => n + metricValue(pm, 'reservations_total', [`result="${r}"`]), 0);
+      const decided = ['reserved', 'insufficient_stock', 'not_found', 'mixed_currency', 'expired', 'price_changed'].reduce((n, r) => n + metricValue(pm, 'reservations_total', [`result="${r}"`]), 0);
       const replayed = metricValue(pm, 'reservations_total', ['result="replayed"']);
       // A call that timed out on a loaded machine is retried by design (a replay); the strict one-call-per-order
       // check runs in services/order/test/hardening.test.ts with a deadline no call reaches.

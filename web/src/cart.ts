@@ -82,8 +82,10 @@ export function cartUnits(cart: readonly CartLine[]): number {
   return cart.reduce((n, l) => n + l.quantity, 0);
 }
 
-export function orderItems(cart: readonly CartLine[]): { productId: string; quantity: number }[] {
-  return cart.map((l) => ({ productId: l.productId, quantity: l.quantity }));
+export function orderItems(cart: readonly CartLine[]): { productId: string; quantity: number; expectedUnitPriceCents: number; expectedCurrency: string }[] {
+  // The price the shopper sees goes along as a guard: the order service refuses the order (409 price-changed)
+  // rather than charge another one. It is never the price charged.
+  return cart.map((l) => ({ productId: l.productId, quantity: l.quantity, expectedUnitPriceCents: l.priceCents, expectedCurrency: l.currency }));
 }
 
 /** Reads a stored cart, dropping anything that is not a well-formed line (old versions, hand edits). */

@@ -14,9 +14,19 @@ export interface ShortItem {
   available: number;
 }
 
+/** A line whose price moved after the shopper's last look: what the cart showed and the price now. */
+interface PriceChange {
+  productId: string;
+  expectedUnitPriceCents?: number;
+  expectedCurrency?: string;
+  unitPriceCents: number;
+  currency: string;
+}
+
 export type PlaceOutcome =
   | { kind: 'placed'; order: OrderLike }
   | { kind: 'short'; orderId: string | null; items: ShortItem[]; detail: string }
+  | { kind: 'price-changed'; items: PriceChange[]; detail: string }
   | { kind: 'pending'; orderId: string }
   | { kind: 'failed'; orderId: string; detail: string }
   | { kind: 'unreachable'; detail: string }
@@ -60,6 +70,11 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
   if (last.status === 409 && field(last.body, 'type') === 'https://ecommerce.local/problems/insufficient-stock') {
     const items = field(last.body, 'items');
     return { kind: 'short', orderId: (field(last.body, 'orderId') as string | undefined) ?? null, items: Array.isArray(items) ? (items as ShortItem[]) : [], detail };
+  }
+  // A price moved between the last look and the order: nothing was charged or reserved.
+  if (last.status === 409 && field(last.body, 'type') === 'https://ecommerce.local/problems/price-changed') {
+    const items = field(last.body, 'items');
+    return { kind: 'price-changed', items: Array.isArray(items) ? (items as PriceChange[]) : [], detail };
   }
   // Recorded as failed (the product service stayed away past the order's deadline): show that order.
   if (last.status === 409 && field(last.body, 'type') === 'https://ecommerce.local/problems/order-failed' && typeof field(last.body, 'orderId') === 'string') {

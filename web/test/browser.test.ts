@@ -340,7 +340,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
-  test('a price changed in the instant between the last look and the order: the order page says what was charged', { timeout: STEP_MS }, async () => {
+  test('a price changed in the instant between the last look and the order: nothing is placed, the cart shows the new price, and the next press charges it', { timeout: STEP_MS }, async () => {
     const { product, context, page, errors } = await shopperAtCheckout({ stock: 10, name: 'Racing jug', priceCents: 1000 }, 2, 'race');
     await page.route('**/order', async (route) => {
       if (route.request().method() === 'POST') {
@@ -351,11 +351,19 @@ describe('storefront in Chromium', { concurrency: false }, () => {
       await route.continue();
     });
     await page.getByRole('button', { name: 'Place order' }).click();
+    // The order service refused to charge a price the shopper never saw (409 price-changed): nothing is held.
+    const refusal = page.getByRole('alert').filter({ hasText: 'changed as you placed the order' });
+    await refusal.waitFor();
+    assert.match(await refusal.innerText(), /Racing jug/);
+    await page.getByText('Racing jug now costs $30.00 (was $10.00).').waitFor();
+    await page.getByText('Total: $60.00').waitFor();
+    assert.equal(await stockOf(product.id), 10, 'nothing reserved by the refused order');
+    await assertAccessible(page, 'checkout (price changed while placing)');
+    // Pressing again places the order as the page now reads.
+    await page.getByRole('button', { name: 'Place order' }).click();
     await page.getByText('Thank you! Your order is confirmed.').waitFor();
-    const warning = page.getByRole('alert').filter({ hasText: 'A price changed' });
-    await warning.waitFor();
-    assert.match(await warning.innerText(), /taken at \$60\.00, not the \$20\.00 shown/);
-    await assertAccessible(page, 'order (price changed while placing)');
+    assert.equal(await page.getByRole('alert').filter({ hasText: 'A price changed' }).count(), 0, 'charged what was shown');
+    assert.equal(await stockOf(product.id), 8);
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -12,7 +12,11 @@ describe('cart', () => {
     assert.equal(cart.length, 1);
     assert.equal(cart[0]!.quantity, 3);
     cart = addToCart(cart, product('b', 250, 10), 1);
-    assert.deepEqual(orderItems(cart), [{ productId: 'a', quantity: 3 }, { productId: 'b', quantity: 1 }]);
+    // The prices the shopper sees go along as guards (never as the price charged).
+    assert.deepEqual(orderItems(cart), [
+      { productId: 'a', quantity: 3, expectedUnitPriceCents: 1000, expectedCurrency: cart[0]!.currency },
+      { productId: 'b', quantity: 1, expectedUnitPriceCents: 250, expectedCurrency: cart[1]!.currency },
+    ]);
     assert.deepEqual(addToCart([], product('c', 1, 0), 1), [], 'out of stock adds nothing');
   });
 

@@ -57,6 +57,13 @@ describe('placing an order', () => {
     assert.equal(s.keys.length, 1);
   });
 
+  it('when a price moved meanwhile (409 price-changed), then no retry, and the moved lines come back', async () => {
+    const items = [{ productId: 'p1', expectedUnitPriceCents: 1000, unitPriceCents: 1200, currency: 'USD' }];
+    const s = script([{ status: 409, body: { type: 'https://ecommerce.local/problems/price-changed', detail: 'A price changed', orderId: 'o9', items } }]);
+    assert.deepEqual(await placeOrder(s.send, 'k9', noWait), { kind: 'price-changed', items, detail: 'A price changed' });
+    assert.equal(s.keys.length, 1);
+  });
+
   it('when the order was recorded as failed (409 order-failed after its deadline), then the outcome names that order', async () => {
     const s = script([{ status: 503, body: { orderId: 'o2' } }, { status: 409, body: { type: 'https://ecommerce.local/problems/order-failed', detail: 'could not be reserved', orderId: 'o2' } }]);
     assert.deepEqual(await placeOrder(s.send, 'k7', noWait), { kind: 'failed', orderId: 'o2', detail: 'could not be reserved' });

@@ -9,13 +9,27 @@ export const Uuid = Type.String({ pattern: UUID_PATTERN });
 export const ReservationStatus = Type.Union([Type.Literal('reserved'), Type.Literal('released'), Type.Literal('refused')]);
 export type ReservationStatus = Static<typeof ReservationStatus>;
 
+/** What a client says it was shown: compared with the product's price, never used as one. */
+export const ExpectedPriceCents = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
+export const ExpectedCurrency = Type.String({ pattern: '^[A-Z]{3}$' });
+
 export const ReserveBody = Type.Object(
   {
     orderId: Uuid,
-    items: Type.Array(Type.Object({ productId: Uuid, quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }) }, strict), {
-      minItems: 1,
-      maxItems: 100,
-    }),
+    items: Type.Array(
+      Type.Object(
+        {
+          productId: Uuid,
+          quantity: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+          // Optional guards: the price the customer was shown. A product whose price or currency differs now is
+          // refused (`price-changed`), nothing reserved; prices still come from the products table, never from here.
+          expectedUnitPriceCents: Type.Optional(ExpectedPriceCents),
+          expectedCurrency: Type.Optional(ExpectedCurrency),
+        },
+        strict,
+      ),
+      { minItems: 1, maxItems: 100 },
+    ),
     // Optional, added for the order service: a new reservation is refused after this instant, so none can
     // appear once the order's deadline has passed and the reconciler may settle it as failed.
     notAfter: Type.Optional(Type.String({ format: 'date-time' })),
@@ -40,6 +54,16 @@ export const ReleasedReservationSchema = Type.Composite([ReservationSchema, Type
 export type ReleasedReservationBody = Static<typeof ReleasedReservationSchema>;
 export type ReservedLine = ReservationBody['items'][number];
 
+/** A line whose product is priced otherwise than the client expected: what it expected and the price now. */
+export const PriceChange = Type.Object({
+  productId: Type.String(),
+  expectedUnitPriceCents: Type.Optional(Type.Integer()),
+  expectedCurrency: Type.Optional(Type.String()),
+  unitPriceCents: Type.Integer(),
+  currency: Type.String(),
+});
+export type PriceChange = Static<typeof PriceChange>;
+
 /**
  * Why a reservation was refused: the `reason` and details of the 409 `reservation-refused` problem (and of a
  * refused reservation's `refusal`). Final for the order id: every later request for it gets the same answer.
@@ -52,6 +76,7 @@ export const Refusal = Type.Union([
   Type.Object({ reason: Type.Literal('unknown-product'), productIds: Type.Array(Type.String()) }),
   Type.Object({ reason: Type.Literal('mixed-currency') }),
   Type.Object({ reason: Type.Literal('expired'), notAfter: Type.String() }),
+  Type.Object({ reason: Type.Literal('price-changed'), items: Type.Array(PriceChange) }),
 ]);
 export type Refusal = Static<typeof Refusal>;
 export type RefusalReason = Refusal['reason'];

@@ -54,6 +54,17 @@ const steps: Step[] = [
   fails(422, 'idempotency-key-reused')('POST /order', 'Place an order: same key, other body -> 422', { auth: 'customerToken', ...sameKey, body: { items: [{ productId: '{{productId}}', quantity: 4 }] } }),
   stockAfter('Product: stock went down by the order (once)', 'stock is 15 - 3', "Number(v('productStock')) - 3", { capture: { productStock: 'body.stock' } }),
   notFound('POST /order', 'Place an order: unknown product -> 404', { ...placing, body: { items: [{ productId: '{{$guid}}', quantity: 1 }] } }),
+  fails(409, 'price-changed')('POST /order', 'Place an order: a price other than the one shown -> 409 price-changed, recorded as rejected', {
+    ...placing,
+    body: { items: [{ productId: '{{productId}}', quantity: 1, expectedUnitPriceCents: 2399, expectedCurrency: 'USD' }] },
+    checks: {
+      'names the moved line and its price now': `
+        pm.expect(body.orderId).to.be.a('string');
+        pm.expect(body.items).to.eql([{ productId: v('productId'), expectedUnitPriceCents: 2399, expectedCurrency: 'USD', unitPriceCents: 2499, currency: 'USD' }]);
+      `,
+    },
+  }),
+  stockAfter('Product: an order refused for its price took nothing', 'stock unchanged', "Number(v('productStock'))"),
   {
     op: 'POST /product/{id}/stock',
     name: 'Stock: remove unreserved units, leaving 2',

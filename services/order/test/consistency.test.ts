@@ -146,6 +146,44 @@ describe('failure', () => {
     }
   });
 
+  it('when a price changes while the product service is down, then the retry of a pending order that expected the old price is rejected (price-changed), nothing held, and the other confirms', async () => {
+    const productPort = await freePort();
+    let product = await startProductService(db.urls.product, user.base, {}, productPort);
+    // No reconciler: the customer's retry settles the pending order, inside its reservation window.
+    const order = await startOrderService(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '60000', RECONCILER_ENABLED: 'false', RESERVATION_TIMEOUT_MS: '500' });
+    try {
+      const [changed, kept] = await Promise.all([createProduct(product.base, admin, { stock: 10, priceCents: 500 }), createProduct(product.base, admin, { stock: 10, priceCents: 800 })]);
+      const buyer = await createCustomer(user.base);
+      const place = (productId: string, expectedUnitPriceCents: number, key: string) =>
+        http<{ orderId?: string; type?: string; totalCents?: number }>(order.base, 'POST', '/order', {
+          token: buyer.token,
+          body: { items: [{ productId, quantity: 3, expectedUnitPriceCents }] },
+          headers: { 'idempotency-key': key },
+        });
+      await product.close();
+      const [changedKey, keptKey] = [randomUUID(), randomUUID()];
+      const during = [await place(changed.id, 500, changedKey), await place(kept.id, 800, keptKey)];
+      assert.deepEqual(during.map((r) => r.status), [503, 503]);
+      const pendingIds = during.map((r) => r.body.orderId!);
+      assert.deepEqual(await ordersByStatus(pendingIds), { pending: 2 });
+      // The price moves while the product service is away (a direct write: its API is down).
+      await sql(db.urls.product, 'UPDATE catalog.products SET price_cents = 550 WHERE id = $1', [changed.id]);
+
+      product = await startProductService(db.urls.product, user.base, {}, productPort);
+      await waitFor('a retry to be answered', async () => (await place(kept.id, 800, keptKey)).status === 200);
+      const refused = await place(changed.id, 500, changedKey);
+      assert.equal(refused.status, 409, JSON.stringify(refused.body));
+      assert.match(String(refused.body.type), /\/price-changed$/);
+      assert.deepEqual(await ordersByStatus(pendingIds), { rejected: 1, confirmed: 1 });
+      assert.equal((await place(kept.id, 800, keptKey)).body.totalCents, 2400);
+      assert.equal(await stockOf(product.base, changed.id), 10);
+      assert.equal(await stockOf(product.base, kept.id), 7);
+    } finally {
+      await order.close();
+      await product.close();
+    }
+  });
+
   it('when the order process is SIGKILLed after writing pending (before or after reserving), then after restart every order is settled and no reservation is orphaned', async () => {
     const product = await startProductService(db.urls.product, user.base);
     const port = await freePort();

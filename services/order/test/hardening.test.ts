@@ -235,7 +235,7 @@ describe('the reconciler (#8 items 8 and 10)', () => {
         return rows[0]!.n === 0;
       });
       const pm = (await http(product.base, 'GET', '/metrics')).text;
-      const calls = ['reserved', 'replayed', 'insufficient_stock', 'not_found', 'mixed_currency', 'expired'].reduce((n, r) => n + metricValue(pm, 'reservations_total', [`result="${r}"`]), 0);
+      const calls = ['reserved', 'replayed', 'insufficient_stock', 'not_found', 'mixed_currency', 'expired', 'price_changed'].reduce((n, r) => n + metricValue(pm, 'reservations_total', [`result="${r}"`]), 0);
       const settled = await Promise.all(procs.map(async (pr) => metricValue((await http(pr.base, 'GET', '/metrics')).text, 'orders_settled_total', ['result="failed"'])));
       console.log(`# two replicas: 30 pending orders, reservation calls=${calls}, settled per replica=${settled.join('/')}`);
       assert.equal(calls, 30, 'one reservation call per order: no order had two drivers');

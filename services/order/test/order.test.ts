@@ -107,6 +107,45 @@ describe('POST /order', () => {
     assert.equal(await stockOf(product.base, eur.body.id), 5);
   });
 
+  it('when the expected prices hold, then 201 at those prices; when one changed, then 409 price-changed, the order is rejected, nothing taken, and replays answer the same', async () => {
+    const buyer = await createCustomer(user.base);
+    const a = await createProduct(product.base, admin, { stock: 5, priceCents: 1200 });
+    const b = await createProduct(product.base, admin, { stock: 5, priceCents: 300 });
+    const ok = await place(buyer.token, [{ productId: a.id, quantity: 1, expectedUnitPriceCents: 1200, expectedCurrency: 'USD' }, { productId: b.id, quantity: 2, expectedUnitPriceCents: 300 }]);
+    assert.equal(ok.status, 201, ok.text);
+    assert.equal(ok.body.totalCents, 1800);
+    assert.deepEqual(Object.keys(ok.body.items[0]!).sort(), ['productId', 'quantity', 'unitPriceCents']);
+
+    assert.equal((await http(product.base, 'PATCH', `/product/${b.id}`, { token: admin, body: { priceCents: 350 } })).status, 200);
+    const key = randomUUID();
+    const lines = [{ productId: a.id, quantity: 1, expectedUnitPriceCents: 1200 }, { productId: b.id, quantity: 2, expectedUnitPriceCents: 300 }];
+    const refused = problem(await place(buyer.token, lines, key), 409, 'price-changed');
+    assert.deepEqual((refused as unknown as { items: unknown }).items, [{ productId: b.id, expectedUnitPriceCents: 300, unitPriceCents: 350, currency: 'USD' }]);
+    assert.equal(await stockOf(product.base, a.id), 4);
+    assert.equal(await stockOf(product.base, b.id), 3);
+    const stored = await http<Order>(order.base, 'GET', `/order/${refused.orderId}`, { token: buyer.token });
+    assert.equal(stored.body.status, 'rejected');
+    // The same key and body: the same answer. The same key with the new price: another request, 422.
+    const replay = problem(await place(buyer.token, lines, key), 409, 'price-changed');
+    assert.equal(replay.orderId, refused.orderId);
+    problem(await place(buyer.token, [lines[0], { ...lines[1], expectedUnitPriceCents: 350 }], key), 422, 'idempotency-key-reused');
+    // Under a new key, with the price the customer now sees, it goes through.
+    const again = await place(buyer.token, [lines[0], { ...lines[1], expectedUnitPriceCents: 350 }]);
+    assert.equal(again.status, 201, again.text);
+    assert.equal(again.body.totalCents, 1200 + 700);
+  });
+
+  it('when an expectation is malformed, then 400 and no order is recorded', async () => {
+    const buyer = await createCustomer(user.base);
+    const p = await createProduct(product.base, admin, { stock: 5 });
+    for (const bad of [{ expectedUnitPriceCents: -5 }, { expectedUnitPriceCents: 2.5 }, { expectedCurrency: 'us' }, { unitPriceCents: 1 }]) {
+      problem(await place(buyer.token, [{ productId: p.id, quantity: 1, ...bad }]), 400, 'validation-failed');
+    }
+    const mine = await http<{ items: Order[] }>(order.base, 'GET', '/order', { token: buyer.token });
+    assert.equal(mine.body.items.length, 0);
+    assert.equal(await stockOf(product.base, p.id), 5);
+  });
+
   it('when a product does not exist, then 404 and the order is rejected', async () => {
     const buyer = await createCustomer(user.base);
     const res = await place(buyer.token, [{ productId: randomUUID(), quantity: 1 }]);

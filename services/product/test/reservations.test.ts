@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomInt, randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import { after, before, describe, it } from 'node:test';
 import { uuidv7 } from '@ecommerce/kit';
 import { assertErrorAt, assertProblem, http, metricValue } from '@ecommerce/test-support';
@@ -18,7 +19,7 @@ after(async () => {
   await stack?.close();
 });
 
-type Line = { productId: string; quantity: number };
+type Line = { productId: string; quantity: number; expectedUnitPriceCents?: number; expectedCurrency?: string };
 const reserve = (orderId: string, items: Line[], token = svc) => http<Reservation>(base, 'POST', '/internal/reservations', { token, body: { orderId, items } });
 const release = (orderId: string, token = svc) => http<Reservation>(base, 'DELETE', `/internal/reservations/${orderId}`, { token });
 const stockOf = async (id: string) => (await getProduct(stack, id)).stock;
@@ -124,6 +125,104 @@ describe('POST /internal/reservations', () => {
     const eurOnly = await reserve(uuidv7(), [{ productId: eur.id, quantity: 2 }]);
     assert.equal(eurOnly.status, 201);
     assert.equal(eurOnly.body.items[0]!.currency, 'EUR');
+  });
+
+  it('when every expected price and currency holds, then 201 reserved at those prices', async () => {
+    const a = await createProduct(stack, { stock: 5, priceCents: 700 });
+    const b = await createProduct(stack, { stock: 5, priceCents: 250 });
+    const res = await reserve(uuidv7(), [
+      { productId: a.id, quantity: 1, expectedUnitPriceCents: 700, expectedCurrency: 'USD' },
+      { productId: b.id, quantity: 2, expectedUnitPriceCents: 250 },
+    ]);
+    assert.equal(res.status, 201, res.text);
+    assert.deepEqual(res.body.items.map((i) => i.unitPriceCents).sort(), [250, 700]);
+    assert.equal(await stockOf(a.id), 4);
+    assert.equal(await stockOf(b.id), 3);
+  });
+
+  it('when a later line is priced otherwise than expected, then 409 price-changed naming that line, nothing reserved, and final for the order id', async () => {
+    const a = await createProduct(stack, { stock: 5, priceCents: 700 });
+    const b = await createProduct(stack, { stock: 5, priceCents: 250 });
+    // a sorts first or second: either way one line is reserved before the changed one is met, and rolled back.
+    const lines = [
+      { productId: a.id, quantity: 1, expectedUnitPriceCents: 700 },
+      { productId: b.id, quantity: 2, expectedUnitPriceCents: 200 },
+    ];
+    const orderId = uuidv7();
+    const before = metricValue(await metrics(), 'reservations_total', ['result="price_changed"']);
+    const refused = assertProblem(await reserve(orderId, lines), 409, 'reservation-refused');
+    assert.equal(refused.reason, 'price-changed');
+    assert.deepEqual(refused.items, [{ productId: b.id, expectedUnitPriceCents: 200, unitPriceCents: 250, currency: 'USD' }]);
+    assert.equal(await stockOf(a.id), 5);
+    assert.equal(await stockOf(b.id), 5);
+    assert.equal(metricValue(await metrics(), 'reservations_total', ['result="price_changed"']), before + 1);
+    // Even with the right price now, the order id's answer stays the refusal.
+    const again = assertProblem(await reserve(orderId, [{ productId: b.id, quantity: 2, expectedUnitPriceCents: 250 }]), 409, 'reservation-refused');
+    assert.deepEqual(again.items, refused.items);
+    assert.equal(await stockOf(b.id), 5);
+    const stored = await http<Reservation>(base, 'GET', `/internal/reservations/${orderId}`, { token: svc });
+    assert.equal(stored.body.status, 'refused');
+    assert.equal(stored.body.refusal?.reason, 'price-changed');
+  });
+
+  it('when the currency differs from the expected one, or two lines of one product expect different prices, then 409 price-changed', async () => {
+    const eur = await createProduct(stack, { stock: 5, priceCents: 900, currency: 'EUR' });
+    const byCurrency = assertProblem(await reserve(uuidv7(), [{ productId: eur.id, quantity: 1, expectedUnitPriceCents: 900, expectedCurrency: 'USD' }]), 409, 'reservation-refused');
+    assert.equal(byCurrency.reason, 'price-changed');
+    assert.deepEqual(byCurrency.items, [{ productId: eur.id, expectedUnitPriceCents: 900, expectedCurrency: 'USD', unitPriceCents: 900, currency: 'EUR' }]);
+    const split = assertProblem(
+      await reserve(uuidv7(), [
+        { productId: eur.id, quantity: 1, expectedUnitPriceCents: 900 },
+        { productId: eur.id, quantity: 1, expectedUnitPriceCents: 800 },
+      ]),
+      409,
+      'reservation-refused',
+    );
+    assert.equal(split.reason, 'price-changed');
+    assert.equal(await stockOf(eur.id), 5);
+    // The same expectation on both lines is one expectation, and it holds.
+    assert.equal((await reserve(uuidv7(), [{ productId: eur.id, quantity: 1, expectedUnitPriceCents: 900 }, { productId: eur.id, quantity: 2, expectedUnitPriceCents: 900 }])).status, 201);
+    assert.equal(await stockOf(eur.id), 2);
+  });
+
+  it('when an expectation is malformed, then 400 and nothing is reserved', async () => {
+    const p = await createProduct(stack, { stock: 5 });
+    for (const bad of [{ expectedUnitPriceCents: -1 }, { expectedUnitPriceCents: 1.5 }, { expectedUnitPriceCents: '100' }, { expectedCurrency: 'usd' }, { expectedCurrency: 'DOLLARS' }]) {
+      const res = await http(base, 'POST', '/internal/reservations', { token: svc, body: { orderId: uuidv7(), items: [{ productId: p.id, quantity: 1, ...bad }] } });
+      assertProblem(res, 400, 'validation-failed');
+    }
+    assert.equal(await stockOf(p.id), 5);
+  });
+
+  it('property: while prices change under them, a reservation is taken only at every price it expected, and stock = initial - what was reserved', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 100, max: 104 }), { minLength: 1, maxLength: 4 }),
+        fc.array(fc.record({ product: fc.nat(), expected: fc.integer({ min: 100, max: 104 }), quantity: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.record({ product: fc.nat(), price: fc.integer({ min: 100, max: 104 }) }), { maxLength: 4 }),
+        async (prices, orders, changes) => {
+          const products = await Promise.all(prices.map((priceCents) => createProduct(stack, { stock: 1000, priceCents })));
+          const pick = (n: number) => products[n % products.length]!;
+          const results = await Promise.all([
+            ...orders.map((o) => reserve(uuidv7(), [{ productId: pick(o.product).id, quantity: o.quantity, expectedUnitPriceCents: o.expected }])),
+            ...changes.map((c) => http(base, 'PATCH', `/product/${pick(c.product).id}`, { token: stack.tokens.admin, body: { priceCents: c.price } })),
+          ]);
+          const taken = new Map<string, number>();
+          orders.forEach((o, i) => {
+            const res = results[i]!;
+            if (res.status === 201) {
+              const line = (res.body as Reservation).items[0]!;
+              assert.equal(line.unitPriceCents, o.expected, 'reserved at a price it did not expect');
+              taken.set(line.productId, (taken.get(line.productId) ?? 0) + o.quantity);
+            } else {
+              assert.equal(assertProblem(res, 409, 'reservation-refused').reason, 'price-changed');
+            }
+          });
+          for (const p of products) assert.equal(await stockOf(p.id), 1000 - (taken.get(p.id) ?? 0));
+        },
+      ),
+      { numRuns: 20 },
+    );
   });
 
   it('when notAfter is given, then a new reservation is taken only before it; a repeat of one taken in time still replays', async () => {

@@ -116,6 +116,10 @@ export interface paths {
                         items: {
                             productId: string;
                             quantity: number;
+                            /** @description the unit price the customer was shown; another price now refuses the order (409 price-changed) */
+                            expectedUnitPriceCents?: number;
+                            /** @description the currency the customer was shown; another one refuses the order (409 price-changed) */
+                            expectedCurrency?: string;
                         }[];
                     };
                 };

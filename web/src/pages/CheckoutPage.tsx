@@ -99,6 +99,18 @@ export function CheckoutPage() {
         );
         return;
       }
+      case 'price-changed': {
+        // Refused, nothing reserved: the cart takes the prices the shop has now (cart-check says which moved),
+        // and the shopper decides again. The next press is another request, under a key of the new content.
+        newCheckoutAttempt();
+        const moved = await fresh.check();
+        const names = lines.filter((l) => outcome.items.some((i) => i.productId.toLowerCase() === l.productId.toLowerCase())).map((l) => l.name);
+        setError(
+          `The price of ${names.length ? names.join(', ') : 'an item'} changed as you placed the order, so it was not placed and nothing was charged.` +
+            (moved.length ? ' Your cart now shows the current prices; check them and place the order again.' : ' Check your cart and place the order again.'),
+        );
+        return;
+      }
       case 'unreachable':
         // The key is kept: pressing again retries the same attempt and cannot make a second order.
         setError(outcome.detail);

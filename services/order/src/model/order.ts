@@ -27,14 +27,24 @@ export function inFlight(status: OrderStatus): status is 'pending' | 'cancelling
   return status === 'pending' || status === 'cancelling';
 }
 
-export interface OrderLine {
+export interface OrderLine extends PriceExpectation {
   productId: string;
   quantity: number;
   unitPriceCents: number | null;
 }
 
+/**
+ * The price a customer was shown for a line, when the client sends it: a guard, never the price. Kept on a
+ * pending order's lines so a later reservation (a replay, the reconciler) checks the same; a confirmed order's
+ * lines carry the reserved price instead.
+ */
+export interface PriceExpectation {
+  expectedUnitPriceCents?: number;
+  expectedCurrency?: string;
+}
+
 /** A line as the client asks for it (prices never come from the client). */
-export interface RequestedLine {
+export interface RequestedLine extends PriceExpectation {
   productId: string;
   quantity: number;
 }
@@ -106,4 +116,12 @@ export class HourlyLimitReached extends ProblemError {
     const retryAfter = 3600 - (Math.floor(Date.now() / 1000) % 3600);
     super(429, 'order-limit', 'Too many requests', `At most ${limit} units per customer per hour can be ordered; try again later`, { limit }, { 'retry-after': String(retryAfter) });
   }
+}
+
+/** The line's price expectation alone (no undefined members: it is stored as JSON and sent as is). */
+export function expectationOf(line: PriceExpectation): PriceExpectation {
+  return {
+    ...(line.expectedUnitPriceCents !== undefined ? { expectedUnitPriceCents: line.expectedUnitPriceCents } : {}),
+    ...(line.expectedCurrency !== undefined ? { expectedCurrency: line.expectedCurrency } : {}),
+  };
 }

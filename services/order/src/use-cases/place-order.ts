@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Conflict, ProblemError, ServiceUnavailable, UnprocessableEntity, traceparentOf, uuidv7 } from '@ecommerce/kit';
-import { toOrder, type Order, type OrderRow, type RequestedLine, type StoredProblem } from '../model/order.js';
+import { expectationOf, toOrder, type Order, type OrderRow, type RequestedLine, type StoredProblem } from '../model/order.js';
 import type { RequestContext } from '../model/request-context.js';
 import { crashAt } from './crash-point.js';
 import type { OrderDeps } from './order-deps.js';
@@ -32,7 +32,7 @@ export async function placeOrder(deps: OrderDeps, { userId, key, lines }: PlaceO
   const inserted = await deps.repository.insertPending({
     id: uuidv7(),
     userId,
-    items: lines.map((l) => ({ productId: l.productId, quantity: l.quantity, unitPriceCents: null })),
+    items: lines.map((l) => ({ productId: l.productId, quantity: l.quantity, unitPriceCents: null, ...expectationOf(l) })),
     key,
     requestHash: hash,
     deadlineMs: deps.pendingDeadlineMs,
@@ -72,9 +72,16 @@ function checkQuantities(deps: OrderDeps, lines: RequestedLine[]): void {
   }
 }
 
-/** Canonical hash of what the client asked for, to tell a replay from a different request under the same key. */
+/**
+ * Canonical hash of what the client asked for, to tell a replay from a different request under the same key. A
+ * line without price expectations hashes as it always did ([id, quantity]), so replays of older orders match.
+ */
 function requestHash(items: RequestedLine[]): string {
-  return createHash('sha256').update(JSON.stringify(items.map((i) => [i.productId.toLowerCase(), i.quantity]))).digest('hex');
+  const line = (i: RequestedLine) =>
+    i.expectedUnitPriceCents === undefined && i.expectedCurrency === undefined
+      ? [i.productId.toLowerCase(), i.quantity]
+      : [i.productId.toLowerCase(), i.quantity, i.expectedUnitPriceCents ?? null, i.expectedCurrency ?? null];
+  return createHash('sha256').update(JSON.stringify(items.map(line))).digest('hex');
 }
 
 /** The answer for an order's state: confirmed and later states are the order; a rejected or failed one throws its stored problem. */

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Conflict, NotFound, ProblemError, UnprocessableEntity } from '@ecommerce/kit';
 import type { Refusal, ReserveOutcome } from '../clients/product-client.js';
 import type { ReservedLine as ReservationItem } from '@ecommerce/contracts';
-import { inFlight, storedProblem, type OrderLine, type OrderRow, type StoredProblem } from '../model/order.js';
+import { expectationOf, inFlight, storedProblem, type OrderLine, type OrderRow, type StoredProblem } from '../model/order.js';
 import type { RequestContext } from '../model/request-context.js';
 import { crashAt } from './crash-point.js';
 import type { OrderDeps } from './order-deps.js';
@@ -61,7 +61,7 @@ async function finishCancel(deps: OrderDeps, row: OrderRow, context?: RequestCon
 function reserveFor(deps: OrderDeps, row: OrderRow, context?: RequestContext): Promise<ReserveOutcome> {
   // The product refuses to reserve after notAfter, so once the deadline passes no late request can appear.
   const notAfter = new Date(row.created_at.getTime() + deps.reservationWindowMs);
-  return deps.products.reserve(row.id, row.items.map((l) => ({ productId: l.productId, quantity: l.quantity })), notAfter, context);
+  return deps.products.reserve(row.id, row.items.map((l) => ({ productId: l.productId, quantity: l.quantity, ...expectationOf(l) })), notAfter, context);
 }
 
 /**
@@ -113,6 +113,13 @@ function refusalOutcome(orderId: string, refusal: Refusal): { to: 'rejected' | '
       return {
         to: 'rejected',
         problem: storedProblem(new ProblemError(404, 'not-found', 'Not found', 'Unknown or archived product(s); the order was recorded as rejected', { orderId, productIds: refusal.productIds ?? [] })),
+      };
+    case 'price-changed':
+      return {
+        to: 'rejected',
+        problem: storedProblem(
+          new Conflict('price-changed', 'A price changed since it was shown; the order was recorded as rejected and nothing was reserved', { orderId, items: refusal.items ?? [] }),
+        ),
       };
     case 'mixed-currency':
       return { to: 'rejected', problem: { ...storedProblem(new UnprocessableEntity('mixed-currency', 'All items of one order must share one currency; the order was recorded as rejected')), orderId } };

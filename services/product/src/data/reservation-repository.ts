@@ -27,15 +27,34 @@ export interface ReserveRow {
   [k: string]: unknown;
 }
 
+/** One line of a reservation as reserve_stock() takes it: the product's units summed, and what the client was shown. */
+export interface ReserveLine {
+  productId: string;
+  quantity: number;
+  /** Contradicting expectations for one product (two lines, two prices) are -1: no price matches it. */
+  expectedUnitPriceCents?: number;
+  expectedCurrency?: string;
+}
+
+export interface AvailabilityRow {
+  id: string;
+  stock: number;
+  archived: boolean;
+  price_cents: number;
+  currency: string;
+  [k: string]: unknown;
+}
+
 /** reserve_stock() refused and rolled back; the reason is its error code (migrations/005, 006). */
-export type ReserveFailure = 'expired' | 'short' | 'mixed-currency';
-const FAILURES: Record<string, ReserveFailure> = { EC001: 'expired', EC002: 'short', EC003: 'mixed-currency' };
+export type ReserveFailure = 'expired' | 'short' | 'mixed-currency' | 'price-changed';
+const FAILURES: Record<string, ReserveFailure> = { EC001: 'expired', EC002: 'short', EC003: 'mixed-currency', EC004: 'price-changed' };
 
 const Q = {
-  // The whole reservation in one round trip: migrations/006_refuse_in_call.sql (005, plus a first-line refusal stored in the call).
+  // The whole reservation in one round trip: migrations/008_reserve_expected_prices.sql (006's first-line refusal
+  // stored in the call, plus the prices the customer was shown).
   reserve: {
     name: 'reservation_reserve',
-    text: 'SELECT status, product_id, quantity, unit_price_cents, currency, stock_left, replayed, refusal FROM reserve_stock($1, $2::uuid[], $3::integer[], $4::timestamptz)',
+    text: 'SELECT status, product_id, quantity, unit_price_cents, currency, stock_left, replayed, refusal FROM reserve_stock($1, $2::uuid[], $3::integer[], $4::timestamptz, $5::bigint[], $6::text[])',
   },
   // After a refused call (rolled back): store the refusal, unless a concurrent request decided first.
   refuse: {
@@ -44,7 +63,7 @@ const Q = {
   },
   availability: {
     name: 'reservation_availability',
-    text: 'SELECT id, stock, archived FROM products WHERE id = ANY($1::uuid[])',
+    text: 'SELECT id, stock, archived, price_cents, currency FROM products WHERE id = ANY($1::uuid[])',
   },
   // A refused reservation has no lines: LEFT JOIN, so it is still found.
   get: {
@@ -79,9 +98,13 @@ export class ReservationRepository {
    * concurrent duplicates exactly one decides and the others wait for it and replay its answer. A short first
    * line (a sold-out item) is refused and stored by the call itself: one round trip, one commit.
    */
-  async reserve(orderId: string, productIds: string[], quantities: number[], notAfter: string | null): Promise<{ rows: ReserveRow[] } | { failure: ReserveFailure }> {
+  async reserve(orderId: string, lines: ReserveLine[], notAfter: string | null): Promise<{ rows: ReserveRow[] } | { failure: ReserveFailure }> {
+    // No expectation at all: NULL arrays (nothing to compare), not arrays of NULLs.
+    const prices = lines.some((l) => l.expectedUnitPriceCents !== undefined) ? lines.map((l) => l.expectedUnitPriceCents ?? null) : null;
+    const currencies = lines.some((l) => l.expectedCurrency !== undefined) ? lines.map((l) => l.expectedCurrency ?? null) : null;
+    const params = [orderId, lines.map((l) => l.productId), lines.map((l) => l.quantity), notAfter, prices, currencies];
     try {
-      return { rows: (await run<ReserveRow>(this.db, Q.reserve, [orderId, productIds, quantities, notAfter])).rows };
+      return { rows: (await run<ReserveRow>(this.db, Q.reserve, params)).rows };
     } catch (err) {
       const failure = FAILURES[errorCode(err) ?? ''];
       if (failure) return { failure };
@@ -94,9 +117,9 @@ export class ReservationRepository {
     return (await run(this.db, Q.refuse, [orderId, JSON.stringify(refusal)])).rowCount === 1;
   }
 
-  /** Stock and archived flag of each product that exists (read outside any transaction). */
-  async availability(productIds: string[]): Promise<{ id: string; stock: number; archived: boolean }[]> {
-    return (await run<{ id: string; stock: number; archived: boolean }>(this.db, Q.availability, [productIds])).rows;
+  /** Stock, archived flag and price of each product that exists (read outside any transaction). */
+  async availability(productIds: string[]): Promise<AvailabilityRow[]> {
+    return (await run<AvailabilityRow>(this.db, Q.availability, [productIds])).rows;
   }
 
   /** The reservation's lines by product id; empty when the order id has none. */

@@ -1,6 +1,6 @@
 import { ProblemError } from '@ecommerce/kit';
 import type { Refusal, RefusalReason, ReservationStatus, ReserveRequest } from '@ecommerce/contracts';
-import type { ReservationLineRow } from '../data/reservation-repository.js';
+import type { ReservationLineRow, ReserveLine } from '../data/reservation-repository.js';
 
 export interface ReservationItem {
   productId: string;
@@ -35,6 +35,7 @@ const DETAIL: Record<RefusalReason, string> = {
   'unknown-product': 'Unknown or archived product(s); nothing was reserved',
   'mixed-currency': 'All items of one reservation must share one currency; nothing was reserved',
   expired: 'The reservation window closed; nothing was reserved',
+  'price-changed': 'A product is priced otherwise than the client expected; nothing was reserved',
 };
 
 /**
@@ -52,14 +53,30 @@ export class ReservationRefused extends ProblemError {
   }
 }
 
-/** Same product twice counts as the sum; sorted by id so every transaction locks products in one order. */
-export function sumByProduct(items: ReserveRequest['items']): [string, number][] {
-  const totals = new Map<string, number>();
-  for (const { productId, quantity } of items) {
+/**
+ * Same product twice counts as the sum; sorted by id so every transaction locks products in one order. Its
+ * expected price and currency are the lines' own; two lines that expect different ones can never both hold, so
+ * the product gets an expectation no product meets (-1, "???") and the reservation is refused as price-changed.
+ */
+export function sumByProduct(items: ReserveRequest['items']): ReserveLine[] {
+  const totals = new Map<string, ReserveLine>();
+  for (const { productId, quantity, expectedUnitPriceCents, expectedCurrency } of items) {
     const id = productId.toLowerCase();
-    totals.set(id, (totals.get(id) ?? 0) + quantity);
+    const line = totals.get(id) ?? { productId: id, quantity: 0 };
+    line.quantity += quantity;
+    line.expectedUnitPriceCents = merged(line.expectedUnitPriceCents, expectedUnitPriceCents, -1);
+    line.expectedCurrency = merged(line.expectedCurrency, expectedCurrency, '???');
+    if (line.expectedUnitPriceCents === undefined) delete line.expectedUnitPriceCents;
+    if (line.expectedCurrency === undefined) delete line.expectedCurrency;
+    totals.set(id, line);
   }
-  return [...totals.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return [...totals.values()].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
+}
+
+function merged<T>(held: T | undefined, next: T | undefined, contradiction: T): T | undefined {
+  if (next === undefined) return held;
+  if (held === undefined || held === next) return next;
+  return contradiction;
 }
 
 type LineColumns = Pick<ReservationLineRow, 'product_id' | 'quantity' | 'unit_price_cents' | 'currency'>;

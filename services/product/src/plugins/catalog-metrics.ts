@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import type { App } from '@ecommerce/kit';
 
-const RESERVATION_RESULTS = ['reserved', 'insufficient_stock', 'replayed', 'released', 'not_found', 'mixed_currency', 'expired'] as const;
+const RESERVATION_RESULTS = ['reserved', 'insufficient_stock', 'replayed', 'released', 'not_found', 'mixed_currency', 'expired', 'price_changed'] as const;
 export type ReservationResult = (typeof RESERVATION_RESULTS)[number];
 
 export interface CatalogMetrics {

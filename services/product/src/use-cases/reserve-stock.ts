@@ -1,5 +1,5 @@
-import type { Refusal, RefusalReason, ReserveRequest } from '@ecommerce/contracts';
-import type { ReservationRepository } from '../data/reservation-repository.js';
+import type { PriceChange, Refusal, RefusalReason, ReserveRequest } from '@ecommerce/contracts';
+import type { AvailabilityRow, ReservationRepository, ReserveLine } from '../data/reservation-repository.js';
 import { ReservationRefused, itemsOf, sumByProduct, toReservation, type ReserveOutcome } from '../model/reservation.js';
 import type { CatalogMetrics, ReservationResult } from '../plugins/catalog-metrics.js';
 
@@ -13,6 +13,7 @@ const RESULT: Record<RefusalReason, ReservationResult> = {
   'unknown-product': 'not_found',
   'mixed-currency': 'mixed_currency',
   expired: 'expired',
+  'price-changed': 'price_changed',
 };
 
 /**
@@ -35,10 +36,11 @@ export async function reserveStock(deps: Deps, req: ReserveRequest): Promise<Res
 
 async function reserve(repo: ReservationRepository, req: ReserveRequest): Promise<ReserveOutcome> {
   const lines = sumByProduct(req.items);
-  const result = await repo.reserve(req.orderId, lines.map(([id]) => id), lines.map(([, q]) => q), req.notAfter ?? null);
+  const result = await repo.reserve(req.orderId, lines, req.notAfter ?? null);
   if ('failure' in result) {
     if (result.failure === 'expired') return refuseOnce(repo, req.orderId, { reason: 'expired', notAfter: req.notAfter ?? '' });
     if (result.failure === 'short') return refuseOnce(repo, req.orderId, await explainShortage(repo, lines));
+    if (result.failure === 'price-changed') return refuseOnce(repo, req.orderId, await explainPriceChange(repo, lines));
     return refuseOnce(repo, req.orderId, { reason: 'mixed-currency' });
   }
   const rows = result.rows;
@@ -62,12 +64,40 @@ async function refuseOnce(repo: ReservationRepository, orderId: string, refusal:
 }
 
 /** After the rollback: which lines are unknown, else which are short. Read outside the transaction. */
-async function explainShortage(repo: ReservationRepository, lines: [string, number][]): Promise<Refusal> {
-  const byId = new Map((await repo.availability(lines.map(([id]) => id))).map((r) => [r.id, r]));
-  const unknown = lines.filter(([id]) => !byId.get(id) || byId.get(id)!.archived).map(([id]) => id);
+async function explainShortage(repo: ReservationRepository, lines: ReserveLine[]): Promise<Refusal> {
+  const byId = await availabilityById(repo, lines);
+  const unknown = lines.filter((l) => !byId.get(l.productId) || byId.get(l.productId)!.archived).map((l) => l.productId);
   if (unknown.length) return { reason: 'unknown-product', productIds: unknown };
-  const all = lines.map(([productId, requested]) => ({ productId, requested, available: byId.get(productId)!.stock }));
+  const all = lines.map((l) => ({ productId: l.productId, requested: l.quantity, available: byId.get(l.productId)!.stock }));
   const short = all.filter((l) => l.available < l.requested);
   // Stock may have been returned between the rollback and this read: then name every line.
   return { reason: 'insufficient-stock', items: short.length ? short : all };
+}
+
+/**
+ * After the rollback: the lines priced otherwise than expected, with their price now. Read outside the
+ * transaction, so a price changed back meanwhile may match again: then every line with an expectation is named.
+ */
+async function explainPriceChange(repo: ReservationRepository, lines: ReserveLine[]): Promise<Refusal> {
+  const byId = await availabilityById(repo, lines);
+  const expecting = lines.filter((l) => (l.expectedUnitPriceCents !== undefined || l.expectedCurrency !== undefined) && byId.has(l.productId));
+  const change = (l: ReserveLine): PriceChange => {
+    const now = byId.get(l.productId)!;
+    return {
+      productId: l.productId,
+      ...(l.expectedUnitPriceCents !== undefined ? { expectedUnitPriceCents: l.expectedUnitPriceCents } : {}),
+      ...(l.expectedCurrency !== undefined ? { expectedCurrency: l.expectedCurrency } : {}),
+      unitPriceCents: now.price_cents,
+      currency: now.currency,
+    };
+  };
+  const differs = (c: PriceChange) =>
+    (c.expectedUnitPriceCents !== undefined && c.expectedUnitPriceCents !== c.unitPriceCents) || (c.expectedCurrency !== undefined && c.expectedCurrency !== c.currency);
+  const all = expecting.map(change);
+  const changed = all.filter(differs);
+  return { reason: 'price-changed', items: changed.length ? changed : all };
+}
+
+async function availabilityById(repo: ReservationRepository, lines: ReserveLine[]): Promise<Map<string, AvailabilityRow>> {
+  return new Map((await repo.availability(lines.map((l) => l.productId))).map((r) => [r.id, r]));
 }

@@ -30,7 +30,20 @@ const OrderSchema = Type.Object(
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 const PlaceBody = Type.Object(
   {
-    items: Type.Array(Type.Object({ productId: Uuid, quantity: Type.Integer({ minimum: 1, maximum: 1000 }) }, { additionalProperties: false }), { minItems: 1, maxItems: 50 }),
+    items: Type.Array(
+      Type.Object(
+        {
+          productId: Uuid,
+          quantity: Type.Integer({ minimum: 1, maximum: 1000 }),
+          expectedUnitPriceCents: Type.Optional(
+            Type.Integer({ minimum: 0, maximum: 1_000_000_000, description: 'the unit price the customer was shown; another price now refuses the order (409 price-changed)' }),
+          ),
+          expectedCurrency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: "the currency the customer was shown; another one refuses the order (409 price-changed)" })),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: 50 },
+    ),
   },
   { additionalProperties: false },
 );
