@@ -4,6 +4,7 @@ import type { ProductConfig } from './config.js';
 import repositories from './plugins/repositories.js';
 import demoCatalog from './plugins/demo-catalog.js';
 import catalogMetrics from './plugins/catalog-metrics.js';
+import stockKeyPrune from './plugins/stock-key-prune.js';
 import publicRoutes from './routes/public/index.js';
 import adminRoutes from './routes/admin/index.js';
 import internalRoutes from './routes/internal/index.js';
@@ -21,6 +22,7 @@ export async function buildApp(config: ProductConfig): Promise<App> {
       await app.register(repositories, { db });
       await app.register(demoCatalog, { enabled: config.SEED_DEMO_DATA });
       await app.register(catalogMetrics);
+      await app.register(stockKeyPrune, { retentionHours: config.STOCK_KEY_RETENTION_HOURS, intervalMs: config.STOCK_KEY_PRUNE_INTERVAL_MS });
       const jwks = new URL(USER_JWKS_PATH, config.USER_SERVICE_URL);
       await app.register(authentication, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks, roles: USER_ROLES });
       // Routes, one folder per audience; each folder's index adds its auth check once.

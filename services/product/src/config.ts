@@ -11,6 +11,10 @@ export const ProductEnv = {
   USER_SERVICE_URL: Url('http://127.0.0.1:3001'),
   /** Seed a demo catalog when the products table is empty (first start of `npm start`). */
   SEED_DEMO_DATA: Type.Boolean({ default: true }),
+  /** How long a stock adjustment's Idempotency-Key is remembered; a retry after that applies again. */
+  STOCK_KEY_RETENTION_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 365, default: 24 }),
+  /** How often each replica deletes the keys past their retention. */
+  STOCK_KEY_PRUNE_INTERVAL_MS: Type.Integer({ minimum: 1000, default: 3_600_000 }),
 };
 export type ProductConfig = Static<ReturnType<typeof Type.Object<typeof ProductEnv>>>;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { assertErrorAt, assertProblem, createTestDatabase, http, metricValue, uniqueCode, type Product } from '@ecommerce/test-support';
+import { assertErrorAt, assertProblem, createTestDatabase, http, metricValue, sql, uniqueCode, waitFor, type Product } from '@ecommerce/test-support';
 import { startProductService } from './harness.js';
 import { createProduct, getProduct, startStack, type Problem, type Stack } from './stack.js';
 
@@ -228,6 +228,24 @@ describe('POST /product/:id/stock', () => {
       }),
       { numRuns: 25 },
     );
+  });
+
+  it('when an adjustment key is older than its retention, then a replica prunes it (and a retry under it applies again); younger keys stay', async () => {
+    const pruning = await startProductService(stack.db.urls.product, stack.users.base, { STOCK_KEY_PRUNE_INTERVAL_MS: '1000', STOCK_KEY_RETENTION_HOURS: '24' });
+    try {
+      const p = await createProduct(stack, { stock: 0 });
+      const adjust = (key: string) => http<Product>(pruning.base, 'POST', `/product/${p.id}/stock`, { token: stack.tokens.admin, body: { delta: 2 }, headers: { 'idempotency-key': key } });
+      assert.equal((await adjust('old')).status, 200);
+      assert.equal((await adjust('young')).status, 200);
+      await sql(stack.db.urls.product, `UPDATE catalog.stock_adjustments SET created_at = now() - interval '25 hours' WHERE product_id = $1 AND idempotency_key = 'old'`, [p.id]);
+      await waitFor('the old key to be pruned', async () => (await sql(stack.db.urls.product, 'SELECT 1 FROM catalog.stock_adjustments WHERE product_id = $1 AND idempotency_key = $2', [p.id, 'old'])).length === 0);
+      const keys = await sql<{ idempotency_key: string }>(stack.db.urls.product, 'SELECT idempotency_key FROM catalog.stock_adjustments WHERE product_id = $1', [p.id]);
+      assert.deepEqual(keys.map((k) => k.idempotency_key), ['young']);
+      assert.equal((await adjust('young')).body.stock, 4, 'a young key still replays');
+      assert.equal((await adjust('old')).body.stock, 6, 'a pruned key is a new adjustment');
+    } finally {
+      await pruning.close();
+    }
   });
 
   it('when the delta would take stock below zero, then 409 and nothing changes', async () => {

@@ -92,6 +92,10 @@ const Q = {
     name: 'product_claim_adjustment',
     text: 'INSERT INTO stock_adjustments (product_id, idempotency_key, delta) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
   },
+  pruneAdjustmentKeys: {
+    name: 'product_prune_adjustment_keys',
+    text: `DELETE FROM stock_adjustments WHERE created_at < now() - make_interval(hours => $1)`,
+  },
   storedAdjustment: { name: 'product_stored_adjustment', text: 'SELECT delta FROM stock_adjustments WHERE product_id = $1 AND idempotency_key = $2' },
   archive: {
     name: 'product_archive',
@@ -183,6 +187,11 @@ export class ProductRepository {
       if (err === refused) return undefined;
       throw err;
     }
+  }
+
+  /** Deletes the adjustment keys older than the retention; answers how many. */
+  async pruneAdjustmentKeys(retentionHours: number): Promise<number> {
+    return (await run(this.db, Q.pruneAdjustmentKeys, [retentionHours])).rowCount ?? 0;
   }
 
   /** False when there was no live product to archive. */
