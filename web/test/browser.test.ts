@@ -490,6 +490,11 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByLabel('Currency').fill('USD');
     await page.getByLabel('Stock').fill('7');
     await page.getByLabel('Category').fill('home');
+    // Over the service's bound: said in dollars, not as "must be <= 1000000000".
+    await page.getByLabel('Price').fill('10000000.01');
+    await page.getByRole('button', { name: 'Create product' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Price must be at most $10,000,000.00.' }).waitFor();
+    await page.getByLabel('Price').fill('64.50');
     await page.getByRole('button', { name: 'Create product' }).click();
     await page.getByText('Created Walnut cutting board.').waitFor();
     const created = (await api<{ items: Product[] }>('GET', `/product?q=walnut&limit=100`)).body.items.find((p) => p.sku === sku);
@@ -540,6 +545,13 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByRole('heading', { name: 'All orders' }).waitFor();
     await page.getByRole('table').waitFor();
     await assertAccessible(page, 'admin orders');
+    // A mistyped user id is said in words before anything is asked (not the service's UUID pattern).
+    await page.getByLabel('User ID').fill('buyer@example.com');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    const filterError = page.getByRole('alert').filter({ hasText: 'A user ID looks like' });
+    await filterError.waitFor();
+    assert.doesNotMatch(await filterError.innerText(), /\^|\[0-9a-f\]/);
+    await page.getByLabel('User ID').fill('');
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByRole('heading', { name: 'Users' }).waitFor();
     await page.getByRole('cell', { name: stack.admin.email, exact: true }).waitFor();

@@ -72,6 +72,8 @@ function parseFields(f: ProductFields): { ok: true; body: { sku: string; name: s
     return { ok: false, message: `${currency} is not a currency this browser knows.` };
   }
   if (priceCents === null) return { ok: false, message: 'Price must be an amount like 12.50.' };
+  // The product service's bound (1,000,000,000 minor units), said in the units the admin types, not in cents.
+  if (priceCents > MAX_PRICE_MINOR) return { ok: false, message: `Price must be at most ${formatMoney(MAX_PRICE_MINOR, currency)}.` };
   return { ok: true, body: { sku: f.sku.trim(), name: f.name.trim(), description: f.description.trim() || null, priceCents, currency, category: f.category.trim() || null } };
 }
 
@@ -112,6 +114,11 @@ function ProductForm({ initial, withStock, submitLabel, onSubmit, busy }: { init
     </form>
   );
 }
+
+/** The product service's largest price, in minor units (services/product/src/routes/schemas.ts). */
+const MAX_PRICE_MINOR = 1_000_000_000;
+/** A user id as the services take it (any UUID, any letter case). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const EMPTY: ProductFields = { sku: '', name: '', description: '', price: '', currency: 'USD', stock: '0', category: '' };
 
@@ -338,6 +345,7 @@ function Orders() {
   const [params, setParams] = useSearchParams();
   const userId = params.get('userId') ?? '';
   const [text, setText] = useState(userId);
+  const [filterError, setFilterError] = useState<string | null>(null);
   const filterId = useId();
   const orders = useInfiniteQuery({
     queryKey: ['orders', 'all', userId],
@@ -354,15 +362,34 @@ function Orders() {
         className="inline-form"
         onSubmit={(e) => {
           e.preventDefault();
-          setParams(text.trim() ? { userId: text.trim() } : {});
+          const id = text.trim();
+          // Checked here, in words: the order service's 400 would quote its UUID pattern.
+          if (id && !UUID.test(id)) {
+            setFilterError('A user ID looks like 0192f3a4-5b6c-7d8e-9f01-23456789abcd (see Users).');
+            return;
+          }
+          setFilterError(null);
+          setParams(id ? { userId: id } : {});
         }}
       >
         <div className="field grow">
           <label htmlFor={filterId}>User ID</label>
-          <input id={filterId} value={text} onChange={(e) => setText(e.target.value)} placeholder="any user" />
+          <input
+            id={filterId}
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            placeholder="any user"
+            aria-invalid={filterError ? true : undefined}
+            aria-describedby={filterError ? `${filterId}-error` : undefined}
+          />
         </div>
         <button type="submit">Filter</button>
       </form>
+      {filterError && (
+        <p id={`${filterId}-error`} className="error" role="alert">
+          {filterError}
+        </p>
+      )}
       {orders.isPending ? (
         <Loading />
       ) : orders.isError ? (
