@@ -179,6 +179,17 @@ describe('POST /internal/reservations', () => {
       'reservation-refused',
     );
     assert.equal(split.reason, 'price-changed');
+    // Named with its price now and no expectation (its lines expected two), never an expectation nobody sent.
+    assert.deepEqual(split.items, [{ productId: eur.id, unitPriceCents: 900, currency: 'EUR' }]);
+    const byCase = assertProblem(
+      await reserve(uuidv7(), [
+        { productId: eur.id.toUpperCase(), quantity: 1, expectedCurrency: 'EUR' },
+        { productId: eur.id, quantity: 1, expectedCurrency: 'USD' },
+      ]),
+      409,
+      'reservation-refused',
+    );
+    assert.deepEqual(byCase.items, [{ productId: eur.id, unitPriceCents: 900, currency: 'EUR' }]);
     assert.equal(await stockOf(eur.id), 5);
     // The same expectation on both lines is one expectation, and it holds.
     assert.equal((await reserve(uuidv7(), [{ productId: eur.id, quantity: 1, expectedUnitPriceCents: 900 }, { productId: eur.id, quantity: 2, expectedUnitPriceCents: 900 }])).status, 201);

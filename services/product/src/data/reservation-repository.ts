@@ -31,9 +31,10 @@ export interface ReserveRow {
 export interface ReserveLine {
   productId: string;
   quantity: number;
-  /** Contradicting expectations for one product (two lines, two prices) are -1: no price matches it. */
   expectedUnitPriceCents?: number;
   expectedCurrency?: string;
+  /** Its lines expected different prices or currencies: no price meets both, so it is refused as price-changed. */
+  contradictory?: boolean;
 }
 
 export interface AvailabilityRow {
@@ -100,7 +101,8 @@ export class ReservationRepository {
    */
   async reserve(orderId: string, lines: ReserveLine[], notAfter: string | null): Promise<{ rows: ReserveRow[] } | { failure: ReserveFailure }> {
     // No expectation at all: NULL arrays (nothing to compare), not arrays of NULLs.
-    const prices = lines.some((l) => l.expectedUnitPriceCents !== undefined) ? lines.map((l) => l.expectedUnitPriceCents ?? null) : null;
+    // A contradictory line is sent as -1, a price no product has (prices are >= 0).
+    const prices = lines.some((l) => l.expectedUnitPriceCents !== undefined || l.contradictory) ? lines.map((l) => (l.contradictory ? -1 : (l.expectedUnitPriceCents ?? null))) : null;
     const currencies = lines.some((l) => l.expectedCurrency !== undefined) ? lines.map((l) => l.expectedCurrency ?? null) : null;
     const params = [orderId, lines.map((l) => l.productId), lines.map((l) => l.quantity), notAfter, prices, currencies];
     try {

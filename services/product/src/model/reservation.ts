@@ -56,7 +56,7 @@ export class ReservationRefused extends ProblemError {
 /**
  * Same product twice counts as the sum; sorted by id so every transaction locks products in one order. Its
  * expected price and currency are the lines' own; two lines that expect different ones can never both hold, so
- * the product gets an expectation no product meets (-1, "???") and the reservation is refused as price-changed.
+ * the product is marked contradictory (no expectation is kept) and the reservation is refused as price-changed.
  */
 export function sumByProduct(items: ReserveRequest['items']): ReserveLine[] {
   const totals = new Map<string, ReserveLine>();
@@ -64,19 +64,27 @@ export function sumByProduct(items: ReserveRequest['items']): ReserveLine[] {
     const id = productId.toLowerCase();
     const line = totals.get(id) ?? { productId: id, quantity: 0 };
     line.quantity += quantity;
-    line.expectedUnitPriceCents = merged(line.expectedUnitPriceCents, expectedUnitPriceCents, -1);
-    line.expectedCurrency = merged(line.expectedCurrency, expectedCurrency, '???');
-    if (line.expectedUnitPriceCents === undefined) delete line.expectedUnitPriceCents;
-    if (line.expectedCurrency === undefined) delete line.expectedCurrency;
+    const price = merged(line.expectedUnitPriceCents, expectedUnitPriceCents);
+    const currency = merged(line.expectedCurrency, expectedCurrency);
+    if (line.contradictory || price === CONTRADICTION || currency === CONTRADICTION) {
+      line.contradictory = true;
+      delete line.expectedUnitPriceCents;
+      delete line.expectedCurrency;
+    } else {
+      if (price !== undefined) line.expectedUnitPriceCents = price;
+      if (currency !== undefined) line.expectedCurrency = currency;
+    }
     totals.set(id, line);
   }
   return [...totals.values()].sort((a, b) => (a.productId < b.productId ? -1 : a.productId > b.productId ? 1 : 0));
 }
 
-function merged<T>(held: T | undefined, next: T | undefined, contradiction: T): T | undefined {
+const CONTRADICTION = Symbol('contradiction');
+
+function merged<T>(held: T | undefined, next: T | undefined): T | undefined | typeof CONTRADICTION {
   if (next === undefined) return held;
   if (held === undefined || held === next) return next;
-  return contradiction;
+  return CONTRADICTION;
 }
 
 type LineColumns = Pick<ReservationLineRow, 'product_id' | 'quantity' | 'unit_price_cents' | 'currency'>;

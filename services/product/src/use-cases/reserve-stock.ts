@@ -80,7 +80,7 @@ async function explainShortage(repo: ReservationRepository, lines: ReserveLine[]
  */
 async function explainPriceChange(repo: ReservationRepository, lines: ReserveLine[]): Promise<Refusal> {
   const byId = await availabilityById(repo, lines);
-  const expecting = lines.filter((l) => (l.expectedUnitPriceCents !== undefined || l.expectedCurrency !== undefined) && byId.has(l.productId));
+  const expecting = lines.filter((l) => (l.expectedUnitPriceCents !== undefined || l.expectedCurrency !== undefined || l.contradictory) && byId.has(l.productId));
   const change = (l: ReserveLine): PriceChange => {
     const now = byId.get(l.productId)!;
     return {
@@ -91,11 +91,14 @@ async function explainPriceChange(repo: ReservationRepository, lines: ReserveLin
       currency: now.currency,
     };
   };
-  const differs = (c: PriceChange) =>
-    (c.expectedUnitPriceCents !== undefined && c.expectedUnitPriceCents !== c.unitPriceCents) || (c.expectedCurrency !== undefined && c.expectedCurrency !== c.currency);
-  const all = expecting.map(change);
-  const changed = all.filter(differs);
-  return { reason: 'price-changed', items: changed.length ? changed : all };
+  // A contradictory product is named with its price now and no expectation: its lines expected several.
+  const differs = (l: ReserveLine, c: PriceChange) =>
+    l.contradictory === true ||
+    (c.expectedUnitPriceCents !== undefined && c.expectedUnitPriceCents !== c.unitPriceCents) ||
+    (c.expectedCurrency !== undefined && c.expectedCurrency !== c.currency);
+  const all = expecting.map((l) => ({ line: l, item: change(l) }));
+  const changed = all.filter(({ line, item }) => differs(line, item));
+  return { reason: 'price-changed', items: (changed.length ? changed : all).map(({ item }) => item) };
 }
 
 async function availabilityById(repo: ReservationRepository, lines: ReserveLine[]): Promise<Map<string, AvailabilityRow>> {
