@@ -405,6 +405,10 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByLabel('Password').fill('correct-horse-9');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('button', { name: 'Place order' }).waitFor();
+    // The focus follows to the order panel (the sign-in button it was on is gone), not back to the page's start.
+    await page.waitForFunction(() => document.activeElement?.textContent?.trim() === 'Place your order');
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Place order', 'the next Tab reaches the button');
     const unauthorized = { status: 401, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://ecommerce.local/problems/unauthorized', title: 'Unauthorized', status: 401, detail: 'The token has expired' }) };
     await page.route('**/order', (route) => (route.request().method() === 'POST' ? route.fulfill(unauthorized) : route.continue()));
     await page.route('**/user/token/refresh', (route) => route.fulfill(unauthorized));

@@ -32,6 +32,18 @@ export function CheckoutPage() {
   useEffect(() => {
     document.title = 'Checkout: Northwind Supply';
   }, []);
+  // Signing in here swaps the form for the order panel; the focus, on a button that is gone, would fall back to
+  // the page's start. It goes to the panel's heading instead, so keyboard and screen-reader users are where the
+  // next step is.
+  const placeHeading = useRef<HTMLHeadingElement>(null);
+  const sawSignIn = useRef(false);
+  useEffect(() => {
+    if (auth.status === 'anonymous') sawSignIn.current = true;
+    else if (auth.status !== 'loading' && sawSignIn.current) {
+      sawSignIn.current = false;
+      placeHeading.current?.focus();
+    }
+  }, [auth.status]);
 
   if (cart.lines.length === 0 && !placing) {
     return (
@@ -151,7 +163,9 @@ export function CheckoutPage() {
           </div>
         ) : (
           <section className="panel" aria-labelledby="place-h">
-            <h2 id="place-h">Place your order</h2>
+            <h2 id="place-h" ref={placeHeading} tabIndex={-1}>
+              Place your order
+            </h2>
             <p>Signed in as {auth.user?.email}.</p>
             {short && (
               <div className="warning" role="alert">
