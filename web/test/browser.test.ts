@@ -368,6 +368,37 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a page reloaded while its order request was on its way says the order may have gone through; pressing again shows that one order', { timeout: STEP_MS }, async () => {
+    const { product, email, context, page, errors } = await shopperAtCheckout({ stock: 10, name: 'Reload vase' }, 2, 'reload');
+    let reached: () => void = () => undefined;
+    const atServer = new Promise<void>((resolve) => (reached = resolve));
+    await page.route('**/order', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      // The order reaches the shop and is placed; its answer never reaches the page (reloaded meanwhile).
+      await route.fetch();
+      reached();
+    });
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await atServer;
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.reload();
+    const notice = page.getByRole('status').filter({ hasText: 'The order may have gone through' });
+    await notice.waitFor();
+    assert.equal(await stockOf(product.id), 8, 'the first request placed it');
+    await assertAccessible(page, 'checkout (left mid-order)');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    const orders = await ordersOf(await login(email, 'correct-horse-9'));
+    assert.equal(orders.length, 1, JSON.stringify(orders));
+    assert.equal(await stockOf(product.id), 8);
+    // Answered: the next visit has nothing to say.
+    await page.goto('/checkout');
+    await page.getByText(/cart is empty/i).first().waitFor();
+    assert.equal(await page.getByText('The order may have gone through').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('one cart placed from two tabs at the same moment makes one order', { timeout: STEP_MS }, async () => {
     const { product, email, context, page } = await shopperAtCheckout({ stock: 20, name: 'Two-tab bowl' }, 3, 'tabs');
     const second = await context.newPage();

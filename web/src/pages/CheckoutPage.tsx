@@ -6,7 +6,7 @@ import { contentHash, placeOrder, type ShortItem } from '../checkout.js';
 import { CartChanges, useCartCheck } from '../cart-check.js';
 import { EmptyCart, Loading } from '../components.js';
 import { formatMoney } from '../money.js';
-import { checkoutNonce, newCheckoutAttempt, useAuth, useCart } from '../state.js';
+import { checkoutInFlight, checkoutNonce, newCheckoutAttempt, useAuth, useCart } from '../state.js';
 import { AuthForms } from './AuthForms.js';
 import { CartLines } from './CartPage.js';
 
@@ -35,6 +35,8 @@ export function CheckoutPage() {
   // Signing in here swaps the form for the order panel; the focus, on a button that is gone, would fall back to
   // the page's start. It goes to the panel's heading instead, so keyboard and screen-reader users are where the
   // next step is.
+  // A Place order whose answer this page never saw (reloaded, closed, crashed mid-request), for this very cart.
+  const [leftInFlight, setLeftInFlight] = useState(() => cart.lines.length > 0 && checkoutInFlight.pending(attemptKey(cart.lines)));
   const placeHeading = useRef<HTMLHeadingElement>(null);
   const sawSignIn = useRef(false);
   useEffect(() => {
@@ -60,6 +62,7 @@ export function CheckoutPage() {
     if (busy.current) return;
     busy.current = true;
     setPlacing(true);
+    setLeftInFlight(false);
     setError(null);
     setShort(null);
     // The key is taken at the click, before any wait: a second tab clicking at the same moment computes the
@@ -74,10 +77,13 @@ export function CheckoutPage() {
       setPlacing(false);
       return;
     }
+    checkoutInFlight.mark(key);
     const outcome = await placeOrder(async (idempotencyKey) => {
       const res = await orderApi.POST('/order', { params: { header: { 'idempotency-key': idempotencyKey } }, body: { items: orderItems(lines) } });
       return { status: res.response.status, body: res.data ?? res.error };
     }, key);
+    // No answer at all (network down throughout): it may have gone through, so the mark stays for a reload.
+    if (outcome.kind !== 'unreachable') checkoutInFlight.clear();
     busy.current = false;
     setPlacing(false);
     switch (outcome.kind) {
@@ -167,6 +173,12 @@ export function CheckoutPage() {
               Place your order
             </h2>
             <p>Signed in as {auth.user?.email}.</p>
+            {leftInFlight && (
+              <p className="warning" role="status">
+                This cart was being ordered when the page was left, and the answer never came. The order may have gone
+                through: see <Link to="/orders">your orders</Link>, or press Place order; the same order is never placed twice.
+              </p>
+            )}
             {short && (
               <div className="warning" role="alert">
                 <p>Not enough stock for some items; nothing was ordered. Your cart now holds what is left.</p>
