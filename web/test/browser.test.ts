@@ -359,6 +359,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByText('Total: $60.00').waitFor();
     assert.equal(await stockOf(product.id), 10, 'nothing reserved by the refused order');
     await assertAccessible(page, 'checkout (price changed while placing)');
+    await screenshot(page, 'checkout-price-changed');
     // Pressing again places the order as the page now reads.
     await page.getByRole('button', { name: 'Place order' }).click();
     await page.getByText('Thank you! Your order is confirmed.').waitFor();
@@ -386,6 +387,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await notice.waitFor();
     assert.equal(await stockOf(product.id), 8, 'the first request placed it');
     await assertAccessible(page, 'checkout (left mid-order)');
+    await screenshot(page, 'checkout-left-mid-order');
     await page.getByRole('button', { name: 'Place order' }).click();
     await page.getByText('Thank you! Your order is confirmed.').waitFor();
     const orders = await ordersOf(await login(email, 'correct-horse-9'));
