@@ -47,7 +47,7 @@ function field(body: unknown, name: string): unknown {
   return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
 }
 
-/** Sends the order, retrying with the same key while the answer is a network error or 503. */
+/** Sends the order, retrying with the same key while the answer is a network error, 502, 503 or 504. */
 export async function placeOrder(send: SendOrder, idempotencyKey: string, policy: RetryPolicy = DEFAULT_RETRY): Promise<PlaceOutcome> {
   const sleep = policy.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   let last: { status: number; body: unknown } | undefined;
@@ -61,7 +61,8 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
       networkError = err;
       continue;
     }
-    if (last.status !== 503) break;
+    // 503, and a proxy's 502/504 (the request may have arrived): the same key again is safe, it finds the order.
+    if (last.status !== 503 && last.status !== 502 && last.status !== 504) break;
   }
   if (networkError !== undefined || !last) return { kind: 'unreachable', detail: 'The shop could not be reached. Your cart is kept; try again.' };
   // The problem's detail and, for a 400, which field and why (not just "1 field(s) failed validation").
@@ -84,6 +85,11 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
     const orderId = field(last.body, 'orderId');
     // The order service recorded the order as pending: it settles it; we poll. Without an id nothing was recorded.
     return typeof orderId === 'string' ? { kind: 'pending', orderId } : { kind: 'unreachable', detail: 'The shop is busy or down for a moment. Your cart is kept; try again.' };
+  }
+  // A proxy's 502/504: the request may have reached the order service and placed the order, so this is an
+  // attempt without an answer, like a dropped connection: the same key must be used again (never a new one).
+  if (last.status === 502 || last.status === 504) {
+    return { kind: 'unreachable', detail: 'The shop did not answer in time. The order may have gone through: press Place order again to find out (it is never placed twice).' };
   }
   return { kind: 'refused', status: last.status, detail };
 }

@@ -2,7 +2,7 @@ import { StrictMode, lazy, startTransition } from 'react';
 import { createRoot } from 'react-dom/client';
 import { BrowserRouter, Route, Routes } from 'react-router';
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { ApiError, isTimeout } from './api/client.js';
+import { retryRead } from './api/client.js';
 import { Layout } from './Layout.js';
 import { AuthProvider, CartProvider } from './state.js';
 import { HomePage } from './pages/HomePage.js';
@@ -22,9 +22,7 @@ const queries = new QueryClient({
   defaultOptions: {
     queries: {
       staleTime: 10_000,
-      // One retry for a dropped connection or a 502/503; none for a timeout or a 504 (a slow shop: the page
-      // says so after one wait, not two) nor for a 4xx (asking again gets the same answer).
-      retry: (failures, error) => failures < 1 && !isTimeout(error) && !(error instanceof ApiError && (error.status < 500 || error.status === 504)),
+      retry: retryRead,
       refetchOnWindowFocus: false,
     },
   },

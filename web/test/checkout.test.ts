@@ -36,6 +36,16 @@ describe('placing an order', () => {
     assert.deepEqual(await placeOrder(s.send, 'k1', noWait), { kind: 'placed', order });
   });
 
+  it('when the gateway answers 504 (the order may have been placed), then it retries with the same key, and if 504 stays, the outcome keeps the key (unreachable), never a refusal that starts a new attempt', async () => {
+    const placed = script([{ status: 504, body: { title: 'Gateway timeout' } }, { status: 200, body: order }]);
+    assert.deepEqual(await placeOrder(placed.send, 'k504', noWait), { kind: 'placed', order });
+    assert.deepEqual(placed.keys, ['k504', 'k504']);
+    const stuck = script(Array.from({ length: 5 }, () => ({ status: 504, body: { title: 'Gateway timeout' } })));
+    const outcome = await placeOrder(stuck.send, 'k505', noWait);
+    assert.equal(outcome.kind, 'unreachable');
+    assert.equal(stuck.keys.length, 5);
+  });
+
   it('when the order service keeps answering 503 with an orderId, then the outcome is pending with that id (polled later)', async () => {
     const body = { status: 503, type: 'https://ecommerce.local/problems/service-unavailable', orderId: order.id };
     const s = script(Array.from({ length: 5 }, () => ({ status: 503, body })));

@@ -48,6 +48,15 @@ export function isTimeout(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'TimeoutError';
 }
 
+/**
+ * Every read's retry rule (the query client's default; pages must not set their own): one retry for a dropped
+ * connection or a 502/503; none for a timeout or a 504 (a slow shop: the page says so after one wait of
+ * READ_TIMEOUT_MS, not two) nor for a 4xx (asking again gets the same answer).
+ */
+export function retryRead(failures: number, error: unknown): boolean {
+  return failures < 1 && !isTimeout(error) && !(error instanceof ApiError && (error.status < 500 || error.status === 504));
+}
+
 export const userApi = createClient<UserPaths>({ baseUrl, credentials: 'same-origin', fetch: timedFetch });
 export const productApi = createClient<ProductPaths>({ baseUrl, fetch: timedFetch });
 export const orderApi = createClient<OrderPaths>({ baseUrl, fetch: timedFetch });

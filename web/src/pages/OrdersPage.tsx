@@ -177,7 +177,6 @@ function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: bool
     queryFn: async () => ok(await orderApi.GET('/order/{id}', { params: { path: { id } } })),
     // A pending order is settled by the order service (retry or reconciler): ask again until it is.
     refetchInterval: (q) => (q.state.data && !isSettled(q.state.data.status) ? 1000 : false),
-    retry: (n, err) => !(err instanceof ApiError && err.status === 404) && n < 3,
   });
   const names = useProductNames(order.data?.items.map((i) => i.productId) ?? []);
   if (order.isPending) return <Loading label="Loading order" />;

@@ -15,7 +15,6 @@ export function ProductPage() {
   const product = useQuery({
     queryKey: ['product', id],
     queryFn: async () => ok(await productApi.GET('/product/{id}', { params: { path: { id } } })),
-    retry: (n, err) => !(err instanceof ApiError && err.status === 404) && n < 1,
   });
   useEffect(() => {
     if (product.data) document.title = `${product.data.name}: Northwind Supply`;

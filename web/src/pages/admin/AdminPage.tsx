@@ -251,12 +251,14 @@ function EditProduct() {
       const key = crypto.randomUUID();
       const send = () => productApi.POST('/product/{id}/stock', { params: { path: { id }, header: { 'idempotency-key': key } }, body: { delta: d } });
       for (const wait of [500, 1500, 3000]) {
+        let res: Awaited<ReturnType<typeof send>> | undefined;
         try {
-          const res = await send();
-          if (res.response.status !== 503 && res.response.status !== 504) return ok(res);
+          res = await send();
         } catch {
           // dropped connection: the same key again
         }
+        // An answer other than 503/504 is final (a 409 or 400 the same next time): shown at once, not retried.
+        if (res && res.response.status !== 503 && res.response.status !== 504) return ok(res);
         await new Promise((r) => setTimeout(r, wait));
       }
       return ok(await send());
