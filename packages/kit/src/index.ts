@@ -23,6 +23,6 @@ export * from './ids.js';
 export { AUTHENTICATION_PLUGIN, authentication } from './plugins/authentication.js';
 export { KIT_PLUGINS } from './plugins/names.js';
 export { traceparentOf, type TraceContext } from './plugins/request-context.js';
-export { containsNul } from './plugins/request-guards.js';
+export { containsUnstorableText } from './plugins/request-guards.js';
 export { Type, type Static } from '@sinclair/typebox';
 export type { Counter } from 'prom-client';

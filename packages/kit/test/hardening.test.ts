@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { Pool } from 'undici';
-import { Metrics, SERVER_LIMITS, ServiceUnavailable, Type, bodyLimitFor, containsNul, createServer, isUnavailableError, maxJsonBytes, startupWaitReason } from '../src/index.js';
+import { Metrics, SERVER_LIMITS, ServiceUnavailable, Type, bodyLimitFor, containsUnstorableText, createServer, isUnavailableError, maxJsonBytes, startupWaitReason } from '../src/index.js';
 import { assertProblem, http, listenOnLoopback } from '@ecommerce/test-support';
 
 async function server(logLevel = 'silent', lines?: string[]) {
@@ -88,12 +88,17 @@ describe('validation', () => {
 
 describe('NUL', () => {
   it('finds a NUL in nested values and keys, iteratively', () => {
-    assert.equal(containsNul({ a: [{ b: 'x\u0000' }] }), true);
-    assert.equal(containsNul({ 'k\u0000': 1 }), true);
-    assert.equal(containsNul({ a: ['\\u0000', 1, null, true] }), false);
+    assert.equal(containsUnstorableText({ a: [{ b: 'x\u0000' }] }), true);
+    assert.equal(containsUnstorableText({ 'k\u0000': 1 }), true);
+    assert.equal(containsUnstorableText({ a: ['\\u0000', 1, null, true] }), false);
     let deep: unknown = 'x\u0000';
     for (let i = 0; i < 100_000; i++) deep = [deep];
-    assert.equal(containsNul(deep), true);
+    assert.equal(containsUnstorableText(deep), true);
+    // A lone surrogate (JSON can carry one as an escape; PostgreSQL cannot store it), never a well-formed pair.
+    assert.equal(containsUnstorableText({ name: 'x\ud800y' }), true);
+    assert.equal(containsUnstorableText(['\udfff']), true);
+    assert.equal(containsUnstorableText({ ['k\udc00']: 1 }), true);
+    assert.equal(containsUnstorableText({ name: 'emoji 😀 and \u{1F680}' }), false);
   });
 
   it('when a query, a param or a body holds a NUL, then 400 before the handler runs', async () => {
@@ -105,6 +110,7 @@ describe('NUL', () => {
       assertProblem(await http(base, 'POST', '/t/a%00b', { body: {} }), 400, 'validation-failed');
       assertProblem(await http(base, 'POST', '/t/a?q=%00', { body: {} }), 400, 'validation-failed');
       assertProblem(await http(base, 'POST', '/t/a', { body: { deep: [{ s: 'a\u0000' }] } }), 400, 'validation-failed');
+      assertProblem(await http(base, 'POST', '/t/a', { raw: '{"name":"x\\ud800y"}', headers: { 'content-type': 'application/json' } }), 400, 'validation-failed');
       assert.equal(ran, 0);
       assert.equal((await http(base, 'POST', '/t/a', { body: { s: 'fine \\u0000 as text' } })).status, 200);
     } finally {

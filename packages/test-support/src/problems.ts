@@ -17,6 +17,8 @@ type Answer = { status: number; headers: Headers; body: unknown; text?: string }
 export function assertProblem(res: Answer, status: number, slug?: string): ProblemJson {
   assert.equal(res.status, status, res.text);
   assert.match(res.headers.get('content-type') ?? '', /^application\/problem\+json/);
+  // Problems are never cached (kit problem-errors), wherever they come from (a service, the gateway).
+  assert.equal(res.headers.get('cache-control'), 'no-store', `cache-control of a ${status}`);
   const p = res.body as ProblemJson;
   assert.equal(p.status, status);
   assert.ok(p.type.startsWith('https://ecommerce.local/problems/'));

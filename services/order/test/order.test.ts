@@ -214,6 +214,11 @@ describe('reading orders', () => {
     assert.deepEqual(seen, [...mine].reverse());
 
     problem(await http(order.base, 'GET', `/order?userId=${bob.id}`, { token: alice.token }), 403);
+    problem(await http(order.base, 'GET', `/order?userId=${bob.id.toUpperCase()}`, { token: alice.token }), 403);
+    // Her own id, in capitals: still hers.
+    const mineUpper = await http<{ items: Order[] }>(order.base, 'GET', `/order?userId=${alice.id.toUpperCase()}&limit=100`, { token: alice.token });
+    assert.equal(mineUpper.status, 200, mineUpper.text);
+    assert.equal(mineUpper.body.items.length, mine.length);
     const filtered = await http<{ items: Order[] }>(order.base, 'GET', `/order?userId=${bob.id}`, { token: admin });
     assert.deepEqual(filtered.body.items.map((o) => o.id), [bobs]);
     const all = await http<{ items: Order[] }>(order.base, 'GET', '/order?limit=100', { token: admin });

@@ -156,6 +156,12 @@ describe('PATCH /product/:id', () => {
     assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { currency: 'eur' } }), '/currency');
     assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { currency: 'QQQ' } }), '/currency');
     assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: null } }), '/name');
+    // A lone surrogate (legal as a JSON escape, not Unicode): 400, not the 500 jsonb gave; on create too.
+    for (const raw of ['{"name":"x\\ud800y"}', '{"description":"\\udfff"}']) {
+      assertProblem(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, raw, headers: { 'content-type': 'application/json' } }), 400, 'validation-failed');
+    }
+    const lone = `{"sku":"LONE-${Date.now()}","name":"x\\ud800","priceCents":1,"stock":1}`;
+    assertProblem(await http(base, 'POST', '/product', { token: admin, raw: lone, headers: { 'content-type': 'application/json' } }), 400, 'validation-failed');
     assert.deepEqual(await getProduct(stack, p.id), p);
   });
 
@@ -252,8 +258,19 @@ describe('POST /product/:id/stock', () => {
     const p = await createProduct(stack, { stock: 3 });
     const res = assertProblem(await http(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: -4 } }), 409, 'insufficient-stock');
     assert.equal((res as Problem & { available?: number }).available, 3);
+    assert.equal(res.detail, 'Only 3 unit(s) are in stock to remove; units reserved by orders are not in stock');
     assert.deepEqual(await getProduct(stack, p.id), p);
     assertProblem(await http(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: 1_000_000_000 } }), 409, 'stock-limit-exceeded');
+  });
+
+  it('when cancels returned stock above the limit, then units can still be removed; adding is refused', async () => {
+    const p = await createProduct(stack, { stock: 1 });
+    // What cancels can leave (units reserved before a restock to the limit come back); no API writes it directly.
+    await sql(stack.db.urls.product, 'UPDATE catalog.products SET stock = 1000000005 WHERE id = $1', [p.id]);
+    const down = await http<Product>(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: -1 } });
+    assert.equal(down.status, 200, down.text);
+    assert.equal(down.body.stock, 1_000_000_004);
+    assertProblem(await http(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: 1 } }), 409, 'stock-limit-exceeded');
   });
 
   it('when the delta is zero, fractional, a string, missing or joined by unknown fields, then 400', async () => {

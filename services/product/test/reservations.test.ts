@@ -236,6 +236,15 @@ describe('POST /internal/reservations', () => {
     );
   });
 
+  it('when notAfter has an offset PostgreSQL refuses (+23:59) it is read as the instant it names; a year outside 1970-9999 is a 400, nothing reserved', async () => {
+    const p = await createProduct(stack, { stock: 10 });
+    const post = (notAfter: string) => http<Reservation>(base, 'POST', '/internal/reservations', { token: svc, body: { orderId: uuidv7(), items: [{ productId: p.id, quantity: 1 }], notAfter } });
+    assert.equal((await post('2999-12-03T07:00:00+23:59')).status, 201);
+    assert.equal(assertProblem(await post('2000-12-03T07:00:00-23:59'), 409, 'reservation-refused').reason, 'expired');
+    for (const bad of ['0000-01-01T00:00:00Z', '1969-12-31T23:59:59Z']) assertErrorAt(await post(bad), '/notAfter');
+    assert.equal(await stockOf(p.id), 9);
+  });
+
   it('when notAfter is given, then a new reservation is taken only before it; a repeat of one taken in time still replays', async () => {
     const p = await createProduct(stack, { stock: 10 });
     const post = (orderId: string, notAfter: string) =>

@@ -124,6 +124,9 @@ function problemOf(err: FastifyError | ProblemError | Error, request: FastifyReq
 function sendProblem(err: FastifyError | ProblemError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const problem = problemOf(err, request);
   for (const [k, v] of Object.entries(problem.headers)) reply.header(k, v);
+  // A problem describes this request at this moment: never stored by a browser or a shared cache (a 404 or 410
+  // is heuristically cacheable otherwise), and the auth routes promise no-store on every answer.
+  reply.header('cache-control', 'no-store');
   if (problem.status === 413) lingeringClose(reply);
   return reply.code(problem.status).type('application/problem+json').send(problemBody(problem, echoedPath(request.url)));
 }

@@ -50,9 +50,10 @@ export const requestGuards = fp<RequestGuardsOptions>(
     const textAjv = makeAjv(true);
     app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
     // After validation (a hostile body with 100,000 unknown keys is refused by the schema at its first key,
-    // not walked here), before any handler: no string with a NUL reaches PostgreSQL, which answers a 500.
+    // not walked here), before any handler: no string with a NUL or a lone surrogate reaches PostgreSQL, which
+    // answers a 500 (a lone surrogate is written back as \udXXX by JSON.stringify, which jsonb refuses).
     // A plain (not async) hook: it runs on every request, and a promise per request is avoidable cost.
-    app.addHook('preHandler', (request, _reply, done) => done(nulIn(request)));
+    app.addHook('preHandler', (request, _reply, done) => done(unstorableTextIn(request)));
     // Each route with a bounded body schema reads no more than its largest valid body (see body-limit.ts);
     // a route may still set its own bodyLimit.
     app.addHook('onRoute', (route) => {
@@ -66,21 +67,24 @@ export const requestGuards = fp<RequestGuardsOptions>(
 );
 
 const NUL = '\u0000';
+/** A UTF-16 surrogate not in a pair (with the u flag, a well-formed pair is one code point and does not match). */
+const LONE_SURROGATE = /\p{Cs}/u;
 /**
- * True when any string (or key) in a parsed query, params or JSON body holds a NUL character,
- * which PostgreSQL cannot store in text. Iterative, so a deeply nested body cannot overflow the stack.
+ * True when any string (or key) in a parsed query, params or JSON body holds text PostgreSQL cannot store: a NUL
+ * character, or a lone surrogate (not Unicode at all; JSON allows it as an escape). Iterative, so a deeply nested
+ * body cannot overflow the stack.
  */
-export function containsNul(value: unknown): boolean {
+export function containsUnstorableText(value: unknown): boolean {
   const stack: unknown[] = [value];
   while (stack.length > 0) {
     const v = stack.pop();
     if (typeof v === 'string') {
-      if (v.includes(NUL)) return true;
+      if (v.includes(NUL) || LONE_SURROGATE.test(v)) return true;
     } else if (Array.isArray(v)) {
       for (const item of v) stack.push(item);
     } else if (v !== null && typeof v === 'object') {
       for (const [k, item] of Object.entries(v)) {
-        if (k.includes(NUL)) return true;
+        if (k.includes(NUL) || LONE_SURROGATE.test(k)) return true;
         stack.push(item);
       }
     }
@@ -89,13 +93,14 @@ export function containsNul(value: unknown): boolean {
 }
 
 /**
- * The 400 for a NUL in params, query or body. Not walked: headers (Node's parser refuses a NUL there: 400) and
- * a body the gateway streams through unparsed (request.body is the stream; the service behind checks it).
+ * The 400 for a NUL or a lone surrogate in params, query or body. Not walked: headers (Node's parser refuses a
+ * NUL there: 400) and a body the gateway streams through unparsed (request.body is the stream; the service
+ * behind checks it).
  */
-function nulIn(request: FastifyRequest): BadRequest | undefined {
+function unstorableTextIn(request: FastifyRequest): BadRequest | undefined {
   const body = typeof (request.body as { pipe?: unknown } | null)?.pipe === 'function' ? undefined : request.body;
-  if (containsNul(request.params) || containsNul(request.query) || containsNul(body)) {
-    return new BadRequest('Text must not contain NUL (\\u0000) characters');
+  if (containsUnstorableText(request.params) || containsUnstorableText(request.query) || containsUnstorableText(body)) {
+    return new BadRequest('Text must not contain NUL (\\u0000) characters nor unpaired surrogates (\\ud800-\\udfff)');
   }
   return undefined;
 }

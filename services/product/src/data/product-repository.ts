@@ -85,7 +85,7 @@ const Q = {
   adjustStock: {
     name: 'product_adjust_stock',
     text: `UPDATE products SET stock = stock + $2, version = version + 1, updated_at = now()
-      WHERE id = $1 AND NOT archived AND stock + $2 BETWEEN 0 AND $3
+      WHERE id = $1 AND NOT archived AND stock + $2 >= 0 AND (stock + $2 <= $3 OR $2 < 0)
       RETURNING ${PRODUCT}`,
   },
   claimAdjustment: {

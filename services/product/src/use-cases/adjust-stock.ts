@@ -34,9 +34,10 @@ export async function adjustStock(deps: Deps, id: string, delta: number, idempot
   }
   const row = await products.findById(id);
   if (!row) throw productNotFound();
-  // Given the row exists and is live, the failed condition follows from the sign of delta alone.
+  // Given the row exists and is live, the failed condition follows from the sign of delta alone: a removal never
+  // fails for the upper bound (stock returned by cancels may stand above it, and removing brings it back down).
   if (delta < 0) {
-    throw new Conflict('insufficient-stock', `Only ${row.stock} unreserved unit(s) can be removed; the rest is reserved by orders`, {
+    throw new Conflict('insufficient-stock', `Only ${row.stock} unit(s) are in stock to remove; units reserved by orders are not in stock`, {
       available: row.stock,
     });
   }

@@ -1,3 +1,4 @@
+import { BadRequest } from '@ecommerce/kit';
 import type { PriceChange, Refusal, RefusalReason, ReserveRequest } from '@ecommerce/contracts';
 import type { AvailabilityRow, ReservationRepository, ReserveLine } from '../data/reservation-repository.js';
 import { ReservationRefused, itemsOf, sumByProduct, toReservation, type ReserveOutcome } from '../model/reservation.js';
@@ -36,7 +37,8 @@ export async function reserveStock(deps: Deps, req: ReserveRequest): Promise<Res
 
 async function reserve(repo: ReservationRepository, req: ReserveRequest): Promise<ReserveOutcome> {
   const lines = sumByProduct(req.items);
-  const result = await repo.reserve(req.orderId, lines, req.notAfter ?? null);
+  const notAfter = instantOf(req.notAfter);
+  const result = await repo.reserve(req.orderId, lines, notAfter);
   if ('failure' in result) {
     if (result.failure === 'expired') return refuseOnce(repo, req.orderId, { reason: 'expired', notAfter: req.notAfter ?? '' });
     if (result.failure === 'short') return refuseOnce(repo, req.orderId, await explainShortage(repo, lines));
@@ -103,4 +105,17 @@ async function explainPriceChange(repo: ReservationRepository, lines: ReserveLin
 
 async function availabilityById(repo: ReservationRepository, lines: ReserveLine[]): Promise<Map<string, AvailabilityRow>> {
   return new Map((await repo.availability(lines.map((l) => l.productId))).map((r) => [r.id, r]));
+}
+
+/**
+ * notAfter as PostgreSQL takes it: an RFC 3339 instant in UTC. The schema's date-time format admits offsets up to
+ * ±23:59 and year 0, which timestamptz refuses (a 500 before); outside years 1970-9999 it is a 400.
+ */
+function instantOf(text: string | undefined): string | null {
+  if (text === undefined) return null;
+  const ms = Date.parse(text);
+  if (!Number.isFinite(ms) || ms < 0 || ms >= Date.UTC(10000, 0, 1)) {
+    throw new BadRequest('notAfter must be an instant between 1970 and 9999', [{ path: '/notAfter', message: 'must be an instant between 1970 and 9999' }]);
+  }
+  return new Date(ms).toISOString();
 }
