@@ -401,6 +401,23 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('the product page says how many units the cart took: stock and the per-line cap bound it, never the number typed', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ stock: 5, name: 'Counted mug' });
+    const { context, page, errors } = await newShopper();
+    await page.goto(`/products/${product.id}`);
+    await page.getByLabel('Quantity').fill('4');
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.getByRole('status').filter({ hasText: 'Added 4 to your cart.' }).waitFor();
+    // One unit is left to add: the field offers 1, and the message says 1 (it said 4 again).
+    assert.equal(await page.getByLabel('Quantity').inputValue(), '1');
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.getByRole('status').filter({ hasText: 'Added 1 to your cart.' }).waitFor();
+    await page.getByText('All available units are in your cart.').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Add to cart' }).isDisabled(), true);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('one cart placed from two tabs at the same moment makes one order', { timeout: STEP_MS }, async () => {
     const { product, email, context, page } = await shopperAtCheckout({ stock: 20, name: 'Two-tab bowl' }, 3, 'tabs');
     const second = await context.newPage();
@@ -600,6 +617,17 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByRole('table').waitFor();
     const rows = await page.locator('tbody tr').count();
     assert.equal(rows, 1, 'the buyer of the earlier test has one order');
+    // Back to the unfiltered list: the field follows the address (it kept the last id).
+    const filtered = await page.getByLabel('User ID').inputValue();
+    assert.match(filtered, /^[0-9a-f-]{36}$/);
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Users' }).waitFor();
+    await page.goForward();
+    await page.getByRole('heading', { name: 'All orders' }).waitFor();
+    assert.equal(await page.getByLabel('User ID').inputValue(), filtered);
+    await page.getByRole('link', { name: 'All orders' }).click();
+    await page.waitForURL((u) => !u.search.includes('userId'));
+    assert.equal(await page.getByLabel('User ID').inputValue(), '', 'the field follows the address');
 
     // Archive: gone from the shop.
     await page.goto(`/admin/products/${created.id}`);

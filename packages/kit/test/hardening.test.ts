@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { Pool } from 'undici';
-import { Metrics, SERVER_LIMITS, ServiceUnavailable, Type, bodyLimitFor, containsUnstorableText, createServer, isUnavailableError, maxJsonBytes, startupWaitReason } from '../src/index.js';
+import { Metrics, SERVER_LIMITS, ServiceUnavailable, Type, UUID_PATTERN, bodyLimitFor, containsUnstorableText, createServer, isUnavailableError, maxJsonBytes, startupWaitReason } from '../src/index.js';
 import { assertProblem, http, listenOnLoopback } from '@ecommerce/test-support';
 
 async function server(logLevel = 'silent', lines?: string[]) {
@@ -44,7 +44,7 @@ describe('validation', () => {
     try {
       for (const [body, path, message] of [
         [{ description: 5 }, '/description', /^must be string or null$/],
-        [{ description: 'toolong' }, '/description', /must NOT have more than 5 characters/],
+        [{ description: 'toolong' }, '/description', /must be at most 5 characters long/],
         [{ image: '//evil' }, '/image', /must match pattern/],
         [{ image: ['x'] }, '/image', /^must be string or null$/],
         [{ where: 5 }, '/where', /^must be one of "cookie", "body"$/],
@@ -56,6 +56,44 @@ describe('validation', () => {
         assert.match(p.errors?.[0]?.message ?? '', message);
       }
       assert.equal((await http(base, 'PATCH', '/t/u', { body: { description: null, image: '/ok' } })).status, 200);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('says the common constraints in words a person reads (no regular expression, no <=), each at its path', async () => {
+    const app = await server();
+    const Body = Type.Object(
+      {
+        name: Type.Optional(Type.String({ minLength: 1, pattern: '\\S' })),
+        sku: Type.Optional(Type.String({ pattern: '^\\S+$' })),
+        email: Type.Optional(Type.String({ format: 'email' })),
+        currency: Type.Optional(Type.String({ format: 'iso4217' })),
+        id: Type.Optional(Type.String({ pattern: UUID_PATTERN })),
+        stock: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
+        note: Type.Optional(Type.String({ maxLength: 3 })),
+        tags: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+      },
+      { additionalProperties: false },
+    );
+    app.post('/t/words', { schema: { body: Body } }, async () => ({}));
+    const base = await listenOnLoopback(app);
+    try {
+      for (const [body, path, message] of [
+        [{ name: '   ' }, '/name', 'must not be blank'],
+        [{ name: '' }, '/name', 'must not be empty'],
+        [{ sku: 'A B' }, '/sku', 'must not contain spaces'],
+        [{ email: 'a@b' }, '/email', 'must be an email address'],
+        [{ currency: 'XYZ' }, '/currency', 'must be a currency code such as USD'],
+        [{ id: 'nope' }, '/id', 'must be an id (a UUID)'],
+        [{ stock: 11 }, '/stock', 'must be at most 10'],
+        [{ stock: -1 }, '/stock', 'must be at least 0'],
+        [{ note: 'long' }, '/note', 'must be at most 3 characters long'],
+        [{ tags: [] }, '/tags', 'must have at least 1 item(s)'],
+      ] as const) {
+        const p = assertProblem(await http(base, 'POST', '/t/words', { body }), 400, 'validation-failed');
+        assert.deepEqual(p.errors, [{ path, message }], JSON.stringify(body));
+      }
     } finally {
       await app.close();
     }

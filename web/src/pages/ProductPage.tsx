@@ -3,6 +3,7 @@ import { Link, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { ApiError, ok, productApi } from '../api/client.js';
 import { ErrorState, Loading, ProductImage, QuantityInput, stockText } from '../components.js';
+import { MAX_QUANTITY, addToCart } from '../cart.js';
 import { formatMoney } from '../money.js';
 import { useCart } from '../state.js';
 
@@ -36,7 +37,9 @@ export function ProductPage() {
   }
   const p = product.data;
   const inCart = cart.lines.find((l) => l.productId === p.id)?.quantity ?? 0;
-  const canAdd = Math.max(0, p.stock - inCart);
+  // What one more press can add: the stock not yet in the cart, and the cart's own cap per line.
+  const canAdd = Math.max(0, Math.min(p.stock, MAX_QUANTITY) - inCart);
+  const amount = Math.max(1, Math.min(quantity, canAdd));
   const out = p.stock <= 0;
   return (
     <article className="product">
@@ -59,13 +62,16 @@ export function ProductPage() {
           className="buy"
           onSubmit={(e) => {
             e.preventDefault();
-            cart.add(p, quantity);
-            setAdded(`Added ${quantity} to your cart.`);
+            // The message says what the cart took, worked out the way the cart will do it (stock, caps, lines).
+            const took = (addToCart(cart.lines, p, amount).find((l) => l.productId === p.id)?.quantity ?? 0) - inCart;
+            cart.add(p, amount);
+            setQuantity(1);
+            setAdded(took > 0 ? `Added ${took} to your cart.` : 'Your cart is full: remove a product before adding another.');
           }}
         >
           <div className="field narrow">
             <label htmlFor={qtyId}>Quantity</label>
-            <QuantityInput id={qtyId} value={Math.max(1, Math.min(quantity, canAdd))} min={1} max={Math.max(1, canAdd)} disabled={out || canAdd === 0} onChange={setQuantity} />
+            <QuantityInput id={qtyId} value={amount} min={1} max={Math.max(1, canAdd)} disabled={out || canAdd === 0} onChange={setQuantity} />
           </div>
           <button type="submit" className="primary" disabled={out || canAdd === 0}>
             Add to cart

@@ -6,6 +6,7 @@ import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
 import { NotFound, ProblemError, ServiceUnavailable, errorCode, isUnavailableError, problemBody, type FieldError } from '../errors.js';
+import { UUID_PATTERN } from '../ids.js';
 import { KIT_PLUGINS } from './names.js';
 
 /** At most this many field errors are listed in a 400, so an error body stays small whatever the input. */
@@ -77,9 +78,46 @@ function fieldErrors(errors: ErrorObject[], context: string | undefined): FieldE
     const p = e.params as { missingProperty?: string; additionalProperty?: string };
     if (e.keyword === 'required' && p.missingProperty) path += `/${p.missingProperty}`;
     if (e.keyword === 'additionalProperties' && p.additionalProperty) path += `/${p.additionalProperty}`;
-    const message = e.keyword === 'additionalProperties' ? 'unknown property' : (e.message ?? 'is not valid');
+    const message = e.keyword === 'additionalProperties' ? 'unknown property' : plainMessage(e);
     return { path: prefix + (path || (prefix ? '' : '/')), message };
   });
+}
+
+const FORMAT_WORDS: Record<string, string> = {
+  email: 'must be an email address',
+  iso4217: 'must be a currency code such as USD',
+  'date-time': 'must be a date and time such as 2026-12-03T10:00:00Z',
+  uuid: 'must be an id (a UUID)',
+};
+
+/**
+ * Ajv's message in words a person reads (shown as is by the storefront and the admin): no regular expressions
+ * for the common patterns, no `<=`. A pattern without words of its own keeps Ajv's message (it is the contract).
+ */
+function plainMessage(e: ErrorObject): string {
+  const p = e.params as { format?: string; pattern?: string; limit?: number };
+  switch (e.keyword) {
+    case 'format':
+      return FORMAT_WORDS[p.format ?? ''] ?? `must be a valid ${p.format ?? 'value'}`;
+    case 'pattern':
+      if (p.pattern === '\\S') return 'must not be blank';
+      if (p.pattern === '^\\S+$') return 'must not contain spaces';
+      if (p.pattern === UUID_PATTERN) return FORMAT_WORDS.uuid!;
+      break;
+    case 'minLength':
+      return p.limit === 1 ? 'must not be empty' : `must be at least ${p.limit} characters long`;
+    case 'maxLength':
+      return `must be at most ${p.limit} characters long`;
+    case 'minimum':
+      return `must be at least ${p.limit}`;
+    case 'maximum':
+      return `must be at most ${p.limit}`;
+    case 'minItems':
+      return `must have at least ${p.limit} item(s)`;
+    case 'maxItems':
+      return `must have at most ${p.limit} item(s)`;
+  }
+  return e.message ?? 'is not valid';
 }
 
 /** nginx's status for a request whose client went away before the answer; never sent, only logged and counted. */

@@ -348,6 +348,11 @@ function Orders() {
   const userId = params.get('userId') ?? '';
   const [text, setText] = useState(userId);
   const [filterError, setFilterError] = useState<string | null>(null);
+  // Back and Forward change the URL's filter: the field follows it (it showed the last one typed).
+  useEffect(() => {
+    setText(userId);
+    setFilterError(null);
+  }, [userId]);
   const filterId = useId();
   const orders = useInfiniteQuery({
     queryKey: ['orders', 'all', userId],
