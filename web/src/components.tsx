@@ -134,3 +134,19 @@ export function QuantityInput({ id, value, min, max, disabled, onChange }: { id:
     />
   );
 }
+
+/**
+ * After an action removes or disables the element that had the focus (the browser would drop it to the page's
+ * start), moves it to the first match of `selectors` once React has rendered: the next thing to act on, or the
+ * place that says what happened. The main region is the last resort.
+ */
+export function focusAfterRender(...selectors: string[]): void {
+  requestAnimationFrame(() => {
+    for (const selector of [...selectors, '#main']) {
+      const el = document.querySelector<HTMLElement>(selector);
+      el?.focus();
+      // A match that cannot take the focus (a heading without tabindex) does not count.
+      if (el && document.activeElement === el) return;
+    }
+  });
+}

@@ -268,10 +268,14 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByRole('heading', { name: 'Orders', level: 1 }).waitFor();
     await page.getByText('3 × Brass desk lamp').waitFor();
     await assertAccessible(page, 'orders');
-    await page.getByRole('button', { name: 'Cancel order' }).click();
+    // By keyboard: the focus moves to each next step, and after the cancel to the order's title (not the page start).
+    await page.getByRole('button', { name: 'Cancel order' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Yes, cancel it');
     await assertAccessible(page, 'orders (confirm cancel)');
-    await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+    await page.keyboard.press('Enter');
     await page.getByText('cancelled', { exact: true }).waitFor();
+    await page.waitForFunction(() => document.activeElement?.id.startsWith('title-') === true);
     assert.equal(await stockOf(product.id), 10, 'stock back after cancel');
     assert.equal((await ordersOf(token))[0]!.status, 'cancelled');
 
@@ -414,6 +418,21 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByRole('status').filter({ hasText: 'Added 1 to your cart.' }).waitFor();
     await page.getByText('All available units are in your cart.').waitFor();
     assert.equal(await page.getByRole('button', { name: 'Add to cart' }).isDisabled(), true);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('removing a cart line moves the focus to the next line, not to the page start', { timeout: STEP_MS }, async () => {
+    const [a, b] = [await newProduct({ name: 'Focus cup' }), await newProduct({ name: 'Focus saucer' })];
+    const { context, page, errors } = await newShopper();
+    await addToCart(page, a, 1);
+    await addToCart(page, b, 1);
+    await page.goto('/cart');
+    await page.getByRole('button', { name: 'Remove Focus cup' }).click();
+    await page.waitForFunction((id) => document.activeElement?.id === `qty-${id}`, b.id);
+    await page.getByRole('button', { name: 'Remove Focus saucer' }).click();
+    await page.getByText(/cart is empty/i).first().waitFor();
+    await page.waitForFunction(() => document.activeElement?.id === 'main');
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -2,7 +2,7 @@ import { useEffect } from 'react';
 import { Link } from 'react-router';
 import { MAX_QUANTITY, cartTotals, isMixedCurrency } from '../cart.js';
 import { CartChanges, useCartCheck } from '../cart-check.js';
-import { EmptyCart, ProductImage, QuantityInput } from '../components.js';
+import { EmptyCart, ProductImage, QuantityInput, focusAfterRender } from '../components.js';
 import { formatMoney } from '../money.js';
 import { useCart } from '../state.js';
 
@@ -70,7 +70,18 @@ export function CartLines({ editable }: { editable?: boolean }) {
                 Quantity of {l.name}
               </label>
               <QuantityInput id={`qty-${l.productId}`} value={l.quantity} min={0} max={Math.min(l.stock, MAX_QUANTITY)} onChange={(q) => cart.setQuantity(l.productId, q)} />
-              <button type="button" className="link-button" onClick={() => cart.setQuantity(l.productId, 0)} aria-label={`Remove ${l.name}`}>
+              <button
+                type="button"
+                className="link-button"
+                onClick={() => {
+                  // The button goes with its line: the focus goes to the next line's quantity (or the one before).
+                  const i = cart.lines.findIndex((x) => x.productId === l.productId);
+                  const next = cart.lines[i + 1] ?? cart.lines[i - 1];
+                  cart.setQuantity(l.productId, 0);
+                  focusAfterRender(...(next ? [`[id="qty-${next.productId}"]`] : []));
+                }}
+                aria-label={`Remove ${l.name}`}
+              >
                 Remove
               </button>
             </div>

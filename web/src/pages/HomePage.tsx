@@ -2,7 +2,7 @@ import { useDeferredValue, useEffect, useId, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { ok, productApi } from '../api/client.js';
-import { ErrorState, ProductCard, SkeletonGrid } from '../components.js';
+import { ErrorState, ProductCard, SkeletonGrid, focusAfterRender } from '../components.js';
 
 const PAGE = 12;
 
@@ -117,7 +117,15 @@ export function HomePage() {
           </ul>
           {products.hasNextPage && (
             <div className="more">
-              <button type="button" onClick={() => void products.fetchNextPage()} disabled={products.isFetchingNextPage}>
+              <button
+                type="button"
+                onClick={() => {
+                  // The focus goes to the first product loaded (the button may go with the last page).
+                  const shown = items.length;
+                  void products.fetchNextPage().then(() => focusAfterRender(`ul.grid > li:nth-child(${shown + 1}) a`));
+                }}
+                disabled={products.isFetchingNextPage}
+              >
                 {products.isFetchingNextPage ? 'Loading…' : 'Load more'}
               </button>
             </div>

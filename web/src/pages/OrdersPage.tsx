@@ -3,7 +3,7 @@ import { Link, Navigate, useLocation, useParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, ok, orderApi, problemText, productApi, type Order } from '../api/client.js';
 import { isSettled } from '../checkout.js';
-import { ErrorState, Loading } from '../components.js';
+import { ErrorState, Loading, focusAfterRender } from '../components.js';
 import { formatMoney } from '../money.js';
 import { useAuth } from '../state.js';
 
@@ -84,7 +84,14 @@ function OrderList() {
       </ul>
       {orders.hasNextPage && (
         <div className="more">
-          <button type="button" onClick={() => void orders.fetchNextPage()} disabled={orders.isFetchingNextPage}>
+          <button
+            type="button"
+            onClick={() => {
+              const shown = items.length;
+              void orders.fetchNextPage().then(() => focusAfterRender(`ul.orders > li:nth-child(${shown + 1}) .order-title a`));
+            }}
+            disabled={orders.isFetchingNextPage}
+          >
             Load more
           </button>
         </div>
@@ -99,7 +106,9 @@ function OrderSummary({ order, names, heading = 'h2' }: { order: Order; names: M
     <>
       <div className="order-head">
         <H className="order-title">
-          <Link to={`/orders/${order.id}`}>Order {order.id.slice(-8)}</Link>
+          <Link to={`/orders/${order.id}`} id={`title-${order.id}`}>
+            Order {order.id.slice(-8)}
+          </Link>
         </H>
         <span className={`status status-${order.status}`}>{STATUS_TEXT[order.status] ?? order.status}</span>
       </div>
@@ -128,6 +137,8 @@ function CancelOrder({ order }: { order: Order }) {
     mutationFn: async () => ok(await orderApi.POST('/order/{id}/cancel', { params: { path: { id: order.id } } })),
     onSuccess: (updated) => {
       queries.setQueryData(['order', order.id], updated);
+      // The buttons go; the order's title (its status beside it) is where the page says what happened.
+      focusAfterRender(`[id="title-${order.id}"]`);
       void queries.invalidateQueries({ queryKey: ['orders'] });
       void queries.invalidateQueries({ queryKey: ['product'] });
       void queries.invalidateQueries({ queryKey: ['products'] });
@@ -135,17 +146,31 @@ function CancelOrder({ order }: { order: Order }) {
   });
   if (!confirming)
     return (
-      <button type="button" onClick={() => setConfirming(true)}>
+      <button
+        type="button"
+        id={`cancel-${order.id}`}
+        onClick={() => {
+          setConfirming(true);
+          focusAfterRender(`[id="confirm-${order.id}"]`);
+        }}
+      >
         Cancel order
       </button>
     );
   return (
     <div className="confirm" role="group" aria-label="Confirm cancellation">
       <p>Cancel this order? The items go back on the shelf.</p>
-      <button type="button" className="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
+      <button type="button" id={`confirm-${order.id}`} className="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
         Yes, cancel it
       </button>
-      <button type="button" onClick={() => setConfirming(false)} disabled={cancel.isPending}>
+      <button
+        type="button"
+        onClick={() => {
+          setConfirming(false);
+          focusAfterRender(`[id="cancel-${order.id}"]`);
+        }}
+        disabled={cancel.isPending}
+      >
         Keep the order
       </button>
       {cancel.isError && (
