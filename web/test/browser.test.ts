@@ -570,6 +570,8 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByLabel('Price').fill('64.50');
     await page.getByRole('button', { name: 'Create product' }).click();
     await page.getByText('Created Walnut cutting board.').waitFor();
+    // The message took the focus (the pressed button was disabled meanwhile): not the page's start.
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Created Walnut cutting board.');
     const created = (await api<{ items: Product[] }>('GET', `/product?q=walnut&limit=100`)).body.items.find((p) => p.sku === sku);
     assert.ok(created);
     assert.equal(created.priceCents, 6450);

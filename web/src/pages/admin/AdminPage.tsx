@@ -1,4 +1,4 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { Link, NavLink, Route, Routes, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
@@ -115,6 +115,20 @@ function ProductForm({ initial, withStock, submitLabel, onSubmit, busy }: { init
   );
 }
 
+/**
+ * What an admin action did or why it failed. It takes the focus when it appears: the button that was pressed
+ * is disabled while the request runs (or its form is remounted), and the focus would fall to the page's start.
+ */
+function ActionMessage({ message }: { message: { kind: 'error' | 'ok'; text: string } }) {
+  const ref = useRef<HTMLParagraphElement>(null);
+  useEffect(() => ref.current?.focus(), [message]);
+  return (
+    <p ref={ref} tabIndex={-1} className={message.kind} role={message.kind === 'error' ? 'alert' : 'status'}>
+      {message.text}
+    </p>
+  );
+}
+
 /** The product service's largest price, in minor units (services/product/src/routes/schemas.ts). */
 const MAX_PRICE_MINOR = 1_000_000_000;
 /** A user id as the services take it (any UUID, any letter case). */
@@ -154,11 +168,7 @@ function Products() {
       <section className="panel" aria-labelledby="create-h">
         <h2 id="create-h">New product</h2>
         <ProductForm key={formKey} initial={EMPTY} withStock submitLabel="Create product" busy={create.isPending} onSubmit={(f) => create.mutate(f)} />
-        {message && (
-          <p className={message.kind} role={message.kind === 'error' ? 'alert' : 'status'}>
-            {message.text}
-          </p>
-        )}
+        {message && <ActionMessage message={message} />}
       </section>
       <section aria-labelledby="products-h">
         <h2 id="products-h">Products</h2>
@@ -295,11 +305,7 @@ function EditProduct() {
         </p>
         {/* Remounted (the server's values shown) only when the saved fields change: after a save, or a 412's reload. */}
         <ProductForm key={JSON.stringify({ ...fieldsOf(p), stock: '' })} initial={fieldsOf(p)} withStock={false} submitLabel="Save changes" busy={save.isPending} onSubmit={(f) => save.mutate({ f, version: p.version })} />
-        {message && (
-          <p className={message.kind} role={message.kind === 'error' ? 'alert' : 'status'}>
-            {message.text}
-          </p>
-        )}
+        {message && <ActionMessage message={message} />}
       </section>
       <section className="panel" aria-labelledby="stock-h">
         <h2 id="stock-h">Stock: {p.stock}</h2>
