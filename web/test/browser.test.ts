@@ -437,6 +437,38 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('signing in says it is under way, a refusal takes the focus, and a blank name is said in words', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Auth lamp' });
+    const { context, page, errors } = await newShopper();
+    await addToCart(page, product, 1);
+    await page.goto('/checkout');
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    await page.route('**/user/login', async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.getByLabel('Email').fill(uniqueEmail('nobody'));
+    await page.getByLabel('Password').fill('wrong-horse-9');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('button', { name: 'Signing in…' }).waitFor();
+    release();
+    const refused = page.getByRole('alert').filter({ hasText: 'Email or password is wrong.' });
+    await refused.waitFor();
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Email or password is wrong.');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.getByRole('button', { name: 'Create an account instead' }).click();
+    await page.getByLabel('Name').fill('   ');
+    await page.getByLabel('Email').fill(uniqueEmail('blank'));
+    await page.getByLabel('Password').fill('correct-horse-9');
+    await page.getByRole('button', { name: 'Create account', exact: true }).click();
+    const blank = page.getByRole('alert').filter({ hasText: 'must not be blank' });
+    await blank.waitFor();
+    assert.doesNotMatch(await blank.innerText(), /pattern|\\S/);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('one cart placed from two tabs at the same moment makes one order', { timeout: STEP_MS }, async () => {
     const { product, email, context, page } = await shopperAtCheckout({ stock: 20, name: 'Two-tab bowl' }, 3, 'tabs');
     const second = await context.newPage();

@@ -1,4 +1,4 @@
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { problemText, ApiError } from '../api/client.js';
 import { useAuth } from '../state.js';
 
@@ -8,6 +8,11 @@ export function AuthForms({ intro }: { intro?: string }) {
   const [mode, setMode] = useState<'signin' | 'create'>('signin');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // A refusal takes the focus: the submit button was disabled while waiting and the focus fell off it.
+  const errorRef = useRef<HTMLParagraphElement>(null);
+  useEffect(() => {
+    if (error) errorRef.current?.focus();
+  }, [error]);
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -73,12 +78,12 @@ export function AuthForms({ intro }: { intro?: string }) {
           )}
         </div>
         {error && (
-          <p className="error" role="alert">
+          <p className="error" role="alert" tabIndex={-1} ref={errorRef}>
             {error}
           </p>
         )}
         <button type="submit" className="primary" disabled={busy}>
-          {mode === 'signin' ? 'Sign in' : 'Create account'}
+          {busy ? (mode === 'signin' ? 'Signing in…' : 'Creating account…') : mode === 'signin' ? 'Sign in' : 'Create account'}
         </button>
       </form>
       <p className="switch">
