@@ -688,6 +688,11 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByRole('button', { name: 'Yes, archive it' }).click();
     await page.getByRole('button', { name: 'Create product' }).waitFor();
     assert.equal((await api('GET', `/product/${created.id}`)).status, 404);
+    // Back to its edit page: said plainly, with the way back and no "Try again" that can only fail again.
+    await page.goto(`/admin/products/${created.id}`);
+    await page.getByText('It was archived, or never existed.').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Try again' }).count(), 0);
+    await page.getByRole('link', { name: 'All products' }).waitFor();
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -291,7 +291,19 @@ function EditProduct() {
     onError: fail,
   });
   if (product.isPending) return <Loading label="Loading product" />;
-  if (product.isError) return <ErrorState message={product.error.message} retry={() => void product.refetch()} />;
+  if (product.isError) {
+    // Archived (or never there): asking again gets the same answer, so no "Try again", a way back instead.
+    if (product.error instanceof ApiError && product.error.status === 404)
+      return (
+        <div className="empty">
+          <h2>Product not found</h2>
+          <p>
+            It was archived, or never existed. <Link to="/admin">All products</Link>
+          </p>
+        </div>
+      );
+    return <ErrorState message={product.error.message} retry={() => void product.refetch()} />;
+  }
   const p = product.data;
   return (
     <>
