@@ -9,9 +9,13 @@ export const Uuid = Type.String({ pattern: UUID_PATTERN });
 export const ReservationStatus = Type.Union([Type.Literal('reserved'), Type.Literal('released'), Type.Literal('refused')]);
 export type ReservationStatus = Static<typeof ReservationStatus>;
 
-/** What a client says it was shown: compared with the product's price, never used as one. */
-export const ExpectedPriceCents = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
-export const ExpectedCurrency = Type.String({ pattern: '^[A-Z]{3}$' });
+/** What a client says it was shown: compared with the product's price, never used as one (POST /order, reservations). */
+export const ExpectedPriceCents = Type.Integer({
+  minimum: 0,
+  maximum: 1_000_000_000,
+  description: 'the unit price the customer was shown; another price now refuses the order (409 price-changed)',
+});
+export const ExpectedCurrency = Type.String({ pattern: '^[A-Z]{3}$', description: 'the currency the customer was shown; another one refuses the order (409 price-changed)' });
 
 export const ReserveBody = Type.Object(
   {

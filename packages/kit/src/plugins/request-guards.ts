@@ -66,9 +66,11 @@ export const requestGuards = fp<RequestGuardsOptions>(
   { name: KIT_PLUGINS.requestGuards, fastify: '5.x', dependencies: [KIT_PLUGINS.problemErrors] },
 );
 
-const NUL = '\u0000';
-/** A UTF-16 surrogate not in a pair (with the u flag, a well-formed pair is one code point and does not match). */
-const LONE_SURROGATE = /\p{Cs}/u;
+/**
+ * A NUL, or a UTF-16 surrogate not in a pair (with the u flag a well-formed pair is one code point and does not
+ * match): one pass over each string.
+ */
+const UNSTORABLE = /[\0\p{Cs}]/u;
 /**
  * True when any string (or key) in a parsed query, params or JSON body holds text PostgreSQL cannot store: a NUL
  * character, or a lone surrogate (not Unicode at all; JSON allows it as an escape). Iterative, so a deeply nested
@@ -79,12 +81,12 @@ export function containsUnstorableText(value: unknown): boolean {
   while (stack.length > 0) {
     const v = stack.pop();
     if (typeof v === 'string') {
-      if (v.includes(NUL) || LONE_SURROGATE.test(v)) return true;
+      if (UNSTORABLE.test(v)) return true;
     } else if (Array.isArray(v)) {
       for (const item of v) stack.push(item);
     } else if (v !== null && typeof v === 'object') {
       for (const [k, item] of Object.entries(v)) {
-        if (k.includes(NUL) || LONE_SURROGATE.test(k)) return true;
+        if (UNSTORABLE.test(k)) return true;
         stack.push(item);
       }
     }

@@ -1,4 +1,5 @@
-import { DEFAULT_PAGE_LIMIT, SMALL_BODY_LIMIT, Page, PageQuery, Type, UUID_PATTERN, type App } from '@ecommerce/kit';
+import { ExpectedCurrency, ExpectedPriceCents, Uuid } from '@ecommerce/contracts';
+import { DEFAULT_PAGE_LIMIT, SMALL_BODY_LIMIT, Page, PageQuery, Type, type App } from '@ecommerce/kit';
 import type { FastifyRequest } from 'fastify';
 import { ORDER_STATUSES } from '../../model/order.js';
 import type { RequestContext } from '../../model/request-context.js';
@@ -7,7 +8,6 @@ import { getOrder } from '../../use-cases/get-order.js';
 import { listOrders } from '../../use-cases/list-orders.js';
 import { placeOrder } from '../../use-cases/place-order.js';
 
-const Uuid = Type.String({ pattern: UUID_PATTERN });
 const OrderSchema = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
@@ -35,10 +35,8 @@ const PlaceBody = Type.Object(
         {
           productId: Uuid,
           quantity: Type.Integer({ minimum: 1, maximum: 1000 }),
-          expectedUnitPriceCents: Type.Optional(
-            Type.Integer({ minimum: 0, maximum: 1_000_000_000, description: 'the unit price the customer was shown; another price now refuses the order (409 price-changed)' }),
-          ),
-          expectedCurrency: Type.Optional(Type.String({ pattern: '^[A-Z]{3}$', description: "the currency the customer was shown; another one refuses the order (409 price-changed)" })),
+          expectedUnitPriceCents: Type.Optional(ExpectedPriceCents),
+          expectedCurrency: Type.Optional(ExpectedCurrency),
         },
         { additionalProperties: false },
       ),
