@@ -1,9 +1,9 @@
 // What the bench scripts share: free ports, medians, JSON calls, and the shop every scenario runs against.
 import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@ecommerce/kit';
 import { SERVICES } from './stack.js';
 
 /** startStack's nodeArgs: the V8 flags of a space-separated setting (BENCH_NODE_ARGS...) for every service, then `extra`. */
@@ -12,15 +12,8 @@ export function serviceNodeArgs(flags, extra = []) {
   return Object.fromEntries(SERVICES.map((name) => [name, args]));
 }
 
-/** A port free on loopback right now (the OS picks it). */
-export const freePort = () =>
-  new Promise((ok, fail) => {
-    const s = createServer().once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-  });
+/** A port free on loopback right now (below the ephemeral range: see the kit's free-port.ts). */
+export { freePort };
 
 /**
  * The port variables a checkout's platform needs to run beside another: none when its stack.js picks free ports

@@ -18,7 +18,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { provisionDatabase, serviceUrl } from '@ecommerce/kit';
+import { freePort, provisionDatabase, serviceUrl } from '@ecommerce/kit';
 import { startEmbeddedPostgres } from './embedded-db.js';
 
 export const root = resolve(import.meta.dirname, '..');
@@ -76,6 +76,8 @@ function localSecrets(dataDir) {
 
 /** Port 0: the port the system hands out now. Otherwise the port, once we could bind it ourselves. */
 async function claimPort(host, port, variable) {
+  // 0: a free port from below the kernel's ephemeral range, which no outgoing connection takes meanwhile.
+  if (port === 0) return freePort(host);
   return new Promise((resolvePort, reject) => {
     const probe = createServer();
     probe.once('error', (err) =>

@@ -16,6 +16,7 @@ import { connect, createServer } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { freePort } from '@ecommerce/kit';
 import { dataOf, loadManifests, podTemplate, repoRoot, type Container, type K8sObject } from './manifests.js';
 
 const baseImage = argValue('--base') ?? 'local/node:24';
@@ -65,14 +66,8 @@ async function localPostgres(): Promise<string> {
   const module = (await import(pathToFileURL(join(repoRoot, 'scripts/embedded-db.js')).href)) as {
     startEmbeddedPostgres(opts: { dir: string; port: number }): Promise<EmbeddedPostgres>;
   };
-  // A port the kernel hands out free, never a fixed one another server could hold.
-  const port = await new Promise<number>((resolve, reject) => {
-    const probe = createServer().once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
+  // A free port, never a fixed one another server could hold.
+  const port = await freePort('127.0.0.1');
   embedded = await module.startEmbeddedPostgres({ dir: join(repoRoot, '.data', 'containers-test-postgres'), port });
   console.log(`[containers] no PostgreSQL on 127.0.0.1:5432: started the embedded one on ${port}`);
   return embedded.adminUrl;

@@ -3,21 +3,12 @@
 // "parse this query" command) and by the live proof.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from '@ecommerce/kit';
 
-export async function freeLoopbackPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** A loopback port for a process about to start (the kit's pick: below the ephemeral range). */
+export const freeLoopbackPort = (): Promise<number> => freePort('127.0.0.1');
 
 export interface RunningPrometheus {
   readonly url: string;

@@ -83,6 +83,10 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       const admin = new pg.Client({ connectionString: adminUrl });
       await admin.connect();
       await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${secrets.dbPassword}'`);
+      // Granted, not assumed from PUBLIC: a platform provisioned into this database (npm start with this
+      // DATABASE_URL) revokes PUBLIC's rights on it.
+      const { rows } = await admin.query<{ db: string }>('SELECT current_database() AS db');
+      await admin.query(`GRANT CONNECT ON DATABASE "${rows[0]!.db.replace(/"/g, '""')}" TO ${role}`);
       await admin.end();
       const dbUrl = new URL(adminUrl);
       dbUrl.username = role;
@@ -125,6 +129,7 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       await receiver?.close();
       const admin = new pg.Client({ connectionString: adminUrl });
       await admin.connect();
+      await admin.query(`DROP OWNED BY ${role}`).catch(() => undefined); // its CONNECT grant
       await admin.query(`DROP ROLE IF EXISTS ${role}`);
       await admin.end();
     });

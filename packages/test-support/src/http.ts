@@ -1,5 +1,5 @@
 // HTTP as the tests speak it: JSON in, JSON (or text) out, on loopback only.
-import { createServer } from 'node:net';
+import { freePort as kitFreePort } from '@ecommerce/kit';
 
 export interface HttpResult<T = Record<string, unknown>> {
   status: number;
@@ -35,14 +35,4 @@ export async function http<T = Record<string, unknown>>(
 }
 
 /** A loopback port free at the time of asking (for a server a test stops and starts again at one address). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export const freePort = (): Promise<number> => kitFreePort('127.0.0.1');
