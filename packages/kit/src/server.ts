@@ -9,7 +9,7 @@ import { faultSwitch } from './plugins/fault-switch.js';
 import { health } from './plugins/health.js';
 import { httpMetrics } from './plugins/http-metrics.js';
 import { openapiDocs } from './plugins/openapi-docs.js';
-import { problemErrors, routerErrorHandler, writeClientError } from './plugins/problem-errors.js';
+import { problemErrors, routerErrorHandler, writeClientError, writeRawProblem } from './plugins/problem-errors.js';
 import { requestContext, requestIdOf } from './plugins/request-context.js';
 import { requestGuards } from './plugins/request-guards.js';
 import { requestLog } from './plugins/request-log.js';
@@ -97,7 +97,8 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     requestIdHeader: false,
     genReqId: requestIdOf,
     bodyLimit: BODY_LIMIT,
-    http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: limits.checkIntervalMs },
+    // requireHostHeader off: Node's own answer to a missing Host is a bare 400; request-guards answers a problem.
+    http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: limits.checkIntervalMs, requireHostHeader: false },
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveMs,
     maxRequestsPerSocket: limits.maxRequestsPerSocket,
@@ -111,6 +112,8 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('serviceName', opts.name);
   closeSilentConnections(app.server, limits.headersTimeoutMs);
+  // CONNECT (a proxy tunnel) is no route of ours: without a listener Node drops the connection with no answer.
+  app.server.on('connect', (_req: IncomingMessage, socket: Socket) => writeRawProblem(socket, 405, 'method-not-allowed', 'CONNECT is not served here', 'Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'));
 
   await app.register(problemErrors);
   await app.register(requestGuards, { bodyLimit: BODY_LIMIT });

@@ -207,7 +207,7 @@ describe('errors and logs', () => {
     for (const code of ['3D000', '28P01', '28000']) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), false, `${code} is not a request's 503`);
   });
 
-  it('when the router or the HTTP parser refuses a request, then problem+json naming no framework', async () => {
+  it('when the router or the HTTP parser refuses a request (or it lacks Host, or is a CONNECT), then problem+json naming no framework', async () => {
     const app = await server();
     app.get('/t/:id', async () => ({}));
     const base = await listenOnLoopback(app);
@@ -230,6 +230,19 @@ describe('errors and logs', () => {
       assert.match(big, /^HTTP\/1\.1 431 [\s\S]*content-type: application\/problem\+json[\s\S]*"status":431/i);
       const junk = await raw('BLAH\r\n\r\n');
       assert.match(junk, /^HTTP\/1\.1 400 [\s\S]*application\/problem\+json/i);
+      assert.match(junk, /cache-control: no-store/i);
+      // HTTP/1.1 without Host: Node's own answer was a bare 400 with an empty body.
+      const noHost = await raw('GET /t/a HTTP/1.1\r\nConnection: close\r\n\r\n');
+      assert.match(noHost, /^HTTP\/1\.1 400 [\s\S]*application\/problem\+json[\s\S]*"detail":"An HTTP\/1\.1 request must have a Host header"/i);
+      assert.match(noHost, /cache-control: no-store/i);
+      // HTTP/1.0 has no such rule: served.
+      assert.match(await raw('GET /t/a HTTP/1.0\r\n\r\n'), /^HTTP\/1\.1 200 /);
+      // CONNECT: Node closed the connection without a word.
+      const tunnel = await raw('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+      assert.match(tunnel, /^HTTP\/1\.1 405 [\s\S]*application\/problem\+json[\s\S]*"status":405/i);
+      assert.match(tunnel, /\r\nallow: GET/i);
+      // The server still serves afterwards.
+      assert.equal((await http(base, 'GET', '/t/a')).status, 200);
     } finally {
       await app.close();
     }

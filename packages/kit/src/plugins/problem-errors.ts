@@ -172,16 +172,19 @@ function sendProblem(err: FastifyError | ProblemError | Error, request: FastifyR
 /** Fastify's `clientErrorHandler`: a minimal problem+json written straight to the socket, for errors Node's parser raises before any request exists. */
 export function writeClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, slug, detail] =
-    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'request-timeout', 'The request was not received in time']
-      : err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'headers-too-large', 'The request line and headers are too large']
-        : [400, 'bad-request', 'The request is not valid HTTP'];
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') writeRawProblem(socket, 408, 'request-timeout', 'The request was not received in time');
+  else if (err.code === 'HPE_HEADER_OVERFLOW') writeRawProblem(socket, 431, 'headers-too-large', 'The request line and headers are too large');
+  else writeRawProblem(socket, 400, 'bad-request', 'The request is not valid HTTP');
+}
+
+/** A problem+json answer written on a socket that has no Fastify request (a parse error, a CONNECT), then closed. */
+export function writeRawProblem(socket: Socket, status: number, slug: string, detail: string, extraHeader?: string): void {
+  if (socket.destroyed) return;
   const title = STATUS_CODES[status] ?? 'Error';
   const body = JSON.stringify(problemBody(new ProblemError(status, slug, title, detail), '/'));
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    const extra = extraHeader ? `${extraHeader}\r\n` : '';
+    socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n${extra}Connection: close\r\n\r\n${body}`);
   }
   socket.destroySoon();
 }

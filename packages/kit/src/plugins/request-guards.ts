@@ -44,6 +44,15 @@ export const requestGuards = fp<RequestGuardsOptions>(
       app.server.emit('request', req, res);
     });
 
+    // HTTP/1.1 requires a Host header (RFC 9112 3.2). Node would answer its absence with a bare 400 and no body
+    // (the server is created with requireHostHeader off for that reason), so it is refused here, as a problem,
+    // once the request is counted and logged (onRequest hooks of later plugins have run) and before any body.
+    app.addHook('preParsing', (request, _reply, payload, done) =>
+      request.raw.httpVersion === '1.1' && request.headers.host === undefined
+        ? done(new BadRequest('An HTTP/1.1 request must have a Host header'))
+        : done(null, payload),
+    );
+
     // Every API body is JSON: other content types get 415 instead of being parsed as text.
     app.removeContentTypeParser('text/plain');
     const bodyAjv = makeAjv(false);
