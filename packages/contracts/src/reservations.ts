@@ -46,7 +46,15 @@ export const ReservationSchema = Type.Object({
   orderId: Type.String({ format: 'uuid' }),
   status: ReservationStatus,
   items: Type.Array(
-    Type.Object({ productId: Type.String({ format: 'uuid' }), quantity: Type.Integer(), unitPriceCents: Type.Integer(), currency: Type.String() }),
+    Type.Object({
+      productId: Type.String({ format: 'uuid' }),
+      quantity: Type.Integer(),
+      unitPriceCents: Type.Integer(),
+      currency: Type.String(),
+      // The product's name as the product service answers (absent from one older than this field): the order
+      // keeps it, so an order still names what was bought once the product is renamed or archived.
+      name: Type.Optional(Type.String()),
+    }),
   ),
   // Only on a refused reservation: { reason, ...details }, as in the 409 reservation-refused problem.
   refusal: Type.Optional(Type.Object({ reason: Type.String() }, { additionalProperties: true })),

@@ -13,7 +13,7 @@ import { admin, db, serviceToken, startUserSideForFile, user } from './user-side
 interface Order {
   id: string;
   status: string;
-  items: { productId: string; quantity: number }[];
+  items: { productId: string; quantity: number; name?: string }[];
 }
 
 startUserSideForFile();
@@ -222,6 +222,7 @@ describe('failure', () => {
         console.log(`# SIGKILL: after-pending -> ${afterPending.body.status}, after-reserve -> ${afterReserve.body.status}, final stock=${stock} (start 10)`);
         assert.equal(afterPending.body.status, 'failed');
         assert.equal(afterReserve.body.status, 'confirmed');
+        assert.equal(afterReserve.body.items[0]?.name, p.name, 'settled by the reconciler, the order names the product too');
         assert.equal(stock, 7);
         // no orphan: the reservation exists exactly for the confirmed order
         assert.equal((await http<{ status: string }>(product.base, 'GET', `/internal/reservations/${killedIds['after-pending']}`, { token: svc })).body.status, 'refused');

@@ -9,7 +9,7 @@ interface Order {
   id: string;
   userId: string;
   status: string;
-  items: { productId: string; quantity: number; unitPriceCents: number | null }[];
+  items: { productId: string; quantity: number; unitPriceCents: number | null; name?: string }[];
   totalCents: number | null;
   currency: string;
   createdAt: string;
@@ -47,13 +47,34 @@ describe('POST /order', () => {
     assert.equal(res.body.status, 'confirmed');
     assert.equal(res.body.userId, buyer.id);
     assert.deepEqual(res.body.items, [
-      { productId: a.id, quantity: 2, unitPriceCents: 1250 },
-      { productId: b.id, quantity: 3, unitPriceCents: 399 },
+      { productId: a.id, quantity: 2, unitPriceCents: 1250, name: a.name },
+      { productId: b.id, quantity: 3, unitPriceCents: 399, name: b.name },
     ]);
     assert.equal(res.body.totalCents, 2 * 1250 + 3 * 399);
     assert.equal(res.body.currency, 'USD');
     assert.equal(await stockOf(product.base, a.id), 8);
     assert.equal(await stockOf(product.base, b.id), 2);
+  });
+
+  it('when the product is renamed and then archived after the order, then the order still names what was bought', async () => {
+    const buyer = await createCustomer(user.base);
+    const p = await createProduct(product.base, admin, { stock: 10, priceCents: 700 });
+    const placed = await place(buyer.token, [{ productId: p.id, quantity: 1 }]);
+    assert.equal(placed.status, 201, placed.text);
+    assert.equal(placed.body.items[0]!.name, p.name);
+    const renamed = await http(product.base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: `${p.name}, new look` } });
+    assert.equal(renamed.status, 200, renamed.text);
+    const archived = await http(product.base, 'DELETE', `/product/${p.id}`, { token: admin });
+    assert.ok(archived.status === 200 || archived.status === 204, archived.text);
+    assert.equal((await http(product.base, 'GET', `/product/${p.id}`)).status, 404, 'the product is no longer sold');
+    const read = await http<Order>(order.base, 'GET', `/order/${placed.body.id}`, { token: buyer.token });
+    assert.equal(read.body.items[0]!.name, p.name);
+    const listed = await http<{ items: Order[] }>(order.base, 'GET', '/order', { token: buyer.token });
+    assert.equal(listed.body.items.find((o) => o.id === placed.body.id)?.items[0]!.name, p.name);
+    // A cancel keeps it too.
+    const cancelled = await http<Order>(order.base, 'POST', `/order/${placed.body.id}/cancel`, { token: buyer.token });
+    assert.equal(cancelled.status, 200, cancelled.text);
+    assert.equal(cancelled.body.items[0]!.name, p.name);
   });
 
   it('when the same key and body are replayed, then 200 with the same order and nothing is taken twice; another body -> 422', async () => {
@@ -114,7 +135,7 @@ describe('POST /order', () => {
     const ok = await place(buyer.token, [{ productId: a.id, quantity: 1, expectedUnitPriceCents: 1200, expectedCurrency: 'USD' }, { productId: b.id, quantity: 2, expectedUnitPriceCents: 300 }]);
     assert.equal(ok.status, 201, ok.text);
     assert.equal(ok.body.totalCents, 1800);
-    assert.deepEqual(Object.keys(ok.body.items[0]!).sort(), ['productId', 'quantity', 'unitPriceCents']);
+    assert.deepEqual(Object.keys(ok.body.items[0]!).sort(), ['name', 'productId', 'quantity', 'unitPriceCents']);
 
     assert.equal((await http(product.base, 'PATCH', `/product/${b.id}`, { token: admin, body: { priceCents: 350 } })).status, 200);
     const key = randomUUID();

@@ -37,8 +37,8 @@ describe('POST /internal/reservations', () => {
     ]);
     assert.equal(res.status, 201, res.text);
     const expected = [
-      { productId: a.id, quantity: 3, unitPriceCents: 1250, currency: 'USD' },
-      { productId: b.id, quantity: 3, unitPriceCents: 399, currency: 'USD' },
+      { productId: a.id, quantity: 3, unitPriceCents: 1250, currency: 'USD', name: a.name },
+      { productId: b.id, quantity: 3, unitPriceCents: 399, currency: 'USD', name: b.name },
     ].sort((x, y) => (x.productId < y.productId ? -1 : 1));
     assert.deepEqual(res.body, { orderId, status: 'reserved', items: expected });
     assert.equal(await stockOf(a.id), 7);

@@ -41,6 +41,8 @@ export interface paths {
                                     quantity: number;
                                     /** @description set from the product service at reservation; null until then */
                                     unitPriceCents: number | null;
+                                    /** @description the product's name when the order was confirmed, kept when the product is renamed or archived; absent until then (and on orders confirmed before this field) */
+                                    name?: string;
                                 }[];
                                 totalCents: number | null;
                                 currency: string;
@@ -144,6 +146,8 @@ export interface paths {
                                 quantity: number;
                                 /** @description set from the product service at reservation; null until then */
                                 unitPriceCents: number | null;
+                                /** @description the product's name when the order was confirmed, kept when the product is renamed or archived; absent until then (and on orders confirmed before this field) */
+                                name?: string;
                             }[];
                             totalCents: number | null;
                             currency: string;
@@ -173,6 +177,8 @@ export interface paths {
                                 quantity: number;
                                 /** @description set from the product service at reservation; null until then */
                                 unitPriceCents: number | null;
+                                /** @description the product's name when the order was confirmed, kept when the product is renamed or archived; absent until then (and on orders confirmed before this field) */
+                                name?: string;
                             }[];
                             totalCents: number | null;
                             currency: string;
@@ -273,6 +279,8 @@ export interface paths {
                                 quantity: number;
                                 /** @description set from the product service at reservation; null until then */
                                 unitPriceCents: number | null;
+                                /** @description the product's name when the order was confirmed, kept when the product is renamed or archived; absent until then (and on orders confirmed before this field) */
+                                name?: string;
                             }[];
                             totalCents: number | null;
                             currency: string;
@@ -377,6 +385,8 @@ export interface paths {
                                 quantity: number;
                                 /** @description set from the product service at reservation; null until then */
                                 unitPriceCents: number | null;
+                                /** @description the product's name when the order was confirmed, kept when the product is renamed or archived; absent until then (and on orders confirmed before this field) */
+                                name?: string;
                             }[];
                             totalCents: number | null;
                             currency: string;

@@ -16,7 +16,10 @@ const STATUS_TEXT: Record<string, string> = {
   cancelling: 'cancelling',
 };
 
-/** Product names for order lines (orders carry ids only); an unknown or archived product shows its id. */
+/**
+ * Product names for order lines that do not carry one (pending, rejected and failed orders, and orders confirmed
+ * before the order service kept names): read from the shop; an archived product has none to give.
+ */
 function useProductNames(ids: string[]): Map<string, string> {
   const results = useQueries({
     queries: [...new Set(ids)].map((id) => ({
@@ -27,6 +30,11 @@ function useProductNames(ids: string[]): Map<string, string> {
     })),
   });
   return new Map(results.flatMap((r) => (r.data ? [[r.data.id, r.data.name] as const] : [])));
+}
+
+/** The lines whose name the order does not carry (the order service names a line once it is confirmed). */
+function unnamedProductIds(order: Order): string[] {
+  return order.items.filter((i) => i.name === undefined).map((i) => i.productId);
 }
 
 function RequireSignIn({ children }: { children: React.ReactNode }) {
@@ -61,7 +69,7 @@ function OrderList() {
     refetchInterval: (q) => (q.state.data?.pages.some((p) => p.items.some((o) => !isSettled(o.status))) ? 2000 : false),
   });
   const items = orders.data?.pages.flatMap((p) => p.items) ?? [];
-  const names = useProductNames(items.flatMap((o) => o.items.map((i) => i.productId)));
+  const names = useProductNames(items.flatMap((o) => unnamedProductIds(o)));
   if (orders.isPending) return <Loading label="Loading your orders" />;
   if (orders.isError) return <ErrorState message="Your orders cannot be loaded right now. Please try again in a moment." retry={() => void orders.refetch()} />;
   if (items.length === 0)
@@ -119,7 +127,7 @@ function OrderSummary({ order, names, heading = 'h2' }: { order: Order; names: M
       <ul className="order-items">
         {order.items.map((i) => (
           <li key={i.productId}>
-            {i.quantity} × {names.get(i.productId) ?? 'a product no longer sold'}
+            {i.quantity} × {i.name ?? names.get(i.productId) ?? 'a product no longer sold'}
             {i.unitPriceCents !== null && <> at {formatMoney(i.unitPriceCents, order.currency)}</>}
           </li>
         ))}
@@ -203,7 +211,7 @@ function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: bool
     // A pending order is settled by the order service (retry or reconciler): ask again until it is.
     refetchInterval: (q) => (q.state.data && !isSettled(q.state.data.status) ? 1000 : false),
   });
-  const names = useProductNames(order.data?.items.map((i) => i.productId) ?? []);
+  const names = useProductNames(order.data ? unnamedProductIds(order.data) : []);
   if (order.isPending) return <Loading label="Loading order" />;
   if (order.isError)
     return order.error instanceof ApiError && order.error.status === 404 ? (

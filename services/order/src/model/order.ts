@@ -31,6 +31,8 @@ export interface OrderLine extends PriceExpectation {
   productId: string;
   quantity: number;
   unitPriceCents: number | null;
+  /** The product's name when the order was confirmed (what was bought, whatever the product is called later). */
+  name?: string;
 }
 
 /**

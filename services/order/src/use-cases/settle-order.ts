@@ -90,13 +90,13 @@ export async function reload(deps: OrderDeps, id: string): Promise<OrderRow> {
   return row;
 }
 
-/** Applies the reservation's prices to the client's lines (prices never come from the client). */
+/** Applies the reservation's prices and product names to the client's lines (prices never come from the client). */
 function priced(lines: OrderLine[], reserved: ReservationItem[]): { items: OrderLine[]; totalCents: number; currency: string } {
   const price = new Map(reserved.map((r) => [r.productId.toLowerCase(), r]));
   const items = lines.map((l) => {
     const r = price.get(l.productId.toLowerCase());
     if (!r) throw new Error(`reservation lacks product ${l.productId}`);
-    return { productId: l.productId, quantity: l.quantity, unitPriceCents: r.unitPriceCents };
+    return { productId: l.productId, quantity: l.quantity, unitPriceCents: r.unitPriceCents, ...(r.name !== undefined ? { name: r.name } : {}) };
   });
   return { items, totalCents: items.reduce((sum, l) => sum + l.quantity * (l.unitPriceCents ?? 0), 0), currency: reserved[0]?.currency ?? 'USD' };
 }

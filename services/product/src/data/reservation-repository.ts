@@ -11,6 +11,8 @@ export interface ReservationLineRow {
   quantity: number | null;
   unit_price_cents: number | null;
   currency: string | null;
+  /** The product's name now (null: no line, or the product row is gone). */
+  name: string | null;
   [k: string]: unknown;
 }
 
@@ -22,6 +24,7 @@ export interface ReserveRow {
   unit_price_cents: number | null;
   currency: string | null;
   stock_left: number | null;
+  name: string | null;
   replayed: boolean;
   refusal: Refusal | null;
   [k: string]: unknown;
@@ -55,7 +58,10 @@ const Q = {
   // stored in the call, plus the prices the customer was shown).
   reserve: {
     name: 'reservation_reserve',
-    text: 'SELECT status, product_id, quantity, unit_price_cents, currency, stock_left, replayed, refusal FROM reserve_stock($1, $2::uuid[], $3::integer[], $4::timestamptz, $5::bigint[], $6::text[])',
+    // The products' names come with it, in the same round trip (a join on the primary key per line).
+    text: `SELECT r.status, r.product_id, r.quantity, r.unit_price_cents, r.currency, r.stock_left, r.replayed, r.refusal, p.name
+      FROM reserve_stock($1, $2::uuid[], $3::integer[], $4::timestamptz, $5::bigint[], $6::text[]) r
+      LEFT JOIN products p ON p.id = r.product_id`,
   },
   // After a refused call (rolled back): store the refusal, unless a concurrent request decided first.
   refuse: {
@@ -69,8 +75,8 @@ const Q = {
   // A refused reservation has no lines: LEFT JOIN, so it is still found.
   get: {
     name: 'reservation_get',
-    text: `SELECT r.order_id, r.status, r.refusal, i.product_id, i.quantity, i.unit_price_cents, i.currency
-      FROM reservations r LEFT JOIN reservation_items i USING (order_id)
+    text: `SELECT r.order_id, r.status, r.refusal, i.product_id, i.quantity, i.unit_price_cents, i.currency, p.name
+      FROM reservations r LEFT JOIN reservation_items i USING (order_id) LEFT JOIN products p ON p.id = i.product_id
       WHERE r.order_id = $1 ORDER BY i.product_id`,
   },
   // Keyset page by order id over one status (the order service's audit walks the held ones).

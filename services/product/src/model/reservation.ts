@@ -7,6 +7,8 @@ export interface ReservationItem {
   quantity: number;
   unitPriceCents: number;
   currency: string;
+  /** The product's name when the reservation is answered (the order keeps it as what was bought). */
+  name?: string;
 }
 
 export interface Reservation {
@@ -87,13 +89,13 @@ function merged<T>(held: T | undefined, next: T | undefined): T | undefined | ty
   return CONTRADICTION;
 }
 
-type LineColumns = Pick<ReservationLineRow, 'product_id' | 'quantity' | 'unit_price_cents' | 'currency'>;
+type LineColumns = Pick<ReservationLineRow, 'product_id' | 'quantity' | 'unit_price_cents' | 'currency' | 'name'>;
 
 /** The reserved lines of stored rows (a refused reservation's single row has none). */
 export function itemsOf(rows: LineColumns[]): ReservationItem[] {
   return rows
     .filter((r) => r.product_id !== null)
-    .map((r) => ({ productId: r.product_id!, quantity: r.quantity!, unitPriceCents: r.unit_price_cents!, currency: r.currency! }));
+    .map((r) => ({ productId: r.product_id!, quantity: r.quantity!, unitPriceCents: r.unit_price_cents!, currency: r.currency!, ...(r.name !== null ? { name: r.name } : {}) }));
 }
 
 /** The reservation its stored rows describe, or null when there are none. */

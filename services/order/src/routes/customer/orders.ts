@@ -18,6 +18,9 @@ const OrderSchema = Type.Object(
         productId: Type.String({ format: 'uuid' }),
         quantity: Type.Integer(),
         unitPriceCents: Type.Union([Type.Integer(), Type.Null()], { description: 'set from the product service at reservation; null until then' }),
+        name: Type.Optional(
+          Type.String({ description: "the product's name when the order was confirmed, kept when the product is renamed or archived; absent until then (and on orders confirmed before this field)" }),
+        ),
       }),
     ),
     totalCents: Type.Union([Type.Integer(), Type.Null()]),
