@@ -294,6 +294,12 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.waitForFunction(() => document.activeElement?.id.startsWith('title-') === true);
     assert.equal(await stockOf(product.id), 10, 'stock back after cancel');
     assert.equal((await ordersOf(token))[0]!.status, 'cancelled');
+    // The order names what was bought even once the shop no longer sells it (the order keeps the name).
+    const archived = await api('DELETE', `/product/${product.id}`);
+    assert.ok(archived.status < 300, `archive: ${archived.status}`);
+    await page.reload();
+    await page.getByText('3 × Brass desk lamp').waitFor();
+    assert.equal(await page.getByText('a product no longer sold').count(), 0);
 
     // Logout ends it: a reload is signed out and the old session cannot be refreshed.
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -481,6 +487,11 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     const blank = page.getByRole('alert').filter({ hasText: 'must not be blank' });
     await blank.waitFor();
     assert.doesNotMatch(await blank.innerText(), /pattern|\\S/);
+    // A password anyone would guess first is refused, said in words.
+    await page.getByLabel('Name').fill('Ada');
+    await page.getByLabel('Password').fill('password123');
+    await page.getByRole('button', { name: 'Create account', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'most common passwords' }).waitFor();
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -56,6 +56,20 @@ describe('POST /user/register', () => {
     }
   });
 
+  it('when the password is too easy to guess (blank, a run, common, the email), then 400 on /password in words, and no account is made', async () => {
+    for (const password of ['        ', '12345678', 'Password123']) {
+      const email = uniqueEmail('Weak');
+      const p = assertProblem(await http(base, 'POST', '/user/register', { body: { email, password, name: 'W' } }), 400, 'validation-failed');
+      assert.equal(p.errors?.[0]?.path, '/password', JSON.stringify(p));
+      assert.match(String(p.detail), /^The password /);
+      // Nothing was made: the same email registers with a good password.
+      assert.equal((await http(base, 'POST', '/user/register', { body: { email, password: 'correct-horse-1', name: 'W' } })).status, 201);
+    }
+    const email = uniqueEmail('Context');
+    const local = email.split('@')[0]!;
+    assertProblem(await http(base, 'POST', '/user/register', { body: { email, password: `${local}!`, name: 'W' } }), 400, 'validation-failed');
+  });
+
   it('when the body is malformed JSON, then 400; over 1 MiB, then 413; not JSON, then 415', async () => {
     assertProblem(await http(base, 'POST', '/user/register', { raw: '{"email": ', headers: { 'content-type': 'application/json' } }), 400, 'malformed-json');
     const big = JSON.stringify({ email: uniqueEmail(), password: 'password-123', name: 'x'.repeat(1024 * 1024 + 10) });

@@ -73,7 +73,7 @@ export function AuthForms({ intro }: { intro?: string }) {
           />
           {mode === 'create' && (
             <p id={ids.hint} className="hint">
-              At least 8 characters.
+              At least 8 characters; spaces are fine. Not a common password or your email.
             </p>
           )}
         </div>

@@ -1,5 +1,6 @@
-import { uuidv7 } from '@ecommerce/kit';
+import { BadRequest, uuidv7 } from '@ecommerce/kit';
 import type { UserRepository } from '../data/user-repository.js';
+import { guessablePassword } from '../model/password-policy.js';
 import { hashPassword } from '../model/passwords.js';
 import { newUserColumns, toUser, type User } from '../model/user.js';
 import type { AccountMetrics } from '../plugins/account-metrics.js';
@@ -9,8 +10,10 @@ interface Deps {
   accountMetrics: AccountMetrics;
 }
 
-/** A customer account; 409 email-taken when the email has one. */
+/** A customer account; 400 when the password is too easy to guess, 409 email-taken when the email has one. */
 export async function register(deps: Deps, input: { email: string; password: string; name: string }): Promise<User> {
+  const weak = guessablePassword(input.password, input.email);
+  if (weak) throw new BadRequest(`The password ${weak}`, [{ path: '/password', message: weak }]);
   const row = await deps.userRepository.insert(newUserColumns(uuidv7(), input, await hashPassword(input.password), 'customer'));
   deps.accountMetrics.registered.inc();
   return toUser(row);
