@@ -118,6 +118,18 @@ test('every ingress backend is an existing Service port; only the public prefixe
   assert.equal(paths.length, new Set(paths).size);
 });
 
+test('every pod annotated for scraping declares the annotated port as a numbered container port (Prometheus keeps only that target)', () => {
+  // prometheus-k8s.yml keeps the discovered target whose container port number equals prometheus.io/port:
+  // a port not declared (or declared only by name) would leave the pod unscraped.
+  const annotated = workloads.filter((w) => templateOf(w).metadata?.annotations?.['prometheus.io/scrape'] === 'true');
+  assert.ok(annotated.length >= 5, `only ${annotated.length} annotated workloads`);
+  for (const w of annotated) {
+    const port = Number(templateOf(w).metadata?.annotations?.['prometheus.io/port']);
+    const declared = templateOf(w).spec.containers.flatMap((c) => (c.ports ?? []).map((p) => p.containerPort));
+    assert.ok(Number.isInteger(port) && declared.includes(port), `${w.kind}/${w.metadata.name}: prometheus.io/port ${port} is not a containerPort of ${JSON.stringify(declared)}`);
+  }
+});
+
 test('the services probe /livez and /readyz on a declared port; every probe port exists', () => {
   for (const w of workloads) {
     for (const c of containersOf(w)) {

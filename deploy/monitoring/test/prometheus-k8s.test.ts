@@ -31,33 +31,54 @@ interface PrometheusConfig {
 }
 
 // Port 1 on loopback: nothing listens, so scrapes fail fast and stay local.
-const pod = (name: string, labels: Record<string, string>) => ({
-  targets: ['127.0.0.1:8080'],
-  labels: {
-    __meta_kubernetes_namespace: 'shop',
-    __meta_kubernetes_pod_name: name,
-    __meta_kubernetes_pod_container_name: name.split('-')[0] ?? name,
-    __meta_kubernetes_pod_phase: 'Running',
-    ...labels,
-  },
+// As Prometheus's pod discovery makes them: one target per declared container port (here the annotated
+// one, else 8080), with its number.
+const pod = (name: string, labels: Record<string, string>) => {
+  const port = labels.__meta_kubernetes_pod_annotation_prometheus_io_port ?? '8080';
+  return {
+    targets: [`127.0.0.1:${port}`],
+    labels: {
+      __meta_kubernetes_namespace: 'shop',
+      __meta_kubernetes_pod_name: name,
+      __meta_kubernetes_pod_container_name: name.split('-')[0] ?? name,
+      __meta_kubernetes_pod_container_port_number: port,
+      __meta_kubernetes_pod_phase: 'Running',
+      ...labels,
+    },
+  };
+};
+// ...and one target at the bare pod IP for each container that declares no port: an init container
+// (the services' wait-for-database) or a sidecar (Alertmanager's alert-log). The pod's annotations are on
+// these too, so without a rule for it each would be a second scrape of the annotated port.
+const portless = (of: ReturnType<typeof pod>, container: string, init: boolean) => {
+  const { __meta_kubernetes_pod_container_port_number: _port, ...labels } = of.labels;
+  return {
+    targets: ['127.0.0.1'],
+    labels: { ...labels, __meta_kubernetes_pod_container_name: container, __meta_kubernetes_pod_container_init: String(init) },
+  };
+};
+
+const orderPod = pod('order-7d9', {
+  __meta_kubernetes_pod_label_app: 'order',
+  __meta_kubernetes_pod_annotation_prometheus_io_scrape: 'true',
+  __meta_kubernetes_pod_annotation_prometheus_io_port: '1',
+});
+const exporterPod = pod('postgres-exporter-1', {
+  __meta_kubernetes_pod_label_app: 'postgres-exporter',
+  __meta_kubernetes_pod_annotation_prometheus_io_scrape: 'true',
+  __meta_kubernetes_pod_annotation_prometheus_io_port: '1',
 });
 
 const fixturePods = [
-  pod('order-7d9', {
-    __meta_kubernetes_pod_label_app: 'order',
-    __meta_kubernetes_pod_annotation_prometheus_io_scrape: 'true',
-    __meta_kubernetes_pod_annotation_prometheus_io_port: '1',
-  }),
+  orderPod,
+  portless(orderPod, 'wait-for-database', true),
+  exporterPod,
+  portless(exporterPod, 'log-tail', false),
   pod('product-2a4', {
     __meta_kubernetes_pod_label_app_kubernetes_io_name: 'product-service',
     __meta_kubernetes_pod_annotation_prometheus_io_scrape: 'true',
     __meta_kubernetes_pod_annotation_prometheus_io_port: '1',
     __meta_kubernetes_pod_annotation_prometheus_io_path: '/custom-metrics',
-  }),
-  pod('postgres-exporter-1', {
-    __meta_kubernetes_pod_label_app: 'postgres-exporter',
-    __meta_kubernetes_pod_annotation_prometheus_io_scrape: 'true',
-    __meta_kubernetes_pod_annotation_prometheus_io_port: '1',
   }),
   pod('user-pending', {
     __meta_kubernetes_pod_label_app: 'user',
@@ -173,6 +194,8 @@ describe('kubernetes prometheus config', () => {
     test('annotated running pods become targets with service, port and path', (t) => {
       if (!needTools(t, ['prometheus'])) return;
       const pods = active.filter((a) => a.scrapePool === 'kubernetes-pods');
+      // One target per pod: the init container's and the sidecar's (no port) are not a second scrape.
+      assert.deepEqual(pods.map((p) => p.labels.pod).sort(), ['order-7d9', 'postgres-exporter-1', 'product-2a4'], JSON.stringify(pods.map((p) => p.labels)));
       const byService = new Map(pods.map((p) => [p.labels.service, p]));
       assert.deepEqual([...byService.keys()].sort(), ['order', 'postgres-exporter', 'product']);
       assert.equal(byService.get('order')?.scrapeUrl, 'http://127.0.0.1:1/metrics');
@@ -188,7 +211,7 @@ describe('kubernetes prometheus config', () => {
         .map((d) => d.discoveredLabels.__meta_kubernetes_pod_name)
         .filter(Boolean)
         .sort();
-      assert.deepEqual(names, ['ingress-nginx-controller-5f8', 'ingress-nginx-controller-5f8', 'redis-1', 'user-pending']);
+      assert.deepEqual(names, ['ingress-nginx-controller-5f8', 'ingress-nginx-controller-5f8', 'order-7d9', 'postgres-exporter-1', 'redis-1', 'user-pending']);
     });
 
     test('the ingress-nginx controller is scraped on its metrics port only, as service ingress-nginx (edge SLI)', (t) => {
