@@ -8,7 +8,7 @@ import { createPrivateKey } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { k8sDir, parseYaml, podTemplate, productionOverlay, renderKustomization, type K8sObject } from '../src/manifests.js';
+import { dataOf, k8sDir, parseYaml, podTemplate, productionOverlay, renderKustomization, validateObject, type K8sObject } from '../src/manifests.js';
 
 const script = join(k8sDir, 'overlays/production/create-secrets.sh');
 
@@ -122,6 +122,8 @@ test('create-secrets.sh leaves existing Secrets alone, honours DB_HOST, and refu
   assert.match(run.output, /secret\/user-service-jwt exists: left as it is/);
   assert.equal(run.created.get('order-service-db')?.['host'], 'db.internal.example');
   assert.match(run.created.get('postgres-exporter-db')?.['data-source-name'] ?? '', /@db\.internal\.example:5432\/ecommerce\?sslmode=verify-full$/);
+  // The services and their wait-for-database get the same TLS mode as the exporter.
+  for (const svc of ['user', 'product', 'order']) assert.equal(run.created.get(`${svc}-service-db`)?.['sslmode'], 'verify-full', svc);
   const refused = runScript({});
   assert.notEqual(refused.status, 0);
   assert.match(refused.output, /ADMIN_EMAIL/);
@@ -147,4 +149,55 @@ test('the production overlay serves every ingress host over TLS with a cert-mana
   assert.ok((spec.tls ?? []).every((t) => t.secretName));
   assert.ok(ingress.metadata.annotations?.['cert-manager.io/cluster-issuer']);
   assert.notEqual(spec.rules[0]?.host, 'ecommerce.local');
+});
+
+test('each service connects with the sslmode of its Secret, read as libpq reads it (disable: no TLS; verify-full: TLS, verified)', async () => {
+  const { parse } = (await import('pg-connection-string')) as unknown as { parse: (url: string) => { ssl?: unknown; host?: string } };
+  const dev = renderKustomization(join(k8sDir, 'overlays/dev'));
+  for (const svc of ['user', 'product', 'order']) {
+    const deployment = dev.find((o) => o.kind === 'Deployment' && o.metadata.name === `${svc}-service`)!;
+    const spec = podTemplate(deployment)!.spec;
+    const secret = dataOf(dev.find((o) => o.kind === 'Secret' && o.metadata.name === `${svc}-service-db`)!);
+    // Kubernetes' $(VAR) expansion, from the variables defined above.
+    const env: Record<string, string> = {};
+    for (const e of spec.containers[0]!.env ?? []) {
+      const ref = e.valueFrom?.secretKeyRef;
+      env[e.name] = ref ? (ref.name === `${svc}-service-db` ? (secret[ref.key] ?? '') : 'x') : (e.value ?? '').replace(/\$\(([A-Z0-9_]+)\)/g, (_, n: string) => env[n] ?? `$(${n})`);
+    }
+    assert.doesNotMatch(env['DATABASE_URL'] ?? '', /\$\(/, `${svc}: a variable left unexpanded`);
+    assert.equal(secret['sslmode'], 'disable');
+    assert.equal(parse(env['DATABASE_URL']!).ssl, false, `${svc}: the in-cluster server has no TLS`);
+    assert.deepEqual(parse(env['DATABASE_URL']!.replace('sslmode=disable', 'sslmode=verify-full')).ssl, {}, `${svc}: verify-full verifies (rejectUnauthorized stays on)`);
+    const init = spec.initContainers?.find((c) => c.name === 'wait-for-database');
+    assert.deepEqual(init?.env?.find((e) => e.name === 'PGSSLMODE')?.valueFrom?.secretKeyRef, { name: `${svc}-service-db`, key: 'sslmode' });
+  }
+});
+
+test('external-database.yaml (for a managed PostgreSQL) is a valid NetworkPolicy that lets exactly the database clients out, on 5432 only', () => {
+  const file = readFileSync(join(k8sDir, 'overlays/production/external-database.yaml'), 'utf8');
+  const [policy] = parseYaml(file) as K8sObject[];
+  validateObject(policy!);
+  const spec = policy!['spec'] as {
+    podSelector: { matchExpressions: { key: string; operator: string; values: string[] }[] };
+    policyTypes: string[];
+    egress: { to: { ipBlock?: { cidr: string } }[]; ports: { protocol: string; port: number }[] }[];
+  };
+  assert.deepEqual(spec.policyTypes, ['Egress']);
+  for (const rule of spec.egress) {
+    assert.deepEqual(rule.ports, [{ protocol: 'TCP', port: 5432 }]);
+    assert.ok(rule.to.every((t) => t.ipBlock && t.ipBlock.cidr !== '0.0.0.0/0'), 'address ranges only, never everything');
+  }
+  // The pods that open connections to the database: a container reads a <service>-db host or the exporter's DSN.
+  const clients = renderKustomization(productionOverlay)
+    .filter((o) => o.kind === 'Deployment' && podTemplate(o))
+    .filter((o) => podTemplate(o)!.spec.containers.some((c) => (c.env ?? []).some((e) => e.name === 'DATABASE_URL' || e.name === 'DATA_SOURCE_NAME')))
+    .map((o) => podTemplate(o)!.metadata?.labels?.['app.kubernetes.io/name'])
+    .sort();
+  const [selector] = spec.podSelector.matchExpressions;
+  assert.equal(selector?.key, 'app.kubernetes.io/name');
+  assert.equal(selector?.operator, 'In');
+  assert.deepEqual([...(selector?.values ?? [])].sort(), clients);
+  assert.ok(clients.length === 4, clients.join());
+  // Offered in the overlay, off until the user points the Secrets at a managed server.
+  assert.match(readFileSync(join(k8sDir, 'overlays/production/kustomization.yaml'), 'utf8'), /#\s*- external-database\.yaml/);
 });

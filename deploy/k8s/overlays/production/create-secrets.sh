@@ -46,7 +46,8 @@ create postgres-superuser --from-literal=username=postgres --from-literal=passwo
 for s in user product order; do
   create "$s-service-db" \
     --from-literal=host="$db_host" --from-literal=port="$db_port" --from-literal=database="$db_name" \
-    --from-literal=username="${s}_service" --from-literal=password="$(rand)"
+    --from-literal=username="${s}_service" --from-literal=password="$(rand)" \
+    --from-literal=sslmode="${DB_SSLMODE:-disable}"
 done
 exporter_password=$(rand)
 create postgres-exporter-db \
