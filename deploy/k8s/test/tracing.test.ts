@@ -47,7 +47,8 @@ test('the collector pipeline: OTLP in on the ports its Service exposes, batched,
   }
   const pipeline = collectorConfig.service.pipelines.traces;
   assert.deepEqual(pipeline.receivers, ['otlp']);
-  assert.deepEqual(pipeline.processors, ['memory_limiter', 'batch'], 'memory_limiter first, as the collector documents');
+  assert.equal(pipeline.processors[0], 'memory_limiter', 'memory_limiter first, as the collector documents');
+  assert.equal(pipeline.processors.at(-1), 'batch', 'batch last, as the collector documents');
   for (const p of pipeline.processors) assert.ok(p in collectorConfig.processors, p);
   assert.deepEqual(pipeline.exporters, Object.keys(collectorConfig.exporters));
   const [exporter] = Object.values(collectorConfig.exporters);
@@ -268,11 +269,49 @@ test("Grafana's Jaeger data source: documented fields only, links to Prometheus 
     assert.ok(q.name && q.query.includes('{$__tags}'), q.query);
     assert.match(q.query, /http_server_request_duration_seconds_(count|bucket)/);
   }
-  const logs = jsonData['tracesToLogsV2'] as { datasourceUid: string; filterByTraceID: boolean; tags: { key: string }[] };
+  const logs = jsonData['tracesToLogsV2'] as { datasourceUid: string; filterByTraceID: boolean; tags: { key: string; value?: string }[] };
   // No log store ships with the platform: the link targets a Loki the operator adds (docs/tracing.md).
   assert.equal(logs.datasourceUid, 'loki');
   assert.equal(logs.filterByTraceID, true);
-  assert.ok(logs.tags.some((t) => t.key === 'service.name'));
+  assert.ok(logs.tags.some((t) => t.value === 'service'));
+});
+
+/**
+ * The tags Grafana's trace view can read on a span the services export, after the collector and Jaeger:
+ * - the collector's resource processors (insert: set `key` from `from_attribute` or `value` when absent);
+ * - Jaeger's API (collector-contrib pkg/translator/jaeger, appendTagsFromResourceAttributes): service.name
+ *   becomes process.serviceName and is left out of the process tags; other resource attributes are process
+ *   tags, span attributes are span tags;
+ * - Grafana (createSpanLink.tsx): a configured tag key is looked up in span.process.tags and span.tags.
+ */
+function grafanaVisibleTags(resource: Record<string, string>, spanAttributes: Record<string, string>): Map<string, string> {
+  const attributes = { ...resource };
+  for (const name of collectorConfig.service.pipelines.traces.processors.filter((p) => p.split('/')[0] === 'resource')) {
+    const actions = (collectorConfig.processors[name] as { attributes: { key: string; action: string; from_attribute?: string; value?: string }[] }).attributes;
+    for (const a of actions) {
+      assert.ok(['insert', 'upsert'].includes(a.action), `${name}: ${a.action} is not modelled here`);
+      const value = a.from_attribute !== undefined ? attributes[a.from_attribute] : a.value;
+      if (value !== undefined && (a.action === 'upsert' || attributes[a.key] === undefined)) attributes[a.key] = value;
+    }
+  }
+  const processTags = Object.entries(attributes).filter(([key]) => key !== 'service.name');
+  return new Map([...processTags, ...Object.entries(spanAttributes)]);
+}
+
+test("Grafana's span links filter by the span's service: every tag they map to the `service` label resolves on an exported span", () => {
+  const jaeger = provisionedDatasources().find((d) => d.type === 'jaeger')!;
+  const jsonData = jaeger.jsonData as Record<string, { tags: { key: string; value?: string }[] }>;
+  // What the services' preload exports (packages/telemetry: resource service.name, version, environment).
+  const resource = { 'service.name': 'order', 'service.version': '0.1.0', 'deployment.environment.name': 'production' };
+  const dbSpan = { 'db.system.name': 'postgresql', 'db.operation.name': 'INSERT' }; // no http.route on it
+  const visible = grafanaVisibleTags(resource, dbSpan);
+  for (const link of ['tracesToMetrics', 'tracesToLogsV2']) {
+    const toService = jsonData[link]!.tags.filter((t) => (t.value ?? t.key) === 'service');
+    assert.equal(toService.length, 1, `${link}: one tag maps to the service label`);
+    assert.equal(visible.get(toService[0]!.key), 'order', `${link}: tag ${toService[0]!.key} is not on the span Grafana sees`);
+  }
+  // The check can fail: service.name itself is never visible after Jaeger.
+  assert.equal(visible.get('service.name'), undefined);
 });
 
 test('Prometheus exemplars link to the Jaeger data source by the trace_id label', () => {
