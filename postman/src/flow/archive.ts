@@ -18,7 +18,10 @@ const steps: Step[] = [
   ok('GET /order/{id}', 'Order: still readable after its product is archived', {
     auth: 'customerToken',
     ...theOrder,
-    checks: { 'kept with its lines and prices': `${orderIs}\npm.expect(body.items).to.eql([{ productId: v('productId'), quantity: 3, unitPriceCents: 2499 }]);` },
+    checks: {
+      // The order names what was bought even though the shop no longer sells it.
+      'kept with its lines, prices and product name': `${orderIs}\npm.expect(body.items).to.eql([{ productId: v('productId'), quantity: 3, unitPriceCents: 2499, name: 'Postman gizmo ' + v('runId') + ' deluxe' }]);`,
+    },
   }),
 ];
 

@@ -35,7 +35,7 @@ const steps: Step[] = [
       'confirmed for the caller at the product service price': `
         pm.expect(body.status).to.equal('confirmed');
         pm.expect(body.userId).to.equal(v('customerId'));
-        pm.expect(body.items).to.eql([{ productId: v('productId'), quantity: 3, unitPriceCents: 2499 }]);
+        pm.expect(body.items).to.eql([{ productId: v('productId'), quantity: 3, unitPriceCents: 2499, name: 'Postman gizmo ' + v('runId') + ' deluxe' }]);
         pm.expect(body.totalCents).to.equal(3 * 2499);
         pm.expect(body.currency).to.equal('USD');
       `,
