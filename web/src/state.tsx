@@ -3,6 +3,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { useQueryClient } from '@tanstack/react-query';
 import { addToCart as add, parseCart, setQuantity as setQty, type CartLine, type CartProduct } from './cart.js';
 import { sessionEvents } from './api/client.js';
+import { followOtherTabsOrders } from './order-events.js';
 import { SESSION_HINT_KEY, confirmSession, createAccount, forgetSession, restoreSession, signIn, signOut, type SessionUser } from './session.js';
 
 interface Auth {
@@ -47,9 +48,11 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     };
     sessionEvents.addEventListener('unauthorized', onUnauthorized);
     addEventListener('storage', onStorage);
+    const unfollow = followOtherTabsOrders(queries);
     return () => {
       sessionEvents.removeEventListener('unauthorized', onUnauthorized);
       removeEventListener('storage', onStorage);
+      unfollow();
     };
   }, [queries]);
   const value = useMemo<Auth>(

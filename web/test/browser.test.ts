@@ -160,7 +160,8 @@ before(
   async () => {
     const executablePath = chromiumPath();
     stack = await startOwnStack(
-      { SEED_DEMO_DATA: 'true', PENDING_DEADLINE_MS: '4000', RECONCILER_INTERVAL_MS: '500', RESERVATION_TIMEOUT_MS: '1000' },
+      // Every shopper of this suite registers from 127.0.0.1: more than the default budget of 10 per address.
+      { SEED_DEMO_DATA: 'true', PENDING_DEADLINE_MS: '4000', RECONCILER_INTERVAL_MS: '500', RESERVATION_TIMEOUT_MS: '1000', REGISTER_MAX_PER_ADDRESS: '100' },
       (service, tail) => {
         if (!expectedDown.has(service)) crashes.push(`${service}: ${tail.join('\n')}`);
       },
@@ -508,6 +509,23 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     const orders = await ordersOf(await login(email, 'correct-horse-9'));
     assert.equal(orders.length, 1, JSON.stringify(orders));
     assert.equal(await stockOf(product.id), 17);
+    await context.close();
+  });
+
+  test('an order placed or cancelled in one tab shows in the Orders list open in another tab, without a reload', { timeout: STEP_MS }, async () => {
+    const { context, page } = await shopperAtCheckout({ stock: 10, name: 'Other-tab vase' }, 2, 'othertab');
+    const second = await context.newPage();
+    await second.goto('/orders');
+    await second.getByRole('heading', { name: 'Orders', level: 1 }).waitFor();
+    await second.getByText('No orders yet.').waitFor();
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    await second.getByText('2 × Other-tab vase').waitFor({ timeout: 5000 });
+    // Cancelled in the first tab: the second one's status follows.
+    await page.getByRole('button', { name: 'Cancel order' }).click();
+    await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+    await page.getByText('cancelled', { exact: true }).waitFor();
+    await second.getByText('cancelled', { exact: true }).waitFor({ timeout: 5000 });
     await context.close();
   });
 

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from 'react-router';
 import { orderApi } from '../api/client.js';
 import { cartTotals, isMixedCurrency, orderItems, type CartLine } from '../cart.js';
@@ -6,6 +7,7 @@ import { contentHash, placeOrder, type ShortItem } from '../checkout.js';
 import { CartChanges, useCartCheck } from '../cart-check.js';
 import { EmptyCart, Loading } from '../components.js';
 import { formatMoney } from '../money.js';
+import { ordersChanged } from '../order-events.js';
 import { checkoutInFlight, checkoutNonce, newCheckoutAttempt, useAuth, useCart } from '../state.js';
 import { AuthForms } from './AuthForms.js';
 import { CartLines } from './CartPage.js';
@@ -24,6 +26,7 @@ export function CheckoutPage() {
   const auth = useAuth();
   const cart = useCart();
   const navigate = useNavigate();
+  const queries = useQueryClient();
   const [placing, setPlacing] = useState(false);
   const [short, setShort] = useState<{ lines: { name: string; requested: number; available: number }[] } | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -94,6 +97,7 @@ export function CheckoutPage() {
         // one empties the cart and keeps the key: a second tab pressing with the same cart gets this order.
         if (outcome.kind === 'failed') newCheckoutAttempt();
         else cart.clear();
+        ordersChanged(queries);
         const id = outcome.kind === 'placed' ? outcome.order.id : outcome.orderId;
         // The total the shopper confirmed: the order page says so if the shop charged another one (a price
         // changed between the last look and the order).

@@ -5,6 +5,7 @@ import { ApiError, ok, orderApi, problemText, productApi, type Order } from '../
 import { isSettled } from '../checkout.js';
 import { ErrorState, Loading, focusAfterRender } from '../components.js';
 import { formatMoney } from '../money.js';
+import { ordersChanged } from '../order-events.js';
 import { useAuth } from '../state.js';
 
 const STATUS_TEXT: Record<string, string> = {
@@ -147,7 +148,7 @@ function CancelOrder({ order }: { order: Order }) {
       queries.setQueryData(['order', order.id], updated);
       // The buttons go; the order's title (its status beside it) is where the page says what happened.
       focusAfterRender(`[id="title-${order.id}"]`);
-      void queries.invalidateQueries({ queryKey: ['orders'] });
+      ordersChanged(queries);
       void queries.invalidateQueries({ queryKey: ['product'] });
       void queries.invalidateQueries({ queryKey: ['products'] });
     },

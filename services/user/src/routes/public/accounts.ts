@@ -1,5 +1,5 @@
 import { Type, type App } from '@ecommerce/kit';
-import { register } from '../../use-cases/register.js';
+import { refuseGuessablePassword, register } from '../../use-cases/register.js';
 import { Email, Password, UserSchema } from '../schemas.js';
 
 export default async function accountRoutes(app: App): Promise<void> {
@@ -12,8 +12,12 @@ export default async function accountRoutes(app: App): Promise<void> {
         body: Type.Object({ email: Email, password: Password, name: Type.String({ minLength: 1, maxLength: 100, pattern: '\\S' }) }, { additionalProperties: false }),
         response: { 201: UserSchema },
       },
-      // Each registration costs an argon2 hash: a budget per client address (REGISTER_MAX_PER_ADDRESS).
-      preHandler: async (request) => app.rateLimiter.hit('register', request.ip),
+      // Each registration costs an argon2 hash: a budget per client address (REGISTER_MAX_PER_ADDRESS). A password
+      // refused as too easy to guess costs none, so it is refused before it counts.
+      preHandler: async (request) => {
+        refuseGuessablePassword(request.body);
+        await app.rateLimiter.hit('register', request.ip);
+      },
     },
     async (request, reply) => reply.code(201).send(await register(app, request.body)),
   );
