@@ -144,6 +144,15 @@ async function settledValue(locator: Locator, expected: string | RegExp, message
   return value;
 }
 
+/** The field is marked invalid and its description (aria-describedby) says why. */
+async function assertFieldError(page: Page, label: string, text: RegExp): Promise<void> {
+  const field = page.getByLabel(label, { exact: true });
+  await page.waitForFunction((l) => [...document.querySelectorAll('label')].some((x) => x.textContent === l && document.getElementById(x.htmlFor)?.getAttribute('aria-invalid') === 'true'), label);
+  const describedBy = await field.getAttribute('aria-describedby');
+  assert.ok(describedBy, `${label}: no aria-describedby`);
+  assert.match(await page.locator(`[id="${describedBy}"]`).innerText(), text);
+}
+
 /** The page has no horizontal scroll at its current width. */
 async function assertNoHorizontalScroll(page: Page, what: string): Promise<void> {
   const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
@@ -644,6 +653,8 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByLabel('Price').fill('10000000.01');
     await page.getByRole('button', { name: 'Create product' }).click();
     await page.getByRole('alert').filter({ hasText: 'Price must be at most $10,000,000.00.' }).waitFor();
+    // ...and tied to its field, for a screen reader that lands on it.
+    await assertFieldError(page, 'Price', /Price must be at most \$10,000,000\.00\./);
     await page.getByLabel('Price').fill('64.50');
     await page.getByRole('button', { name: 'Create product' }).click();
     await page.getByText('Created Walnut cutting board.').waitFor();
@@ -653,6 +664,14 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     assert.ok(created);
     assert.equal(created.priceCents, 6450);
     assert.equal(created.stock, 7);
+    // The same SKU again: the service's 409 is put on the SKU field; the others are not marked.
+    await page.getByLabel('SKU').fill(sku);
+    await page.getByLabel('Name').fill('Another board');
+    await page.getByLabel('Price').fill('10');
+    await page.getByRole('button', { name: 'Create product' }).click();
+    await assertFieldError(page, 'SKU', /Another product has this SKU/);
+    assert.equal(await page.getByLabel('Name').getAttribute('aria-invalid'), null);
+    await assertAccessible(page, 'admin products (field error)');
 
     // It shows in the shop.
     await page.goto('/');

@@ -61,31 +61,84 @@ function fieldsOf(p: Product): ProductFields {
   return { sku: p.sku, name: p.name, description: p.description ?? '', price: toMajorText(p.priceCents, p.currency), currency: p.currency, stock: String(p.stock), category: p.category ?? '' };
 }
 
-/** The form's fields as API values; a message when one is not valid. */
-function parseFields(f: ProductFields): { ok: true; body: { sku: string; name: string; description: string | null; priceCents: number; currency: string; category: string | null } } | { ok: false; message: string } {
+type FieldErrors = Partial<Record<keyof ProductFields, string>>;
+
+/** A form value refused before anything is sent, naming its field. */
+class FieldError extends Error {
+  constructor(
+    readonly field: keyof ProductFields,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The form's fields as API values; throws a FieldError when one is not valid. */
+function parseFields(f: ProductFields): { sku: string; name: string; description: string | null; priceCents: number; currency: string; category: string | null } {
   const currency = f.currency.trim().toUpperCase();
-  if (!/^[A-Z]{3}$/.test(currency)) return { ok: false, message: 'Currency must be a three-letter ISO 4217 code such as USD.' };
+  if (!/^[A-Z]{3}$/.test(currency)) throw new FieldError('currency', 'Currency must be a three-letter ISO 4217 code such as USD.');
   let priceCents: number | null;
   try {
     priceCents = parseMajor(f.price, currency);
   } catch {
-    return { ok: false, message: `${currency} is not a currency this browser knows.` };
+    throw new FieldError('currency', `${currency} is not a currency this browser knows.`);
   }
-  if (priceCents === null) return { ok: false, message: 'Price must be an amount like 12.50.' };
+  if (priceCents === null) throw new FieldError('price', 'Price must be an amount like 12.50.');
   // The product service's bound (1,000,000,000 minor units), said in the units the admin types, not in cents.
-  if (priceCents > MAX_PRICE_MINOR) return { ok: false, message: `Price must be at most ${formatMoney(MAX_PRICE_MINOR, currency)}.` };
-  return { ok: true, body: { sku: f.sku.trim(), name: f.name.trim(), description: f.description.trim() || null, priceCents, currency, category: f.category.trim() || null } };
+  if (priceCents > MAX_PRICE_MINOR) throw new FieldError('price', `Price must be at most ${formatMoney(MAX_PRICE_MINOR, currency)}.`);
+  return { sku: f.sku.trim(), name: f.name.trim(), description: f.description.trim() || null, priceCents, currency, category: f.category.trim() || null };
 }
 
-function ProductForm({ initial, withStock, submitLabel, onSubmit, busy }: { initial: ProductFields; withStock: boolean; submitLabel: string; onSubmit: (f: ProductFields) => void; busy: boolean }) {
+/** The API's body fields as the form's. */
+const FIELD_OF_PATH: Record<string, keyof ProductFields> = { sku: 'sku', name: 'name', description: 'description', priceCents: 'price', currency: 'currency', stock: 'stock', category: 'category' };
+
+/** Which fields a failed save is about: the form's own check, the service's per-field errors, a taken SKU. */
+function fieldErrorsOf(err: Error | null): FieldErrors {
+  if (!err) return {};
+  if (err instanceof FieldError) return { [err.field]: err.message };
+  if (!(err instanceof ApiError)) return {};
+  const out: FieldErrors = {};
+  for (const e of err.problem?.errors ?? []) {
+    const field = FIELD_OF_PATH[e.path.split('/')[1] ?? ''];
+    if (field && !out[field]) out[field] = `${field === 'price' ? 'Price' : field[0]!.toUpperCase() + field.slice(1)} ${e.message}.`;
+  }
+  if (err.problem?.type?.endsWith('/sku-taken')) out.sku = 'Another product has this SKU.';
+  return out;
+}
+
+function ProductForm({
+  initial,
+  withStock,
+  submitLabel,
+  onSubmit,
+  busy,
+  errors = {},
+}: {
+  initial: ProductFields;
+  withStock: boolean;
+  submitLabel: string;
+  onSubmit: (f: ProductFields) => void;
+  busy: boolean;
+  /** What the last save said of each field: shown under it and tied to it (aria-invalid, aria-describedby). */
+  errors?: FieldErrors;
+}) {
   // The fields are the admin's until the form is remounted (its key): typing elsewhere, a stock change or a
   // refused save keeps them.
   const [f, setF] = useState(initial);
   const id = useId();
+  const described = (key: keyof ProductFields) =>
+    errors[key] ? { 'aria-invalid': true, 'aria-describedby': `${id}-${key}-error` } : {};
+  const fieldError = (key: keyof ProductFields) =>
+    errors[key] && (
+      <p id={`${id}-${key}-error`} className="error field-error">
+        {errors[key]}
+      </p>
+    );
   const field = (key: keyof ProductFields, label: string, props: Record<string, unknown> = {}) => (
     <div className="field">
       <label htmlFor={`${id}-${key}`}>{label}</label>
-      <input id={`${id}-${key}`} value={f[key]} onChange={(e) => setF({ ...f, [key]: e.target.value })} {...props} />
+      <input id={`${id}-${key}`} value={f[key]} onChange={(e) => setF({ ...f, [key]: e.target.value })} {...props} {...described(key)} />
+      {fieldError(key)}
     </div>
   );
   return (
@@ -100,7 +153,8 @@ function ProductForm({ initial, withStock, submitLabel, onSubmit, busy }: { init
       {field('name', 'Name', { required: true, maxLength: 200 })}
       <div className="field span">
         <label htmlFor={`${id}-description`}>Description</label>
-        <textarea id={`${id}-description`} value={f.description} onChange={(e) => setF({ ...f, description: e.target.value })} maxLength={5000} rows={3} />
+        <textarea id={`${id}-description`} value={f.description} onChange={(e) => setF({ ...f, description: e.target.value })} maxLength={5000} rows={3} {...described('description')} />
+        {fieldError('description')}
       </div>
       {field('price', 'Price', { required: true, inputMode: 'decimal' })}
       {field('currency', 'Currency', { required: true, maxLength: 3, minLength: 3 })}
@@ -148,11 +202,10 @@ function Products() {
   });
   const create = useMutation({
     mutationFn: async (f: ProductFields) => {
-      const parsed = parseFields(f);
-      if (!parsed.ok) throw new Error(parsed.message);
+      const body = parseFields(f);
       const stock = Number(f.stock);
-      if (!Number.isInteger(stock) || stock < 0) throw new Error('Stock must be a whole number, 0 or more.');
-      return ok(await productApi.POST('/product', { body: { ...parsed.body, stock } }));
+      if (!Number.isInteger(stock) || stock < 0) throw new FieldError('stock', 'Stock must be a whole number, 0 or more.');
+      return ok(await productApi.POST('/product', { body: { ...body, stock } }));
     },
     onSuccess: (p) => {
       setMessage({ kind: 'ok', text: `Created ${p.name}.` });
@@ -167,7 +220,7 @@ function Products() {
     <>
       <section className="panel" aria-labelledby="create-h">
         <h2 id="create-h">New product</h2>
-        <ProductForm key={formKey} initial={EMPTY} withStock submitLabel="Create product" busy={create.isPending} onSubmit={(f) => create.mutate(f)} />
+        <ProductForm key={formKey} initial={EMPTY} withStock submitLabel="Create product" busy={create.isPending} onSubmit={(f) => create.mutate(f)} errors={fieldErrorsOf(create.error)} />
         {message && <ActionMessage message={message} />}
       </section>
       <section aria-labelledby="products-h">
@@ -241,10 +294,9 @@ function EditProduct() {
   const fail = (err: Error) => setMessage({ kind: 'error', text: err instanceof ApiError ? problemText(err.problem) : err.message });
   const save = useMutation({
     mutationFn: async ({ f, version }: { f: ProductFields; version: number }) => {
-      const parsed = parseFields(f);
-      if (!parsed.ok) throw new Error(parsed.message);
+      const body = parseFields(f);
       // If-Match: the edit applies only to the version the form was loaded from.
-      return ok(await productApi.PATCH('/product/{id}', { params: { path: { id }, header: { 'if-match': `"${version}"` } as never }, body: parsed.body }));
+      return ok(await productApi.PATCH('/product/{id}', { params: { path: { id }, header: { 'if-match': `"${version}"` } as never }, body }));
     },
     onSuccess: (p) => after(p, 'Saved.'),
     onError: (err) => {
@@ -316,7 +368,7 @@ function EditProduct() {
           Version {p.version} · <Link to={`/products/${p.id}`}>View in the shop</Link>
         </p>
         {/* Remounted (the server's values shown) only when the saved fields change: after a save, or a 412's reload. */}
-        <ProductForm key={JSON.stringify({ ...fieldsOf(p), stock: '' })} initial={fieldsOf(p)} withStock={false} submitLabel="Save changes" busy={save.isPending} onSubmit={(f) => save.mutate({ f, version: p.version })} />
+        <ProductForm key={JSON.stringify({ ...fieldsOf(p), stock: '' })} initial={fieldsOf(p)} withStock={false} submitLabel="Save changes" busy={save.isPending} onSubmit={(f) => save.mutate({ f, version: p.version })} errors={fieldErrorsOf(save.error)} />
         {message && <ActionMessage message={message} />}
       </section>
       <section className="panel" aria-labelledby="stock-h">
