@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SignJWT, base64url, decodeJwt, decodeProtectedHeader } from 'jose';
 import { generateKeyPairSync } from 'node:crypto';
-import { ORDER_CLIENT, assertProblem, http, registerAccount, uniqueEmail } from '@ecommerce/test-support';
+import { ORDER_CLIENT, assertProblem, http, registerAccount, sql, uniqueEmail } from '@ecommerce/test-support';
 import { base, db, startUserService, startUserServiceForFile } from './harness.js';
 
 interface Tokens {
@@ -284,5 +284,46 @@ describe('keys and service tokens', () => {
     assertProblem(await http(base, 'POST', '/user/oauth/token', { body: { grant_type: 'client_credentials', client_id: 'nobody', client_secret: 'x' } }), 401);
     assertProblem(await http(base, 'POST', '/user/oauth/token', { body: { grant_type: 'password', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret } }), 400);
     assertProblem(await http(base, 'POST', '/user/oauth/token', { body: { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret, scope: 'admin' } }), 400);
+  });
+});
+
+describe('the configured admin (ADMIN_EMAIL) and the sessions of its account', () => {
+  const refresh = (at: string, refreshToken: string) => http<Tokens>(at, 'POST', '/user/token/refresh', { body: { refreshToken } });
+
+  it('when a customer registered that address first, then promoting it at start-up leaves them no session and no password: no admin token from their refresh token', async () => {
+    const email = uniqueEmail('Boss');
+    assert.equal((await http(base, 'POST', '/user/register', { body: { email, password: 'attacker-Pw-7731', name: 'Mallory' } })).status, 201);
+    const before = await login(email, 'attacker-Pw-7731');
+    const rotated = await refresh(base, before.refreshToken);
+    assert.equal(rotated.status, 200, 'the session works before the promotion');
+    // An operator (re)starts the service with this address as the admin's, on the same database.
+    const second = await startUserService(db.urls.user, { ADMIN_EMAIL: email, ADMIN_PASSWORD: 'operator-Secret-99x' });
+    try {
+      for (const at of [second.base, base]) assertProblem(await refresh(at, rotated.body.refreshToken), 401);
+      assert.equal((await http(second.base, 'POST', '/user/login', { body: { email, password: 'attacker-Pw-7731' } })).status, 401);
+      const admin = await http<Tokens>(second.base, 'POST', '/user/login', { body: { email, password: 'operator-Secret-99x' } });
+      assert.equal(admin.status, 200, admin.text);
+      assert.equal(decodeJwt(admin.body.accessToken)['role'], 'admin');
+      // The admin's own new session refreshes as an admin's.
+      const next = await refresh(second.base, admin.body.refreshToken);
+      assert.equal(next.status, 200, next.text);
+      assert.equal(decodeJwt(next.body.accessToken)['role'], 'admin');
+    } finally {
+      await second.close();
+    }
+  });
+
+  it("when an account's role changed while a session was open (not revoked: a login racing the promotion), then that session is refused on refresh and revoked, never given the new role", async () => {
+    const u = await register();
+    const customer = await login(u.email, u.password);
+    await sql(db.urls.user, `UPDATE users.users SET role = 'admin' WHERE id = $1`, [u.id]);
+    const refused = assertProblem(await refresh(base, customer.refreshToken), 401);
+    assert.match(String(refused.detail), /role changed/);
+    // Revoked, not merely refused: the same token stays dead after the role is put back.
+    await sql(db.urls.user, `UPDATE users.users SET role = 'customer' WHERE id = $1`, [u.id]);
+    assertProblem(await refresh(base, customer.refreshToken), 401);
+    // A new login is a new session with the role of now.
+    const again = await login(u.email, u.password);
+    assert.equal((await refresh(base, again.refreshToken)).status, 200);
   });
 });

@@ -1,17 +1,22 @@
 import { Database, type Queryable } from '@ecommerce/kit';
+import type { Role } from '../model/user.js';
 
 /** A refresh token's row, locked for the rest of the transaction. */
 export interface RefreshTokenRow {
   family_id: string;
   user_id: string;
+  /** The role the session began with (null: a session from before it was stored, taken as a customer's). */
+  role: Role | null;
+  /** The account's role now. */
+  current_role: Role;
   expired: boolean;
   spent_at: Date | null;
   revoked_at: Date | null;
   [k: string]: unknown;
 }
 
-const LOCK_TOKEN = `SELECT family_id, user_id, expires_at <= now() AS expired, spent_at, revoked_at
-  FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`;
+const LOCK_TOKEN = `SELECT t.family_id, t.user_id, t.role, u.role AS current_role, t.expires_at <= now() AS expired, t.spent_at, t.revoked_at
+  FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 FOR UPDATE OF t`;
 const REVOKE_FAMILY = `UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`;
 
 /** Login sessions: refresh tokens (only their SHA-256 is stored), grouped in families, one per login. */
@@ -25,11 +30,11 @@ export class SessionRepository {
     return this.db.tx((tx) => fn(new SessionRepository(tx)));
   }
 
-  async insert(tokenHash: Buffer, familyId: string, userId: string, ttlSeconds: number): Promise<void> {
+  async insert(tokenHash: Buffer, familyId: string, userId: string, role: Role, ttlSeconds: number): Promise<void> {
     await this.db.query(
       'refresh_insert',
-      `INSERT INTO refresh_tokens (token_hash, family_id, user_id, expires_at) VALUES ($1, $2, $3, now() + make_interval(secs => $4))`,
-      [tokenHash, familyId, userId, ttlSeconds],
+      `INSERT INTO refresh_tokens (token_hash, family_id, user_id, role, expires_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))`,
+      [tokenHash, familyId, userId, role, ttlSeconds],
     );
   }
 
@@ -40,6 +45,11 @@ export class SessionRepository {
 
   async spend(tokenHash: Buffer): Promise<void> {
     await this.db.query('refresh_spend', 'UPDATE refresh_tokens SET spent_at = now() WHERE token_hash = $1', [tokenHash]);
+  }
+
+  /** Ends every session of the account (its role or password changed). */
+  async revokeUser(userId: string): Promise<void> {
+    await this.db.query('refresh_revoke_user', 'UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
   }
 
   /** Revokes every token of the family: the whole session ends. */

@@ -1,10 +1,16 @@
 import { Conflict, uuidv7 } from '@ecommerce/kit';
+import type { SessionRepository } from '../data/session-repository.js';
 import type { UserRepository } from '../data/user-repository.js';
 import { hashPassword, verifyPassword } from '../model/passwords.js';
 import { newUserColumns, normalizeEmail, toUser, type User } from '../model/user.js';
 
-/** Ensures the configured admin exists with the admin role and the configured password. */
-export async function ensureAdmin(deps: { userRepository: UserRepository }, email: string, password: string): Promise<User> {
+/**
+ * Ensures the configured admin exists with the admin role and the configured password. An existing account
+ * that is promoted, or whose password is reset, keeps none of its sessions: whoever held them (the customer who
+ * registered that address first, say) must sign in with the configured password. (A session that began as a
+ * customer's is refused on refresh anyway: refresh-session.ts.)
+ */
+export async function ensureAdmin(deps: { userRepository: UserRepository; sessionRepository: SessionRepository }, email: string, password: string): Promise<User> {
   const users = deps.userRepository;
   const existing = await users.findByEmail(normalizeEmail(email));
   if (!existing) {
@@ -17,5 +23,7 @@ export async function ensureAdmin(deps: { userRepository: UserRepository }, emai
   }
   const row = (await users.findByEmail(normalizeEmail(email)))!;
   const passwordHash = (await verifyPassword(row.password_hash, password)) ? row.password_hash : await hashPassword(password);
-  return toUser(await users.makeAdmin(row.id, passwordHash));
+  const admin = toUser(await users.makeAdmin(row.id, passwordHash));
+  if (row.role !== 'admin' || passwordHash !== row.password_hash) await deps.sessionRepository.revokeUser(row.id);
+  return admin;
 }

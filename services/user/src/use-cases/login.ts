@@ -50,6 +50,6 @@ export async function checkCredentials(deps: Deps, input: { email: string; passw
 
 /** Login, step 2: a new session (refresh token family) and its first token pair. */
 export async function startSession(deps: { sessionRepository: SessionRepository; tokenIssuer: TokenIssuer }, user: { id: string; role: Role }): Promise<TokenPair> {
-  const refresh = await issueRefreshToken(deps.sessionRepository, user.id, deps.tokenIssuer.lifetimes.refreshSeconds);
+  const refresh = await issueRefreshToken(deps.sessionRepository, user.id, user.role, deps.tokenIssuer.lifetimes.refreshSeconds);
   return deps.tokenIssuer.pair(user.id, user.role, refresh.token);
 }

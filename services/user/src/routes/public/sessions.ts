@@ -1,7 +1,7 @@
 import { ProblemError, Type, type App } from '@ecommerce/kit';
 import { checkCredentials, startSession } from '../../use-cases/login.js';
 import { logout } from '../../use-cases/logout.js';
-import { continueSession, rotateRefreshToken } from '../../use-cases/refresh-session.js';
+import { refreshSession } from '../../use-cases/refresh-session.js';
 import { Email, Password, RefreshToken, RefreshTokenIn, TokenPair } from '../schemas.js';
 import { noStore } from './no-store.js';
 import { clearRefreshCookie, refreshTokenOf, setRefreshCookie } from './refresh-cookie.js';
@@ -49,11 +49,10 @@ export default async function sessionRoutes(app: App): Promise<void> {
       const { token, via } = refreshTokenOf(request, request.body.refreshToken);
       // A token refused (401: unknown, spent, expired; docs/api.md) is dead: the browser forgets the cookie. A database that
       // cannot answer says nothing about the token: the cookie stays and the client retries after the 503.
-      const rotated = await rotateRefreshToken(app, token).catch((err: unknown) => {
+      const pair = await refreshSession(app, token).catch((err: unknown) => {
         if (via === 'cookie' && err instanceof ProblemError && err.status === 401) clearRefreshCookie(reply);
         throw err;
       });
-      const pair = await continueSession(app, rotated);
       if (via === 'body') return pair;
       setRefreshCookie(reply, pair.refreshToken, refreshTtl);
       return { ...pair, refreshToken: undefined };
