@@ -79,6 +79,18 @@ export function closeSilentConnections(server: RawServerDefault, headersTimeoutM
   });
 }
 
+/**
+ * The origin form (/path?query) of a request target; an absolute-form one has its scheme and authority cut off,
+ * its path kept verbatim (not normalized: `..` means what it means in the origin form).
+ */
+function originForm(req: { url?: string }): string {
+  const url = req.url ?? '/';
+  if (url.charCodeAt(0) === 47 /* "/" */) return url;
+  const rest = url.replace(/^https?:\/\/[^/?#]*/i, '');
+  if (rest === url) return url;
+  return rest.startsWith('/') ? rest : `/${rest}`;
+}
+
 /** A Fastify server with the kit's plugins registered, in the order their hooks must run; routes are the caller's. */
 export async function createServer(opts: ServerOptions): Promise<App> {
   const limits = { ...SERVER_LIMITS, ...opts.limits };
@@ -96,6 +108,9 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     logController: new LogController({ disableRequestLogging: true }),
     requestIdHeader: false,
     genReqId: requestIdOf,
+    // An absolute-form target (GET http://host/path HTTP/1.1), which a server must accept (RFC 9112 3.2.2), is
+    // routed by its path and query, like the origin form.
+    rewriteUrl: originForm,
     bodyLimit: BODY_LIMIT,
     // requireHostHeader off: Node's own answer to a missing Host is a bare 400; request-guards answers a problem.
     http: { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: limits.checkIntervalMs, requireHostHeader: false },

@@ -241,6 +241,15 @@ describe('errors and logs', () => {
       const tunnel = await raw('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
       assert.match(tunnel, /^HTTP\/1\.1 405 [\s\S]*application\/problem\+json[\s\S]*"status":405/i);
       assert.match(tunnel, /\r\nallow: GET/i);
+      // Two Host headers (RFC 9112 3.2): 400, not the first one silently.
+      assert.match(await raw('GET /t/a HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 400 [\s\S]*"detail":"A request must have one Host header"/);
+      // An expectation other than 100-continue: 417 as a problem (Node's own had no body).
+      const expect = await raw('POST /t/a HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+      assert.match(expect, /^HTTP\/1\.1 417 [\s\S]*application\/problem\+json[\s\S]*"status":417/i);
+      assert.match(expect, /cache-control: no-store/i);
+      // An absolute-form target is served by its path (RFC 9112 3.2.2: a server must accept it), kept verbatim.
+      assert.match(await raw('GET http://127.0.0.1/t/a?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 200 /);
+      assert.match(await raw('GET HTTP://example.com HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 404 [\s\S]*application\/problem\+json/);
       // The server still serves afterwards.
       assert.equal((await http(base, 'GET', '/t/a')).status, 200);
     } finally {

@@ -182,6 +182,16 @@ describe('refresh tokens', () => {
     assertProblem(await http(base, 'POST', '/user/logout', { body: { refreshToken: 'a'.repeat(43) } }), 401);
     assertProblem(await http(base, 'POST', '/user/logout', { body: {} }), 400);
   });
+
+  it('when logging out with a token already rotated (a thief refreshed first), then the whole session ends: the newer token no longer works', async () => {
+    const u = await register();
+    const t = await login(u.email, u.password);
+    const stolen = await http<Tokens>(base, 'POST', '/user/token/refresh', { body: { refreshToken: t.refreshToken } });
+    assert.equal(stolen.status, 200);
+    assert.equal((await http(base, 'POST', '/user/logout', { body: { refreshToken: t.refreshToken } })).status, 204);
+    assertProblem(await http(base, 'POST', '/user/token/refresh', { body: { refreshToken: stolen.body.refreshToken } }), 401);
+    assertProblem(await http(base, 'POST', '/user/logout', { body: { refreshToken: t.refreshToken } }), 401, undefined);
+  });
 });
 
 describe('GET /user/me and token verification', () => {

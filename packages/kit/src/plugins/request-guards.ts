@@ -28,6 +28,13 @@ function makeAjv(coerce: boolean): Ajv {
 
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 
+/** How many Host headers the request sent (rawHeaders: name, value, name, value...). */
+function hostHeaders(raw: string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') n++;
+  return n;
+}
+
 export const requestGuards = fp<RequestGuardsOptions>(
   async (app, { bodyLimit }) => {
     // `Expect: 100-continue` (curl sends it for bodies over 1 MiB): a body announced larger than any route
@@ -43,15 +50,22 @@ export const requestGuards = fp<RequestGuardsOptions>(
       res.writeContinue();
       app.server.emit('request', req, res);
     });
+    // Any other expectation: 417 as Node would answer, but as a problem (Node's own has no body).
+    app.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+      const instance = (req.url ?? '/').split('?')[0] ?? '/';
+      const body = JSON.stringify(problemBody(new ProblemError(417, 'expectation-failed', 'Expectation Failed', 'Only the expectation 100-continue is served'), instance));
+      res.writeHead(417, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', connection: 'close' }).end(body);
+    });
 
     // HTTP/1.1 requires a Host header (RFC 9112 3.2). Node would answer its absence with a bare 400 and no body
     // (the server is created with requireHostHeader off for that reason), so it is refused here, as a problem,
     // once the request is counted and logged (onRequest hooks of later plugins have run) and before any body.
-    app.addHook('preParsing', (request, _reply, payload, done) =>
-      request.raw.httpVersion === '1.1' && request.headers.host === undefined
-        ? done(new BadRequest('An HTTP/1.1 request must have a Host header'))
-        : done(null, payload),
-    );
+    // Two Host headers are refused too (the same section); Node keeps the first and drops the rest silently.
+    app.addHook('preParsing', (request, _reply, payload, done) => {
+      if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) return done(new BadRequest('An HTTP/1.1 request must have a Host header'));
+      if (hostHeaders(request.raw.rawHeaders) > 1) return done(new BadRequest('A request must have one Host header'));
+      done(null, payload);
+    });
 
     // Every API body is JSON: other content types get 415 instead of being parsed as text.
     app.removeContentTypeParser('text/plain');
