@@ -35,9 +35,11 @@ function isRepetition(chars: string[]): boolean {
  * `email` gives the context: a password built on the address's name is the first one an attacker tries.
  */
 export function guessablePassword(password: string, email: string): string | null {
-  const folded = password.normalize('NFKC').toLowerCase();
+  // Compared as a person reads it: compatibility forms folded (full-width letters), case ignored, and invisible
+  // format characters and accents (combining marks, once decomposed) left out ("pass\u00adword", "password\u200b" are "password").
+  const folded = password.normalize('NFKD').toLowerCase().replace(/[\p{Cf}\p{Mn}]/gu, '');
   const chars = [...folded];
-  if (folded.trim() === '') return 'must not be only spaces';
+  if (folded.trim() === '') return 'must not be only spaces or invisible characters';
   if (isRepetition(chars) || isSequence(chars)) return 'must not be one character or a short group repeated, or a run like 12345678';
   if (COMMON.has(folded) || COMMON.has(folded.trim())) return 'is one of the most common passwords; choose another';
   const local = email.split('@')[0]!.toLowerCase();
