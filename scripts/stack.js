@@ -99,6 +99,16 @@ async function claimPort(host, port, variable) {
 const exited = (child) => child.exitCode !== null || child.signalCode !== null;
 
 /**
+ * The database the platform provisions (DATABASE_NAME overrides): the one DATABASE_URL names, unless that is the
+ * server's maintenance database (`postgres`) or a template, which the platform must not take over (its
+ * provisioning revokes PUBLIC's rights on its database): then `ecommerce`, like the embedded server's.
+ */
+export function platformDatabase(adminUrl) {
+  const named = adminUrl ? decodeURIComponent(new URL(adminUrl).pathname.slice(1)) : '';
+  return named && !['postgres', 'template0', 'template1'].includes(named) ? named : 'ecommerce';
+}
+
+/**
  * @param {{ env?: NodeJS.ProcessEnv, dataDir?: string, freePorts?: boolean,
  *           supervise?: boolean | Partial<typeof SUPERVISION>,
  *           onLine?: (service: string, line: string) => void,
@@ -228,7 +238,7 @@ export async function startStack(opts = {}) {
         superviseDb(db);
       }
     }
-    const database = env.DATABASE_NAME ?? (embedded ? 'ecommerce' : new URL(adminUrl).pathname.slice(1) || 'ecommerce');
+    const database = env.DATABASE_NAME ?? platformDatabase(embedded ? null : adminUrl);
     const roles = {
       user: { role: 'ecommerce_user', password: secrets.userDbPassword, schema: 'users' },
       product: { role: 'ecommerce_product', password: secrets.productDbPassword, schema: 'catalog' },

@@ -7,10 +7,14 @@ import { FLOW } from './flow.js';
 import { fetchOpenApiDocs, type OpenApiDocs } from './openapi.js';
 import { collectionPath, environmentPath, repoRoot } from './paths.js';
 import { startStack } from './stack.js';
+import { dropDatabase } from '@ecommerce/kit';
 
 async function docsFromOwnStack(): Promise<OpenApiDocs> {
+  // On a shared server (DATABASE_URL), a throwaway database of its own, dropped afterwards.
+  const database = process.env.DATABASE_URL ? `postman_generate_${process.pid}` : undefined;
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...(database ? { DATABASE_NAME: database } : {}),
     SEED_DEMO_DATA: 'false',
     LOG_LEVEL: 'warn',
   };
@@ -19,6 +23,7 @@ async function docsFromOwnStack(): Promise<OpenApiDocs> {
     return await fetchOpenApiDocs(stack.urls.gateway);
   } finally {
     await stack.stop();
+    if (database) await dropDatabase(process.env.DATABASE_URL!, database);
   }
 }
 
