@@ -1,7 +1,7 @@
 import { Suspense, useEffect, useRef } from 'react';
 import { Link, NavLink, Outlet, useLocation } from 'react-router';
 import { cartUnits } from './cart.js';
-import { Loading } from './components.js';
+import { Loading, PageErrorBoundary } from './components.js';
 import { useAuth, useCart } from './state.js';
 
 export function Layout() {
@@ -69,9 +69,11 @@ export function Layout() {
         </div>
       </header>
       <main id="main" ref={main} tabIndex={-1}>
-        <Suspense fallback={<Loading />}>
-          <Outlet />
-        </Suspense>
+        <PageErrorBoundary key={pathname}>
+          <Suspense fallback={<Loading />}>
+            <Outlet />
+          </Suspense>
+        </PageErrorBoundary>
       </main>
       <footer className="site-footer">
         <p>Demo shop of the ecommerce platform. Stock is live; orders are real on this server.</p>

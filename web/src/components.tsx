@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { Component, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import type { Product } from './api/client.js';
 import { formatMoney } from './money.js';
@@ -149,4 +149,29 @@ export function focusAfterRender(...selectors: string[]): void {
       if (el && document.activeElement === el) return;
     }
   });
+}
+
+/**
+ * What a page that failed to render shows instead of a blank app: mostly a page chunk that could not be fetched
+ * (the connection dropped, or the shop was updated and the old chunk is gone). Keyed by the address in Layout, so
+ * going elsewhere (Back included) tries again; Reload fetches the app afresh.
+ */
+export class PageErrorBoundary extends Component<{ children: ReactNode }, { failed: boolean }> {
+  override state = { failed: false };
+
+  static getDerivedStateFromError(): { failed: boolean } {
+    return { failed: true };
+  }
+
+  override render(): ReactNode {
+    if (!this.state.failed) return this.props.children;
+    return (
+      <div className="error-state" role="alert">
+        <p>This page could not be loaded: the connection may be down, or the shop was just updated.</p>
+        <button type="button" onClick={() => location.reload()}>
+          Reload
+        </button>
+      </div>
+    );
+  }
 }

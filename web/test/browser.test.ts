@@ -341,6 +341,55 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('an item sold out while the last look could not read the shop: the refusal is said even though the cart is now empty', { timeout: STEP_MS }, async () => {
+    const { product, context, page } = await shopperAtCheckout({ stock: 1, name: 'Last lantern' }, 1, 'soldout');
+    assert.equal((await api('POST', `/product/${product.id}/stock`, { delta: -1 })).status, 200);
+    // The last look cannot read the product (the order goes out as the cart says); the order service refuses it.
+    await page.route(`**/product/${product.id}`, (route) => (route.request().method() === 'GET' ? route.abort() : route.continue()));
+    await page.getByRole('button', { name: 'Place order' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'Last lantern' });
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /nothing was ordered[\s\S]*Last lantern: you asked for 1, none are left/);
+    await page.getByText('Your cart is empty.').waitFor();
+    await assertAccessible(page, 'checkout (sold out, cart empty)');
+    await context.close();
+  });
+
+  test('a page whose code cannot be fetched (offline, or a deploy replaced it) says so with a Reload, instead of a blank app', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await newShopper();
+    await page.goto('/');
+    await page.getByRole('heading', { level: 1 }).first().waitFor();
+    await context.setOffline(true);
+    await page.getByRole('link', { name: /Cart/ }).first().click();
+    const alert = page.getByRole('alert').filter({ hasText: 'This page could not be loaded' });
+    await alert.waitFor();
+    await context.setOffline(false);
+    await page.getByRole('button', { name: 'Reload' }).click();
+    await page.getByRole('heading', { name: 'Cart' }).waitFor();
+    // The failed fetch is the only error the page saw.
+    assert.ok(errors.every((e) => /dynamically imported module|Failed to fetch|net::ERR_INTERNET_DISCONNECTED/i.test(e)), errors.join('\n'));
+    await context.close();
+  });
+
+  test('a sign-in link whose next address leaves the shop (/\\host, //host, a scheme) lands on the shop start after signing in', { timeout: STEP_MS }, async () => {
+    const email = uniqueEmail('nextlink');
+    assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'N' }, '')).status, 201);
+    for (const next of ['/%5Cevil.example', '//evil.example', 'https://evil.example/', '/orders']) {
+      const { context, page, errors } = await newShopper();
+      await page.goto(`/signin?next=${next}`);
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill('correct-horse-9');
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
+      const url = new URL(page.url());
+      assert.equal(url.origin, new URL(base).origin, next);
+      assert.equal(url.pathname, next === '/orders' ? '/orders' : '/', next);
+      await page.getByRole('heading', { level: 1 }).first().waitFor();
+      assert.deepEqual(errors, [], next);
+      await context.close();
+    }
+  });
+
   test('the cart follows the shop: a price raised after adding is shown with the new total before ordering, and charged as shown', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ stock: 10, name: 'Dearer vase', priceCents: 1000 });
     const { context, page, errors } = await newShopper();

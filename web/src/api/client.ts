@@ -82,8 +82,19 @@ export interface Problem {
 export function problemText(error: unknown, fallback = 'Something went wrong; please try again.'): string {
   const p = error as Problem | undefined;
   if (!p || typeof p !== 'object') return fallback;
-  const fields = p.errors?.map((e) => `${e.path.replace(/^\//, '') || 'request'} ${e.message}`).join('; ');
-  return [p.detail ?? p.title, fields].filter(Boolean).join(': ') || fallback;
+  const errors = p.errors ?? [];
+  if (errors.length === 0) return p.detail ?? p.title ?? fallback;
+  // A detail that already says each field's message in words ("The password is one of the most common
+  // passwords...") is said once; else the fields are, in words, not the service's summary ("1 field(s) failed").
+  if (p.detail && errors.every((e) => p.detail!.includes(e.message))) return p.detail;
+  const text = errors.map((e) => `${fieldLabel(e.path)} ${e.message}`).join('; ');
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}${text.endsWith('.') ? '' : '.'}`;
+}
+
+/** "/name" -> "name", "querystring/userId" -> "user ID", "/items/0/quantity" -> "quantity": the field's own name, in words. */
+function fieldLabel(path: string): string {
+  const last = path.split('/').filter((part) => part !== '' && !/^\d+$/.test(part)).at(-1) ?? 'request';
+  return last.replace(/Id$/, ' ID').replace(/([a-z])([A-Z])/g, (_, a: string, b: string) => `${a} ${b.toLowerCase()}`);
 }
 
 /** Thrown by query functions so TanStack Query sees failures (openapi-fetch returns them). */

@@ -54,6 +54,8 @@ export function CheckoutPage() {
     return (
       <>
         <CartChanges changes={fresh.changes} />
+        {/* A sold-out item was the whole cart: the refusal is said here too, not only an empty cart. */}
+        {short && <ShortAlert short={short} cartEmpty />}
         <EmptyCart title="Checkout" />
       </>
     );
@@ -183,21 +185,7 @@ export function CheckoutPage() {
                 through: see <Link to="/orders">your orders</Link>, or press Place order; the same order is never placed twice.
               </p>
             )}
-            {short && (
-              <div className="warning" role="alert">
-                <p>Not enough stock for some items; nothing was ordered. Your cart now holds what is left.</p>
-                <ul>
-                  {short.lines.map((s) => (
-                    <li key={s.name}>
-                      {s.name}: you asked for {s.requested}, {s.available === 0 ? 'none are left' : `only ${s.available} left`}.
-                    </li>
-                  ))}
-                </ul>
-                <p>
-                  <Link to="/cart">Change quantities in your cart</Link>
-                </p>
-              </div>
-            )}
+            {short && <ShortAlert short={short} cartEmpty={false} />}
             {error && (
               <p className="error" role="alert">
                 {error}
@@ -216,5 +204,26 @@ export function CheckoutPage() {
         )}
       </div>
     </>
+  );
+}
+
+/** A 409 insufficient-stock: nothing was ordered, and which items were short. */
+function ShortAlert({ short, cartEmpty }: { short: { lines: { name: string; requested: number; available: number }[] }; cartEmpty: boolean }) {
+  return (
+    <div className="warning" role="alert">
+      <p>Not enough stock for some items; nothing was ordered. {cartEmpty ? 'None of them are left, so your cart is now empty.' : 'Your cart now holds what is left.'}</p>
+      <ul>
+        {short.lines.map((s) => (
+          <li key={s.name}>
+            {s.name}: you asked for {s.requested}, {s.available === 0 ? 'none are left' : `only ${s.available} left`}.
+          </li>
+        ))}
+      </ul>
+      {!cartEmpty && (
+        <p>
+          <Link to="/cart">Change quantities in your cart</Link>
+        </p>
+      )}
+    </div>
   );
 }

@@ -103,7 +103,12 @@ export function HomePage() {
       {loading ? (
         <SkeletonGrid />
       ) : products.isError ? (
-        <ErrorState message="The catalog is unavailable right now. Your cart is safe; please try again in a moment." retry={() => void products.refetch()} />
+        <ErrorState message="The catalog is unavailable right now. Your cart is safe; please try again in a moment." retry={() => {
+            void products.refetch();
+            // The category list failed with the catalog: asked again with it, or it stays empty until the page is left.
+            if (categories.isError) void categories.refetch();
+          }}
+        />
       ) : items.length === 0 ? (
         <div className="empty">
           <p>No products match{q ? ` “${q}”` : ''}{category ? ` in ${category}` : ''}.</p>

@@ -21,16 +21,28 @@ const STATUS_TEXT: Record<string, string> = {
  * Product names for order lines that do not carry one (pending, rejected and failed orders, and orders confirmed
  * before the order service kept names): read from the shop; an archived product has none to give.
  */
-function useProductNames(ids: string[]): Map<string, string> {
+function useProductNames(ids: string[]): Map<string, string | null> {
+  const unique = [...new Set(ids)];
   const results = useQueries({
-    queries: [...new Set(ids)].map((id) => ({
+    queries: unique.map((id) => ({
       queryKey: ['product', id],
       queryFn: async () => ok(await productApi.GET('/product/{id}', { params: { path: { id } } })),
       retry: false,
       staleTime: 60_000,
     })),
   });
-  return new Map(results.flatMap((r) => (r.data ? [[r.data.id, r.data.name] as const] : [])));
+  // A name, or null when the shop answered 404 (archived); a lookup that failed otherwise (the product service
+  // down) is left out: the line is then named vaguely, not called "no longer sold".
+  return new Map<string, string | null>(
+    results.flatMap((r, i): [string, string | null][] => (r.data ? [[r.data.id, r.data.name]] : r.error instanceof ApiError && r.error.status === 404 ? [[unique[i]!, null]] : [])),
+  );
+}
+
+/** How an order line is named: as the order stored it, else as the shop names the product now. */
+function lineName(item: { productId: string; name?: string }, names: Map<string, string | null>): string {
+  if (item.name !== undefined) return item.name;
+  const known = names.get(item.productId);
+  return known === null ? 'a product no longer sold' : (known ?? 'a product (its name cannot be read right now)');
 }
 
 /** The lines whose name the order does not carry (the order service names a line once it is confirmed). */
@@ -109,7 +121,7 @@ function OrderList() {
   );
 }
 
-function OrderSummary({ order, names, heading = 'h2' }: { order: Order; names: Map<string, string>; heading?: 'h1' | 'h2' }) {
+function OrderSummary({ order, names, heading = 'h2' }: { order: Order; names: Map<string, string | null>; heading?: 'h1' | 'h2' }) {
   const H = heading;
   return (
     <>
@@ -128,7 +140,7 @@ function OrderSummary({ order, names, heading = 'h2' }: { order: Order; names: M
       <ul className="order-items">
         {order.items.map((i) => (
           <li key={i.productId}>
-            {i.quantity} × {i.name ?? names.get(i.productId) ?? 'a product no longer sold'}
+            {i.quantity} × {lineName(i, names)}
             {i.unitPriceCents !== null && <> at {formatMoney(i.unitPriceCents, order.currency)}</>}
           </li>
         ))}

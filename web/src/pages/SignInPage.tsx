@@ -4,6 +4,20 @@ import { Loading } from '../components.js';
 import { useAuth } from '../state.js';
 import { AuthForms } from './AuthForms.js';
 
+/**
+ * Where to go after signing in: a path of this site only. The browser reads `/\host` as `//host` (another
+ * site), so a next with a backslash, a scheme or another origin goes to the shop's start instead.
+ */
+function sameSitePath(next: string | null): string {
+  if (!next || !next.startsWith('/') || next.includes('\\')) return '/';
+  try {
+    const url = new URL(next, location.origin);
+    return url.origin === location.origin ? `${url.pathname}${url.search}${url.hash}` : '/';
+  } catch {
+    return '/';
+  }
+}
+
 export function SignInPage() {
   const { status } = useAuth();
   const [params] = useSearchParams();
@@ -12,8 +26,7 @@ export function SignInPage() {
   }, []);
   if (status === 'loading') return <Loading />;
   if (status === 'signed-in') {
-    const to = params.get('next') ?? '/';
-    return <Navigate to={to.startsWith('/') && !to.startsWith('//') ? to : '/'} replace />;
+    return <Navigate to={sameSitePath(params.get('next'))} replace />;
   }
   return (
     <div className="narrow-page">
