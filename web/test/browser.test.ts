@@ -705,6 +705,8 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     // ...and tied to its field, for a screen reader that lands on it.
     await assertFieldError(page, 'Price', /Price must be at most \$10,000,000\.00\./);
     await page.getByLabel('Price').fill('64.50');
+    // Corrected, the field is no longer marked (its message was about the old value).
+    assert.equal(await page.getByLabel('Price', { exact: true }).getAttribute('aria-invalid'), null);
     await page.getByRole('button', { name: 'Create product' }).click();
     await page.getByText('Created Walnut cutting board.').waitFor();
     // The message took the focus (the pressed button was disabled meanwhile): not the page's start.

@@ -126,18 +126,26 @@ function ProductForm({
   // refused save keeps them.
   const [f, setF] = useState(initial);
   const id = useId();
-  const described = (key: keyof ProductFields) =>
-    errors[key] ? { 'aria-invalid': true, 'aria-describedby': `${id}-${key}-error` } : {};
+  // A field changed since the save that refused it is no longer marked: its message was about the old value.
+  const errorsKey = JSON.stringify(errors);
+  const [edited, setEdited] = useState<{ for: string; keys: Set<keyof ProductFields> }>({ for: errorsKey, keys: new Set() });
+  if (edited.for !== errorsKey) setEdited({ for: errorsKey, keys: new Set() });
+  const shown = (key: keyof ProductFields) => (edited.for === errorsKey && edited.keys.has(key) ? undefined : errors[key]);
+  const change = (key: keyof ProductFields, value: string) => {
+    setF({ ...f, [key]: value });
+    if (errors[key] && !edited.keys.has(key)) setEdited({ for: errorsKey, keys: new Set([...edited.keys, key]) });
+  };
+  const described = (key: keyof ProductFields) => (shown(key) ? { 'aria-invalid': true, 'aria-describedby': `${id}-${key}-error` } : {});
   const fieldError = (key: keyof ProductFields) =>
-    errors[key] && (
+    shown(key) && (
       <p id={`${id}-${key}-error`} className="error field-error">
-        {errors[key]}
+        {shown(key)}
       </p>
     );
   const field = (key: keyof ProductFields, label: string, props: Record<string, unknown> = {}) => (
     <div className="field">
       <label htmlFor={`${id}-${key}`}>{label}</label>
-      <input id={`${id}-${key}`} value={f[key]} onChange={(e) => setF({ ...f, [key]: e.target.value })} {...props} {...described(key)} />
+      <input id={`${id}-${key}`} value={f[key]} onChange={(e) => change(key, e.target.value)} {...props} {...described(key)} />
       {fieldError(key)}
     </div>
   );
@@ -153,7 +161,7 @@ function ProductForm({
       {field('name', 'Name', { required: true, maxLength: 200 })}
       <div className="field span">
         <label htmlFor={`${id}-description`}>Description</label>
-        <textarea id={`${id}-description`} value={f.description} onChange={(e) => setF({ ...f, description: e.target.value })} maxLength={5000} rows={3} {...described('description')} />
+        <textarea id={`${id}-description`} value={f.description} onChange={(e) => change('description', e.target.value)} maxLength={5000} rows={3} {...described('description')} />
         {fieldError('description')}
       </div>
       {field('price', 'Price', { required: true, inputMode: 'decimal' })}
