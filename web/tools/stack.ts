@@ -1,6 +1,5 @@
 // The whole platform on spare loopback ports (scripts/stack.js), for the API type generator and the browser tests.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -19,15 +18,9 @@ interface StackModule {
   startStack(opts: { env: NodeJS.ProcessEnv; dataDir: string; freePorts: boolean; onCrash?: (service: string, code: number | null, signal: string | null, tail: string[]) => void }): Promise<RunningStack>;
 }
 
-/** A port the kernel just gave out; closed again so another process can take it (Chromium's DevTools port). */
+/** A loopback port for a process about to start (Chromium's DevTools port): the kit's pick, below the ephemeral range. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject).listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
+  return (await import('@ecommerce/kit')).freePort('127.0.0.1');
 }
 
 export interface OwnStack extends RunningStack {

@@ -183,8 +183,12 @@ test('external-database.yaml (for a managed PostgreSQL) is a valid NetworkPolicy
     egress: { to: { ipBlock?: { cidr: string } }[]; ports: { protocol: string; port: number }[] }[];
   };
   assert.deepEqual(spec.policyTypes, ['Egress']);
+  // The port the services are given for their database (each <service>-db Secret's `port`, 5432).
+  const dbSecret = renderKustomization(join(k8sDir, 'overlays/dev')).find((o) => o.kind === 'Secret' && o.metadata.name === 'user-service-db')!;
+  const dbPort = Number(dataOf(dbSecret)['port']);
+  assert.equal(dbPort, 5432);
   for (const rule of spec.egress) {
-    assert.deepEqual(rule.ports, [{ protocol: 'TCP', port: 5432 }]);
+    assert.deepEqual(rule.ports, [{ protocol: 'TCP', port: dbPort }]);
     assert.ok(rule.to.every((t) => t.ipBlock && t.ipBlock.cidr !== '0.0.0.0/0'), 'address ranges only, never everything');
   }
   // The pods that open connections to the database: a container reads a <service>-db host or the exporter's DSN.

@@ -81,6 +81,7 @@ describe('gateway limits', () => {
       const res = finalResponse(c.data);
       assert.equal(res.status, 413, c.data);
       assert.match(res.headers, /content-type: application\/problem\+json/);
+      assert.match(res.headers, /cache-control: no-store/i, 'like every problem answer');
       assert.equal(JSON.parse(res.body).status, 413);
     } finally {
       c.destroy();

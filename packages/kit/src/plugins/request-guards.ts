@@ -28,6 +28,15 @@ function makeAjv(coerce: boolean): Ajv {
 
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 
+/**
+ * A problem answered on Node's own response (an `Expect` decided before Fastify sees the request), like every
+ * problem answer: never stored, and the connection closed.
+ */
+function endWithProblem(req: IncomingMessage, res: ServerResponse, problem: ProblemError): void {
+  const body = JSON.stringify(problemBody(problem, (req.url ?? '/').split('?')[0] ?? '/'));
+  res.writeHead(problem.status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', connection: 'close' }).end(body);
+}
+
 /** How many Host headers the request sent (rawHeaders: name, value, name, value...). */
 function hostHeaders(raw: string[]): number {
   let n = 0;
@@ -42,20 +51,16 @@ export const requestGuards = fp<RequestGuardsOptions>(
     // served as usual (this is what Node does when nobody listens for checkContinue).
     app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
       if (Number(req.headers['content-length'] ?? 0) > bodyLimit) {
-        const instance = (req.url ?? '/').split('?')[0] ?? '/';
-        const body = JSON.stringify(problemBody(new ProblemError(413, 'payload-too-large', 'Payload too large', 'Payload too large'), instance));
-        res.writeHead(413, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body);
+        endWithProblem(req, res, new ProblemError(413, 'payload-too-large', 'Payload too large', 'Payload too large'));
         return;
       }
       res.writeContinue();
       app.server.emit('request', req, res);
     });
     // Any other expectation: 417 as Node would answer, but as a problem (Node's own has no body).
-    app.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
-      const instance = (req.url ?? '/').split('?')[0] ?? '/';
-      const body = JSON.stringify(problemBody(new ProblemError(417, 'expectation-failed', 'Expectation Failed', 'Only the expectation 100-continue is served'), instance));
-      res.writeHead(417, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', connection: 'close' }).end(body);
-    });
+    app.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) =>
+      endWithProblem(req, res, new ProblemError(417, 'expectation-failed', 'Expectation Failed', 'Only the expectation 100-continue is served')),
+    );
 
     // HTTP/1.1 requires a Host header (RFC 9112 3.2). Node would answer its absence with a bare 400 and no body
     // (the server is created with requireHostHeader off for that reason), so it is refused here, as a problem,

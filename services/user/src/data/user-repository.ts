@@ -47,10 +47,6 @@ export class UserRepository {
     return (await this.db.query<UserRow>('user_by_id', `SELECT ${USER} FROM users WHERE id = $1`, [id])).rows[0];
   }
 
-  async roleOf(id: string): Promise<string | undefined> {
-    return (await this.db.query<{ role: string }>('user_role', 'SELECT role FROM users WHERE id = $1', [id])).rows[0]?.role;
-  }
-
   /** Keyset page in id (creation) order; returns limit+1 rows for pageOf. */
   async list(limit: number, afterId: string | null): Promise<UserRow[]> {
     const res = await this.db.query<UserRow>(
