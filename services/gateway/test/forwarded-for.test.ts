@@ -59,6 +59,26 @@ describe('X-Forwarded-For through the gateway', () => {
       const behind = await startGateway(upstream, { TRUST_PROXY: 'loopback' });
       await http(behind, 'GET', '/user/x', { headers: { 'x-forwarded-for': '198.51.100.1, 203.0.113.5' } });
       assert.deepEqual(seen.map((h) => h['x-forwarded-for']), ['203.0.113.5']);
+      // The other ways a client could name an address, host or scheme never reach a service; the edge's own do.
+      seen.length = 0;
+      const claims = {
+        forwarded: 'for=198.51.100.7;proto=https;host=evil.example',
+        'x-real-ip': '198.51.100.7',
+        'x-forwarded-host': 'evil.example',
+        'x-forwarded-port': '443',
+        'x-forwarded-prefix': '/admin',
+        'x-forwarded-server': 'evil.example',
+        'x-client-ip': '198.51.100.7',
+        'true-client-ip': '198.51.100.7',
+        'cf-connecting-ip': '198.51.100.7',
+        'x-cluster-client-ip': '198.51.100.7',
+        'x-forwarded-proto': 'https',
+      };
+      await http(edge, 'GET', '/user/x', { headers: claims });
+      const [received] = seen;
+      for (const name of Object.keys(claims).filter((n) => n !== 'x-forwarded-proto')) assert.equal(received?.[name], undefined, name);
+      assert.equal(received?.['x-forwarded-proto'], 'http');
+      assert.equal(received?.['x-forwarded-for'], '127.0.0.1');
     } finally {
       await new Promise<void>((resolve) => echo.close(() => resolve()));
     }

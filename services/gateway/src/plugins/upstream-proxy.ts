@@ -14,6 +14,24 @@ export interface UpstreamProxyOptions {
 /** RFC 9110 7.6.1: the headers about one connection, which a proxy must not forward. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
 
+/**
+ * Who the client is and how it reached us, as a client could claim it: the edge says that itself (X-Forwarded-For
+ * and X-Forwarded-Proto below), so a client's own versions never reach a service, where a framework's proxy
+ * support or a future rate limit could believe them.
+ */
+const CLIENT_ADDRESS_CLAIMS = new Set([
+  'forwarded',
+  'x-real-ip',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-server',
+  'x-client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'x-cluster-client-ip',
+]);
+
 /** Headers without the hop-by-hop ones (and those their Connection names) and without a traceresponse. */
 function endToEndHeaders<T extends Record<string, unknown>>(headers: T): Partial<T> {
   const named = new Set(String(headers.connection ?? '').toLowerCase().split(',').map((h) => h.trim()));
@@ -61,6 +79,7 @@ export const upstreamProxy = fp<UpstreamProxyOptions>(
             // The client's hop-by-hop headers are about its connection to us: undici refuses `Keep-Alive` and
             // `Upgrade` (any client could make a 503, counted as the upstream's error), the rest mean nothing there.
             const { expect: _expect, ...rest } = endToEndHeaders(headers);
+            for (const name of Object.keys(rest)) if (CLIENT_ADDRESS_CLAIMS.has(name.toLowerCase())) delete rest[name];
             return {
               ...rest,
               'x-request-id': request.id,
