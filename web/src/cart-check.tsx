@@ -65,7 +65,7 @@ function changeText(c: CartChange): string {
 export function CartChanges({ changes }: { changes: CartChange[] }) {
   if (changes.length === 0) return null;
   return (
-    <div className="warning" role="alert">
+    <div id="cart-changes" className="warning" role="alert" tabIndex={-1}>
       <p>Your cart was updated to the shop's current prices and stock:</p>
       <ul>
         {changes.map((c) => (

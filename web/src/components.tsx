@@ -29,7 +29,14 @@ export function ErrorState({ message, retry }: { message: string; retry?: () => 
     <div className="error-state" role="alert">
       <p>{message}</p>
       {retry && (
-        <button type="button" onClick={retry}>
+        <button
+          type="button"
+          onClick={() => {
+            // The button goes while the page loads again: the focus goes to the page's main region, not its start.
+            retry();
+            focusAfterRender();
+          }}
+        >
           Try again
         </button>
       )}

@@ -263,6 +263,24 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a catalog that could not load says so; Try again by keyboard loads it and keeps the focus in the page', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await newShopper();
+    // The product list fails (the shop's API is unreachable) until the shopper tries again.
+    let failing = true;
+    await page.route(/\/product(\?|$)/, (route) => (failing && route.request().method() === 'GET' ? route.abort() : route.continue()));
+    await page.goto('/');
+    const again = page.getByRole('button', { name: 'Try again' });
+    await again.waitFor({ timeout: 30_000 });
+    failing = false;
+    await again.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('link', { name: 'Mechanical Keyboard TKL' }).waitFor();
+    // The button went while the catalog loaded: the focus is on the main region, not the page's start.
+    await page.waitForFunction(() => document.activeElement?.id === 'main');
+    assert.ok(errors.every((e) => /Failed to fetch|net::ERR_FAILED/i.test(e)), errors.join('\n'));
+    await context.close();
+  });
+
   test('add to cart, create the account at checkout, place order: confirmed, stock taken once; my orders; cancel gives the stock back', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ stock: 10, name: 'Brass desk lamp' });
     const { context, page, errors } = await newShopper();
@@ -332,6 +350,8 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     const alert = page.getByRole('alert').filter({ hasText: 'Scarce teapot' });
     await alert.waitFor();
     assert.match(await alert.innerText(), /Only 1 of Scarce teapot left; your cart now has 1 \(you had 3\)/);
+    // The pressed button was disabled while the shop was asked: the focus is on what changed, not the page's start.
+    await page.waitForFunction(() => document.activeElement?.id === 'cart-changes');
     await assertAccessible(page, 'checkout (short stock)');
     assert.equal(await stockOf(product.id), 1, 'nothing taken');
     assert.equal((await ordersOf(await login(email, 'correct-horse-9'))).length, 0, 'no order recorded');
@@ -351,6 +371,8 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await alert.waitFor();
     assert.match(await alert.innerText(), /nothing was ordered[\s\S]*Last lantern: you asked for 1, none are left/);
     await page.getByText('Your cart is empty.').waitFor();
+    // The refusal takes the focus (the pressed button is gone with the emptied cart).
+    await page.waitForFunction(() => document.activeElement?.id === 'checkout-short');
     await assertAccessible(page, 'checkout (sold out, cart empty)');
     await context.close();
   });
@@ -514,6 +536,15 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByRole('button', { name: 'Remove Focus saucer' }).click();
     await page.getByText(/cart is empty/i).first().waitFor();
     await page.waitForFunction(() => document.activeElement?.id === 'main');
+    // A quantity of 0 then Tab removes the line too: the Remove button Tab was going to is gone with it.
+    const c = await newProduct({ name: 'Focus plate' });
+    await addToCart(page, a, 1);
+    await addToCart(page, c, 1);
+    await page.goto('/cart');
+    await page.getByLabel('Quantity of Focus cup').fill('0');
+    await page.keyboard.press('Tab');
+    await page.waitForFunction((id) => document.activeElement?.id === `qty-${id}`, c.id);
+    assert.equal(await page.getByLabel('Quantity of Focus cup').count(), 0);
     assert.deepEqual(errors, []);
     await context.close();
   });
@@ -798,7 +829,15 @@ describe('storefront in Chromium', { concurrency: false }, () => {
 
     // Archive: gone from the shop.
     await page.goto(`/admin/products/${created.id}`);
-    await page.getByRole('button', { name: 'Archive product' }).click();
+    // By keyboard: each step's button replaces the pressed one and takes the focus (not the page's start).
+    await page.getByRole('button', { name: 'Archive product' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Yes, archive it');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Archive product');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Yes, archive it');
     await page.getByRole('button', { name: 'Yes, archive it' }).click();
     await page.getByRole('button', { name: 'Create product' }).waitFor();
     assert.equal((await api('GET', `/product/${created.id}`)).status, 404);

@@ -55,6 +55,14 @@ export function CartPage() {
 
 export function CartLines({ editable }: { editable?: boolean }) {
   const cart = useCart();
+  // A line goes (Remove, or a quantity of 0 then Tab or Enter) with the control the focus was on or about to
+  // reach: the focus goes to the next line's quantity (or the one before), else the page's main region.
+  const remove = (productId: string) => {
+    const i = cart.lines.findIndex((x) => x.productId === productId);
+    const next = cart.lines[i + 1] ?? cart.lines[i - 1];
+    cart.setQuantity(productId, 0);
+    focusAfterRender(...(next ? [`[id="qty-${next.productId}"]`] : []));
+  };
   return (
     <ul className="lines">
       {cart.lines.map((l) => (
@@ -69,17 +77,11 @@ export function CartLines({ editable }: { editable?: boolean }) {
               <label htmlFor={`qty-${l.productId}`} className="visually-hidden">
                 Quantity of {l.name}
               </label>
-              <QuantityInput id={`qty-${l.productId}`} value={l.quantity} min={0} max={Math.min(l.stock, MAX_QUANTITY)} onChange={(q) => cart.setQuantity(l.productId, q)} />
+              <QuantityInput id={`qty-${l.productId}`} value={l.quantity} min={0} max={Math.min(l.stock, MAX_QUANTITY)} onChange={(q) => (q === 0 ? remove(l.productId) : cart.setQuantity(l.productId, q))} />
               <button
                 type="button"
                 className="link-button"
-                onClick={() => {
-                  // The button goes with its line: the focus goes to the next line's quantity (or the one before).
-                  const i = cart.lines.findIndex((x) => x.productId === l.productId);
-                  const next = cart.lines[i + 1] ?? cart.lines[i - 1];
-                  cart.setQuantity(l.productId, 0);
-                  focusAfterRender(...(next ? [`[id="qty-${next.productId}"]`] : []));
-                }}
+                onClick={() => remove(l.productId)}
                 aria-label={`Remove ${l.name}`}
               >
                 Remove

@@ -5,7 +5,7 @@ import { orderApi } from '../api/client.js';
 import { cartTotals, isMixedCurrency, orderItems, type CartLine } from '../cart.js';
 import { contentHash, placeOrder, type ShortItem } from '../checkout.js';
 import { CartChanges, useCartCheck } from '../cart-check.js';
-import { EmptyCart, Loading } from '../components.js';
+import { EmptyCart, Loading, focusAfterRender } from '../components.js';
 import { formatMoney } from '../money.js';
 import { ordersChanged } from '../order-events.js';
 import { checkoutInFlight, checkoutNonce, newCheckoutAttempt, useAuth, useCart } from '../state.js';
@@ -80,6 +80,8 @@ export function CheckoutPage() {
     if (changes.length > 0) {
       busy.current = false;
       setPlacing(false);
+      // The button was disabled while looking: the focus goes to what changed, not to the page's start.
+      focusAfterRender('#cart-changes');
       return;
     }
     checkoutInFlight.mark(key);
@@ -121,6 +123,7 @@ export function CheckoutPage() {
             return s.available > 0 ? [{ ...l, stock: s.available, quantity: Math.min(l.quantity, s.available) }] : [];
           }),
         );
+        focusAfterRender('#checkout-short');
         return;
       }
       case 'price-changed': {
@@ -133,15 +136,18 @@ export function CheckoutPage() {
           `The price of ${names.length ? names.join(', ') : 'an item'} changed as you placed the order, so it was not placed and nothing was charged.` +
             (moved.length ? ' Your cart now shows the current prices; check them and place the order again.' : ' Check your cart and place the order again.'),
         );
+        focusAfterRender('#checkout-error');
         return;
       }
       case 'unreachable':
         // The key is kept: pressing again retries the same attempt and cannot make a second order.
         setError(outcome.detail);
+        focusAfterRender('#checkout-error');
         return;
       case 'refused':
         newCheckoutAttempt();
         setError(outcome.status === 401 ? 'Your session has ended; please sign in again.' : outcome.detail);
+        focusAfterRender('#checkout-error');
         return;
     }
   }
@@ -167,7 +173,7 @@ export function CheckoutPage() {
           <div>
             {/* A session that ended while placing: why the sign-in form is back. */}
             {error && (
-              <p className="error" role="alert">
+              <p id="checkout-error" className="error" role="alert" tabIndex={-1}>
                 {error}
               </p>
             )}
@@ -187,7 +193,7 @@ export function CheckoutPage() {
             )}
             {short && <ShortAlert short={short} cartEmpty={false} />}
             {error && (
-              <p className="error" role="alert">
+              <p id="checkout-error" className="error" role="alert" tabIndex={-1}>
                 {error}
               </p>
             )}
@@ -210,7 +216,7 @@ export function CheckoutPage() {
 /** A 409 insufficient-stock: nothing was ordered, and which items were short. */
 function ShortAlert({ short, cartEmpty }: { short: { lines: { name: string; requested: number; available: number }[] }; cartEmpty: boolean }) {
   return (
-    <div className="warning" role="alert">
+    <div id="checkout-short" className="warning" role="alert" tabIndex={-1}>
       <p>Not enough stock for some items; nothing was ordered. {cartEmpty ? 'None of them are left, so your cart is now empty.' : 'Your cart now holds what is left.'}</p>
       <ul>
         {short.lines.map((s) => (

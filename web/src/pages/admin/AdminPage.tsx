@@ -2,7 +2,7 @@ import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { Link, NavLink, Route, Routes, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
-import { ErrorState, Loading } from '../../components.js';
+import { ErrorState, Loading, focusAfterRender } from '../../components.js';
 import { formatMoney, parseMajor, toMajorText } from '../../money.js';
 import { useAuth } from '../../state.js';
 
@@ -404,15 +404,29 @@ function EditProduct() {
         <p>Archived products leave the shop; orders that have them keep them.</p>
         {confirmArchive ? (
           <>
-            <button type="button" className="danger" onClick={() => archive.mutate()} disabled={archive.isPending}>
+            <button id="archive-confirm" type="button" className="danger" onClick={() => archive.mutate()} disabled={archive.isPending}>
               Yes, archive it
             </button>{' '}
-            <button type="button" onClick={() => setConfirmArchive(false)}>
+            <button
+              type="button"
+              onClick={() => {
+                setConfirmArchive(false);
+                focusAfterRender('#archive-start');
+              }}
+            >
               Keep it
             </button>
           </>
         ) : (
-          <button type="button" onClick={() => setConfirmArchive(true)}>
+          // Each step replaces the button that was pressed: the focus goes to the next one, not the page's start.
+          <button
+            id="archive-start"
+            type="button"
+            onClick={() => {
+              setConfirmArchive(true);
+              focusAfterRender('#archive-confirm');
+            }}
+          >
             Archive product
           </button>
         )}
