@@ -239,6 +239,18 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByLabel('Search').fill('kett');
     await page.getByRole('link', { name: 'Gooseneck Electric Kettle' }).waitFor();
     await page.waitForFunction(() => document.querySelectorAll('main .grid > li.card').length === 1);
+    await page.waitForURL((u) => u.searchParams.get('q') === 'kett');
+    // The brand link is the whole shop again: the search field and the address let go of the search...
+    await page.getByRole('link', { name: 'Northwind Supply' }).click();
+    await page.getByRole('link', { name: 'Mechanical Keyboard TKL' }).waitFor();
+    await settledValue(page.getByLabel('Search'), '', 'the brand link clears the search');
+    await page.waitForTimeout(600);
+    assert.equal(new URL(page.url()).search, '', 'the search does not come back into the address');
+    assert.ok((await cards.count()) > 1, 'the whole catalog, not the one kettle');
+    // ...and Back brings it back, field included.
+    await page.goBack();
+    await settledValue(page.getByLabel('Search'), 'kett', 'Back restores the search');
+    await page.waitForFunction(() => document.querySelectorAll('main .grid > li.card').length === 1);
     await page.getByLabel('Search').fill('');
     await page.getByLabel('Category').selectOption('books');
     await page.getByRole('link', { name: 'The Pragmatic Programmer' }).waitFor();

@@ -1,4 +1,4 @@
-import { useDeferredValue, useEffect, useId, useMemo, useState } from 'react';
+import { useDeferredValue, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { ok, productApi } from '../api/client.js';
@@ -18,16 +18,28 @@ function useDebounced<T>(value: T, ms: number): T {
 
 export function HomePage() {
   const [params, setParams] = useSearchParams();
-  const [text, setText] = useState(params.get('q') ?? '');
+  const urlQ = params.get('q') ?? '';
+  const [text, setText] = useState(urlQ);
   const category = params.get('category') ?? '';
   const q = useDebounced(text.trim(), 250);
   const searchId = useId();
   const categoryId = useId();
+  // The address changed the search, not typing (the brand link, Back, Forward): the field follows it. React's
+  // pattern for adjusting state to a changed input, during the render.
+  const [seenUrlQ, setSeenUrlQ] = useState(urlQ);
+  if (urlQ !== seenUrlQ) {
+    setSeenUrlQ(urlQ);
+    if (urlQ !== q) setText(urlQ);
+  }
 
   useEffect(() => {
     document.title = 'Northwind Supply: shop';
   }, []);
+  // Typing writes the search to the address, once per new search: never back over an address that changed it.
+  const written = useRef(q);
   useEffect(() => {
+    if (q === written.current) return;
+    written.current = q;
     const next = new URLSearchParams(params);
     if (q) next.set('q', q);
     else next.delete('q');
