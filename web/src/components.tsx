@@ -146,17 +146,31 @@ export function QuantityInput({ id, value, min, max, disabled, onChange }: { id:
  * After an action removes or disables the element that had the focus (the browser would drop it to the page's
  * start), moves it to the first match of `selectors` once React has rendered: the next thing to act on, or the
  * place that says what happened. The main region is the last resort.
+ *
+ * React may draw the target a few frames later (an update outside an event handler is scheduled, and deferred
+ * values render in the background), so it looks again on each frame for up to FOCUS_FRAMES, unless the focus
+ * went somewhere else meanwhile (the user moved on: it is not taken back).
  */
 export function focusAfterRender(...selectors: string[]): void {
-  requestAnimationFrame(() => {
-    for (const selector of [...selectors, '#main']) {
+  const from = document.activeElement;
+  let frames = 0;
+  const attempt = () => {
+    const now = document.activeElement;
+    if (now !== from && now !== document.body && now !== null) return;
+    for (const selector of selectors) {
       const el = document.querySelector<HTMLElement>(selector);
       el?.focus();
       // A match that cannot take the focus (a heading without tabindex) does not count.
       if (el && document.activeElement === el) return;
     }
-  });
+    if (++frames < FOCUS_FRAMES) requestAnimationFrame(attempt);
+    else document.querySelector<HTMLElement>('#main')?.focus();
+  };
+  requestAnimationFrame(attempt);
 }
+
+/** About a quarter of a second at 60 frames a second. */
+const FOCUS_FRAMES = 15;
 
 /**
  * What a page that failed to render shows instead of a blank app: mostly a page chunk that could not be fetched

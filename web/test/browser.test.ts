@@ -838,6 +838,23 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByRole('link', { name: 'All orders' }).click();
     await page.waitForURL((u) => !u.search.includes('userId'));
     await settledValue(page.getByLabel('User ID'), '', 'the field follows the address');
+    // An order itself, as the admin sees it (not the shopper's page): whose it is, its status and every line.
+    const orderLink = page.locator('tbody tr th a').first();
+    const shortId = (await orderLink.innerText()).trim();
+    await orderLink.click();
+    await page.waitForURL((u) => u.pathname.startsWith('/admin/orders/'));
+    const orderId = new URL(page.url()).pathname.split('/').pop()!;
+    assert.ok(orderId.endsWith(shortId), `${orderId} is the order listed as ${shortId}`);
+    await page.getByRole('heading', { name: `Order ${shortId}` }).waitFor();
+    const shown = (await api<Order & { items: unknown[] }>('GET', `/order/${orderId}`)).body;
+    await page.getByText(orderId, { exact: true }).waitFor();
+    assert.equal(await page.locator('.order-head .status').innerText(), shown.status);
+    assert.equal(await page.locator('tbody tr').count(), shown.items.length);
+    await assertAccessible(page, 'admin order');
+    await page.getByRole('link', { name: `All orders of customer ${shown.userId}` }).click();
+    await page.waitForURL((u) => u.searchParams.get('userId') === shown.userId);
+    await page.getByRole('table').waitFor();
+    assert.ok((await page.locator('tbody tr').count()) >= 1);
 
     // Archive: gone from the shop.
     await page.goto(`/admin/products/${created.id}`);

@@ -4,6 +4,8 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { ApiError, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
 import { ErrorState, Loading, focusAfterRender } from '../../components.js';
 import { formatMoney, parseMajor, toMajorText } from '../../money.js';
+import { isSettled } from '../../checkout.js';
+import { CancelOrder, STATUS_TEXT, lineName, unnamedProductIds, useProductNames } from '../../order-view.js';
 import { useAuth } from '../../state.js';
 
 export default function AdminPage() {
@@ -41,6 +43,7 @@ export default function AdminPage() {
         <Route index element={<Products />} />
         <Route path="products/:id" element={<EditProduct />} />
         <Route path="orders" element={<Orders />} />
+        <Route path="orders/:id" element={<AdminOrder />} />
         <Route path="users" element={<Users />} />
       </Routes>
     </>
@@ -511,7 +514,7 @@ function Orders() {
               {items.map((o) => (
                 <tr key={o.id}>
                   <th scope="row">
-                    <Link to={`/orders/${o.id}`}>{o.id.slice(-8)}</Link>
+                    <Link to={`/admin/orders/${o.id}`}>{o.id.slice(-8)}</Link>
                   </th>
                   <td>
                     <Link to={`/admin/orders?userId=${o.userId}`} onClick={() => setText(o.userId)}>
@@ -535,6 +538,90 @@ function Orders() {
         </div>
       )}
     </section>
+  );
+}
+
+/** One order as the admin sees it: whose it is, every line, the totals and times; cancellable like the owner's. */
+function AdminOrder() {
+  const { id = '' } = useParams();
+  const order = useQuery({
+    queryKey: ['order', id],
+    queryFn: async () => ok(await orderApi.GET('/order/{id}', { params: { path: { id } } })),
+    // Pending and cancelling orders are settled by the order service: ask again until they are.
+    refetchInterval: (q) => (q.state.data && !isSettled(q.state.data.status) ? 1000 : false),
+  });
+  const names = useProductNames(order.data ? unnamedProductIds(order.data) : []);
+  if (order.isPending) return <Loading label="Loading order" />;
+  if (order.isError) {
+    if (order.error instanceof ApiError && order.error.status === 404)
+      return (
+        <div className="empty">
+          <h2>Order not found</h2>
+          <p>
+            <Link to="/admin/orders">All orders</Link>
+          </p>
+        </div>
+      );
+    return <ErrorState message={order.error.message} retry={() => void order.refetch()} />;
+  }
+  const o = order.data;
+  return (
+    <>
+      <p>
+        <Link to="/admin/orders">All orders</Link>
+      </p>
+      <section className="panel" aria-labelledby={`title-${o.id}`}>
+        <div className="order-head">
+          <h2 id={`title-${o.id}`} tabIndex={-1}>
+            Order {o.id.slice(-8)}
+          </h2>
+          <span className={`status status-${o.status}`}>{STATUS_TEXT[o.status] ?? o.status}</span>
+        </div>
+        <dl className="facts">
+          <dt>Order ID</dt>
+          <dd>
+            <code>{o.id}</code>
+          </dd>
+          <dt>Customer</dt>
+          <dd>
+            <Link to={`/admin/orders?userId=${o.userId}`} aria-label={`All orders of customer ${o.userId}`}>
+              <code>{o.userId}</code>
+            </Link>
+          </dd>
+          <dt>Placed</dt>
+          <dd>{new Date(o.createdAt).toLocaleString()}</dd>
+          <dt>Last change</dt>
+          <dd>{new Date(o.updatedAt).toLocaleString()}</dd>
+          <dt>Total</dt>
+          <dd>{o.totalCents === null ? 'not set (no stock was reserved)' : formatMoney(o.totalCents, o.currency)}</dd>
+        </dl>
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Product</th>
+                <th scope="col">Quantity</th>
+                <th scope="col">Unit price</th>
+                <th scope="col">Line total</th>
+              </tr>
+            </thead>
+            <tbody>
+              {o.items.map((i) => (
+                <tr key={i.productId}>
+                  <th scope="row">
+                    <Link to={`/admin/products/${i.productId}`}>{lineName(i, names)}</Link>
+                  </th>
+                  <td>{i.quantity}</td>
+                  <td>{i.unitPriceCents === null ? '—' : formatMoney(i.unitPriceCents, o.currency)}</td>
+                  <td>{i.unitPriceCents === null ? '—' : formatMoney(i.unitPriceCents * i.quantity, o.currency)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        {o.status === 'confirmed' && <CancelOrder order={o} />}
+      </section>
+    </>
   );
 }
 

@@ -1,0 +1,102 @@
+// What the shopper's order pages and the admin's order page show alike: status words, line names, and the
+// cancel with its confirmation step.
+import { useState } from 'react';
+import { useMutation, useQueries, useQueryClient } from '@tanstack/react-query';
+import { ApiError, ok, orderApi, problemText, productApi, type Order } from './api/client.js';
+import { focusAfterRender } from './components.js';
+import { ordersChanged } from './order-events.js';
+
+export const STATUS_TEXT: Record<string, string> = {
+  pending: 'pending',
+  confirmed: 'confirmed',
+  rejected: 'rejected',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  cancelling: 'cancelling',
+};
+
+/**
+ * Product names for order lines that do not carry one (pending, rejected and failed orders, and orders confirmed
+ * before the order service kept names): read from the shop; an archived product has none to give.
+ */
+export function useProductNames(ids: string[]): Map<string, string | null> {
+  const unique = [...new Set(ids)];
+  const results = useQueries({
+    queries: unique.map((id) => ({
+      queryKey: ['product', id],
+      queryFn: async () => ok(await productApi.GET('/product/{id}', { params: { path: { id } } })),
+      retry: false,
+      staleTime: 60_000,
+    })),
+  });
+  // A name, or null when the shop answered 404 (archived); a lookup that failed otherwise (the product service
+  // down) is left out: the line is then named vaguely, not called "no longer sold".
+  return new Map<string, string | null>(
+    results.flatMap((r, i): [string, string | null][] => (r.data ? [[r.data.id, r.data.name]] : r.error instanceof ApiError && r.error.status === 404 ? [[unique[i]!, null]] : [])),
+  );
+}
+
+/** How an order line is named: as the order stored it, else as the shop names the product now. */
+export function lineName(item: { productId: string; name?: string }, names: Map<string, string | null>): string {
+  if (item.name !== undefined) return item.name;
+  const known = names.get(item.productId);
+  return known === null ? 'a product no longer sold' : (known ?? 'a product (its name cannot be read right now)');
+}
+
+/** The lines whose name the order does not carry (the order service names a line once it is confirmed). */
+export function unnamedProductIds(order: Order): string[] {
+  return order.items.filter((i) => i.name === undefined).map((i) => i.productId);
+}
+
+/** Cancel with a confirmation step: the first button asks, the second does it. */
+export function CancelOrder({ order }: { order: Order }) {
+  const [confirming, setConfirming] = useState(false);
+  const queries = useQueryClient();
+  const cancel = useMutation({
+    mutationFn: async () => ok(await orderApi.POST('/order/{id}/cancel', { params: { path: { id: order.id } } })),
+    onSuccess: (updated) => {
+      queries.setQueryData(['order', order.id], updated);
+      // The buttons go; the order's title (its status beside it) is where the page says what happened.
+      focusAfterRender(`[id="title-${order.id}"]`);
+      ordersChanged(queries);
+      void queries.invalidateQueries({ queryKey: ['product'] });
+      void queries.invalidateQueries({ queryKey: ['products'] });
+    },
+  });
+  if (!confirming)
+    return (
+      <button
+        type="button"
+        id={`cancel-${order.id}`}
+        onClick={() => {
+          setConfirming(true);
+          focusAfterRender(`[id="confirm-${order.id}"]`);
+        }}
+      >
+        Cancel order
+      </button>
+    );
+  return (
+    <div className="confirm" role="group" aria-label="Confirm cancellation">
+      <p>Cancel this order? The items go back on the shelf.</p>
+      <button type="button" id={`confirm-${order.id}`} className="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
+        Yes, cancel it
+      </button>
+      <button
+        type="button"
+        onClick={() => {
+          setConfirming(false);
+          focusAfterRender(`[id="cancel-${order.id}"]`);
+        }}
+        disabled={cancel.isPending}
+      >
+        Keep the order
+      </button>
+      {cancel.isError && (
+        <p className="error" role="alert">
+          {cancel.error instanceof ApiError ? problemText(cancel.error.problem) : 'The shop could not be reached; please try again.'}
+        </p>
+      )}
+    </div>
+  );
+}
