@@ -913,6 +913,8 @@ describe('storefront in Chromium', { concurrency: false }, () => {
       // An order of the admin's own, so the orders page shows one (it lists the signed-in user's orders only).
       await page.getByRole('button', { name: 'Place order' }).click();
       await page.getByText('Thank you! Your order is confirmed.').waitFor();
+      await page.waitForURL((u) => u.pathname.startsWith('/orders/'));
+      const placedId = new URL(page.url()).pathname.split('/').pop()!;
       await page.goto('/orders');
       await page.getByRole('heading', { name: 'Orders', level: 1 }).waitFor();
       await page.getByText(/× Mechanical Keyboard TKL/).first().waitFor();
@@ -923,6 +925,12 @@ describe('storefront in Chromium', { concurrency: false }, () => {
       await page.getByRole('table').waitFor();
       await assertNoHorizontalScroll(page, `admin ${label}`);
       await screenshot(page, `admin-${label}`);
+      // The admin's view of one order: two full UUIDs in it.
+      await page.goto(`/admin/orders/${placedId}`);
+      await page.getByRole('link', { name: 'Mechanical Keyboard TKL' }).waitFor();
+      await page.waitForLoadState('networkidle');
+      await assertNoHorizontalScroll(page, `admin order ${label}`);
+      await screenshot(page, `admin-order-${label}`);
       await context.close();
     }
   });
