@@ -44,6 +44,17 @@ export function ErrorState({ message, retry }: { message: string; retry?: () => 
   );
 }
 
+/** What a page says when the thing it shows is not there (asking again gets the same answer: a way back, no Try again). */
+export function NotFound({ title, heading = 'h2', children }: { title: string; heading?: 'h1' | 'h2'; children: ReactNode }) {
+  const H = heading;
+  return (
+    <div className="empty">
+      <H>{title}</H>
+      <p>{children}</p>
+    </div>
+  );
+}
+
 /** "Only 3 left", "Out of stock": stock shown as it is. */
 export function stockText(stock: number): string {
   if (stock <= 0) return 'Out of stock';

@@ -1,8 +1,9 @@
 // What the shopper's order pages and the admin's order page show alike: status words, line names, and the
 // cancel with its confirmation step.
 import { useState } from 'react';
-import { useMutation, useQueries, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, ok, orderApi, problemText, productApi, type Order } from './api/client.js';
+import { isSettled } from './checkout.js';
 import { focusAfterRender } from './components.js';
 import { ordersChanged } from './order-events.js';
 
@@ -99,4 +100,18 @@ export function CancelOrder({ order }: { order: Order }) {
       )}
     </div>
   );
+}
+
+/**
+ * One order and the names of its unnamed lines. A pending or cancelling order is settled by the order service
+ * (retry or reconciler): it is asked for again every second until it is.
+ */
+export function useOrderWithNames(id: string) {
+  const order = useQuery({
+    queryKey: ['order', id],
+    queryFn: async () => ok(await orderApi.GET('/order/{id}', { params: { path: { id } } })),
+    refetchInterval: (q) => (q.state.data && !isSettled(q.state.data.status) ? 1000 : false),
+  });
+  const names = useProductNames(order.data ? unnamedProductIds(order.data) : []);
+  return { order, names };
 }

@@ -1,11 +1,11 @@
 import { useEffect } from 'react';
 import { Link, Navigate, useLocation, useParams } from 'react-router';
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { ApiError, ok, orderApi, type Order } from '../api/client.js';
 import { isSettled } from '../checkout.js';
-import { ErrorState, Loading, focusAfterRender } from '../components.js';
+import { ErrorState, Loading, NotFound, focusAfterRender } from '../components.js';
 import { formatMoney } from '../money.js';
-import { CancelOrder, STATUS_TEXT, lineName, unnamedProductIds, useProductNames } from '../order-view.js';
+import { CancelOrder, STATUS_TEXT, lineName, unnamedProductIds, useOrderWithNames, useProductNames } from '../order-view.js';
 import { useAuth } from '../state.js';
 
 function RequireSignIn({ children }: { children: React.ReactNode }) {
@@ -123,22 +123,13 @@ export function OrderPage() {
 }
 
 function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: boolean; shownTotalCents?: number }) {
-  const order = useQuery({
-    queryKey: ['order', id],
-    queryFn: async () => ok(await orderApi.GET('/order/{id}', { params: { path: { id } } })),
-    // A pending order is settled by the order service (retry or reconciler): ask again until it is.
-    refetchInterval: (q) => (q.state.data && !isSettled(q.state.data.status) ? 1000 : false),
-  });
-  const names = useProductNames(order.data ? unnamedProductIds(order.data) : []);
+  const { order, names } = useOrderWithNames(id);
   if (order.isPending) return <Loading label="Loading order" />;
   if (order.isError)
     return order.error instanceof ApiError && order.error.status === 404 ? (
-      <div className="empty">
-        <h1>Order not found</h1>
-        <p>
-          <Link to="/orders">Your orders</Link>
-        </p>
-      </div>
+      <NotFound title="Order not found" heading="h1">
+        <Link to="/orders">Your orders</Link>
+      </NotFound>
     ) : (
       <ErrorState message="This order cannot be loaded right now; it is safe. Please try again in a moment." retry={() => void order.refetch()} />
     );

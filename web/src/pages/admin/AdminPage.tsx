@@ -1,11 +1,10 @@
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, NavLink, Route, Routes, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
-import { ErrorState, Loading, focusAfterRender } from '../../components.js';
+import { ErrorState, Loading, NotFound, focusAfterRender } from '../../components.js';
 import { formatMoney, parseMajor, toMajorText } from '../../money.js';
-import { isSettled } from '../../checkout.js';
-import { CancelOrder, STATUS_TEXT, lineName, unnamedProductIds, useProductNames } from '../../order-view.js';
+import { CancelOrder, STATUS_TEXT, lineName, useOrderWithNames } from '../../order-view.js';
 import { useAuth } from '../../state.js';
 
 export default function AdminPage() {
@@ -284,6 +283,16 @@ function Products() {
   );
 }
 
+/**
+ * An admin detail page before its data: loading; not there (404: asking again gets the same answer, so a way back
+ * instead of Try again); or failed (Try again).
+ */
+function notYet(query: { isPending: boolean; error: Error | null; refetch: () => unknown }, loadingLabel: string, notFound: ReactNode) {
+  if (query.isPending) return <Loading label={loadingLabel} />;
+  if (query.error instanceof ApiError && query.error.status === 404) return notFound;
+  return <ErrorState message={query.error?.message ?? 'Could not load'} retry={() => void query.refetch()} />;
+}
+
 function EditProduct() {
   const { id = '' } = useParams();
   const queries = useQueryClient();
@@ -353,20 +362,14 @@ function EditProduct() {
     },
     onError: fail,
   });
-  if (product.isPending) return <Loading label="Loading product" />;
-  if (product.isError) {
-    // Archived (or never there): asking again gets the same answer, so no "Try again", a way back instead.
-    if (product.error instanceof ApiError && product.error.status === 404)
-      return (
-        <div className="empty">
-          <h2>Product not found</h2>
-          <p>
-            It was archived, or never existed. <Link to="/admin">All products</Link>
-          </p>
-        </div>
-      );
-    return <ErrorState message={product.error.message} retry={() => void product.refetch()} />;
-  }
+  if (!product.isSuccess)
+    return notYet(
+      product,
+      'Loading product',
+      <NotFound title="Product not found">
+        It was archived, or never existed. <Link to="/admin">All products</Link>
+      </NotFound>,
+    );
   const p = product.data;
   return (
     <>
@@ -544,26 +547,15 @@ function Orders() {
 /** One order as the admin sees it: whose it is, every line, the totals and times; cancellable like the owner's. */
 function AdminOrder() {
   const { id = '' } = useParams();
-  const order = useQuery({
-    queryKey: ['order', id],
-    queryFn: async () => ok(await orderApi.GET('/order/{id}', { params: { path: { id } } })),
-    // Pending and cancelling orders are settled by the order service: ask again until they are.
-    refetchInterval: (q) => (q.state.data && !isSettled(q.state.data.status) ? 1000 : false),
-  });
-  const names = useProductNames(order.data ? unnamedProductIds(order.data) : []);
-  if (order.isPending) return <Loading label="Loading order" />;
-  if (order.isError) {
-    if (order.error instanceof ApiError && order.error.status === 404)
-      return (
-        <div className="empty">
-          <h2>Order not found</h2>
-          <p>
-            <Link to="/admin/orders">All orders</Link>
-          </p>
-        </div>
-      );
-    return <ErrorState message={order.error.message} retry={() => void order.refetch()} />;
-  }
+  const { order, names } = useOrderWithNames(id);
+  if (!order.isSuccess)
+    return notYet(
+      order,
+      'Loading order',
+      <NotFound title="Order not found">
+        <Link to="/admin/orders">All orders</Link>
+      </NotFound>,
+    );
   const o = order.data;
   return (
     <>
