@@ -935,6 +935,29 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     }
   });
 
+  test('at 200% text size on a 390 px phone, no page scrolls sideways (WCAG 1.4.4 and 1.4.10)', { timeout: STEP_MS }, async () => {
+    const product = (await api<{ items: Product[] }>('GET', '/product?q=keyboard')).body.items[0]!;
+    // The user's larger text, as a root font size: the app's sizes are rem. The strict CSP would refuse the
+    // injected style sheet, hence bypassCSP for this page alone.
+    const context = await browser.newContext({ baseURL: base, viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, bypassCSP: true });
+    const page = await context.newPage();
+    for (const [what, url] of [
+      ['home', '/'],
+      ['product', `/products/${product.id}`],
+      ['cart', '/cart'],
+      ['checkout', '/checkout'],
+      ['sign-in', '/signin'],
+    ] as const) {
+      await page.goto(url);
+      await page.getByRole('heading', { level: 1 }).first().waitFor();
+      await page.waitForLoadState('networkidle');
+      await page.addStyleTag({ content: 'html { font-size: 200% !important; }' });
+      assert.equal(await page.evaluate(() => getComputedStyle(document.documentElement).fontSize), '32px', 'the larger text applies');
+      await assertNoHorizontalScroll(page, `${what} at 200% text`);
+    }
+    await context.close();
+  });
+
   test('Lighthouse on home and product page, mobile and desktop: performance >= 95, accessibility 100, best practices >= 95 (docs/web.md)', { timeout: 600_000 }, async () => {
     const product = (await api<{ items: Product[] }>('GET', '/product?q=keyboard')).body.items[0]!;
     // Up to 3 runs per page and preset, the best counts: Lighthouse simulates a slow phone from a trace of this
