@@ -32,13 +32,18 @@ const CLIENT_ADDRESS_CLAIMS = new Set([
   'x-cluster-client-ip',
 ]);
 
-/** Headers without the hop-by-hop ones (and those their Connection names) and without a traceresponse. */
-function endToEndHeaders<T extends Record<string, unknown>>(headers: T): Partial<T> {
+const NONE = new Set<string>();
+
+/**
+ * Headers without the hop-by-hop ones (and those their Connection names), without a traceresponse, and without
+ * those named in `alsoDropped` (lower case).
+ */
+function endToEndHeaders<T extends Record<string, unknown>>(headers: T, alsoDropped: Set<string> = NONE): Partial<T> {
   const named = new Set(String(headers.connection ?? '').toLowerCase().split(',').map((h) => h.trim()));
   const kept: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();
-    if (!HOP_BY_HOP.has(lower) && !named.has(lower) && lower !== 'traceresponse') kept[name] = value;
+    if (!HOP_BY_HOP.has(lower) && !named.has(lower) && lower !== 'traceresponse' && !alsoDropped.has(lower)) kept[name] = value;
   }
   return kept as Partial<T>;
 }
@@ -78,8 +83,7 @@ export const upstreamProxy = fp<UpstreamProxyOptions>(
             // request is routed); undici refuses to send it upstream, which made every such request a 503.
             // The client's hop-by-hop headers are about its connection to us: undici refuses `Keep-Alive` and
             // `Upgrade` (any client could make a 503, counted as the upstream's error), the rest mean nothing there.
-            const { expect: _expect, ...rest } = endToEndHeaders(headers);
-            for (const name of Object.keys(rest)) if (CLIENT_ADDRESS_CLAIMS.has(name.toLowerCase())) delete rest[name];
+            const { expect: _expect, ...rest } = endToEndHeaders(headers, CLIENT_ADDRESS_CLAIMS);
             return {
               ...rest,
               'x-request-id': request.id,
