@@ -61,6 +61,17 @@ export function CheckoutPage() {
     );
   }
   const mixed = isMixedCurrency(cart.lines);
+  // Why the order was not placed: said in an alert that takes the focus (the pressed button was disabled meanwhile).
+  const refuse = (text: string) => {
+    setError(text);
+    focusAfterRender('#checkout-error');
+  };
+  // Shown above the sign-in form (a session that ended while placing) or in the order panel.
+  const errorAlert = error && (
+    <p id="checkout-error" className="error" role="alert" tabIndex={-1}>
+      {error}
+    </p>
+  );
 
   async function place() {
     // Also guards the gap before React re-renders the disabled button.
@@ -132,22 +143,19 @@ export function CheckoutPage() {
         newCheckoutAttempt();
         const moved = await fresh.check();
         const names = lines.filter((l) => outcome.items.some((i) => i.productId.toLowerCase() === l.productId.toLowerCase())).map((l) => l.name);
-        setError(
+        refuse(
           `The price of ${names.length ? names.join(', ') : 'an item'} changed as you placed the order, so it was not placed and nothing was charged.` +
             (moved.length ? ' Your cart now shows the current prices; check them and place the order again.' : ' Check your cart and place the order again.'),
         );
-        focusAfterRender('#checkout-error');
         return;
       }
       case 'unreachable':
         // The key is kept: pressing again retries the same attempt and cannot make a second order.
-        setError(outcome.detail);
-        focusAfterRender('#checkout-error');
+        refuse(outcome.detail);
         return;
       case 'refused':
         newCheckoutAttempt();
-        setError(outcome.status === 401 ? 'Your session has ended; please sign in again.' : outcome.detail);
-        focusAfterRender('#checkout-error');
+        refuse(outcome.status === 401 ? 'Your session has ended; please sign in again.' : outcome.detail);
         return;
     }
   }
@@ -172,11 +180,7 @@ export function CheckoutPage() {
         ) : auth.status === 'anonymous' ? (
           <div>
             {/* A session that ended while placing: why the sign-in form is back. */}
-            {error && (
-              <p id="checkout-error" className="error" role="alert" tabIndex={-1}>
-                {error}
-              </p>
-            )}
+            {errorAlert}
             <AuthForms intro="Sign in or create an account to place your order. Your cart stays as it is." />
           </div>
         ) : (
@@ -192,11 +196,7 @@ export function CheckoutPage() {
               </p>
             )}
             {short && <ShortAlert short={short} cartEmpty={false} />}
-            {error && (
-              <p id="checkout-error" className="error" role="alert" tabIndex={-1}>
-                {error}
-              </p>
-            )}
+            {errorAlert}
             {mixed ? (
               <p className="warning" role="alert">
                 Your cart has prices in more than one currency; please order them separately.
