@@ -489,3 +489,19 @@ test('DNS egress reaches kube-dns pods and the NodeLocal DNSCache address', () =
   assert.ok(rule.to.some((t) => t.ipBlock?.cidr === '169.254.20.10/32'), 'NodeLocal DNSCache');
   assert.deepEqual(rule.ports.map((p) => `${p.protocol}/${p.port}`).sort(), ['TCP/53', 'UDP/53']);
 });
+
+test('docs/deploy.md builds every image of ours the manifests run, and its expected output names every Deployment', () => {
+  const docs = readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8');
+  const ours = [...new Set(objects.filter((o) => podTemplate(o)).flatMap((o) => containersOf(o).map((c) => c.image)).filter((i) => i.startsWith('ecommerce/')).map((i) => (i.split(':')[0] ?? '').slice('ecommerce/'.length)))].sort();
+  assert.deepEqual(ours, ['order', 'product', 'storefront', 'user']);
+  // Every `for t in ...` loop that builds `--target $t`: an image left out is pulled from Docker Hub by its bare name.
+  const loops = [...docs.matchAll(/for t in ([a-z ]+); do\n[^\n]*--target \$t/g)].map((m) => (m[1] ?? '').split(' '));
+  assert.ok(loops.length >= 3, `found ${loops.length} build loops`);
+  for (const loop of loops) for (const image of ours) assert.ok(loop.includes(image), `a build loop (${loop.join(' ')}) leaves out ${image}`);
+  // Step 4 (`kubectl wait ... deploy --all`) lists each Deployment's condition.
+  const waited = [...docs.matchAll(/^ {3}deployment\.apps\/(\S+) condition met$/gm)].map((m) => m[1]).sort();
+  assert.deepEqual(waited, ofKind('Deployment').map((d) => d.metadata.name).sort());
+  // Every base manifest file is described in the table of what the manifests contain.
+  const tableFiles = docs.split('\n').filter((line) => line.startsWith('| `')).map((line) => line.split(' | ')[0] ?? '').join(' ');
+  for (const file of kustomizationResources()) assert.ok(tableFiles.includes(`\`${file}\``), `docs/deploy.md does not describe ${file}`);
+});
