@@ -11,6 +11,7 @@ import { dataOf, devOverlay, parseYaml, podTemplate, productionOverlay, renderKu
 import { expandProvisioning } from '../src/grafana-expand.js';
 import { PROMETHEUS_FEATURES } from '../src/monitoring.js';
 import { COLLECTOR_IMAGE, JAEGER_IMAGE } from '../src/tracing.js';
+import { admits, type PolicySpec } from '../src/network-policy.js';
 
 const base = renderKustomization('deploy/k8s/base');
 const find = (objects: K8sObject[], kind: string, name: string): K8sObject => {
@@ -117,43 +118,10 @@ test('the images start the preload, which the image build compiles and assembles
 
 // --- NetworkPolicy flows --------------------------------------------------------------------------
 
-interface PolicyPeer {
-  podSelector?: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values: string[] }[] };
-  namespaceSelector?: object;
-  ipBlock?: object;
-}
-interface PolicyRule {
-  to?: PolicyPeer[];
-  from?: PolicyPeer[];
-  ports?: { port: number }[];
-}
-interface PolicySpec {
-  podSelector: PolicyPeer['podSelector'];
-  policyTypes: string[];
-  ingress?: PolicyRule[];
-  egress?: PolicyRule[];
-}
-
-function selects(selector: PolicyPeer['podSelector'], labels: Record<string, string>): boolean {
-  if (!selector) return true;
-  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-  const byExpressions = (selector.matchExpressions ?? []).every((e) => (e.operator === 'In' ? e.values.includes(labels[e.key] ?? '') : false));
-  return byLabels && byExpressions;
-}
-
-/** Whether pod `from` may open a TCP connection to pod `to` on `port`, under these policies (same namespace). */
+/** Whether Deployment `from`'s pods may open a TCP connection to Deployment `to`'s on `port`, under these policies. */
 function allowed(objects: K8sObject[], from: string, to: string, port: number): boolean {
-  const labelsOf = (name: string) => podTemplate(find(objects, 'Deployment', name))?.metadata?.labels ?? {};
-  const policies = objects.filter((o) => o.kind === 'NetworkPolicy').map((o) => o['spec'] as PolicySpec);
-  const peerMatches = (peers: PolicyPeer[] | undefined, labels: Record<string, string>) =>
-    peers === undefined || peers.some((p) => !p.namespaceSelector && !p.ipBlock && selects(p.podSelector ?? {}, labels));
-  const direction = (pod: string, type: 'Egress' | 'Ingress', other: string) => {
-    const mine = policies.filter((p) => p.policyTypes.includes(type) && selects(p.podSelector, labelsOf(pod)));
-    if (mine.length === 0) return true;
-    const rules = mine.flatMap((p) => (type === 'Egress' ? p.egress : p.ingress) ?? []);
-    return rules.some((r) => peerMatches(type === 'Egress' ? r.to : r.from, labelsOf(other)) && (r.ports === undefined || r.ports.some((p) => p.port === port)));
-  };
-  return direction(from, 'Egress', to) && direction(to, 'Ingress', from);
+  const pod = (name: string) => ({ labels: podTemplate(find(objects, 'Deployment', name))?.metadata?.labels ?? {}, namespace: 'ecommerce' });
+  return admits(objects, pod(from), pod(to), port);
 }
 
 test('network policies: the services send spans to the collector only, the collector to Jaeger only, Grafana reads Jaeger', () => {
