@@ -7,6 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { dataOf, loadManifests, podTemplate, type Container, type K8sObject } from '../src/manifests.js';
 
 const objects = loadManifests().map((o) => o.object);
@@ -162,4 +165,26 @@ test('the provisioning Job can be re-run by kubectl, Argo CD and Flux (it is ide
   // kubectl: removed after it finished, so the next apply creates it again.
   const ttl = (job['spec'] as { ttlSecondsAfterFinished?: number }).ttlSecondsAfterFinished;
   assert.ok(ttl !== undefined && ttl > 0 && ttl <= 3600, `ttlSecondsAfterFinished ${ttl}`);
+});
+
+test('the init container checks a managed database\'s certificate against the system roots with verify-full (libpq has no root.crt there)', async () => {
+  const waitScript = dataOf(find('ConfigMap', 'wait-for-database'))['wait-for-database.sh'] ?? '';
+  // A psql that answers "ready" and reports what libpq would be given.
+  const bin = mkdtempSync(join(tmpdir(), 'fake-psql-'));
+  const report = join(bin, 'report');
+  writeFileSync(join(bin, 'psql'), `#!/bin/sh\necho "sslrootcert=\${PGSSLROOTCERT:-unset}" > '${report}'\necho ready\n`, { mode: 0o755 });
+  const env = { PATH: `${bin}:${process.env['PATH'] ?? '/usr/bin:/bin'}`, PGHOST: 'db.example', PGPORT: '5432', PGDATABASE: 'ecommerce', PGUSER: 'user_service', DB_SCHEMA: 'users', WAIT_TIMEOUT_SECONDS: '5' };
+  const rootcert = async (extra: Record<string, string>): Promise<string> => {
+    const waiter = run(waitScript, { ...env, ...extra });
+    assert.equal(await waiter.exit, 0, waiter.output());
+    return /sslrootcert=(\S+)/.exec(readFileSync(report, 'utf8'))?.[1] ?? '';
+  };
+  try {
+    assert.equal(await rootcert({ PGSSLMODE: 'verify-full' }), 'system');
+    assert.equal(await rootcert({ PGSSLMODE: 'verify-full', PGSSLROOTCERT: '/etc/ssl/rds-ca.pem' }), '/etc/ssl/rds-ca.pem', 'a private CA bundle wins');
+    // libpq 16+ refuses sslrootcert=system with any weaker mode: left alone.
+    for (const mode of ['disable', 'require', 'verify-ca']) assert.equal(await rootcert({ PGSSLMODE: mode }), 'unset', mode);
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
 });
