@@ -9,6 +9,20 @@ import { checksum, configMap, containerSecurity, deployment, labels, namespace, 
 
 export const COLLECTOR_IMAGE = 'otel/opentelemetry-collector:0.141.0';
 export const JAEGER_IMAGE = 'jaegertracing/jaeger:2.12.0';
+/**
+ * How many traces Jaeger's memory store keeps (a ring: the oldest go first). Its all-in-one default, 100,000,
+ * does not fit the pod: the store keeps each trace as OTLP pdata with a copy of every service's resource, about
+ * 15-25 KB for an order's 8 spans from 4 services (an estimate from the spans' attributes, not a measurement:
+ * Jaeger cannot run here), 1.5-2.5 GB at 100,000, so the pod would be OOM-killed under load and lose them all.
+ * 20,000 is 0.3-0.5 GB under the 800 MiB GOMEMLIMIT and the 1 Gi limit.
+ */
+export const JAEGER_MAX_TRACES = 20_000;
+/**
+ * The image runs its embedded all-in-one config when no --config is given; --set overrides one key of it
+ * (otelcol's flags, merged after the config; Jaeger 2.12 cmd/jaeger/internal/command.go and all-in-one.yaml,
+ * whose memory backend is named some_storage). Re-read both on an upgrade of the image.
+ */
+export const JAEGER_ARGS = [`--set=extensions.jaeger_storage.backends.some_storage.memory.max_traces=${JAEGER_MAX_TRACES}`];
 
 function servicePorts(name: string, ports: { name: string; port: number }[]): IService {
   return {
@@ -63,6 +77,7 @@ export function tracingManifests(): Manifest[] {
           name: 'jaeger',
           image: JAEGER_IMAGE,
           imagePullPolicy: 'IfNotPresent',
+          args: JAEGER_ARGS,
           env: [{ name: 'GOMEMLIMIT', value: '800MiB' }],
           ports: [
             { name: 'http', containerPort: 16686 },

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { dataOf, devOverlay, parseYaml, podTemplate, productionOverlay, renderKustomization, repoRoot, type Container, type K8sObject } from '../src/manifests.js';
 import { expandProvisioning } from '../src/grafana-expand.js';
 import { PROMETHEUS_FEATURES } from '../src/monitoring.js';
-import { COLLECTOR_IMAGE, JAEGER_IMAGE } from '../src/tracing.js';
+import { COLLECTOR_IMAGE, JAEGER_ARGS, JAEGER_IMAGE, JAEGER_MAX_TRACES } from '../src/tracing.js';
 import { admits, type PolicySpec } from '../src/network-policy.js';
 
 const base = renderKustomization('deploy/k8s/base');
@@ -72,6 +72,19 @@ test('the collector reads the shipped pipeline verbatim, in Kubernetes and in co
   const compose = composeServices();
   assert.deepEqual(compose['otel-collector']?.command, ['--config=/etc/otelcol/config.yaml']);
   assert.ok(compose['otel-collector']?.volumes?.includes('../monitoring/otel-collector/otel-collector.yaml:/etc/otelcol/config.yaml:ro'));
+});
+
+test('Jaeger keeps only as many traces as fit its memory limit, the same in Kubernetes and compose', () => {
+  const jaeger = containerOf(base, 'jaeger') as Container & { args?: string[]; command?: string[] };
+  assert.equal(jaeger.command, undefined, 'the image\'s entry point runs Jaeger');
+  assert.deepEqual(jaeger.args, JAEGER_ARGS);
+  assert.deepEqual(composeServices()['jaeger']?.command, JAEGER_ARGS);
+  // The key path is the embedded all-in-one config's of this release (its memory backend is some_storage).
+  assert.equal(JAEGER_IMAGE, 'jaegertracing/jaeger:2.12.0', 're-read cmd/jaeger/internal/all-in-one.yaml of the new release for JAEGER_ARGS');
+  assert.match(JAEGER_ARGS[0] ?? '', /^--set=extensions\.jaeger_storage\.backends\.some_storage\.memory\.max_traces=(\d+)$/);
+  // About 25 KB per trace at most (tracing.ts): the ring must fit under GOMEMLIMIT with room for the rest.
+  const goMemLimitMiB = Number(/^(\d+)MiB$/.exec(jaeger.env?.find((e) => e.name === 'GOMEMLIMIT')?.value ?? '')?.[1]);
+  assert.ok(JAEGER_MAX_TRACES * 25 / 1024 < goMemLimitMiB * 0.75, `${JAEGER_MAX_TRACES} traces do not fit in ${goMemLimitMiB} MiB`);
 });
 
 test('collector and Jaeger images are pinned, the same in Kubernetes and compose', () => {
