@@ -533,3 +533,15 @@ test('docs/deploy.md builds every image of ours the manifests run, and its expec
   const tableFiles = docs.split('\n').filter((line) => line.startsWith('| `')).map((line) => line.split(' | ')[0] ?? '').join(' ');
   for (const file of kustomizationResources()) assert.ok(tableFiles.includes(`\`${file}\``), `docs/deploy.md does not describe ${file}`);
 });
+
+test('our images carry their own version (SERVICE_VERSION from the build\'s VERSION), so a new image needs nothing else changed', () => {
+  // `kustomize edit set image` rewrites image fields only: a version in a label or an env value would go stale.
+  assert.match(dockerfile, /^ARG VERSION=\S+\n(?:#.*\n)*ENV SERVICE_VERSION=\$\{VERSION\}$/m);
+  for (const w of workloads.filter((o) => containersOf(o).some((c) => c.image.startsWith('ecommerce/')))) {
+    assert.equal(w.metadata.labels?.['app.kubernetes.io/version'], undefined, `${w.metadata.name}: a version label`);
+    assert.equal(templateOf(w).metadata?.labels?.['app.kubernetes.io/version'], undefined, `${w.metadata.name}: a version label on its pods`);
+    for (const c of containersOf(w)) {
+      for (const e of c.env ?? []) assert.ok(!/SERVICE_VERSION|service\.version/.test(`${e.name}=${e.value ?? ''}`), `${w.metadata.name}/${c.name}: ${e.name} sets the version`);
+    }
+  }
+});

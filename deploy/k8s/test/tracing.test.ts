@@ -110,7 +110,8 @@ test('every service exports to the collector under its own name, with version an
       const env = containerOf(objects, `${service}-service`).env ?? [];
       const value = (name: string) => env.find((e) => e.name === name);
       assert.equal(value('OTEL_SERVICE_NAME')?.value, service);
-      assert.equal(value('OTEL_RESOURCE_ATTRIBUTES')?.value, 'service.version=$(SERVICE_VERSION),deployment.environment.name=$(DEPLOYMENT_ENVIRONMENT)');
+      // service.version is the image's own (SERVICE_VERSION, set by the Dockerfile), read by the preload.
+      assert.equal(value('OTEL_RESOURCE_ATTRIBUTES')?.value, 'deployment.environment.name=$(DEPLOYMENT_ENVIRONMENT)');
       for (const name of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_PROTOCOL', 'OTEL_TRACES_SAMPLER', 'OTEL_TRACES_SAMPLER_ARG', 'OTEL_SDK_DISABLED', 'DEPLOYMENT_ENVIRONMENT']) {
         assert.deepEqual(value(name)?.valueFrom?.configMapKeyRef, { name: 'ecommerce-config', key: name }, `${service} ${name}`);
       }

@@ -21,7 +21,15 @@ import { instrumentationChoice, type ExporterProtocol } from './tracing-env.js';
 // by fastify), and fastify and undici report through diagnostics_channel. The loader's thread would cost
 // about 12 MiB per service for nothing; register it here if an ESM-only package ever needs patching.
 
-/** service.version from the started program's package.json; OTEL_RESOURCE_ATTRIBUTES may override it. */
+/**
+ * service.version: SERVICE_VERSION (the image's version, what the metrics and logs report too), else the started
+ * program's package.json; OTEL_RESOURCE_ATTRIBUTES may override it.
+ */
+function serviceVersion(): string | undefined {
+  const configured = process.env.SERVICE_VERSION?.trim();
+  return configured ? configured : programVersion();
+}
+
 function programVersion(): string | undefined {
   let dir = process.argv[1] ? dirname(process.argv[1]) : process.cwd();
   for (let i = 0; i < 6; i++) {
@@ -87,7 +95,7 @@ async function spanExporter(protocol: ExporterProtocol): Promise<SpanExporter> {
 export async function startTracing(protocol: ExporterProtocol): Promise<NodeTracerProvider> {
   const logLevel = process.env.OTEL_LOG_LEVEL;
   if (logLevel) diag.setLogger(new DiagConsoleLogger(), { logLevel: diagLogLevelFromString(logLevel) });
-  const version = programVersion();
+  const version = serviceVersion();
   // No process detector: its command line is no business of a trace; pid and runtime are enough.
   const resource = resourceFromAttributes({
     ...(version ? { 'service.version': version } : {}),

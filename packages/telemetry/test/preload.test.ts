@@ -100,7 +100,7 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
         OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test',
       };
       back = await start(fixture, { ...otel, ROLE: 'back', OTEL_SERVICE_NAME: 'back', DATABASE_URL: dbUrl.toString() });
-      front = await start(fixture, { ...otel, ROLE: 'front', OTEL_SERVICE_NAME: 'front', BACK_URL: `http://127.0.0.1:${back.message.listening}` });
+      front = await start(fixture, { ...otel, ROLE: 'front', OTEL_SERVICE_NAME: 'front', SERVICE_VERSION: '2.3.4-rc.1', BACK_URL: `http://127.0.0.1:${back.message.listening}` });
       const frontUrl = `http://127.0.0.1:${front.message.listening}`;
 
       const got = await fetch(`${frontUrl}/front/42?token=${secrets.token}`, {
@@ -197,7 +197,9 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
 
     it('then the resource names the service, its version and the environment', () => {
       const backSpan = spans.find((s) => s.service === 'back');
+      // Without SERVICE_VERSION, the program's package.json; with it (an image's version), that.
       assert.equal(backSpan?.resource['service.version'], '0.1.0');
+      assert.equal(spans.find((s) => s.service === 'front')?.resource['service.version'], '2.3.4-rc.1');
       assert.equal(backSpan?.resource['deployment.environment.name'], 'test');
       assert.equal(backSpan?.resource['process.command_args'], undefined);
     });
