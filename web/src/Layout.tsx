@@ -1,4 +1,4 @@
-import { Suspense, useEffect, useRef } from 'react';
+import { Suspense, useEffect, useRef, useState } from 'react';
 import { Link, NavLink, Outlet, useLocation } from 'react-router';
 import { cartUnits } from './cart.js';
 import { Loading, PageErrorBoundary } from './components.js';
@@ -11,6 +11,8 @@ export function Layout() {
   const units = cartUnits(lines);
   const { pathname } = useLocation();
   const main = useRef<HTMLElement>(null);
+  // Sign out that could not reach the shop: the session is still on (server and here), said until the next try.
+  const [signOutFailed, setSignOutFailed] = useState(false);
   // On client-side navigation, move focus to the new page so screen readers announce it.
   const first = useRef(true);
   useEffect(() => {
@@ -57,7 +59,17 @@ export function Layout() {
               </li>
               <li>
                 {status === 'signed-in' ? (
-                  <button type="button" className="link-button" onClick={() => void signOut().finally(() => cart.clear())}>
+                  <button
+                    type="button"
+                    className="link-button"
+                    onClick={() => {
+                      setSignOutFailed(false);
+                      signOut().then(
+                        () => cart.clear(),
+                        () => setSignOutFailed(true),
+                      );
+                    }}
+                  >
                     Sign out
                   </button>
                 ) : (
@@ -69,6 +81,11 @@ export function Layout() {
         </div>
       </header>
       <main id="main" ref={main} tabIndex={-1}>
+        {signOutFailed && status === 'signed-in' && (
+          <p className="error-state" role="alert">
+            Sign-out did not finish: the shop could not be reached, so you are still signed in. Please press Sign out again.
+          </p>
+        )}
         <PageErrorBoundary key={pathname}>
           <Suspense fallback={<Loading />}>
             <Outlet />

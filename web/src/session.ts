@@ -1,6 +1,6 @@
 // The signed-in session: access token in memory (api/client.ts), refresh token in an HttpOnly cookie the page
 // cannot read (docs/api.md, "Refresh token in a cookie"). A reload refreshes from the cookie; logout clears it.
-import { ApiError, ok, setAccessToken, userApi, type User } from './api/client.js';
+import { ApiError, ok, renewTokenWith, sessionEvents, setAccessToken, userApi, type Renewal, type User } from './api/client.js';
 
 export type SessionUser = User;
 
@@ -17,12 +17,27 @@ const hint = {
 };
 
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
-let inFlight: Promise<boolean> | null = null;
+let inFlight: Promise<Renewal> | null = null;
+/** Refreshes in a row that got no answer from the user service: the next try waits longer. */
+let failures = 0;
+/** The page loaded signed in but could not renew then: the next renewal that works signs it in. */
+let restoring = false;
 
 function schedule(expiresIn: number): void {
   clearTimeout(refreshTimer);
-  // Renew well before expiry; a failed renewal simply ends the session.
+  // Renew well before expiry; a renewal the user service could not answer is tried again (retryLater).
   refreshTimer = setTimeout(() => void refresh(), Math.max(5, expiresIn * 0.8) * 1000);
+}
+
+/**
+ * The user service did not answer the refresh (a 5xx, a 429, no connection): the session may well be alive, so
+ * the token and the sign-in flag stay, and the refresh is tried again after 2, 4, 8... up to 60 seconds.
+ */
+function retryLater(): Renewal {
+  failures += 1;
+  clearTimeout(refreshTimer);
+  refreshTimer = setTimeout(() => void refresh(), Math.min(60, 2 ** failures) * 1000);
+  return 'unavailable';
 }
 
 /** One refresh at a time, across tabs too: two refreshes with one rotating token would look like token theft. */
@@ -31,54 +46,67 @@ function exclusive<T>(fn: () => Promise<T>): Promise<T> {
   return locks ? (locks.request('ecommerce-refresh', fn) as Promise<T>) : fn();
 }
 
-/** Exchanges the refresh cookie for a new access token; false when there is no live session. */
-function refresh(): Promise<boolean> {
-  inFlight ??= exclusive(async () => {
-    const res = await userApi.POST('/user/token/refresh', { body: {} });
-    if (!res.data) {
-      setAccessToken(null);
-      hint.set(false);
-      return false;
+/**
+ * Exchanges the refresh cookie for a new access token. Only a refusal ends the session: 401 (expired, revoked,
+ * reused) or 400 (no refresh token at all), docs/api.md; then this tab forgets its token and says so
+ * ('ended' on sessionEvents), so the header does not keep a dead "Sign out".
+ */
+function refresh(): Promise<Renewal> {
+  inFlight ??= exclusive(async (): Promise<Renewal> => {
+    let res;
+    try {
+      res = await userApi.POST('/user/token/refresh', { body: {} });
+    } catch {
+      return retryLater();
     }
-    setAccessToken(res.data.accessToken);
-    schedule(res.data.expiresIn);
-    return true;
+    if (res.data) {
+      failures = 0;
+      setAccessToken(res.data.accessToken);
+      schedule(res.data.expiresIn);
+      // A reload that found the user service down signed nobody in: this renewal does (state.tsx).
+      if (restoring) {
+        restoring = false;
+        sessionEvents.dispatchEvent(new Event('restored'));
+      }
+      return 'renewed';
+    }
+    if (res.response.status !== 401 && res.response.status !== 400) return retryLater();
+    forgetSession();
+    hint.set(false);
+    sessionEvents.dispatchEvent(new Event('ended'));
+    return 'ended';
   }).finally(() => {
     inFlight = null;
   });
   return inFlight;
 }
 
-async function currentUser(): Promise<SessionUser> {
+// Calls refused with an expired access token renew it here and are sent once more (api/client.ts).
+renewTokenWith(refresh);
+
+export async function currentUser(): Promise<SessionUser> {
   return ok(await userApi.GET('/user/me'));
 }
 
 /** The hint's key: another tab signing out removes it, signing in sets it (a `storage` event here). */
 export const SESSION_HINT_KEY = HINT;
 
-/**
- * After a call was refused with our token: asks for a new one once; false when the session is over (revoked,
- * expired, signed out elsewhere), and then this tab forgets its token.
- */
-export async function confirmSession(): Promise<boolean> {
-  try {
-    return await refresh();
-  } catch {
-    return false;
-  }
-}
-
-/** Another tab signed out: this one drops its token too (the server revoked the session already). */
+/** Another tab signed out, or a refresh was refused: this tab drops its token too. */
 export function forgetSession(): void {
   clearTimeout(refreshTimer);
   setAccessToken(null);
 }
 
-/** Restores the session on page load; null when signed out. */
+/**
+ * Restores the session on page load; null when signed out, or when the user service could not answer: then the
+ * flag stays, the refresh is tried again (retryLater), and 'restored' on sessionEvents says when it worked.
+ */
 export async function restoreSession(): Promise<SessionUser | null> {
   if (!hint.get()) return null;
+  const renewal = await refresh();
+  restoring = renewal === 'unavailable';
   try {
-    return (await refresh()) ? await currentUser() : null;
+    return renewal === 'renewed' ? await currentUser() : null;
   } catch {
     return null;
   }
@@ -88,6 +116,7 @@ export async function signIn(email: string, password: string): Promise<SessionUs
   const data = ok(await userApi.POST('/user/login', { body: { email, password, refreshTokenIn: 'cookie' } }));
   setAccessToken(data.accessToken);
   hint.set(true);
+  restoring = false;
   schedule(data.expiresIn);
   return currentUser();
 }
@@ -97,11 +126,14 @@ export async function createAccount(name: string, email: string, password: strin
   return signIn(email, password);
 }
 
+/**
+ * Ends the session on the server, then here. Throws, and the session stays, when the user service could not be
+ * reached or failed: the refresh cookie would stay valid there, so the user is told and can press again.
+ */
 export async function signOut(): Promise<void> {
-  clearTimeout(refreshTimer);
-  setAccessToken(null);
-  hint.set(false);
   const res = await userApi.POST('/user/logout', { body: {} });
-  // 401: the session had already ended; the cookie is cleared either way.
-  if (res.error !== undefined && res.response.status !== 401) throw new ApiError(res.response.status, res.error as never);
+  // A 4xx is final (401: the session had already ended; the cookie is cleared either way).
+  if (res.response.status >= 500 || res.response.status === 429) throw new ApiError(res.response.status, res.error as never);
+  forgetSession();
+  hint.set(false);
 }

@@ -4,7 +4,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { addToCart as add, parseCart, setQuantity as setQty, type CartLine, type CartProduct } from './cart.js';
 import { sessionEvents } from './api/client.js';
 import { followOtherTabsOrders } from './order-events.js';
-import { SESSION_HINT_KEY, confirmSession, createAccount, forgetSession, restoreSession, signIn, signOut, type SessionUser } from './session.js';
+import { SESSION_HINT_KEY, createAccount, currentUser, forgetSession, restoreSession, signIn, signOut, type SessionUser } from './session.js';
 
 interface Auth {
   status: 'loading' | 'anonymous' | 'signed-in';
@@ -38,19 +38,22 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       setUser(null);
       setStatus('anonymous');
     };
-    // A call refused with our token: one refresh decides whether the session is over.
-    const onUnauthorized = () => void confirmSession().then((alive) => alive || ended());
+    // A refresh was refused (the session is over); or one worked after the page loaded without (the user
+    // service was down then).
+    const restored = () => void currentUser().then((u) => (queries.clear(), setUser(u), setStatus('signed-in')), () => undefined);
     // Another tab signed out (the hint went) or in (it came): follow it.
     const onStorage = (e: StorageEvent) => {
       if (e.key !== SESSION_HINT_KEY) return;
       if (e.newValue === null) ended();
       else void restoreSession().then((u) => u && (queries.clear(), setUser(u), setStatus('signed-in')));
     };
-    sessionEvents.addEventListener('unauthorized', onUnauthorized);
+    sessionEvents.addEventListener('ended', ended);
+    sessionEvents.addEventListener('restored', restored);
     addEventListener('storage', onStorage);
     const unfollow = followOtherTabsOrders(queries);
     return () => {
-      sessionEvents.removeEventListener('unauthorized', onUnauthorized);
+      sessionEvents.removeEventListener('ended', ended);
+      sessionEvents.removeEventListener('restored', restored);
       removeEventListener('storage', onStorage);
       unfollow();
     };
@@ -72,13 +75,11 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         setStatus('signed-in');
       },
       async signOut() {
-        try {
-          await signOut();
-        } finally {
-          queries.clear();
-          setUser(null);
-          setStatus('anonymous');
-        }
+        // Throws when the user service could not end the session: the user is still signed in and can try again.
+        await signOut();
+        queries.clear();
+        setUser(null);
+        setStatus('anonymous');
       },
     }),
     [status, user, queries],

@@ -7,7 +7,7 @@ import { readFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page, type Route } from 'playwright-core';
 import { CHROMIUM_ARGS, chromiumPath } from '../tools/browser.js';
 import { audit, table } from '../tools/lighthouse.js';
 import { SERVICES, fetchDoc, renderTypes } from '../tools/openapi-types.js';
@@ -120,6 +120,24 @@ async function addToCart(page: Page, product: Product, quantity = 1): Promise<vo
   await page.getByLabel('Quantity').fill(String(quantity));
   await page.getByRole('button', { name: 'Add to cart' }).click();
   await page.getByRole('status').filter({ hasText: 'Added' }).waitFor();
+}
+
+/** Signs in on the sign-in page (the header then offers Sign out). */
+async function signInAs(page: Page, email: string, password: string): Promise<void> {
+  await page.goto('/signin');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+/** A new account, signed in on a new page. */
+async function signedInShopper(tag: string) {
+  const email = uniqueEmail(tag);
+  assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Ada Shopper' }, '')).status, 201);
+  const shopper = await newShopper();
+  await signInAs(shopper.page, email, 'correct-horse-9');
+  return { email, ...shopper };
 }
 
 async function ordersOf(token: string): Promise<Order[]> {
@@ -664,6 +682,100 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
     assert.equal(await page.getByText(/Signed in as/).count(), 0);
     assert.equal(await stockOf(product.id), 5);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('a refresh that fails with a 5xx or no answer keeps the session: a reload keeps the sign-in, and the periodic refresh keeps the token and tries again later', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await signedInShopper('blip');
+    await page.clock.install();
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    let mode: 'pass' | '503' | 'abort' = '503';
+    let refreshes = 0;
+    await page.route('**/user/token/refresh', (route) => {
+      refreshes++;
+      if (mode === 'abort') return route.abort();
+      return mode === '503' ? route.fulfill({ status: 503, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Service Unavailable', status: 503 }) }) : route.continue();
+    });
+    // The user service has a bad moment at a reload: this browser is still signed in for the next one.
+    const refused = page.waitForResponse('**/user/token/refresh');
+    await page.reload();
+    await refused;
+    await page.waitForTimeout(300);
+    assert.equal(await page.evaluate(() => localStorage.getItem('ecommerce.session')), '1', 'a 503 from the refresh keeps the sign-in flag');
+    mode = 'pass';
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    // The periodic refresh (at 80% of the token's 15 minutes) finds the service unreachable: the token is kept,
+    // so signed-in calls still work, and the refresh is tried again later.
+    mode = 'abort';
+    const before = refreshes;
+    await page.clock.fastForward('12:30');
+    for (let i = 0; i < 100 && refreshes === before; i++) await page.waitForTimeout(50);
+    assert.ok(refreshes > before, 'the periodic refresh ran');
+    await page.getByRole('link', { name: 'Orders', exact: true }).click();
+    await page.getByText('No orders yet.').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 1);
+    mode = 'pass';
+    const failed = refreshes;
+    const renewed = page.waitForResponse((r) => r.url().endsWith('/user/token/refresh') && r.status() === 200);
+    await page.clock.fastForward('02:00');
+    await renewed;
+    assert.ok(refreshes > failed, 'tried again later');
+    assert.equal(await page.evaluate(() => localStorage.getItem('ecommerce.session')), '1');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('a call refused with an expired token is refreshed and sent once more: the order is placed once under the same Idempotency-Key, a cancel and the orders list go through', { timeout: STEP_MS }, async () => {
+    const { product, email, context, page, errors } = await shopperAtCheckout({ stock: 10, name: 'Renewed kettle' }, 1, 'renew');
+    const expired = { status: 401, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://ecommerce.local/problems/unauthorized', title: 'Unauthorized', status: 401, detail: 'Invalid token' }) };
+    const keys: string[] = [];
+    await page.route('**/order', (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      return keys.length === 1 ? route.fulfill(expired) : route.continue();
+    });
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    assert.equal(keys.length, 2, 'sent once more after the refresh');
+    assert.equal(keys[1], keys[0], 'with the same Idempotency-Key');
+    const token = await login(email, 'correct-horse-9');
+    assert.equal((await ordersOf(token)).length, 1);
+    assert.equal(await stockOf(product.id), 9);
+    // A cancel refused the same way goes through after the refresh.
+    let cancels = 0;
+    await page.route('**/order/*/cancel', (route) => (++cancels === 1 ? route.fulfill(expired) : route.continue()));
+    await page.getByRole('button', { name: 'Cancel order' }).click();
+    await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+    await page.getByText('cancelled', { exact: true }).waitFor();
+    assert.equal(cancels, 2);
+    // And the orders list.
+    let lists = 0;
+    await page.route(/\/order\?/, (route) => (++lists === 1 ? route.fulfill(expired) : route.continue()));
+    await page.getByRole('link', { name: 'All your orders' }).click();
+    await page.getByText('1 × Renewed kettle').waitFor();
+    assert.equal(await page.getByText('cannot be loaded').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('Sign out that cannot reach the shop (no answer, or a 5xx) says it did not finish and can be pressed again', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await signedInShopper('signout');
+    for (const fail of [(r: Route) => r.abort(), (r: Route) => r.fulfill({ status: 502, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Bad Gateway', status: 502 }) })]) {
+      await page.route('**/user/logout', fail);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('alert').filter({ hasText: 'Sign-out did not finish' }).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 1, 'still signed in, so it can be pressed again');
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
+    }
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).waitFor();
+    assert.equal(await page.getByRole('alert').filter({ hasText: 'Sign-out did not finish' }).count(), 0);
+    assert.deepEqual((await context.cookies()).filter((c) => c.name === '__Secure-refresh-token' && c.value), []);
+    await page.reload();
+    await page.getByRole('link', { name: 'Sign in' }).waitFor();
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -12,18 +12,46 @@ export function setAccessToken(token: string | null): void {
   accessToken = token;
 }
 
-/** Fires 'unauthorized' when a call made with our access token answers 401 (the session may have ended). */
+/** Whether this tab holds an access token (a refused refresh drops it). */
+export function hasAccessToken(): boolean {
+  return accessToken !== null;
+}
+
+/** Says 'ended' when a refused refresh ended the session, 'restored' when a session the page could not renew on load was renewed (session.ts). */
 export const sessionEvents = new EventTarget();
+
+/** What asking for a new access token came to: a new one, the session is over, or no answer (tried again later). */
+export type Renewal = 'renewed' | 'ended' | 'unavailable';
+let renew: () => Promise<Renewal> = () => Promise.resolve('ended');
+
+/** How to renew the access token (session.ts owns the refresh cookie's flow). */
+export function renewTokenWith(fn: () => Promise<Renewal>): void {
+  renew = fn;
+}
+
+// The session's own calls are never sent again with a renewed token.
+const SESSION_PATHS = new Set(['/user/token/refresh', '/user/logout', '/user/login']);
+// Each call sent with our token, as it was before sending (a body is read once): a 401 sends it once more.
+const unsent = new WeakMap<Request, Request>();
 
 const bearer: Middleware = {
   onRequest({ request }) {
-    if (accessToken && !request.headers.has('authorization')) request.headers.set('authorization', `Bearer ${accessToken}`);
+    if (accessToken && !request.headers.has('authorization') && !SESSION_PATHS.has(new URL(request.url).pathname)) {
+      request.headers.set('authorization', `Bearer ${accessToken}`);
+      unsent.set(request, request.clone());
+    }
     return request;
   },
-  onResponse({ request, response }) {
-    const refreshing = new URL(request.url).pathname === '/user/token/refresh';
-    if (response.status === 401 && accessToken && !refreshing && request.headers.get('authorization') === `Bearer ${accessToken}`) sessionEvents.dispatchEvent(new Event('unauthorized'));
-    return response;
+  async onResponse({ request, response }) {
+    const copy = unsent.get(request);
+    if (response.status !== 401 || !copy) return response;
+    // Refused with our token (expired, or rejected): a new one (unless another call got it meanwhile), then the
+    // same request once more, headers and all: POST /order keeps its Idempotency-Key, so it never makes two orders.
+    // Only a refused refresh ends the session; the 401 then reaches the page.
+    if (copy.headers.get('authorization') === `Bearer ${accessToken}` && (await renew()) !== 'renewed') return response;
+    if (!accessToken) return response;
+    copy.headers.set('authorization', `Bearer ${accessToken}`);
+    return timedFetch(copy);
   },
 };
 

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from 'react-router';
-import { orderApi } from '../api/client.js';
+import { hasAccessToken, orderApi } from '../api/client.js';
 import { cartTotals, isMixedCurrency, orderItems, type CartLine } from '../cart.js';
 import { contentHash, placeOrder, type ShortItem } from '../checkout.js';
 import { CartChanges, useCartCheck } from '../cart-check.js';
@@ -155,7 +155,9 @@ export function CheckoutPage() {
         return;
       case 'refused':
         newCheckoutAttempt();
-        refuse(outcome.status === 401 ? 'Your session has ended; please sign in again.' : outcome.detail);
+        // A 401 here is after a refresh and one more try (api/client.ts): the session ended, unless the refresh
+        // got no answer (the token is kept, and renewed later).
+        refuse(outcome.status !== 401 ? outcome.detail : hasAccessToken() ? 'Your session could not be renewed just now; please try again in a moment.' : 'Your session has ended; please sign in again.');
         return;
     }
   }
