@@ -140,6 +140,15 @@ async function signedInShopper(tag: string) {
   return { email, ...shopper };
 }
 
+/** How many lines an element's text takes (its line boxes). */
+async function textLines(locator: Locator): Promise<number> {
+  return locator.evaluate((el) => {
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    return new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top))).size;
+  });
+}
+
 async function ordersOf(token: string): Promise<Order[]> {
   const res = await api<{ items: Order[] }>('GET', '/order?limit=100', undefined, token);
   assert.equal(res.status, 200);
@@ -780,6 +789,47 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a very long product name wraps in the admin products table at 1280 px: every column stays on screen', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await newShopper();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const long = Array.from({ length: 4 }, () => 'Donaudampfschifffahrtsgesellschaftskapitänsmützenhalter').join(' ').slice(0, 195);
+    // One product of the first page gets the long name (which page a new product lands on depends on the catalog).
+    await page.route(/\/product\?limit=50/, async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { items: Product[] };
+      body.items[0]!.name = long;
+      await route.fulfill({ response: res, json: body });
+    });
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    await page.goto('/admin');
+    await page.getByRole('rowheader', { name: long }).waitFor();
+    await page.waitForLoadState('networkidle');
+    const { table, box } = await page.evaluate(() => ({ table: document.querySelector('table')!.scrollWidth, box: document.querySelector('.table-wrap')!.clientWidth }));
+    assert.ok(table <= box, `the table is ${table}px wide in a ${box}px box`);
+    const edit = await page.getByRole('link', { name: `Edit ${long}` }).boundingBox();
+    assert.ok(edit && edit.x + edit.width <= 1280, `the Edit link is at ${edit?.x}px`);
+    await screenshot(page, 'admin-long-name');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('at 200% text on a 390 px phone, the cart and checkout keep a button and a price whole (no word broken letter by letter)', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Big-text lamp', priceCents: 12_999 });
+    const context = await browser.newContext({ baseURL: base, viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, bypassCSP: true });
+    const page = await context.newPage();
+    await addToCart(page, product, 10);
+    for (const url of ['/cart', '/checkout']) {
+      await page.goto(url);
+      await page.locator('.line-total').first().waitFor();
+      await page.addStyleTag({ content: 'html { font-size: 200% !important; }' });
+      if (url === '/cart') assert.equal(await textLines(page.getByRole('button', { name: 'Remove Big-text lamp' })), 1, 'Remove on one line');
+      assert.equal(await textLines(page.locator('.line-total').first()), 1, `${url}: the line total on one line`);
+      await assertNoHorizontalScroll(page, `${url} at 200% text`);
+      await screenshot(page, `big-text-${url.slice(1)}`);
+    }
+    await context.close();
+  });
+
   test("an unknown address shows the shop's not-found page, and long unbroken names wrap instead of widening the page", { timeout: STEP_MS }, async () => {
     const context = await browser.newContext({ baseURL: base, viewport: { width: 390, height: 844 } });
     const page = await context.newPage();
@@ -1059,7 +1109,10 @@ describe('storefront in Chromium', { concurrency: false }, () => {
       ['cart', '/cart'],
       ['checkout', '/checkout'],
       ['sign-in', '/signin'],
+      ['admin', '/admin'],
+      ['admin edit', `/admin/products/${product.id}`],
     ] as const) {
+      if (what === 'admin') await signInAs(page, stack.admin.email, stack.admin.password);
       await page.goto(url);
       await page.getByRole('heading', { level: 1 }).first().waitFor();
       await page.waitForLoadState('networkidle');
