@@ -77,20 +77,18 @@ export function CancelOrder({ order }: { order: Order }) {
         Cancel order
       </button>
     );
+  const keep = () => {
+    setConfirming(false);
+    focusAfterRender(`[id="cancel-${order.id}"]`);
+  };
   return (
-    <div className="confirm" role="group" aria-label="Confirm cancellation">
+    // Escape is "Keep the order", as in a dialog: the focus goes back to the button that asked.
+    <div className="confirm" role="group" aria-label="Confirm cancellation" onKeyDown={(e) => e.key === 'Escape' && !cancel.isPending && keep()}>
       <p>Cancel this order? The items go back on the shelf.</p>
       <button type="button" id={`confirm-${order.id}`} className="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
         Yes, cancel it
       </button>
-      <button
-        type="button"
-        onClick={() => {
-          setConfirming(false);
-          focusAfterRender(`[id="cancel-${order.id}"]`);
-        }}
-        disabled={cancel.isPending}
-      >
+      <button type="button" onClick={keep} disabled={cancel.isPending}>
         Keep the order
       </button>
       {cancel.isError && (

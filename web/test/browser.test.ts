@@ -830,6 +830,71 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a search or category longer than the shop accepts is cut to its limit, not called an outage', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await newShopper();
+    for (const url of [`/?q=${'k'.repeat(300)}`, `/?category=${'c'.repeat(300)}`]) {
+      await page.goto(url);
+      await page.getByText(/No products match/).waitFor();
+      assert.equal(await page.getByText('The catalog is unavailable').count(), 0, url);
+      assert.ok((await page.getByLabel('Search').inputValue()).length <= 200, 'the search box holds at most its maxLength');
+    }
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('every page has its own title (WCAG 2.4.2)', { timeout: STEP_MS }, async () => {
+    const { product, context, page } = await shopperAtCheckout({ stock: 5, name: 'Titled jar' }, 1, 'title');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    const id = new URL(page.url()).pathname.split('/').pop()!;
+    await page.waitForFunction((t) => document.title === t, `Order ${id.slice(-8)}: Northwind Supply`);
+    await page.goto('/products/00000000-0000-7000-8000-000000000000');
+    await page.getByRole('heading', { name: 'Product not found' }).waitFor();
+    await page.waitForFunction(() => document.title === 'Product not found: Northwind Supply');
+    await page.goto('/no-such-page');
+    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    await page.waitForFunction(() => document.title === 'Page not found: Northwind Supply');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).waitFor();
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    for (const [url, title] of [
+      ['/admin', 'Products: Admin: Northwind Supply'],
+      [`/admin/products/${product.id}`, 'Edit Titled jar: Admin: Northwind Supply'],
+      ['/admin/orders', 'All orders: Admin: Northwind Supply'],
+      [`/admin/orders/${id}`, `Order ${id.slice(-8)}: Admin: Northwind Supply`],
+      ['/admin/users', 'Users: Admin: Northwind Supply'],
+    ] as const) {
+      await page.goto(url);
+      await page.waitForFunction((t) => document.title === t, title, { timeout: 5000 }).catch(async () => assert.fail(`${url}: title is "${await page.title()}", not "${title}"`));
+    }
+    await context.close();
+  });
+
+  test('Escape steps back out of the "Cancel this order?" and "Archive product?" confirmations, to the button that opened them', { timeout: STEP_MS }, async () => {
+    const { context, page } = await shopperAtCheckout({ stock: 5, name: 'Escape pot' }, 1, 'escape');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    await page.getByRole('button', { name: 'Cancel order' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Yes, cancel it');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Cancel order');
+    assert.equal(await page.getByRole('button', { name: 'Yes, cancel it' }).count(), 0);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).waitFor();
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    const product = await newProduct({ name: 'Escape shelf' });
+    await page.goto(`/admin/products/${product.id}`);
+    await page.getByRole('button', { name: 'Archive product' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Yes, archive it');
+    await page.keyboard.press('Escape');
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Archive product');
+    assert.equal(await page.getByRole('button', { name: 'Yes, archive it' }).count(), 0);
+    assert.equal((await api('GET', `/product/${product.id}`)).status, 200, 'not archived');
+    await context.close();
+  });
+
   test("an unknown address shows the shop's not-found page, and long unbroken names wrap instead of widening the page", { timeout: STEP_MS }, async () => {
     const context = await browser.newContext({ baseURL: base, viewport: { width: 390, height: 844 } });
     const page = await context.newPage();

@@ -18,9 +18,11 @@ function useDebounced<T>(value: T, ms: number): T {
 
 export function HomePage() {
   const [params, setParams] = useSearchParams();
-  const urlQ = params.get('q') ?? '';
+  // The shop's limits (GET /product: q up to 200 characters, a category up to 64): a longer one from the address
+  // is cut to them, not sent to be refused (a 400 would read as an outage whose Try again never works).
+  const urlQ = (params.get('q') ?? '').slice(0, 200);
   const [text, setText] = useState(urlQ);
-  const category = params.get('category') ?? '';
+  const category = (params.get('category') ?? '').trim().slice(0, 64);
   const q = useDebounced(text.trim(), 250);
   const searchId = useId();
   const categoryId = useId();

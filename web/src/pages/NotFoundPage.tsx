@@ -1,6 +1,10 @@
+import { useEffect } from 'react';
 import { Link } from 'react-router';
 
 export function NotFoundPage() {
+  useEffect(() => {
+    document.title = 'Page not found: Northwind Supply';
+  }, []);
   return (
     <div className="empty">
       <h1>Page not found</h1>

@@ -113,8 +113,8 @@ export function OrderPage() {
   const state = useLocation().state as { placed?: boolean; shownTotalCents?: number } | null;
   const placed = state?.placed === true;
   useEffect(() => {
-    document.title = 'Order: Northwind Supply';
-  }, []);
+    document.title = `Order ${id.slice(-8)}: Northwind Supply`;
+  }, [id]);
   return (
     <RequireSignIn>
       <OrderDetail id={id} placed={placed} shownTotalCents={state?.shownTotalCents} />

@@ -17,13 +17,14 @@ export function ProductPage() {
     queryKey: ['product', id],
     queryFn: async () => ok(await productApi.GET('/product/{id}', { params: { path: { id } } })),
   });
+  const missing = product.error instanceof ApiError && product.error.status === 404;
   useEffect(() => {
     if (product.data) document.title = `${product.data.name}: Northwind Supply`;
-  }, [product.data]);
+    else if (missing) document.title = 'Product not found: Northwind Supply';
+  }, [product.data, missing]);
 
   if (product.isPending) return <Loading label="Loading product" />;
   if (product.isError) {
-    const missing = product.error instanceof ApiError && product.error.status === 404;
     return missing ? (
       <div className="empty">
         <h1>Product not found</h1>

@@ -9,11 +9,13 @@ import { useAuth } from '../../state.js';
 
 export default function AdminPage() {
   const { status, user } = useAuth();
+  // Each admin page names itself ("Users: Admin: ..."); this one only while it shows no page of its own.
+  const admin = user?.role === 'admin';
   useEffect(() => {
-    document.title = 'Admin: Northwind Supply';
-  }, []);
+    if (!admin) document.title = 'Admin: Northwind Supply';
+  }, [admin]);
   if (status === 'loading') return <Loading />;
-  if (user?.role !== 'admin')
+  if (!admin)
     return (
       <div className="empty">
         <h1>Admin</h1>
@@ -201,6 +203,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const EMPTY: ProductFields = { sku: '', name: '', description: '', price: '', currency: 'USD', stock: '0', category: '' };
 
 function Products() {
+  useEffect(() => {
+    document.title = 'Products: Admin: Northwind Supply';
+  }, []);
   const queries = useQueryClient();
   const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
   const [formKey, setFormKey] = useState(0);
@@ -306,6 +311,12 @@ function EditProduct() {
     queryFn: async () => ok(await productApi.GET('/product/{id}', { params: { path: { id } } })),
     staleTime: 0,
   });
+  const name = product.data?.name;
+  const missing = product.error instanceof ApiError && product.error.status === 404;
+  useEffect(() => {
+    if (name !== undefined) document.title = `Edit ${name}: Admin: Northwind Supply`;
+    else if (missing) document.title = 'Product not found: Admin: Northwind Supply';
+  }, [name, missing]);
   const after = (p: Product, text: string) => {
     queries.setQueryData(['product', id], p);
     void queries.invalidateQueries({ queryKey: ['products'] });
@@ -371,6 +382,10 @@ function EditProduct() {
       </NotFound>,
     );
   const p = product.data;
+  const keepProduct = () => {
+    setConfirmArchive(false);
+    focusAfterRender('#archive-start');
+  };
   return (
     <>
       <p>
@@ -409,20 +424,15 @@ function EditProduct() {
         <h2 id="archive-h">Archive</h2>
         <p>Archived products leave the shop; orders that have them keep them.</p>
         {confirmArchive ? (
-          <>
+          // Escape is "Keep it", as in a dialog: the focus goes back to the button that asked.
+          <div className="confirm" role="group" aria-label="Confirm archive" onKeyDown={(e) => e.key === 'Escape' && !archive.isPending && keepProduct()}>
             <button id="archive-confirm" type="button" className="danger" onClick={() => archive.mutate()} disabled={archive.isPending}>
               Yes, archive it
-            </button>{' '}
-            <button
-              type="button"
-              onClick={() => {
-                setConfirmArchive(false);
-                focusAfterRender('#archive-start');
-              }}
-            >
+            </button>
+            <button type="button" onClick={keepProduct}>
               Keep it
             </button>
-          </>
+          </div>
         ) : (
           // Each step replaces the button that was pressed: the focus goes to the next one, not the page's start.
           <button
@@ -452,6 +462,9 @@ function Orders() {
     setFilterError(null);
   }, [userId]);
   const filterId = useId();
+  useEffect(() => {
+    document.title = 'All orders: Admin: Northwind Supply';
+  }, []);
   const orders = useInfiniteQuery({
     queryKey: ['orders', 'all', userId],
     initialPageParam: null as string | null,
@@ -548,6 +561,9 @@ function Orders() {
 function AdminOrder() {
   const { id = '' } = useParams();
   const { order, names } = useOrderWithNames(id);
+  useEffect(() => {
+    document.title = `Order ${id.slice(-8)}: Admin: Northwind Supply`;
+  }, [id]);
   if (!order.isSuccess)
     return notYet(
       order,
@@ -618,6 +634,9 @@ function AdminOrder() {
 }
 
 function Users() {
+  useEffect(() => {
+    document.title = 'Users: Admin: Northwind Supply';
+  }, []);
   const users = useInfiniteQuery({
     queryKey: ['users'],
     initialPageParam: null as string | null,
