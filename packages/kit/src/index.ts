@@ -12,7 +12,7 @@ export * from './db.js';
 export * from './db-errors.js';
 export * from './auth.js';
 export { SERVER_LIMITS, closeSilentConnections, createServer, type App, type ServerOptions } from './server.js';
-export { BODY_LIMIT, SMALL_BODY_LIMIT, bodyLimitFor, maxJsonBytes } from './body-limit.js';
+export { BODY_LIMIT, NO_BODY_LIMIT, SMALL_BODY_LIMIT, bodyLimitFor, maxJsonBytes } from './body-limit.js';
 export * from './proxy-trust.js';
 export * from './service-client.js';
 export * from './lifecycle.js';

@@ -25,12 +25,15 @@ const FASTIFY_CLIENT_ERRORS: Record<string, [number, string, string]> = {
 export const problemErrors = fp(
   async (app) => {
     app.setErrorHandler((err: FastifyError | ProblemError | Error, request, reply) => sendProblem(err, request, reply));
-    app.setNotFoundHandler((request, reply) =>
-      sendProblem(new ProblemError(404, 'not-found', 'Not found', `No route for ${request.method.slice(0, 16)} ${echoedPath(request.url)}`), request, reply),
-    );
+    app.setNotFoundHandler((request, reply) => sendProblem(noRoute(request), request, reply));
   },
   { name: KIT_PLUGINS.problemErrors, fastify: '5.x' },
 );
+
+/** The 404 for a method and path no route serves. */
+export function noRoute(request: FastifyRequest): ProblemError {
+  return new ProblemError(404, 'not-found', 'Not found', `No route for ${request.method.slice(0, 16)} ${echoedPath(request.url)}`);
+}
 
 /**
  * Fastify's `frameworkErrors`: errors the router raises before any route runs (bad percent-encoding, a path

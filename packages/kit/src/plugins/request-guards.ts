@@ -5,9 +5,10 @@ import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { bodyLimitFor } from '../body-limit.js';
+import { NO_BODY_LIMIT, bodyLimitFor } from '../body-limit.js';
 import { BadRequest, ProblemError, problemBody } from '../errors.js';
 import { KIT_PLUGINS } from './names.js';
+import { noRoute } from './problem-errors.js';
 
 export interface RequestGuardsOptions {
   /** The server's body limit: the ceiling of every derived route limit and of an announced 100-continue body. */
@@ -35,6 +36,12 @@ const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 function endWithProblem(req: IncomingMessage, res: ServerResponse, problem: ProblemError): void {
   const body = JSON.stringify(problemBody(problem, (req.url ?? '/').split('?')[0] ?? '/'));
   res.writeHead(problem.status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', connection: 'close' }).end(body);
+}
+
+/** Whether the request carries a body: a non-zero Content-Length, or any Transfer-Encoding (chunked). */
+function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** How many Host headers the request sent (rawHeaders: name, value, name, value...). */
@@ -69,6 +76,8 @@ export const requestGuards = fp<RequestGuardsOptions>(
     app.addHook('preParsing', (request, _reply, payload, done) => {
       if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) return done(new BadRequest('An HTTP/1.1 request must have a Host header'));
       if (hostHeaders(request.raw.rawHeaders) > 1) return done(new BadRequest('A request must have one Host header'));
+      // No route, no body to read: a 404 before parsing, so an unknown method or path costs nobody a parse.
+      if (request.is404 && hasBody(request)) return done(noRoute(request));
       done(null, payload);
     });
 
@@ -84,11 +93,15 @@ export const requestGuards = fp<RequestGuardsOptions>(
     app.addHook('preHandler', (request, _reply, done) => done(unstorableTextIn(request)));
     // Each route with a bounded body schema reads no more than its largest valid body (see body-limit.ts);
     // a route may still set its own bodyLimit.
+    // A route with no body schema takes no body beyond a token one (NO_BODY_LIMIT).
     app.addHook('onRoute', (route) => {
-      if (route.bodyLimit === undefined && route.schema?.body) {
-        const limit = bodyLimitFor(route.schema.body, bodyLimit);
-        if (limit !== undefined) route.bodyLimit = limit;
+      if (route.bodyLimit !== undefined) return;
+      if (!route.schema?.body) {
+        route.bodyLimit = NO_BODY_LIMIT;
+        return;
       }
+      const limit = bodyLimitFor(route.schema.body, bodyLimit);
+      if (limit !== undefined) route.bodyLimit = limit;
     });
   },
   { name: KIT_PLUGINS.requestGuards, fastify: '5.x', dependencies: [KIT_PLUGINS.problemErrors] },
