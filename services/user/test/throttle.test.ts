@@ -70,6 +70,23 @@ describe('failed logins', () => {
     }
   });
 
+  it('when guesses for one account arrive all at once from one address, then no more are checked than the budget allows', async () => {
+    const base = await service({ LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '5', LOGIN_MAX_FAILURES_PER_ADDRESS: '1000', LOGIN_MAX_PER_ADDRESS: '1000' });
+    const u = await register(base);
+    const attacker = freshAddress();
+    // 24 wrong guesses and the right password last, all in flight together (each a few ms of argon2).
+    const guesses = [...Array.from({ length: 24 }, () => 'wrong-password'), u.password];
+    const answers = await Promise.all(guesses.map((password) => login(base, u.email, password, attacker)));
+    const checked = answers.filter((r) => r.status === 401 || r.status === 200).length;
+    const refused = answers.filter((r) => r.status === 429).length;
+    assert.ok(checked <= 5, `${checked} guesses were checked (401 or 200), the budget is 5`);
+    assert.equal(checked + refused, guesses.length, answers.map((r) => r.status).join(' '));
+    // The pair stays locked after the burst, even for the right password.
+    assertProblem(await login(base, u.email, u.password, attacker), 429, 'too-many-requests');
+    // The owner elsewhere is unaffected.
+    assert.equal((await login(base, u.email, u.password, freshAddress())).status, 200);
+  });
+
   it('when two replicas share the database, then failures at either count together', async () => {
     const env = { LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '4' };
     const [a, b] = [await service(env), await service(env)];

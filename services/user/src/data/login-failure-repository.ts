@@ -15,9 +15,12 @@ export class LoginFailureRepository {
     return res.rows[0]?.seconds ?? 0;
   }
 
-  /** Counts one failure in the key's window (a new window when the last one ended); locks the key at max. */
-  async bump(key: string, windowSeconds: number, max: number): Promise<void> {
-    await this.db.query(
+  /**
+   * Counts one failure in the key's window (a new window when the last one ended); locks the key at max.
+   * Answers the key's count after this one, in one statement, so concurrent callers see distinct counts.
+   */
+  async bump(key: string, windowSeconds: number, max: number): Promise<number> {
+    const res = await this.db.query<{ failures: number }>(
       'login_failure_bump',
       `WITH w AS (SELECT make_interval(secs => $2) AS len)
        INSERT INTO login_failures AS f (key, failures, window_start, locked_until)
@@ -27,8 +30,21 @@ export class LoginFailureRepository {
          window_start = CASE WHEN f.window_start < now() - (SELECT len FROM w) THEN now() ELSE f.window_start END,
          locked_until = CASE
            WHEN (CASE WHEN f.window_start < now() - (SELECT len FROM w) THEN 1 ELSE f.failures + 1 END) >= $3
-           THEN now() + (SELECT len FROM w) ELSE f.locked_until END`,
+           THEN now() + (SELECT len FROM w) ELSE f.locked_until END
+       RETURNING failures`,
       [key, windowSeconds, max],
+    );
+    return res.rows[0]?.failures ?? 0;
+  }
+
+  /** Takes back one counted failure (an attempt counted before it was checked turned out right); unlocks below max. */
+  async unbump(key: string, max: number): Promise<void> {
+    await this.db.query(
+      'login_failure_unbump',
+      `UPDATE login_failures SET failures = GREATEST(failures - 1, 0),
+         locked_until = CASE WHEN failures - 1 < $2 THEN NULL ELSE locked_until END
+       WHERE key = $1`,
+      [key, max],
     );
   }
 

@@ -25,14 +25,24 @@ export class LoginThrottle {
     return Math.ceil(await this.failures.lockedSeconds([pairKey(email, address), addressKey(address)]));
   }
 
-  async recordFailure(email: string, address: string): Promise<void> {
-    await this.failures.bump(pairKey(email, address), this.policy.windowSeconds, this.policy.maxPerAccountAddress);
-    await this.failures.bump(addressKey(address), this.policy.windowSeconds, this.policy.maxPerAddress);
+  /**
+   * Counts an attempt as a failure before its password is checked, and answers whether it is still within
+   * both budgets. Counting after the check let concurrent guesses all pass the lock check first: 20 sent at
+   * once were 20 checked, not 5. An attempt over budget is refused without a check.
+   */
+  async claimAttempt(email: string, address: string): Promise<boolean> {
+    const pair = await this.failures.bump(pairKey(email, address), this.policy.windowSeconds, this.policy.maxPerAccountAddress);
+    const byAddress = await this.failures.bump(addressKey(address), this.policy.windowSeconds, this.policy.maxPerAddress);
+    return pair <= this.policy.maxPerAccountAddress && byAddress <= this.policy.maxPerAddress;
   }
 
-  /** A right password clears that pair's failures; the address's count stays (it may be guessing other accounts). */
+  /**
+   * A right password: the pair's failures are cleared; the address keeps its count of real failures (it may be
+   * guessing other accounts) but not this attempt's, counted by claimAttempt.
+   */
   async recordSuccess(email: string, address: string): Promise<void> {
     await this.failures.reset(pairKey(email, address));
+    await this.failures.unbump(addressKey(address), this.policy.maxPerAddress);
   }
 
   async prune(): Promise<void> {

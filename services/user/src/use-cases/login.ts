@@ -31,15 +31,15 @@ export async function checkCredentials(deps: Deps, input: { email: string; passw
     throw err;
   }
   const locked = await deps.loginThrottle.lockedFor(email, input.address);
-  if (locked > 0) {
+  // Counted as a failure until the password proves right, so guesses sent at once cannot all pass this check.
+  if (locked > 0 || !(await deps.loginThrottle.claimAttempt(email, input.address))) {
     logins.inc({ result: 'rate_limited' });
-    throw new TooManyRequests(locked, 'Too many failed logins for this account from this address, or from this address; try again later');
+    throw new TooManyRequests(Math.max(1, locked || (await deps.loginThrottle.lockedFor(email, input.address))), 'Too many failed logins for this account from this address, or from this address; try again later');
   }
   const row = await deps.userRepository.findByEmail(email);
   // Unknown email and wrong password take the same path, time and answer.
   const ok = row ? await verifyPassword(row.password_hash, input.password) : (await burnPasswordCheck(input.password), false);
   if (!row || !ok) {
-    await deps.loginThrottle.recordFailure(email, input.address);
     logins.inc({ result: 'invalid_credentials' });
     throw new Unauthorized('Email or password is wrong');
   }
