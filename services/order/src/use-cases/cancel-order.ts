@@ -25,7 +25,7 @@ export async function cancelOrder(deps: OrderDeps, orderId: string, viewer: View
   if (row.status === 'cancelling') row = await settleOrAwait(deps, row, context);
   if (row.status === 'cancelled') return toOrder(row);
   if (row.status === 'cancelling') {
-    throw new ServiceUnavailable('The product service is unavailable; the cancellation is recorded and will be finished', { orderId: row.id, status: 'cancelling' });
+    throw new ServiceUnavailable('The product service is unavailable; the cancellation is recorded and will be finished', { orderId: row.id, orderStatus: 'cancelling' });
   }
   throw new ProblemError(409, 'not-cancellable', 'Conflict', `A ${row.status} order cannot be cancelled`);
 }

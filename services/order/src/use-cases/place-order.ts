@@ -99,7 +99,7 @@ function answerFor(row: OrderRow): OrderRow {
     throw new UnprocessableEntity(String(p.reason ?? 'rejected'), String(p.detail ?? 'The order cannot be placed'));
   }
   if (row.status === 'pending') {
-    throw new ServiceUnavailable('The product service is unavailable; the order is recorded as pending and will be settled', { orderId: row.id, status: 'pending' });
+    throw new ServiceUnavailable('The product service is unavailable; the order is recorded as pending and will be settled', { orderId: row.id, orderStatus: 'pending' });
   }
   return row;
 }
