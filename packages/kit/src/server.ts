@@ -44,6 +44,8 @@ export interface ServerOptions {
   docs?: boolean;
   /** Which peer may tell the client address in X-Forwarded-For (see proxyTrust), so request.ip is the client. */
   trustProxy?: ProxyTrust | false;
+  /** The app passes request bodies through unparsed (the gateway): the parsing service checks them, not this one. */
+  bodiesStreamed?: boolean;
   /** Socket-level limits (tests shorten them); defaults in SERVER_LIMITS. */
   limits?: Partial<typeof SERVER_LIMITS>;
 }
@@ -131,7 +133,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   app.server.on('connect', (_req: IncomingMessage, socket: Socket) => writeRawProblem(socket, 405, 'method-not-allowed', 'CONNECT is not served here', 'Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'));
 
   await app.register(problemErrors);
-  await app.register(requestGuards, { bodyLimit: BODY_LIMIT });
+  await app.register(requestGuards, { bodyLimit: BODY_LIMIT, bodiesStreamed: opts.bodiesStreamed === true });
   // onRequest hooks run in registration order: id and trace first, so even a faulted request is counted and logged.
   await app.register(requestContext);
   await app.register(httpMetrics, { metrics: opts.metrics, route: opts.metricsRoute !== false });

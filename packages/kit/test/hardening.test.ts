@@ -172,6 +172,52 @@ describe('bodies nobody reads', () => {
   });
 });
 
+describe('UTF-8', () => {
+  /** Sends a request in the given pieces (each its own write) and answers the status line's code and the body. */
+  async function rawPost(base: string, path: string, pieces: Buffer[]): Promise<{ status: number; text: string }> {
+    const url = new URL(base);
+    const length = pieces.reduce((n, p) => n + p.length, 0);
+    return new Promise((resolve, reject) => {
+      const socket = connect(Number(url.port), url.hostname, async () => {
+        socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${length}\r\nconnection: close\r\n\r\n`);
+        for (const piece of pieces) {
+          socket.write(piece);
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      });
+      let text = '';
+      socket.on('data', (c: Buffer) => (text += c.toString()));
+      socket.on('end', () => resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1]), text }));
+      socket.on('error', reject);
+    });
+  }
+
+  it('when a JSON body is not UTF-8 (Latin-1, a stray byte, a cut sequence), then 400 and nothing stored; UTF-8 split across packets and a BOM are fine', async () => {
+    const app = await server();
+    const seen: string[] = [];
+    app.post('/t/name', { schema: { body: Type.Object({ name: Type.String({ maxLength: 100 }) }, { additionalProperties: false }) } }, async (request) => {
+      seen.push(request.body.name);
+      return { name: request.body.name };
+    });
+    const base = await listenOnLoopback(app);
+    try {
+      const utf8 = Buffer.from('{"name":"Café crème"}', 'utf8');
+      const cut = utf8.indexOf(0xc3) + 1; // between the two bytes of é
+      const ok = await rawPost(base, '/t/name', [utf8.subarray(0, cut), utf8.subarray(cut)]);
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal((await rawPost(base, '/t/name', [Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), utf8])])).status, 200, 'a BOM');
+      for (const bad of [Buffer.from('{"name":"Café crème"}', 'latin1'), Buffer.from('{"name":"x\xff"}', 'latin1'), Buffer.concat([Buffer.from('{"name":"x"}'), Buffer.from([0xe2, 0x82])])]) {
+        const res = await rawPost(base, '/t/name', [bad]);
+        assert.equal(res.status, 400, res.text);
+        assert.match(res.text, /not UTF-8/);
+      }
+      assert.deepEqual(seen, ['Café crème', 'Café crème']);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('NUL', () => {
   it('finds a NUL in nested values and keys, iteratively', () => {
     assert.equal(containsUnstorableText({ a: [{ b: 'x\u0000' }] }), true);

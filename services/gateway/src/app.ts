@@ -22,6 +22,8 @@ export async function buildApp(config: GatewayConfig): Promise<App> {
     docs: false,
     faultInjection: config.FAULT_INJECTION === 'enabled',
     trustProxy: proxyTrust(config.TRUST_PROXY),
+    // The proxy streams bodies to the services, which check them.
+    bodiesStreamed: true,
     // Ready only when every upstream says it is ready.
     readiness: () => readiness.check(),
   });

@@ -1,6 +1,7 @@
 // What a request must be before a handler sees it: JSON (other content types: 415), no larger than its
 // route can accept (413, even before a 100-continue), valid against its schema (400), free of NUL characters.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isUtf8 } from 'node:buffer';
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import { Ajv } from 'ajv';
@@ -13,6 +14,8 @@ import { noRoute } from './problem-errors.js';
 export interface RequestGuardsOptions {
   /** The server's body limit: the ceiling of every derived route limit and of an announced 100-continue body. */
   bodyLimit: number;
+  /** Bodies pass through unparsed (the gateway's proxy): the service that parses them checks their encoding. */
+  bodiesStreamed?: boolean;
 }
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -52,7 +55,7 @@ function hostHeaders(raw: string[]): number {
 }
 
 export const requestGuards = fp<RequestGuardsOptions>(
-  async (app, { bodyLimit }) => {
+  async (app, { bodyLimit, bodiesStreamed = false }) => {
     // `Expect: 100-continue` (curl sends it for bodies over 1 MiB): a body announced larger than any route
     // accepts is refused at once, before the client sends it; otherwise the 100 goes out and the request is
     // served as usual (this is what Node does when nobody listens for checkContinue).
@@ -83,6 +86,17 @@ export const requestGuards = fp<RequestGuardsOptions>(
 
     // Every API body is JSON: other content types get 415 instead of being parsed as text.
     app.removeContentTypeParser('text/plain');
+    // JSON is UTF-8 (RFC 8259): a body that is not is refused (400), not decoded with its bad bytes replaced by
+    // U+FFFD and stored so (a Latin-1 "Café" became "Caf\uFFFD"); then Fastify's own parser, as before. Not where
+    // bodies stream through unparsed (the gateway's proxy adds its own parser for JSON; the service checks).
+    if (!bodiesStreamed) {
+      const parseJson = app.getDefaultJsonParser('error', 'error');
+      app.removeContentTypeParser('application/json');
+      app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+        if (!isUtf8(body)) return done(new BadRequest('The body is not UTF-8 text (JSON must be: RFC 8259)'), undefined);
+        parseJson(request, body.toString('utf8'), done);
+      });
+    }
     const bodyAjv = makeAjv(false);
     const textAjv = makeAjv(true);
     app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
