@@ -165,6 +165,15 @@ describe('PATCH /product/:id', () => {
     assert.deepEqual(await getProduct(stack, p.id), p);
   });
 
+  it('when a product body is far larger than any valid one (a 200 KB description), then 413 before it is read, on create and update', async () => {
+    const p = await createProduct(stack);
+    const description = 'x'.repeat(200 * 1024);
+    assertProblem(await http(base, 'POST', '/product', { token: admin, body: { sku: `BIG-${Date.now()}`, name: 'Big', description, priceCents: 1, stock: 1 } }), 413, 'payload-too-large');
+    assertProblem(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { description } }), 413, 'payload-too-large');
+    // The largest valid description still fits.
+    assert.equal((await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { description: 'é'.repeat(5000) }, headers: { 'if-match': `"${p.version}"` } })).status, 200);
+  });
+
   it('when the SKU belongs to another product, then 409 sku-taken; unknown or malformed id, then 404', async () => {
     const a = await createProduct(stack);
     const b = await createProduct(stack);

@@ -28,7 +28,7 @@ const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^\\S+$', descri
 const Name = Type.String({ minLength: 1, maxLength: 200, pattern: '\\S' });
 const Description = Type.Union([Type.String({ maxLength: 5000 }), Type.Null()]);
 const PriceCents = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
-const Currency = Type.String({ pattern: '^[A-Z]{3}$', format: 'iso4217', description: 'ISO 4217 code, upper case' });
+const Currency = Type.String({ minLength: 3, maxLength: 3, pattern: '^[A-Z]{3}$', format: 'iso4217', description: 'ISO 4217 code, upper case' });
 const Stock = Type.Integer({ minimum: 0, maximum: MAX_STOCK });
 export const Category = Type.String({ minLength: 1, maxLength: 64, pattern: '\\S' });
 // A path on the shop's own origin only (not `//host`, nor `/\\host`, which a browser reads as `//host`: no
