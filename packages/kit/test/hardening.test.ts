@@ -218,6 +218,25 @@ describe('UTF-8', () => {
   });
 });
 
+describe('query strings', () => {
+  it('when a query escape is broken (%ZZ, a lone %, %FF that is not UTF-8), then 400 problem as for a path; good escapes pass', async () => {
+    const app = await server();
+    app.get('/t/search', async (request) => ({ query: request.query }));
+    const base = await listenOnLoopback(app);
+    try {
+      for (const qs of ['q=%ZZ', 'q=%', 'q=ab%2', 'category=%FF', 'q=%C3', 'a=1&q=%E2%82']) {
+        assertProblem(await http(base, 'GET', `/t/search?${qs}`), 400, 'bad-request');
+      }
+      const ok = await http<{ query: Record<string, string> }>(base, 'GET', '/t/search?q=caf%C3%A9+cr%C3%A8me&x=%25&y=a%2Bb');
+      assert.equal(ok.status, 200);
+      assert.deepEqual(ok.body.query, { q: 'café crème', x: '%', y: 'a+b' });
+      assert.equal((await http(base, 'GET', '/t/search?q=plain')).status, 200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('NUL', () => {
   it('finds a NUL in nested values and keys, iteratively', () => {
     assert.equal(containsUnstorableText({ a: [{ b: 'x\u0000' }] }), true);

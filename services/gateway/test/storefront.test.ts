@@ -77,6 +77,23 @@ describe('storefront served by the gateway', () => {
     }
   });
 
+  it('when a page link carries a query the API would refuse (a stray %, %FF, a NUL), then the app still opens (the query is its own); the API keeps refusing it', async () => {
+    const gw = await gateway(dir);
+    try {
+      for (const qs of ['q=%ZZ', 'q=%', 'category=%FF', 'q=%00', 'x=%00']) {
+        for (const page of ['/', '/cart', '/products/some-id']) {
+          const res = await fetch(`${gw.base}${page}?${qs}`, { headers: { accept: 'text/html' } });
+          assert.equal(res.status, 200, `${page}?${qs}`);
+          assert.equal(await res.text(), HTML, `${page}?${qs}`);
+        }
+        // Not a page: the proxied API route refuses it at the edge.
+        assert.equal((await fetch(`${gw.base}/product?${qs}`)).status, 400, `/product?${qs}`);
+      }
+    } finally {
+      await gw.app.close();
+    }
+  });
+
   it('when a hashed asset is asked for, then it is immutable for a year and sent brotli-compressed to a browser that accepts it', async () => {
     const gw = await gateway(dir);
     try {

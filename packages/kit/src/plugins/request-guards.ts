@@ -47,6 +47,26 @@ function hasBody(request: FastifyRequest): boolean {
   return request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
+/**
+ * A route whose query string the server never reads (`config: { queryUnread: true }`: the storefront's pages,
+ * where the query is the browser app's) is not refused for it: a link with a stray `%` still opens the shop.
+ */
+function queryUnread(request: FastifyRequest): boolean {
+  return (request.routeOptions.config as { queryUnread?: unknown } | undefined)?.queryUnread === true;
+}
+
+/** Whether the query string's percent-escapes are all `%XX` and decode to UTF-8 (true when there is none). */
+export function wellEncodedQuery(url: string): boolean {
+  const q = url.indexOf('?');
+  if (q === -1 || url.indexOf('%', q) === -1) return true;
+  try {
+    decodeURIComponent(url.slice(q + 1));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** How many Host headers the request sent (rawHeaders: name, value, name, value...). */
 function hostHeaders(raw: string[]): number {
   let n = 0;
@@ -79,6 +99,9 @@ export const requestGuards = fp<RequestGuardsOptions>(
     app.addHook('preParsing', (request, _reply, payload, done) => {
       if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) return done(new BadRequest('An HTTP/1.1 request must have a Host header'));
       if (hostHeaders(request.raw.rawHeaders) > 1) return done(new BadRequest('A request must have one Host header'));
+      // The router refuses a badly encoded path (routerErrorHandler); the query parser would decode `%ZZ` or `%FF`
+      // (not UTF-8) leniently, so the query is held to the same rule here.
+      if (!queryUnread(request) && !wellEncodedQuery(request.raw.url ?? '')) return done(new ProblemError(400, 'bad-request', 'Bad request', 'The URL is not valid (bad percent-encoding)'));
       // No route, no body to read: a 404 before parsing, so an unknown method or path costs nobody a parse.
       if (request.is404 && hasBody(request)) return done(noRoute(request));
       done(null, payload);
@@ -156,7 +179,7 @@ export function containsUnstorableText(value: unknown): boolean {
  */
 function unstorableTextIn(request: FastifyRequest): BadRequest | undefined {
   const body = typeof (request.body as { pipe?: unknown } | null)?.pipe === 'function' ? undefined : request.body;
-  if (containsUnstorableText(request.params) || containsUnstorableText(request.query) || containsUnstorableText(body)) {
+  if (containsUnstorableText(request.params) || (!queryUnread(request) && containsUnstorableText(request.query)) || containsUnstorableText(body)) {
     return new BadRequest('Text must not contain NUL (\\u0000) characters nor unpaired surrogates (\\ud800-\\udfff)');
   }
   return undefined;
