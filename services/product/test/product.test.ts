@@ -272,6 +272,24 @@ describe('POST /product/:id/stock', () => {
     assertProblem(await http(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: 1_000_000_000 } }), 409, 'stock-limit-exceeded');
   });
 
+  it('when removals race restocks, then every refusal names a stock the removal did not fit, and stock = restocked - removed', async () => {
+    for (let round = 0; round < 3; round++) {
+      const p = await createProduct(stack, { stock: 0 });
+      const ops = Array.from({ length: 60 }, (_, i) => (i % 2 ? -2 : 1));
+      const answers = await Promise.all(ops.map((delta) => http<Problem & { available?: number }>(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta } }).then((r) => ({ delta, r }))));
+      let removed = 0;
+      for (const { delta, r } of answers) {
+        if (delta > 0) assert.equal(r.status, 200);
+        else if (r.status === 200) removed += 2;
+        else {
+          assertProblem(r, 409, 'insufficient-stock');
+          assert.ok((r.body.available ?? Infinity) < 2, `refused a removal of 2 with ${r.body.available} available`);
+        }
+      }
+      assert.equal((await getProduct(stack, p.id)).stock, 30 - removed);
+    }
+  });
+
   it('when cancels returned stock above the limit, then units can still be removed; adding is refused', async () => {
     const p = await createProduct(stack, { stock: 1 });
     // What cancels can leave (units reserved before a restock to the limit come back); no API writes it directly.

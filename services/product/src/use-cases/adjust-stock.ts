@@ -16,30 +16,40 @@ interface Deps {
 export async function adjustStock(deps: Deps, id: string, delta: number, idempotencyKey?: string): Promise<Product> {
   const products = deps.productRepository;
   if (!isUuid(id)) throw productNotFound();
-  let adjusted;
-  if (idempotencyKey === undefined) adjusted = await products.adjustStock(id, delta, MAX_STOCK);
-  else {
-    const once = await products.adjustStockOnce(id, delta, MAX_STOCK, idempotencyKey);
-    if (once?.kind === 'replayed') {
-      if (once.delta !== delta) throw new UnprocessableEntity('idempotency-key-reused', `This Idempotency-Key was used with delta ${once.delta}`);
-      const row = await products.findById(id);
-      if (!row) throw productNotFound();
-      return toProduct(row);
+  // A refusal names the stock it was refused for. The stock is read after the refused update, and a concurrent
+  // cancel or restock may have moved it in between so that the same delta now fits (a removal of 2 refused
+  // with "7 available"): then the adjustment is tried again, so an answer never contradicts itself.
+  for (let attempt = 1; ; attempt++) {
+    let adjusted;
+    if (idempotencyKey === undefined) adjusted = await products.adjustStock(id, delta, MAX_STOCK);
+    else {
+      const once = await products.adjustStockOnce(id, delta, MAX_STOCK, idempotencyKey);
+      if (once?.kind === 'replayed') {
+        if (once.delta !== delta) throw new UnprocessableEntity('idempotency-key-reused', `This Idempotency-Key was used with delta ${once.delta}`);
+        const row = await products.findById(id);
+        if (!row) throw productNotFound();
+        return toProduct(row);
+      }
+      adjusted = once?.row;
     }
-    adjusted = once?.row;
+    if (adjusted) {
+      if (adjusted.stock === 0) deps.catalogMetrics.stockouts.inc();
+      return toProduct(adjusted);
+    }
+    const row = await products.findById(id);
+    if (!row) throw productNotFound();
+    // Given the row exists and is live, the failed condition follows from the sign of delta alone: a removal never
+    // fails for the upper bound (stock returned by cancels may stand above it, and removing brings it back down).
+    const refusedNow = delta < 0 ? row.stock + delta < 0 : row.stock + delta > MAX_STOCK;
+    if (!refusedNow && attempt < MAX_ATTEMPTS) continue;
+    if (delta < 0) {
+      throw new Conflict('insufficient-stock', `Only ${row.stock} unit(s) are in stock to remove; units reserved by orders are not in stock`, {
+        available: row.stock,
+      });
+    }
+    throw new Conflict('stock-limit-exceeded', `Stock may not exceed ${MAX_STOCK} units`, { available: row.stock });
   }
-  if (adjusted) {
-    if (adjusted.stock === 0) deps.catalogMetrics.stockouts.inc();
-    return toProduct(adjusted);
-  }
-  const row = await products.findById(id);
-  if (!row) throw productNotFound();
-  // Given the row exists and is live, the failed condition follows from the sign of delta alone: a removal never
-  // fails for the upper bound (stock returned by cancels may stand above it, and removing brings it back down).
-  if (delta < 0) {
-    throw new Conflict('insufficient-stock', `Only ${row.stock} unit(s) are in stock to remove; units reserved by orders are not in stock`, {
-      available: row.stock,
-    });
-  }
-  throw new Conflict('stock-limit-exceeded', `Stock may not exceed ${MAX_STOCK} units`, { available: row.stock });
 }
+
+/** Tries of an adjustment whose refusal the stock read afterwards no longer explains (see adjustStock). */
+const MAX_ATTEMPTS = 5;
