@@ -34,7 +34,7 @@ export interface PodRef {
   namespace: string;
 }
 
-export function selects(selector: Selector | undefined, labels: Labels): boolean {
+function selects(selector: Selector | undefined, labels: Labels): boolean {
   if (!selector) return true;
   const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
   const byExpressions = (selector.matchExpressions ?? []).every((e) => {

@@ -56,7 +56,7 @@ function queryUnread(request: FastifyRequest): boolean {
 }
 
 /** Whether the query string's percent-escapes are all `%XX` and decode to UTF-8 (true when there is none). */
-export function wellEncodedQuery(url: string): boolean {
+function wellEncodedQuery(url: string): boolean {
   const q = url.indexOf('?');
   if (q === -1 || url.indexOf('%', q) === -1) return true;
   try {
