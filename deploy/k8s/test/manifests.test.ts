@@ -97,12 +97,12 @@ test('every ingress backend is an existing Service port; only the public prefixe
   assert.equal(ingresses.length, 1);
   const spec = ingresses[0]?.['spec'] as {
     ingressClassName: string;
-    rules: { host: string; http: { paths: { path: string; pathType: string; backend: { service: { name: string; port: { name?: string; number?: number } } } }[] } }[];
+    rules: { host?: string; http: { paths: { path: string; pathType: string; backend: { service: { name: string; port: { name?: string; number?: number } } } }[] } }[];
   };
   assert.equal(spec.ingressClassName, 'nginx');
   const paths: string[] = [];
   for (const rule of spec.rules) {
-    assert.equal(rule.host, 'ecommerce.local');
+    assert.equal(rule.host, undefined, 'the development Ingress answers any host (the test on it below)');
     for (const p of rule.http.paths) {
       paths.push(p.path);
       assert.doesNotMatch(p.path, /^\/(internal|metrics|livez|readyz)(\/|$)/);
@@ -544,4 +544,15 @@ test('our images carry their own version (SERVICE_VERSION from the build\'s VERS
       for (const e of c.env ?? []) assert.ok(!/SERVICE_VERSION|service\.version/.test(`${e.name}=${e.value ?? ''}`), `${w.metadata.name}/${c.name}: ${e.name} sets the version`);
     }
   }
+});
+
+test('the development Ingress answers any host (the shop signs in on localhost, where a browser keeps a Secure cookie over http); production names its host', () => {
+  const dev = renderKustomization('deploy/k8s').find((o) => o.kind === 'Ingress') as K8sObject;
+  const rules = (dev['spec'] as { rules: { host?: string }[] }).rules;
+  assert.deepEqual(rules.map((r) => r.host), [undefined]);
+  const production = renderKustomization(productionOverlay).find((o) => o.kind === 'Ingress') as K8sObject;
+  assert.deepEqual((production['spec'] as { rules: { host?: string }[] }).rules.map((r) => r.host), ['shop.example.com']);
+  const base = renderKustomization('deploy/k8s/base').find((o) => o.kind === 'Ingress') as K8sObject;
+  assert.deepEqual((base['spec'] as { rules: { host?: string }[] }).rules.map((r) => r.host), ['ecommerce.local']);
+  assert.match(readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8'), /port-forward svc\/ingress-nginx-controller 8080:80/);
 });
