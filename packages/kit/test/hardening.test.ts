@@ -73,6 +73,8 @@ describe('validation', () => {
         stock: Type.Optional(Type.Integer({ minimum: 0, maximum: 10 })),
         note: Type.Optional(Type.String({ maxLength: 3 })),
         tags: Type.Optional(Type.Array(Type.String(), { minItems: 1 })),
+        delta: Type.Optional(Type.Integer({ not: { const: 0 } })),
+        patch: Type.Optional(Type.Object({ a: Type.Optional(Type.String()) }, { minProperties: 1 })),
       },
       { additionalProperties: false },
     );
@@ -90,6 +92,8 @@ describe('validation', () => {
         [{ stock: -1 }, '/stock', 'must be at least 0'],
         [{ note: 'long' }, '/note', 'must be at most 3 characters long'],
         [{ tags: [] }, '/tags', 'must have at least 1 item(s)'],
+        [{ delta: 0 }, '/delta', 'must not be 0'],
+        [{ patch: {} }, '/patch', 'must have at least 1 field(s)'],
       ] as const) {
         const p = assertProblem(await http(base, 'POST', '/t/words', { body }), 400, 'validation-failed');
         assert.deepEqual(p.errors, [{ path, message }], JSON.stringify(body));

@@ -119,6 +119,13 @@ function plainMessage(e: ErrorObject): string {
       return `must have at least ${p.limit} item(s)`;
     case 'maxItems':
       return `must have at most ${p.limit} item(s)`;
+    case 'minProperties':
+      return `must have at least ${p.limit} field(s)`;
+    case 'not': {
+      // The refused value, when the schema names one (`not: { const: 0 }`); Ajv's own is "must NOT be valid".
+      const refused = (e.schema as { const?: unknown } | undefined)?.const;
+      return refused === undefined ? 'is not an allowed value' : `must not be ${JSON.stringify(refused)}`;
+    }
   }
   return e.message ?? 'is not valid';
 }

@@ -24,7 +24,8 @@ function makeAjv(coerce: boolean): Ajv {
   // allErrors stays off: validation stops at the first error, so a hostile body (150,000 array items,
   // 100,000 unknown keys) costs one check instead of an error object per element (which ran a 128 MB heap
   // out of memory), and an array's maxItems is checked before any of its items.
-  const ajv = new Ajv({ allErrors: false, removeAdditional: false, useDefaults: true, coerceTypes: coerce ? 'array' : false, strict: false });
+  // verbose: an error carries its schema, so a `not` can say which value it refuses (problem-errors.ts).
+  const ajv = new Ajv({ allErrors: false, removeAdditional: false, useDefaults: true, coerceTypes: coerce ? 'array' : false, strict: false, verbose: true });
   // `format: 'iso4217'`: a currency code the runtime's Intl knows (USD, EUR, JPY...), not any three letters.
   ajv.addFormat('iso4217', { type: 'string', validate: (code: string) => CURRENCIES.has(code) });
   return addFormats(ajv);
