@@ -137,7 +137,17 @@ describe('PATCH /product/:id', () => {
     assertProblem(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'lost update' }, headers: { 'if-match': `"${p.version}"` } }), 412, 'precondition-failed');
     assert.equal((await getProduct(stack, p.id)).name, 'v2');
     assert.equal((await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'any' }, headers: { 'if-match': '*' } })).status, 200);
-    assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'x' }, headers: { 'if-match': 'W/"abc"' } }), 'headers/if-match');
+    // RFC 9110 13.1.1: not entity tags, a 400; a weak tag never matches (strong comparison), a 412; a list matches any.
+    for (const malformed of ['abc', '"3', 'W/3', '"1",, x']) {
+      assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'x' }, headers: { 'if-match': malformed } }), 'headers/if-match');
+    }
+    const now = await getProduct(stack, p.id);
+    for (const never of [`W/"${now.version}"`, 'W/"abc"', '"abc"', `W/"${now.version}", "999999"`]) {
+      assertProblem(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'x' }, headers: { 'if-match': never } }), 412, 'precondition-failed');
+    }
+    assert.equal((await getProduct(stack, p.id)).version, now.version, 'nothing changed');
+    const listed = await http<Product>(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'listed' }, headers: { 'if-match': `"999999", W/"1", "${now.version}"` } });
+    assert.equal(listed.status, 200, listed.text);
     // Two editors with the same version: exactly one wins.
     const cur = await getProduct(stack, p.id);
     const race = await Promise.all(

@@ -78,7 +78,7 @@ const Q = {
         image_url = CASE WHEN $2::jsonb ? 'imageUrl' THEN $2::jsonb->>'imageUrl' ELSE image_url END,
         version = version + 1,
         updated_at = now()
-      WHERE id = $1 AND NOT archived AND ($3::integer IS NULL OR version = $3::integer)
+      WHERE id = $1 AND NOT archived AND ($3::integer[] IS NULL OR version = ANY($3::integer[]))
       RETURNING ${PRODUCT}`,
   },
   // Available units may not go below zero: only unreserved units can be removed.
@@ -157,8 +157,8 @@ export class ProductRepository {
   }
 
   /** The patched row, or undefined when the product is gone or (with expectedVersion) at another version. */
-  async update(id: string, patch: object, expectedVersion: number | null): Promise<ProductRow | undefined> {
-    const res = await run<ProductRow>(this.db, Q.update, [id, JSON.stringify(patch), expectedVersion]).catch(rethrowSkuTaken);
+  async update(id: string, patch: object, expectedVersions: number[] | null): Promise<ProductRow | undefined> {
+    const res = await run<ProductRow>(this.db, Q.update, [id, JSON.stringify(patch), expectedVersions]).catch(rethrowSkuTaken);
     return res.rows[0];
   }
 

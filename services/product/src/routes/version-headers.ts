@@ -1,12 +1,23 @@
 import { BadRequest } from '@ecommerce/kit';
 import type { Product } from '../model/product.js';
 
-/** `If-Match: "<version>"` (or `*`, any version); anything else is a 400 rather than a silent unconditional write. */
-export function expectedVersion(header: string | undefined): number | null {
+/**
+ * `If-Match` as RFC 9110 13.1.1 reads it: `*` (any version: null), or a list of entity tags, of which the strong
+ * ones that are a version (`"3"`) can match; a weak tag (`W/"3"`) never matches under the strong comparison
+ * If-Match uses, so a list of only those is a precondition no version meets (412). A bare `3` is taken as `"3"`.
+ * Anything that is not entity tags is a 400 rather than a silent unconditional write.
+ */
+export function expectedVersions(header: string | undefined): number[] | null {
   if (header === undefined || header.trim() === '*') return null;
-  const m = /^\s*(?:"(\d{1,9})"|(\d{1,9}))\s*$/.exec(header);
-  if (!m) throw new BadRequest('If-Match must be the quoted product version, e.g. "3"', [{ path: 'headers/if-match', message: 'must be "<version>"' }]);
-  return Number(m[1] ?? m[2]);
+  const bare = /^\s*(\d{1,9})\s*$/.exec(header);
+  if (bare) return [Number(bare[1])];
+  const versions: number[] = [];
+  for (const item of header.split(',')) {
+    const tag = /^\s*(W\/)?"([\x21\x23-\x7e]*)"\s*$/.exec(item);
+    if (!tag) throw new BadRequest('If-Match must be the quoted product version, e.g. "3"', [{ path: 'headers/if-match', message: 'must be "<version>"' }]);
+    if (!tag[1] && /^\d{1,9}$/.test(tag[2]!)) versions.push(Number(tag[2]));
+  }
+  return versions;
 }
 
 export function etag(p: Product): string {

@@ -4,7 +4,7 @@ import { archiveProduct } from '../../use-cases/archive-product.js';
 import { createProduct } from '../../use-cases/create-product.js';
 import { updateProduct } from '../../use-cases/update-product.js';
 import { IdParams, NewProductBody, ProductPatchBody, ProductSchema, StockBody, StockHeaders } from '../schemas.js';
-import { etag, expectedVersion } from '../version-headers.js';
+import { etag, expectedVersions } from '../version-headers.js';
 
 const admin = { tags: ['products'], security: [{ bearer: [] }] };
 
@@ -31,8 +31,8 @@ export default async function productAdminRoutes(app: App): Promise<void> {
       },
     },
     async (request, reply) => {
-      const version = expectedVersion(request.headers['if-match']);
-      const product = await updateProduct(app, request.params.id, request.body, version);
+      const versions = expectedVersions(request.headers['if-match']);
+      const product = await updateProduct(app, request.params.id, request.body, versions);
       return reply.header('etag', etag(product)).send(product);
     },
   );
