@@ -140,6 +140,10 @@ describe('bodies nobody reads', () => {
     try {
       assert.equal((await http(base, 'POST', '/t/1/cancel')).status, 200);
       assert.equal((await http(base, 'POST', '/t/1/cancel', { body: {} })).status, 200);
+      // Anything but an empty object is refused, as an unknown property is where a schema exists.
+      const named = assertProblem(await http(base, 'POST', '/t/1/cancel', { body: { reason: 'x' } }), 400, 'validation-failed');
+      assert.deepEqual(named.errors, [{ path: '/reason', message: 'unknown property' }]);
+      for (const body of [[], 'text', 3, null]) assertProblem(await http(base, 'POST', '/t/1/cancel', { raw: JSON.stringify(body), headers: { 'content-type': 'application/json' } }), 400, 'validation-failed');
       assertProblem(await http(base, 'POST', '/t/1/cancel', { raw: nested, headers: { 'content-type': 'application/json' } }), 413, 'payload-too-large');
       assertProblem(await http(base, 'DELETE', '/t/thing', { raw: JSON.stringify({ pad: 'x'.repeat(4096) }), headers: { 'content-type': 'application/json' } }), 413, 'payload-too-large');
     } finally {
@@ -259,7 +263,7 @@ describe('NUL', () => {
   it('when a query, a param or a body holds a NUL, then 400 before the handler runs', async () => {
     const app = await server();
     let ran = 0;
-    app.post('/t/:id', async () => (ran++, {}));
+    app.post('/t/:id', { schema: { body: Type.Object({}, { additionalProperties: true }) } }, async () => (ran++, {}));
     const base = await listenOnLoopback(app);
     try {
       assertProblem(await http(base, 'POST', '/t/a%00b', { body: {} }), 400, 'validation-failed');

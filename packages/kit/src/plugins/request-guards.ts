@@ -128,7 +128,7 @@ export const requestGuards = fp<RequestGuardsOptions>(
     // not walked here), before any handler: no string with a NUL or a lone surrogate reaches PostgreSQL, which
     // answers a 500 (a lone surrogate is written back as \udXXX by JSON.stringify, which jsonb refuses).
     // A plain (not async) hook: it runs on every request, and a promise per request is avoidable cost.
-    app.addHook('preHandler', (request, _reply, done) => done(unstorableTextIn(request)));
+    app.addHook('preHandler', (request, _reply, done) => done(unexpectedBody(request) ?? unstorableTextIn(request)));
     // Each route with a bounded body schema reads no more than its largest valid body (see body-limit.ts);
     // a route may still set its own bodyLimit.
     // A route with no body schema takes no body beyond a token one (NO_BODY_LIMIT).
@@ -171,6 +171,21 @@ export function containsUnstorableText(value: unknown): boolean {
     }
   }
   return false;
+}
+
+/**
+ * A route with no body schema takes no body (NO_BODY_LIMIT bounds what is read): an empty object, as a client may
+ * send, is fine; anything else is a 400 naming it, like an unknown property of a route that has a schema, rather
+ * than silently ignored. A body the gateway streams through (request.body is the stream) is not looked at.
+ */
+function unexpectedBody(request: FastifyRequest): BadRequest | undefined {
+  const body = request.body;
+  if (body === undefined || request.routeOptions.schema?.body !== undefined) return undefined;
+  if (body !== null && typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe === 'function') return undefined;
+  const isObject = body !== null && typeof body === 'object' && !Array.isArray(body);
+  if (isObject && Object.keys(body).length === 0) return undefined;
+  const first = isObject ? Object.keys(body)[0] : undefined;
+  return new BadRequest('This request takes no body', [first === undefined ? { path: '/', message: 'must be empty' } : { path: `/${first}`, message: 'unknown property' }]);
 }
 
 /**
