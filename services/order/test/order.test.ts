@@ -56,6 +56,18 @@ describe('POST /order', () => {
     assert.equal(await stockOf(product.base, b.id), 2);
   });
 
+  it('when a product id is sent in upper case, then the order names it as the catalog does (lower case), and a replay in either case is the same order', async () => {
+    const buyer = await createCustomer(user.base);
+    const a = await createProduct(product.base, admin, { stock: 10, priceCents: 100 });
+    const key = randomUUID();
+    const res = await place(buyer.token, [{ productId: a.id.toUpperCase(), quantity: 1 }], key);
+    assert.equal(res.status, 201, res.text);
+    assert.deepEqual(res.body.items.map((i: { productId: string }) => i.productId), [a.id]);
+    const replay = await place(buyer.token, [{ productId: a.id, quantity: 1 }], key);
+    assert.equal(replay.status, 200, replay.text);
+    assert.equal(replay.body.id, res.body.id);
+  });
+
   it('when the product is renamed and then archived after the order, then the order still names what was bought', async () => {
     const buyer = await createCustomer(user.base);
     const p = await createProduct(product.base, admin, { stock: 10, priceCents: 700 });

@@ -32,7 +32,8 @@ export async function placeOrder(deps: OrderDeps, { userId, key, lines }: PlaceO
   const inserted = await deps.repository.insertPending({
     id: uuidv7(),
     userId,
-    items: lines.map((l) => ({ productId: l.productId, quantity: l.quantity, unitPriceCents: null, ...expectationOf(l) })),
+    // Ids in the form the product service uses (lower case), whatever case the client sent.
+    items: lines.map((l) => ({ productId: l.productId.toLowerCase(), quantity: l.quantity, unitPriceCents: null, ...expectationOf(l) })),
     key,
     requestHash: hash,
     deadlineMs: deps.pendingDeadlineMs,
