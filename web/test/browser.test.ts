@@ -870,27 +870,27 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  /** Enter on the button `opener` brings its confirmation `confirm` (focused); Escape takes it away, focus back on `opener`. */
+  async function escapeStepsBack(page: Page, opener: string, confirm: string): Promise<void> {
+    await page.getByRole('button', { name: opener }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((name) => document.activeElement?.textContent === name, confirm);
+    await page.keyboard.press('Escape');
+    await page.waitForFunction((name) => document.activeElement?.textContent === name, opener);
+    assert.equal(await page.getByRole('button', { name: confirm }).count(), 0);
+  }
+
   test('Escape steps back out of the "Cancel this order?" and "Archive product?" confirmations, to the button that opened them', { timeout: STEP_MS }, async () => {
     const { context, page } = await shopperAtCheckout({ stock: 5, name: 'Escape pot' }, 1, 'escape');
     await page.getByRole('button', { name: 'Place order' }).click();
     await page.getByText('Thank you! Your order is confirmed.').waitFor();
-    await page.getByRole('button', { name: 'Cancel order' }).focus();
-    await page.keyboard.press('Enter');
-    await page.waitForFunction(() => document.activeElement?.textContent === 'Yes, cancel it');
-    await page.keyboard.press('Escape');
-    await page.waitForFunction(() => document.activeElement?.textContent === 'Cancel order');
-    assert.equal(await page.getByRole('button', { name: 'Yes, cancel it' }).count(), 0);
+    await escapeStepsBack(page, 'Cancel order', 'Yes, cancel it');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('link', { name: 'Sign in' }).waitFor();
     await signInAs(page, stack.admin.email, stack.admin.password);
     const product = await newProduct({ name: 'Escape shelf' });
     await page.goto(`/admin/products/${product.id}`);
-    await page.getByRole('button', { name: 'Archive product' }).focus();
-    await page.keyboard.press('Enter');
-    await page.waitForFunction(() => document.activeElement?.textContent === 'Yes, archive it');
-    await page.keyboard.press('Escape');
-    await page.waitForFunction(() => document.activeElement?.textContent === 'Archive product');
-    assert.equal(await page.getByRole('button', { name: 'Yes, archive it' }).count(), 0);
+    await escapeStepsBack(page, 'Archive product', 'Yes, archive it');
     assert.equal((await api('GET', `/product/${product.id}`)).status, 200, 'not archived');
     await context.close();
   });
