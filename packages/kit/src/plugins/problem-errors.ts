@@ -30,6 +30,11 @@ export const problemErrors = fp(
   { name: KIT_PLUGINS.problemErrors, fastify: '5.x' },
 );
 
+/** The 400 for a URL whose path (the router) or query (request-guards) has a broken percent-escape. */
+export function badlyEncodedUrl(): ProblemError {
+  return new ProblemError(400, 'bad-request', 'Bad request', 'The URL is not valid (bad percent-encoding)');
+}
+
 /** The 404 for a method and path no route serves. */
 export function noRoute(request: FastifyRequest): ProblemError {
   return new ProblemError(404, 'not-found', 'Not found', `No route for ${request.method.slice(0, 16)} ${echoedPath(request.url)}`);
@@ -43,7 +48,9 @@ export function routerErrorHandler(err: FastifyError, request: FastifyRequest, r
   const problem =
     err.code === 'FST_ERR_MAX_PARAM_LENGTH'
       ? new ProblemError(404, 'not-found', 'Not found', 'The resource does not exist')
-      : new ProblemError(400, 'bad-request', 'Bad request', err.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid (bad percent-encoding)' : 'The request is not valid');
+      : err.code === 'FST_ERR_BAD_URL'
+        ? badlyEncodedUrl()
+        : new ProblemError(400, 'bad-request', 'Bad request', 'The request is not valid');
   sendProblem(problem, request, reply);
 }
 

@@ -9,7 +9,7 @@ import addFormatsModule from 'ajv-formats';
 import { NO_BODY_LIMIT, bodyLimitFor } from '../body-limit.js';
 import { BadRequest, ProblemError, problemBody } from '../errors.js';
 import { KIT_PLUGINS } from './names.js';
-import { noRoute } from './problem-errors.js';
+import { badlyEncodedUrl, noRoute } from './problem-errors.js';
 
 export interface RequestGuardsOptions {
   /** The server's body limit: the ceiling of every derived route limit and of an announced 100-continue body. */
@@ -102,7 +102,7 @@ export const requestGuards = fp<RequestGuardsOptions>(
       if (hostHeaders(request.raw.rawHeaders) > 1) return done(new BadRequest('A request must have one Host header'));
       // The router refuses a badly encoded path (routerErrorHandler); the query parser would decode `%ZZ` or `%FF`
       // (not UTF-8) leniently, so the query is held to the same rule here.
-      if (!queryUnread(request) && !wellEncodedQuery(request.raw.url ?? '')) return done(new ProblemError(400, 'bad-request', 'Bad request', 'The URL is not valid (bad percent-encoding)'));
+      if (!queryUnread(request) && !wellEncodedQuery(request.raw.url ?? '')) return done(badlyEncodedUrl());
       // No route, no body to read: a 404 before parsing, so an unknown method or path costs nobody a parse.
       if (request.is404 && hasBody(request)) return done(noRoute(request));
       done(null, payload);
@@ -179,13 +179,16 @@ export function containsUnstorableText(value: unknown): boolean {
  * than silently ignored. A body the gateway streams through (request.body is the stream) is not looked at.
  */
 function unexpectedBody(request: FastifyRequest): BadRequest | undefined {
-  const body = request.body;
+  const body = parsedBody(request);
   if (body === undefined || request.routeOptions.schema?.body !== undefined) return undefined;
-  if (body !== null && typeof body === 'object' && typeof (body as { pipe?: unknown }).pipe === 'function') return undefined;
-  const isObject = body !== null && typeof body === 'object' && !Array.isArray(body);
-  if (isObject && Object.keys(body).length === 0) return undefined;
-  const first = isObject ? Object.keys(body)[0] : undefined;
-  return new BadRequest('This request takes no body', [first === undefined ? { path: '/', message: 'must be empty' } : { path: `/${first}`, message: 'unknown property' }]);
+  const keys = body !== null && typeof body === 'object' && !Array.isArray(body) ? Object.keys(body) : undefined;
+  if (keys?.length === 0) return undefined;
+  return new BadRequest('This request takes no body', [keys === undefined ? { path: '/', message: 'must be empty' } : { path: `/${keys[0]}`, message: 'unknown property' }]);
+}
+
+/** The request's parsed body; undefined when there is none or when it is a stream the gateway passes through unparsed. */
+function parsedBody(request: FastifyRequest): unknown {
+  return typeof (request.body as { pipe?: unknown } | null)?.pipe === 'function' ? undefined : request.body;
 }
 
 /**
@@ -194,8 +197,7 @@ function unexpectedBody(request: FastifyRequest): BadRequest | undefined {
  * behind checks it).
  */
 function unstorableTextIn(request: FastifyRequest): BadRequest | undefined {
-  const body = typeof (request.body as { pipe?: unknown } | null)?.pipe === 'function' ? undefined : request.body;
-  if (containsUnstorableText(request.params) || (!queryUnread(request) && containsUnstorableText(request.query)) || containsUnstorableText(body)) {
+  if (containsUnstorableText(request.params) || (!queryUnread(request) && containsUnstorableText(request.query)) || containsUnstorableText(parsedBody(request))) {
     return new BadRequest('Text must not contain NUL (\\u0000) characters nor unpaired surrogates (\\ud800-\\udfff)');
   }
   return undefined;

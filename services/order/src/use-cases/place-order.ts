@@ -26,14 +26,16 @@ const PLACED_RESULT: Record<string, string> = { confirmed: 'confirmed', rejected
  * reserve by orderId, then record the outcome. A crash or timeout in between leaves `pending`, which a replay
  * or the reconciler settles once the lease is free.
  */
-export async function placeOrder(deps: OrderDeps, { userId, key, lines }: PlaceOrderInput, context: RequestContext): Promise<PlaceResult> {
+export async function placeOrder(deps: OrderDeps, { userId, key, lines: asSent }: PlaceOrderInput, context: RequestContext): Promise<PlaceResult> {
+  // Ids in the form the product service uses (lower case), whatever case the client sent: for the limits, the
+  // replay hash and the stored lines alike.
+  const lines = asSent.map((l) => ({ ...l, productId: l.productId.toLowerCase() }));
   checkQuantities(deps, lines);
   const hash = requestHash(lines);
   const inserted = await deps.repository.insertPending({
     id: uuidv7(),
     userId,
-    // Ids in the form the product service uses (lower case), whatever case the client sent.
-    items: lines.map((l) => ({ productId: l.productId.toLowerCase(), quantity: l.quantity, unitPriceCents: null, ...expectationOf(l) })),
+    items: lines.map((l) => ({ productId: l.productId, quantity: l.quantity, unitPriceCents: null, ...expectationOf(l) })),
     key,
     requestHash: hash,
     deadlineMs: deps.pendingDeadlineMs,
@@ -62,10 +64,10 @@ export async function placeOrder(deps: OrderDeps, { userId, key, lines }: PlaceO
   return { order: toOrder(answerFor(row)), status: 200 };
 }
 
-/** Per-order limits (MAX_QUANTITY_PER_LINE): the units of each product, summed over its lines. */
+/** Per-order limits (MAX_QUANTITY_PER_LINE): the units of each product, summed over its lines (ids in lower case). */
 function checkQuantities(deps: OrderDeps, lines: RequestedLine[]): void {
   const perProduct = new Map<string, number>();
-  for (const l of lines) perProduct.set(l.productId.toLowerCase(), (perProduct.get(l.productId.toLowerCase()) ?? 0) + l.quantity);
+  for (const l of lines) perProduct.set(l.productId, (perProduct.get(l.productId) ?? 0) + l.quantity);
   const max = deps.limits.maxQuantityPerProduct;
   const over = [...perProduct].filter(([, q]) => q > max).map(([productId, requested]) => ({ productId, requested, max }));
   if (over.length) {
@@ -80,8 +82,8 @@ function checkQuantities(deps: OrderDeps, lines: RequestedLine[]): void {
 function requestHash(items: RequestedLine[]): string {
   const line = (i: RequestedLine) =>
     i.expectedUnitPriceCents === undefined && i.expectedCurrency === undefined
-      ? [i.productId.toLowerCase(), i.quantity]
-      : [i.productId.toLowerCase(), i.quantity, i.expectedUnitPriceCents ?? null, i.expectedCurrency ?? null];
+      ? [i.productId, i.quantity]
+      : [i.productId, i.quantity, i.expectedUnitPriceCents ?? null, i.expectedCurrency ?? null];
   return createHash('sha256').update(JSON.stringify(items.map(line))).digest('hex');
 }
 

@@ -156,7 +156,7 @@ export class ProductRepository {
     return res.rows;
   }
 
-  /** The patched row, or undefined when the product is gone or (with expectedVersion) at another version. */
+  /** The patched row, or undefined when the product is gone or (with expectedVersions) at none of them. */
   async update(id: string, patch: object, expectedVersions: number[] | null): Promise<ProductRow | undefined> {
     const res = await run<ProductRow>(this.db, Q.update, [id, JSON.stringify(patch), expectedVersions]).catch(rethrowSkuTaken);
     return res.rows[0];

@@ -26,14 +26,15 @@ export class LoginThrottle {
   }
 
   /**
-   * Counts an attempt as a failure before its password is checked, and answers whether it is still within
-   * both budgets. Counting after the check let concurrent guesses all pass the lock check first: 20 sent at
+   * Counts an attempt as a failure before its password is checked. Answers 0 when it is within both budgets,
+   * else the seconds until the next may be made: a key counted at or past its limit is locked for one window
+   * from now (bump). Counting after the check let concurrent guesses all pass the lock check first: 20 sent at
    * once were 20 checked, not 5. An attempt over budget is refused without a check.
    */
-  async claimAttempt(email: string, address: string): Promise<boolean> {
+  async claimAttempt(email: string, address: string): Promise<number> {
     const pair = await this.failures.bump(pairKey(email, address), this.policy.windowSeconds, this.policy.maxPerAccountAddress);
     const byAddress = await this.failures.bump(addressKey(address), this.policy.windowSeconds, this.policy.maxPerAddress);
-    return pair <= this.policy.maxPerAccountAddress && byAddress <= this.policy.maxPerAddress;
+    return pair <= this.policy.maxPerAccountAddress && byAddress <= this.policy.maxPerAddress ? 0 : this.policy.windowSeconds;
   }
 
   /**

@@ -32,9 +32,10 @@ export async function checkCredentials(deps: Deps, input: { email: string; passw
   }
   const locked = await deps.loginThrottle.lockedFor(email, input.address);
   // Counted as a failure until the password proves right, so guesses sent at once cannot all pass this check.
-  if (locked > 0 || !(await deps.loginThrottle.claimAttempt(email, input.address))) {
+  const wait = locked > 0 ? locked : await deps.loginThrottle.claimAttempt(email, input.address);
+  if (wait > 0) {
     logins.inc({ result: 'rate_limited' });
-    throw new TooManyRequests(Math.max(1, locked || (await deps.loginThrottle.lockedFor(email, input.address))), 'Too many failed logins for this account from this address, or from this address; try again later');
+    throw new TooManyRequests(wait, 'Too many failed logins for this account from this address, or from this address; try again later');
   }
   const row = await deps.userRepository.findByEmail(email);
   // Unknown email and wrong password take the same path, time and answer.
