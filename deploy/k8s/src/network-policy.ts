@@ -4,7 +4,7 @@
 // pods of the policy's own namespace; with a namespaceSelector, pods of the namespaces it selects (by their
 // labels, `kubernetes.io/metadata.name` among them); an ipBlock matches no pod here (pods have no fixed IPs).
 // Policies are taken from the objects given, all in one namespace: the one our manifests use.
-import type { K8sObject } from './manifests.js';
+import { podTemplate, type K8sObject } from './manifests.js';
 
 type Labels = Record<string, string>;
 interface Selector {
@@ -32,6 +32,13 @@ export interface PolicySpec {
 export interface PodRef {
   labels: Labels;
   namespace: string;
+}
+
+/** The pods of Deployment `name` among `objects` (all in the one namespace, ecommerce). */
+export function deploymentPod(objects: K8sObject[], name: string): PodRef {
+  const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name);
+  if (!deployment) throw new Error(`no Deployment/${name}`);
+  return { labels: podTemplate(deployment)?.metadata?.labels ?? {}, namespace: deployment.metadata.namespace ?? 'ecommerce' };
 }
 
 function selects(selector: Selector | undefined, labels: Labels): boolean {

@@ -12,7 +12,7 @@ import {
 } from '../src/manifests.js';
 import { renderGenerated } from '../src/generate-configmaps.js';
 import { sourceAnnotation } from '../src/monitoring.js';
-import { admits } from '../src/network-policy.js';
+import { admits, deploymentPod } from '../src/network-policy.js';
 
 const all: LoadedObject[] = loadManifests();
 const objects = all.map((o) => o.object);
@@ -485,15 +485,14 @@ test('where the Ingress asks cert-manager for a certificate, ingress-nginx can r
   // (pkg/issuer/acme/http: pod.go, http.go); the challenge reaches it through the ingress controller.
   const solver = { labels: { 'acme.cert-manager.io/http01-solver': 'true', 'acme.cert-manager.io/http-domain': '1234', 'acme.cert-manager.io/http-token': '5678' }, namespace: 'ecommerce' };
   const controller = { labels: { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' }, namespace: 'ingress-nginx' };
-  const podOf = (rendered: K8sObject[], name: string) => ({ labels: podTemplate(rendered.find((o) => o.kind === 'Deployment' && o.metadata.name === name) as K8sObject)?.metadata?.labels ?? {}, namespace: 'ecommerce' });
   let checked = 0;
   for (const dir of kustomizations) {
     const rendered = renderKustomization(dir);
     const ingress = rendered.find((o) => o.kind === 'Ingress') as K8sObject;
     const usesAcme = Object.keys(ingress.metadata.annotations ?? {}).some((k) => k === 'cert-manager.io/cluster-issuer' || k === 'cert-manager.io/issuer');
     // The evaluator is not vacuous: the storefront is open to the controller, closed to another namespace.
-    assert.ok(admits(rendered, controller, podOf(rendered, 'storefront'), 8080), dir);
-    assert.ok(!admits(rendered, { ...controller, namespace: 'default' }, podOf(rendered, 'storefront'), 8080), dir);
+    assert.ok(admits(rendered, controller, deploymentPod(rendered, 'storefront'), 8080), dir);
+    assert.ok(!admits(rendered, { ...controller, namespace: 'default' }, deploymentPod(rendered, 'storefront'), 8080), dir);
     if (!usesAcme) {
       assert.ok(!admits(rendered, controller, solver, 8089), `${dir}: no certificate is asked for, yet the solver port is open`);
       continue;
@@ -501,7 +500,7 @@ test('where the Ingress asks cert-manager for a certificate, ingress-nginx can r
     checked++;
     assert.ok(admits(rendered, controller, solver, 8089), `${dir}: the challenge cannot reach cert-manager's solver`);
     assert.ok(!admits(rendered, controller, solver, 8080), `${dir}: only the solver port`);
-    assert.ok(!admits(rendered, podOf(rendered, 'order-service'), solver, 8089), `${dir}: only from the ingress controller`);
+    assert.ok(!admits(rendered, deploymentPod(rendered, 'order-service'), solver, 8089), `${dir}: only from the ingress controller`);
   }
   assert.equal(checked, 1, 'the production overlay asks cert-manager for its certificate');
 });

@@ -11,7 +11,7 @@ import { dataOf, devOverlay, parseYaml, podTemplate, productionOverlay, renderKu
 import { expandProvisioning } from '../src/grafana-expand.js';
 import { PROMETHEUS_FEATURES } from '../src/monitoring.js';
 import { COLLECTOR_IMAGE, JAEGER_ARGS, JAEGER_IMAGE, JAEGER_MAX_TRACES } from '../src/tracing.js';
-import { admits, type PolicySpec } from '../src/network-policy.js';
+import { admits, deploymentPod, type PolicySpec } from '../src/network-policy.js';
 
 const base = renderKustomization('deploy/k8s/base');
 const find = (objects: K8sObject[], kind: string, name: string): K8sObject => {
@@ -134,8 +134,7 @@ test('the images start the preload, which the image build compiles and assembles
 
 /** Whether Deployment `from`'s pods may open a TCP connection to Deployment `to`'s on `port`, under these policies. */
 function allowed(objects: K8sObject[], from: string, to: string, port: number): boolean {
-  const pod = (name: string) => ({ labels: podTemplate(find(objects, 'Deployment', name))?.metadata?.labels ?? {}, namespace: 'ecommerce' });
-  return admits(objects, pod(from), pod(to), port);
+  return admits(objects, deploymentPod(objects, from), deploymentPod(objects, to), port);
 }
 
 test('network policies: the services send spans to the collector only, the collector to Jaeger only, Grafana reads Jaeger', () => {
