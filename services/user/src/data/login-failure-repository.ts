@@ -16,25 +16,30 @@ export class LoginFailureRepository {
   }
 
   /**
-   * Counts one failure in the key's window (a new window when the last one ended); locks the key at max.
-   * Answers the key's count after this one, in one statement, so concurrent callers see distinct counts.
+   * Counts one failure in the key's window (a new window when the last one ended). Answers the key's count after
+   * this one, in one statement, so concurrent callers see distinct counts. Locking is lockAtLimit's: a count may
+   * include attempts still being checked.
    */
-  async bump(key: string, windowSeconds: number, max: number): Promise<number> {
+  async bump(key: string, windowSeconds: number): Promise<number> {
     const res = await this.db.query<{ failures: number }>(
       'login_failure_bump',
-      `WITH w AS (SELECT make_interval(secs => $2) AS len)
-       INSERT INTO login_failures AS f (key, failures, window_start, locked_until)
-       SELECT $1, 1, now(), CASE WHEN 1 >= $3 THEN now() + w.len END FROM w
+      `INSERT INTO login_failures AS f (key, failures, window_start) VALUES ($1, 1, now())
        ON CONFLICT (key) DO UPDATE SET
-         failures = CASE WHEN f.window_start < now() - (SELECT len FROM w) THEN 1 ELSE f.failures + 1 END,
-         window_start = CASE WHEN f.window_start < now() - (SELECT len FROM w) THEN now() ELSE f.window_start END,
-         locked_until = CASE
-           WHEN (CASE WHEN f.window_start < now() - (SELECT len FROM w) THEN 1 ELSE f.failures + 1 END) >= $3
-           THEN now() + (SELECT len FROM w) ELSE f.locked_until END
+         failures = CASE WHEN f.window_start < now() - make_interval(secs => $2) THEN 1 ELSE f.failures + 1 END,
+         window_start = CASE WHEN f.window_start < now() - make_interval(secs => $2) THEN now() ELSE f.window_start END
        RETURNING failures`,
-      [key, windowSeconds, max],
+      [key, windowSeconds],
     );
     return res.rows[0]?.failures ?? 0;
+  }
+
+  /** Locks the key for one window from now when its count has reached max. */
+  async lockAtLimit(key: string, windowSeconds: number, max: number): Promise<void> {
+    await this.db.query(
+      'login_failure_lock',
+      'UPDATE login_failures SET locked_until = now() + make_interval(secs => $2) WHERE key = $1 AND failures >= $3',
+      [key, windowSeconds, max],
+    );
   }
 
   /** Takes back one counted failure (an attempt counted before it was checked turned out right); unlocks below max. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoginFailureRepository } from '../data/login-failure-repository.js';
 
 export interface ThrottlePolicy {
@@ -6,13 +7,15 @@ export interface ThrottlePolicy {
   /** Failed logins from one address (any accounts) before the address is refused for a window. */
   maxPerAddress: number;
   windowSeconds: number;
+  /** How long an attempt waits for attempts still being checked before it is refused (default 5 s). */
+  queueMs?: number;
 }
 
 /**
  * Counts failed logins in PostgreSQL, so every replica sees the same counts (OWASP Authentication
  * Cheat Sheet). Keys are (account, address) and address, never the account alone: an account-wide
  * lock is one a stranger can put on anyone, and the owner's right password from their own address
- * must keep working. Reaching a limit refuses that key for one window.
+ * must keep working. A key whose failures reach its limit is refused for one window.
  */
 export class LoginThrottle {
   constructor(
@@ -20,21 +23,36 @@ export class LoginThrottle {
     private readonly policy: ThrottlePolicy,
   ) {}
 
-  /** Seconds until the first of the keys unlocks, or 0 when none is locked. */
-  async lockedFor(email: string, address: string): Promise<number> {
-    return Math.ceil(await this.failures.lockedSeconds([pairKey(email, address), addressKey(address)]));
-  }
-
   /**
-   * Counts an attempt as a failure before its password is checked. Answers 0 when it is within both budgets,
-   * else the seconds until the next may be made: a key counted at or past its limit is locked for one window
-   * from now (bump). Counting after the check let concurrent guesses all pass the lock check first: 20 sent at
-   * once were 20 checked, not 5. An attempt over budget is refused without a check.
+   * Counts an attempt as a failure before its password is checked (recordSuccess takes it back), so guesses
+   * sent at once cannot all pass a lock check first: 20 sent together were 20 checked, not 5. Answers 0 when
+   * the attempt may be checked, else the seconds until the next may be made.
+   *
+   * A key may be over its limit only because of attempts still being checked, which may be right: this one
+   * then waits for them (up to queueMs) instead of being refused, and is refused with a short wait if they
+   * are still out. Refusing it for the window made 24 right logins at once, from one script, fail 8 of them.
    */
   async claimAttempt(email: string, address: string): Promise<number> {
-    const pair = await this.failures.bump(pairKey(email, address), this.policy.windowSeconds, this.policy.maxPerAccountAddress);
-    const byAddress = await this.failures.bump(addressKey(address), this.policy.windowSeconds, this.policy.maxPerAddress);
-    return pair <= this.policy.maxPerAccountAddress && byAddress <= this.policy.maxPerAddress ? 0 : this.policy.windowSeconds;
+    const keys = [pairKey(email, address), addressKey(address)];
+    const deadline = Date.now() + (this.policy.queueMs ?? 5000);
+    for (;;) {
+      const locked = Math.ceil(await this.failures.lockedSeconds(keys));
+      if (locked > 0) return locked;
+      const pair = await this.failures.bump(keys[0]!, this.policy.windowSeconds);
+      const byAddress = await this.failures.bump(keys[1]!, this.policy.windowSeconds);
+      if (pair <= this.policy.maxPerAccountAddress && byAddress <= this.policy.maxPerAddress) return 0;
+      // Not checked, so not counted.
+      await this.failures.unbump(keys[0]!, this.policy.maxPerAccountAddress);
+      await this.failures.unbump(keys[1]!, this.policy.maxPerAddress);
+      if (Date.now() >= deadline) return 1;
+      await sleep(50 + Math.random() * 100);
+    }
+  }
+
+  /** A wrong password, already counted by claimAttempt: a key at its limit is locked for one window. */
+  async recordFailure(email: string, address: string): Promise<void> {
+    await this.failures.lockAtLimit(pairKey(email, address), this.policy.windowSeconds, this.policy.maxPerAccountAddress);
+    await this.failures.lockAtLimit(addressKey(address), this.policy.windowSeconds, this.policy.maxPerAddress);
   }
 
   /**

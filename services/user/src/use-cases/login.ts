@@ -30,9 +30,8 @@ export async function checkCredentials(deps: Deps, input: { email: string; passw
     logins.inc({ result: 'rate_limited' });
     throw err;
   }
-  const locked = await deps.loginThrottle.lockedFor(email, input.address);
   // Counted as a failure until the password proves right, so guesses sent at once cannot all pass this check.
-  const wait = locked > 0 ? locked : await deps.loginThrottle.claimAttempt(email, input.address);
+  const wait = await deps.loginThrottle.claimAttempt(email, input.address);
   if (wait > 0) {
     logins.inc({ result: 'rate_limited' });
     throw new TooManyRequests(wait, 'Too many failed logins for this account from this address, or from this address; try again later');
@@ -41,6 +40,7 @@ export async function checkCredentials(deps: Deps, input: { email: string; passw
   // Unknown email and wrong password take the same path, time and answer.
   const ok = row ? await verifyPassword(row.password_hash, input.password) : (await burnPasswordCheck(input.password), false);
   if (!row || !ok) {
+    await deps.loginThrottle.recordFailure(email, input.address);
     logins.inc({ result: 'invalid_credentials' });
     throw new Unauthorized('Email or password is wrong');
   }
