@@ -364,6 +364,12 @@ describe('errors and logs', () => {
       assert.match(tunnel, /\r\nallow: GET/i);
       // Two Host headers (RFC 9112 3.2): 400, not the first one silently.
       assert.match(await raw('GET /t/a HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 400 [\s\S]*"detail":"A request must have one Host header"/);
+      // A transfer coding other than chunked (RFC 9112 6.1): 501, the body not parsed as if it were plain JSON.
+      for (const coding of ['gzip, chunked', 'deflate, chunked', 'identity, chunked']) {
+        const coded = await raw(`POST /t/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ${coding}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n`);
+        assert.match(coded, /^HTTP\/1\.1 501 [\s\S]*application\/problem\+json[\s\S]*"detail":"Transfer-Encoding [^"]* is not served: only chunked"/i, coding);
+      }
+      assert.match(await raw('POST /t/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n'), /^HTTP\/1\.1 404 /);
       // An expectation other than 100-continue: 417 as a problem (Node's own had no body).
       const expect = await raw('POST /t/a HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
       assert.match(expect, /^HTTP\/1\.1 417 [\s\S]*application\/problem\+json[\s\S]*"status":417/i);

@@ -68,6 +68,10 @@ function wellEncodedQuery(url: string): boolean {
   }
 }
 
+function unsupportedTransferCoding(coding: string): ProblemError {
+  return new ProblemError(501, 'not-implemented', 'Not Implemented', `Transfer-Encoding ${coding.slice(0, 64)} is not served: only chunked`);
+}
+
 /** How many Host headers the request sent (rawHeaders: name, value, name, value...). */
 function hostHeaders(raw: string[]): number {
   let n = 0;
@@ -100,6 +104,10 @@ export const requestGuards = fp<RequestGuardsOptions>(
     app.addHook('preParsing', (request, _reply, payload, done) => {
       if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) return done(new BadRequest('An HTTP/1.1 request must have a Host header'));
       if (hostHeaders(request.raw.rawHeaders) > 1) return done(new BadRequest('A request must have one Host header'));
+      // Node frames `Transfer-Encoding: gzip, chunked` by its last coding and hands the rest on undecoded; a
+      // coding the server does not apply is a 501 (RFC 9112 6.1), not bytes parsed as if they were plain.
+      const coding = request.headers['transfer-encoding'];
+      if (coding !== undefined && coding.trim().toLowerCase() !== 'chunked') return done(unsupportedTransferCoding(coding));
       // The router refuses a badly encoded path (routerErrorHandler); the query parser would decode `%ZZ` or `%FF`
       // (not UTF-8) leniently, so the query is held to the same rule here.
       if (!queryUnread(request) && !wellEncodedQuery(request.raw.url ?? '')) return done(badlyEncodedUrl());
