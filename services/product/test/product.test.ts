@@ -417,6 +417,14 @@ describe('GET /product', () => {
   });
 
   it('when limit, cursor, q or category are invalid or unknown parameters given, then 400', async () => {
+    // Not decimal numerals, though JavaScript's +x takes them (limit=0x10 listed 16).
+    for (const qs of ['limit=0x10', 'limit=1e1', 'limit=%205', 'limit=5%20', 'limit=2.0', 'limit=%2B5', 'limit=0b11', 'limit=%20']) {
+      const p = assertProblem(await http(base, 'GET', `/product?${qs}`), 400, 'validation-failed');
+      assert.match(JSON.stringify(p.errors), /limit[^}]*must be/, qs);
+    }
+    const padded = await http<ProductPage>(base, 'GET', '/product?limit=05');
+    assert.equal(padded.status, 200, padded.text);
+    assert.deepEqual(padded.body, (await http<ProductPage>(base, 'GET', '/product?limit=5')).body);
     for (const qs of ['limit=0', 'limit=101', 'limit=abc', 'cursor=bm90LWEtY3Vyc29y', `cursor=${Buffer.from('["not-a-uuid"]').toString('base64url')}`, 'q=', `q=${'x'.repeat(201)}`, 'category=', 'sort=price']) {
       assertProblem(await http(base, 'GET', `/product?${qs}`), 400, 'validation-failed');
     }

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isUtf8 } from 'node:buffer';
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { NO_BODY_LIMIT, bodyLimitFor } from '../body-limit.js';
 import { BadRequest, ProblemError, problemBody } from '../errors.js';
@@ -32,6 +32,34 @@ function makeAjv(coerce: boolean): Ajv {
 }
 
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+
+/** Decimal numerals as a person writes them: Ajv's coercion would also take `0x10`, `1e1`, ` 5` and `5 `. */
+const NUMERALS = { integer: /^-?[0-9]{1,16}$/, number: /^-?[0-9]{1,16}(\.[0-9]{1,16})?$/ };
+
+/**
+ * A query string or path is text, coerced by Ajv where the schema wants a number; what it coerces is whatever
+ * JavaScript's `+x` takes (`limit=0x10` was 16, `limit=%20` was 0). Each numeric property of an object schema
+ * must first be a decimal numeral, else the same 400 as any type error.
+ */
+function strictNumbers(schema: unknown, validate: ValidateFunction): ValidateFunction {
+  const properties = (schema as { properties?: Record<string, { type?: unknown }> }).properties ?? {};
+  const numeric = Object.entries(properties).flatMap(([name, s]) => (s.type === 'integer' || s.type === 'number' ? [[name, s.type] as const] : []));
+  if (numeric.length === 0) return validate;
+  const strict = ((data: Record<string, unknown>, context?: Parameters<ValidateFunction>[1]) => {
+    for (const [name, type] of numeric) {
+      const value = data?.[name];
+      if (typeof value === 'string' && !NUMERALS[type].test(value)) {
+        strict.errors = [{ instancePath: `/${name}`, schemaPath: `#/properties/${name}/type`, keyword: 'type', params: { type }, message: `must be ${type}` }];
+        return false;
+      }
+    }
+    const ok = validate(data, context);
+    strict.errors = validate.errors;
+    return ok;
+  }) as ValidateFunction;
+  // Fastify hands Ajv's own functions (those with a schemaEnv) the request as parent, so a root value may be coerced.
+  return Object.assign(strict, { schemaEnv: validate.schemaEnv });
+}
 
 /**
  * A problem answered on Node's own response (an `Expect` decided before Fastify sees the request), like every
@@ -131,7 +159,7 @@ export const requestGuards = fp<RequestGuardsOptions>(
     }
     const bodyAjv = makeAjv(false);
     const textAjv = makeAjv(true);
-    app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema));
+    app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv.compile(schema) : strictNumbers(schema, textAjv.compile(schema))));
     // After validation (a hostile body with 100,000 unknown keys is refused by the schema at its first key,
     // not walked here), before any handler: no string with a NUL or a lone surrogate reaches PostgreSQL, which
     // answers a 500 (a lone surrogate is written back as \udXXX by JSON.stringify, which jsonb refuses).
