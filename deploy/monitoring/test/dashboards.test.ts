@@ -119,6 +119,9 @@ describe('dashboards', () => {
         (dashboard.links ?? []).some((l) => l.type === 'dashboards' && l.tags.includes('ecommerce') && l.keepTime && l.includeVars),
         `${dashboard.title}: no link to the other dashboards`,
       );
+      // No placement: Grafana 12.3+ draws a link with one only in its controls menu, which drops dashboard links.
+      const placed = [...(dashboard.links ?? []), ...(dashboard.panels ?? []).flatMap((p) => ('links' in p ? (p.links ?? []) : []))].filter((l) => 'placement' in l);
+      assert.deepEqual(placed, [], `${dashboard.title}: links with a placement`);
       const constant = (dashboard.templating?.list ?? []).find((v) => v.name === 'runbooks');
       assert.equal(constant?.query, k8s.global.external_labels.runbook_base_url, `${dashboard.title}: runbooks base differs from the alerts'`);
       for (const panel of dashboard.panels ?? []) {

@@ -216,5 +216,11 @@ export function buildDashboard(spec: DashboardSpec): ReturnType<DashboardBuilder
   (built.panels ?? []).forEach((panel, i) => {
     panel.id = i + 1;
   });
+  // The SDK gives every link `placement: "inControlsMenu"`. Grafana 11.3 (the pinned image) ignores it, but from
+  // 12.3 on a dashboard link with a placement is drawn only in the controls menu, which leaves out links to
+  // dashboards (DashboardLinksControls, getDashboardControlsLinks): the "E-commerce dashboards" link would vanish.
+  for (const link of [...(built.links ?? []), ...(built.panels ?? []).flatMap((panel) => ('links' in panel ? (panel.links ?? []) : []))]) {
+    delete (link as { placement?: unknown }).placement;
+  }
   return built;
 }
