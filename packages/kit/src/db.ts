@@ -28,9 +28,20 @@ export interface DatabaseOptions {
   applicationName: string;
   metrics: Metrics;
   logger?: FastifyBaseLogger;
-  /** Server-side cap per statement, so a stuck query cannot hold a request forever. */
+  /**
+   * Server-side cap per statement (default 8 s), so a slow query cannot hold a request forever; a query also
+   * gives up on its own a second later, for a server that answers nothing at all (see run()).
+   */
   statementTimeoutMs?: number;
 }
+
+/**
+ * Below the gateway's 10 s upstream timeout (UPSTREAM_TIMEOUT_MS), with the client-side second on top: a request
+ * whose database hangs is answered 503 + Retry-After by its service, not 504 by the gateway.
+ */
+const DEFAULT_STATEMENT_TIMEOUT_MS = 8_000;
+/** Migrations may take longer than a request's statements (an index build); still bounded, never a hang. */
+const MIGRATION_STATEMENT_TIMEOUT = '300s';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -44,19 +55,27 @@ export class Database implements Queryable {
   readonly schema: string;
   private readonly metrics: Metrics;
   private readonly statements = new Map<string, string>();
+  /** Client-side: how long a query waits for any answer before its connection is given up (run()). */
+  private readonly readTimeoutMs: number;
 
   constructor(private readonly opts: DatabaseOptions) {
     if (!SCHEMA_NAME.test(opts.schema)) throw new Error(`invalid schema name ${JSON.stringify(opts.schema)}`);
     this.schema = opts.schema;
     this.metrics = opts.metrics;
+    const statementTimeoutMs = opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+    this.readTimeoutMs = statementTimeoutMs + 1_000;
     this.pool = new pg.Pool({
       connectionString: opts.url,
       max: opts.poolMax,
       application_name: opts.applicationName,
       options: `-c search_path=${opts.schema}`,
-      statement_timeout: opts.statementTimeoutMs ?? 15_000,
+      statement_timeout: statementTimeoutMs,
       idle_in_transaction_session_timeout: 30_000,
       connectionTimeoutMillis: 5_000,
+      // A server gone without a word (a partition, a failover that sends no reset) is noticed by TCP keep-alive
+      // instead of the kernel's retransmission timeout of many minutes.
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
     });
     // An idle client losing its server (restart, failover) must not crash the process.
     this.pool.on('error', (err) => opts.logger?.warn({ code: errorCode(err), msg: err.message }, 'idle database client error'));
@@ -99,16 +118,25 @@ export class Database implements Queryable {
   /** Runs fn in one transaction; rolls back on any throw. Keep fn short: it holds a connection. */
   async tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
     const client = await this.checkout();
-    const q: Queryable = { query: (name, text, values = []) => this.run(client, name, text, values) };
     let broken: Error | undefined;
+    // An error the server did not answer (the connection lost, or no answer in time) leaves the connection in an
+    // unknown state: it is discarded, and its transaction dies with it, without waiting on a ROLLBACK as well.
+    const onConnection = async <R extends Row>(name: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> => {
+      try {
+        return await this.run<R>(client, name, text, values);
+      } catch (err) {
+        if (!(err instanceof pg.DatabaseError)) broken = err as Error;
+        throw err;
+      }
+    };
     try {
-      await client.query('BEGIN');
-      const result = await fn(q);
-      await client.query('COMMIT');
+      await onConnection('', 'BEGIN');
+      const result = await fn({ query: onConnection });
+      await onConnection('', 'COMMIT');
       return result;
     } catch (err) {
       // A connection that cannot even roll back is discarded; after a clean rollback it is reused.
-      await client.query('ROLLBACK').catch((rollbackErr: Error) => (broken = rollbackErr));
+      if (!broken) await onConnection('', 'ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       client.release(broken);
@@ -141,6 +169,7 @@ export class Database implements Queryable {
   async migrate(dir: string): Promise<string[]> {
     const client = await this.pool.connect();
     try {
+      await client.query(`SET statement_timeout = '${MIGRATION_STATEMENT_TIMEOUT}'`);
       const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [this.schema]);
       if (exists.rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
       const lockValue = createHash('sha256').update(`migrate:${this.schema}`).digest().readUInt32BE(0);
@@ -163,9 +192,11 @@ export class Database implements Queryable {
           error: (m: string) => log?.error(m),
         },
       });
+      await client.query('RESET statement_timeout');
       return applied.map((m) => m.name);
     } finally {
-      client.release();
+      // A client whose RESET did not run (a migration failed) is not handed to requests with the long timeout.
+      client.release(true);
     }
   }
 
@@ -213,13 +244,19 @@ export class Database implements Queryable {
     text: string,
     values: unknown[],
   ): Promise<pg.QueryResult<R>> {
-    // A name doubles as the prepared-statement name: one name must always mean one SQL text.
+    // query_timeout: statement_timeout is the server's, and a server that hangs (stopped, partitioned away)
+    // never sends it; the query then fails here a second after the server would have cancelled it ('Query read
+    // timeout': 503), and its connection is discarded by the caller. (pg reads it from the query's config; its
+    // types do not list it.)
+    if (name === '') return client.query<R>({ text, query_timeout: this.readTimeoutMs } as pg.QueryConfig);
+    // A name doubles as the prepared-statement name: one name must always mean one SQL text. Unnamed ('') is
+    // for the transaction's own BEGIN, COMMIT and ROLLBACK, not measured (as before).
     const known = this.statements.get(name);
     if (known === undefined) this.statements.set(name, text);
     else if (known !== text) throw new Error(`query name ${name} is used for two different statements`);
     const end = this.metrics.dbOperationDuration.startTimer({ db_query_name: name, db_operation_name: operationOf(text) });
     try {
-      const res = await client.query<R>({ name, text, values });
+      const res = await client.query<R>({ name, text, values, query_timeout: this.readTimeoutMs } as pg.QueryConfig);
       end({ error_type: '' });
       return res;
     } catch (err) {

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer as createTcpServer, connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { Database, Metrics, createServer } from '../src/index.js';
+import { Database, Metrics, createServer, isUnavailableError } from '../src/index.js';
 import { assertProblem, createTestDatabase, http, listenOnLoopback, type TestDatabase } from '@ecommerce/test-support';
 
 let db: TestDatabase;
@@ -63,6 +65,101 @@ describe('migrations', () => {
       await assert.rejects(user.query('SELECT * FROM orders.orders'), /permission denied|does not exist/);
     } finally {
       await user.end();
+    }
+  });
+});
+
+/**
+ * A TCP proxy in front of the test's PostgreSQL that can stop answering without closing anything, as a server
+ * stopped (SIGSTOP), swapped out or partitioned away does: bytes sent are accepted and never answered.
+ */
+async function freezableProxy(target: URL): Promise<{ url: string; freeze(): void; thaw(): void; close(): Promise<void> }> {
+  const sockets: Socket[] = [];
+  let frozen = false;
+  const server = createTcpServer((client) => {
+    const upstream = connect(Number(target.port || 5432), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.push(s);
+      s.on('error', () => undefined);
+      if (frozen) s.pause();
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String((server.address() as { port: number }).port);
+  return {
+    url: url.toString(),
+    freeze: () => {
+      frozen = true;
+      for (const s of sockets) s.pause();
+    },
+    thaw: () => {
+      frozen = false;
+      for (const s of sockets) s.resume();
+    },
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('a database that stops answering', () => {
+  it('when PostgreSQL hangs with connections open, then queries and transactions fail as unavailable (503 + Retry-After) a second after the statement timeout, and the pool recovers', { timeout: 30_000 }, async () => {
+    const proxy = await freezableProxy(new URL(db.urls.product));
+    const database = new Database({ url: proxy.url, schema: 'catalog', poolMax: 2, applicationName: 'hang-test', statementTimeoutMs: 500, metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    const app = await createServer({ name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'silent', readiness: async () => undefined, metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    app.get('/t/read', async () => (await database.query('hang_read', 'SELECT 1 AS one')).rows[0]);
+    const base = await listenOnLoopback(app);
+    try {
+      // Both pooled connections open and idle, as in a running service.
+      await Promise.all([database.query('hang_read', 'SELECT 1 AS one'), database.tx((q) => q.query('hang_read', 'SELECT 1 AS one'))]);
+      proxy.freeze();
+      // Before: the query waited as long as the server hung (40 s of SIGSTOP, 40 s), or the gateway gave up first (504).
+      let t0 = performance.now();
+      const res = await http(base, 'GET', '/t/read');
+      const readMs = performance.now() - t0;
+      assertProblem(res, 503, 'service-unavailable');
+      assert.ok(Number(res.headers.get('retry-after')) > 0, `Retry-After ${res.headers.get('retry-after')}`);
+      assert.ok(readMs >= 1400 && readMs < 4000, `answered after ${Math.round(readMs)} ms; statement timeout 500 + 1000`);
+      // A transaction pays the wait once: its connection is given up, not asked for a ROLLBACK as well.
+      t0 = performance.now();
+      const failed = await database.tx(async (q) => q.query('hang_read', 'SELECT 1 AS one')).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      const txMs = performance.now() - t0;
+      assert.ok(isUnavailableError(failed), String(failed));
+      assert.ok(txMs >= 1400 && txMs < 2900, `transaction failed after ${Math.round(txMs)} ms`);
+      proxy.thaw();
+      // The hung connections were discarded; new ones serve.
+      assert.equal((await http(base, 'GET', '/t/read')).status, 200);
+      assert.deepEqual((await database.tx((q) => q.query('hang_read', 'SELECT 1 AS one'))).rows, [{ one: 1 }]);
+    } finally {
+      proxy.thaw();
+      await app.close();
+      await database.close();
+      await proxy.close();
+    }
+  });
+
+  it('when a statement runs past the statement timeout, then 503 with Retry-After, not a 500', async () => {
+    const database = new Database({ url: db.urls.product, schema: 'catalog', poolMax: 1, applicationName: 'slow-test', statementTimeoutMs: 200, metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    const app = await createServer({ name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'silent', readiness: async () => undefined, metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    app.get('/t/slow', async () => (await database.query('slow_read', 'SELECT pg_sleep(1)')).rows[0]);
+    const base = await listenOnLoopback(app);
+    try {
+      const res = await http(base, 'GET', '/t/slow');
+      assertProblem(res, 503, 'service-unavailable');
+      assert.ok(Number(res.headers.get('retry-after')) > 0);
+    } finally {
+      await app.close();
+      await database.close();
     }
   });
 });
