@@ -1106,6 +1106,61 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  /** An admin signed in on a new page, on the products page. */
+  async function adminAtProducts() {
+    const shopper = await newShopper();
+    await signInAs(shopper.page, stack.admin.email, stack.admin.password);
+    await shopper.page.goto('/admin');
+    await shopper.page.getByRole('button', { name: 'Create product' }).waitFor();
+    return shopper;
+  }
+
+  /** How many times `text` is written in `region` (what a sighted admin reads). */
+  async function timesSaid(region: Locator, text: string): Promise<number> {
+    return (await region.innerText()).split(text).length - 1;
+  }
+
+  test('admin product form: a refused value is said once, under its field (its description, an alert), not again in a summary', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await adminAtProducts();
+    const panel = page.getByRole('region', { name: 'New product' });
+    await page.getByLabel('SKU', { exact: true }).fill(`ONCE-${Date.now().toString(36)}`.toUpperCase());
+    await page.getByLabel('Name', { exact: true }).fill('Once jar');
+    await page.getByLabel('Stock', { exact: true }).fill('1');
+    await page.getByLabel('Price', { exact: true }).fill('10000000.01');
+    await page.getByRole('button', { name: 'Create product' }).click();
+    await assertFieldError(page, 'Price', /^Price must be at most \$10,000,000\.00\.$/);
+    await page.getByRole('alert').filter({ hasText: 'Price must be at most $10,000,000.00.' }).waitFor();
+    assert.equal(await timesSaid(panel, 'Price must be at most'), 1, await panel.innerText());
+    assert.notEqual(await page.evaluate(() => document.activeElement?.tagName), 'BODY', 'the focus stays in the form');
+    // Another value refused for the same reason: said again (once), though the message is the same as before.
+    await page.getByLabel('Price', { exact: true }).fill('20000000');
+    assert.equal(await page.getByLabel('Price', { exact: true }).getAttribute('aria-invalid'), null);
+    await page.getByLabel('Price', { exact: true }).press('Enter');
+    await assertFieldError(page, 'Price', /^Price must be at most \$10,000,000\.00\.$/);
+    assert.equal(await timesSaid(panel, 'Price must be at most'), 1, await panel.innerText());
+    // The service's refusal of a taken SKU: under the SKU field only, not also as the service's own sentence.
+    const taken = await newProduct({ name: 'Once jar, first' });
+    await page.getByLabel('SKU', { exact: true }).fill(taken.sku);
+    await page.getByLabel('Price', { exact: true }).fill('10');
+    await page.getByRole('button', { name: 'Create product' }).click();
+    await assertFieldError(page, 'SKU', /^Another product has this SKU\.$/);
+    assert.equal(await timesSaid(panel, 'SKU'), 1 + 1, 'the label and the message under it');
+    assert.doesNotMatch(await panel.innerText(), /already exists|Price must be/);
+    // The edit form says it once too.
+    await page.goto(`/admin/products/${taken.id}`);
+    const edit = page.getByRole('region', { name: `Edit ${taken.name}` });
+    await page.getByLabel('Price', { exact: true }).fill('10000000.01');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await assertFieldError(page, 'Price', /^Price must be at most \$10,000,000\.00\.$/);
+    assert.equal(await timesSaid(edit, 'Price must be at most'), 1, await edit.innerText());
+    // A refusal that is about no field (someone else's edit) still says so in its alert, below the form.
+    assert.equal((await api('PATCH', `/product/${taken.id}`, { name: 'Once jar, changed' }, adminToken, { 'if-match': `"${taken.version}"` })).status, 200);
+    await page.getByLabel('Price', { exact: true }).fill('11');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('alert').filter({ hasText: 'changed by someone else' }).waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
   test('every main page fits a phone (390 px, no horizontal scroll) and a desktop; screenshots', { timeout: STEP_MS }, async () => {
     const product = (await api<{ items: Product[] }>('GET', '/product?q=keyboard')).body.items[0]!;
     for (const [label, viewport] of [

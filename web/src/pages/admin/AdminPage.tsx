@@ -110,6 +110,11 @@ function fieldErrorsOf(err: Error | null): FieldErrors {
   return out;
 }
 
+/** Whether a failed save is said at its fields (under each, as its description): then not again below the form. */
+function saidAtFields(err: Error): boolean {
+  return Object.keys(fieldErrorsOf(err)).length > 0;
+}
+
 function ProductForm({
   initial,
   withStock,
@@ -117,6 +122,7 @@ function ProductForm({
   onSubmit,
   busy,
   errors = {},
+  attempt = 0,
 }: {
   initial: ProductFields;
   withStock: boolean;
@@ -125,13 +131,22 @@ function ProductForm({
   busy: boolean;
   /** What the last save said of each field: shown under it and tied to it (aria-invalid, aria-describedby). */
   errors?: FieldErrors;
+  /** Which save `errors` are from (its mutation's submittedAt): a new refusal is shown even if it says the same. */
+  attempt?: number;
 }) {
   // The fields are the admin's until the form is remounted (its key): typing elsewhere, a stock change or a
   // refused save keeps them.
   const [f, setF] = useState(initial);
   const id = useId();
   // A field changed since the save that refused it is no longer marked: its message was about the old value.
-  const errorsKey = JSON.stringify(errors);
+  const errorsKey = JSON.stringify([attempt, errors]);
+  const form = useRef<HTMLFormElement>(null);
+  // The pressed button is disabled while the save runs, which drops the focus to the page's start: a refusal
+  // puts it on the first field it marks (whose description says why). A focus the admin kept is left alone.
+  useEffect(() => {
+    if (document.activeElement && document.activeElement !== document.body) return;
+    form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
+  }, [errorsKey]);
   const [edited, setEdited] = useState<{ for: string; keys: Set<keyof ProductFields> }>({ for: errorsKey, keys: new Set() });
   if (edited.for !== errorsKey) setEdited({ for: errorsKey, keys: new Set() });
   const shown = (key: keyof ProductFields) => (edited.for === errorsKey && edited.keys.has(key) ? undefined : errors[key]);
@@ -142,7 +157,9 @@ function ProductForm({
   const described = (key: keyof ProductFields) => (shown(key) ? { 'aria-invalid': true, 'aria-describedby': `${id}-${key}-error` } : {});
   const fieldError = (key: keyof ProductFields) =>
     shown(key) && (
-      <p id={`${id}-${key}-error`} className="error field-error">
+      // The one place the reason is written: an alert, so it is heard when it appears (a save refused with
+      // the focus in another field), and the field's description, heard on the field.
+      <p id={`${id}-${key}-error`} className="error field-error" role="alert">
         {shown(key)}
       </p>
     );
@@ -155,6 +172,7 @@ function ProductForm({
   );
   return (
     <form
+      ref={form}
       className="product-form"
       onSubmit={(e: FormEvent) => {
         e.preventDefault();
@@ -228,14 +246,14 @@ function Products() {
       void queries.invalidateQueries({ queryKey: ['products'] });
       void queries.invalidateQueries({ queryKey: ['categories'] });
     },
-    onError: (err) => setMessage({ kind: 'error', text: err instanceof ApiError ? problemText(err.problem) : err.message }),
+    onError: (err) => setMessage(saidAtFields(err) ? null : { kind: 'error', text: err instanceof ApiError ? problemText(err.problem) : err.message }),
   });
   const items = products.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>
       <section className="panel" aria-labelledby="create-h">
         <h2 id="create-h">New product</h2>
-        <ProductForm key={formKey} initial={EMPTY} withStock submitLabel="Create product" busy={create.isPending} onSubmit={(f) => create.mutate(f)} errors={fieldErrorsOf(create.error)} />
+        <ProductForm key={formKey} initial={EMPTY} withStock submitLabel="Create product" busy={create.isPending} onSubmit={(f) => create.mutate(f)} errors={fieldErrorsOf(create.error)} attempt={create.submittedAt} />
         {message && <ActionMessage message={message} />}
       </section>
       <section aria-labelledby="products-h">
@@ -334,7 +352,8 @@ function EditProduct() {
       if (err instanceof ApiError && err.status === 412) {
         setMessage({ kind: 'error', text: 'This product was changed by someone else. The form now shows the latest version; check it and save again.' });
         void product.refetch();
-      } else fail(err);
+      } else if (saidAtFields(err)) setMessage(null);
+      else fail(err);
     },
   });
   const adjust = useMutation({
@@ -397,7 +416,7 @@ function EditProduct() {
           Version {p.version} · <Link to={`/products/${p.id}`}>View in the shop</Link>
         </p>
         {/* Remounted (the server's values shown) only when the saved fields change: after a save, or a 412's reload. */}
-        <ProductForm key={JSON.stringify({ ...fieldsOf(p), stock: '' })} initial={fieldsOf(p)} withStock={false} submitLabel="Save changes" busy={save.isPending} onSubmit={(f) => save.mutate({ f, version: p.version })} errors={fieldErrorsOf(save.error)} />
+        <ProductForm key={JSON.stringify({ ...fieldsOf(p), stock: '' })} initial={fieldsOf(p)} withStock={false} submitLabel="Save changes" busy={save.isPending} onSubmit={(f) => save.mutate({ f, version: p.version })} errors={fieldErrorsOf(save.error)} attempt={save.submittedAt} />
         {message && <ActionMessage message={message} />}
       </section>
       <section className="panel" aria-labelledby="stock-h">
