@@ -1161,6 +1161,23 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     assert.deepEqual(errors, []);
     await context.close();
   });
+
+  test('archiving a product says "Archived <name>." in a status message on the products page, which takes the focus; a reload does not say it again', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await adminAtProducts();
+    const product = await newProduct({ name: 'Archived crate' });
+    await page.goto(`/admin/products/${product.id}`);
+    await page.getByRole('button', { name: 'Archive product' }).click();
+    await page.getByRole('button', { name: 'Yes, archive it' }).click();
+    await page.waitForURL((u) => u.pathname === '/admin');
+    await page.getByRole('status').filter({ hasText: 'Archived Archived crate.' }).waitFor({ timeout: 5000 });
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Archived Archived crate.', undefined, { timeout: 5000 });
+    assert.equal((await api('GET', `/product/${product.id}`)).status, 404);
+    await page.reload();
+    await page.getByRole('table').waitFor();
+    assert.equal(await page.getByText('Archived Archived crate.').count(), 0, 'said once, not on every visit');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
   test('every main page fits a phone (390 px, no horizontal scroll) and a desktop; screenshots', { timeout: STEP_MS }, async () => {
     const product = (await api<{ items: Product[] }>('GET', '/product?q=keyboard')).body.items[0]!;
     for (const [label, viewport] of [

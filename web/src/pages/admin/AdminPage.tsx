@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { Link, NavLink, Route, Routes, useNavigate, useParams, useSearchParams } from 'react-router';
+import { Link, NavLink, Route, Routes, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
 import { ErrorState, Loading, NotFound, focusAfterRender } from '../../components.js';
@@ -205,7 +205,16 @@ function ProductForm({
  */
 function ActionMessage({ message }: { message: { kind: 'error' | 'ok'; text: string } }) {
   const ref = useRef<HTMLParagraphElement>(null);
-  useEffect(() => ref.current?.focus(), [message]);
+  useEffect(() => {
+    const el = ref.current;
+    el?.focus();
+    // Shown on a page just navigated to ("Archived ..."), it is then passed over by the layout, which focuses the
+    // main region after this effect: taken back once, on the next frame.
+    const frame = requestAnimationFrame(() => {
+      if (document.activeElement === document.body || document.activeElement?.id === 'main') el?.focus();
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [message]);
   return (
     <p ref={ref} tabIndex={-1} className={message.kind} role={message.kind === 'error' ? 'alert' : 'status'}>
       {message.text}
@@ -225,7 +234,17 @@ function Products() {
     document.title = 'Products: Admin: Northwind Supply';
   }, []);
   const queries = useQueryClient();
-  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  const location = useLocation();
+  const navigate = useNavigate();
+  // What the page that sent us here did ("Archived ..."): said once, then dropped from the history entry so a
+  // reload, Back or Forward does not say it again.
+  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(() => {
+    const said = (location.state as { said?: unknown } | null)?.said;
+    return typeof said === 'string' ? { kind: 'ok', text: said } : null;
+  });
+  useEffect(() => {
+    if (location.state) void navigate({ pathname: location.pathname, search: location.search }, { replace: true, state: null });
+  }, [location, navigate]);
   const [formKey, setFormKey] = useState(0);
   const products = useInfiniteQuery({
     queryKey: ['products', 'admin'],
@@ -388,7 +407,7 @@ function EditProduct() {
     },
     onSuccess: () => {
       void queries.invalidateQueries({ queryKey: ['products'] });
-      navigate('/admin');
+      void navigate('/admin', { state: { said: `Archived ${name ?? 'the product'}.` } });
     },
     onError: fail,
   });
