@@ -1,7 +1,7 @@
 import { Suspense, useEffect, useRef, useState } from 'react';
 import { Link, NavLink, Outlet, useLocation } from 'react-router';
 import { cartUnits } from './cart.js';
-import { Loading, PageErrorBoundary } from './components.js';
+import { Loading, PageErrorBoundary, focusAfterRender } from './components.js';
 import { useAuth, useCart } from './state.js';
 
 export function Layout() {
@@ -65,7 +65,13 @@ export function Layout() {
                     onClick={() => {
                       setSignOutFailed(false);
                       signOut().then(
-                        () => cart.clear(),
+                        () => {
+                          cart.clear();
+                          // The button goes; on a page that stays (the shop, a product) the focus goes to the
+                          // "Sign in" link in its place, not the page's start. A page that sends the signed-out
+                          // elsewhere focuses its main region, which is left alone.
+                          focusAfterRender('#signin-link');
+                        },
                         () => setSignOutFailed(true),
                       );
                     }}
@@ -73,7 +79,9 @@ export function Layout() {
                     Sign out
                   </button>
                 ) : (
-                  <NavLink to="/signin">Sign in</NavLink>
+                  <NavLink id="signin-link" to="/signin">
+                    Sign in
+                  </NavLink>
                 )}
               </li>
             </ul>

@@ -1178,6 +1178,25 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     assert.deepEqual(errors, []);
     await context.close();
   });
+
+  test('signing out on a page that needs no sign-in (home, a product) puts the focus on the Sign in link that replaces Sign out', { timeout: STEP_MS }, async () => {
+    const { email, context, page, errors } = await signedInShopper('signout-focus');
+    const product = await newProduct({ name: 'Focus lamp' });
+    for (const url of ['/', `/products/${product.id}`]) {
+      if (url !== '/') await signInAs(page, email, 'correct-horse-9');
+      await page.goto(url);
+      const signOut = page.getByRole('banner').getByRole('button', { name: 'Sign out' });
+      await signOut.focus();
+      await page.keyboard.press('Enter');
+      await page.getByRole('banner').getByRole('link', { name: 'Sign in' }).waitFor();
+      await page
+        .waitForFunction(() => document.activeElement?.closest('header') !== null && document.activeElement?.textContent === 'Sign in', undefined, { timeout: 3000 })
+        .catch(async () => assert.fail(`${url}: the focus is on ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 80))}`));
+      assert.equal(new URL(page.url()).pathname, url, 'still on the same page');
+    }
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
   test('every main page fits a phone (390 px, no horizontal scroll) and a desktop; screenshots', { timeout: STEP_MS }, async () => {
     const product = (await api<{ items: Product[] }>('GET', '/product?q=keyboard')).body.items[0]!;
     for (const [label, viewport] of [
