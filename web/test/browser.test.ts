@@ -1197,6 +1197,33 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     assert.deepEqual(errors, []);
     await context.close();
   });
+
+  test('a price with a fraction in a currency without minor units (JPY) is refused in words: whole yen only; 1500 is 1500 yen', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await adminAtProducts();
+    const sku = `YEN-${Date.now().toString(36)}`.toUpperCase();
+    await page.getByLabel('SKU', { exact: true }).fill(sku);
+    await page.getByLabel('Name', { exact: true }).fill('Yen teapot');
+    await page.getByLabel('Currency', { exact: true }).fill('JPY');
+    await page.getByLabel('Stock', { exact: true }).fill('3');
+    await page.getByLabel('Price', { exact: true }).fill('1.5');
+    await page.getByRole('button', { name: 'Create product' }).click();
+    await assertFieldError(page, 'Price', /^JPY has no minor unit: .*whole.*1500/);
+    // Two-decimal currencies say how many decimals they take, with an example in that currency's shape.
+    await page.getByLabel('Currency', { exact: true }).fill('USD');
+    await page.getByLabel('Price', { exact: true }).fill('12.345');
+    await page.getByRole('button', { name: 'Create product' }).click();
+    await assertFieldError(page, 'Price', /^USD has 2 decimal places: .*12\.50/);
+    await page.getByLabel('Currency', { exact: true }).fill('JPY');
+    await page.getByLabel('Price', { exact: true }).fill('1500');
+    await page.getByRole('button', { name: 'Create product' }).click();
+    await page.getByText('Created Yen teapot.').waitFor();
+    const created = (await api<{ items: (Product & { currency: string })[] }>('GET', `/product?q=yen&limit=100`)).body.items.find((p) => p.sku === sku);
+    assert.ok(created);
+    assert.deepEqual([created.priceCents, created.currency], [1500, 'JPY'], 'priceCents of a JPY price is whole yen (docs/api.md)');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('every main page fits a phone (390 px, no horizontal scroll) and a desktop; screenshots', { timeout: STEP_MS }, async () => {
     const product = (await api<{ items: Product[] }>('GET', '/product?q=keyboard')).body.items[0]!;
     for (const [label, viewport] of [

@@ -3,7 +3,7 @@ import { Link, NavLink, Route, Routes, useLocation, useNavigate, useParams, useS
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
 import { ErrorState, Loading, NotFound, focusAfterRender } from '../../components.js';
-import { formatMoney, parseMajor, toMajorText } from '../../money.js';
+import { formatMoney, minorDigits, parseMajor, toMajorText } from '../../money.js';
 import { CancelOrder, STATUS_TEXT, lineName, useOrderWithNames } from '../../order-view.js';
 import { useAuth } from '../../state.js';
 
@@ -87,10 +87,25 @@ function parseFields(f: ProductFields): { sku: string; name: string; description
   } catch {
     throw new FieldError('currency', `${currency} is not a currency this browser knows.`);
   }
-  if (priceCents === null) throw new FieldError('price', 'Price must be an amount like 12.50.');
+  if (priceCents === null) throw new FieldError('price', priceTextProblem(f.price, currency));
   // The product service's bound (1,000,000,000 minor units), said in the units the admin types, not in cents.
   if (priceCents > MAX_PRICE_MINOR) throw new FieldError('price', `Price must be at most ${formatMoney(MAX_PRICE_MINOR, currency)}.`);
   return { sku: f.sku.trim(), name: f.name.trim(), description: f.description.trim() || null, priceCents, currency, category: f.category.trim() || null };
+}
+
+/**
+ * Why a price was not read as an amount of `currency`, with an example in that currency's shape: as many decimals
+ * as it has minor digits, the unit the API's priceCents counts (cents of USD, fils of KWD, whole yen of JPY).
+ */
+function priceTextProblem(text: string, currency: string): string {
+  const digits = minorDigits(currency);
+  const example = digits === 0 ? '1500' : `12.${'5'.padEnd(digits, '0')}`;
+  if (/^\d+[.,]\d+$/.test(text.trim())) {
+    if (digits > 0) return `${currency} has ${digits} decimal place${digits === 1 ? '' : 's'}: enter an amount such as ${example}.`;
+    const unit = new Intl.NumberFormat('en', { style: 'currency', currency, currencyDisplay: 'name' }).formatToParts(2).find((p) => p.type === 'currency')?.value ?? currency;
+    return `${currency} has no minor unit: the price is in whole ${unit}, such as ${example}, without decimals.`;
+  }
+  return `Price must be an amount such as ${example}.`;
 }
 
 /** The API's body fields as the form's. */
