@@ -1224,6 +1224,27 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('admin: Load more under the products table moves the focus to the first row it loaded, also when the button goes with the last page', { timeout: STEP_MS }, async () => {
+    // More than a page (50) of products, whatever the earlier tests made.
+    await Promise.all(Array.from({ length: 51 }, (_, i) => newProduct({ name: `Paged bin ${i}` })));
+    const { context, page, errors } = await adminAtProducts();
+    const rows = page.getByRole('region', { name: 'Products' }).locator('tbody tr');
+    await rows.first().waitFor();
+    let presses = 0;
+    while ((await page.getByRole('button', { name: 'Load more' }).count()) > 0) {
+      const shown = await rows.count();
+      await page.getByRole('button', { name: 'Load more' }).focus();
+      await page.keyboard.press('Enter');
+      await page
+        .waitForFunction((n) => document.activeElement === document.querySelectorAll('[aria-labelledby="products-h"] tbody tr')[n]?.querySelector('a'), shown, { timeout: 5000 })
+        .catch(async () => assert.fail(`press ${presses + 1}: the focus is on ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 80))}, not row ${shown + 1}'s Edit link`));
+      presses++;
+    }
+    assert.ok(presses >= 1, 'the table had a second page');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('every main page fits a phone (390 px, no horizontal scroll) and a desktop; screenshots', { timeout: STEP_MS }, async () => {
     const product = (await api<{ items: Product[] }>('GET', '/product?q=keyboard')).body.items[0]!;
     for (const [label, viewport] of [

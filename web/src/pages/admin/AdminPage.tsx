@@ -237,6 +237,23 @@ function ActionMessage({ message }: { message: { kind: 'error' | 'ok'; text: str
   );
 }
 
+/**
+ * "Load more" under an admin table. The focus goes to the first row it loaded: the button is disabled while
+ * loading and goes with the last page, and the focus would fall to the page's start.
+ */
+function LoadMore({ list, shown, section }: { list: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => Promise<unknown> }; shown: number; section: string }) {
+  if (!list.hasNextPage) return null;
+  return (
+    <button
+      type="button"
+      disabled={list.isFetchingNextPage}
+      onClick={() => void list.fetchNextPage().then(() => focusAfterRender(`[aria-labelledby="${section}"] tbody tr:nth-child(${shown + 1}) a`))}
+    >
+      {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
+    </button>
+  );
+}
+
 /** The product service's largest price, in minor units (services/product/src/routes/schemas.ts). */
 const MAX_PRICE_MINOR = 1_000_000_000;
 /** A user id as the services take it (any UUID, any letter case). */
@@ -328,11 +345,7 @@ function Products() {
                 ))}
               </tbody>
             </table>
-            {products.hasNextPage && (
-              <button type="button" onClick={() => void products.fetchNextPage()}>
-                Load more
-              </button>
-            )}
+            <LoadMore list={products} shown={items.length} section="products-h" />
           </div>
         )}
       </section>
@@ -599,11 +612,7 @@ function Orders() {
               ))}
             </tbody>
           </table>
-          {orders.hasNextPage && (
-            <button type="button" onClick={() => void orders.fetchNextPage()}>
-              Load more
-            </button>
-          )}
+          <LoadMore list={orders} shown={items.length} section="orders-h" />
         </div>
       )}
     </section>
@@ -734,11 +743,7 @@ function Users() {
               ))}
             </tbody>
           </table>
-          {users.hasNextPage && (
-            <button type="button" onClick={() => void users.fetchNextPage()}>
-              Load more
-            </button>
-          )}
+          <LoadMore list={users} shown={items.length} section="users-h" />
         </div>
       )}
     </section>
