@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { errorCode, isUnavailableError } from '@ecommerce/kit';
 import type { OrderRow } from '../model/order.js';
 import type { OrderDeps } from '../use-cases/order-deps.js';
 import { settleOrder } from '../use-cases/settle-order.js';
@@ -45,14 +46,24 @@ export class Reconciler {
     const tick = () => {
       if (this.stopped) return;
       this.running = this.pass()
-        .catch((err) => this.log.error({ err }, 'reconciler pass failed'))
+        .catch((err) => {
+          // Backs off as for the product service. The database being away is an outage to say once a pass, not a
+          // bug's stack trace every interval.
+          this.failures++;
+          if (isUnavailableError(err)) this.log.warn({ code: errorCode(err), reason: (err as Error).message, retryInMs: this.backoffMs() }, 'reconciler pass skipped: the database is unavailable');
+          else this.log.error({ err }, 'reconciler pass failed');
+        })
         .finally(() => {
           this.running = null;
-          const delay = this.failures === 0 ? this.intervalMs : Math.min(this.intervalMs * 2 ** this.failures, Math.max(MAX_BACKOFF_MS, this.intervalMs));
-          if (!this.stopped) this.timer = setTimeout(tick, delay);
+          if (!this.stopped) this.timer = setTimeout(tick, this.backoffMs());
         });
     };
     this.timer = setTimeout(tick, this.intervalMs);
+  }
+
+  /** The pause before the next pass: the interval, doubled per failed pass up to MAX_BACKOFF_MS. */
+  private backoffMs(): number {
+    return this.failures === 0 ? this.intervalMs : Math.min(this.intervalMs * 2 ** this.failures, Math.max(MAX_BACKOFF_MS, this.intervalMs));
   }
 
   async stop(): Promise<void> {

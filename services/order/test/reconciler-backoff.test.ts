@@ -1,0 +1,49 @@
+// The reconciler when its own database is away: it backs off and says so as an outage, not as a bug.
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, it } from 'node:test';
+import type { FastifyBaseLogger } from 'fastify';
+import { Reconciler } from '../src/background/reconciler.js';
+import type { OrderDeps } from '../src/use-cases/order-deps.js';
+
+function recordingLog(): { log: FastifyBaseLogger; lines: { level: string; msg: string; obj: Record<string, unknown> }[] } {
+  const lines: { level: string; msg: string; obj: Record<string, unknown> }[] = [];
+  const at = (level: string) => (obj: Record<string, unknown>, msg: string) => lines.push({ level, msg, obj });
+  const log = { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), trace: at('trace'), fatal: at('fatal') } as unknown as FastifyBaseLogger;
+  return { log, lines };
+}
+
+describe('reconciler while the database is away', () => {
+  it('when every pass fails because PostgreSQL refuses connections, then passes back off and each is one warning without a stack', async () => {
+    let claims = 0;
+    let down = true;
+    const repository = {
+      claimOverdue: async () => {
+        claims++;
+        if (down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+        return [];
+      },
+    };
+    const { log, lines } = recordingLog();
+    const reconciler = new Reconciler({ repository } as unknown as OrderDeps, log, 20, 3_600_000);
+    reconciler.start();
+    try {
+      await sleep(700);
+      // At a fixed 20 ms there would be about 35 passes; doubling from 20 ms, passes start at 20, 60, 140, 300, 620 ms.
+      assert.ok(claims >= 3 && claims <= 7, `${claims} passes in 700 ms`);
+      assert.deepEqual(lines.filter((l) => l.level === 'error'), []);
+      const warnings = lines.filter((l) => l.level === 'warn');
+      assert.equal(warnings.length, claims);
+      assert.match(warnings[0]!.msg, /database is unavailable/);
+      assert.equal(warnings[0]!.obj['code'], 'ECONNREFUSED');
+      assert.equal(warnings[0]!.obj['err'], undefined);
+      // Back: passes return to the interval.
+      down = false;
+      const before = claims;
+      await sleep(4_500);
+      assert.ok(claims - before >= 10, `${claims - before} passes in the 4.5 s after the database came back`);
+    } finally {
+      await reconciler.stop();
+    }
+  });
+});
