@@ -314,6 +314,9 @@ describe('errors and logs', () => {
     for (const code of ['23505', '42601', '22P02', undefined]) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), false, String(code));
     for (const code of ['57P03', '3D000', '28P01', '28000', 'ECONNREFUSED']) assert.ok(startupWaitReason(Object.assign(new Error('x'), { code })), code);
     assert.equal(startupWaitReason(Object.assign(new Error('x'), { code: '42601' })), undefined);
+    // A statement cancelled by its timeout is a request's 503 but not a server to wait for (a migration would run again).
+    assert.ok(isUnavailableError(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })));
+    assert.equal(startupWaitReason(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })), undefined);
     // Every failure a request answers 503 for is one start-up waits out: one list, not two that drift apart.
     const unavailable = [
       ...['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENETUNREACH', 'EAI_AGAIN', '57P01', '57P02', '08006', '08001', '53300'].map((code) => Object.assign(new Error('x'), { code })),

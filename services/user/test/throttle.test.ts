@@ -3,7 +3,10 @@
 // reports them: the test client sits on loopback, a trusted proxy hop, and says X-Forwarded-For.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ORDER_CLIENT, assertProblem, createTestDatabase, http, registerAccount, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { Database, Metrics } from '@ecommerce/kit';
+import { ORDER_CLIENT, assertProblem, createTestDatabase, http, registerAccount, sql, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { LoginFailureRepository } from '../src/data/login-failure-repository.js';
+import { LoginThrottle } from '../src/model/login-throttle.js';
 import { startUserService } from './harness.js';
 
 let db: TestDatabase;
@@ -99,6 +102,31 @@ describe('failed logins', () => {
     // Nothing is left counted: three wrong passwords are still needed to lock the pair.
     for (let i = 0; i < 2; i++) assertProblem(await login(base, u.email, 'wrong-password', me), 401);
     assert.equal((await login(base, u.email, u.password, me)).status, 200);
+  });
+
+  it('when a typo is among right logins sent at once, then every right one still succeeds: only settled failures lock', async () => {
+    // The lock used to be decided on a count holding the right logins still being checked: a waiter that looked in
+    // that gap was told Retry-After 900.
+    const base = await service({ LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '3', LOGIN_MAX_PER_ADDRESS: '1000' });
+    const u = await register(base);
+    const me = freshAddress();
+    for (let round = 0; round < 3; round++) {
+      const passwords = [...Array(12).fill(u.password), 'wrong-password'];
+      const answers = await Promise.all(passwords.map((password) => login(base, u.email, password, me)));
+      assert.deepEqual(answers.map((r) => r.status), [...Array(12).fill(200), 401], `round ${round}`);
+    }
+  });
+
+  it('when an office behind one address has failures near its budget, then colleagues logging in rightly at once with one typo all get in', async () => {
+    const base = await service({ LOGIN_MAX_FAILURES_PER_ADDRESS: '5', LOGIN_MAX_PER_ADDRESS: '1000' });
+    const office = freshAddress();
+    for (let i = 0; i < 3; i++) assertProblem(await login(base, uniqueEmail(), 'wrong-password', office), 401);
+    const colleagues = await Promise.all(Array.from({ length: 10 }, () => register(base)));
+    const answers = await Promise.all([...colleagues.map((c) => login(base, c.email, c.password, office)), login(base, colleagues[0]!.email, 'wrong-password', office)]);
+    assert.deepEqual(answers.map((r) => r.status), [...Array(10).fill(200), 401]);
+    // Four settled failures: one more locks the address.
+    assertProblem(await login(base, uniqueEmail(), 'wrong-password', office), 401);
+    assertProblem(await login(base, colleagues[1]!.email, colleagues[1]!.password, office), 429, 'too-many-requests');
   });
 
   it('when two replicas share the database, then failures at either count together', async () => {
@@ -236,5 +264,36 @@ describe('token answers are never cached', () => {
     const grant = { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret };
     noStore(await http(base, 'POST', '/user/oauth/token', { body: grant }), 'oauth token 200');
     noStore(await http(base, 'POST', '/user/oauth/token', { body: { ...grant, client_secret: 'wrong' } }), 'oauth token 401');
+  });
+});
+
+describe('attempts left counted', () => {
+  it('when an admitted attempt ends without a verdict, then abandoning it frees its place; one never settled stops counting after 30 s', async () => {
+    // The throttle itself on the service's own tables: claims made and not settled, as by an error between the
+    // claim and the password check (abandon) or a process that died (nothing).
+    await service({});
+    const database = new Database({ url: db.urls.user, schema: 'users', poolMax: 2, applicationName: 'throttle-test', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    const throttle = new LoginThrottle(new LoginFailureRepository(database), { maxPerAccountAddress: 2, maxPerAddress: 100, windowSeconds: 900, queueMs: 300 });
+    const email = uniqueEmail();
+    const address = freshAddress();
+    try {
+      assert.equal(await throttle.claimAttempt(email, address), 0);
+      assert.equal(await throttle.claimAttempt(email, address), 0);
+      // Both places taken by attempts being checked: the third waits, then is refused for a second, not the window.
+      assert.equal(await throttle.claimAttempt(email, address), 1);
+      await throttle.abandon(email, address);
+      assert.equal(await throttle.claimAttempt(email, address), 0);
+      // Two claims now stand that nobody will settle (the process "died"): 30 s later they no longer count.
+      assert.equal(await throttle.claimAttempt(email, address), 1);
+      await sql(db.urls.user, `UPDATE users.login_failures SET pending_until = now() - interval '1 second' WHERE key LIKE $1`, [`%${email}`]);
+      assert.equal(await throttle.claimAttempt(email, address), 0);
+      // And a failure settled then still counts: one more failure locks the pair for the window.
+      await throttle.recordFailure(email, address);
+      assert.equal(await throttle.claimAttempt(email, address), 0);
+      await throttle.recordFailure(email, address);
+      assert.ok((await throttle.claimAttempt(email, address)) > 800);
+    } finally {
+      await database.close();
+    }
   });
 });

@@ -1,6 +1,12 @@
 import type { Queryable } from '@ecommerce/kit';
 
-/** Failed-login counters per key, each with its window and lock (model/login-throttle.ts says which keys). */
+/** How long an attempt still being checked counts without word from it (a process that died left it counted). */
+const PENDING_SECONDS = 30;
+
+/**
+ * Login counters per key (model/login-throttle.ts says which keys), each with its window and lock: `failures`,
+ * wrong passwords in the window, and `pending`, attempts being checked now.
+ */
 export class LoginFailureRepository {
   constructor(private readonly db: Queryable) {}
 
@@ -16,53 +22,70 @@ export class LoginFailureRepository {
   }
 
   /**
-   * Counts one failure in the key's window (a new window when the last one ended). Answers the key's count after
-   * this one, in one statement, so concurrent callers see distinct counts. Locking is lockAtLimit's: a count may
-   * include attempts still being checked.
+   * Admits one attempt to be checked when the key is not locked and its failures and attempts being checked stay
+   * within max with this one: then counts it as pending and answers true. One conditional UPDATE, which PostgreSQL
+   * re-checks against the row's latest version when another claim got there first, so concurrent claims never
+   * admit more than max. A window that ended starts over, unless the key is still locked.
    */
-  async bump(key: string, windowSeconds: number): Promise<number> {
-    const res = await this.db.query<{ failures: number }>(
-      'login_failure_bump',
-      `INSERT INTO login_failures AS f (key, failures, window_start) VALUES ($1, 1, now())
-       ON CONFLICT (key) DO UPDATE SET
-         failures = CASE WHEN f.window_start < now() - make_interval(secs => $2) THEN 1 ELSE f.failures + 1 END,
-         window_start = CASE WHEN f.window_start < now() - make_interval(secs => $2) THEN now() ELSE f.window_start END
-       RETURNING failures`,
-      [key, windowSeconds],
-    );
-    return res.rows[0]?.failures ?? 0;
+  async claim(key: string, windowSeconds: number, max: number): Promise<boolean> {
+    for (let tries = 0; tries < 2; tries++) {
+      const admitted = await this.db.query(
+        'login_attempt_claim',
+        `WITH w AS (SELECT make_interval(secs => $2) AS len)
+         UPDATE login_failures f SET
+           failures = CASE WHEN f.window_start < now() - w.len THEN 0 ELSE f.failures END,
+           window_start = CASE WHEN f.window_start < now() - w.len THEN now() ELSE f.window_start END,
+           pending = CASE WHEN f.pending_until > now() THEN f.pending ELSE 0 END + 1,
+           pending_until = now() + make_interval(secs => ${PENDING_SECONDS})
+         FROM w
+         WHERE f.key = $1 AND (f.locked_until IS NULL OR f.locked_until <= now())
+           AND CASE WHEN f.window_start < now() - w.len THEN 0 ELSE f.failures END
+             + CASE WHEN f.pending_until > now() THEN f.pending ELSE 0 END < $3`,
+        [key, windowSeconds, max],
+      );
+      if (admitted.rowCount === 1) return true;
+      // No row (a first attempt), or one that refuses: a new row admits this attempt; an existing one refused it,
+      // unless it was created between the two statements (then the UPDATE is tried once more).
+      const created = await this.db.query(
+        'login_attempt_first',
+        `INSERT INTO login_failures (key, failures, window_start, pending, pending_until)
+         VALUES ($1, 0, now(), 1, now() + make_interval(secs => ${PENDING_SECONDS}))
+         ON CONFLICT (key) DO NOTHING`,
+        [key],
+      );
+      if (created.rowCount === 1) return true;
+    }
+    return false;
   }
 
-  /** Locks the key for one window from now when its count has reached max. */
-  async lockAtLimit(key: string, windowSeconds: number, max: number): Promise<void> {
+  /** An admitted attempt is over without a verdict (refused at another key, or an error): it no longer counts. */
+  async release(key: string): Promise<void> {
+    await this.db.query('login_attempt_release', 'UPDATE login_failures SET pending = GREATEST(pending - 1, 0) WHERE key = $1', [key]);
+  }
+
+  /** A wrong password: the attempt becomes a failure; reaching max locks the key for one window from now. */
+  async fail(key: string, windowSeconds: number, max: number): Promise<void> {
     await this.db.query(
-      'login_failure_lock',
-      'UPDATE login_failures SET locked_until = now() + make_interval(secs => $2) WHERE key = $1 AND failures >= $3',
+      'login_attempt_failed',
+      `UPDATE login_failures SET pending = GREATEST(pending - 1, 0), failures = failures + 1,
+         locked_until = CASE WHEN failures + 1 >= $3 THEN now() + make_interval(secs => $2) ELSE locked_until END
+       WHERE key = $1`,
       [key, windowSeconds, max],
     );
   }
 
-  /** Takes back one counted failure (an attempt counted before it was checked turned out right); unlocks below max. */
-  async unbump(key: string, max: number): Promise<void> {
-    await this.db.query(
-      'login_failure_unbump',
-      `UPDATE login_failures SET failures = GREATEST(failures - 1, 0),
-         locked_until = CASE WHEN failures - 1 < $2 THEN NULL ELSE locked_until END
-       WHERE key = $1`,
-      [key, max],
-    );
+  /** A right password for the pair: its failures and lock are cleared, other attempts being checked still count. */
+  async succeed(key: string): Promise<void> {
+    await this.db.query('login_attempt_succeeded', 'UPDATE login_failures SET pending = GREATEST(pending - 1, 0), failures = 0, locked_until = NULL WHERE key = $1', [key]);
   }
 
-  async reset(key: string): Promise<void> {
-    await this.db.query('login_reset', 'DELETE FROM login_failures WHERE key = $1', [key]);
-  }
-
-  /** Drops counters whose window and lock are over (the table would otherwise keep every address ever seen). */
+  /** Drops counters whose window, lock and attempts are over (the table would otherwise keep every address ever seen). */
   async prune(windowSeconds: number): Promise<void> {
     await this.db.query(
       'login_failures_prune',
       `DELETE FROM login_failures
-       WHERE window_start < now() - make_interval(secs => $1) AND (locked_until IS NULL OR locked_until < now())`,
+       WHERE window_start < now() - make_interval(secs => $1) AND (locked_until IS NULL OR locked_until < now())
+         AND (pending_until IS NULL OR pending_until < now())`,
       [windowSeconds],
     );
   }

@@ -15,7 +15,8 @@ export interface ThrottlePolicy {
  * Counts failed logins in PostgreSQL, so every replica sees the same counts (OWASP Authentication
  * Cheat Sheet). Keys are (account, address) and address, never the account alone: an account-wide
  * lock is one a stranger can put on anyone, and the owner's right password from their own address
- * must keep working. A key whose failures reach its limit is refused for one window.
+ * must keep working. A key whose failures reach its limit is refused for one window. Attempts being checked count
+ * too, apart from the failures (pending): a right password takes its attempt back, a wrong one makes it a failure.
  */
 export class LoginThrottle {
   constructor(
@@ -24,44 +25,50 @@ export class LoginThrottle {
   ) {}
 
   /**
-   * Counts an attempt as a failure before its password is checked (recordSuccess takes it back), so guesses
-   * sent at once cannot all pass a lock check first: 20 sent together were 20 checked, not 5. Answers 0 when
-   * the attempt may be checked, else the seconds until the next may be made.
+   * Admits an attempt to have its password checked: answers 0 when it may be, else the seconds until the next may
+   * be made. Attempts being checked count against the budget with the failures (claim), so guesses sent at once
+   * cannot all pass a lock check first: 20 sent together were 20 checked, not 5. Every admitted attempt must be
+   * settled: recordFailure, recordSuccess or abandon.
    *
-   * A key may be over its limit only because of attempts still being checked, which may be right: this one
-   * then waits for them (up to queueMs) instead of being refused, and is refused with a short wait if they
-   * are still out. Refusing it for the window made 24 right logins at once, from one script, fail 8 of them.
+   * A key may be over its limit only because of attempts still being checked, which may be right: this one then
+   * waits for them (up to queueMs) instead of being refused, and is refused with a short wait if they are still
+   * out. Refusing it for the window made 24 right logins at once, from one script, fail 8 of them.
    */
   async claimAttempt(email: string, address: string): Promise<number> {
-    const keys = [pairKey(email, address), addressKey(address)];
+    const [pair, byAddress] = [pairKey(email, address), addressKey(address)];
+    const { windowSeconds, maxPerAccountAddress, maxPerAddress } = this.policy;
     const deadline = Date.now() + (this.policy.queueMs ?? 5000);
     for (;;) {
-      const locked = Math.ceil(await this.failures.lockedSeconds(keys));
+      const locked = Math.ceil(await this.failures.lockedSeconds([pair, byAddress]));
       if (locked > 0) return locked;
-      const pair = await this.failures.bump(keys[0]!, this.policy.windowSeconds);
-      const byAddress = await this.failures.bump(keys[1]!, this.policy.windowSeconds);
-      if (pair <= this.policy.maxPerAccountAddress && byAddress <= this.policy.maxPerAddress) return 0;
-      // Not checked, so not counted.
-      await this.failures.unbump(keys[0]!, this.policy.maxPerAccountAddress);
-      await this.failures.unbump(keys[1]!, this.policy.maxPerAddress);
+      if (await this.failures.claim(pair, windowSeconds, maxPerAccountAddress)) {
+        if (await this.failures.claim(byAddress, windowSeconds, maxPerAddress)) return 0;
+        await this.failures.release(pair);
+      }
       if (Date.now() >= deadline) return 1;
       await sleep(50 + Math.random() * 100);
     }
   }
 
-  /** A wrong password, already counted by claimAttempt: a key at its limit is locked for one window. */
+  /** A wrong password: the attempt becomes a failure of both keys, and a key at its limit is locked for one window. */
   async recordFailure(email: string, address: string): Promise<void> {
-    await this.failures.lockAtLimit(pairKey(email, address), this.policy.windowSeconds, this.policy.maxPerAccountAddress);
-    await this.failures.lockAtLimit(addressKey(address), this.policy.windowSeconds, this.policy.maxPerAddress);
+    await this.failures.fail(pairKey(email, address), this.policy.windowSeconds, this.policy.maxPerAccountAddress);
+    await this.failures.fail(addressKey(address), this.policy.windowSeconds, this.policy.maxPerAddress);
   }
 
   /**
    * A right password: the pair's failures are cleared; the address keeps its count of real failures (it may be
-   * guessing other accounts) but not this attempt's, counted by claimAttempt.
+   * guessing other accounts). The attempt no longer counts at either.
    */
   async recordSuccess(email: string, address: string): Promise<void> {
-    await this.failures.reset(pairKey(email, address));
-    await this.failures.unbump(addressKey(address), this.policy.maxPerAddress);
+    await this.failures.succeed(pairKey(email, address));
+    await this.failures.release(addressKey(address));
+  }
+
+  /** An admitted attempt that ended without a verdict (the database or the hash failed): it no longer counts. */
+  async abandon(email: string, address: string): Promise<void> {
+    await this.failures.release(pairKey(email, address));
+    await this.failures.release(addressKey(address));
   }
 
   async prune(): Promise<void> {

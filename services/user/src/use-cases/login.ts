@@ -30,23 +30,32 @@ export async function checkCredentials(deps: Deps, input: { email: string; passw
     logins.inc({ result: 'rate_limited' });
     throw err;
   }
-  // Counted as a failure until the password proves right, so guesses sent at once cannot all pass this check.
+  // Counted until its password is checked, so guesses sent at once cannot all pass this check.
   const wait = await deps.loginThrottle.claimAttempt(email, input.address);
   if (wait > 0) {
     logins.inc({ result: 'rate_limited' });
     throw new TooManyRequests(wait, 'Too many failed logins for this account from this address, or from this address; try again later');
   }
-  const row = await deps.userRepository.findByEmail(email);
-  // Unknown email and wrong password take the same path, time and answer.
-  const ok = row ? await verifyPassword(row.password_hash, input.password) : (await burnPasswordCheck(input.password), false);
-  if (!row || !ok) {
+  let user: { id: string; role: Role } | undefined;
+  try {
+    const row = await deps.userRepository.findByEmail(email);
+    // Unknown email and wrong password take the same path, time and answer.
+    const ok = row ? await verifyPassword(row.password_hash, input.password) : (await burnPasswordCheck(input.password), false);
+    if (row && ok) user = { id: row.id, role: toUser(row).role };
+  } catch (err) {
+    // No verdict (the database or the hash failed): the attempt is taken back, best effort, so it does not hold a
+    // place in the budget; one left anyway (this fails too, or the process dies) stops counting after 30 s.
+    await deps.loginThrottle.abandon(email, input.address).catch(() => undefined);
+    throw err;
+  }
+  if (!user) {
     await deps.loginThrottle.recordFailure(email, input.address);
     logins.inc({ result: 'invalid_credentials' });
     throw new Unauthorized('Email or password is wrong');
   }
   await deps.loginThrottle.recordSuccess(email, input.address);
   logins.inc({ result: 'success' });
-  return { id: row.id, role: toUser(row).role };
+  return user;
 }
 
 /** Login, step 2: a new session (refresh token family) and its first token pair. */
