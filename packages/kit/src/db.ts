@@ -136,7 +136,7 @@ export class Database implements Queryable {
       return result;
     } catch (err) {
       // A connection that cannot even roll back is discarded; after a clean rollback it is reused.
-      if (!broken) await onConnection('', 'ROLLBACK').catch(() => undefined);
+      if (!broken) await onConnection('', 'ROLLBACK').catch((rollbackErr: Error) => (broken ??= rollbackErr));
       throw err;
     } finally {
       client.release(broken);
@@ -248,7 +248,7 @@ export class Database implements Queryable {
     // never sends it; the query then fails here a second after the server would have cancelled it ('Query read
     // timeout': 503), and its connection is discarded by the caller. (pg reads it from the query's config; its
     // types do not list it.)
-    if (name === '') return client.query<R>({ text, query_timeout: this.readTimeoutMs } as pg.QueryConfig);
+    if (name === '') return client.query<R>({ text, values, query_timeout: this.readTimeoutMs } as pg.QueryConfig);
     // A name doubles as the prepared-statement name: one name must always mean one SQL text. Unnamed ('') is
     // for the transaction's own BEGIN, COMMIT and ROLLBACK, not measured (as before).
     const known = this.statements.get(name);
