@@ -373,6 +373,12 @@ describe('errors and logs', () => {
         assert.match(coded, /^HTTP\/1\.1 501 [\s\S]*application\/problem\+json[\s\S]*"detail":"Transfer-Encoding [^"]* is not served: only chunked"/i, coding);
       }
       assert.match(await raw('POST /t/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n'), /^HTTP\/1\.1 404 /);
+      // A content coding (RFC 9110 8.4): 415, not a gzip body parsed as its compressed bytes nor a mislabelled one taken.
+      for (const coding of ['gzip', 'br', 'deflate, gzip']) {
+        const coded = await raw(`POST /t/a HTTP/1.1\r\nHost: x\r\nContent-Encoding: ${coding}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`);
+        assert.match(coded, /^HTTP\/1\.1 415 [\s\S]*application\/problem\+json[\s\S]*"detail":"Content-Encoding [^"]* is not accepted: send the body uncompressed"/i, coding);
+      }
+      assert.match(await raw('GET /t/a HTTP/1.1\r\nHost: x\r\nContent-Encoding: identity\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 200 /);
       // An expectation other than 100-continue: 417 as a problem (Node's own had no body).
       const expect = await raw('POST /t/a HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
       assert.match(expect, /^HTTP\/1\.1 417 [\s\S]*application\/problem\+json[\s\S]*"status":417/i);

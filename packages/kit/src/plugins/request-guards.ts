@@ -100,6 +100,10 @@ function unsupportedTransferCoding(coding: string): ProblemError {
   return new ProblemError(501, 'not-implemented', 'Not Implemented', `Transfer-Encoding ${coding.slice(0, 64)} is not served: only chunked`);
 }
 
+function unsupportedContentCoding(coding: string): ProblemError {
+  return new ProblemError(415, 'unsupported-media-type', 'Unsupported media type', `Content-Encoding ${coding.slice(0, 64)} is not accepted: send the body uncompressed`);
+}
+
 /** How many Host headers the request sent (rawHeaders: name, value, name, value...). */
 function hostHeaders(raw: string[]): number {
   let n = 0;
@@ -136,6 +140,10 @@ export const requestGuards = fp<RequestGuardsOptions>(
       // coding the server does not apply is a 501 (RFC 9112 6.1), not bytes parsed as if they were plain.
       const coding = request.headers['transfer-encoding'];
       if (coding !== undefined && coding.trim().toLowerCase() !== 'chunked') return done(unsupportedTransferCoding(coding));
+      // Nor is a content coding applied: a gzip body would be parsed as its compressed bytes, a mislabelled plain
+      // one taken as it is. 415, as RFC 9110 8.4 allows for a coding that is not accepted.
+      const contentCoding = request.headers['content-encoding'];
+      if (contentCoding !== undefined && contentCoding.trim().toLowerCase() !== 'identity') return done(unsupportedContentCoding(contentCoding));
       // The router refuses a badly encoded path (routerErrorHandler); the query parser would decode `%ZZ` or `%FF`
       // (not UTF-8) leniently, so the query is held to the same rule here.
       if (!queryUnread(request) && !wellEncodedQuery(request.raw.url ?? '')) return done(badlyEncodedUrl());
