@@ -45,6 +45,15 @@ const MIGRATION_STATEMENT_TIMEOUT = '300s';
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/**
+ * The error when a query failed without an answer from the server (the connection lost, no answer in time): its
+ * connection is then in an unknown state and is discarded. An error the server answered (it has a SQLSTATE: a
+ * unique violation, a refused condition) leaves the connection healthy: undefined.
+ */
+function connectionLost(err: unknown): Error | undefined {
+  return err instanceof pg.DatabaseError ? undefined : (err as Error);
+}
+
 function operationOf(text: string): string {
   const m = /^\s*(?:WITH\b[\s\S]*?\)\s*)?(SELECT|INSERT|UPDATE|DELETE|BEGIN|COMMIT|ROLLBACK|LOCK)\b/i.exec(text);
   return m?.[1]?.toUpperCase() ?? 'OTHER';
@@ -108,7 +117,7 @@ export class Database implements Queryable {
     try {
       return await this.run<R>(client, name, text, values);
     } catch (err) {
-      if (!(err instanceof pg.DatabaseError)) broken = err as Error;
+      broken = connectionLost(err);
       throw err;
     } finally {
       client.release(broken);
@@ -125,7 +134,7 @@ export class Database implements Queryable {
       try {
         return await this.run<R>(client, name, text, values);
       } catch (err) {
-        if (!(err instanceof pg.DatabaseError)) broken = err as Error;
+        broken ??= connectionLost(err);
         throw err;
       }
     };

@@ -96,12 +96,20 @@ function wellEncodedQuery(url: string): boolean {
   }
 }
 
-function unsupportedTransferCoding(coding: string): ProblemError {
-  return new ProblemError(501, 'not-implemented', 'Not Implemented', `Transfer-Encoding ${coding.slice(0, 64)} is not served: only chunked`);
-}
-
-function unsupportedContentCoding(coding: string): ProblemError {
-  return new ProblemError(415, 'unsupported-media-type', 'Unsupported media type', `Content-Encoding ${coding.slice(0, 64)} is not accepted: send the body uncompressed`);
+/**
+ * A coding of the body this server does not undo. Node frames `Transfer-Encoding: gzip, chunked` by its last coding
+ * and hands the rest on undecoded: 501 (RFC 9112 6.1). A `Content-Encoding` would be parsed as its compressed bytes,
+ * or a mislabelled plain body taken as it is: 415, as RFC 9110 8.4 allows. Not bytes parsed as if they were plain.
+ */
+function unappliedCoding(request: FastifyRequest): ProblemError | undefined {
+  const only = (value: string | undefined, coding: string) => value === undefined || value.trim().toLowerCase() === coding;
+  const transfer = request.headers['transfer-encoding'];
+  if (!only(transfer, 'chunked')) return new ProblemError(501, 'not-implemented', 'Not Implemented', `Transfer-Encoding ${transfer!.slice(0, 64)} is not served: only chunked`);
+  const content = request.headers['content-encoding'];
+  if (!only(content, 'identity')) {
+    return new ProblemError(415, 'unsupported-media-type', 'Unsupported media type', `Content-Encoding ${content!.slice(0, 64)} is not accepted: send the body uncompressed`);
+  }
+  return undefined;
 }
 
 /** How many Host headers the request sent (rawHeaders: name, value, name, value...). */
@@ -136,14 +144,8 @@ export const requestGuards = fp<RequestGuardsOptions>(
     app.addHook('preParsing', (request, _reply, payload, done) => {
       if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) return done(new BadRequest('An HTTP/1.1 request must have a Host header'));
       if (hostHeaders(request.raw.rawHeaders) > 1) return done(new BadRequest('A request must have one Host header'));
-      // Node frames `Transfer-Encoding: gzip, chunked` by its last coding and hands the rest on undecoded; a
-      // coding the server does not apply is a 501 (RFC 9112 6.1), not bytes parsed as if they were plain.
-      const coding = request.headers['transfer-encoding'];
-      if (coding !== undefined && coding.trim().toLowerCase() !== 'chunked') return done(unsupportedTransferCoding(coding));
-      // Nor is a content coding applied: a gzip body would be parsed as its compressed bytes, a mislabelled plain
-      // one taken as it is. 415, as RFC 9110 8.4 allows for a coding that is not accepted.
-      const contentCoding = request.headers['content-encoding'];
-      if (contentCoding !== undefined && contentCoding.trim().toLowerCase() !== 'identity') return done(unsupportedContentCoding(contentCoding));
+      const coding = unappliedCoding(request);
+      if (coding) return done(coding);
       // The router refuses a badly encoded path (routerErrorHandler); the query parser would decode `%ZZ` or `%FF`
       // (not UTF-8) leniently, so the query is held to the same rule here.
       if (!queryUnread(request) && !wellEncodedQuery(request.raw.url ?? '')) return done(badlyEncodedUrl());

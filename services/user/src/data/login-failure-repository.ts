@@ -25,7 +25,9 @@ export class LoginFailureRepository {
    * Admits one attempt to be checked when the key is not locked and its failures and attempts being checked stay
    * within max with this one: then counts it as pending and answers true. One conditional UPDATE, which PostgreSQL
    * re-checks against the row's latest version when another claim got there first, so concurrent claims never
-   * admit more than max. A window that ended starts over, unless the key is still locked.
+   * admit more than max. A window that ended starts over, unless the key is still locked. The live counts are
+   * written out in both SET and WHERE, on `f` alone: a subquery over the table would be re-checked against its own
+   * snapshot instead of the latest row.
    */
   async claim(key: string, windowSeconds: number, max: number): Promise<boolean> {
     for (let tries = 0; tries < 2; tries++) {
