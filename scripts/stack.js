@@ -18,7 +18,7 @@ import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, provisionDatabase, serviceUrl } from '@ecommerce/kit';
+import { databaseRole, freePort, provisionDatabase, serviceUrl } from '@ecommerce/kit';
 import { startEmbeddedPostgres } from './embedded-db.js';
 
 export const root = resolve(import.meta.dirname, '..');
@@ -175,8 +175,8 @@ export async function startStack(opts = {}) {
 
   try {
     const secrets = localSecrets(dataDir);
-    // Roles are cluster-wide: stacks sharing one server (DATABASE_URL, each in its own database, as the tests run
-    // them) must give each role the same password, or one stack's ALTER ROLE logs the others' services out.
+    // Each database has roles of its own (databaseRole: roles are cluster-wide), so stacks on one server in different
+    // databases never reset each other's passwords; two stacks on one database must agree on them.
     // USER_DB_PASSWORD, PRODUCT_DB_PASSWORD and ORDER_DB_PASSWORD set them; otherwise they are this data folder's.
     for (const [key, name] of [['userDbPassword', 'USER_DB_PASSWORD'], ['productDbPassword', 'PRODUCT_DB_PASSWORD'], ['orderDbPassword', 'ORDER_DB_PASSWORD']]) {
       if (env[name]) secrets[key] = env[name];
@@ -240,9 +240,9 @@ export async function startStack(opts = {}) {
     }
     const database = env.DATABASE_NAME ?? platformDatabase(embedded ? null : adminUrl);
     const roles = {
-      user: { role: 'ecommerce_user', password: secrets.userDbPassword, schema: 'users' },
-      product: { role: 'ecommerce_product', password: secrets.productDbPassword, schema: 'catalog' },
-      order: { role: 'ecommerce_order', password: secrets.orderDbPassword, schema: 'orders' },
+      user: { role: databaseRole(database, 'user'), password: secrets.userDbPassword, schema: 'users' },
+      product: { role: databaseRole(database, 'product'), password: secrets.productDbPassword, schema: 'catalog' },
+      order: { role: databaseRole(database, 'order'), password: secrets.orderDbPassword, schema: 'orders' },
     };
     await provisionDatabase(adminUrl, database, Object.values(roles));
     const admin = { email: env.ADMIN_EMAIL ?? 'admin@ecommerce.local', password: env.ADMIN_PASSWORD ?? secrets.adminPassword };
@@ -410,6 +410,8 @@ export async function startStack(opts = {}) {
     return {
       adminUrl: adminDbUrl.toString(),
       database,
+      /** Each service's login role, password and schema. */
+      roles,
       ports,
       gatewayMetricsPort,
       urls,

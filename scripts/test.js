@@ -43,12 +43,12 @@ if (!['promtool', 'amtool', 'prometheus', 'prometheus-alertmanager'].every(has) 
     env.MONITORING_TOOLS = 'optional';
   }
 }
-// Every stack a test starts on this server gives the service roles the test databases' passwords (roles are
-// cluster-wide; a stack's own random ones would log out the services of every other test running meanwhile).
-const { SERVICE_DATABASES } = await import('../packages/test-support/dist/src/database.js');
-env.USER_DB_PASSWORD ??= SERVICE_DATABASES.user.password;
-env.PRODUCT_DB_PASSWORD ??= SERVICE_DATABASES.product.password;
-env.ORDER_DB_PASSWORD ??= SERVICE_DATABASES.order.password;
+// Every stack a test starts on this server gives its roles the same passwords: each database has roles of its own
+// (databaseRole), but two stacks a test starts on one database (no DATABASE_NAME) share them.
+const { SERVICE_DB_PASSWORDS } = await import('../packages/test-support/dist/src/database.js');
+env.USER_DB_PASSWORD ??= SERVICE_DB_PASSWORDS.user;
+env.PRODUCT_DB_PASSWORD ??= SERVICE_DB_PASSWORDS.product;
+env.ORDER_DB_PASSWORD ??= SERVICE_DB_PASSWORDS.order;
 if (!env.DATABASE_URL) {
   const port = Number(env.EMBEDDED_PG_TEST_PORT ?? 54330);
   console.log(`DATABASE_URL not set: starting an embedded PostgreSQL on 127.0.0.1:${port}`);

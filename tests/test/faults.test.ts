@@ -28,7 +28,7 @@ interface Stack {
   admin: { email: string; password: string };
   adminUrl: string;
   database: string;
-  secrets: { orderDbPassword: string };
+  roles: Record<'user' | 'product' | 'order', { role: string; password: string; schema: string }>;
   orderClient: { id: string; secret: string };
   children: Map<Service, ChildProcess>;
   restart(name: Service): Promise<void>;
@@ -203,7 +203,7 @@ async function orderReplica(): Promise<{ base: string; child: ChildProcess; exit
       HOST: '127.0.0.1',
       PORT: '0',
       LOG_LEVEL: 'warn',
-      DATABASE_URL: serviceUrl(stack.adminUrl, stack.database, { role: 'ecommerce_order', password: stack.secrets.orderDbPassword, schema: 'orders' }),
+      DATABASE_URL: serviceUrl(stack.adminUrl, stack.database, stack.roles.order),
       SERVICE_CLIENT_ID: stack.orderClient.id,
       SERVICE_CLIENT_SECRET: stack.orderClient.secret,
       USER_SERVICE_URL: stack.urls.user,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 
 export interface ServiceDatabase {
@@ -14,6 +15,18 @@ function ident(name: string): string {
 }
 function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
+}
+
+/**
+ * The login role of one service in one database: `<database>_<service>` (`ecommerce_order` for the platform's default
+ * database). Roles are cluster-wide, so stacks sharing one server (a `npm start` and `npm test`, two checkouts) each
+ * get their own and never reset each other's passwords. A name over PostgreSQL's 63 bytes keeps a hash of the database.
+ */
+export function databaseRole(database: string, service: string): string {
+  const name = `${ident(database)}_${service}`;
+  if (name.length <= 63) return ident(name);
+  const hash = createHash('sha256').update(database).digest('hex').slice(0, 8);
+  return ident(`${database.slice(0, 63 - service.length - hash.length - 2)}_${hash}_${service}`);
 }
 
 /** The URL a service uses: the admin URL with the service's role, password and database. */
@@ -54,6 +67,7 @@ export async function provisionDatabase(adminUrl: string, database: string, serv
     await db.query('REVOKE ALL ON SCHEMA public FROM PUBLIC');
     for (const svc of services) {
       await db.query(`GRANT CONNECT, TEMPORARY ON DATABASE ${ident(database)} TO ${ident(svc.role)}`);
+      await handOverSchema(db, svc);
       await ignoreDuplicate(db.query(`CREATE SCHEMA IF NOT EXISTS ${ident(svc.schema)} AUTHORIZATION ${ident(svc.role)}`));
       await db.query(`ALTER SCHEMA ${ident(svc.schema)} OWNER TO ${ident(svc.role)}`);
     }
@@ -64,11 +78,41 @@ export async function provisionDatabase(adminUrl: string, database: string, serv
   }
 }
 
+/**
+ * A schema owned by another login role (an older install named its roles `ecommerce_<service>` on every database)
+ * moves to this one with everything in it: the service logs in as the new role and finds its tables its own.
+ * Superusers' objects are never reassigned (REASSIGN OWNED would take all of theirs, not only the schema's).
+ */
+async function handOverSchema(db: pg.Client, svc: ServiceDatabase): Promise<void> {
+  const owner = await db.query<{ owner: string; super: boolean }>(
+    'SELECT r.rolname AS owner, r.rolsuper AS super FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE n.nspname = $1',
+    [svc.schema],
+  );
+  const previous = owner.rows[0];
+  if (!previous || previous.owner === svc.role || previous.super || !IDENT.test(previous.owner)) return;
+  await db.query(`REASSIGN OWNED BY ${ident(previous.owner)} TO ${ident(svc.role)}`);
+}
+
+/**
+ * Drops a database and the login roles provisioned for it (the grantees of its CONNECT named `<database>_...`,
+ * see databaseRole); a role still owning something elsewhere is kept.
+ */
 export async function dropDatabase(adminUrl: string, database: string): Promise<void> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   try {
+    const grantees = await admin.query<{ role: string }>(
+      `SELECT DISTINCT r.rolname AS role FROM pg_database d, aclexplode(d.datacl) a JOIN pg_roles r ON r.oid = a.grantee
+        WHERE d.datname = $1 AND NOT r.rolsuper AND starts_with(r.rolname, $1 || '_')`,
+      [database],
+    );
     await admin.query(`DROP DATABASE IF EXISTS ${ident(database)} WITH (FORCE)`);
+    for (const { role } of grantees.rows) {
+      await admin.query(`DROP ROLE IF EXISTS ${ident(role)}`).catch((err: { code?: string }) => {
+        // 2BP01: it owns or may use objects in another database; 55006: a session of it is still open.
+        if (err.code !== '2BP01' && err.code !== '55006') throw err;
+      });
+    }
   } finally {
     await admin.end();
   }

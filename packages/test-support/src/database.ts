@@ -2,18 +2,25 @@
 // SQL for tests that look behind the API. The roles are test fixtures: the kit names no service.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { dropDatabase, provisionDatabase, serviceUrl, type ServiceDatabase } from '@ecommerce/kit';
+import { databaseRole, dropDatabase, provisionDatabase, serviceUrl, type ServiceDatabase } from '@ecommerce/kit';
 
-export const SERVICE_DATABASES = {
-  user: { role: 'ecommerce_user', password: 'user-local-password', schema: 'users' },
-  product: { role: 'ecommerce_product', password: 'product-local-password', schema: 'catalog' },
-  order: { role: 'ecommerce_order', password: 'order-local-password', schema: 'orders' },
-} satisfies Record<string, ServiceDatabase>;
+type ServiceName = 'user' | 'product' | 'order';
+
+/** The passwords every stack a test starts gives its roles (scripts/test.js), so stacks sharing a database agree. */
+export const SERVICE_DB_PASSWORDS: Record<ServiceName, string> = { user: 'user-local-password', product: 'product-local-password', order: 'order-local-password' };
+
+/** Each service's role and schema in database `name`, as deployed. */
+export function serviceDatabases(name: string): Record<ServiceName, ServiceDatabase> {
+  const of = (service: ServiceName, schema: string) => ({ role: databaseRole(name, service), password: SERVICE_DB_PASSWORDS[service], schema });
+  return { user: of('user', 'users'), product: of('product', 'catalog'), order: of('order', 'orders') };
+}
 
 export interface TestDatabase {
   name: string;
   adminUrl: string;
-  urls: Record<keyof typeof SERVICE_DATABASES, string>;
+  roles: Record<ServiceName, ServiceDatabase>;
+  urls: Record<ServiceName, string>;
+  /** Drops the database and its roles. */
   drop(): Promise<void>;
 }
 
@@ -22,13 +29,14 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   const adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) throw new Error('DATABASE_URL (an admin connection) must be set; `npm test` sets it');
   const name = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-  await provisionDatabase(adminUrl, name, Object.values(SERVICE_DATABASES));
+  const roles = serviceDatabases(name);
+  await provisionDatabase(adminUrl, name, Object.values(roles));
   const urls = {
-    user: serviceUrl(adminUrl, name, SERVICE_DATABASES.user),
-    product: serviceUrl(adminUrl, name, SERVICE_DATABASES.product),
-    order: serviceUrl(adminUrl, name, SERVICE_DATABASES.order),
+    user: serviceUrl(adminUrl, name, roles.user),
+    product: serviceUrl(adminUrl, name, roles.product),
+    order: serviceUrl(adminUrl, name, roles.order),
   };
-  return { name, adminUrl, urls, drop: () => dropDatabase(adminUrl, name) };
+  return { name, adminUrl, roles, urls, drop: () => dropDatabase(adminUrl, name) };
 }
 
 /** One statement on a connection of its own (a test reading or bending what a service stored). */

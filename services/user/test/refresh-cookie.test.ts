@@ -3,7 +3,7 @@
 // the JSON flow is untouched for clients that do not ask.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SERVICE_DATABASES, assertProblem, http, registerAccount, sql } from '@ecommerce/test-support';
+import { assertProblem, http, registerAccount, sql } from '@ecommerce/test-support';
 import { base, db, startUserServiceForFile } from './harness.js';
 
 interface Tokens {
@@ -136,7 +136,7 @@ describe('refresh token in a cookie', () => {
   });
   it('when the refresh fails for a reason other than the token (its table cannot be read), then the cookie is kept; a garbage one is still cleared', async () => {
     const { token } = await cookieLogin();
-    const { role, schema } = SERVICE_DATABASES.user;
+    const { role, schema } = db.roles.user;
     // The service's role (the table's owner) gives up its rights on the refresh tokens for a moment: an error of the
     // database, not a refusal.
     await sql(db.urls.user, `REVOKE ALL ON ${schema}.refresh_tokens FROM ${role}`);
