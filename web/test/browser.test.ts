@@ -149,6 +149,26 @@ async function textLines(locator: Locator): Promise<number> {
   });
 }
 
+/**
+ * The words of an element's text that are split across lines other than after a hyphen of their own
+ * ("Interpretatio|n", not "Data-|Intensive"): each piece of a word up to and with its hyphen is on one line.
+ */
+async function wordsBrokenInside(locator: Locator): Promise<string[]> {
+  return locator.evaluate((el) => {
+    const broken: string[] = [];
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const piece of node.textContent!.matchAll(/[^\s-]+-?/g)) {
+        const range = document.createRange();
+        range.setStart(node, piece.index);
+        range.setEnd(node, piece.index + piece[0].length);
+        if (new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top))).size > 1) broken.push(piece[0]);
+      }
+    }
+    return broken;
+  });
+}
+
 async function ordersOf(token: string): Promise<Order[]> {
   const res = await api<{ items: Order[] }>('GET', '/order?limit=100', undefined, token);
   assert.equal(res.status, 200);
@@ -915,6 +935,33 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.goto(`/?q=Unbreakable`);
     await page.getByRole('link', { name: /Unbreakable/ }).first().waitFor();
     await assertNoHorizontalScroll(page, 'home with a 191-character name (phone)');
+    await context.close();
+  });
+
+  test('on a 320 px phone, product names wrap between words (or after a hyphen), never inside a word that fits the line; nothing scrolls sideways', { timeout: STEP_MS }, async () => {
+    const context = await browser.newContext({ baseURL: base, viewport: { width: 320, height: 700 }, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    await page.goto('/');
+    await page.getByRole('link', { name: 'Structure and Interpretation of Computer Programs' }).waitFor();
+    await page.waitForLoadState('networkidle');
+    const names = page.locator('main .grid .card-name');
+    assert.ok((await names.count()) >= 12);
+    for (const name of await names.all()) assert.deepEqual(await wordsBrokenInside(name), [], `home at 320 px: "${await name.innerText()}"`);
+    await assertNoHorizontalScroll(page, 'home at 320 px');
+    await screenshot(page, 'home-320');
+    await page.getByRole('link', { name: 'Structure and Interpretation of Computer Programs' }).click();
+    const heading = page.getByRole('heading', { level: 1, name: 'Structure and Interpretation of Computer Programs' });
+    await heading.waitFor();
+    assert.deepEqual(await wordsBrokenInside(heading), [], 'product page heading at 320 px');
+    await assertNoHorizontalScroll(page, 'product at 320 px');
+    // A word longer than the line itself still wraps inside the page rather than widening it.
+    const long = await newProduct({ name: `Unbreakable${'x'.repeat(120)} lamp` });
+    await page.goto('/?q=Unbreakable');
+    await page.getByRole('link', { name: /Unbreakable/ }).first().waitFor();
+    await assertNoHorizontalScroll(page, 'home at 320 px with a 120-letter word');
+    await page.goto(`/products/${long.id}`);
+    await page.getByRole('button', { name: 'Add to cart' }).waitFor();
+    await assertNoHorizontalScroll(page, 'product at 320 px with a 120-letter word');
     await context.close();
   });
 
