@@ -1209,7 +1209,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
-  test('archiving a product says "Archived <name>." in a status message on the products page, which takes the focus; a reload does not say it again', { timeout: STEP_MS }, async () => {
+  test('archiving a product says "Archived <name>." in a status message at the products list (under its heading, on screen), not under the New product form; it takes the focus; a reload does not say it again', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await adminAtProducts();
     const product = await newProduct({ name: 'Archived crate' });
     await page.goto(`/admin/products/${product.id}`);
@@ -1218,6 +1218,15 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.waitForURL((u) => u.pathname === '/admin');
     await page.getByRole('status').filter({ hasText: 'Archived Archived crate.' }).waitFor({ timeout: 5000 });
     await page.waitForFunction(() => document.activeElement?.textContent === 'Archived Archived crate.', undefined, { timeout: 5000 });
+    // Where the archived row was: in the list's region, between its heading and the table; not by the create form.
+    const list = page.getByRole('region', { name: 'Products', exact: true });
+    await list.getByRole('table').waitFor();
+    assert.equal(await page.getByRole('region', { name: 'New product' }).getByText('Archived Archived crate.').count(), 0, 'not under the New product form');
+    const said = list.getByRole('status').filter({ hasText: 'Archived Archived crate.' });
+    assert.equal(await said.count(), 1, 'said in the products list');
+    const [heading, message, table] = await Promise.all([list.getByRole('heading', { name: 'Products' }), said, list.getByRole('table')].map((l) => l.boundingBox()));
+    assert.ok(heading && message && table && heading.y < message.y && message.y < table.y, `heading ${heading?.y}, message ${message?.y}, table ${table?.y}`);
+    assert.ok(message.y >= 0 && message.y + message.height <= 900, `the message is on screen (at ${message.y}px)`);
     assert.equal((await api('GET', `/product/${product.id}`)).status, 404);
     await page.reload();
     await page.getByRole('table').waitFor();

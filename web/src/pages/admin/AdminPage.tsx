@@ -268,12 +268,15 @@ function Products() {
   const queries = useQueryClient();
   const location = useLocation();
   const navigate = useNavigate();
-  // What the page that sent us here did ("Archived ..."): said once, then dropped from the history entry so a
-  // reload, Back or Forward does not say it again.
-  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(() => {
-    const said = (location.state as { said?: unknown } | null)?.said;
-    return typeof said === 'string' ? { kind: 'ok', text: said } : null;
+  // What the page that sent us here did ("Archived ..."): said once, at the list the product left (where the
+  // admin looks next, not under the create form), then dropped from the history entry so a reload, Back or
+  // Forward does not say it again.
+  const [said, setSaid] = useState<{ kind: 'ok'; text: string } | null>(() => {
+    const text = (location.state as { said?: unknown } | null)?.said;
+    return typeof text === 'string' ? { kind: 'ok', text } : null;
   });
+  // What the create form did, said under it.
+  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
   useEffect(() => {
     if (location.state) void navigate({ pathname: location.pathname, search: location.search }, { replace: true, state: null });
   }, [location, navigate]);
@@ -304,11 +307,25 @@ function Products() {
     <>
       <section className="panel" aria-labelledby="create-h">
         <h2 id="create-h">New product</h2>
-        <ProductForm key={formKey} initial={EMPTY} withStock submitLabel="Create product" busy={create.isPending} onSubmit={(f) => create.mutate(f)} errors={fieldErrorsOf(create.error)} attempt={create.submittedAt} />
+        <ProductForm
+          key={formKey}
+          initial={EMPTY}
+          withStock
+          submitLabel="Create product"
+          busy={create.isPending}
+          onSubmit={(f) => {
+            // The archive note is old news once the admin moves on: what the form does is said under it.
+            setSaid(null);
+            create.mutate(f);
+          }}
+          errors={fieldErrorsOf(create.error)}
+          attempt={create.submittedAt}
+        />
         {message && <ActionMessage message={message} />}
       </section>
       <section aria-labelledby="products-h">
         <h2 id="products-h">Products</h2>
+        {said && <ActionMessage message={said} />}
         {products.isPending ? (
           <Loading />
         ) : products.isError ? (
