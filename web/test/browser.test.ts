@@ -1235,6 +1235,27 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('admin: the Products link of the admin navigation is marked current (aria-current, highlighted) on a product\'s edit page as on the list; not on the orders page', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await adminAtProducts();
+    const nav = page.getByRole('navigation', { name: 'Admin' });
+    const products = nav.getByRole('link', { name: 'Products', exact: true });
+    const orders = nav.getByRole('link', { name: 'All orders' });
+    const highlighted = (link: Locator) => link.evaluate((el) => getComputedStyle(el).backgroundColor === getComputedStyle(document.querySelector('.site-header')!).backgroundColor);
+    assert.equal(await products.getAttribute('aria-current'), 'page', 'on the list');
+    const product = await newProduct({ name: 'Current lamp' });
+    await page.goto(`/admin/products/${product.id}`);
+    await page.getByRole('heading', { name: 'Edit Current lamp' }).waitFor();
+    assert.ok(await products.getAttribute('aria-current'), 'on a product of the list');
+    assert.ok(await highlighted(products), 'drawn as the current section');
+    assert.equal(await orders.getAttribute('aria-current'), null);
+    await orders.click();
+    await page.getByRole('heading', { name: 'All orders' }).waitFor();
+    assert.equal(await products.getAttribute('aria-current'), null, 'not on the orders page');
+    assert.equal(await highlighted(products), false);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('signing out on a page that needs no sign-in (home, a product) puts the focus on the Sign in link that replaces Sign out', { timeout: STEP_MS }, async () => {
     const { email, context, page, errors } = await signedInShopper('signout-focus');
     const product = await newProduct({ name: 'Focus lamp' });

@@ -9,6 +9,9 @@ import { useAuth } from '../../state.js';
 
 export default function AdminPage() {
   const { status, user } = useAuth();
+  const { pathname } = useLocation();
+  // A product's edit page is in Products too: the link is "current" there, the "current page" on the list itself.
+  const productsCurrent = pathname.replace(/\/$/, '') === '/admin' ? 'page' : pathname.startsWith('/admin/products/') ? 'true' : undefined;
   // Each admin page names itself ("Users: Admin: ..."); this one only while it shows no page of its own.
   const admin = user?.role === 'admin';
   useEffect(() => {
@@ -28,9 +31,9 @@ export default function AdminPage() {
       <nav aria-label="Admin" className="subnav">
         <ul>
           <li>
-            <NavLink to="/admin" end>
+            <Link to="/admin" className={productsCurrent && 'active'} aria-current={productsCurrent}>
               Products
-            </NavLink>
+            </Link>
           </li>
           <li>
             <NavLink to="/admin/orders">All orders</NavLink>
