@@ -1256,6 +1256,38 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('admin edit page: what a stock change did or why it was refused is said in the Stock panel, by the field, not under the edit form', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await adminAtProducts();
+    const product = await newProduct({ name: 'Panel jar', stock: 3 });
+    await page.goto(`/admin/products/${product.id}`);
+    const stock = page.getByRole('region', { name: 'Stock: 3' });
+    const edit = page.getByRole('region', { name: 'Edit Panel jar' });
+    // More removed than there is: the service's 409, said where the button was pressed, and it takes the focus.
+    await page.getByLabel('Stock change').fill('-10');
+    await page.getByRole('button', { name: 'Adjust stock' }).click();
+    const refused = stock.getByRole('alert');
+    await refused.waitFor({ timeout: 5000 });
+    assert.match(await refused.innerText(), /Only 3/);
+    assert.equal(await edit.getByRole('alert').count(), 0, 'not under the edit form');
+    await page.waitForFunction(() => document.activeElement?.closest('section')?.getAttribute('aria-labelledby') === 'stock-h');
+    // A change that is not a number other than 0: said there too.
+    await page.getByLabel('Stock change').fill('0');
+    await page.getByRole('button', { name: 'Adjust stock' }).click();
+    await stock.getByRole('alert').filter({ hasText: 'whole number other than 0' }).waitFor();
+    // Done: said in the panel, whose heading has the new stock.
+    await page.getByLabel('Stock change').fill('4');
+    await page.getByRole('button', { name: 'Adjust stock' }).click();
+    await page.getByRole('region', { name: 'Stock: 7' }).getByRole('status').filter({ hasText: 'Stock is now 7.' }).waitFor();
+    assert.equal(await edit.getByText('Stock is now 7.').count(), 0, 'not under the edit form');
+    // A save is still said under its form, and the stock note goes (one message: the last action's).
+    await page.getByLabel('Name', { exact: true }).fill('Panel jar, renamed');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('region', { name: 'Edit Panel jar, renamed' }).getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    assert.equal(await page.getByText('Stock is now 7.').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('signing out on a page that needs no sign-in (home, a product) puts the focus on the Sign in link that replaces Sign out', { timeout: STEP_MS }, async () => {
     const { email, context, page, errors } = await signedInShopper('signout-focus');
     const product = await newProduct({ name: 'Focus lamp' });

@@ -387,7 +387,8 @@ function EditProduct() {
   const { id = '' } = useParams();
   const queries = useQueryClient();
   const navigate = useNavigate();
-  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  // The last action's result, said in the panel whose button was pressed (where the admin is looking).
+  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string; panel: 'edit' | 'stock' | 'archive' } | null>(null);
   const [delta, setDelta] = useState('');
   const [confirmArchive, setConfirmArchive] = useState(false);
   const deltaId = useId();
@@ -402,25 +403,25 @@ function EditProduct() {
     if (name !== undefined) document.title = `Edit ${name}: Admin: Northwind Supply`;
     else if (missing) document.title = 'Product not found: Admin: Northwind Supply';
   }, [name, missing]);
-  const after = (p: Product, text: string) => {
+  const after = (p: Product, text: string, panel: 'edit' | 'stock') => {
     queries.setQueryData(['product', id], p);
     void queries.invalidateQueries({ queryKey: ['products'] });
-    setMessage({ kind: 'ok', text });
+    setMessage({ kind: 'ok', text, panel });
   };
-  const fail = (err: Error) => setMessage({ kind: 'error', text: err instanceof ApiError ? problemText(err.problem) : err.message });
+  const fail = (panel: 'edit' | 'stock' | 'archive') => (err: Error) => setMessage({ kind: 'error', text: err instanceof ApiError ? problemText(err.problem) : err.message, panel });
   const save = useMutation({
     mutationFn: async ({ f, version }: { f: ProductFields; version: number }) => {
       const body = parseFields(f);
       // If-Match: the edit applies only to the version the form was loaded from.
       return ok(await productApi.PATCH('/product/{id}', { params: { path: { id }, header: { 'if-match': `"${version}"` } as never }, body }));
     },
-    onSuccess: (p) => after(p, 'Saved.'),
+    onSuccess: (p) => after(p, 'Saved.', 'edit'),
     onError: (err) => {
       if (err instanceof ApiError && err.status === 412) {
-        setMessage({ kind: 'error', text: 'This product was changed by someone else. The form now shows the latest version; check it and save again.' });
+        setMessage({ kind: 'error', text: 'This product was changed by someone else. The form now shows the latest version; check it and save again.', panel: 'edit' });
         void product.refetch();
       } else if (saidAtFields(err)) setMessage(null);
-      else fail(err);
+      else fail('edit')(err);
     },
   });
   const adjust = useMutation({
@@ -444,9 +445,9 @@ function EditProduct() {
     },
     onSuccess: (p) => {
       setDelta('');
-      after(p, `Stock is now ${p.stock}.`);
+      after(p, `Stock is now ${p.stock}.`, 'stock');
     },
-    onError: fail,
+    onError: fail('stock'),
   });
   const archive = useMutation({
     mutationFn: async () => {
@@ -457,7 +458,7 @@ function EditProduct() {
       void queries.invalidateQueries({ queryKey: ['products'] });
       void navigate('/admin', { state: { said: `Archived ${name ?? 'the product'}.` } });
     },
-    onError: fail,
+    onError: fail('archive'),
   });
   if (!product.isSuccess)
     return notYet(
@@ -484,7 +485,7 @@ function EditProduct() {
         </p>
         {/* Remounted (the server's values shown) only when the saved fields change: after a save, or a 412's reload. */}
         <ProductForm key={JSON.stringify({ ...fieldsOf(p), stock: '' })} initial={fieldsOf(p)} withStock={false} submitLabel="Save changes" busy={save.isPending} onSubmit={(f) => save.mutate({ f, version: p.version })} errors={fieldErrorsOf(save.error)} attempt={save.submittedAt} />
-        {message && <ActionMessage message={message} />}
+        {message?.panel === 'edit' && <ActionMessage message={message} />}
       </section>
       <section className="panel" aria-labelledby="stock-h">
         <h2 id="stock-h">Stock: {p.stock}</h2>
@@ -493,7 +494,7 @@ function EditProduct() {
           onSubmit={(e) => {
             e.preventDefault();
             const d = Number(delta);
-            if (!Number.isInteger(d) || d === 0) setMessage({ kind: 'error', text: 'Stock change must be a whole number other than 0 (negative removes).' });
+            if (!Number.isInteger(d) || d === 0) setMessage({ kind: 'error', text: 'Stock change must be a whole number other than 0 (negative removes).', panel: 'stock' });
             else adjust.mutate(d);
           }}
         >
@@ -505,6 +506,7 @@ function EditProduct() {
             Adjust stock
           </button>
         </form>
+        {message?.panel === 'stock' && <ActionMessage message={message} />}
       </section>
       <section className="panel" aria-labelledby="archive-h">
         <h2 id="archive-h">Archive</h2>
@@ -532,6 +534,7 @@ function EditProduct() {
             Archive product
           </button>
         )}
+        {message?.panel === 'archive' && <ActionMessage message={message} />}
       </section>
     </>
   );
