@@ -1288,6 +1288,40 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('admin: a save, a stock change or a list that cannot reach the shop says so in words, not the browser\'s "Failed to fetch"', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await adminAtProducts();
+    const product = await newProduct({ name: 'Offline jar' });
+    await page.goto(`/admin/products/${product.id}`);
+    await page.getByRole('button', { name: 'Save changes' }).waitFor();
+    await page.route(`**/product/${product.id}`, (route) => (route.request().method() === 'PATCH' ? route.abort() : route.continue()));
+    await page.getByLabel('Name', { exact: true }).fill('Offline jar, renamed');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const saveFailed = page.getByRole('region', { name: 'Edit Offline jar' }).getByRole('alert');
+    await saveFailed.waitFor();
+    assert.match(await saveFailed.innerText(), /could not be reached/);
+    // The stock change is sent again a few times under its key, then given up on.
+    await page.route(`**/product/${product.id}/stock`, (route) => route.abort());
+    await page.getByLabel('Stock change').fill('2');
+    await page.getByRole('button', { name: 'Adjust stock' }).click();
+    const stockFailed = page.getByRole('region', { name: /^Stock: / }).getByRole('alert');
+    await stockFailed.waitFor({ timeout: 20_000 });
+    assert.match(await stockFailed.innerText(), /could not be reached/);
+    await page.route(/\/order\?|\/user\/users/, (route) => route.abort());
+    for (const [link, heading] of [
+      ['All orders', 'All orders'],
+      ['Users', 'Users'],
+    ] as const) {
+      await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: link }).click();
+      await page.getByRole('heading', { name: heading, level: 2 }).waitFor();
+      const listFailed = page.getByRole('alert').filter({ has: page.getByRole('button', { name: 'Try again' }) });
+      await listFailed.waitFor({ timeout: 20_000 });
+      assert.match(await listFailed.innerText(), /could not be reached/, link);
+    }
+    assert.doesNotMatch(await page.locator('main').innerText(), /Failed to fetch/);
+    assert.ok(errors.every((e) => /Failed to fetch/i.test(e)), errors.join('\n'));
+    await context.close();
+  });
+
   test('signing out on a page that needs no sign-in (home, a product) puts the focus on the Sign in link that replaces Sign out', { timeout: STEP_MS }, async () => {
     const { email, context, page, errors } = await signedInShopper('signout-focus');
     const product = await newProduct({ name: 'Focus lamp' });

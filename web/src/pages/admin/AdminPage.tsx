@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, NavLink, Route, Routes, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
+import { ApiError, isTimeout, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
 import { ErrorState, Loading, NotFound, focusAfterRender } from '../../components.js';
 import { formatMoney, minorDigits, parseMajor, toMajorText } from '../../money.js';
 import { CancelOrder, STATUS_TEXT, lineName, useOrderWithNames } from '../../order-view.js';
@@ -126,6 +126,16 @@ function fieldErrorsOf(err: Error | null): FieldErrors {
   }
   if (err.problem?.type?.endsWith('/sku-taken')) out.sku = 'Another product has this SKU.';
   return out;
+}
+
+/**
+ * Why an admin call failed, in words: the service's problem, the form's own check, or that no answer came (a
+ * dropped connection, a read that timed out), never the browser's "Failed to fetch".
+ */
+function failureText(err: Error): string {
+  if (err instanceof ApiError) return problemText(err.problem);
+  if (err instanceof FieldError) return err.message;
+  return isTimeout(err) ? 'The shop did not answer in time; please try again in a moment.' : 'The shop could not be reached; please try again in a moment.';
 }
 
 /** Whether a failed save is said at its fields (under each, as its description): then not again below the form. */
@@ -303,7 +313,7 @@ function Products() {
       void queries.invalidateQueries({ queryKey: ['products'] });
       void queries.invalidateQueries({ queryKey: ['categories'] });
     },
-    onError: (err) => setMessage(saidAtFields(err) ? null : { kind: 'error', text: err instanceof ApiError ? problemText(err.problem) : err.message }),
+    onError: (err) => setMessage(saidAtFields(err) ? null : { kind: 'error', text: failureText(err) }),
   });
   const items = products.data?.pages.flatMap((p) => p.items) ?? [];
   return (
@@ -380,7 +390,7 @@ function Products() {
 function notYet(query: { isPending: boolean; error: Error | null; refetch: () => unknown }, loadingLabel: string, notFound: ReactNode) {
   if (query.isPending) return <Loading label={loadingLabel} />;
   if (query.error instanceof ApiError && query.error.status === 404) return notFound;
-  return <ErrorState message={query.error?.message ?? 'Could not load'} retry={() => void query.refetch()} />;
+  return <ErrorState message={query.error ? failureText(query.error) : 'Could not load'} retry={() => void query.refetch()} />;
 }
 
 function EditProduct() {
@@ -408,7 +418,7 @@ function EditProduct() {
     void queries.invalidateQueries({ queryKey: ['products'] });
     setMessage({ kind: 'ok', text, panel });
   };
-  const fail = (panel: 'edit' | 'stock' | 'archive') => (err: Error) => setMessage({ kind: 'error', text: err instanceof ApiError ? problemText(err.problem) : err.message, panel });
+  const fail = (panel: 'edit' | 'stock' | 'archive') => (err: Error) => setMessage({ kind: 'error', text: failureText(err), panel });
   const save = useMutation({
     mutationFn: async ({ f, version }: { f: ProductFields; version: number }) => {
       const body = parseFields(f);
@@ -600,7 +610,7 @@ function Orders() {
       {orders.isPending ? (
         <Loading />
       ) : orders.isError ? (
-        <ErrorState message={orders.error.message} retry={() => void orders.refetch()} />
+        <ErrorState message={failureText(orders.error)} retry={() => void orders.refetch()} />
       ) : items.length === 0 ? (
         <p className="empty">No orders.</p>
       ) : (
@@ -735,7 +745,7 @@ function Users() {
       {users.isPending ? (
         <Loading />
       ) : users.isError ? (
-        <ErrorState message={users.error.message} retry={() => void users.refetch()} />
+        <ErrorState message={failureText(users.error)} retry={() => void users.refetch()} />
       ) : (
         <div className="table-wrap">
           <table>
