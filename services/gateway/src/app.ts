@@ -1,5 +1,6 @@
 import { Metrics, createServer, proxyTrust, type App } from '@ecommerce/kit';
 import type { GatewayConfig } from './config.js';
+import { bufferedBodies } from './plugins/buffered-bodies.js';
 import { metricsListener } from './plugins/metrics-listener.js';
 import { streamedBodyLimit } from './plugins/streamed-body-limit.js';
 import { upstreamProxy } from './plugins/upstream-proxy.js';
@@ -30,6 +31,7 @@ export async function buildApp(config: GatewayConfig): Promise<App> {
   app.addHook('onClose', () => readiness.close());
   await app.register(metricsListener, { host: config.HOST, port: config.METRICS_PORT });
   await app.register(streamedBodyLimit);
+  await app.register(bufferedBodies, { maxBytes: config.BUFFERED_BODIES_MAX_BYTES });
   await app.register(upstreamProxy, { upstreams, timeoutMs: config.UPSTREAM_TIMEOUT_MS });
   await storefront(app, { dir: config.STOREFRONT_DIR });
   return app;

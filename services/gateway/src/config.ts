@@ -10,6 +10,8 @@ export const GatewayEnv = {
   PRODUCT_SERVICE_URL: Url('http://127.0.0.1:3002'),
   ORDER_SERVICE_URL: Url('http://127.0.0.1:3003'),
   UPSTREAM_TIMEOUT_MS: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+  /** Bytes the request bodies being received at one time may hold (each is read whole before it goes upstream). */
+  BUFFERED_BODIES_MAX_BYTES: Type.Integer({ minimum: 1024 * 1024, default: 64 * 1024 * 1024 }),
   /** A proxy in front of the gateway whose X-Forwarded-For is believed (see proxyTrust); none: the gateway is the edge. */
   TRUST_PROXY: Type.String({ default: 'none' }),
   /** The built storefront (web/dist/app) served at `/`; empty means the repository's own build. */

@@ -107,6 +107,64 @@ describe('gateway limits', () => {
     }
   });
 
+  it('when 140 clients hold unfinished uploads to a service, then other requests to it through the gateway are answered at once (a body is read whole before it takes an upstream connection)', async () => {
+    // Streamed through, each held upload kept one of the upstream pool's 128 connections until the 20 s request
+    // timeout, and everything else to that service queued behind them.
+    const holders = Array.from({ length: 140 }, () => new RawClient(gw.port));
+    try {
+      for (const c of holders) c.write(`POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"email":"`);
+      await sleep(1000);
+      const started = Date.now();
+      const jwks = await request(`${gw.base}/user/.well-known/jwks.json`, { headersTimeout: 5000 });
+      assert.equal(jwks.statusCode, 200, await jwks.body.text());
+      const login = await request(`${gw.base}/user/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: uniqueEmail('held'), password: 'not-the-password-1' }),
+        headersTimeout: 5000,
+      });
+      assert.equal(login.statusCode, 401, await login.body.text());
+      assert.ok(Date.now() - started < 3000, `answered in ${Date.now() - started} ms`);
+      assert.ok(holders.every((c) => !c.closed && c.data === ''), 'the held uploads are still waited for, not answered');
+    } finally {
+      for (const c of holders) c.destroy();
+    }
+  });
+
+  it('when the bodies being received pass the gateway budget, then 503 problem with Retry-After and connection closed, and the budget is given back when they go', async () => {
+    const small = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: user.base, ORDER_SERVICE_URL: user.base, BUFFERED_BODIES_MAX_BYTES: String(1024 * 1024) });
+    const port = Number(new URL(small.base).port);
+    // Each body takes 16 KiB of the budget at its first byte: 64 of them fill 1 MiB.
+    const holders = Array.from({ length: 80 }, () => new RawClient(port));
+    try {
+      for (const c of holders) c.write(`POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"email":"`);
+      const deadline = Date.now() + 5000;
+      while (holders.filter((c) => c.data !== '').length < 16 && Date.now() < deadline) await sleep(50);
+      const refused = holders.filter((c) => c.data !== '');
+      assert.equal(refused.length, 16, 'the bodies past the budget are refused, the others waited for');
+      for (const c of refused) {
+        await c.until((d) => d.includes('}'), 2000);
+        const res = finalResponse(c.data);
+        assert.equal(res.status, 503, c.data);
+        assert.match(res.headers, /content-type: application\/problem\+json/);
+        assert.match(res.headers, /retry-after: 1/);
+        assert.match(res.headers, /connection: close/);
+        assert.equal(JSON.parse(res.body).type, 'https://ecommerce.local/problems/service-unavailable');
+      }
+      for (const c of holders) c.destroy();
+      await sleep(200);
+      const login = await request(`${small.base}/user/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: uniqueEmail('budget'), password: 'not-the-password-1' }),
+      });
+      assert.equal(login.statusCode, 401, await login.body.text());
+    } finally {
+      for (const c of holders) c.destroy();
+      await stopAll(small);
+    }
+  });
+
   it('when a chunked body grows past 1 MiB, then 413 problem+json (the gateway counts what it streams)', async () => {
     const chunk = Buffer.alloc(64 * 1024, 0x20);
     async function* body() {

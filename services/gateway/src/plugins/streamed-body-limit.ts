@@ -1,6 +1,6 @@
-// The proxy streams bodies through without parsing them, so Fastify's bodyLimit does not apply: a body
+// The proxy passes bodies through without parsing them, so Fastify's bodyLimit does not apply: a body
 // announced larger than the services accept is refused before it is read (413, connection closed), and a
-// chunked one is counted as it streams and cut at the same limit.
+// chunked one is counted as it arrives and cut at the same limit (buffered-bodies reads it).
 import { Transform } from 'node:stream';
 import fp from 'fastify-plugin';
 import { BODY_LIMIT, KIT_PLUGINS, ProblemError } from '@ecommerce/kit';

@@ -63,9 +63,6 @@ export const upstreamProxy = fp<UpstreamProxyOptions>(
         disableRequestLogging: true,
         replyOptions: {
           onError: (reply, { error }) => {
-            // The body counter (streamed-body-limit) cut the upload: reply-from wraps that error as its cause.
-            const tooLarge = [error, (error as { cause?: unknown }).cause].find((e) => e instanceof ProblemError && e.status === 413);
-            if (tooLarge) return void reply.send(tooLarge);
             const code = (error as { code?: string }).code ?? '';
             const timedOut = /TIMEOUT/i.test(code) || (error as { statusCode?: number }).statusCode === 504;
             reply.log.warn({ upstream: u.prefix, code }, 'upstream error');
