@@ -127,6 +127,33 @@ describe('gateway', () => {
       silent.close();
     }
   });
+  it('when an upstream answers a GET 503 (overloaded, or its database down), then that answer is passed on once, not the request sent again ten times', async () => {
+    // reply-from retried a GET answered 503 up to 10 times, waiting Retry-After read as milliseconds: eleven requests
+    // to a service for each one a client sent, just when that service said it could not take more.
+    let hits = 0;
+    const overloaded = createServer((_req, res) => {
+      hits++;
+      res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '5' }).end(JSON.stringify({ type: 'https://ecommerce.local/problems/service-unavailable', status: 503 }));
+    });
+    await new Promise<void>((resolve) => overloaded.listen(0, '127.0.0.1', resolve));
+    const addr = overloaded.address();
+    const url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    const gw = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: url, ORDER_SERVICE_URL: url });
+    try {
+      for (const path of ['/product', '/order/123']) {
+        hits = 0;
+        const res = await http(gw.base, 'GET', path);
+        assert.equal(res.status, 503, path);
+        assert.equal(res.headers.get('retry-after'), '5', 'the upstream\'s Retry-After reaches the client');
+        assert.equal(hits, 1, `${path}: requests the upstream got`);
+      }
+    } finally {
+      await gw.app.close();
+      overloaded.closeAllConnections();
+      overloaded.close();
+    }
+  });
+
   it('when clients hang up before the upstream answers, then each cut answer is one info line (499), never an "unhandled error", and nothing 5xx is counted', async () => {
     // The upstream answers 100 ms after the body; each client has gone by then.
     let answered = 0;

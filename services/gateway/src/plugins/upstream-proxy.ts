@@ -62,6 +62,10 @@ export const upstreamProxy = fp<UpstreamProxyOptions>(
         // one request line already says what was asked, the answer's status and its time.
         disableRequestLogging: true,
         replyOptions: {
+          // Never sent again: reply-from retried a GET answered 503 up to ten times (Retry-After read as milliseconds),
+          // eleven requests to a service for each one a client sent, just when it said it could take no more. The 503
+          // and its Retry-After go to the client, who decides; an ingress does not retry a 503 either.
+          retryDelay: () => null,
           onError: (reply, { error }) => {
             const code = (error as { code?: string }).code ?? '';
             const timedOut = /TIMEOUT/i.test(code) || (error as { statusCode?: number }).statusCode === 504;
