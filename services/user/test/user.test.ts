@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SignJWT, base64url, decodeJwt, decodeProtectedHeader } from 'jose';
 import { generateKeyPairSync } from 'node:crypto';
+import { hash as argon2Hash } from '@node-rs/argon2';
 import { ORDER_CLIENT, assertProblem, http, registerAccount, sql, uniqueEmail } from '@ecommerce/test-support';
 import { base, db, startUserService, startUserServiceForFile } from './harness.js';
 
@@ -108,6 +109,21 @@ describe('POST /user/login', () => {
     assert.equal(claims.iss, 'ecommerce-user-service');
     assert.ok(claims.jti);
     assert.equal(claims.exp! - claims.iat!, 900);
+  });
+
+  it('when a password is typed in another Unicode form than it was registered in (an accent as one code point or as a letter and a mark, a full-width digit), then it is the same password; a hash stored before normalization still takes what it was made from', async () => {
+    const email = uniqueEmail('unicode');
+    const nfc = 'Ångström-Über-42x';
+    assert.equal((await http(base, 'POST', '/user/register', { body: { email, password: nfc, name: 'Ånders' } })).status, 201);
+    const nfd = nfc.normalize('NFD');
+    assert.notEqual(nfd, nfc);
+    await login(email, nfd);
+    await login(email, nfc);
+    await login(email, 'Ångström-Über-４２x'.normalize('NFD'));
+    assertProblem(await http(base, 'POST', '/user/login', { body: { email, password: 'Angstrom-Uber-42x' } }), 401, 'unauthorized');
+    // An account whose hash was made from the decomposed characters themselves, as before.
+    await sql(db.urls.user, 'UPDATE users.users SET password_hash = $2 WHERE email = $1', [email, await argon2Hash(nfd)]);
+    await login(email, nfd);
   });
 
   it('when the email is unknown or the password wrong, then the same 401 answer', async () => {
