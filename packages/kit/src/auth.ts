@@ -1,5 +1,5 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { Forbidden, ServiceUnavailable, Unauthorized } from './errors.js';
 import { isUuid } from './ids.js';
@@ -91,7 +91,8 @@ export class Authenticator {
 
   /** preHandler: a valid user access token, optionally with one of the given roles. */
   user(...roles: string[]): preHandlerAsyncHookHandler {
-    return async (request) => {
+    return async (request, reply) => {
+      privateAnswer(reply);
       const payload = await this.verify(bearer(request), this.opts.audience);
       const role = payload.role;
       if (typeof role !== 'string' || !this.roles.includes(role)) throw new Unauthorized('Invalid token');
@@ -105,13 +106,22 @@ export class Authenticator {
 
   /** preHandler: a valid service token (client-credentials grant) carrying the scope. */
   service(scope: string): preHandlerAsyncHookHandler {
-    return async (request) => {
+    return async (request, reply) => {
+      privateAnswer(reply);
       const payload = await this.verify(bearer(request), this.serviceAudience);
       const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
       request.serviceClient = { clientId: String(payload.sub), scopes };
       if (!scopes.includes(scope)) throw new Forbidden(`Scope ${scope} is required`);
     };
   }
+}
+
+/**
+ * An answer for a token's bearer (their orders, their account, the user list) is kept by no cache, the browser's
+ * own included: a shared computer's disk cache would otherwise hold it after sign-out. A route may still set its own.
+ */
+function privateAnswer(reply: FastifyReply): void {
+  reply.header('cache-control', 'no-store');
 }
 
 function bearer(request: FastifyRequest): string {

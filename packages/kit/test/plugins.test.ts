@@ -63,6 +63,35 @@ describe('Authenticator roles', () => {
   });
 });
 
+describe('Authenticator answers', () => {
+  it('when a route answers a token bearer, then Cache-Control: no-store (their data is kept by no cache, the browser\'s own included); a route may set its own', async () => {
+    const pem = generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const key = await importPKCS8(pem, 'EdDSA', { extractable: true });
+    const { d: _d, ...pub } = await exportJWK(key);
+    const auth = new Authenticator({ issuer: 'iss', audience: 'aud', jwks: { keys: [{ ...pub, kid: 'k1', alg: 'EdDSA' }] }, roles: ['member'] });
+    const sign = (aud: string, claims: Record<string, unknown>) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid: 'k1' }).setSubject(uuidv7()).setIssuer('iss').setAudience(aud).setIssuedAt().setExpirationTime('5m').sign(key);
+    const app = await server();
+    app.get('/t/me', { preHandler: auth.user() }, async (request) => ({ id: request.user?.id }));
+    app.get('/t/internal', { preHandler: auth.service('things:read') }, async () => ({}));
+    app.get('/t/own', { preHandler: auth.user() }, async (_request, reply) => reply.header('cache-control', 'private, max-age=60').send({}));
+    app.get('/t/public', async () => ({}));
+    try {
+      const get = async (url: string, token?: string) => app.inject({ method: 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {} });
+      const me = await get('/t/me', await sign('aud', { role: 'member' }));
+      assert.equal(me.statusCode, 200);
+      assert.equal(me.headers['cache-control'], 'no-store');
+      const internal = await get('/t/internal', await sign(auth.serviceAudience, { scope: 'things:read' }));
+      assert.equal(internal.statusCode, 200);
+      assert.equal(internal.headers['cache-control'], 'no-store');
+      assert.equal((await get('/t/own', await sign('aud', { role: 'member' }))).headers['cache-control'], 'private, max-age=60');
+      assert.equal((await get('/t/public')).headers['cache-control'], undefined, 'a public answer is left to its route');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('ClientCredentialsToken', () => {
   it('when the token endpoint cannot be reached, then the DependencyError names it by its host, or by the given peer', async () => {
     const unreachable = 'http://127.0.0.1:9/oauth/token';
