@@ -416,6 +416,24 @@ describe('GET /product', () => {
     assert.equal(rest.body.nextCursor, null);
   });
 
+  it('when names are in a script with combining marks, stored decomposed (NFD) or in full-width letters, then a word finds them as it is read', async () => {
+    const tag = `zu${Date.now().toString(36)}`;
+    const hindi = await createProduct(stack, { name: `हिन्दी किताब ${tag}` });
+    const stressed = await createProduct(stack, { name: `кни́га ${tag}` });
+    const decomposed = await createProduct(stack, { name: `cafe\u0301 ${tag}` });
+    const wide = await createProduct(stack, { name: `Ｗｉｄｅ ${tag}` });
+    const search = async (q: string) => (await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(`${q} ${tag}`)}`)).body.items.map((p) => p.id);
+    assert.deepEqual(await search('हिन्दी'), [hindi.id]);
+    assert.deepEqual(await search('किता'), [hindi.id], 'a prefix');
+    assert.deepEqual(await search('कि'.normalize('NFD')), [hindi.id]);
+    assert.deepEqual(await search('кни́га'), [stressed.id]);
+    assert.deepEqual(await search('café'), [decomposed.id], 'typed composed (NFC), stored decomposed');
+    assert.deepEqual(await search('cafe\u0301'), [decomposed.id]);
+    assert.deepEqual(await search('wide'), [wide.id]);
+    assert.deepEqual(await search('ｗｉｄ'), [wide.id]);
+    assert.deepEqual(await search('cafe'), [], 'an accent is still a letter of its own');
+  });
+
   it('when limit, cursor, q or category are invalid or unknown parameters given, then 400', async () => {
     // Not decimal numerals, though JavaScript's +x takes them (limit=0x10 listed 16).
     for (const qs of ['limit=0x10', 'limit=1e1', 'limit=%205', 'limit=5%20', 'limit=2.0', 'limit=%2B5', 'limit=0b11', 'limit=%20']) {

@@ -115,11 +115,14 @@ const Q = {
 const SEED_LOCK = createHash('sha256').update('seed:catalog').digest().readInt32BE(0);
 
 /**
- * Free text to a tsquery: every word must match as a prefix ("lap" finds "Laptop"). Only letters and digits survive,
- * so nothing the user types can be tsquery syntax; null when no word is left.
+ * Free text to a tsquery: every word must match as a prefix ("lap" finds "Laptop"). Only letters, digits and the
+ * marks that belong to letters survive, so nothing the user types can be tsquery syntax; null when no word is left.
+ * In NFKC, as the stored vector is (migration 009), so a word typed decomposed or in full-width letters is the same
+ * word; marks stay inside words as PostgreSQL's parser keeps them (without them "हिन्दी" was three words, none
+ * of which any name held).
  */
 function searchQuery(q: string): string | null {
-  const words = (q.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).slice(0, 16);
+  const words = (q.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu) ?? []).slice(0, 16);
   return words.length ? words.map((w) => `'${w}':*`).join(' & ') : null;
 }
 
