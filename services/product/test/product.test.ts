@@ -422,6 +422,7 @@ describe('GET /product', () => {
     const stressed = await createProduct(stack, { name: `кни́га ${tag}` });
     const decomposed = await createProduct(stack, { name: `cafe\u0301 ${tag}` });
     const wide = await createProduct(stack, { name: `Ｗｉｄｅ ${tag}` });
+    const capital = await createProduct(stack, { name: `Über Москва ${tag}` });
     const search = async (q: string) => (await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(`${q} ${tag}`)}`)).body.items.map((p) => p.id);
     assert.deepEqual(await search('हिन्दी'), [hindi.id]);
     assert.deepEqual(await search('किता'), [hindi.id], 'a prefix');
@@ -432,6 +433,7 @@ describe('GET /product', () => {
     assert.deepEqual(await search('wide'), [wide.id]);
     assert.deepEqual(await search('ｗｉｄ'), [wide.id]);
     assert.deepEqual(await search('cafe'), [], 'an accent is still a letter of its own');
+    assert.deepEqual(await search('über москва'), [capital.id], 'non-ASCII capitals are cased as queries are');
   });
 
   it('when limit, cursor, q or category are invalid or unknown parameters given, then 400', async () => {
