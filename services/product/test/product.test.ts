@@ -436,6 +436,16 @@ describe('GET /product', () => {
     assert.deepEqual(await search('über москва'), [capital.id], 'non-ASCII capitals are cased as queries are');
   });
 
+  it('when a query has several words, then a one-character word among them is matched whole, not as the prefix of every word with that initial', async () => {
+    const tag = `zc${Date.now().toString(36)}`;
+    const cable = await createProduct(stack, { name: `Usb c cable ${tag}` });
+    await createProduct(stack, { name: `Usb charger ${tag}` });
+    const search = async (q: string) => (await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(q)}`)).body.items.map((p) => p.id);
+    assert.deepEqual(await search(`${tag} c`), [cable.id]);
+    assert.deepEqual(await search(`${tag} ch`).then((ids) => ids.length), 1, 'two characters are a prefix again');
+    assert.deepEqual(await search(`${tag} usb`).then((ids) => ids.length), 2);
+  });
+
   it('when limit, cursor, q or category are invalid or unknown parameters given, then 400', async () => {
     // Not decimal numerals, though JavaScript's +x takes them (limit=0x10 listed 16).
     for (const qs of ['limit=0x10', 'limit=1e1', 'limit=%205', 'limit=5%20', 'limit=2.0', 'limit=%2B5', 'limit=0b11', 'limit=%20']) {

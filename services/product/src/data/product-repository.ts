@@ -123,7 +123,11 @@ const SEED_LOCK = createHash('sha256').update('seed:catalog').digest().readInt32
  */
 function searchQuery(q: string): string | null {
   const words = (q.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu) ?? []).slice(0, 16);
-  return words.length ? words.map((w) => `'${w}':*`).join(' & ') : null;
+  // A one-character prefix stands for every word of the catalog with that initial: next to another word, the GIN
+  // index merges all their entries (a b: 190 ms over 50,000 products, 47 times a catalog page), so there such a word
+  // is matched whole. Alone it stays a prefix (the first key typed), and the planner walks the id index instead.
+  const prefix = (w: string) => words.length === 1 || [...w].length > 1;
+  return words.length ? words.map((w) => (prefix(w) ? `'${w}':*` : `'${w}'`)).join(' & ') : null;
 }
 
 function rethrowSkuTaken(err: unknown): never {
