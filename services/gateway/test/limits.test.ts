@@ -124,7 +124,7 @@ describe('gateway limits', () => {
         headersTimeout: 5000,
       });
       assert.equal(login.statusCode, 401, await login.body.text());
-      assert.ok(Date.now() - started < 3000, `answered in ${Date.now() - started} ms`);
+      assert.ok(Date.now() - started < 4500, `answered in ${Date.now() - started} ms (held behind the uploads, it waited 10-20 s)`);
       assert.ok(holders.every((c) => !c.closed && c.data === ''), 'the held uploads are still waited for, not answered');
     } finally {
       for (const c of holders) c.destroy();
