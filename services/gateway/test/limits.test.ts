@@ -134,10 +134,17 @@ describe('gateway limits', () => {
   it('when the bodies being received pass the gateway budget, then 503 problem with Retry-After and connection closed, and the budget is given back when they go', async () => {
     const small = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: user.base, ORDER_SERVICE_URL: user.base, BUFFERED_BODIES_MAX_BYTES: String(1024 * 1024) });
     const port = Number(new URL(small.base).port);
-    // Each body takes 16 KiB of the budget at its first byte: 64 of them fill 1 MiB.
+    // A body announced at 16 KiB or more takes 16 KiB of the budget at its first byte: 64 of them fill 1 MiB.
     const holders = Array.from({ length: 80 }, () => new RawClient(port));
+    // One announced smaller takes its own length: 80 of 1,000 bytes fit, and none is refused.
+    const smallHolders = Array.from({ length: 80 }, () => new RawClient(port));
     try {
-      for (const c of holders) c.write(`POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"email":"`);
+      for (const c of smallHolders) c.write(`POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"email":"`);
+      await sleep(1000);
+      assert.deepEqual(smallHolders.filter((c) => c.data !== '').map((c) => c.data.slice(0, 40)), [], 'bodies of 1,000 bytes are charged 1,000 bytes');
+      for (const c of smallHolders) c.destroy();
+      await sleep(200);
+      for (const c of holders) c.write(`POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 20000\r\n\r\n{"email":"`);
       const deadline = Date.now() + 5000;
       while (holders.filter((c) => c.data !== '').length < 16 && Date.now() < deadline) await sleep(50);
       const refused = holders.filter((c) => c.data !== '');
@@ -160,7 +167,7 @@ describe('gateway limits', () => {
       });
       assert.equal(login.statusCode, 401, await login.body.text());
     } finally {
-      for (const c of holders) c.destroy();
+      for (const c of [...holders, ...smallHolders]) c.destroy();
       await stopAll(small);
     }
   });

@@ -11,7 +11,10 @@ export interface BufferedBodiesOptions {
   maxBytes: number;
 }
 
-/** First capacity of a body's buffer; it doubles as bytes arrive, so an announced length costs nothing before they do. */
+/**
+ * Most a body's buffer starts with; it doubles as bytes arrive, so an announced length costs nothing before they do.
+ * One buffer, not the chunks as they came: a body dripped a byte per packet would cost a Buffer object per byte.
+ */
 const FIRST_CAPACITY = 16 * 1024;
 
 export const bufferedBodies = fp<BufferedBodiesOptions>(
@@ -35,13 +38,16 @@ export const bufferedBodies = fp<BufferedBodiesOptions>(
         held -= charged;
         charged = 0;
       });
+      // An announced length smaller than that is the buffer's size (an order's few hundred bytes, not 16 KiB).
+      const announced = Number(request.headers['content-length']);
+      const first = announced > 0 && announced < FIRST_CAPACITY ? announced : FIRST_CAPACITY;
       let buffer = Buffer.alloc(0);
       let length = 0;
       try {
         await new Promise<void>((resolve, reject) => {
           const onData = (chunk: Buffer) => {
             if (length + chunk.length > buffer.length) {
-              const capacity = Math.max(FIRST_CAPACITY, buffer.length * 2, length + chunk.length);
+              const capacity = Math.max(first, buffer.length * 2, length + chunk.length);
               try {
                 charge(capacity - buffer.length);
               } catch (err) {
