@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
-import pg from 'pg';
+import { sql as one } from '@ecommerce/test-support';
 import { databaseRole, dropDatabase, provisionDatabase, serviceUrl } from '../src/index.js';
 
 const adminUrl = process.env.DATABASE_URL;
@@ -20,16 +20,6 @@ function newDatabase(prefix = 'prov'): string {
   const name = `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
   databases.push(name);
   return name;
-}
-
-async function one<R extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<R[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<R>(text, values)).rows;
-  } finally {
-    await c.end();
-  }
 }
 
 const roleExists = async (role: string) => (await one(adminUrl, 'SELECT 1 FROM pg_roles WHERE rolname = $1', [role])).length === 1;
