@@ -102,6 +102,8 @@ describe('one order placed through the gateway, traced', () => {
       const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
+      // The stack's roles are the database's own (<database>_<service>, kit's databaseRole).
+      for (const service of ['user', 'product', 'order']) await admin.query(`DROP ROLE IF EXISTS ${database}_${service}`).catch(() => undefined);
       await admin.end();
     }
     rmSync(dataDir, { recursive: true, force: true });
