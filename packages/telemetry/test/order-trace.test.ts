@@ -16,6 +16,8 @@ import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../src/
 interface Stack {
   urls: Record<'user' | 'product' | 'order' | 'gateway', string>;
   children: Map<string, ChildProcess>;
+  /** Each service's login role in the stack's database. */
+  roles: Record<'user' | 'product' | 'order', { role: string }>;
   restart(name: string): Promise<unknown>;
   stop(): Promise<void>;
 }
@@ -102,8 +104,8 @@ describe('one order placed through the gateway, traced', () => {
       const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
-      // The stack's roles are the database's own (<database>_<service>, kit's databaseRole).
-      for (const service of ['user', 'product', 'order']) await admin.query(`DROP ROLE IF EXISTS ${database}_${service}`).catch(() => undefined);
+      // The stack's roles are the database's own (kit's databaseRole): they go with it.
+      for (const { role } of Object.values(stack?.roles ?? {})) await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
       await admin.end();
     }
     rmSync(dataDir, { recursive: true, force: true });
