@@ -1,7 +1,8 @@
 // `npm run bench`: starts the platform (scripts/stack.js) and measures it with autocannon on loopback.
 // Every run is bounded in time (BENCH_SECONDS per scenario) or in count (the race). Prints one table.
 // BENCH_TRACING=1 then starts a second platform with tracing on (the preload, 100% sampling, exporting
-// to a local OTLP receiver) and runs the order scenarios on both in turn (compareTracing).
+// to a local OTLP receiver) and runs the order scenarios on both in turn (compareTracing); BENCH_TRACING_STARTS=n
+// does it on n fresh pairs of platforms instead, for an interval that includes how far one start sits from another.
 // BENCH_CHECKOUT=<dir> measures another checkout's platform (its scripts/stack.js) with the scenarios and method
 // of this script, so two versions are compared by one method (scripts/bench-compare.js does).
 // BENCH_AGAINST=<dir> runs that checkout's platform and this one's side by side and measures them in turn,
@@ -230,7 +231,8 @@ async function mainRun() {
     ].filter(([, ok]) => ok !== undefined);
     console.log('\ntargets:');
     for (const [t, ok] of targets) console.log(`  ${ok ? 'met   ' : 'MISSED'} ${t}`);
-    if (process.env.BENCH_TRACING === '1') keptForTracing = { stack, seed: seeded };
+    // With BENCH_TRACING_STARTS above 1 the tracing comparison starts its own pairs: this platform is not needed.
+    if (process.env.BENCH_TRACING === '1' && Number(process.env.BENCH_TRACING_STARTS ?? 1) <= 1) keptForTracing = { stack, seed: seeded };
   } finally {
     if (!keptForTracing) await stack.stop();
   }
@@ -241,7 +243,7 @@ async function mainRun() {
     } finally {
       await keptForTracing.stack.stop();
     }
-  }
+  } else if (process.env.BENCH_TRACING === '1') await compareTracing(null);
 }
 
 function warmupSeconds(dflt) {
@@ -249,44 +251,105 @@ function warmupSeconds(dflt) {
 }
 
 /**
- * Tracing off against on, interleaved: the platform above (untraced, still running) and a second one whose services
- * trace every request (always_on) to a local receiver take turns, BENCH_TRACING_ROUNDS (3) times per order scenario.
+ * Tracing off against on, interleaved: an untraced platform and a second one whose services trace every request
+ * (always_on) to a local receiver take turns, BENCH_TRACING_ROUNDS (3) times per order scenario.
+ * BENCH_TRACING_STARTS=1 (the default): the untraced side is the platform above, still running with its seed.
+ * BENCH_TRACING_STARTS=n (2 or more): n fresh pairs instead, one after the other, each side on its own new data
+ * folder and warmed up alike, the pair started in turn off-first and on-first. A platform as started can sit
+ * 20-30% off on one scenario for a whole run (docs/benchmarks.md, fourteenth session), and the rounds of one pair
+ * cannot show that: the interval over the starts' own changes does.
  */
-async function compareTracing(off) {
+async function compareTracing(main) {
   const rounds = Number(process.env.BENCH_TRACING_ROUNDS ?? 3);
+  const starts = main ? 1 : Number(process.env.BENCH_TRACING_STARTS ?? 1);
+  const names = ['order placement, 1-3 items (direct)', 'order placement, 1-3 items (gateway)'];
+  const receiver = await startTraceReceiver(root);
+  console.log(`\ntracing on: exporting every trace to ${receiver.url}; ${starts > 1 ? `${starts} fresh pairs of platforms, ` : ''}${rounds} interleaved rounds${starts > 1 ? ' each' : ''}...`);
+  const perStart = [];
+  const tracedRss = [];
+  try {
+    for (let s = 0; s < starts; s++) {
+      const pair = await tracingPair(main, receiver, s);
+      try {
+        const results = await compareInterleaved({
+          title: `Tracing cost${starts > 1 ? `, pair ${s + 1} of ${starts} (${s % 2 === 0 ? 'off' : 'on'} started first)` : ''} (${seconds} s per run, ${rounds} interleaved rounds, ${connections} connections, 100% sampling, OTLP http/protobuf to a local receiver${process.env.BENCH_TRACED_ENV ? `; traced side also ${process.env.BENCH_TRACED_ENV}` : ''})`,
+          sides: { A: pair.off, B: pair.on },
+          names,
+          rounds,
+          labels: { A: 'off', B: 'on' },
+        });
+        perStart.push(results);
+        tracedRss.push(Object.fromEntries([...pair.onStack.children.entries()].map(([name, child]) => [name, peakRssMiB(child.pid)])));
+      } finally {
+        await pair.stop();
+      }
+    }
+  } finally {
+    const stats = await receiver.stop();
+    console.log(`\nreceiver: ${stats.spans} spans in ${stats.requests.protobuf} exports, ${stats.traces} traces`);
+  }
+  const peak = Object.fromEntries(Object.keys(tracedRss[0] ?? {}).map((name) => [name, Math.max(...tracedRss.map((r) => r[name] ?? 0))]));
+  console.log(`peak RSS with tracing (MiB): ${Object.entries(peak).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+  if (starts > 1) printOverStarts(names, perStart);
+}
+
+/**
+ * The platforms of one tracing comparison: with `main`, it is the untraced side and a traced one is started beside
+ * it; without, two fresh ones on new data folders, started in the order the pair's index says. Both warmed up alike.
+ */
+async function tracingPair(main, receiver, index) {
   // BENCH_TRACED_ENV='{"OTEL_NODE_DISABLED_INSTRUMENTATIONS":"pg"}': more settings for the traced side alone (one part's share).
   const tracedEnv = JSON.parse(process.env.BENCH_TRACED_ENV ?? '{}');
-  const receiver = await startTraceReceiver(root);
-  console.log(`\ntracing on: starting a second platform, exporting every trace to ${receiver.url}; ${rounds} interleaved rounds...`);
-  // Its own data folder: its own embedded PostgreSQL beside the first platform's.
+  const traced = { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_BSP_SCHEDULE_DELAY: '1000', ...tracedEnv };
+  const started = [];
+  const dataDirs = [];
+  const stop = async () => {
+    for (const p of started) await p.stop();
+    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+  };
   // BENCH_TRACED_NODE_ARGS='--max-semi-space-size=16': V8 flags for the traced side's services (after the stack's own).
-  const on = await startPlatform({ DATA_DIR: `${env.DATA_DIR}-traced`, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_TRACES_SAMPLER: 'always_on', OTEL_BSP_SCHEDULE_DELAY: '1000', ...tracedEnv }, startStack, process.env.BENCH_TRACED_NODE_ARGS).catch(async (err) => {
-    await receiver.stop();
-    throw err;
-  });
-  let tracedRss;
+  const start = async (side) => {
+    // Each platform its own data folder: its own embedded PostgreSQL beside the other's.
+    const dataDir = main ? `${env.DATA_DIR}-traced` : freshDataDir(`bench-${side}-`);
+    if (!main) dataDirs.push(dataDir);
+    const p = await startPlatform({ DATA_DIR: dataDir, ...(side === 'on' ? traced : {}) }, startStack, side === 'on' ? process.env.BENCH_TRACED_NODE_ARGS : '');
+    started.push(p);
+    return p;
+  };
   try {
-    const onSeed = { urls: on.urls, ...(await seedShop(on)) };
-    // The first platform is warm (JIT, pools, PostgreSQL's caches) from the runs above; the second one is not yet.
-    await warmUp(onSeed, warmupSeconds(5));
-    // Then orders until its JIT has settled, as the first platform's has after its scenarios: with 8 s of orders
-    // the traced order service still spent 119 CPU samples of 10 s in V8's optimizing compiler (5 after 60 s),
-    // and a traced order cost the whole machine +23-33% CPU instead of +16% (docs/benchmarks.md, sixth session).
-    await placeOrders(onSeed, Number(process.env.BENCH_TRACING_WARMUP_SECONDS ?? 30));
-    await compareInterleaved({
-      title: `Tracing cost (${seconds} s per run, ${rounds} interleaved rounds, ${connections} connections, 100% sampling, OTLP http/protobuf to a local receiver${process.env.BENCH_TRACED_ENV ? `; traced side also ${process.env.BENCH_TRACED_ENV}` : ''})`,
-      sides: { A: off.seed, B: onSeed },
-      names: ['order placement, 1-3 items (direct)', 'order placement, 1-3 items (gateway)'],
-      rounds,
-      labels: { A: 'off', B: 'on' },
-    });
-    tracedRss = Object.fromEntries([...on.children.entries()].map(([name, child]) => [name, peakRssMiB(child.pid)]));
-  } finally {
-    await on.stop();
+    const order = main ? ['on'] : index % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
+    const stacks = {};
+    for (const side of order) stacks[side] = await start(side);
+    const fresh = await Promise.all(order.map(async (side) => [side, { urls: stacks[side].urls, ...(await seedShop(stacks[side])) }]));
+    const seeds = { ...(main ? { off: main.seed } : {}), ...Object.fromEntries(fresh) };
+    // A platform fresh from its start is not warm (JIT, pools, PostgreSQL's caches); the one above is, from its runs.
+    // Orders until the JIT has settled: with 8 s of orders the traced order service still spent 119 CPU samples of
+    // 10 s in V8's optimizing compiler (5 after 60 s), and a traced order cost the whole machine +23-33% CPU instead
+    // of +16% (docs/benchmarks.md, sixth session). Fresh pairs: both sides alike.
+    for (const side of order) {
+      await warmUp(seeds[side], warmupSeconds(5));
+      await placeOrders(seeds[side], Number(process.env.BENCH_TRACING_WARMUP_SECONDS ?? 30));
+    }
+    return { off: seeds.off, on: seeds.on, onStack: stacks.on, stop };
+  } catch (err) {
+    await stop();
+    throw err;
   }
-  const stats = await receiver.stop();
-  console.log(`\nreceiver: ${stats.spans} spans in ${stats.requests.protobuf} exports, ${stats.traces} traces`);
-  console.log(`peak RSS with tracing (MiB): ${Object.entries(tracedRss).map(([k, v]) => `${k} ${v?.toFixed(0)}`).join(', ')}`);
+}
+
+/** BENCH_TRACING_STARTS: per scenario, each pair's paired change, then all pairs together with the interval over pairs. */
+function printOverStarts(names, perStart) {
+  const pct = (x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
+  const range = (ci) => (ci ? `${pct(ci[0] - 1)} to ${pct(ci[1] - 1)}` : '');
+  console.log(`\nTracing cost over ${perStart.length} fresh pairs (each pair: the geometric mean of its rounds' paired changes)\n`);
+  console.log('| scenario | each pair | all rounds (geometric mean) | 95% interval over the pairs | 95% interval over the rounds (pairs pooled) |');
+  console.log('|---|---|---:|---|---|');
+  for (const name of names) {
+    const pairs = perStart.map((results) => results.find((r) => r.name === name).ratios);
+    const each = pairs.map((ratios) => geometricMean(ratios));
+    const all = pairs.flat();
+    console.log(`| ${name} | ${each.map((g) => pct(g - 1)).join(', ')} | ${pct(geometricMean(all) - 1)} | ${range(geometricMeanInterval(each))} | ${range(geometricMeanInterval(all))} |`);
+  }
 }
 
 /**
