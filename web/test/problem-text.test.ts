@@ -24,3 +24,22 @@ describe('problemText: what a person reads of a refused request', () => {
     assert.equal(problemText({}, 'fallback'), 'fallback');
   });
 });
+
+describe("problemText: the services' \"N item(s)\" said for the number", () => {
+  it('when a detail counts with "(s)", then one is singular, its "are" too, and others plural', () => {
+    const removal = (n: number) => ({ status: 409, detail: `Only ${n} unit(s) are in stock to remove; units reserved by orders are not in stock` });
+    assert.equal(problemText(removal(1)), 'Only 1 unit is in stock to remove; units reserved by orders are not in stock');
+    assert.equal(problemText(removal(3)), 'Only 3 units are in stock to remove; units reserved by orders are not in stock');
+    assert.equal(problemText(removal(0)), 'Only 0 units are in stock to remove; units reserved by orders are not in stock');
+    assert.equal(problemText({ detail: '2 field(s) failed validation' }), '2 fields failed validation');
+  });
+
+  it('when a field message counts with "(s)", then it is said for its number', () => {
+    assert.equal(problemText({ detail: '1 field(s) failed validation', errors: [{ path: '/items', message: 'must have at least 1 item(s)' }] }), 'Items must have at least 1 item.');
+    assert.equal(problemText({ detail: '1 field(s) failed validation', errors: [{ path: '/items', message: 'must have at most 50 item(s)' }] }), 'Items must have at most 50 items.');
+  });
+
+  it('when "(s)" follows no number, then the text is left as the service wrote it', () => {
+    assert.equal(problemText({ detail: 'Unknown or archived product(s); nothing was reserved' }), 'Unknown or archived product(s); nothing was reserved');
+  });
+});

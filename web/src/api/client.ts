@@ -1,6 +1,7 @@
 // Typed clients for the three services (types generated from their OpenAPI documents: npm run api -w web).
 // Same origin as the page, so no CORS; the access token is added from memory, never from storage.
 import createClient, { type Middleware } from 'openapi-fetch';
+import { countOf } from '../count.js';
 import type { paths as OrderPaths } from './order.js';
 import type { paths as ProductPaths } from './product.js';
 import type { paths as UserPaths } from './user.js';
@@ -111,12 +112,23 @@ export function problemText(error: unknown, fallback = 'Something went wrong; pl
   const p = error as Problem | undefined;
   if (!p || typeof p !== 'object') return fallback;
   const errors = p.errors ?? [];
-  if (errors.length === 0) return p.detail ?? p.title ?? fallback;
+  if (errors.length === 0) return counted(p.detail ?? p.title ?? fallback);
   // A detail that already says each field's message in words ("The password is one of the most common
   // passwords...") is said once; else the fields are, in words, not the service's summary ("1 field(s) failed").
-  if (p.detail && errors.every((e) => p.detail!.includes(e.message))) return p.detail;
-  const text = errors.map((e) => `${fieldLabel(e.path)} ${e.message}`).join('; ');
+  if (p.detail && errors.every((e) => p.detail!.includes(e.message))) return counted(p.detail);
+  const text = counted(errors.map((e) => `${fieldLabel(e.path)} ${e.message}`).join('; '));
   return `${text.charAt(0).toUpperCase()}${text.slice(1)}${text.endsWith('.') ? '' : '.'}`;
+}
+
+/**
+ * The services write a count for any number ("1 field(s) failed validation", "must have at least 1 item(s)",
+ * "Only 1 unit(s) are in stock"): said here for the number it has, its "are" too ("Only 1 unit is in stock").
+ */
+function counted(text: string): string {
+  return text.replace(/\b(\d+) ([A-Za-z]+)\(s\)( are\b)?/g, (_, n: string, noun: string, are?: string) => {
+    const count = Number(n);
+    return countOf(count, noun) + (are ? (count === 1 ? ' is' : ' are') : '');
+  });
 }
 
 /** "/name" -> "name", "querystring/userId" -> "user ID", "/items/0/quantity" -> "quantity": the field's own name, in words. */

@@ -3,6 +3,7 @@ import { useSearchParams } from 'react-router';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { ok, productApi } from '../api/client.js';
 import { ErrorState, ProductCard, SkeletonGrid, focusAfterRender } from '../components.js';
+import { countOf } from '../count.js';
 
 const PAGE = 12;
 
@@ -111,7 +112,7 @@ export function HomePage() {
         {loading
           ? 'Loading products…'
           : items.length > 0
-            ? `${items.length} ${items.length === 1 ? 'product' : 'products'}${products.hasNextPage ? ' so far' : ''}`
+            ? `${countOf(items.length, 'product')}${products.hasNextPage ? ' so far' : ''}`
             : ''}
       </p>
       {loading ? (

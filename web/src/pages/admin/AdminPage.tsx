@@ -3,6 +3,7 @@ import { Link, NavLink, Route, Routes, useLocation, useNavigate, useParams, useS
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, isTimeout, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
 import { ErrorState, Loading, NotFound, focusAfterRender } from '../../components.js';
+import { countOf } from '../../count.js';
 import { formatMoney, minorDigits, parseMajor, toMajorText } from '../../money.js';
 import { CancelOrder, STATUS_TEXT, lineName, useOrderWithNames } from '../../order-view.js';
 import { useAuth } from '../../state.js';
@@ -104,7 +105,7 @@ function priceTextProblem(text: string, currency: string): string {
   const digits = minorDigits(currency);
   const example = digits === 0 ? '1500' : `12.${'5'.padEnd(digits, '0')}`;
   if (/^\d+[.,]\d+$/.test(text.trim())) {
-    if (digits > 0) return `${currency} has ${digits} decimal place${digits === 1 ? '' : 's'}: enter an amount such as ${example}.`;
+    if (digits > 0) return `${currency} has ${countOf(digits, 'decimal place')}: enter an amount such as ${example}.`;
     const unit = new Intl.NumberFormat('en', { style: 'currency', currency, currencyDisplay: 'name' }).formatToParts(2).find((p) => p.type === 'currency')?.value ?? currency;
     return `${currency} has no minor unit: the price is in whole ${unit}, such as ${example}, without decimals.`;
   }
