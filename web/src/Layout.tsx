@@ -1,6 +1,7 @@
 import { Suspense, useEffect, useRef, useState } from 'react';
 import { Link, NavLink, Outlet, useLocation } from 'react-router';
 import { cartUnits } from './cart.js';
+import { countOf } from './count.js';
 import { Loading, PageErrorBoundary, focusAfterRender } from './components.js';
 import { useAuth, useCart } from './state.js';
 
@@ -48,12 +49,14 @@ export function Layout() {
               <li>
                 <NavLink to="/cart" className="cart-link">
                   Cart
+                  {/* Seen: the number in a badge; heard: "Cart, 1 item" (countOf). */}
                   {units > 0 && (
-                    <span className="badge">
-                      <span className="visually-hidden">, </span>
-                      {units}
-                      <span className="visually-hidden"> items</span>
-                    </span>
+                    <>
+                      <span className="badge" aria-hidden="true">
+                        {units}
+                      </span>
+                      <span className="visually-hidden">, {countOf(units, 'item')}</span>
+                    </>
                   )}
                 </NavLink>
               </li>

@@ -4,6 +4,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { productApi } from './api/client.js';
 import { refreshCart, type CartChange, type CartProduct } from './cart.js';
+import { countOf } from './count.js';
 import { formatMoney } from './money.js';
 import { useCart } from './state.js';
 
@@ -57,7 +58,7 @@ function changeText(c: CartChange): string {
     case 'gone':
       return `${c.name} is no longer sold; it was taken out of your cart.`;
     case 'stock':
-      return c.to === 0 ? `${c.name} is sold out; it was taken out of your cart.` : `Only ${c.to} of ${c.name} left; your cart now has ${c.to} (you had ${c.from}).`;
+      return c.to === 0 ? `${c.name} is sold out; it was taken out of your cart.` : `Only ${countOf(c.to, 'unit')} of ${c.name} left; your cart now has ${c.to} (you had ${c.from}).`;
   }
 }
 

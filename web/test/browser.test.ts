@@ -408,7 +408,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     // The last look before placing finds it: nothing is sent, the cart holds what is left.
     const alert = page.getByRole('alert').filter({ hasText: 'Scarce teapot' });
     await alert.waitFor();
-    assert.match(await alert.innerText(), /Only 1 of Scarce teapot left; your cart now has 1 \(you had 3\)/);
+    assert.match(await alert.innerText(), /Only 1 unit of Scarce teapot left; your cart now has 1 \(you had 3\)/);
     // The pressed button was disabled while the shop was asked: the focus is on what changed, not the page's start.
     await page.waitForFunction(() => document.activeElement?.id === 'cart-changes');
     await assertAccessible(page, 'checkout (short stock)');
@@ -420,6 +420,38 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('the cart link is heard as "Cart, 1 item" then "Cart, 3 items"; a short-stock refusal counts in units ("2 units", "only 1 unit left")', { timeout: STEP_MS }, async () => {
+    const { product, context, page, errors } = await shopperAtCheckout({ stock: 5, name: 'Counted candle' }, 1, 'counted');
+    // Chromium puts a space before the visually hidden part: "Cart , 1 item".
+    const cartLink = (heard: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: new RegExp(`^Cart ?, ${heard}$`) });
+    await cartLink('1 item').waitFor();
+    await addToCart(page, product, 2);
+    await cartLink('3 items').waitFor();
+    assert.equal(await page.locator('.cart-link .badge').innerText(), '3', 'seen: the number');
+    // Someone else took the rest between the last look and the order: the order service's 409.
+    await page.goto('/checkout');
+    await page.getByRole('button', { name: 'Place order' }).waitFor();
+    await page.route('**/order', (route) =>
+      route.request().method() === 'POST'
+        ? route.fulfill({
+            status: 409,
+            contentType: 'application/problem+json',
+            body: JSON.stringify({ type: 'https://ecommerce.local/problems/insufficient-stock', title: 'Conflict', status: 409, detail: 'Not enough stock', items: [{ productId: product.id, requested: 3, available: 1 }] }),
+          })
+        : route.continue(),
+    );
+    await page.getByRole('button', { name: 'Place order' }).click();
+    const alert = page.locator('#checkout-short');
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /Counted candle: you asked for 3 units, only 1 unit left\./);
+    // The cart now holds what is left: one, heard as such.
+    await cartLink('1 item').waitFor();
+    await assertAccessible(page, 'checkout (short, in units)');
+    await screenshot(page, 'checkout-short-units');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('an item sold out while the last look could not read the shop: the refusal is said even though the cart is now empty', { timeout: STEP_MS }, async () => {
     const { product, context, page } = await shopperAtCheckout({ stock: 1, name: 'Last lantern' }, 1, 'soldout');
     assert.equal((await api('POST', `/product/${product.id}/stock`, { delta: -1 })).status, 200);
@@ -428,7 +460,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByRole('button', { name: 'Place order' }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'Last lantern' });
     await alert.waitFor();
-    assert.match(await alert.innerText(), /nothing was ordered[\s\S]*Last lantern: you asked for 1, none are left/);
+    assert.match(await alert.innerText(), /nothing was ordered[\s\S]*Last lantern: you asked for 1 unit, none are left/);
     await page.getByText('Your cart is empty.').waitFor();
     // The refusal takes the focus (the pressed button is gone with the emptied cart).
     await page.waitForFunction(() => document.activeElement?.id === 'checkout-short');

@@ -6,6 +6,7 @@ import { cartTotals, isMixedCurrency, orderItems, type CartLine } from '../cart.
 import { contentHash, placeOrder, type ShortItem } from '../checkout.js';
 import { CartChanges, useCartCheck } from '../cart-check.js';
 import { EmptyCart, Loading, focusAfterRender } from '../components.js';
+import { countOf } from '../count.js';
 import { formatMoney } from '../money.js';
 import { ordersChanged } from '../order-events.js';
 import { checkoutInFlight, checkoutNonce, newCheckoutAttempt, useAuth, useCart } from '../state.js';
@@ -223,7 +224,7 @@ function ShortAlert({ short, cartEmpty }: { short: { lines: { name: string; requ
       <ul>
         {short.lines.map((s) => (
           <li key={s.name}>
-            {s.name}: you asked for {s.requested}, {s.available === 0 ? 'none are left' : `only ${s.available} left`}.
+            {s.name}: you asked for {countOf(s.requested, 'unit')}, {s.available === 0 ? 'none are left' : `only ${countOf(s.available, 'unit')} left`}.
           </li>
         ))}
       </ul>
