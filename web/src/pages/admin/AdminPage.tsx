@@ -139,6 +139,24 @@ function failureText(err: Error): string {
   return isTimeout(err) ? 'The shop did not answer in time; please try again in a moment.' : 'The shop could not be reached; please try again in a moment.';
 }
 
+/**
+ * Why a stock change was refused (409): what was asked, what the stock allows now and what can be done, in a
+ * sentence. The product service says only "Only 3 unit(s) are in stock to remove", and no more than that
+ * for an addition over the bound; it sends the stock left as `available`.
+ */
+function stockRefusalText(err: Error, delta: number): string {
+  const available = err instanceof ApiError && err.status === 409 ? (err.problem as { available?: unknown } | undefined)?.available : undefined;
+  if (typeof available !== 'number') return failureText(err);
+  if (delta > 0) {
+    return `Could not add ${countOf(delta, 'unit')}: stock may be at most ${MAX_STOCK.toLocaleString('en')} units and is ${available.toLocaleString('en')} now. You can add up to ${(MAX_STOCK - available).toLocaleString('en')}.`;
+  }
+  const asked = `Could not remove ${countOf(-delta, 'unit')}`;
+  const rule = '(units reserved by orders are not counted), and stock cannot go below 0.';
+  return available > 0
+    ? `${asked}: only ${countOf(available, 'unit')} ${available === 1 ? 'is' : 'are'} in stock ${rule} You can remove up to ${available}.`
+    : `${asked}: none are in stock ${rule} Nothing can be removed until stock is added.`;
+}
+
 /** Whether a failed save is said at its fields (under each, as its description): then not again below the form. */
 function saidAtFields(err: Error): boolean {
   return Object.keys(fieldErrorsOf(err)).length > 0;
@@ -270,6 +288,8 @@ function LoadMore({ list, shown, section }: { list: { hasNextPage: boolean; isFe
 
 /** The product service's largest price, in minor units (services/product/src/routes/schemas.ts). */
 const MAX_PRICE_MINOR = 1_000_000_000;
+/** The product service's largest stock (MAX_STOCK in services/product/src/model/product.ts). */
+const MAX_STOCK = 1_000_000_000;
 /** A user id as the services take it (any UUID, any letter case). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -458,7 +478,11 @@ function EditProduct() {
       setDelta('');
       after(p, `Stock is now ${p.stock}.`, 'stock');
     },
-    onError: fail('stock'),
+    onError: (err, d) => {
+      setMessage({ kind: 'error', text: stockRefusalText(err, d), panel: 'stock' });
+      // Refused for the stock there is: the panel's heading shows it as it is now (orders move it meanwhile).
+      if (err instanceof ApiError && err.status === 409) void product.refetch();
+    },
   });
   const archive = useMutation({
     mutationFn: async () => {
