@@ -2,11 +2,11 @@ import { Suspense, useEffect, useRef, useState } from 'react';
 import { Link, NavLink, Outlet, useLocation } from 'react-router';
 import { cartUnits } from './cart.js';
 import { countOf } from './count.js';
-import { Loading, PageErrorBoundary, focusAfterRender } from './components.js';
+import { ErrorState, Loading, PageErrorBoundary, focusAfterRender } from './components.js';
 import { useAuth, useCart } from './state.js';
 
 export function Layout() {
-  const { user, status, signOut } = useAuth();
+  const { user, status, signOut, retry } = useAuth();
   const cart = useCart();
   const { lines } = cart;
   const units = cartUnits(lines);
@@ -60,38 +60,44 @@ export function Layout() {
                   )}
                 </NavLink>
               </li>
-              <li>
-                {status === 'signed-in' ? (
-                  <button
-                    type="button"
-                    className="link-button"
-                    onClick={() => {
-                      setSignOutFailed(false);
-                      signOut().then(
-                        () => {
-                          cart.clear();
-                          // The button goes; on a page that stays (the shop, a product) the focus goes to the
-                          // "Sign in" link in its place, not the page's start. A page that sends the signed-out
-                          // elsewhere focuses its main region, which is left alone.
-                          focusAfterRender('#signin-link');
-                        },
-                        () => setSignOutFailed(true),
-                      );
-                    }}
-                  >
-                    Sign out
-                  </button>
-                ) : (
-                  <NavLink id="signin-link" to="/signin">
-                    Sign in
-                  </NavLink>
-                )}
-              </li>
+              {/* Unreachable: neither, the user is not signed out (the alert below says so). */}
+              {status !== 'unreachable' && (
+                <li>
+                  {status === 'signed-in' ? (
+                    <button
+                      type="button"
+                      className="link-button"
+                      onClick={() => {
+                        setSignOutFailed(false);
+                        signOut().then(
+                          () => {
+                            cart.clear();
+                            // The button goes; on a page that stays (the shop, a product) the focus goes to the
+                            // "Sign in" link in its place, not the page's start. A page that sends the signed-out
+                            // elsewhere focuses its main region, which is left alone.
+                            focusAfterRender('#signin-link');
+                          },
+                          () => setSignOutFailed(true),
+                        );
+                      }}
+                    >
+                      Sign out
+                    </button>
+                  ) : (
+                    <NavLink id="signin-link" to="/signin">
+                      Sign in
+                    </NavLink>
+                  )}
+                </li>
+              )}
             </ul>
           </nav>
         </div>
       </header>
       <main id="main" ref={main} tabIndex={-1}>
+        {status === 'unreachable' && (
+          <ErrorState message="The shop could not confirm your sign-in: it is not answering just now. You are still signed in on this browser." retry={retry} />
+        )}
         {signOutFailed && status === 'signed-in' && (
           <p className="error-state" role="alert">
             Sign-out did not finish: the shop could not be reached, so you are still signed in. Please press Sign out again.

@@ -44,6 +44,14 @@ export function ErrorState({ message, retry }: { message: string; retry?: () => 
   );
 }
 
+/**
+ * In place of what needs the session while the user service could not confirm it (the layout's alert above
+ * says so, with Try again): not the sign-in form, the user may well be signed in.
+ */
+export function WaitingForSession() {
+  return <p className="note">This needs your sign-in, which the shop could not confirm just now. It shows here once the shop answers.</p>;
+}
+
 /** What a page says when the thing it shows is not there (asking again gets the same answer: a way back, no Try again). */
 export function NotFound({ title, heading = 'h2', children }: { title: string; heading?: 'h1' | 'h2'; children: ReactNode }) {
   const H = heading;

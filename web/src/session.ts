@@ -1,6 +1,6 @@
 // The signed-in session: access token in memory (api/client.ts), refresh token in an HttpOnly cookie the page
 // cannot read (docs/api.md, "Refresh token in a cookie"). A reload refreshes from the cookie; logout clears it.
-import { ApiError, ok, renewTokenWith, sessionEvents, setAccessToken, userApi, type Renewal, type User } from './api/client.js';
+import { ApiError, hasAccessToken, ok, renewTokenWith, sessionEvents, setAccessToken, userApi, type Renewal, type User } from './api/client.js';
 
 export type SessionUser = User;
 
@@ -20,7 +20,7 @@ let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 let inFlight: Promise<Renewal> | null = null;
 /** Refreshes in a row that got no answer from the user service: the next try waits longer. */
 let failures = 0;
-/** The page loaded signed in but could not renew then: the next renewal that works signs it in. */
+/** The page loaded signed in but could not confirm it (no renewal, or no /user/me): the next renewal that works signs it in. */
 let restoring = false;
 
 function schedule(expiresIn: number): void {
@@ -71,8 +71,7 @@ function refresh(): Promise<Renewal> {
       return 'renewed';
     }
     if (res.response.status !== 401 && res.response.status !== 400) return retryLater();
-    forgetSession();
-    hint.set(false);
+    endSession();
     sessionEvents.dispatchEvent(new Event('ended'));
     return 'ended';
   }).finally(() => {
@@ -97,19 +96,44 @@ export function forgetSession(): void {
   setAccessToken(null);
 }
 
+/** The user service refused this session: the token goes, and the flag (other tabs follow it). */
+function endSession(): void {
+  forgetSession();
+  hint.set(false);
+}
+
 /**
- * Restores the session on page load; null when signed out, or when the user service could not answer: then the
- * flag stays, the refresh is tried again (retryLater), and 'restored' on sessionEvents says when it worked.
+ * What a page load found: who is signed in; nobody; or a session the user service could not confirm (no answer,
+ * a 5xx, a 429), which is kept: the page says so and offers to try again.
  */
-export async function restoreSession(): Promise<SessionUser | null> {
-  if (!hint.get()) return null;
-  const renewal = await refresh();
-  restoring = renewal === 'unavailable';
-  try {
-    return renewal === 'renewed' ? await currentUser() : null;
-  } catch {
-    return null;
+export type Restored = { status: 'signed-in'; user: SessionUser } | { status: 'anonymous' } | { status: 'unreachable' };
+
+/**
+ * Restores the session on page load, and again at "Try again". Only a refusal (401, 400) signs out; when the user
+ * service could not answer, the token (if the refresh got one) and the flag stay, the refresh is tried again
+ * later (retryLater), and 'restored' on sessionEvents says when a later renewal worked.
+ */
+export async function restoreSession(): Promise<Restored> {
+  if (!hint.get()) return { status: 'anonymous' };
+  restoring = false;
+  // A token this tab holds already (the refresh worked, then /user/me got no answer) is used as it is.
+  const renewal = hasAccessToken() ? 'renewed' : await refresh();
+  if (renewal === 'ended') return { status: 'anonymous' };
+  if (renewal === 'renewed') {
+    try {
+      return { status: 'signed-in', user: await currentUser() };
+    } catch (err) {
+      // A 401 here comes after the bearer's one renewal: refused (the refresh ended the session, or the new
+      // token was refused too) ends it; a renewal that got no answer (failures) keeps it.
+      if (err instanceof ApiError && (err.status === 401 || err.status === 400) && failures === 0) {
+        if (hasAccessToken()) endSession();
+        return { status: 'anonymous' };
+      }
+      if (!hasAccessToken()) return { status: 'anonymous' };
+    }
   }
+  restoring = true;
+  return { status: 'unreachable' };
 }
 
 export async function signIn(email: string, password: string): Promise<SessionUser> {

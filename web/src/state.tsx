@@ -4,11 +4,14 @@ import { useQueryClient } from '@tanstack/react-query';
 import { addToCart as add, parseCart, setQuantity as setQty, type CartLine, type CartProduct } from './cart.js';
 import { sessionEvents } from './api/client.js';
 import { followOtherTabsOrders } from './order-events.js';
-import { SESSION_HINT_KEY, createAccount, currentUser, forgetSession, restoreSession, signIn, signOut, type SessionUser } from './session.js';
+import { SESSION_HINT_KEY, createAccount, currentUser, forgetSession, restoreSession, signIn, signOut, type Restored, type SessionUser } from './session.js';
 
 interface Auth {
-  status: 'loading' | 'anonymous' | 'signed-in';
+  /** 'unreachable': signed in on this browser, but the user service did not answer at load (the session is kept). */
+  status: 'loading' | Restored['status'];
   user: SessionUser | null;
+  /** Asks the user service again after 'unreachable'. */
+  retry(): void;
   signIn(email: string, password: string): Promise<void>;
   createAccount(name: string, email: string, password: string): Promise<void>;
   signOut(): Promise<void>;
@@ -20,17 +23,17 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<SessionUser | null>(null);
   const [status, setStatus] = useState<Auth['status']>('loading');
   const queries = useQueryClient();
+  const apply = useCallback((r: Restored) => {
+    setUser(r.status === 'signed-in' ? r.user : null);
+    setStatus(r.status);
+  }, []);
   useEffect(() => {
     let live = true;
-    void restoreSession().then((u) => {
-      if (!live) return;
-      setUser(u);
-      setStatus(u ? 'signed-in' : 'anonymous');
-    });
+    void restoreSession().then((r) => live && apply(r));
     return () => {
       live = false;
     };
-  }, []);
+  }, [apply]);
   useEffect(() => {
     const ended = () => {
       forgetSession();
@@ -45,7 +48,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     const onStorage = (e: StorageEvent) => {
       if (e.key !== SESSION_HINT_KEY) return;
       if (e.newValue === null) ended();
-      else void restoreSession().then((u) => u && (queries.clear(), setUser(u), setStatus('signed-in')));
+      else void restoreSession().then((r) => r.status === 'signed-in' && (queries.clear(), apply(r)));
     };
     sessionEvents.addEventListener('ended', ended);
     sessionEvents.addEventListener('restored', restored);
@@ -57,11 +60,18 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       removeEventListener('storage', onStorage);
       unfollow();
     };
-  }, [queries]);
+  }, [queries, apply]);
   const value = useMemo<Auth>(
     () => ({
       status,
       user,
+      retry() {
+        setStatus('loading');
+        void restoreSession().then((r) => {
+          if (r.status === 'signed-in') queries.clear();
+          apply(r);
+        });
+      },
       async signIn(email, password) {
         const u = await signIn(email, password);
         queries.clear();
@@ -82,7 +92,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         setStatus('anonymous');
       },
     }),
-    [status, user, queries],
+    [status, user, queries, apply],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

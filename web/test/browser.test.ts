@@ -789,6 +789,72 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a reload while the user service is unreachable (refresh 503 or 429, /user/me with no answer) keeps the session and says so with Try again; the sign-in page shows that instead of its form; only a refusal signs out', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await signedInShopper('unreachable');
+    // One cookie for each of its two paths (/user/token/refresh, /user/logout).
+    const refreshCookie = async () => (await context.cookies()).filter((c) => c.name === '__Secure-refresh-token' && c.value).length;
+    assert.equal(await refreshCookie(), 2);
+    const flag = () => page.evaluate(() => localStorage.getItem('ecommerce.session'));
+    const unreachable = page.getByRole('alert').filter({ hasText: 'could not confirm your sign-in' });
+    const header = page.getByRole('navigation', { name: 'Main' });
+    const problem = (status: number) => ({ status, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Unavailable', status }) });
+
+    // The refresh answers 503: the state says so; neither Sign in (the user is not signed out) nor Sign out.
+    await page.route('**/user/token/refresh', (route) => route.fulfill(problem(503)));
+    await page.reload();
+    await unreachable.waitFor();
+    assert.equal(await header.getByRole('link', { name: 'Sign in' }).count(), 0);
+    assert.equal(await header.getByRole('button', { name: 'Sign out' }).count(), 0);
+    assert.equal(await flag(), '1', 'the sign-in flag stays');
+    assert.equal(await refreshCookie(), 2, 'the refresh cookie stays');
+    await assertAccessible(page, 'home (session unreachable)');
+    await screenshot(page, 'session-unreachable');
+
+    // The sign-in page shows that state, not its form; Try again while it still fails says it again.
+    await page.goto('/signin');
+    await unreachable.waitFor();
+    await page.getByText('This needs your sign-in, which the shop could not confirm just now').waitFor();
+    assert.equal(await page.getByLabel('Email').count(), 0, 'no sign-in form');
+    await assertAccessible(page, 'sign-in page (session unreachable)');
+    await screenshot(page, 'signin-unreachable');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.route('**/user/token/refresh', (route) => route.fulfill(problem(429)));
+    const tried = page.waitForResponse((r) => r.url().endsWith('/user/token/refresh') && r.status() === 429);
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await tried;
+    await unreachable.waitFor();
+    assert.equal(await flag(), '1');
+
+    // The user service is back: Try again signs in, and the sign-in page goes on to the shop.
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await header.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.waitForURL((u) => u.pathname === '/');
+    assert.equal(await unreachable.count(), 0);
+
+    // The refresh works but /user/me gets no answer (the token is kept): the orders page waits, no redirect to
+    // sign in; Try again asks again and the orders show.
+    await page.route('**/user/me', (route) => route.abort());
+    await page.goto('/orders');
+    await unreachable.waitFor();
+    assert.equal(new URL(page.url()).pathname, '/orders', 'not sent to the sign-in page');
+    assert.equal(await flag(), '1');
+    assert.equal(await refreshCookie(), 2);
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.getByText('No orders yet.').waitFor();
+    await header.getByRole('link', { name: 'Orders', exact: true }).waitFor();
+
+    // A refusal (401) does sign out: the flag goes, and the header offers Sign in.
+    await page.route('**/user/token/refresh', (route) => route.fulfill(problem(401)));
+    await page.goto('/');
+    await header.getByRole('link', { name: 'Sign in' }).waitFor();
+    assert.equal(await flag(), null);
+    assert.equal(await unreachable.count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a call refused with an expired token is refreshed and sent once more: the order is placed once under the same Idempotency-Key, a cancel and the orders list go through', { timeout: STEP_MS }, async () => {
     const { product, email, context, page, errors } = await shopperAtCheckout({ stock: 10, name: 'Renewed kettle' }, 1, 'renew');
     const expired = { status: 401, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://ecommerce.local/problems/unauthorized', title: 'Unauthorized', status: 401, detail: 'Invalid token' }) };

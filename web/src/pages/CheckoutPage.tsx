@@ -5,7 +5,7 @@ import { hasAccessToken, orderApi } from '../api/client.js';
 import { cartTotals, isMixedCurrency, orderItems, type CartLine } from '../cart.js';
 import { contentHash, placeOrder, type ShortItem } from '../checkout.js';
 import { CartChanges, useCartCheck } from '../cart-check.js';
-import { EmptyCart, Loading, focusAfterRender } from '../components.js';
+import { EmptyCart, Loading, WaitingForSession, focusAfterRender } from '../components.js';
 import { countOf } from '../count.js';
 import { formatMoney } from '../money.js';
 import { ordersChanged } from '../order-events.js';
@@ -180,6 +180,11 @@ export function CheckoutPage() {
         </section>
         {auth.status === 'loading' ? (
           <Loading />
+        ) : auth.status === 'unreachable' ? (
+          <section className="panel" aria-labelledby="place-h">
+            <h2 id="place-h">Place your order</h2>
+            <WaitingForSession />
+          </section>
         ) : auth.status === 'anonymous' ? (
           <div>
             {/* A session that ended while placing: why the sign-in form is back. */}

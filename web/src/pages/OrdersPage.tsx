@@ -3,7 +3,7 @@ import { Link, Navigate, useLocation, useParams } from 'react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { ApiError, ok, orderApi, type Order } from '../api/client.js';
 import { isSettled } from '../checkout.js';
-import { ErrorState, Loading, NotFound, focusAfterRender } from '../components.js';
+import { ErrorState, Loading, NotFound, WaitingForSession, focusAfterRender } from '../components.js';
 import { formatMoney } from '../money.js';
 import { CancelOrder, STATUS_TEXT, lineName, unnamedProductIds, useOrderWithNames, useProductNames } from '../order-view.js';
 import { useAuth } from '../state.js';
@@ -13,6 +13,7 @@ function RequireSignIn({ children }: { children: React.ReactNode }) {
   const { pathname } = useLocation();
   if (status === 'loading') return <Loading />;
   if (status === 'anonymous') return <Navigate to={`/signin?next=${encodeURIComponent(pathname)}`} replace />;
+  if (status === 'unreachable') return <WaitingForSession />;
   return <>{children}</>;
 }
 

@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { Navigate, useSearchParams } from 'react-router';
-import { Loading } from '../components.js';
+import { Loading, WaitingForSession } from '../components.js';
 import { useAuth } from '../state.js';
 import { AuthForms } from './AuthForms.js';
 
@@ -31,7 +31,8 @@ export function SignInPage() {
   return (
     <div className="narrow-page">
       <h1>Your account</h1>
-      <AuthForms />
+      {/* Not the form: this browser is signed in, the shop could not confirm it (Try again is in the alert above). */}
+      {status === 'unreachable' ? <WaitingForSession /> : <AuthForms />}
     </div>
   );
 }

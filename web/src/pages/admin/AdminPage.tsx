@@ -2,7 +2,7 @@ import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } fr
 import { Link, NavLink, Route, Routes, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, isTimeout, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
-import { ErrorState, Loading, NotFound, focusAfterRender } from '../../components.js';
+import { ErrorState, Loading, NotFound, WaitingForSession, focusAfterRender } from '../../components.js';
 import { countOf } from '../../count.js';
 import { formatMoney, minorDigits, parseMajor, toMajorText } from '../../money.js';
 import { CancelOrder, STATUS_TEXT, lineName, useOrderWithNames } from '../../order-view.js';
@@ -19,6 +19,13 @@ export default function AdminPage() {
     if (!admin) document.title = 'Admin: Northwind Supply';
   }, [admin]);
   if (status === 'loading') return <Loading />;
+  if (status === 'unreachable')
+    return (
+      <div className="empty">
+        <h1>Admin</h1>
+        <WaitingForSession />
+      </div>
+    );
   if (!admin)
     return (
       <div className="empty">

@@ -1,0 +1,127 @@
+// The session check on page load (restoreSession) against a user service that answers, refuses, or cannot be
+// reached: only a refusal (401, 400) signs out; no answer, a 5xx or a 429 keeps the tokens and says 'unreachable'.
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+
+// What the browser has and Node lacks: localStorage (the sign-in flag), before the session module is loaded.
+const stored = new Map<string, string>();
+Object.assign(globalThis, {
+  localStorage: {
+    getItem: (k: string) => stored.get(k) ?? null,
+    setItem: (k: string, v: string) => void stored.set(k, v),
+    removeItem: (k: string) => void stored.delete(k),
+  },
+});
+const { hasAccessToken, sessionEvents } = await import('../src/api/client.js');
+const { SESSION_HINT_KEY, forgetSession, restoreSession } = await import('../src/session.js');
+
+type Answer = number | 'no answer';
+/** The user service: each path answers the next status of its list (the last one again when the list is used up). */
+function userService(answers: Record<'/user/token/refresh' | '/user/me', Answer[]>) {
+  const asked: string[] = [];
+  globalThis.fetch = (async (input: Request) => {
+    const path = new URL(input.url).pathname as keyof typeof answers;
+    asked.push(`${path}${input.headers.has('authorization') ? ' (token)' : ''}`);
+    const list = answers[path];
+    const answer = list.length > 1 ? list.shift()! : list[0]!;
+    if (answer === 'no answer') throw new TypeError('fetch failed');
+    const body =
+      answer !== 200
+        ? { type: 'about:blank', title: 'Refused', status: answer, detail: `HTTP ${answer}` }
+        : path === '/user/token/refresh'
+          ? { accessToken: `token-${asked.length}`, expiresIn: 900, tokenType: 'Bearer' }
+          : { id: '0192f3a4-5b6c-7d8e-9f01-23456789abcd', email: 'ada@example.test', name: 'Ada', role: 'customer', createdAt: '2026-01-01T00:00:00.000Z' };
+    return new Response(JSON.stringify(body), { status: answer, headers: { 'content-type': answer === 200 ? 'application/json' : 'application/problem+json' } });
+  }) as typeof fetch;
+  return asked;
+}
+
+const realFetch = globalThis.fetch;
+let ended = 0;
+const onEnded = () => ended++;
+
+describe('restoreSession: reloading the app', () => {
+  beforeEach(() => {
+    stored.clear();
+    stored.set(SESSION_HINT_KEY, '1');
+    ended = 0;
+    sessionEvents.addEventListener('ended', onEnded);
+  });
+  afterEach(() => {
+    // The token, and the refresh timers (a retry later, a renewal before expiry), go with each test.
+    forgetSession();
+    sessionEvents.removeEventListener('ended', onEnded);
+    globalThis.fetch = realFetch;
+  });
+
+  it('when this browser never signed in, then anonymous without asking the user service', async () => {
+    stored.clear();
+    const asked = userService({ '/user/token/refresh': [200], '/user/me': [200] });
+    assert.deepEqual(await restoreSession(), { status: 'anonymous' });
+    assert.deepEqual(asked, []);
+  });
+
+  it('when the refresh and /user/me answer, then signed in', async () => {
+    const asked = userService({ '/user/token/refresh': [200], '/user/me': [200] });
+    const r = await restoreSession();
+    assert.equal(r.status, 'signed-in');
+    assert.equal(r.status === 'signed-in' && r.user.email, 'ada@example.test');
+    assert.deepEqual(asked, ['/user/token/refresh', '/user/me (token)']);
+  });
+
+  for (const answer of [503, 500, 502, 429, 'no answer'] as const) {
+    it(`when the refresh gets ${answer === 'no answer' ? 'no answer' : `a ${answer}`}, then unreachable, the flag stays; Try again signs in once it answers`, async () => {
+      const asked = userService({ '/user/token/refresh': [answer, 200], '/user/me': [200] });
+      assert.deepEqual(await restoreSession(), { status: 'unreachable' });
+      assert.equal(stored.get(SESSION_HINT_KEY), '1', 'the sign-in flag is kept');
+      assert.equal(ended, 0, 'the session was not ended');
+      const again = await restoreSession();
+      assert.equal(again.status, 'signed-in');
+      assert.deepEqual(asked, ['/user/token/refresh', '/user/token/refresh', '/user/me (token)']);
+    });
+  }
+
+  for (const answer of [503, 429, 'no answer'] as const) {
+    it(`when the refresh works and /user/me gets ${answer === 'no answer' ? 'no answer' : `a ${answer}`}, then unreachable with the token kept; Try again asks /user/me only`, async () => {
+      const asked = userService({ '/user/token/refresh': [200], '/user/me': [answer, 200] });
+      assert.deepEqual(await restoreSession(), { status: 'unreachable' });
+      assert.equal(hasAccessToken(), true, 'the access token is kept');
+      assert.equal(stored.get(SESSION_HINT_KEY), '1', 'the sign-in flag is kept');
+      assert.equal((await restoreSession()).status, 'signed-in');
+      assert.deepEqual(asked, ['/user/token/refresh', '/user/me (token)', '/user/me (token)'], 'no second refresh: the token it has is used');
+    });
+  }
+
+  for (const answer of [401, 400] as const) {
+    it(`when the refresh is refused with ${answer}, then anonymous: the flag and the token go`, async () => {
+      userService({ '/user/token/refresh': [answer], '/user/me': [200] });
+      assert.deepEqual(await restoreSession(), { status: 'anonymous' });
+      assert.equal(stored.has(SESSION_HINT_KEY), false);
+      assert.equal(hasAccessToken(), false);
+      assert.equal(ended, 1);
+    });
+  }
+
+  it('when /user/me refuses the token (401) and the renewal is refused too, then anonymous', async () => {
+    const asked = userService({ '/user/token/refresh': [200, 401], '/user/me': [401] });
+    assert.deepEqual(await restoreSession(), { status: 'anonymous' });
+    assert.equal(stored.has(SESSION_HINT_KEY), false);
+    assert.equal(hasAccessToken(), false);
+    assert.deepEqual(asked, ['/user/token/refresh', '/user/me (token)', '/user/token/refresh']);
+  });
+
+  it('when /user/me refuses the renewed token as well (401 twice), then anonymous', async () => {
+    userService({ '/user/token/refresh': [200], '/user/me': [401] });
+    assert.deepEqual(await restoreSession(), { status: 'anonymous' });
+    assert.equal(stored.has(SESSION_HINT_KEY), false);
+    assert.equal(hasAccessToken(), false);
+  });
+
+  it('when /user/me says 401 but the renewal gets no answer, then unreachable: the token and the flag stay', async () => {
+    userService({ '/user/token/refresh': [200, 503], '/user/me': [401] });
+    assert.deepEqual(await restoreSession(), { status: 'unreachable' });
+    assert.equal(hasAccessToken(), true);
+    assert.equal(stored.get(SESSION_HINT_KEY), '1');
+    assert.equal(ended, 0);
+  });
+});
