@@ -1382,20 +1382,19 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('region', { name: 'Edit Panel jar, renamed' }).getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
     assert.equal(await page.getByText('Stock is now 7.').count(), 0);
-    // Orders took all but one meanwhile: the refusal counts what is left in words, and the heading follows it.
-    assert.equal((await api('POST', `/product/${product.id}/stock`, { delta: -6 })).status, 200);
-    await page.getByLabel('Stock change').fill('-2');
-    await page.getByRole('button', { name: 'Adjust stock' }).click();
-    const one = page.getByRole('region', { name: 'Stock: 1' }).getByRole('alert');
-    await one.waitFor();
-    assert.equal(await one.innerText(), 'Could not remove 2 units: only 1 unit is in stock (units reserved by orders are not counted), and stock cannot go below 0. You can remove up to 1.');
+    // Orders take stock meanwhile (the heading still says 7): a refusal counts what is left in words, and the
+    // heading follows it.
+    const refusedAfterOrders = async (taken: number, removing: number, left: number) => {
+      assert.equal((await api('POST', `/product/${product.id}/stock`, { delta: -taken })).status, 200);
+      await page.getByLabel('Stock change').fill(String(-removing));
+      await page.getByRole('button', { name: 'Adjust stock' }).click();
+      const alert = page.getByRole('region', { name: `Stock: ${left}` }).getByRole('alert');
+      await alert.waitFor();
+      return alert.innerText();
+    };
+    assert.equal(await refusedAfterOrders(6, 2, 1), 'Could not remove 2 units: only 1 unit is in stock (units reserved by orders are not counted), and stock cannot go below 0. You can remove up to 1.');
     await screenshot(page, 'admin-stock-refused');
-    assert.equal((await api('POST', `/product/${product.id}/stock`, { delta: -1 })).status, 200);
-    await page.getByLabel('Stock change').fill('-1');
-    await page.getByRole('button', { name: 'Adjust stock' }).click();
-    const none = page.getByRole('region', { name: 'Stock: 0' }).getByRole('alert');
-    await none.waitFor();
-    assert.equal(await none.innerText(), 'Could not remove 1 unit: none are in stock (units reserved by orders are not counted), and stock cannot go below 0. Nothing can be removed until stock is added.');
+    assert.equal(await refusedAfterOrders(1, 1, 0), 'Could not remove 1 unit: none are in stock (units reserved by orders are not counted), and stock cannot go below 0. Nothing can be removed until stock is added.');
     await assertAccessible(page, 'admin stock refused');
     assert.deepEqual(errors, []);
     await context.close();
