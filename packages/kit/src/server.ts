@@ -9,7 +9,7 @@ import { faultSwitch } from './plugins/fault-switch.js';
 import { health } from './plugins/health.js';
 import { httpMetrics } from './plugins/http-metrics.js';
 import { openapiDocs } from './plugins/openapi-docs.js';
-import { problemErrors, routerErrorHandler, writeClientError, writeRawProblem } from './plugins/problem-errors.js';
+import { allowHeader, problemErrors, routerErrorHandler, writeClientError, writeRawProblem } from './plugins/problem-errors.js';
 import { requestContext, requestIdOf } from './plugins/request-context.js';
 import { requestGuards } from './plugins/request-guards.js';
 import { requestLog } from './plugins/request-log.js';
@@ -130,7 +130,12 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   app.decorate('serviceName', opts.name);
   closeSilentConnections(app.server, limits.headersTimeoutMs);
   // CONNECT (a proxy tunnel) is no route of ours: without a listener Node drops the connection with no answer.
-  app.server.on('connect', (_req: IncomingMessage, socket: Socket) => writeRawProblem(socket, 405, 'method-not-allowed', 'CONNECT is not served here', 'Allow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'));
+  // Its target names no path, so its Allow is every method some route serves.
+  const served = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) served.add(method);
+  });
+  app.server.on('connect', (_req: IncomingMessage, socket: Socket) => writeRawProblem(socket, 405, 'method-not-allowed', 'CONNECT is not served here', `Allow: ${allowHeader(served)}`));
 
   await app.register(problemErrors);
   await app.register(requestGuards, { bodyLimit: BODY_LIMIT, bodiesStreamed: opts.bodiesStreamed === true });

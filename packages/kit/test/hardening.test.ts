@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { METHODS } from 'node:http';
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { Pool } from 'undici';
 import { Metrics, SERVER_LIMITS, ServiceUnavailable, Type, UUID_PATTERN, bodyLimitFor, containsUnstorableText, createServer, isUnavailableError, maxJsonBytes, startupWaitReason } from '../src/index.js';
 import { assertProblem, http, listenOnLoopback } from '@ecommerce/test-support';
@@ -151,15 +153,15 @@ describe('bodies nobody reads', () => {
     }
   });
 
-  it('when no route matches, then 404 without parsing the body (malformed or huge alike), and the server keeps serving', async () => {
+  it('when no route matches, then 404 (no such path) or 405 (another method) without parsing the body (malformed or huge alike), and the server keeps serving', async () => {
     const app = await server();
     app.get('/t/thing', async () => ({ ok: true }));
     const base = await listenOnLoopback(app);
     try {
-      for (const [method, path] of [['OPTIONS', '/t/thing'], ['DELETE', '/t/thing'], ['POST', '/t/nowhere']] as const) {
+      for (const [method, path, status] of [['OPTIONS', '/t/thing', 405], ['DELETE', '/t/thing', 405], ['POST', '/t/nowhere', 404]] as const) {
         for (const raw of ['{', nested]) {
           const res = await http(base, method, path, { raw, headers: { 'content-type': 'application/json' } });
-          assertProblem(res, 404, 'not-found');
+          assertProblem(res, status, status === 404 ? 'not-found' : 'method-not-allowed');
         }
       }
       // Chunked (no Content-Length) is a body too.
@@ -175,6 +177,122 @@ describe('bodies nobody reads', () => {
       assert.equal((await http(base, 'GET', '/t/thing')).status, 200);
       assertProblem(await http(base, 'GET', '/t/nowhere'), 404, 'not-found');
     } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('methods a path does not serve', () => {
+  // A service's shape: each path pattern with the methods its routes serve.
+  const ROUTES: [string, string[]][] = [
+    ['/t/items', ['GET', 'POST']],
+    ['/t/items/:id', ['GET', 'PATCH', 'DELETE']],
+    ['/t/items/:id/stock', ['POST']],
+    ['/t/session', ['OPTIONS', 'PUT']],
+  ];
+  /** Every method Node's parser reads but CONNECT (a tunnel, answered apart): Fastify's own and those it has no route table for (PROPFIND, M-SEARCH...). */
+  const ANY_METHOD = METHODS.filter((m) => m !== 'CONNECT');
+
+  /** The test app: the routes above, plus wildcard catch-alls that serve GET anywhere else (as the storefront's `/*` does). */
+  async function routed(catchAll: boolean) {
+    const app = await server();
+    for (const [url, methods] of ROUTES) app.route({ method: methods, url, handler: async () => ({ served: true }) });
+    if (catchAll) {
+      app.get('/t/files/*', async () => ({ caught: 'files' }));
+      app.get('/*', async () => ({ caught: 'all' }));
+    }
+    const base = await listenOnLoopback(app);
+    return { app, base, pool: new Pool(base, { connections: 4 }) };
+  }
+
+  /** Sends `{}` with every method that may carry a body (QUERY must: a 400 without a Content-Type). */
+  async function send(pool: Pool, method: string, path: string) {
+    const body = ['GET', 'HEAD', 'TRACE'].includes(method) ? {} : { body: '{}', headers: { 'content-type': 'application/json' } };
+    const res = await pool.request({ method: method as 'GET', path, ...body });
+    const text = await res.body.text();
+    return { status: res.statusCode, headers: new Headers(res.headers as Record<string, string>), body: text ? (JSON.parse(text) as unknown) : undefined, text };
+  }
+
+  const segment = fc.stringMatching(/^[a-z0-9-]{1,12}$/);
+  /** A concrete path of a route pattern, and the methods served there. */
+  const knownPath = fc.tuple(fc.constantFrom(...ROUTES), segment).map(([[pattern, methods], id]) => ({ path: pattern.replace(':id', id), methods }));
+
+  it('when a known path is asked with any method (Fastify\'s or one it does not route), then the route answers, or 405 with Allow naming what the path serves (HEAD with GET, OPTIONS only where served)', async () => {
+    const { app, pool } = await routed(true);
+    try {
+      await fc.assert(
+        fc.asyncProperty(knownPath, fc.constantFrom(...ANY_METHOD), async ({ path, methods }, method) => {
+          const res = await send(pool, method, path);
+          const served = methods.includes(method) || (method === 'HEAD' && methods.includes('GET'));
+          if (served) return assert.equal(res.status, 200, `${method} ${path}: ${res.text}`);
+          // GET and HEAD of a path no GET route serves fall to the catch-all, which does not make POST there a 405.
+          if (method === 'GET' || method === 'HEAD') return assert.equal(res.status, 200, `${method} ${path} caught`);
+          const p = assertProblem(res, 405, 'method-not-allowed');
+          const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].sort().join(', ');
+          assert.equal(res.headers.get('allow'), allow, `${method} ${path}`);
+          assert.equal(p.detail, `${method} is not served at ${path}; allowed: ${allow}`);
+        }),
+        { numRuns: 300 },
+      );
+    } finally {
+      await pool.close();
+      await app.close();
+    }
+  });
+
+  it('when a path only a wildcard catch-all serves is asked with another method, then 404: a catch-all makes no path exist', async () => {
+    const { app, pool } = await routed(true);
+    const unknownPath = fc.oneof(
+      fc.array(segment, { minLength: 1, maxLength: 4 }).map((s) => `/${s.join('/')}`),
+      fc.array(segment, { minLength: 1, maxLength: 3 }).map((s) => `/t/files/${s.join('/')}`),
+    );
+    try {
+      await fc.assert(
+        fc.asyncProperty(unknownPath.filter((path) => !/^\/(t\/items|t\/session|livez|readyz|metrics)(\/|$)/.test(path)), fc.constantFrom(...ANY_METHOD), async (path, method) => {
+          const res = await send(pool, method, path);
+          if (method === 'GET' || method === 'HEAD') return assert.equal(res.status, 200, `${method} ${path} caught`);
+          assertProblem(res, 404, 'not-found');
+          assert.equal(res.headers.get('allow'), null);
+        }),
+        { numRuns: 200 },
+      );
+    } finally {
+      await pool.close();
+      await app.close();
+    }
+  });
+
+  it('when no route at all serves a path, then 404 for every method; the problem names the method and the path', async () => {
+    const { app, pool } = await routed(false);
+    try {
+      for (const method of ['GET', 'POST', 'OPTIONS', 'PROPFIND']) {
+        const p = assertProblem(await send(pool, method, '/t/nowhere/1'), 404, 'not-found');
+        assert.equal(p.detail, `No route for ${method} /t/nowhere/1`);
+      }
+      // A known path with a query string is still that path.
+      assert.equal((await send(pool, 'PUT', '/t/items?limit=5')).headers.get('allow'), 'GET, HEAD, POST');
+    } finally {
+      await pool.close();
+      await app.close();
+    }
+  });
+
+  it('when a CONNECT arrives, then its Allow names the methods the routes serve: OPTIONS only when one serves it', async () => {
+    const { app, base, pool } = await routed(false);
+    const port = Number(new URL(base).port);
+    try {
+      const answer = await new Promise<string>((resolve) => {
+        let data = '';
+        const s = connect(port, '127.0.0.1', () => s.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'));
+        s.setEncoding('latin1');
+        s.on('data', (d: string) => (data += d));
+        s.on('error', () => undefined);
+        s.on('close', () => resolve(data));
+      });
+      assert.match(answer, /^HTTP\/1\.1 405 [\s\S]*"type":"https:\/\/ecommerce\.local\/problems\/method-not-allowed"/);
+      assert.match(answer, /\r\nAllow: DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT\r\n/);
+    } finally {
+      await pool.close();
       await app.close();
     }
   });
@@ -364,7 +482,8 @@ describe('errors and logs', () => {
       // CONNECT: Node closed the connection without a word.
       const tunnel = await raw('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
       assert.match(tunnel, /^HTTP\/1\.1 405 [\s\S]*application\/problem\+json[\s\S]*"status":405/i);
-      assert.match(tunnel, /\r\nallow: GET/i);
+      // Its Allow names the methods the routes serve: no OPTIONS here, where none serves it.
+      assert.match(tunnel, /\r\nAllow: GET, HEAD\r\n/);
       // Two Host headers (RFC 9112 3.2): 400, not the first one silently.
       assert.match(await raw('GET /t/a HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 400 [\s\S]*"detail":"A request must have one Host header"/);
       // A transfer coding other than chunked (RFC 9112 6.1): 501, the body not parsed as if it were plain JSON.
@@ -372,7 +491,7 @@ describe('errors and logs', () => {
         const coded = await raw(`POST /t/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ${coding}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n`);
         assert.match(coded, /^HTTP\/1\.1 501 [\s\S]*application\/problem\+json[\s\S]*"detail":"Transfer-Encoding [^"]* is not served: only chunked"/i, coding);
       }
-      assert.match(await raw('POST /t/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n'), /^HTTP\/1\.1 404 /);
+      assert.match(await raw('POST /t/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: Chunked\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n'), /^HTTP\/1\.1 405 /);
       // A content coding (RFC 9110 8.4): 415, not a gzip body parsed as its compressed bytes nor a mislabelled one taken.
       for (const coding of ['gzip', 'br', 'deflate, gzip']) {
         const coded = await raw(`POST /t/a HTTP/1.1\r\nHost: x\r\nContent-Encoding: ${coding}\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`);

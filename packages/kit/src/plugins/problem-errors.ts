@@ -3,7 +3,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import fp from 'fastify-plugin';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { ErrorObject } from 'ajv';
 import { NotFound, ProblemError, ServiceUnavailable, errorCode, isUnavailableError, problemBody, type FieldError } from '../errors.js';
 import { UUID_PATTERN } from '../ids.js';
@@ -35,9 +35,34 @@ export function badlyEncodedUrl(): ProblemError {
   return new ProblemError(400, 'bad-request', 'Bad request', 'The URL is not valid (bad percent-encoding)');
 }
 
-/** The 404 for a method and path no route serves. */
+/**
+ * The answer for a method and path no route serves: 405 with `Allow` when some route serves the path with other
+ * methods (RFC 9110 15.5.6), 404 when none does.
+ */
 export function noRoute(request: FastifyRequest): ProblemError {
-  return new ProblemError(404, 'not-found', 'Not found', `No route for ${request.method.slice(0, 16)} ${echoedPath(request.url)}`);
+  const method = request.method.slice(0, 16);
+  const path = echoedPath(request.url);
+  const allowed = allowedMethods(request.server, request.url);
+  if (allowed.length === 0) return new ProblemError(404, 'not-found', 'Not found', `No route for ${method} ${path}`);
+  const allow = allowHeader(allowed);
+  return new ProblemError(405, 'method-not-allowed', 'Method Not Allowed', `${method} is not served at ${path}; allowed: ${allow}`, {}, { allow });
+}
+
+/**
+ * The methods some route serves at this URL's path, asked of the router method by method. A wildcard match does
+ * not count: a catch-all (the storefront's `/*`) would make every path exist.
+ */
+function allowedMethods(app: FastifyInstance, url: string): string[] {
+  const path = url.split('?')[0] ?? '/';
+  return app.supportedMethods.filter((method) => {
+    const found = app.findRoute({ method: method as HTTPMethods, url: path }) as ReturnType<FastifyInstance['findRoute']> | null;
+    return found !== null && !('*' in found.params);
+  });
+}
+
+/** An `Allow` value. HEAD is among the methods wherever GET is: Fastify routes HEAD for every GET route (exposeHeadRoutes). */
+export function allowHeader(methods: Iterable<string>): string {
+  return [...new Set(methods)].sort().join(', ');
 }
 
 /**
