@@ -35,3 +35,10 @@ export function assertErrorAt(res: Answer, path: string, context = ''): void {
   const p = assertProblem(res, 400, 'validation-failed');
   assert.ok(p.errors?.some((e) => e.path === path), `${context} expected an error at ${path}, got ${JSON.stringify(p.errors)}`);
 }
+
+/** A 405 method-not-allowed problem whose `Allow` header lists exactly `allow` (e.g. `GET, HEAD`). */
+export function assertMethodNotAllowed(res: Answer, allow: string): ProblemJson {
+  const p = assertProblem(res, 405, 'method-not-allowed');
+  assert.equal(res.headers.get('allow'), allow, `Allow of a 405: ${p.detail}`);
+  return p;
+}

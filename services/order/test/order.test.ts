@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { ORDER_CLIENT, adminToken, assertProblem, createCustomer, createProduct, http, stockOf, stopAll, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { ORDER_CLIENT, adminToken, assertMethodNotAllowed, assertProblem, createCustomer, createProduct, http, stockOf, stopAll, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { startUserStack } from '@ecommerce/user-service/testing';
 import { startProductAndOrder } from './harness.js';
 
@@ -288,6 +288,25 @@ describe('POST /order/:id/cancel', () => {
     assert.equal((await http<Order>(order.base, 'POST', `/order/${o.id}/cancel`, { token: admin })).body.status, 'cancelled');
     const rejected = problem(await place(buyer.token, [{ productId: p.id, quantity: 5 }]), 409);
     problem(await http(order.base, 'POST', `/order/${rejected.orderId}/cancel`, { token: buyer.token }), 409, 'not-cancellable');
+  });
+});
+
+describe('methods a route does not serve', () => {
+  it('when an order route is asked with a method it does not serve (DELETE /order/:id, GET or DELETE on cancel, PUT /order), then 405 with Allow, and the order stays confirmed with its stock taken', async () => {
+    const buyer = await createCustomer(user.base);
+    const p = await createProduct(product.base, admin, { stock: 4 });
+    const o = (await place(buyer.token, [{ productId: p.id, quantity: 3 }])).body;
+    assert.equal(o.status, 'confirmed');
+    assertMethodNotAllowed(await http(order.base, 'DELETE', `/order/${o.id}`, { token: buyer.token }), 'GET, HEAD');
+    assertMethodNotAllowed(await http(order.base, 'PATCH', `/order/${o.id}`, { token: admin, body: { status: 'cancelled' } }), 'GET, HEAD');
+    assertMethodNotAllowed(await http(order.base, 'GET', `/order/${o.id}/cancel`, { token: buyer.token }), 'POST');
+    assertMethodNotAllowed(await http(order.base, 'DELETE', `/order/${o.id}/cancel`, { token: buyer.token }), 'POST');
+    const put = { token: buyer.token, body: { items: [{ productId: p.id, quantity: 1 }] }, headers: { 'idempotency-key': randomUUID() } };
+    assertMethodNotAllowed(await http(order.base, 'PUT', '/order', put), 'GET, HEAD, POST');
+    assertMethodNotAllowed(await http(order.base, 'PROPFIND', '/order', { token: buyer.token }), 'GET, HEAD, POST');
+    assert.equal((await http<Order>(order.base, 'GET', `/order/${o.id}`, { token: buyer.token })).body.status, 'confirmed');
+    assert.equal((await http<{ items: Order[] }>(order.base, 'GET', '/order', { token: buyer.token })).body.items.length, 1);
+    assert.equal(await stockOf(product.base, p.id), 1);
   });
 });
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { assertErrorAt, assertProblem, createTestDatabase, http, metricValue, sql, uniqueCode, waitFor, type Product } from '@ecommerce/test-support';
+import { assertErrorAt, assertMethodNotAllowed, assertProblem, createTestDatabase, http, metricValue, sql, uniqueCode, waitFor, type Product } from '@ecommerce/test-support';
 import { startProductService } from './harness.js';
 import { createProduct, getProduct, startStack, type Problem, type Stack } from './stack.js';
 
@@ -355,6 +355,23 @@ describe('DELETE /product/:id', () => {
     assertProblem(await http(base, 'DELETE', `/product/${p.id}`, { token: stack.tokens.customer }), 403);
     assertProblem(await http(base, 'DELETE', `/product/${p.id}`, { token: stack.tokens.service }), 401);
     assert.equal((await getProduct(stack, p.id)).id, p.id);
+  });
+});
+
+describe('methods a route does not serve', () => {
+  it('when a product route is asked with a method it does not serve (PUT or POST /product/:id, DELETE /product, DELETE or PUT /product/:id/stock, PROPFIND), then 405 with Allow, even for an admin, and the product is as it was', async () => {
+    const p = await createProduct(stack, { stock: 5 });
+    const item = 'DELETE, GET, HEAD, PATCH';
+    assertMethodNotAllowed(await http(base, 'PUT', `/product/${p.id}`, { token: admin, body: { name: 'Replaced', priceCents: 1 } }), item);
+    assertMethodNotAllowed(await http(base, 'POST', `/product/${p.id}`, { token: admin, body: { name: 'Replaced' } }), item);
+    assertMethodNotAllowed(await http(base, 'PROPFIND', `/product/${p.id}`), item);
+    // The path is one the routes serve whatever the id: an unknown id is a 405 too, not a 404.
+    assertMethodNotAllowed(await http(base, 'PUT', '/product/0190a0a0-0000-7000-8000-000000000000', { token: admin, body: {} }), item);
+    assertMethodNotAllowed(await http(base, 'DELETE', `/product/${p.id}/stock`, { token: admin }), 'POST');
+    assertMethodNotAllowed(await http(base, 'PUT', `/product/${p.id}/stock`, { token: admin, body: { delta: -5 }, headers: { 'idempotency-key': uniqueCode('K') } }), 'POST');
+    assertMethodNotAllowed(await http(base, 'DELETE', '/product', { token: admin }), 'GET, HEAD, POST');
+    assertMethodNotAllowed(await http(base, 'OPTIONS', '/product'), 'GET, HEAD, POST');
+    assert.deepEqual(await getProduct(stack, p.id), p);
   });
 });
 

@@ -3,7 +3,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { after, before, describe, it } from 'node:test';
 import { uuidv7 } from '@ecommerce/kit';
-import { assertErrorAt, assertProblem, http, metricValue } from '@ecommerce/test-support';
+import { assertErrorAt, assertMethodNotAllowed, assertProblem, http, metricValue } from '@ecommerce/test-support';
 import { createProduct, getProduct, startStack, type Problem, type Reservation, type Stack } from './stack.js';
 
 let stack: Stack;
@@ -365,6 +365,20 @@ describe('GET and DELETE /internal/reservations/:orderId', () => {
     assert.equal(metricValue(await metrics(), 'product_stockouts_total') - metricValue(before, 'product_stockouts_total'), 1);
     assert.equal((await release(orderId)).status, 200);
     assert.equal(await stockOf(p.id), 7);
+  });
+});
+
+describe('methods the internal routes do not serve', () => {
+  it('when a reservation is asked with a method its routes do not serve (PATCH or PUT to release it, DELETE on the collection), then 405 with Allow, and it stays reserved with its stock held', async () => {
+    const p = await createProduct(stack, { stock: 6 });
+    const orderId = uuidv7();
+    assert.equal((await reserve(orderId, [{ productId: p.id, quantity: 2 }])).status, 201);
+    for (const method of ['PATCH', 'PUT', 'POST']) {
+      assertMethodNotAllowed(await http(base, method, `/internal/reservations/${orderId}`, { token: svc, body: { status: 'released' } }), 'DELETE, GET, HEAD');
+    }
+    assertMethodNotAllowed(await http(base, 'DELETE', '/internal/reservations', { token: svc }), 'GET, HEAD, POST');
+    assert.equal((await http<Reservation>(base, 'GET', `/internal/reservations/${orderId}`, { token: svc })).body.status, 'reserved');
+    assert.equal(await stockOf(p.id), 4);
   });
 });
 

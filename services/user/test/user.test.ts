@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { SignJWT, base64url, decodeJwt, decodeProtectedHeader } from 'jose';
 import { generateKeyPairSync } from 'node:crypto';
 import { hash as argon2Hash } from '@node-rs/argon2';
-import { ORDER_CLIENT, assertProblem, http, registerAccount, sql, uniqueEmail } from '@ecommerce/test-support';
+import { ORDER_CLIENT, assertMethodNotAllowed, assertProblem, http, registerAccount, sql, uniqueEmail } from '@ecommerce/test-support';
 import { base, db, startUserService, startUserServiceForFile } from './harness.js';
 
 interface Tokens {
@@ -351,5 +351,27 @@ describe('the configured admin (ADMIN_EMAIL) and the sessions of its account', (
     // A new login is a new session with the role of now.
     const again = await login(u.email, u.password);
     assert.equal((await refresh(base, again.refreshToken)).status, 200);
+  });
+});
+
+describe('methods a route does not serve', () => {
+  it('when a route is asked with a method it does not serve (DELETE /user/me, PUT /user/register, DELETE /user/logout, PROPFIND), then 405 with Allow and nothing changes', async () => {
+    const u = await register();
+    const t = await login(u.email, u.password);
+    assertMethodNotAllowed(await http(base, 'DELETE', '/user/me', { token: t.accessToken }), 'GET, HEAD');
+    assertMethodNotAllowed(await http(base, 'PROPFIND', '/user/me', { token: t.accessToken }), 'GET, HEAD');
+    assert.equal((await http(base, 'GET', '/user/me', { token: t.accessToken })).body.id, u.id);
+    // A registration sent with PUT makes no account: the address is still free afterwards.
+    const body = { email: uniqueEmail('put'), password: 'correct-horse-1', name: 'Put' };
+    assertMethodNotAllowed(await http(base, 'PUT', '/user/register', { body }), 'POST');
+    assert.equal((await http(base, 'POST', '/user/register', { body })).status, 201);
+    // A logout sent with DELETE ends no session: the refresh token still works.
+    assertMethodNotAllowed(await http(base, 'DELETE', '/user/logout', { body: { refreshToken: t.refreshToken } }), 'POST');
+    assert.equal((await http(base, 'POST', '/user/token/refresh', { body: { refreshToken: t.refreshToken } })).status, 200);
+    const put = await http(base, 'PUT', '/user/login', { body: { email: u.email, password: u.password } });
+    assertMethodNotAllowed(put, 'POST');
+    assert.equal(put.body.accessToken, undefined);
+    assertMethodNotAllowed(await http(base, 'POST', '/user/.well-known/jwks.json'), 'GET, HEAD');
+    assertMethodNotAllowed(await http(base, 'PATCH', '/user/users', { body: { role: 'admin' } }), 'GET, HEAD');
   });
 });
