@@ -4,9 +4,10 @@ import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, http, stopAll, uniqueEmail, waitFor, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { assertMethodNotAllowed, assertProblem, freePort, http, login, registerAccount, stopAll, uniqueEmail, waitFor, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { startUserStack } from '@ecommerce/user-service/testing';
 import { startGateway } from './harness.js';
+import { Pool } from 'undici';
 
 let db: TestDatabase;
 let user: Running;
@@ -106,6 +107,33 @@ describe('gateway', () => {
       // every upstream (here all the user service) is ready, so the gateway is
       assert.equal((await http(gw.base, 'GET', '/readyz')).status, 200);
     } finally {
+      await gw.app.close();
+    }
+  });
+
+  it("when a route is asked through the gateway with a method it does not serve (DELETE /user/me, PROPFIND, TRACE), then the service's 405 and Allow reach the client, and nothing changes", async () => {
+    const gw = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: 'http://127.0.0.1:9', ORDER_SERVICE_URL: 'http://127.0.0.1:9', STOREFRONT_DIR: '/nonexistent-storefront' });
+    const pool = new Pool(gw.base);
+    try {
+      const account = await registerAccount(gw.base);
+      const token = await login(gw.base, account.email, account.password);
+      // The Allow names what the user service serves at each path: the gateway's own route is /user/* for every method.
+      assertMethodNotAllowed(await http(gw.base, 'DELETE', '/user/me', { token }), 'GET, HEAD');
+      assertMethodNotAllowed(await http(gw.base, 'PROPFIND', '/user/me', { token }), 'GET, HEAD');
+      assert.equal((await http(gw.base, 'GET', '/user/me', { token })).body.id, account.id);
+      const body = { email: uniqueEmail('put'), password: 'correct-horse-1', name: 'Put' };
+      assertMethodNotAllowed(await http(gw.base, 'PUT', '/user/register', { body }), 'POST');
+      assert.equal((await http(gw.base, 'POST', '/user/register', { body })).status, 201);
+      // Methods fetch will not send: TRACE (forwarded too), and an unknown path stays the gateway's 404.
+      for (const [method, path, status, allow] of [['TRACE', '/user/login', 405, 'POST'], ['LOCK', '/user/users', 405, 'GET, HEAD'], ['TRACE', '/userx', 404, null]] as const) {
+        const res = await pool.request({ method: method as 'GET', path });
+        await res.body.dump();
+        assert.equal(res.statusCode, status, `${method} ${path}`);
+        assert.equal(res.headers.allow, allow ?? undefined, `${method} ${path}`);
+      }
+      assertProblem(await http(gw.base, 'POST', '/userx', { body: {} }), 404, 'not-found');
+    } finally {
+      await pool.close();
       await gw.app.close();
     }
   });

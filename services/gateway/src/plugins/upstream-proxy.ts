@@ -1,5 +1,6 @@
 // Each upstream's prefix forwarded as is, with the request id, the trace context and the client address
 // this gateway saw; an upstream that is down or slow is a 503/504 problem, like the ingress would answer.
+import { METHODS } from 'node:http';
 import proxy from '@fastify/http-proxy';
 import fp from 'fastify-plugin';
 import { KIT_PLUGINS, ProblemError, ServiceUnavailable, traceparentOf } from '@ecommerce/kit';
@@ -35,6 +36,12 @@ const CLIENT_ADDRESS_CLAIMS = new Set([
 const NONE = new Set<string>();
 
 /**
+ * Every method Node's parser reads but CONNECT (a tunnel, which the kit answers 405): the service behind knows which
+ * of them a path serves, so its 405 and `Allow` reach the client (the proxy's default seven made any other a 404 here).
+ */
+const FORWARDED_METHODS = METHODS.filter((m) => m !== 'CONNECT');
+
+/**
  * Headers without the hop-by-hop ones (and those their Connection names), without a traceresponse, and without
  * those named in `alsoDropped` (lower case).
  */
@@ -50,12 +57,15 @@ function endToEndHeaders<T extends Record<string, unknown>>(headers: T, alsoDrop
 
 export const upstreamProxy = fp<UpstreamProxyOptions>(
   async (app, { upstreams, timeoutMs }) => {
+    // Fastify routes the standard methods and QUERY; the others (PROPFIND, LOCK...) are added, each possibly with a body.
+    for (const method of FORWARDED_METHODS) if (!app.supportedMethods.includes(method)) app.addHttpMethod(method, { hasBody: true });
     for (const u of upstreams) {
       const service = u.prefix.slice(1);
       await app.register(proxy, {
         upstream: u.url,
         prefix: u.prefix,
         rewritePrefix: u.prefix,
+        httpMethods: FORWARDED_METHODS,
         // undici (keep-alive pool) rather than node:http: the profile showed http.Agent as the gateway's main cost.
         undici: { connections: 128, pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
         // reply-from's two info lines per request ("fetching from remote server", "response received"): the kit's
