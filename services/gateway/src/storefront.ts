@@ -63,6 +63,8 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
     for (const route of CLIENT_ROUTES) scope.get(route, (_request, reply) => reply.sendFile('index.html'));
     // Any other path: a browser navigating to it (a mistyped or stale link) gets the app with status 404, which
     // shows its own not-found page; anything else (curl, a missing asset, the API's clients) the 404 problem.
+    // Being a wildcard, it makes no path exist: a POST there is a 404, while one to a page or file above is the
+    // kit's 405 with Allow: GET, HEAD (problem-errors.ts).
     scope.get('/*', (request, reply) => {
       if (!acceptsHtml(request.headers.accept)) return reply.callNotFound();
       // No validators: a 404 is not revalidated (send would answer an If-None-Match with an empty 304).

@@ -1,6 +1,6 @@
 // The storefront plugin (src/storefront.ts) on a built app of its own making: the HTML is never cached and
 // carries the strict CSP, hashed assets are immutable and precompressed, client routes answer index.html,
-// index.html itself and unknown paths do not (a browser's navigation to one gets the app with a 404), the API keeps its own headers; the static-only server of the
+// index.html itself and unknown paths do not (a browser's navigation to one gets the app with a 404), a page sent a POST is a 405, the API keeps its own headers; the static-only server of the
 // storefront Deployment is ready only with the files there.
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { brotliCompressSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
-import { listenOnLoopback, type Running } from '@ecommerce/test-support';
+import { assertMethodNotAllowed, assertProblem, http, listenOnLoopback, type Running } from '@ecommerce/test-support';
 import { CLIENT_ROUTES, IMMUTABLE, STOREFRONT_CSP, buildStorefrontServer, loadStorefrontConfig } from '../src/storefront.js';
 import { startGateway } from './harness.js';
 
@@ -156,6 +156,29 @@ describe('storefront served by the gateway', () => {
       assert.equal((await fetch(`${gw.base}/cart`, { headers: { accept: navigation } })).status, 200);
       assert.equal((await fetch(`${gw.base}/images/pot.svg`, { headers: { accept: navigation } })).status, 200);
     } finally {
+      await gw.app.close();
+    }
+  });
+
+  it('when a page or a file is sent POST, PUT, DELETE or PATCH, then 405 problem with Allow: GET, HEAD (gateway and static-only server alike), and it is still served', async () => {
+    const gw = await gateway(dir);
+    const alone = await buildStorefrontServer(loadStorefrontConfig({ LOG_LEVEL: 'silent', PORT: '0', STOREFRONT_DIR: dir }));
+    try {
+      for (const base of [gw.base, await listenOnLoopback(alone)]) {
+        for (const page of ['/', '/cart', '/checkout', '/orders', '/signin', '/admin', '/assets/app-1a2b3c.js', '/images/pot.svg']) {
+          for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
+            const res = await http(base, method, page, { body: {}, headers: { accept: 'text/html' } });
+            assertMethodNotAllowed(res, 'GET, HEAD');
+            assert.notEqual(res.headers.get('content-security-policy'), STOREFRONT_CSP, `${method} ${page}: a problem, not a page`);
+          }
+          assert.equal((await fetch(base + page)).status, 200, page);
+        }
+        // A page under a wildcard route (/products/*) and an unknown path have no route of their own: 404, as the
+        // catch-all's paths do (docs/api.md, framework errors).
+        for (const page of ['/products/some-id', '/nope']) assertProblem(await http(base, 'POST', page, { body: {} }), 404, 'not-found');
+      }
+    } finally {
+      await alone.close();
       await gw.app.close();
     }
   });
