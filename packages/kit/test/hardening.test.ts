@@ -22,6 +22,18 @@ async function server(logLevel = 'silent', lines?: string[]) {
   });
 }
 
+/** Writes `text` on a new connection to the server at `base` and answers all it reads until the server closes it. */
+function rawExchange(base: string, text: string): Promise<string> {
+  return new Promise<string>((resolve) => {
+    let data = '';
+    const s = connect(Number(new URL(base).port), '127.0.0.1', () => s.write(text));
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => (data += d));
+    s.on('error', () => undefined);
+    s.on('close', () => resolve(data));
+  });
+}
+
 describe('validation', () => {
   it('when an array has 100,000 bad items, then validation stops at maxItems: one error, a small body', async () => {
     const app = await server();
@@ -217,48 +229,46 @@ describe('methods a path does not serve', () => {
   /** A concrete path of a route pattern, and the methods served there. */
   const knownPath = fc.tuple(fc.constantFrom(...ROUTES), segment).map(([[pattern, methods], id]) => ({ path: pattern.replace(':id', id), methods }));
 
-  it('when a known path is asked with any method (Fastify\'s or one it does not route), then the route answers, or 405 with Allow naming what the path serves (HEAD with GET, OPTIONS only where served)', async () => {
+  /** Checks the app with catch-alls on random paths, each asked with a random method of ANY_METHOD. */
+  async function forAnyMethod<P>(paths: fc.Arbitrary<P>, numRuns: number, check: (pool: Pool, path: P, method: string) => Promise<void>) {
     const { app, pool } = await routed(true);
     try {
       await fc.assert(
-        fc.asyncProperty(knownPath, fc.constantFrom(...ANY_METHOD), async ({ path, methods }, method) => {
-          const res = await send(pool, method, path);
-          const served = methods.includes(method) || (method === 'HEAD' && methods.includes('GET'));
-          if (served) return assert.equal(res.status, 200, `${method} ${path}: ${res.text}`);
-          // GET and HEAD of a path no GET route serves fall to the catch-all, which does not make POST there a 405.
-          if (method === 'GET' || method === 'HEAD') return assert.equal(res.status, 200, `${method} ${path} caught`);
-          const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].sort().join(', ');
-          const p = assertMethodNotAllowed(res, allow);
-          assert.equal(p.detail, `${method} is not served at ${path}; allowed: ${allow}`);
-        }),
-        { numRuns: 300 },
+        fc.asyncProperty(paths, fc.constantFrom(...ANY_METHOD), (path, method) => check(pool, path, method)),
+        { numRuns },
       );
     } finally {
       await pool.close();
       await app.close();
     }
+  }
+
+  it('when a known path is asked with any method (Fastify\'s or one it does not route), then the route answers, or 405 with Allow naming what the path serves (HEAD with GET, OPTIONS only where served)', async () => {
+    await forAnyMethod(knownPath, 300, async (pool, { path, methods }, method) => {
+      const res = await send(pool, method, path);
+      const served = methods.includes(method) || (method === 'HEAD' && methods.includes('GET'));
+      if (served) return assert.equal(res.status, 200, `${method} ${path}: ${res.text}`);
+      // GET and HEAD of a path no GET route serves fall to the catch-all, which does not make POST there a 405.
+      if (method === 'GET' || method === 'HEAD') return assert.equal(res.status, 200, `${method} ${path} caught`);
+      const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : [])].sort().join(', ');
+      const p = assertMethodNotAllowed(res, allow);
+      assert.equal(p.detail, `${method} is not served at ${path}; allowed: ${allow}`);
+    });
   });
 
   it('when a path only a wildcard catch-all serves is asked with another method, then 404: a catch-all makes no path exist', async () => {
-    const { app, pool } = await routed(true);
-    const unknownPath = fc.oneof(
-      fc.array(segment, { minLength: 1, maxLength: 4 }).map((s) => `/${s.join('/')}`),
-      fc.array(segment, { minLength: 1, maxLength: 3 }).map((s) => `/t/files/${s.join('/')}`),
-    );
-    try {
-      await fc.assert(
-        fc.asyncProperty(unknownPath.filter((path) => !/^\/(t\/items|t\/session|livez|readyz|metrics)(\/|$)/.test(path)), fc.constantFrom(...ANY_METHOD), async (path, method) => {
-          const res = await send(pool, method, path);
-          if (method === 'GET' || method === 'HEAD') return assert.equal(res.status, 200, `${method} ${path} caught`);
-          assertProblem(res, 404, 'not-found');
-          assert.equal(res.headers.get('allow'), null);
-        }),
-        { numRuns: 200 },
-      );
-    } finally {
-      await pool.close();
-      await app.close();
-    }
+    const unknownPath = fc
+      .oneof(
+        fc.array(segment, { minLength: 1, maxLength: 4 }).map((s) => `/${s.join('/')}`),
+        fc.array(segment, { minLength: 1, maxLength: 3 }).map((s) => `/t/files/${s.join('/')}`),
+      )
+      .filter((path) => !/^\/(t\/items|t\/session|livez|readyz|metrics)(\/|$)/.test(path));
+    await forAnyMethod(unknownPath, 200, async (pool, path, method) => {
+      const res = await send(pool, method, path);
+      if (method === 'GET' || method === 'HEAD') return assert.equal(res.status, 200, `${method} ${path} caught`);
+      assertProblem(res, 404, 'not-found');
+      assert.equal(res.headers.get('allow'), null);
+    });
   });
 
   it('when no route at all serves a path, then 404 for every method; the problem names the method and the path', async () => {
@@ -278,16 +288,8 @@ describe('methods a path does not serve', () => {
 
   it('when a CONNECT arrives, then its Allow names the methods the routes serve: OPTIONS only when one serves it', async () => {
     const { app, base, pool } = await routed(false);
-    const port = Number(new URL(base).port);
     try {
-      const answer = await new Promise<string>((resolve) => {
-        let data = '';
-        const s = connect(port, '127.0.0.1', () => s.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'));
-        s.setEncoding('latin1');
-        s.on('data', (d: string) => (data += d));
-        s.on('error', () => undefined);
-        s.on('close', () => resolve(data));
-      });
+      const answer = await rawExchange(base, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
       assert.match(answer, /^HTTP\/1\.1 405 [\s\S]*"type":"https:\/\/ecommerce\.local\/problems\/method-not-allowed"/);
       assert.match(answer, /\r\nAllow: DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT\r\n/);
     } finally {
@@ -452,16 +454,7 @@ describe('errors and logs', () => {
     const app = await server();
     app.get('/t/:id', async () => ({}));
     const base = await listenOnLoopback(app);
-    const port = Number(new URL(base).port);
-    const raw = (text: string) =>
-      new Promise<string>((resolve) => {
-        let data = '';
-        const s = connect(port, '127.0.0.1', () => s.write(text));
-        s.setEncoding('latin1');
-        s.on('data', (d: string) => (data += d));
-        s.on('error', () => undefined);
-        s.on('close', () => resolve(data));
-      });
+    const raw = (text: string) => rawExchange(base, text);
     try {
       assertProblem(await http(base, 'GET', `/t/${'x'.repeat(500)}`), 404, 'not-found');
       const bad = await http(base, 'GET', '/t/%E0%A4%A');
