@@ -126,7 +126,11 @@ export async function restoreSession(): Promise<Restored> {
       // A 401 here comes after the bearer's one renewal: refused (the refresh ended the session, or the new
       // token was refused too) ends it; a renewal that got no answer (failures) keeps it.
       if (err instanceof ApiError && (err.status === 401 || err.status === 400) && failures === 0) {
-        if (hasAccessToken()) endSession();
+        if (hasAccessToken()) {
+          endSession();
+          // The refresh cookie that got the refused token would still renew on the server: revoke it (best effort).
+          void userApi.POST('/user/logout', { body: {} }).catch(() => undefined);
+        }
         return { status: 'anonymous' };
       }
       if (!hasAccessToken()) return { status: 'anonymous' };

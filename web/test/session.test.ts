@@ -17,14 +17,15 @@ const { SESSION_HINT_KEY, forgetSession, restoreSession } = await import('../src
 
 type Answer = number | 'no answer';
 /** The user service: each path answers the next status of its list (the last one again when the list is used up). */
-function userService(answers: Record<'/user/token/refresh' | '/user/me', Answer[]>) {
+function userService(answers: Record<'/user/token/refresh' | '/user/me', Answer[]> & { '/user/logout'?: Answer[] }) {
   const asked: string[] = [];
   globalThis.fetch = (async (input: Request) => {
     const path = new URL(input.url).pathname as keyof typeof answers;
     asked.push(`${path}${input.headers.has('authorization') ? ' (token)' : ''}`);
-    const list = answers[path];
+    const list = answers[path]!;
     const answer = list.length > 1 ? list.shift()! : list[0]!;
     if (answer === 'no answer') throw new TypeError('fetch failed');
+    if (answer === 204) return new Response(null, { status: 204 });
     const body =
       answer !== 200
         ? { type: 'about:blank', title: 'Refused', status: answer, detail: `HTTP ${answer}` }
@@ -110,11 +111,14 @@ describe('restoreSession: reloading the app', () => {
     assert.deepEqual(asked, ['/user/token/refresh', '/user/me (token)', '/user/token/refresh']);
   });
 
-  it('when /user/me refuses the renewed token as well (401 twice), then anonymous', async () => {
-    userService({ '/user/token/refresh': [200], '/user/me': [401] });
+  it('when /user/me refuses the renewed token as well (401 twice), then anonymous, and the refresh cookie is revoked', async () => {
+    const asked = userService({ '/user/token/refresh': [200], '/user/me': [401], '/user/logout': [204] });
     assert.deepEqual(await restoreSession(), { status: 'anonymous' });
     assert.equal(stored.has(SESSION_HINT_KEY), false);
     assert.equal(hasAccessToken(), false);
+    // The cookie still renews on the server: a best-effort logout ends it there too.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(asked.at(-1), '/user/logout');
   });
 
   it('when /user/me says 401 but the renewal gets no answer, then unreachable: the token and the flag stay', async () => {
