@@ -1,6 +1,11 @@
 // One error type with an HTTP mapping: every failure a client sees is an RFC 9457 problem.
 export const PROBLEM_BASE = 'https://ecommerce.local/problems/';
 
+/** "1 unit", "3 units", "0 units": a count in a problem's words, singular for exactly one (not "1 unit(s)"). */
+export function countOf(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}
+
 export interface FieldError {
   path: string;
   message: string;

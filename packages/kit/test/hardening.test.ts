@@ -105,9 +105,9 @@ describe('validation', () => {
         [{ stock: 11 }, '/stock', 'must be at most 10'],
         [{ stock: -1 }, '/stock', 'must be at least 0'],
         [{ note: 'long' }, '/note', 'must be at most 3 characters long'],
-        [{ tags: [] }, '/tags', 'must have at least 1 item(s)'],
+        [{ tags: [] }, '/tags', 'must have at least 1 item'],
         [{ delta: 0 }, '/delta', 'must not be 0'],
-        [{ patch: {} }, '/patch', 'must have at least 1 field(s)'],
+        [{ patch: {} }, '/patch', 'must have at least 1 field'],
       ] as const) {
         const p = assertProblem(await http(base, 'POST', '/t/words', { body }), 400, 'validation-failed');
         assert.deepEqual(p.errors, [{ path, message }], JSON.stringify(body));

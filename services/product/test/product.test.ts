@@ -277,7 +277,7 @@ describe('POST /product/:id/stock', () => {
     const p = await createProduct(stack, { stock: 3 });
     const res = assertProblem(await http(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: -4 } }), 409, 'insufficient-stock');
     assert.equal((res as Problem & { available?: number }).available, 3);
-    assert.equal(res.detail, 'Only 3 unit(s) are in stock to remove; units reserved by orders are not in stock');
+    assert.equal(res.detail, 'Only 3 units are in stock to remove; units reserved by orders are not in stock');
     assert.deepEqual(await getProduct(stack, p.id), p);
     assertProblem(await http(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: 1_000_000_000 } }), 409, 'stock-limit-exceeded');
   });

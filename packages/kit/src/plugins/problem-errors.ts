@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { ErrorObject } from 'ajv';
-import { NotFound, ProblemError, ServiceUnavailable, errorCode, isUnavailableError, problemBody, type FieldError } from '../errors.js';
+import { NotFound, ProblemError, countOf, ServiceUnavailable, errorCode, isUnavailableError, problemBody, type FieldError } from '../errors.js';
 import { UUID_PATTERN } from '../ids.js';
 import { KIT_PLUGINS } from './names.js';
 
@@ -148,11 +148,11 @@ function plainMessage(e: ErrorObject): string {
     case 'maximum':
       return `must be at most ${p.limit}`;
     case 'minItems':
-      return `must have at least ${p.limit} item(s)`;
+      return `must have at least ${countOf(p.limit ?? 0, 'item')}`;
     case 'maxItems':
-      return `must have at most ${p.limit} item(s)`;
+      return `must have at most ${countOf(p.limit ?? 0, 'item')}`;
     case 'minProperties':
-      return `must have at least ${p.limit} field(s)`;
+      return `must have at least ${countOf(p.limit ?? 0, 'field')}`;
     case 'not': {
       // The refused value, when the schema names one (`not: { const: 0 }`); Ajv's own is "must NOT be valid".
       const refused = (e.schema as { const?: unknown } | undefined)?.const;
@@ -172,7 +172,7 @@ function problemOf(err: FastifyError | ProblemError | Error, request: FastifyReq
   if (fe.validation && fe.validationContext === 'params') return new NotFound();
   if (fe.validation) {
     const errors = fieldErrors(fe.validation as ErrorObject[], fe.validationContext);
-    return new ProblemError(400, 'validation-failed', 'Request is not valid', `${errors.length} field(s) failed validation`, { errors });
+    return new ProblemError(400, 'validation-failed', 'Request is not valid', `${countOf(errors.length, 'field')} failed validation`, { errors });
   }
   const clientError = fe.code ? FASTIFY_CLIENT_ERRORS[fe.code] : undefined;
   if (clientError) {

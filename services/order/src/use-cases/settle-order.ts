@@ -112,7 +112,7 @@ function refusalOutcome(orderId: string, refusal: Refusal): { to: 'rejected' | '
     case 'unknown-product':
       return {
         to: 'rejected',
-        problem: storedProblem(new ProblemError(404, 'not-found', 'Not found', 'Unknown or archived product(s); the order was recorded as rejected', { orderId, productIds: refusal.productIds ?? [] })),
+        problem: storedProblem(new ProblemError(404, 'not-found', 'Not found', 'One or more products are unknown or archived; the order was recorded as rejected', { orderId, productIds: refusal.productIds ?? [] })),
       };
     case 'price-changed':
       return {

@@ -34,7 +34,7 @@ export interface ReleaseOutcome {
 
 const DETAIL: Record<RefusalReason, string> = {
   'insufficient-stock': 'Not enough stock for every item; nothing was reserved',
-  'unknown-product': 'Unknown or archived product(s); nothing was reserved',
+  'unknown-product': 'One or more products are unknown or archived; nothing was reserved',
   'mixed-currency': 'All items of one reservation must share one currency; nothing was reserved',
   expired: 'The reservation window closed; nothing was reserved',
   'price-changed': 'A product is priced otherwise than the client expected; nothing was reserved',

@@ -1,4 +1,4 @@
-import { Conflict, UnprocessableEntity, isUuid } from '@ecommerce/kit';
+import { Conflict, UnprocessableEntity, countOf, isUuid } from '@ecommerce/kit';
 import type { ProductRepository } from '../data/product-repository.js';
 import { MAX_STOCK, productNotFound, toProduct, type Product } from '../model/product.js';
 import type { CatalogMetrics } from '../plugins/catalog-metrics.js';
@@ -43,7 +43,7 @@ export async function adjustStock(deps: Deps, id: string, delta: number, idempot
     const refusedNow = delta < 0 ? row.stock + delta < 0 : row.stock + delta > MAX_STOCK;
     if (!refusedNow && attempt < MAX_ATTEMPTS) continue;
     if (delta < 0) {
-      throw new Conflict('insufficient-stock', `Only ${row.stock} unit(s) are in stock to remove; units reserved by orders are not in stock`, {
+      throw new Conflict('insufficient-stock', `Only ${countOf(row.stock, 'unit')} ${row.stock === 1 ? 'is' : 'are'} in stock to remove; units reserved by orders are not in stock`, {
         available: row.stock,
       });
     }
