@@ -311,6 +311,39 @@ describe('keys and service tokens', () => {
     assertProblem(await http(base, 'POST', '/user/oauth/token', { body: { grant_type: 'password', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret } }), 400);
     assertProblem(await http(base, 'POST', '/user/oauth/token', { body: { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret, scope: 'admin' } }), 400);
   });
+
+  it('when a client authenticates with HTTP Basic (RFC 6749 2.3.1), then a service token; one method per request; a failed or missing one is 401 with a Basic challenge', async () => {
+    const token = (authorization: string | undefined, body: Record<string, string> = { grant_type: 'client_credentials' }) =>
+      http<{ access_token: string }>(base, 'POST', '/user/oauth/token', { body, headers: authorization === undefined ? {} : { authorization } });
+    const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+    const good = await token(basic(ORDER_CLIENT.id, ORDER_CLIENT.secret));
+    assert.equal(good.status, 200, good.text);
+    assert.equal(decodeJwt(good.body.access_token).sub, 'order-service');
+    // Each part is form-urlencoded before base64: %2D is "-"; the scheme's name is case-insensitive.
+    const encoded = await token(`basic ${Buffer.from(`${ORDER_CLIENT.id.replace('-', '%2D')}:${encodeURIComponent(ORDER_CLIENT.secret)}`).toString('base64')}`);
+    assert.equal(encoded.status, 200, encoded.text);
+    // As a form, as RFC 6749 clients send it, with the same client_id in the body as some libraries do.
+    const form = await http<{ access_token: string }>(base, 'POST', '/user/oauth/token', {
+      raw: new URLSearchParams({ grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, scope: 'reservations:read' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic(ORDER_CLIENT.id, ORDER_CLIENT.secret) },
+    });
+    assert.equal(form.status, 200, form.text);
+    assert.equal(decodeJwt(form.body.access_token).scope, 'reservations:read');
+    const challenged = (res: Awaited<ReturnType<typeof token>>) => {
+      assertProblem(res, 401);
+      assert.match(res.headers.get('www-authenticate') ?? '', /^Basic realm=/, res.text);
+    };
+    challenged(await token(basic(ORDER_CLIENT.id, 'wrong-secret')));
+    challenged(await token(basic('nobody', ORDER_CLIENT.secret)));
+    challenged(await token(undefined));
+    challenged(await token(undefined, { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id }));
+    for (const malformed of ['Basic', 'Basic !!!!', 'Basic b3JkZXI=', `Basic ${Buffer.from(':secret').toString('base64')}`, `Basic ${Buffer.from([0x6f, 0x3a, 0xff]).toString('base64')}`, `Bearer ${good.body.access_token}`, basic(ORDER_CLIENT.id, '%E0%A4%A')]) {
+      challenged(await token(malformed));
+    }
+    // Two methods in one request, or the body naming another client: 400, no token.
+    assertProblem(await token(basic(ORDER_CLIENT.id, ORDER_CLIENT.secret), { grant_type: 'client_credentials', client_secret: ORDER_CLIENT.secret }), 400);
+    assertProblem(await token(basic(ORDER_CLIENT.id, ORDER_CLIENT.secret), { grant_type: 'client_credentials', client_id: 'another-service' }), 400);
+  });
 });
 
 describe('the configured admin (ADMIN_EMAIL) and the sessions of its account', () => {

@@ -46,7 +46,13 @@ export const openapiDocs = fp<OpenapiDocsOptions>(
       openapi: {
         openapi: '3.1.0',
         info: { title: `${opts.name} service`, version: opts.version, description: opts.description },
-        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+        components: {
+          securitySchemes: {
+            bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+            // OAuth clients at a token endpoint (RFC 6749 2.3.1): HTTP Basic with the client id and secret.
+            clientBasic: { type: 'http', scheme: 'basic', description: 'OAuth 2.0 client authentication: client_id and client_secret' },
+          },
+        },
       },
     });
     await app.register(swaggerUi, { routePrefix: `${opts.prefix}/docs`, staticCSP: true });

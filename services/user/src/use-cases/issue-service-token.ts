@@ -1,5 +1,6 @@
-import { BadRequest, Unauthorized } from '@ecommerce/kit';
+import { BadRequest } from '@ecommerce/kit';
 import type { ServiceClientRepository } from '../data/service-client-repository.js';
+import { invalidClient } from '../model/client-authentication.js';
 import { burnPasswordCheck, verifyPassword } from '../model/passwords.js';
 import type { TokenIssuer } from '../model/token-issuer.js';
 
@@ -34,8 +35,8 @@ async function authenticateClient(clients: ServiceClientRepository, clientId: st
   const row = await clients.credentials(clientId);
   if (!row) {
     await burnPasswordCheck(secret);
-    throw new Unauthorized('Invalid client credentials');
+    throw invalidClient();
   }
-  if (!(await verifyPassword(row.secret_hash, secret))) throw new Unauthorized('Invalid client credentials');
+  if (!(await verifyPassword(row.secret_hash, secret))) throw invalidClient();
   return row.scopes;
 }

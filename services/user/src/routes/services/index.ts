@@ -4,7 +4,7 @@ import tokens from './tokens.js';
 
 /**
  * For other services: the public keys that verify this service's tokens, and service tokens for clients
- * that prove themselves with their secret (in the body, so no token hook here).
+ * that prove themselves with their secret (HTTP Basic or the body, so no token hook here).
  */
 export default async function serviceRoutes(app: App): Promise<void> {
   // Form bodies (RFC 6749's token request) here only: everywhere else a form is a cross-site post (a login

@@ -1,5 +1,6 @@
 import { USER_JWKS_PATH, USER_TOKEN_PATH } from '@ecommerce/contracts';
 import { Type, type App } from '@ecommerce/kit';
+import { clientCredentials } from '../../model/client-authentication.js';
 import { issueServiceToken } from '../../use-cases/issue-service-token.js';
 import { noStore } from '../public/no-store.js';
 
@@ -18,12 +19,16 @@ export default async function tokenRoutes(app: App): Promise<void> {
     {
       schema: {
         summary: 'OAuth 2.0 client-credentials grant: a service token',
+        description:
+          'The client authenticates with HTTP Basic (`Authorization: Basic base64(client_id:client_secret)`, each part form-urlencoded first, RFC 6749 2.3.1) or with `client_id` and `client_secret` in the body; one method per request. A failed or missing client authentication is 401 with a Basic challenge.',
         tags: ['keys'],
+        // HTTP Basic, or the credentials in the body (no scheme).
+        security: [{ clientBasic: [] }, {}],
         body: Type.Object(
           {
             grant_type: Type.String({ minLength: 1, maxLength: 64 }),
-            client_id: Type.String({ minLength: 1, maxLength: 64 }),
-            client_secret: Type.String({ minLength: 1, maxLength: 256 }),
+            client_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+            client_secret: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
             scope: Type.Optional(Type.String({ maxLength: 1000 })),
           },
           { additionalProperties: false },
@@ -38,7 +43,8 @@ export default async function tokenRoutes(app: App): Promise<void> {
     },
     async (request) => {
       const { body } = request;
-      const issued = await issueServiceToken(app, { grantType: body.grant_type, clientId: body.client_id, clientSecret: body.client_secret, scope: body.scope });
+      const { clientId, clientSecret } = clientCredentials(request.headers.authorization, body);
+      const issued = await issueServiceToken(app, { grantType: body.grant_type, clientId, clientSecret, scope: body.scope });
       request.serviceClient = { clientId: issued.clientId, scopes: issued.scopes };
       return { access_token: issued.token, token_type: 'Bearer' as const, expires_in: issued.expiresIn, scope: issued.scopes.join(' ') };
     },
