@@ -20,6 +20,7 @@ export * from './data-service.js';
 export * from './pagination.js';
 export * from './provision.js';
 export * from './ids.js';
+export * from './text.js';
 export { freePort } from './free-port.js';
 export { AUTHENTICATION_PLUGIN, authentication } from './plugins/authentication.js';
 export { KIT_PLUGINS } from './plugins/names.js';

@@ -79,6 +79,30 @@ describe('POST /product', () => {
     assertProblem(await http(base, 'POST', '/product', { token: admin, raw: '{"sku":', headers: { 'content-type': 'application/json' } }), 400, 'malformed-json');
   });
 
+  it('when a name or category is made only of invisible characters, then 400 and nothing is created; one visible character (any script, a symbol) is enough', async () => {
+    // Spaces, zero-width and format characters, a lone combining mark: shown as a blank name in the shop.
+    const invisible = fc.constantFrom(' ', '\u00a0', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u3000', '\u0301', '\u180e');
+    const blank = fc.array(invisible, { minLength: 1, maxLength: 8 }).map((cs) => cs.join(''));
+    const visible = fc.constantFrom('a', 'Ж', '中', '٣', '€', '😀', '-', 'é');
+    await fc.assert(
+      fc.asyncProperty(blank, fc.constantFrom('name', 'category'), async (text, field) => {
+        const sku = uniqueCode('BLANK');
+        const res = await http(base, 'POST', '/product', { token: admin, body: { sku, name: 'N', priceCents: 1, stock: 1, [field]: text } });
+        assertErrorAt(res, `/${field}`, JSON.stringify(text));
+        assert.match(String((res.body as { errors: { message: string }[] }).errors[0]!.message), /^must not be blank/);
+        assert.equal((await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(sku)}`)).body.items.length, 0);
+      }),
+      { numRuns: 40 },
+    );
+    await fc.assert(
+      fc.asyncProperty(blank, visible, blank, async (before, seen, after) => {
+        const res = await http<Product>(base, 'POST', '/product', { token: admin, body: { sku: uniqueCode('SEEN'), name: `${before}${seen}${after}`, priceCents: 1, stock: 1, category: seen } });
+        assert.equal(res.status, 201, res.text);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
   it('when the caller is anonymous, a customer or a service, then 401 / 403 / 401 and nothing is created', async () => {
     const body = { sku: uniqueCode('AUTH'), name: 'N', priceCents: 1, stock: 1 };
     assertProblem(await http(base, 'POST', '/product', { body }), 401);

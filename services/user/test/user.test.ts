@@ -48,6 +48,8 @@ describe('POST /user/register', () => {
       [{ email: 'not-an-email', password: 'password-123', name: 'A' }, '/email'],
       [{ email: uniqueEmail(), password: 12345678, name: 'A' }, '/password'],
       [{ email: uniqueEmail(), password: 'password-123', name: '' }, '/name'],
+      // Only invisible characters (zero-width space, word joiner, BOM, a lone combining mark): a blank name in the admin.
+      [{ email: uniqueEmail(), password: 'password-123', name: '\u200b\u2060\ufeff\u0301' }, '/name'],
       [{ email: uniqueEmail(), password: 'password-123', name: 'A', role: 'admin' }, '/role'],
     ];
     for (const [body, path] of cases) {

@@ -7,6 +7,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPM
 import type { ErrorObject } from 'ajv';
 import { NotFound, ProblemError, countOf, ServiceUnavailable, errorCode, isUnavailableError, problemBody, type FieldError } from '../errors.js';
 import { UUID_PATTERN } from '../ids.js';
+import { VISIBLE_TEXT_PATTERN } from '../text.js';
 import { KIT_PLUGINS } from './names.js';
 
 /** At most this many field errors are listed in a 400, so an error body stays small whatever the input. */
@@ -136,6 +137,7 @@ function plainMessage(e: ErrorObject): string {
       return FORMAT_WORDS[p.format ?? ''] ?? `must be a valid ${p.format ?? 'value'}`;
     case 'pattern':
       if (p.pattern === '\\S') return 'must not be blank';
+      if (p.pattern === VISIBLE_TEXT_PATTERN) return 'must not be blank (a letter, digit or symbol, not only spaces or invisible characters)';
       if (p.pattern === '^\\S+$') return 'must not contain spaces';
       if (p.pattern === UUID_PATTERN) return FORMAT_WORDS.uuid!;
       break;
