@@ -847,6 +847,8 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     // A refusal (401) does sign out: the flag goes, and the header offers Sign in.
     await page.route('**/user/token/refresh', (route) => route.fulfill(problem(401)));
     await page.goto('/');
+    // The header shows Sign in while the check runs too: wait for the refusal itself (the flag removed).
+    await page.waitForFunction(() => localStorage.getItem('ecommerce.session') === null);
     await header.getByRole('link', { name: 'Sign in' }).waitFor();
     assert.equal(await flag(), null);
     assert.equal(await unreachable.count(), 0);

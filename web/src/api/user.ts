@@ -631,7 +631,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** OAuth 2.0 client-credentials grant: a service token */
+        /**
+         * OAuth 2.0 client-credentials grant: a service token
+         * @description The client authenticates with HTTP Basic (`Authorization: Basic base64(client_id:client_secret)`, each part form-urlencoded first, RFC 6749 2.3.1) or with `client_id` and `client_secret` in the body; one method per request. A failed or missing client authentication is 401 with a Basic challenge.
+         */
         post: {
             parameters: {
                 query?: never;
@@ -643,8 +646,8 @@ export interface paths {
                 content: {
                     "application/json": {
                         grant_type: string;
-                        client_id: string;
-                        client_secret: string;
+                        client_id?: string;
+                        client_secret?: string;
                         scope?: string;
                     };
                 };
