@@ -194,6 +194,64 @@ describe('bodies nobody reads', () => {
   });
 });
 
+describe('bodies still arriving after the answer', () => {
+  /**
+   * Announces a 100 GB body (more than it can send before `capMs`) and streams it as fast as the server takes it;
+   * answers the status line and how long the server kept the connection once it had answered (capped at `capMs`).
+   */
+  function endlessBody(base: string, head: string, capMs: number): Promise<{ status: number; keptMs: number }> {
+    return new Promise((resolve) => {
+      const socket = connect(Number(new URL(base).port), '127.0.0.1');
+      const chunk = Buffer.alloc(64 * 1024, 'x');
+      let text = '';
+      let answeredAt = 0;
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(cap);
+        socket.destroy();
+        resolve({ status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1]), keptMs: answeredAt ? Date.now() - answeredAt : -1 });
+      };
+      const cap = setTimeout(finish, capMs);
+      const pump = () => {
+        while (!done && !socket.destroyed && socket.write(chunk));
+      };
+      socket.on('connect', () => {
+        socket.write(`${head}Host: x\r\ncontent-type: application/json\r\ncontent-length: 100000000000\r\n\r\n`);
+        pump();
+      });
+      socket.on('drain', pump);
+      socket.on('data', (d: Buffer) => {
+        if (!answeredAt) answeredAt = Date.now();
+        text += d.toString('latin1');
+      });
+      socket.on('error', finish);
+      socket.on('close', finish);
+    });
+  }
+
+  it('when a request is answered before its body is read (404, 405, a 401 in onRequest), then the connection is closed, not drained until the request timeout; a small pipelined body keeps it open', async () => {
+    const app = await server();
+    app.get('/t/thing', async () => ({ ok: true }));
+    app.post('/t/guarded', { onRequest: async () => { throw new ServiceUnavailable(); } }, async () => ({ ok: true }));
+    const base = await listenOnLoopback(app);
+    try {
+      for (const [head, status] of [['PROPFIND /t/thing HTTP/1.1\r\n', 405], ['POST /t/nowhere HTTP/1.1\r\n', 404], ['POST /t/guarded HTTP/1.1\r\n', 503]] as const) {
+        const res = await endlessBody(base, head, 8000);
+        assert.equal(res.status, status, head);
+        assert.ok(res.keptMs >= 0 && res.keptMs < 4000, `${head.trim()}: the connection stayed ${res.keptMs} ms after the answer`);
+      }
+      // A whole body already received is no reason to close: the next request on the connection is answered.
+      const both = await rawExchange(base, 'PROPFIND /t/thing HTTP/1.1\r\nHost: x\r\ncontent-length: 2\r\n\r\n{}GET /t/thing HTTP/1.1\r\nHost: x\r\nconnection: close\r\n\r\n');
+      assert.match(both, /^HTTP\/1\.1 405 [\s\S]*HTTP\/1\.1 200 /);
+      assert.equal((await http(base, 'GET', '/t/thing')).status, 200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('methods a path does not serve', () => {
   // A service's shape: each path pattern with the methods its routes serve.
   const ROUTES: [string, string[]][] = [

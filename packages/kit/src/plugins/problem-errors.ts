@@ -210,6 +210,7 @@ function sendProblem(err: FastifyError | ProblemError | Error, request: FastifyR
   // is heuristically cacheable otherwise), and the auth routes promise no-store on every answer.
   reply.header('cache-control', 'no-store');
   if (problem.status === 413) lingeringClose(reply);
+  else boundUnreadBody(request, reply);
   return reply.code(problem.status).type('application/problem+json').send(problemBody(problem, echoedPath(request.url)));
 }
 
@@ -231,6 +232,27 @@ export function writeRawProblem(socket: Socket, status: number, slug: string, de
     socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n${extra}Connection: close\r\n\r\n${body}`);
   }
   socket.destroySoon();
+}
+
+/** How long a body still arriving after its answer is read and discarded before the connection is closed. */
+const UNREAD_BODY_GRACE_MS = 2000;
+
+/**
+ * A body still arriving once its answer is sent (the answer came before the body was read: no route, a 405, a token
+ * refused in onRequest) is read and discarded by Node, whatever its size, until the request timeout: 20 s at line
+ * rate, one connection kept a core busy and took 15 GB. It gets the grace a 413 gets, then the connection is closed.
+ * A body that ends within it (a small one, in the same packets) keeps the connection: the next request is served.
+ */
+function boundUnreadBody(request: FastifyRequest, reply: FastifyReply): void {
+  const req = request.raw;
+  if (req.complete) return;
+  reply.raw.once('finish', () => {
+    if (req.complete) return;
+    const timer = setTimeout(() => {
+      if (!req.complete) req.socket?.destroy();
+    }, UNREAD_BODY_GRACE_MS).unref();
+    req.once('end', () => clearTimeout(timer));
+  });
 }
 
 /**
