@@ -23,10 +23,16 @@ let failures = 0;
 /** The page loaded signed in but could not confirm it (no renewal, or no /user/me): the next renewal that works signs it in. */
 let restoring = false;
 
+/** The longest a timer waits (2^31 - 1 ms, about 24 days): a longer delay fires at once, in browsers and in Node. */
+const MAX_TIMER_SECONDS = 2_147_483;
+
 function schedule(expiresIn: number): void {
   clearTimeout(refreshTimer);
-  // Renew well before expiry; a renewal the user service could not answer is tried again (retryLater).
-  refreshTimer = setTimeout(() => void refresh(), Math.max(5, expiresIn * 0.8) * 1000);
+  // Renew well before expiry; a renewal the user service could not answer is tried again (retryLater). An
+  // `expiresIn` that is not a number (left out, a string) or beyond a timer's range fired the timer at once, and
+  // each renewal scheduled the next at once: a refresh loop as fast as the user service answered.
+  const seconds = typeof expiresIn === 'number' && Number.isFinite(expiresIn) ? expiresIn * 0.8 : 5;
+  refreshTimer = setTimeout(() => void refresh(), Math.min(MAX_TIMER_SECONDS, Math.max(5, seconds)) * 1000);
 }
 
 /**

@@ -129,3 +129,28 @@ describe('restoreSession: reloading the app', () => {
     assert.equal(ended, 0);
   });
 });
+
+describe('renewal timer', () => {
+  afterEach(() => {
+    forgetSession();
+    globalThis.fetch = realFetch;
+  });
+
+  // Whatever the refresh answers for expiresIn, the next renewal waits at least 5 s: not a loop of refreshes.
+  for (const expiresIn of [undefined, 'soon', null, 1e7, Infinity, -1]) {
+    it(`when a refresh answers expiresIn ${JSON.stringify(expiresIn) ?? 'left out'}, then the next renewal is not sent at once`, async () => {
+      stored.clear();
+      stored.set(SESSION_HINT_KEY, '1');
+      let refreshes = 0;
+      globalThis.fetch = (async (input: Request) => {
+        const path = new URL(input.url).pathname;
+        if (path === '/user/token/refresh') refreshes++;
+        const body = path === '/user/token/refresh' ? { accessToken: `token-${refreshes}`, expiresIn, tokenType: 'Bearer' } : { id: '0192f3a4-5b6c-7d8e-9f01-23456789abcd', email: 'ada@example.test', name: 'Ada', role: 'customer', createdAt: '2026-01-01T00:00:00.000Z' };
+        return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+      }) as typeof fetch;
+      assert.equal((await restoreSession()).status, 'signed-in');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(refreshes, 1, `${refreshes} refreshes in 300 ms`);
+    });
+  }
+});
