@@ -20,6 +20,8 @@ let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 let inFlight: Promise<Renewal> | null = null;
 /** Refreshes in a row that got no answer from the user service: the next try waits longer. */
 let failures = 0;
+/** Until when (epoch ms) a renewal asked for by a refused call is not sent: the back-off of retryLater. */
+let retryAt = 0;
 /** The page loaded signed in but could not confirm it (no renewal, or no /user/me): the next renewal that works signs it in. */
 let restoring = false;
 
@@ -41,8 +43,10 @@ function schedule(expiresIn: number): void {
  */
 function retryLater(): Renewal {
   failures += 1;
+  const delayMs = Math.min(60, 2 ** failures) * 1000;
+  retryAt = Date.now() + delayMs;
   clearTimeout(refreshTimer);
-  refreshTimer = setTimeout(() => void refresh(), Math.min(60, 2 ** failures) * 1000);
+  refreshTimer = setTimeout(() => void refresh(true), delayMs);
   return 'unavailable';
 }
 
@@ -57,7 +61,11 @@ function exclusive<T>(fn: () => Promise<T>): Promise<T> {
  * reused) or 400 (no refresh token at all), docs/api.md; then this tab forgets its token and says so
  * ('ended' on sessionEvents), so the header does not keep a dead "Sign out".
  */
-function refresh(): Promise<Renewal> {
+function refresh(now = false): Promise<Renewal> {
+  // A call refused with an expired token asks for a renewal each time (a page polling an order every second did,
+  // 60 refreshes a minute at a user service answering 503): during the back-off it gets 'unavailable' unasked.
+  // The retry timer and a page load or Try again (`now`) do ask.
+  if (!now && !inFlight && failures > 0 && Date.now() < retryAt) return Promise.resolve('unavailable');
   inFlight ??= exclusive(async (): Promise<Renewal> => {
     let res;
     try {
@@ -87,7 +95,7 @@ function refresh(): Promise<Renewal> {
 }
 
 // Calls refused with an expired access token renew it here and are sent once more (api/client.ts).
-renewTokenWith(refresh);
+renewTokenWith(() => refresh());
 
 export async function currentUser(): Promise<SessionUser> {
   return ok(await userApi.GET('/user/me'));
@@ -123,7 +131,7 @@ export async function restoreSession(): Promise<Restored> {
   if (!hint.get()) return { status: 'anonymous' };
   restoring = false;
   // A token this tab holds already (the refresh worked, then /user/me got no answer) is used as it is.
-  const renewal = hasAccessToken() ? 'renewed' : await refresh();
+  const renewal = hasAccessToken() ? 'renewed' : await refresh(true);
   if (renewal === 'ended') return { status: 'anonymous' };
   if (renewal === 'renewed') {
     try {
@@ -151,6 +159,7 @@ export async function signIn(email: string, password: string): Promise<SessionUs
   setAccessToken(data.accessToken);
   hint.set(true);
   restoring = false;
+  failures = 0;
   schedule(data.expiresIn);
   return currentUser();
 }

@@ -12,7 +12,7 @@ Object.assign(globalThis, {
     removeItem: (k: string) => void stored.delete(k),
   },
 });
-const { hasAccessToken, sessionEvents } = await import('../src/api/client.js');
+const { hasAccessToken, orderApi, sessionEvents } = await import('../src/api/client.js');
 const { SESSION_HINT_KEY, forgetSession, restoreSession } = await import('../src/session.js');
 
 type Answer = number | 'no answer';
@@ -153,4 +153,34 @@ describe('renewal timer', () => {
       assert.equal(refreshes, 1, `${refreshes} refreshes in 300 ms`);
     });
   }
+});
+
+describe('renewals while the user service cannot answer', () => {
+  afterEach(() => {
+    forgetSession();
+    globalThis.fetch = realFetch;
+  });
+
+  it('when a polling page is refused (expired token) and every refresh gets a 503, then the refreshes back off: not one per poll', async () => {
+    stored.clear();
+    stored.set(SESSION_HINT_KEY, '1');
+    const counts = new Map<string, number>();
+    globalThis.fetch = (async (input: Request) => {
+      const path = new URL(input.url).pathname;
+      const n = (counts.get(path) ?? 0) + 1;
+      counts.set(path, n);
+      if (path === '/user/token/refresh' && n === 1) return new Response(JSON.stringify({ accessToken: 't1', expiresIn: 900, tokenType: 'Bearer' }), { status: 200, headers: { 'content-type': 'application/json' } });
+      if (path === '/user/me') return new Response(JSON.stringify({ id: '0192f3a4-5b6c-7d8e-9f01-23456789abcd', email: 'ada@example.test', name: 'Ada', role: 'customer', createdAt: '2026-01-01T00:00:00.000Z' }), { status: 200, headers: { 'content-type': 'application/json' } });
+      // The user service is down (503); the order service refuses the expired access token (401).
+      const status = path === '/user/token/refresh' ? 503 : 401;
+      return new Response(JSON.stringify({ type: 'about:blank', title: 'x', status }), { status, headers: { 'content-type': 'application/problem+json' } });
+    }) as typeof fetch;
+    assert.equal((await restoreSession()).status, 'signed-in');
+    // The order page polls while an order is not settled (order-view.tsx): ten polls.
+    for (let i = 0; i < 10; i++) assert.equal((await orderApi.GET('/order/{id}', { params: { path: { id: '0192f3a4-5b6c-7d8e-9f01-23456789abcd' } } })).response.status, 401);
+    assert.equal(counts.get('/order/0192f3a4-5b6c-7d8e-9f01-23456789abcd'), 10);
+    // The load's refresh, then one renewal that got the 503; the other nine polls wait out its back-off.
+    assert.equal(counts.get('/user/token/refresh'), 2);
+    assert.equal(hasAccessToken(), true, 'the session is kept');
+  });
 });
