@@ -252,6 +252,25 @@ describe('bodies still arriving after the answer', () => {
   });
 });
 
+describe('metrics of unusual methods', () => {
+  it('when every method Node parses is sent, then http_request_method names the common ones and _OTHER for the rest (a bounded label)', async () => {
+    const app = await server();
+    app.get('/t/thing', async () => ({ ok: true }));
+    const base = await listenOnLoopback(app);
+    try {
+      for (const method of METHODS.filter((m) => m !== 'CONNECT')) {
+        for (const path of ['/t/thing', '/t/nowhere']) await rawExchange(base, `${method} ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      }
+      const text = (await http(base, 'GET', '/metrics')).text;
+      const labelled = new Set([...text.matchAll(/http_request_method="([^"]*)"/g)].map((m) => m[1]));
+      assert.ok(labelled.has('PROPFIND') === false && labelled.has('_OTHER') && labelled.has('GET'), [...labelled].join(', '));
+      for (const method of labelled) assert.ok(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY', '_OTHER'].includes(method!), method);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('methods a path does not serve', () => {
   // A service's shape: each path pattern with the methods its routes serve.
   const ROUTES: [string, string[]][] = [
