@@ -28,7 +28,7 @@ export interface HttpMetricsOptions {
 const LABELLED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 
 /** A request's method as `http_request_method` reads it. */
-export function methodLabel(method: string): string {
+function methodLabel(method: string): string {
   return LABELLED_METHODS.has(method) ? method : '_OTHER';
 }
 
