@@ -175,8 +175,11 @@ export async function createAccount(name: string, email: string, password: strin
  */
 export async function signOut(): Promise<void> {
   const res = await userApi.POST('/user/logout', { body: {} });
-  // A 4xx is final (401: the session had already ended; the cookie is cleared either way).
-  if (res.response.status >= 500 || res.response.status === 429) throw new ApiError(res.response.status, res.error as never);
+  // Final: ended (2xx), or nothing left to end (401: no live session; 400: no refresh token), the cookie cleared
+  // either way. Anything else (5xx, 429, or a 408, 413, 415, 404 written by a proxy on the way) may never have
+  // reached the user service, whose session would stay alive: the session stays here too, and the user is told.
+  const { status } = res.response;
+  if (!(status < 300 || status === 400 || status === 401)) throw new ApiError(status, res.error as never);
   forgetSession();
   hint.set(false);
 }

@@ -13,7 +13,7 @@ Object.assign(globalThis, {
   },
 });
 const { hasAccessToken, orderApi, sessionEvents } = await import('../src/api/client.js');
-const { SESSION_HINT_KEY, forgetSession, restoreSession } = await import('../src/session.js');
+const { SESSION_HINT_KEY, forgetSession, restoreSession, signOut } = await import('../src/session.js');
 
 type Answer = number | 'no answer';
 /** The user service: each path answers the next status of its list (the last one again when the list is used up). */
@@ -183,4 +183,32 @@ describe('renewals while the user service cannot answer', () => {
     assert.equal(counts.get('/user/token/refresh'), 2);
     assert.equal(hasAccessToken(), true, 'the session is kept');
   });
+});
+
+describe('signOut: ending the session on the server first', () => {
+  beforeEach(() => {
+    stored.clear();
+    stored.set(SESSION_HINT_KEY, '1');
+  });
+  afterEach(() => {
+    forgetSession();
+    globalThis.fetch = realFetch;
+  });
+
+  for (const answer of [204, 400, 401] as const) {
+    it(`when the user service answers ${answer} (ended, or nothing left to end), then this browser is signed out`, async () => {
+      const asked = userService({ '/user/token/refresh': [200], '/user/me': [200], '/user/logout': [answer] });
+      await signOut();
+      assert.equal(stored.has(SESSION_HINT_KEY), false);
+      assert.deepEqual(asked, ['/user/logout']);
+    });
+  }
+
+  for (const answer of [408, 413, 415, 404, 405, 429, 500, 503, 'no answer'] as const) {
+    it(`when the logout gets ${answer} (it may never have reached the user service), then it throws and the session stays`, async () => {
+      userService({ '/user/token/refresh': [200], '/user/me': [200], '/user/logout': [answer] });
+      await assert.rejects(signOut());
+      assert.equal(stored.get(SESSION_HINT_KEY), '1');
+    });
+  }
 });
