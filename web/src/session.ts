@@ -22,6 +22,8 @@ let inFlight: Promise<Renewal> | null = null;
 let failures = 0;
 /** Until when (epoch ms) a renewal asked for by a refused call is not sent: the back-off of retryLater. */
 let retryAt = 0;
+/** Times this tab forgot its session (signed out, here or in another tab): a refresh sent before one is void after it. */
+let forgotten = 0;
 /** The page loaded signed in but could not confirm it (no renewal, or no /user/me): the next renewal that works signs it in. */
 let restoring = false;
 
@@ -67,12 +69,15 @@ function refresh(now = false): Promise<Renewal> {
   // The retry timer and a page load or Try again (`now`) do ask.
   if (!now && !inFlight && failures > 0 && Date.now() < retryAt) return Promise.resolve('unavailable');
   inFlight ??= exclusive(async (): Promise<Renewal> => {
+    const before = forgotten;
     let res;
     try {
       res = await userApi.POST('/user/token/refresh', { body: {} });
     } catch {
-      return retryLater();
+      return before === forgotten ? retryLater() : 'ended';
     }
+    // Signed out while this refresh was on its way: its token (valid for minutes) is not taken, no retry is set.
+    if (before !== forgotten) return 'ended';
     if (res.data) {
       failures = 0;
       setAccessToken(res.data.accessToken);
@@ -106,6 +111,7 @@ export const SESSION_HINT_KEY = HINT;
 
 /** Another tab signed out, or a refresh was refused: this tab drops its token too. */
 export function forgetSession(): void {
+  forgotten += 1;
   clearTimeout(refreshTimer);
   setAccessToken(null);
 }

@@ -121,6 +121,21 @@ describe('restoreSession: reloading the app', () => {
     assert.equal(asked.at(-1), '/user/logout');
   });
 
+  it('when the session is forgotten (a sign-out) while a refresh is on its way, then the late token is not taken', { timeout: 5_000 }, async () => {
+    for (const late of ['token', 'no answer'] as const) {
+      let answer!: (res: Response) => void;
+      let fail!: (err: Error) => void;
+      globalThis.fetch = (() => new Promise<Response>((ok, ko) => ((answer = ok), (fail = ko)))) as typeof fetch;
+      const restored = restoreSession();
+      await new Promise((resolve) => setImmediate(resolve));
+      forgetSession();
+      if (late === 'token') answer(new Response(JSON.stringify({ accessToken: 'late', expiresIn: 900, tokenType: 'Bearer' }), { status: 200, headers: { 'content-type': 'application/json' } }));
+      else fail(new TypeError('fetch failed'));
+      assert.deepEqual(await restored, { status: 'anonymous' }, late);
+      assert.equal(hasAccessToken(), false, late);
+    }
+  });
+
   it('when /user/me says 401 but the renewal gets no answer, then unreachable: the token and the flag stay', async () => {
     userService({ '/user/token/refresh': [200, 503], '/user/me': [401] });
     assert.deepEqual(await restoreSession(), { status: 'unreachable' });
