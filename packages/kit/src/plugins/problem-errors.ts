@@ -43,7 +43,7 @@ export function badlyEncodedUrl(): ProblemError {
 export function noRoute(request: FastifyRequest): ProblemError {
   const method = request.method.slice(0, 16);
   const path = echoedPath(request.url);
-  const allowed = allowedMethods(request.server, request.url);
+  const allowed = allowedMethods(request.server, pathOf(request.url));
   if (allowed.length === 0) return new ProblemError(404, 'not-found', 'Not found', `No route for ${method} ${path}`);
   const allow = allowHeader(allowed);
   return new ProblemError(405, 'method-not-allowed', 'Method Not Allowed', `${method} is not served at ${path}; allowed: ${allow}`, {}, { allow });
@@ -53,8 +53,7 @@ export function noRoute(request: FastifyRequest): ProblemError {
  * The methods some route serves at this URL's path, asked of the router method by method. A wildcard match does
  * not count: a catch-all (the storefront's `/*`) would make every path exist.
  */
-function allowedMethods(app: FastifyInstance, url: string): string[] {
-  const path = url.split('?')[0] ?? '/';
+function allowedMethods(app: FastifyInstance, path: string): string[] {
   return app.supportedMethods.filter((method) => {
     const found = app.findRoute({ method: method as HTTPMethods, url: path }) as ReturnType<FastifyInstance['findRoute']> | null;
     return found !== null && !('*' in found.params);
@@ -80,8 +79,13 @@ export function routerErrorHandler(err: FastifyError, request: FastifyRequest, r
   sendProblem(problem, request, reply);
 }
 
+/** A request target's path, without its query string. */
+function pathOf(url: string): string {
+  return url.split('?')[0] ?? '/';
+}
+
 function echoedPath(url: string): string {
-  const path = url.split('?')[0] ?? '/';
+  const path = pathOf(url);
   return path.length > MAX_ECHOED_PATH ? `${path.slice(0, MAX_ECHOED_PATH)}...` : path;
 }
 
@@ -234,8 +238,9 @@ export function writeRawProblem(socket: Socket, status: number, slug: string, de
   socket.destroySoon();
 }
 
-/** How long a body still arriving after its answer is read and discarded before the connection is closed. */
-const UNREAD_BODY_GRACE_MS = 2000;
+
+/** How long a body still arriving after its answer (a 413's, or one sent before the body was read) is read and discarded before the connection is closed. */
+const LINGER_MS = 2000;
 
 /**
  * A body still arriving once its answer is sent (the answer came before the body was read: no route, a 405, a token
@@ -250,7 +255,7 @@ function boundUnreadBody(request: FastifyRequest, reply: FastifyReply): void {
     if (req.complete) return;
     const timer = setTimeout(() => {
       if (!req.complete) req.socket?.destroy();
-    }, UNREAD_BODY_GRACE_MS).unref();
+    }, LINGER_MS).unref();
     req.once('end', () => clearTimeout(timer));
   });
 }
@@ -269,6 +274,6 @@ function lingeringClose(reply: FastifyReply): void {
   socket.destroySoon = function (this: Socket) {
     this.end();
     this.resume();
-    setTimeout(() => this.destroy(), 2000).unref();
+    setTimeout(() => this.destroy(), LINGER_MS).unref();
   };
 }
