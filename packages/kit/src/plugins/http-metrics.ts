@@ -40,10 +40,11 @@ export const httpMetrics = fp<HttpMetricsOptions>(
     // The gauge's child per method, as the histogram's below: no label object hashed twice per request.
     const active = new Map<string, { inc(): void; dec(): void }>();
     const activeFor = (method: string) => {
-      let child = active.get(method);
+      const label = methodLabel(method);
+      let child = active.get(label);
       if (!child) {
-        child = metrics.httpServerActiveRequests.labels({ http_request_method: methodLabel(method) });
-        active.set(method, child);
+        child = metrics.httpServerActiveRequests.labels({ http_request_method: label });
+        active.set(label, child);
       }
       return child;
     };
@@ -70,10 +71,11 @@ export const httpMetrics = fp<HttpMetricsOptions>(
       const route = request.routeOptions.url ?? 'unmatched';
       if (!OPERATIONAL_PATHS.has(route)) {
         const seconds = reply.elapsedTime / 1000;
-        const key = `${request.method} ${route} ${reply.statusCode}`;
+        const method = methodLabel(request.method);
+        const key = `${method} ${route} ${reply.statusCode}`;
         let s = series.get(key);
         if (!s) {
-          const labels = { http_request_method: methodLabel(request.method), http_route: route, http_response_status_code: String(reply.statusCode) };
+          const labels = { http_request_method: method, http_route: route, http_response_status_code: String(reply.statusCode) };
           s = { labels, child: metrics.httpServerDuration.labels(labels), exemplarAt: new Float64Array(HTTP_BUCKETS.length + 1).fill(-Infinity) };
           series.set(key, s);
         }
