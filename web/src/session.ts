@@ -116,7 +116,7 @@ export function forgetSession(): void {
   setAccessToken(null);
 }
 
-/** The user service refused this session: the token goes, and the flag (other tabs follow it). */
+/** The session ended (refused, or signed out): the token goes, and the flag (other tabs follow it). */
 function endSession(): void {
   forgetSession();
   hint.set(false);
@@ -186,6 +186,5 @@ export async function signOut(): Promise<void> {
   // reached the user service, whose session would stay alive: the session stays here too, and the user is told.
   const { status } = res.response;
   if (!(status < 300 || status === 400 || status === 401)) throw new ApiError(status, res.error as never);
-  forgetSession();
-  hint.set(false);
+  endSession();
 }
