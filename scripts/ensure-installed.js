@@ -1,11 +1,43 @@
 // `npm start` and `npm test` on a fresh clone: installs the dependencies first (`npm ci`) when they are missing
 // or older than package-lock.json, so each is one command on a new machine. Uses nothing but Node itself
 // (it runs before anything is installed); a checkout that is installed and current costs two stat calls.
+// First it checks the running Node against package.json's engines.node, so an old Node is one clear line.
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
-const root = resolve(import.meta.dirname, '..');
+// Not import.meta.dirname: Node before 20.11 lacks it, and must reach the version check below.
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * Whether `version` (major.minor.patch) is in `range`, for the forms package.json uses: alternatives joined by
+ * `||`, each `^M.m.p` (same major, at least M.m.p) or `>=M[.m[.p]]`. Another form is not judged (true).
+ */
+function nodeSatisfies(version, range) {
+  const v = version.split('.').map(Number);
+  const atLeast = (min) => {
+    for (let i = 0; i < 3; i++) if (v[i] !== (min[i] ?? 0)) return v[i] > (min[i] ?? 0);
+    return true;
+  };
+  return range.split('||').some((part) => {
+    const m = /^\s*(\^|>=)\s*(\d+)(?:\.(\d+))?(?:\.(\d+))?\s*$/.exec(part);
+    if (!m) return true;
+    const min = m.slice(2).filter((x) => x !== undefined).map(Number);
+    return atLeast(min) && (m[1] === '>=' || v[0] === min[0]);
+  });
+}
+
+let engines;
+try {
+  engines = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines?.node;
+} catch {
+  engines = undefined;
+}
+if (typeof engines === 'string' && !nodeSatisfies(process.versions.node, engines)) {
+  console.error(`[install] this is Node.js ${process.versions.node}; the platform needs ${engines} (package.json engines). Install a current LTS from https://nodejs.org and run it again.`);
+  process.exit(1);
+}
 const mtime = (file) => {
   try {
     return statSync(join(root, file)).mtimeMs;

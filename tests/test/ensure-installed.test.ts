@@ -12,12 +12,13 @@ const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 /** A scratch checkout: the script, a lock file, maybe an install; npm_execpath is a stand-in that logs its args. */
-function checkout(state: 'fresh' | 'current' | 'stale', npmExit = 0): { run: () => { status: number | null; output: string }; calls: () => string[] } {
+function checkout(state: 'fresh' | 'current' | 'stale', npmExit = 0, engines?: string): { run: () => { status: number | null; output: string }; calls: () => string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'ensure-installed-'));
   dirs.push(dir);
   mkdirSync(join(dir, 'scripts'));
   copyFileSync(join(repoRoot, 'scripts', 'ensure-installed.js'), join(dir, 'scripts', 'ensure-installed.js'));
   writeFileSync(join(dir, 'package-lock.json'), '{}');
+  if (engines !== undefined) writeFileSync(join(dir, 'package.json'), JSON.stringify({ engines: { node: engines } }));
   const log = join(dir, 'npm-calls.log');
   const fakeNpm = join(dir, 'fake-npm.js');
   writeFileSync(fakeNpm, `require('fs').appendFileSync(${JSON.stringify(log)}, process.argv.slice(2).join(' ') + '\\n'); process.exit(${npmExit});`);
@@ -67,6 +68,26 @@ describe('ensure-installed (prestart, pretest)', () => {
     const r = c.run();
     assert.equal(r.status, 3);
     assert.match(r.output, /npm ci failed/);
+  });
+
+  it('when the running Node is outside package.json engines, then it stops before installing, naming both', () => {
+    const major = Number(process.versions.node.split('.')[0]);
+    for (const engines of [`^${major + 1}.0.0`, `>=${major + 1}`, `^${major}.99.0 || >=${major + 1}`, `^${major - 1}.0.0 || ^${major + 2}.1.0`]) {
+      const c = checkout('fresh', 0, engines);
+      const r = c.run();
+      assert.equal(r.status, 1, `${engines}: ${r.output}`);
+      assert.deepEqual(c.calls(), [], engines);
+      assert.ok(r.output.includes(`this is Node.js ${process.versions.node}; the platform needs ${engines}`), r.output);
+    }
+  });
+
+  it('when the running Node is inside package.json engines, then it goes on to install', () => {
+    const [major, minor, patch] = process.versions.node.split('.');
+    for (const engines of [`^${major}.${minor}.${patch}`, `>=${major}`, `^${Number(major) - 1}.0.0 || ^${major}.0.0 || >=${Number(major) + 2}`, `>=${major}.${minor}`]) {
+      const c = checkout('fresh', 0, engines);
+      assert.equal(c.run().status, 0, engines);
+      assert.deepEqual(c.calls(), ['ci --no-audit --no-fund'], engines);
+    }
   });
 
   it('is what npm start and npm test run first', () => {
