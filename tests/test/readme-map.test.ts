@@ -1,0 +1,41 @@
+// The README's repository map is where a newcomer looks first: it names every top-level folder and every
+// workspace package, so a folder added without a line there fails here.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { repoRoot } from '../src/paths.js';
+
+const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+const map = readme.slice(readme.indexOf('## Repository map'));
+/** The paths the map's rows name in their first cell: `a`, `b`, `c` -> a, b, c. */
+const named = new Set(
+  map
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .flatMap((line) => [...(line.split('|')[1] ?? '').matchAll(/`([^`]+)`/g)].map((m) => (m[1] ?? '').replace(/\/$/, ''))),
+);
+
+const isDir = (path: string) => statSync(join(repoRoot, path)).isDirectory();
+/** Not the project's: installs, builds and local data (.gitignore), and dot folders (CI, git). */
+const NOT_OURS = new Set(['node_modules', 'dist', 'coverage']);
+
+describe("the README's repository map", () => {
+  it('when a folder is at the top of the repository, then the map names it or a folder in it', () => {
+    const top = readdirSync(repoRoot).filter((name) => !name.startsWith('.') && !NOT_OURS.has(name) && isDir(name));
+    assert.ok(top.includes('services') && top.includes('packages'), `not the repository root? ${top.join(', ')}`);
+    const missing = top.filter((dir) => !named.has(dir) && ![...named].some((path) => path.startsWith(`${dir}/`)));
+    assert.deepEqual(missing, []);
+  });
+
+  it('when a folder is a workspace (package.json workspaces), then the map names it', () => {
+    const { workspaces } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { workspaces: string[] };
+    const folders = workspaces.flatMap((pattern) =>
+      pattern.endsWith('/*')
+        ? readdirSync(join(repoRoot, pattern.slice(0, -2))).map((name) => `${pattern.slice(0, -2)}/${name}`).filter(isDir)
+        : [pattern],
+    );
+    assert.ok(folders.length >= 8, `only ${folders.length} workspaces`);
+    assert.deepEqual(folders.filter((folder) => !named.has(folder)), []);
+  });
+});
