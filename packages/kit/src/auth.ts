@@ -124,9 +124,13 @@ function privateAnswer(reply: FastifyReply): void {
   reply.header('cache-control', 'no-store');
 }
 
+// RFC 6750 2.1: credentials = "Bearer" 1*SP b64token (the scheme in any case, one or more spaces; Basic at the
+// token endpoint takes as many). One space only refused `Bearer  <token>` from clients that pad.
+const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i;
+
 function bearer(request: FastifyRequest): string {
   const header = request.headers.authorization;
-  const m = typeof header === 'string' ? /^Bearer ([A-Za-z0-9._~+/=-]+)$/i.exec(header.trim()) : null;
+  const m = typeof header === 'string' ? BEARER.exec(header.trim()) : null;
   if (!m?.[1]) throw new Unauthorized('A Bearer token is required');
   return m[1];
 }

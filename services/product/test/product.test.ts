@@ -477,6 +477,39 @@ describe('GET /product', () => {
     assert.deepEqual(await search('über москва'), [capital.id], 'non-ASCII capitals are cased as queries are');
   });
 
+  it('when a name is in capitals whose lower case depends on context (Greek final sigma) or is two characters in JavaScript (İ), then the name finds itself, and so does its lower case', async () => {
+    const tag = `zs${Date.now().toString(36)}`;
+    const capitals = await createProduct(stack, { name: `ΟΔΟΣ ${tag}` });
+    const small = await createProduct(stack, { name: `οδος ${tag}` });
+    const dotted = await createProduct(stack, { name: `İZMİR ${tag}`, description: `Καφές ${tag}` });
+    const search = async (q: string) => (await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(`${q} ${tag}`)}`)).body.items.map((p) => p.id);
+    assert.deepEqual(await search('ΟΔΟΣ'), [capitals.id, small.id], 'the name in capitals, as stored');
+    assert.deepEqual(await search('οδος'), [capitals.id, small.id], 'typed with a final ς');
+    assert.deepEqual(await search('Οδοσ'), [capitals.id, small.id]);
+    assert.deepEqual(await search('ΟΔ'), [capitals.id, small.id], 'a prefix');
+    assert.deepEqual(await search('İZMİR'), [dotted.id], 'the name as stored');
+    assert.deepEqual(await search('İzmir'), [dotted.id]);
+    assert.deepEqual(await search('izmir'), [dotted.id]);
+    assert.deepEqual(await search('ΚΑΦΈΣ'), [dotted.id], 'a description word in capitals');
+  });
+
+  it('property: a product is found by its own name, and by that name in capitals', async () => {
+    // Letters whose case is not one plain table lookup in JavaScript (Σ, σ, ς; İ), with their ordinary neighbours.
+    const letter = fc.constantFrom(...'ΑΒΓΔΕΟΣαβγδεοσςAIiİBbΖζ');
+    const tag = `zp${Date.now().toString(36)}`;
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: letter, minLength: 2, maxLength: 8 }), async (word) => {
+        const p = await createProduct(stack, { name: `${word} ${tag}${n++}` });
+        for (const q of [word, [...word].map((c) => c.toUpperCase()).join('')]) {
+          const found = (await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(`${q} ${tag}`)}&limit=100`)).body.items.map((i) => i.id);
+          assert.ok(found.includes(p.id), `${JSON.stringify(q)} finds ${JSON.stringify(p.name)}`);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('when a query has several words, then a one-character word among them is matched whole, not as the prefix of every word with that initial', async () => {
     const tag = `zc${Date.now().toString(36)}`;
     const cable = await createProduct(stack, { name: `Usb c cable ${tag}` });

@@ -246,6 +246,18 @@ describe('GET /user/me and token verification', () => {
       await short.close();
     }
   });
+
+  it('when the Authorization header is Bearer with one or more spaces before the token, any case of the scheme (RFC 6750 2.1: "Bearer" 1*SP b64token), then 200; another scheme, no token, a tab or two tokens, then 401', async () => {
+    const u = await register();
+    const t = await login(u.email, u.password);
+    for (const authorization of [`Bearer ${t.accessToken}`, `Bearer  ${t.accessToken}`, `bearer    ${t.accessToken}`, `BEARER ${t.accessToken}`]) {
+      const me = await http(base, 'GET', '/user/me', { headers: { authorization } });
+      assert.equal(me.status, 200, `${JSON.stringify(authorization.slice(0, 12))}: ${me.text}`);
+    }
+    for (const authorization of [`Bearer\t${t.accessToken}`, `Bearer${t.accessToken}`, `Basic ${t.accessToken}`, `Bearer ${t.accessToken} ${t.accessToken}`, 'Bearer ', `Bearer ,${t.accessToken}`]) {
+      assertProblem(await http(base, 'GET', '/user/me', { headers: { authorization } }), 401);
+    }
+  });
 });
 
 describe('GET /user/users (admin)', () => {

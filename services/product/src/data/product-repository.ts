@@ -52,7 +52,9 @@ function listQuery(name: string, filter: string, limitParam: number): NamedQuery
 
 // $2 is a tsquery built from words only (searchQuery below), a plain parameter: with it known, the planner
 // estimates from the column statistics and takes the GIN index for selective words, the id index for common ones.
-const MATCHES = `search @@ to_tsquery('simple', $2::text)`;
+// Cased here by the very SQL that cases the stored vector (migration 010), never by JavaScript's contextual
+// toLowerCase, so a name in capitals ("ΚΑΦΕΣ", "İZMİR") is found by itself.
+const MATCHES = `search @@ to_tsquery('simple', translate(lower($2::text), 'ς', 'σ'))`;
 
 const Q = {
   insert: {
@@ -122,7 +124,8 @@ const SEED_LOCK = createHash('sha256').update('seed:catalog').digest().readInt32
  * of which any name held).
  */
 function searchQuery(q: string): string | null {
-  const words = (q.normalize('NFKC').toLowerCase().match(/[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu) ?? []).slice(0, 16);
+  // Not lower-cased here: MATCHES cases the query as the stored vector is cased.
+  const words = (q.normalize('NFKC').match(/[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu) ?? []).slice(0, 16);
   // A one-character prefix stands for every word of the catalog with that initial: next to another word, the GIN
   // index merges all their entries (a b: 190 ms over 50,000 products, 47 times a catalog page), so there such a word
   // is matched whole. Alone it stays a prefix (the first key typed), and the planner walks the id index instead.

@@ -32,8 +32,16 @@ const Currency = Type.String({ minLength: 3, maxLength: 3, pattern: '^[A-Z]{3}$'
 const Stock = Type.Integer({ minimum: 0, maximum: MAX_STOCK });
 export const Category = Type.String({ minLength: 1, maxLength: 64, pattern: VISIBLE_TEXT_PATTERN });
 // A path on the shop's own origin only (not `//host`, nor `/\\host`, which a browser reads as `//host`: no
-// backslash anywhere): the storefront's CSP allows images from itself alone.
-const ImageUrl = Type.String({ minLength: 2, maxLength: 2048, pattern: '^/[^/\\\\\\s][^\\s\\\\]*$', description: 'a path on this site, e.g. /images/products/x.svg' });
+// backslash anywhere): the storefront's CSP allows images from itself alone. No space and no control character
+// (C0, DEL, C1) either: the column's CHECK (migration 004) refuses [:space:], whose members depend on the
+// database's locale (a builtin or ICU one counts U+0085 NEL, which \s does not: that was a 500), and a URL never
+// holds a raw control character; every locale's [:space:] is within \s plus the controls.
+const ImageUrl = Type.String({
+  minLength: 2,
+  maxLength: 2048,
+  pattern: '^/[^/\\\\\\s\\x00-\\x1f\\x7f-\\x9f][^\\s\\\\\\x00-\\x1f\\x7f-\\x9f]*$',
+  description: 'a path on this site, e.g. /images/products/x.svg',
+});
 
 export const NewProductBody = Type.Object(
   {
