@@ -1,7 +1,7 @@
 import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { LRUCache } from 'lru-cache';
-import { Forbidden, ServiceUnavailable, Unauthorized } from './errors.js';
+import { Forbidden, InsufficientScope, ServiceUnavailable, Unauthorized } from './errors.js';
 import { isUuid } from './ids.js';
 
 const ALGORITHMS = ['EdDSA', 'ES256'];
@@ -84,7 +84,7 @@ export class Authenticator {
       if (err instanceof joseErrors.JWKSTimeout || (err instanceof TypeError && /fetch/i.test(err.message))) {
         throw new ServiceUnavailable('The token issuer cannot be reached to verify the token');
       }
-      if (err instanceof joseErrors.JOSEError) throw new Unauthorized(err instanceof joseErrors.JWTExpired ? 'Token expired' : 'Invalid token');
+      if (err instanceof joseErrors.JOSEError) throw new Unauthorized(err instanceof joseErrors.JWTExpired ? 'Token expired' : 'Invalid token', true);
       throw err;
     }
   }
@@ -95,10 +95,10 @@ export class Authenticator {
       privateAnswer(reply);
       const payload = await this.verify(bearer(request), this.opts.audience);
       const role = payload.role;
-      if (typeof role !== 'string' || !this.roles.includes(role)) throw new Unauthorized('Invalid token');
+      if (typeof role !== 'string' || !this.roles.includes(role)) throw new Unauthorized('Invalid token', true);
       // User ids are UUIDs; a signed token naming anything else (a key leak, another issuer's format) is
       // refused here, before it reaches a uuid column and turns into a 500.
-      if (!isUuid(payload.sub)) throw new Unauthorized('Invalid token');
+      if (!isUuid(payload.sub)) throw new Unauthorized('Invalid token', true);
       request.user = { id: payload.sub.toLowerCase(), role };
       if (roles.length && !roles.includes(role)) throw new Forbidden();
     };
@@ -111,7 +111,7 @@ export class Authenticator {
       const payload = await this.verify(bearer(request), this.serviceAudience);
       const scopes = typeof payload.scope === 'string' ? payload.scope.split(' ').filter(Boolean) : [];
       request.serviceClient = { clientId: String(payload.sub), scopes };
-      if (!scopes.includes(scope)) throw new Forbidden(`Scope ${scope} is required`);
+      if (!scopes.includes(scope)) throw new InsufficientScope(scope);
     };
   }
 }

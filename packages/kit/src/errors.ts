@@ -42,15 +42,39 @@ export class BadRequest extends ProblemError {
   }
 }
 
+/** A quoted-string's characters (RFC 9110 5.6.4) without escapes: what an auth-param's value may hold here. */
+const QUOTABLE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * RFC 6750 3: the Bearer challenge. Without credentials it names no error; a token that was sent but is not
+ * valid (bad signature, expired, revoked, its account gone) says `invalid_token`; a token without the scope a
+ * route needs says `insufficient_scope` and which. A client library reads these to refresh or to give up.
+ */
+function bearerChallenge(error?: 'invalid_token' | 'insufficient_scope', description?: string, scope?: string): string {
+  if (!error) return 'Bearer';
+  const params = [`error="${error}"`];
+  if (description && QUOTABLE.test(description)) params.push(`error_description="${description}"`);
+  if (scope && QUOTABLE.test(scope)) params.push(`scope="${scope}"`);
+  return `Bearer ${params.join(', ')}`;
+}
+
 export class Unauthorized extends ProblemError {
-  constructor(detail = 'Missing, invalid or expired credentials') {
-    super(401, 'unauthorized', 'Unauthorized', detail, {}, { 'www-authenticate': 'Bearer' });
+  /** `invalidToken`: a Bearer token was sent and is refused (not a missing one, nor a password or a refresh token). */
+  constructor(detail = 'Missing, invalid or expired credentials', invalidToken = false) {
+    super(401, 'unauthorized', 'Unauthorized', detail, {}, { 'www-authenticate': bearerChallenge(invalidToken ? 'invalid_token' : undefined, detail) });
   }
 }
 
 export class Forbidden extends ProblemError {
-  constructor(detail = 'You are not allowed to do this') {
-    super(403, 'forbidden', 'Forbidden', detail);
+  constructor(detail = 'You are not allowed to do this', headers: Record<string, string> = {}) {
+    super(403, 'forbidden', 'Forbidden', detail, {}, headers);
+  }
+}
+
+/** 403 for a valid token that lacks the scope a route needs (RFC 6750 3.1 `insufficient_scope`). */
+export class InsufficientScope extends Forbidden {
+  constructor(scope: string) {
+    super(`Scope ${scope} is required`, { 'www-authenticate': bearerChallenge('insufficient_scope', `Scope ${scope} is required`, scope) });
   }
 }
 

@@ -102,7 +102,11 @@ describe('Authenticator', () => {
     await assert.rejects(auth.verify(token, 'ecommerce-services'), (e: unknown) => (e as ProblemError).status === 401);
     // past exp plus jose's 5 s clock tolerance
     await new Promise((r) => setTimeout(r, 1000 + 5000 + 700));
-    await assert.rejects(auth.verify(token, 'ecommerce'), (e: unknown) => (e as ProblemError).status === 401);
+    await assert.rejects(auth.verify(token, 'ecommerce'), (e: unknown) => {
+      const problem = e as ProblemError;
+      // RFC 6750 3.1: the client can tell an expired token (refresh it) from a missing one.
+      return problem.status === 401 && problem.headers['www-authenticate'] === 'Bearer error="invalid_token", error_description="Token expired"';
+    });
   });
 
   it('refuses tokens with the wrong issuer or signed by another key', async () => {

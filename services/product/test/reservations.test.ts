@@ -390,7 +390,9 @@ describe('who may call the internal routes', () => {
     for (const token of [undefined, stack.tokens.admin, stack.tokens.customer, 'garbage']) {
       assertProblem(await http(base, 'POST', '/internal/reservations', token ? { token, body } : { body }), 401);
     }
-    assertProblem(await http(base, 'POST', '/internal/reservations', { token: stack.tokens.readOnlyService, body }), 403, 'forbidden');
+    const unscoped = await http(base, 'POST', '/internal/reservations', { token: stack.tokens.readOnlyService, body });
+    assertProblem(unscoped, 403, 'forbidden');
+    assert.equal(unscoped.headers.get('www-authenticate'), 'Bearer error="insufficient_scope", error_description="Scope reservations:write is required", scope="reservations:write"');
     assertProblem(await http(base, 'POST', '/internal/reservations', { body: {} }), 401);
     assertProblem(await http(base, 'POST', '/internal/reservations', { token: stack.tokens.admin, body: {} }), 401);
     assert.equal(await stockOf(p.id), 5);

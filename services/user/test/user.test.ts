@@ -233,8 +233,14 @@ describe('GET /user/me and token verification', () => {
     const header = decodeProtectedHeader(t.accessToken);
     const foreign = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'EdDSA', kid: header.kid! }).setSubject(u.id).setIssuer('ecommerce-user-service').setAudience('ecommerce').setIssuedAt().setExpirationTime('5m').sign(foreignKey);
     const svcTok = await http<{ access_token: string }>(base, 'POST', '/user/oauth/token', { body: { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret } });
-    for (const token of [undefined, 'garbage', tampered, none, foreign, svcTok.body.access_token]) {
-      assertProblem(await http(base, 'GET', '/user/me', token ? { token } : {}), 401);
+    // RFC 6750 3: no credentials, a bare challenge; a token sent and refused, `invalid_token`.
+    const bare = await http(base, 'GET', '/user/me');
+    assertProblem(bare, 401);
+    assert.equal(bare.headers.get('www-authenticate'), 'Bearer');
+    for (const token of ['garbage', tampered, none, foreign, svcTok.body.access_token]) {
+      const res = await http(base, 'GET', '/user/me', { token });
+      assertProblem(res, 401);
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer error="invalid_token", error_description="Invalid token"', token.slice(0, 20));
     }
     const short = await startUserService(db.urls.user, { ACCESS_TOKEN_TTL_SECONDS: '60' });
     try {

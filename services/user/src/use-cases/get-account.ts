@@ -9,6 +9,6 @@ import { toUser, type User } from '../model/user.js';
  */
 export async function getAccount(deps: { userRepository: UserRepository }, userId: string): Promise<User> {
   const row = await deps.userRepository.findById(userId);
-  if (!row) throw new Unauthorized('Account no longer exists');
+  if (!row) throw new Unauthorized('Account no longer exists', true);
   return toUser(row);
 }
