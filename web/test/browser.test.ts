@@ -206,6 +206,25 @@ async function assertNoHorizontalScroll(page: Page, what: string): Promise<void>
   assert.ok(scroll <= width, `${what}: content is ${scroll}px wide in a ${width}px window`);
 }
 
+/**
+ * Records what the header's navigation offers (its links' and buttons' words) each time that changes, from the
+ * first render of every page the context loads on: a state shown for one frame is caught too.
+ */
+async function recordHeaderStates(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const seen: string[][] = [];
+    Object.assign(window, { headerStates: seen });
+    new MutationObserver(() => {
+      const items = [...document.querySelectorAll('header nav a, header nav button')].map((e) => e.textContent!.trim());
+      if (items.length && items.join() !== seen.at(-1)?.join()) seen.push(items);
+    }).observe(document, { childList: true, subtree: true, characterData: true });
+  });
+}
+
+async function headerStates(page: Page): Promise<string[][]> {
+  return page.evaluate(() => (window as unknown as { headerStates: string[][] }).headerStates);
+}
+
 async function screenshot(page: Page, name: string): Promise<void> {
   const dir = SHOTS ? path.join(repoRoot, 'docs', 'screenshots') : path.join(stack.dataDir, 'screenshots');
   await mkdir(dir, { recursive: true });
@@ -847,13 +866,62 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     // A refusal (401) does sign out: the flag goes, and the header offers Sign in.
     await page.route('**/user/token/refresh', (route) => route.fulfill(problem(401)));
     await page.goto('/');
-    // The header shows Sign in while the check runs too: wait for the refusal itself (the flag removed).
+    // Wait for the refusal itself (the flag removed), then the header's Sign in.
     await page.waitForFunction(() => localStorage.getItem('ecommerce.session') === null);
     await header.getByRole('link', { name: 'Sign in' }).waitFor();
     assert.equal(await flag(), null);
     assert.equal(await unreachable.count(), 0);
     assert.deepEqual(errors, []);
     await context.close();
+  });
+
+  test('a reload of a signed-in page shows no "Sign in" while the session is checked: the signed-in header\'s places are kept, empty, and nothing moves when the check ends; a first visit shows Sign in at once and asks nothing', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await signedInShopper('no-flash');
+    const header = page.locator('header.site-header');
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await recordHeaderStates(context);
+    const boxes = async () => ({ header: await header.boundingBox(), cart: await nav.getByRole('link', { name: 'Cart' }).boundingBox(), mainTop: (await page.locator('main').boundingBox())?.y });
+
+    for (const width of [1280, 320]) {
+      await page.setViewportSize({ width, height: 800 });
+      // The refresh is held until the page has been looked at in its checking state.
+      let asked!: () => void;
+      let release!: () => void;
+      const refreshAsked = new Promise<void>((resolve) => (asked = resolve));
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await page.route('**/user/token/refresh', async (route) => {
+        asked();
+        await held;
+        await route.fallback();
+      });
+      await page.reload();
+      await refreshAsked;
+      await nav.getByRole('link', { name: 'Cart' }).waitFor();
+      assert.equal(await nav.getByRole('link', { name: 'Sign in' }).count(), 0, `${width} px: no Sign in while checking`);
+      assert.equal(await nav.getByRole('button', { name: 'Sign out' }).count(), 0, `${width} px: no Sign out before it is known`);
+      assert.equal(await nav.getByRole('link', { name: 'Orders' }).count(), 0, `${width} px: no Orders link before it is known`);
+      const checking = await boxes();
+      release();
+      await nav.getByRole('button', { name: 'Sign out' }).waitFor();
+      await nav.getByRole('link', { name: 'Orders' }).waitFor();
+      assert.deepEqual(await boxes(), checking, `${width} px: the header and what follows did not move when the check ended`);
+      assert.deepEqual(await headerStates(page), [['Cart'], ['Orders', 'Cart', 'Sign out']], `${width} px: the header's states`);
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+    assert.deepEqual(errors, []);
+    await context.close();
+
+    // Signed out (no hint): nothing to check, Sign in from the first render, and no refresh or /user/me asked.
+    const visitor = await newShopper();
+    await recordHeaderStates(visitor.context);
+    const asked: string[] = [];
+    visitor.page.on('request', (r) => /\/user\/(token\/refresh|me)$/.test(new URL(r.url()).pathname) && asked.push(r.url()));
+    await visitor.page.goto('/');
+    await visitor.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sign in' }).waitFor();
+    assert.deepEqual(await headerStates(visitor.page), [['Cart', 'Sign in']], 'Sign in from the first render');
+    assert.deepEqual(asked, []);
+    assert.deepEqual(visitor.errors, []);
+    await visitor.context.close();
   });
 
   test('a call refused with an expired token is refreshed and sent once more: the order is placed once under the same Idempotency-Key, a cancel and the orders list go through', { timeout: STEP_MS }, async () => {
