@@ -924,6 +924,59 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await visitor.context.close();
   });
 
+  test('checkout reloaded while the user service is unreachable (refresh 503 or 429, /user/me with no answer) keeps the cart and waits for the session, no sign-in form; Try again places the order once it answers', { timeout: STEP_MS }, async () => {
+    const { product, email, context, page, errors } = await shopperAtCheckout({ stock: 5, name: 'Patient teapot' }, 2, 'checkout-unreachable');
+    const unreachable = page.getByRole('alert').filter({ hasText: 'could not confirm your sign-in' });
+    const placePanel = page.getByRole('region', { name: 'Place your order' });
+    const summary = page.getByRole('region', { name: 'Your order' });
+    const cartKept = () => page.evaluate(() => (JSON.parse(localStorage.getItem('ecommerce.cart.v1') ?? '[]') as { productId: string; quantity: number }[]).map((l) => [l.productId, l.quantity]));
+    const problem = (status: number) => ({ status, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Unavailable', status }) });
+    /** Checkout as it must be while the session is not confirmed: the cart shown and kept, no sign-in form, no order button. */
+    const waitsForSession = async (what: string) => {
+      // The alert and the checkout's panels render from one state: what the page shows with it is what it shows.
+      await unreachable.waitFor();
+      assert.equal(await page.getByLabel('Email').count(), 0, `${what}: no sign-in form`);
+      assert.equal(await page.getByRole('button', { name: 'Sign in', exact: true }).count(), 0, `${what}: no sign-in button`);
+      assert.equal(await page.getByRole('button', { name: 'Place order' }).count(), 0, `${what}: no Place order before the session is confirmed`);
+      await placePanel.getByText('This needs your sign-in, which the shop could not confirm just now').waitFor();
+      assert.equal(new URL(page.url()).pathname, '/checkout', `${what}: still at checkout`);
+      assert.deepEqual(await cartKept(), [[product.id, 2]], `${what}: the cart is kept`);
+      await summary.getByRole('link', { name: 'Patient teapot' }).waitFor();
+    };
+
+    // The refresh answers 503 at the reload.
+    await page.route('**/user/token/refresh', (route) => route.fulfill(problem(503)));
+    await page.reload();
+    await waitsForSession('refresh 503');
+    await assertAccessible(page, 'checkout (session unreachable)');
+    // Try again while it answers 429: the same.
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.route('**/user/token/refresh', (route) => route.fulfill(problem(429)));
+    const tried = page.waitForResponse((r) => r.url().endsWith('/user/token/refresh') && r.status() === 429);
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await tried;
+    await waitsForSession('refresh 429');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+
+    // The refresh works, /user/me gets no answer.
+    await page.route('**/user/me', (route) => route.abort());
+    await page.reload();
+    await waitsForSession('/user/me no answer');
+
+    // The user service answers again: Try again shows the order panel, and the cart is ordered as it was.
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.getByRole('button', { name: 'Place order' }).waitFor();
+    assert.equal(await unreachable.count(), 0);
+    await placePanel.getByText(`Signed in as ${email}.`).waitFor();
+    assert.deepEqual(await cartKept(), [[product.id, 2]]);
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    assert.equal(await stockOf(product.id), 3);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a call refused with an expired token is refreshed and sent once more: the order is placed once under the same Idempotency-Key, a cancel and the orders list go through', { timeout: STEP_MS }, async () => {
     const { product, email, context, page, errors } = await shopperAtCheckout({ stock: 10, name: 'Renewed kettle' }, 1, 'renew');
     const expired = { status: 401, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://ecommerce.local/problems/unauthorized', title: 'Unauthorized', status: 401, detail: 'Invalid token' }) };
