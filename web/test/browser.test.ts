@@ -3,6 +3,7 @@
 // service that goes away mid-checkout, a double click, the admin pages; axe on every page; the API types in
 // web/src/api equal a fresh generation (drift check). Heavy: run under `flock /tmp/ecommerce-heavy.lock`.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { readFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -1182,6 +1183,53 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.goto(`/products/${long.id}`);
     await page.getByRole('button', { name: 'Add to cart' }).waitFor();
     await assertNoHorizontalScroll(page, 'product at 320 px with a 120-letter word');
+    await context.close();
+  });
+
+  test('the admin order page at 320 px: the page does not scroll sideways; the order lines scroll in their own named region, which the keyboard reaches and scrolls to the last column', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Narrow desk lamp', priceCents: 123456 });
+    const placed = await api<Order>('POST', '/order', { items: [{ productId: product.id, quantity: 2 }] }, adminToken, { 'idempotency-key': randomUUID() });
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    const context = await browser.newContext({ baseURL: base, viewport: { width: 320, height: 700 }, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    await page.goto(`/admin/orders/${placed.body.id}`);
+    const lines = page.getByRole('region', { name: 'Order lines' });
+    await page.getByRole('link', { name: 'Narrow desk lamp' }).waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.equal(await lines.count(), 1, 'the order lines are a region named "Order lines"');
+    const fit = await page.evaluate(() => ({ scroll: document.scrollingElement!.scrollWidth, width: innerWidth }));
+    assert.ok(fit.scroll <= fit.width, `the page is ${fit.scroll}px wide in a ${fit.width}px window`);
+    const scroller = () => lines.evaluate((el) => ({ left: el.scrollLeft, width: el.clientWidth, content: el.scrollWidth, focused: el === document.activeElement }));
+    const start = await scroller();
+    assert.ok(start.content > start.width, `the table (${start.content}px) is wider than its box (${start.width}px) at 320 px, what this test is about`);
+    const lastColumn = lines.getByRole('columnheader', { name: 'Line total' });
+    const inView = async () => {
+      const [cell, box] = [await lastColumn.boundingBox(), await lines.boundingBox()];
+      return !!cell && !!box && cell.x >= box.x && cell.x + cell.width <= box.x + box.width + 0.5;
+    };
+    assert.equal(await inView(), false, 'the last column starts out of view');
+    await assertAccessible(page, 'admin order at 320 px');
+
+    // By keyboard: Tab from the customer link above the table reaches the region, and the arrow keys scroll it.
+    await page.getByRole('link', { name: /^All orders of customer / }).focus();
+    await page.keyboard.press('Tab');
+    assert.equal((await scroller()).focused, true, 'Tab reaches the order lines region');
+    for (let i = 0; i < 20; i++) await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(() => {
+      const el = document.querySelector<HTMLElement>('[role="region"][aria-label="Order lines"]')!;
+      return el.scrollLeft + el.clientWidth >= el.scrollWidth - 1;
+    });
+    assert.equal(await inView(), true, 'the last column is in view once scrolled');
+    assert.equal(await lines.getByRole('cell', { name: '$2,469.12' }).count(), 1);
+    await screenshot(page, 'admin-order-320-scrolled');
+
+    // Where the table fits (1280 px), the region is no tab stop: the keyboard goes on to the product link.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.waitForFunction(() => !document.querySelector('[role="region"][aria-label="Order lines"]')!.hasAttribute('tabindex'));
+    assert.deepEqual(errors, []);
     await context.close();
   });
 
