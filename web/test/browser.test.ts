@@ -226,6 +226,19 @@ async function headerStates(page: Page): Promise<string[][]> {
   return page.evaluate(() => (window as unknown as { headerStates: string[][] }).headerStates);
 }
 
+/** The contrast ratio of two opaque colours as getComputedStyle gives them ("rgb(r, g, b)"), as WCAG defines it. */
+function contrastRatio(a: string, b: string): number {
+  const luminance = (colour: string) => {
+    const [r, g, bl] = colour.match(/[\d.]+/g)!.slice(0, 3).map((v) => {
+      const x = Number(v) / 255;
+      return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi! + 0.05) / (lo! + 0.05);
+}
+
 async function screenshot(page: Page, name: string): Promise<void> {
   const dir = SHOTS ? path.join(repoRoot, 'docs', 'screenshots') : path.join(stack.dataDir, 'screenshots');
   await mkdir(dir, { recursive: true });
@@ -1079,6 +1092,38 @@ describe('storefront in Chromium', { concurrency: false }, () => {
       assert.equal(await page.getByText('The catalog is unavailable').count(), 0, url);
       assert.ok((await page.getByLabel('Search').inputValue()).length <= 200, 'the search box holds at most its maxLength');
     }
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('the keyboard focus shows on the dark header: each control there has an outline of at least 3:1 against it (WCAG 2.4.7, 1.4.11)', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await signedInShopper('focus');
+    // A fresh load: the focus at the page's start.
+    await page.goto('/');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sign out' }).waitFor();
+    const reached: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press('Tab');
+      const f = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement;
+        const style = getComputedStyle(el);
+        return {
+          name: el.textContent!.trim(),
+          // The skip link shows over the header too.
+          onHeader: !!el.closest('header') || el.classList.contains('skip'),
+          outline: style.outlineStyle,
+          width: parseFloat(style.outlineWidth),
+          colour: style.outlineColor,
+          header: getComputedStyle(document.querySelector('header')!).backgroundColor,
+        };
+      });
+      if (!f.onHeader) break;
+      reached.push(f.name);
+      assert.ok(f.outline !== 'none' && f.width >= 2, `${f.name}: an outline (${f.outline} ${f.width}px)`);
+      const ratio = contrastRatio(f.colour, f.header);
+      assert.ok(ratio >= 3, `${f.name}: its outline ${f.colour} on the header's ${f.header} is ${ratio.toFixed(2)}:1`);
+    }
+    assert.deepEqual(reached, ['Skip to content', 'Northwind Supply', 'Orders', 'Cart', 'Sign out']);
     assert.deepEqual(errors, []);
     await context.close();
   });
