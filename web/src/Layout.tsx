@@ -7,6 +7,8 @@ import { useAuth, useCart } from './state.js';
 
 export function Layout() {
   const { user, status, signOut, retry } = useAuth();
+  // A remembered session is being checked (a reload): no "Sign in" that would be wrong a moment later.
+  const checking = status === 'loading';
   const cart = useCart();
   const { lines } = cart;
   const units = cartUnits(lines);
@@ -36,10 +38,12 @@ export function Layout() {
           </Link>
           <nav aria-label="Main">
             <ul>
-              {user && (
+              {user ? (
                 <li>
                   <NavLink to="/orders">Orders</NavLink>
                 </li>
+              ) : (
+                checking && <Slot>Orders</Slot>
               )}
               {user?.role === 'admin' && (
                 <li>
@@ -59,34 +63,38 @@ export function Layout() {
                 </NavLink>
               </li>
               {/* Unreachable: neither, the user is not signed out (the alert below says so). */}
-              {status !== 'unreachable' && (
+              {checking ? (
+                <Slot>Sign out</Slot>
+              ) : status === 'signed-in' ? (
                 <li>
-                  {status === 'signed-in' ? (
-                    <button
-                      type="button"
-                      className="link-button"
-                      onClick={() => {
-                        setSignOutFailed(false);
-                        signOut().then(
-                          () => {
-                            cart.clear();
-                            // The button goes; on a page that stays (the shop, a product) the focus goes to the
-                            // "Sign in" link in its place, not the page's start. A page that sends the signed-out
-                            // elsewhere focuses its main region, which is left alone.
-                            focusAfterRender('#signin-link');
-                          },
-                          () => setSignOutFailed(true),
-                        );
-                      }}
-                    >
-                      Sign out
-                    </button>
-                  ) : (
+                  <button
+                    type="button"
+                    className="link-button"
+                    onClick={() => {
+                      setSignOutFailed(false);
+                      signOut().then(
+                        () => {
+                          cart.clear();
+                          // The button goes; on a page that stays (the shop, a product) the focus goes to the
+                          // "Sign in" link in its place, not the page's start. A page that sends the signed-out
+                          // elsewhere focuses its main region, which is left alone.
+                          focusAfterRender('#signin-link');
+                        },
+                        () => setSignOutFailed(true),
+                      );
+                    }}
+                  >
+                    Sign out
+                  </button>
+                </li>
+              ) : (
+                status === 'anonymous' && (
+                  <li>
                     <NavLink id="signin-link" to="/signin">
                       Sign in
                     </NavLink>
-                  )}
-                </li>
+                  </li>
+                )
               )}
             </ul>
           </nav>
@@ -111,5 +119,17 @@ export function Layout() {
         <p>Demo shop of the ecommerce platform. Stock is live; orders are real on this server.</p>
       </footer>
     </>
+  );
+}
+
+/**
+ * While a remembered session is checked, a signed-in header's link, kept empty: the box it will fill is there
+ * already, so nothing moves when the check ends (and no link says what is not known yet).
+ */
+function Slot({ children }: { children: string }) {
+  return (
+    <li className="slot" aria-hidden="true">
+      <span>{children}</span>
+    </li>
   );
 }

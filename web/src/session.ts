@@ -109,6 +109,9 @@ export async function currentUser(): Promise<SessionUser> {
 /** The hint's key: another tab signing out removes it, signing in sets it (a `storage` event here). */
 export const SESSION_HINT_KEY = HINT;
 
+/** Whether a page load has a session to check (restoreSession asks the user service); without the hint, nobody is signed in. */
+export const sessionToCheck = hint.get;
+
 /** Another tab signed out, or a refresh was refused: this tab drops its token too. */
 export function forgetSession(): void {
   forgotten += 1;

@@ -4,10 +4,13 @@ import { useQueryClient } from '@tanstack/react-query';
 import { addToCart as add, parseCart, setQuantity as setQty, type CartLine, type CartProduct } from './cart.js';
 import { sessionEvents } from './api/client.js';
 import { followOtherTabsOrders } from './order-events.js';
-import { SESSION_HINT_KEY, createAccount, currentUser, forgetSession, restoreSession, signIn, signOut, type Restored, type SessionUser } from './session.js';
+import { SESSION_HINT_KEY, createAccount, currentUser, forgetSession, restoreSession, sessionToCheck, signIn, signOut, type Restored, type SessionUser } from './session.js';
 
 interface Auth {
-  /** 'unreachable': signed in on this browser, but the user service did not answer at load (the session is kept). */
+  /**
+   * 'loading': a session this browser remembers is being checked (a reload, Try again); 'unreachable': signed in
+   * on this browser, but the user service did not answer at load (the session is kept).
+   */
   status: 'loading' | Restored['status'];
   user: SessionUser | null;
   /** Asks the user service again after 'unreachable'. */
@@ -21,7 +24,8 @@ const AuthContext = createContext<Auth | null>(null);
 
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<SessionUser | null>(null);
-  const [status, setStatus] = useState<Auth['status']>('loading');
+  // Without the hint there is nothing to check: signed out from the first render, so "Sign in" shows at once.
+  const [status, setStatus] = useState<Auth['status']>(() => (sessionToCheck() ? 'loading' : 'anonymous'));
   const queries = useQueryClient();
   const apply = useCallback((r: Restored) => {
     setUser(r.status === 'signed-in' ? r.user : null);

@@ -3,6 +3,7 @@
 // service that goes away mid-checkout, a double click, the admin pages; axe on every page; the API types in
 // web/src/api equal a fresh generation (drift check). Heavy: run under `flock /tmp/ecommerce-heavy.lock`.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { readFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -204,6 +205,38 @@ async function assertFieldError(page: Page, label: string, text: RegExp): Promis
 async function assertNoHorizontalScroll(page: Page, what: string): Promise<void> {
   const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
   assert.ok(scroll <= width, `${what}: content is ${scroll}px wide in a ${width}px window`);
+}
+
+/**
+ * Records what the header's navigation offers (its links' and buttons' words) each time that changes, from the
+ * first render of every page the context loads on: a state shown for one frame is caught too.
+ */
+async function recordHeaderStates(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const seen: string[][] = [];
+    Object.assign(window, { headerStates: seen });
+    new MutationObserver(() => {
+      const items = [...document.querySelectorAll('header nav a, header nav button')].map((e) => e.textContent!.trim());
+      if (items.length && items.join() !== seen.at(-1)?.join()) seen.push(items);
+    }).observe(document, { childList: true, subtree: true, characterData: true });
+  });
+}
+
+async function headerStates(page: Page): Promise<string[][]> {
+  return page.evaluate(() => (window as unknown as { headerStates: string[][] }).headerStates);
+}
+
+/** The contrast ratio of two opaque colours as getComputedStyle gives them ("rgb(r, g, b)"), as WCAG defines it. */
+function contrastRatio(a: string, b: string): number {
+  const luminance = (colour: string) => {
+    const [r, g, bl] = colour.match(/[\d.]+/g)!.slice(0, 3).map((v) => {
+      const x = Number(v) / 255;
+      return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * bl!;
+  };
+  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+  return (hi! + 0.05) / (lo! + 0.05);
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -847,11 +880,113 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     // A refusal (401) does sign out: the flag goes, and the header offers Sign in.
     await page.route('**/user/token/refresh', (route) => route.fulfill(problem(401)));
     await page.goto('/');
-    // The header shows Sign in while the check runs too: wait for the refusal itself (the flag removed).
+    // Wait for the refusal itself (the flag removed), then the header's Sign in.
     await page.waitForFunction(() => localStorage.getItem('ecommerce.session') === null);
     await header.getByRole('link', { name: 'Sign in' }).waitFor();
     assert.equal(await flag(), null);
     assert.equal(await unreachable.count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('a reload of a signed-in page shows no "Sign in" while the session is checked: the signed-in header\'s places are kept, empty, and nothing moves when the check ends; a first visit shows Sign in at once and asks nothing', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await signedInShopper('no-flash');
+    const header = page.locator('header.site-header');
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await recordHeaderStates(context);
+    const boxes = async () => ({ header: await header.boundingBox(), cart: await nav.getByRole('link', { name: 'Cart' }).boundingBox(), mainTop: (await page.locator('main').boundingBox())?.y });
+
+    for (const width of [1280, 320]) {
+      await page.setViewportSize({ width, height: 800 });
+      // The refresh is held until the page has been looked at in its checking state.
+      let asked!: () => void;
+      let release!: () => void;
+      const refreshAsked = new Promise<void>((resolve) => (asked = resolve));
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await page.route('**/user/token/refresh', async (route) => {
+        asked();
+        await held;
+        await route.fallback();
+      });
+      await page.reload();
+      await refreshAsked;
+      await nav.getByRole('link', { name: 'Cart' }).waitFor();
+      assert.equal(await nav.getByRole('link', { name: 'Sign in' }).count(), 0, `${width} px: no Sign in while checking`);
+      assert.equal(await nav.getByRole('button', { name: 'Sign out' }).count(), 0, `${width} px: no Sign out before it is known`);
+      assert.equal(await nav.getByRole('link', { name: 'Orders' }).count(), 0, `${width} px: no Orders link before it is known`);
+      const checking = await boxes();
+      release();
+      await nav.getByRole('button', { name: 'Sign out' }).waitFor();
+      await nav.getByRole('link', { name: 'Orders' }).waitFor();
+      assert.deepEqual(await boxes(), checking, `${width} px: the header and what follows did not move when the check ended`);
+      assert.deepEqual(await headerStates(page), [['Cart'], ['Orders', 'Cart', 'Sign out']], `${width} px: the header's states`);
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+    assert.deepEqual(errors, []);
+    await context.close();
+
+    // Signed out (no hint): nothing to check, Sign in from the first render, and no refresh or /user/me asked.
+    const visitor = await newShopper();
+    await recordHeaderStates(visitor.context);
+    const asked: string[] = [];
+    visitor.page.on('request', (r) => /\/user\/(token\/refresh|me)$/.test(new URL(r.url()).pathname) && asked.push(r.url()));
+    await visitor.page.goto('/');
+    await visitor.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sign in' }).waitFor();
+    assert.deepEqual(await headerStates(visitor.page), [['Cart', 'Sign in']], 'Sign in from the first render');
+    assert.deepEqual(asked, []);
+    assert.deepEqual(visitor.errors, []);
+    await visitor.context.close();
+  });
+
+  test('checkout reloaded while the user service is unreachable (refresh 503 or 429, /user/me with no answer) keeps the cart and waits for the session, no sign-in form; Try again places the order once it answers', { timeout: STEP_MS }, async () => {
+    const { product, email, context, page, errors } = await shopperAtCheckout({ stock: 5, name: 'Patient teapot' }, 2, 'checkout-unreachable');
+    const unreachable = page.getByRole('alert').filter({ hasText: 'could not confirm your sign-in' });
+    const placePanel = page.getByRole('region', { name: 'Place your order' });
+    const summary = page.getByRole('region', { name: 'Your order' });
+    const cartKept = () => page.evaluate(() => (JSON.parse(localStorage.getItem('ecommerce.cart.v1') ?? '[]') as { productId: string; quantity: number }[]).map((l) => [l.productId, l.quantity]));
+    const problem = (status: number) => ({ status, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Unavailable', status }) });
+    /** Checkout as it must be while the session is not confirmed: the cart shown and kept, no sign-in form, no order button. */
+    const waitsForSession = async (what: string) => {
+      // The alert and the checkout's panels render from one state: what the page shows with it is what it shows.
+      await unreachable.waitFor();
+      assert.equal(await page.getByLabel('Email').count(), 0, `${what}: no sign-in form`);
+      assert.equal(await page.getByRole('button', { name: 'Sign in', exact: true }).count(), 0, `${what}: no sign-in button`);
+      assert.equal(await page.getByRole('button', { name: 'Place order' }).count(), 0, `${what}: no Place order before the session is confirmed`);
+      await placePanel.getByText('This needs your sign-in, which the shop could not confirm just now').waitFor();
+      assert.equal(new URL(page.url()).pathname, '/checkout', `${what}: still at checkout`);
+      assert.deepEqual(await cartKept(), [[product.id, 2]], `${what}: the cart is kept`);
+      await summary.getByRole('link', { name: 'Patient teapot' }).waitFor();
+    };
+
+    // The refresh answers 503 at the reload.
+    await page.route('**/user/token/refresh', (route) => route.fulfill(problem(503)));
+    await page.reload();
+    await waitsForSession('refresh 503');
+    await assertAccessible(page, 'checkout (session unreachable)');
+    // Try again while it answers 429: the same.
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.route('**/user/token/refresh', (route) => route.fulfill(problem(429)));
+    const tried = page.waitForResponse((r) => r.url().endsWith('/user/token/refresh') && r.status() === 429);
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await tried;
+    await waitsForSession('refresh 429');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+
+    // The refresh works, /user/me gets no answer.
+    await page.route('**/user/me', (route) => route.abort());
+    await page.reload();
+    await waitsForSession('/user/me no answer');
+
+    // The user service answers again: Try again shows the order panel, and the cart is ordered as it was.
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.getByRole('button', { name: 'Place order' }).waitFor();
+    assert.equal(await unreachable.count(), 0);
+    await placePanel.getByText(`Signed in as ${email}.`).waitFor();
+    assert.deepEqual(await cartKept(), [[product.id, 2]]);
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    assert.equal(await stockOf(product.id), 3);
     assert.deepEqual(errors, []);
     await context.close();
   });
@@ -961,6 +1096,38 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('the keyboard focus shows on the dark header: each control there has an outline of at least 3:1 against it (WCAG 2.4.7, 1.4.11)', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await signedInShopper('focus');
+    // A fresh load: the focus at the page's start.
+    await page.goto('/');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sign out' }).waitFor();
+    const reached: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press('Tab');
+      const f = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement;
+        const style = getComputedStyle(el);
+        return {
+          name: el.textContent!.trim(),
+          // The skip link shows over the header too.
+          onHeader: !!el.closest('header') || el.classList.contains('skip'),
+          outline: style.outlineStyle,
+          width: parseFloat(style.outlineWidth),
+          colour: style.outlineColor,
+          header: getComputedStyle(document.querySelector('header')!).backgroundColor,
+        };
+      });
+      if (!f.onHeader) break;
+      reached.push(f.name);
+      assert.ok(f.outline !== 'none' && f.width >= 2, `${f.name}: an outline (${f.outline} ${f.width}px)`);
+      const ratio = contrastRatio(f.colour, f.header);
+      assert.ok(ratio >= 3, `${f.name}: its outline ${f.colour} on the header's ${f.header} is ${ratio.toFixed(2)}:1`);
+    }
+    assert.deepEqual(reached, ['Skip to content', 'Northwind Supply', 'Orders', 'Cart', 'Sign out']);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('every page has its own title (WCAG 2.4.2)', { timeout: STEP_MS }, async () => {
     const { product, context, page } = await shopperAtCheckout({ stock: 5, name: 'Titled jar' }, 1, 'title');
     await page.getByRole('button', { name: 'Place order' }).click();
@@ -1061,6 +1228,53 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.goto(`/products/${long.id}`);
     await page.getByRole('button', { name: 'Add to cart' }).waitFor();
     await assertNoHorizontalScroll(page, 'product at 320 px with a 120-letter word');
+    await context.close();
+  });
+
+  test('the admin order page at 320 px: the page does not scroll sideways; the order lines scroll in their own named region, which the keyboard reaches and scrolls to the last column', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Narrow desk lamp', priceCents: 123456 });
+    const placed = await api<Order>('POST', '/order', { items: [{ productId: product.id, quantity: 2 }] }, adminToken, { 'idempotency-key': randomUUID() });
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    const context = await browser.newContext({ baseURL: base, viewport: { width: 320, height: 700 }, deviceScaleFactor: 1 });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    await page.goto(`/admin/orders/${placed.body.id}`);
+    const lines = page.getByRole('region', { name: 'Order lines' });
+    await page.getByRole('link', { name: 'Narrow desk lamp' }).waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.equal(await lines.count(), 1, 'the order lines are a region named "Order lines"');
+    const fit = await page.evaluate(() => ({ scroll: document.scrollingElement!.scrollWidth, width: innerWidth }));
+    assert.ok(fit.scroll <= fit.width, `the page is ${fit.scroll}px wide in a ${fit.width}px window`);
+    const scroller = () => lines.evaluate((el) => ({ left: el.scrollLeft, width: el.clientWidth, content: el.scrollWidth, focused: el === document.activeElement }));
+    const start = await scroller();
+    assert.ok(start.content > start.width, `the table (${start.content}px) is wider than its box (${start.width}px) at 320 px, what this test is about`);
+    const lastColumn = lines.getByRole('columnheader', { name: 'Line total' });
+    const inView = async () => {
+      const [cell, box] = [await lastColumn.boundingBox(), await lines.boundingBox()];
+      return !!cell && !!box && cell.x >= box.x && cell.x + cell.width <= box.x + box.width + 0.5;
+    };
+    assert.equal(await inView(), false, 'the last column starts out of view');
+    await assertAccessible(page, 'admin order at 320 px');
+
+    // By keyboard: Tab from the customer link above the table reaches the region, and the arrow keys scroll it.
+    await page.getByRole('link', { name: /^All orders of customer / }).focus();
+    await page.keyboard.press('Tab');
+    assert.equal((await scroller()).focused, true, 'Tab reaches the order lines region');
+    for (let i = 0; i < 20; i++) await page.keyboard.press('ArrowRight');
+    await page.waitForFunction(() => {
+      const el = document.querySelector<HTMLElement>('[role="region"][aria-label="Order lines"]')!;
+      return el.scrollLeft + el.clientWidth >= el.scrollWidth - 1;
+    });
+    assert.equal(await inView(), true, 'the last column is in view once scrolled');
+    assert.equal(await lines.getByRole('cell', { name: '$2,469.12' }).count(), 1);
+    await screenshot(page, 'admin-order-320-scrolled');
+
+    // Where the table fits (1280 px), the region is no tab stop: the keyboard goes on to the product link.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.waitForFunction(() => !document.querySelector('[role="region"][aria-label="Order lines"]')!.hasAttribute('tabindex'));
+    assert.deepEqual(errors, []);
     await context.close();
   });
 

@@ -372,7 +372,7 @@ function Products() {
         ) : products.isError ? (
           <ErrorState message="The product service is unavailable right now." retry={() => void products.refetch()} />
         ) : (
-          <div className="table-wrap">
+          <TableRegion label="Products table">
             <table>
               <thead>
                 <tr>
@@ -404,7 +404,7 @@ function Products() {
               </tbody>
             </table>
             <LoadMore list={products} shown={items.length} section="products-h" />
-          </div>
+          </TableRegion>
         )}
       </section>
     </>
@@ -646,7 +646,7 @@ function Orders() {
       ) : items.length === 0 ? (
         <p className="empty">No orders.</p>
       ) : (
-        <div className="table-wrap">
+        <TableRegion label="Orders table">
           <table>
             <thead>
               <tr>
@@ -678,7 +678,7 @@ function Orders() {
             </tbody>
           </table>
           <LoadMore list={orders} shown={items.length} section="orders-h" />
-        </div>
+        </TableRegion>
       )}
     </section>
   );
@@ -730,7 +730,7 @@ function AdminOrder() {
           <dt>Total</dt>
           <dd>{o.totalCents === null ? 'not set (no stock was reserved)' : formatMoney(o.totalCents, o.currency)}</dd>
         </dl>
-        <div className="table-wrap">
+        <TableRegion label="Order lines">
           <table>
             <thead>
               <tr>
@@ -753,7 +753,7 @@ function AdminOrder() {
               ))}
             </tbody>
           </table>
-        </div>
+        </TableRegion>
         {o.status === 'confirmed' && <CancelOrder order={o} />}
       </section>
     </>
@@ -779,7 +779,7 @@ function Users() {
       ) : users.isError ? (
         <ErrorState message={failureText(users.error)} retry={() => void users.refetch()} />
       ) : (
-        <div className="table-wrap">
+        <TableRegion label="Users table">
           <table>
             <thead>
               <tr>
@@ -809,8 +809,33 @@ function Users() {
             </tbody>
           </table>
           <LoadMore list={users} shown={items.length} section="users-h" />
-        </div>
+        </TableRegion>
       )}
     </section>
+  );
+}
+
+/**
+ * A table that may be wider than the screen (a phone) scrolls in its own box, never the page: a shadow at an edge
+ * shows that more is that way (styles.css), and the box is a named region that takes the focus while it scrolls,
+ * so the keyboard can scroll it too (arrow keys). Named apart from its section, itself a region of the heading's
+ * name: two landmarks of one name cannot be told apart.
+ */
+function TableRegion({ label, children }: { label: string; children: ReactNode }) {
+  const ref = useRef<HTMLDivElement>(null);
+  const [scrolls, setScrolls] = useState(false);
+  useEffect(() => {
+    const box = ref.current!;
+    const measure = () => setScrolls(box.scrollWidth > box.clientWidth);
+    // The box (the window's width) and the table (rows and names arriving) change what fits.
+    const observer = new ResizeObserver(measure);
+    observer.observe(box);
+    if (box.firstElementChild) observer.observe(box.firstElementChild);
+    return () => observer.disconnect();
+  }, []);
+  return (
+    <div ref={ref} className="table-wrap" role="region" aria-label={label} tabIndex={scrolls ? 0 : undefined}>
+      {children}
+    </div>
   );
 }
