@@ -36,7 +36,7 @@ export function Layout() {
             <span aria-hidden="true" className="logo" />
             Northwind Supply
           </Link>
-          <nav aria-label="Main">
+          <nav aria-label="Main" className="site-nav">
             <ul>
               {user ? (
                 <li>

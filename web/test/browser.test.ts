@@ -889,6 +889,41 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('the header has the same height and the name the same place in the page as served (before the script runs) and in the app, at 320, 412 and 1280 px, for a visitor and for an admin with a cart', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ stock: 5 });
+    const visitor = await newShopper();
+    const admin = await newShopper();
+    await signInAs(admin.page, stack.admin.email, stack.admin.password);
+    await addToCart(admin.page, product, 2);
+    for (const [who, { page, errors }] of [['visitor', visitor], ['admin', admin]] as const) {
+      const header = page.locator('header.site-header');
+      const boxes = async () => ({ header: await header.boundingBox(), name: await header.locator('.brand').boundingBox() });
+      for (const width of [320, 412, 1280]) {
+        await page.setViewportSize({ width, height: 800 });
+        // The app's script is held: what is measured first is index.html's shell with the stylesheet.
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        await page.route(/\/assets\/index-[\w-]+\.js$/, async (route) => {
+          await held;
+          await route.fallback();
+        });
+        await page.goto('/', { waitUntil: 'commit' });
+        await page.waitForFunction(() => document.querySelector('header .brand') !== null && getComputedStyle(document.querySelector('header.site-header')!).backgroundColor !== 'rgba(0, 0, 0, 0)');
+        const shell = await boxes();
+        assert.equal(await page.getByRole('navigation', { name: 'Main' }).count(), 0, `${who} ${width} px: the script ran before it was released`);
+        release();
+        const nav = page.getByRole('navigation', { name: 'Main' });
+        await (who === 'admin' ? nav.getByRole('link', { name: 'Admin' }) : nav.getByRole('link', { name: 'Sign in' })).waitFor();
+        await nav.getByRole('link', { name: who === 'admin' ? 'Cart, 2 items' : 'Cart' }).waitFor();
+        assert.deepEqual(await boxes(), shell, `${who} ${width} px: the header as served and in the app`);
+        await page.unrouteAll({ behavior: 'wait' });
+      }
+      assert.deepEqual(errors, []);
+    }
+    await visitor.context.close();
+    await admin.context.close();
+  });
+
   test('a reload of a signed-in page shows no "Sign in" while the session is checked: the signed-in header\'s places are kept, empty, and nothing moves when the check ends; a first visit shows Sign in at once and asks nothing', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await signedInShopper('no-flash');
     const header = page.locator('header.site-header');
