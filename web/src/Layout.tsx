@@ -3,6 +3,7 @@ import { Link, NavLink, Outlet, useLocation } from 'react-router';
 import { cartUnits } from './cart.js';
 import { countOf } from './count.js';
 import { ErrorState, Loading, PageErrorBoundary, focusAfterRender } from './components.js';
+import { rememberedAdmin } from './session.js';
 import { useAuth, useCart } from './state.js';
 
 export function Layout() {
@@ -45,6 +46,7 @@ export function Layout() {
               ) : (
                 checking && <Slot>Orders</Slot>
               )}
+              {checking && rememberedAdmin() && <Slot>Admin</Slot>}
               {user?.role === 'admin' && (
                 <li>
                   <NavLink to="/admin">Admin</NavLink>

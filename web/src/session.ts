@@ -6,13 +6,18 @@ export type SessionUser = User;
 
 // A hint, not a secret: "this browser signed in", so a first visit does not ask for a refresh that can only
 // fail (a failed request is a console error and a wasted round trip). The session itself is the HttpOnly cookie.
+// Its value also says whether the session was an admin's ('admin', else '1'), so the header keeps the Admin link's
+// place while a reload checks it. Written only when it changes: other tabs hear every write (a `storage` event).
 const HINT = 'ecommerce.session';
+const stored = () => (typeof localStorage === 'undefined' ? null : localStorage.getItem(HINT));
 const hint = {
-  get: () => typeof localStorage !== 'undefined' && localStorage.getItem(HINT) === '1',
-  set: (on: boolean) => {
+  get: () => stored() !== null,
+  admin: () => stored() === 'admin',
+  set: (on: boolean, role?: string) => {
     if (typeof localStorage === 'undefined') return;
-    if (on) localStorage.setItem(HINT, '1');
-    else localStorage.removeItem(HINT);
+    const value = role === 'admin' ? 'admin' : '1';
+    if (!on) localStorage.removeItem(HINT);
+    else if (stored() !== value) localStorage.setItem(HINT, value);
   },
 };
 
@@ -112,6 +117,9 @@ export const SESSION_HINT_KEY = HINT;
 /** Whether a page load has a session to check (restoreSession asks the user service); without the hint, nobody is signed in. */
 export const sessionToCheck = hint.get;
 
+/** Whether the session being checked was an admin's when last seen (a layout hint, not a permission). */
+export const rememberedAdmin = hint.admin;
+
 /** Another tab signed out, or a refresh was refused: this tab drops its token too. */
 export function forgetSession(): void {
   forgotten += 1;
@@ -144,7 +152,9 @@ export async function restoreSession(): Promise<Restored> {
   if (renewal === 'ended') return { status: 'anonymous' };
   if (renewal === 'renewed') {
     try {
-      return { status: 'signed-in', user: await currentUser() };
+      const user = await currentUser();
+      hint.set(true, user.role);
+      return { status: 'signed-in', user };
     } catch (err) {
       // A 401 here comes after the bearer's one renewal: refused (the refresh ended the session, or the new
       // token was refused too) ends it; a renewal that got no answer (failures) keeps it.
@@ -170,7 +180,9 @@ export async function signIn(email: string, password: string): Promise<SessionUs
   restoring = false;
   failures = 0;
   schedule(data.expiresIn);
-  return currentUser();
+  const user = await currentUser();
+  hint.set(true, user.role);
+  return user;
 }
 
 export async function createAccount(name: string, email: string, password: string): Promise<SessionUser> {

@@ -50,7 +50,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     const restored = () => void currentUser().then((u) => (queries.clear(), setUser(u), setStatus('signed-in')), () => undefined);
     // Another tab signed out (the hint went) or in (it came): follow it.
     const onStorage = (e: StorageEvent) => {
-      if (e.key !== SESSION_HINT_KEY) return;
+      // A value for another value is the role noted (session.ts), not a sign-in or out: nothing to follow.
+      if (e.key !== SESSION_HINT_KEY || (e.oldValue !== null && e.newValue !== null)) return;
       if (e.newValue === null) ended();
       else void restoreSession().then((r) => r.status === 'signed-in' && (queries.clear(), apply(r)));
     };

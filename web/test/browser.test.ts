@@ -973,6 +973,39 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await visitor.context.close();
   });
 
+  test("an admin's reload keeps the Admin link's place too while the session is checked: nothing in the header moves when it ends", { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await newShopper();
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    assert.equal(await page.evaluate(() => localStorage.getItem('ecommerce.session')), 'admin');
+    await recordHeaderStates(context);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    const boxes = async () => ({ cart: await nav.getByRole('link', { name: 'Cart' }).boundingBox(), nav: await nav.boundingBox() });
+    for (const width of [1280, 320]) {
+      await page.setViewportSize({ width, height: 800 });
+      let asked!: () => void;
+      let release!: () => void;
+      const refreshAsked = new Promise<void>((resolve) => (asked = resolve));
+      const held = new Promise<void>((resolve) => (release = resolve));
+      await page.route('**/user/token/refresh', async (route) => {
+        asked();
+        await held;
+        await route.fallback();
+      });
+      await page.reload();
+      await refreshAsked;
+      await nav.getByRole('link', { name: 'Cart' }).waitFor();
+      assert.equal(await nav.getByRole('link', { name: 'Admin' }).count(), 0, `${width} px: no Admin link before it is known`);
+      const checking = await boxes();
+      release();
+      await nav.getByRole('link', { name: 'Admin' }).waitFor();
+      assert.deepEqual(await boxes(), checking, `${width} px: the Cart link and the header's links did not move when the check ended`);
+      assert.deepEqual(await headerStates(page), [['Cart'], ['Orders', 'Admin', 'Cart', 'Sign out']], `${width} px: the header's states`);
+      await page.unrouteAll({ behavior: 'wait' });
+    }
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('checkout reloaded while the user service is unreachable (refresh 503 or 429, /user/me with no answer) keeps the cart and waits for the session, no sign-in form; Try again places the order once it answers', { timeout: STEP_MS }, async () => {
     const { product, email, context, page, errors } = await shopperAtCheckout({ stock: 5, name: 'Patient teapot' }, 2, 'checkout-unreachable');
     const unreachable = page.getByRole('alert').filter({ hasText: 'could not confirm your sign-in' });

@@ -5,19 +5,21 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 
 // What the browser has and Node lacks: localStorage (the sign-in flag), before the session module is loaded.
 const stored = new Map<string, string>();
+/** Every value written: another tab hears each write as a `storage` event. */
+const writes: string[] = [];
 Object.assign(globalThis, {
   localStorage: {
     getItem: (k: string) => stored.get(k) ?? null,
-    setItem: (k: string, v: string) => void stored.set(k, v),
+    setItem: (k: string, v: string) => void (writes.push(v), stored.set(k, v)),
     removeItem: (k: string) => void stored.delete(k),
   },
 });
 const { hasAccessToken, orderApi, sessionEvents } = await import('../src/api/client.js');
-const { SESSION_HINT_KEY, forgetSession, restoreSession, signOut } = await import('../src/session.js');
+const { SESSION_HINT_KEY, forgetSession, rememberedAdmin, restoreSession, signIn, signOut } = await import('../src/session.js');
 
 type Answer = number | 'no answer';
 /** The user service: each path answers the next status of its list (the last one again when the list is used up). */
-function userService(answers: Record<'/user/token/refresh' | '/user/me', Answer[]> & { '/user/logout'?: Answer[] }) {
+function userService(answers: Record<'/user/token/refresh' | '/user/me', Answer[]> & { '/user/logout'?: Answer[]; '/user/login'?: Answer[] }, role = 'customer') {
   const asked: string[] = [];
   globalThis.fetch = (async (input: Request) => {
     const path = new URL(input.url).pathname as keyof typeof answers;
@@ -29,9 +31,9 @@ function userService(answers: Record<'/user/token/refresh' | '/user/me', Answer[
     const body =
       answer !== 200
         ? { type: 'about:blank', title: 'Refused', status: answer, detail: `HTTP ${answer}` }
-        : path === '/user/token/refresh'
+        : path === '/user/token/refresh' || path === '/user/login'
           ? { accessToken: `token-${asked.length}`, expiresIn: 900, tokenType: 'Bearer' }
-          : { id: '0192f3a4-5b6c-7d8e-9f01-23456789abcd', email: 'ada@example.test', name: 'Ada', role: 'customer', createdAt: '2026-01-01T00:00:00.000Z' };
+          : { id: '0192f3a4-5b6c-7d8e-9f01-23456789abcd', email: 'ada@example.test', name: 'Ada', role, createdAt: '2026-01-01T00:00:00.000Z' };
     return new Response(JSON.stringify(body), { status: answer, headers: { 'content-type': answer === 200 ? 'application/json' : 'application/problem+json' } });
   }) as typeof fetch;
   return asked;
@@ -142,6 +144,42 @@ describe('restoreSession: reloading the app', () => {
     assert.equal(hasAccessToken(), true);
     assert.equal(stored.get(SESSION_HINT_KEY), '1');
     assert.equal(ended, 0);
+  });
+});
+
+describe('the sign-in flag notes an admin', () => {
+  beforeEach(() => {
+    stored.clear();
+    writes.length = 0;
+  });
+  afterEach(() => {
+    forgetSession();
+    globalThis.fetch = realFetch;
+  });
+
+  it('when an admin signs in, then the flag says admin; a reload that finds the same admin writes nothing', async () => {
+    userService({ '/user/token/refresh': [200], '/user/me': [200], '/user/login': [200] }, 'admin');
+    assert.equal(rememberedAdmin(), false);
+    await signIn('ada@example.test', 'a-password-of-hers');
+    assert.equal(stored.get(SESSION_HINT_KEY), 'admin');
+    assert.equal(rememberedAdmin(), true);
+    assert.deepEqual(writes, ['1', 'admin'], 'signed in, then the role noted');
+    forgetSession();
+    assert.equal((await restoreSession()).status, 'signed-in');
+    assert.deepEqual(writes, ['1', 'admin'], 'no write (no storage event in other tabs) when nothing changed');
+  });
+
+  it('when a remembered admin is a customer now, then the flag says so after the check; a customer signing in writes 1 once', async () => {
+    stored.set(SESSION_HINT_KEY, 'admin');
+    userService({ '/user/token/refresh': [200], '/user/me': [200], '/user/login': [200] });
+    assert.equal((await restoreSession()).status, 'signed-in');
+    assert.equal(stored.get(SESSION_HINT_KEY), '1');
+    assert.equal(rememberedAdmin(), false);
+    stored.clear();
+    writes.length = 0;
+    forgetSession();
+    await signIn('ada@example.test', 'a-password-of-hers');
+    assert.deepEqual(writes, ['1']);
   });
 });
 
