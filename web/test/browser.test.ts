@@ -226,6 +226,33 @@ async function headerStates(page: Page): Promise<string[][]> {
   return page.evaluate(() => (window as unknown as { headerStates: string[][] }).headerStates);
 }
 
+/**
+ * Holds the page's requests matching `url` until `release` (then they go on as usual); `asked` settles at the first.
+ * A state the page shows while it waits for them can then be looked at.
+ */
+async function holdRequests(page: Page, url: string | RegExp): Promise<{ asked: Promise<void>; release: () => void }> {
+  let asked!: () => void;
+  let release!: () => void;
+  const firstAsked = new Promise<void>((resolve) => (asked = resolve));
+  const held = new Promise<void>((resolve) => (release = resolve));
+  await page.route(url, async (route) => {
+    asked();
+    await held;
+    await route.fallback();
+  });
+  return { asked: firstAsked, release };
+}
+
+/** Reloads a signed-in page `width` px wide with its session check's refresh held: the header shows its checking state. */
+async function reloadWithSessionCheckHeld(page: Page, width: number): Promise<{ release: () => void }> {
+  await page.setViewportSize({ width, height: 800 });
+  const refresh = await holdRequests(page, '**/user/token/refresh');
+  await page.reload();
+  await refresh.asked;
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cart' }).waitFor();
+  return refresh;
+}
+
 /** The contrast ratio of two opaque colours as getComputedStyle gives them ("rgb(r, g, b)"), as WCAG defines it. */
 function contrastRatio(a: string, b: string): number {
   const luminance = (colour: string) => {
@@ -677,17 +704,12 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     const { context, page, errors } = await newShopper();
     await addToCart(page, product, 1);
     await page.goto('/checkout');
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((r) => (release = r));
-    await page.route('**/user/login', async (route) => {
-      await held;
-      await route.continue();
-    });
+    const login = await holdRequests(page, '**/user/login');
     await page.getByLabel('Email').fill(uniqueEmail('nobody'));
     await page.getByLabel('Password').fill('wrong-horse-9');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('button', { name: 'Signing in…' }).waitFor();
-    release();
+    login.release();
     const refused = page.getByRole('alert').filter({ hasText: 'Email or password is wrong.' });
     await refused.waitFor();
     await page.waitForFunction(() => document.activeElement?.textContent === 'Email or password is wrong.');
@@ -901,17 +923,12 @@ describe('storefront in Chromium', { concurrency: false }, () => {
       for (const width of [320, 412, 1280]) {
         await page.setViewportSize({ width, height: 800 });
         // The app's script is held: what is measured first is index.html's shell with the stylesheet.
-        let release!: () => void;
-        const held = new Promise<void>((resolve) => (release = resolve));
-        await page.route(/\/assets\/index-[\w-]+\.js$/, async (route) => {
-          await held;
-          await route.fallback();
-        });
+        const script = await holdRequests(page, /\/assets\/index-[\w-]+\.js$/);
         await page.goto('/', { waitUntil: 'commit' });
         await page.waitForFunction(() => document.querySelector('header .brand') !== null && getComputedStyle(document.querySelector('header.site-header')!).backgroundColor !== 'rgba(0, 0, 0, 0)');
         const shell = await boxes();
         assert.equal(await page.getByRole('navigation', { name: 'Main' }).count(), 0, `${who} ${width} px: the script ran before it was released`);
-        release();
+        script.release();
         const nav = page.getByRole('navigation', { name: 'Main' });
         await (who === 'admin' ? nav.getByRole('link', { name: 'Admin' }) : nav.getByRole('link', { name: 'Sign in' })).waitFor();
         await nav.getByRole('link', { name: who === 'admin' ? 'Cart, 2 items' : 'Cart' }).waitFor();
@@ -932,25 +949,13 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     const boxes = async () => ({ header: await header.boundingBox(), cart: await nav.getByRole('link', { name: 'Cart' }).boundingBox(), mainTop: (await page.locator('main').boundingBox())?.y });
 
     for (const width of [1280, 320]) {
-      await page.setViewportSize({ width, height: 800 });
       // The refresh is held until the page has been looked at in its checking state.
-      let asked!: () => void;
-      let release!: () => void;
-      const refreshAsked = new Promise<void>((resolve) => (asked = resolve));
-      const held = new Promise<void>((resolve) => (release = resolve));
-      await page.route('**/user/token/refresh', async (route) => {
-        asked();
-        await held;
-        await route.fallback();
-      });
-      await page.reload();
-      await refreshAsked;
-      await nav.getByRole('link', { name: 'Cart' }).waitFor();
+      const refresh = await reloadWithSessionCheckHeld(page, width);
       assert.equal(await nav.getByRole('link', { name: 'Sign in' }).count(), 0, `${width} px: no Sign in while checking`);
       assert.equal(await nav.getByRole('button', { name: 'Sign out' }).count(), 0, `${width} px: no Sign out before it is known`);
       assert.equal(await nav.getByRole('link', { name: 'Orders' }).count(), 0, `${width} px: no Orders link before it is known`);
       const checking = await boxes();
-      release();
+      refresh.release();
       await nav.getByRole('button', { name: 'Sign out' }).waitFor();
       await nav.getByRole('link', { name: 'Orders' }).waitFor();
       assert.deepEqual(await boxes(), checking, `${width} px: the header and what follows did not move when the check ended`);
@@ -981,22 +986,10 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     const nav = page.getByRole('navigation', { name: 'Main' });
     const boxes = async () => ({ cart: await nav.getByRole('link', { name: 'Cart' }).boundingBox(), nav: await nav.boundingBox() });
     for (const width of [1280, 320]) {
-      await page.setViewportSize({ width, height: 800 });
-      let asked!: () => void;
-      let release!: () => void;
-      const refreshAsked = new Promise<void>((resolve) => (asked = resolve));
-      const held = new Promise<void>((resolve) => (release = resolve));
-      await page.route('**/user/token/refresh', async (route) => {
-        asked();
-        await held;
-        await route.fallback();
-      });
-      await page.reload();
-      await refreshAsked;
-      await nav.getByRole('link', { name: 'Cart' }).waitFor();
+      const refresh = await reloadWithSessionCheckHeld(page, width);
       assert.equal(await nav.getByRole('link', { name: 'Admin' }).count(), 0, `${width} px: no Admin link before it is known`);
       const checking = await boxes();
-      release();
+      refresh.release();
       await nav.getByRole('link', { name: 'Admin' }).waitFor();
       assert.deepEqual(await boxes(), checking, `${width} px: the Cart link and the header's links did not move when the check ended`);
       assert.deepEqual(await headerStates(page), [['Cart'], ['Orders', 'Admin', 'Cart', 'Sign out']], `${width} px: the header's states`);
