@@ -3,20 +3,7 @@ import { Navigate, useSearchParams } from 'react-router';
 import { Loading, WaitingForSession } from '../components.js';
 import { useAuth } from '../state.js';
 import { AuthForms } from './AuthForms.js';
-
-/**
- * Where to go after signing in: a path of this site only. The browser reads `/\host` as `//host` (another
- * site), so a next with a backslash, a scheme or another origin goes to the shop's start instead.
- */
-function sameSitePath(next: string | null): string {
-  if (!next || !next.startsWith('/') || next.includes('\\')) return '/';
-  try {
-    const url = new URL(next, location.origin);
-    return url.origin === location.origin ? `${url.pathname}${url.search}${url.hash}` : '/';
-  } catch {
-    return '/';
-  }
-}
+import { sameSitePath } from '../return-path.js';
 
 export function SignInPage() {
   const { status } = useAuth();
@@ -26,7 +13,7 @@ export function SignInPage() {
   }, []);
   if (status === 'loading') return <Loading />;
   if (status === 'signed-in') {
-    return <Navigate to={sameSitePath(params.get('next'))} replace />;
+    return <Navigate to={sameSitePath(params.get('next'), location.origin)} replace />;
   }
   return (
     <div className="narrow-page">

@@ -1,0 +1,16 @@
+/**
+ * Where to go after signing in: a path of this site only. The browser reads `/\host` as `//host` (another
+ * site), so a next with a backslash, a scheme or another origin goes to the shop's start instead; so does one
+ * whose dot segments leave `//host` once resolved (`/.//evil.example` is `//evil.example`: same origin to
+ * URL(), another site to the browser and to React Router, which refused it with an error page).
+ */
+export function sameSitePath(next: string | null, origin: string): string {
+  if (!next || !next.startsWith('/') || next.includes('\\')) return '/';
+  try {
+    const url = new URL(next, origin);
+    if (url.origin !== origin || url.pathname.startsWith('//')) return '/';
+    return `${url.pathname}${url.search}${url.hash}`;
+  } catch {
+    return '/';
+  }
+}
