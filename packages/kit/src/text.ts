@@ -1,5 +1,6 @@
-// What a name must hold to be seen: a JSON Schema pattern for free text that a person reads back (a product's
-// name, a category, a customer's name).
+// What a name must hold to be seen, and must not hold: JSON Schema rules for free text that a person reads back
+// (a product's name, a category, a customer's name).
+import { Type, type TString } from '@sinclair/typebox';
 
 /**
  * At least one letter, digit, punctuation mark or symbol. `\S` let through text made only of invisible
@@ -7,3 +8,16 @@
  * shop and the admin. Ajv compiles schema patterns with the `u` flag, so the property escapes work.
  */
 export const VISIBLE_TEXT_PATTERN = '[\\p{L}\\p{N}\\p{P}\\p{S}]';
+
+/**
+ * The characters that reorder the text around them: Unicode's explicit embeddings and overrides (U+202A to
+ * U+202E) and isolates (U+2066 to U+2069). A product name holding U+202E turned the shop's own words after it
+ * backwards ("Created <name>.", the tab title, the checkout's messages), in any other client's listing too (the
+ * "Trojan Source" trick). Right-to-left names need none of them; the marks U+200E and U+200F stay allowed.
+ */
+export const DIRECTION_CONTROL_PATTERN = '[\\u202A-\\u202E\\u2066-\\u2069]';
+
+/** Free text a person reads back: at least one visible character, no direction control, at most `maxLength`. */
+export function VisibleText(maxLength: number): TString {
+  return Type.String({ minLength: 1, maxLength, pattern: VISIBLE_TEXT_PATTERN, not: { pattern: DIRECTION_CONTROL_PATTERN } });
+}

@@ -103,6 +103,28 @@ describe('POST /product', () => {
     );
   });
 
+  it('when a name or category holds a character that changes the text direction (an override, an embedding, an isolate), then 400 in words and nothing is created; right-to-left text and the direction marks are kept', async () => {
+    // U+202E in a name turned the shop's own words after it backwards ("Created <name>.", the tab title).
+    const control = fc.constantFrom('\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069');
+    const text = fc.string({ unit: fc.constantFrom('a', 'ب', 'ש', ' ', '1', '\u200e', '\u200f'), maxLength: 6 });
+    await fc.assert(
+      fc.asyncProperty(text, control, text, fc.constantFrom('name', 'category'), async (before, c, after, field) => {
+        const sku = uniqueCode('BIDI');
+        const value = `x${before}${c}${after}`;
+        const res = await http(base, 'POST', '/product', { token: admin, body: { sku, name: 'N', priceCents: 1, stock: 1, [field]: value } });
+        assertErrorAt(res, `/${field}`, JSON.stringify(value));
+        assert.match(String((res.body as { errors: { message: string }[] }).errors[0]!.message), /^must not contain characters that change the text direction/);
+        assert.equal((await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(sku)}`)).body.items.length, 0);
+      }),
+      { numRuns: 40 },
+    );
+    const rtl = await http<Product>(base, 'POST', '/product', { token: admin, body: { sku: uniqueCode('RTL'), name: 'קפה \u200fشاي\u200e 2', priceCents: 1, stock: 1, category: 'مشروبات' } });
+    assert.equal(rtl.status, 201, rtl.text);
+    assert.equal(rtl.body.name, 'קפה \u200fشاي\u200e 2');
+    const p = await http<Product>(base, 'POST', '/product', { token: admin, body: { sku: uniqueCode('BIDI'), name: 'Plain', priceCents: 1, stock: 1 } });
+    assertErrorAt(await http(base, 'PATCH', `/product/${p.body.id}`, { token: admin, headers: { 'if-match': `"${p.body.version}"` }, body: { name: 'evil\u202egnp.exe' } }), '/name');
+  });
+
   it('when the caller is anonymous, a customer or a service, then 401 / 403 / 401 and nothing is created', async () => {
     const body = { sku: uniqueCode('AUTH'), name: 'N', priceCents: 1, stock: 1 };
     assertProblem(await http(base, 'POST', '/product', { body }), 401);

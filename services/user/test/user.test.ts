@@ -50,6 +50,9 @@ describe('POST /user/register', () => {
       [{ email: uniqueEmail(), password: 'password-123', name: '' }, '/name'],
       // Only invisible characters (zero-width space, word joiner, BOM, a lone combining mark): a blank name in the admin.
       [{ email: uniqueEmail(), password: 'password-123', name: '\u200b\u2060\ufeff\u0301' }, '/name'],
+      // A character that reverses the text after it (U+202E), or isolates it: the admin's users list read backwards.
+      [{ email: uniqueEmail(), password: 'password-123', name: 'Ada \u202egnp.exe' }, '/name'],
+      [{ email: uniqueEmail(), password: 'password-123', name: 'Ada \u2067x' }, '/name'],
       [{ email: uniqueEmail(), password: 'password-123', name: 'A', role: 'admin' }, '/role'],
     ];
     for (const [body, path] of cases) {

@@ -7,7 +7,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPM
 import type { ErrorObject } from 'ajv';
 import { NotFound, ProblemError, countOf, ServiceUnavailable, errorCode, isUnavailableError, problemBody, type FieldError } from '../errors.js';
 import { UUID_PATTERN } from '../ids.js';
-import { VISIBLE_TEXT_PATTERN } from '../text.js';
+import { DIRECTION_CONTROL_PATTERN, VISIBLE_TEXT_PATTERN } from '../text.js';
 import { KIT_PLUGINS } from './names.js';
 
 /** At most this many field errors are listed in a 400, so an error body stays small whatever the input. */
@@ -160,6 +160,9 @@ function plainMessage(e: ErrorObject): string {
     case 'minProperties':
       return `must have at least ${countOf(p.limit ?? 0, 'field')}`;
     case 'not': {
+      if ((e.schema as { pattern?: unknown } | undefined)?.pattern === DIRECTION_CONTROL_PATTERN) {
+        return 'must not contain characters that change the text direction (U+202A to U+202E, U+2066 to U+2069)';
+      }
       // The refused value, when the schema names one (`not: { const: 0 }`); Ajv's own is "must NOT be valid".
       const refused = (e.schema as { const?: unknown } | undefined)?.const;
       return refused === undefined ? 'is not an allowed value' : `must not be ${JSON.stringify(refused)}`;

@@ -1,4 +1,4 @@
-import { Type, VISIBLE_TEXT_PATTERN } from '@ecommerce/kit';
+import { Type, VisibleText } from '@ecommerce/kit';
 import { MAX_STOCK } from '../model/product.js';
 
 export const strict = { additionalProperties: false } as const;
@@ -25,12 +25,12 @@ export const ProductSchema = Type.Object(
 );
 
 const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^\\S+$', description: 'unique, no whitespace' });
-const Name = Type.String({ minLength: 1, maxLength: 200, pattern: VISIBLE_TEXT_PATTERN });
+const Name = VisibleText(200);
 const Description = Type.Union([Type.String({ maxLength: 5000 }), Type.Null()]);
 const PriceCents = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
 const Currency = Type.String({ minLength: 3, maxLength: 3, pattern: '^[A-Z]{3}$', format: 'iso4217', description: 'ISO 4217 code, upper case' });
 const Stock = Type.Integer({ minimum: 0, maximum: MAX_STOCK });
-export const Category = Type.String({ minLength: 1, maxLength: 64, pattern: VISIBLE_TEXT_PATTERN });
+export const Category = VisibleText(64);
 // A path on the shop's own origin only (not `//host`, nor `/\\host`, which a browser reads as `//host`: no
 // backslash anywhere): the storefront's CSP allows images from itself alone. No space and no control character
 // (C0, DEL, C1) either: the column's CHECK (migration 004) refuses [:space:], whose members depend on the

@@ -1,4 +1,4 @@
-import { Type, VISIBLE_TEXT_PATTERN, type App } from '@ecommerce/kit';
+import { Type, VisibleText, type App } from '@ecommerce/kit';
 import { refuseGuessablePassword, register } from '../../use-cases/register.js';
 import { Email, Password, UserSchema } from '../schemas.js';
 
@@ -9,7 +9,7 @@ export default async function accountRoutes(app: App): Promise<void> {
       schema: {
         summary: 'Register a customer account',
         tags: ['accounts'],
-        body: Type.Object({ email: Email, password: Password, name: Type.String({ minLength: 1, maxLength: 100, pattern: VISIBLE_TEXT_PATTERN }) }, { additionalProperties: false }),
+        body: Type.Object({ email: Email, password: Password, name: VisibleText(100) }, { additionalProperties: false }),
         response: { 201: UserSchema },
       },
       // Each registration costs an argon2 hash: a budget per client address (REGISTER_MAX_PER_ADDRESS). A password
