@@ -82,6 +82,17 @@ describe('Postman collection', () => {
     );
   });
 
+  test('when postman/README.md says how many requests the collection holds, then it holds that many', async () => {
+    const said = /(\d+) requests in (\w+) folders/.exec(await readFile(path.join(repoRoot, 'postman', 'README.md'), 'utf8'));
+    assert.ok(said, 'postman/README.md no longer says "<n> requests in <n> folders"');
+    type Item = { item?: Item[] };
+    const collection = JSON.parse(await readFile(collectionPath, 'utf8')) as { item: Item[] };
+    const count = (items: Item[]): number => items.reduce((n, i) => n + (i.item ? count(i.item) : 1), 0);
+    const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+    assert.equal(Number(said[1]), count(collection.item), 'requests in the collection');
+    assert.equal(said[2], words[collection.item.length], 'folders in the collection');
+  });
+
   test('when newman runs the collection through the gateway, then every assertion passes', { timeout: NEWMAN_MS }, async () => {
     assert.ok(stack, 'stack not started');
     const summary = await runNewman(stack);
