@@ -63,7 +63,7 @@ ${Object.entries(stack.urls).map(([n, u]) => `    ${n.padEnd(20)} ${u}${n === 'g
 
   Tracing                ${stack.tracingEndpoint ? `on: spans to ${stack.tracingEndpoint}` : 'off (OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 npm start, with npm run monitoring: docs/tracing.md)'}
 
-  Try: curl -s ${gw}/product?limit=3
+  Try: curl -s '${gw}/product?limit=3'
   Monitoring: npm run monitoring (in another terminal)
   A service or the database that dies is restarted (back-off 0.5 s doubling to 30 s); a crash loop stops all.
   Stop: Ctrl-C`);

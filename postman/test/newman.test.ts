@@ -9,7 +9,7 @@ import newman, { type Summary } from 'newman';
 import { dropDatabase } from '@ecommerce/kit';
 import { buildCollection, buildEnvironment, render } from '../src/collection.js';
 import { FLOW } from '../src/flow.js';
-import { fetchOpenApiDocs, type OpenApiDocs } from '../src/openapi.js';
+import { fetchOpenApiDocs, listOperations, type OpenApiDocs } from '../src/openapi.js';
 import { collectionPath, environmentPath, repoRoot } from '../src/paths.js';
 import { startStack, type RunningStack } from '../src/stack.js';
 
@@ -71,6 +71,28 @@ describe('Postman collection', () => {
     assert.deepEqual(missing, [], 'docs/api.md rows without a request in postman/src/flow.ts');
   });
 
+  test("when the README's \"Using the API\" calls a route or names an admin one, then an OpenAPI document declares it", async () => {
+    const declared = new Set(listOperations(docs).map((o) => `${o.method} ${o.path}`));
+    const routes = readmeRoutes(await readFile(path.join(repoRoot, 'README.md'), 'utf8'));
+    assert.ok(routes.length >= 12, `only ${routes.length} routes read from the README's "Using the API": ${routes.join(', ')}`);
+    assert.deepEqual(
+      routes.filter((route) => !declared.has(route)),
+      [],
+      `README routes no OpenAPI document declares (declared: ${[...declared].sort().join(', ')})`,
+    );
+  });
+
+  test('when postman/README.md says how many requests the collection holds, then it holds that many', async () => {
+    const said = /(\d+) requests in (\w+) folders/.exec(await readFile(path.join(repoRoot, 'postman', 'README.md'), 'utf8'));
+    assert.ok(said, 'postman/README.md no longer says "<n> requests in <n> folders"');
+    type Item = { item?: Item[] };
+    const collection = JSON.parse(await readFile(collectionPath, 'utf8')) as { item: Item[] };
+    const count = (items: Item[]): number => items.reduce((n, i) => n + (i.item ? count(i.item) : 1), 0);
+    const words = ['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine'];
+    assert.equal(Number(said[1]), count(collection.item), 'requests in the collection');
+    assert.equal(said[2], words[collection.item.length], 'folders in the collection');
+  });
+
   test('when newman runs the collection through the gateway, then every assertion passes', { timeout: NEWMAN_MS }, async () => {
     assert.ok(stack, 'stack not started');
     const summary = await runNewman(stack);
@@ -124,4 +146,26 @@ function apiRows(markdown: string): { op: string; statuses: number[] }[] {
     rows.push({ op, statuses: [...new Set(statuses)] });
   }
   return rows;
+}
+
+/**
+ * The routes the README's "Using the API" shows: each curl of its code block (`-X METHOD`, else GET, or POST with
+ * `-d`; the path after `$GW`, query string left out) and the admin routes its prose names (`GET /user/users`, ...),
+ * as OpenAPI operations (`PATCH /product/{id}`).
+ */
+function readmeRoutes(readme: string): string[] {
+  const start = readme.indexOf('## Using the API');
+  assert.ok(start >= 0, 'README has no "## Using the API"');
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+  const block = /```bash\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  const routes = new Set<string>();
+  for (const call of block.replace(/\\\n/g, ' ').split(/(?=\bcurl )/).filter((c) => c.startsWith('curl '))) {
+    const target = /\$GW(\/[^\s"'?]*)/.exec(call)?.[1];
+    if (!target) continue;
+    const method = /-X ([A-Z]+)/.exec(call)?.[1] ?? (/ -d /.test(call) ? 'POST' : 'GET');
+    routes.add(`${method} ${target}`);
+  }
+  const prose = section.slice(section.indexOf('```', section.indexOf('```bash') + 3));
+  for (const m of prose.matchAll(/`(GET|POST|PUT|PATCH|DELETE) (\/[^`\s]*)`/g)) routes.add(`${m[1]} ${(m[2] ?? '').replace(/:(\w+)/g, '{$1}')}`);
+  return [...routes];
 }

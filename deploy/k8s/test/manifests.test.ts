@@ -42,6 +42,14 @@ test('the manifests hold the seed file names and the base kustomization lists ev
   assert.equal(serviceDeployments.length, 3);
 });
 
+test("docs/deploy.md's file-by-file apply names every base manifest, in the kustomization's order", () => {
+  const deployDoc = readFileSync(join(repoRoot, 'docs', 'deploy.md'), 'utf8');
+  const byFile = /\(The seed's way, file by file[\s\S]*?\)\n/.exec(deployDoc)?.[0];
+  assert.ok(byFile, 'docs/deploy.md has no "The seed\'s way, file by file" paragraph');
+  const named = [...byFile.matchAll(/`(?:kubectl apply -f )?([\w-]+\.yaml)`/g)].map((m) => m[1]);
+  assert.deepEqual(named, [...kustomizationResources()]);
+});
+
 test('every object validates against the Kubernetes API schema of its apiVersion and kind', async (t) => {
   assert.ok(objects.length > 40, `only ${objects.length} objects`);
   for (const { file, object } of all) {

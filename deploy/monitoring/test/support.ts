@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { TestContext } from 'node:test';
+import { listRuleFiles, readRuleFile } from '../src/overlay.js';
+import { repoRoot } from '../src/paths.js';
 import { INSTALL_HINT, missingTools, type Tool } from '../src/tools.js';
 
 /**
@@ -15,4 +19,54 @@ export function needTools(t: TestContext, tools: readonly Tool[]): boolean {
     return false;
   }
   assert.fail(message);
+}
+
+/**
+ * Every metric name something exposes: the services' contract (docs/configuration.md), postgres_exporter's
+ * built-ins and our queries, the recording rules, Prometheus itself, kube-state-metrics and cAdvisor.
+ */
+export async function knownMetricNames(): Promise<Set<string>> {
+  const known = new Set<string>();
+  // The services' contract: the metrics table of docs/configuration.md.
+  const contract = await readFile(path.join(repoRoot, 'docs', 'configuration.md'), 'utf8');
+  for (const m of contract.matchAll(/`([a-z][a-z0-9_]+)`/g)) {
+    const name = m[1] ?? '';
+    known.add(name);
+    for (const suffix of ['_bucket', '_count', '_sum']) known.add(name + suffix);
+  }
+  // prom-client default metrics beyond the ones the contract names.
+  for (const name of ['process_start_time_seconds', 'nodejs_heap_size_total_bytes', 'nodejs_gc_duration_seconds_sum']) known.add(name);
+  // postgres_exporter 0.11 built-ins (checked against a live exporter) and
+  // our pg_stat_statements queries (postgres/queries.yml).
+  for (const name of [
+    'pg_up',
+    'pg_settings_max_connections',
+    'pg_stat_activity_count',
+    'pg_stat_activity_max_tx_duration',
+    'pg_stat_database_xact_commit',
+    'pg_stat_database_xact_rollback',
+    'pg_stat_database_blks_hit',
+    'pg_stat_database_blks_read',
+    'pg_stat_database_deadlocks',
+    'pg_locks_count',
+    'pg_scrape_collector_success',
+    'pg_database_size_bytes',
+  ]) known.add(name);
+  const queries = await readFile(path.join(repoRoot, 'deploy', 'monitoring', 'postgres', 'queries.yml'), 'utf8');
+  for (const m of queries.matchAll(/^\s+- (\w+):\n\s+usage: (?:COUNTER|GAUGE)/gm)) known.add(`pg_stat_statements_${m[1]}`);
+  // Recording rules, Prometheus itself.
+  for (const file of await listRuleFiles()) {
+    for (const group of (await readRuleFile(file)).groups) for (const rule of group.rules) if (rule.record) known.add(rule.record);
+  }
+  for (const name of ['up', 'ALERTS']) known.add(name);
+  // kube-state-metrics and cAdvisor.
+  for (const name of [
+    'kube_pod_container_resource_limits',
+    'kube_pod_container_status_restarts_total',
+    'container_cpu_usage_seconds_total',
+    'container_cpu_cfs_throttled_periods_total',
+    'container_cpu_cfs_periods_total',
+    'container_memory_working_set_bytes',
+  ]) known.add(name);
+  return known;
 }

@@ -25,3 +25,6 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   if (env.GATEWAY_PORT) cfg.PORT = cfg.GATEWAY_PORT ?? cfg.PORT;
   return cfg;
 }
+
+/** The storefront Deployment's static-only server (storefront-main.ts): the storefront's variables without the gateway's upstreams. */
+export const StorefrontEnv = { ...BaseEnv, PORT: Port(8080), STOREFRONT_DIR: GatewayEnv.STOREFRONT_DIR };

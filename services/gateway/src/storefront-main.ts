@@ -1,4 +1,4 @@
-// The storefront Deployment's process (deploy/k8s/storefront.yaml): static files only, no upstreams.
+// The storefront Deployment's process (deploy/k8s/base/storefront.yaml): static files only, no upstreams.
 import { runMain } from '@ecommerce/kit';
 import { buildStorefrontServer, loadStorefrontConfig } from './storefront.js';
 

@@ -6,7 +6,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
-import { BaseEnv, Metrics, Port, Type, createServer, loadConfig, type App, type Static } from '@ecommerce/kit';
+import { Metrics, Type, createServer, loadConfig, type App, type Static } from '@ecommerce/kit';
+import { StorefrontEnv } from './config.js';
 
 /** services/gateway/dist/src -> <repo>/web/dist/app, where `npm run build` puts the app. */
 const DEFAULT_STOREFRONT_DIR = path.resolve(import.meta.dirname, '..', '..', '..', '..', 'web', 'dist', 'app');
@@ -101,7 +102,6 @@ function acceptsHtml(accept: string | undefined): boolean {
   return accept !== undefined && /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept);
 }
 
-const StorefrontEnv = { ...BaseEnv, PORT: Port(8080), STOREFRONT_DIR: Type.String({ default: '' }) };
 export type StorefrontConfig = Static<ReturnType<typeof Type.Object<typeof StorefrontEnv>>>;
 
 export function loadStorefrontConfig(env: NodeJS.ProcessEnv = process.env): StorefrontConfig {

@@ -1,0 +1,81 @@
+// docs/configuration.md is the one table of what configures each process. Every variable a process's config
+// schema reads is a row there, every row names a variable those schemas read, in the processes its "who" column
+// says, with the default the schema applies; the processes table gives each process its schema's default port.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { GatewayEnv, StorefrontEnv } from '@ecommerce/gateway-service/config';
+import { OrderEnv } from '@ecommerce/order-service/config';
+import { ProductEnv } from '@ecommerce/product-service/config';
+import { UserEnv } from '@ecommerce/user-service/config';
+import { repoRoot } from '../src/paths.js';
+
+type Schema = Record<string, { default?: unknown }>;
+const SCHEMAS: Record<string, Schema> = { user: UserEnv, product: ProductEnv, order: OrderEnv, gateway: GatewayEnv, storefront: StorefrontEnv };
+const PROCESSES = Object.keys(SCHEMAS);
+/** Read by Node or by the OpenTelemetry SDK (the tracing preload), not by a config schema. */
+const notSchema = (name: string) => name === 'NODE_OPTIONS' || name.startsWith('OTEL_');
+
+const doc = readFileSync(join(repoRoot, 'docs', 'configuration.md'), 'utf8');
+
+/** The rows of the Markdown table that follows `heading`, as cells. */
+function table(heading: string): string[][] {
+  const start = doc.indexOf(heading);
+  assert.ok(start >= 0, `docs/configuration.md has no "${heading}"`);
+  const rows: string[][] = [];
+  for (const line of doc.slice(start).split('\n').slice(1)) {
+    if (line.startsWith('|')) rows.push(line.split('|').slice(1, -1).map((cell) => cell.trim()));
+    else if (rows.length > 0) break;
+  }
+  return rows.slice(2); // header and separator
+}
+
+interface Row {
+  names: string[];
+  who: string[];
+  defaults: Set<string>;
+}
+const rows: Row[] = table('## Variables').map(([first = '', who = '', defaults = '']) => ({
+  names: [...first.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1] ?? ''),
+  who: who.replace(/\(.*\)/, '').trim() === 'all' ? PROCESSES : who.split(/,\s*/).map((w) => w.trim()),
+  // The words of the default cell: `5, 50, 900`, `2000`, `true`, `loopback,uniquelocal`, (8080).
+  defaults: new Set(defaults.replace(/`/g, '').split(/[\s();"]+|,\s/).filter(Boolean)),
+}));
+
+describe('docs/configuration.md', () => {
+  it('when a process reads a variable, then a row names it with that process, and no row names one it does not read', () => {
+    assert.ok(rows.length >= 40, `only ${rows.length} variable rows`);
+    const documented = new Map<string, Set<string>>();
+    for (const row of rows) for (const name of row.names) for (const who of row.who) documented.set(name, (documented.get(name) ?? new Set()).add(who));
+    const names = new Set([...documented.keys(), ...Object.values(SCHEMAS).flatMap((schema) => Object.keys(schema))]);
+    const wrong: string[] = [];
+    for (const name of [...names].filter((n) => !notSchema(n)).sort()) {
+      const readBy = PROCESSES.filter((p) => name in (SCHEMAS[p] ?? {}));
+      const said = PROCESSES.filter((p) => documented.get(name)?.has(p));
+      if (readBy.join() !== said.join()) wrong.push(`${name}: read by ${readBy.join(', ') || 'nothing'}, the table says ${said.join(', ') || 'nothing'}`);
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  it("when a schema gives a variable a default, then the row's default column says it", () => {
+    const wrong: string[] = [];
+    for (const row of rows) {
+      if (row.defaults.has('see')) continue; // PORT: "see above", the processes table (next test)
+      for (const name of row.names.filter((n) => !notSchema(n))) {
+        for (const p of row.who) {
+          const value = SCHEMAS[p]?.[name]?.default;
+          if (value === undefined || value === '') continue;
+          if (!row.defaults.has(String(value))) wrong.push(`${name} (${p}): default ${JSON.stringify(value)}, the table says ${[...row.defaults].join(' ')}`);
+        }
+      }
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  it('when the processes table gives a default port, then it is the PORT default of that process', () => {
+    const ports = table('## Processes and ports').map(([process = '', port = '']) => [process.split(' ')[0] ?? '', Number(port)] as const);
+    assert.deepEqual(ports.map(([p]) => p).sort(), [...PROCESSES].sort(), 'one row per process');
+    for (const [p, port] of ports) assert.equal(port, SCHEMAS[p]?.PORT?.default, `${p}: the table says ${port}`);
+  });
+});
