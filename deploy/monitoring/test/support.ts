@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { TestContext } from 'node:test';
+import { after, before, type TestContext } from 'node:test';
 import { listRuleFiles, readRuleFile } from '../src/overlay.js';
 import { repoRoot } from '../src/paths.js';
+import { instantQuery, startPrometheus, type RunningPrometheus } from '../src/prometheus-process.js';
 import { INSTALL_HINT, missingTools, type Tool } from '../src/tools.js';
 
 /**
@@ -19,6 +20,30 @@ export function needTools(t: TestContext, tools: readonly Tool[]): boolean {
     return false;
   }
   assert.fail(message);
+}
+
+/**
+ * A Prometheus with no targets for the enclosing describe block (started when the binary is installed): what it
+ * answers to a query says whether the query parses. `current()` is undefined where it is not installed.
+ */
+export function emptyPrometheus(): { current: () => RunningPrometheus | undefined } {
+  let prometheus: RunningPrometheus | undefined;
+  before(async () => {
+    if (missingTools(['prometheus']).length > 0) return;
+    prometheus = await startPrometheus({ config: 'global:\n  scrape_interval: 1h\nscrape_configs: []\n' });
+  });
+  after(async () => prometheus?.stop());
+  return { current: () => prometheus };
+}
+
+/** The queries a running Prometheus refuses, each as `<label>: <its error>`. */
+export async function refusedQueries(url: string, queries: readonly { label: string; expr: string }[]): Promise<string[]> {
+  const refused: string[] = [];
+  for (const { label, expr } of queries) {
+    const result = await instantQuery(url, expr);
+    if (result.status !== 'success') refused.push(`${label}: ${result.error}`);
+  }
+  return refused;
 }
 
 /**
