@@ -108,6 +108,13 @@ describe('kit behaviour on the user service', () => {
     const page = await fetch(`${base}/user/docs`, { redirect: 'follow' });
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<html/i);
+    // A query string broke the page (its script asked for /user/docs?url=..././json): it is dropped by a redirect.
+    for (const path of ['/user/docs', '/user/docs/']) {
+      const withQuery = await fetch(`${base}${path}?url=https://evil.example/openapi.json`, { redirect: 'manual' });
+      assert.equal(withQuery.status, 302, path);
+      assert.equal(withQuery.headers.get('location'), path);
+    }
+    assert.equal((await fetch(`${base}/user/docs/json`)).status, 200, 'the document the page asks for');
   });
 
   it('when the database refuses connections, then readyz answers 503 problem, and 200 again once it is back', async () => {

@@ -55,7 +55,21 @@ export const openapiDocs = fp<OpenapiDocsOptions>(
         },
       },
     });
-    await app.register(swaggerUi, { routePrefix: `${opts.prefix}/docs`, staticCSP: true });
+    const page = `${opts.prefix}/docs`;
+    await app.register(swaggerUi, {
+      routePrefix: page,
+      staticCSP: true,
+      uiHooks: {
+        // The page finds its document relative to its own address, and swagger-ui's initializer appends "/./json" to
+        // the whole of it, query included (/user/docs?x=1/./json: a 404, a blank page); it has no use for a query.
+        onRequest: (request, reply, done) => {
+          const q = request.url.indexOf('?');
+          const path = q === -1 ? '' : request.url.slice(0, q);
+          if (path === page || path === `${page}/`) reply.redirect(path, 302);
+          else done();
+        },
+      },
+    });
     app.get(`${opts.prefix}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
   },
   { name: KIT_PLUGINS.openapiDocs, fastify: '5.x' },
