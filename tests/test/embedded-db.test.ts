@@ -36,6 +36,22 @@ async function selectOne(url: string): Promise<number> {
   }
 }
 
+describe('embedded PostgreSQL as root', () => {
+  it('when a folder above the data folder is closed to other users, then the start is refused at once, naming it (initdb said only "exited with code 1")', { skip: process.getuid?.() !== 0 && 'not root: the server runs as this user' }, async () => {
+    const closed = mkdtempSync(path.join(tmpdir(), 'embedded-db-closed-'));
+    try {
+      const started = Date.now();
+      await assert.rejects(startEmbeddedPostgres({ dir: path.join(closed, 'postgres'), port: await freePort() }), (err: Error) => {
+        assert.ok(err.message.includes(`${closed} is closed to other users`), err.message);
+        return true;
+      });
+      assert.ok(Date.now() - started < 2000, 'before initdb');
+    } finally {
+      rmSync(closed, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('embedded PostgreSQL', { timeout: 180_000 }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'embedded-db-test-'));
   after(() => rmSync(dir, { recursive: true, force: true }));

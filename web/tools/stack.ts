@@ -1,5 +1,5 @@
 // The whole platform on spare loopback ports (scripts/stack.js), for the API type generator and the browser tests.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -33,6 +33,8 @@ export interface OwnStack extends RunningStack {
  */
 export async function startOwnStack(extraEnv: NodeJS.ProcessEnv = {}, onCrash?: (service: string, tail: string[]) => void): Promise<OwnStack> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'ecommerce-web-'));
+  // Run as root, the embedded PostgreSQL runs as `postgres` and must pass through this folder to its own.
+  chmodSync(dataDir, 0o755);
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...extraEnv };
   if (process.env.DATABASE_URL) env.DATABASE_NAME = `web_test_${process.pid}_${Date.now().toString(36)}`;
   const mod = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'stack.js')).href)) as StackModule;
