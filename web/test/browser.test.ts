@@ -1762,6 +1762,9 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     const { context, page, errors } = await adminAtProducts();
     const rows = page.getByRole('region', { name: 'Products' }).locator('tbody tr');
     await rows.first().waitFor();
+    // Under the table's scroll box, not in it: at 320 px it scrolled away sideways with the table.
+    await page.getByRole('button', { name: 'Load more' }).waitFor();
+    assert.equal(await page.getByRole('region', { name: 'Products table' }).getByRole('button', { name: 'Load more' }).count(), 0, 'Load more is outside the scroll region');
     let presses = 0;
     while ((await page.getByRole('button', { name: 'Load more' }).count()) > 0) {
       const shown = await rows.count();

@@ -372,39 +372,41 @@ function Products() {
         ) : products.isError ? (
           <ErrorState message="The product service is unavailable right now." retry={() => void products.refetch()} />
         ) : (
-          <TableRegion label="Products table">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">SKU</th>
-                  <th scope="col">Price</th>
-                  <th scope="col">Stock</th>
-                  <th scope="col">Category</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((p) => (
-                  <tr key={p.id}>
-                    <th scope="row">{p.name}</th>
-                    <td>{p.sku}</td>
-                    <td>{formatMoney(p.priceCents, p.currency)}</td>
-                    <td>{p.stock}</td>
-                    <td>{p.category ?? '—'}</td>
-                    <td>
-                      <Link to={`/admin/products/${p.id}`} aria-label={`Edit ${p.name}`}>
-                        Edit
-                      </Link>
-                    </td>
+          <>
+            <TableRegion label="Products table">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Name</th>
+                    <th scope="col">SKU</th>
+                    <th scope="col">Price</th>
+                    <th scope="col">Stock</th>
+                    <th scope="col">Category</th>
+                    <th scope="col">
+                      <span className="visually-hidden">Actions</span>
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {items.map((p) => (
+                    <tr key={p.id}>
+                      <th scope="row">{p.name}</th>
+                      <td>{p.sku}</td>
+                      <td>{formatMoney(p.priceCents, p.currency)}</td>
+                      <td>{p.stock}</td>
+                      <td>{p.category ?? '—'}</td>
+                      <td>
+                        <Link to={`/admin/products/${p.id}`} aria-label={`Edit ${p.name}`}>
+                          Edit
+                        </Link>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </TableRegion>
             <LoadMore list={products} shown={items.length} section="products-h" />
-          </TableRegion>
+          </>
         )}
       </section>
     </>
@@ -646,39 +648,41 @@ function Orders() {
       ) : items.length === 0 ? (
         <p className="empty">No orders.</p>
       ) : (
-        <TableRegion label="Orders table">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Order</th>
-                <th scope="col">User</th>
-                <th scope="col">Status</th>
-                <th scope="col">Total</th>
-                <th scope="col">Placed</th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((o) => (
-                <tr key={o.id}>
-                  <th scope="row">
-                    <Link to={`/admin/orders/${o.id}`}>{o.id.slice(-8)}</Link>
-                  </th>
-                  <td>
-                    <Link to={`/admin/orders?userId=${o.userId}`} onClick={() => setText(o.userId)}>
-                      {o.userId.slice(-8)}
-                    </Link>
-                  </td>
-                  <td>
-                    <span className={`status status-${o.status}`}>{o.status}</span>
-                  </td>
-                  <td>{o.totalCents === null ? '—' : formatMoney(o.totalCents, o.currency)}</td>
-                  <td>{new Date(o.createdAt).toLocaleString()}</td>
+        <>
+          <TableRegion label="Orders table">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Order</th>
+                  <th scope="col">User</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Total</th>
+                  <th scope="col">Placed</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {items.map((o) => (
+                  <tr key={o.id}>
+                    <th scope="row">
+                      <Link to={`/admin/orders/${o.id}`}>{o.id.slice(-8)}</Link>
+                    </th>
+                    <td>
+                      <Link to={`/admin/orders?userId=${o.userId}`} onClick={() => setText(o.userId)}>
+                        {o.userId.slice(-8)}
+                      </Link>
+                    </td>
+                    <td>
+                      <span className={`status status-${o.status}`}>{o.status}</span>
+                    </td>
+                    <td>{o.totalCents === null ? '—' : formatMoney(o.totalCents, o.currency)}</td>
+                    <td>{new Date(o.createdAt).toLocaleString()}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableRegion>
           <LoadMore list={orders} shown={items.length} section="orders-h" />
-        </TableRegion>
+        </>
       )}
     </section>
   );
@@ -779,37 +783,39 @@ function Users() {
       ) : users.isError ? (
         <ErrorState message={failureText(users.error)} retry={() => void users.refetch()} />
       ) : (
-        <TableRegion label="Users table">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Joined</th>
-                <th scope="col">
-                  <span className="visually-hidden">Orders</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {items.map((u) => (
-                <tr key={u.id}>
-                  <th scope="row">{u.name}</th>
-                  <td>{u.email}</td>
-                  <td>{u.role}</td>
-                  <td>{new Date(u.createdAt).toLocaleDateString()}</td>
-                  <td>
-                    <Link to={`/admin/orders?userId=${u.id}`} aria-label={`Orders of ${u.email}`}>
-                      Orders
-                    </Link>
-                  </td>
+        <>
+          <TableRegion label="Users table">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Email</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Joined</th>
+                  <th scope="col">
+                    <span className="visually-hidden">Orders</span>
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {items.map((u) => (
+                  <tr key={u.id}>
+                    <th scope="row">{u.name}</th>
+                    <td>{u.email}</td>
+                    <td>{u.role}</td>
+                    <td>{new Date(u.createdAt).toLocaleDateString()}</td>
+                    <td>
+                      <Link to={`/admin/orders?userId=${u.id}`} aria-label={`Orders of ${u.email}`}>
+                        Orders
+                      </Link>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </TableRegion>
           <LoadMore list={users} shown={items.length} section="users-h" />
-        </TableRegion>
+        </>
       )}
     </section>
   );
