@@ -372,41 +372,25 @@ function Products() {
         ) : products.isError ? (
           <ErrorState message="The product service is unavailable right now." retry={() => void products.refetch()} />
         ) : (
-          <>
-            <TableRegion label="Products table">
-              <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">SKU</th>
-                    <th scope="col">Price</th>
-                    <th scope="col">Stock</th>
-                    <th scope="col">Category</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {items.map((p) => (
-                    <tr key={p.id}>
-                      <th scope="row">{p.name}</th>
-                      <td>{p.sku}</td>
-                      <td>{formatMoney(p.priceCents, p.currency)}</td>
-                      <td>{p.stock}</td>
-                      <td>{p.category ?? '—'}</td>
-                      <td>
-                        <Link to={`/admin/products/${p.id}`} aria-label={`Edit ${p.name}`}>
-                          Edit
-                        </Link>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </TableRegion>
-            <LoadMore list={products} shown={items.length} section="products-h" />
-          </>
+          <PagedTable label="Products table" list={products} shown={items.length} section="products-h">
+            <ColumnHeads names={['Name', 'SKU', 'Price', 'Stock', 'Category']} hidden="Actions" />
+            <tbody>
+              {items.map((p) => (
+                <tr key={p.id}>
+                  <th scope="row">{p.name}</th>
+                  <td>{p.sku}</td>
+                  <td>{formatMoney(p.priceCents, p.currency)}</td>
+                  <td>{p.stock}</td>
+                  <td>{p.category ?? '—'}</td>
+                  <td>
+                    <Link to={`/admin/products/${p.id}`} aria-label={`Edit ${p.name}`}>
+                      Edit
+                    </Link>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </PagedTable>
         )}
       </section>
     </>
@@ -648,41 +632,28 @@ function Orders() {
       ) : items.length === 0 ? (
         <p className="empty">No orders.</p>
       ) : (
-        <>
-          <TableRegion label="Orders table">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Order</th>
-                  <th scope="col">User</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Total</th>
-                  <th scope="col">Placed</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((o) => (
-                  <tr key={o.id}>
-                    <th scope="row">
-                      <Link to={`/admin/orders/${o.id}`}>{o.id.slice(-8)}</Link>
-                    </th>
-                    <td>
-                      <Link to={`/admin/orders?userId=${o.userId}`} onClick={() => setText(o.userId)}>
-                        {o.userId.slice(-8)}
-                      </Link>
-                    </td>
-                    <td>
-                      <span className={`status status-${o.status}`}>{o.status}</span>
-                    </td>
-                    <td>{o.totalCents === null ? '—' : formatMoney(o.totalCents, o.currency)}</td>
-                    <td>{new Date(o.createdAt).toLocaleString()}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableRegion>
-          <LoadMore list={orders} shown={items.length} section="orders-h" />
-        </>
+        <PagedTable label="Orders table" list={orders} shown={items.length} section="orders-h">
+          <ColumnHeads names={['Order', 'User', 'Status', 'Total', 'Placed']} />
+          <tbody>
+            {items.map((o) => (
+              <tr key={o.id}>
+                <th scope="row">
+                  <Link to={`/admin/orders/${o.id}`}>{o.id.slice(-8)}</Link>
+                </th>
+                <td>
+                  <Link to={`/admin/orders?userId=${o.userId}`} onClick={() => setText(o.userId)}>
+                    {o.userId.slice(-8)}
+                  </Link>
+                </td>
+                <td>
+                  <span className={`status status-${o.status}`}>{o.status}</span>
+                </td>
+                <td>{o.totalCents === null ? '—' : formatMoney(o.totalCents, o.currency)}</td>
+                <td>{new Date(o.createdAt).toLocaleString()}</td>
+              </tr>
+            ))}
+          </tbody>
+        </PagedTable>
       )}
     </section>
   );
@@ -736,14 +707,7 @@ function AdminOrder() {
         </dl>
         <TableRegion label="Order lines">
           <table>
-            <thead>
-              <tr>
-                <th scope="col">Product</th>
-                <th scope="col">Quantity</th>
-                <th scope="col">Unit price</th>
-                <th scope="col">Line total</th>
-              </tr>
-            </thead>
+            <ColumnHeads names={['Product', 'Quantity', 'Unit price', 'Line total']} />
             <tbody>
               {o.items.map((i) => (
                 <tr key={i.productId}>
@@ -783,41 +747,58 @@ function Users() {
       ) : users.isError ? (
         <ErrorState message={failureText(users.error)} retry={() => void users.refetch()} />
       ) : (
-        <>
-          <TableRegion label="Users table">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Email</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Joined</th>
-                  <th scope="col">
-                    <span className="visually-hidden">Orders</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((u) => (
-                  <tr key={u.id}>
-                    <th scope="row">{u.name}</th>
-                    <td>{u.email}</td>
-                    <td>{u.role}</td>
-                    <td>{new Date(u.createdAt).toLocaleDateString()}</td>
-                    <td>
-                      <Link to={`/admin/orders?userId=${u.id}`} aria-label={`Orders of ${u.email}`}>
-                        Orders
-                      </Link>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </TableRegion>
-          <LoadMore list={users} shown={items.length} section="users-h" />
-        </>
+        <PagedTable label="Users table" list={users} shown={items.length} section="users-h">
+          <ColumnHeads names={['Name', 'Email', 'Role', 'Joined']} hidden="Orders" />
+          <tbody>
+            {items.map((u) => (
+              <tr key={u.id}>
+                <th scope="row">{u.name}</th>
+                <td>{u.email}</td>
+                <td>{u.role}</td>
+                <td>{new Date(u.createdAt).toLocaleDateString()}</td>
+                <td>
+                  <Link to={`/admin/orders?userId=${u.id}`} aria-label={`Orders of ${u.email}`}>
+                    Orders
+                  </Link>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </PagedTable>
       )}
     </section>
+  );
+}
+
+/** An admin list's table, scrolling in its region, with Load more under it while there are more pages. */
+function PagedTable({ label, list, shown, section, children }: { label: string; list: Parameters<typeof LoadMore>[0]['list']; shown: number; section: string; children: ReactNode }) {
+  return (
+    <>
+      <TableRegion label={label}>
+        <table>{children}</table>
+      </TableRegion>
+      <LoadMore list={list} shown={shown} section={section} />
+    </>
+  );
+}
+
+/** A table's column headers; `hidden` names a last column that is heard but not seen (its cells are links). */
+function ColumnHeads({ names, hidden }: { names: string[]; hidden?: string }) {
+  return (
+    <thead>
+      <tr>
+        {names.map((name) => (
+          <th key={name} scope="col">
+            {name}
+          </th>
+        ))}
+        {hidden && (
+          <th scope="col">
+            <span className="visually-hidden">{hidden}</span>
+          </th>
+        )}
+      </tr>
+    </thead>
   );
 }
 
