@@ -21,6 +21,7 @@ export * from './pagination.js';
 export * from './provision.js';
 export * from './ids.js';
 export * from './text.js';
+export { pathOf } from './request-target.js';
 export { freePort } from './free-port.js';
 export { AUTHENTICATION_PLUGIN, authentication } from './plugins/authentication.js';
 export { KIT_PLUGINS } from './plugins/names.js';

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
-import { Metrics, Type, createServer, loadConfig, type App, type Static } from '@ecommerce/kit';
+import { Metrics, Type, createServer, loadConfig, pathOf, type App, type Static } from '@ecommerce/kit';
 import { StorefrontEnv } from './config.js';
 
 /** services/gateway/dist/src -> <repo>/web/dist/app, where `npm run build` puts the app. */
@@ -73,7 +73,7 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
     });
     // Encapsulated: these headers apply to the storefront's responses only, not to the API's.
     scope.addHook('onSend', async (request, reply, payload) => {
-      const url = request.url.split('?')[0]!;
+      const url = pathOf(request.url);
       // send answers a matching If-None-Match itself with a bare 304 (no content type): an HTML route's 304
       // must still say no-cache and carry the CSP, or a cache would keep the old app an hour.
       const htmlRoute = reply.statusCode === 304 && HTML_ROUTES.has(request.routeOptions.url ?? '');

@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { Type } from '@sinclair/typebox';
+import { pathOf } from '../request-target.js';
 import { KIT_PLUGINS } from './names.js';
 
 export interface OpenapiDocsOptions {
@@ -63,9 +64,8 @@ export const openapiDocs = fp<OpenapiDocsOptions>(
         // The page finds its document relative to its own address, and swagger-ui's initializer appends "/./json" to
         // the whole of it, query included (/user/docs?x=1/./json: a 404, a blank page); it has no use for a query.
         onRequest: (request, reply, done) => {
-          const q = request.url.indexOf('?');
-          const path = q === -1 ? '' : request.url.slice(0, q);
-          if (path === page || path === `${page}/`) reply.redirect(path, 302);
+          const path = pathOf(request.url);
+          if (path !== request.url && (path === page || path === `${page}/`)) reply.redirect(path, 302);
           else done();
         },
       },

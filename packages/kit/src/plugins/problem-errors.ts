@@ -7,6 +7,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPM
 import type { ErrorObject } from 'ajv';
 import { NotFound, ProblemError, countOf, ServiceUnavailable, errorCode, isUnavailableError, problemBody, type FieldError } from '../errors.js';
 import { UUID_PATTERN } from '../ids.js';
+import { pathOf } from '../request-target.js';
 import { DIRECTION_CONTROL_PATTERN, VISIBLE_TEXT_PATTERN } from '../text.js';
 import { KIT_PLUGINS } from './names.js';
 
@@ -77,11 +78,6 @@ export function routerErrorHandler(err: FastifyError, request: FastifyRequest, r
         ? badlyEncodedUrl()
         : new ProblemError(400, 'bad-request', 'Bad request', 'The request is not valid');
   sendProblem(problem, request, reply);
-}
-
-/** A request target's path, without its query string. */
-function pathOf(url: string): string {
-  return url.split('?')[0] ?? '/';
 }
 
 function echoedPath(url: string): string {

@@ -8,6 +8,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { NO_BODY_LIMIT, bodyLimitFor } from '../body-limit.js';
 import { BadRequest, ProblemError, problemBody } from '../errors.js';
+import { pathOf } from '../request-target.js';
 import { KIT_PLUGINS } from './names.js';
 import { badlyEncodedUrl, noRoute } from './problem-errors.js';
 
@@ -66,7 +67,7 @@ function strictNumbers(schema: unknown, validate: ValidateFunction): ValidateFun
  * problem answer: never stored, and the connection closed.
  */
 function endWithProblem(req: IncomingMessage, res: ServerResponse, problem: ProblemError): void {
-  const body = JSON.stringify(problemBody(problem, (req.url ?? '/').split('?')[0] ?? '/'));
+  const body = JSON.stringify(problemBody(problem, pathOf(req.url ?? '/')));
   res.writeHead(problem.status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', connection: 'close' }).end(body);
 }
 

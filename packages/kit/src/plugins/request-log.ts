@@ -1,6 +1,7 @@
 // One log line per request, written when it is answered (Fastify's own two request lines are off).
 import fp from 'fastify-plugin';
 import { OPERATIONAL_PATHS } from '../operational-paths.js';
+import { pathOf } from '../request-target.js';
 import { KIT_PLUGINS } from './names.js';
 
 const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
@@ -21,7 +22,7 @@ export const requestLog = fp(
             spanId: request.trace?.spanId,
             method: request.method,
             route,
-            path: request.url.split('?')[0],
+            path: pathOf(request.url),
             status,
             durationMs: Math.round(reply.elapsedTime * 100) / 100,
             userId: request.user?.id,
