@@ -226,6 +226,20 @@ async function headerStates(page: Page): Promise<string[][]> {
   return page.evaluate(() => (window as unknown as { headerStates: string[][] }).headerStates);
 }
 
+/** A user-service answer the page gets instead of the real one (page.route), as the service writes its problems. */
+function problem(status: number) {
+  return { status, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Unavailable', status }) };
+}
+
+/** Presses Try again while every session refresh answers `status`, and waits for that answer. */
+async function tryAgainWhileRefreshAnswers(page: Page, status: number): Promise<void> {
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+  await page.route('**/user/token/refresh', (route) => route.fulfill(problem(status)));
+  const tried = page.waitForResponse((r) => r.url().endsWith('/user/token/refresh') && r.status() === status);
+  await page.getByRole('button', { name: 'Try again' }).click();
+  await tried;
+}
+
 /**
  * Holds the page's requests matching `url` until `release` (then they go on as usual); `asked` settles at the first.
  * A state the page shows while it waits for them can then be looked at.
@@ -852,7 +866,6 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     const flag = () => page.evaluate(() => localStorage.getItem('ecommerce.session'));
     const unreachable = page.getByRole('alert').filter({ hasText: 'could not confirm your sign-in' });
     const header = page.getByRole('navigation', { name: 'Main' });
-    const problem = (status: number) => ({ status, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Unavailable', status }) });
 
     // The refresh answers 503: the state says so; neither Sign in (the user is not signed out) nor Sign out.
     await page.route('**/user/token/refresh', (route) => route.fulfill(problem(503)));
@@ -872,11 +885,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     assert.equal(await page.getByLabel('Email').count(), 0, 'no sign-in form');
     await assertAccessible(page, 'sign-in page (session unreachable)');
     await screenshot(page, 'signin-unreachable');
-    await page.unrouteAll({ behavior: 'ignoreErrors' });
-    await page.route('**/user/token/refresh', (route) => route.fulfill(problem(429)));
-    const tried = page.waitForResponse((r) => r.url().endsWith('/user/token/refresh') && r.status() === 429);
-    await page.getByRole('button', { name: 'Try again' }).click();
-    await tried;
+    await tryAgainWhileRefreshAnswers(page, 429);
     await unreachable.waitFor();
     assert.equal(await flag(), '1');
 
@@ -1006,7 +1015,6 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     const placePanel = page.getByRole('region', { name: 'Place your order' });
     const summary = page.getByRole('region', { name: 'Your order' });
     const cartKept = () => page.evaluate(() => (JSON.parse(localStorage.getItem('ecommerce.cart.v1') ?? '[]') as { productId: string; quantity: number }[]).map((l) => [l.productId, l.quantity]));
-    const problem = (status: number) => ({ status, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Unavailable', status }) });
     /** Checkout as it must be while the session is not confirmed: the cart shown and kept, no sign-in form, no order button. */
     const waitsForSession = async (what: string) => {
       // The alert and the checkout's panels render from one state: what the page shows with it is what it shows.
@@ -1026,11 +1034,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await waitsForSession('refresh 503');
     await assertAccessible(page, 'checkout (session unreachable)');
     // Try again while it answers 429: the same.
-    await page.unrouteAll({ behavior: 'ignoreErrors' });
-    await page.route('**/user/token/refresh', (route) => route.fulfill(problem(429)));
-    const tried = page.waitForResponse((r) => r.url().endsWith('/user/token/refresh') && r.status() === 429);
-    await page.getByRole('button', { name: 'Try again' }).click();
-    await tried;
+    await tryAgainWhileRefreshAnswers(page, 429);
     await waitsForSession('refresh 429');
     await page.unrouteAll({ behavior: 'ignoreErrors' });
 
