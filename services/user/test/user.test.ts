@@ -193,6 +193,26 @@ describe('refresh tokens', () => {
     assert.deepEqual(results.map((r) => r.status).sort(), [200, 401, 401]);
   });
 
+  it('when a spent token is reused (or logged out with) while the session’s newer token is being rotated, then no token of that session works afterwards', async () => {
+    // The thief refreshes the session's newest token at the moment its owner presents the old one: the rotation's new
+    // token must be revoked with the rest of the family, whichever of the two requests the database takes first.
+    const u = await register();
+    const refresh = (refreshToken: string) => http<Tokens>(base, 'POST', '/user/token/refresh', { body: { refreshToken } });
+    const survivors = await Promise.all(
+      Array.from({ length: 24 }, async (_, i) => {
+        const spent = (await login(u.email, u.password)).refreshToken;
+        const newest = (await refresh(spent)).body.refreshToken;
+        const [ended, rotated] = await Promise.all([
+          i % 2 === 0 ? refresh(spent) : http(base, 'POST', '/user/logout', { body: { refreshToken: spent } }),
+          refresh(newest),
+        ]);
+        assert.equal(ended.status, i % 2 === 0 ? 401 : 204, ended.text);
+        return rotated.status === 200 && (await refresh(rotated.body.refreshToken)).status === 200;
+      }),
+    );
+    assert.equal(survivors.filter(Boolean).length, 0, 'a token rotated while its session was revoked still refreshes');
+  });
+
   it('when logging out, then 204 and the refresh token no longer works; unknown tokens get 401', async () => {
     const u = await register();
     const t = await login(u.email, u.password);

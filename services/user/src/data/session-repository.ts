@@ -15,6 +15,9 @@ export interface RefreshTokenRow {
   [k: string]: unknown;
 }
 
+// Every rotation and revocation of a session takes its family's lock first: a revocation's UPDATE sees only tokens
+// committed before it began, so a rotation still in flight would otherwise add a token that outlives the revocation.
+const LOCK_FAMILY = `SELECT pg_advisory_xact_lock(hashtextextended(family_id::text, 0)) FROM refresh_tokens WHERE token_hash = $1`;
 const LOCK_TOKEN = `SELECT t.family_id, t.user_id, t.role, u.role AS current_role, t.expires_at <= now() AS expired, t.spent_at, t.revoked_at
   FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 FOR UPDATE OF t`;
 const REVOKE_FAMILY = `UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`;
@@ -38,8 +41,9 @@ export class SessionRepository {
     );
   }
 
-  /** Locks the token's row (in a transaction) and reads its state. */
+  /** Locks the token's session (its family) and row for the rest of the transaction, and reads its state. */
   async lock(tokenHash: Buffer): Promise<RefreshTokenRow | undefined> {
+    await this.db.query('refresh_lock_family', LOCK_FAMILY, [tokenHash]);
     return (await this.db.query<RefreshTokenRow>('refresh_lock', LOCK_TOKEN, [tokenHash])).rows[0];
   }
 
