@@ -17,7 +17,11 @@ export const VISIBLE_TEXT_PATTERN = '[\\p{L}\\p{N}\\p{P}\\p{S}]';
  */
 export const DIRECTION_CONTROL_PATTERN = '[\\u202A-\\u202E\\u2066-\\u2069]';
 
-/** Free text a person reads back: at least one visible character, no direction control, at most `maxLength`. */
+/**
+ * Free text a person reads back: at least one visible character, no direction control, at most `maxLength`. The
+ * `not` names the string type: Ajv checks it before `type`, and a bare `pattern` holds for any value that is not a
+ * string, so a number or null was refused as holding direction controls instead of as not being a string.
+ */
 export function VisibleText(maxLength: number): TString {
-  return Type.String({ minLength: 1, maxLength, pattern: VISIBLE_TEXT_PATTERN, not: { pattern: DIRECTION_CONTROL_PATTERN } });
+  return Type.String({ minLength: 1, maxLength, pattern: VISIBLE_TEXT_PATTERN, not: { type: 'string', pattern: DIRECTION_CONTROL_PATTERN } });
 }

@@ -125,6 +125,23 @@ describe('POST /product', () => {
     assertErrorAt(await http(base, 'PATCH', `/product/${p.body.id}`, { token: admin, headers: { 'if-match': `"${p.body.version}"` }, body: { name: 'evil\u202egnp.exe' } }), '/name');
   });
 
+  it('when a name or category is not a string (a number, a boolean, an array, an object; null for a name), then 400 says which types it may be, not that it holds direction controls', async () => {
+    const notText = fc.oneof(fc.integer(), fc.boolean(), fc.array(fc.string(), { maxLength: 2 }), fc.dictionary(fc.string({ maxLength: 3 }), fc.integer(), { maxKeys: 2 }));
+    const p = await createProduct(stack);
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(notText.map((v) => ['name', v] as const), fc.constant(['name', null] as const), notText.map((v) => ['category', v] as const)), async ([field, value]) => {
+        for (const res of [
+          await http(base, 'POST', '/product', { token: admin, body: { sku: uniqueCode('TYPE'), name: 'N', priceCents: 1, stock: 1, [field]: value } }),
+          await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { [field]: value } }),
+        ]) {
+          assertErrorAt(res, `/${field}`, JSON.stringify(value));
+          assert.equal((res.body as { errors: { message: string }[] }).errors[0]!.message, field === 'name' ? 'must be string' : 'must be string or null', JSON.stringify(value));
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+
   it('when the caller is anonymous, a customer or a service, then 401 / 403 / 401 and nothing is created', async () => {
     const body = { sku: uniqueCode('AUTH'), name: 'N', priceCents: 1, stock: 1 };
     assertProblem(await http(base, 'POST', '/product', { body }), 401);
