@@ -3,6 +3,7 @@
 // reports them: the test client sits on loopback, a trusted proxy hop, and says X-Forwarded-For.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { Database, Metrics } from '@ecommerce/kit';
 import { ORDER_CLIENT, assertProblem, createTestDatabase, http, registerAccount, sql, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { LoginFailureRepository } from '../src/data/login-failure-repository.js';
@@ -34,6 +35,14 @@ const freshAddress = () => {
 };
 
 const from = (address: string) => ({ 'x-forwarded-for': address });
+
+type IPv6Form = 'full' | 'upper' | 'short';
+/** Eight groups as an IPv6 address is written: every group in four digits, in capitals, or shortened (a run of zero groups as ::). */
+function ipv6Text(groups: number[], form: IPv6Form): string {
+  const text = groups.map((g) => (form === 'full' ? g.toString(16).padStart(4, '0') : g.toString(16))).join(':');
+  if (form === 'upper') return text.toUpperCase();
+  return form === 'short' ? text.replace(/(^|:)0(:0)+(:|$)/, '::') : text;
+}
 
 const register = (base: string, address = freshAddress()) => registerAccount(base, { headers: from(address) });
 const login = (base: string, email: string, password: string, address: string) => http(base, 'POST', '/user/login', { body: { email, password }, headers: from(address) });
@@ -153,6 +162,42 @@ describe('which client address is believed', () => {
     assertProblem(await login(base, u.email, u.password, `198.51.100.99, ${real}`), 429, 'too-many-requests');
     // the address a client names is not locked by those failures
     assert.equal((await login(base, u.email, u.password, '198.51.100.1')).status, 200);
+  });
+
+  it('when guesses against one account come from many addresses of one IPv6 /64 (however written), then they count as one address; another /64 and IPv4 are apart, and an IPv4-mapped address is its IPv4', async () => {
+    // One host or home network is given a /64: counted per address, it had 2^64 budgets of guesses against an account.
+    const base = await service({ LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '3', LOGIN_MAX_FAILURES_PER_ADDRESS: '1000' });
+    const hextet = fc.integer({ min: 0, max: 0xffff });
+    const forms = fc.array(fc.constantFrom<IPv6Form>('full', 'upper', 'short'), { minLength: 4, maxLength: 4 });
+    await fc.assert(
+      fc.asyncProperty(fc.tuple(hextet, hextet), fc.array(fc.tuple(hextet, hextet, hextet, hextet), { minLength: 4, maxLength: 4 }), forms, async (network, hosts, written) => {
+        const prefix = [0x2001, 0xdb8, ...network];
+        const u = await register(base);
+        const addresses = hosts.map((h, i) => ipv6Text([...prefix, ...h], written[i]!));
+        for (const a of addresses.slice(0, 3)) assertProblem(await login(base, u.email, 'wrong-password', a), 401);
+        assertProblem(await login(base, u.email, u.password, addresses[3]!), 429, 'too-many-requests');
+        const otherNetwork = ipv6Text([...prefix.slice(0, 3), (prefix[3]! + 1) % 0x10000, ...hosts[0]!], 'short');
+        assert.equal((await login(base, u.email, u.password, otherNetwork)).status, 200);
+      }),
+      { numRuns: 6 },
+    );
+    const u = await register(base);
+    const v4 = freshAddress();
+    for (let i = 0; i < 3; i++) assertProblem(await login(base, u.email, 'wrong-password', i % 2 ? `::ffff:${v4}` : v4), 401);
+    assertProblem(await login(base, u.email, u.password, `::FFFF:${v4}`), 429, 'too-many-requests');
+    assert.equal((await login(base, u.email, u.password, freshAddress())).status, 200);
+  });
+
+  it('when one IPv6 /64 registers from many of its addresses, then they share one registration budget', async () => {
+    const base = await service({ REGISTER_MAX_PER_ADDRESS: '3', AUTH_RATE_WINDOW_SECONDS: '600' });
+    const group = () => Math.floor(Math.random() * 0x10000).toString(16);
+    const net = `2001:db8:${group()}:${group()}`;
+    const statuses = [];
+    for (let i = 1; i <= 4; i++) {
+      const res = await http(base, 'POST', '/user/register', { body: { email: uniqueEmail(), password: 'correct-horse-1', name: 'Ada' }, headers: from(`${net}::${i.toString(16)}`) });
+      statuses.push(res.status);
+    }
+    assert.deepEqual(statuses, [201, 201, 201, 429]);
   });
 
   it('when TRUST_PROXY is none, then X-Forwarded-For is ignored and the peer address counts', async () => {

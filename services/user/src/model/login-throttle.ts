@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { LoginFailureRepository } from '../data/login-failure-repository.js';
+import { countedAddress } from './client-address.js';
 
 export interface ThrottlePolicy {
   /** Failed logins for one account from one address before that pair is refused for a window. */
@@ -76,6 +77,7 @@ export class LoginThrottle {
   }
 }
 
-// Addresses contain no '/', so the pair key is unambiguous whatever the email holds.
-const pairKey = (email: string, address: string) => `pair:${address}/${email}`;
-const addressKey = (address: string) => `address:${address}`;
+// Counted addresses contain no '/', so the pair key is unambiguous whatever the email holds. An IPv6 client counts by
+// its /64 (client-address.ts).
+const pairKey = (email: string, address: string) => `pair:${countedAddress(address)}/${email}`;
+const addressKey = (address: string) => `address:${countedAddress(address)}`;
