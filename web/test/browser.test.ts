@@ -298,7 +298,8 @@ before(
     );
     base = stack.urls.gateway;
     adminToken = await login(stack.admin.email, stack.admin.password);
-    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+    // http://ecommerce.local, the dev ingress's plain-http host (docs/api.md), is this gateway: a host name that is not loopback.
+    browser = await chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, `--host-resolver-rules=MAP ecommerce.local 127.0.0.1:${new URL(base).port}`] });
   },
   { timeout: START_MS },
 );
@@ -344,6 +345,30 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     assert.match(missing.headers.get('content-type') ?? '', /problem\+json/);
     const list = await fetch(`${base}/product?limit=1`);
     assert.match(list.headers.get('content-type') ?? '', /application\/json/);
+  });
+
+  test("the API reference pages (/user/docs, /product/docs, /order/docs) list their operations with no console error or failed request, also on the dev ingress's plain-http host name", { timeout: STEP_MS }, async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${page.url()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`${page.url()}: ${e.message}`));
+    page.on('requestfailed', (r) => problems.push(`${r.url()}: ${r.failure()?.errorText}`));
+    for (const origin of [base, 'http://ecommerce.local']) {
+      for (const service of ['user', 'product', 'order']) {
+        await page.goto(`${origin}/${service}/docs`);
+        const operations = page.locator('.opblock');
+        const shown = await operations.first().waitFor({ timeout: 15_000 }).then(
+          () => true,
+          () => false,
+        );
+        assert.ok(shown && (await operations.count()) >= 3, `${origin}/${service}/docs lists no operations:\n${problems.join('\n')}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+    await context.close();
   });
 
   test('browse, search as you type, filter by category, load more, and a product page with honest stock', { timeout: STEP_MS }, async () => {

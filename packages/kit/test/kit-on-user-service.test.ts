@@ -1,6 +1,10 @@
 // The kit's plugins as a real service shows them (the user service, from its public entry): request ids,
 // request log lines, problem answers and security headers, health, metrics, OpenAPI and readiness.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pg from 'pg';
@@ -77,6 +81,31 @@ describe('kit behaviour on the user service', () => {
     assert.equal(docs.status, 200);
     assert.match(docs.headers.get('content-security-policy') ?? '', /script-src/, 'the docs page sets its own CSP');
     assert.equal(docs.headers.get('x-content-type-options'), 'nosniff');
+  });
+
+  it('when the docs page is served, then its CSP takes files from this origin only, upgrades nothing to https, and allows no inline style but the <style> swagger-ui itself draws, by its hash', async () => {
+    const csp = (await http(base, 'GET', '/user/docs/')).headers.get('content-security-policy') ?? '';
+    const directives = new Map(
+      csp
+        .split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .filter(([name]) => name)
+        .map(([name, ...values]) => [name!, values]),
+    );
+    // On a plain-http host (the dev ingress's http://ecommerce.local) it sent every file of the page to https: a blank page.
+    assert.equal(directives.has('upgrade-insecure-requests'), false, csp);
+    for (const [name, values] of directives) {
+      for (const value of values) assert.match(value, /^('self'|'none'|data:|'sha256-[A-Za-z0-9+/]+=*')$/, `${name} allows ${value}`);
+    }
+    // The <style> elements swagger-ui's scripts create (its top bar's logo), hashed as the browser does.
+    const staticDir = path.join(path.dirname(createRequire(import.meta.url).resolve('@fastify/swagger-ui')), 'static');
+    const hashes = ['swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js'].flatMap((file) =>
+      [...readFileSync(path.join(staticDir, file), 'utf8').matchAll(/createElement\("style",null,("(?:[^"\\]|\\.)*")\)/g)].map(
+        (m) => `'sha256-${createHash('sha256').update(JSON.parse(m[1]!) as string).digest('base64')}'`,
+      ),
+    );
+    assert.ok(hashes.length > 0, 'no inline <style> found in swagger-ui: has its bundle changed shape?');
+    assert.deepEqual(directives.get('style-src'), ["'self'", ...new Set(hashes)]);
   });
 
   it('when probed, then livez/readyz are 200 and metrics expose the OTel names with the service label', async () => {

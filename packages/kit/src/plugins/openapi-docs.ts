@@ -35,6 +35,25 @@ const PROBLEM_RESPONSE = {
   },
 };
 
+/**
+ * The docs page's CSP. swagger-ui's own (staticCSP: true) allowed styles and fonts from any https: origin and
+ * images from validator.swagger.io (unused: validatorUrl is null), and said upgrade-insecure-requests, which on a
+ * plain-http host such as the dev ingress's http://ecommerce.local sent every file of the page to https (a blank
+ * page). Here everything comes from this origin, and the one inline style allowed is the <style> inside the logo
+ * swagger-ui's top bar draws (its standalone preset; the kit's test hashes it from the installed files).
+ */
+const DOCS_PAGE_CSP = {
+  'default-src': ["'self'"],
+  'base-uri': ["'self'"],
+  'object-src': ["'none'"],
+  'frame-ancestors': ["'self'"],
+  'script-src': ["'self'"],
+  'script-src-attr': ["'none'"],
+  'style-src': ["'self'", "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='"],
+  'img-src': ["'self'", 'data:'],
+  'font-src': ["'self'", 'data:'],
+};
+
 export const openapiDocs = fp<OpenapiDocsOptions>(
   async (app, opts) => {
     await app.register(swagger, {
@@ -59,7 +78,7 @@ export const openapiDocs = fp<OpenapiDocsOptions>(
     const page = `${opts.prefix}/docs`;
     await app.register(swaggerUi, {
       routePrefix: page,
-      staticCSP: true,
+      staticCSP: DOCS_PAGE_CSP,
       uiHooks: {
         // The page finds its document relative to its own address, and swagger-ui's initializer appends "/./json" to
         // the whole of it, query included (/user/docs?x=1/./json: a 404, a blank page); it has no use for a query.
