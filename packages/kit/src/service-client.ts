@@ -31,7 +31,7 @@ export interface ServiceClientOptions {
   metrics: Metrics;
   /** Bearer token source (service token); refreshed once when the peer answers 401. */
   token?: TokenSource;
-  /** Deadline of each attempt, for the answer's headers and then for its body (default 3 s). */
+  /** Deadline of each attempt, for the connection, then the answer's headers, then its body (default 3 s). */
   timeoutMs?: number;
   connections?: number;
 }
@@ -50,11 +50,23 @@ export interface RequestOptions {
 type DurationLabels = Parameters<Metrics['httpClientDuration']['startTimer']>[0];
 type RetryingRequest = Dispatcher.RequestOptions & { retryOptions: RetryHandler.RetryOptions };
 
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_CLOSED']);
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
+/**
+ * A connect that does not complete in time is a timeout, not a connection failure: a peer that is restarting
+ * refuses at once (retried), one that accepts nothing is stuck (a full accept queue: a stopped or overloaded
+ * process), and retrying it only multiplies the wait.
+ */
 function classify(err: unknown): 'timeout' | 'connection' | null {
   const e = err as { name?: string; code?: string; cause?: { code?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.BodyTimeoutError) return 'timeout';
+  if (
+    e?.name === 'TimeoutError' ||
+    e?.name === 'AbortError' ||
+    err instanceof undiciErrors.ConnectTimeoutError ||
+    err instanceof undiciErrors.HeadersTimeoutError ||
+    err instanceof undiciErrors.BodyTimeoutError
+  )
+    return 'timeout';
   if ((e?.code && CONNECTION_CODES.has(e.code)) || (e?.cause?.code && CONNECTION_CODES.has(e.cause.code))) return 'connection';
   return null;
 }
@@ -72,9 +84,10 @@ export class ServiceClient {
   private readonly timeoutMs: number;
 
   constructor(private readonly opts: ServiceClientOptions) {
-    this.pool = new Pool(opts.baseUrl, { connections: opts.connections ?? 64, keepAliveTimeout: 10_000 });
-    this.retrying = this.pool.compose(interceptors.retry({ statusCodes: [] }));
     this.timeoutMs = opts.timeoutMs ?? 3_000;
+    // The connect is bounded by the call's deadline too (undici's own is 10 s, whatever the deadline).
+    this.pool = new Pool(opts.baseUrl, { connections: opts.connections ?? 64, keepAliveTimeout: 10_000, connect: { timeout: this.timeoutMs } });
+    this.retrying = this.pool.compose(interceptors.retry({ statusCodes: [] }));
   }
 
   async request<T = unknown>(req: RequestOptions): Promise<ServiceResponse<T>> {

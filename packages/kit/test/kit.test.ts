@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { SignJWT, exportJWK, importPKCS8 } from 'jose';
@@ -181,6 +184,37 @@ describe('ServiceClient', () => {
       await client.close();
       server.closeAllConnections();
       server.close();
+    }
+  });
+
+  it('when the peer is hung (SIGSTOPped, its accept queue full), then a call fails with a timeout within its deadline and is not retried', async () => {
+    // A stopped process's kernel still completes handshakes until its accept queue is full; past that, a connect
+    // waits for nothing. Before: undici's own 10 s connect timeout, taken as a connection failure and retried
+    // twice, held a call 30 s whatever its deadline (the order service's placements, 20 s with a 1 s deadline).
+    const peer = spawn(process.execPath, ['-e', "const s = require('net').createServer(); s.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => console.log(s.address().port))"], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const fillers: Socket[] = [];
+    const client = (port: number) => new ServiceClient({ peer: 'hung', baseUrl: `http://127.0.0.1:${port}`, metrics: new Metrics('test', '0', { defaultMetrics: false }), timeoutMs: 300 });
+    let hung: ServiceClient | undefined;
+    try {
+      const [line] = (await once(peer.stdout!.setEncoding('utf8'), 'data')) as [string];
+      const port = Number(line.trim());
+      process.kill(peer.pid!, 'SIGSTOP');
+      // Fill the accept queue: connect until one handshake does not complete.
+      for (let i = 0; i < 64; i++) {
+        const socket = connect(port, '127.0.0.1');
+        fillers.push(socket);
+        const connected = await Promise.race([once(socket, 'connect').then(() => true), new Promise((r) => setTimeout(r, 300, false))]);
+        if (!connected) break;
+      }
+      hung = client(port);
+      const started = Date.now();
+      await assert.rejects(hung.request({ method: 'POST', path: '/', route: '/', body: {}, retries: 2 }), (e: unknown) => e instanceof DependencyError && e.kind === 'timeout');
+      const took = Date.now() - started;
+      assert.ok(took < 1_500, `the call took ${took} ms with a 300 ms deadline`);
+    } finally {
+      for (const s of fillers) s.destroy();
+      await hung?.close();
+      peer.kill('SIGKILL');
     }
   });
 
