@@ -1,9 +1,10 @@
-// The reconciler when its own database is away: it backs off and says so as an outage, not as a bug.
+// The reconciler when its own database or the product service is away: it backs off and says so as an outage, not as a bug.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
 import { Reconciler } from '../src/background/reconciler.js';
+import { ProductUnavailableError } from '../src/clients/product-client.js';
 import type { OrderDeps } from '../src/use-cases/order-deps.js';
 
 function recordingLog(): { log: FastifyBaseLogger; lines: { level: string; msg: string; obj: Record<string, unknown> }[] } {
@@ -45,5 +46,45 @@ describe('reconciler while the database is away', () => {
     } finally {
       await reconciler.stop();
     }
+  });
+});
+
+describe('reconciler while the product service is away', () => {
+  it('when the audit cannot list or release reservations because the product service does not answer, then each pass is one warning without a stack, and none is an error', async () => {
+    let audits = 0;
+    const repository = {
+      claimOverdue: async () => [],
+      pruneUsage: async () => undefined,
+      withAuditLock: async <T>(fn: () => Promise<T>) => fn(),
+      confirmedIds: async () => [],
+      statusesOf: async (ids: string[]) => new Map(ids.map((id) => [id, 'cancelled'])),
+    };
+    const products = {
+      // Odd audits: the list itself gets no answer; even ones: a stale reservation whose release gets none.
+      listHeld: async () => {
+        audits++;
+        if (audits % 2 === 1) throw new ProductUnavailableError('timeout');
+        return { orderIds: ['0190a0b0-0000-7000-8000-000000000001'], next: null };
+      },
+      release: async () => 'unavailable' as const,
+    };
+    const { log, lines } = recordingLog();
+    const reconciler = new Reconciler({ repository, products } as unknown as OrderDeps, log, 20, 0);
+    reconciler.start();
+    try {
+      await sleep(400);
+    } finally {
+      await reconciler.stop();
+    }
+    assert.ok(audits >= 2, `${audits} audits in 400 ms`);
+    assert.deepEqual(lines.filter((l) => l.level === 'error'), []);
+    const warnings = lines.filter((l) => l.level === 'warn');
+    assert.equal(warnings.length, audits);
+    for (const w of warnings) {
+      assert.match(w.msg, /product service is unavailable/);
+      assert.equal(w.obj['err'], undefined);
+    }
+    assert.match(String(warnings[0]!.obj['reason']), /timeout/);
+    assert.match(String(warnings[1]!.obj['reason']), /release/);
   });
 });

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { errorCode, isUnavailableError } from '@ecommerce/kit';
+import { ProductUnavailableError } from '../clients/product-client.js';
 import type { OrderRow } from '../model/order.js';
 import type { OrderDeps } from '../use-cases/order-deps.js';
 import { settleOrder } from '../use-cases/settle-order.js';
@@ -47,10 +48,11 @@ export class Reconciler {
       if (this.stopped) return;
       this.running = this.pass()
         .catch((err) => {
-          // Backs off as for the product service. The database being away is an outage to say once a pass, not a
-          // bug's stack trace every interval.
+          // Backs off as for the product service. The database or the product service being away is an outage to say
+          // once a pass, not a bug's stack trace every interval.
           this.failures++;
           if (isUnavailableError(err)) this.log.warn({ code: errorCode(err), reason: (err as Error).message, retryInMs: this.backoffMs() }, 'reconciler pass skipped: the database is unavailable');
+          else if (err instanceof ProductUnavailableError) this.log.warn({ reason: err.message, retryInMs: this.backoffMs() }, 'reconciler pass cut short: the product service is unavailable');
           else this.log.error({ err }, 'reconciler pass failed');
         })
         .finally(() => {
@@ -187,7 +189,7 @@ export class Reconciler {
       // pending / confirmed / cancelling: in flight or legitimately held; their driver decides.
       if (s !== undefined && s !== 'rejected' && s !== 'failed' && s !== 'cancelled') continue;
       const outcome = await this.deps.products.release(id);
-      if (outcome === 'unavailable') throw new Error('product service unavailable during the audit');
+      if (outcome === 'unavailable') throw new ProductUnavailableError('no answer to a release during the audit');
       // Held when the audit listed it, given back since by the order's own cancel: nothing to repair.
       if (outcome !== 'released') continue;
       this.deps.metrics.repairs.inc({ kind: 'reservation_without_order' });
@@ -200,7 +202,7 @@ export class Reconciler {
   private async cancelUnheld(id: string): Promise<boolean> {
     const state = await this.deps.products.get(id);
     if (state.kind === 'reserved') return false;
-    if (state.kind === 'unavailable') throw new Error(`product service unavailable during the audit: ${state.reason}`);
+    if (state.kind === 'unavailable') throw new ProductUnavailableError(`${state.reason} during the audit`);
     // Confirmed is written only after the reservation is taken, and a cancel records `cancelling` before it
     // releases, so a confirmed order seen without a reservation is drift; the conditional write skips a cancel
     // that began meanwhile.

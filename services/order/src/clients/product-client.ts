@@ -1,4 +1,4 @@
-import { ClientCredentialsToken, DependencyError, ServiceClient, type CallContext, type Metrics } from '@ecommerce/kit';
+import { ClientCredentialsToken, DependencyError, ServiceClient, type CallContext, type Metrics, type ServiceResponse } from '@ecommerce/kit';
 import type { OrderConfig } from '../config.js';
 import type { RequestContext } from '../model/request-context.js';
 import { USER_TOKEN_PATH, type ReservationBody as Reservation, type ReservedLine as ReservationItem, type ReservationListPage as ReservationPage, type ReserveRequest } from '@ecommerce/contracts';
@@ -18,6 +18,14 @@ export type ReserveOutcome =
 export type ReservationState = { kind: 'reserved'; items: ReservationItem[] } | { kind: 'released' } | { kind: 'refused' } | { kind: 'absent' } | { kind: 'unavailable'; reason: string };
 
 const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'instance', 'orderId']);
+
+/** The product service did not answer (no connection, a timeout, an answer that is not one): an outage, not a bug. */
+export class ProductUnavailableError extends Error {
+  constructor(reason: string) {
+    super(`product service unavailable: ${reason}`);
+    this.name = 'ProductUnavailableError';
+  }
+}
 
 /** The product service's internal reservation API, called with the order service's own service token. */
 export class ProductClient {
@@ -69,16 +77,21 @@ export class ProductClient {
     }
   }
 
-  /** One page of the order ids holding stock (status reserved), ascending; throws when the product service does not answer. */
+  /** One page of the order ids holding stock (status reserved), ascending; throws ProductUnavailableError when the product service does not answer. */
   async listHeld(after: string | null, limit: number): Promise<{ orderIds: string[]; next: string | null }> {
     const query = new URLSearchParams({ status: 'reserved', limit: String(limit), ...(after ? { after } : {}) });
-    const res = await this.http.request<ReservationPage>({
-      method: 'GET',
-      path: `/internal/reservations?${query}`,
-      route: '/internal/reservations',
-      retries: 2,
-    });
-    if (res.status !== 200) throw new Error(`product answered ${res.status} to the reservation list`);
+    let res: ServiceResponse<ReservationPage>;
+    try {
+      res = await this.http.request<ReservationPage>({
+        method: 'GET',
+        path: `/internal/reservations?${query}`,
+        route: '/internal/reservations',
+        retries: 2,
+      });
+    } catch (err) {
+      throw new ProductUnavailableError(describe(err));
+    }
+    if (res.status !== 200) throw new ProductUnavailableError(`product answered ${res.status} to the reservation list`);
     return { orderIds: res.body.items.map((i) => i.orderId.toLowerCase()), next: res.body.next };
   }
 
