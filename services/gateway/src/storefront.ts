@@ -68,8 +68,9 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
     // kit's 405 with Allow: GET, HEAD (problem-errors.ts).
     scope.get('/*', (request, reply) => {
       if (!acceptsHtml(request.headers.accept)) return reply.callNotFound();
-      // No validators: a 404 is not revalidated (send would answer an If-None-Match with an empty 304).
-      return reply.code(404).sendFile('index.html', { etag: false, lastModified: false });
+      // No validators: a 404 is not revalidated (send would answer an If-None-Match with an empty 304). No ranges:
+      // a Range applies to a 200 only (RFC 9110 14.2); send answered a part of the page with the 404, or a 416.
+      return reply.code(404).sendFile('index.html', { etag: false, lastModified: false, acceptRanges: false });
     });
     // Encapsulated: these headers apply to the storefront's responses only, not to the API's.
     scope.addHook('onSend', async (request, reply, payload) => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { brotliCompressSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { assertMethodNotAllowed, assertProblem, http, listenOnLoopback, type Running } from '@ecommerce/test-support';
 import { CLIENT_ROUTES, IMMUTABLE, STOREFRONT_CSP, buildStorefrontServer, loadStorefrontConfig } from '../src/storefront.js';
 import { startGateway } from './harness.js';
@@ -155,6 +156,36 @@ describe('storefront served by the gateway', () => {
       // A client route and a file keep their 200.
       assert.equal((await fetch(`${gw.base}/cart`, { headers: { accept: navigation } })).status, 200);
       assert.equal((await fetch(`${gw.base}/images/pot.svg`, { headers: { accept: navigation } })).status, 200);
+    } finally {
+      await gw.app.close();
+    }
+  });
+
+  it('when a browser navigates to an unknown path with a Range header, then the whole app page with status 404, never a part of it (a range applies to a 200 only, RFC 9110 14.2)', async () => {
+    const gw = await gateway(dir);
+    const navigation = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    try {
+      const ranges = fc.oneof(
+        fc.tuple(fc.nat(2000), fc.nat(2000)).map(([a, b]) => `bytes=${Math.min(a, b)}-${Math.max(a, b)}`),
+        fc.nat(2000).map((n) => `bytes=${n}-`),
+        fc.integer({ min: 1, max: 2000 }).map((n) => `bytes=-${n}`),
+        fc.constantFrom('bytes=0-1,5-6', 'bytes=abc', 'bytes=5-1', 'bytes=99999-', 'items=0-1'),
+      );
+      await fc.assert(
+        fc.asyncProperty(ranges, fc.constantFrom('/nope', '/foo/bar', '/index.html'), async (range, p) => {
+          const res = await plainGet(gw.base + p, { accept: navigation, range });
+          assert.equal(res.status, 404, `${p} ${range}`);
+          assert.match(String(res.headers['content-type']), /^text\/html/, `${p} ${range}`);
+          assert.equal(res.headers['content-range'], undefined, `${p} ${range}`);
+          assert.equal(Number(res.headers['content-length']), HTML.length, `${p} ${range}`);
+          assert.equal(res.headers['content-security-policy'], STOREFRONT_CSP, `${p} ${range}`);
+        }),
+        { numRuns: 60 },
+      );
+      // A page that exists keeps its ranges.
+      const part = await plainGet(`${gw.base}/cart`, { range: 'bytes=0-9' });
+      assert.equal(part.status, 206);
+      assert.equal(part.headers['content-range'], `bytes 0-9/${HTML.length}`);
     } finally {
       await gw.app.close();
     }
