@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { METHODS } from 'node:http';
+import { METHODS, STATUS_CODES } from 'node:http';
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
@@ -503,6 +503,34 @@ describe('errors and logs', () => {
     assert.equal(requestLines.length, 6);
     for (const l of requestLines) assert.equal(l.level, l.status === 503 ? 40 : 50, JSON.stringify(l));
     assert.ok(parsed.filter((l) => l.level >= 50).every((l) => l.reqId === 'req-bug'), 'only the bug is logged at error');
+  });
+
+  it("when a library answers a client error of its own (send's 403 and 416, a proxy's 400), then the problem's type and title name that status, not `bad-request`, and its headers (Content-Range) are kept", async () => {
+    const app = await server();
+    // As http-errors makes them (@fastify/send, @fastify/static, @fastify/http-proxy): a status, a message, maybe headers.
+    app.get('/t/fail/:status', async (request) => {
+      const status = Number((request.params as { status: string }).status);
+      throw Object.assign(new Error(STATUS_CODES[status] ?? 'x'), { statusCode: status, status, headers: status === 416 ? { 'Content-Range': 'bytes */1141' } : undefined });
+    });
+    const base = await listenOnLoopback(app);
+    // 407 aside: fetch treats a 407 (proxy authentication) as a network error.
+    const clientErrors = Object.keys(STATUS_CODES).map(Number).filter((s) => s >= 400 && s < 500 && s !== 407);
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...clientErrors), async (status) => {
+          const res = await http(base, 'GET', `/t/fail/${status}`);
+          const phrase = STATUS_CODES[status]!;
+          const p = assertProblem(res, status, status === 400 ? 'bad-request' : phrase.toLowerCase().replace(/[^a-z0-9]+/g, '-'));
+          assert.equal(p.title, status === 400 ? 'Bad request' : phrase);
+        }),
+        { numRuns: 40 },
+      );
+      const range = await http(base, 'GET', '/t/fail/416');
+      assertProblem(range, 416, 'range-not-satisfiable');
+      assert.equal(range.headers.get('content-range'), 'bytes */1141');
+    } finally {
+      await app.close();
+    }
   });
 
   it('classifies errors: unavailable vs not; start-up waits for a missing server, database or role but not for a syntax error', () => {

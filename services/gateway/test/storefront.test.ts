@@ -186,6 +186,10 @@ describe('storefront served by the gateway', () => {
       const part = await plainGet(`${gw.base}/cart`, { range: 'bytes=0-9' });
       assert.equal(part.status, 206);
       assert.equal(part.headers['content-range'], `bytes 0-9/${HTML.length}`);
+      // One past its end is a 416 problem of that name, which says the length (RFC 9110 15.5.17).
+      const beyond = await http(gw.base, 'GET', '/cart', { headers: { range: 'bytes=99999-' } });
+      assertProblem(beyond, 416, 'range-not-satisfiable');
+      assert.equal(beyond.headers.get('content-range'), `bytes */${HTML.length}`);
     } finally {
       await gw.app.close();
     }

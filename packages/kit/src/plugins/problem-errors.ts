@@ -185,7 +185,7 @@ function problemOf(err: FastifyError | ProblemError | Error, request: FastifyReq
     return new ProblemError(status, slug, title, status === 415 ? `Content type ${String(request.headers['content-type'] ?? '(none)')} is not supported; send application/json` : title);
   }
   if (err instanceof SyntaxError || fe.type === 'entity.parse.failed') return new ProblemError(400, 'malformed-json', 'Malformed JSON', 'The body is not valid JSON');
-  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return new ProblemError(fe.statusCode, 'bad-request', 'Bad request', fe.message);
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return libraryClientError(fe.statusCode, fe.message, (fe as { headers?: unknown }).headers);
   if (fe.statusCode === 503) {
     return new ProblemError(503, 'service-unavailable', 'Service unavailable', 'The service is overloaded or shutting down', {}, { 'retry-after': '5' });
   }
@@ -204,6 +204,18 @@ function problemOf(err: FastifyError | ProblemError | Error, request: FastifyReq
   }
   request.log.error({ err }, 'unhandled error');
   return new ProblemError(500, 'internal-error', 'Internal server error', `An unexpected error occurred; quote request id ${request.id}`);
+}
+
+/**
+ * A client error a library raised itself (http-errors: @fastify/send's 403 and 416, the proxy's 400): a problem
+ * named after its status (a 416 was `bad-request`, "Bad request"), with the headers the library gave it (a 416
+ * names the length in `Content-Range`, RFC 9110 15.5.17), as Fastify's own error handler keeps them.
+ */
+function libraryClientError(status: number, message: string, headers: unknown): ProblemError {
+  const phrase = status === 400 ? 'Bad request' : (STATUS_CODES[status] ?? 'Client error');
+  const kept: Record<string, string> = {};
+  if (headers && typeof headers === 'object') for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') kept[k.toLowerCase()] = v;
+  return new ProblemError(status, phrase.toLowerCase().replace(/[^a-z0-9]+/g, '-'), phrase, message, {}, kept);
 }
 
 function sendProblem(err: FastifyError | ProblemError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
