@@ -22,6 +22,7 @@ export * from './provision.js';
 export * from './ids.js';
 export * from './text.js';
 export { pathOf } from './request-target.js';
+export { clientGone } from './client-connection.js';
 export { freePort } from './free-port.js';
 export { AUTHENTICATION_PLUGIN, authentication } from './plugins/authentication.js';
 export { KIT_PLUGINS } from './plugins/names.js';

@@ -7,3 +7,4 @@ export * from './http.js';
 export * from './metrics.js';
 export * from './problems.js';
 export * from './services.js';
+export * from './sessions.js';

@@ -1,7 +1,9 @@
 // The user service started in-process for tests (exported as `@ecommerce/user-service/testing`).
+import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { after, before } from 'node:test';
-import { ORDER_CLIENT, TEST_ADMIN, createTestDatabase, startService, stopAll, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { ORDER_CLIENT, TEST_ADMIN, createTestDatabase, holdSessionLock, startService, stopAll, waitFor, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { buildApp } from '../src/app.js';
 import { loadUserConfig } from '../src/config.js';
 
@@ -48,6 +50,8 @@ export async function startUserStack(env: Record<string, string> = {}) {
 /** The database and the base URL of the user service a test file runs against (see startUserServiceForFile). */
 export let db: TestDatabase;
 export let base: string;
+/** The user service's HTTP server (to watch what reaches it). */
+export let userServer: Server;
 
 /**
  * Registers the file's hooks: a database and the user service (with `env`) before its tests, both stopped
@@ -58,6 +62,37 @@ export function startUserServiceForFile(env: Record<string, string> = {}): void 
   before(async () => {
     ({ db, user } = await startUserStack(env));
     base = user.base;
+    userServer = user.app.server as Server;
   });
   after(() => stopAll(user, db));
 }
+
+/**
+ * Sends a refresh of `token` to `target` while its session is held, closes the connection once the refresh waits in
+ * PostgreSQL and the user service (`userServer`) has seen the connection go, then lets the session go.
+ */
+export async function refreshAbandonedWhileWaiting(target: string, userServer: Server, userDbUrl: string, token: string): Promise<void> {
+  const held = await holdSessionLock(userDbUrl, token);
+  const arrived: ServerResponse[] = [];
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/user/token/refresh') arrived.push(res);
+  };
+  userServer.on('request', onRequest);
+  try {
+    const body = JSON.stringify({ refreshToken: token });
+    const req = httpRequest(`${target}/user/token/refresh`, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } });
+    req.on('error', () => undefined);
+    req.on('response', () => assert.fail('the held refresh was answered'));
+    req.end(body);
+    await waitFor('the refresh to wait for its session', async () => (await held.waiters()) === 1 && arrived.length === 1);
+    let gone = false;
+    arrived[0]!.once('close', () => (gone = true));
+    req.destroy();
+    // The user service sees its caller go (through a gateway: only when the gateway aborts its upstream request).
+    await waitFor('the user service to see the connection of the refresh close', async () => gone, 5000);
+  } finally {
+    userServer.off('request', onRequest);
+    await held.release();
+  }
+}
+

@@ -9,6 +9,7 @@ import { NotFound, ProblemError, countOf, ServiceUnavailable, errorCode, isUnava
 import { UUID_PATTERN } from '../ids.js';
 import { pathOf } from '../request-target.js';
 import { DIRECTION_CONTROL_PATTERN, VISIBLE_TEXT_PATTERN } from '../text.js';
+import { clientGone } from '../client-connection.js';
 import { KIT_PLUGINS } from './names.js';
 
 /** At most this many field errors are listed in a 400, so an error body stays small whatever the input. */
@@ -194,9 +195,7 @@ function problemOf(err: FastifyError | ProblemError | Error, request: FastifyReq
     request.log.warn({ code: errorCode(err), msg: err.message }, 'dependency unavailable');
     return new ServiceUnavailable();
   }
-  // Node detaches a closed connection from its request (socket null), or it is still attached and destroyed.
-  const socket = request.raw.socket as Socket | null;
-  if (!socket || socket.destroyed) {
+  if (clientGone(request)) {
     // The client closed the connection before its answer (a proxied answer is then cut, UND_ERR_ABORTED): nothing
     // failed here and nothing can be answered: an info line, not an "unhandled error" with its stack (nginx's 499).
     request.log.info({ code: errorCode(err) }, 'client closed the connection');

@@ -1,6 +1,6 @@
 import { Unauthorized } from '@ecommerce/kit';
 import type { SessionRepository } from '../data/session-repository.js';
-import { refreshTokenDigest, type RefreshTokenIssued, type TokenPair } from '../model/session.js';
+import { refreshTokenDigest, type TokenPair } from '../model/session.js';
 import type { TokenIssuer } from '../model/token-issuer.js';
 import { issueRefreshToken } from './issue-refresh-token.js';
 
@@ -10,13 +10,38 @@ const REFUSED = {
   role: "The account's role changed since this session began; sign in again",
 } as const;
 
+/** Who asked for the refresh: `gone()` says it can no longer be answered (its connection closed). */
+export interface RefreshCaller {
+  gone(): boolean;
+}
+
+const ALWAYS_THERE: RefreshCaller = { gone: () => false };
+
+/**
+ * The caller went away before its rotation committed; it was rolled back and the token it sent is as it was. Not a
+ * ProblemError: there is nobody to answer, and the kit logs it as a closed connection (499).
+ */
+export class RefreshAbandoned extends Error {
+  constructor() {
+    super('The caller of the refresh closed its connection before the rotation committed; rolled back');
+  }
+}
+
 /**
  * Refresh: rotation with reuse detection. A live token is spent and replaced in the same family; presenting a
  * spent token revokes the whole family (someone else may hold a copy). A session keeps the role it began with:
  * when the account's role is another now (an account promoted to admin, an admin demoted), the session ends, so
  * nobody holding an old session of an account inherits a role that was given to whoever signs in with it now.
+ *
+ * The rotation commits only while its caller is still there: a browser that reloads the page during its refresh
+ * drops the answer carrying the new token, and the next page would present the old one, spent, and lose the session
+ * (reuse). Checked right before COMMIT; a caller that goes after it still loses its answer (docs/api.md).
  */
-export async function refreshSession(deps: { sessionRepository: SessionRepository; tokenIssuer: TokenIssuer }, token: string): Promise<TokenPair> {
+export async function refreshSession(
+  deps: { sessionRepository: SessionRepository; tokenIssuer: TokenIssuer },
+  token: string,
+  caller: RefreshCaller = ALWAYS_THERE,
+): Promise<TokenPair> {
   const hash = refreshTokenDigest(token);
   const outcome = await deps.sessionRepository.transaction(async (sessions) => {
     const row = await sessions.lock(hash);
@@ -30,9 +55,13 @@ export async function refreshSession(deps: { sessionRepository: SessionRepositor
       return { refused: REFUSED.role };
     }
     await sessions.spend(hash);
-    const next: RefreshTokenIssued = await issueRefreshToken(sessions, row.user_id, row.current_role, deps.tokenIssuer.lifetimes.refreshSeconds, row.family_id);
-    return { userId: row.user_id, role: row.current_role, next };
+    const next = await issueRefreshToken(sessions, row.user_id, row.current_role, deps.tokenIssuer.lifetimes.refreshSeconds, row.family_id);
+    // Signed before COMMIT, so that after it only the COMMIT's round trip and the write are left to lose the answer.
+    const pair = await deps.tokenIssuer.pair(row.user_id, row.current_role, next.token);
+    // Thrown, the transaction rolls back (Database.tx). No await between this check and the COMMIT.
+    if (caller.gone()) throw new RefreshAbandoned();
+    return { pair };
   });
   if ('refused' in outcome) throw new Unauthorized(outcome.refused);
-  return deps.tokenIssuer.pair(outcome.userId, outcome.role, outcome.next.token);
+  return outcome.pair;
 }

@@ -1,4 +1,4 @@
-import { ProblemError, Type, type App } from '@ecommerce/kit';
+import { ProblemError, Type, clientGone, type App } from '@ecommerce/kit';
 import { checkCredentials, startSession } from '../../use-cases/login.js';
 import { logout } from '../../use-cases/logout.js';
 import { refreshSession } from '../../use-cases/refresh-session.js';
@@ -49,7 +49,8 @@ export default async function sessionRoutes(app: App): Promise<void> {
       const { token, via } = refreshTokenOf(request, request.body.refreshToken);
       // A token refused (401: unknown, spent, expired; docs/api.md) is dead: the browser forgets the cookie. A database that
       // cannot answer says nothing about the token: the cookie stays and the client retries after the 503.
-      const pair = await refreshSession(app, token).catch((err: unknown) => {
+      // A caller that closed its connection before the rotation commits keeps its token unspent (the use case).
+      const pair = await refreshSession(app, token, { gone: () => clientGone(request) }).catch((err: unknown) => {
         if (via === 'cookie' && err instanceof ProblemError && err.status === 401) clearRefreshCookie(reply);
         throw err;
       });
