@@ -2,8 +2,10 @@
 // this gateway saw; an upstream that is down or slow is a 503/504 problem, like the ingress would answer.
 import { METHODS } from 'node:http';
 import proxy from '@fastify/http-proxy';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { KIT_PLUGINS, ProblemError, ServiceUnavailable, traceparentOf } from '@ecommerce/kit';
+import { Pool, type Dispatcher } from 'undici';
+import { KIT_PLUGINS, ProblemError, ServiceUnavailable, clientGone, traceparentOf } from '@ecommerce/kit';
 import type { Upstream } from '../upstreams.js';
 
 export interface UpstreamProxyOptions {
@@ -55,19 +57,59 @@ function endToEndHeaders<T extends Record<string, unknown>>(headers: T, alsoDrop
   return kept as Partial<T>;
 }
 
+/**
+ * A client that goes away before its answer aborts the request sent upstream for it, as an ingress does (nginx
+ * closes its upstream connection): the service behind then sees its caller go. Without it a browser reloading during
+ * its refresh had the rotation committed for an answer nobody would read, and the next page's refresh with the old
+ * token ended the session as a reuse (docs/api.md, "A refresh nobody waits for").
+ */
+const clientSignals = new WeakMap<object, AbortSignal>();
+
+/** The proxied routes' preHandler: one listener on the answer per request, no timer. */
+function watchClient(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  const controller = new AbortController();
+  const res = reply.raw;
+  // Closed before its answer was all written: the connection is gone (an answer written whole closes afterwards).
+  res.once('close', () => {
+    if (!res.writableEnded) controller.abort();
+  });
+  clientSignals.set(request, controller.signal);
+  done();
+}
+
+/** How the signal travels from rewriteRequestHeaders to the pool: reply-from passes no signal of its own to undici. */
+const CLIENT_SIGNAL = Symbol('client signal');
+
+type ProxiedRequest = Dispatcher.RequestOptions & { headers: Record<string | symbol, unknown> };
+type RequestCallback = (err: Error | null, data: Dispatcher.ResponseData) => void;
+
+/** An upstream's pool that sends each request with its client's signal (reply-from takes any object with `request`). */
+class ClientAbortablePool {
+  constructor(readonly pool: Pool) {}
+
+  request(opts: ProxiedRequest, callback: RequestCallback): void {
+    const { [CLIENT_SIGNAL]: signal, ...headers } = opts.headers;
+    this.pool.request({ ...opts, headers: headers as Record<string, string>, signal: signal as AbortSignal | undefined }, callback);
+  }
+}
+
 export const upstreamProxy = fp<UpstreamProxyOptions>(
   async (app, { upstreams, timeoutMs }) => {
     // Fastify routes the standard methods and QUERY; the others (PROPFIND, LOCK...) are added, each possibly with a body.
     for (const method of FORWARDED_METHODS) if (!app.supportedMethods.includes(method)) app.addHttpMethod(method, { hasBody: true });
     for (const u of upstreams) {
       const service = u.prefix.slice(1);
+      // undici (keep-alive pool) rather than node:http: the profile showed http.Agent as the gateway's main cost.
+      const pool = new Pool(u.url, { connections: 128, pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      // reply-from leaves a pool it was given open: closed with the server.
+      app.addHook('onClose', () => pool.close());
       await app.register(proxy, {
         upstream: u.url,
         prefix: u.prefix,
         rewritePrefix: u.prefix,
         httpMethods: FORWARDED_METHODS,
-        // undici (keep-alive pool) rather than node:http: the profile showed http.Agent as the gateway's main cost.
-        undici: { connections: 128, pipelining: 1, headersTimeout: timeoutMs, bodyTimeout: timeoutMs },
+        undici: new ClientAbortablePool(pool) as unknown as Pool,
+        preHandler: watchClient,
         // reply-from's two info lines per request ("fetching from remote server", "response received"): the kit's
         // one request line already says what was asked, the answer's status and its time.
         disableRequestLogging: true,
@@ -77,6 +119,9 @@ export const upstreamProxy = fp<UpstreamProxyOptions>(
           // and its Retry-After go to the client, who decides; an ingress does not retry a 503 either.
           retryDelay: () => null,
           onError: (reply, { error }) => {
+            // Aborted for a client gone (watchClient): not the upstream's fault, and nobody to answer; the kit logs
+            // and counts an error on a closed connection as a 499.
+            if (clientGone(reply.request)) return reply.send(error);
             const code = (error as { code?: string }).code ?? '';
             const timedOut = /TIMEOUT/i.test(code) || (error as { statusCode?: number }).statusCode === 504;
             reply.log.warn({ upstream: u.prefix, code }, 'upstream error');
@@ -97,6 +142,7 @@ export const upstreamProxy = fp<UpstreamProxyOptions>(
             const { expect: _expect, ...rest } = endToEndHeaders(headers, CLIENT_ADDRESS_CLAIMS);
             return {
               ...rest,
+              [CLIENT_SIGNAL]: clientSignals.get(request),
               'x-request-id': request.id,
               traceparent: traceparentOf(request.trace),
               // Set, never appended: the client address this gateway sees (request.ip is the peer unless
