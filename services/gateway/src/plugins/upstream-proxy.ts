@@ -1,8 +1,7 @@
 // Each upstream's prefix forwarded as is, with the request id, the trace context and the client address
 // this gateway saw; an upstream that is down or slow is a 503/504 problem, like the ingress would answer.
-import { METHODS } from 'node:http';
+import { METHODS, type ServerResponse } from 'node:http';
 import proxy from '@fastify/http-proxy';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { Pool, type Dispatcher } from 'undici';
 import { KIT_PLUGINS, ProblemError, ServiceUnavailable, clientGone, traceparentOf } from '@ecommerce/kit';
@@ -66,7 +65,7 @@ function endToEndHeaders<T extends Record<string, unknown>>(headers: T, alsoDrop
 const clientSignals = new WeakMap<object, AbortSignal>();
 
 /** The proxied routes' preHandler: one listener on the answer per request, no timer. */
-function watchClient(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+function watchClient(request: object, reply: { raw: ServerResponse }, done: () => void): void {
   const controller = new AbortController();
   const res = reply.raw;
   // Closed before its answer was all written: the connection is gone (an answer written whole closes afterwards).

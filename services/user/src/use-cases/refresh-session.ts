@@ -21,7 +21,7 @@ const ALWAYS_THERE: RefreshCaller = { gone: () => false };
  * The caller went away before its rotation committed; it was rolled back and the token it sent is as it was. Not a
  * ProblemError: there is nobody to answer, and the kit logs it as a closed connection (499).
  */
-export class RefreshAbandoned extends Error {
+class RefreshAbandoned extends Error {
   constructor() {
     super('The caller of the refresh closed its connection before the rotation committed; rolled back');
   }
