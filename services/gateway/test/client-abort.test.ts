@@ -1,5 +1,5 @@
 // A client that goes away mid-request: the gateway aborts its upstream request, as an ingress does, so the service
-// behind sees its caller go (a refresh then leaves the session as it was: docs/api.md, "A refresh nobody waits for").
+// behind sees its caller go (a refresh then leaves the session as it was: docs/api.md, "Refresh token in a cookie").
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';

@@ -1,6 +1,6 @@
 // A refresh whose caller goes away before its answer (a browser reloading the page that sent it) leaves the session
 // as it was: the rotation commits only while its caller is still there, so the token the browser still holds is not
-// spent behind its back (docs/api.md, "A refresh nobody waits for"). Reuse detection is untouched.
+// spent behind its back (docs/api.md, "Refresh token in a cookie"). Reuse detection is untouched.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assertProblem, http, registerAccount, sql } from '@ecommerce/test-support';

@@ -60,14 +60,16 @@ function endToEndHeaders<T extends Record<string, unknown>>(headers: T, alsoDrop
  * A client that goes away before its answer aborts the request sent upstream for it, as an ingress does (nginx
  * closes its upstream connection): the service behind then sees its caller go. Without it a browser reloading during
  * its refresh had the rotation committed for an answer nobody would read, and the next page's refresh with the old
- * token ended the session as a reuse (docs/api.md, "A refresh nobody waits for").
+ * token ended the session as a reuse (docs/api.md, "Refresh token in a cookie").
  */
 const clientSignals = new WeakMap<object, AbortSignal>();
 
 /** The proxied routes' preHandler: one listener on the answer per request, no timer. */
-function watchClient(request: object, reply: { raw: ServerResponse }, done: () => void): void {
+function watchClient(request: { raw: { socket?: unknown } }, reply: { raw: ServerResponse }, done: () => void): void {
   const controller = new AbortController();
   const res = reply.raw;
+  // Gone already (while its body was read, say): its 'close' has been and will not come again.
+  if (clientGone(request)) controller.abort();
   // Closed before its answer was all written: the connection is gone (an answer written whole closes afterwards).
   res.once('close', () => {
     if (!res.writableEnded) controller.abort();
