@@ -21,6 +21,9 @@ const LOCK_FAMILY = `SELECT pg_advisory_xact_lock(hashtextextended(family_id::te
 const LOCK_TOKEN = `SELECT t.family_id, t.user_id, t.role, u.role AS current_role, t.expires_at <= now() AS expired, t.spent_at, t.revoked_at
   FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 FOR UPDATE OF t`;
 const REVOKE_FAMILY = `UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`;
+// All of an account's live sessions, in one order (two of these never wait on each other in a cycle).
+const LOCK_USER_FAMILIES = `SELECT pg_advisory_xact_lock(hashtextextended(f.family_id::text, 0))
+  FROM (SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY family_id) f`;
 
 /** Login sessions: refresh tokens (only their SHA-256 is stored), grouped in families, one per login. */
 export class SessionRepository {
@@ -51,8 +54,13 @@ export class SessionRepository {
     await this.db.query('refresh_spend', 'UPDATE refresh_tokens SET spent_at = now() WHERE token_hash = $1', [tokenHash]);
   }
 
-  /** Ends every session of the account (its role or password changed). */
+  /**
+   * Ends every session of the account (its role or password changed). Each session's lock is taken first, as a
+   * rotation takes it: the UPDATE then sees the token of a rotation that was in flight, which it would have missed.
+   */
   async revokeUser(userId: string): Promise<void> {
+    if (this.db instanceof Database) return this.transaction((sessions) => sessions.revokeUser(userId));
+    await this.db.query('refresh_lock_user_families', LOCK_USER_FAMILIES, [userId]);
     await this.db.query('refresh_revoke_user', 'UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
   }
 
