@@ -17,12 +17,14 @@ export interface RefreshTokenRow {
 
 // Every rotation and revocation of a session takes its family's lock first: a revocation's UPDATE sees only tokens
 // committed before it began, so a rotation still in flight would otherwise add a token that outlives the revocation.
-const LOCK_FAMILY = `SELECT pg_advisory_xact_lock(hashtextextended(family_id::text, 0)) FROM refresh_tokens WHERE token_hash = $1`;
+// One key for every statement that takes it: the family id's hash, held to the end of the transaction.
+const FAMILY_LOCK = 'pg_advisory_xact_lock(hashtextextended(family_id::text, 0))';
+const LOCK_FAMILY = `SELECT ${FAMILY_LOCK} FROM refresh_tokens WHERE token_hash = $1`;
 const LOCK_TOKEN = `SELECT t.family_id, t.user_id, t.role, u.role AS current_role, t.expires_at <= now() AS expired, t.spent_at, t.revoked_at
   FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 FOR UPDATE OF t`;
 const REVOKE_FAMILY = `UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`;
 // All of an account's live sessions, in one order (two of these never wait on each other in a cycle).
-const LOCK_USER_FAMILIES = `SELECT pg_advisory_xact_lock(hashtextextended(f.family_id::text, 0))
+const LOCK_USER_FAMILIES = `SELECT ${FAMILY_LOCK}
   FROM (SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY family_id) f`;
 
 /** Login sessions: refresh tokens (only their SHA-256 is stored), grouped in families, one per login. */
