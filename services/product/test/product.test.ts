@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import { Database, Metrics, type Queryable, type Row } from '@ecommerce/kit';
 import { assertErrorAt, assertMethodNotAllowed, assertProblem, createTestDatabase, http, metricValue, sql, uniqueCode, waitFor, type Product } from '@ecommerce/test-support';
+import { ProductRepository } from '../src/data/product-repository.js';
 import { startProductService } from './harness.js';
 import { createProduct, getProduct, startStack, type Problem, type Stack } from './stack.js';
 
@@ -333,6 +335,39 @@ describe('POST /product/:id/stock', () => {
       assert.equal((await adjust('old')).body.stock, 6, 'a pruned key is a new adjustment');
     } finally {
       await pruning.close();
+    }
+  });
+
+  it('when the prune deletes a key between the claim that found it and the read of its delta, then the adjustment is a new attempt (no 500), applied once', async () => {
+    const p = await createProduct(stack, { stock: 0 });
+    const database = new Database({ url: stack.db.urls.product, schema: 'catalog', poolMax: 2, applicationName: 'prune-race-test', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    try {
+      const products = new ProductRepository(database);
+      assert.equal((await products.adjustStockOnce(p.id, 2, 1000, 'k'))?.kind, 'applied');
+      // The prune's DELETE lands right after the claim statement saw the key taken: forced here by running it there.
+      let pruned = 0;
+      const racing = {
+        tx: <T>(fn: (q: Queryable) => Promise<T>) =>
+          database.tx((q) =>
+            fn({
+              query: async <R extends Row>(name: string, text: string, values?: unknown[]) => {
+                const res = await q.query<R>(name, text, values);
+                if (name === 'product_claim_adjustment' && res.rowCount === 0 && pruned++ === 0) {
+                  await sql(stack.db.urls.product, 'DELETE FROM catalog.stock_adjustments WHERE product_id = $1 AND idempotency_key = $2', [p.id, 'k']);
+                }
+                return res;
+              },
+            }),
+          ),
+      } as unknown as Database;
+      const outcome = await new ProductRepository(racing).adjustStockOnce(p.id, 2, 1000, 'k');
+      assert.equal(pruned, 1, 'the claim found the key taken once');
+      assert.equal(outcome?.kind, 'applied', 'the expired key is a new adjustment');
+      assert.equal((await getProduct(stack, p.id)).stock, 4);
+      assert.deepEqual(await products.adjustStockOnce(p.id, 2, 1000, 'k'), { kind: 'replayed', delta: 2 });
+      assert.equal((await getProduct(stack, p.id)).stock, 4);
+    } finally {
+      await database.close();
     }
   });
 

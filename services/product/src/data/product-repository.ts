@@ -185,17 +185,26 @@ export class ProductRepository {
    */
   async adjustStockOnce(id: string, delta: number, maxStock: number, key: string): Promise<{ kind: 'applied'; row: ProductRow } | { kind: 'replayed'; delta: number } | undefined> {
     const refused = Symbol('refused');
-    try {
-      return await this.db.tx(async (tx) => {
-        const claimed = await run(tx, Q.claimAdjustment, [id, key, delta]);
-        if (claimed.rowCount === 0) return { kind: 'replayed' as const, delta: (await run<{ delta: number }>(tx, Q.storedAdjustment, [id, key])).rows[0]!.delta };
-        const row = (await run<ProductRow>(tx, Q.adjustStock, [id, delta, maxStock])).rows[0];
-        if (!row) throw refused;
-        return { kind: 'applied' as const, row };
-      });
-    } catch (err) {
-      if (err === refused) return undefined;
-      throw err;
+    // The claim saw the key taken, then the prune deleted it before the read (each statement has its own snapshot):
+    // the key has expired meanwhile, so the adjustment is a new attempt and claims again. Bounded, not a loop forever.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const outcome = await this.db.tx(async (tx) => {
+          const claimed = await run(tx, Q.claimAdjustment, [id, key, delta]);
+          if (claimed.rowCount === 0) {
+            const stored = (await run<{ delta: number }>(tx, Q.storedAdjustment, [id, key])).rows[0];
+            return stored && { kind: 'replayed' as const, delta: stored.delta };
+          }
+          const row = (await run<ProductRow>(tx, Q.adjustStock, [id, delta, maxStock])).rows[0];
+          if (!row) throw refused;
+          return { kind: 'applied' as const, row };
+        });
+        if (outcome) return outcome;
+        if (attempt === 3) throw new Error(`the idempotency key of a stock adjustment was taken and gone ${attempt} times in a row`);
+      } catch (err) {
+        if (err === refused) return undefined;
+        throw err;
+      }
     }
   }
 
