@@ -138,6 +138,45 @@ describe('gateway', () => {
     }
   });
 
+  it("when a path has a '..' segment (written, percent-encoded, or dots by a slash), then 400 problem+json that says so, and nothing reaches the upstream; other dots pass", async () => {
+    const seen: string[] = [];
+    const upstream = createServer((req, res) => (seen.push(req.url ?? ''), res.writeHead(404, { 'content-type': 'application/problem+json' }).end('{}')));
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const addr = upstream.address();
+    const upstreamUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    const gw = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: upstreamUrl, ORDER_SERVICE_URL: upstreamUrl });
+    // Raw requests: a URL parser on the client side would resolve the dot segments before sending.
+    const port = Number(new URL(gw.base).port);
+    const raw = (path: string) =>
+      new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+        const s = connect(port, '127.0.0.1');
+        let out = '';
+        s.on('data', (d) => (out += d));
+        s.on('error', reject);
+        s.on('close', () => {
+          const [head = '', body = ''] = out.split('\r\n\r\n');
+          resolve({ status: Number(head.split(' ')[1]), type: /content-type: ([^\r]*)/i.exec(head)?.[1] ?? '', body });
+        });
+        s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      });
+    try {
+      for (const path of ['/product/../user/me', '/product/%2e%2E/user/me', '/product/..%2f..%2fuser%2fme', '/order/..', '/product/...', '/product/..x', '/order/a../b']) {
+        const res = await raw(path);
+        assert.equal(res.status, 400, path);
+        assert.match(res.type, /application\/problem\+json/, path);
+        assert.match(JSON.parse(res.body).detail, /'\.\.' segment/, path);
+      }
+      assert.deepEqual(seen, []);
+      for (const path of ['/product/a..b', '/product/.x', '/product?q=..%2Fetc']) {
+        assert.equal((await raw(path)).status, 404, path);
+      }
+      assert.deepEqual(seen, ['/product/a..b', '/product/.x', '/product?q=..%2Fetc']);
+    } finally {
+      await gw.app.close();
+      upstream.closeAllConnections();
+      upstream.close();
+    }
+  });
   it('when an upstream does not answer in time, then 504 problem+json', async () => {
     // An upstream that accepts the request and never answers.
     const silent = createServer(() => undefined);

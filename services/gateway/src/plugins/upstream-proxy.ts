@@ -64,8 +64,29 @@ function endToEndHeaders<T extends Record<string, unknown>>(headers: T, alsoDrop
  */
 const clientSignals = new WeakMap<object, AbortSignal>();
 
-/** The proxied routes' preHandler: one listener on the answer per request, no timer. */
-function watchClient(request: { raw: { socket?: unknown } }, reply: { raw: ServerResponse }, done: () => void): void {
+/**
+ * A path with a `..` segment, as written or percent-encoded: reply-from refuses it (a traversal out of the prefix)
+ * with the detail "source/request contain invalid characters"; said plainly here instead, by the same rule
+ * (its buildURL: the decoded path is `..`, or has `/..` or `../`). Undefined for every other path.
+ */
+function dotSegmentProblem(url: string): ProblemError | undefined {
+  const end = url.indexOf('?');
+  const path = end === -1 ? url : url.slice(0, end);
+  if (!path.includes('..') && !/%2e/i.test(path)) return undefined;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return undefined; // the kit's bad percent-encoding answer comes first
+  }
+  if (decoded !== '..' && !decoded.includes('/..') && !decoded.includes('../')) return undefined;
+  return new ProblemError(400, 'bad-request', 'Bad request', "The path has a '..' segment (or dots next to a slash), written or percent-encoded: it is not forwarded");
+}
+
+/** The proxied routes' preHandler: a `..` path refused, then one listener on the answer per request, no timer. */
+function watchClient(request: { raw: { socket?: unknown }; url: string }, reply: { raw: ServerResponse }, done: (err?: Error) => void): void {
+  const refused = dotSegmentProblem(request.url);
+  if (refused) return done(refused);
   const controller = new AbortController();
   const res = reply.raw;
   // Gone already (while its body was read, say): its 'close' has been and will not come again.
