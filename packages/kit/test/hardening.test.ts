@@ -422,6 +422,35 @@ describe('UTF-8', () => {
   });
 });
 
+describe('JSON bodies refused', () => {
+  it('when a body is not JSON, then 400 malformed-json says where it stops (never quoting it); a __proto__ or constructor.prototype key is named as the reason; nothing reaches the handler', async () => {
+    const app = await server();
+    let calls = 0;
+    app.post('/t/obj', { schema: { body: Type.Object({}, { additionalProperties: true }) } }, async () => (calls++, { ok: true }));
+    const base = await listenOnLoopback(app);
+    try {
+      const cases: [string, RegExp][] = [
+        ['{"password":"hunter2"x}', /^The body is not valid JSON \(from character 22\)$/],
+        ['{"a":1,}', /^The body is not valid JSON \(from character 8\)$/],
+        ['{"email": ', /^The body is not valid JSON \(it ends too soon\)$/],
+        ['abc', /^The body is not valid JSON$/],
+        ['{"__proto__":{"role":"admin"}}', /"__proto__" key/],
+        ['{"a":{"constructor":{"prototype":{"x":1}}}}', /"constructor" key holding "prototype"/],
+      ];
+      for (const [body, detail] of cases) {
+        const res = await http<{ detail: string }>(base, 'POST', '/t/obj', { raw: body, headers: { 'content-type': 'application/json' } });
+        assertProblem(res, 400, 'malformed-json');
+        assert.match(res.body.detail, detail, body);
+        assert.doesNotMatch(res.text, /hunter2/);
+      }
+      assert.equal(calls, 0);
+      assert.equal((await http(base, 'POST', '/t/obj', { raw: '{"constructor":{"name":"x"}}', headers: { 'content-type': 'application/json' } })).status, 200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('query strings', () => {
   it('when a query escape is broken (%ZZ, a lone %, %FF that is not UTF-8), then 400 problem as for a path; good escapes pass', async () => {
     const app = await server();

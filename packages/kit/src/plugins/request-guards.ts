@@ -165,7 +165,8 @@ export const requestGuards = fp<RequestGuardsOptions>(
       app.removeContentTypeParser('application/json');
       app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
         if (!isUtf8(body)) return done(new BadRequest('The body is not UTF-8 text (JSON must be: RFC 8259)'), undefined);
-        parseJson(request, body.toString('utf8'), done);
+        const text = body.toString('utf8');
+        parseJson(request, text, (err: Error | null, value?: unknown) => (err ? done(jsonRefusal(err, text), undefined) : done(null, value)));
       });
     }
     const bodyAjv = makeAjv(false);
@@ -191,6 +192,23 @@ export const requestGuards = fp<RequestGuardsOptions>(
   },
   { name: KIT_PLUGINS.requestGuards, fastify: '5.x', dependencies: [KIT_PLUGINS.problemErrors] },
 );
+
+/**
+ * Why Fastify's parser refused a body, in words (its FST_ERR_CTP_INVALID_JSON_BODY says only "Malformed JSON"):
+ * where the text stops being JSON, or, when it is JSON, the prototype-poisoning key it was refused for. Only on the
+ * error path. The position alone: JSON.parse's message quotes the body, which may hold a password.
+ */
+function jsonRefusal(err: Error, text: string): Error {
+  if ((err as { code?: string }).code !== 'FST_ERR_CTP_INVALID_JSON_BODY') return err;
+  try {
+    JSON.parse(text);
+  } catch (parseErr) {
+    const at = /at position (\d+)/.exec((parseErr as Error).message)?.[1];
+    const where = at === undefined ? (/end of JSON input/.test((parseErr as Error).message) ? ' (it ends too soon)' : '') : ` (from character ${Number(at) + 1})`;
+    return new ProblemError(400, 'malformed-json', 'Malformed JSON', `The body is not valid JSON${where}`);
+  }
+  return new ProblemError(400, 'malformed-json', 'Malformed JSON', 'The body has a "__proto__" key, or a "constructor" key holding "prototype": such keys are refused');
+}
 
 /**
  * A NUL, or a UTF-16 surrogate not in a pair (with the u flag a well-formed pair is one code point and does not
