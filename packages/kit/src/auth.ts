@@ -128,9 +128,15 @@ function privateAnswer(reply: FastifyReply): void {
 // token endpoint takes as many). One space only refused `Bearer  <token>` from clients that pad.
 const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i;
 
+/** "Bearer" and then something: a token was sent, whatever its shape. */
+const BEARER_SENT = /^Bearer\s+\S/i;
+
 function bearer(request: FastifyRequest): string {
   const header = request.headers.authorization;
   const m = typeof header === 'string' ? BEARER.exec(header.trim()) : null;
-  if (!m?.[1]) throw new Unauthorized('A Bearer token is required');
-  return m[1];
+  if (m?.[1]) return m[1];
+  // RFC 6750 3: no Bearer credentials, a bare challenge; something sent as one that cannot be a token (`h=.p.s`, two
+  // tokens, a tab), `invalid_token` like any other token refused, rather than "a token is required".
+  if (typeof header === 'string' && BEARER_SENT.test(header.trim())) throw new Unauthorized('Invalid token: the Authorization header must be Bearer, a space and one token', true);
+  throw new Unauthorized('A Bearer token is required');
 }

@@ -283,8 +283,15 @@ describe('GET /user/me and token verification', () => {
       const me = await http(base, 'GET', '/user/me', { headers: { authorization } });
       assert.equal(me.status, 200, `${JSON.stringify(authorization.slice(0, 12))}: ${me.text}`);
     }
-    for (const authorization of [`Bearer\t${t.accessToken}`, `Bearer${t.accessToken}`, `Basic ${t.accessToken}`, `Bearer ${t.accessToken} ${t.accessToken}`, 'Bearer ', `Bearer ,${t.accessToken}`]) {
-      assertProblem(await http(base, 'GET', '/user/me', { headers: { authorization } }), 401);
+    // RFC 6750 3: no Bearer credentials, a bare challenge; something sent as a token that cannot be one, `invalid_token`.
+    for (const authorization of [`Bearer${t.accessToken}`, `Basic ${t.accessToken}`, 'Bearer ']) {
+      const res = assertProblem(await http(base, 'GET', '/user/me', { headers: { authorization } }), 401);
+      assert.equal(res.detail, 'A Bearer token is required', authorization.slice(0, 12));
+    }
+    for (const authorization of [`Bearer\t${t.accessToken}`, `Bearer ${t.accessToken} ${t.accessToken}`, `Bearer ,${t.accessToken}`, 'Bearer h=.p.s', 'Bearer a"b']) {
+      const res = await http(base, 'GET', '/user/me', { headers: { authorization } });
+      assertProblem(res, 401);
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer error="invalid_token", error_description="Invalid token: the Authorization header must be Bearer, a space and one token"', authorization.slice(0, 12));
     }
   });
 });
