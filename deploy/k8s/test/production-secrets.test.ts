@@ -140,6 +140,39 @@ test('the External Secrets example covers every Secret and key the production ov
   }
 });
 
+// The ExternalSecret CRD (external-secrets/external-secrets, config/crds/bases/external-secrets.io_externalsecrets.yaml)
+// serves v1 since v0.16.0 and has `served: false` on v1beta1 since v0.17.0: a v1beta1 object is refused by the API
+// server of any cluster running a current operator ("no matches for kind ExternalSecret in version .../v1beta1").
+// The fields below are those of the v1 schema that the example may use (kubectl apply validates strictly).
+const EXTERNAL_SECRET_V1_FIELDS: Record<string, readonly string[]> = {
+  spec: ['refreshInterval', 'refreshPolicy', 'secretStoreRef', 'target', 'data', 'dataFrom'],
+  'spec.secretStoreRef': ['kind', 'name'],
+  'spec.target': ['name', 'creationPolicy', 'deletionPolicy', 'immutable', 'template'],
+  'spec.data[]': ['secretKey', 'remoteRef', 'sourceRef'],
+  'spec.data[].remoteRef': ['key', 'property', 'version', 'conversionStrategy', 'decodingStrategy', 'metadataPolicy'],
+};
+
+test('the External Secrets example is written in the API version the operator serves (external-secrets.io/v1), with v1 fields only', () => {
+  const docs = parseYaml(readFileSync(join(k8sDir, 'overlays/production/external-secrets.example.yaml'), 'utf8')) as K8sObject[];
+  const externalSecrets = docs.filter((d) => d.kind === 'ExternalSecret');
+  assert.ok(externalSecrets.length > 0);
+  for (const d of externalSecrets) {
+    const name = d.metadata.name;
+    assert.equal(d.apiVersion, 'external-secrets.io/v1', `${name}: external-secrets.io/v1beta1 is not served by the operator since v0.17.0`);
+    const spec = d['spec'] as Record<string, unknown> & { secretStoreRef: object; target: object; data: { remoteRef: object }[] };
+    const check = (path: string, value: object) => {
+      for (const key of Object.keys(value)) assert.ok(EXTERNAL_SECRET_V1_FIELDS[path]?.includes(key), `${name}: ${path}.${key} is not a field of ExternalSecret v1`);
+    };
+    check('spec', spec);
+    check('spec.secretStoreRef', spec.secretStoreRef);
+    check('spec.target', spec.target);
+    for (const item of spec.data) {
+      check('spec.data[]', item);
+      check('spec.data[].remoteRef', item.remoteRef);
+    }
+  }
+});
+
 test('the production overlay serves every ingress host over TLS with a cert-manager certificate', () => {
   const [ingress] = renderKustomization(productionOverlay).filter((o) => o.kind === 'Ingress');
   assert.ok(ingress);
