@@ -301,7 +301,7 @@ async function main(): Promise<void> {
     if (fromK8s) {
       // Only what differs on a host network: listen on loopback (the host's
       // interfaces are shared), reach the database and peers on 127.0.0.1.
-      const dbOverrides: Record<string, string> = isDbService(t) ? { DB_HOST: pg.hostname, DB_PORT: pg.port || '5432', DB_NAME: database, DB_USER: roles[t] } : {};
+      const dbOverrides: Record<string, string> = isDbService(t) ? { DB_HOST: pg.hostname, DB_PORT: pg.port || '5432', DB_NAME: database, PGUSER: roles[t] } : {};
       env = resolveEnv(fromK8s.container, fromK8s.labels, { HOST: '127.0.0.1', PORT: String(port(t)), ...dbOverrides, ...urls });
       flags = limitFlags(fromK8s.container);
       user = fromK8s.user;

@@ -210,6 +210,44 @@ interface EnvVar {
     fieldRef?: { fieldPath: string };
   };
 }
+export type EnvSource = NonNullable<EnvVar['valueFrom']>;
+
+/**
+ * A container's environment as the kubelet builds it. The rule (io.k8s.api.core.v1.EnvVar.value in the API
+ * reference): in list order, a `value` has each $(NAME) replaced by a variable defined EARLIER in the list, a
+ * reference it cannot resolve is left as it is, and $$ gives a literal $; a `valueFrom` value (Secret,
+ * ConfigMap) is used verbatim, never expanded. The scan is that of Kubernetes'
+ * third_party/forked/golang/expansion/expand.go (Expand, tryReadVariableName).
+ */
+export function containerEnv(c: Container, resolve: (source: EnvSource) => string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const e of c.env ?? []) env[e.name] = e.valueFrom ? resolve(e.valueFrom) : expandReferences(e.value ?? '', env);
+  return env;
+}
+
+function expandReferences(input: string, defined: Record<string, string>): string {
+  let out = '';
+  for (let i = 0; i < input.length; i++) {
+    const next = input[i + 1];
+    if (input[i] !== '$' || next === undefined) {
+      out += input[i];
+    } else if (next === '$') {
+      out += '$';
+      i += 1;
+    } else if (next === '(' && input.indexOf(')', i + 2) !== -1) {
+      const close = input.indexOf(')', i + 2);
+      const name = input.slice(i + 2, close);
+      out += Object.hasOwn(defined, name) ? defined[name] : `$(${name})`;
+      i = close;
+    } else {
+      // A $ that starts no reference (or an unclosed one) is kept with the character after it.
+      out += `$${next}`;
+      i += 1;
+    }
+  }
+  return out;
+}
+
 export interface PodTemplate {
   metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
   spec: {

@@ -194,6 +194,7 @@ export function prometheusManifests(): Manifest[] {
       ],
     },
   });
+  const exporterSecret = (name: string, key: string) => ({ name, valueFrom: { secretKeyRef: { name: 'postgres-exporter-db', key } } });
   const exporter = deployment('postgres-exporter', {
     annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9187', 'prometheus.io/path': '/metrics', 'checksum/config': checksum(queries) },
     pod: {
@@ -212,7 +213,19 @@ export function prometheusManifests(): Manifest[] {
           // The same custom pg_stat_statements queries as the local and compose
           // setups, so the dashboards see the same metric names everywhere.
           args: ['--extend.query-path=/etc/postgres-exporter/queries.yml'],
-          env: [{ name: 'DATA_SOURCE_NAME', valueFrom: { secretKeyRef: { name: 'postgres-exporter-db', key: 'data-source-name' } } }],
+          // The role and password stay out of the URL (DATA_SOURCE_NAME would need them
+          // percent-encoded, which $(VAR) cannot do): with DATA_SOURCE_URI, the exporter
+          // builds the URL itself from DATA_SOURCE_USER and DATA_SOURCE_PASS with Go's
+          // url.UserPassword, which escapes them (cmd/postgres_exporter/datasource.go).
+          env: [
+            exporterSecret('DB_HOST', 'host'),
+            exporterSecret('DB_PORT', 'port'),
+            exporterSecret('DB_NAME', 'database'),
+            exporterSecret('DB_SSLMODE', 'sslmode'),
+            { name: 'DATA_SOURCE_URI', value: '$(DB_HOST):$(DB_PORT)/$(DB_NAME)?sslmode=$(DB_SSLMODE)' },
+            exporterSecret('DATA_SOURCE_USER', 'username'),
+            exporterSecret('DATA_SOURCE_PASS', 'password'),
+          ],
           ports: [{ name: 'http', containerPort: 9187 }],
           readinessProbe: { httpGet: { path: '/metrics', port: 'http' }, periodSeconds: 15, timeoutSeconds: 5 },
           livenessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 20 },

@@ -85,19 +85,28 @@ test('compose development credentials agree with each other and with the Kuberne
   const env = (svc: string): Record<string, string> => Object.fromEntries(Object.entries(services[svc]?.environment ?? {}).map(([k, v]) => [k, withDefaults(String(v))]));
   const provision = env('postgres-provision');
   for (const [svc, prefix, k8sSecret] of [['user-service', 'USER', 'user-service-db'], ['product-service', 'PRODUCT', 'product-service-db'], ['order-service', 'ORDER', 'order-service-db']] as const) {
+    // Role and password outside the URL (PGUSER, PGPASSWORD), so that any .env password works.
     const url = new URL(env(svc)['DATABASE_URL'] ?? '');
-    assert.equal(url.username, provision[`${prefix}_DB_USER`], `${svc}: role`);
-    assert.equal(url.password, provision[`${prefix}_DB_PASSWORD`], `${svc}: password`);
-    assert.equal(url.password, secret(k8sSecret)['password'], `${svc}: differs from ${k8sSecret}`);
-    assert.equal(url.username, secret(k8sSecret)['username']);
+    assert.equal(url.username + url.password, '', `${svc}: credentials inside DATABASE_URL`);
+    assert.equal(env(svc)['PGUSER'], provision[`${prefix}_DB_USER`], `${svc}: role`);
+    assert.equal(env(svc)['PGPASSWORD'], provision[`${prefix}_DB_PASSWORD`], `${svc}: password`);
+    assert.equal(env(svc)['PGPASSWORD'], secret(k8sSecret)['password'], `${svc}: differs from ${k8sSecret}`);
+    assert.equal(env(svc)['PGUSER'], secret(k8sSecret)['username']);
+    // An .env password reaches the service unchanged: compose copies the value, and node-postgres reads it.
+    const raw = String(services[svc]?.environment?.['PGPASSWORD']);
+    assert.equal(raw, `\${${prefix}_DB_PASSWORD:-${provision[`${prefix}_DB_PASSWORD`]}}`);
   }
   const clients = JSON.parse(readFileSync(join(dockerDir, 'dev-secrets/service-clients.json'), 'utf8')) as { id: string; secret: string }[];
   const order = env('order-service');
   assert.ok(clients.some((c) => c.id === order['SERVICE_CLIENT_ID'] && c.secret === order['SERVICE_CLIENT_SECRET']), 'order client secret not in service-clients.json');
   assert.equal(order['SERVICE_CLIENT_SECRET'], secret('order-service-client')['client-secret']);
   assert.equal(readFileSync(join(dockerDir, 'dev-secrets/jwt-private-key.pem'), 'utf8'), secret('user-service-jwt')['private-key.pem']);
-  const exporter = new URL(withDefaults(services['postgres-exporter']?.environment?.['DATA_SOURCE_NAME'] ?? ''));
-  assert.equal(exporter.password, provision['EXPORTER_DB_PASSWORD']);
+  // postgres_exporter escapes DATA_SOURCE_USER and DATA_SOURCE_PASS into its URL itself.
+  const exporter = env('postgres-exporter');
+  assert.equal(exporter['DATA_SOURCE_NAME'], undefined, 'DATA_SOURCE_NAME wins over DATA_SOURCE_URI');
+  assert.equal(exporter['DATA_SOURCE_USER'], provision['EXPORTER_DB_USER']);
+  assert.equal(exporter['DATA_SOURCE_PASS'], provision['EXPORTER_DB_PASSWORD']);
+  assert.match(exporter['DATA_SOURCE_URI'] ?? '', /^postgres:5432\/ecommerce\?/);
 });
 
 test('compose Prometheus scrapes every platform service on its port and loads the repo rules', () => {

@@ -413,13 +413,13 @@ function connectionBudget(rendered: K8sObject[]): { used: number; max: number; l
   for (const d of rendered.filter((o) => o.kind === 'Deployment')) {
     const c = podTemplate(d)?.spec.containers[0] as Container;
     const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
-    const isClient = (c.env ?? []).some((e) => e.name === 'DATABASE_URL' || e.name === 'DATA_SOURCE_NAME');
+    const isClient = (c.env ?? []).some((e) => e.name === 'DATABASE_URL' || e.name === 'DATA_SOURCE_URI');
     if (!isClient) continue;
     const hpa = rendered.find((o) => o.kind === 'HorizontalPodAutoscaler' && (o['spec'] as { scaleTargetRef: { name: string } }).scaleTargetRef.name === d.metadata.name);
     const replicas = hpa ? (hpa['spec'] as { maxReplicas: number }).maxReplicas : ((d['spec'] as { replicas?: number }).replicas ?? 1);
     const pods = replicas + surgeOf(d, replicas);
     // The services' pool size must be explicit; postgres_exporter holds one connection (plus one while a scrape overlaps).
-    const perPod = c.env?.some((e) => e.name === 'DATA_SOURCE_NAME') ? 2 : Number(env['DB_POOL_MAX']);
+    const perPod = c.env?.some((e) => e.name === 'DATA_SOURCE_URI') ? 2 : Number(env['DB_POOL_MAX']);
     assert.ok(Number.isInteger(perPod) && perPod > 0, `${d.metadata.name}: DB_POOL_MAX is not set`);
     used += pods * perPod;
     lines.push(`${d.metadata.name}: ${pods} pods x ${perPod}`);

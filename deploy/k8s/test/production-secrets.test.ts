@@ -94,15 +94,15 @@ test('create-secrets.sh creates every Secret and key the production overlay read
     for (const key of keys) assert.ok(first.created.get(name)?.[key], `${name} lacks ${key}`);
   }
   const s = (name: string): Record<string, string> => first.created.get(name) ?? {};
-  // Passwords are long random hex (URL-safe inside DATABASE_URL).
-  for (const [name, key] of [['postgres-superuser', 'password'], ['user-service-db', 'password'], ['user-service-admin', 'password'], ['order-service-client', 'client-secret'], ['grafana-admin', 'password']] as const) {
+  // Passwords are long random values (hex: easy to paste into a shell).
+  for (const [name, key] of [['postgres-superuser', 'password'], ['user-service-db', 'password'], ['postgres-exporter-db', 'password'], ['user-service-admin', 'password'], ['order-service-client', 'client-secret'], ['grafana-admin', 'password']] as const) {
     assert.match(s(name)[key] ?? '', /^[0-9a-f]{48}$/, `${name}.${key}`);
   }
-  assert.equal(new Set(['user', 'product', 'order'].map((x) => s(`${x}-service-db`)['password'])).size, 3, 'one password per role');
-  // The exporter's connection string carries its own password and the server the services use.
-  const dsn = new URL(s('postgres-exporter-db')['data-source-name'] ?? '');
-  assert.equal(dsn.password, s('postgres-exporter-db')['password']);
-  assert.equal(dsn.hostname, s('order-service-db')['host']);
+  assert.equal(new Set(['user', 'product', 'order', 'exporter'].map((x) => s(x === 'exporter' ? 'postgres-exporter-db' : `${x}-service-db`)['password'])).size, 4, 'one password per role');
+  // The exporter's Secret has the services' layout, on the server the services use.
+  const server = (name: string): Record<string, string> => Object.fromEntries(Object.entries(s(name)).filter(([k]) => k !== 'username' && k !== 'password'));
+  assert.deepEqual(server('postgres-exporter-db'), server('order-service-db'));
+  assert.equal(s('postgres-exporter-db')['username'], 'postgres_exporter');
   assert.equal(s('user-service-admin')['email'], 'ops@example.com');
   assert.equal(createPrivateKey(s('user-service-jwt')['private-key.pem'] ?? '').asymmetricKeyType, 'ed25519');
   // Never the development values.
@@ -121,9 +121,11 @@ test('create-secrets.sh leaves existing Secrets alone, honours DB_HOST, and refu
   assert.ok(!run.created.has('user-service-jwt') && !run.created.has('postgres-superuser'));
   assert.match(run.output, /secret\/user-service-jwt exists: left as it is/);
   assert.equal(run.created.get('order-service-db')?.['host'], 'db.internal.example');
-  assert.match(run.created.get('postgres-exporter-db')?.['data-source-name'] ?? '', /@db\.internal\.example:5432\/ecommerce\?sslmode=verify-full$/);
-  // The services and their wait-for-database get the same TLS mode as the exporter.
-  for (const svc of ['user', 'product', 'order']) assert.equal(run.created.get(`${svc}-service-db`)?.['sslmode'], 'verify-full', svc);
+  // The services, their wait-for-database and the exporter: the same server and TLS mode.
+  for (const name of ['user-service-db', 'product-service-db', 'order-service-db', 'postgres-exporter-db']) {
+    assert.equal(run.created.get(name)?.['host'], 'db.internal.example', name);
+    assert.equal(run.created.get(name)?.['sslmode'], 'verify-full', name);
+  }
   const refused = runScript({});
   assert.notEqual(refused.status, 0);
   assert.match(refused.output, /ADMIN_EMAIL/);
@@ -227,7 +229,7 @@ test('external-database.yaml (for a managed PostgreSQL) is a valid NetworkPolicy
   // The pods that open connections to the database: a container reads a <service>-db host or the exporter's DSN.
   const clients = renderKustomization(productionOverlay)
     .filter((o) => o.kind === 'Deployment' && podTemplate(o))
-    .filter((o) => podTemplate(o)!.spec.containers.some((c) => (c.env ?? []).some((e) => e.name === 'DATABASE_URL' || e.name === 'DATA_SOURCE_NAME')))
+    .filter((o) => podTemplate(o)!.spec.containers.some((c) => (c.env ?? []).some((e) => e.name === 'DATABASE_URL' || e.name === 'DATA_SOURCE_URI')))
     .map((o) => podTemplate(o)!.metadata?.labels?.['app.kubernetes.io/name'])
     .sort();
   const [selector] = spec.podSelector.matchExpressions;

@@ -57,12 +57,16 @@ test('every service waits for its own database, role and schema in an init conta
     const mainEnv = envOf(main);
     const initEnv = envOf(init);
     const url = new URL(mainEnv['DATABASE_URL'] ?? '');
-    // The same server, database, role and password as the service itself uses.
+    // The same server, database, role and password as the service itself uses (its role and password
+    // as PGUSER and PGPASSWORD, read by node-postgres since the URL carries none: database-credentials.test.ts).
     assert.equal(initEnv['PGHOST'], url.hostname, d.metadata.name);
     assert.equal(initEnv['PGPORT'], url.port);
     assert.equal(initEnv['PGDATABASE'], url.pathname.slice(1));
-    assert.equal(initEnv['PGUSER'], url.username);
-    assert.equal(initEnv['PGPASSWORD'], url.password);
+    assert.equal(url.username, '', `${d.metadata.name}: a role inside DATABASE_URL`);
+    assert.equal(url.password, '', `${d.metadata.name}: a password inside DATABASE_URL`);
+    assert.equal(initEnv['PGUSER'], mainEnv['PGUSER']);
+    assert.equal(initEnv['PGPASSWORD'], mainEnv['PGPASSWORD']);
+    assert.ok(mainEnv['PGPASSWORD'], `${d.metadata.name}: no PGPASSWORD`);
     assert.equal(initEnv['DB_SCHEMA'], mainEnv['DB_SCHEMA']);
     // It runs the ConfigMap's script, mounted where the command looks.
     const mount = init.volumeMounts?.find((m) => init.command?.some((arg) => arg.startsWith(`${m.mountPath}/`)));

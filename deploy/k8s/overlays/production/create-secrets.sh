@@ -24,7 +24,8 @@ db_port=${DB_PORT:-5432}
 db_name=${DB_NAME:-ecommerce}
 : "${ADMIN_EMAIL:?set ADMIN_EMAIL to the first admin account's email}"
 
-# Hex: safe unescaped inside a DATABASE_URL, in YAML and in shells.
+# Hex: easy to paste into a shell or YAML. (Any password works: the workloads
+# never put one inside a URL, so one from a secret manager may hold @ : / ? # %.)
 rand() { openssl rand -hex 24; }
 
 # The namespace with its Pod Security labels, before anything lands in it.
@@ -43,16 +44,17 @@ create() { # <name> <args for kubectl create secret generic...>
 }
 
 create postgres-superuser --from-literal=username=postgres --from-literal=password="$(rand)"
-for s in user product order; do
-  create "$s-service-db" \
+# One layout for every database client's Secret, postgres_exporter's included.
+for role in user_service product_service order_service postgres_exporter; do
+  case $role in
+    postgres_exporter) name=postgres-exporter-db ;;
+    *) name="${role%_service}-service-db" ;;
+  esac
+  create "$name" \
     --from-literal=host="$db_host" --from-literal=port="$db_port" --from-literal=database="$db_name" \
-    --from-literal=username="${s}_service" --from-literal=password="$(rand)" \
+    --from-literal=username="$role" --from-literal=password="$(rand)" \
     --from-literal=sslmode="${DB_SSLMODE:-disable}"
 done
-exporter_password=$(rand)
-create postgres-exporter-db \
-  --from-literal=username=postgres_exporter --from-literal=password="$exporter_password" \
-  --from-literal=data-source-name="postgresql://postgres_exporter:$exporter_password@$db_host:$db_port/$db_name?sslmode=${DB_SSLMODE:-disable}"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
