@@ -386,8 +386,12 @@ export function grafanaManifests(): Manifest[] {
             { name: 'GF_PLUGINS_PREINSTALL_DISABLED', value: 'true' },
           ],
           ports: [{ name: 'http', containerPort: 3000 }],
-          readinessProbe: { httpGet: { path: '/api/health', port: 'http' }, periodSeconds: 10 },
-          livenessProbe: { httpGet: { path: '/api/health', port: 'http' }, periodSeconds: 20, failureThreshold: 4, initialDelaySeconds: 30 },
+          // Grafana serves HTTP only after its database migrations, which a first start on a
+          // slow disk can stretch over minutes: the startup probe allows 5 (60 x 5 s), and
+          // liveness (no initial delay) begins only once it has passed, as for the services.
+          startupProbe: { httpGet: { path: '/api/health', port: 'http' }, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 60 },
+          readinessProbe: { httpGet: { path: '/api/health', port: 'http' }, periodSeconds: 10, timeoutSeconds: 3 },
+          livenessProbe: { httpGet: { path: '/api/health', port: 'http' }, periodSeconds: 20, timeoutSeconds: 3, failureThreshold: 4 },
           resources: { requests: { cpu: '50m', memory: '128Mi' }, limits: { cpu: '500m', memory: '384Mi' } },
           securityContext: containerSecurity,
           volumeMounts: mounts,

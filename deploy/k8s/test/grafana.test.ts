@@ -282,3 +282,26 @@ test('every datasource a dashboard names is one the provisioning creates (by uid
   for (const file of dashboardFiles) visit(JSON.parse(readFileSync(join(dashboardsDir, file), 'utf8')), file);
   assert.ok(refs > 10, `only ${refs} datasource references`);
 });
+
+// Kubernetes ("Configure Liveness, Readiness and Startup Probes"; the Probe API reference): while a startupProbe
+// has not succeeded, the liveness and readiness probes do not run, so a slow start is given
+// failureThreshold x periodSeconds instead of a guessed initialDelaySeconds, after which liveness restarts a hung
+// process as quickly as before; a startup or liveness probe's successThreshold must be 1. Grafana serves HTTP only
+// after its database migrations, which on a first start on a slow disk can outlast 30 s + 4 x 20 s.
+test('Grafana: a startup probe gives its first start (database migrations) 5 minutes; liveness starts after it, without an initial delay', () => {
+  interface TimedProbe { httpGet?: { path: string; port: string | number }; initialDelaySeconds?: number; periodSeconds?: number; timeoutSeconds?: number; failureThreshold?: number; successThreshold?: number }
+  for (const overlay of ['deploy/k8s/overlays/dev', 'deploy/k8s/overlays/production']) {
+    const grafana = renderKustomization(overlay).find((o) => o.kind === 'Deployment' && o.metadata.name === 'grafana');
+    assert.ok(grafana);
+    const c = podTemplate(grafana)!.spec.containers.find((x) => x.name === 'grafana') as { startupProbe?: TimedProbe; livenessProbe?: TimedProbe; readinessProbe?: TimedProbe } | undefined;
+    const startup = c?.startupProbe;
+    assert.ok(startup, `${overlay}: Grafana has no startupProbe`);
+    assert.deepEqual(startup.httpGet, c?.livenessProbe?.httpGet, 'the startup probe asks what liveness asks');
+    const budget = (startup.periodSeconds ?? 10) * (startup.failureThreshold ?? 3);
+    assert.ok(budget >= 300, `startup budget ${budget}s`);
+    assert.equal(startup.successThreshold ?? 1, 1);
+    assert.ok((startup.timeoutSeconds ?? 1) >= 2, 'a 1 s timeout fails on a busy node');
+    assert.equal(c?.livenessProbe?.initialDelaySeconds, undefined, 'the startup probe replaces the initial delay');
+    assert.ok((c?.livenessProbe?.timeoutSeconds ?? 1) >= 2, 'a 1 s liveness timeout restarts Grafana on a busy node');
+  }
+});
