@@ -563,3 +563,30 @@ test('the development Ingress answers any host (the shop signs in on localhost, 
   assert.deepEqual((base['spec'] as { rules: { host?: string }[] }).rules.map((r) => r.host), ['ecommerce.local']);
   assert.match(readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8'), /port-forward svc\/ingress-nginx-controller 8080:80/);
 });
+
+test("the Dockerfile's heap cap and its comment (and docs/configuration.md) agree with the memory limits of the Deployments that run it", () => {
+  const mebibytes = (q: string): number => (q.endsWith('Gi') ? Number(q.slice(0, -2)) * 1024 : Number(q.replace(/Mi$/, '')));
+  // The Deployments that keep the image's NODE_OPTIONS (the storefront sets its own).
+  const limits = new Map<string, number>();
+  for (const d of ofKind('Deployment')) {
+    const c = templateOf(d).spec.containers.find((x) => x.image.startsWith('ecommerce/'));
+    const memory = c?.resources?.limits?.['memory'];
+    if (!c || !memory || (c.env ?? []).some((e) => e.name === 'NODE_OPTIONS')) continue;
+    limits.set(d.metadata.name, mebibytes(memory));
+  }
+  assert.deepEqual([...limits.keys()].sort(), ['order-service', 'product-service', 'user-service']);
+  const stated = (text: string): number[] => [...new Set([...text.matchAll(/(\d+)Mi\b/g)].map((m) => Number(m[1])))].sort((a, b) => a - b);
+  const actual = [...new Set(limits.values())].sort((a, b) => a - b);
+  // The comment right above `ENV ... NODE_OPTIONS=...`, and the NODE_OPTIONS row of the configuration doc.
+  const comment = /((?:^#.*\n)+)ENV [^\n]*\\\n(?:.*\\\n)*?\s*NODE_OPTIONS=/m.exec(dockerfile)?.[1] ?? '';
+  assert.match(comment, /heap cap/, 'the comment above NODE_OPTIONS');
+  assert.deepEqual(stated(comment), actual, `the Dockerfile says ${stated(comment).join(', ')}Mi; the Deployments have ${[...limits].map(([n, m]) => `${n} ${m}Mi`).join(', ')}`);
+  const row = readFileSync(join(repoRoot, 'docs/configuration.md'), 'utf8').split('\n').find((l) => l.startsWith('| `NODE_OPTIONS`')) ?? '';
+  assert.deepEqual(stated(row), actual, `docs/configuration.md says ${stated(row).join(', ')}Mi`);
+  // And the cap leaves room: old space + young generation (3 semi-spaces) within 75% of the smallest limit
+  // (docs/runbooks.md, ContainerMemoryNearLimit), the rest for code, buffers and argon2id's native memory.
+  const nodeOptions = /NODE_OPTIONS="([^"]+)"/.exec(dockerfile)?.[1] ?? '';
+  const flag = (name: string): number => Number(new RegExp(`--${name}=(\\d+)`).exec(nodeOptions)?.[1]);
+  const heap = flag('max-old-space-size') + 3 * flag('max-semi-space-size');
+  assert.ok(heap <= 0.75 * Math.min(...actual), `heap ${heap} MiB for a ${Math.min(...actual)}Mi limit`);
+});
