@@ -13,6 +13,7 @@ import {
 import { renderGenerated } from '../src/generate-configmaps.js';
 import { sourceAnnotation } from '../src/monitoring.js';
 import { admits, deploymentPod } from '../src/network-policy.js';
+import { proxyTrust } from '@ecommerce/kit';
 
 const all: LoadedObject[] = loadManifests();
 const objects = all.map((o) => o.object);
@@ -589,4 +590,25 @@ test("the Dockerfile's heap cap and its comment (and docs/configuration.md) agre
   const flag = (name: string): number => Number(new RegExp(`--${name}=(\\d+)`).exec(nodeOptions)?.[1]);
   const heap = flag('max-old-space-size') + 3 * flag('max-semi-space-size');
   assert.ok(heap <= 0.75 * Math.min(...actual), `heap ${heap} MiB for a ${Math.min(...actual)}Mi limit`);
+});
+
+// The login throttle keys on request.ip, which the user service takes from X-Forwarded-For only when the peer
+// that connected (the ingress controller's pod) is one TRUST_PROXY names (packages/kit/src/proxy-trust.ts). Pod
+// networks live in RFC 1918 space or in RFC 6598's shared address space 100.64.0.0/10 (kops' default pod CIDR
+// 100.96.0.0/11, EKS custom networking's secondary CIDRs): a pod there that is not believed makes every client
+// look like the ingress controller, and one client's failed logins throttle all of them.
+test('in the cluster the user service believes its ingress controller on RFC 1918 and RFC 6598 pod networks, and nobody on a public address', () => {
+  const user = byName('Deployment', 'user-service');
+  assert.ok(user);
+  const c = templateOf(user).spec.containers[0] as Container;
+  const set = (c.env ?? []).find((e) => e.name === 'TRUST_PROXY')?.value;
+  const serviceDefault = /TRUST_PROXY: Type\.String\(\{ default: '([^']*)' \}\)/.exec(readFileSync(join(repoRoot, 'services/user/src/config.ts'), 'utf8'))?.[1];
+  assert.ok(serviceDefault !== undefined, "the user service's TRUST_PROXY default");
+  const trusts = proxyTrust(set ?? serviceDefault);
+  assert.ok(trusts, 'TRUST_PROXY trusts nobody');
+  for (const pod of ['10.244.1.7', '172.17.0.9', '192.168.3.4', '100.96.12.3' /* kops */, '100.64.0.10' /* EKS custom networking */, '100.127.255.254', '::ffff:100.100.1.1', 'fd00::5', '127.0.0.1']) {
+    assert.ok(trusts(pod, 0), `an ingress controller pod at ${pod} is not believed (TRUST_PROXY ${set ?? `unset: ${serviceDefault}`})`);
+  }
+  for (const outside of ['203.0.113.5', '100.128.0.1', '8.8.8.8', '2001:db8::1']) assert.equal(trusts(outside, 0), false, `${outside} is believed`);
+  assert.equal(trusts('100.96.12.3', 1), false, 'only the hop that connected');
 });
