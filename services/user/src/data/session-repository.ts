@@ -32,10 +32,13 @@ export class SessionRepository {
   /** db: the pool, or inside transaction() the transaction's client. */
   constructor(private readonly db: Queryable) {}
 
-  /** Runs fn with a repository whose statements share one transaction (the FOR UPDATE lock holds to its end). */
-  transaction<T>(fn: (sessions: SessionRepository) => Promise<T>): Promise<T> {
+  /**
+   * Runs fn with a repository whose statements share one transaction (the FOR UPDATE lock holds to its end); `tx`
+   * is that transaction, for another repository's statements to share it too.
+   */
+  transaction<T>(fn: (sessions: SessionRepository, tx: Queryable) => Promise<T>): Promise<T> {
     if (!(this.db instanceof Database)) throw new Error('SessionRepository.transaction: already in a transaction');
-    return this.db.tx((tx) => fn(new SessionRepository(tx)));
+    return this.db.tx((tx) => fn(new SessionRepository(tx), tx));
   }
 
   async insert(tokenHash: Buffer, familyId: string, userId: string, role: Role, ttlSeconds: number): Promise<void> {

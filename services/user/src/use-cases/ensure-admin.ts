@@ -1,6 +1,6 @@
 import { Conflict, uuidv7 } from '@ecommerce/kit';
 import type { SessionRepository } from '../data/session-repository.js';
-import type { UserRepository } from '../data/user-repository.js';
+import { UserRepository } from '../data/user-repository.js';
 import { hashPassword, verifyPassword } from '../model/passwords.js';
 import { newUserColumns, normalizeEmail, toUser, type User } from '../model/user.js';
 
@@ -23,7 +23,11 @@ export async function ensureAdmin(deps: { userRepository: UserRepository; sessio
   }
   const row = (await users.findByEmail(normalizeEmail(email)))!;
   const passwordHash = (await verifyPassword(row.password_hash, password)) ? row.password_hash : await hashPassword(password);
-  const admin = toUser(await users.makeAdmin(row.id, passwordHash));
-  if (row.role !== 'admin' || passwordHash !== row.password_hash) await deps.sessionRepository.revokeUser(row.id);
-  return admin;
+  // One transaction: a process that died between the two writes left the new password set and the sessions alive,
+  // and started again it found nothing left to change, so it never ended them.
+  return deps.sessionRepository.transaction(async (sessions, tx) => {
+    const admin = toUser(await new UserRepository(tx).makeAdmin(row.id, passwordHash));
+    if (row.role !== 'admin' || passwordHash !== row.password_hash) await sessions.revokeUser(row.id);
+    return admin;
+  });
 }
