@@ -81,7 +81,15 @@ export class Authenticator {
       });
       return payload;
     } catch (err) {
-      if (err instanceof joseErrors.JWKSTimeout || (err instanceof TypeError && /fetch/i.test(err.message))) {
+      // The issuer's key set could not be had: no answer, another status than 200 (a draining issuer's 503), a body cut
+      // off (the issuer killed mid-answer) or not a key set. jose throws its generic JOSEError or JWKSInvalid for
+      // those, which said nothing about the token: answered 401 "Invalid token" before, a client would drop it.
+      if (
+        err instanceof joseErrors.JWKSTimeout ||
+        err instanceof joseErrors.JWKSInvalid ||
+        (err instanceof joseErrors.JOSEError && err.code === joseErrors.JOSEError.code) ||
+        (err instanceof TypeError && /fetch/i.test(err.message))
+      ) {
         throw new ServiceUnavailable('The token issuer cannot be reached to verify the token');
       }
       if (err instanceof joseErrors.JOSEError) throw new Unauthorized(err instanceof joseErrors.JWTExpired ? 'Token expired' : 'Invalid token', true);

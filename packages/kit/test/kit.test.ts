@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
@@ -120,6 +120,49 @@ describe('Authenticator', () => {
     await assert.rejects(auth.verify(await sign(other.key, {}, exp), 'ecommerce'), (e: unknown) => (e as ProblemError).status === 401);
     const wrongIss = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', kid: 'k1' }).setSubject('u').setIssuer('evil').setAudience('ecommerce').setIssuedAt().setExpirationTime(exp).sign(key);
     await assert.rejects(auth.verify(wrongIss, 'ecommerce'), (e: unknown) => (e as ProblemError).status === 401);
+  });
+
+  it('when the issuer answers its JWKS with a 503 (draining), dies in the middle of it or answers something that is not a key set, then 503 with Retry-After: a valid token is never called invalid for it', async () => {
+    const { key } = await keys();
+    const token = await sign(key, { role: 'customer' }, Math.floor(Date.now() / 1000) + 60);
+    const answers: Record<string, (res: ServerResponse) => void> = {
+      // What a kit server answers while it drains (SIGTERM): 503 problem+json, Connection: close.
+      draining: (res) => {
+        res.writeHead(503, { 'content-type': 'application/problem+json', 'retry-after': '1', connection: 'close' });
+        res.end(JSON.stringify({ type: 'about:blank', title: 'Service unavailable', status: 503 }));
+      },
+      // SIGKILLed while writing it: the headers and half the body, then the connection is gone.
+      'killed mid-answer': (res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '400' });
+        res.write('{"keys":[{"kty":"OKP","crv":"Ed25519"');
+        setTimeout(() => res.socket?.destroy(), 20);
+      },
+      // Something in front of it answering for it (an HTML error page with 200).
+      'not a key set': (res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"error":"upstream gone"}');
+      },
+    };
+    const seen: Record<string, string> = {};
+    for (const [fault, answer] of Object.entries(answers)) {
+      const server = createServer((_req, res) => answer(res));
+      server.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      const { port } = server.address() as { port: number };
+      try {
+        const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks: new URL(`http://127.0.0.1:${port}/jwks.json`), roles: ['customer'] });
+        await assert.rejects(auth.verify(token, 'ecommerce'), (e: unknown) => {
+          const problem = e as ProblemError;
+          seen[fault] = `${problem.status} retry-after=${problem.headers['retry-after']}`;
+          return true;
+        });
+      } finally {
+        server.closeAllConnections();
+        server.close();
+      }
+    }
+    const unavailable = '503 retry-after=1';
+    assert.deepEqual(seen, { draining: unavailable, 'killed mid-answer': unavailable, 'not a key set': unavailable });
   });
 });
 
