@@ -34,6 +34,48 @@ export interface AuthenticatorOptions {
   roles: readonly string[];
 }
 
+/**
+ * The issuer's key set could not be had: no answer, another status than 200 (a draining issuer's 503), a body cut off
+ * (the issuer killed mid-answer) or not a key set. jose throws its generic JOSEError or JWKSInvalid for those, which
+ * say nothing about the token (answered 401 "Invalid token" before, a client would drop a good session).
+ */
+function keySetUnavailable(err: unknown): boolean {
+  return (
+    err instanceof joseErrors.JWKSTimeout ||
+    err instanceof joseErrors.JWKSInvalid ||
+    (err instanceof joseErrors.JOSEError && err.code === joseErrors.JOSEError.code) ||
+    (err instanceof TypeError && /fetch/i.test(err.message))
+  );
+}
+
+/** After a failed refetch, how long tokens are verified with the keys last published before the issuer is asked again. */
+const ISSUER_RETRY_MS = 30_000;
+
+/**
+ * jose refetches a key set older than its cacheMaxAge before every verification and fails when the issuer does not
+ * answer, cached keys or not: ten minutes after the last fetch, an issuer down (killed, restarting) made every token
+ * not verified before a 503. The keys it last published verify meanwhile; it is asked again every ISSUER_RETRY_MS.
+ */
+function keysLastPublishedWhileDown(remote: ReturnType<typeof createRemoteJWKSet>): JWTVerifyGetKey {
+  // Built from the set jose holds when a refetch fails; dropped once the issuer answers again.
+  let lastPublished: JWTVerifyGetKey | undefined;
+  let retryAt = 0;
+  return async (header, token) => {
+    if (lastPublished && Date.now() < retryAt) return lastPublished(header, token);
+    try {
+      const key = await remote(header, token);
+      lastPublished = undefined;
+      return key;
+    } catch (err) {
+      const jwks = keySetUnavailable(err) ? remote.jwks() : undefined;
+      if (!jwks) throw err;
+      lastPublished = createLocalJWKSet(jwks);
+      retryAt = Date.now() + ISSUER_RETRY_MS;
+      return lastPublished(header, token);
+    }
+  };
+}
+
 /** How many verified tokens are remembered; a token string maps to its verified claims until it expires. */
 const VERIFIED_CACHE_SIZE = 10_000;
 
@@ -48,7 +90,7 @@ export class Authenticator {
     this.roles = opts.roles;
     if (opts.jwks instanceof URL) {
       // jose caches the set, refetches on an unknown kid (at most every 30 s) and times out after 5 s.
-      this.getKey = createRemoteJWKSet(opts.jwks, { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 });
+      this.getKey = keysLastPublishedWhileDown(createRemoteJWKSet(opts.jwks, { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 }));
     } else if (typeof opts.jwks === 'function') {
       this.getKey = opts.jwks;
     } else {
@@ -81,15 +123,7 @@ export class Authenticator {
       });
       return payload;
     } catch (err) {
-      // The issuer's key set could not be had: no answer, another status than 200 (a draining issuer's 503), a body cut
-      // off (the issuer killed mid-answer) or not a key set. jose throws its generic JOSEError or JWKSInvalid for
-      // those, which said nothing about the token: answered 401 "Invalid token" before, a client would drop it.
-      if (
-        err instanceof joseErrors.JWKSTimeout ||
-        err instanceof joseErrors.JWKSInvalid ||
-        (err instanceof joseErrors.JOSEError && err.code === joseErrors.JOSEError.code) ||
-        (err instanceof TypeError && /fetch/i.test(err.message))
-      ) {
+      if (keySetUnavailable(err)) {
         throw new ServiceUnavailable('The token issuer cannot be reached to verify the token');
       }
       if (err instanceof joseErrors.JOSEError) throw new Unauthorized(err instanceof joseErrors.JWTExpired ? 'Token expired' : 'Invalid token', true);

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { SignJWT, exportJWK, importPKCS8 } from 'jose';
 import {
   Authenticator,
@@ -163,6 +163,32 @@ describe('Authenticator', () => {
     }
     const unavailable = '503 retry-after=1';
     assert.deepEqual(seen, { draining: unavailable, 'killed mid-answer': unavailable, 'not a key set': unavailable });
+  });
+
+  it('when the issuer is down once the cached key set has aged past its refresh (10 min), then tokens are still verified with the keys it last published', async () => {
+    const { key, jwks } = await keys();
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(jwks));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks: new URL(`http://127.0.0.1:${port}/jwks.json`), roles: ['customer'] });
+    const exp = Math.floor(Date.now() / 1000) + 3600;
+    assert.equal((await auth.verify(await sign(key, { role: 'customer' }, exp), 'ecommerce')).sub, 'u1');
+    // The issuer goes away (killed: connections refused); another customer's token arrives 11 minutes later.
+    server.closeAllConnections();
+    server.close();
+    await once(server, 'close');
+    const later = await sign(key, { role: 'customer', n: 2 }, exp);
+    mock.timers.enable({ apis: ['Date'], now: Date.now() + 11 * 60_000 });
+    try {
+      const payload = await auth.verify(later, 'ecommerce').catch((e: ProblemError) => e);
+      assert.equal((payload as { sub?: string }).sub, 'u1', `answered ${(payload as ProblemError).status} ${(payload as ProblemError).message}`);
+    } finally {
+      mock.timers.reset();
+    }
   });
 });
 
