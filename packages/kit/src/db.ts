@@ -153,6 +153,36 @@ export class Database implements Queryable {
   }
 
   /**
+   * Runs fn while one pooled connection holds the session-level advisory lock `key`; null at once when another session
+   * holds it. No transaction stays open meanwhile, so fn may wait on other services as long as it needs: a lock taken
+   * in a transaction (pg_try_advisory_xact_lock) left it idle, and idle_in_transaction_session_timeout ended it, the
+   * lock with it, 30 s into a long pass. Unlocked when fn ends; a connection lost meanwhile frees it on the server.
+   */
+  async withSessionLock<T>(key: number, fn: () => Promise<T>): Promise<T | null> {
+    const client = await this.checkout();
+    let broken: Error | undefined;
+    try {
+      const lock = await this.run<{ got: boolean }>(client, 'kit_session_lock', 'SELECT pg_try_advisory_lock($1) AS got', [key]).catch((err: Error) => {
+        broken = connectionLost(err);
+        throw err;
+      });
+      if (!lock.rows[0]?.got) return null;
+      try {
+        return await fn();
+      } finally {
+        // A connection that cannot say it let go is not pooled again: it might still hold the lock.
+        const unlocked = await this.run<{ done: boolean }>(client, 'kit_session_unlock', 'SELECT pg_advisory_unlock($1) AS done', [key]).catch((err: Error) => {
+          broken = err;
+          return undefined;
+        });
+        if (unlocked && !unlocked.rows[0]?.done) broken ??= new Error(`advisory lock ${key} was not held at its release`);
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  /**
    * A pooled connection. When tracing is on, a wait of POOL_WAIT_EVENT_MS or more for one (none was idle: every
    * connection busy, or a new one being opened) is an event on the active span: cheaper than a pool-connect span
    * per query (the pg instrumentation's are off, see telemetry). An idle connection is handed out at once; the

@@ -109,6 +109,35 @@ async function freezableProxy(target: URL): Promise<{ url: string; freeze(): voi
   };
 }
 
+describe('session locks', () => {
+  it('when a pass holds withSessionLock, then no transaction stays open (it may outlast idle_in_transaction_session_timeout), another holder gets null, and the lock is free after, also after a throw', { timeout: 30_000 }, async () => {
+    const database = new Database({ url: db.urls.product, schema: 'catalog', poolMax: 3, applicationName: 'session-lock-test', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    const other = new Database({ url: db.urls.product, schema: 'catalog', poolMax: 1, applicationName: 'session-lock-other', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    const KEY = 0x10c4;
+    const states = () => database.query<{ state: string }>('lock_test_states', "SELECT state FROM pg_stat_activity WHERE application_name = 'session-lock-test' AND pid <> pg_backend_pid()");
+    try {
+      const result = await database.withSessionLock(KEY, async () => {
+        // The holder's connection is idle, not idle in transaction: the server's timeout for those does not apply.
+        assert.deepEqual((await states()).rows.map((r) => r.state).filter((s) => s !== 'idle'), [], 'no connection of the holder is in a transaction');
+        await other.query('lock_test_in_tx', 'SET idle_in_transaction_session_timeout = 500');
+        assert.equal(await other.withSessionLock(KEY, async () => 'second'), null, 'another session does not get it');
+        // Longer than a short idle-in-transaction timeout would allow (set on this connection's session too).
+        await new Promise((r) => setTimeout(r, 1_200));
+        return 'first';
+      });
+      assert.equal(result, 'first');
+      assert.equal(await other.withSessionLock(KEY, async () => 'after'), 'after', 'free once the pass ended');
+      await assert.rejects(database.withSessionLock(KEY, async () => Promise.reject(new Error('pass failed'))), /pass failed/);
+      assert.equal(await other.withSessionLock(KEY, async () => 'after a throw'), 'after a throw');
+      const held = await database.query<{ n: number }>('lock_test_held', "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = $1", [KEY]);
+      assert.equal(held.rows[0]!.n, 0, 'no pooled connection keeps the lock');
+    } finally {
+      await database.close();
+      await other.close();
+    }
+  });
+});
+
 describe('a database that stops answering', () => {
   it('when PostgreSQL hangs with connections open, then queries and transactions fail as unavailable (503 + Retry-After) a second after the statement timeout, and the pool recovers', { timeout: 30_000 }, async () => {
     const proxy = await freezableProxy(new URL(db.urls.product));

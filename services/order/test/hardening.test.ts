@@ -2,6 +2,7 @@
 // audit, leases given back, limits, and a /metrics that never depends on the database.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -210,6 +211,38 @@ describe('the reconciler (#8 items 8 and 10)', () => {
     } finally {
       await o.close();
       await product.close();
+    }
+  });
+
+  it('when the audit waits on the product service, then it holds no transaction open meanwhile (one left idle is ended by the server after 30 s, and the audit lock with it), and a second audit still finds the lock taken', async () => {
+    const product = await startProductService(db.urls.product, user.base);
+    // In front of the product service: the audit's list of held reservations answers after a while, as a big shop's would.
+    let listing = 0;
+    const slow = createHttpServer(async (req, res) => {
+      if (req.url?.startsWith('/internal/reservations?')) {
+        listing++;
+        await sleep(1_500);
+      }
+      const body = req.method === 'GET' || req.method === 'HEAD' ? undefined : await new Promise<Buffer>((r) => { const parts: Buffer[] = []; req.on('data', (c: Buffer) => parts.push(c)).on('end', () => r(Buffer.concat(parts))); });
+      const answer = await fetch(`${product.base}${req.url}`, { method: req.method, headers: { authorization: req.headers.authorization ?? '', 'content-type': req.headers['content-type'] ?? 'application/json' }, body });
+      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const o = await startOrderService(db.urls.order, user.base, `http://127.0.0.1:${(slow.address() as { port: number }).port}`, { RECONCILER_ENABLED: 'false' });
+    try {
+      const reconciler = (o.app as unknown as { reconciler: { auditOnce(): Promise<Record<string, number> | null> } }).reconciler;
+      const [{ name }] = (await sql<{ name: string }>(db.urls.order, 'SELECT current_database() AS name')) as [{ name: string }];
+      const audit = reconciler.auditOnce();
+      await waitFor('the audit to ask for the held reservations', async () => listing > 0);
+      const inTx = await sql<{ n: number }>(db.urls.order, "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'order-service' AND state LIKE 'idle in transaction%'", [name]);
+      assert.equal(inTx[0]!.n, 0, 'a connection of the order service sat idle in a transaction while the audit waited');
+      assert.equal(await reconciler.auditOnce(), null, 'a second audit finds the lock held');
+      assert.ok(await audit);
+    } finally {
+      await o.close();
+      await product.close();
+      slow.closeAllConnections();
+      slow.close();
     }
   });
 

@@ -187,14 +187,11 @@ export class OrderRepository {
   }
 
   /**
-   * Runs `fn` while this replica holds the audit lock (a transaction-level advisory lock, freed when `fn` ends);
-   * returns null at once when another replica holds it. `fn` runs its own statements outside that transaction.
+   * Runs `fn` while this replica holds the audit lock (a session-level advisory lock, freed when `fn` ends, with no
+   * transaction open: an audit of a big shop waits on the product service for longer than the 30 s a transaction may
+   * stay idle); returns null at once when another replica holds it. `fn` runs its own statements.
    */
   async withAuditLock<T>(fn: () => Promise<T>): Promise<T | null> {
-    return this.db.tx(async (q) => {
-      const lock = await q.query<{ got: boolean }>('order_audit_lock', 'SELECT pg_try_advisory_xact_lock($1) AS got', [AUDIT_LOCK]);
-      if (!lock.rows[0]?.got) return null;
-      return fn();
-    });
+    return this.db.withSessionLock(AUDIT_LOCK, fn);
   }
 }
