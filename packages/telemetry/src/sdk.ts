@@ -8,12 +8,13 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { context, diag, DiagConsoleLogger, type Context } from '@opentelemetry/api';
+import { context, diag, DiagConsoleLogger, type Context, type Span as ApiSpan } from '@opentelemetry/api';
 import { diagLogLevelFromString } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { detectResources, envDetector, hostDetector, osDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-node';
 import { tracedInstrumentations } from './instrumentations.js';
+import { settleServerSpanStatus } from './server-span-status.js';
 import { instrumentationChoice, type ExporterProtocol } from './tracing-env.js';
 
 // No ESM loader (module.register + import-in-the-middle): every patched module is reached through a
@@ -43,16 +44,23 @@ function programVersion(): string | undefined {
   return undefined;
 }
 
+interface OtelRequest {
+  opentelemetry?: () => { context?: Context; span?: ApiSpan };
+}
+
 interface FastifyLike {
-  addHook(name: 'preValidation', hook: (request: { opentelemetry?: () => { context?: Context } }, reply: unknown, done: () => void) => void): unknown;
+  addHook(name: 'preValidation', hook: (request: OtelRequest, reply: unknown, done: () => void) => void): unknown;
+  addHook(name: 'onSend', hook: (request: OtelRequest, reply: { statusCode: number }, payload: unknown, done: (err: null, payload: unknown) => void) => void): unknown;
   addHook(name: 'onClose', hook: () => Promise<void>): unknown;
 }
 
 /**
  * On every Fastify app, beside @fastify/otel: (1) the request's trace context is made active again after
  * the body is read (a body arrives on socket events, outside it), so auth hooks, handlers and their pg and
- * undici calls are children of the server span without a handler span of their own; (2) the spans still
- * batched are flushed when the app closes (the kit's shutdown path, before process.exit).
+ * undici calls are children of the server span without a handler span of their own; (2) the server span's
+ * status follows the answer's (server-span-status.ts): an instance onSend hook runs after @fastify/otel's
+ * onError and before its route onSend ends the span; (3) the spans still batched are flushed when the app
+ * closes (the kit's shutdown path, before process.exit).
  */
 function attachToFastifyApps(provider: NodeTracerProvider): void {
   diagnosticsChannel.subscribe('fastify.initialization', (message) => {
@@ -61,6 +69,11 @@ function attachToFastifyApps(provider: NodeTracerProvider): void {
       const requestContext = request.opentelemetry?.().context;
       if (requestContext) context.with(requestContext, done);
       else done();
+    });
+    fastify.addHook('onSend', (request, reply, payload, done) => {
+      const span = request.opentelemetry?.().span;
+      if (span) settleServerSpanStatus(span, reply.statusCode);
+      done(null, payload);
     });
     fastify.addHook('onClose', () => flushForShutdown(provider));
   });
