@@ -1,6 +1,6 @@
 // How a client proves itself at the token endpoint (RFC 6749 2.3.1): HTTP Basic with its id and secret, which the
 // RFC says the server MUST support, or both in the request body. One method per request.
-import { BadRequest, ProblemError } from '@ecommerce/kit';
+import { BadRequest, ProblemError, containsUnstorableText } from '@ecommerce/kit';
 
 /** The challenge of a client that must authenticate (RFC 6749 5.2, RFC 7617). */
 const CLIENT_CHALLENGE = 'Basic realm="ecommerce-services", charset="UTF-8"';
@@ -32,7 +32,7 @@ function formDecoded(part: string): string | null {
 
 /**
  * The client's id and secret from `Authorization: Basic ...`; undefined when no Authorization header was sent.
- * Anything else in that header (another scheme, bad base64, not UTF-8, no colon, an empty or too long part) is a
+ * Anything else in that header (another scheme, bad base64, not UTF-8, no colon, an empty or too long part, a NUL) is a
  * failed authentication, the same 401 as a wrong secret.
  */
 function basicCredentials(header: string | undefined): ClientCredentials | undefined {
@@ -50,6 +50,8 @@ function basicCredentials(header: string | undefined): ClientCredentials | undef
   const clientId = colon > 0 ? formDecoded(decoded.slice(0, colon)) : null;
   const clientSecret = colon > 0 ? formDecoded(decoded.slice(colon + 1)) : null;
   if (!clientId || !clientSecret || clientId.length > MAX_ID || clientSecret.length > MAX_SECRET) throw invalidClient('Client credentials must be HTTP Basic: base64 of id:secret');
+  // A header is not walked by the kit's NUL guard like a body is: a NUL in the id (`%00`) reached PostgreSQL, a 500.
+  if (containsUnstorableText([clientId, clientSecret])) throw invalidClient('Client credentials must not contain NUL characters');
   return { clientId, clientSecret };
 }
 
