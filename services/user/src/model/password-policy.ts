@@ -1,6 +1,9 @@
 // What makes a password too easy to guess, after NIST SP 800-63B (5.1.1.2): no composition rules (any
 // characters, spaces included, count), but a new password is compared with values known to be common or
-// expected, and with the account's own context. Length is the schema's (8..128).
+// expected, and with the account's own context. Length is the schema's (8..128), and at least 8 once normalized.
+
+/** 800-63B's minimum, in code points; the schema's minLength too. */
+export const PASSWORD_MIN_LENGTH = 8;
 
 /** Among the most used passwords of 8 characters or more in public breach corpora, lower-cased. */
 const COMMON = new Set([
@@ -45,4 +48,13 @@ export function guessablePassword(password: string, email: string): string | nul
   const local = email.split('@')[0]!.toLowerCase();
   if (folded === email.toLowerCase() || (local.length >= 4 && folded.includes(local))) return 'must not contain your email address';
   return null;
+}
+
+/**
+ * A password shorter than the minimum as it is hashed: passwords are hashed and compared in NFKC (passwords.ts), and
+ * the schema counts the code points as sent, so 8 Hangul jamo (3 syllables once composed) or letters sent with
+ * their accents as combining marks passed as 8 characters, and the account's password was the 3 composed ones.
+ */
+export function shortPassword(password: string): string | null {
+  return [...password.normalize('NFKC')].length < PASSWORD_MIN_LENGTH ? `must be at least ${PASSWORD_MIN_LENGTH} characters long` : null;
 }

@@ -1,4 +1,5 @@
 import { Type } from '@ecommerce/kit';
+import { PASSWORD_MIN_LENGTH } from '../model/password-policy.js';
 
 export const UserSchema = Type.Object(
   {
@@ -12,7 +13,7 @@ export const UserSchema = Type.Object(
 );
 
 export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
-export const Password = Type.String({ minLength: 8, maxLength: 128 });
+export const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: 128 });
 export const RefreshToken = Type.String({ minLength: 20, maxLength: 200 });
 
 export const TokenPair = Type.Object({

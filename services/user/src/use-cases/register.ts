@@ -1,6 +1,6 @@
 import { BadRequest, uuidv7 } from '@ecommerce/kit';
 import type { UserRepository } from '../data/user-repository.js';
-import { guessablePassword } from '../model/password-policy.js';
+import { guessablePassword, shortPassword } from '../model/password-policy.js';
 import { hashPassword } from '../model/passwords.js';
 import { newUserColumns, toUser, type User } from '../model/user.js';
 import type { AccountMetrics } from '../plugins/account-metrics.js';
@@ -10,9 +10,9 @@ interface Deps {
   accountMetrics: AccountMetrics;
 }
 
-/** 400 on /password when it is too easy to guess for this email (model/password-policy.ts). */
+/** 400 on /password when it is too short once normalized or too easy to guess for this email (model/password-policy.ts). */
 export function refuseGuessablePassword(input: { email: string; password: string }): void {
-  const weak = guessablePassword(input.password, input.email);
+  const weak = shortPassword(input.password) ?? guessablePassword(input.password, input.email);
   if (weak) throw new BadRequest(`The password ${weak}`, [{ path: '/password', message: weak }]);
 }
 
