@@ -211,6 +211,13 @@ describe('PATCH /product/:id', () => {
       assertProblem(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'x' }, headers: { 'if-match': never } }), 412, 'precondition-failed');
     }
     assert.equal((await getProduct(stack, p.id)).version, now.version, 'nothing changed');
+    // Strong comparison is character by character: the ETag is "2", and "02" or "+2" is another tag (412), never a
+    // number read leniently; a bare 02 is not an entity tag at all (400).
+    for (const other of [`"0${now.version}"`, `"00${now.version}"`, `"+${now.version}"`]) {
+      assertProblem(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'x' }, headers: { 'if-match': other } }), 412, 'precondition-failed');
+    }
+    assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'x' }, headers: { 'if-match': `0${now.version}` } }), 'headers/if-match');
+    assert.equal((await getProduct(stack, p.id)).version, now.version, 'nothing changed');
     const listed = await http<Product>(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'listed' }, headers: { 'if-match': `"999999", W/"1", "${now.version}"` } });
     assert.equal(listed.status, 200, listed.text);
     // Two editors with the same version: exactly one wins.
