@@ -601,6 +601,27 @@ describe('GET /product', () => {
     assert.deepEqual(await search(`${tag} usb`).then((ids) => ids.length), 2);
   });
 
+  it('when a word of the query is longer than any stored word can be (after NFKC), then nothing matches it: the other words alone do not decide', async () => {
+    const tag = `zl${Date.now().toString(36)}`;
+    await createProduct(stack, { name: `Long word lamp ${tag}` });
+    const search = async (q: string) => {
+      const res = await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(q)}`);
+      assert.equal(res.status, 200, res.text);
+      return res.body.items.length;
+    };
+    assert.equal(await search(`${tag} lamp`), 1);
+    // U+3300 is four katakana in NFKC: 180 of them are one word of 2,160 bytes, past the 2,047 bytes PostgreSQL
+    // keeps of a word (a longer one is left out of a vector and, silently, out of a query).
+    const long = '\u3300'.repeat(180);
+    assert.equal(await search(`${tag} ${long}`), 0, 'no product holds that word');
+    assert.equal(await search(`${long} ${tag}`), 0);
+    assert.equal(await search(long), 0);
+    // Long words that fit stay words like any other.
+    assert.equal(await search(`${tag} ${'\u3300'.repeat(150)}`), 0);
+    const fits = await createProduct(stack, { name: `${'\u30a2'.repeat(180)} ${tag}` });
+    assert.deepEqual((await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(`${'\u30a2'.repeat(170)} ${tag}`)}`)).body.items.map((p) => p.id), [fits.id]);
+  });
+
   it('when limit, cursor, q or category are invalid or unknown parameters given, then 400', async () => {
     // Not decimal numerals, though JavaScript's +x takes them (limit=0x10 listed 16).
     for (const qs of ['limit=0x10', 'limit=1e1', 'limit=%205', 'limit=5%20', 'limit=2.0', 'limit=%2B5', 'limit=0b11', 'limit=%20']) {

@@ -116,6 +116,9 @@ const Q = {
 // Several replicas may start at once: the transaction-scoped advisory lock lets one seed and the others see a non-empty table.
 const SEED_LOCK = createHash('sha256').update('seed:catalog').digest().readInt32BE(0);
 
+/** The longest word PostgreSQL's text search keeps, in bytes (MAXSTRLEN - 1 in its tsearch code). */
+const MAX_WORD_BYTES = 2047;
+
 /**
  * Free text to a tsquery: every word must match as a prefix ("lap" finds "Laptop"). Only letters, digits and the
  * marks that belong to letters survive, so nothing the user types can be tsquery syntax; null when no word is left.
@@ -126,6 +129,10 @@ const SEED_LOCK = createHash('sha256').update('seed:catalog').digest().readInt32
 function searchQuery(q: string): string | null {
   // Not lower-cased here: MATCHES cases the query as the stored vector is cased.
   const words = (q.normalize('NFKC').match(/[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu) ?? []).slice(0, 16);
+  // PostgreSQL keeps no word of over 2,047 bytes, in a vector or a query: it left such a word out of the query with a
+  // notice, so the other words alone chose the products. No stored word is that long, so nothing matches (200 characters
+  // of q reach it through NFKC: U+3300 is twelve bytes of katakana).
+  if (words.some((w) => Buffer.byteLength(w) > MAX_WORD_BYTES)) return null;
   // A one-character prefix stands for every word of the catalog with that initial: next to another word, the GIN
   // index merges all their entries (a b: 190 ms over 50,000 products, 47 times a catalog page), so there such a word
   // is matched whole. Alone it stays a prefix (the first key typed), and the planner walks the id index instead.
