@@ -51,6 +51,25 @@ describe('POST /product', () => {
     assertProblem(await http(base, 'POST', '/product', { token: admin, body: { sku: p.sku, name: 'Other', priceCents: 1, stock: 1 } }), 409, 'sku-taken');
   });
 
+  it('when the SKU is an existing one written with other code points for the same text (NFC/NFD, full-width, a ligature), then 409 sku-taken, on create and on update', async () => {
+    const code = uniqueCode('CAFÉ');
+    const p = await createProduct(stack, { sku: `${code}-ﬁ` });
+    const other = await createProduct(stack);
+    // The same SKU to whoever reads it, scans it or types it: é decomposed, full-width letters, "fi" for the ligature.
+    const fullWidth = [...code].map((c) => (/[A-Z0-9]/.test(c) ? String.fromCodePoint(c.codePointAt(0)! + 0xfee0) : c)).join('');
+    for (const same of [`${code.normalize('NFD')}-ﬁ`, `${code}-fi`, `${fullWidth}-ﬁ`]) {
+      assert.notEqual(same, p.sku);
+      const created = await http(base, 'POST', '/product', { token: admin, body: { sku: same, name: 'Look-alike', priceCents: 1, stock: 1 } });
+      assertProblem(created, 409, 'sku-taken');
+      assertProblem(await http(base, 'PATCH', `/product/${other.id}`, { token: admin, body: { sku: same } }), 409, 'sku-taken');
+    }
+    assert.deepEqual(await getProduct(stack, other.id), other, 'nothing changed');
+    // Its own SKU in another form is no conflict with itself; letter case still tells SKUs apart.
+    const renamed = await http<Product>(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { sku: `${code.normalize('NFD')}-fi` } });
+    assert.equal(renamed.status, 200, renamed.text);
+    assert.equal((await http(base, 'POST', '/product', { token: admin, body: { sku: `${code.toLowerCase()}-fi`, name: 'Lower case', priceCents: 1, stock: 1 } })).status, 201);
+  });
+
   it('when fields are missing, of the wrong type, out of range or unknown, then 400 with errors per path', async () => {
     const ok = { sku: uniqueCode(), name: 'N', priceCents: 100, stock: 1 };
     const cases: [Record<string, unknown>, string][] = [
