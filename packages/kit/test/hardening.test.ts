@@ -612,6 +612,10 @@ describe('errors and logs', () => {
       assert.match(tunnel, /\r\nAllow: GET, HEAD\r\n/);
       // Two Host headers (RFC 9112 3.2): 400, not the first one silently.
       assert.match(await raw('GET /t/a HTTP/1.1\r\nHost: a\r\nHost: b\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 400 [\s\S]*"detail":"A request must have one Host header"/);
+      // An Idempotency-Key on two lines (one value, not a list): 400, not the key "k, k" Node's join made of them;
+      // on any route, so through the gateway (which forwards the joined value) too. One line is served.
+      assert.match(await raw('GET /t/a HTTP/1.1\r\nHost: x\r\nIdempotency-Key: k\r\nidempotency-key: k\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 400 [\s\S]*"path":"headers\/idempotency-key"/);
+      assert.match(await raw('GET /t/a HTTP/1.1\r\nHost: x\r\nIdempotency-Key: k, k\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 200 /);
       // A transfer coding other than chunked (RFC 9112 6.1): 501, the body not parsed as if it were plain JSON.
       for (const coding of ['gzip, chunked', 'deflate, chunked', 'identity, chunked']) {
         const coded = await raw(`POST /t/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ${coding}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n`);

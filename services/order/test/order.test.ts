@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { ORDER_CLIENT, adminToken, assertMethodNotAllowed, assertProblem, createCustomer, createProduct, http, stockOf, stopAll, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { startUserStack } from '@ecommerce/user-service/testing';
@@ -32,6 +33,19 @@ after(() => stopAll(order, product, user, db));
 
 function place(token: string, items: unknown, key: string | null = randomUUID()) {
   return http<Order & Problem>(order.base, 'POST', '/order', { token, body: { items }, headers: key === null ? {} : { 'idempotency-key': key } });
+}
+/** A POST whose Idempotency-Key is sent as one header line per key (fetch would join them into one line). */
+function twoLines(url: string, token: string, keys: string[], body: unknown): Promise<{ status: number; headers: Headers; body: Problem }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': keys } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: new Headers(Object.entries(res.headers).map(([k, v]) => [k, String(v)])), body: JSON.parse(text) as Problem }));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(body));
+  });
 }
 function problem(res: { status: number; headers: Headers; body: unknown; text?: string }, status: number, slug?: string): Problem {
   return assertProblem(res, status, slug) as unknown as Problem;
@@ -103,6 +117,25 @@ describe('POST /order', () => {
     // the key is per user: another user may use the same key
     const other = await createCustomer(user.base);
     assert.equal((await place(other.token, [{ productId: p.id, quantity: 1 }], key)).status, 201);
+  });
+
+  it('when the Idempotency-Key header comes twice (a retry that appended its key to the first), then 400 and no second order', async () => {
+    const buyer = await createCustomer(user.base);
+    const p = await createProduct(product.base, admin, { stock: 10 });
+    const key = randomUUID();
+    assert.equal((await place(buyer.token, [{ productId: p.id, quantity: 1 }], key)).status, 201);
+    // Node joins the lines of an unknown header with ", ": "<key>, <key>" was a key of its own, so a retry whose
+    // client appended the header again was placed as a second order, charged and stock taken twice.
+    for (const twice of [[key, key], [key, randomUUID()], ['', key]]) {
+      const res = await twoLines(`${order.base}/order`, buyer.token, twice, { items: [{ productId: p.id, quantity: 1 }] });
+      problem(res, 400, 'validation-failed');
+      assert.deepEqual(res.body.errors?.map((e) => e.path), ['headers/idempotency-key']);
+    }
+    assert.equal(await stockOf(product.base, p.id), 9, 'one order, one unit');
+    const listed = await http<{ items: Order[] }>(order.base, 'GET', '/order', { token: buyer.token });
+    assert.equal(listed.body.items.length, 1);
+    // One key with a comma in it is one key.
+    assert.equal((await place(buyer.token, [{ productId: p.id, quantity: 1 }], `${key}, ${key}`)).status, 201);
   });
 
   it('when concurrent requests share one key, then one order is created and stock is taken once', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Database, Metrics, type Queryable, type Row } from '@ecommerce/kit';
@@ -315,6 +316,17 @@ describe('POST /product/:id/stock', () => {
     assert.equal(retry.status, 200);
     assert.equal(retry.body.stock, 10);
     assertProblem(await adjust(6, 'restock-1'), 422, 'idempotency-key-reused');
+    // The key on two header lines (a retry that appended it again) is refused, not the new key "restock-1, restock-1".
+    const twice = await new Promise<number>((resolve, reject) => {
+      const req = request(`${base}/product/${p.id}/stock`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json', 'idempotency-key': ['restock-1', 'restock-1'] } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode!));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ delta: 5 }));
+    });
+    assert.equal(twice, 400);
+    assert.equal((await getProduct(stack, p.id)).stock, 10, 'not restocked again');
     assertProblem(await adjust(-100, 'remove-1'), 409, 'insufficient-stock');
     const after = await adjust(-3, 'remove-1');
     assert.equal(after.status, 200, 'a refused attempt kept no key');

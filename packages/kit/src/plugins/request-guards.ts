@@ -113,12 +113,20 @@ function unappliedCoding(request: FastifyRequest): ProblemError | undefined {
   return undefined;
 }
 
-/** How many Host headers the request sent (rawHeaders: name, value, name, value...). */
-function hostHeaders(raw: string[]): number {
+/** How many lines of the header `name` (lower case) the request sent (rawHeaders: name, value, name, value...). */
+function headerLines(raw: string[], name: string): number {
   let n = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') n++;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) n++;
   return n;
 }
+
+/**
+ * An Idempotency-Key is one value (a Structured Field Item, draft-ietf-httpapi-idempotency-key-header), not a list.
+ * Node joins the lines of a header it does not know with ", ", so "k, k" was a key neither line is: a retry whose
+ * client appended the header to the first try's was placed as a new order.
+ */
+const repeatedIdempotencyKey = () =>
+  new BadRequest('Idempotency-Key must be sent once', [{ path: 'headers/idempotency-key', message: 'must be sent once' }]);
 
 export const requestGuards = fp<RequestGuardsOptions>(
   async (app, { bodyLimit, bodiesStreamed = false }) => {
@@ -144,7 +152,8 @@ export const requestGuards = fp<RequestGuardsOptions>(
     // Two Host headers are refused too (the same section); Node keeps the first and drops the rest silently.
     app.addHook('preParsing', (request, _reply, payload, done) => {
       if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) return done(new BadRequest('An HTTP/1.1 request must have a Host header'));
-      if (hostHeaders(request.raw.rawHeaders) > 1) return done(new BadRequest('A request must have one Host header'));
+      if (headerLines(request.raw.rawHeaders, 'host') > 1) return done(new BadRequest('A request must have one Host header'));
+      if (request.headers['idempotency-key'] !== undefined && headerLines(request.raw.rawHeaders, 'idempotency-key') > 1) return done(repeatedIdempotencyKey());
       const coding = unappliedCoding(request);
       if (coding) return done(coding);
       // The router refuses a badly encoded path (routerErrorHandler); the query parser would decode `%ZZ` or `%FF`
