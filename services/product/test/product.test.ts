@@ -569,6 +569,20 @@ describe('GET /product', () => {
     assert.equal(rest.body.nextCursor, null);
   });
 
+  it('when a word is joined to others by punctuation (a version, a size, a web address, an email), then it is found like any word', async () => {
+    const tag = `zp${Date.now().toString(36)}`;
+    // PostgreSQL's parser reads "3.1", "4K/60Hz", "Node.js" and "help@shop.example" as one token each, so "60hz",
+    // "js" or "shop" began no stored word though each is a word of the text.
+    const hub = await createProduct(stack, { name: `USB-C 3.1 hub ${tag}`, description: '4K/60Hz out, v2.0.1 firmware' });
+    const book = await createProduct(stack, { name: `Node.js in practice ${tag}`, description: 'Questions: help@shop.example or www.shop.example/help' });
+    const search = async (q: string) => (await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(`${tag} ${q}`)}`)).body.items.map((p) => p.id);
+    for (const q of ['3.1', '3 1', '60hz', '4k 60hz', '4K/60Hz', 'v2.0.1', 'firmware v2', 'usb-c', 'usb c', 'hub'])
+      assert.deepEqual(await search(q), [hub.id], q);
+    for (const q of ['js', 'node.js', 'node js', 'shop', 'help', 'example', 'www', 'shop.example/help', 'help@shop.example'])
+      assert.deepEqual(await search(q), [book.id], q);
+    for (const q of ['3.2', '60hzz', 'jsx', 'shops']) assert.deepEqual(await search(q), [], q);
+  });
+
   it('when names are in a script with combining marks, stored decomposed (NFD) or in full-width letters, then a word finds them as it is read', async () => {
     const tag = `zu${Date.now().toString(36)}`;
     const hindi = await createProduct(stack, { name: `हिन्दी किताब ${tag}` });
