@@ -1,4 +1,4 @@
-import { Component, useState, type ReactNode } from 'react';
+import { Component, useRef, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import type { Product } from './api/client.js';
 import { formatMoney } from './money.js';
@@ -186,6 +186,27 @@ export function focusAfterRender(...selectors: string[]): void {
     else document.querySelector<HTMLElement>('#main')?.focus();
   };
   requestAnimationFrame(attempt);
+}
+
+/**
+ * A mutation's `mutate` that does nothing while a call of it is on its way. The pressed button is disabled only once
+ * TanStack Query has told React the mutation is pending, a task later: a double click's second press came before
+ * that and was a second request (a second stock change under a key of its own; a 409 for the SKU, or a 412 for the
+ * version, the first press had just taken, said in place of its success).
+ */
+export function useOneAtATime<V>(mutation: { mutateAsync: (variables: V) => Promise<unknown> }): (variables: V) => void {
+  const busy = useRef(false);
+  return (variables) => {
+    if (busy.current) return;
+    busy.current = true;
+    // The mutation's own callbacks say how it went; here only that it ended.
+    void mutation
+      .mutateAsync(variables)
+      .catch(() => undefined)
+      .finally(() => {
+        busy.current = false;
+      });
+  };
 }
 
 /** About a quarter of a second at 60 frames a second. */

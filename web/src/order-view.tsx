@@ -4,7 +4,7 @@ import { useState } from 'react';
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, ok, orderApi, problemText, productApi, type Order } from './api/client.js';
 import { isSettled } from './checkout.js';
-import { focusAfterRender } from './components.js';
+import { focusAfterRender, useOneAtATime } from './components.js';
 import { ordersChanged } from './order-events.js';
 
 export const STATUS_TEXT: Record<string, string> = {
@@ -64,6 +64,7 @@ export function CancelOrder({ order }: { order: Order }) {
       void queries.invalidateQueries({ queryKey: ['products'] });
     },
   });
+  const cancelOnce = useOneAtATime(cancel);
   if (!confirming)
     return (
       <button
@@ -85,7 +86,7 @@ export function CancelOrder({ order }: { order: Order }) {
     // Escape is "Keep the order", as in a dialog: the focus goes back to the button that asked.
     <div className="confirm" role="group" aria-label="Confirm cancellation" onKeyDown={(e) => e.key === 'Escape' && !cancel.isPending && keep()}>
       <p>Cancel this order? The items go back on the shelf.</p>
-      <button type="button" id={`confirm-${order.id}`} className="danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
+      <button type="button" id={`confirm-${order.id}`} className="danger" onClick={() => cancelOnce()} disabled={cancel.isPending}>
         Yes, cancel it
       </button>
       <button type="button" onClick={keep} disabled={cancel.isPending}>

@@ -1706,6 +1706,70 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('admin: a double click on Create product, Save changes, Adjust stock or Yes, archive it sends one request: one product and no "Another product has this SKU", no "changed by someone else" for the admin\'s own save, one stock change', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await adminAtProducts();
+    const writes: string[] = [];
+    page.on('request', (r) => r.method() !== 'GET' && /\/product(\/|$)/.test(new URL(r.url()).pathname) && writes.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    const sku = `DBL-${Date.now().toString(36)}`.toUpperCase();
+    await page.getByLabel('SKU').fill(sku);
+    await page.getByLabel('Name', { exact: true }).fill('Double-click lamp');
+    await page.getByLabel('Price').fill('9.99');
+    await page.getByLabel('Stock', { exact: true }).fill('5');
+    await page.getByRole('button', { name: 'Create product' }).dblclick();
+    // The old code: the second press, refused for the SKU the first had just taken, replaced "Created ..." with
+    // "Another product has this SKU." under the emptied form.
+    const created = page.getByRole('region', { name: 'New product' }).getByRole('status').filter({ hasText: 'Created Double-click lamp.' });
+    await created.or(page.getByText('Another product has this SKU.')).first().waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.deepEqual(writes, ['POST /product'], 'one create');
+    assert.equal(await page.getByText('Another product has this SKU.').count(), 0);
+    assert.equal(await created.count(), 1, 'the create is said');
+    const product = (await api<{ items: Product[] }>('GET', `/product?q=${encodeURIComponent('Double-click lamp')}&limit=100`)).body.items.find((p) => p.sku === sku)!;
+    assert.ok(product, 'created');
+
+    writes.length = 0;
+    await page.goto(`/admin/products/${product.id}`);
+    await page.getByLabel('Name', { exact: true }).fill('Double-click lamp, renamed');
+    await page.getByRole('button', { name: 'Save changes' }).dblclick();
+    // The old code: the second press, under the version the first had just moved on, answered 412.
+    const saved = page.getByRole('region', { name: 'Edit Double-click lamp, renamed' }).getByRole('status').filter({ hasText: 'Saved.' });
+    await saved.or(page.getByText('changed by someone else')).first().waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.deepEqual(writes, [`PATCH /product/${product.id}`], 'one save');
+    assert.equal(await page.getByText('changed by someone else').count(), 0);
+    assert.equal(await saved.count(), 1, 'the save is said');
+
+    writes.length = 0;
+    await page.getByLabel('Stock change').fill('3');
+    await page.getByRole('button', { name: 'Adjust stock' }).dblclick();
+    await page.getByRole('region', { name: 'Stock: 8' }).getByRole('status').filter({ hasText: 'Stock is now 8.' }).waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.deepEqual(writes, [`POST /product/${product.id}/stock`], 'one stock change');
+    assert.equal(await stockOf(product.id), 8);
+
+    writes.length = 0;
+    await page.getByRole('button', { name: 'Archive product' }).click();
+    await page.getByRole('button', { name: 'Yes, archive it' }).dblclick();
+    await page.getByText('Archived Double-click lamp, renamed.').waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.deepEqual(writes, [`DELETE /product/${product.id}`], 'one archive');
+
+    // The cancel's confirmation too (the shopper's order pages share it).
+    const other = await newProduct({ name: 'Double-click cup', stock: 4 });
+    const order = await api<Order>('POST', '/order', { items: [{ productId: other.id, quantity: 1 }] }, adminToken, { 'idempotency-key': randomUUID() });
+    assert.equal(order.status, 201, JSON.stringify(order.body));
+    const cancels: string[] = [];
+    page.on('request', (r) => r.method() === 'POST' && r.url().endsWith('/cancel') && cancels.push(r.url()));
+    await page.goto(`/admin/orders/${order.body.id}`);
+    await page.getByRole('button', { name: 'Cancel order' }).click();
+    await page.getByRole('button', { name: 'Yes, cancel it' }).dblclick();
+    await page.getByText('cancelled', { exact: true }).waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.equal(cancels.length, 1, 'one cancel');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('admin: a save, a stock change or a list that cannot reach the shop says so in words, not the browser\'s "Failed to fetch"', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await adminAtProducts();
     const product = await newProduct({ name: 'Offline jar' });

@@ -2,7 +2,7 @@ import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } fr
 import { Link, NavLink, Route, Routes, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, isTimeout, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
-import { ErrorState, Loading, NotFound, WaitingForSession, focusAfterRender } from '../../components.js';
+import { ErrorState, Loading, NotFound, WaitingForSession, focusAfterRender, useOneAtATime } from '../../components.js';
 import { countOf } from '../../count.js';
 import { formatMoney, minorDigits, parseMajor, toMajorText } from '../../money.js';
 import { CancelOrder, STATUS_TEXT, lineName, useOrderWithNames } from '../../order-view.js';
@@ -343,6 +343,7 @@ function Products() {
     },
     onError: (err) => setMessage(saidAtFields(err) ? null : { kind: 'error', text: failureText(err) }),
   });
+  const createOnce = useOneAtATime(create);
   const items = products.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <>
@@ -357,7 +358,7 @@ function Products() {
           onSubmit={(f) => {
             // The archive note is old news once the admin moves on: what the form does is said under it.
             setSaid(null);
-            create.mutate(f);
+            createOnce(f);
           }}
           errors={fieldErrorsOf(create.error)}
           attempt={create.submittedAt}
@@ -488,6 +489,9 @@ function EditProduct() {
     },
     onError: fail('archive'),
   });
+  const saveOnce = useOneAtATime(save);
+  const adjustOnce = useOneAtATime(adjust);
+  const archiveOnce = useOneAtATime(archive);
   if (!product.isSuccess)
     return notYet(
       product,
@@ -512,7 +516,7 @@ function EditProduct() {
           Version {p.version} · <Link to={`/products/${p.id}`}>View in the shop</Link>
         </p>
         {/* Remounted (the server's values shown) only when the saved fields change: after a save, or a 412's reload. */}
-        <ProductForm key={JSON.stringify({ ...fieldsOf(p), stock: '' })} initial={fieldsOf(p)} withStock={false} submitLabel="Save changes" busy={save.isPending} onSubmit={(f) => save.mutate({ f, version: p.version })} errors={fieldErrorsOf(save.error)} attempt={save.submittedAt} />
+        <ProductForm key={JSON.stringify({ ...fieldsOf(p), stock: '' })} initial={fieldsOf(p)} withStock={false} submitLabel="Save changes" busy={save.isPending} onSubmit={(f) => saveOnce({ f, version: p.version })} errors={fieldErrorsOf(save.error)} attempt={save.submittedAt} />
         {message?.panel === 'edit' && <ActionMessage message={message} />}
       </section>
       <section className="panel" aria-labelledby="stock-h">
@@ -523,7 +527,7 @@ function EditProduct() {
             e.preventDefault();
             const d = Number(delta);
             if (!Number.isInteger(d) || d === 0) setMessage({ kind: 'error', text: 'Stock change must be a whole number other than 0 (negative removes).', panel: 'stock' });
-            else adjust.mutate(d);
+            else adjustOnce(d);
           }}
         >
           <div className="field">
@@ -542,7 +546,7 @@ function EditProduct() {
         {confirmArchive ? (
           // Escape is "Keep it", as in a dialog: the focus goes back to the button that asked.
           <div className="confirm" role="group" aria-label="Confirm archive" onKeyDown={(e) => e.key === 'Escape' && !archive.isPending && keepProduct()}>
-            <button id="archive-confirm" type="button" className="danger" onClick={() => archive.mutate()} disabled={archive.isPending}>
+            <button id="archive-confirm" type="button" className="danger" onClick={() => archiveOnce()} disabled={archive.isPending}>
               Yes, archive it
             </button>
             <button type="button" onClick={keepProduct}>
