@@ -65,9 +65,15 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
     if (last.status !== 503 && last.status !== 502 && last.status !== 504) break;
   }
   if (networkError !== undefined || !last) return { kind: 'unreachable', detail: 'The shop could not be reached. Your cart is kept; try again.' };
-  // The problem's detail and, for a 400, which field and why (not just "1 field(s) failed validation").
-  const detail = problemText(last.body, `HTTP ${last.status}`);
+  // The problem's detail and, for a 400, which field and why (not just "1 field(s) failed validation"). An answer
+  // that is not a problem (a proxy's HTML page) is said in words, never as a bare "HTTP 403".
+  const detail = problemText(last.body, `The shop could not take the order just now (error ${last.status}). Your cart is kept; please try again in a moment.`);
   if (last.status === 200 || last.status === 201) return { kind: 'placed', order: last.body as OrderLike };
+  // A rate limit on the way (mostly a proxy's, whose page is no problem+json) refused the request before it was
+  // handled: nothing was ordered. The services' own "Too many attempts" says neither that nor that the cart stays.
+  if (last.status === 429) {
+    return { kind: 'refused', status: 429, detail: 'The shop is getting too many requests just now, so the order was not placed. Your cart is kept; please try again in a minute.' };
+  }
   if (last.status === 409 && field(last.body, 'type') === 'https://ecommerce.local/problems/insufficient-stock') {
     const items = field(last.body, 'items');
     return { kind: 'short', orderId: (field(last.body, 'orderId') as string | undefined) ?? null, items: Array.isArray(items) ? (items as ShortItem[]) : [], detail };

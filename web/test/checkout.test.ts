@@ -89,6 +89,26 @@ describe('placing an order', () => {
     assert.equal(s.keys.length, 1);
   });
 
+  it('when a rate limit answers 429 (a proxy\'s HTML page, or a problem), then no retry, and it is said in words: not placed, the cart kept, try again later; never "HTTP 429"', async () => {
+    const words = 'The shop is getting too many requests just now, so the order was not placed. Your cart is kept; please try again in a minute.';
+    const page = script([{ status: 429, body: '<html><body><h1>429 Too Many Requests</h1><hr><center>nginx</center></body></html>' }]);
+    assert.deepEqual(await placeOrder(page.send, 'k429', noWait), { kind: 'refused', status: 429, detail: words });
+    assert.equal(page.keys.length, 1);
+    const problem = script([{ status: 429, body: { type: 'https://ecommerce.local/problems/too-many-requests', title: 'Too many requests', status: 429, detail: 'Too many attempts, try again later' } }]);
+    assert.deepEqual(await placeOrder(problem.send, 'k430', noWait), { kind: 'refused', status: 429, detail: words });
+  });
+
+  it('when another refusal is not a problem (a proxy\'s 403 or 413 page), then it is said in words with its number, not as "HTTP 403"', async () => {
+    for (const status of [403, 413]) {
+      const s = script([{ status, body: `<html><body>${status}</body></html>` }]);
+      assert.deepEqual(await placeOrder(s.send, `k${status}`, noWait), {
+        kind: 'refused',
+        status,
+        detail: `The shop could not take the order just now (error ${status}). Your cart is kept; please try again in a moment.`,
+      });
+    }
+  });
+
   it('waits between tries as the policy says', async () => {
     const waits: number[] = [];
     const s = script([new TypeError('x'), new TypeError('x'), { status: 201, body: order }]);
