@@ -2,6 +2,7 @@ import { useDeferredValue, useEffect, useId, useMemo, useRef, useState } from 'r
 import { useSearchParams } from 'react-router';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { ok, productApi } from '../api/client.js';
+import { MAX_CATEGORY, MAX_SEARCH, catalogText } from '../catalog-query.js';
 import { ErrorState, ProductCard, SkeletonGrid, focusAfterRender } from '../components.js';
 import { countOf } from '../count.js';
 
@@ -19,12 +20,13 @@ function useDebounced<T>(value: T, ms: number): T {
 
 export function HomePage() {
   const [params, setParams] = useSearchParams();
-  // The shop's limits (GET /product: q up to 200 characters, a category up to 64): a longer one from the address
-  // is cut to them, not sent to be refused (a 400 would read as an outage whose Try again never works).
-  const urlQ = (params.get('q') ?? '').slice(0, 200);
+  // The shop's limits (GET /product: q up to 200 characters, a category up to 64) and what it refuses (a NUL): an
+  // address past them is cut to them, not sent to be refused (a 400 would read as an outage whose Try again never
+  // works).
+  const urlQ = catalogText(params.get('q') ?? '', MAX_SEARCH);
   const [text, setText] = useState(urlQ);
-  const category = (params.get('category') ?? '').trim().slice(0, 64);
-  const q = useDebounced(text.trim(), 250);
+  const category = catalogText((params.get('category') ?? '').trim(), MAX_CATEGORY);
+  const q = useDebounced(catalogText(text.trim(), MAX_SEARCH), 250);
   const searchId = useId();
   const categoryId = useId();
   // The address changed the search, not typing (the brand link, Back, Forward): the field follows it. React's
@@ -83,7 +85,7 @@ export function HomePage() {
       <form className="filters" role="search" onSubmit={(e) => e.preventDefault()}>
         <div className="field grow">
           <label htmlFor={searchId}>Search</label>
-          <input id={searchId} type="search" maxLength={200} value={text} onChange={(e) => setText(e.target.value)} placeholder="Keyboard, kettle, book…" autoComplete="off" />
+          <input id={searchId} type="search" maxLength={MAX_SEARCH} value={text} onChange={(e) => setText(e.target.value)} placeholder="Keyboard, kettle, book…" autoComplete="off" />
         </div>
         <div className="field">
           <label htmlFor={categoryId}>Category</label>
