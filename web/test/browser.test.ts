@@ -837,6 +837,18 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
     assert.equal(await page.getByText(/Signed in as/).count(), 0);
     assert.equal(await stockOf(product.id), 5);
+
+    // Signing in there again: the order panel is back without the old alert (the old code kept "Your session has
+    // ended; please sign in again." under "Signed in as"), and the order goes through.
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('correct-horse-9');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('button', { name: 'Place order' }).waitFor();
+    assert.equal(await page.getByText('session has ended').count(), 0, 'the ended session is not said once signed in again');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    assert.equal(await stockOf(product.id), 4);
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -47,6 +47,8 @@ export function CheckoutPage() {
     if (auth.status === 'anonymous') sawSignIn.current = true;
     else if (auth.status !== 'loading' && sawSignIn.current) {
       sawSignIn.current = false;
+      // What was said above the sign-in form ("Your session has ended; please sign in again.") is over.
+      setError(null);
       placeHeading.current?.focus();
     }
   }, [auth.status]);
