@@ -13,7 +13,10 @@ export function Layout() {
   const cart = useCart();
   const { lines } = cart;
   const units = cartUnits(lines);
-  const { pathname } = useLocation();
+  const { pathname, search } = useLocation();
+  // Signing in from the header brings the visitor back to the page they were on (a product, the cart), not the
+  // shop's start; from the sign-in page itself, its own next is kept.
+  const signInTo = pathname === '/signin' ? `/signin${search}` : `/signin?next=${encodeURIComponent(pathname + search)}`;
   const main = useRef<HTMLElement>(null);
   // Sign out that could not reach the shop: the session is still on (server and here), said until the next try.
   const [signOutFailed, setSignOutFailed] = useState(false);
@@ -92,7 +95,7 @@ export function Layout() {
               ) : (
                 status === 'anonymous' && (
                   <li>
-                    <NavLink id="signin-link" to="/signin">
+                    <NavLink id="signin-link" to={signInTo}>
                       Sign in
                     </NavLink>
                   </li>

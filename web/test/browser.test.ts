@@ -602,6 +602,37 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     }
   });
 
+  test('Sign in from the header brings the visitor back to the page they were on (a product page, the cart), and the admin notice\'s Sign in to the admin page asked for, its filter too', { timeout: STEP_MS }, async () => {
+    const email = uniqueEmail('back');
+    assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Back' }, '')).status, 201);
+    const product = await newProduct({ name: 'Return lamp' });
+    const { context, page, errors } = await newShopper();
+    // The old code: the header's Sign in was /signin with no next, so every sign-in from it landed on the shop's start.
+    for (const [from, expected] of [[`/products/${product.id}`, `/products/${product.id}`], ['/cart?x=1', '/cart?x=1']] as const) {
+      await page.goto(from);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sign in' }).click();
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill('correct-horse-9');
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
+      const url = new URL(page.url());
+      assert.equal(url.pathname + url.search, expected, from);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sign in' }).waitFor();
+    }
+    const filtered = `/admin/orders?userId=${randomUUID()}`;
+    await page.goto(filtered);
+    await page.getByRole('main').getByRole('link', { name: 'Sign in' }).click();
+    await page.getByLabel('Email').fill(stack.admin.email);
+    await page.getByLabel('Password').fill(stack.admin.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('heading', { name: 'All orders', level: 2 }).waitFor();
+    const url = new URL(page.url());
+    assert.equal(url.pathname + url.search, filtered);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('the cart follows the shop: a price raised after adding is shown with the new total before ordering, and charged as shown', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ stock: 10, name: 'Dearer vase', priceCents: 1000 });
     const { context, page, errors } = await newShopper();

@@ -10,7 +10,7 @@ import { useAuth } from '../../state.js';
 
 export default function AdminPage() {
   const { status, user } = useAuth();
-  const { pathname } = useLocation();
+  const { pathname, search } = useLocation();
   // A product's edit page is in Products too: the link is "current" there, the "current page" on the list itself.
   const productsCurrent = pathname.replace(/\/$/, '') === '/admin' ? 'page' : pathname.startsWith('/admin/products/') ? 'true' : undefined;
   // Each admin page names itself ("Users: Admin: ..."); this one only while it shows no page of its own.
@@ -30,7 +30,7 @@ export default function AdminPage() {
     return (
       <div className="empty">
         <h1>Admin</h1>
-        <p>This area is for shop administrators. {status === 'anonymous' && <Link to="/signin?next=/admin">Sign in</Link>}</p>
+        <p>This area is for shop administrators. {status === 'anonymous' && <Link to={`/signin?next=${encodeURIComponent(pathname + search)}`}>Sign in</Link>}</p>
       </div>
     );
   return (
