@@ -1340,6 +1340,27 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a product description written on several lines in the admin\'s Description box keeps its lines in the shop; a long one still fits a phone', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await newShopper();
+    await page.setViewportSize({ width: 390, height: 844 });
+    // The admin's Description is a multi-line box; the old page ran the lines into one paragraph ("Features: - Warm light - Three ...").
+    const lines = ['Features:', '- Warm light', '- Three brightness levels', '', 'Care: wipe with a dry cloth.'];
+    const res = await api<Product>('POST', '/product', { sku: `DESC-${Date.now().toString(36)}`.toUpperCase(), name: 'Lamp with notes', description: lines.join('\n'), priceCents: 1500, stock: 3 });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    await page.goto(`/products/${res.body.id}`);
+    const description = page.getByText('Features:');
+    await description.waitFor();
+    assert.equal(await description.innerText(), lines.join('\n'));
+    assert.equal(await textLines(description), lines.filter((l) => l !== '').length, 'one line each (the empty one is a gap, not a line box)');
+    // Spaces are still collapsed and long words still wrap: the page does not widen.
+    const long = await api<Product>('POST', '/product', { sku: `DESC-${Date.now().toString(36)}-L`.toUpperCase(), name: 'Lamp with a long note', description: `${'w'.repeat(300)}\n  two   spaces`, priceCents: 1500, stock: 3 });
+    await page.goto(`/products/${long.body.id}`);
+    await page.getByText('two spaces').waitFor();
+    await assertNoHorizontalScroll(page, 'product with a 300-character word in its description (phone)');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('on a 320 px phone, product names wrap between words (or after a hyphen), never inside a word that fits the line; nothing scrolls sideways', { timeout: STEP_MS }, async () => {
     const context = await browser.newContext({ baseURL: base, viewport: { width: 320, height: 700 }, deviceScaleFactor: 1 });
     const page = await context.newPage();
