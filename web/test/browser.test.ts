@@ -798,6 +798,23 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByLabel('Password').fill('password123');
     await page.getByRole('button', { name: 'Create account', exact: true }).click();
     await page.getByRole('alert').filter({ hasText: 'most common passwords' }).waitFor();
+    // The user service down, as the gateway says it (503 "The user service is unavailable", 504 "... did not answer
+    // in time"): said to a shopper in the shop's words, not the platform's (the old form showed the gateway's detail).
+    const gateway = (status: number, detail: string) => ({ status, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://ecommerce.local/problems/service-unavailable', title: 'Service unavailable', status, detail }) });
+    await page.route('**/user/register', (route) => route.fulfill(gateway(504, 'The user service did not answer in time')));
+    await page.getByLabel('Password').fill('correct-horse-9');
+    await page.getByRole('button', { name: 'Create account', exact: true }).click();
+    const notCreated = page.getByRole('alert').filter({ hasText: 'The shop could not create your account just now' });
+    await notCreated.waitFor();
+    assert.doesNotMatch(await notCreated.innerText(), /service/);
+    await page.getByRole('button', { name: 'Use an existing account' }).click();
+    await page.route('**/user/login', (route) => route.fulfill(gateway(503, 'The user service is unavailable')));
+    await page.getByLabel('Email').fill(uniqueEmail('down'));
+    await page.getByLabel('Password').fill('correct-horse-9');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    const notSignedIn = page.getByRole('alert').filter({ hasText: 'The shop could not sign you in just now' });
+    await notSignedIn.waitFor();
+    assert.doesNotMatch(await notSignedIn.innerText(), /service/);
     assert.deepEqual(errors, []);
     await context.close();
   });

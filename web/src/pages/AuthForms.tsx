@@ -27,6 +27,8 @@ export function AuthForms({ intro }: { intro?: string }) {
       else await auth.createAccount(name, email, password);
     } catch (err) {
       const status = err instanceof ApiError ? err.status : 0;
+      // A 5xx is the user service down or slow: the gateway's "The user service is unavailable" is the platform's
+      // word, not the shop's.
       setError(
         status === 401
           ? 'Email or password is wrong.'
@@ -34,9 +36,11 @@ export function AuthForms({ intro }: { intro?: string }) {
             ? 'An account with this email exists already: sign in instead.'
             : status === 429
               ? 'Too many attempts; please wait a few minutes.'
-              : err instanceof ApiError
-                ? problemText(err.problem)
-                : 'The shop could not be reached; please try again.',
+              : status >= 500
+                ? `The shop could not ${mode === 'signin' ? 'sign you in' : 'create your account'} just now: it is not answering. Please try again in a moment.`
+                : err instanceof ApiError
+                  ? problemText(err.problem)
+                  : 'The shop could not be reached; please try again.',
       );
     } finally {
       setBusy(false);
