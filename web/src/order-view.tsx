@@ -49,6 +49,11 @@ export function unnamedProductIds(order: Order): string[] {
   return order.items.filter((i) => i.name === undefined).map((i) => i.productId);
 }
 
+/** A 503 whose cancellation the order service recorded (orderStatus "cancelling"): it is finished later, not refused. */
+function isRecordedCancel(err: unknown): boolean {
+  return err instanceof ApiError && err.status === 503 && (err.problem as { orderStatus?: unknown } | undefined)?.orderStatus === 'cancelling';
+}
+
 /** Cancel with a confirmation step: the first button asks, the second does it. */
 export function CancelOrder({ order }: { order: Order }) {
   const [confirming, setConfirming] = useState(false);
@@ -62,6 +67,15 @@ export function CancelOrder({ order }: { order: Order }) {
       ordersChanged(queries);
       void queries.invalidateQueries({ queryKey: ['product'] });
       void queries.invalidateQueries({ queryKey: ['products'] });
+    },
+    onError: (err) => {
+      // Recorded as cancelling (the product service away): the order service finishes it. The order is read again
+      // and shows "Cancelling", polled until it settles; these buttons go with its "confirmed".
+      if (isRecordedCancel(err)) {
+        void queries.invalidateQueries({ queryKey: ['order', order.id] });
+        ordersChanged(queries);
+        focusAfterRender(`[id="title-${order.id}"]`);
+      }
     },
   });
   const cancelOnce = useOneAtATime(cancel);
@@ -94,7 +108,13 @@ export function CancelOrder({ order }: { order: Order }) {
       </button>
       {cancel.isError && (
         <p className="error" role="alert">
-          {cancel.error instanceof ApiError ? problemText(cancel.error.problem) : 'The shop could not be reached; please try again.'}
+          {isRecordedCancel(cancel.error)
+            ? 'The cancellation is recorded; it finishes by itself as soon as the shop can put the items back on the shelf.'
+            : cancel.error instanceof ApiError && cancel.error.status >= 500
+              ? 'The shop could not cancel the order just now: it is not answering. Please try again in a moment.'
+              : cancel.error instanceof ApiError
+                ? problemText(cancel.error.problem)
+                : 'The shop could not be reached; please try again.'}
         </p>
       )}
     </div>

@@ -1484,6 +1484,35 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a cancel while the product service is stopped says in words that it is recorded and shows the order as cancelling, then cancelled once it is back', { timeout: STEP_MS }, async () => {
+    const { product, email, context, page, errors } = await shopperAtCheckout({ stock: 5, name: 'Patient teapot' }, 2, 'cancel-down');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    assert.equal(await stockOf(product.id), 3);
+    const productProcess = stack.children.get('product')!;
+    expectedDown.add('product');
+    const exited = new Promise<void>((r) => productProcess.once('exit', () => r()));
+    productProcess.kill('SIGKILL');
+    await exited;
+    await page.getByRole('button', { name: 'Cancel order' }).click();
+    await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+    // The order service records it as cancelling and answers 503 ("The product service is unavailable; the
+    // cancellation is recorded and will be finished"): the old page showed that text in an alert beside a stale
+    // "confirmed" and the cancel buttons, and never looked again.
+    await page.getByText('Cancelling: the items are going back on the shelf.').waitFor({ timeout: 30_000 });
+    assert.equal(await page.getByText(/product service/).count(), 0, 'no platform words');
+    assert.equal(await page.getByRole('button', { name: 'Yes, cancel it' }).count(), 0);
+    await stack.restart('product');
+    expectedDown.delete('product');
+    // The page polls until the order service (its reconciler) finishes the cancel.
+    await page.getByText('cancelled', { exact: true }).waitFor({ timeout: 60_000 });
+    const [order] = await ordersOf(await login(email, 'correct-horse-9'));
+    assert.equal(order?.status, 'cancelled');
+    assert.equal(await stockOf(product.id), 5);
+    assert.ok(errors.every((e) => /503|Service Unavailable/i.test(e)), errors.join('\n'));
+    await context.close();
+  });
+
   test('admin: creates a product that shows in the shop, edits it with If-Match (412 shows "changed by someone else"), adjusts stock, lists orders and users', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await newShopper();
     await page.goto('/signin');
