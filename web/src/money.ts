@@ -27,11 +27,22 @@ export function formatMoney(minor: number, currency: string, locale?: string): s
   return format.format(minor / 10 ** digits);
 }
 
-/** "45.99" USD -> 4599; null when the text is not a plain non-negative amount with at most the currency's digits. */
+/**
+ * A comma before exactly three digits ("1,500"): a thousands separator in English, a decimal comma in German. For
+ * KWD (three decimals) both readings are amounts, one a thousand times the other: never guessed.
+ */
+export function ambiguousComma(text: string): boolean {
+  return /^\d+,\d{3}$/.test(text.trim());
+}
+
+/**
+ * "45.99" USD -> 4599; null when the text is not a plain non-negative amount with at most the currency's digits, or
+ * when its comma could separate thousands (ambiguousComma).
+ */
 export function parseMajor(text: string, currency: string): number | null {
   const digits = minorDigits(currency);
   const m = /^(\d{1,12})(?:[.,](\d*))?$/.exec(text.trim());
-  if (!m) return null;
+  if (!m || ambiguousComma(text)) return null;
   const fraction = m[2] ?? '';
   if (fraction.length > digits) return null;
   return Number(m[1]) * 10 ** digits + Number(fraction.padEnd(digits, '0') || '0');

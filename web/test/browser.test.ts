@@ -1967,6 +1967,11 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByLabel('Price', { exact: true }).fill('12.345');
     await page.getByRole('button', { name: 'Create product' }).click();
     await assertFieldError(page, 'Price', /^USD has 2 decimal places: .*12\.50/);
+    // A comma before three digits is a thousands separator or a decimal comma: for KWD both are prices, never guessed.
+    await page.getByLabel('Currency', { exact: true }).fill('KWD');
+    await page.getByLabel('Price', { exact: true }).fill('1,500');
+    await page.getByRole('button', { name: 'Create product' }).click();
+    await assertFieldError(page, 'Price', /^"1,500" could be 1500 or 1\.500: .*12\.500/);
     await page.getByLabel('Currency', { exact: true }).fill('JPY');
     await page.getByLabel('Price', { exact: true }).fill('1500');
     await page.getByRole('button', { name: 'Create product' }).click();

@@ -24,6 +24,12 @@ describe('money formatting (Intl)', () => {
     assert.equal(parseMajor('0.1', 'USD'), 10);
     assert.equal(parseMajor('500', 'JPY'), 500);
     for (const bad of ['', '-1', '1.234', '1e3', 'abc', '1.2.3', '0x10', '500.5']) assert.equal(parseMajor(bad, bad === '500.5' ? 'JPY' : 'USD'), null, bad);
+    // "1,500": a thousand and a half in English, one and a half in German; for KWD's three decimals both are amounts.
+    for (const currency of ['KWD', 'USD', 'JPY']) assert.equal(parseMajor('1,500', currency), null, currency);
+    assert.equal(parseMajor('1.500', 'KWD'), 1500);
+    assert.equal(parseMajor('1500', 'KWD'), 1_500_000);
+    assert.equal(parseMajor('1,5', 'KWD'), 1500);
+    assert.equal(parseMajor('1,25', 'EUR'), 125);
   });
 
   it('when any amount goes to text and back, then it is the same number of minor units (no float drift)', () => {

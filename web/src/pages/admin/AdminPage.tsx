@@ -4,7 +4,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { ApiError, isTimeout, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
 import { ErrorState, Loading, NotFound, WaitingForSession, focusAfterRender, useOneAtATime } from '../../components.js';
 import { countOf } from '../../count.js';
-import { formatMoney, minorDigits, parseMajor, toMajorText } from '../../money.js';
+import { ambiguousComma, formatMoney, minorDigits, parseMajor, toMajorText } from '../../money.js';
 import { CancelOrder, STATUS_TEXT, lineName, useOrderWithNames } from '../../order-view.js';
 import { useAuth } from '../../state.js';
 
@@ -111,6 +111,10 @@ function parseFields(f: ProductFields): { sku: string; name: string; description
 function priceTextProblem(text: string, currency: string): string {
   const digits = minorDigits(currency);
   const example = digits === 0 ? '1500' : `12.${'5'.padEnd(digits, '0')}`;
+  if (ambiguousComma(text)) {
+    const [whole = '', part = ''] = text.trim().split(',');
+    return `"${text.trim()}" could be ${whole}${part} or ${whole}.${part}: write thousands without a separator${digits > 0 ? ', and decimals after a point' : ''}, such as ${example}.`;
+  }
   if (/^\d+[.,]\d+$/.test(text.trim())) {
     if (digits > 0) return `${currency} has ${countOf(digits, 'decimal place')}: enter an amount such as ${example}.`;
     const unit = new Intl.NumberFormat('en', { style: 'currency', currency, currencyDisplay: 'name' }).formatToParts(2).find((p) => p.type === 'currency')?.value ?? currency;
