@@ -1304,9 +1304,15 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByText('Thank you! Your order is confirmed.').waitFor();
     const id = new URL(page.url()).pathname.split('/').pop()!;
     await page.waitForFunction((t) => document.title === t, `Order ${id.slice(-8)}: Northwind Supply`);
-    await page.goto('/products/00000000-0000-7000-8000-000000000000');
-    await page.getByRole('heading', { name: 'Product not found' }).waitFor();
-    await page.waitForFunction(() => document.title === 'Product not found: Northwind Supply');
+    // An id no product has, and addresses the platform refuses before any service looks (400): not found, no Try again.
+    for (const path of ['/products/00000000-0000-7000-8000-000000000000', '/products/..%2F..%2Fuser%2Fme', '/products/a..%2F..%2Fb']) {
+      await page.goto(path);
+      await page.getByRole('heading', { name: 'Product not found' }).waitFor();
+      await page.waitForFunction(() => document.title === 'Product not found: Northwind Supply');
+      assert.equal(await page.getByRole('button', { name: 'Try again' }).count(), 0, path);
+    }
+    await page.goto('/orders/..%2F..%2Fuser%2Fme');
+    await page.getByRole('heading', { name: 'Order not found' }).waitFor();
     await page.goto('/no-such-page');
     await page.getByRole('heading', { name: 'Page not found' }).waitFor();
     await page.waitForFunction(() => document.title === 'Page not found: Northwind Supply');

@@ -147,6 +147,15 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * A read of one resource by the id in the page's address that names nothing: 404, or 400 for an address the platform
+ * refuses before any service looks (a `..` segment, a broken % escape). Asking again gets the same answer, so a page
+ * says "not found" with a way back, not "try again".
+ */
+export function namesNothing(err: unknown): boolean {
+  return err instanceof ApiError && (err.status === 404 || err.status === 400);
+}
+
 /** Unwraps an openapi-fetch result: the data, or an ApiError. */
 export function ok<T>(result: { data?: T; error?: unknown; response: Response }): T {
   if (result.error !== undefined || result.data === undefined) throw new ApiError(result.response.status, result.error as Problem | undefined);

@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { Link, Navigate, useLocation, useParams } from 'react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { ApiError, ok, orderApi, type Order } from '../api/client.js';
+import { namesNothing, ok, orderApi, type Order } from '../api/client.js';
 import { isSettled } from '../checkout.js';
 import { ErrorState, Loading, NotFound, WaitingForSession, focusAfterRender } from '../components.js';
 import { formatMoney } from '../money.js';
@@ -127,7 +127,7 @@ function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: bool
   const { order, names } = useOrderWithNames(id);
   if (order.isPending) return <Loading label="Loading order" />;
   if (order.isError)
-    return order.error instanceof ApiError && order.error.status === 404 ? (
+    return namesNothing(order.error) ? (
       <NotFound title="Order not found" heading="h1">
         <Link to="/orders">Your orders</Link>
       </NotFound>

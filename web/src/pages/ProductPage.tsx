@@ -1,7 +1,7 @@
 import { useEffect, useId, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
-import { ApiError, ok, productApi } from '../api/client.js';
+import { namesNothing, ok, productApi } from '../api/client.js';
 import { ErrorState, Loading, ProductImage, QuantityInput, stockText } from '../components.js';
 import { MAX_QUANTITY, addToCart } from '../cart.js';
 import { formatMoney } from '../money.js';
@@ -17,7 +17,7 @@ export function ProductPage() {
     queryKey: ['product', id],
     queryFn: async () => ok(await productApi.GET('/product/{id}', { params: { path: { id } } })),
   });
-  const missing = product.error instanceof ApiError && product.error.status === 404;
+  const missing = namesNothing(product.error);
   useEffect(() => {
     if (product.data) document.title = `${product.data.name}: Northwind Supply`;
     else if (missing) document.title = 'Product not found: Northwind Supply';

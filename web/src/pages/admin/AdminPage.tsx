@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, NavLink, Route, Routes, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, isTimeout, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
+import { ApiError, namesNothing, isTimeout, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
 import { ErrorState, Loading, NotFound, WaitingForSession, focusAfterRender, useOneAtATime } from '../../components.js';
 import { countOf } from '../../count.js';
 import { ambiguousComma, formatMoney, minorDigits, parseMajor, toMajorText } from '../../money.js';
@@ -408,7 +408,7 @@ function Products() {
  */
 function notYet(query: { isPending: boolean; error: Error | null; refetch: () => unknown }, loadingLabel: string, notFound: ReactNode) {
   if (query.isPending) return <Loading label={loadingLabel} />;
-  if (query.error instanceof ApiError && query.error.status === 404) return notFound;
+  if (namesNothing(query.error)) return notFound;
   return <ErrorState message={query.error ? failureText(query.error) : 'Could not load'} retry={() => void query.refetch()} />;
 }
 
@@ -427,7 +427,7 @@ function EditProduct() {
     staleTime: 0,
   });
   const name = product.data?.name;
-  const missing = product.error instanceof ApiError && product.error.status === 404;
+  const missing = namesNothing(product.error);
   useEffect(() => {
     if (name !== undefined) document.title = `Edit ${name}: Admin: Northwind Supply`;
     else if (missing) document.title = 'Product not found: Admin: Northwind Supply';
