@@ -28,7 +28,7 @@ export async function buildApp(config: UserConfig, opts: { logStream?: NodeJS.Wr
     ...opts,
     setup: async (app, db) => {
       // Dependencies, as decorations: the SQL, start-up accounts, token checks and signing, throttles, counters.
-      await app.register(repositories, { db });
+      await app.register(repositories, { db, sessionMaxAgeSeconds: config.SESSION_MAX_AGE_SECONDS });
       const admin = config.ADMIN_EMAIL && config.ADMIN_PASSWORD ? { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD } : null;
       await app.register(provisioning, { clients, admin });
       await app.register(authentication, { issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE, jwks: key.jwks, roles: USER_ROLES });

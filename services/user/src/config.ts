@@ -11,6 +11,9 @@ export const UserEnv = {
   JWT_PRIVATE_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 900 }),
   REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 300, maximum: 90 * 86400, default: 30 * 86400 }),
+  // A session's absolute lifetime from its login, however often it refreshes (OWASP Session Management: an absolute
+  // timeout besides the idle one). No floor above a second, so tests can watch one end; a year at most.
+  SESSION_MAX_AGE_SECONDS: Type.Integer({ minimum: 1, maximum: 365 * 86400, default: 90 * 86400 }),
   SERVICE_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 600 }),
   ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email', minLength: 3 })),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 128 })),

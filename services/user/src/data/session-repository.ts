@@ -9,6 +9,12 @@ export interface RefreshTokenRow {
   role: Role | null;
   /** The account's role now. */
   current_role: Role;
+  /**
+   * When the session began (its login): a family ends `maxAgeSeconds` after it however often it rotates. As
+   * PostgreSQL writes it, to be copied back to the next token exactly (a Date would drop the microseconds).
+   */
+  session_started_at: string;
+  /** The token's own TTL is over, or its session's maximum age. */
   expired: boolean;
   spent_at: Date | null;
   revoked_at: Date | null;
@@ -20,8 +26,18 @@ export interface RefreshTokenRow {
 // One key for every statement that takes it: the family id's hash, held to the end of the transaction.
 const FAMILY_LOCK = 'pg_advisory_xact_lock(hashtextextended(family_id::text, 0))';
 const LOCK_FAMILY = `SELECT ${FAMILY_LOCK} FROM refresh_tokens WHERE token_hash = $1`;
-const LOCK_TOKEN = `SELECT t.family_id, t.user_id, t.role, u.role AS current_role, t.expires_at <= now() AS expired, t.spent_at, t.revoked_at
-  FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 FOR UPDATE OF t`;
+// A row without session_started_at (a family from before it was stored, or written by the old code during a rolling
+// update) began with its family's first token: refresh tokens are never deleted.
+const LOCK_TOKEN = `SELECT t.family_id, t.user_id, t.role, u.role AS current_role, s.started_at::text AS session_started_at,
+    t.expires_at <= now() OR s.started_at + make_interval(secs => $2) <= now() AS expired, t.spent_at, t.revoked_at
+  FROM refresh_tokens t JOIN users u ON u.id = t.user_id
+  CROSS JOIN LATERAL (SELECT COALESCE(t.session_started_at, (SELECT min(f.created_at) FROM refresh_tokens f WHERE f.family_id = t.family_id)) AS started_at) s
+  WHERE t.token_hash = $1 FOR UPDATE OF t`;
+// A token lives its TTL, but never past its session's end; answers its lifetime in whole seconds (the cookie's Max-Age).
+const INSERT_TOKEN = `INSERT INTO refresh_tokens (token_hash, family_id, user_id, role, session_started_at, expires_at)
+  SELECT $1, $2, $3, $4, s.started_at, LEAST(now() + make_interval(secs => $5), s.started_at + make_interval(secs => $6))
+  FROM (SELECT COALESCE($7::timestamptz, now()) AS started_at) s
+  RETURNING ceil(extract(epoch FROM expires_at - now()))::int AS seconds_left`;
 const REVOKE_FAMILY = `UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`;
 // All of an account's live sessions, in one order (two of these never wait on each other in a cycle).
 const LOCK_USER_FAMILIES = `SELECT ${FAMILY_LOCK}
@@ -29,8 +45,14 @@ const LOCK_USER_FAMILIES = `SELECT ${FAMILY_LOCK}
 
 /** Login sessions: refresh tokens (only their SHA-256 is stored), grouped in families, one per login. */
 export class SessionRepository {
-  /** db: the pool, or inside transaction() the transaction's client. */
-  constructor(private readonly db: Queryable) {}
+  /**
+   * db: the pool, or inside transaction() the transaction's client. maxAgeSeconds: the absolute lifetime of a session
+   * (SESSION_MAX_AGE_SECONDS; OWASP Session Management: an absolute timeout besides the idle one, the refresh TTL).
+   */
+  constructor(
+    private readonly db: Queryable,
+    private readonly maxAgeSeconds: number,
+  ) {}
 
   /**
    * Runs fn with a repository whose statements share one transaction (the FOR UPDATE lock holds to its end); `tx`
@@ -38,21 +60,26 @@ export class SessionRepository {
    */
   transaction<T>(fn: (sessions: SessionRepository, tx: Queryable) => Promise<T>): Promise<T> {
     if (!(this.db instanceof Database)) throw new Error('SessionRepository.transaction: already in a transaction');
-    return this.db.tx((tx) => fn(new SessionRepository(tx), tx));
+    return this.db.tx((tx) => fn(new SessionRepository(tx, this.maxAgeSeconds), tx));
   }
 
-  async insert(tokenHash: Buffer, familyId: string, userId: string, role: Role, ttlSeconds: number): Promise<void> {
-    await this.db.query(
+  /**
+   * A token of the session that began at `sessionStartedAt` (null: a new session, now); answers how many seconds it
+   * lives: `ttlSeconds`, or less when the session's maximum age comes first.
+   */
+  async insert(tokenHash: Buffer, familyId: string, userId: string, role: Role, ttlSeconds: number, sessionStartedAt: string | null): Promise<number> {
+    const { rows } = await this.db.query<{ seconds_left: number }>(
       'refresh_insert',
-      `INSERT INTO refresh_tokens (token_hash, family_id, user_id, role, expires_at) VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5))`,
-      [tokenHash, familyId, userId, role, ttlSeconds],
+      INSERT_TOKEN,
+      [tokenHash, familyId, userId, role, ttlSeconds, this.maxAgeSeconds, sessionStartedAt],
     );
+    return rows[0]!.seconds_left;
   }
 
   /** Locks the token's session (its family) and row for the rest of the transaction, and reads its state. */
   async lock(tokenHash: Buffer): Promise<RefreshTokenRow | undefined> {
     await this.db.query('refresh_lock_family', LOCK_FAMILY, [tokenHash]);
-    return (await this.db.query<RefreshTokenRow>('refresh_lock', LOCK_TOKEN, [tokenHash])).rows[0];
+    return (await this.db.query<RefreshTokenRow>('refresh_lock', LOCK_TOKEN, [tokenHash, this.maxAgeSeconds])).rows[0];
   }
 
   async spend(tokenHash: Buffer): Promise<void> {

@@ -11,6 +11,14 @@ export interface TokenPair {
 export interface RefreshTokenIssued {
   token: string;
   familyId: string;
+  /** Seconds the token lives: the refresh TTL, or less near its session's maximum age. */
+  expiresIn: number;
+}
+
+/** A token pair and how long its refresh token lives (the refresh cookie's Max-Age). */
+export interface IssuedTokens {
+  pair: TokenPair;
+  refreshExpiresIn: number;
 }
 
 /** A new random refresh token (256 bits); only its digest is stored. */

@@ -30,17 +30,21 @@ export class TokenIssuer {
     return this.key.jwks;
   }
 
-  /** A fresh access token for the user, paired with the session's refresh token. */
-  async pair(userId: string, role: string, refreshToken: string): Promise<TokenPair> {
+  /**
+   * A fresh access token for the user, paired with the session's refresh token; it lives no longer than that token
+   * (`sessionSecondsLeft`), so nothing a session issues outlives the session's maximum age.
+   */
+  async pair(userId: string, role: string, refreshToken: string, sessionSecondsLeft: number): Promise<TokenPair> {
+    const ttlSeconds = Math.min(this.lifetimes.accessSeconds, sessionSecondsLeft);
     const accessToken = await signToken(this.key, { role }, {
       subject: userId,
       issuer: this.audiences.issuer,
       audience: this.audiences.users,
-      ttlSeconds: this.lifetimes.accessSeconds,
+      ttlSeconds,
       jti: uuidv7(),
       typ: 'at+jwt',
     });
-    return { accessToken, tokenType: 'Bearer', expiresIn: this.lifetimes.accessSeconds, refreshToken };
+    return { accessToken, tokenType: 'Bearer', expiresIn: ttlSeconds, refreshToken };
   }
 
   /** A service token (client-credentials grant) carrying the granted scopes, space-separated. */

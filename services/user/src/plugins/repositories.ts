@@ -14,9 +14,9 @@ declare module 'fastify' {
 
 /** Accounts, sessions and service clients: their SQL, over the service's pool. */
 export default fp(
-  async (app: App, { db }: { db: Database }) => {
+  async (app: App, { db, sessionMaxAgeSeconds }: { db: Database; sessionMaxAgeSeconds: number }) => {
     app.decorate('userRepository', new UserRepository(db));
-    app.decorate('sessionRepository', new SessionRepository(db));
+    app.decorate('sessionRepository', new SessionRepository(db, sessionMaxAgeSeconds));
     app.decorate('serviceClientRepository', new ServiceClientRepository(db));
   },
   { name: 'repositories' },

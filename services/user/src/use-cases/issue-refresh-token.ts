@@ -3,9 +3,19 @@ import type { SessionRepository } from '../data/session-repository.js';
 import { newRefreshToken, refreshTokenDigest, type RefreshTokenIssued } from '../model/session.js';
 import type { Role } from '../model/user.js';
 
-/** A new refresh token in the family (a new family: a new session, at login; the same one on rotation). */
-export async function issueRefreshToken(sessions: SessionRepository, userId: string, role: Role, ttlSeconds: number, familyId: string = uuidv7()): Promise<RefreshTokenIssued> {
+/**
+ * A new refresh token in the session: a new family, begun now, at login; on rotation the same family and the time it
+ * began, so the new token lives `ttlSeconds` but never past the session's maximum age.
+ */
+export async function issueRefreshToken(
+  sessions: SessionRepository,
+  userId: string,
+  role: Role,
+  ttlSeconds: number,
+  session: { familyId: string; startedAt: string } | null = null,
+): Promise<RefreshTokenIssued> {
   const token = newRefreshToken();
-  await sessions.insert(refreshTokenDigest(token), familyId, userId, role, ttlSeconds);
-  return { token, familyId };
+  const familyId = session?.familyId ?? uuidv7();
+  const expiresIn = await sessions.insert(refreshTokenDigest(token), familyId, userId, role, ttlSeconds, session?.startedAt ?? null);
+  return { token, familyId, expiresIn };
 }

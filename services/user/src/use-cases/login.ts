@@ -4,7 +4,7 @@ import type { UserRepository } from '../data/user-repository.js';
 import type { LoginThrottle } from '../model/login-throttle.js';
 import { burnPasswordCheck, verifyPassword } from '../model/passwords.js';
 import type { AddressRateLimiter } from '../model/rate-limits.js';
-import type { TokenPair } from '../model/session.js';
+import type { IssuedTokens } from '../model/session.js';
 import type { TokenIssuer } from '../model/token-issuer.js';
 import { normalizeEmail, toUser, type Role } from '../model/user.js';
 import type { AccountMetrics } from '../plugins/account-metrics.js';
@@ -59,7 +59,7 @@ export async function checkCredentials(deps: Deps, input: { email: string; passw
 }
 
 /** Login, step 2: a new session (refresh token family) and its first token pair. */
-export async function startSession(deps: { sessionRepository: SessionRepository; tokenIssuer: TokenIssuer }, user: { id: string; role: Role }): Promise<TokenPair> {
+export async function startSession(deps: { sessionRepository: SessionRepository; tokenIssuer: TokenIssuer }, user: { id: string; role: Role }): Promise<IssuedTokens> {
   const refresh = await issueRefreshToken(deps.sessionRepository, user.id, user.role, deps.tokenIssuer.lifetimes.refreshSeconds);
-  return deps.tokenIssuer.pair(user.id, user.role, refresh.token);
+  return { pair: await deps.tokenIssuer.pair(user.id, user.role, refresh.token, refresh.expiresIn), refreshExpiresIn: refresh.expiresIn };
 }

@@ -1,6 +1,6 @@
 import { Unauthorized } from '@ecommerce/kit';
 import type { SessionRepository } from '../data/session-repository.js';
-import { refreshTokenDigest, type TokenPair } from '../model/session.js';
+import { refreshTokenDigest, type IssuedTokens } from '../model/session.js';
 import type { TokenIssuer } from '../model/token-issuer.js';
 import { issueRefreshToken } from './issue-refresh-token.js';
 
@@ -31,7 +31,8 @@ class RefreshAbandoned extends Error {
  * Refresh: rotation with reuse detection. A live token is spent and replaced in the same family; presenting a
  * spent token revokes the whole family (someone else may hold a copy). A session keeps the role it began with:
  * when the account's role is another now (an account promoted to admin, an admin demoted), the session ends, so
- * nobody holding an old session of an account inherits a role that was given to whoever signs in with it now.
+ * nobody holding an old session of an account inherits a role that was given to whoever signs in with it now. A
+ * session ends SESSION_MAX_AGE_SECONDS after its login however often it rotates (the token is then `expired`).
  *
  * The rotation commits only while its caller is still there: a browser that reloads the page during its refresh
  * drops the answer carrying the new token, and the next page would present the old one, spent, and lose the session
@@ -41,7 +42,7 @@ export async function refreshSession(
   deps: { sessionRepository: SessionRepository; tokenIssuer: TokenIssuer },
   token: string,
   caller: RefreshCaller = ALWAYS_THERE,
-): Promise<TokenPair> {
+): Promise<IssuedTokens> {
   const hash = refreshTokenDigest(token);
   const outcome = await deps.sessionRepository.transaction(async (sessions) => {
     const row = await sessions.lock(hash);
@@ -55,13 +56,15 @@ export async function refreshSession(
       return { refused: REFUSED.role };
     }
     await sessions.spend(hash);
-    const next = await issueRefreshToken(sessions, row.user_id, row.current_role, deps.tokenIssuer.lifetimes.refreshSeconds, row.family_id);
+    // The same session, from the same start: the new token ends at the session's maximum age if that comes first.
+    const session = { familyId: row.family_id, startedAt: row.session_started_at };
+    const next = await issueRefreshToken(sessions, row.user_id, row.current_role, deps.tokenIssuer.lifetimes.refreshSeconds, session);
     // Signed before COMMIT, so that after it only the COMMIT's round trip and the write are left to lose the answer.
-    const pair = await deps.tokenIssuer.pair(row.user_id, row.current_role, next.token);
+    const pair = await deps.tokenIssuer.pair(row.user_id, row.current_role, next.token, next.expiresIn);
     // Thrown, the transaction rolls back (Database.tx). No await between this check and the COMMIT.
     if (caller.gone()) throw new RefreshAbandoned();
-    return { pair };
+    return { issued: { pair, refreshExpiresIn: next.expiresIn } };
   });
   if ('refused' in outcome) throw new Unauthorized(outcome.refused);
-  return outcome.pair;
+  return outcome.issued;
 }

@@ -10,8 +10,6 @@ const strict = { additionalProperties: false } as const;
 const RefreshBody = Type.Object({ refreshToken: Type.Optional(RefreshToken) }, { ...strict, description: 'refreshToken may be left out when the refresh cookie is sent' });
 
 export default async function sessionRoutes(app: App): Promise<void> {
-  const refreshTtl = app.tokenIssuer.lifetimes.refreshSeconds;
-
   app.post(
     '/user/login',
     {
@@ -26,9 +24,9 @@ export default async function sessionRoutes(app: App): Promise<void> {
     async (request, reply) => {
       const user = await checkCredentials(app, { email: request.body.email, password: request.body.password, address: request.ip });
       request.user = user;
-      const pair = await startSession(app, user);
+      const { pair, refreshExpiresIn } = await startSession(app, user);
       if (request.body.refreshTokenIn !== 'cookie') return pair;
-      setRefreshCookie(reply, pair.refreshToken, refreshTtl);
+      setRefreshCookie(reply, pair.refreshToken, refreshExpiresIn);
       return { ...pair, refreshToken: undefined };
     },
   );
@@ -50,12 +48,13 @@ export default async function sessionRoutes(app: App): Promise<void> {
       // A token refused (401: unknown, spent, expired; docs/api.md) is dead: the browser forgets the cookie. A database that
       // cannot answer says nothing about the token: the cookie stays and the client retries after the 503.
       // A caller that closed its connection before the rotation commits keeps its token unspent (the use case).
-      const pair = await refreshSession(app, token, { gone: () => clientGone(request) }).catch((err: unknown) => {
+      const { pair, refreshExpiresIn } = await refreshSession(app, token, { gone: () => clientGone(request) }).catch((err: unknown) => {
         if (via === 'cookie' && err instanceof ProblemError && err.status === 401) clearRefreshCookie(reply);
         throw err;
       });
       if (via === 'body') return pair;
-      setRefreshCookie(reply, pair.refreshToken, refreshTtl);
+      // The token's own lifetime: shorter than the TTL near the session's maximum age.
+      setRefreshCookie(reply, pair.refreshToken, refreshExpiresIn);
       return { ...pair, refreshToken: undefined };
     },
   );
