@@ -15,11 +15,19 @@ describe('password policy (NIST SP 800-63B: blocklist and context, no compositio
   });
 
   it('when a password is long and unremarkable, with spaces, symbols or any script, then it is accepted (no composition rules)', () => {
-    for (const fine of ['correct horse battery staple', 'password-123', 'Tr0ub4dor&3', 'пароль-для-магазина', '東京タワーの夜景', 'a b c d e f', 'hopper', 'grace-9-lives', '12345679']) {
+    for (const fine of ['correct horse battery staple', 'password-123', 'Tr0ub4dor&3', 'пароль-для-магазина', '東京タワーの夜景', 'a b c d e f', 'hopper', 'grace-9-lives', '73829164']) {
       assert.equal(guessablePassword(fine, email), null, fine);
     }
     // A short local part (under 4 characters) is not context: "bo" is inside too many words.
     assert.equal(guessablePassword('bonjour-le-monde', 'bo@example.test'), null);
+  });
+
+  it('when a password is among the common ones of breach corpora (the @zxcvbn-ts/language-common list), then it is refused as common, in any case, full-width or spaced', () => {
+    for (const breached of ['passpass', 'testtest', 'mustang1', 'michael1', 'jessica1', 'blink182', 'hello123', 'batman123', 'qwerty1234', 'zxcvbnm123', '1q2w3e4r5t6y', 'Liverpool1']) {
+      for (const sent of [breached, breached.toUpperCase(), ` ${breached} `, breached.replace(/[!-~]/g, (c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0))]) {
+        assert.equal(guessablePassword(sent, email), 'is one of the most common passwords; choose another', JSON.stringify(sent));
+      }
+    }
   });
 
   it('for any short unit repeated to 8 characters or more, then refused (property)', () => {

@@ -62,7 +62,7 @@ describe('POST /user/register', () => {
     }
   });
 
-  it('when the password is too easy to guess (blank, a run, common, the email), then 400 on /password in words, and no account is made', async () => {
+  it('when the password is too easy to guess (blank, a run, common or breached, the email), then 400 on /password in words, and no account is made', async () => {
     for (const password of ['        ', '12345678', 'Password123']) {
       const email = uniqueEmail('Weak');
       const p = assertProblem(await http(base, 'POST', '/user/register', { body: { email, password, name: 'W' } }), 400, 'validation-failed');
@@ -70,6 +70,12 @@ describe('POST /user/register', () => {
       assert.match(String(p.detail), /^The password /);
       // Nothing was made: the same email registers with a good password.
       assert.equal((await http(base, 'POST', '/user/register', { body: { email, password: 'correct-horse-1', name: 'W' } })).status, 201);
+    }
+    // Breached passwords (NIST SP 800-63B 5.1.1.2): the common-password list of @zxcvbn-ts/language-common.
+    for (const password of ['passpass', 'testtest', 'Mustang1', 'blink182', 'batman123']) {
+      const p = assertProblem(await http(base, 'POST', '/user/register', { body: { email: uniqueEmail('Breached'), password, name: 'W' } }), 400, 'validation-failed');
+      assert.deepEqual(p.errors, [{ path: '/password', message: 'is one of the most common passwords; choose another' }], password);
+      assert.equal(p.detail, 'The password is one of the most common passwords; choose another');
     }
     const email = uniqueEmail('Context');
     const local = email.split('@')[0]!;
