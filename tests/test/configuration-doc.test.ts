@@ -14,8 +14,8 @@ import { repoRoot } from '../src/paths.js';
 type Schema = Record<string, { default?: unknown }>;
 const SCHEMAS: Record<string, Schema> = { user: UserEnv, product: ProductEnv, order: OrderEnv, gateway: GatewayEnv, storefront: StorefrontEnv };
 const PROCESSES = Object.keys(SCHEMAS);
-/** Read by Node or by the OpenTelemetry SDK (the tracing preload), not by a config schema. */
-const notSchema = (name: string) => name === 'NODE_OPTIONS' || name.startsWith('OTEL_');
+/** Read by Node, by the OpenTelemetry SDK (the tracing preload) or by node-postgres (libpq's PG* variables), not by a config schema. */
+const notSchema = (name: string) => name === 'NODE_OPTIONS' || name.startsWith('OTEL_') || /^PG[A-Z]+$/.test(name);
 
 const doc = readFileSync(join(repoRoot, 'docs', 'configuration.md'), 'utf8');
 
