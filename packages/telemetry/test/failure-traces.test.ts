@@ -5,23 +5,11 @@
 // service's request log line names that span.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { ChildProcess } from 'node:child_process';
-import pg from 'pg';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../src/index.js';
+import type { OtlpReceiver, ReceivedSpan } from '../src/index.js';
+import { startTracedStack, type TracedStack } from './traced-stack.js';
 
-interface Stack {
-  urls: Record<'user' | 'product' | 'order' | 'gateway', string>;
-  children: Map<string, ChildProcess>;
-  roles: Record<'user' | 'product' | 'order', { role: string }>;
-  stop(): Promise<void>;
-}
 type Service = 'user' | 'product' | 'order';
-const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
 const SERVER = 2;
 const CLIENT = 3;
 const UNSET = 0;
@@ -43,21 +31,13 @@ interface Sent {
 
 describe('failed requests, traced through the gateway and directly', () => {
   let receiver: OtlpReceiver;
-  let stack: Stack;
+  let stack: TracedStack;
   const sent: Sent[] = [];
   const lines: { service: string; line: Record<string, unknown> }[] = [];
-  const database = process.env.DATABASE_URL ? `trace_fail_${process.pid}` : undefined;
-  const dataDir = mkdtempSync(join(tmpdir(), 'trace-fail-'));
 
   before(async () => {
-    receiver = await startOtlpReceiver({ port: 0, keepSpans: true });
-    const { startStack } = (await import(pathToFileURL(join(repoRoot, 'scripts', 'stack.js')).href)) as { startStack(opts: object): Promise<Stack> };
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-    chmodSync(dataDir, 0o755);
-    stack = await startStack({
-      env: { ...clean, ...(database ? { DATABASE_NAME: database } : {}), OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100', LOG_LEVEL: 'info', FAULT_INJECTION: 'enabled' },
-      dataDir,
-      freePorts: true,
+    stack = await startTracedStack('trace_fail', {
+      env: { LOG_LEVEL: 'info', FAULT_INJECTION: 'enabled' },
       onLine: (service: string, line: string) => {
         try {
           lines.push({ service, line: JSON.parse(line) as Record<string, unknown> });
@@ -66,6 +46,7 @@ describe('failed requests, traced through the gateway and directly', () => {
         }
       },
     });
+    receiver = stack.receiver;
     const { gateway: gw } = stack.urls;
     const json = (body: unknown, headers: Record<string, string> = {}) => ({
       method: 'POST',
@@ -126,18 +107,7 @@ describe('failed requests, traced through the gateway and directly', () => {
     await new Promise((r) => setTimeout(r, 500));
   });
 
-  after(async () => {
-    await stack?.stop();
-    await receiver?.close();
-    if (database && process.env.DATABASE_URL) {
-      const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
-      for (const { role } of Object.values(stack?.roles ?? {})) await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
-      await admin.end();
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => stack?.close());
 
   const spansOf = (s: Sent) => receiver.spans.filter((span) => span.traceId === s.traceId);
   const serverOf = (s: Sent, service: string) => spansOf(s).find((span) => span.service === service && span.kind === SERVER);

@@ -4,30 +4,16 @@
 // product service down) is settled by a reconciler pass whose span links back to the trace that placed it.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import type { ChildProcess } from 'node:child_process';
-import pg from 'pg';
-import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../src/index.js';
+import type { OtlpReceiver, ReceivedSpan } from '../src/index.js';
+import { startTracedStack, type TracedStack } from './traced-stack.js';
 
-interface Stack {
-  urls: Record<'user' | 'product' | 'order' | 'gateway', string>;
-  children: Map<string, ChildProcess>;
-  /** Each service's login role in the stack's database. */
-  roles: Record<'user' | 'product' | 'order', { role: string }>;
-  restart(name: string): Promise<unknown>;
-  stop(): Promise<void>;
-}
-const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
 const SERVER = 2;
 const CLIENT = 3;
 
 describe('one order placed through the gateway, traced', () => {
   let receiver: OtlpReceiver;
-  let stack: Stack;
+  let stack: TracedStack;
   let spans: ReceivedSpan[] = [];
   const caller = { traceId: randomBytes(16).toString('hex'), spanId: randomBytes(8).toString('hex') };
   /** The caller of the order left pending, and what the reconciler did with it. */
@@ -38,23 +24,14 @@ describe('one order placed through the gateway, traced', () => {
   const password = `pw-${randomBytes(8).toString('hex')}`;
   const email = `trace.${randomUUID()}@example.test`;
   let token = '';
-  // Its own database on a shared server (DATABASE_URL), its own data folder.
-  const database = process.env.DATABASE_URL ? `trace_test_${process.pid}` : undefined;
-  const dataDir = mkdtempSync(join(tmpdir(), 'trace-test-'));
 
   before(async () => {
-    receiver = await startOtlpReceiver({ port: 0, keepSpans: true });
-    const { startStack } = (await import(pathToFileURL(join(repoRoot, 'scripts', 'stack.js')).href)) as { startStack(opts: object): Promise<Stack> };
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-    // An embedded PostgreSQL runs as the `postgres` system user when we are root: it must reach its folder.
-    chmodSync(dataDir, 0o755);
-    stack = await startStack({
-      env: { ...clean, ...(database ? { DATABASE_NAME: database } : {}), OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_BSP_SCHEDULE_DELAY: '100', LOG_LEVEL: 'warn' },
-      dataDir,
-      freePorts: true,
+    stack = await startTracedStack('trace_test', {
+      env: { LOG_LEVEL: 'warn' },
       // A pending order is due 5 s after it is placed, and a reconciler pass looks every 200 ms.
       serviceEnv: { order: { PENDING_DEADLINE_MS: '5000', RECONCILER_INTERVAL_MS: '200' } },
     });
+    receiver = stack.receiver;
     const gw = stack.urls.gateway;
     const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
       const res = await fetch(`${gw}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID(), ...headers }, body: JSON.stringify(body) });
@@ -97,19 +74,7 @@ describe('one order placed through the gateway, traced', () => {
     reconcilerSpans = receiver.spans.filter((s) => s.traceId === settle?.traceId);
   });
 
-  after(async () => {
-    await stack?.stop();
-    await receiver?.close();
-    if (database && process.env.DATABASE_URL) {
-      const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-      await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
-      // The stack's roles are the database's own (kit's databaseRole): they go with it.
-      for (const { role } of Object.values(stack?.roles ?? {})) await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
-      await admin.end();
-    }
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => stack?.close());
 
   const server = (service: string) => spans.find((s) => s.service === service && s.kind === SERVER);
 
