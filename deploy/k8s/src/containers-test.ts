@@ -17,7 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '@ecommerce/kit';
-import { dataOf, loadManifests, podTemplate, repoRoot, type Container, type K8sObject } from './manifests.js';
+import { containerEnv, dataOf, loadManifests, podTemplate, repoRoot, type Container, type EnvSource, type K8sObject } from './manifests.js';
 
 const baseImage = argValue('--base') ?? 'local/node:24';
 const pgUrl = process.env['CONTAINERS_TEST_PG'] ?? (await localPostgres());
@@ -146,19 +146,15 @@ function containerOf(target: Target): FromK8s | undefined {
   };
 }
 
+/** The container's environment as the kubelet builds it (containerEnv), with `overrides` for what a host network changes. */
 function resolveEnv(container: Container, labels: Record<string, string>, overrides: Record<string, string>): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const e of container.env ?? []) {
-    let value: string;
-    if (e.valueFrom?.secretKeyRef) value = dataOf(find('Secret', e.valueFrom.secretKeyRef.name))[e.valueFrom.secretKeyRef.key] ?? '';
-    else if (e.valueFrom?.configMapKeyRef) value = dataOf(find('ConfigMap', e.valueFrom.configMapKeyRef.name))[e.valueFrom.configMapKeyRef.key] ?? '';
-    else if (e.valueFrom?.fieldRef) {
-      const m = /^metadata\.labels\['(.+)'\]$/.exec(e.valueFrom.fieldRef.fieldPath);
-      value = m ? labels[m[1] ?? ''] ?? '' : '';
-    } else value = (e.value ?? '').replace(/\$\(([A-Z0-9_]+)\)/g, (_, name: string) => env[name] ?? '');
-    env[e.name] = overrides[e.name] ?? value;
-  }
-  return env;
+  const resolve = (source: EnvSource): string => {
+    if (source.secretKeyRef) return dataOf(find('Secret', source.secretKeyRef.name))[source.secretKeyRef.key] ?? '';
+    if (source.configMapKeyRef) return dataOf(find('ConfigMap', source.configMapKeyRef.name))[source.configMapKeyRef.key] ?? '';
+    const m = source.fieldRef ? /^metadata\.labels\['(.+)'\]$/.exec(source.fieldRef.fieldPath) : null;
+    return m ? labels[m[1] ?? ''] ?? '' : '';
+  };
+  return containerEnv(container, resolve, overrides);
 }
 
 /** Kubernetes quantities to docker run flags: 384Mi -> 384m, 500m CPU -> 0.5. */

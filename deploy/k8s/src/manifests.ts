@@ -219,9 +219,10 @@ export type EnvSource = NonNullable<EnvVar['valueFrom']>;
  * ConfigMap) is used verbatim, never expanded. The scan is that of Kubernetes'
  * third_party/forked/golang/expansion/expand.go (Expand, tryReadVariableName).
  */
-export function containerEnv(c: Container, resolve: (source: EnvSource) => string): Record<string, string> {
+export function containerEnv(c: Container, resolve: (source: EnvSource) => string, overrides: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const e of c.env ?? []) env[e.name] = e.valueFrom ? resolve(e.valueFrom) : expandReferences(e.value ?? '', env);
+  // An override stands for the variable's value where it is defined: later references see it.
+  for (const e of c.env ?? []) env[e.name] = overrides[e.name] ?? (e.valueFrom ? resolve(e.valueFrom) : expandReferences(e.value ?? '', env));
   return env;
 }
 
