@@ -194,8 +194,8 @@ export class ProductRepository {
     const refused = Symbol('refused');
     // The claim saw the key taken, then the prune deleted it before the read (each statement has its own snapshot):
     // the key has expired meanwhile, so the adjustment is a new attempt and claims again. Bounded, not a loop forever.
-    for (let attempt = 1; ; attempt++) {
-      try {
+    try {
+      for (let attempt = 1; ; attempt++) {
         const outcome = await this.db.tx(async (tx) => {
           const claimed = await run(tx, Q.claimAdjustment, [id, key, delta]);
           if (claimed.rowCount === 0) {
@@ -208,10 +208,10 @@ export class ProductRepository {
         });
         if (outcome) return outcome;
         if (attempt === 3) throw new Error(`the idempotency key of a stock adjustment was taken and gone ${attempt} times in a row`);
-      } catch (err) {
-        if (err === refused) return undefined;
-        throw err;
       }
+    } catch (err) {
+      if (err === refused) return undefined;
+      throw err;
     }
   }
 
