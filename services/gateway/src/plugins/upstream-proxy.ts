@@ -83,10 +83,16 @@ function dotSegmentProblem(url: string): ProblemError | undefined {
   return new ProblemError(400, 'bad-request', 'Bad request', "The path has a '..' segment (or dots next to a slash), written or percent-encoded: it is not forwarded");
 }
 
-/** The proxied routes' preHandler: a `..` path refused, then one listener on the answer per request, no timer. */
-function watchClient(request: { raw: { socket?: unknown }; url: string }, reply: { raw: ServerResponse }, done: (err?: Error) => void): void {
+/** The proxied routes' preHandler: a `..` path refused; any other watched for its client going (watchClient). */
+function beforeProxying(request: { raw: { socket?: unknown }; url: string }, reply: { raw: ServerResponse }, done: (err?: Error) => void): void {
   const refused = dotSegmentProblem(request.url);
   if (refused) return done(refused);
+  watchClient(request, reply);
+  done();
+}
+
+/** The signal that aborts the request's upstream call when its client goes: one listener on the answer, no timer. */
+function watchClient(request: { raw: { socket?: unknown } }, reply: { raw: ServerResponse }): void {
   const controller = new AbortController();
   const res = reply.raw;
   // Gone already (while its body was read, say): its 'close' has been and will not come again.
@@ -96,7 +102,6 @@ function watchClient(request: { raw: { socket?: unknown }; url: string }, reply:
     if (!res.writableEnded) controller.abort();
   });
   clientSignals.set(request, controller.signal);
-  done();
 }
 
 /** How the signal travels from rewriteRequestHeaders to the pool: reply-from passes no signal of its own to undici. */
@@ -131,7 +136,7 @@ export const upstreamProxy = fp<UpstreamProxyOptions>(
         rewritePrefix: u.prefix,
         httpMethods: FORWARDED_METHODS,
         undici: new ClientAbortablePool(pool) as unknown as Pool,
-        preHandler: watchClient,
+        preHandler: beforeProxying,
         // reply-from's two info lines per request ("fetching from remote server", "response received"): the kit's
         // one request line already says what was asked, the answer's status and its time.
         disableRequestLogging: true,
