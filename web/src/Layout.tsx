@@ -3,6 +3,7 @@ import { Link, NavLink, Outlet, useLocation } from 'react-router';
 import { cartUnits } from './cart.js';
 import { countOf } from './count.js';
 import { ErrorState, Loading, PageErrorBoundary, focusAfterRender } from './components.js';
+import { signInFrom } from './return-path.js';
 import { rememberedAdmin } from './session.js';
 import { useAuth, useCart } from './state.js';
 
@@ -16,7 +17,7 @@ export function Layout() {
   const { pathname, search } = useLocation();
   // Signing in from the header brings the visitor back to the page they were on (a product, the cart), not the
   // shop's start; from the sign-in page itself, its own next is kept.
-  const signInTo = pathname === '/signin' ? `/signin${search}` : `/signin?next=${encodeURIComponent(pathname + search)}`;
+  const signInTo = pathname === '/signin' ? `/signin${search}` : signInFrom(pathname + search);
   const main = useRef<HTMLElement>(null);
   // Sign out that could not reach the shop: the session is still on (server and here), said until the next try.
   const [signOutFailed, setSignOutFailed] = useState(false);

@@ -14,3 +14,8 @@ export function sameSitePath(next: string | null, origin: string): string {
     return '/';
   }
 }
+
+/** The sign-in page that brings the visitor back to `path` (a pathname and its query) once signed in. */
+export function signInFrom(path: string): string {
+  return `/signin?next=${encodeURIComponent(path)}`;
+}

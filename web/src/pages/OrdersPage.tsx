@@ -6,13 +6,14 @@ import { isSettled } from '../checkout.js';
 import { ErrorState, Loading, NotFound, WaitingForSession, focusAfterRender } from '../components.js';
 import { formatMoney } from '../money.js';
 import { CancelOrder, STATUS_TEXT, lineName, unnamedProductIds, useOrderWithNames, useProductNames } from '../order-view.js';
+import { signInFrom } from '../return-path.js';
 import { useAuth } from '../state.js';
 
 function RequireSignIn({ children }: { children: React.ReactNode }) {
   const { status } = useAuth();
   const { pathname } = useLocation();
   if (status === 'loading') return <Loading />;
-  if (status === 'anonymous') return <Navigate to={`/signin?next=${encodeURIComponent(pathname)}`} replace />;
+  if (status === 'anonymous') return <Navigate to={signInFrom(pathname)} replace />;
   if (status === 'unreachable') return <WaitingForSession />;
   return <>{children}</>;
 }

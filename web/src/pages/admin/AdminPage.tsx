@@ -1,11 +1,12 @@
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, NavLink, Route, Routes, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, namesNothing, isTimeout, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
+import { ApiError, isTimeout, namesNothing, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
 import { ErrorState, Loading, NotFound, WaitingForSession, focusAfterRender, useOneAtATime } from '../../components.js';
 import { countOf } from '../../count.js';
 import { ambiguousComma, formatMoney, minorDigits, parseMajor, toMajorText } from '../../money.js';
 import { CancelOrder, STATUS_TEXT, lineName, useOrderWithNames } from '../../order-view.js';
+import { signInFrom } from '../../return-path.js';
 import { useAuth } from '../../state.js';
 
 export default function AdminPage() {
@@ -30,7 +31,7 @@ export default function AdminPage() {
     return (
       <div className="empty">
         <h1>Admin</h1>
-        <p>This area is for shop administrators. {status === 'anonymous' && <Link to={`/signin?next=${encodeURIComponent(pathname + search)}`}>Sign in</Link>}</p>
+        <p>This area is for shop administrators. {status === 'anonymous' && <Link to={signInFrom(pathname + search)}>Sign in</Link>}</p>
       </div>
     );
   return (
