@@ -15,6 +15,7 @@ import { detectResources, envDetector, hostDetector, osDetector, resourceFromAtt
 import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-node';
 import { tracedInstrumentations } from './instrumentations.js';
 import { settleServerSpanStatus } from './server-span-status.js';
+import { ErrorTypeSpanProcessor } from './span-error-type.js';
 import { instrumentationChoice, type ExporterProtocol } from './tracing-env.js';
 
 // No ESM loader (module.register + import-in-the-middle): every patched module is reached through a
@@ -116,7 +117,7 @@ export async function startTracing(protocol: ExporterProtocol): Promise<NodeTrac
     'process.runtime.name': 'nodejs',
     'process.runtime.version': process.versions.node,
   }).merge(detectResources({ detectors: [hostDetector, osDetector, envDetector] }));
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [new BatchSpanProcessor(await spanExporter(protocol))] });
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [new ErrorTypeSpanProcessor(), new BatchSpanProcessor(await spanExporter(protocol))] });
   provider.register();
   registerInstrumentations({ instrumentations: tracedInstrumentations(instrumentationChoice(process.env)), tracerProvider: provider });
   attachToFastifyApps(provider);

@@ -178,6 +178,27 @@ describe('failed requests, traced through the gateway and directly', () => {
     }
   });
 
+  it('then every span that ended in Error, client and database spans included, says why in error.type', () => {
+    for (const s of sent) {
+      for (const span of spansOf(s).filter((x) => x.status.code === ERROR)) {
+        assert.ok(typeof span.attributes['error.type'] === 'string' && span.attributes['error.type'] !== '', `${s.name} ${s.via}: ${span.service} ${span.name} is Error without error.type`);
+      }
+    }
+    // A client span whose answer was 400 or more is Error (semconv, HTTP client spans) with that code as its type.
+    const httpClient = (span: ReceivedSpan) => span.kind === CLIENT && span.attributes['http.request.method'] !== undefined;
+    const refused = sent.find((s) => s.name === 'a 409 (insufficient stock)' && s.via === 'direct');
+    assert.ok(refused);
+    const reservation = spansOf(refused).find((span) => span.service === 'order' && httpClient(span));
+    assert.equal(reservation?.status.code, ERROR, describeSpans(refused));
+    assert.equal(reservation.attributes['error.type'], '409');
+    // No answer at all: the gateway's call to the killed product service carries the connection's error code.
+    const down = sent.find((s) => s.name === 'a 503 (the service down)');
+    assert.ok(down);
+    const proxied = spansOf(down).filter((span) => span.service === 'gateway' && httpClient(span));
+    assert.ok(proxied.length > 0, describeSpans(down));
+    for (const span of proxied) assert.match(String(span.attributes['error.type']), /^(ECONNREFUSED|ECONNRESET|UND_ERR_[A-Z_]+)$/, describeSpans(down));
+  });
+
   it('then the order refused for want of stock is recorded as rejected, and the reservation\'s 409 is Unset on the product span too', async () => {
     for (const s of sent.filter((x) => x.name === 'a 409 (insufficient stock)')) {
       const product = serverOf(s, 'product');
