@@ -5,6 +5,7 @@
 // service's request log line names that span.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { OtlpReceiver, ReceivedSpan } from '../src/index.js';
 import { startTracedStack, type TracedStack } from './traced-stack.js';
@@ -28,6 +29,24 @@ interface Sent {
   /** Every service whose server span the trace must hold. */
   reached: string[];
 }
+
+/** A raw HTTP/1.1 exchange on one socket: the request is written in parts, the whole answer read until close. */
+function rawExchange(port: number) {
+  const socket = connect(port, '127.0.0.1');
+  let text = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (d: string) => (text += d));
+  const ended = new Promise<string>((resolve) => socket.on('close', () => resolve(text)));
+  return { write: (part: string) => new Promise<void>((resolve) => socket.write(part, () => resolve())), ended };
+}
+const statusOf = (raw: string) => Number(/^HTTP\/1\.1 (\d{3}) /.exec(raw)?.[1] ?? 0);
+const bodyOf = (raw: string) => {
+  try {
+    return JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
+  } catch {
+    return { raw };
+  }
+};
 
 describe('failed requests, traced through the gateway and directly', () => {
   let receiver: OtlpReceiver;
@@ -103,6 +122,31 @@ describe('failed requests, traced through the gateway and directly', () => {
     sent.push({ name: 'a 503 (the service down)', via: 'gateway', service: 'product', ...down, status: res.status, route: undefined, body: (await res.json()) as Record<string, unknown>, reached: ['gateway'] });
 
     await allExported();
+
+    // Then the user service shutting down (SIGTERM): a login whose body is still arriving holds the drain open, and a
+    // request begun before the signal and finished after it is refused 503 (kit health plugin). Both spans must
+    // reach the receiver: the refusal's, and the in-flight one's, exported by the flush as the app closes.
+    const user = stack.children.get('user');
+    const { port } = new URL(stack.urls.user);
+    const body = JSON.stringify({ email: `nobody.${randomUUID()}@example.test`, password: 'not-the-password-1' });
+    const inFlight = rawExchange(Number(port));
+    const held = { traceId: randomBytes(16).toString('hex'), callerSpanId: randomBytes(8).toString('hex') };
+    await inFlight.write(`POST /user/login HTTP/1.1\r\nHost: u\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\ntraceparent: 00-${held.traceId}-${held.callerSpanId}-01\r\n\r\n${body.slice(0, 10)}`);
+    const late = rawExchange(Number(port));
+    const refusedIds = { traceId: randomBytes(16).toString('hex'), callerSpanId: randomBytes(8).toString('hex') };
+    await late.write(`GET /user/me HTTP/1.1\r\nHost: u\r\ntraceparent: 00-${refusedIds.traceId}-${refusedIds.callerSpanId}-01\r\n`);
+    await new Promise((r) => setTimeout(r, 200));
+    const userExit = new Promise((r) => user?.once('exit', r));
+    user?.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 300));
+    await late.write('\r\n');
+    const refused = await late.ended;
+    await inFlight.write(body.slice(10));
+    const finished = await inFlight.ended;
+    await userExit;
+    sent.push({ name: 'a 503 (the service draining)', via: 'direct', service: 'user', ...refusedIds, status: statusOf(refused), route: '/user/me', body: bodyOf(refused), reached: ['user'] });
+    sent.push({ name: 'a 401 (a login in flight while the service drains)', via: 'direct', service: 'user', ...held, status: statusOf(finished), route: '/user/login', body: bodyOf(finished), reached: ['user'] });
+    await allExported();
     // The last exports of a batch may trail the first by a schedule delay.
     await new Promise((r) => setTimeout(r, 500));
   });
@@ -126,6 +170,8 @@ describe('failed requests, traced through the gateway and directly', () => {
       'a 405 (a method the path does not serve)': 405,
       'a 500 (a fault in the service)': 500,
       'a 503 (the service down)': 503,
+      'a 503 (the service draining)': 503,
+      'a 401 (a login in flight while the service drains)': 401,
     };
     for (const s of sent) assert.equal(s.status, expected[s.name], `${s.name} ${s.via}: ${JSON.stringify(s.body)}`);
   });
