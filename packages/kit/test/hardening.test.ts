@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Pool } from 'undici';
 import { Metrics, SERVER_LIMITS, ServiceUnavailable, Type, UUID_PATTERN, bodyLimitFor, containsUnstorableText, createServer, isUnavailableError, maxJsonBytes, startupWaitReason } from '../src/index.js';
-import { assertMethodNotAllowed, assertProblem, http, listenOnLoopback } from '@ecommerce/test-support';
+import { assertMethodNotAllowed, assertProblem, http, listenOnLoopback, rawExchangeInParts } from '@ecommerce/test-support';
 
 async function server(logLevel = 'silent', lines?: string[]) {
   return createServer({
@@ -775,16 +775,6 @@ describe('a client that goes away', () => {
 });
 
 describe('a service that is shutting down', () => {
-  /** A raw HTTP/1.1 exchange on one socket: the request is written in parts, the whole answer read until close. */
-  function rawExchange(port: number) {
-    const socket = connect(port, '127.0.0.1');
-    let text = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (d: string) => (text += d));
-    const ended = new Promise<string>((resolve) => socket.on('close', () => resolve(text)));
-    return { write: (part: string) => new Promise<void>((resolve) => socket.write(part, () => resolve())), ended };
-  }
-
   it('answers a request that arrives while draining 503 problem+json with Retry-After and Connection: close, and finishes the one in flight', async () => {
     const app = await server();
     let release: () => void = () => undefined;
@@ -797,10 +787,10 @@ describe('a service that is shutting down', () => {
     const base = await listenOnLoopback(app);
     const port = Number(new URL(base).port);
     try {
-      const inFlight = rawExchange(port);
+      const inFlight = rawExchangeInParts(port);
       await inFlight.write('GET /t/slow HTTP/1.1\r\nHost: t\r\n\r\n');
       // Begun before the close (so its connection is not idle and stays open), finished after it.
-      const late = rawExchange(port);
+      const late = rawExchangeInParts(port);
       await late.write('GET /t/fast HTTP/1.1\r\nHost: t\r\n');
       await new Promise((r) => setTimeout(r, 50));
       const closing = app.close();

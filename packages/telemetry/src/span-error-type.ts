@@ -14,7 +14,7 @@ const ERROR_TYPE = 'error.type';
 const SQLSTATE = /\(code: ([0-9A-Z]{5})\)$/;
 
 /** The error.type a span that ended in Error should carry (see the file's head). */
-export function errorTypeOf(span: Pick<ReadableSpan, 'attributes' | 'events'>): string {
+function errorTypeOf(span: Pick<ReadableSpan, 'attributes' | 'events'>): string {
   const status = span.attributes['http.response.status_code'];
   if (typeof status === 'number' && status >= 400) return String(status);
   const exception = span.events.find((event) => event.name === 'exception')?.attributes;

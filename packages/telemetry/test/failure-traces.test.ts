@@ -5,8 +5,8 @@
 // service's request log line names that span.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { rawExchangeInParts } from '@ecommerce/test-support';
 import type { OtlpReceiver, ReceivedSpan } from '../src/index.js';
 import { startTracedStack, type TracedStack } from './traced-stack.js';
 
@@ -30,15 +30,6 @@ interface Sent {
   reached: string[];
 }
 
-/** A raw HTTP/1.1 exchange on one socket: the request is written in parts, the whole answer read until close. */
-function rawExchange(port: number) {
-  const socket = connect(port, '127.0.0.1');
-  let text = '';
-  socket.setEncoding('utf8');
-  socket.on('data', (d: string) => (text += d));
-  const ended = new Promise<string>((resolve) => socket.on('close', () => resolve(text)));
-  return { write: (part: string) => new Promise<void>((resolve) => socket.write(part, () => resolve())), ended };
-}
 const statusOf = (raw: string) => Number(/^HTTP\/1\.1 (\d{3}) /.exec(raw)?.[1] ?? 0);
 const bodyOf = (raw: string) => {
   try {
@@ -129,10 +120,10 @@ describe('failed requests, traced through the gateway and directly', () => {
     const user = stack.children.get('user');
     const { port } = new URL(stack.urls.user);
     const body = JSON.stringify({ email: `nobody.${randomUUID()}@example.test`, password: 'not-the-password-1' });
-    const inFlight = rawExchange(Number(port));
+    const inFlight = rawExchangeInParts(Number(port));
     const held = { traceId: randomBytes(16).toString('hex'), callerSpanId: randomBytes(8).toString('hex') };
     await inFlight.write(`POST /user/login HTTP/1.1\r\nHost: u\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\ntraceparent: 00-${held.traceId}-${held.callerSpanId}-01\r\n\r\n${body.slice(0, 10)}`);
-    const late = rawExchange(Number(port));
+    const late = rawExchangeInParts(Number(port));
     const refusedIds = { traceId: randomBytes(16).toString('hex'), callerSpanId: randomBytes(8).toString('hex') };
     await late.write(`GET /user/me HTTP/1.1\r\nHost: u\r\ntraceparent: 00-${refusedIds.traceId}-${refusedIds.callerSpanId}-01\r\n`);
     await new Promise((r) => setTimeout(r, 200));

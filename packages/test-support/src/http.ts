@@ -1,4 +1,5 @@
 // HTTP as the tests speak it: JSON in, JSON (or text) out, on loopback only.
+import { connect } from 'node:net';
 import { freePort as kitFreePort } from '@ecommerce/kit';
 
 export interface HttpResult<T = Record<string, unknown>> {
@@ -36,3 +37,17 @@ export async function http<T = Record<string, unknown>>(
 
 /** A loopback port free at the time of asking (for a server a test stops and starts again at one address). */
 export const freePort = (): Promise<number> => kitFreePort('127.0.0.1');
+
+/**
+ * A raw HTTP/1.1 exchange on one loopback socket: the request is written in parts (`write` resolves once a part is
+ * sent), and `ended` is the whole answer as read until the server closes the connection. For what fetch cannot do:
+ * a request begun before a server starts draining and finished after, a body that arrives late.
+ */
+export function rawExchangeInParts(port: number): { write(part: string): Promise<void>; ended: Promise<string> } {
+  const socket = connect(port, '127.0.0.1');
+  let text = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (d: string) => (text += d));
+  const ended = new Promise<string>((resolve) => socket.on('close', () => resolve(text)));
+  return { write: (part: string) => new Promise<void>((resolve) => socket.write(part, () => resolve())), ended };
+}
