@@ -165,8 +165,11 @@ export function prometheusManifests(): Manifest[] {
             '--config.file=/etc/prometheus/config/prometheus.yml',
             '--storage.tsdb.path=/prometheus',
             `--storage.tsdb.retention.time=${PROMETHEUS_RETENTION}`,
-            // Below the volume size: Prometheus deletes the oldest blocks first.
-            '--storage.tsdb.retention.size=18GB',
+            // 80% of the 20Gi volume. Prometheus reads GB as GiB (powers of 2), counts the WAL in
+            // it, deletes only whole blocks and needs room to write a compacted block before it
+            // deletes the old ones: its storage docs say at most 80-85% of the disk (18GB was 90%,
+            // which a full volume crash-loops on: "no space left on device").
+            '--storage.tsdb.retention.size=16GB',
             '--web.enable-lifecycle',
             // Trace ids on latency histograms (docs/tracing.md): kept only with this flag.
             ...PROMETHEUS_FEATURES,
