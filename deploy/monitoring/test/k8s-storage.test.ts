@@ -85,6 +85,19 @@ test('Prometheus reads retention.size in powers of 2, and so does this test', ()
   assert.ok(prometheusBytes('18GB') / quantityBytes('20Gi') > 0.85);
 });
 
+test('Prometheus under compose keeps as much history as any rule or panel reads, like Kubernetes', async () => {
+  const compose = YAML.parse(await readFile(path.join(repoRoot, 'deploy', 'docker', 'compose.yaml'), 'utf8')) as {
+    services: Record<string, { command?: string[]; volumes?: string[] }>;
+  };
+  const prometheus = compose.services['prometheus'];
+  const retention = /^--storage\.tsdb\.retention\.time=(\w+)$/.exec(prometheus?.command?.find((a) => a.startsWith('--storage.tsdb.retention.time=')) ?? '')?.[1];
+  assert.ok(retention, JSON.stringify(prometheus?.command));
+  // "Availability (30d)", the 30-day budget and NoConfirmedOrders' `offset 1w` read past 7 days.
+  const needed = await longestLookback();
+  assert.ok(parseDuration(retention) >= needed + parseDuration('3d'), `compose retention ${retention} < ${needed / 86_400_000}d read + a margin`);
+  assert.ok(prometheus?.volumes?.some((v) => /^[\w-]+:\/prometheus$/.test(v)), 'a named volume, so `docker compose up` again keeps the history');
+});
+
 test('the ingress-nginx job discovers the controller pods in their namespace, and a Role there lets Prometheus list them', async () => {
   const config = YAML.parse(await readFile(prometheusK8sConfigPath, 'utf8')) as {
     scrape_configs: Array<{ job_name: string; kubernetes_sd_configs?: Array<{ role: string; namespaces?: { names?: string[] } }> }>;
