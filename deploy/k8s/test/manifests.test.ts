@@ -542,6 +542,19 @@ test('docs/deploy.md builds every image of ours the manifests run, and its expec
   for (const file of kustomizationResources()) assert.ok(tableFiles.includes(`\`${file}\``), `docs/deploy.md does not describe ${file}`);
 });
 
+test('docs/deploy.md: the minikube clean-up stops every port-forward the steps before it left running', () => {
+  const docs = readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8');
+  const start = docs.indexOf('## Kubernetes with minikube, step by step');
+  const cleanUp = docs.indexOf('**Clean up**', start);
+  assert.ok(start >= 0 && cleanUp > start, 'the minikube steps and their clean-up');
+  const background = docs.slice(start, cleanUp).split('\n').filter((l) => /^\s+kubectl .*port-forward .*&\s*$/.test(l));
+  assert.ok(background.length >= 1, 'the steps start port-forwards in the background');
+  const kill = /^\s+kill ([^#\n]*)/m.exec(docs.slice(cleanUp))?.[1]?.trim() ?? '';
+  // `kill %1 %2` left the third (Prometheus, 9090) running, holding its local port.
+  const jobs = kill === '$(jobs -p)' ? background.length : kill.split(/\s+/).filter((j) => /^%\d+$/.test(j)).length;
+  assert.equal(jobs, background.length, `clean-up runs \`kill ${kill}\` for ${background.length} background port-forwards`);
+});
+
 test('our images carry their own version (SERVICE_VERSION from the build\'s VERSION), so a new image needs nothing else changed', () => {
   // `kustomize edit set image` rewrites image fields only: a version in a label or an env value would go stale.
   assert.match(dockerfile, /^ARG VERSION=\S+\n(?:#.*\n)*ENV SERVICE_VERSION=\$\{VERSION\}$/m);
