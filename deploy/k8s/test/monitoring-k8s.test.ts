@@ -5,7 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -27,6 +29,7 @@ interface ScrapeJob {
   tls_config?: { ca_file?: string; insecure_skip_verify?: boolean };
   authorization?: { credentials_file?: string };
   relabel_configs?: { source_labels?: string[]; regex?: string; action?: string }[];
+  metric_relabel_configs?: { source_labels?: string[]; regex?: string; action?: string }[];
 }
 const prometheusConfig = (): { scrape_configs: ScrapeJob[]; rule_files?: string[]; alerting?: unknown } =>
   parseYaml(dataOf(find('ConfigMap', 'prometheus-config'))['prometheus.yml'] ?? '')[0] as { scrape_configs: ScrapeJob[] };
@@ -140,6 +143,68 @@ test('relabelling in a real Prometheus: one target per node at the API server pr
   } finally {
     await prometheus.stop();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** The cAdvisor (container_*) and kubelet (kubelet_*) metric names the rules, the dashboards and the runbooks read. */
+function nodeMetricsRead(): { cadvisor: string[]; kubelet: string[] } {
+  const dir = (d: string, ext: string): string[] => readdirSync(join(repoRoot, d)).filter((f) => f.endsWith(ext)).map((f) => readFileSync(join(repoRoot, d, f), 'utf8'));
+  const texts = [...dir('deploy/monitoring/rules', '.yml'), ...dir('deploy/monitoring/grafana/dashboards', '.json'), readFileSync(join(repoRoot, 'docs/runbooks.md'), 'utf8')];
+  const names = (prefix: string): string[] => [...new Set(texts.flatMap((t) => [...t.matchAll(new RegExp(`\\b${prefix}_[a-z_]+\\b`, 'g'))].map((m) => m[0])))].sort();
+  return { cadvisor: names('container'), kubelet: names('kubelet') };
+}
+
+test('cAdvisor and kubelet: a real Prometheus keeps the series the rules, dashboards and runbooks read, of our namespace only', { skip: spawnSync('prometheus', ['--version']).status !== 0 ? 'prometheus is not installed' : false, timeout: 60_000 }, async () => {
+  const read = nodeMetricsRead();
+  assert.ok(read.cadvisor.length >= 4 && read.kubelet.length >= 2, JSON.stringify(read));
+  // What a kubelet serves on a shared node: our pods and another team's, and metrics nothing here reads.
+  const sample = (name: string, labels: string): string => `${name}{${labels}} 1\n`;
+  const body = {
+    '/metrics/cadvisor': ['ecommerce', 'kube-system', 'other-team']
+      .flatMap((ns) => [...read.cadvisor, 'container_network_receive_bytes_total', 'container_fs_reads_total'].map((n) => sample(n, `namespace="${ns}",pod="p-1",container="c"`)))
+      .concat(sample('container_memory_working_set_bytes', 'namespace="ecommerce",pod="p-1",container="POD"'), sample('machine_cpu_cores', ''))
+      .join(''),
+    '/metrics': ['ecommerce', 'other-team']
+      .flatMap((ns) => [...read.kubelet, 'kubelet_volume_stats_inodes'].map((n) => sample(n, `namespace="${ns}",persistentvolumeclaim="data-postgres-0"`)))
+      .concat(sample('kubelet_runtime_operations_total', 'operation_type="create_container"'), sample('rest_client_requests_total', 'code="200"'))
+      .join(''),
+  } as Record<string, string>;
+  const server = createServer((req, res) => {
+    const text = body[req.url ?? ''];
+    res.writeHead(text === undefined ? 404 : 200, { 'content-type': 'text/plain; version=0.0.4' }).end(text ?? '');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  // The two jobs' own metric_relabel_configs, on static targets (discovery and the API server proxy are tested above).
+  const shipped = prometheusConfig().scrape_configs;
+  const job = (name: string, path: string) => ({
+    job_name: name,
+    metrics_path: path,
+    static_configs: [{ targets: [address] }],
+    metric_relabel_configs: shipped.find((j) => j.job_name === name)?.metric_relabel_configs ?? [],
+  });
+  const { startPrometheus } = (await import(pathToFileURL(join(repoRoot, 'deploy/monitoring/dist/src/prometheus-process.js')).href)) as {
+    startPrometheus(o: { config: string }): Promise<{ url: string; stop(): Promise<void> }>;
+  };
+  const { stringify } = await import('yaml');
+  const prometheus = await startPrometheus({
+    config: stringify({ global: { scrape_interval: '1s', scrape_timeout: '1s' }, scrape_configs: [job('kubernetes-cadvisor', '/metrics/cadvisor'), job('kubernetes-kubelet', '/metrics')] }),
+  });
+  try {
+    const query = async (q: string): Promise<Record<string, string>[]> => {
+      const r = (await (await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data: { result: { metric: Record<string, string> }[] } };
+      return r.data.result.map((x) => x.metric);
+    };
+    for (let i = 0; i < 200 && (await query('scrape_samples_scraped')).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await query('up == 1')).length, 2, 'both fixture targets scraped');
+    const kept = (await query('group by (__name__, namespace, container) ({job=~"kubernetes-cadvisor|kubernetes-kubelet", __name__!~"up|scrape_.+"})'))
+      .map((m) => `${m['__name__']} ${m['namespace'] ?? ''} ${m['container'] ?? ''}`.trim())
+      .sort();
+    const expected = [...read.cadvisor.map((n) => `${n} ecommerce c`), ...read.kubelet.map((n) => `${n} ecommerce`)].sort();
+    assert.deepEqual(kept, expected);
+  } finally {
+    await prometheus.stop();
+    server.close();
   }
 });
 
