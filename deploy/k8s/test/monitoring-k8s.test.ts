@@ -146,62 +146,52 @@ test('relabelling in a real Prometheus: one target per node at the API server pr
   }
 });
 
-/** The cAdvisor (container_*) and kubelet (kubelet_*) metric names the rules, the dashboards and the runbooks read. */
-function nodeMetricsRead(): { cadvisor: string[]; kubelet: string[] } {
+/** The metric names with this prefix (container_: cAdvisor, kubelet_, nginx_: ingress-nginx) the rules, the dashboards and the runbooks read. */
+function metricsRead(prefix: string): string[] {
   const dir = (d: string, ext: string): string[] => readdirSync(join(repoRoot, d)).filter((f) => f.endsWith(ext)).map((f) => readFileSync(join(repoRoot, d, f), 'utf8'));
   const texts = [...dir('deploy/monitoring/rules', '.yml'), ...dir('deploy/monitoring/grafana/dashboards', '.json'), readFileSync(join(repoRoot, 'docs/runbooks.md'), 'utf8')];
-  const names = (prefix: string): string[] => [...new Set(texts.flatMap((t) => [...t.matchAll(new RegExp(`\\b${prefix}_[a-z_]+\\b`, 'g'))].map((m) => m[0])))].sort();
-  return { cadvisor: names('container'), kubelet: names('kubelet') };
+  return [...new Set(texts.flatMap((t) => [...t.matchAll(new RegExp(`\\b${prefix}_[a-z_]+\\b`, 'g'))].map((m) => m[0])))].sort();
 }
 
-test('cAdvisor and kubelet: a real Prometheus keeps the series the rules, dashboards and runbooks read, of our namespace only', { skip: spawnSync('prometheus', ['--version']).status !== 0 ? 'prometheus is not installed' : false, timeout: 60_000 }, async () => {
-  const read = nodeMetricsRead();
-  assert.ok(read.cadvisor.length >= 4 && read.kubelet.length >= 2, JSON.stringify(read));
-  // What a kubelet serves on a shared node: our pods and another team's, and metrics nothing here reads.
+test('cAdvisor, kubelet and ingress-nginx: a real Prometheus keeps the series the rules, dashboards and runbooks read, of our namespace only', { skip: spawnSync('prometheus', ['--version']).status !== 0 ? 'prometheus is not installed' : false, timeout: 60_000 }, async () => {
+  // What each serves on a shared cluster: our pods' series and other teams', and names nothing here reads.
   const sample = (name: string, labels: string): string => `${name}{${labels}} 1\n`;
-  const body = {
-    '/metrics/cadvisor': ['ecommerce', 'kube-system', 'other-team']
-      .flatMap((ns) => [...read.cadvisor, 'container_network_receive_bytes_total', 'container_fs_reads_total'].map((n) => sample(n, `namespace="${ns}",pod="p-1",container="c"`)))
-      .concat(sample('container_memory_working_set_bytes', 'namespace="ecommerce",pod="p-1",container="POD"'), sample('machine_cpu_cores', ''))
-      .join(''),
-    '/metrics': ['ecommerce', 'other-team']
-      .flatMap((ns) => [...read.kubelet, 'kubelet_volume_stats_inodes'].map((n) => sample(n, `namespace="${ns}",persistentvolumeclaim="data-postgres-0"`)))
-      .concat(sample('kubelet_runtime_operations_total', 'operation_type="create_container"'), sample('rest_client_requests_total', 'code="200"'))
-      .join(''),
-  } as Record<string, string>;
+  const jobs = [
+    { name: 'kubernetes-cadvisor', path: '/metrics/cadvisor', read: metricsRead('container'), unread: ['container_network_receive_bytes_total', 'container_fs_reads_total'], labels: 'pod="p-1",container="c"', extra: sample('container_memory_working_set_bytes', 'namespace="ecommerce",pod="p-1",container="POD"') + sample('machine_cpu_cores', '') },
+    { name: 'kubernetes-kubelet', path: '/metrics', read: metricsRead('kubelet'), unread: ['kubelet_volume_stats_inodes'], labels: 'persistentvolumeclaim="data-postgres-0"', extra: sample('kubelet_runtime_operations_total', 'operation_type="create_container"') + sample('rest_client_requests_total', 'code="200"') },
+    { name: 'ingress-nginx', path: '/nginx', read: metricsRead('nginx'), unread: ['nginx_ingress_controller_request_duration_seconds_bucket', 'nginx_ingress_controller_response_size_sum'], labels: 'ingress="ecommerce",service="order-service",status="200"', extra: sample('nginx_ingress_controller_config_last_reload_successful', '') },
+  ];
+  for (const j of jobs) assert.ok(j.read.length >= 1, `${j.name} reads nothing?`);
+  const body = new Map(jobs.map((j) => [j.path, ['ecommerce', 'kube-system', 'other-team'].flatMap((ns) => [...j.read, ...j.unread].map((n) => sample(n, `namespace="${ns}",${j.labels}`))).join('') + j.extra]));
   const server = createServer((req, res) => {
-    const text = body[req.url ?? ''];
+    const text = body.get(req.url ?? '');
     res.writeHead(text === undefined ? 404 : 200, { 'content-type': 'text/plain; version=0.0.4' }).end(text ?? '');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  // The two jobs' own metric_relabel_configs, on static targets (discovery and the API server proxy are tested above).
+  // Each job's own honor_labels and metric_relabel_configs, on a static target (discovery is tested above).
   const shipped = prometheusConfig().scrape_configs;
-  const job = (name: string, path: string) => ({
-    job_name: name,
-    metrics_path: path,
-    static_configs: [{ targets: [address] }],
-    metric_relabel_configs: shipped.find((j) => j.job_name === name)?.metric_relabel_configs ?? [],
+  const scrapeConfigs = jobs.map((j) => {
+    const own = shipped.find((s) => s.job_name === j.name) as (ScrapeJob & { honor_labels?: boolean }) | undefined;
+    assert.ok(own, j.name);
+    return { job_name: j.name, metrics_path: j.path, honor_labels: own.honor_labels ?? false, static_configs: [{ targets: [address] }], metric_relabel_configs: own.metric_relabel_configs ?? [] };
   });
   const { startPrometheus } = (await import(pathToFileURL(join(repoRoot, 'deploy/monitoring/dist/src/prometheus-process.js')).href)) as {
     startPrometheus(o: { config: string }): Promise<{ url: string; stop(): Promise<void> }>;
   };
   const { stringify } = await import('yaml');
-  const prometheus = await startPrometheus({
-    config: stringify({ global: { scrape_interval: '1s', scrape_timeout: '1s' }, scrape_configs: [job('kubernetes-cadvisor', '/metrics/cadvisor'), job('kubernetes-kubelet', '/metrics')] }),
-  });
+  const prometheus = await startPrometheus({ config: stringify({ global: { scrape_interval: '1s', scrape_timeout: '1s' }, scrape_configs: scrapeConfigs }) });
   try {
     const query = async (q: string): Promise<Record<string, string>[]> => {
       const r = (await (await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data: { result: { metric: Record<string, string> }[] } };
       return r.data.result.map((x) => x.metric);
     };
-    for (let i = 0; i < 200 && (await query('scrape_samples_scraped')).length < 2; i++) await new Promise((r) => setTimeout(r, 100));
-    assert.equal((await query('up == 1')).length, 2, 'both fixture targets scraped');
-    const kept = (await query('group by (__name__, namespace, container) ({job=~"kubernetes-cadvisor|kubernetes-kubelet", __name__!~"up|scrape_.+"})'))
-      .map((m) => `${m['__name__']} ${m['namespace'] ?? ''} ${m['container'] ?? ''}`.trim())
-      .sort();
-    const expected = [...read.cadvisor.map((n) => `${n} ecommerce c`), ...read.kubelet.map((n) => `${n} ecommerce`)].sort();
-    assert.deepEqual(kept, expected);
+    for (let i = 0; i < 200 && (await query('scrape_samples_scraped')).length < jobs.length; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.equal((await query('up == 1')).length, jobs.length, 'every fixture target scraped');
+    for (const j of jobs) {
+      const kept = (await query(`group by (__name__, namespace) ({job="${j.name}", __name__!~"up|scrape_.+"})`)).map((m) => `${m['__name__']} ${m['namespace'] ?? ''}`.trim()).sort();
+      assert.deepEqual(kept, j.read.map((n) => `${n} ecommerce`), j.name);
+    }
   } finally {
     await prometheus.stop();
     server.close();
