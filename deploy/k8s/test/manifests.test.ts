@@ -555,6 +555,27 @@ test('docs/deploy.md: the minikube clean-up stops every port-forward the steps b
   assert.equal(jobs, background.length, `clean-up runs \`kill ${kill}\` for ${background.length} background port-forwards`);
 });
 
+test('docs/deploy.md: the storage-class patches for a cluster without a default class reach every claim of the production overlay', () => {
+  const docs = readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8');
+  const block = /```yaml\n\s*# overlays\/production\/kustomization\.yaml, under patches:\n([\s\S]*?)```/.exec(docs)?.[1];
+  assert.ok(block, 'the storage step shows its patches');
+  const patches = parseYaml(block.replace(/^ {3}/gm, ''))[0] as { target: { kind: string; name: string }; patch: string }[];
+  const objects = renderKustomization(productionOverlay);
+  for (const p of patches) {
+    const targets = objects.filter((o) => o.kind === p.target.kind && o.metadata.name === p.target.name);
+    assert.equal(targets.length, 1, `patch target ${JSON.stringify(p.target)}`);
+    for (const o of targets) applyJsonPatch(o, parseYaml(p.patch)[0] as Parameters<typeof applyJsonPatch>[1]);
+  }
+  // Every claim the overlay makes: PersistentVolumeClaims and StatefulSet claim templates.
+  const claims = [
+    ...objects.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => [`PersistentVolumeClaim/${o.metadata.name}`, (o['spec'] as { storageClassName?: string }).storageClassName] as const),
+    ...objects.filter((o) => o.kind === 'StatefulSet').flatMap((o) =>
+      ((o['spec'] as { volumeClaimTemplates?: { metadata: { name: string }; spec: { storageClassName?: string } }[] }).volumeClaimTemplates ?? []).map((t) => [`StatefulSet/${o.metadata.name} ${t.metadata.name}`, t.spec.storageClassName] as const)),
+  ];
+  assert.ok(claims.length >= 2, JSON.stringify(claims));
+  for (const [claim, storageClass] of claims) assert.ok(storageClass, `${claim} keeps no storage class: Pending where the cluster has no default`);
+});
+
 test('our images carry their own version (SERVICE_VERSION from the build\'s VERSION), so a new image needs nothing else changed', () => {
   // `kustomize edit set image` rewrites image fields only: a version in a label or an env value would go stale.
   assert.match(dockerfile, /^ARG VERSION=\S+\n(?:#.*\n)*ENV SERVICE_VERSION=\$\{VERSION\}$/m);
