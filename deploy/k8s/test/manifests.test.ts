@@ -576,6 +576,16 @@ test('docs/deploy.md: the storage-class patches for a cluster without a default 
   for (const [claim, storageClass] of claims) assert.ok(storageClass, `${claim} keeps no storage class: Pending where the cluster has no default`);
 });
 
+test('docs/deploy.md: the production steps set up what the edge SLI scrapes (the controller\'s metrics port and the discovery Role)', () => {
+  const docs = readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8');
+  const start = docs.indexOf('## Kubernetes in production');
+  const production = docs.slice(start, docs.indexOf('\n## ', start + 1));
+  assert.ok(start >= 0 && production.length > 0, 'the production section');
+  // prometheus-k8s.yml's ingress-nginx job: pods of namespace ingress-nginx, container port "metrics".
+  assert.match(production, /kubectl apply -k deploy\/k8s\/ingress-nginx/, 'the Role that lets Prometheus list the controller pods');
+  assert.match(production, /controller\.metrics\.enabled=true/, 'the controller\'s metrics port');
+});
+
 test('our images carry their own version (SERVICE_VERSION from the build\'s VERSION), so a new image needs nothing else changed', () => {
   // `kustomize edit set image` rewrites image fields only: a version in a label or an env value would go stale.
   assert.match(dockerfile, /^ARG VERSION=\S+\n(?:#.*\n)*ENV SERVICE_VERSION=\$\{VERSION\}$/m);
