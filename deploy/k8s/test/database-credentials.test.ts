@@ -180,3 +180,40 @@ SQL`, { ...jobEnv, PGOPTIONS: '-c client_min_messages=warning' }, [database, ...
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+// The user service's SERVICE_CLIENTS is JSON; Kubernetes pastes a $(VAR) value into another verbatim. A client secret
+// from a secret manager (AWS's random passwords include " and \) pasted into that JSON broke it, and the user service
+// refused to start. The manifest names the variable instead (secretEnv); the user service's own config code reads it.
+test('any order-service client secret reaches the user service intact through the manifests\' env (quotes, backslashes, $)', async () => {
+  const fc = (await import('fast-check')).default;
+  const load = async <T>(file: string): Promise<T> => (await import(pathToFileURL(join(repoRoot, file)).href)) as T;
+  const { loadUserConfig } = await load<{ loadUserConfig(env: Record<string, string>): { SERVICE_CLIENTS?: string } }>('services/user/dist/src/config.js');
+  const { parseServiceClients } = await load<{ parseServiceClients(inline?: string, file?: string): { id: string; secret: string }[] }>('services/user/dist/src/model/service-client.js');
+  const objects = renderKustomization(devOverlay);
+  const secrets = new Map(objects.filter((o) => o.kind === 'Secret').map((o) => [o.metadata.name, dataOf(o)]));
+  const configMaps = new Map(objects.filter((o) => o.kind === 'ConfigMap').map((o) => [o.metadata.name, dataOf(o)]));
+  const mainContainer = (name: string): Container => {
+    const o = objects.find((x) => x.kind === 'Deployment' && x.metadata.name === name);
+    const c = o && podTemplate(o)?.spec.containers[0];
+    assert.ok(c, name);
+    return c;
+  };
+  const examples = ['a"b\\c$(HOME)d\'e%f g{h}[i]', '\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\\', '"'.repeat(20)];
+  fc.assert(
+    fc.property(fc.oneof(fc.constantFrom(...examples), fc.string({ minLength: 16, maxLength: 64 }).filter((s) => !s.includes('\u0000'))), (clientSecret) => {
+      const resolve = (source: EnvSource): string => {
+        const ref = source.secretKeyRef ?? source.configMapKeyRef;
+        const data = source.secretKeyRef ? secrets.get(ref?.name ?? '') : configMaps.get(ref?.name ?? '');
+        const value = source.secretKeyRef?.name === 'order-service-client' && ref?.key === 'client-secret' ? clientSecret : data?.[ref?.key ?? ''];
+        assert.ok(value !== undefined, JSON.stringify(source));
+        return value;
+      };
+      const user = containerEnv(mainContainer('user-service'), resolve);
+      const order = containerEnv(mainContainer('order-service'), resolve);
+      const clients = parseServiceClients(loadUserConfig(user).SERVICE_CLIENTS, undefined);
+      assert.equal(clients.find((c) => c.id === order['SERVICE_CLIENT_ID'])?.secret, order['SERVICE_CLIENT_SECRET']);
+      assert.equal(order['SERVICE_CLIENT_SECRET'], clientSecret);
+    }),
+    { numRuns: 50 },
+  );
+});

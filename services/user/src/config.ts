@@ -40,5 +40,33 @@ export function loadUserConfig(env: NodeJS.ProcessEnv = process.env): UserConfig
   } catch (err) {
     throw new ConfigError([(err as Error).message]);
   }
-  return config;
+  return { ...config, SERVICE_CLIENTS: withSecretsFromEnv(config.SERVICE_CLIENTS, env) };
+}
+
+/**
+ * A SERVICE_CLIENTS entry may name the variable holding its secret (`"secretEnv": "ORDER_CLIENT_SECRET"`) instead of
+ * holding it. Kubernetes pastes a `$(VAR)` value into another verbatim, so a secret from a secret manager with a `"`
+ * or `\` inside the JSON broke it and the service did not start; read from its own variable, any secret works.
+ * Anything that is not such an entry is left as it is, for parseServiceClients to judge.
+ */
+function withSecretsFromEnv(inline: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = inline === undefined ? undefined : JSON.parse(inline);
+  } catch {
+    return inline;
+  }
+  const named = (c: unknown): c is Record<string, unknown> & { secretEnv: unknown } => typeof c === 'object' && c !== null && 'secretEnv' in c;
+  if (!Array.isArray(parsed) || !parsed.some(named)) return inline;
+  const errors: string[] = [];
+  const clients = parsed.map((c: unknown) => {
+    if (!named(c)) return c;
+    const { secretEnv, ...client } = c;
+    const secret = typeof secretEnv === 'string' ? env[secretEnv] : undefined;
+    if ('secret' in client) errors.push(`SERVICE_CLIENTS: ${String(client['id'])} has both secret and secretEnv`);
+    else if (secret === undefined) errors.push(`SERVICE_CLIENTS: ${String(client['id'])}'s secretEnv ${String(secretEnv)} is not set`);
+    return { ...client, secret };
+  });
+  if (errors.length > 0) throw new ConfigError(errors);
+  return JSON.stringify(clients);
 }

@@ -1,0 +1,55 @@
+// SERVICE_CLIENTS entries that name the variable of their secret ("secretEnv"), as the Kubernetes manifest does: a
+// client secret from a secret manager may hold any character, and Kubernetes pastes a $(VAR) value verbatim, so a
+// secret written into the JSON could break it (the service did not start).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { ConfigError } from '@ecommerce/kit';
+import { http, stopAll } from '@ecommerce/test-support';
+import { loadUserConfig } from '../src/config.js';
+import { parseServiceClients } from '../src/model/service-client.js';
+import { startUserStack } from './harness.js';
+
+const SCOPES = ['reservations:write', 'reservations:read'];
+const clientsNamingTheirSecret = JSON.stringify([{ id: 'order-service', secretEnv: 'ORDER_CLIENT_SECRET', scopes: SCOPES }]);
+const config = (env: Record<string, string>) => loadUserConfig({ DATABASE_URL: 'postgres://127.0.0.1:5432/users', ...env });
+
+describe('SERVICE_CLIENTS with secretEnv', () => {
+  it('when a client names the variable of its secret, then any secret of 16+ characters is the client\'s, exactly (quotes, backslashes, $ and all)', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 16, maxLength: 80, unit: 'binary' }).filter((s) => !s.includes('\u0000')), (secret) => {
+        const c = config({ SERVICE_CLIENTS: clientsNamingTheirSecret, ORDER_CLIENT_SECRET: secret });
+        assert.deepEqual(parseServiceClients(c.SERVICE_CLIENTS, undefined), [{ id: 'order-service', secret, scopes: SCOPES }]);
+      }),
+    );
+    // What the old manifest built for such a secret: pasted into the JSON, it is not JSON any more.
+    const pasted = `[{"id":"order-service","secret":"${'a"b\\c'.repeat(4)}","scopes":[]}]`;
+    assert.throws(() => parseServiceClients(config({ SERVICE_CLIENTS: pasted }).SERVICE_CLIENTS, undefined), /not valid JSON/);
+  });
+
+  it('when the named variable is not set, or an entry has both secret and secretEnv, then the service refuses to start, saying which', () => {
+    assert.throws(() => config({ SERVICE_CLIENTS: clientsNamingTheirSecret }), (err: unknown) =>
+      err instanceof ConfigError && /order-service's secretEnv ORDER_CLIENT_SECRET is not set/.test(err.message));
+    const both = JSON.stringify([{ id: 'order-service', secret: 'x'.repeat(16), secretEnv: 'ORDER_CLIENT_SECRET', scopes: SCOPES }]);
+    assert.throws(() => config({ SERVICE_CLIENTS: both, ORDER_CLIENT_SECRET: 'y'.repeat(16) }), (err: unknown) =>
+      err instanceof ConfigError && /order-service has both secret and secretEnv/.test(err.message));
+  });
+
+  it('when clients hold their secrets inline, then SERVICE_CLIENTS is read as before', () => {
+    const inline = JSON.stringify([{ id: 'order-service', secret: 's'.repeat(16), scopes: SCOPES }]);
+    assert.equal(config({ SERVICE_CLIENTS: inline }).SERVICE_CLIENTS, inline);
+  });
+
+  it('when the service runs with a secretEnv client, then the token endpoint accepts that secret', async () => {
+    const secret = 'p"q\\r$(S) \' %x{}[]'.padEnd(24, '#');
+    const { db, user } = await startUserStack({ SERVICE_CLIENTS: clientsNamingTheirSecret, ORDER_CLIENT_SECRET: secret });
+    try {
+      const form = (s: string) => ({ grant_type: 'client_credentials', client_id: 'order-service', client_secret: s });
+      const ok = await http(user.base, 'POST', '/user/oauth/token', { body: form(secret) });
+      assert.equal(ok.status, 200, ok.text);
+      assert.equal((await http(user.base, 'POST', '/user/oauth/token', { body: form(`${secret}!`) })).status, 401);
+    } finally {
+      await stopAll(user, db);
+    }
+  });
+});
