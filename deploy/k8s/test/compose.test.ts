@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { dataOf, loadManifests, parseYaml, repoRoot, type K8sObject } from '../src/manifests.js';
 
 interface ComposeService {
@@ -96,9 +97,7 @@ test('compose development credentials agree with each other and with the Kuberne
     const raw = String(services[svc]?.environment?.['PGPASSWORD']);
     assert.equal(raw, `\${${prefix}_DB_PASSWORD:-${provision[`${prefix}_DB_PASSWORD`]}}`);
   }
-  const clients = JSON.parse(readFileSync(join(dockerDir, 'dev-secrets/service-clients.json'), 'utf8')) as { id: string; secret: string }[];
   const order = env('order-service');
-  assert.ok(clients.some((c) => c.id === order['SERVICE_CLIENT_ID'] && c.secret === order['SERVICE_CLIENT_SECRET']), 'order client secret not in service-clients.json');
   assert.equal(order['SERVICE_CLIENT_SECRET'], secret('order-service-client')['client-secret']);
   assert.equal(readFileSync(join(dockerDir, 'dev-secrets/jwt-private-key.pem'), 'utf8'), secret('user-service-jwt')['private-key.pem']);
   // postgres_exporter escapes DATA_SOURCE_USER and DATA_SOURCE_PASS into its URL itself.
@@ -107,6 +106,27 @@ test('compose development credentials agree with each other and with the Kuberne
   assert.equal(exporter['DATA_SOURCE_USER'], provision['EXPORTER_DB_USER']);
   assert.equal(exporter['DATA_SOURCE_PASS'], provision['EXPORTER_DB_PASSWORD']);
   assert.match(exporter['DATA_SOURCE_URI'] ?? '', /^postgres:5432\/ecommerce\?/);
+});
+
+// docs/deploy.md tells to override ORDER_CLIENT_SECRET in .env. The user service read its client list from
+// dev-secrets/service-clients.json, which kept the default: the order service then sent a secret the user service
+// did not know, got no service token, and no order could be placed.
+test('compose: an ORDER_CLIENT_SECRET from .env is the order client\'s secret at the user service too (its real config code)', async () => {
+  const { loadUserConfig } = (await import(pathToFileURL(join(repoRoot, 'services/user/dist/src/config.js')).href)) as { loadUserConfig(env: Record<string, string>): { SERVICE_CLIENTS?: string; SERVICE_CLIENTS_FILE?: string } };
+  const { parseServiceClients } = (await import(pathToFileURL(join(repoRoot, 'services/user/dist/src/model/service-client.js')).href)) as { parseServiceClients(inline?: string, file?: string): { id: string; secret: string }[] };
+  const fromDotEnv = 'from-.env "quoted" \\ and $dollars';
+  // Compose's interpolation with ORDER_CLIENT_SECRET set (other variables at their defaults); secrets mounted where the file says.
+  const env = (svc: string): Record<string, string> => Object.fromEntries(Object.entries(services[svc]?.environment ?? {}).map(([k, v]) => [k, withDefaults(String(v).replace(/\$\{ORDER_CLIENT_SECRET:-[^}]*\}/g, fromDotEnv))]));
+  const user = env('user-service');
+  const mounted = (path: string | undefined): string | undefined => {
+    const name = path?.startsWith('/run/secrets/') ? path.slice('/run/secrets/'.length) : undefined;
+    return name && compose.secrets[name] ? resolve(dockerDir, compose.secrets[name].file) : path;
+  };
+  const config = loadUserConfig({ ...user, DATABASE_URL: 'postgres://127.0.0.1:5432/ecommerce' });
+  const clients = parseServiceClients(config.SERVICE_CLIENTS, mounted(config.SERVICE_CLIENTS_FILE));
+  const order = env('order-service');
+  assert.equal(order['SERVICE_CLIENT_SECRET'], fromDotEnv);
+  assert.equal(clients.find((c) => c.id === order['SERVICE_CLIENT_ID'])?.secret, fromDotEnv);
 });
 
 test('compose Prometheus scrapes every platform service on its port and loads the repo rules', () => {
