@@ -26,6 +26,8 @@ export const TARGET_PORTS = { user: 3001, product: 3002, order: 3003, gateway: 9
  * asks for first in its scrape Accept header (docs/tracing.md).
  */
 export const PROMETHEUS_FEATURES = ['--enable-feature=exemplar-storage'] as const;
+/** History `npm run monitoring` keeps: what the 30-day panels and the weekly comparison read, as compose and Kubernetes keep. */
+export const LOCAL_RETENTION = '35d';
 
 export type MonitoringPorts = { readonly [K in keyof typeof PORTS]: number };
 export type TargetPorts = { readonly [K in keyof typeof TARGET_PORTS]: number };
@@ -242,7 +244,7 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
     const prometheus = launch('prometheus', 'prometheus', [
       `--config.file=${prometheusConfig}`,
       `--storage.tsdb.path=${path.join(dataDir, 'prometheus')}`,
-      `--storage.tsdb.retention.time=7d`,
+      `--storage.tsdb.retention.time=${LOCAL_RETENTION}`,
       `--web.listen-address=127.0.0.1:${ports.prometheus}`,
       // Lets tests reload the config (POST /-/reload); loopback only.
       '--web.enable-lifecycle',

@@ -10,6 +10,7 @@ import YAML from 'yaml';
 import { listPanelQueries } from '../src/dashboards/index.js';
 import { parseDuration } from '../src/duration.js';
 import { listRuleFiles, readRuleFile } from '../src/overlay.js';
+import { LOCAL_RETENTION } from '../src/stack.js';
 import { prometheusK8sConfigPath, repoRoot } from '../src/paths.js';
 
 type Doc = { kind?: string; metadata?: { name?: string; namespace?: string }; [key: string]: unknown };
@@ -96,6 +97,11 @@ test('Prometheus under compose keeps as much history as any rule or panel reads,
   const needed = await longestLookback();
   assert.ok(parseDuration(retention) >= needed + parseDuration('3d'), `compose retention ${retention} < ${needed / 86_400_000}d read + a margin`);
   assert.ok(prometheus?.volumes?.some((v) => /^[\w-]+:\/prometheus$/.test(v)), 'a named volume, so `docker compose up` again keeps the history');
+});
+
+test('Prometheus under `npm run monitoring` keeps as much history as any rule or panel reads, like compose', async () => {
+  const needed = await longestLookback();
+  assert.ok(parseDuration(LOCAL_RETENTION) >= needed + parseDuration('3d'), `local retention ${LOCAL_RETENTION} < ${needed / 86_400_000}d read + a margin`);
 });
 
 test('the ingress-nginx job discovers the controller pods in their namespace, and a Role there lets Prometheus list them', async () => {
