@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { Database, Metrics, type Queryable, type Row } from '@ecommerce/kit';
 import { assertErrorAt, assertMethodNotAllowed, assertProblem, createTestDatabase, http, metricValue, sql, uniqueCode, waitFor, type Product } from '@ecommerce/test-support';
 import { ProductRepository } from '../src/data/product-repository.js';
+import { expectedVersions } from '../src/routes/version-headers.js';
 import { startProductService } from './harness.js';
 import { createProduct, getProduct, startStack, type Problem, type Stack } from './stack.js';
 
@@ -246,6 +247,70 @@ describe('PATCH /product/:id', () => {
       ['a', 'b', 'c', 'd'].map((name) => http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name }, headers: { 'if-match': `"${cur.version}"` } })),
     );
     assert.deepEqual(race.map((r) => r.status).sort(), [200, 412, 412, 412]);
+  });
+
+  // An If-Match list as a client may write it (RFC 9110 5.6.1, 8.8.3): entity tags whose quotes may hold any etagc
+  // (a comma too), weak or strong, with optional white space and empty elements around the commas.
+  const CURRENT = Symbol('current version');
+  const etagc = (high: boolean) =>
+    fc.oneof(
+      fc.constantFrom(',', '1', '2', '0', 'W', '/', '*'),
+      fc.integer({ min: 0x21, max: high ? 0xff : 0x7e }).filter((c) => c !== 0x22 && c !== 0x7f),
+    ).map((c) => (typeof c === 'number' ? String.fromCharCode(c) : c));
+  const ifMatchList = (high: boolean) =>
+    fc
+      .record({
+        tags: fc.array(
+          fc.record({
+            weak: fc.boolean(),
+            opaque: fc.oneof(fc.constant<typeof CURRENT>(CURRENT), fc.integer({ min: 1, max: 999_999_999 }).map(String), fc.array(etagc(high), { maxLength: 6 }).map((cs) => cs.join(''))),
+          }),
+          { minLength: 1, maxLength: 4 },
+        ),
+        seps: fc.array(fc.constantFrom(',', ', ', ' ,', ',\t', ' , , ', ',,'), { minLength: 4, maxLength: 4 }),
+        lead: fc.constantFrom('', ' ', ', ', ','),
+        trail: fc.constantFrom('', ' ', ',', ' , '),
+      })
+      .map(({ tags, seps, lead, trail }) => ({
+        tags,
+        write: (current: number) =>
+          lead + tags.map((t, i) => `${i ? seps[i - 1] : ''}${t.weak ? 'W/' : ''}"${t.opaque === CURRENT ? current : t.opaque}"`).join('') + trail,
+      }));
+  const strongVersions = (tags: { weak: boolean; opaque: string | typeof CURRENT }[], current: number) =>
+    tags.filter((t) => !t.weak).map((t) => (t.opaque === CURRENT ? String(current) : t.opaque)).filter((o) => /^[1-9]\d{0,8}$/.test(o)).map(Number);
+
+  it('when If-Match is a list of entity tags written any way RFC 9110 allows (commas inside quotes, empty elements, obs-text), then it is read tag by tag', () => {
+    fc.assert(
+      fc.property(ifMatchList(true), fc.integer({ min: 1, max: 1000 }), (list, current) => {
+        assert.deepEqual(expectedVersions(list.write(current)), strongVersions(list.tags, current));
+      }),
+      { numRuns: 2000 },
+    );
+    assert.deepEqual(expectedVersions('"a,b"'), []);
+    assert.deepEqual(expectedVersions('"1", , "2",'), [1, 2]);
+    for (const malformed of ['', ' , ', '"1" "2"', '"1",, x', 'w/"1"', '"a"b"', '*, "1"']) assert.throws(() => expectedVersions(malformed), /If-Match/, malformed);
+  });
+
+  it('when If-Match holds a comma inside a tag or empty list elements, then the tags decide: 200 when one is the version, else 412 and nothing changes', async () => {
+    const p = await createProduct(stack);
+    assertProblem(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'x' }, headers: { 'if-match': '"a,b"' } }), 412, 'precondition-failed');
+    assertProblem(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'x' }, headers: { 'if-match': `"${p.version},${p.version}"` } }), 412, 'precondition-failed');
+    assert.equal((await getProduct(stack, p.id)).version, p.version, 'nothing changed');
+    await fc.assert(
+      fc.asyncProperty(ifMatchList(false), async (list) => {
+        const before = await getProduct(stack, p.id);
+        const res = await http<Product>(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'listed' }, headers: { 'if-match': list.write(before.version) } });
+        const now = await getProduct(stack, p.id);
+        if (strongVersions(list.tags, before.version).includes(before.version)) {
+          assert.equal(res.status, 200, res.text);
+          assert.equal(now.version, before.version + 1);
+        } else {
+          assertProblem(res, 412, 'precondition-failed');
+          assert.equal(now.version, before.version, 'nothing changed');
+        }
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('when the body sets stock or version, is empty or invalid, then 400 and nothing changes', async () => {

@@ -5,22 +5,39 @@ import type { Product } from '../model/product.js';
 const VERSION_TAG = /^[1-9]\d{0,8}$/;
 
 /**
+ * One element of an `If-Match` list (RFC 9110 5.6.1, 8.8.3): any empty elements before it, then `[W/]"<etagc>*"`, then
+ * a comma or the end. A comma inside the quotes belongs to the tag (`"a,b"` is one tag, matching no version), so
+ * the list is scanned tag by tag, never split at commas.
+ */
+const LIST_ELEMENT = /(?:[\t ]*,)*[\t ]*(W\/)?"([\x21\x23-\x7e\x80-\xff]*)"[\t ]*(?:,|$)/y;
+
+/**
  * `If-Match` as RFC 9110 13.1.1 reads it: `*` (any version: null), or a list of entity tags, of which the strong
  * ones that are a version (`"3"`) can match; a weak tag (`W/"3"`) never matches under the strong comparison
  * If-Match uses, so a list of only those is a precondition no version meets (412). A bare `3` is taken as `"3"`.
  * Anything that is not entity tags is a 400 rather than a silent unconditional write. Strong comparison is of the
  * characters: `"03"` is another tag than the ETag `"3"` and matches no version (read as a number it matched 3).
+ * Empty list elements (`"1", , "2"`) are accepted, as 5.6.1 asks of a recipient; at least one tag is needed.
  */
 export function expectedVersions(header: string | undefined): number[] | null {
   if (header === undefined || header.trim() === '*') return null;
   const bare = /^\s*([1-9]\d{0,8})\s*$/.exec(header);
   if (bare) return [Number(bare[1])];
+  const malformed = () => new BadRequest('If-Match must be the quoted product version, e.g. "3"', [{ path: 'headers/if-match', message: 'must be "<version>"' }]);
   const versions: number[] = [];
-  for (const item of header.split(',')) {
-    const tag = /^\s*(W\/)?"([\x21\x23-\x7e]*)"\s*$/.exec(item);
-    if (!tag) throw new BadRequest('If-Match must be the quoted product version, e.g. "3"', [{ path: 'headers/if-match', message: 'must be "<version>"' }]);
+  let tags = 0;
+  const element = new RegExp(LIST_ELEMENT);
+  while (element.lastIndex < header.length) {
+    const at = element.lastIndex;
+    const tag = element.exec(header);
+    if (!tag) {
+      if (/^[\t ,]*$/.test(header.slice(at))) break; // trailing empty elements
+      throw malformed();
+    }
+    tags++;
     if (!tag[1] && VERSION_TAG.test(tag[2]!)) versions.push(Number(tag[2]));
   }
+  if (tags === 0) throw malformed();
   return versions;
 }
 
