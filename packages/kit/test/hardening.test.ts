@@ -616,6 +616,14 @@ describe('errors and logs', () => {
       // on any route, so through the gateway (which forwards the joined value) too. One line is served.
       assert.match(await raw('GET /t/a HTTP/1.1\r\nHost: x\r\nIdempotency-Key: k\r\nidempotency-key: k\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 400 [\s\S]*"path":"headers\/idempotency-key"/);
       assert.match(await raw('GET /t/a HTTP/1.1\r\nHost: x\r\nIdempotency-Key: k, k\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 200 /);
+      // Authorization and Content-Type hold one value (RFC 9110), and Node keeps the first line of each and drops the
+      // rest unseen: on two lines, in any letter case, the same value or not, a 400 naming the header, never the
+      // first taken silently (a proxy reading the last would have authorized another caller). One line each is served.
+      for (const [name, a, b] of [['Authorization', 'Bearer a', 'Bearer b'], ['authorization', 'Bearer a', 'Bearer a'], ['Content-Type', 'application/json', 'text/plain'], ['content-type', 'application/json', 'application/json']] as const) {
+        const twice = await raw(`GET /t/a HTTP/1.1\r\nHost: x\r\n${name}: ${a}\r\n${name.toUpperCase()}: ${b}\r\nConnection: close\r\n\r\n`);
+        assert.match(twice, new RegExp(`^HTTP/1\\.1 400 [\\s\\S]*cache-control: no-store[\\s\\S]*"path":"headers/${name.toLowerCase()}","message":"must be sent once"`, 'i'), `${name}: ${twice}`);
+      }
+      assert.match(await raw('GET /t/a HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 200 /);
       // A transfer coding other than chunked (RFC 9112 6.1): 501, the body not parsed as if it were plain JSON.
       for (const coding of ['gzip, chunked', 'deflate, chunked', 'identity, chunked']) {
         const coded = await raw(`POST /t/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ${coding}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n`);

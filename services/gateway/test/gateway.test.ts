@@ -80,6 +80,41 @@ describe('gateway', () => {
     }
   });
 
+  it('when Authorization or Content-Type comes on two lines, then 400 at that header, through the gateway and direct, and nothing is served or changed as either line', async () => {
+    const gw = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: 'http://127.0.0.1:9', ORDER_SERVICE_URL: 'http://127.0.0.1:9' });
+    const exchange = (base: string, request: string) =>
+      new Promise<string>((resolve) => {
+        let data = '';
+        const s = connect(Number(new URL(base).port), '127.0.0.1', () => s.write(request));
+        s.setEncoding('latin1');
+        s.on('data', (d: string) => (data += d));
+        s.on('error', () => undefined);
+        s.on('close', () => resolve(data));
+      });
+    try {
+      const [ann, bob] = await Promise.all([registerAccount(user.base, { tag: 'ann' }), registerAccount(user.base, { tag: 'bob' })]);
+      const [annToken, bobToken] = await Promise.all([login(user.base, ann.email, ann.password), login(user.base, bob.email, bob.password)]);
+      for (const base of [gw.base, user.base]) {
+        // Node kept the first line: /user/me answered as Ann, whom a proxy reading the last line never authorized.
+        for (const [first, second] of [[annToken, bobToken], [bobToken, annToken], [annToken, annToken]]) {
+          const me = await exchange(base, `GET /user/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${first}\r\nauthorization: Bearer ${second}\r\nConnection: close\r\n\r\n`);
+          assert.match(me, /^HTTP\/1\.1 400 [\s\S]*application\/problem\+json[\s\S]*"path":"headers\/authorization","message":"must be sent once"/, me);
+          assert.doesNotMatch(me, /@example\.test/, 'no account is shown');
+        }
+        // A body labelled JSON and text at once was parsed as JSON (the first line) and the account created.
+        const email = uniqueEmail('twice');
+        const body = JSON.stringify({ email, password: 'correct-horse-1', name: 'Twice' });
+        const reg = await exchange(base, `POST /user/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+        assert.match(reg, /^HTTP\/1\.1 400 [\s\S]*"path":"headers\/content-type","message":"must be sent once"/, reg);
+        assertProblem(await http(base, 'POST', '/user/login', { body: { email, password: 'correct-horse-1' } }), 401);
+      }
+      // One line each is served as before.
+      assert.equal((await http<{ id: string }>(gw.base, 'GET', '/user/me', { token: annToken })).body.id, ann.id);
+    } finally {
+      await gw.app.close();
+    }
+  });
+
   it('when asked for internal, metrics or unknown paths, then it routes nothing (404); its own metrics are on METRICS_PORT', async () => {
     // No storefront build here, so `/` is unknown too (with one: storefront.test.ts).
     const gw = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: user.base, ORDER_SERVICE_URL: user.base, STOREFRONT_DIR: '/nonexistent-storefront' });
