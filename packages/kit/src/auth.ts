@@ -2,6 +2,7 @@ import { createLocalJWKSet, createRemoteJWKSet, errors as joseErrors, jwtVerify,
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { Forbidden, InsufficientScope, ServiceUnavailable, Unauthorized } from './errors.js';
+import { ambiguousHeaderLines } from './header-lines.js';
 import { isUuid } from './ids.js';
 
 const ALGORITHMS = ['EdDSA', 'ES256'];
@@ -174,6 +175,10 @@ const BEARER = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i;
 const BEARER_SENT = /^Bearer\s+\S/i;
 
 function bearer(request: FastifyRequest): string {
+  // Checked here too, not only by the request guards (preParsing): routes check tokens onRequest, before them, and a
+  // token judged from the first of two Authorization lines (Node drops the second) must not be answered for.
+  const ambiguous = ambiguousHeaderLines(request.raw.rawHeaders);
+  if (ambiguous) throw ambiguous;
   const header = request.headers.authorization;
   const m = typeof header === 'string' ? BEARER.exec(header.trim()) : null;
   if (m?.[1]) return m[1];

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { BODY_LIMIT } from './body-limit.js';
+import { MAX_HEADER_LINES } from './header-lines.js';
 import type { Metrics } from './metrics.js';
 import type { ProxyTrust } from './proxy-trust.js';
 import { faultSwitch } from './plugins/fault-switch.js';
@@ -128,6 +129,8 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     ajv: { customOptions: {} },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.decorate('serviceName', opts.name);
+  // Node's own default, set so that the number request-guards and auth check against is the one Node reads.
+  app.server.maxHeadersCount = MAX_HEADER_LINES;
   closeSilentConnections(app.server, limits.headersTimeoutMs);
   // CONNECT (a proxy tunnel) is no route of ours: without a listener Node drops the connection with no answer.
   // Its target names no path, so its Allow is every method some route serves.

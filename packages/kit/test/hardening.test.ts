@@ -624,6 +624,17 @@ describe('errors and logs', () => {
         assert.match(twice, new RegExp(`^HTTP/1\\.1 400 [\\s\\S]*cache-control: no-store[\\s\\S]*"path":"headers/${name.toLowerCase()}","message":"must be sent once"`, 'i'), `${name}: ${twice}`);
       }
       assert.match(await raw('GET /t/a HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 200 /);
+      // Node reads at most 1,000 header lines and dropped the others unseen (a second Authorization among them): more
+      // is a 431, whatever the count; up to it, the request is served.
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 990, max: 1100 }), async (lines) => {
+          const filler = Array.from({ length: lines - 2 }, (_, i) => `x-${i % 7}: 1\r\n`).join('');
+          const answer = await raw(`GET /t/a HTTP/1.1\r\nHost: x\r\n${filler}Connection: close\r\n\r\n`);
+          if (lines > 1000) assert.match(answer, /^HTTP\/1\.1 431 [\s\S]*"detail":"A request may have at most 1000 header lines"/, `${lines} lines`);
+          else assert.match(answer, /^HTTP\/1\.1 200 /, `${lines} lines`);
+        }),
+        { numRuns: 40, examples: [[1000], [1001], [1023], [1024]] },
+      );
       // A transfer coding other than chunked (RFC 9112 6.1): 501, the body not parsed as if it were plain JSON.
       for (const coding of ['gzip, chunked', 'deflate, chunked', 'identity, chunked']) {
         const coded = await raw(`POST /t/a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ${coding}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n`);

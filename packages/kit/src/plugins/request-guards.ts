@@ -8,6 +8,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { NO_BODY_LIMIT, bodyLimitFor } from '../body-limit.js';
 import { BadRequest, ProblemError, problemBody } from '../errors.js';
+import { ambiguousHeaderLines, headerLines } from '../header-lines.js';
 import { pathOf } from '../request-target.js';
 import { KIT_PLUGINS } from './names.js';
 import { badlyEncodedUrl, noRoute } from './problem-errors.js';
@@ -113,45 +114,6 @@ function unappliedCoding(request: FastifyRequest): ProblemError | undefined {
   return undefined;
 }
 
-/** How many lines of the header `name` (lower case) the request sent (rawHeaders: name, value, name, value...). */
-function headerLines(raw: string[], name: string): number {
-  let n = 0;
-  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === name.length && raw[i]!.toLowerCase() === name) n++;
-  return n;
-}
-
-/**
- * Fields that hold one value (RFC 9110: Host, Authorization, Content-Type are no lists), of which Node keeps the first
- * line and drops the others unseen. Sent twice they are ambiguous: a proxy in front that reads the last
- * `Authorization` (or checks one `Content-Type`) would judge another request than the one served here, which took
- * the first. Refused instead (RFC 9110 5.3: a message may not repeat a field that is not a list).
- */
-const SINGLE_VALUE_FIELDS = ['host', 'authorization', 'content-type'] as const;
-type SingleValueField = (typeof SINGLE_VALUE_FIELDS)[number];
-
-/** The first single-value field the request sent on more than one line (rawHeaders: name, value, name, value...). */
-function repeatedSingleValueField(raw: string[]): SingleValueField | undefined {
-  let seen = 0;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    for (let f = 0; f < SINGLE_VALUE_FIELDS.length; f++) {
-      const field = SINGLE_VALUE_FIELDS[f]!;
-      if (name.length !== field.length || name.toLowerCase() !== field) continue;
-      if (seen & (1 << f)) return field;
-      seen |= 1 << f;
-    }
-  }
-  return undefined;
-}
-
-const FIELD_NAMES: Record<Exclude<SingleValueField, 'host'>, string> = { authorization: 'Authorization', 'content-type': 'Content-Type' };
-
-function repeatedField(field: SingleValueField): BadRequest {
-  // The Host wording predates the others (a client may match it); the others say which header, where.
-  if (field === 'host') return new BadRequest('A request must have one Host header');
-  return new BadRequest(`${FIELD_NAMES[field]} must be sent once`, [{ path: `headers/${field}`, message: 'must be sent once' }]);
-}
-
 /**
  * An Idempotency-Key is one value (a Structured Field Item, draft-ietf-httpapi-idempotency-key-header), not a list.
  * Node joins the lines of a header it does not know with ", ", so "k, k" was a key neither line is: a retry whose
@@ -182,11 +144,11 @@ export const requestGuards = fp<RequestGuardsOptions>(
     // (the server is created with requireHostHeader off for that reason), so it is refused here, as a problem,
     // once the request is counted and logged (onRequest hooks of later plugins have run) and before any body.
     // Two Host headers are refused too (the same section); Node keeps the first and drops the rest silently. So are
-    // two Authorization or Content-Type lines (repeatedSingleValueField): one pass over the raw lines for the three.
+    // two Authorization or Content-Type lines, and more lines than Node reads (header-lines.ts): one pass over them.
     app.addHook('preParsing', (request, _reply, payload, done) => {
       if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) return done(new BadRequest('An HTTP/1.1 request must have a Host header'));
-      const repeated = repeatedSingleValueField(request.raw.rawHeaders);
-      if (repeated) return done(repeatedField(repeated));
+      const ambiguous = ambiguousHeaderLines(request.raw.rawHeaders);
+      if (ambiguous) return done(ambiguous);
       // Lines Node joined hold a comma: only then are the raw lines counted (not on every order's hot path).
       if (request.headers['idempotency-key']?.includes(',') && headerLines(request.raw.rawHeaders, 'idempotency-key') > 1) return done(repeatedIdempotencyKey());
       const coding = unappliedCoding(request);
