@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Pool } from 'undici';
-import { Metrics, SERVER_LIMITS, ServiceUnavailable, Type, UUID_PATTERN, bodyLimitFor, containsUnstorableText, createServer, isUnavailableError, maxJsonBytes, startupWaitReason } from '../src/index.js';
+import { Metrics, NotFound, PreconditionFailed, SERVER_LIMITS, ServiceUnavailable, TooManyRequests, Type, UUID_PATTERN, bodyLimitFor, containsUnstorableText, createServer, isUnavailableError, maxJsonBytes, startupWaitReason } from '../src/index.js';
 import { assertMethodNotAllowed, assertProblem, http, listenOnLoopback, rawExchangeInParts } from '@ecommerce/test-support';
 
 async function server(logLevel = 'silent', lines?: string[]) {
@@ -542,6 +542,14 @@ describe('errors and logs', () => {
       throw Object.assign(new Error(STATUS_CODES[status] ?? 'x'), { statusCode: status, status, headers: status === 416 ? { 'Content-Range': 'bytes */1141' } : undefined });
     });
     const base = await listenOnLoopback(app);
+    const KIT_TITLES: Record<number, string> = {
+      400: 'Bad request',
+      404: new NotFound().title,
+      412: new PreconditionFailed('x').title,
+      413: 'Payload too large',
+      415: 'Unsupported media type',
+      429: new TooManyRequests(1).title,
+    };
     // 407 aside: fetch treats a 407 (proxy authentication) as a network error.
     const clientErrors = Object.keys(STATUS_CODES).map(Number).filter((s) => s >= 400 && s < 500 && s !== 407);
     try {
@@ -550,7 +558,8 @@ describe('errors and logs', () => {
           const res = await http(base, 'GET', `/t/fail/${status}`);
           const phrase = STATUS_CODES[status]!;
           const p = assertProblem(res, status, status === 400 ? 'bad-request' : phrase.toLowerCase().replace(/[^a-z0-9]+/g, '-'));
-          assert.equal(p.title, status === 400 ? 'Bad request' : phrase);
+          // A type the kit's own errors answer too has their title (one title per type); any other, the phrase.
+          assert.equal(p.title, KIT_TITLES[status] ?? phrase);
         }),
         { numRuns: 40 },
       );
@@ -582,6 +591,36 @@ describe('errors and logs', () => {
       assert.ok(startupWaitReason(err), `start-up waits out ${(err as { code?: string }).code ?? err.message}`);
     }
     for (const code of ['3D000', '28P01', '28000']) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), false, `${code} is not a request's 503`);
+  });
+
+  it('when one problem type is answered by different layers (Node\'s parser, the router, the body parser, the guards), then it has one title', async () => {
+    const app = await server();
+    app.post('/t/echo', { schema: { body: Type.Object({ a: Type.Optional(Type.String()) }) } }, async (request) => request.body);
+    const base = await listenOnLoopback(app);
+    const raw = (text: string) => rawExchange(base, text);
+    const bodyOf = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { type: string; title: string };
+    const post = (headers: string, body: string) => raw(`POST /t/echo HTTP/1.1\r\nHost: x\r\n${headers}Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    try {
+      const answers = [
+        await raw('BLAH\r\n\r\n'), // Node's parser: bad-request
+        await raw('GET /t/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), // the router: bad-request
+        await raw('GET /t/echo?q=%ZZ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), // the guards: bad-request
+        await post('Content-Type: application/json\r\n', ''), // an empty JSON body: malformed-json
+        await post('Content-Type: application/json\r\n', '{'), // malformed-json
+        await post('Content-Type: text/plain\r\n', '{}'), // unsupported-media-type
+        await post('Content-Type: application/json\r\nContent-Encoding: gzip\r\n', '{}'), // unsupported-media-type
+      ].map(bodyOf);
+      const titles = new Map<string, Set<string>>();
+      for (const { type, title } of answers) titles.set(type, (titles.get(type) ?? new Set()).add(title));
+      assert.deepEqual(
+        Object.fromEntries([...titles].map(([type, t]) => [type.replace(/.*\//, ''), [...t]])),
+        { 'bad-request': ['Bad request'], 'malformed-json': ['Malformed JSON'], 'unsupported-media-type': ['Unsupported media type'] },
+      );
+      // The status line keeps HTTP's reason phrase.
+      assert.match(await raw('BLAH\r\n\r\n'), /^HTTP\/1\.1 400 Bad Request\r\n/);
+    } finally {
+      await app.close();
+    }
   });
 
   it('when the router or the HTTP parser refuses a request (or it lacks Host, or is a CONNECT), then problem+json naming no framework', async () => {

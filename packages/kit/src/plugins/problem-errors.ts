@@ -17,9 +17,18 @@ const MAX_FIELD_ERRORS = 20;
 /** Paths are echoed in problems (instance, a 404's detail) only up to this length: an error body stays small. */
 const MAX_ECHOED_PATH = 256;
 
-const FASTIFY_CLIENT_ERRORS: Record<string, [number, string, string]> = {
+/**
+ * The title of each problem type named after its status, as the kit's own errors write it. A type has one title
+ * (RFC 9457 3.1.3: it does not change from occurrence to occurrence): what Node's parser refuses or a library raises
+ * is titled alike, not with the status line's reason phrase ("Bad Request" beside "Bad request" for `bad-request`).
+ */
+const STATUS_TITLES: Record<number, string> = { 400: 'Bad request', 404: 'Not found', 412: 'Precondition failed', 413: 'Payload too large', 415: 'Unsupported media type', 429: 'Too many requests' };
+const titleOf = (status: number): string => STATUS_TITLES[status] ?? STATUS_CODES[status] ?? 'Error';
+
+/** Fastify's client errors: status, type, title and detail (the title when none). */
+const FASTIFY_CLIENT_ERRORS: Record<string, [number, string, string, string?]> = {
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'malformed-json', 'Malformed JSON'],
-  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'malformed-json', 'Empty JSON body'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'malformed-json', 'Malformed JSON', 'The body is empty; send a JSON value'],
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload-too-large', 'Payload too large'],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported-media-type', 'Unsupported media type'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad-request', 'Bad request'],
@@ -182,8 +191,8 @@ function problemOf(err: FastifyError | ProblemError | Error, request: FastifyReq
   }
   const clientError = fe.code ? FASTIFY_CLIENT_ERRORS[fe.code] : undefined;
   if (clientError) {
-    const [status, slug, title] = clientError;
-    return new ProblemError(status, slug, title, status === 415 ? `Content type ${String(request.headers['content-type'] ?? '(none)')} is not supported; send application/json` : title);
+    const [status, slug, title, detail = title] = clientError;
+    return new ProblemError(status, slug, title, status === 415 ? `Content type ${String(request.headers['content-type'] ?? '(none)')} is not supported; send application/json` : detail);
   }
   if (err instanceof SyntaxError || fe.type === 'entity.parse.failed') return new ProblemError(400, 'malformed-json', 'Malformed JSON', 'The body is not valid JSON');
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return libraryClientError(fe.statusCode, fe.message, (fe as { headers?: unknown }).headers);
@@ -211,7 +220,7 @@ function problemOf(err: FastifyError | ProblemError | Error, request: FastifyReq
  * names the length in `Content-Range`, RFC 9110 15.5.17), as Fastify's own error handler keeps them.
  */
 function libraryClientError(status: number, message: string, headers: unknown): ProblemError {
-  const phrase = status === 400 ? 'Bad request' : (STATUS_CODES[status] ?? 'Client error');
+  const phrase = titleOf(status);
   const kept: Record<string, string> = {};
   if (headers && typeof headers === 'object') for (const [k, v] of Object.entries(headers)) if (typeof v === 'string') kept[k.toLowerCase()] = v;
   return new ProblemError(status, phrase.toLowerCase().replace(/[^a-z0-9]+/g, '-'), phrase, message, {}, kept);
@@ -239,11 +248,10 @@ export function writeClientError(err: NodeJS.ErrnoException, socket: Socket): vo
 /** A problem+json answer written on a socket that has no Fastify request (a parse error, a CONNECT), then closed. */
 export function writeRawProblem(socket: Socket, status: number, slug: string, detail: string, extraHeader?: string): void {
   if (socket.destroyed) return;
-  const title = STATUS_CODES[status] ?? 'Error';
-  const body = JSON.stringify(problemBody(new ProblemError(status, slug, title, detail), '/'));
+  const body = JSON.stringify(problemBody(new ProblemError(status, slug, titleOf(status), detail), '/'));
   if (socket.writable) {
     const extra = extraHeader ? `${extraHeader}\r\n` : '';
-    socket.write(`HTTP/1.1 ${status} ${title}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n${extra}Connection: close\r\n\r\n${body}`);
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n${extra}Connection: close\r\n\r\n${body}`);
   }
   socket.destroySoon();
 }

@@ -54,7 +54,7 @@ export function refreshTokenOf(request: FastifyRequest, fromBody: string | undef
   }
   const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') {
-    throw new ProblemError(415, 'unsupported-media-type', 'Unsupported Media Type', 'A refresh cookie is accepted on application/json requests only');
+    throw new ProblemError(415, 'unsupported-media-type', 'Unsupported media type', 'A refresh cookie is accepted on application/json requests only');
   }
   return { token: fromCookie, via: 'cookie' };
 }
