@@ -114,6 +114,9 @@ function unappliedCoding(request: FastifyRequest): ProblemError | undefined {
   return undefined;
 }
 
+/** `OPTIONS *`: no route serves the server as a whole. */
+const notFoundAsterisk = () => new ProblemError(404, 'not-found', 'Not found', 'No route for OPTIONS *');
+
 /**
  * An Idempotency-Key is one value (a Structured Field Item, draft-ietf-httpapi-idempotency-key-header), not a list.
  * Node joins the lines of a header it does not know with ", ", so "k, k" was a key neither line is: a retry whose
@@ -149,6 +152,9 @@ export const requestGuards = fp<RequestGuardsOptions>(
       if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) return done(new BadRequest('An HTTP/1.1 request must have a Host header'));
       const ambiguous = ambiguousHeaderLines(request.raw.rawHeaders);
       if (ambiguous) return done(ambiguous);
+      // The asterisk-form target (RFC 9112 3.2.4) is OPTIONS's alone and names the server, no resource: the router
+      // took `*` for the path `/` (the storefront answered GET * with its home page). No route serves it.
+      if (request.raw.url === '*') return done(request.method === 'OPTIONS' ? notFoundAsterisk() : new BadRequest('The request target * is for OPTIONS only (RFC 9112 3.2.4)'));
       // Lines Node joined hold a comma: only then are the raw lines counted (not on every order's hot path).
       if (request.headers['idempotency-key']?.includes(',') && headerLines(request.raw.rawHeaders, 'idempotency-key') > 1) return done(repeatedIdempotencyKey());
       const coding = unappliedCoding(request);
