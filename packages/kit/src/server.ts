@@ -138,7 +138,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) served.add(method);
   });
-  app.server.on('connect', (_req: IncomingMessage, socket: Socket) => writeRawProblem(socket, 405, 'method-not-allowed', 'CONNECT is not served here', `Allow: ${allowHeader(served)}`));
+  app.server.on('connect', (req: IncomingMessage, socket: Socket) => writeRawProblem(socket, 405, 'method-not-allowed', 'CONNECT is not served here', `Allow: ${allowHeader(served)}`, req));
 
   await app.register(problemErrors);
   await app.register(requestGuards, { bodyLimit: BODY_LIMIT, bodiesStreamed: opts.bodiesStreamed === true });

@@ -593,6 +593,40 @@ describe('errors and logs', () => {
     for (const code of ['3D000', '28P01', '28000']) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), false, `${code} is not a request's 503`);
   });
 
+  it('when Node answers before Fastify (a request it cannot parse, 431, an Expect, CONNECT), then the answer still carries X-Request-Id and traceresponse: the caller\'s when sent', async () => {
+    const app = await server();
+    app.post('/t/echo', async () => ({}));
+    const base = await listenOnLoopback(app);
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const sent = `X-Request-Id: caller-id-1\r\ntraceparent: 00-${trace}-00f067aa0ba902b7-01\r\n`;
+    const headerOf = (answer: string, name: string) => new RegExp(`\\r\\n${name}: ([^\\r]*)`, 'i').exec(answer.split('\r\n\r\n')[0]!)?.[1];
+    try {
+      // Node's parser: no request was read, so new ones (a trace of flags 00: nothing of it is recorded).
+      for (const [label, request] of [
+        ['unparsable', 'BLAH\r\n\r\n'],
+        ['431', `GET /t/echo HTTP/1.1\r\nHost: x\r\n${sent}X-A: ${'a'.repeat(20_000)}\r\n\r\n`],
+        ['TE and CL', `POST /t/echo HTTP/1.1\r\nHost: x\r\n${sent}Content-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}`],
+      ] as const) {
+        const answer = await rawExchange(base, request);
+        assert.match(headerOf(answer, 'x-request-id') ?? '', /^[0-9a-f-]{36}$/, `${label}: ${answer.slice(0, 300)}`);
+        assert.match(headerOf(answer, 'traceresponse') ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/, label);
+      }
+      // Node read the headers: the caller's id and trace id are echoed.
+      for (const [label, request] of [
+        ['CONNECT', `CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n${sent}\r\n`],
+        ['Expect: foo', `POST /t/echo HTTP/1.1\r\nHost: x\r\n${sent}Expect: foo\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`],
+        ['Expect: 100-continue, 5 MB', `POST /t/echo HTTP/1.1\r\nHost: x\r\n${sent}Expect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n`],
+      ] as const) {
+        const answer = await rawExchange(base, request);
+        assert.match(answer, /^HTTP\/1\.1 4\d\d /, label);
+        assert.equal(headerOf(answer, 'x-request-id'), 'caller-id-1', `${label}: ${answer.slice(0, 300)}`);
+        assert.match(headerOf(answer, 'traceresponse') ?? '', new RegExp(`^00-${trace}-[0-9a-f]{16}-00$`), label);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
   it('when one problem type is answered by different layers (Node\'s parser, the router, the body parser, the guards), then it has one title', async () => {
     const app = await server();
     app.post('/t/echo', { schema: { body: Type.Object({ a: Type.Optional(Type.String()) }) } }, async (request) => request.body);

@@ -1,6 +1,6 @@
 // Every failure a client sees is an RFC 9457 problem: thrown errors, unknown routes, what the router
 // refuses before a route runs, and what Node's HTTP parser refuses before a request exists.
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
@@ -11,6 +11,7 @@ import { pathOf } from '../request-target.js';
 import { DIRECTION_CONTROL_PATTERN, VISIBLE_TEXT_PATTERN } from '../text.js';
 import { clientGone } from '../client-connection.js';
 import { KIT_PLUGINS } from './names.js';
+import { unservedAnswerIds } from './request-context.js';
 
 /** At most this many field errors are listed in a 400, so an error body stays small whatever the input. */
 const MAX_FIELD_ERRORS = 20;
@@ -245,13 +246,20 @@ export function writeClientError(err: NodeJS.ErrnoException, socket: Socket): vo
   else writeRawProblem(socket, 400, 'bad-request', 'The request is not valid HTTP');
 }
 
-/** A problem+json answer written on a socket that has no Fastify request (a parse error, a CONNECT), then closed. */
-export function writeRawProblem(socket: Socket, status: number, slug: string, detail: string, extraHeader?: string): void {
+/**
+ * A problem+json answer written on a socket that has no Fastify request (a parse error, a CONNECT), then closed; with
+ * an X-Request-Id and a traceresponse like every answer (the request's, when Node read its headers).
+ */
+export function writeRawProblem(socket: Socket, status: number, slug: string, detail: string, extraHeader?: string, req?: IncomingMessage): void {
   if (socket.destroyed) return;
   const body = JSON.stringify(problemBody(new ProblemError(status, slug, titleOf(status), detail), '/'));
   if (socket.writable) {
     const extra = extraHeader ? `${extraHeader}\r\n` : '';
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n${extra}Connection: close\r\n\r\n${body}`);
+    const ids = unservedAnswerIds(req);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nX-Request-Id: ${ids.requestId}\r\ntraceresponse: ${ids.traceresponse}\r\n` +
+        `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n${extra}Connection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroySoon();
 }

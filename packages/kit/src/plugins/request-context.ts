@@ -53,10 +53,24 @@ function traceOf(traceparent: string | string[] | undefined): TraceContext {
     const { traceId, spanId, traceFlags } = span.spanContext();
     return { traceId, spanId, sampled: (traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED };
   }
+  return { traceId: callerTraceId(traceparent) ?? randomHex(16), spanId: randomHex(8) };
+}
+
+/** The trace id of a valid W3C traceparent (undefined for none or an invalid one: a new trace, not that one). */
+function callerTraceId(traceparent: string | string[] | undefined): string | undefined {
   const m = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null;
-  // W3C Trace Context: an all-zero trace id or parent id makes the header invalid (a new trace, not that one).
-  const valid = m && !ALL_ZEROS.test(m[1]!) && !ALL_ZEROS.test(m[2]!);
-  return { traceId: valid ? m[1]! : randomHex(16), spanId: randomHex(8) };
+  // W3C Trace Context: an all-zero trace id or parent id makes the header invalid.
+  return m && !ALL_ZEROS.test(m[1]!) && !ALL_ZEROS.test(m[2]!) ? m[1]! : undefined;
+}
+
+/**
+ * X-Request-Id and traceresponse for an answer Node writes before any Fastify request exists (a request it could not
+ * parse, an `Expect` or CONNECT it answers itself): every answer carries them (docs/api.md). The caller's id and trace
+ * when its headers were read, else new ones; flags 00, as no span of it is recorded.
+ */
+export function unservedAnswerIds(req?: IncomingMessage): { requestId: string; traceresponse: string } {
+  const traceId = callerTraceId(req?.headers.traceparent) ?? randomHex(16);
+  return { requestId: req ? requestIdOf(req) : randomUUID(), traceresponse: traceparentOf({ traceId, spanId: randomHex(8), sampled: false }) };
 }
 
 export const requestContext = fp(

@@ -12,6 +12,7 @@ import { ambiguousHeaderLines, headerLines } from '../header-lines.js';
 import { pathOf } from '../request-target.js';
 import { KIT_PLUGINS } from './names.js';
 import { badlyEncodedUrl, noRoute } from './problem-errors.js';
+import { unservedAnswerIds } from './request-context.js';
 
 export interface RequestGuardsOptions {
   /** The server's body limit: the ceiling of every derived route limit and of an announced 100-continue body. */
@@ -65,11 +66,21 @@ function strictNumbers(schema: unknown, validate: ValidateFunction): ValidateFun
 
 /**
  * A problem answered on Node's own response (an `Expect` decided before Fastify sees the request), like every
- * problem answer: never stored, and the connection closed.
+ * problem answer: never stored, the connection closed, its X-Request-Id and traceresponse there.
  */
 function endWithProblem(req: IncomingMessage, res: ServerResponse, problem: ProblemError): void {
   const body = JSON.stringify(problemBody(problem, pathOf(req.url ?? '/')));
-  res.writeHead(problem.status, { 'content-type': 'application/problem+json', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', connection: 'close' }).end(body);
+  const ids = unservedAnswerIds(req);
+  res
+    .writeHead(problem.status, {
+      'x-request-id': ids.requestId,
+      traceresponse: ids.traceresponse,
+      'content-type': 'application/problem+json',
+      'content-length': Buffer.byteLength(body),
+      'cache-control': 'no-store',
+      connection: 'close',
+    })
+    .end(body);
 }
 
 /** Whether the request carries a body: a non-zero Content-Length, or any Transfer-Encoding (chunked). */
