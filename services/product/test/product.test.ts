@@ -313,6 +313,50 @@ describe('PATCH /product/:id', () => {
     );
   });
 
+  it('when DELETE or a stock adjustment carries If-Match, then it is evaluated as for PATCH: done only at a listed version, else 412 and nothing changes', async () => {
+    // Ignored before: a DELETE with a stale If-Match archived the product, a stale stock adjustment was applied.
+    const stocked = await createProduct(stack, { stock: 50 });
+    await fc.assert(
+      fc.asyncProperty(ifMatchList(false), fc.constantFrom(1, -1), async (list, delta) => {
+        const before = await getProduct(stack, stocked.id);
+        const res = await http<Product>(base, 'POST', `/product/${stocked.id}/stock`, { token: admin, body: { delta }, headers: { 'if-match': list.write(before.version) } });
+        const now = await getProduct(stack, stocked.id);
+        if (strongVersions(list.tags, before.version).includes(before.version)) {
+          assert.equal(res.status, 200, res.text);
+          assert.equal(now.stock, before.stock + delta);
+        } else {
+          assertProblem(res, 412, 'precondition-failed');
+          assert.deepEqual(now, before, 'nothing changed');
+        }
+      }),
+      { numRuns: 30 },
+    );
+    await fc.assert(
+      fc.asyncProperty(ifMatchList(false), async (list) => {
+        const p = await createProduct(stack);
+        const res = await http(base, 'DELETE', `/product/${p.id}`, { token: admin, headers: { 'if-match': list.write(p.version) } });
+        if (strongVersions(list.tags, p.version).includes(p.version)) {
+          assert.equal(res.status, 204, res.text);
+          assertProblem(await http(base, 'GET', `/product/${p.id}`), 404);
+        } else {
+          assertProblem(res, 412, 'precondition-failed');
+          assert.deepEqual(await getProduct(stack, p.id), p, 'still on sale, unchanged');
+        }
+      }),
+      { numRuns: 20 },
+    );
+    // A malformed If-Match is a 400 there too; an unknown product stays a 404; a replayed Idempotency-Key answers as
+    // before even though the version it was sent with has moved on (RFC 9110 13.1.1: the change is already made).
+    assertErrorAt(await http(base, 'DELETE', `/product/${stocked.id}`, { token: admin, headers: { 'if-match': 'abc' } }), 'headers/if-match');
+    assertProblem(await http(base, 'DELETE', '/product/0190a0a0-0000-7000-8000-000000000000', { token: admin, headers: { 'if-match': '"1"' } }), 404);
+    const cur = await getProduct(stack, stocked.id);
+    const keyed = { token: admin, body: { delta: 2 }, headers: { 'if-match': `"${cur.version}"`, 'idempotency-key': uniqueCode('k') } };
+    assert.equal((await http(base, 'POST', `/product/${stocked.id}/stock`, keyed)).status, 200);
+    const replay = await http<Product>(base, 'POST', `/product/${stocked.id}/stock`, keyed);
+    assert.equal(replay.status, 200, replay.text);
+    assert.equal(replay.body.stock, cur.stock + 2);
+  });
+
   it('when the body sets stock or version, is empty or invalid, then 400 and nothing changes', async () => {
     const p = await createProduct(stack);
     assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { stock: 999 } }), '/stock');

@@ -288,11 +288,13 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Archive a product (admin): hidden from the catalog, kept for old orders */
+        /** Archive a product (admin): hidden from the catalog, kept for old orders; If-Match: "<version>" makes it conditional (412 on mismatch) */
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    "if-match"?: string;
+                };
                 path: {
                     id: string;
                 };
@@ -473,12 +475,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Restock (positive delta) or remove unreserved units (negative delta) (admin) */
+        /** Restock (positive delta) or remove unreserved units (negative delta) (admin); If-Match: "<version>" makes it conditional (412 on mismatch) */
         post: {
             parameters: {
                 query?: never;
                 header?: {
                     "idempotency-key"?: string;
+                    "if-match"?: string;
                 };
                 path: {
                     id: string;

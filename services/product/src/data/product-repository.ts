@@ -88,6 +88,7 @@ const Q = {
     name: 'product_adjust_stock',
     text: `UPDATE products SET stock = stock + $2, version = version + 1, updated_at = now()
       WHERE id = $1 AND NOT archived AND stock + $2 >= 0 AND (stock + $2 <= $3 OR $2 < 0)
+        AND ($4::integer[] IS NULL OR version = ANY($4::integer[]))
       RETURNING ${PRODUCT}`,
   },
   claimAdjustment: {
@@ -101,7 +102,8 @@ const Q = {
   storedAdjustment: { name: 'product_stored_adjustment', text: 'SELECT delta FROM stock_adjustments WHERE product_id = $1 AND idempotency_key = $2' },
   archive: {
     name: 'product_archive',
-    text: `UPDATE products SET archived = true, version = version + 1, updated_at = now() WHERE id = $1 AND NOT archived RETURNING id`,
+    text: `UPDATE products SET archived = true, version = version + 1, updated_at = now()
+      WHERE id = $1 AND NOT archived AND ($2::integer[] IS NULL OR version = ANY($2::integer[])) RETURNING id`,
   },
   count: { name: 'product_count_all', text: 'SELECT count(*)::integer AS n FROM products' },
   seedLock: { name: 'product_seed_lock', text: 'SELECT pg_advisory_xact_lock($1)' },
@@ -179,9 +181,12 @@ export class ProductRepository {
     return res.rows[0];
   }
 
-  /** The adjusted row, or undefined when the product is gone or stock + delta leaves [0, maxStock]. */
-  async adjustStock(id: string, delta: number, maxStock: number): Promise<ProductRow | undefined> {
-    return (await run<ProductRow>(this.db, Q.adjustStock, [id, delta, maxStock])).rows[0];
+  /**
+   * The adjusted row, or undefined when the product is gone, stock + delta leaves [0, maxStock], or it is at none of
+   * the expected versions (If-Match; null: any).
+   */
+  async adjustStock(id: string, delta: number, maxStock: number, expectedVersions: number[] | null = null): Promise<ProductRow | undefined> {
+    return (await run<ProductRow>(this.db, Q.adjustStock, [id, delta, maxStock, expectedVersions])).rows[0];
   }
 
   /**
@@ -190,7 +195,13 @@ export class ProductRepository {
    * is refused (gone, or stock + delta leaves [0, maxStock]): the transaction rolls back, so no key is kept and
    * a later try with it is a new attempt. A concurrent copy waits on the key's row and then replays.
    */
-  async adjustStockOnce(id: string, delta: number, maxStock: number, key: string): Promise<{ kind: 'applied'; row: ProductRow } | { kind: 'replayed'; delta: number } | undefined> {
+  async adjustStockOnce(
+    id: string,
+    delta: number,
+    maxStock: number,
+    key: string,
+    expectedVersions: number[] | null = null,
+  ): Promise<{ kind: 'applied'; row: ProductRow } | { kind: 'replayed'; delta: number } | undefined> {
     const refused = Symbol('refused');
     // The claim saw the key taken, then the prune deleted it before the read (each statement has its own snapshot):
     // the key has expired meanwhile, so the adjustment is a new attempt and claims again. Bounded, not a loop forever.
@@ -202,7 +213,7 @@ export class ProductRepository {
             const stored = (await run<{ delta: number }>(tx, Q.storedAdjustment, [id, key])).rows[0];
             return stored && { kind: 'replayed' as const, delta: stored.delta };
           }
-          const row = (await run<ProductRow>(tx, Q.adjustStock, [id, delta, maxStock])).rows[0];
+          const row = (await run<ProductRow>(tx, Q.adjustStock, [id, delta, maxStock, expectedVersions])).rows[0];
           if (!row) throw refused;
           return { kind: 'applied' as const, row };
         });
@@ -221,8 +232,9 @@ export class ProductRepository {
   }
 
   /** False when there was no live product to archive. */
-  async archive(id: string): Promise<boolean> {
-    return (await run(this.db, Q.archive, [id])).rowCount !== 0;
+  /** Archives the product, only at one of the expected versions when given; false when it is gone or at another. */
+  async archive(id: string, expectedVersions: number[] | null = null): Promise<boolean> {
+    return (await run(this.db, Q.archive, [id, expectedVersions])).rowCount !== 0;
   }
 
   /** Inserts the products only when the table is empty (under a lock, so one replica seeds); returns how many. */

@@ -72,7 +72,11 @@ export const ProductPatchBody = Type.Object(
 );
 
 /** Optional on a stock adjustment: a retry with the same key (after a timeout) is applied once. */
-export const StockHeaders = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })) });
+/** An optional If-Match (version-headers.ts reads it): RFC 9110 13.1.1 has it evaluated wherever it is sent, never ignored. */
+const ifMatch = Type.Optional(Type.String({ maxLength: 100 }));
+export const IfMatchHeaders = Type.Object({ 'if-match': ifMatch });
+
+export const StockHeaders = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })), 'if-match': ifMatch });
 
 export const StockBody = Type.Object(
   { delta: Type.Integer({ minimum: -MAX_STOCK, maximum: MAX_STOCK, not: { const: 0 }, description: 'non-zero: positive restocks, negative removes' }) },

@@ -3,7 +3,7 @@ import { adjustStock } from '../../use-cases/adjust-stock.js';
 import { archiveProduct } from '../../use-cases/archive-product.js';
 import { createProduct } from '../../use-cases/create-product.js';
 import { updateProduct } from '../../use-cases/update-product.js';
-import { IdParams, NewProductBody, ProductPatchBody, ProductSchema, StockBody, StockHeaders } from '../schemas.js';
+import { IdParams, IfMatchHeaders, NewProductBody, ProductPatchBody, ProductSchema, StockBody, StockHeaders } from '../schemas.js';
 import { etag, expectedVersions } from '../version-headers.js';
 
 const admin = { tags: ['products'], security: [{ bearer: [] }] };
@@ -25,7 +25,7 @@ export default async function productAdminRoutes(app: App): Promise<void> {
         summary: 'Update a product (admin); If-Match: "<version>" makes it conditional (412 on mismatch)',
         ...admin,
         params: IdParams,
-        headers: Type.Object({ 'if-match': Type.Optional(Type.String({ maxLength: 100 })) }),
+        headers: IfMatchHeaders,
         body: ProductPatchBody,
         response: { 200: ProductSchema },
       },
@@ -41,7 +41,7 @@ export default async function productAdminRoutes(app: App): Promise<void> {
     '/product/:id/stock',
     {
       schema: {
-        summary: 'Restock (positive delta) or remove unreserved units (negative delta) (admin)',
+        summary: 'Restock (positive delta) or remove unreserved units (negative delta) (admin); If-Match: "<version>" makes it conditional (412 on mismatch)',
         ...admin,
         params: IdParams,
         headers: StockHeaders,
@@ -50,16 +50,24 @@ export default async function productAdminRoutes(app: App): Promise<void> {
       },
     },
     async (request, reply) => {
-      const product = await adjustStock(app, request.params.id, request.body.delta, request.headers['idempotency-key']);
+      const product = await adjustStock(app, request.params.id, request.body.delta, request.headers['idempotency-key'], expectedVersions(request.headers['if-match']));
       return reply.header('etag', etag(product)).send(product);
     },
   );
 
   app.delete(
     '/product/:id',
-    { schema: { summary: 'Archive a product (admin): hidden from the catalog, kept for old orders', ...admin, params: IdParams, response: { 204: Type.Null() } } },
+    {
+      schema: {
+        summary: 'Archive a product (admin): hidden from the catalog, kept for old orders; If-Match: "<version>" makes it conditional (412 on mismatch)',
+        ...admin,
+        params: IdParams,
+        headers: IfMatchHeaders,
+        response: { 204: Type.Null() },
+      },
+    },
     async (request, reply) => {
-      await archiveProduct(app, request.params.id);
+      await archiveProduct(app, request.params.id, expectedVersions(request.headers['if-match']));
       return reply.code(204).send(null);
     },
   );
