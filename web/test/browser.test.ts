@@ -1304,18 +1304,23 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByText('Thank you! Your order is confirmed.').waitFor();
     const id = new URL(page.url()).pathname.split('/').pop()!;
     await page.waitForFunction((t) => document.title === t, `Order ${id.slice(-8)}: Northwind Supply`);
-    // An id no product has, and addresses the platform refuses before any service looks (400): not found, no Try again.
-    for (const path of ['/products/00000000-0000-7000-8000-000000000000', '/products/..%2F..%2Fuser%2Fme', '/products/a..%2F..%2Fb']) {
+    // An id no product has, and addresses the platform refuses before any service looks (400): not found, no Try
+    // again. A broken escape or a NUL in the address is the shop's page too, not the API's problem+json text.
+    for (const path of ['/products/00000000-0000-7000-8000-000000000000', '/products/..%2F..%2Fuser%2Fme', '/products/a..%2F..%2Fb', '/products/%ZZ', '/products/%E2%82', '/products/a%00b']) {
       await page.goto(path);
       await page.getByRole('heading', { name: 'Product not found' }).waitFor();
       await page.waitForFunction(() => document.title === 'Product not found: Northwind Supply');
       assert.equal(await page.getByRole('button', { name: 'Try again' }).count(), 0, path);
     }
-    await page.goto('/orders/..%2F..%2Fuser%2Fme');
-    await page.getByRole('heading', { name: 'Order not found' }).waitFor();
-    await page.goto('/no-such-page');
-    await page.getByRole('heading', { name: 'Page not found' }).waitFor();
-    await page.waitForFunction(() => document.title === 'Page not found: Northwind Supply');
+    for (const path of ['/orders/..%2F..%2Fuser%2Fme', '/orders/%ZZ']) {
+      await page.goto(path);
+      await page.getByRole('heading', { name: 'Order not found' }).waitFor();
+    }
+    for (const path of ['/no-such-page', '/no-such-%FF-page']) {
+      assert.equal((await page.goto(path))?.status(), 404, path);
+      await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+      await page.waitForFunction(() => document.title === 'Page not found: Northwind Supply');
+    }
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('link', { name: 'Sign in' }).waitFor();
     await signInAs(page, stack.admin.email, stack.admin.password);
@@ -1325,6 +1330,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
       ['/admin/orders', 'All orders: Admin: Northwind Supply'],
       [`/admin/orders/${id}`, `Order ${id.slice(-8)}: Admin: Northwind Supply`],
       ['/admin/users', 'Users: Admin: Northwind Supply'],
+      ['/admin/products/%ZZ', 'Product not found: Admin: Northwind Supply'],
     ] as const) {
       await page.goto(url);
       await page.waitForFunction((t) => document.title === t, title, { timeout: 5000 }).catch(async () => assert.fail(`${url}: title is "${await page.title()}", not "${title}"`));

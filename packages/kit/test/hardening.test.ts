@@ -470,6 +470,36 @@ describe('query strings', () => {
   });
 });
 
+describe('badly encoded paths', () => {
+  it("when a browser navigates to a path with a broken escape, then only a route with config.urlUnread serves it (the path as it came); every other route, an unknown path and a non-navigation get the 400 problem", async () => {
+    const app = await server();
+    let served = 0;
+    app.get('/t/items/:id', async () => (served++, {}));
+    app.get('/t/page/*', { config: { urlUnread: true } }, async (request) => ({ url: request.url }));
+    const base = await listenOnLoopback(app);
+    const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+    try {
+      for (const segment of ['%ZZ', '%', 'a%FF', '%E2%82', '%%41']) {
+        for (const path of [`/t/items/${segment}`, `/t/nothing/${segment}`, `/t/page/${segment}`]) {
+          const plain = assertProblem(await http(base, 'GET', path), 400, 'bad-request');
+          assert.equal((plain as { instance?: string }).instance, path);
+        }
+        for (const path of [`/t/items/${segment}`, `/t/nothing/${segment}?q=1`]) {
+          const refused = assertProblem(await http(base, 'GET', path, { headers: html }), 400, 'bad-request');
+          assert.equal((refused as { instance?: string }).instance, path.split('?')[0]);
+        }
+        const page = await http<{ url: string }>(base, 'GET', `/t/page/${segment}?q=%ZZ`, { headers: html });
+        assert.equal(page.status, 200, segment);
+        assert.equal(page.body.url, `/t/page/${segment}?q=%ZZ`);
+        assert.equal((await http(base, 'POST', `/t/page/${segment}`, { headers: html })).status, 400);
+      }
+      assert.equal(served, 0);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('NUL', () => {
   it('finds a NUL in nested values and keys, iteratively', () => {
     assert.equal(containsUnstorableText({ a: [{ b: 'x\u0000' }] }), true);

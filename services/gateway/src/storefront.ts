@@ -42,10 +42,11 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
     return;
   }
   await app.register(async (scope) => {
-    // A page's query string is the browser app's to read (a search, a filter), never the server's: a link with a
-    // stray `%` or a NUL in it still opens the shop, which handles it, rather than a 400 problem (request-guards).
+    // A page's URL past its route (an id, a search, a filter) is the browser app's to read, never the server's: a
+    // link with a stray `%` or a NUL in its path or query still opens the shop, which says it names nothing or
+    // handles it, rather than a 400 problem (the kit's request-guards and routerErrorHandler).
     scope.addHook('onRoute', (route) => {
-      route.config = { ...(route.config as object | undefined), queryUnread: true } as typeof route.config;
+      route.config = { ...(route.config as object | undefined), urlUnread: true } as typeof route.config;
     });
     await scope.register(fastifyStatic, {
       root,

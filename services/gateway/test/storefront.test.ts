@@ -96,6 +96,62 @@ describe('storefront served by the gateway', () => {
     }
   });
 
+  it('when a browser navigates to a page path with a broken escape or a NUL (/products/%ZZ, %FF, %00), then the app opens (a client route 200, another path 404) with its headers; the API and every other client keep the 400 problem', async () => {
+    const gw = await gateway(dir);
+    // A path segment with at least one escape the router cannot decode: a lone or short %, a non-hex one, bytes that are not UTF-8.
+    const broken = fc
+      .tuple(fc.string({ maxLength: 6, unit: fc.constantFrom('a', 'Z', '0', '-', '%41', '%C3%A9', '%2F', '%00') }), fc.constantFrom('%', '%Z', '%ZZ', '%FF', '%C3', '%E2%82', '%ED%A0%80', '%%'), fc.string({ maxLength: 6, unit: fc.constantFrom('a', '%', '%2', '9') }))
+      .map(([a, bad, b]) => a + bad + b)
+      // "%C3" then "%aa" is "ê": only segments the router cannot decode.
+      .filter((segment) => {
+        try {
+          decodeURI(segment);
+          return false;
+        } catch {
+          return true;
+        }
+      });
+    const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+    try {
+      await fc.assert(
+        fc.asyncProperty(broken, fc.constantFrom('', '?q=x', '?q=%ZZ'), async (segment, query) => {
+          for (const [page, status] of [[`/products/${segment}`, 200], [`/orders/${segment}`, 200], [`/admin/products/${segment}`, 200], [`/${segment}`, 404], [`/no-such/${segment}`, 404]] as const) {
+            const res = await fetch(gw.base + page + query, { headers: html });
+            assert.equal(res.status, status, page + query);
+            assert.equal(await res.text(), HTML, page + query);
+            assert.equal(res.headers.get('content-security-policy'), STOREFRONT_CSP, page + query);
+            assert.equal(res.headers.get('cache-control'), 'no-cache', page + query);
+            // Not a navigation (fetch, curl): the 400 problem, naming the path as it came.
+            const p = assertProblem(await http(gw.base, 'GET', page + query), 400, 'bad-request');
+            assert.equal((p as { instance?: string }).instance, page, page + query);
+          }
+          // The API's own routes, navigated to or not: the 400 problem, never the app nor a call upstream.
+          for (const api of [`/product/${segment}`, `/user/${segment}`, `/order/${segment}`]) {
+            for (const headers of [html, {}]) {
+              const res = await http(gw.base, 'GET', api + query, { headers });
+              const p = assertProblem(res, 400, 'bad-request');
+              assert.match((p as { detail?: string }).detail ?? '', /percent-encoding/, api);
+              assert.equal((p as { instance?: string }).instance, api, api + query);
+            }
+          }
+          assert.equal((await http(gw.base, 'POST', `/products/${segment}`, { headers: html })).status, 400);
+        }),
+        { numRuns: 40 },
+      );
+      // A NUL in a page's path is the app's to say too (it asks the API, which refuses it); the API still refuses it.
+      assert.equal((await fetch(`${gw.base}/products/a%00b`, { headers: html })).status, 200);
+      const nul = await fetch(`${gw.base}/product/a%00b`, { headers: html });
+      assert.equal(nul.status, 400);
+      assert.match(nul.headers.get('content-type') ?? '', /problem\+json/);
+      // HEAD as a navigation: the page's status and headers.
+      const head = await fetch(`${gw.base}/products/%ZZ`, { method: 'HEAD', headers: html });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers.get('content-security-policy'), STOREFRONT_CSP);
+    } finally {
+      await gw.app.close();
+    }
+  });
+
   it('when a hashed asset is asked for, then it is immutable for a year and sent brotli-compressed to a browser that accepts it', async () => {
     const gw = await gateway(dir);
     try {

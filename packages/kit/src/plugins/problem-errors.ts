@@ -77,11 +77,43 @@ export function allowHeader(methods: Iterable<string>): string {
   return [...new Set(methods)].sort().join(', ');
 }
 
+/** Raw requests routed once more with their path's `%` escaped (escapedForPages), and the URL they came with. */
+const pathsEscaped = new WeakMap<IncomingMessage, string>();
+
+/** The URL a request came with when its badly encoded path was routed once more escaped (undefined for the rest). */
+export function badlyEncodedOriginal(raw: IncomingMessage): string | undefined {
+  return pathsEscaped.get(raw);
+}
+
+/** A browser's navigation: GET or HEAD asking for text/html (fetch, curl, scripts and images do not). */
+function isNavigation(request: FastifyRequest): boolean {
+  const accept = request.headers.accept;
+  return (request.method === 'GET' || request.method === 'HEAD') && accept !== undefined && /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept);
+}
+
+/**
+ * A browser navigating to a path with a broken escape (`/products/%ZZ`, `%FF`) is routed once more with every `%`
+ * of its path taken literally (`%25`), so a page of the browser app (a route with `config.urlUnread`: the
+ * storefront's) still opens and says the address names nothing; every other route refuses it with the same 400 as
+ * before (request-guards), which then sees the URL as it came. False for anything else.
+ */
+function escapedForPages(request: FastifyRequest, reply: FastifyReply): boolean {
+  const raw = request.raw;
+  if (!isNavigation(request) || pathsEscaped.has(raw) || raw.url === undefined) return false;
+  const end = raw.url.search(/[?#]/);
+  const path = end === -1 ? raw.url : raw.url.slice(0, end);
+  pathsEscaped.set(raw, raw.url);
+  raw.url = path.replaceAll('%', '%25') + raw.url.slice(path.length);
+  request.server.routing(raw, reply.raw);
+  return true;
+}
+
 /**
  * Fastify's `frameworkErrors`: errors the router raises before any route runs (bad percent-encoding, a path
  * parameter over maxParamLength) get the same problem+json as everything else; a too-long id names nothing: 404.
  */
 export function routerErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (err.code === 'FST_ERR_BAD_URL' && escapedForPages(request, reply)) return;
   const problem =
     err.code === 'FST_ERR_MAX_PARAM_LENGTH'
       ? new ProblemError(404, 'not-found', 'Not found', 'The resource does not exist')

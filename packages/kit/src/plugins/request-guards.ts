@@ -11,7 +11,7 @@ import { BadRequest, ProblemError, problemBody } from '../errors.js';
 import { ambiguousHeaderLines, headerLines } from '../header-lines.js';
 import { pathOf } from '../request-target.js';
 import { KIT_PLUGINS } from './names.js';
-import { badlyEncodedUrl, noRoute } from './problem-errors.js';
+import { badlyEncodedOriginal, badlyEncodedUrl, noRoute } from './problem-errors.js';
 import { unservedAnswerIds } from './request-context.js';
 
 export interface RequestGuardsOptions {
@@ -90,11 +90,12 @@ function hasBody(request: FastifyRequest): boolean {
 }
 
 /**
- * A route whose query string the server never reads (`config: { queryUnread: true }`: the storefront's pages,
- * where the query is the browser app's) is not refused for it: a link with a stray `%` still opens the shop.
+ * A route whose URL the server never reads beyond its path (`config: { urlUnread: true }`: the storefront's pages,
+ * where the rest of the path and the query are the browser app's) is not refused for them: a link with a stray `%`
+ * or a NUL still opens the shop, which says what it makes of it.
  */
-function queryUnread(request: FastifyRequest): boolean {
-  return (request.routeOptions.config as { queryUnread?: unknown } | undefined)?.queryUnread === true;
+function urlUnread(request: FastifyRequest): boolean {
+  return (request.routeOptions.config as { urlUnread?: unknown } | undefined)?.urlUnread === true;
 }
 
 /** Whether the query string's percent-escapes are all `%XX` and decode to UTF-8 (true when there is none). */
@@ -170,9 +171,16 @@ export const requestGuards = fp<RequestGuardsOptions>(
       if (request.headers['idempotency-key']?.includes(',') && headerLines(request.raw.rawHeaders, 'idempotency-key') > 1) return done(repeatedIdempotencyKey());
       const coding = unappliedCoding(request);
       if (coding) return done(coding);
+      // A browser's navigation to a badly encoded path was routed with its `%` escaped (routerErrorHandler): from
+      // here on the URL is as it came, and only a page of the browser app takes it.
+      const original = badlyEncodedOriginal(request.raw);
+      if (original !== undefined) {
+        request.raw.url = original;
+        if (!urlUnread(request)) return done(badlyEncodedUrl());
+      }
       // The router refuses a badly encoded path (routerErrorHandler); the query parser would decode `%ZZ` or `%FF`
       // (not UTF-8) leniently, so the query is held to the same rule here.
-      if (!queryUnread(request) && !wellEncodedQuery(request.raw.url ?? '')) return done(badlyEncodedUrl());
+      if (!urlUnread(request) && !wellEncodedQuery(request.raw.url ?? '')) return done(badlyEncodedUrl());
       // No route, no body to read: a 404 before parsing, so an unknown method or path costs nobody a parse.
       if (request.is404 && hasBody(request)) return done(noRoute(request));
       done(null, payload);
@@ -285,7 +293,7 @@ function parsedBody(request: FastifyRequest): unknown {
  * behind checks it).
  */
 function unstorableTextIn(request: FastifyRequest): BadRequest | undefined {
-  if (containsUnstorableText(request.params) || (!queryUnread(request) && containsUnstorableText(request.query)) || containsUnstorableText(parsedBody(request))) {
+  if ((!urlUnread(request) && (containsUnstorableText(request.params) || containsUnstorableText(request.query))) || containsUnstorableText(parsedBody(request))) {
     return new BadRequest('Text must not contain NUL (\\u0000) characters nor unpaired surrogates (\\ud800-\\udfff)');
   }
   return undefined;
