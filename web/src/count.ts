@@ -3,5 +3,5 @@
  * with an "s" unless given ("1 box", "2 boxes"). English only, like the rest of the app.
  */
 export function countOf(n: number, singular: string, plural = `${singular}s`): string {
-  return `${n} ${n === 1 ? singular : plural}`;
+  return `${n.toLocaleString('en')} ${n === 1 ? singular : plural}`;
 }

@@ -1819,6 +1819,21 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByLabel('Stock change').fill('0');
     await page.getByRole('button', { name: 'Adjust stock' }).click();
     await stock.getByRole('alert').filter({ hasText: 'whole number other than 0' }).waitFor();
+    await assertFieldError(page, 'Stock change', /^Stock change must be a whole number other than 0/);
+    // Past the service's bound either way: said in the shop's words with the stock shown (the old page said the
+    // API's "Delta must be at most 1000000000."), at the field, and nothing is sent.
+    const stockWrites: string[] = [];
+    page.on('request', (r) => r.url().endsWith('/stock') && stockWrites.push(r.method()));
+    for (const [typed, said] of [
+      ['2000000000', 'Could not add 2,000,000,000 units: stock may be at most 1,000,000,000 units and is 3 now. You can add up to 999,999,997.'],
+      ['-2000000000', 'Could not remove 2,000,000,000 units: only 3 units are in stock (units reserved by orders are not counted), and stock cannot go below 0. You can remove up to 3.'],
+    ] as const) {
+      await page.getByLabel('Stock change').fill(typed);
+      await page.getByRole('button', { name: 'Adjust stock' }).click();
+      await stock.getByRole('alert').filter({ hasText: said }).waitFor({ timeout: 5000 });
+      await assertFieldError(page, 'Stock change', new RegExp(`^${said.replace(/[.()]/g, '\\$&')}$`));
+    }
+    assert.deepEqual(stockWrites, [], 'nothing sent past the bound');
     // Done: said in the panel, whose heading has the new stock.
     await page.getByLabel('Stock change').fill('4');
     await page.getByRole('button', { name: 'Adjust stock' }).click();

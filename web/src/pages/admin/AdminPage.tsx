@@ -7,6 +7,7 @@ import { countOf } from '../../count.js';
 import { ambiguousComma, formatMoney, minorDigits, parseMajor, toMajorText } from '../../money.js';
 import { CancelOrder, STATUS_TEXT, lineName, useOrderWithNames } from '../../order-view.js';
 import { signInFrom } from '../../return-path.js';
+import { MAX_STOCK, stockChangeProblem, stockRefusal } from '../../stock-change.js';
 import { useAuth } from '../../state.js';
 
 export default function AdminPage() {
@@ -152,21 +153,15 @@ function failureText(err: Error): string {
 }
 
 /**
- * Why a stock change was refused (409): what was asked, what the stock allows now and what can be done, in a
- * sentence. The product service says only "Only 3 unit(s) are in stock to remove", and no more than that
- * for an addition over the bound; it sends the stock left as `available`.
+ * Why a stock change was refused: a 409 in a sentence (stockRefusal: the service says only "Only 3 unit(s) are in
+ * stock to remove", and sends the stock left as `available`); a 400 about the change itself in the field's name, not
+ * the API's `delta`; anything else as any failure.
  */
 function stockRefusalText(err: Error, delta: number): string {
   const available = err instanceof ApiError && err.status === 409 ? (err.problem as { available?: unknown } | undefined)?.available : undefined;
-  if (typeof available !== 'number') return failureText(err);
-  if (delta > 0) {
-    return `Could not add ${countOf(delta, 'unit')}: stock may be at most ${MAX_STOCK.toLocaleString('en')} units and is ${available.toLocaleString('en')} now. You can add up to ${(MAX_STOCK - available).toLocaleString('en')}.`;
-  }
-  const asked = `Could not remove ${countOf(-delta, 'unit')}`;
-  const rule = '(units reserved by orders are not counted), and stock cannot go below 0.';
-  return available > 0
-    ? `${asked}: only ${countOf(available, 'unit')} ${available === 1 ? 'is' : 'are'} in stock ${rule} You can remove up to ${available}.`
-    : `${asked}: none are in stock ${rule} Nothing can be removed until stock is added.`;
+  if (typeof available === 'number') return stockRefusal(delta, available);
+  if (err instanceof ApiError && err.problem?.errors?.some((e) => e.path === '/delta')) return `Stock change must be a whole number from -${MAX_STOCK.toLocaleString('en')} to ${MAX_STOCK.toLocaleString('en')}, other than 0.`;
+  return failureText(err);
 }
 
 /** Whether a failed save is said at its fields (under each, as its description): then not again below the form. */
@@ -262,7 +257,7 @@ function ProductForm({
  * What an admin action did or why it failed. It takes the focus when it appears: the button that was pressed
  * is disabled while the request runs (or its form is remounted), and the focus would fall to the page's start.
  */
-function ActionMessage({ message }: { message: { kind: 'error' | 'ok'; text: string } }) {
+function ActionMessage({ message, id }: { message: { kind: 'error' | 'ok'; text: string }; id?: string }) {
   const ref = useRef<HTMLParagraphElement>(null);
   useEffect(() => {
     const el = ref.current;
@@ -275,7 +270,7 @@ function ActionMessage({ message }: { message: { kind: 'error' | 'ok'; text: str
     return () => cancelAnimationFrame(frame);
   }, [message]);
   return (
-    <p ref={ref} tabIndex={-1} className={message.kind} role={message.kind === 'error' ? 'alert' : 'status'}>
+    <p ref={ref} id={id} tabIndex={-1} className={message.kind} role={message.kind === 'error' ? 'alert' : 'status'}>
       {message.text}
     </p>
   );
@@ -300,8 +295,6 @@ function LoadMore({ list, shown, section }: { list: { hasNextPage: boolean; isFe
 
 /** The product service's largest price, in minor units (services/product/src/routes/schemas.ts). */
 const MAX_PRICE_MINOR = 1_000_000_000;
-/** The product service's largest stock (MAX_STOCK in services/product/src/model/product.ts). */
-const MAX_STOCK = 1_000_000_000;
 /** A user id as the services take it (any UUID, any letter case). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -530,20 +523,25 @@ function EditProduct() {
           className="inline-form"
           onSubmit={(e) => {
             e.preventDefault();
-            const d = Number(delta);
-            if (!Number.isInteger(d) || d === 0) setMessage({ kind: 'error', text: 'Stock change must be a whole number other than 0 (negative removes).', panel: 'stock' });
-            else adjustOnce(d);
+            const problem = stockChangeProblem(delta, p.stock);
+            if (problem) setMessage({ kind: 'error', text: problem, panel: 'stock' });
+            else adjustOnce(Number(delta));
           }}
         >
           <div className="field">
             <label htmlFor={deltaId}>Stock change</label>
-            <input id={deltaId} type="number" value={delta} onChange={(e) => setDelta(e.target.value)} placeholder="+10 or -3" />
+            {/* A refusal is about what was typed: the field is marked and described by it (heard on the field). */}
+            <input id={deltaId} type="number" value={delta} onChange={(e) => {
+                setDelta(e.target.value);
+                // Its refusal was about the old text, as the edit form's field errors.
+                if (message?.panel === 'stock' && message.kind === 'error') setMessage(null);
+              }} placeholder="+10 or -3" {...(message?.panel === 'stock' && message.kind === 'error' ? { 'aria-invalid': true, 'aria-describedby': `${deltaId}-said` } : {})} />
           </div>
           <button type="submit" disabled={adjust.isPending}>
             Adjust stock
           </button>
         </form>
-        {message?.panel === 'stock' && <ActionMessage message={message} />}
+        {message?.panel === 'stock' && <ActionMessage message={message} id={`${deltaId}-said`} />}
       </section>
       <section className="panel" aria-labelledby="archive-h">
         <h2 id="archive-h">Archive</h2>

@@ -1,0 +1,29 @@
+// What the admin's Stock panel says of a change it cannot make, in the shop's words (never the API's field name
+// `delta` nor its bare numbers): what was asked, what the stock allows and what can be done.
+import { countOf } from './count.js';
+
+/** The product service's largest stock, and so the largest change either way (services/product: MAX_STOCK). */
+export const MAX_STOCK = 1_000_000_000;
+
+/** Why a change of `delta` units cannot be made while `available` units are in stock (the service's 409, or one over the bound). */
+export function stockRefusal(delta: number, available: number): string {
+  if (delta > 0) {
+    return `Could not add ${countOf(delta, 'unit')}: stock may be at most ${countOf(MAX_STOCK, 'unit')} and is ${available.toLocaleString('en')} now. You can add up to ${(MAX_STOCK - available).toLocaleString('en')}.`;
+  }
+  const asked = `Could not remove ${countOf(-delta, 'unit')}`;
+  const rule = '(units reserved by orders are not counted), and stock cannot go below 0.';
+  return available > 0
+    ? `${asked}: only ${countOf(available, 'unit')} ${available === 1 ? 'is' : 'are'} in stock ${rule} You can remove up to ${available.toLocaleString('en')}.`
+    : `${asked}: none are in stock ${rule} Nothing can be removed until stock is added.`;
+}
+
+/**
+ * What the Stock change field says of its text before anything is sent: undefined when it can be sent. A change
+ * past the bound can never be made whatever the stock, so it is refused here with the stock the page shows.
+ */
+export function stockChangeProblem(text: string, shownStock: number): string | undefined {
+  const delta = Number(text);
+  if (text.trim() === '' || !Number.isInteger(delta) || delta === 0) return 'Stock change must be a whole number other than 0 (negative removes).';
+  if (Math.abs(delta) > MAX_STOCK) return stockRefusal(delta, Math.min(shownStock, MAX_STOCK));
+  return undefined;
+}
