@@ -1,7 +1,7 @@
 import { Component, useRef, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import type { Product } from './api/client.js';
-import { formatMoney } from './money.js';
+import { moneyParts } from './money.js';
 
 export function Loading({ label = 'Loading' }: { label?: string }) {
   return (
@@ -78,6 +78,31 @@ export function ProductImage({ product, size, alt = '' }: { product: Pick<Produc
   );
 }
 
+/**
+ * An amount as formatMoney writes it, that fits its box at any width: whole when it fits, else broken between
+ * the currency and the number (each a box of its own), and a number wider than the line only after a thousands
+ * separator, never inside a group ("KWD 1,000,000,000.000" on a 320 px phone's cart line overflowed it).
+ */
+export function Money({ minor, currency }: { minor: number; currency: string }) {
+  const out: ReactNode[] = [];
+  let run: ReactNode[] = [];
+  const endRun = () => {
+    if (run.length) out.push(<span key={out.length} className="money-run">{run}</span>);
+    run = [];
+  };
+  for (const part of moneyParts(minor, currency)) {
+    if (part.type === 'literal' && part.value.trim() === '') {
+      endRun();
+      out.push(part.value, <wbr key={out.length + 1} />);
+    } else {
+      run.push(part.value);
+      if (part.type === 'group') run.push(<wbr key={run.length} />);
+    }
+  }
+  endRun();
+  return <>{out}</>;
+}
+
 export function ProductCard({ product, eager }: { product: Product; eager?: boolean }) {
   return (
     <li className="card">
@@ -89,7 +114,9 @@ export function ProductCard({ product, eager }: { product: Product; eager?: bool
         )}
         <span className="card-name">{product.name}</span>
       </Link>
-      <p className="price">{formatMoney(product.priceCents, product.currency)}</p>
+      <p className="price">
+        <Money minor={product.priceCents} currency={product.currency} />
+      </p>
       <p className={product.stock > 0 ? (product.stock <= 10 ? 'stock low' : 'stock') : 'stock out'}>{stockText(product.stock)}</p>
     </li>
   );

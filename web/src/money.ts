@@ -15,8 +15,7 @@ export function minorDigits(currency: string): number {
   return digits;
 }
 
-/** 4599 USD -> "$45.99" (in the given locale; the browser's by default). */
-export function formatMoney(minor: number, currency: string, locale?: string): string {
+function formatterFor(currency: string, locale?: string): Intl.NumberFormat {
   const digits = minorDigits(currency);
   const key = `${locale ?? ''} ${currency}`;
   let format = formatters.get(key);
@@ -24,7 +23,17 @@ export function formatMoney(minor: number, currency: string, locale?: string): s
     format = new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: digits });
     formatters.set(key, format);
   }
-  return format.format(minor / 10 ** digits);
+  return format;
+}
+
+/** 4599 USD -> "$45.99" (in the given locale; the browser's by default). */
+export function formatMoney(minor: number, currency: string, locale?: string): string {
+  return formatterFor(currency, locale).format(minor / 10 ** minorDigits(currency));
+}
+
+/** formatMoney's text in its pieces ("KWD", " ", "1", ",", "000", ...), for a page that lays them out (components.tsx's Money). */
+export function moneyParts(minor: number, currency: string, locale?: string): Intl.NumberFormatPart[] {
+  return formatterFor(currency, locale).formatToParts(minor / 10 ** minorDigits(currency));
 }
 
 /**

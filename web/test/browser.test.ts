@@ -58,9 +58,9 @@ async function login(email: string, password: string): Promise<string> {
 }
 
 let skuCounter = 0;
-async function newProduct(fields: Partial<{ name: string; stock: number; priceCents: number; category: string }> = {}): Promise<Product> {
+async function newProduct(fields: Partial<{ name: string; stock: number; priceCents: number; category: string; currency: string }> = {}): Promise<Product> {
   const sku = `E2E-${process.pid}-${Date.now().toString(36)}-${++skuCounter}`.toUpperCase();
-  const res = await api<Product>('POST', '/product', { sku, name: fields.name ?? `Test lamp ${skuCounter}`, priceCents: fields.priceCents ?? 1250, stock: fields.stock ?? 10, category: fields.category ?? 'e2e' });
+  const res = await api<Product>('POST', '/product', { sku, name: fields.name ?? `Test lamp ${skuCounter}`, priceCents: fields.priceCents ?? 1250, stock: fields.stock ?? 10, category: fields.category ?? 'e2e', ...(fields.currency ? { currency: fields.currency } : {}) });
   assert.equal(res.status, 201, JSON.stringify(res.body));
   return res.body;
 }
@@ -141,12 +141,20 @@ async function signedInShopper(tag: string) {
   return { email, ...shopper };
 }
 
-/** How many lines an element's text takes (its line boxes). */
+/**
+ * How many lines an element's text takes: the tops of its text's boxes (not of the elements inside it, such as an
+ * amount's inline-block pieces, whose box starts above its text on the same line).
+ */
 async function textLines(locator: Locator): Promise<number> {
   return locator.evaluate((el) => {
-    const range = document.createRange();
-    range.selectNodeContents(el);
-    return new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top))).size;
+    const tops = new Set<number>();
+    const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const range = document.createRange();
+      range.selectNodeContents(node);
+      for (const r of range.getClientRects()) if (r.width > 0) tops.add(Math.round(r.top));
+    }
+    return tops.size;
   });
 }
 
@@ -1249,6 +1257,65 @@ describe('storefront in Chromium', { concurrency: false }, () => {
       await assertNoHorizontalScroll(page, `${url} at 200% text`);
       await screenshot(page, `big-text-${url.slice(1)}`);
     }
+    await context.close();
+  });
+
+  test('the largest amounts (KWD and BHD with three decimals, JPY, USD; 1,000 units at the highest price) fit their boxes on a 320 px phone, and on a 390 px one at 200% text: broken between currency and number, or after a thousands separator, never inside a group', { timeout: STEP_MS }, async () => {
+    const products = await Promise.all(
+      (['KWD', 'BHD', 'JPY', 'USD'] as const).map((currency) => newProduct({ name: `Top ${currency} bar`, priceCents: 1_000_000_000, stock: 1000, currency })),
+    );
+    const context = await browser.newContext({ baseURL: base, viewport: { width: 320, height: 800 }, bypassCSP: true });
+    const page = await context.newPage();
+    for (const product of products) await addToCart(page, product, 1000);
+    const overflowing = () =>
+      page.evaluate(() => {
+        const out: string[] = [];
+        for (const el of document.querySelectorAll<HTMLElement>('main *')) {
+          if (el.closest('.visually-hidden') || ['auto', 'scroll', 'hidden'].includes(getComputedStyle(el).overflowX)) continue;
+          if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1) out.push(`${el.className || el.tagName} "${el.textContent!.slice(0, 40)}": ${el.scrollWidth} > ${el.clientWidth}`);
+        }
+        return out;
+      });
+    // Where an amount goes on to the next line: only after its currency's space or a thousands separator.
+    const breaksInsideGroups = () =>
+      page.evaluate(() => {
+        const bad: string[] = [];
+        for (const amount of document.querySelectorAll('.money-run')) {
+          const range = document.createRange();
+          let lastTop: number | undefined;
+          let previous = '';
+          const walker = document.createTreeWalker(amount, NodeFilter.SHOW_TEXT);
+          for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (let i = 0; i < node.textContent!.length; i++) {
+              range.setStart(node, i);
+              range.setEnd(node, i + 1);
+              const top = Math.round(range.getBoundingClientRect().top);
+              if (lastTop !== undefined && top > lastTop + 2 && previous !== ',') bad.push(`${amount.textContent}: broken after "${previous}"`);
+              lastTop = top;
+              previous = node.textContent![i]!;
+            }
+          }
+        }
+        return bad;
+      });
+    for (const [width, text] of [[320, '100%'], [390, '200%']] as const) {
+      await page.setViewportSize({ width, height: 800 });
+      for (const url of ['/cart', '/checkout', `/products/${products[0]!.id}`, '/?category=e2e']) {
+        await page.goto(url);
+        await page.locator('.money-run').first().waitFor();
+        await page.waitForLoadState('networkidle');
+        if (text === '200%') await page.addStyleTag({ content: 'html { font-size: 200% !important; }' });
+        const what = `${url} at ${width} px, ${text} text`;
+        assert.deepEqual(await overflowing(), [], what);
+        assert.deepEqual(await breaksInsideGroups(), [], what);
+        await assertNoHorizontalScroll(page, what);
+      }
+    }
+    await page.setViewportSize({ width: 320, height: 800 });
+    await page.goto('/cart');
+    await page.locator('.line-total').first().waitFor();
+    assert.equal(await page.locator('.line-total').first().innerText(), 'KWD\u00a01,000,000,000.000', 'the words unchanged');
+    await screenshot(page, 'cart-largest-amounts-320');
     await context.close();
   });
 

@@ -2,8 +2,7 @@ import { useEffect } from 'react';
 import { Link } from 'react-router';
 import { MAX_QUANTITY, cartTotals, isMixedCurrency } from '../cart.js';
 import { CartChanges, useCartCheck } from '../cart-check.js';
-import { EmptyCart, ProductImage, QuantityInput, focusAfterRender } from '../components.js';
-import { formatMoney } from '../money.js';
+import { EmptyCart, Money, ProductImage, QuantityInput, focusAfterRender } from '../components.js';
 import { useCart } from '../state.js';
 
 export function CartPage() {
@@ -29,7 +28,9 @@ export function CartPage() {
       <section className="totals" aria-label="Totals">
         {cartTotals(cart.lines).map((t) => (
           <p key={t.currency}>
-            Total{mixed ? ` in ${t.currency}` : ''}: <strong>{formatMoney(t.totalCents, t.currency)}</strong>
+            Total{mixed ? ` in ${t.currency}` : ''}: <strong>
+              <Money minor={t.totalCents} currency={t.currency} />
+            </strong>
           </p>
         ))}
       </section>
@@ -70,7 +71,9 @@ export function CartLines({ editable }: { editable?: boolean }) {
           <ProductImage product={l} size={72} />
           <div className="line-name">
             <Link to={`/products/${l.productId}`}>{l.name}</Link>
-            <span className="unit">{formatMoney(l.priceCents, l.currency)} each</span>
+            <span className="unit">
+              <Money minor={l.priceCents} currency={l.currency} /> each
+            </span>
           </div>
           {editable ? (
             <div className="line-qty">
@@ -90,7 +93,9 @@ export function CartLines({ editable }: { editable?: boolean }) {
           ) : (
             <span className="line-qty">× {l.quantity}</span>
           )}
-          <span className="line-total">{formatMoney(l.priceCents * l.quantity, l.currency)}</span>
+          <span className="line-total">
+            <Money minor={l.priceCents * l.quantity} currency={l.currency} />
+          </span>
         </li>
       ))}
     </ul>

@@ -5,9 +5,8 @@ import { hasAccessToken, orderApi } from '../api/client.js';
 import { cartTotals, isMixedCurrency, orderItems, type CartLine } from '../cart.js';
 import { contentHash, placeOrder, type ShortItem } from '../checkout.js';
 import { CartChanges, useCartCheck } from '../cart-check.js';
-import { EmptyCart, Loading, WaitingForSession, focusAfterRender } from '../components.js';
+import { EmptyCart, Loading, Money, WaitingForSession, focusAfterRender } from '../components.js';
 import { countOf } from '../count.js';
-import { formatMoney } from '../money.js';
 import { ordersChanged } from '../order-events.js';
 import { checkoutInFlight, checkoutNonce, newCheckoutAttempt, useAuth, useCart } from '../state.js';
 import { AuthForms } from './AuthForms.js';
@@ -174,7 +173,9 @@ export function CheckoutPage() {
           <CartLines />
           {cartTotals(cart.lines).map((t) => (
             <p key={t.currency} className="total">
-              Total{mixed ? ` in ${t.currency}` : ''}: <strong>{formatMoney(t.totalCents, t.currency)}</strong>
+              Total{mixed ? ` in ${t.currency}` : ''}: <strong>
+                <Money minor={t.totalCents} currency={t.currency} />
+              </strong>
             </p>
           ))}
           <p className="hint">{fresh.checking ? 'Checking current prices and stock…' : 'Prices and stock are checked again when you place the order.'}</p>

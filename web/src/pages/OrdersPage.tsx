@@ -3,8 +3,7 @@ import { Link, Navigate, useLocation, useParams } from 'react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { namesNothing, ok, orderApi, type Order } from '../api/client.js';
 import { isSettled } from '../checkout.js';
-import { ErrorState, Loading, NotFound, WaitingForSession, focusAfterRender } from '../components.js';
-import { formatMoney } from '../money.js';
+import { ErrorState, Loading, Money, NotFound, WaitingForSession, focusAfterRender } from '../components.js';
 import { CancelOrder, STATUS_TEXT, lineName, unnamedProductIds, useOrderWithNames, useProductNames } from '../order-view.js';
 import { signInFrom } from '../return-path.js';
 import { useAuth } from '../state.js';
@@ -95,13 +94,19 @@ function OrderSummary({ order, names, heading = 'h2' }: { order: Order; names: M
       </div>
       <p className="meta">
         Placed {new Date(order.createdAt).toLocaleString()}
-        {order.totalCents !== null && <> · {formatMoney(order.totalCents, order.currency)}</>}
+        {order.totalCents !== null && <>
+            {' · '}
+            <Money minor={order.totalCents} currency={order.currency} />
+          </>}
       </p>
       <ul className="order-items">
         {order.items.map((i) => (
           <li key={i.productId}>
             {i.quantity} × {lineName(i, names)}
-            {i.unitPriceCents !== null && <> at {formatMoney(i.unitPriceCents, order.currency)}</>}
+            {i.unitPriceCents !== null && <>
+                {' at '}
+                <Money minor={i.unitPriceCents} currency={order.currency} />
+              </>}
           </li>
         ))}
       </ul>
@@ -143,7 +148,7 @@ function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: bool
         {o.status === 'confirmed' && placed && <p className="success">Thank you! Your order is confirmed.</p>}
         {o.status === 'confirmed' && placed && shownTotalCents !== undefined && o.totalCents !== null && o.totalCents !== undefined && o.totalCents !== shownTotalCents && o.currency && (
           <p className="warning" role="alert">
-            A price changed while your order was being placed: it was taken at {formatMoney(o.totalCents, o.currency)}, not the {formatMoney(shownTotalCents, o.currency)} shown. If
+            A price changed while your order was being placed: it was taken at <Money minor={o.totalCents} currency={o.currency} />, not the <Money minor={shownTotalCents} currency={o.currency} /> shown. If
             you do not want it at this price, cancel it below.
           </p>
         )}

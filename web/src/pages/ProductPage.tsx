@@ -2,9 +2,8 @@ import { useEffect, useId, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { namesNothing, ok, productApi } from '../api/client.js';
-import { ErrorState, Loading, ProductImage, QuantityInput, stockText } from '../components.js';
+import { ErrorState, Loading, Money, ProductImage, QuantityInput, stockText } from '../components.js';
 import { MAX_QUANTITY, addToCart } from '../cart.js';
-import { formatMoney } from '../money.js';
 import { useCart } from '../state.js';
 
 export function ProductPage() {
@@ -56,7 +55,9 @@ export function ProductPage() {
           )}
         </p>
         <h1>{p.name}</h1>
-        <p className="price big">{formatMoney(p.priceCents, p.currency)}</p>
+        <p className="price big">
+          <Money minor={p.priceCents} currency={p.currency} />
+        </p>
         <p className={out ? 'stock out' : p.stock <= 10 ? 'stock low' : 'stock'}>{stockText(p.stock)}</p>
         {p.description && <p className="description">{p.description}</p>}
         <form
