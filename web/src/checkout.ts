@@ -23,10 +23,18 @@ interface PriceChange {
   currency: string;
 }
 
+/** A product asked in more units than one order takes (the order service's MAX_QUANTITY_PER_LINE): `max` is that bound. */
+export interface OverLimit {
+  productId: string;
+  requested: number;
+  max: number;
+}
+
 export type PlaceOutcome =
   | { kind: 'placed'; order: OrderLike }
   | { kind: 'short'; orderId: string | null; items: ShortItem[]; detail: string }
   | { kind: 'price-changed'; items: PriceChange[]; detail: string }
+  | { kind: 'over-limit'; items: OverLimit[]; detail: string }
   | { kind: 'pending'; orderId: string }
   | { kind: 'failed'; orderId: string; detail: string }
   | { kind: 'unreachable'; detail: string }
@@ -82,6 +90,11 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
   if (last.status === 409 && field(last.body, 'type') === 'https://ecommerce.local/problems/price-changed') {
     const items = field(last.body, 'items');
     return { kind: 'price-changed', items: Array.isArray(items) ? (items as PriceChange[]) : [], detail };
+  }
+  // More units of a product than one order takes (nothing recorded): which products and the bound, for the cart.
+  if (last.status === 422 && field(last.body, 'type') === 'https://ecommerce.local/problems/quantity-limit') {
+    const items = field(last.body, 'items');
+    return { kind: 'over-limit', items: Array.isArray(items) ? (items as OverLimit[]) : [], detail };
   }
   // Recorded as failed (the product service stayed away past the order's deadline): show that order.
   if (last.status === 409 && field(last.body, 'type') === 'https://ecommerce.local/problems/order-failed' && typeof field(last.body, 'orderId') === 'string') {

@@ -544,6 +544,27 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('more units of a product than one order takes (the order service\'s 10): the refusal names the product, the cart drops to 10, and pressing again orders them', { timeout: STEP_MS }, async () => {
+    const { product, email, context, page, errors } = await shopperAtCheckout({ stock: 50, name: 'Bulk candle' }, 12, 'limit');
+    const other = await newProduct({ name: 'Plain mug', stock: 5 });
+    await addToCart(page, other, 2);
+    await page.goto('/checkout');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    // The old page said "At most 10 units of one product per order", named nothing and kept 12: refused again and again.
+    const alert = page.locator('#checkout-error');
+    await alert.filter({ hasText: 'Bulk candle' }).waitFor();
+    assert.equal(await alert.innerText(), 'One order takes at most 10 units of a product, so it was not placed. Bulk candle: your cart had 12 and now has 10. Check your cart and place the order again; order more in another order.');
+    await page.waitForFunction(() => document.activeElement?.id === 'checkout-error');
+    assert.equal(await stockOf(product.id), 50, 'nothing taken');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    assert.equal(await stockOf(product.id), 40);
+    assert.equal(await stockOf(other.id), 3, 'the other line as it was');
+    assert.equal((await ordersOf(await login(email, 'correct-horse-9'))).length, 1);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('the cart link is heard as "Cart, 1 item" then "Cart, 3 items"; a short-stock refusal counts in units ("2 units", "only 1 unit left")', { timeout: STEP_MS }, async () => {
     const { product, context, page, errors } = await shopperAtCheckout({ stock: 5, name: 'Counted candle' }, 1, 'counted');
     const cartLink = (heard: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: `Cart, ${heard}`, exact: true });

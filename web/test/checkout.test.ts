@@ -130,4 +130,15 @@ describe('placing an order', () => {
     assert.notEqual(contentHash(cart), contentHash(JSON.stringify([{ productId: 'a', quantity: 3 }])));
     fc.assert(fc.property(fc.string(), fc.string(), (x, y) => x === y || contentHash(x) !== contentHash(y)), { numRuns: 2000 });
   });
+
+  it('when one order would hold more units of a product than the shop takes (422 quantity-limit), then the outcome names those products and the bound, not a bare refusal', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ productId: fc.uuid(), requested: fc.integer({ min: 11, max: 1000 }), max: fc.constant(10) }), { minLength: 1, maxLength: 5 }), async (items) => {
+        const s = script([{ status: 422, body: { type: 'https://ecommerce.local/problems/quantity-limit', title: 'Unprocessable entity', status: 422, detail: 'At most 10 units of one product per order', items } }]);
+        const out = await placeOrder(s.send, 'k', noWait);
+        assert.deepEqual(out, { kind: 'over-limit', items, detail: 'At most 10 units of one product per order' });
+        assert.equal(s.keys.length, 1, 'not retried');
+      }),
+    );
+  });
 });

@@ -151,6 +151,29 @@ export function CheckoutPage() {
         );
         return;
       }
+      case 'over-limit': {
+        // Nothing was recorded. The cart takes the most one order holds of each such product, and says so: the
+        // old page said only "At most 10 units of one product per order", naming no product and changing nothing,
+        // so pressing again was refused again.
+        newCheckoutAttempt();
+        const byId = new Map(outcome.items.map((i) => [i.productId.toLowerCase(), i]));
+        const over = lines.filter((l) => byId.has(l.productId.toLowerCase()));
+        if (over.length === 0) {
+          refuse(outcome.detail);
+          return;
+        }
+        cart.replace(lines.map((l) => {
+          const limit = byId.get(l.productId.toLowerCase());
+          return limit ? { ...l, quantity: Math.min(l.quantity, limit.max) } : l;
+        }));
+        const max = byId.get(over[0]!.productId.toLowerCase())!.max;
+        refuse(
+          `One order takes at most ${countOf(max, 'unit')} of a product, so it was not placed. ` +
+            over.map((l) => `${l.name}: your cart had ${l.quantity.toLocaleString('en')} and now has ${Math.min(l.quantity, max).toLocaleString('en')}.`).join(' ') +
+            ' Check your cart and place the order again; order more in another order.',
+        );
+        return;
+      }
       case 'unreachable':
         // The key is kept: pressing again retries the same attempt and cannot make a second order.
         refuse(outcome.detail);
