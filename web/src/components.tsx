@@ -175,7 +175,10 @@ export function QuantityInput({ id, value, min, max, disabled, onChange }: { id:
       onBlur={settle}
       onKeyDown={(e) => {
         if (e.key === 'Enter' && draft !== null) {
-          e.preventDefault();
+          // A number typed is already the value: Enter goes on to the form's button (Add to cart), as in any
+          // form. Anything else is put back to the value, and nothing is sent.
+          const n = parse(draft);
+          if (n === null || n < min) e.preventDefault();
           settle();
         } else if (e.key === 'ArrowUp' || e.key === 'ArrowDown') {
           e.preventDefault();

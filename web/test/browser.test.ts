@@ -792,6 +792,28 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('on the product page, a quantity typed then Enter adds it to the cart (as the button does); Enter on a cleared field adds nothing', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Enter-key lamp', stock: 20 });
+    const { context, page, errors } = await newShopper();
+    await page.goto(`/products/${product.id}`);
+    const quantity = page.getByLabel('Quantity');
+    await quantity.fill('');
+    await quantity.press('Enter');
+    await settledValue(quantity, '1', 'a cleared field shows its value again');
+    assert.equal(await page.locator('.added').innerText(), '', 'nothing added');
+    // The old page took the first Enter for the field alone: nothing was added until a second one.
+    await quantity.fill('3');
+    await quantity.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'Added 3 to your cart.' }).waitFor({ timeout: 5000 });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cart, 3 items', exact: true }).waitFor();
+    // More than is left: Enter adds what is left, and says so.
+    await quantity.fill('50');
+    await quantity.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'Added 17 to your cart.' }).waitFor({ timeout: 5000 });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('removing a cart line moves the focus to the next line, not to the page start', { timeout: STEP_MS }, async () => {
     const [a, b] = [await newProduct({ name: 'Focus cup' }), await newProduct({ name: 'Focus saucer' })];
     const { context, page, errors } = await newShopper();
