@@ -612,6 +612,20 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test("the app's own script not loading (a deploy replaced it: 404) leaves no endless \"Loading the shop…\": after 8 s the page says so with a link that reloads it", { timeout: STEP_MS }, async () => {
+    const { context, page } = await newShopper();
+    await page.route(/\/assets\/index-[^/]*\.js$/, (route) => route.fulfill({ status: 404, contentType: 'application/problem+json', body: '{"status":404}' }));
+    await page.goto('/');
+    const said = page.getByText('This is taking longer than it should');
+    assert.equal(await said.isVisible(), false, 'not at once: the app normally replaces the shell within a second');
+    await said.waitFor({ state: 'visible', timeout: 15_000 });
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.getByRole('link', { name: 'Reload the page' }).click();
+    await page.getByRole('link', { name: 'Mechanical Keyboard TKL' }).waitFor();
+    assert.equal(await said.count(), 0, 'the app replaced the shell');
+    await context.close();
+  });
+
   test('a page whose code cannot be fetched (offline, or a deploy replaced it) says so with a Reload, instead of a blank app', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await newShopper();
     await page.goto('/');
