@@ -1925,6 +1925,26 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('admin orders: an address whose User ID filter is no id (%ZZ, cut short, any text) says what an id looks like at the field, asks nothing and offers no Try again', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await adminAtProducts();
+    const asked: string[] = [];
+    page.on('request', (r) => new URL(r.url()).pathname === '/order' && asked.push(r.url()));
+    for (const filter of ['%ZZ', 'not-an-id', '01a24300-0639-76ff-b4b3', 'x'.repeat(3000)]) {
+      await page.goto(`/admin/orders?userId=${filter}`);
+      await page.getByRole('heading', { name: 'All orders' }).waitFor();
+      await assertFieldError(page, 'User ID', /^A user ID looks like 0192f3a4-5b6c-7d8e-9f01-23456789abcd \(see Users\)\.$/);
+      assert.equal(await page.getByRole('button', { name: 'Try again' }).count(), 0, filter);
+    }
+    assert.deepEqual(asked, [], 'no orders asked with a filter that is no id');
+    // A filter that is an id still filters.
+    await page.getByLabel('User ID').fill('01a24300-0639-76ff-b4b3-7a095dd1aa51');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText('No orders.').waitFor();
+    assert.equal(await page.getByRole('alert').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('admin edit page: what a stock change did or why it was refused is said in the Stock panel, by the field, not under the edit form', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await adminAtProducts();
     const product = await newProduct({ name: 'Panel jar', stock: 3 });
