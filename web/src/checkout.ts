@@ -24,7 +24,7 @@ interface PriceChange {
 }
 
 /** A product asked in more units than one order takes (the order service's MAX_QUANTITY_PER_LINE): `max` is that bound. */
-export interface OverLimit {
+interface OverLimit {
   productId: string;
   requested: number;
   max: number;
