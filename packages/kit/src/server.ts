@@ -10,7 +10,7 @@ import { faultSwitch } from './plugins/fault-switch.js';
 import { health } from './plugins/health.js';
 import { httpMetrics } from './plugins/http-metrics.js';
 import { openapiDocs } from './plugins/openapi-docs.js';
-import { allowHeader, problemErrors, routerErrorHandler, writeClientError, writeRawProblem } from './plugins/problem-errors.js';
+import { allowHeader, notePageRoute, problemErrors, routerErrorHandler, writeClientError, writeRawProblem } from './plugins/problem-errors.js';
 import { requestContext, requestIdOf } from './plugins/request-context.js';
 import { requestGuards } from './plugins/request-guards.js';
 import { requestLog } from './plugins/request-log.js';
@@ -137,6 +137,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   const served = new Set<string>();
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) served.add(method);
+    notePageRoute(app.server, route.config);
   });
   app.server.on('connect', (req: IncomingMessage, socket: Socket) => writeRawProblem(socket, 405, 'method-not-allowed', 'CONNECT is not served here', `Allow: ${allowHeader(served)}`, req));
 

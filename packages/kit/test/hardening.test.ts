@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Pool } from 'undici';
-import { Metrics, NotFound, PreconditionFailed, SERVER_LIMITS, ServiceUnavailable, TooManyRequests, Type, UUID_PATTERN, bodyLimitFor, containsUnstorableText, createServer, isUnavailableError, maxJsonBytes, startupWaitReason } from '../src/index.js';
+import { Metrics, NotFound, PreconditionFailed, ProblemError, SERVER_LIMITS, ServiceUnavailable, TooManyRequests, Type, UUID_PATTERN, bodyLimitFor, containsUnstorableText, createServer, isUnavailableError, maxJsonBytes, startupWaitReason } from '../src/index.js';
 import { assertMethodNotAllowed, assertProblem, http, listenOnLoopback, rawExchangeInParts } from '@ecommerce/test-support';
 
 async function server(logLevel = 'silent', lines?: string[]) {
@@ -494,6 +494,23 @@ describe('badly encoded paths', () => {
         assert.equal((await http(base, 'POST', `/t/page/${segment}`, { headers: html })).status, 400);
       }
       assert.equal(served, 0);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('when a server has no page of the browser app (a service), then a navigation to a broken path is the 400 before any hook of the route it would match runs (not its 401)', async () => {
+    const app = await server();
+    let hooks = 0;
+    app.get('/t/orders/:id', { onRequest: (_request, _reply, done) => (hooks++, done(new ProblemError(401, 'unauthorized', 'Unauthorized', 'A token is needed'))) }, async () => ({}));
+    const base = await listenOnLoopback(app);
+    try {
+      for (const segment of ['%ZZ', '%', 'a%FF', '%E2%82']) {
+        const refused = assertProblem(await http(base, 'GET', `/t/orders/${segment}`, { headers: { accept: 'text/html' } }), 400, 'bad-request');
+        assert.equal((refused as { instance?: string }).instance, `/t/orders/${segment}`);
+      }
+      assert.equal(hooks, 0);
+      assertProblem(await http(base, 'GET', '/t/orders/1', { headers: { accept: 'text/html' } }), 401, 'unauthorized');
     } finally {
       await app.close();
     }

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
-import { Metrics, Type, createServer, loadConfig, pathOf, type App, type Static } from '@ecommerce/kit';
+import { Metrics, Type, createServer, loadConfig, markPageRoutes, pathOf, type App, type Static } from '@ecommerce/kit';
 import { StorefrontEnv } from './config.js';
 
 /** services/gateway/dist/src -> <repo>/web/dist/app, where `npm run build` puts the app. */
@@ -45,9 +45,7 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
     // A page's URL past its route (an id, a search, a filter) is the browser app's to read, never the server's: a
     // link with a stray `%` or a NUL in its path or query still opens the shop, which says it names nothing or
     // handles it, rather than a 400 problem (the kit's request-guards and routerErrorHandler).
-    scope.addHook('onRoute', (route) => {
-      route.config = { ...(route.config as object | undefined), urlUnread: true } as typeof route.config;
-    });
+    markPageRoutes(scope);
     await scope.register(fastifyStatic, {
       root,
       prefix: '/',

@@ -85,6 +85,29 @@ export function badlyEncodedOriginal(raw: IncomingMessage): string | undefined {
   return pathsEscaped.get(raw);
 }
 
+/**
+ * The Node servers that serve a page of the browser app (a route with `config.urlUnread`, noted as routes are added:
+ * server.ts). Only they route a navigation to a badly encoded path once more: on a service, which has none, the
+ * second routing would run the matched route's onRequest hooks (authentication: a 401) before its 400.
+ */
+const serversWithPages = new WeakSet<object>();
+
+export function notePageRoute(server: object, config: unknown): void {
+  if ((config as { urlUnread?: unknown } | undefined)?.urlUnread === true) serversWithPages.add(server);
+}
+
+/**
+ * Every route `scope` adds from now on is a page of the browser app (the storefront's): its URL past the route is
+ * the app's to read (`config.urlUnread`, request-guards), and a navigation to a badly encoded path may reach it.
+ * (A root onRoute hook runs before a scope's, so notePageRoute alone would not see the config set here.)
+ */
+export function markPageRoutes(scope: FastifyInstance): void {
+  serversWithPages.add(scope.server);
+  scope.addHook('onRoute', (route) => {
+    route.config = { ...(route.config as object | undefined), urlUnread: true } as typeof route.config;
+  });
+}
+
 /** A browser's navigation: GET or HEAD asking for text/html (fetch, curl, scripts and images do not). */
 function isNavigation(request: FastifyRequest): boolean {
   const accept = request.headers.accept;
@@ -99,7 +122,7 @@ function isNavigation(request: FastifyRequest): boolean {
  */
 function escapedForPages(request: FastifyRequest, reply: FastifyReply): boolean {
   const raw = request.raw;
-  if (!isNavigation(request) || pathsEscaped.has(raw) || raw.url === undefined) return false;
+  if (!serversWithPages.has(request.server.server) || !isNavigation(request) || pathsEscaped.has(raw) || raw.url === undefined) return false;
   const end = raw.url.search(/[?#]/);
   const path = end === -1 ? raw.url : raw.url.slice(0, end);
   pathsEscaped.set(raw, raw.url);
