@@ -109,8 +109,8 @@ export class TooManyRequests extends ProblemError {
 }
 
 export class ServiceUnavailable extends ProblemError {
-  constructor(detail = 'A dependency is unavailable, try again later', extensions: Record<string, unknown> = {}) {
-    super(503, 'service-unavailable', 'Service unavailable', detail, extensions, { 'retry-after': '1' });
+  constructor(detail = 'A dependency is unavailable, try again later', extensions: Record<string, unknown> = {}, retryAfterSeconds = 1) {
+    super(503, 'service-unavailable', 'Service unavailable', detail, extensions, { 'retry-after': String(retryAfterSeconds) });
   }
 }
 

@@ -152,6 +152,16 @@ export class OrderRepository {
     return res.rows[0] ?? null;
   }
 
+  /** How long the drive lease of an order in flight still runs, by the database's clock (0 when free or final). */
+  async leaseLeftMs(id: string): Promise<number> {
+    const res = await this.db.query<{ ms: number }>(
+      'order_lease_left',
+      `SELECT GREATEST(0, EXTRACT(EPOCH FROM lease_until - now()) * 1000)::float8 AS ms FROM orders WHERE id = $1 AND status IN ('pending', 'cancelling') AND lease_until IS NOT NULL`,
+      [id],
+    );
+    return res.rows[0]?.ms ?? 0;
+  }
+
   /** Gives leases back (a call failed, or a batch was cut short), so the next driver need not wait for expiry. */
   async releaseLeases(ids: string[]): Promise<void> {
     if (ids.length === 0) return;

@@ -23,6 +23,8 @@ export default fp(
       reservationWindowMs: Math.floor((config.PENDING_DEADLINE_MS * 2) / 3),
       // One reservation call with its two retries (and their backoff), plus a margin.
       driveLeaseMs: config.RESERVATION_TIMEOUT_MS * 3 + 1_000,
+      // A live driver's call ends within one deadline (a timeout is not retried); a dead one's lease outlasts that.
+      driverWaitMs: config.RESERVATION_TIMEOUT_MS,
       limits: { maxQuantityPerProduct: config.MAX_QUANTITY_PER_LINE, maxUnitsPerHour: config.MAX_UNITS_PER_CUSTOMER_PER_HOUR },
     } satisfies OrderDeps);
   },

@@ -22,9 +22,17 @@ export async function cancelOrder(deps: OrderDeps, orderId: string, viewer: View
       row = await reload(deps, row.id);
     }
   }
-  if (row.status === 'cancelling') row = await settleOrAwait(deps, row, context);
+  let driverBusySeconds: number | undefined;
+  if (row.status === 'cancelling') ({ row, retryAfterSeconds: driverBusySeconds } = await settleOrAwait(deps, row, context));
   if (row.status === 'cancelled') return toOrder(row);
   if (row.status === 'cancelling') {
+    if (driverBusySeconds !== undefined) {
+      throw new ServiceUnavailable(
+        'An earlier request is still cancelling this order (or was cut off); the cancellation is recorded: retry after Retry-After seconds',
+        { orderId: row.id, orderStatus: 'cancelling' },
+        driverBusySeconds,
+      );
+    }
     throw new ServiceUnavailable('The product service is unavailable; the cancellation is recorded and will be finished', { orderId: row.id, orderStatus: 'cancelling' });
   }
   throw new ProblemError(409, 'not-cancellable', 'Conflict', `A ${row.status} order cannot be cancelled`);

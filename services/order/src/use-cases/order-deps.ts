@@ -23,5 +23,7 @@ export interface OrderDeps {
   reservationWindowMs: number;
   /** How long one driver owns an order in flight: longer than a reservation call with its retries. */
   driveLeaseMs: number;
+  /** How long a replay or a repeated cancel waits for another driver before answering 503 with Retry-After. */
+  driverWaitMs: number;
   limits: { maxQuantityPerProduct: number; maxUnitsPerHour: number };
 }

@@ -60,8 +60,8 @@ export async function placeOrder(deps: OrderDeps, { userId, key, lines: asSent }
   deps.metrics.placed.inc({ result: 'replayed' });
   // A replay answers what the first request answered: the order, or its stored problem with its status code.
   // A still-pending order is settled (or awaited) first, so client retries help.
-  const row = existing.status === 'pending' ? await settleOrAwait(deps, existing, context) : existing;
-  return { order: toOrder(answerFor(row)), status: 200 };
+  const { row, retryAfterSeconds } = existing.status === 'pending' ? await settleOrAwait(deps, existing, context) : { row: existing };
+  return { order: toOrder(answerFor(row, retryAfterSeconds)), status: 200 };
 }
 
 /** Per-order limits (MAX_QUANTITY_PER_LINE): the units of each product, summed over its lines (ids in lower case). */
@@ -87,8 +87,11 @@ function requestHash(items: RequestedLine[]): string {
   return createHash('sha256').update(JSON.stringify(items.map(line))).digest('hex');
 }
 
-/** The answer for an order's state: confirmed and later states are the order; a rejected or failed one throws its stored problem. */
-function answerFor(row: OrderRow): OrderRow {
+/**
+ * The answer for an order's state: confirmed and later states are the order; a rejected or failed one throws its
+ * stored problem; a pending one is a 503, whose Retry-After is when another driver's lease ends if one holds it.
+ */
+function answerFor(row: OrderRow, driverBusySeconds?: number): OrderRow {
   if (row.status === 'rejected' || row.status === 'failed') {
     const p = row.rejection ?? {};
     if (typeof p.status === 'number' && typeof p.slug === 'string') {
@@ -102,6 +105,13 @@ function answerFor(row: OrderRow): OrderRow {
     throw new UnprocessableEntity(String(p.reason ?? 'rejected'), String(p.detail ?? 'The order cannot be placed'));
   }
   if (row.status === 'pending') {
+    if (driverBusySeconds !== undefined) {
+      throw new ServiceUnavailable(
+        'An earlier request with this Idempotency-Key is still placing the order (or was cut off); retry with the same key after Retry-After seconds',
+        { orderId: row.id, orderStatus: 'pending' },
+        driverBusySeconds,
+      );
+    }
     throw new ServiceUnavailable('The product service is unavailable; the order is recorded as pending and will be settled', { orderId: row.id, orderStatus: 'pending' });
   }
   return row;

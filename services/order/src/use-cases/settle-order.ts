@@ -64,23 +64,32 @@ function reserveFor(deps: OrderDeps, row: OrderRow, context?: RequestContext): P
   return deps.products.reserve(row.id, row.items.map((l) => ({ productId: l.productId, quantity: l.quantity, ...expectationOf(l) })), notAfter, context);
 }
 
+export interface AwaitedOrder {
+  row: OrderRow;
+  /** Set when the order is still in flight under another driver's lease: whole seconds until that lease is free. */
+  retryAfterSeconds?: number;
+}
+
 /**
  * An order in flight (pending or cancelling) has one driver at a time. A second request for it (a replay, a
  * repeated cancel) takes the lease when it is free and settles the order itself, or waits for the driver that
- * holds it and answers with its result. Bounded: after about one lease it answers with the order as it is.
+ * holds it and answers with its result. It waits at most `driverWaitMs` (one reservation deadline, which a live
+ * driver's call meets), not the lease: a driver SIGKILLed mid-request holds its lease until it expires (3
+ * deadlines + 1 s), and waiting that out held the client past the gateway's timeout (a 504). The answer then
+ * says when the lease is free, for the client's Retry-After.
  */
-export async function settleOrAwait(deps: OrderDeps, row: OrderRow, context: RequestContext): Promise<OrderRow> {
-  const until = Date.now() + deps.driveLeaseMs + 1_000;
+export async function settleOrAwait(deps: OrderDeps, row: OrderRow, context: RequestContext): Promise<AwaitedOrder> {
+  const until = Date.now() + deps.driverWaitMs;
   let delay = 10;
   while (inFlight(row.status)) {
     const claimed = await deps.repository.claimDrive(row.id, deps.driveLeaseMs);
-    if (claimed) return (await settleOrder(deps, claimed, context)).row;
-    if (Date.now() > until) return row;
-    await sleep(delay);
+    if (claimed) return { row: (await settleOrder(deps, claimed, context)).row };
+    if (Date.now() >= until) return { row, retryAfterSeconds: Math.max(1, Math.ceil((await deps.repository.leaseLeftMs(row.id)) / 1000)) };
+    await sleep(Math.min(delay, Math.max(1, until - Date.now())));
     delay = Math.min(delay * 2, 200);
     row = await reload(deps, row.id);
   }
-  return row;
+  return { row };
 }
 
 /** The order as it is now (after a concurrent writer won); orders are never deleted. */
