@@ -2,8 +2,9 @@
 // The dead request's drive lease (3 reservation deadlines + 1 s) outlives it; a retry that waited the lease out
 // was held past the gateway's 10 s and answered 504 (a placement's retry, a repeated cancel alike). Now the retry
 // waits at most one reservation deadline for the driver, then answers 503 with a Retry-After that ends when the
-// lease does, and the retry sent then gets the final answer. Every crash point of placement and cancellation,
-// on the whole platform as processes (fuzz-platform.ts) with a database of this file's own; afterwards, by admin
+// lease does, and the retry sent then gets the final answer; a client that only polls sees the reconciler confirm
+// the order once that lease ends (before, it waited for the deadline and failed it). Every crash point of placement
+// and cancellation, on the whole platform as processes (fuzz-platform.ts) with a database of this file's own; afterwards, by admin
 // SQL: stock = initial - confirmed units, a reservation is held exactly for the confirmed orders, nothing in flight.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -130,6 +131,25 @@ describe('a retry after the order service was SIGKILLed mid-request, through the
     });
   }
 
+  it('when the placement died after-pending and the client only polls the order (as the storefront does), then it is confirmed once the dead request\'s lease ends, before its deadline', async () => {
+    const productId = await product();
+    const key = randomUUID();
+    await orderServiceWith('after-pending');
+    await killedBy(() => http(gateway, 'POST', '/order', { token, body: { items: [{ productId, quantity: 1 }] }, headers: { 'idempotency-key': key } }));
+    await orderServiceWith('none');
+    const [row] = await sql<{ id: string; created_at: Date }>('SELECT id, created_at FROM orders.orders WHERE idempotency_key = $1', [key]);
+    let status = 'pending';
+    while (status === 'pending' && Date.now() - row!.created_at.getTime() < Number(orderEnv.PENDING_DEADLINE_MS) + 10_000) {
+      await sleep(250);
+      status = (await http<{ status: string }>(gateway, 'GET', `/order/${row!.id}`, { token })).body.status;
+    }
+    const settledAfterMs = Date.now() - row!.created_at.getTime();
+    console.log(`# placement killed after-pending, client polling: ${status} ${settledAfterMs} ms after it was written`);
+    // Before: nobody drove it until its deadline (30 s), past its reservation window (20 s): failed, an order lost to a crash.
+    assert.equal(status, 'confirmed');
+    assert.ok(settledAfterMs < Number(orderEnv.PENDING_DEADLINE_MS), `settled ${settledAfterMs} ms after it was written`);
+  });
+
   for (const point of ['after-cancelling', 'after-release'] as const) {
     it(`when the cancel died ${point}, then its repeat is a prompt 503 + Retry-After, and the repeat after it is the cancelled order`, async () => {
       const productId = await product();
@@ -148,7 +168,7 @@ describe('a retry after the order service was SIGKILLed mid-request, through the
 
   it('when every crash is recovered, then stock = initial - confirmed units and a reservation is held exactly for each confirmed order', async () => {
     const ids = [...initial.keys()];
-    assert.equal(ids.length, 4);
+    assert.equal(ids.length, 5);
     const [inFlight] = await sql<{ n: number }>("SELECT count(*)::int AS n FROM orders.orders WHERE status IN ('pending', 'cancelling')");
     assert.equal(inFlight!.n, 0);
     const stocks = await sql<{ id: string; stock: number }>('SELECT id, stock FROM catalog.products WHERE id = ANY($1::uuid[])', [ids]);
