@@ -1,6 +1,6 @@
 // Folder 4: archiving hides a product from the catalog and from new orders; the orders that have it keep it.
 import type { Folder, Step } from '../flow-types.js';
-import { forbidden, noToken, notFound, ok, theOrder, theProduct, withNewKey } from './steps.js';
+import { fails, forbidden, noToken, notFound, ok, theOrder, theProduct, withNewKey } from './steps.js';
 import { orderIs } from './orders.js';
 
 const asAdmin = { auth: 'adminToken', ...theProduct };
@@ -8,6 +8,7 @@ const asAdmin = { auth: 'adminToken', ...theProduct };
 const steps: Step[] = [
   noToken('DELETE /product/{id}', 'Archive: no token -> 401', theProduct),
   forbidden('DELETE /product/{id}', 'Archive: customer -> 403', { auth: 'customerToken', ...theProduct }),
+  fails(412, 'precondition-failed')('DELETE /product/{id}', 'Archive: stale If-Match -> 412', { ...asAdmin, headers: { 'If-Match': '"{{staleVersion}}"' } }),
   { op: 'DELETE /product/{id}', ...asAdmin, expect: 204 },
   notFound('DELETE /product/{id}', 'Archive again -> 404', asAdmin),
   notFound('GET /product/{id}', 'Product: archived -> 404', theProduct),

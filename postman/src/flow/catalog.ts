@@ -92,6 +92,7 @@ const steps: Step[] = [
   fails(422, 'idempotency-key-reused')('POST /product/{id}/stock', 'Stock: the same Idempotency-Key with another delta -> 422', { ...asAdmin, headers: { 'Idempotency-Key': 'restock-{{runId}}' }, body: { delta: 6 } }),
   invalid('POST /product/{id}/stock', 'Stock: zero delta -> 400', ['/delta'], { ...asAdmin, body: { delta: 0 } }),
   fails(409, 'insufficient-stock')('POST /product/{id}/stock', 'Stock: removing more than is unreserved -> 409', { ...asAdmin, body: { delta: -100000 } }),
+  fails(412, 'precondition-failed')('POST /product/{id}/stock', 'Stock: stale If-Match -> 412', { ...asAdmin, headers: { 'If-Match': '"{{staleVersion}}"' }, body: { delta: 1 } }),
   notFound('POST /product/{id}/stock', 'Stock: unknown id -> 404', { auth: 'adminToken', ...unknownId, body: { delta: 1 } }),
   forbidden('POST /product/{id}/stock', 'Stock: customer -> 403', { auth: 'customerToken', ...theProduct, body: { delta: 1 } }),
   ok('GET /product', 'Search the catalog (q, word prefix)', {
