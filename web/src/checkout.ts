@@ -70,7 +70,11 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
       continue;
     }
     // 503, and a proxy's 502/504 (the request may have arrived): the same key again is safe, it finds the order.
+    // Not a 503 that names the order: it is recorded and in flight (the product service away, or an earlier try's
+    // process gone), the order service settles it, and each retry would wait up to a reservation deadline for the
+    // same answer (docs/api.md): the order's page polls it instead.
     if (last.status !== 503 && last.status !== 502 && last.status !== 504) break;
+    if (last.status === 503 && typeof field(last.body, 'orderId') === 'string') break;
   }
   if (networkError !== undefined || !last) return { kind: 'unreachable', detail: 'The shop could not be reached. Your cart is kept; try again.' };
   // The problem's detail and, for a 400, which field and why (not just "1 field(s) failed validation"). An answer

@@ -46,12 +46,15 @@ describe('placing an order', () => {
     assert.equal(stuck.keys.length, 5);
   });
 
-  it('when the order service keeps answering 503 with an orderId, then the outcome is pending with that id (polled later)', async () => {
-    const body = { status: 503, type: 'https://ecommerce.local/problems/service-unavailable', orderId: order.id };
+  it('when the order service answers 503 with an orderId (recorded, in flight), then no retry: the outcome is pending with that id (its page polls it)', async () => {
+    const body = { status: 503, type: 'https://ecommerce.local/problems/service-unavailable', orderId: order.id, orderStatus: 'pending' };
     const s = script(Array.from({ length: 5 }, () => ({ status: 503, body })));
     assert.deepEqual(await placeOrder(s.send, 'k2', noWait), { kind: 'pending', orderId: order.id });
-    assert.equal(s.keys.length, 5);
-    assert.ok(s.keys.every((k) => k === 'k2'));
+    assert.deepEqual(s.keys, ['k2']);
+    // After network errors or a 503 naming no order, the same key until one names it.
+    const later = script([new TypeError('fetch failed'), { status: 503, body: { title: 'Service Unavailable' } }, { status: 503, body }]);
+    assert.deepEqual(await placeOrder(later.send, 'k8', noWait), { kind: 'pending', orderId: order.id });
+    assert.deepEqual(later.keys, ['k8', 'k8', 'k8']);
   });
 
   it('when the network never comes back, then unreachable after the bounded retries (the caller keeps the key)', async () => {
@@ -75,7 +78,7 @@ describe('placing an order', () => {
   });
 
   it('when the order was recorded as failed (409 order-failed after its deadline), then the outcome names that order', async () => {
-    const s = script([{ status: 503, body: { orderId: 'o2' } }, { status: 409, body: { type: 'https://ecommerce.local/problems/order-failed', detail: 'could not be reserved', orderId: 'o2' } }]);
+    const s = script([{ status: 503, body: { title: 'Service Unavailable' } }, { status: 409, body: { type: 'https://ecommerce.local/problems/order-failed', detail: 'could not be reserved', orderId: 'o2' } }]);
     assert.deepEqual(await placeOrder(s.send, 'k7', noWait), { kind: 'failed', orderId: 'o2', detail: 'could not be reserved' });
     assert.deepEqual(s.keys, ['k7', 'k7']);
   });
