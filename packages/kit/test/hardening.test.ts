@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Pool } from 'undici';
 import { Metrics, NotFound, PreconditionFailed, ProblemError, SERVER_LIMITS, ServiceUnavailable, TooManyRequests, Type, UUID_PATTERN, bodyLimitFor, containsUnstorableText, createServer, isUnavailableError, maxJsonBytes, startupWaitReason } from '../src/index.js';
-import { assertMethodNotAllowed, assertProblem, http, listenOnLoopback, rawExchangeInParts } from '@ecommerce/test-support';
+import { assertMethodNotAllowed, assertProblem, http, listenOnLoopback, rawExchange, rawExchangeInParts } from '@ecommerce/test-support';
 
 async function server(logLevel = 'silent', lines?: string[]) {
   return createServer({
@@ -22,17 +22,6 @@ async function server(logLevel = 'silent', lines?: string[]) {
   });
 }
 
-/** Writes `text` on a new connection to the server at `base` and answers all it reads until the server closes it. */
-function rawExchange(base: string, text: string): Promise<string> {
-  return new Promise<string>((resolve) => {
-    let data = '';
-    const s = connect(Number(new URL(base).port), '127.0.0.1', () => s.write(text));
-    s.setEncoding('latin1');
-    s.on('data', (d: string) => (data += d));
-    s.on('error', () => undefined);
-    s.on('close', () => resolve(data));
-  });
-}
 
 describe('validation', () => {
   it('when an array has 100,000 bad items, then validation stops at maxItems: one error, a small body', async () => {

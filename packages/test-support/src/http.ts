@@ -38,6 +38,18 @@ export async function http<T = Record<string, unknown>>(
 /** A loopback port free at the time of asking (for a server a test stops and starts again at one address). */
 export const freePort = (): Promise<number> => kitFreePort('127.0.0.1');
 
+/** Writes `text` on a new loopback connection to the server at `base` and answers all it reads until the server closes it (latin1). */
+export function rawExchange(base: string, text: string): Promise<string> {
+  return new Promise<string>((resolve) => {
+    let data = '';
+    const s = connect(Number(new URL(base).port), '127.0.0.1', () => s.write(text));
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => (data += d));
+    s.on('error', () => undefined);
+    s.on('close', () => resolve(data));
+  });
+}
+
 /**
  * A raw HTTP/1.1 exchange on one loopback socket: the request is written in parts (`write` resolves once a part is
  * sent), and `ended` is the whole answer as read until the server closes the connection. For what fetch cannot do:

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { adminToken, assertMethodNotAllowed, assertProblem, freePort, http, login, registerAccount, stopAll, uniqueEmail, waitFor, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { adminToken, assertMethodNotAllowed, assertProblem, freePort, http, login, rawExchange, registerAccount, stopAll, uniqueEmail, waitFor, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { startUserStack } from '@ecommerce/user-service/testing';
 import { startGateway } from './harness.js';
 import { Pool } from 'undici';
@@ -82,42 +82,33 @@ describe('gateway', () => {
 
   it('when Authorization or Content-Type comes on two lines (or past the 1,000 header lines Node reads), then 400 at that header (431), through the gateway and direct, before any token is judged, and nothing is served or changed', async () => {
     const gw = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: 'http://127.0.0.1:9', ORDER_SERVICE_URL: 'http://127.0.0.1:9' });
-    const exchange = (base: string, request: string) =>
-      new Promise<string>((resolve) => {
-        let data = '';
-        const s = connect(Number(new URL(base).port), '127.0.0.1', () => s.write(request));
-        s.setEncoding('latin1');
-        s.on('data', (d: string) => (data += d));
-        s.on('error', () => undefined);
-        s.on('close', () => resolve(data));
-      });
     try {
       const [ann, bob] = await Promise.all([registerAccount(user.base, { tag: 'ann' }), registerAccount(user.base, { tag: 'bob' })]);
       const [annToken, bobToken, admin] = await Promise.all([login(user.base, ann.email, ann.password), login(user.base, bob.email, bob.password), adminToken(user.base)]);
       for (const base of [user.base, gw.base]) {
         // Node kept the first line: /user/me answered as Ann, whom a proxy reading the last line never authorized.
         for (const [first, second] of [[annToken, bobToken], [bobToken, annToken], [annToken, annToken]]) {
-          const me = await exchange(base, `GET /user/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${first}\r\nauthorization: Bearer ${second}\r\nConnection: close\r\n\r\n`);
+          const me = await rawExchange(base, `GET /user/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${first}\r\nauthorization: Bearer ${second}\r\nConnection: close\r\n\r\n`);
           assert.match(me, /^HTTP\/1\.1 400 [\s\S]*application\/problem\+json[\s\S]*"path":"headers\/authorization","message":"must be sent once"/, me);
           assert.doesNotMatch(me, /@example\.test/, 'no account is shown');
         }
         // Routes check tokens onRequest, before the request guards: there the first line decided, a 403 for a customer's
         // token before an admin's, a 401 for a bad one before a good one; now the two lines are refused alike.
         for (const [first, second] of [[annToken, admin], ['not-a-token', admin], [admin, annToken]]) {
-          const users = await exchange(base, `GET /user/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${first}\r\nAuthorization: Bearer ${second}\r\nConnection: close\r\n\r\n`);
+          const users = await rawExchange(base, `GET /user/users HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${first}\r\nAuthorization: Bearer ${second}\r\nConnection: close\r\n\r\n`);
           assert.match(users, /^HTTP\/1\.1 400 [\s\S]*"path":"headers\/authorization","message":"must be sent once"/, users);
         }
         // More header lines than Node reads: it dropped the rest unseen, a second Authorization among them, and served
         // the first. Now 431; up to the limit (1,000 lines) a request is read whole.
         const filler = (n: number) => Array.from({ length: n }, (_, i) => `x-filler-${i % 10}: 1\r\n`).join('');
-        const hidden = await exchange(base, `GET /user/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${annToken}\r\n${filler(1000)}Authorization: Bearer ${bobToken}\r\nConnection: close\r\n\r\n`);
+        const hidden = await rawExchange(base, `GET /user/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${annToken}\r\n${filler(1000)}Authorization: Bearer ${bobToken}\r\nConnection: close\r\n\r\n`);
         assert.match(hidden, /^HTTP\/1\.1 431 [\s\S]*application\/problem\+json[\s\S]*"detail":"A request may have at most 1000 header lines"/, hidden.slice(0, 300));
-        const atLimit = await exchange(base, `GET /user/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${annToken}\r\n${filler(997)}Connection: close\r\n\r\n`);
+        const atLimit = await rawExchange(base, `GET /user/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${annToken}\r\n${filler(997)}Connection: close\r\n\r\n`);
         assert.match(atLimit, /^HTTP\/1\.1 200 /, atLimit.slice(0, 300));
         // A body labelled JSON and text at once was parsed as JSON (the first line) and the account created.
         const email = uniqueEmail('twice');
         const body = JSON.stringify({ email, password: 'correct-horse-1', name: 'Twice' });
-        const reg = await exchange(base, `POST /user/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+        const reg = await rawExchange(base, `POST /user/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Type: text/plain\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
         assert.match(reg, /^HTTP\/1\.1 400 [\s\S]*"path":"headers\/content-type","message":"must be sent once"/, reg);
         assertProblem(await http(base, 'POST', '/user/login', { body: { email, password: 'correct-horse-1' } }), 401);
       }

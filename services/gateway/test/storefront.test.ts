@@ -5,13 +5,12 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { get as getRequest, type IncomingHttpHeaders } from 'node:http';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { brotliCompressSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { assertMethodNotAllowed, assertProblem, http, listenOnLoopback, type Running } from '@ecommerce/test-support';
+import { assertMethodNotAllowed, assertProblem, http, listenOnLoopback, rawExchange, type Running } from '@ecommerce/test-support';
 import { CLIENT_ROUTES, IMMUTABLE, STOREFRONT_CSP, buildStorefrontServer, loadStorefrontConfig } from '../src/storefront.js';
 import { startGateway } from './harness.js';
 
@@ -278,24 +277,15 @@ describe('storefront served by the gateway', () => {
   it('when the target is the asterisk-form (GET *, OPTIONS *), then no page: 400 for any method but OPTIONS, 404 for OPTIONS, as problems (gateway and static-only server alike)', async () => {
     const gw = await gateway(dir);
     const alone = await buildStorefrontServer(loadStorefrontConfig({ LOG_LEVEL: 'silent', PORT: '0', STOREFRONT_DIR: dir }));
-    const exchange = (base: string, request: string) =>
-      new Promise<string>((resolve) => {
-        let data = '';
-        const s = connect(Number(new URL(base).port), '127.0.0.1', () => s.write(request));
-        s.setEncoding('latin1');
-        s.on('data', (d: string) => (data += d));
-        s.on('error', () => undefined);
-        s.on('close', () => resolve(data));
-      });
     try {
       for (const base of [gw.base, await listenOnLoopback(alone)]) {
         // The router took `*` for `/`: GET * answered the shop's home page (200, HTML), OPTIONS * a 405 naming GET.
         for (const method of ['GET', 'HEAD', 'POST', 'DELETE']) {
-          const answer = await exchange(base, `${method} * HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\nConnection: close\r\n\r\n`);
+          const answer = await rawExchange(base, `${method} * HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\nConnection: close\r\n\r\n`);
           assert.match(answer, /^HTTP\/1\.1 400 [\s\S]*application\/problem\+json/i, `${method} *: ${answer.slice(0, 200)}`);
           assert.doesNotMatch(answer, /<html/i);
         }
-        const options = await exchange(base, 'OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        const options = await rawExchange(base, 'OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
         assert.match(options, /^HTTP\/1\.1 404 [\s\S]*"type":"https:\/\/ecommerce\.local\/problems\/not-found"/, options.slice(0, 300));
         assert.doesNotMatch(options, /\r\nallow:/i);
         assert.equal((await fetch(`${base}/`)).status, 200, 'the home page is still served');
