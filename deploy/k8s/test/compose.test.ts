@@ -3,8 +3,9 @@
 // agreement with the Kubernetes manifests and the monitoring files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { dataOf, loadManifests, parseYaml, repoRoot, type K8sObject } from '../src/manifests.js';
@@ -163,4 +164,44 @@ test('compose config is accepted by Docker Compose (when installed)', (t) => {
   // CI installs it (.ci/run), so there a missing tool is a failure, not a skip.
   if (process.env.CI) throw new Error('neither `docker compose` nor docker-compose is installed (.ci/run installs docker-compose)');
   t.skip('neither `docker compose` nor docker-compose is installed');
+});
+
+// Compose reads `.env` from the project directory, the folder of the first -f file, not the working directory:
+// with `docker compose -f deploy/docker/compose.yaml` run from the repository root (every documented command), an
+// .env at the root is silently ignored and the public development passwords stay in force.
+test('docs/deploy.md names the .env that compose reads for the documented command, and git keeps it out', (t) => {
+  const deployDoc = readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8');
+  const named = /\*\*`([^`]*\.env)`\*\*/.exec(deployDoc)?.[1];
+  assert.ok(named, 'docs/deploy.md does not say where the .env for compose goes');
+  assert.equal(resolve(repoRoot, dirname(named)), dockerDir, `${named} is not next to compose.yaml: compose would ignore it`);
+  assert.match(readFileSync(join(dockerDir, 'compose.yaml'), 'utf8'), new RegExp(named.replace(/[.]/g, '\\.')));
+  // A secrets file must never be committed by accident.
+  execFileSync('git', ['check-ignore', '-q', named], { cwd: repoRoot });
+  let compose: [string, string[]] | undefined;
+  for (const [cmd, prefix] of [['docker', ['compose']], ['docker-compose', []]] as [string, string[]][]) {
+    try {
+      execFileSync(cmd, [...prefix, 'version'], { stdio: 'ignore' });
+      compose = [cmd, prefix];
+      break;
+    } catch {
+      continue;
+    }
+  }
+  if (!compose) {
+    if (process.env.CI) throw new Error('neither `docker compose` nor docker-compose is installed');
+    t.skip('neither `docker compose` nor docker-compose is installed');
+    return;
+  }
+  // The real Compose, run from a copy of the repository root as the docs run it, with an .env at the named path only.
+  const root = mkdtempSync(join(tmpdir(), 'compose-env-'));
+  try {
+    cpSync(dockerDir, join(root, 'deploy/docker'), { recursive: true });
+    rmSync(join(root, 'deploy/docker/.env'), { force: true });
+    writeFileSync(join(root, named), 'POSTGRES_PASSWORD=from-the-documented-env\n');
+    const [cmd, prefix] = compose;
+    const out = execFileSync(cmd, [...prefix, '-p', 'ecommerce', '-f', 'deploy/docker/compose.yaml', 'config'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.match(out, /POSTGRES_PASSWORD: from-the-documented-env/, `compose did not read ${named}`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
