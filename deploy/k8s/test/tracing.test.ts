@@ -191,6 +191,25 @@ test('compose: the services export to the collector under their own names; Jaege
   assert.deepEqual(services['jaeger']?.ports, ['127.0.0.1:16686:16686']);
 });
 
+// docs/tracing.md tells compose users which OTEL_* variables to set in their shell or .env (sampling, turning
+// tracing off). Compose hands a container only the variables its `environment:` interpolates: one the file does
+// not name never reaches the SDK, so `OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1`
+// sampled every trace (the SDK's ratio when the argument is missing is 1).
+test('compose: every OTEL_* variable docs/tracing.md says to set reaches every traced service', () => {
+  const doc = readFileSync(join(repoRoot, 'docs/tracing.md'), 'utf8');
+  const section = /^## Docker Compose\n([\s\S]*?)^## /m.exec(doc)?.[1] ?? '';
+  const named = [...new Set([...section.matchAll(/\b(OTEL_[A-Z_]+)(?==|`|\s)/g)].map((m) => m[1] as string))];
+  assert.ok(named.includes('OTEL_TRACES_SAMPLER') && named.includes('OTEL_SDK_DISABLED'), `docs/tracing.md's compose section names ${named.join(', ')}`);
+  const services = composeServices();
+  for (const name of ['user-service', 'product-service', 'order-service', 'gateway']) {
+    const raw = { ...((services[name]?.environment ?? {}) as Record<string, unknown>) };
+    const env = { ...((raw['<<'] ?? {}) as Record<string, unknown>), ...raw };
+    for (const variable of named) {
+      assert.match(String(env[variable] ?? ''), new RegExp(`^\\$\\{${variable}(:-[^}]*)?\\}$`), `${name}: ${variable} set in the shell or .env never reaches the container`);
+    }
+  }
+});
+
 // --- Prometheus and Grafana -----------------------------------------------------------------------
 
 test('every Prometheus keeps exemplars: Kubernetes, compose and npm run monitoring', async () => {
