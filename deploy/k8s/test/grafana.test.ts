@@ -305,3 +305,23 @@ test('Grafana: a startup probe gives its first start (database migrations) 5 min
     assert.ok((c?.livenessProbe?.timeoutSeconds ?? 1) >= 2, 'a 1 s liveness timeout restarts Grafana on a busy node');
   }
 });
+
+// docs/deploy.md, minikube step 7, lists the data sources through Grafana's API and shows what it prints.
+// Grafana's GET /api/datasources sorts its answer by name, case-insensitively (pkg/api/datasources.go sorts a
+// dtos.DataSourceList, whose Less compares strings.ToLower of the names), whatever the provisioning file's order.
+test("docs/deploy.md: the expected /api/datasources output is every provisioned data source, with its URL, in Grafana's order", () => {
+  const doc = readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8');
+  const step = /```sh\n((?:(?!```)[\s\S])*\/api\/datasources(?:(?!```)[\s\S])*)```\s*```\n((?:(?!```)[\s\S])*)```/.exec(doc);
+  assert.ok(step, 'docs/deploy.md: no command block with /api/datasources followed by its output');
+  assert.match(step[1] ?? '', /jq -r '\.\[\] \| "\\\(\.name\) \\\(\.url\)"'/, 'the command prints "name url" per data source');
+  const shown = (step[2] ?? '').split('\n').map((line) => line.trim()).filter((line) => /^\S+ https?:\/\/\S+$/.test(line));
+  const runtime = kubernetesRuntime('deploy/k8s/overlays/dev');
+  const datasources = (runtime.provisioning.get('/etc/grafana/provisioning/datasources') ?? [])
+    .flatMap((text) => parseYaml(text).map((d) => expandProvisioning(d, { env: runtime.env })))
+    .flatMap((d) => (d as { datasources?: Datasource[] }).datasources ?? []);
+  const expected = datasources
+    .map((d) => ({ name: d.name, line: `${d.name} ${d.url}` }))
+    .sort((a, b) => (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : a.name.toLowerCase() > b.name.toLowerCase() ? 1 : 0))
+    .map((d) => d.line);
+  assert.deepEqual(shown, expected);
+});
