@@ -3,10 +3,10 @@
 // agreement with the Kubernetes manifests and the monitoring files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { dataOf, loadManifests, parseYaml, repoRoot, type K8sObject } from '../src/manifests.js';
 
@@ -203,5 +203,40 @@ test('docs/deploy.md names the .env that compose reads for the documented comman
     assert.match(out, /POSTGRES_PASSWORD: from-the-documented-env/, `compose did not read ${named}`);
   } finally {
     rmSync(root, { recursive: true, force: true });
+  }
+});
+
+// dev-secrets/README.md tells how to replace the development signing key. Compose bind-mounts a secret file into
+// the container with its owner and mode (its uid/mode options need Swarm), and openssl writes a private key 0600
+// for whoever runs it: the user service, uid 10001, then could not read it and exited (EACCES) with the stack.
+test('a signing key made as dev-secrets/README.md says can be read by the user service under compose', (t) => {
+  const readme = readFileSync(join(dockerDir, 'dev-secrets/README.md'), 'utf8');
+  const commands = /```sh\n([\s\S]*?)```/.exec(readme)?.[1]?.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  assert.ok(commands?.some((c) => c.startsWith('openssl genpkey')), 'dev-secrets/README.md has no command block making the key');
+  const svc = services['user-service'] as ComposeService & { user?: string; '<<'?: { user?: string } };
+  const [uid, gid] = String(svc.user ?? svc['<<']?.user ?? '').split(':').map(Number);
+  assert.ok(Number.isInteger(uid) && Number.isInteger(gid), 'user-service runs as a numeric uid:gid');
+  assert.ok(svc.secrets?.includes('jwt_private_key'));
+  if (spawnSync('openssl', ['version']).status !== 0) {
+    t.skip('openssl is not installed');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'dev-secrets-'));
+  // Only the file's own owner and mode count in the container (the bind mount hides the folders above it).
+  chmodSync(dir, 0o755);
+  try {
+    // As a user's shell runs them, in the folder compose reads the file from (compose.yaml: ./dev-secrets/).
+    execFileSync('sh', ['-ec', `umask 022\n${(commands ?? []).join('\n')}`], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const key = join(dir, 'jwt-private-key.pem');
+    const { mode, uid: owner, gid: group } = statSync(key);
+    const readable = (mode & 0o004) !== 0 || (owner === uid && (mode & 0o400) !== 0) || (group === gid && (mode & 0o040) !== 0);
+    assert.ok(readable, `uid ${uid} cannot read a key of mode ${(mode & 0o777).toString(8)} owned by ${owner}:${group}`);
+    // Where this test runs as root, read it for real as that uid.
+    if (process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status === 0) {
+      const read = spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', 'cat', key], { encoding: 'utf8' });
+      assert.match(read.stdout, /^-----BEGIN PRIVATE KEY-----/, read.stderr);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
