@@ -240,3 +240,20 @@ test('a signing key made as dev-secrets/README.md says can be read by the user s
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// The postgres image reads POSTGRES_PASSWORD only when it initialises an empty data directory (the pgdata volume):
+// a password put in .env after the first `up` (the docs' order: start, then override) leaves the server on the old
+// one, and postgres-provision, which logs in with the new one, fails, so no service starts.
+test('docs/deploy.md says POSTGRES_PASSWORD only counts on a new volume, and how to change it afterwards', () => {
+  const doc = readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8');
+  const credentials = /^Credentials:[\s\S]*?\n\n/m.exec(doc)?.[0] ?? '';
+  assert.match(credentials, /`POSTGRES_PASSWORD`/);
+  const postgres = services['postgres'] as ComposeService & { volumes?: string[] };
+  const volume = postgres.volumes?.find((v) => v.endsWith(':/var/lib/postgresql/data'))?.split(':')[0];
+  assert.ok(volume && volume in compose.volumes, 'the PostgreSQL data is a named volume');
+  assert.match(credentials, new RegExp(`\`POSTGRES_PASSWORD\` is read only when the \`${volume}\` volume is first\\s+created`));
+  // The remedy is runnable: compose exec of the postgres service, psql over the socket, as the superuser.
+  assert.match(credentials, /`docker compose -p ecommerce -f deploy\/docker\/compose\.yaml exec postgres psql -U postgres -c "ALTER USER postgres PASSWORD '[^']+'"`/);
+  assert.equal(postgres.environment?.['POSTGRES_USER'], 'postgres');
+  assert.match(credentials, /`down -v`/);
+});
