@@ -257,3 +257,14 @@ test('docs/deploy.md says POSTGRES_PASSWORD only counts on a new volume, and how
   assert.equal(postgres.environment?.['POSTGRES_USER'], 'postgres');
   assert.match(credentials, /`down -v`/);
 });
+
+// Grafana creates its admin once, in its database on the `grafana` volume: GF_SECURITY_ADMIN_PASSWORD changed later
+// is not applied, so the docs must not suggest that a new GRAFANA_ADMIN_PASSWORD logs in.
+test('docs/deploy.md says GRAFANA_ADMIN_PASSWORD only counts on a new grafana volume', () => {
+  const doc = readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8');
+  const grafana = services['grafana'] as ComposeService & { volumes?: string[] };
+  const volume = grafana.volumes?.find((v) => v.endsWith(':/var/lib/grafana'))?.split(':')[0];
+  assert.ok(volume && volume in compose.volumes, "Grafana's database is on a named volume");
+  assert.match(String(grafana.environment?.['GF_SECURITY_ADMIN_PASSWORD']), /\$\{GRAFANA_ADMIN_PASSWORD:-/);
+  assert.match(doc, new RegExp(`\\$GRAFANA_ADMIN_PASSWORD\`,\\s+default \`admin\`; like \`POSTGRES_PASSWORD\` below it counts only when its volume,\\s+\`${volume}\`, is new`));
+});

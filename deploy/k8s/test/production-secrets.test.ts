@@ -240,3 +240,25 @@ test('external-database.yaml (for a managed PostgreSQL) is a valid NetworkPolicy
   // Offered in the overlay, off until the user points the Secrets at a managed server.
   assert.match(readFileSync(join(k8sDir, 'overlays/production/kustomization.yaml'), 'utf8'), /#\s*- external-database\.yaml/);
 });
+
+// PostgreSQL's image reads POSTGRES_PASSWORD (the postgres-superuser Secret) only when it initialises its volume,
+// and the provisioning Job logs in with the Secret's password: rotated like the other Secrets (delete, re-run the
+// script), the Secret and the server disagree and the Job fails until the server has the new password too.
+test('docs/deploy.md: rotating postgres-superuser sets the new password in the server, with a command that names the pod and the superuser', () => {
+  const doc = readFileSync(join(k8sDir, '../../docs/deploy.md'), 'utf8');
+  const rotation = /Rotate one:[\s\S]*?\n\n/.exec(doc)?.[0] ?? '';
+  assert.match(rotation, /`postgres-superuser` is the exception/);
+  const objects = renderKustomization(productionOverlay);
+  const sts = objects.find((o) => o.kind === 'StatefulSet' && o.metadata.name === 'postgres');
+  assert.ok(sts, 'no StatefulSet postgres');
+  const env = podTemplate(sts)?.spec.containers[0]?.env ?? [];
+  assert.deepEqual(env.find((e) => e.name === 'POSTGRES_PASSWORD')?.valueFrom?.secretKeyRef, { name: 'postgres-superuser', key: 'password' });
+  // The superuser's name: what create-secrets.sh puts in the Secret.
+  const user = /create postgres-superuser --from-literal=username=(\w+)/.exec(readFileSync(script, 'utf8'))?.[1];
+  assert.ok(user);
+  const command = /`(kubectl -n ecommerce exec (\S+) -- psql -U (\S+) -c "ALTER USER (\S+) PASSWORD '[^']+'")`/.exec(rotation);
+  assert.ok(command, 'no runnable ALTER USER command in the rotation paragraph');
+  assert.equal(command[2], `${sts.metadata.name}-0`, 'the StatefulSet\'s first pod');
+  assert.equal(command[3], user);
+  assert.equal(command[4], user);
+});
