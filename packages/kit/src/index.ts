@@ -27,7 +27,7 @@ export { freePort } from './free-port.js';
 export { AUTHENTICATION_PLUGIN, authentication } from './plugins/authentication.js';
 export { KIT_PLUGINS } from './plugins/names.js';
 export { traceparentOf, type TraceContext } from './plugins/request-context.js';
-export { containsUnstorableText } from './plugins/request-guards.js';
+export { bodylessRequestBodyProblem, containsUnstorableText } from './plugins/request-guards.js';
 export { markPageRoutes } from './plugins/problem-errors.js';
 export { Type, type Static } from '@sinclair/typebox';
 export type { Counter } from 'prom-client';

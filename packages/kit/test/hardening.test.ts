@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Pool } from 'undici';
-import { Metrics, NotFound, PreconditionFailed, ProblemError, SERVER_LIMITS, ServiceUnavailable, TooManyRequests, Type, UUID_PATTERN, bodyLimitFor, containsUnstorableText, createServer, isUnavailableError, maxJsonBytes, startupWaitReason } from '../src/index.js';
+import { Metrics, NO_BODY_LIMIT, NotFound, PreconditionFailed, ProblemError, SERVER_LIMITS, ServiceUnavailable, TooManyRequests, Type, UUID_PATTERN, bodyLimitFor, containsUnstorableText, createServer, isUnavailableError, maxJsonBytes, startupWaitReason } from '../src/index.js';
 import { assertMethodNotAllowed, assertProblem, http, listenOnLoopback, rawExchange, rawExchangeInParts } from '@ecommerce/test-support';
 
 async function server(logLevel = 'silent', lines?: string[]) {
@@ -149,6 +149,50 @@ describe('bodies nobody reads', () => {
       for (const body of [[], 'text', 3, null]) assertProblem(await http(base, 'POST', '/t/1/cancel', { raw: JSON.stringify(body), headers: { 'content-type': 'application/json' } }), 400, 'validation-failed');
       assertProblem(await http(base, 'POST', '/t/1/cancel', { raw: nested, headers: { 'content-type': 'application/json' } }), 413, 'payload-too-large');
       assertProblem(await http(base, 'DELETE', '/t/thing', { raw: JSON.stringify({ pad: 'x'.repeat(4096) }), headers: { 'content-type': 'application/json' } }), 413, 'payload-too-large');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('when a GET or HEAD carries a body, then it is read as any route without a body schema reads one: `{}` or nothing served, any other JSON 400, another type 415, over 1 KiB 413', async () => {
+    // Fastify never read the body of a GET or HEAD: `{"a":1}`, text or 200 MB chunked after a GET were answered 200.
+    const app = await server();
+    let served = 0;
+    app.get('/t/thing', async () => ((served += 1), { ok: true }));
+    const base = await listenOnLoopback(app);
+    const exchange = async (method: string, headers: string, body: string) => {
+      const text = await rawExchange(base, `${method} /t/thing HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${headers}\r\n${body}`);
+      return { status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1]), text };
+    };
+    const sized = (body: string, type = 'application/json') => `content-type: ${type}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`;
+    try {
+      for (const method of ['GET', 'HEAD']) {
+        assert.equal((await exchange(method, '', '')).status, 200, `${method} without a body`);
+        // A Content-Type a client sends on every request types no content here.
+        for (const type of ['application/json', 'text/plain']) assert.equal((await exchange(method, `content-type: ${type}\r\n`, '')).status, 200, `${method} ${type}, no body`);
+        assert.equal((await exchange(method, sized('{}'), '{}')).status, 200, `${method} {}`);
+      }
+      const before = served;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.jsonValue().filter((v) => !(v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0)),
+          fc.constantFrom('GET', 'HEAD'),
+          fc.boolean(),
+          async (value, method, chunked) => {
+            const body = JSON.stringify(value);
+            const head = chunked ? 'content-type: application/json\r\ntransfer-encoding: chunked\r\n' : sized(body);
+            const res = await exchange(method, head, chunked ? `${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n` : body);
+            const expected = Buffer.byteLength(body) > NO_BODY_LIMIT ? 413 : 400;
+            assert.equal(res.status, expected, `${method} ${body.slice(0, 100)}: ${res.text.slice(0, 300)}`);
+          },
+        ),
+        { numRuns: 60 },
+      );
+      assert.equal((await exchange('GET', sized('hello', 'text/plain'), 'hello')).status, 415);
+      assert.equal((await exchange('GET', 'content-length: 5\r\n', 'hello')).status, 415);
+      assert.equal((await exchange('GET', 'transfer-encoding: chunked\r\n', '5\r\nhello\r\n0\r\n\r\n')).status, 415);
+      assert.equal((await exchange('GET', sized(' '.repeat(4096)), ' '.repeat(4096))).status, 413);
+      assert.equal(served, before, 'no refused request reached the handler');
     } finally {
       await app.close();
     }

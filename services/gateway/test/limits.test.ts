@@ -4,7 +4,9 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Readable } from 'node:stream';
 import { request } from 'undici';
-import { stopAll, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
+import fc from 'fast-check';
+import { NO_BODY_LIMIT } from '@ecommerce/kit';
+import { login, rawExchange, registerAccount, stopAll, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { startUserStack } from '@ecommerce/user-service/testing';
 import { startGateway } from './harness.js';
 
@@ -18,6 +20,11 @@ before(async () => {
   gw = { ...running, port: Number(new URL(running.base).port) };
 });
 after(() => stopAll(gw, user, db));
+
+async function registerAndLogin(): Promise<{ token: string }> {
+  const { email, password } = await registerAccount(gw.base, { tag: 'getbody' });
+  return { token: await login(gw.base, email, password) };
+}
 
 /** A raw HTTP/1.1 exchange: what the server wrote, and whether it closed the connection. */
 class RawClient {
@@ -189,4 +196,41 @@ describe('gateway limits', () => {
       assert.match(String(res.headers['content-type']), /^application\/problem\+json/);
     }
   });
+
+  it('when a GET or HEAD carries a body, then the gateway answers as the service does: `{}` goes on without it, any other JSON 400, another type 415, over 1 KiB 413; never a 500, never served with the body unread', async () => {
+    // Fastify read no body of a GET, so `{"a":1}` or text after one was served 200; read, reply-from threw on it (a 500).
+    const { token } = await registerAndLogin();
+    const exchange = async (method: string, path: string, headers: string, body: string) => {
+      const text = await rawExchange(gw.base, `${method} ${path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n${headers}\r\n${body}`);
+      return { status: Number(/^HTTP\/1\.1 (\d+)/.exec(text)?.[1]), text };
+    };
+    const sized = (body: string, type = 'application/json') => `content-type: ${type}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n`;
+    for (const method of ['GET', 'HEAD']) {
+      assert.equal((await exchange(method, '/user/me', '', '')).status, 200);
+      assert.equal((await exchange(method, '/user/me', sized('{}'), '{}')).status, 200);
+      assert.equal((await exchange(method, '/user/me', 'content-type: text/plain\r\n', '')).status, 200, 'a Content-Type and no body');
+    }
+    await fc.assert(
+      fc.asyncProperty(
+        fc.jsonValue().filter((v) => !(v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0)),
+        fc.constantFrom('GET', 'HEAD'),
+        fc.constantFrom('/user/me', '/user/.well-known/jwks.json'),
+        fc.boolean(),
+        async (value, method, path, chunked) => {
+          const body = JSON.stringify(value);
+          const head = chunked ? 'content-type: application/json\r\ntransfer-encoding: chunked\r\n' : sized(body);
+          const res = await exchange(method, path, head, chunked ? `${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n` : body);
+          assert.equal(res.status, Buffer.byteLength(body) > NO_BODY_LIMIT ? 413 : 400, `${method} ${path} ${body.slice(0, 100)}: ${res.text.slice(0, 300)}`);
+          assert.match(res.text, /content-type: application\/problem\+json/i);
+        },
+      ),
+      { numRuns: 40 },
+    );
+    assert.equal((await exchange('GET', '/user/me', sized('hello', 'text/plain'), 'hello')).status, 415);
+    assert.equal((await exchange('GET', '/user/me', 'transfer-encoding: chunked\r\n', '5\r\nhello\r\n0\r\n\r\n')).status, 415);
+    const big = await exchange('GET', '/user/me', sized(' '.repeat(4096)), ' '.repeat(4096));
+    assert.equal(big.status, 413);
+    assert.match(big.text, /"detail":"Bodies over 1024 bytes are refused"/);
+  });
 });
+

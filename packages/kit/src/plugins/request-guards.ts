@@ -126,6 +126,9 @@ function unappliedCoding(request: FastifyRequest): ProblemError | undefined {
   return undefined;
 }
 
+/** Methods Fastify reads no body of, whose body (if one is sent) is read here as a bodyless route's (see requestGuards). */
+const BODY_READ_ONLY_WHEN_SENT = new Set(['GET', 'HEAD']);
+
 /** `OPTIONS *`: no route serves the server as a whole. */
 const notFoundAsterisk = () => new ProblemError(404, 'not-found', 'Not found', 'No route for OPTIONS *');
 
@@ -183,6 +186,10 @@ export const requestGuards = fp<RequestGuardsOptions>(
       if (!urlUnread(request) && !wellEncodedQuery(request.raw.url ?? '')) return done(badlyEncodedUrl());
       // No route, no body to read: a 404 before parsing, so an unknown method or path costs nobody a parse.
       if (request.is404 && hasBody(request)) return done(noRoute(request));
+      // A GET or HEAD is read for a body (below) only when it has one: a Content-Type sent on every request by a
+      // client's defaults types nothing there, and is not held against a request with no content (415, or JSON's
+      // "The body is empty").
+      if (BODY_READ_ONLY_WHEN_SENT.has(request.method) && !hasBody(request)) delete request.raw.headers['content-type'];
       done(null, payload);
     });
 
@@ -200,6 +207,11 @@ export const requestGuards = fp<RequestGuardsOptions>(
         parseJson(request, text, (err: Error | null, value?: unknown) => (err ? done(jsonRefusal(err, text), undefined) : done(null, value)));
       });
     }
+    // Fastify reads no body of a GET or HEAD (they are bodyless to it), so what one carried was never looked at: a GET
+    // with `{"x":1}` was served, and 200 MB chunked after a GET were read and dropped with a 200. Read as for any route
+    // without a body schema (at most NO_BODY_LIMIT, `{}` or nothing). Where bodies stream through, the proxy judges
+    // them (bodylessRequestBodyProblem): it cannot forward one.
+    for (const method of BODY_READ_ONLY_WHEN_SENT) app.addHttpMethod(method, { hasBody: true, overrideExisting: true });
     const bodyAjv = makeAjv(false);
     const textAjv = makeAjv(true);
     app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv.compile(schema) : strictNumbers(schema, textAjv.compile(schema))));
@@ -277,6 +289,11 @@ export function containsUnstorableText(value: unknown): boolean {
 function unexpectedBody(request: FastifyRequest): BadRequest | undefined {
   const body = parsedBody(request);
   if (body === undefined || request.routeOptions.schema?.body !== undefined) return undefined;
+  return notEmpty(body);
+}
+
+/** The 400 for a parsed body where none is taken, naming its first key; undefined for an empty object. */
+function notEmpty(body: unknown): BadRequest | undefined {
   const keys = body !== null && typeof body === 'object' && !Array.isArray(body) ? Object.keys(body) : undefined;
   if (keys?.length === 0) return undefined;
   return new BadRequest('This request takes no body', [keys === undefined ? { path: '/', message: 'must be empty' } : { path: `/${keys[0]}`, message: 'unknown property' }]);
@@ -297,4 +314,26 @@ function unstorableTextIn(request: FastifyRequest): BadRequest | undefined {
     return new BadRequest('Text must not contain NUL (\\u0000) characters nor unpaired surrogates (\\ud800-\\udfff)');
   }
   return undefined;
+}
+
+/**
+ * The answer a service gives the body of a GET or HEAD (requestGuards reads it as a route without a body schema reads
+ * one), for a server that passes bodies through unparsed and whose proxy cannot forward that one (the gateway):
+ * undefined when it is `{}`, which asks nothing, else the service's 413, 415 or 400.
+ */
+export function bodylessRequestBodyProblem(contentType: string | undefined, body: Buffer): ProblemError | undefined {
+  if (body.length > NO_BODY_LIMIT) return new ProblemError(413, 'payload-too-large', 'Payload too large', 'Payload too large');
+  if (contentType?.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
+    return new ProblemError(415, 'unsupported-media-type', 'Unsupported media type', `Content type ${contentType ?? '(none)'} is not supported; send application/json`);
+  }
+  if (!isUtf8(body)) return new BadRequest('The body is not UTF-8 text (JSON must be: RFC 8259)');
+  const text = body.toString('utf8');
+  if (text.trim() === '') return new ProblemError(400, 'malformed-json', 'Malformed JSON', 'The body is empty; send a JSON value');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return jsonRefusal(Object.assign(new Error('Malformed JSON'), { code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), text) as ProblemError;
+  }
+  return notEmpty(value);
 }

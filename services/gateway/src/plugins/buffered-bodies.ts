@@ -17,6 +17,13 @@ export interface BufferedBodiesOptions {
  */
 const FIRST_CAPACITY = 16 * 1024;
 
+const bodies = new WeakMap<object, Buffer>();
+
+/** The body read for this request (undefined when it had none to read), as it goes upstream. */
+export function bufferedBodyOf(request: object): Buffer | undefined {
+  return bodies.get(request);
+}
+
 export const bufferedBodies = fp<BufferedBodiesOptions>(
   async (app, { maxBytes }) => {
     let held = 0;
@@ -74,6 +81,7 @@ export const bufferedBodies = fp<BufferedBodiesOptions>(
       }
       const body = new PassThrough();
       body.end(buffer.subarray(0, length));
+      bodies.set(request, buffer.subarray(0, length));
       request.body = body;
       // The length is known now: a chunked upload goes upstream with a Content-Length (Transfer-Encoding is
       // hop-by-hop and not forwarded).

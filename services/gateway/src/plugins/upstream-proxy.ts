@@ -1,10 +1,11 @@
 // Each upstream's prefix forwarded as is, with the request id, the trace context and the client address
 // this gateway saw; an upstream that is down or slow is a 503/504 problem, like the ingress would answer.
-import { METHODS, type ServerResponse } from 'node:http';
+import { METHODS, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import proxy from '@fastify/http-proxy';
 import fp from 'fastify-plugin';
 import { Pool, type Dispatcher } from 'undici';
-import { KIT_PLUGINS, ProblemError, ServiceUnavailable, clientGone, traceparentOf } from '@ecommerce/kit';
+import { KIT_PLUGINS, ProblemError, ServiceUnavailable, bodylessRequestBodyProblem, clientGone, traceparentOf } from '@ecommerce/kit';
+import { bufferedBodyOf } from './buffered-bodies.js';
 import type { Upstream } from '../upstreams.js';
 
 export interface UpstreamProxyOptions {
@@ -83,9 +84,27 @@ function dotSegmentProblem(url: string): ProblemError | undefined {
   return new ProblemError(400, 'bad-request', 'Bad request', "The path has a '..' segment (or dots next to a slash), written or percent-encoded: it is not forwarded");
 }
 
-/** The proxied routes' preHandler: a `..` path refused; any other watched for its client going (watchClient). */
-function beforeProxying(request: { raw: { socket?: unknown }; url: string }, reply: { raw: ServerResponse }, done: (err?: Error) => void): void {
-  const refused = dotSegmentProblem(request.url);
+/**
+ * A GET or HEAD with a body (read whole by buffered-bodies): reply-from cannot send one upstream (it throws, a 500), and
+ * Fastify served it with the body unread. Judged here as a service judges it (bodylessRequestBodyProblem): `{}` goes on
+ * without it, anything else is the service's 400, 413 or 415.
+ */
+function bodylessRequestBody(request: ProxiedFastifyRequest): ProblemError | undefined {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
+  const body = bufferedBodyOf(request);
+  if (body === undefined) return undefined;
+  const problem = body.length === 0 ? undefined : bodylessRequestBodyProblem(request.headers['content-type'], body);
+  if (problem) return problem;
+  request.body = undefined;
+  for (const name of ['content-length', 'content-type', 'transfer-encoding']) delete request.raw.headers[name];
+  return undefined;
+}
+
+type ProxiedFastifyRequest = { raw: IncomingMessage; url: string; method: string; headers: IncomingHttpHeaders; body: unknown };
+
+/** The proxied routes' preHandler: a `..` path or a GET's body refused; any other watched for its client going (watchClient). */
+function beforeProxying(request: ProxiedFastifyRequest, reply: { raw: ServerResponse }, done: (err?: Error) => void): void {
+  const refused = dotSegmentProblem(request.url) ?? bodylessRequestBody(request);
   if (refused) return done(refused);
   watchClient(request, reply);
   done();
