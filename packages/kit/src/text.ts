@@ -25,3 +25,11 @@ export const DIRECTION_CONTROL_PATTERN = '[\\u202A-\\u202E\\u2066-\\u2069]';
 export function VisibleText(maxLength: number): TString {
   return Type.String({ minLength: 1, maxLength, pattern: VISIBLE_TEXT_PATTERN, not: { type: 'string', pattern: DIRECTION_CONTROL_PATTERN } });
 }
+
+/**
+ * A code a person types and reads back (a product's SKU): no white space (`\s`, and U+0085 NEL, which JavaScript's `\s`
+ * leaves out), no control character (C0, DEL, C1) and no invisible format character (U+200B ZERO WIDTH SPACE, U+00AD,
+ * the direction overrides U+202A to U+202E and isolates): `^\S+$` took `A\u200BB` as another SKU than `AB` (alike on
+ * screen), a BEL, and U+202E, which turned the rest of the admin's SKU column backwards.
+ */
+export const CODE_PATTERN = '^[^\\s\\p{Cc}\\p{Cf}]+$';

@@ -72,6 +72,30 @@ describe('POST /product', () => {
     assert.equal((await http(base, 'POST', '/product', { token: admin, body: { sku: `${code.toLowerCase()}-fi`, name: 'Lower case', priceCents: 1, stock: 1 } })).status, 201);
   });
 
+  it('when a SKU holds white space (NEL too), a control character or an invisible one (zero width, a direction override), then 400 at /sku on create and update, nothing stored', async () => {
+    // `^\\S+$` let these through: `A\u200BB` beside `AB` (one SKU on screen, two in the catalog), a BEL, U+0085 NEL
+    // (white space, but not JavaScript's \\s), and U+202E, which turned the admin's SKU column backwards.
+    const other = await createProduct(stack);
+    const refused = fc.constantFrom('\u0085', '\u00a0', '\u0007', '\u0000', '\u001b', '\u007f', '\u0080', '\u009f', '\u00ad', '\u200b', '\u200d', '\u200e', '\u2060', '\u202e', '\u2066', '\ufeff', '\u3000');
+    await fc.assert(
+      fc.asyncProperty(refused, fc.nat({ max: 3 }), async (char, at) => {
+        const code = uniqueCode('INV');
+        const sku = code.slice(0, at) + char + code.slice(at);
+        const created = await http(base, 'POST', '/product', { token: admin, body: { sku, name: 'Invisible', priceCents: 1, stock: 1 } });
+        assertErrorAt(created, '/sku', JSON.stringify(sku));
+        if (char !== '\u0000') assert.match(created.text, /must not contain spaces, control characters or invisible characters/);
+        assertErrorAt(await http(base, 'PATCH', `/product/${other.id}`, { token: admin, body: { sku } }), '/sku', JSON.stringify(sku));
+      }),
+      { numRuns: 40 },
+    );
+    assert.deepEqual(await getProduct(stack, other.id), other, 'nothing changed');
+    // Letters of any script, punctuation and symbols are still SKUs.
+    for (const sku of [uniqueCode('ÜBER-ß'), uniqueCode('КОД/7'), uniqueCode('品番_#1'), uniqueCode('ÉTÉ.€')]) {
+      const ok = await http(base, 'POST', '/product', { token: admin, body: { sku, name: 'Fine', priceCents: 1, stock: 1 } });
+      assert.equal(ok.status, 201, `${sku}: ${ok.text}`);
+    }
+  });
+
   it('when fields are missing, of the wrong type, out of range or unknown, then 400 with errors per path', async () => {
     const ok = { sku: uniqueCode(), name: 'N', priceCents: 100, stock: 1 };
     const cases: [Record<string, unknown>, string][] = [

@@ -92,7 +92,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description unique, no whitespace */
+                        /** @description unique; no white space, control or invisible characters */
                         sku: string;
                         name: string;
                         description?: string | null;
@@ -372,7 +372,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description unique, no whitespace */
+                        /** @description unique; no white space, control or invisible characters */
                         sku?: string;
                         name?: string;
                         description?: string | null;

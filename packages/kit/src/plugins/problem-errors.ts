@@ -8,7 +8,7 @@ import type { ErrorObject } from 'ajv';
 import { NotFound, ProblemError, countOf, ServiceUnavailable, errorCode, isUnavailableError, problemBody, type FieldError } from '../errors.js';
 import { UUID_PATTERN } from '../ids.js';
 import { pathOf } from '../request-target.js';
-import { DIRECTION_CONTROL_PATTERN, VISIBLE_TEXT_PATTERN } from '../text.js';
+import { CODE_PATTERN, DIRECTION_CONTROL_PATTERN, VISIBLE_TEXT_PATTERN } from '../text.js';
 import { clientGone } from '../client-connection.js';
 import { KIT_PLUGINS } from './names.js';
 import { unservedAnswerIds } from './request-context.js';
@@ -205,6 +205,7 @@ function plainMessage(e: ErrorObject): string {
       if (p.pattern === '\\S') return 'must not be blank';
       if (p.pattern === VISIBLE_TEXT_PATTERN) return 'must not be blank (a letter, digit or symbol, not only spaces or invisible characters)';
       if (p.pattern === '^\\S+$') return 'must not contain spaces';
+      if (p.pattern === CODE_PATTERN) return 'must not contain spaces, control characters or invisible characters';
       if (p.pattern === UUID_PATTERN) return FORMAT_WORDS.uuid!;
       break;
     case 'minLength':

@@ -1,4 +1,4 @@
-import { Type, VisibleText } from '@ecommerce/kit';
+import { CODE_PATTERN, Type, VisibleText } from '@ecommerce/kit';
 import { MAX_STOCK } from '../model/product.js';
 
 export const strict = { additionalProperties: false } as const;
@@ -24,7 +24,7 @@ export const ProductSchema = Type.Object(
   { $id: 'Product', title: 'Product' },
 );
 
-const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^\\S+$', description: 'unique, no whitespace' });
+const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: CODE_PATTERN, description: 'unique; no white space, control or invisible characters' });
 const Name = VisibleText(200);
 const Description = Type.Union([Type.String({ maxLength: 5000 }), Type.Null()]);
 const PriceCents = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
