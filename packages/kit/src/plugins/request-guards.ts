@@ -128,6 +128,9 @@ function unappliedCoding(request: FastifyRequest): ProblemError | undefined {
 
 /** Methods Fastify reads no body of, whose body (if one is sent) is read here as a bodyless route's (see requestGuards). */
 const BODY_READ_ONLY_WHEN_SENT = new Set(['GET', 'HEAD']);
+/** The type a GET or HEAD body is parsed as (whatever it was sent with, kept in sentContentTypes meanwhile). */
+const BODY_OF_BODYLESS_METHOD = 'application/x-body-of-bodyless-method';
+const sentContentTypes = new WeakMap<IncomingMessage, string | undefined>();
 
 /** `OPTIONS *`: no route serves the server as a whole. */
 const notFoundAsterisk = () => new ProblemError(404, 'not-found', 'Not found', 'No route for OPTIONS *');
@@ -189,7 +192,15 @@ export const requestGuards = fp<RequestGuardsOptions>(
       // A GET or HEAD is read for a body (below) only when it has one: a Content-Type sent on every request by a
       // client's defaults types nothing there, and is not held against a request with no content (415, or JSON's
       // "The body is empty").
-      if (BODY_READ_ONLY_WHEN_SENT.has(request.method) && !hasBody(request)) delete request.raw.headers['content-type'];
+      if (BODY_READ_ONLY_WHEN_SENT.has(request.method)) {
+        if (!hasBody(request)) delete request.raw.headers['content-type'];
+        else if (!bodiesStreamed) {
+          // Whatever its type (or none), the body goes to the one parser that judges it as the gateway does, so an
+          // empty one (chunked `0`) is no body there too, not a 415 for its missing type or JSON's "The body is empty".
+          sentContentTypes.set(request.raw, request.raw.headers['content-type']);
+          request.raw.headers['content-type'] = BODY_OF_BODYLESS_METHOD;
+        }
+      }
       done(null, payload);
     });
 
@@ -212,6 +223,16 @@ export const requestGuards = fp<RequestGuardsOptions>(
     // without a body schema (at most NO_BODY_LIMIT, `{}` or nothing). Where bodies stream through, the proxy judges
     // them (bodylessRequestBodyProblem): it cannot forward one.
     for (const method of BODY_READ_ONLY_WHEN_SENT) app.addHttpMethod(method, { hasBody: true, overrideExisting: true });
+    if (!bodiesStreamed) {
+      app.addContentTypeParser(BODY_OF_BODYLESS_METHOD, { parseAs: 'buffer' }, (request, body: Buffer, done) => {
+        if (!sentContentTypes.has(request.raw)) return done(unsupportedType(BODY_OF_BODYLESS_METHOD), undefined); // sent by a client
+        const type = sentContentTypes.get(request.raw);
+        if (type === undefined) delete request.raw.headers['content-type'];
+        else request.raw.headers['content-type'] = type;
+        const problem = body.length === 0 ? undefined : bodylessRequestBodyProblem(type, body);
+        return problem ? done(problem, undefined) : done(null, undefined);
+      });
+    }
     const bodyAjv = makeAjv(false);
     const textAjv = makeAjv(true);
     app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv.compile(schema) : strictNumbers(schema, textAjv.compile(schema))));
@@ -323,9 +344,7 @@ function unstorableTextIn(request: FastifyRequest): BadRequest | undefined {
  */
 export function bodylessRequestBodyProblem(contentType: string | undefined, body: Buffer): ProblemError | undefined {
   if (body.length > NO_BODY_LIMIT) return new ProblemError(413, 'payload-too-large', 'Payload too large', 'Payload too large');
-  if (contentType?.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
-    return new ProblemError(415, 'unsupported-media-type', 'Unsupported media type', `Content type ${contentType ?? '(none)'} is not supported; send application/json`);
-  }
+  if (contentType?.split(';')[0]?.trim().toLowerCase() !== 'application/json') return unsupportedType(contentType);
   if (!isUtf8(body)) return new BadRequest('The body is not UTF-8 text (JSON must be: RFC 8259)');
   const text = body.toString('utf8');
   if (text.trim() === '') return new ProblemError(400, 'malformed-json', 'Malformed JSON', 'The body is empty; send a JSON value');
@@ -337,3 +356,6 @@ export function bodylessRequestBodyProblem(contentType: string | undefined, body
   }
   return notEmpty(value);
 }
+
+const unsupportedType = (contentType: string | undefined) =>
+  new ProblemError(415, 'unsupported-media-type', 'Unsupported media type', `Content type ${contentType ?? '(none)'} is not supported; send application/json`);
