@@ -341,4 +341,72 @@ describe('attempts left counted', () => {
       await database.close();
     }
   });
+
+  it('when a database blip left attempts counted and the owner keeps logging in every 10 s, then those attempts stop counting 30 s after they were admitted, not once the owner stops', async () => {
+    // A login whose connection was lost between its claim and its verdict cannot take its attempt back (the release
+    // needs the database too). Each later claim pushed the count's expiry 30 s on, so with logins at least every 30 s
+    // (one busy account, or an office behind one address) the blip's attempts held their places for good.
+    await service({});
+    const database = new Database({ url: db.urls.user, schema: 'users', poolMax: 2, applicationName: 'throttle-test', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    const throttle = new LoginThrottle(new LoginFailureRepository(database), { maxPerAccountAddress: 3, maxPerAddress: 100, windowSeconds: 900, queueMs: 300 });
+    const email = uniqueEmail();
+    const address = freshAddress();
+    // The clock moved on without waiting: every instant the throttle keeps for these keys, `seconds` earlier.
+    const later = (seconds: number) =>
+      sql(
+        db.urls.user,
+        `UPDATE users.login_failures SET window_start = window_start - make_interval(secs => $2), pending_until = pending_until - make_interval(secs => $2),
+           locked_until = locked_until - make_interval(secs => $2) WHERE key LIKE $1`,
+        [`%${address}%`, seconds],
+      );
+    /** How many of `n` attempts made together are admitted (each settled as a right password once all are in). */
+    const admittedTogether = async (n: number) => {
+      const waits = await Promise.all(Array.from({ length: n }, () => throttle.claimAttempt(email, address)));
+      const admitted = waits.filter((w) => w === 0).length;
+      for (let i = 0; i < admitted; i++) await throttle.recordSuccess(email, address);
+      return admitted;
+    };
+    try {
+      // The blip: two admitted attempts never settled.
+      assert.equal(await throttle.claimAttempt(email, address), 0);
+      assert.equal(await throttle.claimAttempt(email, address), 0);
+      // The owner logs in rightly every 10 s for a minute: one place is left for them, and they get in each time.
+      for (let t = 10; t <= 60; t += 10) {
+        await later(10);
+        assert.equal(await admittedTogether(1), 1, `a right login ${t} s after the blip`);
+      }
+      // Past 30 s the blip's two attempts no longer count: three logins at once (three tabs) are all admitted.
+      assert.equal(await admittedTogether(3), 3, 'logins at once, a minute after the blip');
+    } finally {
+      await database.close();
+    }
+  });
+
+  it("when the address's claim fails after the pair's was admitted (its connection lost), then the pair's place is given back before the error answers", async () => {
+    await service({});
+    const database = new Database({ url: db.urls.user, schema: 'users', poolMax: 2, applicationName: 'throttle-test', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    let failNext = true;
+    // The connection lost just as the second claim (the address's) is sent.
+    class LosingConnection extends LoginFailureRepository {
+      override async claim(key: string, windowSeconds: number, max: number): Promise<boolean> {
+        if (key.startsWith('address:') && failNext) {
+          failNext = false;
+          throw Object.assign(new Error('Connection terminated unexpectedly'), { code: undefined });
+        }
+        return super.claim(key, windowSeconds, max);
+      }
+    }
+    const throttle = new LoginThrottle(new LosingConnection(database), { maxPerAccountAddress: 2, maxPerAddress: 100, windowSeconds: 900, queueMs: 300 });
+    const email = uniqueEmail();
+    const address = freshAddress();
+    try {
+      await assert.rejects(throttle.claimAttempt(email, address), /Connection terminated/);
+      const [pair] = await sql<{ pending: number }>(db.urls.user, `SELECT pending FROM users.login_failures WHERE key LIKE $1`, [`pair:%${email}`]);
+      assert.equal(pair?.pending, 0, "the pair's attempt no longer counts");
+      assert.equal(await throttle.claimAttempt(email, address), 0);
+      assert.equal(await throttle.claimAttempt(email, address), 0, 'both places of the pair are there');
+    } finally {
+      await database.close();
+    }
+  });
 });

@@ -1,6 +1,11 @@
 import type { Queryable } from '@ecommerce/kit';
 
-/** How long an attempt still being checked counts without word from it (a process that died left it counted). */
+/**
+ * How long attempts still being checked count without word from them (a process that died, or a database connection
+ * lost before they were settled, left them counted): from the first of a run of overlapping attempts, not the last.
+ * Pushed back by each new attempt, a count a database blip left behind never ran out while the account (or the
+ * office behind one address) kept logging in, and held places in its budget for good.
+ */
 const PENDING_SECONDS = 30;
 
 /**
@@ -25,7 +30,8 @@ export class LoginFailureRepository {
    * Admits one attempt to be checked when the key is not locked and its failures and attempts being checked stay
    * within max with this one: then counts it as pending and answers true. One conditional UPDATE, which PostgreSQL
    * re-checks against the row's latest version when another claim got there first, so concurrent claims never
-   * admit more than max. A window that ended starts over, unless the key is still locked. The live counts are
+   * admit more than max. A window that ended starts over, unless the key is still locked. The attempts being checked
+   * stop counting PENDING_SECONDS after the first of them was admitted (a new run begins when none is counted). The live counts are
    * written out in both SET and WHERE, on `f` alone: a subquery over the table would be re-checked against its own
    * snapshot instead of the latest row.
    */
@@ -38,7 +44,8 @@ export class LoginFailureRepository {
            failures = CASE WHEN f.window_start < now() - w.len THEN 0 ELSE f.failures END,
            window_start = CASE WHEN f.window_start < now() - w.len THEN now() ELSE f.window_start END,
            pending = CASE WHEN f.pending_until > now() THEN f.pending ELSE 0 END + 1,
-           pending_until = now() + make_interval(secs => ${PENDING_SECONDS})
+           pending_until = CASE WHEN f.pending_until > now() AND f.pending > 0 THEN f.pending_until
+             ELSE now() + make_interval(secs => ${PENDING_SECONDS}) END
          FROM w
          WHERE f.key = $1 AND (f.locked_until IS NULL OR f.locked_until <= now())
            AND CASE WHEN f.window_start < now() - w.len THEN 0 ELSE f.failures END

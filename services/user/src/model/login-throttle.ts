@@ -43,7 +43,15 @@ export class LoginThrottle {
       const locked = Math.ceil(await this.failures.lockedSeconds([pair, byAddress]));
       if (locked > 0) return locked;
       if (await this.failures.claim(pair, windowSeconds, maxPerAccountAddress)) {
-        if (await this.failures.claim(byAddress, windowSeconds, maxPerAddress)) return 0;
+        let admitted: boolean;
+        try {
+          admitted = await this.failures.claim(byAddress, windowSeconds, maxPerAddress);
+        } catch (err) {
+          // The pair's place is given back (best effort) before the error answers the request: nobody settles it.
+          await this.failures.release(pair).catch(() => undefined);
+          throw err;
+        }
+        if (admitted) return 0;
         await this.failures.release(pair);
       }
       if (Date.now() >= deadline) return 1;
