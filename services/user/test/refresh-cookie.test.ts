@@ -3,7 +3,7 @@
 // the JSON flow is untouched for clients that do not ask.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertProblem, http, registerAccount, sql } from '@ecommerce/test-support';
+import { assertProblem, holdSessionLock, http, registerAccount, sql, waitFor } from '@ecommerce/test-support';
 import { base, db, startUserServiceForFile } from './harness.js';
 
 interface Tokens {
@@ -152,5 +152,39 @@ describe('refresh token in a cookie', () => {
     assert.ok(cookiesOf(refused.headers).get('/user/token/refresh')?.attrs.includes('Max-Age=0'), 'a refused token is cleared');
     // and the kept one still works
     assert.equal((await http(base, 'POST', '/user/token/refresh', { body: {}, headers: cookieHeader(token) })).status, 200);
+  });
+
+  it('when a logout loses its database connection (503), then the cookie is kept and the session is still live, so the logout can be sent again; that one ends it', async () => {
+    const { token } = await cookieLogin();
+    // The logout waits in PostgreSQL on the session's lock; its connection is then terminated (a failover, an
+    // administrator, a server restart): the revocation never happened.
+    const held = await holdSessionLock(db.urls.user, token);
+    let failed;
+    try {
+      const sent = http(base, 'POST', '/user/logout', { body: {}, headers: cookieHeader(token) });
+      await waitFor('the logout waiting on the session', async () => (await held.waiters()) === 1);
+      await sql(
+        db.adminUrl,
+        `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
+        [db.name],
+      );
+      failed = await sent;
+    } finally {
+      await held.release();
+    }
+    assertProblem(failed, 503);
+    // Cleared, the browser could never send the logout again (the web app keeps the session and says so on a 503),
+    // and the session would stay live on the server with nobody able to end it.
+    assert.deepEqual(failed.headers.getSetCookie(), [], 'the cookie is kept while the session was not ended');
+    const again = await http(base, 'POST', '/user/logout', { body: {}, headers: cookieHeader(token) });
+    assert.equal(again.status, 204, again.text);
+    assert.ok([...cookiesOf(again.headers).values()].every((c) => c.value === '' && c.attrs.includes('Max-Age=0')));
+    assertProblem(await http(base, 'POST', '/user/token/refresh', { body: {}, headers: cookieHeader(token) }), 401);
+  });
+
+  it('when a logout finds no live session (a spent, revoked or unknown token), then 401 and the cookie is cleared all the same', async () => {
+    const out = await http(base, 'POST', '/user/logout', { body: {}, headers: cookieHeader('no-such-token-0123456789abcdefghijklmnopqrstuv') });
+    assertProblem(out, 401);
+    assert.ok([...cookiesOf(out.headers).values()].every((c) => c.value === '' && c.attrs.includes('Max-Age=0')));
   });
 });

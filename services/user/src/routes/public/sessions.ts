@@ -72,9 +72,14 @@ export default async function sessionRoutes(app: App): Promise<void> {
     },
     async (request, reply) => {
       const { token, via } = refreshTokenOf(request, request.body.refreshToken);
-      // The browser forgets the cookie whether or not the session was still live.
+      // The browser forgets the cookie once the session is ended or found not live (401), whichever. A database that
+      // could not answer (503) ended nothing: the cookie stays, so the logout can be sent again (the web app keeps
+      // the session and says so); cleared, nobody could end a session that stays live on the server.
+      await logout(app, token).catch((err: unknown) => {
+        if (via === 'cookie' && err instanceof ProblemError && err.status === 401) clearRefreshCookie(reply);
+        throw err;
+      });
       if (via === 'cookie') clearRefreshCookie(reply);
-      await logout(app, token);
       return reply.code(204).send(null);
     },
   );
