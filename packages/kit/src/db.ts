@@ -54,6 +54,26 @@ function connectionLost(err: unknown): Error | undefined {
   return err instanceof pg.DatabaseError ? undefined : (err as Error);
 }
 
+/**
+ * A database closed to new connections (`ALTER DATABASE ... ALLOW_CONNECTIONS false`, for maintenance) refuses each
+ * with SQLSTATE 55000: for a request that is the database unavailable, 503 + Retry-After, not a 500. Reported as
+ * 08004 (the server rejected the connection), the server's message kept: 55000 as such is no outage (currval before
+ * nextval). A database or role that does not exist (3D000, 28P01, 28000) stays a misconfiguration, not a 503.
+ */
+class ConnectionRejected extends Error {
+  readonly code = '08004';
+
+  constructor(cause: Error) {
+    super(`the database refused a new connection: ${cause.message}`, { cause });
+    this.name = 'ConnectionRejected';
+  }
+}
+
+function rejectedConnection(err: unknown): never {
+  if (err instanceof pg.DatabaseError && err.code === '55000') throw new ConnectionRejected(err);
+  throw err;
+}
+
 function operationOf(text: string): string {
   const m = /^\s*(?:WITH\b[\s\S]*?\)\s*)?(SELECT|INSERT|UPDATE|DELETE|BEGIN|COMMIT|ROLLBACK|LOCK)\b/i.exec(text);
   return m?.[1]?.toUpperCase() ?? 'OTHER';
@@ -189,9 +209,9 @@ export class Database implements Queryable {
    * time until this code runs again is the event loop's, not the pool's (a loaded CI machine took over 1 ms).
    */
   private async checkout(): Promise<pg.PoolClient> {
-    if (this.pool.idleCount > 0) return this.pool.connect();
+    if (this.pool.idleCount > 0) return this.pool.connect().catch(rejectedConnection);
     const started = performance.now();
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch(rejectedConnection);
     const waitedMs = performance.now() - started;
     if (waitedMs >= POOL_WAIT_EVENT_MS) trace.getActiveSpan()?.addEvent('db.client.connection.wait', { 'db.client.connection.wait_ms': Math.round(waitedMs * 10) / 10 });
     return client;

@@ -146,7 +146,7 @@ describe('kit behaviour on the user service', () => {
     assert.equal((await fetch(`${base}/user/docs/json`)).status, 200, 'the document the page asks for');
   });
 
-  it('when the database refuses connections, then readyz answers 503 problem, and 200 again once it is back', async () => {
+  it('when the database refuses connections, then readyz answers 503 problem and a request needing it 503 + Retry-After (not a 500), and both serve again once it is back', async () => {
     const admin = new pg.Client({ connectionString: db.adminUrl });
     await admin.connect();
     try {
@@ -154,6 +154,15 @@ describe('kit behaviour on the user service', () => {
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db.name]);
       assertProblem(await http(base, 'GET', '/readyz'), 503, 'not-ready');
       assert.equal((await http(base, 'GET', '/livez')).status, 200);
+      // A request that needs a connection is told the database is away (it was a 500 "internal-error": the server's
+      // refusal, SQLSTATE 55000, was taken for a bug), and nothing is written.
+      const email = uniqueEmail('refused');
+      const refused = await http(base, 'POST', '/user/register', { body: { email, password: 'correct-horse-1', name: 'Ada' } });
+      assertProblem(refused, 503, 'service-unavailable');
+      assert.ok(Number(refused.headers.get('retry-after')) >= 1, 'Retry-After');
+      await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+      assert.equal((await http(base, 'GET', '/readyz')).status, 200);
+      assert.equal((await http(base, 'POST', '/user/register', { body: { email, password: 'correct-horse-1', name: 'Ada' } })).status, 201, 'the refused registration wrote nothing');
     } finally {
       await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
       await admin.end();
