@@ -58,7 +58,8 @@ function connectionLost(err: unknown): Error | undefined {
  * A database closed to new connections (`ALTER DATABASE ... ALLOW_CONNECTIONS false`, for maintenance) refuses each
  * with SQLSTATE 55000: for a request that is the database unavailable, 503 + Retry-After, not a 500. Reported as
  * 08004 (the server rejected the connection), the server's message kept: 55000 as such is no outage (currval before
- * nextval). A database or role that does not exist (3D000, 28P01, 28000) stays a misconfiguration, not a 503.
+ * nextval). A database or role that does not exist (3D000, 28P01, 28000) stays a misconfiguration, not a 503. At
+ * start-up it is waited for (DB_STARTUP_TIMEOUT_MS), as every failure a request answers 503 for.
  */
 class ConnectionRejected extends Error {
   readonly code = '08004';
@@ -226,7 +227,8 @@ export class Database implements Queryable {
    * so replicas that start together run them once, one after another.
    */
   async migrate(dir: string): Promise<string[]> {
-    const client = await this.pool.connect();
+    // A database closed to connections is waited out at start-up like a server still starting (whenAvailable).
+    const client = await this.pool.connect().catch(rejectedConnection);
     try {
       await client.query(`SET statement_timeout = '${MIGRATION_STATEMENT_TIMEOUT}'`);
       const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [this.schema]);

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { assertProblem, http, listenOnLoopback, metricLine, registerAccount, uniqueEmail } from '@ecommerce/test-support';
 import { buildApp } from '@ecommerce/user-service';
 import { loadUserConfig } from '@ecommerce/user-service/config';
-import { GENEROUS_BUDGETS, base, db, startUserServiceForFile, testSigningKey } from '@ecommerce/user-service/testing';
+import { GENEROUS_BUDGETS, base, db, startUserService, startUserServiceForFile, testSigningKey } from '@ecommerce/user-service/testing';
 
 startUserServiceForFile();
 
@@ -168,5 +168,26 @@ describe('kit behaviour on the user service', () => {
       await admin.end();
     }
     assert.equal((await http(base, 'GET', '/readyz')).status, 200);
+  });
+
+  it('when a replica starts while its database is closed to connections, then it waits, and serves once the database is open', async () => {
+    const admin = new pg.Client({ connectionString: db.adminUrl });
+    await admin.connect();
+    let started: Awaited<ReturnType<typeof startUserService>> | undefined;
+    try {
+      await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
+      // Refused with 55000 at its first connection, the start-up gave up at once (exit 1 in a process), where a server
+      // that is starting (57P03) or full (53300) is waited for.
+      const starting = startUserService(db.urls.user, { DB_STARTUP_TIMEOUT_MS: '30000' });
+      const early = await Promise.race([starting.then(() => 'started', (err: Error) => `failed: ${err.message}`), new Promise((r) => setTimeout(r, 1500, 'waiting'))]);
+      assert.equal(early, 'waiting');
+      await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+      started = await starting;
+      assert.equal((await http(started.base, 'GET', '/readyz')).status, 200);
+    } finally {
+      await admin.query(`ALTER DATABASE ${db.name} ALLOW_CONNECTIONS true`);
+      await admin.end();
+      await started?.close();
+    }
   });
 });
