@@ -48,11 +48,17 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 /**
  * The error when a query failed without an answer from the server (the connection lost, no answer in time): its
  * connection is then in an unknown state and is discarded. An error the server answered (it has a SQLSTATE: a
- * unique violation, a refused condition) leaves the connection healthy: undefined.
+ * unique violation, a refused condition) leaves the connection healthy: undefined, except a read-only server's.
  */
 function connectionLost(err: unknown): Error | undefined {
-  return err instanceof pg.DatabaseError ? undefined : (err as Error);
+  // A server that takes no writes (25006: a standby, or the old primary after a failover, or a database set read-only)
+  // answered, but the connection stays there: discarded, so a later one may reach the server that does. Kept, pooled
+  // connections failed every write for as long as they were in use, after the primary was back.
+  if (err instanceof pg.DatabaseError) return err.code === READ_ONLY_SERVER ? err : undefined;
+  return err as Error;
 }
+
+const READ_ONLY_SERVER = '25006';
 
 /**
  * A database closed to new connections (`ALTER DATABASE ... ALLOW_CONNECTIONS false`, for maintenance) refuses each

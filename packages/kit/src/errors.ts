@@ -142,8 +142,9 @@ export function errorCode(err: unknown): string | undefined {
 // Connection-level failures: the database (or the network to it) is down, restarting or full.
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '53300']);
 // 57014 a statement cancelled (statement_timeout: the server too slow to answer in time), 57P01 admin shutdown,
-// 57P02 crash shutdown, 57P03 cannot connect now; 08xxx connection exceptions.
-const UNAVAILABLE_SQLSTATE = /^(57014|57P0[123]|08...)$/;
+// 57P02 crash shutdown, 57P03 cannot connect now; 08xxx connection exceptions; 25006 a write sent to a server that
+// takes none (a standby, the old primary during a failover: no service asks for a read-only transaction itself).
+const UNAVAILABLE_SQLSTATE = /^(57014|57P0[123]|08...|25006)$/;
 // pg and pg-pool report these without a code.
 const UNAVAILABLE_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|Connection terminated unexpectedly|Query read timeout)/;
 

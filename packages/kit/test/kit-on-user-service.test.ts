@@ -170,6 +170,33 @@ describe('kit behaviour on the user service', () => {
     assert.equal((await http(base, 'GET', '/readyz')).status, 200);
   });
 
+  it('when the database takes no writes (a standby after a failover, or set read-only), then writes answer 503 + Retry-After, and once it takes them again the service writes again', async () => {
+    const admin = new pg.Client({ connectionString: db.adminUrl });
+    await admin.connect();
+    const register = () => http(base, 'POST', '/user/register', { body: { email: uniqueEmail('read-only'), password: 'correct-horse-1', name: 'Ada' } });
+    try {
+      // New connections reach a server that refuses writes (SQLSTATE 25006), as the old primary does once demoted.
+      await admin.query(`ALTER DATABASE ${db.name} SET default_transaction_read_only = on`);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db.name]);
+      for (let i = 0; i < 3; i++) {
+        const refused = await register();
+        assertProblem(refused, 503, 'service-unavailable');
+        assert.ok(Number(refused.headers.get('retry-after')) >= 1, 'Retry-After');
+      }
+      await admin.query(`ALTER DATABASE ${db.name} RESET default_transaction_read_only`);
+      // The connections made meanwhile stay read-only as long as they live: each must be given up at its first refusal
+      // (a pool of them kept failing every write, 500, for as long as traffic kept them in use).
+      const after: number[] = [];
+      for (let i = 0; i < 30 && after.at(-1) !== 201; i++) after.push((await register()).status);
+      assert.equal(after.at(-1), 201, `registrations once the database takes writes: ${after.join(' ')}`);
+      assert.ok(after.every((s) => s === 201 || s === 503), after.join(' '));
+      assert.ok(after.length <= 11, `each read-only connection refused once at most: ${after.join(' ')}`);
+    } finally {
+      await admin.query(`ALTER DATABASE ${db.name} RESET default_transaction_read_only`);
+      await admin.end();
+    }
+  });
+
   it('when a replica starts while its database is closed to connections, then it waits, and serves once the database is open', async () => {
     const admin = new pg.Client({ connectionString: db.adminUrl });
     await admin.connect();
