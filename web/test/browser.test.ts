@@ -1925,7 +1925,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
-  test('admin orders: an address whose User ID filter is no id (%ZZ, cut short, any text) says what an id looks like at the field, asks nothing and offers no Try again', { timeout: STEP_MS }, async () => {
+  test('admin orders: an address whose User ID filter is no id (%ZZ, cut short, any text) says what an id looks like at the field, asks nothing and offers no Try again; one typed hides the list an earlier filter showed', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await adminAtProducts();
     const asked: string[] = [];
     page.on('request', (r) => new URL(r.url()).pathname === '/order' && asked.push(r.url()));
@@ -1941,6 +1941,24 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByRole('button', { name: 'Filter' }).click();
     await page.getByText('No orders.').waitFor();
     assert.equal(await page.getByRole('alert').count(), 0);
+    // A filter typed that is no id, pressed under a list already shown: the hint, and not that list, which answered
+    // an earlier filter (or none) and read as the orders of what the field now says.
+    const product = await newProduct({ name: 'Filter lamp' });
+    assert.equal((await api<Order>('POST', '/order', { items: [{ productId: product.id, quantity: 1 }] }, adminToken, { 'idempotency-key': randomUUID() })).status, 201);
+    for (const start of ['/admin/orders', '/admin/orders?userId=01a24300-0639-76ff-b4b3-7a095dd1aa51']) {
+      await page.goto(start);
+      await (start.includes('userId') ? page.getByText('No orders.') : page.getByRole('region', { name: 'Orders table' })).waitFor();
+      await page.getByLabel('User ID').fill('not-an-id');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await assertFieldError(page, 'User ID', /^A user ID looks like /);
+      assert.equal(await page.getByRole('region', { name: 'Orders table' }).count(), 0, `${start}: the earlier list is still shown under the hint`);
+      assert.equal(await page.getByText('No orders.').count(), 0, `${start}: the earlier "No orders." is still shown under the hint`);
+      // Back to a filter that is an id (or none): its list again.
+      await page.getByLabel('User ID').fill('');
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.getByRole('region', { name: 'Orders table' }).waitFor();
+      assert.equal(await page.getByRole('alert').count(), 0);
+    }
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -638,7 +638,9 @@ function Orders() {
           {shownError}
         </p>
       )}
-      {badAddress ? null : orders.isPending ? (
+      {/* A filter that is no id, in the address or typed: only its hint. A list shown would answer an earlier filter
+          (or none), read as the orders of what the field says. */}
+      {shownError ? null : orders.isPending ? (
         <Loading />
       ) : orders.isError ? (
         <ErrorState message={failureText(orders.error)} retry={() => void orders.refetch()} />
