@@ -209,6 +209,25 @@ async function assertFieldError(page: Page, label: string, text: RegExp): Promis
   assert.match(await page.locator(`[id="${describedBy}"]`).innerText(), text);
 }
 
+/**
+ * The sign-in or create-account form's field refused: marked invalid, its description (every id of its
+ * aria-describedby, in order) says why, it has the focus, and the reason is said once (no second copy under the form).
+ */
+async function authFieldRefused(page: Page, label: string, text: RegExp): Promise<void> {
+  const field = page.getByLabel(label, { exact: true });
+  await page.waitForFunction((l) => [...document.querySelectorAll('label')].some((x) => x.textContent === l && document.getElementById(x.htmlFor)?.getAttribute('aria-invalid') === 'true'), label);
+  const described = await field.evaluate((el) =>
+    (el.getAttribute('aria-describedby') ?? '')
+      .split(' ')
+      .filter(Boolean)
+      .map((id) => document.getElementById(id)?.textContent ?? `(no element ${id})`)
+      .join(' '),
+  );
+  assert.match(described, text, `${label}: its description`);
+  assert.equal(await field.evaluate((el) => el === document.activeElement), true, `${label}: not focused after its refusal`);
+  assert.equal(await page.getByRole('alert').count(), 1, `${label}: the reason is said more than once`);
+}
+
 /** The page has no horizontal scroll at its current width. */
 async function assertNoHorizontalScroll(page: Page, what: string): Promise<void> {
   const { scroll, width } = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, width: window.innerWidth }));
@@ -875,11 +894,24 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     const blank = page.getByRole('alert').filter({ hasText: 'must not be blank' });
     await blank.waitFor();
     assert.doesNotMatch(await blank.innerText(), /pattern|\\S/);
+    // A refusal about one field is said at that field (WCAG 3.3.1): marked invalid, described by the reason, focused.
+    await authFieldRefused(page, 'Name', /must not be blank/);
     // A password anyone would guess first is refused, said in words.
     await page.getByLabel('Name').fill('Ada');
     await page.getByLabel('Password').fill('password123');
     await page.getByRole('button', { name: 'Create account', exact: true }).click();
     await page.getByRole('alert').filter({ hasText: 'most common passwords' }).waitFor();
+    await authFieldRefused(page, 'Password', /^At least 8 characters.* The password is one of the most common passwords/);
+    assert.equal(await page.getByLabel('Name').getAttribute('aria-invalid'), null, 'Name still marked after its refusal was fixed');
+    // An email that has an account already: at the Email field.
+    const taken = uniqueEmail('taken');
+    assert.equal((await api('POST', '/user/register', { email: taken, password: 'correct-horse-9', name: 'Ada Shopper' }, '')).status, 201);
+    await page.getByLabel('Email').fill(taken);
+    await page.getByLabel('Password').fill('correct-horse-9');
+    await page.getByRole('button', { name: 'Create account', exact: true }).click();
+    await authFieldRefused(page, 'Email', /^An account with this email exists already: sign in instead\.$/);
+    assert.equal(await page.getByLabel('Password').getAttribute('aria-invalid'), null, 'Password still marked after its refusal was fixed');
+    await page.getByLabel('Email').fill(uniqueEmail('auth'));
     // The user service down, as the gateway says it (503 "The user service is unavailable", 504 "... did not answer
     // in time"): said to a shopper in the shop's words, not the platform's (the old form showed the gateway's detail).
     const gateway = (status: number, detail: string) => ({ status, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://ecommerce.local/problems/service-unavailable', title: 'Service unavailable', status, detail }) });

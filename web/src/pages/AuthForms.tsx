@@ -2,21 +2,39 @@ import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { problemText, ApiError } from '../api/client.js';
 import { useAuth } from '../state.js';
 
+const FIELDS = ['name', 'email', 'password'] as const;
+type Field = (typeof FIELDS)[number];
+
 /** Sign in, or create the account: one form at a time, so every label on the page is unique. */
 export function AuthForms({ intro }: { intro?: string }) {
   const auth = useAuth();
   const [mode, setMode] = useState<'signin' | 'create'>('signin');
-  const [error, setError] = useState<string | null>(null);
+  // A refusal about one field (a common password, a blank name, an email taken) is said under that field, which is
+  // marked invalid and described by it; any other under the form.
+  const [error, setError] = useState<{ text: string; field?: Field } | null>(null);
   const [busy, setBusy] = useState(false);
-  // A refusal takes the focus: the submit button was disabled while waiting and the focus fell off it.
+  // A refusal takes the focus (its field, or the message): the submit button was disabled while waiting and the
+  // focus fell off it.
   const errorRef = useRef<HTMLParagraphElement>(null);
   useEffect(() => {
-    if (error) errorRef.current?.focus();
+    if (error) (error.field ? document.getElementById(ids[error.field]) : errorRef.current)?.focus();
   }, [error]);
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const ids = { name: useId(), email: useId(), password: useId(), hint: useId() };
+  /** The props that tie a field to its refusal, and the refusal written under it. */
+  const fieldError = (field: Field) =>
+    error?.field === field
+      ? {
+          props: { 'aria-invalid': true, 'aria-describedby': `${field === 'password' && mode === 'create' ? `${ids.hint} ` : ''}${ids[field]}-error` },
+          text: (
+            <p id={`${ids[field]}-error`} className="error" role="alert">
+              {error.text}
+            </p>
+          ),
+        }
+      : { props: {}, text: null };
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -27,21 +45,26 @@ export function AuthForms({ intro }: { intro?: string }) {
       else await auth.createAccount(name, email, password);
     } catch (err) {
       const status = err instanceof ApiError ? err.status : 0;
+      const paths = err instanceof ApiError && status === 400 ? new Set((err.problem?.errors ?? []).map((e) => e.path.replace(/^\//, ''))) : new Set<string>();
+      const [only] = paths;
+      const field = status === 409 && mode === 'create' ? 'email' : paths.size === 1 && FIELDS.includes(only as Field) ? (only as Field) : undefined;
       // A 5xx is the user service down or slow: the gateway's "The user service is unavailable" is the platform's
       // word, not the shop's.
-      setError(
-        status === 401
-          ? 'Email or password is wrong.'
-          : status === 409
-            ? 'An account with this email exists already: sign in instead.'
-            : status === 429
-              ? 'Too many attempts; please wait a few minutes.'
-              : status >= 500
-                ? `The shop could not ${mode === 'signin' ? 'sign you in' : 'create your account'} just now: it is not answering. Please try again in a moment.`
-                : err instanceof ApiError
-                  ? problemText(err.problem)
-                  : 'The shop could not be reached; please try again.',
-      );
+      setError({
+        field,
+        text:
+          status === 401
+            ? 'Email or password is wrong.'
+            : status === 409
+              ? 'An account with this email exists already: sign in instead.'
+              : status === 429
+                ? 'Too many attempts; please wait a few minutes.'
+                : status >= 500
+                  ? `The shop could not ${mode === 'signin' ? 'sign you in' : 'create your account'} just now: it is not answering. Please try again in a moment.`
+                  : err instanceof ApiError
+                    ? problemText(err.problem)
+                    : 'The shop could not be reached; please try again.',
+      });
     } finally {
       setBusy(false);
     }
@@ -55,12 +78,14 @@ export function AuthForms({ intro }: { intro?: string }) {
         {mode === 'create' && (
           <div className="field">
             <label htmlFor={ids.name}>Name</label>
-            <input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} autoComplete="name" />
+            <input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} autoComplete="name" {...fieldError('name').props} />
+            {fieldError('name').text}
           </div>
         )}
         <div className="field">
           <label htmlFor={ids.email}>Email</label>
-          <input id={ids.email} type="email" value={email} onChange={(e) => setEmail(e.target.value)} required autoComplete="email" />
+          <input id={ids.email} type="email" value={email} onChange={(e) => setEmail(e.target.value)} required autoComplete="email" {...fieldError('email').props} />
+          {fieldError('email').text}
         </div>
         <div className="field">
           <label htmlFor={ids.password}>Password</label>
@@ -74,16 +99,18 @@ export function AuthForms({ intro }: { intro?: string }) {
             maxLength={128}
             autoComplete={mode === 'signin' ? 'current-password' : 'new-password'}
             aria-describedby={mode === 'create' ? ids.hint : undefined}
+            {...fieldError('password').props}
           />
           {mode === 'create' && (
             <p id={ids.hint} className="hint">
               At least 8 characters; spaces are fine. Not a common password or your email.
             </p>
           )}
+          {fieldError('password').text}
         </div>
-        {error && (
+        {error && !error.field && (
           <p className="error" role="alert" tabIndex={-1} ref={errorRef}>
-            {error}
+            {error.text}
           </p>
         )}
         <button type="submit" className="primary" disabled={busy}>
