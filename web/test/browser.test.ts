@@ -1563,6 +1563,65 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a product name or description in a right-to-left script reads in its own direction wherever it is shown (shop, product page, cart, checkout, order, admin): its last character (a bang, a full stop) ends it, on its left', { timeout: STEP_MS }, async () => {
+    // Begun by a digit, ended by a bang and a full stop: characters of no direction of their own, which a
+    // left-to-right line puts at its left and right ends (the Unicode bidirectional algorithm).
+    const name = '3 مصابيح مكتب!';
+    const description = 'ضوء دافئ للقراءة.';
+    const category = `rtl-${Date.now().toString(36)}`;
+    const product = await newProduct({ name, category });
+    assert.equal((await api('PATCH', `/product/${product.id}`, { description }, adminToken, { 'if-match': `"${product.version}"` })).status, 200);
+    const shopper = await signedInShopper('rtl');
+    const { page, context, errors } = shopper;
+    /** The text's last character is drawn left of all its others, as a right-to-left line has it. */
+    const endsOnTheLeft = async (where: string, shown: Locator, text: string) => {
+      const locator = shown.filter({ hasText: text }).first();
+      await locator.waitFor();
+      const lefts = await locator.evaluate((el, t) => {
+        const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          const at = node.textContent!.indexOf(t);
+          if (at < 0) continue;
+          return [...t].map((_, i) => {
+            const range = document.createRange();
+            range.setStart(node, at + i);
+            range.setEnd(node, at + i + 1);
+            return range.getBoundingClientRect().left;
+          });
+        }
+        return null;
+      }, text);
+      assert.ok(lefts, `${where}: "${text}" not found`);
+      assert.equal(Math.min(...lefts), lefts.at(-1), `${where}: "${text}" ends elsewhere than on its left (drawn as left-to-right text)`);
+    };
+    await page.goto(`/?category=${category}`);
+    await endsOnTheLeft('shop card', page.locator('.card-name'), name);
+    await page.goto(`/products/${product.id}`);
+    await endsOnTheLeft('product heading', page.getByRole('heading', { level: 1 }), name);
+    await endsOnTheLeft('product description', page.locator('.description'), description);
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.goto('/cart');
+    await endsOnTheLeft('cart line', page.locator('.line-name a'), name);
+    await page.goto('/checkout');
+    await endsOnTheLeft('checkout line', page.locator('.line-name a'), name);
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.waitForURL(/\/orders\/[0-9a-f-]{36}$/);
+    const orderId = page.url().split('/').at(-1)!;
+    await endsOnTheLeft('order page line', page.locator('.order-items li'), name);
+    await page.goto('/orders');
+    await endsOnTheLeft('orders list line', page.locator('.order-items li'), name);
+    await context.close();
+    assert.deepEqual(errors, []);
+    const admin = await adminAtProducts();
+    await endsOnTheLeft('admin products table', (await adminEditLink(admin.page, name)).locator('xpath=ancestor::tr/th'), name);
+    await admin.page.goto(`/admin/products/${product.id}`);
+    await endsOnTheLeft('admin edit heading', admin.page.locator('#edit-h'), name);
+    await admin.page.goto(`/admin/orders/${orderId}`);
+    await endsOnTheLeft('admin order line', admin.page.getByRole('region', { name: 'Order lines' }).getByRole('link', { name }), name);
+    assert.deepEqual(admin.errors, []);
+    await admin.context.close();
+  });
+
   test('on a 320 px phone, product names wrap between words (or after a hyphen), never inside a word that fits the line; nothing scrolls sideways', { timeout: STEP_MS }, async () => {
     const context = await browser.newContext({ baseURL: base, viewport: { width: 320, height: 700 }, deviceScaleFactor: 1 });
     const page = await context.newPage();

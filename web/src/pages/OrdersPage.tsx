@@ -102,7 +102,7 @@ function OrderSummary({ order, names, heading = 'h2' }: { order: Order; names: M
       <ul className="order-items">
         {order.items.map((i) => (
           <li key={i.productId}>
-            {i.quantity} × {lineName(i, names)}
+            {i.quantity} × <bdi>{lineName(i, names)}</bdi>
             {i.unitPriceCents !== null && <>
                 {' at '}
                 <Money minor={i.unitPriceCents} currency={order.currency} />

@@ -510,7 +510,9 @@ function EditProduct() {
         <Link to="/admin">All products</Link>
       </p>
       <section className="panel" aria-labelledby="edit-h">
-        <h2 id="edit-h">Edit {p.name}</h2>
+        <h2 id="edit-h">
+          Edit <bdi>{p.name}</bdi>
+        </h2>
         <p className="meta">
           Version {p.version} · <Link to={`/products/${p.id}`}>View in the shop</Link>
         </p>
