@@ -446,7 +446,9 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByRole('link', { name: 'The Pragmatic Programmer' }).waitFor();
     await page.waitForFunction(() => [...document.querySelectorAll('main .grid > li.card')].length === 4);
     await page.getByLabel('Search').fill('zzzz-nothing');
-    await page.getByText('No products match').waitFor();
+    // Said in the live region the product count is in (heard while typing), once.
+    await page.getByRole('status').filter({ hasText: 'No products match “zzzz-nothing” in books.' }).waitFor();
+    assert.equal(await page.getByText('No products match').count(), 1, 'said once');
 
     // Stock shown as it is: "Only 8 left"; the cap (stock 0) cannot be added.
     await page.getByLabel('Search').fill('Art of Computer');

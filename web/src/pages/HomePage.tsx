@@ -75,6 +75,7 @@ export function HomePage() {
   const pages = useDeferredValue(products.data);
   const items = useMemo(() => pages?.pages.flatMap((p) => p.items) ?? [], [pages]);
   const loading = pages === undefined && !products.isError;
+  const none = !loading && !products.isError && items.length === 0;
 
   return (
     <>
@@ -109,13 +110,16 @@ export function HomePage() {
         </div>
       </form>
       <h2 className="visually-hidden">Products</h2>
-      {/* Always present (also while loading), so the grid below never moves when the count appears. */}
-      <p className="count" role="status">
+      {/* Always present (also while loading), so the grid below never moves when the count appears; a search that
+          finds nothing is said here too, so a screen reader typing in Search hears it (a message drawn apart was silent). */}
+      <p className={none ? 'count empty' : 'count'} role="status">
         {loading
           ? 'Loading products…'
           : items.length > 0
             ? `${countOf(items.length, 'product')}${products.hasNextPage ? ' so far' : ''}`
-            : ''}
+            : none
+              ? `No products match${q ? ` “${q}”` : ''}${category ? ` in ${category}` : ''}.`
+              : ''}
       </p>
       {loading ? (
         <SkeletonGrid />
@@ -126,11 +130,7 @@ export function HomePage() {
             if (categories.isError) void categories.refetch();
           }}
         />
-      ) : items.length === 0 ? (
-        <div className="empty">
-          <p>No products match{q ? ` “${q}”` : ''}{category ? ` in ${category}` : ''}.</p>
-        </div>
-      ) : (
+      ) : none ? null : (
         <>
           <ul className="grid">
             {items.map((p, i) => (
