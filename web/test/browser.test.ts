@@ -873,7 +873,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
-  test('signing in says it is under way, a refusal takes the focus, and a blank name is said in words', { timeout: STEP_MS }, async () => {
+  test('signing in says it is under way, a refusal takes the focus, and a blank name is said in words; switching to the other form focuses its first field', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ name: 'Auth lamp' });
     const { context, page, errors } = await newShopper();
     await addToCart(page, product, 1);
@@ -888,7 +888,10 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await refused.waitFor();
     await page.waitForFunction(() => document.activeElement?.textContent === 'Email or password is wrong.');
     await page.unrouteAll({ behavior: 'ignoreErrors' });
-    await page.getByRole('button', { name: 'Create an account instead' }).click();
+    // By keyboard, the other form: the focus on its first field, not left on the button under it.
+    await page.getByRole('button', { name: 'Create an account instead' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => (document.activeElement as HTMLInputElement | null)?.labels?.[0]?.textContent === 'Name', undefined, { timeout: 5000 });
     await page.getByLabel('Name').fill('   ');
     await page.getByLabel('Email').fill(uniqueEmail('blank'));
     await page.getByLabel('Password').fill('correct-horse-9');
@@ -923,7 +926,9 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     const notCreated = page.getByRole('alert').filter({ hasText: 'The shop could not create your account just now' });
     await notCreated.waitFor();
     assert.doesNotMatch(await notCreated.innerText(), /service/);
-    await page.getByRole('button', { name: 'Use an existing account' }).click();
+    await page.getByRole('button', { name: 'Use an existing account' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => (document.activeElement as HTMLInputElement | null)?.labels?.[0]?.textContent === 'Email', undefined, { timeout: 5000 });
     await page.route('**/user/login', (route) => route.fulfill(gateway(503, 'The user service is unavailable')));
     await page.getByLabel('Email').fill(uniqueEmail('down'));
     await page.getByLabel('Password').fill('correct-horse-9');

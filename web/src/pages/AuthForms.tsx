@@ -23,6 +23,12 @@ export function AuthForms({ intro }: { intro?: string }) {
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const ids = { name: useId(), email: useId(), password: useId(), hint: useId() };
+  // Switching between the two forms (the button under them) puts the focus on the new form's first field: left on
+  // the button, a keyboard user was under a form that had changed above, and heard nothing of the change.
+  const switched = useRef(false);
+  useEffect(() => {
+    if (switched.current) document.getElementById(mode === 'create' ? ids.name : ids.email)?.focus();
+  }, [mode]);
   /** The props that tie a field to its refusal, and the refusal written under it. */
   const fieldError = (field: Field) =>
     error?.field === field
@@ -123,6 +129,7 @@ export function AuthForms({ intro }: { intro?: string }) {
           type="button"
           className="link-button"
           onClick={() => {
+            switched.current = true;
             setMode(mode === 'signin' ? 'create' : 'signin');
             setError(null);
           }}
