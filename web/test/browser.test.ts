@@ -1503,9 +1503,13 @@ describe('storefront in Chromium', { concurrency: false }, () => {
       await page.waitForFunction(() => document.title === 'Product not found: Northwind Supply');
       assert.equal(await page.getByRole('button', { name: 'Try again' }).count(), 0, path);
     }
-    for (const path of ['/orders/..%2F..%2Fuser%2Fme', '/orders/%ZZ']) {
+    // An id no order has, or another customer's order, and addresses refused before any service looks.
+    const others = await api<Order>('POST', '/order', { items: [{ productId: product.id, quantity: 1 }] }, adminToken, { 'idempotency-key': randomUUID() });
+    assert.equal(others.status, 201);
+    for (const path of ['/orders/..%2F..%2Fuser%2Fme', '/orders/%ZZ', '/orders/00000000-0000-7000-8000-000000000000', `/orders/${others.body.id}`]) {
       await page.goto(path);
       await page.getByRole('heading', { name: 'Order not found' }).waitFor();
+      await page.waitForFunction(() => document.title === 'Order not found: Northwind Supply', undefined, { timeout: 5000 }).catch(async () => assert.fail(`${path}: title is "${await page.title()}"`));
     }
     for (const path of ['/no-such-page', '/no-such-%FF-page']) {
       assert.equal((await page.goto(path))?.status(), 404, path);
@@ -1522,6 +1526,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
       [`/admin/orders/${id}`, `Order ${id.slice(-8)}: Admin: Northwind Supply`],
       ['/admin/users', 'Users: Admin: Northwind Supply'],
       ['/admin/products/%ZZ', 'Product not found: Admin: Northwind Supply'],
+      ['/admin/orders/00000000-0000-7000-8000-000000000000', 'Order not found: Admin: Northwind Supply'],
     ] as const) {
       await page.goto(url);
       await page.waitForFunction((t) => document.title === t, title, { timeout: 5000 }).catch(async () => assert.fail(`${url}: title is "${await page.title()}", not "${title}"`));

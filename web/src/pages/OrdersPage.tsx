@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useLayoutEffect } from 'react';
 import { Link, Navigate, useLocation, useParams } from 'react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { namesNothing, ok, orderApi, type Order } from '../api/client.js';
@@ -119,7 +119,9 @@ export function OrderPage() {
   const { id = '' } = useParams();
   const state = useLocation().state as { placed?: boolean; shownTotalCents?: number } | null;
   const placed = state?.placed === true;
-  useEffect(() => {
+  // A layout effect: it runs before every passive one, so OrderDetail's "Order not found" (an error already cached,
+  // so known at the first render) is written after it, not overwritten.
+  useLayoutEffect(() => {
     document.title = `Order ${id.slice(-8)}: Northwind Supply`;
   }, [id]);
   return (
@@ -131,6 +133,11 @@ export function OrderPage() {
 
 function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: boolean; shownTotalCents?: number }) {
   const { order, names } = useOrderWithNames(id);
+  // No order by that id (or not this customer's): the title says so, as the page does, not "Order <id>".
+  const missing = namesNothing(order.error);
+  useEffect(() => {
+    if (missing) document.title = 'Order not found: Northwind Supply';
+  }, [missing]);
   if (order.isPending) return <Loading label="Loading order" />;
   if (order.isError)
     return namesNothing(order.error) ? (

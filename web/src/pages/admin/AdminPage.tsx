@@ -680,9 +680,10 @@ function Orders() {
 function AdminOrder() {
   const { id = '' } = useParams();
   const { order, names } = useOrderWithNames(id);
+  const missing = namesNothing(order.error);
   useEffect(() => {
-    document.title = `Order ${id.slice(-8)}: Admin: Northwind Supply`;
-  }, [id]);
+    document.title = `${missing ? 'Order not found' : `Order ${id.slice(-8)}`}: Admin: Northwind Supply`;
+  }, [id, missing]);
   if (!order.isSuccess)
     return notYet(
       order,
