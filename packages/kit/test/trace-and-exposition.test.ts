@@ -42,6 +42,27 @@ describe('traceresponse, tracing off', () => {
   });
 });
 
+describe('traceresponse on the router\'s refusals', () => {
+  it('when the router refuses a request before any route runs (a badly encoded path, a parameter too long), then the answer still carries X-Request-Id and traceresponse: the caller\'s', async () => {
+    const app = await server();
+    app.get('/t/thing/:id', async () => ({}));
+    try {
+      for (const [url, status] of [['/t/%FF', 400], ['/t/thing/%ZZ', 400], [`/t/thing/${'a'.repeat(150)}`, 404]] as const) {
+        const traceId = randomBytes(16).toString('hex');
+        const res = await app.inject({ method: 'GET', url, headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, 'x-request-id': 'caller-id-7' } });
+        assert.equal(res.statusCode, status, url);
+        assert.equal(res.headers['x-request-id'], 'caller-id-7', url);
+        assert.match(String(res.headers.traceresponse), new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`), url);
+        const fresh = await app.inject({ method: 'GET', url });
+        assert.match(String(fresh.headers.traceresponse), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/, url);
+        assert.match(String(fresh.headers['x-request-id']), /^[0-9a-f-]{36}$/, url);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('/metrics formats', () => {
   it('when the scraper asks for OpenMetrics, then it gets it (counter family without _total, # EOF); anyone else gets the classic text, before and after', async () => {
     const app = await server();

@@ -11,7 +11,7 @@ import { pathOf } from '../request-target.js';
 import { CODE_PATTERN, DIRECTION_CONTROL_PATTERN, VISIBLE_TEXT_PATTERN } from '../text.js';
 import { clientGone } from '../client-connection.js';
 import { KIT_PLUGINS } from './names.js';
-import { unservedAnswerIds } from './request-context.js';
+import { traceRouterRefusal, unservedAnswerIds } from './request-context.js';
 
 /** At most this many field errors are listed in a 400, so an error body stays small whatever the input. */
 const MAX_FIELD_ERRORS = 20;
@@ -143,6 +143,7 @@ export function routerErrorHandler(err: FastifyError, request: FastifyRequest, r
       : err.code === 'FST_ERR_BAD_URL'
         ? badlyEncodedUrl()
         : new ProblemError(400, 'bad-request', 'Bad request', 'The request is not valid');
+  traceRouterRefusal(request, reply);
   sendProblem(problem, request, reply);
 }
 

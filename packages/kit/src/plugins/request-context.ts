@@ -3,10 +3,12 @@
 // its user or calling service.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { context, trace, TraceFlags } from '@opentelemetry/api';
+import { context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ServicePrincipal, UserPrincipal } from '../auth.js';
 import { pooledRandomBytes } from '../ids.js';
+import { pathOf } from '../request-target.js';
 import { KIT_PLUGINS } from './names.js';
 
 export interface TraceContext {
@@ -71,6 +73,31 @@ function callerTraceId(traceparent: string | string[] | undefined): string | und
 export function unservedAnswerIds(req?: IncomingMessage): { requestId: string; traceresponse: string } {
   const traceId = callerTraceId(req?.headers.traceparent) ?? randomHex(16);
   return { requestId: req ? requestIdOf(req) : randomUUID(), traceresponse: traceparentOf({ traceId, spanId: randomHex(8), sampled: false }) };
+}
+
+/**
+ * A request the router refuses before any route runs (Fastify's frameworkErrors: a badly encoded path, a path
+ * parameter too long) runs no onRequest hook: neither @fastify/otel's, which opens the server span, nor ours. Its
+ * answer was sent with no X-Request-Id nor traceresponse, and with tracing on nothing of it was recorded. It gets
+ * here what a routed request gets: a server span under the caller's traceparent (named by the method alone, no
+ * http.route: like a 404), ended with the answer's status, and the two headers. With tracing off the API's no-op
+ * tracer makes an invalid span and the kit's own ids are used, as for every other request.
+ */
+export function traceRouterRefusal(request: FastifyRequest, reply: FastifyReply): void {
+  const span = trace.getTracer('@ecommerce/kit').startSpan(
+    request.method,
+    { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'url.path': pathOf(request.url) } },
+    propagation.extract(ROOT_CONTEXT, request.headers),
+  );
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  request.trace = isSpanContextValid(span.spanContext())
+    ? { traceId, spanId, sampled: (traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED }
+    : { traceId: callerTraceId(request.headers.traceparent) ?? randomHex(16), spanId: randomHex(8) };
+  reply.header('x-request-id', request.id).header('traceresponse', traceparentOf(request.trace));
+  reply.raw.once('close', () => {
+    span.setAttribute('http.response.status_code', reply.statusCode);
+    span.end();
+  });
 }
 
 export const requestContext = fp(

@@ -1,0 +1,237 @@
+// Hostile trace headers and secrets, through the whole traced platform (scripts/stack.js with tracing on), sent
+// both through the gateway and to the service directly: malformed traceparent/tracestate (W3C Trace Context: an
+// invalid traceparent is ignored and a new trace begins; an oversized tracestate is dropped, never a failure), secrets
+// in bodies, queries, headers and cookies of requests that fail (none may reach an exported span), and requests
+// refused early (Node, the router, the kit's guards): each answered one carries a traceresponse naming its span.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { rawExchange } from '@ecommerce/test-support';
+import type { ReceivedSpan } from '../src/index.js';
+import { startTracedStack, type TracedStack } from './traced-stack.js';
+
+const SERVER = 2;
+const ADMIN = { email: 'admin@trace-hostile.test', password: `admin-${randomBytes(8).toString('hex')}` };
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+const TRACERESPONSE = /^00-([0-9a-f]{32})-([0-9a-f]{16})-0[01]$/;
+
+interface Sent {
+  name: string;
+  via: 'gateway' | 'direct';
+  raw: string;
+  status: number;
+  traceresponse: string | undefined;
+  /** The caller's trace id when its traceparent is valid (the answer must be in it), else undefined (a new trace). */
+  honoured: string | undefined;
+  /** Trace ids the answer must not be in (an invalid traceparent's). */
+  refused: string[];
+}
+
+describe('hostile trace headers and secrets, traced through the gateway and directly', () => {
+  let stack: TracedStack;
+  const sent: Sent[] = [];
+  const secrets: string[] = [];
+  const secretTraces: string[] = [];
+  const earlySent: { name: string; via: string; status: number; traceresponse: string | undefined; caller: { traceId: string; spanId: string } }[] = [];
+
+  before(async () => {
+    stack = await startTracedStack('trace_hostile', { env: { LOG_LEVEL: 'warn', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password } });
+    const traceparents: { name: string; headers: string[]; honoured?: string; refused?: string[] }[] = [];
+    const t = hex(16);
+    const s = hex(8);
+    const add = (name: string, headers: string[], honoured?: string, refused?: string[]) => traceparents.push({ name, headers, ...(honoured ? { honoured } : {}), ...(refused ? { refused } : {}) });
+    add('valid', [`traceparent: 00-${t}-${s}-01`], t);
+    const u = hex(16);
+    add('uppercase hex', [`traceparent: 00-${u.toUpperCase()}-${s.toUpperCase()}-01`], undefined, [u, u.toUpperCase()]);
+    const v = hex(16);
+    add('version ff', [`traceparent: ff-${v}-${s}-01`], undefined, [v]);
+    add('all-zero trace id', [`traceparent: 00-${'0'.repeat(32)}-${s}-01`], undefined, ['0'.repeat(32)]);
+    const z = hex(16);
+    add('all-zero span id', [`traceparent: 00-${z}-${'0'.repeat(16)}-01`], undefined, [z]);
+    const e = hex(16);
+    add('version 00 with an extra field', [`traceparent: 00-${e}-${s}-01-extra`], undefined, [e]);
+    const w = hex(16);
+    add('a trace id one short', [`traceparent: 00-${w.slice(1)}-${s}-01`], undefined, [w.slice(1)]);
+    const a = hex(16);
+    const b = hex(16);
+    add('two traceparent lines', [`traceparent: 00-${a}-${s}-01`, `traceparent: 00-${b}-${s}-01`], undefined, [a, b]);
+    const n = hex(16);
+    add('non-ASCII', [`traceparent: 00-${n}-${s}-0\u00e9`], undefined, [n]);
+    const ts = hex(16);
+    add('a tracestate of 500 members', [`traceparent: 00-${ts}-${s}-01`, `tracestate: ${Array.from({ length: 500 }, (_, i) => `k${i}=v${i}`).join(',')}`], ts);
+    const tl = hex(16);
+    add('a tracestate with a 4000-character value', [`traceparent: 00-${tl}-${s}-01`, `tracestate: k=${'x'.repeat(4000)}`], tl);
+    const tb = hex(16);
+    add('a malformed tracestate', [`traceparent: 00-${tb}-${s}-01`, 'tracestate: ,,=,a=b=c,,UPPER=1,\u00e9=1'], tb);
+    const tt = hex(16);
+    add('a future version with extra fields', [`traceparent: 01-${tt}-${s}-01-whatever`], tt);
+
+    const { port: gwPort } = new URL(stack.urls.gateway);
+    const { port: productPort } = new URL(stack.urls.product);
+    for (const tp of traceparents) {
+      for (const [via, port] of [['gateway', gwPort], ['direct', productPort]] as const) {
+        const raw = await rawExchange(`http://127.0.0.1:${port}`, `GET /product?limit=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${tp.headers.map((h) => `${h}\r\n`).join('')}\r\n`);
+        const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
+        const traceresponse = /\r\ntraceresponse: ([^\r]*)/i.exec(raw)?.[1];
+        sent.push({ name: tp.name, via, raw: raw.slice(0, 400), status, traceresponse, honoured: tp.honoured, refused: tp.refused ?? [] });
+      }
+    }
+    // Secrets a client sends, in every place a request has, on requests that fail in every way.
+    const gw = stack.urls.gateway;
+    for (let i = 0; i < 3; i++) {
+      for (const base of [gw, stack.urls.user]) {
+        const secret = () => {
+          const v = `s3cr3t${hex(16)}`;
+          secrets.push(v);
+          return v;
+        };
+        const json = (body: unknown, headers: Record<string, string> = {}) => ({ method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+        const requests: [string, RequestInit][] = [
+          ['/user/login', json({ email: `${secret()}@example.test`, password: secret() })],
+          ['/user/login', json(`{"email":"a@b.test","password":"${secret()}"`)],
+          ['/user/login', json(`{"email":"a@b.test","password":"${secret()}"}x`)],
+          ['/user/login', json({ email: 'a@b.test', password: secret(), extra: secret() })],
+          ['/user/login', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: `password=${secret()}` }],
+          ['/user/login', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `email=a@b.test&password=${secret()}` }],
+          ['/user/register', json({ email: `not an email ${secret()}`, password: secret(), name: secret() })],
+          ['/user/register', json({ email: `${secret()}@example.test`, password: 'password', name: 'n' })],
+          ['/user/token/refresh', json({}, { cookie: `__Secure-refresh-token=${secret()}` })],
+          ['/user/token/refresh', json({ refreshToken: secret() })],
+          ['/user/logout', json({ refreshToken: secret() })],
+          ['/user/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`order-service:${secret()}`).toString('base64')}` }, body: 'grant_type=client_credentials' }],
+          ['/user/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=client_credentials&client_id=order-service&client_secret=${secret()}` }],
+          ['/user/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `grant_type=client_credentials&client_id=order-service&client_secret=${secret()}%ZZ` }],
+          ['/user/oauth/token', json({ grant_type: 'client_credentials', client_id: secret(), client_secret: secret() })],
+          ['/user/oauth/token', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${secret()}` }, body: 'grant_type=client_credentials' }],
+          [`/user/me?token=${secret()}`, { headers: { authorization: `Bearer ${secret()}` } }],
+          ['/user/me', { headers: { authorization: `Bearer ${secret()}.${secret()}.${secret()}` } }],
+          ['/user/me', { headers: { authorization: `Basic ${secret()}` } }],
+          [`/user/users?cursor=${secret()}&limit=${secret()}`, {}],
+          [`/product?cursor=${secret()}`, {}],
+          [`/product?limit=${secret()}&q=${secret()}`, {}],
+          [`/product?q=${secret()}%FF`, {}],
+          [`/order?userId=${secret()}`, { headers: { authorization: `Bearer ${secret()}` } }],
+          ['/order', json(`{"items":"${secret()}"}`, { 'idempotency-key': secret() })],
+        ];
+        for (const [path, init] of requests) {
+          if (base !== gw && !path.startsWith('/user')) continue;
+          const res = await fetch(`${base}${path}`, init);
+          await res.arrayBuffer();
+          assert.ok(res.status < 500, `${path}: ${res.status}`);
+          secretTraces.push(TRACERESPONSE.exec(res.headers.get('traceresponse') ?? '')?.[1] ?? '');
+        }
+      }
+    }
+    // Unique violations: PostgreSQL's error detail names the duplicate value (Key (email)=(...) already exists).
+    const adminLogin = await fetch(`${gw}/user/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+    const { accessToken } = (await adminLogin.json()) as { accessToken: string };
+    for (let i = 0; i < 2; i++) {
+      const email = `dup${hex(16)}@example.test`;
+      const sku = `SKU-${hex(16)}`;
+      secrets.push(email, sku);
+      for (let k = 0; k < 2; k++) {
+        const headers = { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` };
+        const answers = [
+          await fetch(`${gw}/user/register`, { method: 'POST', headers, body: JSON.stringify({ email, password: `pw-${hex(16)}`, name: 'Dup' }) }),
+          await fetch(`${gw}/product`, { method: 'POST', headers, body: JSON.stringify({ sku, name: 'Dup', priceCents: 100, currency: 'USD', stock: 1 }) }),
+        ];
+        for (const res of answers) {
+          await res.arrayBuffer();
+          assert.equal(res.status, k === 0 ? 201 : 409);
+          secretTraces.push(TRACERESPONSE.exec(res.headers.get('traceresponse') ?? '')?.[1] ?? '');
+        }
+      }
+    }
+    // Requests refused early, by Node, the kit's guards or Fastify: each answered one gets its server span.
+    const big = JSON.stringify({ email: 'a@b.test', password: 'x'.repeat(200_000) });
+    const early: [string, string][] = [
+      ['413 body too large', `POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${big.length}\r\nConnection: close\r\n\r\n${big}`],
+      ['415 text/plain', 'POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab'],
+      ['415 no content type', 'POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab'],
+      ['415 gzip', 'POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}'],
+      ['400 bad path encoding', 'GET /user/%FF HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
+      ['400 bad path encoding, cut escape', 'POST /user/login%E0%A4%A HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}'],
+      ['400 bad query encoding', 'GET /user/me?x=%ZZ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
+      ['404 with a body', 'POST /user/nosuch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}'],
+      ['405', 'PATCH /user/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
+      ['absolute-form', 'GET http://evil.example/user/me HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
+      ['OPTIONS', 'OPTIONS /user/login HTTP/1.1\r\nHost: x\r\nOrigin: http://evil.example\r\nAccess-Control-Request-Method: POST\r\nConnection: close\r\n\r\n'],
+      ['two content-types', 'POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Type: text/plain\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}'],
+      ['two authorizations', 'GET /user/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\nAuthorization: Bearer b\r\nConnection: close\r\n\r\n'],
+      ['a huge header (431)', `GET /user/me HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20_000)}\r\nConnection: close\r\n\r\n`],
+      ['NUL in the query', 'GET /user/users?cursor=%00 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
+      ['HEAD of a POST route', 'HEAD /user/login HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
+    ];
+    early.push(['404 a parameter too long', `GET /product/${'a'.repeat(150)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`]);
+    for (const [name, raw] of early) {
+      for (const base of [gw, raw.includes(' /product/') ? stack.urls.product : stack.urls.user]) {
+        const caller = { traceId: hex(16), spanId: hex(8) };
+        const answer = await rawExchange(base, raw.replace('\r\nHost: x\r\n', `\r\nHost: x\r\ntraceparent: 00-${caller.traceId}-${caller.spanId}-01\r\n`));
+        const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1] ?? 0);
+        const tr = /\r\ntraceresponse: ([^\r]*)/i.exec(answer)?.[1];
+        earlySent.push({ name, via: base === gw ? 'gateway' : 'direct', status, traceresponse: tr, caller });
+      }
+    }
+    const traceIdOf = (x: Sent) => TRACERESPONSE.exec(x.traceresponse ?? '')?.[1];
+    await stack.receiver
+      .waitFor((all) => secretTraces.every((id) => all.some((span) => span.traceId === id && span.kind === SERVER)) && sent.every((x) => all.some((span) => span.traceId === traceIdOf(x) && span.kind === SERVER && span.service === 'product')), 20_000)
+      .catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 500));
+  });
+
+  after(() => stack?.close());
+
+  const spansOf = (traceId: string | undefined): ReceivedSpan[] => stack.receiver.spans.filter((span) => span.traceId === traceId);
+
+  it('then no answer is a 5xx, and each carries one valid traceresponse', () => {
+    for (const x of sent) {
+      assert.equal(x.status, 200, `${x.name} ${x.via}: ${x.raw}`);
+      assert.match(x.traceresponse ?? '', TRACERESPONSE, `${x.name} ${x.via}`);
+    }
+  });
+
+  it('then a valid traceparent is followed, an invalid one starts a new trace (W3C Trace Context: ignore it)', () => {
+    for (const x of sent) {
+      const traceId = TRACERESPONSE.exec(x.traceresponse ?? '')?.[1];
+      if (x.honoured) assert.equal(traceId, x.honoured, `${x.name} ${x.via}`);
+      for (const bad of x.refused) assert.notEqual(traceId, bad.toLowerCase(), `${x.name} ${x.via}`);
+    }
+  });
+
+  it('then the traceresponse names the exported server span of the process that answered, and the service reached is in that trace', () => {
+    for (const x of sent) {
+      const [, traceId, spanId] = TRACERESPONSE.exec(x.traceresponse ?? '') ?? [];
+      const spans = spansOf(traceId);
+      const answering = spans.find((span) => span.spanId === spanId);
+      assert.ok(answering, `${x.name} ${x.via}: no span ${spanId} in trace ${traceId}: ${spans.map((sp) => `${sp.service} ${sp.name}`).join('; ')}`);
+      assert.equal(answering.kind, SERVER);
+      assert.equal(answering.service, x.via === 'gateway' ? 'gateway' : 'product', `${x.name} ${x.via}`);
+      if (!x.honoured) assert.equal(answering.parentSpanId, '', `${x.name} ${x.via}: a new trace has a root span`);
+      assert.ok(spans.some((span) => span.service === 'product' && span.kind === SERVER), `${x.name} ${x.via}: no product span in the trace`);
+    }
+  });
+
+  it('then no secret a client sent is in any exported span', () => {
+    const leaks: string[] = [];
+    for (const span of stack.receiver.spans) {
+      const text = JSON.stringify({ n: span.name, a: span.attributes, e: span.events, st: span.status, l: span.links });
+      for (const secret of secrets) if (text.includes(secret)) leaks.push(`${span.service} ${span.name}: ${text.slice(0, 1500)}`);
+    }
+    assert.deepEqual(leaks, []);
+  });
+
+  it('then every request refused early is answered 4xx with a traceresponse, and one sampled names an exported server span with its status (no span only for a 431: Node answers it)', () => {
+    const problems: string[] = [];
+    for (const x of earlySent) {
+      const [, traceId, spanId, flags] = /^00-([0-9a-f]{32})-([0-9a-f]{16})-(0[01])$/.exec(x.traceresponse ?? '') ?? [];
+      const span = stack.receiver.spans.find((sp) => sp.traceId === traceId && sp.spanId === spanId);
+      const line = `${x.name} ${x.via}: ${x.status} flags=${flags} span=${span ? `${span.service} ${span.name} route=${String(span.attributes['http.route'])} code=${String(span.attributes['http.response.status_code'])} st=${span.status.code} et=${String(span.attributes['error.type'])}` : 'none'}`;
+      if (x.status < 400 && x.name !== 'OPTIONS' && x.name !== 'HEAD of a POST route') problems.push(line);
+      if (x.status >= 500) problems.push(line);
+      if (flags !== (x.status === 431 ? '00' : '01')) problems.push(line);
+      if (flags === '01' && (traceId !== x.caller.traceId || span?.parentSpanId !== x.caller.spanId)) problems.push(`${line}: not under the caller's traceparent`);
+      if (flags === '01' && (!span || span.attributes['http.response.status_code'] !== x.status || (x.status < 500 && span.status.code !== 0))) problems.push(line);
+    }
+    assert.deepEqual(problems, []);
+  });
+});
