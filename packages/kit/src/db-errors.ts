@@ -14,6 +14,9 @@ const STARTUP_REASONS: Record<string, string> = {
   '28P01': 'the role does not exist yet or cannot log in yet',
   '28000': 'the role does not exist yet or cannot log in yet',
   '53300': 'the server has no free connection slot',
+  '53000': 'the server is short of resources',
+  '53100': 'the server has no disk space left',
+  '53200': 'the server is out of memory',
 };
 
 /**

@@ -143,8 +143,10 @@ export function errorCode(err: unknown): string | undefined {
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '53300']);
 // 57014 a statement cancelled (statement_timeout: the server too slow to answer in time), 57P01 admin shutdown,
 // 57P02 crash shutdown, 57P03 cannot connect now; 08xxx connection exceptions; 25006 a write sent to a server that
-// takes none (a standby, the old primary during a failover: no service asks for a read-only transaction itself).
-const UNAVAILABLE_SQLSTATE = /^(57014|57P0[123]|08...|25006)$/;
+// takes none (a standby, the old primary during a failover: no service asks for a read-only transaction itself);
+// 53000/53100/53200 the server short of resources, its disk full or out of memory (passing, unlike 53400, a limit of
+// its configuration, which the same statement meets again).
+const UNAVAILABLE_SQLSTATE = /^(57014|57P0[123]|08...|25006|53[012]00)$/;
 // pg and pg-pool report these without a code.
 const UNAVAILABLE_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|Connection terminated unexpectedly|Query read timeout)/;
 

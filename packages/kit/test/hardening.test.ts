@@ -660,8 +660,9 @@ describe('errors and logs', () => {
   });
 
   it('classifies errors: unavailable vs not; start-up waits for a missing server, database or role but not for a syntax error', () => {
-    for (const code of ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001', '53300']) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), true, code);
-    for (const code of ['23505', '42601', '22P02', undefined]) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), false, String(code));
+    for (const code of ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001', '53300', '53000', '53100', '53200']) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), true, code);
+    // 53400, a limit of the server's configuration (temp_file_limit, max_locks_per_transaction), meets the same statement again.
+    for (const code of ['23505', '42601', '22P02', '53400', undefined]) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), false, String(code));
     for (const code of ['57P03', '3D000', '28P01', '28000', 'ECONNREFUSED']) assert.ok(startupWaitReason(Object.assign(new Error('x'), { code })), code);
     assert.equal(startupWaitReason(Object.assign(new Error('x'), { code: '42601' })), undefined);
     // A statement cancelled by its timeout is a request's 503 but not a server to wait for (a migration would run again).
@@ -669,7 +670,7 @@ describe('errors and logs', () => {
     assert.equal(startupWaitReason(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })), undefined);
     // Every failure a request answers 503 for is one start-up waits out: one list, not two that drift apart.
     const unavailable = [
-      ...['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENETUNREACH', 'EAI_AGAIN', '57P01', '57P02', '08006', '08001', '53300'].map((code) => Object.assign(new Error('x'), { code })),
+      ...['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENETUNREACH', 'EAI_AGAIN', '57P01', '57P02', '08006', '08001', '53300', '53100', '53200'].map((code) => Object.assign(new Error('x'), { code })),
       new Error('Connection terminated unexpectedly'),
       new Error('Client has encountered a connection error and is not queryable'),
       new AggregateError([Object.assign(new Error('x'), { code: 'ECONNREFUSED' })], 'connect failed'),
