@@ -3,7 +3,7 @@
 // its user or calling service.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import { context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Span } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ServicePrincipal, UserPrincipal } from '../auth.js';
@@ -45,12 +45,11 @@ export function traceparentOf(trace: TraceContext): string {
 }
 
 /**
- * The request's trace: the active OpenTelemetry span's (the server span @fastify/otel opened in its onRequest
- * hook, which runs before ours) when an SDK is registered; without one the API's no-op context has no span
- * and the caller's trace id is kept with a span id of our own.
+ * The request's trace: its server span's (the active one @fastify/otel opened in its onRequest hook, which runs
+ * before ours) when an SDK is registered; without one (the API's no-op context has no span) the caller's trace id is
+ * kept with a span id of our own.
  */
-function traceOf(traceparent: string | string[] | undefined): TraceContext {
-  const span = trace.getSpan(context.active());
+function traceOf(span: Span | undefined, traceparent: string | string[] | undefined): TraceContext {
   if (span) {
     const { traceId, spanId, traceFlags } = span.spanContext();
     return { traceId, spanId, sampled: (traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED };
@@ -89,15 +88,17 @@ export function traceRouterRefusal(request: FastifyRequest, reply: FastifyReply)
     { kind: SpanKind.SERVER, attributes: { 'http.request.method': request.method, 'url.path': pathOf(request.url) } },
     propagation.extract(ROOT_CONTEXT, request.headers),
   );
-  const { traceId, spanId, traceFlags } = span.spanContext();
-  request.trace = isSpanContextValid(span.spanContext())
-    ? { traceId, spanId, sampled: (traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED }
-    : { traceId: callerTraceId(request.headers.traceparent) ?? randomHex(16), spanId: randomHex(8) };
-  reply.header('x-request-id', request.id).header('traceresponse', traceparentOf(request.trace));
+  identify(request, reply, isSpanContextValid(span.spanContext()) ? span : undefined);
   reply.raw.once('close', () => {
     span.setAttribute('http.response.status_code', reply.statusCode);
     span.end();
   });
+}
+
+/** The request's trace (traceOf), and the answer's X-Request-Id and traceresponse (W3C Trace Context level 2 draft: the trace id a client or support can quote). */
+function identify(request: FastifyRequest, reply: FastifyReply, span: Span | undefined): void {
+  request.trace = traceOf(span, request.headers.traceparent);
+  reply.header('x-request-id', request.id).header('traceresponse', traceparentOf(request.trace));
 }
 
 export const requestContext = fp(
@@ -106,9 +107,7 @@ export const requestContext = fp(
     app.decorateRequest('user', null as UserPrincipal | null);
     app.decorateRequest('serviceClient', null as ServicePrincipal | null);
     app.addHook('onRequest', (request, reply, done) => {
-      request.trace = traceOf(request.headers.traceparent);
-      // traceresponse (W3C Trace Context level 2 draft): the trace id a client or support can quote.
-      reply.header('x-request-id', request.id).header('traceresponse', traceparentOf(request.trace));
+      identify(request, reply, trace.getSpan(context.active()));
       done();
     });
   },
