@@ -209,6 +209,11 @@ export class Database implements Queryable {
     }
   }
 
+  /** A connection from the pool; a database closed to new connections is a rejected connection (rejectedConnection). */
+  private connect(): Promise<pg.PoolClient> {
+    return this.pool.connect().catch(rejectedConnection);
+  }
+
   /**
    * A pooled connection. When tracing is on, a wait of POOL_WAIT_EVENT_MS or more for one (none was idle: every
    * connection busy, or a new one being opened) is an event on the active span: cheaper than a pool-connect span
@@ -216,9 +221,9 @@ export class Database implements Queryable {
    * time until this code runs again is the event loop's, not the pool's (a loaded CI machine took over 1 ms).
    */
   private async checkout(): Promise<pg.PoolClient> {
-    if (this.pool.idleCount > 0) return this.pool.connect().catch(rejectedConnection);
+    if (this.pool.idleCount > 0) return this.connect();
     const started = performance.now();
-    const client = await this.pool.connect().catch(rejectedConnection);
+    const client = await this.connect();
     const waitedMs = performance.now() - started;
     if (waitedMs >= POOL_WAIT_EVENT_MS) trace.getActiveSpan()?.addEvent('db.client.connection.wait', { 'db.client.connection.wait_ms': Math.round(waitedMs * 10) / 10 });
     return client;
@@ -234,7 +239,7 @@ export class Database implements Queryable {
    */
   async migrate(dir: string): Promise<string[]> {
     // A database closed to connections is waited out at start-up like a server still starting (whenAvailable).
-    const client = await this.pool.connect().catch(rejectedConnection);
+    const client = await this.connect();
     try {
       await client.query(`SET statement_timeout = '${MIGRATION_STATEMENT_TIMEOUT}'`);
       const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [this.schema]);

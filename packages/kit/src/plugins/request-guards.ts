@@ -150,7 +150,7 @@ export const requestGuards = fp<RequestGuardsOptions>(
     // served as usual (this is what Node does when nobody listens for checkContinue).
     app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
       if (Number(req.headers['content-length'] ?? 0) > bodyLimit) {
-        endWithProblem(req, res, new ProblemError(413, 'payload-too-large', 'Payload too large', 'Payload too large'));
+        endWithProblem(req, res, payloadTooLarge());
         return;
       }
       res.writeContinue();
@@ -213,7 +213,7 @@ export const requestGuards = fp<RequestGuardsOptions>(
       const parseJson = app.getDefaultJsonParser('error', 'error');
       app.removeContentTypeParser('application/json');
       app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
-        if (!isUtf8(body)) return done(new BadRequest('The body is not UTF-8 text (JSON must be: RFC 8259)'), undefined);
+        if (!isUtf8(body)) return done(notUtf8(), undefined);
         const text = body.toString('utf8');
         parseJson(request, text, (err: Error | null, value?: unknown) => (err ? done(jsonRefusal(err, text), undefined) : done(null, value)));
       });
@@ -229,7 +229,7 @@ export const requestGuards = fp<RequestGuardsOptions>(
         const type = sentContentTypes.get(request.raw);
         if (type === undefined) delete request.raw.headers['content-type'];
         else request.raw.headers['content-type'] = type;
-        const problem = body.length === 0 ? undefined : bodylessRequestBodyProblem(type, body);
+        const problem = bodylessRequestBodyProblem(type, body);
         return problem ? done(problem, undefined) : done(null, undefined);
       });
     }
@@ -267,11 +267,16 @@ function jsonRefusal(err: Error, text: string): Error {
   try {
     JSON.parse(text);
   } catch (parseErr) {
-    const at = /at position (\d+)/.exec((parseErr as Error).message)?.[1];
-    const where = at === undefined ? (/end of JSON input/.test((parseErr as Error).message) ? ' (it ends too soon)' : '') : ` (from character ${Number(at) + 1})`;
-    return new ProblemError(400, 'malformed-json', 'Malformed JSON', `The body is not valid JSON${where}`);
+    return invalidJson(parseErr as Error);
   }
   return new ProblemError(400, 'malformed-json', 'Malformed JSON', 'The body has a "__proto__" key, or a "constructor" key holding "prototype": such keys are refused');
+}
+
+/** The 400 for a body JSON.parse refused, saying where from its message (never quoting it: the body may hold a password). */
+function invalidJson(parseErr: Error): ProblemError {
+  const at = /at position (\d+)/.exec(parseErr.message)?.[1];
+  const where = at === undefined ? (/end of JSON input/.test(parseErr.message) ? ' (it ends too soon)' : '') : ` (from character ${Number(at) + 1})`;
+  return new ProblemError(400, 'malformed-json', 'Malformed JSON', `The body is not valid JSON${where}`);
 }
 
 /**
@@ -340,22 +345,26 @@ function unstorableTextIn(request: FastifyRequest): BadRequest | undefined {
 /**
  * The answer a service gives the body of a GET or HEAD (requestGuards reads it as a route without a body schema reads
  * one), for a server that passes bodies through unparsed and whose proxy cannot forward that one (the gateway):
- * undefined when it is `{}`, which asks nothing, else the service's 413, 415 or 400.
+ * undefined when it is empty (no content, whatever its type: chunked `0`) or `{}`, which asks nothing, else the
+ * service's 413, 415 or 400.
  */
 export function bodylessRequestBodyProblem(contentType: string | undefined, body: Buffer): ProblemError | undefined {
-  if (body.length > NO_BODY_LIMIT) return new ProblemError(413, 'payload-too-large', 'Payload too large', 'Payload too large');
+  if (body.length === 0) return undefined;
+  if (body.length > NO_BODY_LIMIT) return payloadTooLarge();
   if (contentType?.split(';')[0]?.trim().toLowerCase() !== 'application/json') return unsupportedType(contentType);
-  if (!isUtf8(body)) return new BadRequest('The body is not UTF-8 text (JSON must be: RFC 8259)');
+  if (!isUtf8(body)) return notUtf8();
   const text = body.toString('utf8');
   if (text.trim() === '') return new ProblemError(400, 'malformed-json', 'Malformed JSON', 'The body is empty; send a JSON value');
   let value: unknown;
   try {
     value = JSON.parse(text);
-  } catch {
-    return jsonRefusal(Object.assign(new Error('Malformed JSON'), { code: 'FST_ERR_CTP_INVALID_JSON_BODY' }), text) as ProblemError;
+  } catch (parseErr) {
+    return invalidJson(parseErr as Error);
   }
   return notEmpty(value);
 }
 
+const payloadTooLarge = () => new ProblemError(413, 'payload-too-large', 'Payload too large', 'Payload too large');
+const notUtf8 = () => new BadRequest('The body is not UTF-8 text (JSON must be: RFC 8259)');
 const unsupportedType = (contentType: string | undefined) =>
   new ProblemError(415, 'unsupported-media-type', 'Unsupported media type', `Content type ${contentType ?? '(none)'} is not supported; send application/json`);

@@ -93,7 +93,7 @@ function bodylessRequestBody(request: ProxiedFastifyRequest): ProblemError | und
   if (request.method !== 'GET' && request.method !== 'HEAD') return undefined;
   const body = bufferedBodyOf(request);
   if (body === undefined) return undefined;
-  const problem = body.length === 0 ? undefined : bodylessRequestBodyProblem(request.headers['content-type'], body);
+  const problem = bodylessRequestBodyProblem(request.headers['content-type'], body);
   if (problem) return problem;
   request.body = undefined;
   for (const name of ['content-length', 'content-type', 'transfer-encoding']) delete request.raw.headers[name];
