@@ -3,6 +3,7 @@
 // strict CSP (scripts from this origin only, no inline script). Used by the local gateway at `/` and by the
 // storefront Deployment's static-only server (storefront-main.ts).
 import { existsSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
@@ -83,10 +84,9 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
       if (html) reply.header('content-security-policy', STOREFRONT_CSP);
       reply.header('vary', html ? 'accept, accept-encoding' : 'accept-encoding');
       if (reply.statusCode >= 400) return payload;
-      // Revalidation (send sets the ETag but answers in full): a browser holding this version gets a 304.
-      const etag = reply.getHeader('etag');
-      const held = request.headers['if-none-match'];
-      if (typeof etag === 'string' && held && held.split(',').some((t) => t.trim() === etag)) {
+      // Revalidation: a browser holding this version gets a 304. send answers most itself, but not under a request's
+      // Cache-Control: no-cache (it then answers in full), where the conditions are the origin's to evaluate all the same.
+      if (reply.statusCode < 300 && notModified(request.headers, reply.getHeader('etag'), reply.getHeader('last-modified'))) {
         (payload as Readable | null)?.destroy?.();
         reply.code(304);
         for (const h of ['content-length', 'content-encoding', 'content-type']) reply.removeHeader(h);
@@ -95,6 +95,38 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
       return payload;
     });
   });
+}
+
+/**
+ * One element of an entity-tag list (RFC 9110 5.6.1, 8.8.3): any empty elements before it, then `[W/]"<etagc>*"`,
+ * or `*`, then a comma or the end. A comma inside the quotes belongs to the tag, so the list is scanned, never split at commas.
+ */
+const ENTITY_TAG = /(?:[\t ]*,)*[\t ]*(?:(?:W\/)?("[\x21\x23-\x7e\x80-\xff]*")|\*)[\t ]*(?:,|$)/y;
+
+/**
+ * Whether a GET's conditions say the client holds the representation being sent (RFC 9110 13.1.2, 13.1.3, 13.2.2):
+ * If-None-Match `*` holds for any current representation; a list holds when one of its tags equals the ETag by the
+ * weak comparison (the opaque-tags alone: `"x"` matches `W/"x"`). A `*` among tags (two field lines, one of them
+ * `*`) is taken as `*`; a malformed field holds for nothing (the full answer). If-Modified-Since counts only without
+ * If-None-Match, and only as a valid date no earlier than the Last-Modified.
+ */
+function notModified(headers: IncomingHttpHeaders, etag: unknown, lastModified: unknown): boolean {
+  const held = headers['if-none-match'];
+  if (held !== undefined) {
+    const current = typeof etag === 'string' ? etag.replace(/^W\//, '') : undefined;
+    const element = new RegExp(ENTITY_TAG);
+    while (element.lastIndex < held.length) {
+      const tag = element.exec(held);
+      if (!tag) return false;
+      if (tag[1] === undefined || tag[1] === current) return true;
+    }
+    return false;
+  }
+  const since = headers['if-modified-since'];
+  if (since === undefined || typeof lastModified !== 'string') return false;
+  const sinceMs = Date.parse(since);
+  const modifiedMs = Date.parse(lastModified);
+  return Number.isFinite(sinceMs) && Number.isFinite(modifiedMs) && modifiedMs <= sinceMs;
 }
 
 /** A browser's navigation asks for text/html; fetch, curl, scripts and images do not. */

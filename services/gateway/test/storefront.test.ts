@@ -4,7 +4,7 @@
 // storefront Deployment is ready only with the files there.
 import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { get as getRequest, type IncomingHttpHeaders } from 'node:http';
+import { get as getRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { brotliCompressSync } from 'node:zlib';
@@ -72,6 +72,71 @@ describe('storefront served by the gateway', () => {
         assert.equal(again.status, 304, encoding);
         assert.equal(again.headers['cache-control'], 'no-cache', encoding);
         assert.equal(again.headers['content-security-policy'], STOREFRONT_CSP, encoding);
+      }
+    } finally {
+      await gw.app.close();
+    }
+  });
+
+  it('when a GET holds the current version by If-None-Match (`*`, its tag weak or strong in any list, on any field line) or If-Modified-Since, then 304 whatever its Cache-Control; a list without it the full 200 (RFC 9110 13.1.2, 13.1.3)', async () => {
+    const gw = await gateway(dir);
+    const opaque = fc.stringMatching(/^[a-z0-9,*-]{0,8}$/).map((t) => `"${t}"`);
+    const tag = fc.tuple(fc.boolean(), opaque).map(([weak, t]) => (weak ? `W/${t}` : t));
+    const gap = fc.constantFrom('', ' ', '\t', ' , ', ',,');
+    /** A field value of `tags` joined as a list with optional whitespace and empty elements (RFC 9110 5.6.1). */
+    const list = (tags: string[], gaps: string[]) => tags.map((t, i) => (i ? `,${gaps[i] ?? ''}` : gaps[0] ?? '') + t).join('');
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom('/', '/cart', '/products/x', '/assets/app-1a2b3c.js', '/images/pot.svg'),
+          fc.constantFrom(undefined, 'identity', 'br'),
+          fc.constantFrom(undefined, 'no-cache', 'max-age=0', 'no-cache, no-store'),
+          fc.array(tag, { maxLength: 4 }),
+          fc.array(gap, { maxLength: 5 }),
+          fc.constantFrom('none', 'weak', 'strong', 'star', 'star-line'),
+          fc.nat(4),
+          async (p, encoding, cacheControl, others, gaps, held, at) => {
+            const base: Record<string, string> = { ...(encoding ? { 'accept-encoding': encoding } : {}), ...(cacheControl ? { 'cache-control': cacheControl } : {}) };
+            const full = await plainGet(gw.base + p, base);
+            assert.equal(full.status, 200, p);
+            const etag = String(full.headers.etag);
+            const opaqueOf = etag.replace(/^W\//, '');
+            // The other tags never name this version (a random one might, by chance).
+            const tags = others.filter((t) => t.replace(/^W\//, '') !== opaqueOf);
+            if (held === 'weak') tags.splice(at % (tags.length + 1), 0, `W/${opaqueOf}`);
+            if (held === 'strong') tags.splice(at % (tags.length + 1), 0, opaqueOf);
+            const value = held === 'star' ? '*' : list(tags, gaps);
+            const lines = held === 'star-line' ? [value, '*'] : [value];
+            // Two field lines are sent as two (typed as one string under its lowercase name).
+            const headers: OutgoingHttpHeaders = { ...base };
+            headers['If-None-Match'] = lines;
+            const res = await new Promise<{ status: number; headers: IncomingHttpHeaders }>((resolve, reject) => {
+              const request = getRequest(gw.base + p, { headers }, (r) => {
+                r.resume();
+                r.on('end', () => resolve({ status: r.statusCode ?? 0, headers: r.headers }));
+              });
+              request.on('error', reject);
+            });
+            const label = `${p} ${JSON.stringify(lines)} cache-control ${cacheControl} encoding ${encoding}`;
+            assert.equal(res.status, held === 'none' ? 200 : 304, label);
+            if (res.status === 304) {
+              assert.equal(res.headers.etag, etag, label);
+              assert.equal(res.headers['cache-control'], full.headers['cache-control'], label);
+            }
+          },
+        ),
+        { numRuns: 150 },
+      );
+      // If-Modified-Since (no If-None-Match): its Last-Modified or later is a 304, earlier or not a date the full answer.
+      for (const cacheControl of [{}, { 'cache-control': 'no-cache' }] as Record<string, string>[]) {
+        const full = await plainGet(`${gw.base}/images/pot.svg`, cacheControl);
+        const modified = String(full.headers['last-modified']);
+        const at = Date.parse(modified);
+        for (const [since, status] of [[modified, 304], [new Date(at + 60_000).toUTCString(), 304], [new Date(at - 60_000).toUTCString(), 200], ['yesterday', 200]] as const) {
+          assert.equal((await plainGet(`${gw.base}/images/pot.svg`, { ...cacheControl, 'if-modified-since': since })).status, status, `${since} ${JSON.stringify(cacheControl)}`);
+        }
+        // If-None-Match wins over it (13.1.3): another tag is the full answer even with the date held.
+        assert.equal((await plainGet(`${gw.base}/images/pot.svg`, { ...cacheControl, 'if-modified-since': modified, 'if-none-match': '"other"' })).status, 200);
       }
     } finally {
       await gw.app.close();
