@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import pg from 'pg';
 import { assertProblem, http, listenOnLoopback, metricLine, registerAccount, uniqueEmail } from '@ecommerce/test-support';
 import { buildApp } from '@ecommerce/user-service';
@@ -144,6 +145,19 @@ describe('kit behaviour on the user service', () => {
       assert.equal(withQuery.headers.get('location'), path);
     }
     assert.equal((await fetch(`${base}/user/docs/json`)).status, 200, 'the document the page asks for');
+  });
+
+  it('when a docs route is asked with a query the kit refuses (a broken escape, bytes that are not UTF-8, a NUL), then the 400 problem as for any route and as through the gateway, never a redirect that drops it', async () => {
+    const bad = fc.tuple(fc.constantFrom('', 'a=1&', 'url=x&'), fc.constantFrom('x=%ZZ', 'x=%', 'x=%F', '%ZZ', 'x=%FF', 'x=%C3', 'x=%E2%82', 'x=%00', 'x=a%00b', 'x=%ED%A0%80'));
+    await fc.assert(
+      fc.asyncProperty(bad, fc.constantFrom('/user/docs', '/user/docs/', '/user/docs/json', '/user/docs/static/index.html', '/user/openapi.json'), async ([before, query], path) => {
+        const res = await http(base, 'GET', `${path}?${before}${query}`);
+        assert.equal(res.headers.get('location'), null, `${path}?${before}${query}`);
+        // A broken escape is a bad request; a NUL decoded from a good one is text the kit does not take.
+        assertProblem(res, 400, query.includes('%00') ? 'validation-failed' : 'bad-request');
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('when the database refuses connections, then readyz answers 503 problem and a request needing it 503 + Retry-After (not a 500), and both serve again once it is back', async () => {

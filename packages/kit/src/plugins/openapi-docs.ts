@@ -82,7 +82,9 @@ export const openapiDocs = fp<OpenapiDocsOptions>(
       uiHooks: {
         // The page finds its document relative to its own address, and swagger-ui's initializer appends "/./json" to
         // the whole of it, query included (/user/docs?x=1/./json: a 404, a blank page); it has no use for a query.
-        onRequest: (request, reply, done) => {
+        // A preHandler, after the kit's request guards: a query they refuse (`?x=%ZZ`, a NUL) is their 400 problem,
+        // as through the gateway, not a redirect that drops it (an onRequest hook ran before them).
+        preHandler: (request, reply, done) => {
           const path = pathOf(request.url);
           if (path !== request.url && (path === page || path === `${page}/`)) reply.redirect(path, 302);
           else done();
