@@ -2,6 +2,8 @@
 // the credentials the user service takes: each a clear 4xx problem, never a 500.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { decodeJwt } from 'jose';
 import { ORDER_CLIENT, assertProblem, http, uniqueEmail } from '@ecommerce/test-support';
 import { base, startUserServiceForFile } from './harness.js';
 
@@ -26,6 +28,63 @@ describe('client authentication by HTTP Basic at the token endpoint', () => {
     }
     // The right credentials still work afterwards.
     assert.equal((await token(basic(ORDER_CLIENT.id, ORDER_CLIENT.secret))).status, 200);
+  });
+});
+
+describe('the token request: its form body and its scope', () => {
+  const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+  const tokenFor = (raw: string | Buffer, headers: Record<string, string> = {}) => http<{ access_token?: string; scope?: string }>(base, 'POST', '/user/oauth/token', { raw, headers: { ...FORM, ...headers } });
+  const credentials = `grant_type=client_credentials&client_id=${ORDER_CLIENT.id}&client_secret=${ORDER_CLIENT.secret}`;
+
+  it('when the scope names allowed scopes with repeated, leading or trailing spaces, or one twice (form or JSON), then the token has each once, in the order first named; only spaces is as if omitted (every scope)', async () => {
+    const scopes = fc.array(fc.constantFrom(...ORDER_CLIENT.scopes), { maxLength: 5 });
+    const spaces = fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 6, maxLength: 6 });
+    await fc.assert(
+      fc.asyncProperty(scopes, spaces, fc.boolean(), fc.boolean(), fc.boolean(), async (named, gaps, lead, trail, asForm) => {
+        const scope = (lead ? ' '.repeat(gaps[0]!) : '') + named.map((s, i) => (i ? ' '.repeat(gaps[i]!) : '') + s).join('') + (trail ? ' '.repeat(gaps[5]!) : '');
+        const expected = named.length ? [...new Set(named)] : ORDER_CLIENT.scopes;
+        const res = asForm
+          ? await tokenFor(`${credentials}&scope=${encodeURIComponent(scope)}`)
+          : await http<{ access_token?: string; scope?: string }>(base, 'POST', '/user/oauth/token', { body: { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret, scope } });
+        assert.equal(res.status, 200, `${JSON.stringify(scope)}: ${res.text}`);
+        assert.equal(res.body.scope, expected.join(' '), JSON.stringify(scope));
+        assert.equal(decodeJwt(String(res.body.access_token)).scope, expected.join(' '), JSON.stringify(scope));
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('when the form body is not UTF-8, or holds a bad percent-escape or one that is not UTF-8, in any field, then 400 (invalid_request) with no token, even with the right secret in an Authorization header', async () => {
+    const basic = `Basic ${Buffer.from(`${ORDER_CLIENT.id}:${ORDER_CLIENT.secret}`).toString('base64')}`;
+    const bad = fc.constantFrom<string | Buffer>(Buffer.from([0xff]), Buffer.from([0xc3]), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from([0xe9]), '%FF', '%C3', '%E2%82', '%ED%A0%80', '%ZZ', '%', '%4');
+    const fields = ['grant_type=client_credentials', `client_id=${ORDER_CLIENT.id}`, `client_secret=${ORDER_CLIENT.secret}`, 'scope=reservations:read'];
+    await fc.assert(
+      fc.asyncProperty(bad, fc.nat(fields.length - 1), fc.boolean(), fc.boolean(), async (broken, at, inName, byHeader) => {
+        const parts = (byHeader ? fields.filter((f) => !f.startsWith('client_secret')) : fields).map((f) => Buffer.from(f));
+        const i = at % parts.length;
+        const field = parts[i]!.toString();
+        const eq = field.indexOf('=');
+        const cut = inName ? 2 : field.length;
+        const glued = Buffer.concat([Buffer.from(field.slice(0, cut)), Buffer.from(broken), Buffer.from(field.slice(cut))]);
+        parts[i] = glued;
+        const body = Buffer.concat(parts.flatMap((p, j) => (j ? [Buffer.from('&'), p] : [p])));
+        const res = await tokenFor(body, byHeader ? { authorization: basic } : {});
+        assert.ok(eq > 0);
+        assertProblem(res, 400);
+        assert.equal(res.body.access_token, undefined);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('when a parameter is sent twice (RFC 6749 3.1), even under another escape of its name, or a field is named __proto__, then 400 with no token', async () => {
+    for (const extra of ['&client_secret=x', `&client_secret=${ORDER_CLIENT.secret}`, '&grant_type=client_credentials', '&scope=reservations:read&scope=reservations:write', '&%73cope=a&scope=b', '&__proto__=x', '&__proto__[scope]=x', '&constructor=x']) {
+      const res = await tokenFor(credentials + extra);
+      assertProblem(res, 400);
+      assert.equal(res.body.access_token, undefined, extra);
+    }
+    // The same body without them is served: an empty pair (`&&`) is no parameter.
+    assert.equal((await tokenFor(`&${credentials}&&`)).status, 200);
   });
 });
 

@@ -23,11 +23,22 @@ export async function issueServiceToken(deps: Deps, req: ServiceTokenRequest): P
     throw new BadRequest('Only grant_type=client_credentials is supported', [{ path: '/grant_type', message: 'must be client_credentials' }]);
   }
   const allowed = await authenticateClient(deps.serviceClientRepository, req.clientId, req.clientSecret);
-  const requested = req.scope ? req.scope.split(' ').filter(Boolean) : allowed;
+  const requested = requestedScopes(req.scope) ?? allowed;
   const denied = requested.filter((s) => !allowed.includes(s));
   if (denied.length) throw new BadRequest(`Scope not allowed for this client: ${denied.join(' ')}`, [{ path: '/scope', message: 'contains a scope the client may not have' }]);
   const token = await deps.tokenIssuer.serviceToken(req.clientId, requested.join(' '));
   return { clientId: req.clientId, scopes: requested, token, expiresIn: deps.tokenIssuer.lifetimes.serviceSeconds };
+}
+
+/**
+ * The scopes a request names (RFC 6749 3.3: space-delimited, order of no meaning): each once, in the order first
+ * named, the empty ones between repeated spaces dropped; null when it names none (absent, empty or only spaces: RFC
+ * 6749 3.1, a parameter without a value is as if omitted), which asks for every scope the client may have. The
+ * token said "a a" for `scope=a%20%20a` and was issued with no scope at all for `scope=%20`.
+ */
+function requestedScopes(scope: string | undefined): string[] | null {
+  const named = [...new Set(scope?.split(' ').filter(Boolean))];
+  return named.length ? named : null;
 }
 
 /** The client's scopes; an unknown client costs the same argon2 check as a wrong secret. */
