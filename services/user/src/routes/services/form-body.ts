@@ -20,7 +20,7 @@ function decoded(part: string): string | null {
  * The fields of a form body, each once (RFC 6749 3.1: a parameter sent more than once is an invalid request). The
  * object has no prototype, so a field named `__proto__` is a field like any other (the schema refuses it as unknown).
  */
-export function formFields(body: Buffer): Record<string, string> {
+function formFields(body: Buffer): Record<string, string> {
   if (!isUtf8(body)) throw new BadRequest('The form body is not UTF-8 text (RFC 6749 appendix B)');
   const fields: Record<string, string> = Object.create(null) as Record<string, string>;
   const seen = new Set<string>();
