@@ -823,6 +823,32 @@ describe('errors and logs', () => {
     }
   });
 
+  it('when Node\'s parser refuses a request the server has already answered (a Transfer-Encoding not ending in chunked), then that one answer on the connection, no second one after it', async () => {
+    const app = await server();
+    app.get('/t/:id', async () => ({}));
+    app.post('/t/echo', { schema: { body: Type.Object({ a: Type.Optional(Type.String()) }) } }, async (request) => request.body);
+    const base = await listenOnLoopback(app);
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom('xchunked', 'gzip', 'identity', 'deflate', 'chunked, gzip', 'br'),
+          fc.constantFrom('POST /t/a', 'POST /t/echo', 'PUT /t/a', 'GET /t/a', 'POST /nope', 'DELETE /t/echo'),
+          fc.constantFrom('{}', '{"a":"b"}', '', 'GET /t/b HTTP/1.1\r\nHost: x\r\n\r\n'),
+          async (coding, target, body) => {
+            const answer = await rawExchange(base, `${target} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: ${coding}\r\nConnection: close\r\n\r\n${body}`);
+            const statusLines = answer.match(/HTTP\/1\.1 \d{3} /g) ?? [];
+            assert.equal(statusLines.length, 1, `${target} with ${coding}: ${answer}`);
+            assert.match(answer, /^HTTP\/1\.1 (400|405|404|501) [\s\S]*application\/problem\+json/i, answer);
+          },
+        ),
+        { numRuns: 60 },
+      );
+      assert.equal((await http(base, 'GET', '/t/a')).status, 200);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('when a client sends its body slower than the request timeout, then it is cut off (408 problem) and the server keeps serving', async () => {
     const app = await createServer({ name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'silent', readiness: async () => undefined, metrics: new Metrics('t', '0', { defaultMetrics: false }), docs: false, limits: { requestTimeoutMs: 1500, headersTimeoutMs: 1000, checkIntervalMs: 250 } });
     app.post('/t/echo', async (request) => request.body);

@@ -1,6 +1,6 @@
 // Every failure a client sees is an RFC 9457 problem: thrown errors, unknown routes, what the router
 // refuses before a route runs, and what Node's HTTP parser refuses before a request exists.
-import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
@@ -309,6 +309,15 @@ export function writeClientError(err: NodeJS.ErrnoException, socket: Socket): vo
  */
 export function writeRawProblem(socket: Socket, status: number, slug: string, detail: string, extraHeader?: string, req?: IncomingMessage): void {
   if (socket.destroyed) return;
+  // Node's parser may refuse what follows a request's headers (a Transfer-Encoding not ending in chunked) once the
+  // request was answered (a 405, the guards' 501): a second answer written after that one would be read as the
+  // answer to a next request. The connection is closed after the one under way, as Node itself does.
+  const underWay = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (underWay?.headersSent) {
+    if (underWay.writableFinished) socket.destroySoon();
+    else underWay.once('finish', () => socket.destroySoon());
+    return;
+  }
   const body = JSON.stringify(problemBody(new ProblemError(status, slug, titleOf(status), detail), '/'));
   if (socket.writable) {
     const extra = extraHeader ? `${extraHeader}\r\n` : '';
