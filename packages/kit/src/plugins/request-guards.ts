@@ -192,7 +192,10 @@ export const requestGuards = fp<RequestGuardsOptions>(
       // A GET or HEAD is read for a body (below) only when it has one: a Content-Type sent on every request by a
       // client's defaults types nothing there, and is not held against a request with no content (415, or JSON's
       // "The body is empty").
-      if (BODY_READ_ONLY_WHEN_SENT.has(request.method)) {
+      // A route that takes no body (DELETE /product/:id, POST /order/:id/cancel) is judged the same way: a client
+      // library that types every request (axios, Angular: `Content-Type: application/json`, no content) was a 400
+      // "The body is empty", or a 415 with its text/plain default, where no body was asked for.
+      if (BODY_READ_ONLY_WHEN_SENT.has(request.method) || (!bodiesStreamed && !request.is404 && request.routeOptions.schema?.body === undefined)) {
         if (!hasBody(request)) delete request.raw.headers['content-type'];
         else if (!bodiesStreamed) {
           // Whatever its type (or none), the body goes to the one parser that judges it as the gateway does, so an
