@@ -835,6 +835,27 @@ describe('errors and logs', () => {
     }
   });
 
+  it('when a request line names HTTP/0.9 or HTTP/2.0 (which Node\'s HTTP/1 parser takes), then 505 problem, not served as HTTP/1.1; 1.0 and 1.1 are served', async () => {
+    const app = await server();
+    let served = 0;
+    app.get('/t/:id', async () => ((served += 1), {}));
+    app.post('/t/echo', async () => ((served += 1), {}));
+    const base = await listenOnLoopback(app);
+    try {
+      for (const version of ['0.9', '2.0']) {
+        for (const request of [`GET /t/a HTTP/${version}\r\nHost: x\r\n\r\n`, `POST /t/echo HTTP/${version}\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`, `GET /nope HTTP/${version}\r\n\r\n`]) {
+          const answer = await rawExchange(base, request);
+          assert.match(answer, /^HTTP\/1\.1 505 [\s\S]*application\/problem\+json[\s\S]*"status":505/i, `${request}: ${answer.slice(0, 200)}`);
+        }
+      }
+      assert.equal(served, 0);
+      assert.match(await rawExchange(base, 'GET /t/a HTTP/1.0\r\n\r\n'), /^HTTP\/1\.1 200 /);
+      assert.match(await rawExchange(base, 'GET /t/a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 200 /);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('when Node\'s parser refuses a request the server has already answered (a Transfer-Encoding not ending in chunked), then that one answer on the connection, no second one after it', async () => {
     const app = await server();
     app.get('/t/:id', async () => ({}));

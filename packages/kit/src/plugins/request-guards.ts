@@ -132,6 +132,9 @@ const BODY_READ_ONLY_WHEN_SENT = new Set(['GET', 'HEAD']);
 const BODY_OF_BODYLESS_METHOD = 'application/x-body-of-bodyless-method';
 const sentContentTypes = new WeakMap<IncomingMessage, string | undefined>();
 
+const versionNotSupported = (version: string) =>
+  new ProblemError(505, 'http-version-not-supported', 'HTTP Version Not Supported', `HTTP/${version.slice(0, 8)} is not served: send HTTP/1.1 (or 1.0)`);
+
 /** `OPTIONS *`: no route serves the server as a whole. */
 const notFoundAsterisk = () => new ProblemError(404, 'not-found', 'Not found', 'No route for OPTIONS *');
 
@@ -167,6 +170,9 @@ export const requestGuards = fp<RequestGuardsOptions>(
     // Two Host headers are refused too (the same section); Node keeps the first and drops the rest silently. So are
     // two Authorization or Content-Type lines, and more lines than Node reads (header-lines.ts): one pass over them.
     app.addHook('preParsing', (request, _reply, payload, done) => {
+      // Node's parser takes HTTP/0.9 and HTTP/2.0 on an HTTP/1 connection (a 2.0 request line is no HTTP/2, which
+      // opens with its preface), and they were served as HTTP/1.1 with a 200: 505, as RFC 9110 15.6.6 has it.
+      if (request.raw.httpVersionMajor !== 1) return done(versionNotSupported(request.raw.httpVersion));
       if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) return done(new BadRequest('An HTTP/1.1 request must have a Host header'));
       const ambiguous = ambiguousHeaderLines(request.raw.rawHeaders);
       if (ambiguous) return done(ambiguous);
