@@ -239,6 +239,30 @@ describe('PATCH /product/:id', () => {
     assert.deepEqual(await getProduct(stack, p.id), again.body);
   });
 
+  it('when a GET holds the current version by If-None-Match (`*`, its tag weak or strong anywhere in a list), then 304 with the ETag and no body; another version or a malformed field, the product (RFC 9110 13.1.2)', async () => {
+    const p = await createProduct(stack);
+    const tag = fc.oneof(fc.integer({ min: 1, max: 1_000_000 }).filter((v) => v !== p.version).map(String), fc.constantFrom('abc', `0${p.version}`, `${p.version},`, '')).chain((t) => fc.constantFrom(`"${t}"`, `W/"${t}"`));
+    await fc.assert(
+      fc.asyncProperty(fc.array(tag, { maxLength: 3 }), fc.constantFrom('none', 'strong', 'weak', 'star'), fc.nat(3), fc.constantFrom(',', ', ', ' ,\t', ',,'), async (others, held, at, comma) => {
+        const tags = [...others];
+        if (held === 'strong') tags.splice(at % (tags.length + 1), 0, `"${p.version}"`);
+        if (held === 'weak') tags.splice(at % (tags.length + 1), 0, `W/"${p.version}"`);
+        const value = held === 'star' ? '*' : tags.join(comma);
+        const res = await http(base, 'GET', `/product/${p.id}`, { headers: { 'if-none-match': value } });
+        assert.equal(res.status, held === 'none' || value === '' ? 200 : 304, value);
+        assert.equal(res.headers.get('etag'), `"${p.version}"`, value);
+        if (res.status === 304) assert.equal(res.text, '', value);
+        else assert.equal(res.body.id, p.id, value);
+      }),
+      { numRuns: 60 },
+    );
+    for (const malformed of ['abc', `${p.version}`, `"${p.version}`, 'W/ "1"']) assert.equal((await http(base, 'GET', `/product/${p.id}`, { headers: { 'if-none-match': malformed } })).status, 200, malformed);
+    // After a change, the old version is not held.
+    const changed = await http<Product>(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'changed' } });
+    assert.equal((await http(base, 'GET', `/product/${p.id}`, { headers: { 'if-none-match': `"${p.version}"` } })).status, 200);
+    assert.equal((await http(base, 'GET', `/product/${p.id}`, { headers: { 'if-none-match': `"${changed.body.version}"` } })).status, 304);
+  });
+
   it('when If-Match carries the current version, then 200; a stale one, then 412 and nothing changes; a malformed one, then 400', async () => {
     const p = await createProduct(stack);
     const ok = await http<Product>(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'v2' }, headers: { 'if-match': `"${p.version}"` } });

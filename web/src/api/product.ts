@@ -240,6 +240,13 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Not modified: If-None-Match holds the current version */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {

@@ -41,6 +41,24 @@ export function expectedVersions(header: string | undefined): number[] | null {
   return versions;
 }
 
+/**
+ * Whether a GET's `If-None-Match` holds the product as it is (RFC 9110 13.1.2): `*`, or a list naming its ETag under
+ * the weak comparison If-None-Match uses (`"3"` or `W/"3"`, characters as sent). A field that is not entity tags holds
+ * nothing: the product is sent in full.
+ */
+export function holdsCurrentVersion(header: string | undefined, p: Product): boolean {
+  if (header === undefined) return false;
+  if (header.trim() === '*') return true;
+  const current = String(p.version);
+  const element = new RegExp(LIST_ELEMENT);
+  while (element.lastIndex < header.length) {
+    const tag = element.exec(header);
+    if (!tag) return false;
+    if (tag[2] === current) return true;
+  }
+  return false;
+}
+
 export function etag(p: Product): string {
   return `"${p.version}"`;
 }

@@ -2,7 +2,7 @@ import { DEFAULT_PAGE_LIMIT, PageQuery, Page, Type, decodeIdCursor, type App } f
 import { getProduct } from '../../use-cases/get-product.js';
 import { listProducts } from '../../use-cases/list-products.js';
 import { Category, IdParams, ProductSchema, strict } from '../schemas.js';
-import { etag } from '../version-headers.js';
+import { etag, holdsCurrentVersion } from '../version-headers.js';
 
 export default async function catalogRoutes(app: App): Promise<void> {
   app.get(
@@ -26,10 +26,13 @@ export default async function catalogRoutes(app: App): Promise<void> {
 
   app.get(
     '/product/:id',
-    { schema: { summary: 'One product (404 for unknown, archived or malformed ids)', tags: ['products'], params: IdParams, response: { 200: ProductSchema } } },
+    { schema: { summary: 'One product (404 for unknown, archived or malformed ids)', tags: ['products'], params: IdParams, response: { 200: ProductSchema, 304: Type.Null({ description: 'Not modified: If-None-Match holds the current version' }) } } },
     async (request, reply) => {
       const product = await getProduct(app, request.params.id);
-      return reply.header('etag', etag(product)).send(product);
+      reply.header('etag', etag(product));
+      // The ETag is a validator, so a client holding this version is told so (it was sent the product again).
+      if (holdsCurrentVersion(request.headers['if-none-match'], product)) return reply.code(304).send(null);
+      return reply.send(product);
     },
   );
 }
