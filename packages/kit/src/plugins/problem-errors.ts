@@ -346,7 +346,8 @@ function boundUnreadBody(request: FastifyRequest, reply: FastifyReply): void {
   reply.raw.once('finish', () => {
     if (req.complete) return;
     const timer = setTimeout(() => {
-      if (!req.complete) req.socket?.destroy();
+      // A stand-in socket (app.inject's) has no destroy and no body to bound.
+      if (!req.complete) req.socket?.destroy?.();
     }, LINGER_MS).unref();
     req.once('end', () => clearTimeout(timer));
   });
