@@ -57,8 +57,10 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
       // The build writes .br and .gz next to each text file; send picks what the browser accepts.
       preCompressed: true,
       cacheControl: false,
-      // index.html is only ever served through the client routes below, with its own headers.
-      globIgnore: ['index.html', 'index.html.*'],
+      // index.html is only ever served through the client routes below, with its own headers. The .br and .gz
+      // copies are only ever a Content-Encoding of their original (send finds them on disk, not by route): asked
+      // for by name, they are no file of the app (a 404 like any missing one), never octet-stream bytes.
+      globIgnore: ['index.html', 'index.html.*', '**/*.br', '**/*.gz'],
       allowedPath: (pathName) => pathName !== '/index.html',
     });
     for (const route of CLIENT_ROUTES) scope.get(route, (_request, reply) => reply.sendFile('index.html'));

@@ -7,7 +7,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { get as getRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { brotliCompressSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { assertMethodNotAllowed, assertProblem, http, listenOnLoopback, rawExchange, type Running } from '@ecommerce/test-support';
@@ -25,6 +25,7 @@ before(() => {
   writeFileSync(path.join(dir, 'index.html'), HTML);
   writeFileSync(path.join(dir, 'assets', 'app-1a2b3c.js'), JS);
   writeFileSync(path.join(dir, 'assets', 'app-1a2b3c.js.br'), brotliCompressSync(JS));
+  writeFileSync(path.join(dir, 'assets', 'app-1a2b3c.js.gz'), gzipSync(JS));
   writeFileSync(path.join(dir, 'images', 'pot.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -230,6 +231,43 @@ describe('storefront served by the gateway', () => {
       const image = await fetch(`${gw.base}/images/pot.svg`);
       assert.equal(image.status, 200);
       assert.equal(image.headers.get('cache-control'), 'public, max-age=3600');
+    } finally {
+      await gw.app.close();
+    }
+  });
+
+  it('when a precompressed copy (.br, .gz) is asked for by its own name, then the 404 of a missing file whatever the Accept-Encoding; the original is still sent in the encoding accepted, with Vary', async () => {
+    const gw = await gateway(dir);
+    const navigation = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    try {
+      for (const copy of ['/assets/app-1a2b3c.js.br', '/assets/app-1a2b3c.js.gz']) {
+        for (const encoding of [undefined, 'identity', 'br', 'gzip', 'br, gzip']) {
+          const only: Record<string, string> = encoding ? { 'accept-encoding': encoding } : {};
+          const label = `${copy} accept-encoding ${encoding}`;
+          // Not a file of the app: the API's 404 problem (as /assets/nope.js), never the bytes as application/octet-stream.
+          const res = await http(gw.base, 'GET', copy, { headers: only });
+          assertProblem(res, 404, 'not-found');
+          assert.notEqual(res.headers.get('content-type'), 'application/octet-stream', label);
+          assert.equal((await plainGet(gw.base + copy, only)).status, 404, label);
+          const head = await fetch(gw.base + copy, { method: 'HEAD', headers: only });
+          assert.equal(head.status, 404, label);
+          // A browser's navigation to it: the app's not-found page, as for any unknown path.
+          const page = await fetch(gw.base + copy, { headers: { ...only, accept: navigation } });
+          assert.equal(page.status, 404, label);
+          assert.match(page.headers.get('content-type') ?? '', /^text\/html/, label);
+        }
+      }
+      // The original negotiates: each accepted encoding is sent as the Content-Encoding, with Vary: accept-encoding.
+      for (const [accept, sent] of [['br', 'br'], ['gzip', 'gzip'], ['gzip, br', 'br'], ['identity', undefined], [undefined, undefined]] as const) {
+        const res = await plainGet(`${gw.base}/assets/app-1a2b3c.js`, accept ? { 'accept-encoding': accept } : {});
+        assert.equal(res.status, 200, accept);
+        assert.equal(res.headers['content-encoding'], sent, accept);
+        assert.equal(res.headers.vary, 'accept-encoding', accept);
+        assert.match(res.headers['content-type'] ?? '', /javascript/, accept);
+      }
+      const gz = await fetch(`${gw.base}/assets/app-1a2b3c.js`, { headers: { 'accept-encoding': 'gzip' } });
+      assert.equal(gz.headers.get('content-encoding'), 'gzip');
+      assert.equal(await gz.text(), JS, 'fetch decodes it back to the file');
     } finally {
       await gw.app.close();
     }
