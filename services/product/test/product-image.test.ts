@@ -73,6 +73,43 @@ describe('product imageUrl', () => {
     assert.equal((await getProduct(stack, p.id)).version, p.version);
   });
 
+  it('when imageUrl holds a dot segment (. or .., written or percent-encoded as %2e), then 400 at /imageUrl in words (what an imageUrl must be, no regular expression) and nothing changes', async () => {
+    const p = await createProduct(stack, { imageUrl: '/img/keep.svg' });
+    const bad = ['/images/../../etc/passwd', '/images/./x.png', '/images/%2e%2e/%2E%2E/etc/passwd', '/..', '/.', '/images/..', '/a/.%2e/b', '/a/%2e./b', '/a/%2E/b', '/a/..?x=1', '/a/.#top', '/a/..%2f..%2fetc/passwd', '/a%2F..%2Fb', '/a%5c..%5cb'];
+    for (const imageUrl of bad) {
+      for (const res of [
+        await http(stack.base, 'POST', '/product', { token: stack.tokens.admin, body: { sku: uniqueCode(), name: 'N', priceCents: 1, stock: 1, imageUrl } }),
+        await http(stack.base, 'PATCH', `/product/${p.id}`, { token: stack.tokens.admin, body: { imageUrl } }),
+      ]) {
+        assertImageUrlRefused(res, imageUrl);
+      }
+    }
+    // Every other refusal of the shape says the same words, not Ajv's "must match pattern".
+    assertImageUrlRefused(await http(stack.base, 'PATCH', `/product/${p.id}`, { token: stack.tokens.admin, body: { imageUrl: '//evil.example/x.png' } }), '//evil.example/x.png');
+    const after = await getProduct(stack, p.id);
+    assert.equal(after.imageUrl, '/img/keep.svg');
+    assert.equal(after.version, p.version);
+  });
+
+  it('property: a path of segments is kept exactly unless one of them is a dot segment (., .., in any mix of . and %2e/%2E), then 400 in words', async () => {
+    const dot = fc.constantFrom('.', '..', '%2e', '%2E', '%2e%2e', '%2E%2e', '.%2e', '%2E.');
+    // Names with dots and escapes that are not dot segments: ..., .hidden, x.png, %2e%2e%2e, %2ex, a%20b.
+    const name = fc.string({ unit: fc.constantFrom('.', '%2e', '%2E', 'a', 'x', '-', '_', '%20', '.png'), minLength: 1, maxLength: 5 }).filter((s) => !isDotSegment(s));
+    const segments = fc.array(fc.oneof({ weight: 3, arbitrary: name }, { weight: 1, arbitrary: dot }), { minLength: 1, maxLength: 5 });
+    await fc.assert(
+      fc.asyncProperty(segments, fc.constantFrom('', '?v=2', '?next=/../x', '#top'), async (parts, tail) => {
+        const imageUrl = `/${parts.join('/')}${tail}`;
+        const res = await http<Product>(stack.base, 'POST', '/product', { token: stack.tokens.admin, body: { sku: uniqueCode(), name: 'N', priceCents: 1, stock: 1, imageUrl } });
+        if (parts.some(isDotSegment)) assertImageUrlRefused(res, imageUrl);
+        else {
+          assert.equal(res.status, 201, `${imageUrl}: ${res.text}`);
+          assert.equal(res.body.imageUrl, imageUrl);
+        }
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('property: any text after "/" as imageUrl is a 201 that keeps it exactly or a 400 at /imageUrl, never a 5xx', async () => {
     // Mostly the characters near the rules (controls, spaces of any locale, slashes), some of all of Unicode.
     const near = fc.constantFrom('\u0085', '\u00a0', '\u2028', '\u3000', '\ufeff', '\u0001', '\u007f', '\u009f', '\t', ' ', '/', '\\', 'a', '.', '%');
@@ -88,3 +125,18 @@ describe('product imageUrl', () => {
     );
   });
 });
+
+/** `.` or `..`, each dot written or percent-encoded (RFC 3986 5.2.4; a browser's URL parser decodes %2e there too). */
+function isDotSegment(segment: string): boolean {
+  return /^(?:\.|%2e){1,2}$/i.test(segment);
+}
+
+/** A 400 at /imageUrl whose message says what an imageUrl must be, in words (no regular expression). */
+function assertImageUrlRefused(res: Parameters<typeof assertErrorAt>[0], imageUrl: string): void {
+  assertErrorAt(res, '/imageUrl', JSON.stringify(imageUrl));
+  const { errors } = res.body as { errors: { path: string; message: string }[] };
+  const message = errors.find((e) => e.path === '/imageUrl')?.message ?? '';
+  assert.match(message, /^must be a path on this site/, `${JSON.stringify(imageUrl)}: ${message}`);
+  assert.match(message, /\. or \.\. segments/, `${JSON.stringify(imageUrl)}: ${message}`);
+  assert.doesNotMatch(message, /pattern|\^|\[|\\x/, `${JSON.stringify(imageUrl)}: ${message}`);
+}

@@ -195,20 +195,24 @@ const FORMAT_WORDS: Record<string, string> = {
 
 /**
  * Ajv's message in words a person reads (shown as is by the storefront and the admin): no regular expressions
- * for the common patterns, no `<=`. A pattern without words of its own keeps Ajv's message (it is the contract).
+ * for the common patterns, no `<=`. A schema with a pattern of its own says it in words by `x-pattern-message`
+ * (an OpenAPI extension, which Ajv ignores); a pattern without words keeps Ajv's message (it is the contract).
  */
 function plainMessage(e: ErrorObject): string {
   const p = e.params as { format?: string; pattern?: string; limit?: number };
   switch (e.keyword) {
     case 'format':
       return FORMAT_WORDS[p.format ?? ''] ?? `must be a valid ${p.format ?? 'value'}`;
-    case 'pattern':
+    case 'pattern': {
+      const words = (e.parentSchema as { 'x-pattern-message'?: unknown } | undefined)?.['x-pattern-message'];
+      if (typeof words === 'string') return words;
       if (p.pattern === '\\S') return 'must not be blank';
       if (p.pattern === VISIBLE_TEXT_PATTERN) return 'must not be blank (a letter, digit or symbol, not only spaces or invisible characters)';
       if (p.pattern === '^\\S+$') return 'must not contain spaces';
       if (p.pattern === CODE_PATTERN) return 'must not contain spaces, control characters or invisible characters';
       if (p.pattern === UUID_PATTERN) return FORMAT_WORDS.uuid!;
       break;
+    }
     case 'minLength':
       return p.limit === 1 ? 'must not be empty' : `must be at least ${p.limit} characters long`;
     case 'maxLength':

@@ -36,11 +36,18 @@ export const Category = VisibleText(64);
 // (C0, DEL, C1) either: the column's CHECK (migration 004) refuses [:space:], whose members depend on the
 // database's locale (a builtin or ICU one counts U+0085 NEL, which \s does not: that was a 500), and a URL never
 // holds a raw control character; every locale's [:space:] is within \s plus the controls.
+// No dot segment in the path (before any ? or #): `.` or `..`, each dot written or as %2e (RFC 3986 5.2.4, and a
+// browser's URL parser decodes %2e there), between slashes, also %2f or %5c ones, which a decoding server takes
+// for separators: /images/../../etc/passwd names another path than the one it shows.
+const DOT_SEGMENT_SEPARATOR = String.raw`(?:/|%2[fF]|%5[cC])`;
+const NO_DOT_SEGMENT = String.raw`(?![^?#]*${DOT_SEGMENT_SEPARATOR}(?:\.|%2[eE]){1,2}(?:${DOT_SEGMENT_SEPARATOR}|[?#]|$))`;
 const ImageUrl = Type.String({
   minLength: 2,
   maxLength: 2048,
-  pattern: '^/[^/\\\\\\s\\x00-\\x1f\\x7f-\\x9f][^\\s\\\\\\x00-\\x1f\\x7f-\\x9f]*$',
-  description: 'a path on this site, e.g. /images/products/x.svg',
+  pattern: String.raw`^${NO_DOT_SEGMENT}/[^/\\\s\x00-\x1f\x7f-\x9f][^\s\\\x00-\x1f\x7f-\x9f]*$`,
+  'x-pattern-message':
+    'must be a path on this site such as /images/products/x.svg: one / first, then no spaces, control characters, backslashes, or . or .. segments (written or as %2e)',
+  description: 'a path on this site, e.g. /images/products/x.svg; no . or .. segments',
 });
 
 export const NewProductBody = Type.Object(
