@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -57,7 +57,8 @@ export interface ServerOptions {
  * that sends nothing is closed after headersTimeoutMs, one idle after its last answer after keepAliveMs. A browser or a proxy's keep-alive pool never sends
  * maxRequestsPerSocket requests on one connection; the cap only rotates connections (and their balancing).
  * keepAliveMs stays above a proxy's and common clients' own idle timeouts (undici: 4 s), so the server
- * never closes a connection a client is about to reuse.
+ * never closes a connection a client is about to reuse. While draining, a connection with no request in progress
+ * stays open drainIdleMs for one that is already on its way (see drainIdleConnections).
  */
 export const SERVER_LIMITS = {
   requestTimeoutMs: 20_000,
@@ -65,6 +66,7 @@ export const SERVER_LIMITS = {
   checkIntervalMs: 1_000,
   keepAliveMs: 72_000,
   maxRequestsPerSocket: 10_000,
+  drainIdleMs: 1_000,
 };
 
 /**
@@ -80,6 +82,23 @@ export function closeSilentConnections(server: RawServerDefault, headersTimeoutM
     timer.unref();
     socket.once('close', () => clearTimeout(timer));
   });
+}
+
+/**
+ * Node's server.close() destroys at once every connection with no request in progress: an idle keep-alive one
+ * the client is reusing at that moment, or one accepted whose request is not read yet. The request on its way
+ * then meets a closed or reset connection (ECONNRESET) instead of an answer. While draining, those connections
+ * stay open for idleGraceMs: a request read on one is answered (the health plugin's 503 + Retry-After, with
+ * Connection: close, so Node ends the connection after it). Then Node's own closeIdleConnections closes the ones
+ * still between requests; one in the middle of a request keeps its connection until the answer.
+ * The drain stays bounded: idleGraceMs is well inside SHUTDOWN_TIMEOUT_MS.
+ */
+export function drainIdleConnections(server: RawServerDefault, idleGraceMs: number): void {
+  let grace: NodeJS.Timeout | undefined;
+  // server.close() calls this (Node >= 19); an own property shadows the prototype's.
+  server.closeIdleConnections = () => {
+    grace ??= setTimeout(() => Server.prototype.closeIdleConnections.call(server), idleGraceMs).unref();
+  };
 }
 
 /**
@@ -132,6 +151,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   // Node's own default, set so that the number request-guards and auth check against is the one Node reads.
   app.server.maxHeadersCount = MAX_HEADER_LINES;
   closeSilentConnections(app.server, limits.headersTimeoutMs);
+  drainIdleConnections(app.server, limits.drainIdleMs);
   // CONNECT (a proxy tunnel) is no route of ours: without a listener Node drops the connection with no answer.
   // Its target names no path, so its Allow is every method some route serves.
   const served = new Set<string>();
