@@ -87,23 +87,57 @@ async function timed(send: () => Promise<{ status: number; headers: Headers; bod
   return { status: res.status, ms: Date.now() - t0, retryAfter: retryAfter === null ? null : Number(retryAfter), body: res.body };
 }
 
+/** The drive lease a request takes: 3 reservation deadlines + 1 s (services/order/src/plugins/orders.ts). */
+const LEASE_MS = RESERVATION_TIMEOUT_MS * 3 + 1_000;
+
+/** The dead request's lease: the order it drove, and when (epoch ms, the machine's clock) its lease ends. */
+interface DeadLease {
+  orderId: string;
+  endsAt: number;
+}
+
+/**
+ * The order the killed request was driving, read by admin SQL while no order service runs: still in flight, under
+ * the whole lease that request took (lease_until - updated_at: both written by its one statement).
+ */
+async function deadDriver(orderWhere: 'idempotency_key' | 'id', value: string, inFlight: string): Promise<DeadLease> {
+  const [row] = await sql<{ id: string; status: string; lease_ms: number | null; ends_at: number | null }>(
+    `SELECT id, status, (EXTRACT(EPOCH FROM lease_until - updated_at) * 1000)::float8 AS lease_ms, (EXTRACT(EPOCH FROM lease_until) * 1000)::float8 AS ends_at
+     FROM orders.orders WHERE ${orderWhere} = $1`,
+    [value],
+  );
+  assert.equal(row?.status, inFlight, 'the killed request left its order in flight');
+  assert.ok(row.lease_ms !== null && row.ends_at !== null && Math.abs(row.lease_ms - LEASE_MS) < 5, `the killed request's lease: ${row.lease_ms} ms, not ${LEASE_MS}`);
+  return { orderId: row.id, endsAt: row.ends_at };
+}
+
 /**
  * The retries a client makes after the crash: the first, at once, is a prompt 503 naming the order in flight
  * with a Retry-After (not the gateway's 504); the one sent after that many seconds is answered in full.
+ * The 503 is owed while the dead request's lease runs. A restart slower than the lease (seen under heavy load: more
+ * than its 13 s) or than the lease less the retry's wait for a driver hands the order to the retry or the
+ * reconciler, and the retry's prompt final answer is right then; but only then: an answer other than 503 that
+ * arrives before the dead lease's end (the database's clock is this machine's) means the order was driven under it.
  */
-async function retryAsTold(send: () => Promise<{ status: number; headers: Headers; body: Timed['body'] }>, inFlight: string, label: string): Promise<Timed> {
+async function retryAsTold(send: () => Promise<{ status: number; headers: Headers; body: Timed['body'] }>, lease: DeadLease, inFlight: string, label: string): Promise<Timed> {
+  const leftAtSend = lease.endsAt - Date.now();
   const first = await timed(send);
+  const answeredAt = Date.now();
   // Before: held until the dead request's lease ended, 8 to 10 s here and the gateway's 504 past that.
   assert.ok(first.ms < Math.min(GATEWAY_TIMEOUT_MS, RESERVATION_TIMEOUT_MS + latencyBound(2_000)), `${label}: the retry at once answered ${first.status} in ${first.ms} ms`);
-  assert.equal(first.status, 503, `${label}: the retry at once: ${JSON.stringify(first.body)}`);
+  if (first.status !== 503) {
+    assert.ok(answeredAt > lease.endsAt, `${label}: the retry at once answered ${first.status} ${Math.round(lease.endsAt - answeredAt)} ms before the dead request's lease ended: ${JSON.stringify(first.body)}`);
+    console.log(`# ${label}: the restart left ${Math.round(leftAtSend)} ms of the lease, which ended before the answer: the retry at once is the final answer, ${first.status} in ${first.ms} ms`);
+    return first;
+  }
   assert.equal(first.body.orderStatus, inFlight, label);
   assert.ok(Number.isInteger(first.retryAfter) && first.retryAfter! >= 1, `${label}: Retry-After ${first.retryAfter}`);
   // The lease of the dead request ends within Retry-After: never more than a lease away.
-  assert.ok(first.retryAfter! <= Math.ceil((RESERVATION_TIMEOUT_MS * 3 + 1_000) / 1000), `${label}: Retry-After ${first.retryAfter}`);
+  assert.ok(first.retryAfter! <= Math.ceil(LEASE_MS / 1000), `${label}: Retry-After ${first.retryAfter}`);
   await sleep(first.retryAfter! * 1000);
   const second = await timed(send);
   assert.ok(second.ms < GATEWAY_TIMEOUT_MS, `${label}: the retry after Retry-After answered in ${second.ms} ms`);
-  console.log(`# ${label}: retry at once ${first.status} in ${first.ms} ms, Retry-After ${first.retryAfter}; then ${second.status} in ${second.ms} ms`);
+  console.log(`# ${label}: ${Math.round(leftAtSend)} ms of the lease left; retry at once ${first.status} in ${first.ms} ms, Retry-After ${first.retryAfter}; then ${second.status} in ${second.ms} ms`);
   return second;
 }
 
@@ -122,8 +156,9 @@ describe('a retry after the order service was SIGKILLed mid-request, through the
       const place = () => http<Timed['body']>(gateway, 'POST', '/order', { token, body: { items: [{ productId, quantity: 2 }] }, headers: { 'idempotency-key': key } });
       await orderServiceWith(point);
       await killedBy(place);
+      const lease = await deadDriver('idempotency_key', key, 'pending');
       await orderServiceWith('none');
-      const final = await retryAsTold(place, 'pending', `placement killed ${point}`);
+      const final = await retryAsTold(place, lease, 'pending', `placement killed ${point}`);
       assert.equal(final.status, 200, JSON.stringify(final.body));
       assert.equal(final.body.status, 'confirmed');
       const [row] = await sql<{ n: number }>('SELECT count(*)::int AS n FROM orders.orders WHERE idempotency_key = $1', [key]);
@@ -159,8 +194,9 @@ describe('a retry after the order service was SIGKILLed mid-request, through the
       const cancel = () => http<Timed['body']>(gateway, 'POST', `/order/${placed.body.id}/cancel`, { token });
       await orderServiceWith(point);
       await killedBy(cancel);
+      const lease = await deadDriver('id', placed.body.id, 'cancelling');
       await orderServiceWith('none');
-      const final = await retryAsTold(cancel, 'cancelling', `cancel killed ${point}`);
+      const final = await retryAsTold(cancel, lease, 'cancelling', `cancel killed ${point}`);
       assert.equal(final.status, 200, JSON.stringify(final.body));
       assert.equal(final.body.status, 'cancelled');
     });
