@@ -180,32 +180,30 @@ export class Database implements Queryable {
   }
 
   /**
-   * Runs fn while one pooled connection holds the session-level advisory lock `key`; null at once when another session
+   * Runs fn while a connection of its own holds the session-level advisory lock `key`; null at once when another session
    * holds it. No transaction stays open meanwhile, so fn may wait on other services as long as it needs: a lock taken
    * in a transaction (pg_try_advisory_xact_lock) left it idle, and idle_in_transaction_session_timeout ended it, the
-   * lock with it, 30 s into a long pass. Unlocked when fn ends; a connection lost meanwhile frees it on the server.
+   * lock with it, 30 s into a long pass. The lock's connection is not one of the pool's: fn runs its statements on the
+   * pool, and with the lock holding a pooled one, a pool of one (DB_POOL_MAX=1) had none left: every pass waited for
+   * connectionTimeoutMillis and failed, starving requests meanwhile. It is closed when fn ends, unlocked first so the
+   * next holder need not wait for the server to notice; a connection lost meanwhile frees the lock on the server.
    */
   async withSessionLock<T>(key: number, fn: () => Promise<T>): Promise<T | null> {
-    const client = await this.checkout();
-    let broken: Error | undefined;
+    // The pool's own settings (server, role, search_path, timeouts, keep-alive), for one more connection.
+    const client = new pg.Client(this.pool.options);
+    client.on('error', (err) => this.opts.logger?.warn({ code: errorCode(err), msg: err.message }, 'database connection lost'));
     try {
-      const lock = await this.run<{ got: boolean }>(client, 'kit_session_lock', 'SELECT pg_try_advisory_lock($1) AS got', [key]).catch((err: Error) => {
-        broken = connectionLost(err);
-        throw err;
-      });
+      await client.connect().catch(rejectedConnection);
+      const lock = await this.run<{ got: boolean }>(client, 'kit_session_lock', 'SELECT pg_try_advisory_lock($1) AS got', [key]);
       if (!lock.rows[0]?.got) return null;
       try {
         return await fn();
       } finally {
-        // A connection that cannot say it let go is not pooled again: it might still hold the lock.
-        const unlocked = await this.run<{ done: boolean }>(client, 'kit_session_unlock', 'SELECT pg_advisory_unlock($1) AS done', [key]).catch((err: Error) => {
-          broken = err;
-          return undefined;
-        });
-        if (unlocked && !unlocked.rows[0]?.done) broken ??= new Error(`advisory lock ${key} was not held at its release`);
+        await this.run(client, 'kit_session_unlock', 'SELECT pg_advisory_unlock($1)', [key]).catch(() => undefined);
       }
     } finally {
-      client.release(broken);
+      // Not awaited (as the pool does on release): ending waits for the server's goodbye, which a hung one never sends.
+      client.end().catch(() => undefined);
     }
   }
 
@@ -311,7 +309,7 @@ export class Database implements Queryable {
   }
 
   private async run<R extends Row>(
-    client: pg.Pool | pg.PoolClient,
+    client: pg.Pool | pg.ClientBase,
     name: string,
     text: string,
     values: unknown[],

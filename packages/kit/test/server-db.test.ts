@@ -138,6 +138,32 @@ describe('session locks', () => {
   });
 });
 
+describe('a session lock on a small pool', () => {
+  it('when the pool has one connection, then a pass under withSessionLock runs its own statements and requests meanwhile are served (the lock holds a connection of its own)', { timeout: 30_000 }, async () => {
+    const database = new Database({ url: db.urls.product, schema: 'catalog', poolMax: 1, applicationName: 'session-lock-small', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    const KEY = 0x10c5;
+    try {
+      const t0 = performance.now();
+      // Before: the lock held the pool's only connection; the pass's first statement waited connectionTimeoutMillis (5 s)
+      // for another and failed ('timeout exceeded when trying to connect'), and so did every request meanwhile.
+      const result = await database.withSessionLock(KEY, async () => {
+        const [pass, request] = await Promise.all([
+          database.query<{ n: number }>('small_pool_pass', 'SELECT 1 AS n'),
+          database.tx((q) => q.query<{ n: number }>('small_pool_request', 'SELECT 2 AS n')),
+        ]);
+        return pass.rows[0]!.n + request.rows[0]!.n;
+      });
+      assert.equal(result, 3);
+      assert.ok(performance.now() - t0 < 2_000, `the pass took ${Math.round(performance.now() - t0)} ms`);
+      const held = await database.query<{ n: number }>('small_pool_held', "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = $1", [KEY]);
+      assert.equal(held.rows[0]!.n, 0, 'the lock is given back');
+      assert.equal(await database.withSessionLock(KEY, async () => 'again'), 'again');
+    } finally {
+      await database.close();
+    }
+  });
+});
+
 describe('a database that stops answering', () => {
   it('when PostgreSQL hangs with connections open, then queries and transactions fail as unavailable (503 + Retry-After) a second after the statement timeout, and the pool recovers', { timeout: 30_000 }, async () => {
     const proxy = await freezableProxy(new URL(db.urls.product));
