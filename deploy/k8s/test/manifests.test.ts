@@ -420,8 +420,10 @@ function connectionBudget(rendered: K8sObject[]): { used: number; max: number; l
     const replicas = hpa ? (hpa['spec'] as { maxReplicas: number }).maxReplicas : ((d['spec'] as { replicas?: number }).replicas ?? 1);
     const pods = replicas + surgeOf(d, replicas);
     // The services' pool size must be explicit; postgres_exporter holds one connection (plus one while a scrape overlaps).
-    const perPod = c.env?.some((e) => e.name === 'DATA_SOURCE_URI') ? 2 : Number(env['DB_POOL_MAX']);
-    assert.ok(Number.isInteger(perPod) && perPod > 0, `${d.metadata.name}: DB_POOL_MAX is not set`);
+    // The order service's audit takes its advisory lock on one more connection, outside the pool (kit withSessionLock).
+    const outsidePool = d.metadata.name === 'order-service' ? 1 : 0;
+    const perPod = c.env?.some((e) => e.name === 'DATA_SOURCE_URI') ? 2 : Number(env['DB_POOL_MAX']) + outsidePool;
+    assert.ok(Number.isInteger(perPod) && perPod > outsidePool, `${d.metadata.name}: DB_POOL_MAX is not set`);
     used += pods * perPod;
     lines.push(`${d.metadata.name}: ${pods} pods x ${perPod}`);
   }
