@@ -41,7 +41,8 @@ export class Reconciler {
     private readonly intervalMs: number,
     private readonly auditIntervalMs: number,
   ) {
-    this.nextAuditAt = Date.now() + auditIntervalMs;
+    // On the monotonic clock: a wall clock stepped back an hour would hold the audit (the safety net) for that hour.
+    this.nextAuditAt = performance.now() + auditIntervalMs;
   }
 
   start(): void {
@@ -78,8 +79,8 @@ export class Reconciler {
   private async pass(): Promise<void> {
     await this.runOnce();
     // Not while the product service is failing: the audit needs it too, and the backoff should hold.
-    if (this.failures === 0 && Date.now() >= this.nextAuditAt) {
-      this.nextAuditAt = Date.now() + this.auditIntervalMs;
+    if (this.failures === 0 && performance.now() >= this.nextAuditAt) {
+      this.nextAuditAt = performance.now() + this.auditIntervalMs;
       await this.deps.repository.pruneUsage();
       await this.auditOnce();
     }

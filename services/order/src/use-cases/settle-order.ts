@@ -79,13 +79,14 @@ export interface AwaitedOrder {
  * says when the lease is free, for the client's Retry-After.
  */
 export async function settleOrAwait(deps: OrderDeps, row: OrderRow, context: RequestContext): Promise<AwaitedOrder> {
-  const until = Date.now() + deps.driverWaitMs;
+  // The monotonic clock: a wall clock stepped back (NTP, a resumed VM) would stretch the wait past the gateway's timeout.
+  const until = performance.now() + deps.driverWaitMs;
   let delay = 10;
   while (inFlight(row.status)) {
     const claimed = await deps.repository.claimDrive(row.id, deps.driveLeaseMs);
     if (claimed) return { row: (await settleOrder(deps, claimed, context)).row };
-    if (Date.now() >= until) return { row, retryAfterSeconds: Math.max(1, Math.ceil((await deps.repository.leaseLeftMs(row.id)) / 1000)) };
-    await sleep(Math.min(delay, Math.max(1, until - Date.now())));
+    if (performance.now() >= until) return { row, retryAfterSeconds: Math.max(1, Math.ceil((await deps.repository.leaseLeftMs(row.id)) / 1000)) };
+    await sleep(Math.min(delay, Math.max(1, until - performance.now())));
     delay = Math.min(delay * 2, 200);
     row = await reload(deps, row.id);
   }
