@@ -93,7 +93,7 @@ export function closeSilentConnections(server: RawServerDefault, headersTimeoutM
  * still between requests; one in the middle of a request keeps its connection until the answer.
  * The drain stays bounded: idleGraceMs is well inside SHUTDOWN_TIMEOUT_MS.
  */
-export function drainIdleConnections(server: RawServerDefault, idleGraceMs: number): void {
+function drainIdleConnections(server: RawServerDefault, idleGraceMs: number): void {
   let grace: NodeJS.Timeout | undefined;
   // server.close() calls this (Node >= 19); an own property shadows the prototype's.
   server.closeIdleConnections = () => {
