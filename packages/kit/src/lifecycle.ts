@@ -1,7 +1,7 @@
 import { writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import closeWithGrace from 'close-with-grace';
-import type { App } from './server.js';
+import { capDrainIdle, type App } from './server.js';
 import { ConfigError } from './config.js';
 
 interface RunOptions {
@@ -61,6 +61,8 @@ async function runService(build: () => Promise<App>, opts: () => RunOptions, nam
     process.removeListener('uncaughtException', early);
     process.removeListener('unhandledRejection', early);
   }
+  // Idle connections kept open for a request on its way (server.ts) leave the other half for the requests in flight.
+  capDrainIdle(app.server, run.shutdownTimeoutMs / 2);
   closeWithGrace(
     {
       delay: run.shutdownTimeoutMs,

@@ -91,14 +91,22 @@ export function closeSilentConnections(server: RawServerDefault, headersTimeoutM
  * stay open for idleGraceMs: a request read on one is answered (the health plugin's 503 + Retry-After, with
  * Connection: close, so Node ends the connection after it). Then Node's own closeIdleConnections closes the ones
  * still between requests; one in the middle of a request keeps its connection until the answer.
- * The drain stays bounded: idleGraceMs is well inside SHUTDOWN_TIMEOUT_MS.
+ * The drain stays bounded: runMain caps the grace at half of SHUTDOWN_TIMEOUT_MS (capDrainIdle).
  */
 function drainIdleConnections(server: RawServerDefault, idleGraceMs: number): void {
   let grace: NodeJS.Timeout | undefined;
   // server.close() calls this (Node >= 19); an own property shadows the prototype's.
   server.closeIdleConnections = () => {
-    grace ??= setTimeout(() => Server.prototype.closeIdleConnections.call(server), idleGraceMs).unref();
+    const ms = Math.min(idleGraceMs, drainIdleCaps.get(server) ?? Infinity);
+    grace ??= setTimeout(() => Server.prototype.closeIdleConnections.call(server), ms).unref();
   };
+}
+
+const drainIdleCaps = new WeakMap<RawServerDefault, number>();
+
+/** At most this long for idle connections in the drain: a process given SHUTDOWN_TIMEOUT_MS must finish inside it. */
+export function capDrainIdle(server: RawServerDefault, ms: number): void {
+  drainIdleCaps.set(server, ms);
 }
 
 /**

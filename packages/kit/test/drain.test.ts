@@ -165,4 +165,16 @@ describe('a service process that gets SIGTERM, with clients on real sockets', { 
       for (const c of connections) c.socket.destroy();
     }
   });
+  it('when SHUTDOWN_TIMEOUT_MS is shorter than the idle grace, then idle connections are closed within half of it and the process exits 0 (not killed by its own timeout)', async () => {
+    const service = await startService({ SHUTDOWN_TIMEOUT_MS: '400' });
+    const connections = Array.from({ length: 2 }, () => new Connection(service.port));
+    try {
+      for (const c of connections) assert.match(await c.exchange('/t/fast'), /^HTTP\/1\.1 200 /);
+      service.child.kill('SIGTERM');
+      const exit = await service.exited;
+      assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null });
+    } finally {
+      for (const c of connections) c.socket.destroy();
+    }
+  });
 });
