@@ -38,7 +38,8 @@ export class LoginThrottle {
   async claimAttempt(email: string, address: string): Promise<number> {
     const [pair, byAddress] = [pairKey(email, address), addressKey(address)];
     const { windowSeconds, maxPerAccountAddress, maxPerAddress } = this.policy;
-    const deadline = Date.now() + (this.policy.queueMs ?? 5000);
+    // The monotonic clock: a wall clock stepped back would keep this attempt polling the database for that long.
+    const deadline = performance.now() + (this.policy.queueMs ?? 5000);
     for (;;) {
       const locked = Math.ceil(await this.failures.lockedSeconds([pair, byAddress]));
       if (locked > 0) return locked;
@@ -54,7 +55,7 @@ export class LoginThrottle {
         if (admitted) return 0;
         await this.failures.release(pair);
       }
-      if (Date.now() >= deadline) return 1;
+      if (performance.now() >= deadline) return 1;
       await sleep(50 + Math.random() * 100);
     }
   }
