@@ -881,6 +881,37 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('adding the last units a product has (Enter in Quantity, or Add to cart) disables both: the focus goes to the message\'s View cart link, not the page\'s start; units still left keep it where it was', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Last-units lamp', stock: 5 });
+    const { context, page, errors } = await newShopper();
+    const focused = () => page.evaluate(() => `${document.activeElement?.tagName.toLowerCase()} ${document.activeElement?.textContent?.trim() ?? ''}`.trim());
+    await page.goto(`/products/${product.id}`);
+    const quantity = page.getByLabel('Quantity');
+    await quantity.fill('2');
+    await quantity.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'Added 2 to your cart.' }).waitFor();
+    assert.equal(await quantity.evaluate((el) => el === document.activeElement), true, 'units left: the focus stays in Quantity');
+    // More than is left, by keyboard: the 3 left go in, the field and the button are disabled.
+    await quantity.fill('9');
+    await quantity.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'Added 3 to your cart.' }).waitFor();
+    await page.waitForFunction(() => document.activeElement?.id === 'added-view-cart', undefined, { timeout: 3000 }).catch(() => undefined);
+    assert.equal(await focused(), 'a View cart', 'after the last units by Enter');
+    assert.equal(await page.getByRole('button', { name: 'Add to cart' }).isDisabled(), true);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Cart', level: 1 }).waitFor();
+    // The button pressed by keyboard, as the last unit goes in.
+    const other = await newProduct({ name: 'Single-unit lamp', stock: 1 });
+    await page.goto(`/products/${other.id}`);
+    await page.getByRole('button', { name: 'Add to cart' }).focus();
+    await page.keyboard.press('Space');
+    await page.getByRole('status').filter({ hasText: 'Added 1 to your cart.' }).waitFor();
+    await page.waitForFunction(() => document.activeElement?.id === 'added-view-cart', undefined, { timeout: 3000 }).catch(() => undefined);
+    assert.equal(await focused(), 'a View cart', 'after the last unit by the button');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('removing a cart line moves the focus to the next line, not to the page start', { timeout: STEP_MS }, async () => {
     const [a, b] = [await newProduct({ name: 'Focus cup' }), await newProduct({ name: 'Focus saucer' })];
     const { context, page, errors } = await newShopper();

@@ -2,7 +2,7 @@ import { useEffect, useId, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { namesNothing, ok, productApi } from '../api/client.js';
-import { ErrorState, Loading, Money, ProductImage, QuantityInput, stockText } from '../components.js';
+import { ErrorState, Loading, Money, ProductImage, QuantityInput, focusAfterRender, stockText } from '../components.js';
 import { MAX_QUANTITY, addToCart } from '../cart.js';
 import { useCart } from '../state.js';
 
@@ -69,6 +69,9 @@ export function ProductPage() {
             cart.add(p, amount);
             setQuantity(1);
             setAdded(took > 0 ? `Added ${took} to your cart.` : 'Your cart is full: remove a product before adding another.');
+            // The last units added disable the field and the button: the focus, on one of them, would drop to the
+            // page's start. It goes to the message's View cart link, the next step.
+            if (took > 0 && inCart + took >= Math.min(p.stock, MAX_QUANTITY)) focusAfterRender('#added-view-cart');
           }}
         >
           <div className="field narrow">
@@ -83,7 +86,10 @@ export function ProductPage() {
         <p role="status" className="added">
           {added && (
             <>
-              {added} <Link to="/cart">View cart</Link>
+              {added}{' '}
+              <Link id="added-view-cart" to="/cart">
+                View cart
+              </Link>
             </>
           )}
         </p>
