@@ -1,7 +1,13 @@
 // Placing an order from the browser: one Idempotency-Key per checkout attempt, retried with the same key on
 // network errors and 503, so a double click or a flaky network never makes two orders (docs/web.md).
 
-import { problemText } from './api/client.js';
+import { isTimeout, problemText } from './api/client.js';
+
+/**
+ * How long one order request may go without an answer before the page says so (the gateway's own upstream deadline
+ * is 10 s by default). Without it a request the network swallowed kept "Placing order…" on screen for good.
+ */
+export const ORDER_ANSWER_MS = 20_000;
 
 interface OrderLike {
   id: string;
@@ -67,6 +73,8 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
       networkError = undefined;
     } catch (err) {
       networkError = err;
+      // No answer in ORDER_ANSWER_MS: the shop is stuck, not flaky; said now rather than after four more waits.
+      if (isTimeout(err)) break;
       continue;
     }
     // 503, and a proxy's 502/504 (the request may have arrived): the same key again is safe, it finds the order.
@@ -75,6 +83,9 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
     // same answer (docs/api.md): the order's page polls it instead.
     if (last.status !== 503 && last.status !== 502 && last.status !== 504) break;
     if (last.status === 503 && typeof field(last.body, 'orderId') === 'string') break;
+  }
+  if (isTimeout(networkError)) {
+    return { kind: 'unreachable', detail: 'The shop did not answer in time. The order may have gone through: press Place order again to find out (it is never placed twice).' };
   }
   if (networkError !== undefined || !last) return { kind: 'unreachable', detail: 'The shop could not be reached. Your cart is kept; try again.' };
   // The problem's detail and, for a 400, which field and why (not just "1 field(s) failed validation"). An answer

@@ -1808,6 +1808,30 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('an order request whose answer never comes (the shop took it, the network lost the reply) does not stay "Placing order…": within 20 s the page says it may have gone through, and pressing again shows that one order', { timeout: STEP_MS }, async () => {
+    const { product, email, context, page } = await shopperAtCheckout({ stock: 20, name: 'Lost-answer mug' }, 2, 'lostanswer');
+    // The first POST /order reaches the shop (the order is placed) but its answer is never given to the page.
+    let swallowed = 0;
+    await page.route('**/order', async (route) => {
+      if (route.request().method() !== 'POST' || swallowed > 0) return route.fallback();
+      swallowed++;
+      await route.fetch();
+      await new Promise(() => undefined);
+    });
+    await page.getByRole('button', { name: 'Place order' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'did not answer in time' });
+    await alert.waitFor({ timeout: 30_000 });
+    assert.match(await alert.innerText(), /The order may have gone through: press Place order again/);
+    assert.equal(await page.locator('#checkout-error').evaluate((el) => el === document.activeElement), true, 'the alert takes the focus');
+    assert.equal(await stockOf(product.id), 18, 'the shop placed the first request');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    assert.equal(swallowed, 1);
+    assert.equal(await stockOf(product.id), 18, 'stock taken once');
+    assert.equal((await ordersOf(await login(email, 'correct-horse-9'))).length, 1, 'one order');
+    await context.close();
+  });
+
   test('the product service stopped mid-checkout: the order shows pending, then its settled result once it is back', { timeout: STEP_MS }, async () => {
     const { product, email, context, page } = await shopperAtCheckout({ stock: 5, name: 'Patient kettle' }, 1, 'pending');
     const productProcess = stack.children.get('product')!;

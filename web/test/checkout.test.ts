@@ -31,6 +31,14 @@ describe('placing an order', () => {
     assert.deepEqual(s.keys, [key, key, key, key]);
   });
 
+  it('when a try gets no answer within its time (a TimeoutError), then it is said at once, not tried four more times, as an attempt that may have gone through (the key kept)', async () => {
+    const s = script([new DOMException('signal timed out', 'TimeoutError'), { status: 201, body: order }]);
+    const out = await placeOrder(s.send, 'k-timeout', noWait);
+    assert.equal(out.kind, 'unreachable');
+    assert.match((out as { detail: string }).detail, /did not answer in time\. The order may have gone through/);
+    assert.deepEqual(s.keys, ['k-timeout']);
+  });
+
   it('when a replay answers 200 (the first try was stored), then it is the same placed order', async () => {
     const s = script([new TypeError('socket hang up'), { status: 200, body: order }]);
     assert.deepEqual(await placeOrder(s.send, 'k1', noWait), { kind: 'placed', order });
