@@ -3,12 +3,6 @@
 
 import { isTimeout, problemText } from './api/client.js';
 
-/**
- * How long one order request may go without an answer before the page says so (the gateway's own upstream deadline
- * is 10 s by default). Without it a request the network swallowed kept "Placing order…" on screen for good.
- */
-export const ORDER_ANSWER_MS = 20_000;
-
 interface OrderLike {
   id: string;
   status: string;
@@ -73,7 +67,7 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
       networkError = undefined;
     } catch (err) {
       networkError = err;
-      // No answer in ORDER_ANSWER_MS: the shop is stuck, not flaky; said now rather than after four more waits.
+      // No answer in WRITE_TIMEOUT_MS (api/client.ts): the shop is stuck, not flaky; said now, not after four more waits.
       if (isTimeout(err)) break;
       continue;
     }

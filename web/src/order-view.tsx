@@ -2,7 +2,7 @@
 // cancel with its confirmation step.
 import { useState } from 'react';
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, ok, orderApi, problemText, productApi, type Order } from './api/client.js';
+import { ApiError, isTimeout, ok, orderApi, problemText, productApi, type Order } from './api/client.js';
 import { isSettled } from './checkout.js';
 import { focusAfterRender, useOneAtATime } from './components.js';
 import { ordersChanged } from './order-events.js';
@@ -71,6 +71,11 @@ export function CancelOrder({ order }: { order: Order }) {
     onError: (err) => {
       // Recorded as cancelling (the product service away): the order service finishes it. The order is read again
       // and shows "Cancelling", polled until it settles; these buttons go with its "confirmed".
+      // No answer: it may have been cancelled; the order is read again, so its status says.
+      if (isTimeout(err)) {
+        void queries.invalidateQueries({ queryKey: ['order', order.id] });
+        ordersChanged(queries);
+      }
       if (isRecordedCancel(err)) {
         void queries.invalidateQueries({ queryKey: ['order', order.id] });
         ordersChanged(queries);
@@ -114,7 +119,9 @@ export function CancelOrder({ order }: { order: Order }) {
               ? 'The shop could not cancel the order just now: it is not answering. Please try again in a moment.'
               : cancel.error instanceof ApiError
                 ? problemText(cancel.error.problem)
-                : 'The shop could not be reached; please try again.'}
+                : isTimeout(cancel.error)
+                  ? 'The shop did not answer in time, so the order may be cancelled already: its status above shows it once the shop answers. Press Yes, cancel it again if it still says confirmed.'
+                  : 'The shop could not be reached; please try again.'}
         </p>
       )}
     </div>

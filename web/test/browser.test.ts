@@ -1832,6 +1832,48 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a sign-in, a cancel and a stock change whose answers never come do not stay under way: within 30 s each says no answer came and can be pressed again', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Unanswered lamp', stock: 10 });
+    /** Requests to `url` with `method` are never answered (the first one reaches the shop when `reach`). */
+    const swallow = (page: Page, url: string, method: string, reach: boolean) =>
+      page.route(url, async (route) => {
+        if (route.request().method() !== method) return route.fallback();
+        if (reach) await route.fetch();
+        await new Promise(() => undefined);
+      });
+    // Sign-in: the login never answered.
+    const visitor = await newShopper();
+    await visitor.page.goto('/signin');
+    await swallow(visitor.page, '**/user/login', 'POST', false);
+    await visitor.page.getByLabel('Email').fill(stack.admin.email);
+    await visitor.page.getByLabel('Password').fill(stack.admin.password);
+    await visitor.page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    // Cancel: the cancellation reaches the shop, its answer never comes.
+    const { product: ordered, context: shopperContext, page: shopper } = await shopperAtCheckout({ stock: 5, name: 'Unanswered cancel mug' }, 1, 'nocancelanswer');
+    await shopper.getByRole('button', { name: 'Place order' }).click();
+    await shopper.getByText('Thank you! Your order is confirmed.').waitFor();
+    await swallow(shopper, '**/cancel', 'POST', true);
+    await shopper.getByRole('button', { name: 'Cancel order' }).click();
+    await shopper.getByRole('button', { name: 'Yes, cancel it' }).click();
+    // Stock: the change reaches the shop, its answer never comes.
+    const admin = await newShopper();
+    await signInAs(admin.page, stack.admin.email, stack.admin.password);
+    await admin.page.goto(`/admin/products/${product.id}`);
+    await admin.page.getByLabel('Stock change').fill('5');
+    await swallow(admin.page, '**/stock', 'POST', true);
+    await admin.page.getByRole('button', { name: 'Adjust stock' }).click();
+
+    await visitor.page.getByRole('alert').filter({ hasText: 'could not be reached' }).waitFor({ timeout: 30_000 });
+    assert.equal(await visitor.page.getByRole('button', { name: 'Sign in', exact: true }).isEnabled(), true, 'Sign in can be pressed again');
+    await admin.page.getByRole('alert').filter({ hasText: 'did not answer in time, so the change may have been made' }).waitFor({ timeout: 30_000 });
+    assert.equal(await admin.page.getByRole('button', { name: 'Adjust stock' }).isEnabled(), true, 'Adjust stock can be pressed again');
+    await admin.page.getByRole('heading', { name: 'Stock: 15' }).waitFor();
+    // The cancellation went through: the order, read again, says so and the buttons go.
+    await shopper.getByText('cancelled', { exact: true }).first().waitFor({ timeout: 30_000 });
+    assert.equal(await stockOf(ordered.id), 5);
+    for (const context of [visitor.context, shopperContext, admin.context]) await context.close();
+  });
+
   test('the product service stopped mid-checkout: the order shows pending, then its settled result once it is back', { timeout: STEP_MS }, async () => {
     const { product, email, context, page } = await shopperAtCheckout({ stock: 5, name: 'Patient kettle' }, 1, 'pending');
     const productProcess = stack.children.get('product')!;

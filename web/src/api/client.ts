@@ -60,14 +60,19 @@ const baseUrl = typeof location === 'undefined' ? 'http://127.0.0.1' : location.
 
 /**
  * A read that has not answered in this long fails, so a page shows its error and a "Try again" instead of a
- * spinner (the gateway's own upstream deadline is 10 s). Writes are not cut short: checkout retries an order
- * with its idempotency key itself, and an abandoned write would leave the shopper guessing.
+ * spinner (the gateway's own upstream deadline is 10 s).
  */
 export const READ_TIMEOUT_MS = 8000;
+/**
+ * A write gets longer, twice the gateway's deadline, then fails too: one that was never answered (a network that
+ * swallowed the reply, a stuck proxy) kept "Placing order…", "Signing in…" or a disabled Adjust stock for good,
+ * and a session refresh held the cross-tab refresh lock for good. Each caller says that it may have been done
+ * (an order, a stock change) or simply that no answer came.
+ */
+export const WRITE_TIMEOUT_MS = 20_000;
 
 function timedFetch(request: Request): Promise<Response> {
-  if (request.method !== 'GET') return fetch(request);
-  const timeout = AbortSignal.timeout(READ_TIMEOUT_MS);
+  const timeout = AbortSignal.timeout(request.method === 'GET' ? READ_TIMEOUT_MS : WRITE_TIMEOUT_MS);
   const signal = typeof AbortSignal.any === 'function' ? AbortSignal.any([request.signal, timeout]) : timeout;
   return fetch(new Request(request, { signal }));
 }

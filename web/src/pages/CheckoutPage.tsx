@@ -3,7 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from 'react-router';
 import { hasAccessToken, orderApi } from '../api/client.js';
 import { cartTotals, isMixedCurrency, orderItems, type CartLine } from '../cart.js';
-import { ORDER_ANSWER_MS, contentHash, placeOrder, type ShortItem } from '../checkout.js';
+import { contentHash, placeOrder, type ShortItem } from '../checkout.js';
 import { CartChanges, useCartCheck } from '../cart-check.js';
 import { EmptyCart, Loading, Money, WaitingForSession, focusAfterRender } from '../components.js';
 import { countOf } from '../count.js';
@@ -99,7 +99,7 @@ export function CheckoutPage() {
     }
     checkoutInFlight.mark(key);
     const outcome = await placeOrder(async (idempotencyKey) => {
-      const res = await orderApi.POST('/order', { params: { header: { 'idempotency-key': idempotencyKey } }, body: { items: orderItems(lines) }, signal: AbortSignal.timeout(ORDER_ANSWER_MS) });
+      const res = await orderApi.POST('/order', { params: { header: { 'idempotency-key': idempotencyKey } }, body: { items: orderItems(lines) } });
       return { status: res.response.status, body: res.data ?? res.error };
     }, key);
     // No answer at all (network down throughout): it may have gone through, so the mark stays for a reload.

@@ -458,8 +458,10 @@ function EditProduct() {
         let res: Awaited<ReturnType<typeof send>> | undefined;
         try {
           res = await send();
-        } catch {
-          // dropped connection: the same key again
+        } catch (err) {
+          // No answer in WRITE_TIMEOUT_MS: the shop is stuck, said now (it may have made the change) rather than
+          // after three more such waits. A dropped connection: the same key again.
+          if (isTimeout(err)) throw err;
         }
         // An answer other than 503/504 is final (a 409 or 400 the same next time): shown at once, not retried.
         if (res && res.response.status !== 503 && res.response.status !== 504) return ok(res);
@@ -472,9 +474,12 @@ function EditProduct() {
       after(p, `Stock is now ${p.stock}.`, 'stock');
     },
     onError: (err, d) => {
-      setMessage({ kind: 'error', text: stockRefusalText(err, d), panel: 'stock' });
+      // No answer: the change may have been made. Pressing again is another change (a key of its own), so the
+      // message says to look at the stock first, and the heading is read again to show it.
+      const unanswered = isTimeout(err);
+      setMessage({ kind: 'error', text: unanswered ? 'The shop did not answer in time, so the change may have been made: check the stock above before trying again.' : stockRefusalText(err, d), panel: 'stock' });
       // Refused for the stock there is: the panel's heading shows it as it is now (orders move it meanwhile).
-      if (err instanceof ApiError && err.status === 409) void product.refetch();
+      if (unanswered || (err instanceof ApiError && err.status === 409)) void product.refetch();
     },
   });
   const archive = useMutation({
