@@ -45,6 +45,15 @@ export function ErrorState({ message, retry }: { message: string; retry?: () => 
 }
 
 /**
+ * Above a page that keeps what it read last when reading it again failed (a poll of a pending order, a read after a
+ * change): the shopper or admin is told it may not be the latest, and what they were looking at (an admin's unsaved
+ * edits too) stays. In its place, a transient 503 on a pending order's poll hid the order behind "cannot be loaded".
+ */
+export function NotLatest({ retry }: { retry: () => void }) {
+  return <ErrorState message="The shop is not answering just now, so this may not be the latest: what it said last is shown below." retry={retry} />;
+}
+
+/**
  * In place of what needs the session while the user service could not confirm it (the layout's alert above
  * says so, with Try again): not the sign-in form, the user may well be signed in.
  */

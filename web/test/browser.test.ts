@@ -1874,6 +1874,44 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     for (const context of [visitor.context, shopperContext, admin.context]) await context.close();
   });
 
+  test('reading a shown order or product again that fails (a pending order\'s poll, the admin\'s re-read after a refused stock change) keeps it on the page with "may not be the latest" and Try again, not "cannot be loaded" in its place; the admin\'s unsaved edit stays', { timeout: STEP_MS }, async () => {
+    const { context, page } = await shopperAtCheckout({ stock: 5, name: 'Poll-gap lamp' }, 1, 'pollgap');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.waitForURL((u) => u.pathname.startsWith('/orders/'));
+    // The order reads as pending (so the page polls it), then the order service is away for a while.
+    let phase: 'pending' | 'down' | 'up' = 'pending';
+    await page.route(/\/order\/[0-9a-f-]+$/, async (route) => {
+      if (route.request().resourceType() === 'document') return route.fallback();
+      if (phase === 'down') return route.fulfill(problem(503));
+      if (phase === 'up') return route.fallback();
+      const res = await route.fetch();
+      return route.fulfill({ response: res, body: JSON.stringify({ ...(await res.json()), status: 'pending' }) });
+    });
+    await page.reload();
+    await page.getByText('Your order is pending').waitFor();
+    phase = 'down';
+    await page.getByRole('alert').filter({ hasText: 'may not be the latest' }).waitFor({ timeout: 10_000 });
+    assert.equal(await page.getByText('cannot be loaded').count(), 0, 'the order is not replaced by an error');
+    assert.equal(await page.getByRole('heading', { level: 1, name: /^Order / }).count(), 1, 'the order is still shown');
+    phase = 'up';
+    await page.getByText('Thank you! Your order is confirmed.').or(page.getByText('confirmed', { exact: true })).first().waitFor({ timeout: 10_000 });
+    await page.getByRole('alert').filter({ hasText: 'may not be the latest' }).waitFor({ state: 'detached', timeout: 10_000 });
+    await context.close();
+
+    const product = await newProduct({ name: 'Re-read lamp', stock: 3 });
+    const admin = await newShopper();
+    await signInAs(admin.page, stack.admin.email, stack.admin.password);
+    await admin.page.goto(`/admin/products/${product.id}`);
+    await admin.page.getByLabel('Name', { exact: true }).fill('Re-read lamp, renamed but not saved');
+    await admin.page.route(/\/product\/[0-9a-f-]+$/, (route) => (route.request().method() === 'GET' && route.request().resourceType() !== 'document' ? route.fulfill(problem(503)) : route.fallback()));
+    await admin.page.getByLabel('Stock change').fill('-9');
+    await admin.page.getByRole('button', { name: 'Adjust stock' }).click();
+    await admin.page.getByText(/Could not remove 9 units/).waitFor();
+    await admin.page.getByRole('alert').filter({ hasText: 'may not be the latest' }).waitFor({ timeout: 10_000 });
+    assert.equal(await admin.page.getByLabel('Name', { exact: true }).inputValue(), 'Re-read lamp, renamed but not saved', 'the unsaved edit stays');
+    await admin.context.close();
+  });
+
   test('the product service stopped mid-checkout: the order shows pending, then its settled result once it is back', { timeout: STEP_MS }, async () => {
     const { product, email, context, page } = await shopperAtCheckout({ stock: 5, name: 'Patient kettle' }, 1, 'pending');
     const productProcess = stack.children.get('product')!;

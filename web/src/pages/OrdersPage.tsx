@@ -3,7 +3,7 @@ import { Link, Navigate, useLocation, useParams } from 'react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { namesNothing, ok, orderApi, type Order } from '../api/client.js';
 import { isSettled } from '../checkout.js';
-import { ErrorState, Loading, Money, NotFound, WaitingForSession, focusAfterRender } from '../components.js';
+import { ErrorState, Loading, Money, NotFound, NotLatest, WaitingForSession, focusAfterRender } from '../components.js';
 import { CancelOrder, STATUS_TEXT, lineName, unnamedProductIds, useOrderWithNames, useProductNames } from '../order-view.js';
 import { signInFrom } from '../return-path.js';
 import { useAuth } from '../state.js';
@@ -43,7 +43,7 @@ function OrderList() {
   const items = orders.data?.pages.flatMap((p) => p.items) ?? [];
   const names = useProductNames(items.flatMap((o) => unnamedProductIds(o)));
   if (orders.isPending) return <Loading label="Loading your orders" />;
-  if (orders.isError) return <ErrorState message="Your orders cannot be loaded right now. Please try again in a moment." retry={() => void orders.refetch()} />;
+  if (orders.isError && !orders.data) return <ErrorState message="Your orders cannot be loaded right now. Please try again in a moment." retry={() => void orders.refetch()} />;
   if (items.length === 0)
     return (
       <div className="empty">
@@ -55,6 +55,7 @@ function OrderList() {
     );
   return (
     <>
+      {orders.isError && <NotLatest retry={() => void orders.refetch()} />}
       <ul className="orders">
         {items.map((o) => (
           <li key={o.id} className="order panel">
@@ -139,7 +140,7 @@ function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: bool
     if (missing) document.title = 'Order not found: Northwind Supply';
   }, [missing]);
   if (order.isPending) return <Loading label="Loading order" />;
-  if (order.isError)
+  if (order.isError && (!order.data || namesNothing(order.error)))
     return namesNothing(order.error) ? (
       <NotFound title="Order not found" heading="h1">
         <Link to="/orders">Your orders</Link>
@@ -150,6 +151,7 @@ function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: bool
   const o = order.data;
   return (
     <div className="order-page">
+      {order.isError && <NotLatest retry={() => void order.refetch()} />}
       <div className="result" role="status">
         {o.status === 'pending' && <p className="pending">Your order is pending: we will confirm it shortly. This page updates by itself.</p>}
         {o.status === 'confirmed' && placed && <p className="success">Thank you! Your order is confirmed.</p>}

@@ -2,7 +2,7 @@ import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } fr
 import { Link, NavLink, Route, Routes, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, isTimeout, namesNothing, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
-import { ErrorState, Loading, NotFound, WaitingForSession, focusAfterRender, useOneAtATime } from '../../components.js';
+import { ErrorState, Loading, NotFound, NotLatest, WaitingForSession, focusAfterRender, useOneAtATime } from '../../components.js';
 import { countOf } from '../../count.js';
 import { ambiguousComma, formatMoney, minorDigits, parseMajor, toMajorText } from '../../money.js';
 import { CancelOrder, STATUS_TEXT, lineName, useOrderWithNames } from '../../order-view.js';
@@ -496,7 +496,7 @@ function EditProduct() {
   const saveOnce = useOneAtATime(save);
   const adjustOnce = useOneAtATime(adjust);
   const archiveOnce = useOneAtATime(archive);
-  if (!product.isSuccess)
+  if (!product.data || missing)
     return notYet(
       product,
       'Loading product',
@@ -511,6 +511,7 @@ function EditProduct() {
   };
   return (
     <>
+      {product.isError && <NotLatest retry={() => void product.refetch()} />}
       <p>
         <Link to="/admin">All products</Link>
       </p>
@@ -689,7 +690,7 @@ function AdminOrder() {
   useEffect(() => {
     document.title = `${missing ? 'Order not found' : `Order ${id.slice(-8)}`}: Admin: Northwind Supply`;
   }, [id, missing]);
-  if (!order.isSuccess)
+  if (!order.data || missing)
     return notYet(
       order,
       'Loading order',
@@ -700,6 +701,7 @@ function AdminOrder() {
   const o = order.data;
   return (
     <>
+      {order.isError && <NotLatest retry={() => void order.refetch()} />}
       <p>
         <Link to="/admin/orders">All orders</Link>
       </p>
