@@ -2493,6 +2493,39 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a Load more whose page cannot be read (503) keeps what is shown (the catalog\'s cards, the admin\'s rows), says so under the button with the focus back on it, and pressing again loads the page', { timeout: STEP_MS }, async () => {
+    // More than a page of products in the shop and in the admin's table (50), whatever the earlier tests made.
+    await Promise.all(Array.from({ length: 51 }, (_, i) => newProduct({ name: `Next-page bin ${i}` })));
+    const failNextPage = (page: Page) => page.route(/\/product\?.*cursor=/, (route) => route.fulfill(problem(503)));
+    const { context, page, errors } = await newShopper();
+    await page.goto('/');
+    const cards = page.locator('main ul.grid > li');
+    await cards.first().waitFor();
+    const admin = await adminAtProducts();
+    const rows = admin.page.getByRole('region', { name: 'Products' }).locator('tbody tr');
+    await rows.first().waitFor();
+    for (const [what, p, items, more] of [
+      ['catalog', page, cards, page.getByRole('button', { name: 'Load more' })],
+      ['admin products', admin.page, rows, admin.page.getByRole('button', { name: 'Load more' })],
+    ] as const) {
+      const shown = await items.count();
+      await failNextPage(p);
+      await more.focus();
+      await p.keyboard.press('Enter');
+      await p.getByRole('alert').filter({ hasText: /could not be loaded just now; press Load more to try again/ }).waitFor();
+      assert.equal(await items.count(), shown, `${what}: what was shown stays`);
+      await p.waitForFunction(() => document.activeElement?.textContent === 'Load more', undefined, { timeout: 3000 }).catch(() => undefined);
+      assert.equal(await more.evaluate((el) => el === document.activeElement), true, `${what}: the focus is back on Load more`);
+      await p.unrouteAll({ behavior: 'ignoreErrors' });
+      await p.keyboard.press('Enter');
+      await p.waitForFunction(([selector, n]) => document.querySelectorAll(selector).length > n, [what === 'catalog' ? 'main ul.grid > li' : '[aria-labelledby="products-h"] tbody tr', shown] as const);
+      assert.equal(await p.getByRole('alert').filter({ hasText: 'could not be loaded just now' }).count(), 0, `${what}: the alert goes`);
+    }
+    assert.deepEqual(errors, []);
+    await context.close();
+    await admin.context.close();
+  });
+
   test('every main page fits a phone (390 px, no horizontal scroll) and a desktop; screenshots', { timeout: STEP_MS }, async () => {
     const product = (await api<{ items: Product[] }>('GET', '/product?q=keyboard')).body.items[0]!;
     for (const [label, viewport] of [

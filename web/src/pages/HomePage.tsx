@@ -3,7 +3,7 @@ import { useSearchParams } from 'react-router';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { ok, productApi } from '../api/client.js';
 import { MAX_CATEGORY, MAX_SEARCH, catalogText } from '../catalog-query.js';
-import { ErrorState, ProductCard, SkeletonGrid, focusAfterRender } from '../components.js';
+import { ErrorState, NotLatest, ProductCard, SkeletonGrid, focusAfterRender } from '../components.js';
 import { countOf } from '../count.js';
 
 const PAGE = 12;
@@ -123,7 +123,7 @@ export function HomePage() {
       </p>
       {loading ? (
         <SkeletonGrid />
-      ) : products.isError ? (
+      ) : products.isError && items.length === 0 ? (
         <ErrorState message="The catalog is unavailable right now. Your cart is safe; please try again in a moment." retry={() => {
             void products.refetch();
             // The category list failed with the catalog: asked again with it, or it stays empty until the page is left.
@@ -132,6 +132,8 @@ export function HomePage() {
         />
       ) : none ? null : (
         <>
+          {/* Products shown and reading them again failed (a refetch): they stay, said to be maybe not the latest. */}
+          {products.isRefetchError && <NotLatest retry={() => void products.refetch()} />}
           <ul className="grid">
             {items.map((p, i) => (
               <ProductCard key={p.id} product={p} eager={i < 4} />
@@ -144,12 +146,20 @@ export function HomePage() {
                 onClick={() => {
                   // The focus goes to the first product loaded (the button may go with the last page).
                   const shown = items.length;
-                  void products.fetchNextPage().then(() => focusAfterRender(`ul.grid > li:nth-child(${shown + 1}) a`));
+                  // A next page that could not load keeps the products shown (it took them all away, for "The catalog
+                  // is unavailable"): said under them, and the focus back on the button, which tries again.
+                  void products.fetchNextPage().then((r) => focusAfterRender(r.isFetchNextPageError ? '#load-more' : `ul.grid > li:nth-child(${shown + 1}) a`));
                 }}
                 disabled={products.isFetchingNextPage}
+                id="load-more"
               >
                 {products.isFetchingNextPage ? 'Loading…' : 'Load more'}
               </button>
+              {products.isFetchNextPageError && (
+                <p className="error" role="alert">
+                  More products could not be loaded just now; press Load more to try again.
+                </p>
+              )}
             </div>
           )}
         </>

@@ -280,16 +280,26 @@ function ActionMessage({ message, id }: { message: { kind: 'error' | 'ok'; text:
  * "Load more" under an admin table. The focus goes to the first row it loaded: the button is disabled while
  * loading and goes with the last page, and the focus would fall to the page's start.
  */
-function LoadMore({ list, shown, section }: { list: { hasNextPage: boolean; isFetchingNextPage: boolean; fetchNextPage: () => Promise<unknown> }; shown: number; section: string }) {
+function LoadMore({ list, shown, section }: { list: { hasNextPage: boolean; isFetchingNextPage: boolean; isFetchNextPageError: boolean; fetchNextPage: () => Promise<{ isFetchNextPageError: boolean }> }; shown: number; section: string }) {
   if (!list.hasNextPage) return null;
   return (
-    <button
-      type="button"
-      disabled={list.isFetchingNextPage}
-      onClick={() => void list.fetchNextPage().then(() => focusAfterRender(`[aria-labelledby="${section}"] tbody tr:nth-child(${shown + 1}) a`))}
-    >
-      {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-    </button>
+    <>
+      <button
+        type="button"
+        id={`${section}-more`}
+        disabled={list.isFetchingNextPage}
+        // A page that could not load keeps the rows shown (the list gave way to an error): said under the button,
+        // which keeps the focus and tries again.
+        onClick={() => void list.fetchNextPage().then((r) => focusAfterRender(r.isFetchNextPageError ? `[id="${section}-more"]` : `[aria-labelledby="${section}"] tbody tr:nth-child(${shown + 1}) a`))}
+      >
+        {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
+      </button>
+      {list.isFetchNextPageError && (
+        <p className="error" role="alert">
+          More could not be loaded just now; press Load more to try again.
+        </p>
+      )}
+    </>
   );
 }
 
@@ -369,7 +379,7 @@ function Products() {
         {said && <ActionMessage message={said} />}
         {products.isPending ? (
           <Loading />
-        ) : products.isError ? (
+        ) : products.isError && !products.data ? (
           <ErrorState message="The product service is unavailable right now." retry={() => void products.refetch()} />
         ) : (
           <PagedTable label="Products table" list={products} shown={items.length} section="products-h">
@@ -650,7 +660,7 @@ function Orders() {
           (or none), read as the orders of what the field says. */}
       {shownError ? null : orders.isPending ? (
         <Loading />
-      ) : orders.isError ? (
+      ) : orders.isError && !orders.data ? (
         <ErrorState message={failureText(orders.error)} retry={() => void orders.refetch()} />
       ) : items.length === 0 ? (
         <p className="empty">No orders.</p>
@@ -769,7 +779,7 @@ function Users() {
       <h2 id="users-h">Users</h2>
       {users.isPending ? (
         <Loading />
-      ) : users.isError ? (
+      ) : users.isError && !users.data ? (
         <ErrorState message={failureText(users.error)} retry={() => void users.refetch()} />
       ) : (
         <PagedTable label="Users table" list={users} shown={items.length} section="users-h">
