@@ -2526,6 +2526,52 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await admin.context.close();
   });
 
+  test('a product page seen before, opened again (Back) when reading it anew fails (503): the product stays, said to be maybe not the latest, not "cannot be loaded" in its place', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Seen-before lamp' });
+    const { context, page, errors } = await newShopper();
+    await page.goto(`/products/${product.id}`);
+    await page.getByRole('heading', { level: 1, name: 'Seen-before lamp' }).waitFor();
+    await page.getByRole('link', { name: 'Shop', exact: true }).click();
+    await page.locator('main ul.grid > li').first().waitFor();
+    // Past the 10 s the shop keeps a product as fresh: going back reads it again.
+    await page.waitForTimeout(10_500);
+    await page.route(new RegExp(`/product/${product.id}$`), (route) => (route.request().resourceType() === 'document' ? route.fallback() : route.fulfill(problem(503))));
+    await page.goBack();
+    await page.getByRole('alert').filter({ hasText: 'may not be the latest' }).waitFor({ timeout: 10_000 });
+    assert.equal(await page.getByRole('heading', { level: 1, name: 'Seen-before lamp' }).count(), 1, 'the product is still shown');
+    assert.equal(await page.getByText('This product cannot be loaded right now').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('Your orders: a Load more whose page cannot be read (503) keeps the orders shown, says so under the button with the focus back on it, and pressing again loads them', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Many-orders pencil', stock: 100 });
+    const { email, context, page, errors } = await signedInShopper('manyorders');
+    const token = await login(email, 'correct-horse-9');
+    // More than a page (20) of orders.
+    for (let i = 0; i < 21; i++) {
+      const res = await api('POST', '/order', { items: [{ productId: product.id, quantity: 1 }] }, token, { 'idempotency-key': randomUUID() });
+      assert.equal(res.status, 201, JSON.stringify(res.body));
+    }
+    await page.goto('/orders');
+    const orders = page.locator('main ul.orders > li');
+    await orders.first().waitFor();
+    const shown = await orders.count();
+    await page.route(/\/order\?.*cursor=/, (route) => route.fulfill(problem(503)));
+    const more = page.getByRole('button', { name: 'Load more' });
+    await more.focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'More orders could not be loaded just now' }).waitFor();
+    assert.equal(await orders.count(), shown, 'the orders shown stay');
+    await page.waitForFunction(() => document.activeElement?.id === 'orders-more', undefined, { timeout: 3000 }).catch(() => undefined);
+    assert.equal(await more.evaluate((el) => el === document.activeElement), true, 'the focus is back on Load more');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((n) => document.querySelectorAll('main ul.orders > li').length > n, shown);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('every main page fits a phone (390 px, no horizontal scroll) and a desktop; screenshots', { timeout: STEP_MS }, async () => {
     const product = (await api<{ items: Product[] }>('GET', '/product?q=keyboard')).body.items[0]!;
     for (const [label, viewport] of [

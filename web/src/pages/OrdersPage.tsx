@@ -55,7 +55,7 @@ function OrderList() {
     );
   return (
     <>
-      {orders.isError && <NotLatest retry={() => void orders.refetch()} />}
+      {orders.isRefetchError && <NotLatest retry={() => void orders.refetch()} />}
       <ul className="orders">
         {items.map((o) => (
           <li key={o.id} className="order panel">
@@ -69,12 +69,18 @@ function OrderList() {
             type="button"
             onClick={() => {
               const shown = items.length;
-              void orders.fetchNextPage().then(() => focusAfterRender(`ul.orders > li:nth-child(${shown + 1}) .order-title a`));
+              void orders.fetchNextPage().then((r) => focusAfterRender(r.isFetchNextPageError ? '#orders-more' : `ul.orders > li:nth-child(${shown + 1}) .order-title a`));
             }}
             disabled={orders.isFetchingNextPage}
+            id="orders-more"
           >
             Load more
           </button>
+          {orders.isFetchNextPageError && (
+            <p className="error" role="alert">
+              More orders could not be loaded just now; press Load more to try again.
+            </p>
+          )}
         </div>
       )}
     </>

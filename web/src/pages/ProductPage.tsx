@@ -2,7 +2,7 @@ import { useEffect, useId, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { namesNothing, ok, productApi } from '../api/client.js';
-import { ErrorState, Loading, Money, ProductImage, QuantityInput, focusAfterRender, stockText } from '../components.js';
+import { ErrorState, Loading, Money, NotLatest, ProductImage, QuantityInput, focusAfterRender, stockText } from '../components.js';
 import { MAX_QUANTITY, addToCart } from '../cart.js';
 import { useCart } from '../state.js';
 
@@ -23,7 +23,7 @@ export function ProductPage() {
   }, [product.data, missing]);
 
   if (product.isPending) return <Loading label="Loading product" />;
-  if (product.isError) {
+  if (product.isError && (!product.data || missing)) {
     return missing ? (
       <div className="empty">
         <h1>Product not found</h1>
@@ -42,59 +42,63 @@ export function ProductPage() {
   const amount = Math.max(1, Math.min(quantity, canAdd));
   const out = p.stock <= 0;
   return (
-    <article className="product">
-      <ProductImage product={p} size={480} alt={p.name} />
-      <div className="product-info">
-        <p className="crumbs">
-          <Link to="/">Shop</Link>
-          {p.category && (
-            <>
-              {' / '}
-              <Link to={`/?category=${encodeURIComponent(p.category)}`}>{p.category}</Link>
-            </>
-          )}
-        </p>
-        <h1>{p.name}</h1>
-        <p className="price big">
-          <Money minor={p.priceCents} currency={p.currency} />
-        </p>
-        <p className={out ? 'stock out' : p.stock <= 10 ? 'stock low' : 'stock'}>{stockText(p.stock)}</p>
-        {p.description && <p className="description">{p.description}</p>}
-        <form
-          className="buy"
-          onSubmit={(e) => {
-            e.preventDefault();
-            // The message says what the cart took, worked out the way the cart will do it (stock, caps, lines).
-            const took = (addToCart(cart.lines, p, amount).find((l) => l.productId === p.id)?.quantity ?? 0) - inCart;
-            cart.add(p, amount);
-            setQuantity(1);
-            setAdded(took > 0 ? `Added ${took} to your cart.` : 'Your cart is full: remove a product before adding another.');
-            // The last units added disable the field and the button: the focus, on one of them, would drop to the
-            // page's start. It goes to the message's View cart link, the next step.
-            if (took > 0 && inCart + took >= Math.min(p.stock, MAX_QUANTITY)) focusAfterRender('#added-view-cart');
-          }}
-        >
-          <div className="field narrow">
-            <label htmlFor={qtyId}>Quantity</label>
-            <QuantityInput id={qtyId} value={amount} min={1} max={Math.max(1, canAdd)} disabled={out || canAdd === 0} onChange={setQuantity} />
-          </div>
-          <button type="submit" className="primary" disabled={out || canAdd === 0}>
-            Add to cart
-          </button>
-        </form>
-        {inCart > 0 && canAdd === 0 && !out && <p className="note">All available units are in your cart.</p>}
-        <p role="status" className="added">
-          {added && (
-            <>
-              {added}{' '}
-              <Link id="added-view-cart" to="/cart">
-                View cart
-              </Link>
-            </>
-          )}
-        </p>
-        <p className="meta">SKU {p.sku}</p>
-      </div>
-    </article>
+    <>
+      {/* Shown before (cached) and reading it again failed: it stays, said to be maybe not the latest. */}
+      {product.isError && <NotLatest retry={() => void product.refetch()} />}
+      <article className="product">
+        <ProductImage product={p} size={480} alt={p.name} />
+        <div className="product-info">
+          <p className="crumbs">
+            <Link to="/">Shop</Link>
+            {p.category && (
+              <>
+                {' / '}
+                <Link to={`/?category=${encodeURIComponent(p.category)}`}>{p.category}</Link>
+              </>
+            )}
+          </p>
+          <h1>{p.name}</h1>
+          <p className="price big">
+            <Money minor={p.priceCents} currency={p.currency} />
+          </p>
+          <p className={out ? 'stock out' : p.stock <= 10 ? 'stock low' : 'stock'}>{stockText(p.stock)}</p>
+          {p.description && <p className="description">{p.description}</p>}
+          <form
+            className="buy"
+            onSubmit={(e) => {
+              e.preventDefault();
+              // The message says what the cart took, worked out the way the cart will do it (stock, caps, lines).
+              const took = (addToCart(cart.lines, p, amount).find((l) => l.productId === p.id)?.quantity ?? 0) - inCart;
+              cart.add(p, amount);
+              setQuantity(1);
+              setAdded(took > 0 ? `Added ${took} to your cart.` : 'Your cart is full: remove a product before adding another.');
+              // The last units added disable the field and the button: the focus, on one of them, would drop to the
+              // page's start. It goes to the message's View cart link, the next step.
+              if (took > 0 && inCart + took >= Math.min(p.stock, MAX_QUANTITY)) focusAfterRender('#added-view-cart');
+            }}
+          >
+            <div className="field narrow">
+              <label htmlFor={qtyId}>Quantity</label>
+              <QuantityInput id={qtyId} value={amount} min={1} max={Math.max(1, canAdd)} disabled={out || canAdd === 0} onChange={setQuantity} />
+            </div>
+            <button type="submit" className="primary" disabled={out || canAdd === 0}>
+              Add to cart
+            </button>
+          </form>
+          {inCart > 0 && canAdd === 0 && !out && <p className="note">All available units are in your cart.</p>}
+          <p role="status" className="added">
+            {added && (
+              <>
+                {added}{' '}
+                <Link id="added-view-cart" to="/cart">
+                  View cart
+                </Link>
+              </>
+            )}
+          </p>
+          <p className="meta">SKU {p.sku}</p>
+        </div>
+      </article>
+    </>
   );
 }
