@@ -2385,6 +2385,33 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('admin: a save or a list answered 503 by the gateway says in words that the shop is not answering, not the problem\'s title "Service Unavailable"', { timeout: STEP_MS }, async () => {
+    const { context, page } = await adminAtProducts();
+    const product = await newProduct({ name: 'Away jar' });
+    const unavailable = { status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503 }) };
+    await page.goto(`/admin/products/${product.id}`);
+    await page.getByRole('button', { name: 'Save changes' }).waitFor();
+    await page.route(`**/product/${product.id}`, (route) => (route.request().method() === 'PATCH' ? route.fulfill(unavailable) : route.continue()));
+    await page.getByLabel('Name', { exact: true }).fill('Away jar, renamed');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const saveFailed = page.getByRole('region', { name: 'Edit Away jar' }).getByRole('alert');
+    await saveFailed.waitFor();
+    assert.equal(await saveFailed.innerText(), 'The shop is not answering just now. Please try again in a moment.');
+    await page.route(/\/order\?|\/user\/users/, (route) => route.fulfill(unavailable));
+    for (const [link, heading] of [
+      ['All orders', 'All orders'],
+      ['Users', 'Users'],
+    ] as const) {
+      await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: link }).click();
+      await page.getByRole('heading', { name: heading, level: 2 }).waitFor();
+      const listFailed = page.getByRole('alert').filter({ has: page.getByRole('button', { name: 'Try again' }) });
+      await listFailed.waitFor({ timeout: 20_000 });
+      assert.match(await listFailed.innerText(), /The shop is not answering just now\. Please try again in a moment\./, link);
+    }
+    assert.doesNotMatch(await page.locator('main').innerText(), /Service Unavailable/);
+    await context.close();
+  });
+
   test('admin: a save, a stock change or a list that cannot reach the shop says so in words, not the browser\'s "Failed to fetch"', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await adminAtProducts();
     const product = await newProduct({ name: 'Offline jar' });

@@ -144,13 +144,18 @@ function fieldErrorsOf(err: Error | null): FieldErrors {
 
 /**
  * Why an admin call failed, in words: the service's problem, the form's own check, or that no answer came (a
- * dropped connection, a read that timed out), never the browser's "Failed to fetch".
+ * dropped connection, a read that timed out), never the browser's "Failed to fetch". A 5xx is a service down or
+ * slow: said as the storefront says it ("it is not answering"), not as the gateway's title ("Service Unavailable").
  */
 function failureText(err: Error): string {
+  if (err instanceof ApiError && err.status === 504) return TIMED_OUT;
+  if (err instanceof ApiError && err.status >= 500) return 'The shop is not answering just now. Please try again in a moment.';
   if (err instanceof ApiError) return problemText(err.problem);
   if (err instanceof FieldError) return err.message;
-  return isTimeout(err) ? 'The shop did not answer in time; please try again in a moment.' : 'The shop could not be reached; please try again in a moment.';
+  return isTimeout(err) ? TIMED_OUT : 'The shop could not be reached; please try again in a moment.';
 }
+
+const TIMED_OUT = 'The shop did not answer in time; please try again in a moment.';
 
 /**
  * Why a stock change was refused: a 409 in a sentence (stockRefusal: the service says only "Only 3 unit(s) are in
