@@ -1874,6 +1874,24 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     for (const context of [visitor.context, shopperContext, admin.context]) await context.close();
   });
 
+  test('the thank-you is said on the page checkout opens only: not again on a reload, nor on Back to it from Your orders', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await shopperAtCheckout({ stock: 5, name: 'Once-thanked mug' }, 1, 'thanks-once');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    const shownOrder = async (what: string) => {
+      await page.getByText('confirmed', { exact: true }).waitFor();
+      assert.equal(await page.getByText('Thank you!').count(), 0, what);
+    };
+    await page.getByRole('link', { name: 'All your orders' }).click();
+    await page.getByRole('heading', { name: 'Orders', level: 1 }).waitFor();
+    await page.goBack();
+    await shownOrder('Back to the order from Your orders');
+    await page.reload();
+    await shownOrder('the order page reloaded');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('reading a shown order or product again that fails (a pending order\'s poll, the admin\'s re-read after a refused stock change) keeps it on the page with "may not be the latest" and Try again, not "cannot be loaded" in its place; the admin\'s unsaved edit stays', { timeout: STEP_MS }, async () => {
     const { context, page } = await shopperAtCheckout({ stock: 5, name: 'Poll-gap lamp' }, 1, 'pollgap');
     await page.getByRole('button', { name: 'Place order' }).click();

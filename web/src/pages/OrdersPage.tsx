@@ -1,5 +1,5 @@
-import { useEffect, useLayoutEffect } from 'react';
-import { Link, Navigate, useLocation, useParams } from 'react-router';
+import { useEffect, useLayoutEffect, useState } from 'react';
+import { Link, Navigate, useLocation, useNavigate, useParams } from 'react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { namesNothing, ok, orderApi, type Order } from '../api/client.js';
 import { isSettled } from '../checkout.js';
@@ -122,10 +122,27 @@ function OrderSummary({ order, names, heading = 'h2' }: { order: Order; names: M
   );
 }
 
+/** What checkout tells the order page it navigates to: that the order was just placed, and the total it showed. */
+interface Arrival {
+  placed?: boolean;
+  shownTotalCents?: number;
+}
+
 export function OrderPage() {
   const { id = '' } = useParams();
-  const state = useLocation().state as { placed?: boolean; shownTotalCents?: number } | null;
+  const location = useLocation();
+  const navigate = useNavigate();
+  // The thank-you belongs to the page checkout opened, once: the router keeps a navigation's state in the history
+  // entry, so a reload (or Back to it from Your orders) said "Thank you!" again. It is kept here, for this visit
+  // of this order, and taken off the entry.
+  const [arrival, setArrival] = useState<{ id: string; state: Arrival | null }>(() => ({ id, state: location.state as Arrival | null }));
+  if (arrival.id !== id) setArrival({ id, state: location.state as Arrival | null });
+  const state = arrival.id === id ? arrival.state : (location.state as Arrival | null);
   const placed = state?.placed === true;
+  const hasState = location.state !== null && location.state !== undefined;
+  useEffect(() => {
+    if (hasState) void navigate(location.pathname + location.search + location.hash, { replace: true, state: null });
+  }, [hasState, navigate, location.pathname, location.search, location.hash]);
   // A layout effect: it runs before every passive one, so OrderDetail's "Order not found" (an error already cached,
   // so known at the first render) is written after it, not overwritten.
   useLayoutEffect(() => {
@@ -133,7 +150,7 @@ export function OrderPage() {
   }, [id]);
   return (
     <RequireSignIn>
-      <OrderDetail id={id} placed={placed} shownTotalCents={state?.shownTotalCents} />
+      <OrderDetail key={id} id={id} placed={placed} shownTotalCents={state?.shownTotalCents} />
     </RequireSignIn>
   );
 }
