@@ -1892,6 +1892,32 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('an order settling while its page is open (opened later, not from checkout) is said in the page\'s polite live region', { timeout: STEP_MS }, async () => {
+    const { context, page } = await shopperAtCheckout({ stock: 5, name: 'Announced lamp' }, 1, 'announce');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    const url = page.url();
+    for (const settled of ['confirmed', 'cancelled'] as const) {
+      // The order reads as pending (so the page polls it), then as settled.
+      let phase: 'pending' | 'settled' = 'pending';
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
+      await page.route(/\/order\/[0-9a-f-]+$/, async (route) => {
+        if (route.request().resourceType() === 'document') return route.fallback();
+        const res = await route.fetch();
+        return route.fulfill({ response: res, body: JSON.stringify({ ...(await res.json()), status: phase === 'pending' ? 'pending' : settled }) });
+      });
+      await page.goto('/');
+      await page.goto(url);
+      const live = page.locator('.order-page [role="status"]');
+      await live.getByText('Your order is pending').waitFor();
+      assert.equal(await live.getAttribute('aria-live'), null, 'role=status is polite by itself');
+      phase = 'settled';
+      await page.getByText(settled, { exact: true }).waitFor({ timeout: 10_000 });
+      assert.match(await live.innerText(), new RegExp(`Your order is ${settled}`), settled);
+    }
+    await context.close();
+  });
+
   test('reading a shown order or product again that fails (a pending order\'s poll, the admin\'s re-read after a refused stock change) keeps it on the page with "may not be the latest" and Try again, not "cannot be loaded" in its place; the admin\'s unsaved edit stays', { timeout: STEP_MS }, async () => {
     const { context, page } = await shopperAtCheckout({ stock: 5, name: 'Poll-gap lamp' }, 1, 'pollgap');
     await page.getByRole('button', { name: 'Place order' }).click();

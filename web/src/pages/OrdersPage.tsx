@@ -157,6 +157,12 @@ export function OrderPage() {
 
 function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: boolean; shownTotalCents?: number }) {
   const { order, names } = useOrderWithNames(id);
+  // The status the page first showed, and whether the poll has seen it change since: a change is said in the live
+  // region below (a pending order confirmed, a cancelling one cancelled), however the page was opened.
+  const status = order.data?.status;
+  const [firstStatus, setFirstStatus] = useState(status);
+  if (firstStatus === undefined && status !== undefined) setFirstStatus(status);
+  const changed = firstStatus !== undefined && status !== undefined && status !== firstStatus;
   // No order by that id (or not this customer's): the title says so, as the page does, not "Order <id>".
   const missing = namesNothing(order.error);
   useEffect(() => {
@@ -178,6 +184,8 @@ function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: bool
       <div className="result" role="status">
         {o.status === 'pending' && <p className="pending">Your order is pending: we will confirm it shortly. This page updates by itself.</p>}
         {o.status === 'confirmed' && placed && <p className="success">Thank you! Your order is confirmed.</p>}
+        {o.status === 'confirmed' && !placed && changed && <p className="success">Your order is confirmed.</p>}
+        {o.status === 'cancelled' && changed && <p className="success">Your order is cancelled: the items are back on the shelf.</p>}
         {o.status === 'confirmed' && placed && shownTotalCents !== undefined && o.totalCents !== null && o.totalCents !== undefined && o.totalCents !== shownTotalCents && o.currency && (
           <p className="warning" role="alert">
             A price changed while your order was being placed: it was taken at <Money minor={o.totalCents} currency={o.currency} />, not the <Money minor={shownTotalCents} currency={o.currency} /> shown. If
