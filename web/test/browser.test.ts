@@ -1874,6 +1874,28 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     for (const context of [visitor.context, shopperContext, admin.context]) await context.close();
   });
 
+  test('a stock change answered 504 on every try (the shop made it, the gateway gave up waiting) says the change may have been made and shows the stock as it is', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Late-answered lamp', stock: 10 });
+    const admin = await newShopper();
+    await signInAs(admin.page, stack.admin.email, stack.admin.password);
+    await admin.page.goto(`/admin/products/${product.id}`);
+    await admin.page.getByLabel('Stock change').fill('5');
+    let tries = 0;
+    // Each try reaches the shop (the same idempotency key: applied once), and its answer is replaced by a gateway's 504.
+    await admin.page.route('**/stock', async (route) => {
+      if (route.request().method() !== 'POST') return route.fallback();
+      tries++;
+      await route.fetch();
+      await route.fulfill({ status: 504, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Gateway Timeout', status: 504, detail: 'The product service did not answer in time' }) });
+    });
+    await admin.page.getByRole('button', { name: 'Adjust stock' }).click();
+    await admin.page.getByRole('alert').filter({ hasText: 'so the change may have been made' }).waitFor({ timeout: 30_000 });
+    assert.ok(tries > 1, 'retried with its key');
+    await admin.page.getByRole('heading', { name: 'Stock: 15' }).waitFor();
+    assert.equal(await stockOf(product.id), 15, 'made once');
+    await admin.context.close();
+  });
+
   test('the thank-you is said on the page checkout opens only: not again on a reload, nor on Back to it from Your orders', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await shopperAtCheckout({ stock: 5, name: 'Once-thanked mug' }, 1, 'thanks-once');
     await page.getByRole('button', { name: 'Place order' }).click();
