@@ -52,26 +52,47 @@ function keySetUnavailable(err: unknown): boolean {
 /** After a failed refetch, how long tokens are verified with the keys last published before the issuer is asked again. */
 const ISSUER_RETRY_MS = 30_000;
 
+/** How long a fetched key set is used before it is fetched again, and how often an unknown kid may cause a refetch. */
+const JWKS_MAX_AGE_MS = 10 * 60_000;
+const JWKS_COOLDOWN_MS = 30_000;
+
 /**
  * jose refetches a key set older than its cacheMaxAge before every verification and fails when the issuer does not
  * answer, cached keys or not: ten minutes after the last fetch, an issuer down (killed, restarting) made every token
  * not verified before a 503. The keys it last published verify meanwhile; it is asked again every ISSUER_RETRY_MS.
+ *
+ * All three durations (max age, unknown-kid cooldown, retry) are measured here on the monotonic clock: jose measures
+ * its own on Date.now, so after the wall clock stepped back (NTP, a resumed VM) the cached set was kept, and a rotated
+ * key refused with 401, for as long as the step. The set is reloaded explicitly when they run out.
  */
 function keysLastPublishedWhileDown(remote: ReturnType<typeof createRemoteJWKSet>): JWTVerifyGetKey {
   // Built from the set jose holds when a refetch fails; dropped once the issuer answers again.
   let lastPublished: JWTVerifyGetKey | undefined;
   let retryAt = 0;
+  let fetchedAt = -Infinity;
+  const reload = async () => {
+    await remote.reload();
+    fetchedAt = performance.now();
+  };
   return async (header, token) => {
-    if (lastPublished && Date.now() < retryAt) return lastPublished(header, token);
+    if (lastPublished && performance.now() < retryAt) return lastPublished(header, token);
     try {
-      const key = await remote(header, token);
+      if (performance.now() - fetchedAt >= JWKS_MAX_AGE_MS) await reload();
+      let key;
+      try {
+        key = await remote(header, token);
+      } catch (err) {
+        if (!(err instanceof joseErrors.JWKSNoMatchingKey) || performance.now() - fetchedAt < JWKS_COOLDOWN_MS) throw err;
+        await reload();
+        key = await remote(header, token);
+      }
       lastPublished = undefined;
       return key;
     } catch (err) {
       const jwks = keySetUnavailable(err) ? remote.jwks() : undefined;
       if (!jwks) throw err;
       lastPublished = createLocalJWKSet(jwks);
-      retryAt = Date.now() + ISSUER_RETRY_MS;
+      retryAt = performance.now() + ISSUER_RETRY_MS;
       return lastPublished(header, token);
     }
   };
@@ -91,7 +112,7 @@ export class Authenticator {
     this.roles = opts.roles;
     if (opts.jwks instanceof URL) {
       // jose caches the set, refetches on an unknown kid (at most every 30 s) and times out after 5 s.
-      this.getKey = keysLastPublishedWhileDown(createRemoteJWKSet(opts.jwks, { cooldownDuration: 30_000, cacheMaxAge: 10 * 60_000, timeoutDuration: 5_000 }));
+      this.getKey = keysLastPublishedWhileDown(createRemoteJWKSet(opts.jwks, { cooldownDuration: JWKS_COOLDOWN_MS, cacheMaxAge: JWKS_MAX_AGE_MS, timeoutDuration: 5_000 }));
     } else if (typeof opts.jwks === 'function') {
       this.getKey = opts.jwks;
     } else {

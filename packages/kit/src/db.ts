@@ -278,7 +278,8 @@ export class Database implements Queryable {
    */
   async whenAvailable<T>(step: () => Promise<T>, timeoutMs: number): Promise<T> {
     const log = this.opts.logger;
-    const deadline = Date.now() + timeoutMs;
+    // On the monotonic clock: a wall clock stepped forward (NTP at boot) would end the wait at once, stepped back stretch it.
+    const deadline = performance.now() + timeoutMs;
     let delay = 200;
     let lastReason: string | undefined;
     let attempts = 0;
@@ -291,7 +292,7 @@ export class Database implements Queryable {
       } catch (err) {
         const reason = startupWaitReason(err);
         if (!reason) throw err;
-        if (Date.now() + delay > deadline) {
+        if (performance.now() + delay > deadline) {
           throw new Error(`database not available after ${Math.round(timeoutMs / 1000)} s (DB_STARTUP_TIMEOUT_MS): ${reason}`, { cause: err });
         }
         if (reason !== lastReason) {
