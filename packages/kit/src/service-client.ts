@@ -194,7 +194,7 @@ export class ClientCredentialsToken implements TokenSource {
   constructor(private readonly opts: ClientCredentialsOptions) {}
 
   async get(forceRefresh = false): Promise<string> {
-    if (!forceRefresh && this.token && Date.now() < this.token.refreshAt) return this.token.value;
+    if (!forceRefresh && this.token && performance.now() < this.token.refreshAt) return this.token.value;
     this.inflight ??= this.fetchToken().finally(() => (this.inflight = null));
     return this.inflight;
   }
@@ -213,8 +213,9 @@ export class ClientCredentialsToken implements TokenSource {
     }
     if (!res.ok) throw new Error(`token endpoint answered ${res.status}`);
     const body = (await res.json()) as { access_token: string; expires_in: number };
-    // Refresh at 80% of the lifetime so a token never expires in flight.
-    this.token = { value: body.access_token, refreshAt: Date.now() + body.expires_in * 800 };
+    // Refresh at 80% of the lifetime so a token never expires in flight; on the monotonic clock, so a wall clock
+    // stepped back does not keep an expired token in use (each call a 401 and a retry) for the length of the step.
+    this.token = { value: body.access_token, refreshAt: performance.now() + body.expires_in * 800 };
     return body.access_token;
   }
 }

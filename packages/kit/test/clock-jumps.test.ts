@@ -9,7 +9,8 @@ import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
 import { SignJWT, exportJWK, importPKCS8 } from 'jose';
-import { Authenticator, Database, Metrics, type ProblemError } from '../src/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Authenticator, ClientCredentialsToken, Database, Metrics, type ProblemError } from '../src/index.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -118,6 +119,31 @@ describe('a wall clock that steps back', () => {
       assert.equal(seen, 'ok u1');
     } finally {
       iss.close();
+    }
+  });
+
+  it('when it steps back an hour after a service token was fetched, then the token is fetched again at 80% of its lifetime, not an hour later', async () => {
+    let issued = 0;
+    const server = createServer((_req, res) => {
+      issued++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ access_token: `t${issued}`, token_type: 'Bearer', expires_in: 1 }));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    try {
+      const token = new ClientCredentialsToken({ tokenUrl: `http://127.0.0.1:${port}/token`, clientId: 'c', clientSecret: 's' });
+      const seen = await withClocks(async ({ step }) => {
+        const first = await token.get();
+        step(-HOUR_MS);
+        await sleep(900); // past 80% of its 1 s lifetime
+        return [first, await token.get()];
+      });
+      assert.deepEqual(seen, ['t1', 't2']);
+    } finally {
+      server.closeAllConnections();
+      server.close();
     }
   });
 });
