@@ -79,8 +79,9 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     stats.traces++;
     options.onTrace?.({ traceId, spans: entry.spans, complete });
   };
+  // Quiet and wait times on the monotonic clock: a wall clock stepped back would hold traces for the length of the step.
   const sweep = setInterval(() => {
-    const now = Date.now();
+    const now = performance.now();
     for (const [traceId, entry] of pending) {
       if (entry.hasRoot && now - entry.last >= quietMs) handOn(traceId, true);
       else if (now - entry.first >= maxWaitMs) handOn(traceId, false);
@@ -90,7 +91,7 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
 
   /** Whole spans, or in countOnly mode their ids alone (then nothing is stored but the trace's entry). */
   const accept = (spans: ReceivedSpan[] | SpanIds[]) => {
-    const now = Date.now();
+    const now = performance.now();
     stats.spans += spans.length;
     for (const span of spans) {
       let entry = pending.get(span.traceId);

@@ -84,6 +84,22 @@ describe('the OTLP receiver', () => {
     }
   });
 
+  it('when the wall clock steps back an hour after a trace arrived, then it is still handed on once quiet, not an hour later', async () => {
+    const traces: FinishedTrace[] = [];
+    const receiver = await startOtlpReceiver({ port: 0, quietMs: 100, onTrace: (t) => traces.push(t) });
+    const realNow = Date.now;
+    try {
+      await exportSample(receiver.url, 'protobuf');
+      Date.now = () => realNow() - 3_600_000; // Date.now stepped in-process: NTP, a resumed VM
+      const started = performance.now();
+      while (traces.length < 2 && performance.now() - started < 2000) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(traces.length, 2, `${traces.length} of 2 traces handed on 2 s after going quiet (quietMs 100)`);
+    } finally {
+      Date.now = realNow;
+      await receiver.close();
+    }
+  });
+
   it('when it only counts, then spans and traces are counted as a full read counts them, in both protocols, and none is kept', async () => {
     const counting = await startOtlpReceiver({ port: 0, quietMs: 100, countOnly: true });
     const reading = await startOtlpReceiver({ port: 0, quietMs: 100, onTrace: () => undefined });
