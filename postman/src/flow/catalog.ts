@@ -54,6 +54,14 @@ const steps: Step[] = [
     expect: 200,
     checks: { 'the product created': `${productIs}\npm.expect(body.name).to.equal('Postman gizmo ' + v('runId'));`, 'ETag is the quoted version': etagIsVersion },
   },
+  {
+    op: 'GET /product/{id}',
+    name: 'Product: If-None-Match with its ETag -> 304',
+    ...theProduct,
+    headers: { 'If-None-Match': '"{{productVersion}}"' },
+    expect: 304,
+    checks: { 'no body, the same ETag': `pm.expect(pm.response.text()).to.equal('');\npm.expect(pm.response.headers.get('ETag')).to.equal('"' + v('productVersion') + '"');` },
+  },
   notFound('GET /product/{id}', 'Product: unknown id -> 404', unknownId),
   notFound('GET /product/{id}', 'Product: malformed id -> 404', malformedId),
   {

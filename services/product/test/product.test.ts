@@ -251,7 +251,13 @@ describe('PATCH /product/:id', () => {
         const res = await http(base, 'GET', `/product/${p.id}`, { headers: { 'if-none-match': value } });
         assert.equal(res.status, held === 'none' || value === '' ? 200 : 304, value);
         assert.equal(res.headers.get('etag'), `"${p.version}"`, value);
-        if (res.status === 304) assert.equal(res.text, '', value);
+        if (res.status === 304) {
+          assert.equal(res.text, '', value);
+          // No body, so no length or type of one: a Content-Length of 4 ("null") made the gateway's client refuse the
+          // answer (undici: body length does not match) and send a 500.
+          assert.equal(res.headers.get('content-length'), null, value);
+          assert.equal(res.headers.get('content-type'), null, value);
+        }
         else assert.equal(res.body.id, p.id, value);
       }),
       { numRuns: 60 },

@@ -31,7 +31,9 @@ export default async function catalogRoutes(app: App): Promise<void> {
       const product = await getProduct(app, request.params.id);
       reply.header('etag', etag(product));
       // The ETag is a validator, so a client holding this version is told so (it was sent the product again).
-      if (holdsCurrentVersion(request.headers['if-none-match'], product)) return reply.code(304).send(null);
+      // No payload at all (not null, which the schema would serialize to "null" with a Content-Length of 4): a 304
+      // has no body, and a client such as the gateway's refuses a length that does not match it.
+      if (holdsCurrentVersion(request.headers['if-none-match'], product)) return reply.code(304).send(undefined as unknown as null);
       return reply.send(product);
     },
   );
