@@ -489,10 +489,10 @@ function EditProduct() {
       after(p, `Stock is now ${p.stock}.`, 'stock');
     },
     onError: (err, d) => {
-      // No answer, or none but the gateway's 504 (its deadline passed while the product service may have committed) or a
-      // dropped connection after the last try: the change may have been made. Pressing again is another change (a key
-      // of its own), so the message says to look at the stock first, and the heading is read again to show it.
-      const unanswered = isTimeout(err) || !(err instanceof ApiError) || err.status === 504;
+      // No answer, or none but the gateway's 504 (its deadline passed while the product service may have committed):
+      // the change may have been made. Pressing again is another change (a key of its own), so the message says to
+      // look at the stock first, and the heading is read again to show it. A shop that cannot be reached is said so.
+      const unanswered = isTimeout(err) || (err instanceof ApiError && err.status === 504);
       setMessage({ kind: 'error', text: unanswered ? 'The shop did not answer in time, so the change may have been made: check the stock above before trying again.' : stockRefusalText(err, d), panel: 'stock' });
       // Refused for the stock there is: the panel's heading shows it as it is now (orders move it meanwhile).
       if (unanswered || (err instanceof ApiError && err.status === 409)) void product.refetch();
