@@ -176,7 +176,21 @@ describe('PostgreSQL killed under load', () => {
       if (o.status === 503) assert.ok(Number(o.retryAfter) >= 1, `503 without Retry-After on ${o.path}`);
     }
     for (const o of during) assert.ok(o.status === 503 || o.status === 404 || o.status < 300, `${o.path} answered ${o.status} while the database was down`);
-    assert.ok(afterRecovery.every((o) => o.status >= 200 && o.status < 300), `after recovery: ${JSON.stringify(afterRecovery.filter((o) => o.status >= 300).slice(0, 3))}`);
+    // A login the kill caught between its throttle claim and its verdict stays counted until 30 s after the first
+    // attempt counted with it (docs/design.md, login throttling): the same account from the same address may meanwhile
+    // be told 429 with a short Retry-After. Anything else must be served, and the login must be served again once
+    // those attempts have run out.
+    const throttled = (o: Outcome) => o.path === '/user/login' && o.status === 429 && Number(o.retryAfter) >= 1 && Number(o.retryAfter) <= 30;
+    assert.ok(afterRecovery.every((o) => (o.status >= 200 && o.status < 300) || throttled(o)), `after recovery: ${JSON.stringify(afterRecovery.filter((o) => o.status >= 300).slice(0, 3))}`);
+    if (afterRecovery.some(throttled)) {
+      const loginBy = Date.now() + 40_000;
+      for (;;) {
+        const again = await http(gw, 'POST', '/user/login', { body: { email, password: 'password-123' } });
+        if (again.status === 200) break;
+        assert.ok(again.status === 429 && Date.now() < loginBy, `the login after recovery: ${again.status} ${again.text.slice(0, 200)}`);
+        await sleep(1000 * Math.max(1, Number(again.headers.get('retry-after'))));
+      }
+    }
     // Every log line of every service is one JSON object (no raw stack traces).
     for (const p of Object.values(platform.procs)) {
       for (const line of p.lines) assert.doesNotThrow(() => JSON.parse(line), `${p.name} wrote a non-JSON line: ${line.slice(0, 200)}`);
