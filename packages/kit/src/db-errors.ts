@@ -13,6 +13,9 @@ const STARTUP_REASONS: Record<string, string> = {
   '3D000': 'the database does not exist yet',
   '28P01': 'the role does not exist yet or cannot log in yet',
   '28000': 'the role does not exist yet or cannot log in yet',
+  // A provisioner that lets the role log in before it hands over the schema (ours does not; a hand-written script
+  // may): the migration is refused until it has. A role that never gets its rights gives up after the timeout.
+  '42501': 'the role has no rights on its database or schema yet',
   '53300': 'the server has no free connection slot',
   '53000': 'the server is short of resources',
   '53100': 'the server has no disk space left',

@@ -272,8 +272,8 @@ export class Database implements Queryable {
 
   /**
    * Runs `step` (typically the migrations) until the database lets this service in: while the server is
-   * down or starting (ECONNREFUSED, 57P03) or its database or role does not exist yet (3D000, 28P01,
-   * 28000: the provisioning job has not run), it waits with backoff and logs one line each time the
+   * down or starting (ECONNREFUSED, 57P03), its database or role does not exist yet (3D000, 28P01,
+   * 28000: the provisioning job has not run) or its role has no rights there yet (42501), it waits with backoff and logs one line each time the
    * reason changes. Any other error, or still waiting after timeoutMs, throws (the process exits non-zero).
    */
   async whenAvailable<T>(step: () => Promise<T>, timeoutMs: number): Promise<T> {

@@ -43,21 +43,18 @@ export function serviceUrl(adminUrl: string, database: string, svc: ServiceDatab
  * Used by `npm start`, the tests and the container run; Kubernetes does the same in an init SQL script.
  */
 export async function provisionDatabase(adminUrl: string, database: string, services: ServiceDatabase[]): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    // Roles are cluster-wide: concurrent ALTER ROLE on one role fails ("tuple concurrently updated"), so serialize.
-    await admin.query("SELECT pg_advisory_lock(hashtext('ecommerce:provision'))");
+  // A new role is created unable to log in and gets its login and password last: a service starting beside this
+  // (npm start, the tests) migrates at its first login, and a login that worked before its schema was handed
+  // over met "permission denied for database" and exited. The two phases run on two connections (the roles on
+  // the admin database, the rights in the new one), so one transaction cannot cover them.
+  await asAdmin(adminUrl, async (admin) => {
     const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (exists.rowCount === 0) await ignoreDuplicate(admin.query(`CREATE DATABASE ${ident(database)}`));
     for (const svc of services) {
       const role = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [svc.role]);
-      if (role.rowCount === 0) await ignoreDuplicate(admin.query(`CREATE ROLE ${ident(svc.role)} LOGIN`));
-      await admin.query(`ALTER ROLE ${ident(svc.role)} WITH LOGIN PASSWORD ${literal(svc.password)}`);
+      if (role.rowCount === 0) await ignoreDuplicate(admin.query(`CREATE ROLE ${ident(svc.role)} NOLOGIN`));
     }
-  } finally {
-    await admin.end(); // also releases the advisory lock
-  }
+  });
   const u = new URL(adminUrl);
   u.pathname = `/${database}`;
   const db = new pg.Client({ connectionString: u.toString() });
@@ -75,6 +72,21 @@ export async function provisionDatabase(adminUrl: string, database: string, serv
     await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements').catch(() => undefined);
   } finally {
     await db.end();
+  }
+  await asAdmin(adminUrl, async (admin) => {
+    for (const svc of services) await admin.query(`ALTER ROLE ${ident(svc.role)} WITH LOGIN PASSWORD ${literal(svc.password)}`);
+  });
+}
+
+/** Runs fn on an admin connection holding the provisioning lock: roles are cluster-wide, and concurrent ALTER ROLE on one role fails ("tuple concurrently updated"). */
+async function asAdmin(adminUrl: string, fn: (admin: pg.Client) => Promise<void>): Promise<void> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  try {
+    await admin.query("SELECT pg_advisory_lock(hashtext('ecommerce:provision'))");
+    await fn(admin);
+  } finally {
+    await admin.end(); // also releases the advisory lock
   }
 }
 

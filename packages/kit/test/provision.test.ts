@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
+import pg from 'pg';
 import { sql as one } from '@ecommerce/test-support';
 import { databaseRole, dropDatabase, provisionDatabase, serviceUrl } from '../src/index.js';
 
@@ -86,5 +87,39 @@ describe('service roles on a shared PostgreSQL', () => {
     for (const r of roles) assert.equal(await roleExists(r.role), false, r.role);
     assert.ok(await roleExists(other.role));
     assert.deepEqual(await one(serviceUrl(adminUrl, kept, other), 'SELECT current_user AS u'), [{ u: other.role }]);
+  });
+
+  it('when a service tries to log in while its database is being provisioned, then the first login that works finds its schema its own', { timeout: 60_000 }, async () => {
+    // A service starting beside the provisioner (npm start, the tests, a container) migrates at its first login:
+    // a role that could log in before its schema was handed over got "permission denied for database" (42501)
+    // and the service exited. The role may log in only once everything it needs is in place.
+    for (let round = 0; round < 5; round++) {
+      const name = newDatabase('race');
+      const svc = { role: databaseRole(name, 'order'), password: 'race-password', schema: 'orders' };
+      let done = false;
+      const provisioning = provisionDatabase(adminUrl, name, [svc]).finally(() => (done = true));
+      let firstLogin: { owner: string | null } | undefined;
+      try {
+        while (!firstLogin) {
+          const client = new pg.Client({ connectionString: serviceUrl(adminUrl, name, svc) });
+          client.on('error', () => undefined);
+          const provisioned = done;
+          try {
+            await client.connect();
+            const res = await client.query<{ owner: string | null }>('SELECT (SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = $1) AS owner', [svc.schema]);
+            firstLogin = res.rows[0]!;
+          } catch (err) {
+            // Not there yet: no database, no role, or no login yet; once provisioned, it must work.
+            const code = String((err as { code?: string }).code);
+            assert.ok(!provisioned && ['3D000', '28P01', '28000'].includes(code), `login failed with ${code}: ${String(err)}`);
+          } finally {
+            await client.end().catch(() => undefined);
+          }
+        }
+      } finally {
+        await provisioning;
+      }
+      assert.equal(firstLogin.owner, svc.role, `round ${round}: the first login found schema ${svc.schema} owned by ${firstLogin.owner}`);
+    }
   });
 });
