@@ -21,6 +21,7 @@ export * from './pagination.js';
 export * from './provision.js';
 export * from './ids.js';
 export * from './text.js';
+export { noneMatchHolds, readEntityTags, type EntityTag, type EntityTagList } from './entity-tags.js';
 export { pathOf } from './request-target.js';
 export { clientGone } from './client-connection.js';
 export { freePort } from './free-port.js';

@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
-import { Metrics, Type, createServer, loadConfig, markPageRoutes, pathOf, type App, type Static } from '@ecommerce/kit';
+import { Metrics, Type, createServer, loadConfig, markPageRoutes, noneMatchHolds, pathOf, type App, type Static } from '@ecommerce/kit';
 import { StorefrontEnv } from './config.js';
 
 /** services/gateway/dist/src -> <repo>/web/dist/app, where `npm run build` puts the app. */
@@ -100,30 +100,13 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
 }
 
 /**
- * One element of an entity-tag list (RFC 9110 5.6.1, 8.8.3): any empty elements before it, then `[W/]"<etagc>*"`,
- * or `*`, then a comma or the end. A comma inside the quotes belongs to the tag, so the list is scanned, never split at commas.
- */
-const ENTITY_TAG = /(?:[\t ]*,)*[\t ]*(?:(?:W\/)?("[\x21\x23-\x7e\x80-\xff]*")|\*)[\t ]*(?:,|$)/y;
-
-/**
  * Whether a GET's conditions say the client holds the representation being sent (RFC 9110 13.1.2, 13.1.3, 13.2.2):
- * If-None-Match `*` holds for any current representation; a list holds when one of its tags equals the ETag by the
- * weak comparison (the opaque-tags alone: `"x"` matches `W/"x"`). A `*` among tags (two field lines, one of them
- * `*`) is taken as `*`; a malformed field holds for nothing (the full answer). If-Modified-Since counts only without
- * If-None-Match, and only as a valid date no earlier than the Last-Modified.
+ * If-None-Match as the kit reads it (noneMatchHolds: `*`, or its ETag by the weak comparison); If-Modified-Since
+ * counts only without If-None-Match, and only as a valid date no earlier than the Last-Modified.
  */
 function notModified(headers: IncomingHttpHeaders, etag: unknown, lastModified: unknown): boolean {
   const held = headers['if-none-match'];
-  if (held !== undefined) {
-    const current = typeof etag === 'string' ? etag.replace(/^W\//, '') : undefined;
-    const element = new RegExp(ENTITY_TAG);
-    while (element.lastIndex < held.length) {
-      const tag = element.exec(held);
-      if (!tag) return false;
-      if (tag[1] === undefined || tag[1] === current) return true;
-    }
-    return false;
-  }
+  if (held !== undefined) return noneMatchHolds(held, typeof etag === 'string' ? etag : undefined);
   const since = headers['if-modified-since'];
   if (since === undefined || typeof lastModified !== 'string') return false;
   const sinceMs = Date.parse(since);
