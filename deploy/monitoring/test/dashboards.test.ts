@@ -13,9 +13,9 @@ import {
   substituteVariables,
 } from '../src/dashboards/index.js';
 import { metricNames } from '../src/promql.js';
-import { dashboardsDir, prometheusK8sConfigPath, repoRoot } from '../src/paths.js';
+import { dashboardsDir, prometheusK8sConfigPath, repoRoot, rulesDir } from '../src/paths.js';
 import YAML from 'yaml';
-import { instantQuery, type RunningPrometheus } from '../src/prometheus-process.js';
+import { instantQuery, startPrometheus, type RunningPrometheus } from '../src/prometheus-process.js';
 import { emptyPrometheus, knownMetricNames, needTools, refusedQueries } from './support.js';
 
 describe('dashboards', () => {
@@ -89,6 +89,48 @@ describe('dashboards', () => {
       assert.equal(colour(failing), 'red', `${title}: ${failing} is ${colour(failing)}`);
       assert.equal(colour(healthy), 'green', `${title}: ${healthy} is ${colour(healthy)}`);
     }
+  });
+
+  // The Watchdog (rules/monitoring.yml) fires always, on purpose: the dead man's switch. A panel that counts firing
+  // alerts must not count it, or a shop where nothing is wrong looks like one with a firing alert, in red.
+  test('when nothing is wrong and only the Watchdog fires (the shipped rules, a real Prometheus), then "Firing alerts by severity" is not red; a real page is', async (t) => {
+    if (!needTools(t, ['prometheus'])) return;
+    const panel = allDashboards()
+      .flatMap(({ dashboard }) => dashboard.panels ?? [])
+      .find((p) => p.title === 'Firing alerts by severity') as
+      | { targets?: Array<{ expr?: string }>; fieldConfig?: { defaults?: { thresholds?: { steps?: Array<{ value: number | null; color: string }> } } } }
+      | undefined;
+    assert.ok(panel, 'no panel "Firing alerts by severity"');
+    const steps = panel.fieldConfig?.defaults?.thresholds?.steps ?? [];
+    const colour = (v: number) => [...steps].reverse().find((step) => step.value === null || v >= step.value)?.color;
+    const expr = substituteVariables(panel.targets?.[0]?.expr ?? '');
+    const monitoringRules = await readFile(path.join(rulesDir, 'monitoring.yml'), 'utf8');
+    const aPage = 'groups:\n  - name: a-page\n    rules:\n      - alert: SomethingBroke\n        expr: vector(1)\n        labels: { severity: page }\n';
+    // What the panel shows once the rules have run: each value with its colour, by severity.
+    const shown = async (extraRules?: string): Promise<Record<string, string | undefined>> => {
+      const prometheus = await startPrometheus({
+        config: `global: { evaluation_interval: 1s }\nrule_files: [monitoring.yml${extraRules ? ', extra.yml' : ''}]\nscrape_configs: []\n`,
+        files: { 'monitoring.yml': monitoringRules, ...(extraRules ? { 'extra.yml': extraRules } : {}) },
+      });
+      try {
+        const firing = extraRules ? 2 : 1;
+        for (const deadline = Date.now() + 15_000; ; await new Promise((r) => setTimeout(r, 250))) {
+          const alerts = await instantQuery(prometheus.url, 'count(ALERTS{alertstate="firing"})');
+          if (Number((alerts.data?.result as Array<{ value: [number, string] }> | undefined)?.[0]?.value[1]) === firing) break;
+          assert.ok(Date.now() < deadline, `the rules did not fire ${firing} alert(s) in 15 s`);
+        }
+        const result = await instantQuery(prometheus.url, expr);
+        assert.equal(result.status, 'success', result.error);
+        const samples = (result.data?.result ?? []) as Array<{ metric: Record<string, string>; value: [number, string] }>;
+        return Object.fromEntries(samples.map((s) => [`${s.metric['severity'] ?? ''}=${s.value[1]}`, colour(Number(s.value[1]))]));
+      } finally {
+        await prometheus.stop();
+      }
+    };
+    const healthy = await shown();
+    assert.ok(!Object.values(healthy).includes('red'), `only the Watchdog fires, and the panel shows ${JSON.stringify(healthy)}`);
+    const paging = await shown(aPage);
+    assert.equal(paging['page=1'], 'red', `a page fires, and the panel shows ${JSON.stringify(paging)}`);
   });
 
   test('the services overview opens with "Is the shop healthy?": burn rate, orders vs last week, oldest pending order, database up', () => {
