@@ -77,8 +77,23 @@ class ConnectionRejected extends Error {
 }
 
 function rejectedConnection(err: unknown): never {
-  if (err instanceof pg.DatabaseError && err.code === '55000') throw new ConnectionRejected(err);
-  throw err;
+  const thrown = err instanceof pg.DatabaseError && err.code === '55000' ? new ConnectionRejected(err) : err;
+  if (thrown !== null && typeof thrown === 'object') neverSent.add(thrown);
+  throw thrown;
+}
+
+/** Errors of a connection that never came: the statement waiting for it was not sent. */
+const neverSent = new WeakSet<object>();
+
+/**
+ * True when the statement that failed with `err` certainly changed nothing: its connection never came (refused, the
+ * pool's connect timeout, the database closed to connections), or the server answered it with an error (it has a
+ * SQLSTATE: a statement outside a transaction that fails is rolled back, as is a transaction whose statement or
+ * COMMIT fails). False when the connection was lost, or no answer came, after it was sent: it may have committed.
+ * A caller may then try a write again without doing it twice.
+ */
+export function statementNotRun(err: unknown): boolean {
+  return err instanceof pg.DatabaseError || (err !== null && typeof err === 'object' && neverSent.has(err));
 }
 
 function operationOf(text: string): string {

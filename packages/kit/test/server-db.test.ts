@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { Database, Metrics, createServer, isUnavailableError } from '../src/index.js';
+import { Database, Metrics, createServer, isUnavailableError, statementNotRun } from '../src/index.js';
 import { assertProblem, createTestDatabase, http, listenOnLoopback, type TestDatabase } from '@ecommerce/test-support';
 
 let db: TestDatabase;
@@ -214,6 +214,39 @@ describe('a database that stops answering', () => {
       assert.ok(Number(res.headers.get('retry-after')) > 0);
     } finally {
       await app.close();
+      await database.close();
+    }
+  });
+});
+
+describe('whether a failed statement may have run', () => {
+  it('when the connection never came or the server refused the statement, then statementNotRun; when the connection was lost after it was sent, then not', async () => {
+    const metrics = () => new Metrics('t', '0', { defaultMetrics: false });
+    // No server on the port: the connection is refused.
+    const closed = createTcpServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const url = new URL(db.urls.product);
+    url.hostname = '127.0.0.1';
+    url.port = String((closed.address() as { port: number }).port);
+    await new Promise((resolve) => closed.close(resolve));
+    const nowhere = new Database({ url: url.toString(), schema: 'catalog', poolMax: 1, applicationName: 'not-run-test', metrics: metrics() });
+    const refused = await nowhere.query('not_run_refused', 'SELECT 1').catch((err: unknown) => err);
+    assert.ok(isUnavailableError(refused) && statementNotRun(refused), `refused: ${String(refused)}`);
+    await nowhere.close();
+    // The server answers the statement with an error: it was rolled back.
+    const proxy = await freezableProxy(new URL(db.urls.product));
+    const database = new Database({ url: proxy.url, schema: 'catalog', poolMax: 1, applicationName: 'not-run-test', metrics: metrics() });
+    try {
+      const answered = await database.query('not_run_division', 'SELECT 1 / 0').catch((err: unknown) => err);
+      assert.ok(statementNotRun(answered), `division by zero: ${String(answered)}`);
+      // Sent, then the connection lost before any answer: it may have run.
+      const sent = database.query('not_run_sent', 'SELECT pg_sleep(0.5)').catch((err: unknown) => err);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await proxy.close();
+      const lost = await sent;
+      assert.ok(isUnavailableError(lost) && !statementNotRun(lost), `lost: ${String(lost)}`);
+      assert.equal(statementNotRun(new Error('Connection terminated unexpectedly')), false);
+    } finally {
       await database.close();
     }
   });
