@@ -2,6 +2,7 @@
 // and the caching of token answers. Client addresses are simulated the way the real deployment
 // reports them: the test client sits on loopback, a trusted proxy hop, and says X-Forwarded-For.
 import assert from 'node:assert/strict';
+import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Database, Metrics } from '@ecommerce/kit';
@@ -312,6 +313,68 @@ describe('token answers are never cached', () => {
   });
 });
 
+/**
+ * A TCP proxy in front of the test's PostgreSQL that goes down as a database does, the first time a statement named
+ * in cutAt is sent through it: that statement never reaches the server (or, `answered`, its answer is passed on
+ * first), every connection is cut and new ones are refused (the port closed) until restore().
+ */
+async function cuttableProxy(target: string): Promise<{ url: string; cutAt(statement: string, opts?: { answered?: boolean }): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  let armed: { marker: Buffer; answered: boolean; done: () => void } | undefined;
+  const cut = () => {
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+    server.close();
+  };
+  const server = createTcpServer((client) => {
+    const url = new URL(target);
+    const upstream = connect(Number(url.port || 5432), url.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    let cutOnAnswer: (() => void) | undefined;
+    client.on('data', (chunk: Buffer) => {
+      if (armed && chunk.includes(armed.marker)) {
+        const { done, answered } = armed;
+        armed = undefined;
+        if (!answered) {
+          cut();
+          done();
+          return;
+        }
+        cutOnAnswer = () => {
+          cut();
+          done();
+        };
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      const then = cutOnAnswer;
+      cutOnAnswer = undefined;
+      client.write(chunk, then && (() => setImmediate(then)));
+    });
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return {
+    url: url.toString(),
+    cutAt: (statement, opts = {}) => new Promise<void>((resolve) => (armed = { marker: Buffer.from(`${statement}\0`), answered: opts.answered ?? false, done: resolve })),
+    restore: () => new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => resolve())),
+    close: async () => {
+      cut();
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    },
+  };
+}
+
 describe('attempts left counted', () => {
   it('when an admitted attempt ends without a verdict, then abandoning it frees its place; one never settled stops counting after 30 s', async () => {
     // The throttle itself on the service's own tables: claims made and not settled, as by an error between the
@@ -322,21 +385,25 @@ describe('attempts left counted', () => {
     const email = uniqueEmail();
     const address = freshAddress();
     try {
-      assert.equal(await throttle.claimAttempt(email, address), 0);
-      assert.equal(await throttle.claimAttempt(email, address), 0);
+      const admitted = async () => {
+        const { attempt } = await throttle.claimAttempt(email, address);
+        assert.ok(attempt, 'admitted');
+        return attempt;
+      };
+      const waitOf = async () => (await throttle.claimAttempt(email, address)).wait;
+      const first = await admitted();
+      await admitted();
       // Both places taken by attempts being checked: the third waits, then is refused for a second, not the window.
-      assert.equal(await throttle.claimAttempt(email, address), 1);
-      await throttle.abandon(email, address);
-      assert.equal(await throttle.claimAttempt(email, address), 0);
+      assert.equal(await waitOf(), 1);
+      await throttle.abandon(first);
+      await admitted();
       // Two claims now stand that nobody will settle (the process "died"): 30 s later they no longer count.
-      assert.equal(await throttle.claimAttempt(email, address), 1);
+      assert.equal(await waitOf(), 1);
       await sql(db.urls.user, `UPDATE users.login_failures SET pending_until = now() - interval '1 second' WHERE key LIKE $1`, [`%${email}`]);
-      assert.equal(await throttle.claimAttempt(email, address), 0);
       // And a failure settled then still counts: one more failure locks the pair for the window.
-      await throttle.recordFailure(email, address);
-      assert.equal(await throttle.claimAttempt(email, address), 0);
-      await throttle.recordFailure(email, address);
-      assert.ok((await throttle.claimAttempt(email, address)) > 800);
+      await throttle.recordFailure(await admitted());
+      await throttle.recordFailure(await admitted());
+      assert.ok((await waitOf()) > 800);
     } finally {
       await database.close();
     }
@@ -361,15 +428,15 @@ describe('attempts left counted', () => {
       );
     /** How many of `n` attempts made together are admitted (each settled as a right password once all are in). */
     const admittedTogether = async (n: number) => {
-      const waits = await Promise.all(Array.from({ length: n }, () => throttle.claimAttempt(email, address)));
-      const admitted = waits.filter((w) => w === 0).length;
-      for (let i = 0; i < admitted; i++) await throttle.recordSuccess(email, address);
-      return admitted;
+      const claims = await Promise.all(Array.from({ length: n }, () => throttle.claimAttempt(email, address)));
+      const admitted = claims.flatMap((c) => (c.attempt ? [c.attempt] : []));
+      for (const attempt of admitted) await throttle.recordSuccess(attempt);
+      return admitted.length;
     };
     try {
       // The blip: two admitted attempts never settled.
-      assert.equal(await throttle.claimAttempt(email, address), 0);
-      assert.equal(await throttle.claimAttempt(email, address), 0);
+      assert.equal((await throttle.claimAttempt(email, address)).wait, 0);
+      assert.equal((await throttle.claimAttempt(email, address)).wait, 0);
       // The owner logs in rightly every 10 s for a minute: one place is left for them, and they get in each time.
       for (let t = 10; t <= 60; t += 10) {
         await later(10);
@@ -388,7 +455,7 @@ describe('attempts left counted', () => {
     let failNext = true;
     // The connection lost just as the second claim (the address's) is sent.
     class LosingConnection extends LoginFailureRepository {
-      override async claim(key: string, windowSeconds: number, max: number): Promise<boolean> {
+      override async claim(key: string, windowSeconds: number, max: number): Promise<string | null> {
         if (key.startsWith('address:') && failNext) {
           failNext = false;
           throw Object.assign(new Error('Connection terminated unexpectedly'), { code: undefined });
@@ -403,8 +470,92 @@ describe('attempts left counted', () => {
       await assert.rejects(throttle.claimAttempt(email, address), /Connection terminated/);
       const [pair] = await sql<{ pending: number }>(db.urls.user, `SELECT pending FROM users.login_failures WHERE key LIKE $1`, [`pair:%${email}`]);
       assert.equal(pair?.pending, 0, "the pair's attempt no longer counts");
-      assert.equal(await throttle.claimAttempt(email, address), 0);
-      assert.equal(await throttle.claimAttempt(email, address), 0, 'both places of the pair are there');
+      assert.equal((await throttle.claimAttempt(email, address)).wait, 0);
+      assert.equal((await throttle.claimAttempt(email, address)).wait, 0, 'both places of the pair are there');
+    } finally {
+      await database.close();
+    }
+  });
+  it('when the database goes away between a login\'s claim and its verdict and comes back, then the next right login from that address is served at once, not refused by the stranded claim', async () => {
+    // The login's attempt cannot be taken back while the database is away (abandon needs it too): it used to count
+    // for its 30 s, so with one place per pair the owner, back a moment later, was queued 5 s and told 429.
+    const proxy = await cuttableProxy(db.urls.user);
+    const svc = await startUserService(proxy.url, { TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '1' });
+    running.push(svc);
+    const address = freshAddress();
+    try {
+      const account = await register(svc.base, address);
+      const cut = proxy.cutAt('user_by_email');
+      const lost = await login(svc.base, account.email, account.password, address);
+      await cut;
+      assert.equal(lost.status, 503, 'the login the outage caught');
+      await proxy.restore();
+      const started = performance.now();
+      const next = await login(svc.base, account.email, account.password, address);
+      const tookMs = performance.now() - started;
+      assert.equal(next.status, 200, `the next right login: ${next.status} ${JSON.stringify(next.body)}`);
+      assert.ok(tookMs < 3_000, `served ${Math.round(tookMs)} ms after the database came back`);
+      const rows = await sql<{ key: string; pending: number; failures: number }>(db.urls.user, `SELECT key, pending, failures FROM users.login_failures WHERE key LIKE $1`, [`%${address}%`]);
+      assert.deepEqual(rows.map((r) => [r.key.split(':')[0], r.pending, r.failures]).sort(), [['address', 0, 0], ['pair', 0, 0]]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("when the database goes away after a wrong password's account was read, before its failure is written, and comes back, then the failure is counted (an outage lets no guess go uncounted)", async () => {
+    const proxy = await cuttableProxy(db.urls.user);
+    const svc = await startUserService(proxy.url, { TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '2', LOGIN_FAILURE_WINDOW_SECONDS: '600' });
+    running.push(svc);
+    const address = freshAddress();
+    try {
+      const account = await register(svc.base, address);
+      assert.equal((await login(svc.base, account.email, 'wrong password, one', address)).status, 401);
+      const cut = proxy.cutAt('user_by_email', { answered: true });
+      const lost = await login(svc.base, account.email, 'wrong password, two', address);
+      await cut;
+      assert.equal(lost.status, 503, 'the wrong guess the outage caught');
+      await proxy.restore();
+      // The second failure reaches its budget once it is counted: the pair is locked for the window, not for 1 s.
+      const started = performance.now();
+      let locked: Awaited<ReturnType<typeof login>> | undefined;
+      while (performance.now() - started < 5_000) {
+        const [pair] = await sql<{ failures: number; pending: number }>(db.urls.user, `SELECT failures, pending FROM users.login_failures WHERE key LIKE $1`, [`pair:%${account.email}`]);
+        if (pair?.failures === 2) {
+          assert.equal(pair.pending, 0, 'the guess no longer counts as being checked');
+          locked = await login(svc.base, account.email, account.password, address);
+          break;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.ok(locked, 'the failure the outage caught was counted within 5 s of the database coming back');
+      assert.equal(locked.status, 429);
+      assert.ok(Number(locked.headers.get('retry-after')) > 500, `locked for the window: Retry-After ${locked.headers.get('retry-after')}`);
+    } finally {
+      await proxy.close();
+    }
+  });
+  it('when a settlement is tried again late, then it gives back a place only in the run its attempt was counted in, and a right password given back late clears no failures', async () => {
+    // The two writes a settlement that failed is tried again with (model/login-throttle.ts), on the service's tables.
+    await service({});
+    const database = new Database({ url: db.urls.user, schema: 'users', poolMax: 2, applicationName: 'throttle-test', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    const repo = new LoginFailureRepository(database);
+    const key = `pair:${freshAddress()}/${uniqueEmail()}`;
+    const row = async () => (await sql<{ pending: number; failures: number }>(db.urls.user, 'SELECT pending, failures FROM users.login_failures WHERE key = $1', [key]))[0];
+    try {
+      const oldRun = await repo.claim(key, 900, 5);
+      assert.ok(oldRun);
+      await repo.fail(key, 900, 5);
+      // The first run ended (its attempt stranded and expired); a new one holds a place now.
+      await sql(db.urls.user, `UPDATE users.login_failures SET pending = 1, pending_until = now() - interval '1 second' WHERE key = $1`, [key]);
+      const newRun = await repo.claim(key, 900, 5);
+      assert.ok(newRun && newRun !== oldRun, 'a new run');
+      await repo.releaseFromRun(key, oldRun);
+      assert.deepEqual({ ...(await row()) }, { pending: 1, failures: 1 }, "the old run's release frees no place of the new run");
+      await repo.failInRun(key, oldRun, 900, 5);
+      assert.deepEqual({ ...(await row()) }, { pending: 1, failures: 2 }, "the old run's failure counts, its place is not taken off the new run");
+      // The new run's attempt was a right password whose write failed: tried again, it gives its place back only.
+      await repo.releaseFromRun(key, newRun);
+      assert.deepEqual({ ...(await row()) }, { pending: 0, failures: 2 }, 'the failures stay');
     } finally {
       await database.close();
     }

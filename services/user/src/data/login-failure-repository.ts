@@ -6,7 +6,10 @@ import type { Queryable } from '@ecommerce/kit';
  * Pushed back by each new attempt, a count a database blip left behind never ran out while the account (or the
  * office behind one address) kept logging in, and held places in its budget for good.
  */
-const PENDING_SECONDS = 30;
+export const PENDING_SECONDS = 30;
+
+/** A key's run of attempts being checked: its pending_until, to the microsecond, as text (claim, releaseFromRun). */
+const RUN = `(EXTRACT(EPOCH FROM pending_until) * 1000000)::bigint::text`;
 
 /**
  * Login counters per key (model/login-throttle.ts says which keys), each with its window and lock: `failures`,
@@ -34,10 +37,13 @@ export class LoginFailureRepository {
    * stop counting PENDING_SECONDS after the first of them was admitted (a new run begins when none is counted). The live counts are
    * written out in both SET and WHERE, on `f` alone: a subquery over the table would be re-checked against its own
    * snapshot instead of the latest row.
+   *
+   * Answers the run the attempt was counted in (its key's pending_until, in microseconds since the epoch), for
+   * releaseFromRun and failInRun, or null when it was not admitted.
    */
-  async claim(key: string, windowSeconds: number, max: number): Promise<boolean> {
+  async claim(key: string, windowSeconds: number, max: number): Promise<string | null> {
     for (let tries = 0; tries < 2; tries++) {
-      const admitted = await this.db.query(
+      const admitted = await this.db.query<{ run: string }>(
         'login_attempt_claim',
         `WITH w AS (SELECT make_interval(secs => $2) AS len)
          UPDATE login_failures f SET
@@ -49,27 +55,52 @@ export class LoginFailureRepository {
          FROM w
          WHERE f.key = $1 AND (f.locked_until IS NULL OR f.locked_until <= now())
            AND CASE WHEN f.window_start < now() - w.len THEN 0 ELSE f.failures END
-             + CASE WHEN f.pending_until > now() THEN f.pending ELSE 0 END < $3`,
+             + CASE WHEN f.pending_until > now() THEN f.pending ELSE 0 END < $3
+         RETURNING ${RUN} AS run`,
         [key, windowSeconds, max],
       );
-      if (admitted.rowCount === 1) return true;
+      if (admitted.rowCount === 1) return admitted.rows[0]!.run;
       // No row (a first attempt), or one that refuses: a new row admits this attempt; an existing one refused it,
       // unless it was created between the two statements (then the UPDATE is tried once more).
-      const created = await this.db.query(
+      const created = await this.db.query<{ run: string }>(
         'login_attempt_first',
         `INSERT INTO login_failures (key, failures, window_start, pending, pending_until)
          VALUES ($1, 0, now(), 1, now() + make_interval(secs => ${PENDING_SECONDS}))
-         ON CONFLICT (key) DO NOTHING`,
+         ON CONFLICT (key) DO NOTHING
+         RETURNING ${RUN} AS run`,
         [key],
       );
-      if (created.rowCount === 1) return true;
+      if (created.rowCount === 1) return created.rows[0]!.run;
     }
-    return false;
+    return null;
   }
 
   /** An admitted attempt is over without a verdict (refused at another key, or an error): it no longer counts. */
   async release(key: string): Promise<void> {
     await this.db.query('login_attempt_release', 'UPDATE login_failures SET pending = GREATEST(pending - 1, 0) WHERE key = $1', [key]);
+  }
+
+  /**
+   * release, for an attempt whose release failed and is tried again later (model/login-throttle.ts): only while the
+   * run it was counted in (claim's answer) is the key's run. Once that run ended the attempt no longer counts, and
+   * taking one off a later run would free a place of attempts that are still being checked.
+   */
+  async releaseFromRun(key: string, run: string): Promise<void> {
+    await this.db.query('login_attempt_release_from_run', `UPDATE login_failures SET pending = GREATEST(pending - 1, 0) WHERE key = $1 AND ${RUN} = $2`, [key, run]);
+  }
+
+  /**
+   * fail, for a wrong password whose failure could not be written and is tried again later: the failure counts (and
+   * may lock) whatever the run; the attempt stops counting as being checked only in its own run (releaseFromRun).
+   */
+  async failInRun(key: string, run: string, windowSeconds: number, max: number): Promise<void> {
+    await this.db.query(
+      'login_attempt_failed_in_run',
+      `UPDATE login_failures SET pending = CASE WHEN ${RUN} = $4 THEN GREATEST(pending - 1, 0) ELSE pending END, failures = failures + 1,
+         locked_until = CASE WHEN failures + 1 >= $3 THEN now() + make_interval(secs => $2) ELSE locked_until END
+       WHERE key = $1`,
+      [key, windowSeconds, max, run],
+    );
   }
 
   /** A wrong password: the attempt becomes a failure; reaching max locks the key for one window from now. */

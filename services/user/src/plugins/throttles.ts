@@ -29,6 +29,8 @@ export default fp(
       token: config.TOKEN_MAX_PER_ADDRESS,
     });
     app.decorate('loginThrottle', throttle);
+    // Settlements still waiting for the database are left to their expiry (PENDING_SECONDS), as a dying process's.
+    app.addHook('onClose', async () => throttle.close());
     app.decorate('rateLimiter', limiter);
     pruneCountersEvery(app, 5 * 60_000, [throttle, limiter]);
   },

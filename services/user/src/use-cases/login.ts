@@ -31,8 +31,8 @@ export async function checkCredentials(deps: Deps, input: { email: string; passw
     throw err;
   }
   // Counted until its password is checked, so guesses sent at once cannot all pass this check.
-  const wait = await deps.loginThrottle.claimAttempt(email, input.address);
-  if (wait > 0) {
+  const { wait, attempt } = await deps.loginThrottle.claimAttempt(email, input.address);
+  if (!attempt) {
     logins.inc({ result: 'rate_limited' });
     throw new TooManyRequests(wait, 'Too many failed logins for this account from this address, or from this address; try again later');
   }
@@ -43,17 +43,18 @@ export async function checkCredentials(deps: Deps, input: { email: string; passw
     const ok = row ? await verifyPassword(row.password_hash, input.password) : (await burnPasswordCheck(input.password), false);
     if (row && ok) user = { id: row.id, role: toUser(row).role };
   } catch (err) {
-    // No verdict (the database or the hash failed): the attempt is taken back, best effort, so it does not hold a
-    // place in the budget; one left anyway (this fails too, or the process dies) stops counting after 30 s.
-    await deps.loginThrottle.abandon(email, input.address).catch(() => undefined);
+    // No verdict (the database or the hash failed): the attempt is taken back, so it does not hold a place in the
+    // budget; when the database is away this is tried again once it is back (the throttle keeps it), and one left
+    // anyway (the process dies) stops counting after 30 s.
+    await deps.loginThrottle.abandon(attempt).catch(() => undefined);
     throw err;
   }
   if (!user) {
-    await deps.loginThrottle.recordFailure(email, input.address);
+    await deps.loginThrottle.recordFailure(attempt);
     logins.inc({ result: 'invalid_credentials' });
     throw new Unauthorized('Email or password is wrong');
   }
-  await deps.loginThrottle.recordSuccess(email, input.address);
+  await deps.loginThrottle.recordSuccess(attempt);
   logins.inc({ result: 'success' });
   return user;
 }
