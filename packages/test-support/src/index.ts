@@ -3,6 +3,7 @@
 export * from './accounts.js';
 export * from './catalog.js';
 export * from './database.js';
+export * from './db-proxy.js';
 export * from './http.js';
 export * from './metrics.js';
 export * from './problems.js';

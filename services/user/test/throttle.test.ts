@@ -2,11 +2,10 @@
 // and the caching of token answers. Client addresses are simulated the way the real deployment
 // reports them: the test client sits on loopback, a trusted proxy hop, and says X-Forwarded-For.
 import assert from 'node:assert/strict';
-import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Database, Metrics } from '@ecommerce/kit';
-import { ORDER_CLIENT, assertProblem, createTestDatabase, http, registerAccount, sql, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { ORDER_CLIENT, assertProblem, createTestDatabase, databaseProxy, http, registerAccount, sql, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { LoginFailureRepository } from '../src/data/login-failure-repository.js';
 import { LoginThrottle } from '../src/model/login-throttle.js';
 import { startUserService } from './harness.js';
@@ -313,68 +312,6 @@ describe('token answers are never cached', () => {
   });
 });
 
-/**
- * A TCP proxy in front of the test's PostgreSQL that goes down as a database does, the first time a statement named
- * in cutAt is sent through it: that statement never reaches the server (or, `answered`, its answer is passed on
- * first), every connection is cut and new ones are refused (the port closed) until restore().
- */
-async function cuttableProxy(target: string): Promise<{ url: string; cutAt(statement: string, opts?: { answered?: boolean }): Promise<void>; restore(): Promise<void>; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let armed: { marker: Buffer; answered: boolean; done: () => void } | undefined;
-  const cut = () => {
-    for (const s of sockets) s.destroy();
-    sockets.clear();
-    server.close();
-  };
-  const server = createTcpServer((client) => {
-    const url = new URL(target);
-    const upstream = connect(Number(url.port || 5432), url.hostname);
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => sockets.delete(s));
-    }
-    let cutOnAnswer: (() => void) | undefined;
-    client.on('data', (chunk: Buffer) => {
-      if (armed && chunk.includes(armed.marker)) {
-        const { done, answered } = armed;
-        armed = undefined;
-        if (!answered) {
-          cut();
-          done();
-          return;
-        }
-        cutOnAnswer = () => {
-          cut();
-          done();
-        };
-      }
-      upstream.write(chunk);
-    });
-    upstream.on('data', (chunk: Buffer) => {
-      const then = cutOnAnswer;
-      cutOnAnswer = undefined;
-      client.write(chunk, then && (() => setImmediate(then)));
-    });
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  const url = new URL(target);
-  url.hostname = '127.0.0.1';
-  url.port = String(port);
-  return {
-    url: url.toString(),
-    cutAt: (statement, opts = {}) => new Promise<void>((resolve) => (armed = { marker: Buffer.from(`${statement}\0`), answered: opts.answered ?? false, done: resolve })),
-    restore: () => new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => resolve())),
-    close: async () => {
-      cut();
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    },
-  };
-}
-
 describe('attempts left counted', () => {
   it('when an admitted attempt ends without a verdict, then abandoning it frees its place; one never settled stops counting after 30 s', async () => {
     // The throttle itself on the service's own tables: claims made and not settled, as by an error between the
@@ -479,7 +416,7 @@ describe('attempts left counted', () => {
   it('when the database goes away between a login\'s claim and its verdict and comes back, then the next right login from that address is served at once, not refused by the stranded claim', async () => {
     // The login's attempt cannot be taken back while the database is away (abandon needs it too): it used to count
     // for its 30 s, so with one place per pair the owner, back a moment later, was queued 5 s and told 429.
-    const proxy = await cuttableProxy(db.urls.user);
+    const proxy = await databaseProxy(db.urls.user);
     const svc = await startUserService(proxy.url, { TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '1' });
     running.push(svc);
     const address = freshAddress();
@@ -503,14 +440,14 @@ describe('attempts left counted', () => {
   });
 
   it("when the database goes away after a wrong password's account was read, before its failure is written, and comes back, then the failure is counted (an outage lets no guess go uncounted)", async () => {
-    const proxy = await cuttableProxy(db.urls.user);
+    const proxy = await databaseProxy(db.urls.user);
     const svc = await startUserService(proxy.url, { TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '2', LOGIN_FAILURE_WINDOW_SECONDS: '600' });
     running.push(svc);
     const address = freshAddress();
     try {
       const account = await register(svc.base, address);
       assert.equal((await login(svc.base, account.email, 'wrong password, one', address)).status, 401);
-      const cut = proxy.cutAt('user_by_email', { answered: true });
+      const cut = proxy.cutAt('user_by_email', { at: 'answered' });
       const lost = await login(svc.base, account.email, 'wrong password, two', address);
       await cut;
       assert.equal(lost.status, 503, 'the wrong guess the outage caught');
