@@ -3,8 +3,8 @@
 // spent behind its back (docs/api.md, "Refresh token in a cookie"). Reuse detection is untouched.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { assertProblem, http, registerAccount, sql } from '@ecommerce/test-support';
-import { base, db, refreshAbandonedWhileWaiting, startUserServiceForFile, userServer } from './harness.js';
+import { assertProblem, databaseProxy, http, registerAccount, sql } from '@ecommerce/test-support';
+import { base, db, refreshAbandonedWhileWaiting, startUserService, startUserServiceForFile, userServer } from './harness.js';
 
 startUserServiceForFile();
 
@@ -56,5 +56,50 @@ describe('a refresh whose caller goes away', () => {
     assertProblem(await refresh(token), 401);
     assertProblem(await refresh(next.body.refreshToken), 401);
     assert.deepEqual(await family(token), { n: 2, spent: 1, revoked: 2 });
+  });
+});
+
+describe('a refresh whose COMMIT is not answered', () => {
+  it("when the rotation's COMMIT reaches the database and its connection is lost before the answer, then the refresh answers the new pair, not a 503 that leaves the client a spent token (its next refresh a reuse that ends the session)", async () => {
+    // The connection lost at the COMMIT (a pg_terminate_backend, a proxy or a network that drops it, a server that
+    // crashed after writing it): the user service cannot tell whether it committed, and said 503 ("judged nothing").
+    const proxy = await databaseProxy(db.urls.user);
+    const svc = await startUserService(proxy.url);
+    try {
+      const { email, password } = await registerAccount(svc.base, { tag: 'commit-lost' });
+      const login = await http<Tokens>(svc.base, 'POST', '/user/login', { body: { email, password } });
+      assert.equal(login.status, 200, login.text);
+      const token = login.body.refreshToken;
+      const cut = proxy.cutAt('COMMIT', { at: 'sent', refuse: false });
+      const res = await http<Tokens>(svc.base, 'POST', '/user/token/refresh', { body: { refreshToken: token } });
+      await cut;
+      assert.deepEqual(await family(token), { n: 2, spent: 1, revoked: 0 }, 'the rotation committed');
+      assert.equal(res.status, 200, `the refresh: ${res.status} ${res.text}`);
+      const next = await http<Tokens>(svc.base, 'POST', '/user/token/refresh', { body: { refreshToken: res.body.refreshToken } });
+      assert.equal(next.status, 200, 'the token it answered is the live one');
+      assert.deepEqual(await family(token), { n: 3, spent: 2, revoked: 0 });
+    } finally {
+      await svc.close();
+      await proxy.close();
+    }
+  });
+
+  it('when the connection is lost before the COMMIT is sent, then 503 and the token it was sent is as it was', async () => {
+    const proxy = await databaseProxy(db.urls.user);
+    const svc = await startUserService(proxy.url);
+    try {
+      const { email, password } = await registerAccount(svc.base, { tag: 'commit-lost' });
+      const login = await http<Tokens>(svc.base, 'POST', '/user/login', { body: { email, password } });
+      const token = login.body.refreshToken;
+      const cut = proxy.cutAt('COMMIT', { at: 'before', refuse: false });
+      const res = await http<Tokens>(svc.base, 'POST', '/user/token/refresh', { body: { refreshToken: token } });
+      await cut;
+      assertProblem(res, 503);
+      assert.deepEqual(await family(token), { n: 1, spent: 0, revoked: 0 }, 'rolled back');
+      assert.equal((await http<Tokens>(svc.base, 'POST', '/user/token/refresh', { body: { refreshToken: token } })).status, 200, 'the same token refreshes');
+    } finally {
+      await svc.close();
+      await proxy.close();
+    }
   });
 });

@@ -76,6 +76,11 @@ export class SessionRepository {
     return rows[0]!.seconds_left;
   }
 
+  /** Whether a token with this digest is stored (committed, when asked outside the transaction that wrote it). */
+  async holds(tokenHash: Buffer): Promise<boolean> {
+    return (await this.db.query('refresh_token_stored', 'SELECT 1 FROM refresh_tokens WHERE token_hash = $1', [tokenHash])).rowCount === 1;
+  }
+
   /** Locks the token's session (its family) and row for the rest of the transaction, and reads its state. */
   async lock(tokenHash: Buffer): Promise<RefreshTokenRow | undefined> {
     await this.db.query('refresh_lock_family', LOCK_FAMILY, [tokenHash]);

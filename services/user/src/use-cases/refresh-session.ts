@@ -1,4 +1,4 @@
-import { Unauthorized } from '@ecommerce/kit';
+import { Unauthorized, isUnavailableError, statementNotRun } from '@ecommerce/kit';
 import type { SessionRepository } from '../data/session-repository.js';
 import { refreshTokenDigest, type IssuedTokens } from '../model/session.js';
 import type { TokenIssuer } from '../model/token-issuer.js';
@@ -44,6 +44,8 @@ export async function refreshSession(
   caller: RefreshCaller = ALWAYS_THERE,
 ): Promise<IssuedTokens> {
   const hash = refreshTokenDigest(token);
+  // The rotation this refresh made, once it is ready to commit: its new token's digest and the answer.
+  let rotated: { digest: Buffer; issued: IssuedTokens } | undefined;
   const outcome = await deps.sessionRepository.transaction(async (sessions) => {
     const row = await sessions.lock(hash);
     if (!row || row.revoked_at || row.expired) return { refused: REFUSED.invalid };
@@ -63,7 +65,15 @@ export async function refreshSession(
     const pair = await deps.tokenIssuer.pair(row.user_id, row.current_role, next.token, next.expiresIn);
     // Thrown, the transaction rolls back (Database.tx). No await between this check and the COMMIT.
     if (caller.gone()) throw new RefreshAbandoned();
-    return { issued: { pair, refreshExpiresIn: next.expiresIn } };
+    const issued = { pair, refreshExpiresIn: next.expiresIn };
+    rotated = { digest: refreshTokenDigest(next.token), issued };
+    return { issued };
+  }).catch(async (err: unknown) => {
+    // The connection was lost with the COMMIT sent (or maybe sent): it may have committed, and then the token the
+    // client holds is spent, and a 503 would leave it nothing but a reuse at its next refresh, which ends the session.
+    // Asked on another connection, the new token says which: there, the rotation committed and its answer stands.
+    if (rotated && isUnavailableError(err) && !statementNotRun(err) && (await deps.sessionRepository.holds(rotated.digest).catch(() => false))) return { issued: rotated.issued };
+    throw err;
   });
   if ('refused' in outcome) throw new Unauthorized(outcome.refused);
   return outcome.issued;
