@@ -4,8 +4,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { productApi } from './api/client.js';
 import { refreshCart, type CartChange, type CartProduct } from './cart.js';
-import { countOf } from './count.js';
-import { formatMoney } from './money.js';
+import { cartChangeText } from './cart-change.js';
 import { useCart } from './state.js';
 
 /** The product as the shop sells it now; null when it is no longer sold (404); throws when that cannot be told. */
@@ -51,17 +50,6 @@ export function useCartCheck(): CartCheck {
   return { checking, changes, check };
 }
 
-function changeText(c: CartChange): string {
-  switch (c.kind) {
-    case 'price':
-      return `${c.name} now costs ${formatMoney(c.toCents, c.currency)} (was ${formatMoney(c.fromCents, c.currency)}).`;
-    case 'gone':
-      return `${c.name} is no longer sold; it was taken out of your cart.`;
-    case 'stock':
-      return c.to === 0 ? `${c.name} is sold out; it was taken out of your cart.` : `Only ${countOf(c.to, 'unit')} of ${c.name} left; your cart now has ${c.to} (you had ${c.from}).`;
-  }
-}
-
 /** The changes of the last look, as one alert; nothing when there were none. */
 export function CartChanges({ changes }: { changes: CartChange[] }) {
   if (changes.length === 0) return null;
@@ -70,7 +58,7 @@ export function CartChanges({ changes }: { changes: CartChange[] }) {
       <p>Your cart was updated to the shop's current prices and stock:</p>
       <ul>
         {changes.map((c) => (
-          <li key={`${c.kind}-${c.productId}`}>{changeText(c)}</li>
+          <li key={`${c.kind}-${c.productId}`}>{cartChangeText(c)}</li>
         ))}
       </ul>
     </div>

@@ -108,7 +108,7 @@ export function parseCart(json: string | null): CartLine[] {
 
 /** What a look at the shop's current catalog changed in the cart (shown before the order is placed). */
 export type CartChange =
-  | { kind: 'price'; productId: string; name: string; currency: string; fromCents: number; toCents: number }
+  | { kind: 'price'; productId: string; name: string; currency: string; fromCents: number; toCents: number; fromCurrency: string }
   | { kind: 'gone'; productId: string; name: string }
   | { kind: 'stock'; productId: string; name: string; from: number; to: number };
 
@@ -133,7 +133,7 @@ export async function refreshCart(lines: readonly CartLine[], current: (productI
       continue;
     }
     if (p.priceCents !== line.priceCents || p.currency !== line.currency) {
-      changes.push({ kind: 'price', productId: p.id, name: p.name, currency: p.currency, fromCents: line.priceCents, toCents: p.priceCents });
+      changes.push({ kind: 'price', productId: p.id, name: p.name, currency: p.currency, fromCents: line.priceCents, toCents: p.priceCents, fromCurrency: line.currency });
     }
     const quantity = clamp(line.quantity, p.stock);
     if (quantity < line.quantity) changes.push({ kind: 'stock', productId: p.id, name: p.name, from: line.quantity, to: quantity });

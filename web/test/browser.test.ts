@@ -781,6 +781,22 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a product whose currency the admin changed after it went into the cart: the cart says the price seen before in its own currency ("now costs ¥1,250 (was $12.50)"), not in the new one', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ stock: 10, name: 'Travelling teapot', priceCents: 1250 });
+    const { context, page, errors } = await newShopper();
+    await addToCart(page, product, 1);
+    const current = (await api<Product>('GET', `/product/${product.id}`)).body;
+    assert.equal((await api('PATCH', `/product/${product.id}`, { currency: 'JPY' }, adminToken, { 'if-match': `"${current.version}"` })).status, 200);
+    await page.goto('/cart');
+    const change = page.getByRole('alert').filter({ hasText: 'Travelling teapot' });
+    await change.waitFor();
+    // The old page wrote both amounts in the new currency: "now costs ¥1,250 (was ¥1,250)", as if nothing had moved.
+    assert.match(await change.innerText(), /Travelling teapot now costs ¥1,250 \(was \$12\.50\)/);
+    await page.getByText('Total: ¥1,250').waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a price changed in the instant between the last look and the order: nothing is placed, the cart shows the new price, and the next press charges it', { timeout: STEP_MS }, async () => {
     const { product, context, page, errors } = await shopperAtCheckout({ stock: 10, name: 'Racing jug', priceCents: 1000 }, 2, 'race');
     await page.route('**/order', async (route) => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { cartChangeText } from '../src/cart-change.js';
+import { formatMoney } from '../src/money.js';
 import { MAX_QUANTITY, addToCart, cartTotals, cartUnits, isMixedCurrency, orderItems, parseCart, refreshCart, setQuantity, type CartProduct } from '../src/cart.js';
 
 const product = (id: string, priceCents: number, stock: number, currency = 'USD'): CartProduct => ({ id, name: `P ${id}`, priceCents, currency, stock, imageUrl: null });
@@ -74,11 +76,19 @@ describe('refreshCart', () => {
     const { lines, changes } = await refreshCart(cart, async (id) => catalog[id] ?? null);
     assert.deepEqual(lines.map((l) => [l.productId, l.name, l.priceCents, l.stock, l.quantity]), [['a', 'A renamed', 2000, 50, 5], ['b', 'P b', 250, 2, 2]]);
     assert.deepEqual(changes, [
-      { kind: 'price', productId: 'a', name: 'A renamed', currency: 'USD', fromCents: 1000, toCents: 2000 },
+      { kind: 'price', productId: 'a', name: 'A renamed', currency: 'USD', fromCents: 1000, toCents: 2000, fromCurrency: 'USD' },
       { kind: 'stock', productId: 'b', name: 'P b', from: 3, to: 2 },
       { kind: 'gone', productId: 'c', name: 'P c' },
       { kind: 'stock', productId: 'd', name: 'P d', from: 2, to: 0 },
     ]);
+  });
+
+  it('when a product changed its currency, then the change says the price seen before in the currency it was in', async () => {
+    // An admin may change a product's currency: $12.50 became ¥1,250, and the cart said "now costs ¥1,250 (was ¥1,250)".
+    const { lines, changes } = await refreshCart([line('a', 1250, 1)], async () => product('a', 1250, 10, 'JPY'));
+    assert.deepEqual(lines.map((l) => [l.priceCents, l.currency]), [[1250, 'JPY']]);
+    assert.equal(changes.length, 1);
+    assert.equal(cartChangeText(changes[0]!), `P a now costs ${formatMoney(1250, 'JPY')} (was ${formatMoney(1250, 'USD')}).`);
   });
 
   it('when the catalog cannot be read for a line, then that line stays as it was and no change is claimed', async () => {
