@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { productApi } from './api/client.js';
 import { refreshCart, type CartChange, type CartProduct } from './cart.js';
-import { cartChangeText } from './cart-change.js';
+import { cartChangeWords } from './cart-change.js';
 import { useCart } from './state.js';
 
 /** The product as the shop sells it now; null when it is no longer sold (404); throws when that cannot be told. */
@@ -57,9 +57,17 @@ export function CartChanges({ changes }: { changes: CartChange[] }) {
     <div id="cart-changes" className="warning" role="alert" tabIndex={-1}>
       <p>Your cart was updated to the shop's current prices and stock:</p>
       <ul>
-        {changes.map((c) => (
-          <li key={`${c.kind}-${c.productId}`}>{cartChangeText(c)}</li>
-        ))}
+        {changes.map((c) => {
+          const { before, name, after } = cartChangeWords(c);
+          // The name isolated: one in a right-to-left script keeps its own direction inside the sentence.
+          return (
+            <li key={`${c.kind}-${c.productId}`}>
+              {before}
+              <bdi>{name}</bdi>
+              {after}
+            </li>
+          );
+        })}
       </ul>
     </div>
   );

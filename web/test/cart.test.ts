@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { cartChangeText } from '../src/cart-change.js';
+import { cartChangeWords } from '../src/cart-change.js';
 import { formatMoney } from '../src/money.js';
 import { MAX_QUANTITY, addToCart, cartTotals, cartUnits, isMixedCurrency, orderItems, parseCart, refreshCart, setQuantity, type CartProduct } from '../src/cart.js';
 
@@ -88,7 +88,7 @@ describe('refreshCart', () => {
     const { lines, changes } = await refreshCart([line('a', 1250, 1)], async () => product('a', 1250, 10, 'JPY'));
     assert.deepEqual(lines.map((l) => [l.priceCents, l.currency]), [[1250, 'JPY']]);
     assert.equal(changes.length, 1);
-    assert.equal(cartChangeText(changes[0]!), `P a now costs ${formatMoney(1250, 'JPY')} (was ${formatMoney(1250, 'USD')}).`);
+    assert.deepEqual(cartChangeWords(changes[0]!), { before: '', name: 'P a', after: ` now costs ${formatMoney(1250, 'JPY')} (was ${formatMoney(1250, 'USD')}).` });
   });
 
   it('when the catalog cannot be read for a line, then that line stays as it was and no change is claimed', async () => {

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { Fragment, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from 'react-router';
 import { hasAccessToken, orderApi } from '../api/client.js';
@@ -28,8 +28,8 @@ export function CheckoutPage() {
   const navigate = useNavigate();
   const queries = useQueryClient();
   const [placing, setPlacing] = useState(false);
-  const [short, setShort] = useState<{ lines: { name: string; requested: number; available: number }[] } | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [short, setShort] = useState<{ lines: ShortLine[] } | null>(null);
+  const [error, setError] = useState<ReactNode>(null);
   const busy = useRef(false);
   const fresh = useCartCheck();
   useEffect(() => {
@@ -64,7 +64,7 @@ export function CheckoutPage() {
   }
   const mixed = isMixedCurrency(cart.lines);
   // Why the order was not placed: said in an alert that takes the focus (the pressed button was disabled meanwhile).
-  const refuse = (text: string) => {
+  const refuse = (text: ReactNode) => {
     setError(text);
     focusAfterRender('#checkout-error');
   };
@@ -126,7 +126,7 @@ export function CheckoutPage() {
         newCheckoutAttempt();
         const byId = new Map(outcome.items.map((i: ShortItem) => [i.productId, i]));
         setShort({
-          lines: lines.filter((l) => byId.has(l.productId)).map((l) => ({ name: l.name, requested: byId.get(l.productId)!.requested, available: byId.get(l.productId)!.available })),
+          lines: lines.filter((l) => byId.has(l.productId)).map((l) => ({ productId: l.productId, name: l.name, requested: byId.get(l.productId)!.requested, available: byId.get(l.productId)!.available })),
         });
         // The cart now knows the real stock: short lines drop to what is left (or go), so the next try can succeed.
         cart.replace(
@@ -146,8 +146,10 @@ export function CheckoutPage() {
         const moved = await fresh.check();
         const names = lines.filter((l) => outcome.items.some((i) => i.productId.toLowerCase() === l.productId.toLowerCase())).map((l) => l.name);
         refuse(
-          `The price of ${names.length ? names.join(', ') : 'an item'} changed as you placed the order, so it was not placed and nothing was charged.` +
-            (moved.length ? ' Your cart now shows the current prices; check them and place the order again.' : ' Check your cart and place the order again.'),
+          <>
+            The price of {names.length ? <Names names={names} /> : 'an item'} changed as you placed the order, so it was not placed and nothing was charged.
+            {moved.length ? ' Your cart now shows the current prices; check them and place the order again.' : ' Check your cart and place the order again.'}
+          </>,
         );
         return;
       }
@@ -168,9 +170,17 @@ export function CheckoutPage() {
         }));
         const max = byId.get(over[0]!.productId.toLowerCase())!.max;
         refuse(
-          `One order takes at most ${countOf(max, 'unit')} of a product, so it was not placed. ` +
-            over.map((l) => `${l.name}: your cart had ${l.quantity.toLocaleString('en')} and now has ${Math.min(l.quantity, max).toLocaleString('en')}.`).join(' ') +
-            ' Check your cart and place the order again; order more in another order.',
+          <>
+            {`One order takes at most ${countOf(max, 'unit')} of a product, so it was not placed.`}
+            {over.map((l) => (
+              <Fragment key={l.productId}>
+                {' '}
+                <bdi>{l.name}</bdi>
+                {`: your cart had ${l.quantity.toLocaleString('en')} and now has ${Math.min(l.quantity, max).toLocaleString('en')}.`}
+              </Fragment>
+            ))}
+            {' Check your cart and place the order again; order more in another order.'}
+          </>,
         );
         return;
       }
@@ -247,15 +257,35 @@ export function CheckoutPage() {
   );
 }
 
+/**
+ * Product names in a sentence, each isolated: a name in a right-to-left script (begun by a digit, ended by a bang)
+ * keeps its own direction instead of spilling into the words around it.
+ */
+function Names({ names }: { names: string[] }) {
+  return names.map((name, i) => (
+    <Fragment key={i}>
+      {i > 0 && ', '}
+      <bdi>{name}</bdi>
+    </Fragment>
+  ));
+}
+
+interface ShortLine {
+  productId: string;
+  name: string;
+  requested: number;
+  available: number;
+}
+
 /** A 409 insufficient-stock: nothing was ordered, and which items were short. */
-function ShortAlert({ short, cartEmpty }: { short: { lines: { name: string; requested: number; available: number }[] }; cartEmpty: boolean }) {
+function ShortAlert({ short, cartEmpty }: { short: { lines: ShortLine[] }; cartEmpty: boolean }) {
   return (
     <div id="checkout-short" className="warning" role="alert" tabIndex={-1}>
       <p>Not enough stock for some items; nothing was ordered. {cartEmpty ? 'None of them are left, so your cart is now empty.' : 'Your cart now holds what is left.'}</p>
       <ul>
         {short.lines.map((s) => (
-          <li key={s.name}>
-            {s.name}: you asked for {countOf(s.requested, 'unit')}, {s.available === 0 ? 'none are left' : `only ${countOf(s.available, 'unit')} left`}.
+          <li key={s.productId}>
+            <bdi>{s.name}</bdi>: you asked for {countOf(s.requested, 'unit')}, {s.available === 0 ? 'none are left' : `only ${countOf(s.available, 'unit')} left`}.
           </li>
         ))}
       </ul>
