@@ -897,6 +897,24 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('pressing Add to cart again says what the cart has now: the live region changes (a screen reader hears the second press), also after a double click', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ stock: 20, name: 'Repeat mug' });
+    const { context, page, errors } = await newShopper();
+    await page.goto(`/products/${product.id}`);
+    const status = page.getByRole('status').filter({ hasText: 'Added' });
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await status.filter({ hasText: 'Added 1 to your cart.' }).waitFor();
+    assert.equal(await status.innerText(), 'Added 1 to your cart. View cart');
+    // The old page said "Added 1 to your cart." again: the region did not change, and nothing was heard.
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await status.filter({ hasText: '2 in your cart now.' }).waitFor({ timeout: 5000 });
+    await page.getByRole('button', { name: 'Add to cart' }).dblclick();
+    await status.filter({ hasText: '4 in your cart now.' }).waitFor({ timeout: 5000 });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cart, 4 items', exact: true }).waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('on the product page, a quantity typed then Enter adds it to the cart (as the button does); Enter on a cleared field adds nothing', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ name: 'Enter-key lamp', stock: 20 });
     const { context, page, errors } = await newShopper();
