@@ -915,6 +915,21 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('the product page at the cart\'s cap of 1,000 units with more in stock says the cart holds the most it takes, not that all available units are in it', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ stock: 5000, name: 'Plentiful peg' });
+    const { context, page, errors } = await newShopper();
+    await page.goto(`/products/${product.id}`);
+    await page.getByLabel('Quantity').fill('1000');
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.getByRole('status').filter({ hasText: 'Added 1000 to your cart.' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Add to cart' }).isDisabled(), true);
+    // The old page said "All available units are in your cart." of a product with 4,000 more in stock.
+    await page.getByText('Your cart has 1,000 of this product, the most a cart holds of one.').waitFor({ timeout: 5000 });
+    assert.equal(await page.getByText('All available units are in your cart.').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('on the product page, a quantity typed then Enter adds it to the cart (as the button does); Enter on a cleared field adds nothing', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ name: 'Enter-key lamp', stock: 20 });
     const { context, page, errors } = await newShopper();

@@ -87,7 +87,14 @@ export function ProductPage() {
               Add to cart
             </button>
           </form>
-          {inCart > 0 && canAdd === 0 && !out && <p className="note">All available units are in your cart.</p>}
+          {inCart > 0 && canAdd === 0 && !out && (
+            <p className="note">
+              {/* At the cart's own cap with more in stock, not all there is: "All available units" said the shop had no more. */}
+              {inCart >= MAX_QUANTITY && p.stock > inCart
+                ? `Your cart has ${MAX_QUANTITY.toLocaleString('en')} of this product, the most a cart holds of one.`
+                : 'All available units are in your cart.'}
+            </p>
+          )}
           <p role="status" className="added">
             {added && (
               <>
