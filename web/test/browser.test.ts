@@ -2349,6 +2349,26 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('admin: "Created <name>." and "Archived <name>." keep a right-to-left name in its own direction: its bang ends it, on its left', { timeout: STEP_MS }, async () => {
+    const name = '3 مصابيح مكتب!';
+    const { context, page, errors } = await adminAtProducts();
+    await page.getByLabel('SKU').fill(`RTL-${Date.now().toString(36)}`.toUpperCase());
+    await page.getByLabel('Name').fill(name);
+    await page.getByLabel('Price').fill('12.50');
+    await page.getByLabel('Stock').fill('3');
+    await page.getByRole('button', { name: 'Create product' }).click();
+    // The old page wrote the name into the sentence: its 3 went to its left and its bang to its right.
+    await endsOnTheLeft('Created', page.getByRole('region', { name: 'New product' }).getByRole('status'), name);
+    await (await adminEditLink(page, name)).click();
+    await page.getByRole('button', { name: 'Archive product' }).click();
+    await page.getByRole('button', { name: 'Yes, archive it' }).click();
+    await page.waitForURL((u) => u.pathname === '/admin');
+    await endsOnTheLeft('Archived', page.getByRole('region', { name: 'Products', exact: true }).getByRole('status'), name);
+    assert.equal(await page.getByRole('region', { name: 'Products', exact: true }).getByRole('status').innerText(), `Archived ${name}.`);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('admin: the Products link of the admin navigation is marked current (aria-current, highlighted) on a product\'s edit page as on the list; not on the orders page', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await adminAtProducts();
     const nav = page.getByRole('navigation', { name: 'Admin' });

@@ -259,10 +259,18 @@ function ProductForm({
 }
 
 /**
+ * A product's name in a sentence, isolated: one in a right-to-left script (begun by a digit, ended by a bang) keeps its
+ * own direction instead of spilling into the words around it ("Created 3 مصابيح مكتب!." put the 3 on its left).
+ */
+function named(name: string | null): ReactNode {
+  return name === null ? 'the product' : <bdi>{name}</bdi>;
+}
+
+/**
  * What an admin action did or why it failed. It takes the focus when it appears: the button that was pressed
  * is disabled while the request runs (or its form is remounted), and the focus would fall to the page's start.
  */
-function ActionMessage({ message, id }: { message: { kind: 'error' | 'ok'; text: string }; id?: string }) {
+function ActionMessage({ message, id }: { message: { kind: 'error' | 'ok'; text: ReactNode }; id?: string }) {
   const ref = useRef<HTMLParagraphElement>(null);
   useEffect(() => {
     const el = ref.current;
@@ -326,12 +334,12 @@ function Products() {
   // What the page that sent us here did ("Archived ..."): said once, at the list the product left (where the
   // admin looks next, not under the create form), then dropped from the history entry so a reload, Back or
   // Forward does not say it again.
-  const [said, setSaid] = useState<{ kind: 'ok'; text: string } | null>(() => {
-    const text = (location.state as { said?: unknown } | null)?.said;
-    return typeof text === 'string' ? { kind: 'ok', text } : null;
+  const [said, setSaid] = useState<{ kind: 'ok'; text: ReactNode } | null>(() => {
+    const archived = (location.state as { archived?: unknown } | null)?.archived;
+    return typeof archived === 'string' || archived === null ? { kind: 'ok', text: <>Archived {named(archived)}.</> } : null;
   });
   // What the create form did, said under it.
-  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: ReactNode } | null>(null);
   useEffect(() => {
     if (location.state) void navigate({ pathname: location.pathname, search: location.search }, { replace: true, state: null });
   }, [location, navigate]);
@@ -350,7 +358,7 @@ function Products() {
       return ok(await productApi.POST('/product', { body: { ...body, stock } }));
     },
     onSuccess: (p) => {
-      setMessage({ kind: 'ok', text: `Created ${p.name}.` });
+      setMessage({ kind: 'ok', text: <>Created {named(p.name)}.</> });
       setFormKey((k) => k + 1);
       void queries.invalidateQueries({ queryKey: ['products'] });
       void queries.invalidateQueries({ queryKey: ['categories'] });
@@ -505,7 +513,7 @@ function EditProduct() {
     },
     onSuccess: () => {
       void queries.invalidateQueries({ queryKey: ['products'] });
-      void navigate('/admin', { state: { said: `Archived ${name ?? 'the product'}.` } });
+      void navigate('/admin', { state: { archived: name ?? null } });
     },
     onError: fail('archive'),
   });
