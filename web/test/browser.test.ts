@@ -352,8 +352,10 @@ async function reloadWithSessionCheckHeld(page: Page, width: number): Promise<{ 
  * A product's Edit link in the admin products table, which lists 50 a page, oldest first: Load more until it is
  * there (the suite makes more than 50 products before some admin tests).
  */
-async function adminEditLink(page: Page, name: string): Promise<Locator> {
-  const link = page.getByRole('link', { name: `Edit ${name}`, exact: true });
+/** The Edit link of the product named `name` in the admin's table (of its row with `sku`, when other tests made products of that name too). */
+async function adminEditLink(page: Page, name: string, sku?: string): Promise<Locator> {
+  const rows = sku === undefined ? page : page.getByRole('row').filter({ hasText: sku });
+  const link = rows.getByRole('link', { name: `Edit ${name}`, exact: true });
   await page.getByRole('region', { name: 'Products table' }).waitFor();
   while ((await link.count()) === 0) {
     const more = page.getByRole('button', { name: 'Load more' });
@@ -2351,15 +2353,17 @@ describe('storefront in Chromium', { concurrency: false }, () => {
 
   test('admin: "Created <name>." and "Archived <name>." keep a right-to-left name in its own direction: its bang ends it, on its left', { timeout: STEP_MS }, async () => {
     const name = '3 مصابيح مكتب!';
+    const sku = `RTL-${Date.now().toString(36)}`.toUpperCase();
     const { context, page, errors } = await adminAtProducts();
-    await page.getByLabel('SKU').fill(`RTL-${Date.now().toString(36)}`.toUpperCase());
+    await page.getByLabel('SKU').fill(sku);
     await page.getByLabel('Name').fill(name);
     await page.getByLabel('Price').fill('12.50');
     await page.getByLabel('Stock').fill('3');
     await page.getByRole('button', { name: 'Create product' }).click();
     // The old page wrote the name into the sentence: its 3 went to its left and its bang to its right.
     await endsOnTheLeft('Created', page.getByRole('region', { name: 'New product' }).getByRole('status'), name);
-    await (await adminEditLink(page, name)).click();
+    // The cart's right-to-left test makes products of this name too.
+    await (await adminEditLink(page, name, sku)).click();
     await page.getByRole('button', { name: 'Archive product' }).click();
     await page.getByRole('button', { name: 'Yes, archive it' }).click();
     await page.waitForURL((u) => u.pathname === '/admin');
