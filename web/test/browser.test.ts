@@ -923,7 +923,8 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.goto(`/products/${product.id}`);
     await page.getByLabel('Quantity').fill('1000');
     await page.getByRole('button', { name: 'Add to cart' }).click();
-    await page.getByRole('status').filter({ hasText: 'Added 1000 to your cart.' }).waitFor();
+    // Digits grouped as in every other sentence of the shop (the old page said "Added 1000").
+    await page.getByRole('status').filter({ hasText: 'Added 1,000 to your cart.' }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Add to cart' }).isDisabled(), true);
     // The old page said "All available units are in your cart." of a product with 4,000 more in stock.
     await page.getByText('Your cart has 1,000 of this product, the most a cart holds of one.').waitFor({ timeout: 5000 });
@@ -2428,6 +2429,22 @@ describe('storefront in Chromium', { concurrency: false }, () => {
       await page.getByRole('region', { name: 'Orders table' }).waitFor();
       assert.equal(await page.getByRole('alert').count(), 0);
     }
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('admin: a large stock is written with its digits grouped in the products table, the Stock heading and "Stock is now", as the refusals write it', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Warehouse peg', stock: 1_000_000 });
+    const { context, page, errors } = await adminAtProducts();
+    await (await adminEditLink(page, 'Warehouse peg', product.sku)).waitFor();
+    // The old page wrote 1000000 here and 1,000,000 in its refusals.
+    const row = page.getByRole('row').filter({ hasText: product.sku });
+    assert.equal(await row.getByRole('cell').nth(2).innerText(), '1,000,000');
+    await page.goto(`/admin/products/${product.id}`);
+    await page.getByRole('heading', { name: 'Stock: 1,000,000', exact: true }).waitFor();
+    await page.getByLabel('Stock change').fill('234567');
+    await page.getByRole('button', { name: 'Adjust stock' }).click();
+    await page.getByRole('region', { name: 'Stock: 1,234,567' }).getByRole('status').filter({ hasText: 'Stock is now 1,234,567.' }).waitFor();
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -73,7 +73,7 @@ export function ProductPage() {
               setQuantity(1);
               // Another press says how many the cart has now: the same "Added 1 to your cart." again changed nothing in
               // the live region, so a screen reader heard nothing, and the page looked the same, for a second unit.
-              setAdded(took > 0 ? `Added ${took} to your cart.${inCart > 0 ? ` ${(inCart + took).toLocaleString('en')} in your cart now.` : ''}` : 'Your cart is full: remove a product before adding another.');
+              setAdded(took > 0 ? `Added ${took.toLocaleString('en')} to your cart.${inCart > 0 ? ` ${(inCart + took).toLocaleString('en')} in your cart now.` : ''}` : 'Your cart is full: remove a product before adding another.');
               // The last units added disable the field and the button: the focus, on one of them, would drop to the
               // page's start. It goes to the message's View cart link, the next step.
               if (took > 0 && inCart + took >= Math.min(p.stock, MAX_QUANTITY)) focusAfterRender('#added-view-cart');

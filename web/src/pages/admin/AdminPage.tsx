@@ -403,7 +403,7 @@ function Products() {
                   <th scope="row">{p.name}</th>
                   <td>{p.sku}</td>
                   <td>{formatMoney(p.priceCents, p.currency)}</td>
-                  <td>{p.stock}</td>
+                  <td>{p.stock.toLocaleString('en')}</td>
                   <td>{p.category ?? '—'}</td>
                   <td>
                     <Link to={`/admin/products/${p.id}`} aria-label={`Edit ${p.name}`}>
@@ -494,7 +494,7 @@ function EditProduct() {
     },
     onSuccess: (p) => {
       setDelta('');
-      after(p, `Stock is now ${p.stock}.`, 'stock');
+      after(p, `Stock is now ${p.stock.toLocaleString('en')}.`, 'stock');
     },
     onError: (err, d) => {
       // No answer, or none but the gateway's 504 (its deadline passed while the product service may have committed):
@@ -551,7 +551,7 @@ function EditProduct() {
         {message?.panel === 'edit' && <ActionMessage message={message} />}
       </section>
       <section className="panel" aria-labelledby="stock-h">
-        <h2 id="stock-h">Stock: {p.stock}</h2>
+        <h2 id="stock-h">Stock: {p.stock.toLocaleString('en')}</h2>
         <form
           className="inline-form"
           onSubmit={(e) => {
