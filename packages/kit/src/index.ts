@@ -23,6 +23,7 @@ export * from './ids.js';
 export * from './text.js';
 export { noneMatchHolds, readEntityTags, type EntityTag, type EntityTagList } from './entity-tags.js';
 export { pathOf } from './request-target.js';
+export { repeatedMemberPointer } from './json-members.js';
 export { clientGone } from './client-connection.js';
 export { freePort } from './free-port.js';
 export { AUTHENTICATION_PLUGIN, authentication } from './plugins/authentication.js';

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Pool } from 'undici';
-import { Metrics, NO_BODY_LIMIT, NotFound, PreconditionFailed, ProblemError, SERVER_LIMITS, ServiceUnavailable, TooManyRequests, Type, UUID_PATTERN, bodyLimitFor, containsUnstorableText, createServer, isUnavailableError, maxJsonBytes, startupWaitReason } from '../src/index.js';
+import { Metrics, NO_BODY_LIMIT, NotFound, PreconditionFailed, ProblemError, SERVER_LIMITS, ServiceUnavailable, TooManyRequests, Type, UUID_PATTERN, bodyLimitFor, containsUnstorableText, createServer, isUnavailableError, maxJsonBytes, repeatedMemberPointer, startupWaitReason } from '../src/index.js';
 import { assertMethodNotAllowed, assertProblem, http, listenOnLoopback, rawExchange, rawExchangeInParts } from '@ecommerce/test-support';
 
 async function server(logLevel = 'silent', lines?: string[]) {
@@ -501,6 +501,81 @@ describe('JSON bodies refused', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('JSON members named twice', () => {
+  it('when an object in a JSON body names a member twice (however the name is escaped, at any depth), then 400 at that member, must be sent once; nothing reaches the handler, distinct names pass', async () => {
+    const app = await server();
+    let calls = 0;
+    app.post('/t/any', { schema: { body: Type.Unknown() } }, async (request) => (calls++, request.body));
+    const base = await listenOnLoopback(app);
+    try {
+      const cases: [string, string][] = [
+        ['{"quantity":1,"quantity":1000}', '/quantity'],
+        ['{"items":[{"productId":"a","quantity":1}],"items":[]}', '/items'],
+        [String.raw`{"items":[{"q":1},{"q":2,"x":[1,{"y":"\\\"","z":0}],"q":3}]}`, '/items/1/q'],
+        [String.raw`{"role":"customer","r\u006fle":"admin"}`, '/role'],
+        [String.raw`[{"a/b~c":1,"a\/b~c":2}]`, '/0/a~1b~0c'],
+        ['{"":1,"":2}', '/'],
+        [' { "a" : { } , "a" : 1 } ', '/a'],
+      ];
+      for (const [body, path] of cases) {
+        const res = await http(base, 'POST', '/t/any', { raw: body, headers: { 'content-type': 'application/json' } });
+        const p = assertProblem(res, 400, 'validation-failed');
+        assert.deepEqual(p.errors, [{ path, message: 'must be sent once' }], body);
+      }
+      assert.equal(calls, 0);
+      for (const body of ['{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]}', String.raw`{"a":"\"a\":1,","b":"a"}`, String.raw`{"a\"":1,"a":2}`, '[1,"a","a"]']) {
+        const res = await http(base, 'POST', '/t/any', { raw: body, headers: { 'content-type': 'application/json' } });
+        assert.equal(res.status, 200, `${body}: ${res.text}`);
+        assert.deepEqual(res.body, JSON.parse(body));
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('finds a member named twice at its JSON pointer in any JSON text, and none where names are distinct', () => {
+    // Writes a JSON value as JSON.stringify would, except that the object at `at` gets one of its names again,
+    // each of its characters sometimes written as a \u escape, and white space anywhere between tokens.
+    const write = (v: unknown, path: string, at: string | undefined, escapes: boolean[], ws: string): string => {
+      if (Array.isArray(v)) return `[${ws}${v.map((x, i) => write(x, `${path}/${i}`, at, escapes, ws)).join(`${ws},${ws}`)}${ws}]`;
+      if (v === null || typeof v !== 'object') return JSON.stringify(v);
+      const entries = Object.entries(v);
+      const token = (k: string) => k.replace(/~/g, '~0').replace(/\//g, '~1');
+      const members = entries.map(([k, x]) => `${JSON.stringify(k)}${ws}:${ws}${write(x, `${path}/${token(k)}`, at, escapes, ws)}`);
+      if (path === at && entries.length > 0) {
+        const name = entries[0]![0];
+        const escaped = [...name].map((ch, i) => (escapes[i % escapes.length] ? [...ch].map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`).join('') : JSON.stringify(ch).slice(1, -1))).join('');
+        members.push(`"${escaped}"${ws}:${ws}0`);
+      }
+      return `{${ws}${members.join(`${ws},${ws}`)}${ws}}`;
+    };
+    const objectsIn = (v: unknown, path = ''): [string, string][] => {
+      if (Array.isArray(v)) return v.flatMap((x, i) => objectsIn(x, `${path}/${i}`));
+      if (v === null || typeof v !== 'object') return [];
+      const entries = Object.entries(v);
+      const own: [string, string][] = entries.length > 0 ? [[path, entries[0]![0]]] : [];
+      return [...own, ...entries.flatMap(([k, x]) => objectsIn(x, `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`))];
+    };
+    const value = fc.jsonValue({ maxDepth: 4 });
+    const ws = fc.constantFrom('', ' ', '\n\t ');
+    fc.assert(
+      fc.property(value, ws, (v, space) => {
+        assert.equal(repeatedMemberPointer(write(v, '', undefined, [false], space)), undefined);
+      }),
+    );
+    fc.assert(
+      fc.property(value, fc.nat(), fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }), ws, (v, pick, escapes, space) => {
+        const objects = objectsIn(v);
+        fc.pre(objects.length > 0);
+        const [at, name] = objects[pick % objects.length]!;
+        const text = write(v, '', at, escapes, space);
+        JSON.parse(text); // still JSON text, which the scanner takes
+        assert.equal(repeatedMemberPointer(text), `${at}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, text);
+      }),
+    );
   });
 });
 

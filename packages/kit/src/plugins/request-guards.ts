@@ -9,6 +9,7 @@ import addFormatsModule from 'ajv-formats';
 import { NO_BODY_LIMIT, bodyLimitFor } from '../body-limit.js';
 import { BadRequest, ProblemError, problemBody } from '../errors.js';
 import { ambiguousHeaderLines, headerLines } from '../header-lines.js';
+import { repeatedMemberPointer } from '../json-members.js';
 import { pathOf } from '../request-target.js';
 import { KIT_PLUGINS } from './names.js';
 import { badlyEncodedOriginal, badlyEncodedUrl, noRoute } from './problem-errors.js';
@@ -224,7 +225,12 @@ export const requestGuards = fp<RequestGuardsOptions>(
       app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body: Buffer, done) => {
         if (!isUtf8(body)) return done(notUtf8(), undefined);
         const text = body.toString('utf8');
-        parseJson(request, text, (err: Error | null, value?: unknown) => (err ? done(jsonRefusal(err, text), undefined) : done(null, value)));
+        parseJson(request, text, (err: Error | null, value?: unknown) => {
+          if (err) return done(jsonRefusal(err, text), undefined);
+          // A member named twice in one object: JSON.parse kept the last, a proxy or a log may have read the first.
+          const repeated = value !== null && typeof value === 'object' ? repeatedMemberPointer(text) : undefined;
+          return repeated === undefined ? done(null, value) : done(repeatedMember(repeated), undefined);
+        });
       });
     }
     // Fastify reads no body of a GET or HEAD (they are bodyless to it), so what one carried was never looked at: a GET
@@ -373,6 +379,8 @@ export function bodylessRequestBodyProblem(contentType: string | undefined, body
   return notEmpty(value);
 }
 
+const repeatedMember = (path: string) =>
+  new BadRequest('A JSON object names this member twice (RFC 8259 4, RFC 7493 2.3): send it once', [{ path, message: 'must be sent once' }]);
 const payloadTooLarge = () => new ProblemError(413, 'payload-too-large', 'Payload too large', 'Payload too large');
 const notUtf8 = () => new BadRequest('The body is not UTF-8 text (JSON must be: RFC 8259)');
 const unsupportedType = (contentType: string | undefined) =>
