@@ -83,6 +83,8 @@ const steps: Step[] = [
     capture: { staleVersion: "v('productVersion')", productVersion: 'body.version' },
   },
   fails(412, 'precondition-failed')('PATCH /product/{id}', 'Update a product: stale If-Match -> 412', { ...asAdmin, headers: { 'If-Match': '"{{staleVersion}}"' }, body: { priceCents: 1 } }),
+  fails(412, 'precondition-failed')('PATCH /product/{id}', 'Update a product: If-None-Match with its ETag -> 412', { ...asAdmin, headers: { 'If-None-Match': '"{{productVersion}}"' }, body: { priceCents: 1 } }),
+  fails(412, 'precondition-failed')('GET /product/{id}', 'Product: stale If-Match -> 412', { ...theProduct, headers: { 'If-Match': '"{{staleVersion}}"' } }),
   invalid('PATCH /product/{id}', 'Update a product: malformed If-Match -> 400', ['headers/if-match'], { ...asAdmin, headers: { 'If-Match': 'version-one' }, body: { priceCents: 1 } }),
   invalid('PATCH /product/{id}', 'Update a product: stock is not patchable -> 400', ['/stock'], { ...asAdmin, body: { stock: 1000 } }),
   forbidden('PATCH /product/{id}', 'Update a product: customer -> 403', { auth: 'customerToken', ...theProduct, body: { priceCents: 1 } }),

@@ -415,6 +415,59 @@ describe('PATCH /product/:id', () => {
     assert.equal(replay.body.stock, cur.stock + 2);
   });
 
+  it('when a PATCH, a stock adjustment or a DELETE carries If-None-Match naming the current version (weak or strong, in any list) or *, then 412 and nothing changes; naming others, done (RFC 9110 13.1.2)', async () => {
+    // Ignored before: If-None-Match: * (change it only if it does not exist) or the current ETag changed the product.
+    const weakVersions = (tags: { weak: boolean; opaque: string | typeof CURRENT }[], current: number) =>
+      tags.map((t) => (t.opaque === CURRENT ? String(current) : t.opaque)).filter((o) => /^[1-9]\d{0,8}$/.test(o)).map(Number);
+    const write = fc.constantFrom('patch', 'stock', 'delete');
+    // Shown in a counterexample as the field sent to a new product (version 1).
+    const shown = <T extends { write: (v: number) => string }>(c: T) => Object.assign(c, { [fc.toStringMethod]: () => JSON.stringify(c.write(1)) });
+    const noneMatch = fc.oneof(
+      { weight: 4, arbitrary: ifMatchList(false).map((list) => shown({ write: list.write, named: (v: number) => weakVersions(list.tags, v).includes(v) })) },
+      { weight: 1, arbitrary: fc.constant(shown({ write: () => '*', named: () => true })) },
+    );
+    await fc.assert(
+      fc.asyncProperty(write, noneMatch, fc.boolean(), async (kind, inm, withIfMatch) => {
+        const before = await createProduct(stack, { stock: 5 });
+        const headers: Record<string, string> = { 'if-none-match': inm.write(before.version) };
+        if (withIfMatch) headers['if-match'] = `"${before.version}"`;
+        const res =
+          kind === 'patch'
+            ? await http(base, 'PATCH', `/product/${before.id}`, { token: admin, body: { name: 'changed' }, headers })
+            : kind === 'stock'
+              ? await http(base, 'POST', `/product/${before.id}/stock`, { token: admin, body: { delta: 1 }, headers })
+              : await http(base, 'DELETE', `/product/${before.id}`, { token: admin, headers });
+        const label = `${kind} If-None-Match: ${headers['if-none-match']}`;
+        if (inm.named(before.version)) {
+          assertProblem(res, 412, 'precondition-failed');
+          assert.deepEqual(await getProduct(stack, before.id), before, `${label}: nothing changed`);
+        } else {
+          assert.equal(res.status, kind === 'delete' ? 204 : 200, `${label}: ${res.text}`);
+        }
+      }),
+      { numRuns: 40 },
+    );
+    // Not entity tags: a 400 as for If-Match, nothing changed; an unknown product stays a 404.
+    const p = await createProduct(stack);
+    assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'x' }, headers: { 'if-none-match': 'abc' } }), 'headers/if-none-match');
+    assertProblem(await http(base, 'PATCH', '/product/0190a0a0-0000-7000-8000-000000000000', { token: admin, body: { name: 'x' }, headers: { 'if-none-match': '*' } }), 404);
+    assert.deepEqual(await getProduct(stack, p.id), p);
+  });
+
+  it('when a GET carries an If-Match the product is at none of, then 412 (before any If-None-Match 304); at one of them, the product (RFC 9110 13.1.1, 13.2.2)', async () => {
+    const p = await createProduct(stack);
+    assertProblem(await http(base, 'GET', `/product/${p.id}`, { headers: { 'if-match': `"${p.version + 1}"` } }), 412, 'precondition-failed');
+    assertProblem(await http(base, 'GET', `/product/${p.id}`, { headers: { 'if-match': `W/"${p.version}"` } }), 412, 'precondition-failed');
+    assertProblem(await http(base, 'GET', `/product/${p.id}`, { headers: { 'if-match': `"${p.version + 1}"`, 'if-none-match': `"${p.version}"` } }), 412, 'precondition-failed');
+    for (const held of [`"${p.version}"`, '*', `"999", "${p.version}"`]) {
+      const res = await http<Product>(base, 'GET', `/product/${p.id}`, { headers: { 'if-match': held } });
+      assert.equal(res.status, 200, held);
+      assert.equal(res.body.id, p.id);
+    }
+    assert.equal((await http(base, 'GET', `/product/${p.id}`, { headers: { 'if-match': `"${p.version}"`, 'if-none-match': `"${p.version}"` } })).status, 304);
+    assertProblem(await http(base, 'GET', '/product/0190a0a0-0000-7000-8000-000000000000', { headers: { 'if-match': '"1"' } }), 404);
+  });
+
   it('when the body sets stock or version, is empty or invalid, then 400 and nothing changes', async () => {
     const p = await createProduct(stack);
     assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { stock: 999 } }), '/stock');

@@ -198,7 +198,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One product (404 for unknown, archived or malformed ids) */
+        /** One product (404 for unknown, archived or malformed ids); If-None-Match: 304 when it holds the version, If-Match: 412 when it holds none */
         get: {
             parameters: {
                 query?: never;
@@ -295,12 +295,13 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Archive a product (admin): hidden from the catalog, kept for old orders; If-Match: "<version>" makes it conditional (412 on mismatch) */
+        /** Archive a product (admin): hidden from the catalog, kept for old orders; If-Match: "<version>" (or If-None-Match) makes it conditional (412 on mismatch) */
         delete: {
             parameters: {
                 query?: never;
                 header?: {
                     "if-match"?: string;
+                    "if-none-match"?: string;
                 };
                 path: {
                     id: string;
@@ -364,12 +365,13 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Update a product (admin); If-Match: "<version>" makes it conditional (412 on mismatch) */
+        /** Update a product (admin); If-Match: "<version>" (or If-None-Match) makes it conditional (412 on mismatch) */
         patch: {
             parameters: {
                 query?: never;
                 header?: {
                     "if-match"?: string;
+                    "if-none-match"?: string;
                 };
                 path: {
                     id: string;
@@ -482,13 +484,14 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Restock (positive delta) or remove unreserved units (negative delta) (admin); If-Match: "<version>" makes it conditional (412 on mismatch) */
+        /** Restock (positive delta) or remove unreserved units (negative delta) (admin); If-Match: "<version>" (or If-None-Match) makes it conditional (412 on mismatch) */
         post: {
             parameters: {
                 query?: never;
                 header?: {
                     "idempotency-key"?: string;
                     "if-match"?: string;
+                    "if-none-match"?: string;
                 };
                 path: {
                     id: string;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { PgCode, errorCode, type Database } from '@ecommerce/kit';
 import { skuTaken, type NewProduct } from '../model/product.js';
+import { UNCONDITIONAL, versionBounds, type VersionCondition } from '../model/version-condition.js';
 import { run, type NamedQuery } from './named-query.js';
 
 export interface ProductRow {
@@ -81,6 +82,7 @@ const Q = {
         version = version + 1,
         updated_at = now()
       WHERE id = $1 AND NOT archived AND ($3::integer[] IS NULL OR version = ANY($3::integer[]))
+        AND ($4::integer[] IS NULL OR version <> ALL($4::integer[]))
       RETURNING ${PRODUCT}`,
   },
   // Available units may not go below zero: only unreserved units can be removed.
@@ -89,6 +91,7 @@ const Q = {
     text: `UPDATE products SET stock = stock + $2, version = version + 1, updated_at = now()
       WHERE id = $1 AND NOT archived AND stock + $2 >= 0 AND (stock + $2 <= $3 OR $2 < 0)
         AND ($4::integer[] IS NULL OR version = ANY($4::integer[]))
+        AND ($5::integer[] IS NULL OR version <> ALL($5::integer[]))
       RETURNING ${PRODUCT}`,
   },
   claimAdjustment: {
@@ -103,7 +106,8 @@ const Q = {
   archive: {
     name: 'product_archive',
     text: `UPDATE products SET archived = true, version = version + 1, updated_at = now()
-      WHERE id = $1 AND NOT archived AND ($2::integer[] IS NULL OR version = ANY($2::integer[])) RETURNING id`,
+      WHERE id = $1 AND NOT archived AND ($2::integer[] IS NULL OR version = ANY($2::integer[]))
+        AND ($3::integer[] IS NULL OR version <> ALL($3::integer[])) RETURNING id`,
   },
   count: { name: 'product_count_all', text: 'SELECT count(*)::integer AS n FROM products' },
   seedLock: { name: 'product_seed_lock', text: 'SELECT pg_advisory_xact_lock($1)' },
@@ -175,18 +179,20 @@ export class ProductRepository {
     return res.rows;
   }
 
-  /** The patched row, or undefined when the product is gone or (with expectedVersions) at none of them. */
-  async update(id: string, patch: object, expectedVersions: number[] | null): Promise<ProductRow | undefined> {
-    const res = await run<ProductRow>(this.db, Q.update, [id, JSON.stringify(patch), expectedVersions]).catch(rethrowSkuTaken);
+  /** The patched row, or undefined when the product is gone or its version is not one the condition allows. */
+  async update(id: string, patch: object, condition: VersionCondition = UNCONDITIONAL): Promise<ProductRow | undefined> {
+    const { expected, excluded } = versionBounds(condition);
+    const res = await run<ProductRow>(this.db, Q.update, [id, JSON.stringify(patch), expected, excluded]).catch(rethrowSkuTaken);
     return res.rows[0];
   }
 
   /**
-   * The adjusted row, or undefined when the product is gone, stock + delta leaves [0, maxStock], or it is at none of
-   * the expected versions (If-Match; null: any).
+   * The adjusted row, or undefined when the product is gone, stock + delta leaves [0, maxStock], or its version is
+   * not one the condition (If-Match, If-None-Match) allows.
    */
-  async adjustStock(id: string, delta: number, maxStock: number, expectedVersions: number[] | null = null): Promise<ProductRow | undefined> {
-    return (await run<ProductRow>(this.db, Q.adjustStock, [id, delta, maxStock, expectedVersions])).rows[0];
+  async adjustStock(id: string, delta: number, maxStock: number, condition: VersionCondition = UNCONDITIONAL): Promise<ProductRow | undefined> {
+    const { expected, excluded } = versionBounds(condition);
+    return (await run<ProductRow>(this.db, Q.adjustStock, [id, delta, maxStock, expected, excluded])).rows[0];
   }
 
   /**
@@ -200,8 +206,9 @@ export class ProductRepository {
     delta: number,
     maxStock: number,
     key: string,
-    expectedVersions: number[] | null = null,
+    condition: VersionCondition = UNCONDITIONAL,
   ): Promise<{ kind: 'applied'; row: ProductRow } | { kind: 'replayed'; delta: number } | undefined> {
+    const { expected, excluded } = versionBounds(condition);
     const refused = Symbol('refused');
     // The claim saw the key taken, then the prune deleted it before the read (each statement has its own snapshot):
     // the key has expired meanwhile, so the adjustment is a new attempt and claims again. Bounded, not a loop forever.
@@ -213,7 +220,7 @@ export class ProductRepository {
             const stored = (await run<{ delta: number }>(tx, Q.storedAdjustment, [id, key])).rows[0];
             return stored && { kind: 'replayed' as const, delta: stored.delta };
           }
-          const row = (await run<ProductRow>(tx, Q.adjustStock, [id, delta, maxStock, expectedVersions])).rows[0];
+          const row = (await run<ProductRow>(tx, Q.adjustStock, [id, delta, maxStock, expected, excluded])).rows[0];
           if (!row) throw refused;
           return { kind: 'applied' as const, row };
         });
@@ -232,9 +239,10 @@ export class ProductRepository {
   }
 
   /** False when there was no live product to archive. */
-  /** Archives the product, only at one of the expected versions when given; false when it is gone or at another. */
-  async archive(id: string, expectedVersions: number[] | null = null): Promise<boolean> {
-    return (await run(this.db, Q.archive, [id, expectedVersions])).rowCount !== 0;
+  /** Archives the product, only at a version the condition allows; false when it is gone or at another. */
+  async archive(id: string, condition: VersionCondition = UNCONDITIONAL): Promise<boolean> {
+    const { expected, excluded } = versionBounds(condition);
+    return (await run(this.db, Q.archive, [id, expected, excluded])).rowCount !== 0;
   }
 
   /** Inserts the products only when the table is empty (under a lock, so one replica seeds); returns how many. */

@@ -79,11 +79,15 @@ export const ProductPatchBody = Type.Object(
 );
 
 /** Optional on a stock adjustment: a retry with the same key (after a timeout) is applied once. */
-/** An optional If-Match (version-headers.ts reads it): RFC 9110 13.1.1 has it evaluated wherever it is sent, never ignored. */
+/**
+ * An optional If-Match and If-None-Match (version-headers.ts reads them): RFC 9110 13.1.1 and 13.1.2 have them
+ * evaluated wherever they are sent, never ignored.
+ */
 const ifMatch = Type.Optional(Type.String({ maxLength: 100 }));
-export const IfMatchHeaders = Type.Object({ 'if-match': ifMatch });
+const ifNoneMatch = Type.Optional(Type.String({ maxLength: 100 }));
+export const ConditionHeaders = Type.Object({ 'if-match': ifMatch, 'if-none-match': ifNoneMatch });
 
-export const StockHeaders = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })), 'if-match': ifMatch });
+export const StockHeaders = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })), 'if-match': ifMatch, 'if-none-match': ifNoneMatch });
 
 export const StockBody = Type.Object(
   { delta: Type.Integer({ minimum: -MAX_STOCK, maximum: MAX_STOCK, not: { const: 0 }, description: 'non-zero: positive restocks, negative removes' }) },

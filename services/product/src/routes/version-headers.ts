@@ -1,8 +1,25 @@
 import { BadRequest, noneMatchHolds, readEntityTags } from '@ecommerce/kit';
+import type { VersionCondition } from '../model/version-condition.js';
 import type { Product } from '../model/product.js';
 
 /** The opaque-tag of an ETag this service sends: a version as written by etag() (1 and up, no sign, no leading zero). */
 const VERSION_TAG = /^[1-9]\d{0,8}$/;
+
+/** A bare version (`3`), taken as `"3"`. */
+const BARE_VERSION = /^\s*([1-9]\d{0,8})\s*$/;
+
+const malformed = (field: 'if-match' | 'if-none-match') =>
+  new BadRequest(`${field === 'if-match' ? 'If-Match' : 'If-None-Match'} must be the quoted product version, e.g. "3"`, [{ path: `headers/${field}`, message: 'must be "<version>"' }]);
+
+/** The versions a list's entity tags name (weak ones too when `weak`), as the kit reads the list. */
+function versionsOf(tags: { weak: boolean; opaque: string }[], weak: boolean): number[] {
+  const versions: number[] = [];
+  for (const t of tags) {
+    const inner = t.opaque.slice(1, -1);
+    if ((weak || !t.weak) && VERSION_TAG.test(inner)) versions.push(Number(inner));
+  }
+  return versions;
+}
 
 /**
  * `If-Match` as RFC 9110 13.1.1 reads it: `*` (any version: null), or a list of entity tags, of which the strong
@@ -14,15 +31,31 @@ const VERSION_TAG = /^[1-9]\d{0,8}$/;
  */
 export function expectedVersions(header: string | undefined): number[] | null {
   if (header === undefined) return null;
-  const bare = /^\s*([1-9]\d{0,8})\s*$/.exec(header);
+  const bare = BARE_VERSION.exec(header);
   if (bare) return [Number(bare[1])];
   const list = readEntityTags(header);
   // `*` among tags (two field lines joined, one of them `*`) is no one precondition: refused, not read as "any".
-  if (!list || (list.any && list.tags.length > 0)) {
-    throw new BadRequest('If-Match must be the quoted product version, e.g. "3"', [{ path: 'headers/if-match', message: 'must be "<version>"' }]);
-  }
-  if (list.any) return null;
-  return list.tags.filter((t) => !t.weak && VERSION_TAG.test(t.opaque.slice(1, -1))).map((t) => Number(t.opaque.slice(1, -1)));
+  if (!list || (list.any && list.tags.length > 0)) throw malformed('if-match');
+  return list.any ? null : versionsOf(list.tags, false);
+}
+
+/**
+ * `If-None-Match` on a write, as RFC 9110 13.1.2 reads it: `*` (the product exists: every version; also among tags,
+ * as a GET reads it), or the versions its entity tags name under the weak comparison (`"3"` and `W/"3"` alike); null
+ * when absent. Not entity tags: a 400, as for If-Match (a GET's is read leniently instead: holdsCurrentVersion).
+ */
+function excludedVersions(header: string | undefined): number[] | '*' | null {
+  if (header === undefined) return null;
+  const bare = BARE_VERSION.exec(header);
+  if (bare) return [Number(bare[1])];
+  const list = readEntityTags(header);
+  if (!list) throw malformed('if-none-match');
+  return list.any ? '*' : versionsOf(list.tags, true);
+}
+
+/** The condition of a request's If-Match and If-None-Match; a 400 when either is not entity tags. */
+export function versionCondition(headers: { 'if-match'?: string; 'if-none-match'?: string }): VersionCondition {
+  return { ifMatch: expectedVersions(headers['if-match']), ifNoneMatch: excludedVersions(headers['if-none-match']) };
 }
 
 /**

@@ -1,7 +1,8 @@
-import { Conflict, PreconditionFailed, UnprocessableEntity, countOf, isUuid } from '@ecommerce/kit';
+import { Conflict, UnprocessableEntity, countOf, isUuid } from '@ecommerce/kit';
 import type { ProductRepository } from '../data/product-repository.js';
 import { MAX_STOCK, productNotFound, toProduct, type Product } from '../model/product.js';
 import type { CatalogMetrics } from '../plugins/catalog-metrics.js';
+import { UNCONDITIONAL, conditionFailed, meetsCondition, type VersionCondition } from '../model/version-condition.js';
 
 interface Deps {
   productRepository: ProductRepository;
@@ -9,12 +10,12 @@ interface Deps {
 }
 
 /**
- * Restock (delta > 0) or remove unreserved units (delta < 0); reaching 0 counts as a stockout. With expected
- * versions (If-Match), only while the product is at one of them (412 otherwise). With an
+ * Restock (delta > 0) or remove unreserved units (delta < 0); reaching 0 counts as a stockout. Under a condition
+ * (If-Match, If-None-Match), only while the product is at a version it allows (412 otherwise). With an
  * idempotency key it is applied once: a repeat (a retry after a lost answer) changes nothing and answers the
  * product as it is now; the key with another delta is a 422.
  */
-export async function adjustStock(deps: Deps, id: string, delta: number, idempotencyKey?: string, expectedVersions: number[] | null = null): Promise<Product> {
+export async function adjustStock(deps: Deps, id: string, delta: number, idempotencyKey?: string, condition: VersionCondition = UNCONDITIONAL): Promise<Product> {
   const products = deps.productRepository;
   if (!isUuid(id)) throw productNotFound();
   // A refusal names the stock it was refused for. The stock is read after the refused update, and a concurrent
@@ -22,10 +23,10 @@ export async function adjustStock(deps: Deps, id: string, delta: number, idempot
   // with "7 available"): then the adjustment is tried again, so an answer never contradicts itself.
   for (let attempt = 1; ; attempt++) {
     let adjusted;
-    if (idempotencyKey === undefined) adjusted = await products.adjustStock(id, delta, MAX_STOCK, expectedVersions);
+    if (idempotencyKey === undefined) adjusted = await products.adjustStock(id, delta, MAX_STOCK, condition);
     else {
-      // A repeat of an applied key answers as before, If-Match or not: the change it asks for is made (RFC 9110 13.1.1).
-      const once = await products.adjustStockOnce(id, delta, MAX_STOCK, idempotencyKey, expectedVersions);
+      // A repeat of an applied key answers as before, whatever its condition: the change it asks for is made (RFC 9110 13.1.1).
+      const once = await products.adjustStockOnce(id, delta, MAX_STOCK, idempotencyKey, condition);
       if (once?.kind === 'replayed') {
         if (once.delta !== delta) throw new UnprocessableEntity('idempotency-key-reused', `This Idempotency-Key was used with delta ${once.delta}`);
         const row = await products.findById(id);
@@ -40,9 +41,7 @@ export async function adjustStock(deps: Deps, id: string, delta: number, idempot
     }
     const row = await products.findById(id);
     if (!row) throw productNotFound();
-    if (expectedVersions && !expectedVersions.includes(row.version)) {
-      throw new PreconditionFailed(`The product is at version ${row.version}, not ${expectedVersions.length ? expectedVersions.join(' or ') : 'one If-Match can match (a weak tag never does)'}`);
-    }
+    if (!meetsCondition(condition, row.version)) throw conditionFailed(condition, row.version);
     // Given the row exists and is live, the failed condition follows from the sign of delta alone: a removal never
     // fails for the upper bound (stock returned by cancels may stand above it, and removing brings it back down).
     const refusedNow = delta < 0 ? row.stock + delta < 0 : row.stock + delta > MAX_STOCK;

@@ -1,15 +1,16 @@
-import { PreconditionFailed, isUuid } from '@ecommerce/kit';
+import { isUuid } from '@ecommerce/kit';
 import type { ProductRepository } from '../data/product-repository.js';
 import { productNotFound, toProduct, type Product, type ProductPatch } from '../model/product.js';
+import { conditionFailed, type VersionCondition } from '../model/version-condition.js';
 
-/** Applies the patch; with expected versions, only if the product is still at one of them (412 otherwise). */
-export async function updateProduct(deps: { productRepository: ProductRepository }, id: string, patch: ProductPatch, expectedVersions: number[] | null): Promise<Product> {
+/** Applies the patch; under a condition (If-Match, If-None-Match), only at a version it allows (412 otherwise). */
+export async function updateProduct(deps: { productRepository: ProductRepository }, id: string, patch: ProductPatch, condition: VersionCondition): Promise<Product> {
   const products = deps.productRepository;
   if (!isUuid(id)) throw productNotFound();
-  const updated = await products.update(id, patch, expectedVersions);
+  const updated = await products.update(id, patch, condition);
   if (updated) return toProduct(updated);
   // No row: either the product is gone or the version moved on; tell which.
   const current = await products.findById(id);
   if (!current) throw productNotFound();
-  throw new PreconditionFailed(`The product is at version ${current.version}, not ${expectedVersions?.length ? expectedVersions.join(' or ') : 'one If-Match can match (a weak tag never does)'}`);
+  throw conditionFailed(condition, current.version);
 }

@@ -3,8 +3,8 @@ import { adjustStock } from '../../use-cases/adjust-stock.js';
 import { archiveProduct } from '../../use-cases/archive-product.js';
 import { createProduct } from '../../use-cases/create-product.js';
 import { updateProduct } from '../../use-cases/update-product.js';
-import { IdParams, IfMatchHeaders, NewProductBody, ProductPatchBody, ProductSchema, StockBody, StockHeaders } from '../schemas.js';
-import { etag, expectedVersions } from '../version-headers.js';
+import { ConditionHeaders, IdParams, NewProductBody, ProductPatchBody, ProductSchema, StockBody, StockHeaders } from '../schemas.js';
+import { etag, versionCondition } from '../version-headers.js';
 
 const admin = { tags: ['products'], security: [{ bearer: [] }] };
 
@@ -22,17 +22,16 @@ export default async function productAdminRoutes(app: App): Promise<void> {
     '/product/:id',
     {
       schema: {
-        summary: 'Update a product (admin); If-Match: "<version>" makes it conditional (412 on mismatch)',
+        summary: 'Update a product (admin); If-Match: "<version>" (or If-None-Match) makes it conditional (412 on mismatch)',
         ...admin,
         params: IdParams,
-        headers: IfMatchHeaders,
+        headers: ConditionHeaders,
         body: ProductPatchBody,
         response: { 200: ProductSchema },
       },
     },
     async (request, reply) => {
-      const versions = expectedVersions(request.headers['if-match']);
-      const product = await updateProduct(app, request.params.id, request.body, versions);
+      const product = await updateProduct(app, request.params.id, request.body, versionCondition(request.headers));
       return reply.header('etag', etag(product)).send(product);
     },
   );
@@ -41,7 +40,7 @@ export default async function productAdminRoutes(app: App): Promise<void> {
     '/product/:id/stock',
     {
       schema: {
-        summary: 'Restock (positive delta) or remove unreserved units (negative delta) (admin); If-Match: "<version>" makes it conditional (412 on mismatch)',
+        summary: 'Restock (positive delta) or remove unreserved units (negative delta) (admin); If-Match: "<version>" (or If-None-Match) makes it conditional (412 on mismatch)',
         ...admin,
         params: IdParams,
         headers: StockHeaders,
@@ -50,7 +49,7 @@ export default async function productAdminRoutes(app: App): Promise<void> {
       },
     },
     async (request, reply) => {
-      const product = await adjustStock(app, request.params.id, request.body.delta, request.headers['idempotency-key'], expectedVersions(request.headers['if-match']));
+      const product = await adjustStock(app, request.params.id, request.body.delta, request.headers['idempotency-key'], versionCondition(request.headers));
       return reply.header('etag', etag(product)).send(product);
     },
   );
@@ -59,15 +58,15 @@ export default async function productAdminRoutes(app: App): Promise<void> {
     '/product/:id',
     {
       schema: {
-        summary: 'Archive a product (admin): hidden from the catalog, kept for old orders; If-Match: "<version>" makes it conditional (412 on mismatch)',
+        summary: 'Archive a product (admin): hidden from the catalog, kept for old orders; If-Match: "<version>" (or If-None-Match) makes it conditional (412 on mismatch)',
         ...admin,
         params: IdParams,
-        headers: IfMatchHeaders,
+        headers: ConditionHeaders,
         response: { 204: Type.Null() },
       },
     },
     async (request, reply) => {
-      await archiveProduct(app, request.params.id, expectedVersions(request.headers['if-match']));
+      await archiveProduct(app, request.params.id, versionCondition(request.headers));
       return reply.code(204).send(null);
     },
   );
