@@ -15,7 +15,7 @@ export const ExpectedPriceCents = Type.Integer({
   maximum: 1_000_000_000,
   description: 'the unit price the customer was shown; another price now refuses the order (409 price-changed)',
 });
-export const ExpectedCurrency = Type.String({ pattern: '^[A-Z]{3}$', description: 'the currency the customer was shown; another one refuses the order (409 price-changed)' });
+export const ExpectedCurrency = Type.String({ pattern: '^[A-Z]{3}$', 'x-pattern-message': 'must be a currency code such as USD', description: 'the currency the customer was shown; another one refuses the order (409 price-changed)' });
 
 export const ReserveBody = Type.Object(
   {

@@ -207,6 +207,12 @@ describe('POST /order', () => {
     for (const bad of [{ expectedUnitPriceCents: -5 }, { expectedUnitPriceCents: 2.5 }, { expectedCurrency: 'us' }, { unitPriceCents: 1 }]) {
       problem(await place(buyer.token, [{ productId: p.id, quantity: 1, ...bad }]), 400, 'validation-failed');
     }
+    // A currency in other letters than three capitals is said in words, as the product's own currency is, not as a
+    // regular expression (the storefront and the admin show the message as it comes).
+    for (const currency of ['usd', 'Usd', 'U$D', 'ÉUR', 'us']) {
+      const p400 = problem(await place(buyer.token, [{ productId: p.id, quantity: 1, expectedCurrency: currency }]), 400, 'validation-failed') as { errors?: { path: string; message: string }[] };
+      assert.deepEqual(p400.errors, [{ path: '/items/0/expectedCurrency', message: 'must be a currency code such as USD' }], currency);
+    }
     const mine = await http<{ items: Order[] }>(order.base, 'GET', '/order', { token: buyer.token });
     assert.equal(mine.body.items.length, 0);
     assert.equal(await stockOf(product.base, p.id), 5);

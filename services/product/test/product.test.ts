@@ -126,6 +126,20 @@ describe('POST /product', () => {
     assertProblem(await http(base, 'POST', '/product', { token: admin, raw: '{"sku":', headers: { 'content-type': 'application/json' } }), 400, 'malformed-json');
   });
 
+  it('when a currency is not three capital letters (usd, Usd, U$D, ÉUR) or no ISO 4217 code, then 400 says so in words on POST and PATCH, never a regular expression', async () => {
+    const p = await createProduct(stack);
+    for (const currency of ['usd', 'Usd', 'U$D', 'ÉUR', 'ZZZ']) {
+      for (const res of [
+        await http(base, 'POST', '/product', { token: admin, body: { sku: uniqueCode(), name: 'N', priceCents: 1, stock: 1, currency } }),
+        await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { currency } }),
+      ]) {
+        const problem = assertProblem(res, 400, 'validation-failed');
+        assert.deepEqual(problem.errors, [{ path: '/currency', message: 'must be a currency code such as USD' }], currency);
+      }
+    }
+    assert.deepEqual(await getProduct(stack, p.id), p);
+  });
+
   it('when a name or category is made only of invisible characters, then 400 and nothing is created; one visible character (any script, a symbol) is enough', async () => {
     // Spaces, zero-width and format characters, a lone combining mark: shown as a blank name in the shop.
     const invisible = fc.constantFrom(' ', '\u00a0', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u3000', '\u0301', '\u180e');

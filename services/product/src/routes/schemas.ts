@@ -28,7 +28,8 @@ const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: CODE_PATTERN, de
 const Name = VisibleText(200);
 const Description = Type.Union([Type.String({ maxLength: 5000 }), Type.Null()]);
 const PriceCents = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
-const Currency = Type.String({ minLength: 3, maxLength: 3, pattern: '^[A-Z]{3}$', format: 'iso4217', description: 'ISO 4217 code, upper case' });
+// Ajv checks the pattern before the format: `usd` failed it and was told the regular expression.
+const Currency = Type.String({ minLength: 3, maxLength: 3, pattern: '^[A-Z]{3}$', 'x-pattern-message': 'must be a currency code such as USD', format: 'iso4217', description: 'ISO 4217 code, upper case' });
 const Stock = Type.Integer({ minimum: 0, maximum: MAX_STOCK });
 export const Category = VisibleText(64);
 // A path on the shop's own origin only (not `//host`, nor `/\\host`, which a browser reads as `//host`: no
