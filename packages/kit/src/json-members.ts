@@ -7,7 +7,8 @@ interface Frame {
   array: boolean;
   /** Object: the next string is a member name (after `{` or `,`). */
   expectName: boolean;
-  /** Object: the names seen so far (made at its first name). */
+  /** Object: its first name, and the names seen so far once it has a second (most objects have few). */
+  first: string | undefined;
   names: Set<string> | undefined;
   /** Object: the member whose value is being read; array: the element's index. */
   name: string;
@@ -41,21 +42,21 @@ export function repeatedMemberPointer(text: string): string | undefined {
       const top = frames[frames.length - 1];
       if (top !== undefined && top.expectName) {
         const name = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
-        top.names ??= new Set();
-        if (top.names.has(name)) {
+        if (top.first === undefined) top.first = name;
+        else if ((top.names ??= new Set([top.first])).has(name)) {
           let pointer = '';
           for (let f = 0; f < frames.length - 1; f++) pointer += `/${frames[f]!.array ? String(frames[f]!.index) : pointerToken(frames[f]!.name)}`;
           return `${pointer}/${pointerToken(name)}`;
         }
-        top.names.add(name);
+        top.names?.add(name);
         top.name = name;
         top.expectName = false;
       }
       i = j;
     } else if (c === 0x7b /* { */) {
-      frames.push({ array: false, expectName: true, names: undefined, name: '', index: 0 });
+      frames.push({ array: false, expectName: true, first: undefined, names: undefined, name: '', index: 0 });
     } else if (c === 0x5b /* [ */) {
-      frames.push({ array: true, expectName: false, names: undefined, name: '', index: 0 });
+      frames.push({ array: true, expectName: false, first: undefined, names: undefined, name: '', index: 0 });
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       frames.pop();
     } else if (c === 0x2c /* , */) {

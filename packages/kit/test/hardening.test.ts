@@ -525,6 +525,11 @@ describe('JSON members named twice', () => {
         const p = assertProblem(res, 400, 'validation-failed');
         assert.deepEqual(p.errors, [{ path, message: 'must be sent once' }], body);
       }
+      // Nested 30,000 deep, the pointer is 60 KB: the answer stays small (validation errors do), the path cut short.
+      const deep = await http(base, 'POST', '/t/any', { raw: `{"items":${'['.repeat(30_000)}{"a":1,"a":2}${']'.repeat(30_000)}}`, headers: { 'content-type': 'application/json' } });
+      const deepProblem = assertProblem(deep, 400, 'validation-failed');
+      assert.match(deepProblem.errors?.[0]?.path ?? '', /^\/items(\/0)+\.\.\.$/);
+      assert.ok(deep.text.length < 1024, `${deep.text.length} bytes`);
       assert.equal(calls, 0);
       for (const body of ['{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]}', String.raw`{"a":"\"a\":1,","b":"a"}`, String.raw`{"a\"":1,"a":2}`, '[1,"a","a"]']) {
         const res = await http(base, 'POST', '/t/any', { raw: body, headers: { 'content-type': 'application/json' } });
@@ -537,17 +542,16 @@ describe('JSON members named twice', () => {
   });
 
   it('finds a member named twice at its JSON pointer in any JSON text, and none where names are distinct', () => {
-    // Writes a JSON value as JSON.stringify would, except that the object at `at` gets one of its names again,
+    // Writes a JSON value as JSON.stringify would, except that the object at `at` gets its name `again` once more,
     // each of its characters sometimes written as a \u escape, and white space anywhere between tokens.
-    const write = (v: unknown, path: string, at: string | undefined, escapes: boolean[], ws: string): string => {
-      if (Array.isArray(v)) return `[${ws}${v.map((x, i) => write(x, `${path}/${i}`, at, escapes, ws)).join(`${ws},${ws}`)}${ws}]`;
+    const write = (v: unknown, path: string, at: string | undefined, again: string, escapes: boolean[], ws: string): string => {
+      if (Array.isArray(v)) return `[${ws}${v.map((x, i) => write(x, `${path}/${i}`, at, again, escapes, ws)).join(`${ws},${ws}`)}${ws}]`;
       if (v === null || typeof v !== 'object') return JSON.stringify(v);
       const entries = Object.entries(v);
       const token = (k: string) => k.replace(/~/g, '~0').replace(/\//g, '~1');
-      const members = entries.map(([k, x]) => `${JSON.stringify(k)}${ws}:${ws}${write(x, `${path}/${token(k)}`, at, escapes, ws)}`);
-      if (path === at && entries.length > 0) {
-        const name = entries[0]![0];
-        const escaped = [...name].map((ch, i) => (escapes[i % escapes.length] ? [...ch].map((u) => `\\u${u.charCodeAt(0).toString(16).padStart(4, '0')}`).join('') : JSON.stringify(ch).slice(1, -1))).join('');
+      const members = entries.map(([k, x]) => `${JSON.stringify(k)}${ws}:${ws}${write(x, `${path}/${token(k)}`, at, again, escapes, ws)}`);
+      if (path === at) {
+        const escaped = [...again].map((ch, i) => (escapes[i % escapes.length] ? Array.from({ length: ch.length }, (_, k) => `\\u${ch.charCodeAt(k).toString(16).padStart(4, '0')}`).join('') : JSON.stringify(ch).slice(1, -1))).join('');
         members.push(`"${escaped}"${ws}:${ws}0`);
       }
       return `{${ws}${members.join(`${ws},${ws}`)}${ws}}`;
@@ -556,14 +560,15 @@ describe('JSON members named twice', () => {
       if (Array.isArray(v)) return v.flatMap((x, i) => objectsIn(x, `${path}/${i}`));
       if (v === null || typeof v !== 'object') return [];
       const entries = Object.entries(v);
-      const own: [string, string][] = entries.length > 0 ? [[path, entries[0]![0]]] : [];
+      const own = entries.map(([k]): [string, string] => [path, k]);
       return [...own, ...entries.flatMap(([k, x]) => objectsIn(x, `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`))];
     };
-    const value = fc.jsonValue({ maxDepth: 4 });
+    // Names in any Unicode (astral characters escaped as their two UTF-16 units) and lone surrogates.
+    const value = fc.oneof(fc.jsonValue({ maxDepth: 4 }), fc.jsonValue({ maxDepth: 4, stringUnit: 'grapheme' }), fc.jsonValue({ maxDepth: 4, stringUnit: 'binary' }));
     const ws = fc.constantFrom('', ' ', '\n\t ');
     fc.assert(
       fc.property(value, ws, (v, space) => {
-        assert.equal(repeatedMemberPointer(write(v, '', undefined, [false], space)), undefined);
+        assert.equal(repeatedMemberPointer(write(v, '', undefined, '', [false], space)), undefined);
       }),
     );
     fc.assert(
@@ -571,7 +576,7 @@ describe('JSON members named twice', () => {
         const objects = objectsIn(v);
         fc.pre(objects.length > 0);
         const [at, name] = objects[pick % objects.length]!;
-        const text = write(v, '', at, escapes, space);
+        const text = write(v, '', at, name, escapes, space);
         JSON.parse(text); // still JSON text, which the scanner takes
         assert.equal(repeatedMemberPointer(text), `${at}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, text);
       }),

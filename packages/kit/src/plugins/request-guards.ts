@@ -379,8 +379,12 @@ export function bodylessRequestBodyProblem(contentType: string | undefined, body
   return notEmpty(value);
 }
 
+/** The longest member path a refusal names: a body nested 30,000 deep has a pointer of 60 KB (the answer stays small). */
+const MAX_MEMBER_PATH = 256;
 const repeatedMember = (path: string) =>
-  new BadRequest('A JSON object names this member twice (RFC 8259 4, RFC 7493 2.3): send it once', [{ path, message: 'must be sent once' }]);
+  new BadRequest('A JSON object names this member twice (RFC 8259 4, RFC 7493 2.3): send it once', [
+    { path: path.length > MAX_MEMBER_PATH ? `${path.slice(0, MAX_MEMBER_PATH)}...` : path, message: 'must be sent once' },
+  ]);
 const payloadTooLarge = () => new ProblemError(413, 'payload-too-large', 'Payload too large', 'Payload too large');
 const notUtf8 = () => new BadRequest('The body is not UTF-8 text (JSON must be: RFC 8259)');
 const unsupportedType = (contentType: string | undefined) =>
