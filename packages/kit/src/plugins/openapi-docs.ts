@@ -84,9 +84,12 @@ export const openapiDocs = fp<OpenapiDocsOptions>(
         // the whole of it, query included (/user/docs?x=1/./json: a 404, a blank page); it has no use for a query.
         // A preHandler, after the kit's request guards: a query they refuse (`?x=%ZZ`, a NUL) is their 400 problem,
         // as through the gateway, not a redirect that drops it (an onRequest hook ran before them).
+        // swagger-ui's own /static/index.html sends a browser to the page by replacing the end of the URL, which a
+        // query hides: /docs/static/index.html?x=1 was redirected to itself for ever. Sent to the page here.
         preHandler: (request, reply, done) => {
           const path = pathOf(request.url);
-          if (path !== request.url && (path === page || path === `${page}/`)) reply.redirect(path, 302);
+          if (path === `${page}/static/index.html`) reply.redirect(`${page}/`, 302);
+          else if (path !== request.url && (path === page || path === `${page}/`)) reply.redirect(path, 302);
           else done();
         },
       },
