@@ -245,6 +245,14 @@ describe('POST /internal/reservations', () => {
     assert.equal(await stockOf(p.id), 9);
   });
 
+  it('when notAfter is a leap second (23:59:60, RFC 3339 5.7), then it is read as the instant after 23:59:59, not refused as outside 1970-9999', async () => {
+    const p = await createProduct(stack, { stock: 10 });
+    const post = (notAfter: string) => http<Reservation>(base, 'POST', '/internal/reservations', { token: svc, body: { orderId: uuidv7(), items: [{ productId: p.id, quantity: 1 }], notAfter } });
+    for (const future of ['2999-12-31T23:59:60Z', '2999-12-31T23:59:60.250Z', '3000-01-01T01:59:60+02:00']) assert.equal((await post(future)).status, 201, future);
+    for (const past of ['2016-12-31T23:59:60Z', '2016-12-31T23:59:60.999Z']) assert.equal(assertProblem(await post(past), 409, 'reservation-refused').reason, 'expired', past);
+    assert.equal(await stockOf(p.id), 7);
+  });
+
   it('when notAfter is given, then a new reservation is taken only before it; a repeat of one taken in time still replays', async () => {
     const p = await createProduct(stack, { stock: 10 });
     const post = (orderId: string, notAfter: string) =>

@@ -113,7 +113,10 @@ async function availabilityById(repo: ReservationRepository, lines: ReserveLine[
  */
 function instantOf(text: string | undefined): string | null {
   if (text === undefined) return null;
-  const ms = Date.parse(text);
+  // A leap second (23:59:60, RFC 3339 5.7: the schema's format takes it) is no instant to Date.parse (NaN, refused as
+  // outside 1970-9999 before); read as PostgreSQL reads it, one second after the 59th.
+  const leap = /^(.+T\d\d:\d\d:)60(.*)$/i.exec(text);
+  const ms = leap ? Date.parse(`${leap[1]}59${leap[2]}`) + 1000 : Date.parse(text);
   if (!Number.isFinite(ms) || ms < 0 || ms >= Date.UTC(10000, 0, 1)) {
     throw new BadRequest('notAfter must be an instant between 1970 and 9999', [{ path: '/notAfter', message: 'must be an instant between 1970 and 9999' }]);
   }
