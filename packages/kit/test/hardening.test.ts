@@ -585,6 +585,29 @@ describe('JSON members named twice', () => {
 });
 
 describe('query strings', () => {
+  it('when a query parameter is sent twice (limit=1&limit=2, status=a&status=b, q=x&q=y), then 400 at it says must be sent once, not must be integer or one of', async () => {
+    const app = await server();
+    const query = Type.Object(
+      { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), status: Type.Optional(Type.Union([Type.Literal('reserved'), Type.Literal('released')])), q: Type.Optional(Type.String({ maxLength: 20 })), userId: Type.Optional(Type.String({ format: 'uuid' })) },
+      { additionalProperties: false },
+    );
+    app.get('/t/list', { schema: { querystring: query } }, async (request) => ({ query: request.query }));
+    const base = await listenOnLoopback(app);
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(['limit', '1', '2'], ['limit', '5', '5'], ['status', 'reserved', 'released'], ['q', 'x', 'y'], ['userId', '0190a0a0-0000-7000-8000-000000000000', 'x']), fc.nat(3), async ([name, a, b], times) => {
+          const qs = [a, b, ...Array<string>(times).fill(a)].map((v) => `${name}=${encodeURIComponent(v)}`).join('&');
+          const p = assertProblem(await http(base, 'GET', `/t/list?${qs}`), 400, 'validation-failed');
+          assert.deepEqual(p.errors, [{ path: `querystring/${name}`, message: 'must be sent once' }], qs);
+        }),
+        { numRuns: 30 },
+      );
+      assert.deepEqual((await http<{ query: unknown }>(base, 'GET', '/t/list?limit=5&status=reserved&q=x')).body.query, { limit: 5, status: 'reserved', q: 'x' });
+    } finally {
+      await app.close();
+    }
+  });
+
   it('when a query escape is broken (%ZZ, a lone %, %FF that is not UTF-8), then 400 problem as for a path; good escapes pass', async () => {
     const app = await server();
     app.get('/t/search', async (request) => ({ query: request.query }));

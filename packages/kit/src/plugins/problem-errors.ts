@@ -181,9 +181,18 @@ function fieldErrors(errors: ErrorObject[], context: string | undefined): FieldE
     const p = e.params as { missingProperty?: string; additionalProperty?: string };
     if (e.keyword === 'required' && p.missingProperty) path += `/${p.missingProperty}`;
     if (e.keyword === 'additionalProperties' && p.additionalProperty) path += `/${p.additionalProperty}`;
-    const message = e.keyword === 'additionalProperties' ? 'unknown property' : plainMessage(e);
+    const message = e.keyword === 'additionalProperties' ? 'unknown property' : sentTwice(e, context) ? 'must be sent once' : plainMessage(e);
     return { path: prefix + (path || (prefix ? '' : '/')), message };
   });
+}
+
+/**
+ * A query parameter given twice (`limit=1&limit=2`) reaches the schema as an array of its values, and Ajv said
+ * "must be integer" or "must be one of ..." of a value that was both; it is the repetition that is refused, as for a
+ * header sent on two lines.
+ */
+function sentTwice(e: ErrorObject, context: string | undefined): boolean {
+  return context === 'querystring' && Array.isArray(e.data) && (e.parentSchema as { type?: unknown } | undefined)?.type !== 'array';
 }
 
 const FORMAT_WORDS: Record<string, string> = {
