@@ -363,6 +363,30 @@ describe('limits (#8 item 17)', () => {
     assert.equal((await place(order.base, other.token, [{ productId: p.id, quantity: 5 }])).status, 201);
     assert.equal(await stockOf(product.base, p.id), 100 - 8 - 5);
   });
+
+  it("when the database's clock hours are not UTC's (a time zone half an hour off, Asia/Kolkata), then the 429's Retry-After ends when the customer's counted hour does", async () => {
+    // A managed PostgreSQL set to local time: its date_trunc('hour') hours begin at :30 UTC.
+    const role = db.roles.order.role;
+    await sql(db.adminUrl, `ALTER ROLE "${role}" IN DATABASE "${db.name}" SET timezone = 'Asia/Kolkata'`);
+    const local = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false', MAX_UNITS_PER_CUSTOMER_PER_HOUR: '2' });
+    try {
+      const buyer = await createCustomer(user.base);
+      const p = await createProduct(product.base, admin, { stock: 10 });
+      assert.equal((await place(local.base, buyer.token, [{ productId: p.id, quantity: 2 }])).status, 201);
+      const over = await place(local.base, buyer.token, [{ productId: p.id, quantity: 1 }]);
+      assert.equal(over.status, 429, over.text);
+      const retryAfter = Number(over.headers.get('retry-after'));
+      const [hour] = await sql<{ left: number }>(
+        db.urls.order,
+        `SELECT EXTRACT(EPOCH FROM hour + interval '1 hour' - now())::float8 AS left FROM orders.customer_usage WHERE user_id = $1`,
+        [buyer.id],
+      );
+      assert.ok(Math.abs(retryAfter - hour!.left) <= 2, `Retry-After ${retryAfter} s, but the counted hour ends in ${Math.round(hour!.left)} s: a retry then is refused again`);
+    } finally {
+      await local.close();
+      await sql(db.adminUrl, `ALTER ROLE "${role}" IN DATABASE "${db.name}" RESET timezone`);
+    }
+  });
 });
 
 describe('/metrics never depends on the database (#10 item 1)', () => {

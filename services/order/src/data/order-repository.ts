@@ -58,8 +58,8 @@ export class OrderRepository {
       );
       return res.rows[0] ?? null;
     } catch (err) {
-      // Raised by place_pending_order when the units would pass the hourly limit.
-      if (errorCode(err) === 'EO001') throw new HourlyLimitReached(o.maxUnitsPerHour);
+      // Raised by place_pending_order when the units would pass the hourly limit; its DETAIL: seconds until the hour ends.
+      if (errorCode(err) === 'EO001') throw new HourlyLimitReached(o.maxUnitsPerHour, secondsIn((err as { detail?: unknown }).detail));
       throw err;
     }
   }
@@ -206,4 +206,10 @@ export class OrderRepository {
   async withAuditLock<T>(fn: () => Promise<T>): Promise<T | null> {
     return this.db.withSessionLock(AUDIT_LOCK, fn);
   }
+}
+
+/** A number of seconds a statement's error DETAIL gives, or undefined. */
+function secondsIn(detail: unknown): number | undefined {
+  const n = typeof detail === 'string' && /^\d+$/.test(detail) ? Number(detail) : NaN;
+  return Number.isFinite(n) ? n : undefined;
 }

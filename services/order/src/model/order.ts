@@ -112,10 +112,14 @@ export function storedProblem(err: ProblemError): StoredProblem {
   return { ...err.extensions, status: err.status, slug: err.slug, title: err.title, detail: err.message };
 }
 
-/** The order would take its customer over MAX_UNITS_PER_CUSTOMER_PER_HOUR: 429, nothing written. */
+/**
+ * The order would take its customer over MAX_UNITS_PER_CUSTOMER_PER_HOUR: 429, nothing written. Retry-After is the
+ * seconds until the counted hour ends, as the database said (its clock, its hours); the next UTC hour by this
+ * process's clock only when it did not say.
+ */
 export class HourlyLimitReached extends ProblemError {
-  constructor(limit: number) {
-    const retryAfter = 3600 - (Math.floor(Date.now() / 1000) % 3600);
+  constructor(limit: number, secondsLeft?: number) {
+    const retryAfter = secondsLeft !== undefined && Number.isFinite(secondsLeft) ? Math.min(3600, Math.max(1, Math.ceil(secondsLeft))) : 3600 - (Math.floor(Date.now() / 1000) % 3600);
     super(429, 'order-limit', 'Too many requests', `At most ${limit} units per customer per hour can be ordered; try again later`, { limit }, { 'retry-after': String(retryAfter) });
   }
 }
