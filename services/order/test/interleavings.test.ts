@@ -198,6 +198,7 @@ describe('generated interleavings: two order replicas, their reconcilers and aud
           const id = res.body?.id ?? res.body?.orderId;
           if (id && !known.some((k) => k.id === id)) known.push({ id, customer: entry.customer });
           expect(res.status < 500 || (res.status === 503 && res.body.orderStatus === 'pending' && id !== undefined), 'place: no 5xx but a 503 naming its pending order', res);
+          if (res.status === 503) expect(Number(res.headers.get('retry-after')) >= 1, 'a 503 says when to retry', res);
           return res;
         };
         const cancel = async (orderId: string, c: number, replica: number) => {
@@ -319,12 +320,19 @@ describe('generated interleavings: two order replicas, their reconcilers and aud
         }
         for (const r of rows) expect(!['pending', 'cancelling'].includes(r.status), `order ${r.id} left ${r.status}`);
         for (const r of rows) tally(`order ${r.status}`);
+        // The API says what the database holds: each order's status to its owner, each product's stock.
+        for (const k of known) {
+          const res = await http<Answer>(base(k.id.charCodeAt(k.id.length - 1) % 2), 'GET', `/order/${k.id}`, { token: customers[k.customer]!.token });
+          expect(res.status === 200 && res.body.status === byId.get(k.id)?.status, `GET /order answers ${String(res.body.status)}, the database holds ${byId.get(k.id)?.status}`, res);
+        }
         expect(!rows.some((r) => (r.rejection as { reason?: string } | null)?.reason === 'reservation-lost'), 'no confirmed order was found without its reservation by the audit');
 
         // Stock and reservations behind the API.
         const stock = await sql<{ id: string; stock: number }>(db.urls.product, 'SELECT id, stock FROM catalog.products WHERE id = ANY($1::uuid[])', [ids]);
         const confirmed = rows.filter((r) => r.status === 'confirmed');
         for (const { id, stock: s } of stock) {
+          const shown = await http<{ stock?: number }>(product.base, 'GET', `/product/${id}`);
+          expect(shown.status === 404 || shown.body.stock === s, `GET /product answers stock ${shown.body.stock}, the database holds ${s}`, shown);
           const units = confirmed.flatMap((o) => o.items).filter((l) => l.productId === id).reduce((n, l) => n + l.quantity, 0);
           expect(s === 6 + adjusted.get(id)! - units, `stock of product ${ids.indexOf(id)} is ${s}, want 6 + ${adjusted.get(id)} - ${units} confirmed`);
         }
