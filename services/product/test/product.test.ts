@@ -439,6 +439,8 @@ describe('PATCH /product/:id', () => {
     const noneMatch = fc.oneof(
       { weight: 4, arbitrary: ifMatchList(false).map((list) => shown({ write: list.write, named: (v: number) => weakVersions(list.tags, v).includes(v) })) },
       { weight: 1, arbitrary: fc.constant(shown({ write: () => '*', named: () => true })) },
+      // `*` among tags (two field lines joined): read as `*`, as a GET and the storefront read it.
+      { weight: 1, arbitrary: ifMatchList(false).map((list) => shown({ write: (v: number) => `${list.write(v)}, *`, named: () => true })) },
     );
     await fc.assert(
       fc.asyncProperty(write, noneMatch, fc.boolean(), async (kind, inm, withIfMatch) => {
