@@ -1,0 +1,106 @@
+// scripts/start.js, `npm start` itself, started the way npm starts it (`sh -c`, in a process group of its own like
+// a terminal's foreground job), with the embedded PostgreSQL (no DATABASE_URL), its own data folder and free ports:
+// - a second start on the same data folder says the platform already runs there (it was told, port by port, to set
+//   EMBEDDED_PG_PORT=0, then USER_PORT=0, ..., advice that could not work).
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { repoRoot } from '../src/paths.js';
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'ecommerce-start-'));
+chmodSync(dataDir, 0o755); // the embedded server runs as the postgres user when we are root
+const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+delete env.DATABASE_URL;
+delete env.OTEL_EXPORTER_OTLP_ENDPOINT;
+const freePorts = { USER_PORT: '0', PRODUCT_PORT: '0', ORDER_PORT: '0', GATEWAY_PORT: '0', GATEWAY_METRICS_PORT: '0', EMBEDDED_PG_PORT: '0' };
+
+interface Run {
+  sh: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+const runs: Run[] = [];
+
+/** `sh -c 'node scripts/start.js'` as npm runs it, in a process group of its own (pid = the sh's). */
+function start(extra: Record<string, string>): Run {
+  const sh = spawn('sh', ['-c', 'node scripts/start.js'], { cwd: repoRoot, env: { ...env, ...extra }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  sh.stdout!.on('data', (c) => (out += c));
+  sh.stderr!.on('data', (c) => (out += c));
+  const exited = new Promise<number | null>((resolve) => sh.once('exit', (code) => resolve(code)));
+  const run = { sh, output: () => out, exited };
+  runs.push(run);
+  return run;
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => T | undefined | false): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** Whether any process of the group `pgid` is still alive. */
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The processes of the platform under test: started with its DATA_DIR, or (PostgreSQL) naming its data folder. */
+function platformPids(): number[] {
+  const read = (pid: string, file: string) => {
+    try {
+      return readFileSync(`/proc/${pid}/${file}`, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid)
+    .filter((d) => read(d, 'environ').split('\0').includes(`DATA_DIR=${dataDir}`) || read(d, 'cmdline').includes(dataDir))
+    .map(Number);
+}
+
+const up = (run: Run) => waitFor('"is up" in the output of npm start', 90_000, () => run.output().includes('E-commerce platform is up') || (run.sh.exitCode !== null && assert.fail(`npm start exited:\n${run.output()}`)));
+
+after(async () => {
+  for (const run of runs) {
+    if (groupAlive(run.sh.pid!)) process.kill(-run.sh.pid!, 'SIGTERM');
+  }
+  // Whatever is left of the platform under this data folder (a relay that lost its group included).
+  await sleep(500);
+  for (const pid of platformPids()) process.kill(pid, 'SIGKILL');
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('npm start (scripts/start.js)', { skip: process.platform === 'win32' && 'process groups' }, () => {
+  it('when npm start runs again on the same data folder, then the second start fails at once saying the platform already runs there, and the first keeps serving', async () => {
+    const first = start(freePorts);
+    await up(first);
+    assert.ok(existsSync(path.join(dataDir, 'stack.pid')), 'the data folder names its platform');
+    const { ports } = JSON.parse(readFileSync(path.join(dataDir, 'stack.json'), 'utf8')) as { ports: Record<string, number> };
+    // The second one asks for the first one's ports, as two plain `npm start` do (8080, 3001, ..., 54329).
+    const pgPort = new URL((JSON.parse(readFileSync(path.join(dataDir, 'stack.json'), 'utf8')) as { databaseUrl: string }).databaseUrl).port;
+    const second = start({ ...freePorts, USER_PORT: String(ports.user), GATEWAY_PORT: String(ports.gateway), EMBEDDED_PG_PORT: pgPort });
+    assert.equal(await second.exited, 1);
+    assert.match(second.output(), new RegExp(`the platform is already running from ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(pid \\d+, its gateway and shop on port ${ports.gateway}\\)`));
+    assert.doesNotMatch(second.output(), /already in use by another process/);
+    // Following the old advice (every port 0) meets the same answer, not the database's.
+    const third = start(freePorts);
+    assert.equal(await third.exited, 1);
+    assert.match(third.output(), /the platform is already running from/);
+    const res = await fetch(`http://127.0.0.1:${ports.gateway}/readyz`);
+    assert.equal(res.status, 200);
+  });
+});
