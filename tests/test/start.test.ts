@@ -1,7 +1,11 @@
 // scripts/start.js, `npm start` itself, started the way npm starts it (`sh -c`, in a process group of its own like
 // a terminal's foreground job), with the embedded PostgreSQL (no DATABASE_URL), its own data folder and free ports:
 // - a second start on the same data folder says the platform already runs there (it was told, port by port, to set
-//   EMBEDDED_PG_PORT=0, then USER_PORT=0, ..., advice that could not work).
+//   EMBEDDED_PG_PORT=0, then USER_PORT=0, ..., advice that could not work);
+// - Ctrl-C (SIGINT to the whole process group, as a terminal sends it) drains the services and stops the database
+//   last (each service took the SIGINT and then the supervisor's SIGTERM as a second signal: "second SIGTERM,
+//   exiting", no drain, while PostgreSQL, also hit, shut down under them);
+// - the SIGTERM npm forwards to its `sh -c` (`kill <npm's pid>`) stops the platform (sh died and left it running).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -73,6 +77,7 @@ function platformPids(): number[] {
 }
 
 const up = (run: Run) => waitFor('"is up" in the output of npm start', 90_000, () => run.output().includes('E-commerce platform is up') || (run.sh.exitCode !== null && assert.fail(`npm start exited:\n${run.output()}`)));
+const logs = () => readdirSync(path.join(dataDir, 'logs')).map((f) => readFileSync(path.join(dataDir, 'logs', f), 'utf8')).join('\n');
 
 after(async () => {
   for (const run of runs) {
@@ -102,5 +107,28 @@ describe('npm start (scripts/start.js)', { skip: process.platform === 'win32' &&
     assert.match(third.output(), /the platform is already running from/);
     const res = await fetch(`http://127.0.0.1:${ports.gateway}/readyz`);
     assert.equal(res.status, 200);
+  });
+
+  it('when Ctrl-C reaches the whole process group, then every service drains once (no "second SIGTERM") and the database stops after them', async () => {
+    const run = runs.find((r) => r.sh.exitCode === null) ?? start(freePorts);
+    await up(run);
+    process.kill(-run.sh.pid!, 'SIGINT');
+    await waitFor('every process of the platform to end', 40_000, () => !groupAlive(run.sh.pid!) && platformPids().length === 0);
+    const all = logs(); // this data folder's only run so far
+    assert.doesNotMatch(all, /second SIG/, all);
+    assert.doesNotMatch(all, /database connection lost|terminating connection due to administrator command/, all);
+    assert.match(all, /"signal":"SIGTERM","msg":"shutting down, draining requests"/);
+    assert.doesNotMatch(run.output(), /second SIG/, run.output());
+    assert.match(run.output(), /stopped\./);
+    assert.equal(existsSync(path.join(dataDir, 'stack.pid')), false, 'the data folder is free again');
+  });
+
+  it("when npm's SIGTERM reaches only its sh -c, then the platform stops all the same (it kept running, ports held)", async () => {
+    const run = start(freePorts);
+    await up(run);
+    assert.ok(platformPids().length >= 6, 'sh, start.js, PostgreSQL and four services');
+    process.kill(run.sh.pid!, 'SIGTERM'); // the sh alone, as npm forwards it
+    await waitFor('every process of the platform to end', 40_000, () => platformPids().length === 0);
+    assert.equal(existsSync(path.join(dataDir, 'stack.pid')), false, 'the data folder is free again');
   });
 });
