@@ -2,7 +2,7 @@
 // `npm run monitoring`: Prometheus (127.0.0.1:9090), Alertmanager (:9093),
 // postgres_exporter (:9187), a webhook receiver (:9095) and an OTLP trace
 // receiver (:4318, OTLP_RECEIVER_PORT) against the running `npm start` stack.
-// Ctrl-C or SIGTERM stops everything it started.
+// Ctrl-C or SIGTERM (also to the npm that runs it) stops everything it started.
 //
 //   node scripts/monitoring.js [--test-overlay] [--no-exporter]
 //     --test-overlay  shortened `for`/windows and Alertmanager timings,
@@ -22,6 +22,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onParentGone } from './parent-watch.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const compiled = path.join(root, 'deploy', 'monitoring', 'dist', 'src', 'stack.js');
@@ -108,8 +109,9 @@ const shutdown = async (code) => {
   await stack.stop();
   process.exit(code);
 };
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => void shutdown(0));
+// `kill <npm's pid>` ends only npm's `sh -c`: without this, Prometheus, Alertmanager and the exporter kept running.
+onParentGone(() => void shutdown(0));
 stack.crashed.then((message) => {
   console.error(`monitoring: ${message}`);
   void shutdown(1);

@@ -4,6 +4,7 @@
 // restarted with back-off while the others keep serving; only a crash loop stops the platform, loudly.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { onParentGone } from './parent-watch.js';
 
 // Two processes. This first one stays in the terminal's process group and only relays: Ctrl-C there reaches every
 // process of that group, so when the services and the embedded PostgreSQL were in it, each service took the SIGINT,
@@ -11,10 +12,9 @@ import { join } from 'node:path';
 // unsent), and PostgreSQL shut down under the services still draining. The platform therefore runs in a process
 // group of its own (the second process, below), stopped by one SIGTERM from here, the database last.
 // npm runs this file through `sh -c`, which does not pass on the SIGTERM npm forwards to it and dies: a stop by
-// `kill <npm's pid>` left the whole platform running. So this relay also stops it when its parent is gone.
+// `kill <npm's pid>` left the whole platform running. So this relay also stops it when its parent is gone
+// (scripts/parent-watch.js).
 const INNER = 'ECOMMERCE_START_INNER';
-const parentAtStart = process.ppid;
-const onParentGone = (fn) => setInterval(() => process.ppid !== parentAtStart && fn(), 250).unref();
 
 if (process.env[INNER] !== '1' && process.platform !== 'win32') {
   const inner = spawn(process.execPath, [...process.execArgv, import.meta.filename, ...process.argv.slice(2)], {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../src/paths.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'ecommerce-start-'));
@@ -130,5 +131,23 @@ describe('npm start (scripts/start.js)', { skip: process.platform === 'win32' &&
     process.kill(run.sh.pid!, 'SIGTERM'); // the sh alone, as npm forwards it
     await waitFor('every process of the platform to end', 40_000, () => platformPids().length === 0);
     assert.equal(existsSync(path.join(dataDir, 'stack.pid')), false, 'the data folder is free again');
+  });
+});
+
+describe('scripts/parent-watch.js (npm start, npm run monitoring)', { skip: process.platform === 'win32' && 'sh' }, () => {
+  it('when the sh -c that npm runs a script through is killed alone, then the script hears its parent is gone and can stop what it started', async () => {
+    const watch = pathToFileURL(path.join(repoRoot, 'scripts', 'parent-watch.js')).href;
+    const script = `import(${JSON.stringify(watch)}).then((m) => { m.onParentGone(() => { console.log('parent gone'); process.exit(0); }); console.log('watching'); setInterval(() => {}, 1000); })`;
+    const sh = spawn('sh', ['-c', `node -e '${script.replace(/'/g, "'\\''")}'`], { detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    sh.stdout!.on('data', (c) => (out += c));
+    try {
+      await waitFor('the script to watch', 10_000, () => out.includes('watching'));
+      process.kill(sh.pid!, 'SIGTERM'); // the sh alone: the script keeps running, with stdout still open
+      await waitFor('the script to hear it', 5000, () => out.includes('parent gone'));
+      await waitFor('the script to exit', 5000, () => !groupAlive(sh.pid!));
+    } finally {
+      if (groupAlive(sh.pid!)) process.kill(-sh.pid!, 'SIGKILL');
+    }
   });
 });
