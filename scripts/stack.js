@@ -82,10 +82,13 @@ async function claimPort(host, port, variable) {
     const probe = createServer();
     probe.once('error', (err) =>
       reject(
-        new Error(
-          err.code === 'EADDRINUSE'
-            ? `${host}:${port} (${variable}) is already in use by another process: stop it, or set ${variable}=0 to pick a free port`
-            : `cannot listen on ${host}:${port} (${variable}): ${err.message}`,
+        Object.assign(
+          new Error(
+            err.code === 'EADDRINUSE'
+              ? `${host}:${port} (${variable}) is already in use by another process: stop it, or set ${variable}=0 to pick a free port`
+              : `cannot listen on ${host}:${port} (${variable}): ${err.message}`,
+          ),
+          { code: err.code, where: `${host}:${port} (${variable})`, variable },
         ),
       ),
     );
@@ -156,6 +159,32 @@ function lockDataDir(dataDir) {
     rmSync(file, { force: true }); // its process is gone
   }
   throw new Error(`could not take ${file}: another start is taking it at the same time`);
+}
+
+/**
+ * claimPort for each [host, port, variable], by variable. One taken port is named as claimPort names it; several
+ * are named together: a start beside another platform (another checkout's `npm start`) was refused one port at a
+ * time, EMBEDDED_PG_PORT, then USER_PORT, and so on, six tries to learn what one message can say.
+ */
+async function claimPorts(wanted) {
+  const claimed = {};
+  const inUse = [];
+  for (const [host, port, variable] of wanted) {
+    try {
+      claimed[variable] = await claimPort(host, port, variable);
+    } catch (err) {
+      if (err.code !== 'EADDRINUSE') throw err;
+      inUse.push(err);
+    }
+  }
+  if (inUse.length === 1) throw inUse[0];
+  if (inUse.length > 1) {
+    throw new Error(
+      `${inUse.map((e) => e.where).join(', ')} are already in use by other processes (another platform running?): ` +
+        `stop them, or set ${inUse.map((e) => `${e.variable}=0`).join(' ')} to pick free ports`,
+    );
+  }
+  return claimed;
 }
 
 const exited = (child) => child.exitCode !== null || child.signalCode !== null;
@@ -247,15 +276,19 @@ export async function startStack(opts = {}) {
     }
     let adminUrl = env.DATABASE_URL;
     let embedded = false;
-    const pgPort = adminUrl ? null : await claimPort('127.0.0.1', portSetting('EMBEDDED_PG_PORT', 54329), 'EMBEDDED_PG_PORT');
-    const ports = {
-      user: await claimPort(host, portSetting('USER_PORT', 3001), 'USER_PORT'),
-      product: await claimPort(host, portSetting('PRODUCT_PORT', 3002), 'PRODUCT_PORT'),
-      order: await claimPort(host, portSetting('ORDER_PORT', 3003), 'ORDER_PORT'),
-      gateway: await claimPort(host, portSetting('GATEWAY_PORT', 8080), 'GATEWAY_PORT'),
-    };
-    // The gateway's own metrics are off its public port, like an ingress controller's.
-    const gatewayMetricsPort = await claimPort(host, portSetting('GATEWAY_METRICS_PORT', 9464), 'GATEWAY_METRICS_PORT');
+    // Every port is tried before any is refused, so that all the taken ones are named at once.
+    const claimed = await claimPorts([
+      ...(adminUrl ? [] : [['127.0.0.1', portSetting('EMBEDDED_PG_PORT', 54329), 'EMBEDDED_PG_PORT']]),
+      [host, portSetting('USER_PORT', 3001), 'USER_PORT'],
+      [host, portSetting('PRODUCT_PORT', 3002), 'PRODUCT_PORT'],
+      [host, portSetting('ORDER_PORT', 3003), 'ORDER_PORT'],
+      [host, portSetting('GATEWAY_PORT', 8080), 'GATEWAY_PORT'],
+      // The gateway's own metrics are off its public port, like an ingress controller's.
+      [host, portSetting('GATEWAY_METRICS_PORT', 9464), 'GATEWAY_METRICS_PORT'],
+    ]);
+    const pgPort = adminUrl ? null : claimed.EMBEDDED_PG_PORT;
+    const ports = { user: claimed.USER_PORT, product: claimed.PRODUCT_PORT, order: claimed.ORDER_PORT, gateway: claimed.GATEWAY_PORT };
+    const gatewayMetricsPort = claimed.GATEWAY_METRICS_PORT;
     // Reach the services where they listen (a wildcard HOST listens on loopback too).
     const reachAt = ['0.0.0.0', '::'].includes(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     const urls = Object.fromEntries(Object.entries(ports).map(([k, p]) => [k, `http://${reachAt}:${p}`]));

@@ -91,6 +91,27 @@ describe('stack ports', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  test('when several fixed ports are taken (another platform runs), then the start fails once naming every one of them', async () => {
+    const strangers = [createServer(), createServer(), createServer()];
+    const [user, gateway, metrics] = await Promise.all(strangers.map((s) => listen(s)));
+    const dataDir = path.join(repoRoot, '.data', `stack-ports-test-${process.pid}`);
+    try {
+      const { startStack } = await stackModule();
+      const env = { ...process.env, LOG_LEVEL: 'warn', USER_PORT: String(user), PRODUCT_PORT: '0', ORDER_PORT: '0', GATEWAY_PORT: String(gateway), GATEWAY_METRICS_PORT: String(metrics), EMBEDDED_PG_PORT: '0' };
+      await assert.rejects(startStack({ env, dataDir }), (err: Error) => {
+        assert.equal(
+          err.message,
+          `127.0.0.1:${user} (USER_PORT), 127.0.0.1:${gateway} (GATEWAY_PORT), 127.0.0.1:${metrics} (GATEWAY_METRICS_PORT) are already in use by other processes (another platform running?): ` +
+            'stop them, or set USER_PORT=0 GATEWAY_PORT=0 GATEWAY_METRICS_PORT=0 to pick free ports',
+        );
+        return true;
+      });
+    } finally {
+      await Promise.all(strangers.map(close));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('stack supervision (npm start)', { timeout: 6 * 60_000 }, () => {
