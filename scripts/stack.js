@@ -205,7 +205,7 @@ export function platformDatabase(adminUrl) {
  *           onLine?: (service: string, line: string) => void,
  *           onCrash?: (service: string, code: number|null, signal: string|null, tail: string[]) => void,
  *           onEvent?: (event: { service: string, event: string, message: string, [key: string]: unknown }) => void,
- *           onFatal?: (message: string) => void,
+ *           onFatal?: (message: string) => void, signal?: AbortSignal,
  *           serviceEnv?: Record<string, Record<string,string>>, nodeArgs?: Record<string, string[]> }} opts
  */
 export async function startStack(opts = {}) {
@@ -266,6 +266,10 @@ export async function startStack(opts = {}) {
     return supervised.get(name);
   };
 
+  // opts.signal stops the stack, also a start still under way (Ctrl-C during npm start's start-up): nothing left
+  // running; the start rejects.
+  opts.signal?.addEventListener('abort', () => void stop(), { once: true });
+  if (opts.signal?.aborted) void stop();
   try {
     const secrets = localSecrets(dataDir);
     // Each database has roles of its own (databaseRole: roles are cluster-wide), so stacks on one server in different
@@ -297,6 +301,11 @@ export async function startStack(opts = {}) {
       const pgLog = createWriteStream(join(logDir, 'postgres.log'), { flags: 'a' });
       const startDb = () => startEmbeddedPostgres({ dir: join(dataDir, 'postgres'), port: pgPort, log: (line) => pgLog.write(`${line}\n`) });
       db = await startDb();
+      // Stopped while the server was starting: stop() found no server to stop.
+      if (stopping) {
+        await db.stop().catch(() => undefined);
+        throw new Error('the stack was stopped during start-up');
+      }
       adminUrl = db.adminUrl;
       embedded = true;
       if (supervision) {
@@ -490,6 +499,8 @@ export async function startStack(opts = {}) {
 
     /** First start. Unsupervised, a service that does not come up fails the start; supervised, it is retried like any crash. */
     const firstStart = async (name) => {
+      // Stopped meanwhile (opts.signal): start nothing more; a waiter pushed now would never be settled.
+      if (stopping) throw fatal ?? new Error('the stack was stopped during start-up');
       if (!supervision) {
         const child = launch(name);
         await waitReady(name, child, SUPERVISION.readyTimeoutMs);

@@ -40,13 +40,21 @@ async function run() {
   const { startStack } = await import('./stack.js');
   const started = Date.now();
   let stack = null;
+  let starting = null;
   let stopping = false;
+  // A stop during start-up stops what has started so far (the services and PostgreSQL, in their own process group
+  // now, no longer take the terminal's Ctrl-C themselves).
+  const abort = new AbortController();
 
   async function shutdown(code) {
     if (stopping) return;
     stopping = true;
     console.log('\nstopping services and the database...');
-    await stack?.stop();
+    if (stack) await stack.stop();
+    else {
+      abort.abort();
+      await starting?.catch(() => undefined);
+    }
     console.log('stopped.');
     process.exit(code);
   }
@@ -58,7 +66,8 @@ async function run() {
 
   if (!process.env.DATABASE_URL) console.log(`no DATABASE_URL: starting an embedded PostgreSQL (data under ${join(process.env.DATA_DIR ?? '.data', 'postgres')})`);
   try {
-    stack = await startStack({
+    starting = startStack({
+      signal: abort.signal,
       // JSON logs go to .data/logs; warnings and errors are also shown here.
       onLine: (name, line) => {
         try {
@@ -78,9 +87,13 @@ async function run() {
         process.exit(1);
       },
     });
+    stack = await starting;
   } catch (err) {
-    console.error(`\nstart failed: ${err.message}`);
-    await shutdown(1);
+    if (!stopping) {
+      console.error(`\nstart failed: ${err.message}`);
+      await shutdown(1);
+    }
+    return; // shutdown exits
   }
   const gw = stack.urls.gateway;
   console.log(`

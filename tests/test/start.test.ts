@@ -124,6 +124,18 @@ describe('npm start (scripts/start.js)', { skip: process.platform === 'win32' &&
     assert.equal(existsSync(path.join(dataDir, 'stack.pid')), false, 'the data folder is free again');
   });
 
+  it('when Ctrl-C comes during the start-up, once the services are being started, then nothing of the platform is left running', async () => {
+    rmSync(path.join(dataDir, 'logs'), { recursive: true, force: true });
+    const run = start(freePorts);
+    // The services are spawned once PostgreSQL is up and provisioned: their log files appear.
+    await waitFor('a service to be spawned', 60_000, () => existsSync(path.join(dataDir, 'logs', 'user.log')));
+    assert.doesNotMatch(run.output(), /E-commerce platform is up/, 'still starting');
+    process.kill(-run.sh.pid!, 'SIGINT');
+    await waitFor('every process of the platform to end', 40_000, () => !groupAlive(run.sh.pid!) && platformPids().length === 0);
+    assert.match(run.output(), /stopped\./);
+    assert.doesNotMatch(run.output(), /start failed/);
+  });
+
   it("when npm's SIGTERM reaches only its sh -c, then the platform stops all the same (it kept running, ports held)", async () => {
     const run = start(freePorts);
     await up(run);
