@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
@@ -230,4 +231,55 @@ describe('shutdown with the collector unreachable', () => {
     assert.equal(await exited, 0);
     assert.ok(Date.now() - started < 10_000, `exit took ${Date.now() - started} ms`);
   });
+});
+
+// The OTLP exporter appends /v1/traces to OTEL_EXPORTER_OTLP_ENDPOINT but takes OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+// as the whole URL (@opentelemetry/otlp-exporter-base, otlp-node-http-env-configuration.ts: getSpecificUrlFromEnv
+// adds only a root path; the OTLP exporter specification says the same). A base URL given to the traces variable
+// sends every span to `/`, which the collector and the receiver answer 404: tracing looks on and nothing arrives.
+describe('the endpoint variables, set as the docs show them', () => {
+  const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
+  const examples = ['docs/tracing.md', 'docs/configuration.md'].flatMap((doc) =>
+    readFileSync(join(repoRoot, doc), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('|'))
+      .flatMap((row) => {
+        const firstCell = row.split('|')[1] ?? '';
+        return ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']
+          .filter((variable) => firstCell.includes(`\`${variable}\``))
+          .map((variable) => ({ doc, variable, url: /`(http:\/\/[a-z-]+:4318[^`]*)`/.exec(row)?.[1] }));
+      }),
+  );
+
+  it('when read, then each variable has an example URL in both tables', () => {
+    for (const variable of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) {
+      for (const doc of ['docs/tracing.md', 'docs/configuration.md']) {
+        assert.ok(examples.some((e) => e.doc === doc && e.variable === variable && e.url), `${doc}: no example URL for ${variable}`);
+      }
+    }
+  });
+
+  for (const variable of ['OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']) {
+    it(`when ${variable} alone is set to the docs' example (host and port pointed at a receiver), then the spans arrive`, async () => {
+      const receiver = await startOtlpReceiver({ port: 0, keepSpans: true });
+      try {
+        for (const { doc, url } of examples.filter((e) => e.variable === variable && e.url)) {
+          const endpoint = (url ?? '').replace(/^http:\/\/[a-z-]+:4318/, receiver.url);
+          const traceId = hexId(16);
+          const { child, message } = await start(fixture, { ROLE: 'front', [variable]: endpoint, OTEL_SERVICE_NAME: 'front', OTEL_BSP_SCHEDULE_DELAY: '100' });
+          try {
+            const res = await fetch(`http://127.0.0.1:${String(message.listening)}/front/x`, { headers: { traceparent: `00-${traceId}-${hexId(8)}-01` } });
+            await res.arrayBuffer();
+            await receiver.waitFor((spans) => spans.some((s) => s.traceId === traceId), 5_000).catch(() => {
+              throw new Error(`${doc}: ${variable}=${url} exported nothing to the receiver (${JSON.stringify(receiver.stats)})`);
+            });
+          } finally {
+            await stop(child);
+          }
+        }
+      } finally {
+        await receiver.close();
+      }
+    });
+  }
 });
