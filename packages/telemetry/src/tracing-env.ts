@@ -32,7 +32,8 @@ export function exporterChoice(env: NodeJS.ProcessEnv): ExporterChoice {
   if (exporters.includes('console')) return { protocol: 'console' };
   const other = exporters.find((e) => e !== 'otlp');
   if (other) return { unsupported: `OTEL_TRACES_EXPORTER=${other} is not supported (otlp, console or none)` };
-  const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
+  // An empty or blank variable counts as unset, as the SDK reads every OTEL_* variable (core's getStringFromEnv).
+  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim() || env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim() || 'http/protobuf';
   if (protocol === 'http/protobuf' || protocol === 'http/json') return { protocol };
   return { unsupported: `OTLP protocol ${protocol} is not supported (http/protobuf or http/json)` };
 }

@@ -23,6 +23,13 @@ describe('exporterChoice', () => {
     assert.deepEqual(exporterChoice({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' }), { protocol: 'http/protobuf' });
     assert.deepEqual(exporterChoice({ OTEL_TRACES_EXPORTER: 'console' }), { protocol: 'console' });
   });
+  // The SDK reads an empty or blank variable as unset (OpenTelemetry's environment variable specification; core's
+  // getStringFromEnv): an empty traces-specific protocol falls back to the general one, then to the default.
+  it('when a protocol variable is empty or blank, then it counts as unset', () => {
+    assert.deepEqual(exporterChoice({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: '', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }), { protocol: 'http/json' });
+    assert.deepEqual(exporterChoice({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: ' ', OTEL_EXPORTER_OTLP_PROTOCOL: '' }), { protocol: 'http/protobuf' });
+    assert.deepEqual(exporterChoice({ OTEL_EXPORTER_OTLP_PROTOCOL: '' }), { protocol: 'http/protobuf' });
+  });
   it('refuses gRPC and unknown exporters, saying which', () => {
     assert.match((exporterChoice({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }) as { unsupported: string }).unsupported, /grpc/);
     assert.match((exporterChoice({ OTEL_TRACES_EXPORTER: 'zipkin' }) as { unsupported: string }).unsupported, /zipkin/);
