@@ -80,8 +80,7 @@ export async function provisionDatabase(adminUrl: string, database: string, serv
 
 /** Runs fn on an admin connection holding the provisioning lock: roles are cluster-wide, and concurrent ALTER ROLE on one role fails ("tuple concurrently updated"). */
 async function asAdmin(adminUrl: string, fn: (admin: pg.Client) => Promise<void>): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
+  const admin = await connectAdmin(adminUrl);
   try {
     await admin.query("SELECT pg_advisory_lock(hashtext('ecommerce:provision'))");
     await fn(admin);
@@ -138,5 +137,25 @@ async function ignoreDuplicate<T>(p: Promise<T>): Promise<T | undefined> {
     const code = (err as { code?: string }).code;
     if (code === '42710' || code === '23505' || code === '42P04' || code === '42P06') return undefined;
     throw err;
+  }
+}
+
+/**
+ * The admin connection. A URL naming the database to provision before it exists (`DATABASE_URL=.../shop` on a new
+ * server) was refused with "database shop does not exist" (3D000): the server's maintenance database is used instead.
+ */
+async function connectAdmin(adminUrl: string): Promise<pg.Client> {
+  const admin = new pg.Client({ connectionString: adminUrl });
+  try {
+    await admin.connect();
+    return admin;
+  } catch (err) {
+    await admin.end().catch(() => undefined);
+    const u = new URL(adminUrl);
+    if ((err as { code?: string }).code !== '3D000' || u.pathname === '/postgres') throw err;
+    u.pathname = '/postgres';
+    const maintenance = new pg.Client({ connectionString: u.toString() });
+    await maintenance.connect();
+    return maintenance;
   }
 }

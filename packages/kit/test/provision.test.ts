@@ -122,4 +122,14 @@ describe('service roles on a shared PostgreSQL', () => {
       assert.equal(firstLogin.owner, svc.role, `round ${round}: the first login found schema ${svc.schema} owned by ${firstLogin.owner}`);
     }
   });
+
+  it('when the admin URL names the database to provision before it exists, then it is created and its service logs in', async () => {
+    // `DATABASE_URL=postgres://.../shop npm start` on a new server: the admin connection itself met "database does not exist".
+    const name = newDatabase('named');
+    const svc = { role: databaseRole(name, 'order'), password: 'named-password', schema: 'orders' };
+    const u = new URL(adminUrl);
+    u.pathname = `/${name}`;
+    await provisionDatabase(u.toString(), name, [svc]);
+    assert.deepEqual(await one(serviceUrl(adminUrl, name, svc), 'SELECT current_user AS u'), [{ u: svc.role }]);
+  });
 });
