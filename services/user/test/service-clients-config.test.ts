@@ -8,7 +8,7 @@ import { ConfigError } from '@ecommerce/kit';
 import { http, stopAll } from '@ecommerce/test-support';
 import { loadUserConfig } from '../src/config.js';
 import { parseServiceClients } from '../src/model/service-client.js';
-import { startUserStack } from './harness.js';
+import { startUserService, startUserStack } from './harness.js';
 
 const SCOPES = ['reservations:write', 'reservations:read'];
 const clientsNamingTheirSecret = JSON.stringify([{ id: 'order-service', secretEnv: 'ORDER_CLIENT_SECRET', scopes: SCOPES }]);
@@ -50,6 +50,30 @@ describe('SERVICE_CLIENTS with secretEnv', () => {
       assert.equal((await http(user.base, 'POST', '/user/oauth/token', { body: form(`${secret}!`) })).status, 401);
     } finally {
       await stopAll(user, db);
+    }
+  });
+
+});
+
+describe('SERVICE_CLIENTS at start-up', () => {
+  it('when a client is taken out of SERVICE_CLIENTS, then after the restart it gets no token, and the clients kept keep theirs', async () => {
+    const retired = { id: 'retired-client', secret: 'retired-client-secret-0123456789', scopes: ['reservations:read'] };
+    const kept = { id: 'kept-client', secret: 'kept-client-secret-0123456789', scopes: ['reservations:read'] };
+    const form = (c: { id: string; secret: string }) => ({ body: { grant_type: 'client_credentials', client_id: c.id, client_secret: c.secret } });
+    const { db, user } = await startUserStack({ SERVICE_CLIENTS: JSON.stringify([retired, kept]) });
+    let running = user;
+    try {
+      assert.equal((await http(user.base, 'POST', '/user/oauth/token', form(retired))).status, 200);
+      await stopAll(user);
+      // Removed from the configuration (its secret leaked, its service retired): the row stored at the first start
+      // must not go on authenticating it.
+      const again = await startUserService(db.urls.user, { SERVICE_CLIENTS: JSON.stringify([kept]) });
+      running = again;
+      const refused = await http(again.base, 'POST', '/user/oauth/token', form(retired));
+      assert.equal(refused.status, 401, refused.text);
+      assert.equal((await http(again.base, 'POST', '/user/oauth/token', form(kept))).status, 200);
+    } finally {
+      await stopAll(running, db);
     }
   });
 });

@@ -18,6 +18,15 @@ export class ServiceClientRepository {
     );
   }
 
+  /**
+   * Deletes every client but these: one taken out of the configuration (retired, or its secret leaked) must not go on
+   * authenticating with the hash stored when it was configured.
+   */
+  async removeAllBut(ids: string[]): Promise<string[]> {
+    const { rows } = await this.db.query<{ id: string }>('client_remove_others', 'DELETE FROM service_clients WHERE id <> ALL($1::text[]) RETURNING id', [ids]);
+    return rows.map((r) => r.id);
+  }
+
   /** What authenticates a client: its secret hash and the scopes it may have. */
   async credentials(id: string): Promise<{ secret_hash: string; scopes: string[] } | undefined> {
     return (await this.db.query<{ secret_hash: string; scopes: string[] }>('client_auth', 'SELECT secret_hash, scopes FROM service_clients WHERE id = $1', [id])).rows[0];

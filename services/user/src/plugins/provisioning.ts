@@ -12,7 +12,8 @@ interface Options {
 /** At start-up, before anything is served: the configured service clients are stored and the admin exists. */
 export default fp(
   async (app: App, { clients, admin }: Options) => {
-    await syncServiceClients(app, clients);
+    const removed = await syncServiceClients(app, clients);
+    if (removed.length) app.log.warn({ clientIds: removed }, 'service clients no longer configured removed');
     if (admin) {
       const account = await ensureAdmin(app, admin.email, admin.password);
       app.log.info({ adminId: account.id }, 'admin account ensured');
