@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { calculateJwkThumbprint, exportJWK, importJWK, importPKCS8, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 import { ConfigError } from '@ecommerce/kit';
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 
 export interface SigningKey {
   alg: 'EdDSA' | 'ES256';
@@ -28,10 +28,13 @@ export async function loadSigningKey(inline: string | undefined, file: string | 
   try {
     if (text.startsWith('{')) {
       const jwk = JSON.parse(text) as JWK;
+      // A public JWK imports too, and then every signature (each login) throws: refused here, at start-up.
+      if (typeof jwk.d !== 'string') throw new Error('a public JWK: the private key\'s "d" is missing');
       alg = jwk.crv === 'Ed25519' ? 'EdDSA' : 'ES256';
       privateKey = await importJWK(jwk, alg);
-      const { d: _d, ...pub } = jwk;
-      publicJwk = pub;
+      // The public key's own members only (kty, crv, x, y), not the private JWK's others: its key_ops ["sign"] (as
+      // WebCrypto exports a private key) published made verifiers find no key for verify, every token refused.
+      publicJwk = await exportJWK(createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }));
     } else {
       const pubKey = createPublicKey(text);
       alg = pubKey.asymmetricKeyType === 'ed25519' ? 'EdDSA' : 'ES256';
