@@ -2,7 +2,7 @@ import { USER_ROLES } from '@ecommerce/contracts';
 import { authentication, createDataService, proxyTrust, type App } from '@ecommerce/kit';
 import type { UserConfig } from './config.js';
 import { parseServiceClients } from './model/service-client.js';
-import { loadSigningKey } from './model/signing-key.js';
+import { loadPublishedKeys, loadSigningKey, publishing } from './model/signing-key.js';
 import repositories from './plugins/repositories.js';
 import provisioning from './plugins/provisioning.js';
 import tokenIssuer from './plugins/token-issuer.js';
@@ -16,7 +16,8 @@ import serviceRoutes from './routes/services/index.js';
 /** The user service: accounts, sessions, JWKS and service tokens. Builds the app, does not listen. */
 export async function buildApp(config: UserConfig, opts: { logStream?: NodeJS.WritableStream } = {}): Promise<App> {
   // Read before anything starts: a bad key or client list fails fast, before the database is touched.
-  const key = await loadSigningKey(config.JWT_PRIVATE_KEY, config.JWT_PRIVATE_KEY_FILE);
+  // The key that signs, and in its JWKS the keys of a rotation (JWT_PUBLIC_KEYS): the next one and the previous one.
+  const key = publishing(await loadSigningKey(config.JWT_PRIVATE_KEY, config.JWT_PRIVATE_KEY_FILE), await loadPublishedKeys(config.JWT_PUBLIC_KEYS, config.JWT_PUBLIC_KEYS_FILE));
   const clients = parseServiceClients(config.SERVICE_CLIENTS, config.SERVICE_CLIENTS_FILE);
   const { app } = await createDataService({
     name: 'user',

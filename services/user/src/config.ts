@@ -9,6 +9,9 @@ export const UserEnv = {
   DB_SCHEMA: Type.String({ default: 'users' }),
   JWT_PRIVATE_KEY: Type.Optional(Type.String({ minLength: 1 })),
   JWT_PRIVATE_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  // Public keys published beside the signing key's, for rotating it: the next one, the previous one.
+  JWT_PUBLIC_KEYS: Type.Optional(Type.String({ minLength: 1 })),
+  JWT_PUBLIC_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
   ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 900 }),
   REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 300, maximum: 90 * 86400, default: 30 * 86400 }),
   // A session's absolute lifetime from its login, however often it refreshes (OWASP Session Management: an absolute

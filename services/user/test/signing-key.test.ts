@@ -5,7 +5,9 @@ import { generateKeyPairSync, webcrypto } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { ConfigError } from '@ecommerce/kit';
-import { loadSigningKey, signToken } from '../src/model/signing-key.js';
+import { createTestDatabase, http, login, registerAccount, stopAll, type Running } from '@ecommerce/test-support';
+import { loadPublishedKeys, loadSigningKey, signToken } from '../src/model/signing-key.js';
+import { startUserService } from './harness.js';
 
 const claims = { subject: 's', issuer: 'https://issuer.test', audience: 'ecommerce', ttlSeconds: 60, jti: 'j', typ: 'at+jwt' };
 
@@ -34,5 +36,58 @@ describe('JWT_PRIVATE_KEY', () => {
   it('when it is a public JWK (no "d"), then the service refuses to start, saying so, instead of a 500 at each signature', async () => {
     const publicJwk = JSON.stringify(generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }));
     await assert.rejects(loadSigningKey(publicJwk, undefined), (err: unknown) => err instanceof ConfigError && /JWT_PRIVATE_KEY: .*private key/.test(err.message));
+  });
+});
+
+/** An Ed25519 key pair as PKCS#8 and SPKI PEM. */
+function keyPair(): { privatePem: string; publicPem: string } {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return { privatePem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), publicPem: publicKey.export({ format: 'pem', type: 'spki' }).toString() };
+}
+
+const kidOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+
+describe('rotating the signing key (JWT_PUBLIC_KEYS)', () => {
+  it('when the service signs with a new key and publishes the previous one, then tokens the previous one signed are still accepted and the JWKS holds both; without it they are refused', async () => {
+    const db = await createTestDatabase();
+    const previous = keyPair();
+    const next = keyPair();
+    let user: Running | undefined;
+    try {
+      // Before the rotation: the next key is published already, so verifiers hold it before its first token.
+      user = await startUserService(db.urls.user, { JWT_PRIVATE_KEY: previous.privatePem, JWT_PUBLIC_KEYS: next.publicPem });
+      const before = (await http<{ keys: { kid: string; d?: string }[] }>(user.base, 'GET', '/user/.well-known/jwks.json')).body;
+      assert.equal(before.keys.length, 2);
+      const account = await registerAccount(user.base);
+      const oldToken = await login(user.base, account.email, account.password);
+      await stopAll(user);
+      // The rotation: the next key signs, the previous one is published while its tokens live out.
+      user = await startUserService(db.urls.user, { JWT_PRIVATE_KEY: next.privatePem, JWT_PUBLIC_KEYS: previous.publicPem });
+      const me = await http(user.base, 'GET', '/user/me', { token: oldToken });
+      assert.equal(me.status, 200, me.text);
+      const after = (await http<{ keys: { kid: string; d?: string }[] }>(user.base, 'GET', '/user/.well-known/jwks.json')).body;
+      const newToken = await login(user.base, account.email, account.password);
+      assert.deepEqual(after.keys.map((k) => k.kid).sort(), [kidOf(oldToken), kidOf(newToken)].sort());
+      assert.ok(after.keys.every((k) => k.d === undefined));
+      await stopAll(user);
+      // The previous key taken out: its tokens are refused.
+      user = await startUserService(db.urls.user, { JWT_PRIVATE_KEY: next.privatePem });
+      assert.equal((await http(user.base, 'GET', '/user/me', { token: oldToken })).status, 401);
+    } finally {
+      await stopAll(user, db);
+    }
+  });
+
+  it('when JWT_PUBLIC_KEYS holds a private key, a key of another type or text that is no key, then the service refuses to start, saying which', async () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
+    const privateJwk = JSON.stringify(generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }));
+    for (const [text, words] of [
+      [keyPair().privatePem, /key 1 is not usable \(not a public key/],
+      [`${keyPair().publicPem}${rsa}`, /key 2 is not usable \(not an Ed25519 or P-256 key/],
+      [privateJwk, /key 1 is not usable \(not a public key/],
+      ['not a key', /neither JSON/],
+    ] as const) {
+      await assert.rejects(loadPublishedKeys(text, undefined), (err: unknown) => err instanceof ConfigError && words.test(err.message), text.slice(0, 40));
+    }
   });
 });

@@ -49,6 +49,64 @@ export async function loadSigningKey(inline: string | undefined, file: string | 
   return { alg, kid, privateKey, jwks: { keys: [{ ...publicJwk, kid, alg, use: 'sig' }] } };
 }
 
+/**
+ * JWT_PUBLIC_KEYS (or _FILE): public keys published in the JWKS beside the signing key's, for rotating it (docs/deploy.md):
+ * the next key, published before it signs so that every verifier has it when its first token comes, and the previous
+ * one, until the last tokens it signed have expired (ACCESS_TOKEN_TTL_SECONDS, SERVICE_TOKEN_TTL_SECONDS). A JWK Set
+ * ({"keys": [...]}), one JWK, or PEM public keys one after another; Ed25519 or P-256, public members only.
+ */
+export async function loadPublishedKeys(inline: string | undefined, file: string | undefined): Promise<JWK[]> {
+  let text = inline;
+  if (!text && file) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      throw new ConfigError([`JWT_PUBLIC_KEYS_FILE: cannot read ${file} (${(err as Error).message})`]);
+    }
+  }
+  text = text?.trim();
+  if (!text) return [];
+  const problems: string[] = [];
+  const keys: JWK[] = [];
+  let entries: (JWK | string)[];
+  if (text.startsWith('{')) {
+    let parsed: { keys?: unknown };
+    try {
+      parsed = JSON.parse(text) as { keys?: unknown };
+    } catch {
+      throw new ConfigError(['JWT_PUBLIC_KEYS: is neither JSON (a JWK Set or one JWK) nor PEM public keys']);
+    }
+    entries = Array.isArray(parsed.keys) ? (parsed.keys as JWK[]) : [parsed as JWK];
+  } else {
+    entries = text.match(/-----BEGIN [A-Z ]+-----[^-]+-----END [A-Z ]+-----/g) ?? [];
+    if (entries.length === 0) throw new ConfigError(['JWT_PUBLIC_KEYS: is neither JSON (a JWK Set or one JWK) nor PEM public keys']);
+  }
+  for (const [i, entry] of entries.entries()) {
+    try {
+      // A private key here is a mistake that would put a signing key where anyone reads it: refused, never published.
+      if (typeof entry === 'string' ? !entry.startsWith('-----BEGIN PUBLIC KEY-----') : entry === null || typeof entry !== 'object' || 'd' in entry) {
+        throw new Error('not a public key (a private key is never published)');
+      }
+      const pubKey = typeof entry === 'string' ? createPublicKey(entry) : createPublicKey({ key: entry as JsonWebKey, format: 'jwk' });
+      const alg = pubKey.asymmetricKeyType === 'ed25519' ? 'EdDSA' : pubKey.asymmetricKeyDetails?.namedCurve === 'prime256v1' ? 'ES256' : undefined;
+      if (!alg) throw new Error('not an Ed25519 or P-256 key');
+      const jwk = await exportJWK(pubKey);
+      keys.push({ ...jwk, kid: await calculateJwkThumbprint(jwk), alg, use: 'sig' });
+    } catch (err) {
+      problems.push(`JWT_PUBLIC_KEYS: key ${i + 1} is not usable (${(err as Error).message})`);
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return keys;
+}
+
+/** The signing key with the further keys its JWKS publishes (each once: the signing key's own left out). */
+export function publishing(key: SigningKey, published: JWK[]): SigningKey {
+  const keys = [...key.jwks.keys];
+  for (const k of published) if (!keys.some((held) => held.kid === k.kid)) keys.push(k);
+  return { ...key, jwks: { keys } };
+}
+
 export function signToken(key: SigningKey, claims: Record<string, unknown>, opts: { subject: string; issuer: string; audience: string; ttlSeconds: number; jti: string; typ: string }): Promise<string> {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: opts.typ })
