@@ -56,6 +56,18 @@ describe('SERVICE_CLIENTS with secretEnv', () => {
 });
 
 describe('SERVICE_CLIENTS at start-up', () => {
+  it('when a scope is not one RFC 6749 scope-token (a space inside, empty, a quote or backslash, non-ASCII) or a client is listed twice, then the service refuses to start, saying which', () => {
+    const client = (scopes: string[], id = 'order-service') => ({ id, secret: 's'.repeat(16), scopes });
+    // A scope with a space was granted as two: the token's scope claim is split at spaces by every verifier.
+    for (const scope of ['reservations:read reservations:write', '', 'a"b', 'a\\b', 'résa', 'a\tb']) {
+      assert.throws(() => parseServiceClients(JSON.stringify([client([scope])]), undefined), (err: unknown) =>
+        err instanceof ConfigError && /SERVICE_CLIENTS: order-service's scope .* is not one scope-token/.test(err.message), JSON.stringify(scope));
+    }
+    assert.throws(() => parseServiceClients(JSON.stringify([client(SCOPES), client([])]), undefined), (err: unknown) =>
+      err instanceof ConfigError && /SERVICE_CLIENTS: order-service is listed twice/.test(err.message));
+    assert.deepEqual(parseServiceClients(JSON.stringify([client(SCOPES), client(['x!#[]~'], 'other')]), undefined).map((c) => c.scopes), [SCOPES, ['x!#[]~']]);
+  });
+
   it('when a client is taken out of SERVICE_CLIENTS, then after the restart it gets no token, and the clients kept keep theirs', async () => {
     const retired = { id: 'retired-client', secret: 'retired-client-secret-0123456789', scopes: ['reservations:read'] };
     const kept = { id: 'kept-client', secret: 'kept-client-secret-0123456789', scopes: ['reservations:read'] };

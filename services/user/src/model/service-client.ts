@@ -7,6 +7,9 @@ export interface ServiceClientConfig {
   scopes: string[];
 }
 
+/** RFC 6749 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
+
 /** SERVICE_CLIENTS (inline JSON) or SERVICE_CLIENTS_FILE: the clients of the client-credentials grant. */
 export function parseServiceClients(inline: string | undefined, file: string | undefined): ServiceClientConfig[] {
   let text = inline;
@@ -28,5 +31,16 @@ export function parseServiceClients(inline: string | undefined, file: string | u
         Array.isArray((c as ServiceClientConfig).scopes) && (c as ServiceClientConfig).scopes.every((s) => typeof s === 'string'),
     );
   if (!ok) throw new ConfigError(['SERVICE_CLIENTS: must be [{"id": "a-z0-9-", "secret": "16+ chars", "scopes": ["..."]}]']);
-  return parsed as ServiceClientConfig[];
+  const clients = parsed as ServiceClientConfig[];
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const c of clients) {
+    // Listed twice, the last one won silently (its secret and scopes), whichever the operator meant.
+    if (seen.has(c.id)) problems.push(`SERVICE_CLIENTS: ${c.id} is listed twice`);
+    seen.add(c.id);
+    // A token's scope claim is the scopes joined by spaces, read back split at spaces: "a b" was granted as a and b.
+    for (const scope of c.scopes) if (!SCOPE_TOKEN.test(scope)) problems.push(`SERVICE_CLIENTS: ${c.id}'s scope ${JSON.stringify(scope)} is not one scope-token (RFC 6749 3.3: printable ASCII, no space, " or \\)`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return clients;
 }
