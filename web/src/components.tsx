@@ -155,13 +155,14 @@ export function SkeletonGrid({ count = 12 }: { count?: number }) {
  * last good value when it loses focus or on Enter; with min 0, an explicit 0 is committed then too (a cart
  * line's removal), never while typing.
  */
-export function QuantityInput({ id, value, min, max, disabled, onChange }: { id: string; value: number; min: 0 | 1; max: number; disabled?: boolean; onChange: (quantity: number) => void }) {
+/** `onChange` gets the number typed too when the field lowered it to `max`, even if the quantity stays the same. */
+export function QuantityInput({ id, value, min, max, disabled, onChange }: { id: string; value: number; min: 0 | 1; max: number; disabled?: boolean; onChange: (quantity: number, typed: number) => void }) {
   const [draft, setDraft] = useState<string | null>(null);
   const parse = (text: string): number | null => (/^\s*\d+\s*$/.test(text) ? Math.min(Number(text), max) : null);
   const settle = () => {
     if (draft === null) return;
     const n = parse(draft);
-    if (n !== null && n >= min && n !== value) onChange(n);
+    if (n !== null && n >= min && n !== value) onChange(n, n);
     setDraft(null);
   };
   return (
@@ -179,7 +180,7 @@ export function QuantityInput({ id, value, min, max, disabled, onChange }: { id:
         if (text.length > 6) return;
         setDraft(text);
         const n = parse(text);
-        if (n !== null && n >= 1 && n !== value) onChange(n);
+        if (n !== null && n >= 1 && (n !== value || Number(text) > max)) onChange(n, Number(text));
       }}
       onBlur={settle}
       onKeyDown={(e) => {
@@ -193,7 +194,7 @@ export function QuantityInput({ id, value, min, max, disabled, onChange }: { id:
           e.preventDefault();
           const n = Math.max(min, Math.min(max, value + (e.key === 'ArrowUp' ? 1 : -1)));
           setDraft(null);
-          if (n !== value && n >= 1) onChange(n);
+          if (n !== value && n >= 1) onChange(n, n);
         }
       }}
     />

@@ -1010,6 +1010,37 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a cart quantity typed above the stock (or above the 1,000 a cart holds of one product) is lowered and the lowering is said in a live region, in the shop\'s words', { timeout: STEP_MS }, async () => {
+    const few = await newProduct({ name: 'Lowered mug', stock: 4 });
+    const many = await newProduct({ name: 'Lowered nail', stock: 5000 });
+    const { context, page, errors } = await newShopper();
+    await addToCart(page, few, 1);
+    await addToCart(page, many, 1);
+    await page.goto('/cart');
+    const status = page.locator('main').getByRole('status').filter({ hasText: /typed/ });
+    const field = page.getByLabel('Quantity of Lowered mug');
+    await field.fill('9');
+    await status.filter({ hasText: 'Only 4 units of Lowered mug left; your cart now has 4 (you typed 9).' }).waitFor({ timeout: 5000 });
+    await page.keyboard.press('Tab');
+    assert.equal(await field.inputValue(), '4');
+    // The same number typed again over the lowered one (pasted): said again, not silently kept.
+    await field.fill('');
+    await field.fill('12');
+    await status.filter({ hasText: '(you typed 12)' }).waitFor({ timeout: 5000 });
+    // A quantity that fits takes the sentence away: it was about the number typed before.
+    await field.fill('2');
+    await status.waitFor({ state: 'detached', timeout: 5000 });
+    await page.getByLabel('Quantity of Lowered nail').fill('2500');
+    await status.filter({ hasText: 'Your cart has 1,000 of Lowered nail, the most a cart holds of one (you typed 2,500).' }).waitFor({ timeout: 5000 });
+    assert.deepEqual(
+      JSON.parse((await page.evaluate(() => localStorage.getItem('ecommerce.cart.v1')))!).map((l: { quantity: number }) => l.quantity),
+      [2, 1000],
+    );
+    await assertAccessible(page, 'cart with a lowered quantity');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('signing in says it is under way, a refusal takes the focus, and a blank name is said in words; switching to the other form focuses its first field', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ name: 'Auth lamp' });
     const { context, page, errors } = await newShopper();
