@@ -2214,8 +2214,11 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     assert.equal((await api('PATCH', `/product/${created.id}`, { priceCents: 7000 }, adminToken, { 'if-match': `"${current.version}"` })).status, 200);
     await page.getByLabel('Name').fill('Walnut board, stale edit');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await page.getByRole('alert').filter({ hasText: 'changed by someone else' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'Not saved: this product was changed by someone else' }).waitFor();
+    // Read again: their price is shown, the typed name is kept, and the note above the form says so.
+    await page.getByRole('alert').filter({ hasText: 'The form shows their Price. What you typed is kept' }).waitFor();
     await page.waitForFunction(() => (document.querySelector('input[inputmode="decimal"]') as HTMLInputElement | null)?.value === '70.00');
+    assert.equal(await page.getByLabel('Name').inputValue(), 'Walnut board, stale edit');
     assert.equal((await api<Product>('GET', `/product/${created.id}`)).body.name, 'Walnut board, large', 'the stale edit changed nothing');
 
     // A typed edit survives work elsewhere on the page: typing a stock change and adjusting the stock.
@@ -2365,7 +2368,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     assert.equal((await api('PATCH', `/product/${taken.id}`, { name: 'Once jar, changed' }, adminToken, { 'if-match': `"${taken.version}"` })).status, 200);
     await page.getByLabel('Price', { exact: true }).fill('11');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await page.getByRole('alert').filter({ hasText: 'changed by someone else' }).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'Not saved: this product was changed by someone else' }).waitFor();
     assert.deepEqual(errors, []);
     await context.close();
   });
@@ -2550,6 +2553,52 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await screenshot(page, 'admin-stock-refused');
     assert.equal(await refusedAfterOrders(1, 1, 0), 'Could not remove 1 unit: none are in stock (units reserved by orders are not counted), and stock cannot go below 0. Nothing can be removed until stock is added.');
     await assertAccessible(page, 'admin stock refused');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('admin edit page: someone else\'s change read meanwhile (a stock change\'s answer, a 412\'s re-read) keeps what the admin typed, shows their other fields and says so; saving then puts both in place', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Shared shelf', stock: 5, priceCents: 1000 });
+    const { context, page, errors } = await adminAtProducts();
+    await page.goto(`/admin/products/${product.id}`);
+    const edit = page.getByRole('region', { name: /^Edit Shared shelf/ });
+    await page.getByLabel('Name', { exact: true }).fill('Shared shelf, oak');
+    await page.getByLabel('Description').fill('Oak, 80 cm.');
+    // Another admin renames it and raises its price meanwhile; this admin's stock change answers with their version.
+    assert.equal((await api('PATCH', `/product/${product.id}`, { name: 'Shared shelf, pine', priceCents: 1500 }, adminToken, { 'if-match': `"${product.version}"` })).status, 200);
+    await page.getByLabel('Stock change').fill('2');
+    await page.getByRole('button', { name: 'Adjust stock' }).click();
+    await page.getByText('Stock is now 7.').waitFor();
+    const note = edit.getByRole('alert').filter({ hasText: 'changed by someone else' });
+    await note.waitFor({ timeout: 5000 });
+    // The old page put their values in every field: the typed name and description were gone, nothing said.
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Shared shelf, oak', 'the typed name stays');
+    assert.equal(await page.getByLabel('Description').inputValue(), 'Oak, 80 cm.', 'the typed description stays');
+    assert.equal(await page.getByLabel('Price').inputValue(), '15.00', 'their price, which this admin did not touch, is shown');
+    const said = await note.innerText();
+    assert.match(said, /The form shows their Price\./);
+    assert.match(said, /Name keeps what you typed; they saved “Shared shelf, pine”\./);
+    assert.match(said, /not saved yet: check the form, then press Save changes/);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await edit.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    let saved = (await api<Product & { description: string | null; category: string | null }>('GET', `/product/${product.id}`)).body;
+    assert.deepEqual([saved.name, saved.description, saved.priceCents, saved.stock], ['Shared shelf, oak', 'Oak, 80 cm.', 1500, 7]);
+    assert.equal(await note.count(), 0, 'the note went with the save');
+
+    // Saved over a version this page has not read: the 412 reads it again, the typed description stays, their
+    // category is shown, and the next press saves.
+    assert.equal((await api('PATCH', `/product/${product.id}`, { category: 'furniture' }, adminToken, { 'if-match': `"${saved.version}"` })).status, 200);
+    await page.getByLabel('Description').fill('Oak, 80 cm, oiled.');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await edit.getByRole('alert').filter({ hasText: 'Not saved: this product was changed by someone else' }).waitFor();
+    await note.filter({ hasText: 'The form shows their Category.' }).waitFor({ timeout: 5000 });
+    assert.equal(await page.getByLabel('Description').inputValue(), 'Oak, 80 cm, oiled.');
+    assert.equal(await page.getByLabel('Category').inputValue(), 'furniture');
+    await assertAccessible(page, 'admin edit, changed by someone else');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await edit.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    saved = (await api<Product & { description: string | null; category: string | null }>('GET', `/product/${product.id}`)).body;
+    assert.deepEqual([saved.description, saved.category, saved.name], ['Oak, 80 cm, oiled.', 'furniture', 'Shared shelf, oak']);
     assert.deepEqual(errors, []);
     await context.close();
   });

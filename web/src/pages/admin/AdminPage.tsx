@@ -174,8 +174,85 @@ function saidAtFields(err: Error): boolean {
   return Object.keys(fieldErrorsOf(err)).length > 0;
 }
 
+/**
+ * The edit form's content: what the admin typed (`fields`) over the product's fields at `version` (`base`). Kept by
+ * the edit page, not the form: a newer version read meanwhile (a stock change's answer, a re-read, a 412's) moves it
+ * onto that version without losing what was typed.
+ */
+interface Draft {
+  productId: string;
+  version: number;
+  base: ProductFields;
+  fields: ProductFields;
+}
+
+/** The fields the edit form shows (Stock has its own panel: a stock change is no edit of the form). */
+const EDITABLE = ['sku', 'name', 'description', 'price', 'currency', 'category'] as const;
+type Editable = (typeof EDITABLE)[number];
+const LABEL: Record<Editable, string> = { sku: 'SKU', name: 'Name', description: 'Description', price: 'Price', currency: 'Currency', category: 'Category' };
+
+function freshDraft(p: Product): Draft {
+  return { productId: p.id, version: p.version, base: fieldsOf(p), fields: fieldsOf(p) };
+}
+
+/** The fields the admin changed in the form and has not saved. */
+function typedKeys(d: Draft): Editable[] {
+  return EDITABLE.filter((k) => d.fields[k] !== d.base[k]);
+}
+
+/**
+ * The draft on a newer version `p`: the fields the admin typed keep what was typed, the others show `p`'s values.
+ * `theirs` are the fields someone else changed that the form now shows; `clashes` those changed on both sides (the
+ * typed value kept, theirs said).
+ */
+function rebase(d: Draft, p: Product): { draft: Draft; theirs: Editable[]; clashes: Editable[] } {
+  const latest = fieldsOf(p);
+  const typed = new Set(typedKeys(d));
+  const fields = { ...latest };
+  for (const k of typed) fields[k] = d.fields[k];
+  const changed = EDITABLE.filter((k) => latest[k] !== d.base[k]);
+  return {
+    draft: { productId: p.id, version: p.version, base: latest, fields },
+    theirs: changed.filter((k) => !typed.has(k)),
+    clashes: changed.filter((k) => typed.has(k) && d.fields[k] !== latest[k]),
+  };
+}
+
+/** "Price", "Price and Category", "SKU, Price and Category". */
+function listOf(words: string[]): string {
+  return words.length < 2 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words.at(-1)!}`;
+}
+
+/**
+ * What the admin is told when someone else's version reached the form: what it shows now, what kept the admin's
+ * typing (and what they saved there), and what to do. Nothing typed was lost.
+ */
+function changedNote(r: ReturnType<typeof rebase>): ReactNode {
+  const { draft, theirs, clashes } = r;
+  const typed = typedKeys(draft).length > 0;
+  const saved = (k: Editable) => {
+    const text = draft.base[k];
+    return text === '' ? 'they cleared it' : <>they saved “<bdi>{text.length > 80 ? `${text.slice(0, 79)}…` : text}</bdi>”</>;
+  };
+  return (
+    <>
+      This product was changed by someone else while this page was open (it is now version {draft.version}).
+      {theirs.length > 0 && <> The form shows their {listOf(theirs.map((k) => LABEL[k]))}.</>}
+      {clashes.map((k) => (
+        <span key={k}>
+          {' '}
+          {LABEL[k]} keeps what you typed; {saved(k)}.
+        </span>
+      ))}
+      {typed && ' What you typed is kept and not saved yet: check the form, then press Save changes.'}
+    </>
+  );
+}
+
 function ProductForm({
   initial,
+  value,
+  onValue,
   withStock,
   submitLabel,
   onSubmit,
@@ -184,6 +261,9 @@ function ProductForm({
   attempt = 0,
 }: {
   initial: ProductFields;
+  /** The fields held by the page instead (the edit page keeps them across sessions and newer versions): then `initial` is unused. */
+  value?: ProductFields;
+  onValue?: (f: ProductFields) => void;
   withStock: boolean;
   submitLabel: string;
   onSubmit: (f: ProductFields) => void;
@@ -195,7 +275,9 @@ function ProductForm({
 }) {
   // The fields are the admin's until the form is remounted (its key): typing elsewhere, a stock change or a
   // refused save keeps them.
-  const [f, setF] = useState(initial);
+  const [own, setOwn] = useState(initial);
+  const f = value ?? own;
+  const setF = onValue ?? setOwn;
   const id = useId();
   // A field changed since the save that refused it is no longer marked: its message was about the old value.
   const errorsKey = JSON.stringify([attempt, errors]);
@@ -446,6 +528,22 @@ function EditProduct() {
   });
   const name = product.data?.name;
   const missing = namesNothing(product.error);
+  // The form's fields, with the version they are over (Draft). Said above the form: someone else's version that
+  // reached it.
+  const [draft, setDraft] = useState<Draft | null>(null);
+  const [note, setNote] = useState<{ kind: 'changed'; text: ReactNode } | null>(null);
+  const read = product.data?.id === id && !missing ? product.data : undefined;
+  if (read && (draft?.productId !== id || read.version > draft.version)) {
+    // The first read, or a newer version (a stock change's answer, a re-read, a 412's): what was typed stays over
+    // the newer version, and the admin is told when that changed what the form is about (a stock change alone moves
+    // the version only).
+    const from = draft?.productId === id ? draft : null;
+    const moved = from && read.version > from.version ? rebase(from, read) : null;
+    const changed = moved !== null && EDITABLE.some((k) => moved.draft.base[k] !== from!.base[k]);
+    setDraft(moved?.draft ?? from ?? freshDraft(read));
+    if (changed) setNote({ kind: 'changed', text: changedNote(moved) });
+    else if (draft?.productId !== id) setNote(null);
+  }
   useEffect(() => {
     if (name !== undefined) document.title = `Edit ${name}: Admin: Northwind Supply`;
     else if (missing) document.title = 'Product not found: Admin: Northwind Supply';
@@ -459,13 +557,18 @@ function EditProduct() {
   const save = useMutation({
     mutationFn: async ({ f, version }: { f: ProductFields; version: number }) => {
       const body = parseFields(f);
-      // If-Match: the edit applies only to the version the form was loaded from.
+      // If-Match: the edit applies only to the version the form's fields are over.
       return ok(await productApi.PATCH('/product/{id}', { params: { path: { id }, header: { 'if-match': `"${version}"` } as never }, body }));
     },
-    onSuccess: (p) => after(p, 'Saved.', 'edit'),
+    onSuccess: (p) => {
+      after(p, 'Saved.', 'edit');
+      setDraft(freshDraft(p));
+      setNote(null);
+    },
     onError: (err) => {
       if (err instanceof ApiError && err.status === 412) {
-        setMessage({ kind: 'error', text: 'This product was changed by someone else. The form now shows the latest version; check it and save again.', panel: 'edit' });
+        // Read again: the form moves onto the latest version, keeping what was typed (said above it when the fields changed).
+        setMessage({ kind: 'error', text: 'Not saved: this product was changed by someone else since the form was read. What you typed is kept; check the form against the latest version, then press Save changes again.', panel: 'edit' });
         void product.refetch();
       } else if (saidAtFields(err)) setMessage(null);
       else fail('edit')(err);
@@ -546,8 +649,24 @@ function EditProduct() {
         <p className="meta">
           Version {p.version} · <Link to={`/products/${p.id}`}>View in the shop</Link>
         </p>
-        {/* Remounted (the server's values shown) only when the saved fields change: after a save, or a 412's reload. */}
-        <ProductForm key={JSON.stringify({ ...fieldsOf(p), stock: '' })} initial={fieldsOf(p)} withStock={false} submitLabel="Save changes" busy={save.isPending} onSubmit={(f) => saveOnce({ f, version: p.version })} errors={fieldErrorsOf(save.error)} attempt={save.submittedAt} />
+        {note && (
+          <p className="warning" role="alert">
+            {note.text}
+          </p>
+        )}
+        {draft && (
+          <ProductForm
+            initial={draft.fields}
+            value={draft.fields}
+            onValue={(fields) => setDraft({ ...draft, fields })}
+            withStock={false}
+            submitLabel="Save changes"
+            busy={save.isPending}
+            onSubmit={(f) => saveOnce({ f, version: draft.version })}
+            errors={fieldErrorsOf(save.error)}
+            attempt={save.submittedAt}
+          />
+        )}
         {message?.panel === 'edit' && <ActionMessage message={message} />}
       </section>
       <section className="panel" aria-labelledby="stock-h">
