@@ -1,7 +1,7 @@
-import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useId, useLayoutEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, NavLink, Route, Routes, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, isTimeout, namesNothing, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
+import { ApiError, hasAccessToken, isTimeout, namesNothing, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
 import { ErrorState, Loading, NotFound, NotLatest, WaitingForSession, focusAfterRender, useOneAtATime } from '../../components.js';
 import { countOf } from '../../count.js';
 import { ambiguousComma, formatMoney, minorDigits, parseMajor, toMajorText } from '../../money.js';
@@ -32,7 +32,7 @@ export default function AdminPage() {
     return (
       <div className="empty">
         <h1>Admin</h1>
-        <p>This area is for shop administrators. {status === 'anonymous' && <Link to={signInFrom(pathname + search)}>Sign in</Link>}</p>
+        <NotAnAdmin signedOut={status === 'anonymous'} next={pathname + search} />
       </div>
     );
   return (
@@ -61,6 +61,28 @@ export default function AdminPage() {
         <Route path="users" element={<Users />} />
       </Routes>
     </>
+  );
+}
+
+/**
+ * Why the admin area shows nothing, and the way in. Where the edit page was when the session ended (expired, revoked,
+ * signed out) with an edit not saved: that it is kept, and how to get it back. That takes the focus: the Save
+ * changes just pressed went with the page.
+ */
+function NotAnAdmin({ signedOut, next }: { signedOut: boolean; next: string }) {
+  const [kept, setKept] = useState<Draft | null>(null);
+  const ref = useRef<HTMLParagraphElement>(null);
+  // Read once the edit page has gone (its unmount keeps the draft, after this component's first render).
+  useLayoutEffect(() => setKept(signedOut ? keptDraft.read() : null), [signedOut]);
+  useEffect(() => {
+    if (kept) ref.current?.focus();
+  }, [kept]);
+  if (!kept) return <p>This area is for shop administrators. {signedOut && <Link to={signInFrom(next)}>Sign in</Link>}</p>;
+  return (
+    <p ref={ref} tabIndex={-1} className="warning" role="alert">
+      Your session has ended, so your changes to <bdi>{kept.base.name}</bdi> are not saved. They are kept in this tab:{' '}
+      <Link to={signInFrom(`/admin/products/${kept.productId}`)}>Sign in again</Link> and they will be back in the form.
+    </p>
   );
 }
 
@@ -177,7 +199,7 @@ function saidAtFields(err: Error): boolean {
 /**
  * The edit form's content: what the admin typed (`fields`) over the product's fields at `version` (`base`). Kept by
  * the edit page, not the form: a newer version read meanwhile (a stock change's answer, a re-read, a 412's) moves it
- * onto that version without losing what was typed.
+ * onto that version without losing what was typed, and a session that ends keeps it for after signing in again.
  */
 interface Draft {
   productId: string;
@@ -248,6 +270,39 @@ function changedNote(r: ReturnType<typeof rebase>): ReactNode {
     </>
   );
 }
+
+const KEPT_DRAFT_KEY = 'ecommerce.admin-edit-draft.v1';
+
+/**
+ * An edit the admin had typed and not saved when the session ended (expired, revoked, or signed out, in this tab or
+ * another): kept in this tab's sessionStorage until that product's edit page opens again, signed in, and takes it.
+ */
+const keptDraft = {
+  keep(d: Draft): void {
+    try {
+      sessionStorage.setItem(KEPT_DRAFT_KEY, JSON.stringify(d));
+    } catch {
+      // Storage full or refused: nothing to keep it in.
+    }
+  },
+  /** The kept draft (of `productId` only, when given). */
+  read(productId?: string): Draft | null {
+    let d: unknown;
+    try {
+      d = JSON.parse(sessionStorage.getItem(KEPT_DRAFT_KEY) ?? 'null');
+    } catch {
+      return null;
+    }
+    const fieldsOk = (f: unknown) => typeof f === 'object' && f !== null && Object.keys(EMPTY).every((k) => typeof (f as Record<string, unknown>)[k] === 'string');
+    if (typeof d !== 'object' || d === null) return null;
+    const draft = d as Draft;
+    if (typeof draft.productId !== 'string' || !Number.isInteger(draft.version) || !fieldsOk(draft.base) || !fieldsOk(draft.fields)) return null;
+    return productId === undefined || draft.productId === productId ? draft : null;
+  },
+  forget(): void {
+    sessionStorage.removeItem(KEPT_DRAFT_KEY);
+  },
+};
 
 function ProductForm({
   initial,
@@ -529,21 +584,43 @@ function EditProduct() {
   const name = product.data?.name;
   const missing = namesNothing(product.error);
   // The form's fields, with the version they are over (Draft). Said above the form: someone else's version that
-  // reached it.
+  // reached it, or an edit kept when the session ended and put back now.
   const [draft, setDraft] = useState<Draft | null>(null);
-  const [note, setNote] = useState<{ kind: 'changed'; text: ReactNode } | null>(null);
+  const [note, setNote] = useState<{ kind: 'changed' | 'restored'; text: ReactNode } | null>(null);
+  const [took, setTook] = useState(false);
   const read = product.data?.id === id && !missing ? product.data : undefined;
   if (read && (draft?.productId !== id || read.version > draft.version)) {
-    // The first read, or a newer version (a stock change's answer, a re-read, a 412's): what was typed stays over
-    // the newer version, and the admin is told when that changed what the form is about (a stock change alone moves
-    // the version only).
-    const from = draft?.productId === id ? draft : null;
+    // The first read, or a newer version (a stock change's answer, a re-read, a 412's). An edit kept when the
+    // session ended comes back first; then what was typed stays over the newer version, and the admin is told when
+    // that changed what the form is about (a stock change alone moves the version only).
+    const kept = draft?.productId === id ? null : keptDraft.read(id);
+    const from = draft?.productId === id ? draft : kept;
     const moved = from && read.version > from.version ? rebase(from, read) : null;
     const changed = moved !== null && EDITABLE.some((k) => moved.draft.base[k] !== from!.base[k]);
     setDraft(moved?.draft ?? from ?? freshDraft(read));
-    if (changed) setNote({ kind: 'changed', text: changedNote(moved) });
+    if (kept) setTook(true);
+    const back = kept && 'The changes you typed before your session ended are back in the form. They are not saved yet: check them, then press Save changes. ';
+    if (changed) setNote({ kind: 'changed', text: <>{back}{changedNote(moved)}</> });
+    else if (back) setNote({ kind: 'restored', text: back.trim() });
     else if (draft?.productId !== id) setNote(null);
   }
+  // Taken: forgotten, so it does not come back on a later visit.
+  useEffect(() => {
+    if (took) keptDraft.forget();
+  }, [took]);
+  // The page goes when the session ends (the admin area asks to sign in): unsaved typing is kept for after that.
+  // Layout effects: the admin area's sign-in notice reads the kept edit in its own, run after these on unmount.
+  const latest = useRef(draft);
+  useLayoutEffect(() => {
+    latest.current = draft;
+  });
+  useLayoutEffect(
+    () => () => {
+      const d = latest.current;
+      if (d && !hasAccessToken() && typedKeys(d).length > 0) keptDraft.keep(d);
+    },
+    [],
+  );
   useEffect(() => {
     if (name !== undefined) document.title = `Edit ${name}: Admin: Northwind Supply`;
     else if (missing) document.title = 'Product not found: Admin: Northwind Supply';
@@ -650,7 +727,7 @@ function EditProduct() {
           Version {p.version} · <Link to={`/products/${p.id}`}>View in the shop</Link>
         </p>
         {note && (
-          <p className="warning" role="alert">
+          <p className={note.kind === 'changed' ? 'warning' : 'ok'} role={note.kind === 'changed' ? 'alert' : 'status'}>
             {note.text}
           </p>
         )}
