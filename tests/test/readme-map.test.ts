@@ -1,5 +1,6 @@
 // The README's repository map is where a newcomer looks first: it names every top-level folder and every
-// workspace package, so a folder added without a line there fails here.
+// workspace package, and a row that lays out a package's src/ names each of its folders, so a folder added without
+// a line there fails here.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,12 +10,9 @@ import { repoRoot } from '../src/paths.js';
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 const map = readme.slice(readme.indexOf('## Repository map'));
 /** The paths the map's rows name in their first cell: `a`, `b`, `c` -> a, b, c. */
-const named = new Set(
-  map
-    .split('\n')
-    .filter((line) => line.startsWith('| `'))
-    .flatMap((line) => [...(line.split('|')[1] ?? '').matchAll(/`([^`]+)`/g)].map((m) => (m[1] ?? '').replace(/\/$/, ''))),
-);
+const rows = map.split('\n').filter((line) => line.startsWith('| `'));
+const pathsIn = (cell: string | undefined) => [...(cell ?? '').matchAll(/`([^`]+)`/g)].map((m) => (m[1] ?? '').replace(/\/$/, ''));
+const named = new Set(rows.flatMap((line) => pathsIn(line.split('|')[1])));
 
 const isDir = (path: string) => statSync(join(repoRoot, path)).isDirectory();
 /** Not the project's: installs, builds and local data (.gitignore), and dot folders (CI, git). */
@@ -37,5 +35,27 @@ describe("the README's repository map", () => {
     );
     assert.ok(folders.length >= 8, `only ${folders.length} workspaces`);
     assert.deepEqual(folders.filter((folder) => !named.has(folder)), []);
+  });
+
+  it('when a row lays out src/, then it names every folder in the src/ of the packages it is about, and each it names exists', () => {
+    const wrong: string[] = [];
+    let laidOut = 0;
+    for (const line of rows) {
+      const [, first, what] = line.split('|');
+      // `src/routes/<audience>/` is the folder src/routes.
+      const inSrc = new Set(pathsIn(what).filter((p) => p.startsWith('src/') && !/\.\w+$/.test(p)).map((p) => p.replace(/\/<[^>]+>$/, '')));
+      if (inSrc.size === 0) continue;
+      const packages = pathsIn(first);
+      laidOut += packages.length;
+      const folders = packages.flatMap((pkg) =>
+        readdirSync(join(repoRoot, pkg, 'src'))
+          .filter((name) => isDir(join(pkg, 'src', name)))
+          .map((name) => ({ pkg, path: `src/${name}` })),
+      );
+      for (const { pkg, path } of folders) if (!inSrc.has(path)) wrong.push(`${pkg}/${path} is not in its row`);
+      for (const path of inSrc) if (!folders.some((f) => f.path === path)) wrong.push(`${path} (row of ${packages.join(', ')}) is in none of them`);
+    }
+    assert.ok(laidOut >= 5, `only ${laidOut} packages laid out`);
+    assert.deepEqual(wrong, []);
   });
 });
