@@ -38,6 +38,21 @@ describe('the code layout of the services (docs/design.md)', () => {
     assert.deepEqual(timers.map((f) => f.path), []);
   });
 
+  it("when a route file imports another route file, then from its own audience's folder or from src/routes itself", () => {
+    const routes = sources('routes');
+    assert.ok(routes.length >= 15, `only ${routes.length} route files`);
+    const crossing: string[] = [];
+    for (const { path, text } of routes) {
+      const audience = path.split('/')[4]; // services/<svc>/src/routes/<audience>/<file>.ts
+      if (!path.split('/')[5]) continue; // src/routes/<file>.ts: shared by the audiences
+      for (const [, target] of text.matchAll(/from '(\.\.\/[^']+)'/g)) {
+        const other = /^\.\.\/([\w-]+)\//.exec(target ?? '')?.[1];
+        if (other && other !== audience) crossing.push(`${path} -> ${target}`);
+      }
+    }
+    assert.deepEqual(crossing, []);
+  });
+
   it('when a source file is named, then not utils, helpers, misc or manager (the name says what it is)', () => {
     const vague = /^(utils?|helpers?|misc|manager)\b/i;
     const files = sources('');

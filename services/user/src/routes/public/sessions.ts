@@ -3,7 +3,7 @@ import { checkCredentials, startSession } from '../../use-cases/login.js';
 import { logout } from '../../use-cases/logout.js';
 import { refreshSession } from '../../use-cases/refresh-session.js';
 import { Email, Password, RefreshToken, RefreshTokenIn, TokenPair } from '../schemas.js';
-import { noStore } from './no-store.js';
+import { noStore } from '../no-store.js';
 import { clearRefreshCookie, refreshTokenOf, setRefreshCookie } from './refresh-cookie.js';
 
 const strict = { additionalProperties: false } as const;

@@ -2,7 +2,7 @@ import { USER_JWKS_PATH, USER_TOKEN_PATH } from '@ecommerce/contracts';
 import { Type, type App } from '@ecommerce/kit';
 import { clientCredentials } from '../../model/client-authentication.js';
 import { issueServiceToken } from '../../use-cases/issue-service-token.js';
-import { noStore } from '../public/no-store.js';
+import { noStore } from '../no-store.js';
 
 export default async function tokenRoutes(app: App): Promise<void> {
   app.get(
