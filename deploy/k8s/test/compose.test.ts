@@ -130,8 +130,20 @@ test('compose: an ORDER_CLIENT_SECRET from .env is the order client\'s secret at
   assert.equal(clients.find((c) => c.id === order['SERVICE_CLIENT_ID'])?.secret, fromDotEnv);
 });
 
+test('compose: a monitoring container is configured from deploy/monitoring, beside the local and Kubernetes copies', () => {
+  const monitoringDir = join(repoRoot, 'deploy/monitoring');
+  const elsewhere: string[] = [];
+  for (const name of ['prometheus', 'alertmanager', 'grafana', 'postgres-exporter', 'otel-collector']) {
+    const svc = services[name];
+    assert.ok(svc, `no ${name} in compose`);
+    const files = (svc.volumes ?? []).map((v) => v.split(':')[0] ?? '').filter((source) => source.startsWith('.'));
+    for (const source of files) if (!resolve(dockerDir, source).startsWith(`${monitoringDir}/`)) elsewhere.push(`${name}: ${source}`);
+  }
+  assert.deepEqual(elsewhere, []);
+});
+
 test('compose Prometheus scrapes every platform service on its port and loads the repo rules', () => {
-  const config = parseYaml(readFileSync(join(dockerDir, 'prometheus-compose.yml'), 'utf8'))[0] as { scrape_configs: { static_configs: { targets: string[] }[] }[]; rule_files: string[] };
+  const config = parseYaml(readFileSync(join(repoRoot, 'deploy/monitoring/prometheus/prometheus-compose.yml'), 'utf8'))[0] as { scrape_configs: { static_configs: { targets: string[] }[] }[]; rule_files: string[] };
   const targets = config.scrape_configs.flatMap((s) => s.static_configs.flatMap((c) => c.targets));
   for (const name of ['user-service', 'product-service', 'order-service']) {
     assert.ok(targets.includes(`${name}:${services[name]?.environment?.['PORT']}`), `${name} is not scraped`);

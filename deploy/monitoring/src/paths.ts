@@ -10,6 +10,7 @@ export const rulesDir = path.join(monitoringDir, 'rules');
 export const ruleTestsDir = path.join(rulesDir, 'tests');
 export const prometheusConfigPath = path.join(monitoringDir, 'prometheus', 'prometheus.yml');
 export const prometheusK8sConfigPath = path.join(monitoringDir, 'prometheus', 'prometheus-k8s.yml');
+export const prometheusComposeConfigPath = path.join(monitoringDir, 'prometheus', 'prometheus-compose.yml');
 export const alertmanagerConfigPath = path.join(monitoringDir, 'alertmanager', 'alertmanager.yml');
 export const postgresQueriesPath = path.join(monitoringDir, 'postgres', 'queries.yml');
 export const dashboardsDir = path.join(monitoringDir, 'grafana', 'dashboards');

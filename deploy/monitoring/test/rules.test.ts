@@ -26,6 +26,7 @@ import { parseDuration } from '../src/duration.js';
 import {
   alertmanagerConfigPath,
   monitoringDir,
+  prometheusComposeConfigPath,
   prometheusConfigPath,
   prometheusK8sConfigPath,
   repoRoot,
@@ -111,7 +112,7 @@ describe('alert rules', () => {
   });
 
   test('every Prometheus config sets absolute link bases for the alert annotations', async () => {
-    const configs = [prometheusConfigPath, prometheusK8sConfigPath, path.join(repoRoot, 'deploy', 'docker', 'prometheus-compose.yml')];
+    const configs = [prometheusConfigPath, prometheusK8sConfigPath, prometheusComposeConfigPath];
     for (const file of configs) {
       const config = YAML.parse(await readFile(file, 'utf8')) as { global?: { external_labels?: Record<string, string> } };
       const labels = config.global?.external_labels ?? {};
