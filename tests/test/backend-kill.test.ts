@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createCustomer, createProduct, http, login, sql as sqlOn } from '@ecommerce/test-support';
-import { startPlatform, type Platform } from './fuzz-platform.js';
+import { startPlatform, type Platform } from '../src/platform.js';
 
 const LOAD_MS = 12_000;
 const orderEnv = { PENDING_DEADLINE_MS: '3000', RECONCILER_INTERVAL_MS: '300', RESERVATION_TIMEOUT_MS: '1000', AUDIT_INTERVAL_MS: '2000', MAX_UNITS_PER_CUSTOMER_PER_HOUR: '0' };

@@ -60,3 +60,10 @@ describe('the code layout of the services (docs/design.md)', () => {
     assert.deepEqual(files.map((f) => f.path).filter((path) => vague.test(path.split('/').pop() ?? '')), []);
   });
 });
+
+describe('the layout of the tests workspace', () => {
+  it('when the whole-platform tests share code, then it is in tests/src/ and tests/test/ holds only test files', () => {
+    const shared = readdirSync(join(repoRoot, 'tests', 'test')).filter((name) => name.endsWith('.ts') && !name.endsWith('.test.ts'));
+    assert.deepEqual(shared, []);
+  });
+});

@@ -4,7 +4,7 @@
 // waits at most one reservation deadline for the driver, then answers 503 with a Retry-After that ends when the
 // lease does, and the retry sent then gets the final answer; a client that only polls sees the reconciler confirm
 // the order once that lease ends (before, it waited for the deadline and failed it). Every crash point of placement
-// and cancellation, on the whole platform as processes (fuzz-platform.ts) with a database of this file's own; afterwards, by admin
+// and cancellation, on the whole platform as processes (tests/src/platform.ts) with a database of this file's own; afterwards, by admin
 // SQL: stock = initial - confirmed units, a reservation is held exactly for the confirmed orders, nothing in flight.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createCustomer, createProduct, http, login, sql as sqlOn } from '@ecommerce/test-support';
-import { latencyBound, startPlatform, type Platform } from './fuzz-platform.js';
+import { latencyBound, startPlatform, type Platform } from '../src/platform.js';
 
 /** A deadline a production setting may well have: its lease (13 s) is longer than the gateway's timeout. */
 const RESERVATION_TIMEOUT_MS = 4_000;

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCustomer, createProduct, http, login, serviceToken, uniqueEmail, type HttpResult } from '@ecommerce/test-support';
-import { latencyBound, startPlatform, type Platform } from './fuzz-platform.js';
+import { latencyBound, startPlatform, type Platform } from '../src/platform.js';
 
 let platform: Platform;
 let gw: string;

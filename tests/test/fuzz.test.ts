@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import pg from 'pg';
 import { Pool } from 'undici';
 import { http, login, serviceToken, uniqueEmail } from '@ecommerce/test-support';
-import { latencyBound, startPlatform, type Platform } from './fuzz-platform.js';
+import { latencyBound, startPlatform, type Platform } from '../src/platform.js';
 
 const REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 20_000);
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);

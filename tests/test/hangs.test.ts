@@ -1,7 +1,7 @@
 // The sick dependency, where faults.test.ts plays the dead one: a process that is there but answers nothing
 // (SIGSTOP: connections open, its accept queue filling), a PostgreSQL table locked by another session, and a
 // reservation that commits at the moment its caller gives up. The whole platform as real processes on free
-// loopback ports (fuzz-platform.ts) against a database of this file's own; every stopped process is continued
+// loopback ports (tests/src/platform.ts) against a database of this file's own; every stopped process is continued
 // and every lock given back in a finally. After each scenario the invariants are read with admin SQL:
 //   stock + units held by live reservations = initial, for every product;
 //   a reservation is held exactly for the confirmed orders, with exactly the order's units;
@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { createCustomer, createProduct, http, login, sql as sqlOn } from '@ecommerce/test-support';
-import { latencyBound, startPlatform, type Platform, type ServiceName } from './fuzz-platform.js';
+import { latencyBound, startPlatform, type Platform, type ServiceName } from '../src/platform.js';
 
 const RESERVATION_TIMEOUT_MS = 800;
 const PENDING_DEADLINE_MS = 4_000;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SignJWT, calculateJwkThumbprint, exportJWK, importPKCS8 } from 'jose';
 import { createTestDatabase, freePort, type TestDatabase } from '@ecommerce/test-support';
-import { repoRoot } from '../src/paths.js';
+import { repoRoot } from './paths.js';
 
 /** The same cap as scripts/stack.js (NODE_HEAP_ARGS) and the images. */
 export const NODE_HEAP_ARGS = ['--max-old-space-size=128', '--max-semi-space-size=8'];
