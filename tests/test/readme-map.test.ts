@@ -1,8 +1,8 @@
 // The README's repository map is where a newcomer looks first: it names every top-level folder and every
-// workspace package, and a row that lays out a package's src/ names each of its folders, so a folder added without
-// a line there fails here.
+// workspace package, a row that lays out a package's src/ names each of its folders, and the file each image runs
+// is named in its package's row, so a folder or a process added without a line there fails here.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../src/paths.js';
@@ -37,7 +37,7 @@ describe("the README's repository map", () => {
     assert.deepEqual(folders.filter((folder) => !named.has(folder)), []);
   });
 
-  it('when a row lays out src/, then it names every folder in the src/ of the packages it is about, and each it names exists', () => {
+  it('when a row lays out src/, then it names every folder in the src/ of the packages it is about, and each folder or file it names exists', () => {
     const wrong: string[] = [];
     let laidOut = 0;
     for (const line of rows) {
@@ -54,8 +54,21 @@ describe("the README's repository map", () => {
       );
       for (const { pkg, path } of folders) if (!inSrc.has(path)) wrong.push(`${pkg}/${path} is not in its row`);
       for (const path of inSrc) if (!folders.some((f) => f.path === path)) wrong.push(`${path} (row of ${packages.join(', ')}) is in none of them`);
+      const files = pathsIn(what).filter((p) => p.startsWith('src/') && /\.\w+$/.test(p));
+      for (const file of files) if (!packages.some((pkg) => existsSync(join(repoRoot, pkg, file)))) wrong.push(`${file} (row of ${packages.join(', ')}) is in none of them`);
     }
     assert.ok(laidOut >= 5, `only ${laidOut} packages laid out`);
     assert.deepEqual(wrong, []);
+  });
+
+  it('when an image runs a file (deploy/docker/Dockerfile CMD), then the row of its package names that file', () => {
+    const dockerfile = readFileSync(join(repoRoot, 'deploy', 'docker', 'Dockerfile'), 'utf8');
+    const runs = [...dockerfile.matchAll(/^CMD \["node", "([\w/-]+)\/dist\/(src\/[\w-]+)\.js"\]/gm)].map((m) => ({ pkg: m[1] ?? '', file: `${m[2]}.ts` }));
+    assert.ok(runs.length >= 5, `only ${runs.length} CMD lines read`);
+    const unnamed = runs.filter(({ pkg, file }) => {
+      const row = rows.find((line) => pathsIn(line.split('|')[1]).includes(pkg));
+      return !row || !pathsIn(row.split('|')[2]).includes(file);
+    });
+    assert.deepEqual(unnamed.map(({ pkg, file }) => `${pkg}/${file}`), []);
   });
 });
