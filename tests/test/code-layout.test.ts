@@ -53,6 +53,16 @@ describe('the code layout of the services (docs/design.md)', () => {
     assert.deepEqual(crossing, []);
   });
 
+  it("when a plugin decorates a service's own counters (plugins/*-metrics.ts), then their type is declared in it", () => {
+    const plugins = sources('plugins').filter((f) => f.path.endsWith('-metrics.ts'));
+    assert.ok(plugins.length >= 3, `only ${plugins.length} metrics plugins`);
+    const elsewhere = plugins.filter(({ text }) => {
+      const type = /^\s+\w+: (\w+);$/m.exec(text.slice(text.indexOf('interface FastifyInstance')))?.[1];
+      return !type || !new RegExp(`^export interface ${type}\\b`, 'm').test(text);
+    });
+    assert.deepEqual(elsewhere.map((f) => f.path), []);
+  });
+
   it('when a source file is named, then not utils, helpers, misc or manager (the name says what it is)', () => {
     const vague = /^(utils?|helpers?|misc|manager)\b/i;
     const files = sources('');

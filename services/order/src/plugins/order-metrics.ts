@@ -1,6 +1,13 @@
 import fp from 'fastify-plugin';
-import type { App } from '@ecommerce/kit';
-import type { OrderMetrics } from '../use-cases/order-deps.js';
+import type { App, Counter } from '@ecommerce/kit';
+
+export interface OrderMetrics {
+  placed: Counter<'result'>;
+  settled: Counter<'result'>;
+  cancelled: Counter;
+  revenue: Counter<'currency'>;
+  repairs: Counter<'kind'>;
+}
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,15 +1,7 @@
-import type { Counter } from '@ecommerce/kit';
 import type { ProductClient } from '../clients/product-client.js';
 import type { CrashPoint } from '../config.js';
 import type { OrderRepository } from '../data/order-repository.js';
-
-export interface OrderMetrics {
-  placed: Counter<'result'>;
-  settled: Counter<'result'>;
-  cancelled: Counter;
-  revenue: Counter<'currency'>;
-  repairs: Counter<'kind'>;
-}
+import type { OrderMetrics } from '../plugins/order-metrics.js';
 
 /** What the order use cases work with (decorated as `app.orders` by plugins/orders.ts). */
 export interface OrderDeps {
