@@ -65,6 +65,9 @@ describe('SERVICE_CLIENTS at start-up', () => {
     }
     assert.throws(() => parseServiceClients(JSON.stringify([client(SCOPES), client([])]), undefined), (err: unknown) =>
       err instanceof ConfigError && /SERVICE_CLIENTS: order-service is listed twice/.test(err.message));
+    // A file that cannot be read names its variable (it was a bare ENOENT).
+    assert.throws(() => parseServiceClients(undefined, '/nonexistent/service-clients.json'), (err: unknown) =>
+      err instanceof ConfigError && /SERVICE_CLIENTS_FILE: cannot read \/nonexistent\/service-clients.json/.test(err.message));
     assert.deepEqual(parseServiceClients(JSON.stringify([client(SCOPES), client(['x!#[]~'], 'other')]), undefined).map((c) => c.scopes), [SCOPES, ['x!#[]~']]);
   });
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { settingText } from './setting-text.js';
 import { ConfigError } from '@ecommerce/kit';
 
 export interface ServiceClientConfig {
@@ -12,8 +12,7 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
 /** SERVICE_CLIENTS (inline JSON) or SERVICE_CLIENTS_FILE: the clients of the client-credentials grant. */
 export function parseServiceClients(inline: string | undefined, file: string | undefined): ServiceClientConfig[] {
-  let text = inline;
-  if (!text && file) text = readFileSync(file, 'utf8');
+  const text = settingText('SERVICE_CLIENTS', inline, file);
   if (!text) return [];
   let parsed: unknown;
   try {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { settingText } from './setting-text.js';
 import { calculateJwkThumbprint, exportJWK, importJWK, importPKCS8, SignJWT, type JSONWebKeySet, type JWK } from 'jose';
 import { ConfigError } from '@ecommerce/kit';
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
@@ -12,14 +12,7 @@ export interface SigningKey {
 
 /** Loads the asymmetric signing key from JWT_PRIVATE_KEY (PEM or JWK) or JWT_PRIVATE_KEY_FILE. */
 export async function loadSigningKey(inline: string | undefined, file: string | undefined): Promise<SigningKey> {
-  let text = inline;
-  if (!text && file) {
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new ConfigError([`JWT_PRIVATE_KEY_FILE: cannot read ${file} (${(err as Error).message})`]);
-    }
-  }
+  let text = settingText('JWT_PRIVATE_KEY', inline, file);
   if (!text) throw new ConfigError(['JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE: is required (an Ed25519 or P-256 private key, PEM or JWK)']);
   text = text.trim();
   let publicJwk: JWK;
@@ -56,15 +49,7 @@ export async function loadSigningKey(inline: string | undefined, file: string | 
  * ({"keys": [...]}), one JWK, or PEM public keys one after another; Ed25519 or P-256, public members only.
  */
 export async function loadPublishedKeys(inline: string | undefined, file: string | undefined): Promise<JWK[]> {
-  let text = inline;
-  if (!text && file) {
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (err) {
-      throw new ConfigError([`JWT_PUBLIC_KEYS_FILE: cannot read ${file} (${(err as Error).message})`]);
-    }
-  }
-  text = text?.trim();
+  const text = settingText('JWT_PUBLIC_KEYS', inline, file)?.trim();
   if (!text) return [];
   const problems: string[] = [];
   const keys: JWK[] = [];
