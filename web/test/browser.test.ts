@@ -1044,6 +1044,37 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a product page quantity typed above what can still be added (the stock less the cart\'s, or the 1,000 a cart holds of one product) is lowered and the lowering is said in a live region, in the cart\'s words', { timeout: STEP_MS }, async () => {
+    const few = await newProduct({ name: 'Lowered jug', stock: 4 });
+    const many = await newProduct({ name: 'Lowered screw', stock: 5000 });
+    const { context, page, errors } = await newShopper();
+    await addToCart(page, few, 1);
+    const status = page.locator('main').getByRole('status').filter({ hasText: /typed/ });
+    const field = page.getByLabel('Quantity');
+    await field.fill('9');
+    await status.filter({ hasText: 'Only 4 units of Lowered jug left, 1 in your cart; you can add 3 (you typed 9).' }).waitFor({ timeout: 5000 });
+    await page.keyboard.press('Tab');
+    assert.equal(await field.inputValue(), '3');
+    // A quantity that fits takes the sentence away: it was about the number typed before.
+    await field.fill('2');
+    await status.waitFor({ state: 'detached', timeout: 5000 });
+    await page.goto(`/products/${many.id}`);
+    await page.getByRole('heading', { name: many.name }).waitFor();
+    await field.fill('2500');
+    await status.filter({ hasText: 'Your cart can have 1,000 of Lowered screw, the most a cart holds of one; you can add 1,000 (you typed 2,500).' }).waitFor({ timeout: 5000 });
+    await assertAccessible(page, 'product page with a lowered quantity');
+    // Adding takes it away too: the cart has them now, and the message says so.
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.getByRole('status').filter({ hasText: 'Added 1,000 to your cart.' }).waitFor({ timeout: 5000 });
+    await status.waitFor({ state: 'detached', timeout: 5000 });
+    assert.deepEqual(
+      JSON.parse((await page.evaluate(() => localStorage.getItem('ecommerce.cart.v1')))!).map((l: { quantity: number }) => l.quantity),
+      [1, 1000],
+    );
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('signing in says it is under way, a refusal takes the focus, and a blank name is said in words; switching to the other form focuses its first field', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ name: 'Auth lamp' });
     const { context, page, errors } = await newShopper();

@@ -1,6 +1,6 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
-import { MAX_QUANTITY, cartTotals, isMixedCurrency, type CartLine } from '../cart.js';
+import { MAX_QUANTITY, cartTotals, isMixedCurrency } from '../cart.js';
 import { countOf } from '../count.js';
 import { CartChanges, useCartCheck } from '../cart-check.js';
 import { EmptyCart, Money, ProductImage, QuantityInput, focusAfterRender } from '../components.js';
@@ -56,18 +56,23 @@ export function CartPage() {
 }
 
 /**
- * Why a quantity typed was lowered, in the shop's words (as the cart's changes and the product page say them): the
- * stock there is, or the most a cart holds of one product. The name isolated (a right-to-left one keeps its direction).
+ * Why a quantity typed was lowered, in the shop's words: the stock there is, or the most a cart holds of one product.
+ * On the cart page (no `inCart`) the line now has what is left; on the product page (`inCart`, what the cart has of it
+ * already) the field now has what can still be added. The name isolated (a right-to-left one keeps its direction).
  */
-function loweredWords(l: CartLine, typed: number): ReactNode {
-  const name = <bdi>{l.name}</bdi>;
-  return l.stock > MAX_QUANTITY ? (
+export function loweredWords(name: string, stock: number, typed: number, inCart?: number): ReactNode {
+  const n = <bdi>{name}</bdi>;
+  const f = (k: number) => k.toLocaleString('en');
+  const cap = stock > MAX_QUANTITY;
+  // The product page's end: what the cart has of it already, then what the field now has.
+  const rest = inCart === undefined ? '' : `${inCart ? (cap ? `, and has ${f(inCart)}` : `, ${f(inCart)} in your cart`) : ''}; you can add ${f(Math.min(stock, MAX_QUANTITY) - inCart)}`;
+  return cap ? (
     <>
-      Your cart has {MAX_QUANTITY.toLocaleString('en')} of {name}, the most a cart holds of one (you typed {typed.toLocaleString('en')}).
+      Your cart {rest ? 'can have' : 'has'} {f(MAX_QUANTITY)} of {n}, the most a cart holds of one{rest} (you typed {f(typed)}).
     </>
   ) : (
     <>
-      Only {countOf(l.stock, 'unit')} of {name} left; your cart now has {l.stock.toLocaleString('en')} (you typed {typed.toLocaleString('en')}).
+      Only {countOf(stock, 'unit')} of {n} left{rest || `; your cart now has ${f(stock)}`} (you typed {f(typed)}).
     </>
   );
 }
@@ -108,7 +113,7 @@ export function CartLines({ editable }: { editable?: boolean }) {
                   min={0}
                   max={Math.min(l.stock, MAX_QUANTITY)}
                   onChange={(q, typed) => {
-                    setLowered(typed > q ? loweredWords(l, typed) : null);
+                    setLowered(typed > q ? loweredWords(l.name, l.stock, typed) : null);
                     if (q === 0) remove(l.productId);
                     else cart.setQuantity(l.productId, q);
                   }}

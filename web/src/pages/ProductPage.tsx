@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { namesNothing, ok, productApi } from '../api/client.js';
@@ -6,11 +6,16 @@ import { ErrorState, Loading, Money, NotLatest, ProductImage, QuantityInput, foc
 import { MAX_QUANTITY, addToCart } from '../cart.js';
 import { useCart } from '../state.js';
 
+let words: Promise<typeof import('./CartPage.js')> | undefined;
+
 export function ProductPage() {
   const { id = '' } = useParams();
   const cart = useCart();
   const [quantity, setQuantity] = useState(1);
   const [added, setAdded] = useState<string | null>(null);
+  // A quantity typed above what can still be added is lowered to it: said in a live region, as the cart page does
+  // (the field showed the lower number only once left, and a screen reader heard nothing).
+  const [lowered, setLowered] = useState<ReactNode>(null);
   const qtyId = useId();
   const product = useQuery({
     queryKey: ['product', id],
@@ -41,6 +46,16 @@ export function ProductPage() {
   const canAdd = Math.max(0, Math.min(p.stock, MAX_QUANTITY) - inCart);
   const amount = Math.max(1, Math.min(quantity, canAdd));
   const out = p.stock <= 0;
+  // Says (or takes away) why the quantity typed was lowered, in the cart page's words (loweredWords): its chunk, not in
+  // the first visit's bundle (at its budget), loads on the first change of the quantity, the field, bounded already,
+  // not waiting for it; every change goes through that one load, so they land in the order made (the last number
+  // typed is the one said). A failed load is tried again on the next change.
+  const say = (typed: number, q: number) => {
+    void (words ??= import('./CartPage.js')).then(
+      (m) => setLowered(typed > q ? m.loweredWords(p.name, p.stock, typed, inCart) : null),
+      () => (words = undefined),
+    );
+  };
   return (
     <>
       {/* Shown before (cached) and reading it again failed: it stays, said to be maybe not the latest. */}
@@ -71,6 +86,7 @@ export function ProductPage() {
               const took = (addToCart(cart.lines, p, amount).find((l) => l.productId === p.id)?.quantity ?? 0) - inCart;
               cart.add(p, amount);
               setQuantity(1);
+              say(0, 1);
               // Another press says how many the cart has now: the same "Added 1 to your cart." again changed nothing in
               // the live region, so a screen reader heard nothing, and the page looked the same, for a second unit.
               setAdded(took > 0 ? `Added ${took.toLocaleString('en')} to your cart.${inCart > 0 ? ` ${(inCart + took).toLocaleString('en')} in your cart now.` : ''}` : 'Your cart is full: remove a product before adding another.');
@@ -81,12 +97,26 @@ export function ProductPage() {
           >
             <div className="field narrow">
               <label htmlFor={qtyId}>Quantity</label>
-              <QuantityInput id={qtyId} value={amount} min={1} max={Math.max(1, canAdd)} disabled={out || canAdd === 0} onChange={setQuantity} />
+              <QuantityInput
+                id={qtyId}
+                value={amount}
+                min={1}
+                max={Math.max(1, canAdd)}
+                disabled={out || canAdd === 0}
+                onChange={(q, typed) => {
+                  say(typed, q);
+                  setQuantity(q);
+                }}
+              />
             </div>
             <button type="submit" className="primary" disabled={out || canAdd === 0}>
               Add to cart
             </button>
           </form>
+          {/* There from the first render (a live region that appears with its text is not always heard). */}
+          <p role="status" className="note">
+            {lowered}
+          </p>
           {inCart > 0 && canAdd === 0 && !out && (
             <p className="note">
               {/* At the cart's own cap with more in stock, not all there is: "All available units" said the shop had no more. */}
