@@ -389,6 +389,43 @@ describe('inhibition', () => {
   });
 });
 
+/** One Kubernetes object of deploy/k8s/base, in the namespace kustomization.yaml puts everything in. */
+interface K8sObject {
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  spec?: {
+    template?: { metadata?: { labels?: Record<string, string> } };
+    volumeClaimTemplates?: { metadata: { name: string } }[];
+  };
+  rules?: { resources?: string[] }[];
+  roleRef?: { kind: string; name: string };
+  subjects?: { kind: string; name: string }[];
+}
+
+async function baseManifests(): Promise<K8sObject[]> {
+  const dir = path.join(repoRoot, 'deploy', 'k8s', 'base');
+  const namespace = (YAML.parse(await readFile(path.join(dir, 'kustomization.yaml'), 'utf8')) as { namespace: string }).namespace;
+  const objects: K8sObject[] = [];
+  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')) {
+    for (const doc of YAML.parseAllDocuments(await readFile(path.join(dir, file), 'utf8'))) {
+      const object = doc.toJS() as K8sObject | null;
+      if (object?.kind) objects.push({ ...object, metadata: { ...object.metadata, namespace: object.kind.startsWith('Cluster') || object.kind === 'Namespace' ? undefined : namespace } });
+    }
+  }
+  return objects;
+}
+
+/**
+ * Every kubectl command of docs/runbooks.md, whole: a line of a fenced block (its # comment left out), or a code
+ * span of the prose, where a long one wraps between lines (`get pods -l` then `app.kubernetes.io/name=...` on the
+ * next line: read by line, its selector went unchecked).
+ */
+function kubectlCommands(runbooks: string): string[] {
+  const fenced = [...runbooks.matchAll(/^```\w*\n([\s\S]*?)^```$/gm)].flatMap((m) => (m[1] ?? '').split('\n').map((line) => line.replace(/\s#.*$/, '')));
+  const prose = [...runbooks.replace(/^```[\s\S]*?^```$/gm, ' ').matchAll(/`([^`]+)`/g)].map((m) => (m[1] ?? '').replace(/\s+/g, ' '));
+  return [...fenced, ...prose].flatMap((text) => [...text.matchAll(/kubectl [^`]+/g)].map((m) => m[0].trim()));
+}
+
 describe('runbooks', () => {
   test('every kubectl command names its namespace and selects pods by the labels the manifests set', async () => {
     const runbooks = await readFile(path.join(repoRoot, 'docs', 'runbooks.md'), 'utf8');
@@ -400,7 +437,7 @@ describe('runbooks', () => {
     }
     // ingress-nginx's own pods are labelled by its chart.
     names.add('ingress-nginx');
-    const commands = [...runbooks.matchAll(/kubectl [^`\n]+/g)].map((m) => m[0]);
+    const commands = kubectlCommands(runbooks);
     assert.ok(commands.length >= 15, `only ${commands.length} kubectl commands`);
     for (const command of commands) {
       assert.match(command, /-n (ecommerce|ingress-nginx|kube-system)\b/, command);
@@ -411,5 +448,65 @@ describe('runbooks', () => {
         assert.ok(names.has(name), `${command}: no pods labelled app.kubernetes.io/name=${name}`);
       }
     }
+  });
+
+  test('when a kubectl command selects pods or names an object, then the manifests put it in the namespace the command names', async () => {
+    const objects = await baseManifests();
+    // The namespace of the pods each app.kubernetes.io/name labels (ingress-nginx's own chart is not in the base).
+    const podNamespace = new Map<string, string>();
+    for (const o of objects) {
+      const name = o.spec?.template?.metadata?.labels?.['app.kubernetes.io/name'];
+      if (name && o.metadata.namespace) podNamespace.set(name, o.metadata.namespace);
+    }
+    const kinds: Record<string, string[]> = {
+      networkpolicy: ['NetworkPolicy'],
+      endpoints: ['Service'],
+      service: ['Service'],
+      deploy: ['Deployment'],
+      statefulset: ['StatefulSet'],
+      hpa: ['HorizontalPodAutoscaler'],
+    };
+    // A StatefulSet's pods (postgres-0) and claims (data-postgres-0).
+    const exists = (namespace: string, kind: string, name: string) =>
+      kind === 'pod' || kind === 'pvc'
+        ? objects.some(
+            (o) =>
+              o.kind === 'StatefulSet' &&
+              o.metadata.namespace === namespace &&
+              (kind === 'pod' ? [o.metadata.name] : (o.spec?.volumeClaimTemplates ?? []).map((t) => `${t.metadata.name}-${o.metadata.name}`)).some((prefix) => new RegExp(`^${prefix}-\\d+$`).test(name)),
+          )
+        : objects.some((o) => (kinds[kind] ?? []).includes(o.kind) && o.metadata.namespace === namespace && o.metadata.name === name);
+    const wrong: string[] = [];
+    let named = 0;
+    for (const command of kubectlCommands(await readFile(path.join(repoRoot, 'docs', 'runbooks.md'), 'utf8'))) {
+      const namespace = /-n (\S+)/.exec(command)?.[1] ?? '';
+      for (const selector of command.matchAll(/-l app\.kubernetes\.io\/name=([\w-]+)/g)) {
+        const actual = podNamespace.get(selector[1] ?? '');
+        if (actual && actual !== namespace) wrong.push(`${command}: ${selector[1]} runs in namespace ${actual}`);
+      }
+      // kubectl -n <ns> get|describe|edit|delete|scale <kind> <name>, and logs|exec <pod>.
+      const object = /-n \S+ (?:(?:get|describe|edit|delete|scale) (networkpolicy|endpoints|service|deploy|statefulset|hpa|pvc|pod) ([a-z][\w-]*)\b|(?:logs|exec) ([a-z][\w-]*-\d+)\b)/.exec(command);
+      if (object) {
+        named++;
+        const [kind, name] = object[3] ? ['pod', object[3]] : [object[1] ?? '', object[2] ?? ''];
+        if (!exists(namespace, kind, name)) wrong.push(`${command}: no ${kind} ${name} in namespace ${namespace}`);
+      }
+    }
+    assert.ok(named >= 8, `only ${named} commands naming an object`);
+    assert.deepEqual(wrong, []);
+  });
+
+  test('when it (or docs/monitoring.md) names a resource Prometheus reads the nodes through (nodes/...), then a ClusterRole bound to its service account grants it', async () => {
+    const objects = await baseManifests();
+    const deployment = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'prometheus') as { spec: { template: { spec: { serviceAccountName: string } } } } | undefined;
+    const account = deployment?.spec.template.spec.serviceAccountName ?? '';
+    assert.ok(account, 'the prometheus Deployment names its service account');
+    const roles = objects.filter((o) => o.kind === 'ClusterRoleBinding' && o.subjects?.some((s) => s.kind === 'ServiceAccount' && s.name === account)).map((o) => o.roleRef?.name);
+    const granted = new Set(objects.filter((o) => o.kind === 'ClusterRole' && roles.includes(o.metadata.name)).flatMap((o) => (o.rules ?? []).flatMap((r) => r.resources ?? [])));
+    // The runbooks (a 401/403 from the kubelet) and docs/monitoring.md (running the upstream image by hand).
+    const docs = (await Promise.all(['runbooks.md', 'monitoring.md'].map((f) => readFile(path.join(repoRoot, 'docs', f), 'utf8')))).join('\n');
+    const named = [...docs.matchAll(/`(nodes\/\w+)`/g)].map((m) => m[1] ?? '');
+    assert.ok(named.length >= 1, 'the runbooks name no nodes/... resource');
+    assert.deepEqual(named.filter((r) => !granted.has(r)), [], `granted to ${account}: ${[...granted].join(', ')}`);
   });
 });
