@@ -66,9 +66,11 @@ function endToEndHeaders<T extends Record<string, unknown>>(headers: T, alsoDrop
 const clientSignals = new WeakMap<object, AbortSignal>();
 
 /**
- * A path with a `..` segment, as written or percent-encoded: reply-from refuses it (a traversal out of the prefix)
- * with the detail "source/request contain invalid characters"; said plainly here instead, by the same rule
- * (its buildURL: the decoded path is `..`, or has `/..` or `../`). Undefined for every other path.
+ * A path with a `..` segment, as written or percent-encoded: reply-from and http-proxy refuse it (a traversal out of
+ * the prefix) with the detail "source/request contain invalid characters"; said plainly here instead, by their rules
+ * (reply-from's buildURL: the decoded path is `..`, or has `/..` or `../`; http-proxy's validateDestination: a decoded
+ * segment is `..` once a backslash, written or `%5C`, is read as a slash, as the WHATWG URL parser reads it for http,
+ * so `/order/\..\metrics` is refused there). Undefined for every other path.
  */
 function dotSegmentProblem(url: string): ProblemError | undefined {
   const end = url.indexOf('?');
@@ -80,8 +82,9 @@ function dotSegmentProblem(url: string): ProblemError | undefined {
   } catch {
     return undefined; // the kit's bad percent-encoding answer comes first
   }
-  if (decoded !== '..' && !decoded.includes('/..') && !decoded.includes('../')) return undefined;
-  return new ProblemError(400, 'bad-request', 'Bad request', "The path has a '..' segment (or dots next to a slash), written or percent-encoded: it is not forwarded");
+  const dotsBySlash = decoded === '..' || decoded.includes('/..') || decoded.includes('../');
+  if (!dotsBySlash && !decoded.replaceAll('\\', '/').split('/').includes('..')) return undefined;
+  return new ProblemError(400, 'bad-request', 'Bad request', "The path has a '..' segment (or dots next to a slash), written or percent-encoded, or between backslashes: it is not forwarded");
 }
 
 /**
