@@ -16,6 +16,13 @@ export const SMALL_BODY_LIMIT = 64 * 1024;
  */
 export const NO_BODY_LIMIT = 1024;
 
+/** A body limit as a 413 says it: `1 MiB`, `64 KiB`, `1024 bytes` (bytes unless a whole number of KiB above 1 KiB). */
+export function bodyLimitWords(limit: number): string {
+  if (limit % (1024 * 1024) === 0) return `${limit / 1024 / 1024} MiB`;
+  if (limit > 1024 && limit % 1024 === 0) return `${limit / 1024} KiB`;
+  return `${limit} bytes`;
+}
+
 /** Bytes per string character, worst case: a code point outside the BMP escaped as two \uXXXX. */
 const PER_CHAR = 12;
 /** Longest JSON number text we accept (-1.7976931348623157e+308 is 24). */

@@ -30,6 +30,6 @@ export { AUTHENTICATION_PLUGIN, authentication } from './plugins/authentication.
 export { KIT_PLUGINS } from './plugins/names.js';
 export { traceparentOf, type TraceContext } from './plugins/request-context.js';
 export { bodylessRequestBodyProblem, containsUnstorableText } from './plugins/request-guards.js';
-export { markPageRoutes } from './plugins/problem-errors.js';
+export { markPageRoutes, payloadTooLarge } from './plugins/problem-errors.js';
 export { Type, type Static } from '@sinclair/typebox';
 export type { Counter } from 'prom-client';

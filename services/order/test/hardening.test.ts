@@ -345,6 +345,28 @@ describe('limits (#8 item 17)', () => {
     assert.equal(await stockOf(product.base, p.id), 100);
   });
 
+  it("when a body is over its route's limit (POST /order 64 KiB, a cancel 1 KiB; announced or chunked), then 413 whose detail says the limit, and nothing is written", async () => {
+    const buyer = await createCustomer(user.base);
+    const p = await createProduct(product.base, admin, { stock: 100 });
+    const key = randomUUID();
+    const order64k = JSON.stringify({ items: [{ productId: p.id, quantity: 1 }] }) + ' '.repeat(64 * 1024);
+    const headers = { authorization: `Bearer ${buyer.token}`, 'content-type': 'application/json' };
+    const bodies: [string, string, string | ReadableStream<Uint8Array>, string][] = [
+      ['/order', key, order64k, 'Bodies over 64 KiB are refused'],
+      ['/order', key, new Blob([order64k]).stream(), 'Bodies over 64 KiB are refused'],
+      [`/order/${randomUUID()}/cancel`, key, `{}${' '.repeat(2000)}`, 'Bodies over 1024 bytes are refused'],
+    ];
+    for (const [path, idempotencyKey, body, detail] of bodies) {
+      const res = await fetch(order.base + path, { method: 'POST', headers: { ...headers, 'idempotency-key': idempotencyKey }, body, duplex: 'half' } as RequestInit);
+      const problem = (await res.json()) as { type: string; detail: string };
+      assert.equal(res.status, 413, path);
+      assert.equal(problem.type, 'https://ecommerce.local/problems/payload-too-large');
+      assert.equal(problem.detail, detail, path);
+    }
+    assert.equal((await sql(db.urls.order, 'SELECT 1 FROM orders.orders WHERE idempotency_key = $1', [key])).length, 0);
+    assert.equal(await stockOf(product.base, p.id), 100);
+  });
+
   it('when a customer passes MAX_UNITS_PER_CUSTOMER_PER_HOUR, then 429 order-limit with Retry-After and nothing written; replays do not count; other customers are not affected', async () => {
     const buyer = await createCustomer(user.base);
     const other = await createCustomer(user.base);

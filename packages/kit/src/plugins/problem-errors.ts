@@ -6,6 +6,7 @@ import fp from 'fastify-plugin';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPMethods } from 'fastify';
 import type { ErrorObject } from 'ajv';
 import { NotFound, ProblemError, countOf, ServiceUnavailable, errorCode, isUnavailableError, problemBody, type FieldError } from '../errors.js';
+import { bodyLimitWords } from '../body-limit.js';
 import { UUID_PATTERN } from '../ids.js';
 import { pathOf } from '../request-target.js';
 import { CODE_PATTERN, DIRECTION_CONTROL_PATTERN, VISIBLE_TEXT_PATTERN } from '../text.js';
@@ -30,10 +31,13 @@ const titleOf = (status: number): string => STATUS_TITLES[status] ?? STATUS_CODE
 const FASTIFY_CLIENT_ERRORS: Record<string, [number, string, string, string?]> = {
   FST_ERR_CTP_INVALID_JSON_BODY: [400, 'malformed-json', 'Malformed JSON'],
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'malformed-json', 'Malformed JSON', 'The body is empty; send a JSON value'],
-  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'payload-too-large', 'Payload too large'],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported-media-type', 'Unsupported media type'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad-request', 'Bad request'],
 };
+
+/** The 413 for a body over `limit` bytes, saying the limit (Fastify's own error said only "Payload too large"). */
+export const payloadTooLarge = (limit: number): ProblemError =>
+  new ProblemError(413, 'payload-too-large', 'Payload too large', `Bodies over ${bodyLimitWords(limit)} are refused`);
 
 export const problemErrors = fp(
   async (app) => {
@@ -260,6 +264,8 @@ function problemOf(err: FastifyError | ProblemError | Error, request: FastifyReq
     const errors = fieldErrors(fe.validation as ErrorObject[], fe.validationContext);
     return new ProblemError(400, 'validation-failed', 'Request is not valid', `${countOf(errors.length, 'field')} failed validation`, { errors });
   }
+  // The route's own limit (POST /order's 64 KiB, a bodyless route's 1 KiB), which its 413 names.
+  if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return payloadTooLarge(request.routeOptions.bodyLimit);
   const clientError = fe.code ? FASTIFY_CLIENT_ERRORS[fe.code] : undefined;
   if (clientError) {
     const [status, slug, title, detail = title] = clientError;

@@ -12,7 +12,7 @@ import { ambiguousHeaderLines, headerLines } from '../header-lines.js';
 import { repeatedMemberPointer } from '../json-members.js';
 import { pathOf } from '../request-target.js';
 import { KIT_PLUGINS } from './names.js';
-import { badlyEncodedOriginal, badlyEncodedUrl, noRoute } from './problem-errors.js';
+import { badlyEncodedOriginal, badlyEncodedUrl, noRoute, payloadTooLarge } from './problem-errors.js';
 import { unservedAnswerIds } from './request-context.js';
 
 export interface RequestGuardsOptions {
@@ -154,7 +154,7 @@ export const requestGuards = fp<RequestGuardsOptions>(
     // served as usual (this is what Node does when nobody listens for checkContinue).
     app.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
       if (Number(req.headers['content-length'] ?? 0) > bodyLimit) {
-        endWithProblem(req, res, payloadTooLarge());
+        endWithProblem(req, res, payloadTooLarge(bodyLimit));
         return;
       }
       res.writeContinue();
@@ -365,7 +365,7 @@ function unstorableTextIn(request: FastifyRequest): BadRequest | undefined {
  */
 export function bodylessRequestBodyProblem(contentType: string | undefined, body: Buffer): ProblemError | undefined {
   if (body.length === 0) return undefined;
-  if (body.length > NO_BODY_LIMIT) return payloadTooLarge();
+  if (body.length > NO_BODY_LIMIT) return payloadTooLarge(NO_BODY_LIMIT);
   if (contentType?.split(';')[0]?.trim().toLowerCase() !== 'application/json') return unsupportedType(contentType);
   if (!isUtf8(body)) return notUtf8();
   const text = body.toString('utf8');
@@ -385,7 +385,6 @@ const repeatedMember = (path: string) =>
   new BadRequest('A JSON object names this member twice (RFC 8259 4, RFC 7493 2.3): send it once', [
     { path: path.length > MAX_MEMBER_PATH ? `${path.slice(0, MAX_MEMBER_PATH)}...` : path, message: 'must be sent once' },
   ]);
-const payloadTooLarge = () => new ProblemError(413, 'payload-too-large', 'Payload too large', 'Payload too large');
 const notUtf8 = () => new BadRequest('The body is not UTF-8 text (JSON must be: RFC 8259)');
 const unsupportedType = (contentType: string | undefined) =>
   new ProblemError(415, 'unsupported-media-type', 'Unsupported media type', `Content type ${contentType ?? '(none)'} is not supported; send application/json`);

@@ -3,7 +3,7 @@
 // chunked one is counted as it arrives and cut at the same limit (buffered-bodies reads it).
 import { Transform } from 'node:stream';
 import fp from 'fastify-plugin';
-import { BODY_LIMIT, KIT_PLUGINS, NO_BODY_LIMIT, ProblemError } from '@ecommerce/kit';
+import { BODY_LIMIT, KIT_PLUGINS, NO_BODY_LIMIT, payloadTooLarge } from '@ecommerce/kit';
 
 /** A GET or HEAD takes no body beyond a token `{}` on any service (the kit reads at most NO_BODY_LIMIT of one). */
 const limitOf = (method: string) => (method === 'GET' || method === 'HEAD' ? NO_BODY_LIMIT : BODY_LIMIT);
@@ -31,8 +31,3 @@ export const streamedBodyLimit = fp(
   },
   { name: 'gateway-streamed-body-limit', fastify: '5.x', dependencies: [KIT_PLUGINS.problemErrors] },
 );
-
-function payloadTooLarge(limit: number): ProblemError {
-  const most = limit === BODY_LIMIT ? `${BODY_LIMIT / 1024 / 1024} MiB` : `${limit} bytes`;
-  return new ProblemError(413, 'payload-too-large', 'Payload too large', `Bodies over ${most} are refused`);
-}
