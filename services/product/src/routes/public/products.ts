@@ -2,7 +2,7 @@ import { DEFAULT_PAGE_LIMIT, PageQuery, Page, Type, decodeIdCursor, type App } f
 import { getProduct } from '../../use-cases/get-product.js';
 import { listProducts } from '../../use-cases/list-products.js';
 import { Category, IdParams, ProductSchema, strict } from '../schemas.js';
-import { conditionFailed } from '../../model/version-condition.js';
+import { conditionFailed, meetsCondition } from '../../model/version-condition.js';
 import { etag, expectedVersions, holdsCurrentVersion } from '../version-headers.js';
 
 export default async function catalogRoutes(app: App): Promise<void> {
@@ -32,8 +32,8 @@ export default async function catalogRoutes(app: App): Promise<void> {
       const product = await getProduct(app, request.params.id);
       reply.header('etag', etag(product));
       // RFC 9110 13.2.2: If-Match first, on a GET too (13.1.1: a server must not perform the method when it fails).
-      const versions = expectedVersions(request.headers['if-match']);
-      if (versions !== null && !versions.includes(product.version)) throw conditionFailed({ ifMatch: versions, ifNoneMatch: null }, product.version);
+      const ifMatch = { ifMatch: expectedVersions(request.headers['if-match']), ifNoneMatch: null };
+      if (!meetsCondition(ifMatch, product.version)) throw conditionFailed(ifMatch, product.version);
       // The ETag is a validator, so a client holding this version is told so (it was sent the product again).
       // No payload at all (not null, which the schema would serialize to "null" with a Content-Length of 4): a 304
       // has no body, and a client such as the gateway's refuses a length that does not match it.
