@@ -33,7 +33,7 @@ describe('client authentication by HTTP Basic at the token endpoint', () => {
 
 describe('the token request: its form body and its scope', () => {
   const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-  const tokenFor = (raw: string | Buffer, headers: Record<string, string> = {}) => http<{ access_token?: string; scope?: string }>(base, 'POST', '/user/oauth/token', { raw, headers: { ...FORM, ...headers } });
+  const tokenFor = (raw: string | Buffer, headers: Record<string, string> = {}) => http<{ access_token?: string; scope?: string; error?: string }>(base, 'POST', '/user/oauth/token', { raw, headers: { ...FORM, ...headers } });
   const credentials = `grant_type=client_credentials&client_id=${ORDER_CLIENT.id}&client_secret=${ORDER_CLIENT.secret}`;
 
   it('when the scope names allowed scopes with repeated, leading or trailing spaces, or one twice (form or JSON), then the token has each once, in the order first named; only spaces is as if omitted (every scope)', async () => {
@@ -77,14 +77,69 @@ describe('the token request: its form body and its scope', () => {
     );
   });
 
-  it('when a parameter is sent twice (RFC 6749 3.1), even under another escape of its name, or a field is named __proto__, then 400 with no token', async () => {
-    for (const extra of ['&client_secret=x', `&client_secret=${ORDER_CLIENT.secret}`, '&grant_type=client_credentials', '&scope=reservations:read&scope=reservations:write', '&%73cope=a&scope=b', '&__proto__=x', '&__proto__[scope]=x', '&constructor=x']) {
+  it('when a parameter is sent twice (RFC 6749 3.1), even under another escape of its name, then 400 invalid_request with no token', async () => {
+    for (const extra of ['&client_secret=x', `&client_secret=${ORDER_CLIENT.secret}`, '&grant_type=client_credentials', '&scope=reservations:read&scope=reservations:write', '&%73cope=a&scope=b']) {
       const res = await tokenFor(credentials + extra);
       assertProblem(res, 400);
       assert.equal(res.body.access_token, undefined, extra);
+      assert.equal(res.body.error, 'invalid_request', extra);
     }
     // The same body without them is served: an empty pair (`&&`) is no parameter.
     assert.equal((await tokenFor(`&${credentials}&&`)).status, 200);
+  });
+
+  // RFC 6749 3.2: "The authorization server MUST ignore unrecognized request parameters"; 3.1: "Parameters sent
+  // without a value MUST be treated as if they were omitted from the request." They were 400s (unknown property).
+  it('when unrecognized parameters (any name, any value, NUL and __proto__ included, some repeated) or empty-valued ones are added, form or JSON, then the token is the one the request without them gets', async () => {
+    const known = new Set(['grant_type', 'client_id', 'client_secret', 'scope']);
+    const name = fc.oneof(fc.constantFrom('audience', 'resource', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'client_assertion', 'Scope', 'grant_type '), fc.string({ minLength: 1, maxLength: 12 })).filter((n) => !known.has(n));
+    const value = fc.oneof(fc.string({ maxLength: 20 }), fc.constantFrom('\u0000', 'a\u0000b', '', 'x'.repeat(300)));
+    const extras = fc.array(fc.tuple(name, value, fc.boolean()), { maxLength: 5 });
+    const basic = `Basic ${Buffer.from(`${ORDER_CLIENT.id}:${ORDER_CLIENT.secret}`).toString('base64')}`;
+    await fc.assert(
+      fc.asyncProperty(extras, fc.boolean(), fc.boolean(), fc.constantFrom<string | undefined>(undefined, 'reservations:read'), async (added, asForm, byHeader, scope) => {
+        const params: [string, string][] = [['grant_type', 'client_credentials']];
+        if (byHeader) params.push(['client_id', ''], ['client_secret', '']);
+        else params.push(['client_id', ORDER_CLIENT.id], ['client_secret', ORDER_CLIENT.secret]);
+        params.push(['scope', scope ?? '']);
+        const headers: Record<string, string> = byHeader ? { authorization: basic } : {};
+        let res;
+        if (asForm) {
+          const pairs = [...params, ...added.flatMap(([n, v, twice]) => (twice ? [[n, v], [n, `${v}2`]] : [[n, v]]))];
+          res = await tokenFor(pairs.map(([n, v]) => `${encodeURIComponent(n!)}=${encodeURIComponent(v!)}`).join('&'), headers);
+        } else {
+          // JSON (this API's own addition to RFC 6749's form): an object names a member once, and `__proto__` is refused
+          // in every JSON body (the kit's parser, before any route reads it).
+          const body: Record<string, string> = Object.fromEntries(params);
+          for (const [n, v] of added.filter(([n]) => n !== '__proto__')) Object.defineProperty(body, n, { value: v, enumerable: true, configurable: true, writable: true });
+          res = await http<{ access_token?: string; scope?: string }>(base, 'POST', '/user/oauth/token', { body, headers });
+        }
+        const label = `${JSON.stringify(added)} form=${asForm} basic=${byHeader}`;
+        assert.equal(res.status, 200, `${label}: ${res.text}`);
+        const expected = scope ?? ORDER_CLIENT.scopes.join(' ');
+        assert.equal(res.body.scope, expected, label);
+        assert.equal(decodeJwt(String(res.body.access_token)).scope, expected, label);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('when the request fails, then its 400 or 401 problem names the OAuth error code (RFC 6749 5.2): invalid_request, invalid_client, unsupported_grant_type, invalid_scope', async () => {
+    const cases: [string, number, string][] = [
+      [`grant_type=password&client_id=${ORDER_CLIENT.id}&client_secret=${ORDER_CLIENT.secret}`, 400, 'unsupported_grant_type'],
+      [`${credentials}&scope=admin`, 400, 'invalid_scope'],
+      [`client_id=${ORDER_CLIENT.id}&client_secret=${ORDER_CLIENT.secret}`, 400, 'invalid_request'],
+      [`grant_type=&client_id=${ORDER_CLIENT.id}&client_secret=${ORDER_CLIENT.secret}`, 400, 'invalid_request'],
+      ['grant_type=client_credentials&client_id=nobody&client_secret=wrong-secret', 401, 'invalid_client'],
+      ['grant_type=client_credentials', 401, 'invalid_client'],
+      [`grant_type=client_credentials&client_id=${ORDER_CLIENT.id}&client_secret=not-the-secret`, 401, 'invalid_client'],
+    ];
+    for (const [body, status, error] of cases) {
+      const res = await tokenFor(body);
+      assertProblem(res, status);
+      assert.equal(res.body.error, error, `${body}: ${res.text}`);
+      assert.equal(res.body.access_token, undefined, body);
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { BadRequest } from '@ecommerce/kit';
+import { ProblemError } from '@ecommerce/kit';
 import type { ServiceClientRepository } from '../data/service-client-repository.js';
 import { invalidClient } from '../model/client-authentication.js';
 import { burnPasswordCheck, verifyPassword } from '../model/passwords.js';
@@ -20,14 +20,19 @@ export interface ServiceTokenRequest {
 /** OAuth 2.0 client-credentials grant: a service token carrying the requested scopes, each one the client may have. */
 export async function issueServiceToken(deps: Deps, req: ServiceTokenRequest): Promise<{ clientId: string; scopes: string[]; token: string; expiresIn: number }> {
   if (req.grantType !== 'client_credentials') {
-    throw new BadRequest('Only grant_type=client_credentials is supported', [{ path: '/grant_type', message: 'must be client_credentials' }]);
+    throw oauthBadRequest('unsupported_grant_type', 'Only grant_type=client_credentials is supported', '/grant_type', 'must be client_credentials');
   }
   const allowed = await authenticateClient(deps.serviceClientRepository, req.clientId, req.clientSecret);
   const requested = requestedScopes(req.scope) ?? allowed;
   const denied = requested.filter((s) => !allowed.includes(s));
-  if (denied.length) throw new BadRequest(`Scope not allowed for this client: ${denied.join(' ')}`, [{ path: '/scope', message: 'contains a scope the client may not have' }]);
+  if (denied.length) throw oauthBadRequest('invalid_scope', `Scope not allowed for this client: ${denied.join(' ')}`, '/scope', 'contains a scope the client may not have');
   const token = await deps.tokenIssuer.serviceToken(req.clientId, requested.join(' '));
   return { clientId: req.clientId, scopes: requested, token, expiresIn: deps.tokenIssuer.lifetimes.serviceSeconds };
+}
+
+/** A 400 like the kit's BadRequest that names its OAuth error code (RFC 6749 5.2) in `error`. */
+function oauthBadRequest(error: 'unsupported_grant_type' | 'invalid_scope', detail: string, path: string, message: string): ProblemError {
+  return new ProblemError(400, 'validation-failed', 'Request is not valid', detail, { errors: [{ path, message }], error });
 }
 
 /**

@@ -17,10 +17,12 @@ function decoded(part: string): string | null {
 }
 
 /**
- * The fields of a form body, each once (RFC 6749 3.1: a parameter sent more than once is an invalid request). The
- * object has no prototype, so a field named `__proto__` is a field like any other (the schema refuses it as unknown).
+ * The fields of a form body. Each of `singleValued` at most once (RFC 6749 3.1: a parameter sent more than once is an
+ * invalid request); another name may repeat (RFC 8707's `resource` does), its first value kept, as the route ignores
+ * names it does not know (RFC 6749 3.2). The object has no prototype, so a field named `__proto__` is a field like any
+ * other.
  */
-function formFields(body: Buffer): Record<string, string> {
+function formFields(body: Buffer, singleValued: ReadonlySet<string>): Record<string, string> {
   if (!isUtf8(body)) throw new BadRequest('The form body is not UTF-8 text (RFC 6749 appendix B)');
   const fields: Record<string, string> = Object.create(null) as Record<string, string>;
   const seen = new Set<string>();
@@ -30,18 +32,22 @@ function formFields(body: Buffer): Record<string, string> {
     const name = decoded(eq === -1 ? pair : pair.slice(0, eq));
     const value = decoded(eq === -1 ? '' : pair.slice(eq + 1));
     if (name === null || value === null) throw new BadRequest('The form body is not valid (bad percent-encoding, or escapes that are not UTF-8)');
-    if (seen.has(name)) throw new BadRequest(`${name} is sent more than once (RFC 6749 3.1)`, [{ path: `/${name}`, message: 'must be sent once' }]);
+    if (seen.has(name)) {
+      if (singleValued.has(name)) throw new BadRequest(`${name} is sent more than once (RFC 6749 3.1)`, [{ path: `/${name}`, message: 'must be sent once' }]);
+      continue;
+    }
     seen.add(name);
     fields[name] = value;
   }
   return fields;
 }
 
-/** Form bodies, for the routes of `app`'s scope only. */
-export function acceptFormBodies(app: App): void {
+/** Form bodies, for the routes of `app`'s scope only; `singleValued`: the names a body may hold once only. */
+export function acceptFormBodies(app: App, singleValued: readonly string[]): void {
+  const once = new Set(singleValued);
   app.addContentTypeParser(FORM, { parseAs: 'buffer' }, (_request, body: Buffer, done) => {
     try {
-      done(null, formFields(body));
+      done(null, formFields(body, once));
     } catch (err) {
       done(err as Error, undefined);
     }

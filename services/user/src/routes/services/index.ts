@@ -1,5 +1,6 @@
 import type { App } from '@ecommerce/kit';
 import { acceptFormBodies } from './form-body.js';
+import { TOKEN_PARAMETERS } from './oauth-request.js';
 import tokens from './tokens.js';
 
 /**
@@ -9,6 +10,6 @@ import tokens from './tokens.js';
 export default async function serviceRoutes(app: App): Promise<void> {
   // Form bodies (RFC 6749's token request) here only: everywhere else a form is a cross-site post (a login
   // CSRF could plant an attacker's session in a victim's browser) and answers 415 like any non-JSON body.
-  acceptFormBodies(app);
+  acceptFormBodies(app, TOKEN_PARAMETERS);
   await app.register(tokens);
 }

@@ -3,6 +3,7 @@ import { Type, type App } from '@ecommerce/kit';
 import { clientCredentials } from '../../model/client-authentication.js';
 import { issueServiceToken } from '../../use-cases/issue-service-token.js';
 import { noStore } from '../no-store.js';
+import { keepRecognizedParameters, withOAuthError } from './oauth-request.js';
 
 export default async function tokenRoutes(app: App): Promise<void> {
   app.get(
@@ -20,7 +21,7 @@ export default async function tokenRoutes(app: App): Promise<void> {
       schema: {
         summary: 'OAuth 2.0 client-credentials grant: a service token',
         description:
-          'The client authenticates with HTTP Basic (`Authorization: Basic base64(client_id:client_secret)`, each part form-urlencoded first, RFC 6749 2.3.1) or with `client_id` and `client_secret` in the body; one method per request. A failed or missing client authentication is 401 with a Basic challenge.',
+          'The client authenticates with HTTP Basic (`Authorization: Basic base64(client_id:client_secret)`, each part form-urlencoded first, RFC 6749 2.3.1) or with `client_id` and `client_secret` in the body; one method per request. A failed or missing client authentication is 401 with a Basic challenge. Parameters other than these four are ignored, and one sent with an empty value is as if omitted (RFC 6749 3.2, 3.1). A 400 or 401 names its OAuth error code in `error` (RFC 6749 5.2): `invalid_request`, `invalid_client`, `unsupported_grant_type`, `invalid_scope`.',
         tags: ['keys'],
         // HTTP Basic, or the credentials in the body (no scheme).
         security: [{ clientBasic: [] }, {}],
@@ -38,6 +39,8 @@ export default async function tokenRoutes(app: App): Promise<void> {
         },
       },
       onRequest: noStore,
+      preValidation: keepRecognizedParameters,
+      onSend: withOAuthError,
       // Each call checks a client secret with argon2: a budget per caller address (TOKEN_MAX_PER_ADDRESS).
       preHandler: async (request) => app.rateLimiter.hit('token', request.ip),
     },
