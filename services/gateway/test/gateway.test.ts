@@ -275,17 +275,8 @@ describe('gateway', () => {
     });
     await new Promise<void>((resolve) => late.listen(0, '127.0.0.1', resolve));
     const lateUrl = `http://127.0.0.1:${(late.address() as { port: number }).port}`;
-    // The gateway as its own process (its log lines are what is checked), as `npm start` runs it.
-    const [port, metricsPort] = [await freePort(), await freePort()];
-    const gateway = spawn(process.execPath, [join(import.meta.dirname, '..', 'src', 'main.js')], {
-      env: { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info', USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: lateUrl, ORDER_SERVICE_URL: lateUrl, STOREFRONT_DIR: '/nonexistent-storefront' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    gateway.stdout.on('data', (d: Buffer) => (out += String(d)));
-    const exited = new Promise((resolve) => gateway.once('exit', resolve));
+    const { port, metricsPort, lines, stop } = await spawnGateway({ PRODUCT_SERVICE_URL: lateUrl, ORDER_SERVICE_URL: lateUrl });
     try {
-      await waitFor('the gateway to listen', async () => out.includes('Server listening'));
       const clients = 10;
       await Promise.all(Array.from({ length: clients }, async () => {
         const socket = connect(port, '127.0.0.1');
@@ -295,19 +286,70 @@ describe('gateway', () => {
         await new Promise((r) => setTimeout(r, 30));
         socket.destroy();
       }));
-      const lines = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string });
       await waitFor('a line per cut answer', async () => lines().filter((l) => l.msg === 'client closed the connection').length === clients, 5_000);
       // A request whose client had gone before it was forwarded (a loaded machine) never reaches the upstream at all.
       await waitFor('the upstream to see every request it got abandoned', async () => received > 0 && abandoned === received, 5_000);
       assert.deepEqual(lines().filter((l) => l.level >= 50), []);
+      // Nor the proxy library's warn line with the whole AbortError and its stack (2 KB a hang-up).
+      assert.deepEqual(lines().filter((l) => l.msg === 'response errored'), []);
       // One line per request (the kit's); the proxy library's own two per request are off.
       assert.deepEqual(lines().filter((l) => l.msg === 'fetching from remote server' || l.msg === 'response received'), []);
       const metrics = await http(`http://127.0.0.1:${metricsPort}`, 'GET', '/metrics');
       assert.doesNotMatch(metrics.text, /http_response_status_code="5\d\d"/);
     } finally {
-      gateway.kill('SIGTERM');
-      await exited;
+      await stop();
       late.close();
     }
   });
+
+  it('when an upstream refuses the connection or does not answer in time, then each failed request has, beside its request line, one warn line naming the upstream and the code (ECONNREFUSED, UND_ERR_HEADERS_TIMEOUT), not also the library\'s line with the whole error', async () => {
+    const silent = createServer((req) => req.resume());
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const silentUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+    const { port, lines, stop } = await spawnGateway({ PRODUCT_SERVICE_URL: `http://127.0.0.1:${await freePort()}`, ORDER_SERVICE_URL: silentUrl, UPSTREAM_TIMEOUT_MS: '300' });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      for (let i = 0; i < 3; i++) {
+        assertProblem(await http(base, 'GET', '/product'), 503);
+        assertProblem(await http(base, 'GET', '/order'), 504);
+      }
+      const failures = () => lines().filter((l) => l.level >= 40 && l.msg !== 'request' && l.msg !== 'storefront not built (npm run build): / is not served');
+      await waitFor('a line per failed request', async () => failures().length >= 6, 5_000);
+      await new Promise((r) => setTimeout(r, 200));
+      const seen = failures();
+      assert.deepEqual(seen.map((l) => [l.msg, l.upstream, l.code]).sort(), [
+        ...Array(3).fill(['upstream error', '/order', 'UND_ERR_HEADERS_TIMEOUT']),
+        ...Array(3).fill(['upstream error', '/product', 'ECONNREFUSED']),
+      ]);
+      for (const line of seen) assert.ok(line.raw.length < 600, line.raw);
+    } finally {
+      await stop();
+      silent.closeAllConnections();
+      silent.close();
+    }
+  });
 });
+
+/** The gateway as its own process (its log lines are what is checked), as `npm start` runs it; user service of this file. */
+async function spawnGateway(env: Record<string, string>) {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const gateway = spawn(process.execPath, [join(import.meta.dirname, '..', 'src', 'main.js')], {
+    env: { ...process.env, PORT: String(port), METRICS_PORT: String(metricsPort), LOG_LEVEL: 'info', USER_SERVICE_URL: user.base, STOREFRONT_DIR: '/nonexistent-storefront', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  gateway.stdout.on('data', (d: Buffer) => (out += String(d)));
+  const exited = new Promise((resolve) => gateway.once('exit', resolve));
+  const lines = () => out.split('\n').filter((l) => l.startsWith('{')).map((raw) => ({ ...(JSON.parse(raw) as { level: number; msg: string; upstream?: string; code?: string }), raw }));
+  const stop = async () => {
+    gateway.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    await waitFor('the gateway to listen', async () => out.includes('Server listening'));
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { port, metricsPort, lines, stop };
+}

@@ -2,6 +2,7 @@
 // this gateway saw; an upstream that is down or slow is a 503/504 problem, like the ingress would answer.
 import { METHODS, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import proxy from '@fastify/http-proxy';
+import type { FastifyBaseLogger } from 'fastify';
 import fp from 'fastify-plugin';
 import { Pool, type Dispatcher } from 'undici';
 import { KIT_PLUGINS, ProblemError, ServiceUnavailable, bodylessRequestBodyProblem, clientGone, traceparentOf } from '@ecommerce/kit';
@@ -126,20 +127,54 @@ function watchClient(request: { raw: { socket?: unknown } }, reply: { raw: Serve
   clientSignals.set(request, controller.signal);
 }
 
-/** How the signal travels from rewriteRequestHeaders to the pool: reply-from passes no signal of its own to undici. */
-const CLIENT_SIGNAL = Symbol('client signal');
+/** How the request travels from rewriteRequestHeaders to the pool: reply-from passes no signal of its own to undici. */
+const CLIENT_REQUEST = Symbol('client request');
 
 type ProxiedRequest = Dispatcher.RequestOptions & { headers: Record<string | symbol, unknown> };
 type RequestCallback = (err: Error | null, data: Dispatcher.ResponseData) => void;
+interface LoggedRequest {
+  log: FastifyBaseLogger;
+}
 
-/** An upstream's pool that sends each request with its client's signal (reply-from takes any object with `request`). */
+/** reply-from's line for a failed upstream call: the whole error, stack included (2 KB for an abort), at warn. */
+const LIBRARY_ERROR_LINE = 'response errored';
+
+/**
+ * The request's logger without reply-from's line for a failed upstream call, set once a call failed (no cost on the
+ * way of a request that succeeds): the onError below says it in one line (upstream, code, message), and a client gone
+ * is the kit's one info line (499). A client's hang-up wrote a 2 KB warn line (an AbortError and its stack) each.
+ */
+function withoutLibraryErrorLine(request: LoggedRequest): void {
+  const log = request.log;
+  const warn = log.warn.bind(log) as (...args: unknown[]) => void;
+  request.log = Object.create(log, {
+    warn: { value: (...args: unknown[]) => (args[1] === LIBRARY_ERROR_LINE ? undefined : warn(...args)) },
+  }) as FastifyBaseLogger;
+}
+
+/**
+ * An upstream's pool that sends each request with its client's signal (reply-from takes any object with `request`),
+ * and quiets reply-from's line when the call fails.
+ */
 class ClientAbortablePool {
   constructor(readonly pool: Pool) {}
 
   request(opts: ProxiedRequest, callback: RequestCallback): void {
-    const { [CLIENT_SIGNAL]: signal, ...headers } = opts.headers;
-    this.pool.request({ ...opts, headers: headers as Record<string, string>, signal: signal as AbortSignal | undefined }, callback);
+    const { [CLIENT_REQUEST]: client, ...headers } = opts.headers;
+    const request = client as LoggedRequest | undefined;
+    const signal = request ? clientSignals.get(request) : undefined;
+    this.pool.request({ ...opts, headers: headers as Record<string, string>, signal }, (err, data) => {
+      if (err && request) withoutLibraryErrorLine(request);
+      callback(err, data);
+    });
   }
+}
+
+/** An upstream error's code: undici's own (UND_ERR_*), or a system one (ECONNREFUSED) that reply-from wrapped as its cause. */
+function upstreamErrorCode(error: Error): string {
+  const { code, cause } = error as { code?: unknown; cause?: { code?: unknown } };
+  if (typeof cause?.code === 'string') return cause.code;
+  return typeof code === 'string' ? code : '';
 }
 
 export const upstreamProxy = fp<UpstreamProxyOptions>(
@@ -171,9 +206,9 @@ export const upstreamProxy = fp<UpstreamProxyOptions>(
             // Aborted for a client gone (watchClient): not the upstream's fault, and nobody to answer; the kit logs
             // and counts an error on a closed connection as a 499.
             if (clientGone(reply.request)) return reply.send(error);
-            const code = (error as { code?: string }).code ?? '';
+            const code = upstreamErrorCode(error);
             const timedOut = /TIMEOUT/i.test(code) || (error as { statusCode?: number }).statusCode === 504;
-            reply.log.warn({ upstream: u.prefix, code }, 'upstream error');
+            reply.log.warn({ upstream: u.prefix, code, detail: error.message }, 'upstream error');
             reply.send(
               timedOut
                 ? new ProblemError(504, 'upstream-timeout', 'Gateway timeout', `The ${service} service did not answer in time`)
@@ -191,7 +226,7 @@ export const upstreamProxy = fp<UpstreamProxyOptions>(
             const { expect: _expect, ...rest } = endToEndHeaders(headers, CLIENT_ADDRESS_CLAIMS);
             return {
               ...rest,
-              [CLIENT_SIGNAL]: clientSignals.get(request),
+              [CLIENT_REQUEST]: request,
               'x-request-id': request.id,
               traceparent: traceparentOf(request.trace),
               // Set, never appended: the client address this gateway sees (request.ip is the peer unless
