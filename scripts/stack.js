@@ -19,6 +19,7 @@ import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { databaseRole, freePort, provisionDatabase, serviceUrl } from '@ecommerce/kit';
+import { tracingDecision } from '@ecommerce/telemetry';
 import { startEmbeddedPostgres } from './embedded-db.js';
 
 export const root = resolve(import.meta.dirname, '..');
@@ -39,7 +40,7 @@ export const TRACING_PRELOAD = pathToFileURL(join(root, 'packages', 'telemetry',
  * soon after its request; set OTEL_BSP_SCHEDULE_DELAY or OTEL_RESOURCE_ATTRIBUTES to override.
  */
 export function tracingOf(env, service) {
-  if (!env.OTEL_EXPORTER_OTLP_ENDPOINT && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return { args: [], env: {} };
+  if (!tracingDecision(env).enabled) return { args: [], env: {} };
   return {
     args: ['--import', TRACING_PRELOAD],
     env: {
@@ -48,6 +49,16 @@ export function tracingOf(env, service) {
       OTEL_BSP_SCHEDULE_DELAY: env.OTEL_BSP_SCHEDULE_DELAY ?? '500',
     },
   };
+}
+
+/**
+ * npm start's banner line for tracing, from the preload's own decision (tracingDecision): an endpoint with
+ * OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none printed "on: spans to ..." while no service traced.
+ */
+export function tracingLine(decision) {
+  if (decision.enabled) return `on: spans to ${decision.reason}`;
+  if (decision.reason === 'no OTEL_EXPORTER_OTLP_ENDPOINT') return 'off (OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 npm start, with npm run monitoring: docs/tracing.md)';
+  return `off (${decision.reason})`;
 }
 
 /** Back-off and crash-loop limits of the supervisor (override any of them with `supervise: {...}`). */
@@ -527,8 +538,8 @@ export async function startStack(opts = {}) {
       children,
       logDir,
       embedded,
-      /** Where the services export their spans (null: tracing off). */
-      tracingEndpoint: env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? env.OTEL_EXPORTER_OTLP_ENDPOINT ?? null,
+      /** Whether the services trace, as the preload decides it: the endpoint they export to, or why not. */
+      tracing: tracingDecision(env),
       stop,
       restart: restartService,
       secrets,

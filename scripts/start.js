@@ -37,7 +37,7 @@ if (process.env[INNER] !== '1' && process.platform !== 'win32') {
 }
 
 async function run() {
-  const { startStack } = await import('./stack.js');
+  const { startStack, tracingLine } = await import('./stack.js');
   const started = Date.now();
   let stack = null;
   let starting = null;
@@ -110,7 +110,7 @@ ${Object.entries(stack.urls).map(([n, u]) => `    ${n.padEnd(20)} ${u}${n === 'g
   Admin login            ${stack.admin.email} / ${process.env.ADMIN_PASSWORD ? '(your ADMIN_PASSWORD)' : stack.admin.password}
   Logs                   ${stack.logDir} (supervisor events in stack.log)
 
-  Tracing                ${stack.tracingEndpoint ? `on: spans to ${stack.tracingEndpoint}` : 'off (OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 npm start, with npm run monitoring: docs/tracing.md)'}
+  Tracing                ${tracingLine(stack.tracing)}
 
   Try: curl -s '${gw}/product?limit=3'
   Monitoring: npm run monitoring (in another terminal)

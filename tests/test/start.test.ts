@@ -92,8 +92,14 @@ after(async () => {
 
 describe('npm start (scripts/start.js)', { skip: process.platform === 'win32' && 'process groups' }, () => {
   it('when npm start runs again on the same data folder, then the second start fails at once saying the platform already runs there, and the first keeps serving', async () => {
-    const first = start(freePorts);
+    // With an OTLP endpoint but OTEL_SDK_DISABLED=true, no service traces, and the banner says so (it said "on: spans
+    // to http://127.0.0.1:9" while the preload, which reads OTEL_SDK_DISABLED, loaded nothing).
+    const first = start({ ...freePorts, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_SDK_DISABLED: 'true' });
     await up(first);
+    assert.match(first.output(), /Tracing +off \(OTEL_SDK_DISABLED=true\)/);
+    const cmdlines = platformPids().map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
+    assert.ok(cmdlines.some((c) => c.includes('services/order')), cmdlines.join('\n'));
+    assert.ok(cmdlines.every((c) => !c.includes('telemetry')), cmdlines.join('\n'));
     assert.ok(existsSync(path.join(dataDir, 'stack.pid')), 'the data folder names its platform');
     const { ports } = JSON.parse(readFileSync(path.join(dataDir, 'stack.json'), 'utf8')) as { ports: Record<string, number> };
     // The second one asks for the first one's ports, as two plain `npm start` do (8080, 3001, ..., 54329).
