@@ -2,10 +2,9 @@
 // this gateway saw; an upstream that is down or slow is a 503/504 problem, like the ingress would answer.
 import { METHODS, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import proxy from '@fastify/http-proxy';
-import type { FastifyBaseLogger } from 'fastify';
 import fp from 'fastify-plugin';
 import { Pool, type Dispatcher } from 'undici';
-import { KIT_PLUGINS, ProblemError, ServiceUnavailable, bodylessRequestBodyProblem, clientGone, traceparentOf } from '@ecommerce/kit';
+import { KIT_PLUGINS, ProblemError, ServiceUnavailable, bodylessRequestBodyProblem, clientGone, traceparentOf, type App } from '@ecommerce/kit';
 import { bufferedBodyOf } from './buffered-bodies.js';
 import type { Upstream } from '../upstreams.js';
 
@@ -132,8 +131,9 @@ const CLIENT_REQUEST = Symbol('client request');
 
 type ProxiedRequest = Dispatcher.RequestOptions & { headers: Record<string | symbol, unknown> };
 type RequestCallback = (err: Error | null, data: Dispatcher.ResponseData) => void;
+type Logger = App['log'];
 interface LoggedRequest {
-  log: FastifyBaseLogger;
+  log: Logger;
 }
 
 /** reply-from's line for a failed upstream call: the whole error, stack included (2 KB for an abort), at warn. */
@@ -149,7 +149,7 @@ function withoutLibraryErrorLine(request: LoggedRequest): void {
   const warn = log.warn.bind(log) as (...args: unknown[]) => void;
   request.log = Object.create(log, {
     warn: { value: (...args: unknown[]) => (args[1] === LIBRARY_ERROR_LINE ? undefined : warn(...args)) },
-  }) as FastifyBaseLogger;
+  }) as Logger;
 }
 
 /**

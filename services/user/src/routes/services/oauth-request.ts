@@ -26,7 +26,7 @@ export function keepRecognizedParameters(request: FastifyRequest, _reply: Fastif
 }
 
 /** The OAuth error code of a problem this route answers (RFC 6749 5.2); the throw site may have set one already. */
-export type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope';
+type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope';
 
 /**
  * onSend: a 400 or 401 problem gets `error` (invalid_request unless its throw site named another; invalid_client for
