@@ -126,7 +126,10 @@ function renderKustomizationFiles(dir: string): LoadedObject[] {
     }
     // kustomize's load restrictor: files must be inside the kustomization's folder.
     if (!path.startsWith(`${root}/`)) throw new Error(`${dir}: ${resource} is outside the kustomization root`);
-    for (const object of parseYaml(readFileSync(path, 'utf8'))) out.push({ file: relative(k8sDir, path), object: object as K8sObject });
+    for (const object of parseYaml(readFileSync(path, 'utf8')) as K8sObject[]) {
+      originalNamespace.set(object, object.metadata.namespace);
+      out.push({ file: relative(k8sDir, path), object });
+    }
   }
   for (const patch of k.patches ?? []) {
     const text = patch.patch ?? readFileSync(resolve(root, patch.path ?? ''), 'utf8');
@@ -138,6 +141,9 @@ function renderKustomizationFiles(dir: string): LoadedObject[] {
   }
   for (const { object } of out) {
     if (k.namespace && !clusterScoped.has(object.kind)) object.metadata.namespace = k.namespace;
+    // The namespace transformer's field specs (api/internal/konfig/builtinpluginconsts/namespace.go)
+    // include metadata/name of a v1 Namespace: the Namespace object is renamed too.
+    if (k.namespace && object.kind === 'Namespace' && object.apiVersion === 'v1') object.metadata.name = k.namespace;
     for (const label of k.labels ?? []) {
       if (label.includeSelectors || label.includeTemplates) throw new Error(`${dir}: labels on selectors/templates are not reproduced`);
       object.metadata.labels = { ...object.metadata.labels, ...label.pairs };
@@ -150,7 +156,42 @@ function renderKustomizationFiles(dir: string): LoadedObject[] {
       c.image = image.digest ? `${image.newName ?? name}@${image.digest}` : `${image.newName ?? name}${image.newTag ?? tag ? `:${image.newTag ?? tag}` : ''}`;
     }
   }
+  if (k.namespace) setBindingSubjects(out.map((o) => o.object), k.namespace);
   return out;
+}
+
+/** Each object's metadata.namespace as its file wrote it (kustomize's OrgId). */
+const originalNamespace = new WeakMap<K8sObject, string | undefined>();
+
+/**
+ * (Cluster)RoleBinding subjects after a `namespace:`, as kustomize sets them: the namespace
+ * transformer (api/filters/namespace/namespace.go, setRoleBindingSubjects defaultOnly) gives the
+ * new namespace to subjects named "default"; the name reference transformer
+ * (api/filters/nameref/nameref.go setMapping; ServiceAccount -> subjects in namereference.go)
+ * gives a ServiceAccount subject the name and namespace of the ServiceAccount it names, chosen
+ * among those whose original namespace is the subject's (else their current one; any, if the
+ * subject names none). A subject naming no ServiceAccount of the build is left as it is.
+ */
+function setBindingSubjects(objects: K8sObject[], namespace: string): void {
+  const accounts = objects.filter((o) => o.kind === 'ServiceAccount');
+  for (const binding of objects.filter((o) => o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding')) {
+    for (const subject of (binding['subjects'] as { kind: string; name: string; namespace?: string }[] | undefined) ?? []) {
+      if (subject.name === 'default') {
+        subject.namespace = namespace;
+        continue;
+      }
+      if (subject.kind !== 'ServiceAccount') continue;
+      let candidates = accounts;
+      if (subject.namespace !== undefined) {
+        const byOriginal = accounts.filter((a) => (originalNamespace.get(a) ?? 'default') === subject.namespace);
+        candidates = byOriginal.length > 0 ? byOriginal : accounts.filter((a) => (a.metadata.namespace ?? 'default') === subject.namespace);
+      }
+      const matches = candidates.filter((a) => a.metadata.name === subject.name);
+      if (matches.length > 1) throw new Error(`${binding.kind}/${binding.metadata.name}: subject ${subject.name} matches ${matches.length} ServiceAccounts`);
+      const account = matches[0];
+      if (account?.metadata.namespace) subject.namespace = account.metadata.namespace;
+    }
+  }
 }
 
 export function renderKustomization(dir: string): K8sObject[] {

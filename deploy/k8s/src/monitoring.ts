@@ -23,6 +23,12 @@ export type Manifest = IConfigMap | IService | IServiceAccount | IDeployment | I
  * margin. On a PVC, so a restart or reschedule does not wipe the history.
  */
 const PROMETHEUS_RETENTION = '35d';
+/**
+ * The Prometheus pod's init container: prometheus-k8s.yml with __NAMESPACE__ replaced by the pod's
+ * namespace (a DNS label: nothing sed would read specially), into the emptyDir Prometheus reads.
+ */
+export const PROMETHEUS_CONFIG_RENDER =
+  'set -eu; test -n "$POD_NAMESPACE"; sed "s/__NAMESPACE__/$POD_NAMESPACE/g" /etc/prometheus/template/prometheus.yml > /etc/prometheus/config/prometheus.yml';
 const PROMETHEUS_VOLUME = '20Gi';
 /**
  * Feature flags of every Prometheus here (Kubernetes, compose, `npm run monitoring`): exemplar storage, so
@@ -155,6 +161,24 @@ export function prometheusManifests(): Manifest[] {
     pod: {
       serviceAccountName: 'prometheus',
       securityContext: podSecurity(65534),
+      initContainers: [
+        {
+          // prometheus-k8s.yml names our namespace as __NAMESPACE__ (Prometheus expands no variable
+          // in its config): written out here with the pod's own namespace, so an overlay's
+          // `namespace:` reaches the scrape filters too. The same image: busybox sh and sed.
+          name: 'config',
+          image: 'prom/prometheus:v2.55.1',
+          imagePullPolicy: 'IfNotPresent',
+          command: ['sh', '-c', PROMETHEUS_CONFIG_RENDER],
+          env: [{ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }],
+          resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '100m', memory: '32Mi' } },
+          securityContext: containerSecurity,
+          volumeMounts: [
+            { name: 'config-template', mountPath: '/etc/prometheus/template', readOnly: true },
+            { name: 'config', mountPath: '/etc/prometheus/config' },
+          ],
+        },
+      ],
       containers: [
         {
           name: 'prometheus',
@@ -188,7 +212,9 @@ export function prometheusManifests(): Manifest[] {
         },
       ],
       volumes: [
-        { name: 'config', configMap: { name: 'prometheus-config' } },
+        { name: 'config-template', configMap: { name: 'prometheus-config' } },
+        // prometheus.yml as the init container wrote it.
+        { name: 'config', emptyDir: { sizeLimit: '1Mi' } },
         { name: 'rules', configMap: { name: 'prometheus-rules' } },
         // 35 days of history for the 30-day SLO: on a volume that outlives the
         // pod (Recreate strategy: the RWO volume has one writer at a time).

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { dataOf, loadManifests, parseYaml, podTemplate, repoRoot, type Container, type K8sObject } from '../src/manifests.js';
+import { renderedPrometheusConfig } from '../src/prometheus-config.js';
 
 const objects = loadManifests().map((o) => o.object);
 const find = (kind: string, name: string): K8sObject => {
@@ -31,8 +32,9 @@ interface ScrapeJob {
   relabel_configs?: { source_labels?: string[]; regex?: string; action?: string }[];
   metric_relabel_configs?: { source_labels?: string[]; regex?: string; action?: string }[];
 }
+// As the Prometheus pod reads it: written by its init container (our namespace in place of __NAMESPACE__).
 const prometheusConfig = (): { scrape_configs: ScrapeJob[]; rule_files?: string[]; alerting?: unknown } =>
-  parseYaml(dataOf(find('ConfigMap', 'prometheus-config'))['prometheus.yml'] ?? '')[0] as { scrape_configs: ScrapeJob[] };
+  parseYaml(renderedPrometheusConfig(objects))[0] as { scrape_configs: ScrapeJob[] };
 const rulesOf = (kind: 'Role' | 'ClusterRole', name: string): Rule[] => find(kind, name)['rules'] as Rule[];
 const allows = (rules: Rule[], group: string, resource: string, verb: string): boolean =>
   rules.some((r) => (r.apiGroups ?? []).includes(group) && (r.resources ?? []).includes(resource) && r.verbs.includes(verb));
