@@ -46,7 +46,7 @@ const args = process.argv.slice(2);
 const log = (entry) => fs.appendFileSync(${JSON.stringify(join(dir, 'log.jsonl'))}, JSON.stringify(entry) + '\\n');
 const i = args.indexOf('secret');
 if (args.includes('get')) process.exit(${JSON.stringify(existing)}.includes(args[i + 1]) ? 0 : 1);
-if (args.includes('apply')) { log({ apply: args[args.indexOf('-f') + 1] }); process.exit(0); }
+if (args.includes('apply')) { const f = args[args.indexOf('-f') + 1]; log({ apply: f, content: fs.readFileSync(f, 'utf8') }); process.exit(0); }
 if (args.includes('create') && args[i + 1] === 'generic') {
   const data = {};
   for (const a of args) {
@@ -62,7 +62,7 @@ process.exit(2);
 `);
     chmodSync(fake, 0o755);
     const result = spawnSync('sh', [script], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', KUBECTL: fake, ...env } });
-    let lines: { name?: string; namespace?: string; data?: Record<string, string>; apply?: string }[] = [];
+    let lines: { name?: string; namespace?: string; data?: Record<string, string>; apply?: string; content?: string }[] = [];
     try {
       lines = readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as (typeof lines)[number]);
     } catch {
@@ -71,11 +71,11 @@ process.exit(2);
     const created = new Map<string, Record<string, string>>();
     for (const l of lines) {
       if (l.name) {
-        assert.equal(l.namespace, 'ecommerce');
+        assert.equal(l.namespace, env['NAMESPACE'] ?? 'ecommerce');
         created.set(l.name, l.data ?? {});
       }
     }
-    return { status: result.status, output: result.stdout + result.stderr, created, applied: lines.flatMap((l) => (l.apply ? [l.apply] : [])) };
+    return { status: result.status, output: result.stdout + result.stderr, created, applied: lines.flatMap((l) => (l.content !== undefined ? [l.content] : [])) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -86,7 +86,7 @@ const openssl = spawnSync('openssl', ['version']).status === 0;
 test('create-secrets.sh creates every Secret and key the production overlay reads, with fresh random values', { skip: openssl ? false : 'openssl is not installed' }, () => {
   const first = runScript({ ADMIN_EMAIL: 'ops@example.com' });
   assert.equal(first.status, 0, first.output);
-  assert.ok(first.applied.some((f) => f.endsWith('/base/namespace.yaml')), 'the namespace is created first');
+  assert.deepEqual(first.applied.map(parseYaml), [[namespaceObject('ecommerce')]], 'the namespace (only) is created first');
   const want = needed();
   assert.ok(want.size >= 8, [...want.keys()].join());
   assert.deepEqual([...first.created.keys()].sort(), [...want.keys()].sort());
@@ -113,6 +113,26 @@ test('create-secrets.sh creates every Secret and key the production overlay read
   // Fresh per run.
   const second = runScript({ ADMIN_EMAIL: 'ops@example.com' });
   assert.notEqual(second.created.get('postgres-superuser')?.['password'], s('postgres-superuser')['password']);
+});
+
+/** The base's Namespace (its Pod Security labels), named `name`. */
+function namespaceObject(name: string): K8sObject {
+  const object = parseYaml(readFileSync(join(k8sDir, 'base/namespace.yaml'), 'utf8')).find((o) => (o as K8sObject).kind === 'Namespace') as K8sObject;
+  return { ...object, metadata: { ...object.metadata, name } };
+}
+
+test('create-secrets.sh with NAMESPACE=shop creates the namespace shop (Pod Security labels and all) and puts every Secret in it; refuses a name that is no DNS label', { skip: openssl ? false : 'openssl is not installed' }, () => {
+  // Before: it applied base/namespace.yaml as it is (namespace ecommerce and a ConfigMap in it),
+  // so `kubectl -n shop create secret` had no namespace shop to go to.
+  const run = runScript({ ADMIN_EMAIL: 'ops@example.com', NAMESPACE: 'shop' });
+  assert.equal(run.status, 0, run.output);
+  assert.deepEqual(run.applied.map(parseYaml), [[namespaceObject('shop')]]);
+  assert.ok(run.created.size >= 8);
+  for (const bad of ['Shop', 'shop;rm', '-shop', 'a b']) {
+    const refused = runScript({ ADMIN_EMAIL: 'ops@example.com', NAMESPACE: bad });
+    assert.notEqual(refused.status, 0, bad);
+    assert.equal(refused.applied.length + refused.created.size, 0, bad);
+  }
 });
 
 test('create-secrets.sh leaves existing Secrets alone, honours DB_HOST, and refuses to run without ADMIN_EMAIL', { skip: openssl ? false : 'openssl is not installed' }, () => {

@@ -28,8 +28,19 @@ db_name=${DB_NAME:-ecommerce}
 # never put one inside a URL, so one from a secret manager may hold @ : / ? # %.)
 rand() { openssl rand -hex 24; }
 
-# The namespace with its Pod Security labels, before anything lands in it.
-$kubectl apply -f "$here/../../base/namespace.yaml"
+case $ns in
+  '' | *[!a-z0-9-]* | -* | *-) echo "NAMESPACE must be a DNS label (lower-case letters, digits, '-'): $ns" >&2; exit 1 ;;
+esac
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# The namespace with its Pod Security labels, before anything lands in it:
+# base/namespace.yaml's Namespace (its first document only: the ConfigMap
+# after it comes with the overlay), named $ns.
+awk -v ns="$ns" '/^---/ { exit } /^  name: / && !named { print "  name: " ns; named = 1; next } { print }' \
+  "$here/../../base/namespace.yaml" > "$tmp/namespace.yaml"
+$kubectl apply -f "$tmp/namespace.yaml"
 
 exists() { $kubectl -n "$ns" get secret "$1" >/dev/null 2>&1; }
 
@@ -56,8 +67,6 @@ for role in user_service product_service order_service postgres_exporter; do
     --from-literal=sslmode="${DB_SSLMODE:-disable}"
 done
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 if ! exists user-service-jwt; then
   openssl genpkey -algorithm ed25519 -out "$tmp/private-key.pem" 2>/dev/null
 fi
