@@ -9,9 +9,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { dataOf, loadManifests, parseYaml, podTemplate, repoRoot, type Container, type K8sObject } from '../src/manifests.js';
+import { dataOf, devOverlay, loadManifests, parseYaml, podTemplate, renderKustomization, repoRoot, type Container, type K8sObject } from '../src/manifests.js';
 import { renderedPrometheusConfig } from '../src/prometheus-config.js';
 
 const objects = loadManifests().map((o) => o.object);
@@ -155,7 +155,24 @@ function metricsRead(prefix: string): string[] {
   return [...new Set(texts.flatMap((t) => [...t.matchAll(new RegExp(`\\b${prefix}_[a-z_]+\\b`, 'g'))].map((m) => m[0])))].sort();
 }
 
-test('cAdvisor, kubelet and ingress-nginx: a real Prometheus keeps the series the rules, dashboards and runbooks read, of our namespace only', { skip: spawnSync('prometheus', ['--version']).status !== 0 ? 'prometheus is not installed' : false, timeout: 60_000 }, async () => {
+const noPrometheus = spawnSync('prometheus', ['--version']).status !== 0 ? 'prometheus is not installed' : false;
+
+test('cAdvisor, kubelet and ingress-nginx: a real Prometheus keeps the series the rules, dashboards and runbooks read, of our namespace only', { skip: noPrometheus, timeout: 60_000 }, async () => {
+  await checkKeptSeries(objects, 'ecommerce');
+});
+
+test('the same, deployed with `namespace: shop` over the dev overlay: the series of shop are kept, those of ecommerce dropped', { skip: noPrometheus, timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kustomize-namespace-'));
+  try {
+    writeFileSync(join(dir, 'kustomization.yaml'), `namespace: shop\nresources:\n  - ${relative(dir, join(repoRoot, devOverlay))}\n`);
+    await checkKeptSeries(renderKustomization(dir), 'shop');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Each node-wide job's metric_relabel_configs, as the pod in `objects` reads them, on fixture targets serving several namespaces' series. */
+async function checkKeptSeries(objects: K8sObject[], ours: string): Promise<void> {
   // What each serves on a shared cluster: our pods' series and other teams', and names nothing here reads.
   const sample = (name: string, labels: string): string => `${name}{${labels}} 1\n`;
   const jobs = [
@@ -164,7 +181,7 @@ test('cAdvisor, kubelet and ingress-nginx: a real Prometheus keeps the series th
     { name: 'ingress-nginx', path: '/nginx', read: metricsRead('nginx'), unread: ['nginx_ingress_controller_request_duration_seconds_bucket', 'nginx_ingress_controller_response_size_sum'], labels: 'ingress="ecommerce",service="order-service",status="200"', extra: sample('nginx_ingress_controller_config_last_reload_successful', '') },
   ];
   for (const j of jobs) assert.ok(j.read.length >= 1, `${j.name} reads nothing?`);
-  const body = new Map(jobs.map((j) => [j.path, ['ecommerce', 'kube-system', 'other-team'].flatMap((ns) => [...j.read, ...j.unread].map((n) => sample(n, `namespace="${ns}",${j.labels}`))).join('') + j.extra]));
+  const body = new Map(jobs.map((j) => [j.path, [...new Set([ours, 'ecommerce', 'kube-system', 'other-team'])].flatMap((ns) => [...j.read, ...j.unread].map((n) => sample(n, `namespace="${ns}",${j.labels}`))).join('') + j.extra]));
   const server = createServer((req, res) => {
     const text = body.get(req.url ?? '');
     res.writeHead(text === undefined ? 404 : 200, { 'content-type': 'text/plain; version=0.0.4' }).end(text ?? '');
@@ -172,7 +189,7 @@ test('cAdvisor, kubelet and ingress-nginx: a real Prometheus keeps the series th
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
   // Each job's own honor_labels and metric_relabel_configs, on a static target (discovery is tested above).
-  const shipped = prometheusConfig().scrape_configs;
+  const shipped = (parseYaml(renderedPrometheusConfig(objects))[0] as { scrape_configs: ScrapeJob[] }).scrape_configs;
   const scrapeConfigs = jobs.map((j) => {
     const own = shipped.find((s) => s.job_name === j.name) as (ScrapeJob & { honor_labels?: boolean }) | undefined;
     assert.ok(own, j.name);
@@ -192,13 +209,13 @@ test('cAdvisor, kubelet and ingress-nginx: a real Prometheus keeps the series th
     assert.equal((await query('up == 1')).length, jobs.length, 'every fixture target scraped');
     for (const j of jobs) {
       const kept = (await query(`group by (__name__, namespace) ({job="${j.name}", __name__!~"up|scrape_.+"})`)).map((m) => `${m['__name__']} ${m['namespace'] ?? ''}`.trim()).sort();
-      assert.deepEqual(kept, j.read.map((n) => `${n} ecommerce`), j.name);
+      assert.deepEqual(kept, j.read.map((n) => `${n} ${ours}`), j.name);
     }
   } finally {
     await prometheus.stop();
     server.close();
   }
-});
+}
 
 test('kube-state-metrics: deployed, pinned, found by the scrape job, allowed to list what it reports, reachable by Prometheus only', () => {
   const deployment = find('Deployment', 'kube-state-metrics');
