@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import fastifyStatic from '@fastify/static';
 import { Metrics, Type, createServer, loadConfig, markPageRoutes, noneMatchHolds, pathOf, type App, type Static } from '@ecommerce/kit';
 import { StorefrontEnv } from './config.js';
@@ -92,7 +92,9 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
         (payload as Readable | null)?.destroy?.();
         reply.code(304);
         for (const h of ['content-length', 'content-encoding', 'content-type']) reply.removeHeader(h);
-        return null;
+        // Fastify's HEAD route reads what this hook hands on and cannot take null (a TypeError: a conditional HEAD of a
+        // page was a 500); an empty stream it drains, and sends the 304 with no Content-Length, as for the GET.
+        return request.method === 'HEAD' ? Readable.from([]) : null;
       }
       return payload;
     });

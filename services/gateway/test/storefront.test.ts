@@ -144,6 +144,56 @@ describe('storefront served by the gateway', () => {
     }
   });
 
+  it('when a HEAD carries the validators its GET is answered 304 for (If-None-Match, If-Modified-Since), then the same 304 with the same headers and no Content-Length (a page was a 500), gateway and static-only server alike', async () => {
+    const gw = await gateway(dir);
+    const staticOnly = await buildStorefrontServer(loadStorefrontConfig({ LOG_LEVEL: 'silent', PORT: '0', STOREFRONT_DIR: dir }));
+    /** The status and headers of one request with exactly these headers (the body, if any, read and dropped). */
+    const exchange = (method: string, url: string, headers: Record<string, string>) =>
+      new Promise<{ status: number; headers: IncomingHttpHeaders }>((resolve, reject) => {
+        const request = getRequest(url, { method, headers }, (r) => {
+          r.resume();
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, headers: r.headers }));
+        });
+        request.on('error', reject);
+      });
+    const sameHeaders = ['etag', 'last-modified', 'cache-control', 'content-security-policy', 'vary', 'content-type'];
+    try {
+      const bases = [gw.base, await listenOnLoopback(staticOnly)];
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(0, 1),
+          fc.constantFrom('/', '/cart', '/products/x', '/orders/y', '/assets/app-1a2b3c.js', '/images/pot.svg'),
+          fc.constantFrom('etag', 'weak', 'star', 'since', 'other'),
+          fc.constantFrom(undefined, 'text/html', '*/*'),
+          fc.constantFrom(undefined, 'no-cache', 'max-age=0'),
+          fc.constantFrom(undefined, 'br'),
+          async (which, p, held, accept, cacheControl, encoding) => {
+            const base: Record<string, string> = { ...(accept ? { accept } : {}), ...(cacheControl ? { 'cache-control': cacheControl } : {}), ...(encoding ? { 'accept-encoding': encoding } : {}) };
+            const full = await exchange('GET', bases[which]! + p, base);
+            assert.equal(full.status, 200, p);
+            const etag = String(full.headers.etag);
+            const condition: Record<string, string> =
+              held === 'since' ? { 'if-modified-since': String(full.headers['last-modified']) }
+              : { 'if-none-match': held === 'star' ? '*' : held === 'weak' ? `W/${etag.replace(/^W\//, '')}` : held === 'other' ? '"other"' : etag };
+            const label = `${which ? 'static-only' : 'gateway'} HEAD ${p} ${JSON.stringify({ ...base, ...condition })}`;
+            const get = await exchange('GET', bases[which]! + p, { ...base, ...condition });
+            const head = await exchange('HEAD', bases[which]! + p, { ...base, ...condition });
+            assert.equal(get.status, held === 'other' ? 200 : 304, label);
+            assert.equal(head.status, get.status, label);
+            for (const h of sameHeaders) assert.equal(head.headers[h], get.headers[h], `${label}: ${h}`);
+            // RFC 9110 8.6: a Content-Length on a 304 or a HEAD answer is the length of the 200's content, or absent.
+            if (head.status === 304) assert.equal(head.headers['content-length'], undefined, label);
+            else assert.equal(head.headers['content-length'], get.headers['content-length'], label);
+          },
+        ),
+        { numRuns: 120 },
+      );
+    } finally {
+      await gw.app.close();
+      await staticOnly.close();
+    }
+  });
+
   it('when a page link carries a query the API would refuse (a stray %, %FF, a NUL), then the app still opens (the query is its own); the API keeps refusing it', async () => {
     const gw = await gateway(dir);
     try {
