@@ -286,6 +286,27 @@ describe('PATCH /product/:id', () => {
     assert.equal((await http(base, 'GET', `/product/${p.id}`, { headers: { 'if-none-match': `"${changed.body.version}"` } })).status, 304);
   });
 
+  it('when a HEAD of a product carries If-None-Match or If-Match, then the status and headers its GET gets, and a Content-Length only when it is the GET body\'s (none on a 304: RFC 9110 8.6)', async () => {
+    const p = await createProduct(stack);
+    const headerValue = fc.constantFrom(undefined, `"${p.version}"`, `W/"${p.version}"`, '*', `"${p.version + 1}"`, `"1", "${p.version}"`, 'abc');
+    await fc.assert(
+      fc.asyncProperty(headerValue, headerValue, fc.constantFrom(p.id, p.id.toUpperCase(), '01a24573-0000-7000-8000-000000000000'), async (ifNoneMatch, ifMatch, id) => {
+        const headers: Record<string, string> = { ...(ifNoneMatch ? { 'if-none-match': ifNoneMatch } : {}), ...(ifMatch ? { 'if-match': ifMatch } : {}) };
+        const label = `${id} ${JSON.stringify(headers)}`;
+        const get = await fetch(`${base}/product/${id}`, { headers });
+        const body = Buffer.from(await get.arrayBuffer());
+        const head = await fetch(`${base}/product/${id}`, { method: 'HEAD', headers });
+        assert.equal((await head.arrayBuffer()).byteLength, 0, label);
+        assert.equal(head.status, get.status, label);
+        for (const h of ['etag', 'content-type', 'cache-control']) assert.equal(head.headers.get(h), get.headers.get(h), `${label}: ${h}`);
+        // A 304 has no content, so no length; anything else the length of what the GET sent (it was 0 on a HEAD's 304).
+        if (get.status === 304) assert.equal(head.headers.get('content-length'), null, label);
+        else assert.equal(head.headers.get('content-length'), String(body.byteLength), label);
+      }),
+      { numRuns: 80 },
+    );
+  });
+
   it('when If-Match carries the current version, then 200; a stale one, then 412 and nothing changes; a malformed one, then 400', async () => {
     const p = await createProduct(stack);
     const ok = await http<Product>(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'v2' }, headers: { 'if-match': `"${p.version}"` } });

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { DEFAULT_PAGE_LIMIT, PageQuery, Page, Type, decodeIdCursor, type App } from '@ecommerce/kit';
 import { getProduct } from '../../use-cases/get-product.js';
 import { listProducts } from '../../use-cases/list-products.js';
@@ -36,8 +37,10 @@ export default async function catalogRoutes(app: App): Promise<void> {
       if (!meetsCondition(ifMatch, product.version)) throw conditionFailed(ifMatch, product.version);
       // The ETag is a validator, so a client holding this version is told so (it was sent the product again).
       // No payload at all (not null, which the schema would serialize to "null" with a Content-Length of 4): a 304
-      // has no body, and a client such as the gateway's refuses a length that does not match it.
-      if (holdsCurrentVersion(request.headers['if-none-match'], product)) return reply.code(304).send(undefined as unknown as null);
+      // has no body, and a client such as the gateway's refuses a length that does not match it. An empty stream, not
+      // undefined: Fastify's HEAD route writes `Content-Length: 0` for an undefined payload, which a 304 must not carry
+      // (RFC 9110 8.6: only the length of the 200's content); a stream it drains and sends no length for.
+      if (holdsCurrentVersion(request.headers['if-none-match'], product)) return reply.code(304).send(Readable.from([]) as unknown as null);
       return reply.send(product);
     },
   );
