@@ -416,6 +416,33 @@ describe('methods a path does not serve', () => {
     }
   });
 
+  it('when a HEAD asks a path no route serves, or one served without GET, then the headers of its GET: the same 404 or 405, Allow and Content-Length (RFC 9110 9.3.2, 8.6), no body', async () => {
+    const { app, pool } = await routed(false);
+    try {
+      const path = fc.oneof(
+        fc.array(segment, { minLength: 1, maxLength: 4 }).map((s) => `/${s.join('/')}`),
+        segment.map((id) => `/t/items/${id}/stock`),
+        fc.constant('/t/session'),
+      );
+      await fc.assert(
+        fc.asyncProperty(path, async (p) => {
+          const get = await send(pool, 'GET', p);
+          const head = await send(pool, 'HEAD', p);
+          assert.ok([404, 405].includes(get.status), `GET ${p}: ${get.status}`);
+          assert.equal(head.status, get.status, p);
+          assert.equal(head.text, '', p);
+          for (const h of ['content-type', 'allow', 'cache-control']) assert.equal(head.headers.get(h), get.headers.get(h), `${p}: ${h}`);
+          // It was the length of `No route for HEAD ...`, one more than the GET's body.
+          assert.equal(head.headers.get('content-length'), String(Buffer.byteLength(get.text)), p);
+        }),
+        { numRuns: 60 },
+      );
+    } finally {
+      await pool.close();
+      await app.close();
+    }
+  });
+
   it('when a CONNECT arrives, then its Allow names the methods the routes serve: OPTIONS only when one serves it', async () => {
     const { app, base, pool } = await routed(false);
     try {

@@ -57,7 +57,9 @@ export function badlyEncodedUrl(): ProblemError {
  * methods (RFC 9110 15.5.6), 404 when none does.
  */
 export function noRoute(request: FastifyRequest): ProblemError {
-  const method = request.method.slice(0, 16);
+  // A HEAD is answered with the headers of its GET (RFC 9110 9.3.2), Content-Length included (8.6): its problem is the
+  // GET's, word for word (`No route for HEAD /x` made the length one more than the GET's body).
+  const method = (request.method === 'HEAD' ? 'GET' : request.method).slice(0, 16);
   const path = echoedPath(request.url);
   const allowed = allowedMethods(request.server, pathOf(request.url));
   if (allowed.length === 0) return new ProblemError(404, 'not-found', 'Not found', `No route for ${method} ${path}`);
