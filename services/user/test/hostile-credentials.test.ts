@@ -31,6 +31,21 @@ describe('client authentication by HTTP Basic at the token endpoint', () => {
   });
 });
 
+describe('a body of a type the route does not read', () => {
+  it('when the token endpoint or login is sent text/plain, multipart or another type, then 415 whose detail names the types that route reads (the form at the token endpoint), nothing issued', async () => {
+    const type = fc.constantFrom('text/plain', 'text/plain; charset=utf-8', 'multipart/form-data; boundary=x', 'application/merge-patch+json', 'application/xml', 'application/jwt');
+    await fc.assert(
+      fc.asyncProperty(type, fc.constantFrom('/user/oauth/token', '/user/login'), async (contentType, path) => {
+        const res = await http(base, 'POST', path, { raw: `grant_type=client_credentials&client_id=${ORDER_CLIENT.id}&client_secret=${ORDER_CLIENT.secret}`, headers: { 'content-type': contentType } });
+        const p = assertProblem(res, 415, 'unsupported-media-type');
+        const wanted = path === '/user/oauth/token' ? 'send application/x-www-form-urlencoded or application/json' : 'send application/json';
+        assert.ok(p.detail.endsWith(wanted), `${path} ${contentType}: ${p.detail}`);
+      }),
+      { numRuns: 24 },
+    );
+  });
+});
+
 describe('the token request: its form body and its scope', () => {
   const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
   const tokenFor = (raw: string | Buffer, headers: Record<string, string> = {}) => http<{ access_token?: string; scope?: string; error?: string }>(base, 'POST', '/user/oauth/token', { raw, headers: { ...FORM, ...headers } });

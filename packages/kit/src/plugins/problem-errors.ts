@@ -257,6 +257,14 @@ function plainMessage(e: ErrorObject): string {
 /** nginx's status for a request whose client went away before the answer; never sent, only logged and counted. */
 const CLIENT_CLOSED_REQUEST = 499;
 
+/**
+ * The body types a 415 tells the client to send: JSON, and a form where the route's scope reads one (the token
+ * endpoint, whose contract is the form of RFC 6749 4.4.2: it said "send application/json" only).
+ */
+function acceptedTypes(request: FastifyRequest): string {
+  return request.server.hasContentTypeParser('application/x-www-form-urlencoded') ? 'application/x-www-form-urlencoded or application/json' : 'application/json';
+}
+
 function problemOf(err: FastifyError | ProblemError | Error, request: FastifyRequest): ProblemError {
   const fe = err as FastifyError & { validationContext?: string; type?: string };
   if (err instanceof ProblemError) return err;
@@ -271,7 +279,7 @@ function problemOf(err: FastifyError | ProblemError | Error, request: FastifyReq
   const clientError = fe.code ? FASTIFY_CLIENT_ERRORS[fe.code] : undefined;
   if (clientError) {
     const [status, slug, title, detail = title] = clientError;
-    return new ProblemError(status, slug, title, status === 415 ? `Content type ${String(request.headers['content-type'] ?? '(none)')} is not supported; send application/json` : detail);
+    return new ProblemError(status, slug, title, status === 415 ? `Content type ${String(request.headers['content-type'] ?? '(none)')} is not supported; send ${acceptedTypes(request)}` : detail);
   }
   if (err instanceof SyntaxError || fe.type === 'entity.parse.failed') return new ProblemError(400, 'malformed-json', 'Malformed JSON', 'The body is not valid JSON');
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return libraryClientError(fe.statusCode, fe.message, (fe as { headers?: unknown }).headers);
