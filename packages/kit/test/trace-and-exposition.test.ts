@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { Metrics, createServer } from '../src/index.js';
 
 async function server() {
@@ -36,6 +37,35 @@ describe('traceresponse, tracing off', () => {
       const problem = await app.inject({ method: 'GET', url: '/t/nothing' });
       assert.equal(problem.statusCode, 404);
       assert.match(String(problem.headers.traceresponse), /^00-[0-9a-f]{32}-/);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe('traceparent versions, tracing off', () => {
+  it('when the traceparent is of a later version than 00 (fields after the flags or not), then its trace is kept as W3C Trace Context and OpenTelemetry\'s propagator (tracing on) read it; version ff, or 00 with more fields, a new trace', async () => {
+    const app = await server();
+    const hex = (n: number) => fc.uint8Array({ minLength: n, maxLength: n }).map((b) => Buffer.from(b).toString('hex'));
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.oneof(fc.constantFrom('00', '01', '02', 'cc', 'fe', 'ff'), hex(1)),
+          hex(16).filter((t) => !/^0+$/.test(t)),
+          hex(8).filter((s) => !/^0+$/.test(s)),
+          fc.constantFrom('00', '01', '03'),
+          fc.constantFrom(undefined, '-', '-x', '-0123456789abcdef', '-a-b'),
+          async (version, traceId, spanId, flags, more) => {
+            const traceparent = `${version}-${traceId}-${spanId}-${flags}${more ?? ''}`;
+            // W3C Trace Context 3.2.2.1 and 4.3: ff is no version; 00 is exactly four fields; a later one is read up to its flags.
+            const valid = version !== 'ff' && (version !== '00' || more === undefined);
+            const res = await app.inject({ method: 'GET', url: '/t/thing', headers: { traceparent } });
+            const echoed = String(res.headers.traceresponse).split('-')[1];
+            assert.equal(echoed === traceId, valid, `${traceparent} -> ${String(res.headers.traceresponse)}`);
+          },
+        ),
+        { numRuns: 150 },
+      );
     } finally {
       await app.close();
     }

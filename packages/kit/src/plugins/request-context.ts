@@ -26,7 +26,9 @@ declare module 'fastify' {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+// W3C Trace Context 3.2.2.1 and 4.3, as OpenTelemetry's propagator reads it with tracing on: any version but ff, a
+// later version than 00 read up to its flags (fields it may add after them are skipped), 00 exactly four fields.
+const TRACEPARENT = /^(?!ff)([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}(-.*)?$/;
 const ALL_ZEROS = /^0+$/;
 
 /** Fastify's genReqId: the caller's X-Request-Id when it is a plain token, else a new one. */
@@ -60,8 +62,9 @@ function traceOf(span: Span | undefined, traceparent: string | string[] | undefi
 /** The trace id of a valid W3C traceparent (undefined for none or an invalid one: a new trace, not that one). */
 function callerTraceId(traceparent: string | string[] | undefined): string | undefined {
   const m = typeof traceparent === 'string' ? TRACEPARENT.exec(traceparent) : null;
+  if (!m || (m[1] === '00' && m[4] !== undefined)) return undefined;
   // W3C Trace Context: an all-zero trace id or parent id makes the header invalid.
-  return m && !ALL_ZEROS.test(m[1]!) && !ALL_ZEROS.test(m[2]!) ? m[1]! : undefined;
+  return !ALL_ZEROS.test(m[2]!) && !ALL_ZEROS.test(m[3]!) ? m[2]! : undefined;
 }
 
 /**
