@@ -3,6 +3,7 @@
 // is named in its package's row, so a folder or a process added without a line there fails here.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../src/paths.js';
@@ -70,5 +71,125 @@ describe("the README's repository map", () => {
       return !row || !pathsIn(row.split('|')[2]).includes(file);
     });
     assert.deepEqual(unnamed.map(({ pkg, file }) => `${pkg}/${file}`), []);
+  });
+});
+
+/** Not the project's files (installs, builds, local data, git) when the docs' paths are looked up. */
+const NOT_SOURCES = new Set([...NOT_OURS, '.git', '.data', '.cache']);
+/** Every file and folder of the repository, from the root, a folder ending in '/'. */
+const tree: string[] = [];
+(function walk(dir: string) {
+  for (const name of readdirSync(join(repoRoot, dir))) {
+    if (NOT_SOURCES.has(name)) continue;
+    const path = dir ? `${dir}/${name}` : name;
+    const folder = isDir(path);
+    tree.push(folder ? `${path}/` : path);
+    if (folder) walk(path);
+  }
+})('');
+/** The project's Markdown outside docs/: the README and every folder's own README.md. */
+const readmes = tree.filter((path) => /(^|\/)README\.md$/.test(path));
+const docsPages = tree.filter((path) => /^docs\/[\w-]+\.md$/.test(path));
+const TOP = new Set(tree.filter((path) => /^[^/]+\/$/.test(path)).map((path) => path.slice(0, -1)));
+const FILE = /\.(ts|tsx|js|mjs|cjs|json|md|ya?ml|sh|sql|svg|png|html|css)$/;
+
+/** The code spans of a page, outside fenced blocks, that read as a path: `a/b`, `a/b/`, `x.ts`, `src/routes/<audience>/`. */
+function pathSpans(markdown: string): string[] {
+  const spans = [...markdown.replace(/```[\s\S]*?```/g, '').matchAll(/`([^`\n]+)`/g)].map((m) => (m[1] ?? '').replace(/\/$/, ''));
+  // A path names files: no spaces, no leading '/' (a URL path), no '@scope/name' (a package), and a folder or a file extension.
+  return [...new Set(spans.filter((s) => /^[\w.<>-]+(\/[\w.<>*-]+)*$/.test(s) && (s.includes('/') || FILE.test(s)) && !s.startsWith('.data') && s !== 'Node.js'))];
+}
+/** A path of the docs as a regular expression: `<placeholder>` is one folder or file name, `*` any part of one. */
+const pathPattern = (span: string) => span.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/<[\w-]+>/g, '[^/]+').replace(/\\\*/g, '[^/]*');
+/**
+ * The path names something in the tree, at `base` or (a path relative to a folder the page is about) at the end of a
+ * longer path below it; a test named without its extension (`tests/test/fuzz-hostile`) is its .test.ts.
+ */
+function found(span: string, base: string): boolean {
+  const at = new RegExp(`^${pathPattern(base)}(.*/)?${pathPattern(span)}(\\.test\\.ts)?/?$`);
+  return tree.some((path) => at.test(path));
+}
+/** Whether git ignores the path (a file the docs tell a reader to create, a test's scratch folder); false outside a git checkout. */
+function gitIgnored(path: string): boolean {
+  // As a file and as a folder: a pattern such as `test/overlay/` matches a folder only.
+  return [path, `${path}/`].some((asked) => {
+    try {
+      execFileSync('git', ['check-ignore', '-q', '--no-index', asked], { cwd: repoRoot, stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+/** The relative link targets of a page: [text](target), not a URL, without its #fragment. */
+const linksIn = (markdown: string) =>
+  [...markdown.replace(/```[\s\S]*?```/g, '').matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] ?? '').filter((t) => !/^[a-z]+:|^#/.test(t)).map((t) => t.replace(/#.*$/, ''));
+
+describe('the paths the READMEs and docs/ name', () => {
+  it('when a README names a path or links a file, then it exists, from the README\'s folder (a path relative to a folder it is about: below that folder)', () => {
+    assert.ok(readmes.length >= 3 && readmes.includes('README.md'), `only ${readmes.join(', ')}`);
+    const missing: string[] = [];
+    for (const page of readmes) {
+      const folder = page.includes('/') ? page.slice(0, page.lastIndexOf('/') + 1) : '';
+      const text = readFileSync(join(repoRoot, page), 'utf8');
+      for (const span of pathSpans(text)) if (!found(span, folder) && !found(span, '') && !gitIgnored(span)) missing.push(`${page}: \`${span}\``);
+      for (const link of linksIn(text)) if (!existsSync(join(repoRoot, folder, link))) missing.push(`${page}: (${link})`);
+    }
+    assert.deepEqual(missing, []);
+  });
+
+  it('when a page of docs/ names a path from the repository root (services/..., deploy/...), then it exists', () => {
+    assert.ok(docsPages.length >= 8, `only ${docsPages.length} pages`);
+    const missing: string[] = [];
+    for (const page of docsPages) {
+      const text = readFileSync(join(repoRoot, page), 'utf8');
+      // Built output (dist/) and git-ignored files the docs tell a reader to create (.env) are not in a checkout.
+      const rooted = pathSpans(text).filter((s) => TOP.has(s.split('/')[0] ?? '') && !s.split('/').includes('dist') && !gitIgnored(s));
+      for (const span of rooted) if (!tree.some((path) => new RegExp(`^${pathPattern(span)}(\\.test\\.ts)?/?$`).test(path))) missing.push(`${page}: \`${span}\``);
+      for (const link of linksIn(text)) if (!existsSync(join(repoRoot, 'docs', link))) missing.push(`${page}: (${link})`);
+    }
+    assert.deepEqual(missing, []);
+  });
+});
+
+describe("a service's README (services/<name>/README.md)", () => {
+  const withReadme = readdirSync(join(repoRoot, 'services')).filter((svc) => existsSync(join(repoRoot, 'services', svc, 'README.md')));
+  /** The .ts files below a folder of the service, as paths from it. */
+  const filesIn = (svc: string, dir: string): string[] =>
+    tree.filter((path) => path.startsWith(`services/${svc}/${dir}/`) && path.endsWith('.ts')).map((path) => path.slice(`services/${svc}/`.length));
+
+  it('when a service serves a route, then its README names it (method and path)', () => {
+    assert.ok(withReadme.includes('product'), `READMEs: ${withReadme.join(', ')}`);
+    const unnamed: string[] = [];
+    for (const svc of withReadme) {
+      const readme = readFileSync(join(repoRoot, 'services', svc, 'README.md'), 'utf8');
+      const routes = filesIn(svc, 'src/routes').flatMap((file) =>
+        [...readFileSync(join(repoRoot, 'services', svc, file), 'utf8').matchAll(/\bapp\.(get|post|put|patch|delete)\(\s*'([^']+)'/g)].map((m) => `${(m[1] ?? '').toUpperCase()} ${m[2]}`),
+      );
+      assert.ok(routes.length >= 4, `only ${routes.length} routes read in services/${svc}`);
+      for (const route of routes) if (!readme.includes(`\`${route}\``) && !readme.includes(`\`${route} (`) && !readme.includes(`\`${route}?`)) unnamed.push(`services/${svc}: ${route}`);
+    }
+    assert.deepEqual(unnamed, []);
+  });
+
+  it("when a service's config reads a variable of its own (src/config.ts), then its README names it", () => {
+    const unnamed: string[] = [];
+    for (const svc of withReadme) {
+      const readme = readFileSync(join(repoRoot, 'services', svc, 'README.md'), 'utf8');
+      // The schema's own members (two spaces in, NAME:), not the kit's shared ones it spreads in (...BaseEnv).
+      const own = [...readFileSync(join(repoRoot, 'services', svc, 'src', 'config.ts'), 'utf8').matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1] ?? '');
+      assert.ok(own.length >= 3, `only ${own.length} variables read in services/${svc}/src/config.ts`);
+      for (const name of own) if (!readme.includes(`\`${name}\``)) unnamed.push(`services/${svc}: ${name}`);
+    }
+    assert.deepEqual(unnamed, []);
+  });
+
+  it('when a service has a test file, then its README names it', () => {
+    const unnamed: string[] = [];
+    for (const svc of withReadme) {
+      const readme = readFileSync(join(repoRoot, 'services', svc, 'README.md'), 'utf8');
+      for (const file of filesIn(svc, 'test').filter((f) => f.endsWith('.test.ts'))) if (!readme.includes(`\`${file}\``)) unnamed.push(`services/${svc}/${file}`);
+    }
+    assert.deepEqual(unnamed, []);
   });
 });
