@@ -40,10 +40,14 @@ fi
 
 echo "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update
+# Another apt-get or dpkg (a second terminal, unattended-upgrades) holds the dpkg
+# lock for a while: wait up to 5 minutes for it instead of failing at once with
+# "Could not get lock /var/lib/dpkg/lock-frontend".
+LOCK_WAIT=(-o DPkg::Lock::Timeout=300)
+$SUDO apt-get "${LOCK_WAIT[@]}" update
 # --no-install-recommends: the packages recommend a web UI asset bundle and
 # other exporters we do not need.
-$SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+$SUDO apt-get "${LOCK_WAIT[@]}" install -y --no-install-recommends "${missing[@]}"
 
 # Debian's postinst may start daemons where systemd/sysvinit runs; we run our own
 # instances on 127.0.0.1, so a packaged daemon listening on :9090 would clash.

@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import YAML from 'yaml';
 import { defaultOverlayOptions, readAlertmanagerConfig, readPrometheusConfig, remapPorts, withWebhookUrl, writeTestOverlay } from './overlay.js';
 import { postgresQueriesPath, repoRoot, rulesDir } from './paths.js';
-import { findTool, missingTools, TOOLS } from './tools.js';
+import { findTool, missingTools, TOOLS, type Tool } from './tools.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
 /** The ports the shipped prometheus.yml and alertmanager.yml name. */
@@ -75,14 +75,31 @@ export function linkLabels(env: NodeJS.ProcessEnv = process.env): { runbook_base
   };
 }
 
-/** Installs the Debian packages through the project script if any binary is missing. */
-export function ensureTools(log: (line: string) => void): void {
-  const missing = missingTools(TOOLS);
+/**
+ * Installs the Debian packages through the project script if any binary is missing. When that fails, the error
+ * names what is still missing and what to do, not only that the script failed (its own output is above it).
+ */
+export function ensureTools(
+  log: (line: string) => void,
+  { script = path.join(repoRoot, 'scripts', 'install-monitoring.sh'), tools = TOOLS }: { script?: string; tools?: readonly Tool[] } = {},
+): void {
+  const missing = missingTools(tools);
   if (missing.length === 0) return;
   log(`missing ${missing.join(', ')}: running scripts/install-monitoring.sh`);
-  const result = spawnSync('bash', [path.join(repoRoot, 'scripts', 'install-monitoring.sh')], { stdio: 'inherit' });
-  if (result.status !== 0 || missingTools(TOOLS).length > 0) {
-    throw new Error('scripts/install-monitoring.sh did not install the monitoring tools');
+  const result = spawnSync('bash', [script], { stdio: 'inherit' });
+  const still = missingTools(tools);
+  if (result.status !== 0 || still.length > 0) {
+    const exit = result.error
+      ? `could not be run (${result.error.message})`
+      : result.status === null
+        ? `was ended by ${result.signal ?? 'a signal'}`
+        : `exited with ${result.status}`;
+    throw new Error(
+      `the monitoring tools are not installed (still missing: ${still.join(', ') || 'none, but the script failed'}); ` +
+        `scripts/install-monitoring.sh ${exit}, its output is above. Fix what it printed (no root: run it with sudo; ` +
+        `no apt-get: install Prometheus, Alertmanager and postgres_exporter by hand, on PATH under those names) ` +
+        `and run npm run monitoring again`,
+    );
   }
 }
 
