@@ -86,7 +86,11 @@ function localSecrets(dataDir) {
 }
 
 /** Port 0: the port the system hands out now. Otherwise the port, once we could bind it ourselves. */
-async function claimPort(host, port, variable) {
+export async function claimPort(host, port, variable) {
+  // Not a port number (USER_PORT=abc, 70000): named with its variable, not Node's "options.port should be >= 0 and < 65536".
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw Object.assign(new Error(`${variable} must be a port number from 0 to 65535 (0 picks a free port)`), { code: 'ERR_SOCKET_BAD_PORT', variable });
+  }
   // 0: a free port from below the kernel's ephemeral range, which no outgoing connection takes meanwhile.
   if (port === 0) return freePort(host);
   return new Promise((resolvePort, reject) => {

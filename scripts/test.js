@@ -50,7 +50,16 @@ env.USER_DB_PASSWORD ??= SERVICE_DB_PASSWORDS.user;
 env.PRODUCT_DB_PASSWORD ??= SERVICE_DB_PASSWORDS.product;
 env.ORDER_DB_PASSWORD ??= SERVICE_DB_PASSWORDS.order;
 if (!env.DATABASE_URL) {
-  const port = Number(env.EMBEDDED_PG_TEST_PORT ?? 54330);
+  // The port is tried first, as `npm start` does: a taken one (another checkout's `npm test`) is named with the
+  // variable that moves it, not left to PostgreSQL's "could not create any TCP/IP sockets" and a stack trace.
+  const { claimPort } = await import('./stack.js');
+  let port;
+  try {
+    port = await claimPort('127.0.0.1', Number(env.EMBEDDED_PG_TEST_PORT ?? 54330), 'EMBEDDED_PG_TEST_PORT');
+  } catch (err) {
+    console.error(`npm test: ${err.message}, or set DATABASE_URL to an admin connection to a PostgreSQL server of your own`);
+    process.exit(1);
+  }
   console.log(`DATABASE_URL not set: starting an embedded PostgreSQL on 127.0.0.1:${port}`);
   db = await startEmbeddedPostgres({ dir: join(root, '.data', 'test-postgres'), port });
   env.DATABASE_URL = db.adminUrl;

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -94,6 +95,31 @@ describe('embedded PostgreSQL', { timeout: 180_000 }, () => {
       await client.end().catch(() => undefined);
       await db.stop();
       rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("npm test's embedded PostgreSQL port (scripts/test.js)", { timeout: 120_000 }, () => {
+  it('when EMBEDDED_PG_TEST_PORT is taken (another checkout runs npm test), then it fails at once naming the variable and how to move it, not with a stack trace', async () => {
+    const stranger = createServer();
+    const port = await new Promise<number>((resolve) => stranger.listen(0, '127.0.0.1', () => resolve((stranger.address() as AddressInfo).port)));
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, EMBEDDED_PG_TEST_PORT: String(port), MONITORING_TOOLS: 'optional' };
+      delete env.DATABASE_URL;
+      // A filter that names one small compiled test, so the runner gets as far as the database.
+      const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'test.js'), 'tests/dist/test/code-layout.test.js'], { cwd: repoRoot, env });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      assert.equal(code, 1, output);
+      assert.ok(
+        output.includes(`127.0.0.1:${port} (EMBEDDED_PG_TEST_PORT) is already in use by another process: stop it, or set EMBEDDED_PG_TEST_PORT=0 to pick a free port, or set DATABASE_URL`),
+        output,
+      );
+      assert.doesNotMatch(output, /\n\s+at /, 'no stack trace');
+    } finally {
+      await new Promise((resolve) => stranger.close(resolve));
     }
   });
 });

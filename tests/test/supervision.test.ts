@@ -114,6 +114,24 @@ describe('stack ports', () => {
   });
 });
 
+describe('stack port settings', () => {
+  test('when a port variable is not a port number, then the start fails naming the variable, not with Node\'s "options.port should be >= 0"', async () => {
+    const { startStack } = await stackModule();
+    for (const value of ['abc', '70000', '-1', '80.5']) {
+      const dataDir = path.join(repoRoot, '.data', `stack-ports-test-${process.pid}`);
+      try {
+        const env = { ...process.env, LOG_LEVEL: 'warn', USER_PORT: '0', PRODUCT_PORT: value, ORDER_PORT: '0', GATEWAY_PORT: '0', GATEWAY_METRICS_PORT: '0', EMBEDDED_PG_PORT: '0' };
+        await assert.rejects(startStack({ env, dataDir }), (err: Error) => {
+          assert.equal(err.message, 'PRODUCT_PORT must be a port number from 0 to 65535 (0 picks a free port)', `PRODUCT_PORT=${value}`);
+          return true;
+        });
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }
+  });
+});
+
 describe('stack supervision (npm start)', { timeout: 6 * 60_000 }, () => {
   const dataDir = path.join(repoRoot, '.data', `stack-supervision-test-${process.pid}`);
   const events: StackEvent[] = [];
