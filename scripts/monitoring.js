@@ -10,7 +10,10 @@
 //     --no-exporter   do not start postgres_exporter
 //   env: MONITORING_DATABASE_URL / DATABASE_URL (else .data/stack.json),
 //        ALERT_WEBHOOK_URL (else the built-in receiver),
+//        PROMETHEUS_PORT (9090), ALERTMANAGER_PORT (9093), POSTGRES_EXPORTER_PORT (9187),
+//        WEBHOOK_RECEIVER_PORT (9095): a taken port fails the start naming its variable,
 //        OTLP_RECEIVER_PORT (4318; 0 picks one)
+//   The services are scraped on the ports `npm start` wrote to .data/stack.json.
 //
 // The trace receiver (packages/telemetry, a dev aid: no trace backend runs
 // here) prints each finished trace as a waterfall to <data dir>/traces.log;
@@ -30,7 +33,7 @@ if (!existsSync(compiled)) {
   console.error('deploy/monitoring is not built: run `npx tsc -b deploy/monitoring` (npm run monitoring does it)');
   process.exit(1);
 }
-const { startMonitoringStack } = await import(compiled);
+const { startMonitoringStack, portsFromEnv } = await import(compiled);
 const telemetry = path.join(root, 'packages', 'telemetry', 'dist', 'src', 'index.js');
 if (!existsSync(telemetry)) {
   console.error('packages/telemetry is not built: run `npx tsc -b packages/telemetry` (npm run monitoring does it)');
@@ -51,6 +54,7 @@ try {
   stack = await startMonitoringStack({
     overlay: args.has('--test-overlay'),
     exporter: !args.has('--no-exporter'),
+    ports: portsFromEnv(),
   });
 } catch (error) {
   console.error(`monitoring: ${error instanceof Error ? error.message : String(error)}`);

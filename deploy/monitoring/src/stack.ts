@@ -116,6 +116,25 @@ export async function resolveDatabaseUrl(): Promise<string | undefined> {
   return typeof stack.databaseUrl === 'string' ? stack.databaseUrl : undefined;
 }
 
+/**
+ * The services' metrics ports of the running `npm start`, from the .data/stack.json it writes: a platform started
+ * on other ports (USER_PORT=0, GATEWAY_METRICS_PORT=..., the documented way past a taken port) is scraped where it
+ * listens, not at the defaults (where nothing, or another checkout's platform, answers). Empty without the file.
+ */
+export async function resolveTargets(stackFile = path.join(repoRoot, '.data', 'stack.json')): Promise<Partial<TargetPorts>> {
+  if (!existsSync(stackFile)) return {};
+  const stack = JSON.parse(await readFile(stackFile, 'utf8')) as { ports?: Record<string, unknown>; gatewayMetricsPort?: unknown };
+  const port = (value: unknown) => (Number.isInteger(value) && (value as number) > 0 && (value as number) < 65536 ? (value as number) : undefined);
+  const found: Partial<Record<keyof TargetPorts, number | undefined>> = {
+    user: port(stack.ports?.user),
+    product: port(stack.ports?.product),
+    order: port(stack.ports?.order),
+    // The gateway is scraped on its metrics port, off its public one.
+    gateway: port(stack.gatewayMetricsPort),
+  };
+  return Object.fromEntries(Object.entries(found).filter(([, value]) => value !== undefined)) as Partial<TargetPorts>;
+}
+
 /** lib/pq (the exporter's driver) defaults to sslmode=require; local servers have no TLS. */
 export function exporterDsn(databaseUrl: string): string {
   const url = new URL(databaseUrl);
@@ -124,10 +143,28 @@ export function exporterDsn(databaseUrl: string): string {
   return url.toString();
 }
 
-async function assertPortFree(port: number, name: string): Promise<void> {
+/** The variables of `npm run monitoring` that move its listen ports (scripts/monitoring.js reads them). */
+export const PORT_VARIABLES = { prometheus: 'PROMETHEUS_PORT', alertmanager: 'ALERTMANAGER_PORT', postgresExporter: 'POSTGRES_EXPORTER_PORT', webhook: 'WEBHOOK_RECEIVER_PORT' } as const;
+
+/** MonitoringPorts from the environment (PORT_VARIABLES); a value that is not a port number is refused, naming its variable. */
+export function portsFromEnv(env: NodeJS.ProcessEnv = process.env): Partial<MonitoringPorts> {
+  const ports: Partial<Record<keyof MonitoringPorts, number>> = {};
+  for (const [key, variable] of Object.entries(PORT_VARIABLES) as Array<[keyof MonitoringPorts, string]>) {
+    const value = env[variable];
+    if (value === undefined || value === '') continue;
+    const port = Number(value);
+    if (!/^\d+$/.test(value.trim()) || port < 1 || port > 65535) throw new Error(`${variable} must be a port number from 1 to 65535 (got ${JSON.stringify(value)})`);
+    ports[key] = port;
+  }
+  return ports;
+}
+
+async function assertPortFree(port: number, name: string, key: keyof MonitoringPorts): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const server = createServer();
-    server.once('error', () => reject(new Error(`127.0.0.1:${port} (${name}) is already in use`)));
+    server.once('error', () =>
+      reject(new Error(`127.0.0.1:${port} (${name}) is already in use (another npm run monitoring, or a ${name} of the system's?): stop it, or set ${PORT_VARIABLES[key]} to a free port`)),
+    );
     server.listen(port, '127.0.0.1', () => server.close(() => resolve()));
   });
 }
@@ -172,7 +209,10 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
   await mkdir(logDir, { recursive: true });
 
   const ports: MonitoringPorts = { ...PORTS, ...options.ports };
-  const targets: TargetPorts = { ...TARGET_PORTS, ...options.targets };
+  const targets: TargetPorts = { ...TARGET_PORTS, ...(options.targets ?? (await resolveTargets())) };
+  if (!options.targets && (Object.keys(TARGET_PORTS) as Array<keyof TargetPorts>).some((k) => targets[k] !== TARGET_PORTS[k])) {
+    log(`scraping npm start's ports from .data/stack.json: user ${targets.user}, product ${targets.product}, order ${targets.order}, gateway metrics ${targets.gateway}`);
+  }
   // Every 127.0.0.1:<default port> the shipped prometheus.yml names, to the port in use.
   const portMap = new Map<number, number>([
     ...(Object.keys(PORTS) as Array<keyof typeof PORTS>).map((k): [number, number] => [PORTS[k], ports[k]]),
@@ -183,10 +223,10 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
   const ownReceiver = webhookUrl === ownWebhookUrl;
   const databaseUrl = options.exporter === false ? undefined : (options.databaseUrl ?? (await resolveDatabaseUrl()));
 
-  await assertPortFree(ports.prometheus, 'prometheus');
-  await assertPortFree(ports.alertmanager, 'alertmanager');
-  if (databaseUrl) await assertPortFree(ports.postgresExporter, 'postgres_exporter');
-  if (ownReceiver) await assertPortFree(ports.webhook, 'webhook receiver');
+  await assertPortFree(ports.prometheus, 'prometheus', 'prometheus');
+  await assertPortFree(ports.alertmanager, 'alertmanager', 'alertmanager');
+  if (databaseUrl) await assertPortFree(ports.postgresExporter, 'postgres_exporter', 'postgresExporter');
+  if (ownReceiver) await assertPortFree(ports.webhook, 'webhook receiver', 'webhook');
 
   // Alert links: absolute, to this checkout's runbooks unless told otherwise.
   const externalLabels = linkLabels();

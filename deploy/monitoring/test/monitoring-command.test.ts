@@ -1,0 +1,109 @@
+// `npm run monitoring` (scripts/monitoring.js, src/stack.ts) as a newcomer meets it: the tools installed when missing,
+// and when that fails, told what is still missing and what to do; the running platform scraped where it listens.
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { repoRoot } from '../src/paths.js';
+import { ensureTools, portsFromEnv, resolveTargets, startMonitoringStack } from '../src/stack.js';
+import { TOOLS } from '../src/tools.js';
+import { needTools } from './support.js';
+
+/** The bash on this PATH (the install script's interpreter). */
+function findBash(): string {
+  for (const entry of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(entry, 'bash');
+    if (entry && existsSync(candidate)) return candidate;
+  }
+  throw new Error('no bash on PATH');
+}
+
+describe('installing the monitoring tools', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'install-tools-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('when the install script fails, then the error names the tools still missing and says what to do next', (t) => {
+    // A PATH with bash but none of the tools, and an install script that fails as apt-get does when another apt
+    // holds the lock.
+    const bin = path.join(dir, 'bin');
+    mkdirSync(bin);
+    symlinkSync(findBash(), path.join(bin, 'bash'));
+    const script = path.join(dir, 'install.sh');
+    writeFileSync(script, 'echo "E: Could not get lock /var/lib/dpkg/lock-frontend" >&2; exit 100\n');
+    chmodSync(script, 0o755);
+    const savedPath = process.env.PATH;
+    t.after(() => {
+      process.env.PATH = savedPath;
+    });
+    process.env.PATH = bin;
+    const lines: string[] = [];
+    let message = '';
+    try {
+      ensureTools((line) => lines.push(line), { script, tools: ['prometheus', 'amtool'] });
+    } catch (err) {
+      message = err instanceof Error ? err.message : String(err);
+    }
+    process.env.PATH = savedPath;
+    assert.deepEqual(lines, ['missing prometheus, amtool: running scripts/install-monitoring.sh']);
+    assert.match(message, /still missing: prometheus, amtool/);
+    assert.match(message, /exited with 100/);
+    assert.match(message, /run npm run monitoring again/);
+  });
+
+  test('when apt-get runs, then it waits for a dpkg lock another apt holds instead of failing at once', () => {
+    const text = readFileSync(path.join(repoRoot, 'scripts', 'install-monitoring.sh'), 'utf8');
+    const calls = text.split('\n').filter((line) => /^\s*\$SUDO apt-get /.test(line));
+    assert.ok(calls.length >= 2, `only ${calls.length} apt-get calls read`);
+    assert.deepEqual(calls.filter((line) => !line.includes('"${LOCK_WAIT[@]}"')), []);
+    assert.match(text, /^LOCK_WAIT=\(-o DPkg::Lock::Timeout=\d+\)$/m);
+  });
+});
+
+describe("the ports npm run monitoring scrapes", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'monitoring-targets-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('when npm start ran on other ports (.data/stack.json), then those are the scrape targets, the gateway on its metrics port', async () => {
+    const file = path.join(dir, 'stack.json');
+    writeFileSync(file, JSON.stringify({ databaseUrl: 'postgres://x@127.0.0.1:1/db', ports: { user: 41001, product: 41002, order: 41003, gateway: 48080 }, gatewayMetricsPort: 49464 }));
+    assert.deepEqual(await resolveTargets(file), { user: 41001, product: 41002, order: 41003, gateway: 49464 });
+  });
+
+  test('when there is no stack file, or it names no usable port, then the defaults stay', async () => {
+    assert.deepEqual(await resolveTargets(path.join(dir, 'missing.json')), {});
+    const file = path.join(dir, 'odd.json');
+    writeFileSync(file, JSON.stringify({ ports: { user: 'x', product: 0, order: 70000 } }));
+    assert.deepEqual(await resolveTargets(file), {});
+  });
+});
+
+describe("npm run monitoring's own ports", () => {
+  test('when a port variable is set, then that port is used; when it is not a port number, then the error names the variable', () => {
+    assert.deepEqual(portsFromEnv({ PROMETHEUS_PORT: '19090', ALERTMANAGER_PORT: '19093', POSTGRES_EXPORTER_PORT: '', WEBHOOK_RECEIVER_PORT: '19095' }), {
+      prometheus: 19090,
+      alertmanager: 19093,
+      webhook: 19095,
+    });
+    assert.deepEqual(portsFromEnv({}), {});
+    for (const value of ['abc', '0', '70000', '90.5', '-1']) {
+      assert.throws(() => portsFromEnv({ PROMETHEUS_PORT: value }), { message: `PROMETHEUS_PORT must be a port number from 1 to 65535 (got ${JSON.stringify(value)})` });
+    }
+  });
+
+  test('when Prometheus\'s port is taken, then the start fails at once naming it and the variable that moves it', async (t) => {
+    if (!needTools(t, TOOLS)) return;
+    const taken = createServer();
+    const port = await new Promise<number>((resolve) => taken.listen(0, '127.0.0.1', () => resolve((taken.address() as AddressInfo).port)));
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'monitoring-ports-'));
+    try {
+      await assert.rejects(startMonitoringStack({ ports: { prometheus: port }, exporter: false, dataDir, targets: {}, log: () => {} }), {
+        message: `127.0.0.1:${port} (prometheus) is already in use (another npm run monitoring, or a prometheus of the system's?): stop it, or set PROMETHEUS_PORT to a free port`,
+      });
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
