@@ -121,24 +121,47 @@ function gitIgnored(path: string): boolean {
     }
   });
 }
-/** The relative link targets of a page: [text](target), not a URL, without its #fragment. */
+/** The relative link targets of a page: [text](target#fragment), not a URL; a link within the page is `{ path: '' }`. */
 const linksIn = (markdown: string) =>
-  [...markdown.replace(/```[\s\S]*?```/g, '').matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] ?? '').filter((t) => !/^[a-z]+:|^#/.test(t)).map((t) => t.replace(/#.*$/, ''));
+  [...markdown.replace(/```[\s\S]*?```/g, '').matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1] ?? '')
+    .filter((t) => !/^[a-z]+:/.test(t))
+    .map((t) => ({ link: t, path: t.replace(/#.*$/, ''), fragment: t.includes('#') ? t.slice(t.indexOf('#') + 1) : '' }));
+/** GitHub's anchor of a heading: lower case, punctuation dropped (code and link marks too), spaces as hyphens. */
+const anchorOf = (heading: string) =>
+  heading
+    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
+    .replace(/ /g, '-');
+/** What is wrong with a link from `page` (in `folder`): its file is missing, or its #fragment is no heading there. */
+function brokenLink(page: string, folder: string, { link, path, fragment }: { link: string; path: string; fragment: string }): string | undefined {
+  const file = path ? join(repoRoot, folder, path) : join(repoRoot, page);
+  if (!existsSync(file)) return `${page}: (${link})`;
+  if (!fragment || !file.endsWith('.md')) return undefined;
+  const headings = readFileSync(file, 'utf8')
+    .replace(/```[\s\S]*?```/g, '')
+    .split('\n')
+    .filter((line) => /^#{1,6} /.test(line))
+    .map((line) => anchorOf(line.replace(/^#+ /, '')));
+  return headings.includes(fragment) ? undefined : `${page}: (${link}) names no heading there`;
+}
 
 describe('the paths the READMEs and docs/ name', () => {
-  it('when a README names a path or links a file, then it exists, from the README\'s folder (a path relative to a folder it is about: below that folder)', () => {
+  it('when a README names a path or links a file (or a heading in one), then it exists, from the README\'s folder (a path relative to a folder it is about: below that folder)', () => {
     assert.ok(readmes.length >= 3 && readmes.includes('README.md'), `only ${readmes.join(', ')}`);
     const missing: string[] = [];
     for (const page of readmes) {
       const folder = page.includes('/') ? page.slice(0, page.lastIndexOf('/') + 1) : '';
       const text = readFileSync(join(repoRoot, page), 'utf8');
       for (const span of pathSpans(text)) if (!found(span, folder) && !found(span, '') && !gitIgnored(span)) missing.push(`${page}: \`${span}\``);
-      for (const link of linksIn(text)) if (!existsSync(join(repoRoot, folder, link))) missing.push(`${page}: (${link})`);
+      for (const link of linksIn(text)) missing.push(...[brokenLink(page, folder, link)].filter((b) => b !== undefined));
     }
     assert.deepEqual(missing, []);
   });
 
-  it('when a page of docs/ names a path from the repository root (services/..., deploy/...), then it exists', () => {
+  it('when a page of docs/ names a path from the repository root (services/..., deploy/...) or links a file or a heading, then it exists', () => {
     assert.ok(docsPages.length >= 8, `only ${docsPages.length} pages`);
     const missing: string[] = [];
     for (const page of docsPages) {
@@ -146,7 +169,7 @@ describe('the paths the READMEs and docs/ name', () => {
       // Built output (dist/) and git-ignored files the docs tell a reader to create (.env) are not in a checkout.
       const rooted = pathSpans(text).filter((s) => TOP.has(s.split('/')[0] ?? '') && !s.split('/').includes('dist') && !gitIgnored(s));
       for (const span of rooted) if (!tree.some((path) => new RegExp(`^${pathPattern(span)}(\\.test\\.ts)?/?$`).test(path))) missing.push(`${page}: \`${span}\``);
-      for (const link of linksIn(text)) if (!existsSync(join(repoRoot, 'docs', link))) missing.push(`${page}: (${link})`);
+      for (const link of linksIn(text)) missing.push(...[brokenLink(page, 'docs', link)].filter((b) => b !== undefined));
     }
     assert.deepEqual(missing, []);
   });
