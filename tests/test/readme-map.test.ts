@@ -3,7 +3,6 @@
 // is named in its package's row, so a folder or a process added without a line there fails here.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../src/paths.js';
@@ -109,17 +108,30 @@ function found(span: string, base: string): boolean {
   const at = new RegExp(`^${pathPattern(base)}(.*/)?${pathPattern(span)}(\\.test\\.ts)?/?$`);
   return tree.some((path) => at.test(path));
 }
-/** Whether git ignores the path (a file the docs tell a reader to create, a test's scratch folder); false outside a git checkout. */
+/**
+ * Whether the repository's .gitignore files ignore the path (a file the docs tell a reader to create, such as
+ * deploy/docker/.env; a test's scratch folder): read here rather than asked of git, so that a checkout without
+ * .git (an unpacked archive) judges alike. Enough of the format for this repository: a pattern without a slash
+ * names a file or folder at any depth below its .gitignore, one with a slash a path from there; `*` is a wildcard.
+ */
 function gitIgnored(path: string): boolean {
-  // As a file and as a folder: a pattern such as `test/overlay/` matches a folder only.
-  return [path, `${path}/`].some((asked) => {
-    try {
-      execFileSync('git', ['check-ignore', '-q', '--no-index', asked], { cwd: repoRoot, stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
+  const parts = path.split('/');
+  for (let depth = 0; depth < parts.length; depth++) {
+    const dir = parts.slice(0, depth).join('/');
+    const file = join(repoRoot, dir, '.gitignore');
+    if (!existsSync(file)) continue;
+    const below = parts.slice(depth);
+    for (const raw of readFileSync(file, 'utf8').split('\n')) {
+      const line = raw.trim();
+      if (!line || line.startsWith('#') || line.startsWith('!')) continue;
+      const pattern = line.replace(/^\//, '').replace(/\/$/, '');
+      const glob = (text: string) => new RegExp(`^${text.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*')}$`);
+      if (!pattern.includes('/') && !line.startsWith('/')) {
+        if (below.some((segment) => glob(pattern).test(segment))) return true;
+      } else if (below.some((_, n) => glob(pattern).test(below.slice(0, n + 1).join('/')))) return true;
     }
-  });
+  }
+  return false;
 }
 /** The relative link targets of a page: [text](target#fragment), not a URL; a link within the page is `{ path: '' }`. */
 const linksIn = (markdown: string) =>
