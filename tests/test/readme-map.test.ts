@@ -193,10 +193,10 @@ describe("a service's README (services/<name>/README.md)", () => {
   const filesIn = (svc: string, dir: string): string[] =>
     tree.filter((path) => path.startsWith(`services/${svc}/${dir}/`) && path.endsWith('.ts')).map((path) => path.slice(`services/${svc}/`.length));
 
-  it('when a folder is a service, then it has a README.md (a newcomer finds its routes, files and settings in one guess)', () => {
-    const services = readdirSync(join(repoRoot, 'services')).filter((svc) => isDir(join('services', svc)));
-    assert.ok(services.length >= 4, `only ${services.join(', ')}`);
-    assert.deepEqual(services.filter((svc) => !withReadme.includes(svc)), []);
+  it('when a folder is a service or a shared package, then it has a README.md (a newcomer finds its routes, files and settings in one guess)', () => {
+    const folders = ['services', 'packages'].flatMap((top) => readdirSync(join(repoRoot, top)).filter((name) => isDir(join(top, name))).map((name) => `${top}/${name}`));
+    assert.ok(folders.length >= 8, `only ${folders.join(', ')}`);
+    assert.deepEqual(folders.filter((folder) => !existsSync(join(repoRoot, folder, 'README.md'))), []);
   });
 
   it('when a service serves a route, then its README names it (method and path)', () => {
