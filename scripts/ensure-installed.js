@@ -57,4 +57,9 @@ if (installed === null || (lock !== null && lock > installed)) {
     console.error(`[install] npm ci failed (${result.error?.message ?? `exit ${result.status}`}); run it yourself to see why`);
     process.exit(result.status || 1);
   }
+  // `npm start` builds next (`npm run build --silent`), which prints nothing until the storefront's line at its end:
+  // minutes on a first run, long enough to be taken for a hang.
+  if (process.env.npm_lifecycle_event === 'prestart') {
+    console.log('[install] done; next the build (TypeScript and the storefront): a few minutes on a first run, silent until it ends');
+  }
 }

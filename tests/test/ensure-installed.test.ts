@@ -12,7 +12,7 @@ const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 /** A scratch checkout: the script, a lock file, maybe an install; npm_execpath is a stand-in that logs its args. */
-function checkout(state: 'fresh' | 'current' | 'stale', npmExit = 0, engines?: string): { run: () => { status: number | null; output: string }; calls: () => string[] } {
+function checkout(state: 'fresh' | 'current' | 'stale', npmExit = 0, engines?: string): { run: (env?: NodeJS.ProcessEnv) => { status: number | null; output: string }; calls: () => string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'ensure-installed-'));
   dirs.push(dir);
   mkdirSync(join(dir, 'scripts'));
@@ -32,8 +32,8 @@ function checkout(state: 'fresh' | 'current' | 'stale', npmExit = 0, engines?: s
     utimesSync(join(dir, 'node_modules', '.package-lock.json'), old, state === 'current' ? now : old);
   }
   return {
-    run: () => {
-      const r = spawnSync(process.execPath, [join(dir, 'scripts', 'ensure-installed.js')], { env: { ...process.env, npm_execpath: fakeNpm }, encoding: 'utf8' });
+    run: (env: NodeJS.ProcessEnv = {}) => {
+      const r = spawnSync(process.execPath, [join(dir, 'scripts', 'ensure-installed.js')], { env: { ...process.env, npm_lifecycle_event: '', ...env, npm_execpath: fakeNpm }, encoding: 'utf8' });
       return { status: r.status, output: r.stdout + r.stderr };
     },
     calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []),
@@ -47,6 +47,16 @@ describe('ensure-installed (prestart, pretest)', () => {
     assert.equal(r.status, 0, r.output);
     assert.deepEqual(c.calls(), ['ci --no-audit --no-fund']);
     assert.match(r.output, /no dependencies yet/);
+  });
+
+  it('when npm start installs (prestart), then it says the silent build comes next, so minutes without output are not taken for a hang', () => {
+    const c = checkout('fresh');
+    const r = c.run({ npm_lifecycle_event: 'prestart' });
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /\[install\] done; next the build \(TypeScript and the storefront\): a few minutes on a first run, silent until it ends/);
+    // npm test (pretest) and a current install say nothing of it.
+    assert.doesNotMatch(checkout('fresh').run({ npm_lifecycle_event: 'pretest' }).output, /next the build/);
+    assert.doesNotMatch(checkout('current').run({ npm_lifecycle_event: 'prestart' }).output, /next the build/);
   });
 
   it('when package-lock.json changed after the install, then it runs npm ci', () => {
