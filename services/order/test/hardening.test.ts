@@ -155,6 +155,35 @@ describe('the reconciler (#8 items 8 and 10)', () => {
     }
   });
 
+  it('when the product service is away for a moment at placement and the client only polls (as the storefront does), then the reconciler confirms the order inside its window, not failed at its deadline', async () => {
+    // The failed call gives its lease back (NULL). The reconciler took only orders past their deadline or with a
+    // lease run out, so this one waited for its deadline, past its reservation window, and always ended failed:
+    // a one-second blip of the product service failed every order placed in it whose client did not send it again.
+    const port = await freePort();
+    let product: Running | null = await startProductService(db.urls.product, user.base, {}, port);
+    // Window 2/3 of 9 s = 6 s; the reconciler's pass every 200 ms.
+    const o = await startOrderService(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '9000', RESERVATION_TIMEOUT_MS: '500', RECONCILER_INTERVAL_MS: '200' });
+    try {
+      const p = await createProduct(product.base, admin, { stock: 10 });
+      const buyer = await createCustomer(user.base);
+      await product.close();
+      product = null;
+      const placed = await place(o.base, buyer.token, [{ productId: p.id, quantity: 2 }]);
+      assert.equal(placed.status, 503, JSON.stringify(placed.body));
+      const id = placed.body.orderId!;
+      product = await startProductService(db.urls.product, user.base, {}, port);
+      const statusNow = async () => (await http<Body>(o.base, 'GET', `/order/${id}`, { token: buyer.token })).body.status;
+      await waitFor('the order to be settled', async () => (await statusNow()) !== 'pending', 15_000);
+      const [row] = await sql<{ status: string; early: boolean }>(db.urls.order, 'SELECT status, updated_at < deadline_at AS early FROM orders.orders WHERE id = $1', [id]);
+      assert.deepEqual(row, { status: 'confirmed', early: true }, 'confirmed by the reconciler before its deadline');
+      assert.equal(await stockOf(product.base, p.id), 8);
+      await assertAgree([id]);
+    } finally {
+      await o.close();
+      await product?.close();
+    }
+  });
+
   it('when orders and reservations drift apart, then the audit repairs both kinds, counts each repair, and leaves orders in flight alone', async () => {
     const product = await startProductService(db.urls.product, user.base);
     const o = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false' });

@@ -21,8 +21,9 @@ export interface AuditResult {
 }
 
 /**
- * Drives the orders no request is driving: pending past their deadline or whose driver died (its lease ran out,
- * so the order is reserved while its window is still open), and cancels cut short (cancelling),
+ * Drives the orders no request is driving: pending past their deadline, whose driver died (its lease ran out) or
+ * whose product call failed (its lease given back), so the order is reserved while its window is still open, and
+ * cancels cut short (cancelling),
  * with the same settle step as the request path (use-cases/settle-order.ts). Safe in every replica at once: orders
  * are claimed with FOR UPDATE SKIP LOCKED plus a lease, and every write is a conditional transition. When the
  * product service does not answer, the pass stops, gives the leases back and the next pass comes after a

@@ -120,11 +120,13 @@ export class OrderRepository {
   }
 
   /**
-   * Claims up to `limit` orders the reconciler must drive: pending past their deadline, pending whose driver's
-   * lease ran out (its process died mid-request: a lease given back after a failed call is NULL, and that order
-   * waits for its deadline as before), and cancels whose process died (cancelling). Free ones only (no live
-   * lease), oldest first; SKIP LOCKED + lease, so every order has one driver across replicas. With the placing
-   * request's traceparent, for the settle span's link.
+   * Claims up to `limit` orders the reconciler must drive: every order in flight (pending or cancelling) that no
+   * one drives: past its deadline, its driver's lease run out (its process died mid-request), or its lease given
+   * back after a failed call (NULL: the product service did not answer). That last one is driven again while its
+   * reservation window is open, so an order placed during a blip of the product service is confirmed once it is
+   * back, not failed at its deadline; the reconciler's backoff bounds the calls while it stays away. Oldest first;
+   * SKIP LOCKED + lease, so every order has one driver across replicas. With the placing request's traceparent,
+   * for the settle span's link.
    */
   async claimOverdue(limit: number, leaseMs: number): Promise<OrderRow[]> {
     const res = await this.db.query<OrderRow>(
@@ -132,8 +134,7 @@ export class OrderRepository {
       `UPDATE orders SET lease_until = now() + make_interval(secs => $2::float8 / 1000)
        WHERE id IN (
          SELECT id FROM orders
-         WHERE ((status = 'pending' AND (deadline_at < now() OR lease_until < now())) OR status = 'cancelling')
-           AND (lease_until IS NULL OR lease_until < now())
+         WHERE status IN ('pending', 'cancelling') AND (lease_until IS NULL OR lease_until < now())
          ORDER BY updated_at LIMIT $1
          FOR UPDATE SKIP LOCKED)
        RETURNING ${COLUMNS}, traceparent`,
