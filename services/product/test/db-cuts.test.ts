@@ -1,0 +1,126 @@
+// The product service's database connection cut between two statements of a reservation, a release or an admin
+// stock adjustment (the test-support databaseProxy): the statement never sent, sent and run with its answer lost, or
+// answered and then the connection gone; the database then refuses connections for a moment. The request answers
+// its answer or 503 problem+json (never a 500, the process alive), and its retry (the same order id, the same
+// Idempotency-Key) answers as the first would have, the stock moved exactly once.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { uuidv7 } from '@ecommerce/kit';
+import { assertProblem, databaseProxy, http, type CutPoint, type DatabaseProxy, type Running } from '@ecommerce/test-support';
+import { startProductService } from './harness.js';
+import { createProduct, getProduct, startStack, type Stack } from './stack.js';
+
+let stack: Stack;
+let proxy: DatabaseProxy;
+let cut: Running;
+
+before(async () => {
+  stack = await startStack();
+  proxy = await databaseProxy(stack.db.urls.product);
+  cut = await startProductService(proxy.url, stack.users.base, { DB_POOL_MAX: '4' });
+});
+after(async () => {
+  await cut?.close();
+  await proxy?.close();
+  await stack?.close();
+});
+
+type Answer = { status: number; headers: Headers; body: Record<string, unknown>; text: string };
+const stockOf = async (id: string) => (await getProduct(stack, id)).stock;
+
+/** Cuts the connection at `statement` (at `at`) during `send`, the database away for a moment, then back. */
+async function cutDuring(statement: string, at: CutPoint, send: () => Promise<Answer>): Promise<Answer> {
+  const done = proxy.cutAt(statement, { at });
+  const answer = send();
+  await done;
+  await sleep(300);
+  await proxy.restore();
+  return answer;
+}
+
+function cutAnswer(res: Answer, expected: number, label: string): void {
+  if (res.status === expected) return;
+  assert.equal(res.status, 503, `${label}: ${res.status} ${res.text}`);
+  assertProblem(res, 503);
+}
+
+/** The retry, until the service answers something other than 503 (bounded). */
+async function retry(send: () => Promise<Answer>, label: string): Promise<Answer> {
+  for (let i = 0; ; i++) {
+    const res = await send();
+    if (res.status !== 503) return res;
+    assert.ok(i < 20, `${label}: still 503: ${res.text}`);
+    await sleep(200);
+  }
+}
+
+const points: CutPoint[] = ['before', 'sent', 'answered'];
+
+describe('the product database cut mid-request', { timeout: 120_000 }, () => {
+  const reserve = (orderId: string, productId: string, quantity: number) =>
+    http(cut.base, 'POST', '/internal/reservations', { token: stack.tokens.service, body: { orderId, items: [{ productId, quantity }] } }) as Promise<Answer>;
+  const release = (orderId: string) => http(cut.base, 'DELETE', `/internal/reservations/${orderId}`, { token: stack.tokens.service }) as Promise<Answer>;
+  const adjust = (id: string, delta: number, key: string) => http(cut.base, 'POST', `/product/${id}/stock`, { token: stack.tokens.admin, body: { delta }, headers: { 'idempotency-key': key } }) as Promise<Answer>;
+
+  for (const at of points) {
+    it(`when a reservation's connection is cut ${at} its statement, then 201 or 503, and the retry is the one reservation`, async () => {
+      const p = await createProduct(stack, { stock: 10 });
+      const orderId = uuidv7();
+      cutAnswer(await cutDuring('reservation_reserve', at, () => reserve(orderId, p.id, 3)), 201, at);
+      const again = await retry(() => reserve(orderId, p.id, 3), 'the retry');
+      assert.ok(again.status === 200 || again.status === 201, again.text);
+      assert.equal(again.body.status, 'reserved');
+      assert.equal(await stockOf(p.id), 7);
+    });
+
+    it(`when a refusal's connection is cut ${at} storing it, then 409 or 503, and the retry is the same refusal, nothing taken`, async () => {
+      const a = await createProduct(stack, { stock: 10 });
+      const b = await createProduct(stack, { stock: 1 });
+      const orderId = uuidv7();
+      const send = () =>
+        http(cut.base, 'POST', '/internal/reservations', {
+          token: stack.tokens.service,
+          body: {
+            orderId,
+            items: [
+              { productId: a.id, quantity: 2 },
+              { productId: b.id, quantity: 2 },
+            ].sort((x, y) => (x.productId < y.productId ? -1 : 1)),
+          },
+        }) as Promise<Answer>;
+      cutAnswer(await cutDuring('reservation_refuse', at, send), 409, at);
+      const again = await retry(send, 'the retry');
+      assertProblem(again, 409, 'reservation-refused');
+      assert.equal(again.body.reason, 'insufficient-stock');
+      assert.deepEqual([await stockOf(a.id), await stockOf(b.id)], [10, 1]);
+    });
+
+    for (const statement of ['reservation_mark_released', 'reservation_return_stock', 'COMMIT']) {
+      it(`when a release's connection is cut ${at} ${statement}, then 200 or 503, and the retry finds it released, the stock back once`, async () => {
+        const p = await createProduct(stack, { stock: 10 });
+        const orderId = uuidv7();
+        assert.equal((await reserve(orderId, p.id, 4)).status, 201);
+        cutAnswer(await cutDuring(statement, at, () => release(orderId)), 200, `${statement} ${at}`);
+        const again = await retry(() => release(orderId), 'the retry');
+        assert.equal(again.status, 200, again.text);
+        assert.equal(again.body.status, 'released');
+        assert.equal(await stockOf(p.id), 10);
+      });
+    }
+
+    for (const statement of ['product_claim_adjustment', 'product_adjust_stock', 'COMMIT']) {
+      it(`when a keyed stock adjustment's connection is cut ${at} ${statement}, then 200 or 503, and the retry with the key applies it once`, async () => {
+        const p = await createProduct(stack, { stock: 10 });
+        const key = randomUUID();
+        cutAnswer(await cutDuring(statement, at, () => adjust(p.id, 5, key)), 200, `${statement} ${at}`);
+        const again = await retry(() => adjust(p.id, 5, key), 'the retry');
+        assert.equal(again.status, 200, again.text);
+        assert.equal(again.body.stock, 15);
+        assert.equal(await stockOf(p.id), 15);
+        assert.equal((await http(cut.base, 'GET', '/readyz')).status, 200);
+      });
+    }
+  }
+});
