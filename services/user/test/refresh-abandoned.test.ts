@@ -3,6 +3,7 @@
 // spent behind its back (docs/api.md, "Refresh token in a cookie"). Reuse detection is untouched.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { assertProblem, databaseProxy, http, registerAccount, sql } from '@ecommerce/test-support';
 import { base, db, refreshAbandonedWhileWaiting, startUserService, startUserServiceForFile, userServer } from './harness.js';
 
@@ -73,6 +74,33 @@ describe('a refresh whose COMMIT is not answered', () => {
       const cut = proxy.cutAt('COMMIT', { at: 'sent', refuse: false });
       const res = await http<Tokens>(svc.base, 'POST', '/user/token/refresh', { body: { refreshToken: token } });
       await cut;
+      assert.deepEqual(await family(token), { n: 2, spent: 1, revoked: 0 }, 'the rotation committed');
+      assert.equal(res.status, 200, `the refresh: ${res.status} ${res.text}`);
+      const next = await http<Tokens>(svc.base, 'POST', '/user/token/refresh', { body: { refreshToken: res.body.refreshToken } });
+      assert.equal(next.status, 200, 'the token it answered is the live one');
+      assert.deepEqual(await family(token), { n: 3, spent: 2, revoked: 0 });
+    } finally {
+      await svc.close();
+      await proxy.close();
+    }
+  });
+
+  it('when the rotation\'s COMMIT reaches the database and the database then refuses connections for a moment, then the refresh answers the new pair once it is back, not a 503 whose retry is a reuse that ends the session', async () => {
+    // Asked on another connection whether it committed, the database refused too (a restart, a failover's blip): the
+    // refresh answered 503, and the client's retry with the only token it had (spent) revoked the whole session.
+    const proxy = await databaseProxy(db.urls.user);
+    const svc = await startUserService(proxy.url);
+    try {
+      const { email, password } = await registerAccount(svc.base, { tag: 'commit-lost-away' });
+      const login = await http<Tokens>(svc.base, 'POST', '/user/login', { body: { email, password } });
+      assert.equal(login.status, 200, login.text);
+      const token = login.body.refreshToken;
+      const cut = proxy.cutAt('COMMIT', { at: 'sent', refuse: true });
+      const answer = http<Tokens>(svc.base, 'POST', '/user/token/refresh', { body: { refreshToken: token } });
+      await cut;
+      await sleep(500);
+      await proxy.restore();
+      const res = await answer;
       assert.deepEqual(await family(token), { n: 2, spent: 1, revoked: 0 }, 'the rotation committed');
       assert.equal(res.status, 200, `the refresh: ${res.status} ${res.text}`);
       const next = await http<Tokens>(svc.base, 'POST', '/user/token/refresh', { body: { refreshToken: res.body.refreshToken } });

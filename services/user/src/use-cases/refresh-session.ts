@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Unauthorized, isUnavailableError, statementNotRun } from '@ecommerce/kit';
 import type { SessionRepository } from '../data/session-repository.js';
 import { refreshTokenDigest, type IssuedTokens } from '../model/session.js';
@@ -16,6 +17,35 @@ export interface RefreshCaller {
 }
 
 const ALWAYS_THERE: RefreshCaller = { gone: () => false };
+
+/**
+ * How long a refresh whose COMMIT went unanswered keeps asking whether it committed while the database does not
+ * answer (a restart, a failover's blip): each 503 in that case left the client a spent token, its retry a reuse.
+ */
+const COMMIT_CHECK_MS = 3_000;
+
+/**
+ * Whether the rotation's new token is stored, asked on another connection; while the database is unavailable, asked
+ * again with backoff for up to COMMIT_CHECK_MS (each try bounded by what is left). False when it cannot tell.
+ */
+async function committed(sessions: SessionRepository, digest: Buffer): Promise<boolean> {
+  // The monotonic clock: a wall clock stepped back would stretch the wait.
+  const until = performance.now() + COMMIT_CHECK_MS;
+  for (let delay = 100; ; delay = Math.min(delay * 2, 800)) {
+    const left = until - performance.now();
+    if (left <= 0) return false;
+    const timer = new AbortController();
+    const answer = await Promise.race([
+      sessions.holds(digest).then(
+        (held) => held,
+        (err: unknown) => (isUnavailableError(err) ? undefined : false),
+      ),
+      sleep(left, false, { signal: timer.signal }).catch(() => false),
+    ]).finally(() => timer.abort());
+    if (answer !== undefined) return answer;
+    await sleep(Math.min(delay, Math.max(0, until - performance.now())));
+  }
+}
 
 /**
  * The caller went away before its rotation committed; it was rolled back and the token it sent is as it was. Not a
@@ -72,7 +102,7 @@ export async function refreshSession(
     // The connection was lost with the COMMIT sent (or maybe sent): it may have committed, and then the token the
     // client holds is spent, and a 503 would leave it nothing but a reuse at its next refresh, which ends the session.
     // Asked on another connection, the new token says which: there, the rotation committed and its answer stands.
-    if (rotated && isUnavailableError(err) && !statementNotRun(err) && (await deps.sessionRepository.holds(rotated.digest).catch(() => false))) return { issued: rotated.issued };
+    if (rotated && isUnavailableError(err) && !statementNotRun(err) && (await committed(deps.sessionRepository, rotated.digest))) return { issued: rotated.issued };
     throw err;
   });
   if ('refused' in outcome) throw new Unauthorized(outcome.refused);
