@@ -16,9 +16,10 @@ export interface DatabaseProxy {
    * Arms a cut: the first time a statement named `statement` (a prepared statement's name, or a simple query's whole
    * text such as COMMIT) goes through, every connection is cut at `at` (default before). With `refuse` (default
    * true) the proxy then refuses connections, its port closed, as a database gone away does, until restore().
+   * With `skip`, that many messages naming the statement pass first (the second transition of a cancel: skip 1).
    * Resolves once the cut is done.
    */
-  cutAt(statement: string, opts?: { at?: CutPoint; refuse?: boolean }): Promise<void>;
+  cutAt(statement: string, opts?: { at?: CutPoint; refuse?: boolean; skip?: number }): Promise<void>;
   /** Accepts connections again, on the same port. */
   restore(): Promise<void>;
   close(): Promise<void>;
@@ -30,7 +31,7 @@ export interface DatabaseProxy {
  */
 export async function databaseProxy(target: string): Promise<DatabaseProxy> {
   const sockets = new Set<Socket>();
-  let armed: { marker: Buffer; at: CutPoint; refuse: boolean; done: () => void } | undefined;
+  let armed: { marker: Buffer; at: CutPoint; refuse: boolean; skip: number; done: () => void } | undefined;
   const cut = (refuse: boolean) => {
     for (const s of sockets) s.destroy();
     sockets.clear();
@@ -47,7 +48,7 @@ export async function databaseProxy(target: string): Promise<DatabaseProxy> {
     // Set when the statement that sets the cut off was sent on this connection: what to do with its answer.
     let onAnswer: { pass: boolean; then: () => void } | undefined;
     client.on('data', (chunk: Buffer) => {
-      if (armed && chunk.includes(armed.marker)) {
+      if (armed && chunk.includes(armed.marker) && armed.skip-- <= 0) {
         const { at, refuse, done } = armed;
         armed = undefined;
         const then = () => {
@@ -76,8 +77,8 @@ export async function databaseProxy(target: string): Promise<DatabaseProxy> {
   url.port = String(port);
   return {
     url: url.toString(),
-    cutAt: (statement, { at = 'before', refuse = true } = {}) =>
-      new Promise<void>((resolve) => (armed = { marker: Buffer.from(`${statement}\0`), at, refuse, done: resolve })),
+    cutAt: (statement, { at = 'before', refuse = true, skip = 0 } = {}) =>
+      new Promise<void>((resolve) => (armed = { marker: Buffer.from(`${statement}\0`), at, refuse, skip, done: resolve })),
     restore: () =>
       new Promise<void>((resolve, reject) => {
         if (server.listening) return resolve();
