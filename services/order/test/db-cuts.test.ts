@@ -31,8 +31,10 @@ describe('the order database cut between two steps', { timeout: 240_000 }, () =>
 before(async () => {
   proxy = await databaseProxy(db.urls.order);
   product = await startProductService(db.urls.product, user.base);
-  // A short call deadline (its lease: 3 x 300 ms + 1 s) and deadline, so a dead driver's order is settled in seconds.
-  order = await startOrderService(proxy.url, user.base, product.base, { RESERVATION_TIMEOUT_MS: '300', PENDING_DEADLINE_MS: '3000', RECONCILER_INTERVAL_MS: '150', DB_POOL_MAX: '4' });
+  // A short call deadline (its lease: 3 x 300 ms + 1 s), so a dead driver's order is settled in seconds; a deadline
+  // whose reservation window (2/3 of it, 6 s) a cut, the database's 400 ms away and the retries fit in on a loaded
+  // machine (with 3 s, a window of 2 s, the retry after a cut at insert_pending once found its order failed, expired).
+  order = await startOrderService(proxy.url, user.base, product.base, { RESERVATION_TIMEOUT_MS: '300', PENDING_DEADLINE_MS: '9000', RECONCILER_INTERVAL_MS: '150', DB_POOL_MAX: '4' });
   buyer = (await createCustomer(user.base, 'cuts')).token;
 });
 after(async () => {
