@@ -1735,6 +1735,21 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('an address under /admin that names no admin page says "Page not found" with a way to the products, under a title of its own, not the admin navigation over nothing', { timeout: STEP_MS }, async () => {
+    const { context, page } = await newShopper();
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    for (const path of ['/admin/no-such-page', '/admin/products', '/admin/users/abc', '/admin/orders/abc/def']) {
+      await page.goto(path);
+      await page.getByRole('heading', { name: 'Page not found' }).waitFor({ timeout: 5000 }).catch(async () => assert.fail(`${path}: no "Page not found", the page says "${(await page.locator('main').innerText()).replace(/\s+/g, ' ')}"`));
+      await page.waitForFunction(() => document.title === 'Page not found: Admin: Northwind Supply', undefined, { timeout: 5000 }).catch(async () => assert.fail(`${path}: title is "${await page.title()}"`));
+      assert.equal(await page.getByRole('button', { name: 'Try again' }).count(), 0, path);
+    }
+    await assertAccessible(page, 'admin not found');
+    await page.getByRole('main').getByRole('link', { name: 'All products' }).click();
+    await page.getByRole('heading', { name: 'Products' }).waitFor();
+    await context.close();
+  });
+
   /** Enter on the button `opener` brings its confirmation `confirm` (focused); Escape takes it away, focus back on `opener`. */
   async function escapeStepsBack(page: Page, opener: string, confirm: string): Promise<void> {
     await page.getByRole('button', { name: opener }).focus();

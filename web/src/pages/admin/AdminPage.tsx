@@ -59,6 +59,9 @@ export default function AdminPage() {
         <Route path="orders" element={<Orders />} />
         <Route path="orders/:id" element={<AdminOrder />} />
         <Route path="users" element={<Users />} />
+        {/* An address under /admin that names no admin page (mistyped, stale): said so, with a way to the admin's
+            start, not the admin's navigation over nothing under the last page's title. */}
+        <Route path="*" element={<AdminNotFound />} />
       </Routes>
     </>
   );
@@ -554,6 +557,17 @@ function Products() {
         )}
       </section>
     </>
+  );
+}
+
+function AdminNotFound() {
+  useEffect(() => {
+    document.title = 'Page not found: Admin: Northwind Supply';
+  }, []);
+  return (
+    <NotFound title="Page not found">
+      No admin page has this address. <Link to="/admin">All products</Link>
+    </NotFound>
   );
 }
 
