@@ -108,7 +108,7 @@ export function useAuth(): Auth {
   return a;
 }
 
-const CART_KEY = 'ecommerce.cart.v1';
+export const CART_KEY = 'ecommerce.cart.v1';
 const NONCE_KEY = 'ecommerce.checkout-nonce.v1';
 
 /**

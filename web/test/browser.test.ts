@@ -1157,6 +1157,37 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a product put in the cart from another tab while an order is on its way stays in the cart once the order is placed; only what was ordered leaves it', { timeout: STEP_MS }, async () => {
+    const { product, email, context, page } = await shopperAtCheckout({ stock: 20, name: 'Ordered cup' }, 2, 'meanwhile');
+    const later = await newProduct({ stock: 20, name: 'Later saucer' });
+    const order = await holdRequests(page, '**/order');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await order.asked;
+    // The order request is on its way: another tab of the shopper puts another product in the cart.
+    const second = await context.newPage();
+    await addToCart(second, later, 1);
+    order.release();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    const orders = await ordersOf(await login(email, 'correct-horse-9'));
+    assert.equal(orders.length, 1);
+    assert.equal(await stockOf(product.id), 18);
+    assert.equal(await stockOf(later.id), 20, 'the later product was not ordered');
+    // The old page emptied the cart: the saucer, never ordered, was gone from it in both tabs.
+    for (const tab of [page, second]) {
+      await tab.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cart, 1 item' }).waitFor({ timeout: 5000 });
+    }
+    await page.goto('/cart');
+    await page.getByText('Later saucer').first().waitFor();
+    assert.equal(await page.getByText('Ordered cup').count(), 0, 'the ordered product left the cart');
+    // What is left is a new checkout: it is placed as an order of its own, not answered with the first one.
+    await page.goto('/checkout');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    assert.equal((await ordersOf(await login(email, 'correct-horse-9'))).length, 2);
+    assert.equal(await stockOf(later.id), 19);
+    await context.close();
+  });
+
   test('an order placed or cancelled in one tab shows in the Orders list open in another tab, without a reload', { timeout: STEP_MS }, async () => {
     const { context, page } = await shopperAtCheckout({ stock: 10, name: 'Other-tab vase' }, 2, 'othertab');
     const second = await context.newPage();

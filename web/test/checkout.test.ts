@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { contentHash, isSettled, newIdempotencyKey, placeOrder, type SendOrder } from '../src/checkout.js';
+import { contentHash, isSettled, newIdempotencyKey, placeOrder, withoutOrdered, type SendOrder } from '../src/checkout.js';
 
 const noWait = { delaysMs: [1, 1, 1, 1], sleep: async () => undefined };
 
@@ -151,5 +151,26 @@ describe('placing an order', () => {
         assert.equal(s.keys.length, 1, 'not retried');
       }),
     );
+  });
+
+  it('withoutOrdered: the cart after an order holds, of each product, what it holds now less what was ordered; lines put in meanwhile stay whole, in their order (property)', () => {
+    const line = fc.record({ productId: fc.constantFrom('a', 'b', 'c', 'd', 'e'), quantity: fc.integer({ min: 1, max: 1000 }), name: fc.string() });
+    const cartOf = fc.uniqueArray(line, { selector: (l) => l.productId, maxLength: 5 });
+    fc.assert(
+      fc.property(cartOf, cartOf, (current, ordered) => {
+        const left = withoutOrdered(current, ordered);
+        const expected = current.flatMap((l) => {
+          const q = l.quantity - (ordered.find((o) => o.productId === l.productId)?.quantity ?? 0);
+          return q > 0 ? [{ ...l, quantity: q }] : [];
+        });
+        assert.deepEqual(left, expected);
+      }),
+    );
+    // The cart as it was ordered: nothing left. A line added meanwhile: it alone is left.
+    const a = { productId: 'a', quantity: 2, name: 'A' };
+    const b = { productId: 'b', quantity: 1, name: 'B' };
+    assert.deepEqual(withoutOrdered([a], [a]), []);
+    assert.deepEqual(withoutOrdered([a, b], [a]), [b]);
+    assert.deepEqual(withoutOrdered([{ ...a, quantity: 5 }], [a]), [{ ...a, quantity: 3 }]);
   });
 });

@@ -2,13 +2,13 @@ import { Fragment, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from 'react-router';
 import { hasAccessToken, orderApi } from '../api/client.js';
-import { cartTotals, isMixedCurrency, orderItems, type CartLine } from '../cart.js';
-import { contentHash, placeOrder, type ShortItem } from '../checkout.js';
+import { cartTotals, isMixedCurrency, orderItems, parseCart, type CartLine } from '../cart.js';
+import { contentHash, placeOrder, withoutOrdered, type ShortItem } from '../checkout.js';
 import { CartChanges, useCartCheck } from '../cart-check.js';
 import { EmptyCart, Loading, Money, WaitingForSession, focusAfterRender } from '../components.js';
 import { countOf } from '../count.js';
 import { ordersChanged } from '../order-events.js';
-import { checkoutInFlight, checkoutNonce, newCheckoutAttempt, useAuth, useCart } from '../state.js';
+import { CART_KEY, checkoutInFlight, checkoutNonce, newCheckoutAttempt, useAuth, useCart } from '../state.js';
 import { AuthForms } from './AuthForms.js';
 import { CartLines } from './CartPage.js';
 
@@ -111,9 +111,14 @@ export function CheckoutPage() {
       case 'pending':
       case 'failed': {
         // A failed order holds nothing: the cart stays for another try, under a new key. A placed or pending
-        // one empties the cart and keeps the key: a second tab pressing with the same cart gets this order.
+        // one takes what it ordered off the cart and keeps the key: a second tab pressing with the same cart gets
+        // this order. What went into the cart meanwhile (another tab) stays, as a new attempt.
         if (outcome.kind === 'failed') newCheckoutAttempt();
-        else cart.clear();
+        else {
+          const left = withoutOrdered(parseCart(localStorage.getItem(CART_KEY)), lines);
+          if (left.length > 0) newCheckoutAttempt();
+          cart.replace(left);
+        }
         ordersChanged(queries);
         const id = outcome.kind === 'placed' ? outcome.order.id : outcome.orderId;
         // The total the shopper confirmed: the order page says so if the shop charged another one (a price
