@@ -296,7 +296,6 @@ const keptDraft = {
     } catch {
       return null;
     }
-    const fieldsOk = (f: unknown) => typeof f === 'object' && f !== null && Object.keys(EMPTY).every((k) => typeof (f as Record<string, unknown>)[k] === 'string');
     if (typeof d !== 'object' || d === null) return null;
     const draft = d as Draft;
     if (typeof draft.productId !== 'string' || !Number.isInteger(draft.version) || !fieldsOk(draft.base) || !fieldsOk(draft.fields)) return null;
@@ -304,6 +303,39 @@ const keptDraft = {
   },
   forget(): void {
     sessionStorage.removeItem(KEPT_DRAFT_KEY);
+  },
+};
+
+/** A stored value that is a form's fields (each a string). */
+function fieldsOk(f: unknown): f is ProductFields {
+  return typeof f === 'object' && f !== null && Object.keys(EMPTY).every((k) => typeof (f as Record<string, unknown>)[k] === 'string');
+}
+
+const NEW_DRAFT_KEY = 'ecommerce.admin-new-product.v1';
+
+/**
+ * What the admin has typed in the New product form and not created: kept in this tab's sessionStorage as it is typed,
+ * so a session that ends meanwhile (expired, or signed out in another tab) or a reload does not lose it; the form
+ * shows it again once back, signed in. Created: forgotten.
+ */
+const newDraft = {
+  read(): ProductFields {
+    try {
+      const d: unknown = JSON.parse(sessionStorage.getItem(NEW_DRAFT_KEY) ?? 'null');
+      return fieldsOk(d) ? d : EMPTY;
+    } catch {
+      return EMPTY;
+    }
+  },
+  keep(f: ProductFields): void {
+    try {
+      sessionStorage.setItem(NEW_DRAFT_KEY, JSON.stringify(f));
+    } catch {
+      // Storage full or refused: nothing to keep it in.
+    }
+  },
+  forget(): void {
+    sessionStorage.removeItem(NEW_DRAFT_KEY);
   },
 };
 
@@ -484,6 +516,7 @@ function Products() {
     if (location.state) void navigate({ pathname: location.pathname, search: location.search }, { replace: true, state: null });
   }, [location, navigate]);
   const [formKey, setFormKey] = useState(0);
+  const [fields, setFields] = useState(newDraft.read);
   const products = useInfiniteQuery({
     queryKey: ['products', 'admin'],
     initialPageParam: null as string | null,
@@ -499,6 +532,8 @@ function Products() {
     },
     onSuccess: (p) => {
       setMessage({ kind: 'ok', text: <>Created {named(p.name)}.</> });
+      newDraft.forget();
+      setFields(EMPTY);
       setFormKey((k) => k + 1);
       void queries.invalidateQueries({ queryKey: ['products'] });
       void queries.invalidateQueries({ queryKey: ['categories'] });
@@ -514,6 +549,11 @@ function Products() {
         <ProductForm
           key={formKey}
           initial={EMPTY}
+          value={fields}
+          onValue={(f) => {
+            setFields(f);
+            newDraft.keep(f);
+          }}
           withStock
           submitLabel="Create product"
           busy={create.isPending}
