@@ -2046,6 +2046,28 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('Place order pressed by keyboard keeps the focus while the order is on its way: the focused button is heard as "Placing order…", and Enter again sends nothing more', { timeout: STEP_MS }, async () => {
+    const { product, email, context, page } = await shopperAtCheckout({ stock: 20, name: 'Keyboard teapot' }, 1, 'placing-focus');
+    const posts: string[] = [];
+    page.on('request', (r) => r.method() === 'POST' && new URL(r.url()).pathname === '/order' && posts.push(r.headers()['idempotency-key'] ?? ''));
+    const order = await holdRequests(page, '**/order');
+    await page.getByRole('button', { name: 'Place order' }).focus();
+    await page.keyboard.press('Enter');
+    await order.asked;
+    // The old page disabled the button: the focus fell to the page's body, and nothing was heard until the answer.
+    const focused = () => page.evaluate(() => ({ tag: document.activeElement?.tagName, text: document.activeElement?.textContent, disabled: document.activeElement?.getAttribute('aria-disabled') }));
+    assert.deepEqual(await focused(), { tag: 'BUTTON', text: 'Placing order…', disabled: 'true' });
+    await page.getByRole('button', { name: 'Placing order…', disabled: true }).waitFor();
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Space');
+    order.release();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    assert.equal(posts.length, 1, `one order request: ${posts.join(', ')}`);
+    assert.equal((await ordersOf(await login(email, 'correct-horse-9'))).length, 1);
+    assert.equal(await stockOf(product.id), 19);
+    await context.close();
+  });
+
   test('an order request whose answer never comes (the shop took it, the network lost the reply) does not stay "Placing order…": within 20 s the page says it may have gone through, and pressing again shows that one order', { timeout: STEP_MS }, async () => {
     const { product, email, context, page } = await shopperAtCheckout({ stock: 20, name: 'Lost-answer mug' }, 2, 'lostanswer');
     // The first POST /order reaches the shop (the order is placed) but its answer is never given to the page.

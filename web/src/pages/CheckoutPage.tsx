@@ -251,7 +251,10 @@ export function CheckoutPage() {
                 Your cart has prices in more than one currency; please order them separately.
               </p>
             ) : (
-              <button type="button" className="primary wide" onClick={() => void place()} disabled={placing || fresh.checking || cart.lines.length === 0}>
+              // While placing, the button keeps the focus (aria-disabled; place() ignores a press meanwhile): disabled, it
+              // dropped the focus to the page, and a keyboard or screen-reader user was nowhere, hearing nothing, until the
+              // answer came. On the button, "Placing order…" is its name.
+              <button type="button" className="primary wide" onClick={() => void place()} disabled={!placing && (fresh.checking || cart.lines.length === 0)} aria-disabled={placing || undefined}>
                 {placing ? 'Placing order…' : 'Place order'}
               </button>
             )}
