@@ -1142,6 +1142,46 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('Sign in and Create account pressed by keyboard keep the focus while their answer is on its way ("Signing in…", "Creating account…"), and Enter again sends nothing more', { timeout: STEP_MS }, async () => {
+    const { context, page } = await newShopper();
+    const email = uniqueEmail('busy-focus');
+    const focused = () => page.evaluate(() => ({ tag: document.activeElement?.tagName, text: document.activeElement?.textContent, disabled: document.activeElement?.getAttribute('aria-disabled') }));
+    const sent: string[] = [];
+    page.on('request', (r) => r.method() === 'POST' && ['/user/register', '/user/login'].includes(new URL(r.url()).pathname) && sent.push(new URL(r.url()).pathname));
+    await page.goto('/signin');
+    await page.getByRole('button', { name: 'Create an account instead' }).click();
+    await page.getByLabel('Name').fill('Kay Board');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('correct-horse-9');
+    let held = await holdRequests(page, '**/user/register');
+    await page.getByRole('button', { name: 'Create account', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await held.asked;
+    // The old form disabled the button: the focus fell to the page's body until the answer came.
+    assert.deepEqual(await focused(), { tag: 'BUTTON', text: 'Creating account…', disabled: 'true' });
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Password').press('Enter');
+    held.release();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).waitFor();
+    await page.goto('/signin');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('correct-horse-9');
+    held = await holdRequests(page, '**/user/login');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await held.asked;
+    assert.deepEqual(await focused(), { tag: 'BUTTON', text: 'Signing in…', disabled: 'true' });
+    await page.getByLabel('Password').press('Enter');
+    held.release();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    // Creating the account signs in with it (one login), then the sign-in form's one.
+    assert.deepEqual(sent, ['/user/register', '/user/login', '/user/login'], 'one request each');
+    await context.close();
+  });
+
   test('one cart placed from two tabs at the same moment makes one order', { timeout: STEP_MS }, async () => {
     const { product, email, context, page } = await shopperAtCheckout({ stock: 20, name: 'Two-tab bowl' }, 3, 'tabs');
     const second = await context.newPage();

@@ -42,8 +42,12 @@ export function AuthForms({ intro }: { intro?: string }) {
         }
       : { props: {}, text: null };
 
+  // Also guards the gap before React re-renders the button as busy (a double press, Enter held in a field).
+  const sending = useRef(false);
   async function submit(e: FormEvent) {
     e.preventDefault();
+    if (sending.current) return;
+    sending.current = true;
     setBusy(true);
     setError(null);
     try {
@@ -72,6 +76,7 @@ export function AuthForms({ intro }: { intro?: string }) {
                     : 'The shop could not be reached; please try again.',
       });
     } finally {
+      sending.current = false;
       setBusy(false);
     }
   }
@@ -119,7 +124,9 @@ export function AuthForms({ intro }: { intro?: string }) {
             {error.text}
           </p>
         )}
-        <button type="submit" className="primary" disabled={busy}>
+        {/* Busy, it keeps the focus (aria-disabled; submit ignores a press meanwhile) and is heard as "Signing in…":
+            disabled, it dropped the focus to the page's body until the answer came. */}
+        <button type="submit" className="primary" aria-disabled={busy || undefined}>
           {busy ? (mode === 'signin' ? 'Signing in…' : 'Creating account…') : mode === 'signin' ? 'Sign in' : 'Create account'}
         </button>
       </form>
