@@ -1863,6 +1863,41 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('admin: Create product pressed by keyboard keeps the focus while the answer is on its way (Save changes is the same form button); a refusal then moves it to the field it marks; Enter again sends nothing more', { timeout: STEP_MS }, async () => {
+    const { context, page } = await newShopper();
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    await page.goto('/admin');
+    const focused = () => page.evaluate(() => ({ text: document.activeElement?.textContent, disabled: document.activeElement?.getAttribute('aria-disabled') }));
+    const posts: string[] = [];
+    page.on('request', (r) => ['POST', 'PATCH', 'PUT'].includes(r.method()) && new URL(r.url()).pathname.startsWith('/product') && posts.push(r.method()));
+    const form = page.getByRole('region', { name: 'New product' });
+    const sku = `BUSY-${Date.now().toString(36)}`.toUpperCase();
+    await form.getByLabel('SKU').fill(sku);
+    await form.getByLabel('Name').fill('Busy bowl');
+    await form.getByLabel('Price').fill('9.50');
+    const held = await holdRequests(page, /\/product(\?|$)/);
+    await form.getByRole('button', { name: 'Create product' }).focus();
+    await page.keyboard.press('Enter');
+    await held.asked;
+    // The old form disabled the button: the focus fell to the page's body until the answer came.
+    assert.deepEqual(await focused(), { text: 'Create product', disabled: 'true' });
+    await page.keyboard.press('Enter');
+    await form.getByLabel('Price').press('Enter');
+    held.release();
+    await page.getByRole('status').filter({ hasText: 'Created Busy bowl.' }).waitFor();
+    assert.deepEqual(posts, ['POST'], 'one create');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    // The same SKU again: refused at the SKU field, which takes the focus from the button that kept it.
+    await form.getByLabel('SKU').fill(sku);
+    await form.getByLabel('Name').fill('Busy bowl again');
+    await form.getByLabel('Price').fill('9.50');
+    await form.getByRole('button', { name: 'Create product' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => (document.activeElement as HTMLInputElement | null)?.labels?.[0]?.textContent === 'SKU', undefined, { timeout: 10_000 });
+    await assertFieldError(page, 'SKU', /SKU/);
+    await context.close();
+  });
+
   /** Enter on the button `opener` brings its confirmation `confirm` (focused); Escape takes it away, focus back on `opener`. */
   async function escapeStepsBack(page: Page, opener: string, confirm: string): Promise<void> {
     await page.getByRole('button', { name: opener }).focus();

@@ -372,10 +372,11 @@ function ProductForm({
   // A field changed since the save that refused it is no longer marked: its message was about the old value.
   const errorsKey = JSON.stringify([attempt, errors]);
   const form = useRef<HTMLFormElement>(null);
-  // The pressed button is disabled while the save runs, which drops the focus to the page's start: a refusal
-  // puts it on the first field it marks (whose description says why). A focus the admin kept is left alone.
+  // A refusal puts the focus on the first field it marks (whose description says why) when it was on the pressed
+  // button (kept there while the save runs) or fell to the page. A focus the admin moved elsewhere is left alone.
   useEffect(() => {
-    if (document.activeElement && document.activeElement !== document.body) return;
+    const at = document.activeElement;
+    if (at && at !== document.body && at !== form.current?.querySelector('button[type="submit"]')) return;
     form.current?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus();
   }, [errorsKey]);
   const [edited, setEdited] = useState<{ for: string; keys: Set<keyof ProductFields> }>({ for: errorsKey, keys: new Set() });
@@ -422,7 +423,9 @@ function ProductForm({
       {withStock && field('stock', 'Stock', { required: true, type: 'number', min: 0 })}
       {field('category', 'Category', { maxLength: 64 })}
       <div className="span">
-        <button type="submit" className="primary" disabled={busy}>
+        {/* Busy, it keeps the focus (aria-disabled; the page ignores a press meanwhile): disabled, it dropped the
+            focus to the page's body until the answer came. */}
+        <button type="submit" className="primary" aria-disabled={busy || undefined}>
           {submitLabel}
         </button>
       </div>
