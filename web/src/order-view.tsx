@@ -105,7 +105,8 @@ export function CancelOrder({ order }: { order: Order }) {
     // Escape is "Keep the order", as in a dialog: the focus goes back to the button that asked.
     <div className="confirm" role="group" aria-label="Confirm cancellation" onKeyDown={(e) => e.key === 'Escape' && !cancel.isPending && keep()}>
       <p>Cancel this order? The items go back on the shelf.</p>
-      <button type="button" id={`confirm-${order.id}`} className="danger" onClick={() => cancelOnce()} disabled={cancel.isPending}>
+      {/* Busy, it keeps the focus (aria-disabled; cancelOnce ignores a press meanwhile): disabled, it dropped it to the page's body. */}
+      <button type="button" id={`confirm-${order.id}`} className="danger" onClick={() => cancelOnce()} aria-disabled={cancel.isPending || undefined}>
         Yes, cancel it
       </button>
       <button type="button" onClick={keep} disabled={cancel.isPending}>

@@ -325,12 +325,14 @@ async function tryAgainWhileRefreshAnswers(page: Page, status: number): Promise<
  * Holds the page's requests matching `url` until `release` (then they go on as usual); `asked` settles at the first.
  * A state the page shows while it waits for them can then be looked at.
  */
-async function holdRequests(page: Page, url: string | RegExp): Promise<{ asked: Promise<void>; release: () => void }> {
+async function holdRequests(page: Page, url: string | RegExp, method?: string): Promise<{ asked: Promise<void>; release: () => void }> {
   let asked!: () => void;
   let release!: () => void;
   const firstAsked = new Promise<void>((resolve) => (asked = resolve));
   const held = new Promise<void>((resolve) => (release = resolve));
   await page.route(url, async (route) => {
+    // Only this method's (when given): a read of the same address goes on at once.
+    if (method && route.request().method() !== method) return route.fallback();
     asked();
     await held;
     await route.fallback();
@@ -1895,6 +1897,42 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.keyboard.press('Enter');
     await page.waitForFunction(() => (document.activeElement as HTMLInputElement | null)?.labels?.[0]?.textContent === 'SKU', undefined, { timeout: 10_000 });
     await assertFieldError(page, 'SKU', /SKU/);
+    await context.close();
+  });
+
+  test('Adjust stock, Yes, archive it and Yes, cancel it pressed by keyboard keep the focus while their answer is on its way; Enter again sends nothing more', { timeout: STEP_MS }, async () => {
+    const { product, context, page } = await shopperAtCheckout({ stock: 20, name: 'Busy jug' }, 1, 'busy-cancel');
+    const focused = () => page.evaluate(() => ({ text: document.activeElement?.textContent, disabled: document.activeElement?.getAttribute('aria-disabled') }));
+    const sent: string[] = [];
+    page.on('request', (r) => r.method() !== 'GET' && sent.push(`${r.method()} ${new URL(r.url()).pathname.replace(/[0-9a-f-]{36}/, ':id')}`));
+    /** Presses `button` by keyboard with the requests to `url` held: it keeps the focus, busy; a second Enter is ignored. */
+    const pressHeld = async (url: RegExp, button: string, done: () => Promise<unknown>) => {
+      const held = await holdRequests(page, url, button === 'Yes, archive it' ? 'DELETE' : 'POST');
+      await page.getByRole('button', { name: button }).focus();
+      await page.keyboard.press('Enter');
+      await held.asked;
+      await page.getByRole('button', { name: button, disabled: true }).waitFor();
+      // The old page disabled the button: the focus fell to the page's body until the answer came.
+      assert.deepEqual(await focused(), { text: button, disabled: 'true' }, button);
+      await page.keyboard.press('Enter');
+      held.release();
+      await done();
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
+    };
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    await page.getByRole('button', { name: 'Cancel order' }).click();
+    await pressHeld(/\/order\/[^/]+\/cancel$/, 'Yes, cancel it', () => page.getByText('cancelled', { exact: true }).waitFor());
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).waitFor();
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    await page.goto(`/admin/products/${product.id}`);
+    await page.getByLabel('Stock change').fill('5');
+    await pressHeld(/\/product\/[^/]+\/stock$/, 'Adjust stock', () => page.getByText('Stock is now 25.').waitFor());
+    await page.getByRole('button', { name: 'Archive product' }).click();
+    await pressHeld(/\/product\/[0-9a-f-]+$/, 'Yes, archive it', () => page.getByRole('status').filter({ hasText: 'Archived Busy jug.' }).waitFor());
+    const counted = sent.filter((s) => !s.startsWith('POST /user') && s !== 'POST /order');
+    assert.deepEqual(counted, ['POST /order/:id/cancel', 'POST /product/:id/stock', 'DELETE /product/:id'], 'one request each');
     await context.close();
   });
 

@@ -823,7 +823,9 @@ function EditProduct() {
                 if (message?.panel === 'stock' && message.kind === 'error') setMessage(null);
               }} placeholder="+10 or -3" {...(message?.panel === 'stock' && message.kind === 'error' ? { 'aria-invalid': true, 'aria-describedby': `${deltaId}-said` } : {})} />
           </div>
-          <button type="submit" disabled={adjust.isPending}>
+          {/* Busy, these keep the focus (aria-disabled; adjustOnce and archiveOnce ignore a press meanwhile): disabled,
+              they dropped it to the page's body until the answer came. */}
+          <button type="submit" aria-disabled={adjust.isPending || undefined}>
             Adjust stock
           </button>
         </form>
@@ -835,7 +837,7 @@ function EditProduct() {
         {confirmArchive ? (
           // Escape is "Keep it", as in a dialog: the focus goes back to the button that asked.
           <div className="confirm" role="group" aria-label="Confirm archive" onKeyDown={(e) => e.key === 'Escape' && !archive.isPending && keepProduct()}>
-            <button id="archive-confirm" type="button" className="danger" onClick={() => archiveOnce()} disabled={archive.isPending}>
+            <button id="archive-confirm" type="button" className="danger" onClick={() => archiveOnce()} aria-disabled={archive.isPending || undefined}>
               Yes, archive it
             </button>
             <button type="button" onClick={keepProduct}>
