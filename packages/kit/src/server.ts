@@ -12,6 +12,7 @@ import { httpMetrics } from './plugins/http-metrics.js';
 import { openapiDocs } from './plugins/openapi-docs.js';
 import { allowHeader, notePageRoute, problemErrors, routerErrorHandler, writeClientError, writeRawProblem } from './plugins/problem-errors.js';
 import { requestContext, requestIdOf } from './plugins/request-context.js';
+import { preconditions } from './plugins/preconditions.js';
 import { requestGuards } from './plugins/request-guards.js';
 import { requestLog } from './plugins/request-log.js';
 import { securityHeaders } from './plugins/security-headers.js';
@@ -47,6 +48,8 @@ export interface ServerOptions {
   trustProxy?: ProxyTrust | false;
   /** The app passes request bodies through unparsed (the gateway): the parsing service checks them, not this one. */
   bodiesStreamed?: boolean;
+  /** The app forwards If-Match and If-None-Match to the services that evaluate them (the gateway): see preconditions.ts. */
+  preconditionsForwarded?: boolean;
   /** Socket-level limits (tests shorten them); defaults in SERVER_LIMITS. */
   limits?: Partial<typeof SERVER_LIMITS>;
 }
@@ -171,6 +174,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
 
   await app.register(problemErrors);
   await app.register(requestGuards, { bodyLimit: BODY_LIMIT, bodiesStreamed: opts.bodiesStreamed === true });
+  await app.register(preconditions, { forwarded: opts.preconditionsForwarded === true });
   // onRequest hooks run in registration order: id and trace first, so even a faulted request is counted and logged.
   await app.register(requestContext);
   await app.register(httpMetrics, { metrics: opts.metrics, route: opts.metricsRoute !== false });

@@ -1183,3 +1183,51 @@ describe('a service that is shutting down', () => {
     }
   });
 });
+
+describe('If-Match and If-None-Match on a route that sends no ETag (RFC 9110 13.1.1, 13.1.2)', () => {
+  const tag = fc.oneof(fc.stringMatching(/^[a-z0-9]{0,6}$/).map((t) => `"${t}"`), fc.stringMatching(/^[a-z0-9]{0,6}$/).map((t) => `W/"${t}"`));
+  const field = fc.oneof(fc.constant('*'), fc.array(tag, { minLength: 1, maxLength: 3 }).map((tags) => tags.join(', ')), fc.constantFrom('nonsense', '"open', 'W/x', '*, "a"'));
+  const method = fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE');
+
+  it('when a request carries them, then the method is performed only when they hold: If-Match as *, If-None-Match with tags (or any, on GET); else 412, and 400 for a field that is not entity tags; routes with config.entityTags, and the probes, are left to judge them', async () => {
+    const app = await server();
+    let performed = 0;
+    for (const m of ['GET', 'POST', 'PATCH', 'DELETE'] as const) {
+      app.route({ method: m, url: '/t/thing', handler: async () => (performed++, { ok: true }) });
+      app.route({ method: m, url: '/t/tagged', config: { entityTags: true }, handler: async () => (performed++, { ok: true }) });
+    }
+    const base = await listenOnLoopback(app);
+    try {
+      await fc.assert(
+        fc.asyncProperty(method, fc.option(field, { nil: undefined }), fc.option(field, { nil: undefined }), async (m, ifMatch, ifNoneMatch) => {
+          const headers: Record<string, string> = {};
+          if (ifMatch !== undefined) headers['if-match'] = ifMatch;
+          if (ifNoneMatch !== undefined) headers['if-none-match'] = ifNoneMatch;
+          const isTags = (f: string) => f === '*' || /^(W\/)?"[a-z0-9]*"(, (W\/)?"[a-z0-9]*")*$/.test(f);
+          // `*` among tags (two field lines joined): any, for If-None-Match as the kit reads it; no one precondition
+          // for If-Match, a 400.
+          const anyOf = (f: string) => f === '*' || f === '*, "a"';
+          const expected =
+            (ifMatch !== undefined && !isTags(ifMatch)) || (ifNoneMatch !== undefined && m !== 'GET' && !isTags(ifNoneMatch) && !anyOf(ifNoneMatch))
+              ? 400
+              : (ifMatch !== undefined && ifMatch !== '*') || (ifNoneMatch !== undefined && anyOf(ifNoneMatch) && m !== 'GET')
+                ? 412
+                : 200;
+          const before = performed;
+          const res = await http(base, m, '/t/thing', { headers });
+          assert.equal(res.status, expected, `${m} If-Match ${ifMatch} If-None-Match ${ifNoneMatch}: ${res.text}`);
+          if (expected !== 200) {
+            assertProblem(res, expected, expected === 412 ? 'precondition-failed' : 'validation-failed');
+            assert.equal(performed, before, 'nothing performed');
+          }
+          // A route that judges them itself, and a probe, are answered by their own handler.
+          assert.equal((await http(base, m, '/t/tagged', { headers })).status, 200);
+          assert.equal((await http(base, 'GET', '/livez', { headers })).status, 200);
+        }),
+        { numRuns: 150 },
+      );
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -25,6 +25,8 @@ export async function buildApp(config: GatewayConfig): Promise<App> {
     trustProxy: proxyTrust(config.TRUST_PROXY),
     // The proxy streams bodies to the services, which check them.
     bodiesStreamed: true,
+    // The services evaluate If-Match and If-None-Match against their own ETags.
+    preconditionsForwarded: true,
     // Ready only when every upstream says it is ready.
     readiness: () => readiness.check(),
   });

@@ -47,6 +47,10 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
     // link with a stray `%` or a NUL in its path or query still opens the shop, which says it names nothing or
     // handles it, rather than a 400 problem (the kit's request-guards and routerErrorHandler).
     markPageRoutes(scope);
+    // send evaluates If-Match (and If-None-Match, with the onSend hook below) against each file's ETag itself.
+    scope.addHook('onRoute', (route) => {
+      route.config = { ...(route.config as object | undefined), entityTags: true } as typeof route.config;
+    });
     await scope.register(fastifyStatic, {
       root,
       prefix: '/',

@@ -94,6 +94,29 @@ describe('one driver per order, refusals are final (#8 items 6 and 9)', () => {
     assert.equal(replay404.body.orderId, notFound.body.orderId);
   });
 
+  it('when a cancel or a placement carries If-Match with entity tags or If-None-Match: * (orders send no ETag, so they cannot hold: RFC 9110 13.1.1), then 412 and nothing is done; If-Match: * cancels', async () => {
+    const buyer = await createCustomer(user.base);
+    const p = await createProduct(product.base, admin, { stock: 5 });
+    const placed = await place(order.base, buyer.token, [{ productId: p.id, quantity: 2 }]);
+    assert.equal(placed.status, 201, placed.text);
+    for (const headers of [{ 'if-match': '"1"' }, { 'if-match': 'W/"x", "y"' }, { 'if-none-match': '*' }] as Record<string, string>[]) {
+      const res = await http<Body>(order.base, 'POST', `/order/${placed.body.id}/cancel`, { token: buyer.token, headers });
+      assert.equal(res.status, 412, `${JSON.stringify(headers)}: ${res.text}`);
+      assert.equal(res.body.type, 'https://ecommerce.local/problems/precondition-failed');
+    }
+    assert.equal((await http<Body>(order.base, 'GET', `/order/${placed.body.id}`, { token: buyer.token })).body.status, 'confirmed');
+    assert.equal(await stockOf(product.base, p.id), 3);
+    const key = randomUUID();
+    const guarded = await http<Body>(order.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 1 }] }, headers: { 'idempotency-key': key, 'if-none-match': '*' } });
+    assert.equal(guarded.status, 412, guarded.text);
+    assert.deepEqual(await sql(db.urls.order, 'SELECT id FROM orders.orders WHERE idempotency_key = $1', [key]), []);
+    assert.equal((await http(order.base, 'POST', `/order/${placed.body.id}/cancel`, { token: buyer.token, headers: { 'if-match': 'nonsense' } })).status, 400);
+    const cancelled = await http<Body>(order.base, 'POST', `/order/${placed.body.id}/cancel`, { token: buyer.token, headers: { 'if-match': '*' } });
+    assert.equal(cancelled.status, 200, cancelled.text);
+    assert.equal(cancelled.body.status, 'cancelled');
+    assert.equal(await stockOf(product.base, p.id), 5);
+  });
+
   it('when the product service is down at placement and back after the reservation window, then a replay answers 409 order-failed (not 503) and nothing is held', async () => {
     const port = await freePort();
     let down: Running | null = await startProductService(db.urls.product, user.base, {}, port);

@@ -2,6 +2,7 @@
 export const KIT_PLUGINS = {
   problemErrors: 'kit-problem-errors',
   requestGuards: 'kit-request-guards',
+  preconditions: 'kit-preconditions',
   requestContext: 'kit-request-context',
   httpMetrics: 'kit-http-metrics',
   faultSwitch: 'kit-fault-switch',

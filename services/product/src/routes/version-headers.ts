@@ -2,6 +2,12 @@ import { BadRequest, noneMatchHolds, readEntityTags } from '@ecommerce/kit';
 import type { VersionCondition } from '../model/version-condition.js';
 import type { Product } from '../model/product.js';
 
+/**
+ * Route config of the routes that evaluate If-Match and If-None-Match against the product's version themselves: the
+ * kit's check for routes without an ETag (plugins/preconditions.ts) leaves them to it.
+ */
+export const EVALUATES_ENTITY_TAGS = { entityTags: true } as const;
+
 /** The opaque-tag of an ETag this service sends: a version as written by etag() (1 and up, no sign, no leading zero). */
 const VERSION_TAG = /^[1-9]\d{0,8}$/;
 

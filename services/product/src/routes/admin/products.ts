@@ -4,7 +4,7 @@ import { archiveProduct } from '../../use-cases/archive-product.js';
 import { createProduct } from '../../use-cases/create-product.js';
 import { updateProduct } from '../../use-cases/update-product.js';
 import { ConditionHeaders, IdParams, NewProductBody, ProductPatchBody, ProductSchema, StockBody, StockHeaders } from '../schemas.js';
-import { etag, versionCondition } from '../version-headers.js';
+import { EVALUATES_ENTITY_TAGS, etag, versionCondition } from '../version-headers.js';
 
 const admin = { tags: ['products'], security: [{ bearer: [] }] };
 
@@ -21,6 +21,7 @@ export default async function productAdminRoutes(app: App): Promise<void> {
   app.patch(
     '/product/:id',
     {
+      config: EVALUATES_ENTITY_TAGS,
       schema: {
         summary: 'Update a product (admin); If-Match: "<version>" (or If-None-Match) makes it conditional (412 on mismatch)',
         ...admin,
@@ -39,6 +40,7 @@ export default async function productAdminRoutes(app: App): Promise<void> {
   app.post(
     '/product/:id/stock',
     {
+      config: EVALUATES_ENTITY_TAGS,
       schema: {
         summary: 'Restock (positive delta) or remove unreserved units (negative delta) (admin); If-Match: "<version>" (or If-None-Match) makes it conditional (412 on mismatch)',
         ...admin,
@@ -57,6 +59,7 @@ export default async function productAdminRoutes(app: App): Promise<void> {
   app.delete(
     '/product/:id',
     {
+      config: EVALUATES_ENTITY_TAGS,
       schema: {
         summary: 'Archive a product (admin): hidden from the catalog, kept for old orders; If-Match: "<version>" (or If-None-Match) makes it conditional (412 on mismatch)',
         ...admin,
