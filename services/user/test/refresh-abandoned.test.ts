@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { assertProblem, databaseProxy, http, registerAccount, sql } from '@ecommerce/test-support';
+import { assertProblem, databaseProxy, http, registerAccount, sql, type DatabaseProxy } from '@ecommerce/test-support';
 import { base, db, refreshAbandonedWhileWaiting, startUserService, startUserServiceForFile, userServer } from './harness.js';
 
 startUserServiceForFile();
@@ -22,6 +22,24 @@ async function session(): Promise<string> {
 }
 
 const refresh = (token: string) => http<Tokens>(base, 'POST', '/user/token/refresh', { body: { refreshToken: token } });
+
+/**
+ * A user service whose database connection goes through a proxy (databaseProxy), with a signed-in session: `use` gets
+ * the proxy, the session's refresh token and a refresh call to that service.
+ */
+async function withProxiedSession(tag: string, use: (proxy: DatabaseProxy, token: string, refreshThere: (token: string) => ReturnType<typeof refresh>) => Promise<void>): Promise<void> {
+  const proxy = await databaseProxy(db.urls.user);
+  const svc = await startUserService(proxy.url);
+  try {
+    const { email, password } = await registerAccount(svc.base, { tag });
+    const login = await http<Tokens>(svc.base, 'POST', '/user/login', { body: { email, password } });
+    assert.equal(login.status, 200, login.text);
+    await use(proxy, login.body.refreshToken, (token) => http<Tokens>(svc.base, 'POST', '/user/token/refresh', { body: { refreshToken: token } }));
+  } finally {
+    await svc.close();
+    await proxy.close();
+  }
+}
 
 /** The family's tokens as stored: how many, how many spent, how many revoked. */
 async function family(token: string) {
@@ -64,70 +82,44 @@ describe('a refresh whose COMMIT is not answered', () => {
   it("when the rotation's COMMIT reaches the database and its connection is lost before the answer, then the refresh answers the new pair, not a 503 that leaves the client a spent token (its next refresh a reuse that ends the session)", async () => {
     // The connection lost at the COMMIT (a pg_terminate_backend, a proxy or a network that drops it, a server that
     // crashed after writing it): the user service cannot tell whether it committed, and said 503 ("judged nothing").
-    const proxy = await databaseProxy(db.urls.user);
-    const svc = await startUserService(proxy.url);
-    try {
-      const { email, password } = await registerAccount(svc.base, { tag: 'commit-lost' });
-      const login = await http<Tokens>(svc.base, 'POST', '/user/login', { body: { email, password } });
-      assert.equal(login.status, 200, login.text);
-      const token = login.body.refreshToken;
+    await withProxiedSession('commit-lost', async (proxy, token, refreshThere) => {
       const cut = proxy.cutAt('COMMIT', { at: 'sent', refuse: false });
-      const res = await http<Tokens>(svc.base, 'POST', '/user/token/refresh', { body: { refreshToken: token } });
+      const res = await refreshThere(token);
       await cut;
       assert.deepEqual(await family(token), { n: 2, spent: 1, revoked: 0 }, 'the rotation committed');
       assert.equal(res.status, 200, `the refresh: ${res.status} ${res.text}`);
-      const next = await http<Tokens>(svc.base, 'POST', '/user/token/refresh', { body: { refreshToken: res.body.refreshToken } });
+      const next = await refreshThere(res.body.refreshToken);
       assert.equal(next.status, 200, 'the token it answered is the live one');
       assert.deepEqual(await family(token), { n: 3, spent: 2, revoked: 0 });
-    } finally {
-      await svc.close();
-      await proxy.close();
-    }
+    });
   });
 
   it('when the rotation\'s COMMIT reaches the database and the database then refuses connections for a moment, then the refresh answers the new pair once it is back, not a 503 whose retry is a reuse that ends the session', async () => {
     // Asked on another connection whether it committed, the database refused too (a restart, a failover's blip): the
     // refresh answered 503, and the client's retry with the only token it had (spent) revoked the whole session.
-    const proxy = await databaseProxy(db.urls.user);
-    const svc = await startUserService(proxy.url);
-    try {
-      const { email, password } = await registerAccount(svc.base, { tag: 'commit-lost-away' });
-      const login = await http<Tokens>(svc.base, 'POST', '/user/login', { body: { email, password } });
-      assert.equal(login.status, 200, login.text);
-      const token = login.body.refreshToken;
+    await withProxiedSession('commit-lost-away', async (proxy, token, refreshThere) => {
       const cut = proxy.cutAt('COMMIT', { at: 'sent', refuse: true });
-      const answer = http<Tokens>(svc.base, 'POST', '/user/token/refresh', { body: { refreshToken: token } });
+      const answer = refreshThere(token);
       await cut;
       await sleep(500);
       await proxy.restore();
       const res = await answer;
       assert.deepEqual(await family(token), { n: 2, spent: 1, revoked: 0 }, 'the rotation committed');
       assert.equal(res.status, 200, `the refresh: ${res.status} ${res.text}`);
-      const next = await http<Tokens>(svc.base, 'POST', '/user/token/refresh', { body: { refreshToken: res.body.refreshToken } });
+      const next = await refreshThere(res.body.refreshToken);
       assert.equal(next.status, 200, 'the token it answered is the live one');
       assert.deepEqual(await family(token), { n: 3, spent: 2, revoked: 0 });
-    } finally {
-      await svc.close();
-      await proxy.close();
-    }
+    });
   });
 
   it('when the connection is lost before the COMMIT is sent, then 503 and the token it was sent is as it was', async () => {
-    const proxy = await databaseProxy(db.urls.user);
-    const svc = await startUserService(proxy.url);
-    try {
-      const { email, password } = await registerAccount(svc.base, { tag: 'commit-lost' });
-      const login = await http<Tokens>(svc.base, 'POST', '/user/login', { body: { email, password } });
-      const token = login.body.refreshToken;
+    await withProxiedSession('commit-lost', async (proxy, token, refreshThere) => {
       const cut = proxy.cutAt('COMMIT', { at: 'before', refuse: false });
-      const res = await http<Tokens>(svc.base, 'POST', '/user/token/refresh', { body: { refreshToken: token } });
+      const res = await refreshThere(token);
       await cut;
       assertProblem(res, 503);
       assert.deepEqual(await family(token), { n: 1, spent: 0, revoked: 0 }, 'rolled back');
-      assert.equal((await http<Tokens>(svc.base, 'POST', '/user/token/refresh', { body: { refreshToken: token } })).status, 200, 'the same token refreshes');
-    } finally {
-      await svc.close();
-      await proxy.close();
-    }
+      assert.equal((await refreshThere(token)).status, 200, 'the same token refreshes');
+    });
   });
 });
