@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFile, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
@@ -450,6 +451,39 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     assert.match(missing.headers.get('content-type') ?? '', /problem\+json/);
     const list = await fetch(`${base}/product?limit=1`);
     assert.match(list.headers.get('content-type') ?? '', /application\/json/);
+  });
+
+  test('a page of another origin that opens the shop (window.open) keeps no handle on it: it cannot swap the shop for a look-alike page of its own, and the shop has no window.opener (Cross-Origin-Opener-Policy)', { timeout: STEP_MS }, async () => {
+    // The other origin: another port of this host, as a page on another site would be.
+    const attacker = createServer((request, response) => {
+      response.setHeader('content-type', 'text/html');
+      response.end(request.url === '/look-alike' ? '<!doctype html><title>Sign in again</title><p>look-alike</p>' : '<!doctype html><title>elsewhere</title><p>elsewhere</p>');
+    });
+    await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
+    const origin = `http://127.0.0.1:${(attacker.address() as { port: number }).port}`;
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${origin}/`);
+      const [shop] = await Promise.all([context.waitForEvent('page'), page.evaluate((url) => void Object.assign(window, { shop: window.open(url) }), `${base}/signin`)]);
+      await shop.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+      assert.equal(await shop.evaluate(() => window.opener === null), true, 'the shop can reach the page that opened it');
+      // To the opener the shop's window is gone (a separate browsing context group); a navigation of it does nothing.
+      assert.equal(await page.evaluate(() => (window as unknown as { shop: Window }).shop.closed), true, 'the opener still holds the shop');
+      await page.evaluate((url) => {
+        try {
+          (window as unknown as { shop: Window }).shop.location.href = url;
+        } catch {
+          // Refused outright is fine too.
+        }
+      }, `${origin}/look-alike`);
+      await shop.waitForTimeout(1000);
+      assert.equal(new URL(shop.url()).origin, base, `the shop became ${shop.url()}`);
+      assert.equal(await shop.getByRole('button', { name: 'Sign in', exact: true }).count(), 1);
+    } finally {
+      await context.close();
+      await new Promise((resolve) => attacker.close(resolve));
+    }
   });
 
   test("the API reference pages (/user/docs, /product/docs, /order/docs) list their operations with no console error or failed request, also on the dev ingress's plain-http host name", { timeout: STEP_MS }, async () => {

@@ -1,6 +1,6 @@
 // The storefront (web/, a Vite + React single-page app) on the API's origin: built files from STOREFRONT_DIR,
 // hashed assets cached for a year, the HTML never cached, client routes answered with index.html, and a
-// strict CSP (scripts from this origin only, no inline script). Used by the local gateway at `/` and by the
+// strict CSP (scripts from this origin only, no inline script) and a COOP of its own. Used by the local gateway at `/` and by the
 // storefront Deployment's static-only server (storefront-main.ts).
 import { existsSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
@@ -26,6 +26,14 @@ export const STOREFRONT_CSP = [
   "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+/**
+ * The app's pages open in a browsing context group of their own (no `window.opener` either way): a page of another
+ * origin that opened the shop (a link with target, window.open) could otherwise keep a handle on it, swap the
+ * signed-in shop for a look-alike "sign in again" page of its own (`w.location = ...`, tabnabbing), and watch it.
+ * The API's JSON needs none (not a document); the kit leaves it out there.
+ */
+export const STOREFRONT_COOP = 'same-origin';
 
 /** Paths the single-page app routes itself (web/src/main.tsx); each answers index.html. */
 export const CLIENT_ROUTES = ['/', '/products/*', '/cart', '/checkout', '/orders', '/orders/*', '/signin', '/admin', '/admin/*'];
@@ -87,7 +95,7 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
       const html = htmlRoute || String(reply.getHeader('content-type') ?? '').startsWith('text/html');
       if (reply.statusCode >= 400 && !html) return payload;
       reply.header('cache-control', html ? 'no-cache' : url.startsWith('/assets/') ? IMMUTABLE : 'public, max-age=3600');
-      if (html) reply.header('content-security-policy', STOREFRONT_CSP);
+      if (html) reply.header('content-security-policy', STOREFRONT_CSP).header('cross-origin-opener-policy', STOREFRONT_COOP);
       reply.header('vary', html ? 'accept, accept-encoding' : 'accept-encoding');
       if (reply.statusCode >= 400) return payload;
       // Revalidation: a browser holding this version gets a 304. send answers most itself, but not under a request's

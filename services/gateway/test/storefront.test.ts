@@ -11,7 +11,7 @@ import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { assertMethodNotAllowed, assertProblem, http, listenOnLoopback, rawExchange, type Running } from '@ecommerce/test-support';
-import { CLIENT_ROUTES, IMMUTABLE, STOREFRONT_CSP, buildStorefrontServer, loadStorefrontConfig } from '../src/storefront.js';
+import { CLIENT_ROUTES, IMMUTABLE, STOREFRONT_COOP, STOREFRONT_CSP, buildStorefrontServer, loadStorefrontConfig } from '../src/storefront.js';
 import { startGateway } from './harness.js';
 
 const HTML = '<!doctype html><html><head><script type="module" src="/assets/app-1a2b3c.js"></script></head><body><div id="root"></div></body></html>';
@@ -76,6 +76,28 @@ describe('storefront served by the gateway', () => {
       }
     } finally {
       await gw.app.close();
+    }
+  });
+
+  it('when a page is sent (a client route, its 304, its HEAD, the 404 page of an unknown path), then Cross-Origin-Opener-Policy: same-origin, so another site that opened it keeps no handle on it (gateway and static-only server alike)', async () => {
+    const gw = await gateway(dir);
+    const staticOnly = await buildStorefrontServer(loadStorefrontConfig({ LOG_LEVEL: 'silent', PORT: '0', STOREFRONT_DIR: dir }));
+    const navigation = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+    try {
+      assert.equal(STOREFRONT_COOP, 'same-origin');
+      for (const b of [gw.base, await listenOnLoopback(staticOnly)]) {
+        for (const route of [...CLIENT_ROUTES.map((r) => r.replace('*', 'x')), '/nope', '/products/%ZZ']) {
+          const full = await plainGet(b + route, navigation);
+          assert.equal(full.headers['cross-origin-opener-policy'], 'same-origin', `${b}${route} ${full.status}`);
+          const again = await plainGet(b + route, { ...navigation, 'if-none-match': String(full.headers.etag) });
+          if (again.status === 304) assert.equal(again.headers['cross-origin-opener-policy'], 'same-origin', `${b}${route} 304`);
+          const head = await fetch(b + route, { method: 'HEAD', headers: navigation });
+          assert.equal(head.headers.get('cross-origin-opener-policy'), 'same-origin', `${b}${route} HEAD`);
+        }
+      }
+    } finally {
+      await gw.app.close();
+      await staticOnly.close();
     }
   });
 
