@@ -2,6 +2,7 @@ import fp from 'fastify-plugin';
 import type { App, Database } from '@ecommerce/kit';
 import type { OrderConfig } from '../config.js';
 import { OrderRepository } from '../data/order-repository.js';
+import { withCrashPoint } from '../fault-injection/crash-points.js';
 import type { OrderDeps } from '../use-cases/order-deps.js';
 
 declare module 'fastify' {
@@ -13,12 +14,11 @@ declare module 'fastify' {
 
 export default fp(
   async (app: App, { db, config }: { db: Database; config: OrderConfig }) => {
-    app.decorate('orders', {
+    const deps: OrderDeps = {
       repository: new OrderRepository(db),
       products: app.products,
       metrics: app.orderMetrics,
       pendingDeadlineMs: config.PENDING_DEADLINE_MS,
-      crashPoint: config.FAULT_CRASH_POINT,
       // Reservations are refused after 2/3 of the deadline, leaving a margin for clock skew.
       reservationWindowMs: Math.floor((config.PENDING_DEADLINE_MS * 2) / 3),
       // One reservation call with its two retries (and their backoff), plus a margin.
@@ -26,7 +26,9 @@ export default fp(
       // A live driver's call ends within one deadline (a timeout is not retried); a dead one's lease outlasts that.
       driverWaitMs: config.RESERVATION_TIMEOUT_MS,
       limits: { maxQuantityPerProduct: config.MAX_QUANTITY_PER_LINE, maxUnitsPerHour: config.MAX_UNITS_PER_CUSTOMER_PER_HOUR },
-    } satisfies OrderDeps);
+    };
+    // Test only (FAULT_CRASH_POINT): 'none' in production (config.ts refuses it without FAULT_INJECTION=enabled).
+    app.decorate('orders', withCrashPoint(deps, config.FAULT_CRASH_POINT));
   },
   { name: 'orders', dependencies: ['order-metrics', 'product-client'] },
 );

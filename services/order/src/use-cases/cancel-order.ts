@@ -1,7 +1,6 @@
 import { ProblemError, ServiceUnavailable } from '@ecommerce/kit';
 import { toOrder, type Order, type Viewer } from '../model/order.js';
 import type { RequestContext } from '../model/request-context.js';
-import { crashAt } from './crash-point.js';
 import { findVisibleOrder } from './get-order.js';
 import type { OrderDeps } from './order-deps.js';
 import { reload, settleOrAwait, settleOrder } from './settle-order.js';
@@ -16,7 +15,6 @@ export async function cancelOrder(deps: OrderDeps, orderId: string, viewer: View
   if (row.status === 'confirmed') {
     const intent = await deps.repository.transition(row.id, 'confirmed', 'cancelling', { leaseMs: deps.driveLeaseMs });
     if (intent) {
-      crashAt(deps, 'after-cancelling', context);
       row = (await settleOrder(deps, intent, context)).row;
     } else {
       row = await reload(deps, row.id);

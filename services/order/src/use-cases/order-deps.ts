@@ -1,5 +1,4 @@
 import type { ProductClient } from '../clients/product-client.js';
-import type { CrashPoint } from '../config.js';
 import type { OrderRepository } from '../data/order-repository.js';
 import type { OrderMetrics } from '../plugins/order-metrics.js';
 
@@ -9,8 +8,6 @@ export interface OrderDeps {
   products: ProductClient;
   metrics: OrderMetrics;
   pendingDeadlineMs: number;
-  /** Test-only crash point (FAULT_CRASH_POINT), to prove recovery from a process killed mid-placement or mid-cancel. */
-  crashPoint: CrashPoint;
   /** How long before the deadline a reservation may still be taken (see notAfter). */
   reservationWindowMs: number;
   /** How long one driver owns an order in flight: longer than a reservation call with its retries. */

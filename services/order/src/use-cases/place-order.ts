@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { Conflict, ProblemError, ServiceUnavailable, UnprocessableEntity, traceparentOf, uuidv7 } from '@ecommerce/kit';
 import { expectationOf, toOrder, type Order, type OrderRow, type RequestedLine, type StoredProblem } from '../model/order.js';
 import type { RequestContext } from '../model/request-context.js';
-import { crashAt } from './crash-point.js';
 import type { OrderDeps } from './order-deps.js';
 import { settleOrAwait, settleOrder } from './settle-order.js';
 
@@ -45,7 +44,6 @@ export async function placeOrder(deps: OrderDeps, { userId, key, lines: asSent }
     traceparent: context.trace.sampled ? traceparentOf(context.trace) : null,
   });
   if (inserted) {
-    crashAt(deps, 'after-pending', context);
     const { row } = await settleOrder(deps, inserted, context);
     const problem = row.status === 'rejected' && (row.rejection as StoredProblem | null)?.status === 404 ? 'not_found' : undefined;
     deps.metrics.placed.inc({ result: problem ?? PLACED_RESULT[row.status] ?? 'confirmed' });

@@ -4,7 +4,6 @@ import type { Refusal, ReserveOutcome } from '../clients/product-client.js';
 import type { ReservedLine as ReservationItem } from '@ecommerce/contracts';
 import { expectationOf, inFlight, storedProblem, type OrderLine, type OrderRow, type StoredProblem } from '../model/order.js';
 import type { RequestContext } from '../model/request-context.js';
-import { crashAt } from './crash-point.js';
 import type { OrderDeps } from './order-deps.js';
 
 export interface SettleResult {
@@ -25,7 +24,6 @@ export async function settleOrder(deps: OrderDeps, row: OrderRow, context?: Requ
   if (row.status === 'cancelling') return finishCancel(deps, row, context);
   if (row.status !== 'pending') return { row, moved: false };
   const outcome = await reserveFor(deps, row, context);
-  crashAt(deps, 'after-reserve', context);
   let moved: OrderRow | null = null;
   switch (outcome.kind) {
     case 'reserved': {
@@ -48,7 +46,6 @@ export async function settleOrder(deps: OrderDeps, row: OrderRow, context?: Requ
 
 async function finishCancel(deps: OrderDeps, row: OrderRow, context?: RequestContext): Promise<SettleResult> {
   const released = await deps.products.release(row.id, context);
-  crashAt(deps, 'after-release', context);
   if (released === 'unavailable') {
     await deps.repository.releaseLeases([row.id]);
     return { row, moved: false, unavailable: 'product service unavailable' };
