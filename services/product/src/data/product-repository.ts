@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { PgCode, errorCode, type Database } from '@ecommerce/kit';
 import { skuTaken, type NewProduct } from '../model/product.js';
 import { UNCONDITIONAL, versionBounds, type VersionCondition } from '../model/version-condition.js';
-import { run, type NamedQuery } from './named-query.js';
 
 export interface ProductRow {
   id: string;
@@ -42,13 +41,10 @@ const PRODUCT = `id, sku, name, description, price_cents, currency, stock, categ
  * The four list shapes are separate statements rather than one with `$x IS NULL OR ...`, so each gets a plan
  * that uses its index (a generic plan for the catch-all form cannot).
  */
-function listQuery(name: string, filter: string, limitParam: number): NamedQuery {
-  return {
-    name,
-    text: `SELECT ${PRODUCT} FROM products
+function listQuery(filter: string, limitParam: number): string {
+  return `SELECT ${PRODUCT} FROM products
       WHERE NOT archived AND ($1::uuid IS NULL OR id > $1::uuid)${filter}
-      ORDER BY id LIMIT $${limitParam}`,
-  };
+      ORDER BY id LIMIT $${limitParam}`;
 }
 
 // $2 is a tsquery built from words only (searchQuery below), a plain parameter: with it known, the planner
@@ -56,68 +52,17 @@ function listQuery(name: string, filter: string, limitParam: number): NamedQuery
 // Cased here by the very SQL that cases the stored vector (migration 010), never by JavaScript's contextual
 // toLowerCase, so a name in capitals ("ΚΑΦΕΣ", "İZMİR") is found by itself.
 const MATCHES = `search @@ to_tsquery('simple', translate(lower($2::text), 'ς', 'σ'))`;
+const LIST = listQuery('', 2);
+const LIST_BY_CATEGORY = listQuery(' AND category = $2', 3);
+const SEARCH = listQuery(` AND ${MATCHES}`, 3);
+const SEARCH_BY_CATEGORY = listQuery(` AND ${MATCHES} AND category = $3`, 4);
 
-const Q = {
-  insert: {
-    name: 'product_insert',
-    text: `INSERT INTO products (id, sku, name, description, price_cents, currency, stock, category, image_url)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${PRODUCT}`,
-  },
-  byId: { name: 'product_by_id', text: `SELECT ${PRODUCT} FROM products WHERE id = $1 AND NOT archived` },
-  list: listQuery('product_list', '', 2),
-  listByCategory: listQuery('product_list_category', ' AND category = $2', 3),
-  search: listQuery('product_list_search', ` AND ${MATCHES}`, 3),
-  searchByCategory: listQuery('product_list_search_category', ` AND ${MATCHES} AND category = $3`, 4),
-  // One statement for every PATCH shape: a key present in the JSON patch replaces the column, absent keeps it.
-  update: {
-    name: 'product_update',
-    text: `UPDATE products SET
-        sku = CASE WHEN $2::jsonb ? 'sku' THEN $2::jsonb->>'sku' ELSE sku END,
-        name = CASE WHEN $2::jsonb ? 'name' THEN $2::jsonb->>'name' ELSE name END,
-        description = CASE WHEN $2::jsonb ? 'description' THEN $2::jsonb->>'description' ELSE description END,
-        price_cents = CASE WHEN $2::jsonb ? 'priceCents' THEN ($2::jsonb->>'priceCents')::bigint ELSE price_cents END,
-        currency = CASE WHEN $2::jsonb ? 'currency' THEN $2::jsonb->>'currency' ELSE currency END,
-        category = CASE WHEN $2::jsonb ? 'category' THEN $2::jsonb->>'category' ELSE category END,
-        image_url = CASE WHEN $2::jsonb ? 'imageUrl' THEN $2::jsonb->>'imageUrl' ELSE image_url END,
-        version = version + 1,
-        updated_at = now()
-      WHERE id = $1 AND NOT archived AND ($3::integer[] IS NULL OR version = ANY($3::integer[]))
-        AND ($4::integer[] IS NULL OR version <> ALL($4::integer[]))
-      RETURNING ${PRODUCT}`,
-  },
-  // Available units may not go below zero: only unreserved units can be removed.
-  adjustStock: {
-    name: 'product_adjust_stock',
-    text: `UPDATE products SET stock = stock + $2, version = version + 1, updated_at = now()
+// Available units may not go below zero: only unreserved units can be removed. Used alone and under a key.
+const ADJUST_STOCK = `UPDATE products SET stock = stock + $2, version = version + 1, updated_at = now()
       WHERE id = $1 AND NOT archived AND stock + $2 >= 0 AND (stock + $2 <= $3 OR $2 < 0)
         AND ($4::integer[] IS NULL OR version = ANY($4::integer[]))
         AND ($5::integer[] IS NULL OR version <> ALL($5::integer[]))
-      RETURNING ${PRODUCT}`,
-  },
-  claimAdjustment: {
-    name: 'product_claim_adjustment',
-    text: 'INSERT INTO stock_adjustments (product_id, idempotency_key, delta) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
-  },
-  pruneAdjustmentKeys: {
-    name: 'product_prune_adjustment_keys',
-    text: `DELETE FROM stock_adjustments WHERE created_at < now() - make_interval(hours => $1)`,
-  },
-  storedAdjustment: { name: 'product_stored_adjustment', text: 'SELECT delta FROM stock_adjustments WHERE product_id = $1 AND idempotency_key = $2' },
-  archive: {
-    name: 'product_archive',
-    text: `UPDATE products SET archived = true, version = version + 1, updated_at = now()
-      WHERE id = $1 AND NOT archived AND ($2::integer[] IS NULL OR version = ANY($2::integer[]))
-        AND ($3::integer[] IS NULL OR version <> ALL($3::integer[])) RETURNING id`,
-  },
-  count: { name: 'product_count_all', text: 'SELECT count(*)::integer AS n FROM products' },
-  seedLock: { name: 'product_seed_lock', text: 'SELECT pg_advisory_xact_lock($1)' },
-  seedInsert: {
-    name: 'product_seed_insert',
-    text: `INSERT INTO products (id, sku, name, description, price_cents, currency, stock, category, image_url)
-      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::integer[], $8::text[], $9::text[])
-      ON CONFLICT (sku) DO NOTHING`,
-  },
-} satisfies Record<string, NamedQuery>;
+      RETURNING ${PRODUCT}`;
 
 // Several replicas may start at once: the transaction-scoped advisory lock lets one seed and the others see a non-empty table.
 const SEED_LOCK = createHash('sha256').update('seed:catalog').digest().readInt32BE(0);
@@ -157,13 +102,20 @@ export class ProductRepository {
 
   async insert(p: ProductInsert): Promise<ProductRow> {
     const values = [p.id, p.sku, p.name, p.description, p.priceCents, p.currency, p.stock, p.category, p.imageUrl];
-    const res = await run<ProductRow>(this.db, Q.insert, values).catch(rethrowSkuTaken);
+    const res = await this.db
+      .query<ProductRow>(
+        'product_insert',
+        `INSERT INTO products (id, sku, name, description, price_cents, currency, stock, category, image_url)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${PRODUCT}`,
+        values,
+      )
+      .catch(rethrowSkuTaken);
     return res.rows[0]!;
   }
 
   /** A live (not archived) product. */
   async findById(id: string): Promise<ProductRow | undefined> {
-    return (await run<ProductRow>(this.db, Q.byId, [id])).rows[0];
+    return (await this.db.query<ProductRow>('product_by_id', `SELECT ${PRODUCT} FROM products WHERE id = $1 AND NOT archived`, [id])).rows[0];
   }
 
   /** Keyset page over live products in id (creation) order; returns limit+1 rows for pageOf. */
@@ -172,17 +124,36 @@ export class ProductRepository {
     const tsquery = f.q === undefined ? undefined : searchQuery(f.q);
     if (tsquery === null) return [];
     let res;
-    if (tsquery !== undefined && f.category !== undefined) res = await run<ProductRow>(this.db, Q.searchByCategory, [f.afterId, tsquery, f.category, more]);
-    else if (tsquery !== undefined) res = await run<ProductRow>(this.db, Q.search, [f.afterId, tsquery, more]);
-    else if (f.category !== undefined) res = await run<ProductRow>(this.db, Q.listByCategory, [f.afterId, f.category, more]);
-    else res = await run<ProductRow>(this.db, Q.list, [f.afterId, more]);
+    if (tsquery !== undefined && f.category !== undefined) res = await this.db.query<ProductRow>('product_list_search_category', SEARCH_BY_CATEGORY, [f.afterId, tsquery, f.category, more]);
+    else if (tsquery !== undefined) res = await this.db.query<ProductRow>('product_list_search', SEARCH, [f.afterId, tsquery, more]);
+    else if (f.category !== undefined) res = await this.db.query<ProductRow>('product_list_category', LIST_BY_CATEGORY, [f.afterId, f.category, more]);
+    else res = await this.db.query<ProductRow>('product_list', LIST, [f.afterId, more]);
     return res.rows;
   }
 
   /** The patched row, or undefined when the product is gone or its version is not one the condition allows. */
   async update(id: string, patch: object, condition: VersionCondition = UNCONDITIONAL): Promise<ProductRow | undefined> {
     const { expected, excluded } = versionBounds(condition);
-    const res = await run<ProductRow>(this.db, Q.update, [id, JSON.stringify(patch), expected, excluded]).catch(rethrowSkuTaken);
+    // One statement for every PATCH shape: a key present in the JSON patch replaces the column, absent keeps it.
+    const res = await this.db
+      .query<ProductRow>(
+        'product_update',
+        `UPDATE products SET
+           sku = CASE WHEN $2::jsonb ? 'sku' THEN $2::jsonb->>'sku' ELSE sku END,
+           name = CASE WHEN $2::jsonb ? 'name' THEN $2::jsonb->>'name' ELSE name END,
+           description = CASE WHEN $2::jsonb ? 'description' THEN $2::jsonb->>'description' ELSE description END,
+           price_cents = CASE WHEN $2::jsonb ? 'priceCents' THEN ($2::jsonb->>'priceCents')::bigint ELSE price_cents END,
+           currency = CASE WHEN $2::jsonb ? 'currency' THEN $2::jsonb->>'currency' ELSE currency END,
+           category = CASE WHEN $2::jsonb ? 'category' THEN $2::jsonb->>'category' ELSE category END,
+           image_url = CASE WHEN $2::jsonb ? 'imageUrl' THEN $2::jsonb->>'imageUrl' ELSE image_url END,
+           version = version + 1,
+           updated_at = now()
+         WHERE id = $1 AND NOT archived AND ($3::integer[] IS NULL OR version = ANY($3::integer[]))
+           AND ($4::integer[] IS NULL OR version <> ALL($4::integer[]))
+         RETURNING ${PRODUCT}`,
+        [id, JSON.stringify(patch), expected, excluded],
+      )
+      .catch(rethrowSkuTaken);
     return res.rows[0];
   }
 
@@ -192,7 +163,7 @@ export class ProductRepository {
    */
   async adjustStock(id: string, delta: number, maxStock: number, condition: VersionCondition = UNCONDITIONAL): Promise<ProductRow | undefined> {
     const { expected, excluded } = versionBounds(condition);
-    return (await run<ProductRow>(this.db, Q.adjustStock, [id, delta, maxStock, expected, excluded])).rows[0];
+    return (await this.db.query<ProductRow>('product_adjust_stock', ADJUST_STOCK, [id, delta, maxStock, expected, excluded])).rows[0];
   }
 
   /**
@@ -215,12 +186,18 @@ export class ProductRepository {
     try {
       for (let attempt = 1; ; attempt++) {
         const outcome = await this.db.tx(async (tx) => {
-          const claimed = await run(tx, Q.claimAdjustment, [id, key, delta]);
+          const claimed = await tx.query(
+            'product_claim_adjustment',
+            'INSERT INTO stock_adjustments (product_id, idempotency_key, delta) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
+            [id, key, delta],
+          );
           if (claimed.rowCount === 0) {
-            const stored = (await run<{ delta: number }>(tx, Q.storedAdjustment, [id, key])).rows[0];
+            const stored = (
+              await tx.query<{ delta: number }>('product_stored_adjustment', 'SELECT delta FROM stock_adjustments WHERE product_id = $1 AND idempotency_key = $2', [id, key])
+            ).rows[0];
             return stored && { kind: 'replayed' as const, delta: stored.delta };
           }
-          const row = (await run<ProductRow>(tx, Q.adjustStock, [id, delta, maxStock, expected, excluded])).rows[0];
+          const row = (await tx.query<ProductRow>('product_adjust_stock', ADJUST_STOCK, [id, delta, maxStock, expected, excluded])).rows[0];
           if (!row) throw refused;
           return { kind: 'applied' as const, row };
         });
@@ -235,34 +212,37 @@ export class ProductRepository {
 
   /** Deletes the adjustment keys older than the retention; answers how many. */
   async pruneAdjustmentKeys(retentionHours: number): Promise<number> {
-    return (await run(this.db, Q.pruneAdjustmentKeys, [retentionHours])).rowCount ?? 0;
+    return (await this.db.query('product_prune_adjustment_keys', `DELETE FROM stock_adjustments WHERE created_at < now() - make_interval(hours => $1)`, [retentionHours])).rowCount ?? 0;
   }
 
   /** False when there was no live product to archive. */
   /** Archives the product, only at a version the condition allows; false when it is gone or at another. */
   async archive(id: string, condition: VersionCondition = UNCONDITIONAL): Promise<boolean> {
     const { expected, excluded } = versionBounds(condition);
-    return (await run(this.db, Q.archive, [id, expected, excluded])).rowCount !== 0;
+    const res = await this.db.query(
+      'product_archive',
+      `UPDATE products SET archived = true, version = version + 1, updated_at = now()
+       WHERE id = $1 AND NOT archived AND ($2::integer[] IS NULL OR version = ANY($2::integer[]))
+         AND ($3::integer[] IS NULL OR version <> ALL($3::integer[])) RETURNING id`,
+      [id, expected, excluded],
+    );
+    return res.rowCount !== 0;
   }
 
   /** Inserts the products only when the table is empty (under a lock, so one replica seeds); returns how many. */
   async insertAllIfEmpty(products: ProductInsert[]): Promise<number> {
     return this.db.tx(async (tx) => {
-      await run(tx, Q.seedLock, [SEED_LOCK]);
-      const count = await run<{ n: number }>(tx, Q.count);
+      await tx.query('product_seed_lock', 'SELECT pg_advisory_xact_lock($1)', [SEED_LOCK]);
+      const count = await tx.query<{ n: number }>('product_count_all', 'SELECT count(*)::integer AS n FROM products');
       if (count.rows[0]!.n > 0) return 0;
       const column = <K extends keyof ProductInsert>(key: K) => products.map((p) => p[key]);
-      const res = await run(tx, Q.seedInsert, [
-        column('id'),
-        column('sku'),
-        column('name'),
-        column('description'),
-        column('priceCents'),
-        column('currency'),
-        column('stock'),
-        column('category'),
-        column('imageUrl'),
-      ]);
+      const res = await tx.query(
+        'product_seed_insert',
+        `INSERT INTO products (id, sku, name, description, price_cents, currency, stock, category, image_url)
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::text[], $7::integer[], $8::text[], $9::text[])
+         ON CONFLICT (sku) DO NOTHING`,
+        [column('id'), column('sku'), column('name'), column('description'), column('priceCents'), column('currency'), column('stock'), column('category'), column('imageUrl')],
+      );
       return res.rowCount ?? 0;
     });
   }

@@ -1,6 +1,5 @@
 import { errorCode, type Database, type Queryable } from '@ecommerce/kit';
 import type { Refusal, ReservationStatus } from '@ecommerce/contracts';
-import { run, type NamedQuery } from './named-query.js';
 
 /** One line of a reservation; a refused reservation is one row with null line columns (LEFT JOIN). */
 export interface ReservationLineRow {
@@ -53,49 +52,6 @@ export interface AvailabilityRow {
 export type ReserveFailure = 'expired' | 'short' | 'mixed-currency' | 'price-changed';
 const FAILURES: Record<string, ReserveFailure> = { EC001: 'expired', EC002: 'short', EC003: 'mixed-currency', EC004: 'price-changed' };
 
-const Q = {
-  // The whole reservation in one round trip: migrations/008_reserve_expected_prices.sql (006's first-line refusal
-  // stored in the call, plus the prices the customer was shown).
-  reserve: {
-    name: 'reservation_reserve',
-    // The products' names come with it, in the same round trip (a join on the primary key per line).
-    text: `SELECT r.status, r.product_id, r.quantity, r.unit_price_cents, r.currency, r.stock_left, r.replayed, r.refusal, p.name
-      FROM reserve_stock($1, $2::uuid[], $3::integer[], $4::timestamptz, $5::bigint[], $6::text[]) r
-      LEFT JOIN products p ON p.id = r.product_id`,
-  },
-  // After a refused call (rolled back): store the refusal, unless a concurrent request decided first.
-  refuse: {
-    name: 'reservation_refuse',
-    text: `INSERT INTO reservations (order_id, status, refusal) VALUES ($1, 'refused', $2::jsonb) ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
-  },
-  availability: {
-    name: 'reservation_availability',
-    text: 'SELECT id, stock, archived, price_cents, currency FROM products WHERE id = ANY($1::uuid[])',
-  },
-  // A refused reservation has no lines: LEFT JOIN, so it is still found.
-  get: {
-    name: 'reservation_get',
-    text: `SELECT r.order_id, r.status, r.refusal, i.product_id, i.quantity, i.unit_price_cents, i.currency, p.name
-      FROM reservations r LEFT JOIN reservation_items i USING (order_id) LEFT JOIN products p ON p.id = i.product_id
-      WHERE r.order_id = $1 ORDER BY i.product_id`,
-  },
-  // Keyset page by order id over one status (the order service's audit walks the held ones).
-  list: {
-    name: 'reservation_list',
-    text: `SELECT order_id, status FROM reservations
-      WHERE status = $1 AND ($2::uuid IS NULL OR order_id > $2::uuid)
-      ORDER BY order_id LIMIT $3`,
-  },
-  markReleased: {
-    name: 'reservation_mark_released',
-    text: `UPDATE reservations SET status = 'released', released_at = now() WHERE order_id = $1 AND status = 'reserved' RETURNING order_id`,
-  },
-  returnStock: {
-    name: 'reservation_return_stock',
-    text: 'UPDATE products SET stock = stock + $2, version = version + 1, updated_at = now() WHERE id = $1',
-  },
-} satisfies Record<string, NamedQuery>;
-
 /** Reservations and their lines; the stock they take and give back is the products table's. */
 export class ReservationRepository {
   constructor(private readonly db: Database) {}
@@ -112,7 +68,17 @@ export class ReservationRepository {
     const currencies = lines.some((l) => l.expectedCurrency !== undefined) ? lines.map((l) => l.expectedCurrency ?? null) : null;
     const params = [orderId, lines.map((l) => l.productId), lines.map((l) => l.quantity), notAfter, prices, currencies];
     try {
-      return { rows: (await run<ReserveRow>(this.db, Q.reserve, params)).rows };
+      // The whole reservation in one round trip: migrations/008_reserve_expected_prices.sql (006's first-line refusal
+      // stored in the call, plus the prices the customer was shown). The products' names come with it, in the same
+      // round trip (a join on the primary key per line).
+      const res = await this.db.query<ReserveRow>(
+        'reservation_reserve',
+        `SELECT r.status, r.product_id, r.quantity, r.unit_price_cents, r.currency, r.stock_left, r.replayed, r.refusal, p.name
+         FROM reserve_stock($1, $2::uuid[], $3::integer[], $4::timestamptz, $5::bigint[], $6::text[]) r
+         LEFT JOIN products p ON p.id = r.product_id`,
+        params,
+      );
+      return { rows: res.rows };
     } catch (err) {
       const failure = FAILURES[errorCode(err) ?? ''];
       if (failure) return { failure };
@@ -122,22 +88,44 @@ export class ReservationRepository {
 
   /** Stores a refusal as the order id's answer; false when a concurrent request stored an answer first. */
   async storeRefusal(orderId: string, refusal: Refusal): Promise<boolean> {
-    return (await run(this.db, Q.refuse, [orderId, JSON.stringify(refusal)])).rowCount === 1;
+    // After a refused call (rolled back): unless a concurrent request decided first.
+    const res = await this.db.query(
+      'reservation_refuse',
+      `INSERT INTO reservations (order_id, status, refusal) VALUES ($1, 'refused', $2::jsonb) ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
+      [orderId, JSON.stringify(refusal)],
+    );
+    return res.rowCount === 1;
   }
 
   /** Stock, archived flag and price of each product that exists (read outside any transaction). */
   async availability(productIds: string[]): Promise<AvailabilityRow[]> {
-    return (await run<AvailabilityRow>(this.db, Q.availability, [productIds])).rows;
+    return (await this.db.query<AvailabilityRow>('reservation_availability', 'SELECT id, stock, archived, price_cents, currency FROM products WHERE id = ANY($1::uuid[])', [productIds])).rows;
   }
 
   /** The reservation's lines by product id; empty when the order id has none. */
   async lines(orderId: string, db: Queryable = this.db): Promise<ReservationLineRow[]> {
-    return (await run<ReservationLineRow>(db, Q.get, [orderId])).rows;
+    // A refused reservation has no lines: LEFT JOIN, so it is still found.
+    const res = await db.query<ReservationLineRow>(
+      'reservation_get',
+      `SELECT r.order_id, r.status, r.refusal, i.product_id, i.quantity, i.unit_price_cents, i.currency, p.name
+       FROM reservations r LEFT JOIN reservation_items i USING (order_id) LEFT JOIN products p ON p.id = i.product_id
+       WHERE r.order_id = $1 ORDER BY i.product_id`,
+      [orderId],
+    );
+    return res.rows;
   }
 
   /** limit+1 order ids in one status, after `after`. */
   async list(status: ReservationStatus, after: string | null, limit: number): Promise<{ order_id: string; status: ReservationStatus }[]> {
-    return (await run<{ order_id: string; status: ReservationStatus }>(this.db, Q.list, [status, after, limit + 1])).rows;
+    // Keyset page by order id over one status (the order service's audit walks the held ones).
+    const res = await this.db.query<{ order_id: string; status: ReservationStatus }>(
+      'reservation_list',
+      `SELECT order_id, status FROM reservations
+       WHERE status = $1 AND ($2::uuid IS NULL OR order_id > $2::uuid)
+       ORDER BY order_id LIMIT $3`,
+      [status, after, limit + 1],
+    );
+    return res.rows;
   }
 
   /**
@@ -146,11 +134,18 @@ export class ReservationRepository {
    */
   async release(orderId: string): Promise<{ lines: ReservationLineRow[]; released: boolean }> {
     return this.db.tx(async (tx) => {
-      const flipped = await run(tx, Q.markReleased, [orderId]);
+      const flipped = await tx.query(
+        'reservation_mark_released',
+        `UPDATE reservations SET status = 'released', released_at = now() WHERE order_id = $1 AND status = 'reserved' RETURNING order_id`,
+        [orderId],
+      );
       const lines = await this.lines(orderId, tx);
       if (flipped.rowCount === 0) return { lines, released: false };
       // Lines come back sorted by product id: the same lock order as reservations, so no deadlock.
-      for (const line of lines) if (line.product_id !== null) await run(tx, Q.returnStock, [line.product_id, line.quantity]);
+      for (const line of lines) {
+        if (line.product_id === null) continue;
+        await tx.query('reservation_return_stock', 'UPDATE products SET stock = stock + $2, version = version + 1, updated_at = now() WHERE id = $1', [line.product_id, line.quantity]);
+      }
       return { lines, released: true };
     });
   }
