@@ -63,6 +63,37 @@ describe('the code layout of the services (docs/design.md)', () => {
     assert.deepEqual(elsewhere.map((f) => f.path), []);
   });
 
+  it('when a service injects faults for its tests (a crash point, FAULT_*, killing its own process), then in src/fault-injection/, never in the layers that do the work', () => {
+    // config.ts declares the setting and a plugin applies it (the order service's FAULT_CRASH_POINT wraps the
+    // dependencies its use cases are given), so a use case reads as its business steps only.
+    const fault = /process\.(kill|exit)\(|\bFAULT_|crash_?(at|points?)\b|'SIGKILL'/i;
+    const working = ['use-cases', 'model', 'data', 'clients', 'routes', 'background'].flatMap((folder) => sources(folder));
+    assert.ok(working.length >= 80, `only ${working.length} files`);
+    assert.deepEqual(working.filter(({ text }) => fault.test(text)).map((f) => f.path), []);
+    const kills = sources('').filter(({ text }) => /process\.kill\(/.test(text));
+    assert.deepEqual(kills.filter((f) => f.path.split('/')[3] !== 'fault-injection').map((f) => f.path), []);
+  });
+
+  it("when a service reads or writes its tables, then in src/data/<thing>-repository.ts, each statement named where it runs (db.query('<name>', sql, values))", () => {
+    const data = sources('data');
+    assert.ok(data.length >= 7, `only ${data.length} data files`);
+    const wrong: string[] = [];
+    for (const { path, text } of data) {
+      if (!/\/[a-z-]+-repository\.ts$/.test(path)) wrong.push(`${path}: not a <thing>-repository.ts`);
+      // Every .query call, past its type arguments, opens with the statement's name as a literal: the metric label
+      // and the prepared statement's name are read in the call, not looked up in a table of queries.
+      const calls = [...text.matchAll(/\.query\b/g)];
+      if (calls.length === 0) wrong.push(`${path}: runs no statement itself`);
+      for (const m of calls) {
+        let i = (m.index ?? 0) + m[0].length;
+        if (text[i] === '<') for (let depth = 0; i < text.length; i++) if ((depth += text[i] === '<' ? 1 : text[i] === '>' ? -1 : 0) === 0) break;
+        const call = text.slice(text[i] === '>' ? i + 1 : i);
+        if (!/^\(\s*'[a-z][a-z0-9]*(_[a-z0-9]+)*'/.test(call)) wrong.push(`${path}: .query${call.slice(0, 40).replace(/\s+/g, ' ')}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+  });
+
   it('when a source file is named, then not utils, helpers, misc or manager (the name says what it is)', () => {
     const vague = /^(utils?|helpers?|misc|manager)\b/i;
     const files = sources('');
