@@ -8,7 +8,8 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { context, diag, DiagConsoleLogger, type Context, type Span as ApiSpan } from '@opentelemetry/api';
+import { inspect } from 'node:util';
+import { context, diag, DiagLogLevel, type Context, type DiagLogger, type Span as ApiSpan } from '@opentelemetry/api';
 import { diagLogLevelFromString } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { detectResources, envDetector, hostDetector, osDetector, resourceFromAttributes } from '@opentelemetry/resources';
@@ -16,7 +17,7 @@ import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type SpanE
 import { tracedInstrumentations } from './instrumentations.js';
 import { settleServerSpanStatus } from './server-span-status.js';
 import { ErrorTypeSpanProcessor } from './span-error-type.js';
-import { instrumentationChoice, type ExporterProtocol } from './tracing-env.js';
+import { batchProcessorConfig, instrumentationChoice, type ExporterProtocol } from './tracing-env.js';
 
 // No ESM loader (module.register + import-in-the-middle): every patched module is reached through a
 // CommonJS require even though the kit imports from ESM (pg's lib/client.js is required by pg itself, pino
@@ -106,9 +107,26 @@ async function spanExporter(protocol: ExporterProtocol): Promise<SpanExporter> {
   return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
 }
 
+/** One JSON line on stderr in the services' log format (pino's levels), like the preload's own warning. */
+function stderrLine(level: number, message: string, args: unknown[]): void {
+  const details = args.map((arg) => (arg instanceof Error ? arg.message : typeof arg === 'string' ? arg : inspect(arg, { breakLength: Infinity, depth: 2 })));
+  process.stderr.write(`${JSON.stringify({ level, time: Date.now(), pid: process.pid, msg: [message, ...details].join(' ') })}\n`);
+}
+
+const diagnostics: DiagLogger = {
+  error: (message, ...args) => stderrLine(50, message, args),
+  warn: (message, ...args) => stderrLine(40, message, args),
+  info: (message, ...args) => stderrLine(30, message, args),
+  debug: (message, ...args) => stderrLine(20, message, args),
+  verbose: (message, ...args) => stderrLine(10, message, args),
+};
+
 export async function startTracing(protocol: ExporterProtocol): Promise<NodeTracerProvider> {
-  const logLevel = process.env.OTEL_LOG_LEVEL;
-  if (logLevel) diag.setLogger(new DiagConsoleLogger(), { logLevel: diagLogLevelFromString(logLevel) });
+  // The SDK's diagnostics at OTEL_LOG_LEVEL, warnings and errors by default: without a logger the SDK says nothing,
+  // and a bad OTEL_TRACES_SAMPLER_ARG (1.5, -1, "10%"), an OTEL_BSP_* value or a failing export went unreported.
+  const logLevel = process.env.OTEL_LOG_LEVEL?.trim();
+  diag.setLogger(diagnostics, { logLevel: logLevel ? (diagLogLevelFromString(logLevel) ?? DiagLogLevel.WARN) : DiagLogLevel.WARN, suppressOverrideMessage: true });
+  const batching = batchProcessorConfig(process.env, (message) => diag.warn(`tracing: ${message}`));
   const version = serviceVersion();
   // No process detector: its command line is no business of a trace; pid and runtime are enough.
   const resource = resourceFromAttributes({
@@ -117,7 +135,7 @@ export async function startTracing(protocol: ExporterProtocol): Promise<NodeTrac
     'process.runtime.name': 'nodejs',
     'process.runtime.version': process.versions.node,
   }).merge(detectResources({ detectors: [hostDetector, osDetector, envDetector] }));
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [new ErrorTypeSpanProcessor(), new BatchSpanProcessor(await spanExporter(protocol))] });
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [new ErrorTypeSpanProcessor(), new BatchSpanProcessor(await spanExporter(protocol), batching)] });
   provider.register();
   registerInstrumentations({ instrumentations: tracedInstrumentations(instrumentationChoice(process.env)), tracerProvider: provider });
   attachToFastifyApps(provider);

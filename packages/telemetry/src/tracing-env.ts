@@ -54,3 +54,46 @@ export function instrumentationChoice(env: NodeJS.ProcessEnv): Set<Instrumentati
   const disabled = new Set(names(env.OTEL_NODE_DISABLED_INSTRUMENTATIONS));
   return new Set(INSTRUMENTATION_NAMES.filter((n) => (enabled.length === 0 || enabled.includes(n)) && !disabled.has(n)));
 }
+
+/** The batch span processor's settings (OTEL_BSP_*), each one valid whatever the environment says. */
+export interface BatchProcessorConfig {
+  scheduledDelayMillis: number;
+  exportTimeoutMillis: number;
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+}
+
+/** The longest delay a Node timer takes: a longer one fires after 1 ms (TimeoutOverflowWarning), an export loop. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const BATCH_SETTINGS: readonly [keyof BatchProcessorConfig, string, number, number][] = [
+  // [setting, variable, the specification's default, the least valid value]
+  ['scheduledDelayMillis', 'OTEL_BSP_SCHEDULE_DELAY', 5000, 0],
+  ['exportTimeoutMillis', 'OTEL_BSP_EXPORT_TIMEOUT', 30000, 0],
+  ['maxQueueSize', 'OTEL_BSP_MAX_QUEUE_SIZE', 2048, 1],
+  ['maxExportBatchSize', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512, 1],
+];
+
+/**
+ * OTEL_BSP_SCHEDULE_DELAY, OTEL_BSP_EXPORT_TIMEOUT, OTEL_BSP_MAX_QUEUE_SIZE and OTEL_BSP_MAX_EXPORT_BATCH_SIZE, read
+ * before the SDK sees them: a value that is not a whole number in range is said through `warn` and the default used.
+ * The SDK takes any number, silently: a batch size of 0 made its export loop spin until the process ran out of
+ * memory, a negative one or a queue of 0 exported nothing, a delay over 2^31-1 ms exported every millisecond.
+ * A batch larger than the queue is cut to the queue's size (as the SDK does), also said.
+ */
+export function batchProcessorConfig(env: NodeJS.ProcessEnv, warn: (message: string) => void): BatchProcessorConfig {
+  const config = {} as BatchProcessorConfig;
+  for (const [setting, variable, fallback, least] of BATCH_SETTINGS) {
+    const raw = env[variable]?.trim();
+    config[setting] = fallback;
+    if (!raw) continue; // unset or blank: the default, as the SDK reads every OTEL_* variable
+    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (Number.isInteger(value) && value >= least && value <= MAX_TIMER_MS) config[setting] = value;
+    else warn(`${variable}=${JSON.stringify(raw.slice(0, 40))} is not a whole number from ${least} to ${MAX_TIMER_MS}; using the default, ${fallback}`);
+  }
+  if (config.maxExportBatchSize > config.maxQueueSize) {
+    warn(`OTEL_BSP_MAX_EXPORT_BATCH_SIZE=${config.maxExportBatchSize} is larger than OTEL_BSP_MAX_QUEUE_SIZE=${config.maxQueueSize}; using ${config.maxQueueSize}`);
+    config.maxExportBatchSize = config.maxQueueSize;
+  }
+  return config;
+}

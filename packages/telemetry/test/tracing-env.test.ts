@@ -1,7 +1,8 @@
 // When tracing is on, how it exports, and what the instrumentation hooks scrub.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { dropTraceHeaders, exporterChoice, instrumentationChoice, pathOf, redactedUrl, sqlOperationName, tracingDecision } from '../src/index.js';
+import fc from 'fast-check';
+import { batchProcessorConfig, dropTraceHeaders, exporterChoice, instrumentationChoice, pathOf, redactedUrl, sqlOperationName, tracingDecision } from '../src/index.js';
 
 describe('tracingDecision', () => {
   it('is off without an endpoint, with OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none', () => {
@@ -70,5 +71,42 @@ describe('which instrumentations load (OTEL_NODE_ENABLED_INSTRUMENTATIONS / OTEL
     assert.deepEqual([...instrumentationChoice({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'pino,undici' })], ['fastify', 'pg']);
     assert.deepEqual([...instrumentationChoice({ OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'pg,undici', OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'undici' })], ['pg']);
     assert.deepEqual([...instrumentationChoice({ OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'fastify,undici,pg,pino' })], []);
+  });
+});
+
+describe('batchProcessorConfig (OTEL_BSP_*)', () => {
+  const variables = ['OTEL_BSP_SCHEDULE_DELAY', 'OTEL_BSP_EXPORT_TIMEOUT', 'OTEL_BSP_MAX_QUEUE_SIZE', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE'] as const;
+  it('when unset or blank, then the specification\'s defaults, and nothing said', () => {
+    const said: string[] = [];
+    assert.deepEqual(batchProcessorConfig({ OTEL_BSP_SCHEDULE_DELAY: ' ' }, (m) => said.push(m)), { scheduledDelayMillis: 5000, exportTimeoutMillis: 30000, maxQueueSize: 2048, maxExportBatchSize: 512 });
+    assert.deepEqual(said, []);
+  });
+  it('when valid, then taken as they are', () => {
+    const said: string[] = [];
+    assert.deepEqual(batchProcessorConfig({ OTEL_BSP_SCHEDULE_DELAY: '0', OTEL_BSP_EXPORT_TIMEOUT: ' 100 ', OTEL_BSP_MAX_QUEUE_SIZE: '1', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '1' }, (m) => said.push(m)), { scheduledDelayMillis: 0, exportTimeoutMillis: 100, maxQueueSize: 1, maxExportBatchSize: 1 });
+    assert.deepEqual(said, []);
+  });
+  it('when a batch is larger than the queue, then it is cut to the queue, and that is said', () => {
+    const said: string[] = [];
+    assert.equal(batchProcessorConfig({ OTEL_BSP_MAX_QUEUE_SIZE: '10', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '100' }, (m) => said.push(m)).maxExportBatchSize, 10);
+    assert.equal(said.length, 1);
+  });
+  it('whatever the values, then every setting is one the SDK can run with, and each refused value is said naming its variable', () => {
+    const value = fc.oneof(fc.string(), fc.integer().map(String), fc.double().map(String), fc.constantFrom('0', '-1', '1e12', 'Infinity', 'NaN', '0x10', '1.5', '2147483648', ' 7 '));
+    fc.assert(
+      fc.property(fc.record(Object.fromEntries(variables.map((v) => [v, value])) as Record<(typeof variables)[number], fc.Arbitrary<string>>, { requiredKeys: [] }), (env) => {
+        const said: string[] = [];
+        const config = batchProcessorConfig(env, (m) => said.push(m));
+        for (const [name, least] of [['scheduledDelayMillis', 0], ['exportTimeoutMillis', 0], ['maxQueueSize', 1], ['maxExportBatchSize', 1]] as const) {
+          assert.ok(Number.isInteger(config[name]) && config[name] >= least && config[name] <= 2 ** 31 - 1, `${name}=${config[name]}`);
+        }
+        assert.ok(config.maxExportBatchSize <= config.maxQueueSize);
+        for (const variable of variables) {
+          const raw = env[variable]?.trim();
+          const valid = !raw || (/^\d+$/.test(raw) && Number(raw) <= 2 ** 31 - 1 && (Number(raw) >= 1 || variable === 'OTEL_BSP_SCHEDULE_DELAY' || variable === 'OTEL_BSP_EXPORT_TIMEOUT'));
+          if (!valid) assert.ok(said.some((m) => m.startsWith(`${variable}=`)), `${variable}=${JSON.stringify(raw)} not said: ${said.join('; ')}`);
+        }
+      }),
+    );
   });
 });

@@ -1,0 +1,95 @@
+// The standard OTEL_* variables with values the SDK cannot use, in real processes (the preload and the fixture
+// service, exporting to the test's OTLP receiver): the service must start and serve, spans must still arrive, and
+// the bad value must be said on stderr, once, naming the variable. Before, the SDK had no diagnostic logger unless
+// OTEL_LOG_LEVEL was set, so every one of these was silent; OTEL_BSP_MAX_EXPORT_BATCH_SIZE=0 made the batch
+// processor's export loop spin (the process grew to 4 GB and was killed), a negative batch size or a queue of 0
+// exported nothing at all.
+import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startOtlpReceiver, type OtlpReceiver } from '../src/index.js';
+
+const preload = join(import.meta.dirname, '..', 'src', 'register.js');
+const fixture = join(import.meta.dirname, 'fixtures', 'traced-app.js');
+const hexId = (bytes: number) => randomBytes(bytes).toString('hex');
+
+interface Run {
+  status: number;
+  exportedSpans: number;
+  stderr: string;
+  exitCode: number | null;
+}
+
+/** Starts the front fixture with `env`, sends one traced request, waits for its spans (up to 10 s: a delay refused falls back to 5 s), stops it (SIGKILL after 10 s). */
+async function runWith(receiver: OtlpReceiver, env: Record<string, string>): Promise<Run> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
+  const child = fork(fixture, {
+    execArgv: ['--import', preload],
+    // The back service is the receiver: it answers 404, the front 500; both spans are exported either way.
+    env: { ...clean, ROLE: 'front', BACK_URL: receiver.url, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'front', OTEL_BSP_SCHEDULE_DELAY: '100', ...env },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    const message = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as Record<string, unknown>));
+      child.once('exit', (code) => reject(new Error(`exited (${code}) before listening: ${stderr}`)));
+    });
+    const traceId = hexId(16);
+    const res = await fetch(`http://127.0.0.1:${String(message.listening)}/front/x`, { headers: { traceparent: `00-${traceId}-${hexId(8)}-01` }, signal: AbortSignal.timeout(5_000) });
+    await res.arrayBuffer();
+    const spans = await receiver.waitFor((all) => all.filter((s) => s.traceId === traceId).length >= 2, 10_000).catch(() => receiver.spans);
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const exitCode = await exited;
+    clearTimeout(killer);
+    return { status: res.status, exportedSpans: spans.filter((s) => s.traceId === traceId).length, stderr, exitCode };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+const warningsIn = (stderr: string) =>
+  stderr
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { level: number; msg: string });
+
+describe('OTEL_* variables with values the SDK cannot use', () => {
+  let receiver: OtlpReceiver;
+  before(async () => {
+    receiver = await startOtlpReceiver({ port: 0, keepSpans: true });
+  });
+  after(() => receiver?.close());
+
+  const cases: [string, Record<string, string>, RegExp][] = [
+    ['a batch size of 0', { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '0' }, /OTEL_BSP_MAX_EXPORT_BATCH_SIZE="0"/],
+    ['a negative batch size', { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '-5' }, /OTEL_BSP_MAX_EXPORT_BATCH_SIZE="-5"/],
+    ['a queue of 0', { OTEL_BSP_MAX_QUEUE_SIZE: '0' }, /OTEL_BSP_MAX_QUEUE_SIZE="0"/],
+    ['a delay that is no number', { OTEL_BSP_SCHEDULE_DELAY: 'soon' }, /OTEL_BSP_SCHEDULE_DELAY="soon"/],
+    ['an export timeout over what a timer takes', { OTEL_BSP_EXPORT_TIMEOUT: '1e12' }, /OTEL_BSP_EXPORT_TIMEOUT="1e12"/],
+    ['a sampler ratio of 1.5', { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' }, /OTEL_TRACES_SAMPLER_ARG=1\.5 .*out of range/],
+    ['a sampler ratio that is no number', { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '10%' }, /OTEL_TRACES_SAMPLER_ARG/],
+    ['an unknown sampler', { OTEL_TRACES_SAMPLER: 'sometimes' }, /OTEL_TRACES_SAMPLER value "sometimes" invalid/],
+  ];
+  for (const [what, env, said] of cases) {
+    it(`when ${what}, then the service serves, its spans arrive, the value is said on stderr and it exits 0`, async () => {
+      const run = await runWith(receiver, env);
+      assert.equal(run.status, 500, 'the front answered (500: its back answered 404)');
+      assert.equal(run.exportedSpans, 2, `spans exported; stderr: ${run.stderr.slice(0, 2000)}`);
+      assert.equal(run.exitCode, 0);
+      const lines = warningsIn(run.stderr);
+      assert.ok(lines.some((l) => l.level >= 40 && said.test(l.msg)), `no warning matching ${String(said)}: ${run.stderr.slice(0, 2000)}`);
+    });
+  }
+
+  it('when every value is valid, then nothing is said on stderr', async () => {
+    const run = await runWith(receiver, { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '10', OTEL_BSP_MAX_QUEUE_SIZE: '100', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.5' });
+    assert.equal(run.exportedSpans, 2);
+    assert.equal(run.stderr, '');
+  });
+});
