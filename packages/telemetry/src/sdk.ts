@@ -17,6 +17,7 @@ import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type SpanE
 import { tracedInstrumentations } from './instrumentations.js';
 import { settleServerSpanStatus } from './server-span-status.js';
 import { ErrorTypeSpanProcessor } from './span-error-type.js';
+import { addRouteSegments, UnroutedPathSpanProcessor } from './unrouted-path.js';
 import { batchProcessorConfig, instrumentationChoice, type ExporterProtocol } from './tracing-env.js';
 
 // No ESM loader (module.register + import-in-the-middle): every patched module is reached through a
@@ -54,6 +55,7 @@ interface FastifyLike {
   addHook(name: 'preValidation', hook: (request: OtelRequest, reply: unknown, done: () => void) => void): unknown;
   addHook(name: 'onSend', hook: (request: OtelRequest, reply: { statusCode: number }, payload: unknown, done: (err: null, payload: unknown) => void) => void): unknown;
   addHook(name: 'onClose', hook: () => Promise<void>): unknown;
+  addHook(name: 'onRoute', hook: (route: { url: string }) => void): unknown;
 }
 
 /**
@@ -62,7 +64,8 @@ interface FastifyLike {
  * undici calls are children of the server span without a handler span of their own; (2) the server span's
  * status follows the answer's (server-span-status.ts): an instance onSend hook runs after @fastify/otel's
  * onError and before its route onSend ends the span; (3) the spans still batched are flushed when the app
- * closes (the kit's shutdown path, before process.exit).
+ * closes (the kit's shutdown path, before process.exit); (4) its routes' static segments are noted, the only ones
+ * a server span of a request no route took keeps in its url.path (unrouted-path.ts).
  */
 function attachToFastifyApps(provider: NodeTracerProvider): void {
   diagnosticsChannel.subscribe('fastify.initialization', (message) => {
@@ -78,6 +81,8 @@ function attachToFastifyApps(provider: NodeTracerProvider): void {
       done(null, payload);
     });
     fastify.addHook('onClose', () => flushForShutdown(provider));
+    // The names a request's path may show when no route took it (unrouted-path.ts).
+    fastify.addHook('onRoute', (route) => addRouteSegments(route.url));
   });
 }
 
@@ -135,7 +140,7 @@ export async function startTracing(protocol: ExporterProtocol): Promise<NodeTrac
     'process.runtime.name': 'nodejs',
     'process.runtime.version': process.versions.node,
   }).merge(detectResources({ detectors: [hostDetector, osDetector, envDetector] }));
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [new ErrorTypeSpanProcessor(), new BatchSpanProcessor(await spanExporter(protocol), batching)] });
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [new ErrorTypeSpanProcessor(), new UnroutedPathSpanProcessor(), new BatchSpanProcessor(await spanExporter(protocol), batching)] });
   provider.register();
   registerInstrumentations({ instrumentations: tracedInstrumentations(instrumentationChoice(process.env)), tracerProvider: provider });
   attachToFastifyApps(provider);

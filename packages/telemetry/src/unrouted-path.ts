@@ -1,0 +1,46 @@
+// `url.path` of a request no route took (a 404, or one the router refused: a badly encoded path, a parameter
+// too long), as recorded on its server span: the path a client typed is no route's, so nothing says which of its
+// segments are names and which are values, and a client may put anything in it (a token, an email, a reset
+// link pasted into the wrong URL; a path parameter of 150 characters). Such a span keeps only the segments that
+// are a static segment of some route this process serves (`/user/REDACTED` for `/user/<token>`, `/REDACTED` for
+// `/.env`), at most 16 of them: what was asked stays readable (which service, which resource), no value does. A
+// routed request's url.path is left as it is: its parameters are the ids its route takes.
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-node';
+
+const MAX_SEGMENTS = 16;
+const knownSegments = new Set<string>();
+
+/** Records the static segments of a route's URL template (`/order/:id/cancel`: `order`, `cancel`). */
+export function addRouteSegments(url: string): void {
+  for (const segment of url.split('/')) if (segment && !segment.includes(':') && !segment.includes('*')) knownSegments.add(segment);
+}
+
+/** The path with every segment that is no route's static segment replaced by REDACTED (see the file's head). */
+export function unroutedPath(path: string, known: ReadonlySet<string> = knownSegments): string {
+  const segments = path.split('/');
+  const kept = segments.slice(0, MAX_SEGMENTS + 1).map((segment) => (segment === '' || known.has(segment) ? segment : 'REDACTED'));
+  return segments.length > MAX_SEGMENTS + 1 ? `${kept.join('/')}/...` : kept.join('/');
+}
+
+export class UnroutedPathSpanProcessor implements SpanProcessor {
+  onStart(): void {}
+
+  onEnding(span: Span): void {
+    rewrite(span);
+  }
+
+  onEnd(): void {}
+
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+function rewrite(span: Span & Pick<ReadableSpan, 'attributes'>): void {
+  const path = span.attributes['url.path'];
+  if (typeof path === 'string' && span.attributes['http.route'] === undefined) span.setAttribute('url.path', unroutedPath(path));
+}

@@ -1,0 +1,81 @@
+// A request no route takes (a 404) records its path on the server span: a client may put anything there (a token,
+// an email, a reset link pasted into the wrong URL), and before, url.path held it verbatim. Now such a span keeps
+// only the segments that are static segments of the process's routes (src/unrouted-path.ts).
+import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { startOtlpReceiver, unroutedPath } from '../src/index.js';
+
+const preload = join(import.meta.dirname, '..', 'src', 'register.js');
+const fixture = join(import.meta.dirname, 'fixtures', 'traced-app.js');
+const hexId = (bytes: number) => randomBytes(bytes).toString('hex');
+
+/** A secret as a client could put it in a path: a token, a JWT-like value, an email, a password; at least 8 characters. */
+const secret = fc.oneof(
+  fc.stringMatching(/^[A-Za-z0-9_-]{8,64}$/),
+  fc.tuple(fc.stringMatching(/^[A-Za-z0-9_-]{4,20}$/), fc.stringMatching(/^[A-Za-z0-9_-]{4,20}$/), fc.stringMatching(/^[A-Za-z0-9_-]{4,20}$/)).map((p) => p.join('.')),
+  fc.emailAddress().filter((e) => e.length >= 8),
+  fc.string({ minLength: 8, maxLength: 30 }),
+);
+
+describe('unroutedPath', () => {
+  it('keeps the known static segments and the slashes, replaces every other segment', () => {
+    const known = new Set(['user', 'me']);
+    assert.equal(unroutedPath('/user/abc.def', known), '/user/REDACTED');
+    assert.equal(unroutedPath('/user/me/', known), '/user/me/');
+    assert.equal(unroutedPath('/.env', known), '/REDACTED');
+    assert.equal(unroutedPath('/', known), '/');
+    assert.equal(unroutedPath(`/${'a/'.repeat(100)}`, known).split('/').length, 18);
+  });
+  it('whatever the path, then no segment but a known one survives, and it stays short', () => {
+    const known = new Set(['user', 'product', 'order']);
+    fc.assert(
+      fc.property(fc.array(fc.oneof(secret.map(encodeURIComponent), fc.constantFrom('user', 'product', 'order', '')), { maxLength: 40 }), (segments) => {
+        const out = unroutedPath(`/${segments.join('/')}`, known);
+        for (const segment of out.split('/')) assert.ok(segment === '' || segment === 'REDACTED' || segment === '...' || known.has(segment), segment);
+        assert.ok(out.length <= 17 * 9 + 4);
+      }),
+    );
+  });
+});
+
+describe('a 404 through a traced process', () => {
+  it('when clients put secrets in the paths of unknown routes, then no span holds one, and url.path keeps the route names', async () => {
+    const samples = fc.sample(fc.tuple(secret, fc.constantFrom('prefix', 'alone', 'deep')), 25);
+    const receiver = await startOtlpReceiver({ port: 0, keepSpans: true });
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
+    const child = fork(fixture, {
+      execArgv: ['--import', preload],
+      env: { ...clean, ROLE: 'front', BACK_URL: 'http://127.0.0.1:1', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'front', OTEL_BSP_SCHEDULE_DELAY: '100' },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    try {
+      const message = await new Promise<Record<string, unknown>>((resolve) => child.once('message', (m) => resolve(m as Record<string, unknown>)));
+      const base = `http://127.0.0.1:${String(message.listening)}`;
+      const traces: { traceId: string; secret: string; expected: string }[] = [];
+      for (const [value, where] of samples) {
+        const encoded = encodeURIComponent(value);
+        const [path, expected] = where === 'prefix' ? [`/front/x/${encoded}`, '/front/REDACTED/REDACTED'] : where === 'alone' ? [`/${encoded}`, '/REDACTED'] : [`/front/${encoded}/front/${encoded}`, '/front/REDACTED/front/REDACTED'];
+        const traceId = hexId(16);
+        const res = await fetch(`${base}${path}`, { headers: { traceparent: `00-${traceId}-${hexId(8)}-01` } });
+        await res.arrayBuffer();
+        assert.equal(res.status, 404, path);
+        traces.push({ traceId, secret: value, expected });
+      }
+      const spans = await receiver.waitFor((all) => traces.every((t) => all.some((s) => s.traceId === t.traceId && s.kind === 2)), 10_000);
+      for (const { traceId, secret: value, expected } of traces) {
+        const ofTrace = spans.filter((s) => s.traceId === traceId);
+        const server = ofTrace.find((s) => s.kind === 2);
+        assert.equal(server?.attributes['url.path'], expected, JSON.stringify(value));
+        const text = JSON.stringify(ofTrace.map((s) => [s.name, s.attributes, s.events, s.resource, s.links]));
+        for (const form of new Set([value, encodeURIComponent(value)])) assert.ok(!text.includes(form), `${JSON.stringify(form)} in a span: ${text.slice(0, 1000)}`);
+      }
+    } finally {
+      child.kill('SIGKILL');
+      await receiver.close();
+    }
+  });
+});
