@@ -1,5 +1,5 @@
 export { tracingDecision, exporterChoice, instrumentationChoice, batchProcessorConfig, type BatchProcessorConfig, type TracingDecision, type ExporterChoice, type ExporterProtocol } from './tracing-env.js';
-export { redactedUrl, pathOf, dropTraceHeaders, sqlOperationName } from './redaction.js';
+export { redactedUrl, redactedPath, pathOf, dropTraceHeaders, sqlOperationName } from './redaction.js';
 export { unroutedPath } from './unrouted-path.js';
 export { startOtlpReceiver, type OtlpReceiver, type OtlpReceiverOptions, type FinishedTrace } from './otlp-receiver.js';
 export { decodeProtobufTraces, spansOf, type ReceivedSpan, type AttributeValue, type OtlpTraceRequest } from './otlp-spans.js';

@@ -7,7 +7,7 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { dropTraceHeaders, pathOf, redactedUrl, sqlOperationName } from './redaction.js';
+import { dropTraceHeaders, needsRedaction, pathOf, redactedUrl, sqlOperationName } from './redaction.js';
 import { INSTRUMENTATION_NAMES, type InstrumentationName } from './tracing-env.js';
 
 /** Probes and scrapes: a trace each every few seconds would bury the requests. */
@@ -37,11 +37,12 @@ export function tracedInstrumentations(chosen: Set<InstrumentationName>): Instru
       // Calls outside a request (start-up, timers) make no root spans of their own.
       requireParentforSpans: true,
       startSpanHook: (request) => {
-        // The instrumentation's own url.full is already clean without a query string or user info.
-        if (!request.path.includes('?') && !request.origin.includes('@')) return {};
+        // The instrumentation's own url.full is already clean without a query string, user info or a path segment
+        // that is neither a name nor a UUID.
+        if (!needsRedaction(request.path, request.origin)) return {};
         try {
           const { full, query } = redactedUrl(new URL(request.path, request.origin));
-          return { 'url.full': full, 'url.query': query };
+          return { 'url.full': full, 'url.path': new URL(full).pathname, 'url.query': query };
         } catch {
           return {};
         }

@@ -3,14 +3,45 @@
 
 const TRACE_HEADERS = new Set(['traceparent', 'tracestate']);
 
-/** The URL without user info, each query value replaced by REDACTED (the keys stay: they say what was asked). */
+/**
+ * A query key kept as it is: the shape of a parameter's name (letters, `_` and `-`, at most 32). Any other key is
+ * REDACTED like a value: a client sends `?<token>` or `?<email>` (no `=`), and the gateway's proxy call carried it
+ * verbatim in url.full. A key with a digit, `@`, `.`, `%`... is never a name this platform uses.
+ */
+const NAME_LIKE_KEY = /^[A-Za-z][A-Za-z_-]{0,31}$/;
+
+/** A path segment kept as it is: a name (letters, `.`, `_`, `-`, at most 32), a UUID (the platform's ids) or a number. */
+const KEPT_SEGMENT = /^(?:[A-Za-z.][A-Za-z._-]{0,31}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\d{1,20})$/;
+
+/**
+ * The path with every segment that is neither a name, a UUID nor a number replaced by REDACTED: a route's parameter
+ * is what a client put there (`/product/<token>` is answered 400, and its span held the token), and the gateway's
+ * proxy calls carry the client's whole path (`/user/<token>` of a 404) in their url.full.
+ */
+export function redactedPath(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => (segment === '' || KEPT_SEGMENT.test(segment) ? segment : 'REDACTED'))
+    .join('/');
+}
+
+/** Whether redactedUrl would change anything (the instrumentation's own url.full is then kept: no parse per call). */
+export function needsRedaction(path: string, origin: string): boolean {
+  return path.includes('?') || origin.includes('@') || redactedPath(path) !== path;
+}
+
+/**
+ * The URL without user info, its path as redactedPath leaves it, each query value replaced by REDACTED (the keys
+ * that are names stay: they say what was asked).
+ */
 export function redactedUrl(url: URL): { full: string; query: string } {
   const copy = new URL(url);
   copy.username = '';
   copy.password = '';
+  copy.pathname = redactedPath(copy.pathname);
   const keys = [...copy.searchParams.keys()];
   copy.search = '';
-  for (const key of keys) copy.searchParams.append(key, 'REDACTED');
+  for (const key of keys) copy.searchParams.append(NAME_LIKE_KEY.test(key) ? key : 'REDACTED', 'REDACTED');
   return { full: copy.toString(), query: copy.search };
 }
 

@@ -4,8 +4,11 @@
 // link pasted into the wrong URL; a path parameter of 150 characters). Such a span keeps only the segments that
 // are a static segment of some route this process serves (`/user/REDACTED` for `/user/<token>`, `/REDACTED` for
 // `/.env`), at most 16 of them: what was asked stays readable (which service, which resource), no value does. A
-// routed request's url.path is left as it is: its parameters are the ids its route takes.
+// routed request's url.path keeps its parameters only when they are names, UUIDs or numbers (redaction.ts
+// redactedPath): `/product/<token>` is routed, and answered 400.
+import { SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { redactedPath } from './redaction.js';
 
 const MAX_SEGMENTS = 16;
 const knownSegments = new Set<string>();
@@ -40,7 +43,9 @@ export class UnroutedPathSpanProcessor implements SpanProcessor {
   }
 }
 
-function rewrite(span: Span & Pick<ReadableSpan, 'attributes'>): void {
+function rewrite(span: Span & Pick<ReadableSpan, 'attributes' | 'kind'>): void {
   const path = span.attributes['url.path'];
-  if (typeof path === 'string' && span.attributes['http.route'] === undefined) span.setAttribute('url.path', unroutedPath(path));
+  if (span.kind !== SpanKind.SERVER || typeof path !== 'string') return;
+  // A routed request: its parameters are kept when they are names, UUIDs or numbers (redaction.ts).
+  span.setAttribute('url.path', span.attributes['http.route'] === undefined ? unroutedPath(path) : redactedPath(path));
 }

@@ -47,6 +47,12 @@ describe('redaction', () => {
     assert.equal(pathOf('/a/b?x=1'), '/a/b');
     assert.equal(pathOf('/a/b'), '/a/b');
   });
+  it('redacts a query key that is no name, and a path segment that is neither a name, a UUID nor a number', () => {
+    assert.deepEqual(redactedUrl(new URL('http://h/user/a1b2c3/x@y.z/42/5f0c7e6d-3b2a-4c19-8d7e-0123456789ab/.well-known/jwks.json?eyJhbGciOiJIUzI1NiJ9=&limit=1&a%40b.c')), {
+      full: 'http://h/user/REDACTED/REDACTED/42/5f0c7e6d-3b2a-4c19-8d7e-0123456789ab/.well-known/jwks.json?REDACTED=REDACTED&limit=REDACTED&REDACTED=REDACTED',
+      query: '?REDACTED=REDACTED&limit=REDACTED&REDACTED=REDACTED',
+    });
+  });
   it('drops hand-made trace headers from an undici header list, whatever their case', () => {
     const headers = ['accept', 'application/json', 'Traceparent', '00-x', 'authorization', 'Bearer t', 'tracestate', 'a=b'];
     dropTraceHeaders(headers);

@@ -79,3 +79,46 @@ describe('a 404 through a traced process', () => {
     }
   });
 });
+
+describe('a call through the traced front service, the client\'s secret in its path or as a query key', () => {
+  it('when the front calls its back with that path, then its client span\'s url.full, url.path and url.query hold no secret, and a name or a UUID stays', async () => {
+    // What a path may carry unescaped once the front has decoded its parameter (undici refuses a control character).
+    const samples = fc.sample(secret.filter((s) => /^[A-Za-z0-9._~@+=!$'()*,;:-]+$/.test(s) && !/^[A-Za-z][A-Za-z._-]{0,31}$/.test(s)), 20);
+    const receiver = await startOtlpReceiver({ port: 0, keepSpans: true });
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
+    // The back is the receiver: a 404 for every path, which is all the client span needs.
+    const child = fork(fixture, {
+      execArgv: ['--import', preload],
+      env: { ...clean, ROLE: 'front', BACK_URL: receiver.url, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'front', OTEL_BSP_SCHEDULE_DELAY: '100' },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    try {
+      const message = await new Promise<Record<string, unknown>>((resolve) => child.once('message', (m) => resolve(m as Record<string, unknown>)));
+      const base = `http://127.0.0.1:${String(message.listening)}`;
+      const traces: { traceId: string; secret: string }[] = [];
+      for (const value of samples) {
+        // The front calls `/items/<id>?token=<token>`: the id is the secret, and the token is `x&<secret>` (a key).
+        const traceId = hexId(16);
+        const res = await fetch(`${base}/front/${encodeURIComponent(value)}?token=${encodeURIComponent(`x&${value}`)}`, { headers: { traceparent: `00-${traceId}-${hexId(8)}-01` } });
+        await res.arrayBuffer();
+        traces.push({ traceId, secret: value });
+      }
+      const uuid = '5f0c7e6d-3b2a-4c19-8d7e-0123456789ab';
+      const traceId = hexId(16);
+      await (await fetch(`${base}/front/${uuid}?token=t`, { headers: { traceparent: `00-${traceId}-${hexId(8)}-01` } })).arrayBuffer();
+      const spans = await receiver.waitFor((all) => [...traces, { traceId }].every((t) => all.some((s) => s.traceId === t.traceId && s.scope === '@opentelemetry/instrumentation-undici')), 10_000);
+      for (const { traceId: id, secret: value } of traces) {
+        const client = spans.find((s) => s.traceId === id && s.scope === '@opentelemetry/instrumentation-undici');
+        const text = JSON.stringify(spans.filter((s) => s.traceId === id).map((s) => [s.name, s.attributes, s.events]));
+        for (const form of new Set([value, encodeURIComponent(value)])) assert.ok(!text.includes(form), `${JSON.stringify(form)} in a span: ${JSON.stringify(client?.attributes)}`);
+        assert.match(String(client?.attributes['url.full']), /\/items\/REDACTED\?token=REDACTED&REDACTED=REDACTED$/);
+        assert.equal(client?.attributes['url.path'], '/items/REDACTED');
+      }
+      const kept = spans.find((s) => s.traceId === traceId && s.scope === '@opentelemetry/instrumentation-undici');
+      assert.match(String(kept?.attributes['url.full']), new RegExp(`/items/${uuid}\\?token=REDACTED$`));
+    } finally {
+      child.kill('SIGKILL');
+      await receiver.close();
+    }
+  });
+});
