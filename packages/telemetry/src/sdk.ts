@@ -18,7 +18,7 @@ import { tracedInstrumentations } from './instrumentations.js';
 import { settleServerSpanStatus } from './server-span-status.js';
 import { ErrorTypeSpanProcessor } from './span-error-type.js';
 import { addRouteSegments, UnroutedPathSpanProcessor } from './unrouted-path.js';
-import { batchProcessorConfig, instrumentationChoice, type ExporterProtocol } from './tracing-env.js';
+import { batchProcessorConfig, instrumentationChoice, resourceAttributesProblem, type ExporterProtocol } from './tracing-env.js';
 
 // No ESM loader (module.register + import-in-the-middle): every patched module is reached through a
 // CommonJS require even though the kit imports from ESM (pg's lib/client.js is required by pg itself, pino
@@ -132,6 +132,8 @@ export async function startTracing(protocol: ExporterProtocol): Promise<NodeTrac
   const logLevel = process.env.OTEL_LOG_LEVEL?.trim();
   diag.setLogger(diagnostics, { logLevel: logLevel ? (diagLogLevelFromString(logLevel) ?? DiagLogLevel.WARN) : DiagLogLevel.WARN, suppressOverrideMessage: true });
   const batching = batchProcessorConfig(process.env, (message) => diag.warn(`tracing: ${message}`));
+  const resourceProblem = resourceAttributesProblem(process.env.OTEL_RESOURCE_ATTRIBUTES);
+  if (resourceProblem) diag.warn(`tracing: OTEL_RESOURCE_ATTRIBUTES is ignored, every entry of it (the SDK's rule): ${resourceProblem}`);
   const version = serviceVersion();
   // No process detector: its command line is no business of a trace; pid and runtime are enough.
   const resource = resourceFromAttributes({

@@ -97,3 +97,35 @@ export function batchProcessorConfig(env: NodeJS.ProcessEnv, warn: (message: str
   }
   return config;
 }
+
+/** The SDK's limit on a key or value of OTEL_RESOURCE_ATTRIBUTES (resources' EnvDetector). */
+const RESOURCE_ATTRIBUTE_MAX_LENGTH = 255;
+
+/**
+ * Why the SDK will ignore OTEL_RESOURCE_ATTRIBUTES as a whole (its EnvDetector's rules, which the specification
+ * asks for: one bad entry discards them all), or undefined when it will take it. The SDK says so only at debug
+ * level, so `deployment.environment.name=production,team=a=b` silently lost the environment; the preload says it.
+ * The entry is named by its position and key, never its value.
+ */
+export function resourceAttributesProblem(raw: string | undefined): string | undefined {
+  if (!raw?.trim()) return undefined;
+  const entries = raw.split(',').filter((entry) => entry.trim() !== '');
+  for (const [i, entry] of entries.entries()) {
+    const parts = entry.split('=');
+    const where = `entry ${i + 1}`;
+    if (parts.length !== 2) return `${where} is not one key=value (a ',' or '=' inside a key or value must be percent-encoded: %2C, %3D)`;
+    const key = parts[0]!.trim();
+    if (key === '') return `${where} has an empty key`;
+    let decodedKey: string;
+    let decodedValue: string;
+    try {
+      decodedKey = decodeURIComponent(key);
+      decodedValue = decodeURIComponent(parts[1]!.trim());
+    } catch {
+      return `${where} is not valid percent-encoding`;
+    }
+    if (decodedKey.length > RESOURCE_ATTRIBUTE_MAX_LENGTH) return `${where}'s key is over ${RESOURCE_ATTRIBUTE_MAX_LENGTH} characters`;
+    if (decodedValue.length > RESOURCE_ATTRIBUTE_MAX_LENGTH) return `${where} (${JSON.stringify(decodedKey)}) has a value over ${RESOURCE_ATTRIBUTE_MAX_LENGTH} characters`;
+  }
+  return undefined;
+}

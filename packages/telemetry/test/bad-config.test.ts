@@ -18,6 +18,7 @@ const hexId = (bytes: number) => randomBytes(bytes).toString('hex');
 interface Run {
   status: number;
   exportedSpans: number;
+  resource: Record<string, unknown>;
   stderr: string;
   exitCode: number | null;
 }
@@ -47,7 +48,8 @@ async function runWith(receiver: OtlpReceiver, env: Record<string, string>): Pro
     const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     const exitCode = await exited;
     clearTimeout(killer);
-    return { status: res.status, exportedSpans: spans.filter((s) => s.traceId === traceId).length, stderr, exitCode };
+    const ofTrace = spans.filter((s) => s.traceId === traceId);
+    return { status: res.status, exportedSpans: ofTrace.length, resource: ofTrace[0]?.resource ?? {}, stderr, exitCode };
   } finally {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   }
@@ -75,6 +77,8 @@ describe('OTEL_* variables with values the SDK cannot use', () => {
     ['a sampler ratio of 1.5', { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '1.5' }, /OTEL_TRACES_SAMPLER_ARG=1\.5 .*out of range/],
     ['a sampler ratio that is no number', { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '10%' }, /OTEL_TRACES_SAMPLER_ARG/],
     ['an unknown sampler', { OTEL_TRACES_SAMPLER: 'sometimes' }, /OTEL_TRACES_SAMPLER value "sometimes" invalid/],
+    ['a resource attribute badly percent-encoded', { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=prod,c=%ZZ' }, /OTEL_RESOURCE_ATTRIBUTES is ignored.*entry 2 is not valid percent-encoding/],
+    ['a resource attribute with an unencoded =', { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=prod,team=a=b' }, /OTEL_RESOURCE_ATTRIBUTES is ignored.*entry 2 is not one key=value/],
   ];
   for (const [what, env, said] of cases) {
     it(`when ${what}, then the service serves, its spans arrive, the value is said on stderr and it exits 0`, async () => {
@@ -88,8 +92,18 @@ describe('OTEL_* variables with values the SDK cannot use', () => {
   }
 
   it('when every value is valid, then nothing is said on stderr', async () => {
-    const run = await runWith(receiver, { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '10', OTEL_BSP_MAX_QUEUE_SIZE: '100', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.5' });
+    const run = await runWith(receiver, {
+      OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '10',
+      OTEL_BSP_MAX_QUEUE_SIZE: '100',
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: '0.5',
+      OTEL_RESOURCE_ATTRIBUTES: ' deployment.environment.name=t%20x , team=a%2Cb%3Dc,,service.name=ignored',
+    });
     assert.equal(run.exportedSpans, 2);
     assert.equal(run.stderr, '');
+    // Percent-encoded values decoded; OTEL_SERVICE_NAME wins over a service.name among the attributes.
+    assert.equal(run.resource['deployment.environment.name'], 't x');
+    assert.equal(run.resource['team'], 'a,b=c');
+    assert.equal(run.resource['service.name'], 'front');
   });
 });

@@ -2,7 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { batchProcessorConfig, dropTraceHeaders, exporterChoice, instrumentationChoice, pathOf, redactedUrl, sqlOperationName, tracingDecision } from '../src/index.js';
+import { envDetector } from '@opentelemetry/resources';
+import { batchProcessorConfig, dropTraceHeaders, resourceAttributesProblem, exporterChoice, instrumentationChoice, pathOf, redactedUrl, sqlOperationName, tracingDecision } from '../src/index.js';
 
 describe('tracingDecision', () => {
   it('is off without an endpoint, with OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none', () => {
@@ -113,6 +114,34 @@ describe('batchProcessorConfig (OTEL_BSP_*)', () => {
           if (!valid) assert.ok(said.some((m) => m.startsWith(`${variable}=`)), `${variable}=${JSON.stringify(raw)} not said: ${said.join('; ')}`);
         }
       }),
+    );
+  });
+});
+
+describe('resourceAttributesProblem (OTEL_RESOURCE_ATTRIBUTES)', () => {
+  // The SDK's own parser (private: the detector swallows its error), to compare with.
+  const sdkParse = (raw: string) => (envDetector as unknown as { _parseResourceAttributes(raw: string): Record<string, string> })._parseResourceAttributes(raw);
+  it('names the entry the SDK refuses, and takes what it takes', () => {
+    assert.equal(resourceAttributesProblem(undefined), undefined);
+    assert.equal(resourceAttributesProblem('a=b%2Cc, d = e ,,'), undefined);
+    assert.match(resourceAttributesProblem('a=b,c=%ZZ') ?? '', /^entry 2 is not valid percent-encoding/);
+    assert.match(resourceAttributesProblem('a=b=c') ?? '', /^entry 1 is not one key=value/);
+    assert.match(resourceAttributesProblem('=x') ?? '', /^entry 1 has an empty key/);
+    assert.match(resourceAttributesProblem(`a=${'v'.repeat(256)}`) ?? '', /over 255/);
+  });
+  it('whatever the value, then it finds a problem exactly when the SDK would throw the whole value away', () => {
+    const piece = fc.oneof(fc.constantFrom('=', ',', '%', '%2C', '%ZZ', ' ', 'a', 'k.v', '%E0%A4%A'), fc.string({ maxLength: 4 }), fc.constant('x'.repeat(256)));
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }).map((p) => p.join('')), (raw) => {
+        let sdkThrows = false;
+        try {
+          sdkParse(raw);
+        } catch {
+          sdkThrows = true;
+        }
+        assert.equal(resourceAttributesProblem(raw) !== undefined, sdkThrows && raw.trim() !== '', JSON.stringify(raw));
+      }),
+      { numRuns: 2000 },
     );
   });
 });
