@@ -27,7 +27,7 @@ const PROMETHEUS_RETENTION = '35d';
  * The Prometheus pod's init container: prometheus-k8s.yml with __NAMESPACE__ replaced by the pod's
  * namespace (a DNS label: nothing sed would read specially), into the emptyDir Prometheus reads.
  */
-export const PROMETHEUS_CONFIG_RENDER =
+const PROMETHEUS_CONFIG_RENDER =
   'set -eu; test -n "$POD_NAMESPACE"; sed "s/__NAMESPACE__/$POD_NAMESPACE/g" /etc/prometheus/template/prometheus.yml > /etc/prometheus/config/prometheus.yml';
 const PROMETHEUS_VOLUME = '20Gi';
 /**

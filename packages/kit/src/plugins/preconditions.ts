@@ -20,7 +20,7 @@ const notEntityTags = (field: 'If-Match' | 'If-None-Match') =>
   new BadRequest(`${field} must be entity tags ("...", W/"...") or *`, [{ path: `headers/${field.toLowerCase()}`, message: 'must be entity tags or *' }]);
 
 /** The 400 or 412 that If-Match and If-None-Match call for on a resource without entity tags; undefined when they hold. */
-export function untaggedPreconditionProblem(method: string, ifMatch: string | undefined, ifNoneMatch: string | undefined): ProblemError | undefined {
+function untaggedPreconditionProblem(method: string, ifMatch: string | undefined, ifNoneMatch: string | undefined): ProblemError | undefined {
   const match = ifMatch === undefined ? undefined : readEntityTags(ifMatch);
   // `*` among tags (two field lines joined) is no one precondition, as the product API reads it.
   if (ifMatch !== undefined && (!match || (match.any && match.tags.length > 0))) return notEntityTags('If-Match');
