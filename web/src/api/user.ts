@@ -633,7 +633,7 @@ export interface paths {
         put?: never;
         /**
          * OAuth 2.0 client-credentials grant: a service token
-         * @description The client authenticates with HTTP Basic (`Authorization: Basic base64(client_id:client_secret)`, each part form-urlencoded first, RFC 6749 2.3.1) or with `client_id` and `client_secret` in the body; one method per request. A failed or missing client authentication is 401 with a Basic challenge.
+         * @description The client authenticates with HTTP Basic (`Authorization: Basic base64(client_id:client_secret)`, each part form-urlencoded first, RFC 6749 2.3.1) or with `client_id` and `client_secret` in the body; one method per request. A failed or missing client authentication is 401 with a Basic challenge. Parameters other than these four are ignored, and one sent with an empty value is as if omitted (RFC 6749 3.2, 3.1). A 400 or 401 names its OAuth error code in `error` (RFC 6749 5.2): `invalid_request`, `invalid_client`, `unsupported_grant_type`, `invalid_scope`.
          */
         post: {
             parameters: {
