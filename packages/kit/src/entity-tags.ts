@@ -43,6 +43,16 @@ export function readEntityTags(field: string): EntityTagList | undefined {
 }
 
 /**
+ * An If-Match field read as one precondition (RFC 9110 13.1.1): `*` alone, or entity tags; undefined for anything else,
+ * `*` among tags included (two field lines joined, one of them `*`: no one precondition, refused rather than read as
+ * "any"). The product API and the kit's check for routes without an ETag read it alike.
+ */
+export function readIfMatch(field: string): EntityTagList | undefined {
+  const list = readEntityTags(field);
+  return list && !(list.any && list.tags.length > 0) ? list : undefined;
+}
+
+/**
  * Whether a GET's If-None-Match says the client holds the representation whose ETag is `etag` (RFC 9110 13.1.2):
  * `*` (alone or on one of several field lines), or a tag equal to it by the weak comparison (the opaque-tags alone:
  * `"x"` matches `W/"x"`). A field that is not entity tags holds nothing: the full answer is sent.

@@ -21,7 +21,7 @@ export * from './pagination.js';
 export * from './provision.js';
 export * from './ids.js';
 export * from './text.js';
-export { noneMatchHolds, readEntityTags, type EntityTag, type EntityTagList } from './entity-tags.js';
+export { noneMatchHolds, readEntityTags, readIfMatch, type EntityTag, type EntityTagList } from './entity-tags.js';
 export { pathOf } from './request-target.js';
 export { repeatedMemberPointer } from './json-members.js';
 export { clientGone } from './client-connection.js';

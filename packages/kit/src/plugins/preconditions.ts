@@ -9,7 +9,7 @@
 // services evaluate them, registers none of this (`preconditionsForwarded`). Runs as a preHandler, after the route's
 // authentication and validation (a 401 or 400 comes first); a route's 404 for an unknown id comes after it.
 import fp from 'fastify-plugin';
-import { readEntityTags } from '../entity-tags.js';
+import { readEntityTags, readIfMatch } from '../entity-tags.js';
 import { BadRequest, PreconditionFailed, type ProblemError } from '../errors.js';
 import { OPERATIONAL_PATHS } from '../operational-paths.js';
 import { KIT_PLUGINS } from './names.js';
@@ -21,9 +21,8 @@ const notEntityTags = (field: 'If-Match' | 'If-None-Match') =>
 
 /** The 400 or 412 that If-Match and If-None-Match call for on a resource without entity tags; undefined when they hold. */
 function untaggedPreconditionProblem(method: string, ifMatch: string | undefined, ifNoneMatch: string | undefined): ProblemError | undefined {
-  const match = ifMatch === undefined ? undefined : readEntityTags(ifMatch);
-  // `*` among tags (two field lines joined) is no one precondition, as the product API reads it.
-  if (ifMatch !== undefined && (!match || (match.any && match.tags.length > 0))) return notEntityTags('If-Match');
+  const match = ifMatch === undefined ? undefined : readIfMatch(ifMatch);
+  if (ifMatch !== undefined && !match) return notEntityTags('If-Match');
   const unsafe = !SAFE.has(method);
   const noneMatch = ifNoneMatch === undefined || !unsafe ? undefined : readEntityTags(ifNoneMatch);
   if (ifNoneMatch !== undefined && unsafe && !noneMatch) return notEntityTags('If-None-Match');

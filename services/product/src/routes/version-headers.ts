@@ -1,4 +1,4 @@
-import { BadRequest, noneMatchHolds, readEntityTags } from '@ecommerce/kit';
+import { BadRequest, noneMatchHolds, readEntityTags, readIfMatch } from '@ecommerce/kit';
 import type { VersionCondition } from '../model/version-condition.js';
 import type { Product } from '../model/product.js';
 
@@ -39,9 +39,8 @@ export function expectedVersions(header: string | undefined): number[] | null {
   if (header === undefined) return null;
   const bare = BARE_VERSION.exec(header);
   if (bare) return [Number(bare[1])];
-  const list = readEntityTags(header);
-  // `*` among tags (two field lines joined, one of them `*`) is no one precondition: refused, not read as "any".
-  if (!list || (list.any && list.tags.length > 0)) throw malformed('if-match');
+  const list = readIfMatch(header);
+  if (!list) throw malformed('if-match');
   return list.any ? null : versionsOf(list.tags, false);
 }
 
