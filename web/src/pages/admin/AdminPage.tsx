@@ -274,44 +274,61 @@ function changedNote(r: ReturnType<typeof rebase>): ReactNode {
   );
 }
 
-const KEPT_DRAFT_KEY = 'ecommerce.admin-edit-draft.v1';
-
 /**
- * An edit the admin had typed and not saved when the session ended (expired, revoked, or signed out, in this tab or
- * another): kept in this tab's sessionStorage until that product's edit page opens again, signed in, and takes it.
+ * A value kept in this tab's sessionStorage under `key`, read back only when `valid` takes it (anything else stored
+ * there, or storage refused, reads as null).
  */
-const keptDraft = {
-  keep(d: Draft): void {
-    try {
-      sessionStorage.setItem(KEPT_DRAFT_KEY, JSON.stringify(d));
-    } catch {
-      // Storage full or refused: nothing to keep it in.
-    }
-  },
-  /** The kept draft (of `productId` only, when given). */
-  read(productId?: string): Draft | null {
-    let d: unknown;
-    try {
-      d = JSON.parse(sessionStorage.getItem(KEPT_DRAFT_KEY) ?? 'null');
-    } catch {
-      return null;
-    }
-    if (typeof d !== 'object' || d === null) return null;
-    const draft = d as Draft;
-    if (typeof draft.productId !== 'string' || !Number.isInteger(draft.version) || !fieldsOk(draft.base) || !fieldsOk(draft.fields)) return null;
-    return productId === undefined || draft.productId === productId ? draft : null;
-  },
-  forget(): void {
-    sessionStorage.removeItem(KEPT_DRAFT_KEY);
-  },
-};
+function tabStore<T>(key: string, valid: (stored: unknown) => stored is T) {
+  return {
+    keep(value: T): void {
+      try {
+        sessionStorage.setItem(key, JSON.stringify(value));
+      } catch {
+        // Storage full or refused: nothing to keep it in.
+      }
+    },
+    read(): T | null {
+      try {
+        const stored: unknown = JSON.parse(sessionStorage.getItem(key) ?? 'null');
+        return valid(stored) ? stored : null;
+      } catch {
+        return null;
+      }
+    },
+    forget(): void {
+      sessionStorage.removeItem(key);
+    },
+  };
+}
 
 /** A stored value that is a form's fields (each a string). */
 function fieldsOk(f: unknown): f is ProductFields {
   return typeof f === 'object' && f !== null && Object.keys(EMPTY).every((k) => typeof (f as Record<string, unknown>)[k] === 'string');
 }
 
-const NEW_DRAFT_KEY = 'ecommerce.admin-new-product.v1';
+function isDraft(d: unknown): d is Draft {
+  if (typeof d !== 'object' || d === null) return false;
+  const draft = d as Draft;
+  return typeof draft.productId === 'string' && Number.isInteger(draft.version) && fieldsOk(draft.base) && fieldsOk(draft.fields);
+}
+
+const editDrafts = tabStore('ecommerce.admin-edit-draft.v1', isDraft);
+
+/**
+ * An edit the admin had typed and not saved when the session ended (expired, revoked, or signed out, in this tab or
+ * another): kept in this tab's sessionStorage until that product's edit page opens again, signed in, and takes it.
+ */
+const keptDraft = {
+  keep: editDrafts.keep,
+  /** The kept draft (of `productId` only, when given). */
+  read(productId?: string): Draft | null {
+    const draft = editDrafts.read();
+    return draft && (productId === undefined || draft.productId === productId) ? draft : null;
+  },
+  forget: editDrafts.forget,
+};
+
+const newDrafts = tabStore('ecommerce.admin-new-product.v1', fieldsOk);
 
 /**
  * What the admin has typed in the New product form and not created: kept in this tab's sessionStorage as it is typed,
@@ -319,24 +336,9 @@ const NEW_DRAFT_KEY = 'ecommerce.admin-new-product.v1';
  * shows it again once back, signed in. Created: forgotten.
  */
 const newDraft = {
-  read(): ProductFields {
-    try {
-      const d: unknown = JSON.parse(sessionStorage.getItem(NEW_DRAFT_KEY) ?? 'null');
-      return fieldsOk(d) ? d : EMPTY;
-    } catch {
-      return EMPTY;
-    }
-  },
-  keep(f: ProductFields): void {
-    try {
-      sessionStorage.setItem(NEW_DRAFT_KEY, JSON.stringify(f));
-    } catch {
-      // Storage full or refused: nothing to keep it in.
-    }
-  },
-  forget(): void {
-    sessionStorage.removeItem(NEW_DRAFT_KEY);
-  },
+  read: (): ProductFields => newDrafts.read() ?? EMPTY,
+  keep: newDrafts.keep,
+  forget: newDrafts.forget,
 };
 
 function ProductForm({
