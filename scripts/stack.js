@@ -19,7 +19,7 @@ import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { databaseRole, freePort, provisionDatabase, serviceUrl } from '@ecommerce/kit';
-import { tracingDecision } from '@ecommerce/telemetry';
+import { NO_ENDPOINT, tracingDecision } from '@ecommerce/telemetry';
 import { startEmbeddedPostgres } from './embedded-db.js';
 
 export const root = resolve(import.meta.dirname, '..');
@@ -57,7 +57,7 @@ export function tracingOf(env, service) {
  */
 export function tracingLine(decision) {
   if (decision.enabled) return `on: spans to ${decision.reason}`;
-  if (decision.reason === 'no OTEL_EXPORTER_OTLP_ENDPOINT') return 'off (OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 npm start, with npm run monitoring: docs/tracing.md)';
+  if (decision.reason === NO_ENDPOINT) return 'off (OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 npm start, with npm run monitoring: docs/tracing.md)';
   return `off (${decision.reason})`;
 }
 

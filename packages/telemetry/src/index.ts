@@ -1,4 +1,4 @@
-export { tracingDecision, exporterChoice, instrumentationChoice, batchProcessorConfig, resourceAttributesProblem, type BatchProcessorConfig, type TracingDecision, type ExporterChoice, type ExporterProtocol } from './tracing-env.js';
+export { NO_ENDPOINT, tracingDecision, exporterChoice, instrumentationChoice, batchProcessorConfig, resourceAttributesProblem, type BatchProcessorConfig, type TracingDecision, type ExporterChoice, type ExporterProtocol } from './tracing-env.js';
 export { redactedUrl, redactedPath, pathOf, dropTraceHeaders, sqlOperationName } from './redaction.js';
 export { unroutedPath } from './unrouted-path.js';
 export { startOtlpReceiver, type OtlpReceiver, type OtlpReceiverOptions, type FinishedTrace } from './otlp-receiver.js';

@@ -9,13 +9,16 @@ export interface TracingDecision {
 
 const truthy = (value: string | undefined) => value !== undefined && value.trim().toLowerCase() === 'true';
 
+/** Why tracing is off when nothing but the endpoint is missing (npm start's banner then says how to turn it on). */
+export const NO_ENDPOINT = 'no OTEL_EXPORTER_OTLP_ENDPOINT';
+
 /** Tracing runs only with an OTLP endpoint, unless OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none. */
 export function tracingDecision(env: NodeJS.ProcessEnv): TracingDecision {
   if (truthy(env.OTEL_SDK_DISABLED)) return { enabled: false, reason: 'OTEL_SDK_DISABLED=true' };
   const exporters = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((e) => e.trim());
   if (exporters.includes('none')) return { enabled: false, reason: 'OTEL_TRACES_EXPORTER=none' };
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  if (!endpoint) return { enabled: false, reason: 'no OTEL_EXPORTER_OTLP_ENDPOINT' };
+  if (!endpoint) return { enabled: false, reason: NO_ENDPOINT };
   return { enabled: true, reason: endpoint };
 }
 
