@@ -71,7 +71,7 @@ describe('kit behaviour on the user service', () => {
       'referrer-policy': 'no-referrer',
       'strict-transport-security': 'max-age=31536000; includeSubDomains',
       'x-content-type-options': 'nosniff',
-      'x-frame-options': 'SAMEORIGIN',
+      'x-frame-options': 'DENY',
     };
     for (const [method, path] of [['GET', '/livez'], ['GET', '/user/nope'], ['POST', '/user/login'], ['GET', '/user/openapi.json']] as const) {
       const res = await http(base, method, path, method === 'POST' ? {} : undefined);
@@ -82,6 +82,9 @@ describe('kit behaviour on the user service', () => {
     assert.equal(docs.status, 200);
     assert.match(docs.headers.get('content-security-policy') ?? '', /script-src/, 'the docs page sets its own CSP');
     assert.equal(docs.headers.get('x-content-type-options'), 'nosniff');
+    // A browser without frame-ancestors reads X-Frame-Options: both say the page is never framed.
+    assert.match(docs.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    assert.equal(docs.headers.get('x-frame-options'), 'DENY');
   });
 
   it('when the docs page is served, then its CSP takes files from this origin only, upgrades nothing to https, and allows no inline style but the <style> swagger-ui itself draws, by its hash', async () => {

@@ -57,7 +57,10 @@ describe('storefront served by the gateway', () => {
         assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
         assert.equal(res.headers.get('cache-control'), 'no-cache');
         assert.equal(res.headers.get('content-security-policy'), STOREFRONT_CSP);
+        // Browsers that predate frame-ancestors read X-Frame-Options: never framed either way (clickjacking).
+        assert.equal(res.headers.get('x-frame-options'), 'DENY', route);
       }
+      assert.match(STOREFRONT_CSP, /frame-ancestors 'none'/);
       assert.match(STOREFRONT_CSP, /script-src 'self'(;|$)/);
       assert.doesNotMatch(STOREFRONT_CSP, /unsafe/);
       // Revalidation: the ETag answers 304.

@@ -46,7 +46,8 @@ const DOCS_PAGE_CSP = {
   'default-src': ["'self'"],
   'base-uri': ["'self'"],
   'object-src': ["'none'"],
-  'frame-ancestors': ["'self'"],
+  // Not framed, as every other answer of the services (X-Frame-Options: DENY from the security headers).
+  'frame-ancestors': ["'none'"],
   'script-src': ["'self'"],
   'script-src-attr': ["'none'"],
   'style-src': ["'self'", "'sha256-RL3ie0nH+Lzz2YNqQN83mnU0J1ot4QL7b99vMdIX99w='"],

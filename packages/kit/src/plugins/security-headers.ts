@@ -12,6 +12,9 @@ const POLICY: Parameters<typeof helmet>[0] = {
   contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
   crossOriginResourcePolicy: { policy: 'same-site' },
   crossOriginOpenerPolicy: false,
+  // For browsers that predate CSP's frame-ancestors: the same answer, no framing at all (helmet's default,
+  // SAMEORIGIN, said one thing to them and another to every browser that reads the CSP).
+  xFrameOptions: { action: 'deny' },
   originAgentCluster: false,
   xDnsPrefetchControl: false,
   xDownloadOptions: false,
