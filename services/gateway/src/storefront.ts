@@ -35,13 +35,33 @@ export const STOREFRONT_CSP = [
  */
 export const STOREFRONT_COOP = 'same-origin';
 
-/** Paths the single-page app routes itself (web/src/main.tsx); each answers index.html. */
-export const CLIENT_ROUTES = ['/', '/products/*', '/cart', '/checkout', '/orders', '/orders/*', '/signin', '/admin', '/admin/*'];
+/**
+ * The pages the single-page app routes itself (web/src/main.tsx and the admin's web/src/pages/admin/AdminPage.tsx;
+ * a test holds them equal); each answers index.html with 200, also with a trailing slash, which the app's router
+ * ignores. Any other path a browser asks for (`/admin/nope`, `/products/1/2`) is the app's not-found page, sent with
+ * a 404 by the catch-all below: a crawler or a link checker is told so, not shown a 200 "Page not found".
+ */
+export const CLIENT_ROUTES = [
+  '/',
+  '/products/:id',
+  '/cart',
+  '/checkout',
+  '/orders',
+  '/orders/:id',
+  '/signin',
+  '/admin',
+  '/admin/products/:id',
+  '/admin/orders',
+  '/admin/orders/:id',
+  '/admin/users',
+];
+
+const PAGE_ROUTES = CLIENT_ROUTES.flatMap((route) => (route === '/' ? [route] : [route, `${route}/`]));
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
 
 /** The routes that answer index.html: the client routes and the catch-all for a browser's unknown path. */
-const HTML_ROUTES = new Set([...CLIENT_ROUTES, '/*']);
+const HTML_ROUTES = new Set([...PAGE_ROUTES, '/*']);
 
 /** Registers the storefront, or logs why not (the app is not built) and leaves `/` to the 404 handler. */
 export async function storefront(app: App, opts: { dir?: string }): Promise<void> {
@@ -75,7 +95,7 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
       globIgnore: ['index.html', 'index.html.*', '**/*.br', '**/*.gz'],
       allowedPath: (pathName) => pathName !== '/index.html',
     });
-    for (const route of CLIENT_ROUTES) scope.get(route, (_request, reply) => reply.sendFile('index.html'));
+    for (const route of PAGE_ROUTES) scope.get(route, (_request, reply) => reply.sendFile('index.html'));
     // Any other path: a browser navigating to it (a mistyped or stale link) gets the app with status 404, which
     // shows its own not-found page; anything else (curl, a missing asset, the API's clients) the 404 problem.
     // Being a wildcard, it makes no path exist: a POST there is a 404, while one to a page or file above is the

@@ -3,7 +3,7 @@
 // index.html itself and unknown paths do not (a browser's navigation to one gets the app with a 404), a page sent a POST is a 405, the API keeps its own headers; the static-only server of the
 // storefront Deployment is ready only with the files there.
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as getRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -46,10 +46,56 @@ function gateway(storefrontDir: string): Promise<Running> {
 }
 
 describe('storefront served by the gateway', () => {
+  it('when the app routes a page itself, then the gateway serves exactly those pages: the routes of web/src/main.tsx and of the admin page, nothing more', () => {
+    const web = path.resolve(import.meta.dirname, '..', '..', '..', '..', 'web', 'src');
+    /** Each `<Route index .../>` or `<Route path="..." .../>` of a file, as written: '' for an index route. */
+    const routesOf = (file: string) =>
+      [...readFileSync(path.join(web, file), 'utf8').matchAll(/<Route\b([^>]*)>/g)]
+        .map(([, attributes]) => (/\bindex\b/.test(attributes!) ? '' : /\bpath="([^"]*)"/.exec(attributes!)?.[1]))
+        .filter((route): route is string => route !== undefined);
+    const app = routesOf('main.tsx');
+    const admin = routesOf('pages/admin/AdminPage.tsx');
+    assert.ok(app.includes('admin/*') && admin.includes('*'), 'the admin is nested under admin/* and has a not-found route');
+    const pages = app
+      .filter((route) => route !== '*')
+      .flatMap((route) => (route === 'admin/*' ? admin.filter((r) => r !== '*').map((r) => (r ? `admin/${r}` : 'admin')) : [route]))
+      .map((route) => `/${route}`);
+    assert.deepEqual([...CLIENT_ROUTES].sort(), pages.sort());
+  });
+
+  it('when a browser asks for an address no page of the app has (under /admin, past a product id), then the app comes with status 404 and shows its not-found page; every page, with or without a trailing slash, comes with 200', async () => {
+    const gw = await gateway(dir);
+    const navigation = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+    const segment = fc.stringMatching(/^[A-Za-z0-9_-]{1,12}$/);
+    try {
+      await fc.assert(
+        fc.asyncProperty(segment, segment, fc.boolean(), async (a, b, slash) => {
+          const end = slash ? '/' : '';
+          for (const page of [`/products/${a}`, `/orders/${a}`, `/admin/products/${a}`, `/admin/orders/${a}`]) {
+            const res = await fetch(gw.base + page + end, { headers: navigation });
+            assert.equal(res.status, 200, page + end);
+            assert.equal(await res.text(), HTML);
+          }
+          const known = new Set(['products', 'orders', 'users']);
+          const missing = [`/products/${a}/${b}`, `/orders/${a}/${b}`, `/admin/products/${a}/${b}`, `/admin/users/${a}`, `/cart/${a}`, ...(known.has(a) ? [] : [`/admin/${a}`])];
+          for (const page of missing) {
+            const res = await fetch(gw.base + page + end, { headers: navigation });
+            assert.equal(res.status, 404, page + end);
+            assert.equal(await res.text(), HTML, page + end);
+            assert.equal(res.headers.get('content-security-policy'), STOREFRONT_CSP, page + end);
+          }
+        }),
+        { numRuns: 40 },
+      );
+    } finally {
+      await gw.app.close();
+    }
+  });
+
   it('when / or a client route is asked for, then index.html with no-cache and the strict CSP (no inline script allowed)', async () => {
     const gw = await gateway(dir);
     try {
-      const routes = CLIENT_ROUTES.map((r) => r.replace('*', 'some/deep/id'));
+      const routes = CLIENT_ROUTES.flatMap((r) => [r.replace(':id', 'some-id'), ...(r === '/' ? [] : [`${r.replace(':id', 'some-id')}/`])]);
       for (const route of routes) {
         const res = await fetch(gw.base + route);
         assert.equal(res.status, 200, route);
@@ -89,7 +135,7 @@ describe('storefront served by the gateway', () => {
     try {
       assert.equal(STOREFRONT_COOP, 'same-origin');
       for (const b of [gw.base, await listenOnLoopback(staticOnly)]) {
-        for (const route of [...CLIENT_ROUTES.map((r) => r.replace('*', 'x')), '/nope', '/products/%ZZ']) {
+        for (const route of [...CLIENT_ROUTES.map((r) => r.replace(':id', 'x')), '/nope', '/admin/nope', '/products/%ZZ']) {
           const full = await plainGet(b + route, navigation);
           assert.equal(full.headers['cross-origin-opener-policy'], 'same-origin', `${b}${route} ${full.status}`);
           const again = await plainGet(b + route, { ...navigation, 'if-none-match': String(full.headers.etag) });
@@ -434,7 +480,7 @@ describe('storefront served by the gateway', () => {
     const alone = await buildStorefrontServer(loadStorefrontConfig({ LOG_LEVEL: 'silent', PORT: '0', STOREFRONT_DIR: dir }));
     try {
       for (const base of [gw.base, await listenOnLoopback(alone)]) {
-        for (const page of ['/', '/cart', '/checkout', '/orders', '/signin', '/admin', '/assets/app-1a2b3c.js', '/images/pot.svg']) {
+        for (const page of ['/', '/cart', '/checkout', '/orders', '/signin', '/admin', '/products/some-id', '/admin/orders/x', '/assets/app-1a2b3c.js', '/images/pot.svg']) {
           for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
             const res = await http(base, method, page, { body: {}, headers: { accept: 'text/html' } });
             assertMethodNotAllowed(res, 'GET, HEAD');
@@ -442,9 +488,8 @@ describe('storefront served by the gateway', () => {
           }
           assert.equal((await fetch(base + page)).status, 200, page);
         }
-        // A page under a wildcard route (/products/*) and an unknown path have no route of their own: 404, as the
-        // catch-all's paths do (docs/api.md, framework errors).
-        for (const page of ['/products/some-id', '/nope']) assertProblem(await http(base, 'POST', page, { body: {} }), 404, 'not-found');
+        // A path no page has (the catch-all's): 404, whatever the method (docs/api.md, framework errors).
+        for (const page of ['/nope', '/admin/nope', '/products/a/b']) assertProblem(await http(base, 'POST', page, { body: {} }), 404, 'not-found');
       }
     } finally {
       await alone.close();
