@@ -65,6 +65,11 @@ interface KustomizationFile {
   labels?: { pairs: Record<string, string>; includeSelectors?: boolean; includeTemplates?: boolean }[];
   images?: { name: string; newName?: string; newTag?: string; digest?: string }[];
   patches?: { target?: { kind?: string; name?: string }; patch?: string; path?: string }[];
+  replacements?: Replacement[];
+}
+interface Replacement {
+  source: { kind: string; name: string; fieldPath: string };
+  targets: { select: { kind: string; name: string }; fieldPaths: string[]; options?: { create?: boolean } }[];
 }
 type JsonPatchOp = { op: 'add' | 'replace' | 'remove' | 'test'; path: string; value?: unknown };
 
@@ -106,8 +111,10 @@ export function applyJsonPatch(target: unknown, ops: JsonPatchOp[]): void {
 /**
  * What `kubectl kustomize <dir>` renders, for the features our
  * kustomizations use (resources: files and directories; namespace; labels
- * without selectors; images; JSON 6902 patches), in kustomize's order:
- * patches, namespace, labels, images. Anything else throws, so a new feature
+ * without selectors; images; JSON 6902 patches; replacements by kind and
+ * name), in kustomize's order: patches, namespace, labels, images,
+ * replacements; objects annotated `config.kubernetes.io/local-config: "true"`
+ * serve as replacement sources but are not rendered. Anything else throws, so a new feature
  * cannot be silently ignored. The tests compare this with the real kustomize
  * whenever kubectl is installed. `file` is relative to deploy/k8s.
  */
@@ -115,7 +122,7 @@ function renderKustomizationFiles(dir: string): LoadedObject[] {
   const root = resolve(repoRoot, dir);
   const k = parseYaml(readFileSync(join(root, 'kustomization.yaml'), 'utf8'))[0] as KustomizationFile;
   for (const key of Object.keys(k)) {
-    if (!['apiVersion', 'kind', 'namespace', 'resources', 'labels', 'images', 'patches'].includes(key)) throw new Error(`${dir}/kustomization.yaml: ${key} is not reproduced by renderKustomization`);
+    if (!['apiVersion', 'kind', 'namespace', 'resources', 'labels', 'images', 'patches', 'replacements'].includes(key)) throw new Error(`${dir}/kustomization.yaml: ${key} is not reproduced by renderKustomization`);
   }
   const out: LoadedObject[] = [];
   for (const resource of k.resources ?? []) {
@@ -157,7 +164,44 @@ function renderKustomizationFiles(dir: string): LoadedObject[] {
     }
   }
   if (k.namespace) setBindingSubjects(out.map((o) => o.object), k.namespace);
-  return out;
+  for (const r of k.replacements ?? []) replace(out.map((o) => o.object), r, dir);
+  return out.filter(({ object }) => object.metadata.annotations?.['config.kubernetes.io/local-config'] !== 'true');
+}
+
+/**
+ * One entry of `replacements:` (kustomize api/filters/replacement): the source field's value
+ * copied into each target field. A field path is dot-separated, a number indexing a list; a
+ * missing target field is an error unless `options.create`. Selection by kind and name only.
+ */
+function replace(objects: K8sObject[], r: Replacement, dir: string): void {
+  const only = (kind: string, name: string): K8sObject => {
+    const found = objects.filter((o) => o.kind === kind && o.metadata.name === name);
+    if (found.length !== 1) throw new Error(`${dir}: replacement selects ${found.length} ${kind}/${name}`);
+    return found[0] as K8sObject;
+  };
+  const walk = (object: K8sObject, path: string, create: boolean): { parent: Record<string, unknown>; key: string } => {
+    const parts = path.split('.');
+    const key = parts.pop() as string;
+    let node: Record<string, unknown> = object;
+    for (const part of parts) {
+      if (node[part] === undefined && create) node[part] = {};
+      const next = node[part];
+      if (next === null || typeof next !== 'object') throw new Error(`${dir}: no field ${path} in ${object.kind}/${object.metadata.name}`);
+      node = next as Record<string, unknown>;
+    }
+    return { parent: node, key };
+  };
+  const { parent, key } = walk(only(r.source.kind, r.source.name), r.source.fieldPath, false);
+  const value = parent[key];
+  if (value === undefined) throw new Error(`${dir}: replacement source ${r.source.kind}/${r.source.name} has no ${r.source.fieldPath}`);
+  for (const target of r.targets) {
+    const object = only(target.select.kind, target.select.name);
+    for (const path of target.fieldPaths) {
+      const at = walk(object, path, target.options?.create ?? false);
+      if (at.parent[at.key] === undefined && !target.options?.create) throw new Error(`${dir}: unable to find field "${path}" in replacement target`);
+      at.parent[at.key] = structuredClone(value);
+    }
+  }
 }
 
 /** Each object's metadata.namespace as its file wrote it (kustomize's OrgId). */

@@ -3,7 +3,7 @@
 // dashboards included. Rendered by our renderer, which the first test holds to the real kustomize.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { containerEnv, dataOf, devOverlay, parseYaml, podTemplate, productionOverlay, renderKustomization, repoRoot, type K8sObject } from '../src/manifests.js';
@@ -109,4 +109,85 @@ test('the committed rules and dashboards have no literal namespace matcher eithe
   const files = ['recording.yml', 'services.yml', 'runtime.yml', 'database.yml', 'business.yml', 'monitoring.yml'].map((f) => `deploy/monitoring/rules/${f}`);
   for (const file of files) assert.deepEqual(literalNamespaceMatchers(readFileSync(join(repoRoot, file), 'utf8')), [], file);
   assert.deepEqual(literalNamespaceMatchers('x{namespace="ecommerce"} y{namespace=~"$namespace"} z{a="1",namespace!=\\"kube\\"}'), ['namespace="ecommerce"', 'namespace!=\\"kube\\"']);
+});
+
+/**
+ * deploy/k8s/ingress-nginx as the operator of namespace `namespace` renders it: a copy of the folder
+ * after `kustomize edit set namespace <namespace>` (which rewrites the kustomization's `namespace:`).
+ */
+function ingressNginxFor<T>(namespace: string, use: (dir: string) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), 'kustomize-ingress-nginx-'));
+  try {
+    cpSync(join(repoRoot, 'deploy/k8s/ingress-nginx'), dir, { recursive: true });
+    const file = join(dir, 'kustomization.yaml');
+    const text = readFileSync(file, 'utf8');
+    assert.match(text, /^namespace: \S+$/m, 'the folder takes the platform\'s namespace the way an overlay does');
+    writeFileSync(file, text.replace(/^namespace: \S+$/m, `namespace: ${namespace}`));
+    return use(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('the ingress controller\'s Role for Prometheus binds the Prometheus of the platform\'s namespace, ecommerce or shop, and stays in the controller\'s namespace', (t) => {
+  const cases: [string, K8sObject[]][] = [[base, renderKustomization(devOverlay)], [other, rendered.get(devOverlay) ?? []]];
+  for (const [namespace, platform] of cases) {
+    const discovery = namespace === base ? renderKustomization('deploy/k8s/ingress-nginx') : ingressNginxFor(namespace, (dir) => renderKustomization(dir));
+    const real = namespace === base ? realKustomize(join(repoRoot, 'deploy/k8s/ingress-nginx')) : ingressNginxFor(namespace, realKustomize);
+    if (real) assertSameObjects(discovery, real, `deploy/k8s/ingress-nginx for ${namespace}`);
+    else t.diagnostic('kubectl is not installed: our renderer only');
+    assert.deepEqual(discovery.map((o) => o.kind).sort(), ['Role', 'RoleBinding'], 'the local-config ConfigMap is not applied');
+    // Where Prometheus looks for the controller pods (the ingress-nginx job's discovery namespaces).
+    const job = (parseYaml(renderedPrometheusConfig(platform))[0] as { scrape_configs: { job_name: string; kubernetes_sd_configs?: { namespaces?: { names?: string[] } }[] }[] })
+      .scrape_configs.find((j) => j.job_name === 'ingress-nginx');
+    const [controllerNamespace] = job?.kubernetes_sd_configs?.flatMap((sd) => sd.namespaces?.names ?? []) ?? [];
+    for (const o of discovery) assert.equal(o.metadata.namespace, controllerNamespace, `${namespace}: ${o.kind} must be where the controller pods are listed`);
+    const prometheus = platform.find((o) => o.kind === 'Deployment' && o.metadata.name === 'prometheus') as K8sObject;
+    const account = { name: (podTemplate(prometheus)?.spec as { serviceAccountName?: string }).serviceAccountName, namespace: prometheus.metadata.namespace };
+    assert.equal(account.namespace, namespace);
+    const binding = discovery.find((o) => o.kind === 'RoleBinding') as K8sObject;
+    assert.deepEqual(binding['subjects'], [{ kind: 'ServiceAccount', name: account.name, namespace: account.namespace }], `${namespace}: the edge SLI's discovery is denied to ${account.namespace}/${account.name}`);
+  }
+});
+
+/**
+ * kubectl's rule for `kubectl apply -n <namespace> -f <file>` (k8s.io/cli-runtime resource.Builder, "the namespace
+ * from the provided object ... does not match the namespace ..."): an object naming another namespace is refused.
+ */
+function refusedUnderNamespace(objects: K8sObject[], namespace: string): string[] {
+  return objects.filter((o) => o.metadata.namespace !== undefined && o.metadata.namespace !== namespace).map((o) => `${o.kind}/${o.metadata.name} (${o.metadata.namespace})`);
+}
+
+test('the External Secrets example lands in the platform\'s namespace: added to an overlay with namespace: shop, or applied with kubectl -n shop', (t) => {
+  const file = join(repoRoot, 'deploy/k8s/overlays/production/external-secrets.example.yaml');
+  const example = parseYaml(readFileSync(file, 'utf8')) as K8sObject[];
+  assert.deepEqual(refusedUnderNamespace(example, other), [], 'kubectl apply -n shop -f external-secrets.example.yaml');
+  // As docs/deploy.md says to use it: in the overlay's resources (here a copy, beside `namespace: shop`).
+  const dir = mkdtempSync(join(tmpdir(), 'kustomize-external-secrets-'));
+  try {
+    cpSync(file, join(dir, 'external-secrets.yaml'));
+    writeFileSync(join(dir, 'kustomization.yaml'), `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: ${other}\nresources:\n  - ${relative(dir, join(repoRoot, productionOverlay))}\n  - external-secrets.yaml\n`);
+    const objects = renderKustomization(dir);
+    const real = realKustomize(dir);
+    if (real) assertSameObjects(objects, real, 'production + external secrets in shop');
+    else t.diagnostic('kubectl is not installed: our renderer only');
+    const externalSecrets = objects.filter((o) => o.kind === 'ExternalSecret');
+    assert.equal(externalSecrets.length, example.filter((o) => o.kind === 'ExternalSecret').length);
+    for (const o of externalSecrets) assert.equal(o.metadata.namespace, other, `ExternalSecret/${o.metadata.name}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the runbooks\' kubectl commands name the platform\'s namespace through $NAMESPACE, which they define, never a literal one', () => {
+  const text = readFileSync(join(repoRoot, 'docs/runbooks.md'), 'utf8');
+  assert.match(text, /`NAMESPACE=ecommerce`/, 'the variable and its default are given');
+  const commands = [...text.matchAll(/\bkubectl\b[^`\n]*/g)].map((m) => m[0]);
+  assert.ok(commands.length >= 20, `${commands.length} kubectl commands found`);
+  for (const command of commands) {
+    const namespaces = [...command.matchAll(/(?:^|\s)(?:-n|--namespace)(?:\s+|=)(\S+)/g)].map((m) => m[1]);
+    // The ingress controller's own namespace is not the platform's (docs/deploy.md, "Ingress controller namespace").
+    const expected = /-l app\.kubernetes\.io\/name=ingress-nginx\b/.test(command) ? 'ingress-nginx' : '"$NAMESPACE"';
+    assert.deepEqual(namespaces, [expected], command);
+  }
 });

@@ -111,13 +111,16 @@ test('the ingress-nginx job discovers the controller pods in their namespace, an
   const job = config.scrape_configs.find((j) => j.job_name === 'ingress-nginx');
   const namespaces = job?.kubernetes_sd_configs?.flatMap((s) => s.namespaces?.names ?? []) ?? [];
   assert.deepEqual(namespaces, ['ingress-nginx']);
+  // The Role's namespace and the subject's come from the folder's kustomization (rendered and checked
+  // for ecommerce and another namespace by deploy/k8s/test/namespace.test.ts).
   const rbac = await docs('deploy/k8s/ingress-nginx/prometheus-discovery.yaml');
-  const role = rbac.find((o) => o.kind === 'Role') as { metadata: { name: string; namespace: string }; rules: Array<{ resources: string[]; verbs: string[] }> } | undefined;
-  assert.equal(role?.metadata.namespace, 'ingress-nginx');
-  assert.ok(role.rules.some((r) => r.resources.includes('pods') && ['list', 'watch'].every((v) => r.verbs.includes(v))));
-  const binding = rbac.find((o) => o.kind === 'RoleBinding') as { roleRef: { name: string }; subjects: Array<{ kind: string; name: string; namespace: string }> } | undefined;
-  assert.equal(binding?.roleRef.name, role.metadata.name);
-  assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'prometheus', namespace: 'ecommerce' }]);
+  const placed = rbac.find((o) => o.kind === 'ConfigMap' && o.metadata?.name === 'namespaces') as { data: Record<string, string> } | undefined;
+  assert.equal(placed?.data['ingress-controller'], namespaces[0]);
+  const role = rbac.find((o) => o.kind === 'Role') as { metadata: { name: string }; rules: Array<{ resources: string[]; verbs: string[] }> } | undefined;
+  assert.ok(role?.rules.some((r) => r.resources.includes('pods') && ['list', 'watch'].every((v) => r.verbs.includes(v))), JSON.stringify(role));
+  const binding = rbac.find((o) => o.kind === 'RoleBinding') as { roleRef: { name: string }; subjects: Array<{ kind: string; name: string }> } | undefined;
+  assert.equal(binding?.roleRef.name, role?.metadata.name);
+  assert.deepEqual(binding?.subjects, [{ kind: 'ServiceAccount', name: 'prometheus' }]);
   // And the network lets the scrape through.
   const policy = (await docs('deploy/k8s/base/networkpolicies.yaml')).find((o) => o.kind === 'NetworkPolicy' && o.metadata?.name === 'prometheus');
   assert.match(JSON.stringify(policy), /"kubernetes.io\/metadata.name":"ingress-nginx"\}\}\}\],"ports":\[\{"protocol":"TCP","port":10254\}/);
