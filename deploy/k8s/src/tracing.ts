@@ -36,7 +36,8 @@ function servicePorts(name: string, ports: { name: string; port: number }[]): IS
 export function tracingManifests(): Manifest[] {
   const config = configMap('otel-collector-config', 'otel-collector', ['otel-collector.yaml'], () => 'config.yaml');
   const collector = deployment('otel-collector', {
-    annotations: { 'checksum/config': checksum(config) },
+    // Its own metrics (dropped, refused and queued spans), on the port its config opens to the pod network.
+    annotations: { 'checksum/config': checksum(config), 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8888', 'prometheus.io/path': '/metrics' },
     pod: {
       automountServiceAccountToken: false,
       // The image's own non-root user.
@@ -53,6 +54,7 @@ export function tracingManifests(): Manifest[] {
             { name: 'otlp-http', containerPort: 4318 },
             { name: 'otlp-grpc', containerPort: 4317 },
             { name: 'health', containerPort: 13133 },
+            { name: 'metrics', containerPort: 8888 },
           ],
           readinessProbe: { httpGet: { path: '/', port: 'health' }, periodSeconds: 10 },
           livenessProbe: { httpGet: { path: '/', port: 'health' }, periodSeconds: 15, failureThreshold: 4 },

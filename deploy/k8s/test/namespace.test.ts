@@ -178,16 +178,3 @@ test('the External Secrets example lands in the platform\'s namespace: added to 
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
-test('the runbooks\' kubectl commands name the platform\'s namespace through $NAMESPACE, which they define, never a literal one', () => {
-  const text = readFileSync(join(repoRoot, 'docs/runbooks.md'), 'utf8');
-  assert.match(text, /`NAMESPACE=ecommerce`/, 'the variable and its default are given');
-  const commands = [...text.matchAll(/\bkubectl\b[^`\n]*/g)].map((m) => m[0]);
-  assert.ok(commands.length >= 20, `${commands.length} kubectl commands found`);
-  for (const command of commands) {
-    const namespaces = [...command.matchAll(/(?:^|\s)(?:-n|--namespace)(?:\s+|=)(\S+)/g)].map((m) => m[1]);
-    // The ingress controller's own namespace is not the platform's (docs/deploy.md, "Ingress controller namespace").
-    const expected = /-l app\.kubernetes\.io\/name=ingress-nginx\b/.test(command) ? 'ingress-nginx' : '"$NAMESPACE"';
-    assert.deepEqual(namespaces, [expected], command);
-  }
-});

@@ -439,8 +439,12 @@ describe('runbooks', () => {
     names.add('ingress-nginx');
     const commands = kubectlCommands(runbooks);
     assert.ok(commands.length >= 15, `only ${commands.length} kubectl commands`);
+    // The platform's namespace is whatever the overlay sets: the runbooks name it $NAMESPACE, defined once with the
+    // base's default (deploy/k8s/test/namespace.test.ts renders the platform in another one).
+    const base = (YAML.parse(await readFile(path.join(repoRoot, 'deploy', 'k8s', 'base', 'kustomization.yaml'), 'utf8')) as { namespace: string }).namespace;
+    assert.ok(runbooks.includes(`\`NAMESPACE=${base}\``), 'the runbooks define $NAMESPACE and its default');
     for (const command of commands) {
-      assert.match(command, /-n (ecommerce|ingress-nginx|kube-system)\b/, command);
+      assert.match(command, /-n ("\$NAMESPACE"|ingress-nginx|kube-system)(\s|$)/, command);
       for (const selector of command.matchAll(/-l (\S+)/g)) {
         const m = /^app\.kubernetes\.io\/name=([\w<>-]+)$/.exec(selector[1] ?? '');
         assert.ok(m, `${command}: select by app.kubernetes.io/name`);
@@ -479,7 +483,9 @@ describe('runbooks', () => {
     const wrong: string[] = [];
     let named = 0;
     for (const command of kubectlCommands(await readFile(path.join(repoRoot, 'docs', 'runbooks.md'), 'utf8'))) {
-      const namespace = /-n (\S+)/.exec(command)?.[1] ?? '';
+      const given = /-n (\S+)/.exec(command)?.[1] ?? '';
+      // $NAMESPACE: the platform's, here the base's (baseManifests puts every object there).
+      const namespace = given === '"$NAMESPACE"' ? (objects.find((o) => o.kind === 'Deployment')?.metadata.namespace ?? '') : given;
       for (const selector of command.matchAll(/-l app\.kubernetes\.io\/name=([\w-]+)/g)) {
         const actual = podNamespace.get(selector[1] ?? '');
         if (actual && actual !== namespace) wrong.push(`${command}: ${selector[1]} runs in namespace ${actual}`);
