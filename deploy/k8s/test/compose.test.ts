@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { dataOf, loadManifests, parseYaml, repoRoot, type K8sObject } from '../src/manifests.js';
+import { dataOf, loadManifests, parseYaml, podTemplate, repoRoot, type K8sObject } from '../src/manifests.js';
 
 interface ComposeService {
   image?: string;
@@ -46,6 +46,25 @@ test('compose: the platform services are built from the Dockerfile targets', () 
     assert.equal(svc.image, `ecommerce/${target}:0.1.0`);
     const stage = dockerfile.split(/^FROM /m).find((s) => s.startsWith(`runtime AS ${target}`)) ?? '';
     assert.equal(svc.environment?.['PORT'], /^EXPOSE (\d+)/m.exec(stage)?.[1], `${name}: PORT and EXPOSE differ`);
+  }
+});
+
+test('compose and Kubernetes run the same version of every image both use (ours after the kustomization\'s images: tags)', () => {
+  const versions = new Map<string, Set<string>>();
+  const add = (image: string, where: string): void => {
+    const [, repository = image, tag = 'latest'] = /^(.*?)(?::([\w][\w.-]*))?(?:@sha256:[0-9a-f]+)?$/.exec(image) ?? [];
+    versions.set(repository, new Set([...(versions.get(repository) ?? []), `${tag} (${where})`]));
+  };
+  for (const o of objects) {
+    const spec = podTemplate(o)?.spec;
+    for (const c of [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])]) add(c.image, 'kubernetes');
+  }
+  for (const svc of Object.values(services)) if (svc.image) add(svc.image, 'compose');
+  const shared = [...versions].filter(([, tags]) => [...tags].some((t) => t.endsWith('(kubernetes)')) && [...tags].some((t) => t.endsWith('(compose)')));
+  assert.ok(shared.length >= 10, `only ${shared.length} images in both`);
+  for (const [repository, tags] of shared) {
+    const distinct = new Set([...tags].map((t) => t.split(' ')[0]));
+    assert.equal(distinct.size, 1, `${repository}: ${[...tags].join(', ')}`);
   }
 });
 
