@@ -33,7 +33,7 @@ export interface PolicySpec {
 }
 
 /** A container port as a pod declares it. */
-export interface ContainerPort {
+interface ContainerPort {
   name?: string;
   containerPort: number;
   protocol?: string;
@@ -83,7 +83,7 @@ function ipv4(address: string): number {
   return parts.reduce((n, p) => n * 256 + p, 0);
 }
 
-export function inCidr(ip: string, cidr: string): boolean {
+function inCidr(ip: string, cidr: string): boolean {
   const [base = '', bits = '32'] = cidr.split('/');
   const size = 2 ** (32 - Number(bits));
   return Math.floor(ipv4(ip) / size) === Math.floor(ipv4(base) / size);
