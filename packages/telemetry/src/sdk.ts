@@ -3,14 +3,13 @@
 // OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT/HEADERS/TIMEOUT/COMPRESSION, the provider OTEL_TRACES_SAMPLER(_ARG)
 // (parent-based always-on by default) and the span limits, the batch processor OTEL_BSP_*, the env
 // detector OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES. The preload picks the protocol (tracing-env.ts);
-// OTEL_LOG_LEVEL is read here.
+// OTEL_LOG_LEVEL is read here, and the OTLP headers checked before the exporter reads them.
 // Not @opentelemetry/sdk-node: it loads the metrics and logs SDKs and every exporter (+35 MiB per service).
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { inspect } from 'node:util';
 import { context, diag, DiagLogLevel, type Context, type DiagLogger, type Span as ApiSpan } from '@opentelemetry/api';
-import { diagLogLevelFromString } from '@opentelemetry/core';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { detectResources, envDetector, hostDetector, osDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-node';
@@ -18,7 +17,7 @@ import { tracedInstrumentations } from './instrumentations.js';
 import { settleServerSpanStatus } from './server-span-status.js';
 import { ErrorTypeSpanProcessor } from './span-error-type.js';
 import { addRouteSegments, UnroutedPathSpanProcessor } from './unrouted-path.js';
-import { batchProcessorConfig, instrumentationChoice, resourceAttributesProblem, type ExporterProtocol } from './tracing-env.js';
+import { batchProcessorConfig, instrumentationChoice, logLevelChoice, otlpHeadersCheck, resourceAttributesProblem, type ExporterProtocol } from './tracing-env.js';
 
 // No ESM loader (module.register + import-in-the-middle): every patched module is reached through a
 // CommonJS require even though the kit imports from ESM (pg's lib/client.js is required by pg itself, pino
@@ -127,10 +126,18 @@ const diagnostics: DiagLogger = {
 };
 
 export async function startTracing(protocol: ExporterProtocol): Promise<NodeTracerProvider> {
-  // The SDK's diagnostics at OTEL_LOG_LEVEL, warnings and errors by default: without a logger the SDK says nothing,
-  // and a bad OTEL_TRACES_SAMPLER_ARG (1.5, -1, "10%"), an OTEL_BSP_* value or a failing export went unreported.
-  const logLevel = process.env.OTEL_LOG_LEVEL?.trim();
-  diag.setLogger(diagnostics, { logLevel: logLevel ? (diagLogLevelFromString(logLevel) ?? DiagLogLevel.WARN) : DiagLogLevel.WARN, suppressOverrideMessage: true });
+  // The SDK's diagnostics at OTEL_LOG_LEVEL, info by default as the specification says: without a logger the SDK says
+  // nothing, and a bad OTEL_TRACES_SAMPLER_ARG (1.5, -1, "10%"), an OTEL_BSP_* value or a failing export went unreported.
+  // At info the SDK adds only a line to a failed export (why it was not retried); a request or a start adds none.
+  const logLevel = logLevelChoice(process.env.OTEL_LOG_LEVEL);
+  diag.setLogger(diagnostics, { logLevel: DiagLogLevel[logLevel.level], suppressOverrideMessage: true });
+  if (logLevel.problem) diag.warn(`tracing: ${logLevel.problem}`);
+  for (const variable of ['OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS']) {
+    const { problems, kept } = otlpHeadersCheck(variable, process.env[variable]);
+    for (const problem of problems) diag.warn(`tracing: ${problem}`);
+    // Read by the exporter itself, below: without the entries that would fail every export.
+    if (kept !== undefined) process.env[variable] = kept;
+  }
   const batching = batchProcessorConfig(process.env, (message) => diag.warn(`tracing: ${message}`));
   const resourceProblem = resourceAttributesProblem(process.env.OTEL_RESOURCE_ATTRIBUTES);
   if (resourceProblem) diag.warn(`tracing: OTEL_RESOURCE_ATTRIBUTES is ignored, every entry of it (the SDK's rule): ${resourceProblem}`);

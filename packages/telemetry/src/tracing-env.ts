@@ -132,3 +132,81 @@ export function resourceAttributesProblem(raw: string | undefined): string | und
   }
   return undefined;
 }
+
+/** What Node's http accepts in a header (validateHeaderName, validateHeaderValue): a token; no control character, nothing past U+00FF. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+interface OtlpHeadersCheck {
+  /** One line per entry the exporter would drop, cut, or fail every export with; never a value. */
+  problems: string[];
+  /** The variable without the entries that would make every export fail, when there were any (else undefined). */
+  kept?: string;
+}
+
+/**
+ * OTEL_EXPORTER_OTLP_HEADERS or OTEL_EXPORTER_OTLP_TRACES_HEADERS, read by the exporter's rules (core's
+ * parseKeyPairsIntoRecord, the W3C Baggage format): an entry with no `=`, an empty key or value, or a bad `%` escape is
+ * dropped without a word; what follows a `;` in it is cut (a Baggage property); a name that is no HTTP token or a value
+ * with a control character or a character past U+00FF (a decoded `%0D`, `%E2%9C%93`) made every export fail with
+ * ERR_INVALID_HTTP_TOKEN or ERR_INVALID_CHAR, so every span was lost. Each is said, naming the entry by its position
+ * (and its key, when that is a valid header name), never its value: a header here is usually a credential. The
+ * entries that would fail every export are left out of `kept`, so the others still go and spans still arrive.
+ */
+export function otlpHeadersCheck(variable: string, raw: string | undefined): OtlpHeadersCheck {
+  const problems: string[] = [];
+  if (!raw?.trim()) return { problems };
+  const entries = raw.split(',');
+  const fatal = new Set<number>();
+  entries.forEach((entry, i) => {
+    if (entry.trim() === '') return;
+    const where = `${variable}: entry ${i + 1}`;
+    const semicolon = entry.indexOf(';');
+    const pair = semicolon === -1 ? entry : entry.slice(0, semicolon);
+    const eq = pair.indexOf('=');
+    const rawKey = eq > 0 ? pair.slice(0, eq).trim() : '';
+    const rawValue = eq > 0 ? pair.slice(eq + 1).trim() : '';
+    if (!rawKey || !rawValue) {
+      problems.push(`${where} is not key=value with both set; it is not sent`);
+      return;
+    }
+    let key: string;
+    let value: string;
+    try {
+      key = decodeURIComponent(rawKey);
+      value = decodeURIComponent(rawValue);
+    } catch {
+      problems.push(`${where} is not valid percent-encoding; it is not sent`);
+      return;
+    }
+    if (!HEADER_NAME.test(key)) {
+      fatal.add(i);
+      problems.push(`${where}: its key is no HTTP header name, which would fail every export; it is left out`);
+      return;
+    }
+    if (!HEADER_VALUE.test(value)) {
+      fatal.add(i);
+      problems.push(`${where} (${key}): its value holds a control character or one past U+00FF, which would fail every export; it is left out`);
+      return;
+    }
+    if (semicolon !== -1) problems.push(`${where} (${key}): what follows ';' is not sent (the variable is read as W3C Baggage, where ';' starts a property: write it %3B)`);
+  });
+  return fatal.size > 0 ? { problems, kept: entries.filter((_, i) => !fatal.has(i)).join(',') } : { problems };
+}
+
+/** OTEL_LOG_LEVEL's values (the SDK's, any case); the specification's default is info. */
+const LOG_LEVELS = ['NONE', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'VERBOSE', 'ALL'] as const;
+type LogLevelName = (typeof LOG_LEVELS)[number];
+
+/**
+ * OTEL_LOG_LEVEL: its level, INFO when unset or blank (the specification's default), and INFO with a problem to say
+ * for a value that is none of them. The SDK's own parser (core's diagLogLevelFromString) warned about such a value
+ * through the diagnostic logger it was choosing the level of, before any logger existed: nothing was said.
+ */
+export function logLevelChoice(raw: string | undefined): { level: LogLevelName; problem?: string } {
+  const given = raw?.trim();
+  if (!given) return { level: 'INFO' };
+  const level = LOG_LEVELS.find((name) => name === given.toUpperCase());
+  if (level) return { level };
+  return { level: 'INFO', problem: `OTEL_LOG_LEVEL=${JSON.stringify(given.slice(0, 40))} is not one of ${LOG_LEVELS.join(', ').toLowerCase()}; using info` };
+}

@@ -79,6 +79,15 @@ describe('OTEL_* variables with values the SDK cannot use', () => {
     ['an unknown sampler', { OTEL_TRACES_SAMPLER: 'sometimes' }, /OTEL_TRACES_SAMPLER value "sometimes" invalid/],
     ['a resource attribute badly percent-encoded', { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=prod,c=%ZZ' }, /OTEL_RESOURCE_ATTRIBUTES is ignored.*entry 2 is not valid percent-encoding/],
     ['a resource attribute with an unencoded =', { OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=prod,team=a=b' }, /OTEL_RESOURCE_ATTRIBUTES is ignored.*entry 2 is not one key=value/],
+    // The exporter dropped these entries, or cut them, without a word (core's parseKeyPairsIntoRecord).
+    ['an OTLP header with no =', { OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key' }, /OTEL_EXPORTER_OTLP_HEADERS: entry 1 is not key=value/],
+    ['an OTLP header badly percent-encoded', { OTEL_EXPORTER_OTLP_HEADERS: 'x-a=1,x-api-key=%ZZ' }, /OTEL_EXPORTER_OTLP_HEADERS: entry 2 is not valid percent-encoding/],
+    ['an OTLP header with a ;', { OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-api-key=a;b' }, /OTEL_EXPORTER_OTLP_TRACES_HEADERS: entry 1 \(x-api-key\): what follows ';' is not sent/],
+    // These made every export fail (ERR_INVALID_HTTP_TOKEN, ERR_INVALID_CHAR): no span arrived, ever.
+    ['an OTLP header whose name is no HTTP token', { OTEL_EXPORTER_OTLP_HEADERS: 'x-a=1,x y=1' }, /OTEL_EXPORTER_OTLP_HEADERS: entry 2: its key is no HTTP header name/],
+    ['an OTLP header whose value decodes to a CR', { OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'x-api-key=a%0Db' }, /OTEL_EXPORTER_OTLP_TRACES_HEADERS: entry 1 \(x-api-key\): its value holds a control character/],
+    ['an OTLP header whose value is past U+00FF', { OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=%E2%9C%93' }, /OTEL_EXPORTER_OTLP_HEADERS: entry 1 \(x-api-key\): its value holds/],
+    ['an unknown OTEL_LOG_LEVEL', { OTEL_LOG_LEVEL: 'loud' }, /OTEL_LOG_LEVEL="loud" is not one of/],
   ];
   for (const [what, env, said] of cases) {
     it(`when ${what}, then the service serves, its spans arrive, the value is said on stderr and it exits 0`, async () => {
@@ -91,8 +100,24 @@ describe('OTEL_* variables with values the SDK cannot use', () => {
     });
   }
 
+  it('when an OTLP header is refused, then its value is never said (a header there is usually a credential)', async () => {
+    const secret = `s3cret${hexId(8)}`;
+    const run = await runWith(receiver, { OTEL_EXPORTER_OTLP_HEADERS: `${secret},x y=${secret},x-k=${secret}%0A,x-j=${secret}%ZZ,x-i=${secret};${secret}` });
+    assert.equal(run.exportedSpans, 2);
+    assert.equal(warningsIn(run.stderr).filter((l) => l.msg.includes('OTEL_EXPORTER_OTLP_HEADERS')).length, 5, run.stderr);
+    assert.ok(!run.stderr.includes(secret), run.stderr);
+  });
+
+  it('when OTEL_LOG_LEVEL is unset, then the SDK logs at info, the specification\'s default: a failed export says why it was not retried', async () => {
+    // The receiver answers 404 to any path but /v1/traces: an export the exporter does not retry.
+    const run = await runWith(receiver, { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/elsewhere` });
+    assert.equal(run.exportedSpans, 0);
+    assert.ok(warningsIn(run.stderr).some((l) => l.level === 30 && /Export failed with non-retryable error/.test(l.msg)), run.stderr.slice(0, 2000));
+  });
+
   it('when every value is valid, then nothing is said on stderr', async () => {
     const run = await runWith(receiver, {
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=k%20v%3B1, x-tenant = a ,,',
       OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '10',
       OTEL_BSP_MAX_QUEUE_SIZE: '100',
       OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
