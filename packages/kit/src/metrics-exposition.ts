@@ -22,11 +22,31 @@ export interface Exposition {
   body: string;
 }
 
-/** The registry's metrics as the Accept header asks: OpenMetrics 1.0 when it names it, else Prometheus text 0.0.4. */
+/**
+ * The registry's metrics as the Accept header asks (RFC 9110 12.5.1): OpenMetrics 1.0 when the header names
+ * `application/openmetrics-text` (any case) with a weight above 0 and at least that of any `text/plain` it names, else
+ * Prometheus text 0.0.4. Prometheus (2.x and 3.x) weighs OpenMetrics first; `*` ranges and a missing header get the
+ * classic text, which every client reads. Before, any mention counted: `application/openmetrics-text;q=0` (refused)
+ * or weighed below `text/plain` got OpenMetrics, and `APPLICATION/OPENMETRICS-TEXT` did not.
+ */
 export async function metricsExposition(registry: Registry, accept: string | string[] | undefined): Promise<Exposition> {
-  const wanted = Array.isArray(accept) ? accept.join(',') : (accept ?? '');
-  if (wanted.includes('application/openmetrics-text')) return { contentType: Registry.OPENMETRICS_CONTENT_TYPE, body: await openMetricsText(registry) };
+  if (prefersOpenMetrics(Array.isArray(accept) ? accept.join(',') : (accept ?? ''))) return { contentType: Registry.OPENMETRICS_CONTENT_TYPE, body: await openMetricsText(registry) };
   return { contentType: registry.contentType, body: await registry.metrics() };
+}
+
+/** Whether an Accept header weighs OpenMetrics above 0 and no lower than the classic text format (see metricsExposition). */
+function prefersOpenMetrics(accept: string): boolean {
+  let openMetrics = 0;
+  let text = 0;
+  for (const range of accept.split(',')) {
+    const [type = '', ...params] = range.split(';').map((part) => part.trim().toLowerCase());
+    const q = params.find((p) => /^q\s*=/.test(p));
+    const weight = q === undefined ? 1 : Number(q.slice(q.indexOf('=') + 1).trim());
+    if (!Number.isFinite(weight) || weight < 0 || weight > 1) continue;
+    if (type === 'application/openmetrics-text') openMetrics = Math.max(openMetrics, weight);
+    else if (type === 'text/plain') text = Math.max(text, weight);
+  }
+  return openMetrics > 0 && openMetrics >= text;
 }
 
 async function openMetricsText(registry: Registry): Promise<string> {

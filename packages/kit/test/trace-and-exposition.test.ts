@@ -134,6 +134,48 @@ describe('/metrics formats', () => {
   });
 });
 
+describe('/metrics content negotiation', () => {
+  it('when the Accept header weighs the two formats (RFC 9110 q values, media types in any case), then the one it prefers is served, and the answer varies by Accept', async () => {
+    const app = await server();
+    const PROMETHEUS_2 = 'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
+    const PROMETHEUS_3 = 'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1';
+    const cases: [string | undefined, 'open' | 'classic'][] = [
+      [PROMETHEUS_2, 'open'],
+      [PROMETHEUS_3, 'open'],
+      ['application/openmetrics-text', 'open'],
+      ['text/plain;version=0.0.4;q=0.5, application/openmetrics-text; version=1.0.0; q=0.5', 'open'],
+      // Prometheus with scrape_protocols: [PrometheusText0.0.4], curl, a browser.
+      ['text/plain;version=0.0.4;q=1,*/*;q=0.1', 'classic'],
+      [undefined, 'classic'],
+      ['*/*', 'classic'],
+      ['text/html,application/xhtml+xml,*/*;q=0.8', 'classic'],
+      // Refused (q=0) or weighed below the classic text: before, any mention of OpenMetrics won.
+      ['application/openmetrics-text;q=0, text/plain', 'classic'],
+      ['application/openmetrics-text;q=0', 'classic'],
+      ['text/plain;q=1, application/openmetrics-text;q=0.1', 'classic'],
+      ['text/plain, application/openmetrics-text;version=1.0.0;q=0.9', 'classic'],
+    ];
+    try {
+      const scrape = async (accept: string | undefined) => {
+        const res = await app.inject({ method: 'GET', url: '/metrics', headers: accept === undefined ? {} : { accept } });
+        assert.equal(res.headers.vary, 'accept', String(accept));
+        return /^application\/openmetrics-text; version=1\.0\.0/.test(String(res.headers['content-type'])) ? 'open' : 'classic';
+      };
+      for (const [accept, want] of cases) assert.equal(await scrape(accept), want, String(accept));
+      // Media types and parameter names are case-insensitive: the same choice for any casing.
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...cases.filter(([a]) => a !== undefined)), fc.infiniteStream(fc.boolean()), async ([accept, want], upper) => {
+          const cased = [...accept!].map((c) => (upper.next().value ? c.toUpperCase() : c.toLowerCase())).join('');
+          assert.equal(await scrape(cased), want, cased);
+        }),
+        { numRuns: 60 },
+      );
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('exemplars, when requests are sampled', () => {
   const OPEN = 'application/openmetrics-text;version=1.0.0';
   /** A route that answers after `ms` as a sampled request of the trace named in x-test-trace (as the SDK's span would). */

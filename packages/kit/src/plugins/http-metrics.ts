@@ -98,7 +98,8 @@ export const httpMetrics = fp<HttpMetricsOptions>(
     if (serveRoute) {
       app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
         const { contentType, body } = await metricsExposition(metrics.registry, request.headers.accept);
-        reply.type(contentType);
+        // The format follows the Accept header: a cache between must not answer one scraper with another's.
+        reply.type(contentType).header('vary', 'accept');
         return body;
       });
     }

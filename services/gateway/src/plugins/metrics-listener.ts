@@ -20,7 +20,7 @@ export const metricsListener = fp<{ host: string; port: number }>(
         return;
       }
       metricsExposition(registry, req.headers.accept).then(
-        ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType }).end(body),
+        ({ contentType, body }) => res.writeHead(200, { 'content-type': contentType, vary: 'accept' }).end(body),
         () => res.writeHead(500).end(),
       );
     });
