@@ -1,7 +1,8 @@
 // What the instrumentations would record verbatim and we record scrubbed: query-string values (a token or
 // an email can ride in one), URL user info, and a traceparent a caller set by hand (the span's own wins).
 
-const TRACE_HEADERS = new Set(['traceparent', 'tracestate']);
+/** The headers the propagators (W3C Trace Context and Baggage, the SDK's default) write on every outgoing call. */
+const TRACE_HEADERS = new Set(['traceparent', 'tracestate', 'baggage']);
 
 /**
  * A query key kept as it is: the shape of a parameter's name (letters, `_` and `-`, at most 32). Any other key is
@@ -52,9 +53,10 @@ export function pathOf(target: string): string {
 }
 
 /**
- * Removes traceparent/tracestate from an outgoing undici request's header list ([name, value, ...]) in place,
- * so the instrumentation's own (the client span as parent) is the only one sent: a copied or hand-made one
- * beside it would make the receiver see two values and start a new trace.
+ * Removes traceparent, tracestate and baggage from an outgoing undici request's header list ([name, value, ...]) in
+ * place, so the instrumentation's own (the client span as parent, the request's baggage within W3C Baggage's limits)
+ * are the only ones sent: a copied or hand-made one beside it would make the receiver see two values and start a new
+ * trace, and the gateway's proxy, which copies a client's headers, sent the client's baggage twice, unbounded.
  */
 export function dropTraceHeaders(headers: unknown): void {
   if (!Array.isArray(headers)) return;
