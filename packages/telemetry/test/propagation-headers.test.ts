@@ -94,6 +94,10 @@ describe('the traced gateway, in front of an upstream that records the trace hea
     assert.deepEqual(lines.baggage[0]!.split(',').sort(), ['token=' + secret, 'user=ada']);
     assert.equal(lines.traceparent.length, 1);
     assert.match(lines.traceparent[0]!, new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    // Nothing records baggage: its secret is in no exported span (server and client) of that trace.
+    const spans = await receiver.waitFor((all) => all.filter((span) => span.traceId === traceId).length >= 2, 10_000);
+    const text = JSON.stringify(spans.map((span) => ({ n: span.name, a: span.attributes, e: span.events, l: span.links, r: span.resource })), (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value));
+    assert.ok(!text.includes(secret), text);
   });
 
   it('when the client sends baggage past W3C Baggage\'s limits (500 members, 9 KB), then what goes upstream is one line within them (180 members, 8192 bytes)', async () => {
