@@ -27,10 +27,11 @@ export function tracedInstrumentations(chosen: Set<InstrumentationName>): Instru
       // With hooks and handlers off, @fastify/otel still wraps the not-found handler in a span of its own, named after
       // the whole chain of plugins on the app (about 400 characters in Jaeger's list): named after the handler alone.
       lifecycleHook: (span, { hookName }) => span.updateName(hookName),
+      // url.path is @fastify/otel's (request.url, its query string too): the span's end rewrites it once, without the
+      // query string and redacted (UnroutedPathSpanProcessor), before any exporter sees it.
       requestHook: (span, request) => {
         const route = request.routeOptions.url;
         span.updateName(route ? `${request.method} ${route}` : request.method);
-        span.setAttribute('url.path', pathOf(request.url));
       },
     }),
     undici: () => new UndiciInstrumentation({

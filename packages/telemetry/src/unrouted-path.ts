@@ -8,7 +8,7 @@
 // redactedPath): `/product/<token>` is routed, and answered 400.
 import { SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-node';
-import { redactedPath } from './redaction.js';
+import { pathOf, redactedPath } from './redaction.js';
 
 const MAX_SEGMENTS = 16;
 const knownSegments = new Set<string>();
@@ -43,9 +43,15 @@ export class UnroutedPathSpanProcessor implements SpanProcessor {
   }
 }
 
+/**
+ * A server span's url.path as it is exported: the request target @fastify/otel recorded (request.url, with its query
+ * string) cut to its path, then redacted. The one place a server span's url.path is rewritten: the instrumentation's
+ * requestHook set it a second time, to the same path without the query string, on every request.
+ */
 function rewrite(span: Span & Pick<ReadableSpan, 'attributes' | 'kind'>): void {
-  const path = span.attributes['url.path'];
-  if (span.kind !== SpanKind.SERVER || typeof path !== 'string') return;
+  const target = span.attributes['url.path'];
+  if (span.kind !== SpanKind.SERVER || typeof target !== 'string') return;
+  const path = pathOf(target);
   // A routed request: its parameters are kept when they are names, UUIDs or numbers (redaction.ts).
   span.setAttribute('url.path', span.attributes['http.route'] === undefined ? unroutedPath(path) : redactedPath(path));
 }

@@ -7,7 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { SpanKind } from '@opentelemetry/api';
+import type { Span } from '@opentelemetry/sdk-trace-node';
 import { startOtlpReceiver, unroutedPath } from '../src/index.js';
+import { tracedInstrumentations } from '../src/instrumentations.js';
+import { UnroutedPathSpanProcessor } from '../src/unrouted-path.js';
 
 const preload = join(import.meta.dirname, '..', 'src', 'register.js');
 const fixture = join(import.meta.dirname, 'fixtures', 'traced-app.js');
@@ -37,6 +41,57 @@ describe('unroutedPath', () => {
         const out = unroutedPath(`/${segments.join('/')}`, known);
         for (const segment of out.split('/')) assert.ok(segment === '' || segment === 'REDACTED' || segment === '...' || known.has(segment), segment);
         assert.ok(out.length <= 17 * 9 + 4);
+      }),
+    );
+  });
+});
+
+describe('url.path of a server span, written once', () => {
+  /** A server span as @fastify/otel starts it: url.path is the request target, query string included. */
+  function serverSpan(attributes: Record<string, string>) {
+    const set: [string, unknown][] = [];
+    const span = {
+      kind: SpanKind.SERVER,
+      attributes: { ...attributes },
+      setAttribute(key: string, value: unknown) {
+        set.push([key, value]);
+        (this.attributes as Record<string, unknown>)[key] = value;
+        return this;
+      },
+      updateName() {
+        return this;
+      },
+    };
+    return { span, set };
+  }
+
+  it('when a request starts, then the Fastify requestHook names the span and leaves url.path alone (@fastify/otel set it)', () => {
+    const [fastify] = tracedInstrumentations(new Set(['fastify']));
+    try {
+      const hook = (fastify!.getConfig() as { requestHook: (span: unknown, request: unknown) => void }).requestHook;
+      const { span, set } = serverSpan({ 'url.path': '/product/42?token=abc' });
+      hook(span, { method: 'GET', url: '/product/42?token=abc', routeOptions: { url: '/product/:id' } });
+      assert.deepEqual(set, []);
+    } finally {
+      fastify!.disable();
+    }
+  });
+
+  it('when the span ends, then url.path is the path without its query string, redacted: routed or not, whatever the query holds', () => {
+    const processor = new UnroutedPathSpanProcessor();
+    fc.assert(
+      fc.property(secret, fc.constantFrom('?', '?a=', '?token=', '?q=x&k='), (value, query) => {
+        const q = `${query}${encodeURIComponent(value)}`;
+        for (const [target, route, expected] of [
+          [`/product/42${q}`, '/product/:id', '/product/42'],
+          [`/product/0b2f9e1c-5d4a-4e3b-9c2d-1a0b9c8d7e6f${q}`, '/product/:id', '/product/0b2f9e1c-5d4a-4e3b-9c2d-1a0b9c8d7e6f'],
+          [`/product/${encodeURIComponent(value)}x1${q}`, '/product/:id', '/product/REDACTED'],
+          [`/no/such${q}`, undefined, '/REDACTED/REDACTED'],
+        ] as const) {
+          const { span } = serverSpan({ 'url.path': target, ...(route ? { 'http.route': route } : {}) });
+          processor.onEnding(span as unknown as Span);
+          assert.equal(span.attributes['url.path'], expected, target);
+        }
       }),
     );
   });
