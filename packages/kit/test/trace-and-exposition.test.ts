@@ -18,15 +18,15 @@ async function server() {
 }
 
 describe('traceresponse, tracing off', () => {
-  it('when the caller sends a traceparent, then the reply names its trace id with a span id of this service; else a new trace', async () => {
+  it('when the caller sends a traceparent, then the reply names its trace id with a span id of this service, else a new trace; flags 00, as nothing is recorded', async () => {
     const app = await server();
     try {
       const traceId = randomBytes(16).toString('hex');
       const given = await app.inject({ method: 'GET', url: '/t/thing', headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` } });
-      assert.match(String(given.headers.traceresponse), new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+      assert.match(String(given.headers.traceresponse), new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`));
       assert.ok(given.headers['x-request-id']);
       const fresh = await app.inject({ method: 'GET', url: '/t/thing' });
-      assert.match(String(fresh.headers.traceresponse), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      assert.match(String(fresh.headers.traceresponse), /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/);
       // All-zero ids make a traceparent invalid (W3C): a new trace, not the zero one.
       for (const invalid of [`00-${'0'.repeat(32)}-${randomBytes(8).toString('hex')}-01`, `00-${traceId}-${'0'.repeat(16)}-01`]) {
         const res = await app.inject({ method: 'GET', url: '/t/thing', headers: { traceparent: invalid } });
@@ -82,9 +82,9 @@ describe('traceresponse on the router\'s refusals', () => {
         const res = await app.inject({ method: 'GET', url, headers: { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01`, 'x-request-id': 'caller-id-7' } });
         assert.equal(res.statusCode, status, url);
         assert.equal(res.headers['x-request-id'], 'caller-id-7', url);
-        assert.match(String(res.headers.traceresponse), new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`), url);
+        assert.match(String(res.headers.traceresponse), new RegExp(`^00-${traceId}-[0-9a-f]{16}-00$`), url);
         const fresh = await app.inject({ method: 'GET', url });
-        assert.match(String(fresh.headers.traceresponse), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/, url);
+        assert.match(String(fresh.headers.traceresponse), /^00-[0-9a-f]{32}-[0-9a-f]{16}-00$/, url);
         assert.match(String(fresh.headers['x-request-id']), /^[0-9a-f-]{36}$/, url);
       }
     } finally {

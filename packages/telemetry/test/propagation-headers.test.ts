@@ -120,6 +120,24 @@ describe('the traced gateway, in front of an upstream that records the trace hea
     assert.ok(big.lines.tracestate.every((line) => line === ''), JSON.stringify(big.lines.tracestate.map((l) => l.length)));
   });
 
+  it('when a path is not traced (/livez, /readyz), then its traceresponse says so (flags 00) and names no exported span; a traced one says 01', async () => {
+    const traced = await send('traced', {});
+    const [, tracedId, , tracedFlags] = traced.traceresponse.split('-');
+    assert.equal(tracedFlags, '01');
+    const probes: string[] = [];
+    for (const path of ['/livez', '/readyz']) {
+      const caller = hex(16);
+      const res = await fetch(`${gatewayUrl}${path}`, { headers: { traceparent: `00-${caller}-${hex(8)}-01` } });
+      await res.arrayBuffer();
+      const [, traceId, , flags] = (res.headers.get('traceresponse') ?? '').split('-');
+      assert.equal(flags, '00', `${path}: ${res.headers.get('traceresponse')}`);
+      probes.push(traceId!);
+    }
+    await receiver.waitFor((all) => all.some((span) => span.traceId === tracedId), 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(receiver.spans.filter((span) => probes.includes(span.traceId)), []);
+  });
+
   it('when the traceparent is invalid, then the trace restarts and the client\'s tracestate is not sent on (W3C Trace Context: not parsed, cleaned up on restart)', async () => {
     const traceId = hex(16);
     const { lines, traceresponse } = await send('restart', { traceparent: `00-${traceId.toUpperCase()}-${hex(8)}-01`, tracestate: 'congo=t61rcWkgMzE' });

@@ -98,10 +98,15 @@ export function traceRouterRefusal(request: FastifyRequest, reply: FastifyReply)
   });
 }
 
-/** The request's trace (traceOf), and the answer's X-Request-Id and traceresponse (W3C Trace Context level 2 draft: the trace id a client or support can quote). */
+/**
+ * The request's trace (traceOf), and the answer's X-Request-Id and traceresponse (W3C Trace Context level 2 draft: the
+ * trace id a client or support can quote). Its flags say whether this service recorded the request: 01 only for a
+ * sampled span; 00 with tracing off and for the paths no span is made for (/livez, /readyz, /metrics), which said 01
+ * while nothing of them was recorded.
+ */
 function identify(request: FastifyRequest, reply: FastifyReply, span: Span | undefined): void {
   request.trace = traceOf(span, request.headers.traceparent);
-  reply.header('x-request-id', request.id).header('traceresponse', traceparentOf(request.trace));
+  reply.header('x-request-id', request.id).header('traceresponse', traceparentOf({ ...request.trace, sampled: request.trace.sampled === true }));
 }
 
 export const requestContext = fp(
