@@ -85,6 +85,16 @@ function localSecrets(dataDir) {
   return { ...secrets, keyFile };
 }
 
+/**
+ * A port variable as claimPort takes it: empty counts as unset, as in the services' config; anything but decimal digits
+ * is NaN, which claimPort names (Number() alone took "0x10" for port 16, "1e3" for 1000 and " " for 0, a free port).
+ */
+export function portOf(env, variable, dflt) {
+  const value = env[variable];
+  if (value === undefined || value === '') return dflt;
+  return /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
+}
+
 /** Port 0: the port the system hands out now. Otherwise the port, once we could bind it ourselves. */
 export async function claimPort(host, port, variable) {
   // Not a port number (USER_PORT=abc, 70000): named with its variable, not Node's "options.port should be >= 0 and < 65536".
@@ -231,7 +241,7 @@ export async function startStack(opts = {}) {
   const unlock = lockDataDir(dataDir);
   const supervision = opts.supervise ? { ...SUPERVISION, ...(typeof opts.supervise === 'object' ? opts.supervise : {}) } : null;
   const host = env.HOST ?? '127.0.0.1';
-  const portSetting = (name, dflt) => (opts.freePorts ? 0 : Number(env[name] ?? dflt));
+  const portSetting = (name, dflt) => (opts.freePorts ? 0 : portOf(env, name, dflt));
   const stackLog = createWriteStream(join(logDir, 'stack.log'), { flags: 'a' });
   /** Supervisor events: one JSON line in logs/stack.log, and onEvent (npm start prints them). */
   const report = (level, service, event, message, extra = {}) => {

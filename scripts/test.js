@@ -52,10 +52,10 @@ env.ORDER_DB_PASSWORD ??= SERVICE_DB_PASSWORDS.order;
 if (!env.DATABASE_URL) {
   // The port is tried first, as `npm start` does: a taken one (another checkout's `npm test`) is named with the
   // variable that moves it, not left to PostgreSQL's "could not create any TCP/IP sockets" and a stack trace.
-  const { claimPort } = await import('./stack.js');
+  const { claimPort, portOf } = await import('./stack.js');
   let port;
   try {
-    port = await claimPort('127.0.0.1', Number(env.EMBEDDED_PG_TEST_PORT ?? 54330), 'EMBEDDED_PG_TEST_PORT');
+    port = await claimPort('127.0.0.1', portOf(env, 'EMBEDDED_PG_TEST_PORT', 54330), 'EMBEDDED_PG_TEST_PORT');
   } catch (err) {
     console.error(`npm test: ${err.message}, or set DATABASE_URL to an admin connection to a PostgreSQL server of your own`);
     process.exit(1);

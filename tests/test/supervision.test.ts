@@ -115,12 +115,17 @@ describe('stack ports', () => {
 });
 
 describe('stack port settings', () => {
-  test('when a port variable is not a port number, then the start fails naming the variable, not with Node\'s "options.port should be >= 0"', async () => {
+  test('when a port variable is not a port number, then the start fails naming the variable, not with Node\'s "options.port should be >= 0"', async (t) => {
     const { startStack } = await stackModule();
-    for (const value of ['abc', '70000', '-1', '80.5']) {
+    // GATEWAY_PORT, claimed after PRODUCT_PORT, is taken: a value read as some port (0x10 as 16, " " as 0) ends there,
+    // with another message, before anything starts.
+    const stranger = createServer();
+    const taken = await listen(stranger);
+    t.after(() => close(stranger));
+    for (const value of ['abc', '70000', '-1', '80.5', '0x10', '1e3', '0b11', ' ']) {
       const dataDir = path.join(repoRoot, '.data', `stack-ports-test-${process.pid}`);
       try {
-        const env = { ...process.env, LOG_LEVEL: 'warn', USER_PORT: '0', PRODUCT_PORT: value, ORDER_PORT: '0', GATEWAY_PORT: '0', GATEWAY_METRICS_PORT: '0', EMBEDDED_PG_PORT: '0' };
+        const env = { ...process.env, LOG_LEVEL: 'warn', USER_PORT: '0', PRODUCT_PORT: value, ORDER_PORT: '0', GATEWAY_PORT: String(taken), GATEWAY_METRICS_PORT: '0', EMBEDDED_PG_PORT: '0' };
         await assert.rejects(startStack({ env, dataDir }), (err: Error) => {
           assert.equal(err.message, 'PRODUCT_PORT must be a port number from 0 to 65535 (0 picks a free port)', `PRODUCT_PORT=${value}`);
           return true;

@@ -45,18 +45,23 @@ export const Url = (dflt?: string) =>
 export function loadConfig<P extends TProperties>(props: P, env: NodeJS.ProcessEnv = process.env): Static<TObject<P>> {
   const schema = Type.Object(props);
   const raw: Record<string, unknown> = {};
+  const notDecimal: string[] = [];
   for (const key of Object.keys(props)) {
     const v = env[key];
-    if (v !== undefined && v !== '') raw[key] = v;
+    if (v === undefined || v === '') continue;
+    // TypeBox converts with parseInt: "1e3" became 1, "1.5" 1, "0x10" 16, "0b11" 0, all without a word.
+    if (props[key]?.type === 'integer' && !/^\s*[+-]?\d+\s*$/.test(v)) notDecimal.push(key);
+    raw[key] = v;
   }
   const withDefaults = Value.Default(schema, raw);
-  const converted = Value.Convert(schema, withDefaults);
+  const converted = Value.Convert(schema, withDefaults) as Record<string, unknown>;
+  for (const key of notDecimal) converted[key] = env[key];
   const problems = [...Value.Errors(schema, converted)].map((e) => {
     const name = e.path.replace(/^\//, '') || '(root)';
     const given = env[name];
-    return given === undefined || given === ''
-      ? `${name}: is required (${e.message})`
-      : `${name}: ${e.message} (got ${JSON.stringify(name.match(/SECRET|PASSWORD|KEY|URL/) ? '<redacted>' : given)})`;
+    if (given === undefined || given === '') return `${name}: is required (${e.message})`;
+    const message = notDecimal.includes(name) ? 'expected a whole number in decimal digits' : e.message;
+    return `${name}: ${message} (got ${JSON.stringify(name.match(/SECRET|PASSWORD|KEY|URL/) ? '<redacted>' : given)})`;
   });
   if (problems.length) throw new ConfigError(problems);
   const cfg = converted as Static<TObject<P>>;

@@ -5,6 +5,7 @@ import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'nod
 import { connect, type Socket } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it, mock } from 'node:test';
+import fc from 'fast-check';
 import { SignJWT, exportJWK, importPKCS8 } from 'jose';
 import {
   Authenticator,
@@ -46,6 +47,34 @@ describe('config', () => {
     assert.equal(cfg.PORT, 3000);
     assert.equal(cfg.LOG_LEVEL, 'debug');
     assert.equal(cfg.SHUTDOWN_TIMEOUT_MS, 10_000);
+  });
+
+  it('when a whole number is written other than in decimal digits (1e3, 1.5, 0x10, 0b11), then it is refused naming the variable, never read as another number', () => {
+    const props = { ...BaseEnv, PORT: Port(3000) };
+    // What TypeBox's parseInt-based conversion read as another number: 1e3 as 1, 1.5 as 1, 0x10 as 16, 0b11 as 0.
+    const notDecimal = fc.oneof(
+      fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 4 })).map(([m, e]) => `${m}e${e}`),
+      fc.tuple(fc.nat(60_000), fc.integer({ min: 1, max: 9 })).map(([i, f]) => `${i}.${f}`),
+      fc.nat(60_000).map((n) => `0x${n.toString(16)}`),
+      fc.nat(60_000).map((n) => `0b${n.toString(2)}`),
+      fc.nat(60_000).map((n) => `0o${n.toString(8)}`),
+      fc.constantFrom(' ', '\t', 'Infinity', '5abc', '1_000'),
+    );
+    fc.assert(
+      fc.property(notDecimal, fc.constantFrom('PORT', 'SHUTDOWN_TIMEOUT_MS'), (value, name) => {
+        assert.throws(
+          () => loadConfig(props, { [name]: value }),
+          (err: unknown) => err instanceof ConfigError && err.problems.join('\n') === `${name}: expected a whole number in decimal digits (got ${JSON.stringify(value)})`,
+          `${name}=${JSON.stringify(value)}`,
+        );
+      }),
+    );
+    // Decimal digits, with a sign or spaces around, are read as the number they write.
+    fc.assert(
+      fc.property(fc.nat(65_535), fc.constantFrom('', '+', ' ', '0'), (n, pad) => {
+        assert.equal(loadConfig(props, { PORT: `${pad}${n}${pad === ' ' ? ' ' : ''}` }).PORT, n);
+      }),
+    );
   });
 
   it('when the fault switch is enabled in production, then configuration is refused', () => {
