@@ -635,6 +635,36 @@ describe('query strings', () => {
     }
   });
 
+  it('when a number in the query is not a decimal numeral (0x10, 1e1, 2.0, a space), then 400 at it says so in words, not "must be integer"', async () => {
+    const app = await server();
+    const query = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })), ratio: Type.Optional(Type.Number({ minimum: 0 })) }, { additionalProperties: false });
+    app.get('/t/list', { schema: { querystring: query } }, async (request) => ({ query: request.query }));
+    const base = await listenOnLoopback(app);
+    const words = { limit: 'must be a whole number in decimal digits, such as 20', ratio: 'must be a number in decimal digits, such as 2.5' };
+    const notDecimal = fc.oneof(
+      fc.nat(1000).map((n) => `0x${n.toString(16)}`),
+      fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 0, max: 2 })).map(([m, e]) => `${m}e${e}`),
+      fc.nat(100).map((n) => ` ${n}`),
+      fc.constantFrom('', 'abc', '+5', 'Infinity', 'NaN'),
+    );
+    try {
+      await fc.assert(
+        fc.asyncProperty(notDecimal, fc.constantFrom('limit' as const, 'ratio' as const), async (value, name) => {
+          const qs = `${name}=${encodeURIComponent(value)}`;
+          const p = assertProblem(await http(base, 'GET', `/t/list?${qs}`), 400, 'validation-failed');
+          assert.deepEqual(p.errors, [{ path: `querystring/${name}`, message: words[name] }], qs);
+        }),
+        { numRuns: 60 },
+      );
+      // 2.0 is a decimal number, not a whole one.
+      assert.deepEqual(assertProblem(await http(base, 'GET', '/t/list?limit=2.0'), 400, 'validation-failed').errors, [{ path: 'querystring/limit', message: words.limit }]);
+      assert.deepEqual((await http<{ query: unknown }>(base, 'GET', '/t/list?limit=05&ratio=2.0')).body.query, { limit: 5, ratio: 2 });
+      assert.deepEqual(assertProblem(await http(base, 'GET', '/t/list?limit=0'), 400, 'validation-failed').errors, [{ path: 'querystring/limit', message: 'must be at least 1' }]);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('when a query escape is broken (%ZZ, a lone %, %FF that is not UTF-8), then 400 problem as for a path; good escapes pass', async () => {
     const app = await server();
     app.get('/t/search', async (request) => ({ query: request.query }));

@@ -187,9 +187,23 @@ function fieldErrors(errors: ErrorObject[], context: string | undefined): FieldE
     const p = e.params as { missingProperty?: string; additionalProperty?: string };
     if (e.keyword === 'required' && p.missingProperty) path += `/${p.missingProperty}`;
     if (e.keyword === 'additionalProperties' && p.additionalProperty) path += `/${p.additionalProperty}`;
-    const message = e.keyword === 'additionalProperties' ? 'unknown property' : sentTwice(e, context) ? 'must be sent once' : plainMessage(e);
+    const message =
+      e.keyword === 'additionalProperties' ? 'unknown property' : sentTwice(e, context) ? 'must be sent once' : (numeralMessage(e, context) ?? plainMessage(e));
     return { path: prefix + (path || (prefix ? '' : '/')), message };
   });
+}
+
+/**
+ * A number in a query string is text, taken only as a decimal numeral (request-guards' strictNumbers). Ajv's "must be
+ * integer" read as nonsense to whoever sent `limit=0x10`, `limit=1e1` or `limit=2.0`, which are integers. (A path
+ * parameter that fails its schema is a 404, never these words.)
+ */
+function numeralMessage(e: ErrorObject, context: string | undefined): string | undefined {
+  if (e.keyword !== 'type' || context !== 'querystring') return undefined;
+  const type = (e.params as { type?: unknown }).type;
+  if (type === 'integer') return 'must be a whole number in decimal digits, such as 20';
+  if (type === 'number') return 'must be a number in decimal digits, such as 2.5';
+  return undefined;
 }
 
 /**
