@@ -89,9 +89,11 @@ async function run() {
     });
     stack = await starting;
   } catch (err) {
+    // A start that fails has stopped what it had started before it rejects (startStack): "stopping services and the
+    // database..." here was said of nothing, and of someone else's platform after "the platform is already running".
     if (!stopping) {
       console.error(`\nstart failed: ${err.message}`);
-      await shutdown(1);
+      process.exit(1);
     }
     return; // shutdown exits
   }

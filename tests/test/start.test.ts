@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -108,12 +109,31 @@ describe('npm start (scripts/start.js)', { skip: process.platform === 'win32' &&
     assert.equal(await second.exited, 1);
     assert.match(second.output(), new RegExp(`the platform is already running from ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(pid \\d+, its gateway and shop on port ${ports.gateway}\\)`));
     assert.doesNotMatch(second.output(), /already in use by another process/);
+    // Nothing of its own started, and the first platform is not being stopped: no "stopping ...", no "stopped.".
+    assert.doesNotMatch(second.output(), /stopping|stopped/);
     // Following the old advice (every port 0) meets the same answer, not the database's.
     const third = start(freePorts);
     assert.equal(await third.exited, 1);
     assert.match(third.output(), /the platform is already running from/);
     const res = await fetch(`http://127.0.0.1:${ports.gateway}/readyz`);
     assert.equal(res.status, 200);
+  });
+
+  it('when a port is taken at start, then the start fails naming it and its variable, says nothing of stopping (nothing had started), and leaves nothing running', async () => {
+    const stranger = createServer();
+    await new Promise<void>((resolve) => stranger.listen(0, '127.0.0.1', resolve));
+    const taken = (stranger.address() as AddressInfo).port;
+    const dir = mkdtempSync(path.join(tmpdir(), 'ecommerce-start-taken-'));
+    try {
+      const run = start({ ...freePorts, DATA_DIR: dir, GATEWAY_PORT: String(taken) });
+      assert.equal(await run.exited, 1);
+      assert.match(run.output(), new RegExp(`start failed: 127\\.0\\.0\\.1:${taken} \\(GATEWAY_PORT\\) is already in use by another process: stop it, or set GATEWAY_PORT=0`));
+      assert.doesNotMatch(run.output(), /stopping|stopped/, run.output());
+      assert.equal(existsSync(path.join(dir, 'stack.pid')), false, 'the data folder is left free');
+    } finally {
+      await new Promise((resolve) => stranger.close(resolve));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('when Ctrl-C reaches the whole process group, then every service drains once (no "second SIGTERM") and the database stops after them', async () => {
