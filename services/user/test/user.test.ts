@@ -346,6 +346,27 @@ describe('keys and service tokens', () => {
     }
   });
 
+  it('when the OpenAPI document is read, then every operation declares the schema of its success answer, the JWKS too, and the keys served have the members it declares', async () => {
+    type Schema = { properties?: Record<string, Schema>; required?: string[]; items?: Schema };
+    type Operation = { responses: Record<string, { content?: Record<string, { schema?: Schema }> }> };
+    const doc = await http<{ paths: Record<string, Record<string, Operation>> }>(base, 'GET', '/user/openapi.json');
+    for (const [path, item] of Object.entries(doc.body.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const success = Object.entries(op.responses).filter(([code]) => /^2\d\d$/.test(code));
+        assert.ok(success.length > 0, `${method} ${path} declares no success answer`);
+        for (const [code, answer] of success) if (code !== '204') assert.ok(answer.content?.['application/json']?.schema, `${method} ${path} ${code} has no schema`);
+      }
+    }
+    const key = doc.body.paths['/user/.well-known/jwks.json']!['get']!.responses['200']!.content!['application/json']!.schema!.properties!['keys']!.items!;
+    const jwks = await http<{ keys: Record<string, string>[] }>(base, 'GET', '/user/.well-known/jwks.json');
+    assert.ok(jwks.body.keys.length >= 1);
+    for (const k of jwks.body.keys) {
+      // Every member the issuer publishes is declared (else the serializer would drop it), every required one is sent.
+      assert.deepEqual(Object.keys(k).filter((m) => !(m in key.properties!)), [], JSON.stringify(k));
+      assert.deepEqual(key.required!.filter((m) => !(m in k)), [], JSON.stringify(k));
+    }
+  });
+
   it('when a client presents its secret (JSON or form), then 200 service token with its scopes; wrong secret or client 401; other grant 400', async () => {
     const json = await http<{ access_token: string; token_type: string; expires_in: number }>(base, 'POST', '/user/oauth/token', {
       body: { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret },

@@ -558,7 +558,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Public keys that verify every token this service signs */
+        /**
+         * Public keys that verify every token this service signs
+         * @description A JWK Set (RFC 7517): the signing key and the further keys of `JWT_PUBLIC_KEYS` (a rotation), public members only.
+         */
         get: {
             parameters: {
                 query?: never;
@@ -568,6 +571,28 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            keys: {
+                                kty: "OKP" | "EC";
+                                crv: "Ed25519" | "P-256";
+                                x: string;
+                                /** @description EC (P-256) keys only */
+                                y?: string;
+                                /** @description the key's RFC 7638 thumbprint, the kid of the tokens it signs */
+                                kid: string;
+                                alg: "EdDSA" | "ES256";
+                                /** @enum {string} */
+                                use: "sig";
+                            }[];
+                        };
+                    };
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {

@@ -1,17 +1,40 @@
 import { USER_JWKS_PATH, USER_TOKEN_PATH } from '@ecommerce/contracts';
-import { Type, type App } from '@ecommerce/kit';
+import { Type, type App, type Static } from '@ecommerce/kit';
 import { clientCredentials } from '../../model/client-authentication.js';
 import { issueServiceToken } from '../../use-cases/issue-service-token.js';
 import { noStore } from '../no-store.js';
 import { keepRecognizedParameters, withOAuthError } from './oauth-request.js';
 
+/**
+ * A published key: the public members of an Ed25519 (OKP) or P-256 (EC) key, as model/signing-key.ts exports them.
+ * Declared, the document says what a verifier gets, and the serializer writes these members only: never a private one.
+ */
+const PublicJwk = Type.Object({
+  kty: Type.Union([Type.Literal('OKP'), Type.Literal('EC')]),
+  crv: Type.Union([Type.Literal('Ed25519'), Type.Literal('P-256')]),
+  x: Type.String(),
+  y: Type.Optional(Type.String({ description: 'EC (P-256) keys only' })),
+  kid: Type.String({ description: 'the key\'s RFC 7638 thumbprint, the kid of the tokens it signs' }),
+  alg: Type.Union([Type.Literal('EdDSA'), Type.Literal('ES256')]),
+  use: Type.Literal('sig'),
+});
+const JwkSet = Type.Object({ keys: Type.Array(PublicJwk, { minItems: 1 }) }, { title: 'JWKS' });
+
 export default async function tokenRoutes(app: App): Promise<void> {
   app.get(
     USER_JWKS_PATH,
-    { schema: { summary: 'Public keys that verify every token this service signs', tags: ['keys'] } },
+    {
+      schema: {
+        summary: 'Public keys that verify every token this service signs',
+        description: 'A JWK Set (RFC 7517): the signing key and the further keys of `JWT_PUBLIC_KEYS` (a rotation), public members only.',
+        tags: ['keys'],
+        response: { 200: JwkSet },
+      },
+    },
     async (_request, reply) => {
       reply.header('cache-control', 'public, max-age=300');
-      return app.tokenIssuer.jwks;
+      // jose types a JWK's members as any string; signing-key.ts publishes only the ones above.
+      return app.tokenIssuer.jwks as Static<typeof JwkSet>;
     },
   );
 
