@@ -1016,6 +1016,24 @@ describe('errors and logs', () => {
     }
   });
 
+  it('when a client sends what the server does not do (HTTP/2.0 request line: 505; Transfer-Encoding gzip: 501), then its request line is logged at info like a 4xx, not at error like a bug (a 500)', async () => {
+    const lines: string[] = [];
+    const app = await server('info', lines);
+    app.get('/t/:id', async () => ({}));
+    app.post('/t/echo', async () => ({}));
+    app.get('/t/bug/x', async () => Promise.reject(new TypeError('x is undefined')));
+    const base = await listenOnLoopback(app);
+    try {
+      assert.match(await rawExchange(base, 'GET /t/a HTTP/2.0\r\nHost: x\r\n\r\n'), /^HTTP\/1\.1 505 /);
+      assert.match(await rawExchange(base, 'POST /t/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n2\r\n{}\r\n0\r\n\r\n'), /^HTTP\/1\.1 501 /);
+      assertProblem(await http(base, 'GET', '/t/bug/x'), 500, 'internal-error');
+    } finally {
+      await app.close();
+    }
+    const requests = lines.map((l) => JSON.parse(l) as { level: number; msg: string; status?: number }).filter((l) => l.msg === 'request');
+    assert.deepEqual(requests.map((l) => [l.status, l.level]).sort(), [[500, 50], [501, 30], [505, 30]]);
+  });
+
   it('when Node\'s parser refuses a request the server has already answered (a Transfer-Encoding not ending in chunked), then that one answer on the connection, no second one after it', async () => {
     const app = await server();
     app.get('/t/:id', async () => ({}));

@@ -10,11 +10,14 @@ export const requestLog = fp(
   async (app) => {
     app.addHook('onResponse', (request, reply, done) => {
       // Built only when its level is enabled (it is the hottest allocation here). A 503 is expected (a
-      // dependency is down, the service is draining) and says so to the client: warn. Only a 500 (a bug) or
-      // a 504 is an error. request.log already carries reqId.
+      // dependency is down, the service is draining) and says so to the client: warn. A 501 or 505 answers what
+      // the client sent (a Transfer-Encoding, an HTTP version this server does not do), as a 4xx does: info; any
+      // client could write error lines at will, each printed by `npm start`. Only a 500 (a bug), a 502 or a 504
+      // is an error. request.log already carries reqId.
       const status = reply.statusCode;
       const route = request.routeOptions.url ?? 'unmatched';
-      const level = status >= 500 ? (status === 503 ? 'warn' : 'error') : OPERATIONAL_PATHS.has(route) ? 'debug' : 'info';
+      const serverFault = status >= 500 && status !== 501 && status !== 505;
+      const level = serverFault ? (status === 503 ? 'warn' : 'error') : OPERATIONAL_PATHS.has(route) ? 'debug' : 'info';
       if ((LEVELS[level] ?? 30) >= (LEVELS[request.log.level] ?? 30)) {
         request.log[level](
           {
