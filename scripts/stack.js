@@ -95,6 +95,25 @@ export function portOf(env, variable, dflt) {
   return /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
 }
 
+/**
+ * What `npm start` shows of a line a child wrote (null: nothing; all of it is in .data/logs): its warnings and errors,
+ * and text that is not JSON as it is. A request line is shown by what it answered (`GET /product 503`, its reqId to
+ * find it in the log), not by its message alone: every one said "[gateway] request".
+ */
+export function consoleLine(name, line) {
+  let entry;
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    return `[${name}] ${line}`;
+  }
+  if (typeof entry !== 'object' || entry === null) return `[${name}] ${line}`;
+  if (!(entry.level >= 40)) return null;
+  const request = entry.msg === 'request' && typeof entry.method === 'string' && typeof entry.path === 'string';
+  const what = request ? `${entry.method} ${entry.path} ${entry.status}${entry.reqId ? ` (reqId ${entry.reqId})` : ''}` : (entry.msg ?? '');
+  return `[${name}] ${what} ${entry.err?.message ?? ''}`.trim();
+}
+
 /** Port 0: the port the system hands out now. Otherwise the port, once we could bind it ourselves. */
 export async function claimPort(host, port, variable) {
   // Not a port number (USER_PORT=abc, 70000): named with its variable, not Node's "options.port should be >= 0 and < 65536".

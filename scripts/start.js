@@ -37,7 +37,7 @@ if (process.env[INNER] !== '1' && process.platform !== 'win32') {
 }
 
 async function run() {
-  const { startStack, tracingLine } = await import('./stack.js');
+  const { consoleLine, startStack, tracingLine } = await import('./stack.js');
   const started = Date.now();
   let stack = null;
   let starting = null;
@@ -70,12 +70,8 @@ async function run() {
       signal: abort.signal,
       // JSON logs go to .data/logs; warnings and errors are also shown here.
       onLine: (name, line) => {
-        try {
-          const entry = JSON.parse(line);
-          if (entry.level >= 40) console.log(`[${name}] ${entry.msg ?? ''} ${entry.err?.message ?? ''}`.trim());
-        } catch {
-          console.log(`[${name}] ${line}`);
-        }
+        const shown = consoleLine(name, line);
+        if (shown !== null) console.log(shown);
       },
       supervise: true,
       // Exits, restarts and back-off delays (also in .data/logs/stack.log); what a dying service

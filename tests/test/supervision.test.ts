@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import fc from 'fast-check';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -29,6 +30,7 @@ interface Stack {
   postgresPid(): number | null;
 }
 interface StackModule {
+  consoleLine(name: string, line: string): string | null;
   startStack(opts: {
     env: NodeJS.ProcessEnv;
     dataDir: string;
@@ -134,6 +136,22 @@ describe('stack port settings', () => {
         rmSync(dataDir, { recursive: true, force: true });
       }
     }
+  });
+});
+
+describe("what npm start prints of the children's output", () => {
+  test('when a child logs a request at warn or error, then the line says what was asked and answered (method, path, status, reqId), not "request" alone; info and below stay in the log', async () => {
+    const { consoleLine } = await stackModule();
+    const methods = fc.constantFrom('GET', 'POST', 'DELETE', 'PATCH');
+    const paths = fc.constantFrom('/product', '/order/01a24645-78ee-7366-97ef-129bf69bb639/cancel', '/user/login', '/');
+    fc.assert(
+      fc.property(fc.constantFrom('gateway', 'order'), methods, paths, fc.integer({ min: 100, max: 599 }), fc.constantFrom(20, 30, 40, 50, 60), fc.uuid(), (name, method, where, status, level, reqId) => {
+        const line = JSON.stringify({ level, time: 1, service: name, reqId, method, route: where, path: where, status, durationMs: 3.5, msg: 'request' });
+        assert.equal(consoleLine(name, line), level >= 40 ? `[${name}] ${method} ${where} ${status} (reqId ${reqId})` : null);
+      }),
+    );
+    assert.equal(consoleLine('user', JSON.stringify({ level: 50, msg: 'database not available', err: { message: 'ECONNREFUSED' } })), '[user] database not available ECONNREFUSED');
+    assert.equal(consoleLine('postgres', 'LOG:  database system is ready'), '[postgres] LOG:  database system is ready');
   });
 });
 
