@@ -1,4 +1,4 @@
-import { type Static, type TObject, type TProperties, Type } from '@sinclair/typebox';
+import { type Static, type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox';
 import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
@@ -38,6 +38,13 @@ export const Port = (dflt: number) => Type.Integer({ minimum: 0, maximum: 65535,
 export const Url = (dflt?: string) =>
   dflt === undefined ? Type.String({ pattern: '^https?://' }) : Type.String({ pattern: '^https?://', default: dflt });
 
+/** The values a union of literals allows, in words (TypeBox says "Expected union value" of LOG_LEVEL=loud); else undefined. */
+function choices(schema: TSchema | undefined): string | undefined {
+  const values = (schema as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf?.map((branch) => branch.const);
+  if (!values?.length || values.some((v) => v === undefined)) return undefined;
+  return `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
+}
+
 /**
  * Reads and validates environment variables once. Empty strings count as unset,
  * so `FOO=` in a compose file falls back to the default instead of failing oddly.
@@ -60,7 +67,7 @@ export function loadConfig<P extends TProperties>(props: P, env: NodeJS.ProcessE
     const name = e.path.replace(/^\//, '') || '(root)';
     const given = env[name];
     if (given === undefined || given === '') return `${name}: is required (${e.message})`;
-    const message = notDecimal.includes(name) ? 'expected a whole number in decimal digits' : e.message;
+    const message = notDecimal.includes(name) ? 'expected a whole number in decimal digits' : (choices(props[name]) ?? e.message);
     return `${name}: ${message} (got ${JSON.stringify(name.match(/SECRET|PASSWORD|KEY|URL/) ? '<redacted>' : given)})`;
   });
   if (problems.length) throw new ConfigError(problems);

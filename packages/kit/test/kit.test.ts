@@ -77,6 +77,20 @@ describe('config', () => {
     );
   });
 
+  it('when a variable takes one of some words (LOG_LEVEL, NODE_ENV, FAULT_INJECTION) and gets another, then the error lists the words, not "Expected union value"', () => {
+    const words = { LOG_LEVEL: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], NODE_ENV: ['development', 'production', 'test'], FAULT_INJECTION: ['enabled', 'disabled'] };
+    fc.assert(
+      fc.property(fc.constantFrom(...(Object.keys(words) as (keyof typeof words)[])), fc.string({ minLength: 1 }), (name, value) => {
+        fc.pre(!words[name].includes(value));
+        assert.throws(
+          () => loadConfig(BaseEnv, { [name]: value }),
+          (err: unknown) => err instanceof ConfigError && err.problems.join('\n') === `${name}: expected one of ${words[name].map((w) => `"${w}"`).join(', ')} (got ${JSON.stringify(value)})`,
+          `${name}=${JSON.stringify(value)}`,
+        );
+      }),
+    );
+  });
+
   it('when the fault switch is enabled in production, then configuration is refused', () => {
     assert.throws(() => loadConfig(BaseEnv, { FAULT_INJECTION: 'enabled', NODE_ENV: 'production' }), /FAULT_INJECTION/);
     assert.equal(loadConfig(BaseEnv, { FAULT_INJECTION: 'enabled', NODE_ENV: 'test' }).FAULT_INJECTION, 'enabled');
