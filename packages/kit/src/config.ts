@@ -38,8 +38,12 @@ export const Port = (dflt: number) => Type.Integer({ minimum: 0, maximum: 65535,
 export const Url = (dflt?: string) =>
   dflt === undefined ? Type.String({ pattern: '^https?://' }) : Type.String({ pattern: '^https?://', default: dflt });
 
-/** The values a union of literals allows, in words (TypeBox says "Expected union value" of LOG_LEVEL=loud); else undefined. */
+/**
+ * The values a union of literals or a boolean allows, in words (TypeBox says "Expected union value" of LOG_LEVEL=loud,
+ * "Expected boolean" of SEED_DEMO_DATA=yes); else undefined.
+ */
 function choices(schema: TSchema | undefined): string | undefined {
+  if (schema?.type === 'boolean') return 'expected true or false';
   const values = (schema as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf?.map((branch) => branch.const);
   if (!values?.length || values.some((v) => v === undefined)) return undefined;
   return `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;

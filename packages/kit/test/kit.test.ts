@@ -16,6 +16,7 @@ import {
   Metrics,
   Port,
   ServiceClient,
+  Type,
   decodeCursor,
   encodeCursor,
   isUuid,
@@ -77,7 +78,7 @@ describe('config', () => {
     );
   });
 
-  it('when a variable takes one of some words (LOG_LEVEL, NODE_ENV, FAULT_INJECTION) and gets another, then the error lists the words, not "Expected union value"', () => {
+  it('when a variable takes one of some words (LOG_LEVEL, NODE_ENV, FAULT_INJECTION; true or false) and gets another, then the error lists the words, not "Expected union value" or "Expected boolean"', () => {
     const words = { LOG_LEVEL: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], NODE_ENV: ['development', 'production', 'test'], FAULT_INJECTION: ['enabled', 'disabled'] };
     fc.assert(
       fc.property(fc.constantFrom(...(Object.keys(words) as (keyof typeof words)[])), fc.string({ minLength: 1 }), (name, value) => {
@@ -89,6 +90,9 @@ describe('config', () => {
         );
       }),
     );
+    const flag = { ...BaseEnv, SEED_DEMO_DATA: Type.Boolean({ default: true }) };
+    assert.throws(() => loadConfig(flag, { SEED_DEMO_DATA: 'yes' }), (err: unknown) => err instanceof ConfigError && err.problems.join() === 'SEED_DEMO_DATA: expected true or false (got "yes")');
+    assert.equal(loadConfig(flag, { SEED_DEMO_DATA: 'false' }).SEED_DEMO_DATA, false);
   });
 
   it('when the fault switch is enabled in production, then configuration is refused', () => {
