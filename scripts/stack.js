@@ -344,6 +344,8 @@ export async function startStack(opts = {}) {
     if (!adminUrl) {
       const pgLog = createWriteStream(join(logDir, 'postgres.log'), { flags: 'a' });
       const startDb = () => startEmbeddedPostgres({ dir: join(dataDir, 'postgres'), port: pgPort, log: (line) => pgLog.write(`${line}\n`) });
+      // Said once the data folder is ours and the ports are free: before, a start refused for either said it too.
+      report(30, 'postgres', 'starting', `no DATABASE_URL: starting an embedded PostgreSQL (data under ${join(dataDir, 'postgres')})`);
       db = await startDb();
       // Stopped while the server was starting: stop() found no server to stop.
       if (stopping) {

@@ -3,7 +3,6 @@
 // Ctrl-C or SIGTERM stops everything cleanly. A child that dies (a service or the embedded PostgreSQL) is
 // restarted with back-off while the others keep serving; only a crash loop stops the platform, loudly.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { onParentGone } from './parent-watch.js';
 
 // Two processes. This first one stays in the terminal's process group and only relays: Ctrl-C there reaches every
@@ -64,7 +63,6 @@ async function run() {
   // A closed terminal (SIGHUP) makes every later line an EIO error: the stop must still run to its end.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
-  if (!process.env.DATABASE_URL) console.log(`no DATABASE_URL: starting an embedded PostgreSQL (data under ${join(process.env.DATA_DIR ?? '.data', 'postgres')})`);
   try {
     starting = startStack({
       signal: abort.signal,
@@ -76,7 +74,7 @@ async function run() {
       supervise: true,
       // Exits, restarts and back-off delays (also in .data/logs/stack.log); what a dying service
       // said is already shown above (its errors and any non-JSON output) and kept in its log.
-      onEvent: ({ message, level }) => (level >= 50 ? console.error : console.log)(`[supervisor] ${message}`),
+      onEvent: ({ event, message, level }) => (level >= 50 ? console.error : console.log)(event === 'starting' ? message : `[supervisor] ${message}`),
       onFatal: (message) => {
         if (!stack) return; // during start-up the rejected start says it
         console.error(`\n!!! ${message}\n!!! the platform is stopped.`);

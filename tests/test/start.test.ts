@@ -98,6 +98,7 @@ describe('npm start (scripts/start.js)', { skip: process.platform === 'win32' &&
     const first = start({ ...freePorts, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_SDK_DISABLED: 'true' });
     await up(first);
     assert.match(first.output(), /Tracing +off \(OTEL_SDK_DISABLED=true\)/);
+    assert.ok(first.output().includes(`no DATABASE_URL: starting an embedded PostgreSQL (data under ${path.join(dataDir, 'postgres')})`), first.output());
     const cmdlines = platformPids().map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8'));
     assert.ok(cmdlines.some((c) => c.includes('services/order')), cmdlines.join('\n'));
     assert.ok(cmdlines.every((c) => !c.includes('telemetry')), cmdlines.join('\n'));
@@ -109,8 +110,9 @@ describe('npm start (scripts/start.js)', { skip: process.platform === 'win32' &&
     assert.equal(await second.exited, 1);
     assert.match(second.output(), new RegExp(`the platform is already running from ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(pid \\d+, its gateway and shop on port ${ports.gateway}\\)`));
     assert.doesNotMatch(second.output(), /already in use by another process/);
-    // Nothing of its own started, and the first platform is not being stopped: no "stopping ...", no "stopped.".
-    assert.doesNotMatch(second.output(), /stopping|stopped/);
+    // Nothing of its own started, and the first platform is not being stopped: no "starting an embedded PostgreSQL",
+    // no "stopping ...", no "stopped.".
+    assert.doesNotMatch(second.output(), /starting an embedded PostgreSQL|stopping|stopped/);
     // Following the old advice (every port 0) meets the same answer, not the database's.
     const third = start(freePorts);
     assert.equal(await third.exited, 1);
@@ -119,7 +121,7 @@ describe('npm start (scripts/start.js)', { skip: process.platform === 'win32' &&
     assert.equal(res.status, 200);
   });
 
-  it('when a port is taken at start, then the start fails naming it and its variable, says nothing of stopping (nothing had started), and leaves nothing running', async () => {
+  it('when a port is taken at start, then the start fails naming it and its variable, says nothing of starting or stopping a database (nothing had started), and leaves nothing running', async () => {
     const stranger = createServer();
     await new Promise<void>((resolve) => stranger.listen(0, '127.0.0.1', resolve));
     const taken = (stranger.address() as AddressInfo).port;
@@ -128,7 +130,7 @@ describe('npm start (scripts/start.js)', { skip: process.platform === 'win32' &&
       const run = start({ ...freePorts, DATA_DIR: dir, GATEWAY_PORT: String(taken) });
       assert.equal(await run.exited, 1);
       assert.match(run.output(), new RegExp(`start failed: 127\\.0\\.0\\.1:${taken} \\(GATEWAY_PORT\\) is already in use by another process: stop it, or set GATEWAY_PORT=0`));
-      assert.doesNotMatch(run.output(), /stopping|stopped/, run.output());
+      assert.doesNotMatch(run.output(), /starting an embedded PostgreSQL|stopping|stopped/, run.output());
       assert.equal(existsSync(path.join(dir, 'stack.pid')), false, 'the data folder is left free');
     } finally {
       await new Promise((resolve) => stranger.close(resolve));
