@@ -95,6 +95,8 @@ export function portOf(env, variable, dflt) {
   return /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
 }
 
+const PROBES = new Set(['/livez', '/readyz', '/metrics']);
+
 /**
  * What `npm start` shows of a line a child wrote (null: nothing; all of it is in .data/logs): its warnings and errors,
  * and text that is not JSON as it is. A request line is shown by what it answered (`GET /product 503`, its reqId to
@@ -110,6 +112,9 @@ export function consoleLine(name, line) {
   if (typeof entry !== 'object' || entry === null) return `[${name}] ${line}`;
   if (!(entry.level >= 40)) return null;
   const request = entry.msg === 'request' && typeof entry.method === 'string' && typeof entry.path === 'string';
+  // The start-up's own probes: a /readyz 503 while a service waits for its database is expected, and one that never
+  // turns 200 is said by the supervisor ("did not become ready").
+  if (request && PROBES.has(entry.route)) return null;
   const what = request ? `${entry.method} ${entry.path} ${entry.status}${entry.reqId ? ` (reqId ${entry.reqId})` : ''}` : (entry.msg ?? '');
   return `[${name}] ${what} ${entry.err?.message ?? ''}`.trim();
 }

@@ -140,7 +140,7 @@ describe('stack port settings', () => {
 });
 
 describe("what npm start prints of the children's output", () => {
-  test('when a child logs a request at warn or error, then the line says what was asked and answered (method, path, status, reqId), not "request" alone; info and below stay in the log', async () => {
+  test('when a child logs a request at warn or error, then the line says what was asked and answered (method, path, status, reqId), not "request" alone; info and below, and the readiness probes, stay in the log', async () => {
     const { consoleLine } = await stackModule();
     const methods = fc.constantFrom('GET', 'POST', 'DELETE', 'PATCH');
     const paths = fc.constantFrom('/product', '/order/01a24645-78ee-7366-97ef-129bf69bb639/cancel', '/user/login', '/');
@@ -151,6 +151,8 @@ describe("what npm start prints of the children's output", () => {
       }),
     );
     assert.equal(consoleLine('user', JSON.stringify({ level: 50, msg: 'database not available', err: { message: 'ECONNREFUSED' } })), '[user] database not available ECONNREFUSED');
+    // The start-up's readiness probes, 503 while a service waits for its database: not shown.
+    for (const route of ['/readyz', '/livez', '/metrics']) assert.equal(consoleLine('user', JSON.stringify({ level: 40, msg: 'request', method: 'GET', route, path: route, status: 503 })), null, route);
     assert.equal(consoleLine('postgres', 'LOG:  database system is ready'), '[postgres] LOG:  database system is ready');
   });
 });
