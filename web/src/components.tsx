@@ -1,4 +1,4 @@
-import { Component, useRef, useState, type ReactNode } from 'react';
+import { Component, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import type { Product } from './api/client.js';
 import { moneyParts } from './money.js';
@@ -8,19 +8,6 @@ export function Loading({ label = 'Loading' }: { label?: string }) {
     <p className="loading" role="status">
       {label}…
     </p>
-  );
-}
-
-/** The cart and the checkout say the same when there is nothing to buy. */
-export function EmptyCart({ title }: { title: string }) {
-  return (
-    <div className="empty">
-      <h1>{title}</h1>
-      <p>Your cart is empty.</p>
-      <p>
-        <Link to="/">Browse the shop</Link>
-      </p>
-    </div>
   );
 }
 
@@ -51,25 +38,6 @@ export function ErrorState({ message, retry }: { message: string; retry?: () => 
  */
 export function NotLatest({ retry }: { retry: () => void }) {
   return <ErrorState message="The shop is not answering just now, so this may not be the latest: what it said last is shown below." retry={retry} />;
-}
-
-/**
- * In place of what needs the session while the user service could not confirm it (the layout's alert above
- * says so, with Try again): not the sign-in form, the user may well be signed in.
- */
-export function WaitingForSession() {
-  return <p className="note">This needs your sign-in, which the shop could not confirm just now. It shows here once the shop answers.</p>;
-}
-
-/** What a page says when the thing it shows is not there (asking again gets the same answer: a way back, no Try again). */
-export function NotFound({ title, heading = 'h2', children }: { title: string; heading?: 'h1' | 'h2'; children: ReactNode }) {
-  const H = heading;
-  return (
-    <div className="empty">
-      <H>{title}</H>
-      <p>{children}</p>
-    </div>
-  );
 }
 
 /** "Only 3 left", "Out of stock": stock shown as it is. */
@@ -226,27 +194,6 @@ export function focusAfterRender(...selectors: string[]): void {
     else document.querySelector<HTMLElement>('#main')?.focus();
   };
   requestAnimationFrame(attempt);
-}
-
-/**
- * A mutation's `mutate` that does nothing while a call of it is on its way. The pressed button is disabled only once
- * TanStack Query has told React the mutation is pending, a task later: a double click's second press came before
- * that and was a second request (a second stock change under a key of its own; a 409 for the SKU, or a 412 for the
- * version, the first press had just taken, said in place of its success).
- */
-export function useOneAtATime<V>(mutation: { mutateAsync: (variables: V) => Promise<unknown> }): (variables: V) => void {
-  const busy = useRef(false);
-  return (variables) => {
-    if (busy.current) return;
-    busy.current = true;
-    // The mutation's own callbacks say how it went; here only that it ended.
-    void mutation
-      .mutateAsync(variables)
-      .catch(() => undefined)
-      .finally(() => {
-        busy.current = false;
-      });
-  };
 }
 
 /** About a quarter of a second at 60 frames a second. */

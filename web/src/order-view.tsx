@@ -4,7 +4,8 @@ import { useState } from 'react';
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, isTimeout, ok, orderApi, problemText, productApi, type Order } from './api/client.js';
 import { isSettled } from './checkout.js';
-import { focusAfterRender, useOneAtATime } from './components.js';
+import { focusAfterRender } from './components.js';
+import { useOneAtATime } from './page-parts.js';
 import { ordersChanged } from './order-events.js';
 
 export const STATUS_TEXT: Record<string, string> = {

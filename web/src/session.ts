@@ -29,6 +29,8 @@ let failures = 0;
 let retryAt = 0;
 /** Times this tab forgot its session (signed out, here or in another tab): a refresh sent before one is void after it. */
 let forgotten = 0;
+/** The last session of this tab ended by a sign-out (here or in another tab), not by expiring: nothing is kept for after. */
+let signedOut = false;
 /** The page loaded signed in but could not confirm it (no renewal, or no /user/me): the next renewal that works signs it in. */
 let restoring = false;
 
@@ -36,6 +38,8 @@ let restoring = false;
 const MAX_TIMER_SECONDS = 2_147_483;
 
 function schedule(expiresIn: number): void {
+  // A live session: whatever ended the last one, the next end is said anew.
+  signedOut = false;
   clearTimeout(refreshTimer);
   // Renew well before expiry; a renewal the user service could not answer is tried again (retryLater). An
   // `expiresIn` that is not a number (left out, a string) or beyond a timer's range fired the timer at once, and
@@ -107,8 +111,18 @@ function refresh(now = false): Promise<Renewal> {
 // Calls refused with an expired access token renew it here and are sent once more (api/client.ts).
 renewTokenWith(() => refresh());
 
+/** Whose this tab's sessionStorage is: what is kept there (the admin's drafts) is that user's alone. */
+const TAB_USER = 'ecommerce.tab-user';
+
 export async function currentUser(): Promise<SessionUser> {
-  return ok(await userApi.GET('/user/me'));
+  const user = ok(await userApi.GET('/user/me'));
+  // Another user signed in here (the last one's session expired, so nothing was forgotten): what the tab kept for
+  // them goes before anything can show it.
+  if (sessionStorage.getItem(TAB_USER) !== user.id) {
+    sessionStorage.clear();
+    sessionStorage.setItem(TAB_USER, user.id);
+  }
+  return user;
 }
 
 /** The hint's key: another tab signing out removes it, signing in sets it (a `storage` event here). */
@@ -125,6 +139,19 @@ export function forgetSession(): void {
   forgotten += 1;
   clearTimeout(refreshTimer);
   setAccessToken(null);
+}
+
+/** Whether the session ended by a sign-out (here or in another tab): then nothing typed is kept for its user. */
+export const userSignedOut = () => signedOut;
+
+/**
+ * The user signed out (here, or in another tab: the hint went from 'out', written by signOut). A shared computer's
+ * next user must not find what this tab kept for them (the admin's drafts, in sessionStorage): it goes, and what
+ * would be kept as the session goes (userSignedOut) is not.
+ */
+export function forgetUser(): void {
+  signedOut = true;
+  sessionStorage.clear();
 }
 
 /** The session ended (refused, or signed out): the token goes, and the flag (other tabs follow it). */
@@ -201,5 +228,8 @@ export async function signOut(): Promise<void> {
   // reached the user service, whose session would stay alive: the session stays here too, and the user is told.
   const { status } = res.response;
   if (!(status < 300 || status === 400 || status === 401)) throw new ApiError(status, res.error as never);
+  // Other tabs hear the hint go from 'out': a sign-out, where a refused refresh ends the session with it as it was.
+  localStorage.setItem(HINT, 'out');
+  forgetUser();
   endSession();
 }

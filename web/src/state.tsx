@@ -4,7 +4,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { addToCart as add, parseCart, setQuantity as setQty, type CartLine, type CartProduct } from './cart.js';
 import { sessionEvents } from './api/client.js';
 import { followOtherTabsOrders } from './order-events.js';
-import { SESSION_HINT_KEY, createAccount, currentUser, forgetSession, restoreSession, sessionToCheck, signIn, signOut, type Restored, type SessionUser } from './session.js';
+import { SESSION_HINT_KEY, createAccount, currentUser, forgetSession, forgetUser, restoreSession, sessionToCheck, signIn, signOut, type Restored, type SessionUser } from './session.js';
 
 interface Auth {
   /**
@@ -52,8 +52,11 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     const onStorage = (e: StorageEvent) => {
       // A value for another value is the role noted (session.ts), not a sign-in or out: nothing to follow.
       if (e.key !== SESSION_HINT_KEY || (e.oldValue !== null && e.newValue !== null)) return;
-      if (e.newValue === null) ended();
-      else void restoreSession().then((r) => r.status === 'signed-in' && (queries.clear(), apply(r)));
+      if (e.newValue === null) {
+        // Signed out there (not expired): what this tab kept for that user goes too.
+        if (e.oldValue === 'out') forgetUser();
+        ended();
+      } else void restoreSession().then((r) => r.status === 'signed-in' && (queries.clear(), apply(r)));
     };
     sessionEvents.addEventListener('ended', ended);
     sessionEvents.addEventListener('restored', restored);
@@ -110,6 +113,8 @@ export function useAuth(): Auth {
 
 export const CART_KEY = 'ecommerce.cart.v1';
 const NONCE_KEY = 'ecommerce.checkout-nonce.v1';
+/** The id of the user whose cart it is (none: a guest's). */
+const CART_OWNER_KEY = 'ecommerce.cart-owner.v1';
 
 /**
  * A random id for "this cart, until it is ordered", kept beside the cart (localStorage, shared by tabs): the
@@ -171,6 +176,16 @@ export function CartProvider({ children }: { children: ReactNode }) {
     localStorage.setItem(CART_KEY, JSON.stringify(next));
     setLines(next);
   }, []);
+  // The cart is the signed-in user's: a guest's becomes theirs at sign-in; one left by another user whose session
+  // ended without a sign-out (which empties it) is emptied, not shown to the next user nor ordered by them.
+  const userId = useAuth().user?.id;
+  useEffect(() => {
+    if (!userId) return;
+    const owner = localStorage.getItem(CART_OWNER_KEY);
+    if (owner === userId) return;
+    if (owner) save([]);
+    localStorage.setItem(CART_OWNER_KEY, userId);
+  }, [userId, save]);
   useEffect(() => {
     // Another tab changed the cart.
     const onStorage = (e: StorageEvent) => e.key === CART_KEY && setLines(parseCart(e.newValue));
@@ -188,7 +203,11 @@ export function CartProvider({ children }: { children: ReactNode }) {
       },
       setQuantity: (id, quantity) => save(setQty(lines, id, quantity)),
       replace: save,
-      clear: () => save([]),
+      // A sign-out: the cart is nobody's (a guest's next, theirs at sign-in).
+      clear: () => {
+        localStorage.removeItem(CART_OWNER_KEY);
+        save([]);
+      },
     }),
     [lines, save],
   );

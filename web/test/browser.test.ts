@@ -1331,6 +1331,123 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test("signing out forgets the admin's drafts (New product, an unsaved edit) in this tab and in the other tabs: signed in again, the forms are empty; a shared computer's next user finds nothing in the tab's storage", { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Private vase', stock: 3 });
+    const { context, page, errors } = await adminAtProducts();
+    const form = page.getByRole('region', { name: 'New product' });
+    await form.getByLabel('SKU').fill('SECRET-SKU-1');
+    await form.getByLabel('Name').fill('Unreleased lamp');
+    const other = await context.newPage();
+    await other.goto(`/admin/products/${product.id}`);
+    await other.getByLabel('Name', { exact: true }).fill('Private vase, renamed');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
+    await other.getByText('This area is for shop administrators.').waitFor({ timeout: 5000 });
+    const stored = (p: Page) => p.evaluate(() => Object.entries(sessionStorage).filter(([k]) => k.includes('admin')));
+    // The old app kept both in sessionStorage, and the other tab said "your changes to Private vase ... are kept in this tab".
+    assert.deepEqual(await stored(page), [], 'nothing of the admin left in the tab that signed out');
+    assert.deepEqual(await stored(other), [], 'nor in the other tab');
+    assert.equal(await other.getByText('Your session has ended').count(), 0, 'no kept edit announced to whoever sits there next');
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    await page.goto('/admin');
+    await form.getByLabel('SKU').waitFor();
+    assert.deepEqual([await form.getByLabel('SKU').inputValue(), await form.getByLabel('Name').inputValue()], ['', ''], 'the New product form is empty');
+    await other.goto(`/admin/products/${product.id}`);
+    await other.getByRole('button', { name: 'Save changes' }).waitFor();
+    assert.equal(await other.getByLabel('Name', { exact: true }).inputValue(), 'Private vase', 'the edit page shows the product as saved');
+    assert.equal(await other.getByText('before your session ended').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test("an admin's session that expired mid-edit keeps the edit for that admin only: another user signing in next in that tab finds nothing of it, and it does not come back after", { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Expiring easel', stock: 2 });
+    const { context, page, errors } = await adminAtProducts();
+    await page.goto(`/admin/products/${product.id}`);
+    await page.getByLabel('Name', { exact: true }).fill('Expiring easel, oak');
+    const unauthorized = { status: 401, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://ecommerce.local/problems/unauthorized', title: 'Unauthorized', status: 401, detail: 'The token has expired' }) };
+    await page.route(`**/product/${product.id}`, (route) => (route.request().method() === 'PATCH' ? route.fulfill(unauthorized) : route.fallback()));
+    await page.route('**/user/token/refresh', (route) => route.fulfill(unauthorized));
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Your session has ended' }).waitFor({ timeout: 10_000 });
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    // Someone else signs in in that tab: a customer.
+    const email = uniqueEmail('next-user');
+    assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Next User' }, '')).status, 201);
+    await signInAs(page, email, 'correct-horse-9');
+    const stored = await page.evaluate(() => Object.entries(sessionStorage).filter(([k]) => k.includes('admin')));
+    assert.deepEqual(stored, [], 'the admin\'s edit is not in the tab of the next user');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    await page.goto(`/admin/products/${product.id}`);
+    await page.getByRole('button', { name: 'Save changes' }).waitFor();
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Expiring easel');
+    assert.equal(await page.getByText('before your session ended').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test("the cart is the signed-in customer's: a guest's is theirs at sign-in; one left by a customer whose session expired is not shown to the next customer who signs in in that tab; after a sign-out a guest's new cart is kept at the next sign-in", { timeout: STEP_MS }, async () => {
+    const [mine, theirs] = [await newProduct({ name: 'Guest candle' }), await newProduct({ name: 'Customer A slippers' })];
+    const accounts = await Promise.all(['cart-a', 'cart-b', 'cart-c'].map(async (tag) => {
+      const email = uniqueEmail(tag);
+      assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Ada Shopper' }, '')).status, 201);
+      return email;
+    }));
+    const { context, page, errors } = await newShopper();
+    const cartNames = async () => {
+      await page.goto('/cart');
+      await page.getByRole('heading', { name: 'Cart', level: 1 }).waitFor();
+      return page.locator('.line-name a').allInnerTexts();
+    };
+    // A guest's cart goes with the guest into their account.
+    await addToCart(page, mine, 1);
+    await signInAs(page, accounts[0]!, 'correct-horse-9');
+    assert.deepEqual(await cartNames(), ['Guest candle']);
+    await addToCart(page, theirs, 1);
+    // A's session ends without a sign-out (expired, revoked): a reload's refresh is refused.
+    await page.route('**/user/token/refresh', (route) => route.fulfill({ status: 401, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Unauthorized', status: 401 }) }));
+    await page.reload();
+    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await signInAs(page, accounts[1]!, 'correct-horse-9');
+    // The old app showed B the cart of A, and Place order would have ordered it.
+    assert.deepEqual(await cartNames(), [], "B does not get A's cart");
+    assert.equal(await page.getByRole('link', { name: /^Cart, / }).count(), 0, 'the header counts nothing');
+    // B signs out; a guest fills a cart and signs in as C: the guest's cart is C's (no stale owner empties it).
+    await addToCart(page, theirs, 2);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
+    assert.deepEqual(await cartNames(), [], 'a sign-out empties the cart');
+    await addToCart(page, mine, 2);
+    await signInAs(page, accounts[2]!, 'correct-horse-9');
+    assert.deepEqual(await cartNames(), ['Guest candle']);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('two cart lines of products with the same name: every control is named after its own line ("Remove Twin mug (item 1 of 2)"), none alike in the accessibility tree, and each removes its own line', { timeout: STEP_MS }, async () => {
+    const [a, b] = [await newProduct({ name: 'Twin mug', priceCents: 900 }), await newProduct({ name: 'Twin mug', priceCents: 1100 })];
+    const { context, page, errors } = await newShopper();
+    await addToCart(page, a, 1);
+    await addToCart(page, b, 1);
+    await page.goto('/cart');
+    await page.getByRole('list').filter({ hasText: 'Twin mug' }).first().waitFor();
+    const tree = await page.getByRole('main').ariaSnapshot();
+    const names = [...tree.matchAll(/- (button|spinbutton|textbox) "([^"]*)"/g)].map((m) => `${m[1]} ${m[2]}`);
+    assert.ok(names.length >= 4, tree);
+    assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), [], `controls named alike:\n${tree}`);
+    assert.ok(names.includes('button Remove Twin mug (item 1 of 2)') && names.includes('button Remove Twin mug (item 2 of 2)'), tree);
+    await page.getByRole('button', { name: 'Remove Twin mug (item 1 of 2)', exact: true }).click();
+    await page.waitForFunction((id) => document.activeElement?.id === `qty-${id}`, b.id);
+    // One line left: its name alone says which.
+    await page.getByRole('button', { name: 'Remove Twin mug', exact: true }).waitFor();
+    assert.equal(await page.getByLabel('Quantity of Twin mug', { exact: true }).getAttribute('id'), `qty-${b.id}`);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a refresh that fails with a 5xx or no answer keeps the session: a reload keeps the sign-in, and the periodic refresh keeps the token and tries again later', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await signedInShopper('blip');
     await page.clock.install();

@@ -3,8 +3,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 
-// What the browser has and Node lacks: localStorage (the sign-in flag), before the session module is loaded.
+// What the browser has and Node lacks: localStorage (the sign-in flag) and the tab's sessionStorage (what the tab
+// keeps for its user), before the session module is loaded.
 const stored = new Map<string, string>();
+const tab = new Map<string, string>();
 /** Every value written: another tab hears each write as a `storage` event. */
 const writes: string[] = [];
 Object.assign(globalThis, {
@@ -13,9 +15,14 @@ Object.assign(globalThis, {
     setItem: (k: string, v: string) => void (writes.push(v), stored.set(k, v)),
     removeItem: (k: string) => void stored.delete(k),
   },
+  sessionStorage: {
+    getItem: (k: string) => tab.get(k) ?? null,
+    setItem: (k: string, v: string) => void tab.set(k, v),
+    clear: () => tab.clear(),
+  },
 });
 const { hasAccessToken, orderApi, sessionEvents } = await import('../src/api/client.js');
-const { SESSION_HINT_KEY, forgetSession, rememberedAdmin, restoreSession, signIn, signOut } = await import('../src/session.js');
+const { SESSION_HINT_KEY, forgetSession, rememberedAdmin, restoreSession, signIn, signOut, userSignedOut } = await import('../src/session.js');
 
 type Answer = number | 'no answer';
 /** The user service: each path answers the next status of its list (the last one again when the list is used up). */
@@ -251,17 +258,54 @@ describe('signOut: ending the session on the server first', () => {
   for (const answer of [204, 400, 401] as const) {
     it(`when the user service answers ${answer} (ended, or nothing left to end), then this browser is signed out`, async () => {
       const asked = userService({ '/user/token/refresh': [200], '/user/me': [200], '/user/logout': [answer] });
+      tab.set('ecommerce.admin-new-product.v1', '{"name":"Unreleased lamp"}');
+      writes.length = 0;
       await signOut();
       assert.equal(stored.has(SESSION_HINT_KEY), false);
       assert.deepEqual(asked, ['/user/logout']);
+      // What the tab kept for the user goes, and the other tabs hear the hint go from 'out': a sign-out, not an expiry.
+      assert.equal(tab.size, 0);
+      assert.equal(userSignedOut(), true);
+      assert.deepEqual(writes, ['out']);
     });
   }
 
   for (const answer of [408, 413, 415, 404, 405, 429, 500, 503, 'no answer'] as const) {
     it(`when the logout gets ${answer} (it may never have reached the user service), then it throws and the session stays`, async () => {
       userService({ '/user/token/refresh': [200], '/user/me': [200], '/user/logout': [answer] });
+      tab.set('ecommerce.admin-new-product.v1', '{"name":"Unreleased lamp"}');
       await assert.rejects(signOut());
       assert.equal(stored.get(SESSION_HINT_KEY), '1');
+      assert.equal(tab.size, 1, 'still signed in: the drafts stay');
     });
   }
+});
+
+describe("the tab's sessionStorage is one user's", () => {
+  afterEach(() => {
+    forgetSession();
+    globalThis.fetch = realFetch;
+    tab.clear();
+  });
+
+  it('when the user who kept something in the tab signs in again (their session had expired), then it stays; when another user signs in, then it goes first', async () => {
+    userService({ '/user/token/refresh': [200], '/user/me': [200], '/user/login': [200] });
+    await signIn('ada@example.test', 'correct-horse-9');
+    assert.equal(userSignedOut(), false);
+    tab.set('ecommerce.admin-edit-draft.v1', '{"productId":"p1"}');
+    forgetSession();
+    // The same user signs in again: the draft is theirs.
+    await signIn('ada@example.test', 'correct-horse-9');
+    assert.equal(tab.get('ecommerce.admin-edit-draft.v1'), '{"productId":"p1"}');
+    forgetSession();
+    // Another user (another id) signs in, or a reload finds another user's session: nothing of the first is left.
+    globalThis.fetch = (async (input: Request) => {
+      const path = new URL(input.url).pathname;
+      const body = path === '/user/me' ? { id: '0192f3a4-0000-7000-8000-000000000002', email: 'bob@example.test', name: 'Bob', role: 'admin', createdAt: '2026-01-01T00:00:00.000Z' } : { accessToken: 't', expiresIn: 900, tokenType: 'Bearer' };
+      return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+    }) as typeof fetch;
+    stored.set(SESSION_HINT_KEY, '1');
+    assert.equal((await restoreSession()).status, 'signed-in');
+    assert.equal(tab.has('ecommerce.admin-edit-draft.v1'), false);
+  });
 });

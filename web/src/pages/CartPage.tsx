@@ -3,7 +3,9 @@ import { Link } from 'react-router';
 import { MAX_QUANTITY, cartTotals, isMixedCurrency } from '../cart.js';
 import { countOf } from '../count.js';
 import { CartChanges, useCartCheck } from '../cart-check.js';
-import { EmptyCart, Money, ProductImage, QuantityInput, focusAfterRender } from '../components.js';
+import { Money, ProductImage, QuantityInput, focusAfterRender } from '../components.js';
+import { EmptyCart } from '../page-parts.js';
+import { lineLabels } from '../line-labels.js';
 import { useCart } from '../state.js';
 
 export function CartPage() {
@@ -90,10 +92,12 @@ export function CartLines({ editable }: { editable?: boolean }) {
     cart.setQuantity(productId, 0);
     focusAfterRender(...(next ? [`[id="qty-${next.productId}"]`] : []));
   };
+  // Each line's controls say which line they act on, also when two products have one name.
+  const labels = lineLabels(cart.lines.map((l) => l.name));
   return (
     <>
       <ul className="lines">
-        {cart.lines.map((l) => (
+        {cart.lines.map((l, i) => (
           <li key={l.productId} className="line">
             <ProductImage product={l} size={72} />
             <div className="line-name">
@@ -105,7 +109,7 @@ export function CartLines({ editable }: { editable?: boolean }) {
             {editable ? (
               <div className="line-qty">
                 <label htmlFor={`qty-${l.productId}`} className="visually-hidden">
-                  Quantity of {l.name}
+                  Quantity of {labels[i]}
                 </label>
                 <QuantityInput
                   id={`qty-${l.productId}`}
@@ -122,7 +126,7 @@ export function CartLines({ editable }: { editable?: boolean }) {
                   type="button"
                   className="link-button"
                   onClick={() => remove(l.productId)}
-                  aria-label={`Remove ${l.name}`}
+                  aria-label={`Remove ${labels[i]}`}
                 >
                   Remove
                 </button>

@@ -3,7 +3,8 @@ import { Link, Navigate, useLocation, useNavigate, useParams } from 'react-route
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { namesNothing, ok, orderApi, type Order } from '../api/client.js';
 import { isSettled } from '../checkout.js';
-import { ErrorState, Loading, Money, NotFound, NotLatest, WaitingForSession, focusAfterRender } from '../components.js';
+import { ErrorState, Loading, Money, NotLatest, focusAfterRender } from '../components.js';
+import { NotFound, WaitingForSession } from '../page-parts.js';
 import { CancelOrder, STATUS_TEXT, lineName, unnamedProductIds, useOrderWithNames, useProductNames } from '../order-view.js';
 import { signInFrom } from '../return-path.js';
 import { useAuth } from '../state.js';

@@ -1,6 +1,7 @@
 import { useEffect } from 'react';
 import { Navigate, useSearchParams } from 'react-router';
-import { Loading, WaitingForSession } from '../components.js';
+import { Loading } from '../components.js';
+import { WaitingForSession } from '../page-parts.js';
 import { useAuth } from '../state.js';
 import { AuthForms } from './AuthForms.js';
 import { sameSitePath } from '../return-path.js';

@@ -2,11 +2,13 @@ import { useEffect, useId, useLayoutEffect, useRef, useState, type FormEvent, ty
 import { Link, NavLink, Route, Routes, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, hasAccessToken, isTimeout, namesNothing, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
-import { ErrorState, Loading, NotFound, NotLatest, WaitingForSession, focusAfterRender, useOneAtATime } from '../../components.js';
+import { ErrorState, Loading, NotLatest, focusAfterRender } from '../../components.js';
+import { NotFound, WaitingForSession, useOneAtATime } from '../../page-parts.js';
 import { countOf } from '../../count.js';
 import { ambiguousComma, formatMoney, minorDigits, parseMajor, toMajorText } from '../../money.js';
 import { CancelOrder, STATUS_TEXT, lineName, useOrderWithNames } from '../../order-view.js';
 import { signInFrom } from '../../return-path.js';
+import { userSignedOut } from '../../session.js';
 import { MAX_STOCK, stockChangeProblem, stockRefusal } from '../../stock-change.js';
 import { useAuth } from '../../state.js';
 
@@ -676,7 +678,8 @@ function EditProduct() {
   useLayoutEffect(
     () => () => {
       const d = latest.current;
-      if (d && !hasAccessToken() && typedKeys(d).length > 0) keptDraft.keep(d);
+      // Not after a sign-out: a shared computer's next user would find it (forgetUser in session.ts).
+      if (d && !hasAccessToken() && !userSignedOut() && typedKeys(d).length > 0) keptDraft.keep(d);
     },
     [],
   );
