@@ -81,7 +81,11 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
   if (isTimeout(networkError)) {
     return { kind: 'unreachable', detail: 'The shop did not answer in time. The order may have gone through: press Place order again to find out (it is never placed twice).' };
   }
-  if (networkError !== undefined || !last) return { kind: 'unreachable', detail: 'The shop could not be reached. Your cart is kept; try again.' };
+  // A connection dropped after the request went out looks the same as one that never left: the shop may have
+  // placed the order (it had, and the page said only "try again": a shopper who left then had an order unawares).
+  if (networkError !== undefined || !last) {
+    return { kind: 'unreachable', detail: 'The shop could not be reached. The order may have gone through: press Place order again to find out (it is never placed twice).' };
+  }
   // The problem's detail and, for a 400, which field and why (not just "1 field(s) failed validation"). An answer
   // that is not a problem (a proxy's HTML page) is said in words, never as a bare "HTTP 403".
   const detail = problemText(last.body, `The shop could not take the order just now (error ${last.status}). Your cart is kept; please try again in a moment.`);

@@ -65,6 +65,21 @@ describe('placing an order', () => {
     assert.deepEqual(later.keys, ['k8', 'k8', 'k8']);
   });
 
+  it('when every try ends without an answer that says what happened (a dropped connection, a 502 or 504: each may have reached the shop), then the page says the order may have gone through and pressing again finds it, never only "try again"', async () => {
+    const lost = fc.constantFrom<(() => { status: number; body: unknown } | Error)>(
+      () => new TypeError('fetch failed'),
+      () => ({ status: 502, body: '<html>Bad Gateway</html>' }),
+      () => ({ status: 504, body: { title: 'Gateway Timeout' } }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(lost, { minLength: 5, maxLength: 5 }), async (tries) => {
+        const out = await placeOrder(script(tries.map((t) => t())).send, 'k-lost', noWait);
+        assert.equal(out.kind, 'unreachable');
+        assert.match((out as { detail: string }).detail, /The order may have gone through: press Place order again to find out \(it is never placed twice\)\./);
+      }),
+    );
+  });
+
   it('when the network never comes back, then unreachable after the bounded retries (the caller keeps the key)', async () => {
     const s = script(Array.from({ length: 5 }, () => new TypeError('fetch failed')));
     assert.equal((await placeOrder(s.send, 'k3', noWait)).kind, 'unreachable');
