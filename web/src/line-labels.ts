@@ -1,7 +1,7 @@
 // What the controls of a cart line are named after: its product's name, unless two lines' names sound the same.
 
 /** A name as a screen reader says it: case and runs of white space make no difference. */
-const heard = (name: string) => name.trim().replace(/\s+/g, ' ').toLowerCase();
+export const heard = (name: string) => name.trim().replace(/\s+/g, ' ').toLowerCase();
 
 /**
  * The names the controls of each line say ("Remove Mug", "Quantity of Mug"), in the lines' order. Each control's

@@ -2740,6 +2740,19 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     return (await region.innerText()).split(text).length - 1;
   }
 
+  test('admin: products with the same name get Edit links named apart by their SKU ("Edit Twin stool, SKU ..."), none alike', { timeout: STEP_MS }, async () => {
+    const [a, b] = [await newProduct({ name: 'Twin stool' }), await newProduct({ name: 'twin  stool' })];
+    const { context, page, errors } = await adminAtProducts();
+    while (await page.getByRole('link', { name: /^Edit twin\s+stool/i }).count() < 2) await page.getByRole('button', { name: 'Load more' }).click();
+    const names = await page.getByRole('link', { name: /^Edit / }).evaluateAll((links) => links.map((l) => l.getAttribute('aria-label') ?? l.textContent));
+    assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), [], 'Edit links named alike');
+    await page.getByRole('link', { name: `Edit Twin stool, SKU ${a.sku}`, exact: true }).waitFor();
+    await page.getByRole('link', { name: `Edit twin  stool, SKU ${b.sku}`, exact: true }).click();
+    await page.waitForURL((u) => u.pathname === `/admin/products/${b.id}`);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('admin product form: a refused value is said once, under its field (its description, an alert), not again in a summary', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await adminAtProducts();
     const panel = page.getByRole('region', { name: 'New product' });

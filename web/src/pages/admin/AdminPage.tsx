@@ -7,6 +7,7 @@ import { NotFound, WaitingForSession, useOneAtATime } from '../../page-parts.js'
 import { countOf } from '../../count.js';
 import { ambiguousComma, formatMoney, minorDigits, parseMajor, toMajorText } from '../../money.js';
 import { CancelOrder, STATUS_TEXT, lineName, useOrderWithNames } from '../../order-view.js';
+import { heard } from '../../line-labels.js';
 import { signInFrom } from '../../return-path.js';
 import { userSignedOut } from '../../session.js';
 import { MAX_STOCK, stockChangeProblem, stockRefusal } from '../../stock-change.js';
@@ -549,6 +550,8 @@ function Products() {
   });
   const createOnce = useOneAtATime(create);
   const items = products.data?.pages.flatMap((p) => p.items) ?? [];
+  // Products whose names sound alike (two called "Mug"): their Edit links say the SKU too, so no two are named alike.
+  const alike = new Set(items.map((p) => heard(p.name)).filter((n, i, all) => all.indexOf(n) !== i));
   return (
     <>
       <section className="panel" aria-labelledby="create-h">
@@ -593,7 +596,7 @@ function Products() {
                   <td>{p.stock.toLocaleString('en')}</td>
                   <td>{p.category ?? '—'}</td>
                   <td>
-                    <Link to={`/admin/products/${p.id}`} aria-label={`Edit ${p.name}`}>
+                    <Link to={`/admin/products/${p.id}`} aria-label={alike.has(heard(p.name)) ? `Edit ${p.name}, SKU ${p.sku}` : `Edit ${p.name}`}>
                       Edit
                     </Link>
                   </td>
