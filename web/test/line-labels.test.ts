@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { lineLabels } from '../src/line-labels.js';
+import { lineLabels } from '../src/page-parts.js';
 
 const heard = (s: string) => s.trim().replace(/\s+/g, ' ').toLowerCase();
 

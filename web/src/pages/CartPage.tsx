@@ -4,8 +4,7 @@ import { MAX_QUANTITY, cartTotals, isMixedCurrency } from '../cart.js';
 import { countOf } from '../count.js';
 import { CartChanges, useCartCheck } from '../cart-check.js';
 import { Money, ProductImage, QuantityInput, focusAfterRender } from '../components.js';
-import { EmptyCart } from '../page-parts.js';
-import { lineLabels } from '../line-labels.js';
+import { EmptyCart, lineLabels } from '../page-parts.js';
 import { useCart } from '../state.js';
 
 export function CartPage() {

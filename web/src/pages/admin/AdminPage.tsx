@@ -3,11 +3,10 @@ import { Link, NavLink, Route, Routes, useLocation, useNavigate, useParams, useS
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, hasAccessToken, isTimeout, namesNothing, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
 import { ErrorState, Loading, NotLatest, focusAfterRender } from '../../components.js';
-import { NotFound, WaitingForSession, useOneAtATime } from '../../page-parts.js';
+import { NotFound, WaitingForSession, heard, useOneAtATime } from '../../page-parts.js';
 import { countOf } from '../../count.js';
 import { ambiguousComma, formatMoney, minorDigits, parseMajor, toMajorText } from '../../money.js';
 import { CancelOrder, STATUS_TEXT, lineName, useOrderWithNames } from '../../order-view.js';
-import { heard } from '../../line-labels.js';
 import { signInFrom } from '../../return-path.js';
 import { userSignedOut } from '../../session.js';
 import { MAX_STOCK, stockChangeProblem, stockRefusal } from '../../stock-change.js';
