@@ -70,8 +70,8 @@ export default function AdminPage() {
 }
 
 /**
- * Why the admin area shows nothing, and the way in. Where the edit page was when the session ended (expired, revoked,
- * signed out) with an edit not saved: that it is kept, and how to get it back. That takes the focus: the Save
+ * Why the admin area shows nothing, and the way in. Where the edit page was when the session ended (expired, revoked;
+ * not a sign-out, which forgets it) with an edit not saved: that it is kept, and how to get it back. That takes the focus: the Save
  * changes just pressed went with the page.
  */
 function NotAnAdmin({ signedOut, next }: { signedOut: boolean; next: string }) {
@@ -317,8 +317,9 @@ function isDraft(d: unknown): d is Draft {
 const editDrafts = tabStore('ecommerce.admin-edit-draft.v1', isDraft);
 
 /**
- * An edit the admin had typed and not saved when the session ended (expired, revoked, or signed out, in this tab or
- * another): kept in this tab's sessionStorage until that product's edit page opens again, signed in, and takes it.
+ * An edit the admin had typed and not saved when the session ended (expired or revoked; a sign-out, here or in another
+ * tab, forgets it: userSignedOut): kept in this tab's sessionStorage until that product's edit page opens again, signed
+ * in as the same user (another's sign-in empties the tab's sessionStorage, session.ts), and takes it.
  */
 const keptDraft = {
   keep: editDrafts.keep,
@@ -334,7 +335,7 @@ const newDrafts = tabStore('ecommerce.admin-new-product.v1', fieldsOk);
 
 /**
  * What the admin has typed in the New product form and not created: kept in this tab's sessionStorage as it is typed,
- * so a session that ends meanwhile (expired, or signed out in another tab) or a reload does not lose it; the form
+ * so a session that expires meanwhile or a reload does not lose it (a sign-out forgets it, session.ts); the form
  * shows it again once back, signed in. Created: forgotten.
  */
 const newDraft = {
