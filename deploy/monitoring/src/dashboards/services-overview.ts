@@ -3,7 +3,7 @@
 import { APP, ERROR_BUDGET, NOT_PROBES, buildDashboard, statPanel, tablePanel, timeSeriesPanel } from './common.js';
 
 const COUNT = `http_server_request_duration_seconds_count{${APP}, ${NOT_PROBES}}`;
-const ERRORS = `http_server_request_duration_seconds_count{${APP}, ${NOT_PROBES}, http_response_status_code=~"5.."}`;
+const ERRORS = `http_server_request_duration_seconds_count{${APP}, ${NOT_PROBES}, http_response_status_code=~"5..", http_response_status_code!~"501|505"}`; // 501/505: the client's framing, as in the SLI (rules/recording.yml)
 const BUCKET = `http_server_request_duration_seconds_bucket{${APP}, ${NOT_PROBES}}`;
 
 // `or 0 * ...`: prom-client only creates a 5xx series after the first 5xx, so
