@@ -1,7 +1,8 @@
 // What the kit adds to Fastify's types, for every service that imports the kit: the decorations its
-// plugins declare (app.metrics, app.db) and the OpenAPI fields of route schemas (summary, tags...).
+// plugins declare (app.metrics, app.db, route config.preconditionTarget) and the OpenAPI fields of route schemas (summary, tags...).
 import './plugins/http-metrics.js';
 import './plugins/database.js';
+import './plugins/preconditions.js';
 import '@fastify/swagger';
 
 export * from './errors.js';

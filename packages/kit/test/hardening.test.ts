@@ -1235,45 +1235,119 @@ describe('a service that is shutting down', () => {
 describe('If-Match and If-None-Match on a route that sends no ETag (RFC 9110 13.1.1, 13.1.2)', () => {
   const tag = fc.oneof(fc.stringMatching(/^[a-z0-9]{0,6}$/).map((t) => `"${t}"`), fc.stringMatching(/^[a-z0-9]{0,6}$/).map((t) => `W/"${t}"`));
   const field = fc.oneof(fc.constant('*'), fc.array(tag, { minLength: 1, maxLength: 3 }).map((tags) => tags.join(', ')), fc.constantFrom('nonsense', '"open', 'W/x', '*, "a"'));
-  const method = fc.constantFrom('GET', 'POST', 'PATCH', 'DELETE');
+  const method = fc.constantFrom('GET', 'HEAD', 'POST', 'PATCH', 'DELETE');
+  const isTags = (f: string) => f === '*' || /^(W\/)?"[a-z0-9]*"(, (W\/)?"[a-z0-9]*")*$/.test(f);
+  // `*` among tags (two field lines joined): any, for If-None-Match as the kit reads it; no one precondition for
+  // If-Match, a 400.
+  const anyOf = (f: string) => f === '*' || f === '*, "a"';
+  const safe = (m: string) => m === 'GET' || m === 'HEAD';
+  /** What the conditions call for on an existing resource without an ETag: 200 when they hold. */
+  const judged = (m: string, ifMatch: string | undefined, ifNoneMatch: string | undefined) =>
+    (ifMatch !== undefined && !isTags(ifMatch)) || (ifNoneMatch !== undefined && !safe(m) && !isTags(ifNoneMatch) && !anyOf(ifNoneMatch))
+      ? 400
+      : ifMatch !== undefined && ifMatch !== '*'
+        ? 412
+        : ifNoneMatch !== undefined && anyOf(ifNoneMatch)
+          ? safe(m)
+            ? 304
+            : 412
+          : 200;
+  const conditions = (ifMatch: string | undefined, ifNoneMatch: string | undefined) => {
+    const headers: Record<string, string> = {};
+    if (ifMatch !== undefined) headers['if-match'] = ifMatch;
+    if (ifNoneMatch !== undefined) headers['if-none-match'] = ifNoneMatch;
+    return headers;
+  };
 
-  it('when a request carries them, then the method is performed only when they hold: If-Match as *, If-None-Match with tags (or any, on GET); else 412, and 400 for a field that is not entity tags; routes with config.entityTags, and the probes, are left to judge them', async () => {
+  it('when a request carries them, then the method is performed only when they hold: If-Match as *, If-None-Match with tags; else 412 (If-None-Match: * on GET or HEAD: 304, no body), and 400 for a field that is not entity tags; routes with config.entityTags, and the probes, are left to judge them', async () => {
     const app = await server();
     let performed = 0;
     for (const m of ['GET', 'POST', 'PATCH', 'DELETE'] as const) {
-      app.route({ method: m, url: '/t/thing', handler: async () => (performed++, { ok: true }) });
+      app.route({ method: m, url: '/t/thing', handler: async (_request, reply) => (performed++, reply.header('cache-control', 'private, max-age=5').send({ ok: true })) });
       app.route({ method: m, url: '/t/tagged', config: { entityTags: true }, handler: async () => (performed++, { ok: true }) });
     }
     const base = await listenOnLoopback(app);
     try {
       await fc.assert(
         fc.asyncProperty(method, fc.option(field, { nil: undefined }), fc.option(field, { nil: undefined }), async (m, ifMatch, ifNoneMatch) => {
-          const headers: Record<string, string> = {};
-          if (ifMatch !== undefined) headers['if-match'] = ifMatch;
-          if (ifNoneMatch !== undefined) headers['if-none-match'] = ifNoneMatch;
-          const isTags = (f: string) => f === '*' || /^(W\/)?"[a-z0-9]*"(, (W\/)?"[a-z0-9]*")*$/.test(f);
-          // `*` among tags (two field lines joined): any, for If-None-Match as the kit reads it; no one precondition
-          // for If-Match, a 400.
-          const anyOf = (f: string) => f === '*' || f === '*, "a"';
-          const expected =
-            (ifMatch !== undefined && !isTags(ifMatch)) || (ifNoneMatch !== undefined && m !== 'GET' && !isTags(ifNoneMatch) && !anyOf(ifNoneMatch))
-              ? 400
-              : (ifMatch !== undefined && ifMatch !== '*') || (ifNoneMatch !== undefined && anyOf(ifNoneMatch) && m !== 'GET')
-                ? 412
-                : 200;
+          const headers = conditions(ifMatch, ifNoneMatch);
+          const expected = judged(m, ifMatch, ifNoneMatch);
           const before = performed;
           const res = await http(base, m, '/t/thing', { headers });
           assert.equal(res.status, expected, `${m} If-Match ${ifMatch} If-None-Match ${ifNoneMatch}: ${res.text}`);
-          if (expected !== 200) {
+          if (expected === 304) {
+            // RFC 9110 15.4.5: no content, no length; the 200's Cache-Control kept.
+            assert.equal(res.text, '');
+            assert.equal(res.headers.get('content-length'), null);
+            assert.equal(res.headers.get('content-type'), null);
+            assert.equal(res.headers.get('cache-control'), 'private, max-age=5');
+          } else if (expected !== 200 && m !== 'HEAD') {
             assertProblem(res, expected, expected === 412 ? 'precondition-failed' : 'validation-failed');
-            assert.equal(performed, before, 'nothing performed');
           }
+          // A method that changes something is not performed when they fail (a GET's handler may run: it changes nothing).
+          if (expected !== 200 && !safe(m)) assert.equal(performed, before, 'nothing performed');
           // A route that judges them itself, and a probe, are answered by their own handler.
           assert.equal((await http(base, m, '/t/tagged', { headers })).status, 200);
-          assert.equal((await http(base, 'GET', '/livez', { headers })).status, 200);
+          assert.equal((await http(base, m === 'HEAD' ? 'HEAD' : 'GET', '/livez', { headers })).status, 200);
         }),
         { numRuns: 150 },
       );
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('when the request without them would not be answered 2xx (an unknown or hidden resource, a refused caller), then that answer, not a 412 or 304, and nothing is performed (RFC 9110 13.2.1)', async () => {
+    // Before: the kit answered 412 ahead of the route, so `POST /order/<unknown>/cancel` with `If-Match: "7"` was a
+    // 412 where without it the answer is 404.
+    const app = await server();
+    const existing = new Set(['a1', 'b2']);
+    let performed = 0;
+    let looked = 0;
+    const find = async (id: string) => {
+      looked++;
+      if (!existing.has(id)) throw new NotFound('No such thing');
+    };
+    app.addHook('onRequest', async (request) => {
+      if (request.headers.authorization === 'Bearer denied') throw new ProblemError(403, 'forbidden', 'Forbidden', 'Not yours');
+    });
+    for (const m of ['GET', 'POST', 'DELETE'] as const) {
+      app.route<{ Params: { id: string } }>({
+        method: m,
+        url: '/t/things/:id',
+        config: { preconditionTarget: (request) => find((request.params as { id: string }).id) },
+        handler: async (request) => {
+          await find(request.params.id);
+          if (m !== 'GET') performed++;
+          return { id: request.params.id };
+        },
+      });
+    }
+    const base = await listenOnLoopback(app);
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          method.filter((m) => m !== 'PATCH'),
+          fc.option(field, { nil: undefined }),
+          fc.option(field, { nil: undefined }),
+          fc.constantFrom('a1', 'zz', 'b2', 'nope'),
+          fc.boolean(),
+          async (m, ifMatch, ifNoneMatch, id, denied) => {
+            const headers = conditions(ifMatch, ifNoneMatch);
+            if (denied) headers.authorization = 'Bearer denied';
+            const conditioned = judged(m, ifMatch, ifNoneMatch);
+            // A field that is not entity tags is bad input (400), as a route with ETags answers it.
+            const expected = denied ? 403 : conditioned === 400 ? 400 : !existing.has(id) ? 404 : conditioned;
+            const before = performed;
+            const res = await http(base, m, `/t/things/${id}`, { headers });
+            assert.equal(res.status, expected, `${m} ${id} If-Match ${ifMatch} If-None-Match ${ifNoneMatch}${denied ? ' denied' : ''}: ${res.text}`);
+            if (m !== 'HEAD' && expected >= 400) assertProblem(res, expected);
+            if (expected !== 200) assert.equal(performed, before, 'nothing performed');
+          },
+        ),
+        { numRuns: 200 },
+      );
+      assert.ok(looked > 0);
     } finally {
       await app.close();
     }

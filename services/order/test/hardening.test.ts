@@ -117,6 +117,38 @@ describe('one driver per order, refusals are final (#8 items 6 and 9)', () => {
     assert.equal(await stockOf(product.base, p.id), 5);
   });
 
+  it('when a cancel or a read with a failing precondition names an unknown order or another customer\'s, then 404 as without it, nothing done (RFC 9110 13.2.1); on the caller\'s own order, If-None-Match: * on a GET is 304', async () => {
+    // Before: 412 for an order the caller cannot see (the precondition was judged before the order was looked up).
+    const buyer = await createCustomer(user.base);
+    const other = await createCustomer(user.base);
+    const p = await createProduct(product.base, admin, { stock: 5 });
+    const placed = await place(order.base, buyer.token, [{ productId: p.id, quantity: 1 }]);
+    assert.equal(placed.status, 201, placed.text);
+    const failing: Record<string, string>[] = [{ 'if-match': '"7"' }, { 'if-none-match': '*' }, { 'if-match': '*', 'if-none-match': '*' }];
+    for (const headers of failing) {
+      for (const [token, id] of [
+        [buyer.token, randomUUID()],
+        [buyer.token, 'not-an-id'],
+        [other.token, placed.body.id],
+      ] as const) {
+        const cancel = await http<Body>(order.base, 'POST', `/order/${id}/cancel`, { token, headers });
+        assert.equal(cancel.status, 404, `cancel ${id} ${JSON.stringify(headers)}: ${cancel.text}`);
+        const read = await http<Body>(order.base, 'GET', `/order/${id}`, { token, headers });
+        assert.equal(read.status, 404, `read ${id} ${JSON.stringify(headers)}: ${read.text}`);
+      }
+      // The caller's own order: the conditions fail, so 412 on the cancel, and nothing is done.
+      assert.equal((await http(order.base, 'POST', `/order/${placed.body.id}/cancel`, { token: buyer.token, headers })).status, 412);
+    }
+    // Without a token the 401 wins, whatever the order.
+    assert.equal((await http(order.base, 'POST', `/order/${placed.body.id}/cancel`, { headers: { 'if-match': '"7"' } })).status, 401);
+    const own = await http(order.base, 'GET', `/order/${placed.body.id}`, { token: buyer.token, headers: { 'if-none-match': '*' } });
+    assert.equal(own.status, 304, own.text);
+    assert.equal(own.text, '');
+    assert.equal((await http(order.base, 'GET', `/order/${placed.body.id}`, { token: buyer.token, headers: { 'if-match': '"7"' } })).status, 412);
+    assert.equal((await http<Body>(order.base, 'GET', `/order/${placed.body.id}`, { token: buyer.token })).body.status, 'confirmed');
+    assert.equal(await stockOf(product.base, p.id), 4);
+  });
+
   it('when the product service is down at placement and back after the reservation window, then a replay answers 409 order-failed (not 503) and nothing is held', async () => {
     const port = await freePort();
     let down: Running | null = await startProductService(db.urls.product, user.base, {}, port);

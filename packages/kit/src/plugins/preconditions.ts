@@ -2,34 +2,60 @@
 // them before performing the method, and a resource with no entity tag matches no listed tag. Ignored, they let
 // `POST /order/:id/cancel` with `If-Match: "7"` cancel an order whose state the client never saw. So here:
 // - If-Match with entity tags: never holds: 412 (`*` holds for any resource that exists: the route answers as usual);
-// - If-None-Match `*` on a method that changes something: the resource exists: 412 (on GET and HEAD, a route without
-//   an ETag sends its full answer, as a cache would get it without a validator);
-// - a field that is not entity tags: 400, as the routes with ETags answer it.
-// Routes that evaluate them against their own ETags say so with `config.entityTags` (the product API); a proxy, whose
-// services evaluate them, registers none of this (`preconditionsForwarded`). Runs as a preHandler, after the route's
-// authentication and validation (a 401 or 400 comes first); a route's 404 for an unknown id comes after it.
+// - If-None-Match `*`: the resource exists: 304 on GET and HEAD, 412 on the other methods (13.1.2); with tags it holds;
+// - a field that is not entity tags: 400, as the routes with ETags answer it (a GET's If-None-Match is read leniently).
+// A failed condition is answered only where the request without it would have been answered 2xx (13.2.1: a server
+// MUST ignore the preconditions otherwise): an unknown order with `If-Match: "7"` is the route's 404, not a 412. On a
+// safe method the route's own answer tells (it runs, and its 2xx becomes the 304 or 412); a method that changes
+// something must not run, so a route whose resource may be missing names its lookup in `config.preconditionTarget`,
+// awaited before the 412. A 401, 403 or 400 comes first anyhow: this runs as a preHandler, after authentication
+// (onRequest) and validation. Routes that evaluate them against their own ETags say so with `config.entityTags` (the
+// product API); a proxy, whose services evaluate them, registers none of this (`preconditionsForwarded`).
+import { Readable } from 'node:stream';
 import fp from 'fastify-plugin';
+import type { FastifyRequest } from 'fastify';
 import { readEntityTags, readIfMatch } from '../entity-tags.js';
 import { BadRequest, PreconditionFailed, type ProblemError } from '../errors.js';
 import { OPERATIONAL_PATHS } from '../operational-paths.js';
 import { KIT_PLUGINS } from './names.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route evaluates If-Match and If-None-Match against its own ETags: the kit's check leaves them to it. */
+    entityTags?: boolean;
+    /**
+     * The route's own lookup of the resource it acts on, for the caller (an unknown or another customer's order: its
+     * 404). Awaited before a failed precondition on a method that changes something is answered 412 (RFC 9110 13.2.1).
+     */
+    preconditionTarget?: (request: FastifyRequest) => Promise<unknown>;
+  }
+}
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const notEntityTags = (field: 'If-Match' | 'If-None-Match') =>
   new BadRequest(`${field} must be entity tags ("...", W/"...") or *`, [{ path: `headers/${field.toLowerCase()}`, message: 'must be entity tags or *' }]);
 
-/** The 400 or 412 that If-Match and If-None-Match call for on a resource without entity tags; undefined when they hold. */
-function untaggedPreconditionProblem(method: string, ifMatch: string | undefined, ifNoneMatch: string | undefined): ProblemError | undefined {
+/** A failed condition on a resource without entity tags: a 412, or on GET and HEAD (If-None-Match) a 304. */
+type FailedCondition = ProblemError | 304;
+
+/** The 400, 412 or 304 that If-Match and If-None-Match call for on a resource without entity tags; undefined when they hold. */
+function untaggedPreconditionOutcome(method: string, ifMatch: string | undefined, ifNoneMatch: string | undefined): FailedCondition | undefined {
   const match = ifMatch === undefined ? undefined : readIfMatch(ifMatch);
   if (ifMatch !== undefined && !match) return notEntityTags('If-Match');
   const unsafe = !SAFE.has(method);
-  const noneMatch = ifNoneMatch === undefined || !unsafe ? undefined : readEntityTags(ifNoneMatch);
+  const noneMatch = ifNoneMatch === undefined ? undefined : readEntityTags(ifNoneMatch);
   if (ifNoneMatch !== undefined && unsafe && !noneMatch) return notEntityTags('If-None-Match');
   if (match && !match.any) return new PreconditionFailed('This resource has no entity tag, so If-Match can hold only as *: nothing was done');
-  if (noneMatch?.any) return new PreconditionFailed('If-None-Match: * holds only where nothing exists yet, and this resource exists: nothing was done');
+  if (noneMatch?.any) {
+    if (method === 'GET' || method === 'HEAD') return 304;
+    return new PreconditionFailed('If-None-Match: * holds only where nothing exists yet, and this resource exists: nothing was done');
+  }
   return undefined;
 }
+
+/** Safe requests whose route runs with a failed condition: its 2xx is answered as this instead. */
+const failedOnSafe = new WeakMap<FastifyRequest, FailedCondition>();
 
 export const preconditions = fp<{ forwarded: boolean }>(
   async (app, { forwarded }) => {
@@ -37,9 +63,30 @@ export const preconditions = fp<{ forwarded: boolean }>(
     app.addHook('preHandler', (request, _reply, done) => {
       const { 'if-match': ifMatch, 'if-none-match': ifNoneMatch } = request.headers;
       if (ifMatch === undefined && ifNoneMatch === undefined) return done();
-      if ((request.routeOptions.config as { entityTags?: unknown } | undefined)?.entityTags === true) return done();
+      const config = request.routeOptions.config;
+      if (config?.entityTags === true) return done();
       if (OPERATIONAL_PATHS.has(request.routeOptions.url ?? '')) return done();
-      done(untaggedPreconditionProblem(request.method, ifMatch, ifNoneMatch));
+      const outcome = untaggedPreconditionOutcome(request.method, ifMatch, ifNoneMatch);
+      if (outcome === undefined || (outcome !== 304 && outcome.status === 400)) return done(outcome);
+      if (SAFE.has(request.method)) {
+        failedOnSafe.set(request, outcome);
+        return done();
+      }
+      const target = config?.preconditionTarget;
+      if (!target) return done(outcome as ProblemError);
+      target(request).then(() => done(outcome as ProblemError), done);
+    });
+    app.addHook('onSend', async (request, reply, payload) => {
+      const outcome = failedOnSafe.get(request);
+      if (outcome === undefined || reply.statusCode < 200 || reply.statusCode > 299) return payload;
+      failedOnSafe.delete(request);
+      // The route's answer is not sent: a stream it opened is closed.
+      if (payload instanceof Readable) payload.destroy();
+      if (outcome !== 304) throw outcome;
+      // No body and no length (RFC 9110 8.6, 15.4.5): an empty stream, which Fastify's HEAD route drains without
+      // writing `Content-Length: 0` as it does for an absent payload. Cache-Control and Vary stay, as 15.4.5 asks.
+      reply.code(304).removeHeader('content-type').removeHeader('content-length');
+      return Readable.from([]);
     });
   },
   { name: KIT_PLUGINS.preconditions, fastify: '5.x', dependencies: [KIT_PLUGINS.problemErrors] },

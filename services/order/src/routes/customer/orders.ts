@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { ORDER_STATUSES } from '../../model/order.js';
 import type { RequestContext } from '../../model/request-context.js';
 import { cancelOrder } from '../../use-cases/cancel-order.js';
-import { getOrder } from '../../use-cases/get-order.js';
+import { findVisibleOrder, getOrder } from '../../use-cases/get-order.js';
 import { listOrders } from '../../use-cases/list-orders.js';
 import { placeOrder } from '../../use-cases/place-order.js';
 
@@ -103,7 +103,11 @@ export default async function orderRoutes(app: App): Promise<void> {
 
   app.post(
     '/order/:id/cancel',
-    { schema: { summary: 'Cancel a confirmed order and return its stock (repeat: no-op)', tags: ['orders'], security, params: IdParams, response: { 200: OrderSchema } } },
+    {
+      // A precondition (If-Match: "7") is judged only on an order the caller may cancel: else its 404 (RFC 9110 13.2.1).
+      config: { preconditionTarget: (request) => findVisibleOrder(app.orders, (request.params as { id: string }).id, request.user!) },
+      schema: { summary: 'Cancel a confirmed order and return its stock (repeat: no-op)', tags: ['orders'], security, params: IdParams, response: { 200: OrderSchema } },
+    },
     async (request) => cancelOrder(app.orders, request.params.id, request.user!, contextOf(request)),
   );
 }
