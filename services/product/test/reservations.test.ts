@@ -357,6 +357,11 @@ describe('GET and DELETE /internal/reservations/:orderId', () => {
     for (const id of [uuidv7(), 'nope', "1'--"]) {
       assertProblem(await http(base, 'GET', `/internal/reservations/${encodeURIComponent(id)}`, { token: svc }), 404);
       assertProblem(await release(encodeURIComponent(id)), 404);
+      // A failing precondition does not turn the 404 into a 412 (RFC 9110 13.2.1: ignored where the answer is not 2xx).
+      for (const headers of [{ 'if-match': '"1"' }, { 'if-none-match': '*' }] as Record<string, string>[]) {
+        assertProblem(await http(base, 'DELETE', `/internal/reservations/${encodeURIComponent(id)}`, { token: svc, headers }), 404);
+        assertProblem(await http(base, 'GET', `/internal/reservations/${encodeURIComponent(id)}`, { token: svc, headers }), 404);
+      }
     }
   });
 

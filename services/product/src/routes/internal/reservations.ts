@@ -40,7 +40,11 @@ export default async function reservationRoutes(app: App): Promise<void> {
 
   app.delete(
     '/internal/reservations/:orderId',
-    { config: write, schema: { ...internal, params: OrderParams, response: { 200: ReleasedReservationSchema } } },
+    {
+      // If-Match: "1" on an unknown order id is its 404, not a 412 (RFC 9110 13.2.1).
+      config: { ...write, preconditionTarget: (request) => getReservation(app, (request.params as { orderId: string }).orderId) },
+      schema: { ...internal, params: OrderParams, response: { 200: ReleasedReservationSchema } },
+    },
     async (request) => {
       const { reservation, released } = await releaseReservation(app, request.params.orderId);
       return { ...reservation, released };
