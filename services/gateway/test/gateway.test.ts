@@ -177,6 +177,32 @@ describe('gateway', () => {
     }
   });
 
+  it('when a GET or HEAD through the gateway carries If-None-Match: * (a route without ETag, the resource exists), then the service\'s bodiless 304 reaches the client and the connection serves the next request; a refused caller gets its 401 or 403 instead (RFC 9110 13.1.2, 13.2.1)', async () => {
+    // Before: If-None-Match: * on a GET of an untagged resource was ignored (200 with the body).
+    const gw = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: 'http://127.0.0.1:9', ORDER_SERVICE_URL: 'http://127.0.0.1:9', STOREFRONT_DIR: '/nonexistent-storefront' });
+    const pool = new Pool(gw.base, { connections: 1 });
+    try {
+      const account = await registerAccount(gw.base);
+      const token = await login(gw.base, account.email, account.password);
+      const authorization = `Bearer ${token}`;
+      for (const method of ['GET', 'HEAD', 'GET'] as const) {
+        const res = await pool.request({ method, path: '/user/me', headers: { authorization, 'if-none-match': '*' } });
+        assert.equal(await res.body.text(), '');
+        assert.equal(res.statusCode, 304, method);
+        assert.equal(res.headers['content-length'], undefined, method);
+        assert.equal(res.headers['cache-control'], 'no-store', method);
+      }
+      const again = await pool.request({ method: 'GET', path: '/user/me', headers: { authorization } });
+      assert.equal(again.statusCode, 200);
+      assert.equal(((await again.body.json()) as { id: string }).id, account.id);
+      assertProblem(await http(gw.base, 'GET', '/user/me', { headers: { 'if-none-match': '*' } }), 401);
+      assertProblem(await http(gw.base, 'GET', '/user/users', { token, headers: { 'if-none-match': '*' } }), 403);
+    } finally {
+      await pool.close();
+      await gw.app.close();
+    }
+  });
+
   it("when a path has a '..' segment (written, percent-encoded, dots by a slash or a backslash), then 400 problem+json that says so, and nothing reaches the upstream; other dots pass", async () => {
     const seen: string[] = [];
     const upstream = createServer((req, res) => (seen.push(req.url ?? ''), res.writeHead(404, { 'content-type': 'application/problem+json' }).end('{}')));
