@@ -1297,7 +1297,7 @@ describe('If-Match and If-None-Match on a route that sends no ETag (RFC 9110 13.
     }
   });
 
-  it('when the request without them would not be answered 2xx (an unknown or hidden resource, a refused caller), then that answer, not a 412 or 304, and nothing is performed (RFC 9110 13.2.1)', async () => {
+  it('when the request without them would not be answered 2xx (an unknown or hidden resource, a refused caller), then that answer (a route\'s own preHandler\'s 429 too), not a 412 or 304, and nothing is performed (RFC 9110 13.2.1)', async () => {
     // Before: the kit answered 412 ahead of the route, so `POST /order/<unknown>/cancel` with `If-Match: "7"` was a
     // 412 where without it the answer is 404.
     const app = await server();
@@ -1323,8 +1323,15 @@ describe('If-Match and If-None-Match on a route that sends no ETag (RFC 9110 13.
         },
       });
     }
+    // A route's own preHandler (a rate limit) refuses before the method too: its 429 is the answer without them.
+    let limitedPerformed = 0;
+    app.post('/t/limited', { preHandler: async () => { throw new TooManyRequests(1, 'Slow down'); } }, async () => (limitedPerformed++, { ok: true }));
     const base = await listenOnLoopback(app);
     try {
+      for (const headers of [{ 'if-match': '"x"' }, { 'if-none-match': '*' }, { 'if-match': 'nonsense' }] as Record<string, string>[]) {
+        assertProblem(await http(base, 'POST', '/t/limited', { headers }), 429);
+      }
+      assert.equal(limitedPerformed, 0);
       await fc.assert(
         fc.asyncProperty(
           method.filter((m) => m !== 'PATCH'),

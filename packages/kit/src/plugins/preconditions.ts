@@ -8,8 +8,8 @@
 // MUST ignore the preconditions otherwise): an unknown order with `If-Match: "7"` is the route's 404, not a 412. On a
 // safe method the route's own answer tells (it runs, and its 2xx becomes the 304 or 412); a method that changes
 // something must not run, so a route whose resource may be missing names its lookup in `config.preconditionTarget`,
-// awaited before the 412. A 401, 403 or 400 comes first anyhow: this runs as a preHandler, after authentication
-// (onRequest) and validation. Routes that evaluate them against their own ETags say so with `config.entityTags` (the
+// awaited before the 412. A 401, 403, 400 or 429 comes first anyhow: this runs as the route's handler starts, after
+// authentication (onRequest), validation and every preHandler. Routes that evaluate them against their own ETags say so with `config.entityTags` (the
 // product API); a proxy, whose services evaluate them, registers none of this (`preconditionsForwarded`).
 import { Readable } from 'node:stream';
 import fp from 'fastify-plugin';
@@ -57,24 +57,39 @@ function untaggedPreconditionOutcome(method: string, ifMatch: string | undefined
 /** Safe requests whose route runs with a failed condition: its 2xx is answered as this instead. */
 const failedOnSafe = new WeakMap<FastifyRequest, FailedCondition>();
 
+/**
+ * What a route's handler meets first: undefined when the conditions hold or fall to the route's answer (a safe
+ * method: noted for onSend), else the refusal of a method that changes something, after the route's lookup.
+ */
+function judge(request: FastifyRequest): Promise<never> | undefined {
+  const { 'if-match': ifMatch, 'if-none-match': ifNoneMatch } = request.headers;
+  if (ifMatch === undefined && ifNoneMatch === undefined) return undefined;
+  if (request.routeOptions.config?.entityTags === true || OPERATIONAL_PATHS.has(request.routeOptions.url ?? '')) return undefined;
+  const outcome = untaggedPreconditionOutcome(request.method, ifMatch, ifNoneMatch);
+  if (outcome === undefined) return undefined;
+  if (outcome !== 304 && outcome.status === 400) return Promise.reject(outcome);
+  if (SAFE.has(request.method)) {
+    failedOnSafe.set(request, outcome);
+    return undefined;
+  }
+  const target = request.routeOptions.config?.preconditionTarget;
+  return (target ? target(request) : Promise.resolve()).then(() => Promise.reject(outcome as ProblemError));
+}
+
 export const preconditions = fp<{ forwarded: boolean }>(
   async (app, { forwarded }) => {
     if (forwarded) return;
-    app.addHook('preHandler', (request, _reply, done) => {
-      const { 'if-match': ifMatch, 'if-none-match': ifNoneMatch } = request.headers;
-      if (ifMatch === undefined && ifNoneMatch === undefined) return done();
-      const config = request.routeOptions.config;
-      if (config?.entityTags === true) return done();
-      if (OPERATIONAL_PATHS.has(request.routeOptions.url ?? '')) return done();
-      const outcome = untaggedPreconditionOutcome(request.method, ifMatch, ifNoneMatch);
-      if (outcome === undefined || (outcome !== 304 && outcome.status === 400)) return done(outcome);
-      if (SAFE.has(request.method)) {
-        failedOnSafe.set(request, outcome);
-        return done();
-      }
-      const target = config?.preconditionTarget;
-      if (!target) return done(outcome as ProblemError);
-      target(request).then(() => done(outcome as ProblemError), done);
+    // Judged as the handler starts, after every hook of the route (a route's own preHandler, such as a rate limit's
+    // 429, comes first too), just before the method is performed (13.2.2).
+    const wrapped = new WeakSet<object>();
+    app.addHook('onRoute', (route) => {
+      if (wrapped.has(route.handler)) return;
+      const handler = route.handler;
+      const judged: typeof handler = function (this: unknown, request, reply) {
+        return judge(request) ?? handler.call(this as never, request, reply);
+      };
+      wrapped.add(judged);
+      route.handler = judged;
     });
     app.addHook('onSend', async (request, reply, payload) => {
       const outcome = failedOnSafe.get(request);
