@@ -3,7 +3,7 @@ import { errorCode, isUnavailableError } from '@ecommerce/kit';
 import { ProductUnavailableError } from '../clients/product-client.js';
 import type { OrderRow } from '../model/order.js';
 import type { OrderDeps } from '../use-cases/order-deps.js';
-import { settleOrder } from '../use-cases/settle-order.js';
+import { settleOrder, settleStuck, type SettleResult } from '../use-cases/settle-order.js';
 import { inRootSpan, inSettleSpan } from './reconciler-spans.js';
 
 const BATCH = 50;
@@ -27,7 +27,10 @@ export interface AuditResult {
  * with the same settle step as the request path (use-cases/settle-order.ts). Safe in every replica at once: orders
  * are claimed with FOR UPDATE SKIP LOCKED plus a lease, and every write is a conditional transition. When the
  * product service does not answer, the pass stops, gives the leases back and the next pass comes after a
- * bounded backoff. Every AUDIT_INTERVAL_MS one replica also audits both sides and repairs drift.
+ * bounded backoff. An order whose try fails for itself alone (a client error for its payload, a bug) waits on its
+ * own backoff and is failed past its deadline, while the pass goes on with the others (one poison order held up
+ * every order behind it, and the audit, before). Every AUDIT_INTERVAL_MS one replica also audits both sides and
+ * repairs drift.
  */
 export class Reconciler {
   private timer: NodeJS.Timeout | null = null;
@@ -118,18 +121,29 @@ export class Reconciler {
     return settled;
   }
 
-  private async settleOverdue(row: OrderRow): Promise<'settled' | 'unchanged' | 'unavailable'> {
+  private async settleOverdue(row: OrderRow): Promise<'settled' | 'unchanged' | 'unavailable' | 'held'> {
     const from = row.status;
-    let result;
+    let result: SettleResult;
     try {
       result = await inSettleSpan(row.id, row.traceparent, () => settleOrder(this.deps, row));
     } catch (err) {
-      await this.deps.repository.releaseLeases([row.id]).catch(() => undefined);
-      throw err;
+      if (isUnavailableError(err)) {
+        // The database is away: an outage for every order; the pass stops.
+        await this.deps.repository.releaseLeases([row.id]).catch(() => undefined);
+        throw err;
+      }
+      this.deps.metrics.settleErrors.inc({ reason: 'error' });
+      this.log.error({ err, orderId: row.id }, 'reconciler could not settle an order; it is tried again later, the others go on');
+      // Should this fail too, its lease runs out; the other orders go on either way.
+      result = await settleStuck(this.deps, row, (err as Error)?.message ?? 'error').catch(() => ({ row, moved: false, heldOff: 'error' }));
     }
     if (result.unavailable) {
       this.log.warn({ orderId: row.id, reason: result.unavailable }, 'reconciler: product service unavailable; will retry');
       return 'unavailable';
+    }
+    if (result.heldOff) {
+      this.log.warn({ orderId: row.id, reason: result.heldOff }, 'reconciler: this order could not be settled; it waits on its own backoff');
+      return 'held';
     }
     if (!result.moved) return 'unchanged';
     const to = result.row.status;

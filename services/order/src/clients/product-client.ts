@@ -13,7 +13,15 @@ export type ReserveOutcome =
   | { kind: 'reserved'; items: ReservationItem[] }
   /** Final for this order id: the product service stored it, and answers every later request the same. */
   | { kind: 'refused'; refusal: Refusal }
-  | { kind: 'unavailable'; reason: string };
+  | { kind: 'unavailable'; reason: string }
+  /**
+   * The product service answered this order's request with a client error that is no refusal (400, 413, 422, a 409
+   * of another kind): nothing decided, and not an outage either; it concerns this order's payload alone.
+   */
+  | { kind: 'unexpected'; reason: string };
+
+/** Client errors about one request's payload; any other answer that decides nothing (401, 403, 404, 429, 5xx) is the service's state. */
+const PER_REQUEST_ERRORS = new Set([400, 409, 413, 422]);
 
 export type ReservationState = { kind: 'reserved'; items: ReservationItem[] } | { kind: 'released' } | { kind: 'refused' } | { kind: 'absent' } | { kind: 'unavailable'; reason: string };
 
@@ -70,8 +78,8 @@ export class ProductClient {
         for (const [k, v] of Object.entries(res.body)) if (!PROBLEM_MEMBERS.has(k)) refusal[k] = v;
         return { kind: 'refused', refusal };
       }
-      // Anything else (5xx, a 4xx we do not know) decides nothing: the order stays pending and is retried.
-      return { kind: 'unavailable', reason: `product answered ${res.status}` };
+      // Anything else decides nothing: the order stays pending and is retried (a payload's error: on its own backoff).
+      return { kind: PER_REQUEST_ERRORS.has(res.status) ? 'unexpected' : 'unavailable', reason: `product answered ${res.status}` };
     } catch (err) {
       return { kind: 'unavailable', reason: describe(err) };
     }

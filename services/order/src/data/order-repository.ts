@@ -171,6 +171,26 @@ export class OrderRepository {
     await this.db.query('order_release_lease', `UPDATE orders SET lease_until = NULL WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'cancelling')`, [ids]);
   }
 
+  /**
+   * Gives the lease of an order in flight back for later, not at once: its last try failed for this order alone (the
+   * product service answered what it should not, or a bug), so it waits a quarter of the time it has been in its
+   * state (1 s to 5 min) while the others are driven; a growing backoff without a counter.
+   */
+  async holdOff(id: string): Promise<void> {
+    await this.db.query(
+      'order_hold_off',
+      `UPDATE orders SET lease_until = now() + LEAST(interval '5 minutes', GREATEST(interval '1 second', (now() - updated_at) / 4))
+       WHERE id = $1 AND status IN ('pending', 'cancelling')`,
+      [id],
+    );
+  }
+
+  /** Whether a pending order's deadline has passed, by the database's clock (then no reservation can be taken for it). */
+  async pastDeadline(id: string): Promise<boolean> {
+    const res = await this.db.query<{ past: boolean }>('order_past_deadline', `SELECT deadline_at < now() AS past FROM orders WHERE id = $1 AND status = 'pending'`, [id]);
+    return res.rows[0]?.past ?? false;
+  }
+
   /** One keyset page of confirmed order ids (the audit compares them with the reservations held). */
   async confirmedIds(after: string | null, limit: number): Promise<string[]> {
     const res = await this.db.query<{ id: string }>(

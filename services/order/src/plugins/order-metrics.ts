@@ -7,6 +7,7 @@ export interface OrderMetrics {
   cancelled: Counter;
   revenue: Counter<'currency'>;
   repairs: Counter<'kind'>;
+  settleErrors: Counter<'reason'>;
 }
 
 declare module 'fastify' {
@@ -29,6 +30,12 @@ export default fp(
         'Repairs by the reconciler: cancels it finished after a crash, and drift its audit found between orders and reservations.',
         ['kind'],
         ['cancel_finished', 'reservation_without_order', 'order_without_reservation'].map((kind) => ({ kind })),
+      ),
+      settleErrors: metrics.counter(
+        'orders_settle_errors_total',
+        'Tries to settle an order that failed for that order alone (the product service answered its request with a client error, or a bug), by reason; the order is tried again later.',
+        ['reason'],
+        ['unexpected_answer', 'error'].map((reason) => ({ reason })),
       ),
     });
   },

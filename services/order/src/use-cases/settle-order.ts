@@ -12,6 +12,8 @@ export interface SettleResult {
   moved: boolean;
   /** Set when the product service did not answer: the order is unchanged and its lease given back. */
   unavailable?: string;
+  /** Set when this try failed for this order alone: the order is unchanged and waits on its own backoff. */
+  heldOff?: string;
 }
 
 /**
@@ -40,8 +42,32 @@ export async function settleOrder(deps: OrderDeps, row: OrderRow, context?: Requ
     case 'unavailable':
       await deps.repository.releaseLeases([row.id]);
       return { row, moved: false, unavailable: outcome.reason };
+    case 'unexpected':
+      deps.metrics.settleErrors.inc({ reason: 'unexpected_answer' });
+      return settleStuck(deps, row, outcome.reason);
   }
   return { row: moved ?? (await reload(deps, row.id)), moved: moved !== null };
+}
+
+/**
+ * After a try that failed for this order alone (a client error from the product service, a bug): a pending order past
+ * its deadline, for which no reservation can be taken any more, gives back whatever an earlier try may hold and is
+ * recorded failed; any other waits on its own backoff while the other orders are driven. The caller holds the lease.
+ */
+export async function settleStuck(deps: OrderDeps, row: OrderRow, reason: string): Promise<SettleResult> {
+  if (row.status === 'pending' && (await deps.repository.pastDeadline(row.id))) {
+    // Released first: a crash before the write below leaves the order pending, to be given up again.
+    const released = await deps.products.release(row.id);
+    if (released !== 'unavailable') {
+      const problem = storedProblem(
+        new Conflict('order-failed', 'The order could not be reserved before its deadline; it was recorded as failed and nothing is held', { orderId: row.id, reason: 'not-reservable' }),
+      );
+      const moved = await deps.repository.transition(row.id, 'pending', 'failed', { rejection: problem });
+      return { row: moved ?? (await reload(deps, row.id)), moved: moved !== null };
+    }
+  }
+  await deps.repository.holdOff(row.id);
+  return { row, moved: false, heldOff: reason };
 }
 
 async function finishCancel(deps: OrderDeps, row: OrderRow, context?: RequestContext): Promise<SettleResult> {

@@ -1,0 +1,150 @@
+// Poison orders: a pending order the product service keeps answering with something it should not (a 4xx that is
+// not a refusal, for that order's payload alone, or a reservation whose answer cannot be read) must not hold up the
+// reconciler. Behind a loopback proxy to a real product service: while the reservation calls are refused (503),
+// orders are placed and stay pending, the poison ones first (the oldest: claimed first on every pass). Then the
+// calls go through: every other order is settled at once, the audit keeps running, and the poison orders end
+// `failed` once their deadline has passed, with nothing held for them; stock and reservations agree.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { createCustomer, createProduct, http, metricValue, sql, stockOf, stopAll, waitFor, type Running } from '@ecommerce/test-support';
+import { startProductService } from '@ecommerce/product-service/testing';
+import { startOrderService } from './harness.js';
+import { admin, db, serviceToken, startUserSideForFile, user } from './user-side.js';
+
+startUserSideForFile();
+
+const DEADLINE_MS = 12_000;
+
+/**
+ * A proxy to the product service. `down`: every reservation call is answered 503 without reaching it. Reservation
+ * calls naming a `refused` product are answered 422 (never reaching it); those naming a `garbled` product reach it
+ * (stock is taken) and their answer comes back without its lines. Everything else passes through.
+ */
+async function poisoningProxy(target: string): Promise<{ base: string; down: boolean; refused: Set<string>; garbled: Set<string>; close(): Promise<void> }> {
+  const to = new URL(target);
+  const state = { down: true, refused: new Set<string>(), garbled: new Set<string>() };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const path = req.url ?? '';
+      const reserving = path === '/internal/reservations' && req.method === 'POST';
+      const products = reserving ? ((JSON.parse(Buffer.concat(chunks).toString()) as { items?: { productId: string }[] }).items ?? []).map((i) => i.productId) : [];
+      const problem = (status: number, slug: string) => {
+        res.writeHead(status, { 'content-type': 'application/problem+json' });
+        res.end(JSON.stringify({ type: `https://ecommerce.local/problems/${slug}`, title: slug, status }));
+      };
+      if (reserving && state.down) return problem(503, 'service-unavailable');
+      if (products.some((p) => state.refused.has(p))) return problem(422, 'unprocessable-entity');
+      const garble = products.some((p) => state.garbled.has(p));
+      const up = httpRequest({ host: to.hostname, port: to.port, method: req.method, path, headers: req.headers }, (upRes) => {
+        const body: Buffer[] = [];
+        upRes.on('data', (c: Buffer) => body.push(c));
+        upRes.on('end', () => {
+          let out = Buffer.concat(body);
+          if (garble && (upRes.statusCode === 200 || upRes.statusCode === 201)) out = Buffer.from(JSON.stringify({ ...JSON.parse(out.toString()), items: [] }));
+          const headers = { ...upRes.headers };
+          delete headers['content-length'];
+          res.writeHead(upRes.statusCode ?? 502, headers);
+          res.end(out);
+        });
+      });
+      up.on('error', () => res.destroy());
+      up.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return Object.assign(state, {
+    base: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  });
+}
+
+describe('poison orders: the product service answers one order what it should not', { timeout: 120_000 }, () => {
+  let product: Running;
+  let proxy: Awaited<ReturnType<typeof poisoningProxy>>;
+  let order: Running;
+  before(async () => {
+    product = await startProductService(db.urls.product, user.base);
+    proxy = await poisoningProxy(product.base);
+    order = await startOrderService(db.urls.order, user.base, proxy.base, {
+      PENDING_DEADLINE_MS: String(DEADLINE_MS),
+      RESERVATION_TIMEOUT_MS: '500',
+      RECONCILER_INTERVAL_MS: '100',
+      AUDIT_INTERVAL_MS: '300',
+    });
+  });
+  after(() => stopAll(order, proxy, product));
+
+  const place = async (token: string, productId: string, quantity = 1) => {
+    const res = await http<{ orderId?: string }>(order.base, 'POST', '/order', { token, body: { items: [{ productId, quantity }] }, headers: { 'idempotency-key': randomUUID() } });
+    assert.equal(res.status, 503, `placed while the reservations are refused: ${res.text}`);
+    return res.body.orderId!;
+  };
+  const statuses = async (ids: string[]) =>
+    new Map((await sql<{ id: string; status: string }>(db.urls.order, 'SELECT id, status FROM orders.orders WHERE id = ANY($1::uuid[])', [ids])).map((r) => [r.id, r.status]));
+  const held = async (ids: string[]) =>
+    new Set((await sql<{ order_id: string }>(db.urls.product, "SELECT DISTINCT order_id FROM catalog.reservations WHERE order_id = ANY($1::uuid[]) AND status = 'reserved'", [ids])).map((r) => r.order_id));
+
+  it('when one pending order is answered 422 on every try, then the audit still runs and repairs drift while that order waits', async () => {
+    const buyer = await createCustomer(user.base, 'poison');
+    const bad = await createProduct(product.base, admin, { stock: 10 });
+    const other = await createProduct(product.base, admin, { stock: 10 });
+    proxy.refused.add(bad.id);
+    proxy.down = true;
+    const poison = await place(buyer.token, bad.id);
+    // Drift for the audit: stock held for an order the order service never wrote.
+    const orphan = randomUUID();
+    const svc = await serviceToken();
+    assert.equal((await http(product.base, 'POST', '/internal/reservations', { token: svc, body: { orderId: orphan, items: [{ productId: other.id, quantity: 3 }] } })).status, 201);
+    proxy.down = false;
+    await waitFor('the audit to release the orphan reservation', async () => (await held([orphan])).size === 0, 6_000);
+    assert.equal(await stockOf(product.base, other.id), 10);
+    assert.equal((await statuses([poison])).get(poison), 'pending', 'released before the poison order reached its deadline');
+  });
+
+  it('when the oldest pending orders are refused (422) or answered unreadably on every try, then every order behind them is settled at once and they end failed at their deadline with nothing held', async () => {
+    const buyers = await Promise.all(Array.from({ length: 3 }, () => createCustomer(user.base, 'poison')));
+    const refused = await createProduct(product.base, admin, { stock: 20 });
+    const garbled = await createProduct(product.base, admin, { stock: 20 });
+    const good = await createProduct(product.base, admin, { stock: 100 });
+    proxy.refused.add(refused.id);
+    proxy.garbled.add(garbled.id);
+    proxy.down = true;
+    // Oldest first: more poison orders than the reconciler drives at once.
+    const poison: string[] = [];
+    for (let i = 0; i < 6; i++) poison.push(await place(buyers[0]!.token, refused.id), await place(buyers[1]!.token, garbled.id, 2));
+    const behind = await Promise.all(Array.from({ length: 30 }, (_, i) => place(buyers[i % 3]!.token, good.id)));
+    proxy.down = false;
+
+    // Well inside the reservation window (2/3 of the deadline): all confirmed, not expired.
+    await waitFor('the orders behind the poison ones to be confirmed', async () => [...(await statuses(behind)).values()].every((s) => s === 'confirmed'), 5_000);
+    assert.equal(await stockOf(product.base, good.id), 70);
+
+    await waitFor('the poison orders to be final', async () => [...(await statuses(poison)).values()].every((s) => s !== 'pending'), DEADLINE_MS + 20_000);
+    const final = await statuses(poison);
+    assert.deepEqual([...new Set(final.values())], ['failed']);
+    // The garbled ones were reserved on the product side: given back before the order was recorded failed.
+    assert.equal((await held(poison)).size, 0);
+    assert.equal(await stockOf(product.base, refused.id), 20);
+    assert.equal(await stockOf(product.base, garbled.id), 20);
+    assert.equal((await http<{ status: string }>(order.base, 'GET', `/order/${poison[1]}`, { token: buyers[1]!.token })).body.status, 'failed');
+
+    // Both sides agree for every order of this test: a reservation held exactly for the confirmed ones.
+    const all = [...poison, ...behind];
+    const now = await statuses(all);
+    const holding = await held(all);
+    for (const id of all) assert.equal(holding.has(id), now.get(id) === 'confirmed', `order ${id} is ${now.get(id)}, its reservation ${holding.has(id) ? 'held' : 'not held'}`);
+
+    const metrics = (await http(order.base, 'GET', '/metrics')).text;
+    assert.ok(metricValue(metrics, 'orders_settle_errors_total', ['reason="unexpected_answer"']) >= 6, 'the 422s are counted');
+    assert.ok(metricValue(metrics, 'orders_settle_errors_total', ['reason="error"']) >= 6, 'the unreadable answers are counted');
+  });
+});
