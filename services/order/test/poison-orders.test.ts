@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createCustomer, createProduct, http, metricValue, sql, stockOf, stopAll, waitFor, type Running } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
 import { startOrderService } from './harness.js';
@@ -20,11 +21,14 @@ const DEADLINE_MS = 12_000;
 /**
  * A proxy to the product service. `down`: every reservation call is answered 503 without reaching it. Reservation
  * calls naming a `refused` product are answered 422 (never reaching it); those naming a `garbled` product reach it
- * (stock is taken) and their answer comes back without its lines. Everything else passes through.
+ * (stock is taken) and their answer comes back without its lines. Releases: all 503 while `releasesDown`, 422 for
+ * the order ids in `refusedReleases`. Everything else passes through.
  */
-async function poisoningProxy(target: string): Promise<{ base: string; down: boolean; refused: Set<string>; garbled: Set<string>; close(): Promise<void> }> {
+async function poisoningProxy(
+  target: string,
+): Promise<{ base: string; down: boolean; releasesDown: boolean; refused: Set<string>; garbled: Set<string>; refusedReleases: Set<string>; close(): Promise<void> }> {
   const to = new URL(target);
-  const state = { down: true, refused: new Set<string>(), garbled: new Set<string>() };
+  const state = { down: true, releasesDown: false, refused: new Set<string>(), garbled: new Set<string>(), refusedReleases: new Set<string>() };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -37,6 +41,8 @@ async function poisoningProxy(target: string): Promise<{ base: string; down: boo
         res.end(JSON.stringify({ type: `https://ecommerce.local/problems/${slug}`, title: slug, status }));
       };
       if (reserving && state.down) return problem(503, 'service-unavailable');
+      if (req.method === 'DELETE' && state.releasesDown) return problem(503, 'service-unavailable');
+      if (req.method === 'DELETE' && state.refusedReleases.has(path.split('/')[3] ?? '')) return problem(422, 'unprocessable-entity');
       if (products.some((p) => state.refused.has(p))) return problem(422, 'unprocessable-entity');
       const garble = products.some((p) => state.garbled.has(p));
       const up = httpRequest({ host: to.hostname, port: to.port, method: req.method, path, headers: req.headers }, (upRes) => {
@@ -146,5 +152,37 @@ describe('poison orders: the product service answers one order what it should no
     const metrics = (await http(order.base, 'GET', '/metrics')).text;
     assert.ok(metricValue(metrics, 'orders_settle_errors_total', ['reason="unexpected_answer"']) >= 6, 'the 422s are counted');
     assert.ok(metricValue(metrics, 'orders_settle_errors_total', ['reason="error"']) >= 6, 'the unreadable answers are counted');
+  });
+
+  it('when the oldest cancels cut short are answered 422 on every release, then every cancel behind them is finished at once, and they are once the answers are right', async () => {
+    const buyer = await createCustomer(user.base, 'poison');
+    const p = await createProduct(product.base, admin, { stock: 50 });
+    proxy.down = false;
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const res = await http<{ id: string; status: string }>(order.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 2 }] }, headers: { 'idempotency-key': randomUUID() } });
+      assert.equal(res.body.status, 'confirmed', res.text);
+      ids.push(res.body.id);
+    }
+    // Cut short (cancelling), the poison ones first: the oldest, claimed first.
+    const poison = ids.slice(0, 9);
+    const behind = ids.slice(9);
+    for (const id of poison) proxy.refusedReleases.add(id);
+    proxy.releasesDown = true;
+    for (const id of ids) assert.equal((await http(order.base, 'POST', `/order/${id}/cancel`, { token: buyer.token })).status, 503);
+    // No cancel request drives any of them any more (each gave its lease back when it answered): a pass claims all 12.
+    await sleep(1_000);
+    proxy.releasesDown = false;
+
+    await waitFor('the cancels behind the poison ones to be finished', async () => [...(await statuses(behind)).values()].every((s) => s === 'cancelled'), 5_000);
+    // Their stock is back; the poison ones still hold theirs (cancelling: not given back yet).
+    assert.deepEqual([...new Set((await statuses(poison)).values())], ['cancelling']);
+    assert.equal((await held(poison)).size, poison.length);
+    assert.equal(await stockOf(product.base, p.id), 50 - 2 * poison.length);
+
+    proxy.refusedReleases.clear();
+    await waitFor('the poison cancels to be finished', async () => [...(await statuses(poison)).values()].every((s) => s === 'cancelled'), 20_000);
+    assert.equal((await held(ids)).size, 0);
+    assert.equal(await stockOf(product.base, p.id), 50);
   });
 });

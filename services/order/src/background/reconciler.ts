@@ -207,6 +207,12 @@ export class Reconciler {
       if (s !== undefined && s !== 'rejected' && s !== 'failed' && s !== 'cancelled') continue;
       const outcome = await this.deps.products.release(id);
       if (outcome === 'unavailable') throw new ProductUnavailableError('no answer to a release during the audit');
+      if (outcome === 'unexpected') {
+        // This one alone: the next audit tries it again; the others are repaired meanwhile.
+        this.deps.metrics.settleErrors.inc({ reason: 'unexpected_answer' });
+        this.log.warn({ orderId: id }, 'audit: the product service answered a release with a client error; tried again by the next audit');
+        continue;
+      }
       // Held when the audit listed it, given back since by the order's own cancel: nothing to repair.
       if (outcome !== 'released') continue;
       this.deps.metrics.repairs.inc({ kind: 'reservation_without_order' });

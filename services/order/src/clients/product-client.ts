@@ -125,9 +125,10 @@ export class ProductClient {
 
   /**
    * Returns the stock of a reservation; idempotent on the product side: 'released' when this call gave stock
-   * back, 'not-held' when there was nothing to give (already released, or refused).
+   * back, 'not-held' when there was nothing to give (already released, or refused); 'unexpected' for a client error
+   * about this order's request (nothing decided, no outage).
    */
-  async release(orderId: string, context?: RequestContext): Promise<'released' | 'not-held' | 'absent' | 'unavailable'> {
+  async release(orderId: string, context?: RequestContext): Promise<'released' | 'not-held' | 'absent' | 'unavailable' | 'unexpected'> {
     try {
       const res = await this.http.request({
         method: 'DELETE',
@@ -139,7 +140,7 @@ export class ProductClient {
       // A product service older than the `released` flag answered the reservation alone: taken as released.
       if (res.status === 200) return (res.body as { released?: unknown } | undefined)?.released === false ? 'not-held' : 'released';
       if (res.status === 404) return 'absent';
-      return 'unavailable';
+      return PER_REQUEST_ERRORS.has(res.status) ? 'unexpected' : 'unavailable';
     } catch {
       return 'unavailable';
     }

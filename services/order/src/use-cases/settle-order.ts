@@ -58,7 +58,7 @@ export async function settleStuck(deps: OrderDeps, row: OrderRow, reason: string
   if (row.status === 'pending' && (await deps.repository.pastDeadline(row.id))) {
     // Released first: a crash before the write below leaves the order pending, to be given up again.
     const released = await deps.products.release(row.id);
-    if (released !== 'unavailable') {
+    if (released === 'released' || released === 'not-held' || released === 'absent') {
       const problem = storedProblem(
         new Conflict('order-failed', 'The order could not be reserved before its deadline; it was recorded as failed and nothing is held', { orderId: row.id, reason: 'not-reservable' }),
       );
@@ -75,6 +75,10 @@ async function finishCancel(deps: OrderDeps, row: OrderRow, context?: RequestCon
   if (released === 'unavailable') {
     await deps.repository.releaseLeases([row.id]);
     return { row, moved: false, unavailable: 'product service unavailable' };
+  }
+  if (released === 'unexpected') {
+    deps.metrics.settleErrors.inc({ reason: 'unexpected_answer' });
+    return settleStuck(deps, row, 'product answered the release with a client error');
   }
   const done = await deps.repository.transition(row.id, 'cancelling', 'cancelled');
   if (done) deps.metrics.cancelled.inc();
