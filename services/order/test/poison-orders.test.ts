@@ -3,7 +3,8 @@
 // reconciler. Behind a loopback proxy to a real product service: while the reservation calls are refused (503),
 // orders are placed and stay pending, the poison ones first (the oldest: claimed first on every pass). Then the
 // calls go through: every other order is settled at once, the audit keeps running, and the poison orders end
-// `failed` once their deadline has passed, with nothing held for them; stock and reservations agree.
+// `failed` once their deadline has passed, with nothing held for them; stock and reservations agree. Two order
+// replicas on one database, both reconciling.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
@@ -77,20 +78,20 @@ describe('poison orders: the product service answers one order what it should no
   let product: Running;
   let proxy: Awaited<ReturnType<typeof poisoningProxy>>;
   let order: Running;
+  // A second replica on the same database, its reconciler and audit racing the first one's.
+  let replica: Running;
   before(async () => {
     product = await startProductService(db.urls.product, user.base);
     proxy = await poisoningProxy(product.base);
-    order = await startOrderService(db.urls.order, user.base, proxy.base, {
-      PENDING_DEADLINE_MS: String(DEADLINE_MS),
-      RESERVATION_TIMEOUT_MS: '500',
-      RECONCILER_INTERVAL_MS: '100',
-      AUDIT_INTERVAL_MS: '300',
-    });
+    const env = { PENDING_DEADLINE_MS: String(DEADLINE_MS), RESERVATION_TIMEOUT_MS: '500', RECONCILER_INTERVAL_MS: '100', AUDIT_INTERVAL_MS: '300' };
+    order = await startOrderService(db.urls.order, user.base, proxy.base, env);
+    replica = await startOrderService(db.urls.order, user.base, proxy.base, env);
   });
-  after(() => stopAll(order, proxy, product));
+  after(() => stopAll(replica, order, proxy, product));
 
+  let placed = 0;
   const place = async (token: string, productId: string, quantity = 1) => {
-    const res = await http<{ orderId?: string }>(order.base, 'POST', '/order', { token, body: { items: [{ productId, quantity }] }, headers: { 'idempotency-key': randomUUID() } });
+    const res = await http<{ orderId?: string }>(placed++ % 2 ? replica.base : order.base, 'POST', '/order', { token, body: { items: [{ productId, quantity }] }, headers: { 'idempotency-key': randomUUID() } });
     assert.equal(res.status, 503, `placed while the reservations are refused: ${res.text}`);
     return res.body.orderId!;
   };
@@ -149,9 +150,10 @@ describe('poison orders: the product service answers one order what it should no
     const holding = await held(all);
     for (const id of all) assert.equal(holding.has(id), now.get(id) === 'confirmed', `order ${id} is ${now.get(id)}, its reservation ${holding.has(id) ? 'held' : 'not held'}`);
 
-    const metrics = (await http(order.base, 'GET', '/metrics')).text;
-    assert.ok(metricValue(metrics, 'orders_settle_errors_total', ['reason="unexpected_answer"']) >= 6, 'the 422s are counted');
-    assert.ok(metricValue(metrics, 'orders_settle_errors_total', ['reason="error"']) >= 6, 'the unreadable answers are counted');
+    const metrics = await Promise.all([order, replica].map(async (r) => (await http(r.base, 'GET', '/metrics')).text));
+    const counted = (reason: string) => metrics.reduce((n, text) => n + metricValue(text, 'orders_settle_errors_total', [`reason="${reason}"`]), 0);
+    assert.ok(counted('unexpected_answer') >= 6, 'the 422s are counted');
+    assert.ok(counted('error') >= 6, 'the unreadable answers are counted');
   });
 
   it('when the oldest cancels cut short are answered 422 on every release, then every cancel behind them is finished at once, and they are once the answers are right', async () => {
