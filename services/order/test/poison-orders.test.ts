@@ -22,14 +22,24 @@ const DEADLINE_MS = 12_000;
 /**
  * A proxy to the product service. `down`: every reservation call is answered 503 without reaching it. Reservation
  * calls naming a `refused` product are answered 422 (never reaching it); those naming a `garbled` product reach it
- * (stock is taken) and their answer comes back without its lines. Releases: all 503 while `releasesDown`, 422 for
+ * (stock is taken) and their answer comes back without its lines; those naming a `failing` product are answered 500
+ * (a bug of the product service for that payload: to the order service, no different from an outage). Releases: all 503 while `releasesDown`, 422 for
  * the order ids in `refusedReleases`. Everything else passes through.
  */
 async function poisoningProxy(
   target: string,
-): Promise<{ base: string; down: boolean; releasesDown: boolean; refused: Set<string>; garbled: Set<string>; refusedReleases: Set<string>; close(): Promise<void> }> {
+): Promise<{
+  base: string;
+  down: boolean;
+  releasesDown: boolean;
+  refused: Set<string>;
+  garbled: Set<string>;
+  failing: Set<string>;
+  refusedReleases: Set<string>;
+  close(): Promise<void>;
+}> {
   const to = new URL(target);
-  const state = { down: true, releasesDown: false, refused: new Set<string>(), garbled: new Set<string>(), refusedReleases: new Set<string>() };
+  const state = { down: true, releasesDown: false, refused: new Set<string>(), garbled: new Set<string>(), failing: new Set<string>(), refusedReleases: new Set<string>() };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -45,6 +55,7 @@ async function poisoningProxy(
       if (req.method === 'DELETE' && state.releasesDown) return problem(503, 'service-unavailable');
       if (req.method === 'DELETE' && state.refusedReleases.has(path.split('/')[3] ?? '')) return problem(422, 'unprocessable-entity');
       if (products.some((p) => state.refused.has(p))) return problem(422, 'unprocessable-entity');
+      if (products.some((p) => state.failing.has(p))) return problem(500, 'internal-server-error');
       const garble = products.some((p) => state.garbled.has(p));
       const up = httpRequest({ host: to.hostname, port: to.port, method: req.method, path, headers: req.headers }, (upRes) => {
         const body: Buffer[] = [];
@@ -186,5 +197,23 @@ describe('poison orders: the product service answers one order what it should no
     await waitFor('the poison cancels to be finished', async () => [...(await statuses(poison)).values()].every((s) => s === 'cancelled'), 20_000);
     assert.equal((await held(ids)).size, 0);
     assert.equal(await stockOf(product.base, p.id), 50);
+  });
+
+  it('when the oldest pending orders are answered 500 on every try (as in an outage, but for them alone), then every order behind them is still settled at once', async () => {
+    const buyer = await createCustomer(user.base, 'poison');
+    const failing = await createProduct(product.base, admin, { stock: 20 });
+    const good = await createProduct(product.base, admin, { stock: 50 });
+    proxy.failing.add(failing.id);
+    proxy.down = true;
+    const poison: string[] = [];
+    for (let i = 0; i < 9; i++) poison.push(await place(buyer.token, failing.id));
+    const behind = await Promise.all(Array.from({ length: 20 }, () => place(buyer.token, good.id)));
+    proxy.down = false;
+    await waitFor('the orders behind the failing ones to be confirmed', async () => [...(await statuses(behind)).values()].every((s) => s === 'confirmed'), 5_000);
+    assert.equal(await stockOf(product.base, good.id), 30);
+    // Never answered: still pending (for OrdersStuckPending), nothing taken for them.
+    assert.deepEqual([...new Set((await statuses(poison)).values())], ['pending']);
+    assert.equal(await stockOf(product.base, failing.id), 20);
+    proxy.failing.clear();
   });
 });

@@ -29,7 +29,8 @@ export interface AuditResult {
  * product service does not answer, the pass stops, gives the leases back and the next pass comes after a
  * bounded backoff. An order whose try fails for itself alone (a client error for its payload, a bug) waits on its
  * own backoff and is failed past its deadline, while the pass goes on with the others (one poison order held up
- * every order behind it, and the audit, before). Every AUDIT_INTERVAL_MS one replica also audits both sides and
+ * every order behind it, and the audit, before); one with no answer waits on its own backoff too (at most the pass
+ * backoff), and the pass stops only when no order of a chunk got an answer. Every AUDIT_INTERVAL_MS one replica also audits both sides and
  * repairs drift.
  */
 export class Reconciler {
@@ -108,8 +109,9 @@ export class Reconciler {
         const chunk = batch.slice(i, i + PARALLEL);
         const results = await Promise.all(chunk.map((row) => this.settleOverdue(row)));
         settled += results.filter((r) => r === 'settled').length;
-        if (results.includes('unavailable')) {
-          // The product service is not answering: give the rest back at once and back off.
+        if (results.every((r) => r === 'unavailable')) {
+          // The product service is not answering: give the rest back at once and back off. (When it answered
+          // others, those with no answer wait on their own backoff and the pass goes on.)
           await this.deps.repository.releaseLeases(batch.slice(i + PARALLEL).map((r) => r.id));
           this.failures++;
           return settled;
@@ -139,6 +141,10 @@ export class Reconciler {
     }
     if (result.unavailable) {
       this.log.warn({ orderId: row.id, reason: result.unavailable }, 'reconciler: product service unavailable; will retry');
+      // Not first in line again at once: an answer that never comes for this order alone (a 500 for its payload)
+      // would otherwise stop every pass at the same orders. No longer than the pass backoff, so an outage's
+      // orders are driven soon after it ends.
+      await this.deps.repository.holdOff(row.id, MAX_BACKOFF_MS).catch(() => undefined);
       return 'unavailable';
     }
     if (result.heldOff) {

@@ -172,16 +172,16 @@ export class OrderRepository {
   }
 
   /**
-   * Gives the lease of an order in flight back for later, not at once: its last try failed for this order alone (the
-   * product service answered what it should not, or a bug), so it waits a quarter of the time it has been in its
-   * state (1 s to 5 min) while the others are driven; a growing backoff without a counter.
+   * Gives the lease of an order in flight back for later, not at once: its last try failed (for this order alone, or
+   * with no answer), so it waits a quarter of the time it has been in its state (1 s to `maxMs`) while the others
+   * are driven; a growing backoff without a counter.
    */
-  async holdOff(id: string): Promise<void> {
+  async holdOff(id: string, maxMs = 300_000): Promise<void> {
     await this.db.query(
       'order_hold_off',
-      `UPDATE orders SET lease_until = now() + LEAST(interval '5 minutes', GREATEST(interval '1 second', (now() - updated_at) / 4))
+      `UPDATE orders SET lease_until = now() + LEAST(make_interval(secs => $2::float8 / 1000), GREATEST(interval '1 second', (now() - updated_at) / 4))
        WHERE id = $1 AND status IN ('pending', 'cancelling')`,
-      [id],
+      [id, maxMs],
     );
   }
 
