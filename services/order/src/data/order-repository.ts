@@ -173,15 +173,15 @@ export class OrderRepository {
 
   /**
    * Gives the lease of an order in flight back for later, not at once: its last try failed (for this order alone, or
-   * with no answer), so it waits a quarter of the time it has been in its state (1 s to `maxMs`) while the others
+   * with no answer), so it waits a quarter of the time it has been in its state (`minMs` to `maxMs`) while the others
    * are driven; a growing backoff without a counter.
    */
-  async holdOff(id: string, maxMs = 300_000): Promise<void> {
+  async holdOff(id: string, { minMs = 1_000, maxMs = 300_000 }: { minMs?: number; maxMs?: number } = {}): Promise<void> {
     await this.db.query(
       'order_hold_off',
-      `UPDATE orders SET lease_until = now() + LEAST(make_interval(secs => $2::float8 / 1000), GREATEST(interval '1 second', (now() - updated_at) / 4))
+      `UPDATE orders SET lease_until = now() + LEAST(make_interval(secs => $3::float8 / 1000), GREATEST(make_interval(secs => $2::float8 / 1000), (now() - updated_at) / 4))
        WHERE id = $1 AND status IN ('pending', 'cancelling')`,
-      [id, maxMs],
+      [id, minMs, maxMs],
     );
   }
 
