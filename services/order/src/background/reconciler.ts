@@ -29,8 +29,8 @@ export interface AuditResult {
  * product service does not answer, the pass stops, gives the leases back and the next pass comes after a
  * bounded backoff. An order whose try fails for itself alone (a client error for its payload, a bug) waits on its
  * own backoff and is failed past its deadline, while the pass goes on with the others (one poison order held up
- * every order behind it, and the audit, before); one with no answer is held off until just after the next pass,
- * and the pass stops only when no order of a chunk got an answer. Every AUDIT_INTERVAL_MS one replica also audits both sides and
+ * every order behind it, and the audit, before); one with no answer goes to the back of the line (claims take the
+ * least recently tried first), and the pass stops only when no order of a chunk got an answer. Every AUDIT_INTERVAL_MS one replica also audits both sides and
  * repairs drift.
  */
 export class Reconciler {
@@ -141,11 +141,9 @@ export class Reconciler {
     }
     if (result.unavailable) {
       this.log.warn({ orderId: row.id, reason: result.unavailable }, 'reconciler: product service unavailable; will retry');
-      // Not first in line again at once: an answer that never comes for this order alone (a 500 for its payload)
-      // would otherwise stop every pass at the same orders. Until just after the next pass, should this one stop
-      // (so that pass claims others), and no longer: an outage's orders are driven soon after it ends.
-      const nextPass = Math.min(this.intervalMs * 2 ** (this.failures + 1), Math.max(MAX_BACKOFF_MS, this.intervalMs)) + this.intervalMs;
-      await this.deps.repository.holdOff(row.id, { minMs: nextPass, maxMs: nextPass }).catch(() => undefined);
+      // Free at once but last in line: an answer that never comes for this order alone (a 500 for its payload)
+      // would otherwise stop every pass at the same oldest orders.
+      await this.deps.repository.triedAgainLater(row.id).catch(() => undefined);
       return 'unavailable';
     }
     if (result.heldOff) {

@@ -126,7 +126,8 @@ export class OrderRepository {
    * reservation window is open, so an order placed during a blip of the product service is confirmed once it is
    * back, not failed at its deadline; the reconciler's backoff bounds the calls while it stays away. Oldest first;
    * SKIP LOCKED + lease, so every order has one driver across replicas. With the placing request's traceparent,
-   * for the settle span's link.
+   * for the settle span's link. Least recently tried first (see triedAgainLater), so orders that keep getting no
+   * answer cannot hold every pass up while the others wait.
    */
   async claimOverdue(limit: number, leaseMs: number): Promise<OrderRow[]> {
     const res = await this.db.query<OrderRow>(
@@ -135,7 +136,7 @@ export class OrderRepository {
        WHERE id IN (
          SELECT id FROM orders
          WHERE status IN ('pending', 'cancelling') AND (lease_until IS NULL OR lease_until < now())
-         ORDER BY updated_at LIMIT $1
+         ORDER BY lease_until NULLS FIRST, updated_at LIMIT $1
          FOR UPDATE SKIP LOCKED)
        RETURNING ${COLUMNS}, traceparent`,
       [limit, leaseMs],
@@ -165,6 +166,14 @@ export class OrderRepository {
     return res.rows[0]?.ms ?? 0;
   }
 
+  /**
+   * Gives the lease of an order the reconciler tried without an answer back at once, behind the orders not tried
+   * since (a lease ended now sorts after older ones and the NULL of leases given back untried).
+   */
+  async triedAgainLater(id: string): Promise<void> {
+    await this.db.query('order_tried_again_later', `UPDATE orders SET lease_until = now() WHERE id = $1 AND status IN ('pending', 'cancelling')`, [id]);
+  }
+
   /** Gives leases back (a call failed, or a batch was cut short), so the next driver need not wait for expiry. */
   async releaseLeases(ids: string[]): Promise<void> {
     if (ids.length === 0) return;
@@ -172,16 +181,16 @@ export class OrderRepository {
   }
 
   /**
-   * Gives the lease of an order in flight back for later, not at once: its last try failed (for this order alone, or
-   * with no answer), so it waits a quarter of the time it has been in its state (`minMs` to `maxMs`) while the others
-   * are driven; a growing backoff without a counter.
+   * Gives the lease of an order in flight back for later, not at once: its last try failed for this order alone (the
+   * product service answered what it should not, or a bug), so it waits a quarter of the time it has been in its
+   * state (1 s to 5 min) while the others are driven; a growing backoff without a counter.
    */
-  async holdOff(id: string, { minMs = 1_000, maxMs = 300_000 }: { minMs?: number; maxMs?: number } = {}): Promise<void> {
+  async holdOff(id: string): Promise<void> {
     await this.db.query(
       'order_hold_off',
-      `UPDATE orders SET lease_until = now() + LEAST(make_interval(secs => $3::float8 / 1000), GREATEST(make_interval(secs => $2::float8 / 1000), (now() - updated_at) / 4))
+      `UPDATE orders SET lease_until = now() + LEAST(interval '5 minutes', GREATEST(interval '1 second', (now() - updated_at) / 4))
        WHERE id = $1 AND status IN ('pending', 'cancelling')`,
-      [id, minMs, maxMs],
+      [id],
     );
   }
 
