@@ -358,7 +358,9 @@ async function reloadWithSessionCheckHeld(page: Page, width: number): Promise<{ 
 /** The Edit link of the product named `name` in the admin's table (of its row with `sku`, when other tests made products of that name too). */
 async function adminEditLink(page: Page, name: string, sku?: string): Promise<Locator> {
   const rows = sku === undefined ? page : page.getByRole('row').filter({ hasText: sku });
-  const link = rows.getByRole('link', { name: `Edit ${name}`, exact: true });
+  // A product whose name sounds like another's on the page has its SKU in its link's name ('Edit Mug, SKU MUG-2').
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const link = rows.getByRole('link', { name: new RegExp(`^Edit ${escaped}(, SKU .+)?$`) });
   await page.getByRole('region', { name: 'Products table' }).waitFor();
   while ((await link.count()) === 0) {
     const more = page.getByRole('button', { name: 'Load more' });
