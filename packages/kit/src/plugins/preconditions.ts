@@ -91,17 +91,19 @@ export const preconditions = fp<{ forwarded: boolean }>(
       wrapped.add(judged);
       route.handler = judged;
     });
-    app.addHook('onSend', async (request, reply, payload) => {
+    // A callback hook, not an async one: it runs on every answer of every service, and almost always hands the
+    // payload on untouched (no promise per request for that).
+    app.addHook('onSend', (request, reply, payload, done) => {
       const outcome = failedOnSafe.get(request);
-      if (outcome === undefined || reply.statusCode < 200 || reply.statusCode > 299) return payload;
+      if (outcome === undefined || reply.statusCode < 200 || reply.statusCode > 299) return done(null, payload);
       failedOnSafe.delete(request);
       // The route's answer is not sent: a stream it opened is closed.
       if (payload instanceof Readable) payload.destroy();
-      if (outcome !== 304) throw outcome;
+      if (outcome !== 304) return done(outcome);
       // No body and no length (RFC 9110 8.6, 15.4.5): an empty stream, which Fastify's HEAD route drains without
       // writing `Content-Length: 0` as it does for an absent payload. Cache-Control and Vary stay, as 15.4.5 asks.
       reply.code(304).removeHeader('content-type').removeHeader('content-length');
-      return Readable.from([]);
+      done(null, Readable.from([]));
     });
   },
   { name: KIT_PLUGINS.preconditions, fastify: '5.x', dependencies: [KIT_PLUGINS.problemErrors] },
