@@ -24,7 +24,7 @@ const DEADLINE_MS = 12_000;
  * calls naming a `refused` product are answered 422 (never reaching it); those naming a `garbled` product reach it
  * (stock is taken) and their answer comes back without its lines; those naming a `failing` product are answered 500
  * (a bug of the product service for that payload: to the order service, no different from an outage). Releases: all 503 while `releasesDown`, 422 for
- * the order ids in `refusedReleases`. Everything else passes through.
+ * the order ids in `refusedReleases`. Reads of one reservation (the audit's): 500 for the order ids in `failingReads`. Everything else passes through.
  */
 async function poisoningProxy(
   target: string,
@@ -36,10 +36,11 @@ async function poisoningProxy(
   garbled: Set<string>;
   failing: Set<string>;
   refusedReleases: Set<string>;
+  failingReads: Set<string>;
   close(): Promise<void>;
 }> {
   const to = new URL(target);
-  const state = { down: true, releasesDown: false, refused: new Set<string>(), garbled: new Set<string>(), failing: new Set<string>(), refusedReleases: new Set<string>() };
+  const state = { down: true, releasesDown: false, refused: new Set<string>(), garbled: new Set<string>(), failing: new Set<string>(), refusedReleases: new Set<string>(), failingReads: new Set<string>() };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -54,6 +55,7 @@ async function poisoningProxy(
       if (reserving && state.down) return problem(503, 'service-unavailable');
       if (req.method === 'DELETE' && state.releasesDown) return problem(503, 'service-unavailable');
       if (req.method === 'DELETE' && state.refusedReleases.has(path.split('/')[3] ?? '')) return problem(422, 'unprocessable-entity');
+      if (req.method === 'GET' && state.failingReads.has(path.split('/')[3] ?? '')) return problem(500, 'internal-server-error');
       if (products.some((p) => state.refused.has(p))) return problem(422, 'unprocessable-entity');
       if (products.some((p) => state.failing.has(p))) return problem(500, 'internal-server-error');
       const garble = products.some((p) => state.garbled.has(p));
@@ -215,5 +217,52 @@ describe('poison orders: the product service answers one order what it should no
     assert.deepEqual([...new Set((await statuses(poison)).values())], ['pending']);
     assert.equal(await stockOf(product.base, failing.id), 20);
     proxy.failing.clear();
+  });
+  it('when the product service reserves at placement but its answer cannot be read, then the customer is answered 503 pending with Retry-After, and a retry with the same key confirms the order once the answers are right', async () => {
+    const buyer = await createCustomer(user.base, 'poison');
+    const p = await createProduct(product.base, admin, { stock: 10 });
+    proxy.down = false;
+    proxy.garbled.add(p.id);
+    const key = randomUUID();
+    const send = () => http<{ orderId?: string; orderStatus?: string; id?: string; status?: string }>(order.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 3 }] }, headers: { 'idempotency-key': key } });
+    const first = await send();
+    assert.equal(first.status, 503, `the truth: recorded pending, not a server error: ${first.text}`);
+    assert.equal(first.body.orderStatus, 'pending');
+    assert.ok(Number(first.headers.get('retry-after')) >= 1, 'says when to retry');
+    const id = first.body.orderId!;
+    // Stock is held for it meanwhile (the product service did reserve).
+    assert.equal(await stockOf(product.base, p.id), 7);
+    proxy.garbled.delete(p.id);
+    await sleep(Number(first.headers.get('retry-after')) * 1000);
+    const retry = await send();
+    assert.equal(retry.status, 200, retry.text);
+    assert.equal(retry.body.id, id);
+    assert.equal(retry.body.status, 'confirmed');
+    // Held exactly once, for this confirmed order.
+    assert.equal(await stockOf(product.base, p.id), 7);
+    assert.deepEqual([...(await held([id]))], [id]);
+  });
+  it('when the audit finds confirmed orders without a reservation and the product service answers 500 to reading one of them, then the others are still repaired, and that one is once the answers are right', async () => {
+    const buyer = await createCustomer(user.base, 'poison');
+    const p = await createProduct(product.base, admin, { stock: 20 });
+    proxy.down = false;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await http<{ id: string; status: string }>(order.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 2 }] }, headers: { 'idempotency-key': randomUUID() } });
+      assert.equal(res.body.status, 'confirmed', res.text);
+      ids.push(res.body.id);
+    }
+    // The first (the lowest id: audited first) cannot be read; all three lose their reservation behind the order service's back.
+    const [bad, ...others] = ids as [string, ...string[]];
+    proxy.failingReads.add(bad);
+    const svc = await serviceToken();
+    for (const id of ids) assert.equal((await http(product.base, 'DELETE', `/internal/reservations/${id}`, { token: svc })).status, 200);
+    await waitFor('the audit to record the readable ones cancelled', async () => [...(await statuses(others)).values()].every((s) => s === 'cancelled'), 6_000);
+    assert.equal((await statuses([bad])).get(bad), 'confirmed');
+    proxy.failingReads.clear();
+    await waitFor('the audit to record the last one cancelled', async () => (await statuses([bad])).get(bad) === 'cancelled', 6_000);
+    // stock = initial + restocked - confirmed units: nothing confirmed, nothing held.
+    assert.equal(await stockOf(product.base, p.id), 20);
+    assert.equal((await held(ids)).size, 0);
   });
 });

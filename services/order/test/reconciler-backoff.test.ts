@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
 import { Reconciler } from '../src/background/reconciler.js';
-import { ProductUnavailableError } from '../src/clients/product-client.js';
+import { ProductAnswerError, ProductUnavailableError } from '../src/clients/product-client.js';
 import type { OrderDeps } from '../src/use-cases/order-deps.js';
 
 function recordingLog(): { log: FastifyBaseLogger; lines: { level: string; msg: string; obj: Record<string, unknown> }[] } {
@@ -86,5 +86,54 @@ describe('reconciler while the product service is away', () => {
     }
     assert.match(String(warnings[0]!.obj['reason']), /timeout/);
     assert.match(String(warnings[1]!.obj['reason']), /release/);
+  });
+});
+
+describe('the audit when the product service answers some of its reads with an error', () => {
+  const id = (n: number) => `0190a0b0-0000-7000-8000-${String(n).padStart(12, '0')}`;
+  /** A product service holding reservations for `held` (listed in pages of 2, the page after `listFailsAfter` ids answered 500) and confirmed orders `confirmed` here. */
+  function audited(opts: { held: number[]; confirmed: number[]; listFailsAfter?: number; readFails: (n: number) => boolean }) {
+    const cancelled: string[] = [];
+    const errors: string[] = [];
+    const repository = {
+      withAuditLock: async <T>(fn: () => Promise<T>) => fn(),
+      confirmedIds: async (after: string | null) => opts.confirmed.map(id).filter((i) => after === null || i > after),
+      statusesOf: async (ids: string[]) => new Map(ids.map((i) => [i, 'confirmed'])),
+      transition: async (orderId: string) => (cancelled.push(orderId), { id: orderId }),
+    };
+    const products = {
+      listHeld: async (after: string | null) => {
+        const rest = opts.held.map(id).filter((i) => after === null || i > after);
+        if (opts.listFailsAfter !== undefined && opts.held.length - rest.length >= opts.listFailsAfter) throw new ProductAnswerError(500, 'the reservation list');
+        const page = rest.slice(0, 2);
+        return { orderIds: page, next: rest.length > 2 ? page[1]! : null };
+      },
+      get: async (orderId: string) => (opts.readFails(Number(orderId.slice(-12))) ? { kind: 'unexpected', status: 500, reason: 'product answered 500' } : { kind: 'released' }),
+    };
+    const metrics = { settleErrors: { inc: ({ reason }: { reason: string }) => errors.push(reason) }, repairs: { inc: () => undefined } };
+    const reconciler = new Reconciler({ repository, products, metrics } as unknown as OrderDeps, recordingLog().log, 20, 0);
+    return { audit: () => reconciler.auditOnce(), cancelled, errors };
+  }
+
+  it('when one confirmed order without a reservation cannot be read, then the others are repaired and the error is counted', async () => {
+    const a = audited({ held: [2, 4], confirmed: [1, 2, 3, 4, 5], readFails: (n) => n === 1 });
+    assert.deepEqual(await a.audit(), { reservationWithoutOrder: 0, orderWithoutReservation: 2 });
+    assert.deepEqual(a.cancelled, [id(3), id(5)]);
+    assert.deepEqual(a.errors, ['unexpected_answer']);
+  });
+
+  it('when a page of the held list is answered 500, then what was compared before it is repaired and nothing after it is touched', async () => {
+    // Pages [2, 4], [6, 8], then 500: 1, 3, 5, 7 are known to lack a reservation; 9 is not known either way.
+    const a = audited({ held: [2, 4, 6, 8, 10], confirmed: [1, 2, 3, 4, 5, 6, 7, 8, 9], listFailsAfter: 4, readFails: () => false });
+    assert.deepEqual(await a.audit(), { reservationWithoutOrder: 0, orderWithoutReservation: 4 });
+    assert.deepEqual(a.cancelled, [id(1), id(3), id(5), id(7)]);
+    assert.deepEqual(a.errors, ['unexpected_answer']);
+  });
+
+  it('when every read is answered with an error, then the audit stops as for an outage after a few in a row', async () => {
+    const a = audited({ held: [], confirmed: Array.from({ length: 50 }, (_, i) => i + 1), readFails: () => true });
+    await assert.rejects(a.audit(), ProductUnavailableError);
+    assert.equal(a.errors.length, 8);
+    assert.deepEqual(a.cancelled, []);
   });
 });

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { errorCode, isUnavailableError } from '@ecommerce/kit';
-import { ProductUnavailableError } from '../clients/product-client.js';
+import { ProductAnswerError, ProductUnavailableError } from '../clients/product-client.js';
 import type { OrderRow } from '../model/order.js';
 import type { OrderDeps } from '../use-cases/order-deps.js';
 import { settleOrder, settleStuck, type SettleResult } from '../use-cases/settle-order.js';
@@ -12,6 +12,8 @@ const PARALLEL = 8;
 /** The longest pause between passes while the product service does not answer. */
 const MAX_BACKOFF_MS = 4_000;
 const AUDIT_PAGE = 500;
+/** Error answers in a row (no order's reservation read in between) after which the audit takes the product service as away. */
+const AUDIT_MAX_ERRORS_IN_A_ROW = 8;
 
 export interface AuditResult {
   /** Reservations held for an order that is final and not confirmed (or unknown): released. */
@@ -39,6 +41,7 @@ export class Reconciler {
   private stopped = false;
   private failures = 0;
   private nextAuditAt: number;
+  private auditErrorsInARow = 0;
 
   constructor(
     private readonly deps: OrderDeps,
@@ -167,7 +170,10 @@ export class Reconciler {
    * order id order, and repairs what a bug or a lost write left: a reservation held for an order that is final
    * and not confirmed is released; a confirmed order without a reservation is recorded as cancelled (its units
    * are on sale already). Every candidate is read again before it is repaired, so an order in flight is never
-   * touched. One replica at a time (advisory lock); returns null when another holds it.
+   * touched. One replica at a time (advisory lock); returns null when another holds it. An error answer about one
+   * order's reservation (or a page of the held list) is counted and skipped, audited again next time (one such answer
+   * stopped every repair of every audit before); no answer at all, or AUDIT_MAX_ERRORS_IN_A_ROW error answers in a
+   * row, stops the audit as an outage.
    */
   async auditOnce(): Promise<AuditResult | null> {
     return inRootSpan('audit orders and reservations', () => this.deps.repository.withAuditLock(() => this.audit()));
@@ -175,16 +181,32 @@ export class Reconciler {
 
   private async audit(): Promise<AuditResult> {
     const result: AuditResult = { reservationWithoutOrder: 0, orderWithoutReservation: 0 };
-    const held = pages((after) => this.deps.products.listHeld(after, AUDIT_PAGE).then((p) => ({ ids: p.orderIds, next: p.next })));
+    this.auditErrorsInARow = 0;
+    const listed = pages((after) => this.deps.products.listHeld(after, AUDIT_PAGE).then((p) => ({ ids: p.orderIds, next: p.next })));
     const confirmed = pages(async (after) => {
       const ids = await this.deps.repository.confirmedIds(after, AUDIT_PAGE);
       return { ids, next: ids.length === AUDIT_PAGE ? ids[ids.length - 1]! : null };
     });
+    // A page of the held list answered with an error status: what was compared up to it is repaired (every id below
+    // the last listed one is known on both sides), the rest waits for the next audit. No answer at all stops the audit.
+    let cut = false;
+    const held = {
+      next: async (): Promise<IteratorResult<string, void>> => {
+        try {
+          return await listed.next();
+        } catch (err) {
+          if (!(err instanceof ProductAnswerError)) throw err;
+          this.auditAnswerError(err.message);
+          cut = true;
+          return { done: true, value: undefined };
+        }
+      },
+    };
     const heldOnly: string[] = [];
     const confirmedOnly: string[] = [];
     let h = await held.next();
     let c = await confirmed.next();
-    while (!h.done || !c.done) {
+    while (!cut && (!h.done || !c.done)) {
       if (!h.done && !c.done && h.value === c.value) {
         [h, c] = await Promise.all([held.next(), confirmed.next()]);
       } else if (c.done || (!h.done && h.value < c.value)) {
@@ -227,10 +249,23 @@ export class Reconciler {
     return repaired;
   }
 
+  /** An error answer during the audit: counted and skipped; too many in a row and the product service is taken as away. */
+  private auditAnswerError(reason: string): void {
+    this.deps.metrics.settleErrors.inc({ reason: 'unexpected_answer' });
+    this.log.warn({ reason }, 'audit: the product service answered with an error; that part is audited again next time, the rest goes on');
+    if (++this.auditErrorsInARow >= AUDIT_MAX_ERRORS_IN_A_ROW) throw new ProductUnavailableError(`${this.auditErrorsInARow} error answers in a row during the audit (last: ${reason})`);
+  }
+
   private async cancelUnheld(id: string): Promise<boolean> {
     const state = await this.deps.products.get(id);
     if (state.kind === 'reserved') return false;
     if (state.kind === 'unavailable') throw new ProductUnavailableError(`${state.reason} during the audit`);
+    if (state.kind === 'unexpected') {
+      // This order alone, as far as we know: counted, tried again by the next audit; the others are checked meanwhile.
+      this.auditAnswerError(`${state.reason} for the reservation of order ${id}`);
+      return false;
+    }
+    this.auditErrorsInARow = 0;
     // Confirmed is written only after the reservation is taken, and a cancel records `cancelling` before it
     // releases, so a confirmed order seen without a reservation is drift; the conditional write skips a cancel
     // that began meanwhile.

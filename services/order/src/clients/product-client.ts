@@ -23,7 +23,15 @@ export type ReserveOutcome =
 /** Client errors about one request's payload; any other answer that decides nothing (401, 403, 404, 429, 5xx) is the service's state. */
 const PER_REQUEST_ERRORS = new Set([400, 409, 413, 422]);
 
-export type ReservationState = { kind: 'reserved'; items: ReservationItem[] } | { kind: 'released' } | { kind: 'refused' } | { kind: 'absent' } | { kind: 'unavailable'; reason: string };
+export type ReservationState =
+  | { kind: 'reserved'; items: ReservationItem[] }
+  | { kind: 'released' }
+  | { kind: 'refused' }
+  | { kind: 'absent' }
+  /** No answer at all (no connection, a timeout): the product service is away. */
+  | { kind: 'unavailable'; reason: string }
+  /** An answer that says nothing about this reservation (a 4xx other than 404, a 5xx): it may concern this order alone. */
+  | { kind: 'unexpected'; status: number; reason: string };
 
 const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'instance', 'orderId']);
 
@@ -32,6 +40,17 @@ export class ProductUnavailableError extends Error {
   constructor(reason: string) {
     super(`product service unavailable: ${reason}`);
     this.name = 'ProductUnavailableError';
+  }
+}
+
+/** The product service answered a request with an error status (4xx, 5xx) that decides nothing: it answered, so no outage as a whole. */
+export class ProductAnswerError extends Error {
+  constructor(
+    readonly status: number,
+    what: string,
+  ) {
+    super(`product answered ${status} to ${what}`);
+    this.name = 'ProductAnswerError';
   }
 }
 
@@ -85,7 +104,10 @@ export class ProductClient {
     }
   }
 
-  /** One page of the order ids holding stock (status reserved), ascending; throws ProductUnavailableError when the product service does not answer. */
+  /**
+   * One page of the order ids holding stock (status reserved), ascending; throws ProductUnavailableError when the
+   * product service does not answer, ProductAnswerError when it answers with an error status.
+   */
   async listHeld(after: string | null, limit: number): Promise<{ orderIds: string[]; next: string | null }> {
     const query = new URLSearchParams({ status: 'reserved', limit: String(limit), ...(after ? { after } : {}) });
     let res: ServiceResponse<ReservationPage>;
@@ -99,7 +121,7 @@ export class ProductClient {
     } catch (err) {
       throw new ProductUnavailableError(describe(err));
     }
-    if (res.status !== 200) throw new ProductUnavailableError(`product answered ${res.status} to the reservation list`);
+    if (res.status !== 200) throw new ProductAnswerError(res.status, 'the reservation list');
     return { orderIds: res.body.items.map((i) => i.orderId.toLowerCase()), next: res.body.next };
   }
 
@@ -117,7 +139,7 @@ export class ProductClient {
         return res.body.status === 'refused' ? { kind: 'refused' } : { kind: 'released' };
       }
       if (res.status === 404) return { kind: 'absent' };
-      return { kind: 'unavailable', reason: `product answered ${res.status}` };
+      return { kind: 'unexpected', status: res.status, reason: `product answered ${res.status}` };
     } catch (err) {
       return { kind: 'unavailable', reason: describe(err) };
     }

@@ -29,7 +29,16 @@ export async function settleOrder(deps: OrderDeps, row: OrderRow, context?: Requ
   let moved: OrderRow | null = null;
   switch (outcome.kind) {
     case 'reserved': {
-      const p = priced(row.items, outcome.items);
+      let p: ReturnType<typeof priced>;
+      try {
+        p = priced(row.items, outcome.items);
+      } catch (err) {
+        // The product service reserved but its answer cannot be read (a line missing): nothing decided here. The
+        // order stays pending on its own backoff: a placement answers 503 pending (a retry with its key, or the
+        // reconciler, settles it once the answer is right), and past its deadline it is released and failed.
+        deps.metrics.settleErrors.inc({ reason: 'error' });
+        return settleStuck(deps, row, (err as Error).message);
+      }
       moved = await deps.repository.transition(row.id, 'pending', 'confirmed', p);
       if (moved) deps.metrics.revenue.inc({ currency: p.currency }, p.totalCents);
       break;
