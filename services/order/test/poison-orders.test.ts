@@ -96,7 +96,7 @@ describe('poison orders: the product service answers one order what it should no
   before(async () => {
     product = await startProductService(db.urls.product, user.base);
     proxy = await poisoningProxy(product.base);
-    const env = { PENDING_DEADLINE_MS: String(DEADLINE_MS), RESERVATION_TIMEOUT_MS: '500', RECONCILER_INTERVAL_MS: '100', AUDIT_INTERVAL_MS: '300' };
+    const env = { PENDING_DEADLINE_MS: String(DEADLINE_MS), RESERVATION_TIMEOUT_MS: '500', RECONCILER_INTERVAL_MS: '100', AUDIT_INTERVAL_MS: '300', STATS_INTERVAL_MS: '200' };
     order = await startOrderService(db.urls.order, user.base, proxy.base, env);
     replica = await startOrderService(db.urls.order, user.base, proxy.base, env);
   });
@@ -194,9 +194,15 @@ describe('poison orders: the product service answers one order what it should no
     assert.deepEqual([...new Set((await statuses(poison)).values())], ['cancelling']);
     assert.equal((await held(poison)).size, poison.length);
     assert.equal(await stockOf(product.base, p.id), 50 - 2 * poison.length);
+    // Seen: stuck cancels are counted (for OrdersStuckCancelling), on every replica.
+    const gauge = async (r: Running, name: string) => metricValue((await http(r.base, 'GET', '/metrics')).text, name);
+    for (const r of [order, replica]) {
+      await waitFor('the cancelling gauges', async () => (await gauge(r, 'orders_cancelling')) === poison.length && (await gauge(r, 'orders_cancelling_oldest_age_seconds')) >= 1, 3_000);
+    }
 
     proxy.refusedReleases.clear();
     await waitFor('the poison cancels to be finished', async () => [...(await statuses(poison)).values()].every((s) => s === 'cancelled'), 20_000);
+    await waitFor('the cancelling gauges back to 0', async () => (await gauge(order, 'orders_cancelling')) === 0 && (await gauge(order, 'orders_cancelling_oldest_age_seconds')) === 0, 3_000);
     assert.equal((await held(ids)).size, 0);
     assert.equal(await stockOf(product.base, p.id), 50);
   });

@@ -69,12 +69,15 @@ export const business = () =>
         queries: [{ expr: `sum(increase(product_stockouts_total{${APP}}[$__rate_interval]))`, legend: 'stock-outs' }],
       }),
       timeSeriesPanel({
-        title: 'Pending orders and age of the oldest',
+        title: 'Pending and cancelling orders and age of the oldest',
         unit: 'short',
         queries: [
           { expr: `max(orders_pending{${APP}})`, legend: 'pending' },
           { expr: `max(orders_pending_oldest_age_seconds{${APP}})`, legend: 'oldest age (s)' },
+          { expr: `max(orders_cancelling{${APP}})`, legend: 'cancelling' },
+          { expr: `max(orders_cancelling_oldest_age_seconds{${APP}})`, legend: 'oldest cancelling (s)' },
         ],
+        runbooks: ['OrdersStuckPending', 'OrdersStuckCancelling'],
       }),
       timeSeriesPanel({
         title: 'Cancellations and reconciler settlements/min',

@@ -220,12 +220,17 @@ export class OrderRepository {
     await this.db.query('order_prune_usage', `DELETE FROM customer_usage WHERE hour < date_trunc('hour', now()) - interval '1 hour'`);
   }
 
-  async pendingStats(): Promise<{ count: number; oldestAgeSeconds: number }> {
-    const res = await this.db.query<{ count: number; oldest: number | null }>(
+  async pendingStats(): Promise<{ count: number; oldestAgeSeconds: number; cancellingCount: number; cancellingOldestAgeSeconds: number }> {
+    // Pending: aged from creation (its deadline runs from there); cancelling: from the cancel (updated_at, the
+    // status change; orders_cancelling_idx).
+    const res = await this.db.query<{ count: number; oldest: number | null; cancelling: number; cancelling_oldest: number | null }>(
       'order_pending_stats',
-      `SELECT count(*)::int AS count, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS oldest FROM orders WHERE status = 'pending'`,
+      `SELECT p.count, p.oldest, c.count AS cancelling, c.oldest AS cancelling_oldest
+       FROM (SELECT count(*)::int AS count, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS oldest FROM orders WHERE status = 'pending') p,
+            (SELECT count(*)::int AS count, EXTRACT(EPOCH FROM now() - min(updated_at))::float8 AS oldest FROM orders WHERE status = 'cancelling') c`,
     );
-    return { count: res.rows[0]?.count ?? 0, oldestAgeSeconds: res.rows[0]?.oldest ?? 0 };
+    const r = res.rows[0];
+    return { count: r?.count ?? 0, oldestAgeSeconds: r?.oldest ?? 0, cancellingCount: r?.cancelling ?? 0, cancellingOldestAgeSeconds: r?.cancelling_oldest ?? 0 };
   }
 
   /**
