@@ -134,32 +134,6 @@ export function newCheckoutAttempt(): string {
   return nonce;
 }
 
-const IN_FLIGHT_KEY = 'ecommerce.checkout-in-flight.v1';
-/** How long a checkout left mid-request is worth a word: a retry with its key finds the order for longer. */
-const IN_FLIGHT_NOTICE_MS = 30 * 60_000;
-
-/**
- * The key of an order request on its way, kept until its answer arrives: a page reloaded or closed meanwhile
- * cannot tell whether the order went through. Checkout then says so (pressing again with the same key is safe).
- */
-export const checkoutInFlight = {
-  mark(key: string): void {
-    localStorage.setItem(IN_FLIGHT_KEY, JSON.stringify({ key, at: Date.now() }));
-  },
-  clear(): void {
-    localStorage.removeItem(IN_FLIGHT_KEY);
-  },
-  /** True when a request under this key was sent lately and never answered here. */
-  pending(key: string): boolean {
-    try {
-      const v = JSON.parse(localStorage.getItem(IN_FLIGHT_KEY) ?? 'null') as { key?: unknown; at?: unknown } | null;
-      return v?.key === key && typeof v.at === 'number' && Date.now() - v.at < IN_FLIGHT_NOTICE_MS;
-    } catch {
-      return false;
-    }
-  },
-};
-
 interface Cart {
   lines: CartLine[];
   add(product: CartProduct, quantity: number): void;

@@ -3,13 +3,13 @@ import { useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate } from 'react-router';
 import { hasAccessToken, orderApi } from '../api/client.js';
 import { cartTotals, isMixedCurrency, orderItems, parseCart, type CartLine } from '../cart.js';
-import { contentHash, placeOrder, withoutOrdered, type ShortItem } from '../checkout.js';
+import { checkoutInFlight, contentHash, placeOrder, withoutOrdered, type ShortItem } from '../checkout.js';
 import { CartChanges, useCartCheck } from '../cart-check.js';
 import { Loading, Money, focusAfterRender } from '../components.js';
 import { EmptyCart, WaitingForSession } from '../page-parts.js';
 import { countOf } from '../count.js';
 import { ordersChanged } from '../order-events.js';
-import { CART_KEY, checkoutInFlight, checkoutNonce, newCheckoutAttempt, useAuth, useCart } from '../state.js';
+import { CART_KEY, checkoutNonce, newCheckoutAttempt, useAuth, useCart } from '../state.js';
 import { AuthForms } from './AuthForms.js';
 import { CartLines } from './CartPage.js';
 
