@@ -1,4 +1,4 @@
-import { Suspense, useEffect, useRef, useState } from 'react';
+import { Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link, NavLink, Outlet, useLocation } from 'react-router';
 import { cartUnits } from './cart.js';
 import { countOf } from './count.js';
@@ -21,6 +21,9 @@ export function Layout() {
   const main = useRef<HTMLElement>(null);
   // Sign out that could not reach the shop: the session is still on (server and here), said until the next try.
   const [signOutFailed, setSignOutFailed] = useState(false);
+  // What a page the shopper left says when its answer comes (an order placed after they went elsewhere): shown
+  // here, on the page they chose, until they go on.
+  const [notice, setNotice] = useState<ReactNode>(null);
   // On client-side navigation, move focus to the new page so screen readers announce it.
   const first = useRef(true);
   useEffect(() => {
@@ -28,6 +31,7 @@ export function Layout() {
       first.current = false;
       return;
     }
+    setNotice(null);
     main.current?.focus();
   }, [pathname]);
   return (
@@ -115,9 +119,13 @@ export function Layout() {
             Sign-out did not finish: the shop could not be reached, so you are still signed in. Please press Sign out again.
           </p>
         )}
+        {/* Always there (empty until it speaks), so screen readers hear what comes into it. */}
+        <div role="status" className="notice">
+          {notice}
+        </div>
         <PageErrorBoundary key={pathname}>
           <Suspense fallback={<Loading />}>
-            <Outlet />
+            <Outlet context={setNotice satisfies Notify} />
           </Suspense>
         </PageErrorBoundary>
       </main>
@@ -127,6 +135,9 @@ export function Layout() {
     </>
   );
 }
+
+/** Says something on whatever page is shown (Layout's status region): for a page that was left before its answer came. */
+export type Notify = (notice: ReactNode) => void;
 
 /**
  * While a remembered session is checked, a signed-in header's link, kept empty: the box it will fill is there

@@ -923,6 +923,52 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('leaving checkout (Back, or a link) while the order is on its way keeps the shopper where they went: the order is placed and that page says so in a status message with a link to it', { timeout: STEP_MS }, async () => {
+    const { product, email, context, page, errors } = await shopperAtCheckout({ stock: 10, name: 'Left-behind jug' }, 2, 'left');
+    const token = await login(email, 'correct-horse-9');
+    const header = page.getByRole('navigation', { name: 'Main' });
+    for (const [leave, where, heading] of [
+      ['Back', '/cart', 'Cart'],
+      ['a link', '/', 'Good things, honestly in stock'],
+    ] as const) {
+      if (leave === 'a link') await addToCart(page, product, 1);
+      // Checkout opened from the cart inside the app, so Back is the app's own navigation (no page load).
+      await header.getByRole('link', { name: /^Cart/ }).click();
+      await page.getByRole('link', { name: 'Checkout' }).click();
+      const before = new Set((await ordersOf(token)).map((o) => o.id));
+      const order = await holdRequests(page, '**/order', 'POST');
+      await page.getByRole('button', { name: 'Place order' }).click();
+      await order.asked;
+      if (leave === 'Back') await page.goBack();
+      else await page.getByRole('link', { name: 'Northwind Supply' }).click();
+      await page.getByRole('heading', { level: 1, name: heading }).waitFor();
+      order.release();
+      const said = page.getByRole('status').filter({ hasText: /^Order \S{8} is placed\.$/ });
+      await said.waitFor();
+      const placed = (await ordersOf(token)).filter((o) => !before.has(o.id));
+      assert.equal(placed.length, 1, JSON.stringify(placed));
+      // The old page moved the shopper to the order once its answer came: they stay where they went.
+      await page.waitForTimeout(500);
+      assert.equal(new URL(page.url()).pathname, where, `still where the shopper went (${leave})`);
+      const link = said.getByRole('link', { name: `Order ${placed[0]!.id.slice(-8)}` });
+      assert.equal(await link.getAttribute('href'), `/orders/${placed[0]!.id}`);
+      if (leave === 'Back') {
+        // The cart took off what was ordered, as when checkout opens the order.
+        await page.getByText('Your cart is empty.').waitFor();
+        await assertAccessible(page, 'a page told of an order placed after leaving checkout');
+      } else {
+        await link.click();
+        await page.getByRole('heading', { name: `Order ${placed[0]!.id.slice(-8)}` }).waitFor();
+        // Going on ends the message.
+        assert.equal(await page.getByText('is placed.').count(), 0);
+      }
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
+    }
+    assert.equal(await stockOf(product.id), 7);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('the product page says how many units the cart took: stock and the per-line cap bound it, never the number typed', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ stock: 5, name: 'Counted mug' });
     const { context, page, errors } = await newShopper();

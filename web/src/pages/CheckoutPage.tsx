@@ -1,6 +1,6 @@
 import { Fragment, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { Link, useNavigate } from 'react-router';
+import { Link, useNavigate, useOutletContext } from 'react-router';
 import { hasAccessToken, orderApi } from '../api/client.js';
 import { cartTotals, isMixedCurrency, orderItems, parseCart, type CartLine } from '../cart.js';
 import { checkoutInFlight, contentHash, placeOrder, withoutOrdered, type ShortItem } from '../checkout.js';
@@ -10,6 +10,7 @@ import { EmptyCart, WaitingForSession } from '../page-parts.js';
 import { countOf } from '../count.js';
 import { ordersChanged } from '../order-events.js';
 import { CART_KEY, checkoutNonce, newCheckoutAttempt, useAuth, useCart } from '../state.js';
+import type { Notify } from '../Layout.js';
 import { AuthForms } from './AuthForms.js';
 import { CartLines } from './CartPage.js';
 
@@ -33,6 +34,15 @@ export function CheckoutPage() {
   const [error, setError] = useState<ReactNode>(null);
   const busy = useRef(false);
   const fresh = useCartCheck();
+  const notify = useOutletContext<Notify>();
+  // Whether the shopper is still here: an answer that comes after they left (Back, a link) does not pull them away.
+  const shown = useRef(true);
+  useEffect(() => {
+    shown.current = true;
+    return () => {
+      shown.current = false;
+    };
+  }, []);
   useEffect(() => {
     document.title = 'Checkout: Northwind Supply';
   }, []);
@@ -124,8 +134,22 @@ export function CheckoutPage() {
         const id = outcome.kind === 'placed' ? outcome.order.id : outcome.orderId;
         // The total the shopper confirmed: the order page says so if the shop charged another one (a price
         // changed between the last look and the order).
-        const shown = cartTotals(lines)[0];
-        navigate(`/orders/${id}`, { state: { placed: true, shownTotalCents: shown?.totalCents } });
+        const total = cartTotals(lines)[0];
+        if (shown.current) {
+          navigate(`/orders/${id}`, { state: { placed: true, shownTotalCents: total?.totalCents } });
+          return;
+        }
+        // Left while the order was on its way: it stays placed, and the page they chose says so, with the way to it.
+        const order = <Link to={`/orders/${id}`}>Order {id.slice(-8)}</Link>;
+        notify(
+          outcome.kind === 'placed' ? (
+            <>{order} is placed.</>
+          ) : outcome.kind === 'pending' ? (
+            <>{order} is placed; the shop is confirming it.</>
+          ) : (
+            <>{order} could not be completed; its page says why.</>
+          ),
+        );
         return;
       }
       case 'short': {
