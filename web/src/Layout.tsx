@@ -36,7 +36,16 @@ export function Layout() {
   }, [pathname]);
   return (
     <>
-      <a className="skip" href="#main">
+      {/* Focuses the main region without following #main: that added a history entry (Back only took the "#main"
+          off the address) and left the hash in every address shared from then on. */}
+      <a
+        className="skip"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          main.current?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header className="site-header">

@@ -1962,6 +1962,29 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('Skip to content puts the focus on the main region and adds nothing to the history: the address keeps no #main, and Back goes to the page before', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await newShopper();
+    await page.goto('/');
+    await page.getByRole('heading', { level: 1, name: 'Good things, honestly in stock' }).waitFor();
+    await page.goto('/cart');
+    await page.getByRole('heading', { level: 1, name: 'Cart' }).waitFor();
+    const entries = await page.evaluate(() => history.length);
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.id === 'main');
+    assert.equal(new URL(page.url()).hash, '', 'no #main in the address');
+    assert.equal(await page.evaluate(() => history.length), entries, 'no history entry');
+    // The next Tab goes on in the page, past the header.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => !!document.activeElement?.closest('main')), true);
+    // Back leaves the cart (before, it only took "#main" off the address and stayed).
+    await page.goBack();
+    await page.waitForURL((url) => url.pathname === '/');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('every page has its own title (WCAG 2.4.2)', { timeout: STEP_MS }, async () => {
     const { product, context, page } = await shopperAtCheckout({ stock: 5, name: 'Titled jar' }, 1, 'title');
     await page.getByRole('button', { name: 'Place order' }).click();
