@@ -2643,7 +2643,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByRole('table').waitFor();
     await assertAccessible(page, 'admin products');
     const sku = `ADM-${Date.now().toString(36)}`.toUpperCase();
-    await page.getByLabel('SKU').fill(sku);
+    await page.getByLabel('SKU', { exact: true }).fill(sku);
     await page.getByLabel('Name').fill('Walnut cutting board');
     await page.getByLabel('Description').fill('End-grain walnut, 40 by 30 cm.');
     await page.getByLabel('Price').fill('64.50');
@@ -2668,7 +2668,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     assert.equal(created.priceCents, 6450);
     assert.equal(created.stock, 7);
     // The same SKU again: the service's 409 is put on the SKU field; the others are not marked.
-    await page.getByLabel('SKU').fill(sku);
+    await page.getByLabel('SKU', { exact: true }).fill(sku);
     await page.getByLabel('Name').fill('Another board');
     await page.getByLabel('Price').fill('10');
     await page.getByRole('button', { name: 'Create product' }).click();
@@ -2814,6 +2814,9 @@ describe('storefront in Chromium', { concurrency: false }, () => {
   test('admin: products with the same name get Edit links named apart by their SKU ("Edit Twin stool, SKU ..."), none alike', { timeout: STEP_MS }, async () => {
     const [a, b] = [await newProduct({ name: 'Twin stool' }), await newProduct({ name: 'twin  stool' })];
     const { context, page, errors } = await adminAtProducts();
+    // The list's first rows are in before the links are counted (a count does not wait; with every product on one page
+    // there is no Load more to wait for either).
+    await page.locator('[aria-labelledby="products-h"] tbody tr').first().waitFor();
     while (await page.getByRole('link', { name: /^Edit twin\s+stool/i }).count() < 2) await page.getByRole('button', { name: 'Load more' }).click();
     const names = await page.getByRole('link', { name: /^Edit / }).evaluateAll((links) => links.map((l) => l.getAttribute('aria-label') ?? l.textContent));
     assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), [], 'Edit links named alike');
@@ -2896,7 +2899,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     const name = '3 مصابيح مكتب!';
     const sku = `RTL-${Date.now().toString(36)}`.toUpperCase();
     const { context, page, errors } = await adminAtProducts();
-    await page.getByLabel('SKU').fill(sku);
+    await page.getByLabel('SKU', { exact: true }).fill(sku);
     await page.getByLabel('Name').fill(name);
     await page.getByLabel('Price').fill('12.50');
     await page.getByLabel('Stock').fill('3');
@@ -3138,7 +3141,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     const writes: string[] = [];
     page.on('request', (r) => r.method() !== 'GET' && /\/product(\/|$)/.test(new URL(r.url()).pathname) && writes.push(`${r.method()} ${new URL(r.url()).pathname}`));
     const sku = `DBL-${Date.now().toString(36)}`.toUpperCase();
-    await page.getByLabel('SKU').fill(sku);
+    await page.getByLabel('SKU', { exact: true }).fill(sku);
     await page.getByLabel('Name', { exact: true }).fill('Double-click lamp');
     await page.getByLabel('Price').fill('9.99');
     await page.getByLabel('Stock', { exact: true }).fill('5');
