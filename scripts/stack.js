@@ -18,7 +18,7 @@ import { createServer } from 'node:net';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { databaseRole, freePort, provisionDatabase, serviceUrl } from '@ecommerce/kit';
+import { OPERATIONAL_PATHS, databaseRole, freePort, provisionDatabase, serviceUrl } from '@ecommerce/kit';
 import { NO_ENDPOINT, tracingDecision } from '@ecommerce/telemetry';
 import { startEmbeddedPostgres } from './embedded-db.js';
 
@@ -95,8 +95,6 @@ export function portOf(env, variable, dflt) {
   return /^\s*\d+\s*$/.test(value) ? Number(value) : NaN;
 }
 
-const PROBES = new Set(['/livez', '/readyz', '/metrics']);
-
 /**
  * What `npm start` shows of a line a child wrote (null: nothing; all of it is in .data/logs): its warnings and errors,
  * and text that is not JSON as it is. A request line is shown by what it answered (`GET /product 503`, its reqId to
@@ -114,7 +112,7 @@ export function consoleLine(name, line) {
   const request = entry.msg === 'request' && typeof entry.method === 'string' && typeof entry.path === 'string';
   // The start-up's own probes: a /readyz 503 while a service waits for its database is expected, and one that never
   // turns 200 is said by the supervisor ("did not become ready").
-  if (request && PROBES.has(entry.route)) return null;
+  if (request && OPERATIONAL_PATHS.has(entry.route)) return null;
   const what = request ? `${entry.method} ${entry.path} ${entry.status}${entry.reqId ? ` (reqId ${entry.reqId})` : ''}` : (entry.msg ?? '');
   return `[${name}] ${what} ${entry.err?.message ?? ''}`.trim();
 }

@@ -24,6 +24,7 @@ export * from './ids.js';
 export * from './text.js';
 export { noneMatchHolds, readEntityTags, readIfMatch, type EntityTag, type EntityTagList } from './entity-tags.js';
 export { pathOf } from './request-target.js';
+export { OPERATIONAL_PATHS } from './operational-paths.js';
 export { repeatedMemberPointer } from './json-members.js';
 export { clientGone } from './client-connection.js';
 export { freePort } from './free-port.js';
