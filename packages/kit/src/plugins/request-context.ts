@@ -42,8 +42,9 @@ export function randomHex(bytes: number): string {
   return pooledRandomBytes(bytes).toString('hex');
 }
 
-export function traceparentOf(trace: TraceContext): string {
-  return `00-${trace.traceId}-${trace.spanId}-${trace.sampled === false ? '00' : '01'}`;
+/** A traceparent (or traceresponse) of this trace; flags 01 unless `sampled` says otherwise (by default the trace's own). */
+export function traceparentOf(trace: TraceContext, sampled = trace.sampled !== false): string {
+  return `00-${trace.traceId}-${trace.spanId}-${sampled ? '01' : '00'}`;
 }
 
 /**
@@ -106,7 +107,7 @@ export function traceRouterRefusal(request: FastifyRequest, reply: FastifyReply)
  */
 function identify(request: FastifyRequest, reply: FastifyReply, span: Span | undefined): void {
   request.trace = traceOf(span, request.headers.traceparent);
-  reply.header('x-request-id', request.id).header('traceresponse', traceparentOf({ ...request.trace, sampled: request.trace.sampled === true }));
+  reply.header('x-request-id', request.id).header('traceresponse', traceparentOf(request.trace, request.trace.sampled === true));
 }
 
 export const requestContext = fp(
