@@ -8,21 +8,11 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { containerEnv, dataOf, devOverlay, parseYaml, podTemplate, productionOverlay, renderKustomization, repoRoot, type K8sObject } from '../src/manifests.js';
 import { renderedPrometheusConfig } from '../src/prometheus-config.js';
+import { withNamespace } from './namespace-overlay.js';
 import { assertSameObjects, realKustomize } from './real-kustomize.js';
 
 const base = 'ecommerce';
 const other = 'shop';
-
-/** A kustomization in a temporary folder: `namespace: shop` over one of ours (a relative path, as kustomize requires). */
-function withNamespace<T>(overlay: string, namespace: string, use: (dir: string) => T): T {
-  const dir = mkdtempSync(join(tmpdir(), 'kustomize-namespace-'));
-  try {
-    writeFileSync(join(dir, 'kustomization.yaml'), `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: ${namespace}\nresources:\n  - ${relative(dir, join(repoRoot, overlay))}\n`);
-    return use(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 const overlays = [devOverlay, productionOverlay];
 const rendered = new Map(overlays.map((o) => [o, withNamespace(o, other, (dir) => renderKustomization(dir))]));

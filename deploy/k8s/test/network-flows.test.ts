@@ -4,27 +4,15 @@
 // (src/network-policy.ts), in both overlays and in another namespace; and the connections that must stay shut.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import { containerEnv, dataOf, devOverlay, parseYaml, podTemplate, productionOverlay, renderKustomization, repoRoot, type Container, type EnvSource, type K8sObject } from '../src/manifests.js';
+import { containerEnv, dataOf, devOverlay, parseYaml, podTemplate, productionOverlay, renderKustomization, type Container, type EnvSource, type K8sObject } from '../src/manifests.js';
 import { admits, type External, type PodRef } from '../src/network-policy.js';
 import { renderedPrometheusConfig } from '../src/prometheus-config.js';
-
-function inNamespace(namespace: string): K8sObject[] {
-  const dir = mkdtempSync(join(tmpdir(), 'flows-'));
-  try {
-    writeFileSync(join(dir, 'kustomization.yaml'), `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nnamespace: ${namespace}\nresources:\n  - ${relative(dir, join(repoRoot, devOverlay))}\n`);
-    return renderKustomization(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { withNamespace } from './namespace-overlay.js';
 
 const renders: [string, K8sObject[]][] = [
   ['dev', renderKustomization(devOverlay)],
   ['production', renderKustomization(productionOverlay)],
-  ['dev in namespace shop', inNamespace('shop')],
+  ['dev in namespace shop', withNamespace(devOverlay, 'shop', renderKustomization)],
 ];
 
 interface Workload {
