@@ -108,6 +108,16 @@ describe('poison orders: the product service answers one order what it should no
     assert.equal(res.status, 503, `placed while the reservations are refused: ${res.text}`);
     return res.body.orderId!;
   };
+  /** `count` orders of 2 units each, placed and confirmed while the product service answers them right; their ids, oldest first. */
+  const placeConfirmed = async (token: string, productId: string, count: number) => {
+    const ids: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const res = await http<{ id: string; status: string }>(order.base, 'POST', '/order', { token, body: { items: [{ productId, quantity: 2 }] }, headers: { 'idempotency-key': randomUUID() } });
+      assert.equal(res.body.status, 'confirmed', res.text);
+      ids.push(res.body.id);
+    }
+    return ids;
+  };
   const statuses = async (ids: string[]) =>
     new Map((await sql<{ id: string; status: string }>(db.urls.order, 'SELECT id, status FROM orders.orders WHERE id = ANY($1::uuid[])', [ids])).map((r) => [r.id, r.status]));
   const held = async (ids: string[]) =>
@@ -173,12 +183,7 @@ describe('poison orders: the product service answers one order what it should no
     const buyer = await createCustomer(user.base, 'poison');
     const p = await createProduct(product.base, admin, { stock: 50 });
     proxy.down = false;
-    const ids: string[] = [];
-    for (let i = 0; i < 12; i++) {
-      const res = await http<{ id: string; status: string }>(order.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 2 }] }, headers: { 'idempotency-key': randomUUID() } });
-      assert.equal(res.body.status, 'confirmed', res.text);
-      ids.push(res.body.id);
-    }
+    const ids = await placeConfirmed(buyer.token, p.id, 12);
     // Cut short (cancelling), the poison ones first: the oldest, claimed first.
     const poison = ids.slice(0, 9);
     const behind = ids.slice(9);
@@ -252,12 +257,7 @@ describe('poison orders: the product service answers one order what it should no
     const buyer = await createCustomer(user.base, 'poison');
     const p = await createProduct(product.base, admin, { stock: 20 });
     proxy.down = false;
-    const ids: string[] = [];
-    for (let i = 0; i < 3; i++) {
-      const res = await http<{ id: string; status: string }>(order.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 2 }] }, headers: { 'idempotency-key': randomUUID() } });
-      assert.equal(res.body.status, 'confirmed', res.text);
-      ids.push(res.body.id);
-    }
+    const ids = await placeConfirmed(buyer.token, p.id, 3);
     // The first (the lowest id: audited first) cannot be read; all three lose their reservation behind the order service's back.
     const [bad, ...others] = ids as [string, ...string[]];
     proxy.failingReads.add(bad);
