@@ -313,6 +313,9 @@ function problem(status: number) {
   return { status, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Unavailable', status }) };
 }
 
+/** The user service's answer to an expired token, for a call or a refresh the test refuses. */
+const unauthorized = { status: 401, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://ecommerce.local/problems/unauthorized', title: 'Unauthorized', status: 401, detail: 'The token has expired' }) };
+
 /** Presses Try again while every session refresh answers `status`, and waits for that answer. */
 async function tryAgainWhileRefreshAnswers(page: Page, status: number): Promise<void> {
   await page.unrouteAll({ behavior: 'ignoreErrors' });
@@ -1355,7 +1358,6 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.waitForFunction(() => document.activeElement?.textContent?.trim() === 'Place your order');
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), 'Place order', 'the next Tab reaches the button');
-    const unauthorized = { status: 401, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://ecommerce.local/problems/unauthorized', title: 'Unauthorized', status: 401, detail: 'The token has expired' }) };
     await page.route('**/order', (route) => (route.request().method() === 'POST' ? route.fulfill(unauthorized) : route.continue()));
     await page.route('**/user/token/refresh', (route) => route.fulfill(unauthorized));
     await page.getByRole('button', { name: 'Place order' }).click();
@@ -1413,7 +1415,6 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     const { context, page, errors } = await adminAtProducts();
     await page.goto(`/admin/products/${product.id}`);
     await page.getByLabel('Name', { exact: true }).fill('Expiring easel, oak');
-    const unauthorized = { status: 401, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://ecommerce.local/problems/unauthorized', title: 'Unauthorized', status: 401, detail: 'The token has expired' }) };
     await page.route(`**/product/${product.id}`, (route) => (route.request().method() === 'PATCH' ? route.fulfill(unauthorized) : route.fallback()));
     await page.route('**/user/token/refresh', (route) => route.fulfill(unauthorized));
     await page.getByRole('button', { name: 'Save changes' }).click();
@@ -3105,7 +3106,6 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.goto(`/admin/products/${product.id}`);
     await page.getByLabel('Name', { exact: true }).fill('Lapsed lamp, brass');
     await page.getByLabel('Category').fill('lighting');
-    const unauthorized = { status: 401, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://ecommerce.local/problems/unauthorized', title: 'Unauthorized', status: 401, detail: 'The token has expired' }) };
     await page.route(`**/product/${product.id}`, (route) => (route.request().method() === 'PATCH' ? route.fulfill(unauthorized) : route.fallback()));
     await page.route('**/user/token/refresh', (route) => route.fulfill(unauthorized));
     await page.getByRole('button', { name: 'Save changes' }).click();
