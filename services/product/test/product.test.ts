@@ -982,6 +982,11 @@ describe('operations', () => {
     assert.equal(doc.body.openapi, '3.1.0');
     assert.deepEqual(Object.keys(doc.body.paths['/product']!).sort(), ['get', 'post']);
     assert.deepEqual(Object.keys(doc.body.paths['/product/{id}']!).sort(), ['delete', 'get', 'patch']);
+    // A read evaluates If-Match and If-None-Match (304, 412): a client written against the document must see them.
+    const headersOf = (method: string) =>
+      ((doc.body.paths['/product/{id}']![method] as { parameters?: { in: string; name: string }[] }).parameters ?? []).filter((p) => p.in === 'header').map((p) => p.name).sort();
+    assert.deepEqual(headersOf('get'), ['if-match', 'if-none-match']);
+    assert.deepEqual(headersOf('patch'), ['if-match', 'if-none-match']);
     assert.ok(doc.body.paths['/product/{id}/stock']?.post);
     assert.ok(!Object.keys(doc.body.paths).some((p) => p.startsWith('/internal')));
     assert.equal((await fetch(`${base}/product/docs`, { redirect: 'follow' })).status, 200);

@@ -202,7 +202,12 @@ export interface paths {
         get: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description the product version(s) you hold, e.g. "3", or *: 412 when none is current */
+                    "if-match"?: string;
+                    /** @description the ETag(s) you hold, e.g. "3" or W/"3", or *: 304 with no body when one is current */
+                    "if-none-match"?: string;
+                };
                 path: {
                     id: string;
                 };

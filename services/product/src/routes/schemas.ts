@@ -88,6 +88,15 @@ const ifMatch = Type.Optional(Type.String({ maxLength: 100 }));
 const ifNoneMatch = Type.Optional(Type.String({ maxLength: 100 }));
 export const ConditionHeaders = Type.Object({ 'if-match': ifMatch, 'if-none-match': ifNoneMatch });
 
+/**
+ * The same two on a read, declared so the OpenAPI document shows them; no length limit of their own: a cache may send a
+ * long If-None-Match list on a GET (Node's header size bounds it), and a field that is not entity tags is read as above.
+ */
+export const ReadConditionHeaders = Type.Object({
+  'if-match': Type.Optional(Type.String({ description: 'the product version(s) you hold, e.g. "3", or *: 412 when none is current' })),
+  'if-none-match': Type.Optional(Type.String({ description: 'the ETag(s) you hold, e.g. "3" or W/"3", or *: 304 with no body when one is current' })),
+});
+
 export const StockHeaders = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })), 'if-match': ifMatch, 'if-none-match': ifNoneMatch });
 
 export const StockBody = Type.Object(

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { DEFAULT_PAGE_LIMIT, PageQuery, Page, Type, decodeIdCursor, type App } from '@ecommerce/kit';
 import { getProduct } from '../../use-cases/get-product.js';
 import { listProducts } from '../../use-cases/list-products.js';
-import { Category, IdParams, ProductSchema, strict } from '../schemas.js';
+import { Category, IdParams, ProductSchema, ReadConditionHeaders, strict } from '../schemas.js';
 import { conditionFailed, meetsCondition } from '../../model/version-condition.js';
 import { EVALUATES_ENTITY_TAGS, etag, expectedVersions, holdsCurrentVersion } from '../version-headers.js';
 
@@ -28,7 +28,7 @@ export default async function catalogRoutes(app: App): Promise<void> {
 
   app.get(
     '/product/:id',
-    { config: EVALUATES_ENTITY_TAGS, schema: { summary: 'One product (404 for unknown, archived or malformed ids); If-None-Match: 304 when it holds the version, If-Match: 412 when it holds none', tags: ['products'], params: IdParams, response: { 200: ProductSchema, 304: Type.Null({ description: 'Not modified: If-None-Match holds the current version' }) } } },
+    { config: EVALUATES_ENTITY_TAGS, schema: { summary: 'One product (404 for unknown, archived or malformed ids); If-None-Match: 304 when it holds the version, If-Match: 412 when it holds none', tags: ['products'], params: IdParams, headers: ReadConditionHeaders, response: { 200: ProductSchema, 304: Type.Null({ description: 'Not modified: If-None-Match holds the current version' }) } } },
     async (request, reply) => {
       const product = await getProduct(app, request.params.id);
       reply.header('etag', etag(product));
