@@ -88,28 +88,34 @@ test('kubelet and cAdvisor are scraped through the API server proxy with the ser
 });
 
 interface Target { scrapePool: string; scrapeUrl: string; labels: Record<string, string>; discoveredLabels: Record<string, string> }
+const noPrometheus = spawnSync('prometheus', ['--version']).status !== 0 ? 'prometheus is not installed' : false;
 
-test('relabelling in a real Prometheus: one target per node at the API server proxy path; only our kube-state-metrics Service', { skip: spawnSync('prometheus', ['--version']).status !== 0 ? 'prometheus is not installed' : false, timeout: 60_000 }, async () => {
+/** A file_sd group as Kubernetes discovery would hand it over: target addresses and their __meta_ labels. */
+interface Discovered { targets: string[]; labels: Record<string, string> }
+
+/**
+ * The active targets a real Prometheus makes of `config` when discovery finds `discovered(role, namespaces)`
+ * (Debian's Prometheus has no Kubernetes discovery: each kubernetes_sd_config becomes a file_sd with what
+ * that role in those namespaces would produce). Waits until `enough` holds for them.
+ */
+async function activeTargets(
+  config: ReturnType<typeof prometheusConfig>,
+  discovered: (role: string, namespaces: SdConfig['namespaces']) => Discovered[],
+  enough: (active: Target[]) => boolean,
+): Promise<Target[]> {
   const dir = mkdtempSync(join(tmpdir(), 'k8s-prom-'));
-  const config = prometheusConfig();
-  const nodes = [
-    { targets: ['192.168.49.2:10250'], labels: { __meta_kubernetes_node_name: 'minikube', __meta_kubernetes_node_label_kubernetes_io_hostname: 'minikube' } },
-    { targets: ['192.168.49.3:10250'], labels: { __meta_kubernetes_node_name: 'minikube-m02', __meta_kubernetes_node_label_kubernetes_io_hostname: 'minikube-m02' } },
-  ];
-  const services = [
-    { targets: ['kube-state-metrics.ecommerce.svc:8080'], labels: { __meta_kubernetes_namespace: 'ecommerce', __meta_kubernetes_service_label_app_kubernetes_io_name: 'kube-state-metrics', __meta_kubernetes_service_port_name: 'http-metrics' } },
-    { targets: ['kube-state-metrics.ecommerce.svc:8081'], labels: { __meta_kubernetes_namespace: 'ecommerce', __meta_kubernetes_service_label_app_kubernetes_io_name: 'kube-state-metrics', __meta_kubernetes_service_port_name: 'telemetry' } },
-  ];
-  // Debian's Prometheus has no Kubernetes discovery: swap in file_sd with the labels it would produce.
-  writeFileSync(join(dir, 'node.json'), JSON.stringify(nodes));
-  writeFileSync(join(dir, 'service.json'), JSON.stringify(services));
-  writeFileSync(join(dir, 'pod.json'), '[]');
   writeFileSync(join(dir, 'token'), 'x');
   // Prometheus drops a scrape pool whose CA file holds no certificate: make a real one.
   const ca = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-subj', '/CN=test-ca', '-days', '1', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.crt')], { encoding: 'utf8' });
   assert.equal(ca.status, 0, ca.stderr);
   for (const job of config.scrape_configs) {
-    if (job.kubernetes_sd_configs) job.file_sd_configs = job.kubernetes_sd_configs.map((sd) => ({ files: [join(dir, `${sd.role}.json`)] }));
+    if (job.kubernetes_sd_configs) {
+      job.file_sd_configs = job.kubernetes_sd_configs.map((sd, i) => {
+        const file = join(dir, `${job.job_name}-${i}.json`);
+        writeFileSync(file, JSON.stringify(discovered(sd.role, sd.namespaces)));
+        return { files: [file] };
+      });
+    }
     delete job.kubernetes_sd_configs;
     if (job.tls_config?.ca_file) job.tls_config.ca_file = join(dir, 'ca.crt');
     if (job.authorization?.credentials_file) job.authorization.credentials_file = join(dir, 'token');
@@ -127,25 +133,103 @@ test('relabelling in a real Prometheus: one target per node at the API server pr
   try {
     let active: Target[] = [];
     // Discovery hands targets to the scrape manager every 5 s.
-    for (let i = 0; i < 300 && active.filter((t) => t.scrapePool !== 'kubernetes-pods').length < 5; i++) {
+    for (let i = 0; i < 300 && !enough(active); i++) {
       const body = (await (await fetch(`${prometheus.url}/api/v1/targets?state=active`)).json()) as { data: { activeTargets: Target[] } };
       active = body.data.activeTargets;
       await new Promise((r) => setTimeout(r, 100));
     }
-    for (const [pool, path] of [['kubernetes-cadvisor', '/metrics/cadvisor'], ['kubernetes-kubelet', '/metrics']] as const) {
-      const targets = active.filter((t) => t.scrapePool === pool).sort((a, b) => (a.labels['instance'] ?? '').localeCompare(b.labels['instance'] ?? ''));
-      assert.deepEqual(targets.map((t) => t.scrapeUrl), [
-        `https://kubernetes.default.svc:443/api/v1/nodes/minikube/proxy${path}`,
-        `https://kubernetes.default.svc:443/api/v1/nodes/minikube-m02/proxy${path}`,
-      ], pool);
-      assert.deepEqual(targets.map((t) => [t.labels['instance'], t.labels['node']]), [['minikube', 'minikube'], ['minikube-m02', 'minikube-m02']]);
-    }
-    const ksm = active.filter((t) => t.scrapePool === 'kube-state-metrics');
-    assert.deepEqual(ksm.map((t) => t.scrapeUrl), ['http://kube-state-metrics.ecommerce.svc:8080/metrics']);
+    return active;
   } finally {
     await prometheus.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+test('relabelling in a real Prometheus: one target per node at the API server proxy path; only our kube-state-metrics Service', { skip: noPrometheus, timeout: 60_000 }, async () => {
+  const nodes = [
+    { targets: ['192.168.49.2:10250'], labels: { __meta_kubernetes_node_name: 'minikube', __meta_kubernetes_node_label_kubernetes_io_hostname: 'minikube' } },
+    { targets: ['192.168.49.3:10250'], labels: { __meta_kubernetes_node_name: 'minikube-m02', __meta_kubernetes_node_label_kubernetes_io_hostname: 'minikube-m02' } },
+  ];
+  const services = [
+    { targets: ['kube-state-metrics.ecommerce.svc:8080'], labels: { __meta_kubernetes_namespace: 'ecommerce', __meta_kubernetes_service_label_app_kubernetes_io_name: 'kube-state-metrics', __meta_kubernetes_service_port_name: 'http-metrics' } },
+    { targets: ['kube-state-metrics.ecommerce.svc:8081'], labels: { __meta_kubernetes_namespace: 'ecommerce', __meta_kubernetes_service_label_app_kubernetes_io_name: 'kube-state-metrics', __meta_kubernetes_service_port_name: 'telemetry' } },
+  ];
+  const active = await activeTargets(prometheusConfig(), (role) => (role === 'node' ? nodes : role === 'service' ? services : []), (found) => found.filter((t) => t.scrapePool !== 'kubernetes-pods').length >= 5);
+  for (const [pool, path] of [['kubernetes-cadvisor', '/metrics/cadvisor'], ['kubernetes-kubelet', '/metrics']] as const) {
+    const targets = active.filter((t) => t.scrapePool === pool).sort((a, b) => (a.labels['instance'] ?? '').localeCompare(b.labels['instance'] ?? ''));
+    assert.deepEqual(targets.map((t) => t.scrapeUrl), [
+      `https://kubernetes.default.svc:443/api/v1/nodes/minikube/proxy${path}`,
+      `https://kubernetes.default.svc:443/api/v1/nodes/minikube-m02/proxy${path}`,
+    ], pool);
+    assert.deepEqual(targets.map((t) => [t.labels['instance'], t.labels['node']]), [['minikube', 'minikube'], ['minikube-m02', 'minikube-m02']]);
+  }
+  const ksm = active.filter((t) => t.scrapePool === 'kube-state-metrics');
+  assert.deepEqual(ksm.map((t) => t.scrapeUrl), ['http://kube-state-metrics.ecommerce.svc:8080/metrics']);
+});
+
+/** Kubernetes labels or annotations as discovery's meta labels: `prefix` + the name with what Prometheus does not allow in one as `_`. */
+const meta = (prefix: string, map: Record<string, string> | undefined): Record<string, string> =>
+  Object.fromEntries(Object.entries(map ?? {}).map(([k, v]) => [`${prefix}${k.replace(/[^a-zA-Z0-9_]/g, '_')}`, v]));
+
+/** What Kubernetes pod discovery reports for `objects` once they run: one pod per replica (the HPA's minReplicas where one scales it), a target per container port, one per container without a port (init containers too), labels and annotations sanitised as Prometheus does. */
+function discoveredPods(objects: K8sObject[]): Discovered[] {
+  let ip = 0;
+  return objects.flatMap((o) => {
+    const template = podTemplate(o);
+    if (!template || !['Deployment', 'StatefulSet', 'Job'].includes(o.kind)) return [];
+    const hpa = objects.find((h) => h.kind === 'HorizontalPodAutoscaler' && (h['spec'] as { scaleTargetRef: { kind: string; name: string } }).scaleTargetRef.name === o.metadata.name);
+    const replicas = hpa ? (hpa['spec'] as { minReplicas: number }).minReplicas : ((o['spec'] as { replicas?: number }).replicas ?? 1);
+    return Array.from({ length: replicas }, (_, i) => {
+      const podIp = `10.244.0.${++ip}`;
+      const pod = {
+        __meta_kubernetes_namespace: o.metadata.namespace ?? '',
+        __meta_kubernetes_pod_name: `${o.metadata.name}-${i}`,
+        __meta_kubernetes_pod_ip: podIp,
+        // A Job's pod has finished by the time the docs look.
+        __meta_kubernetes_pod_phase: o.kind === 'Job' ? 'Succeeded' : 'Running',
+        ...meta('__meta_kubernetes_pod_label_', template.metadata?.labels),
+        ...meta('__meta_kubernetes_pod_annotation_', template.metadata?.annotations),
+      };
+      const containers = [...(template.spec.initContainers ?? []).map((c) => [c, 'true'] as const), ...template.spec.containers.map((c) => [c, 'false'] as const)];
+      return containers.flatMap(([c, init]) => {
+        const labels = { ...pod, __meta_kubernetes_pod_container_name: c.name, __meta_kubernetes_pod_container_init: init };
+        if (!c.ports?.length) return [{ targets: [podIp], labels }];
+        return c.ports.map((p) => ({ targets: [`${podIp}:${p.containerPort}`], labels: { ...labels, __meta_kubernetes_pod_container_port_name: p.name ?? '', __meta_kubernetes_pod_container_port_number: String(p.containerPort), __meta_kubernetes_pod_container_port_protocol: 'TCP' } }));
+      });
+    }).flat();
+  });
+}
+
+test("docs/deploy.md step 7: the targets it shows per job are what a real Prometheus makes of the dev overlay on a one-node minikube", { skip: noPrometheus, timeout: 60_000 }, async () => {
+  const docs = readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8');
+  const after = docs.slice(docs.indexOf('.data.activeTargets[]'));
+  const documented = [...after.slice(0, after.indexOf('alert-log listening')).matchAll(/^\s+(\d+) (\S+) up$/gm)].map((m) => `${m[2]} ${m[1]}`).sort();
+  assert.ok(documented.length >= 5, 'docs/deploy.md step 7 lists the targets per job');
+  const dev = renderKustomization(join(repoRoot, devOverlay));
+  const pods = discoveredPods(dev);
+  const services = dev.filter((o) => o.kind === 'Service').flatMap((svc) => (svc['spec'] as { ports: { name?: string; port: number }[] }).ports.map((p) => ({
+    targets: [`${svc.metadata.name}.${svc.metadata.namespace}.svc:${p.port}`],
+    labels: { __meta_kubernetes_namespace: svc.metadata.namespace ?? '', __meta_kubernetes_service_name: svc.metadata.name, __meta_kubernetes_service_port_name: p.name ?? '', ...meta('__meta_kubernetes_service_label_', svc.metadata.labels) },
+  })));
+  // minikube's ingress addon: the controller (with the metrics port step 1 patches in) and its finished admission Jobs.
+  const controllerPod = { __meta_kubernetes_namespace: 'ingress-nginx', __meta_kubernetes_pod_name: 'ingress-nginx-controller-0', __meta_kubernetes_pod_phase: 'Running', __meta_kubernetes_pod_label_app_kubernetes_io_name: 'ingress-nginx', __meta_kubernetes_pod_label_app_kubernetes_io_component: 'controller', __meta_kubernetes_pod_container_name: 'controller', __meta_kubernetes_pod_container_init: 'false' };
+  const ingressNginx = [
+    ...[['http', 80], ['https', 443], ['webhook', 8443], ['metrics', 10254]].map(([name, port]) => ({ targets: [`10.244.1.1:${port}`], labels: { ...controllerPod, __meta_kubernetes_pod_container_port_name: String(name), __meta_kubernetes_pod_container_port_number: String(port) } })),
+    { targets: ['10.244.1.2'], labels: { ...controllerPod, __meta_kubernetes_pod_name: 'ingress-nginx-admission-create-0', __meta_kubernetes_pod_phase: 'Succeeded', __meta_kubernetes_pod_label_app_kubernetes_io_component: 'admission-webhook', __meta_kubernetes_pod_container_name: 'create' } },
+  ];
+  const node = [{ targets: ['192.168.49.2:10250'], labels: { __meta_kubernetes_node_name: 'minikube' } }];
+  const inNamespaces = (found: Discovered[], namespaces: SdConfig['namespaces']): Discovered[] =>
+    found.filter((d) => (namespaces?.own_namespace ? d.labels['__meta_kubernetes_namespace'] === 'ecommerce' : !namespaces?.names || namespaces.names.includes(d.labels['__meta_kubernetes_namespace'] ?? '')));
+  const discovered = (role: string, namespaces: SdConfig['namespaces']): Discovered[] =>
+    role === 'node' ? node : inNamespaces(role === 'service' ? services : [...pods, ...ingressNginx], namespaces);
+  const perJob = (targets: Target[]): string[] => {
+    const counts = new Map<string, number>();
+    for (const t of targets) counts.set(t.labels['job'] ?? '', (counts.get(t.labels['job'] ?? '') ?? 0) + 1);
+    return [...counts].map(([job, n]) => `${job} ${n}`).sort();
+  };
+  const config = prometheusConfig();
+  const active = await activeTargets(config, discovered, (found) => perJob(found).length >= config.scrape_configs.length);
+  assert.deepEqual(perJob(active), documented);
 });
 
 /** The metric names with this prefix (container_: cAdvisor, kubelet_, nginx_: ingress-nginx) the rules, the dashboards and the runbooks read. */
@@ -155,7 +239,6 @@ function metricsRead(prefix: string): string[] {
   return [...new Set(texts.flatMap((t) => [...t.matchAll(new RegExp(`\\b${prefix}_[a-z_]+\\b`, 'g'))].map((m) => m[0])))].sort();
 }
 
-const noPrometheus = spawnSync('prometheus', ['--version']).status !== 0 ? 'prometheus is not installed' : false;
 
 test('cAdvisor, kubelet and ingress-nginx: a real Prometheus keeps the series the rules, dashboards and runbooks read, of our namespace only', { skip: noPrometheus, timeout: 60_000 }, async () => {
   await checkKeptSeries(objects, 'ecommerce');
