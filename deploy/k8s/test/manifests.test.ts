@@ -438,6 +438,15 @@ test('connection budget: pool size x (HPA maxReplicas + surge) over every client
   assert.ok(bigger.used > bigger.max, `${bigger.used}`);
 });
 
+test("docs/deploy.md's connection budget (Scaling) is the one computed from the development manifests", () => {
+  const docs = readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8');
+  const paragraph = docs.slice(docs.indexOf('**Limits of one database**'), docs.indexOf('**Disruptions**'));
+  const said = /:\s+(\d+)\s+of\s+PostgreSQL's\s+`max_connections`\s+(\d+)/.exec(paragraph);
+  assert.ok(said, 'the paragraph states "<used> of PostgreSQL\'s `max_connections` <max>"');
+  const { used, max, lines } = connectionBudget(renderKustomization(devOverlay));
+  assert.deepEqual([Number(said[1]), Number(said[2])], [used, max], lines.join(', '));
+});
+
 test('the base and the production overlay hold no Secret; dev Secrets are marked as development values', () => {
   for (const dir of ['deploy/k8s/base', productionOverlay]) {
     const secrets = renderKustomization(dir).filter((o) => o.kind === 'Secret');
