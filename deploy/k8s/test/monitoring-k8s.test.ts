@@ -300,6 +300,40 @@ async function checkKeptSeries(objects: K8sObject[], ours: string): Promise<void
   }
 }
 
+test('a Deployment with no Ready pod pages only when the Ingress routes to it; any other gets a ticket once its startup probe has run out', () => {
+  const rules = (parseYaml(readFileSync(join(repoRoot, 'deploy/monitoring/rules/services.yml'), 'utf8'))[0] as { groups: { rules: { alert?: string; expr: string; for?: string; labels?: Record<string, string> }[] }[] }).groups.flatMap((g) => g.rules);
+  const rule = (name: string) => {
+    const r = rules.find((x) => x.alert === name);
+    assert.ok(r, name);
+    return r;
+  };
+  const page = rule('DeploymentNoAvailableReplica');
+  const ticket = rule('DeploymentUnavailable');
+  assert.equal(page.labels?.['severity'], 'page');
+  assert.equal(ticket.labels?.['severity'], 'ticket');
+  const paged = /deployment=~"([^"]+)"/.exec(page.expr)?.[1] ?? '';
+  assert.ok(ticket.expr.includes(`deployment!~"${paged}"`), 'the ticket covers exactly the Deployments the page leaves out');
+  // The Ingress's backends: its Services, and the Deployments whose pods they select.
+  const ingress = find('Ingress', 'ecommerce');
+  const services = new Set((ingress['spec'] as { rules: { http: { paths: { backend: { service: { name: string } } }[] } }[] }).rules.flatMap((r) => r.http.paths.map((p) => p.backend.service.name)));
+  const deployments = objects.filter((o) => o.kind === 'Deployment');
+  const backends = deployments.filter((d) => [...services].some((name) => {
+    const selector = (find('Service', name)['spec'] as { selector: Record<string, string> }).selector;
+    return Object.entries(selector).every(([k, v]) => podTemplate(d)?.metadata?.labels?.[k] === v);
+  })).map((d) => d.metadata.name).sort();
+  assert.deepEqual(paged.split('|').sort(), backends);
+  // The others may be unready while they start: the ticket waits longer than the longest startup probe among them.
+  const minutes = Number(/^(\d+)m$/.exec(ticket.for ?? '')?.[1]);
+  type Startup = { initialDelaySeconds?: number; periodSeconds?: number; failureThreshold?: number };
+  for (const d of deployments.filter((x) => !backends.includes(x.metadata.name))) {
+    for (const c of podTemplate(d)?.spec.containers ?? []) {
+      const probe = (c as Container & { startupProbe?: Startup }).startupProbe;
+      const allowed = probe ? (probe.initialDelaySeconds ?? 0) + (probe.periodSeconds ?? 10) * (probe.failureThreshold ?? 3) : 0;
+      assert.ok(allowed < minutes * 60, `${d.metadata.name}: its startup probe allows ${allowed} s, the ticket waits ${ticket.for}`);
+    }
+  }
+});
+
 test('kube-state-metrics: deployed, pinned, found by the scrape job, allowed to list what it reports, reachable by Prometheus only', () => {
   const deployment = find('Deployment', 'kube-state-metrics');
   const c = podTemplate(deployment)?.spec.containers[0] as Container & { args: string[] };
