@@ -924,6 +924,35 @@ describe('GET /product', () => {
     assert.deepEqual((await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(`${'\u30a2'.repeat(170)} ${tag}`)}`)).body.items.map((p) => p.id), [fits.id]);
   });
 
+  it('when a word of the query crosses 2,047 bytes only as the database cases it, then it is measured as cased: a word that grows past it matches nothing, one that shrinks under it finds its product', async () => {
+    const tag = `zk${Date.now().toString(36)}`;
+    const lamp = await createProduct(stack, { name: `Cased lamp ${tag}` });
+    const search = async (q: string) => {
+      const res = await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(q)}`);
+      assert.equal(res.status, 200, res.text);
+      return res.body.items.map((p) => p.id);
+    };
+    assert.deepEqual(await search(`${tag} lamp`), [lamp.id]);
+    // U+3300 is 12 bytes in NFKC; 170 of them are 2,040. Letters whose lower case takes another number of bytes
+    // (Ⱥ 2 -> ⱥ 3; İ 2 -> i 1 in a libc locale) move the word across the limit only once PostgreSQL lower-cases it: a
+    // word of 2,046 bytes as sent was 2,049 as cased, left out of the query, and `lamp` alone chose the products.
+    const tail = fc.string({ unit: fc.constantFrom('\u023a', '\u023e', '\u0130', 'A', 'a', '\u2c65'), minLength: 1, maxLength: 12 });
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 165, max: 171 }), tail, async (n, end) => {
+        const word = `${'\u3300'.repeat(n)}${end}`;
+        assert.deepEqual(await search(`${word} ${tag} lamp`), [], `no product holds a word of ${Buffer.byteLength(word.normalize('NFKC'))} bytes`);
+      }),
+      { numRuns: 40 },
+    );
+    // Shrinking: a product holds the word as the database cases it; its capitals find it whenever that fits.
+    const cased = (await sql<{ cased: string }>(stack.db.urls.product, "SELECT lower('\u0130') AS cased"))[0]?.cased;
+    if (cased === 'i') {
+      const stored = `${'\u3300'.repeat(170)}iiii`; // 2,044 bytes
+      const held = await createProduct(stack, { name: `${stored} ${tag}` });
+      assert.deepEqual(await search(`${'\u3300'.repeat(170)}\u0130\u0130\u0130\u0130 ${tag}`), [held.id], 'its capitals (2,048 bytes as sent, 2,044 as cased)');
+    }
+  });
+
   it('when limit, cursor, q or category are invalid or unknown parameters given, then 400', async () => {
     // Not decimal numerals, though JavaScript's +x takes them (limit=0x10 listed 16).
     for (const qs of ['limit=0x10', 'limit=1e1', 'limit=%205', 'limit=5%20', 'limit=2.0', 'limit=%2B5', 'limit=0b11', 'limit=%20']) {

@@ -71,24 +71,32 @@ const SEED_LOCK = createHash('sha256').update('seed:catalog').digest().readInt32
 const MAX_WORD_BYTES = 2047;
 
 /**
- * Free text to a tsquery: every word must match as a prefix ("lap" finds "Laptop"). Only letters, digits and the
- * marks that belong to letters survive, so nothing the user types can be tsquery syntax; null when no word is left.
- * In NFKC, as the stored vector is (migration 009), so a word typed decomposed or in full-width letters is the same
- * word; marks stay inside words as PostgreSQL's parser keeps them (without them "हिन्दी" was three words, none
- * of which any name held).
+ * Past this many bytes a word of the query may be over MAX_WORD_BYTES as the database cases it: a lower-case letter
+ * takes at most half as many bytes again as its capital (Ⱥ 2, ⱥ 3). It may take fewer too (İ 2, i 1 in a libc
+ * locale), so a longer word is measured by the database whichever way its length goes.
  */
-function searchQuery(q: string): string | null {
-  // Not lower-cased here: MATCHES cases the query as the stored vector is cased.
-  const words = (q.normalize('NFKC').match(/[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu) ?? []).slice(0, 16);
-  // PostgreSQL keeps no word of over 2,047 bytes, in a vector or a query: it left such a word out of the query with a
-  // notice, so the other words alone chose the products. No stored word is that long, so nothing matches (200 characters
-  // of q reach it through NFKC: U+3300 is twelve bytes of katakana).
-  if (words.some((w) => Buffer.byteLength(w) > MAX_WORD_BYTES)) return null;
+const MEASURED_AS_CASED_BYTES = Math.floor(MAX_WORD_BYTES / 1.5);
+
+// Each word's length in bytes as MATCHES cases it: JavaScript cannot case as the database's locale does.
+const CASED_WORD_BYTES = `SELECT max(octet_length(translate(lower(w), 'ς', 'σ'))) AS bytes FROM unnest($1::text[]) AS w`;
+
+/**
+ * The words of free text, in NFKC as the stored vector is (migration 009), so a word typed decomposed or in
+ * full-width letters is the same word: letters, digits and the marks that belong to letters only, so nothing the user
+ * types can be tsquery syntax; marks stay inside words as PostgreSQL's parser keeps them (without them "हिन्दी" was
+ * three words, none of which any name held). Not lower-cased here: MATCHES cases the query as the stored vector is cased.
+ */
+function searchWords(q: string): string[] {
+  return (q.normalize('NFKC').match(/[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu) ?? []).slice(0, 16);
+}
+
+/** The words as a tsquery: every word must match as a prefix ("lap" finds "Laptop"). */
+function searchQuery(words: string[]): string {
   // A one-character prefix stands for every word of the catalog with that initial: next to another word, the GIN
   // index merges all their entries (a b: 190 ms over 50,000 products, 47 times a catalog page), so there such a word
   // is matched whole. Alone it stays a prefix (the first key typed), and the planner walks the id index instead.
   const prefix = (w: string) => words.length === 1 || [...w].length > 1;
-  return words.length ? words.map((w) => (prefix(w) ? `'${w}':*` : `'${w}'`)).join(' & ') : null;
+  return words.map((w) => (prefix(w) ? `'${w}':*` : `'${w}'`)).join(' & ');
 }
 
 function rethrowSkuTaken(err: unknown): never {
@@ -121,14 +129,27 @@ export class ProductRepository {
   /** Keyset page over live products in id (creation) order; returns limit+1 rows for pageOf. */
   async list(f: ListFilter): Promise<ProductRow[]> {
     const more = f.limit + 1;
-    const tsquery = f.q === undefined ? undefined : searchQuery(f.q);
-    if (tsquery === null) return [];
+    const words = f.q === undefined ? undefined : searchWords(f.q);
+    if (words !== undefined && (words.length === 0 || (await this.holdsOverlongWord(words)))) return [];
+    const tsquery = words === undefined ? undefined : searchQuery(words);
     let res;
     if (tsquery !== undefined && f.category !== undefined) res = await this.db.query<ProductRow>('product_list_search_category', SEARCH_BY_CATEGORY, [f.afterId, tsquery, f.category, more]);
     else if (tsquery !== undefined) res = await this.db.query<ProductRow>('product_list_search', SEARCH, [f.afterId, tsquery, more]);
     else if (f.category !== undefined) res = await this.db.query<ProductRow>('product_list_category', LIST_BY_CATEGORY, [f.afterId, f.category, more]);
     else res = await this.db.query<ProductRow>('product_list', LIST, [f.afterId, more]);
     return res.rows;
+  }
+
+  /**
+   * Whether a word is longer than the 2,047 bytes PostgreSQL keeps of a word, as MATCHES cases it. It left such a word
+   * out of the query with a notice, so the other words alone chose the products; no stored word is that long, so the
+   * query matches nothing (200 characters of q reach it through NFKC: U+3300 is twelve bytes of katakana). Only a word
+   * near the limit is measured by the database; a word of 2,046 bytes as sent was 2,049 as cased (Ⱥ to ⱥ).
+   */
+  private async holdsOverlongWord(words: string[]): Promise<boolean> {
+    if (words.every((w) => Buffer.byteLength(w) <= MEASURED_AS_CASED_BYTES)) return false;
+    const res = await this.db.query<{ bytes: number }>('product_search_word_bytes', CASED_WORD_BYTES, [words]);
+    return (res.rows[0]?.bytes ?? 0) > MAX_WORD_BYTES;
   }
 
   /** The patched row, or undefined when the product is gone or its version is not one the condition allows. */
