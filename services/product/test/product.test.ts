@@ -924,6 +924,26 @@ describe('GET /product', () => {
     assert.deepEqual((await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(`${'\u30a2'.repeat(170)} ${tag}`)}`)).body.items.map((p) => p.id), [fits.id]);
   });
 
+  it('when a query has more than 16 words, then its repeats count once and more than 16 different words are a 400: no word is dropped unread', async () => {
+    const tag = `zw${Date.now().toString(36)}`;
+    const lamp = await createProduct(stack, { name: `Alpha lamp ${tag}` });
+    const search = (q: string) => http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(q)}`);
+    // The 17th word was left out: a product without it was listed.
+    await fc.assert(
+      // Words the lamp holds (or begins), within q's 200 characters.
+      fc.asyncProperty(fc.array(fc.constantFrom('al', 'alpha', 'la', 'lamp'), { minLength: 15, maxLength: 25 }).map((w) => [...w, tag]), fc.nat({ max: 26 }), async (words, at) => {
+        const holds = await search(words.join(' '));
+        assert.deepEqual(holds.body.items.map((p) => p.id), [lamp.id], `${words.length} words the lamp holds`);
+        const q = [...words.slice(0, at), 'nowhereword', ...words.slice(at)].join(' ');
+        assert.deepEqual((await search(q)).body.items, [], `${q}: no product holds nowhereword`);
+      }),
+      { numRuns: 20 },
+    );
+    const many = Array.from({ length: 17 }, (_, i) => `w${i}x`).join(' ');
+    const p = assertProblem(await search(many), 400, 'validation-failed');
+    assert.deepEqual(p.errors, [{ path: 'querystring/q', message: 'must have at most 16 different words' }]);
+  });
+
   it('when a word of the query crosses 2,047 bytes only as the database cases it, then it is measured as cased: a word that grows past it matches nothing, one that shrinks under it finds its product', async () => {
     const tag = `zk${Date.now().toString(36)}`;
     const lamp = await createProduct(stack, { name: `Cased lamp ${tag}` });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { PgCode, errorCode, type Database } from '@ecommerce/kit';
-import { skuTaken, type NewProduct } from '../model/product.js';
+import { MAX_SEARCH_WORDS, skuTaken, tooManySearchWords, type NewProduct } from '../model/product.js';
 import { UNCONDITIONAL, versionBounds, type VersionCondition } from '../model/version-condition.js';
 
 export interface ProductRow {
@@ -87,7 +87,11 @@ const CASED_WORD_BYTES = `SELECT max(octet_length(translate(lower(w), 'ς', 'σ'
  * three words, none of which any name held). Not lower-cased here: MATCHES cases the query as the stored vector is cased.
  */
 function searchWords(q: string): string[] {
-  return (q.normalize('NFKC').match(/[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu) ?? []).slice(0, 16);
+  // Each word once (a repeat adds nothing to the AND); more than MAX_SEARCH_WORDS are refused, not cut: the 17th word
+  // used to be dropped unread, so products without it were listed.
+  const words = [...new Set(q.normalize('NFKC').match(/[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu) ?? [])];
+  if (words.length > MAX_SEARCH_WORDS) throw tooManySearchWords();
+  return words;
 }
 
 /** The words as a tsquery: every word must match as a prefix ("lap" finds "Laptop"). */

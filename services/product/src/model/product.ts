@@ -1,5 +1,5 @@
 import type { Product } from '@ecommerce/contracts';
-import { Conflict, NotFound } from '@ecommerce/kit';
+import { BadRequest, Conflict, NotFound } from '@ecommerce/kit';
 import type { ProductInsert, ProductRow } from '../data/product-repository.js';
 
 export type { Product };
@@ -41,6 +41,13 @@ export function toProduct(row: ProductRow): Product {
 
 export function productNotFound(): NotFound {
   return new NotFound('Product not found');
+}
+
+/** The most different words a search takes: each is a prefix the GIN index merges, and q is 200 characters. */
+export const MAX_SEARCH_WORDS = 16;
+
+export function tooManySearchWords(): BadRequest {
+  return new BadRequest(`A search takes at most ${MAX_SEARCH_WORDS} different words`, [{ path: 'querystring/q', message: `must have at most ${MAX_SEARCH_WORDS} different words` }]);
 }
 
 export function skuTaken(): Conflict {
