@@ -1,7 +1,7 @@
 import { useDeferredValue, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { ok, productApi } from '../api/client.js';
+import { ApiError, ok, productApi } from '../api/client.js';
 import { MAX_CATEGORY, MAX_SEARCH, catalogText } from '../catalog-query.js';
 import { ErrorState, NotLatest, ProductCard, SkeletonGrid, focusAfterRender } from '../components.js';
 import { countOf } from '../count.js';
@@ -54,12 +54,19 @@ export function HomePage() {
   const products = useInfiniteQuery({
     queryKey: ['products', q, category],
     initialPageParam: null as string | null,
-    queryFn: async ({ pageParam }) =>
-      ok(
-        await productApi.GET('/product', {
-          params: { query: { limit: PAGE, ...(pageParam ? { cursor: pageParam } : {}), ...(q ? { q } : {}), ...(category ? { category } : {}) } },
-        }),
-      ),
+    queryFn: async ({ pageParam }) => {
+      try {
+        return ok(
+          await productApi.GET('/product', {
+            params: { query: { limit: PAGE, ...(pageParam ? { cursor: pageParam } : {}), ...(q ? { q } : {}), ...(category ? { category } : {}) } },
+          }),
+        );
+      } catch (err) {
+        // A search the service refuses (more than 16 different words) finds nothing; asking again would not help.
+        if (q && err instanceof ApiError && err.status === 400) return { items: [], nextCursor: null };
+        throw err;
+      }
+    },
     getNextPageParam: (last) => last.nextCursor,
   });
   // Categories of the catalog's first 100 products (there is no category endpoint); the selected one always shows.
