@@ -247,6 +247,23 @@ export function platformDatabase(adminUrl) {
 }
 
 /**
+ * DATABASE_URL as a message may show it: its password hidden. Null when it is no PostgreSQL URL, which a start is
+ * refused for before anything starts: it was refused with "Invalid URL", or with pg's "connect ECONNREFUSED
+ * 127.0.0.1:1" after the ports were taken, neither naming the setting that was wrong.
+ */
+function shownAdminUrl(adminUrl) {
+  let url;
+  try {
+    url = new URL(adminUrl);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') return null;
+  if (url.password) url.password = '***';
+  return url.toString();
+}
+
+/**
  * @param {{ env?: NodeJS.ProcessEnv, dataDir?: string, freePorts?: boolean,
  *           supervise?: boolean | Partial<typeof SUPERVISION>,
  *           onLine?: (service: string, line: string) => void,
@@ -327,6 +344,14 @@ export async function startStack(opts = {}) {
     }
     let adminUrl = env.DATABASE_URL;
     let embedded = false;
+    const adminUrlShown = adminUrl ? shownAdminUrl(adminUrl) : null;
+    if (adminUrl && adminUrlShown === null) {
+      // Not echoed: a value that is no URL may still hold a password.
+      throw new Error(
+        'DATABASE_URL is not a PostgreSQL URL: give an admin connection to a server of your own, postgres://user:password@host:5432/database, ' +
+          'or leave it unset for an embedded PostgreSQL',
+      );
+    }
     // Every port is tried before any is refused, so that all the taken ones are named at once.
     const claimed = await claimPorts([
       ...(adminUrl ? [] : [['127.0.0.1', portSetting('EMBEDDED_PG_PORT', 54329), 'EMBEDDED_PG_PORT']]),
@@ -399,7 +424,10 @@ export async function startStack(opts = {}) {
       product: { role: databaseRole(database, 'product'), password: secrets.productDbPassword, schema: 'catalog' },
       order: { role: databaseRole(database, 'order'), password: secrets.orderDbPassword, schema: 'orders' },
     };
-    await provisionDatabase(adminUrl, database, Object.values(roles));
+    await provisionDatabase(adminUrl, database, Object.values(roles)).catch((err) => {
+      if (embedded) throw err;
+      throw new Error(`cannot provision the database "${database}" through DATABASE_URL (${adminUrlShown}): ${err.message}`, { cause: err });
+    });
     const admin = { email: env.ADMIN_EMAIL ?? 'admin@ecommerce.local', password: env.ADMIN_PASSWORD ?? secrets.adminPassword };
     const orderClient = { id: 'order-service', secret: secrets.orderClientSecret, scopes: ['reservations:write', 'reservations:read'] };
     const adminDbUrl = new URL(adminUrl);
