@@ -2,8 +2,8 @@
 // DATABASE_URL when given (an admin connection; each test file creates its own database),
 // else an embedded server started here.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
 import { startEmbeddedPostgres } from './embedded-db.js';
 
 const root = resolve(import.meta.dirname, '..');
@@ -19,10 +19,24 @@ function findTests(dir, out = []) {
   return out;
 }
 
-const files = ['packages', 'services', 'deploy', 'postman', 'tests', 'web']
+/** Whether `<package>/dist/test/x.test.js` still has its `<package>/test/x.test.ts(x)`. */
+function hasSource(compiled) {
+  const at = compiled.lastIndexOf(`${sep}dist${sep}test${sep}`);
+  const source = join(compiled.slice(0, at), 'test', compiled.slice(at + `${sep}dist${sep}test${sep}`.length).replace(/\.js$/, ''));
+  return existsSync(`${source}.ts`) || existsSync(`${source}.tsx`);
+}
+
+const found = ['packages', 'services', 'deploy', 'postman', 'tests', 'web']
   .flatMap((d) => findTests(join(root, d)))
   .filter((f) => filter.length === 0 || filter.some((x) => f.includes(x)))
   .sort();
+// tsc never deletes what it once wrote: a test file deleted or renamed since the last build (or compiled on another
+// branch) stayed in dist/ and ran, failing or passing for code that is no longer there.
+const stale = found.filter((f) => !hasSource(f));
+if (stale.length > 0) {
+  console.log(`not running ${stale.length} compiled test file(s) whose source is gone (a stale build; delete them): ${stale.map((f) => relative(root, f)).join(', ')}`);
+}
+const files = found.filter(hasSource);
 if (files.length === 0) {
   console.error('no test files found (did `npm run build` run?)');
   process.exit(1);
