@@ -13,14 +13,15 @@
 // becomes ready (a crash loop); then onFatal says why.
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OPERATIONAL_PATHS, databaseRole, freePort, provisionDatabase, serviceUrl } from '@ecommerce/kit';
 import { NO_ENDPOINT, tracingDecision } from '@ecommerce/telemetry';
 import { startEmbeddedPostgres } from './embedded-db.js';
+import { defaultDataDir, lockDataDir } from './platform-lock.js';
 
 export const root = resolve(import.meta.dirname, '..');
 export const SERVICES = ['user', 'product', 'order', 'gateway'];
@@ -146,68 +147,6 @@ export async function claimPort(host, port, variable) {
   });
 }
 
-/** Whether `pid` is a live Node.js process (where /proc cannot tell, a live pid counts). */
-function isNodeProcess(pid) {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if (err.code !== 'EPERM') return false;
-  }
-  try {
-    return /^node/.test(basename(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]));
-  } catch {
-    return !existsSync('/proc/self');
-  }
-}
-
-/**
- * One platform per data folder. A second `npm start` in the same checkout met the first's ports and database one at a
- * time, each told as "127.0.0.1:54329 (EMBEDDED_PG_PORT) is already in use by another process: ... set
- * EMBEDDED_PG_PORT=0", then USER_PORT, ... and last "an embedded PostgreSQL already runs": advice that could not work.
- * The folder's `stack.pid` names the process that runs it; a stale one (that process gone) is taken over.
- * Returns the release, which removes the file if it is still ours.
- */
-function lockDataDir(dataDir) {
-  const file = join(dataDir, 'stack.pid');
-  const mine = `${process.pid}\n`;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      writeFileSync(file, mine, { flag: 'wx', mode: 0o644 });
-      return () => {
-        try {
-          if (readFileSync(file, 'utf8') === mine) rmSync(file, { force: true });
-        } catch {
-          // already gone
-        }
-      };
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err;
-    }
-    let pid;
-    try {
-      pid = Number(readFileSync(file, 'utf8').trim());
-    } catch {
-      continue; // removed meanwhile: try again
-    }
-    if (pid !== process.pid && isNodeProcess(pid)) {
-      let where = '';
-      try {
-        const { ports } = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8'));
-        if (ports?.gateway) where = `, its gateway and shop on port ${ports.gateway}`;
-      } catch {
-        // not written yet: it is still starting
-      }
-      throw new Error(
-        `the platform is already running from ${dataDir} (pid ${pid}${where}): use it, or stop it first (Ctrl-C in its terminal, or kill ${pid}). ` +
-          'A second one beside it needs a data folder of its own (DATA_DIR) and ports of its own.',
-      );
-    }
-    rmSync(file, { force: true }); // its process is gone
-  }
-  throw new Error(`could not take ${file}: another start is taking it at the same time`);
-}
-
 /**
  * claimPort for each [host, port, variable], by variable. One taken port is named as claimPort names it; several
  * are named together: a start beside another platform (another checkout's `npm start`) was refused one port at a
@@ -274,7 +213,7 @@ function shownAdminUrl(adminUrl) {
  */
 export async function startStack(opts = {}) {
   const env = opts.env ?? process.env;
-  const dataDir = resolve(opts.dataDir ?? env.DATA_DIR ?? join(root, '.data'));
+  const dataDir = opts.dataDir ? resolve(opts.dataDir) : defaultDataDir(env);
   const logDir = join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const unlock = lockDataDir(dataDir);

@@ -8,7 +8,7 @@
 // - the SIGTERM npm forwards to its `sh -c` (`kill <npm's pid>`) stops the platform (sh died and left it running).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -171,6 +171,30 @@ describe('npm start (scripts/start.js)', { skip: process.platform === 'win32' &&
     process.kill(run.sh.pid!, 'SIGTERM'); // the sh alone, as npm forwards it
     await waitFor('every process of the platform to end', 40_000, () => platformPids().length === 0);
     assert.equal(existsSync(path.join(dataDir, 'stack.pid')), false, 'the data folder is free again');
+  });
+});
+
+describe("npm start's prestart (before the build)", () => {
+  it('when a platform runs from the data folder, then `npm run prestart` fails naming it and its port, so npm start stops before its build rewrites the files that platform serves', async () => {
+    // A data folder whose stack.pid names a live Node.js process (this test's) and whose stack.json names its port.
+    const running = mkdtempSync(path.join(tmpdir(), 'ecommerce-prestart-'));
+    try {
+      writeFileSync(path.join(running, 'stack.pid'), `${process.pid}\n`);
+      writeFileSync(path.join(running, 'stack.json'), JSON.stringify({ ports: { gateway: 18123 } }));
+      const npm = spawn('npm', ['run', '--silent', 'prestart'], { cwd: repoRoot, env: { ...env, DATA_DIR: running }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      npm.stdout.on('data', (c) => (out += c));
+      npm.stderr.on('data', (c) => (out += c));
+      const code = await new Promise<number | null>((resolve) => npm.once('exit', resolve));
+      assert.notEqual(code, 0, out);
+      assert.ok(out.includes(`the platform is already running from ${running} (pid ${process.pid}, its gateway and shop on port 18123)`), out);
+      // Taken over when its process is gone, as the start itself does.
+      writeFileSync(path.join(running, 'stack.pid'), '2147483646\n');
+      const again = spawn('npm', ['run', '--silent', 'prestart'], { cwd: repoRoot, env: { ...env, DATA_DIR: running }, stdio: 'ignore' });
+      assert.equal(await new Promise<number | null>((resolve) => again.once('exit', resolve)), 0);
+    } finally {
+      rmSync(running, { recursive: true, force: true });
+    }
   });
 });
 

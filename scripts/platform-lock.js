@@ -1,0 +1,84 @@
+// One platform per data folder: its `stack.pid` names the process that runs it (scripts/stack.js takes it).
+// Run as a script (npm start's prestart), it refuses a second `npm start` before the build: the build empties and
+// rewrites web/dist under the running platform, whose shop answered 405 to `/` and its scripts meanwhile, and it
+// took 20 s to learn what the lock says at once. No import of the built packages: it runs before any build.
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+
+/** The data folder `npm start` uses: DATA_DIR, or `.data` in the checkout. */
+export const defaultDataDir = (env = process.env) => resolve(env.DATA_DIR ?? join(import.meta.dirname, '..', '.data'));
+
+/** Whether `pid` is a live Node.js process (where /proc cannot tell, a live pid counts). */
+function isNodeProcess(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if (err.code !== 'EPERM') return false;
+  }
+  try {
+    return /^node/.test(basename(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]));
+  } catch {
+    return !existsSync('/proc/self');
+  }
+}
+
+/** Why no platform may start from `dataDir` (another one runs there: pid and port), or null. */
+function runningPlatform(dataDir) {
+  let pid;
+  try {
+    pid = Number(readFileSync(join(dataDir, 'stack.pid'), 'utf8').trim());
+  } catch {
+    return null;
+  }
+  if (pid === process.pid || !isNodeProcess(pid)) return null;
+  let where = '';
+  try {
+    const { ports } = JSON.parse(readFileSync(join(dataDir, 'stack.json'), 'utf8'));
+    if (ports?.gateway) where = `, its gateway and shop on port ${ports.gateway}`;
+  } catch {
+    // not written yet: it is still starting
+  }
+  return (
+    `the platform is already running from ${dataDir} (pid ${pid}${where}): use it, or stop it first (Ctrl-C in its terminal, or kill ${pid}). ` +
+    'A second one beside it needs a data folder of its own (DATA_DIR) and ports of its own.'
+  );
+}
+
+/**
+ * Takes the data folder. A second `npm start` in the same checkout met the first's ports and database one at a
+ * time, each told as "127.0.0.1:54329 (EMBEDDED_PG_PORT) is already in use by another process: ... set
+ * EMBEDDED_PG_PORT=0", then USER_PORT, ... and last "an embedded PostgreSQL already runs": advice that could not work.
+ * A stale `stack.pid` (its process gone) is taken over. Returns the release, which removes the file if it is still ours.
+ */
+export function lockDataDir(dataDir) {
+  const file = join(dataDir, 'stack.pid');
+  const mine = `${process.pid}\n`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(file, mine, { flag: 'wx', mode: 0o644 });
+      return () => {
+        try {
+          if (readFileSync(file, 'utf8') === mine) rmSync(file, { force: true });
+        } catch {
+          // already gone
+        }
+      };
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err;
+    }
+    if (!existsSync(file)) continue; // removed meanwhile: try again
+    const running = runningPlatform(dataDir);
+    if (running) throw new Error(running);
+    rmSync(file, { force: true }); // its process is gone
+  }
+  throw new Error(`could not take ${file}: another start is taking it at the same time`);
+}
+
+if (process.argv[1] === import.meta.filename) {
+  const running = runningPlatform(defaultDataDir());
+  if (running) {
+    console.error(`\nstart failed: ${running}`);
+    process.exit(1);
+  }
+}
