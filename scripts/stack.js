@@ -190,7 +190,7 @@ export function platformDatabase(adminUrl) {
  * refused for before anything starts: it was refused with "Invalid URL", or with pg's "connect ECONNREFUSED
  * 127.0.0.1:1" after the ports were taken, neither naming the setting that was wrong.
  */
-function shownAdminUrl(adminUrl) {
+export function shownAdminUrl(adminUrl) {
   let url;
   try {
     url = new URL(adminUrl);

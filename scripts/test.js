@@ -63,7 +63,25 @@ const { SERVICE_DB_PASSWORDS } = await import('../packages/test-support/dist/src
 env.USER_DB_PASSWORD ??= SERVICE_DB_PASSWORDS.user;
 env.PRODUCT_DB_PASSWORD ??= SERVICE_DB_PASSWORDS.product;
 env.ORDER_DB_PASSWORD ??= SERVICE_DB_PASSWORDS.order;
-if (!env.DATABASE_URL) {
+if (env.DATABASE_URL) {
+  // Tried once here: a URL that reaches no server (or is no URL) failed every test file in turn, the stacks among them
+  // after waiting for their database, a whole run to learn what one connection says.
+  const { shownAdminUrl } = await import('./stack.js');
+  const shown = shownAdminUrl(env.DATABASE_URL);
+  const { default: pg } = await import('pg');
+  const client = shown && new pg.Client({ connectionString: env.DATABASE_URL, connectionTimeoutMillis: 10_000 });
+  const refused = !client
+    ? 'it is not a PostgreSQL URL (postgres://user:password@host:5432/database)'
+    : await client.connect().then(
+        () => client.query('SELECT 1').then(() => null),
+        (err) => err.message,
+      );
+  await client?.end().catch(() => undefined);
+  if (refused) {
+    console.error(`npm test: DATABASE_URL${shown ? ` (${shown})` : ''} cannot be used: ${refused}; give an admin connection to a PostgreSQL server, or leave it unset for an embedded one`);
+    process.exit(1);
+  }
+} else {
   // The port is tried first, as `npm start` does: a taken one (another checkout's `npm test`) is named with the
   // variable that moves it, not left to PostgreSQL's "could not create any TCP/IP sockets" and a stack trace.
   const { claimPort, portOf } = await import('./stack.js');

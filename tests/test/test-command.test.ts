@@ -1,5 +1,6 @@
 // scripts/test.js, `npm test`'s runner: it runs what `npm run build` compiled, and tsc never deletes what it once wrote,
-// so a test file deleted or renamed since (or one from another branch's build) stayed in dist/ and still ran.
+// so a test file deleted or renamed since (or one from another branch's build) stayed in dist/ and still ran; and a
+// DATABASE_URL it cannot use is said at once, not by every test file in turn.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -27,5 +28,21 @@ describe("npm test's runner (scripts/test.js)", { timeout: 60_000 }, () => {
     } finally {
       rmSync(compiled, { force: true });
     }
+  });
+
+  it('when DATABASE_URL reaches no server, then the run stops at once naming DATABASE_URL, its password hidden, and runs no test', async () => {
+    const password = `pw${randomUUID().replaceAll('-', '')}`;
+    const env = { ...process.env, DATABASE_URL: `postgres://admin:${password}@127.0.0.1:1/postgres`, MONITORING_TOOLS: 'optional' };
+    // A test that needs no database, so that before the check it ran and passed.
+    const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'test.js'), 'tests/dist/test/code-layout.test.js'], { cwd: repoRoot, env });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(code, 1, output);
+    assert.match(output, /DATABASE_URL \(postgres:\/\/admin:\*\*\*@127\.0\.0\.1:1\/postgres\)/, output);
+    assert.match(output, /ECONNREFUSED/, output);
+    assert.ok(!output.includes(password), output);
+    assert.doesNotMatch(output, /ℹ tests/, 'no test ran');
   });
 });
