@@ -62,6 +62,23 @@ export function tracingLine(decision) {
   return `off (${decision.reason})`;
 }
 
+/** The file each service starts from, once built. */
+const entryPointOf = (name, rootDir = root) => join(rootDir, 'services', name, 'dist', 'src', 'main.js');
+
+/**
+ * Why the services cannot start from this build (the entry points missing), or null. `npm start` has just built, and
+ * `tsc -b` does not write again what its dist/tsconfig.tsbuildinfo says is up to date, even when the file was deleted
+ * since: "main.js is missing: run `npm run build` first" sent a newcomer round the same loop.
+ */
+export function missingBuild(rootDir = root) {
+  const missing = SERVICES.map((name) => entryPointOf(name, rootDir)).filter((file) => !existsSync(file));
+  if (missing.length === 0) return null;
+  return (
+    `${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} missing after the build (tsc -b writes nothing for a project its ` +
+    'dist/tsconfig.tsbuildinfo calls up to date): run `npx tsc -b --force`, then start again'
+  );
+}
+
 /** Back-off and crash-loop limits of the supervisor (override any of them with `supervise: {...}`). */
 export const SUPERVISION = {
   initialDelayMs: 500,
@@ -216,6 +233,9 @@ export async function startStack(opts = {}) {
   const dataDir = opts.dataDir ? resolve(opts.dataDir) : defaultDataDir(env);
   const logDir = join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
+  // Before any port or database is taken: nothing could start.
+  const unbuilt = missingBuild();
+  if (unbuilt) throw new Error(unbuilt);
   const unlock = lockDataDir(dataDir);
   const supervision = opts.supervise ? { ...SUPERVISION, ...(typeof opts.supervise === 'object' ? opts.supervise : {}) } : null;
   const host = env.HOST ?? '127.0.0.1';
@@ -386,8 +406,8 @@ export async function startStack(opts = {}) {
     const tails = new Map();
 
     const launch = (name) => {
-      const main = join(root, 'services', name, 'dist', 'src', 'main.js');
-      if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` first`);
+      const main = entryPointOf(name);
+      if (!existsSync(main)) throw new Error(missingBuild());
       const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
       const tracing = tracingOf(env, name);
       const child = spawn(process.execPath, [...NODE_HEAP_ARGS, ...tracing.args, ...(opts.nodeArgs?.[name] ?? []), main], {

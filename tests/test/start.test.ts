@@ -6,9 +6,11 @@
 //   last (each service took the SIGINT and then the supervisor's SIGTERM as a second signal: "second SIGTERM,
 //   exiting", no drain, while PostgreSQL, also hit, shut down under them);
 // - the SIGTERM npm forwards to its `sh -c` (`kill <npm's pid>`) stops the platform (sh died and left it running).
+// Without starting one: its prestart refuses a running data folder before the build, and a build that lost an entry
+// point is told to run what rebuilds it (tsc -b --force), not the npm run build it has just run.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -194,6 +196,48 @@ describe("npm start's prestart (before the build)", () => {
       assert.equal(await new Promise<number | null>((resolve) => again.once('exit', resolve)), 0);
     } finally {
       rmSync(running, { recursive: true, force: true });
+    }
+  });
+});
+
+const { missingBuild } = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'stack.js')).href)) as { missingBuild(rootDir: string): string | null };
+
+describe('npm start on a build that lost a file (scripts/stack.js missingBuild)', () => {
+  const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+
+  it('when a built entry point was deleted, then tsc -b does not write it again and tsc -b --force does, which is what the start says to run', () => {
+    const project = mkdtempSync(path.join(tmpdir(), 'ecommerce-tsc-'));
+    try {
+      mkdirSync(path.join(project, 'src'));
+      writeFileSync(path.join(project, 'src', 'main.ts'), 'export const up = true;\n');
+      writeFileSync(path.join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { composite: true, rootDir: '.', outDir: 'dist', lib: ['es2020'], types: [], skipLibCheck: true }, include: ['src'] }));
+      const main = path.join(project, 'dist', 'src', 'main.js');
+      const build = (...flags: string[]) => execFileSync(process.execPath, [tsc, '-b', ...flags, project]);
+      build();
+      rmSync(main);
+      build();
+      assert.equal(existsSync(main), false, 'tsc -b wrote it again: the message can say npm run build');
+      build('--force');
+      assert.equal(existsSync(main), true);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+
+  it('when an entry point is missing, then the start names it and says npx tsc -b --force, not the npm run build it has just run', () => {
+    const checkout = mkdtempSync(path.join(tmpdir(), 'ecommerce-unbuilt-'));
+    try {
+      for (const name of ['user', 'product', 'order']) {
+        mkdirSync(path.join(checkout, 'services', name, 'dist', 'src'), { recursive: true });
+        writeFileSync(path.join(checkout, 'services', name, 'dist', 'src', 'main.js'), '');
+      }
+      const message = missingBuild(checkout) ?? '';
+      assert.ok(message.includes(path.join(checkout, 'services', 'gateway', 'dist', 'src', 'main.js')), message);
+      assert.match(message, /npx tsc -b --force/);
+      assert.doesNotMatch(message, /npm run build/);
+      assert.equal(missingBuild(repoRoot), null, 'this checkout is built');
+    } finally {
+      rmSync(checkout, { recursive: true, force: true });
     }
   });
 });
