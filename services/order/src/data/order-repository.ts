@@ -1,7 +1,7 @@
 import { errorCode, type Database } from '@ecommerce/kit';
 import { HourlyLimitReached, assertTransition, type NextStatus, type OrderLine, type OrderRow, type OrderStatus } from '../model/order.js';
 
-const COLUMNS = 'id, user_id, status, items, total_cents, currency, request_hash, rejection, created_at, updated_at';
+const COLUMNS = 'id, user_id, status, items, total_cents, currency, request_hash, rejection, created_at, updated_at, given_up_at';
 /** pg_try_advisory_xact_lock key: one replica audits at a time ("orders-audit"). */
 const AUDIT_LOCK = 0x6f617564;
 
@@ -88,8 +88,9 @@ export class OrderRepository {
 
   /**
    * Moves an order along the state machine (model/order.ts) with one conditional UPDATE: it only
-   * succeeds while the order is still in `from`, so concurrent writers cannot both win.
-   * Returns null when the order was no longer in `from`.
+   * succeeds while the order is still in `from`, so concurrent writers cannot both win; an order given up (giveUp)
+   * may only become failed, so a driver whose reservation came back after another gave the order up cannot confirm it.
+   * Returns null when the order was no longer in `from` (or was given up).
    */
   async transition<From extends OrderStatus>(id: string, from: From, to: NextStatus<From>, changes: TransitionChanges = {}): Promise<OrderRow | null> {
     // The one write of a status: no caller can get past the state machine.
@@ -103,7 +104,7 @@ export class OrderRepository {
          rejection = COALESCE($7::jsonb, rejection),
          lease_until = CASE WHEN $8::float8 IS NULL THEN NULL ELSE now() + make_interval(secs => $8::float8 / 1000) END,
          updated_at = now()
-       WHERE id = $1 AND status = $2
+       WHERE id = $1 AND status = $2 AND (given_up_at IS NULL OR $3::text = 'failed')
        RETURNING ${COLUMNS}`,
       [
         id,
@@ -194,10 +195,22 @@ export class OrderRepository {
     );
   }
 
-  /** Whether a pending order's deadline has passed, by the database's clock (then no reservation can be taken for it). */
-  async pastDeadline(id: string): Promise<boolean> {
-    const res = await this.db.query<{ past: boolean }>('order_past_deadline', `SELECT deadline_at < now() AS past FROM orders WHERE id = $1 AND status = 'pending'`, [id]);
-    return res.rows[0]?.past ?? false;
+  /**
+   * Gives a pending order up, by the database's clock once its deadline has passed (then no reservation can be taken
+   * for it any more): the decision to fail it, recorded before its stock is released, in a write conditional on the
+   * order still being pending. From then on no driver can confirm it (transition), so the release cannot take the
+   * stock of an order another driver confirms meanwhile. Returns the order given up (also when it already was: a
+   * driver died between this write and the release), or null: not pending, or its deadline not passed.
+   */
+  async giveUp(id: string): Promise<OrderRow | null> {
+    const res = await this.db.query<OrderRow>(
+      'order_give_up',
+      `UPDATE orders SET given_up_at = COALESCE(given_up_at, now())
+       WHERE id = $1 AND status = 'pending' AND (given_up_at IS NOT NULL OR deadline_at < now())
+       RETURNING ${COLUMNS}`,
+      [id],
+    );
+    return res.rows[0] ?? null;
   }
 
   /** One keyset page of confirmed order ids (the audit compares them with the reservations held). */

@@ -25,6 +25,8 @@ export interface SettleResult {
 export async function settleOrder(deps: OrderDeps, row: OrderRow, context?: RequestContext): Promise<SettleResult> {
   if (row.status === 'cancelling') return finishCancel(deps, row, context);
   if (row.status !== 'pending') return { row, moved: false };
+  // Given up by a driver that died before failing it: released and failed, never reserved again.
+  if (row.given_up_at) return settleStuck(deps, row, 'given up');
   const outcome = await reserveFor(deps, row, context);
   let moved: OrderRow | null = null;
   switch (outcome.kind) {
@@ -60,12 +62,16 @@ export async function settleOrder(deps: OrderDeps, row: OrderRow, context?: Requ
 
 /**
  * After a try that failed for this order alone (a client error from the product service, a bug): a pending order past
- * its deadline, for which no reservation can be taken any more, gives back whatever an earlier try may hold and is
- * recorded failed; any other waits on its own backoff while the other orders are driven. The caller holds the lease.
+ * its deadline, for which no reservation can be taken any more, is given up, gives back whatever an earlier try may
+ * hold and is recorded failed; any other waits on its own backoff while the other orders are driven. The caller holds
+ * the lease, but may have lost it unknowingly (stalled past it): another driver may have reserved and be confirming.
  */
 export async function settleStuck(deps: OrderDeps, row: OrderRow, reason: string): Promise<SettleResult> {
-  if (row.status === 'pending' && (await deps.repository.pastDeadline(row.id))) {
-    // Released first: a crash before the write below leaves the order pending, to be given up again.
+  // The decision first, in the order row: once it is written no driver can confirm the order, so the release below
+  // cannot take the stock of an order confirmed meanwhile; when a confirm won first, nothing is released. A crash
+  // after it leaves the order pending and given up, for the next driver to release and fail.
+  const givenUp = row.status === 'pending' ? await deps.repository.giveUp(row.id) : null;
+  if (givenUp) {
     const released = await deps.products.release(row.id);
     if (released === 'released' || released === 'not-held' || released === 'absent') {
       const problem = storedProblem(

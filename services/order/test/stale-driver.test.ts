@@ -1,0 +1,290 @@
+// A stale driver: D1 holds an order's drive lease, stalls past it (a GC pause, a slow network), and its reservation
+// call comes back with nothing decided once the order's deadline has passed, so D1 gives the order up. Meanwhile its
+// lease ran out and D2 claimed the order and reserved stock for it. Each interleaving is played out deterministically
+// through the order service's own use cases and repository (real PostgreSQL, a real product service): D2's
+// confirm is let go after D1's k-th call to the database or the product service, for every k. Whatever the
+// interleaving, the books must agree at the end: a confirmed order holds its reservation (the customer told
+// "confirmed" keeps it), a failed one holds nothing, and stock = start - units held. Then the same with a real
+// process SIGKILLed while it gives orders up, their releases hanging.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createCustomer, createProduct, freePort, http, sql, stockOf, stopAll, waitFor, type Running } from '@ecommerce/test-support';
+import { startProductService } from '@ecommerce/product-service/testing';
+import type { Reconciler } from '../src/background/reconciler.js';
+import type { OrderDeps } from '../src/use-cases/order-deps.js';
+import { settleOrder } from '../src/use-cases/settle-order.js';
+import type { App } from '@ecommerce/kit';
+import { orderEnv, spawnOrderProcess, startOrderService } from './harness.js';
+import { admin, db, startUserSideForFile, user } from './user-side.js';
+
+startUserSideForFile();
+
+const DEADLINE_MS = 1_500;
+const WINDOW_MS = 900;
+/** D1's lease: it runs out while D1 is stalled, so D2 may claim the order. */
+const D1_LEASE_MS = 100;
+const START_STOCK = 20;
+/** D1's calls after its stalled reservation call, at most (the interleavings go one past them). */
+const D1_STEPS = 4;
+
+/** Opens once. */
+function gate(): { open(): void; opened: Promise<void> } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+/** `target` with every method call awaiting `before(name)` first and `after(name)` once made (the hooks of an interleaving). */
+function hooked<T extends object>(target: T, before: (name: string) => Promise<void> | void, after: (name: string) => Promise<void> | void = () => undefined): T {
+  return new Proxy(target, {
+    get(t, name, receiver) {
+      const v = Reflect.get(t, name, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      return async (...args: unknown[]) => {
+        await before(String(name));
+        const out = await (v as (...a: unknown[]) => Promise<unknown>).apply(t, args);
+        await after(String(name));
+        return out;
+      };
+    },
+  });
+}
+
+describe('a stale driver: the lease ran out under it and another driver took the order', { timeout: 120_000 }, () => {
+  let product: Running;
+  let order: Running<App>;
+  before(async () => {
+    product = await startProductService(db.urls.product, user.base);
+    // The reconciler and audit stay out of the way: the two drivers below are the only ones.
+    order = (await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_INTERVAL_MS: '600000', AUDIT_INTERVAL_MS: '86400000' })) as Running<App>;
+  });
+  after(() => stopAll(order, product));
+
+  for (let k = 0; k <= D1_STEPS; k++) {
+    it(`when D2's confirm lands after D1's call #${k} past the deadline, then a confirmed order holds its reservation, a failed one nothing, and stock = start - held`, async () => {
+      const deps = (order.app as unknown as { orders: OrderDeps }).orders;
+      const p = await createProduct(product.base, admin, { stock: START_STOCK });
+      const id = randomUUID();
+      const row = await deps.repository.insertPending({
+        id,
+        userId: randomUUID(),
+        items: [{ productId: p.id, quantity: 2, unitPriceCents: null }],
+        key: randomUUID(),
+        requestHash: 'stale-driver',
+        deadlineMs: DEADLINE_MS,
+        leaseMs: D1_LEASE_MS,
+        maxUnitsPerHour: 0,
+        traceparent: null,
+      });
+      assert.ok(row);
+
+      // D1: its reservation call stalls until after the deadline, then comes back with nothing decided (a 422).
+      const d1Answers = gate();
+      const d2Confirms = gate();
+      const d2AtConfirm = gate();
+      const d2Settled = gate();
+      let d1Calls = 0;
+      // After its k-th call D1 waits until D2 has settled: D2's confirm lands between D1's calls k and k + 1.
+      const d1Step = async () => {
+        if (++d1Calls !== k) return;
+        d2Confirms.open();
+        await d2Settled.opened;
+      };
+      const d1: OrderDeps = {
+        ...deps,
+        reservationWindowMs: WINDOW_MS,
+        repository: hooked(deps.repository, () => undefined, d1Step),
+        products: hooked(
+          deps.products,
+          async (name) => {
+            if (name === 'reserve') await d1Answers.opened;
+          },
+          (name) => (name === 'reserve' ? undefined : d1Step()),
+        ),
+      };
+      // The stalled call is answered with a client error (nothing decided): so D1 gives the order up past its deadline.
+      d1.products = Object.assign(Object.create(d1.products) as OrderDeps['products'], {
+        reserve: async () => {
+          await d1Answers.opened;
+          return { kind: 'unexpected' as const, reason: 'product answered 422 (late)' };
+        },
+      });
+      if (k === 0) d2Confirms.open();
+      const d1Done = settleOrder(d1, row).finally(() => d2Confirms.open());
+
+      // D2: claims the order once D1's lease ran out, reserves (in the window), and waits at its confirm.
+      await sleep(D1_LEASE_MS + 50);
+      const claimed = await deps.repository.claimDrive(id, 10_000);
+      assert.ok(claimed, 'D2 claims the order once D1 lease ran out');
+      const d2: OrderDeps = {
+        ...deps,
+        reservationWindowMs: WINDOW_MS,
+        repository: hooked(deps.repository, async (name) => {
+          if (name === 'transition') {
+            d2AtConfirm.open();
+            await d2Confirms.opened;
+          }
+        }),
+      };
+      const d2Done = settleOrder(d2, claimed).finally(() => d2Settled.open());
+      await d2AtConfirm.opened;
+
+      // D1 resumes past the deadline.
+      await sleep(DEADLINE_MS + 100);
+      d1Answers.open();
+      await Promise.all([d1Done, d2Done]);
+
+      const [o] = await sql<{ status: string }>(db.urls.order, 'SELECT status FROM orders.orders WHERE id = $1', [id]);
+      const [r] = await sql<{ status: string }>(db.urls.product, 'SELECT status FROM catalog.reservations WHERE order_id = $1', [id]);
+      const held = r?.status === 'reserved';
+      assert.ok(o && (o.status === 'confirmed' || o.status === 'failed'), `final: ${o?.status}`);
+      if (o.status === 'confirmed') assert.ok(held, 'the order was confirmed while its reservation was released: its customer was told confirmed, and the audit would cancel it');
+      else assert.ok(!held, `a ${o.status} order holds stock`);
+      assert.equal(await stockOf(product.base, p.id), START_STOCK - (held ? 2 : 0), 'stock = start - units held');
+    });
+  }
+
+  for (let k = 1; k <= D1_STEPS - 1; k++) {
+    it(`when the driver giving an order up dies after its call #${k} (its reservation taken, its answer unreadable), then the reconciler ends it failed with nothing held`, async () => {
+      const { orders: deps, reconciler } = order.app as unknown as { orders: OrderDeps; reconciler: Reconciler };
+      const p = await createProduct(product.base, admin, { stock: START_STOCK });
+      const id = randomUUID();
+      const row = await deps.repository.insertPending({
+        id,
+        userId: randomUUID(),
+        items: [{ productId: p.id, quantity: 3, unitPriceCents: null }],
+        key: randomUUID(),
+        requestHash: 'stale-driver',
+        deadlineMs: DEADLINE_MS,
+        leaseMs: D1_LEASE_MS,
+        maxUnitsPerHour: 0,
+        traceparent: null,
+      });
+      assert.ok(row);
+      let d1Calls = 0;
+      const died = new Error('the driver died here');
+      const d1Step = () => {
+        // Nothing of D1 runs after this: as if its process were killed right after the call.
+        if (++d1Calls === k) throw died;
+      };
+      const d1: OrderDeps = {
+        ...deps,
+        reservationWindowMs: WINDOW_MS,
+        repository: hooked(deps.repository, () => undefined, d1Step),
+        products: hooked(deps.products, () => undefined, (name) => (name === 'reserve' ? undefined : d1Step())),
+      };
+      // The stock is taken, but the answer cannot be read, and comes once the deadline has passed.
+      d1.products = Object.assign(Object.create(d1.products) as OrderDeps['products'], {
+        reserve: async (...args: Parameters<OrderDeps['products']['reserve']>) => {
+          assert.equal((await deps.products.reserve(...args)).kind, 'reserved');
+          await sleep(DEADLINE_MS + 100);
+          return { kind: 'unexpected' as const, reason: 'an unreadable answer' };
+        },
+      });
+      await assert.rejects(settleOrder(d1, row), died);
+      await reconciler.runOnce();
+
+      const [o] = await sql<{ status: string }>(db.urls.order, 'SELECT status FROM orders.orders WHERE id = $1', [id]);
+      const [r] = await sql<{ status: string }>(db.urls.product, 'SELECT status FROM catalog.reservations WHERE order_id = $1', [id]);
+      const held = r?.status === 'reserved';
+      assert.equal(o?.status, 'failed');
+      assert.ok(!held, `a failed order, its reservation ${r?.status}`);
+      assert.equal(await stockOf(product.base, p.id), START_STOCK, 'stock = start: nothing held');
+    });
+  }
+});
+
+/**
+ * A proxy to the product service: while `garbling`, reservation calls reach it (stock is taken) and their answer comes
+ * back without its lines (the order cannot read it: each try fails for that order alone); while `holdingReleases`,
+ * releases are held unanswered and never forwarded. `releasesSeen`: the order ids whose release was asked for.
+ */
+async function givingUpProxy(target: string): Promise<{ base: string; garbling: boolean; holdingReleases: boolean; releasesSeen: Set<string>; close(): Promise<void> }> {
+  const to = new URL(target);
+  const state = { garbling: true, holdingReleases: true, releasesSeen: new Set<string>() };
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const path = req.url ?? '';
+      if (req.method === 'DELETE' && path.startsWith('/internal/reservations/')) {
+        state.releasesSeen.add(path.split('/')[3] ?? '');
+        if (state.holdingReleases) return;
+      }
+      const garble = state.garbling && req.method === 'POST' && path === '/internal/reservations';
+      const up = httpRequest({ host: to.hostname, port: to.port, method: req.method, path, headers: req.headers }, (upRes) => {
+        const body: Buffer[] = [];
+        upRes.on('data', (c: Buffer) => body.push(c));
+        upRes.on('end', () => {
+          let out = Buffer.concat(body);
+          if (garble && (upRes.statusCode === 200 || upRes.statusCode === 201)) out = Buffer.from(JSON.stringify({ ...JSON.parse(out.toString()), items: [] }));
+          const headers = { ...upRes.headers };
+          delete headers['content-length'];
+          res.writeHead(upRes.statusCode ?? 502, headers);
+          res.end(out);
+        });
+      });
+      up.on('error', () => res.destroy());
+      up.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return Object.assign(state, {
+    base: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  });
+}
+
+const GIVEN_UP_ORDERS = 24;
+
+describe('the process SIGKILLed while it gives orders up', { timeout: 120_000 }, () => {
+  it(`when ${GIVEN_UP_ORDERS} orders whose reservations were taken but cannot be read pass their deadline and the process is SIGKILLed while their releases hang, then after a restart each is final and a reservation is held exactly for the confirmed ones`, async () => {
+    const product = await startProductService(db.urls.product, user.base);
+    const proxy = await givingUpProxy(product.base);
+    const port = await freePort();
+    const env = orderEnv(db.urls.order, user.base, proxy.base, { PENDING_DEADLINE_MS: '3000', RESERVATION_TIMEOUT_MS: '300', RECONCILER_INTERVAL_MS: '100', AUDIT_INTERVAL_MS: '86400000' });
+    let proc = await spawnOrderProcess(env, port);
+    try {
+      const p = await createProduct(product.base, admin, { stock: START_STOCK * 5 });
+      const buyer = await createCustomer(user.base, 'giving-up');
+      const placed = await Promise.all(
+        Array.from({ length: GIVEN_UP_ORDERS }, (_, i) =>
+          http<{ orderId?: string }>(proc.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 1 + (i % 3) }] }, headers: { 'idempotency-key': randomUUID() } }),
+        ),
+      );
+      assert.deepEqual([...new Set(placed.map((r) => r.status))], [503], 'the reservations taken, their answers unreadable: pending');
+      const ids = placed.map((r) => r.body.orderId!);
+      // Past the deadline every order is given up and its release asked for, and hangs: killed then.
+      await waitFor('a release asked for every order', async () => ids.every((id) => proxy.releasesSeen.has(id)), 30_000);
+      proc.child.kill('SIGKILL');
+      await proc.exited;
+      proxy.garbling = false;
+      proxy.holdingReleases = false;
+
+      proc = await spawnOrderProcess(env, port);
+      const pending = async () => (await sql<{ n: number }>(db.urls.order, "SELECT count(*)::int AS n FROM orders.orders WHERE id = ANY($1::uuid[]) AND status = 'pending'", [ids]))[0]!.n;
+      await waitFor('every order final', async () => (await pending()) === 0, 30_000);
+      const orders = await sql<{ id: string; status: string; units: number }>(db.urls.order, `SELECT id, status, (items->0->>'quantity')::int AS units FROM orders.orders WHERE id = ANY($1::uuid[])`, [ids]);
+      const held = new Set(
+        (await sql<{ order_id: string }>(db.urls.product, "SELECT order_id FROM catalog.reservations WHERE order_id = ANY($1::uuid[]) AND status = 'reserved'", [ids])).map((r) => r.order_id),
+      );
+      for (const o of orders) assert.equal(held.has(o.id), o.status === 'confirmed', `order ${o.id} is ${o.status}, its reservation ${held.has(o.id) ? 'held' : 'not held'}`);
+      const units = orders.filter((o) => o.status === 'confirmed').reduce((n, o) => n + o.units, 0);
+      assert.equal(await stockOf(product.base, p.id), START_STOCK * 5 - units, 'stock = start - units held');
+      // Given up before the kill: failed, never confirmed after their deadline by a replayed reservation.
+      assert.deepEqual([...new Set(orders.map((o) => o.status))], ['failed']);
+    } finally {
+      proc.child.kill('SIGTERM');
+      await proc.exited;
+      await stopAll(proxy, product);
+    }
+  });
+});
