@@ -4,8 +4,9 @@
 // through the order service's own use cases and repository (real PostgreSQL, a real product service): D2's
 // confirm is let go after D1's k-th call to the database or the product service, for every k. Whatever the
 // interleaving, the books must agree at the end: a confirmed order holds its reservation (the customer told
-// "confirmed" keeps it), a failed one holds nothing, and stock = start - units held. Then the same with a real
-// process SIGKILLed while it gives orders up, their releases hanging.
+// "confirmed" keeps it), a failed one holds nothing, and stock = start - units held. Two audits at once (a stale
+// auditor: its lock lost with its connection) repair each drift once. Then a real process SIGKILLed while it gives
+// orders up, their releases unanswered.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
@@ -147,6 +148,40 @@ describe('a stale driver: the lease ran out under it and another driver took the
     });
   }
 
+  it('when two audits run at once (the lock of one lost with its connection mid-audit), then each drift is repaired once and the books agree', async () => {
+    const { orders: deps, reconciler } = order.app as unknown as { orders: OrderDeps; reconciler: Reconciler };
+    const p = await createProduct(product.base, admin, { stock: START_STOCK });
+    const settled = async (quantity: number) => {
+      const row = await deps.repository.insertPending({
+        id: randomUUID(),
+        userId: randomUUID(),
+        items: [{ productId: p.id, quantity, unitPriceCents: null }],
+        key: randomUUID(),
+        requestHash: 'two-audits',
+        deadlineMs: 60_000,
+        leaseMs: 10_000,
+        maxUnitsPerHour: 0,
+        traceparent: null,
+      });
+      const { row: done } = await settleOrder(deps, row!);
+      assert.equal(done.status, 'confirmed');
+      return done.id;
+    };
+    // Drift of both kinds: a confirmed order whose reservation was released, a reservation held for a failed order.
+    const [lost, orphaned, kept] = [await settled(1), await settled(2), await settled(3)];
+    assert.equal(await deps.products.release(lost), 'released');
+    await sql(db.urls.order, "UPDATE orders.orders SET status = 'failed' WHERE id = $1", [orphaned]);
+    const audit = () => (reconciler as unknown as { audit(): Promise<{ reservationWithoutOrder: number; orderWithoutReservation: number }> }).audit();
+    const results = await Promise.all([audit(), audit()]);
+    assert.equal(results.reduce((n, r) => n + r.orderWithoutReservation, 0), 1, 'the confirmed order without a reservation cancelled once');
+    assert.equal(results.reduce((n, r) => n + r.reservationWithoutOrder, 0), 1, 'the reservation of the failed order released once');
+    const statuses = new Map((await sql<{ id: string; status: string }>(db.urls.order, 'SELECT id, status FROM orders.orders WHERE id = ANY($1::uuid[])', [[lost, orphaned, kept]])).map((r) => [r.id, r.status]));
+    assert.deepEqual([statuses.get(lost), statuses.get(orphaned), statuses.get(kept)], ['cancelled', 'failed', 'confirmed']);
+    const held = (await sql<{ order_id: string }>(db.urls.product, "SELECT order_id FROM catalog.reservations WHERE order_id = ANY($1::uuid[]) AND status = 'reserved'", [[lost, orphaned, kept]])).map((r) => r.order_id);
+    assert.deepEqual(held, [kept]);
+    assert.equal(await stockOf(product.base, p.id), START_STOCK - 3, 'stock = start - the units of the one confirmed order');
+  });
+
   for (let k = 1; k <= D1_STEPS - 1; k++) {
     it(`when the driver giving an order up dies after its call #${k} (its reservation taken, its answer unreadable), then the reconciler ends it failed with nothing held`, async () => {
       const { orders: deps, reconciler } = order.app as unknown as { orders: OrderDeps; reconciler: Reconciler };
@@ -199,12 +234,13 @@ describe('a stale driver: the lease ran out under it and another driver took the
 
 /**
  * A proxy to the product service: while `garbling`, reservation calls reach it (stock is taken) and their answer comes
- * back without its lines (the order cannot read it: each try fails for that order alone); while `holdingReleases`,
- * releases are held unanswered and never forwarded. `releasesSeen`: the order ids whose release was asked for.
+ * back without its lines (the order cannot read it: each try fails for that order alone); while `refusingReleases`,
+ * releases are answered 503 and never forwarded: the stock stays held while the order is given up. `releasesSeen`:
+ * the order ids whose release was asked for.
  */
-async function givingUpProxy(target: string): Promise<{ base: string; garbling: boolean; holdingReleases: boolean; releasesSeen: Set<string>; close(): Promise<void> }> {
+async function givingUpProxy(target: string): Promise<{ base: string; garbling: boolean; refusingReleases: boolean; releasesSeen: Set<string>; close(): Promise<void> }> {
   const to = new URL(target);
-  const state = { garbling: true, holdingReleases: true, releasesSeen: new Set<string>() };
+  const state = { garbling: true, refusingReleases: true, releasesSeen: new Set<string>() };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -212,7 +248,10 @@ async function givingUpProxy(target: string): Promise<{ base: string; garbling: 
       const path = req.url ?? '';
       if (req.method === 'DELETE' && path.startsWith('/internal/reservations/')) {
         state.releasesSeen.add(path.split('/')[3] ?? '');
-        if (state.holdingReleases) return;
+        if (state.refusingReleases) {
+          res.writeHead(503, { 'content-type': 'application/problem+json' });
+          return res.end(JSON.stringify({ type: 'https://ecommerce.local/problems/service-unavailable', title: 'Service unavailable', status: 503 }));
+        }
       }
       const garble = state.garbling && req.method === 'POST' && path === '/internal/reservations';
       const up = httpRequest({ host: to.hostname, port: to.port, method: req.method, path, headers: req.headers }, (upRes) => {
@@ -246,7 +285,7 @@ async function givingUpProxy(target: string): Promise<{ base: string; garbling: 
 const GIVEN_UP_ORDERS = 24;
 
 describe('the process SIGKILLed while it gives orders up', { timeout: 120_000 }, () => {
-  it(`when ${GIVEN_UP_ORDERS} orders whose reservations were taken but cannot be read pass their deadline and the process is SIGKILLed while their releases hang, then after a restart each is final and a reservation is held exactly for the confirmed ones`, async () => {
+  it(`when ${GIVEN_UP_ORDERS} orders whose reservations were taken but cannot be read pass their deadline and the process is SIGKILLed while their releases go unanswered (503), then after a restart each is final and a reservation is held exactly for the confirmed ones`, async () => {
     const product = await startProductService(db.urls.product, user.base);
     const proxy = await givingUpProxy(product.base);
     const port = await freePort();
@@ -262,12 +301,12 @@ describe('the process SIGKILLed while it gives orders up', { timeout: 120_000 },
       );
       assert.deepEqual([...new Set(placed.map((r) => r.status))], [503], 'the reservations taken, their answers unreadable: pending');
       const ids = placed.map((r) => r.body.orderId!);
-      // Past the deadline every order is given up and its release asked for, and hangs: killed then.
+      // Past the deadline every order is given up and its release asked for, in vain: killed then.
       await waitFor('a release asked for every order', async () => ids.every((id) => proxy.releasesSeen.has(id)), 30_000);
       proc.child.kill('SIGKILL');
       await proc.exited;
       proxy.garbling = false;
-      proxy.holdingReleases = false;
+      proxy.refusingReleases = false;
 
       proc = await spawnOrderProcess(env, port);
       const pending = async () => (await sql<{ n: number }>(db.urls.order, "SELECT count(*)::int AS n FROM orders.orders WHERE id = ANY($1::uuid[]) AND status = 'pending'", [ids]))[0]!.n;
