@@ -30,7 +30,7 @@ export { clientGone } from './client-connection.js';
 export { freePort } from './free-port.js';
 export { AUTHENTICATION_PLUGIN, authentication } from './plugins/authentication.js';
 export { KIT_PLUGINS } from './plugins/names.js';
-export { traceparentOf, type TraceContext } from './plugins/request-context.js';
+export { forwardedTracestate, traceparentOf, type TraceContext } from './plugins/request-context.js';
 export { bodylessRequestBodyProblem, containsUnstorableText } from './plugins/request-guards.js';
 export { markPageRoutes, payloadTooLarge } from './plugins/problem-errors.js';
 export { Type, type Static } from '@sinclair/typebox';

@@ -15,6 +15,7 @@ import { detectResources, envDetector, hostDetector, osDetector, resourceFromAtt
 import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-node';
 import { tracedInstrumentations } from './instrumentations.js';
 import { settleServerSpanStatus } from './server-span-status.js';
+import { tracePropagator } from './trace-context-propagator.js';
 import { ErrorTypeSpanProcessor } from './span-error-type.js';
 import { addRouteSegments, UnroutedPathSpanProcessor } from './unrouted-path.js';
 import { batchProcessorConfig, instrumentationChoice, logLevelChoice, otlpHeadersCheck, resourceAttributesProblem, type ExporterProtocol } from './tracing-env.js';
@@ -150,7 +151,7 @@ export async function startTracing(protocol: ExporterProtocol): Promise<NodeTrac
     'process.runtime.version': process.versions.node,
   }).merge(detectResources({ detectors: [hostDetector, osDetector, envDetector] }));
   const provider = new NodeTracerProvider({ resource, spanProcessors: [new ErrorTypeSpanProcessor(), new UnroutedPathSpanProcessor(), new BatchSpanProcessor(await spanExporter(protocol), batching)] });
-  provider.register();
+  provider.register({ propagator: tracePropagator() });
   registerInstrumentations({ instrumentations: tracedInstrumentations(instrumentationChoice(process.env)), tracerProvider: provider });
   attachToFastifyApps(provider);
   return provider;

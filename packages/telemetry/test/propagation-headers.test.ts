@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { startOtlpReceiver, type OtlpReceiver } from '../src/index.js';
 
 const preload = join(import.meta.dirname, '..', 'src', 'register.js');
@@ -18,6 +19,115 @@ const hex = (bytes: number) => randomBytes(bytes).toString('hex');
 /** Each header line the upstream got whose name is one of the propagation headers, lowercased name -> values. */
 type Lines = Record<'traceparent' | 'tracestate' | 'baggage', string[]>;
 
+/** The real gateway in front of `upstreamUrl`, with the preload exporting to `receiverUrl`, or untraced without one. */
+async function startGateway(upstreamUrl: string, receiverUrl?: string): Promise<{ gateway: ChildProcess; url: string }> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
+  const gateway = fork(gatewayMain, {
+    execArgv: receiverUrl ? ['--import', preload] : [],
+    env: {
+      ...clean,
+      ...(receiverUrl ? { OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl, OTEL_SERVICE_NAME: 'gateway', OTEL_BSP_SCHEDULE_DELAY: '100' } : {}),
+      HOST: '127.0.0.1',
+      PORT: '0',
+      METRICS_PORT: '0',
+      LOG_LEVEL: 'info',
+      USER_SERVICE_URL: upstreamUrl,
+      PRODUCT_SERVICE_URL: upstreamUrl,
+      ORDER_SERVICE_URL: upstreamUrl,
+    },
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    gateway.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const listening = /"msg":"Server listening at (http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
+      if (listening) resolve(listening[1]!);
+    });
+    gateway.once('exit', (code) => reject(new Error(`the gateway exited (${code}): ${out}`)));
+  });
+  return { gateway, url };
+}
+
+async function stopGateway(gateway: ChildProcess | undefined): Promise<void> {
+  if (gateway && gateway.exitCode === null && gateway.signalCode === null) {
+    const exited = new Promise((resolve) => gateway.once('exit', resolve));
+    gateway.kill('SIGTERM');
+    await exited;
+  }
+}
+
+/** An upstream that records, by the request's `x-case` header, the trace header lines it got. */
+async function startRecorder(received: Map<string, Lines>): Promise<{ upstream: Server; url: string }> {
+  const upstream = createServer((req, res) => {
+    const lines: Lines = { traceparent: [], tracestate: [], baggage: [] };
+    for (let i = 0; i < req.rawHeaders.length; i += 2) {
+      const name = req.rawHeaders[i]!.toLowerCase();
+      if (name === 'traceparent' || name === 'tracestate' || name === 'baggage') lines[name].push(req.rawHeaders[i + 1]!);
+    }
+    received.set(String(req.headers['x-case']), lines);
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+  return { upstream, url: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` };
+}
+
+const traceparents = fc.oneof(
+  fc.record({ valid: fc.constant(true), line: fc.tuple(fc.stringMatching(/^[0-9a-f]{32}$/), fc.stringMatching(/^[0-9a-f]{16}$/), fc.constantFrom('00', '01')).filter(([t, s]) => /[1-9a-f]/.test(t) && /[1-9a-f]/.test(s)).map(([t, s, f]) => `00-${t}-${s}-${f}`) }),
+  fc.record({
+    valid: fc.constant(false),
+    line: fc.constantFrom(
+      `00-${'A'.repeat(32)}-${'b'.repeat(16)}-01`,
+      `00-${'0'.repeat(32)}-${'b'.repeat(16)}-01`,
+      `00-${'a'.repeat(32)}-${'0'.repeat(16)}-01`,
+      `ff-${'a'.repeat(32)}-${'b'.repeat(16)}-01`,
+      `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01-extra`,
+      `00-${'a'.repeat(31)}-${'b'.repeat(16)}-01`,
+      'garbage',
+    ),
+  }),
+  fc.constant({ valid: false, line: undefined }),
+);
+const tracestates = fc.oneof(
+  fc.array(fc.tuple(fc.stringMatching(/^[a-z][a-z0-9_*/-]{0,10}$/), fc.stringMatching(/^[!-+\--<>-~]{1,12}$/)), { minLength: 1, maxLength: 5 }).map((members) => [...new Map(members)].map(([k, v]) => `${k}=${v}`).join(',')),
+  fc.constantFrom('', ' ', ',', ' , ,\t', `k=${'x'.repeat(600)}`),
+);
+/** A tracestate line with no member: empty, or only commas and spaces (W3C Trace Context: accept it, avoid sending it). */
+const EMPTY_TRACESTATE = /^[ \t,]*$/;
+
+/**
+ * W3C Trace Context 3.3 and the processing model, for any client traceparent and tracestate: a tracestate goes upstream
+ * only when the traceparent it came with was valid (one that failed to parse is not followed and its tracestate is
+ * not parsed; one without a traceparent is invalid and discarded), as one line, never an empty one; a valid member
+ * list within 512 characters goes unchanged.
+ */
+async function checkTracestateForwarding(send: (name: string, headers: Record<string, string>) => Promise<{ lines: Lines }>, traced: boolean): Promise<void> {
+  let n = 0;
+  await fc.assert(
+    fc.asyncProperty(traceparents, tracestates, async (traceparent, tracestate) => {
+      const name = `property-${traced}-${n++}`;
+      const { lines } = await send(name, { ...(traceparent.line === undefined ? {} : { traceparent: traceparent.line }), tracestate });
+      const why = `${traced ? 'traced' : 'untraced'}: traceparent ${traceparent.line} tracestate ${JSON.stringify(tracestate)} -> ${JSON.stringify(lines.tracestate)}`;
+      assert.equal(lines.traceparent.length, 1, why);
+      assert.ok(lines.tracestate.length <= 1, why);
+      assert.ok(!lines.tracestate.some((line) => EMPTY_TRACESTATE.test(line)), why);
+      if (!traceparent.valid) assert.deepEqual(lines.tracestate, [], why);
+      else if (!EMPTY_TRACESTATE.test(tracestate) && tracestate.length <= 512) assert.deepEqual(lines.tracestate, [tracestate], why);
+    }),
+    { numRuns: 60 },
+  );
+}
+
+/** Sends a GET through the gateway as case `name`; what the upstream got of the trace headers, and the traceresponse. */
+async function sendThrough(gatewayUrl: string, received: Map<string, Lines>, name: string, headers: Record<string, string>): Promise<{ lines: Lines; traceresponse: string }> {
+  const res = await fetch(`${gatewayUrl}/product?limit=1`, { headers: { ...headers, 'x-case': name } });
+  await res.arrayBuffer();
+  assert.equal(res.status, 200, name);
+  const lines = received.get(name);
+  assert.ok(lines, `${name}: the upstream got no request`);
+  return { lines, traceresponse: res.headers.get('traceresponse') ?? '' };
+}
+
 describe('the traced gateway, in front of an upstream that records the trace headers it gets', () => {
   let upstream: Server;
   let receiver: OtlpReceiver;
@@ -26,65 +136,19 @@ describe('the traced gateway, in front of an upstream that records the trace hea
   const received = new Map<string, Lines>();
 
   before(async () => {
-    upstream = createServer((req, res) => {
-      const lines: Lines = { traceparent: [], tracestate: [], baggage: [] };
-      for (let i = 0; i < req.rawHeaders.length; i += 2) {
-        const name = req.rawHeaders[i]!.toLowerCase();
-        if (name === 'traceparent' || name === 'tracestate' || name === 'baggage') lines[name].push(req.rawHeaders[i + 1]!);
-      }
-      received.set(String(req.headers['x-case']), lines);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    const recorder = await startRecorder(received);
+    upstream = recorder.upstream;
     receiver = await startOtlpReceiver({ port: 0, keepSpans: true });
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-    gateway = fork(gatewayMain, {
-      execArgv: ['--import', preload],
-      env: {
-        ...clean,
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_SERVICE_NAME: 'gateway',
-        OTEL_BSP_SCHEDULE_DELAY: '100',
-        HOST: '127.0.0.1',
-        PORT: '0',
-        METRICS_PORT: '0',
-        LOG_LEVEL: 'info',
-        USER_SERVICE_URL: upstreamUrl,
-        PRODUCT_SERVICE_URL: upstreamUrl,
-        ORDER_SERVICE_URL: upstreamUrl,
-      },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    });
-    let out = '';
-    gatewayUrl = await new Promise<string>((resolve, reject) => {
-      gateway.stdout?.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const listening = /"msg":"Server listening at (http:\/\/127\.0\.0\.1:\d+)"/.exec(out);
-        if (listening) resolve(listening[1]!);
-      });
-      gateway.once('exit', (code) => reject(new Error(`the gateway exited (${code}): ${out}`)));
-    });
+    ({ gateway, url: gatewayUrl } = await startGateway(recorder.url, receiver.url));
   });
 
   after(async () => {
-    if (gateway && gateway.exitCode === null && gateway.signalCode === null) {
-      const exited = new Promise((resolve) => gateway.once('exit', resolve));
-      gateway.kill('SIGTERM');
-      await exited;
-    }
+    await stopGateway(gateway);
     await receiver?.close();
     if (upstream) await new Promise((resolve) => upstream.close(resolve));
   });
 
-  async function send(name: string, headers: Record<string, string>): Promise<{ lines: Lines; traceresponse: string }> {
-    const res = await fetch(`${gatewayUrl}/product?limit=1`, { headers: { ...headers, 'x-case': name } });
-    await res.arrayBuffer();
-    assert.equal(res.status, 200, name);
-    const lines = received.get(name);
-    assert.ok(lines, `${name}: the upstream got no request`);
-    return { lines, traceresponse: res.headers.get('traceresponse') ?? '' };
-  }
+  const send = (name: string, headers: Record<string, string>) => sendThrough(gatewayUrl, received, name, headers);
 
   it('when the client sends baggage, then the upstream gets one baggage line (the propagator\'s), not the client\'s copied beside it', async () => {
     const secret = `s3cret${hex(8)}`;
@@ -115,9 +179,13 @@ describe('the traced gateway, in front of an upstream that records the trace hea
     const many = await send('tracestate-33', { traceparent: `00-${hex(16)}-${hex(8)}-01`, tracestate: Array.from({ length: 33 }, (_, i) => `k${i}=v${i}`).join(',') });
     assert.equal(many.lines.tracestate.length, 1);
     assert.equal(many.lines.tracestate[0]!.split(',').length, 32);
-    // Not sent: no line, or (OpenTelemetry's propagator) an empty one, which W3C Trace Context says to accept.
+    // Not sent: no line (OpenTelemetry's propagator wrote an empty one, which W3C Trace Context says to avoid).
     const big = await send('tracestate-8k', { traceparent: `00-${hex(16)}-${hex(8)}-01`, tracestate: `k=${'x'.repeat(8190)}` });
-    assert.ok(big.lines.tracestate.every((line) => line === ''), JSON.stringify(big.lines.tracestate.map((l) => l.length)));
+    assert.deepEqual(big.lines.tracestate.map((l) => l.length), []);
+  });
+
+  it('for any traceparent (valid, invalid, none) and tracestate (valid, empty, oversized) a client sends, the upstream gets a tracestate only with the traceparent it came with, and never an empty one', async () => {
+    await checkTracestateForwarding((name, headers) => send(name, headers), true);
   });
 
   it('when a path is not traced (/livez, /readyz), then its traceresponse says so (flags 00) and names no exported span; a traced one says 01', async () => {
@@ -145,5 +213,41 @@ describe('the traced gateway, in front of an upstream that records the trace hea
     assert.ok(!lines.traceparent[0]!.includes(traceId), lines.traceparent[0]);
     assert.equal(lines.traceparent[0]!.split('-')[1], traceresponse.split('-')[1]);
     assert.deepEqual(lines.tracestate, []);
+  });
+});
+
+describe('the untraced gateway (no preload), in front of an upstream that records the trace headers it gets', () => {
+  let upstream: Server;
+  let gateway: ChildProcess;
+  let gatewayUrl = '';
+  const received = new Map<string, Lines>();
+
+  before(async () => {
+    const recorder = await startRecorder(received);
+    upstream = recorder.upstream;
+    ({ gateway, url: gatewayUrl } = await startGateway(recorder.url));
+  });
+
+  after(async () => {
+    await stopGateway(gateway);
+    if (upstream) await new Promise((resolve) => upstream.close(resolve));
+  });
+
+  const send = (name: string, headers: Record<string, string>) => sendThrough(gatewayUrl, received, name, headers);
+
+  it('when the traceparent is invalid or absent, then the client\'s tracestate is not sent on; an empty one is not sent either; a valid pair goes on, the trace id kept', async () => {
+    const traceId = hex(16);
+    const restart = await send('off-restart', { traceparent: `00-${traceId.toUpperCase()}-${hex(8)}-01`, tracestate: 'congo=t61rcWkgMzE' });
+    assert.ok(!restart.lines.traceparent[0]!.includes(traceId), restart.lines.traceparent[0]);
+    assert.deepEqual(restart.lines.tracestate, []);
+    assert.deepEqual((await send('off-alone', { tracestate: 'congo=t61rcWkgMzE' })).lines.tracestate, []);
+    assert.deepEqual((await send('off-empty', { traceparent: `00-${hex(16)}-${hex(8)}-01`, tracestate: ' , ' })).lines.tracestate, []);
+    const kept = await send('off-kept', { traceparent: `00-${traceId}-${hex(8)}-01`, tracestate: 'congo=t61rcWkgMzE,rojo=00f067aa0ba902b7' });
+    assert.match(kept.lines.traceparent[0]!, new RegExp(`^00-${traceId}-`));
+    assert.deepEqual(kept.lines.tracestate, ['congo=t61rcWkgMzE,rojo=00f067aa0ba902b7']);
+  });
+
+  it('for any traceparent (valid, invalid, none) and tracestate (valid, empty, oversized) a client sends, the upstream gets a tracestate only with the traceparent it came with, and never an empty one', async () => {
+    await checkTracestateForwarding((name, headers) => send(name, headers), false);
   });
 });

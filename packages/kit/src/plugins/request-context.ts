@@ -68,6 +68,23 @@ function callerTraceId(traceparent: string | string[] | undefined): string | und
   return !ALL_ZEROS.test(m[2]!) && !ALL_ZEROS.test(m[3]!) ? m[2]! : undefined;
 }
 
+/** A tracestate line with no list member: empty, or only commas and optional white space. */
+const NO_MEMBER = /^[ \t,]*$/;
+
+/**
+ * The caller's tracestate as a proxy sends it on with tracing off (with tracing on, the propagator writes its own).
+ * W3C Trace Context 3.3 and its processing model: only with the valid traceparent it came with (one that failed to
+ * parse starts a new trace and its tracestate is not parsed; one without a traceparent is invalid and discarded), and
+ * never a line with no member, which is to be accepted but not sent. Before, the gateway copied the client's line
+ * whatever came with it. A request without a tracestate (nearly all) costs one header lookup.
+ */
+export function forwardedTracestate(headers: IncomingMessage['headers']): string | undefined {
+  const given = headers.tracestate;
+  if (given === undefined) return undefined;
+  const line = typeof given === 'string' ? given : given.join(',');
+  return NO_MEMBER.test(line) || callerTraceId(headers.traceparent) === undefined ? undefined : line;
+}
+
 /**
  * X-Request-Id and traceresponse for an answer Node writes before any Fastify request exists (a request it could not
  * parse, an `Expect` or CONNECT it answers itself): every answer carries them (docs/api.md). The caller's id and trace

@@ -4,7 +4,7 @@ import { METHODS, type IncomingHttpHeaders, type IncomingMessage, type ServerRes
 import proxy from '@fastify/http-proxy';
 import fp from 'fastify-plugin';
 import { Pool, type Dispatcher } from 'undici';
-import { KIT_PLUGINS, ProblemError, ServiceUnavailable, bodylessRequestBodyProblem, clientGone, traceparentOf, type App } from '@ecommerce/kit';
+import { KIT_PLUGINS, ProblemError, ServiceUnavailable, bodylessRequestBodyProblem, clientGone, forwardedTracestate, traceparentOf, type App } from '@ecommerce/kit';
 import { bufferedBodyOf } from './buffered-bodies.js';
 import type { Upstream } from '../upstreams.js';
 
@@ -223,12 +223,15 @@ export const upstreamProxy = fp<UpstreamProxyOptions>(
             // request is routed); undici refuses to send it upstream, which made every such request a 503.
             // The client's hop-by-hop headers are about its connection to us: undici refuses `Keep-Alive` and
             // `Upgrade` (any client could make a 503, counted as the upstream's error), the rest mean nothing there.
-            const { expect: _expect, ...rest } = endToEndHeaders(headers, CLIENT_ADDRESS_CLAIMS);
+            const { expect: _expect, tracestate: _tracestate, ...rest } = endToEndHeaders(headers, CLIENT_ADDRESS_CLAIMS);
+            const tracestate = forwardedTracestate(request.headers);
             return {
               ...rest,
               [CLIENT_REQUEST]: request,
               'x-request-id': request.id,
               traceparent: traceparentOf(request.trace),
+              // The client's, only with the traceparent it came with (with tracing on the propagator writes its own).
+              ...(tracestate === undefined ? {} : { tracestate }),
               // Set, never appended: the client address this gateway sees (request.ip is the peer unless
               // TRUST_PROXY names a proxy in front of us). A client-sent X-Forwarded-For would otherwise
               // choose the address the user service throttles.
