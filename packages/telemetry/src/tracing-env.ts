@@ -12,10 +12,16 @@ const truthy = (value: string | undefined) => value !== undefined && value.trim(
 /** Why tracing is off when nothing but the endpoint is missing (npm start's banner then says how to turn it on). */
 export const NO_ENDPOINT = 'no OTEL_EXPORTER_OTLP_ENDPOINT';
 
+/**
+ * OTEL_TRACES_EXPORTER's names, lowercased: the environment variable specification reads enum values
+ * case-insensitively (before, `OTLP` was "not supported" and `None` no `none`).
+ */
+const tracesExporters = (env: NodeJS.ProcessEnv) => (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((e) => e.trim().toLowerCase()).filter(Boolean);
+
 /** Tracing runs only with an OTLP endpoint, unless OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none. */
 export function tracingDecision(env: NodeJS.ProcessEnv): TracingDecision {
   if (truthy(env.OTEL_SDK_DISABLED)) return { enabled: false, reason: 'OTEL_SDK_DISABLED=true' };
-  const exporters = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((e) => e.trim());
+  const exporters = tracesExporters(env);
   if (exporters.includes('none')) return { enabled: false, reason: 'OTEL_TRACES_EXPORTER=none' };
   const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
   if (!endpoint) return { enabled: false, reason: NO_ENDPOINT };
@@ -31,12 +37,13 @@ export type ExporterChoice = { protocol: ExporterProtocol } | { unsupported: str
  * gRPC is refused rather than sent HTTP it cannot read.
  */
 export function exporterChoice(env: NodeJS.ProcessEnv): ExporterChoice {
-  const exporters = (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((e) => e.trim()).filter(Boolean);
+  const exporters = tracesExporters(env);
   if (exporters.includes('console')) return { protocol: 'console' };
   const other = exporters.find((e) => e !== 'otlp');
   if (other) return { unsupported: `OTEL_TRACES_EXPORTER=${other} is not supported (otlp, console or none)` };
   // An empty or blank variable counts as unset, as the SDK reads every OTEL_* variable (core's getStringFromEnv).
-  const protocol = env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim() || env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim() || 'http/protobuf';
+  // Read case-insensitively, as every enum value (the specification): `HTTP/JSON` left tracing off.
+  const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?.trim() || env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim() || 'http/protobuf').toLowerCase();
   if (protocol === 'http/protobuf' || protocol === 'http/json') return { protocol };
   return { unsupported: `OTLP protocol ${protocol} is not supported (http/protobuf or http/json)` };
 }

@@ -32,6 +32,27 @@ describe('exporterChoice', () => {
     assert.deepEqual(exporterChoice({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: ' ', OTEL_EXPORTER_OTLP_PROTOCOL: '' }), { protocol: 'http/protobuf' });
     assert.deepEqual(exporterChoice({ OTEL_EXPORTER_OTLP_PROTOCOL: '' }), { protocol: 'http/protobuf' });
   });
+  // OpenTelemetry's environment variable specification: enum values SHOULD be read case-insensitively. Before,
+  // OTEL_TRACES_EXPORTER=OTLP or OTEL_EXPORTER_OTLP_PROTOCOL=HTTP/JSON left tracing off as "not supported", and
+  // OTEL_TRACES_EXPORTER=None was no "none".
+  it('for any letter case of a supported exporter, protocol or none, then the choice is the lowercase value\'s', () => {
+    const anyCase = (value: string) => fc.array(fc.boolean(), { minLength: value.length, maxLength: value.length }).map((upper) => [...value].map((c, i) => (upper[i] ? c.toUpperCase() : c)).join(''));
+    fc.assert(
+      fc.property(fc.constantFrom('otlp', 'console', 'none'), fc.constantFrom('http/protobuf', 'http/json'), fc.boolean(), (exporter, protocol, tracesSpecific) =>
+        fc.assert(
+          fc.property(anyCase(exporter), anyCase(protocol), (e, p) => {
+            const variable = tracesSpecific ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+            const lower = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: exporter, [variable]: protocol };
+            const given = { ...lower, OTEL_TRACES_EXPORTER: e, [variable]: p };
+            assert.deepEqual(tracingDecision(given), tracingDecision(lower), `${e} ${p}`);
+            if (exporter !== 'none') assert.deepEqual(exporterChoice(given), exporterChoice(lower), `${e} ${p}`);
+          }),
+          { numRuns: 20 },
+        ),
+      ),
+      { numRuns: 30 },
+    );
+  });
   it('refuses gRPC and unknown exporters, saying which', () => {
     assert.match((exporterChoice({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }) as { unsupported: string }).unsupported, /grpc/);
     assert.match((exporterChoice({ OTEL_TRACES_EXPORTER: 'zipkin' }) as { unsupported: string }).unsupported, /zipkin/);
