@@ -1,14 +1,22 @@
 // Parts of pages loaded on navigation (cart, checkout, orders, sign-in, admin): kept out of components.tsx, whose
 // every export is in the first visit's JavaScript (docs/web.md, "Budgets and measurements").
 import { useRef, type ReactNode } from 'react';
-import { Link } from 'react-router';
+import { Link, useLocation } from 'react-router';
+import { signInFrom } from './return-path.js';
 
 /** The cart and the checkout say the same when there is nothing to buy. */
-export function EmptyCart({ title }: { title: string }) {
+export function EmptyCart({ title, held }: { title: string; held?: boolean }) {
+  const { pathname } = useLocation();
   return (
     <div className="empty">
       <h1>{title}</h1>
       <p>Your cart is empty.</p>
+      {/* A customer's session ended here: their cart is not shown to whoever is at the screen, but not lost either. */}
+      {held && (
+        <p>
+          The cart of the customer who was signed in here is kept for them. <Link to={signInFrom(pathname)}>Sign in</Link> to see it again.
+        </p>
+      )}
       <p>
         <Link to="/">Browse the shop</Link>
       </p>

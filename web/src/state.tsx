@@ -4,7 +4,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { addToCart as add, parseCart, setQuantity as setQty, type CartLine, type CartProduct } from './cart.js';
 import { sessionEvents } from './api/client.js';
 import { followOtherTabsOrders } from './order-events.js';
-import { SESSION_HINT_KEY, createAccount, currentUser, forgetSession, forgetUser, restoreSession, sessionToCheck, signIn, signOut, type Restored, type SessionUser } from './session.js';
+import { SESSION_HINT_KEY, createAccount, currentUser, forgetSession, forgetUser, restoreSession, sessionToCheck, signIn, signOut, userSignedOut, type Restored, type SessionUser } from './session.js';
 
 interface Auth {
   /**
@@ -115,6 +115,57 @@ export const CART_KEY = 'ecommerce.cart.v1';
 const NONCE_KEY = 'ecommerce.checkout-nonce.v1';
 /** The id of the user whose cart it is (none: a guest's). */
 const CART_OWNER_KEY = 'ecommerce.cart-owner.v1';
+/** A customer's cart put aside when their session ended without a sign-out: theirs again at their next sign-in. */
+const HELD_CART_KEY = 'ecommerce.cart-held.v1';
+
+interface HeldCart {
+  owner: string;
+  lines: CartLine[];
+  nonce: string | null;
+}
+
+function heldCart(): HeldCart | null {
+  try {
+    const value = JSON.parse(localStorage.getItem(HELD_CART_KEY) ?? 'null') as Partial<HeldCart> | null;
+    return value && typeof value.owner === 'string' ? { owner: value.owner, lines: parseCart(JSON.stringify(value.lines ?? [])), nonce: typeof value.nonce === 'string' ? value.nonce : null } : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Nobody is signed in (the session expired, was revoked, or was refused at a reload): a customer's cart left in the
+ * browser is put aside for them, so whoever uses the tab next sees a guest's empty cart and cannot order theirs; a
+ * sign-out (here or in another tab) drops it. Its nonce goes with it: signed in again, the same cart is the same
+ * checkout attempt (an order left in flight is found, not placed twice). Returns whether the cart changed.
+ */
+function putAsideOwnersCart(): boolean {
+  const owner = localStorage.getItem(CART_OWNER_KEY);
+  if (!owner) return false;
+  if (userSignedOut()) localStorage.removeItem(HELD_CART_KEY);
+  else localStorage.setItem(HELD_CART_KEY, JSON.stringify({ owner, lines: parseCart(localStorage.getItem(CART_KEY)), nonce: localStorage.getItem(NONCE_KEY) } satisfies HeldCart));
+  localStorage.removeItem(CART_OWNER_KEY);
+  localStorage.setItem(CART_KEY, '[]');
+  return true;
+}
+
+/**
+ * `userId` signed in: the cart becomes theirs. A guest's is kept; another customer's (left there when their session
+ * ended and this tab never saw it) is emptied; a cart put aside for this customer comes back, with the guest's lines
+ * added to it. One put aside for another customer goes: nothing of theirs stays in this user's browser.
+ */
+function adoptCart(userId: string): CartLine[] | null {
+  const owner = localStorage.getItem(CART_OWNER_KEY);
+  const held = heldCart();
+  localStorage.removeItem(HELD_CART_KEY);
+  localStorage.setItem(CART_OWNER_KEY, userId);
+  if (owner === userId) return null;
+  const guest = owner ? [] : parseCart(localStorage.getItem(CART_KEY));
+  if (held?.owner !== userId) return owner ? guest : null;
+  if (guest.length === 0 && held.nonce) localStorage.setItem(NONCE_KEY, held.nonce);
+  else newCheckoutAttempt();
+  return guest.reduce((cart, l) => add(cart, { id: l.productId, ...l }, l.quantity), held.lines);
+}
 
 /**
  * A random id for "this cart, until it is ordered", kept beside the cart (localStorage, shared by tabs): the
@@ -136,6 +187,8 @@ export function newCheckoutAttempt(): string {
 
 interface Cart {
   lines: CartLine[];
+  /** A customer's cart is put aside here (their session ended): the pages say that signing in brings it back. */
+  held: boolean;
   add(product: CartProduct, quantity: number): void;
   setQuantity(productId: string, quantity: number): void;
   replace(lines: CartLine[]): void;
@@ -145,30 +198,37 @@ interface Cart {
 const CartContext = createContext<Cart | null>(null);
 
 export function CartProvider({ children }: { children: ReactNode }) {
-  const [lines, setLines] = useState<CartLine[]>(() => parseCart(localStorage.getItem(CART_KEY)));
+  // A page loaded with no session to check is nobody's from its first render: a customer's cart is not drawn once.
+  const [lines, setLines] = useState<CartLine[]>(() => (sessionToCheck() || putAsideOwnersCart(), parseCart(localStorage.getItem(CART_KEY))));
   const save = useCallback((next: CartLine[]) => {
     localStorage.setItem(CART_KEY, JSON.stringify(next));
     setLines(next);
   }, []);
-  // The cart is the signed-in user's: a guest's becomes theirs at sign-in; one left by another user whose session
-  // ended without a sign-out (which empties it) is emptied, not shown to the next user nor ordered by them.
-  const userId = useAuth().user?.id;
+  const [held, setHeld] = useState(() => localStorage.getItem(HELD_CART_KEY) !== null);
+  // The cart is the signed-in user's (putAsideOwnersCart, adoptCart). While a remembered session is checked, or
+  // cannot be (unreachable), it stays as it is.
+  const { user, status } = useAuth();
+  const userId = user?.id;
   useEffect(() => {
-    if (!userId) return;
-    const owner = localStorage.getItem(CART_OWNER_KEY);
-    if (owner === userId) return;
-    if (owner) save([]);
-    localStorage.setItem(CART_OWNER_KEY, userId);
-  }, [userId, save]);
+    if (userId) {
+      const adopted = adoptCart(userId);
+      if (adopted) save(adopted);
+    } else if (status === 'anonymous' && putAsideOwnersCart()) setLines([]);
+    setHeld(localStorage.getItem(HELD_CART_KEY) !== null);
+  }, [userId, status, save]);
   useEffect(() => {
-    // Another tab changed the cart.
-    const onStorage = (e: StorageEvent) => e.key === CART_KEY && setLines(parseCart(e.newValue));
+    // Another tab changed the cart, or put one aside or brought it back.
+    const onStorage = (e: StorageEvent) => {
+      if (e.key === CART_KEY) setLines(parseCart(e.newValue));
+      else if (e.key === HELD_CART_KEY || e.key === null) setHeld(localStorage.getItem(HELD_CART_KEY) !== null);
+    };
     addEventListener('storage', onStorage);
     return () => removeEventListener('storage', onStorage);
   }, []);
   const value = useMemo<Cart>(
     () => ({
       lines,
+      held,
       add: (product, quantity) => {
         const stored = parseCart(localStorage.getItem(CART_KEY));
         // A new cart: the same items ordered again later are a new order, not a replay of the last one.
@@ -177,13 +237,15 @@ export function CartProvider({ children }: { children: ReactNode }) {
       },
       setQuantity: (id, quantity) => save(setQty(lines, id, quantity)),
       replace: save,
-      // A sign-out: the cart is nobody's (a guest's next, theirs at sign-in).
+      // A sign-out: the cart is nobody's (a guest's next, theirs at sign-in), and nothing is put aside.
       clear: () => {
         localStorage.removeItem(CART_OWNER_KEY);
+        localStorage.removeItem(HELD_CART_KEY);
+        setHeld(false);
         save([]);
       },
     }),
-    [lines, save],
+    [lines, held, save],
   );
   return <CartContext.Provider value={value}>{children}</CartContext.Provider>;
 }

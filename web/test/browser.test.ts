@@ -1476,6 +1476,69 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test("a customer's cart whose session expired is not shown to whoever uses the tab next, in this tab or another, nor orderable there; the customer signing in again gets it back with what was put in the cart meanwhile; another customer gets only that", { timeout: STEP_MS }, async () => {
+    const [held, meanwhile] = [await newProduct({ name: 'Held lantern', stock: 9 }), await newProduct({ name: 'Meanwhile mug', stock: 9 })];
+    const accounts = await Promise.all(['held-a', 'held-b'].map(async (tag) => {
+      const email = uniqueEmail(tag);
+      assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Ada Shopper' }, '')).status, 201);
+      return email;
+    }));
+    const { context, page, errors } = await newShopper();
+    await signInAs(page, accounts[0]!, 'correct-horse-9');
+    await addToCart(page, held, 2);
+    const other = await context.newPage();
+    other.on('pageerror', (e) => errors.push(e.message));
+    await other.goto('/cart');
+    await other.locator('.line-name a', { hasText: 'Held lantern' }).waitFor();
+    const shownIn = async (p: Page, path: string) => {
+      await p.goto(path);
+      await p.locator('main h1').first().waitFor();
+      return p.locator('.line-name a').allInnerTexts();
+    };
+    const stored = () => page.evaluate(() => localStorage.getItem('ecommerce.cart.v1') ?? '');
+    // A's session ends without a sign-out (expired, revoked): a reload's refresh is refused.
+    await page.route('**/user/token/refresh', (route) => route.fulfill(unauthorized));
+    await page.reload();
+    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    // The old app showed A's cart to whoever sat at the tab next (the header's badge, the cart, checkout's lines
+    // above a sign-in form), here and in the other tab.
+    assert.equal(await page.getByRole('link', { name: /^Cart, / }).count(), 0, 'the header counts nothing');
+    assert.deepEqual(await shownIn(page, '/cart'), [], "the cart page shows none of A's lines");
+    // Not lost either: the page says a cart is kept for its customer (without what is in it) and how to get it back.
+    await page.getByText('The cart of the customer who was signed in here is kept for them.').waitFor();
+    assert.equal(await page.getByRole('link', { name: 'Sign in' }).last().getAttribute('href'), '/signin?next=%2Fcart');
+    assert.deepEqual(await shownIn(page, '/checkout'), [], 'nor does checkout, which offers the sign-in form');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Place order' }).count(), 0);
+    await other.getByRole('link', { name: 'Sign in' }).first().waitFor();
+    assert.deepEqual(await shownIn(other, '/cart'), [], 'nor the other tab');
+    assert.ok(!(await stored()).includes(held.id), "A's lines are not the tab's cart any more");
+    // The visitor shops as a guest; A signs in again: A's cart is back, and the guest's lines join it.
+    await addToCart(page, meanwhile, 1);
+    assert.deepEqual(await shownIn(page, '/cart'), ['Meanwhile mug']);
+    await signInAs(page, accounts[0]!, 'correct-horse-9');
+    assert.deepEqual((await shownIn(page, '/cart')).sort(), ['Held lantern', 'Meanwhile mug']);
+    assert.equal(await page.getByLabel('Quantity of Held lantern').inputValue(), '2');
+    await page.getByRole('link', { name: 'Cart, 3 items' }).waitFor();
+    // Expired again; a guest's cart, then B signs in: B gets the guest's lines, none of A's (nor are they kept).
+    await page.route('**/user/token/refresh', (route) => route.fulfill(unauthorized));
+    await page.reload();
+    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await addToCart(page, meanwhile, 4);
+    await signInAs(page, accounts[1]!, 'correct-horse-9');
+    assert.deepEqual(await shownIn(page, '/cart'), ['Meanwhile mug']);
+    assert.equal(await page.getByLabel('Quantity of Meanwhile mug').inputValue(), '4');
+    assert.ok(!(await page.evaluate(() => JSON.stringify(localStorage))).includes(held.id), "nothing of A's cart is kept in B's browser storage");
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
+    await signInAs(page, accounts[0]!, 'correct-horse-9');
+    assert.deepEqual(await shownIn(page, '/cart'), [], "A's cart did not outlive B's sign-in, and a sign-out keeps nothing");
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('two cart lines of products with the same name: every control is named after its own line ("Remove Twin mug (item 1 of 2)"), none alike in the accessibility tree, and each removes its own line', { timeout: STEP_MS }, async () => {
     const [a, b] = [await newProduct({ name: 'Twin mug', priceCents: 900 }), await newProduct({ name: 'Twin mug', priceCents: 1100 })];
     const { context, page, errors } = await newShopper();

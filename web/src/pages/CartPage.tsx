@@ -17,7 +17,7 @@ export function CartPage() {
     return (
       <>
         <CartChanges changes={fresh.changes} />
-        <EmptyCart title="Cart" />
+        <EmptyCart title="Cart" held={cart.held} />
       </>
     );
   }

@@ -63,6 +63,23 @@ export function CheckoutPage() {
     }
   }, [auth.status]);
 
+  // Shown above the sign-in form (a session that ended while placing) or in the order panel.
+  const errorAlert = error && (
+    <p id="checkout-error" className="error" role="alert" tabIndex={-1}>
+      {error}
+    </p>
+  );
+  // The session ended (here, while placing, or before): the customer's cart is put aside (state.tsx), so it is not
+  // shown; signing in again brings it back to this page. Not "Your cart is empty" alone, which read as lost.
+  if (cart.lines.length === 0 && !placing && cart.held && auth.status === 'anonymous') {
+    return (
+      <>
+        <h1>Checkout</h1>
+        {errorAlert}
+        <AuthForms intro="The cart of the customer who was signed in here is kept for them. Sign in to see it again and place the order." />
+      </>
+    );
+  }
   if (cart.lines.length === 0 && !placing) {
     return (
       <>
@@ -79,12 +96,6 @@ export function CheckoutPage() {
     setError(text);
     focusAfterRender('#checkout-error');
   };
-  // Shown above the sign-in form (a session that ended while placing) or in the order panel.
-  const errorAlert = error && (
-    <p id="checkout-error" className="error" role="alert" tabIndex={-1}>
-      {error}
-    </p>
-  );
 
   async function place() {
     // Also guards the gap before React re-renders the disabled button.
