@@ -66,8 +66,6 @@ export function CancelOrder({ order }: { order: Order }) {
       // The buttons go; the order's title (its status beside it) is where the page says what happened.
       focusAfterRender(`[id="title-${order.id}"]`);
       ordersChanged(queries);
-      void queries.invalidateQueries({ queryKey: ['product'] });
-      void queries.invalidateQueries({ queryKey: ['products'] });
     },
     onError: (err) => {
       // Recorded as cancelling (the product service away): the order service finishes it. The order is read again

@@ -2436,6 +2436,35 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('stock shown after an order is the stock left: Back to the product page and to the shop right after ordering its last units says "Out of stock", not the stock seen before the order', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Last stool', stock: 3, category: 'last-stool' });
+    const { context, page, errors } = await signedInShopper('stale-stock');
+    // All in one page (client-side links), so what the page read before the order is what it could show after.
+    await page.goto('/?category=last-stool');
+    await page.getByRole('link', { name: 'Last stool' }).first().click();
+    await page.getByRole('heading', { name: 'Last stool' }).waitFor();
+    await page.getByText('Only 3 left').waitFor();
+    await page.getByLabel('Quantity').fill('3');
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.getByRole('link', { name: /View cart/ }).click();
+    await page.getByRole('link', { name: 'Checkout' }).click();
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    assert.equal(await stockOf(product.id), 0);
+    await page.goBack();
+    await page.goBack();
+    await page.goBack();
+    await page.getByRole('heading', { name: 'Last stool' }).waitFor();
+    // The old page showed "Only 3 left" with Add to cart on, from what it read before the order (10 s fresh).
+    await page.getByText('Out of stock').waitFor({ timeout: 5000 });
+    assert.equal(await page.getByRole('button', { name: 'Add to cart' }).isDisabled(), true);
+    await page.goBack();
+    await page.getByRole('link', { name: 'Last stool' }).first().waitFor();
+    await page.locator('.card', { hasText: 'Last stool' }).getByText('Out of stock').waitFor({ timeout: 5000 });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a double click on Place order makes one order', { timeout: STEP_MS }, async () => {
     const { product, email, context, page } = await shopperAtCheckout({ stock: 20, name: 'Double-click mug' }, 2, 'double');
     await page.getByRole('button', { name: 'Place order' }).dblclick();
