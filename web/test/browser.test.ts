@@ -2904,6 +2904,38 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     return (await region.innerText()).split(text).length - 1;
   }
 
+  test('admin: an edit saved while customers ordered the product (its version moved with the stock only) is saved, not refused as "changed by someone else"; a field someone else changed still is', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Busy bench', stock: 10 });
+    const { context, page, errors } = await adminAtProducts();
+    await page.goto(`/admin/products/${product.id}`);
+    await page.getByRole('button', { name: 'Save changes' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('Busy bench, oak');
+    // Two customers order it while the form is open: each reservation moves the product's version.
+    for (const tag of ['busy-1', 'busy-2']) {
+      const email = uniqueEmail(tag);
+      assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Ada Shopper' }, '')).status, 201);
+      const placed = await api<Order>('POST', '/order', { items: [{ productId: product.id, quantity: 1 }] }, await login(email, 'correct-horse-9'), { 'idempotency-key': randomUUID() });
+      assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    }
+    const before = (await api<Product>('GET', `/product/${product.id}`)).body;
+    assert.ok(before.version > product.version, 'an order moves the version (else this test proves nothing)');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    // The old page said "Not saved: this product was changed by someone else" and the admin had to press again.
+    await page.getByText('Saved.', { exact: true }).waitFor();
+    assert.equal(await page.getByText('changed by someone else').count(), 0);
+    const saved = (await api<Product>('GET', `/product/${product.id}`)).body;
+    assert.deepEqual([saved.name, saved.stock], ['Busy bench, oak', 8]);
+    // A field someone else changed is still theirs to check: refused, what was typed kept.
+    await page.getByLabel('Name', { exact: true }).fill('Busy bench, ash');
+    assert.equal((await api('PATCH', `/product/${product.id}`, { name: 'Busy bench, walnut' }, adminToken, { 'if-match': `"${saved.version}"` })).status, 200);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Not saved: this product was changed by someone else').waitFor();
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Busy bench, ash');
+    assert.equal((await api<Product>('GET', `/product/${product.id}`)).body.name, 'Busy bench, walnut');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('admin: products with the same name get Edit links named apart by their SKU ("Edit Twin stool, SKU ..."), none alike', { timeout: STEP_MS }, async () => {
     const [a, b] = [await newProduct({ name: 'Twin stool' }), await newProduct({ name: 'twin  stool' })];
     const { context, page, errors } = await adminAtProducts();

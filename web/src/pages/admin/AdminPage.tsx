@@ -697,10 +697,20 @@ function EditProduct() {
   };
   const fail = (panel: 'edit' | 'stock' | 'archive') => (err: Error) => setMessage({ kind: 'error', text: failureText(err), panel });
   const save = useMutation({
-    mutationFn: async ({ f, version }: { f: ProductFields; version: number }) => {
+    mutationFn: async ({ f, version, base }: { f: ProductFields; version: number; base: ProductFields }) => {
       const body = parseFields(f);
       // If-Match: the edit applies only to the version the form's fields are over.
-      return ok(await productApi.PATCH('/product/{id}', { params: { path: { id }, header: { 'if-match': `"${version}"` } as never }, body }));
+      const patch = (v: number) => productApi.PATCH('/product/{id}', { params: { path: { id }, header: { 'if-match': `"${v}"` } as never }, body });
+      let res = await patch(version);
+      // The version counts stock changes too (every order, the Stock panel): a 412 whose latest version has the
+      // form's fields as they were read changed nothing the admin has to check, and the edit goes over it (a few
+      // times at most while orders keep coming). A field someone else changed is refused as before.
+      for (let tries = 0; tries < 3 && res.response.status === 412; tries++) {
+        const latest = (await productApi.GET('/product/{id}', { params: { path: { id } } })).data;
+        if (!latest || EDITABLE.some((k) => fieldsOf(latest)[k] !== base[k])) break;
+        res = await patch(latest.version);
+      }
+      return ok(res);
     },
     onSuccess: (p) => {
       after(p, 'Saved.', 'edit');
@@ -804,7 +814,7 @@ function EditProduct() {
             withStock={false}
             submitLabel="Save changes"
             busy={save.isPending}
-            onSubmit={(f) => saveOnce({ f, version: draft.version })}
+            onSubmit={(f) => saveOnce({ f, version: draft.version, base: draft.base })}
             errors={fieldErrorsOf(save.error)}
             attempt={save.submittedAt}
           />
