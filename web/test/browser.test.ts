@@ -2936,6 +2936,25 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('admin: a product archived by someone else while its edit page is open: Save changes and Adjust stock say it was archived, not "Product not found" under the form', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Vanished desk', stock: 4 });
+    const { context, page, errors } = await adminAtProducts();
+    await page.goto(`/admin/products/${product.id}`);
+    await page.getByRole('button', { name: 'Save changes' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('Vanished desk, oak');
+    assert.equal((await api('DELETE', `/product/${product.id}`)).status, 204);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    // The old page said "Product not found" under the form of the product it was showing.
+    await page.getByRole('alert').filter({ hasText: 'Not saved: this product was archived after this page was opened' }).waitFor();
+    assert.equal(await page.getByText('Product not found').count(), 0);
+    await page.getByLabel('Stock change').fill('2');
+    await page.getByRole('button', { name: 'Adjust stock' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Stock not changed: this product was archived after this page was opened' }).waitFor();
+    assert.equal(await page.getByText('Product not found').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('admin: products with the same name get Edit links named apart by their SKU ("Edit Twin stool, SKU ..."), none alike', { timeout: STEP_MS }, async () => {
     const [a, b] = [await newProduct({ name: 'Twin stool' }), await newProduct({ name: 'twin  stool' })];
     const { context, page, errors } = await adminAtProducts();

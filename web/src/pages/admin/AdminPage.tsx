@@ -184,12 +184,16 @@ function failureText(err: Error): string {
 
 const TIMED_OUT = 'The shop did not answer in time; please try again in a moment.';
 
+/** A save or stock change answered 404 on the edit page of a product it showed: archived since (by another admin, a tab). */
+const ARCHIVED_MEANWHILE = 'this product was archived after this page was opened, so it can no longer be changed.';
+
 /**
  * Why a stock change was refused: a 409 in a sentence (stockRefusal: the service says only "Only 3 unit(s) are in
  * stock to remove", and sends the stock left as `available`); a 400 about the change itself in the field's name, not
  * the API's `delta`; anything else as any failure.
  */
 function stockRefusalText(err: Error, delta: number): string {
+  if (err instanceof ApiError && err.status === 404) return `Stock not changed: ${ARCHIVED_MEANWHILE}`;
   const available = err instanceof ApiError && err.status === 409 ? (err.problem as { available?: unknown } | undefined)?.available : undefined;
   if (typeof available === 'number') return stockRefusal(delta, available);
   if (err instanceof ApiError && err.problem?.errors?.some((e) => e.path === '/delta')) return `Stock change must be a whole number from -${MAX_STOCK.toLocaleString('en')} to ${MAX_STOCK.toLocaleString('en')}, other than 0.`;
@@ -722,7 +726,8 @@ function EditProduct() {
         // Read again: the form moves onto the latest version, keeping what was typed (said above it when the fields changed).
         setMessage({ kind: 'error', text: 'Not saved: this product was changed by someone else since the form was read. What you typed is kept; check the form against the latest version, then press Save changes again.', panel: 'edit' });
         void product.refetch();
-      } else if (saidAtFields(err)) setMessage(null);
+      } else if (err instanceof ApiError && err.status === 404) setMessage({ kind: 'error', text: `Not saved: ${ARCHIVED_MEANWHILE}`, panel: 'edit' });
+      else if (saidAtFields(err)) setMessage(null);
       else fail('edit')(err);
     },
   });
