@@ -1514,7 +1514,19 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await other.getByRole('link', { name: 'Sign in' }).first().waitFor();
     assert.deepEqual(await shownIn(other, '/cart'), [], 'nor the other tab');
     assert.ok(!(await stored()).includes(held.id), "A's lines are not the tab's cart any more");
-    // The visitor shops as a guest; A signs in again: A's cart is back, and the guest's lines join it.
+    // A signs in again at checkout: the order panel comes with A's cart, and the focus goes to it (the button
+    // pressed is gone).
+    await page.getByLabel('Email').fill(accounts[0]!);
+    await page.getByLabel('Password').fill('correct-horse-9');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('button', { name: 'Place order' }).waitFor();
+    await page.waitForFunction(() => document.activeElement?.textContent?.trim() === 'Place your order', undefined, { timeout: 5000 });
+    assert.deepEqual(await page.locator('.line-name a').allInnerTexts(), ['Held lantern']);
+    // Expired again; the visitor shops as a guest; A signs in again: A's cart is back, and the guest's lines join it.
+    await page.route('**/user/token/refresh', (route) => route.fulfill(unauthorized));
+    await page.reload();
+    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
     await addToCart(page, meanwhile, 1);
     assert.deepEqual(await shownIn(page, '/cart'), ['Meanwhile mug']);
     await signInAs(page, accounts[0]!, 'correct-horse-9');

@@ -53,15 +53,18 @@ export function CheckoutPage() {
   const [leftInFlight, setLeftInFlight] = useState(() => cart.lines.length > 0 && checkoutInFlight.pending(attemptKey(cart.lines)));
   const placeHeading = useRef<HTMLHeadingElement>(null);
   const sawSignIn = useRef(false);
+  // A cart put aside for the customer (state.tsx) comes back a render after the sign-in: the panel, and the focus, then.
+  const hasLines = cart.lines.length > 0;
   useEffect(() => {
     if (auth.status === 'anonymous') sawSignIn.current = true;
     else if (auth.status !== 'loading' && sawSignIn.current) {
-      sawSignIn.current = false;
       // What was said above the sign-in form ("Your session has ended; please sign in again.") is over.
       setError(null);
-      placeHeading.current?.focus();
+      if (!placeHeading.current) return;
+      sawSignIn.current = false;
+      placeHeading.current.focus();
     }
-  }, [auth.status]);
+  }, [auth.status, hasLines]);
 
   // Shown above the sign-in form (a session that ended while placing) or in the order panel.
   const errorAlert = error && (
