@@ -334,6 +334,31 @@ test('a Deployment with no Ready pod pages only when the Ingress routes to it; a
   }
 });
 
+test('a rollout that stops progressing raises DeploymentRolloutStuck: every Deployment has a progress deadline, longer than its startup probe allows', () => {
+  const rules = (parseYaml(readFileSync(join(repoRoot, 'deploy/monitoring/rules/services.yml'), 'utf8'))[0] as { groups: { rules: { alert?: string; expr: string; labels?: Record<string, string> }[] }[] }).groups.flatMap((g) => g.rules);
+  const stuck = rules.find((r) => r.alert === 'DeploymentRolloutStuck');
+  assert.ok(stuck, 'no DeploymentRolloutStuck: a rollout stuck on ImagePullBackOff while the old pods serve raises nothing');
+  assert.equal(stuck.labels?.['severity'], 'ticket');
+  // kube-state-metrics writes one series per status, 0 or 1 (internal/store/deployment.go, addConditionMetrics).
+  assert.match(stuck.expr, /kube_deployment_status_condition\{condition="Progressing", status="false"\} == 1/);
+  const ksm = podTemplate(find('Deployment', 'kube-state-metrics'))?.spec.containers[0] as Container & { args: string[] };
+  assert.ok((ksm.args.find((a) => a.startsWith('--resources='))?.split('=')[1] ?? '').split(',').includes('deployments'));
+  // The controller sets Progressing=False only after progressDeadlineSeconds without progress (default 600);
+  // a deadline shorter than a container's startup probe would call a normal rollout stuck.
+  type Startup = { initialDelaySeconds?: number; periodSeconds?: number; failureThreshold?: number };
+  for (const d of objects.filter((o) => o.kind === 'Deployment')) {
+    const spec = d['spec'] as { progressDeadlineSeconds?: number; paused?: boolean };
+    assert.notEqual(spec.paused, true, `${d.metadata.name} is paused: Progressing stays Unknown`);
+    const deadline = spec.progressDeadlineSeconds ?? 600;
+    assert.ok(Number.isInteger(deadline) && deadline > 0, `${d.metadata.name}: progressDeadlineSeconds ${deadline}`);
+    for (const c of podTemplate(d)?.spec.containers ?? []) {
+      const probe = (c as Container & { startupProbe?: Startup }).startupProbe;
+      const allowed = probe ? (probe.initialDelaySeconds ?? 0) + (probe.periodSeconds ?? 10) * (probe.failureThreshold ?? 3) : 0;
+      assert.ok(allowed < deadline, `${d.metadata.name}: its startup probe allows ${allowed} s, the progress deadline is ${deadline} s`);
+    }
+  }
+});
+
 test('kube-state-metrics: deployed, pinned, found by the scrape job, allowed to list what it reports, reachable by Prometheus only', () => {
   const deployment = find('Deployment', 'kube-state-metrics');
   const c = podTemplate(deployment)?.spec.containers[0] as Container & { args: string[] };

@@ -92,6 +92,7 @@ export async function knownMetricNames(): Promise<Set<string>> {
     'container_cpu_cfs_throttled_periods_total',
     'container_cpu_cfs_periods_total',
     'container_memory_working_set_bytes',
+    'kube_deployment_status_condition',
   ]) known.add(name);
   return known;
 }
