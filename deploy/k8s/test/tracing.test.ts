@@ -95,6 +95,28 @@ test('collector and Jaeger images are pinned, the same in Kubernetes and compose
   }
 });
 
+test("the collector's own metrics: scraped where its reader listens, under the names CollectorDroppingSpans reads", () => {
+  const telemetry = (parseYaml(collectorFile)[0] as { service: { telemetry: { metrics: { readers: { pull: { exporter: { prometheus: Record<string, unknown> } } }[] } } } }).service.telemetry.metrics;
+  assert.equal(telemetry.readers.length, 1);
+  const reader = telemetry.readers[0]?.pull.exporter.prometheus ?? {};
+  // 0.0.0.0 on the annotated port: the default reader listens on localhost only.
+  assert.equal(reader['host'], '0.0.0.0');
+  const annotations = podTemplate(find(base, 'Deployment', 'otel-collector'))?.metadata?.annotations ?? {};
+  assert.equal(String(reader['port']), annotations['prometheus.io/port']);
+  // Names, read from the source of this release (service/telemetry/otelconftelemetry, otelconf's
+  // prometheusReaderOpts, the Go Prometheus exporter 0.60 and otlptranslator): a reader configured
+  // without without_type_suffix / without_units gets `_total` on counters and no suffix for `{spans}`.
+  // The collector's default reader (none configured) sets without_type_suffix: names without `_total`.
+  assert.deepEqual(Object.keys(reader).sort(), ['host', 'port'], 'a naming option changes every otelcol_* name the rules read');
+  assert.equal(COLLECTOR_IMAGE, 'otel/opentelemetry-collector:0.141.0', 're-read the internal metrics names of the new release (0.130.0 wrote otelcol_exporter_sent_spans__spans__total)');
+  const rules = (parseYaml(readFileSync(join(repoRoot, 'deploy/monitoring/rules/monitoring.yml'), 'utf8'))[0] as { groups: { rules: { alert?: string; expr: string }[] }[] }).groups.flatMap((g) => g.rules);
+  const dropping = rules.find((r) => r.alert === 'CollectorDroppingSpans');
+  assert.ok(dropping, 'no CollectorDroppingSpans: spans the collector drops or fails to send raise nothing');
+  const read = [...new Set(dropping.expr.match(/otelcol_\w+/g) ?? [])].sort();
+  // Counters of exporterhelper and receiverhelper metadata.yaml (0.141.0), as scraped.
+  assert.deepEqual(read, ['otelcol_exporter_enqueue_failed_spans_total', 'otelcol_exporter_send_failed_spans_total', 'otelcol_receiver_refused_spans_total']);
+});
+
 test('every service exports to the collector under its own name, with version and environment; the sampler follows the caller', () => {
   for (const [overlay, ratio, environment] of [[devOverlay, '1', 'dev'], [productionOverlay, '0.1', 'production']] as const) {
     const objects = renderKustomization(overlay);

@@ -22,6 +22,7 @@ const NOT_METRICS = new Set([
   'pg_read_all_stats',
   'pg_stat_statements',
   'pg_wal',
+  'memory_limiter', // an OpenTelemetry Collector processor
 ]);
 
 /** The runbooks' prose: fenced blocks left out (shell commands), each run of white space one space (a quoted panel title may wrap). */
