@@ -7,12 +7,12 @@
 // replicas on one database, both reconciling.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer, request as httpRequest, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCustomer, createProduct, http, metricValue, sql, stockOf, stopAll, waitFor, type Running } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
 import { startOrderService } from './harness.js';
+import { productProxy, reservationOrderId, type ProductProxy } from './product-proxy.js';
 import { admin, db, serviceToken, startUserSideForFile, user } from './user-side.js';
 
 startUserSideForFile();
@@ -26,65 +26,22 @@ const DEADLINE_MS = 12_000;
  * (a bug of the product service for that payload: to the order service, no different from an outage). Releases: all 503 while `releasesDown`, 422 for
  * the order ids in `refusedReleases`. Reads of one reservation (the audit's): 500 for the order ids in `failingReads`. Everything else passes through.
  */
-async function poisoningProxy(
-  target: string,
-): Promise<{
-  base: string;
-  down: boolean;
-  releasesDown: boolean;
-  refused: Set<string>;
-  garbled: Set<string>;
-  failing: Set<string>;
-  refusedReleases: Set<string>;
-  failingReads: Set<string>;
-  close(): Promise<void>;
-}> {
-  const to = new URL(target);
+async function poisoningProxy(target: string): Promise<
+  ProductProxy & { down: boolean; releasesDown: boolean; refused: Set<string>; garbled: Set<string>; failing: Set<string>; refusedReleases: Set<string>; failingReads: Set<string> }
+> {
   const state = { down: true, releasesDown: false, refused: new Set<string>(), garbled: new Set<string>(), failing: new Set<string>(), refusedReleases: new Set<string>(), failingReads: new Set<string>() };
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const path = req.url ?? '';
-      const reserving = path === '/internal/reservations' && req.method === 'POST';
-      const products = reserving ? ((JSON.parse(Buffer.concat(chunks).toString()) as { items?: { productId: string }[] }).items ?? []).map((i) => i.productId) : [];
-      const problem = (status: number, slug: string) => {
-        res.writeHead(status, { 'content-type': 'application/problem+json' });
-        res.end(JSON.stringify({ type: `https://ecommerce.local/problems/${slug}`, title: slug, status }));
-      };
-      if (reserving && state.down) return problem(503, 'service-unavailable');
-      if (req.method === 'DELETE' && state.releasesDown) return problem(503, 'service-unavailable');
-      if (req.method === 'DELETE' && state.refusedReleases.has(path.split('/')[3] ?? '')) return problem(422, 'unprocessable-entity');
-      if (req.method === 'GET' && state.failingReads.has(path.split('/')[3] ?? '')) return problem(500, 'internal-server-error');
-      if (products.some((p) => state.refused.has(p))) return problem(422, 'unprocessable-entity');
-      if (products.some((p) => state.failing.has(p))) return problem(500, 'internal-server-error');
-      const garble = products.some((p) => state.garbled.has(p));
-      const up = httpRequest({ host: to.hostname, port: to.port, method: req.method, path, headers: req.headers }, (upRes) => {
-        const body: Buffer[] = [];
-        upRes.on('data', (c: Buffer) => body.push(c));
-        upRes.on('end', () => {
-          let out = Buffer.concat(body);
-          if (garble && (upRes.statusCode === 200 || upRes.statusCode === 201)) out = Buffer.from(JSON.stringify({ ...JSON.parse(out.toString()), items: [] }));
-          const headers = { ...upRes.headers };
-          delete headers['content-length'];
-          res.writeHead(upRes.statusCode ?? 502, headers);
-          res.end(out);
-        });
-      });
-      up.on('error', () => res.destroy());
-      up.end(Buffer.concat(chunks));
-    });
+  const proxy = await productProxy(target, ({ method, path, body }) => {
+    const reserving = path === '/internal/reservations' && method === 'POST';
+    const products = reserving ? ((JSON.parse(body.toString()) as { items?: { productId: string }[] }).items ?? []).map((i) => i.productId) : [];
+    if (reserving && state.down) return { status: 503, slug: 'service-unavailable' };
+    if (method === 'DELETE' && state.releasesDown) return { status: 503, slug: 'service-unavailable' };
+    if (method === 'DELETE' && state.refusedReleases.has(reservationOrderId(path))) return { status: 422, slug: 'unprocessable-entity' };
+    if (method === 'GET' && state.failingReads.has(reservationOrderId(path))) return { status: 500, slug: 'internal-server-error' };
+    if (products.some((p) => state.refused.has(p))) return { status: 422, slug: 'unprocessable-entity' };
+    if (products.some((p) => state.failing.has(p))) return { status: 500, slug: 'internal-server-error' };
+    return { forward: true, garble: products.some((p) => state.garbled.has(p)) };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return Object.assign(state, {
-    base: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  });
+  return Object.assign(state, proxy);
 }
 
 describe('poison orders: the product service answers one order what it should not', { timeout: 120_000 }, () => {

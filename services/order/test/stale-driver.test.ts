@@ -9,7 +9,6 @@
 // orders up, their releases unanswered.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer, request as httpRequest, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCustomer, createProduct, freePort, http, sql, stockOf, stopAll, waitFor, type Running } from '@ecommerce/test-support';
@@ -19,6 +18,7 @@ import type { OrderDeps } from '../src/use-cases/order-deps.js';
 import { settleOrder } from '../src/use-cases/settle-order.js';
 import type { App } from '@ecommerce/kit';
 import { orderEnv, spawnOrderProcess, startOrderService } from './harness.js';
+import { productProxy, reservationOrderId, type ProductProxy } from './product-proxy.js';
 import { admin, db, startUserSideForFile, user } from './user-side.js';
 
 startUserSideForFile();
@@ -54,6 +54,21 @@ function hooked<T extends object>(target: T, before: (name: string) => Promise<v
   });
 }
 
+/** A pending order of `quantity` units of one product, its lease held by D1 (the driver that will stall). */
+function insertDriven(deps: OrderDeps, id: string, productId: string, quantity: number) {
+  return deps.repository.insertPending({
+    id,
+    userId: randomUUID(),
+    items: [{ productId, quantity, unitPriceCents: null }],
+    key: randomUUID(),
+    requestHash: 'stale-driver',
+    deadlineMs: DEADLINE_MS,
+    leaseMs: D1_LEASE_MS,
+    maxUnitsPerHour: 0,
+    traceparent: null,
+  });
+}
+
 describe('a stale driver: the lease ran out under it and another driver took the order', { timeout: 120_000 }, () => {
   let product: Running;
   let order: Running<App>;
@@ -69,17 +84,7 @@ describe('a stale driver: the lease ran out under it and another driver took the
       const deps = (order.app as unknown as { orders: OrderDeps }).orders;
       const p = await createProduct(product.base, admin, { stock: START_STOCK });
       const id = randomUUID();
-      const row = await deps.repository.insertPending({
-        id,
-        userId: randomUUID(),
-        items: [{ productId: p.id, quantity: 2, unitPriceCents: null }],
-        key: randomUUID(),
-        requestHash: 'stale-driver',
-        deadlineMs: DEADLINE_MS,
-        leaseMs: D1_LEASE_MS,
-        maxUnitsPerHour: 0,
-        traceparent: null,
-      });
+      const row = await insertDriven(deps, id, p.id, 2);
       assert.ok(row);
 
       // D1: its reservation call stalls until after the deadline, then comes back with nothing decided (a 422).
@@ -187,17 +192,7 @@ describe('a stale driver: the lease ran out under it and another driver took the
       const { orders: deps, reconciler } = order.app as unknown as { orders: OrderDeps; reconciler: Reconciler };
       const p = await createProduct(product.base, admin, { stock: START_STOCK });
       const id = randomUUID();
-      const row = await deps.repository.insertPending({
-        id,
-        userId: randomUUID(),
-        items: [{ productId: p.id, quantity: 3, unitPriceCents: null }],
-        key: randomUUID(),
-        requestHash: 'stale-driver',
-        deadlineMs: DEADLINE_MS,
-        leaseMs: D1_LEASE_MS,
-        maxUnitsPerHour: 0,
-        traceparent: null,
-      });
+      const row = await insertDriven(deps, id, p.id, 3);
       assert.ok(row);
       let d1Calls = 0;
       const died = new Error('the driver died here');
@@ -238,48 +233,16 @@ describe('a stale driver: the lease ran out under it and another driver took the
  * releases are answered 503 and never forwarded: the stock stays held while the order is given up. `releasesSeen`:
  * the order ids whose release was asked for.
  */
-async function givingUpProxy(target: string): Promise<{ base: string; garbling: boolean; refusingReleases: boolean; releasesSeen: Set<string>; close(): Promise<void> }> {
-  const to = new URL(target);
+async function givingUpProxy(target: string): Promise<ProductProxy & { garbling: boolean; refusingReleases: boolean; releasesSeen: Set<string> }> {
   const state = { garbling: true, refusingReleases: true, releasesSeen: new Set<string>() };
-  const server: Server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const path = req.url ?? '';
-      if (req.method === 'DELETE' && path.startsWith('/internal/reservations/')) {
-        state.releasesSeen.add(path.split('/')[3] ?? '');
-        if (state.refusingReleases) {
-          res.writeHead(503, { 'content-type': 'application/problem+json' });
-          return res.end(JSON.stringify({ type: 'https://ecommerce.local/problems/service-unavailable', title: 'Service unavailable', status: 503 }));
-        }
-      }
-      const garble = state.garbling && req.method === 'POST' && path === '/internal/reservations';
-      const up = httpRequest({ host: to.hostname, port: to.port, method: req.method, path, headers: req.headers }, (upRes) => {
-        const body: Buffer[] = [];
-        upRes.on('data', (c: Buffer) => body.push(c));
-        upRes.on('end', () => {
-          let out = Buffer.concat(body);
-          if (garble && (upRes.statusCode === 200 || upRes.statusCode === 201)) out = Buffer.from(JSON.stringify({ ...JSON.parse(out.toString()), items: [] }));
-          const headers = { ...upRes.headers };
-          delete headers['content-length'];
-          res.writeHead(upRes.statusCode ?? 502, headers);
-          res.end(out);
-        });
-      });
-      up.on('error', () => res.destroy());
-      up.end(Buffer.concat(chunks));
-    });
+  const proxy = await productProxy(target, ({ method, path }) => {
+    if (method === 'DELETE' && path.startsWith('/internal/reservations/')) {
+      state.releasesSeen.add(reservationOrderId(path));
+      if (state.refusingReleases) return { status: 503, slug: 'service-unavailable' };
+    }
+    return { forward: true, garble: state.garbling && method === 'POST' && path === '/internal/reservations' };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return Object.assign(state, {
-    base: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  });
+  return Object.assign(state, proxy);
 }
 
 const GIVEN_UP_ORDERS = 24;
