@@ -220,6 +220,29 @@ export function shownAdminUrl(adminUrl) {
 }
 
 /**
+ * The data folder's `logs`, made: the first write of a start. A folder that cannot be one (a file in the way, no right
+ * to write, a read-only disk) was a bare `ENOTDIR: not a directory, mkdir '<dir>/logs'`, naming neither the folder
+ * nor the variable that chose it.
+ */
+function makeLogDir(dataDir, chosenBy) {
+  const logDir = join(dataDir, 'logs');
+  try {
+    mkdirSync(logDir, { recursive: true });
+  } catch (err) {
+    const why =
+      err.code === 'ENOTDIR' || err.code === 'EEXIST'
+        ? 'a file is in the way (it, or a folder above it, is a file)'
+        : err.code === 'EACCES' || err.code === 'EPERM'
+          ? 'this user may not write there'
+          : err.code === 'EROFS'
+            ? 'it is on a read-only file system'
+            : err.message;
+    throw new Error(`the data folder ${dataDir}${chosenBy ? ` (${chosenBy})` : ''} cannot be used: ${why}`);
+  }
+  return logDir;
+}
+
+/**
  * @param {{ env?: NodeJS.ProcessEnv, dataDir?: string, freePorts?: boolean,
  *           supervise?: boolean | Partial<typeof SUPERVISION>,
  *           onLine?: (service: string, line: string) => void,
@@ -231,8 +254,7 @@ export function shownAdminUrl(adminUrl) {
 export async function startStack(opts = {}) {
   const env = opts.env ?? process.env;
   const dataDir = opts.dataDir ? resolve(opts.dataDir) : defaultDataDir(env);
-  const logDir = join(dataDir, 'logs');
-  mkdirSync(logDir, { recursive: true });
+  const logDir = makeLogDir(dataDir, !opts.dataDir && env.DATA_DIR !== undefined ? 'DATA_DIR' : '');
   // Before any port or database is taken: nothing could start.
   const unbuilt = missingBuild();
   if (unbuilt) throw new Error(unbuilt);

@@ -1,7 +1,7 @@
 // scripts/stack.js: which database `npm start` provisions on a server given by DATABASE_URL. Provisioning
 // revokes PUBLIC's rights on its database, so the server's maintenance database is never it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -11,7 +11,7 @@ import { repoRoot } from '../src/paths.js';
 
 const { platformDatabase, startStack } = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'stack.js')).href)) as {
   platformDatabase(url: string | null): string;
-  startStack(opts: { env: NodeJS.ProcessEnv; dataDir: string; freePorts: boolean }): Promise<{ stop(): Promise<void> }>;
+  startStack(opts: { env: NodeJS.ProcessEnv; dataDir?: string; freePorts: boolean }): Promise<{ stop(): Promise<void> }>;
 };
 
 /** The message a start refused with, in a data folder of its own on free ports (no service gets started). */
@@ -70,5 +70,25 @@ describe('a DATABASE_URL npm start cannot use', () => {
       }),
       { numRuns: 15 },
     );
+  });
+});
+
+describe('the data folder npm start writes to', () => {
+  it('when DATA_DIR names a file, or a folder under a file, then the start is refused naming DATA_DIR and the folder', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'stack-datadir-'));
+    try {
+      const file = path.join(dir, 'not-a-folder');
+      writeFileSync(file, 'x');
+      for (const dataDir of [file, path.join(file, 'below')]) {
+        const refused = await startStack({ env: { DATA_DIR: dataDir }, freePorts: true }).catch((err: Error) => err);
+        if (!(refused instanceof Error)) {
+          await refused.stop();
+          assert.fail(`started with DATA_DIR=${dataDir}`);
+        }
+        assert.equal(refused.message, `the data folder ${dataDir} (DATA_DIR) cannot be used: a file is in the way (it, or a folder above it, is a file)`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
