@@ -237,7 +237,7 @@ function makeLogDir(dataDir, chosenBy) {
           : err.code === 'EROFS'
             ? 'it is on a read-only file system'
             : err.message;
-    throw new Error(`the data folder ${dataDir}${chosenBy ? ` (${chosenBy})` : ''} cannot be used: ${why}`);
+    throw new Error(`the data folder ${dataDir}${chosenBy ? ` (${chosenBy})` : ''} cannot be used: ${why}`, { cause: err });
   }
   return logDir;
 }
