@@ -32,11 +32,12 @@ const found = ['packages', 'services', 'deploy', 'postman', 'tests', 'web']
   .sort();
 // tsc never deletes what it once wrote: a test file deleted or renamed since the last build (or compiled on another
 // branch) stayed in dist/ and ran, failing or passing for code that is no longer there.
-const stale = found.filter((f) => !hasSource(f));
+const files = [];
+const stale = [];
+for (const f of found) (hasSource(f) ? files : stale).push(f);
 if (stale.length > 0) {
   console.log(`not running ${stale.length} compiled test file(s) whose source is gone (a stale build; delete them): ${stale.map((f) => relative(root, f)).join(', ')}`);
 }
-const files = found.filter(hasSource);
 if (files.length === 0) {
   console.error('no test files found (did `npm run build` run?)');
   process.exit(1);
