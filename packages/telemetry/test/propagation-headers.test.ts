@@ -128,27 +128,49 @@ async function sendThrough(gatewayUrl: string, received: Map<string, Lines>, nam
   return { lines, traceresponse: res.headers.get('traceresponse') ?? '' };
 }
 
-describe('the traced gateway, in front of an upstream that records the trace headers it gets', () => {
-  let upstream: Server;
-  let receiver: OtlpReceiver;
-  let gateway: ChildProcess;
-  let gatewayUrl = '';
+interface RecordedGateway {
+  url: string;
+  /** The OTLP receiver the traced gateway exports to (none when untraced). */
+  receiver: OtlpReceiver | undefined;
+  send(name: string, headers: Record<string, string>): Promise<{ lines: Lines; traceresponse: string }>;
+  close(): Promise<void>;
+}
+
+/** A gateway, traced to a receiver of its own or untraced (no preload), in front of an upstream that records the trace headers it gets. */
+async function recordedGateway(traced: boolean): Promise<RecordedGateway> {
   const received = new Map<string, Lines>();
-
-  before(async () => {
-    const recorder = await startRecorder(received);
-    upstream = recorder.upstream;
-    receiver = await startOtlpReceiver({ port: 0, keepSpans: true });
-    ({ gateway, url: gatewayUrl } = await startGateway(recorder.url, receiver.url));
-  });
-
-  after(async () => {
+  const { upstream, url: upstreamUrl } = await startRecorder(received);
+  const receiver = traced ? await startOtlpReceiver({ port: 0, keepSpans: true }) : undefined;
+  let gateway: ChildProcess | undefined;
+  const close = async () => {
     await stopGateway(gateway);
     await receiver?.close();
-    if (upstream) await new Promise((resolve) => upstream.close(resolve));
+    await new Promise((resolve) => upstream.close(resolve));
+  };
+  try {
+    const started = await startGateway(upstreamUrl, receiver?.url);
+    gateway = started.gateway;
+    return { url: started.url, receiver, send: (name, headers) => sendThrough(started.url, received, name, headers), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+describe('the traced gateway, in front of an upstream that records the trace headers it gets', () => {
+  let gw: RecordedGateway | undefined;
+  let receiver: OtlpReceiver;
+  let gatewayUrl = '';
+
+  before(async () => {
+    gw = await recordedGateway(true);
+    receiver = gw.receiver!;
+    gatewayUrl = gw.url;
   });
 
-  const send = (name: string, headers: Record<string, string>) => sendThrough(gatewayUrl, received, name, headers);
+  after(() => gw?.close());
+
+  const send = (name: string, headers: Record<string, string>) => gw!.send(name, headers);
 
   it('when the client sends baggage, then the upstream gets one baggage line (the propagator\'s), not the client\'s copied beside it', async () => {
     const secret = `s3cret${hex(8)}`;
@@ -217,23 +239,15 @@ describe('the traced gateway, in front of an upstream that records the trace hea
 });
 
 describe('the untraced gateway (no preload), in front of an upstream that records the trace headers it gets', () => {
-  let upstream: Server;
-  let gateway: ChildProcess;
-  let gatewayUrl = '';
-  const received = new Map<string, Lines>();
+  let gw: RecordedGateway | undefined;
 
   before(async () => {
-    const recorder = await startRecorder(received);
-    upstream = recorder.upstream;
-    ({ gateway, url: gatewayUrl } = await startGateway(recorder.url));
+    gw = await recordedGateway(false);
   });
 
-  after(async () => {
-    await stopGateway(gateway);
-    if (upstream) await new Promise((resolve) => upstream.close(resolve));
-  });
+  after(() => gw?.close());
 
-  const send = (name: string, headers: Record<string, string>) => sendThrough(gatewayUrl, received, name, headers);
+  const send = (name: string, headers: Record<string, string>) => gw!.send(name, headers);
 
   it('when the traceparent is invalid or absent, then the client\'s tracestate is not sent on; an empty one is not sent either; a valid pair goes on, the trace id kept', async () => {
     const traceId = hex(16);
