@@ -124,6 +124,9 @@ interface HeldCart {
   nonce: string | null;
 }
 
+/** Whether a customer's cart is put aside in this browser (the pages then say that signing in brings it back). */
+const cartHeld = () => localStorage.getItem(HELD_CART_KEY) !== null;
+
 function heldCart(): HeldCart | null {
   try {
     const value = JSON.parse(localStorage.getItem(HELD_CART_KEY) ?? 'null') as Partial<HeldCart> | null;
@@ -204,7 +207,7 @@ export function CartProvider({ children }: { children: ReactNode }) {
     localStorage.setItem(CART_KEY, JSON.stringify(next));
     setLines(next);
   }, []);
-  const [held, setHeld] = useState(() => localStorage.getItem(HELD_CART_KEY) !== null);
+  const [held, setHeld] = useState(cartHeld);
   // The cart is the signed-in user's (putAsideOwnersCart, adoptCart). While a remembered session is checked, or
   // cannot be (unreachable), it stays as it is.
   const { user, status } = useAuth();
@@ -214,13 +217,13 @@ export function CartProvider({ children }: { children: ReactNode }) {
       const adopted = adoptCart(userId);
       if (adopted) save(adopted);
     } else if (status === 'anonymous' && putAsideOwnersCart()) setLines([]);
-    setHeld(localStorage.getItem(HELD_CART_KEY) !== null);
+    setHeld(cartHeld());
   }, [userId, status, save]);
   useEffect(() => {
     // Another tab changed the cart, or put one aside or brought it back.
     const onStorage = (e: StorageEvent) => {
       if (e.key === CART_KEY) setLines(parseCart(e.newValue));
-      else if (e.key === HELD_CART_KEY || e.key === null) setHeld(localStorage.getItem(HELD_CART_KEY) !== null);
+      else if (e.key === HELD_CART_KEY || e.key === null) setHeld(cartHeld());
     };
     addEventListener('storage', onStorage);
     return () => removeEventListener('storage', onStorage);

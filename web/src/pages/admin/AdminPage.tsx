@@ -711,7 +711,9 @@ function EditProduct() {
       // times at most while orders keep coming). A field someone else changed is refused as before.
       for (let tries = 0; tries < 3 && res.response.status === 412; tries++) {
         const latest = (await productApi.GET('/product/{id}', { params: { path: { id } } })).data;
-        if (!latest || EDITABLE.some((k) => fieldsOf(latest)[k] !== base[k])) break;
+        if (!latest) break;
+        const fields = fieldsOf(latest);
+        if (EDITABLE.some((k) => fields[k] !== base[k])) break;
         res = await patch(latest.version);
       }
       return ok(res);
