@@ -18,7 +18,7 @@ import { settleServerSpanStatus } from './server-span-status.js';
 import { tracePropagator } from './trace-context-propagator.js';
 import { ErrorTypeSpanProcessor } from './span-error-type.js';
 import { addRouteSegments, UnroutedPathSpanProcessor } from './unrouted-path.js';
-import { batchProcessorConfig, instrumentationChoice, logLevelChoice, otlpHeadersCheck, resourceAttributesProblem, type ExporterProtocol } from './tracing-env.js';
+import { batchProcessorConfig, instrumentationChoice, logLevelChoice, otlpHeadersCheck, resourceAttributesProblem, samplerName, type ExporterProtocol } from './tracing-env.js';
 
 // No ESM loader (module.register + import-in-the-middle): every patched module is reached through a
 // CommonJS require even though the kit imports from ESM (pg's lib/client.js is required by pg itself, pino
@@ -139,6 +139,9 @@ export async function startTracing(protocol: ExporterProtocol): Promise<NodeTrac
     // Read by the exporter itself, below: without the entries that would fail every export.
     if (kept !== undefined) process.env[variable] = kept;
   }
+  // Read by the provider itself, below, which matches the names exactly.
+  const sampler = samplerName(process.env.OTEL_TRACES_SAMPLER);
+  if (sampler !== undefined) process.env.OTEL_TRACES_SAMPLER = sampler;
   const batching = batchProcessorConfig(process.env, (message) => diag.warn(`tracing: ${message}`));
   const resourceProblem = resourceAttributesProblem(process.env.OTEL_RESOURCE_ATTRIBUTES);
   if (resourceProblem) diag.warn(`tracing: OTEL_RESOURCE_ATTRIBUTES is ignored, every entry of it (the SDK's rule): ${resourceProblem}`);

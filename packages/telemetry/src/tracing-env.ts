@@ -18,6 +18,16 @@ export const NO_ENDPOINT = 'no OTEL_EXPORTER_OTLP_ENDPOINT';
  */
 const tracesExporters = (env: NodeJS.ProcessEnv) => (env.OTEL_TRACES_EXPORTER ?? 'otlp').split(',').map((e) => e.trim().toLowerCase()).filter(Boolean);
 
+/**
+ * OTEL_TRACES_SAMPLER as the SDK matches it (its names, lowercase, exactly): trimmed and lowercased, as the
+ * specification reads enum values; undefined when unset or blank. Before, `ALWAYS_OFF` or `ParentBased_TraceIdRatio`
+ * was "invalid" and every span was recorded (the SDK's default).
+ */
+export function samplerName(value: string | undefined): string | undefined {
+  const name = value?.trim().toLowerCase();
+  return name ? name : undefined;
+}
+
 /** Tracing runs only with an OTLP endpoint, unless OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none. */
 export function tracingDecision(env: NodeJS.ProcessEnv): TracingDecision {
   if (truthy(env.OTEL_SDK_DISABLED)) return { enabled: false, reason: 'OTEL_SDK_DISABLED=true' };

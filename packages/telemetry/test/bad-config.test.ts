@@ -115,6 +115,18 @@ describe('OTEL_* variables with values the SDK cannot use', () => {
     assert.ok(warningsIn(run.stderr).some((l) => l.level === 30 && /Export failed with non-retryable error/.test(l.msg)), run.stderr.slice(0, 2000));
   });
 
+  // The specification reads enum values case-insensitively; the SDK matched the sampler's name exactly, said
+  // "invalid" and recorded every span.
+  it('when OTEL_TRACES_SAMPLER is written in another letter case, then that sampler is used and nothing is said', async () => {
+    const off = await runWith(receiver, { OTEL_TRACES_SAMPLER: ' ALWAYS_OFF ' });
+    assert.equal(off.status, 500);
+    assert.equal(off.exportedSpans, 0, off.stderr.slice(0, 2000));
+    assert.equal(off.stderr, '');
+    const ratio = await runWith(receiver, { OTEL_TRACES_SAMPLER: 'TraceIdRatio', OTEL_TRACES_SAMPLER_ARG: '0' });
+    assert.equal(ratio.exportedSpans, 0, ratio.stderr.slice(0, 2000));
+    assert.equal(ratio.stderr, '');
+  });
+
   it('when every value is valid, then nothing is said on stderr', async () => {
     const run = await runWith(receiver, {
       OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=k%20v%3B1, x-tenant = a ,,',
