@@ -49,3 +49,25 @@ export async function sql<R extends pg.QueryResultRow>(url: string, text: string
     await c.end();
   }
 }
+
+/** A transaction of a connection of its own that has run `text` (say, SELECT ... FOR UPDATE) and holds its locks until end(). */
+export async function heldLocks(url: string, text: string, values: unknown[] = []): Promise<{ end(): Promise<void> }> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query(text, values);
+  } catch (err) {
+    await c.end();
+    throw err;
+  }
+  return {
+    async end() {
+      try {
+        await c.query('ROLLBACK');
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { randomInt, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { uuidv7 } from '@ecommerce/kit';
-import { assertErrorAt, assertMethodNotAllowed, assertProblem, http, metricValue } from '@ecommerce/test-support';
+import { assertErrorAt, assertMethodNotAllowed, assertProblem, heldLocks, http, metricValue, sql } from '@ecommerce/test-support';
 import { createProduct, getProduct, startStack, type Problem, type Reservation, type Stack } from './stack.js';
 
 let stack: Stack;
@@ -486,5 +487,90 @@ describe('concurrency', () => {
     });
     const finals2 = await Promise.all(ids.map(stockOf));
     ids.forEach((id, i) => assert.equal(finals2[i], START - secondReserved.get(id)!, `product ${i} after releases`));
+  });
+});
+
+describe('a release that comes before its reservation (the order gave up while its reservation was still on the way)', () => {
+  const reserveBy = (orderId: string, items: Line[], notAfter: Date) =>
+    http<Reservation>(base, 'POST', '/internal/reservations', { token: svc, body: { orderId, items, notAfter: notAfter.toISOString() } });
+  /** Waits until a statement of the product service's that contains `text` waits on a lock another transaction holds. */
+  const waitingOnLock = async (text: string, what: string) => {
+    for (let i = 0; i < 300; i++) {
+      const [row] = await sql<{ n: number }>(
+        stack.db.adminUrl,
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock' AND position($2 in query) > 0`,
+        [stack.db.name, text],
+      );
+      if (row!.n > 0) return;
+      await sleep(10);
+    }
+    throw new Error(`${what} never came to wait on a lock`);
+  };
+  const reservationWaits = () => waitingOnLock('reserve_stock(', 'the reservation');
+  // The release cannot answer "nothing here" while a reservation for its order id is open: it waits for it.
+  const releaseWaits = () => waitingOnLock('INSERT INTO reservations (order_id, status, released_at)', 'the release');
+
+  it('when a reservation started in time waits on a row lock past its deadline and the order is released meanwhile, then the release waits for it and gives its stock back: nothing stays held', async () => {
+    const p = await createProduct(stack, { stock: 10 });
+    const orderId = uuidv7();
+    const lock = await heldLocks(stack.db.urls.product, 'SELECT 1 FROM catalog.products WHERE id = $1 FOR UPDATE', [p.id]);
+    let reserving: ReturnType<typeof reserveBy> | undefined;
+    let releasing: ReturnType<typeof release> | undefined;
+    try {
+      const notAfter = new Date(Date.now() + 400);
+      reserving = reserveBy(orderId, [{ productId: p.id, quantity: 3 }], notAfter);
+      await reservationWaits();
+      // The order's deadline passes with the reservation still waiting; the order gives up and releases.
+      await sleep(Math.max(0, notAfter.getTime() - Date.now()) + 100);
+      releasing = release(orderId);
+      await releaseWaits();
+    } finally {
+      await lock.end();
+    }
+    const [reserved, released] = await Promise.all([reserving!, releasing!]);
+    assert.equal(reserved.status, 201, reserved.text);
+    assert.equal(released.status, 200, released.text);
+    assert.equal((released.body as unknown as { released: boolean }).released, true);
+    assert.equal(await stockOf(p.id), 10, 'stock = initial: the late reservation was given back');
+    assert.equal((await http<Reservation>(base, 'GET', `/internal/reservations/${orderId}`, { token: svc })).body.status, 'released');
+  });
+
+  it('when the release comes first, then it answers 404 and a reservation sent after it is answered as released and takes nothing; the order id stays unknown to reads', async () => {
+    const p = await createProduct(stack, { stock: 10 });
+    const orderId = uuidv7();
+    assertProblem(await release(orderId), 404);
+    const late = await reserveBy(orderId, [{ productId: p.id, quantity: 2 }], new Date(Date.now() + 60_000));
+    assert.equal(late.status, 200, late.text);
+    assert.deepEqual(late.body, { orderId, status: 'released', items: [] });
+    assert.equal(await stockOf(p.id), 10);
+    assertProblem(await http(base, 'GET', `/internal/reservations/${orderId}`, { token: svc }), 404);
+    assertProblem(await release(orderId), 404);
+    const listed = await http<{ items: { orderId: string }[] }>(base, 'GET', '/internal/reservations?status=released&limit=500', { token: svc });
+    assert.equal(listed.status, 200);
+    assert.ok(!listed.body.items.some((i) => i.orderId === orderId), 'the marker is no released reservation');
+  });
+
+  it('when a reservation waiting on a row lock is refused and rolled back (a later line short) while the release waits, then the release answers 404 and the refusal is not stored over it: nothing held', async () => {
+    const [a, b] = await Promise.all([createProduct(stack, { stock: 10 }), createProduct(stack, { stock: 1 })]);
+    const [first, second] = a.id < b.id ? [a, b] : [b, a];
+    const orderId = uuidv7();
+    // The first line (by product id) waits on the lock; the second is short once it gets there.
+    const lock = await heldLocks(stack.db.urls.product, 'SELECT 1 FROM catalog.products WHERE id = $1 FOR UPDATE', [first.id]);
+    let reserving: ReturnType<typeof reserveBy> | undefined;
+    let releasing: ReturnType<typeof release> | undefined;
+    try {
+      reserving = reserveBy(orderId, [{ productId: first.id, quantity: 1 }, { productId: second.id, quantity: second.stock + 1 }], new Date(Date.now() + 60_000));
+      await reservationWaits();
+      releasing = release(orderId);
+      await releaseWaits();
+    } finally {
+      await lock.end();
+    }
+    const [reserved, released] = await Promise.all([reserving!, releasing!]);
+    assertProblem(released, 404);
+    assert.equal(reserved.status, 200, reserved.text);
+    assert.deepEqual(reserved.body, { orderId, status: 'released', items: [] });
+    assert.equal(await stockOf(a.id), 10);
+    assert.equal(await stockOf(b.id), 1);
   });
 });

@@ -117,11 +117,13 @@ export class ReservationRepository {
 
   /** limit+1 order ids in one status, after `after`. */
   async list(status: ReservationStatus, after: string | null, limit: number): Promise<{ order_id: string; status: ReservationStatus }[]> {
-    // Keyset page by order id over one status (the order service's audit walks the held ones).
+    // Keyset page by order id over one status (the order service's audit walks the held ones); a release's marker
+    // (released, no lines: see release) is no reservation.
     const res = await this.db.query<{ order_id: string; status: ReservationStatus }>(
       'reservation_list',
       `SELECT order_id, status FROM reservations
        WHERE status = $1 AND ($2::uuid IS NULL OR order_id > $2::uuid)
+         AND (status <> 'released' OR EXISTS (SELECT 1 FROM reservation_items i WHERE i.order_id = reservations.order_id))
        ORDER BY order_id LIMIT $3`,
       [status, after, limit + 1],
     );
@@ -131,15 +133,33 @@ export class ReservationRepository {
   /**
    * Flips reserved -> released and gives the stock back in one transaction: only the transaction that flips
    * returns stock, so a release happens once. `released` is false when there was nothing to flip.
+   *
+   * A release that finds no reservation at all stores the order id as released with no lines (a marker, answered
+   * as not found), so no reservation can be taken under it afterwards. Without it, a reservation already running
+   * when the order gave up (past the reservation window, its statement waiting on a product's row lock) would
+   * commit after this release and hold its stock until the order service's next audit. Its claim on the order id
+   * is not yet visible to the flip, but the marker's insert waits for it: if it commits, the flip is tried again
+   * and finds it; if it rolls back, the marker stays and the refusal it stores replays the marker.
    */
   async release(orderId: string): Promise<{ lines: ReservationLineRow[]; released: boolean }> {
     return this.db.tx(async (tx) => {
-      const flipped = await tx.query(
-        'reservation_mark_released',
-        `UPDATE reservations SET status = 'released', released_at = now() WHERE order_id = $1 AND status = 'reserved' RETURNING order_id`,
-        [orderId],
-      );
-      const lines = await this.lines(orderId, tx);
+      const flip = () =>
+        tx.query('reservation_mark_released', `UPDATE reservations SET status = 'released', released_at = now() WHERE order_id = $1 AND status = 'reserved' RETURNING order_id`, [
+          orderId,
+        ]);
+      let flipped = await flip();
+      let lines = await this.lines(orderId, tx);
+      if (flipped.rowCount === 0 && lines.length === 0) {
+        const marked = await tx.query(
+          'reservation_mark_never_taken',
+          `INSERT INTO reservations (order_id, status, released_at) VALUES ($1, 'released', now()) ON CONFLICT (order_id) DO NOTHING RETURNING order_id`,
+          [orderId],
+        );
+        if (marked.rowCount === 1) return { lines: [], released: false };
+        // A reservation committed while the insert waited for it.
+        flipped = await flip();
+        lines = await this.lines(orderId, tx);
+      }
       if (flipped.rowCount === 0) return { lines, released: false };
       // Lines come back sorted by product id: the same lock order as reservations, so no deadlock.
       for (const line of lines) {

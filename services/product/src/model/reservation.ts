@@ -104,3 +104,12 @@ export function toReservation(rows: ReservationLineRow[]): Reservation | null {
   if (!first) return null;
   return { orderId: first.order_id, status: first.status, items: itemsOf(rows), ...(first.refusal ? { refusal: first.refusal } : {}) };
 }
+
+/**
+ * The reservation its stored rows describe, or null when there are none or they are only the marker of a release
+ * that came first (released, no lines: nothing was ever taken under that order id; ReservationRepository.release).
+ */
+export function foundReservation(rows: ReservationLineRow[]): Reservation | null {
+  const found = toReservation(rows);
+  return found && (found.status !== 'released' || found.items.length > 0) ? found : null;
+}

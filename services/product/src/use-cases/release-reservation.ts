@@ -1,6 +1,6 @@
 import { NotFound, isUuid } from '@ecommerce/kit';
 import type { ReservationRepository } from '../data/reservation-repository.js';
-import { toReservation, type ReleaseOutcome } from '../model/reservation.js';
+import { foundReservation, type ReleaseOutcome } from '../model/reservation.js';
 import type { CatalogMetrics } from '../plugins/catalog-metrics.js';
 
 interface Deps {
@@ -12,7 +12,7 @@ interface Deps {
 export async function releaseReservation(deps: Deps, orderId: string): Promise<ReleaseOutcome> {
   if (!isUuid(orderId)) throw new NotFound('Reservation not found');
   const { lines, released } = await deps.reservationRepository.release(orderId);
-  const reservation = toReservation(lines);
+  const reservation = foundReservation(lines);
   if (!reservation) throw new NotFound('Reservation not found');
   if (released) deps.catalogMetrics.reservations.inc({ result: 'released' });
   return { reservation, released };
