@@ -36,6 +36,15 @@ const PROMETHEUS_VOLUME = '20Gi';
  * links a latency point to its trace. Prometheus 2.x asks for OpenMetrics first in its scrape Accept header.
  */
 export const PROMETHEUS_FEATURES = ['--enable-feature=exemplar-storage'];
+/**
+ * Where a person reaches Prometheus and Alertmanager: the local ends of the port-forwards of docs/deploy.md
+ * (step 7). Without the flag each derives its URL from the pod's host name (http://prometheus-7d9f...:9090/),
+ * which nothing outside the pod resolves, and every alert's generatorURL and Alertmanager's own links point
+ * there. Root path only: a path in the flag moves every endpoint under it, the probes and /metrics included.
+ * Behind a real host name, patch these args in an overlay (docs/deploy.md, "Production").
+ */
+const PROMETHEUS_EXTERNAL_URL = 'http://127.0.0.1:9090/';
+const ALERTMANAGER_EXTERNAL_URL = 'http://127.0.0.1:9093/';
 
 export function labels(name: string): Record<string, string> {
   return { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'ecommerce', 'app.kubernetes.io/component': 'monitoring' };
@@ -195,6 +204,7 @@ export function prometheusManifests(): Manifest[] {
             // which a full volume crash-loops on: "no space left on device").
             '--storage.tsdb.retention.size=16GB',
             '--web.enable-lifecycle',
+            `--web.external-url=${PROMETHEUS_EXTERNAL_URL}`,
             // Trace ids on latency histograms (docs/tracing.md): kept only with this flag.
             ...PROMETHEUS_FEATURES,
           ],
@@ -298,7 +308,12 @@ export function alertmanagerManifests(): Manifest[] {
           image: 'prom/alertmanager:v0.27.0',
           imagePullPolicy: 'IfNotPresent',
           // An empty cluster address turns off HA gossip: one replica, no peers.
-          args: ['--config.file=/etc/alertmanager/alertmanager.yml', '--storage.path=/alertmanager', '--cluster.listen-address='],
+          args: [
+            '--config.file=/etc/alertmanager/alertmanager.yml',
+            '--storage.path=/alertmanager',
+            '--cluster.listen-address=',
+            `--web.external-url=${ALERTMANAGER_EXTERNAL_URL}`,
+          ],
           ports: [{ name: 'http', containerPort: 9093 }],
           readinessProbe: { httpGet: { path: '/-/ready', port: 'http' }, periodSeconds: 10 },
           livenessProbe: { httpGet: { path: '/-/healthy', port: 'http' }, periodSeconds: 15 },

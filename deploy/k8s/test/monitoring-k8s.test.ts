@@ -535,3 +535,26 @@ test('a real Alertmanager with the Kubernetes config delivers a page to alert-lo
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('Prometheus and Alertmanager link to the address docs/deploy.md reaches them at (kubectl port-forward; compose: the published port), at the root their probes use', () => {
+  const docs = readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8');
+  const compose = parseYaml(readFileSync(join(repoRoot, 'deploy/docker/compose.yaml'), 'utf8'))[0] as { services: Record<string, { command?: string[]; ports?: string[] }> };
+  for (const name of ['prometheus', 'alertmanager']) {
+    const container = podTemplate(find('Deployment', name))?.spec.containers.find((c) => c.name === name) as Container & { args: string[] };
+    // Without the flag each makes its links from the pod's host name (http://<pod name>:<port>/): every alert's
+    // generatorURL and Alertmanager's own links pointed at a name nothing outside the pod resolves.
+    const flag = container.args.find((a) => a.startsWith('--web.external-url='));
+    assert.ok(flag, `${name}: no --web.external-url`);
+    const url = new URL(flag.slice('--web.external-url='.length));
+    // A path would move every endpoint under it: the probes' /-/ready and the scraped /metrics would 404.
+    assert.equal(url.pathname, '/', `${name}: --web.external-url has a path`);
+    for (const probe of [container.readinessProbe, container.livenessProbe]) assert.match(probe?.httpGet?.path ?? '', /^\/-\//);
+    const forward = new RegExp(`kubectl -n ecommerce port-forward svc/${name} (\\d+):\\d+`).exec(docs);
+    assert.ok(forward, `docs/deploy.md forwards no local port to svc/${name}`);
+    assert.equal(url.host, `127.0.0.1:${forward[1]}`, `${name}: --web.external-url is not where docs/deploy.md forwards it`);
+    const composeFlag = (compose.services[name]?.command ?? []).find((a) => a.startsWith('--web.external-url='));
+    assert.ok(composeFlag, `compose ${name}: no --web.external-url`);
+    const published = (compose.services[name]?.ports ?? []).map((p) => /^127\.0\.0\.1:(\d+):\d+$/.exec(p)?.[1]);
+    assert.ok(published.includes(new URL(composeFlag.slice('--web.external-url='.length)).port), `compose ${name}: --web.external-url is not its published port`);
+  }
+});

@@ -294,6 +294,8 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
       `--web.listen-address=127.0.0.1:${ports.alertmanager}`,
       // Empty: no gossip cluster, which would listen on 0.0.0.0:9094.
       '--cluster.listen-address=',
+      // Links in notifications name this address, not http://<host name>:<port>/ (the default).
+      `--web.external-url=http://127.0.0.1:${ports.alertmanager}/`,
     ]);
     // Alertmanager first: alerts Prometheus sends before it listens are lost
     // until the next resend (1 minute later).
@@ -303,6 +305,8 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
       `--storage.tsdb.path=${path.join(dataDir, 'prometheus')}`,
       `--storage.tsdb.retention.time=${LOCAL_RETENTION}`,
       `--web.listen-address=127.0.0.1:${ports.prometheus}`,
+      // Every alert's generatorURL names this address, not http://<host name>:<port>/ (the default).
+      `--web.external-url=http://127.0.0.1:${ports.prometheus}/`,
       // Lets tests reload the config (POST /-/reload); loopback only.
       '--web.enable-lifecycle',
       // Exemplars (trace ids on latency samples), as in Kubernetes and compose.

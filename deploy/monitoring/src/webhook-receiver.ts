@@ -14,6 +14,8 @@ export interface WebhookAlert {
   startsAt: string;
   endsAt: string;
   fingerprint?: string;
+  /** The rule's page in Prometheus (its --web.external-url). */
+  generatorURL?: string;
 }
 
 export interface WebhookNotification {
@@ -22,6 +24,8 @@ export interface WebhookNotification {
   alerts: WebhookAlert[];
   groupLabels: Record<string, string>;
   commonLabels: Record<string, string>;
+  /** Alertmanager's own address (its --web.external-url), which its links start with. */
+  externalURL?: string;
   /** Added by this receiver: when the notification arrived (ISO time). */
   receivedAt: string;
 }
@@ -96,6 +100,7 @@ export async function startWebhookReceiver(options: WebhookOptions): Promise<Web
       alerts: parsed.alerts,
       groupLabels: parsed.groupLabels ?? {},
       commonLabels: parsed.commonLabels ?? {},
+      ...(typeof parsed.externalURL === 'string' ? { externalURL: parsed.externalURL } : {}),
       receivedAt: new Date().toISOString(),
     };
     notifications.push(notification);

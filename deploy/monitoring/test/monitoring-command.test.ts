@@ -107,3 +107,32 @@ describe("npm run monitoring's own ports", () => {
     }
   });
 });
+
+describe('links in the notifications of npm run monitoring', () => {
+  test('when the Watchdog is delivered, then its generatorURL and Alertmanager\'s externalURL name the loopback ports they listen on, not the host name', { timeout: 90_000 }, async (t) => {
+    if (!needTools(t, TOOLS)) return;
+    const free = async (): Promise<number> => {
+      const server = createServer();
+      const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+      await new Promise((resolve) => server.close(resolve));
+      return port;
+    };
+    const ports = { prometheus: await free(), alertmanager: await free(), postgresExporter: await free(), webhook: await free() };
+    const stack = await startMonitoringStack({ overlay: true, ports, exporter: false, targets: {}, log: () => {} });
+    try {
+      const deadline = Date.now() + 60_000;
+      let watchdog = stack.webhook?.received().find((n) => n.alerts.some((a) => a.labels.alertname === 'Watchdog'));
+      while (!watchdog && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        watchdog = stack.webhook?.received().find((n) => n.alerts.some((a) => a.labels.alertname === 'Watchdog'));
+      }
+      assert.ok(watchdog, 'the Watchdog reached the webhook within 60 s');
+      // Without --web.external-url both were http://<host name>:<port>/, which a laptop's browser may not resolve.
+      assert.equal(watchdog.externalURL, `http://127.0.0.1:${ports.alertmanager}`);
+      const generator = watchdog.alerts.find((a) => a.labels.alertname === 'Watchdog')?.generatorURL ?? '';
+      assert.ok(generator.startsWith(`http://127.0.0.1:${ports.prometheus}/graph?`), `generatorURL ${generator}`);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
