@@ -92,6 +92,7 @@ export async function knownMetricNames(): Promise<Set<string>> {
     'container_cpu_cfs_throttled_periods_total',
     'container_cpu_cfs_periods_total',
     'container_memory_working_set_bytes',
+    'container_memory_rss',
     'kube_deployment_status_condition',
   ]) known.add(name);
   // The OpenTelemetry Collector's own counters, as Prometheus scrapes them from 0.141 with the reader of

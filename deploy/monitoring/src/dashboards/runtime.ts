@@ -53,6 +53,11 @@ export const runtime = () =>
             legend: 'working set {{pod}}',
           },
           {
+            // What ContainerMemoryNearLimit reads: the working set also counts active page cache.
+            expr: `sum by (namespace, pod, container) (container_memory_rss{${K8S}})`,
+            legend: 'anonymous (alert) {{pod}}',
+          },
+          {
             expr: `sum by (namespace, pod, container) (kube_pod_container_resource_limits{resource="memory", ${K8S}})`,
             legend: 'limit {{pod}}',
           },
