@@ -26,7 +26,7 @@ function log(fields) {
 /**
  * Alertmanager's webhook payload (version 4), as far as we read it.
  * @param {unknown} value
- * @returns {value is { receiver: string, status: string, groupKey?: string, alerts: { status: string, labels: Record<string, string>, annotations?: Record<string, string>, startsAt?: string, endsAt?: string }[] }}
+ * @returns {value is { receiver: string, status: string, groupKey?: string, alerts: { status: string, labels: Record<string, string>, annotations?: Record<string, string>, startsAt?: string, endsAt?: string, generatorURL?: string }[] }}
  */
 function isPayload(value) {
   if (typeof value !== 'object' || value === null) return false;
@@ -88,6 +88,8 @@ const server = createServer((request, response) => {
         summary: alert.annotations?.summary,
         startsAt: alert.startsAt,
         endsAt: alert.endsAt,
+        // The rule's expression in Prometheus (its --web.external-url): the link to open first.
+        generatorURL: alert.generatorURL || undefined,
       });
     }
     response.writeHead(200).end();

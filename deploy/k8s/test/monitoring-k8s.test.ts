@@ -474,6 +474,8 @@ test('alert-log (the script in the ConfigMap) logs each alert of a real Alertman
     const lines = out.split('\n').filter((l) => l.includes('"alert notification"')).map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(lines.map((l) => [l['status'], l['alertname'], (l['labels'] as Record<string, string>)['service'], l['receiver']]), [['firing', 'ServiceDown', 'order', 'page'], ['resolved', 'ServiceDown', 'user', 'page']]);
     assert.equal(lines[0]?.['summary'], 'order is down');
+    // An empty generatorURL is left out of the line.
+    assert.equal('generatorURL' in (lines[0] ?? {}), false);
     assert.equal((await fetch(`${base}/alerts`, { method: 'POST', body: '{"not":"a payload"}' })).status, 400);
     assert.equal((await fetch(`${base}/alerts`, { method: 'POST', body: 'nope' })).status, 400);
     assert.equal((await fetch(`${base}/alerts`)).status, 405);
@@ -519,7 +521,7 @@ test('a real Alertmanager with the Kubernetes config delivers a page to alert-lo
     const posted = await fetch(`http://127.0.0.1:${amPort}/api/v2/alerts`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify([{ labels: { alertname: 'K8sReceiverProbe', severity: 'page', service: 'order' }, annotations: { summary: 'probe from the test' }, startsAt: new Date().toISOString() }]),
+      body: JSON.stringify([{ labels: { alertname: 'K8sReceiverProbe', severity: 'page', service: 'order' }, annotations: { summary: 'probe from the test' }, startsAt: new Date().toISOString(), generatorURL: 'http://127.0.0.1:9090/graph?g0.expr=up' }]),
     });
     assert.equal(posted.status, 200);
     // The page route's group_wait, then delivery.
@@ -528,6 +530,8 @@ test('a real Alertmanager with the Kubernetes config delivers a page to alert-lo
     assert.equal(line['status'], 'firing');
     assert.equal(line['receiver'], 'page');
     assert.equal(line['summary'], 'probe from the test');
+    // The link back to the rule in Prometheus, as Alertmanager passed it on.
+    assert.equal(line['generatorURL'], 'http://127.0.0.1:9090/graph?g0.expr=up');
   } finally {
     am.kill('SIGTERM');
     log.kill('SIGTERM');
