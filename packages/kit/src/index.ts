@@ -25,7 +25,7 @@ export * from './text.js';
 export { noneMatchHolds, readEntityTags, readIfMatch, type EntityTag, type EntityTagList } from './entity-tags.js';
 export { pathOf } from './request-target.js';
 export { OPERATIONAL_PATHS } from './operational-paths.js';
-export { repeatedMemberPointer } from './json-members.js';
+export { jsonTextFault, repeatedMemberPointer } from './json-members.js';
 export { clientGone } from './client-connection.js';
 export { freePort } from './free-port.js';
 export { AUTHENTICATION_PLUGIN, authentication } from './plugins/authentication.js';

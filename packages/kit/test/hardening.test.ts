@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Pool } from 'undici';
-import { Metrics, NO_BODY_LIMIT, NotFound, PreconditionFailed, ProblemError, SERVER_LIMITS, ServiceUnavailable, TooManyRequests, Type, UUID_PATTERN, bodyLimitFor, containsUnstorableText, createServer, isUnavailableError, maxJsonBytes, repeatedMemberPointer, startupWaitReason } from '../src/index.js';
+import { Metrics, NO_BODY_LIMIT, NotFound, PreconditionFailed, ProblemError, SERVER_LIMITS, ServiceUnavailable, TooManyRequests, Type, UUID_PATTERN, bodyLimitFor, containsUnstorableText, createServer, isUnavailableError, jsonTextFault, maxJsonBytes, repeatedMemberPointer, startupWaitReason } from '../src/index.js';
 import { assertMethodNotAllowed, assertProblem, http, listenOnLoopback, rawExchange, rawExchangeInParts } from '@ecommerce/test-support';
 
 async function server(logLevel = 'silent', lines?: string[]) {
@@ -606,6 +606,57 @@ describe('JSON members named twice', () => {
         const text = write(v, '', at, name, escapes, space);
         JSON.parse(text); // still JSON text, which the scanner takes
         assert.equal(repeatedMemberPointer(text), `${at}/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, text);
+      }),
+    );
+  });
+});
+
+describe('JSON numbers whole only once rounded', () => {
+  it('when a body holds a number that JSON.parse makes whole by rounding (1e-400 is 0, 1.0000000000000001 is 1), then 400 at that number and nothing reaches the handler; whole numbers however written pass', async () => {
+    const app = await server();
+    const seen: unknown[] = [];
+    app.post(
+      '/t/price',
+      { schema: { body: Type.Object({ priceCents: Type.Integer({ minimum: 0 }), items: Type.Optional(Type.Array(Type.Object({ quantity: Type.Integer() }))) }) } },
+      async (request) => (seen.push(request.body), request.body),
+    );
+    const base = await listenOnLoopback(app);
+    try {
+      const cases: [string, string][] = [
+        ['{"priceCents":1e-400}', '/priceCents'],
+        ['{"priceCents":-1E-400}', '/priceCents'],
+        ['{"priceCents":0.1e-330}', '/priceCents'],
+        ['{"priceCents":1.0000000000000001}', '/priceCents'],
+        ['{"priceCents":999999999.99999999}', '/priceCents'],
+        ['{"priceCents":5,"items":[{"quantity":1},{"quantity":2.00000000000000001}]}', '/items/1/quantity'],
+      ];
+      for (const [body, path] of cases) {
+        const res = await http(base, 'POST', '/t/price', { raw: body, headers: { 'content-type': 'application/json' } });
+        const p = assertProblem(res, 400, 'validation-failed');
+        assert.deepEqual(p.errors, [{ path, message: 'must be a whole number as written, not one that only rounding makes whole' }], body);
+      }
+      assert.deepEqual(seen, []);
+      for (const [body, priceCents] of [['{"priceCents":1e2}', 100], ['{"priceCents":-0}', 0], ['{"priceCents":100.0}', 100], ['{"priceCents":1.50e1}', 15], ['{"priceCents":0.0e-999}', 0], ['{"priceCents":12,"note":"1e-400"}', 12]] as const) {
+        const res = await http<{ priceCents: number }>(base, 'POST', '/t/price', { raw: body, headers: { 'content-type': 'application/json' } });
+        assert.equal(res.status, 200, `${body}: ${res.text}`);
+        assert.equal(res.body.priceCents, priceCents, body);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('finds no fault in what JSON.stringify writes, and finds a fraction too small or too fine for a double wherever it is put (property)', () => {
+    const value = fc.jsonValue({ maxDepth: 4 });
+    fc.assert(fc.property(value, (v) => assert.equal(jsonTextFault(JSON.stringify(v)), undefined)));
+    // A whole number n written with a fraction a double cannot hold (n.000...0001, or 1e-400 beside it): still JSON, read as n.
+    const rounded = fc.tuple(fc.integer({ min: -1_000_000, max: 1_000_000 }), fc.constantFrom('.00000000000000000001', '.99999999999999999999')).map(([n, tail]) => `${n}${tail}`);
+    fc.assert(
+      fc.property(fc.array(fc.integer(), { maxLength: 5 }), fc.nat(), rounded, (list, at, number) => {
+        fc.pre(Number.isInteger(Number(number)));
+        const i = list.length === 0 ? 0 : at % (list.length + 1);
+        const text = `{"a":[${[...list.slice(0, i).map(String), number, ...list.slice(i).map(String)].join(',')}]}`;
+        assert.deepEqual(jsonTextFault(text), { fault: 'rounded-number', pointer: `/a/${i}` }, text);
       }),
     );
   });

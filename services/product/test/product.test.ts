@@ -524,6 +524,22 @@ describe('PATCH /product/:id', () => {
     assert.deepEqual(await getProduct(stack, p.id), p);
   });
 
+  it('when a price or a stock change is a number that is whole only once rounded (1e-400 reads as 0: free), then 400 at it and nothing changes, on create, update and stock', async () => {
+    const p = await createProduct(stack, { priceCents: 4599, stock: 5 });
+    const json = { 'content-type': 'application/json' };
+    for (const raw of ['{"priceCents":1e-400}', '{"priceCents":4599.0000000000000001}', '{"priceCents":-1e-400}']) {
+      assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, raw, headers: json }), '/priceCents');
+    }
+    assertErrorAt(await http(base, 'POST', `/product/${p.id}/stock`, { token: admin, raw: '{"delta":0.99999999999999999}', headers: json }), '/delta');
+    const sku = uniqueCode('ROUNDED');
+    assertErrorAt(await http(base, 'POST', '/product', { token: admin, raw: `{"sku":"${sku}","name":"Free?","priceCents":1e-400,"stock":1}`, headers: json }), '/priceCents');
+    assert.deepEqual(await getProduct(stack, p.id), p);
+    // Whole numbers in any JSON spelling are still taken.
+    const res = await http<Product>(base, 'PATCH', `/product/${p.id}`, { token: admin, raw: '{"priceCents":45.99e2}', headers: json });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.priceCents, 4599);
+  });
+
   it('when a product body is far larger than any valid one (a 200 KB description), then 413 before it is read, on create and update', async () => {
     const p = await createProduct(stack);
     const description = 'x'.repeat(200 * 1024);

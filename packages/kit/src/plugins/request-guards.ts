@@ -9,7 +9,7 @@ import addFormatsModule from 'ajv-formats';
 import { NO_BODY_LIMIT, bodyLimitFor } from '../body-limit.js';
 import { BadRequest, ProblemError, problemBody } from '../errors.js';
 import { ambiguousHeaderLines, headerLines } from '../header-lines.js';
-import { repeatedMemberPointer } from '../json-members.js';
+import { jsonTextFault } from '../json-members.js';
 import { pathOf } from '../request-target.js';
 import { KIT_PLUGINS } from './names.js';
 import { badlyEncodedOriginal, badlyEncodedUrl, noRoute, payloadTooLarge } from './problem-errors.js';
@@ -228,8 +228,10 @@ export const requestGuards = fp<RequestGuardsOptions>(
         parseJson(request, text, (err: Error | null, value?: unknown) => {
           if (err) return done(jsonRefusal(err, text), undefined);
           // A member named twice in one object: JSON.parse kept the last, a proxy or a log may have read the first.
-          const repeated = value !== null && typeof value === 'object' ? repeatedMemberPointer(text) : undefined;
-          return repeated === undefined ? done(null, value) : done(repeatedMember(repeated), undefined);
+          // A number whole only once rounded (1e-400 is 0): the schema would check a whole number never sent.
+          const fault = value !== null && typeof value === 'object' ? jsonTextFault(text) : undefined;
+          if (fault === undefined) return done(null, value);
+          return done(fault.fault === 'repeated-member' ? repeatedMember(fault.pointer) : roundedNumber(fault.pointer), undefined);
         });
       });
     }
@@ -381,9 +383,14 @@ export function bodylessRequestBodyProblem(contentType: string | undefined, body
 
 /** The longest member path a refusal names: a body nested 30,000 deep has a pointer of 60 KB (the answer stays small). */
 const MAX_MEMBER_PATH = 256;
+const memberPath = (path: string) => (path.length > MAX_MEMBER_PATH ? `${path.slice(0, MAX_MEMBER_PATH)}...` : path);
 const repeatedMember = (path: string) =>
   new BadRequest('A JSON object names this member twice (RFC 8259 4, RFC 7493 2.3): send it once', [
-    { path: path.length > MAX_MEMBER_PATH ? `${path.slice(0, MAX_MEMBER_PATH)}...` : path, message: 'must be sent once' },
+    { path: memberPath(path), message: 'must be sent once' },
+  ]);
+const roundedNumber = (path: string) =>
+  new BadRequest('A number in the body is a whole number only once rounded to a double (1e-400 reads as 0): send the number itself (RFC 7493 2.2)', [
+    { path: memberPath(path), message: 'must be a whole number as written, not one that only rounding makes whole' },
   ]);
 const notUtf8 = () => new BadRequest('The body is not UTF-8 text (JSON must be: RFC 8259)');
 const unsupportedType = (contentType: string | undefined) =>
