@@ -104,6 +104,10 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
       if (!acceptsHtml(request.headers.accept)) return reply.callNotFound();
       // No validators: a 404 is not revalidated (send would answer an If-None-Match with an empty 304). No ranges:
       // a Range applies to a 200 only (RFC 9110 14.2); send answered a part of the page with the 404, or a 416.
+      // No preconditions: they are ignored where the answer would be no 2xx (RFC 9110 13.2.1); send judged If-Match
+      // and If-Unmodified-Since against a page with no validators, so an unknown path with either was a 412.
+      delete request.raw.headers['if-match'];
+      delete request.raw.headers['if-unmodified-since'];
       return reply.code(404).sendFile('index.html', { etag: false, lastModified: false, acceptRanges: false });
     });
     // Encapsulated: these headers apply to the storefront's responses only, not to the API's.

@@ -475,6 +475,37 @@ describe('storefront served by the gateway', () => {
     }
   });
 
+  it('when a browser navigates to an unknown path with If-Match or If-Unmodified-Since, then the app page with status 404, not a 412: preconditions are ignored where the answer is no 2xx (RFC 9110 13.2.1), gateway and static-only server alike', async () => {
+    const gw = await gateway(dir);
+    const alone = await buildStorefrontServer(loadStorefrontConfig({ LOG_LEVEL: 'silent', PORT: '0', STOREFRONT_DIR: dir }));
+    const navigation = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    try {
+      const bases = [gw.base, await listenOnLoopback(alone)];
+      const conditions: Record<string, string>[] = [
+        { 'if-match': '"nope"' },
+        { 'if-match': 'W/"x", "y"' },
+        { 'if-unmodified-since': 'Sat, 01 Jan 2000 00:00:00 GMT' },
+        { 'if-unmodified-since': 'not a date' },
+        { 'if-match': '"nope"', 'if-unmodified-since': 'Sat, 01 Jan 2000 00:00:00 GMT', range: 'bytes=0-9' },
+      ];
+      for (const base of bases) {
+        for (const headers of conditions) {
+          for (const p of ['/nope', '/admin/nope', '/products/1/2']) {
+            const res = await plainGet(base + p, { accept: navigation, ...headers });
+            assert.equal(res.status, 404, `${p} ${JSON.stringify(headers)}`);
+            assert.match(String(res.headers['content-type']), /^text\/html/, `${p} ${JSON.stringify(headers)}`);
+            assert.equal(Number(res.headers['content-length']), HTML.length, `${p} ${JSON.stringify(headers)}`);
+          }
+        }
+        // A page that exists still evaluates them: its If-Match that names another tag is a 412.
+        assertProblem(await http(base, 'GET', '/cart', { headers: { 'if-match': '"nope"' } }), 412, 'precondition-failed');
+      }
+    } finally {
+      await gw.app.close();
+      await alone.close();
+    }
+  });
+
   it('when a page or a file is sent POST, PUT, DELETE or PATCH, then 405 problem with Allow: GET, HEAD (gateway and static-only server alike), and it is still served', async () => {
     const gw = await gateway(dir);
     const alone = await buildStorefrontServer(loadStorefrontConfig({ LOG_LEVEL: 'silent', PORT: '0', STOREFRONT_DIR: dir }));
