@@ -53,9 +53,12 @@ function listQuery(filter: string, limitParam: number): string {
 // toLowerCase, so a name in capitals ("ΚΑΦΕΣ", "İZMİR") is found by itself.
 const MATCHES = `search @@ to_tsquery('simple', translate(lower($2::text), 'ς', 'σ'))`;
 const LIST = listQuery('', 2);
-const LIST_BY_CATEGORY = listQuery(' AND category = $2', 3);
+// A category compared in Unicode NFKC (migration 013, whose index is on that expression): composed or decomposed,
+// full-width or not, it is one category.
+const inCategory = (param: string) => ` AND normalize(category, NFKC) = normalize(${param}::text, NFKC)`;
+const LIST_BY_CATEGORY = listQuery(inCategory('$2'), 3);
 const SEARCH = listQuery(` AND ${MATCHES}`, 3);
-const SEARCH_BY_CATEGORY = listQuery(` AND ${MATCHES} AND category = $3`, 4);
+const SEARCH_BY_CATEGORY = listQuery(` AND ${MATCHES}${inCategory('$3')}`, 4);
 
 // Available units may not go below zero: only unreserved units can be removed. Used alone and under a key.
 const ADJUST_STOCK = `UPDATE products SET stock = stock + $2, version = version + 1, updated_at = now()
