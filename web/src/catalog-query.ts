@@ -21,3 +21,19 @@ export function catalogText(text: string, max: number): string {
   const cut = clean.slice(0, max);
   return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
+
+/**
+ * The category list's options: one per category as GET /product compares them (Unicode NFKC: `Café` composed or
+ * decomposed, or in full-width letters, is one category), in order; the selected one as the address spells it (in
+ * its equivalent's place, else last), so the list shows it selected. Two options that looked alike were offered.
+ */
+export function categoryOptions(categories: readonly (string | null | undefined)[], selected: string): string[] {
+  const byForm = new Map<string, string>();
+  for (const c of categories.filter((c): c is string => !!c).sort()) {
+    const form = c.normalize('NFKC');
+    if (!byForm.has(form)) byForm.set(form, c);
+  }
+  // Map.set keeps the place of a key it already has.
+  if (selected) byForm.set(selected.normalize('NFKC'), selected);
+  return [...byForm.values()];
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { MAX_CATEGORY, MAX_SEARCH, catalogText } from '../src/catalog-query.js';
+import { MAX_CATEGORY, MAX_SEARCH, catalogText, categoryOptions } from '../src/catalog-query.js';
 
 const EMOJI = '\u{1F600}';
 
@@ -37,6 +37,31 @@ describe('catalogText: a search or category as GET /product takes it', () => {
         }
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('categoryOptions: the category list as GET /product filters', () => {
+  it('when the catalog holds one category written with other code points (composed, decomposed, full-width), then the list offers it once, as the address spells it when it is the one selected', () => {
+    const nfc = 'Caf\u00e9';
+    const nfd = 'Cafe\u0301';
+    // Two options that looked the same, each listing the products of one spelling, before the service compared in NFKC.
+    assert.deepEqual(categoryOptions(['books', nfd, null, nfc, '\uff22ooks', 'Books'], ''), ['Books', nfd, 'books']);
+    assert.deepEqual(categoryOptions([nfc, 'books'], nfd), [nfd, 'books']);
+    // Unknown to the list (a link from elsewhere): last, as before.
+    assert.deepEqual(categoryOptions(['books', 'art'], 'zines'), ['art', 'books', 'zines']);
+    assert.deepEqual(categoryOptions([], ''), []);
+  });
+
+  it('offers every category the service tells apart exactly once, and the selected one (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.option(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 8 }))), fc.string({ unit: 'grapheme', maxLength: 8 }), (categories, selected) => {
+        const options = categoryOptions(categories, selected);
+        const forms = options.map((c) => c.normalize('NFKC'));
+        assert.equal(new Set(forms).size, forms.length);
+        for (const c of categories) if (c) assert.ok(forms.includes(c.normalize('NFKC')));
+        if (selected) assert.ok(options.includes(selected));
+      }),
     );
   });
 });

@@ -2,7 +2,7 @@ import { useDeferredValue, useEffect, useId, useMemo, useRef, useState } from 'r
 import { useSearchParams } from 'react-router';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { ApiError, ok, productApi } from '../api/client.js';
-import { MAX_CATEGORY, MAX_SEARCH, catalogText } from '../catalog-query.js';
+import { MAX_CATEGORY, MAX_SEARCH, catalogText, categoryOptions } from '../catalog-query.js';
 import { ErrorState, NotLatest, ProductCard, SkeletonGrid, focusAfterRender } from '../components.js';
 import { countOf } from '../count.js';
 
@@ -73,10 +73,10 @@ export function HomePage() {
   const categories = useQuery({
     queryKey: ['categories'],
     queryFn: async () => ok(await productApi.GET('/product', { params: { query: { limit: 100 } } })),
-    select: (page) => [...new Set(page.items.map((p) => p.category).filter((c): c is string => !!c))].sort(),
+    select: (page) => page.items.map((p) => p.category),
     staleTime: 60_000,
   });
-  const options = [...new Set([...(categories.data ?? []), ...(category ? [category] : [])])];
+  const options = categoryOptions(categories.data ?? [], category);
   // The grid renders from a deferred copy of the pages: when they arrive, React draws the cards in a background
   // render it can interrupt and slice, not in one long task (the query's update itself is synchronous).
   const pages = useDeferredValue(products.data);
