@@ -321,8 +321,10 @@ describe('PATCH /product/:id', () => {
       assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'x' }, headers: { 'if-match': malformed } }), 'headers/if-match');
     }
     const now = await getProduct(stack, p.id);
-    for (const never of [`W/"${now.version}"`, 'W/"abc"', '"abc"', `W/"${now.version}", "999999"`]) {
-      assertProblem(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'x' }, headers: { 'if-match': never } }), 412, 'precondition-failed');
+    for (const never of [`W/"${now.version}"`, 'W/"abc"', '"abc"', `W/"${now.version}", "999999"`, '"9999999999"']) {
+      const refused = assertProblem(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'x' }, headers: { 'if-match': never } }), 412, 'precondition-failed');
+      // The detail names what failed: the versions asked for, or that no tag names one (not "a weak tag" for "abc").
+      assert.match(String(refused.detail), never === `W/"${now.version}", "999999"` ? /not 999999$/ : /If-Match names no version it can be at/, never);
     }
     assert.equal((await getProduct(stack, p.id)).version, now.version, 'nothing changed');
     // Strong comparison is character by character: the ETag is "2", and "02" or "+2" is another tag (412), never a

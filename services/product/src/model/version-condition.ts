@@ -31,7 +31,10 @@ export function meetsCondition(c: VersionCondition, version: number): boolean {
 /** The 412 for a product at `version` that does not meet the condition, naming the header that failed. */
 export function conditionFailed(c: VersionCondition, version: number): PreconditionFailed {
   if (c.ifMatch !== null && !c.ifMatch.includes(version)) {
-    return new PreconditionFailed(`The product is at version ${version}, not ${c.ifMatch.length ? c.ifMatch.join(' or ') : 'one If-Match can match (a weak tag never does)'}`);
+    return new PreconditionFailed(
+      c.ifMatch.length
+        ? `The product is at version ${version}, not ${c.ifMatch.join(' or ')}`
+        : `The product is at version ${version}; If-Match names no version it can be at (a weak tag never matches, nor a strong one that is no version)`);
   }
   return new PreconditionFailed(c.ifNoneMatch === '*' ? 'The product exists (If-None-Match: * asks that it does not)' : `The product is at version ${version}, which If-None-Match names`);
 }
