@@ -185,18 +185,33 @@ export interface ClientCredentialsOptions {
 }
 
 const TOKEN_TIMEOUT_MS = 3_000;
+/** After a refresh that failed while the token in hand is still good: how long that one is used before the endpoint is asked again. */
+const REFRESH_RETRY_MS = 5_000;
 
 /** OAuth 2.0 client-credentials grant with a cache and single-flight refresh. */
 export class ClientCredentialsToken implements TokenSource {
-  private token: { value: string; refreshAt: number } | null = null;
+  private token: { value: string; refreshAt: number; usableUntil: number } | null = null;
   private inflight: Promise<string> | null = null;
 
   constructor(private readonly opts: ClientCredentialsOptions) {}
 
   async get(forceRefresh = false): Promise<string> {
-    if (!forceRefresh && this.token && performance.now() < this.token.refreshAt) return this.token.value;
+    // A token the peer refused (401) is dropped: never offered again, not even while the endpoint is away.
+    if (forceRefresh) this.token = null;
+    const held = this.token;
+    if (held && performance.now() < held.refreshAt) return held.value;
     this.inflight ??= this.fetchToken().finally(() => (this.inflight = null));
-    return this.inflight;
+    if (!held) return this.inflight;
+    try {
+      return await this.inflight;
+    } catch (err) {
+      // The endpoint is away (restarting, draining, down) when the token is due for refresh: the one in hand is still
+      // good for a fifth of its lifetime and is used meanwhile (up to 90% of it), the endpoint asked every REFRESH_RETRY_MS.
+      // Before, every service call failed from the refresh on, as long as the issuer was away, with a good token in hand.
+      if (this.token !== held || performance.now() >= held.usableUntil) throw err;
+      held.refreshAt = Math.min(performance.now() + REFRESH_RETRY_MS, held.usableUntil);
+      return held.value;
+    }
   }
 
   private async fetchToken(): Promise<string> {
@@ -213,9 +228,11 @@ export class ClientCredentialsToken implements TokenSource {
     }
     if (!res.ok) throw new Error(`token endpoint answered ${res.status}`);
     const body = (await res.json()) as { access_token: string; expires_in: number };
-    // Refresh at 80% of the lifetime so a token never expires in flight; on the monotonic clock, so a wall clock
-    // stepped back does not keep an expired token in use (each call a 401 and a retry) for the length of the step.
-    this.token = { value: body.access_token, refreshAt: performance.now() + body.expires_in * 800 };
+    // Refresh at 80% of the lifetime so a token never expires in flight, and use it past that (the endpoint away) up to
+    // 90%, a margin for a call in flight and the clocks' skew; on the monotonic clock, so a wall clock stepped back does
+    // not keep an expired token in use (each call a 401 and a retry) for the length of the step.
+    const now = performance.now();
+    this.token = { value: body.access_token, refreshAt: now + body.expires_in * 800, usableUntil: now + body.expires_in * 900 };
     return body.access_token;
   }
 }

@@ -2,6 +2,8 @@
 // kit no longer knows (its roles, its token endpoint's name); one UUID grammar for code and schemas.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer as createHttpServer } from 'node:http';
 import { describe, it } from 'node:test';
 import fp from 'fastify-plugin';
 import { SignJWT, exportJWK, importPKCS8 } from 'jose';
@@ -99,5 +101,50 @@ describe('ClientCredentialsToken', () => {
     await assert.rejects(byHost.get(), (e: unknown) => e instanceof DependencyError && e.peer === '127.0.0.1:9' && e.kind === 'connection');
     const named = new ClientCredentialsToken({ tokenUrl: unreachable, clientId: 'c', clientSecret: 's', peer: 'issuer' });
     await assert.rejects(named.get(), (e: unknown) => e instanceof DependencyError && e.peer === 'issuer');
+  });
+
+  it('when the token endpoint is away at refresh time (80% of the lifetime), then the token in hand is used up to 90%, the endpoint asked again every 5 s, and a new one fetched once it is back; a token the peer refused (401) is never used again', async () => {
+    let issued = 0;
+    let asked = 0;
+    let away: 'no' | 'draining' | 'reset' = 'no';
+    const endpoint = createHttpServer((req, res) => {
+      asked++;
+      if (away === 'reset') return void req.socket.destroy();
+      if (away === 'draining') return void res.writeHead(503, { 'content-type': 'application/problem+json' }).end('{}');
+      issued++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `t${issued}`, token_type: 'Bearer', expires_in: 600 }));
+    });
+    endpoint.listen(0, '127.0.0.1');
+    await once(endpoint, 'listening');
+    const { port } = endpoint.address() as { port: number };
+    // The monotonic clock moved on to stand for time passing (the token's lifetime is measured on it).
+    const realMono = performance.now.bind(performance);
+    let passed = 0;
+    performance.now = () => realMono() + passed;
+    try {
+      const token = new ClientCredentialsToken({ tokenUrl: `http://127.0.0.1:${port}/token`, clientId: 'c', clientSecret: 's' });
+      assert.equal(await token.get(), 't1');
+      away = 'draining';
+      passed = 500_000; // past 480 s (80%), before 540 s (90%)
+      assert.equal(await token.get(), 't1', 'the endpoint answered 503: the token in hand is still good');
+      assert.equal(asked, 2);
+      assert.equal(await token.get(), 't1');
+      assert.equal(asked, 2, 'not asked again at once');
+      away = 'reset';
+      passed += 5_000;
+      assert.equal(await token.get(), 't1', 'no answer at all: the same');
+      assert.equal(asked, 3, 'asked again after 5 s');
+      passed = 541_000; // past 90%: too close to its end to be sent
+      await assert.rejects(token.get(), (e: unknown) => e instanceof DependencyError && e.kind === 'connection');
+      away = 'no';
+      assert.equal(await token.get(), 't2', 'back: a new token');
+      away = 'draining';
+      await assert.rejects(token.get(true), /token endpoint answered 503/);
+      await assert.rejects(token.get(), /token endpoint answered 503/, 'refused by the peer: not offered again');
+    } finally {
+      delete (performance as { now?: unknown }).now;
+      endpoint.closeAllConnections();
+      endpoint.close();
+    }
   });
 });
