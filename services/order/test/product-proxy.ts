@@ -1,7 +1,7 @@
 // A loopback proxy in front of a real product service, for tests that need it to answer one call what it should
 // not (poison-orders, stale-driver): each request is read whole, then a test's rule answers it here with a problem
 // or forwards it, optionally with the reservation's lines taken out of a 200/201 answer (stock is taken, but the
-// order service cannot read what it got).
+// order service cannot read what it got), or after a delay (a product service slow to answer).
 import { createServer, request as httpRequest, type Server } from 'node:http';
 
 interface ProxiedCall {
@@ -11,7 +11,7 @@ interface ProxiedCall {
 }
 
 /** A problem answered by the proxy without reaching the product service, or the call forwarded. */
-export type ProxyRule = (call: ProxiedCall) => { status: number; slug: string } | { forward: true; garble?: boolean };
+export type ProxyRule = (call: ProxiedCall) => { status: number; slug: string } | { forward: true; garble?: boolean; delayMs?: number };
 
 export interface ProductProxy {
   base: string;
@@ -34,20 +34,24 @@ export async function productProxy(target: string, rule: ProxyRule): Promise<Pro
         res.end(JSON.stringify({ type: `https://ecommerce.local/problems/${decided.slug}`, title: decided.slug, status: decided.status }));
         return;
       }
-      const up = httpRequest({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
-        const answer: Buffer[] = [];
-        upRes.on('data', (c: Buffer) => answer.push(c));
-        upRes.on('end', () => {
-          let out = Buffer.concat(answer);
-          if (decided.garble && (upRes.statusCode === 200 || upRes.statusCode === 201)) out = Buffer.from(JSON.stringify({ ...JSON.parse(out.toString()), items: [] }));
-          const headers = { ...upRes.headers };
-          delete headers['content-length'];
-          res.writeHead(upRes.statusCode ?? 502, headers);
-          res.end(out);
+      const forward = () => {
+        const up = httpRequest({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+          const answer: Buffer[] = [];
+          upRes.on('data', (c: Buffer) => answer.push(c));
+          upRes.on('end', () => {
+            let out = Buffer.concat(answer);
+            if (decided.garble && (upRes.statusCode === 200 || upRes.statusCode === 201)) out = Buffer.from(JSON.stringify({ ...JSON.parse(out.toString()), items: [] }));
+            const headers = { ...upRes.headers };
+            delete headers['content-length'];
+            res.writeHead(upRes.statusCode ?? 502, headers);
+            res.end(out);
+          });
         });
-      });
-      up.on('error', () => res.destroy());
-      up.end(body);
+        up.on('error', () => res.destroy());
+        up.end(body);
+      };
+      if (decided.delayMs) setTimeout(forward, decided.delayMs);
+      else forward();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

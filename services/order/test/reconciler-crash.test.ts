@@ -2,6 +2,8 @@
 // away (answered 503, pending), then the product service back and the process killed in the middle of the pass that
 // drives them, its claimed batch still under its leases. Started again, every order ends final and both sides
 // agree: a reservation held exactly for the confirmed orders, stock = initial - their units, nothing pending.
+// And SIGTERMed in the middle of such a pass (a rollout while a slow product service works through a backlog): the
+// chunk in flight is finished, the rest of the batch given back at once, and the process exits promptly and cleanly.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
@@ -9,6 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createCustomer, createProduct, freePort, http, sql, stockOf, waitFor, type Running } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
 import { orderEnv, spawnOrderProcess } from './harness.js';
+import { productProxy } from './product-proxy.js';
 import { admin, db, startUserSideForFile, user } from './user-side.js';
 
 startUserSideForFile();
@@ -68,6 +71,63 @@ describe('the reconciler killed mid-pass', { timeout: 180_000 }, () => {
       proc.child.kill('SIGTERM');
       await proc.exited;
       await product?.close();
+    }
+  });
+});
+
+describe('the reconciler stopped mid-pass (SIGTERM)', { timeout: 180_000 }, () => {
+  it('when the order process is SIGTERMed while its reconciler drives a backlog through a slow product service, then it exits within about one chunk, not after the whole pass, cleanly, the orders it had not driven free at once; restarted, all are final and the books agree', async () => {
+    const backlog = 80;
+    const product = await startProductService(db.urls.product, user.base);
+    // The product service away (503), then answering each call 700 ms late: a pass over 80 orders, 8 at a time, ~7 s.
+    const state = { mode: 'away' as 'away' | 'slow' | 'fast', forwarded: 0 };
+    const proxy = await productProxy(product.base, ({ method, path }) => {
+      if (state.mode === 'away') return { status: 503, slug: 'service-unavailable' };
+      if (method === 'POST' && path === '/internal/reservations') state.forwarded++;
+      return { forward: true, delayMs: state.mode === 'slow' ? 700 : 0 };
+    });
+    const port = await freePort();
+    // A grace period far above the pass: a shutdown that waits for the whole pass still ends on its own, and cleanly.
+    const env = orderEnv(db.urls.order, user.base, proxy.base, { PENDING_DEADLINE_MS: '60000', RESERVATION_TIMEOUT_MS: '2000', RECONCILER_INTERVAL_MS: '100', DB_POOL_MAX: '20', SHUTDOWN_TIMEOUT_MS: '30000' });
+    let proc = await spawnOrderProcess(env, port);
+    try {
+      const p = await createProduct(product.base, admin, { stock: 1000 });
+      const buyer = await createCustomer(user.base, 'rollout');
+      const placed = await Promise.all(
+        Array.from({ length: backlog }, () =>
+          http<{ orderId?: string }>(proc.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 2 }] }, headers: { 'idempotency-key': randomUUID() } }),
+        ),
+      );
+      assert.deepEqual([...new Set(placed.map((r) => r.status))], [503]);
+      const ids = placed.map((r) => r.body.orderId!);
+      const count = async (where: string) => (await sql<{ n: number }>(db.urls.order, `SELECT count(*)::int AS n FROM orders.orders WHERE id = ANY($1::uuid[]) AND ${where}`, [ids]))[0]!.n;
+
+      state.mode = 'slow';
+      // SIGTERM once the pass has sent its first reservations (the reconciler backs off up to 4 s while it was away).
+      await waitFor('the reconciler to drive the backlog', async () => state.forwarded > 0, 20_000);
+      const t0 = Date.now();
+      proc.child.kill('SIGTERM');
+      const code = await proc.exited;
+      const exitMs = Date.now() - t0;
+      const pendingAtExit = await count("status = 'pending'");
+      console.log(`# reconciler SIGTERMed mid-pass: exit ${String(code)} after ${exitMs} ms, ${backlog - pendingAtExit} of ${backlog} settled, ${pendingAtExit} pending`);
+      assert.equal(code, 0);
+      assert.ok(exitMs < 6_000, `exited ${exitMs} ms after SIGTERM (the pass alone takes over 7 s)`);
+      assert.ok(pendingAtExit > 0, 'stopped mid-pass, not after it');
+      assert.equal(await count("status = 'pending' AND lease_until > now()"), 0, 'the orders not driven are free for the next driver at once');
+
+      state.mode = 'fast';
+      proc = await spawnOrderProcess(env, port);
+      await waitFor('every order final', async () => (await count("status = 'pending'")) === 0, 60_000);
+      assert.equal(await count("status = 'confirmed'"), backlog);
+      const held = await sql<{ n: number }>(db.urls.product, "SELECT count(*)::int AS n FROM catalog.reservations WHERE order_id = ANY($1::uuid[]) AND status = 'reserved'", [ids]);
+      assert.equal(held[0]!.n, backlog);
+      assert.equal(await stockOf(product.base, p.id), 1000 - 2 * backlog);
+    } finally {
+      proc.child.kill('SIGTERM');
+      await proc.exited;
+      await proxy.close();
+      await product.close();
     }
   });
 });

@@ -86,8 +86,8 @@ export class Reconciler {
 
   private async pass(): Promise<void> {
     await this.runOnce();
-    // Not while the product service is failing: the audit needs it too, and the backoff should hold.
-    if (this.failures === 0 && performance.now() >= this.nextAuditAt) {
+    // Not while the product service is failing: the audit needs it too, and the backoff should hold. Nor once stopping.
+    if (!this.stopped && this.failures === 0 && performance.now() >= this.nextAuditAt) {
       this.nextAuditAt = performance.now() + this.auditIntervalMs;
       await this.deps.repository.pruneUsage();
       await this.auditOnce();
@@ -105,10 +105,16 @@ export class Reconciler {
 
   private async settleDue(): Promise<number> {
     let settled = 0;
-    for (;;) {
+    while (!this.stopped) {
       const batch = await this.deps.repository.claimOverdue(BATCH, this.deps.driveLeaseMs);
       if (batch.length === 0) break;
       for (let i = 0; i < batch.length; i += PARALLEL) {
+        if (this.stopped) {
+          // Shutting down (SIGTERM): the chunk in flight is finished, the rest given back at once to the next driver.
+          // The whole pass went on before, a backlog through a slow product service for longer than the grace period.
+          await this.deps.repository.releaseLeases(batch.slice(i).map((r) => r.id));
+          return settled;
+        }
         const chunk = batch.slice(i, i + PARALLEL);
         const results = await Promise.all(chunk.map((row) => this.settleOverdue(row)));
         settled += results.filter((r) => r === 'settled').length;
