@@ -137,3 +137,40 @@ describe('the audit when the product service answers some of its reads with an e
     assert.deepEqual(a.cancelled, []);
   });
 });
+
+describe('the audit when the process shuts down', () => {
+  it('when the reconciler is stopped (SIGTERM) while the audit walks a long list of reservations, then it stops at the next page, not after the whole walk, and repairs nothing from a walk cut short', async () => {
+    // 40 pages of held reservations, 100 ms each (a big shop: the audit runs for minutes there); no confirmed order here,
+    // and every listed order confirmed when read again: a whole walk would repair nothing either.
+    const id = (n: number) => `0190a0b0-0000-7000-8000-${String(n).padStart(12, '0')}`;
+    let pages = 0;
+    let released = 0;
+    const repository = {
+      claimOverdue: async () => [],
+      pruneUsage: async () => undefined,
+      withAuditLock: async <T>(fn: () => Promise<T>) => fn(),
+      confirmedIds: async () => [],
+      statusesOf: async (ids: string[]) => new Map(ids.map((i) => [i, 'cancelled'])),
+    };
+    const products = {
+      listHeld: async (after: string | null) => {
+        pages++;
+        await sleep(100);
+        const from = after === null ? 0 : Number(after.slice(-12)) + 1;
+        const orderIds = Array.from({ length: 10 }, (_, i) => id(from + i));
+        return { orderIds, next: from + 10 < 400 ? orderIds[9]! : null };
+      },
+      release: async () => (released++, 'released' as const),
+    };
+    const metrics = { repairs: { inc: () => undefined }, settleErrors: { inc: () => undefined } };
+    const reconciler = new Reconciler({ repository, products, metrics } as unknown as OrderDeps, recordingLog().log, 20, 0);
+    reconciler.start();
+    for (let i = 0; i < 200 && pages < 2; i++) await sleep(10);
+    const t0 = performance.now();
+    await reconciler.stop();
+    const stoppedInMs = performance.now() - t0;
+    assert.ok(stoppedInMs < 1_000, `stopped ${Math.round(stoppedInMs)} ms after stop() (the whole walk: ~4 s)`);
+    assert.ok(pages < 10, `${pages} pages listed`);
+    assert.equal(released, 0, 'nothing repaired from a walk cut short');
+  });
+});

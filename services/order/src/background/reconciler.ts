@@ -212,7 +212,9 @@ export class Reconciler {
     const confirmedOnly: string[] = [];
     let h = await held.next();
     let c = await confirmed.next();
-    while (!cut && (!h.done || !c.done)) {
+    // Stopping (SIGTERM) ends the walk at the next id, and nothing is repaired: the next audit (here or in another
+    // replica) walks it all again. The walk of a big shop went on before, holding the shutdown past its grace period.
+    while (!cut && !this.stopped && (!h.done || !c.done)) {
       if (!h.done && !c.done && h.value === c.value) {
         [h, c] = await Promise.all([held.next(), confirmed.next()]);
       } else if (c.done || (!h.done && h.value < c.value)) {
@@ -224,6 +226,7 @@ export class Reconciler {
       }
       if (heldOnly.length >= AUDIT_PAGE) result.reservationWithoutOrder += await this.releaseOrphans(heldOnly.splice(0));
     }
+    if (this.stopped) return result;
     result.reservationWithoutOrder += await this.releaseOrphans(heldOnly);
     for (const id of confirmedOnly) if (await this.cancelUnheld(id)) result.orderWithoutReservation++;
     if (result.reservationWithoutOrder || result.orderWithoutReservation) this.log.warn({ ...result }, 'audit repaired drift between orders and reservations');
