@@ -199,19 +199,24 @@ export class ClientCredentialsToken implements TokenSource {
     // A token the peer refused (401) is dropped: never offered again, not even while the endpoint is away.
     if (forceRefresh) this.token = null;
     const held = this.token;
-    if (held && performance.now() < held.refreshAt) return held.value;
-    this.inflight ??= this.fetchToken().finally(() => (this.inflight = null));
-    if (!held) return this.inflight;
-    try {
-      return await this.inflight;
-    } catch (err) {
-      // The endpoint is away (restarting, draining, down) when the token is due for refresh: the one in hand is still
-      // good for a fifth of its lifetime and is used meanwhile (up to 90% of it), the endpoint asked every REFRESH_RETRY_MS.
-      // Before, every service call failed from the refresh on, as long as the issuer was away, with a good token in hand.
-      if (this.token !== held || performance.now() >= held.usableUntil) throw err;
-      held.refreshAt = Math.min(performance.now() + REFRESH_RETRY_MS, held.usableUntil);
-      return held.value;
+    const now = performance.now();
+    if (held && now < held.refreshAt) return held.value;
+    if (!held || now >= held.usableUntil) return this.refresh();
+    // Due for refresh (80% of its lifetime) and still good: fetched in the background while the one in hand is sent,
+    // up to 90% of its lifetime. No call waits for the token endpoint: before, the call that came at 80% waited for it,
+    // and one that accepted connections but never answered held every call TOKEN_TIMEOUT_MS out of REFRESH_RETRY_MS.
+    // When the endpoint is away (restarting, draining, down), it is asked again every REFRESH_RETRY_MS.
+    if (!this.inflight) {
+      this.refresh().catch(() => {
+        if (this.token === held) held.refreshAt = Math.min(performance.now() + REFRESH_RETRY_MS, held.usableUntil);
+      });
     }
+    return held.value;
+  }
+
+  /** One fetch at a time, shared by every caller that waits for it. */
+  private refresh(): Promise<string> {
+    return (this.inflight ??= this.fetchToken().finally(() => (this.inflight = null)));
   }
 
   private async fetchToken(): Promise<string> {
