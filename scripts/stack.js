@@ -91,8 +91,17 @@ export const SUPERVISION = {
   readyTimeoutMs: 60_000,
 };
 
+/** What the back-off after a child's `exits`-th exit in a row is: initialDelayMs doubling, at most maxDelayMs. */
+export const backoffDelay = (exits, supervision = SUPERVISION) => Math.min(supervision.maxDelayMs, supervision.initialDelayMs * 2 ** Math.max(0, exits - 1));
+
+/** The ports `npm start` asks for when their variable is unset (README, "Configuration"); `0` picks a free one. */
+export const DEFAULT_PORTS = { EMBEDDED_PG_PORT: 54329, USER_PORT: 3001, PRODUCT_PORT: 3002, ORDER_PORT: 3003, GATEWAY_PORT: 8080, GATEWAY_METRICS_PORT: 9464 };
+/** The admin account `npm start` ensures when ADMIN_EMAIL is unset, and the order service's client (the Postman environment names both). */
+export const DEFAULT_ADMIN_EMAIL = 'admin@ecommerce.local';
+export const ORDER_CLIENT_ID = 'order-service';
+
 /** Secrets for a local run, generated once and kept under the data folder so restarts keep sessions valid. */
-function localSecrets(dataDir) {
+export function localSecrets(dataDir) {
   const file = join(dataDir, 'secrets.json');
   const existing = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
   const gen = () => randomBytes(18).toString('base64url');
@@ -305,7 +314,7 @@ export async function startStack(opts = {}) {
     stop().then(() => opts.onFatal?.(message));
   }
 
-  const backoff = (state) => Math.min(supervision.maxDelayMs, supervision.initialDelayMs * 2 ** Math.max(0, state.exits - 1));
+  const backoff = (state) => backoffDelay(state.exits, supervision);
   const stateOf = (name) => {
     if (!supervised.has(name)) supervised.set(name, { exits: 0, startFailures: 0, timer: undefined, resetTimer: undefined, waiters: [] });
     return supervised.get(name);
@@ -335,13 +344,13 @@ export async function startStack(opts = {}) {
     }
     // Every port is tried before any is refused, so that all the taken ones are named at once.
     const claimed = await claimPorts([
-      ...(adminUrl ? [] : [['127.0.0.1', portSetting('EMBEDDED_PG_PORT', 54329), 'EMBEDDED_PG_PORT']]),
-      [host, portSetting('USER_PORT', 3001), 'USER_PORT'],
-      [host, portSetting('PRODUCT_PORT', 3002), 'PRODUCT_PORT'],
-      [host, portSetting('ORDER_PORT', 3003), 'ORDER_PORT'],
-      [host, portSetting('GATEWAY_PORT', 8080), 'GATEWAY_PORT'],
+      ...(adminUrl ? [] : [['127.0.0.1', portSetting('EMBEDDED_PG_PORT', DEFAULT_PORTS.EMBEDDED_PG_PORT), 'EMBEDDED_PG_PORT']]),
+      [host, portSetting('USER_PORT', DEFAULT_PORTS.USER_PORT), 'USER_PORT'],
+      [host, portSetting('PRODUCT_PORT', DEFAULT_PORTS.PRODUCT_PORT), 'PRODUCT_PORT'],
+      [host, portSetting('ORDER_PORT', DEFAULT_PORTS.ORDER_PORT), 'ORDER_PORT'],
+      [host, portSetting('GATEWAY_PORT', DEFAULT_PORTS.GATEWAY_PORT), 'GATEWAY_PORT'],
       // The gateway's own metrics are off its public port, like an ingress controller's.
-      [host, portSetting('GATEWAY_METRICS_PORT', 9464), 'GATEWAY_METRICS_PORT'],
+      [host, portSetting('GATEWAY_METRICS_PORT', DEFAULT_PORTS.GATEWAY_METRICS_PORT), 'GATEWAY_METRICS_PORT'],
     ]);
     const pgPort = adminUrl ? null : claimed.EMBEDDED_PG_PORT;
     const ports = { user: claimed.USER_PORT, product: claimed.PRODUCT_PORT, order: claimed.ORDER_PORT, gateway: claimed.GATEWAY_PORT };
@@ -409,8 +418,8 @@ export async function startStack(opts = {}) {
       if (embedded) throw err;
       throw new Error(`cannot provision the database "${database}" through DATABASE_URL (${adminUrlShown}): ${err.message}`, { cause: err });
     });
-    const admin = { email: env.ADMIN_EMAIL ?? 'admin@ecommerce.local', password: env.ADMIN_PASSWORD ?? secrets.adminPassword };
-    const orderClient = { id: 'order-service', secret: secrets.orderClientSecret, scopes: ['reservations:write', 'reservations:read'] };
+    const admin = { email: env.ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL, password: env.ADMIN_PASSWORD ?? secrets.adminPassword };
+    const orderClient = { id: ORDER_CLIENT_ID, secret: secrets.orderClientSecret, scopes: ['reservations:write', 'reservations:read'] };
     const adminDbUrl = new URL(adminUrl);
     adminDbUrl.pathname = `/${database}`;
     writeFileSync(join(dataDir, 'stack.json'), JSON.stringify({ databaseUrl: adminDbUrl.toString(), ports, gatewayMetricsPort }, null, 2), { mode: 0o600 });

@@ -1,0 +1,143 @@
+// The README's numbers a newcomer acts on without reading code: the defaults of its "Configuration" table (the
+// ports `npm start` asks for, the admin it makes, the services' own defaults), the supervisor's back-off and
+// crash-loop limit, and the Postman environment it says to import and fill in with two values. Each is read from
+// the README and compared with what the code does, so a change to either side alone fails here.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { GatewayEnv } from '@ecommerce/gateway-service/config';
+import { OrderEnv } from '@ecommerce/order-service/config';
+import { ProductEnv } from '@ecommerce/product-service/config';
+import { UserEnv } from '@ecommerce/user-service/config';
+import { repoRoot } from '../src/paths.js';
+
+interface StackDefaults {
+  DEFAULT_PORTS: Record<string, number>;
+  DEFAULT_ADMIN_EMAIL: string;
+  ORDER_CLIENT_ID: string;
+  SUPERVISION: { initialDelayMs: number; maxDelayMs: number; resetAfterMs: number; crashLoopLimit: number };
+  backoffDelay: (exits: number) => number;
+  localSecrets: (dataDir: string) => Record<string, string>;
+}
+const stack = async () => (await import(pathToFileURL(join(repoRoot, 'scripts', 'stack.js')).href)) as StackDefaults;
+const { defaultDataDir } = (await import(pathToFileURL(join(repoRoot, 'scripts', 'platform-lock.js')).href)) as { defaultDataDir: (env: NodeJS.ProcessEnv) => string };
+
+const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+const section = (heading: string) => {
+  const start = readme.indexOf(`\n${heading}\n`);
+  assert.ok(start >= 0, `README has no "${heading}"`);
+  const end = readme.indexOf('\n## ', start + heading.length + 2);
+  return readme.slice(start, end < 0 ? undefined : end);
+};
+/** The README's "Configuration" table as { names, defaults }: the code spans of its first two cells. */
+const configRows = section('## Configuration')
+  .split('\n')
+  .filter((line) => line.startsWith('| `'))
+  .map((line) => {
+    const [, names = '', defaults = ''] = line.split('|');
+    const spans = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1] ?? '');
+    return { names: spans(names), defaults: defaults.trim(), defaultSpans: spans(defaults) };
+  });
+const row = (name: string) => {
+  const found = configRows.find((r) => r.names.includes(name));
+  assert.ok(found, `the README's Configuration table has no row for ${name}`);
+  return found;
+};
+
+describe("the README's Configuration table", () => {
+  it('when it gives the ports npm start asks for, then they are the ones the start asks for, variable by variable', async () => {
+    const { DEFAULT_PORTS } = await stack();
+    const ports = row('GATEWAY_PORT');
+    const said = ports.defaults.split(/,\s*/).map(Number);
+    assert.equal(said.length, ports.names.length, `${ports.names.length} variables, ${said.length} defaults: "${ports.defaults}"`);
+    assert.deepEqual(Object.fromEntries(ports.names.map((name, i) => [name, said[i]])), DEFAULT_PORTS);
+  });
+
+  it('when it gives the admin npm start ensures, then that is the email the start gives the user service', async () => {
+    const { DEFAULT_ADMIN_EMAIL } = await stack();
+    assert.equal(row('ADMIN_EMAIL').defaultSpans[0], DEFAULT_ADMIN_EMAIL);
+  });
+
+  it("when it gives a service variable's default, then every process that reads it applies that default", () => {
+    const schemas: Record<string, Record<string, { default?: unknown }>> = { user: UserEnv, product: ProductEnv, order: OrderEnv, gateway: GatewayEnv };
+    const checked: string[] = [];
+    for (const name of ['SEED_DEMO_DATA', 'LOG_LEVEL']) {
+      const said = row(name).defaultSpans[0];
+      for (const [process, schema] of Object.entries(schemas)) {
+        if (!(name in schema)) continue;
+        assert.equal(String(schema[name]?.default), said, `${name} in ${process}`);
+        checked.push(`${name}/${process}`);
+      }
+    }
+    assert.ok(checked.length >= 5, `only ${checked.join(', ')}`);
+  });
+
+  it('when it says where local data lives (.data/), then npm start keeps it there when DATA_DIR is unset', () => {
+    assert.match(readme, /Local data \(embedded database, generated secrets, logs\) lives in `\.data\/`/);
+    assert.equal(defaultDataDir({}), join(repoRoot, '.data'));
+  });
+});
+
+describe("the README's supervision of npm start", () => {
+  const said = /back-off \((\d+(?:\.\d+)?) s doubling to (\d+) s, back to (\d+(?:\.\d+)?) s after a minute up\)/.exec(readme.replace(/\s+/g, ' '));
+  it('when it says the back-off (0.5 s doubling to 30 s, back to 0.5 s after a minute up), then the supervisor waits that long', async () => {
+    assert.ok(said, 'README no longer says "back-off (<a> s doubling to <b> s, back to <a> s after a minute up)"');
+    const { SUPERVISION, backoffDelay } = await stack();
+    const [first, max, again] = [said[1], said[2], said[3]].map((s) => Number(s) * 1000);
+    const waits = [1, 2, 3, 4, 5, 6, 7, 8, 20].map((exits) => backoffDelay(exits));
+    assert.equal(waits[0], first);
+    for (let i = 1; i < waits.length - 1; i++) assert.equal(waits[i], Math.min(max ?? 0, 2 * (waits[i - 1] ?? 0)), `after exit ${i + 1}: ${waits.join(', ')}`);
+    assert.equal(Math.max(...waits), max, 'capped at the README maximum, and reaching it');
+    assert.equal(again, first);
+    assert.equal(SUPERVISION.resetAfterMs, 60_000, 'a minute up resets the back-off');
+    // The README's example line is what the first exit says.
+    assert.match(readme, new RegExp(`restarting in ${String(backoffDelay(1) / 1000).replace('.', '\\.')} s\``));
+  });
+
+  it('when it says a child dying N times in a row before becoming ready is a crash loop, then N is the limit', async () => {
+    const n = /when a child dies (\d+) times in a row before becoming ready \(a crash loop\)/.exec(readme.replace(/\s+/g, ' '));
+    assert.ok(n, 'README no longer says "when a child dies <n> times in a row before becoming ready (a crash loop)"');
+    assert.equal((await stack()).SUPERVISION.crashLoopLimit, Number(n[1]));
+  });
+});
+
+describe("the README's Postman instructions", () => {
+  const postman = section('## Using the API');
+  const env = JSON.parse(readFileSync(join(repoRoot, 'postman', 'local.postman_environment.json'), 'utf8')) as { values: { key: string; value: string }[] };
+  const value = (key: string) => env.values.find((v) => v.key === key)?.value;
+
+  it('when it says which values of the environment to set, then the environment has them, and the rest already match what npm start makes', async () => {
+    const { DEFAULT_ADMIN_EMAIL, DEFAULT_PORTS, ORDER_CLIENT_ID } = await stack();
+    for (const key of ['adminPassword', 'serviceClientSecret', 'baseUrl']) {
+      assert.match(postman, new RegExp(`\`${key}\``), `README no longer names ${key}`);
+      assert.notEqual(value(key), undefined, `postman/local.postman_environment.json has no ${key}`);
+    }
+    assert.equal(value('baseUrl'), `http://127.0.0.1:${DEFAULT_PORTS.GATEWAY_PORT}`, 'baseUrl: "set baseUrl too when the gateway is not on port 8080"');
+    assert.match(postman, new RegExp(`not on port ${DEFAULT_PORTS.GATEWAY_PORT}\\b`));
+    assert.equal(value('adminEmail'), DEFAULT_ADMIN_EMAIL, 'the admin npm start makes when ADMIN_EMAIL is unset');
+    assert.equal(value('serviceClientId'), ORDER_CLIENT_ID, 'the client npm start registers for the order service');
+  });
+
+  it('when it says the service secret is orderClientSecret in .data/secrets.json, then npm start keeps it there (and the admin password), readable only by its owner', async () => {
+    const key = /`serviceClientSecret` to `(\w+)` in `\.data\/(secrets\.json)`/.exec(postman.replace(/\s+/g, ' '));
+    assert.ok(key, 'README no longer says "`serviceClientSecret` to `<key>` in `.data/secrets.json`"');
+    const { localSecrets } = await stack();
+    const dir = mkdtempSync(join(tmpdir(), 'readme-secrets-'));
+    try {
+      const made = localSecrets(dir);
+      const file = join(dir, key[2] ?? '');
+      const stored = JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+      assert.equal(typeof stored[key[1] ?? ''], 'string');
+      assert.equal(stored[key[1] ?? ''], made.orderClientSecret, 'the secret npm start gives the order service');
+      assert.equal(stored.adminPassword, made.adminPassword);
+      assert.equal(statSync(file).mode & 0o077, 0, 'no access for group or others');
+      // A second start keeps them (sessions and the Postman environment stay valid).
+      assert.deepEqual(localSecrets(dir).orderClientSecret, made.orderClientSecret);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
