@@ -1,6 +1,6 @@
 // docs/configuration.md is the one table of what configures each process. Every variable a process's config
 // schema reads is a row there, every row names a variable those schemas read, in the processes its "who" column
-// says, with the default the schema applies; the processes table gives each process its schema's default port.
+// says, with the default the schema applies and, where it gives one, the range (60..3600) the schema accepts; the processes table gives each process its schema's default port.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { ProductEnv } from '@ecommerce/product-service/config';
 import { UserEnv } from '@ecommerce/user-service/config';
 import { repoRoot } from '../src/paths.js';
 
-type Schema = Record<string, { default?: unknown }>;
+type Schema = Record<string, { default?: unknown; minimum?: number; maximum?: number }>;
 const SCHEMAS: Record<string, Schema> = { user: UserEnv, product: ProductEnv, order: OrderEnv, gateway: GatewayEnv, storefront: StorefrontEnv };
 const PROCESSES = Object.keys(SCHEMAS);
 /** Read by Node, by the OpenTelemetry SDK (the tracing preload) or by node-postgres (libpq's PG* variables), not by a config schema. */
@@ -35,8 +35,10 @@ interface Row {
   names: string[];
   who: string[];
   defaults: Set<string>;
+  meaning: string;
 }
-const rows: Row[] = table('## Variables').map(([first = '', who = '', defaults = '']) => ({
+const rows: Row[] = table('## Variables').map(([first = '', who = '', defaults = '', meaning = '']) => ({
+  meaning,
   names: [...first.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1] ?? ''),
   who: who.replace(/\(.*\)/, '').trim() === 'all' ? PROCESSES : who.split(/,\s*/).map((w) => w.trim()),
   // The words of the default cell: `5, 50, 900`, `2000`, `true`, `loopback,uniquelocal`, (8080).
@@ -77,5 +79,25 @@ describe('docs/configuration.md', () => {
     const ports = table('## Processes and ports').map(([process = '', port = '']) => [process.split(' ')[0] ?? '', Number(port)] as const);
     assert.deepEqual(ports.map(([p]) => p).sort(), [...PROCESSES].sort(), 'one row per process');
     for (const [p, port] of ports) assert.equal(port, SCHEMAS[p]?.PORT?.default, `${p}: the table says ${port}`);
+  });
+
+  it('when a row gives the range a variable takes (60..3600), then the schema of each process it names refuses values outside that range, and no other', () => {
+    const wrong: string[] = [];
+    let checked = 0;
+    for (const row of rows) {
+      // Outside code spans: `{"errorRatio":0..1}` is a request body, not the variable.
+      const ranges = [...row.meaning.replace(/`[^`]*`/g, "").matchAll(/(?<![\w.])(\d+)\.\.(\d+)(?![\w.])/g)].map((m) => [Number(m[1]), Number(m[2])] as const);
+      if (ranges.length === 0 || ranges.length !== row.names.length) continue;
+      row.names.forEach((name, i) => {
+        for (const p of row.who) {
+          const schema = SCHEMAS[p]?.[name];
+          const [min, max] = ranges[i] ?? [];
+          checked++;
+          if (schema?.minimum !== min || schema?.maximum !== max) wrong.push(`${name} (${p}): ${schema?.minimum}..${schema?.maximum}, the table says ${min}..${max}`);
+        }
+      });
+    }
+    assert.ok(checked >= 4, `only ${checked} ranges read`);
+    assert.deepEqual(wrong, []);
   });
 });

@@ -3,7 +3,7 @@
 // crash-loop limit, and the Postman environment it says to import and fill in with two values. Each is read from
 // the README and compared with what the code does, so a change to either side alone fails here.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -78,6 +78,42 @@ describe("the README's Configuration table", () => {
   it('when it says where local data lives (.data/), then npm start keeps it there when DATA_DIR is unset', () => {
     assert.match(readme, /Local data \(embedded database, generated secrets, logs\) lives in `\.data\/`/);
     assert.equal(defaultDataDir({}), join(repoRoot, '.data'));
+  });
+});
+
+describe("docs/configuration.md's npm start defaults", () => {
+  it('when it gives the ports npm start asks for, then they are the ones the README gives and the start asks for', async () => {
+    const { DEFAULT_PORTS } = await stack();
+    const doc = readFileSync(join(repoRoot, 'docs', 'configuration.md'), 'utf8').replace(/\s+/g, ' ');
+    const said = /`USER_PORT`, `PRODUCT_PORT`, `ORDER_PORT`, `GATEWAY_PORT` \((\d+)-(\d+), (\d+)\), `GATEWAY_METRICS_PORT` \((\d+)\) and `EMBEDDED_PG_PORT` \((\d+)\)/.exec(doc);
+    assert.ok(said, 'docs/configuration.md no longer says "`USER_PORT`, ..., `GATEWAY_PORT` (<a>-<c>, <g>), `GATEWAY_METRICS_PORT` (<m>) and `EMBEDDED_PG_PORT` (<p>)"');
+    const [from, to, gateway, metrics, pg] = said.slice(1).map(Number);
+    assert.deepEqual(
+      { USER_PORT: from, PRODUCT_PORT: (from ?? 0) + 1, ORDER_PORT: to, GATEWAY_PORT: gateway, GATEWAY_METRICS_PORT: metrics, EMBEDDED_PG_PORT: pg },
+      DEFAULT_PORTS,
+    );
+    assert.equal((to ?? 0) - (from ?? 0), 2, 'three service ports');
+  });
+});
+
+describe('the npm scripts the Markdown names', () => {
+  it('when a README or a page of docs/ says `npm run <script>` (or `npm run <script> -w <workspace>`), then that package.json has the script', () => {
+    const pages = ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+    for (const top of ['packages', 'services', 'deploy']) for (const d of readdirSync(join(repoRoot, top))) if (existsSync(join(repoRoot, top, d, 'README.md'))) pages.push(`${top}/${d}/README.md`);
+    for (const d of ['postman', 'web', 'tests']) if (existsSync(join(repoRoot, d, 'README.md'))) pages.push(`${d}/README.md`);
+    const scriptsOf = (dir: string) => Object.keys((JSON.parse(readFileSync(join(repoRoot, dir, 'package.json'), 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {});
+    const missing: string[] = [];
+    let named = 0;
+    for (const page of pages) {
+      for (const m of readFileSync(join(repoRoot, page), 'utf8').matchAll(/npm run ([\w:-]+)(?: -w ([\w@/.-]+))?/g)) {
+        named++;
+        const workspace = m[2] === undefined ? '.' : m[2].replace(/^@ecommerce\//, '');
+        if (!existsSync(join(repoRoot, workspace, 'package.json'))) missing.push(`${page}: npm run ${m[1]} -w ${m[2]} (no such workspace folder)`);
+        else if (!scriptsOf(workspace).includes(m[1] ?? '')) missing.push(`${page}: npm run ${m[1]}${m[2] ? ` -w ${m[2]}` : ''}`);
+      }
+    }
+    assert.ok(named >= 20, `only ${named} read`);
+    assert.deepEqual(missing, []);
   });
 });
 
