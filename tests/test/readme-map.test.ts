@@ -61,6 +61,22 @@ describe("the README's repository map", () => {
     assert.deepEqual(wrong, []);
   });
 
+  it('when a deploy folder (deploy/<name>) holds a folder, then its row names it (`name/`), so the alert receiver, the ingress Role or the rules are found by name', () => {
+    const unnamed: string[] = [];
+    let seen = 0;
+    for (const deploy of readdirSync(join(repoRoot, 'deploy')).filter((name) => isDir(join('deploy', name)))) {
+      const row = rows.find((line) => pathsIn(line.split('|')[1]).includes(`deploy/${deploy}`));
+      const said = new Set(pathsIn(row?.split('|')[2]).map((p) => p.split('/')[0]));
+      // Its code and its tests (src/, test/) are the package's own, as in every workspace.
+      for (const folder of readdirSync(join(repoRoot, 'deploy', deploy)).filter((name) => !NOT_OURS.has(name) && !['src', 'test'].includes(name) && isDir(join('deploy', deploy, name)))) {
+        seen++;
+        if (!said.has(folder)) unnamed.push(`deploy/${deploy}/${folder}/`);
+      }
+    }
+    assert.ok(seen >= 8, `only ${seen} deploy folders read`);
+    assert.deepEqual(unnamed, []);
+  });
+
   it('when an image runs a file (deploy/docker/Dockerfile CMD), then the row of its package names that file', () => {
     const dockerfile = readFileSync(join(repoRoot, 'deploy', 'docker', 'Dockerfile'), 'utf8');
     const runs = [...dockerfile.matchAll(/^CMD \["node", "([\w/-]+)\/dist\/(src\/[\w-]+)\.js"\]/gm)].map((m) => ({ pkg: m[1] ?? '', file: `${m[2]}.ts` }));
