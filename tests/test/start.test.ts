@@ -6,6 +6,8 @@
 //   last (each service took the SIGINT and then the supervisor's SIGTERM as a second signal: "second SIGTERM,
 //   exiting", no drain, while PostgreSQL, also hit, shut down under them);
 // - the SIGTERM npm forwards to its `sh -c` (`kill <npm's pid>`) stops the platform (sh died and left it running).
+// - it prints the shop, the docs pages and an admin login that works (README: "prints the URLs, the API docs pages and
+//   the admin login it created").
 // Without starting one: its prestart refuses a running data folder before the build, and a build that lost an entry
 // point is told to run what rebuilds it (tsc -b --force), not the npm run build it has just run.
 import assert from 'node:assert/strict';
@@ -121,6 +123,37 @@ describe('npm start (scripts/start.js)', { skip: process.platform === 'win32' &&
     assert.match(third.output(), /the platform is already running from/);
     const res = await fetch(`http://127.0.0.1:${ports.gateway}/readyz`);
     assert.equal(res.status, 200);
+  });
+
+  it('when npm start is up, then it prints what the README says it prints: the shop, the API docs pages that answer, and an admin login that signs in and may list users; its logs and secrets are in the data folder', async () => {
+    const run = runs.find((r) => r.sh.exitCode === null) ?? start(freePorts);
+    await up(run);
+    const banner = run.output();
+    const gateway = /Gateway \(public API\) +(http:\/\/\S+)/.exec(banner)?.[1];
+    assert.ok(gateway, banner);
+    const shop = /Shop \(storefront\) +(http:\/\/\S+)/.exec(banner)?.[1];
+    assert.equal(shop, `${gateway}/`);
+    const page = await fetch(shop);
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
+    const docs = [...banner.matchAll(/docs (http:\/\/\S+)/g)].map((m) => m[1] ?? '');
+    assert.deepEqual(docs, ['user', 'product', 'order'].map((p) => `${gateway}/${p}/docs`));
+    for (const url of docs) {
+      const res = await fetch(url);
+      assert.equal(res.status, 200, url);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/html/, url);
+    }
+    const [, email = '', password = ''] = /Admin login +(\S+) \/ (\S+)/.exec(banner) ?? [];
+    const secrets = JSON.parse(readFileSync(path.join(dataDir, 'secrets.json'), 'utf8')) as Record<string, string>;
+    assert.equal(password, secrets.adminPassword, 'the password kept in the data folder');
+    assert.equal(typeof secrets.orderClientSecret, 'string', 'the order client secret the Postman environment needs');
+    const login = await fetch(`${gateway}/user/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+    assert.equal(login.status, 200, await login.clone().text());
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    assert.equal((await fetch(`${gateway}/user/users`, { headers: { authorization: `Bearer ${accessToken}` } })).status, 200, 'an admin lists users');
+    assert.match(banner, new RegExp(`Logs +${path.join(dataDir, 'logs').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(supervisor events in stack\\.log\\)`));
+    const events = readFileSync(path.join(dataDir, 'logs', 'stack.log'), 'utf8').trim().split('\n');
+    assert.ok(events.length >= 1 && events.every((line) => typeof (JSON.parse(line) as { event?: unknown }).event === 'string'), 'JSON lines');
   });
 
   it('when a port is taken at start, then the start fails naming it and its variable, says nothing of starting or stopping a database (nothing had started), and leaves nothing running', async () => {
