@@ -140,6 +140,25 @@ describe("the README's supervision of npm start", () => {
   });
 });
 
+describe("the README's Monitoring section", () => {
+  const monitoring = async () =>
+    (await import(pathToFileURL(join(repoRoot, 'deploy', 'monitoring', 'dist', 'src', 'stack.js')).href)) as {
+      PORTS: { prometheus: number; alertmanager: number };
+      TARGET_PORTS: { user: number; product: number; order: number; gateway: number };
+    };
+  it('when it gives the ports npm run monitoring serves Prometheus and Alertmanager on, then they are the ones it takes', async () => {
+    const said = /starts Prometheus \(http:\/\/127\.0\.0\.1:(\d+)\),\s+Alertmanager \(:(\d+)\)/.exec(section('## Monitoring'));
+    assert.ok(said, 'README no longer says "starts Prometheus (http://127.0.0.1:<port>), Alertmanager (:<port>)"');
+    const { PORTS } = await monitoring();
+    assert.deepEqual([Number(said[1]), Number(said[2])], [PORTS.prometheus, PORTS.alertmanager]);
+  });
+
+  it('when npm run monitoring finds no running stack to read, then it scrapes the ports npm start takes by default', async () => {
+    const [{ TARGET_PORTS }, { DEFAULT_PORTS }] = await Promise.all([monitoring(), stack()]);
+    assert.deepEqual(TARGET_PORTS, { user: DEFAULT_PORTS.USER_PORT, product: DEFAULT_PORTS.PRODUCT_PORT, order: DEFAULT_PORTS.ORDER_PORT, gateway: DEFAULT_PORTS.GATEWAY_METRICS_PORT });
+  });
+});
+
 describe("the README's Postman instructions", () => {
   const postman = section('## Using the API');
   const env = JSON.parse(readFileSync(join(repoRoot, 'postman', 'local.postman_environment.json'), 'utf8')) as { values: { key: string; value: string }[] };
