@@ -4,6 +4,7 @@
 // the README and compared with what the code does, so a change to either side alone fails here.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -189,8 +190,15 @@ describe("the README's Postman instructions", () => {
       assert.equal(stored[key[1] ?? ''], made.orderClientSecret, 'the secret npm start gives the order service');
       assert.equal(stored.adminPassword, made.adminPassword);
       assert.equal(statSync(file).mode & 0o077, 0, 'no access for group or others');
-      // A second start keeps them (sessions and the Postman environment stay valid).
-      assert.deepEqual(localSecrets(dir).orderClientSecret, made.orderClientSecret);
+      // The README's JWT_PRIVATE_KEY row: "generated once into `.data/` by `npm start`", an Ed25519 key.
+      assert.equal(made.keyFile, join(dir, 'jwt-private.pem'));
+      const signingKey = createPrivateKey(readFileSync(made.keyFile ?? ''));
+      assert.equal(signingKey.asymmetricKeyType, 'ed25519');
+      assert.match(row('JWT_PRIVATE_KEY').defaults, /generated once into `\.data\/` by `npm start`/);
+      // A second start keeps them (sessions, the signing key and the Postman environment stay valid).
+      const again = localSecrets(dir);
+      assert.equal(again.orderClientSecret, made.orderClientSecret);
+      assert.equal(readFileSync(again.keyFile ?? '', 'utf8'), readFileSync(made.keyFile ?? '', 'utf8'));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
