@@ -6,6 +6,7 @@
 //   last (each service took the SIGINT and then the supervisor's SIGTERM as a second signal: "second SIGTERM,
 //   exiting", no drain, while PostgreSQL, also hit, shut down under them);
 // - the SIGTERM npm forwards to its `sh -c` (`kill <npm's pid>`) stops the platform (sh died and left it running).
+// - a service SIGKILLed is restarted, said in the README's words;
 // - it prints the shop, the docs pages and an admin login that works (README: "prints the URLs, the API docs pages and
 //   the admin login it created").
 // Without starting one: its prestart refuses a running data folder before the build, and a build that lost an entry
@@ -154,6 +155,23 @@ describe('npm start (scripts/start.js)', { skip: process.platform === 'win32' &&
     assert.match(banner, new RegExp(`Logs +${path.join(dataDir, 'logs').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(supervisor events in stack\\.log\\)`));
     const events = readFileSync(path.join(dataDir, 'logs', 'stack.log'), 'utf8').trim().split('\n');
     assert.ok(events.length >= 1 && events.every((line) => typeof (JSON.parse(line) as { event?: unknown }).event === 'string'), 'JSON lines');
+  });
+
+  it('when a service is SIGKILLed, then npm start says so in the words the README quotes, with the default back-off, restarts it and says it is back', async () => {
+    const run = runs.find((r) => r.sh.exitCode === null) ?? start(freePorts);
+    await up(run);
+    const said = /\(`(\[supervisor\] order exited unexpectedly \(code null, signal SIGKILL\); restarting in [\d.]+ s)`, then `(order is back)`/.exec(
+      readFileSync(path.join(repoRoot, 'README.md'), 'utf8').replace(/\s+/g, ' '),
+    );
+    assert.ok(said, 'README no longer quotes "[supervisor] order exited unexpectedly (...); restarting in <n> s", then "order is back"');
+    const order = platformPids().find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('services/order/'));
+    assert.ok(order, 'the order service runs');
+    const before = run.output().length;
+    process.kill(order, 'SIGKILL');
+    await waitFor('"order is back"', 60_000, () => run.output().slice(before).includes(`[supervisor] ${said[2]}`));
+    const after = run.output().slice(before);
+    assert.ok(after.includes(said[1] ?? ''), after);
+    assert.equal(run.sh.exitCode, null, 'the platform keeps running');
   });
 
   it('when a port is taken at start, then the start fails naming it and its variable, says nothing of starting or stopping a database (nothing had started), and leaves nothing running', async () => {
