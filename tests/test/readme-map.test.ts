@@ -61,6 +61,15 @@ describe("the README's repository map", () => {
     assert.deepEqual(wrong, []);
   });
 
+  it("when an npm script runs a file of scripts/ (package.json), then the map's scripts row names it", () => {
+    const { scripts } = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+    const run = [...new Set(Object.values(scripts).flatMap((line) => [...line.matchAll(/node scripts\/([\w.-]+\.js)/g)].map((m) => m[1] ?? '')))];
+    assert.ok(run.length >= 5, `only ${run.join(', ')}`);
+    const row = rows.find((line) => pathsIn(line.split('|')[1]).includes('scripts'));
+    const said = new Set(pathsIn(row?.split('|')[2]));
+    assert.deepEqual(run.filter((file) => !said.has(file)), []);
+  });
+
   it('when a deploy folder (deploy/<name>) holds a folder, then its row names it (`name/`), so the alert receiver, the ingress Role or the rules are found by name', () => {
     const unnamed: string[] = [];
     let seen = 0;
