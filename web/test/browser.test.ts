@@ -567,6 +567,30 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test("the Category filter offers every category of the catalog, also one whose products all came after the catalog's first 100, and choosing it shows them", { timeout: STEP_MS }, async () => {
+    // The catalog's live products, counted page by page; filled up to 100 so the next product is the 101st or later.
+    let count = 0;
+    for (let cursor: string | null = null, first = true; first || cursor; first = false) {
+      const res: { status: number; body: { items: unknown[]; nextCursor: string | null } } = await api('GET', `/product?limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+      assert.equal(res.status, 200);
+      count += res.body.items.length;
+      cursor = res.body.nextCursor;
+    }
+    for (; count < 100; count++) await newProduct({ category: 'e2e-filler' });
+    const category = `late-${Date.now().toString(36)}`;
+    const late = await newProduct({ name: 'Late garden hose', category });
+    const { context, page, errors } = await newShopper();
+    await page.goto('/');
+    await page.getByRole('link', { name: 'Mechanical Keyboard TKL' }).waitFor();
+    const option = page.getByLabel('Category').locator(`option[value="${category}"]`);
+    await option.waitFor({ state: 'attached', timeout: 5000 }).catch(() => undefined);
+    assert.equal(await option.count(), 1, `the Category filter offers ${category}`);
+    await page.getByLabel('Category').selectOption(category);
+    await page.getByRole('link', { name: late.name }).waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a catalog that could not load says so; Try again by keyboard loads it and keeps the focus in the page', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await newShopper();
     // The product list fails (the shop's API is unreachable) until the shopper tries again.

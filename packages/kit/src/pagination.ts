@@ -33,6 +33,14 @@ export function decodeIdCursor(cursor: string | undefined): string | null {
   return key[0];
 }
 
+/** The text of a cursor keyed by one text value (null without a cursor); a cursor whose key is a number is refused. */
+export function decodeTextCursor(cursor: string | undefined): string | null {
+  const key = decodeCursor(cursor, 1);
+  if (key === null) return null;
+  if (typeof key[0] !== 'string') throw badCursor();
+  return key[0];
+}
+
 function parseCursor(cursor: string, arity: number): unknown[] | null {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));

@@ -113,6 +113,17 @@ const steps: Step[] = [
     query: { category: '{{productCategory}}' },
     checks: { 'exactly the product of this run': `pm.expect(${listedIds}).to.eql([v('productId')]);\npm.expect(body.nextCursor).to.equal(null);` },
   }),
+  ok('GET /product/categories', "List the catalog's categories (what the category filter takes)", {
+    query: { limit: '100' },
+    checks: {
+      'each category once, as text': `
+        pm.expect(body.items.length).to.be.at.most(100);
+        body.items.forEach(function (c) { pm.expect(c).to.be.a('string').and.not.empty; });
+        pm.expect(new Set(body.items).size).to.equal(body.items.length);
+      `,
+    },
+  }),
+  invalid('GET /product/categories', 'List the categories: bad cursor -> 400', ['querystring/cursor'], { query: { cursor: 'not-a-cursor' } }),
   ok('GET /product', 'List the catalog: first page of 2', {
     query: { limit: '2' },
     checks: { 'two products and a cursor': "pm.expect(body.items).to.have.lengthOf(2);\npm.expect(body.nextCursor).to.be.a('string').and.not.empty;" },

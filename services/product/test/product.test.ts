@@ -769,6 +769,45 @@ describe('DELETE /product/:id', () => {
   });
 });
 
+describe('GET /product/categories', () => {
+  /** Every category the endpoint lists, page after page of `limit`. */
+  async function allCategories(limit: number): Promise<string[]> {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res: { status: number; text: string; body: { items: string[]; nextCursor: string | null } } = await http(base, 'GET', `/product/categories?limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+      assert.equal(res.status, 200, res.text);
+      assert.ok(res.body.items.length <= limit);
+      seen.push(...res.body.items);
+      cursor = res.body.nextCursor;
+    } while (cursor);
+    return seen;
+  }
+
+  it('when products are in categories, then each category of a live product is listed once, page after page; one whose products are all archived is not', async () => {
+    const tag = uniqueCode('CATS');
+    const [shared, lone, gone] = [`${tag}-a shared`, `${tag}-b lone`, `${tag}-c archived`];
+    await createProduct(stack, { category: shared });
+    await createProduct(stack, { category: shared });
+    await createProduct(stack, { category: lone });
+    await createProduct(stack, { category: null });
+    const archived = await createProduct(stack, { category: gone });
+    assert.equal((await http(base, 'DELETE', `/product/${archived.id}`, { token: admin })).status, 204);
+    for (const limit of [1, 2, 100]) {
+      const all = await allCategories(limit);
+      assert.equal(new Set(all).size, all.length, `limit ${limit}: a category listed twice: ${JSON.stringify(all)}`);
+      assert.deepEqual(all.filter((c) => c.startsWith(tag)), [shared, lone], `limit ${limit}`);
+    }
+  });
+
+  it('when the cursor is not one it returned (not base64url JSON, a number key), or the limit is out of range, then 400', async () => {
+    assertProblem(await http(base, 'GET', '/product/categories?cursor=zzz'), 400, 'validation-failed');
+    assertProblem(await http(base, 'GET', `/product/categories?cursor=${Buffer.from('[7]').toString('base64url')}`), 400, 'validation-failed');
+    assertErrorAt(await http(base, 'GET', '/product/categories?limit=101'), 'querystring/limit');
+    assertProblem(await http(base, 'GET', '/product/categories?other=1'), 400, 'validation-failed');
+  });
+});
+
 describe('methods a route does not serve', () => {
   it('when a product route is asked with a method it does not serve (PUT or POST /product/:id, DELETE /product, DELETE or PUT /product/:id/stock, PROPFIND), then 405 with Allow, even for an admin, and the product is as it was', async () => {
     const p = await createProduct(stack, { stock: 5 });

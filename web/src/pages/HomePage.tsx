@@ -69,11 +69,12 @@ export function HomePage() {
     },
     getNextPageParam: (last) => last.nextCursor,
   });
-  // Categories of the catalog's first 100 products (there is no category endpoint); the selected one always shows.
+  // The catalog's categories, the first 100 in order (GET /product/categories): taken from the first 100 products
+  // instead, a category whose products all came later was never offered. The selected one always shows.
   const categories = useQuery({
     queryKey: ['categories'],
-    queryFn: async () => ok(await productApi.GET('/product', { params: { query: { limit: 100 } } })),
-    select: (page) => page.items.map((p) => p.category),
+    queryFn: async () => ok(await productApi.GET('/product/categories', { params: { query: { limit: 100 } } })),
+    select: (page) => page.items,
     staleTime: 60_000,
   });
   const options = categoryOptions(categories.data ?? [], category);

@@ -60,6 +60,21 @@ const LIST_BY_CATEGORY = listQuery(inCategory('$2'), 3);
 const SEARCH = listQuery(` AND ${MATCHES}`, 3);
 const SEARCH_BY_CATEGORY = listQuery(` AND ${MATCHES}${inCategory('$3')}`, 4);
 
+// The live catalog's categories in order, one row each as the filter compares them (NFKC, migration 013): a walk of
+// products_category_idx, which is on that expression, jumping from one category to the next (each step one index
+// probe), rather than a DISTINCT over every product. Each is given in its NFKC form, which the filter takes for every
+// spelling. $1 is the last category of the page before (NULL for the first); the outer LIMIT stops the walk.
+const CATEGORIES = `WITH RECURSIVE c(category) AS (
+        (SELECT normalize(category, NFKC) FROM products
+          WHERE NOT archived AND normalize(category, NFKC) > coalesce(normalize($1::text, NFKC), '')
+          ORDER BY normalize(category, NFKC) LIMIT 1)
+        UNION ALL
+        SELECT (SELECT normalize(p.category, NFKC) FROM products p
+                WHERE NOT p.archived AND normalize(p.category, NFKC) > c.category ORDER BY normalize(p.category, NFKC) LIMIT 1)
+          FROM c WHERE c.category IS NOT NULL
+      )
+      SELECT category FROM c WHERE category IS NOT NULL LIMIT $2`;
+
 // Available units may not go below zero: only unreserved units can be removed. Used alone and under a key.
 const ADJUST_STOCK = `UPDATE products SET stock = stock + $2, version = version + 1, updated_at = now()
       WHERE id = $1 AND NOT archived AND stock + $2 >= 0 AND (stock + $2 <= $3 OR $2 < 0)
@@ -145,6 +160,12 @@ export class ProductRepository {
     else if (f.category !== undefined) res = await this.db.query<ProductRow>('product_list_category', LIST_BY_CATEGORY, [f.afterId, f.category, more]);
     else res = await this.db.query<ProductRow>('product_list', LIST, [f.afterId, more]);
     return res.rows;
+  }
+
+  /** Up to `limit` categories of the live catalog after `after` (all from the first without it), in the database's order. */
+  async categories(after: string | null, limit: number): Promise<string[]> {
+    const res = await this.db.query<{ category: string }>('product_categories', CATEGORIES, [after, limit]);
+    return res.rows.map((r) => r.category);
   }
 
   /**

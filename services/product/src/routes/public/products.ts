@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
-import { DEFAULT_PAGE_LIMIT, PageQuery, Page, Type, decodeIdCursor, type App } from '@ecommerce/kit';
+import { DEFAULT_PAGE_LIMIT, PageQuery, Page, Type, decodeIdCursor, decodeTextCursor, type App } from '@ecommerce/kit';
 import { getProduct } from '../../use-cases/get-product.js';
+import { listCategories } from '../../use-cases/list-categories.js';
 import { listProducts } from '../../use-cases/list-products.js';
 import { Category, IdParams, ProductSchema, ReadConditionHeaders, strict } from '../schemas.js';
 import { conditionFailed, meetsCondition } from '../../model/version-condition.js';
@@ -23,6 +24,22 @@ export default async function catalogRoutes(app: App): Promise<void> {
     async (request) => {
       const { limit = DEFAULT_PAGE_LIMIT, cursor, q, category } = request.query;
       return listProducts(app, { limit, afterId: decodeIdCursor(cursor), q, category });
+    },
+  );
+
+  app.get(
+    '/product/categories',
+    {
+      schema: {
+        summary: "The live catalog's categories, each once, in order (keyset pages): what GET /product's category filter takes",
+        tags: ['products'],
+        querystring: Type.Object(PageQuery, strict),
+        response: { 200: Page(Type.String({ description: 'a category as products hold it' })) },
+      },
+    },
+    async (request) => {
+      const { limit = DEFAULT_PAGE_LIMIT, cursor } = request.query;
+      return listCategories(app, { limit, after: decodeTextCursor(cursor) });
     },
   );
 
