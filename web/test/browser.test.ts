@@ -1124,6 +1124,29 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('removing a cart line is said in a live region ("Removed <name> from your cart; it has 3 items now"), also the second of two lines with one name', { timeout: STEP_MS }, async () => {
+    const [a, b, c] = [await newProduct({ name: 'Said mug' }), await newProduct({ name: 'Said mug' }), await newProduct({ name: 'Said jug' })];
+    const { context, page, errors } = await newShopper();
+    await addToCart(page, a, 2);
+    await addToCart(page, b, 1);
+    await addToCart(page, c, 3);
+    await page.goto('/cart');
+    const said = page.locator('main [role="status"]').filter({ hasText: 'Removed' });
+    await page.getByRole('button', { name: 'Remove Said mug (item 1 of 3)' }).click();
+    await said.filter({ hasText: 'Removed Said mug from your cart; it has 4 items now.' }).waitFor({ timeout: 5000 });
+    await page.getByRole('button', { name: 'Remove Said mug', exact: true }).click();
+    await said.filter({ hasText: 'Removed Said mug from your cart; it has 3 items now.' }).waitFor({ timeout: 5000 });
+    assert.equal(await said.count(), 1, 'said once, in one live region');
+    // A quantity of 0 then Enter removes the line too, and says so instead of nothing.
+    await addToCart(page, a, 1);
+    await page.goto('/cart');
+    await page.getByLabel('Quantity of Said jug').fill('0');
+    await page.keyboard.press('Enter');
+    await said.filter({ hasText: 'Removed Said jug from your cart; it has 1 item now.' }).waitFor({ timeout: 5000 });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a cart quantity typed above the stock (or above the 1,000 a cart holds of one product) is lowered and the lowering is said in a live region, in the shop\'s words', { timeout: STEP_MS }, async () => {
     const few = await newProduct({ name: 'Lowered mug', stock: 4 });
     const many = await newProduct({ name: 'Lowered nail', stock: 5000 });

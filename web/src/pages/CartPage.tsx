@@ -1,6 +1,6 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
-import { MAX_QUANTITY, cartTotals, isMixedCurrency } from '../cart.js';
+import { MAX_QUANTITY, cartTotals, cartUnits, isMixedCurrency } from '../cart.js';
 import { countOf } from '../count.js';
 import { CartChanges, useCartCheck } from '../cart-check.js';
 import { Money, ProductImage, QuantityInput, focusAfterRender } from '../components.js';
@@ -81,14 +81,25 @@ export function loweredWords(name: string, stock: number, typed: number, inCart?
 export function CartLines({ editable }: { editable?: boolean }) {
   const cart = useCart();
   // A quantity typed above what the line can hold is lowered to it: said in a live region, not only drawn (the
-  // field showed the lower number only once left, and a screen reader heard nothing).
-  const [lowered, setLowered] = useState<ReactNode>(null);
+  // field showed the lower number only once left, and a screen reader heard nothing). A line removed: said there too.
+  const [said, setSaid] = useState<ReactNode>(null);
   // A line goes (Remove, or a quantity of 0 then Tab or Enter) with the control the focus was on or about to
-  // reach: the focus goes to the next line's quantity (or the one before), else the page's main region.
+  // reach: the focus goes to the next line's quantity (or the one before), else the page's main region. That it
+  // went is said in the live region too: the focus landing on the next line's field told a screen reader nothing
+  // of the removal. The units left end it, so removing a second line of the same name is heard again.
   const remove = (productId: string) => {
     const i = cart.lines.findIndex((x) => x.productId === productId);
+    const gone = cart.lines[i];
     const next = cart.lines[i + 1] ?? cart.lines[i - 1];
     cart.setQuantity(productId, 0);
+    if (gone) {
+      const left = cartUnits(cart.lines) - gone.quantity;
+      setSaid(
+        <>
+          Removed <bdi>{gone.name}</bdi> from your cart{left > 0 ? `; it has ${countOf(left, 'item')} now` : ''}.
+        </>,
+      );
+    }
     focusAfterRender(...(next ? [`[id="qty-${next.productId}"]`] : []));
   };
   // Each line's controls say which line they act on, also when two products have one name.
@@ -116,7 +127,7 @@ export function CartLines({ editable }: { editable?: boolean }) {
                   min={0}
                   max={Math.min(l.stock, MAX_QUANTITY)}
                   onChange={(q, typed) => {
-                    setLowered(typed > q ? loweredWords(l.name, l.stock, typed) : null);
+                    setSaid(typed > q ? loweredWords(l.name, l.stock, typed) : null);
                     if (q === 0) remove(l.productId);
                     else cart.setQuantity(l.productId, q);
                   }}
@@ -142,7 +153,7 @@ export function CartLines({ editable }: { editable?: boolean }) {
       {/* There from the first render (a live region that appears with its text is not always heard). */}
       {editable && (
         <p role="status" className="note">
-          {lowered}
+          {said}
         </p>
       )}
     </>
