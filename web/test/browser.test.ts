@@ -3072,6 +3072,22 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('admin product form: a NUL pasted into a field (the service cannot store it) marks that field with the reason, not a sentence about no field under the form', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await adminAtProducts();
+    await page.getByLabel('SKU', { exact: true }).fill(`NUL-${Date.now().toString(36)}`.toUpperCase());
+    await page.getByLabel('Name', { exact: true }).fill('Nul jar');
+    await page.getByLabel('Price', { exact: true }).fill('5');
+    await page.getByLabel('Stock', { exact: true }).fill('1');
+    // Pasted text keeps a NUL in Chromium (insertText is what a paste inserts).
+    await page.getByLabel('Description', { exact: true }).focus();
+    await page.keyboard.insertText('copied from a file\u0000with a NUL');
+    await page.getByRole('button', { name: 'Create product' }).click();
+    await assertFieldError(page, 'Description', /^Description must not contain a NUL character/);
+    assert.equal((await api<{ items: unknown[] }>('GET', '/product?q=Nul+jar')).body.items.length, 0, 'nothing created');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('archiving a product says "Archived <name>." in a status message at the products list (under its heading, on screen), not under the New product form; it takes the focus; a reload does not say it again', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await adminAtProducts();
     const product = await newProduct({ name: 'Archived crate' });

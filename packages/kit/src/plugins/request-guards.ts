@@ -303,25 +303,43 @@ function invalidJson(parseErr: Error): ProblemError {
 const UNSTORABLE = /[\0\p{Cs}]/u;
 /**
  * True when any string (or key) in a parsed query, params or JSON body holds text PostgreSQL cannot store: a NUL
- * character, or a lone surrogate (not Unicode at all; JSON allows it as an escape). Iterative, so a deeply nested
- * body cannot overflow the stack.
+ * character, or a lone surrogate (not Unicode at all; JSON allows it as an escape).
  */
 export function containsUnstorableText(value: unknown): boolean {
-  const stack: unknown[] = [value];
+  return unstorableTextAt(value) !== undefined;
+}
+
+/**
+ * Where the first such string (or key) is, as a JSON pointer ("" for the value itself, "/items/0/name"), or
+ * undefined when there is none: the refusal names the field, as every other 400 does, so a form can mark it.
+ * Iterative, so a deeply nested body cannot overflow the stack; the pointer is built only for the one found.
+ */
+function unstorableTextAt(value: unknown): string | undefined {
+  const stack: { v: unknown; parent: number; key: string }[] = [{ v: value, parent: -1, key: '' }];
+  // Every entry popped, kept to walk the found one's parents back to the root.
+  const seen: { parent: number; key: string }[] = [];
+  const pointer = (at: number, last?: string): string => {
+    const keys = last === undefined ? [] : [last];
+    for (let i = at; i > 0; i = seen[i]!.parent) keys.push(seen[i]!.key);
+    return keys
+      .reverse()
+      .map((k) => `/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`)
+      .join('');
+  };
   while (stack.length > 0) {
-    const v = stack.pop();
+    const { v, parent, key } = stack.pop()!;
+    const at = seen.push({ parent, key }) - 1;
     if (typeof v === 'string') {
-      if (UNSTORABLE.test(v)) return true;
+      if (UNSTORABLE.test(v)) return pointer(at);
     } else if (Array.isArray(v)) {
-      for (const item of v) stack.push(item);
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ v: v[i], parent: at, key: String(i) });
     } else if (v !== null && typeof v === 'object') {
-      for (const [k, item] of Object.entries(v)) {
-        if (UNSTORABLE.test(k)) return true;
-        stack.push(item);
-      }
+      const entries = Object.entries(v);
+      for (const [k] of entries) if (UNSTORABLE.test(k)) return pointer(at, k);
+      for (let i = entries.length - 1; i >= 0; i--) stack.push({ v: entries[i]![1], parent: at, key: entries[i]![0] });
     }
   }
-  return false;
+  return undefined;
 }
 
 /**
@@ -353,10 +371,20 @@ function parsedBody(request: FastifyRequest): unknown {
  * behind checks it).
  */
 function unstorableTextIn(request: FastifyRequest): BadRequest | undefined {
-  if ((!urlUnread(request) && (containsUnstorableText(request.params) || containsUnstorableText(request.query))) || containsUnstorableText(parsedBody(request))) {
-    return new BadRequest('Text must not contain NUL (\\u0000) characters nor unpaired surrogates (\\ud800-\\udfff)');
-  }
-  return undefined;
+  // Named as the validator names a field: `params/id`, `querystring/q`, a body's JSON pointer (`/name`).
+  const urlAt = urlUnread(request)
+    ? undefined
+    : ([['params', request.params], ['querystring', request.query]] as const)
+        .map(([part, value]) => {
+          const at = unstorableTextAt(value);
+          return at === undefined ? undefined : `${part}${at}`;
+        })
+        .find((at) => at !== undefined);
+  const at = urlAt ?? unstorableTextAt(parsedBody(request));
+  if (at === undefined) return undefined;
+  return new BadRequest('Text must not contain NUL (\\u0000) characters nor unpaired surrogates (\\ud800-\\udfff)', [
+    { path: at === '' ? '/' : at.length > MAX_MEMBER_PATH ? `${at.slice(0, MAX_MEMBER_PATH)}...` : at, message: 'must not contain a NUL character (U+0000) or an unpaired surrogate' },
+  ]);
 }
 
 /**
