@@ -37,3 +37,28 @@ export function categoryOptions(categories: readonly (string | null | undefined)
   if (selected) byForm.set(selected.normalize('NFKC'), selected);
   return [...byForm.values()];
 }
+
+/**
+ * A category as the product service's schema takes one (`VisibleText` in packages/kit/src/text.ts): a visible
+ * character at least, and no direction control (U+202A to U+202E, U+2066 to U+2069).
+ */
+const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
+const DIRECTION_CONTROL = /[\u202A-\u202E\u2066-\u2069]/u;
+
+/**
+ * The address's category as the filter uses it: without surrounding spaces and cut as `catalogText` cuts, and none
+ * (the whole catalog) when nothing of it can be seen (spaces, a zero-width space), as for an empty one: sent, the
+ * service refused it (400) and the shop said the catalog was unavailable, with a Try again that never worked.
+ */
+export function catalogCategory(text: string): string {
+  const category = catalogText(text.trim(), MAX_CATEGORY);
+  return VISIBLE.test(category) ? category : '';
+}
+
+/**
+ * Whether a product can have this category: one with a direction control cannot (the service refuses to store it),
+ * so the filter finds nothing without asking (asked, the 400 read as an outage).
+ */
+export function categoryCanExist(category: string): boolean {
+  return !DIRECTION_CONTROL.test(category);
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { MAX_CATEGORY, MAX_SEARCH, catalogText, categoryOptions } from '../src/catalog-query.js';
+import { MAX_CATEGORY, MAX_SEARCH, catalogCategory, catalogText, categoryCanExist, categoryOptions } from '../src/catalog-query.js';
 
 const EMOJI = '\u{1F600}';
 
@@ -63,5 +63,21 @@ describe('categoryOptions: the category list as GET /product filters', () => {
         if (selected) assert.ok(options.includes(selected));
       }),
     );
+  });
+});
+
+describe('catalogCategory and categoryCanExist: a category from the address as GET /product takes it', () => {
+  it('when the category has nothing to see (spaces, a zero-width space, a word joiner), then it is no filter; else it is kept, trimmed and cut', () => {
+    for (const blank of ['', '   ', '\u200B', ' \u2060 ']) assert.equal(catalogCategory(blank), '', JSON.stringify(blank));
+    assert.equal(catalogCategory(' books '), 'books');
+    assert.equal(catalogCategory('c'.repeat(100)), 'c'.repeat(MAX_CATEGORY));
+    assert.equal(catalogCategory('مشروبات'), 'مشروبات');
+  });
+
+  it('when the category holds a direction control, then no product can have it; right-to-left text and the direction marks can', () => {
+    assert.equal(categoryCanExist('zz\u202Ezz'), false);
+    assert.equal(categoryCanExist('a\u2066b'), false);
+    assert.equal(categoryCanExist('مشروبات\u200F'), true);
+    assert.equal(categoryCanExist('books'), true);
   });
 });

@@ -2,7 +2,7 @@ import { useDeferredValue, useEffect, useId, useMemo, useRef, useState } from 'r
 import { useSearchParams } from 'react-router';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { ApiError, ok, productApi } from '../api/client.js';
-import { MAX_CATEGORY, MAX_SEARCH, catalogText, categoryOptions } from '../catalog-query.js';
+import { MAX_SEARCH, catalogCategory, catalogText, categoryCanExist, categoryOptions } from '../catalog-query.js';
 import { ErrorState, NotLatest, ProductCard, SkeletonGrid, focusAfterRender } from '../components.js';
 import { countOf } from '../count.js';
 
@@ -25,7 +25,7 @@ export function HomePage() {
   // works).
   const urlQ = catalogText(params.get('q') ?? '', MAX_SEARCH);
   const [text, setText] = useState(urlQ);
-  const category = catalogText((params.get('category') ?? '').trim(), MAX_CATEGORY);
+  const category = catalogCategory(params.get('category') ?? '');
   const q = useDebounced(catalogText(text.trim(), MAX_SEARCH), 250);
   const searchId = useId();
   const categoryId = useId();
@@ -55,6 +55,7 @@ export function HomePage() {
     queryKey: ['products', q, category],
     initialPageParam: null as string | null,
     queryFn: async ({ pageParam }) => {
+      if (!categoryCanExist(category)) return { items: [], nextCursor: null };
       try {
         return ok(
           await productApi.GET('/product', {
