@@ -3022,6 +3022,20 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('admin: Archive on the page of a product someone else archived meanwhile goes to the list and says it was archived already, not "Product not found"', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Twice-archived shelf' });
+    const { context, page, errors } = await adminAtProducts();
+    await page.goto(`/admin/products/${product.id}`);
+    await page.getByRole('button', { name: 'Archive product' }).click();
+    assert.equal((await api('DELETE', `/product/${product.id}`)).status, 204);
+    await page.getByRole('button', { name: 'Yes, archive it' }).click();
+    await page.getByRole('status').filter({ hasText: 'Twice-archived shelf was archived already: someone else archived it after its page was opened.' }).waitFor({ timeout: 10_000 });
+    assert.equal(new URL(page.url()).pathname, '/admin');
+    assert.equal(await page.getByText('Product not found').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('admin: products with the same name get Edit links named apart by their SKU ("Edit Twin stool, SKU ..."), none alike', { timeout: STEP_MS }, async () => {
     const [a, b] = [await newProduct({ name: 'Twin stool' }), await newProduct({ name: 'twin  stool' })];
     const { context, page, errors } = await adminAtProducts();

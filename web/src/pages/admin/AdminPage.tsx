@@ -519,8 +519,13 @@ function Products() {
   // admin looks next, not under the create form), then dropped from the history entry so a reload, Back or
   // Forward does not say it again.
   const [said, setSaid] = useState<{ kind: 'ok'; text: ReactNode } | null>(() => {
-    const archived = (location.state as { archived?: unknown } | null)?.archived;
-    return typeof archived === 'string' || archived === null ? { kind: 'ok', text: <>Archived {named(archived)}.</> } : null;
+    const state = location.state as { archived?: unknown; already?: unknown } | null;
+    const archived = state?.archived;
+    if (typeof archived !== 'string' && archived !== null) return null;
+    return {
+      kind: 'ok',
+      text: state?.already === true ? <>{named(archived)} was archived already: someone else archived it after its page was opened.</> : <>Archived {named(archived)}.</>,
+    };
   });
   // What the create form did, said under it.
   const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: ReactNode } | null>(null);
@@ -777,7 +782,14 @@ function EditProduct() {
       void queries.invalidateQueries({ queryKey: ['products'] });
       void navigate('/admin', { state: { archived: name ?? null } });
     },
-    onError: fail('archive'),
+    onError: (err) => {
+      // 404: archived since this page was opened (another admin, another tab). What was asked is done: the list,
+      // saying so, not "Product not found" under the Archive panel of the product the page still shows.
+      if (err instanceof ApiError && err.status === 404) {
+        void queries.invalidateQueries({ queryKey: ['products'] });
+        void navigate('/admin', { state: { archived: name ?? null, already: true } });
+      } else fail('archive')(err);
+    },
   });
   const saveOnce = useOneAtATime(save);
   const adjustOnce = useOneAtATime(adjust);
