@@ -800,6 +800,20 @@ describe('GET /product/categories', () => {
     }
   });
 
+  it('when one category is written with other code points (composed, decomposed, full-width, a ligature), then it is listed once, in its NFKC form, which the filter takes for every spelling', async () => {
+    const code = uniqueCode('CATÉ');
+    const spellings = [`${code}-fi`, `${code.normalize('NFD')}-fi`, `${code.normalize('NFC').replace(/[A-Z]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 0xfee0))}-ﬁ`];
+    const ids: string[] = [];
+    for (const category of spellings) ids.push((await createProduct(stack, { category })).id);
+    for (const limit of [1, 100]) {
+      const listed = (await allCategories(limit)).filter((c) => c.normalize('NFKC').startsWith(code.normalize('NFKC')));
+      // Listed as stored, the three looked alike and each listed a third of the products.
+      assert.deepEqual(listed, [`${code}-fi`.normalize('NFKC')], `limit ${limit}`);
+    }
+    const filtered = await http<ProductPage>(base, 'GET', `/product?category=${encodeURIComponent(`${code}-fi`.normalize('NFKC'))}`);
+    assert.deepEqual(filtered.body.items.map((p) => p.id), ids);
+  });
+
   it('when the cursor is not one it returned (not base64url JSON, a number key), or the limit is out of range, then 400', async () => {
     assertProblem(await http(base, 'GET', '/product/categories?cursor=zzz'), 400, 'validation-failed');
     assertProblem(await http(base, 'GET', `/product/categories?cursor=${Buffer.from('[7]').toString('base64url')}`), 400, 'validation-failed');
