@@ -3042,7 +3042,14 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     // The list's first rows are in before the links are counted (a count does not wait; with every product on one page
     // there is no Load more to wait for either).
     await page.locator('[aria-labelledby="products-h"] tbody tr').first().waitFor();
-    while (await page.getByRole('link', { name: /^Edit twin\s+stool/i }).count() < 2) await page.getByRole('button', { name: 'Load more' }).click();
+    // The rows render in slices (a deferred render): a count below 2 may be a list still being drawn, with no Load more
+    // to press (under load, pressing it anyway waited 30 s for a button that was not there). Bounded by the test's timeout.
+    const twins = page.getByRole('link', { name: /^Edit twin\s+stool/i });
+    const more = page.getByRole('button', { name: 'Load more' });
+    while ((await twins.count()) < 2) {
+      if (await more.isVisible()) await more.click();
+      else await page.waitForTimeout(100);
+    }
     const names = await page.getByRole('link', { name: /^Edit / }).evaluateAll((links) => links.map((l) => l.getAttribute('aria-label') ?? l.textContent));
     assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), [], 'Edit links named alike');
     await page.getByRole('link', { name: `Edit Twin stool, SKU ${a.sku}`, exact: true }).waitFor();
