@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer as createHttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
 import fp from 'fastify-plugin';
 import { SignJWT, exportJWK, importPKCS8 } from 'jose';
@@ -108,29 +108,50 @@ describe('ClientCredentialsToken', () => {
     await (token as unknown as { inflight: Promise<unknown> | null }).inflight?.catch(() => undefined);
   };
 
-  it('when the token endpoint is away at refresh time (80% of the lifetime), then the token in hand is used up to 90%, the endpoint asked again every 5 s, and a new one fetched once it is back; a token the peer refused (401) is never used again', async () => {
+  /**
+   * A token endpoint on a free port whose `answer` decides each request (`issue()` answers the next token, t1, t2, ...
+   * of 600 s), a ClientCredentialsToken for it, and the monotonic clock the token's lifetime is measured on, moved on
+   * by `clock.passed` to stand for time passing; all undone afterwards.
+   */
+  async function withTokenEndpoint(
+    answer: (req: IncomingMessage, res: ServerResponse, issue: () => void) => void,
+    body: (token: ClientCredentialsToken, clock: { passed: number; real: () => number }) => Promise<void>,
+  ): Promise<void> {
     let issued = 0;
-    let asked = 0;
-    let away: 'no' | 'draining' | 'reset' = 'no';
-    const endpoint = createHttpServer((req, res) => {
-      asked++;
-      if (away === 'reset') return void req.socket.destroy();
-      if (away === 'draining') return void res.writeHead(503, { 'content-type': 'application/problem+json' }).end('{}');
-      issued++;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `t${issued}`, token_type: 'Bearer', expires_in: 600 }));
-    });
+    const endpoint = createHttpServer((req, res) =>
+      answer(req, res, () => {
+        issued++;
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `t${issued}`, token_type: 'Bearer', expires_in: 600 }));
+      }),
+    );
     endpoint.listen(0, '127.0.0.1');
     await once(endpoint, 'listening');
     const { port } = endpoint.address() as { port: number };
-    // The monotonic clock moved on to stand for time passing (the token's lifetime is measured on it).
-    const realMono = performance.now.bind(performance);
-    let passed = 0;
-    performance.now = () => realMono() + passed;
+    const real = performance.now.bind(performance);
+    const clock = { passed: 0, real };
+    performance.now = () => real() + clock.passed;
     try {
-      const token = new ClientCredentialsToken({ tokenUrl: `http://127.0.0.1:${port}/token`, clientId: 'c', clientSecret: 's' });
+      await body(new ClientCredentialsToken({ tokenUrl: `http://127.0.0.1:${port}/token`, clientId: 'c', clientSecret: 's' }), clock);
+    } finally {
+      delete (performance as { now?: unknown }).now;
+      endpoint.closeAllConnections();
+      endpoint.close();
+    }
+  }
+
+  it('when the token endpoint is away at refresh time (80% of the lifetime), then the token in hand is used up to 90%, the endpoint asked again every 5 s, and a new one fetched once it is back; a token the peer refused (401) is never used again', async () => {
+    let asked = 0;
+    let away: 'no' | 'draining' | 'reset' = 'no';
+    const answer = (req: IncomingMessage, res: ServerResponse, issue: () => void) => {
+      asked++;
+      if (away === 'reset') return void req.socket.destroy();
+      if (away === 'draining') return void res.writeHead(503, { 'content-type': 'application/problem+json' }).end('{}');
+      issue();
+    };
+    await withTokenEndpoint(answer, async (token, clock) => {
       assert.equal(await token.get(), 't1');
       away = 'draining';
-      passed = 500_000; // past 480 s (80%), before 540 s (90%)
+      clock.passed = 500_000; // past 480 s (80%), before 540 s (90%)
       assert.equal(await token.get(), 't1', 'due for refresh: the token in hand is sent while a new one is fetched');
       await refreshed(token);
       assert.equal(asked, 2);
@@ -138,63 +159,43 @@ describe('ClientCredentialsToken', () => {
       await refreshed(token);
       assert.equal(asked, 2, 'not asked again at once');
       away = 'reset';
-      passed += 5_000;
+      clock.passed += 5_000;
       assert.equal(await token.get(), 't1', 'no answer at all: the same');
       await refreshed(token);
       assert.equal(asked, 3, 'asked again after 5 s');
-      passed = 541_000; // past 90%: too close to its end to be sent
+      clock.passed = 541_000; // past 90%: too close to its end to be sent
       await assert.rejects(token.get(), (e: unknown) => e instanceof DependencyError && e.kind === 'connection');
       away = 'no';
       assert.equal(await token.get(), 't2', 'back: a new token');
       away = 'draining';
       await assert.rejects(token.get(true), /token endpoint answered 503/);
       await assert.rejects(token.get(), /token endpoint answered 503/, 'refused by the peer: not offered again');
-    } finally {
-      delete (performance as { now?: unknown }).now;
-      endpoint.closeAllConnections();
-      endpoint.close();
-    }
+    });
   });
 
   it('when the token endpoint accepts connections but never answers at refresh time, then no call waits for it: each is sent with the token in hand at once, and the new one is used once it comes', async () => {
-    let issued = 0;
     let hang = false;
     const hanging: ServerResponse[] = [];
-    const endpoint = createHttpServer((_req, res) => {
-      if (hang) return void hanging.push(res);
-      issued++;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `t${issued}`, token_type: 'Bearer', expires_in: 600 }));
-    });
-    endpoint.listen(0, '127.0.0.1');
-    await once(endpoint, 'listening');
-    const { port } = endpoint.address() as { port: number };
-    const realMono = performance.now.bind(performance);
-    let passed = 0;
-    performance.now = () => realMono() + passed;
-    try {
-      const token = new ClientCredentialsToken({ tokenUrl: `http://127.0.0.1:${port}/token`, clientId: 'c', clientSecret: 's' });
+    const answer = (_req: IncomingMessage, res: ServerResponse, issue: () => void) => (hang ? void hanging.push(res) : issue());
+    await withTokenEndpoint(answer, async (token, clock) => {
       assert.equal(await token.get(), 't1');
       hang = true;
-      passed = 500_000;
+      clock.passed = 500_000;
       for (let i = 0; i < 20; i++) {
-        const started = realMono();
+        const started = clock.real();
         assert.equal(await token.get(), 't1');
         // Before, the call due for refresh waited for the endpoint's answer, up to the fetch's 3 s timeout.
-        assert.ok(realMono() - started < 100, `call ${i} waited ${Math.round(realMono() - started)} ms for the token endpoint`);
+        assert.ok(clock.real() - started < 100, `call ${i} waited ${Math.round(clock.real() - started)} ms for the token endpoint`);
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
       assert.ok(hanging.length <= 1, `one fetch at a time, not ${hanging.length}`);
       hang = false;
       for (const res of hanging.splice(0)) res.socket?.destroy();
       await refreshed(token);
-      passed += 5_000;
+      clock.passed += 5_000;
       assert.equal(await token.get(), 't1', 'the hung fetch failed: the token in hand, a fetch started again');
       await refreshed(token);
       assert.equal(await token.get(), 't2', 'the new token once it came');
-    } finally {
-      delete (performance as { now?: unknown }).now;
-      endpoint.closeAllConnections();
-      endpoint.close();
-    }
+    });
   });
 });
