@@ -18,7 +18,7 @@ interface Frame {
 }
 
 /** RFC 6901: `~` and `/` inside a reference token. */
-const pointerToken = (name: string): string => name.replace(/~/g, '~0').replace(/\//g, '~1');
+export const pointerToken = (name: string): string => name.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** What JSON.parse reads of a text without a word: a member named twice, or a number made whole by rounding. */
 export interface JsonTextFault {

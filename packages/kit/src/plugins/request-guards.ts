@@ -9,7 +9,7 @@ import addFormatsModule from 'ajv-formats';
 import { NO_BODY_LIMIT, bodyLimitFor } from '../body-limit.js';
 import { BadRequest, ProblemError, problemBody } from '../errors.js';
 import { ambiguousHeaderLines, headerLines } from '../header-lines.js';
-import { jsonTextFault } from '../json-members.js';
+import { jsonTextFault, pointerToken } from '../json-members.js';
 import { pathOf } from '../request-target.js';
 import { KIT_PLUGINS } from './names.js';
 import { badlyEncodedOriginal, badlyEncodedUrl, noRoute, payloadTooLarge } from './problem-errors.js';
@@ -323,7 +323,7 @@ function unstorableTextAt(value: unknown): string | undefined {
     for (let i = at; i > 0; i = seen[i]!.parent) keys.push(seen[i]!.key);
     return keys
       .reverse()
-      .map((k) => `/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`)
+      .map((k) => `/${pointerToken(k)}`)
       .join('');
   };
   while (stack.length > 0) {
@@ -383,7 +383,7 @@ function unstorableTextIn(request: FastifyRequest): BadRequest | undefined {
   const at = urlAt ?? unstorableTextAt(parsedBody(request));
   if (at === undefined) return undefined;
   return new BadRequest('Text must not contain NUL (\\u0000) characters nor unpaired surrogates (\\ud800-\\udfff)', [
-    { path: at === '' ? '/' : at.length > MAX_MEMBER_PATH ? `${at.slice(0, MAX_MEMBER_PATH)}...` : at, message: 'must not contain a NUL character (U+0000) or an unpaired surrogate' },
+    { path: at === '' ? '/' : memberPath(at), message: 'must not contain a NUL character (U+0000) or an unpaired surrogate' },
   ]);
 }
 

@@ -34,7 +34,7 @@ export default async function catalogRoutes(app: App): Promise<void> {
         summary: "The live catalog's categories, each once, in order (keyset pages): what GET /product's category filter takes",
         tags: ['products'],
         querystring: Type.Object(PageQuery, strict),
-        response: { 200: Page(Type.String({ description: 'a category as products hold it' })) },
+        response: { 200: Page(Type.String({ description: 'a category in Unicode NFKC, the form that stands for all its spellings' })) },
       },
     },
     async (request) => {
