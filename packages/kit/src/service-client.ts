@@ -182,6 +182,12 @@ export interface ClientCredentialsOptions {
   clientSecret: string;
   /** The token endpoint's name in a DependencyError (default: the token URL's host). */
   peer?: string;
+  /**
+   * Told of each background refresh that failed while the token in hand was still sent (80-90% of its lifetime): no
+   * call fails then, so without it an issuer away goes unseen until the token runs out. `usableForMs`: how long the
+   * token in hand is still sent.
+   */
+  onBackgroundFailure?: (err: unknown, usableForMs: number) => void;
 }
 
 const TOKEN_TIMEOUT_MS = 3_000;
@@ -207,8 +213,11 @@ export class ClientCredentialsToken implements TokenSource {
     // and one that accepted connections but never answered held every call TOKEN_TIMEOUT_MS out of REFRESH_RETRY_MS.
     // When the endpoint is away (restarting, draining, down), it is asked again every REFRESH_RETRY_MS.
     if (!this.inflight) {
-      this.refresh().catch(() => {
-        if (this.token === held) held.refreshAt = Math.min(performance.now() + REFRESH_RETRY_MS, held.usableUntil);
+      this.refresh().catch((err: unknown) => {
+        if (this.token !== held) return;
+        const failedAt = performance.now();
+        held.refreshAt = Math.min(failedAt + REFRESH_RETRY_MS, held.usableUntil);
+        this.opts.onBackgroundFailure?.(err, Math.max(0, Math.round(held.usableUntil - failedAt)));
       });
     }
     return held.value;

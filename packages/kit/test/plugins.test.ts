@@ -115,7 +115,7 @@ describe('ClientCredentialsToken', () => {
    */
   async function withTokenEndpoint(
     answer: (req: IncomingMessage, res: ServerResponse, issue: () => void) => void,
-    body: (token: ClientCredentialsToken, clock: { passed: number; real: () => number }) => Promise<void>,
+    body: (token: ClientCredentialsToken, clock: { passed: number; real: () => number }, failures: { reason: string; usableForMs: number }[]) => Promise<void>,
   ): Promise<void> {
     let issued = 0;
     const endpoint = createHttpServer((req, res) =>
@@ -130,8 +130,10 @@ describe('ClientCredentialsToken', () => {
     const real = performance.now.bind(performance);
     const clock = { passed: 0, real };
     performance.now = () => real() + clock.passed;
+    const failures: { reason: string; usableForMs: number }[] = [];
+    const onBackgroundFailure = (err: unknown, usableForMs: number) => void failures.push({ reason: (err as Error).message, usableForMs });
     try {
-      await body(new ClientCredentialsToken({ tokenUrl: `http://127.0.0.1:${port}/token`, clientId: 'c', clientSecret: 's' }), clock);
+      await body(new ClientCredentialsToken({ tokenUrl: `http://127.0.0.1:${port}/token`, clientId: 'c', clientSecret: 's', onBackgroundFailure }), clock, failures);
     } finally {
       delete (performance as { now?: unknown }).now;
       endpoint.closeAllConnections();
@@ -148,7 +150,7 @@ describe('ClientCredentialsToken', () => {
       if (away === 'draining') return void res.writeHead(503, { 'content-type': 'application/problem+json' }).end('{}');
       issue();
     };
-    await withTokenEndpoint(answer, async (token, clock) => {
+    await withTokenEndpoint(answer, async (token, clock, failures) => {
       assert.equal(await token.get(), 't1');
       away = 'draining';
       clock.passed = 500_000; // past 480 s (80%), before 540 s (90%)
@@ -163,6 +165,11 @@ describe('ClientCredentialsToken', () => {
       assert.equal(await token.get(), 't1', 'no answer at all: the same');
       await refreshed(token);
       assert.equal(asked, 3, 'asked again after 5 s');
+      // Each background failure is told (the order service logs it), with how long the token in hand is still sent.
+      assert.equal(failures.length, 2, 'both background failures told');
+      assert.equal(failures[0]!.reason, 'token endpoint answered 503');
+      assert.ok(failures[0]!.usableForMs > 39_000 && failures[0]!.usableForMs <= 40_000, `usable for ${failures[0]!.usableForMs} ms after the first failure`);
+      assert.ok(failures[1]!.usableForMs > 34_000 && failures[1]!.usableForMs <= 35_000, `usable for ${failures[1]!.usableForMs} ms after the second`);
       clock.passed = 541_000; // past 90%: too close to its end to be sent
       await assert.rejects(token.get(), (e: unknown) => e instanceof DependencyError && e.kind === 'connection');
       away = 'no';

@@ -1,3 +1,4 @@
+import type { FastifyBaseLogger } from 'fastify';
 import { ClientCredentialsToken, DependencyError, ServiceClient, type CallContext, type Metrics, type ServiceResponse } from '@ecommerce/kit';
 import type { OrderConfig } from '../config.js';
 import type { RequestContext } from '../model/request-context.js';
@@ -58,12 +59,14 @@ export class ProductAnswerError extends Error {
 export class ProductClient {
   private readonly http: ServiceClient;
 
-  constructor(config: OrderConfig, metrics: Metrics) {
+  constructor(config: OrderConfig, metrics: Metrics, log: Pick<FastifyBaseLogger, 'warn'>) {
     const token = new ClientCredentialsToken({
       tokenUrl: new URL(USER_TOKEN_PATH, config.USER_SERVICE_URL).toString(),
       peer: 'user',
       clientId: config.SERVICE_CLIENT_ID,
       clientSecret: config.SERVICE_CLIENT_SECRET,
+      onBackgroundFailure: (err, usableForMs) =>
+        log.warn({ reason: err instanceof Error ? err.message : String(err), usableForMs }, 'service token refresh failed; the token in hand is still sent, the user service asked again in 5 s'),
     });
     this.http = new ServiceClient({
       peer: 'product',

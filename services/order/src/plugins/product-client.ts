@@ -12,7 +12,7 @@ declare module 'fastify' {
 /** The product service's reservation API (its connection pool closes with the app). */
 export default fp(
   async (app: App, { config }: { config: OrderConfig }) => {
-    const products = new ProductClient(config, app.metrics);
+    const products = new ProductClient(config, app.metrics, app.log);
     app.decorate('products', products);
     app.addHook('onClose', () => products.close());
   },
