@@ -35,12 +35,15 @@ export function maxJsonBytes(schema: unknown, depth = 0): number {
   const s = schema as Schema;
   if ('const' in s) return jsonLength(s.const);
   if (Array.isArray(s.enum)) return Math.max(0, ...s.enum.map(jsonLength));
+  // A value holds to the schema's own keywords and to each of these at once: the tightest bound of them all (a string's
+  // maxLength beside an allOf of patterns bounds it; the allOf alone was taken, unbounded, before).
+  const bounds: number[] = [];
   for (const key of ['anyOf', 'oneOf'] as const) {
-    if (Array.isArray(s[key])) return Math.max(...(s[key] as unknown[]).map((b) => maxJsonBytes(b, depth + 1)));
+    if (Array.isArray(s[key])) bounds.push(Math.max(...(s[key] as unknown[]).map((b) => maxJsonBytes(b, depth + 1))));
   }
-  if (Array.isArray(s.allOf)) return Math.min(...(s.allOf as unknown[]).map((b) => maxJsonBytes(b, depth + 1)));
+  if (Array.isArray(s.allOf)) bounds.push(...(s.allOf as unknown[]).map((b) => maxJsonBytes(b, depth + 1)));
   const types = Array.isArray(s.type) ? (s.type as unknown[]) : [s.type];
-  return Math.max(...types.map((t) => maxOfType(s, t, depth)));
+  return Math.min(Math.max(...types.map((t) => maxOfType(s, t, depth))), ...bounds);
 }
 
 function maxOfType(s: Schema, type: unknown, depth: number): number {

@@ -1,6 +1,6 @@
 // What a name must hold to be seen, and must not hold: JSON Schema rules for free text that a person reads back
 // (a product's name, a category, a customer's name).
-import { Type, type TString } from '@sinclair/typebox';
+import { Type, type StringOptions, type TString } from '@sinclair/typebox';
 
 /**
  * At least one letter, digit, punctuation mark or symbol. `\S` let through text made only of invisible
@@ -22,8 +22,8 @@ export const DIRECTION_CONTROL_PATTERN = '[\\u202A-\\u202E\\u2066-\\u2069]';
  * `not` names the string type: Ajv checks it before `type`, and a bare `pattern` holds for any value that is not a
  * string, so a number or null was refused as holding direction controls instead of as not being a string.
  */
-export function VisibleText(maxLength: number): TString {
-  return Type.String({ minLength: 1, maxLength, pattern: VISIBLE_TEXT_PATTERN, not: { type: 'string', pattern: DIRECTION_CONTROL_PATTERN } });
+export function VisibleText(maxLength: number, options: StringOptions = {}): TString {
+  return Type.String({ ...options, minLength: 1, maxLength, pattern: VISIBLE_TEXT_PATTERN, not: { type: 'string', pattern: DIRECTION_CONTROL_PATTERN } });
 }
 
 /**

@@ -114,6 +114,11 @@ describe('validation', () => {
     assert.equal(maxJsonBytes(Type.Object({ a: Type.String() }, { additionalProperties: false })), Infinity);
     assert.equal(maxJsonBytes(Type.Object({ a: Type.String({ maxLength: 1 }) })), Infinity, 'an open object is unbounded');
     assert.equal(bodyLimitFor(Type.Array(Type.Integer()), 1024 * 1024), undefined);
+    // A schema's own bound holds beside its applicators: an allOf of patterns does not unbound a maxLength, nor an anyOf.
+    const withPattern = Type.String({ maxLength: 64, allOf: [{ pattern: '^a' }] });
+    assert.equal(maxJsonBytes(withPattern), maxJsonBytes(Type.String({ maxLength: 64 })));
+    assert.equal(maxJsonBytes(Type.Union([withPattern, Type.Null()])), maxJsonBytes(Type.String({ maxLength: 64 })));
+    assert.equal(maxJsonBytes(Type.String({ allOf: [{ type: 'string', maxLength: 3 }, { pattern: '^a' }] })), 2 + 12 * 3);
   });
 
   it('when a body is larger than its route derived limit, then 413 problem+json and the connection is closed', async () => {

@@ -103,7 +103,7 @@ export interface paths {
                          */
                         currency?: string;
                         stock: number;
-                        category?: string | null;
+                        category?: (string & unknown) | null;
                         imageUrl?: string | null;
                     };
                 };
@@ -482,7 +482,7 @@ export interface paths {
                          * @description ISO 4217 code, upper case
                          */
                         currency?: string;
-                        category?: string | null;
+                        category?: (string & unknown) | null;
                         imageUrl?: string | null;
                     };
                 };

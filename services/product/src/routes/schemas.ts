@@ -31,7 +31,15 @@ const PriceCents = Type.Integer({ minimum: 0, maximum: 1_000_000_000 });
 // Ajv checks the pattern before the format: `usd` failed it and was told the regular expression.
 const Currency = Type.String({ minLength: 3, maxLength: 3, pattern: '^[A-Z]{3}$', 'x-pattern-message': 'must be a currency code such as USD', format: 'iso4217', description: 'ISO 4217 code, upper case' });
 const Stock = Type.Integer({ minimum: 0, maximum: MAX_STOCK });
-export const Category = VisibleText(64);
+/**
+ * A category is a key the shop filters and groups by, compared whole: `Shoes ` was another category than `Shoes`,
+ * listed twice alike in the category filter and found by neither's link. No white space at either end (`\s`: what
+ * the admin's own form trims), refused in words rather than trimmed here, so a product reads back what was sent. Text
+ * with nothing visible passes this rule, to be told `must not be blank` by VisibleText's.
+ */
+const Category = VisibleText(64, { allOf: [{ pattern: '^(?:(?!\\s)[\\s\\S]*(?<!\\s)|[^\\p{L}\\p{N}\\p{P}\\p{S}]*)$', 'x-pattern-message': 'must not start or end with white space' }] });
+/** The `category` filter: any category a product may hold, one written before the edge rule (a migration-free change) too. */
+export const CategoryFilter = VisibleText(64);
 // A path on the shop's own origin only (not `//host`, nor `/\\host`, which a browser reads as `//host`: no
 // backslash anywhere): the storefront's CSP allows images from itself alone. No space and no control character
 // (C0, DEL, C1) either: the column's CHECK (migration 004) refuses [:space:], whose members depend on the

@@ -3,7 +3,7 @@ import { DEFAULT_PAGE_LIMIT, PageQuery, Page, Type, decodeIdCursor, decodeTextCu
 import { getProduct } from '../../use-cases/get-product.js';
 import { listCategories } from '../../use-cases/list-categories.js';
 import { listProducts } from '../../use-cases/list-products.js';
-import { Category, IdParams, ProductSchema, ReadConditionHeaders, strict } from '../schemas.js';
+import { CategoryFilter, IdParams, ProductSchema, ReadConditionHeaders, strict } from '../schemas.js';
 import { conditionFailed, meetsCondition } from '../../model/version-condition.js';
 import { EVALUATES_ENTITY_TAGS, etag, expectedVersions, holdsCurrentVersion } from '../version-headers.js';
 
@@ -15,7 +15,7 @@ export default async function catalogRoutes(app: App): Promise<void> {
         summary: 'List the catalog (keyset pages; q searches name and description by word prefix; category filters exactly)',
         tags: ['products'],
         querystring: Type.Object(
-          { ...PageQuery, q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), category: Type.Optional(Category) },
+          { ...PageQuery, q: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })), category: Type.Optional(CategoryFilter) },
           strict,
         ),
         response: { 200: Page(ProductSchema) },
