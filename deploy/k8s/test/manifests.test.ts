@@ -265,7 +265,7 @@ test('the Dockerfile: official Node image by default, non-root, SIGTERM, healthc
   assert.match(dockerfile, /^ARG NODE_IMAGE=node:\d+-bookworm-slim$/m);
   assert.match(dockerfile, /^USER 10001:10001$/m);
   assert.match(dockerfile, /^STOPSIGNAL SIGTERM$/m);
-  assert.match(dockerfile, /^HEALTHCHECK .*\n\s+CMD \["node"/m);
+  assert.match(dockerfile, /^HEALTHCHECK .*\n\s+CMD \["env", "-u", "NODE_OPTIONS", "node"/m);
   assert.match(dockerfile, /org\.opencontainers\.image\.title=/);
   assert.doesNotMatch(dockerfile, /(CMD|RUN) \[?"?(curl|wget)/);
 });
