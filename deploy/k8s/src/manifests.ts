@@ -285,6 +285,9 @@ export interface Probe {
   httpGet?: { path: string; port: number | string };
   exec?: { command: string[] };
   tcpSocket?: { port: number | string };
+  initialDelaySeconds?: number;
+  periodSeconds?: number;
+  failureThreshold?: number;
 }
 interface EnvVar {
   name: string;

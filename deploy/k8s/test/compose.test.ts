@@ -18,7 +18,7 @@ interface ComposeService {
   environment?: Record<string, string>;
   volumes?: string[];
   depends_on?: Record<string, { condition: string }>;
-  healthcheck?: { test: string[] };
+  healthcheck?: { test: string[]; interval?: string; retries?: number; start_period?: string };
   secrets?: string[];
   ports?: string[];
 }
@@ -82,6 +82,41 @@ test('compose: depends_on names existing services, and service_healthy waits onl
       }
     }
   }
+});
+
+/** A compose or Docker duration (`5s`, `15m`, `1m30s`) in seconds. */
+function durationSeconds(text: string): number {
+  const parts = [...text.matchAll(/(\d+)(h|m|s)/g)];
+  assert.ok(parts.length > 0 && parts.map((m) => m[0]).join('') === text, `not a duration: ${text}`);
+  return parts.reduce((total, [, n, unit]) => total + Number(n) * { h: 3600, m: 60, s: 1 }[unit as 'h' | 'm' | 's'], 0);
+}
+
+test("compose: a healthcheck that others wait on (service_healthy) gives a start as long as the component's Kubernetes startup probe", () => {
+  // Until unhealthy: the start period, then `retries` failed checks `interval` apart (Docker's defaults: 0, 3, 30 s).
+  // PostgreSQL had 100 s against the cluster's 15 minutes of crash recovery, the services 50 s against the 2 minutes
+  // their migrations get: past that, compose failed every service waiting on it ("dependency failed to start").
+  const image = /^HEALTHCHECK (.*) \\$/m.exec(dockerfile)?.[1] ?? '';
+  const flag = (name: string, dflt: string) => new RegExp(`--${name}=(\\S+)`).exec(image)?.[1] ?? dflt;
+  const budget = (svc: ComposeService): number => {
+    const h = svc.healthcheck ?? { test: [], interval: flag('interval', '30s'), retries: Number(flag('retries', '3')), start_period: flag('start-period', '0s') };
+    return durationSeconds(h.start_period ?? '0s') + durationSeconds(h.interval ?? '30s') * (h.retries ?? 3);
+  };
+  const startup = new Map<string, number>();
+  for (const o of objects) {
+    for (const c of podTemplate(o)?.spec?.containers ?? []) {
+      const p = c.startupProbe;
+      if (p) startup.set(c.name, (p.initialDelaySeconds ?? 0) + (p.periodSeconds ?? 10) * (p.failureThreshold ?? 3));
+    }
+  }
+  const waitedOn = new Set(Object.values(services).flatMap((svc) => Object.entries(svc.depends_on ?? {}).filter(([, d]) => d.condition === 'service_healthy').map(([dep]) => dep)));
+  let compared = 0;
+  for (const name of waitedOn) {
+    const k8s = startup.get(name.replace(/-service$/, ''));
+    if (k8s === undefined) continue;
+    compared++;
+    assert.ok(budget(services[name]!) >= k8s, `${name}: unhealthy after ${budget(services[name]!)} s in compose, ${k8s} s allowed by its startup probe`);
+  }
+  assert.ok(compared >= 4, `only ${compared} compared`);
 });
 
 // The HEALTHCHECK is a process Docker starts in the container every 10 s, with the container's environment: the
