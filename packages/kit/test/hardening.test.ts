@@ -823,6 +823,44 @@ describe('NUL', () => {
 });
 
 describe('errors and logs', () => {
+  it('when a client puts a secret in the path (a parameter, past a route, an unknown route, a wildcard), then no log line holds it; route names, UUIDs and numbers stay', async () => {
+    const lines: string[] = [];
+    const app = await server('info', lines);
+    app.get('/t/items/:id', async () => ({}));
+    app.get('/t/v2/things', async () => ({}));
+    app.get('/t/files/*', async () => ({}));
+    const base = await listenOnLoopback(app);
+    // Tokens, JWT-like values and emails, as the platform makes them: each has a digit or an '@' (a name of letters
+    // alone is kept, as in a span: see docs/tracing.md).
+    const secret = fc
+      .oneof(
+        fc.stringMatching(/^[A-Za-z0-9_-]{12,48}$/),
+        fc.tuple(fc.stringMatching(/^[A-Za-z0-9_-]{6,20}$/), fc.stringMatching(/^[A-Za-z0-9_-]{6,20}$/)).map((p) => p.join('.')),
+        fc.emailAddress(),
+      )
+      .filter((v) => v.length >= 12 && /[0-9@]/.test(v));
+    const sent: string[] = [];
+    try {
+      await fc.assert(
+        fc.asyncProperty(secret, fc.constantFrom('/t/items/{s}', '/t/items/{s}/more', '/t/{s}', '/t/nosuch/{s}', '/t/files/a/{s}', '/t/v2/things?token={s}', '/{s}/t'), async (value, shape) => {
+          sent.push(value, encodeURIComponent(value));
+          const res = await http(base, 'GET', shape.replace('{s}', encodeURIComponent(value)));
+          assert.ok(res.status < 500, `${shape}: ${res.status}`);
+        }),
+        { numRuns: 60 },
+      );
+      const uuid = '0b2f9e1c-5d4a-4e3b-9c2d-1a0b9c8d7e6f';
+      for (const path of [`/t/items/${uuid}`, '/t/items/42', '/t/items/plain-name', '/t/v2/things', `/t/${'a/'.repeat(2000)}`]) await http(base, 'GET', path);
+      const logged = lines.map((l) => JSON.parse(l) as { msg: string; path?: string }).filter((l) => l.msg === 'request').map((l) => l.path ?? '');
+      const leaks = lines.filter((line) => sent.some((v) => line.includes(v)));
+      assert.deepEqual(leaks, [], 'a secret in a log line');
+      assert.deepEqual(logged.slice(-5, -1), [`/t/items/${uuid}`, '/t/items/42', '/t/items/plain-name', '/t/v2/things']);
+      assert.ok(logged.at(-1)!.length < 200 && logged.at(-1)!.endsWith('/...'), logged.at(-1));
+    } finally {
+      await app.close();
+    }
+  });
+
   it('maps connection failures (ECONNREFUSED, 57P01, 08006, pool timeout) to 503 with Retry-After, logged at warn; a bug is a 500 at error; reqId once per line', async () => {
     const lines: string[] = [];
     const app = await server('info', lines);

@@ -1,13 +1,16 @@
 // One log line per request, written when it is answered (Fastify's own two request lines are off).
 import fp from 'fastify-plugin';
 import { OPERATIONAL_PATHS } from '../operational-paths.js';
-import { pathOf } from '../request-target.js';
+import { addStaticSegments, loggedPath, pathOf } from '../request-target.js';
 import { KIT_PLUGINS } from './names.js';
 
 const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 
 export const requestLog = fp(
   async (app) => {
+    // The static segments of the routes added from here on: the only ones a request no route took keeps in its path.
+    const known = new Set<string>();
+    app.addHook('onRoute', (route) => addStaticSegments(known, route.url));
     app.addHook('onResponse', (request, reply, done) => {
       // Built only when its level is enabled (it is the hottest allocation here). A 503 is expected (a
       // dependency is down, the service is draining) and says so to the client: warn. A 501 or 505 answers what
@@ -15,7 +18,8 @@ export const requestLog = fp(
       // client could write error lines at will, each printed by `npm start`. Only a 500 (a bug), a 502 or a 504
       // is an error. request.log already carries reqId.
       const status = reply.statusCode;
-      const route = request.routeOptions.url ?? 'unmatched';
+      const routed = request.routeOptions.url;
+      const route = routed ?? 'unmatched';
       const serverFault = status >= 500 && status !== 501 && status !== 505;
       const level = serverFault ? (status === 503 ? 'warn' : 'error') : OPERATIONAL_PATHS.has(route) ? 'debug' : 'info';
       if ((LEVELS[level] ?? 30) >= (LEVELS[request.log.level] ?? 30)) {
@@ -25,7 +29,8 @@ export const requestLog = fp(
             spanId: request.trace?.spanId,
             method: request.method,
             route,
-            path: pathOf(request.url),
+            // Never the path as sent (nor its query string): a token or an email in it is REDACTED (loggedPath).
+            path: loggedPath(pathOf(request.url), routed !== undefined, known),
             status,
             durationMs: Math.round(reply.elapsedTime * 100) / 100,
             userId: request.user?.id,
