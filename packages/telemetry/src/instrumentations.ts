@@ -7,7 +7,7 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { dropTraceHeaders, needsRedaction, pathOf, redactedUrl, sqlOperationName } from './redaction.js';
+import { dropTraceHeaders, needsRedaction, pathOf, redactedUrl, redactedUserAgent, sqlOperationName, userAgentOf } from './redaction.js';
 import { INSTRUMENTATION_NAMES, type InstrumentationName } from './tracing-env.js';
 
 /** Probes and scrapes: a trace each every few seconds would bury the requests. */
@@ -38,14 +38,17 @@ export function tracedInstrumentations(chosen: Set<InstrumentationName>): Instru
       // Calls outside a request (start-up, timers) make no root spans of their own.
       requireParentforSpans: true,
       startSpanHook: (request) => {
+        // The instrumentation records the call's User-Agent as it is: the gateway's proxy sends the client's.
+        const userAgent = userAgentOf(request.headers);
+        const agent = userAgent === undefined ? {} : { 'user_agent.original': redactedUserAgent(userAgent) };
         // The instrumentation's own url.full is already clean without a query string, user info or a path segment
         // that is neither a name nor a UUID.
-        if (!needsRedaction(request.path, request.origin)) return {};
+        if (!needsRedaction(request.path, request.origin)) return agent;
         try {
           const { full, query } = redactedUrl(new URL(request.path, request.origin));
-          return { 'url.full': full, 'url.path': new URL(full).pathname, 'url.query': query };
+          return { ...agent, 'url.full': full, 'url.path': new URL(full).pathname, 'url.query': query };
         } catch {
-          return {};
+          return agent;
         }
       },
       requestHook: (_span, request) => dropTraceHeaders(request.headers),

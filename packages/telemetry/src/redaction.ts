@@ -66,6 +66,49 @@ export function dropTraceHeaders(headers: unknown): void {
   }
 }
 
+/**
+ * A User-Agent product token kept as it is: a name (letters, `.`, `_`, `-`, at most 32) with a version of digits and
+ * dots, or none (`curl/8.5.0`, `Chrome/120.0.0.0`, `undici`).
+ */
+const KEPT_PRODUCT = /^[A-Za-z][A-Za-z._-]{0,31}(?:\/\d[\d.]{0,15})?$/;
+/** At most this many product tokens are kept: then `...`. */
+const MAX_PRODUCTS = 8;
+
+/**
+ * user_agent.original as a client span records it: the instrumentation copies the User-Agent of an outgoing call, and
+ * the gateway's proxy calls carry the client's, which a client fills as it likes (a crawler's contact email in a
+ * comment, a key or a token, 16 KB). Comments (`(...)`) are dropped, each product token that is not a name with a
+ * version is REDACTED, at most 8 are kept: what the client is stays readable, nothing it put there does.
+ */
+export function redactedUserAgent(userAgent: string): string {
+  const tokens = userAgent.replace(/\([^)]*\)?/g, ' ').split(/\s+/).filter((token) => token !== '');
+  // Only a comment: that something was sent is kept.
+  if (tokens.length === 0) return userAgent.trim() === '' ? '' : 'REDACTED';
+  const kept = tokens.slice(0, MAX_PRODUCTS).map((token) => (KEPT_PRODUCT.test(token) ? token : 'REDACTED'));
+  return (tokens.length > MAX_PRODUCTS ? [...kept, '...'] : kept).join(' ');
+}
+
+/**
+ * The User-Agent of an outgoing undici request (the last, as the instrumentation takes it), from its header list
+ * ([name, value, ...]) or its header block (`name: value\r\n...`); undefined when it has none.
+ */
+export function userAgentOf(headers: unknown): string | undefined {
+  let found: string | undefined;
+  if (Array.isArray(headers)) {
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const name: unknown = headers[i];
+      const value: unknown = headers[i + 1];
+      if (typeof name === 'string' && name.toLowerCase() === 'user-agent') found = Array.isArray(value) ? String(value.at(-1)) : String(value);
+    }
+  } else if (typeof headers === 'string') {
+    for (const line of headers.split('\r\n')) {
+      const colon = line.indexOf(':');
+      if (colon > 0 && line.slice(0, colon).trim().toLowerCase() === 'user-agent') found = line.slice(colon + 1).trim();
+    }
+  }
+  return found;
+}
+
 /** db.operation.name: the statement's first keyword (SELECT, INSERT, UPDATE, WITH, BEGIN...). */
 export function sqlOperationName(text: string): string {
   const match = /^\s*([A-Za-z]+)/.exec(text);

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { envDetector } from '@opentelemetry/resources';
+import { redactedUserAgent, userAgentOf } from '../src/redaction.js';
 import { batchProcessorConfig, dropTraceHeaders, resourceAttributesProblem, exporterChoice, instrumentationChoice, pathOf, redactedUrl, sqlOperationName, tracingDecision } from '../src/index.js';
 
 describe('tracingDecision', () => {
@@ -80,6 +81,24 @@ describe('redaction', () => {
     dropTraceHeaders(headers);
     assert.deepEqual(headers, ['accept', 'application/json', 'authorization', 'Bearer t']);
     dropTraceHeaders('accept: x\r\n'); // undici 5's string form is left alone
+  });
+  it('keeps a User-Agent\'s product names and versions only: no comment, no other token, at most 8', () => {
+    assert.equal(redactedUserAgent('Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36'), 'Mozilla/5.0 AppleWebKit/537.36 Chrome/120.0.0.0 Safari/537.36');
+    assert.equal(redactedUserAgent('Bot/1.0 (+mailto:a@b.test) key/abc123 a@b.test'), 'Bot/1.0 REDACTED REDACTED');
+    assert.equal(redactedUserAgent('undici'), 'undici');
+    assert.equal(redactedUserAgent('a '.repeat(20)), `${'a '.repeat(8)}...`);
+    assert.equal(redactedUserAgent('x (unclosed a@b.test'), 'x');
+    assert.equal(redactedUserAgent('(a@b.test)'), 'REDACTED');
+    assert.equal(userAgentOf(['accept', 'x', 'User-Agent', 'one', 'user-agent', 'two']), 'two');
+    assert.equal(userAgentOf('accept: x\r\nuser-agent: curl/8\r\n'), 'curl/8');
+    assert.equal(userAgentOf(['accept', 'x']), undefined);
+    fc.assert(
+      fc.property(fc.string(), fc.emailAddress(), fc.string(), (before, email, after) => {
+        const out = redactedUserAgent(`${before} ${email} ${after}`);
+        assert.ok(!out.includes('@'), out);
+        for (const token of out.split(' ')) assert.match(token, /^(REDACTED|\.\.\.|[A-Za-z][A-Za-z._-]{0,31}(\/\d[\d.]{0,15})?)$/);
+      }),
+    );
   });
   it('names the SQL operation by its first keyword', () => {
     assert.equal(sqlOperationName('  select 1'), 'SELECT');

@@ -177,3 +177,44 @@ describe('a call through the traced front service, the client\'s secret in its p
     }
   });
 });
+
+describe('the client\'s User-Agent, sent on by the traced front service (as the gateway\'s proxy does)', () => {
+  it('when it holds an email, a token or 8 KB, then the front\'s client span\'s user_agent.original holds none of it, and the product names and versions stay', async () => {
+    // A crawler's contact email in a comment, a key as a product token, a browser's own string, a long one.
+    const values = fc.sample(fc.tuple(fc.emailAddress(), fc.stringMatching(/^[A-Za-z0-9_-]{12,40}$/).filter((t) => /\d/.test(t))), 10);
+    const agents = values.map(([email, token], i) =>
+      i % 2 === 0 ? `ShopBot/2.1 (+mailto:${email}; key=${token})` : `curl/8.5.0 ApiKey/${token} contact:${email}`);
+    agents.push(`Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36`, `x/1 ${'a'.repeat(8000)}`);
+    const receiver = await startOtlpReceiver({ port: 0, keepSpans: true });
+    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
+    const child = fork(fixture, {
+      execArgv: ['--import', preload],
+      env: { ...clean, ROLE: 'front', BACK_URL: receiver.url, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'front', OTEL_BSP_SCHEDULE_DELAY: '100' },
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    try {
+      const message = await new Promise<Record<string, unknown>>((resolve) => child.once('message', (m) => resolve(m as Record<string, unknown>)));
+      const base = `http://127.0.0.1:${String(message.listening)}`;
+      const traces: string[] = [];
+      for (const agent of agents) {
+        const traceId = hexId(16);
+        await (await fetch(`${base}/front/x`, { headers: { traceparent: `00-${traceId}-${hexId(8)}-01`, 'user-agent': agent } })).arrayBuffer();
+        traces.push(traceId);
+      }
+      const spans = await receiver.waitFor((all) => traces.every((id) => all.some((s) => s.traceId === id && s.scope === '@opentelemetry/instrumentation-undici')), 10_000);
+      const recorded = traces.map((id) => spans.find((s) => s.traceId === id && s.scope === '@opentelemetry/instrumentation-undici')?.attributes['user_agent.original']);
+      const secrets = values.flat();
+      for (const [i, id] of traces.entries()) {
+        const text = JSON.stringify(spans.filter((s) => s.traceId === id).map((s) => [s.name, s.attributes, s.events]));
+        for (const value of secrets) assert.ok(!text.includes(value), `${JSON.stringify(value)} in a span: ${String(recorded[i])}`);
+      }
+      assert.equal(recorded[0], 'ShopBot/2.1');
+      assert.equal(recorded[1], 'curl/8.5.0 REDACTED REDACTED');
+      assert.equal(recorded.at(-2), 'Mozilla/5.0 AppleWebKit/537.36 Chrome/120.0.0.0 Safari/537.36');
+      assert.equal(recorded.at(-1), 'x/1 REDACTED');
+    } finally {
+      child.kill('SIGKILL');
+      await receiver.close();
+    }
+  });
+});
