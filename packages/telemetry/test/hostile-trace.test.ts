@@ -3,6 +3,7 @@
 // invalid traceparent is ignored and a new trace begins; an oversized tracestate is dropped, never a failure), secrets
 // in bodies, queries, headers and cookies of requests that fail (none may reach an exported span), and requests
 // refused early (Node, the router, the kit's guards): each answered one carries a traceresponse naming its span.
+// No log line of any service holds a secret either (each request logs its path, redacted).
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -34,10 +35,12 @@ describe('hostile trace headers and secrets, traced through the gateway and dire
   const secrets: string[] = [];
   const secretTraces: string[] = [];
   const fuzz5xx: string[] = [];
+  const logLines: string[] = [];
   const earlySent: { name: string; via: string; status: number; traceresponse: string | undefined; caller: { traceId: string; spanId: string } }[] = [];
 
   before(async () => {
-    stack = await startTracedStack('trace_hostile', { env: { LOG_LEVEL: 'warn', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password } });
+    // At info: each request's own line is written, the one a client's path reaches (kit request-log).
+    stack = await startTracedStack('trace_hostile', { env: { LOG_LEVEL: 'info', ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password }, onLine: (service, line) => logLines.push(`${service} ${line}`) });
     const traceparents: { name: string; headers: string[]; honoured?: string; refused?: string[] }[] = [];
     const t = hex(16);
     const s = hex(8);
@@ -259,6 +262,12 @@ describe('hostile trace headers and secrets, traced through the gateway and dire
       for (const secret of secrets) if (text.includes(secret)) leaks.push(`${span.service} ${span.name}: ${text.slice(0, 1500)}`);
     }
     assert.deepEqual(leaks, []);
+  });
+
+  it('then no secret a client sent is in any log line of any service, and each request\'s line names its path redacted', () => {
+    const leaks = logLines.filter((line) => secrets.some((secret) => line.includes(secret)));
+    assert.deepEqual(leaks.map((line) => line.slice(0, 600)), []);
+    assert.ok(logLines.some((line) => line.includes('"msg":"request"') && line.includes('REDACTED')), 'a request line with a redacted path');
   });
 
   it('then every request refused early is answered 4xx with a traceresponse, and one sampled names an exported server span with its status (no span only for a 431: Node answers it)', () => {
