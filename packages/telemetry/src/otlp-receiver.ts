@@ -126,7 +126,9 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
     readBody(req).then(
       (raw) => {
         try {
-          const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+          // Decompressed within the same limit: a 1 MB body of gzipped zeros grew to 1 GB, held the event loop for 40 s
+          // and was then refused as protobuf anyway; 16 MB of them would have grown to the 4 GB a Buffer may hold.
+          const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw, { maxOutputLength: MAX_BODY_BYTES }) : raw;
           if (contentType === 'application/x-protobuf') {
             accept(countOnly ? decodeProtobufSpanIds(body) : spansOf(decodeProtobufTraces(body), true));
             stats.requests.protobuf++;
@@ -141,7 +143,8 @@ export async function startOtlpReceiver(options: OtlpReceiverOptions = {}): Prom
           }
         } catch (err) {
           stats.requests.rejected++;
-          answer(res, 400, 'text/plain', `cannot read the export request: ${(err as Error).message}\n`);
+          if ((err as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') answer(res, 413, 'text/plain', 'body too large once decompressed\n');
+          else answer(res, 400, 'text/plain', `cannot read the export request: ${(err as Error).message}\n`);
         }
       },
       () => {

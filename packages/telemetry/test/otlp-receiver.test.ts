@@ -1,6 +1,7 @@
 // The OTLP receiver against the SDK's own exporters (in this process), and the waterfall it prints.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
@@ -130,6 +131,23 @@ describe('the OTLP receiver', () => {
       assert.equal((await fetch(`${receiver.url}/v1/traces`, { method: 'POST', body: '{', headers: { 'content-type': 'application/json' } })).status, 400);
       assert.equal((await fetch(`${receiver.url}/v1/traces`, { method: 'POST', body: Buffer.from([0xff, 0xff]), headers: { 'content-type': 'application/x-protobuf' } })).status, 400);
       assert.equal(receiver.stats.requests.rejected, 4);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it('when a gzipped body grows past the body limit (16 MB) once decompressed, then it is refused 413 without being decompressed whole, and the receiver serves on', async () => {
+    const receiver = await startOtlpReceiver({ port: 0 });
+    // 64 KB on the wire: 64 MB of zeros (a 1 MB one grew to 1 GB and held the event loop for 40 s).
+    const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024));
+    try {
+      for (const contentType of ['application/x-protobuf', 'application/json']) {
+        const res = await fetch(`${receiver.url}/v1/traces`, { method: 'POST', body: bomb, headers: { 'content-type': contentType, 'content-encoding': 'gzip' } });
+        assert.equal(res.status, 413, contentType);
+        assert.match(await res.text(), /too large once decompressed/);
+      }
+      assert.equal((await fetch(`${receiver.url}/v1/metrics`, { method: 'POST', body: '{}' })).status, 404);
+      assert.equal(receiver.stats.requests.rejected, 3);
     } finally {
       await receiver.close();
     }
