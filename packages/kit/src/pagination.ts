@@ -1,6 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import { BadRequest } from './errors.js';
 import { isUuid } from './ids.js';
+import { containsUnstorableText } from './plugins/request-guards.js';
 
 export const DEFAULT_PAGE_LIMIT = 20;
 
@@ -44,7 +45,9 @@ export function decodeTextCursor(cursor: string | undefined): string | null {
 function parseCursor(cursor: string, arity: number): unknown[] | null {
   try {
     const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && key.length === arity && key.every((k) => typeof k === 'string' || typeof k === 'number')) return key;
+    // No key this platform returns holds a NUL or a lone surrogate (PostgreSQL stores neither): a forged one reached the
+    // query, and a NUL made GET /product/categories a 500 logged as an unhandled error, at any client's will.
+    if (Array.isArray(key) && key.length === arity && key.every((k) => (typeof k === 'string' && !containsUnstorableText(k)) || typeof k === 'number')) return key;
   } catch {
     // not base64url JSON: a 400 like any other foreign cursor
   }

@@ -121,7 +121,7 @@ describe('ids and pagination', () => {
   it('a cursor round-trips, a forged one is a 400, and pageOf returns a cursor only when there is more', () => {
     assert.deepEqual(decodeCursor(encodeCursor(['x', 3]), 2), ['x', 3]);
     assert.equal(decodeCursor(undefined, 1), null);
-    for (const bad of ['%%%', Buffer.from('{"a":1}').toString('base64url'), encodeCursor(['x']), encodeCursor([{}])]) {
+    for (const bad of ['%%%', Buffer.from('{"a":1}').toString('base64url'), encodeCursor(['x']), encodeCursor([{}]), encodeCursor(['a\u0000b', 1]), encodeCursor(['\ud800x', 1])]) {
       assert.throws(() => decodeCursor(bad, 2), (e: unknown) => (e as ProblemError).status === 400);
     }
     const rows = [1, 2, 3];

@@ -839,8 +839,10 @@ describe('GET /product/categories', () => {
     assert.deepEqual(filtered.body.items.map((p) => p.id), ids);
   });
 
-  it('when the cursor is not one it returned (not base64url JSON, a number key), or the limit is out of range, then 400', async () => {
+  it('when the cursor is not one it returned (not base64url JSON, a number key, text PostgreSQL cannot store), or the limit is out of range, then 400', async () => {
     assertProblem(await http(base, 'GET', '/product/categories?cursor=zzz'), 400, 'validation-failed');
+    // A NUL reached the query: PostgreSQL's 22021 made it a 500 and an error line, at any client's will.
+    for (const text of ['a\u0000b', '\ud800x']) assertProblem(await http(base, 'GET', `/product/categories?cursor=${Buffer.from(JSON.stringify([text])).toString('base64url')}`), 400, 'validation-failed');
     assertProblem(await http(base, 'GET', `/product/categories?cursor=${Buffer.from('[7]').toString('base64url')}`), 400, 'validation-failed');
     assertErrorAt(await http(base, 'GET', '/product/categories?limit=101'), 'querystring/limit');
     assertProblem(await http(base, 'GET', '/product/categories?other=1'), 400, 'validation-failed');
