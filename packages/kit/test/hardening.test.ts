@@ -421,6 +421,24 @@ describe('methods a path does not serve', () => {
     }
   });
 
+  it('when a QUERY comes without a Content-Type (no body, or one), then 405 with Allow where the path is served, 404 where not: never the 400 "must provide a Content-Type" of a route that does not exist', async () => {
+    // Fastify refuses an untyped QUERY (RFC 10008 2) before its not-found handler: `curl -X QUERY` got a 400 everywhere.
+    const { app, base, pool } = await routed(false);
+    try {
+      for (const [framing, body] of [['', ''], ['Content-Length: 2\r\n', '{}'], ['Transfer-Encoding: chunked\r\n', '2\r\n{}\r\n0\r\n\r\n']] as const) {
+        for (const [path, status, allow] of [['/t/items', 405, 'GET, HEAD, POST'], ['/t/session', 405, 'OPTIONS, PUT'], ['/t/nowhere', 404, undefined]] as const) {
+          const answer = await rawExchange(base, `QUERY ${path} HTTP/1.1\r\nHost: x\r\n${framing}Connection: close\r\n\r\n${body}`);
+          assert.match(answer, new RegExp(`^HTTP/1\\.1 ${status} [\\s\\S]*content-type: application/problem\\+json`, 'i'), `QUERY ${path} ${framing.trim()}: ${answer.slice(0, 300)}`);
+          assert.equal(/\r\nallow: ([^\r]*)/i.exec(answer)?.[1], allow, `QUERY ${path} ${framing.trim()}`);
+          assert.match(answer, new RegExp(status === 405 ? `"detail":"QUERY is not served at ${path}` : `"detail":"No route for QUERY ${path}"`));
+        }
+      }
+    } finally {
+      await pool.close();
+      await app.close();
+    }
+  });
+
   it('when a HEAD asks a path no route serves, or one served without GET, then the headers of its GET: the same 404 or 405, Allow and Content-Length (RFC 9110 9.3.2, 8.6), no body', async () => {
     const { app, pool } = await routed(false);
     try {

@@ -133,6 +133,15 @@ const BODY_READ_ONLY_WHEN_SENT = new Set(['GET', 'HEAD']);
 const BODY_OF_BODYLESS_METHOD = 'application/x-body-of-bodyless-method';
 const sentContentTypes = new WeakMap<IncomingMessage, string | undefined>();
 
+/** The type an untyped QUERY goes on as where bodies stream through (removed again by its parser). */
+const UNTYPED_QUERY = 'application/x-untyped-query';
+const untypedQueries = new WeakSet<IncomingMessage>();
+
+/** A QUERY sent without a Content-Type, which Fastify answers 400 whatever the route (RFC 10008 2). */
+function untypedQuery(request: FastifyRequest): boolean {
+  return request.method === 'QUERY' && request.headers['content-type'] === undefined;
+}
+
 const versionNotSupported = (version: string) =>
   new ProblemError(505, 'http-version-not-supported', 'HTTP Version Not Supported', `HTTP/${version.slice(0, 8)} is not served: send HTTP/1.1 (or 1.0)`);
 
@@ -194,8 +203,17 @@ export const requestGuards = fp<RequestGuardsOptions>(
       // The router refuses a badly encoded path (routerErrorHandler); the query parser would decode `%ZZ` or `%FF`
       // (not UTF-8) leniently, so the query is held to the same rule here.
       if (!urlUnread(request) && !wellEncodedQuery(request.raw.url ?? '')) return done(badlyEncodedUrl());
-      // No route, no body to read: a 404 before parsing, so an unknown method or path costs nobody a parse.
-      if (request.is404 && hasBody(request)) return done(noRoute(request));
+      // No route, no body to read: a 404 before parsing, so an unknown method or path costs nobody a parse. A QUERY
+      // without a Content-Type too, body or not: Fastify refuses one (RFC 10008 2) before its not-found handler runs,
+      // so `QUERY /user/me` was a 400 "Method 'QUERY' must provide a 'Content-Type' header." where no route serves
+      // QUERY, instead of the 405 and Allow (or 404) every other method gets there.
+      if (request.is404 && (hasBody(request) || untypedQuery(request))) return done(noRoute(request));
+      // Through the gateway the service behind judges such a QUERY (its 405), not Fastify's check here: it goes on as
+      // a body of no type, which the parser below passes on as it came, its marker type removed.
+      if (bodiesStreamed && untypedQuery(request)) {
+        untypedQueries.add(request.raw);
+        request.raw.headers['content-type'] = UNTYPED_QUERY;
+      }
       // A GET or HEAD is read for a body (below) only when it has one: a Content-Type sent on every request by a
       // client's defaults types nothing there, and is not held against a request with no content (415, or JSON's
       // "The body is empty").
@@ -248,6 +266,13 @@ export const requestGuards = fp<RequestGuardsOptions>(
         else request.raw.headers['content-type'] = type;
         const problem = bodylessRequestBodyProblem(type, body);
         return problem ? done(problem, undefined) : done(null, undefined);
+      });
+    }
+    if (bodiesStreamed) {
+      app.addContentTypeParser(UNTYPED_QUERY, (request, payload, done) => {
+        // Sent so by a client, it streams through as any other type does there.
+        if (untypedQueries.has(request.raw)) delete request.raw.headers['content-type'];
+        done(null, payload);
       });
     }
     const bodyAjv = makeAjv(false);
