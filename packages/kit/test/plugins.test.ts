@@ -31,6 +31,45 @@ describe('plugins', () => {
   });
 });
 
+describe('readiness', () => {
+  it('when many /readyz arrive at once, then one readiness check answers them all (200 while the dependency answers), and a /readyz after it settles checks again', async () => {
+    // A dependency that takes a few checks at a time, as the gateway's probe pools (two connections per upstream,
+    // 1.5 s each) did: the rest queued past their deadline, and 150 /readyz at once were 125 "not ready" with every
+    // upstream up. Here a check beyond four at once fails. (A check is shared for 2 s at most, so on a machine slow
+    // enough to stretch this 200 ms one past that, a second may run beside it; never sixty.)
+    let running = 0;
+    let checks = 0;
+    let up = true;
+    const readiness = async () => {
+      checks++;
+      running++;
+      try {
+        if (running > 4) throw new Error('dependency busy');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        if (!up) throw new Error('dependency down');
+      } finally {
+        running--;
+      }
+    };
+    const app = await createServer({ name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'silent', readiness, metrics: new Metrics('t', '0', { defaultMetrics: false }), docs: false });
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = app.server.address() as { port: number };
+      const readyz = () => fetch(`http://127.0.0.1:${port}/readyz`).then(async (res) => (await res.arrayBuffer(), res.status));
+      const statuses = await Promise.all(Array.from({ length: 60 }, readyz));
+      assert.deepEqual([...new Set(statuses)], [200], `statuses: ${statuses.filter((s) => s !== 200).length} of 60 not 200`);
+      assert.ok(checks <= 4, `${checks} readiness checks for 60 requests at once`);
+      // Nothing is kept once a check settles: the dependency gone, the next /readyz says so.
+      up = false;
+      assert.equal(await readyz(), 503);
+      up = true;
+      assert.equal(await readyz(), 200);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('ids', () => {
   it('isUuid and UUID_PATTERN (the schema form) accept the same ids', () => {
     const pattern = new RegExp(UUID_PATTERN);

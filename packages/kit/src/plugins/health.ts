@@ -14,8 +14,32 @@ export interface HealthOptions {
 
 const READINESS_TIMEOUT_MS = 2000;
 
+/**
+ * The readiness check shared by the /readyz requests that arrive while it runs: one check answers them all. Each
+ * request ran its own before, so a burst of anonymous /readyz was as many checks at once (the gateway's, three
+ * upstream probes each over two connections per upstream, queued past their 1.5 s: 150 at once were 125 "not
+ * ready" with every upstream up), and the answer said how many asked, not whether the dependencies answer. A check
+ * is shared for at most READINESS_TIMEOUT_MS: one that hangs longer is not waited on by every later request.
+ */
+function sharedCheck(check: () => Promise<void>, maxShareMs = READINESS_TIMEOUT_MS): () => Promise<void> {
+  let running: { promise: Promise<void>; startedAt: number } | undefined;
+  return () => {
+    const now = performance.now();
+    if (running === undefined || now - running.startedAt >= maxShareMs) {
+      const promise: Promise<void> = Promise.resolve()
+        .then(check)
+        .finally(() => {
+          if (running?.promise === promise) running = undefined;
+        });
+      running = { promise, startedAt: now };
+    }
+    return running.promise;
+  };
+}
+
 export const health = fp<HealthOptions>(
-  async (app, { readiness }) => {
+  async (app, opts) => {
+    const readiness = sharedCheck(opts.readiness);
     await app.register(underPressure, { maxEventLoopDelay: 2000, exposeStatusRoute: false, retryAfter: 5 });
 
     let draining = false;
