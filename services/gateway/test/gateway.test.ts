@@ -164,12 +164,22 @@ describe('gateway', () => {
       assertMethodNotAllowed(await http(gw.base, 'PUT', '/user/register', { body }), 'POST');
       assert.equal((await http(gw.base, 'POST', '/user/register', { body })).status, 201);
       // Methods fetch will not send: TRACE (forwarded too), and an unknown path stays the gateway's 404.
-      // QUERY without a Content-Type too (Fastify answers one 400 before any route: the gateway's, then the service's).
-      for (const [method, path, status, allow] of [['TRACE', '/user/login', 405, 'POST'], ['LOCK', '/user/users', 405, 'GET, HEAD'], ['TRACE', '/userx', 404, null], ['QUERY', '/user/me', 405, 'GET, HEAD'], ['QUERY', '/userx', 404, null]] as const) {
-        const res = await pool.request({ method: method as 'GET', path });
+      // QUERY without a Content-Type, and a Content-Type that is no media type (Fastify answers both, 400 and 415, before
+      // any route: the gateway's, then the service's).
+      for (const [method, path, status, allow, type] of [
+        ['TRACE', '/user/login', 405, 'POST'],
+        ['LOCK', '/user/users', 405, 'GET, HEAD'],
+        ['TRACE', '/userx', 404, null],
+        ['QUERY', '/user/me', 405, 'GET, HEAD'],
+        ['QUERY', '/userx', 404, null],
+        ['DELETE', '/user/me', 405, 'GET, HEAD', ''],
+        ['PUT', '/user/users', 405, 'GET, HEAD', 'garbage'],
+        ['DELETE', '/userx', 404, null, 'a/b c'],
+      ] as const) {
+        const res = await pool.request({ method: method as 'GET', path, ...(type === undefined ? {} : { headers: { 'content-type': type } }) });
         await res.body.dump();
-        assert.equal(res.statusCode, status, `${method} ${path}`);
-        assert.equal(res.headers.allow, allow ?? undefined, `${method} ${path}`);
+        assert.equal(res.statusCode, status, `${method} ${path} ${type ?? ''}`);
+        assert.equal(res.headers.allow, allow ?? undefined, `${method} ${path} ${type ?? ''}`);
       }
       assertProblem(await http(gw.base, 'POST', '/userx', { body: {} }), 404, 'not-found');
     } finally {

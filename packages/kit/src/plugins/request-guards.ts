@@ -133,13 +133,24 @@ const BODY_READ_ONLY_WHEN_SENT = new Set(['GET', 'HEAD']);
 const BODY_OF_BODYLESS_METHOD = 'application/x-body-of-bodyless-method';
 const sentContentTypes = new WeakMap<IncomingMessage, string | undefined>();
 
-/** The type an untyped QUERY goes on as where bodies stream through (removed again by its parser). */
-const UNTYPED_QUERY = 'application/x-untyped-query';
-const untypedQueries = new WeakSet<IncomingMessage>();
+/**
+ * Where bodies stream through (the gateway), the type a request goes on as when Fastify would refuse its own before
+ * the service sees it (forwardedAsSent); its parser puts back the one sent (or none) and passes the body on.
+ */
+const FORWARDED_AS_SENT = 'application/x-forwarded-as-sent';
+const typesAsSent = new WeakMap<IncomingMessage, string | undefined>();
 
-/** A QUERY sent without a Content-Type, which Fastify answers 400 whatever the route (RFC 10008 2). */
-function untypedQuery(request: FastifyRequest): boolean {
-  return request.method === 'QUERY' && request.headers['content-type'] === undefined;
+/** RFC 9110 8.3.1: `type/subtype` and parameters; what is not (`garbage`, an empty field, `a/b c`) Fastify answers 415. */
+const MEDIA_TYPE = /^[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+[\t ]*(?:;.*)?$/;
+
+/**
+ * A request Fastify answers itself, whatever its route, before any handler (the not-found handler too): a QUERY
+ * without a Content-Type (400, RFC 10008 2) and a Content-Type that is no media type (415), with a body or not.
+ */
+function refusedByFastify(request: FastifyRequest): boolean {
+  const type = request.headers['content-type'];
+  if (type === undefined) return request.method === 'QUERY';
+  return !MEDIA_TYPE.test(type.trim());
 }
 
 const versionNotSupported = (version: string) =>
@@ -203,17 +214,11 @@ export const requestGuards = fp<RequestGuardsOptions>(
       // The router refuses a badly encoded path (routerErrorHandler); the query parser would decode `%ZZ` or `%FF`
       // (not UTF-8) leniently, so the query is held to the same rule here.
       if (!urlUnread(request) && !wellEncodedQuery(request.raw.url ?? '')) return done(badlyEncodedUrl());
-      // No route, no body to read: a 404 before parsing, so an unknown method or path costs nobody a parse. A QUERY
-      // without a Content-Type too, body or not: Fastify refuses one (RFC 10008 2) before its not-found handler runs,
-      // so `QUERY /user/me` was a 400 "Method 'QUERY' must provide a 'Content-Type' header." where no route serves
-      // QUERY, instead of the 405 and Allow (or 404) every other method gets there.
-      if (request.is404 && (hasBody(request) || untypedQuery(request))) return done(noRoute(request));
-      // Through the gateway the service behind judges such a QUERY (its 405), not Fastify's check here: it goes on as
-      // a body of no type, which the parser below passes on as it came, its marker type removed.
-      if (bodiesStreamed && untypedQuery(request)) {
-        untypedQueries.add(request.raw);
-        request.raw.headers['content-type'] = UNTYPED_QUERY;
-      }
+      // No route: a 404 (or 405) before parsing, body or not, so an unknown method or path costs nobody a parse, and
+      // nothing Fastify judges before its not-found handler answers in its place (refusedByFastify): `QUERY /user/me`
+      // was a 400 "Method 'QUERY' must provide a 'Content-Type' header.", `DELETE /user/me` with `Content-Type:`
+      // empty a 415, where no route serves the request.
+      if (request.is404) return done(noRoute(request));
       // A GET or HEAD is read for a body (below) only when it has one: a Content-Type sent on every request by a
       // client's defaults types nothing there, and is not held against a request with no content (415, or JSON's
       // "The body is empty").
@@ -228,6 +233,13 @@ export const requestGuards = fp<RequestGuardsOptions>(
           sentContentTypes.set(request.raw, request.raw.headers['content-type']);
           request.raw.headers['content-type'] = BODY_OF_BODYLESS_METHOD;
         }
+      }
+      // Through the gateway the service behind judges such a request (its 405, or its own answer), not Fastify here:
+      // it goes on under a marker type whose parser puts back the one sent. (A Content-Type with no body on a route
+      // that takes none is no body there: `DELETE /product/<id>` with `Content-Type:` empty was the gateway's 415.)
+      if (bodiesStreamed && refusedByFastify(request)) {
+        typesAsSent.set(request.raw, request.raw.headers['content-type']);
+        request.raw.headers['content-type'] = FORWARDED_AS_SENT;
       }
       done(null, payload);
     });
@@ -269,9 +281,13 @@ export const requestGuards = fp<RequestGuardsOptions>(
       });
     }
     if (bodiesStreamed) {
-      app.addContentTypeParser(UNTYPED_QUERY, (request, payload, done) => {
+      app.addContentTypeParser(FORWARDED_AS_SENT, (request, payload, done) => {
         // Sent so by a client, it streams through as any other type does there.
-        if (untypedQueries.has(request.raw)) delete request.raw.headers['content-type'];
+        if (typesAsSent.has(request.raw)) {
+          const type = typesAsSent.get(request.raw);
+          if (type === undefined) delete request.raw.headers['content-type'];
+          else request.raw.headers['content-type'] = type;
+        }
         done(null, payload);
       });
     }
