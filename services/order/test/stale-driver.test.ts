@@ -5,8 +5,9 @@
 // confirm is let go after D1's k-th call to the database or the product service, for every k. Whatever the
 // interleaving, the books must agree at the end: a confirmed order holds its reservation (the customer told
 // "confirmed" keeps it), a failed one holds nothing, and stock = start - units held. Two audits at once (a stale
-// auditor: its lock lost with its connection) repair each drift once. Then a real process SIGKILLed while it gives
-// orders up, their releases unanswered.
+// auditor: its lock lost with its connection) repair each drift once. A driver whose call went unanswered gives back
+// only the lease it holds, never the one of a driver that claimed the order since. Then a real process SIGKILLed while
+// it gives orders up, their releases unanswered.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -246,6 +247,55 @@ async function givingUpProxy(target: string): Promise<ProductProxy & { garbling:
 }
 
 const GIVEN_UP_ORDERS = 24;
+
+describe('a driver whose call went unanswered gives back only its own lease', { timeout: 60_000 }, () => {
+  let product: Running;
+  let order: Running<App>;
+  before(async () => {
+    product = await startProductService(db.urls.product, user.base);
+    order = (await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_INTERVAL_MS: '600000', AUDIT_INTERVAL_MS: '86400000' })) as Running<App>;
+  });
+  after(() => stopAll(order, product));
+
+  /** The product service does not answer (an outage, or a call that timed out): nothing is decided. */
+  const unanswered = (deps: OrderDeps): OrderDeps =>
+    ({ ...deps, products: Object.assign(Object.create(deps.products) as OrderDeps['products'], { reserve: async () => ({ kind: 'unavailable', reason: 'test: no answer' }) }) }) as OrderDeps;
+
+  it('when a stale driver (its lease ran out while its call hung) gets no answer after another driver claimed the order, then the other driver keeps its lease: no third driver can claim it', async () => {
+    const deps = (order.app as unknown as { orders: OrderDeps }).orders;
+    const p = await createProduct(product.base, admin, { stock: START_STOCK });
+    const id = randomUUID();
+    const d1 = await insertDriven(deps, id, p.id, 1);
+    assert.ok(d1);
+    await sleep(D1_LEASE_MS + 50);
+    const d2 = await deps.repository.claimDrive(id, 10_000);
+    assert.ok(d2, 'D2 claims the order once D1\'s lease ran out');
+    // D1's call comes back unanswered: it gives its lease back, which is no longer the lease on the order.
+    const r1 = await settleOrder(unanswered(deps), d1);
+    assert.ok(r1.unavailable);
+    assert.ok((await deps.repository.leaseLeftMs(id)) > 5_000, `D2's lease was taken from it: ${await deps.repository.leaseLeftMs(id)} ms left`);
+    assert.equal(await deps.repository.claimDrive(id, 10_000), null, 'a third driver claimed the order D2 drives');
+  });
+
+  it('when a replay claims an order between the reconciler giving its unanswered lease back and putting the order at the back of the line, then the replay keeps its lease', async () => {
+    const { orders: deps, reconciler } = order.app as unknown as { orders: OrderDeps; reconciler: Reconciler };
+    const p = await createProduct(product.base, admin, { stock: START_STOCK });
+    const id = randomUUID();
+    assert.ok(await insertDriven(deps, id, p.id, 1));
+    await sleep(D1_LEASE_MS + 50);
+    let replay: unknown = null;
+    // The reconciler's own dependencies, its repository hooked: just before it puts the order at the back of the line, a replay claims it.
+    const repository = hooked(deps.repository, async (name) => {
+      if (name === 'triedAgainLater') replay = await deps.repository.claimDrive(id, 10_000);
+    });
+    const Pass = (reconciler as unknown as { constructor: new (...a: unknown[]) => Reconciler }).constructor;
+    const pass = new Pass({ ...unanswered(deps), repository }, order.app.log, 600_000, 86_400_000);
+    await pass.runOnce();
+    assert.ok(replay, 'the replay claimed the order the reconciler gave back');
+    assert.ok((await deps.repository.leaseLeftMs(id)) > 5_000, `the replay's lease was taken from it: ${await deps.repository.leaseLeftMs(id)} ms left`);
+    assert.equal(await deps.repository.claimDrive(id, 10_000), null, 'a third driver claimed the order the replay drives');
+  });
+});
 
 describe('the process SIGKILLed while it gives orders up', { timeout: 120_000 }, () => {
   it(`when ${GIVEN_UP_ORDERS} orders whose reservations were taken but cannot be read pass their deadline and the process is SIGKILLed while their releases go unanswered (503), then after a restart each is final and a reservation is held exactly for the confirmed ones`, async () => {

@@ -112,7 +112,7 @@ export class Reconciler {
         if (this.stopped) {
           // Shutting down (SIGTERM): the chunk in flight is finished, the rest given back at once to the next driver.
           // The whole pass went on before, a backlog through a slow product service for longer than the grace period.
-          await this.deps.repository.releaseLeases(batch.slice(i).map((r) => r.id));
+          await this.deps.repository.releaseLeases(batch.slice(i));
           return settled;
         }
         const chunk = batch.slice(i, i + PARALLEL);
@@ -121,7 +121,7 @@ export class Reconciler {
         if (results.every((r) => r === 'unavailable')) {
           // The product service is not answering: give the rest back at once and back off. (When it answered
           // others, those with no answer wait on their own backoff and the pass goes on.)
-          await this.deps.repository.releaseLeases(batch.slice(i + PARALLEL).map((r) => r.id));
+          await this.deps.repository.releaseLeases(batch.slice(i + PARALLEL));
           this.failures++;
           return settled;
         }
@@ -140,7 +140,7 @@ export class Reconciler {
     } catch (err) {
       if (isUnavailableError(err)) {
         // The database is away: an outage for every order; the pass stops.
-        await this.deps.repository.releaseLeases([row.id]).catch(() => undefined);
+        await this.deps.repository.releaseLeases([row]).catch(() => undefined);
         throw err;
       }
       this.deps.metrics.settleErrors.inc({ reason: 'error' });

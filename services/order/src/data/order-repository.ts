@@ -1,7 +1,13 @@
 import { errorCode, type Database } from '@ecommerce/kit';
 import { HourlyLimitReached, assertTransition, type NextStatus, type OrderLine, type OrderRow, type OrderStatus } from '../model/order.js';
 
-const COLUMNS = 'id, user_id, status, items, total_cents, currency, request_hash, rejection, created_at, updated_at, given_up_at';
+/**
+ * The drive lease as the database holds it, in microseconds since the epoch (a Date keeps milliseconds; a timestamp's
+ * text depends on the session's DateStyle and time zone): the fence of the writes that give a lease back or push it on
+ * (releaseLeases, holdOff), which change only the lease their driver holds.
+ */
+const LEASE = '(extract(epoch FROM lease_until) * 1000000)::bigint';
+const COLUMNS = `id, user_id, status, items, total_cents, currency, request_hash, rejection, created_at, updated_at, given_up_at, ${LEASE}::text AS lease`;
 /** pg_try_advisory_xact_lock key: one replica audits at a time ("orders-audit"). */
 const AUDIT_LOCK = 0x6f617564;
 
@@ -168,30 +174,43 @@ export class OrderRepository {
   }
 
   /**
-   * Gives the lease of an order the reconciler tried without an answer back at once, behind the orders not tried
-   * since (a lease ended now sorts after older ones and the NULL of leases given back untried).
+   * Puts an order the reconciler tried without an answer (its lease already given back: releaseLeases) behind the
+   * orders not tried since, free at once (a lease ended now sorts after older ones and the NULL of leases given back
+   * untried). Only while no one has claimed it since: a replay or another replica may have taken the lease given back,
+   * and ending theirs let a third driver claim the order they drive.
    */
   async triedAgainLater(id: string): Promise<void> {
-    await this.db.query('order_tried_again_later', `UPDATE orders SET lease_until = now() WHERE id = $1 AND status IN ('pending', 'cancelling')`, [id]);
+    await this.db.query('order_tried_again_later', `UPDATE orders SET lease_until = now() WHERE id = $1 AND status IN ('pending', 'cancelling') AND lease_until IS NULL`, [id]);
   }
 
-  /** Gives leases back (a call failed, or a batch was cut short), so the next driver need not wait for expiry. */
-  async releaseLeases(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db.query('order_release_lease', `UPDATE orders SET lease_until = NULL WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'cancelling')`, [ids]);
+  /**
+   * Gives leases back (a call failed, or a batch was cut short), so the next driver need not wait for expiry: each only
+   * while it is still the lease its driver holds (the row's lease, as claimed). A driver stalled past its lease does not
+   * know another has claimed the order since; ending that one's lease let a third claim it, two drivers at once.
+   */
+  async releaseLeases(rows: Pick<OrderRow, 'id' | 'lease'>[]): Promise<void> {
+    const held = rows.filter((r) => typeof r.lease === 'string');
+    if (held.length === 0) return;
+    await this.db.query(
+      'order_release_lease',
+      `UPDATE orders SET lease_until = NULL FROM unnest($1::uuid[], $2::bigint[]) AS l(id, lease)
+       WHERE orders.id = l.id AND ${LEASE} = l.lease AND orders.status IN ('pending', 'cancelling')`,
+      [held.map((r) => r.id), held.map((r) => r.lease)],
+    );
   }
 
   /**
    * Gives the lease of an order in flight back for later, not at once: its last try failed for this order alone (the
    * product service answered what it should not, or a bug), so it waits a quarter of the time it has been in its
-   * state (1 s to 5 min) while the others are driven; a growing backoff without a counter.
+   * state (1 s to 5 min) while the others are driven; a growing backoff without a counter. Only while its driver still
+   * holds the lease (the row's, as claimed), as releaseLeases.
    */
-  async holdOff(id: string): Promise<void> {
+  async holdOff(row: Pick<OrderRow, 'id' | 'lease'>): Promise<void> {
     await this.db.query(
       'order_hold_off',
       `UPDATE orders SET lease_until = now() + LEAST(interval '5 minutes', GREATEST(interval '1 second', (now() - updated_at) / 4))
-       WHERE id = $1 AND status IN ('pending', 'cancelling')`,
-      [id],
+       WHERE id = $1 AND status IN ('pending', 'cancelling') AND ${LEASE} = $2::bigint`,
+      [row.id, row.lease ?? null],
     );
   }
 

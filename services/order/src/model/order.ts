@@ -77,6 +77,8 @@ export interface OrderRow {
   updated_at: Date;
   /** When a driver gave the pending order up (to be failed, its stock released; see OrderRepository.giveUp); null: not given up. */
   given_up_at?: Date | null;
+  /** The drive lease the row was read with, in microseconds since the epoch (as text); null: none held. */
+  lease?: string | null;
   /** The placing request's W3C traceparent; read only by the reconciler's claim (null: placed before it was stored). */
   traceparent?: string | null;
   [k: string]: unknown;

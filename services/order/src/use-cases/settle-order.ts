@@ -51,7 +51,7 @@ export async function settleOrder(deps: OrderDeps, row: OrderRow, context?: Requ
       break;
     }
     case 'unavailable':
-      await deps.repository.releaseLeases([row.id]);
+      await deps.repository.releaseLeases([row]);
       return { row, moved: false, unavailable: outcome.reason };
     case 'unexpected':
       deps.metrics.settleErrors.inc({ reason: 'unexpected_answer' });
@@ -81,14 +81,14 @@ export async function settleStuck(deps: OrderDeps, row: OrderRow, reason: string
       return { row: moved ?? (await reload(deps, row.id)), moved: moved !== null };
     }
   }
-  await deps.repository.holdOff(row.id);
+  await deps.repository.holdOff(row);
   return { row, moved: false, heldOff: reason };
 }
 
 async function finishCancel(deps: OrderDeps, row: OrderRow, context?: RequestContext): Promise<SettleResult> {
   const released = await deps.products.release(row.id, context);
   if (released === 'unavailable') {
-    await deps.repository.releaseLeases([row.id]);
+    await deps.repository.releaseLeases([row]);
     return { row, moved: false, unavailable: 'product service unavailable' };
   }
   if (released === 'unexpected') {
