@@ -1276,6 +1276,39 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a refusal said at a sign-up field goes once that field is changed: a fixed email is not still called wrong while the browser stops a short password', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await newShopper();
+    await page.goto('/signin');
+    await page.getByRole('button', { name: 'Create an account instead' }).click();
+    await page.getByLabel('Name').fill('Ada Shopper');
+    // Chromium's own check takes "a@b"; the user service does not.
+    await page.getByLabel('Email').fill('a@b');
+    await page.getByLabel('Password').fill('correct-horse-9');
+    await page.getByRole('button', { name: 'Create account', exact: true }).click();
+    await authFieldRefused(page, 'Email', /^Email must be an email address\.$/);
+    // Fixed, and the password made too short: the browser stops the press (minlength), so no new answer clears the
+    // old one. The form said "Email must be an email address." under the fixed email, marked invalid, as the
+    // browser's bubble spoke of the password.
+    await page.getByLabel('Email').fill(uniqueEmail('fixed'));
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Create account', exact: true }).click();
+    assert.equal(await page.getByLabel('Password').evaluate((el) => (el as HTMLInputElement).validity.tooShort), true);
+    assert.equal(await page.getByLabel('Email').getAttribute('aria-invalid'), null, 'Email still marked invalid after it was changed');
+    assert.equal(await page.getByRole('alert').filter({ hasText: 'Email must be an email address' }).count(), 0, 'the refusal of the old email is still shown');
+    // A change to another field leaves a field's refusal in place.
+    await page.getByLabel('Password').fill('password123');
+    await page.getByRole('button', { name: 'Create account', exact: true }).click();
+    await authFieldRefused(page, 'Password', /most common passwords/);
+    await page.getByLabel('Name').fill('Ada S. Shopper');
+    assert.equal(await page.getByLabel('Password').getAttribute('aria-invalid'), 'true', 'a change to Name took the refusal of Password away');
+    await page.getByLabel('Password').fill('correct-horse-9');
+    assert.equal(await page.getByLabel('Password').getAttribute('aria-invalid'), null);
+    await page.getByRole('button', { name: 'Create account', exact: true }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('Sign in and Create account pressed by keyboard keep the focus while their answer is on its way ("Signing in…", "Creating account…"), and Enter again sends nothing more', { timeout: STEP_MS }, async () => {
     const { context, page } = await newShopper();
     const email = uniqueEmail('busy-focus');

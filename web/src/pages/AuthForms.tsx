@@ -22,6 +22,13 @@ export function AuthForms({ intro }: { intro?: string }) {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  // A refusal said at a field was about what it held then: changed, the field is no longer marked. Left there, a fixed
+  // email was still "Email must be an email address." (aria-invalid) while the browser's own check stopped the next
+  // press over another field (a short password), so no answer came to take it away.
+  const edit = (field: Field, set: (value: string) => void) => (e: { target: { value: string } }) => {
+    set(e.target.value);
+    if (error?.field === field) setError(null);
+  };
   const ids = { name: useId(), email: useId(), password: useId(), hint: useId() };
   // Switching between the two forms (the button under them) puts the focus on the new form's first field: left on
   // the button, a keyboard user was under a form that had changed above, and heard nothing of the change.
@@ -89,13 +96,13 @@ export function AuthForms({ intro }: { intro?: string }) {
         {mode === 'create' && (
           <div className="field">
             <label htmlFor={ids.name}>Name</label>
-            <input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} autoComplete="name" {...fieldError('name').props} />
+            <input id={ids.name} value={name} onChange={edit('name', setName)} required maxLength={100} autoComplete="name" {...fieldError('name').props} />
             {fieldError('name').text}
           </div>
         )}
         <div className="field">
           <label htmlFor={ids.email}>Email</label>
-          <input id={ids.email} type="email" value={email} onChange={(e) => setEmail(e.target.value)} required autoComplete="email" {...fieldError('email').props} />
+          <input id={ids.email} type="email" value={email} onChange={edit('email', setEmail)} required autoComplete="email" {...fieldError('email').props} />
           {fieldError('email').text}
         </div>
         <div className="field">
@@ -104,7 +111,7 @@ export function AuthForms({ intro }: { intro?: string }) {
             id={ids.password}
             type="password"
             value={password}
-            onChange={(e) => setPassword(e.target.value)}
+            onChange={edit('password', setPassword)}
             required
             minLength={8}
             maxLength={128}
