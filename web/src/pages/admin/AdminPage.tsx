@@ -155,6 +155,9 @@ function priceTextProblem(text: string, currency: string): string {
 /** The API's body fields as the form's. */
 const FIELD_OF_PATH: Record<string, keyof ProductFields> = { sku: 'sku', name: 'name', description: 'description', priceCents: 'price', currency: 'currency', stock: 'stock', category: 'category' };
 
+/** Each field's label, as a refusal's sentence starts: "SKU must not contain spaces ...", not "Sku". */
+const FIELD_LABEL: Record<keyof ProductFields, string> = { sku: 'SKU', name: 'Name', description: 'Description', price: 'Price', currency: 'Currency', stock: 'Stock', category: 'Category' };
+
 /** Which fields a failed save is about: the form's own check, the service's per-field errors, a taken SKU. */
 function fieldErrorsOf(err: Error | null): FieldErrors {
   if (!err) return {};
@@ -163,7 +166,7 @@ function fieldErrorsOf(err: Error | null): FieldErrors {
   const out: FieldErrors = {};
   for (const e of err.problem?.errors ?? []) {
     const field = FIELD_OF_PATH[e.path.split('/')[1] ?? ''];
-    if (field && !out[field]) out[field] = `${field === 'price' ? 'Price' : field[0]!.toUpperCase() + field.slice(1)} ${e.message}.`;
+    if (field && !out[field]) out[field] = `${FIELD_LABEL[field]} ${e.message}.`;
   }
   if (err.problem?.type?.endsWith('/sku-taken')) out.sku = 'Another product has this SKU.';
   return out;
@@ -420,7 +423,9 @@ function ProductForm({
         onSubmit(f);
       }}
     >
-      {field('sku', 'SKU', { required: true, maxLength: 64, pattern: '\\S+', autoComplete: 'off' })}
+      {/* No pattern: the browser's refusal of one says only "Please match the requested format.", in a bubble no screen
+          reader hears; the service's says what is wrong (spaces, invisible characters), at the field like any refusal. */}
+      {field('sku', FIELD_LABEL.sku, { required: true, maxLength: 64, autoComplete: 'off' })}
       {field('name', 'Name', { required: true, maxLength: 200 })}
       <div className="field span">
         <label htmlFor={`${id}-description`}>Description</label>
