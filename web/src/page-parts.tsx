@@ -5,11 +5,14 @@ import { Link, useLocation } from 'react-router';
 import { signInFrom } from './return-path.js';
 
 /** The cart and the checkout say the same when there is nothing to buy. */
-export function EmptyCart({ title, held }: { title: string; held?: boolean }) {
+export function EmptyCart({ title, held, children }: { title: string; held?: boolean; children?: ReactNode }) {
   const { pathname } = useLocation();
   return (
     <div className="empty">
       <h1>{title}</h1>
+      {/* What emptied it (the shop's changes, a refusal), under the page's heading as on a cart with lines: it came
+          before the heading, so the page started with an alert and the title under it. */}
+      {children && <div className="empty-notes">{children}</div>}
       <p>Your cart is empty.</p>
       {/* A customer's session ended here: their cart is not shown to whoever is at the screen, but not lost either. */}
       {held && (

@@ -1276,6 +1276,55 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('the cart and checkout say what the shop changed under their heading, even when it emptied the cart, in a box as tall above its text as below and apart from the first line (375 px)', { timeout: STEP_MS }, async () => {
+    const soldOut = await newProduct({ name: 'Gone bowl', stock: 3 });
+    const repriced = await newProduct({ name: 'Dearer cup', stock: 3, priceCents: 400 });
+    const { context, page, errors } = await newShopper();
+    await page.setViewportSize({ width: 375, height: 800 });
+    /** The page's h1 comes before the alert in the page (a screen reader's heading list and the eye start there). */
+    const headingFirst = async (where: string, heading: string) => {
+      const alert = page.locator('#cart-changes');
+      await alert.waitFor();
+      const h1 = page.getByRole('heading', { level: 1, name: heading });
+      const order = await h1.evaluate((h, a) => h.compareDocumentPosition(a!) & Node.DOCUMENT_POSITION_FOLLOWING, await alert.elementHandle());
+      assert.ok(order, `${where}: the alert comes before the page's heading`);
+      const gaps = await alert.evaluate((box) => {
+        const r = box.getBoundingClientRect();
+        const range = document.createRange();
+        range.selectNodeContents(box);
+        const text = [...range.getClientRects()].filter((x) => x.height > 0);
+        const next = box.nextElementSibling?.getBoundingClientRect();
+        return { above: Math.min(...text.map((x) => x.top)) - r.top, below: r.bottom - Math.max(...text.map((x) => x.bottom)), next: next ? next.top - r.bottom : null };
+      });
+      assert.ok(Math.abs(gaps.above - gaps.below) <= 4, `${where}: ${Math.round(gaps.above)} px above the alert's text, ${Math.round(gaps.below)} px below`);
+      if (gaps.next !== null) assert.ok(gaps.next >= 8, `${where}: the alert touches what follows it (${gaps.next} px apart)`);
+    };
+    await addToCart(page, soldOut, 2);
+    await addToCart(page, repriced, 1);
+    const read = await api<Product>('GET', `/product/${repriced.id}`);
+    assert.equal((await api('PATCH', `/product/${repriced.id}`, { priceCents: 500 }, adminToken, { 'if-match': `"${read.body.version}"` })).status, 200);
+    await page.goto('/cart');
+    await page.getByText('Dearer cup now costs $5.00 (was $4.00).').waitFor();
+    await headingFirst('cart with lines', 'Cart');
+    assert.equal((await api('POST', `/product/${soldOut.id}/stock`, { delta: -3 })).status, 200);
+    assert.equal((await api('DELETE', `/product/${repriced.id}`)).status, 204);
+    // Every line gone: the page was the alert, then the empty cart's "Cart" heading under it.
+    await page.goto('/cart');
+    await page.getByText('Gone bowl is sold out; it was taken out of your cart.').waitFor();
+    await page.getByText('Your cart is empty.').waitFor();
+    await headingFirst('cart emptied', 'Cart');
+    await assertNoHorizontalScroll(page, 'cart emptied');
+    await addToCart(page, await newProduct({ name: 'Gone jug', stock: 1 }), 1).then(async () => {
+      const jug = JSON.parse((await page.evaluate(() => localStorage.getItem('ecommerce.cart.v1')))!) as { productId: string }[];
+      assert.equal((await api('DELETE', `/product/${jug[0]!.productId}`)).status, 204);
+    });
+    await page.goto('/checkout');
+    await page.getByText('Gone jug is no longer sold; it was taken out of your cart.').waitFor();
+    await headingFirst('checkout emptied', 'Checkout');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a refusal said at a sign-up field goes once that field is changed: a fixed email is not still called wrong while the browser stops a short password', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await newShopper();
     await page.goto('/signin');

@@ -15,10 +15,9 @@ export function CartPage() {
   }, []);
   if (cart.lines.length === 0) {
     return (
-      <>
-        <CartChanges changes={fresh.changes} />
-        <EmptyCart title="Cart" held={cart.held} />
-      </>
+      <EmptyCart title="Cart" held={cart.held}>
+        {fresh.changes.length > 0 && <CartChanges changes={fresh.changes} />}
+      </EmptyCart>
     );
   }
   const mixed = isMixedCurrency(cart.lines);

@@ -85,12 +85,15 @@ export function CheckoutPage() {
   }
   if (cart.lines.length === 0 && !placing) {
     return (
-      <>
-        <CartChanges changes={fresh.changes} />
-        {/* A sold-out item was the whole cart: the refusal is said here too, not only an empty cart. */}
-        {short && <ShortAlert short={short} cartEmpty />}
-        <EmptyCart title="Checkout" />
-      </>
+      <EmptyCart title="Checkout">
+        {(fresh.changes.length > 0 || short) && (
+          <>
+            <CartChanges changes={fresh.changes} />
+            {/* A sold-out item was the whole cart: the refusal is said here too, not only an empty cart. */}
+            {short && <ShortAlert short={short} cartEmpty />}
+          </>
+        )}
+      </EmptyCart>
     );
   }
   const mixed = isMixedCurrency(cart.lines);
