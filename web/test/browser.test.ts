@@ -1069,6 +1069,37 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('on the product page, Add to cart pressed over a quantity that is no number ("1o", a cleared field) adds nothing and says why, as Enter does', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Typo lamp', stock: 20 });
+    const { context, page, errors } = await newShopper();
+    await page.goto(`/products/${product.id}`);
+    const quantity = page.getByLabel('Quantity');
+    const units = async () => JSON.parse((await page.evaluate(() => localStorage.getItem('ecommerce.cart.v1'))) ?? '[]').reduce((n: number, l: { quantity: number }) => n + l.quantity, 0) as number;
+    // "1o" for 10: the field's blur (the button's press takes the focus) put back 1, and the press added that 1,
+    // a quantity the shopper never typed, where Enter in the field adds nothing.
+    await quantity.fill('1o');
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.getByRole('status').filter({ hasText: 'Nothing was added: “1o” is not a number of units.' }).waitFor({ timeout: 5000 });
+    assert.equal(await units(), 0, 'Add to cart over "1o" added to the cart');
+    await settledValue(quantity, '1', 'the field shows its value again');
+    assert.equal(await quantity.evaluate((el) => el === document.activeElement), true, 'the focus is back in Quantity');
+    await quantity.fill('');
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.getByRole('status').filter({ hasText: 'Nothing was added: Quantity was empty.' }).waitFor({ timeout: 5000 });
+    assert.equal(await units(), 0, 'Add to cart over a cleared field added to the cart');
+    // A number typed is added as before, and the message of the refused press goes.
+    await quantity.fill('10');
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.getByRole('status').filter({ hasText: 'Added 10 to your cart.' }).waitFor({ timeout: 5000 });
+    assert.equal(await units(), 10);
+    assert.equal(await page.getByText('Nothing was added').count(), 0);
+    // The field shows 1 again: pressed now, the button adds it.
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.getByRole('status').filter({ hasText: 'Added 1 to your cart. 11 in your cart now.' }).waitFor({ timeout: 5000 });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('adding the last units a product has (Enter in Quantity, or Add to cart) disables both: the focus goes to the message\'s View cart link, not the page\'s start; units still left keep it where it was', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ name: 'Last-units lamp', stock: 5 });
     const { context, page, errors } = await newShopper();

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery } from '@tanstack/react-query';
 import { namesNothing, ok, productApi } from '../api/client.js';
@@ -17,6 +17,10 @@ export function ProductPage() {
   // (the field showed the lower number only once left, and a screen reader heard nothing).
   const [lowered, setLowered] = useState<ReactNode>(null);
   const qtyId = useId();
+  // What Quantity held when Add to cart was pressed, if it was no number of units ("1o", nothing): read at the press,
+  // before the field's blur puts back its last quantity (the press then added that, never typed), and refused like
+  // Enter in the field.
+  const pressedOver = useRef<string | null>(null);
   const product = useQuery({
     queryKey: ['product', id],
     queryFn: async () => ok(await productApi.GET('/product/{id}', { params: { path: { id } } })),
@@ -82,6 +86,14 @@ export function ProductPage() {
             className="buy"
             onSubmit={(e) => {
               e.preventDefault();
+              const typed = pressedOver.current;
+              pressedOver.current = null;
+              if (typed !== null) {
+                setAdded(null);
+                setLowered(`Nothing was added: ${/^\d*$/.test(typed) ? `Quantity was ${typed || 'empty'}` : `“${typed}” is not a number of units`}. Type a number of units, such as 2, and press Add to cart.`);
+                document.getElementById(qtyId)?.focus();
+                return;
+              }
               // The message says what the cart took, worked out the way the cart will do it (stock, caps, lines).
               const took = (addToCart(cart.lines, p, amount).find((l) => l.productId === p.id)?.quantity ?? 0) - inCart;
               cart.add(p, amount);
@@ -104,12 +116,21 @@ export function ProductPage() {
                 max={Math.max(1, canAdd)}
                 disabled={out || canAdd === 0}
                 onChange={(q, typed) => {
+                  pressedOver.current = null;
                   say(typed, q);
                   setQuantity(q);
                 }}
               />
             </div>
-            <button type="submit" className="primary" disabled={out || canAdd === 0}>
+            <button
+              type="submit"
+              className="primary"
+              disabled={out || canAdd === 0}
+              onPointerDown={() => {
+                const text = (document.getElementById(qtyId) as HTMLInputElement | null)?.value.trim() ?? '';
+                pressedOver.current = /^\d+$/.test(text) && Number(text) >= 1 ? null : text;
+              }}
+            >
               Add to cart
             </button>
           </form>
