@@ -735,6 +735,9 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     assert.match(await alert.innerText(), /Counted candle: you asked for 3 units, only 1 unit left\./);
     // The cart now holds what is left: one, heard as such.
     await cartLink('1 item').waitFor();
+    // Apart from the Place order button under it (its box touched the button's).
+    const gap = await alert.evaluate((el) => el.nextElementSibling!.getBoundingClientRect().top - el.getBoundingClientRect().bottom);
+    assert.ok(gap >= 8, `the short-stock alert is ${gap} px from the button under it`);
     await assertAccessible(page, 'checkout (short, in units)');
     await screenshot(page, 'checkout-short-units');
     assert.deepEqual(errors, []);
