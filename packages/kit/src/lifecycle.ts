@@ -1,5 +1,6 @@
 import { writeSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import closeWithGrace from 'close-with-grace';
 import { capDrainIdle, type App } from './server.js';
 import { ConfigError } from './config.js';
@@ -92,6 +93,21 @@ async function runService(build: () => Promise<App>, opts: () => RunOptions, nam
   return app;
 }
 
+/**
+ * HTTP clients parse responses with llhttp compiled to WebAssembly: undici's Pool (service-client.ts, the gateway's
+ * proxy) and Node's own fetch (the JWKS) each carry a copy. V8 first compiles it with its baseline compiler
+ * (Liftoff), then, a moment after the first response, recompiles the parser's large function with TurboFan on a
+ * background thread, whose compiler zone is tens of MiB for about a second: one client request made a bare
+ * process's resident set peak 35 MiB (undici) or 27 MiB (fetch) above where it settles, and under the bench's
+ * order load that blip was the order, product and gateway services' peak (about 140 -> 115 MiB for the order
+ * service without it; docs/benchmarks.md). An undici request loop showed no CPU difference above the noise.
+ * Only WebAssembly is concerned (JavaScript keeps TurboFan). Called by runMain before anything is built; it must
+ * run before the first WebAssembly compile, which both clients make lazily, on their first connection.
+ */
+function keepWebAssemblyOnBaselineCompiler(): void {
+  setFlagsFromString('--liftoff-only');
+}
+
 /** A service's main.ts: validate the configuration (exit 78 with the problems), build, listen, drain on SIGTERM. */
 export async function runMain<C extends { HOST: string; PORT: number; SHUTDOWN_TIMEOUT_MS: number }>(
   name: string,
@@ -100,6 +116,7 @@ export async function runMain<C extends { HOST: string; PORT: number; SHUTDOWN_T
 ): Promise<App> {
   // The `service` field of the JSON lines, as the app's logger writes it ("<name> service" -> "<name>").
   const service = name.replace(/ service$/, '');
+  keepWebAssemblyOnBaselineCompiler();
   let config: C;
   try {
     config = loadConfig();
