@@ -17,6 +17,28 @@ const preload = join(import.meta.dirname, '..', 'src', 'register.js');
 const fixture = join(import.meta.dirname, 'fixtures', 'traced-app.js');
 const hexId = (bytes: number) => randomBytes(bytes).toString('hex');
 
+type Receiver = Awaited<ReturnType<typeof startOtlpReceiver>>;
+/**
+ * The fixture's front service, traced by the preload, exporting to a receiver of its own; its back is `back` (the
+ * receiver itself when 'receiver': a 404 for every path, which is all a client span needs). Both stopped afterwards.
+ */
+async function withTracedFront(back: string, body: (base: string, receiver: Receiver) => Promise<void>): Promise<void> {
+  const receiver = await startOtlpReceiver({ port: 0, keepSpans: true });
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
+  const child = fork(fixture, {
+    execArgv: ['--import', preload],
+    env: { ...clean, ROLE: 'front', BACK_URL: back === 'receiver' ? receiver.url : back, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'front', OTEL_BSP_SCHEDULE_DELAY: '100' },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  try {
+    const message = await new Promise<Record<string, unknown>>((resolve) => child.once('message', (m) => resolve(m as Record<string, unknown>)));
+    await body(`http://127.0.0.1:${String(message.listening)}`, receiver);
+  } finally {
+    child.kill('SIGKILL');
+    await receiver.close();
+  }
+}
+
 /** A secret as a client could put it in a path: a token, a JWT-like value, an email, a password; at least 8 characters. */
 const secret = fc.oneof(
   fc.stringMatching(/^[A-Za-z0-9_-]{8,64}$/),
@@ -100,16 +122,7 @@ describe('url.path of a server span, written once', () => {
 describe('a 404 through a traced process', () => {
   it('when clients put secrets in the paths of unknown routes, then no span holds one, and url.path keeps the route names', async () => {
     const samples = fc.sample(fc.tuple(secret, fc.constantFrom('prefix', 'alone', 'deep')), 25);
-    const receiver = await startOtlpReceiver({ port: 0, keepSpans: true });
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-    const child = fork(fixture, {
-      execArgv: ['--import', preload],
-      env: { ...clean, ROLE: 'front', BACK_URL: 'http://127.0.0.1:1', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'front', OTEL_BSP_SCHEDULE_DELAY: '100' },
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    try {
-      const message = await new Promise<Record<string, unknown>>((resolve) => child.once('message', (m) => resolve(m as Record<string, unknown>)));
-      const base = `http://127.0.0.1:${String(message.listening)}`;
+    await withTracedFront('http://127.0.0.1:1', async (base, receiver) => {
       const traces: { traceId: string; secret: string; expected: string }[] = [];
       for (const [value, where] of samples) {
         const encoded = encodeURIComponent(value);
@@ -128,10 +141,7 @@ describe('a 404 through a traced process', () => {
         const text = JSON.stringify(ofTrace.map((s) => [s.name, s.attributes, s.events, s.resource, s.links]));
         for (const form of new Set([value, encodeURIComponent(value)])) assert.ok(!text.includes(form), `${JSON.stringify(form)} in a span: ${text.slice(0, 1000)}`);
       }
-    } finally {
-      child.kill('SIGKILL');
-      await receiver.close();
-    }
+    });
   });
 });
 
@@ -139,17 +149,7 @@ describe('a call through the traced front service, the client\'s secret in its p
   it('when the front calls its back with that path, then its client span\'s url.full, url.path and url.query hold no secret, and a name or a UUID stays', async () => {
     // What a path may carry unescaped once the front has decoded its parameter (undici refuses a control character).
     const samples = fc.sample(secret.filter((s) => /^[A-Za-z0-9._~@+=!$'()*,;:-]+$/.test(s) && !/^[A-Za-z][A-Za-z._-]{0,31}$/.test(s)), 20);
-    const receiver = await startOtlpReceiver({ port: 0, keepSpans: true });
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-    // The back is the receiver: a 404 for every path, which is all the client span needs.
-    const child = fork(fixture, {
-      execArgv: ['--import', preload],
-      env: { ...clean, ROLE: 'front', BACK_URL: receiver.url, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'front', OTEL_BSP_SCHEDULE_DELAY: '100' },
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    try {
-      const message = await new Promise<Record<string, unknown>>((resolve) => child.once('message', (m) => resolve(m as Record<string, unknown>)));
-      const base = `http://127.0.0.1:${String(message.listening)}`;
+    await withTracedFront('receiver', async (base, receiver) => {
       const traces: { traceId: string; secret: string }[] = [];
       for (const value of samples) {
         // The front calls `/items/<id>?token=<token>`: the id is the secret, and the token is `x&<secret>` (a key).
@@ -171,10 +171,7 @@ describe('a call through the traced front service, the client\'s secret in its p
       }
       const kept = spans.find((s) => s.traceId === traceId && s.scope === '@opentelemetry/instrumentation-undici');
       assert.match(String(kept?.attributes['url.full']), new RegExp(`/items/${uuid}\\?token=REDACTED$`));
-    } finally {
-      child.kill('SIGKILL');
-      await receiver.close();
-    }
+    });
   });
 });
 
@@ -185,16 +182,7 @@ describe('the client\'s User-Agent, sent on by the traced front service (as the 
     const agents = values.map(([email, token], i) =>
       i % 2 === 0 ? `ShopBot/2.1 (+mailto:${email}; key=${token})` : `curl/8.5.0 ApiKey/${token} contact:${email}`);
     agents.push(`Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36`, `x/1 ${'a'.repeat(8000)}`);
-    const receiver = await startOtlpReceiver({ port: 0, keepSpans: true });
-    const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
-    const child = fork(fixture, {
-      execArgv: ['--import', preload],
-      env: { ...clean, ROLE: 'front', BACK_URL: receiver.url, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: 'front', OTEL_BSP_SCHEDULE_DELAY: '100' },
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
-    try {
-      const message = await new Promise<Record<string, unknown>>((resolve) => child.once('message', (m) => resolve(m as Record<string, unknown>)));
-      const base = `http://127.0.0.1:${String(message.listening)}`;
+    await withTracedFront('receiver', async (base, receiver) => {
       const traces: string[] = [];
       for (const agent of agents) {
         const traceId = hexId(16);
@@ -212,9 +200,6 @@ describe('the client\'s User-Agent, sent on by the traced front service (as the 
       assert.equal(recorded[1], 'curl/8.5.0 REDACTED REDACTED');
       assert.equal(recorded.at(-2), 'Mozilla/5.0 AppleWebKit/537.36 Chrome/120.0.0.0 Safari/537.36');
       assert.equal(recorded.at(-1), 'x/1 REDACTED');
-    } finally {
-      child.kill('SIGKILL');
-      await receiver.close();
-    }
+    });
   });
 });
