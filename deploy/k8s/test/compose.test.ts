@@ -84,14 +84,10 @@ test('compose: depends_on names existing services, and service_healthy waits onl
   }
 });
 
-/** A compose or Docker duration (`5s`, `15m`, `1m30s`) in seconds. */
-function durationSeconds(text: string): number {
-  const parts = [...text.matchAll(/(\d+)(h|m|s)/g)];
-  assert.ok(parts.length > 0 && parts.map((m) => m[0]).join('') === text, `not a duration: ${text}`);
-  return parts.reduce((total, [, n, unit]) => total + Number(n) * { h: 3600, m: 60, s: 1 }[unit as 'h' | 'm' | 's'], 0);
-}
-
-test("compose: a healthcheck that others wait on (service_healthy) gives a start as long as the component's Kubernetes startup probe", () => {
+test("compose: a healthcheck that others wait on (service_healthy) gives a start as long as the component's Kubernetes startup probe", async () => {
+  // Compose's and Docker's durations here (`5s`, `15m`, `120s`) are Prometheus durations too: the monitoring package's reader.
+  const { parseDuration } = (await import(pathToFileURL(join(repoRoot, 'deploy/monitoring/dist/src/duration.js')).href)) as { parseDuration(text: string): number };
+  const durationSeconds = (text: string): number => parseDuration(text) / 1000;
   // Until unhealthy: the start period, then `retries` failed checks `interval` apart (Docker's defaults: 0, 3, 30 s).
   // PostgreSQL had 100 s against the cluster's 15 minutes of crash recovery, the services 50 s against the 2 minutes
   // their migrations get: past that, compose failed every service waiting on it ("dependency failed to start").
