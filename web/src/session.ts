@@ -21,6 +21,37 @@ const hint = {
   },
 };
 
+// The refresh on its way, named by an Idempotency-Key kept until it gets a final answer: a page that navigates while
+// its refresh is out drops the answer carrying the new cookie after the rotation committed, and the next page (or
+// tab, or retry) sends the same refresh again with that key, which the user service answers with a new pair instead
+// of ending the session as a reuse of the spent token (docs/api.md). Kept across pages in localStorage: the Web Lock
+// below makes it one refresh's at a time in this browser. Older than the service's window, it is a new refresh.
+const REFRESH_KEY = 'ecommerce.refresh-key';
+const REFRESH_RETRY_MS = 100_000;
+const refreshKey = {
+  /** The key of a refresh that got no final answer, or a new one (noted with when it was first sent). */
+  take(): string {
+    try {
+      const kept = JSON.parse(localStorage.getItem(REFRESH_KEY) ?? 'null') as { key?: unknown; at?: unknown } | null;
+      const age = Date.now() - Number(kept?.at);
+      if (typeof kept?.key === 'string' && age >= 0 && age < REFRESH_RETRY_MS) return kept.key;
+    } catch {
+      // Not JSON (written by hand), or no storage: a new key.
+    }
+    const key = crypto.randomUUID();
+    try {
+      localStorage.setItem(REFRESH_KEY, JSON.stringify({ key, at: Date.now() }));
+    } catch {
+      // No storage (full, or none): the refresh goes as before, without a retry after a lost answer.
+    }
+    return key;
+  },
+  /** The refresh was answered for good (a new pair, or refused): its key is done with. */
+  done(): void {
+    if (typeof localStorage !== 'undefined') localStorage.removeItem(REFRESH_KEY);
+  },
+};
+
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 let inFlight: Promise<Renewal> | null = null;
 /** Refreshes in a row that got no answer from the user service: the next try waits longer. */
@@ -81,10 +112,12 @@ function refresh(now = false): Promise<Renewal> {
     const before = forgotten;
     let res;
     try {
-      res = await userApi.POST('/user/token/refresh', { body: {} });
+      res = await userApi.POST('/user/token/refresh', { params: { header: { 'idempotency-key': refreshKey.take() } }, body: {} });
     } catch {
+      // No answer: the rotation may have committed, so the retry sends the same key.
       return before === forgotten ? retryLater() : 'ended';
     }
+    if (res.response.ok || res.response.status === 401 || res.response.status === 400) refreshKey.done();
     // Signed out while this refresh was on its way: its token (valid for minutes) is not taken, no retry is set.
     if (before !== forgotten) return 'ended';
     if (res.data) {
@@ -158,6 +191,7 @@ export function forgetUser(): void {
 function endSession(): void {
   forgetSession();
   hint.set(false);
+  refreshKey.done();
 }
 
 /**

@@ -1777,6 +1777,36 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a page whose refresh is answered after it is gone (the rotation committed, the answer with the new cookie lost) keeps the session: the next page sends that refresh again with its Idempotency-Key', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await signedInShopper('lost-refresh');
+    const refreshCookies = async () => (await context.cookies()).filter((c) => c.name === '__Secure-refresh-token');
+    const before = await refreshCookies();
+    assert.equal(before.length, 2);
+    let lost = 0;
+    await page.route('**/user/token/refresh', async (route) => {
+      if (lost++ > 0) return route.fallback();
+      // The user service rotates (the cookie the page sent is spent from now on) and answers; the page never reads the
+      // answer, and the browser keeps the cookie it had: what a navigation does to a refresh answered a moment too late.
+      const res = await route.fetch();
+      assert.equal(res.status(), 200, 'the rotation committed');
+      await context.addCookies(before);
+      await route.abort('aborted');
+    });
+    await page.reload();
+    await page.waitForFunction(() => localStorage.getItem('ecommerce.refresh-key') !== null);
+    await page.goto('/orders');
+    await page.getByRole('heading', { name: 'Orders', level: 1 }).waitFor();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sign out' }).waitFor();
+    assert.equal(lost, 2, 'the next page refreshed once');
+    assert.notEqual((await refreshCookies())[0]!.value, before[0]!.value, 'the cookie rotated');
+    assert.equal(await page.evaluate(() => localStorage.getItem('ecommerce.refresh-key')), null, 'answered: the key is done with');
+    // The session is alive on the server: another reload still finds it.
+    await page.reload();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sign out' }).waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a reload while the user service is unreachable (refresh 503 or 429, /user/me with no answer) keeps the session and says so with Try again; the sign-in page shows that instead of its form; only a refusal signs out', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await signedInShopper('unreachable');
     // One cookie for each of its two paths (/user/token/refresh, /user/logout).

@@ -7,12 +7,12 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 // keeps for its user), before the session module is loaded.
 const stored = new Map<string, string>();
 const tab = new Map<string, string>();
-/** Every value written: another tab hears each write as a `storage` event. */
+/** Every value written to the sign-in flag: another tab hears each write as a `storage` event, and follows the flag's. */
 const writes: string[] = [];
 Object.assign(globalThis, {
   localStorage: {
     getItem: (k: string) => stored.get(k) ?? null,
-    setItem: (k: string, v: string) => void (writes.push(v), stored.set(k, v)),
+    setItem: (k: string, v: string) => void (k === 'ecommerce.session' && writes.push(v), stored.set(k, v)),
     removeItem: (k: string) => void stored.delete(k),
   },
   sessionStorage: {
@@ -26,10 +26,14 @@ const { SESSION_HINT_KEY, forgetSession, rememberedAdmin, restoreSession, signIn
 
 type Answer = number | 'no answer';
 /** The user service: each path answers the next status of its list (the last one again when the list is used up). */
+/** The Idempotency-Key of each refresh sent, in order. */
+const refreshKeys: (string | null)[] = [];
 function userService(answers: Record<'/user/token/refresh' | '/user/me', Answer[]> & { '/user/logout'?: Answer[]; '/user/login'?: Answer[] }, role = 'customer') {
   const asked: string[] = [];
+  refreshKeys.length = 0;
   globalThis.fetch = (async (input: Request) => {
     const path = new URL(input.url).pathname as keyof typeof answers;
+    if (path === '/user/token/refresh') refreshKeys.push(input.headers.get('idempotency-key'));
     asked.push(`${path}${input.headers.has('authorization') ? ' (token)' : ''}`);
     const list = answers[path]!;
     const answer = list.length > 1 ? list.shift()! : list[0]!;
@@ -151,6 +155,48 @@ describe('restoreSession: reloading the app', () => {
     assert.equal(hasAccessToken(), true);
     assert.equal(stored.get(SESSION_HINT_KEY), '1');
     assert.equal(ended, 0);
+  });
+});
+
+describe('a refresh whose answer was lost is sent again with its Idempotency-Key', () => {
+  beforeEach(() => {
+    stored.clear();
+    stored.set(SESSION_HINT_KEY, '1');
+  });
+  afterEach(() => {
+    forgetSession();
+    globalThis.fetch = realFetch;
+  });
+
+  it('when a refresh gets no answer, then the next one (Try again, a reload) sends the same key; once answered, the one after sends a new key', async () => {
+    userService({ '/user/token/refresh': ['no answer', 200, 200], '/user/me': [200] });
+    assert.equal((await restoreSession()).status, 'unreachable');
+    assert.equal((await restoreSession()).status, 'signed-in');
+    forgetSession();
+    assert.equal((await restoreSession()).status, 'signed-in');
+    const [lost, again, next] = refreshKeys;
+    assert.match(String(lost), /^[0-9a-f-]{36}$/);
+    assert.equal(again, lost, 'the lost refresh sent again with its key');
+    assert.notEqual(next, lost, 'a new refresh, a new key');
+  });
+
+  it('when the page that sent a refresh is gone before its answer (the key is still kept), then the next page sends that key; a key older than the service keeps it for is not sent again', async () => {
+    stored.set('ecommerce.refresh-key', JSON.stringify({ key: 'kept-by-the-last-page', at: Date.now() - 5_000 }));
+    userService({ '/user/token/refresh': [200], '/user/me': [200] });
+    assert.equal((await restoreSession()).status, 'signed-in');
+    assert.deepEqual(refreshKeys, ['kept-by-the-last-page']);
+    assert.equal(stored.get('ecommerce.refresh-key'), undefined, 'answered: the key is done with');
+    forgetSession();
+    stored.set('ecommerce.refresh-key', JSON.stringify({ key: 'too-old', at: Date.now() - 110_000 }));
+    assert.equal((await restoreSession()).status, 'signed-in');
+    assert.notEqual(refreshKeys[1], 'too-old');
+  });
+
+  it('when a refresh is refused (401), then its key goes with the session', async () => {
+    userService({ '/user/token/refresh': [401], '/user/me': [200] });
+    assert.equal((await restoreSession()).status, 'anonymous');
+    assert.equal(refreshKeys.length, 1);
+    assert.equal(stored.get('ecommerce.refresh-key'), undefined);
   });
 });
 

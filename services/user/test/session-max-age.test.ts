@@ -135,7 +135,7 @@ describe('absolute session lifetime (SESSION_MAX_AGE_SECONDS)', () => {
           const sessions = new SessionRepository(tx, maxAge);
           const [{ start }] = (await tx.query<{ start: string }>('test_start', `SELECT (now() - $1::bigint * interval '1 microsecond')::text AS start`, [ageMicros])).rows as [{ start: string }];
           const token = newRefreshToken();
-          const secondsLeft = await sessions.insert(digest(token), uuidv7(), userId, 'customer', ttl, start);
+          const secondsLeft = await sessions.insert(digest(token), uuidv7(), userId, 'customer', ttl, start, null);
           const [{ micros }] = (await tx.query<{ micros: string }>('test_expiry', `SELECT (extract(epoch FROM expires_at - now()) * 1000000)::bigint AS micros FROM refresh_tokens WHERE token_hash = $1`, [digest(token)])).rows as [{ micros: string }];
           const leftMicros = maxAge * 1e6 - ageMicros;
           assert.equal(Number(micros), Math.min(ttl * 1e6, leftMicros), 'expires at min(now + TTL, start + max age)');

@@ -209,7 +209,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Names this refresh: sent again with the same token and key after a lost answer (within 120 s, while the token it issued is unused), it is answered with a new pair instead of ending the session as a reuse */
+                    "idempotency-key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };

@@ -18,6 +18,10 @@ export interface RefreshTokenRow {
   expired: boolean;
   spent_at: Date | null;
   revoked_at: Date | null;
+  /** SHA-256 of the Idempotency-Key of the refresh that spent this token (null: none was sent, or not spent). */
+  rotation_key: Buffer | null;
+  /** Spent no longer ago than the retry window: the refresh that spent it may still be sent again with its key. */
+  retry_window_open: boolean;
   [k: string]: unknown;
 }
 
@@ -29,19 +33,31 @@ const LOCK_FAMILY = `SELECT ${FAMILY_LOCK} FROM refresh_tokens WHERE token_hash 
 // A row without session_started_at (a family from before it was stored, or written by the old code during a rolling
 // update) began with its family's first token: refresh tokens are never deleted.
 const LOCK_TOKEN = `SELECT t.family_id, t.user_id, t.role, u.role AS current_role, s.started_at::text AS session_started_at,
-    t.expires_at <= now() OR s.started_at + make_interval(secs => $2) <= now() AS expired, t.spent_at, t.revoked_at
+    t.expires_at <= now() OR s.started_at + make_interval(secs => $2) <= now() AS expired, t.spent_at, t.revoked_at,
+    t.rotation_key, t.spent_at > now() - make_interval(secs => $3) AS retry_window_open
   FROM refresh_tokens t JOIN users u ON u.id = t.user_id
   CROSS JOIN LATERAL (SELECT COALESCE(t.session_started_at, (SELECT min(f.created_at) FROM refresh_tokens f WHERE f.family_id = t.family_id)) AS started_at) s
   WHERE t.token_hash = $1 FOR UPDATE OF t`;
 // A token lives its TTL, but never past its session's end; answers its lifetime in whole seconds (the cookie's Max-Age).
-const INSERT_TOKEN = `INSERT INTO refresh_tokens (token_hash, family_id, user_id, role, session_started_at, expires_at)
-  SELECT $1, $2, $3, $4, s.started_at, LEAST(now() + make_interval(secs => $5), s.started_at + make_interval(secs => $6))
+const INSERT_TOKEN = `INSERT INTO refresh_tokens (token_hash, family_id, user_id, role, session_started_at, expires_at, rotated_from)
+  SELECT $1, $2, $3, $4, s.started_at, LEAST(now() + make_interval(secs => $5), s.started_at + make_interval(secs => $6)), $8
   FROM (SELECT COALESCE($7::timestamptz, now()) AS started_at) s
   RETURNING ceil(extract(epoch FROM expires_at - now()))::int AS seconds_left`;
+// The token a rotation issued in place of $2, if nobody has used it yet: spent now, so that presenting it later is a
+// reuse (whoever holds it forked the session). Its family's lock is held (lock()).
+const SPEND_UNUSED_SUCCESSOR = `UPDATE refresh_tokens SET spent_at = now()
+  WHERE family_id = $1 AND rotated_from = $2 AND spent_at IS NULL AND revoked_at IS NULL`;
 const REVOKE_FAMILY = `UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL`;
 // All of an account's live sessions, in one order (two of these never wait on each other in a cycle).
 const LOCK_USER_FAMILIES = `SELECT ${FAMILY_LOCK}
   FROM (SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY family_id) f`;
+
+/**
+ * How long after a refresh the same refresh may be sent again (same token, same Idempotency-Key) and be answered, as
+ * long as the token it issued is unused: the client's retry of an answer it lost. Two minutes hold the web app's
+ * retries (the next page's load, its 2, 4, 8... s backoff), and bound what a copy of a request is worth.
+ */
+export const REFRESH_RETRY_WINDOW_SECONDS = 120;
 
 /** Login sessions: refresh tokens (only their SHA-256 is stored), grouped in families, one per login. */
 export class SessionRepository {
@@ -52,6 +68,7 @@ export class SessionRepository {
   constructor(
     private readonly db: Queryable,
     private readonly maxAgeSeconds: number,
+    private readonly retryWindowSeconds: number = REFRESH_RETRY_WINDOW_SECONDS,
   ) {}
 
   /**
@@ -60,18 +77,19 @@ export class SessionRepository {
    */
   transaction<T>(fn: (sessions: SessionRepository, tx: Queryable) => Promise<T>): Promise<T> {
     if (!(this.db instanceof Database)) throw new Error('SessionRepository.transaction: already in a transaction');
-    return this.db.tx((tx) => fn(new SessionRepository(tx, this.maxAgeSeconds), tx));
+    return this.db.tx((tx) => fn(new SessionRepository(tx, this.maxAgeSeconds, this.retryWindowSeconds), tx));
   }
 
   /**
-   * A token of the session that began at `sessionStartedAt` (null: a new session, now); answers how many seconds it
-   * lives: `ttlSeconds`, or less when the session's maximum age comes first.
+   * A token of the session that began at `sessionStartedAt` (null: a new session, now), issued in place of the token
+   * whose digest is `rotatedFrom` (null at login); answers how many seconds it lives: `ttlSeconds`, or less when the
+   * session's maximum age comes first.
    */
-  async insert(tokenHash: Buffer, familyId: string, userId: string, role: Role, ttlSeconds: number, sessionStartedAt: string | null): Promise<number> {
+  async insert(tokenHash: Buffer, familyId: string, userId: string, role: Role, ttlSeconds: number, sessionStartedAt: string | null, rotatedFrom: Buffer | null): Promise<number> {
     const { rows } = await this.db.query<{ seconds_left: number }>(
       'refresh_insert',
       INSERT_TOKEN,
-      [tokenHash, familyId, userId, role, ttlSeconds, this.maxAgeSeconds, sessionStartedAt],
+      [tokenHash, familyId, userId, role, ttlSeconds, this.maxAgeSeconds, sessionStartedAt, rotatedFrom],
     );
     return rows[0]!.seconds_left;
   }
@@ -84,11 +102,20 @@ export class SessionRepository {
   /** Locks the token's session (its family) and row for the rest of the transaction, and reads its state. */
   async lock(tokenHash: Buffer): Promise<RefreshTokenRow | undefined> {
     await this.db.query('refresh_lock_family', LOCK_FAMILY, [tokenHash]);
-    return (await this.db.query<RefreshTokenRow>('refresh_lock', LOCK_TOKEN, [tokenHash, this.maxAgeSeconds])).rows[0];
+    return (await this.db.query<RefreshTokenRow>('refresh_lock', LOCK_TOKEN, [tokenHash, this.maxAgeSeconds, this.retryWindowSeconds])).rows[0];
   }
 
-  async spend(tokenHash: Buffer): Promise<void> {
-    await this.db.query('refresh_spend', 'UPDATE refresh_tokens SET spent_at = now() WHERE token_hash = $1', [tokenHash]);
+  /** Spends the token; `keyDigest`: the SHA-256 of the refresh's Idempotency-Key, kept so that refresh can be sent again. */
+  async spend(tokenHash: Buffer, keyDigest: Buffer | null): Promise<void> {
+    await this.db.query('refresh_spend', 'UPDATE refresh_tokens SET spent_at = now(), rotation_key = $2 WHERE token_hash = $1', [tokenHash, keyDigest]);
+  }
+
+  /**
+   * Spends the token issued in place of `tokenHash` if it was never used, and says whether it did: false when that
+   * token was used (spent by a refresh of its own) or revoked, so the session went on without this token.
+   */
+  async spendUnusedSuccessor(familyId: string, tokenHash: Buffer): Promise<boolean> {
+    return (await this.db.query('refresh_spend_successor', SPEND_UNUSED_SUCCESSOR, [familyId, tokenHash])).rowCount === 1;
   }
 
   /**

@@ -1,6 +1,7 @@
+import { timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Unauthorized, isUnavailableError, statementNotRun } from '@ecommerce/kit';
-import type { SessionRepository } from '../data/session-repository.js';
+import type { RefreshTokenRow, SessionRepository } from '../data/session-repository.js';
 import { refreshTokenDigest, type IssuedTokens } from '../model/session.js';
 import type { TokenIssuer } from '../model/token-issuer.js';
 import { issueRefreshToken } from './issue-refresh-token.js';
@@ -47,6 +48,11 @@ async function committed(sessions: SessionRepository, digest: Buffer): Promise<b
   }
 }
 
+/** A spent token presented with the Idempotency-Key of the refresh that spent it, within the retry window. */
+function sameRefresh(row: RefreshTokenRow, keyDigest: Buffer | null): boolean {
+  return row.retry_window_open && keyDigest !== null && row.rotation_key !== null && timingSafeEqual(row.rotation_key, keyDigest);
+}
+
 /**
  * The caller went away before its rotation committed; it was rolled back and the token it sent is as it was. Not a
  * ProblemError: there is nobody to answer, and the kit logs it as a closed connection (499).
@@ -67,19 +73,28 @@ class RefreshAbandoned extends Error {
  * The rotation commits only while its caller is still there: a browser that reloads the page during its refresh
  * drops the answer carrying the new token, and the next page would present the old one, spent, and lose the session
  * (reuse). Checked right before COMMIT; a caller that goes after it still loses its answer (docs/api.md).
+ *
+ * That caller can send the same refresh again: a refresh named by an Idempotency-Key (`key`) keeps the key's digest
+ * on the token it spends. The same token with the same key, within REFRESH_RETRY_WINDOW_SECONDS and while the token
+ * that refresh issued was never used, is that refresh again: the unused token is spent (whoever presents it later
+ * forked the session: a reuse) and a new one issued in its place. Anything else presenting a spent token, without
+ * the key or with another, is a reuse as before. The key is the client's secret beside the token: a copy of the
+ * cookie alone is worth nothing more than before.
  */
 export async function refreshSession(
   deps: { sessionRepository: SessionRepository; tokenIssuer: TokenIssuer },
   token: string,
   caller: RefreshCaller = ALWAYS_THERE,
+  key?: string,
 ): Promise<IssuedTokens> {
   const hash = refreshTokenDigest(token);
+  const keyDigest = key === undefined ? null : refreshTokenDigest(key);
   // The rotation this refresh made, once it is ready to commit: its new token's digest and the answer.
   let rotated: { digest: Buffer; issued: IssuedTokens } | undefined;
   const outcome = await deps.sessionRepository.transaction(async (sessions) => {
     const row = await sessions.lock(hash);
     if (!row || row.revoked_at || row.expired) return { refused: REFUSED.invalid };
-    if (row.spent_at) {
+    if (row.spent_at && !(sameRefresh(row, keyDigest) && (await sessions.spendUnusedSuccessor(row.family_id, hash)))) {
       await sessions.revokeFamily(row.family_id);
       return { refused: REFUSED.reuse };
     }
@@ -87,9 +102,9 @@ export async function refreshSession(
       await sessions.revokeFamily(row.family_id);
       return { refused: REFUSED.role };
     }
-    await sessions.spend(hash);
+    if (!row.spent_at) await sessions.spend(hash, keyDigest);
     // The same session, from the same start: the new token ends at the session's maximum age if that comes first.
-    const session = { familyId: row.family_id, startedAt: row.session_started_at };
+    const session = { familyId: row.family_id, startedAt: row.session_started_at, rotatedFrom: hash };
     const next = await issueRefreshToken(sessions, row.user_id, row.current_role, deps.tokenIssuer.lifetimes.refreshSeconds, session);
     // Signed before COMMIT, so that after it only the COMMIT's round trip and the write are left to lose the answer.
     const pair = await deps.tokenIssuer.pair(row.user_id, row.current_role, next.token, next.expiresIn);

@@ -37,6 +37,13 @@ export default async function sessionRoutes(app: App): Promise<void> {
       schema: {
         summary: 'Exchange a refresh token for a new token pair (the old one is spent)',
         tags: ['accounts'],
+        headers: Type.Object({
+          'idempotency-key': Type.Optional(Type.String({
+            minLength: 1,
+            maxLength: 255,
+            description: 'Names this refresh: sent again with the same token and key after a lost answer (within 120 s, while the token it issued is unused), it is answered with a new pair instead of ending the session as a reuse',
+          })),
+        }),
         body: RefreshBody,
         response: { 200: TokenPair },
       },
@@ -48,7 +55,8 @@ export default async function sessionRoutes(app: App): Promise<void> {
       // A token refused (401: unknown, spent, expired; docs/api.md) is dead: the browser forgets the cookie. A database that
       // cannot answer says nothing about the token: the cookie stays and the client retries after the 503.
       // A caller that closed its connection before the rotation commits keeps its token unspent (the use case).
-      const { pair, refreshExpiresIn } = await refreshSession(app, token, { gone: () => clientGone(request) }).catch((err: unknown) => {
+      // An Idempotency-Key lets a client whose answer was lost send the same refresh again (the use case).
+      const { pair, refreshExpiresIn } = await refreshSession(app, token, { gone: () => clientGone(request) }, request.headers['idempotency-key']).catch((err: unknown) => {
         if (via === 'cookie' && err instanceof ProblemError && err.status === 401) clearRefreshCookie(reply);
         throw err;
       });
