@@ -10,6 +10,7 @@ import {
   applyJsonPatch,
 } from '../src/manifests.js';
 import { renderGenerated } from '../src/generate-configmaps.js';
+import { unknownFieldProblems } from '../src/strict-fields.js';
 import { sourceAnnotation } from '../src/monitoring.js';
 import { admits, deploymentPod } from '../src/network-policy.js';
 import { proxyTrust } from '@ecommerce/kit';
@@ -63,6 +64,42 @@ test('the schema check rejects a broken object (so it is not vacuous)', () => {
   (deployment['spec'] as { replicas: unknown }).replicas = 'two';
   assert.throws(() => validateObject(deployment));
   assert.throws(() => validateObject({ apiVersion: 'example.com/v1', kind: 'Nope', metadata: { name: 'x' } }), /no kubernetes-models class/);
+});
+
+// kubectl apply's default --validate=strict refuses an object with a field its API type lacks (src/strict-fields.ts):
+// every object of both overlays, of the ingress controller's Role and of the production overlay's optional policy.
+test("every object has only fields its API type has (kubectl apply's strict field validation)", () => {
+  const rendered = [devOverlay, productionOverlay, 'deploy/k8s/ingress-nginx'].flatMap((dir) => renderKustomization(dir));
+  const optional = parseYaml(readFileSync(join(k8sDir, 'overlays/production/external-database.yaml'), 'utf8')) as K8sObject[];
+  assert.ok(rendered.length > 150, `only ${rendered.length} objects`);
+  assert.deepEqual(unknownFieldProblems([...rendered, ...optional]), []);
+});
+
+test('the strict field check refuses a misspelt or misplaced field at any depth, and an unknown kind (so it is not vacuous)', () => {
+  // TypeScript stops at the first excess property of an initialiser: one broken field per object here
+  // (with several in one object, fixing the first shows the next).
+  const misspelt = structuredClone(serviceDeployments[0]) as K8sObject;
+  misspelt.metadata.name = 'misspelt';
+  // io.k8s.api.core.v1.SecurityContext has readOnlyRootFilesystem.
+  ((templateOf(misspelt).spec.containers[0] as Container).securityContext as Record<string, unknown>)['readOnlyRootFileSystem'] = true;
+  const misplaced = structuredClone(serviceDeployments[0]) as K8sObject;
+  misplaced.metadata.name = 'misplaced';
+  // A pod-level field written on the container.
+  (templateOf(misplaced).spec.containers[0] as Container & Record<string, unknown>)['serviceAccountName'] = 'default';
+  const service = structuredClone(byName('Service', 'user-service')) as K8sObject;
+  (service['spec'] as Record<string, unknown>)['selectors'] = { app: 'x' };
+  const problems = unknownFieldProblems([misspelt, misplaced, service, { apiVersion: 'example.com/v1', kind: 'Nope', metadata: { name: 'x' } }]);
+  const has = (prefix: string, field: RegExp): boolean => problems.some((p) => p.startsWith(prefix) && field.test(p));
+  assert.ok(has('Deployment/ecommerce/misspelt:', /readOnlyRootFileSystem.*does not exist in type 'ISecurityContext'/), problems.join('\n'));
+  assert.ok(has('Deployment/ecommerce/misplaced:', /serviceAccountName.*does not exist in type 'IContainer'/), problems.join('\n'));
+  assert.ok(has('Service/ecommerce/user-service:', /selectors.*does not exist in type 'IServiceSpec'/), problems.join('\n'));
+  assert.ok(has('Nope//x:', /kubernetes-models\/example\.com\/v1\/Nope/), problems.join('\n'));
+  assert.equal(problems.length, 4, problems.join('\n'));
+  // Maps (labels, annotations, ConfigMap data) take any key.
+  const labelled = structuredClone(byName('ConfigMap', 'ecommerce-config')) as K8sObject;
+  labelled.metadata.labels = { ...labelled.metadata.labels, 'anything.example.com/any-key': 'v' };
+  (labelled['data'] as Record<string, string>)['ANY_NEW_KEY'] = 'v';
+  assert.deepEqual(unknownFieldProblems([labelled]), []);
 });
 
 test('every namespaced object is in the ecommerce namespace, which enforces PSA restricted', () => {
