@@ -42,6 +42,8 @@ export class Reconciler {
   private failures = 0;
   private nextAuditAt: number;
   private auditErrorsInARow = 0;
+  /** Orders a pass cut short by a database error had claimed and not settled, their leases not yet given back. */
+  private leasesToGiveBack: OrderRow[] = [];
 
   constructor(
     private readonly deps: OrderDeps,
@@ -105,6 +107,7 @@ export class Reconciler {
 
   private async settleDue(): Promise<number> {
     let settled = 0;
+    await this.giveLeasesBack();
     while (!this.stopped) {
       const batch = await this.deps.repository.claimOverdue(BATCH, this.deps.driveLeaseMs);
       if (batch.length === 0) break;
@@ -116,7 +119,20 @@ export class Reconciler {
           return settled;
         }
         const chunk = batch.slice(i, i + PARALLEL);
-        const results = await Promise.all(chunk.map((row) => this.settleOverdue(row)));
+        // Every order of the chunk finishes its try (none is left driving on after the pass has ended) before an error
+        // ends the pass: the database away, or a connection of it lost.
+        const outcomes = await Promise.allSettled(chunk.map((row) => this.settleOverdue(row)));
+        const failed = outcomes.find((o) => o.status === 'rejected');
+        if (failed) {
+          // The orders claimed and not settled are given back, so the next pass drives them: after a connection lost
+          // they waited out their leases (3 call deadlines + 1 s). The chunk's own too: an order whose write failed
+          // may have failed to give its lease back on the same lost connection. Right after the loss the pool may
+          // still lend a dead connection, so what is not given back now is by the next pass, before it claims.
+          this.leasesToGiveBack = batch.slice(i);
+          await this.giveLeasesBack().catch(() => undefined);
+          throw failed.reason;
+        }
+        const results = outcomes.map((o) => (o as PromiseFulfilledResult<Awaited<ReturnType<Reconciler['settleOverdue']>>>).value);
         settled += results.filter((r) => r === 'settled').length;
         if (results.every((r) => r === 'unavailable')) {
           // The product service is not answering: give the rest back at once and back off. (When it answered
@@ -130,6 +146,16 @@ export class Reconciler {
     }
     this.failures = 0;
     return settled;
+  }
+
+  /**
+   * Gives back the leases of leasesToGiveBack, each only while it is still the lease as claimed (releaseLeases), so an
+   * order settled, held off or claimed by another driver since is left as it is.
+   */
+  private async giveLeasesBack(): Promise<void> {
+    if (this.leasesToGiveBack.length === 0) return;
+    await this.deps.repository.releaseLeases(this.leasesToGiveBack);
+    this.leasesToGiveBack = [];
   }
 
   private async settleOverdue(row: OrderRow): Promise<'settled' | 'unchanged' | 'unavailable' | 'held'> {
