@@ -174,3 +174,40 @@ describe('the audit when the process shuts down', () => {
     assert.equal(released, 0, 'nothing repaired from a walk cut short');
   });
 });
+
+describe('reconciler after a pass cut short by the database', () => {
+  it('when the leases of a pass cut short cannot be given back for a reason other than an outage (a bug), then the next passes still claim and drive orders', async () => {
+    const conn = () => Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+    const rows = Array.from({ length: 9 }, (_, i) => ({ id: `order-${i}`, status: 'cancelling', lease: '1', traceparent: null }));
+    let claims = 0;
+    let lost = true;
+    const repository = {
+      claimOverdue: async () => (claims++ === 0 ? rows : []),
+      releaseLeases: async () => {
+        throw new TypeError('a bug in giving leases back');
+      },
+      transition: async (id: string) => ({ ...rows.find((r) => r.id === id)!, status: 'cancelled' }),
+      triedAgainLater: async () => undefined,
+    };
+    const products = {
+      // The first order's release meets a lost connection of the order database's kind (ECONNRESET): the pass stops.
+      release: async (id: string) => {
+        if (id === 'order-0' && lost) {
+          lost = false;
+          throw conn();
+        }
+        return 'released';
+      },
+    };
+    const counter = { inc: () => undefined };
+    const metrics = { repairs: counter, settled: counter, settleErrors: counter, cancelled: counter };
+    const { log, lines } = recordingLog();
+    const reconciler = new Reconciler({ repository, products, metrics } as unknown as OrderDeps, log, 20, 3_600_000);
+    await assert.rejects(reconciler.runOnce(), /Connection terminated/);
+    // The next passes claim again (nothing to do here), not stopped for good at the leases they cannot give back.
+    await reconciler.runOnce();
+    await reconciler.runOnce();
+    assert.equal(claims, 3);
+    assert.equal(lines.filter((l) => l.level === 'error' && /give back the leases/.test(l.msg)).length, 1);
+  });
+});

@@ -154,7 +154,14 @@ export class Reconciler {
    */
   private async giveLeasesBack(): Promise<void> {
     if (this.leasesToGiveBack.length === 0) return;
-    await this.deps.repository.releaseLeases(this.leasesToGiveBack);
+    try {
+      await this.deps.repository.releaseLeases(this.leasesToGiveBack);
+    } catch (err) {
+      // The database still away: tried again by the next pass. Any other error (a bug) must not hold every pass up:
+      // those leases run out instead.
+      if (isUnavailableError(err)) throw err;
+      this.log.error({ err, orders: this.leasesToGiveBack.length }, 'reconciler could not give back the leases of a pass cut short; they run out instead');
+    }
     this.leasesToGiveBack = [];
   }
 
