@@ -98,6 +98,16 @@ function keysLastPublishedWhileDown(remote: ReturnType<typeof createRemoteJWKSet
   };
 }
 
+/**
+ * The longest a token may live by its `iat`, whatever its `exp` says: the issuer signs none for longer
+ * (ACCESS_TOKEN_TTL_SECONDS and SERVICE_TOKEN_TTL_SECONDS are at most an hour). Given it, jose also refuses an `iat`
+ * in the future beyond the clock tolerance (RFC 7519 4.1.6: when the token was issued), which it accepts otherwise: a
+ * token claiming to be issued tomorrow lived until tomorrow plus its lifetime.
+ */
+const MAX_TOKEN_AGE_SECONDS = 3600;
+/** Clock skew allowed between the issuer and a verifier, on `exp`, `nbf` and `iat` alike. */
+const CLOCK_TOLERANCE_SECONDS = 5;
+
 /** How many verified tokens are remembered; a token string maps to its verified claims until it expires. */
 const VERIFIED_CACHE_SIZE = 10_000;
 
@@ -129,7 +139,8 @@ export class Authenticator {
     if (hit && hit.audience === audience) return hit.payload;
     const payload = await this.verifySignature(token, audience);
     // jose allows 5 s of clock skew past `exp`; such a token is served but not remembered (a ttl of 0 means forever).
-    const ttl = (payload.exp ?? 0) * 1000 - Date.now();
+    // Nor is one remembered past its maximum age, which may come before its `exp`.
+    const ttl = Math.min(payload.exp ?? 0, (payload.iat ?? 0) + MAX_TOKEN_AGE_SECONDS) * 1000 - Date.now();
     if (ttl > 0) this.verified.set(token, { audience, payload }, { ttl });
     return payload;
   }
@@ -141,7 +152,8 @@ export class Authenticator {
         issuer: this.opts.issuer,
         audience,
         requiredClaims: ['sub', 'exp', 'iat'],
-        clockTolerance: 5,
+        maxTokenAge: MAX_TOKEN_AGE_SECONDS,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
       });
       return payload;
     } catch (err) {

@@ -169,6 +169,46 @@ describe('Authenticator', () => {
     await assert.rejects(auth.verify(wrongIss, 'ecommerce'), (e: unknown) => (e as ProblemError).status === 401);
   });
 
+  it('when a token says it was issued in the future (past the 5 s clock tolerance) or more than an hour ago, then it is refused with invalid_token whatever its exp, and a remembered one is dropped at that hour', async () => {
+    const { key, jwks } = await keys();
+    const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks, roles: ['customer'] });
+    const now = Math.floor(Date.now() / 1000);
+    const signed = (iat: number, exp: number) =>
+      new SignJWT({ role: 'customer' }).setProtectedHeader({ alg: 'EdDSA', kid: 'k1' }).setSubject('u1').setIssuer('iss').setAudience('ecommerce').setIssuedAt(iat).setExpirationTime(exp).sign(key);
+    const outcome = async (token: string) =>
+      auth.verify(token, 'ecommerce').then(
+        () => 'ok',
+        (e: ProblemError) => `${e.status} ${e.headers['www-authenticate']}`,
+      );
+    const refused = '401 Bearer error="invalid_token", error_description="Invalid token"';
+    const seen = {
+      'issued a minute ahead': await outcome(await signed(now + 60, now + 60 + 900)),
+      'issued ten years ahead': await outcome(await signed(now + 315_360_000, now + 315_360_000 + 900)),
+      'issued 3 s ahead (skew)': await outcome(await signed(now + 3, now + 903)),
+      'issued two hours ago, exp in ten years': await outcome(await signed(now - 7200, now + 315_360_000)),
+    };
+    assert.deepEqual(seen, {
+      'issued a minute ahead': refused,
+      'issued ten years ahead': refused,
+      'issued 3 s ahead (skew)': 'ok',
+      'issued two hours ago, exp in ten years': '401 Bearer error="invalid_token", error_description="Token expired"',
+    });
+    // Issued 20 s short of an hour ago with a far exp: verified and remembered, but not served from memory 30 s later.
+    const ageing = await signed(now - 3580, now + 315_360_000);
+    assert.equal(await outcome(ageing), 'ok');
+    // jose reads the wall clock (new Date), the cache the monotonic one: both move on 30 s.
+    const realMono = performance.now.bind(performance);
+    mock.timers.enable({ apis: ['Date'], now: Date.now() + 30_000 });
+    performance.now = () => realMono() + 30_000;
+    try {
+      await new Promise((r) => setTimeout(r, 5)); // lru-cache holds its clock reading for a millisecond
+      assert.equal(await outcome(ageing), '401 Bearer error="invalid_token", error_description="Token expired"');
+    } finally {
+      mock.timers.reset();
+      delete (performance as { now?: unknown }).now;
+    }
+  });
+
   it('when the issuer answers its JWKS with a 503 (draining), dies in the middle of it or answers something that is not a key set, then 503 with Retry-After: a valid token is never called invalid for it', async () => {
     const { key } = await keys();
     const token = await sign(key, { role: 'customer' }, Math.floor(Date.now() / 1000) + 60);
