@@ -121,8 +121,10 @@ export class Authenticator {
   constructor(private readonly opts: AuthenticatorOptions) {
     this.roles = opts.roles;
     if (opts.jwks instanceof URL) {
-      // jose caches the set, refetches on an unknown kid (at most every 30 s) and times out after 5 s.
-      this.getKey = keysLastPublishedWhileDown(createRemoteJWKSet(opts.jwks, { cooldownDuration: JWKS_COOLDOWN_MS, cacheMaxAge: JWKS_MAX_AGE_MS, timeoutDuration: 5_000 }));
+      // jose caches the set and times out after 5 s. When to fetch it again (its age, an unknown kid) is decided by
+      // keysLastPublishedWhileDown alone: jose's own refetch on an unknown kid came on top of it, two fetches per
+      // cooldown where one was meant, so jose is told its set never ages.
+      this.getKey = keysLastPublishedWhileDown(createRemoteJWKSet(opts.jwks, { cooldownDuration: Infinity, cacheMaxAge: Infinity, timeoutDuration: 5_000 }));
     } else if (typeof opts.jwks === 'function') {
       this.getKey = opts.jwks;
     } else {

@@ -252,6 +252,55 @@ describe('Authenticator', () => {
     assert.deepEqual(seen, { draining: unavailable, 'killed mid-answer': unavailable, 'not a key set': unavailable });
   });
 
+  it('when tokens naming kids the issuer never published keep coming, then its key set is fetched once per 30 s cooldown, however many come, and a key it publishes meanwhile still verifies after the cooldown', async () => {
+    const { key, jwks } = await keys();
+    let published = jwks.keys;
+    let fetches = 0;
+    const server = createServer((_req, res) => {
+      fetches++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ keys: published }));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks: new URL(`http://127.0.0.1:${port}/jwks.json`), roles: ['customer'] });
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    const withKid = (kid: string) => new SignJWT({ role: 'customer' }).setProtectedHeader({ alg: 'EdDSA', kid }).setSubject('u1').setIssuer('iss').setAudience('ecommerce').setIssuedAt().setExpirationTime(exp).sign(key);
+    const outcome = (token: string) => auth.verify(token, 'ecommerce').then(() => 'ok', (e: ProblemError) => String(e.status));
+    // Time passing: the wall clock (jose's) and the monotonic one (the kit's) move on together.
+    const realNow = Date.now;
+    const realMono = performance.now.bind(performance);
+    let passed = 0;
+    Date.now = () => realNow() + passed;
+    performance.now = () => realMono() + passed;
+    try {
+      assert.equal(await outcome(await withKid('k1')), 'ok');
+      assert.equal(fetches, 1);
+      const perCooldown: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        passed += 31_000;
+        const before = fetches;
+        const answers: string[] = [];
+        for (let i = 0; i < 10; i++) answers.push(await outcome(await withKid(`unknown-${round}-${i}`)));
+        answers.push(...(await Promise.all(Array.from({ length: 40 }, async (_, i) => outcome(await withKid(`burst-${round}-${i}`))))));
+        assert.deepEqual([...new Set(answers)], ['401']);
+        perCooldown.push(fetches - before);
+      }
+      assert.deepEqual(perCooldown, [1, 1, 1], 'key set fetches per 30 s of unknown kids');
+      // A rotation: the issuer publishes k2 beside k1; its first token is verified once the cooldown has passed.
+      published = [...jwks.keys, { ...jwks.keys[0]!, kid: 'k2' }];
+      assert.equal(await outcome(await withKid('k2')), '401');
+      passed += 31_000;
+      assert.equal(await outcome(await withKid('k2')), 'ok');
+    } finally {
+      Date.now = realNow;
+      delete (performance as { now?: unknown }).now;
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('when the issuer is down once the cached key set has aged past its refresh (10 min), then tokens are still verified with the keys it last published', async () => {
     const { key, jwks } = await keys();
     const server = createServer((_req, res) => {
