@@ -310,6 +310,22 @@ describe('GET /user/users (admin)', () => {
     assertProblem(await http(base, 'GET', '/user/users'), 401);
   });
 
+  it("when an admin's account is demoted or deleted while its access token is still live, then the list is refused at once: 403, then 401 invalid_token", async () => {
+    const u = await register();
+    await sql(db.urls.user, `UPDATE users.users SET role = 'admin' WHERE id = $1`, [u.id]);
+    const admin = await login(u.email, u.password);
+    assert.equal((await http(base, 'GET', '/user/users?limit=1', { token: admin.accessToken })).status, 200);
+    await sql(db.urls.user, `UPDATE users.users SET role = 'customer' WHERE id = $1`, [u.id]);
+    const demoted = assertProblem(await http(base, 'GET', '/user/users?limit=1', { token: admin.accessToken }), 403, 'forbidden');
+    assert.equal(demoted.detail, 'This account is no longer an admin');
+    await sql(db.urls.user, `UPDATE users.users SET role = 'admin' WHERE id = $1`, [u.id]);
+    assert.equal((await http(base, 'GET', '/user/users?limit=1', { token: admin.accessToken })).status, 200, 'promoted back');
+    await sql(db.urls.user, 'DELETE FROM users.users WHERE id = $1', [u.id]);
+    const gone = await http(base, 'GET', '/user/users?limit=1', { token: admin.accessToken });
+    assertProblem(gone, 401, 'unauthorized');
+    assert.equal(gone.headers.get('www-authenticate'), 'Bearer error="invalid_token", error_description="Account no longer exists"');
+  });
+
   it('when an admin walks the pages, then every user appears once, in order, with a null cursor at the end', async () => {
     for (let i = 0; i < 5; i++) await register();
     const admin = await login('admin@example.test', 'admin-password-123');

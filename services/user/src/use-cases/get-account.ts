@@ -1,4 +1,4 @@
-import { Unauthorized } from '@ecommerce/kit';
+import { Forbidden, Unauthorized } from '@ecommerce/kit';
 import type { UserRepository } from '../data/user-repository.js';
 import { toUser, type User } from '../model/user.js';
 
@@ -11,4 +11,15 @@ export async function getAccount(deps: { userRepository: UserRepository }, userI
   const row = await deps.userRepository.findById(userId);
   if (!row) throw new Unauthorized('Account no longer exists', true);
   return toUser(row);
+}
+
+/**
+ * An admin's access token is taken at its word elsewhere until it expires (up to 15 minutes); here, where accounts
+ * are kept, the account behind it is read on each request: deleted since is 401 (as for /user/me), no longer an
+ * admin (demoted) is 403, at once. A database that cannot answer is a 503, as above.
+ */
+export async function confirmAdmin(deps: { userRepository: UserRepository }, userId: string): Promise<void> {
+  const row = await deps.userRepository.findById(userId);
+  if (!row) throw new Unauthorized('Account no longer exists', true);
+  if (row.role !== 'admin') throw new Forbidden('This account is no longer an admin');
 }
