@@ -52,6 +52,12 @@ function keySetUnavailable(err: unknown): boolean {
 /** After a failed refetch, how long tokens are verified with the keys last published before the issuer is asked again. */
 const ISSUER_RETRY_MS = 30_000;
 
+/**
+ * With no key set had yet (a verifier started before the issuer) and the issuer not answering, how long tokens are
+ * answered 503 (Retry-After: 1) before it is asked again: each token asked it, a connection per request.
+ */
+const FIRST_FETCH_RETRY_MS = 1_000;
+
 /** How long a fetched key set is used before it is fetched again, and how often an unknown kid may cause a refetch. */
 const JWKS_MAX_AGE_MS = 10 * 60_000;
 const JWKS_COOLDOWN_MS = 30_000;
@@ -69,13 +75,18 @@ function keysLastPublishedWhileDown(remote: ReturnType<typeof createRemoteJWKSet
   // Built from the set jose holds when a refetch fails; dropped once the issuer answers again.
   let lastPublished: JWTVerifyGetKey | undefined;
   let retryAt = 0;
+  // Why the issuer could not be had, while no key set was ever had; answered again until retryAt.
+  let firstFetchFailure: unknown;
   let fetchedAt = -Infinity;
   const reload = async () => {
     await remote.reload();
     fetchedAt = performance.now();
   };
   return async (header, token) => {
-    if (lastPublished && performance.now() < retryAt) return lastPublished(header, token);
+    if (performance.now() < retryAt) {
+      if (lastPublished) return lastPublished(header, token);
+      throw firstFetchFailure;
+    }
     try {
       if (performance.now() - fetchedAt >= JWKS_MAX_AGE_MS) await reload();
       let key;
@@ -89,8 +100,13 @@ function keysLastPublishedWhileDown(remote: ReturnType<typeof createRemoteJWKSet
       lastPublished = undefined;
       return key;
     } catch (err) {
-      const jwks = keySetUnavailable(err) ? remote.jwks() : undefined;
-      if (!jwks) throw err;
+      if (!keySetUnavailable(err)) throw err;
+      const jwks = remote.jwks();
+      if (!jwks) {
+        firstFetchFailure = err;
+        retryAt = performance.now() + FIRST_FETCH_RETRY_MS;
+        throw err;
+      }
       lastPublished = createLocalJWKSet(jwks);
       retryAt = performance.now() + ISSUER_RETRY_MS;
       return lastPublished(header, token);

@@ -301,6 +301,45 @@ describe('Authenticator', () => {
     }
   });
 
+  it('when the issuer is down before any key set was had (a verifier started first), then tokens are 503 and the issuer is asked once a second, not once per token; once it answers, they verify', async () => {
+    const { key, jwks } = await keys();
+    let up = false;
+    let asked = 0;
+    const server = createServer((req, res) => {
+      asked++;
+      if (!up) return req.socket.destroy(); // what a dead pod's address answers, in effect: no key set
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(jwks));
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks: new URL(`http://127.0.0.1:${port}/jwks.json`), roles: ['customer'] });
+    const token = await sign(key, { role: 'customer' }, Math.floor(Date.now() / 1000) + 600);
+    const outcome = () => auth.verify(token, 'ecommerce').then(() => 'ok', (e: ProblemError) => String(e.status));
+    const realMono = performance.now.bind(performance);
+    let passed = 0;
+    performance.now = () => realMono() + passed;
+    try {
+      const answers: string[] = [];
+      for (let i = 0; i < 30; i++) answers.push(await outcome());
+      answers.push(...(await Promise.all(Array.from({ length: 30 }, outcome))));
+      assert.deepEqual([...new Set(answers)], ['503']);
+      assert.ok(asked <= 2, `the issuer was asked ${asked} times for 60 tokens within a second`);
+      const before = asked;
+      passed += 1_100;
+      assert.equal(await outcome(), '503');
+      assert.ok(asked > before, 'asked again after a second');
+      up = true;
+      passed += 1_100;
+      assert.equal(await outcome(), 'ok');
+    } finally {
+      delete (performance as { now?: unknown }).now;
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('when the issuer is down once the cached key set has aged past its refresh (10 min), then tokens are still verified with the keys it last published', async () => {
     const { key, jwks } = await keys();
     const server = createServer((_req, res) => {
