@@ -166,7 +166,7 @@ export async function startPlatform(opts: { adminUrl?: string; serviceEnv?: Part
     stop,
     signUserToken: (claims, sub) =>
       new SignJWT(claims)
-        .setProtectedHeader({ alg: 'EdDSA', kid })
+        .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' })
         .setSubject(sub)
         .setIssuer('ecommerce-user-service')
         .setAudience('ecommerce')

@@ -6,6 +6,8 @@ import { ambiguousHeaderLines } from './header-lines.js';
 import { isUuid } from './ids.js';
 
 const ALGORITHMS = ['EdDSA', 'ES256'];
+/** The `typ` header of every token the issuer signs, user and service alike (RFC 9068 2.1). */
+const ACCESS_TOKEN_TYPE = 'at+jwt';
 /** User access tokens and service tokens have different audiences, so neither is accepted where the other belongs. */
 const SERVICE_AUDIENCE_SUFFIX = '-services';
 
@@ -169,6 +171,9 @@ export class Authenticator {
         algorithms: ALGORITHMS,
         issuer: this.opts.issuer,
         audience,
+        // RFC 9068 4 (and RFC 8725 3.11): an access token says so in its header; a JWT of another kind signed with
+        // the same key (an ID token, a JWT refresh token some day) is not taken for one.
+        typ: ACCESS_TOKEN_TYPE,
         requiredClaims: ['sub', 'exp', 'iat'],
         maxTokenAge: MAX_TOKEN_AGE_SECONDS,
         clockTolerance: CLOCK_TOLERANCE_SECONDS,

@@ -42,7 +42,7 @@ type Pair = Awaited<ReturnType<typeof keyPair>>;
 
 const sign = (pair: Pair) =>
   new SignJWT({ role: 'customer' })
-    .setProtectedHeader({ alg: 'EdDSA', kid: pair.kid })
+    .setProtectedHeader({ alg: 'EdDSA', kid: pair.kid, typ: 'at+jwt' })
     .setSubject('u1')
     .setIssuer('iss')
     .setAudience('ecommerce')

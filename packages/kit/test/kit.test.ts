@@ -138,7 +138,7 @@ describe('Authenticator', () => {
     return { key, jwks: { keys: [{ ...pub, kid: 'k1', alg: 'EdDSA' }] } };
   }
   const sign = (key: CryptoKeyLike, claims: Record<string, unknown>, exp: number, aud = 'ecommerce') =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid: 'k1' }).setSubject('u1').setIssuer('iss').setAudience(aud).setIssuedAt().setExpirationTime(exp).sign(key);
+    new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid: 'k1', typ: 'at+jwt' }).setSubject('u1').setIssuer('iss').setAudience(aud).setIssuedAt().setExpirationTime(exp).sign(key);
   type CryptoKeyLike = Parameters<SignJWT['sign']>[0];
 
   it('verifies a token once and then serves it from the cache until its exp; an expired cached token is refused', async () => {
@@ -165,8 +165,24 @@ describe('Authenticator', () => {
     const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks, roles: ['customer', 'admin'] });
     const exp = Math.floor(Date.now() / 1000) + 60;
     await assert.rejects(auth.verify(await sign(other.key, {}, exp), 'ecommerce'), (e: unknown) => (e as ProblemError).status === 401);
-    const wrongIss = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', kid: 'k1' }).setSubject('u').setIssuer('evil').setAudience('ecommerce').setIssuedAt().setExpirationTime(exp).sign(key);
+    const wrongIss = await new SignJWT({}).setProtectedHeader({ alg: 'EdDSA', kid: 'k1', typ: 'at+jwt' }).setSubject('u').setIssuer('evil').setAudience('ecommerce').setIssuedAt().setExpirationTime(exp).sign(key);
     await assert.rejects(auth.verify(wrongIss, 'ecommerce'), (e: unknown) => (e as ProblemError).status === 401);
+  });
+
+  it('when a JWT signed by the key is not typed as an access token (typ at+jwt, RFC 9068 4: none, JWT, another), then it is refused with invalid_token; application/at+jwt is the same type', async () => {
+    const { key, jwks } = await keys();
+    const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks, roles: ['customer'] });
+    const typed = (typ?: string) =>
+      new SignJWT({ role: 'customer' }).setProtectedHeader({ alg: 'EdDSA', kid: 'k1', ...(typ === undefined ? {} : { typ }) }).setSubject('u1').setIssuer('iss').setAudience('ecommerce').setIssuedAt().setExpirationTime('5m').sign(key);
+    const seen: Record<string, string> = {};
+    for (const typ of [undefined, 'JWT', 'rt+jwt', 'at+jwt', 'application/at+jwt', 'AT+JWT']) {
+      seen[String(typ)] = await auth.verify(await typed(typ), 'ecommerce').then(
+        () => 'ok',
+        (e: ProblemError) => `${e.status} ${e.headers['www-authenticate']}`,
+      );
+    }
+    const refused = '401 Bearer error="invalid_token", error_description="Invalid token"';
+    assert.deepEqual(seen, { undefined: refused, JWT: refused, 'rt+jwt': refused, 'at+jwt': 'ok', 'application/at+jwt': 'ok', 'AT+JWT': 'ok' });
   });
 
   it('when a token says it was issued in the future (past the 5 s clock tolerance) or more than an hour ago, then it is refused with invalid_token whatever its exp, and a remembered one is dropped at that hour', async () => {
@@ -174,7 +190,7 @@ describe('Authenticator', () => {
     const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks, roles: ['customer'] });
     const now = Math.floor(Date.now() / 1000);
     const signed = (iat: number, exp: number) =>
-      new SignJWT({ role: 'customer' }).setProtectedHeader({ alg: 'EdDSA', kid: 'k1' }).setSubject('u1').setIssuer('iss').setAudience('ecommerce').setIssuedAt(iat).setExpirationTime(exp).sign(key);
+      new SignJWT({ role: 'customer' }).setProtectedHeader({ alg: 'EdDSA', kid: 'k1', typ: 'at+jwt' }).setSubject('u1').setIssuer('iss').setAudience('ecommerce').setIssuedAt(iat).setExpirationTime(exp).sign(key);
     const outcome = async (token: string) =>
       auth.verify(token, 'ecommerce').then(
         () => 'ok',
@@ -266,7 +282,7 @@ describe('Authenticator', () => {
     const { port } = server.address() as { port: number };
     const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks: new URL(`http://127.0.0.1:${port}/jwks.json`), roles: ['customer'] });
     const exp = Math.floor(Date.now() / 1000) + 600;
-    const withKid = (kid: string) => new SignJWT({ role: 'customer' }).setProtectedHeader({ alg: 'EdDSA', kid }).setSubject('u1').setIssuer('iss').setAudience('ecommerce').setIssuedAt().setExpirationTime(exp).sign(key);
+    const withKid = (kid: string) => new SignJWT({ role: 'customer' }).setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' }).setSubject('u1').setIssuer('iss').setAudience('ecommerce').setIssuedAt().setExpirationTime(exp).sign(key);
     const outcome = (token: string) => auth.verify(token, 'ecommerce').then(() => 'ok', (e: ProblemError) => String(e.status));
     // Time passing: the wall clock (jose's) and the monotonic one (the kit's) move on together.
     const realNow = Date.now;

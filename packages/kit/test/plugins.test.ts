@@ -88,7 +88,7 @@ describe('Authenticator roles', () => {
     const { d: _d, ...pub } = await exportJWK(key);
     const auth = new Authenticator({ issuer: 'iss', audience: 'aud', jwks: { keys: [{ ...pub, kid: 'k1', alg: 'EdDSA' }] }, roles: ['member', 'staff'] });
     const token = (role: string) =>
-      new SignJWT({ role }).setProtectedHeader({ alg: 'EdDSA', kid: 'k1' }).setSubject(uuidv7()).setIssuer('iss').setAudience('aud').setIssuedAt().setExpirationTime('5m').sign(key);
+      new SignJWT({ role }).setProtectedHeader({ alg: 'EdDSA', kid: 'k1', typ: 'at+jwt' }).setSubject(uuidv7()).setIssuer('iss').setAudience('aud').setIssuedAt().setExpirationTime('5m').sign(key);
     const app = await server();
     app.get('/t/any', { preHandler: auth.user() }, async (request) => ({ role: request.user?.role }));
     app.get('/t/staff', { preHandler: auth.user('staff') }, async () => ({}));
@@ -111,7 +111,7 @@ describe('Authenticator answers', () => {
     const { d: _d, ...pub } = await exportJWK(key);
     const auth = new Authenticator({ issuer: 'iss', audience: 'aud', jwks: { keys: [{ ...pub, kid: 'k1', alg: 'EdDSA' }] }, roles: ['member'] });
     const sign = (aud: string, claims: Record<string, unknown>) =>
-      new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid: 'k1' }).setSubject(uuidv7()).setIssuer('iss').setAudience(aud).setIssuedAt().setExpirationTime('5m').sign(key);
+      new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid: 'k1', typ: 'at+jwt' }).setSubject(uuidv7()).setIssuer('iss').setAudience(aud).setIssuedAt().setExpirationTime('5m').sign(key);
     const app = await server();
     app.get('/t/me', { preHandler: auth.user() }, async (request) => ({ id: request.user?.id }));
     app.get('/t/internal', { preHandler: auth.service('things:read') }, async () => ({}));

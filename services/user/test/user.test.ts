@@ -260,7 +260,7 @@ describe('GET /user/me and token verification', () => {
     const none = `${base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${p}.`;
     const foreignKey = generateKeyPairSync('ed25519').privateKey;
     const header = decodeProtectedHeader(t.accessToken);
-    const foreign = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'EdDSA', kid: header.kid! }).setSubject(u.id).setIssuer('ecommerce-user-service').setAudience('ecommerce').setIssuedAt().setExpirationTime('5m').sign(foreignKey);
+    const foreign = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'EdDSA', kid: header.kid!, typ: 'at+jwt' }).setSubject(u.id).setIssuer('ecommerce-user-service').setAudience('ecommerce').setIssuedAt().setExpirationTime('5m').sign(foreignKey);
     const svcTok = await http<{ access_token: string }>(base, 'POST', '/user/oauth/token', { body: { grant_type: 'client_credentials', client_id: ORDER_CLIENT.id, client_secret: ORDER_CLIENT.secret } });
     // RFC 6750 3: no credentials, a bare challenge; a token sent and refused, `invalid_token`.
     const bare = await http(base, 'GET', '/user/me');
