@@ -118,11 +118,11 @@ function keysLastPublishedWhileDown(remote: ReturnType<typeof createRemoteJWKSet
 
 /**
  * The longest a token may live by its `iat`, whatever its `exp` says: the issuer signs none for longer
- * (ACCESS_TOKEN_TTL_SECONDS and SERVICE_TOKEN_TTL_SECONDS are at most an hour). Given it, jose also refuses an `iat`
+ * (ACCESS_TOKEN_TTL_SECONDS and SERVICE_TOKEN_TTL_SECONDS take this as their maximum). Given it, jose also refuses an `iat`
  * in the future beyond the clock tolerance (RFC 7519 4.1.6: when the token was issued), which it accepts otherwise: a
  * token claiming to be issued tomorrow lived until tomorrow plus its lifetime.
  */
-const MAX_TOKEN_AGE_SECONDS = 3600;
+export const MAX_TOKEN_AGE_SECONDS = 3600;
 /** Clock skew allowed between the issuer and a verifier, on `exp`, `nbf` and `iat` alike. */
 const CLOCK_TOLERANCE_SECONDS = 5;
 

@@ -1,5 +1,5 @@
 import { TokenEnv } from '@ecommerce/contracts';
-import { BaseEnv, ConfigError, DatabaseEnv, Port, Type, loadConfig, proxyTrust, type Static } from '@ecommerce/kit';
+import { BaseEnv, ConfigError, DatabaseEnv, MAX_TOKEN_AGE_SECONDS, Port, Type, loadConfig, proxyTrust, type Static } from '@ecommerce/kit';
 
 export const UserEnv = {
   ...BaseEnv,
@@ -12,12 +12,13 @@ export const UserEnv = {
   // Public keys published beside the signing key's, for rotating it: the next one, the previous one.
   JWT_PUBLIC_KEYS: Type.Optional(Type.String({ minLength: 1 })),
   JWT_PUBLIC_KEYS_FILE: Type.Optional(Type.String({ minLength: 1 })),
-  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 900 }),
+  // Every verifier refuses a token older than MAX_TOKEN_AGE_SECONDS (an hour) whatever its exp: no longer lifetime.
+  ACCESS_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: MAX_TOKEN_AGE_SECONDS, default: 900 }),
   REFRESH_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 300, maximum: 90 * 86400, default: 30 * 86400 }),
   // A session's absolute lifetime from its login, however often it refreshes (OWASP Session Management: an absolute
   // timeout besides the idle one). No floor above a second, so tests can watch one end; a year at most.
   SESSION_MAX_AGE_SECONDS: Type.Integer({ minimum: 1, maximum: 365 * 86400, default: 90 * 86400 }),
-  SERVICE_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: 3600, default: 600 }),
+  SERVICE_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: MAX_TOKEN_AGE_SECONDS, default: 600 }),
   ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email', minLength: 3 })),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 128 })),
   SERVICE_CLIENTS: Type.Optional(Type.String({ minLength: 2 })),
