@@ -77,18 +77,17 @@ function keysLastPublishedWhileDown(remote: ReturnType<typeof createRemoteJWKSet
   // Built from the set jose holds when a refetch fails; dropped once the issuer answers again.
   let lastPublished: JWTVerifyGetKey | undefined;
   let retryAt = 0;
-  // Why the issuer could not be had, while no key set was ever had; answered again until retryAt.
-  let firstFetchFailure: unknown;
+  // No key set ever had and the issuer not answering: its failure is answered again until noKeysUntil.
+  let noKeysFailure: unknown;
+  let noKeysUntil = 0;
   let fetchedAt = -Infinity;
   const reload = async () => {
     await remote.reload();
     fetchedAt = performance.now();
   };
   return async (header, token) => {
-    if (performance.now() < retryAt) {
-      if (lastPublished) return lastPublished(header, token);
-      throw firstFetchFailure;
-    }
+    if (lastPublished && performance.now() < retryAt) return lastPublished(header, token);
+    if (performance.now() < noKeysUntil) throw noKeysFailure;
     try {
       if (performance.now() - fetchedAt >= JWKS_MAX_AGE_MS) await reload();
       let key;
@@ -100,13 +99,14 @@ function keysLastPublishedWhileDown(remote: ReturnType<typeof createRemoteJWKSet
         key = await remote(header, token);
       }
       lastPublished = undefined;
+      noKeysUntil = 0;
       return key;
     } catch (err) {
       if (!keySetUnavailable(err)) throw err;
       const jwks = remote.jwks();
       if (!jwks) {
-        firstFetchFailure = err;
-        retryAt = performance.now() + FIRST_FETCH_RETRY_MS;
+        noKeysFailure = err;
+        noKeysUntil = performance.now() + FIRST_FETCH_RETRY_MS;
         throw err;
       }
       lastPublished = createLocalJWKSet(jwks);
