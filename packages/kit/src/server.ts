@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RawServerDefault } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { BODY_LIMIT } from './body-limit.js';
+import { loggedError } from './error-log.js';
 import { MAX_HEADER_LINES } from './header-lines.js';
 import type { Metrics } from './metrics.js';
 import type { ProxyTrust } from './proxy-trust.js';
@@ -135,6 +136,8 @@ export async function createServer(opts: ServerOptions): Promise<App> {
         paths: ['req.headers.authorization', 'headers.authorization', '*.password', '*.refreshToken', '*.accessToken', '*.client_secret', '*.secret'],
         censor: '[redacted]',
       },
+      // An error's type, code, words and stack; never the data it holds (a PostgreSQL error's row, a value it quoted).
+      serializers: { err: loggedError },
       ...(opts.logStream ? { stream: opts.logStream } : {}),
     },
     // One line per request is written by the request-log plugin instead of Fastify's two.

@@ -16,6 +16,7 @@ import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type SpanE
 import { tracedInstrumentations } from './instrumentations.js';
 import { settleServerSpanStatus } from './server-span-status.js';
 import { tracePropagator } from './trace-context-propagator.js';
+import { ErrorMessageSpanProcessor } from './error-messages.js';
 import { ErrorTypeSpanProcessor } from './span-error-type.js';
 import { addRouteSegments, UnroutedPathSpanProcessor } from './unrouted-path.js';
 import { batchProcessorConfig, instrumentationChoice, logLevelChoice, otlpHeadersCheck, resourceAttributesProblem, samplerName, type ExporterProtocol } from './tracing-env.js';
@@ -153,7 +154,7 @@ export async function startTracing(protocol: ExporterProtocol): Promise<NodeTrac
     'process.runtime.name': 'nodejs',
     'process.runtime.version': process.versions.node,
   }).merge(detectResources({ detectors: [hostDetector, osDetector, envDetector] }));
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [new ErrorTypeSpanProcessor(), new UnroutedPathSpanProcessor(), new BatchSpanProcessor(await spanExporter(protocol), batching)] });
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [new ErrorTypeSpanProcessor(), new ErrorMessageSpanProcessor(), new UnroutedPathSpanProcessor(), new BatchSpanProcessor(await spanExporter(protocol), batching)] });
   provider.register({ propagator: tracePropagator() });
   registerInstrumentations({ instrumentations: tracedInstrumentations(instrumentationChoice(process.env)), tracerProvider: provider });
   attachToFastifyApps(provider);

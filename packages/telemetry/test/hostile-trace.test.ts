@@ -3,12 +3,15 @@
 // invalid traceparent is ignored and a new trace begins; an oversized tracestate is dropped, never a failure), secrets
 // in bodies, queries, headers and cookies of requests that fail (none may reach an exported span), and requests
 // refused early (Node, the router, the kit's guards): each answered one carries a traceresponse naming its span.
-// No log line of any service holds a secret either (each request logs its path, redacted).
+// No log line of any service holds a secret either (each request logs its path, redacted). Last, the database refuses
+// a client's values in its own words (the schema changed under the user service): neither its 500s' spans nor their
+// "unhandled error" lines hold them.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { rawExchange } from '@ecommerce/test-support';
 import fc from 'fast-check';
+import pg from 'pg';
 import type { ReceivedSpan } from '../src/index.js';
 import { startTracedStack, type TracedStack } from './traced-stack.js';
 
@@ -35,6 +38,8 @@ describe('hostile trace headers and secrets, traced through the gateway and dire
   const secrets: string[] = [];
   const secretTraces: string[] = [];
   const fuzz5xx: string[] = [];
+  /** The answers to requests that met a database fault (each must be a 500: the fault was met). */
+  const dbFault5xx: number[] = [];
   const logLines: string[] = [];
   const earlySent: { name: string; via: string; status: number; traceresponse: string | undefined; caller: { traceId: string; spanId: string } }[] = [];
 
@@ -215,6 +220,37 @@ describe('hostile trace headers and secrets, traced through the gateway and dire
         earlySent.push({ name, via: base === gw ? 'gateway' : 'direct', status, traceresponse: tr, caller });
       }
     }
+    // The database refusing a client's values in its own words, each a 500 (last: the schema is changed under the user
+    // service). A constraint an operator added: its violation's detail is the whole row (`Failing row contains (<id>,
+    // <email>, <name>, <password hash>, ...)`), which the unhandled error's log line carried. A trigger that refuses a row
+    // naming its value, as the platform's own PL/pgSQL functions name ids and prices in theirs (`account <email> is
+    // refused`): pg's span status, the server span's exception event (message and stack) and the log line copied it.
+    const schema = new pg.Client({ connectionString: stack.adminUrl });
+    await schema.connect();
+    try {
+      const register = async (name?: string) => {
+        const value = () => {
+          const v = `s3cr3t${hex(16)}`;
+          secrets.push(v);
+          return v;
+        };
+        for (const base of [gw, stack.urls.user]) {
+          const res = await fetch(`${base}/user/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `${value()}@example.test`, password: value(), name: name ?? value() }) });
+          await res.arrayBuffer();
+          dbFault5xx.push(res.status);
+          secretTraces.push(TRACERESPONSE.exec(res.headers.get('traceresponse') ?? '')?.[1] ?? '');
+        }
+      };
+      await schema.query("ALTER TABLE users.users ADD CONSTRAINT hostile_name CHECK (name <> 'Refused by the database') NOT VALID");
+      await register('Refused by the database');
+      await schema.query('ALTER TABLE users.users DROP CONSTRAINT hostile_name');
+      await schema.query(`CREATE FUNCTION users.hostile_refusal() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'account % is refused', NEW.email; END $$`);
+      await schema.query('CREATE TRIGGER hostile_refusal BEFORE INSERT ON users.users FOR EACH ROW EXECUTE FUNCTION users.hostile_refusal()');
+      await register();
+    } finally {
+      await schema.end();
+    }
     const traceIdOf = (x: Sent) => TRACERESPONSE.exec(x.traceresponse ?? '')?.[1];
     await stack.receiver
       .waitFor((all) => secretTraces.every((id) => all.some((span) => span.traceId === id && span.kind === SERVER)) && sent.every((x) => all.some((span) => span.traceId === traceIdOf(x) && span.kind === SERVER && span.service === 'product')), 20_000)
@@ -256,17 +292,25 @@ describe('hostile trace headers and secrets, traced through the gateway and dire
 
   it('then no secret a client sent is in any exported span', () => {
     assert.deepEqual(fuzz5xx, [], 'the fast-check secrets made no 5xx');
+    assert.deepEqual(dbFault5xx, [500, 500, 500, 500], 'each database fault made a 500');
     const leaks: string[] = [];
     for (const span of stack.receiver.spans) {
       const text = JSON.stringify({ n: span.name, a: span.attributes, e: span.events, st: span.status, l: span.links, r: span.resource });
       for (const secret of secrets) if (text.includes(secret)) leaks.push(`${span.service} ${span.name}: ${text.slice(0, 1500)}`);
     }
     assert.deepEqual(leaks, []);
+    // What failed is still said: the trigger's words, the SQLSTATE, with the email REDACTED.
+    const refused = stack.receiver.spans.filter((span) => span.service === 'user' && span.name === 'POST /user/register' && span.status.code === 2);
+    assert.ok(refused.some((span) => span.status.message === 'account REDACTED is refused' && span.events.some((e) => e.attributes['exception.message'] === 'account REDACTED is refused' && e.attributes['exception.type'] === 'P0001')), JSON.stringify(refused.map((span) => [span.status, span.events])).slice(0, 1500));
   });
 
   it('then no secret a client sent is in any log line of any service, and each request\'s line names its path redacted', () => {
     const leaks = logLines.filter((line) => secrets.some((secret) => line.includes(secret)));
     assert.deepEqual(leaks.map((line) => line.slice(0, 600)), []);
+    // The database's errors are still said: their code, constraint and words, the values REDACTED.
+    const unhandled = logLines.filter((line) => line.startsWith('user ') && line.includes('"msg":"unhandled error"')).map((line) => (JSON.parse(line.slice(5)) as { err: Record<string, unknown> }).err);
+    assert.ok(unhandled.some((err) => err.code === '23514' && err.constraint === 'hostile_name' && err.table === 'users' && err.detail === undefined), JSON.stringify(unhandled).slice(0, 1500));
+    assert.ok(unhandled.some((err) => err.code === 'P0001' && err.message === 'account REDACTED is refused'), JSON.stringify(unhandled).slice(0, 1500));
     assert.ok(logLines.some((line) => line.includes('"msg":"request"') && line.includes('REDACTED')), 'a request line with a redacted path');
   });
 

@@ -13,6 +13,8 @@ export interface TracedStack {
   children: Map<string, ChildProcess>;
   /** Each service's login role in the stack's database. */
   roles: Record<'user' | 'product' | 'order', { role: string }>;
+  /** An administrator's connection string to the stack's database (a test may change its schema under the services). */
+  adminUrl: string;
   restart(name: string): Promise<unknown>;
   receiver: OtlpReceiver;
   /** Stops the platform and the receiver; drops the database, its roles and the data folder. */
@@ -58,5 +60,5 @@ export async function startTracedStack(name: string, opts: { env?: Record<string
     await close();
     throw err;
   }
-  return { urls: stack.urls, children: stack.children, roles: stack.roles, restart: (n) => stack!.restart(n), receiver, close };
+  return { urls: stack.urls, children: stack.children, roles: stack.roles, adminUrl: stack.adminUrl, restart: (n) => stack!.restart(n), receiver, close };
 }

@@ -1,0 +1,74 @@
+// An error as a log line carries it (`{ err }`: the 500 handler's "unhandled error", a background task's failure): its
+// type, code, the code's words and where it was raised; never the data it holds. pino's own serializer wrote every
+// enumerable field: a PostgreSQL error's `detail` is the refused row (`Failing row contains (<id>, <email>, <name>,
+// <password hash>, ...)`) or the duplicate key (`Key (email)=(<email>) already exists.`), its `where` the JSON or
+// the statement it was reading, and its message may quote a value (`invalid input syntax for type uuid: "<value>"`,
+// a function's RAISE naming the row's email). A span keeps an error's message by the same rule
+// (packages/telemetry/src/error-messages.ts).
+/**
+ * A word of a message kept as it is: a name (letters, `.`, `_`, `-`, at most 64), a number (digits and dots: a count, a
+ * port, an address), a SQLSTATE or a UUID (the platform's ids). Anything else (a word with a digit and a letter, an
+ * `@`, `%`, `+`...) is REDACTED: every token and email this platform makes or takes is such a word.
+ */
+const KEPT_WORD = /^(?:[\p{L}_.-]{1,64}|\d[\d.]{0,39}|[0-9A-Z]{5}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/u;
+/** The words of a message: what lies between white space, quotes, brackets and the punctuation that joins a value to its name. */
+const WORD = /[^\s"'`()[\]{}<>,;:=/\\]+/g;
+/** A stack's frame line (`    at fn (file:line:column)`): the code's, kept. */
+const FRAME = /^\s+at /;
+
+/**
+ * The fields of an error a log line keeps beside its type, message and stack: codes and the names of what failed
+ * (PostgreSQL's schema, table, column, type, constraint and the server routine that raised it; a system call's; a
+ * peer service's), never a value.
+ */
+const KEPT_FIELDS = ['code', 'errno', 'syscall', 'severity', 'schema', 'table', 'column', 'dataType', 'constraint', 'routine', 'statusCode', 'peer', 'kind'] as const;
+
+/** The message with each word that is neither a name, a number nor an id replaced by REDACTED. */
+function redactedErrorText(message: string): string {
+  return message.replace(WORD, (word) => (KEPT_WORD.test(word) ? word : 'REDACTED'));
+}
+
+function redactedStack(stack: string): string {
+  return stack
+    .split('\n')
+    .map((line) => (FRAME.test(line) ? line : redactedErrorText(line)))
+    .join('\n');
+}
+
+export interface LoggedError {
+  type: string;
+  message: string;
+  stack: string;
+  aggregateErrors?: LoggedError[];
+  [field: string]: unknown;
+}
+
+/** The error and its causes (`cause`), at most 5 deep. */
+function causeChain(err: Error): Error[] {
+  const chain = [err];
+  for (let cause = err.cause; cause instanceof Error && chain.length < 5 && !chain.includes(cause); cause = cause.cause) chain.push(cause);
+  return chain;
+}
+
+/**
+ * pino's `err` serializer, keeping only what says what failed and where (see the file's head): the type, the message
+ * and stack with their causes' (as pino's own writes them), the KEPT_FIELDS, each error of an AggregateError.
+ */
+export function loggedError(err: Error): LoggedError {
+  // pino hands it whatever was logged under `err`: anything but an error is written as it is, as pino's own does.
+  if (!(err instanceof Error)) return err as unknown as LoggedError;
+  const chain = causeChain(err);
+  const kept: LoggedError = {
+    type: err.constructor.name,
+    message: redactedErrorText(chain.map((e) => e.message).join(': ')),
+    stack: redactedStack(chain.map((e, i) => `${i === 0 ? '' : 'caused by: '}${e.stack ?? `${e.name}: ${e.message}`}`).join('\n')),
+  };
+  const fields = err as unknown as Record<string, unknown>;
+  for (const field of KEPT_FIELDS) {
+    const value = fields[field];
+    if (typeof value === 'string') kept[field] = redactedErrorText(value);
+    else if (typeof value === 'number') kept[field] = value;
+  }
+  if (err instanceof AggregateError) kept.aggregateErrors = (err.errors as unknown[]).map((e) => loggedError(e as Error));
+  return kept;
+}

@@ -1,0 +1,89 @@
+// The line a 500 writes ("unhandled error") and every `{ err }` line of the kit's logger: the error's type, code, the
+// names of what failed and its words, never the data it holds (a PostgreSQL error's row or key, a value it quoted).
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { describe, it } from 'node:test';
+import pg from 'pg';
+import { listenOnLoopback } from '@ecommerce/test-support';
+import { Metrics, createServer } from '../src/index.js';
+import { loggedError } from '../src/error-log.js';
+
+const EMAIL = 'victim.4f2a9c@example.test';
+const TOKEN = 'eyJhbGciOi.Jz3kQ9.x7Yp2';
+
+/** A PostgreSQL error as pg raises it, with the fields the server sends. */
+function databaseError(message: string, fields: Record<string, string>): pg.DatabaseError {
+  return Object.assign(new pg.DatabaseError(message, message.length, 'error'), fields);
+}
+
+async function unhandledLine(thrown: Error): Promise<Record<string, unknown>> {
+  const lines: string[] = [];
+  const app = await createServer({
+    name: 't',
+    prefix: '/t',
+    version: '0',
+    description: 't',
+    logLevel: 'info',
+    readiness: async () => undefined,
+    metrics: new Metrics('t', '0', { defaultMetrics: false }),
+    docs: false,
+    logStream: new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }),
+  });
+  app.get('/t/fail', async () => {
+    throw thrown;
+  });
+  const base = await listenOnLoopback(app);
+  try {
+    const res = await fetch(`${base}/t/fail`);
+    assert.equal(res.status, 500);
+  } finally {
+    await app.close();
+  }
+  const line = lines.map((l) => JSON.parse(l) as { msg: string; err?: Record<string, unknown> }).find((l) => l.msg === 'unhandled error');
+  assert.ok(line?.err, lines.join('\n'));
+  for (const text of lines) {
+    assert.ok(!text.includes(EMAIL), text);
+    assert.ok(!text.includes(TOKEN), text);
+  }
+  return line.err;
+}
+
+describe('errors in log lines', () => {
+  it('a constraint violation logs its code and names, never its detail (the whole row: the email, the password hash)', async () => {
+    const err = await unhandledLine(
+      databaseError('new row for relation "users" violates check constraint "users_name_check"', {
+        code: '23514',
+        severity: 'ERROR',
+        schema: 'users',
+        table: 'users',
+        constraint: 'users_name_check',
+        detail: `Failing row contains (01a248c5-12a5-71e1-b0f1-f67ef29893be, ${EMAIL}, Ann, $argon2id$v=19$m=19456,t=2,p=1$tHml67wp9IgzwBcXTzzVTw$02/OHAmulu...).`,
+        where: `SQL statement "INSERT INTO users VALUES ('${EMAIL}')"`,
+        hint: `Key (email)=(${EMAIL})`,
+      }),
+    );
+    assert.deepEqual(
+      { type: err.type, code: err.code, severity: err.severity, schema: err.schema, table: err.table, constraint: err.constraint, message: err.message },
+      { type: 'DatabaseError', code: '23514', severity: 'ERROR', schema: 'users', table: 'users', constraint: 'users_name_check', message: 'new row for relation "users" violates check constraint "users_name_check"' },
+    );
+    assert.equal(err.detail, undefined);
+    assert.equal(err.where, undefined);
+    assert.equal(err.hint, undefined);
+    assert.match(String(err.stack), /^error: new row for relation "users"[^\n]*\n {4}at /);
+  });
+
+  it('a value the database or the code quoted in a message is REDACTED in the message and the stack, with its causes', async () => {
+    const cause = databaseError(`account ${EMAIL} is refused`, { code: 'P0001' });
+    const err = await unhandledLine(new Error(`could not register with token "${TOKEN}"`, { cause }));
+    assert.equal(err.message, 'could not register with token "REDACTED": account REDACTED is refused');
+    assert.match(String(err.stack), /^Error: could not register with token "REDACTED"\n {4}at [^]*\ncaused by: error: account REDACTED is refused\n {4}at /);
+  });
+
+  it('an error\'s other fields are not written (a request, a body, headers), an AggregateError\'s errors are, each alike', () => {
+    const withFields = Object.assign(new Error('upstream failed'), { code: 'UND_ERR_SOCKET', headers: { authorization: `Bearer ${TOKEN}` }, body: EMAIL });
+    assert.deepEqual(Object.keys(loggedError(withFields)).sort(), ['code', 'message', 'stack', 'type']);
+    const aggregate = loggedError(new AggregateError([withFields, new Error(`for ${EMAIL}`)], 'both failed'));
+    assert.deepEqual(aggregate.aggregateErrors?.map((e) => e.message), ['upstream failed', 'for REDACTED']);
+    assert.ok(!JSON.stringify(aggregate).includes(EMAIL));
+  });
+});
