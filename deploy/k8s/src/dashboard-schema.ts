@@ -12,6 +12,7 @@
 // method to nothing. Everything else is checked as declared.
 import { join } from 'node:path';
 import ts from 'typescript';
+import { inMemoryProgram } from './in-memory-program.js';
 import { repoRoot } from './manifests.js';
 
 const prelude = `import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
@@ -43,26 +44,7 @@ export function checkDashboardSchema(dashboards: Readonly<Record<string, string>
     JSON.parse(json); // a syntax error is reported by JSON.parse, with its position
     sources.set(join(virtualDir, `${file.replace(/[^A-Za-z0-9]+/g, '_')}.ts`), { file, text: `${prelude}${json};\n` });
   }
-  const options: ts.CompilerOptions = {
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    lib: ['lib.es2022.d.ts'],
-    types: [],
-  };
-  const host = ts.createCompilerHost(options, true);
-  const { getSourceFile, fileExists, readFile } = host;
-  host.fileExists = (name) => sources.has(name) || fileExists.call(host, name);
-  host.readFile = (name) => sources.get(name)?.text ?? readFile.call(host, name);
-  host.getSourceFile = (name, language, onError, create) => {
-    const source = sources.get(name);
-    if (source) return ts.createSourceFile(name, source.text, language, true);
-    return getSourceFile.call(host, name, language, onError, create);
-  };
-  const program = ts.createProgram([...sources.keys()], options, host);
+  const program = inMemoryProgram(new Map([...sources].map(([name, { text }]) => [name, text])));
   const problems: SchemaProblem[] = [];
   const preludeLines = prelude.split('\n').length - 1;
   for (const [name, { file }] of sources) {

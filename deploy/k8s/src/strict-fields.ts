@@ -18,6 +18,7 @@
 // truth as dashboard-schema.ts uses for Grafana's dashboard schema.
 import { join } from 'node:path';
 import ts from 'typescript';
+import { inMemoryProgram } from './in-memory-program.js';
 import { k8sDir, type K8sObject } from './manifests.js';
 
 /** One problem per unknown field (or unknown apiVersion/kind), named by the object's kind, namespace and name. */
@@ -28,23 +29,7 @@ export function unknownFieldProblems(objects: readonly K8sObject[]): string[] {
   const text = objects
     .map((o, i) => `import type { I${o.kind} as T${i} } from 'kubernetes-models/${o.apiVersion}/${o.kind}';\nexport declare const o${i}: T${i};\n`)
     .join('');
-  const options: ts.CompilerOptions = {
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    lib: ['lib.es2022.d.ts'],
-    types: [],
-  };
-  const host = ts.createCompilerHost(options, true);
-  const { getSourceFile, fileExists, readFile } = host;
-  host.fileExists = (name) => name === file || fileExists.call(host, name);
-  host.readFile = (name) => (name === file ? text : readFile.call(host, name));
-  host.getSourceFile = (name, language, onError, create) =>
-    name === file ? ts.createSourceFile(name, text, language, true) : getSourceFile.call(host, name, language, onError, create);
-  const program = ts.createProgram([file], options, host);
+  const program = inMemoryProgram(new Map([[file, text]]));
   const checker = program.getTypeChecker();
   const sourceFile = program.getSourceFile(file);
   if (!sourceFile) throw new Error(`${file} was not loaded`);
