@@ -10,9 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { createCustomer, createProduct, freePort, http, sql, stockOf, waitFor, type Running } from '@ecommerce/test-support';
+import { createCustomer, createProduct, freePort, http, sql, waitFor, type Running } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
-import { orderEnv, spawnOrderProcess } from './harness.js';
+import { assertStockMatchesOrders, orderEnv, spawnOrderProcess } from './harness.js';
 import { admin, db, startUserSideForFile, user } from './user-side.js';
 
 startUserSideForFile();
@@ -132,17 +132,7 @@ describe('crash windows chosen by fast-check', { timeout: 120_000 }, () => {
                 const tRecover = performance.now();
                 await waitFor('every order final', async () => (await inFlight()) === 0, 30_000);
                 console.log(`# run: ${Math.round(tRecover - t0)} ms to the recovery, ${Math.round(performance.now() - tRecover)} ms to every order final`);
-                const orders = await sql<{ id: string; status: string; units: number }>(
-                  db.urls.order,
-                  "SELECT id, status, (SELECT sum((l->>'quantity')::int) FROM jsonb_array_elements(items) l)::int AS units FROM orders.orders WHERE id = ANY($1::uuid[])",
-                  [ids],
-                );
-                const held = new Set(
-                  (await sql<{ order_id: string }>(db.urls.product, "SELECT order_id FROM catalog.reservations WHERE order_id = ANY($1::uuid[]) AND status = 'reserved'", [ids])).map((r) => r.order_id),
-                );
-                for (const o of orders) assert.equal(held.has(o.id), o.status === 'confirmed', `order ${o.id} is ${o.status}, its reservation ${held.has(o.id) ? 'held' : 'not held'}`);
-                const confirmedUnits = orders.filter((o) => o.status === 'confirmed').reduce((n, o) => n + o.units, 0);
-                assert.equal(await stockOf(`http://127.0.0.1:${productPort}`, p.id), START + plan.restock - confirmedUnits, JSON.stringify(orders));
+                await assertStockMatchesOrders(db, ids, `http://127.0.0.1:${productPort}`, p.id, START + plan.restock);
               } finally {
                 proc.child.kill('SIGTERM');
                 await proc.exited;

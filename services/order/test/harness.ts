@@ -1,8 +1,9 @@
 // The order service for tests: in-process, or as a real child process (for SIGKILL tests).
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ORDER_CLIENT, http, startService, type TestDatabase } from '@ecommerce/test-support';
+import { ORDER_CLIENT, http, sql, startService, stockOf, type TestDatabase } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
 import { buildApp } from '../src/app.js';
 import { loadOrderConfig } from '../src/config.js';
@@ -58,4 +59,24 @@ export async function spawnOrderProcess(env: Record<string, string>, port: numbe
   }
   child.kill('SIGKILL');
   throw new Error(`order process did not become ready: ${stderr}`);
+}
+
+/**
+ * The stock invariant over the orders `ids`, once each is final: an order's reservation is held exactly when it is
+ * confirmed, and the product's stock is `stockBefore` (its start and restocks) less the confirmed orders' units.
+ * Answers the orders as stored.
+ */
+export async function assertStockMatchesOrders(db: TestDatabase, ids: readonly string[], productBase: string, productId: string, stockBefore: number) {
+  const orders = await sql<{ id: string; status: string; units: number }>(
+    db.urls.order,
+    "SELECT id, status, (SELECT sum((l->>'quantity')::int) FROM jsonb_array_elements(items) l)::int AS units FROM orders.orders WHERE id = ANY($1::uuid[])",
+    [ids],
+  );
+  const held = new Set(
+    (await sql<{ order_id: string }>(db.urls.product, "SELECT order_id FROM catalog.reservations WHERE order_id = ANY($1::uuid[]) AND status = 'reserved'", [ids])).map((r) => r.order_id),
+  );
+  for (const o of orders) assert.equal(held.has(o.id), o.status === 'confirmed', `order ${o.id} is ${o.status}, its reservation ${held.has(o.id) ? 'held' : 'not held'}`);
+  const confirmedUnits = orders.filter((o) => o.status === 'confirmed').reduce((n, o) => n + o.units, 0);
+  assert.equal(await stockOf(productBase, productId), stockBefore - confirmedUnits, JSON.stringify(orders));
+  return orders;
 }

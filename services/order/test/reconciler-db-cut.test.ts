@@ -8,12 +8,12 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { createProduct, databaseProxy, sql, stockOf, stopAll, type DatabaseProxy, type Running } from '@ecommerce/test-support';
+import { createProduct, databaseProxy, sql, stopAll, type DatabaseProxy, type Running } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
 import type { App } from '@ecommerce/kit';
 import type { Reconciler } from '../src/background/reconciler.js';
 import type { OrderDeps } from '../src/use-cases/order-deps.js';
-import { startOrderService } from './harness.js';
+import { assertStockMatchesOrders, startOrderService } from './harness.js';
 import { admin, db, startUserSideForFile, user } from './user-side.js';
 
 startUserSideForFile();
@@ -82,17 +82,7 @@ describe('the order database cut while the reconciler drives a batch', { timeout
           [ids],
         );
         assert.deepEqual(left, [], `${left.length} of ${ORDERS} orders still pending after the pass that followed the cut (cut at transition #${skip + 1}): ${JSON.stringify(left)}`);
-        const orders = await sql<{ id: string; status: string; units: number }>(
-          db.urls.order,
-          "SELECT id, status, (SELECT sum((l->>'quantity')::int) FROM jsonb_array_elements(items) l)::int AS units FROM orders.orders WHERE id = ANY($1::uuid[])",
-          [ids],
-        );
-        const held = new Set(
-          (await sql<{ order_id: string }>(db.urls.product, "SELECT order_id FROM catalog.reservations WHERE order_id = ANY($1::uuid[]) AND status = 'reserved'", [ids])).map((r) => r.order_id),
-        );
-        for (const o of orders) assert.equal(held.has(o.id), o.status === 'confirmed', `order ${o.id} is ${o.status}, its reservation ${held.has(o.id) ? 'held' : 'not held'}`);
-        const confirmedUnits = orders.filter((o) => o.status === 'confirmed').reduce((n, o) => n + o.units, 0);
-        assert.equal(await stockOf(product.base, p.id), START - confirmedUnits);
+        await assertStockMatchesOrders(db, ids, product.base, p.id, START);
       }),
       { numRuns: Number(process.env.RECONCILER_CUT_RUNS ?? 4), endOnFailure: true },
     );

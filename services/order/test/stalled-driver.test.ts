@@ -12,9 +12,9 @@ import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { createCustomer, createProduct, freePort, http, metricValue, sql, stockOf, waitFor, type Running } from '@ecommerce/test-support';
+import { createCustomer, createProduct, freePort, http, metricValue, sql, waitFor, type Running } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
-import { orderEnv, spawnOrderProcess } from './harness.js';
+import { assertStockMatchesOrders, orderEnv, spawnOrderProcess } from './harness.js';
 import { admin, db, startUserSideForFile, user } from './user-side.js';
 
 startUserSideForFile();
@@ -86,17 +86,7 @@ describe('a driver stalled past its lease while its product calls are in flight'
               );
               // Two audits after the last order became final (300 ms apart, on each replica).
               await sleep(800);
-              const orders = await sql<{ id: string; status: string; units: number }>(
-                db.urls.order,
-                "SELECT id, status, (SELECT sum((l->>'quantity')::int) FROM jsonb_array_elements(items) l)::int AS units FROM orders.orders WHERE id = ANY($1::uuid[])",
-                [ids],
-              );
-              const held = new Set(
-                (await sql<{ order_id: string }>(db.urls.product, "SELECT order_id FROM catalog.reservations WHERE order_id = ANY($1::uuid[]) AND status = 'reserved'", [ids])).map((r) => r.order_id),
-              );
-              for (const o of orders) assert.equal(held.has(o.id), o.status === 'confirmed', `order ${o.id} is ${o.status}, its reservation ${held.has(o.id) ? 'held' : 'not held'}`);
-              const confirmedUnits = orders.filter((o) => o.status === 'confirmed').reduce((n, o) => n + o.units, 0);
-              assert.equal(await stockOf(product.base, p.id), START - confirmedUnits, JSON.stringify(orders));
+              const orders = await assertStockMatchesOrders(db, ids, product.base, p.id, START);
               const status = new Map(orders.map((o) => [o.id, o.status]));
               for (const [id, s] of told) assert.equal(status.get(id), s, `order ${id}: its client was told ${s}`);
               const repairs = async (base: string) => metricValue((await http(base, 'GET', '/metrics')).text, 'orders_repairs_total', ['kind="reservation_without_order"']) +
