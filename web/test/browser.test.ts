@@ -609,6 +609,20 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('admin: a stock above the shop\'s largest is refused at the New product\'s Stock field with the limit\'s digits grouped ("at most 1,000,000,000"), as the Stock panel writes it', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await adminAtProducts();
+    await page.getByLabel('SKU').fill(`BIG-${Date.now().toString(36)}`.toUpperCase());
+    await page.getByLabel('Name').fill('Huge crate');
+    await page.getByLabel('Price').fill('12.50');
+    await page.getByLabel('Stock', { exact: true }).fill('2000000000');
+    await page.getByRole('button', { name: 'Create product' }).click();
+    // The old form said "Stock must be at most 1000000000."
+    await page.getByText('Stock must be at most 1,000,000,000.').waitFor();
+    assert.equal(await page.getByLabel('Stock', { exact: true }).getAttribute('aria-invalid'), 'true');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('add to cart, create the account at checkout, place order: confirmed, stock taken once; my orders; cancel gives the stock back', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ stock: 10, name: 'Brass desk lamp' });
     const { context, page, errors } = await newShopper();

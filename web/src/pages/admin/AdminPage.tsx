@@ -166,7 +166,8 @@ function fieldErrorsOf(err: Error | null): FieldErrors {
   const out: FieldErrors = {};
   for (const e of err.problem?.errors ?? []) {
     const field = FIELD_OF_PATH[e.path.split('/')[1] ?? ''];
-    if (field && !out[field]) out[field] = `${FIELD_LABEL[field]} ${e.message}.`;
+    // The service writes its bounds bare ("must be at most 1000000000"): grouped as the rest of the admin writes figures.
+    if (field && !out[field]) out[field] = `${FIELD_LABEL[field]} ${e.message.replace(/\b\d{4,15}\b/g, (n) => Number(n).toLocaleString('en'))}.`;
   }
   if (err.problem?.type?.endsWith('/sku-taken')) out.sku = 'Another product has this SKU.';
   return out;
