@@ -609,6 +609,32 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('an order left pending at checkout (the product service away) puts the focus on the message that says so, not on the page\'s start; a confirmed one on its thank-you', { timeout: STEP_MS }, async () => {
+    {
+      const { context, page } = await shopperAtCheckout({ stock: 5, name: 'Thanked kettle' }, 1, 'thanked');
+      await page.getByRole('button', { name: 'Place order' }).click();
+      await page.getByText('Thank you! Your order is confirmed.').waitFor();
+      await page.waitForFunction(() => document.activeElement?.textContent === 'Thank you! Your order is confirmed.');
+      await context.close();
+    }
+    const { context, page } = await shopperAtCheckout({ stock: 5, name: 'Held kettle' }, 1, 'held');
+    const productProcess = stack.children.get('product')!;
+    expectedDown.add('product');
+    const exited = new Promise<void>((r) => productProcess.once('exit', () => r()));
+    productProcess.kill('SIGKILL');
+    await exited;
+    try {
+      await page.getByRole('button', { name: 'Place order' }).click();
+      await page.getByText('Your order is pending: we will confirm it shortly.').waitFor({ timeout: 30_000 });
+      // The old page left the focus on the main region: a screen reader heard the page, not why the order waits.
+      await page.waitForFunction(() => document.activeElement?.textContent?.startsWith('Your order is pending') === true, undefined, { timeout: 5000 });
+    } finally {
+      await stack.restart('product');
+      expectedDown.delete('product');
+    }
+    await context.close();
+  });
+
   test('admin: a stock above the shop\'s largest is refused at the New product\'s Stock field with the limit\'s digits grouped ("at most 1,000,000,000"), as the Stock panel writes it', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await adminAtProducts();
     await page.getByLabel('SKU').fill(`BIG-${Date.now().toString(36)}`.toUpperCase());

@@ -1,4 +1,4 @@
-import { useEffect, useLayoutEffect, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Link, Navigate, useLocation, useNavigate, useParams } from 'react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { namesNothing, ok, orderApi, type Order } from '../api/client.js';
@@ -169,6 +169,19 @@ function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: bool
   useEffect(() => {
     if (missing) document.title = 'Order not found: Northwind Supply';
   }, [missing]);
+  // Opened by checkout: the focus goes to what the page says of the order (confirmed, or held: pending, failed),
+  // not the main region's start, where a keyboard or screen-reader user heard the page and not why the order waits.
+  // A frame later: the Layout moves it to the main region after this effect (a parent's runs after its child's).
+  const said = useRef<HTMLDivElement>(null);
+  const loaded = order.data !== undefined;
+  useEffect(() => {
+    if (!placed || !loaded) return;
+    const frame = requestAnimationFrame(() => {
+      const now = document.activeElement;
+      if (!now || now === document.body || now.id === 'main') said.current?.focus();
+    });
+    return () => cancelAnimationFrame(frame);
+  }, [placed, loaded]);
   if (order.isPending) return <Loading label="Loading order" />;
   if (order.isError && (!order.data || namesNothing(order.error)))
     return namesNothing(order.error) ? (
@@ -182,7 +195,7 @@ function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: bool
   return (
     <div className="order-page">
       {order.isError && <NotLatest retry={() => void order.refetch()} />}
-      <div className="result" role="status">
+      <div className="result" role="status" ref={said} tabIndex={-1}>
         {o.status === 'pending' && <p className="pending">Your order is pending: we will confirm it shortly. This page updates by itself.</p>}
         {o.status === 'confirmed' && placed && <p className="success">Thank you! Your order is confirmed.</p>}
         {o.status === 'confirmed' && !placed && changed && <p className="success">Your order is confirmed.</p>}
