@@ -123,14 +123,19 @@ export function SkeletonGrid({ count = 12 }: { count?: number }) {
  * last good value when it loses focus or on Enter; with min 0, an explicit 0 is committed then too (a cart
  * line's removal), never while typing.
  */
-/** `onChange` gets the number typed too when the field lowered it to `max`, even if the quantity stays the same. */
-export function QuantityInput({ id, value, min, max, disabled, onChange }: { id: string; value: number; min: 0 | 1; max: number; disabled?: boolean; onChange: (quantity: number, typed: number) => void }) {
+/**
+ * `onChange` gets the number typed too when the field lowered it to `max`, even if the quantity stays the same;
+ * `onRejected` the text put back (no number, or below `min`). Text that is no number is marked invalid meanwhile.
+ */
+export function QuantityInput({ id, value, min, max, disabled, onChange, onRejected }: { id: string; value: number; min: 0 | 1; max: number; disabled?: boolean; onChange: (quantity: number, typed: number) => void; onRejected?: (text: string) => void }) {
   const [draft, setDraft] = useState<string | null>(null);
   const parse = (text: string): number | null => (/^\s*\d+\s*$/.test(text) ? Math.min(Number(text), max) : null);
   const settle = () => {
     if (draft === null) return;
     const n = parse(draft);
-    if (n !== null && n >= min && n !== value) onChange(n, n);
+    if (n !== null && n >= min) {
+      if (n !== value) onChange(n, n);
+    } else onRejected?.(draft.trim());
     setDraft(null);
   };
   return (
@@ -142,6 +147,7 @@ export function QuantityInput({ id, value, min, max, disabled, onChange }: { id:
       autoComplete="off"
       size={4}
       value={draft ?? String(value)}
+      aria-invalid={(draft !== null && draft.trim() !== '' && parse(draft) === null) || undefined}
       disabled={disabled}
       onChange={(e) => {
         const text = e.target.value;

@@ -609,6 +609,53 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a cart reloaded says its prices and stock are being checked while the shop is asked (the total marked busy), then shows the current price', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Reloaded vase', priceCents: 1500, stock: 5 });
+    const { context, page, errors } = await newShopper();
+    await addToCart(page, product, 2);
+    await page.goto('/cart');
+    await page.getByLabel('Quantity of Reloaded vase').waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.equal((await api('PATCH', `/product/${product.id}`, { priceCents: 1700 }, adminToken, { 'if-match': `"${product.version}"` })).status, 200);
+    const read = await holdRequests(page, new RegExp(`/product/${product.id}$`));
+    await page.reload();
+    await read.asked;
+    // The remembered cart shows, said to be under check: the old page showed $30.00 as the total, as if current.
+    await page.getByRole('status').filter({ hasText: 'Checking current prices and stock…' }).waitFor();
+    assert.equal(await page.getByRole('region', { name: 'Totals' }).getAttribute('aria-busy'), 'true');
+    read.release();
+    await page.getByText('Reloaded vase now costs $17.00 (was $15.00).').waitFor();
+    await page.getByRole('status').filter({ hasText: 'Checking current prices and stock…' }).waitFor({ state: 'detached' });
+    assert.equal(await page.getByRole('region', { name: 'Totals' }).getAttribute('aria-busy'), null);
+    assert.match(await page.getByRole('region', { name: 'Totals' }).innerText(), /\$34\.00/);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('a cart quantity typed as no number ("1o", a cleared field) is put back when left and the cart says why in its live region; the field is marked invalid meanwhile, and the order takes the quantity shown', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Typo cup', stock: 5 });
+    const { context, page, errors } = await newShopper();
+    await addToCart(page, product, 2);
+    await page.goto('/cart');
+    const qty = page.getByLabel('Quantity of Typo cup');
+    await qty.fill('1o');
+    assert.equal(await qty.getAttribute('aria-invalid'), 'true');
+    await qty.press('Tab');
+    await settledValue(qty, '2', 'put back');
+    // The old cart put 2 back and said nothing.
+    await page.getByRole('status').filter({ hasText: '“1o” is not a number of units: Typo cup stays at 2.' }).waitFor();
+    assert.equal(await qty.getAttribute('aria-invalid'), null);
+    await qty.fill('');
+    await qty.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'Quantity was empty: Typo cup stays at 2. Type 0 or press Remove to take it out.' }).waitFor();
+    await settledValue(qty, '2', 'put back');
+    // A number typed then takes the message away.
+    await qty.fill('3');
+    await page.getByRole('status').filter({ hasText: 'stays at' }).waitFor({ state: 'detached' });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('an order left pending at checkout (the product service away) puts the focus on the message that says so, not on the page\'s start; a confirmed one on its thank-you', { timeout: STEP_MS }, async () => {
     {
       const { context, page } = await shopperAtCheckout({ stock: 5, name: 'Thanked kettle' }, 1, 'thanked');

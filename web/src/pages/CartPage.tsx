@@ -25,8 +25,13 @@ export function CartPage() {
     <>
       <h1>Cart</h1>
       <CartChanges changes={fresh.changes} />
+      {/* A reload shows the cart remembered in this browser: until the shop answered, its old prices and stock showed as
+          if current. Said while the shop is asked; the totals are marked busy. */}
+      <p className="hint" role="status">
+        {fresh.checking && 'Checking current prices and stock…'}
+      </p>
       <CartLines editable />
-      <section className="totals" aria-label="Totals">
+      <section className="totals" aria-label="Totals" aria-busy={fresh.checking || undefined}>
         {cartTotals(cart.lines).map((t) => (
           <p key={t.currency}>
             Total{mixed ? ` in ${t.currency}` : ''}: <strong>
@@ -130,6 +135,16 @@ export function CartLines({ editable }: { editable?: boolean }) {
                     if (q === 0) remove(l.productId);
                     else cart.setQuantity(l.productId, q);
                   }}
+                  // Text that is no quantity ("1o", nothing) is put back: said, not only redrawn (the cart and its order
+                  // keep the quantity shown).
+                  onRejected={(text) =>
+                    setSaid(
+                      <>
+                        {text ? `“${text}” is not a number of units` : 'Quantity was empty'}: <bdi>{l.name}</bdi> stays at {l.quantity.toLocaleString('en')}.
+                        {!text && ' Type 0 or press Remove to take it out.'}
+                      </>,
+                    )
+                  }
                 />
                 <button
                   type="button"
