@@ -609,6 +609,61 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a Category list that could not load says so by the filter, with a Try again that loads it and keeps the focus there; the products still show', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await newShopper();
+    let failing = true;
+    await page.route('**/product/categories*', (route) => (failing ? route.abort() : route.fallback()));
+    await page.goto('/');
+    await page.getByRole('link', { name: 'Mechanical Keyboard TKL' }).waitFor();
+    // The old page offered "All categories" alone and said nothing.
+    const said = page.getByRole('alert').filter({ hasText: 'The categories could not be loaded' });
+    await said.waitFor({ timeout: 30_000 });
+    failing = false;
+    const again = said.getByRole('button', { name: 'Try again' });
+    await again.focus();
+    await page.keyboard.press('Enter');
+    await page.getByLabel('Category').locator('option[value="books"]').waitFor({ state: 'attached' });
+    await said.waitFor({ state: 'detached' });
+    // The button went with the message: the focus is on the filter it was about, not the page's start.
+    await page.waitForFunction(() => document.activeElement === document.querySelector('select'));
+    await page.getByLabel('Category').selectOption('books');
+    await page.getByRole('link', { name: 'The Pragmatic Programmer' }).waitFor();
+    await assertAccessible(page, 'home with categories failed');
+    assert.ok(errors.every((e) => /Failed to fetch|net::ERR_FAILED/i.test(e)), errors.join('\n'));
+    await context.close();
+  });
+
+  test('a search typed in the shop is one history entry: Back goes to the shop as it was before the search (not the page before the shop), refining it adds none, and a category chosen is an entry too', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await newShopper();
+    await page.goto('/cart');
+    await page.goto('/');
+    await page.getByRole('link', { name: 'Mechanical Keyboard TKL' }).waitFor();
+    const entries = await page.evaluate(() => history.length);
+    await page.getByLabel('Search').fill('kett');
+    await page.waitForURL((u) => u.searchParams.get('q') === 'kett');
+    await page.getByLabel('Search').fill('kettle');
+    await page.waitForURL((u) => u.searchParams.get('q') === 'kettle');
+    assert.equal(await page.evaluate(() => history.length), entries + 1, 'one entry for the search, however refined');
+    await page.getByLabel('Category').selectOption('home');
+    await page.waitForURL((u) => u.searchParams.get('category') === 'home');
+    assert.equal(await page.evaluate(() => history.length), entries + 2, 'the category is an entry of its own');
+    await page.goBack();
+    await page.waitForURL((u) => u.pathname === '/' && u.searchParams.get('q') === 'kettle' && !u.searchParams.has('category'));
+    await page.goBack();
+    await page.waitForURL((u) => u.pathname === '/' && u.search === '');
+    await settledValue(page.getByLabel('Search'), '', 'Back empties the search field');
+    await page.getByRole('link', { name: 'Mechanical Keyboard TKL' }).waitFor();
+    // Searching again after Back is a new entry; Back then comes here again, not to the cart.
+    await page.getByLabel('Search').fill('lamp');
+    await page.waitForURL((u) => u.searchParams.get('q') === 'lamp');
+    await page.goBack();
+    await page.waitForURL((u) => u.pathname === '/' && u.search === '');
+    await page.goBack();
+    await page.waitForURL((u) => u.pathname === '/cart');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a cart reloaded says its prices and stock are being checked while the shop is asked (the total marked busy), then shows the current price', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ name: 'Reloaded vase', priceCents: 1500, stock: 5 });
     const { context, page, errors } = await newShopper();

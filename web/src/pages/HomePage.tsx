@@ -32,15 +32,22 @@ export function HomePage() {
   // The address changed the search, not typing (the brand link, Back, Forward): the field follows it. React's
   // pattern for adjusting state to a changed input, during the render.
   const [seenUrlQ, setSeenUrlQ] = useState(urlQ);
+  // The address's search changed by Back, Forward or a link: the next search typed is a new entry.
+  const ownEntry = useRef(false);
   if (urlQ !== seenUrlQ) {
     setSeenUrlQ(urlQ);
-    if (urlQ !== q) setText(urlQ);
+    if (urlQ !== q) {
+      setText(urlQ);
+      ownEntry.current = false;
+    }
   }
 
   useEffect(() => {
     document.title = 'Northwind Supply: shop';
   }, []);
-  // Typing writes the search to the address, once per new search: never back over an address that changed it.
+  // Typing writes the search to the address, once per new search: never back over an address that changed it. A
+  // search is one history entry: its first word adds one (Back is the shop as it was before it, not the page before
+  // the shop: the old address was replaced, and Back left the shop), and refining it while typing replaces that one.
   const written = useRef(q);
   useEffect(() => {
     if (q === written.current) return;
@@ -48,7 +55,9 @@ export function HomePage() {
     const next = new URLSearchParams(params);
     if (q) next.set('q', q);
     else next.delete('q');
-    if (next.toString() !== params.toString()) setParams(next, { replace: true });
+    if (next.toString() === params.toString()) return;
+    setParams(next, { replace: ownEntry.current });
+    ownEntry.current = true;
   }, [q, params, setParams]);
 
   const products = useInfiniteQuery({
@@ -106,7 +115,9 @@ export function HomePage() {
               const next = new URLSearchParams(params);
               if (e.target.value) next.set('category', e.target.value);
               else next.delete('category');
-              setParams(next, { replace: true });
+              // A category chosen is an entry of its own (Back undoes it), as a link to it is; a search typed next too.
+              setParams(next);
+              ownEntry.current = false;
             }}
           >
             <option value="">All categories</option>
@@ -118,6 +129,16 @@ export function HomePage() {
           </select>
         </div>
       </form>
+      {/* The categories failing alone left "All categories" the only choice, and nothing said why. With the whole
+          catalog failing, its own Try again asks for them too. */}
+      {categories.isError && !products.isError && (
+        <p className="error" role="alert">
+          The categories could not be loaded, so the Category filter has none.{' '}
+          <button type="button" className="link-button" onClick={() => void categories.refetch().then((r) => r.isSuccess && focusAfterRender(`[id="${categoryId}"]`))}>
+            Try again
+          </button>
+        </p>
+      )}
       <h2 className="visually-hidden">Products</h2>
       {/* Always present (also while loading), so the grid below never moves when the count appears; a search that
           finds nothing is said here too, so a screen reader typing in Search hears it (a message drawn apart was silent). */}
