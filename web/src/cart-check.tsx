@@ -20,6 +20,8 @@ export interface CartCheck {
   checking: boolean;
   /** What the last look changed (shown until the next one). */
   changes: CartChange[];
+  /** Whether the last look could not read some line's product (the shop unreachable): that line is as last seen. */
+  unchecked: boolean;
   /** Looks again, updates the cart, and answers what changed. */
   check(): Promise<CartChange[]>;
 }
@@ -30,6 +32,7 @@ export function useCartCheck(): CartCheck {
   lines.current = cart.lines;
   const [checking, setChecking] = useState(cart.lines.length > 0);
   const [changes, setChanges] = useState<CartChange[]>([]);
+  const [unchecked, setUnchecked] = useState(false);
   const check = useCallback(async () => {
     const before = lines.current;
     if (before.length === 0) return [];
@@ -37,6 +40,7 @@ export function useCartCheck(): CartCheck {
     // Written only if the shopper did not change the cart meanwhile (another tab, a click).
     if (lines.current === before && JSON.stringify(fresh.lines) !== JSON.stringify(before)) cart.replace(fresh.lines);
     setChanges(fresh.changes);
+    setUnchecked(fresh.unchecked > 0);
     return fresh.changes;
   }, [cart]);
   useEffect(() => {
@@ -47,7 +51,16 @@ export function useCartCheck(): CartCheck {
     };
     // Once per visit of the page (check is stable while the cart context is): a later look is the caller's.
   }, []);
-  return { checking, changes, check };
+  return { checking, changes, unchecked, check };
+}
+
+/** What the cart and checkout say of the look at the shop: under way, or that it could not be made. */
+export function checkWords(fresh: CartCheck): string | null {
+  return fresh.checking
+    ? 'Checking current prices and stock…'
+    : fresh.unchecked
+      ? 'The shop could not be reached to check current prices and stock, so your cart shows them as you last saw them. They are checked again when you place the order.'
+      : null;
 }
 
 /** The changes of the last look, as one alert; nothing when there were none. */

@@ -116,14 +116,17 @@ export type CartChange =
  * The cart brought up to date with the catalog: each line takes the product's current name, price, currency,
  * picture and stock (a quantity above the stock drops to it; none left or a product no longer sold removes the
  * line), and every change a shopper should see is listed. `current` answers null for a product that is gone
- * and throws when it cannot tell (the line stays as it was: the order service has the last word).
+ * and throws when it cannot tell (the line stays as it was: the order service has the last word); `unchecked`
+ * counts those lines.
  */
-export async function refreshCart(lines: readonly CartLine[], current: (productId: string) => Promise<CartProduct | null>): Promise<{ lines: CartLine[]; changes: CartChange[] }> {
+export async function refreshCart(lines: readonly CartLine[], current: (productId: string) => Promise<CartProduct | null>): Promise<{ lines: CartLine[]; changes: CartChange[]; unchecked: number }> {
   const looked = await Promise.all(lines.map(async (l) => ({ line: l, product: await current(l.productId).then((p) => ({ p }), () => null) })));
   const changes: CartChange[] = [];
   const next: CartLine[] = [];
+  let unchecked = 0;
   for (const { line, product } of looked) {
     if (!product) {
+      unchecked++;
       next.push(line);
       continue;
     }
@@ -139,5 +142,5 @@ export async function refreshCart(lines: readonly CartLine[], current: (productI
     if (quantity < line.quantity) changes.push({ kind: 'stock', productId: p.id, name: p.name, from: line.quantity, to: quantity });
     if (quantity > 0) next.push({ productId: line.productId, name: p.name, priceCents: p.priceCents, currency: p.currency, imageUrl: p.imageUrl, stock: p.stock, quantity });
   }
-  return { lines: next, changes };
+  return { lines: next, changes, unchecked };
 }

@@ -687,6 +687,26 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a cart whose products cannot be read when it opens (the shop unreachable) says its prices and stock are as last seen, on the cart and at checkout, not shown as if current', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Unchecked bowl', stock: 5 });
+    const { context, page, errors } = await newShopper();
+    await addToCart(page, product, 1);
+    await page.route(new RegExp(`/product/${product.id}$`), (route) => route.abort());
+    const unchecked = 'The shop could not be reached to check current prices and stock, so your cart shows them as you last saw them. They are checked again when you place the order.';
+    await page.goto('/cart');
+    // The old cart showed the copy kept in this browser and said nothing of it.
+    await page.getByRole('status').filter({ hasText: unchecked }).waitFor({ timeout: 30_000 });
+    await page.goto('/checkout');
+    await page.getByRole('status').filter({ hasText: unchecked }).waitFor({ timeout: 30_000 });
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.goto('/cart');
+    await page.getByLabel('Quantity of Unchecked bowl').waitFor();
+    await page.waitForLoadState('networkidle');
+    assert.equal(await page.getByText(unchecked).count(), 0, 'said only while it could not be checked');
+    assert.ok(errors.every((e) => /Failed to fetch|net::ERR_FAILED/i.test(e)), errors.join('\n'));
+    await context.close();
+  });
+
   test('a cart quantity typed as no number ("1o", a cleared field) is put back when left and the cart says why in its live region; the field is marked invalid meanwhile, and the order takes the quantity shown', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ name: 'Typo cup', stock: 5 });
     const { context, page, errors } = await newShopper();

@@ -99,6 +99,7 @@ describe('refreshCart', () => {
     });
     assert.deepEqual(lines, cart);
     assert.deepEqual(changes, []);
+    assert.equal((await refreshCart(cart, async () => Promise.reject(new Error('503')))).unchecked, 2, 'both lines unchecked');
   });
 
   it('whatever the catalog says, the result is a valid cart whose lines it changed are listed (property)', async () => {

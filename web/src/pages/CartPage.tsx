@@ -2,7 +2,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { MAX_QUANTITY, cartTotals, cartUnits, isMixedCurrency } from '../cart.js';
 import { countOf } from '../count.js';
-import { CartChanges, useCartCheck } from '../cart-check.js';
+import { CartChanges, checkWords, useCartCheck } from '../cart-check.js';
 import { Money, ProductImage, QuantityInput, focusAfterRender } from '../components.js';
 import { EmptyCart, lineLabels } from '../page-parts.js';
 import { useCart } from '../state.js';
@@ -26,9 +26,9 @@ export function CartPage() {
       <h1>Cart</h1>
       <CartChanges changes={fresh.changes} />
       {/* A reload shows the cart remembered in this browser: until the shop answered, its old prices and stock showed as
-          if current. Said while the shop is asked; the totals are marked busy. */}
+          if current. Said while the shop is asked (the totals are marked busy), and when it could not be. */}
       <p className="hint" role="status">
-        {fresh.checking && 'Checking current prices and stock…'}
+        {checkWords(fresh)}
       </p>
       <CartLines editable />
       <section className="totals" aria-label="Totals" aria-busy={fresh.checking || undefined}>

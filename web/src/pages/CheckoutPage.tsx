@@ -4,7 +4,7 @@ import { Link, useNavigate, useOutletContext } from 'react-router';
 import { hasAccessToken, orderApi } from '../api/client.js';
 import { cartTotals, isMixedCurrency, orderItems, parseCart, type CartLine } from '../cart.js';
 import { checkoutInFlight, contentHash, placeOrder, withoutOrdered, type ShortItem } from '../checkout.js';
-import { CartChanges, useCartCheck } from '../cart-check.js';
+import { CartChanges, checkWords, useCartCheck } from '../cart-check.js';
 import { Loading, Money, focusAfterRender } from '../components.js';
 import { EmptyCart, WaitingForSession } from '../page-parts.js';
 import { countOf } from '../count.js';
@@ -258,7 +258,7 @@ export function CheckoutPage() {
               </strong>
             </p>
           ))}
-          <p className="hint">{fresh.checking ? 'Checking current prices and stock…' : 'Prices and stock are checked again when you place the order.'}</p>
+          <p className="hint" role="status">{checkWords(fresh) ?? 'Prices and stock are checked again when you place the order.'}</p>
           <CartChanges changes={fresh.changes} />
         </section>
         {auth.status === 'loading' ? (
