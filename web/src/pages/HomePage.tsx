@@ -132,12 +132,12 @@ export function HomePage() {
       {/* The categories failing alone left "All categories" the only choice, and nothing said why. With the whole
           catalog failing, its own Try again asks for them too. */}
       {categories.isError && !products.isError && (
-        <p className="error" role="alert">
-          The categories could not be loaded, so the Category filter has none.{' '}
-          <button type="button" className="link-button" onClick={() => void categories.refetch().then((r) => r.isSuccess && focusAfterRender(`[id="${categoryId}"]`))}>
+        <div className="filters-error" role="alert">
+          <p className="error">The categories could not be loaded, so the Category filter has none.</p>
+          <button type="button" onClick={() => void categories.refetch().then((r) => r.isSuccess && focusAfterRender(`[id="${categoryId}"]`))}>
             Try again
           </button>
-        </p>
+        </div>
       )}
       <h2 className="visually-hidden">Products</h2>
       {/* Always present (also while loading), so the grid below never moves when the count appears; a search that
