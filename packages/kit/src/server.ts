@@ -6,6 +6,7 @@ import { BODY_LIMIT } from './body-limit.js';
 import { loggedError } from './error-log.js';
 import { MAX_HEADER_LINES } from './header-lines.js';
 import type { Metrics } from './metrics.js';
+import { noteRouteSegments } from './path-redaction.js';
 import type { ProxyTrust } from './proxy-trust.js';
 import { faultSwitch } from './plugins/fault-switch.js';
 import { health } from './plugins/health.js';
@@ -172,6 +173,9 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) served.add(method);
     notePageRoute(app.server, route.config);
+    // Every route's, the kit's own (/metrics, /livez...) too: the only segments a request no route took keeps in the
+    // path its log line and span hold (path-redaction.ts).
+    noteRouteSegments(route.url);
   });
   app.server.on('connect', (req: IncomingMessage, socket: Socket) => writeRawProblem(socket, 405, 'method-not-allowed', 'CONNECT is not served here', `Allow: ${allowHeader(served)}`, req));
 

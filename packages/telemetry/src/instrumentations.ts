@@ -7,7 +7,8 @@ import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
-import { dropTraceHeaders, needsRedaction, pathOf, redactedUrl, redactedUserAgent, sqlOperationName, userAgentOf } from './redaction.js';
+import { pathOf } from '@ecommerce/kit/request-target';
+import { dropTraceHeaders, needsRedaction, redactedUrl, redactedUserAgent, sqlOperationName, userAgentOf } from './redaction.js';
 import { INSTRUMENTATION_NAMES, type InstrumentationName } from './tracing-env.js';
 
 /** Probes and scrapes: a trace each every few seconds would bury the requests. */

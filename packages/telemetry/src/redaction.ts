@@ -1,5 +1,6 @@
 // What the instrumentations would record verbatim and we record scrubbed: query-string values (a token or
 // an email can ride in one), URL user info, and a traceparent a caller set by hand (the span's own wins).
+import { redactedPath } from '@ecommerce/kit/path-redaction';
 
 /** The headers the propagators (W3C Trace Context and Baggage, the SDK's default) write on every outgoing call. */
 const TRACE_HEADERS = new Set(['traceparent', 'tracestate', 'baggage']);
@@ -11,45 +12,33 @@ const TRACE_HEADERS = new Set(['traceparent', 'tracestate', 'baggage']);
  */
 const NAME_LIKE_KEY = /^[A-Za-z][A-Za-z_-]{0,31}$/;
 
-/** A path segment kept as it is: a name (letters, `.`, `_`, `-`, at most 32), a UUID (the platform's ids) or a number. */
-const KEPT_SEGMENT = /^(?:[A-Za-z.][A-Za-z._-]{0,31}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\d{1,20})$/;
-
 /**
- * The path with every segment that is neither a name, a UUID nor a number replaced by REDACTED: a route's parameter
- * is what a client put there (`/product/<token>` is answered 400, and its span held the token), and the gateway's
- * proxy calls carry the client's whole path (`/user/<token>` of a 404) in their url.full.
+ * An outgoing call's path as its client span holds it: the kit's rule for a routed request's path (path-redaction.ts;
+ * the request log's too), for its segments are another service's route parameters. The gateway's proxy calls carry the
+ * client's whole path (`/user/<token>` of a 404) in their url.full.
  */
-export function redactedPath(path: string): string {
-  return path
-    .split('/')
-    .map((segment) => (segment === '' || KEPT_SEGMENT.test(segment) ? segment : 'REDACTED'))
-    .join('/');
+function redactedCallPath(path: string): string {
+  return redactedPath(path, true);
 }
 
 /** Whether redactedUrl would change anything (the instrumentation's own url.full is then kept: no parse per call). */
 export function needsRedaction(path: string, origin: string): boolean {
-  return path.includes('?') || origin.includes('@') || redactedPath(path) !== path;
+  return path.includes('?') || origin.includes('@') || redactedCallPath(path) !== path;
 }
 
 /**
- * The URL without user info, its path as redactedPath leaves it, each query value replaced by REDACTED (the keys
+ * The URL without user info, its path redacted (redactedCallPath), each query value replaced by REDACTED (the keys
  * that are names stay: they say what was asked).
  */
 export function redactedUrl(url: URL): { full: string; query: string } {
   const copy = new URL(url);
   copy.username = '';
   copy.password = '';
-  copy.pathname = redactedPath(copy.pathname);
+  copy.pathname = redactedCallPath(copy.pathname);
   const keys = [...copy.searchParams.keys()];
   copy.search = '';
   for (const key of keys) copy.searchParams.append(NAME_LIKE_KEY.test(key) ? key : 'REDACTED', 'REDACTED');
   return { full: copy.toString(), query: copy.search };
-}
-
-/** The path of a request target, without its query string. */
-export function pathOf(target: string): string {
-  const q = target.indexOf('?');
-  return q === -1 ? target : target.slice(0, q);
 }
 
 /**

@@ -13,12 +13,13 @@ import { context, diag, DiagLogLevel, type Context, type DiagLogger, type Span a
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { detectResources, envDetector, hostDetector, osDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import { noteRouteSegments } from '@ecommerce/kit/path-redaction';
 import { tracedInstrumentations } from './instrumentations.js';
 import { settleServerSpanStatus } from './server-span-status.js';
 import { tracePropagator } from './trace-context-propagator.js';
 import { ErrorMessageSpanProcessor } from './error-messages.js';
 import { ErrorTypeSpanProcessor } from './span-error-type.js';
-import { addRouteSegments, UnroutedPathSpanProcessor } from './unrouted-path.js';
+import { noteAnsweredUnrouted, UnroutedPathSpanProcessor } from './unrouted-path.js';
 import { batchProcessorConfig, instrumentationChoice, logLevelChoice, otlpHeadersCheck, resourceAttributesProblem, samplerName, type ExporterProtocol } from './tracing-env.js';
 
 // No ESM loader (module.register + import-in-the-middle): every patched module is reached through a
@@ -50,6 +51,8 @@ function programVersion(): string | undefined {
 
 interface OtelRequest {
   opentelemetry?: () => { context?: Context; span?: ApiSpan };
+  /** No route answers the request (Fastify's: routeOptions.url is undefined), read without building routeOptions. */
+  is404: boolean;
 }
 
 interface FastifyLike {
@@ -66,7 +69,8 @@ interface FastifyLike {
  * status follows the answer's (server-span-status.ts): an instance onSend hook runs after @fastify/otel's
  * onError and before its route onSend ends the span; (3) the spans still batched are flushed when the app
  * closes (the kit's shutdown path, before process.exit); (4) its routes' static segments are noted, the only ones
- * a server span of a request no route took keeps in its url.path (unrouted-path.ts).
+ * a server span of a request no route answered keeps in its url.path (unrouted-path.ts), and a request a route handed
+ * to the not-found handler is noted as one.
  */
 function attachToFastifyApps(provider: NodeTracerProvider): void {
   diagnosticsChannel.subscribe('fastify.initialization', (message) => {
@@ -78,12 +82,16 @@ function attachToFastifyApps(provider: NodeTracerProvider): void {
     });
     fastify.addHook('onSend', (request, reply, payload, done) => {
       const span = request.opentelemetry?.().span;
-      if (span) settleServerSpanStatus(span, reply.statusCode);
+      if (span) {
+        settleServerSpanStatus(span, reply.statusCode);
+        // A route that handed the request to the not-found handler: its url.path is a 404's (unrouted-path.ts).
+        if (request.is404) noteAnsweredUnrouted(span);
+      }
       done(null, payload);
     });
     fastify.addHook('onClose', () => flushForShutdown(provider));
-    // The names a request's path may show when no route took it (unrouted-path.ts).
-    fastify.addHook('onRoute', (route) => addRouteSegments(route.url));
+    // The names a request's path may show when no route took it (the kit's path-redaction.ts).
+    fastify.addHook('onRoute', (route) => noteRouteSegments(route.url));
   });
 }
 

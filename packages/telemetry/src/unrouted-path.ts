@@ -1,28 +1,24 @@
-// `url.path` of a request no route took (a 404, or one the router refused: a badly encoded path, a parameter
-// too long), as recorded on its server span: the path a client typed is no route's, so nothing says which of its
-// segments are names and which are values, and a client may put anything in it (a token, an email, a reset
-// link pasted into the wrong URL; a path parameter of 150 characters). Such a span keeps only the segments that
-// are a static segment of some route this process serves (`/user/REDACTED` for `/user/<token>`, `/REDACTED` for
-// `/.env`), at most 16 of them: what was asked stays readable (which service, which resource), no value does. A
-// routed request's url.path keeps its parameters only when they are names, UUIDs or numbers (redaction.ts
-// redactedPath): `/product/<token>` is routed, and answered 400.
+// `url.path` of a server span: the path a client sent, redacted by the kit's rule (packages/kit/src/path-redaction.ts),
+// the one the request's log line holds too. A request no route answered (a 404, one the router refused: a badly encoded
+// path, a parameter too long) keeps only the segments that are a static segment of some route this process serves
+// (`/user/REDACTED` for `/user/<token>`, `/REDACTED` for `/.env`): nothing says which of its segments are names and
+// which are values, and a client may put anything there. A routed request's keeps its parameters when they are names,
+// UUIDs or numbers: `/product/<token>` is routed, and answered 400. At most 16 segments either way.
 import { SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-node';
-import { pathOf, redactedPath } from './redaction.js';
+import { redactedPath } from '@ecommerce/kit/path-redaction';
+import { pathOf } from '@ecommerce/kit/request-target';
 
-const MAX_SEGMENTS = 16;
-const knownSegments = new Set<string>();
+/**
+ * Server spans whose request a route handed to the not-found handler (reply.callNotFound: the gateway's storefront
+ * wildcard for what is no page): @fastify/otel set their http.route when the request came in, but no route answered
+ * them, and their log line says `unmatched`.
+ */
+const answeredUnrouted = new WeakSet<object>();
 
-/** Records the static segments of a route's URL template (`/order/:id/cancel`: `order`, `cancel`). */
-export function addRouteSegments(url: string): void {
-  for (const segment of url.split('/')) if (segment && !segment.includes(':') && !segment.includes('*')) knownSegments.add(segment);
-}
-
-/** The path with every segment that is no route's static segment replaced by REDACTED (see the file's head). */
-export function unroutedPath(path: string, known: ReadonlySet<string> = knownSegments): string {
-  const segments = path.split('/');
-  const kept = segments.slice(0, MAX_SEGMENTS + 1).map((segment) => (segment === '' || known.has(segment) ? segment : 'REDACTED'));
-  return segments.length > MAX_SEGMENTS + 1 ? `${kept.join('/')}/...` : kept.join('/');
+/** Notes that no route answered the request of this server span (its http.route notwithstanding). */
+export function noteAnsweredUnrouted(span: object): void {
+  answeredUnrouted.add(span);
 }
 
 export class UnroutedPathSpanProcessor implements SpanProcessor {
@@ -51,7 +47,6 @@ export class UnroutedPathSpanProcessor implements SpanProcessor {
 function rewrite(span: Span & Pick<ReadableSpan, 'attributes' | 'kind'>): void {
   const target = span.attributes['url.path'];
   if (span.kind !== SpanKind.SERVER || typeof target !== 'string') return;
-  const path = pathOf(target);
-  // A routed request: its parameters are kept when they are names, UUIDs or numbers (redaction.ts).
-  span.setAttribute('url.path', span.attributes['http.route'] === undefined ? unroutedPath(path) : redactedPath(path));
+  const routed = span.attributes['http.route'] !== undefined && !answeredUnrouted.has(span);
+  span.setAttribute('url.path', redactedPath(pathOf(target), routed));
 }

@@ -41,6 +41,8 @@ describe('hostile trace headers and secrets, traced through the gateway and dire
   /** The answers to requests that met a database fault (each must be a 500: the fault was met). */
   const dbFault5xx: number[] = [];
   const logLines: string[] = [];
+  /** The traces of the requests to fast-check's hostile paths, and the path each sent. */
+  const pathTraces = new Map<string, string>();
   const earlySent: { name: string; via: string; status: number; traceresponse: string | undefined; caller: { traceId: string; spanId: string } }[] = [];
 
   before(async () => {
@@ -190,6 +192,29 @@ describe('hostile trace headers and secrets, traced through the gateway and dire
         secretTraces.push(TRACERESPONSE.exec(res.headers.get('traceresponse') ?? '')?.[1] ?? '');
       }
     }
+    // Paths fast-check makes of what a client may put in one (secrets, route names, names, UUIDs, numbers, empty
+    // segments, up to 31 segments), under each service's prefix: routed (a parameter, the gateway's proxy wildcard) or
+    // not (a 404). Their log lines and server spans are compared below.
+    const pathSegment = fc.oneof(
+      fuzzSecret.map(encodeURIComponent),
+      fc.constantFrom('user', 'product', 'order', 'internal', 'reservations', 'stock', 'cancel', 'me', 'users', 'metrics', 'livez', 'readyz', '.well-known', 'jwks.json', 'oauth', 'token', ''),
+      fc.uuid(),
+      fc.stringMatching(/^[0-9]{1,24}$/),
+      fc.stringMatching(/^[A-Za-z][A-Za-z._-]{0,40}$/),
+      fc.string({ maxLength: 12 }).map(encodeURIComponent),
+    );
+    const hostilePaths = fc.sample(fc.tuple(fc.constantFrom('user', 'product', 'order', 'internal', 'metrics'), fc.array(pathSegment, { maxLength: 30, size: 'max' })), 40);
+    for (const [first, rest] of hostilePaths) {
+      const path = `/${[first, ...rest].join('/')}`;
+      const owner = first === 'user' ? stack.urls.user : first === 'order' ? stack.urls.order : stack.urls.product;
+      for (const base of [gw, owner]) {
+        const traceId = hex(16);
+        const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${accessToken}`, traceparent: `00-${traceId}-${hex(8)}-01` } });
+        await res.arrayBuffer();
+        if (res.status >= 500) fuzz5xx.push(`GET ${path} via ${base === gw ? 'gateway' : 'direct'}: ${res.status}`);
+        pathTraces.set(traceId, path);
+      }
+    }
     // Requests refused early, by Node, the kit's guards or Fastify: each answered one gets its server span.
     const big = JSON.stringify({ email: 'a@b.test', password: 'x'.repeat(200_000) });
     const early: [string, string][] = [
@@ -253,7 +278,7 @@ describe('hostile trace headers and secrets, traced through the gateway and dire
     }
     const traceIdOf = (x: Sent) => TRACERESPONSE.exec(x.traceresponse ?? '')?.[1];
     await stack.receiver
-      .waitFor((all) => secretTraces.every((id) => all.some((span) => span.traceId === id && span.kind === SERVER)) && sent.every((x) => all.some((span) => span.traceId === traceIdOf(x) && span.kind === SERVER && span.service === 'product')), 20_000)
+      .waitFor((all) => [...secretTraces, ...pathTraces.keys()].every((id) => all.some((span) => span.traceId === id && span.kind === SERVER)) && sent.every((x) => all.some((span) => span.traceId === traceIdOf(x) && span.kind === SERVER && span.service === 'product')), 20_000)
       .catch(() => undefined);
     await new Promise((r) => setTimeout(r, 500));
   });
@@ -312,6 +337,25 @@ describe('hostile trace headers and secrets, traced through the gateway and dire
     assert.ok(unhandled.some((err) => err.code === '23514' && err.constraint === 'hostile_name' && err.table === 'users' && err.detail === undefined), JSON.stringify(unhandled).slice(0, 1500));
     assert.ok(unhandled.some((err) => err.code === 'P0001' && err.message === 'account REDACTED is refused'), JSON.stringify(unhandled).slice(0, 1500));
     assert.ok(logLines.some((line) => line.includes('"msg":"request"') && line.includes('REDACTED')), 'a request line with a redacted path');
+  });
+
+  it('then each request\'s log line holds the path its server span\'s url.path holds, whatever a client put in the path', () => {
+    const lines = logLines
+      .filter((line) => line.includes('"msg":"request"'))
+      .map((line) => JSON.parse(line.slice(line.indexOf(' ') + 1)) as { msg?: string; traceId?: string; spanId?: string; route?: string; path?: string })
+      .filter((line) => line.msg === 'request' && line.traceId !== undefined && pathTraces.has(line.traceId));
+    const compared: string[] = [];
+    const differ: string[] = [];
+    for (const line of lines) {
+      const span = stack.receiver.spans.find((sp) => sp.traceId === line.traceId && sp.spanId === line.spanId && sp.kind === SERVER);
+      // Probes and scrapes are not traced (instrumentations.ts).
+      if (!span && ['/livez', '/readyz', '/metrics'].includes(pathTraces.get(line.traceId!) ?? '')) continue;
+      const urlPath = span?.attributes['url.path'];
+      compared.push(line.traceId!);
+      if (urlPath !== line.path) differ.push(`${span?.service ?? 'no span'} (route ${line.route}): log ${line.path}, span ${String(urlPath)}`);
+    }
+    assert.deepEqual(differ, []);
+    assert.ok(new Set(compared).size >= pathTraces.size * 0.9, `${new Set(compared).size} of ${pathTraces.size} traces compared`);
   });
 
   it('then every request refused early is answered 4xx with a traceresponse, and one sampled names an exported server span with its status (no span only for a 431: Node answers it)', () => {

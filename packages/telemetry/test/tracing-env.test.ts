@@ -2,9 +2,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { pathOf } from '@ecommerce/kit';
 import { envDetector } from '@opentelemetry/resources';
 import { redactedUserAgent, userAgentOf } from '../src/redaction.js';
-import { batchProcessorConfig, dropTraceHeaders, resourceAttributesProblem, exporterChoice, instrumentationChoice, pathOf, redactedUrl, sqlOperationName, tracingDecision } from '../src/index.js';
+import { batchProcessorConfig, dropTraceHeaders, resourceAttributesProblem, exporterChoice, instrumentationChoice, redactedUrl, sqlOperationName, tracingDecision } from '../src/index.js';
 
 describe('tracingDecision', () => {
   it('is off without an endpoint, with OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none', () => {

@@ -1,15 +1,16 @@
 // A request no route takes (a 404) records its path on the server span: a client may put anything there (a token,
 // an email, a reset link pasted into the wrong URL), and before, url.path held it verbatim. Now such a span keeps
-// only the segments that are static segments of the process's routes (src/unrouted-path.ts).
+// only the segments that are static segments of the process's routes (src/unrouted-path.ts, the kit's path-redaction.ts).
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { redactedPath } from '@ecommerce/kit/path-redaction';
 import { SpanKind } from '@opentelemetry/api';
 import type { Span } from '@opentelemetry/sdk-trace-node';
-import { startOtlpReceiver, unroutedPath } from '../src/index.js';
+import { startOtlpReceiver } from '../src/index.js';
 import { tracedInstrumentations } from '../src/instrumentations.js';
 import { UnroutedPathSpanProcessor } from '../src/unrouted-path.js';
 
@@ -46,6 +47,9 @@ const secret = fc.oneof(
   fc.emailAddress().filter((e) => e.length >= 8),
   fc.string({ minLength: 8, maxLength: 30 }),
 );
+
+/** A request no route took: the kit's rule keeps only the known segments (packages/kit/src/path-redaction.ts). */
+const unroutedPath = (path: string, known: ReadonlySet<string>) => redactedPath(path, false, known);
 
 describe('unroutedPath', () => {
   it('keeps the known static segments and the slashes, replaces every other segment', () => {

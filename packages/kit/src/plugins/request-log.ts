@@ -1,16 +1,14 @@
 // One log line per request, written when it is answered (Fastify's own two request lines are off).
 import fp from 'fastify-plugin';
 import { OPERATIONAL_PATHS } from '../operational-paths.js';
-import { addStaticSegments, loggedPath, pathOf } from '../request-target.js';
+import { redactedPath } from '../path-redaction.js';
+import { pathOf } from '../request-target.js';
 import { KIT_PLUGINS } from './names.js';
 
 const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 
 export const requestLog = fp(
   async (app) => {
-    // The static segments of the routes added from here on: the only ones a request no route took keeps in its path.
-    const known = new Set<string>();
-    app.addHook('onRoute', (route) => addStaticSegments(known, route.url));
     app.addHook('onResponse', (request, reply, done) => {
       // Built only when its level is enabled (it is the hottest allocation here). A 503 is expected (a
       // dependency is down, the service is draining) and says so to the client: warn. A 501 or 505 answers what
@@ -29,8 +27,9 @@ export const requestLog = fp(
             spanId: request.trace?.spanId,
             method: request.method,
             route,
-            // Never the path as sent (nor its query string): a token or an email in it is REDACTED (loggedPath).
-            path: loggedPath(pathOf(request.url), routed !== undefined, known),
+            // Never the path as sent (nor its query string): a token or an email in it is REDACTED, as in the
+            // request's span (path-redaction.ts).
+            path: redactedPath(pathOf(request.url), routed !== undefined),
             status,
             durationMs: Math.round(reply.elapsedTime * 100) / 100,
             userId: request.user?.id,
