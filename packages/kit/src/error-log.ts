@@ -4,17 +4,8 @@
 // <password hash>, ...)`) or the duplicate key (`Key (email)=(<email>) already exists.`), its `where` the JSON or
 // the statement it was reading, and its message may quote a value (`invalid input syntax for type uuid: "<value>"`,
 // a function's RAISE naming the row's email). A span keeps an error's message by the same rule
-// (packages/telemetry/src/error-messages.ts).
-/**
- * A word of a message kept as it is: a name (letters, `.`, `_`, `-`, at most 64), a number (digits and dots: a count, a
- * port, an address), a SQLSTATE or a UUID (the platform's ids). Anything else (a word with a digit and a letter, an
- * `@`, `%`, `+`...) is REDACTED: every token and email this platform makes or takes is such a word.
- */
-const KEPT_WORD = /^(?:[\p{L}_.-]{1,64}|\d[\d.]{0,39}|[0-9A-Z]{5}|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$/u;
-/** The words of a message: what lies between white space, quotes, brackets and the punctuation that joins a value to its name. */
-const WORD = /[^\s"'`()[\]{}<>,;:=/\\]+/g;
-/** A stack's frame line (`    at fn (file:line:column)`): the code's, kept. */
-const FRAME = /^\s+at /;
+// (packages/telemetry/src/error-messages.ts), the one of error-text.ts.
+import { redactedErrorText, redactedStack } from './error-text.js';
 
 /**
  * The fields of an error a log line keeps beside its type, message and stack: codes and the names of what failed
@@ -22,18 +13,6 @@ const FRAME = /^\s+at /;
  * peer service's), never a value.
  */
 const KEPT_FIELDS = ['code', 'errno', 'syscall', 'severity', 'schema', 'table', 'column', 'dataType', 'constraint', 'routine', 'statusCode', 'peer', 'kind'] as const;
-
-/** The message with each word that is neither a name, a number nor an id replaced by REDACTED. */
-function redactedErrorText(message: string): string {
-  return message.replace(WORD, (word) => (KEPT_WORD.test(word) ? word : 'REDACTED'));
-}
-
-function redactedStack(stack: string): string {
-  return stack
-    .split('\n')
-    .map((line) => (FRAME.test(line) ? line : redactedErrorText(line)))
-    .join('\n');
-}
 
 export interface LoggedError {
   type: string;

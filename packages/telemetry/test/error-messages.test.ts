@@ -5,7 +5,8 @@ import { after, describe, it } from 'node:test';
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-node';
 import fc from 'fast-check';
-import { ErrorMessageSpanProcessor, redactedErrorMessage } from '../src/error-messages.js';
+import { redactedErrorText as redactedErrorMessage } from '@ecommerce/kit/error-text';
+import { ErrorMessageSpanProcessor } from '../src/error-messages.js';
 import { ErrorTypeSpanProcessor } from '../src/span-error-type.js';
 
 const exporter = new InMemorySpanExporter();

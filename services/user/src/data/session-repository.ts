@@ -57,7 +57,7 @@ const LOCK_USER_FAMILIES = `SELECT ${FAMILY_LOCK}
  * long as the token it issued is unused: the client's retry of an answer it lost. Two minutes hold the web app's
  * retries (the next page's load, its 2, 4, 8... s backoff), and bound what a copy of a request is worth.
  */
-export const REFRESH_RETRY_WINDOW_SECONDS = 120;
+const REFRESH_RETRY_WINDOW_SECONDS = 120;
 
 /** Login sessions: refresh tokens (only their SHA-256 is stored), grouped in families, one per login. */
 export class SessionRepository {
