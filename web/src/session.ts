@@ -236,6 +236,9 @@ export async function restoreSession(): Promise<Restored> {
 
 export async function signIn(email: string, password: string): Promise<SessionUser> {
   const data = ok(await userApi.POST('/user/login', { body: { email, password, refreshTokenIn: 'cookie' } }));
+  // A new session (a new cookie): a key kept for an unanswered refresh of the last one (another user's, on a shared
+  // computer) names nothing of it, and sent with its first refresh would leave that refresh less of the retry window.
+  refreshKey.done();
   setAccessToken(data.accessToken);
   hint.set(true);
   restoring = false;

@@ -192,6 +192,19 @@ describe('a refresh whose answer was lost is sent again with its Idempotency-Key
     assert.notEqual(refreshKeys[1], 'too-old');
   });
 
+  it("when someone signs in while the last session's unanswered refresh key is kept (a shared computer: the last user's page went mid-refresh), then the new session's first refresh sends a new key, not the leftover", async () => {
+    // The leftover names a refresh of the last session's token: nothing of the new session. Sent with the new token it
+    // would name that session's first rotation, retryable only for what is left of the leftover's 100 s.
+    stored.delete(SESSION_HINT_KEY);
+    stored.set('ecommerce.refresh-key', JSON.stringify({ key: 'left-by-the-last-user', at: Date.now() - 90_000 }));
+    userService({ '/user/token/refresh': [200], '/user/me': [200], '/user/login': [200] });
+    await signIn('bob@example.test', 'correct-horse-9');
+    forgetSession();
+    assert.equal((await restoreSession()).status, 'signed-in');
+    assert.equal(refreshKeys.length, 1);
+    assert.notEqual(refreshKeys[0], 'left-by-the-last-user');
+  });
+
   it('when a refresh is refused (401), then its key goes with the session', async () => {
     userService({ '/user/token/refresh': [401], '/user/me': [200] });
     assert.equal((await restoreSession()).status, 'anonymous');
