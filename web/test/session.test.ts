@@ -205,6 +205,23 @@ describe('a refresh whose answer was lost is sent again with its Idempotency-Key
     assert.notEqual(refreshKeys[0], 'left-by-the-last-user');
   });
 
+  it('when localStorage refuses the key (full, or storage off for the site), then the refresh goes all the same, with a key, as before the retry existed', async () => {
+    const storage = globalThis.localStorage as unknown as { setItem(k: string, v: string): void };
+    const setItem = storage.setItem;
+    storage.setItem = (k: string, v: string) => {
+      if (k === 'ecommerce.refresh-key') throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      setItem(k, v);
+    };
+    try {
+      userService({ '/user/token/refresh': [200], '/user/me': [200] });
+      assert.equal((await restoreSession()).status, 'signed-in');
+      assert.equal(refreshKeys.length, 1);
+      assert.match(String(refreshKeys[0]), /^[0-9a-f-]{36}$/);
+    } finally {
+      storage.setItem = setItem;
+    }
+  });
+
   it('when a refresh is refused (401), then its key goes with the session', async () => {
     userService({ '/user/token/refresh': [401], '/user/me': [200] });
     assert.equal((await restoreSession()).status, 'anonymous');
