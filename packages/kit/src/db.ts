@@ -7,6 +7,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Metrics } from './metrics.js';
 import { startupWaitReason } from './db-errors.js';
 import { errorCode } from './errors.js';
+import { loggedMessage } from './error-log.js';
 
 // Return BIGINT (int8) columns as JS numbers: our counts and cents stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -129,13 +130,13 @@ export class Database implements Queryable {
       keepAliveInitialDelayMillis: 10_000,
     });
     // An idle client losing its server (restart, failover) must not crash the process.
-    this.pool.on('error', (err) => opts.logger?.warn({ code: errorCode(err), msg: err.message }, 'idle database client error'));
+    this.pool.on('error', (err) => opts.logger?.warn({ code: errorCode(err), detail: loggedMessage(err) }, 'idle database client error'));
     // Nor may a checked-out one: pg-pool removes its error listener while a client is lent out, and the
     // server dying between two queries (or during a transaction's HTTP call) then emitted an unhandled
     // 'error' that took the process down. The query in flight (or the next one) fails instead, that error
     // discards the client on release, and the request is answered 503.
     this.pool.on('connect', (client) => {
-      client.on('error', (err) => opts.logger?.warn({ code: errorCode(err), msg: err.message }, 'database connection lost'));
+      client.on('error', (err) => opts.logger?.warn({ code: errorCode(err), detail: loggedMessage(err) }, 'database connection lost'));
     });
     const pool = this.pool;
     opts.metrics.gauge('db_client_connection_count', 'Connections in the pool by state.', ['state'], function () {
@@ -206,7 +207,7 @@ export class Database implements Queryable {
   async withSessionLock<T>(key: number, fn: () => Promise<T>): Promise<T | null> {
     // The pool's own settings (server, role, search_path, timeouts, keep-alive), for one more connection.
     const client = new pg.Client(this.pool.options);
-    client.on('error', (err) => this.opts.logger?.warn({ code: errorCode(err), msg: err.message }, 'database connection lost'));
+    client.on('error', (err) => this.opts.logger?.warn({ code: errorCode(err), detail: loggedMessage(err) }, 'database connection lost'));
     try {
       await client.connect().catch(rejectedConnection);
       const lock = await this.run<{ got: boolean }>(client, 'kit_session_lock', 'SELECT pg_try_advisory_lock($1) AS got', [key]);

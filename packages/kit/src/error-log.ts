@@ -51,3 +51,14 @@ export function loggedError(err: Error): LoggedError {
   if (err instanceof AggregateError) kept.aggregateErrors = (err.errors as unknown[]).map((e) => loggedError(e as Error));
   return kept;
 }
+
+/**
+ * An error's words for a log line's own field (`detail`, `reason`) where the whole `{ err }` is not wanted (a warning
+ * said once an outage, without its stack): its message and its causes', by the rule of error-text.ts, as `err.message`
+ * would be written. A string made from an error's message (a reason handed along) is redacted alike: a PostgreSQL
+ * message quoting a row's email, an upstream error quoting a token, never reach the line.
+ */
+export function loggedMessage(err: unknown): string {
+  if (err instanceof Error) return loggedError(err).message;
+  return redactedErrorText(typeof err === 'string' ? err : String(err));
+}

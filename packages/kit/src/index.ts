@@ -6,6 +6,7 @@ import './plugins/preconditions.js';
 import '@fastify/swagger';
 
 export * from './errors.js';
+export { loggedMessage } from './error-log.js';
 export * from './config.js';
 export * from './metrics.js';
 export { metricsExposition, type Exposition } from './metrics-exposition.js';

@@ -5,8 +5,9 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { listenOnLoopback } from '@ecommerce/test-support';
-import { Metrics, createServer } from '../src/index.js';
-import { loggedError } from '../src/error-log.js';
+import { EventEmitter } from 'node:events';
+import { Database, Metrics, createServer, type App } from '../src/index.js';
+import { loggedError, loggedMessage } from '../src/error-log.js';
 
 const EMAIL = 'victim.4f2a9c@example.test';
 const TOKEN = 'eyJhbGciOi.Jz3kQ9.x7Yp2';
@@ -16,9 +17,9 @@ function databaseError(message: string, fields: Record<string, string>): pg.Data
   return Object.assign(new pg.DatabaseError(message, message.length, 'error'), fields);
 }
 
-async function unhandledLine(thrown: Error): Promise<Record<string, unknown>> {
-  const lines: string[] = [];
-  const app = await createServer({
+/** A server of the kit whose log lines are kept in `lines`. */
+async function loggingServer(lines: string[]): Promise<App> {
+  return createServer({
     name: 't',
     prefix: '/t',
     version: '0',
@@ -29,6 +30,19 @@ async function unhandledLine(thrown: Error): Promise<Record<string, unknown>> {
     docs: false,
     logStream: new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }),
   });
+}
+
+/** No line holds the email or the token. */
+function assertNoValue(lines: string[]): void {
+  for (const text of lines) {
+    assert.ok(!text.includes(EMAIL), text);
+    assert.ok(!text.includes(TOKEN), text);
+  }
+}
+
+async function unhandledLine(thrown: Error): Promise<Record<string, unknown>> {
+  const lines: string[] = [];
+  const app = await loggingServer(lines);
   app.get('/t/fail', async () => {
     throw thrown;
   });
@@ -41,10 +55,7 @@ async function unhandledLine(thrown: Error): Promise<Record<string, unknown>> {
   }
   const line = lines.map((l) => JSON.parse(l) as { msg: string; err?: Record<string, unknown> }).find((l) => l.msg === 'unhandled error');
   assert.ok(line?.err, lines.join('\n'));
-  for (const text of lines) {
-    assert.ok(!text.includes(EMAIL), text);
-    assert.ok(!text.includes(TOKEN), text);
-  }
+  assertNoValue(lines);
   return line.err;
 }
 
@@ -85,5 +96,53 @@ describe('errors in log lines', () => {
     const aggregate = loggedError(new AggregateError([withFields, new Error(`for ${EMAIL}`)], 'both failed'));
     assert.deepEqual(aggregate.aggregateErrors?.map((e) => e.message), ['upstream failed', 'for REDACTED']);
     assert.ok(!JSON.stringify(aggregate).includes(EMAIL));
+  });
+
+  it('"dependency unavailable" (an outage answered 503) writes the error\'s words, not a value it quoted', async () => {
+    const lines: string[] = [];
+    const app = await loggingServer(lines);
+    app.get('/t/fail', async () => {
+      throw databaseError(`terminating connection for ${EMAIL} with "${TOKEN}"`, { code: '57P01' });
+    });
+    const base = await listenOnLoopback(app);
+    try {
+      assert.equal((await fetch(`${base}/t/fail`)).status, 503);
+    } finally {
+      await app.close();
+    }
+    // The old line wrote the message as a second `msg` member: {"code":"57P01","msg":"terminating connection for <email>...","msg":"dependency unavailable"}.
+    assertNoValue(lines);
+    const line = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.msg === 'dependency unavailable');
+    assert.equal(line?.detail, 'terminating connection for REDACTED with "REDACTED"', lines.join('\n'));
+  });
+
+  it('the database pool\'s warnings (an idle client\'s error, a connection lost) write the error\'s words, not a value it quoted', async () => {
+    const lines: string[] = [];
+    const app = await loggingServer(lines);
+    const db = new Database({ url: 'postgres://nobody@127.0.0.1:9/none', schema: 'x', poolMax: 1, applicationName: 'error-log-test', metrics: new Metrics('t', '0', { defaultMetrics: false }), logger: app.log });
+    try {
+      db.pool.emit('error', databaseError(`idle client for ${EMAIL}`, { code: '57P01' }), {});
+      const client = new EventEmitter();
+      db.pool.emit('connect', client);
+      client.emit('error', databaseError(`lost with token ${TOKEN}`, { code: '08006' }));
+    } finally {
+      await db.pool.end();
+      await app.close();
+    }
+    assertNoValue(lines);
+    const written = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      written.filter((l) => l.level === 40).map((l) => [l.msg, l.code, l.detail]),
+      [
+        ['idle database client error', '57P01', 'idle client for REDACTED'],
+        ['database connection lost', '08006', 'lost with token REDACTED'],
+      ],
+    );
+  });
+
+  it('loggedMessage (a warning\'s `detail` or `reason`): an error with its causes, or a reason string made from one, by the same rule', () => {
+    assert.equal(loggedMessage(new Error(`refresh failed for ${EMAIL}`, { cause: new Error(`answered "${TOKEN}"`) })), 'refresh failed for REDACTED: answered "REDACTED"');
+    assert.equal(loggedMessage(`product answered 500 for the reservation of order 01a248c5-12a5-71e1-b0f1-f67ef29893be (${TOKEN})`), 'product answered 500 for the reservation of order 01a248c5-12a5-71e1-b0f1-f67ef29893be (REDACTED)');
+    assert.equal(loggedMessage('connect ECONNREFUSED 127.0.0.1:5432'), 'connect ECONNREFUSED 127.0.0.1:5432');
   });
 });

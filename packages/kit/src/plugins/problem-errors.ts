@@ -7,6 +7,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, HTTPM
 import type { ErrorObject } from 'ajv';
 import { NotFound, ProblemError, countOf, ServiceUnavailable, errorCode, isUnavailableError, problemBody, type FieldError } from '../errors.js';
 import { bodyLimitWords } from '../body-limit.js';
+import { loggedMessage } from '../error-log.js';
 import { UUID_PATTERN } from '../ids.js';
 import { pathOf } from '../request-target.js';
 import { CODE_PATTERN, DIRECTION_CONTROL_PATTERN, VISIBLE_TEXT_PATTERN } from '../text.js';
@@ -302,7 +303,7 @@ function problemOf(err: FastifyError | ProblemError | Error, request: FastifyReq
   }
   if (isUnavailableError(err)) {
     // The database (or a connection to it) is gone: expected during an outage, answered 503 + Retry-After.
-    request.log.warn({ code: errorCode(err), msg: err.message }, 'dependency unavailable');
+    request.log.warn({ code: errorCode(err), detail: loggedMessage(err) }, 'dependency unavailable');
     return new ServiceUnavailable();
   }
   if (clientGone(request)) {
