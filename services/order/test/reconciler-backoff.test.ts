@@ -211,3 +211,48 @@ describe('reconciler after a pass cut short by the database', () => {
     assert.equal(lines.filter((l) => l.level === 'error' && /give back the leases/.test(l.msg)).length, 1);
   });
 });
+
+describe('reconciler warnings and the values an error quotes', () => {
+  const EMAIL = 'victim.4f2a9c@example.test';
+  const TOKEN = 'eyJhbGciOi.Jz3kQ9.x7Yp2';
+  const ORDER = '0190a0b0-0000-7000-8000-000000000002';
+
+  it('when a pass fails for the database, the product service, or one order, then the `reason` of its warning keeps the words of the code, never an email or a token the error quoted', async () => {
+    let pass = 0;
+    const row = { id: ORDER, status: 'pending', given_up_at: null, created_at: new Date(), items: [{ productId: ORDER, quantity: 1 }], traceparent: null };
+    const repository = {
+      claimOverdue: async () => {
+        pass++;
+        // 1: the database away, its message naming a row's email; 2: the product service away, naming a token;
+        // 3 on: one order whose try fails with an error that quotes the email (held off: its reason is that message).
+        if (pass === 1) throw Object.assign(new Error(`terminating connection for ${EMAIL}`), { code: '57P01' });
+        if (pass === 2) throw new ProductUnavailableError(`the token "${TOKEN}" was refused`);
+        return pass === 3 ? [row] : [];
+      },
+      releaseLeases: async () => undefined,
+      giveUp: async () => null,
+      holdOff: async () => undefined,
+      triedAgainLater: async () => undefined,
+    };
+    const products = {
+      reserve: async () => {
+        throw new Error(`reservation for ${EMAIL} failed`);
+      },
+    };
+    const metrics = { settleErrors: { inc: () => undefined } };
+    const { log, lines } = recordingLog();
+    const reconciler = new Reconciler({ repository, products, metrics, reservationWindowMs: 60_000 } as unknown as OrderDeps, log, 20, 3_600_000);
+    reconciler.start();
+    try {
+      for (let i = 0; i < 100 && pass < 4; i++) await sleep(20);
+    } finally {
+      await reconciler.stop();
+    }
+    const warnings = lines.filter((l) => l.level === 'warn').map((l) => [l.msg, l.obj['reason']]);
+    assert.deepEqual(warnings, [
+      ['reconciler pass skipped: the database is unavailable', 'terminating connection for REDACTED'],
+      ['reconciler pass cut short: the product service is unavailable', 'product service unavailable: the token "REDACTED" was refused'],
+      ['reconciler: this order could not be settled; it waits on its own backoff', 'reservation for REDACTED failed'],
+    ]);
+  });
+});

@@ -4,7 +4,7 @@ import { METHODS, type IncomingHttpHeaders, type IncomingMessage, type ServerRes
 import proxy from '@fastify/http-proxy';
 import fp from 'fastify-plugin';
 import { Pool, type Dispatcher } from 'undici';
-import { KIT_PLUGINS, ProblemError, ServiceUnavailable, bodylessRequestBodyProblem, clientGone, forwardedTracestate, traceparentOf, type App } from '@ecommerce/kit';
+import { KIT_PLUGINS, ProblemError, ServiceUnavailable, bodylessRequestBodyProblem, clientGone, forwardedTracestate, loggedMessage, traceparentOf, type App } from '@ecommerce/kit';
 import { bufferedBodyOf } from './buffered-bodies.js';
 import type { Upstream } from '../upstreams.js';
 
@@ -208,7 +208,7 @@ export const upstreamProxy = fp<UpstreamProxyOptions>(
             if (clientGone(reply.request)) return reply.send(error);
             const code = upstreamErrorCode(error);
             const timedOut = /TIMEOUT/i.test(code) || (error as { statusCode?: number }).statusCode === 504;
-            reply.log.warn({ upstream: u.prefix, code, detail: error.message }, 'upstream error');
+            reply.log.warn({ upstream: u.prefix, code, detail: loggedMessage(error) }, 'upstream error');
             reply.send(
               timedOut
                 ? new ProblemError(504, 'upstream-timeout', 'Gateway timeout', `The ${service} service did not answer in time`)

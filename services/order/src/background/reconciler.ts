@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { errorCode, isUnavailableError } from '@ecommerce/kit';
+import { errorCode, isUnavailableError, loggedMessage } from '@ecommerce/kit';
 import { ProductAnswerError, ProductUnavailableError } from '../clients/product-client.js';
 import type { OrderRow } from '../model/order.js';
 import type { OrderDeps } from '../use-cases/order-deps.js';
@@ -63,8 +63,8 @@ export class Reconciler {
           // Backs off as for the product service. The database or the product service being away is an outage to say
           // once a pass, not a bug's stack trace every interval.
           this.failures++;
-          if (isUnavailableError(err)) this.log.warn({ code: errorCode(err), reason: (err as Error).message, retryInMs: this.backoffMs() }, 'reconciler pass skipped: the database is unavailable');
-          else if (err instanceof ProductUnavailableError) this.log.warn({ reason: err.message, retryInMs: this.backoffMs() }, 'reconciler pass cut short: the product service is unavailable');
+          if (isUnavailableError(err)) this.log.warn({ code: errorCode(err), reason: loggedMessage(err), retryInMs: this.backoffMs() }, 'reconciler pass skipped: the database is unavailable');
+          else if (err instanceof ProductUnavailableError) this.log.warn({ reason: loggedMessage(err), retryInMs: this.backoffMs() }, 'reconciler pass cut short: the product service is unavailable');
           else this.log.error({ err }, 'reconciler pass failed');
         })
         .finally(() => {
@@ -182,14 +182,14 @@ export class Reconciler {
       result = await settleStuck(this.deps, row, (err as Error)?.message ?? 'error').catch(() => ({ row, moved: false, heldOff: 'error' }));
     }
     if (result.unavailable) {
-      this.log.warn({ orderId: row.id, reason: result.unavailable }, 'reconciler: product service unavailable; will retry');
+      this.log.warn({ orderId: row.id, reason: loggedMessage(result.unavailable) }, 'reconciler: product service unavailable; will retry');
       // Free at once but last in line: an answer that never comes for this order alone (a 500 for its payload)
       // would otherwise stop every pass at the same oldest orders.
       await this.deps.repository.triedAgainLater(row.id).catch(() => undefined);
       return 'unavailable';
     }
     if (result.heldOff) {
-      this.log.warn({ orderId: row.id, reason: result.heldOff }, 'reconciler: this order could not be settled; it waits on its own backoff');
+      this.log.warn({ orderId: row.id, reason: loggedMessage(result.heldOff) }, 'reconciler: this order could not be settled; it waits on its own backoff');
       return 'held';
     }
     if (!result.moved) return 'unchanged';
@@ -294,7 +294,7 @@ export class Reconciler {
   /** An error answer during the audit: counted and skipped; too many in a row and the product service is taken as away. */
   private auditAnswerError(reason: string): void {
     this.deps.metrics.settleErrors.inc({ reason: 'unexpected_answer' });
-    this.log.warn({ reason }, 'audit: the product service answered with an error; that part is audited again next time, the rest goes on');
+    this.log.warn({ reason: loggedMessage(reason) }, 'audit: the product service answered with an error; that part is audited again next time, the rest goes on');
     if (++this.auditErrorsInARow >= AUDIT_MAX_ERRORS_IN_A_ROW) throw new ProductUnavailableError(`${this.auditErrorsInARow} error answers in a row during the audit (last: ${reason})`);
   }
 

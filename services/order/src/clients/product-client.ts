@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { ClientCredentialsToken, DependencyError, ServiceClient, type CallContext, type Metrics, type ServiceResponse } from '@ecommerce/kit';
+import { ClientCredentialsToken, DependencyError, ServiceClient, loggedMessage, type CallContext, type Metrics, type ServiceResponse } from '@ecommerce/kit';
 import type { OrderConfig } from '../config.js';
 import type { RequestContext } from '../model/request-context.js';
 import { USER_TOKEN_PATH, type ReservationBody as Reservation, type ReservedLine as ReservationItem, type ReservationListPage as ReservationPage, type ReserveRequest } from '@ecommerce/contracts';
@@ -66,7 +66,7 @@ export class ProductClient {
       clientId: config.SERVICE_CLIENT_ID,
       clientSecret: config.SERVICE_CLIENT_SECRET,
       onBackgroundFailure: (err, usableForMs) =>
-        log.warn({ reason: err instanceof Error ? err.message : String(err), usableForMs }, 'service token refresh failed; the token in hand is still sent, the user service asked again in 5 s'),
+        log.warn({ reason: loggedMessage(err), usableForMs }, 'service token refresh failed; the token in hand is still sent, the user service asked again in 5 s'),
     });
     this.http = new ServiceClient({
       peer: 'product',
