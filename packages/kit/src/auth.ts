@@ -126,6 +126,19 @@ export const MAX_TOKEN_AGE_SECONDS = 3600;
 /** Clock skew allowed between the issuer and a verifier, on `exp`, `nbf` and `iat` alike. */
 const CLOCK_TOLERANCE_SECONDS = 5;
 
+/**
+ * One part of a JWS compact serialization (RFC 7515 2 and 7.1): base64url without padding, in its one spelling (RFC
+ * 4648 3.5: the bits past the last byte are zero, so 2 characters of a last group end in A, Q, g or w, 3 end in one of
+ * every fourth letter; a length of 1 mod 4 is no bytes at all).
+ */
+const JWS_PART = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-][AQgw]|[A-Za-z0-9_-]{2}[AEIMQUYcgkosw048])?$/;
+
+/** Three non-empty parts (header, payload, signature), each as JWS_PART: the only spelling of a signed JWT. */
+function isCompactJws(token: string): boolean {
+  const parts = token.split('.');
+  return parts.length === 3 && parts.every((part) => part.length > 0 && JWS_PART.test(part));
+}
+
 /** How many verified tokens are remembered; a token string maps to its verified claims until it expires. */
 const VERIFIED_CACHE_SIZE = 10_000;
 
@@ -155,6 +168,10 @@ export class Authenticator {
   }
 
   async verify(token: string, audience: string): Promise<JWTPayload> {
+    // Before the cache and the signature: jose decodes base64url leniently, so each token had other spellings it took
+    // (its signature with `=` padding, or with another last character that decodes to the same bytes), each a cache
+    // entry and a signature check of its own.
+    if (!isCompactJws(token)) throw new Unauthorized('Invalid token', true);
     const hit = this.verified.get(token);
     if (hit && hit.audience === audience) return hit.payload;
     const payload = await this.verifySignature(token, audience);

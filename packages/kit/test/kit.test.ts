@@ -6,7 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it, mock } from 'node:test';
 import fc from 'fast-check';
-import { SignJWT, exportJWK, importPKCS8 } from 'jose';
+import { SignJWT, createLocalJWKSet, exportJWK, importPKCS8 } from 'jose';
 import {
   Authenticator,
   BaseEnv,
@@ -157,6 +157,39 @@ describe('Authenticator', () => {
       // RFC 6750 3.1: the client can tell an expired token (refresh it) from a missing one.
       return problem.status === 401 && problem.headers['www-authenticate'] === 'Bearer error="invalid_token", error_description="Token expired"';
     });
+  });
+
+  it('when a token is spelled other than strict base64url (RFC 7515 2: its signature padded with =, a last character that decodes to the same bytes, an empty part), then it is refused with invalid_token before any key is looked up, and never remembered', async () => {
+    const { key, jwks } = await keys();
+    let lookups = 0;
+    const local = createLocalJWKSet(jwks);
+    const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks: (header, token) => (lookups++, local(header, token)), roles: ['customer'] });
+    const token = await sign(key, { role: 'customer' }, Math.floor(Date.now() / 1000) + 60);
+    const [header, payload, signature] = token.split('.') as [string, string, string];
+    // An Ed25519 signature is 64 bytes: 86 characters, the last one's low 4 bits unused.
+    assert.equal(signature.length % 4, 2);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const sameBytes = signature.slice(0, -1) + alphabet[alphabet.indexOf(signature.at(-1)!) + 1];
+    assert.deepEqual(Buffer.from(sameBytes, 'base64url'), Buffer.from(signature, 'base64url'));
+    const outcome = (t: string) =>
+      auth.verify(t, 'ecommerce').then(
+        () => 'ok',
+        (e: ProblemError) => `${e.status} ${e.headers['www-authenticate']}`,
+      );
+    const refused = '401 Bearer error="invalid_token", error_description="Invalid token"';
+    assert.deepEqual(
+      {
+        padded: await outcome(`${token}==`),
+        'one =': await outcome(`${token}=`),
+        'same bytes, another last character': await outcome(`${header}.${payload}.${sameBytes}`),
+        'no signature': await outcome(`${header}.${payload}.`),
+        'a fourth part': await outcome(`${token}.${signature}`),
+      },
+      { padded: refused, 'one =': refused, 'same bytes, another last character': refused, 'no signature': refused, 'a fourth part': refused },
+    );
+    assert.equal(lookups, 0);
+    assert.equal(await outcome(token), 'ok');
+    assert.equal(lookups, 1);
   });
 
   it('refuses tokens with the wrong issuer or signed by another key', async () => {
