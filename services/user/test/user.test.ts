@@ -144,6 +144,23 @@ describe('POST /user/login', () => {
     assert.deepEqual({ ...wrong, instance: '' }, { ...unknown, instance: '' });
   });
 
+  it('when a password or a refresh token is refused (login, refresh, logout), then the 401 challenges for what the resource takes (RFC 9110 11.6.1), not for a Bearer token it does not take; a route that takes one still says Bearer', async () => {
+    const u = await register();
+    const refused = {
+      login: await http(base, 'POST', '/user/login', { body: { email: u.email, password: 'wrong-password' } }),
+      refresh: await http(base, 'POST', '/user/token/refresh', { body: { refreshToken: 'a'.repeat(43) } }),
+      logout: await http(base, 'POST', '/user/logout', { body: { refreshToken: 'a'.repeat(43) } }),
+      me: await http(base, 'GET', '/user/me'),
+    };
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(refused).map(([name, res]) => [name, `${res.status} ${res.headers.get('www-authenticate')}`])),
+      { login: '401 Password', refresh: '401 RefreshToken', logout: '401 RefreshToken', me: '401 Bearer' },
+    );
+    // The rest of the answer is as before: the problem, no-store.
+    assertProblem(refused.login, 401, 'unauthorized');
+    assert.equal(refused.refresh.headers.get('cache-control'), 'no-store');
+  });
+
   it('when an account fails repeatedly from one address, then 429 with Retry-After there, even with the right password', async () => {
     const u = await register();
     for (let i = 0; i < 3; i++) assertProblem(await http(base, 'POST', '/user/login', { body: { email: u.email, password: 'wrong-password' } }), 401);
