@@ -4,6 +4,7 @@ import { setFlagsFromString } from 'node:v8';
 import closeWithGrace from 'close-with-grace';
 import { capDrainIdle, type App } from './server.js';
 import { ConfigError } from './config.js';
+import { loggedError, loggedMessage } from './error-log.js';
 
 interface RunOptions {
   host: string;
@@ -26,11 +27,10 @@ function logLine(level: 'info' | 'warn' | 'error' | 'fatal', service: string, ms
   }
 }
 
-/** pino's error serializer shape: type, message, stack (and code when there is one). */
+/** As the app's logger writes an error (error-log.ts): its type, code, names and words, never a value it quoted. */
 function serializeError(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { type: typeof err, message: String(err) };
-  const code = (err as { code?: unknown }).code;
-  return { type: err.name, message: err.message, stack: err.stack, ...(code === undefined ? {} : { code }) };
+  if (!(err instanceof Error)) return { type: typeof err, message: loggedMessage(err) };
+  return { ...loggedError(err) };
 }
 
 /**

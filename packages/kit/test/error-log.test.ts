@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import pg from 'pg';
 import { listenOnLoopback } from '@ecommerce/test-support';
+import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { Database, Metrics, createServer, type App } from '../src/index.js';
 import { loggedError, loggedMessage } from '../src/error-log.js';
@@ -144,5 +145,21 @@ describe('errors in log lines', () => {
     assert.equal(loggedMessage(new Error(`refresh failed for ${EMAIL}`, { cause: new Error(`answered "${TOKEN}"`) })), 'refresh failed for REDACTED: answered "REDACTED"');
     assert.equal(loggedMessage(`product answered 500 for the reservation of order 01a248c5-12a5-71e1-b0f1-f67ef29893be (${TOKEN})`), 'product answered 500 for the reservation of order 01a248c5-12a5-71e1-b0f1-f67ef29893be (REDACTED)');
     assert.equal(loggedMessage('connect ECONNREFUSED 127.0.0.1:5432'), 'connect ECONNREFUSED 127.0.0.1:5432');
+  });
+
+  it('a service that fails to start (its own line, written before the app\'s logger exists) writes the error as the logger would: its words, not a value it quoted, nor its detail', () => {
+    const kit = new URL('../src/index.js', import.meta.url).href;
+    const program = `
+      import pg from 'pg';
+      import { runMain } from ${JSON.stringify(kit)};
+      const err = Object.assign(new pg.DatabaseError('duplicate key for ${EMAIL}', 1, 'error'), { code: '23505', table: 'users', detail: 'Key (email)=(${EMAIL}) already exists.' });
+      runMain('t service', () => ({ HOST: '127.0.0.1', PORT: 0, SHUTDOWN_TIMEOUT_MS: 1000 }), async () => { throw new Error('migration failed with "${TOKEN}"', { cause: err }); });
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', program], { encoding: 'utf8', timeout: 20_000, cwd: new URL('.', import.meta.url) });
+    assert.equal(child.status, 1, child.stderr);
+    assertNoValue([child.stdout, child.stderr]);
+    const line = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { msg: string; err: Record<string, unknown> };
+    assert.equal(line.msg, 'start-up failed');
+    assert.deepEqual([line.err.type, line.err.message, line.err.detail], ['Error', 'migration failed with "REDACTED": duplicate key for REDACTED', undefined]);
   });
 });
