@@ -14,7 +14,11 @@ export const UserSchema = Type.Object(
 
 export const Email = Type.String({ format: 'email', minLength: 3, maxLength: 254 });
 export const Password = Type.String({ minLength: PASSWORD_MIN_LENGTH, maxLength: 128 });
-export const RefreshToken = Type.String({ minLength: 20, maxLength: 200 });
+/**
+ * A refresh token is opaque to its holder: any string up to 1,024 characters is judged as a token, so one this service
+ * never issued (`"nope"`, a JWT pasted by mistake) is 401 as API.md says, not a 400. Issued ones are 43 characters.
+ */
+export const RefreshToken = Type.String({ maxLength: 1024 });
 
 export const TokenPair = Type.Object({
   accessToken: Type.String(),
