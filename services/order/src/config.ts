@@ -23,10 +23,16 @@ export const OrderEnv = {
   AUDIT_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 86_400_000, default: 300_000 }),
   /** How often the pending-order gauges are refreshed in the background (a scrape never queries the database). */
   STATS_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5_000 }),
-  /** Units of one product per order (all its lines together). */
-  MAX_QUANTITY_PER_LINE: Type.Integer({ minimum: 1, maximum: 1000, default: 10 }),
-  /** Units one customer may order per clock hour, counted when the order is written (rejected ones too); 0: no limit. */
-  MAX_UNITS_PER_CUSTOMER_PER_HOUR: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 100 }),
+  /**
+   * Units of one product per order (all its lines together). The default is the public contract's bound on a line's
+   * quantity (API.md: 1..1000), so a client written against it is never refused a quantity it allows; lower it to cap.
+   */
+  MAX_QUANTITY_PER_LINE: Type.Integer({ minimum: 1, maximum: 1000, default: 1000 }),
+  /**
+   * Units one customer may order per clock hour, counted when the order is written (rejected ones too); 0: no limit,
+   * the default (API.md lists no 429 for POST /order: an operator who wants the cap sets it).
+   */
+  MAX_UNITS_PER_CUSTOMER_PER_HOUR: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: 0 }),
   /** Test only (needs FAULT_INJECTION=enabled): SIGKILL the process at this point of placement or cancellation. */
   FAULT_CRASH_POINT: Type.Union(
     ['none', 'after-pending', 'after-reserve', 'after-cancelling', 'after-release'].map((p) => Type.Literal(p as CrashPoint)),
