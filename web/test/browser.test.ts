@@ -401,8 +401,9 @@ before(
       // Every shopper of this suite registers from 127.0.0.1: more than the default budget of 10 per address. And each
       // page load of a signed-in page renews its session there too: the suite's tests one after another passed the
       // default 60 token requests a minute (the title test, reloading a dozen pages, was then told 429 and shown
-      // "cannot reach the shop" instead of its Sign out button).
-      { SEED_DEMO_DATA: 'true', PENDING_DEADLINE_MS: '4000', RECONCILER_INTERVAL_MS: '500', RESERVATION_TIMEOUT_MS: '1000', REGISTER_MAX_PER_ADDRESS: '100', TOKEN_MAX_PER_ADDRESS: '1000' },
+      // "cannot reach the shop" instead of its Sign out button). An operator's per-order bound of 10 units of a product (the
+      // default is the API's 1,000), for the checkout's refusal of more.
+      { SEED_DEMO_DATA: 'true', PENDING_DEADLINE_MS: '4000', RECONCILER_INTERVAL_MS: '500', RESERVATION_TIMEOUT_MS: '1000', REGISTER_MAX_PER_ADDRESS: '100', TOKEN_MAX_PER_ADDRESS: '1000', MAX_QUANTITY_PER_LINE: '10' },
       (service, tail) => {
         if (!expectedDown.has(service)) crashes.push(`${service}: ${tail.join('\n')}`);
       },
@@ -851,7 +852,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
-  test('more units of a product than one order takes (the order service\'s 10): the refusal names the product, the cart drops to 10, and pressing again orders them', { timeout: STEP_MS }, async () => {
+  test('more units of a product than one order takes (the order service\'s MAX_QUANTITY_PER_LINE, 10 here): the refusal names the product, the cart drops to 10, and pressing again orders them', { timeout: STEP_MS }, async () => {
     const { product, email, context, page, errors } = await shopperAtCheckout({ stock: 50, name: 'Bulk candle' }, 12, 'limit');
     const other = await newProduct({ name: 'Plain mug', stock: 5 });
     await addToCart(page, other, 2);
