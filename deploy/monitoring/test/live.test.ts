@@ -274,6 +274,8 @@ describe('live proof: platform + monitoring (test overlay)', { timeout: 8 * 60_0
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
       FAULT_INJECTION: 'enabled',
+      // An operator's per-order bound (the default is the API's 1,000 units of a product), so that the traffic has 422s.
+      MAX_QUANTITY_PER_LINE: '10',
       DATA_DIR,
     };
     const { startStack } = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'stack.js')).href)) as StackModule;
@@ -393,7 +395,7 @@ describe('live proof: platform + monitoring (test overlay)', { timeout: 8 * 60_0
     // The scarce item sells out (a stock-out), then orders for it are rejected.
     await traffic.expect('place order, last units', 201, order(tokens[1] ?? '', [{ productId: scarce, quantity: 2 }]));
     await traffic.expect('place order, out of stock', 409, order(tokens[2] ?? '', [{ productId: scarce, quantity: 1 }]));
-    // Over the per-order limit of one product (10): refused before any reservation.
+    // Over the per-order limit of one product (MAX_QUANTITY_PER_LINE, 10 here): refused before any reservation.
     await traffic.expect('place order, over the quantity limit', 422, order(tokens[3] ?? '', [{ productId: products[0] ?? '', quantity: 1000 }]));
     await traffic.expect('place order, unknown product', 404, order(tokens[3] ?? '', [{ productId: randomUUID(), quantity: 1 }]));
     await traffic.expect('cancel order', 200, call(`${urls.gateway}/order/${confirmed[0] ?? ''}/cancel`, 'POST', { token: tokens[0] ?? '' }));

@@ -97,7 +97,8 @@ const steps: Step[] = [
   },
   unauthorized('POST /user/token/refresh', 'Refresh: spent token reused -> 401', { body: { refreshToken: '{{spentRefresh}}' } }),
   unauthorized('POST /user/token/refresh', 'Refresh: the reuse revoked the family -> 401 for the newest token too', { body: { refreshToken: '{{customerRefresh}}' } }),
-  invalid('POST /user/token/refresh', 'Refresh: malformed token -> 400', ['/refreshToken'], { body: { refreshToken: 'short' } }),
+  // Any string is judged as a token (an unknown one is 401); one that is no string is malformed.
+  invalid('POST /user/token/refresh', 'Refresh: malformed token -> 400', ['/refreshToken'], { body: { refreshToken: 12345 } }),
   { op: 'POST /user/login', name: 'Log in again (new session)', body: asCustomer, expect: 200, capture: { customerToken: 'body.accessToken', customerRefresh: 'body.refreshToken' } },
   { op: 'POST /user/logout', body: { refreshToken: '{{customerRefresh}}' }, expect: 204 },
   unauthorized('POST /user/logout', 'Log out: already revoked -> 401', { body: { refreshToken: '{{customerRefresh}}' } }),
