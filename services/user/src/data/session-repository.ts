@@ -68,7 +68,6 @@ export class SessionRepository {
   constructor(
     private readonly db: Queryable,
     private readonly maxAgeSeconds: number,
-    private readonly retryWindowSeconds: number = REFRESH_RETRY_WINDOW_SECONDS,
   ) {}
 
   /**
@@ -77,7 +76,7 @@ export class SessionRepository {
    */
   transaction<T>(fn: (sessions: SessionRepository, tx: Queryable) => Promise<T>): Promise<T> {
     if (!(this.db instanceof Database)) throw new Error('SessionRepository.transaction: already in a transaction');
-    return this.db.tx((tx) => fn(new SessionRepository(tx, this.maxAgeSeconds, this.retryWindowSeconds), tx));
+    return this.db.tx((tx) => fn(new SessionRepository(tx, this.maxAgeSeconds), tx));
   }
 
   /**
@@ -102,7 +101,7 @@ export class SessionRepository {
   /** Locks the token's session (its family) and row for the rest of the transaction, and reads its state. */
   async lock(tokenHash: Buffer): Promise<RefreshTokenRow | undefined> {
     await this.db.query('refresh_lock_family', LOCK_FAMILY, [tokenHash]);
-    return (await this.db.query<RefreshTokenRow>('refresh_lock', LOCK_TOKEN, [tokenHash, this.maxAgeSeconds, this.retryWindowSeconds])).rows[0];
+    return (await this.db.query<RefreshTokenRow>('refresh_lock', LOCK_TOKEN, [tokenHash, this.maxAgeSeconds, REFRESH_RETRY_WINDOW_SECONDS])).rows[0];
   }
 
   /** Spends the token; `keyDigest`: the SHA-256 of the refresh's Idempotency-Key, kept so that refresh can be sent again. */

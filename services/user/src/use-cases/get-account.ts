@@ -19,7 +19,5 @@ export async function getAccount(deps: { userRepository: UserRepository }, userI
  * admin (demoted) is 403, at once. A database that cannot answer is a 503, as above.
  */
 export async function confirmAdmin(deps: { userRepository: UserRepository }, userId: string): Promise<void> {
-  const row = await deps.userRepository.findById(userId);
-  if (!row) throw new Unauthorized('Account no longer exists', true);
-  if (row.role !== 'admin') throw new Forbidden('This account is no longer an admin');
+  if ((await getAccount(deps, userId)).role !== 'admin') throw new Forbidden('This account is no longer an admin');
 }
