@@ -29,6 +29,11 @@ function causeChain(err: Error): Error[] {
   return chain;
 }
 
+/** The messages of an error and its causes, as `err.message` would be written with them, by the rule of error-text.ts. */
+function chainMessage(chain: Error[]): string {
+  return redactedErrorText(chain.map((e) => e.message).join(': '));
+}
+
 /**
  * pino's `err` serializer, keeping only what says what failed and where (see the file's head): the type, the message
  * and stack with their causes' (as pino's own writes them), the KEPT_FIELDS, each error of an AggregateError.
@@ -39,7 +44,7 @@ export function loggedError(err: Error): LoggedError {
   const chain = causeChain(err);
   const kept: LoggedError = {
     type: err.constructor.name,
-    message: redactedErrorText(chain.map((e) => e.message).join(': ')),
+    message: chainMessage(chain),
     stack: redactedStack(chain.map((e, i) => `${i === 0 ? '' : 'caused by: '}${e.stack ?? `${e.name}: ${e.message}`}`).join('\n')),
   };
   const fields = err as unknown as Record<string, unknown>;
@@ -59,6 +64,6 @@ export function loggedError(err: Error): LoggedError {
  * message quoting a row's email, an upstream error quoting a token, never reach the line.
  */
 export function loggedMessage(err: unknown): string {
-  if (err instanceof Error) return loggedError(err).message;
+  if (err instanceof Error) return chainMessage(causeChain(err));
   return redactedErrorText(typeof err === 'string' ? err : String(err));
 }
