@@ -168,12 +168,12 @@ export class Authenticator {
   }
 
   async verify(token: string, audience: string): Promise<JWTPayload> {
-    // Before the cache and the signature: jose decodes base64url leniently, so each token had other spellings it took
-    // (its signature with `=` padding, or with another last character that decodes to the same bytes), each a cache
-    // entry and a signature check of its own.
-    if (!isCompactJws(token)) throw new Unauthorized('Invalid token', true);
     const hit = this.verified.get(token);
     if (hit && hit.audience === audience) return hit.payload;
+    // Before the signature (a cached token passed it already: nothing else is cached): jose decodes base64url
+    // leniently, so each token had other spellings it took (its signature with `=` padding, or with another last
+    // character that decodes to the same bytes), each a cache entry and a signature check of its own.
+    if (!isCompactJws(token)) throw new Unauthorized('Invalid token', true);
     const payload = await this.verifySignature(token, audience);
     // jose allows 5 s of clock skew past `exp`; such a token is served but not remembered (a ttl of 0 means forever).
     // Nor is one remembered past its maximum age, which may come before its `exp`.
