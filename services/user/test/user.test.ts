@@ -161,6 +161,37 @@ describe('POST /user/login', () => {
     assert.equal(refused.refresh.headers.get('cache-control'), 'no-store');
   });
 
+  it('when the OpenAPI document is read, then each route that takes credentials documents its 401 with the challenge, and a refused request carries that challenge', async () => {
+    type Operation = { responses: Record<string, { headers?: Record<string, { description?: string }> }> };
+    const doc = await http<{ paths: Record<string, Record<string, Operation>> }>(base, 'GET', '/user/openapi.json');
+    const documented: Record<string, string> = {};
+    for (const [path, item] of Object.entries(doc.body.paths)) {
+      for (const [method, op] of Object.entries(item)) {
+        const header = op.responses['401']?.headers?.['WWW-Authenticate']?.description;
+        if (!op.responses['401']) continue;
+        const scheme = /`([A-Za-z]+)/.exec(header ?? '')?.[1];
+        assert.ok(scheme, `${method} ${path}: a 401 without its challenge`);
+        documented[`${method.toUpperCase()} ${path}`] = scheme;
+      }
+    }
+    // A request each such route refuses for its credentials; a route added with a 401 must be added here.
+    const refusals: Record<string, () => ReturnType<typeof http>> = {
+      'POST /user/login': () => http(base, 'POST', '/user/login', { body: { email: uniqueEmail(), password: 'wrong-password' } }),
+      'POST /user/token/refresh': () => http(base, 'POST', '/user/token/refresh', { body: { refreshToken: 'b'.repeat(43) } }),
+      'POST /user/logout': () => http(base, 'POST', '/user/logout', { body: { refreshToken: 'b'.repeat(43) } }),
+      'GET /user/me': () => http(base, 'GET', '/user/me', { token: 'not-a-token' }),
+      'GET /user/users': () => http(base, 'GET', '/user/users'),
+      'POST /user/oauth/token': () => http(base, 'POST', '/user/oauth/token', { body: { grant_type: 'client_credentials', client_id: 'nobody', client_secret: 'x' } }),
+    };
+    assert.deepEqual(Object.keys(documented).sort(), Object.keys(refusals).sort(), 'the routes whose 401 is documented');
+    assert.deepEqual(documented, { 'POST /user/login': 'Password', 'POST /user/token/refresh': 'RefreshToken', 'POST /user/logout': 'RefreshToken', 'GET /user/me': 'Bearer', 'GET /user/users': 'Bearer', 'POST /user/oauth/token': 'Basic' });
+    for (const [operation, refuse] of Object.entries(refusals)) {
+      const res = await refuse();
+      assert.equal(res.status, 401, `${operation}: ${res.text}`);
+      assert.equal(res.headers.get('www-authenticate')?.split(/[ ,]/)[0], Object.entries(documented).find(([op]) => op === operation)?.[1], operation);
+    }
+  });
+
   it('when an account fails repeatedly from one address, then 429 with Retry-After there, even with the right password', async () => {
     const u = await register();
     for (let i = 0; i < 3; i++) assertProblem(await http(base, 'POST', '/user/login', { body: { email: u.email, password: 'wrong-password' } }), 401);

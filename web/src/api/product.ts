@@ -139,6 +139,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Not authenticated: the credentials are missing, refused or expired (an RFC 9457 problem) */
+                401: {
+                    headers: {
+                        /** @description The challenge: `Bearer`, with `error="invalid_token"` when a token was sent and refused (RFC 6750 3) */
+                        "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {
@@ -408,6 +432,30 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description Not authenticated: the credentials are missing, refused or expired (an RFC 9457 problem) */
+                401: {
+                    headers: {
+                        /** @description The challenge: `Bearer`, with `error="invalid_token"` when a token was sent and refused (RFC 6750 3) */
+                        "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {
@@ -518,6 +566,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Not authenticated: the credentials are missing, refused or expired (an RFC 9457 problem) */
+                401: {
+                    headers: {
+                        /** @description The challenge: `Bearer`, with `error="invalid_token"` when a token was sent and refused (RFC 6750 3) */
+                        "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {
@@ -625,6 +697,30 @@ export interface paths {
                             createdAt: string;
                             /** Format: date-time */
                             updatedAt: string;
+                        };
+                    };
+                };
+                /** @description Not authenticated: the credentials are missing, refused or expired (an RFC 9457 problem) */
+                401: {
+                    headers: {
+                        /** @description The challenge: `Bearer`, with `error="invalid_token"` when a token was sent and refused (RFC 6750 3) */
+                        "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
                         };
                     };
                 };

@@ -144,6 +144,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Not authenticated: the credentials are missing, refused or expired (an RFC 9457 problem) */
+                401: {
+                    headers: {
+                        /** @description The challenge: `Password` */
+                        "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {
@@ -242,6 +266,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Not authenticated: the credentials are missing, refused or expired (an RFC 9457 problem) */
+                401: {
+                    headers: {
+                        /** @description The challenge: `RefreshToken` */
+                        "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {
@@ -326,6 +374,30 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description Not authenticated: the credentials are missing, refused or expired (an RFC 9457 problem) */
+                401: {
+                    headers: {
+                        /** @description The challenge: `RefreshToken` */
+                        "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
@@ -414,6 +486,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Not authenticated: the credentials are missing, refused or expired (an RFC 9457 problem) */
+                401: {
+                    headers: {
+                        /** @description The challenge: `Bearer`, with `error="invalid_token"` when a token was sent and refused (RFC 6750 3) */
+                        "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {
@@ -497,6 +593,30 @@ export interface paths {
                         "application/json": {
                             items: components["schemas"]["def-0"][];
                             nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Not authenticated: the credentials are missing, refused or expired (an RFC 9457 problem) */
+                401: {
+                    headers: {
+                        /** @description The challenge: `Bearer`, with `error="invalid_token"` when a token was sent and refused (RFC 6750 3) */
+                        "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
                         };
                     };
                 };
@@ -693,6 +813,30 @@ export interface paths {
                             token_type: "Bearer";
                             expires_in: number;
                             scope: string;
+                        };
+                    };
+                };
+                /** @description Not authenticated: the credentials are missing, refused or expired (an RFC 9457 problem) */
+                401: {
+                    headers: {
+                        /** @description The challenge: `Basic realm="ecommerce-services", charset="UTF-8"` */
+                        "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
                         };
                     };
                 };

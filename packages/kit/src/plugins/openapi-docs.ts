@@ -35,6 +35,21 @@ const PROBLEM_RESPONSE = {
   },
 };
 
+/** The challenge a route's 401 carries: its own (route config `challenge`), else the one of the scheme it declares. */
+function challengeOf(config: { challenge?: unknown } | undefined, security: unknown): string | undefined {
+  if (typeof config?.challenge === 'string') return `\`${config.challenge}\``;
+  const schemes = Array.isArray(security) ? security.flatMap((s) => (s && typeof s === 'object' ? Object.keys(s) : [])) : [];
+  if (schemes.includes('bearer')) return '`Bearer`, with `error="invalid_token"` when a token was sent and refused (RFC 6750 3)';
+  return undefined;
+}
+
+/** The 401 of a route that takes credentials: the problem, and the challenge in `WWW-Authenticate`. */
+const unauthorizedResponse = (challenge: string) => ({
+  description: 'Not authenticated: the credentials are missing, refused or expired (an RFC 9457 problem)',
+  headers: { 'WWW-Authenticate': { description: `The challenge: ${challenge}`, type: 'string' } },
+  content: PROBLEM_RESPONSE.content,
+});
+
 /**
  * The docs page's CSP. swagger-ui's own (staticCSP: true) allowed styles and fonts from any https: origin and
  * images from validator.swagger.io (unused: validatorUrl is null), and said upgrade-insecure-requests, which on a
@@ -59,9 +74,16 @@ export const openapiDocs = fp<OpenapiDocsOptions>(
   async (app, opts) => {
     await app.register(swagger, {
       // Every documented operation can also answer an RFC 9457 problem; say so once, here, for all of them.
-      transform: ({ schema, url }) => {
+      // A route that takes credentials documents its 401 and the challenge that comes with it.
+      transform: ({ schema, url, route }) => {
         if (!schema || schema.hide) return { schema, url };
-        const response = { ...(schema.response as Record<string, unknown> | undefined), '4XX': PROBLEM_RESPONSE, '5XX': PROBLEM_RESPONSE };
+        const challenge = challengeOf(route.config as { challenge?: unknown } | undefined, schema.security);
+        const response = {
+          ...(schema.response as Record<string, unknown> | undefined),
+          ...(challenge ? { 401: unauthorizedResponse(challenge) } : {}),
+          '4XX': PROBLEM_RESPONSE,
+          '5XX': PROBLEM_RESPONSE,
+        };
         return { schema: { ...schema, response }, url };
       },
       openapi: {

@@ -15,6 +15,18 @@ import { clientGone } from '../client-connection.js';
 import { KIT_PLUGINS } from './names.js';
 import { traceRouterRefusal, unservedAnswerIds } from './request-context.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * The `WWW-Authenticate` challenge of this route's 401s (RFC 9110 11.6.1: a challenge applicable to the resource),
+     * when the route takes credentials other than the Bearer token the kit's Unauthorized challenges for: a password
+     * or a refresh token in the body, a client's HTTP Basic. Whatever raised the 401, it carries this challenge; the
+     * OpenAPI document says it too (openapi-docs).
+     */
+    challenge?: string;
+  }
+}
+
 /** At most this many field errors are listed in a 400, so an error body stays small whatever the input. */
 const MAX_FIELD_ERRORS = 20;
 /** Paths are echoed in problems (instance, a 404's detail) only up to this length: an error body stays small. */
@@ -331,6 +343,8 @@ function libraryClientError(status: number, message: string, headers: unknown): 
 function sendProblem(err: FastifyError | ProblemError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const problem = problemOf(err, request);
   for (const [k, v] of Object.entries(problem.headers)) reply.header(k, v);
+  const challenge = request.routeOptions.config?.challenge;
+  if (problem.status === 401 && typeof challenge === 'string') reply.header('www-authenticate', challenge);
   // A problem describes this request at this moment: never stored by a browser or a shared cache (a 404 or 410
   // is heuristically cacheable otherwise), and the auth routes promise no-store on every answer.
   reply.header('cache-control', 'no-store');

@@ -3,7 +3,7 @@
 import { BadRequest, ProblemError, containsUnstorableText } from '@ecommerce/kit';
 
 /** The challenge of a client that must authenticate (RFC 6749 5.2, RFC 7617). */
-const CLIENT_CHALLENGE = 'Basic realm="ecommerce-services", charset="UTF-8"';
+export const CLIENT_CHALLENGE = 'Basic realm="ecommerce-services", charset="UTF-8"';
 
 /** 401 for a client that did not prove itself: no credentials, malformed ones, an unknown id or a wrong secret. */
 export function invalidClient(detail = 'Invalid client credentials'): ProblemError {

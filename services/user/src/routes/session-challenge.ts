@@ -6,19 +6,10 @@
 // body (RFC 6749 5.2's 400 invalid_grant is the OAuth token endpoint's, and the clients and docs/api.md rely on the
 // 401 here), so the challenge names the credential the resource takes, a scheme of this API (RFC 9110 11.1: any token
 // is a scheme): no browser offers its login dialog for it (it does for Basic and Digest), and no client sends its
-// access token for it.
+// access token for it. Each route names its challenge in its config (`challenge`): the kit puts it on every 401 the
+// route answers, whatever raised it, and in the OpenAPI document.
 
 /** The challenge of POST /user/login: an email and a password, in the body. */
 export const PASSWORD_CHALLENGE = 'Password';
 /** The challenge of POST /user/token/refresh and /user/logout: a refresh token, in the body or the refresh cookie. */
 export const REFRESH_TOKEN_CHALLENGE = 'RefreshToken';
-
-type Reply = { statusCode: number; header(name: string, value: string): unknown };
-
-/** onSend hook: a 401 challenges for `challenge`, whatever raised it (the use case's Unauthorized says Bearer). */
-export function challengeWith(challenge: string): (request: unknown, reply: Reply, payload: unknown) => Promise<unknown> {
-  return async (_request, reply, payload) => {
-    if (reply.statusCode === 401) reply.header('www-authenticate', challenge);
-    return payload;
-  };
-}

@@ -4,7 +4,7 @@ import { logout } from '../../use-cases/logout.js';
 import { refreshSession } from '../../use-cases/refresh-session.js';
 import { Email, Password, RefreshToken, RefreshTokenIn, TokenPair } from '../schemas.js';
 import { noStore } from '../no-store.js';
-import { PASSWORD_CHALLENGE, REFRESH_TOKEN_CHALLENGE, challengeWith } from '../session-challenge.js';
+import { PASSWORD_CHALLENGE, REFRESH_TOKEN_CHALLENGE } from '../session-challenge.js';
 import { clearRefreshCookie, refreshTokenOf, setRefreshCookie } from './refresh-cookie.js';
 
 const strict = { additionalProperties: false } as const;
@@ -21,7 +21,7 @@ export default async function sessionRoutes(app: App): Promise<void> {
         response: { 200: TokenPair },
       },
       onRequest: noStore,
-      onSend: challengeWith(PASSWORD_CHALLENGE),
+      config: { challenge: PASSWORD_CHALLENGE },
     },
     async (request, reply) => {
       const user = await checkCredentials(app, { email: request.body.email, password: request.body.password, address: request.ip });
@@ -50,7 +50,7 @@ export default async function sessionRoutes(app: App): Promise<void> {
         response: { 200: TokenPair },
       },
       onRequest: noStore,
-      onSend: challengeWith(REFRESH_TOKEN_CHALLENGE),
+      config: { challenge: REFRESH_TOKEN_CHALLENGE },
       preHandler: async (request) => app.rateLimiter.hit('token', request.ip),
     },
     async (request, reply) => {
@@ -80,7 +80,7 @@ export default async function sessionRoutes(app: App): Promise<void> {
         response: { 204: Type.Null() },
       },
       onRequest: noStore,
-      onSend: challengeWith(REFRESH_TOKEN_CHALLENGE),
+      config: { challenge: REFRESH_TOKEN_CHALLENGE },
     },
     async (request, reply) => {
       const { token, via } = refreshTokenOf(request, request.body.refreshToken);

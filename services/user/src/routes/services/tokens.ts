@@ -1,6 +1,6 @@
 import { USER_JWKS_PATH, USER_TOKEN_PATH } from '@ecommerce/contracts';
 import { Type, type App, type Static } from '@ecommerce/kit';
-import { clientCredentials } from '../../model/client-authentication.js';
+import { CLIENT_CHALLENGE, clientCredentials } from '../../model/client-authentication.js';
 import { issueServiceToken } from '../../use-cases/issue-service-token.js';
 import { noStore } from '../no-store.js';
 import { keepRecognizedParameters, withOAuthError } from './oauth-request.js';
@@ -62,6 +62,8 @@ export default async function tokenRoutes(app: App): Promise<void> {
         },
       },
       onRequest: noStore,
+      // Every 401 here is a client that did not prove itself: a Basic challenge (also in the OpenAPI document).
+      config: { challenge: CLIENT_CHALLENGE },
       preValidation: keepRecognizedParameters,
       onSend: withOAuthError,
       // Each call checks a client secret with argon2: a budget per caller address (TOKEN_MAX_PER_ADDRESS).
