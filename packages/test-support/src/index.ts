@@ -7,5 +7,6 @@ export * from './db-proxy.js';
 export * from './http.js';
 export * from './metrics.js';
 export * from './problems.js';
+export * from './processes.js';
 export * from './services.js';
 export * from './sessions.js';

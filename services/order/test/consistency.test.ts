@@ -241,8 +241,7 @@ describe('failure', () => {
         assert.equal(cancelled.body.status, 'cancelled');
         assert.equal(await stockOf(product.base, p.id), 10);
       } finally {
-        proc.child.kill('SIGTERM');
-        await proc.exited;
+        await proc.kill('SIGTERM');
       }
     } finally {
       await product.close();

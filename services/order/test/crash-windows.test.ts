@@ -113,8 +113,7 @@ describe('crash windows chosen by fast-check', { timeout: 120_000 }, () => {
                 ),
               );
               await sleep(plan.firstKillMs);
-              proc.child.kill('SIGKILL');
-              await proc.exited;
+              await proc.kill();
               await Promise.all([...work, productBounce, restocked, terminated]);
               // The orders placed in the window (answered, cut by the kill, or hung up on) are found by SQL.
               const all = await sql<{ id: string }>(db.urls.order, "SELECT id FROM orders.orders WHERE items->0->>'productId' = $1", [p.id]);
@@ -124,8 +123,7 @@ describe('crash windows chosen by fast-check', { timeout: 120_000 }, () => {
               const [killed, other] = await Promise.all([spawn(port), spawn(otherPort)]);
               proc = other;
               await sleep(plan.secondKillMs);
-              killed.child.kill('SIGKILL');
-              await killed.exited;
+              await killed.kill();
               try {
                 const inFlight = async () =>
                   (await sql<{ n: number }>(db.urls.order, "SELECT count(*)::int AS n FROM orders.orders WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'cancelling')", [ids]))[0]!.n;
@@ -134,11 +132,10 @@ describe('crash windows chosen by fast-check', { timeout: 120_000 }, () => {
                 console.log(`# run: ${Math.round(tRecover - t0)} ms to the recovery, ${Math.round(performance.now() - tRecover)} ms to every order final`);
                 await assertStockMatchesOrders(db, ids, `http://127.0.0.1:${productPort}`, p.id, START + plan.restock);
               } finally {
-                proc.child.kill('SIGTERM');
-                await proc.exited;
+                await proc.kill('SIGTERM');
               }
             } finally {
-              for (const pr of started) if (pr.child.exitCode === null && pr.child.signalCode === null) pr.child.kill('SIGKILL');
+              for (const pr of started) void pr.kill();
             }
           },
         ),

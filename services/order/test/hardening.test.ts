@@ -359,8 +359,7 @@ describe('the reconciler (#8 items 8 and 10)', () => {
       assert.equal(settled[0]! + settled[1]!, 30);
       await assertAgree(ids);
     } finally {
-      for (const pr of procs) pr.child.kill('SIGTERM');
-      await Promise.all(procs.map((pr) => pr.exited));
+      await Promise.all(procs.map((pr) => pr.kill('SIGTERM')));
       await product?.close();
     }
   });
@@ -399,8 +398,7 @@ describe('durable cancel (#8 item 7)', () => {
           assert.equal(await stockOf(product.base, p.id), 10);
           await assertAgree([placed.body.id]);
         } finally {
-          again.child.kill('SIGTERM');
-          await again.exited;
+          await again.kill('SIGTERM');
         }
       } finally {
         await product.close();

@@ -1,9 +1,7 @@
 // The order service for tests: in-process, or as a real child process (for SIGKILL tests).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ORDER_CLIENT, http, sql, startService, stockOf, type TestDatabase } from '@ecommerce/test-support';
+import { ORDER_CLIENT, sql, startService, startServiceProcess, stockOf, type ServiceProcess, type TestDatabase } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
 import { buildApp } from '../src/app.js';
 import { loadOrderConfig } from '../src/config.js';
@@ -39,26 +37,9 @@ export async function startProductAndOrder(db: TestDatabase, userBase: string, e
   }
 }
 
-/** The order service as a real child process (for SIGKILL tests). */
-export async function spawnOrderProcess(env: Record<string, string>, port: number): Promise<{ child: ChildProcess; base: string; exited: Promise<NodeJS.Signals | number | null> }> {
-  const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
-  const child = spawn(process.execPath, [main], { env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr += d));
-  const exited = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-  const base = `http://127.0.0.1:${port}`;
-  // Generous: on a loaded machine (a CI runner, parallel test files) a start can take many seconds.
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await http(base, 'GET', '/readyz')).status === 200) return { child, base, exited };
-    } catch {
-      // not up yet
-    }
-    if (child.exitCode !== null) throw new Error(`order process exited: ${stderr}`);
-    await sleep(100);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`order process did not become ready: ${stderr}`);
+/** The order service as a real child process (for SIGKILL tests), ready on `port`. */
+export function spawnOrderProcess(env: Record<string, string>, port: number): Promise<ServiceProcess> {
+  return startServiceProcess(fileURLToPath(new URL('../src/main.js', import.meta.url)), env, { port, name: 'order process' });
 }
 
 /**

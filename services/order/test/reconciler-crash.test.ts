@@ -44,8 +44,7 @@ describe('the reconciler killed mid-pass', { timeout: 180_000 }, () => {
         (await sql<{ n: number }>(db.urls.order, 'SELECT count(*)::int AS n FROM orders.orders WHERE id = ANY($1::uuid[]) AND status = $2', [ids, status]))[0]!.n;
       // Killed once the pass has settled some of them (polled every few ms), with the rest claimed or waiting.
       for (let i = 0; i < 3000 && (await count('pending')) === ORDERS; i++) await sleep(5);
-      proc.child.kill('SIGKILL');
-      await proc.exited;
+      await proc.kill();
       const pendingAtKill = await count('pending');
       console.log(`# reconciler killed mid-pass: ${ORDERS - pendingAtKill} of ${ORDERS} settled, ${pendingAtKill} pending`);
       assert.ok(pendingAtKill > 0 && pendingAtKill < ORDERS, `killed mid-pass: ${pendingAtKill} of ${ORDERS} pending`);
@@ -68,8 +67,7 @@ describe('the reconciler killed mid-pass', { timeout: 180_000 }, () => {
       assert.deepEqual([...new Set(orders.map((o) => o.status))].sort(), ['confirmed', 'rejected']);
       assert.ok(100 - units < 2, `stock left ${100 - units} while orders were rejected`);
     } finally {
-      proc.child.kill('SIGTERM');
-      await proc.exited;
+      await proc.kill('SIGTERM');
       await product?.close();
     }
   });
@@ -124,8 +122,7 @@ describe('the reconciler stopped mid-pass (SIGTERM)', { timeout: 180_000 }, () =
       assert.equal(held[0]!.n, backlog);
       assert.equal(await stockOf(product.base, p.id), 1000 - 2 * backlog);
     } finally {
-      proc.child.kill('SIGTERM');
-      await proc.exited;
+      await proc.kill('SIGTERM');
       await proxy.close();
       await product.close();
     }

@@ -316,8 +316,7 @@ describe('the process SIGKILLed while it gives orders up', { timeout: 120_000 },
       const ids = placed.map((r) => r.body.orderId!);
       // Past the deadline every order is given up and its release asked for, in vain: killed then.
       await waitFor('a release asked for every order', async () => ids.every((id) => proxy.releasesSeen.has(id)), 30_000);
-      proc.child.kill('SIGKILL');
-      await proc.exited;
+      await proc.kill();
       proxy.garbling = false;
       proxy.refusingReleases = false;
 
@@ -334,8 +333,7 @@ describe('the process SIGKILLed while it gives orders up', { timeout: 120_000 },
       // Given up before the kill: failed, never confirmed after their deadline by a replayed reservation.
       assert.deepEqual([...new Set(orders.map((o) => o.status))], ['failed']);
     } finally {
-      proc.child.kill('SIGTERM');
-      await proc.exited;
+      await proc.kill('SIGTERM');
       await stopAll(proxy, product);
     }
   });

@@ -101,8 +101,7 @@ describe('a driver stalled past its lease while its product calls are in flight'
             } finally {
               for (const pr of [a, b]) {
                 pr.child.kill('SIGCONT');
-                pr.child.kill('SIGKILL');
-                await pr.exited;
+                await pr.kill();
               }
             }
           },

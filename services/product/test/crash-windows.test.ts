@@ -7,42 +7,18 @@
 // answered reservation is held (or released, if its release was answered), an answered archive has archived.
 // PRODUCT_CRASH_RUNS sets the number of generated runs (3; each about 2-5 s).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { adminToken, createProduct, freePort, http, serviceToken, sql, stopAll, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { adminToken, createProduct, freePort, http, serviceToken, sql, startServiceProcess, stopAll, type Running, type ServiceProcess, type TestDatabase } from '@ecommerce/test-support';
 import { startUserStack } from '@ecommerce/user-service/testing';
 
 const START = 30;
 
-interface ProductProcess {
-  child: ChildProcess;
-  base: string;
-  exited: Promise<unknown>;
-}
-
-async function spawnProductProcess(env: Record<string, string>, port: number): Promise<ProductProcess> {
-  const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
-  const child = spawn(process.execPath, [main], { env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr += d));
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await http(base, 'GET', '/readyz')).status === 200) return { child, base, exited };
-    } catch {
-      // not up yet
-    }
-    if (child.exitCode !== null) throw new Error(`product process exited: ${stderr}`);
-    await sleep(100);
-  }
-  child.kill('SIGKILL');
-  throw new Error(`product process did not become ready: ${stderr}`);
-}
+const spawnProductProcess = (env: Record<string, string>, port: number) =>
+  startServiceProcess(fileURLToPath(new URL('../src/main.js', import.meta.url)), env, { port, name: 'product process' });
 
 type Step =
   | { kind: 'reserve'; order: number; lines: { product: number; quantity: number }[] }
@@ -80,7 +56,7 @@ describe('the product process SIGKILLed at a generated moment, its connections t
           terminations: fc.array(fc.integer({ min: 0, max: 80 }), { maxLength: 3 }),
         }),
         async (plan) => {
-          const started: ProductProcess[] = [];
+          const started: ServiceProcess[] = [];
           try {
             let proc = await spawnProductProcess(env, port);
             started.push(proc);
@@ -125,8 +101,7 @@ describe('the product process SIGKILLed at a generated moment, its connections t
               ),
             );
             await sleep(plan.killMs);
-            proc.child.kill('SIGKILL');
-            await proc.exited;
+            await proc.kill();
             await Promise.all([...work, terminated]);
             const answeredBeforeKill = answers.slice();
 
@@ -195,8 +170,7 @@ describe('the product process SIGKILLed at a generated moment, its connections t
               assert.equal(row!.stock, START + row!.adjusted - row!.held, `product ${id}: ${JSON.stringify(row)} answers ${JSON.stringify(answers)}`);
             }
           } finally {
-            for (const p of started) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-            await Promise.all(started.map((p) => p.exited));
+            await Promise.all(started.map((p) => p.kill()));
           }
         },
       ),

@@ -7,12 +7,11 @@
 // each granted a token; no login counter left holding attempts past PENDING_SECONDS (the right password logs in
 // once they run out, never later). USER_CRASH_RUNS sets the number of generated runs (2; each about 5-40 s).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { createTestDatabase, freePort, http, sql, uniqueEmail, waitFor, type TestDatabase } from '@ecommerce/test-support';
+import { createTestDatabase, freePort, http, spawnServiceProcess, sql, uniqueEmail, waitFor, type ServiceProcess, type TestDatabase } from '@ecommerce/test-support';
 import { PENDING_SECONDS } from '../src/data/login-failure-repository.js';
 import { GENEROUS_BUDGETS, testSigningKey } from './harness.js';
 
@@ -23,45 +22,15 @@ const CLIENTS = [
 ];
 const PASSWORD = 'correct-horse-battery-7';
 
-interface UserProcess {
-  child: ChildProcess;
-  base: string;
-  exited: Promise<unknown>;
-}
-
-/** A user process on `port`; ready: resolves once /readyz answers 200, or null once it has exited (a SIGKILL at start-up). */
-function spawnUserProcess(env: Record<string, string>, port: number): { proc: UserProcess; ready: Promise<boolean> } {
-  const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
-  const child = spawn(process.execPath, [main], { env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr += d));
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
-  const base = `http://127.0.0.1:${port}`;
-  const ready = (async () => {
-    for (let i = 0; i < 600; i++) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        if (child.signalCode === 'SIGKILL') return false;
-        throw new Error(`user process exited ${child.exitCode}: ${stderr}`);
-      }
-      try {
-        if ((await http(base, 'GET', '/readyz')).status === 200) return true;
-      } catch {
-        // not up yet
-      }
-      await sleep(50);
-    }
-    child.kill('SIGKILL');
-    throw new Error(`user process did not become ready: ${stderr}`);
-  })();
-  return { proc: { child, base, exited }, ready };
-}
+/** A user process on `port`; its `ready()` answers false once it has been SIGKILLed during its start-up. */
+const spawnUserProcess = (env: Record<string, string>, port: number) =>
+  spawnServiceProcess(fileURLToPath(new URL('../src/main.js', import.meta.url)), env, { port, name: 'user process', readyTimeoutMs: 30_000 });
 
 describe('the user process SIGKILLed at generated moments', { timeout: 240_000 }, () => {
-  const started: UserProcess[] = [];
+  const started: ServiceProcess[] = [];
   let db: TestDatabase | undefined;
   after(async () => {
-    for (const p of started) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-    await Promise.all(started.map((p) => p.exited));
+    await Promise.all(started.map((p) => p.kill()));
   });
 
   it('property: after SIGKILLs at start-up (two replicas provisioning at once) and amid registrations and logins, nothing is half-written: whole accounts, one admin, the configured clients, no throttle stuck', async () => {
@@ -93,13 +62,13 @@ describe('the user process SIGKILLed at generated moments', { timeout: 240_000 }
             });
             // Two replicas start at once on an empty database; one is SIGKILLed during its start-up.
             const [a, b] = [spawnUserProcess(env(CLIENTS), await freePort()), spawnUserProcess(env(CLIENTS), await freePort())];
-            started.push(a.proc, b.proc);
+            started.push(a, b);
             await sleep(plan.startKillMs);
-            b.proc.child.kill('SIGKILL');
-            assert.equal(await a.ready, true);
-            await b.ready;
-            await b.proc.exited;
-            let base = a.proc.base;
+            b.child.kill('SIGKILL');
+            assert.equal(await a.ready(), true);
+            await b.ready();
+            await b.exited;
+            let base = a.base;
 
             const first = { email: uniqueEmail('crash'), password: PASSWORD };
             assert.equal((await http(base, 'POST', '/user/register', { body: { ...first, name: 'First' } })).status, 201);
@@ -116,15 +85,14 @@ describe('the user process SIGKILLed at generated moments', { timeout: 240_000 }
               ...plan.logins.map((ok) => http(base, 'POST', '/user/login', { body: { email: first.email, password: ok ? PASSWORD : 'wrong-password-123' } }).catch(() => null)),
             ];
             await sleep(plan.killMs);
-            a.proc.child.kill('SIGKILL');
-            await a.proc.exited;
+            await a.kill();
             await Promise.all(work);
 
             // Started again with the second client taken out of the configuration.
             const again = spawnUserProcess(env(CLIENTS.slice(0, 1)), await freePort());
-            started.push(again.proc);
-            assert.equal(await again.ready, true);
-            base = again.proc.base;
+            started.push(again);
+            assert.equal(await again.ready(), true);
+            base = again.base;
             for (const email of emails) {
               for (let t = 0; answers.get(email) !== 201 && answers.get(email) !== 409; t++) {
                 assert.ok(t < 40, `registration of ${email} never answered: ${answers.get(email)}`);
@@ -174,11 +142,9 @@ describe('the user process SIGKILLed at generated moments', { timeout: 240_000 }
               (PENDING_SECONDS + 5) * 1000,
             );
             console.log(`# run: ${counters.map((c) => `${c.pending} pending, ${c.failures} failed`).join('; ')}; the right password in after ${Math.round(ms)} ms`);
-            again.proc.child.kill('SIGTERM');
-            await again.proc.exited;
+            await again.kill('SIGTERM');
           } finally {
-            for (const p of started) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
-            await Promise.all(started.map((p) => p.exited));
+            await Promise.all(started.map((p) => p.kill()));
             started.length = 0;
             await db?.drop();
           }

@@ -5,12 +5,11 @@
 // another, after the window, or after its successor was used) is 401 and revokes the whole family; at most one live
 // token per family; nothing half-written.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { ORDER_CLIENT, assertProblem, freePort, heldLocks, http, rawExchange, registerAccount, sql, waitFor } from '@ecommerce/test-support';
+import { ORDER_CLIENT, assertProblem, heldLocks, http, rawExchange, registerAccount, sql, startServiceProcess, waitFor } from '@ecommerce/test-support';
 import { GENEROUS_BUDGETS, base, db, startUserService, startUserServiceForFile, testSigningKey } from './harness.js';
 
 startUserServiceForFile();
@@ -233,35 +232,21 @@ describe('the keyed retry of a lost refresh, attacked', () => {
       const before0 = await tokenRow(token);
       // The account's row held FOR UPDATE: the new token's INSERT (its foreign key) waits, after the spend.
       const held = await heldLocks(db.urls.user, 'SELECT 1 FROM users.users WHERE id = $1 FOR UPDATE', [userId]);
-      const port = await freePort();
       const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
-      const child = spawn(process.execPath, [main], {
-        env: {
-          ...process.env,
-          ...GENEROUS_BUDGETS,
-          DATABASE_URL: db.urls.user,
-          LOG_LEVEL: 'silent',
-          NODE_ENV: 'test',
-          HOST: '127.0.0.1',
-          PORT: String(port),
-          JWT_PRIVATE_KEY: testSigningKey(),
-          SERVICE_CLIENTS: JSON.stringify([ORDER_CLIENT]),
-        },
-        stdio: 'ignore',
-      });
-      const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(signal ?? code)));
+      const proc = await startServiceProcess(
+        main,
+        { ...GENEROUS_BUDGETS, DATABASE_URL: db.urls.user, LOG_LEVEL: 'silent', NODE_ENV: 'test', JWT_PRIVATE_KEY: testSigningKey(), SERVICE_CLIENTS: JSON.stringify([ORDER_CLIENT]) },
+        { name: 'the spawned user process', readyTimeoutMs: 30_000 },
+      );
       try {
-        const at = `http://127.0.0.1:${port}`;
-        await waitFor('the spawned user process', async () => (await http(at, 'GET', '/readyz').catch(() => ({ status: 0 }))).status === 200, 30_000);
-        const sent = refresh(token, key, at).catch(() => undefined);
+        const sent = refresh(token, key, proc.base).catch(() => undefined);
         const waiting = async () =>
           Number((await sql<{ n: string }>(db.urls.user, `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO refresh_tokens%'`))[0]!.n) === 1;
         await waitFor('the refresh to wait in its INSERT, after the spend', waiting, 30_000);
-        child.kill('SIGKILL');
-        assert.equal(await exited, 'SIGKILL');
+        assert.equal(await proc.kill(), 'SIGKILL');
         await sent;
       } finally {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        await proc.kill();
         await held.end();
       }
       await waitFor('the killed transaction to be rolled back', async () => (await family(token)).live === before.live, 10_000);
