@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { after, before } from 'node:test';
-import { ORDER_CLIENT, TEST_ADMIN, createTestDatabase, holdSessionLock, startService, stopAll, waitFor, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { ORDER_CLIENT, TEST_ADMIN, createTestDatabase, holdSessionLock, startService, stopAll, waitFor, type TestDatabase } from '@ecommerce/test-support';
 import { buildApp } from '../src/app.js';
 import { loadUserConfig } from '../src/config.js';
 
@@ -52,16 +52,19 @@ export let db: TestDatabase;
 export let base: string;
 /** The user service's HTTP server (to watch what reaches it). */
 export let userServer: Server;
+/** The user service's app (to reach its repositories). */
+export let userApp: Awaited<ReturnType<typeof startUserService>>['app'];
 
 /**
  * Registers the file's hooks: a database and the user service (with `env`) before its tests, both stopped
  * after them. `db` and `base` above are live bindings, filled in by the `before` hook.
  */
 export function startUserServiceForFile(env: Record<string, string> = {}): void {
-  let user: Running | undefined;
+  let user: Awaited<ReturnType<typeof startUserService>> | undefined;
   before(async () => {
     ({ db, user } = await startUserStack(env));
     base = user.base;
+    userApp = user.app;
     userServer = user.app.server as Server;
   });
   after(() => stopAll(user, db));
