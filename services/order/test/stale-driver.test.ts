@@ -70,20 +70,27 @@ function insertDriven(deps: OrderDeps, id: string, productId: string, quantity: 
   });
 }
 
-describe('a stale driver: the lease ran out under it and another driver took the order', { timeout: 120_000 }, () => {
-  let product: Running;
-  let order: Running<App>;
+/**
+ * Registers the describe's hooks: the product service, and an order service whose reconciler and audit stay out of
+ * the way (the drivers a test runs are the only ones). Both are on the answer's fields once `before` has run.
+ */
+function servicesWithoutReconciler(): { product: Running; order: Running<App> } {
+  const started = {} as { product: Running; order: Running<App> };
   before(async () => {
-    product = await startProductService(db.urls.product, user.base);
-    // The reconciler and audit stay out of the way: the two drivers below are the only ones.
-    order = (await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_INTERVAL_MS: '600000', AUDIT_INTERVAL_MS: '86400000' })) as Running<App>;
+    started.product = await startProductService(db.urls.product, user.base);
+    started.order = (await startOrderService(db.urls.order, user.base, started.product.base, { RECONCILER_INTERVAL_MS: '600000', AUDIT_INTERVAL_MS: '86400000' })) as Running<App>;
   });
-  after(() => stopAll(order, product));
+  after(() => stopAll(started.order, started.product));
+  return started;
+}
+
+describe('a stale driver: the lease ran out under it and another driver took the order', { timeout: 120_000 }, () => {
+  const started = servicesWithoutReconciler();
 
   for (let k = 0; k <= D1_STEPS; k++) {
     it(`when D2's confirm lands after D1's call #${k} past the deadline, then a confirmed order holds its reservation, a failed one nothing, and stock = start - held`, async () => {
-      const deps = (order.app as unknown as { orders: OrderDeps }).orders;
-      const p = await createProduct(product.base, admin, { stock: START_STOCK });
+      const deps = (started.order.app as unknown as { orders: OrderDeps }).orders;
+      const p = await createProduct(started.product.base, admin, { stock: START_STOCK });
       const id = randomUUID();
       const row = await insertDriven(deps, id, p.id, 2);
       assert.ok(row);
@@ -150,13 +157,13 @@ describe('a stale driver: the lease ran out under it and another driver took the
       assert.ok(o && (o.status === 'confirmed' || o.status === 'failed'), `final: ${o?.status}`);
       if (o.status === 'confirmed') assert.ok(held, 'the order was confirmed while its reservation was released: its customer was told confirmed, and the audit would cancel it');
       else assert.ok(!held, `a ${o.status} order holds stock`);
-      assert.equal(await stockOf(product.base, p.id), START_STOCK - (held ? 2 : 0), 'stock = start - units held');
+      assert.equal(await stockOf(started.product.base, p.id), START_STOCK - (held ? 2 : 0), 'stock = start - units held');
     });
   }
 
   it('when two audits run at once (the lock of one lost with its connection mid-audit), then each drift is repaired once and the books agree', async () => {
-    const { orders: deps, reconciler } = order.app as unknown as { orders: OrderDeps; reconciler: Reconciler };
-    const p = await createProduct(product.base, admin, { stock: START_STOCK });
+    const { orders: deps, reconciler } = started.order.app as unknown as { orders: OrderDeps; reconciler: Reconciler };
+    const p = await createProduct(started.product.base, admin, { stock: START_STOCK });
     const settled = async (quantity: number) => {
       const row = await deps.repository.insertPending({
         id: randomUUID(),
@@ -185,13 +192,13 @@ describe('a stale driver: the lease ran out under it and another driver took the
     assert.deepEqual([statuses.get(lost), statuses.get(orphaned), statuses.get(kept)], ['cancelled', 'failed', 'confirmed']);
     const held = (await sql<{ order_id: string }>(db.urls.product, "SELECT order_id FROM catalog.reservations WHERE order_id = ANY($1::uuid[]) AND status = 'reserved'", [[lost, orphaned, kept]])).map((r) => r.order_id);
     assert.deepEqual(held, [kept]);
-    assert.equal(await stockOf(product.base, p.id), START_STOCK - 3, 'stock = start - the units of the one confirmed order');
+    assert.equal(await stockOf(started.product.base, p.id), START_STOCK - 3, 'stock = start - the units of the one confirmed order');
   });
 
   for (let k = 1; k <= D1_STEPS - 1; k++) {
     it(`when the driver giving an order up dies after its call #${k} (its reservation taken, its answer unreadable), then the reconciler ends it failed with nothing held`, async () => {
-      const { orders: deps, reconciler } = order.app as unknown as { orders: OrderDeps; reconciler: Reconciler };
-      const p = await createProduct(product.base, admin, { stock: START_STOCK });
+      const { orders: deps, reconciler } = started.order.app as unknown as { orders: OrderDeps; reconciler: Reconciler };
+      const p = await createProduct(started.product.base, admin, { stock: START_STOCK });
       const id = randomUUID();
       const row = await insertDriven(deps, id, p.id, 3);
       assert.ok(row);
@@ -223,7 +230,7 @@ describe('a stale driver: the lease ran out under it and another driver took the
       const held = r?.status === 'reserved';
       assert.equal(o?.status, 'failed');
       assert.ok(!held, `a failed order, its reservation ${r?.status}`);
-      assert.equal(await stockOf(product.base, p.id), START_STOCK, 'stock = start: nothing held');
+      assert.equal(await stockOf(started.product.base, p.id), START_STOCK, 'stock = start: nothing held');
     });
   }
 });
@@ -249,21 +256,15 @@ async function givingUpProxy(target: string): Promise<ProductProxy & { garbling:
 const GIVEN_UP_ORDERS = 24;
 
 describe('a driver whose call went unanswered gives back only its own lease', { timeout: 60_000 }, () => {
-  let product: Running;
-  let order: Running<App>;
-  before(async () => {
-    product = await startProductService(db.urls.product, user.base);
-    order = (await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_INTERVAL_MS: '600000', AUDIT_INTERVAL_MS: '86400000' })) as Running<App>;
-  });
-  after(() => stopAll(order, product));
+  const started = servicesWithoutReconciler();
 
   /** The product service does not answer (an outage, or a call that timed out): nothing is decided. */
   const unanswered = (deps: OrderDeps): OrderDeps =>
     ({ ...deps, products: Object.assign(Object.create(deps.products) as OrderDeps['products'], { reserve: async () => ({ kind: 'unavailable', reason: 'test: no answer' }) }) }) as OrderDeps;
 
   it('when a stale driver (its lease ran out while its call hung) gets no answer after another driver claimed the order, then the other driver keeps its lease: no third driver can claim it', async () => {
-    const deps = (order.app as unknown as { orders: OrderDeps }).orders;
-    const p = await createProduct(product.base, admin, { stock: START_STOCK });
+    const deps = (started.order.app as unknown as { orders: OrderDeps }).orders;
+    const p = await createProduct(started.product.base, admin, { stock: START_STOCK });
     const id = randomUUID();
     const d1 = await insertDriven(deps, id, p.id, 1);
     assert.ok(d1);
@@ -278,8 +279,8 @@ describe('a driver whose call went unanswered gives back only its own lease', { 
   });
 
   it('when a replay claims an order between the reconciler giving its unanswered lease back and putting the order at the back of the line, then the replay keeps its lease', async () => {
-    const { orders: deps, reconciler } = order.app as unknown as { orders: OrderDeps; reconciler: Reconciler };
-    const p = await createProduct(product.base, admin, { stock: START_STOCK });
+    const { orders: deps, reconciler } = started.order.app as unknown as { orders: OrderDeps; reconciler: Reconciler };
+    const p = await createProduct(started.product.base, admin, { stock: START_STOCK });
     const id = randomUUID();
     assert.ok(await insertDriven(deps, id, p.id, 1));
     await sleep(D1_LEASE_MS + 50);
@@ -289,7 +290,7 @@ describe('a driver whose call went unanswered gives back only its own lease', { 
       if (name === 'triedAgainLater') replay = await deps.repository.claimDrive(id, 10_000);
     });
     const Pass = (reconciler as unknown as { constructor: new (...a: unknown[]) => Reconciler }).constructor;
-    const pass = new Pass({ ...unanswered(deps), repository }, order.app.log, 600_000, 86_400_000);
+    const pass = new Pass({ ...unanswered(deps), repository }, started.order.app.log, 600_000, 86_400_000);
     await pass.runOnce();
     assert.ok(replay, 'the replay claimed the order the reconciler gave back');
     assert.ok((await deps.repository.leaseLeftMs(id)) > 5_000, `the replay's lease was taken from it: ${await deps.repository.leaseLeftMs(id)} ms left`);
