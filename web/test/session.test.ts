@@ -53,19 +53,26 @@ function userService(answers: Record<'/user/token/refresh' | '/user/me', Answer[
 const realFetch = globalThis.fetch;
 let ended = 0;
 const onEnded = () => ended++;
+/** Each test's end: its token and refresh timers (a retry later, a renewal before expiry) go, and the real fetch is back. */
+function endTest() {
+  forgetSession();
+  globalThis.fetch = realFetch;
+}
+/** This browser signed in before: the sign-in flag set, nothing else stored. */
+function flagSignedIn() {
+  stored.clear();
+  stored.set(SESSION_HINT_KEY, '1');
+}
 
 describe('restoreSession: reloading the app', () => {
   beforeEach(() => {
-    stored.clear();
-    stored.set(SESSION_HINT_KEY, '1');
+    flagSignedIn();
     ended = 0;
     sessionEvents.addEventListener('ended', onEnded);
   });
   afterEach(() => {
-    // The token, and the refresh timers (a retry later, a renewal before expiry), go with each test.
-    forgetSession();
+    endTest();
     sessionEvents.removeEventListener('ended', onEnded);
-    globalThis.fetch = realFetch;
   });
 
   it('when this browser never signed in, then anonymous without asking the user service', async () => {
@@ -159,14 +166,8 @@ describe('restoreSession: reloading the app', () => {
 });
 
 describe('a refresh whose answer was lost is sent again with its Idempotency-Key', () => {
-  beforeEach(() => {
-    stored.clear();
-    stored.set(SESSION_HINT_KEY, '1');
-  });
-  afterEach(() => {
-    forgetSession();
-    globalThis.fetch = realFetch;
-  });
+  beforeEach(flagSignedIn);
+  afterEach(endTest);
 
   it('when a refresh gets no answer, then the next one (Try again, a reload) sends the same key; once answered, the one after sends a new key', async () => {
     userService({ '/user/token/refresh': ['no answer', 200, 200], '/user/me': [200] });
@@ -235,10 +236,7 @@ describe('the sign-in flag notes an admin', () => {
     stored.clear();
     writes.length = 0;
   });
-  afterEach(() => {
-    forgetSession();
-    globalThis.fetch = realFetch;
-  });
+  afterEach(endTest);
 
   it('when an admin signs in, then the flag says admin; a reload that finds the same admin writes nothing', async () => {
     userService({ '/user/token/refresh': [200], '/user/me': [200], '/user/login': [200] }, 'admin');
@@ -267,16 +265,12 @@ describe('the sign-in flag notes an admin', () => {
 });
 
 describe('renewal timer', () => {
-  afterEach(() => {
-    forgetSession();
-    globalThis.fetch = realFetch;
-  });
+  afterEach(endTest);
 
   // Whatever the refresh answers for expiresIn, the next renewal waits at least 5 s: not a loop of refreshes.
   for (const expiresIn of [undefined, 'soon', null, 1e7, Infinity, -1]) {
     it(`when a refresh answers expiresIn ${JSON.stringify(expiresIn) ?? 'left out'}, then the next renewal is not sent at once`, async () => {
-      stored.clear();
-      stored.set(SESSION_HINT_KEY, '1');
+      flagSignedIn();
       let refreshes = 0;
       globalThis.fetch = (async (input: Request) => {
         const path = new URL(input.url).pathname;
@@ -292,14 +286,10 @@ describe('renewal timer', () => {
 });
 
 describe('renewals while the user service cannot answer', () => {
-  afterEach(() => {
-    forgetSession();
-    globalThis.fetch = realFetch;
-  });
+  afterEach(endTest);
 
   it('when a polling page is refused (expired token) and every refresh gets a 503, then the refreshes back off: not one per poll', async () => {
-    stored.clear();
-    stored.set(SESSION_HINT_KEY, '1');
+    flagSignedIn();
     const counts = new Map<string, number>();
     globalThis.fetch = (async (input: Request) => {
       const path = new URL(input.url).pathname;
@@ -322,14 +312,8 @@ describe('renewals while the user service cannot answer', () => {
 });
 
 describe('signOut: ending the session on the server first', () => {
-  beforeEach(() => {
-    stored.clear();
-    stored.set(SESSION_HINT_KEY, '1');
-  });
-  afterEach(() => {
-    forgetSession();
-    globalThis.fetch = realFetch;
-  });
+  beforeEach(flagSignedIn);
+  afterEach(endTest);
 
   for (const answer of [204, 400, 401] as const) {
     it(`when the user service answers ${answer} (ended, or nothing left to end), then this browser is signed out`, async () => {
@@ -359,8 +343,7 @@ describe('signOut: ending the session on the server first', () => {
 
 describe("the tab's sessionStorage is one user's", () => {
   afterEach(() => {
-    forgetSession();
-    globalThis.fetch = realFetch;
+    endTest();
     tab.clear();
   });
 
