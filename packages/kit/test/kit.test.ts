@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it, mock } from 'node:test';
@@ -140,6 +140,14 @@ describe('Authenticator', () => {
   const sign = (key: CryptoKeyLike, claims: Record<string, unknown>, exp: number, aud = 'ecommerce') =>
     new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid: 'k1', typ: 'at+jwt' }).setSubject('u1').setIssuer('iss').setAudience(aud).setIssuedAt().setExpirationTime(exp).sign(key);
   type CryptoKeyLike = Parameters<SignJWT['sign']>[0];
+  /** An issuer whose key set (`/jwks.json`) `handler` answers on loopback, and an Authenticator that fetches it. */
+  async function remoteIssuer(handler: RequestListener): Promise<{ server: Server; auth: Authenticator }> {
+    const server = createServer(handler);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as { port: number };
+    return { server, auth: new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks: new URL(`http://127.0.0.1:${port}/jwks.json`), roles: ['customer'] }) };
+  }
 
   it('verifies a token once and then serves it from the cache until its exp; an expired cached token is refused', async () => {
     const { key, jwks } = await keys();
@@ -281,12 +289,8 @@ describe('Authenticator', () => {
     };
     const seen: Record<string, string> = {};
     for (const [fault, answer] of Object.entries(answers)) {
-      const server = createServer((_req, res) => answer(res));
-      server.listen(0, '127.0.0.1');
-      await once(server, 'listening');
-      const { port } = server.address() as { port: number };
+      const { server, auth } = await remoteIssuer((_req, res) => answer(res));
       try {
-        const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks: new URL(`http://127.0.0.1:${port}/jwks.json`), roles: ['customer'] });
         await assert.rejects(auth.verify(token, 'ecommerce'), (e: unknown) => {
           const problem = e as ProblemError;
           seen[fault] = `${problem.status} retry-after=${problem.headers['retry-after']}`;
@@ -305,15 +309,11 @@ describe('Authenticator', () => {
     const { key, jwks } = await keys();
     let published = jwks.keys;
     let fetches = 0;
-    const server = createServer((_req, res) => {
+    const { server, auth } = await remoteIssuer((_req, res) => {
       fetches++;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ keys: published }));
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as { port: number };
-    const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks: new URL(`http://127.0.0.1:${port}/jwks.json`), roles: ['customer'] });
     const exp = Math.floor(Date.now() / 1000) + 600;
     const withKid = (kid: string) => new SignJWT({ role: 'customer' }).setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt' }).setSubject('u1').setIssuer('iss').setAudience('ecommerce').setIssuedAt().setExpirationTime(exp).sign(key);
     const outcome = (token: string) => auth.verify(token, 'ecommerce').then(() => 'ok', (e: ProblemError) => String(e.status));
@@ -354,16 +354,12 @@ describe('Authenticator', () => {
     const { key, jwks } = await keys();
     let up = false;
     let asked = 0;
-    const server = createServer((req, res) => {
+    const { server, auth } = await remoteIssuer((req, res) => {
       asked++;
       if (!up) return req.socket.destroy(); // what a dead pod's address answers, in effect: no key set
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(jwks));
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as { port: number };
-    const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks: new URL(`http://127.0.0.1:${port}/jwks.json`), roles: ['customer'] });
     const token = await sign(key, { role: 'customer' }, Math.floor(Date.now() / 1000) + 600);
     const outcome = () => auth.verify(token, 'ecommerce').then(() => 'ok', (e: ProblemError) => String(e.status));
     const realMono = performance.now.bind(performance);
@@ -391,14 +387,10 @@ describe('Authenticator', () => {
 
   it('when the issuer is down once the cached key set has aged past its refresh (10 min), then tokens are still verified with the keys it last published', async () => {
     const { key, jwks } = await keys();
-    const server = createServer((_req, res) => {
+    const { server, auth } = await remoteIssuer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(jwks));
     });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as { port: number };
-    const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks: new URL(`http://127.0.0.1:${port}/jwks.json`), roles: ['customer'] });
     const exp = Math.floor(Date.now() / 1000) + 3600;
     assert.equal((await auth.verify(await sign(key, { role: 'customer' }, exp), 'ecommerce')).sub, 'u1');
     // The issuer goes away (killed: connections refused); another customer's token arrives 11 minutes later.
