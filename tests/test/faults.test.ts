@@ -7,7 +7,7 @@
 //   no order is pending or cancelling 10 s after recovery.
 // Bounded: about three minutes by default; FAULT_ROUNDS=n repeats the kill rounds, FAULT_PG=0 skips the PostgreSQL kill.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { dropDatabase, serviceUrl } from '@ecommerce/kit';
-import { createCustomer, createProduct, http, login, metricValue } from '@ecommerce/test-support';
+import { createCustomer, createProduct, http, login, metricValue, startServiceProcess, type ServiceProcess } from '@ecommerce/test-support';
 import { repoRoot } from '../src/paths.js';
 
 const ROUNDS = Number(process.env.FAULT_ROUNDS ?? 1);
@@ -193,15 +193,12 @@ async function killAndRestart(name: Service, afterMs: number): Promise<void> {
   await stack.restart(name);
 }
 
-/** A second order-service replica on the same database (the stack starts one). */
-async function orderReplica(): Promise<{ base: string; child: ChildProcess; exited: Promise<unknown> }> {
-  const main = path.join(repoRoot, 'services', 'order', 'dist', 'src', 'main.js');
-  const child = spawn(process.execPath, [main], {
-    env: {
-      ...process.env,
+/** A second order-service replica on the same database (the stack starts one), on a port of its choosing. */
+function orderReplica(): Promise<ServiceProcess> {
+  return startServiceProcess(
+    path.join(repoRoot, 'services', 'order', 'dist', 'src', 'main.js'),
+    {
       ...ORDER_ENV,
-      HOST: '127.0.0.1',
-      PORT: '0',
       LOG_LEVEL: 'warn',
       DATABASE_URL: serviceUrl(stack.adminUrl, stack.database, stack.roles.order),
       SERVICE_CLIENT_ID: stack.orderClient.id,
@@ -209,24 +206,8 @@ async function orderReplica(): Promise<{ base: string; child: ChildProcess; exit
       USER_SERVICE_URL: stack.urls.user,
       PRODUCT_SERVICE_URL: stack.urls.product,
     },
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-  });
-  let stderr = '';
-  child.stderr?.on('data', (d) => (stderr += d));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`replica did not listen: ${stderr}`)), 60_000);
-    child.on('message', (m: { type?: string; port?: number }) => {
-      if (m?.type === 'listening' && m.port) {
-        clearTimeout(timer);
-        resolve(m.port);
-      }
-    });
-    void exited.then(() => reject(new Error(`replica exited: ${stderr}`)));
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100 && (await http(base, 'GET', '/readyz').catch(() => null))?.status !== 200; i++) await sleep(100);
-  return { base, child, exited };
+    { name: 'order replica' },
+  );
 }
 
 describe('faults', { timeout: 170_000 }, () => {
@@ -314,8 +295,7 @@ describe('faults', { timeout: 170_000 }, () => {
       console.log(`# two order replicas: 20 pending orders, ${decided} decided and ${replayed} replayed reservation calls after the product service came back`);
       assert.equal(decided, 20, 'one decision per order across both replicas');
     } finally {
-      replica.child.kill('SIGTERM');
-      await replica.exited;
+      await replica.kill('SIGTERM');
     }
   });
 
