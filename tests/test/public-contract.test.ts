@@ -102,7 +102,7 @@ describe('when a customer orders within the quantities API.md allows, with the o
 // user service's per-address budgets (each attempt costs an argon2 hash) were 10 registrations and 30 logins a minute,
 // right or wrong, so a client suite registering a customer per scenario from one machine got 429 from the 11th on
 // (the project's own Postman run, bench and test harnesses all raise them). The budgets stay, sized for a client's
-// honest pace: 100 registrations, 300 logins, 600 token calls a minute per address.
+// honest pace: 100 registrations, 200 logins, 300 token calls a minute per address (REGISTER_, LOGIN_, TOKEN_MAX_PER_ADDRESS).
 describe('when one client address registers and signs in customers at a test suite pace, with the user service at its defaults', () => {
   it('then 30 registrations and 60 logins within a minute are all served (201, 200)', async () => {
     const accounts: Awaited<ReturnType<typeof registerAccount>>[] = [];
