@@ -15,7 +15,8 @@ let admin: string;
 before(
   async () => {
     // info: each answered request is a log line with its reqId and traceId (the request-id claim reads them).
-    platform = await startPlatform({ logLevel: 'info' });
+    // More sign-ups than the default per-address budget (100 a minute): a customer per run of the properties below.
+    platform = await startPlatform({ logLevel: 'info', serviceEnv: { user: { REGISTER_MAX_PER_ADDRESS: '1000' } } });
     gw = platform.procs.gateway.base;
     admin = await login(gw, platform.admin.email, platform.admin.password);
   },
@@ -218,6 +219,72 @@ describe('when any list endpoint is asked for a page', () => {
         }
       }),
       { numRuns: 60 },
+    );
+  });
+});
+
+// API.md: lists are "keyset pagination, no OFFSET": a client walking the pages while the list changes meets each
+// item that was there all along exactly once. With OFFSET, an item archived on a page already read shifts the rest
+// back (one is skipped), and an order placed meanwhile shifts the caller's newest-first list on (one comes twice).
+// The pagination tests walked lists that stood still.
+describe('when the list changes while a client walks its pages', () => {
+  it('then every product there all along (and not archived) appears exactly once, none twice, whatever is added or archived between pages', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.array(fc.constantFrom('add', 'archive-seen', 'archive-unseen', 'none'), { minLength: 12, maxLength: 12 }), async (limit, changes) => {
+        const category = `walk-${randomUUID()}`;
+        const initial: string[] = [];
+        for (let i = 0; i < 9; i++) initial.push((await product({ category })).id);
+        const seen: string[] = [];
+        const archived = new Set<string>();
+        let cursor: string | null = null;
+        let step = 0;
+        do {
+          const q: string = `/product?category=${category}&limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+          const page: HttpResult<{ items: { id: string }[]; nextCursor: string | null }> = await http(gw, 'GET', q);
+          assert.equal(page.status, 200, page.text);
+          seen.push(...page.body.items.map((p) => p.id));
+          cursor = page.body.nextCursor;
+          const change = changes[step++]; // each change once: adds for ever would walk for ever
+          const archive = async (id: string | undefined) => {
+            if (id === undefined || archived.has(id)) return;
+            assert.equal((await http(gw, 'DELETE', `/product/${id}`, { token: admin })).status, 204);
+            archived.add(id);
+          };
+          if (change === 'add') await product({ category });
+          if (change === 'archive-seen') await archive(seen.find((id) => !archived.has(id)));
+          if (change === 'archive-unseen') await archive(initial.find((id) => !seen.includes(id) && !archived.has(id)));
+          assert.ok(step <= 100, `still walking after ${step} pages: a cursor that does not move on`);
+        } while (cursor);
+        assert.equal(new Set(seen).size, seen.length, `an item came twice: ${seen.join(' ')}`);
+        const missed = initial.filter((id) => !archived.has(id) && !seen.includes(id));
+        assert.deepEqual(missed, [], `limit ${limit}, changes ${changes.join(',')}`);
+      }),
+      { numRuns: 12 },
+    );
+  });
+
+  it("then a customer's orders, newest first, come each once and in order while new orders are placed between pages", async () => {
+    const p = await product({ stock: 1000 });
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 10, maxLength: 10 }), async (limit, added) => {
+        const token = await customer();
+        const initial: string[] = [];
+        for (let i = 0; i < 7; i++) initial.push((await place(token, [{ productId: p.id, quantity: 1 }])).body.id);
+        const seen: string[] = [];
+        let cursor: string | null = null;
+        let step = 0;
+        do {
+          const q: string = `/order?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+          const page: HttpResult<{ items: { id: string }[]; nextCursor: string | null }> = await http(gw, 'GET', q, { token });
+          assert.equal(page.status, 200, page.text);
+          seen.push(...page.body.items.map((o) => o.id));
+          cursor = page.body.nextCursor;
+          for (let i = 0; i < (added[step++] ?? 0); i++) assert.equal((await place(token, [{ productId: p.id, quantity: 1 }])).status, 201);
+          assert.ok(step <= 100, `still walking after ${step} pages: a cursor that does not move on`);
+        } while (cursor);
+        assert.deepEqual(seen, [...initial].reverse(), `limit ${limit}: the walk is the orders there at its start, newest first`);
+      }),
+      { numRuns: 10 },
     );
   });
 });
