@@ -56,7 +56,7 @@ export const ReservationSchema = Type.Object({
       name: Type.Optional(Type.String()),
     }),
   ),
-  // Only on a refused reservation: { reason, ...details }, as in the 409 reservation-refused problem.
+  // Only on a refused reservation: { reason, ...details }, as in the refusal's problem (404, 409 or 422).
   refusal: Type.Optional(Type.Object({ reason: Type.String() }, { additionalProperties: true })),
 });
 export type ReservationBody = Static<typeof ReservationSchema>;
@@ -77,7 +77,7 @@ export const PriceChange = Type.Object({
 export type PriceChange = Static<typeof PriceChange>;
 
 /**
- * Why a reservation was refused: the `reason` and details of the 409 `reservation-refused` problem (and of a
+ * Why a reservation was refused: the `reason` and details of the refusal's problem (and of a
  * refused reservation's `refusal`). Final for the order id: every later request for it gets the same answer.
  */
 export const Refusal = Type.Union([

@@ -24,12 +24,31 @@ const DEADLINE_MS = 12_000;
  * calls naming a `refused` product are answered 422 (never reaching it); those naming a `garbled` product reach it
  * (stock is taken) and their answer comes back without its lines; those naming a `failing` product are answered 500
  * (a bug of the product service for that payload: to the order service, no different from an outage). Releases: all 503 while `releasesDown`, 422 for
- * the order ids in `refusedReleases`. Reads of one reservation (the audit's): 500 for the order ids in `failingReads`. Everything else passes through.
+ * the order ids in `refusedReleases`. Reads of one reservation (the audit's): 500 for the order ids in `failingReads`. Reservation
+ * calls naming a product in `lookalike` get that answer: a problem shaped like a refusal but not one. Everything else passes through.
  */
 async function poisoningProxy(target: string): Promise<
-  ProductProxy & { down: boolean; releasesDown: boolean; refused: Set<string>; garbled: Set<string>; failing: Set<string>; refusedReleases: Set<string>; failingReads: Set<string> }
+  ProductProxy & {
+    down: boolean;
+    releasesDown: boolean;
+    refused: Set<string>;
+    garbled: Set<string>;
+    failing: Set<string>;
+    refusedReleases: Set<string>;
+    failingReads: Set<string>;
+    lookalike: Map<string, { status: number; slug: string; members?: Record<string, unknown> }>;
+  }
 > {
-  const state = { down: true, releasesDown: false, refused: new Set<string>(), garbled: new Set<string>(), failing: new Set<string>(), refusedReleases: new Set<string>(), failingReads: new Set<string>() };
+  const state = {
+    down: true,
+    releasesDown: false,
+    refused: new Set<string>(),
+    garbled: new Set<string>(),
+    failing: new Set<string>(),
+    refusedReleases: new Set<string>(),
+    failingReads: new Set<string>(),
+    lookalike: new Map<string, { status: number; slug: string; members?: Record<string, unknown> }>(),
+  };
   const proxy = await productProxy(target, ({ method, path, body }) => {
     const reserving = path === '/internal/reservations' && method === 'POST';
     const products = reserving ? ((JSON.parse(body.toString()) as { items?: { productId: string }[] }).items ?? []).map((i) => i.productId) : [];
@@ -39,6 +58,8 @@ async function poisoningProxy(target: string): Promise<
     if (method === 'GET' && state.failingReads.has(reservationOrderId(path))) return { status: 500, slug: 'internal-server-error' };
     if (products.some((p) => state.refused.has(p))) return { status: 422, slug: 'unprocessable-entity' };
     if (products.some((p) => state.failing.has(p))) return { status: 500, slug: 'internal-server-error' };
+    const lookalike = products.map((p) => state.lookalike.get(p)).find(Boolean);
+    if (lookalike) return lookalike;
     return { forward: true, garble: products.some((p) => state.garbled.has(p)) };
   });
   return Object.assign(state, proxy);
@@ -186,6 +207,35 @@ describe('poison orders: the product service answers one order what it should no
     assert.equal(await stockOf(product.base, failing.id), 20);
     proxy.failing.clear();
   });
+  it('when a reservation is answered 404, 409 or 422 without naming this order and a reason (a route missing, a proxy, another order\'s refusal), then the order is not rejected: it stays pending and is confirmed once the answers are right', async () => {
+    const buyer = await createCustomer(user.base, 'poison');
+    proxy.down = false;
+    const lookalikes = [
+      { status: 404, slug: 'not-found' },
+      { status: 409, slug: 'insufficient-stock', members: { items: [] } },
+      { status: 404, slug: 'not-found', members: { reason: 'unknown-product', orderId: randomUUID() } },
+      { status: 422, slug: 'mixed-currency', members: { orderId: '' } },
+      { status: 409, slug: 'insufficient-stock', members: { reason: '', orderId: 'x' } },
+    ];
+    for (const answer of lookalikes) {
+      const p = await createProduct(product.base, admin, { stock: 10 });
+      proxy.lookalike.set(p.id, answer);
+      const key = randomUUID();
+      const send = () => http<{ orderId?: string; orderStatus?: string; id?: string; status?: string }>(order.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 2 }] }, headers: { 'idempotency-key': key } });
+      const first = await send();
+      assert.equal(first.status, 503, `${JSON.stringify(answer)}: pending, not decided: ${first.text}`);
+      assert.equal(first.body.orderStatus, 'pending');
+      const id = first.body.orderId!;
+      assert.equal((await statuses([id])).get(id), 'pending', JSON.stringify(answer));
+      proxy.lookalike.delete(p.id);
+      await waitFor(`the order of ${JSON.stringify(answer)} settled`, async () => (await statuses([id])).get(id) !== 'pending', 15_000);
+      const settled = await send();
+      assert.equal(settled.status, 200, settled.text);
+      assert.equal(settled.body.status, 'confirmed', JSON.stringify(answer));
+      assert.equal(await stockOf(product.base, p.id), 8);
+    }
+  });
+
   it('when the product service reserves at placement but its answer cannot be read, then the customer is answered 503 pending with Retry-After, and a retry with the same key confirms the order once the answers are right', async () => {
     const buyer = await createCustomer(user.base, 'poison');
     const p = await createProduct(product.base, admin, { stock: 10 });

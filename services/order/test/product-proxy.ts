@@ -11,7 +11,7 @@ interface ProxiedCall {
 }
 
 /** A problem answered by the proxy without reaching the product service, or the call forwarded. */
-export type ProxyRule = (call: ProxiedCall) => { status: number; slug: string } | { forward: true; garble?: boolean; delayMs?: number };
+export type ProxyRule = (call: ProxiedCall) => { status: number; slug: string; members?: Record<string, unknown> } | { forward: true; garble?: boolean; delayMs?: number };
 
 export interface ProductProxy {
   base: string;
@@ -31,7 +31,7 @@ export async function productProxy(target: string, rule: ProxyRule): Promise<Pro
       const decided = rule({ method: req.method ?? 'GET', path: req.url ?? '', body });
       if (!('forward' in decided)) {
         res.writeHead(decided.status, { 'content-type': 'application/problem+json' });
-        res.end(JSON.stringify({ type: `https://ecommerce.local/problems/${decided.slug}`, title: decided.slug, status: decided.status }));
+        res.end(JSON.stringify({ type: `https://ecommerce.local/problems/${decided.slug}`, title: decided.slug, status: decided.status, ...decided.members }));
         return;
       }
       const forward = () => {

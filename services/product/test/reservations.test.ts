@@ -65,7 +65,7 @@ describe('POST /internal/reservations', () => {
     assert.equal(metricValue(await metrics(), 'reservations_total', ['result="replayed"']) - metricValue(before, 'reservations_total', ['result="replayed"']), 2);
   });
 
-  it('when one line is short, then 409 reservation-refused (insufficient-stock) naming every short line, nothing is reserved, and the refusal is final for that orderId even after a restock', async () => {
+  it('when one line is short, then 409 insufficient-stock (the shared contract\'s answer, with reason and orderId) naming every short line, nothing is reserved, and the refusal is final for that orderId even after a restock', async () => {
     const ok = await createProduct(stack, { stock: 10 });
     const short1 = await createProduct(stack, { stock: 2 });
     const short2 = await createProduct(stack, { stock: 0 });
@@ -77,7 +77,7 @@ describe('POST /internal/reservations', () => {
       { productId: short1.id, quantity: 1 },
     ];
     const res = await reserve(orderId, lines);
-    const p = assertProblem(res, 409, 'reservation-refused');
+    const p = assertProblem(res, 409, 'insufficient-stock');
     assert.equal(p.reason, 'insufficient-stock');
     assert.equal(p.orderId, orderId);
     const expected = [
@@ -94,7 +94,7 @@ describe('POST /internal/reservations', () => {
     await http(base, 'POST', `/product/${short1.id}/stock`, { token: stack.tokens.admin, body: { delta: 1 } });
     await http(base, 'POST', `/product/${short2.id}/stock`, { token: stack.tokens.admin, body: { delta: 1 } });
     // A late copy of the refused request (the order service already rejected this order) must not take stock.
-    const retry = assertProblem(await reserve(orderId, lines), 409, 'reservation-refused');
+    const retry = assertProblem(await reserve(orderId, lines), 409, 'insufficient-stock');
     assert.deepEqual(retry.items, expected);
     assert.equal(await stockOf(ok.id), 10);
     assert.equal(await stockOf(short1.id), 3);
@@ -104,23 +104,23 @@ describe('POST /internal/reservations', () => {
     assert.equal(await stockOf(short1.id), 0);
   });
 
-  it('when a product is unknown or archived, then 409 reservation-refused (unknown-product) naming it, and nothing is reserved', async () => {
+  it('when a product is unknown or archived, then 404 (the shared contract\'s answer) with reason unknown-product naming it, and nothing is reserved', async () => {
     const p = await createProduct(stack, { stock: 5 });
     const archived = await createProduct(stack, { stock: 5 });
     await http(base, 'DELETE', `/product/${archived.id}`, { token: stack.tokens.admin });
     const unknown = randomUUID();
-    const res = assertProblem(await reserve(uuidv7(), [{ productId: p.id, quantity: 1 }, { productId: unknown, quantity: 1 }]), 409, 'reservation-refused');
+    const res = assertProblem(await reserve(uuidv7(), [{ productId: p.id, quantity: 1 }, { productId: unknown, quantity: 1 }]), 404, 'not-found');
     assert.equal(res.reason, 'unknown-product');
     assert.deepEqual(res.productIds, [unknown]);
-    const res2 = assertProblem(await reserve(uuidv7(), [{ productId: p.id, quantity: 1 }, { productId: archived.id, quantity: 1 }]), 409, 'reservation-refused');
+    const res2 = assertProblem(await reserve(uuidv7(), [{ productId: p.id, quantity: 1 }, { productId: archived.id, quantity: 1 }]), 404, 'not-found');
     assert.deepEqual(res2.productIds, [archived.id]);
     assert.equal(await stockOf(p.id), 5);
   });
 
-  it('when products have different currencies, then 409 reservation-refused (mixed-currency) and nothing is reserved', async () => {
+  it('when products have different currencies, then 422 mixed-currency and nothing is reserved', async () => {
     const usd = await createProduct(stack, { stock: 5 });
     const eur = await createProduct(stack, { stock: 5, currency: 'EUR' });
-    assert.equal(assertProblem(await reserve(uuidv7(), [{ productId: usd.id, quantity: 1 }, { productId: eur.id, quantity: 1 }]), 409, 'reservation-refused').reason, 'mixed-currency');
+    assert.equal(assertProblem(await reserve(uuidv7(), [{ productId: usd.id, quantity: 1 }, { productId: eur.id, quantity: 1 }]), 422, 'mixed-currency').reason, 'mixed-currency');
     assert.equal(await stockOf(usd.id), 5);
     assert.equal(await stockOf(eur.id), 5);
     const eurOnly = await reserve(uuidv7(), [{ productId: eur.id, quantity: 2 }]);
@@ -151,14 +151,14 @@ describe('POST /internal/reservations', () => {
     ];
     const orderId = uuidv7();
     const before = metricValue(await metrics(), 'reservations_total', ['result="price_changed"']);
-    const refused = assertProblem(await reserve(orderId, lines), 409, 'reservation-refused');
+    const refused = assertProblem(await reserve(orderId, lines), 409, 'price-changed');
     assert.equal(refused.reason, 'price-changed');
     assert.deepEqual(refused.items, [{ productId: b.id, expectedUnitPriceCents: 200, unitPriceCents: 250, currency: 'USD' }]);
     assert.equal(await stockOf(a.id), 5);
     assert.equal(await stockOf(b.id), 5);
     assert.equal(metricValue(await metrics(), 'reservations_total', ['result="price_changed"']), before + 1);
     // Even with the right price now, the order id's answer stays the refusal.
-    const again = assertProblem(await reserve(orderId, [{ productId: b.id, quantity: 2, expectedUnitPriceCents: 250 }]), 409, 'reservation-refused');
+    const again = assertProblem(await reserve(orderId, [{ productId: b.id, quantity: 2, expectedUnitPriceCents: 250 }]), 409, 'price-changed');
     assert.deepEqual(again.items, refused.items);
     assert.equal(await stockOf(b.id), 5);
     const stored = await http<Reservation>(base, 'GET', `/internal/reservations/${orderId}`, { token: svc });
@@ -168,7 +168,7 @@ describe('POST /internal/reservations', () => {
 
   it('when the currency differs from the expected one, or two lines of one product expect different prices, then 409 price-changed', async () => {
     const eur = await createProduct(stack, { stock: 5, priceCents: 900, currency: 'EUR' });
-    const byCurrency = assertProblem(await reserve(uuidv7(), [{ productId: eur.id, quantity: 1, expectedUnitPriceCents: 900, expectedCurrency: 'USD' }]), 409, 'reservation-refused');
+    const byCurrency = assertProblem(await reserve(uuidv7(), [{ productId: eur.id, quantity: 1, expectedUnitPriceCents: 900, expectedCurrency: 'USD' }]), 409, 'price-changed');
     assert.equal(byCurrency.reason, 'price-changed');
     assert.deepEqual(byCurrency.items, [{ productId: eur.id, expectedUnitPriceCents: 900, expectedCurrency: 'USD', unitPriceCents: 900, currency: 'EUR' }]);
     const split = assertProblem(
@@ -177,7 +177,7 @@ describe('POST /internal/reservations', () => {
         { productId: eur.id, quantity: 1, expectedUnitPriceCents: 800 },
       ]),
       409,
-      'reservation-refused',
+      'price-changed',
     );
     assert.equal(split.reason, 'price-changed');
     // Named with its price now and no expectation (its lines expected two), never an expectation nobody sent.
@@ -188,7 +188,7 @@ describe('POST /internal/reservations', () => {
         { productId: eur.id, quantity: 1, expectedCurrency: 'USD' },
       ]),
       409,
-      'reservation-refused',
+      'price-changed',
     );
     assert.deepEqual(byCase.items, [{ productId: eur.id, unitPriceCents: 900, currency: 'EUR' }]);
     assert.equal(await stockOf(eur.id), 5);
@@ -227,7 +227,7 @@ describe('POST /internal/reservations', () => {
               assert.equal(line.unitPriceCents, o.expected, 'reserved at a price it did not expect');
               taken.set(line.productId, (taken.get(line.productId) ?? 0) + o.quantity);
             } else {
-              assert.equal(assertProblem(res, 409, 'reservation-refused').reason, 'price-changed');
+              assert.equal(assertProblem(res, 409, 'price-changed').reason, 'price-changed');
             }
           });
           for (const p of products) assert.equal(await stockOf(p.id), 1000 - (taken.get(p.id) ?? 0));
@@ -241,7 +241,7 @@ describe('POST /internal/reservations', () => {
     const p = await createProduct(stack, { stock: 10 });
     const post = (notAfter: string) => http<Reservation>(base, 'POST', '/internal/reservations', { token: svc, body: { orderId: uuidv7(), items: [{ productId: p.id, quantity: 1 }], notAfter } });
     assert.equal((await post('2999-12-03T07:00:00+23:59')).status, 201);
-    assert.equal(assertProblem(await post('2000-12-03T07:00:00-23:59'), 409, 'reservation-refused').reason, 'expired');
+    assert.equal(assertProblem(await post('2000-12-03T07:00:00-23:59'), 409, 'reservation-expired').reason, 'expired');
     for (const bad of ['0000-01-01T00:00:00Z', '1969-12-31T23:59:59Z']) assertErrorAt(await post(bad), '/notAfter');
     assert.equal(await stockOf(p.id), 9);
   });
@@ -250,7 +250,7 @@ describe('POST /internal/reservations', () => {
     const p = await createProduct(stack, { stock: 10 });
     const post = (notAfter: string) => http<Reservation>(base, 'POST', '/internal/reservations', { token: svc, body: { orderId: uuidv7(), items: [{ productId: p.id, quantity: 1 }], notAfter } });
     for (const future of ['2999-12-31T23:59:60Z', '2999-12-31T23:59:60.250Z', '3000-01-01T01:59:60+02:00']) assert.equal((await post(future)).status, 201, future);
-    for (const past of ['2016-12-31T23:59:60Z', '2016-12-31T23:59:60.999Z']) assert.equal(assertProblem(await post(past), 409, 'reservation-refused').reason, 'expired', past);
+    for (const past of ['2016-12-31T23:59:60Z', '2016-12-31T23:59:60.999Z']) assert.equal(assertProblem(await post(past), 409, 'reservation-expired').reason, 'expired', past);
     assert.equal(await stockOf(p.id), 7);
   });
 
@@ -261,10 +261,10 @@ describe('POST /internal/reservations', () => {
     const inTime = uuidv7();
     assert.equal((await post(inTime, new Date(Date.now() + 60_000).toISOString())).status, 201);
     const late = uuidv7();
-    assert.equal(assertProblem(await post(late, new Date(Date.now() - 1000).toISOString()), 409, 'reservation-refused').reason, 'expired');
+    assert.equal(assertProblem(await post(late, new Date(Date.now() - 1000).toISOString()), 409, 'reservation-expired').reason, 'expired');
     // The refusal is recorded: a copy sent with a later notAfter still cannot reserve for this order.
     assert.equal((await http<Reservation>(base, 'GET', `/internal/reservations/${late}`, { token: svc })).body.status, 'refused');
-    assert.equal(assertProblem(await post(late, new Date(Date.now() + 60_000).toISOString()), 409, 'reservation-refused').reason, 'expired');
+    assert.equal(assertProblem(await post(late, new Date(Date.now() + 60_000).toISOString()), 409, 'reservation-expired').reason, 'expired');
     assert.equal(await stockOf(p.id), 8);
     const replay = await post(inTime, new Date(Date.now() - 1000).toISOString());
     assert.equal(replay.status, 200);

@@ -4,7 +4,7 @@ import type { OrderConfig } from '../config.js';
 import type { RequestContext } from '../model/request-context.js';
 import { USER_TOKEN_PATH, type ReservationBody as Reservation, type ReservedLine as ReservationItem, type ReservationListPage as ReservationPage, type ReserveRequest } from '@ecommerce/contracts';
 
-/** The product service's refusal (409 reservation-refused): why, and the details it gave (items, productIds...). */
+/** The product service's refusal (404, 409 or 422 with `reason`): why, and the details it gave (items, productIds...). */
 export interface Refusal {
   reason: string;
   [detail: string]: unknown;
@@ -82,7 +82,7 @@ export class ProductClient {
   async reserve(orderId: string, items: ReserveRequest['items'], notAfter: Date, context?: RequestContext): Promise<ReserveOutcome> {
     const body: ReserveRequest = { orderId, items, notAfter: notAfter.toISOString() };
     try {
-      // A 409 answers a problem (reservation-refused), not a Reservation.
+      // A refusal answers a problem (404, 409 or 422 by its reason), not a Reservation.
       const res = await this.http.request<Reservation & Record<string, unknown>>({
         method: 'POST',
         path: '/internal/reservations',
@@ -95,7 +95,7 @@ export class ProductClient {
         // A reservation taken and since released (the order was cancelled) is not stock held for it.
         return res.body.status === 'reserved' ? { kind: 'reserved', items: res.body.items } : { kind: 'refused', refusal: { reason: 'released' } };
       }
-      if (res.status === 409 && String(res.body?.type ?? '').endsWith('/reservation-refused') && typeof res.body?.reason === 'string') {
+      if (isRefusal(res.status, res.body, orderId)) {
         const refusal: Refusal = { reason: res.body.reason as string };
         for (const [k, v] of Object.entries(res.body)) if (!PROBLEM_MEMBERS.has(k)) refusal[k] = v;
         return { kind: 'refused', refusal };
@@ -177,6 +177,19 @@ export class ProductClient {
 }
 
 /** What a call forwards from the request that caused it (none for the reconciler's own work). */
+/**
+ * Whether an answer to a reservation is the product service's refusal of this order id: 404 (unknown product), 409
+ * (short stock, a price changed, the window closed) or 422 (mixed currencies), each naming the order and a `reason`.
+ * A 404 or 409 without them (a route that is not there, a proxy's answer) decides nothing. The product service
+ * before this release answered every refusal 409 `reservation-refused` with the same members: read alike.
+ */
+function isRefusal(status: number, body: unknown, orderId: string): body is Record<string, unknown> & { reason: string } {
+  if (status !== 404 && status !== 409 && status !== 422) return false;
+  if (!body || typeof body !== 'object') return false;
+  const { reason, orderId: refused } = body as Record<string, unknown>;
+  return typeof reason === 'string' && reason.length > 0 && typeof refused === 'string' && refused.toLowerCase() === orderId.toLowerCase();
+}
+
 function forwarded(context: RequestContext | undefined): CallContext | undefined {
   return context && { id: context.requestId, trace: context.trace };
 }

@@ -154,7 +154,7 @@ function priced(lines: OrderLine[], reserved: ReservationItem[]): { items: Order
 }
 
 /**
- * THE mapping of a product refusal (409 reservation-refused, by reason) to the order's final state and the
+ * THE mapping of a product refusal (by its reason, whatever its status: product-client's isRefusal) to the order's final state and the
  * problem its client gets, now and on every replay. Used by the request path and the reconciler alike.
  */
 function refusalOutcome(orderId: string, refusal: Refusal): { to: 'rejected' | 'failed'; problem: StoredProblem } {

@@ -41,9 +41,23 @@ const DETAIL: Record<RefusalReason, string> = {
 };
 
 /**
- * The one refusal answer of the reservation API: 409 `reservation-refused` with the `reason` and its details
- * (`items` for a shortage, `productIds` for unknown products). It is final for the order id: a repeat, even
- * after a restock, answers the same.
+ * Each refusal's status and problem type: the shared contract's for the two it names (API.md: 409
+ * `insufficient-stock` with `items`, 404 for an unknown product), the order API's own for mixed currencies (422) and
+ * a price changed (409), and the reservation window's (409). Every refusal also carries `orderId` and `reason`, by
+ * which the order service reads it, whatever its status.
+ */
+const ANSWER: Record<RefusalReason, [status: number, type: string, title: string]> = {
+  'insufficient-stock': [409, 'insufficient-stock', 'Insufficient stock'],
+  'unknown-product': [404, 'not-found', 'Not found'],
+  'mixed-currency': [422, 'mixed-currency', 'Mixed currency'],
+  'price-changed': [409, 'price-changed', 'Price changed'],
+  expired: [409, 'reservation-expired', 'Reservation expired'],
+};
+
+/**
+ * The refusal answer of the reservation API (ANSWER above), with the `reason` and its details (`items` for a
+ * shortage, `productIds` for unknown products). It is final for the order id: a repeat, even after a restock,
+ * answers the same.
  */
 export class ReservationRefused extends ProblemError {
   constructor(
@@ -51,7 +65,8 @@ export class ReservationRefused extends ProblemError {
     readonly refusal: Refusal,
     readonly replayed: boolean,
   ) {
-    super(409, 'reservation-refused', 'Reservation refused', DETAIL[refusal.reason], { orderId, ...refusal });
+    const [status, type, title] = ANSWER[refusal.reason];
+    super(status, type, title, DETAIL[refusal.reason], { orderId, ...refusal });
   }
 }
 
