@@ -1321,6 +1321,27 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a double click on a cart line\'s Remove takes out that line only: the second click, landing on the next line\'s Remove that moved up under the pointer, removes nothing', { timeout: STEP_MS }, async () => {
+    const names = ['Twice cup', 'Twice saucer', 'Twice plate'];
+    const products: Product[] = [];
+    for (const name of names) products.push(await newProduct({ name }));
+    const { context, page, errors } = await newShopper();
+    for (const p of products) await addToCart(page, p, 1);
+    await page.goto('/cart');
+    await page.getByRole('button', { name: 'Remove Twice cup' }).dblclick();
+    await page.getByRole('status').filter({ hasText: 'Removed' }).waitFor();
+    // The old code: "Twice saucer" went too, its Remove under the pointer when the second click came.
+    assert.deepEqual(await page.locator('.lines > li .line-name > a').allInnerTexts(), ['Twice saucer', 'Twice plate']);
+    assert.equal(await page.getByRole('status').filter({ hasText: 'Removed' }).innerText(), 'Removed Twice cup from your cart; it has 2 items now.');
+    // A click after the double click's is a press of its own: it removes the line it is on.
+    await page.waitForTimeout(600);
+    await page.getByRole('button', { name: 'Remove Twice saucer' }).click();
+    await page.getByRole('status').filter({ hasText: 'Removed Twice saucer' }).waitFor();
+    assert.deepEqual(await page.locator('.lines > li .line-name > a').allInnerTexts(), ['Twice plate']);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('removing a cart line is said in a live region ("Removed <name> from your cart; it has 3 items now"), also the second of two lines with one name', { timeout: STEP_MS }, async () => {
     const [a, b, c] = [await newProduct({ name: 'Said mug' }), await newProduct({ name: 'Said mug' }), await newProduct({ name: 'Said jug' })];
     const { context, page, errors } = await newShopper();

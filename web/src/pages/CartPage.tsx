@@ -149,7 +149,9 @@ export function CartLines({ editable }: { editable?: boolean }) {
                 <button
                   type="button"
                   className="link-button"
-                  onClick={() => remove(l.productId)}
+                  // A double click removes one line: its second click lands on the next line's Remove, moved up under
+                  // the pointer (a click's detail counts the clicks of a double click; a key press's is 0).
+                  onClick={(e) => e.detail > 1 || remove(l.productId)}
                   aria-label={`Remove ${labels[i]}`}
                 >
                   Remove
