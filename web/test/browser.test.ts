@@ -3799,6 +3799,27 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('admin: a double click on Archive product asks "Yes, archive it" and archives nothing: the second click, landing on the Yes that took the button\'s place, is no answer to the question', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Hasty stool' });
+    const { context, page, errors } = await adminAtProducts();
+    const writes: string[] = [];
+    page.on('request', (r) => r.method() !== 'GET' && /\/product(\/|$)/.test(new URL(r.url()).pathname) && writes.push(`${r.method()} ${new URL(r.url()).pathname}`));
+    await page.goto(`/admin/products/${product.id}`);
+    await page.getByRole('button', { name: 'Archive product' }).dblclick();
+    await page.getByRole('button', { name: 'Yes, archive it' }).waitFor();
+    await page.waitForTimeout(1000);
+    // The old code: archived (DELETE sent, the list saying "Archived Hasty stool.") with no answer given.
+    assert.deepEqual(writes, [], 'nothing sent');
+    assert.equal((await api('GET', `/product/${product.id}`)).status, 200, 'still in the shop');
+    assert.match(page.url(), /\/admin\/products\//);
+    // Pressed on its own, the Yes archives it.
+    await page.getByRole('button', { name: 'Yes, archive it' }).click();
+    await page.getByText('Archived Hasty stool.').waitFor();
+    assert.deepEqual(writes, [`DELETE /product/${product.id}`]);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('admin: a save or a list answered 503 by the gateway says in words that the shop is not answering, not the problem\'s title "Service Unavailable"', { timeout: STEP_MS }, async () => {
     const { context, page } = await adminAtProducts();
     const product = await newProduct({ name: 'Away jar' });

@@ -880,7 +880,9 @@ function EditProduct() {
         {confirmArchive ? (
           // Escape is "Keep it", as in a dialog: the focus goes back to the button that asked.
           <div className="confirm" role="group" aria-label="Confirm archive" onKeyDown={(e) => e.key === 'Escape' && !archive.isPending && keepProduct()}>
-            <button id="archive-confirm" type="button" className="danger" onClick={() => archiveOnce()} aria-disabled={archive.isPending || undefined}>
+            {/* A double click on Archive product ends here: its second click, on this button that took the first's
+                place, is no answer to the question (a click's detail counts the clicks of a double click). */}
+            <button id="archive-confirm" type="button" className="danger" onClick={(e) => e.detail > 1 || archiveOnce()} aria-disabled={archive.isPending || undefined}>
               Yes, archive it
             </button>
             <button type="button" onClick={keepProduct}>
