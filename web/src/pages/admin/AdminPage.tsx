@@ -459,12 +459,14 @@ function named(name: string | null): ReactNode {
 /**
  * What an admin action did or why it failed. It takes the focus when it appears: the button that was pressed
  * is disabled while the request runs (or its form is remounted), and the focus would fall to the page's start.
+ * Not a `quiet` one: the admin went on typing in a field while the request ran (a slow network), and the next
+ * keys would have gone to the message instead; it is heard there as a status all the same.
  */
-function ActionMessage({ message, id }: { message: { kind: 'error' | 'ok'; text: ReactNode }; id?: string }) {
+function ActionMessage({ message, id }: { message: { kind: 'error' | 'ok'; text: ReactNode; quiet?: boolean }; id?: string }) {
   const ref = useRef<HTMLParagraphElement>(null);
   useEffect(() => {
     const el = ref.current;
-    el?.focus();
+    if (!message.quiet) el?.focus();
     // Shown on a page just navigated to ("Archived ..."), it is then passed over by the layout, which focuses the
     // main region after this effect: taken back once, on the next frame.
     const frame = requestAnimationFrame(() => {
@@ -651,8 +653,13 @@ function EditProduct() {
   const queries = useQueryClient();
   const navigate = useNavigate();
   // The last action's result, said in the panel whose button was pressed (where the admin is looking).
-  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string; panel: 'edit' | 'stock' | 'archive' } | null>(null);
+  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string; panel: 'edit' | 'stock' | 'archive'; quiet?: boolean } | null>(null);
   const [delta, setDelta] = useState('');
+  // The field's text now, for a stock change's answer (typed meanwhile: the admin's next change).
+  const deltaNow = useRef(delta);
+  useLayoutEffect(() => {
+    deltaNow.current = delta;
+  });
   const [confirmArchive, setConfirmArchive] = useState(false);
   const deltaId = useId();
   const product = useQuery({
@@ -705,10 +712,10 @@ function EditProduct() {
     if (name !== undefined) document.title = `Edit ${name}: Admin: Northwind Supply`;
     else if (missing) document.title = 'Product not found: Admin: Northwind Supply';
   }, [name, missing]);
-  const after = (p: Product, text: string, panel: 'edit' | 'stock') => {
+  const after = (p: Product, text: string, panel: 'edit' | 'stock', quiet = false) => {
     queries.setQueryData(['product', id], p);
     void queries.invalidateQueries({ queryKey: ['products'] });
-    setMessage({ kind: 'ok', text, panel });
+    setMessage({ kind: 'ok', text, panel, quiet });
   };
   const fail = (panel: 'edit' | 'stock' | 'archive') => (err: Error) => setMessage({ kind: 'error', text: failureText(err), panel });
   const save = useMutation({
@@ -729,9 +736,15 @@ function EditProduct() {
       }
       return ok(res);
     },
-    onSuccess: (p) => {
-      after(p, 'Saved.', 'edit');
-      setDraft(freshDraft(p));
+    onSuccess: (p, { f }) => {
+      // What the admin typed while the save was on its way (a slow network) stays in its field, not yet saved: the
+      // form was refilled with what was saved, and that typing was gone with no word of it.
+      const saved = freshDraft(p);
+      const now = latest.current;
+      const typed = now?.productId === id ? EDITABLE.filter((k) => now.fields[k] !== f[k]) : [];
+      for (const k of typed) saved.fields[k] = now!.fields[k];
+      after(p, typed.length ? `Saved. What you typed in ${listOf(typed.map((k) => LABEL[k]))} while it was saving is not saved yet: press Save changes again to save it.` : 'Saved.', 'edit', typed.length > 0);
+      setDraft(saved);
       setNote(null);
     },
     onError: (err) => {
@@ -765,9 +778,11 @@ function EditProduct() {
       }
       return ok(await send());
     },
-    onSuccess: (p) => {
-      setDelta('');
-      after(p, `Stock is now ${p.stock.toLocaleString('en')}.`, 'stock');
+    onSuccess: (p, d) => {
+      // A change typed while this one was on its way is the admin's next one: kept in the field, and the focus with it.
+      const next = Number(deltaNow.current) !== d;
+      if (!next) setDelta('');
+      after(p, `Stock is now ${p.stock.toLocaleString('en')}.`, 'stock', next);
     },
     onError: (err, d) => {
       // No answer, or none but the gateway's 504 (its deadline passed while the product service may have committed):
