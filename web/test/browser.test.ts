@@ -2855,6 +2855,39 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('at 200% text on a 320 px phone, the admin order page\'s facts put each label above its value: the Order ID, the customer\'s id and the dates are not broken letter by letter beside a label column as wide as "Last change", nor wider than their panel', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Big-text desk lamp' });
+    const placed = await api<Order>('POST', '/order', { items: [{ productId: product.id, quantity: 1 }] }, adminToken, { 'idempotency-key': randomUUID() });
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    const context = await browser.newContext({ baseURL: base, viewport: { width: 320, height: 640 }, deviceScaleFactor: 1, bypassCSP: true });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    await page.goto(`/admin/orders/${placed.body.id}`);
+    await page.getByRole('link', { name: 'Big-text desk lamp' }).waitFor();
+    await page.addStyleTag({ content: 'html { font-size: 200% !important; }' });
+    const facts = page.locator('dl.facts');
+    // The old page: "Last change" took 218 px of the 254, each id a column of one character (1,728 px tall).
+    assert.deepEqual(await wordsBrokenInside(facts), [], 'an id or a date broken inside a piece that fits a line');
+    const outside = await facts.evaluate((dl) => {
+      const box = dl.closest('.panel')!.getBoundingClientRect();
+      return [...dl.children].filter((c) => c.getBoundingClientRect().right > box.right + 0.5 || c.scrollWidth > c.clientWidth + 1).map((c) => c.textContent);
+    });
+    assert.deepEqual(outside, [], 'facts wider than their panel');
+    await assertNoHorizontalScroll(page, 'admin order at 200% text');
+    // Where there is room (100% text, 320 px too) the labels stay beside their values.
+    await page.reload();
+    await page.getByRole('link', { name: 'Big-text desk lamp' }).waitFor();
+    const beside = await facts.evaluate((dl) => {
+      const [dt, dd] = [dl.children[0]!.getBoundingClientRect(), dl.children[1]!.getBoundingClientRect()];
+      return Math.round(dt.top) === Math.round(dd.top) && dd.left > dt.right;
+    });
+    assert.equal(beside, true, 'at 100% text a label is beside its value');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('stock shown after an order is the stock left: Back to the product page and to the shop right after ordering its last units says "Out of stock", not the stock seen before the order', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ name: 'Last stool', stock: 3, category: 'last-stool' });
     const { context, page, errors } = await signedInShopper('stale-stock');
