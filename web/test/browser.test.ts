@@ -3892,6 +3892,45 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('admin edit page: an edit not saved when the admin leaves by a link (View in the shop, All products) is back in the form on Back, said as not saved; Save changes then saves it; a saved or untouched form comes back as the product is', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Wander lamp' });
+    const { context, page, errors } = await adminAtProducts();
+    await page.goto(`/admin/products/${product.id}`);
+    await page.getByLabel('Name', { exact: true }).fill('Wander lamp, brass');
+    await page.getByLabel('Description').fill('Typed, then a look at the shop');
+    await page.getByRole('link', { name: 'View in the shop' }).click();
+    await page.getByRole('heading', { name: 'Wander lamp', level: 1 }).waitFor();
+    await page.goBack();
+    await page.getByRole('button', { name: 'Save changes' }).waitFor();
+    // The old page: the form read the product afresh, what was typed gone with no word of it.
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Wander lamp, brass');
+    assert.equal(await page.getByLabel('Description').inputValue(), 'Typed, then a look at the shop');
+    assert.match(await page.getByRole('region', { name: 'Edit Wander lamp' }).getByRole('status').first().innerText(), /before leaving this page are back in the form\. They are not saved yet/);
+    // By the page's own All products link too; Back, then Forward to the list and Back again.
+    await page.getByRole('link', { name: 'All products', exact: true }).click();
+    await page.getByRole('button', { name: 'Create product' }).waitFor();
+    await page.goBack();
+    await page.getByRole('button', { name: 'Save changes' }).waitFor();
+    await page.goForward();
+    await page.getByRole('button', { name: 'Create product' }).waitFor();
+    await page.goBack();
+    await page.getByRole('button', { name: 'Save changes' }).waitFor();
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Wander lamp, brass');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('region', { name: 'Edit Wander lamp, brass' }).getByRole('status').filter({ hasText: /^Saved\.$/ }).waitFor();
+    const saved = (await api<Product & { description: string | null }>('GET', `/product/${product.id}`)).body;
+    assert.deepEqual([saved.name, saved.description], ['Wander lamp, brass', 'Typed, then a look at the shop']);
+    // Saved, nothing is kept: leaving and coming back shows the product, with no note.
+    await page.getByRole('link', { name: 'View in the shop' }).click();
+    await page.getByRole('heading', { name: 'Wander lamp, brass', level: 1 }).waitFor();
+    await page.goBack();
+    await page.getByRole('button', { name: 'Save changes' }).waitFor();
+    assert.equal(await page.getByText('are back in the form').count(), 0);
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Wander lamp, brass');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('admin: a save or a list answered 503 by the gateway says in words that the shop is not answering, not the problem\'s title "Service Unavailable"', { timeout: STEP_MS }, async () => {
     const { context, page } = await adminAtProducts();
     const product = await newProduct({ name: 'Away jar' });

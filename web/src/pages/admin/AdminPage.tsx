@@ -219,6 +219,8 @@ interface Draft {
   version: number;
   base: ProductFields;
   fields: ProductFields;
+  /** Kept when the admin left the page signed in (a link, Back), not when the session ended. */
+  left?: boolean;
 }
 
 /** The fields the edit form shows (Stock has its own panel: a stock change is no edit of the form). */
@@ -685,7 +687,7 @@ function EditProduct() {
     const changed = moved !== null && EDITABLE.some((k) => moved.draft.base[k] !== from!.base[k]);
     setDraft(moved?.draft ?? from ?? freshDraft(read));
     if (kept) setTook(true);
-    const back = kept && 'The changes you typed before your session ended are back in the form. They are not saved yet: check them, then press Save changes. ';
+    const back = kept && `The changes you typed before ${kept.left ? 'leaving this page' : 'your session ended'} are back in the form. They are not saved yet: check them, then press Save changes. `;
     if (changed) setNote({ kind: 'changed', text: <>{back}{changedNote(moved)}</> });
     else if (back) setNote({ kind: 'restored', text: back.trim() });
     else if (draft?.productId !== id) setNote(null);
@@ -695,8 +697,11 @@ function EditProduct() {
     if (took) keptDraft.forget();
   }, [took]);
   // The page goes when the session ends (the admin area asks to sign in): unsaved typing is kept for after that.
+  // Left while signed in (View in the shop, All products, Back) it is kept too, for Back or Forward to this page:
+  // it was read afresh there, the typing gone with no word of it. Not once the product is archived.
   // Layout effects: the admin area's sign-in notice reads the kept edit in its own, run after these on unmount.
   const latest = useRef(draft);
+  const archived = useRef(false);
   useLayoutEffect(() => {
     latest.current = draft;
   });
@@ -704,7 +709,7 @@ function EditProduct() {
     () => () => {
       const d = latest.current;
       // Not after a sign-out: a shared computer's next user would find it (forgetUser in session.ts).
-      if (d && !hasAccessToken() && !userSignedOut() && typedKeys(d).length > 0) keptDraft.keep(d);
+      if (d && !archived.current && !userSignedOut() && typedKeys(d).length > 0) keptDraft.keep({ ...d, left: hasAccessToken() || undefined });
     },
     [],
   );
@@ -800,6 +805,7 @@ function EditProduct() {
       if (res.response.status !== 204) throw new ApiError(res.response.status, res.error as never);
     },
     onSuccess: () => {
+      archived.current = true;
       void queries.invalidateQueries({ queryKey: ['products'] });
       void navigate('/admin', { state: { archived: name ?? null } });
     },
@@ -807,6 +813,7 @@ function EditProduct() {
       // 404: archived since this page was opened (another admin, another tab). What was asked is done: the list,
       // saying so, not "Product not found" under the Archive panel of the product the page still shows.
       if (err instanceof ApiError && err.status === 404) {
+        archived.current = true;
         void queries.invalidateQueries({ queryKey: ['products'] });
         void navigate('/admin', { state: { archived: name ?? null, already: true } });
       } else fail('archive')(err);
