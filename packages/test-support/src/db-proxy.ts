@@ -1,4 +1,5 @@
 import { connect, createServer, type Socket } from 'node:net';
+import { freePort } from '@ecommerce/kit';
 
 /** When a cut goes off, relative to the statement that sets it off (DatabaseProxy.cutAt). */
 export type CutPoint =
@@ -70,8 +71,15 @@ export async function databaseProxy(target: string): Promise<DatabaseProxy> {
     client.on('close', () => upstream.destroy());
     upstream.on('close', () => client.destroy());
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
+  // The port is given up at every cut and listened on again by restore(), the service's DATABASE_URL naming it. A
+  // port of the kernel's (listen on 0) is in its ephemeral range: while the proxy is cut, another test file's listen
+  // on 0, or any connection's local port, may take it, and restore() fails with EADDRINUSE. The kit's freePort picks
+  // below that range and reserves the port for this process, so no other picker of ours takes it meanwhile.
+  const port = await freePort('127.0.0.1');
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', () => {
+    server.off('error', reject);
+    resolve();
+  }));
   const url = new URL(target);
   url.hostname = '127.0.0.1';
   url.port = String(port);

@@ -4,11 +4,14 @@
 // its answer or 503 problem+json (never a 500, the process alive), and its retry (the same order id, the same
 // Idempotency-Key) answers as the first would have, the stock moved exactly once.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { uuidv7 } from '@ecommerce/kit';
-import { assertProblem, databaseProxy, http, type CutPoint, type DatabaseProxy, type Running } from '@ecommerce/test-support';
+import { assertProblem, databaseProxy, http, sql, type CutPoint, type DatabaseProxy, type Running } from '@ecommerce/test-support';
 import { startProductService } from './harness.js';
 import { createProduct, getProduct, startStack, type Stack } from './stack.js';
 
@@ -123,4 +126,31 @@ describe('the product database cut mid-request', { timeout: 120_000 }, () => {
       });
     }
   }
+});
+
+describe("the proxy's port while the database is away", () => {
+  it('when the proxy is cut, then its port is one no other process of ours is handed meanwhile (below the kernel\'s ephemeral range, reserved for this process), so restore() can listen on it again', async () => {
+    // Before: a port of the kernel's (listen on 0), in its ephemeral range, closed at every cut until restore(): another
+    // test file's listen on 0, or a connection's local port, could take it meanwhile, and restore() failed (EADDRINUSE).
+    const ephemeralFrom = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    const port = Number(new URL(proxy.url).port);
+    assert.ok(port < ephemeralFrom, `the proxy listens on ${port}, in the ephemeral range (from ${ephemeralFrom})`);
+    // The cut: bytes that name the statement, through the proxy (the server never sees them: cut before).
+    const done = proxy.cutAt('SELECT 4242');
+    const client = connect(port, '127.0.0.1').on('error', () => undefined);
+    client.write('SELECT 4242\0');
+    await done;
+    client.destroy();
+    try {
+      // Another process asks the kit's freePort for exactly that port, closed now: it is given another.
+      const kit = import.meta.resolve('@ecommerce/kit');
+      const code = `const { freePort } = await import(${JSON.stringify(kit)}); console.log(await freePort('127.0.0.1', { low: ${port}, high: ${port + 1} }));`;
+      const picked = Number(execFileSync(process.execPath, ['--input-type=module', '-e', code], { encoding: 'utf8', timeout: 30_000 }).trim());
+      assert.ok(Number.isInteger(picked) && picked > 0, String(picked));
+      assert.notEqual(picked, port, 'another process was handed the port of the cut proxy');
+    } finally {
+      await proxy.restore();
+    }
+    assert.equal((await sql<{ n: number }>(proxy.url, 'SELECT 1 AS n'))[0]?.n, 1, 'restored on the same port');
+  });
 });
