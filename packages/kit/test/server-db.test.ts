@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { Database, Metrics, createServer, isUnavailableError, statementNotRun } from '../src/index.js';
+import { Database, Metrics, createServer, freePort, isUnavailableError, statementNotRun } from '../src/index.js';
 import { assertProblem, createTestDatabase, http, listenOnLoopback, type TestDatabase } from '@ecommerce/test-support';
 
 let db: TestDatabase;
@@ -222,13 +222,11 @@ describe('a database that stops answering', () => {
 describe('whether a failed statement may have run', () => {
   it('when the connection never came or the server refused the statement, then statementNotRun; when the connection was lost after it was sent, then not', async () => {
     const metrics = () => new Metrics('t', '0', { defaultMetrics: false });
-    // No server on the port: the connection is refused.
-    const closed = createTcpServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    // No server on the port: the connection is refused. The kit's freePort, reserved for this process: a port of the
+    // kernel's (listen on 0, closed) could meanwhile be another test file's listener, which would answer.
     const url = new URL(db.urls.product);
     url.hostname = '127.0.0.1';
-    url.port = String((closed.address() as { port: number }).port);
-    await new Promise((resolve) => closed.close(resolve));
+    url.port = String(await freePort('127.0.0.1'));
     const nowhere = new Database({ url: url.toString(), schema: 'catalog', poolMax: 1, applicationName: 'not-run-test', metrics: metrics() });
     const refused = await nowhere.query('not_run_refused', 'SELECT 1').catch((err: unknown) => err);
     assert.ok(isUnavailableError(refused) && statementNotRun(refused), `refused: ${String(refused)}`);
