@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { repoRoot } from '../src/paths.js';
+import { freeLoopbackPort } from '../src/prometheus-process.js';
 import { ensureTools, portsFromEnv, resolveTargets, startMonitoringStack } from '../src/stack.js';
 import { TOOLS } from '../src/tools.js';
 import { needTools } from './support.js';
@@ -111,13 +112,9 @@ describe("npm run monitoring's own ports", () => {
 describe('links in the notifications of npm run monitoring', () => {
   test('when the Watchdog is delivered, then its generatorURL and Alertmanager\'s externalURL name the loopback ports they listen on, not the host name', { timeout: 90_000 }, async (t) => {
     if (!needTools(t, TOOLS)) return;
-    const free = async (): Promise<number> => {
-      const server = createServer();
-      const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
-      await new Promise((resolve) => server.close(resolve));
-      return port;
-    };
-    const ports = { prometheus: await free(), alertmanager: await free(), postgresExporter: await free(), webhook: await free() };
+    // The kit's freePort (below the ephemeral range, reserved for this process), not a listen on 0 closed again: the
+    // kernel could hand such a port to another test file's listen on 0 before Prometheus or Alertmanager bound it.
+    const ports = { prometheus: await freeLoopbackPort(), alertmanager: await freeLoopbackPort(), postgresExporter: await freeLoopbackPort(), webhook: await freeLoopbackPort() };
     const stack = await startMonitoringStack({ overlay: true, ports, exporter: false, targets: {}, log: () => {} });
     try {
       const deadline = Date.now() + 60_000;
