@@ -174,6 +174,16 @@ export async function claimPort(host, port, variable) {
 }
 
 /**
+ * The port of `npm test`'s embedded PostgreSQL: EMBEDDED_PG_TEST_PORT when set (a taken one is named as claimPort
+ * names it), else a free port from below the kernel's ephemeral range, reserved across processes (the kit's
+ * freePort), as every port the tests pick. The fixed 54330 it was lay inside that range (32768-60999 on Linux),
+ * where any outgoing connection on the machine may hold it, and then the whole run failed before its first test.
+ */
+export function testPostgresPort(env) {
+  return claimPort('127.0.0.1', portOf(env, 'EMBEDDED_PG_TEST_PORT', 0), 'EMBEDDED_PG_TEST_PORT');
+}
+
+/**
  * claimPort for each [host, port, variable], by variable. One taken port is named as claimPort names it; several
  * are named together: a start beside another platform (another checkout's `npm start`) was refused one port at a
  * time, EMBEDDED_PG_PORT, then USER_PORT, and so on, six tries to learn what one message can say.

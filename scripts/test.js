@@ -83,12 +83,13 @@ if (env.DATABASE_URL) {
     process.exit(1);
   }
 } else {
-  // The port is tried first, as `npm start` does: a taken one (another checkout's `npm test`) is named with the
+  // A free port below the kernel's ephemeral range, reserved for this run (testPostgresPort), unless
+  // EMBEDDED_PG_TEST_PORT names one: that one is tried first, as `npm start` does, and a taken one is named with the
   // variable that moves it, not left to PostgreSQL's "could not create any TCP/IP sockets" and a stack trace.
-  const { claimPort, portOf } = await import('./stack.js');
+  const { testPostgresPort } = await import('./stack.js');
   let port;
   try {
-    port = await claimPort('127.0.0.1', portOf(env, 'EMBEDDED_PG_TEST_PORT', 54330), 'EMBEDDED_PG_TEST_PORT');
+    port = await testPostgresPort(env);
   } catch (err) {
     console.error(`npm test: ${err.message}, or set DATABASE_URL to an admin connection to a PostgreSQL server of your own`);
     process.exit(1);

@@ -119,6 +119,29 @@ describe('embedded PostgreSQL', { timeout: 180_000 }, () => {
 });
 
 describe("npm test's embedded PostgreSQL port (scripts/test.js)", { timeout: 120_000 }, () => {
+  it('when EMBEDDED_PG_TEST_PORT is unset or 0, then the port is below the kernel\'s ephemeral range and reserved: another process\'s freePort never hands it out', async () => {
+    const { testPostgresPort } = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'stack.js')).href)) as { testPostgresPort(env: NodeJS.ProcessEnv): Promise<number> };
+    // It was a fixed 54330, inside the ephemeral range (32768-60999 on Linux), where any outgoing connection may hold it.
+    const ephemeralFrom = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    for (const value of [undefined, '', '0']) {
+      const env: NodeJS.ProcessEnv = { EMBEDDED_PG_TEST_PORT: value };
+      if (value === undefined) delete env.EMBEDDED_PG_TEST_PORT;
+      const port = await testPostgresPort(env);
+      assert.ok(port > 1024 && port < ephemeralFrom, `EMBEDDED_PG_TEST_PORT=${value ?? '(unset)'}: ${port} is not below the ephemeral range (from ${ephemeralFrom})`);
+      // Another process (a test file beside the run) asked for a port from exactly this one: it gets another.
+      const script = `import { freePort } from '@ecommerce/kit'; console.log(await freePort('127.0.0.1', { low: ${port}, high: ${port + 1} }));`;
+      const other = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot });
+      let out = '';
+      other.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      other.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      assert.equal(await new Promise<number | null>((resolve) => other.on('exit', resolve)), 0, out);
+      assert.notEqual(Number(out.trim()), port, `another process was handed ${port}, which npm test's PostgreSQL is to take`);
+    }
+    // A set port is kept (tried, not replaced).
+    const chosen = await freePort();
+    assert.equal(await testPostgresPort({ EMBEDDED_PG_TEST_PORT: String(chosen) }), chosen);
+  });
+
   it('when EMBEDDED_PG_TEST_PORT is taken (another checkout runs npm test), then it fails at once naming the variable and how to move it, not with a stack trace', async () => {
     const stranger = createServer();
     const port = await new Promise<number>((resolve) => stranger.listen(0, '127.0.0.1', () => resolve((stranger.address() as AddressInfo).port)));
