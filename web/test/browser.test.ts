@@ -3992,6 +3992,67 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a product opened from a card shows at once from the list, said to be checked (no "Loading product…"), then as the shop has it now; one gone since says so', { timeout: STEP_MS }, async () => {
+    const category = `cards-${Date.now().toString(36)}`;
+    const same = await newProduct({ name: 'Card kettle', category, stock: 5, priceCents: 1500 });
+    const renamed = await newProduct({ name: 'Card jug', category, stock: 5, priceCents: 1200 });
+    const gone = await newProduct({ name: 'Card vase', category, stock: 5, priceCents: 900 });
+    const { context, page, errors } = await newShopper();
+    const main = page.locator('main');
+    // Every text the page's heading and the loading line showed, from the click on.
+    await page.addInitScript(() => {
+      const seen: string[] = [];
+      Object.assign(window, { productTexts: seen });
+      new MutationObserver(() => {
+        const h1 = document.querySelector('main h1')?.textContent ?? '';
+        const loading = document.querySelector('main')?.textContent?.includes('Loading product') ? 'Loading product' : '';
+        const line = [h1, loading].filter(Boolean).join(' | ');
+        if (line && seen[seen.length - 1] !== line) seen.push(line);
+      }).observe(document, { subtree: true, childList: true, characterData: true });
+    });
+    const openFromCard = async (p: Product, hold: boolean, meanwhile = async () => {}): Promise<() => void> => {
+      await page.goto(`/?category=${category}`);
+      await page.getByRole('link', { name: p.name }).waitFor();
+      await meanwhile();
+      let release = () => {};
+      const held = new Promise<void>((r) => (release = r));
+      if (hold) await page.route(`**/product/${p.id}`, async (route) => (await held, route.continue().catch(() => undefined)));
+      await page.evaluate(() => ((window as unknown as { productTexts: string[] }).productTexts.length = 0));
+      await page.getByRole('link', { name: p.name }).click();
+      return release;
+    };
+
+    // The product's own read held: the page shows what the card had at once, said to be checked, Add to cart waiting.
+    const release = await openFromCard(same, true);
+    await main.getByRole('heading', { name: 'Card kettle', level: 1 }).waitFor({ timeout: 3000 });
+    await main.getByText('$15.00').waitFor();
+    await main.getByText('Checking the current price and stock…').waitFor();
+    assert.equal(await main.getByRole('button', { name: 'Add to cart' }).isDisabled(), true, 'nothing added from what may be stale');
+    release();
+    await main.getByText('Checking the current price and stock…').waitFor({ state: 'detached' });
+    await page.waitForFunction(() => !(document.querySelector('main button.primary') as HTMLButtonElement | null)?.disabled);
+    assert.deepEqual(await page.evaluate(() => (window as unknown as { productTexts: string[] }).productTexts), ['Card kettle']);
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+
+    // Changed since the list was read: the list's name first (said to be checked), then the shop's, nothing else.
+    await openFromCard(renamed, false, async () => {
+      const current = (await api<Product>('GET', `/product/${renamed.id}`)).body;
+      assert.equal((await api('PATCH', `/product/${renamed.id}`, { name: 'Card pitcher', priceCents: 1300 }, adminToken, { 'if-match': `"${current.version}"` })).status, 200);
+    });
+    await main.getByRole('heading', { name: 'Card pitcher', level: 1 }).waitFor();
+    await main.getByText('$13.00').waitFor();
+    assert.equal(await main.getByText('$12.00').count(), 0);
+    const texts = await page.evaluate(() => (window as unknown as { productTexts: string[] }).productTexts);
+    assert.ok(texts.every((t) => t === 'Card jug' || t === 'Card pitcher') && texts.at(-1) === 'Card pitcher', texts.join(', '));
+
+    // Archived since: "Product not found", not the list's copy.
+    await openFromCard(gone, false, async () => assert.ok((await api('DELETE', `/product/${gone.id}`)).status < 300));
+    await main.getByRole('heading', { name: 'Product not found', level: 1 }).waitFor();
+    assert.equal(await main.getByRole('button', { name: 'Add to cart' }).count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('signing out on a page that needs no sign-in (home, a product) puts the focus on the Sign in link that replaces Sign out', { timeout: STEP_MS }, async () => {
     const { email, context, page, errors } = await signedInShopper('signout-focus');
     const product = await newProduct({ name: 'Focus lamp' });

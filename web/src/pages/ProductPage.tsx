@@ -1,12 +1,22 @@
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
-import { useQuery } from '@tanstack/react-query';
-import { namesNothing, ok, productApi } from '../api/client.js';
+import { useQuery, useQueryClient, type InfiniteData, type QueryClient } from '@tanstack/react-query';
+import { namesNothing, ok, productApi, type Product } from '../api/client.js';
 import { ErrorState, Loading, Money, NotLatest, ProductImage, QuantityInput, focusAfterRender, stockText } from '../components.js';
 import { MAX_QUANTITY, addToCart } from '../cart.js';
 import { useCart } from '../state.js';
 
 let words: Promise<typeof import('./CartPage.js')> | undefined;
+
+/** The product as a catalog list read it (the shop, a category, a search: HomePage's ['products', q, category]). */
+function listed(queries: QueryClient, id: string): Product | undefined {
+  for (const [, list] of queries.getQueriesData<InfiniteData<{ items: Product[] }>>({ queryKey: ['products'] }))
+    for (const page of list?.pages ?? []) {
+      const found = page.items.find((p) => p.id === id);
+      if (found) return found;
+    }
+  return undefined;
+}
 
 export function ProductPage() {
   const { id = '' } = useParams();
@@ -21,17 +31,23 @@ export function ProductPage() {
   // before the field's blur puts back its last quantity (the press then added that, never typed), and refused like
   // Enter in the field.
   const pressedOver = useRef<string | null>(null);
+  const queries = useQueryClient();
   const product = useQuery({
     queryKey: ['product', id],
     queryFn: async () => ok(await productApi.GET('/product/{id}', { params: { path: { id } } })),
+    // Opened from a card: what the list had shows at once ("Loading product…" showed while it was there), said to be
+    // checked and with Add to cart waiting, until the shop's answer replaces it (changed since: the shop's; archived
+    // since, a 404: placeholder data is dropped on an error, and the page says "Product not found").
+    placeholderData: () => listed(queries, id),
   });
+  const checking = product.isPlaceholderData;
   const missing = namesNothing(product.error);
   useEffect(() => {
     if (product.data) document.title = `${product.data.name}: Northwind Supply`;
     else if (missing) document.title = 'Product not found: Northwind Supply';
   }, [product.data, missing]);
 
-  if (product.isPending) return <Loading label="Loading product" />;
+  if (!product.data && product.isPending) return <Loading label="Loading product" />;
   if (product.isError && (!product.data || missing)) {
     return missing ? (
       <div className="empty">
@@ -64,7 +80,7 @@ export function ProductPage() {
     <>
       {/* Shown before (cached) and reading it again failed: it stays, said to be maybe not the latest. */}
       {product.isError && <NotLatest retry={() => void product.refetch()} />}
-      <article className="product">
+      <article className="product" aria-busy={checking || undefined}>
         <ProductImage product={p} size={480} alt={p.name} />
         <div className="product-info">
           <p className="crumbs">
@@ -114,7 +130,7 @@ export function ProductPage() {
                 value={amount}
                 min={1}
                 max={Math.max(1, canAdd)}
-                disabled={out || canAdd === 0}
+                disabled={out || canAdd === 0 || checking}
                 onChange={(q, typed) => {
                   pressedOver.current = null;
                   say(typed, q);
@@ -125,7 +141,7 @@ export function ProductPage() {
             <button
               type="submit"
               className="primary"
-              disabled={out || canAdd === 0}
+              disabled={out || canAdd === 0 || checking}
               onPointerDown={() => {
                 const text = (document.getElementById(qtyId) as HTMLInputElement | null)?.value.trim() ?? '';
                 pressedOver.current = /^\d+$/.test(text) && Number(text) >= 1 ? null : text;
@@ -136,7 +152,7 @@ export function ProductPage() {
           </form>
           {/* There from the first render (a live region that appears with its text is not always heard). */}
           <p role="status" className="note">
-            {lowered}
+            {checking ? 'Checking the current price and stock…' : lowered}
           </p>
           {inCart > 0 && canAdd === 0 && !out && (
             <p className="note">
