@@ -137,6 +137,11 @@ export function useOrderWithNames(id: string) {
     queryKey: ['order', id],
     queryFn: async () => ok(await orderApi.GET('/order/{id}', { params: { path: { id } } })),
     refetchInterval: (q) => (q.state.data && !isSettled(q.state.data.status) ? 1000 : false),
+    // Shown again (Back, Forward, the tab in view again), it is read at once: the copy of up to staleTime (10 s) ago
+    // said "confirmed" of an order cancelled meanwhile elsewhere (an admin, another tab), or "pending" of one the
+    // reconciler had confirmed, with Cancel order still offered.
+    refetchOnMount: 'always',
+    refetchOnWindowFocus: 'always',
   });
   const names = useProductNames(order.data ? unnamedProductIds(order.data) : []);
   return { order, names };

@@ -4053,6 +4053,51 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('an order page shown again (Back, the tab in view again) reads the order at once: cancelled meanwhile through the API, it says cancelled, not the confirmed read seconds before', { timeout: STEP_MS }, async () => {
+    const { context, page, errors, email, product } = await shopperAtCheckout({ stock: 5, name: 'Back jug' }, 1, 'order-back');
+    const token = await login(email, 'correct-horse-9');
+    const placeOrder = async (): Promise<string> => {
+      await page.getByRole('button', { name: 'Place order' }).click();
+      await page.getByText('Thank you! Your order is confirmed.').waitFor();
+      return new URL(page.url()).pathname.split('/').pop()!;
+    };
+    const cancel = async (id: string) => {
+      const cancelled = await api<Order>('POST', `/order/${id}/cancel`, undefined, token);
+      assert.equal(cancelled.body.status, 'cancelled', JSON.stringify(cancelled.body));
+      return Date.now();
+    };
+    const saysCancelled = async (how: string, since: number) => {
+      await page.getByText('cancelled', { exact: true }).waitFor({ timeout: 3000 });
+      assert.ok(Date.now() - since < 10_000, `${how}: within the 10 s a cached read counted as fresh`);
+      assert.equal(await page.getByRole('button', { name: 'Cancel order' }).count(), 0, how);
+    };
+
+    // Left by a link, cancelled elsewhere, shown again by Back.
+    const first = await placeOrder();
+    await page.getByRole('link', { name: 'Continue shopping' }).click();
+    await page.getByRole('heading', { name: 'Good things, honestly in stock' }).waitFor();
+    const left = await cancel(first);
+    await page.goBack();
+    await saysCancelled('Back', left);
+
+    // The tab hidden (another tab in front), cancelled elsewhere, the tab in view again (visibilitychange, as a
+    // browser fires it; TanStack Query's focus manager listens to it).
+    await addToCart(page, product);
+    await page.goto('/checkout');
+    const second = await placeOrder();
+    const visibility = (state: 'hidden' | 'visible') =>
+      page.evaluate((s) => {
+        Object.defineProperty(document, 'visibilityState', { value: s, configurable: true });
+        document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+      }, state);
+    await visibility('hidden');
+    const hidden = await cancel(second);
+    await visibility('visible');
+    await saysCancelled('the tab in view again', hidden);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('signing out on a page that needs no sign-in (home, a product) puts the focus on the Sign in link that replaces Sign out', { timeout: STEP_MS }, async () => {
     const { email, context, page, errors } = await signedInShopper('signout-focus');
     const product = await newProduct({ name: 'Focus lamp' });
