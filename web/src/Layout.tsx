@@ -21,6 +21,7 @@ export function Layout() {
   const main = useRef<HTMLElement>(null);
   // Sign out that could not reach the shop: the session is still on (server and here), said until the next try.
   const [signOutFailed, setSignOutFailed] = useState(false);
+  const signingOut = useRef(false);
   // What a page the shopper left says when its answer comes (an order placed after they went elsewhere): shown
   // here, on the page they chose, until they go on.
   const [notice, setNotice] = useState<ReactNode>(null);
@@ -90,8 +91,12 @@ export function Layout() {
                     type="button"
                     className="link-button"
                     onClick={() => {
+                      // A double click signs out once: its second press, while the first is on its way, sent a
+                      // second logout that the user service refused (401, an error in the console).
+                      if (signingOut.current) return;
+                      signingOut.current = true;
                       setSignOutFailed(false);
-                      signOut().then(
+                      signOut().finally(() => (signingOut.current = false)).then(
                         () => {
                           cart.clear();
                           // The button goes; on a page that stays (the shop, a product) the focus goes to the
@@ -109,7 +114,9 @@ export function Layout() {
               ) : (
                 status === 'anonymous' && (
                   <li>
-                    <NavLink id="signin-link" to={signInTo}>
+                    {/* In Sign out's place: the second click of a double click on Sign out, landing here once signed
+                        out, is not a press of Sign in (it opened the sign-in page), as a cart line's Remove does. */}
+                    <NavLink id="signin-link" to={signInTo} onClick={(e) => e.detail > 1 && e.preventDefault()}>
                       Sign in
                     </NavLink>
                   </li>
