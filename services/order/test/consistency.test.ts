@@ -146,7 +146,7 @@ describe('failure', () => {
       assert.equal(stock, 20 - confirmedUnits);
       const svc = await serviceToken();
       // the reconciler's late attempt was refused (window closed) and that refusal is stored: no stock, ever
-      for (const id of pendingIds) assert.equal((await http<{ status: string }>(product.base, 'GET', `/internal/reservations/${id}`, { token: svc })).body.status, 'refused');
+      for (const id of pendingIds) assert.equal((await http<{ reason?: string }>(product.base, 'GET', `/internal/reservations/${id}`, { token: svc })).body.reason, 'expired');
       assert.equal((await http(order.base, 'GET', '/readyz')).status, 200);
     } finally {
       await order.close();
@@ -233,7 +233,7 @@ describe('failure', () => {
         assert.equal(afterReserve.body.items[0]?.name, p.name, 'settled by the reconciler, the order names the product too');
         assert.equal(stock, 7);
         // no orphan: the reservation exists exactly for the confirmed order
-        assert.equal((await http<{ status: string }>(product.base, 'GET', `/internal/reservations/${killedIds['after-pending']}`, { token: svc })).body.status, 'refused');
+        assert.equal((await http<{ reason?: string }>(product.base, 'GET', `/internal/reservations/${killedIds['after-pending']}`, { token: svc })).body.reason, 'expired');
         const r = await http<{ status: string }>(product.base, 'GET', `/internal/reservations/${killedIds['after-reserve']}`, { token: svc });
         assert.equal(r.body.status, 'reserved');
         // and the customer can still cancel it, returning the stock

@@ -88,9 +88,12 @@ describe('POST /internal/reservations', () => {
     assert.equal(await stockOf(ok.id), 10);
     assert.equal(await stockOf(short1.id), 2);
     assert.equal(await stockOf(short2.id), 0);
-    const stored = await http<Reservation>(base, 'GET', `/internal/reservations/${orderId}`, { token: svc });
-    assert.equal(stored.status, 200);
-    assert.deepEqual(stored.body, { orderId, status: 'refused', items: [], refusal: { reason: 'insufficient-stock', items: expected } });
+    // Nothing is reserved: GET and DELETE answer 404 (the shared contract), naming the stored refusal.
+    const stored = assertProblem(await http(base, 'GET', `/internal/reservations/${orderId}`, { token: svc }), 404, 'not-found');
+    assert.deepEqual({ orderId: stored.orderId, reason: stored.reason, refusal: stored.refusal }, { orderId, reason: 'insufficient-stock', refusal: { reason: 'insufficient-stock', items: expected } });
+    const release = assertProblem(await http(base, 'DELETE', `/internal/reservations/${orderId}`, { token: svc }), 404, 'not-found');
+    assert.equal(release.reason, 'insufficient-stock');
+    assert.equal(await stockOf(ok.id), 10, 'a release of a refused order id gives nothing back');
     await http(base, 'POST', `/product/${short1.id}/stock`, { token: stack.tokens.admin, body: { delta: 1 } });
     await http(base, 'POST', `/product/${short2.id}/stock`, { token: stack.tokens.admin, body: { delta: 1 } });
     // A late copy of the refused request (the order service already rejected this order) must not take stock.
@@ -161,9 +164,8 @@ describe('POST /internal/reservations', () => {
     const again = assertProblem(await reserve(orderId, [{ productId: b.id, quantity: 2, expectedUnitPriceCents: 250 }]), 409, 'price-changed');
     assert.deepEqual(again.items, refused.items);
     assert.equal(await stockOf(b.id), 5);
-    const stored = await http<Reservation>(base, 'GET', `/internal/reservations/${orderId}`, { token: svc });
-    assert.equal(stored.body.status, 'refused');
-    assert.equal(stored.body.refusal?.reason, 'price-changed');
+    const stored = assertProblem(await http(base, 'GET', `/internal/reservations/${orderId}`, { token: svc }), 404, 'not-found');
+    assert.equal(stored.reason, 'price-changed');
   });
 
   it('when the currency differs from the expected one, or two lines of one product expect different prices, then 409 price-changed', async () => {
@@ -263,7 +265,7 @@ describe('POST /internal/reservations', () => {
     const late = uuidv7();
     assert.equal(assertProblem(await post(late, new Date(Date.now() - 1000).toISOString()), 409, 'reservation-expired').reason, 'expired');
     // The refusal is recorded: a copy sent with a later notAfter still cannot reserve for this order.
-    assert.equal((await http<Reservation>(base, 'GET', `/internal/reservations/${late}`, { token: svc })).body.status, 'refused');
+    assert.equal(assertProblem(await http(base, 'GET', `/internal/reservations/${late}`, { token: svc }), 404, 'not-found').reason, 'expired');
     assert.equal(assertProblem(await post(late, new Date(Date.now() + 60_000).toISOString()), 409, 'reservation-expired').reason, 'expired');
     assert.equal(await stockOf(p.id), 8);
     const replay = await post(inTime, new Date(Date.now() - 1000).toISOString());

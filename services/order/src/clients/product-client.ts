@@ -139,9 +139,11 @@ export class ProductClient {
       });
       if (res.status === 200) {
         if (res.body.status === 'reserved') return { kind: 'reserved', items: res.body.items };
+        // 'refused' with 200: the product service of the previous release.
         return res.body.status === 'refused' ? { kind: 'refused' } : { kind: 'released' };
       }
-      if (res.status === 404) return { kind: 'absent' };
+      // A refused order id is a 404 naming its refusal; a 404 without one, nothing reserved.
+      if (res.status === 404) return isRefusal(res.status, res.body, orderId) ? { kind: 'refused' } : { kind: 'absent' };
       return { kind: 'unexpected', status: res.status, reason: `product answered ${res.status}` };
     } catch (err) {
       return { kind: 'unavailable', reason: describe(err) };

@@ -124,6 +124,20 @@ export function toReservation(rows: ReservationLineRow[]): Reservation | null {
  * The reservation its stored rows describe, or null when there are none or they are only the marker of a release
  * that came first (released, no lines: nothing was ever taken under that order id; ReservationRepository.release).
  */
+/**
+ * The answer to a read or a release of a refused order id: 404, as the shared contract has it (a refusal reserved
+ * nothing, and GET and DELETE answer 404 where nothing is reserved), with the order id, the reason and the stored
+ * refusal beside the problem's members, so that whoever asks still learns it was refused and why.
+ */
+export function refusedNotFound(reservation: Reservation): ProblemError {
+  const refusal = reservation.refusal ?? { reason: 'expired' as const };
+  return new ProblemError(404, 'not-found', 'Not found', 'Nothing is reserved for this order: its reservation was refused', {
+    orderId: reservation.orderId,
+    reason: refusal.reason,
+    refusal,
+  });
+}
+
 export function foundReservation(rows: ReservationLineRow[]): Reservation | null {
   const found = toReservation(rows);
   return found && (found.status !== 'released' || found.items.length > 0) ? found : null;

@@ -1,6 +1,6 @@
 import { NotFound, isUuid } from '@ecommerce/kit';
 import type { ReservationRepository } from '../data/reservation-repository.js';
-import { foundReservation, type ReleaseOutcome } from '../model/reservation.js';
+import { foundReservation, refusedNotFound, type ReleaseOutcome } from '../model/reservation.js';
 import type { CatalogMetrics } from '../plugins/catalog-metrics.js';
 
 interface Deps {
@@ -8,12 +8,13 @@ interface Deps {
   catalogMetrics: CatalogMetrics;
 }
 
-/** Gives a reservation's stock back, exactly once; a repeat (or a refused reservation) changes nothing. */
+/** Gives a reservation's stock back, exactly once; a repeat changes nothing; a refused one is 404 (nothing was reserved) and stays refused. */
 export async function releaseReservation(deps: Deps, orderId: string): Promise<ReleaseOutcome> {
   if (!isUuid(orderId)) throw new NotFound('Reservation not found');
   const { lines, released } = await deps.reservationRepository.release(orderId);
   const reservation = foundReservation(lines);
   if (!reservation) throw new NotFound('Reservation not found');
+  if (reservation.status === 'refused') throw refusedNotFound(reservation);
   if (released) deps.catalogMetrics.reservations.inc({ result: 'released' });
   return { reservation, released };
 }
