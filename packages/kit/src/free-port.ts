@@ -13,7 +13,7 @@
 // the port, holding the picker's process id, made with O_EXCL. Another process skips a port whose marker names
 // a live process; a marker whose process is gone (SIGKILL, a crash) is taken over. A process removes its own
 // markers when it exits.
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,76 @@ export function portReservationDir(): string {
 }
 
 /**
+ * The folder, writable by every user (sticky, as /tmp): mkdir's mode passes through the umask (0o1777 became
+ * 0o1755), so a process of another user could not write a marker, turned reservations off and picked by probe alone.
+ */
+function ensureDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o1777 });
+  const stat = statSync(dir);
+  if ((stat.mode & 0o1777) !== 0o1777 && stat.uid === process.getuid?.()) chmodSync(dir, 0o1777);
+}
+
+/**
+ * Makes `file` hold `content` if it does not exist, atomically: written under a name only this process uses, then
+ * linked into place (link fails when the name exists), so no other process ever reads a marker half written.
+ * False when the name exists; throws on any other error.
+ */
+function createExclusive(file: string, content: string): boolean {
+  const own = `${file}.${process.pid}.tmp`;
+  writeFileSync(own, content, { mode: 0o644 });
+  try {
+    linkSync(own, file);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  } finally {
+    try {
+      unlinkSync(own);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** A marker no live process can still be writing: a positive pid, or garbage (empty, text) older than this. */
+const UNREADABLE_MARKER_STALE_MS = 10_000;
+
+/** Whether the marker at `file` names no live process (a dead pid, or garbage left long enough). */
+function stale(file: string): boolean {
+  let text: string;
+  let mtimeMs: number;
+  try {
+    text = readFileSync(file, 'utf8');
+    mtimeMs = statSync(file).mtimeMs;
+  } catch {
+    return false; // gone meanwhile: the next create decides
+  }
+  const holder = Number(text.trim());
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(holder) || holder <= 0) return Date.now() - mtimeMs > UNREADABLE_MARKER_STALE_MS;
+  return holder !== process.pid && !alive(holder);
+}
+
+/**
+ * Removes the stale marker at `file` so that a create may follow. Only under the port's takeover lock
+ * (`<port>.takeover`, made as a marker is), and only after reading it stale under that lock: a marker is removed
+ * by someone other than its maker only here, so the file read stale is still the one removed. Without the lock,
+ * two processes that both read the same dead pid could both remove and create, the second removing the first's
+ * fresh marker, and both held the port. A taker killed while holding the lock leaves the port skipped (leaked).
+ */
+function removeStale(file: string): void {
+  const lock = `${file}.takeover`;
+  if (!createExclusive(lock, String(process.pid))) return;
+  try {
+    if (stale(file)) unlinkSync(file);
+  } catch {
+    // another user's marker in the sticky folder, or gone: the next create decides
+  } finally {
+    unlinkSync(lock);
+  }
+}
+
+/**
  * Claims `port` for this process across processes. False when another live process holds it. If the
  * folder cannot be written at all (read-only temp), reservations are off and the probe alone decides, as before.
  */
@@ -73,33 +143,24 @@ function reserve(port: number): boolean {
   const file = join(dir, String(port));
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      mkdirSync(dir, { recursive: true, mode: 0o1777 });
-      writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o644 });
-      reservedHere.push(file);
-      if (!cleanupHooked) {
-        cleanupHooked = true;
-        process.once('exit', releaseReservations);
-      }
-      return true;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EEXIST') {
-        reservationsOff = true;
+      ensureDir(dir);
+      if (createExclusive(file, String(process.pid))) {
+        reservedHere.push(file);
+        if (!cleanupHooked) {
+          cleanupHooked = true;
+          process.once('exit', releaseReservations);
+        }
         return true;
       }
-    }
-    let holder: number;
-    try {
-      holder = Number(readFileSync(file, 'utf8'));
     } catch {
-      continue; // removed meanwhile: try again
+      reservationsOff = true;
+      return true;
     }
-    // A marker being written (empty for an instant) or naming a live process: someone else's.
-    if (!Number.isInteger(holder) || holder <= 0 || holder === process.pid || alive(holder)) return false;
+    if (!stale(file)) return false; // a live process's (or one being written)
     try {
-      unlinkSync(file); // its process is gone
+      removeStale(file);
     } catch {
-      // another process took it over first; the next write decides
+      return false;
     }
   }
   return false;
