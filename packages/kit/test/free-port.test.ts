@@ -11,18 +11,37 @@ import { portReservationDir } from '../src/free-port.js';
 
 const freePortModule = new URL('../src/free-port.js', import.meta.url).href;
 
+interface PickerOptions {
+  /** Exit once the ports are printed (its markers go with it) instead of holding them until stdin ends. */
+  exitAfter?: boolean;
+  /** Ask for all the ports at once (concurrent picks in one process) instead of one after another. */
+  together?: boolean;
+  /** TMPDIR of the picker: where its marker folder is. */
+  tmp?: string;
+  /** Wait for this file to exist before picking, so that pickers start together. */
+  go?: string;
+  /** Run as this user (and group). */
+  uid?: number;
+}
+
 /**
- * Another process that picks `count` ports from [low, high) with the kit's freePort, prints them as one JSON
- * line and stays alive (holding them, as a stack does between its pick and its services' listen) until its
- * stdin is closed (it exits on its own) or it is killed; with `exitAfter`, it exits once they are printed.
+ * Another process that picks `count` ports from `pool` with the kit's freePort, prints them as one JSON line and
+ * stays alive (holding them, as a stack does between its pick and its services' listen) until its stdin is closed
+ * (`stop`: it exits on its own) or it is killed; with `exitAfter`, it exits once they are printed.
  */
-function picker(low: number, high: number, count: number, exitAfter = false): { child: ChildProcess; ports: Promise<number[]>; exited: Promise<unknown> } {
+function picker(pool: { low: number; high: number }, count: number, opts: PickerOptions = {}) {
+  const pick = `freePort('127.0.0.1', ${JSON.stringify(pool)})`;
   const code = `const { freePort } = await import(${JSON.stringify(freePortModule)});
-const ports = [];
-for (let i = 0; i < ${count}; i++) ports.push(await freePort('127.0.0.1', { low: ${low}, high: ${high} }));
+const { existsSync } = await import('node:fs');
+${opts.go ? `while (!existsSync(${JSON.stringify(opts.go)})) await new Promise((r) => setTimeout(r, 1));` : ''}
+${opts.together ? `const ports = await Promise.all(Array.from({ length: ${count} }, () => ${pick}));` : `const ports = [];\nfor (let i = 0; i < ${count}; i++) ports.push(await ${pick});`}
 console.log(JSON.stringify(ports));
-${exitAfter ? '' : "process.stdin.resume(); process.stdin.on('end', () => process.exit(0));"}`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['pipe', 'pipe', 'inherit'] });
+${opts.exitAfter ? '' : "process.stdin.resume(); process.stdin.on('end', () => process.exit(0));"}`;
+  const child: ChildProcess = spawn(process.execPath, ['--input-type=module', '-e', code], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    ...(opts.tmp === undefined ? {} : { env: { ...process.env, TMPDIR: opts.tmp } }),
+    ...(opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.uid }),
+  });
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const ports = new Promise<number[]>((resolve, reject) => {
     let out = '';
@@ -32,7 +51,11 @@ ${exitAfter ? '' : "process.stdin.resume(); process.stdin.on('end', () => proces
     });
     child.once('exit', (c) => reject(new Error(`picker exited (${c}) before printing its ports`)));
   });
-  return { child, ports, exited };
+  const stop = async () => {
+    child.stdin!.end();
+    await exited;
+  };
+  return { child, ports, exited, stop };
 }
 
 /** A narrow pool of its own per run, so that two runs side by side (or other pickers) rarely share it. */
@@ -88,8 +111,8 @@ describe('freePort', () => {
 
   it('when two processes pick from the same ports while both live, then no port is handed to both (a probe alone let both have it)', async () => {
     const { low, high } = narrowPool(40);
-    const a = picker(low, high, 15);
-    const b = picker(low, high, 15);
+    const a = picker({ low, high }, 15);
+    const b = picker({ low, high }, 15);
     try {
       const [pa, pb] = await Promise.all([a.ports, b.ports]);
       const inPool = (p: number) => p >= low && p < high;
@@ -105,7 +128,7 @@ describe('freePort', () => {
 
   it('when the process holding a port is alive it is skipped; once that process was SIGKILLed, the port is handed out again', async () => {
     const { low, high } = narrowPool(1);
-    const holder = picker(low, high, 1);
+    const holder = picker({ low, high }, 1);
     try {
       const [held] = await holder.ports;
       assert.equal(held, low);
@@ -121,7 +144,7 @@ describe('freePort', () => {
 
   it('when a process exits on its own, then its reservations go with it', async () => {
     const { low, high } = narrowPool(3);
-    const p = picker(low, high, 3, true);
+    const p = picker({ low, high }, 3, { exitAfter: true });
     const ports = await p.ports;
     await p.exited;
     assert.deepEqual(ports.filter((port) => existsSync(join(portReservationDir(), String(port)))), []);
@@ -144,34 +167,6 @@ describe('freePort', () => {
       await new Promise((resolve) => child.once('exit', resolve));
       return child.pid!;
     };
-
-    /**
-     * A picker with TMPDIR set to `tmp` (and as user `uid` when given): waits for the file `go` (when given) so
-     * that pickers start together, asks for `count` ports at once, prints them and holds them until stdin ends.
-     */
-    function pickerIn(tmp: string, pool: { low: number; high: number }, count: number, opts: { go?: string; uid?: number } = {}) {
-      const code = `const { freePort } = await import(${JSON.stringify(freePortModule)});
-const { existsSync } = await import('node:fs');
-${opts.go ? `while (!existsSync(${JSON.stringify(opts.go)})) await new Promise((r) => setTimeout(r, 1));` : ''}
-const ports = await Promise.all(Array.from({ length: ${count} }, () => freePort('127.0.0.1', ${JSON.stringify(pool)})));
-console.log(JSON.stringify(ports));
-process.stdin.resume(); process.stdin.on('end', () => process.exit(0));`;
-      const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
-        stdio: ['pipe', 'pipe', 'inherit'],
-        env: { ...process.env, TMPDIR: tmp },
-        ...(opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.uid }),
-      });
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      const ports = new Promise<number[]>((resolve, reject) => {
-        let out = '';
-        child.stdout!.on('data', (chunk) => {
-          out += chunk;
-          if (out.includes('\n')) resolve(JSON.parse(out.slice(0, out.indexOf('\n'))) as number[]);
-        });
-        child.once('exit', (c) => reject(new Error(`picker exited (${c}) before printing its ports`)));
-      });
-      return { child, ports, stop: async () => { child.stdin!.end(); await exited; } };
-    }
 
     /**
      * A picker with TMPDIR set to `tmp` that, for each line `{ low, high, count }` on its stdin, asks for `count`
@@ -262,14 +257,14 @@ process.exit(0);`;
       if (process.getuid?.() !== 0) return t.skip('needs root to run a picker as another user');
       const tmp = ownTmp();
       const pool = lowPool(4);
-      const first = pickerIn(tmp, pool, 1);
-      const other = pickerIn(tmp, pool, 2, { uid: 65534, go: join(tmp, 'go') });
+      const first = picker(pool, 1, { together: true, tmp });
+      const other = picker(pool, 2, { together: true, tmp, uid: 65534, go: join(tmp, 'go') });
       const pickers = [first, other];
       try {
         const a = await first.ports; // the marker folder is made by root
         writeFileSync(join(tmp, 'go'), '');
         const b = await other.ports;
-        const last = pickerIn(tmp, pool, 3);
+        const last = picker(pool, 3, { together: true, tmp });
         pickers.push(last);
         const c = await last.ports;
         const picks = [...a, ...b, ...c];
@@ -288,7 +283,7 @@ process.exit(0);`;
         const file = join(tmp, 'ecommerce-free-ports', String(pool.low));
         mkdirSync(join(tmp, 'ecommerce-free-ports'), { mode: 0o1777 });
         writeFileSync(file, content);
-        const fresh = pickerIn(tmp, pool, 1);
+        const fresh = picker(pool, 1, { together: true, tmp });
         try {
           assert.notEqual((await fresh.ports)[0], pool.low, `a fresh ${JSON.stringify(content)} marker may be one being written`);
         } finally {
@@ -296,7 +291,7 @@ process.exit(0);`;
         }
         const minuteAgo = new Date(Date.now() - 60_000);
         utimesSync(file, minuteAgo, minuteAgo);
-        const later = pickerIn(tmp, pool, 1);
+        const later = picker(pool, 1, { together: true, tmp });
         try {
           assert.equal((await later.ports)[0], pool.low, `a ${JSON.stringify(content)} marker a minute old blocked its port for good`);
           assert.deepEqual(readdirSync(join(tmp, 'ecommerce-free-ports')), [String(pool.low)], 'only the new marker (no lock or temp file left)');
