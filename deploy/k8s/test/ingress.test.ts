@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BODY_LIMIT } from '@ecommerce/kit';
-import { devOverlay, productionOverlay, renderKustomization } from '../src/manifests.js';
+import { devOverlay, productionOverlay, renderKustomization, type K8sObject } from '../src/manifests.js';
 
 /**
  * A size as nginx reads client_max_body_size (ngx_parse_offset in src/core/ngx_parse.c): a
@@ -39,4 +39,60 @@ test('the ingress lets through every body a service refuses itself, so an oversi
       assert.ok(size <= 4 * BODY_LIMIT, `${overlay}: ${ingress.metadata.name}: proxy-body-size ${value} is far above any service limit`);
     }
   }
+});
+
+/**
+ * The ingress-nginx annotations this platform may use, each with the validator the controller's parser gives it
+ * (kubernetes/ingress-nginx internal/ingress/annotations/proxy/main.go: proxy-body-size
+ * ValidateRegex(parser.SizeRegex), proxy-read-timeout ValidateInt; parser/validators.go: SizeRegex
+ * `^(?i)\d+[bkmg]?$`, ValidateInt = strconv.Atoi). The controller ignores an annotation it has no parser for (a
+ * misspelt one changes nothing, silently), and a value that fails its validator leaves the whole Ingress out of
+ * its configuration (annotations.go Extract returns the validation error, controller/store/store.go then skips the
+ * Ingress). A new annotation goes here after reading its parser.
+ */
+const nginxAnnotations: Record<string, (value: string) => boolean> = {
+  'proxy-body-size': (v) => /^\d+[bkmg]?$/i.test(v),
+  'proxy-read-timeout': (v) => /^[+-]?\d+$/.test(v),
+};
+
+/**
+ * ingress-nginx (v1.12 on: strict-validate-path-type, default true in internal/ingress/controller/config/config.go)
+ * refuses an Ingress whose Exact or Prefix path holds anything but letters, digits, ".", "_", "-" and "/"
+ * (internal/ingress/inspector/rules.go validPathType, checked in inspector.go ValidatePathType): its admission
+ * webhook rejects the apply, and without the webhook the controller skips the Ingress.
+ */
+const strictPath = /^\/[A-Za-z0-9._\-/]*$/;
+
+function ingressNginxProblems(ingresses: K8sObject[]): string[] {
+  const problems: string[] = [];
+  for (const ingress of ingresses) {
+    for (const [key, value] of Object.entries(ingress.metadata.annotations ?? {})) {
+      if (!key.startsWith('nginx.ingress.kubernetes.io/')) continue;
+      const name = key.slice('nginx.ingress.kubernetes.io/'.length);
+      const valid = nginxAnnotations[name];
+      if (!valid) problems.push(`${ingress.metadata.name}: ${key} is not an annotation ingress-nginx parses`);
+      else if (!valid(value)) problems.push(`${ingress.metadata.name}: ${key}: ${JSON.stringify(value)} fails its validator`);
+    }
+    for (const rule of (ingress['spec'] as { rules: { http?: { paths: { path: string; pathType: string }[] } }[] }).rules) {
+      for (const p of rule.http?.paths ?? []) {
+        if (p.pathType !== 'ImplementationSpecific' && !strictPath.test(p.path)) problems.push(`${ingress.metadata.name}: path ${p.path} cannot be used with pathType ${p.pathType}`);
+      }
+    }
+  }
+  return problems;
+}
+
+test('ingress-nginx accepts every Ingress: known annotations with valid values, paths its strict path check allows', () => {
+  const ingresses = [devOverlay, productionOverlay].flatMap((overlay) => renderKustomization(overlay).filter((o) => o.kind === 'Ingress'));
+  assert.equal(ingresses.length, 2);
+  assert.deepEqual(ingressNginxProblems(ingresses), []);
+  // Not vacuous: a misspelt annotation, a value with a unit nginx-ingress refuses, a path with a regex character.
+  const broken = structuredClone(ingresses[0]) as K8sObject;
+  broken.metadata.annotations = { ...broken.metadata.annotations, 'nginx.ingress.kubernetes.io/proxy-body-size': '2MB', 'nginx.ingress.kubernetes.io/proxy-read-timout': '30' };
+  (broken['spec'] as { rules: { http: { paths: { path: string }[] } }[] }).rules[0]!.http.paths[0]!.path = '/user(/|$)';
+  assert.deepEqual(ingressNginxProblems([broken]), [
+    'ecommerce: nginx.ingress.kubernetes.io/proxy-body-size: "2MB" fails its validator',
+    'ecommerce: nginx.ingress.kubernetes.io/proxy-read-timout is not an annotation ingress-nginx parses',
+    'ecommerce: path /user(/|$) cannot be used with pathType Prefix',
+  ]);
 });

@@ -370,3 +370,56 @@ test('the latency panels ask Prometheus for exemplars (the trace links), the oth
   for (const file of ['services-overview.json', 'database.json', 'runtime.json', 'business.json', 'alerts-slo.json']) visit(JSON.parse(readFileSync(join(dir, file), 'utf8')));
   assert.ok(latency >= 2, `${latency} latency queries`);
 });
+
+/**
+ * The component types built into the image the manifests run (otel/opentelemetry-collector, the core `otelcol`
+ * distribution), as its build manifest lists them: open-telemetry/opentelemetry-collector-releases,
+ * distributions/otelcol/manifest.yaml at tag v0.141.0, each module's type from its metadata.yaml. The collector
+ * refuses to start on a type its build lacks ("unknown type"), and contrib components (k8sattributes,
+ * transform, tail_sampling, ...) are not in this image.
+ */
+const OTELCOL_CORE_0_141: Record<'receivers' | 'processors' | 'exporters' | 'extensions' | 'connectors', string[]> = {
+  receivers: ['nop', 'otlp', 'hostmetrics', 'jaeger', 'kafka', 'prometheus', 'zipkin'],
+  processors: ['batch', 'memory_limiter', 'attributes', 'resource', 'span', 'probabilistic_sampler', 'filter'],
+  exporters: ['debug', 'nop', 'otlp', 'otlphttp', 'file', 'kafka', 'prometheus', 'prometheusremotewrite', 'zipkin'],
+  extensions: ['zpages', 'health_check', 'pprof'],
+  connectors: ['forward'],
+};
+
+/** Components of a collector config whose type the core distribution lacks, and pipeline references to undefined ones. */
+function collectorComponentProblems(config: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const kinds = Object.keys(OTELCOL_CORE_0_141) as (keyof typeof OTELCOL_CORE_0_141)[];
+  for (const kind of kinds) {
+    // A component id is type[/name] (component.ID in the collector's component package).
+    for (const id of Object.keys((config[kind] ?? {}) as Record<string, unknown>)) {
+      const type = id.split('/')[0] ?? '';
+      if (!OTELCOL_CORE_0_141[kind].includes(type)) problems.push(`${kind}.${id}: type ${type} is not in the otelcol 0.141.0 distribution`);
+    }
+  }
+  const service = config['service'] as { extensions?: string[]; pipelines: Record<string, Partial<Record<'receivers' | 'processors' | 'exporters', string[]>>> };
+  const defined = (kind: string, id: string): boolean => id in ((config[kind] ?? {}) as Record<string, unknown>);
+  for (const id of service.extensions ?? []) if (!defined('extensions', id)) problems.push(`service.extensions: ${id} is not defined`);
+  for (const [pipeline, lists] of Object.entries(service.pipelines)) {
+    for (const kind of ['receivers', 'processors', 'exporters'] as const) {
+      for (const id of lists[kind] ?? []) if (!defined(kind, id) && !defined('connectors', id)) problems.push(`service.pipelines.${pipeline}.${kind}: ${id} is not defined`);
+    }
+  }
+  return problems;
+}
+
+test('every collector component is one the pinned core distribution is built with, and every pipeline names defined components', () => {
+  assert.equal(COLLECTOR_IMAGE, 'otel/opentelemetry-collector:0.141.0', 're-read distributions/otelcol/manifest.yaml of the new release for OTELCOL_CORE_0_141');
+  const config = parseYaml(collectorFile)[0] as Record<string, unknown>;
+  assert.deepEqual(collectorComponentProblems(config), []);
+  // Not vacuous: contrib's k8sattributes (not in the core image), a misspelt exporter type, an undefined processor.
+  const broken = structuredClone(config) as Record<string, Record<string, unknown>> & { service: { pipelines: { traces: { processors: string[] } } } };
+  broken['processors'] = { ...broken['processors'], k8sattributes: {} };
+  broken['exporters'] = { ...broken['exporters'], 'otlp_grpc/jaeger': {} };
+  broken.service.pipelines.traces.processors = [...broken.service.pipelines.traces.processors, 'batch/2'];
+  assert.deepEqual(collectorComponentProblems(broken), [
+    'processors.k8sattributes: type k8sattributes is not in the otelcol 0.141.0 distribution',
+    'exporters.otlp_grpc/jaeger: type otlp_grpc is not in the otelcol 0.141.0 distribution',
+    'service.pipelines.traces.processors: batch/2 is not defined',
+  ]);
+});

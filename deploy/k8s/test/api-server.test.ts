@@ -1,0 +1,102 @@
+// What the API server refuses beyond the OpenAPI schema (src/api-validation.ts names the rules and where
+// Kubernetes' source states them), on every object `kubectl apply` sends: both overlays, the ingress
+// controller's Role and the production overlay's optional policy.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { devOverlay, k8sDir, parseYaml, podTemplate, productionOverlay, renderKustomization, validateObject, type Container, type K8sObject } from '../src/manifests.js';
+import { apiServerProblems, isConfigMapKey, isDns1035Label, isQualifiedName, isValidIngressPath, isValidLabelValue, isValidPortName, quantity } from '../src/api-validation.js';
+
+const rendered = (): K8sObject[] => [
+  ...[devOverlay, productionOverlay, 'deploy/k8s/ingress-nginx'].flatMap((dir) => renderKustomization(dir)),
+  ...(parseYaml(readFileSync(join(k8sDir, 'overlays/production/external-database.yaml'), 'utf8')) as K8sObject[]),
+];
+
+test('every object passes the API server\'s validation beyond the schema: names, labels, ports, selectors, mounts, requests, probes, Ingress paths', () => {
+  const objects = rendered();
+  assert.ok(objects.length > 150, `only ${objects.length} objects`);
+  assert.deepEqual(apiServerProblems(objects), []);
+});
+
+test('the name rules are the API server\'s (apimachinery validation.go), case by case', () => {
+  // IsValidPortName: IANA_SVC_NAME.
+  for (const ok of ['http', 'otlp-grpc', 'http-metrics', 'a1', 'abcdefghijklmno']) assert.ok(isValidPortName(ok), ok);
+  for (const bad of ['abcdefghijklmnop' /* 16 */, '8080', 'Http', 'otlp--grpc', '-http', 'http-', 'otlp_grpc', '']) assert.equal(isValidPortName(bad), false, bad);
+  // ValidateServiceName: a DNS-1035 label.
+  for (const ok of ['web', 'user-service', 'a'.repeat(63)]) assert.ok(isDns1035Label(ok), ok);
+  for (const bad of ['1web', 'Web', 'web-', 'a'.repeat(64), 'web.svc']) assert.equal(isDns1035Label(bad), false, bad);
+  // IsQualifiedName, IsValidLabelValue.
+  for (const ok of ['app', 'app.kubernetes.io/name', 'prometheus.io/scrape', 'checksum/config']) assert.ok(isQualifiedName(ok), ok);
+  for (const bad of ['/name', 'a/b/c', 'Example.com/x', `${'a'.repeat(64)}`, 'x/-y']) assert.equal(isQualifiedName(bad), false, bad);
+  for (const ok of ['', 'user-service', 'v1.2_3', 'A']) assert.ok(isValidLabelValue(ok), ok);
+  for (const bad of ['has space', '-x', 'x-', 'a'.repeat(64), 'a/b']) assert.equal(isValidLabelValue(bad), false, bad);
+  for (const ok of ['config.yaml', 'private-key.pem', 'SHUTDOWN_TIMEOUT_MS', '.hidden']) assert.ok(isConfigMapKey(ok), ok);
+  for (const bad of ['a/b', '..x', '.', 'with space']) assert.equal(isConfigMapKey(bad), false, bad);
+  for (const ok of ['/', '/user', '/favicon.svg', '/a/b/']) assert.ok(isValidIngressPath(ok), ok);
+  for (const bad of ['user', '/a//b', '/a/./b', '/a/../b', '/a/..', '/a/.', '/a%2fb']) assert.equal(isValidIngressPath(bad), false, bad);
+  assert.equal(quantity('500m'), 0.5);
+  assert.equal(quantity('1Gi'), 2 ** 30);
+  assert.equal(quantity('1G'), 1e9);
+  assert.equal(quantity('2'), 2);
+  assert.throws(() => quantity('1GB'), /not a quantity/);
+});
+
+test('the check names every refused field of an object the schema accepts (so it is not vacuous)', () => {
+  const objects = renderKustomization(devOverlay);
+  const deployment = structuredClone(objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'otel-collector')) as K8sObject;
+  const pod = podTemplate(deployment);
+  assert.ok(pod);
+  const c = pod.spec.containers[0] as Container & { livenessProbe?: { successThreshold?: number } };
+  (c.ports ?? [])[0]!.name = 'otlp-http-receiver'; // 18 characters
+  c.resources!.requests!['memory'] = '1Gi'; // above its 512Mi limit
+  c.volumeMounts!.push({ name: 'tmp', mountPath: '/etc/otelcol' }, { name: 'cache', mountPath: '/cache' });
+  c.livenessProbe!.successThreshold = 2;
+  pod.spec.initContainers = [{ ...structuredClone(c), name: 'otel-collector', ports: [], volumeMounts: [] }];
+  (deployment['spec'] as { selector: { matchLabels: Record<string, string> } }).selector.matchLabels = { 'app.kubernetes.io/name': 'otel' };
+  deployment.metadata.labels = { ...deployment.metadata.labels, version: 'not a label value' };
+  const service = structuredClone(objects.find((o) => o.kind === 'Service' && o.metadata.name === 'jaeger')) as K8sObject;
+  service.metadata.name = '1jaeger';
+  (service['spec'] as { ports: { name?: string; targetPort: string }[] }).ports[1]!.targetPort = 'otlp_grpc';
+  delete (service['spec'] as { ports: { name?: string }[] }).ports[0]!.name;
+  // The schema takes all of it...
+  validateObject(deployment);
+  validateObject(service);
+  // ...the API server does not.
+  assert.deepEqual(apiServerProblems([deployment, service]), [
+    'Deployment/otel-collector: metadata.labels.version: value "not a label value" is not a valid label value',
+    'Deployment/otel-collector: spec.selector: selector does not match template labels',
+    'Deployment/otel-collector: spec.template.spec: a container name used twice (init containers included)',
+    'Deployment/otel-collector: spec.template.spec.initContainers[0].resources.requests.memory: 1Gi must be less than or equal to the limit 512Mi',
+    'Deployment/otel-collector: spec.template.spec.initContainers[0].livenessProbe.successThreshold: must be 1',
+    'Deployment/otel-collector: spec.template.spec.containers[0].ports[0].name: "otlp-http-receiver" is not an IANA_SVC_NAME (at most 15 of [-a-z0-9], a letter, no "--")',
+    'Deployment/otel-collector: spec.template.spec.containers[0].volumeMounts[2].mountPath: /etc/otelcol must be unique',
+    'Deployment/otel-collector: spec.template.spec.containers[0].volumeMounts[3].name: "cache" not found',
+    'Deployment/otel-collector: spec.template.spec.containers[0].resources.requests.memory: 1Gi must be less than or equal to the limit 512Mi',
+    'Deployment/otel-collector: spec.template.spec.containers[0].livenessProbe.successThreshold: must be 1',
+    'Service/1jaeger: metadata.name: not a DNS-1035 label (a letter first, at most 63 characters)',
+    'Service/1jaeger: spec.ports: several ports, not all named',
+    'Service/1jaeger: spec.ports[1].targetPort: "otlp_grpc" is not an IANA_SVC_NAME',
+  ]);
+  // Rollouts, autoscaling, Ingress paths, ConfigMaps.
+  const recreate = structuredClone(objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'jaeger')) as K8sObject;
+  (recreate['spec'] as { strategy: unknown }).strategy = { type: 'Recreate', rollingUpdate: { maxSurge: 1 } };
+  const stuck = structuredClone(objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'user-service')) as K8sObject;
+  (stuck['spec'] as { strategy: unknown }).strategy = { type: 'RollingUpdate', rollingUpdate: { maxSurge: 0, maxUnavailable: 0 } };
+  const hpa = structuredClone(objects.find((o) => o.kind === 'HorizontalPodAutoscaler')) as K8sObject;
+  (hpa['spec'] as { minReplicas: number }).minReplicas = 10;
+  const ingress = structuredClone(objects.find((o) => o.kind === 'Ingress')) as K8sObject;
+  (ingress['spec'] as { rules: { http: { paths: { path: string }[] } }[] }).rules[0]!.http.paths[0]!.path = '/user//x';
+  const config = structuredClone(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'ecommerce-config')) as K8sObject;
+  (config['data'] as Record<string, string>)['a/b'] = 'x';
+  (config['data'] as Record<string, string>)['BIG'] = 'x'.repeat(1048576);
+  const problems = apiServerProblems([recreate, stuck, hpa, ingress, config]);
+  assert.deepEqual(problems.map((p) => p.replace(/: .*?: /, ': ')), [
+    'Deployment/jaeger: may not be specified when strategy type is Recreate',
+    'Deployment/user-service: may not be 0 when maxSurge is 0',
+    `HorizontalPodAutoscaler/${hpa.metadata.name}: 10 > maxReplicas ${(hpa['spec'] as { maxReplicas: number }).maxReplicas}`,
+    'Ingress/ecommerce: "/user//x" is not a valid Prefix path',
+    'ConfigMap/ecommerce-config: key "a/b" is not a valid ConfigMap key',
+    `ConfigMap/ecommerce-config: ${Object.entries(config['data'] as Record<string, string>).reduce((n, [k, v]) => n + k.length + v.length, 0)} bytes, over the 1 MiB a ConfigMap may hold`,
+  ]);
+});
