@@ -237,6 +237,17 @@ test('every container runs hardened, with requests and limits', () => {
       const sc = c.securityContext ?? {};
       const where = `${w.kind}/${w.metadata.name}/${c.name}`;
       assert.equal(sc['runAsNonRoot'] ?? pod['runAsNonRoot'], true, `${where} runAsNonRoot`);
+      // The kubelet verifies runAsNonRoot against a numeric uid only: without runAsUser it takes the image's USER,
+      // and a name (prom/prometheus, prom/alertmanager and postgres_exporter say "nobody") fails the container with
+      // CreateContainerConfigError "image has non-numeric user (nobody), cannot verify user is non-root"
+      // (kubernetes pkg/kubelet/kuberuntime/security_context_others.go, verifyRunAsNonRoot). Pod Security
+      // restricted refuses uid 0 (k8s.io/pod-security-admission policy/check_runAsUser.go) and any added
+      // capability but NET_BIND_SERVICE (policy/check_capabilities_restricted.go).
+      const uid = sc['runAsUser'] ?? pod['runAsUser'];
+      assert.ok(typeof uid === 'number' && Number.isInteger(uid) && uid > 0, `${where} runAsUser ${String(uid)}: a numeric non-root uid, in the pod or the container`);
+      const added = (sc['capabilities'] as { add?: string[] } | undefined)?.add ?? [];
+      assert.deepEqual(added.filter((a) => a !== 'NET_BIND_SERVICE'), [], `${where} adds capabilities restricted refuses`);
+      assert.notEqual(sc['privileged'], true, `${where} privileged`);
       assert.equal(sc['allowPrivilegeEscalation'], false, `${where} allowPrivilegeEscalation`);
       assert.equal(sc['readOnlyRootFilesystem'], true, `${where} readOnlyRootFilesystem`);
       assert.deepEqual((sc['capabilities'] as { drop?: string[] } | undefined)?.drop, ['ALL'], `${where} capabilities`);
