@@ -9,8 +9,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import fc from 'fast-check';
 import { createCustomer, createProduct, http, metricValue, sql, stockOf, stopAll, waitFor, type Running } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
+import type { ProductClient } from '../src/clients/product-client.js';
 import { startOrderService } from './harness.js';
 import { productProxy, reservationOrderId, type ProductProxy } from './product-proxy.js';
 import { admin, db, serviceToken, startUserSideForFile, user } from './user-side.js';
@@ -25,7 +27,9 @@ const DEADLINE_MS = 12_000;
  * (stock is taken) and their answer comes back without its lines; those naming a `failing` product are answered 500
  * (a bug of the product service for that payload: to the order service, no different from an outage). Releases: all 503 while `releasesDown`, 422 for
  * the order ids in `refusedReleases`. Reads of one reservation (the audit's): 500 for the order ids in `failingReads`. Reservation
- * calls naming a product in `lookalike` get that answer: a problem shaped like a refusal but not one. Everything else passes through.
+ * calls naming a product in `lookalike` get that answer: a problem shaped like a refusal but not one. Reads and releases of
+ * the order ids in `misrouted` are answered 404 with those members, never reaching it (a route missing, a proxy's or
+ * another order's 404). Everything else passes through.
  */
 async function poisoningProxy(target: string): Promise<
   ProductProxy & {
@@ -37,6 +41,7 @@ async function poisoningProxy(target: string): Promise<
     refusedReleases: Set<string>;
     failingReads: Set<string>;
     lookalike: Map<string, { status: number; slug: string; members?: Record<string, unknown> }>;
+    misrouted: Map<string, Record<string, unknown>>;
   }
 > {
   const state = {
@@ -48,6 +53,7 @@ async function poisoningProxy(target: string): Promise<
     refusedReleases: new Set<string>(),
     failingReads: new Set<string>(),
     lookalike: new Map<string, { status: number; slug: string; members?: Record<string, unknown> }>(),
+    misrouted: new Map<string, Record<string, unknown>>(),
   };
   const proxy = await productProxy(target, ({ method, path, body }) => {
     const reserving = path === '/internal/reservations' && method === 'POST';
@@ -56,6 +62,8 @@ async function poisoningProxy(target: string): Promise<
     if (method === 'DELETE' && state.releasesDown) return { status: 503, slug: 'service-unavailable' };
     if (method === 'DELETE' && state.refusedReleases.has(reservationOrderId(path))) return { status: 422, slug: 'unprocessable-entity' };
     if (method === 'GET' && state.failingReads.has(reservationOrderId(path))) return { status: 500, slug: 'internal-server-error' };
+    const misrouted = method !== 'POST' ? state.misrouted.get(reservationOrderId(path)) : undefined;
+    if (misrouted) return { status: 404, slug: 'not-found', members: misrouted };
     if (products.some((p) => state.refused.has(p))) return { status: 422, slug: 'unprocessable-entity' };
     if (products.some((p) => state.failing.has(p))) return { status: 500, slug: 'internal-server-error' };
     const lookalike = products.map((p) => state.lookalike.get(p)).find(Boolean);
@@ -234,6 +242,64 @@ describe('poison orders: the product service answers one order what it should no
       assert.equal(settled.body.status, 'confirmed', JSON.stringify(answer));
       assert.equal(await stockOf(product.base, p.id), 8);
     }
+  });
+
+  it('when a release is answered 404 without naming this order (a route missing, a proxy\'s answer, another order\'s), then the cancel is not finished with its stock held: it stays cancelling, and is cancelled with the stock back once the answers are right', async () => {
+    const buyer = await createCustomer(user.base, 'poison');
+    const p = await createProduct(product.base, admin, { stock: 30 });
+    proxy.down = false;
+    // What a 404 that does not name this order may carry: nothing, a missing route's words, another order's id, an id not a string, this id in another member.
+    const misroutes = (id: string): Record<string, unknown>[] => [
+      {},
+      { detail: `No route for DELETE /internal/reservations/${id}`, instance: `/internal/reservations/${id}` },
+      { orderId: randomUUID(), detail: 'Reservation not found' },
+      { orderId: 7 },
+      { reservation: id, detail: `Reservation ${id} not found` },
+    ];
+    const ids = await placeConfirmed(buyer.token, p.id, misroutes('').length);
+    ids.forEach((id, i) => proxy.misrouted.set(id, misroutes(id)[i]!));
+    for (const id of ids) {
+      const res = await http<{ status?: string; orderStatus?: string }>(order.base, 'POST', `/order/${id}/cancel`, { token: buyer.token });
+      assert.equal(res.status, 503, `${JSON.stringify(proxy.misrouted.get(id))}: ${res.text}`);
+      assert.equal(res.body.orderStatus, 'cancelling');
+    }
+    // Neither the reconciler (both replicas) nor the audit ends them meanwhile: the books agree while the 404s last.
+    await sleep(1_500);
+    assert.deepEqual([...new Set((await statuses(ids)).values())], ['cancelling']);
+    assert.equal((await held(ids)).size, ids.length);
+    assert.equal(await stockOf(product.base, p.id), 30 - 2 * ids.length);
+
+    proxy.misrouted.clear();
+    await waitFor('the cancels to be finished', async () => [...(await statuses(ids)).values()].every((s) => s === 'cancelled'), 15_000);
+    assert.equal((await held(ids)).size, 0);
+    assert.equal(await stockOf(product.base, p.id), 30);
+  });
+
+  it('when a read or a release of a held reservation is answered any 404 that does not name its order (generated), then the client takes it as no word about it (never absent), and takes the product service\'s own 404 as absent', async () => {
+    const buyer = await createCustomer(user.base, 'poison');
+    const p = await createProduct(product.base, admin, { stock: 5 });
+    proxy.down = false;
+    const [id] = (await placeConfirmed(buyer.token, p.id, 1)) as [string];
+    const client = (order.app as unknown as { products: ProductClient }).products;
+    const notThisOrder = fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }), fc.integer(), fc.constant(null), fc.constant(id.toUpperCase().slice(1)), fc.constant(` ${id}`));
+    const misrouted = fc.record({ orderId: notThisOrder, reason: fc.constantFrom('unknown-product', 'expired', ''), detail: fc.string({ maxLength: 40 }), instance: fc.constant(`/internal/reservations/${id}`) }, { requiredKeys: [] });
+    await fc.assert(
+      fc.asyncProperty(misrouted, async (members) => {
+        proxy.misrouted.set(id, members);
+        assert.notEqual(await client.release(id), 'absent', JSON.stringify(members));
+        const state = await client.get(id);
+        assert.ok(state.kind !== 'absent' && state.kind !== 'refused', `${JSON.stringify(members)}: ${state.kind}`);
+      }),
+      { numRuns: 40 },
+    );
+    proxy.misrouted.clear();
+    assert.equal((await held([id])).size, 1, 'never reached: still held');
+    assert.equal(await stockOf(product.base, p.id), 3);
+    // The product service's own answers: reserved while held; its 404 for an order id with nothing reserved names it.
+    assert.equal((await client.get(id)).kind, 'reserved');
+    const unknown = randomUUID();
+    assert.equal((await client.get(unknown)).kind, 'absent');
+    assert.equal(await client.release(unknown), 'absent');
   });
 
   it('when the product service reserves at placement but its answer cannot be read, then the customer is answered 503 pending with Retry-After, and a retry with the same key confirms the order once the answers are right', async () => {

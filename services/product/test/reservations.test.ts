@@ -3,7 +3,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { uuidv7 } from '@ecommerce/kit';
+import { isUuid, uuidv7 } from '@ecommerce/kit';
 import { assertErrorAt, assertMethodNotAllowed, assertProblem, heldLocks, http, metricValue, sql } from '@ecommerce/test-support';
 import { createProduct, getProduct, startStack, type Problem, type Reservation, type Stack } from './stack.js';
 
@@ -356,10 +356,11 @@ describe('GET and DELETE /internal/reservations/:orderId', () => {
     assertProblem(await http(base, 'GET', '/internal/reservations', { token: stack.tokens.customer }), 401);
   });
 
-  it('when the reservation is unknown or the id malformed, then 404', async () => {
-    for (const id of [uuidv7(), 'nope', "1'--"]) {
-      assertProblem(await http(base, 'GET', `/internal/reservations/${encodeURIComponent(id)}`, { token: svc }), 404);
-      assertProblem(await release(encodeURIComponent(id)), 404);
+  it('when the reservation is unknown or the id malformed, then 404, naming the order id when it is one (the order service ends a cancel or a give-up only on a 404 that names its order)', async () => {
+    for (const id of [uuidv7(), uuidv7().toUpperCase(), 'nope', "1'--"]) {
+      const named = isUuid(id) ? id.toLowerCase() : undefined;
+      assert.equal(assertProblem(await http(base, 'GET', `/internal/reservations/${encodeURIComponent(id)}`, { token: svc }), 404).orderId, named);
+      assert.equal(assertProblem(await release(encodeURIComponent(id)), 404).orderId, named);
       // A failing precondition does not turn the 404 into a 412 (RFC 9110 13.2.1: ignored where the answer is not 2xx).
       for (const headers of [{ 'if-match': '"1"' }, { 'if-none-match': '*' }] as Record<string, string>[]) {
         assertProblem(await http(base, 'DELETE', `/internal/reservations/${encodeURIComponent(id)}`, { token: svc, headers }), 404);

@@ -31,7 +31,7 @@ export type ReservationState =
   | { kind: 'absent' }
   /** No answer at all (no connection, a timeout): the product service is away. */
   | { kind: 'unavailable'; reason: string }
-  /** An answer that says nothing about this reservation (a 4xx other than 404, a 5xx): it may concern this order alone. */
+  /** An answer that says nothing about this reservation (a 404 that does not name it, another 4xx, a 5xx): it may concern this order alone. */
   | { kind: 'unexpected'; status: number; reason: string };
 
 const PROBLEM_MEMBERS = new Set(['type', 'title', 'status', 'detail', 'instance', 'orderId']);
@@ -142,8 +142,10 @@ export class ProductClient {
         // 'refused' with 200: the product service of the previous release.
         return res.body.status === 'refused' ? { kind: 'refused' } : { kind: 'released' };
       }
-      // A refused order id is a 404 naming its refusal; a 404 without one, nothing reserved.
-      if (res.status === 404) return isRefusal(res.status, res.body, orderId) ? { kind: 'refused' } : { kind: 'absent' };
+      // A refused order id is a 404 naming its refusal; one naming the order alone, nothing reserved. A 404 that does not
+      // name it (a route missing, a proxy's answer) says nothing about this reservation: the audit must not take a held
+      // reservation for a lost one and cancel a confirmed order on it.
+      if (res.status === 404 && namesOrder(res.body, orderId)) return isRefusal(res.status, res.body, orderId) ? { kind: 'refused' } : { kind: 'absent' };
       return { kind: 'unexpected', status: res.status, reason: `product answered ${res.status}` };
     } catch (err) {
       return { kind: 'unavailable', reason: describe(err) };
@@ -152,8 +154,10 @@ export class ProductClient {
 
   /**
    * Returns the stock of a reservation; idempotent on the product side: 'released' when this call gave stock
-   * back, 'not-held' when there was nothing to give (already released, or refused); 'unexpected' for a client error
-   * about this order's request (nothing decided, no outage).
+   * back, 'not-held' when there was nothing to give (already released); 'absent' when the product service's 404
+   * names this order (nothing reserved under it, or refused); 'unexpected' for a client error about this order's
+   * request (nothing decided, no outage); 'unavailable' for no answer or one about the service's state (a 404
+   * that does not name the order among them).
    */
   async release(orderId: string, context?: RequestContext): Promise<'released' | 'not-held' | 'absent' | 'unavailable' | 'unexpected'> {
     try {
@@ -166,7 +170,10 @@ export class ProductClient {
       });
       // A product service older than the `released` flag answered the reservation alone: taken as released.
       if (res.status === 200) return (res.body as { released?: unknown } | undefined)?.released === false ? 'not-held' : 'released';
-      if (res.status === 404) return 'absent';
+      // Nothing to give back only when the product service says so of this order (its 404 names it, refused or not):
+      // any 404 ended a cancel before, so a route missing or a proxy's 404 recorded it cancelled with the stock still
+      // held. Any other 404 is the service's state (as for a reservation), tried again: the order stays cancelling.
+      if (res.status === 404 && namesOrder(res.body, orderId)) return 'absent';
       return PER_REQUEST_ERRORS.has(res.status) ? 'unexpected' : 'unavailable';
     } catch {
       return 'unavailable';
@@ -190,6 +197,12 @@ function isRefusal(status: number, body: unknown, orderId: string): body is Reco
   if (!body || typeof body !== 'object') return false;
   const { reason, orderId: refused } = body as Record<string, unknown>;
   return typeof reason === 'string' && reason.length > 0 && typeof refused === 'string' && refused.toLowerCase() === orderId.toLowerCase();
+}
+
+/** Whether an answer's body is the product service's word about this order id: a problem whose `orderId` is it. */
+function namesOrder(body: unknown, orderId: string): boolean {
+  const named = body && typeof body === 'object' ? (body as Record<string, unknown>).orderId : undefined;
+  return typeof named === 'string' && named.toLowerCase() === orderId.toLowerCase();
 }
 
 function forwarded(context: RequestContext | undefined): CallContext | undefined {

@@ -1,4 +1,4 @@
-import { ProblemError } from '@ecommerce/kit';
+import { ProblemError, isUuid } from '@ecommerce/kit';
 import type { Refusal, RefusalReason, ReservationStatus, ReserveRequest } from '@ecommerce/contracts';
 import type { ReservationLineRow, ReserveLine } from '../data/reservation-repository.js';
 
@@ -136,6 +136,16 @@ export function refusedNotFound(reservation: Reservation): ProblemError {
     reason: refusal.reason,
     refusal,
   });
+}
+
+/**
+ * The answer to a read or a release of an order id with no reservation: 404 naming the order id, so the order
+ * service tells "nothing is reserved for this order" (which ends a give-up or a cancel) from a 404 that is not the
+ * product service's word about it (a route missing, a proxy's answer), which must end nothing. A malformed id
+ * (never the order service's) is named by nothing.
+ */
+export function reservationNotFound(orderId: string): ProblemError {
+  return new ProblemError(404, 'not-found', 'Not found', 'Reservation not found', isUuid(orderId) ? { orderId: orderId.toLowerCase() } : {});
 }
 
 export function foundReservation(rows: ReservationLineRow[]): Reservation | null {

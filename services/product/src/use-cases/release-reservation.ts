@@ -1,6 +1,6 @@
-import { NotFound, isUuid } from '@ecommerce/kit';
+import { isUuid } from '@ecommerce/kit';
 import type { ReservationRepository } from '../data/reservation-repository.js';
-import { foundReservation, refusedNotFound, type ReleaseOutcome } from '../model/reservation.js';
+import { foundReservation, refusedNotFound, reservationNotFound, type ReleaseOutcome } from '../model/reservation.js';
 import type { CatalogMetrics } from '../plugins/catalog-metrics.js';
 
 interface Deps {
@@ -10,10 +10,10 @@ interface Deps {
 
 /** Gives a reservation's stock back, exactly once; a repeat changes nothing; a refused one is 404 (nothing was reserved) and stays refused. */
 export async function releaseReservation(deps: Deps, orderId: string): Promise<ReleaseOutcome> {
-  if (!isUuid(orderId)) throw new NotFound('Reservation not found');
+  if (!isUuid(orderId)) throw reservationNotFound(orderId);
   const { lines, released } = await deps.reservationRepository.release(orderId);
   const reservation = foundReservation(lines);
-  if (!reservation) throw new NotFound('Reservation not found');
+  if (!reservation) throw reservationNotFound(orderId);
   if (reservation.status === 'refused') throw refusedNotFound(reservation);
   if (released) deps.catalogMetrics.reservations.inc({ result: 'released' });
   return { reservation, released };
