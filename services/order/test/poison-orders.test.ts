@@ -28,8 +28,8 @@ const DEADLINE_MS = 12_000;
  * (a bug of the product service for that payload: to the order service, no different from an outage). Releases: all 503 while `releasesDown`, 422 for
  * the order ids in `refusedReleases`. Reads of one reservation (the audit's): 500 for the order ids in `failingReads`. Reservation
  * calls naming a product in `lookalike` get that answer: a problem shaped like a refusal but not one. Reads and releases of
- * the order ids in `misrouted` are answered 404 with those members, never reaching it (a route missing, a proxy's or
- * another order's 404). Everything else passes through.
+ * the order ids in `misrouted` are answered that status (a 404, a 200) with those members, never reaching it (a route
+ * missing, a proxy's answer, another order's). Everything else passes through.
  */
 async function poisoningProxy(target: string): Promise<
   ProductProxy & {
@@ -41,7 +41,7 @@ async function poisoningProxy(target: string): Promise<
     refusedReleases: Set<string>;
     failingReads: Set<string>;
     lookalike: Map<string, { status: number; slug: string; members?: Record<string, unknown> }>;
-    misrouted: Map<string, Record<string, unknown>>;
+    misrouted: Map<string, { status: number; members: Record<string, unknown> }>;
   }
 > {
   const state = {
@@ -53,7 +53,7 @@ async function poisoningProxy(target: string): Promise<
     refusedReleases: new Set<string>(),
     failingReads: new Set<string>(),
     lookalike: new Map<string, { status: number; slug: string; members?: Record<string, unknown> }>(),
-    misrouted: new Map<string, Record<string, unknown>>(),
+    misrouted: new Map<string, { status: number; members: Record<string, unknown> }>(),
   };
   const proxy = await productProxy(target, ({ method, path, body }) => {
     const reserving = path === '/internal/reservations' && method === 'POST';
@@ -63,7 +63,7 @@ async function poisoningProxy(target: string): Promise<
     if (method === 'DELETE' && state.refusedReleases.has(reservationOrderId(path))) return { status: 422, slug: 'unprocessable-entity' };
     if (method === 'GET' && state.failingReads.has(reservationOrderId(path))) return { status: 500, slug: 'internal-server-error' };
     const misrouted = method !== 'POST' ? state.misrouted.get(reservationOrderId(path)) : undefined;
-    if (misrouted) return { status: 404, slug: 'not-found', members: misrouted };
+    if (misrouted) return { status: misrouted.status, slug: misrouted.status === 404 ? 'not-found' : 'ok', members: misrouted.members };
     if (products.some((p) => state.refused.has(p))) return { status: 422, slug: 'unprocessable-entity' };
     if (products.some((p) => state.failing.has(p))) return { status: 500, slug: 'internal-server-error' };
     const lookalike = products.map((p) => state.lookalike.get(p)).find(Boolean);
@@ -215,7 +215,7 @@ describe('poison orders: the product service answers one order what it should no
     assert.equal(await stockOf(product.base, failing.id), 20);
     proxy.failing.clear();
   });
-  it('when a reservation is answered 404, 409 or 422 without naming this order and a reason (a route missing, a proxy, another order\'s refusal), then the order is not rejected: it stays pending and is confirmed once the answers are right', async () => {
+  it('when a reservation is answered 404, 409 or 422 without naming this order and a reason, or 200/201 without naming it (a route missing, a proxy, another order\'s refusal or reservation), then the order is not rejected: it stays pending and is confirmed once the answers are right', async () => {
     const buyer = await createCustomer(user.base, 'poison');
     proxy.down = false;
     const lookalikes = [
@@ -224,6 +224,9 @@ describe('poison orders: the product service answers one order what it should no
       { status: 404, slug: 'not-found', members: { reason: 'unknown-product', orderId: randomUUID() } },
       { status: 422, slug: 'mixed-currency', members: { orderId: '' } },
       { status: 409, slug: 'insufficient-stock', members: { reason: '', orderId: 'x' } },
+      // A success that is not this order's reservation (a proxy's, another order's): no word about this one either.
+      { status: 200, slug: 'ok', members: { status: 'released', items: [] } },
+      { status: 201, slug: 'ok', members: { orderId: randomUUID(), status: 'released', items: [] } },
     ];
     for (const answer of lookalikes) {
       const p = await createProduct(product.base, admin, { stock: 10 });
@@ -244,17 +247,19 @@ describe('poison orders: the product service answers one order what it should no
     }
   });
 
-  it('when a release is answered 404 without naming this order (a route missing, a proxy\'s answer, another order\'s), then the cancel is not finished with its stock held: it stays cancelling, and is cancelled with the stock back once the answers are right', async () => {
+  it('when a release is answered 404 or 200 without naming this order (a route missing, a proxy\'s answer, another order\'s), then the cancel is not finished with its stock held: it stays cancelling, and is cancelled with the stock back once the answers are right', async () => {
     const buyer = await createCustomer(user.base, 'poison');
     const p = await createProduct(product.base, admin, { stock: 30 });
     proxy.down = false;
     // What a 404 that does not name this order may carry: nothing, a missing route's words, another order's id, an id not a string, this id in another member.
-    const misroutes = (id: string): Record<string, unknown>[] => [
-      {},
-      { detail: `No route for DELETE /internal/reservations/${id}`, instance: `/internal/reservations/${id}` },
-      { orderId: randomUUID(), detail: 'Reservation not found' },
-      { orderId: 7 },
-      { reservation: id, detail: `Reservation ${id} not found` },
+    const misroutes = (id: string): { status: number; members: Record<string, unknown> }[] => [
+      { status: 404, members: {} },
+      { status: 404, members: { detail: `No route for DELETE /internal/reservations/${id}`, instance: `/internal/reservations/${id}` } },
+      { status: 404, members: { orderId: randomUUID(), detail: 'Reservation not found' } },
+      { status: 404, members: { orderId: 7 } },
+      { status: 404, members: { reservation: id, detail: `Reservation ${id} not found` } },
+      { status: 200, members: {} },
+      { status: 200, members: { orderId: randomUUID(), status: 'released', items: [], released: true } },
     ];
     const ids = await placeConfirmed(buyer.token, p.id, misroutes('').length);
     ids.forEach((id, i) => proxy.misrouted.set(id, misroutes(id)[i]!));
@@ -275,20 +280,35 @@ describe('poison orders: the product service answers one order what it should no
     assert.equal(await stockOf(product.base, p.id), 30);
   });
 
-  it('when a read or a release of a held reservation is answered any 404 that does not name its order (generated), then the client takes it as no word about it (never absent), and takes the product service\'s own 404 as absent', async () => {
+  it('when a read or a release of a held reservation is answered any 404 or 200 that does not name its order (generated), then the client takes it as no word about it (neither absent nor released), and takes the product service\'s own 404 as absent', async () => {
     const buyer = await createCustomer(user.base, 'poison');
     const p = await createProduct(product.base, admin, { stock: 5 });
     proxy.down = false;
     const [id] = (await placeConfirmed(buyer.token, p.id, 1)) as [string];
     const client = (order.app as unknown as { products: ProductClient }).products;
     const notThisOrder = fc.oneof(fc.uuid(), fc.string({ maxLength: 40 }), fc.integer(), fc.constant(null), fc.constant(id.toUpperCase().slice(1)), fc.constant(` ${id}`));
-    const misrouted = fc.record({ orderId: notThisOrder, reason: fc.constantFrom('unknown-product', 'expired', ''), detail: fc.string({ maxLength: 40 }), instance: fc.constant(`/internal/reservations/${id}`) }, { requiredKeys: [] });
+    const misrouted = fc.record({
+      status: fc.constantFrom(404, 200),
+      members: fc.record(
+        {
+          orderId: notThisOrder,
+          reason: fc.constantFrom('unknown-product', 'expired', ''),
+          status: fc.constantFrom('released', 'refused', 'reserved'),
+          released: fc.boolean(),
+          items: fc.constant([]),
+          detail: fc.string({ maxLength: 40 }),
+          instance: fc.constant(`/internal/reservations/${id}`),
+        },
+        { requiredKeys: [] },
+      ),
+    });
     await fc.assert(
-      fc.asyncProperty(misrouted, async (members) => {
-        proxy.misrouted.set(id, members);
-        assert.notEqual(await client.release(id), 'absent', JSON.stringify(members));
+      fc.asyncProperty(misrouted, async (answer) => {
+        proxy.misrouted.set(id, answer);
+        const released = await client.release(id);
+        assert.ok(released === 'unavailable' || released === 'unexpected', `${JSON.stringify(answer)}: release ${released}`);
         const state = await client.get(id);
-        assert.ok(state.kind !== 'absent' && state.kind !== 'refused', `${JSON.stringify(members)}: ${state.kind}`);
+        assert.ok(state.kind === 'unavailable' || state.kind === 'unexpected', `${JSON.stringify(answer)}: ${state.kind}`);
       }),
       { numRuns: 40 },
     );

@@ -91,7 +91,9 @@ export class ProductClient {
         context: forwarded(context),
         retries: 2,
       });
-      if (res.status === 201 || res.status === 200) {
+      // The product service's reservation names its order: a 2xx that does not (a proxy's, a route's that is not it)
+      // is no answer about this order, and falls through to 'unavailable' below.
+      if ((res.status === 201 || res.status === 200) && namesOrder(res.body, orderId)) {
         // A reservation taken and since released (the order was cancelled) is not stock held for it.
         return res.body.status === 'reserved' ? { kind: 'reserved', items: res.body.items } : { kind: 'refused', refusal: { reason: 'released' } };
       }
@@ -137,7 +139,8 @@ export class ProductClient {
         context: forwarded(context),
         retries: 2,
       });
-      if (res.status === 200) {
+      // A 200 that does not name this order is not its reservation: 'unexpected' below, never read as released.
+      if (res.status === 200 && namesOrder(res.body, orderId)) {
         if (res.body.status === 'reserved') return { kind: 'reserved', items: res.body.items };
         // 'refused' with 200: the product service of the previous release.
         return res.body.status === 'refused' ? { kind: 'refused' } : { kind: 'released' };
@@ -168,12 +171,14 @@ export class ProductClient {
         context: forwarded(context),
         retries: 2,
       });
-      // A product service older than the `released` flag answered the reservation alone: taken as released.
-      if (res.status === 200) return (res.body as { released?: unknown } | undefined)?.released === false ? 'not-held' : 'released';
+      // A product service older than the `released` flag answered the reservation alone: taken as released. Its answer
+      // names the order; a 200 that does not (a proxy's, a route that is not this one) ended a cancel with the stock held.
+      if (res.status === 200 && namesOrder(res.body, orderId)) return (res.body as { released?: unknown } | undefined)?.released === false ? 'not-held' : 'released';
       // Nothing to give back only when the product service says so of this order (its 404 names it, refused or not):
       // any 404 ended a cancel before, so a route missing or a proxy's 404 recorded it cancelled with the stock still
       // held. Any other 404 is the service's state (as for a reservation), tried again: the order stays cancelling.
       if (res.status === 404 && namesOrder(res.body, orderId)) return 'absent';
+      if (res.status === 200) return 'unavailable';
       return PER_REQUEST_ERRORS.has(res.status) ? 'unexpected' : 'unavailable';
     } catch {
       return 'unavailable';
@@ -199,7 +204,7 @@ function isRefusal(status: number, body: unknown, orderId: string): body is Reco
   return typeof reason === 'string' && reason.length > 0 && typeof refused === 'string' && refused.toLowerCase() === orderId.toLowerCase();
 }
 
-/** Whether an answer's body is the product service's word about this order id: a problem whose `orderId` is it. */
+/** Whether an answer's body is the product service's word about this order id: a reservation or a problem whose `orderId` is it. */
 function namesOrder(body: unknown, orderId: string): boolean {
   const named = body && typeof body === 'object' ? (body as Record<string, unknown>).orderId : undefined;
   return typeof named === 'string' && named.toLowerCase() === orderId.toLowerCase();
