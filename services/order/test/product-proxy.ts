@@ -1,7 +1,9 @@
 // A loopback proxy in front of a real product service, for tests that need it to answer one call what it should
 // not (poison-orders, stale-driver): each request is read whole, then a test's rule answers it here with a problem
 // or forwards it, optionally with the reservation's lines taken out of a 200/201 answer (stock is taken, but the
-// order service cannot read what it got), or after a delay (a product service slow to answer).
+// order service cannot read what it got), or after a delay (a product service slow to answer), or with its answer lost:
+// the product service has committed and answered, the proxy runs the rule's `drop` step (a test SIGKILLs the order
+// process there) and then cuts the connection without answering.
 import { createServer, request as httpRequest, type Server } from 'node:http';
 
 interface ProxiedCall {
@@ -11,7 +13,9 @@ interface ProxiedCall {
 }
 
 /** A problem answered by the proxy without reaching the product service, or the call forwarded. */
-export type ProxyRule = (call: ProxiedCall) => { status: number; slug: string; members?: Record<string, unknown> } | { forward: true; garble?: boolean; delayMs?: number };
+export type ProxyRule = (
+  call: ProxiedCall,
+) => { status: number; slug: string; members?: Record<string, unknown> } | { forward: true; garble?: boolean; delayMs?: number; drop?: () => Promise<unknown> };
 
 export interface ProductProxy {
   base: string;
@@ -39,6 +43,11 @@ export async function productProxy(target: string, rule: ProxyRule): Promise<Pro
           const answer: Buffer[] = [];
           upRes.on('data', (c: Buffer) => answer.push(c));
           upRes.on('end', () => {
+            if (decided.drop) {
+              const cut = () => res.socket?.destroy();
+              decided.drop().then(cut, cut);
+              return;
+            }
             let out = Buffer.concat(answer);
             if (decided.garble && (upRes.statusCode === 200 || upRes.statusCode === 201)) out = Buffer.from(JSON.stringify({ ...JSON.parse(out.toString()), items: [] }));
             const headers = { ...upRes.headers };
