@@ -280,7 +280,7 @@ describe('poison orders: the product service answers one order what it should no
     assert.equal(await stockOf(product.base, p.id), 30);
   });
 
-  it('when a read or a release of a held reservation is answered any 404 or 200 that does not name its order (generated), then the client takes it as no word about it (neither absent nor released), and takes the product service\'s own 404 as absent', async () => {
+  it('when a read or a release of a held reservation is answered any 404 or 200 that does not name its order (generated), then the client takes it as no word about it (neither absent nor released), and takes the product service\'s own 404 as absent (its previous release\'s too)', async () => {
     const buyer = await createCustomer(user.base, 'poison');
     const p = await createProduct(product.base, admin, { stock: 5 });
     proxy.down = false;
@@ -320,6 +320,22 @@ describe('poison orders: the product service answers one order what it should no
     const unknown = randomUUID();
     assert.equal((await client.get(unknown)).kind, 'absent');
     assert.equal(await client.release(unknown), 'absent');
+    // The product service before its 404 named the order: its exact problem for this path still reads as absent (a
+    // rolling deploy), and only that one (a missing route's words, another path).
+    const path = `/internal/reservations/${unknown}`;
+    proxy.misrouted.set(unknown, { status: 404, members: { title: 'Not found', detail: 'Reservation not found', instance: path } });
+    assert.equal(await client.release(unknown), 'absent');
+    assert.equal((await client.get(unknown)).kind, 'absent');
+    for (const members of [
+      { title: 'Not found', detail: `No route for DELETE ${path}`, instance: path },
+      { title: 'Not found', detail: 'Reservation not found', instance: `/internal/reservations/${randomUUID()}` },
+      { title: 'Not found', detail: 'Reservation not found' },
+    ]) {
+      proxy.misrouted.set(unknown, { status: 404, members });
+      assert.equal(await client.release(unknown), 'unavailable', JSON.stringify(members));
+      assert.equal((await client.get(unknown)).kind, 'unexpected', JSON.stringify(members));
+    }
+    proxy.misrouted.clear();
   });
 
   it('when the product service reserves at placement but its answer cannot be read, then the customer is answered 503 pending with Retry-After, and a retry with the same key confirms the order once the answers are right', async () => {

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { ClientCredentialsToken, DependencyError, ServiceClient, loggedMessage, type CallContext, type Metrics, type ServiceResponse } from '@ecommerce/kit';
+import { ClientCredentialsToken, DependencyError, PROBLEM_BASE, ServiceClient, loggedMessage, type CallContext, type Metrics, type ServiceResponse } from '@ecommerce/kit';
 import type { OrderConfig } from '../config.js';
 import type { RequestContext } from '../model/request-context.js';
 import { USER_TOKEN_PATH, type ReservationBody as Reservation, type ReservedLine as ReservationItem, type ReservationListPage as ReservationPage, type ReserveRequest } from '@ecommerce/contracts';
@@ -148,7 +148,7 @@ export class ProductClient {
       // A refused order id is a 404 naming its refusal; one naming the order alone, nothing reserved. A 404 that does not
       // name it (a route missing, a proxy's answer) says nothing about this reservation: the audit must not take a held
       // reservation for a lost one and cancel a confirmed order on it.
-      if (res.status === 404 && namesOrder(res.body, orderId)) return isRefusal(res.status, res.body, orderId) ? { kind: 'refused' } : { kind: 'absent' };
+      if (res.status === 404 && nothingReserved(res.body, orderId)) return isRefusal(res.status, res.body, orderId) ? { kind: 'refused' } : { kind: 'absent' };
       return { kind: 'unexpected', status: res.status, reason: `product answered ${res.status}` };
     } catch (err) {
       return { kind: 'unavailable', reason: describe(err) };
@@ -177,7 +177,7 @@ export class ProductClient {
       // Nothing to give back only when the product service says so of this order (its 404 names it, refused or not):
       // any 404 ended a cancel before, so a route missing or a proxy's 404 recorded it cancelled with the stock still
       // held. Any other 404 is the service's state (as for a reservation), tried again: the order stays cancelling.
-      if (res.status === 404 && namesOrder(res.body, orderId)) return 'absent';
+      if (res.status === 404 && nothingReserved(res.body, orderId)) return 'absent';
       if (res.status === 200) return 'unavailable';
       return PER_REQUEST_ERRORS.has(res.status) ? 'unexpected' : 'unavailable';
     } catch {
@@ -208,6 +208,24 @@ function isRefusal(status: number, body: unknown, orderId: string): body is Reco
 function namesOrder(body: unknown, orderId: string): boolean {
   const named = body && typeof body === 'object' ? (body as Record<string, unknown>).orderId : undefined;
   return typeof named === 'string' && named.toLowerCase() === orderId.toLowerCase();
+}
+
+/**
+ * Whether a 404 is the product service's word that nothing is reserved for this order id: it names the order; or, from
+ * a product service before it named it, it is that service's exact problem for this reservation's path (type
+ * not-found, detail 'Reservation not found', instance the path asked), which no missing route (the kit answers 'No
+ * route for ...') or proxy gives. Read alike during a rolling deploy, so a give-up need not wait for the product side.
+ */
+function nothingReserved(body: unknown, orderId: string): boolean {
+  if (namesOrder(body, orderId)) return true;
+  if (!body || typeof body !== 'object') return false;
+  const { type, detail, instance, orderId: named } = body as Record<string, unknown>;
+  return (
+    named === undefined &&
+    type === `${PROBLEM_BASE}not-found` &&
+    detail === 'Reservation not found' &&
+    instance === `/internal/reservations/${encodeURIComponent(orderId)}`
+  );
 }
 
 function forwarded(context: RequestContext | undefined): CallContext | undefined {
