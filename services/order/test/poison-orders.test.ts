@@ -29,7 +29,8 @@ const DEADLINE_MS = 12_000;
  * the order ids in `refusedReleases`. Reads of one reservation (the audit's): 500 for the order ids in `failingReads`. Reservation
  * calls naming a product in `lookalike` get that answer: a problem shaped like a refusal but not one. Reads and releases of
  * the order ids in `misrouted` are answered that status (a 404, a 200) with those members, never reaching it (a route
- * missing, a proxy's answer, another order's). Everything else passes through.
+ * missing, a proxy's answer, another order's). While `hideHeld`, the audit's list of held reservations comes back
+ * empty. Everything else passes through.
  */
 async function poisoningProxy(target: string): Promise<
   ProductProxy & {
@@ -42,6 +43,7 @@ async function poisoningProxy(target: string): Promise<
     failingReads: Set<string>;
     lookalike: Map<string, { status: number; slug: string; members?: Record<string, unknown> }>;
     misrouted: Map<string, { status: number; members: Record<string, unknown> }>;
+    hideHeld: boolean;
   }
 > {
   const state = {
@@ -54,6 +56,7 @@ async function poisoningProxy(target: string): Promise<
     failingReads: new Set<string>(),
     lookalike: new Map<string, { status: number; slug: string; members?: Record<string, unknown> }>(),
     misrouted: new Map<string, { status: number; members: Record<string, unknown> }>(),
+    hideHeld: false,
   };
   const proxy = await productProxy(target, ({ method, path, body }) => {
     const reserving = path === '/internal/reservations' && method === 'POST';
@@ -62,6 +65,7 @@ async function poisoningProxy(target: string): Promise<
     if (method === 'DELETE' && state.releasesDown) return { status: 503, slug: 'service-unavailable' };
     if (method === 'DELETE' && state.refusedReleases.has(reservationOrderId(path))) return { status: 422, slug: 'unprocessable-entity' };
     if (method === 'GET' && state.failingReads.has(reservationOrderId(path))) return { status: 500, slug: 'internal-server-error' };
+    if (method === 'GET' && path.startsWith('/internal/reservations?') && state.hideHeld) return { forward: true, garble: true };
     const misrouted = method !== 'POST' ? state.misrouted.get(reservationOrderId(path)) : undefined;
     if (misrouted) return { status: misrouted.status, slug: misrouted.status === 404 ? 'not-found' : 'ok', members: misrouted.members };
     if (products.some((p) => state.refused.has(p))) return { status: 422, slug: 'unprocessable-entity' };
@@ -278,6 +282,25 @@ describe('poison orders: the product service answers one order what it should no
     await waitFor('the cancels to be finished', async () => [...(await statuses(ids)).values()].every((s) => s === 'cancelled'), 15_000);
     assert.equal((await held(ids)).size, 0);
     assert.equal(await stockOf(product.base, p.id), 30);
+  });
+
+  it('when the audit sees no reservation held and each confirmed order\'s reservation read is answered a 404 that does not name it, then no confirmed order is cancelled: their stock stays held for them', async () => {
+    const buyer = await createCustomer(user.base, 'poison');
+    const p = await createProduct(product.base, admin, { stock: 20 });
+    proxy.down = false;
+    const ids = await placeConfirmed(buyer.token, p.id, 3);
+    for (const id of ids) proxy.misrouted.set(id, { status: 404, members: {} });
+    proxy.hideHeld = true;
+    try {
+      // Several audits (every 300 ms, in either replica) walk them as confirmed without a reservation.
+      await sleep(2_000);
+      assert.deepEqual([...new Set((await statuses(ids)).values())], ['confirmed']);
+    } finally {
+      proxy.hideHeld = false;
+      proxy.misrouted.clear();
+    }
+    assert.equal((await held(ids)).size, 3);
+    assert.equal(await stockOf(product.base, p.id), 14);
   });
 
   it('when a read or a release of a held reservation is answered any 404 or 200 that does not name its order (generated), then the client takes it as no word about it (neither absent nor released), and takes the product service\'s own 404 as absent (its previous release\'s too)', async () => {
