@@ -158,7 +158,7 @@ export class ProductClient {
   /**
    * Returns the stock of a reservation; idempotent on the product side: 'released' when this call gave stock
    * back, 'not-held' when there was nothing to give (already released); 'absent' when the product service's 404
-   * names this order (nothing reserved under it, or refused); 'unexpected' for a client error about this order's
+   * names this order (nothing reserved under it, or refused; or is its previous release's, nothingReserved); 'unexpected' for a client error about this order's
    * request (nothing decided, no outage); 'unavailable' for no answer or one about the service's state (a 404
    * that does not name the order among them).
    */
@@ -178,7 +178,7 @@ export class ProductClient {
       // any 404 ended a cancel before, so a route missing or a proxy's 404 recorded it cancelled with the stock still
       // held. Any other 404 is the service's state (as for a reservation), tried again: the order stays cancelling.
       if (res.status === 404 && nothingReserved(res.body, orderId)) return 'absent';
-      if (res.status === 200) return 'unavailable';
+      // Any other answer, a 200 that does not name the order among them, decides nothing.
       return PER_REQUEST_ERRORS.has(res.status) ? 'unexpected' : 'unavailable';
     } catch {
       return 'unavailable';
