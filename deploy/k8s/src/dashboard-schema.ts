@@ -15,8 +15,7 @@ import ts from 'typescript';
 import { inMemoryProgram } from './in-memory-program.js';
 import { repoRoot } from './manifests.js';
 
-const prelude = `import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
-type Fn = (...args: never[]) => unknown;
+const asJson = `type Fn = (...args: never[]) => unknown;
 type AsJson<T> = 0 extends 1 & T ? T
   : T extends Fn ? never
   : T extends string ? \`\${T}\`
@@ -24,7 +23,18 @@ type AsJson<T> = 0 extends 1 & T ? T
   : T extends readonly (infer E)[] ? AsJson<E>[]
   : T extends object ? { [K in keyof T as T[K] extends Fn ? never : K]: AsJson<T[K]> }
   : T;
-export const dashboard: AsJson<Dashboard> = `;
+// A panel's options and field config as JSON: Grafana fills what is left out from the panel's defaults, so every
+// field is optional, but one that is there must exist in the schema and have its type.
+type Loose<T> = 0 extends 1 & T ? T
+  : T extends Fn ? never
+  : T extends string ? \`\${T}\`
+  : T extends number | boolean | null | undefined ? T
+  : T extends readonly (infer E)[] ? Loose<E>[]
+  : T extends object ? { [K in keyof T as T[K] extends Fn ? never : K]?: Loose<T[K]> }
+  : T;
+`;
+const prelude = `import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+${asJson}export const dashboard: AsJson<Dashboard> = `;
 
 export interface SchemaProblem {
   readonly file: string;
@@ -53,6 +63,75 @@ export function checkDashboardSchema(dashboards: Readonly<Record<string, string>
     for (const d of [...program.getSyntacticDiagnostics(sourceFile), ...program.getSemanticDiagnostics(sourceFile)]) {
       const line = d.start === undefined ? 0 : sourceFile.getLineAndCharacterOfPosition(d.start).line - preludeLines + 1;
       problems.push({ file, message: `line ${line}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}` });
+    }
+  }
+  return problems;
+}
+
+/**
+ * The SDK module of each panel type the dashboards may use, and whether it types fieldConfig.defaults.custom
+ * (stat has no custom field config). The SDK generates these from each panel's panelcfg.cue in Grafana's source.
+ */
+const panelSchemas: Readonly<Record<string, { readonly custom: boolean }>> = {
+  stat: { custom: false },
+  table: { custom: true },
+  timeseries: { custom: true },
+};
+
+interface PanelJson {
+  readonly type?: string;
+  readonly title?: string;
+  readonly options?: unknown;
+  readonly fieldConfig?: { readonly defaults?: { readonly custom?: unknown } };
+  readonly panels?: readonly PanelJson[];
+}
+
+/**
+ * Type-checks each panel's options, and its fieldConfig.defaults.custom, against the SDK's types for that panel
+ * type (Options, FieldConfig): an option or field the panel's schema lacks, or of the wrong type, is a problem,
+ * and so is a panel type with no schema here. Rows (no options) are skipped.
+ */
+export function checkPanelSchema(dashboards: Readonly<Record<string, string>>): SchemaProblem[] {
+  const virtualDir = join(repoRoot, 'deploy/monitoring/.dashboard-schema-check');
+  const problems: SchemaProblem[] = [];
+  const sources = new Map<string, { file: string; text: string; panelAt: { line: number; title: string }[] }>();
+  for (const [file, json] of Object.entries(dashboards)) {
+    const panels = ((JSON.parse(json) as { panels?: PanelJson[] }).panels ?? []).flatMap((p) => [p, ...(p.panels ?? [])]);
+    const imports = new Set<string>();
+    const lines: string[] = [];
+    const panelAt: { line: number; title: string }[] = [];
+    panels.forEach((panel, i) => {
+      const type = panel.type ?? '';
+      if (type === 'row') return;
+      const schema = panelSchemas[type];
+      if (!schema) {
+        problems.push({ file, message: `panel "${panel.title}": no schema checked for panel type "${type}"` });
+        return;
+      }
+      const ns = `p_${type}`;
+      imports.add(`import type * as ${ns} from '@grafana/grafana-foundation-sdk/${type}';`);
+      panelAt.push({ line: lines.length, title: panel.title ?? `#${i}` });
+      lines.push(`export const options${i}: Loose<${ns}.Options> = ${JSON.stringify(panel.options ?? {})};`);
+      const custom = panel.fieldConfig?.defaults?.custom;
+      if (schema.custom) lines.push(`export const custom${i}: Loose<${ns}.FieldConfig> = ${JSON.stringify(custom ?? {})};`);
+      else if (custom !== undefined) lines.push(`export const custom${i}: Record<string, never> = ${JSON.stringify(custom)};`);
+    });
+    const head = `${[...imports].join('\n')}\n${asJson}`;
+    const offset = head.split('\n').length - 1;
+    sources.set(join(virtualDir, `panels_${file.replace(/[^A-Za-z0-9]+/g, '_')}.ts`), {
+      file,
+      text: `${head}${lines.join('\n')}\n`,
+      panelAt: panelAt.map((p) => ({ line: p.line + offset, title: p.title })),
+    });
+  }
+  const program = inMemoryProgram(new Map([...sources].map(([name, { text }]) => [name, text])));
+  for (const [name, { file, panelAt }] of sources) {
+    const sourceFile = program.getSourceFile(name);
+    if (!sourceFile) throw new Error(`${name} was not loaded`);
+    for (const d of [...program.getSyntacticDiagnostics(sourceFile), ...program.getSemanticDiagnostics(sourceFile)]) {
+      const line = d.start === undefined ? 0 : sourceFile.getLineAndCharacterOfPosition(d.start).line;
+      const panel = [...panelAt].reverse().find((p) => p.line <= line);
+      problems.push({ file, message: `panel "${panel?.title ?? '?'}": ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}` });
     }
   }
   return problems;

@@ -411,7 +411,7 @@ export function grafanaManifests(): Manifest[] {
       containers: [
         {
           name: 'grafana',
-          image: 'grafana/grafana:11.3.1',
+          image: 'grafana/grafana:11.6.16',
           imagePullPolicy: 'IfNotPresent',
           env: [
             { name: 'GF_SECURITY_ADMIN_USER', valueFrom: { secretKeyRef: { name: 'grafana-admin', key: 'username' } } },

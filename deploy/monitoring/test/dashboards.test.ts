@@ -212,7 +212,8 @@ describe('dashboards', () => {
       for (const { dashboard } of allDashboards()) {
         for (const variable of dashboard.templating?.list ?? []) {
           if (variable.type === 'constant') continue;
-          const definition = String(variable.definition ?? '');
+          const query = variable.query;
+          const definition = String(typeof query === 'object' ? (query['query'] ?? '') : (query ?? ''));
           const selector = /^label_values\((.+),\s*\w+\)$/.exec(definition)?.[1];
           assert.ok(selector, `${dashboard.title} $${variable.name}: ${definition}`);
           const result = await instantQuery(prometheus.url, substituteVariables(selector));

@@ -165,8 +165,9 @@ function variable(name: string, label: string, query: string): QueryVariableBuil
   return new QueryVariableBuilder(name)
     .label(label)
     .datasource(PROMETHEUS)
+    // No `definition` (the query's display text): Grafana 11.6's dashboard schema has no such field, and the
+    // query object below is what Grafana runs.
     .query({ query, refId: `${name}-variable`, qryType: 1 })
-    .definition(query)
     .refresh(VariableRefresh.OnTimeRangeChanged)
     .sort(VariableSort.AlphabeticalAsc)
     .multi(true)
@@ -216,9 +217,10 @@ export function buildDashboard(spec: DashboardSpec): ReturnType<DashboardBuilder
   (built.panels ?? []).forEach((panel, i) => {
     panel.id = i + 1;
   });
-  // The SDK gives every link `placement: "inControlsMenu"`. Grafana 11.3 (the pinned image) ignores it, but from
-  // 12.3 on a dashboard link with a placement is drawn only in the controls menu, which leaves out links to
-  // dashboards (DashboardLinksControls, getDashboardControlsLinks): the "E-commerce dashboards" link would vanish.
+  // The 0.0.x SDK gave every link `placement: "inControlsMenu"` (the 11.6 build has no such field). Grafana 11.6
+  // (the pinned image) ignores it, but from 12.3 on a dashboard link with a placement is drawn only in the controls
+  // menu, which leaves out links to dashboards (DashboardLinksControls, getDashboardControlsLinks): the
+  // "E-commerce dashboards" link would vanish. Kept for a later SDK.
   for (const link of [...(built.links ?? []), ...(built.panels ?? []).flatMap((panel) => ('links' in panel ? (panel.links ?? []) : []))]) {
     delete (link as { placement?: unknown }).placement;
   }
