@@ -204,3 +204,53 @@ describe("the README's Postman instructions", () => {
     }
   });
 });
+
+describe("postman/README.md's pace against npm start", () => {
+  // It said "10 registrations and 30 logins per address and minute ... at most twice a minute" long after the
+  // user service's budgets became 100 and 200, and it never counted the failed logins, whose own limit per address
+  // (50 in 15 minutes) is the one a repeated run meets first.
+  const text = readFileSync(join(repoRoot, 'postman', 'README.md'), 'utf8').replace(/\s+/g, ' ');
+  interface Item { name: string; item?: Item[]; request?: { method: string; url: { path: string[] } }; event?: { listen: string; script: { exec: string[] } }[] }
+  const collection = JSON.parse(readFileSync(join(repoRoot, 'postman', 'ecommerce.postman_collection.json'), 'utf8')) as { item: Item[] };
+  const requests: Item[] = [];
+  const walk = (items: Item[]) => items.forEach((item) => (item.item ? walk(item.item) : requests.push(item)));
+  walk(collection.item);
+  const to = (method: string, path: string) => requests.filter((r) => r.request?.method === method && `/${r.request.url.path.join('/')}` === path);
+  const expects = (r: Item, status: number) => (r.event ?? []).some((e) => e.listen === 'test' && e.script.exec.join('\n').includes(`to.have.status(${status})`));
+  const defaultOf = (name: string) => Number((UserEnv as unknown as Record<string, { default?: unknown }>)[name]?.default);
+
+  it('when it counts the registrations, logins and failed logins of one run, then the collection sends that many', () => {
+    const said = /One run sends (\d+) registrations .*? and (\d+) logins \((\d+) of them failed/.exec(text);
+    assert.ok(said, 'postman/README.md no longer says "One run sends <n> registrations ... and <m> logins (<f> of them failed"');
+    const logins = to('POST', '/user/login');
+    assert.deepEqual(
+      { registrations: Number(said[1]), logins: Number(said[2]), failed: Number(said[3]) },
+      { registrations: to('POST', '/user/register').length, logins: logins.length, failed: logins.filter((r) => expects(r, 401)).length },
+    );
+  });
+
+  it("when it gives npm start's budgets and how often a run may be repeated, then they are the user service's defaults (npm start sets none) and the pace they allow", () => {
+    const budgets = /\(the user service's defaults: (\d+) registrations and (\d+) logins per address and minute, and (\d+) failed logins per address in (\d+) minutes\) run it at most (\d+) times in (\d+) minutes/.exec(text);
+    assert.ok(budgets, "postman/README.md no longer gives npm start's budgets in the words this test reads");
+    const [registrations, logins, failures, failureMinutes, runs, runMinutes] = budgets.slice(1).map(Number);
+    assert.deepEqual(
+      { registrations, logins, perSeconds: 60, failures, failureSeconds: (failureMinutes ?? 0) * 60 },
+      {
+        registrations: defaultOf('REGISTER_MAX_PER_ADDRESS'),
+        logins: defaultOf('LOGIN_MAX_PER_ADDRESS'),
+        perSeconds: defaultOf('AUTH_RATE_WINDOW_SECONDS'),
+        failures: defaultOf('LOGIN_MAX_FAILURES_PER_ADDRESS'),
+        failureSeconds: defaultOf('LOGIN_FAILURE_WINDOW_SECONDS'),
+      },
+    );
+    const stackSource = readFileSync(join(repoRoot, 'scripts', 'stack.js'), 'utf8');
+    for (const name of ['REGISTER_MAX_PER_ADDRESS', 'LOGIN_MAX_PER_ADDRESS', 'LOGIN_MAX_FAILURES_PER_ADDRESS', 'AUTH_RATE_WINDOW_SECONDS', 'LOGIN_FAILURE_WINDOW_SECONDS']) {
+      assert.ok(!stackSource.includes(name), `npm start (scripts/stack.js) sets ${name}: the README's "defaults" are not what it runs with`);
+    }
+    // The pace it gives is the one the failed logins allow: every run in the window but the last keeps its 401s.
+    const failed = to('POST', '/user/login').filter((r) => expects(r, 401)).length;
+    assert.ok(failed > 0, 'the collection sends failed logins');
+    assert.equal(runMinutes, failureMinutes, 'the pace is given over the failed logins window');
+    assert.equal(runs, Math.floor((failures ?? 0) / failed), `${failures} failed logins per window, ${failed} per run`);
+  });
+});
