@@ -71,7 +71,7 @@ try {
     onTrace: (trace) => out.write(`${formatWaterfall(trace.traceId, trace.spans)}${trace.complete ? '' : '(no root span arrived)\n'}\n`),
   });
 } catch (error) {
-  console.error(`OTLP receiver not started: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(`OTLP receiver not started: ${error instanceof Error ? error.message : String(error)} (set OTLP_RECEIVER_PORT to a free port, 0 picks one)`);
 }
 
 // For tools and tests that attach to a running stack.
