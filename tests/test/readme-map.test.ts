@@ -35,6 +35,9 @@ describe("the README's repository map", () => {
     );
     assert.ok(folders.length >= 8, `only ${folders.length} workspaces`);
     assert.deepEqual(folders.filter((folder) => !named.has(folder)), []);
+    // And each has a README.md of its own, so `<folder>/README.md` is the one guess that works everywhere: web/
+    // and tests/ had none (a newcomer sent to web/README.md for the browser tests found nothing there).
+    assert.deepEqual(folders.filter((folder) => !existsSync(join(repoRoot, folder, 'README.md'))), []);
   });
 
   it('when a row lays out src/, then it names every folder in the src/ of the packages it is about, and each folder or file it names exists', () => {
