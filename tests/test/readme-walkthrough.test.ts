@@ -24,6 +24,8 @@ const { startStack } = (await import(pathToFileURL(path.join(repoRoot, 'scripts'
 const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
 const usingTheApi = readme.slice(readme.indexOf('## Using the API'));
 const block = /```bash\n([\s\S]*?)```/.exec(usingTheApi)?.[1] ?? '';
+/** The admin block after it ("An admin token is a login as that account"). */
+const adminBlock = /An admin token is[\s\S]*?```bash\n([\s\S]*?)```/.exec(usingTheApi)?.[1] ?? '';
 
 interface Call {
   status: number;
@@ -39,7 +41,7 @@ describe("the README's \"Using the API\" block, run as written", { timeout: 180_
     async () => {
       const env: NodeJS.ProcessEnv = { ...process.env, SEED_DEMO_DATA: 'true', LOG_LEVEL: 'warn' };
       if (process.env.DATABASE_URL) env.DATABASE_NAME = ownDatabase = `readme_test_${process.pid}`;
-      stack = await startStack({ env, dataDir: path.join(scratch, 'data'), freePorts: true });
+      stack = await startStack({ env, dataDir: path.join(scratch, '.data'), freePorts: true });
     },
     { timeout: 120_000 },
   );
@@ -51,7 +53,7 @@ describe("the README's \"Using the API\" block, run as written", { timeout: 180_
   });
 
   /** Runs bash `script` with curl wrapped; returns its stdout and each curl's status and body, in order. */
-  async function run(script: string, name: string): Promise<{ stdout: string; calls: Call[] }> {
+  async function run(script: string, name: string, cwd?: string): Promise<{ stdout: string; calls: Call[] }> {
     const bin = path.join(scratch, name, 'bin');
     const log = path.join(scratch, name, 'calls');
     mkdirSync(bin, { recursive: true });
@@ -71,7 +73,7 @@ PATH=${JSON.stringify(realPath)} curl "$@" -D '${log}/'"$n.h" | tee '${log}/'"$n
     );
     const file = path.join(scratch, name, 'script.sh');
     writeFileSync(file, script);
-    const { stdout } = await promisify(execFile)('bash', ['-e', '-o', 'pipefail', file], { env: { ...process.env, PATH: `${bin}:${realPath}` }, timeout: 60_000 });
+    const { stdout } = await promisify(execFile)('bash', ['-e', '-o', 'pipefail', file], { env: { ...process.env, PATH: `${bin}:${realPath}` }, timeout: 60_000, ...(cwd ? { cwd } : {}) });
     const files = readdirSync(log).filter((f) => f.endsWith('.h')).sort();
     const calls = files.map((h) => {
       const headers = readFileSync(path.join(log, h), 'utf8');
@@ -116,5 +118,22 @@ PATH=${JSON.stringify(realPath)} curl "$@" -D '${log}/'"$n.h" | tee '${log}/'"$n
     const again = await run(`GW=${stack.urls.gateway}\n${registerLine}`, 'again');
     assert.equal(again.calls[0]?.status, 409);
     assert.match(again.calls[0]?.body ?? '', /email-taken/);
+  });
+
+  it('when the admin block runs in the checkout npm start ran in (its .data/), then the login is the admin, the users are listed and the product is made, 409 sku-taken again', async () => {
+    // The README named the admin routes but not how to get an admin token; this block says it, run as written
+    // from the folder that holds the stack's .data/ (the secrets file it reads the password from).
+    assert.ok(stack);
+    assert.ok(adminBlock.includes('.data/secrets.json'), 'the README has no admin block reading .data/secrets.json');
+    const script = `GW=${stack.urls.gateway}\n${adminBlock}`;
+    const { calls } = await run(script, 'admin', scratch);
+    const shown = calls.map((c, i) => `${i}: ${c.status} ${c.body.slice(0, 120)}`).join('\n');
+    assert.deepEqual(calls.map((c) => c.status), [200, 200, 201], `admin login, users, new product:\n${shown}`);
+    const users = JSON.parse(calls[1]?.body ?? 'null') as { items: { role: string }[]; nextCursor: unknown };
+    assert.ok(users.items.some((u) => u.role === 'admin'), 'the list holds the admin');
+    assert.equal((JSON.parse(calls[2]?.body ?? 'null') as { version: number }).version, 1);
+    const again = await run(script, 'admin-again', scratch);
+    assert.equal(again.calls[2]?.status, 409);
+    assert.match(again.calls[2]?.body ?? '', /sku-taken/);
   });
 });
