@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { GatewayEnv, StorefrontEnv } from '@ecommerce/gateway-service/config';
 import { OrderEnv } from '@ecommerce/order-service/config';
 import { ProductEnv } from '@ecommerce/product-service/config';
@@ -73,6 +74,26 @@ describe('docs/configuration.md', () => {
       }
     }
     assert.deepEqual(wrong, []);
+  });
+
+  it("when a row gives the default of an OTEL_* variable the tracing preload decides, then the preload picks it with the variable unset (and docs/tracing.md says the same)", async () => {
+    // docs/configuration.md said OTEL_LOG_LEVEL defaults to `warn`; the preload uses info, the specification's
+    // default, as docs/tracing.md says. The schemas' defaults are checked above; these live in packages/telemetry.
+    const tracingEnv = (await import(pathToFileURL(join(repoRoot, 'packages', 'telemetry', 'dist', 'src', 'tracing-env.js')).href)) as {
+      logLevelChoice(raw: string | undefined): { level: string };
+      exporterChoice(env: NodeJS.ProcessEnv): { protocol?: string };
+    };
+    const row = (name: string) => {
+      const found = rows.find((r) => r.names.includes(name));
+      assert.ok(found, `docs/configuration.md has no row for ${name}`);
+      return found;
+    };
+    const logLevel = tracingEnv.logLevelChoice(undefined).level.toLowerCase();
+    assert.ok(row('OTEL_LOG_LEVEL').defaults.has(logLevel), `OTEL_LOG_LEVEL: the preload uses ${logLevel}, the table says ${[...row('OTEL_LOG_LEVEL').defaults].join(' ')}`);
+    const tracing = readFileSync(join(repoRoot, 'docs', 'tracing.md'), 'utf8');
+    assert.match(tracing, new RegExp(`\\| \`OTEL_LOG_LEVEL\` \\|[^\\n]*default \`${logLevel}\``), `docs/tracing.md's OTEL_LOG_LEVEL row says default \`${logLevel}\``);
+    const protocol = tracingEnv.exporterChoice({}).protocol ?? '';
+    assert.ok(row('OTEL_EXPORTER_OTLP_PROTOCOL').defaults.has(protocol), `OTEL_EXPORTER_OTLP_PROTOCOL: the preload uses ${protocol}`);
   });
 
   it('when the processes table gives a default port, then it is the PORT default of that process', () => {
