@@ -172,6 +172,26 @@ describe("the README's Monitoring section", () => {
     assert.match(script, /OTLP receiver not started: .*OTLP_RECEIVER_PORT/, 'the message names the variable that moves it, as the doc says');
   });
 
+  it('when a block of the Markdown runs both npm start and npm run monitoring, then npm start comes first (monitoring reads its .data/stack.json once, at start)', () => {
+    // docs/tracing.md started npm run monitoring first: in a fresh checkout it then ran without postgres_exporter
+    // ("no database URL (MONITORING_DATABASE_URL, DATABASE_URL or .data/stack.json)").
+    const pages = ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`), 'deploy/monitoring/README.md'];
+    const wrong: string[] = [];
+    let both = 0;
+    for (const page of pages) {
+      for (const [, body = ''] of readFileSync(join(repoRoot, page), 'utf8').matchAll(/```(?:bash|sh)?\n([\s\S]*?)```/g)) {
+        const lines = body.split('\n');
+        const start = lines.findIndex((l) => /(^|\s)npm start\b/.test(l.replace(/#.*/, '')));
+        const monitoring = lines.findIndex((l) => /^npm run monitoring\b/.test(l.replace(/#.*/, '').trim()));
+        if (start < 0 || monitoring < 0) continue;
+        both++;
+        if (monitoring < start) wrong.push(`${page}: ${lines[monitoring]}`);
+      }
+    }
+    assert.ok(both >= 2, `only ${both} blocks run both`);
+    assert.deepEqual(wrong, []);
+  });
+
   it('when npm run monitoring finds no running stack to read, then it scrapes the ports npm start takes by default', async () => {
     const [{ TARGET_PORTS }, { DEFAULT_PORTS }] = await Promise.all([monitoring(), stack()]);
     assert.deepEqual(TARGET_PORTS, { user: DEFAULT_PORTS.USER_PORT, product: DEFAULT_PORTS.PRODUCT_PORT, order: DEFAULT_PORTS.ORDER_PORT, gateway: DEFAULT_PORTS.GATEWAY_METRICS_PORT });
