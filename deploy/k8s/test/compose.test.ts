@@ -168,7 +168,8 @@ test('compose: every bind mount and secret file exists in the repo', () => {
     }
     for (const s of svc.secrets ?? []) assert.ok(compose.secrets[s], `${name}: undeclared secret ${s}`);
   }
-  for (const { file } of Object.values(compose.secrets)) assert.ok(existsSync(resolve(dockerDir, file)), file);
+  // With .env's overrides unset (a fresh checkout): a secret's file may be ${VAR:-default}.
+  for (const { file } of Object.values(compose.secrets)) assert.ok(existsSync(resolve(dockerDir, withDefaults(file))), file);
 });
 
 test('compose provisions PostgreSQL with the same script as the Kubernetes Job', () => {
@@ -214,7 +215,7 @@ test('compose: an ORDER_CLIENT_SECRET from .env is the order client\'s secret at
   const user = env('user-service');
   const mounted = (path: string | undefined): string | undefined => {
     const name = path?.startsWith('/run/secrets/') ? path.slice('/run/secrets/'.length) : undefined;
-    return name && compose.secrets[name] ? resolve(dockerDir, compose.secrets[name].file) : path;
+    return name && compose.secrets[name] ? resolve(dockerDir, withDefaults(compose.secrets[name].file)) : path;
   };
   const config = loadUserConfig({ ...user, DATABASE_URL: 'postgres://127.0.0.1:5432/ecommerce' });
   const clients = parseServiceClients(config.SERVICE_CLIENTS, mounted(config.SERVICE_CLIENTS_FILE));
@@ -255,20 +256,40 @@ test('compose published ports bind to 127.0.0.1 only', () => {
   }
 });
 
-test('compose config is accepted by Docker Compose (when installed)', (t) => {
-  const candidates: [string, string[]][] = [['docker', ['compose']], ['docker-compose', []]];
-  for (const [cmd, prefix] of candidates) {
+/**
+ * The installed Compose (`docker compose`, else docker-compose) as [command, prefix arguments]; undefined after
+ * skipping `t` when there is none. CI installs it (.ci/run), so there a missing tool is a failure, not a skip.
+ */
+function installedCompose(t: { skip(message: string): void }): [string, string[]] | undefined {
+  for (const [cmd, prefix] of [['docker', ['compose']], ['docker-compose', []]] as [string, string[]][]) {
     try {
       execFileSync(cmd, [...prefix, 'version'], { stdio: 'ignore' });
+      return [cmd, prefix];
     } catch {
       continue;
     }
-    execFileSync(cmd, [...prefix, '-f', join(dockerDir, 'compose.yaml'), 'config', '-q'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    return;
   }
-  // CI installs it (.ci/run), so there a missing tool is a failure, not a skip.
   if (process.env.CI) throw new Error('neither `docker compose` nor docker-compose is installed (.ci/run installs docker-compose)');
   t.skip('neither `docker compose` nor docker-compose is installed');
+  return undefined;
+}
+
+/** `compose config` of a copy of deploy/docker whose .env holds `env` (the real Compose, as the docs run it). */
+function composeConfigWithEnv(compose: [string, string[]], env: string): string {
+  const root = mkdtempSync(join(tmpdir(), 'compose-env-'));
+  try {
+    cpSync(dockerDir, join(root, 'deploy/docker'), { recursive: true });
+    writeFileSync(join(root, 'deploy/docker/.env'), env);
+    const [cmd, prefix] = compose;
+    return execFileSync(cmd, [...prefix, '-p', 'ecommerce', '-f', 'deploy/docker/compose.yaml', 'config'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+test('compose config is accepted by Docker Compose (when installed)', (t) => {
+  const compose = installedCompose(t);
+  if (compose) execFileSync(compose[0], [...compose[1], '-f', join(dockerDir, 'compose.yaml'), 'config', '-q'], { stdio: ['ignore', 'pipe', 'pipe'] });
 });
 
 // Compose reads `.env` from the project directory, the folder of the first -f file, not the working directory:
@@ -282,33 +303,28 @@ test('docs/deploy.md names the .env that compose reads for the documented comman
   assert.match(readFileSync(join(dockerDir, 'compose.yaml'), 'utf8'), new RegExp(named.replace(/[.]/g, '\\.')));
   // A secrets file must never be committed by accident.
   execFileSync('git', ['check-ignore', '-q', named], { cwd: repoRoot });
-  let compose: [string, string[]] | undefined;
-  for (const [cmd, prefix] of [['docker', ['compose']], ['docker-compose', []]] as [string, string[]][]) {
-    try {
-      execFileSync(cmd, [...prefix, 'version'], { stdio: 'ignore' });
-      compose = [cmd, prefix];
-      break;
-    } catch {
-      continue;
-    }
-  }
-  if (!compose) {
-    if (process.env.CI) throw new Error('neither `docker compose` nor docker-compose is installed');
-    t.skip('neither `docker compose` nor docker-compose is installed');
-    return;
-  }
+  const compose = installedCompose(t);
+  if (!compose) return;
   // The real Compose, run from a copy of the repository root as the docs run it, with an .env at the named path only.
-  const root = mkdtempSync(join(tmpdir(), 'compose-env-'));
-  try {
-    cpSync(dockerDir, join(root, 'deploy/docker'), { recursive: true });
-    rmSync(join(root, 'deploy/docker/.env'), { force: true });
-    writeFileSync(join(root, named), 'POSTGRES_PASSWORD=from-the-documented-env\n');
-    const [cmd, prefix] = compose;
-    const out = execFileSync(cmd, [...prefix, '-p', 'ecommerce', '-f', 'deploy/docker/compose.yaml', 'config'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    assert.match(out, /POSTGRES_PASSWORD: from-the-documented-env/, `compose did not read ${named}`);
-  } finally {
-    rmSync(root, { recursive: true, force: true });
-  }
+  const out = composeConfigWithEnv(compose, 'POSTGRES_PASSWORD=from-the-documented-env\n');
+  assert.match(out, /POSTGRES_PASSWORD: from-the-documented-env/, `compose did not read ${named}`);
+});
+
+// dev-secrets/README.md used to say "make your own signing key here", over the tracked development key that the
+// test above requires to equal the Kubernetes development Secret: following it broke npm test and left git dirty.
+// A key of one's own now lives outside the checkout and compose reads its path from JWT_SIGNING_KEY_FILE in .env.
+test('compose reads the signing key from JWT_SIGNING_KEY_FILE in .env, as dev-secrets/README.md says', (t) => {
+  const readme = readFileSync(join(dockerDir, 'dev-secrets/README.md'), 'utf8');
+  assert.match(readme, /`JWT_SIGNING_KEY_FILE=\/[^`]+`/, 'dev-secrets/README.md does not say how compose finds a key of your own');
+  assert.match(readme, /outside the checkout/);
+  assert.doesNotMatch(readme, /make your own signing key here/);
+  const compose = installedCompose(t);
+  if (!compose) return;
+  const own = '/srv/keys/own-jwt-private-key.pem';
+  const secretFile = (config: string) => (parseYaml(config)[0] as { secrets: Record<string, { file: string }> }).secrets['jwt_private_key']?.file;
+  assert.equal(secretFile(composeConfigWithEnv(compose, `JWT_SIGNING_KEY_FILE=${own}\n`)), own);
+  // Unset: the tracked development key, so a fresh `up` still works.
+  assert.match(secretFile(composeConfigWithEnv(compose, '')) ?? '', /\/deploy\/docker\/dev-secrets\/jwt-private-key\.pem$/);
 });
 
 // dev-secrets/README.md tells how to replace the development signing key. Compose bind-mounts a secret file into
