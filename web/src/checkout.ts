@@ -177,13 +177,20 @@ export const checkoutInFlight = {
   clear(): void {
     localStorage.removeItem(IN_FLIGHT_KEY);
   },
-  /** True when a request under this key was sent lately and never answered here. */
-  pending(key: string): boolean {
+  /**
+   * The request sent lately and never answered here, whatever cart it was for: a cart changed since (a quantity, a
+   * line) is another attempt, whose Place order would be a second order if that one went through.
+   */
+  latest(): { key: string; at: number } | null {
     try {
       const v = JSON.parse(localStorage.getItem(IN_FLIGHT_KEY) ?? 'null') as { key?: unknown; at?: unknown } | null;
-      return v?.key === key && typeof v.at === 'number' && Date.now() - v.at < IN_FLIGHT_NOTICE_MS;
+      return typeof v?.key === 'string' && typeof v.at === 'number' && Date.now() - v.at < IN_FLIGHT_NOTICE_MS ? { key: v.key, at: v.at } : null;
     } catch {
-      return false;
+      return null;
     }
+  },
+  /** True when a request under this key was sent lately and never answered here. */
+  pending(key: string): boolean {
+    return checkoutInFlight.latest()?.key === key;
   },
 };

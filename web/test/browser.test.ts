@@ -1116,6 +1116,49 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('an order whose answers were all lost (the network dropped each after the shop placed it): the cart and checkout say it may have gone through, also once a quantity changed, when ordering is a second order; a cart emptied and filled again says nothing', { timeout: STEP_MS }, async () => {
+    const { product, email, context, page, errors } = await shopperAtCheckout({ stock: 20, name: 'Dropped lantern' }, 2, 'dropped');
+    const token = await login(email, 'correct-horse-9');
+    let sent = 0;
+    await page.route('**/order', async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      // Each try reaches the shop (the first places the order, the others find it); the answer is lost on the way back.
+      sent++;
+      await route.fetch();
+      await route.abort('connectionreset');
+    });
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The order may have gone through' }).waitFor({ timeout: 30_000 });
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    assert.equal(sent, 5, 'the first try and its 4 retries');
+    assert.equal((await ordersOf(token)).length, 1, 'placed once');
+    const header = page.getByRole('navigation', { name: 'Main' });
+    await header.getByRole('link', { name: /^Cart/ }).click();
+    // The cart as it was sent: the cart says so before anything is changed there.
+    await page.getByRole('status').filter({ hasText: 'The order may have gone through: see your orders before you change the cart.' }).waitFor();
+    await page.getByLabel('Quantity of Dropped lantern').fill('3');
+    await page.getByLabel('Quantity of Dropped lantern').press('Tab');
+    const changed = page.getByRole('status').filter({ hasText: /^An order sent from this cart at .+ got no answer, and the cart has changed since\. That order may have gone through, and ordering this cart now would be a second one: see your orders first\.$/ });
+    await changed.waitFor();
+    await assertAccessible(page, 'cart (an order of it unanswered, changed since)');
+    await page.getByRole('link', { name: 'Checkout' }).click();
+    await page.getByRole('button', { name: 'Place order' }).waitFor();
+    await changed.waitFor();
+    assert.equal(await changed.getByRole('link', { name: 'your orders' }).getAttribute('href'), '/orders');
+    // Emptied and filled again: a new cart, about which there is nothing to say.
+    await header.getByRole('link', { name: /^Cart/ }).click();
+    await page.getByRole('button', { name: 'Remove Dropped lantern' }).click();
+    await page.getByText('Your cart is empty.').waitFor();
+    await addToCart(page, product, 1);
+    await header.getByRole('link', { name: /^Cart/ }).click();
+    await page.getByLabel('Quantity of Dropped lantern').waitFor();
+    await page.goto('/checkout');
+    await page.getByRole('button', { name: 'Place order' }).waitFor();
+    assert.equal(await page.getByText('may have gone through').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('leaving checkout (Back, or a link) while the order is on its way keeps the shopper where they went: the order is placed and that page says so in a status message with a link to it', { timeout: STEP_MS }, async () => {
     const { product, email, context, page, errors } = await shopperAtCheckout({ stock: 10, name: 'Left-behind jug' }, 2, 'left');
     const token = await login(email, 'correct-horse-9');

@@ -1,11 +1,12 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
-import { MAX_QUANTITY, cartTotals, cartUnits, isMixedCurrency } from '../cart.js';
+import { MAX_QUANTITY, cartTotals, cartUnits, isMixedCurrency, orderItems, type CartLine } from '../cart.js';
+import { checkoutInFlight, contentHash } from '../checkout.js';
 import { countOf } from '../count.js';
 import { CartChanges, checkWords, useCartCheck } from '../cart-check.js';
 import { Money, ProductImage, QuantityInput, focusAfterRender } from '../components.js';
 import { EmptyCart, lineLabels } from '../page-parts.js';
-import { useCart } from '../state.js';
+import { checkoutNonce, useCart } from '../state.js';
 
 export function CartPage() {
   const cart = useCart();
@@ -24,6 +25,7 @@ export function CartPage() {
   return (
     <>
       <h1>Cart</h1>
+      <InFlightNotice lines={cart.lines} at="cart" />
       <CartChanges changes={fresh.changes} />
       {/* A reload shows the cart remembered in this browser: until the shop answered, its old prices and stock showed as
           if current. Said while the shop is asked (the totals are marked busy), and when it could not be. */}
@@ -57,6 +59,61 @@ export function CartPage() {
         )}
       </div>
     </>
+  );
+}
+
+/**
+ * The key of a checkout attempt: the cart's nonce and its content (state.tsx). Nothing is written at checkout time, so
+ * every tab of the shopper computes the same key for the same cart (a retry, a double click, a reload mid-order, or the
+ * same cart placed from two tabs at once: one order); a changed cart is a new attempt.
+ */
+export function attemptKey(lines: readonly CartLine[]): string {
+  return `${checkoutNonce()}.${contentHash(JSON.stringify(orderItems(lines)))}`;
+}
+
+/**
+ * An order request sent from this cart lately whose answer never came (the page reloaded or left, the network dropped):
+ * 'same' when the cart is as it was sent, 'changed' when a quantity or a line changed since (the same cart's nonce: not
+ * a cart emptied and filled again, nor the next user's), when ordering it is a new attempt, a second order if that one
+ * went through.
+ */
+export function unansweredOrder(lines: readonly CartLine[]): { kind: 'same' | 'changed'; at: number } | null {
+  const sent = checkoutInFlight.latest();
+  if (!sent || lines.length === 0) return null;
+  const key = attemptKey(lines);
+  if (sent.key === key) return { kind: 'same', at: sent.at };
+  return sent.key.slice(0, sent.key.lastIndexOf('.')) === key.slice(0, key.lastIndexOf('.')) ? { kind: 'changed', at: sent.at } : null;
+}
+
+/**
+ * That an order of this cart may have gone through (unansweredOrder), said on the cart and at checkout: the cart said
+ * nothing, and checkout only while the cart was the same, so a quantity changed after "The shop could not be reached"
+ * ordered it all again unwarned.
+ */
+export function InFlightNotice({ lines, at }: { lines: readonly CartLine[]; at: 'cart' | 'checkout' }) {
+  const sent = unansweredOrder(lines);
+  if (!sent) return null;
+  const orders = <Link to="/orders">your orders</Link>;
+  if (sent.kind === 'same') {
+    return (
+      <p className="warning" role="status">
+        {at === 'checkout' ? (
+          <>
+            This cart was being ordered when the page was left, and the answer never came. The order may have gone through: see {orders}, or press Place order; the same order is never placed twice.
+          </>
+        ) : (
+          <>
+            This cart was being ordered, and the answer never came. The order may have gone through: see {orders} before you change the cart. Placed again as it is, the same order is never placed twice.
+          </>
+        )}
+      </p>
+    );
+  }
+  const time = new Date(sent.at).toLocaleTimeString('en', { hour: 'numeric', minute: '2-digit' });
+  return (
+    <p className="warning" role="status">
+      An order sent from this cart at {time} got no answer, and the cart has changed since. That order may have gone through, and ordering this cart now would be a second one: see {orders} first.
+    </p>
   );
 }
 

@@ -2,27 +2,17 @@ import { Fragment, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useOutletContext } from 'react-router';
 import { hasAccessToken, orderApi } from '../api/client.js';
-import { cartTotals, isMixedCurrency, orderItems, parseCart, type CartLine } from '../cart.js';
-import { checkoutInFlight, contentHash, placeOrder, withoutOrdered, type ShortItem } from '../checkout.js';
+import { cartTotals, isMixedCurrency, orderItems, parseCart } from '../cart.js';
+import { checkoutInFlight, placeOrder, withoutOrdered, type ShortItem } from '../checkout.js';
 import { CartChanges, checkWords, useCartCheck } from '../cart-check.js';
 import { Loading, Money, focusAfterRender } from '../components.js';
 import { EmptyCart, WaitingForSession } from '../page-parts.js';
 import { countOf } from '../count.js';
 import { ordersChanged } from '../order-events.js';
-import { CART_KEY, checkoutNonce, newCheckoutAttempt, useAuth, useCart } from '../state.js';
+import { CART_KEY, newCheckoutAttempt, useAuth, useCart } from '../state.js';
 import type { Notify } from '../Layout.js';
 import { AuthForms } from './AuthForms.js';
-import { CartLines } from './CartPage.js';
-
-/**
- * The key of the current checkout attempt: the cart's nonce and its content (state.tsx). Nothing is written at
- * checkout time, so every tab of the shopper computes the same key for the same cart (a retry, a double
- * click, a reload mid-order, or the same cart placed from two tabs at once: one order); a changed cart is a
- * new attempt.
- */
-function attemptKey(lines: CartLine[]): string {
-  return `${checkoutNonce()}.${contentHash(JSON.stringify(orderItems(lines)))}`;
-}
+import { CartLines, InFlightNotice, attemptKey, unansweredOrder } from './CartPage.js';
 
 export function CheckoutPage() {
   const auth = useAuth();
@@ -49,8 +39,9 @@ export function CheckoutPage() {
   // Signing in here swaps the form for the order panel; the focus, on a button that is gone, would fall back to
   // the page's start. It goes to the panel's heading instead, so keyboard and screen-reader users are where the
   // next step is.
-  // A Place order whose answer this page never saw (reloaded, closed, crashed mid-request), for this very cart.
-  const [leftInFlight, setLeftInFlight] = useState(() => cart.lines.length > 0 && checkoutInFlight.pending(attemptKey(cart.lines)));
+  // A Place order whose answer this page never saw (reloaded, closed, crashed mid-request, the network gone), for
+  // this cart or for one it was before a change (InFlightNotice says which). Not while this page places one.
+  const [leftInFlight, setLeftInFlight] = useState(() => unansweredOrder(cart.lines) !== null);
   const placeHeading = useRef<HTMLHeadingElement>(null);
   const sawSignIn = useRef(false);
   // A cart put aside for the customer (state.tsx) comes back a render after the sign-in: the panel, and the focus, then.
@@ -280,12 +271,7 @@ export function CheckoutPage() {
               Place your order
             </h2>
             <p>Signed in as {auth.user?.email}.</p>
-            {leftInFlight && (
-              <p className="warning" role="status">
-                This cart was being ordered when the page was left, and the answer never came. The order may have gone
-                through: see <Link to="/orders">your orders</Link>, or press Place order; the same order is never placed twice.
-              </p>
-            )}
+            {leftInFlight && <InFlightNotice lines={cart.lines} at="checkout" />}
             {short && <ShortAlert short={short} cartEmpty={false} />}
             {errorAlert}
             {mixed ? (
