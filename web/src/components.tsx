@@ -151,7 +151,10 @@ export function QuantityInput({ id, value, min, max, disabled, onChange, onRejec
       disabled={disabled}
       onChange={(e) => {
         const text = e.target.value;
-        if (text.length > 6) return;
+        // Up to 15 characters, every whole number a double holds exactly: a quantity pasted of 7 digits or more
+        // ("1000000", "12 units.") was dropped, the field kept its last quantity and said nothing, and Add to cart
+        // added that. Now it is lowered to what can be had, or put back as no number, and said, as "2500" is.
+        if (text.length > 15) return;
         setDraft(text);
         const n = parse(text);
         if (n !== null && n >= 1 && (n !== value || Number(text) > max)) onChange(n, Number(text));

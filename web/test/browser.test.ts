@@ -1470,6 +1470,35 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a quantity pasted of 7 characters or more ("1000000", "12 units.") is taken as typed: lowered and said on the product page and the cart, or put back as no number and said; it was dropped unsaid, and Add to cart added the last quantity', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Pasted pail', stock: 9 });
+    const { context, page, errors } = await newShopper();
+    await page.goto(`/products/${product.id}`);
+    await page.getByRole('heading', { name: product.name }).waitFor();
+    const field = page.getByLabel('Quantity');
+    await field.fill('1000000');
+    await page.getByRole('status').filter({ hasText: 'Only 9 units of Pasted pail left; you can add 9 (you typed 1,000,000).' }).waitFor({ timeout: 5000 });
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.getByRole('status').filter({ hasText: 'Added 9 to your cart.' }).waitFor({ timeout: 5000 });
+    await page.goto('/cart');
+    const line = page.getByLabel('Quantity of Pasted pail');
+    await line.fill('3');
+    await line.press('Tab');
+    await line.fill('25000000');
+    await page.getByRole('status').filter({ hasText: 'Only 9 units of Pasted pail left; your cart now has 9 (you typed 25,000,000).' }).waitFor({ timeout: 5000 });
+    await line.press('Tab');
+    assert.equal(await line.inputValue(), '9');
+    await line.fill('12 units.');
+    await line.press('Tab');
+    await page.getByRole('status').filter({ hasText: '“12 units.” is not a number of units: Pasted pail stays at 9.' }).waitFor({ timeout: 5000 });
+    assert.deepEqual(
+      JSON.parse((await page.evaluate(() => localStorage.getItem('ecommerce.cart.v1')))!).map((l: { quantity: number }) => l.quantity),
+      [9],
+    );
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('signing in says it is under way, a refusal takes the focus, and a blank name is said in words; switching to the other form focuses its first field', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ name: 'Auth lamp' });
     const { context, page, errors } = await newShopper();
