@@ -55,14 +55,19 @@ function isRecordedCancel(err: unknown): boolean {
   return err instanceof ApiError && err.status === 503 && (err.problem as { orderStatus?: unknown } | undefined)?.orderStatus === 'cancelling';
 }
 
-/** Cancel with a confirmation step: the first button asks, the second does it. */
-export function CancelOrder({ order }: { order: Order }) {
+/**
+ * Cancel with a confirmation step: the first button asks, the second does it. Its buttons are named after their order
+ * ("Cancel order 091725c8"): a list of orders had as many "Cancel order" as orders, none telling which it cancels.
+ * `onCancelled` is told the order as the cancel left it (a list says so: its focus goes to the order's title alone).
+ */
+export function CancelOrder({ order, onCancelled }: { order: Order; onCancelled?: (updated: Order) => void }) {
   const [confirming, setConfirming] = useState(false);
   const queries = useQueryClient();
   const cancel = useMutation({
     mutationFn: async () => ok(await orderApi.POST('/order/{id}/cancel', { params: { path: { id: order.id } } })),
     onSuccess: (updated) => {
       queries.setQueryData(['order', order.id], updated);
+      onCancelled?.(updated);
       // The buttons go; the order's title (its status beside it) is where the page says what happened.
       focusAfterRender(`[id="title-${order.id}"]`);
       ordersChanged(queries);
@@ -88,6 +93,7 @@ export function CancelOrder({ order }: { order: Order }) {
       <button
         type="button"
         id={`cancel-${order.id}`}
+        aria-label={`Cancel order ${order.id.slice(-8)}`}
         onClick={() => {
           setConfirming(true);
           focusAfterRender(`[id="confirm-${order.id}"]`);
@@ -102,7 +108,7 @@ export function CancelOrder({ order }: { order: Order }) {
   };
   return (
     // Escape is "Keep the order", as in a dialog: the focus goes back to the button that asked.
-    <div className="confirm" role="group" aria-label="Confirm cancellation" onKeyDown={(e) => e.key === 'Escape' && !cancel.isPending && keep()}>
+    <div className="confirm" role="group" aria-label={`Confirm cancellation of order ${order.id.slice(-8)}`} onKeyDown={(e) => e.key === 'Escape' && !cancel.isPending && keep()}>
       <p>Cancel this order? The items go back on the shelf.</p>
       {/* Busy, it keeps the focus (aria-disabled; cancelOnce ignores a press meanwhile): disabled, it dropped it to the page's body. */}
       <button type="button" id={`confirm-${order.id}`} className="danger" onClick={() => cancelOnce()} aria-disabled={cancel.isPending || undefined}>

@@ -832,6 +832,38 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('Your orders: each order\'s Cancel order is named after its order ("Cancel order 1a2b3c4d"), none alike, and a cancel done there is said in a live region, not only by the focus on the order\'s title', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ stock: 10, name: 'Named cancel jar' });
+    const email = uniqueEmail('named-cancel');
+    assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Ada Shopper' }, '')).status, 201);
+    const token = await login(email, 'correct-horse-9');
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const placed = await api<Order>('POST', '/order', { items: [{ productId: product.id, quantity: 1 }] }, token, { 'idempotency-key': randomUUID() });
+      assert.equal(placed.status, 201, JSON.stringify(placed.body));
+      ids.push(placed.body.id);
+    }
+    const { context, page, errors } = await newShopper();
+    await signInAs(page, email, 'correct-horse-9');
+    await page.goto('/orders');
+    await page.getByRole('heading', { name: 'Orders', level: 1 }).waitFor();
+    await page.getByRole('button', { name: /^Cancel order/ }).first().waitFor();
+    const names = await page.getByRole('button', { name: /^Cancel order/ }).evaluateAll((buttons) => buttons.map((b) => b.getAttribute('aria-label') ?? b.textContent));
+    assert.deepEqual(names.sort(), ids.map((id) => `Cancel order ${id.slice(-8)}`).sort());
+    const target = ids[1]!.slice(-8);
+    await page.getByRole('button', { name: `Cancel order ${target}`, exact: true }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('group', { name: `Confirm cancellation of order ${target}` }).waitFor();
+    await page.waitForFunction(() => document.activeElement?.textContent === 'Yes, cancel it');
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').filter({ hasText: `Order ${target} is cancelled: the items are back on the shelf.` }).waitFor();
+    await page.waitForFunction((id) => document.activeElement?.id === `title-${id}`, ids[1]!);
+    assert.deepEqual((await ordersOf(token)).filter((o) => o.status === 'cancelled').map((o) => o.id), [ids[1]]);
+    await assertAccessible(page, 'orders (one cancelled)');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('asking for more than is left shows the short item in an alert and takes nothing; pressing again orders what is left', { timeout: STEP_MS }, async () => {
     const { product, email, context, page } = await shopperAtCheckout({ stock: 3, name: 'Scarce teapot' }, 3, 'short');
     // Someone else buys two in the meantime (here: the admin removes them).

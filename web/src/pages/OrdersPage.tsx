@@ -43,6 +43,10 @@ function OrderList() {
   });
   const items = orders.data?.pages.flatMap((p) => p.items) ?? [];
   const names = useProductNames(items.flatMap((o) => unnamedProductIds(o)));
+  // A cancel done here is said (the focus goes to the order's title, which says nothing of its status): it was silent.
+  const [said, setSaid] = useState('');
+  const cancelled = (o: Order) =>
+    setSaid(o.status === 'cancelled' ? `Order ${o.id.slice(-8)} is cancelled: the items are back on the shelf.` : `Order ${o.id.slice(-8)} is ${STATUS_TEXT[o.status] ?? o.status}.`);
   if (orders.isPending) return <Loading label="Loading your orders" />;
   if (orders.isError && !orders.data) return <ErrorState message="Your orders cannot be loaded right now. Please try again in a moment." retry={() => void orders.refetch()} />;
   if (items.length === 0)
@@ -60,10 +64,15 @@ function OrderList() {
       <ul className="orders">
         {items.map((o) => (
           <li key={o.id} className="order panel">
-            <OrderSummary order={o} names={names} />
+            <OrderSummary order={o} names={names} onCancelled={cancelled} />
           </li>
         ))}
       </ul>
+      {/* There from the first render (a live region that appears with its text is not always heard). Heard, not shown: the
+          cancelled order shows it in its status, and the list does not move. */}
+      <p role="status" className="visually-hidden">
+        {said}
+      </p>
       {orders.hasNextPage && (
         <div className="more">
           <button
@@ -88,7 +97,7 @@ function OrderList() {
   );
 }
 
-function OrderSummary({ order, names, heading = 'h2' }: { order: Order; names: Map<string, string | null>; heading?: 'h1' | 'h2' }) {
+function OrderSummary({ order, names, heading = 'h2', onCancelled }: { order: Order; names: Map<string, string | null>; heading?: 'h1' | 'h2'; onCancelled?: (updated: Order) => void }) {
   const H = heading;
   return (
     <>
@@ -118,7 +127,7 @@ function OrderSummary({ order, names, heading = 'h2' }: { order: Order; names: M
           </li>
         ))}
       </ul>
-      {order.status === 'confirmed' && <CancelOrder order={order} />}
+      {order.status === 'confirmed' && <CancelOrder order={order} onCancelled={onCancelled} />}
     </>
   );
 }
