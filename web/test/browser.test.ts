@@ -864,6 +864,32 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test("an order page of another customer's order (a deep link /orders/<id>) is not shown as the reader's own: a shopper gets Order not found, an admin the admin's page of that order", { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ stock: 10, name: 'Someone else\'s urn' });
+    const email = uniqueEmail('owner');
+    assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Ada Owner' }, '')).status, 201);
+    const placed = await api<Order>('POST', '/order', { items: [{ productId: product.id, quantity: 1 }] }, await login(email, 'correct-horse-9'), { 'idempotency-key': randomUUID() });
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    const id = placed.body.id;
+    const other = await signedInShopper('not-owner');
+    await other.page.goto(`/orders/${id}`);
+    await other.page.getByRole('heading', { name: 'Order not found' }).waitFor();
+    assert.equal(await other.page.getByText('Someone else\'s urn').count(), 0);
+    await other.context.close();
+    const { context, page, errors } = await newShopper();
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    await page.goto(`/orders/${id}`);
+    await page.waitForURL(`**/admin/orders/${id}`);
+    await page.getByRole('navigation', { name: 'Admin' }).waitFor();
+    await page.getByRole('heading', { name: `Order ${id.slice(-8)}` }).waitFor();
+    assert.equal(await page.getByRole('link', { name: 'All your orders' }).count(), 0);
+    // Replaced, not added: Back leaves the order (to the page before the address typed), not back to its redirect.
+    await page.goBack();
+    await page.waitForURL((url) => !url.pathname.includes(id));
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('asking for more than is left shows the short item in an alert and takes nothing; pressing again orders what is left', { timeout: STEP_MS }, async () => {
     const { product, email, context, page } = await shopperAtCheckout({ stock: 3, name: 'Scarce teapot' }, 3, 'short');
     // Someone else buys two in the meantime (here: the admin removes them).

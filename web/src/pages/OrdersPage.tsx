@@ -167,6 +167,7 @@ export function OrderPage() {
 
 function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: boolean; shownTotalCents?: number }) {
   const { order, names } = useOrderWithNames(id);
+  const { user } = useAuth();
   // The status the page first showed, and whether the poll has seen it change since: a change is said in the live
   // region below (a pending order confirmed, a cancelling one cancelled), however the page was opened.
   const status = order.data?.status;
@@ -201,6 +202,10 @@ function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: bool
       <ErrorState message="This order cannot be loaded right now; it is safe. Please try again in a moment." retry={() => void order.refetch()} />
     );
   const o = order.data;
+  // Another customer's order, which only an admin can read: its page is the admin's (the customer's id, the cancel as an
+  // admin's act). Shown here it read as the admin's own order, "All your orders" under it, while their Orders list,
+  // their own orders only, did not have it.
+  if (user && o.userId.toLowerCase() !== user.id.toLowerCase()) return <Navigate to={`/admin/orders/${o.id}`} replace />;
   return (
     <div className="order-page">
       {order.isError && <NotLatest retry={() => void order.refetch()} />}
