@@ -35,6 +35,7 @@ export type PlaceOutcome =
   | { kind: 'short'; orderId: string | null; items: ShortItem[]; detail: string }
   | { kind: 'price-changed'; items: PriceChange[]; detail: string }
   | { kind: 'over-limit'; items: OverLimit[]; detail: string }
+  | { kind: 'gone'; productIds: string[]; detail: string }
   | { kind: 'pending'; orderId: string }
   | { kind: 'failed'; orderId: string; detail: string }
   | { kind: 'unreachable'; detail: string }
@@ -108,6 +109,10 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
   if (last.status === 422 && field(last.body, 'type') === 'https://ecommerce.local/problems/quantity-limit') {
     const items = field(last.body, 'items');
     return { kind: 'over-limit', items: Array.isArray(items) ? (items as OverLimit[]) : [], detail };
+  }
+  // A product archived (or never sold) since the last look: refused, nothing reserved; which ones, for the cart.
+  if (last.status === 404 && Array.isArray(field(last.body, 'productIds'))) {
+    return { kind: 'gone', productIds: (field(last.body, 'productIds') as unknown[]).filter((id): id is string => typeof id === 'string'), detail };
   }
   // Recorded as failed (the product service stayed away past the order's deadline): show that order.
   if (last.status === 409 && field(last.body, 'type') === 'https://ecommerce.local/problems/order-failed' && typeof field(last.body, 'orderId') === 'string') {

@@ -1142,6 +1142,35 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a product archived in the instant between the last look and the order: the refusal names it, it leaves the cart, and the next press orders the rest', { timeout: STEP_MS }, async () => {
+    const { product, email, context, page, errors } = await shopperAtCheckout({ stock: 5, name: 'Vanishing bowl' }, 1, 'archived-race');
+    const staying = await newProduct({ stock: 5, name: 'Staying spoon' });
+    await addToCart(page, staying, 1);
+    await page.goto('/checkout');
+    await page.getByRole('button', { name: 'Place order' }).waitFor();
+    await page.getByText('Prices and stock are checked again when you place the order.').waitFor();
+    await page.route('**/order', async (route) => {
+      // Archived after the page's last look (which came just before this request).
+      if (route.request().method() === 'POST') assert.ok((await api('DELETE', `/product/${product.id}`)).status < 300);
+      await route.continue();
+    });
+    await page.getByRole('button', { name: 'Place order' }).click();
+    const said = page.getByRole('alert').filter({ hasText: 'Vanishing bowl is no longer sold, so the order was not placed and nothing was ordered. It was taken out of your cart; check your cart and place the order again.' });
+    await said.waitFor();
+    await page.waitForFunction(() => document.activeElement?.id === 'checkout-error');
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    assert.equal(await page.getByRole('link', { name: 'Vanishing bowl' }).count(), 0, 'out of the cart');
+    assert.equal(await page.getByText('One or more products are unknown or archived').count(), 0);
+    await assertAccessible(page, 'checkout (a product archived while ordering)');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    const confirmed = (await ordersOf(await login(email, 'correct-horse-9'))).filter((o) => o.status === 'confirmed');
+    assert.equal(confirmed.length, 1);
+    assert.equal(await stockOf(staying.id), 4);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a page reloaded while its order request was on its way says the order may have gone through; pressing again shows that one order', { timeout: STEP_MS }, async () => {
     const { product, email, context, page, errors } = await shopperAtCheckout({ stock: 10, name: 'Reload vase' }, 2, 'reload');
     let reached: () => void = () => undefined;

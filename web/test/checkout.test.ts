@@ -100,6 +100,15 @@ describe('placing an order', () => {
     assert.equal(s.keys.length, 1);
   });
 
+  it('when a product was archived since the last look (404 naming productIds), then no retry, and which products come back', async () => {
+    const s = script([{ status: 404, body: { type: 'https://ecommerce.local/problems/not-found', detail: 'One or more products are unknown or archived; the order was recorded as rejected', orderId: 'o3', productIds: ['p1', 7] } }]);
+    assert.deepEqual(await placeOrder(s.send, 'k10', noWait), { kind: 'gone', productIds: ['p1'], detail: 'One or more products are unknown or archived; the order was recorded as rejected' });
+    assert.equal(s.keys.length, 1);
+    // A 404 that names no product (a proxy's, a route not found) stays a refusal in its words.
+    const bare = script([{ status: 404, body: { detail: 'Not found' } }]);
+    assert.deepEqual(await placeOrder(bare.send, 'k11', noWait), { kind: 'refused', status: 404, detail: 'Not found' });
+  });
+
   it('when the order was recorded as failed (409 order-failed after its deadline), then the outcome names that order', async () => {
     const s = script([{ status: 503, body: { title: 'Service Unavailable' } }, { status: 409, body: { type: 'https://ecommerce.local/problems/order-failed', detail: 'could not be reserved', orderId: 'o2' } }]);
     assert.deepEqual(await placeOrder(s.send, 'k7', noWait), { kind: 'failed', orderId: 'o2', detail: 'could not be reserved' });

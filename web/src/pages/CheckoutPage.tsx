@@ -191,6 +191,24 @@ export function CheckoutPage() {
         );
         return;
       }
+      case 'gone': {
+        // A product archived between the last look and the order: nothing was ordered. The look again takes it out of
+        // the cart (cart-check says so) and the shopper decides again. It said the service's "One or more products are
+        // unknown or archived; the order was recorded as rejected", naming none, the cart unchanged, so pressing again
+        // only ran that look.
+        newCheckoutAttempt();
+        const moved = await fresh.check();
+        const ids = new Set(outcome.productIds.map((id) => id.toLowerCase()));
+        const names = lines.filter((l) => ids.has(l.productId.toLowerCase())).map((l) => l.name);
+        const left = moved.some((c) => c.kind === 'gone');
+        refuse(
+          <>
+            {names.length ? <Names names={names} /> : 'A product in your cart'} {names.length > 1 ? 'are' : 'is'} no longer sold, so the order was not placed and nothing was ordered.
+            {left ? ' It was taken out of your cart; check your cart and place the order again.' : ' Check your cart and place the order again.'}
+          </>,
+        );
+        return;
+      }
       case 'over-limit': {
         // Nothing was recorded. The cart takes the most one order holds of each such product, and says so: the
         // old page said only "At most 10 units of one product per order", naming no product and changing nothing,
