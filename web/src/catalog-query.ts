@@ -42,7 +42,7 @@ export function categoryOptions(categories: readonly (string | null | undefined)
  * A category as the product service's schema takes one (`VisibleText` in packages/kit/src/text.ts): a visible
  * character at least, and no direction control (U+202A to U+202E, U+2066 to U+2069).
  */
-const VISIBLE = /[\p{L}\p{N}\p{P}\p{S}]/u;
+const VISIBLE = /(?![\u115F\u1160\u2800\u3164\uFFA0])[\p{L}\p{N}\p{P}\p{S}]/u;
 const DIRECTION_CONTROL = /[\u202A-\u202E\u2066-\u2069]/u;
 
 /**

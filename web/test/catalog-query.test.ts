@@ -68,7 +68,7 @@ describe('categoryOptions: the category list as GET /product filters', () => {
 
 describe('catalogCategory and categoryCanExist: a category from the address as GET /product takes it', () => {
   it('when the category has nothing to see (spaces, a zero-width space, a word joiner), then it is no filter; else it is kept, trimmed and cut', () => {
-    for (const blank of ['', '   ', '\u200B', ' \u2060 ']) assert.equal(catalogCategory(blank), '', JSON.stringify(blank));
+    for (const blank of ['', '   ', '\u200B', ' \u2060 ', '\u3164', '\u2800\u2800', '\u115F\uFFA0']) assert.equal(catalogCategory(blank), '', JSON.stringify(blank));
     assert.equal(catalogCategory(' books '), 'books');
     assert.equal(catalogCategory('c'.repeat(100)), 'c'.repeat(MAX_CATEGORY));
     assert.equal(catalogCategory('مشروبات'), 'مشروبات');

@@ -5,9 +5,11 @@ import { Type, type StringOptions, type TString } from '@sinclair/typebox';
 /**
  * At least one letter, digit, punctuation mark or symbol. `\S` let through text made only of invisible
  * characters (U+200B ZERO WIDTH SPACE, U+2060 WORD JOINER, a lone combining mark), shown as a blank name in the
- * shop and the admin. Ajv compiles schema patterns with the `u` flag, so the property escapes work.
+ * shop and the admin. Ajv compiles schema patterns with the `u` flag, so the property escapes work. Not counted:
+ * the letters and the symbol that are drawn blank (the Hangul fillers U+115F, U+1160, U+3164 and U+FFA0, and
+ * U+2800 BRAILLE PATTERN BLANK): a name made only of them was an empty card link in the shop.
  */
-export const VISIBLE_TEXT_PATTERN = '[\\p{L}\\p{N}\\p{P}\\p{S}]';
+export const VISIBLE_TEXT_PATTERN = '(?![\\u115F\\u1160\\u2800\\u3164\\uFFA0])[\\p{L}\\p{N}\\p{P}\\p{S}]';
 
 /**
  * The characters that reorder the text around them: Unicode's explicit embeddings and overrides (U+202A to

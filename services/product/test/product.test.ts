@@ -141,8 +141,9 @@ describe('POST /product', () => {
   });
 
   it('when a name or category is made only of invisible characters, then 400 and nothing is created; one visible character (any script, a symbol) is enough', async () => {
-    // Spaces, zero-width and format characters, a lone combining mark: shown as a blank name in the shop.
-    const invisible = fc.constantFrom(' ', '\u00a0', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u3000', '\u0301', '\u180e');
+    // Spaces, zero-width and format characters, a lone combining mark, the letters and symbol drawn blank (Hangul
+    // fillers, the braille blank): shown as a blank name in the shop.
+    const invisible = fc.constantFrom(' ', '\u00a0', '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u3000', '\u0301', '\u180e', '\u115f', '\u1160', '\u2800', '\u3164', '\uffa0');
     const blank = fc.array(invisible, { minLength: 1, maxLength: 8 }).map((cs) => cs.join(''));
     const visible = fc.constantFrom('a', 'Ж', '中', '٣', '€', '😀', '-', 'é');
     await fc.assert(

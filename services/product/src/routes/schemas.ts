@@ -1,4 +1,4 @@
-import { CODE_PATTERN, Type, VisibleText } from '@ecommerce/kit';
+import { CODE_PATTERN, Type, VISIBLE_TEXT_PATTERN, VisibleText } from '@ecommerce/kit';
 import { MAX_STOCK } from '../model/product.js';
 
 export const strict = { additionalProperties: false } as const;
@@ -37,7 +37,7 @@ const Stock = Type.Integer({ minimum: 0, maximum: MAX_STOCK });
  * the admin's own form trims), refused in words rather than trimmed here, so a product reads back what was sent. Text
  * with nothing visible passes this rule, to be told `must not be blank` by VisibleText's.
  */
-const Category = VisibleText(64, { allOf: [{ pattern: '^(?:(?!\\s)[\\s\\S]*(?<!\\s)|[^\\p{L}\\p{N}\\p{P}\\p{S}]*)$', 'x-pattern-message': 'must not start or end with white space' }] });
+const Category = VisibleText(64, { allOf: [{ pattern: `^(?:(?!\\s)[\\s\\S]*(?<!\\s)|(?:(?!${VISIBLE_TEXT_PATTERN})[\\s\\S])*)$`, 'x-pattern-message': 'must not start or end with white space' }] });
 /** The `category` filter: any category a product may hold, one written before the edge rule (a migration-free change) too. */
 export const CategoryFilter = VisibleText(64);
 // A path on the shop's own origin only (not `//host`, nor `/\\host`, which a browser reads as `//host`: no
