@@ -4257,6 +4257,29 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('Your orders shown again by Back reads the list at once: an order cancelled meanwhile through the API is listed cancelled, with no Cancel order left for it', { timeout: STEP_MS }, async () => {
+    const { context, page, errors, email } = await shopperAtCheckout({ stock: 5, name: 'Back list jug' }, 1, 'orders-back');
+    const token = await login(email, 'correct-horse-9');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    const id = new URL(page.url()).pathname.split('/').pop()!;
+    await page.goto('/orders');
+    const entry = page.locator('ul.orders > li').filter({ has: page.getByRole('link', { name: `Order ${id.slice(-8)}` }) });
+    await entry.locator('.status', { hasText: 'confirmed' }).waitFor();
+    // Left by a link, cancelled elsewhere (another tab, an admin), shown again by Back within the list's 10 s staleTime.
+    await page.getByRole('link', { name: 'Northwind Supply' }).click();
+    await page.getByRole('heading', { name: 'Good things, honestly in stock' }).waitFor();
+    const cancelled = await api<Order>('POST', `/order/${id}/cancel`, undefined, token);
+    assert.equal(cancelled.body.status, 'cancelled', JSON.stringify(cancelled.body));
+    const since = Date.now();
+    await page.goBack();
+    await entry.locator('.status', { hasText: 'cancelled' }).waitFor({ timeout: 3000 });
+    assert.ok(Date.now() - since < 10_000, 'within the 10 s a cached read counted as fresh');
+    assert.equal(await entry.getByRole('button', { name: /^Cancel order/ }).count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a double click on Sign out signs out once, on the page it was pressed on: no second logout, no Sign in followed, no failed request', { timeout: STEP_MS }, async () => {
     const { email, context, page, errors } = await signedInShopper('signout-double');
     const product = await newProduct({ name: 'Double lamp' });

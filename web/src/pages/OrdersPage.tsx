@@ -40,6 +40,10 @@ function OrderList() {
     queryFn: async ({ pageParam }) => ok(await orderApi.GET('/order', { params: { query: { limit: 20, ...mine, ...(pageParam ? { cursor: pageParam } : {}) } } })),
     getNextPageParam: (last) => last.nextCursor,
     refetchInterval: (q) => (q.state.data?.pages.some((p) => p.items.some((o) => !isSettled(o.status))) ? 2000 : false),
+    // Shown again (Back, the tab in view again), read at once, as the order page is (order-view.tsx): the copy of up to
+    // staleTime (10 s) ago listed as confirmed an order cancelled meanwhile on another tab or by an admin.
+    refetchOnMount: 'always',
+    refetchOnWindowFocus: 'always',
   });
   const items = orders.data?.pages.flatMap((p) => p.items) ?? [];
   const names = useProductNames(items.flatMap((o) => unnamedProductIds(o)));
