@@ -35,4 +35,4 @@ export { forwardedTracestate, traceparentOf, type TraceContext } from './plugins
 export { bodylessRequestBodyProblem, containsUnstorableText } from './plugins/request-guards.js';
 export { markPageRoutes, payloadTooLarge } from './plugins/problem-errors.js';
 export { Type, type Static } from '@sinclair/typebox';
-export type { Counter } from 'prom-client';
+export type { Counter, Gauge } from 'prom-client';

@@ -1,4 +1,5 @@
 import { TokenEnv } from '@ecommerce/contracts';
+import { DEFAULT_AUDIT_BOUND } from './background/reconciler.js';
 import { BaseEnv, ConfigError, DatabaseEnv, Port, Type, Url, loadConfig, type Static } from '@ecommerce/kit';
 
 export type CrashPoint = 'none' | 'after-pending' | 'after-reserve' | 'after-cancelling' | 'after-release';
@@ -21,6 +22,12 @@ export const OrderEnv = {
   RECONCILER_ENABLED: Type.Boolean({ default: true }),
   /** How often the reconciler audits orders against the reservations held (one replica at a time). */
   AUDIT_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 86_400_000, default: 300_000 }),
+  /**
+   * An audit that would repair more than this many of a kind, and more than AUDIT_MAX_REPAIR_SHARE of what it checked
+   * of that kind, repairs nothing (logs an error, orders_audit_held_repairs): a service pointed at the wrong database.
+   */
+  AUDIT_MAX_REPAIRS: Type.Integer({ minimum: 0, maximum: 1_000_000_000, default: DEFAULT_AUDIT_BOUND.maxRepairs }),
+  AUDIT_MAX_REPAIR_SHARE: Type.Number({ minimum: 0, maximum: 1, default: DEFAULT_AUDIT_BOUND.maxShare }),
   /** How often the pending-order gauges are refreshed in the background (a scrape never queries the database). */
   STATS_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: 600_000, default: 5_000 }),
   /**

@@ -69,7 +69,8 @@ describe('reconciler while the product service is away', () => {
       release: async () => 'unavailable' as const,
     };
     const { log, lines } = recordingLog();
-    const reconciler = new Reconciler({ repository, products } as unknown as OrderDeps, log, 20, 0);
+    const metrics = { auditHeldRepairs: { set: () => undefined } };
+    const reconciler = new Reconciler({ repository, products, metrics } as unknown as OrderDeps, log, 20, 0);
     reconciler.start();
     try {
       await sleep(400);
@@ -110,7 +111,7 @@ describe('the audit when the product service answers some of its reads with an e
       },
       get: async (orderId: string) => (opts.readFails(Number(orderId.slice(-12))) ? { kind: 'unexpected', status: 500, reason: 'product answered 500' } : { kind: 'released' }),
     };
-    const metrics = { settleErrors: { inc: ({ reason }: { reason: string }) => errors.push(reason) }, repairs: { inc: () => undefined } };
+    const metrics = { settleErrors: { inc: ({ reason }: { reason: string }) => errors.push(reason) }, repairs: { inc: () => undefined }, auditHeldRepairs: { set: () => undefined } };
     const reconciler = new Reconciler({ repository, products, metrics } as unknown as OrderDeps, recordingLog().log, 20, 0);
     return { audit: () => reconciler.auditOnce(), cancelled, errors };
   }
@@ -162,7 +163,7 @@ describe('the audit when the process shuts down', () => {
       },
       release: async () => (released++, 'released' as const),
     };
-    const metrics = { repairs: { inc: () => undefined }, settleErrors: { inc: () => undefined } };
+    const metrics = { repairs: { inc: () => undefined }, settleErrors: { inc: () => undefined }, auditHeldRepairs: { set: () => undefined } };
     const reconciler = new Reconciler({ repository, products, metrics } as unknown as OrderDeps, recordingLog().log, 20, 0);
     reconciler.start();
     for (let i = 0; i < 200 && pages < 2; i++) await sleep(10);

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { errorCode, isUnavailableError, loggedMessage } from '@ecommerce/kit';
-import { ProductAnswerError, ProductUnavailableError } from '../clients/product-client.js';
+import { ProductAnswerError, ProductUnavailableError, type ReservationState } from '../clients/product-client.js';
 import type { OrderRow } from '../model/order.js';
 import type { OrderDeps } from '../use-cases/order-deps.js';
 import { settleOrder, settleStuck, type SettleResult } from '../use-cases/settle-order.js';
@@ -14,13 +14,29 @@ const MAX_BACKOFF_MS = 4_000;
 const AUDIT_PAGE = 500;
 /** Error answers in a row (no order's reservation read in between) after which the audit takes the product service as away. */
 const AUDIT_MAX_ERRORS_IN_A_ROW = 8;
+/** What the product service may say of a confirmed order's reservation that is not held. */
+type LostReservation = Exclude<ReservationState['kind'], 'reserved' | 'unavailable' | 'unexpected'>;
 
 export interface AuditResult {
   /** Reservations held for an order that is final and not confirmed (or unknown): released. */
   reservationWithoutOrder: number;
   /** Confirmed orders that hold no reservation: recorded as cancelled. */
   orderWithoutReservation: number;
+  /** Set when the pass found more to repair than its bound allows: what it would have repaired; it repaired nothing. */
+  held?: { reservationWithoutOrder: number; orderWithoutReservation: number };
 }
+
+/**
+ * How much one audit pass may repair (AUDIT_MAX_REPAIRS, AUDIT_MAX_REPAIR_SHARE): a pass that would repair more than
+ * `maxRepairs` of a kind and more than `maxShare` of what it checked of that kind (reservations listed, confirmed
+ * orders) repairs nothing. A service pointed at the wrong or an empty database answers every check "not there", and
+ * the repair of that is mass damage (every confirmed order cancelled, every held reservation released).
+ */
+export interface AuditBound {
+  maxRepairs: number;
+  maxShare: number;
+}
+export const DEFAULT_AUDIT_BOUND: AuditBound = { maxRepairs: 20, maxShare: 0.01 };
 
 /**
  * Drives the orders no request is driving: pending past their deadline, whose driver died (its lease ran out) or
@@ -50,6 +66,7 @@ export class Reconciler {
     private readonly log: FastifyBaseLogger,
     private readonly intervalMs: number,
     private readonly auditIntervalMs: number,
+    private readonly auditBound: AuditBound = DEFAULT_AUDIT_BOUND,
   ) {
     // On the monotonic clock: a wall clock stepped back an hour would hold the audit (the safety net) for that hour.
     this.nextAuditAt = performance.now() + auditIntervalMs;
@@ -229,10 +246,13 @@ export class Reconciler {
     // A page of the held list answered with an error status: what was compared up to it is repaired (every id below
     // the last listed one is known on both sides), the rest waits for the next audit. No answer at all stops the audit.
     let cut = false;
+    const checked = { held: 0, confirmed: 0 };
     const held = {
       next: async (): Promise<IteratorResult<string, void>> => {
         try {
-          return await listed.next();
+          const next = await listed.next();
+          if (!next.done) checked.held++;
+          return next;
         } catch (err) {
           if (!(err instanceof ProductAnswerError)) throw err;
           this.auditAnswerError(err.message);
@@ -241,29 +261,66 @@ export class Reconciler {
         }
       },
     };
+    const nextConfirmed = async () => {
+      const next = await confirmed.next();
+      if (!next.done) checked.confirmed++;
+      return next;
+    };
     const heldOnly: string[] = [];
     const confirmedOnly: string[] = [];
+    const orphans: string[] = [];
     let h = await held.next();
-    let c = await confirmed.next();
+    let c = await nextConfirmed();
     // Stopping (SIGTERM) ends the walk at the next id, and nothing is repaired: the next audit (here or in another
     // replica) walks it all again. The walk of a big shop went on before, holding the shutdown past its grace period.
     while (!cut && !this.stopped && (!h.done || !c.done)) {
       if (!h.done && !c.done && h.value === c.value) {
-        [h, c] = await Promise.all([held.next(), confirmed.next()]);
+        [h, c] = await Promise.all([held.next(), nextConfirmed()]);
       } else if (c.done || (!h.done && h.value < c.value)) {
         heldOnly.push(h.value as string);
         h = await held.next();
       } else {
         confirmedOnly.push(c.value);
-        c = await confirmed.next();
+        c = await nextConfirmed();
       }
-      if (heldOnly.length >= AUDIT_PAGE) result.reservationWithoutOrder += await this.releaseOrphans(heldOnly.splice(0));
+      if (heldOnly.length >= AUDIT_PAGE) orphans.push(...(await this.orphansAmong(heldOnly.splice(0))));
     }
     if (this.stopped) return result;
-    result.reservationWithoutOrder += await this.releaseOrphans(heldOnly);
-    for (const id of confirmedOnly) if (await this.cancelUnheld(id)) result.orderWithoutReservation++;
+    orphans.push(...(await this.orphansAmong(heldOnly)));
+    // First only read what there is to repair, then repair it all or, past the bound, none of it.
+    const unheld: Array<{ id: string; reservation: LostReservation }> = [];
+    for (const id of confirmedOnly) {
+      const reservation = await this.reservationLost(id);
+      if (reservation) unheld.push({ id, reservation });
+    }
+    const wouldRepair = { reservationWithoutOrder: orphans.length, orderWithoutReservation: unheld.length };
+    const hold = this.pastBound(orphans.length, checked.held) || this.pastBound(unheld.length, checked.confirmed);
+    this.deps.metrics.auditHeldRepairs.set({ kind: 'reservation_without_order' }, hold ? orphans.length : 0);
+    this.deps.metrics.auditHeldRepairs.set({ kind: 'order_without_reservation' }, hold ? unheld.length : 0);
+    if (hold) {
+      this.log.error(
+        { wouldRepair, checked, bound: this.auditBound, orderIds: { reservationWithoutOrder: orphans.slice(0, 10), orderWithoutReservation: unheld.slice(0, 10).map((u) => u.id) } },
+        'audit held every repair: it would repair more than AUDIT_MAX_REPAIRS and more than AUDIT_MAX_REPAIR_SHARE of what it checked, ' +
+          'as when a service points at the wrong or an empty database; check both services\' DATABASE_URL, then raise the bound (and restart) to let a real drift this large be repaired',
+      );
+      return { ...result, held: wouldRepair };
+    }
+    result.reservationWithoutOrder += await this.releaseOrphans(orphans);
+    for (const { id, reservation } of unheld) if (await this.cancelUnheld(id, reservation)) result.orderWithoutReservation++;
     if (result.reservationWithoutOrder || result.orderWithoutReservation) this.log.warn({ ...result }, 'audit repaired drift between orders and reservations');
     return result;
+  }
+
+  /** More repairs of one kind than the bound allows: above both the count and the share of the ids checked. */
+  private pastBound(repairs: number, checked: number): boolean {
+    return repairs > this.auditBound.maxRepairs && repairs > this.auditBound.maxShare * checked;
+  }
+
+  /** The held ones whose order is final and not confirmed (or unknown): reservations to release. */
+  private async orphansAmong(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const status = await this.deps.repository.statusesOf(ids);
+    return ids.filter((id) => isOrphan(status.get(id)));
   }
 
   private async releaseOrphans(ids: string[]): Promise<number> {
@@ -272,8 +329,8 @@ export class Reconciler {
     let repaired = 0;
     for (const id of ids) {
       const s = status.get(id);
-      // pending / confirmed / cancelling: in flight or legitimately held; their driver decides.
-      if (s !== undefined && s !== 'rejected' && s !== 'failed' && s !== 'cancelled') continue;
+      // Read again right before it is released (it may have moved since the walk).
+      if (!isOrphan(s)) continue;
       const outcome = await this.deps.products.release(id);
       if (outcome === 'unavailable') throw new ProductUnavailableError('no answer to a release during the audit');
       if (outcome === 'unexpected') {
@@ -298,25 +355,36 @@ export class Reconciler {
     if (++this.auditErrorsInARow >= AUDIT_MAX_ERRORS_IN_A_ROW) throw new ProductUnavailableError(`${this.auditErrorsInARow} error answers in a row during the audit (last: ${reason})`);
   }
 
-  private async cancelUnheld(id: string): Promise<boolean> {
+  /** What the product service says of a confirmed order's reservation: null while it is held (or on an error answer, skipped). */
+  private async reservationLost(id: string): Promise<LostReservation | null> {
     const state = await this.deps.products.get(id);
-    if (state.kind === 'reserved') return false;
+    if (state.kind === 'reserved') return null;
     if (state.kind === 'unavailable') throw new ProductUnavailableError(`${state.reason} during the audit`);
     if (state.kind === 'unexpected') {
       // This order alone, as far as we know: counted, tried again by the next audit; the others are checked meanwhile.
       this.auditAnswerError(`${state.reason} for the reservation of order ${id}`);
-      return false;
+      return null;
     }
     this.auditErrorsInARow = 0;
+    return state.kind;
+  }
+
+  private async cancelUnheld(id: string, reservation: LostReservation): Promise<boolean> {
     // Confirmed is written only after the reservation is taken, and a cancel records `cancelling` before it
     // releases, so a confirmed order seen without a reservation is drift; the conditional write skips a cancel
     // that began meanwhile.
-    const done = await this.deps.repository.transition(id, 'confirmed', 'cancelled', { rejection: { reason: 'reservation-lost', reservation: state.kind } });
+    const done = await this.deps.repository.transition(id, 'confirmed', 'cancelled', { rejection: { reason: 'reservation-lost', reservation } });
     if (!done) return false;
     this.deps.metrics.repairs.inc({ kind: 'order_without_reservation' });
-    this.log.warn({ orderId: id, reservation: state.kind }, 'audit recorded a confirmed order without a reservation as cancelled');
+    this.log.warn({ orderId: id, reservation }, 'audit recorded a confirmed order without a reservation as cancelled');
     return true;
   }
+}
+
+/** A reservation held for an order in this state is an orphan: the order is final and not confirmed, or unknown. */
+function isOrphan(status: string | undefined): boolean {
+  // pending / confirmed / cancelling: in flight or legitimately held; their driver decides.
+  return status === undefined || status === 'rejected' || status === 'failed' || status === 'cancelled';
 }
 
 /** The ids of a keyset-paged source, one by one. */

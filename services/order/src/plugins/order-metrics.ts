@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import type { App, Counter } from '@ecommerce/kit';
+import type { App, Counter, Gauge } from '@ecommerce/kit';
 
 export interface OrderMetrics {
   placed: Counter<'result'>;
@@ -8,12 +8,19 @@ export interface OrderMetrics {
   revenue: Counter<'currency'>;
   repairs: Counter<'kind'>;
   settleErrors: Counter<'reason'>;
+  auditHeldRepairs: Gauge<'kind'>;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
     orderMetrics: OrderMetrics;
   }
+}
+
+/** Both kinds at 0 from the start, so the alert sees 0 and not "no data". */
+function heldRepairs(gauge: Gauge<'kind'>): Gauge<'kind'> {
+  for (const kind of ['reservation_without_order', 'order_without_reservation']) gauge.set({ kind }, 0);
+  return gauge;
 }
 
 /** The order counters, each label set created at 0 so its series exists before the first event. */
@@ -37,6 +44,11 @@ export default fp(
         ['reason'],
         ['unexpected_answer', 'error'].map((reason) => ({ reason })),
       ),
+      auditHeldRepairs: heldRepairs(metrics.gauge(
+        'orders_audit_held_repairs',
+        "Repairs the last audit here found and held back, by kind: more than AUDIT_MAX_REPAIRS and AUDIT_MAX_REPAIR_SHARE of what it checked (a service on the wrong database?); 0 when it repaired.",
+        ['kind'],
+      )),
     });
   },
   { name: 'order-metrics', decorators: { fastify: ['metrics'] } },

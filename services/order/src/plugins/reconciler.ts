@@ -11,7 +11,10 @@ declare module 'fastify' {
 
 export default fp(
   async (app: App, { config }: { config: OrderConfig }) => {
-    const reconciler = new Reconciler(app.orders, app.log, config.RECONCILER_INTERVAL_MS, config.AUDIT_INTERVAL_MS);
+    const reconciler = new Reconciler(app.orders, app.log, config.RECONCILER_INTERVAL_MS, config.AUDIT_INTERVAL_MS, {
+      maxRepairs: config.AUDIT_MAX_REPAIRS,
+      maxShare: config.AUDIT_MAX_REPAIR_SHARE,
+    });
     app.decorate('reconciler', reconciler);
     if (config.RECONCILER_ENABLED) app.addHook('onReady', async () => reconciler.start());
     // preClose: the reconciler stops before the pool closes (onClose), whatever the hook order.
