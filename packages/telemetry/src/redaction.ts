@@ -11,6 +11,12 @@ const TRACE_HEADERS = new Set(['traceparent', 'tracestate', 'baggage']);
  * verbatim in url.full. A key with a digit, `@`, `.`, `%`... is never a name this platform uses.
  */
 const NAME_LIKE_KEY = /^[A-Za-z][A-Za-z_-]{0,31}$/;
+/**
+ * At most this many query parameters are kept (then `&...`), as a path keeps 16 segments: each parameter became
+ * `<key>=REDACTED` in both url.full and url.query, so a 12 KB query of 6,000 one-letter keys (`?a&a&a...`) made a
+ * 132 KB client span on the gateway, eleven times the request, for any client to send to the trace store.
+ */
+const MAX_QUERY_KEYS = 16;
 
 /**
  * An outgoing call's path as its client span holds it: the kit's rule for a routed request's path (path-redaction.ts;
@@ -28,7 +34,7 @@ export function needsRedaction(path: string, origin: string): boolean {
 
 /**
  * The URL without user info, its path redacted (redactedCallPath), each query value replaced by REDACTED (the keys
- * that are names stay: they say what was asked).
+ * that are names stay: they say what was asked); at most 16 query parameters, then `&...`.
  */
 export function redactedUrl(url: URL): { full: string; query: string } {
   const copy = new URL(url);
@@ -36,8 +42,9 @@ export function redactedUrl(url: URL): { full: string; query: string } {
   copy.password = '';
   copy.pathname = redactedCallPath(copy.pathname);
   const keys = [...copy.searchParams.keys()];
-  copy.search = '';
-  for (const key of keys) copy.searchParams.append(NAME_LIKE_KEY.test(key) ? key : 'REDACTED', 'REDACTED');
+  const kept = new URLSearchParams();
+  for (const key of keys.slice(0, MAX_QUERY_KEYS)) kept.append(NAME_LIKE_KEY.test(key) ? key : 'REDACTED', 'REDACTED');
+  copy.search = keys.length > MAX_QUERY_KEYS ? `${kept.toString()}&...` : kept.toString();
   return { full: copy.toString(), query: copy.search };
 }
 

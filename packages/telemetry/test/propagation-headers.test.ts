@@ -210,6 +210,19 @@ describe('the traced gateway, in front of an upstream that records the trace hea
     await checkTracestateForwarding((name, headers) => send(name, headers), true);
   });
 
+  it('when a client sends a query of 6,000 keys (12 KB), then the proxy call\'s client span keeps 16 of them: no span many times the size of the request', async () => {
+    const traceId = hex(16);
+    const res = await fetch(`${gatewayUrl}/product?${'a&'.repeat(6000)}limit=1`, { headers: { traceparent: `00-${traceId}-${hex(8)}-01`, 'x-case': 'query-keys' } });
+    await res.arrayBuffer();
+    assert.equal(res.status, 200);
+    // OTLP's span kind 3: the gateway's client span of its call upstream.
+    const isClient = (span: { traceId: string; kind: number }) => span.traceId === traceId && span.kind === 3;
+    const client = (await receiver.waitFor((all) => all.some(isClient), 10_000)).find(isClient)!;
+    const text = JSON.stringify(client.attributes);
+    assert.ok(text.length < 2_000, `the client span's attributes are ${text.length} characters`);
+    assert.equal(client.attributes['url.query'], `?${'a=REDACTED&'.repeat(16)}...`);
+  });
+
   it('when a path is not traced (/livez, /readyz), then its traceresponse says so (flags 00) and names no exported span; a traced one says 01', async () => {
     const traced = await send('traced', {});
     const [, tracedId, , tracedFlags] = traced.traceresponse.split('-');

@@ -77,6 +77,27 @@ describe('redaction', () => {
       query: '?REDACTED=REDACTED&limit=REDACTED&REDACTED=REDACTED',
     });
   });
+  it('keeps at most 16 query parameters, then `&...`, each as before: a query of thousands of keys makes a url.full and url.query of bounded size (property)', () => {
+    const key = fc.oneof(fc.stringMatching(/^[A-Za-z][A-Za-z_-]{0,31}$/), fc.string({ maxLength: 40 }));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, fc.string({ maxLength: 20 })), { maxLength: 300, size: 'max' }), (pairs) => {
+        const url = new URL('http://h:1/product');
+        for (const [k, v] of pairs) url.searchParams.append(k, v);
+        const { full, query } = redactedUrl(url);
+        const expected = pairs.slice(0, 16).map(([k]) => `${/^[A-Za-z][A-Za-z_-]{0,31}$/.test(k) ? k : 'REDACTED'}=REDACTED`);
+        if (pairs.length > 16) expected.push('...');
+        // 16 keys of at most 32 characters, each `=REDACTED`, and `&...`: whatever the client sent.
+        assert.ok(query.length <= 1 + 16 * 42 + 4, `${pairs.length} parameters: a url.query of ${query.length} characters`);
+        assert.equal(query, expected.length === 0 ? '' : `?${expected.join('&')}`);
+        assert.equal(full, `http://h:1/product${query}`);
+      }),
+      { numRuns: 300 },
+    );
+    // The shape a client sends to make the most of it: 6,000 one-letter keys in 12 KB.
+    const many = redactedUrl(new URL(`http://h/product?${'a&'.repeat(6000)}`));
+    assert.ok(many.full.length + many.query.length < 1_000, `url.full and url.query: ${many.full.length + many.query.length} characters`);
+    assert.equal(many.query, `?${'a=REDACTED&'.repeat(16)}...`);
+  });
   it('drops hand-made trace headers from an undici header list, whatever their case', () => {
     const headers = ['accept', 'application/json', 'Traceparent', '00-x', 'authorization', 'Bearer t', 'tracestate', 'a=b'];
     dropTraceHeaders(headers);
