@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { TraceState } from '@opentelemetry/core';
 import fc from 'fast-check';
 import { startOtlpReceiver, type OtlpReceiver } from '../src/index.js';
 
@@ -88,9 +89,20 @@ const traceparents = fc.oneof(
   }),
   fc.constant({ valid: false, line: undefined }),
 );
+/** A tracestate list member W3C Trace Context allows, and what else a client may put in a member's place. */
+const validMember = fc.tuple(fc.stringMatching(/^[a-z][a-z0-9_*/-]{0,10}$/), fc.stringMatching(/^[!-+\--<>-~]{1,12}$/));
+const hostileMember = fc.oneof(
+  validMember.map(([k, v]) => `${k}=${v}`),
+  fc.constantFrom('', ' ', 'UPPER=1', 'k', '=v', 'a=b=c', 'k=', 'k= v', '@x=1', 'a@B=1', `k=${'x'.repeat(300)}`, `big=${'y'.repeat(600)}`),
+  fc.string({ maxLength: 8 }),
+);
+/** `wellFormed`: distinct valid members, which go on unchanged when within 512 characters. */
 const tracestates = fc.oneof(
-  fc.array(fc.tuple(fc.stringMatching(/^[a-z][a-z0-9_*/-]{0,10}$/), fc.stringMatching(/^[!-+\--<>-~]{1,12}$/)), { minLength: 1, maxLength: 5 }).map((members) => [...new Map(members)].map(([k, v]) => `${k}=${v}`).join(',')),
-  fc.constantFrom('', ' ', ',', ' , ,\t', `k=${'x'.repeat(600)}`),
+  fc.array(validMember, { minLength: 1, maxLength: 5 }).map((members) => ({ wellFormed: true, line: [...new Map(members)].map(([k, v]) => `${k}=${v}`).join(',') })),
+  fc.constantFrom('', ' ', ',', ' , ,\t', `k=${'x'.repeat(600)}`).map((line) => ({ wellFormed: false, line })),
+  // Past W3C Trace Context's limits or not valid: 33 to 1,000 members, members too long, invalid or named twice.
+  fc.integer({ min: 33, max: 1000 }).map((n) => ({ wellFormed: false, line: Array.from({ length: n }, (_, i) => `k${i}=v${i}`).join(',') })),
+  fc.array(hostileMember, { maxLength: 40 }).map((members) => ({ wellFormed: false, line: members.join(',') })),
 );
 /** A tracestate line with no member: empty, or only commas and spaces (W3C Trace Context: accept it, avoid sending it). */
 const EMPTY_TRACESTATE = /^[ \t,]*$/;
@@ -98,21 +110,27 @@ const EMPTY_TRACESTATE = /^[ \t,]*$/;
 /**
  * W3C Trace Context 3.3 and the processing model, for any client traceparent and tracestate: a tracestate goes upstream
  * only when the traceparent it came with was valid (one that failed to parse is not followed and its tracestate is
- * not parsed; one without a traceparent is invalid and discarded), as one line, never an empty one; a valid member
- * list within 512 characters goes unchanged.
+ * not parsed; one without a traceparent is invalid and discarded), as one line, never an empty one, within 32 members
+ * and 512 characters; a valid member list within 512 characters goes unchanged. Traced or not, the members that go on
+ * are those OpenTelemetry's propagator keeps (its TraceState).
  */
 async function checkTracestateForwarding(send: (name: string, headers: Record<string, string>) => Promise<{ lines: Lines }>, traced: boolean): Promise<void> {
   let n = 0;
   await fc.assert(
-    fc.asyncProperty(traceparents, tracestates, async (traceparent, tracestate) => {
+    fc.asyncProperty(traceparents, tracestates, async (traceparent, { wellFormed, line: tracestate }) => {
       const name = `property-${traced}-${n++}`;
       const { lines } = await send(name, { ...(traceparent.line === undefined ? {} : { traceparent: traceparent.line }), tracestate });
-      const why = `${traced ? 'traced' : 'untraced'}: traceparent ${traceparent.line} tracestate ${JSON.stringify(tracestate)} -> ${JSON.stringify(lines.tracestate)}`;
+      const why = `${traced ? 'traced' : 'untraced'}: traceparent ${traceparent.line} tracestate (${tracestate.length} characters) ${JSON.stringify(tracestate.slice(0, 200))} -> ${JSON.stringify(lines.tracestate.map((line) => (line.length > 200 ? `${line.slice(0, 200)}... (${line.length} characters)` : line)))}`;
       assert.equal(lines.traceparent.length, 1, why);
       assert.ok(lines.tracestate.length <= 1, why);
       assert.ok(!lines.tracestate.some((line) => EMPTY_TRACESTATE.test(line)), why);
+      assert.ok(lines.tracestate.every((line) => line.length <= 512 && line.split(',').length <= 32), why);
       if (!traceparent.valid) assert.deepEqual(lines.tracestate, [], why);
-      else if (!EMPTY_TRACESTATE.test(tracestate) && tracestate.length <= 512) assert.deepEqual(lines.tracestate, [tracestate], why);
+      else {
+        const kept = new TraceState(tracestate).serialize();
+        assert.deepEqual(lines.tracestate, kept === '' ? [] : [kept], why);
+        if (wellFormed && tracestate.length <= 512) assert.deepEqual(lines.tracestate, [tracestate], why);
+      }
     }),
     { numRuns: 60 },
   );
@@ -206,7 +224,7 @@ describe('the traced gateway, in front of an upstream that records the trace hea
     assert.deepEqual(big.lines.tracestate.map((l) => l.length), []);
   });
 
-  it('for any traceparent (valid, invalid, none) and tracestate (valid, empty, oversized) a client sends, the upstream gets a tracestate only with the traceparent it came with, and never an empty one', async () => {
+  it('for any traceparent (valid, invalid, none) and tracestate (valid, empty, oversized, 1,000 members, invalid members) a client sends, the upstream gets a tracestate only with the traceparent it came with, never an empty one, within 32 members and 512 characters: the members tracing on keeps', async () => {
     await checkTracestateForwarding((name, headers) => send(name, headers), true);
   });
 
@@ -274,7 +292,7 @@ describe('the untraced gateway (no preload), in front of an upstream that record
     assert.deepEqual(kept.lines.tracestate, ['congo=t61rcWkgMzE,rojo=00f067aa0ba902b7']);
   });
 
-  it('for any traceparent (valid, invalid, none) and tracestate (valid, empty, oversized) a client sends, the upstream gets a tracestate only with the traceparent it came with, and never an empty one', async () => {
+  it('for any traceparent (valid, invalid, none) and tracestate (valid, empty, oversized, 1,000 members, invalid members) a client sends, the upstream gets a tracestate only with the traceparent it came with, never an empty one, within 32 members and 512 characters: the members tracing on keeps', async () => {
     await checkTracestateForwarding((name, headers) => send(name, headers), false);
   });
 });
