@@ -9,3 +9,22 @@ export function clientGone(request: { raw: { socket?: unknown } }): boolean {
   const socket = request.raw.socket as Socket | null;
   return !socket || socket.destroyed;
 }
+
+/** Connections the kit answered itself, straight on the socket (writeRawProblem: Node's parser refused the request, a timeout), and the status. */
+const rawAnswers = new WeakMap<object, number>();
+
+/** Notes the status the kit wrote on this connection itself, before any answer of a route. */
+export function noteRawAnswer(socket: object, status: number): void {
+  rawAnswers.set(socket, status);
+}
+
+/**
+ * The status of a request left without an answer of its own (Fastify's onRequestAbort: its connection closed before
+ * the answer), as its metrics and its log line say it: the one the kit wrote on its connection itself (a 408 when its
+ * body did not arrive within the request timeout, a 400 when Node's parser refused the rest of it), else 499, nginx's
+ * "client closed request": the client went away first, nothing was sent.
+ */
+export function abandonedStatus(request: { raw: { socket?: unknown } }): number {
+  const socket = request.raw.socket;
+  return (typeof socket === 'object' && socket !== null ? rawAnswers.get(socket) : undefined) ?? 499;
+}

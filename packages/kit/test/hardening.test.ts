@@ -1312,6 +1312,86 @@ describe('a client that goes away', () => {
   });
 });
 
+describe('requests left without an answer', () => {
+  type Kind = 'answered' | 'gone while served' | 'gone mid-body' | 'body too slow';
+  /** Sends one request of `kind` on a connection of its own and resolves once that connection is closed. */
+  function send(port: number, kind: Kind): Promise<void> {
+    return new Promise((resolve) => {
+      const s = connect(port, '127.0.0.1');
+      const giveUp = setTimeout(() => s.destroy(), 5000);
+      let drip: NodeJS.Timeout | undefined;
+      s.on('error', () => undefined);
+      s.on('data', () => (kind === 'answered' ? s.end() : undefined));
+      s.on('close', () => (clearTimeout(giveUp), clearInterval(drip), resolve()));
+      s.once('connect', () => {
+        if (kind === 'answered' || kind === 'gone while served') s.write('GET /t/slow HTTP/1.1\r\nHost: t\r\n\r\n');
+        else s.write('POST /t/echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
+        if (kind === 'gone while served' || kind === 'gone mid-body') setTimeout(() => s.destroy(), 50);
+        if (kind === 'body too slow') drip = setInterval(() => s.writable && s.write(' '), 100);
+      });
+    });
+  }
+
+  it('when clients go away before their answer (while the route works, mid-body) or their body is too slow (408), then each request is still counted once in the latency histogram and logged once, with the same status (property)', async () => {
+    const lines: string[] = [];
+    const metrics = new Metrics('t', '0', { defaultMetrics: false });
+    const app = await createServer({
+      name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'info', readiness: async () => undefined, metrics, docs: false,
+      logStream: new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }),
+      limits: { requestTimeoutMs: 700, headersTimeoutMs: 600, checkIntervalMs: 100 },
+    });
+    app.get('/t/slow', async () => {
+      await new Promise((r) => setTimeout(r, 250));
+      return {};
+    });
+    app.post('/t/echo', async (request) => request.body);
+    const port = Number(new URL(await listenOnLoopback(app)).port);
+    const counts = async () => {
+      const counted = new Map<string, number>();
+      for (const family of await metrics.registry.getMetricsAsJSON()) {
+        if (family.name !== 'http_server_request_duration_seconds') continue;
+        for (const v of family.values) if ((v as { metricName?: string }).metricName?.endsWith('_count')) counted.set(`${v.labels.http_route} ${v.labels.http_response_status_code}`, v.value);
+      }
+      return counted;
+    };
+    const logged = () => {
+      const byStatus = new Map<string, number>();
+      for (const line of lines) {
+        const e = JSON.parse(line) as { msg?: string; route?: string; status?: number };
+        if (e.msg === 'request') byStatus.set(`${e.route} ${e.status}`, (byStatus.get(`${e.route} ${e.status}`) ?? 0) + 1);
+      }
+      return byStatus;
+    };
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(fc.constantFrom<Kind>('answered', 'gone while served', 'gone mid-body', 'body too slow'), { minLength: 1, maxLength: 6 }), async (kinds) => {
+          lines.length = 0;
+          const before = await counts();
+          await Promise.all(kinds.map((kind) => send(port, kind)));
+          // The routes of requests whose client went away finish their work after it (250 ms).
+          await new Promise((r) => setTimeout(r, 400));
+          const after = await counts();
+          const added = new Map([...after].map(([key, n]) => [key, n - (before.get(key) ?? 0)] as const).filter(([, n]) => n > 0));
+          const sent = (k: Kind) => kinds.filter((kind) => kind === k).length;
+          const why = `${JSON.stringify(kinds)}: counted ${JSON.stringify([...added])}, logged ${JSON.stringify([...logged()])}`;
+          assert.equal([...added.values()].reduce((a, b) => a + b, 0), kinds.length, why);
+          assert.deepEqual(logged(), added, why);
+          assert.equal(added.get('/t/slow 200') ?? 0, sent('answered'), why);
+          assert.equal(added.get('/t/slow 499') ?? 0, sent('gone while served'), why);
+          assert.equal(added.get('/t/echo 408') ?? 0, sent('body too slow'), why);
+          // A body cut off: Node's parser meets the end of the connection mid-body (the kit answers 400) or a reset (499).
+          assert.equal((added.get('/t/echo 400') ?? 0) + (added.get('/t/echo 499') ?? 0), sent('gone mid-body'), why);
+          const active = (await metrics.registry.getSingleMetricAsString('http_server_active_requests')).split('\n').filter((l) => l && !l.startsWith('#') && !l.endsWith(' 0'));
+          assert.deepEqual(active, [], why);
+        }),
+        { numRuns: 12 },
+      );
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('a service that is shutting down', () => {
   it('answers a request that arrives while draining 503 problem+json with Retry-After and Connection: close, and finishes the one in flight', async () => {
     const app = await server();

@@ -4,7 +4,9 @@ import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import { HTTP_BUCKETS, type Metrics } from '../metrics.js';
 import { metricsExposition } from '../metrics-exposition.js';
+import { abandonedStatus } from '../client-connection.js';
 import { OPERATIONAL_PATHS } from '../operational-paths.js';
+import { abandonedReply } from './request-context.js';
 import { KIT_PLUGINS } from './names.js';
 
 declare module 'fastify' {
@@ -51,10 +53,6 @@ export const httpMetrics = fp<HttpMetricsOptions>(
     const notActive = (request: FastifyRequest) => {
       if (activeCounted.delete(request)) activeFor(request.method).dec();
     };
-    app.addHook('onRequestAbort', (request, done) => {
-      notActive(request);
-      done();
-    });
     app.addHook('onRequest', (request, _reply, done) => {
       if (!OPERATIONAL_PATHS.has(request.url)) {
         activeFor(request.method).inc();
@@ -66,32 +64,43 @@ export const httpMetrics = fp<HttpMetricsOptions>(
     // One entry per (method, route, status): the histogram's child (prom-client would otherwise hash a label object
     // per request) and when each bucket last took an exemplar.
     const series = new Map<string, Series>();
+    const observe = (request: FastifyRequest, status: number, seconds: number) => {
+      const route = request.routeOptions.url ?? 'unmatched';
+      if (OPERATIONAL_PATHS.has(route)) return;
+      const method = methodLabel(request.method);
+      const key = `${method} ${route} ${status}`;
+      let s = series.get(key);
+      if (!s) {
+        const labels = { http_request_method: method, http_route: route, http_response_status_code: String(status) };
+        s = { labels, child: metrics.httpServerDuration.labels(labels), exemplarAt: new Float64Array(HTTP_BUCKETS.length + 1).fill(-Infinity) };
+        series.set(key, s);
+      }
+      // A sampled OpenTelemetry span leaves its ids as its bucket's exemplar when that bucket's is older than
+      // EXEMPLAR_MIN_AGE_MS; every other observation (and every one with tracing off: `sampled` is never set)
+      // takes the cached child and does no exemplar work.
+      const { trace } = request;
+      if (trace?.sampled && exemplarDue(s, seconds)) {
+        metrics.httpServerDuration.observe({
+          labels: s.labels,
+          value: seconds,
+          // prom-client types exemplar labels as the metric's own label names; any names are valid at run time.
+          exemplarLabels: { trace_id: trace.traceId, span_id: trace.spanId } as Record<string, string>,
+        });
+      } else s.child.observe(seconds);
+    };
+    // A request whose connection closed before its answer (the client went away while its route worked or its body
+    // arrived, or the kit answered on the socket: a request timeout) gets no onResponse: it was counted nowhere, so a
+    // client could have any amount of work done unseen by the latency and error panels. It is observed here, as 499
+    // (or the kit's own status: 408).
+    app.addHook('onRequestAbort', (request, done) => {
+      notActive(request);
+      const reply = abandonedReply(request);
+      if (reply) observe(request, abandonedStatus(request), reply.elapsedTime / 1000);
+      done();
+    });
     app.addHook('onResponse', (request, reply, done) => {
       notActive(request);
-      const route = request.routeOptions.url ?? 'unmatched';
-      if (!OPERATIONAL_PATHS.has(route)) {
-        const seconds = reply.elapsedTime / 1000;
-        const method = methodLabel(request.method);
-        const key = `${method} ${route} ${reply.statusCode}`;
-        let s = series.get(key);
-        if (!s) {
-          const labels = { http_request_method: method, http_route: route, http_response_status_code: String(reply.statusCode) };
-          s = { labels, child: metrics.httpServerDuration.labels(labels), exemplarAt: new Float64Array(HTTP_BUCKETS.length + 1).fill(-Infinity) };
-          series.set(key, s);
-        }
-        // A sampled OpenTelemetry span leaves its ids as its bucket's exemplar when that bucket's is older than
-        // EXEMPLAR_MIN_AGE_MS; every other observation (and every one with tracing off: `sampled` is never set)
-        // takes the cached child and does no exemplar work.
-        const { trace } = request;
-        if (trace?.sampled && exemplarDue(s, seconds)) {
-          metrics.httpServerDuration.observe({
-            labels: s.labels,
-            value: seconds,
-            // prom-client types exemplar labels as the metric's own label names; any names are valid at run time.
-            exemplarLabels: { trace_id: trace.traceId, span_id: trace.spanId } as Record<string, string>,
-          });
-        } else s.child.observe(seconds);
-      }
+      if (!abandonedReply(request)) observe(request, reply.statusCode, reply.elapsedTime / 1000);
       done();
     });
 

@@ -11,7 +11,7 @@ import { loggedMessage } from '../error-log.js';
 import { UUID_PATTERN } from '../ids.js';
 import { pathOf } from '../request-target.js';
 import { CODE_PATTERN, DIRECTION_CONTROL_PATTERN, VISIBLE_TEXT_PATTERN } from '../text.js';
-import { clientGone } from '../client-connection.js';
+import { clientGone, noteRawAnswer } from '../client-connection.js';
 import { KIT_PLUGINS } from './names.js';
 import { traceRouterRefusal, unservedAnswerIds } from './request-context.js';
 
@@ -384,6 +384,8 @@ export function writeRawProblem(socket: Socket, status: number, slug: string, de
       `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nX-Request-Id: ${ids.requestId}\r\ntraceresponse: ${ids.traceresponse}\r\n` +
         `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n${extra}Connection: close\r\n\r\n${body}`,
     );
+    // A request whose route was under way (its body arriving: a timeout, a bad chunk) is counted and logged with it.
+    noteRawAnswer(socket, status);
   }
   socket.destroySoon();
 }

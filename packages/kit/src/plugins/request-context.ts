@@ -157,6 +157,21 @@ function identify(request: FastifyRequest, reply: FastifyReply, span: Span | und
   reply.header('x-request-id', request.id).header('traceresponse', traceparentOf(request.trace, request.trace.sampled === true));
 }
 
+/** The requests read and not answered yet, and their replies. */
+const inFlight = new WeakMap<FastifyRequest, FastifyReply>();
+/** The requests whose connection closed before their answer, and their replies (for the time they took). */
+const abandoned = new WeakMap<FastifyRequest, FastifyReply>();
+
+/**
+ * The reply of a request whose connection closed before its answer was written (Fastify's onRequestAbort: the client
+ * went away, or the kit answered on the socket itself), else undefined. Such a request gets no onResponse; the
+ * metrics and the request log count and log it in their onRequestAbort hooks instead (abandonedStatus), which run
+ * after this plugin's.
+ */
+export function abandonedReply(request: FastifyRequest): FastifyReply | undefined {
+  return abandoned.get(request);
+}
+
 export const requestContext = fp(
   async (app) => {
     app.decorateRequest('trace', null as unknown as TraceContext);
@@ -164,6 +179,21 @@ export const requestContext = fp(
     app.decorateRequest('serviceClient', null as ServicePrincipal | null);
     app.addHook('onRequest', (request, reply, done) => {
       identify(request, reply, trace.getSpan(context.active()));
+      inFlight.set(request, reply);
+      done();
+    });
+    app.addHook('onResponse', (request, _reply, done) => {
+      inFlight.delete(request);
+      done();
+    });
+    app.addHook('onRequestAbort', (request, done) => {
+      // Node says a request aborted when its connection closes with the answer unfinished, or with its body unread
+      // after an answer (a 404 sent at once): only the first is left unanswered.
+      const reply = inFlight.get(request);
+      if (reply) {
+        inFlight.delete(request);
+        abandoned.set(request, reply);
+      }
       done();
     });
   },
