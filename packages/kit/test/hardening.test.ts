@@ -223,6 +223,35 @@ describe('bodies nobody reads', () => {
     }
   });
 
+  it('when a refused Content-Type is long (up to 12 KB), then the 415 names its first 64 characters: the answer, and the error the request\'s span records, stay small (property)', async () => {
+    const app = await server();
+    // What @fastify/otel records of a thrown error (its onError hook): the message, in the exception event and the stack.
+    const recorded: string[] = [];
+    app.addHook('onError', (_request, _reply, err, done) => (recorded.push(err.message), done()));
+    app.get('/t/thing', async () => ({ ok: true }));
+    app.post('/t/thing', { schema: { body: Type.Object({ a: Type.Optional(Type.String()) }) } }, async () => ({ ok: true }));
+    const base = await listenOnLoopback(app);
+    const token = fc.stringMatching(/^[a-z]{1,12}$/);
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(token, { minLength: 1, maxLength: 1500, size: 'max' }), fc.constantFrom('GET', 'POST'), async (words, method) => {
+          recorded.length = 0;
+          const type = `text/${words.join(' ')}`;
+          const text = await rawExchange(base, `${method} /t/thing HTTP/1.1\r\nHost: x\r\nConnection: close\r\ncontent-type: ${type}\r\ncontent-length: 2\r\n\r\n{}`);
+          const why = `${method}, a Content-Type of ${type.length} characters`;
+          assert.match(text, /^HTTP\/1\.1 415 /, why);
+          const problem = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as { detail: string };
+          assert.ok(problem.detail.length <= 160, `${why}: a detail of ${problem.detail.length} characters`);
+          assert.ok(problem.detail.includes(type.slice(0, 64)), `${why}: ${problem.detail}`);
+          for (const message of recorded) assert.ok(message.length <= 160, `${why}: an error message of ${message.length} characters`);
+        }),
+        { numRuns: 40 },
+      );
+    } finally {
+      await app.close();
+    }
+  });
+
   it('when no route matches, then 404 (no such path) or 405 (another method) without parsing the body (malformed or huge alike), and the server keeps serving', async () => {
     const app = await server();
     app.get('/t/thing', async () => ({ ok: true }));

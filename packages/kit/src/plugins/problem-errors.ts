@@ -48,6 +48,15 @@ const FASTIFY_CLIENT_ERRORS: Record<string, [number, string, string, string?]> =
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad-request', 'Bad request'],
 };
 
+/**
+ * A refused Content-Type as a 415 names it: its first 64 characters, as a refused Content-Encoding or Transfer-Encoding.
+ * The whole header (up to Node's 16 KB) was echoed in the answer and, the error's message, in the request's span
+ * (its exception event, message and stack: twice the header, for any client to send to the trace store).
+ */
+export function namedContentType(contentType: string | undefined): string {
+  return contentType === undefined ? '(none)' : contentType.slice(0, 64);
+}
+
 /** The 413 for a body over `limit` bytes, saying the limit (Fastify's own error said only "Payload too large"). */
 export const payloadTooLarge = (limit: number): ProblemError =>
   new ProblemError(413, 'payload-too-large', 'Payload too large', `Bodies over ${bodyLimitWords(limit)} are refused`);
@@ -306,7 +315,7 @@ function problemOf(err: FastifyError | ProblemError | Error, request: FastifyReq
   const clientError = fe.code ? FASTIFY_CLIENT_ERRORS[fe.code] : undefined;
   if (clientError) {
     const [status, slug, title, detail = title] = clientError;
-    return new ProblemError(status, slug, title, status === 415 ? `Content type ${String(request.headers['content-type'] ?? '(none)')} is not supported; send ${acceptedTypes(request)}` : detail);
+    return new ProblemError(status, slug, title, status === 415 ? `Content type ${namedContentType(request.headers['content-type'])} is not supported; send ${acceptedTypes(request)}` : detail);
   }
   if (err instanceof SyntaxError || fe.type === 'entity.parse.failed') return new ProblemError(400, 'malformed-json', 'Malformed JSON', 'The body is not valid JSON');
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return libraryClientError(fe.statusCode, fe.message, (fe as { headers?: unknown }).headers);

@@ -12,7 +12,7 @@ import { ambiguousHeaderLines, headerLines } from '../header-lines.js';
 import { jsonTextFault, pointerToken } from '../json-members.js';
 import { pathOf } from '../request-target.js';
 import { KIT_PLUGINS } from './names.js';
-import { badlyEncodedOriginal, badlyEncodedUrl, noRoute, payloadTooLarge } from './problem-errors.js';
+import { badlyEncodedOriginal, badlyEncodedUrl, namedContentType, noRoute, payloadTooLarge } from './problem-errors.js';
 import { unservedAnswerIds } from './request-context.js';
 
 export interface RequestGuardsOptions {
@@ -463,4 +463,5 @@ const roundedNumber = (path: string) =>
   ]);
 const notUtf8 = () => new BadRequest('The body is not UTF-8 text (JSON must be: RFC 8259)');
 const unsupportedType = (contentType: string | undefined) =>
-  new ProblemError(415, 'unsupported-media-type', 'Unsupported media type', `Content type ${contentType ?? '(none)'} is not supported; send application/json`);
+  new ProblemError(415, 'unsupported-media-type', 'Unsupported media type', `Content type ${namedContentType(contentType)} is not supported; send application/json`);
+
