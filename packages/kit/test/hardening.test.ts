@@ -1342,7 +1342,7 @@ describe('a client that goes away', () => {
 });
 
 describe('requests left without an answer', () => {
-  type Kind = 'answered' | 'gone while served' | 'gone mid-body' | 'body too slow';
+  type Kind = 'answered' | 'gone while served' | 'gone after its body' | 'gone mid-body' | 'body too slow';
   /** Sends one request of `kind` on a connection of its own and resolves once that connection is closed. */
   function send(port: number, kind: Kind): Promise<void> {
     return new Promise((resolve) => {
@@ -1354,14 +1354,15 @@ describe('requests left without an answer', () => {
       s.on('close', () => (clearTimeout(giveUp), clearInterval(drip), resolve()));
       s.once('connect', () => {
         if (kind === 'answered' || kind === 'gone while served') s.write('GET /t/slow HTTP/1.1\r\nHost: t\r\n\r\n');
+        else if (kind === 'gone after its body') s.write('POST /t/slow HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
         else s.write('POST /t/echo HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{');
-        if (kind === 'gone while served' || kind === 'gone mid-body') setTimeout(() => s.destroy(), 50);
+        if (kind === 'gone while served' || kind === 'gone after its body' || kind === 'gone mid-body') setTimeout(() => s.destroy(), 50);
         if (kind === 'body too slow') drip = setInterval(() => s.writable && s.write(' '), 100);
       });
     });
   }
 
-  it('when clients go away before their answer (while the route works, mid-body) or their body is too slow (408), then each request is still counted once in the latency histogram and logged once, with the same status (property)', async () => {
+  it('when clients go away before their answer (while the route works, its body read or not, or mid-body) or their body is too slow (408), then each request is still counted once in the latency histogram and logged once, with the same status (property)', async () => {
     const lines: string[] = [];
     const metrics = new Metrics('t', '0', { defaultMetrics: false });
     const app = await createServer({
@@ -1369,17 +1370,23 @@ describe('requests left without an answer', () => {
       logStream: new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }),
       limits: { requestTimeoutMs: 700, headersTimeoutMs: 600, checkIntervalMs: 100 },
     });
-    app.get('/t/slow', async () => {
+    const slow = async () => {
       await new Promise((r) => setTimeout(r, 250));
       return {};
-    });
+    };
+    app.get('/t/slow', slow);
+    // Its body read whole: Node does not say such a request aborted when its client goes (Fastify's onRequestAbort).
+    app.post('/t/slow', slow);
     app.post('/t/echo', async (request) => request.body);
     const port = Number(new URL(await listenOnLoopback(app)).port);
     const counts = async () => {
       const counted = new Map<string, number>();
       for (const family of await metrics.registry.getMetricsAsJSON()) {
         if (family.name !== 'http_server_request_duration_seconds') continue;
-        for (const v of family.values) if ((v as { metricName?: string }).metricName?.endsWith('_count')) counted.set(`${v.labels.http_route} ${v.labels.http_response_status_code}`, v.value);
+        for (const v of family.values) {
+          const key = `${v.labels.http_route} ${v.labels.http_response_status_code}`;
+          if ((v as { metricName?: string }).metricName?.endsWith('_count')) counted.set(key, (counted.get(key) ?? 0) + v.value);
+        }
       }
       return counted;
     };
@@ -1393,7 +1400,7 @@ describe('requests left without an answer', () => {
     };
     try {
       await fc.assert(
-        fc.asyncProperty(fc.array(fc.constantFrom<Kind>('answered', 'gone while served', 'gone mid-body', 'body too slow'), { minLength: 1, maxLength: 6 }), async (kinds) => {
+        fc.asyncProperty(fc.array(fc.constantFrom<Kind>('answered', 'gone while served', 'gone after its body', 'gone mid-body', 'body too slow'), { minLength: 1, maxLength: 6 }), async (kinds) => {
           lines.length = 0;
           const before = await counts();
           await Promise.all(kinds.map((kind) => send(port, kind)));
@@ -1406,14 +1413,15 @@ describe('requests left without an answer', () => {
           assert.equal([...added.values()].reduce((a, b) => a + b, 0), kinds.length, why);
           assert.deepEqual(logged(), added, why);
           assert.equal(added.get('/t/slow 200') ?? 0, sent('answered'), why);
-          assert.equal(added.get('/t/slow 499') ?? 0, sent('gone while served'), why);
+          assert.equal(added.get('/t/slow 499') ?? 0, sent('gone while served') + sent('gone after its body'), why);
           assert.equal(added.get('/t/echo 408') ?? 0, sent('body too slow'), why);
           // A body cut off: Node's parser meets the end of the connection mid-body (the kit answers 400) or a reset (499).
           assert.equal((added.get('/t/echo 400') ?? 0) + (added.get('/t/echo 499') ?? 0), sent('gone mid-body'), why);
           const active = (await metrics.registry.getSingleMetricAsString('http_server_active_requests')).split('\n').filter((l) => l && !l.startsWith('#') && !l.endsWith(' 0'));
           assert.deepEqual(active, [], why);
         }),
-        { numRuns: 12 },
+        // No shrinking: the server's gauge and counts carry over from one run to the next (a leak shows in later runs).
+        { numRuns: 12, endOnFailure: true },
       );
     } finally {
       await app.close();

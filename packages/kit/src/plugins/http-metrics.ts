@@ -6,7 +6,7 @@ import { HTTP_BUCKETS, type Metrics } from '../metrics.js';
 import { metricsExposition } from '../metrics-exposition.js';
 import { abandonedStatus } from '../client-connection.js';
 import { OPERATIONAL_PATHS } from '../operational-paths.js';
-import { abandonedReply } from './request-context.js';
+import { abandonedReply, onAbandoned } from './request-context.js';
 import { KIT_PLUGINS } from './names.js';
 
 declare module 'fastify' {
@@ -90,12 +90,15 @@ export const httpMetrics = fp<HttpMetricsOptions>(
     };
     // A request whose connection closed before its answer (the client went away while its route worked or its body
     // arrived, or the kit answered on the socket: a request timeout) gets no onResponse: it was counted nowhere, so a
-    // client could have any amount of work done unseen by the latency and error panels. It is observed here, as 499
-    // (or the kit's own status: 408).
+    // client could have any amount of work done unseen by the latency and error panels, and one whose body was read
+    // whole was never taken off the active requests (Fastify's onRequestAbort does not run for it): each left the
+    // gauge one higher for good. It is taken off and observed here, as 499 (or the kit's own status: 408).
+    onAbandoned(app, (request, reply) => {
+      notActive(request);
+      observe(request, abandonedStatus(request), reply.elapsedTime / 1000);
+    });
     app.addHook('onRequestAbort', (request, done) => {
       notActive(request);
-      const reply = abandonedReply(request);
-      if (reply) observe(request, abandonedStatus(request), reply.elapsedTime / 1000);
       done();
     });
     app.addHook('onResponse', (request, reply, done) => {

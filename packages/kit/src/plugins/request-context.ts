@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Span } from '@opentelemetry/api';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ServicePrincipal, UserPrincipal } from '../auth.js';
 import { pooledRandomBytes } from '../ids.js';
@@ -163,13 +163,32 @@ const inFlight = new WeakMap<FastifyRequest, FastifyReply>();
 const abandoned = new WeakMap<FastifyRequest, FastifyReply>();
 
 /**
- * The reply of a request whose connection closed before its answer was written (Fastify's onRequestAbort: the client
- * went away, or the kit answered on the socket itself), else undefined. Such a request gets no onResponse; the
- * metrics and the request log count and log it in their onRequestAbort hooks instead (abandonedStatus), which run
- * after this plugin's.
+ * The reply of a request whose connection closed before its answer was written (the client went away, or the kit
+ * answered on the socket itself), else undefined. Such a request gets no onResponse; the metrics and the request log
+ * count and log it when it is abandoned instead (onAbandoned, abandonedStatus).
  */
 export function abandonedReply(request: FastifyRequest): FastifyReply | undefined {
   return abandoned.get(request);
+}
+
+type AbandonedListener = (request: FastifyRequest, reply: FastifyReply) => void;
+/** What each server's plugins do with a request abandoned (by the Node server: every Fastify context of it shares them). */
+const abandonedListeners = new WeakMap<object, AbandonedListener[]>();
+
+/** Calls `listener` once for each request of this app's server whose connection closes before its answer (in the order registered). */
+export function onAbandoned(app: FastifyInstance, listener: AbandonedListener): void {
+  const listeners = abandonedListeners.get(app.server) ?? [];
+  listeners.push(listener);
+  abandonedListeners.set(app.server, listeners);
+}
+
+/** The request is no longer in flight and was never answered: noted, and told to the listeners, once. */
+function abandon(request: FastifyRequest): void {
+  const reply = inFlight.get(request);
+  if (!reply) return;
+  inFlight.delete(request);
+  abandoned.set(request, reply);
+  for (const listener of abandonedListeners.get(request.server.server) ?? []) listener(request, reply);
 }
 
 export const requestContext = fp(
@@ -179,7 +198,11 @@ export const requestContext = fp(
     app.decorateRequest('serviceClient', null as ServicePrincipal | null);
     app.addHook('onRequest', (request, reply, done) => {
       identify(request, reply, trace.getSpan(context.active()));
+      // A request answered has run onResponse (at the answer's 'finish', before its 'close'); one whose connection
+      // closed first never will. Fastify's onRequestAbort misses those whose body was read whole: Node does not call
+      // such a request aborted (a login whose client hung up while its password was hashed).
       inFlight.set(request, reply);
+      reply.raw.once('close', () => abandon(request));
       done();
     });
     app.addHook('onResponse', (request, _reply, done) => {
@@ -188,12 +211,8 @@ export const requestContext = fp(
     });
     app.addHook('onRequestAbort', (request, done) => {
       // Node says a request aborted when its connection closes with the answer unfinished, or with its body unread
-      // after an answer (a 404 sent at once): only the first is left unanswered.
-      const reply = inFlight.get(request);
-      if (reply) {
-        inFlight.delete(request);
-        abandoned.set(request, reply);
-      }
+      // after an answer (a 404 sent at once): only the first is still in flight.
+      abandon(request);
       done();
     });
   },

@@ -7,7 +7,7 @@ import { OPERATIONAL_PATHS } from '../operational-paths.js';
 import { redactedPath } from '../path-redaction.js';
 import { pathOf } from '../request-target.js';
 import { KIT_PLUGINS } from './names.js';
-import { abandonedReply } from './request-context.js';
+import { abandonedReply, onAbandoned } from './request-context.js';
 
 const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 
@@ -16,11 +16,7 @@ export const requestLog = fp(
     // A request whose connection closed before its answer gets no onResponse: it left no line at all, so a client
     // could have any amount of work done (a search, a login's password hash) and leave nothing in the log. Its line is
     // written here, status 499 (it went away first) or the kit's own (408: its body did not arrive in time).
-    app.addHook('onRequestAbort', (request, done) => {
-      const reply = abandonedReply(request);
-      if (reply) logRequest(request, abandonedStatus(request), reply.elapsedTime);
-      done();
-    });
+    onAbandoned(app, (request, reply) => logRequest(request, abandonedStatus(request), reply.elapsedTime));
     app.addHook('onResponse', (request, reply, done) => {
       if (!abandonedReply(request)) logRequest(request, reply.statusCode, reply.elapsedTime);
       done();
