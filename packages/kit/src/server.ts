@@ -126,6 +126,18 @@ function originForm(req: { url?: string }): string {
   return rest.startsWith('/') ? rest : `/${rest}`;
 }
 
+/**
+ * A request Node's parser reads as a protocol switch (an Upgrade header and `upgrade` in Connection: a WebSocket
+ * handshake, curl --http2's h2c). No server of ours switches, so Node serves it as a plain request (RFC 9110 7.8 lets
+ * a server ignore Upgrade), but its parser has stopped reading HTTP on that connection: what came with it in the same
+ * packet (a pipelined request) was dropped unanswered, and after anything it cannot parse every later byte was read
+ * and thrown away, the connection held open for as long as the client kept sending. Its answer closes the connection
+ * instead (Connection: close): the client sends what is left on a new one (RFC 9112 9.3.2).
+ */
+function asksUpgrade(req: IncomingMessage): boolean {
+  return req.headers.upgrade !== undefined && /(?:^|,)[\t ]*upgrade[\t ]*(?:,|$)/i.test(String(req.headers.connection ?? ''));
+}
+
 /** A Fastify server with the kit's plugins registered, in the order their hooks must run; routes are the caller's. */
 export async function createServer(opts: ServerOptions): Promise<App> {
   const limits = { ...SERVER_LIMITS, ...opts.limits };
@@ -178,6 +190,10 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     noteRouteSegments(route.url);
   });
   app.server.on('connect', (req: IncomingMessage, socket: Socket) => writeRawProblem(socket, 405, 'method-not-allowed', 'CONNECT is not served here', `Allow: ${allowHeader(served)}`, req));
+  // Prepended: before Fastify's own listener writes anything.
+  app.server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (asksUpgrade(req)) res.shouldKeepAlive = false;
+  });
 
   await app.register(problemErrors);
   await app.register(requestGuards, { bodyLimit: BODY_LIMIT, bodiesStreamed: opts.bodiesStreamed === true });

@@ -1,0 +1,149 @@
+// Hostile requests on the wire, written byte by byte to the real processes (the gateway and each service on its own
+// port), for what a fetch client never sends: a protocol-switch request with more after it.
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import fc from 'fast-check';
+import { latencyBound, startPlatform, type Platform } from '../src/platform.js';
+
+let platform: Platform;
+let gw: string;
+
+before(async () => {
+  platform = await startPlatform();
+  gw = platform.procs.gateway.base;
+});
+after(async () => {
+  await platform?.stop();
+});
+
+function assertAllAlive(): void {
+  for (const p of Object.values(platform.procs)) assert.equal(p.exited, false, `${p.name} exited: ${JSON.stringify(p.exit)}\n${p.lines.slice(-10).join('\n')}`);
+}
+
+interface Exchange {
+  /** The status of each answer read, in order (interim 1xx left out). */
+  statuses: number[];
+  /** Each answer's head, for messages. */
+  heads: string[];
+  /** Whether the server closed the connection within the time given. */
+  closed: boolean;
+}
+
+/**
+ * Writes each part on one loopback connection (`gapMs` apart), then waits up to `waitMs` for the server to close it.
+ * The answers are framed by Content-Length (every answer of ours has one); a HEAD's has no body.
+ */
+async function exchange(port: number, parts: string[], opts: { gapMs?: number; waitMs: number; headFirst?: boolean }): Promise<Exchange> {
+  const socket = connect(port, '127.0.0.1');
+  let data = '';
+  let closed = false;
+  socket.setEncoding('latin1');
+  socket.on('data', (d: string) => (data += d));
+  socket.on('error', () => undefined);
+  const ended = new Promise<void>((resolve) => socket.on('close', () => ((closed = true), resolve())));
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  for (const part of parts) {
+    socket.write(part);
+    await sleep(opts.gapMs ?? 0);
+  }
+  await Promise.race([ended, sleep(opts.waitMs)]);
+  socket.destroy();
+  const statuses: number[] = [];
+  const heads: string[] = [];
+  let rest = data;
+  while (rest.startsWith('HTTP/1.1 ')) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end === -1) break;
+    const head = rest.slice(0, end);
+    const status = Number(head.slice(9, 12));
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head)?.[1];
+    const bodyless = status < 200 || status === 204 || status === 304 || (opts.headFirst === true && statuses.length === 0);
+    rest = rest.slice(end + 4 + (bodyless ? 0 : Number(length ?? 0)));
+    if (status >= 200) {
+      statuses.push(status);
+      heads.push(head.split('\r\n')[0]!);
+    }
+  }
+  return { statuses, heads, closed };
+}
+
+const portOf = (base: string) => Number(new URL(base).port);
+
+describe('a request that asks to switch protocols (Upgrade and Connection: upgrade)', () => {
+  // Node's parser stops reading HTTP after such a request; no server here switches, so each is served as a plain one.
+  const FOLLOW_UP = 'GET /livez HTTP/1.1\r\nHost: follow.up\r\n\r\n';
+
+  it('when one comes with a pipelined request or with bytes after it, then it is answered and the next request is answered too or the connection closed at once: never left unanswered on an open connection', async () => {
+    const token = fc.stringMatching(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}$/);
+    // "upgrade" as a token of Connection, in any case, alone or among others.
+    const connection = fc
+      .tuple(fc.constantFrom('upgrade', 'Upgrade', 'UPGRADE', 'uPgRaDe'), fc.subarray(['keep-alive', 'HTTP2-Settings', 'te']), fc.boolean())
+      .map(([u, others, first]) => (first ? [u, ...others] : [...others, u]).join(', '));
+    const protocol = fc.oneof(fc.constantFrom('websocket', 'h2c', 'TLS/1.2', 'HTTP/2.0'), token);
+    const target = fc.constantFrom(
+      { server: 'gateway', method: 'GET', path: '/product?limit=1', body: '' },
+      { server: 'gateway', method: 'HEAD', path: '/user/.well-known/jwks.json', body: '' },
+      { server: 'gateway', method: 'GET', path: '/no/such/route', body: '' },
+      { server: 'gateway', method: 'POST', path: '/user/login', body: '{}' },
+      { server: 'user', method: 'GET', path: '/user/.well-known/jwks.json', body: '' },
+      { server: 'product', method: 'GET', path: '/product?limit=1', body: '' },
+      { server: 'order', method: 'GET', path: '/order', body: '' },
+    );
+    // What follows: a request in the same packet (pipelined), or later; or bytes that are no HTTP, then a request.
+    const after = fc.constantFrom('pipelined', 'later', 'garbage-then-request');
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(target, protocol, connection, after, async (t, proto, conn, follow) => {
+        runs++;
+        const bodyHeaders = t.body ? `Content-Type: application/json\r\nContent-Length: ${t.body.length}\r\n` : '';
+        const request = `${t.method} ${t.path} HTTP/1.1\r\nHost: x\r\nUpgrade: ${proto}\r\nConnection: ${conn}\r\n${bodyHeaders}\r\n${t.body}`;
+        const parts = follow === 'pipelined' ? [request + FOLLOW_UP] : follow === 'later' ? [request, FOLLOW_UP] : [request, 'NOT HTTP AT ALL\r\n\r\n', FOLLOW_UP];
+        const base = platform.procs[t.server as 'gateway' | 'user' | 'product' | 'order'].base;
+        const seen = await exchange(portOf(base), parts, { gapMs: 150, waitMs: latencyBound(3000), headFirst: t.method === 'HEAD' });
+        const what = `${t.server} ${t.method} ${t.path} Upgrade: ${proto}, Connection: ${conn}, then ${follow}: ${JSON.stringify(seen)}`;
+        assert.ok(seen.statuses.length >= 1, `no answer: ${what}`);
+        assert.ok(seen.statuses[0]! < 500, what);
+        // The follow-up answered (200 /livez), or the connection closed so the client sends it again on a new one.
+        const answered = seen.statuses.includes(200) && seen.statuses.length >= 2;
+        assert.ok(answered || seen.closed, `the request after it was left unanswered on an open connection: ${what}`);
+      }),
+      { numRuns: 40 },
+    );
+    assert.equal(runs, 40);
+    assertAllAlive();
+  });
+
+  it('when a client keeps sending bytes after one, then the server does not read them for ever: the connection is closed after the answer', async () => {
+    const socket = connect(portOf(gw), '127.0.0.1');
+    let closedAt = 0;
+    let answer = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => (answer += d));
+    socket.on('error', () => undefined);
+    socket.on('close', () => (closedAt = Date.now()));
+    socket.write('GET /product?limit=1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n');
+    // 4 MiB that are no HTTP, 64 KiB at a time: read and dropped for as long as they came, the connection held open.
+    const chunk = 'A'.repeat(64 * 1024);
+    const t0 = Date.now();
+    let sent = 0;
+    while (closedAt === 0 && sent < 64 && Date.now() - t0 < latencyBound(5000)) {
+      if (!socket.write(chunk)) await Promise.race([new Promise((r) => socket.once('drain', r)), sleep(200)]);
+      sent++;
+      await sleep(20);
+    }
+    await Promise.race([new Promise((r) => socket.once('close', r)), sleep(1000)]);
+    socket.destroy();
+    assert.match(answer, /^HTTP\/1\.1 200/);
+    assert.ok(closedAt > 0, `the connection stayed open while ${sent} x 64 KiB were sent after the answer`);
+    assertAllAlive();
+  });
+
+  it('when the same request comes without `upgrade` in Connection, then its connection is kept alive as usual', async () => {
+    for (const extra of ['Upgrade: websocket\r\n', 'Connection: keep-alive\r\nUpgrade: websocket\r\n', 'Connection: upgraded\r\nUpgrade: h2c\r\n']) {
+      const seen = await exchange(portOf(gw), [`GET /product?limit=1 HTTP/1.1\r\nHost: x\r\n${extra}\r\n${FOLLOW_UP}`], { waitMs: 300 });
+      assert.deepEqual(seen, { statuses: [200, 200], heads: ['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK'], closed: false }, extra);
+    }
+  });
+});
