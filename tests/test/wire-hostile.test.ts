@@ -1,18 +1,25 @@
 // Hostile requests on the wire, written byte by byte to the real processes (the gateway and each service on its own
-// port), for what a fetch client never sends: a protocol-switch request with more after it.
+// port), for what a fetch client never sends: a protocol-switch request with more after it, a Host that is no host.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
+import { createCustomer, createProduct, http, login } from '@ecommerce/test-support';
 import { latencyBound, startPlatform, type Platform } from '../src/platform.js';
 
 let platform: Platform;
 let gw: string;
+let admin: string;
+let customer: string;
+let productId: string;
 
 before(async () => {
   platform = await startPlatform();
   gw = platform.procs.gateway.base;
+  admin = await login(gw, platform.admin.email, platform.admin.password);
+  customer = (await createCustomer(gw, 'wire')).token;
+  productId = (await createProduct(gw, admin, { sku: `W-${Date.now()}`, name: 'Wire', priceCents: 100, stock: 10, category: 'test' })).id;
 });
 after(async () => {
   await platform?.stop();
@@ -145,5 +152,73 @@ describe('a request that asks to switch protocols (Upgrade and Connection: upgra
       const seen = await exchange(portOf(gw), [`GET /product?limit=1 HTTP/1.1\r\nHost: x\r\n${extra}\r\n${FOLLOW_UP}`], { waitMs: 300 });
       assert.deepEqual(seen, { statuses: [200, 200], heads: ['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK'], closed: false }, extra);
     }
+  });
+});
+
+describe('the Host header', () => {
+  const validHost = fc.oneof(
+    fc.domain(),
+    fc.ipV4(),
+    fc.ipV6().map((a) => `[${a}]`),
+    fc.constantFrom('localhost', 'ecommerce.local', 'my_host', 'a-b.c~d', '%41b', ''),
+  );
+  const withPort = (host: fc.Arbitrary<string>) => fc.tuple(host, fc.option(fc.integer({ min: 0, max: 65535 }), { nil: undefined })).map(([h, p]) => (p === undefined ? h : `${h}:${p}`));
+  // A valid host spoiled by one character a host cannot hold (RFC 3986 3.2.2: no space, /, ?, #, @, quote, non-ASCII),
+  // a port that is no number, an unclosed or empty IPv6 literal, or a broken %-escape.
+  const invalidHost = fc.oneof(
+    fc
+      .tuple(fc.domain(), fc.constantFrom(' ', '/', '?', '#', '@', '"', '<', '>', '\\', '^', '`', '{', '|', '}', '[', ']', '\u00e9', '\u00ff'), fc.nat())
+      .map(([h, c, at]) => h.slice(0, at % (h.length + 1)) + c + h.slice(at % (h.length + 1))),
+    fc.tuple(fc.domain(), fc.stringMatching(/^[0-9]{0,3}[a-z:.][0-9a-z]{0,3}$/)).map(([h, p]) => `${h}:${p}`),
+    fc.ipV6().map((a) => `[${a}`),
+    fc.constantFrom('[]', '[1:2]', '[::1]x', '%zz', '%4', 'a b', 'user@host', 'x:80:90'),
+  );
+
+  it('when it holds a host name or address, with or without a port, then the request is served as usual', async () => {
+    await fc.assert(
+      fc.asyncProperty(withPort(validHost), async (host) => {
+        const seen = await exchange(portOf(gw), [`GET /product?limit=1 HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`], { waitMs: latencyBound(2000) });
+        assert.deepEqual(seen.statuses, [200], `Host: ${host} ${JSON.stringify(seen)}`);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('when it holds anything else, then 400 problem+json at headers/host from the gateway and from each service, and an order or a restock sent so changes nothing', async () => {
+    const stockBefore = (await http<{ stock: number }>(gw, 'GET', `/product/${productId}`)).body.stock;
+    const ordersBefore = (await http<{ items: unknown[] }>(gw, 'GET', '/order?limit=100', { token: customer })).body.items.length;
+    const order = JSON.stringify({ items: [{ productId, quantity: 1 }] });
+    const restock = JSON.stringify({ delta: 5 });
+    const requests = (host: string) => [
+      { base: gw, text: `GET /product?limit=1 HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n` },
+      { base: gw, text: `POST /order HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${customer}\r\nIdempotency-Key: host-${Math.random()}\r\nContent-Type: application/json\r\nContent-Length: ${order.length}\r\nConnection: close\r\n\r\n${order}` },
+      { base: gw, text: `POST /product/${productId}/stock HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${admin}\r\nContent-Type: application/json\r\nContent-Length: ${restock.length}\r\nConnection: close\r\n\r\n${restock}` },
+      { base: platform.procs.user.base, text: `GET /user/.well-known/jwks.json HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n` },
+      { base: platform.procs.product.base, text: `GET /product/${productId} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n` },
+      { base: platform.procs.order.base, text: `POST /order HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${customer}\r\nIdempotency-Key: host-${Math.random()}\r\nContent-Type: application/json\r\nContent-Length: ${order.length}\r\nConnection: close\r\n\r\n${order}` },
+    ];
+    await fc.assert(
+      fc.asyncProperty(invalidHost, fc.nat(), async (host, pick) => {
+        const all = requests(host);
+        const { base, text } = all[pick % all.length]!;
+        const answer = await new Promise<string>((resolve) => {
+          let data = '';
+          const s = connect(portOf(base), '127.0.0.1', () => s.write(Buffer.from(text, 'latin1')));
+          s.setEncoding('latin1');
+          s.on('data', (d: string) => (data += d));
+          s.on('error', () => undefined);
+          s.on('close', () => resolve(data));
+          setTimeout(() => (s.destroy(), resolve(data)), latencyBound(3000)).unref();
+        });
+        const what = `Host: ${JSON.stringify(host)} ${text.split('\r\n')[0]} at ${base}: ${answer.slice(0, 300)}`;
+        assert.match(answer, /^HTTP\/1\.1 400 /, what);
+        assert.match(answer, /\r\ncontent-type: application\/problem\+json/i, what);
+        assert.match(answer, /"path":"headers\/host"/, what);
+      }),
+      { numRuns: 120 },
+    );
+    assert.equal((await http<{ stock: number }>(gw, 'GET', `/product/${productId}`)).body.stock, stockBefore, 'stock unchanged');
+    assert.equal((await http<{ items: unknown[] }>(gw, 'GET', '/order?limit=100', { token: customer })).body.items.length, ordersBefore, 'no order placed');
+    assertAllAlive();
   });
 });

@@ -2,6 +2,7 @@
 // route can accept (413, even before a 100-continue), valid against its schema (400), free of NUL characters.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isUtf8 } from 'node:buffer';
+import { isIPv6 } from 'node:net';
 import fp from 'fastify-plugin';
 import type { FastifyRequest } from 'fastify';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -153,6 +154,22 @@ function refusedByFastify(request: FastifyRequest): boolean {
   return !MEDIA_TYPE.test(type.trim());
 }
 
+/**
+ * RFC 9112 3.2: Host = uri-host [ ":" port ], uri-host an IP-literal (`[...]`), an IPv4 address or a reg-name
+ * (unreserved, sub-delims, %XX; RFC 3986 3.2.2), port digits. Any value was taken (`a b`, `x/y`, `a@b`, `[::1`, `é`),
+ * where the same section says a server MUST answer 400: a proxy in front may read such a value another way.
+ */
+const HOST_VALUE = /^(?:\[(?:[0-9A-Fa-f:.]+|v[0-9A-Fa-f]+\.[\w.~!$&'()*+,;=:-]+)\]|(?:[\w.~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)(?::[0-9]*)?$/;
+
+function isHostValue(host: string): boolean {
+  if (!HOST_VALUE.test(host)) return false;
+  // An IPv6 literal is checked as one (`[1:2]` matches the characters above and is no address).
+  if (!host.startsWith('[') || host.startsWith('[v')) return true;
+  return isIPv6(host.slice(1, host.indexOf(']')));
+}
+
+const badHost = () => new BadRequest('The Host header must be a host name or address and an optional port (RFC 9112 3.2)', [{ path: 'headers/host', message: 'must be a host and an optional port' }]);
+
 const versionNotSupported = (version: string) =>
   new ProblemError(505, 'http-version-not-supported', 'HTTP Version Not Supported', `HTTP/${version.slice(0, 8)} is not served: send HTTP/1.1 (or 1.0)`);
 
@@ -195,6 +212,7 @@ export const requestGuards = fp<RequestGuardsOptions>(
       // opens with its preface), and they were served as HTTP/1.1 with a 200: 505, as RFC 9110 15.6.6 has it.
       if (request.raw.httpVersionMajor !== 1) return done(versionNotSupported(request.raw.httpVersion));
       if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) return done(new BadRequest('An HTTP/1.1 request must have a Host header'));
+      if (request.headers.host !== undefined && !isHostValue(request.headers.host)) return done(badHost());
       const ambiguous = ambiguousHeaderLines(request.raw.rawHeaders);
       if (ambiguous) return done(ambiguous);
       // The asterisk-form target (RFC 9112 3.2.4) is OPTIONS's alone and names the server, no resource: the router
