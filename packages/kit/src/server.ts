@@ -130,9 +130,10 @@ function originForm(req: { url?: string }): string {
  * A request Node's parser reads as a protocol switch (an Upgrade header and `upgrade` in Connection: a WebSocket
  * handshake, curl --http2's h2c). No server of ours switches, so Node serves it as a plain request (RFC 9110 7.8 lets
  * a server ignore Upgrade), but its parser has stopped reading HTTP on that connection: what came with it in the same
- * packet (a pipelined request) was dropped unanswered, and after anything it cannot parse every later byte was read
- * and thrown away, the connection held open for as long as the client kept sending. Its answer closes the connection
- * instead (Connection: close): the client sends what is left on a new one (RFC 9112 9.3.2).
+ * packet (a pipelined request) was dropped unanswered on a connection kept open until the keep-alive timeout (72 s),
+ * and whatever it cannot parse after it was read and thrown away, no 400, until the header timeout (10 s) closed the
+ * connection. Its answer closes the connection instead (Connection: close): the client sends what is left on a new
+ * one (RFC 9112 9.3.2).
  */
 function asksUpgrade(req: IncomingMessage): boolean {
   return req.headers.upgrade !== undefined && /(?:^|,)[\t ]*upgrade[\t ]*(?:,|$)/i.test(String(req.headers.connection ?? ''));
