@@ -1,5 +1,6 @@
 // Hostile requests on the wire, written byte by byte to the real processes (the gateway and each service on its own
-// port), for what a fetch client never sends: a protocol-switch request with more after it, a Host that is no host.
+// port), for what a fetch client never sends: a protocol-switch request with more after it, an HTTP/1.0 request framed
+// chunked, a Host that is no host.
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -155,6 +156,37 @@ describe('a request that asks to switch protocols (Upgrade and Connection: upgra
   });
 });
 
+describe('an HTTP/1.0 request with Transfer-Encoding (RFC 9112 6.1: framing to be treated as faulty)', () => {
+  it('when one asks to be kept alive and another request follows it, then it is answered and the connection closed: what follows is never served', async () => {
+    const target = fc.constantFrom(
+      { server: 'gateway', path: '/user/login', body: '{}' },
+      { server: 'gateway', path: '/order', body: '{"items":[]}' },
+      { server: 'gateway', path: '/no/such/route', body: '{}' },
+      { server: 'user', path: '/user/login', body: '{"email":"a@example.test","password":"x"}' },
+      { server: 'product', path: '/product', body: '{}' },
+      { server: 'order', path: '/order', body: '{}' },
+    );
+    const coding = fc.constantFrom('chunked', 'Chunked', 'gzip, chunked', 'identity');
+    const keepAlive = fc.constantFrom('Connection: keep-alive\r\n', 'Connection: Keep-Alive\r\nKeep-Alive: timeout=5\r\n');
+    // The follow-up in the same packet, or in one of its own after the answer.
+    const later = fc.boolean();
+    await fc.assert(
+      fc.asyncProperty(target, coding, keepAlive, later, async (t, te, ka, separately) => {
+        const request = `POST ${t.path} HTTP/1.0\r\nHost: x\r\n${ka}Transfer-Encoding: ${te}\r\nContent-Type: application/json\r\n\r\n${t.body.length.toString(16)}\r\n${t.body}\r\n0\r\n\r\n`;
+        const follow = 'GET /livez HTTP/1.1\r\nHost: smuggled\r\n\r\n';
+        const base = platform.procs[t.server as 'gateway' | 'user' | 'product' | 'order'].base;
+        const seen = await exchange(portOf(base), separately ? [request, follow] : [request + follow], { gapMs: 150, waitMs: latencyBound(2000) });
+        const what = `${t.server} POST ${t.path} HTTP/1.0, ${ka.trim()}, Transfer-Encoding: ${te}, follow-up ${separately ? 'later' : 'pipelined'}: ${JSON.stringify(seen)}`;
+        assert.equal(seen.statuses.length, 1, what);
+        assert.ok(seen.statuses[0]! >= 400 && seen.statuses[0]! < 500 || seen.statuses[0] === 501, what);
+        assert.equal(seen.closed, true, what);
+      }),
+      { numRuns: 30 },
+    );
+    assertAllAlive();
+  });
+});
+
 describe('the Host header', () => {
   const validHost = fc.oneof(
     fc.domain(),
@@ -168,7 +200,8 @@ describe('the Host header', () => {
   const invalidHost = fc.oneof(
     fc
       .tuple(fc.domain(), fc.constantFrom(' ', '/', '?', '#', '@', '"', '<', '>', '\\', '^', '`', '{', '|', '}', '[', ']', '\u00e9', '\u00ff'), fc.nat())
-      .map(([h, c, at]) => h.slice(0, at % (h.length + 1)) + c + h.slice(at % (h.length + 1))),
+      // Inside the value: a space at either end is no part of it (optional whitespace around a field value).
+      .map(([h, c, at]) => h.slice(0, 1 + (at % (h.length - 1))) + c + h.slice(1 + (at % (h.length - 1)))),
     fc.tuple(fc.domain(), fc.stringMatching(/^[0-9]{0,3}[a-z:.][0-9a-z]{0,3}$/)).map(([h, p]) => `${h}:${p}`),
     fc.ipV6().map((a) => `[${a}`),
     fc.constantFrom('[]', '[1:2]', '[::1]x', '%zz', '%4', 'a b', 'user@host', 'x:80:90'),

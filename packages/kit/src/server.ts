@@ -139,6 +139,16 @@ function asksUpgrade(req: IncomingMessage): boolean {
   return req.headers.upgrade !== undefined && /(?:^|,)[\t ]*upgrade[\t ]*(?:,|$)/i.test(String(req.headers.connection ?? ''));
 }
 
+/**
+ * An HTTP/1.0 message with Transfer-Encoding: HTTP/1.0 has no chunked framing, so a hop in front that speaks 1.0 may
+ * have framed its body otherwise, and what it took for a next request is in this body (request smuggling). RFC 9112
+ * 6.1: such a message MUST be treated as faultily framed and its connection closed after it. Node read it chunked and
+ * kept the connection alive (`Connection: keep-alive`), serving what followed.
+ */
+function framedAsHttp10Chunked(req: IncomingMessage): boolean {
+  return req.httpVersionMajor === 1 && req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined;
+}
+
 /** A Fastify server with the kit's plugins registered, in the order their hooks must run; routes are the caller's. */
 export async function createServer(opts: ServerOptions): Promise<App> {
   const limits = { ...SERVER_LIMITS, ...opts.limits };
@@ -193,7 +203,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   app.server.on('connect', (req: IncomingMessage, socket: Socket) => writeRawProblem(socket, 405, 'method-not-allowed', 'CONNECT is not served here', `Allow: ${allowHeader(served)}`, req));
   // Prepended: before Fastify's own listener writes anything.
   app.server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (asksUpgrade(req)) res.shouldKeepAlive = false;
+    if (asksUpgrade(req) || framedAsHttp10Chunked(req)) res.shouldKeepAlive = false;
   });
 
   await app.register(problemErrors);
