@@ -201,9 +201,20 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     noteRouteSegments(route.url);
   });
   app.server.on('connect', (req: IncomingMessage, socket: Socket) => writeRawProblem(socket, 405, 'method-not-allowed', 'CONNECT is not served here', `Allow: ${allowHeader(served)}`, req));
-  // Prepended: before Fastify's own listener writes anything.
-  app.server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (asksUpgrade(req) || framedAsHttp10Chunked(req)) res.shouldKeepAlive = false;
+  // Fastify's handler, wrapped: a request whose connection is to close after its answer has Connection: close set
+  // before anything is written, and a request that Node parsed after it on that connection (pipelined in the same
+  // packet, or sent before the close) is not handed on: RFC 9112 9.6, no further request is processed there. Node stops
+  // parsing after a request with Connection: close, not after one it was asked to keep alive (HTTP/1.0 chunked).
+  const closing = new WeakSet<object>();
+  const handlers = app.server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+  app.server.removeAllListeners('request');
+  app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (closing.has(req.socket)) return;
+    if (asksUpgrade(req) || framedAsHttp10Chunked(req)) {
+      res.shouldKeepAlive = false;
+      closing.add(req.socket);
+    }
+    for (const handler of handlers) handler.call(app.server, req, res);
   });
 
   await app.register(problemErrors);
