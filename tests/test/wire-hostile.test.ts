@@ -43,14 +43,20 @@ interface Exchange {
  * Writes each part on one loopback connection (`gapMs` apart), then waits up to `waitMs` for the server to close it.
  * The answers are framed by Content-Length (every answer of ours has one); a HEAD's has no body.
  */
-async function exchange(port: number, parts: string[], opts: { gapMs?: number; waitMs: number; headFirst?: boolean }): Promise<Exchange> {
+async function exchange(port: number, parts: string[], opts: { gapMs?: number; waitMs: number; headFirst?: boolean; answers?: number }): Promise<Exchange> {
   const socket = connect(port, '127.0.0.1');
   let data = '';
   let closed = false;
+  let enough = () => undefined as void;
+  const answered = new Promise<void>((resolve) => (enough = resolve));
   socket.setEncoding('latin1');
-  socket.on('data', (d: string) => (data += d));
+  socket.on('data', (d: string) => {
+    data += d;
+    // Done early once that many final answers have come (their heads; a last body may still be on its way).
+    if (opts.answers !== undefined && (data.match(/HTTP\/1\.1 [2-5]\d\d/g) ?? []).length >= opts.answers) setTimeout(enough, 50);
+  });
   socket.on('error', () => undefined);
-  const ended = new Promise<void>((resolve) => socket.on('close', () => ((closed = true), resolve())));
+  const ended = Promise.race([answered, new Promise<void>((resolve) => socket.on('close', () => ((closed = true), resolve())))]);
   await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   for (const part of parts) {
     socket.write(part);
@@ -150,7 +156,7 @@ describe('a request that asks to switch protocols (Upgrade and Connection: upgra
 
   it('when the same request comes without `upgrade` in Connection, then its connection is kept alive as usual', async () => {
     for (const extra of ['Upgrade: websocket\r\n', 'Connection: keep-alive\r\nUpgrade: websocket\r\n', 'Connection: upgraded\r\nUpgrade: h2c\r\n']) {
-      const seen = await exchange(portOf(gw), [`GET /product?limit=1 HTTP/1.1\r\nHost: x\r\n${extra}\r\n${FOLLOW_UP}`], { waitMs: 300 });
+      const seen = await exchange(portOf(gw), [`GET /product?limit=1 HTTP/1.1\r\nHost: x\r\n${extra}\r\n${FOLLOW_UP}`], { waitMs: latencyBound(3000), answers: 2 });
       assert.deepEqual(seen, { statuses: [200, 200], heads: ['HTTP/1.1 200 OK', 'HTTP/1.1 200 OK'], closed: false }, extra);
     }
   });
@@ -203,6 +209,40 @@ describe('an HTTP/1.0 request with Transfer-Encoding (RFC 9112 6.1: framing to b
     assert.equal((await http<{ items: unknown[] }>(gw, 'GET', '/order?limit=100', { token: customer })).body.items.length, ordersBefore, 'no order placed');
     const users = (await http<{ items: { email: string }[] }>(gw, 'GET', '/user/users?limit=100', { token: admin })).body.items.map((u) => u.email);
     assert.deepEqual(users.filter((e) => emails.includes(e)), [], 'no account registered');
+    assertAllAlive();
+  });
+});
+
+describe('a request pipelined behind one whose answer closes the connection', () => {
+  it('when restocks follow refused requests on one connection, then a restock runs only if it is answered: stock = before + the restocks answered 200', async () => {
+    const firsts = fc.constantFrom(
+      // 413 before the body is read (announced over the limit), the body sent whole anyway.
+      { name: 'body over the limit', text: `POST /product/${'<id>'}/stock HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1100000\r\n\r\n${'x'.repeat(1_100_000)}` },
+      { name: 'malformed JSON', text: `POST /product/<id>/stock HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer <admin>\r\nContent-Type: application/json\r\nContent-Length: 3\r\n\r\n{{{` },
+      { name: 'Expect: foo', text: `POST /product/<id>/stock HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: foo\r\nContent-Length: 2\r\n\r\n{}` },
+      { name: 'Upgrade', text: `GET /product?limit=1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n` },
+      { name: 'HTTP/1.0 chunked', text: `POST /product/<id>/stock HTTP/1.0\r\nHost: x\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n2\r\n{}\r\n0\r\n\r\n` },
+      { name: 'Content-Encoding gzip (kept alive)', text: `POST /product/<id>/stock HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer <admin>\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\nContent-Length: 2\r\n\r\n{}` },
+      { name: 'no token (kept alive)', text: `POST /product/<id>/stock HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}` },
+    );
+    const server = fc.constantFrom('gateway', 'product');
+    const restock = `POST /product/<id>/stock HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer <admin>\r\nContent-Type: application/json\r\nContent-Length: 11\r\n\r\n{"delta":1}`;
+    const fill = (text: string) => text.replaceAll('<id>', productId).replaceAll('<admin>', admin);
+    const stockBefore = (await http<{ stock: number }>(gw, 'GET', `/product/${productId}`)).body.stock;
+    let answered = 0;
+    await fc.assert(
+      fc.asyncProperty(firsts, server, fc.integer({ min: 1, max: 3 }), async (first, at, restocks) => {
+        const base = platform.procs[at as 'gateway' | 'product'].base;
+        const seen = await exchange(portOf(base), [fill(first.text) + fill(restock).repeat(restocks)], { waitMs: latencyBound(1500), answers: 1 + restocks });
+        assert.ok(seen.statuses.length >= 1 && seen.statuses[0]! < 500, `${first.name} at ${at}: ${JSON.stringify(seen)}`);
+        answered += seen.statuses.slice(1).filter((s) => s === 200).length;
+      }),
+      { numRuns: 30 },
+    );
+    await sleep(300);
+    const stockAfter = (await http<{ stock: number }>(gw, 'GET', `/product/${productId}`)).body.stock;
+    assert.equal(stockAfter - stockBefore, answered, `restocks run ${stockAfter - stockBefore}, answered ${answered}`);
+    assert.ok(answered > 0, 'some restocks were answered (behind the requests that keep their connection)');
     assertAllAlive();
   });
 });

@@ -201,20 +201,30 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     noteRouteSegments(route.url);
   });
   app.server.on('connect', (req: IncomingMessage, socket: Socket) => writeRawProblem(socket, 405, 'method-not-allowed', 'CONNECT is not served here', `Allow: ${allowHeader(served)}`, req));
-  // Fastify's handler, wrapped: a request whose connection is to close after its answer has Connection: close set
-  // before anything is written, and a request that Node parsed after it on that connection (pipelined in the same
-  // packet, or sent before the close) is not handed on: RFC 9112 9.6, no further request is processed there. Node stops
-  // parsing after a request with Connection: close, not after one it was asked to keep alive (HTTP/1.0 chunked).
+  // Fastify's handler, wrapped. Node parses requests pipelined on one connection at once and emits each at once, so
+  // one behind a request answered with Connection: close (a 413 or a malformed body refused, an Upgrade, an HTTP/1.0
+  // chunked one) was run and only its answer dropped: a restock ran with nobody told. Each request now waits until
+  // the one before it on its connection is answered, and is not run if that answer closed the connection (RFC 9112
+  // 9.6: no further request is processed there). One whose connection must close is marked so before any handler.
   const closing = new WeakSet<object>();
+  const answering = new WeakMap<object, ServerResponse>();
   const handlers = app.server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   app.server.removeAllListeners('request');
-  app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (closing.has(req.socket)) return;
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    if (closing.has(socket) || socket.destroyed || socket.writableEnded) return;
+    answering.set(socket, res);
     if (asksUpgrade(req) || framedAsHttp10Chunked(req)) {
       res.shouldKeepAlive = false;
-      closing.add(req.socket);
+      closing.add(socket);
     }
     for (const handler of handlers) handler.call(app.server, req, res);
+  };
+  app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const previous = answering.get(req.socket);
+    // 'close' comes after Node's own 'finish' listener, which ends the connection when that answer said close.
+    if (previous && !previous.writableFinished) previous.once('close', () => serve(req, res));
+    else serve(req, res);
   });
 
   await app.register(problemErrors);
