@@ -85,18 +85,23 @@ const ADJUST_STOCK = `UPDATE products SET stock = stock + $2, version = version 
 // Several replicas may start at once: the transaction-scoped advisory lock lets one seed and the others see a non-empty table.
 const SEED_LOCK = createHash('sha256').update('seed:catalog').digest().readInt32BE(0);
 
-/** The longest word PostgreSQL's text search keeps, in bytes (MAXSTRLEN - 1 in its tsearch code). */
-const MAX_WORD_BYTES = 2047;
-
 /**
- * Past this many bytes a word of the query may be over MAX_WORD_BYTES as the database cases it: a lower-case letter
- * takes at most half as many bytes again as its capital (Ⱥ 2, ⱥ 3). It may take fewer too (İ 2, i 1 in a libc
- * locale), so a longer word is measured by the database whichever way its length goes.
+ * Past this many bytes a word of the query may be one PostgreSQL's text search leaves out once MATCHES has cased it.
+ * It keeps a word of up to 2,046 or 2,047 bytes, by build: `lenlemm >= MAXSTRLEN` (2,047) in its ts_parse.c drops a
+ * word of 2,047 bytes on PostgreSQL 17.6 (the embedded test server), while 15.20 keeps it and drops 2,048. Casing
+ * takes at most twice the bytes of a letter (I to ı in a Turkish locale; Ⱥ 2 to ⱥ 3), so a word under this many bytes
+ * is kept everywhere; a longer one is asked of the database, whichever way casing moves its length (İ 2, i 1).
  */
-const MEASURED_AS_CASED_BYTES = Math.floor(MAX_WORD_BYTES / 1.5);
+const MEASURED_AS_CASED_BYTES = Math.floor(2046 / 2);
 
-// Each word's length in bytes as MATCHES cases it: JavaScript cannot case as the database's locale does.
-const CASED_WORD_BYTES = `SELECT max(octet_length(translate(lower(w), 'ς', 'σ'))) AS bytes FROM unnest($1::text[]) AS w`;
+// Whether the database leaves a word out of the query: each token its parser reads of the word as MATCHES cases it, alone
+// in a tsquery as MATCHES builds it, gives no lexeme. The server's own rule, not a length copied from one of its builds.
+// Words hold letters, marks and digits only (searchWords), so quoting a token cannot make tsquery syntax.
+const DROPS_A_WORD = `SELECT EXISTS (
+        SELECT 1 FROM unnest($1::text[]) AS w, ts_parse('default', translate(lower(w), 'ς', 'σ')) AS t
+        WHERE t.tokid <> (SELECT tokid FROM ts_token_type('default') WHERE alias = 'blank')
+          AND numnode(to_tsquery('simple', '''' || t.token || '''')) = 0
+      ) AS drops`;
 
 /**
  * The words of free text, in NFKC as the stored vector is (migration 009), so a word typed decomposed or in
@@ -152,7 +157,7 @@ export class ProductRepository {
   async list(f: ListFilter): Promise<ProductRow[]> {
     const more = f.limit + 1;
     const words = f.q === undefined ? undefined : searchWords(f.q);
-    if (words !== undefined && (words.length === 0 || (await this.holdsOverlongWord(words)))) return [];
+    if (words !== undefined && (words.length === 0 || (await this.dropsAWord(words)))) return [];
     const tsquery = words === undefined ? undefined : searchQuery(words);
     let res;
     if (tsquery !== undefined && f.category !== undefined) res = await this.db.query<ProductRow>('product_list_search_category', SEARCH_BY_CATEGORY, [f.afterId, tsquery, f.category, more]);
@@ -169,15 +174,15 @@ export class ProductRepository {
   }
 
   /**
-   * Whether a word is longer than the 2,047 bytes PostgreSQL keeps of a word, as MATCHES cases it. It left such a word
-   * out of the query with a notice, so the other words alone chose the products; no stored word is that long, so the
-   * query matches nothing (200 characters of q reach it through NFKC: U+3300 is twelve bytes of katakana). Only a word
-   * near the limit is measured by the database; a word of 2,046 bytes as sent was 2,049 as cased (Ⱥ to ⱥ).
+   * Whether PostgreSQL would leave a word of the query out of the tsquery (too long once cased: it does so with a
+   * notice), so that the other words alone chose the products. No stored vector holds such a word either, so the query
+   * matches nothing (200 characters of q reach it through NFKC: U+3300 is twelve bytes of katakana). A word of 2,045
+   * bytes as sent is 2,047 as cased (ȺaȺ to ⱥaⱥ): kept by one build, left out by another; the server says which.
    */
-  private async holdsOverlongWord(words: string[]): Promise<boolean> {
+  private async dropsAWord(words: string[]): Promise<boolean> {
     if (words.every((w) => Buffer.byteLength(w) <= MEASURED_AS_CASED_BYTES)) return false;
-    const res = await this.db.query<{ bytes: number }>('product_search_word_bytes', CASED_WORD_BYTES, [words]);
-    return (res.rows[0]?.bytes ?? 0) > MAX_WORD_BYTES;
+    const res = await this.db.query<{ drops: boolean }>('product_search_drops_word', DROPS_A_WORD, [words]);
+    return res.rows[0]?.drops === true;
   }
 
   /** The patched row, or undefined when the product is gone or its version is not one the condition allows. */
