@@ -152,7 +152,8 @@ describe('a 404 through a traced process', () => {
 describe('a call through the traced front service, the client\'s secret in its path or as a query key', () => {
   it('when the front calls its back with that path, then its client span\'s url.full, url.path and url.query hold no secret, and a name or a UUID stays', async () => {
     // What a path may carry unescaped once the front has decoded its parameter (undici refuses a control character).
-    const samples = fc.sample(secret.filter((s) => /^[A-Za-z0-9._~@+=!$'()*,;:-]+$/.test(s) && !/^[A-Za-z][A-Za-z._-]{0,31}$/.test(s)), 20);
+    // No '=': the secret is sent as a query key, and `oj=...` made `oj` the key (a name, kept by design) and the rest its value.
+    const samples = fc.sample(secret.filter((s) => /^[A-Za-z0-9._~@+!$'()*,;:-]+$/.test(s) && !/^[A-Za-z][A-Za-z._-]{0,31}$/.test(s)), 20);
     await withTracedFront('receiver', async (base, receiver) => {
       const traces: { traceId: string; secret: string }[] = [];
       for (const value of samples) {

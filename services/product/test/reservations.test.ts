@@ -571,8 +571,18 @@ describe('a release that comes before its reservation (the order gave up while i
     }
     const [reserved, released] = await Promise.all([reserving!, releasing!]);
     assertProblem(released, 404);
-    assert.equal(reserved.status, 200, reserved.text);
-    assert.deepEqual(reserved.body, { orderId, status: 'released', items: [] });
+    // Two orders are both correct, and which one happens is timing: the refusal is stored in its own step after the
+    // rollback, so the release may close the order id before it (then the reservation is answered as released and the
+    // refusal is not stored over the close) or find the refusal stored (then both name the refusal). Never anything held.
+    if (reserved.status === 200) {
+      assert.deepEqual(reserved.body, { orderId, status: 'released', items: [] });
+      assert.equal((released.body as { refusal?: unknown }).refusal, undefined, released.text);
+    } else {
+      assert.equal(reserved.status, 409, reserved.text);
+      assert.equal((reserved.body as { reason?: string }).reason, 'insufficient-stock');
+      assert.equal((released.body as { reason?: string; orderId?: string }).reason, 'insufficient-stock', released.text);
+      assert.equal((released.body as { orderId?: string }).orderId, orderId);
+    }
     assert.equal(await stockOf(a.id), 10);
     assert.equal(await stockOf(b.id), 1);
   });
