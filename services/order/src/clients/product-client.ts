@@ -200,8 +200,8 @@ export class ProductClient {
 function isRefusal(status: number, body: unknown, orderId: string): body is Record<string, unknown> & { reason: string } {
   if (status !== 404 && status !== 409 && status !== 422) return false;
   if (!body || typeof body !== 'object') return false;
-  const { reason, orderId: refused } = body as Record<string, unknown>;
-  return typeof reason === 'string' && reason.length > 0 && typeof refused === 'string' && refused.toLowerCase() === orderId.toLowerCase();
+  const { reason } = body as Record<string, unknown>;
+  return typeof reason === 'string' && reason.length > 0 && namesOrder(body, orderId);
 }
 
 /** Whether an answer's body is the product service's word about this order id: a reservation or a problem whose `orderId` is it. */

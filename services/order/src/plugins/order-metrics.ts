@@ -17,9 +17,12 @@ declare module 'fastify' {
   }
 }
 
+/** The drift kinds the audit repairs (orders_repairs_total) or holds back (orders_audit_held_repairs). */
+const AUDIT_REPAIR_KINDS = ['reservation_without_order', 'order_without_reservation'];
+
 /** Both kinds at 0 from the start, so the alert sees 0 and not "no data". */
 function heldRepairs(gauge: Gauge<'kind'>): Gauge<'kind'> {
-  for (const kind of ['reservation_without_order', 'order_without_reservation']) gauge.set({ kind }, 0);
+  for (const kind of AUDIT_REPAIR_KINDS) gauge.set({ kind }, 0);
   return gauge;
 }
 
@@ -36,7 +39,7 @@ export default fp(
         'orders_repairs_total',
         'Repairs by the reconciler: cancels it finished after a crash, and drift its audit found between orders and reservations.',
         ['kind'],
-        ['cancel_finished', 'reservation_without_order', 'order_without_reservation'].map((kind) => ({ kind })),
+        ['cancel_finished', ...AUDIT_REPAIR_KINDS].map((kind) => ({ kind })),
       ),
       settleErrors: metrics.counter(
         'orders_settle_errors_total',

@@ -51,7 +51,8 @@ function listQuery(filter: string, limitParam: number): string {
 // estimates from the column statistics and takes the GIN index for selective words, the id index for common ones.
 // Cased here by the very SQL that cases the stored vector (migration 010), never by JavaScript's contextual
 // toLowerCase, so a name in capitals ("ΚΑΦΕΣ", "İZMİR") is found by itself.
-const MATCHES = `search @@ to_tsquery('simple', translate(lower($2::text), 'ς', 'σ'))`;
+const casedAsSearched = (text: string) => `translate(lower(${text}), 'ς', 'σ')`;
+const MATCHES = `search @@ to_tsquery('simple', ${casedAsSearched('$2::text')})`;
 const LIST = listQuery('', 2);
 // A category compared in Unicode NFKC (migration 013, whose index is on that expression): composed or decomposed,
 // full-width or not, it is one category.
@@ -98,7 +99,7 @@ const MEASURED_AS_CASED_BYTES = Math.floor(2046 / 2);
 // in a tsquery as MATCHES builds it, gives no lexeme. The server's own rule, not a length copied from one of its builds.
 // Words hold letters, marks and digits only (searchWords), so quoting a token cannot make tsquery syntax.
 const DROPS_A_WORD = `SELECT EXISTS (
-        SELECT 1 FROM unnest($1::text[]) AS w, ts_parse('default', translate(lower(w), 'ς', 'σ')) AS t
+        SELECT 1 FROM unnest($1::text[]) AS w, ts_parse('default', ${casedAsSearched('w')}) AS t
         WHERE t.tokid <> (SELECT tokid FROM ts_token_type('default') WHERE alias = 'blank')
           AND numnode(to_tsquery('simple', '''' || t.token || '''')) = 0
       ) AS drops`;
