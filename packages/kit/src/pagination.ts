@@ -11,6 +11,18 @@ export const PageQuery = {
   cursor: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
 };
 
+/**
+ * The longest cursor encodeCursor writes for a key of one text of at most `maxBytes` bytes as JSON-escaped UTF-8
+ * (base64url of `["text"]`). A list keyed by text takes cursors that long: one keyed by a category of 64 CJK
+ * characters returned a cursor of 262 characters that PageQuery's 200 refused, ending the walk with a 400.
+ */
+export const textCursorLength = (maxBytes: number): number => Math.ceil(((maxBytes + 4) * 4) / 3);
+
+/** `?limit&cursor` for a list keyed by one text of at most `maxKeyBytes` bytes as JSON-escaped UTF-8 (textCursorLength). */
+export function TextPageQuery(maxKeyBytes: number) {
+  return { ...PageQuery, cursor: Type.Optional(Type.String({ minLength: 1, maxLength: textCursorLength(maxKeyBytes) })) };
+}
+
 export const Page = <T extends TSchema>(item: T) =>
   Type.Object({ items: Type.Array(item), nextCursor: Type.Union([Type.String(), Type.Null()]) });
 

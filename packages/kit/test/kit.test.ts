@@ -22,6 +22,7 @@ import {
   isUuid,
   loadConfig,
   pageOf,
+  textCursorLength,
   uuidv7,
   type ProblemError,
 } from '../src/index.js';
@@ -127,6 +128,16 @@ describe('ids and pagination', () => {
     const rows = [1, 2, 3];
     assert.deepEqual(pageOf(rows, 2, (r) => [r], (r) => r * 10), { items: [10, 20], nextCursor: encodeCursor([2]) });
     assert.deepEqual(pageOf(rows, 3, (r) => [r], (r) => r), { items: [1, 2, 3], nextCursor: null });
+  });
+
+  it('property: the cursor of a text key is textCursorLength of its JSON-escaped UTF-8 bytes long, what TextPageQuery takes', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 80 }), (text) => {
+        const bytes = Buffer.byteLength(JSON.stringify(text)) - 2;
+        assert.equal(encodeCursor([text]).length, textCursorLength(bytes), `${bytes} bytes`);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -840,6 +840,21 @@ describe('GET /product/categories', () => {
     assert.deepEqual(filtered.body.items.map((p) => p.id), ids);
   });
 
+  it('when a category is as long as one may be, in any script (64 code points, up to 33 bytes each in NFKC), then the cursor of its page is taken back and the walk lists it once', async () => {
+    // The cursor carries the category in UTF-8: 49 CJK characters or 37 emoji made one longer than the 200 characters
+    // the cursor parameter took, so the walk stopped at that category with a 400 for the cursor it had been given.
+    const tag = uniqueCode('LONG');
+    const letters = fc.constantFrom('日', '😀', 'ﷺ', '㌀', 'é', '\u0301', 'Ａ', 'a', '"', '\\');
+    const categories = fc.sample(fc.array(letters, { minLength: 64 - tag.length, maxLength: 64 - tag.length }), { numRuns: 4, seed: 13 }).map((a) => `${tag}${a.join('')}`);
+    categories.push(`${tag}${'ﷺ'.repeat(64 - tag.length)}`);
+    for (const category of categories) await createProduct(stack, { category });
+    const expected = [...new Set(categories.map((c) => c.normalize('NFKC')))].sort();
+    for (const limit of [1, 2]) {
+      const listed = (await allCategories(limit)).filter((c) => c.startsWith(tag));
+      assert.deepEqual([...listed].sort(), expected, `limit ${limit}`);
+    }
+  });
+
   it('when the cursor is not one it returned (not base64url JSON, a number key, text PostgreSQL cannot store), or the limit is out of range, then 400', async () => {
     assertProblem(await http(base, 'GET', '/product/categories?cursor=zzz'), 400, 'validation-failed');
     // A NUL reached the query: PostgreSQL's 22021 made it a 500 and an error line, at any client's will.

@@ -37,9 +37,15 @@ const Stock = Type.Integer({ minimum: 0, maximum: MAX_STOCK });
  * the admin's own form trims), refused in words rather than trimmed here, so a product reads back what was sent. Text
  * with nothing visible passes this rule, to be told `must not be blank` by VisibleText's.
  */
-const Category = VisibleText(64, { allOf: [{ pattern: `^(?:(?!\\s)[\\s\\S]*(?<!\\s)|(?:(?!${VISIBLE_TEXT_PATTERN})[\\s\\S])*)$`, 'x-pattern-message': 'must not start or end with white space' }] });
+const CATEGORY_MAX_LENGTH = 64;
+/**
+ * The most bytes a category takes in a cursor of GET /product/categories, which lists them in NFKC as JSON: 33 per code
+ * point, for U+FDFA (one code point, 18 in NFKC, 33 bytes of UTF-8), the largest expansion there is.
+ */
+export const CATEGORY_KEY_MAX_BYTES = CATEGORY_MAX_LENGTH * 33;
+const Category = VisibleText(CATEGORY_MAX_LENGTH, { allOf: [{ pattern: `^(?:(?!\\s)[\\s\\S]*(?<!\\s)|(?:(?!${VISIBLE_TEXT_PATTERN})[\\s\\S])*)$`, 'x-pattern-message': 'must not start or end with white space' }] });
 /** The `category` filter: any category a product may hold, one written before the edge rule (a migration-free change) too. */
-export const CategoryFilter = VisibleText(64);
+export const CategoryFilter = VisibleText(CATEGORY_MAX_LENGTH);
 // A path on the shop's own origin only (not `//host`, nor `/\\host`, which a browser reads as `//host`: no
 // backslash anywhere): the storefront's CSP allows images from itself alone. No space and no control character
 // (C0, DEL, C1) either: the column's CHECK (migration 004) refuses [:space:], whose members depend on the

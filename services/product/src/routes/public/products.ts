@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
-import { DEFAULT_PAGE_LIMIT, PageQuery, Page, Type, decodeIdCursor, decodeTextCursor, type App } from '@ecommerce/kit';
+import { DEFAULT_PAGE_LIMIT, PageQuery, Page, TextPageQuery, Type, decodeIdCursor, decodeTextCursor, type App } from '@ecommerce/kit';
 import { getProduct } from '../../use-cases/get-product.js';
 import { listCategories } from '../../use-cases/list-categories.js';
 import { listProducts } from '../../use-cases/list-products.js';
-import { CategoryFilter, IdParams, ProductSchema, ReadConditionHeaders, strict } from '../schemas.js';
+import { CATEGORY_KEY_MAX_BYTES, CategoryFilter, IdParams, ProductSchema, ReadConditionHeaders, strict } from '../schemas.js';
 import { conditionFailed, meetsCondition } from '../../model/version-condition.js';
 import { EVALUATES_ENTITY_TAGS, etag, expectedVersions, holdsCurrentVersion } from '../version-headers.js';
 
@@ -33,7 +33,8 @@ export default async function catalogRoutes(app: App): Promise<void> {
       schema: {
         summary: "The live catalog's categories, each once, in order (keyset pages): what GET /product's category filter takes",
         tags: ['products'],
-        querystring: Type.Object(PageQuery, strict),
+        // Its cursor holds a category, longer than an id: up to 2,822 characters for 64 code points of U+FDFA.
+        querystring: Type.Object(TextPageQuery(CATEGORY_KEY_MAX_BYTES), strict),
         response: { 200: Page(Type.String({ description: 'a category in Unicode NFKC, the form that stands for all its spellings' })) },
       },
     },
