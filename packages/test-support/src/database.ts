@@ -24,11 +24,17 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-/** A fresh database per test file, so runs and files never collide. DATABASE_URL is the admin connection. */
-export async function createTestDatabase(): Promise<TestDatabase> {
+/**
+ * A fresh database per test file, so runs and files never collide. DATABASE_URL is the admin connection. `lcCtype`
+ * makes it with that LC_CTYPE rather than the server's default: 'C' is the embedded server's (scripts/embedded-db.js),
+ * under which PostgreSQL's text search parser reads every non-ASCII character as a letter.
+ */
+export async function createTestDatabase(options: { lcCtype?: string } = {}): Promise<TestDatabase> {
   const adminUrl = process.env.DATABASE_URL;
   if (!adminUrl) throw new Error('DATABASE_URL (an admin connection) must be set; `npm test` sets it');
   const name = `test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+  // Made here with its locale; provisioning then takes the database that exists.
+  if (options.lcCtype !== undefined) await sql(adminUrl, `CREATE DATABASE ${name} TEMPLATE template0 LC_CTYPE ${pg.escapeLiteral(options.lcCtype)}`);
   const roles = serviceDatabases(name);
   await provisionDatabase(adminUrl, name, Object.values(roles));
   const urls = {

@@ -38,9 +38,9 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** A fresh database, the real user service (tokens, JWKS) and the product service, all in-process. */
-export async function startStack(): Promise<Stack> {
-  const { db, user: users } = await startUserStack();
+/** A fresh database (made with `database`'s options), the real user service (tokens, JWKS) and the product service, all in-process. */
+export async function startStack(database: { lcCtype?: string } = {}): Promise<Stack> {
+  const { db, user: users } = await startUserStack({}, database);
   const product = await startProductService(db.urls.product, users.base);
   const tokens = {
     admin: await adminToken(users.base),

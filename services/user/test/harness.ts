@@ -36,9 +36,9 @@ export async function startUserService(databaseUrl: string, env: Record<string, 
   return startService(buildApp, config);
 }
 
-/** A database of the test file's own with the user service on it (stop both with `stopAll(user, db)`). */
-export async function startUserStack(env: Record<string, string> = {}) {
-  const db = await createTestDatabase();
+/** A database of the test file's own (made with `database`'s options) with the user service on it (stop both with `stopAll(user, db)`). */
+export async function startUserStack(env: Record<string, string> = {}, database: Parameters<typeof createTestDatabase>[0] = {}) {
+  const db = await createTestDatabase(database);
   try {
     return { db, user: await startUserService(db.urls.user, env) };
   } catch (err) {
