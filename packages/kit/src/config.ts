@@ -1,9 +1,13 @@
 import { type Static, type TObject, type TProperties, type TSchema, Type } from '@sinclair/typebox';
 import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
 
-// TypeBox's own checker knows no formats; register the ones config uses (Ajv handles requests).
-if (!FormatRegistry.Has('email')) FormatRegistry.Set('email', (v) => /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v));
+// TypeBox's own checker knows no formats; register the ones config uses (Ajv handles requests), by the rule Ajv checks
+// requests with: config took any `x@y.z`, so an ADMIN_EMAIL such as `admin@exämple.com` or `admin@example.com.` made an
+// admin whose address every login refused.
+const EMAIL = fullFormats.email as RegExp;
+if (!FormatRegistry.Has('email')) FormatRegistry.Set('email', (v) => EMAIL.test(v));
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {

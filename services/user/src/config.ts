@@ -19,7 +19,8 @@ export const UserEnv = {
   // timeout besides the idle one). No floor above a second, so tests can watch one end; a year at most.
   SESSION_MAX_AGE_SECONDS: Type.Integer({ minimum: 1, maximum: 365 * 86400, default: 90 * 86400 }),
   SERVICE_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: MAX_TOKEN_AGE_SECONDS, default: 600 }),
-  ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email', minLength: 3 })),
+  // An address the login takes (routes/schemas.ts Email): the admin made from it must be able to sign in.
+  ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email', minLength: 3, maxLength: 254 })),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 128 })),
   SERVICE_CLIENTS: Type.Optional(Type.String({ minLength: 2 })),
   SERVICE_CLIENTS_FILE: Type.Optional(Type.String({ minLength: 1 })),

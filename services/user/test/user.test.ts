@@ -4,6 +4,9 @@ import { SignJWT, base64url, decodeJwt, decodeProtectedHeader } from 'jose';
 import { generateKeyPairSync } from 'node:crypto';
 import { hash as argon2Hash } from '@node-rs/argon2';
 import { ORDER_CLIENT, assertMethodNotAllowed, assertProblem, http, registerAccount, sql, uniqueEmail } from '@ecommerce/test-support';
+import fc from 'fast-check';
+import { ConfigError } from '@ecommerce/kit';
+import { loadUserConfig } from '../src/config.js';
 import { base, db, startUserService, startUserServiceForFile } from './harness.js';
 
 interface Tokens {
@@ -489,6 +492,24 @@ describe('keys and service tokens', () => {
 
 describe('the configured admin (ADMIN_EMAIL) and the sessions of its account', () => {
   const refresh = (at: string, refreshToken: string) => http<Tokens>(at, 'POST', '/user/token/refresh', { body: { refreshToken } });
+
+  it('when ADMIN_EMAIL is no address the login takes (a letter outside ASCII, a look-alike, a trailing dot, over 254 characters), then the configuration is refused, naming it; any address the login takes is accepted', async () => {
+    // The config took any `x@y.z`: the service started and made an admin whose address every login refused (400), so
+    // the admin `npm start` printed could never sign in.
+    const configWith = (email: string) => () => loadUserConfig({ DATABASE_URL: db.urls.user, ADMIN_EMAIL: email, ADMIN_PASSWORD: 'operator-Secret-99x' });
+    for (const email of ['admin@exämple.com', 'ａdmin@example.com', 'admin@exаmple.com', 'admin@example.com.', 'ad\u200bmin@example.com', `${'a'.repeat(250)}@example.com`]) {
+      assertProblem(await http(base, 'POST', '/user/login', { body: { email, password: 'operator-Secret-99x' } }), 400);
+      assert.throws(configWith(email), (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.includes('ADMIN_EMAIL')), email);
+    }
+    await fc.assert(
+      fc.asyncProperty(fc.emailAddress({ size: 'small' }), async (email) => {
+        fc.pre(email.length <= 254);
+        configWith(email)();
+        assert.notEqual((await http(base, 'POST', '/user/login', { body: { email, password: 'operator-Secret-99x' } })).status, 400, email);
+      }),
+      { numRuns: 20 },
+    );
+  });
 
   it('when a customer registered that address first, then promoting it at start-up leaves them no session and no password: no admin token from their refresh token', async () => {
     const email = uniqueEmail('Boss');
