@@ -228,9 +228,10 @@ describe('when any list endpoint is asked for a page', () => {
 // back (one is skipped), and an order placed meanwhile shifts the caller's newest-first list on (one comes twice).
 // The pagination tests walked lists that stood still.
 describe('when the list changes while a client walks its pages', () => {
-  it('then every product there all along (and not archived) appears exactly once, none twice, whatever is added or archived between pages', async () => {
+  it('then every product there all along (and not archived) appears exactly once, none twice, whatever is added, archived or edited (renamed, repriced, restocked) between pages', async () => {
+    const changeKinds = ['add', 'archive-seen', 'archive-unseen', 'edit-seen', 'edit-unseen', 'none'] as const;
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.array(fc.constantFrom('add', 'archive-seen', 'archive-unseen', 'none'), { minLength: 12, maxLength: 12 }), async (limit, changes) => {
+      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.array(fc.constantFrom(...changeKinds), { minLength: 12, maxLength: 12 }), async (limit, changes) => {
         const category = `walk-${randomUUID()}`;
         const initial: string[] = [];
         for (let i = 0; i < 9; i++) initial.push((await product({ category })).id);
@@ -250,9 +251,18 @@ describe('when the list changes while a client walks its pages', () => {
             assert.equal((await http(gw, 'DELETE', `/product/${id}`, { token: admin })).status, 204);
             archived.add(id);
           };
+          // An edit changes every column a list could be sorted by but the id (name, price, stock, updated_at, version):
+          // a list keyed by any of them moves the product past the cursor (twice) or behind it (missed).
+          const edit = async (id: string | undefined) => {
+            if (id === undefined) return;
+            assert.equal((await http(gw, 'PATCH', `/product/${id}`, { token: admin, body: { name: `Edited ${randomUUID()}`, priceCents: 1 + step } })).status, 200);
+            assert.equal((await http(gw, 'POST', `/product/${id}/stock`, { token: admin, body: { delta: 1 } })).status, 200);
+          };
           if (change === 'add') await product({ category });
           if (change === 'archive-seen') await archive(seen.find((id) => !archived.has(id)));
           if (change === 'archive-unseen') await archive(initial.find((id) => !seen.includes(id) && !archived.has(id)));
+          if (change === 'edit-seen') await edit(seen.find((id) => !archived.has(id)));
+          if (change === 'edit-unseen') await edit(initial.find((id) => !seen.includes(id) && !archived.has(id)));
           assert.ok(step <= 100, `still walking after ${step} pages: a cursor that does not move on`);
         } while (cursor);
         assert.equal(new Set(seen).size, seen.length, `an item came twice: ${seen.join(' ')}`);
