@@ -3,10 +3,12 @@
 
 /**
  * GET /product's limits (the service counts characters; these count UTF-16 units, as the search box's maxLength
- * does, so a text within them is within the service's too).
+ * does, so a text within them is within the service's too). A category holds up to 64 characters, but the Category
+ * list gives it in NFKC, up to 18 characters (and UTF-16 units) for one (U+FDFA), as the filter takes it: cut at 64
+ * units, a listed category of 40 emoji or with ㌀ in it was sent cut and found nothing.
  */
 export const MAX_SEARCH = 200;
-export const MAX_CATEGORY = 64;
+export const MAX_CATEGORY = 64 * 18;
 
 /** Half of a character written with two UTF-16 units (an emoji), with no other half beside it. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;

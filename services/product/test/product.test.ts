@@ -855,6 +855,23 @@ describe('GET /product/categories', () => {
     }
   });
 
+  it('when a category is longer in NFKC than 64 characters (ﷺ is 18, ㌀ 4, … 3), then GET /product takes it as listed and finds its products', async () => {
+    // The filter took 64 characters: a category of 64 a product may hold, listed in its NFKC form, was refused (400).
+    const tag = uniqueCode('WIDE');
+    const stored = [`${tag} ${'ﷺ'.repeat(64 - tag.length - 1)}`, `${tag}${'㌀…'.repeat((64 - tag.length) / 2)}`.slice(0, 64)];
+    const ids = [];
+    for (const category of stored) ids.push((await createProduct(stack, { category })).id);
+    const listed = (await allCategories(100)).filter((c) => c.startsWith(tag));
+    assert.deepEqual([...listed].sort(), stored.map((c) => c.normalize('NFKC')).sort());
+    for (const [i, category] of stored.entries()) {
+      for (const spelling of [category, category.normalize('NFKC')]) {
+        const res = await http<ProductPage>(base, 'GET', `/product?category=${encodeURIComponent(spelling)}`);
+        assert.equal(res.status, 200, res.text);
+        assert.deepEqual(res.body.items.map((p) => p.id), [ids[i]], `${spelling.length} characters`);
+      }
+    }
+  });
+
   it('when the cursor is not one it returned (not base64url JSON, a number key, text PostgreSQL cannot store), or the limit is out of range, then 400', async () => {
     assertProblem(await http(base, 'GET', '/product/categories?cursor=zzz'), 400, 'validation-failed');
     // A NUL reached the query: PostgreSQL's 22021 made it a 500 and an error line, at any client's will.

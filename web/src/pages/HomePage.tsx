@@ -20,9 +20,9 @@ function useDebounced<T>(value: T, ms: number): T {
 
 export function HomePage() {
   const [params, setParams] = useSearchParams();
-  // The shop's limits (GET /product: q up to 200 characters, a category up to 64) and what it refuses (a NUL): an
-  // address past them is cut to them, not sent to be refused (a 400 would read as an outage whose Try again never
-  // works).
+  // The shop's limits (GET /product: q up to 200 characters, a category up to 1,152, as NFKC lists one of 64) and
+  // what it refuses (a NUL): an address past them is cut to them, not sent to be refused (a 400 would read as an
+  // outage whose Try again never works).
   const urlQ = catalogText(params.get('q') ?? '', MAX_SEARCH);
   const [text, setText] = useState(urlQ);
   const category = catalogCategory(params.get('category') ?? '');

@@ -44,8 +44,12 @@ const CATEGORY_MAX_LENGTH = 64;
  */
 export const CATEGORY_KEY_MAX_BYTES = CATEGORY_MAX_LENGTH * 33;
 const Category = VisibleText(CATEGORY_MAX_LENGTH, { allOf: [{ pattern: `^(?:(?!\\s)[\\s\\S]*(?<!\\s)|(?:(?!${VISIBLE_TEXT_PATTERN})[\\s\\S])*)$`, 'x-pattern-message': 'must not start or end with white space' }] });
-/** The `category` filter: any category a product may hold, one written before the edge rule (a migration-free change) too. */
-export const CategoryFilter = VisibleText(CATEGORY_MAX_LENGTH);
+/**
+ * The `category` filter: any category a product may hold, one written before the edge rule (a migration-free change)
+ * too, and each as GET /product/categories lists it, in NFKC, up to 18 characters for one (U+FDFA): the filter took 64,
+ * so a listed category that NFKC made longer (㌀ is 4, … 3) was refused.
+ */
+export const CategoryFilter = VisibleText(CATEGORY_MAX_LENGTH * 18);
 // A path on the shop's own origin only (not `//host`, nor `/\\host`, which a browser reads as `//host`: no
 // backslash anywhere): the storefront's CSP allows images from itself alone. No space and no control character
 // (C0, DEL, C1) either: the column's CHECK (migration 004) refuses [:space:], whose members depend on the
