@@ -2425,6 +2425,41 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a SKU and a category of 64 characters in one word, and an email of 125, wrap in the admin products and users tables at 1280 px: every column stays on screen', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await newShopper();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    // The longest the services take: a SKU and a category of 64 characters, an email's local part of 64 (one word each).
+    const sku = `SKU-${'X'.repeat(60)}`;
+    const category = 'C'.repeat(64);
+    const email = `${'x'.repeat(64)}@${'y'.repeat(55)}.test`;
+    await page.route(/\/product\?limit=50/, async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { items: (Product & { category: string | null })[] };
+      Object.assign(body.items[0]!, { sku, category });
+      await route.fulfill({ response: res, json: body });
+    });
+    await page.route(/\/user\/users\?/, async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { items: { email: string }[] };
+      body.items[0]!.email = email;
+      await route.fulfill({ response: res, json: body });
+    });
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    // The cells kept these on one line: the products table was 1,832 px wide in its 1,126 px box, Edit off screen.
+    for (const [path, text] of [['/admin', sku], ['/admin/users', email]] as const) {
+      await page.goto(path);
+      const row = page.getByRole('row').filter({ hasText: text });
+      await row.waitFor();
+      const { table, box } = await page.evaluate(() => ({ table: document.querySelector('table')!.scrollWidth, box: document.querySelector('.table-wrap')!.clientWidth }));
+      assert.ok(table <= box, `${path}: the table is ${table}px wide in a ${box}px box`);
+      const link = await row.getByRole('link').boundingBox();
+      assert.ok(link && link.x + link.width <= 1280, `${path}: the row's link is at ${link?.x}px`);
+    }
+    await screenshot(page, 'admin-long-email');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('at 200% text on a 390 px phone, the cart and checkout keep a button and a price whole (no word broken letter by letter)', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ name: 'Big-text lamp', priceCents: 12_999 });
     const context = await browser.newContext({ baseURL: base, viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, bypassCSP: true });

@@ -610,10 +610,10 @@ function Products() {
               {items.map((p) => (
                 <tr key={p.id}>
                   <th scope="row">{p.name}</th>
-                  <td>{p.sku}</td>
+                  <td className="text">{p.sku}</td>
                   <td>{formatMoney(p.priceCents, p.currency)}</td>
                   <td>{p.stock.toLocaleString('en')}</td>
-                  <td>{p.category ?? '—'}</td>
+                  <td className="text">{p.category ?? '—'}</td>
                   <td>
                     <Link to={`/admin/products/${p.id}`} aria-label={alike.has(heard(p.name)) ? `Edit ${p.name}, SKU ${p.sku}` : `Edit ${p.name}`}>
                       Edit
@@ -1115,7 +1115,7 @@ function Users() {
       <h2 id="users-h">Users</h2>
       {users.isPending ? (
         <Loading />
-      ) : users.isError && !users.data ? (
+            ) : users.isError && !users.data ? (
         <ErrorState message={failureText(users.error)} retry={() => void users.refetch()} />
       ) : (
         <PagedTable label="Users table" list={users} shown={items.length} section="users-h">
@@ -1124,7 +1124,7 @@ function Users() {
             {items.map((u) => (
               <tr key={u.id}>
                 <th scope="row">{u.name}</th>
-                <td>{u.email}</td>
+                <td className="text">{u.email}</td>
                 <td>{u.role}</td>
                 <td>{new Date(u.createdAt).toLocaleDateString()}</td>
                 <td>
