@@ -2460,6 +2460,28 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test("admin Users page open when the account is demoted: the list read again is refused (403) and goes from the page, the refusal said in words; it stayed on show, every customer's name and email with it", { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await newShopper();
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    await page.goto('/admin/users');
+    await page.getByRole('cell', { name: stack.admin.email, exact: true }).waitFor();
+    // Demoted meanwhile: the user service reads the account on each read of the list and refuses it (docs/api.md,
+    // GET /user/users), as its use case words it.
+    const forbidden = { type: 'https://ecommerce.local/problems/forbidden', title: 'Forbidden', status: 403, detail: 'This account is no longer an admin' };
+    await page.route(/\/user\/users\?/, (route) => route.fulfill({ status: 403, contentType: 'application/problem+json', body: JSON.stringify(forbidden) }));
+    await page.getByRole('link', { name: 'All orders' }).click();
+    // A list read is fresh for 10 s (the app's staleTime): the next visit after that reads it again.
+    await page.waitForTimeout(10_500);
+    const refused = page.waitForResponse((r) => r.url().includes('/user/users') && r.status() === 403);
+    await page.getByRole('link', { name: 'Users', exact: true }).click();
+    await refused;
+    await page.getByRole('alert').filter({ hasText: 'This account is no longer an admin' }).waitFor({ timeout: 5000 });
+    assert.equal(await page.getByRole('cell', { name: stack.admin.email, exact: true }).count(), 0, 'the list read before the demotion is still shown');
+    assert.equal(await page.getByRole('button', { name: 'Try again' }).count(), 0, 'a refusal is no outage to try again');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('at 200% text on a 390 px phone, the cart and checkout keep a button and a price whole (no word broken letter by letter)', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ name: 'Big-text lamp', priceCents: 12_999 });
     const context = await browser.newContext({ baseURL: base, viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, bypassCSP: true });

@@ -1110,12 +1110,18 @@ function Users() {
     getNextPageParam: (last) => last.nextCursor,
   });
   const items = users.data?.pages.flatMap((p) => p.items) ?? [];
+  // The user service reads the caller's account on each read of this list (docs/api.md): a 403 says this account is
+  // no admin any more (demoted while the page was open). What was read before goes from the page with the right to
+  // see it: the list kept from the last read showed every customer's name and email on, unsaid.
+  const refusal = users.error instanceof ApiError && users.error.status === 403 ? users.error : null;
   return (
     <section aria-labelledby="users-h">
       <h2 id="users-h">Users</h2>
       {users.isPending ? (
         <Loading />
-            ) : users.isError && !users.data ? (
+      ) : refusal ? (
+        <ErrorState message={failureText(refusal)} />
+      ) : users.isError && !users.data ? (
         <ErrorState message={failureText(users.error)} retry={() => void users.refetch()} />
       ) : (
         <PagedTable label="Users table" list={users} shown={items.length} section="users-h">
