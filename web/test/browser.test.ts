@@ -2482,6 +2482,75 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a product name, description and category and a customer name written as HTML, script, SVG or a javascript: URL are shown as text on every page (shop, product, cart, checkout, order, orders, admin pages, the tab title): no script runs, nothing the CSP has to refuse', { timeout: STEP_MS }, async () => {
+    const tag = `Zxq${Date.now().toString(36)}`;
+    const markup = (mark: string) => `<img src=x onerror="window.__xss='${mark}'"><script>window.__xss='${mark}s'</script><svg onload="window.__xss='${mark}v'"></svg>`;
+    const name = `${tag} <img src=x onerror="window.__xss='n'"> "><svg/onload=window.__xss='q'>`;
+    const description = `${markup('d')} <a href="javascript:window.__xss='a'">click</a> {{constructor.constructor('window.__xss=1')()}}`;
+    const category = `<b onmouseover="window.__xss='c'">${tag}</b>`;
+    const sku = `XSS-${tag}`.toUpperCase();
+    const created = await api<Product>('POST', '/product', { sku, name, description, category, priceCents: 1250, stock: 10 });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const product = created.body;
+    const email = uniqueEmail('xss');
+    const customer = `<img src=x onerror="window.__xss='u'">${tag}`;
+    assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: customer }, '')).status, 201);
+
+    const { context, page, errors } = await newShopper();
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => void (dialogs.push(d.message()), d.dismiss()));
+    await context.addInitScript(() => {
+      const seen: string[] = [];
+      Object.assign(window, { cspViolations: seen });
+      document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
+    const inert = async (what: string, text: string) => {
+      await page.getByText(text, { exact: false }).first().waitFor();
+      await page.waitForLoadState('networkidle');
+      const seen = await page.evaluate(() => ({ xss: (window as { __xss?: unknown }).__xss ?? null, csp: (window as unknown as { cspViolations: string[] }).cspViolations }));
+      assert.deepEqual(seen, { xss: null, csp: [] }, what);
+      assert.deepEqual(dialogs, [], what);
+      assert.equal(await page.locator('main img[src="x"], main script, main svg[onload], main a[href^="javascript:"], main b[onmouseover]').count(), 0, `${what}: markup from the data became elements`);
+    };
+    await page.goto(`/?q=${tag}`);
+    await inert('shop', name);
+    await page.goto(`/products/${product.id}`);
+    await inert('product page', name);
+    assert.equal(await page.locator('main .description').textContent(), description, 'the description is its text, not markup');
+    assert.equal(await page.title(), `${name}: Northwind Supply`, 'the tab title holds the name as text');
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.goto('/cart');
+    await inert('cart', name);
+    await page.goto(`/signin?next=/checkout`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('correct-horse-9');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    await inert('order page', name);
+    await page.goto('/orders');
+    await inert('orders', name);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    await page.goto(`/admin/products/${product.id}`);
+    await page.getByLabel('Description').waitFor();
+    assert.equal(await page.getByLabel('Description').inputValue(), description);
+    await inert('admin edit page', 'View in the shop');
+    await page.goto(`/admin/orders?userId=${(await api<{ id: string }>('GET', '/user/me', undefined, await login(email, 'correct-horse-9'))).body.id}`);
+    await inert('admin orders', 'confirmed');
+    await page.goto('/admin/users');
+    await page.getByRole('region', { name: 'Users table' }).waitFor();
+    await page.waitForLoadState('networkidle');
+    while ((await page.getByRole('rowheader', { name: customer }).count()) === 0) {
+      assert.ok(await page.getByRole('button', { name: 'Load more' }).count(), 'the customer is in no page of the users table');
+      await page.getByRole('button', { name: 'Load more' }).click();
+      await page.waitForLoadState('networkidle');
+    }
+    await inert('admin users', customer);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('at 200% text on a 390 px phone, the cart and checkout keep a button and a price whole (no word broken letter by letter)', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ name: 'Big-text lamp', priceCents: 12_999 });
     const context = await browser.newContext({ baseURL: base, viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, bypassCSP: true });
