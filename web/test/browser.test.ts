@@ -492,6 +492,73 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     }
   });
 
+  test('a page of another origin (another port of this host, the same site; or another site) cannot sign the shopper out, renew their session, sign them in as someone else, read their account or frame the shop (CSRF, clickjacking)', { timeout: STEP_MS }, async () => {
+    const { context, page, errors, email } = await signedInShopper('csrf');
+    const shopperId = (await api<{ id: string }>('GET', '/user/me', undefined, await login(email, 'correct-horse-9'))).body.id;
+    // Login CSRF: the other origin's own account, whose password holds the `=` a text/plain form puts between a field's
+    // name and value, so that its body is the JSON of a valid sign-in.
+    const theirs = { email: uniqueEmail('csrf-theirs'), password: 'attacker=horse-9' };
+    assert.equal((await api('POST', '/user/register', { ...theirs, name: 'Mallory' }, '')).status, 201);
+    const [namePart, valuePart] = JSON.stringify({ ...theirs, refreshTokenIn: 'cookie' }).split('=') as [string, string];
+    // What a page can send without a CORS preflight: forms (text/plain, shaped as JSON), no-cors fetches, beacons;
+    // and what needs one: a JSON fetch with the cookie, a read of /user/me. The shop grants no CORS at all.
+    const attack = `<!doctype html><body>
+      ${['/user/logout', '/user/token/refresh'].map((path, i) => `<form id="f${i}" method="POST" action="${base}${path}" enctype="text/plain" target="t${i}"><input name='{"a":"' value='"}'></form><iframe name="t${i}"></iframe>`).join('')}
+      <form id="f2" method="POST" action="${base}/user/login" enctype="text/plain" target="t2"><input name='${namePart}' value='${valuePart}'></form><iframe name="t2"></iframe>
+      <iframe id="framed" src="${base}/orders"></iframe>
+      <script src="/attack.js"></script>`;
+    const script = `(async () => {
+      const results = {};
+      const tries = {
+        noCorsRefresh: ['/user/token/refresh', { method: 'POST', mode: 'no-cors', credentials: 'include', body: '{}' }],
+        noCorsLogout: ['/user/logout', { method: 'POST', mode: 'no-cors', credentials: 'include', body: '{}' }],
+        jsonRefresh: ['/user/token/refresh', { method: 'POST', credentials: 'include', headers: { 'content-type': 'application/json' }, body: '{}' }],
+        readMe: ['/user/me', { credentials: 'include' }],
+      };
+      for (const [key, [path, init]] of Object.entries(tries)) {
+        try { const r = await fetch(${JSON.stringify(base)} + path, init); results[key] = r.type + ' ' + r.status; } catch (e) { results[key] = 'refused'; }
+      }
+      try { navigator.sendBeacon(${JSON.stringify(base)} + '/user/logout', new Blob(['{}'], { type: 'application/json' })); } catch {}
+      for (const id of ['f0', 'f1', 'f2']) document.getElementById(id).submit();
+      window.results = results;
+    })();`;
+    const attacker = createServer((request, response) => {
+      response.setHeader('content-type', request.url === '/attack.js' ? 'text/javascript' : 'text/html');
+      response.end(request.url === '/attack.js' ? script : attack);
+    });
+    const answers: string[] = [];
+    context.on('response', (r) => {
+      if (r.request().frame().page() !== page && r.url().startsWith(`${base}/user/`)) answers.push(`${r.request().method()} ${new URL(r.url()).pathname} ${r.status()}${r.headers()['set-cookie'] ? ' set-cookie' : ''}`);
+    });
+    try {
+      for (const host of ['127.0.0.1', '127.0.0.2']) {
+        await new Promise<void>((resolve) => attacker.listen(0, host, resolve));
+        const other = await context.newPage();
+        await other.goto(`http://${host}:${(attacker.address() as { port: number }).port}/`);
+        const results = await (await other.waitForFunction(() => (window as unknown as { results?: unknown }).results)).jsonValue();
+        // Each form's answer is in its frame (or refused to be one): wait for the three.
+        await other.waitForFunction(() => [...document.querySelectorAll('iframe[name]')].every((f) => { try { return (f as HTMLIFrameElement).contentDocument?.URL !== 'about:blank'; } catch { return true; } }));
+        await other.waitForTimeout(500);
+        assert.deepEqual(results, { noCorsRefresh: 'refused', noCorsLogout: 'refused', jsonRefresh: 'refused', readMe: 'refused' }, host);
+        assert.deepEqual(other.frames().filter((f) => f.url().startsWith(base)).map((f) => f.url()), [], `${host}: the shop shows in a frame of another origin`);
+        // The three forms reached the user service (no-cors fetches and the beacon did not), and were refused before it
+        // looked at a cookie (415: not application/json), setting none.
+        assert.deepEqual(answers.sort(), ['POST /user/login 415', 'POST /user/logout 415', 'POST /user/token/refresh 415'], host);
+        answers.length = 0;
+        await other.close();
+        await new Promise((resolve) => attacker.close(resolve));
+        // The shopper's own session is as it was: a reload renews it, as the shopper, not as the other origin's account.
+        await page.reload();
+        await page.getByRole('button', { name: 'Sign out' }).waitFor();
+        assert.equal(await page.evaluate(() => sessionStorage.getItem('ecommerce.tab-user')), shopperId, `${host}: signed in as another account by another origin's form`);
+      }
+      assert.deepEqual(errors, []);
+    } finally {
+      attacker.close();
+      await context.close();
+    }
+  });
+
   test("the API reference pages (/user/docs, /product/docs, /order/docs) list their operations with no console error or failed request, also on the dev ingress's plain-http host name", { timeout: STEP_MS }, async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
