@@ -1954,6 +1954,50 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test("a signed-in page kept in the browser's back/forward cache (left for another site) and signed out in another tab meanwhile comes back signed out on Back: none of the customer's orders, no Sign out", { timeout: STEP_MS }, async () => {
+    // Playwright turns the back/forward cache off (--disable-back-forward-cache); a shopper's Chromium has it on, and a
+    // page restored from it runs no script anew: what it showed comes back as it was unless the app follows what happened.
+    const withCache = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, ignoreDefaultArgs: ['--disable-back-forward-cache'] });
+    const elsewhere = createServer((_request, response) => {
+      response.setHeader('content-type', 'text/html');
+      response.end('<!doctype html><title>elsewhere</title><p>elsewhere</p>');
+    });
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.2', resolve));
+    try {
+      const email = uniqueEmail('bfcache');
+      assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Ada Shopper' }, '')).status, 201);
+      const token = await login(email, 'correct-horse-9');
+      const product = await newProduct({ name: 'Cached teapot' });
+      const order = await api<Order>('POST', '/order', { items: [{ productId: product.id, quantity: 1 }] }, token, { 'idempotency-key': randomUUID() });
+      assert.equal(order.status, 201, JSON.stringify(order.body));
+      const context = await withCache.newContext({ baseURL: base });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.addInitScript(() => addEventListener('pageshow', (e) => Object.assign(window, { restored: e.persisted })));
+      await signInAs(page, email, 'correct-horse-9');
+      await page.goto('/orders');
+      await page.getByText(/× Cached teapot/).waitFor();
+      await page.goto(`http://127.0.0.2:${(elsewhere.address() as { port: number }).port}/`);
+      const other = await context.newPage();
+      await other.goto('/');
+      await other.getByRole('button', { name: 'Sign out' }).click();
+      await other.getByRole('link', { name: 'Sign in' }).waitFor();
+      // A restored page fires no load event: wait for the commit, then for the page's own state.
+      await page.goBack({ waitUntil: 'commit' });
+      await page.waitForFunction(() => 'restored' in window);
+      assert.equal(await page.evaluate(() => (window as unknown as { restored: boolean }).restored), true, 'not restored from the back/forward cache: this test shows nothing');
+      await page.getByRole('link', { name: 'Sign in' }).waitFor({ timeout: 5000 });
+      assert.equal(await page.getByText(/× Cached teapot/).count(), 0, "the customer's orders are still shown after the sign-out");
+      assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0);
+      assert.deepEqual(errors, []);
+      await context.close();
+    } finally {
+      await withCache.close();
+      await new Promise((resolve) => elsewhere.close(resolve));
+    }
+  });
+
   test("signing out forgets the admin's drafts (New product, an unsaved edit) in this tab and in the other tabs: signed in again, the forms are empty; a shared computer's next user finds nothing in the tab's storage", { timeout: STEP_MS }, async () => {
     const product = await newProduct({ name: 'Private vase', stock: 3 });
     const { context, page, errors } = await adminAtProducts();
