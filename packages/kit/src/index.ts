@@ -13,7 +13,7 @@ export { metricsExposition, type Exposition } from './metrics-exposition.js';
 export * from './db.js';
 export * from './db-errors.js';
 export * from './auth.js';
-export { SERVER_LIMITS, closeSilentConnections, createServer, type App, type ServerOptions } from './server.js';
+export { MAX_PIPELINED_REQUESTS, SERVER_LIMITS, closeSilentConnections, createServer, type App, type ServerOptions } from './server.js';
 export { BODY_LIMIT, NO_BODY_LIMIT, SMALL_BODY_LIMIT, bodyLimitFor, maxJsonBytes } from './body-limit.js';
 export * from './proxy-trust.js';
 export * from './service-client.js';

@@ -75,6 +75,12 @@ export const SERVER_LIMITS = {
 };
 
 /**
+ * Requests read on one connection while the one before them is still being answered (HTTP/1.1 pipelining), at most;
+ * see createServer. No browser pipelines, and a client that does sends a few.
+ */
+export const MAX_PIPELINED_REQUESTS = 32;
+
+/**
  * Node's header timeout starts at a request's first byte, so a connection that never sends one would stay open
  * for good (a thousand of them held a process's descriptors for minutes): one that has sent nothing
  * within headersTimeoutMs is closed.
@@ -149,6 +155,16 @@ function framedAsHttp10Chunked(req: IncomingMessage): boolean {
   return req.httpVersionMajor === 1 && req.httpVersionMinor === 0 && req.headers['transfer-encoding'] !== undefined;
 }
 
+/**
+ * Node's own pause of a connection flooded with pipelined requests (its http server does this when their answers pile
+ * up unread): the flag tells its parser to stop after the bytes in hand and keeps its body reads from resuming the
+ * socket. socket.pause() alone stops nothing: the parser reads the socket's handle directly.
+ */
+function stopReading(socket: Socket): void {
+  (socket as Socket & { _paused?: boolean })._paused = true;
+  socket.pause();
+}
+
 /** A Fastify server with the kit's plugins registered, in the order their hooks must run; routes are the caller's. */
 export async function createServer(opts: ServerOptions): Promise<App> {
   const limits = { ...SERVER_LIMITS, ...opts.limits };
@@ -207,24 +223,55 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   // the one before it on its connection is answered, and is not run if that answer closed the connection (RFC 9112
   // 9.6: no further request is processed there). One whose connection must close is marked so before any handler.
   const closing = new WeakSet<object>();
-  const answering = new WeakMap<object, ServerResponse>();
+  // Per connection: the answer being written, and the requests read behind it, in order. They wait in this queue, one
+  // 'close' listener at a time: each used to wait on the answer in front of all of them, so 10,000 pipelined behind a
+  // slow one put 10,000 listeners on it and ran together once it was answered. Nothing was written for them meanwhile,
+  // so Node never stopped reading (it does when answers pile up unread): one connection held every request its client
+  // sent, about 2 KB each. Past MAX_PIPELINED_REQUESTS the connection is read no more, those waiting are answered,
+  // the last with Connection: close, and the rest are never run (RFC 9112 9.3.2: the client sends them again).
+  const lines = new WeakMap<object, { answering: ServerResponse; waiting: [IncomingMessage, ServerResponse][]; full: boolean }>();
   const handlers = app.server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   app.server.removeAllListeners('request');
-  const serve = (req: IncomingMessage, res: ServerResponse) => {
+  const serve = (req: IncomingMessage, res: ServerResponse): boolean => {
     const socket = req.socket;
-    if (closing.has(socket) || socket.destroyed || socket.writableEnded) return;
-    answering.set(socket, res);
+    if (closing.has(socket) || socket.destroyed || socket.writableEnded) return false;
+    const line = lines.get(socket);
+    if (line) line.answering = res;
+    else lines.set(socket, { answering: res, waiting: [], full: false });
     if (asksUpgrade(req) || framedAsHttp10Chunked(req)) {
       res.shouldKeepAlive = false;
       closing.add(socket);
     }
     for (const handler of handlers) handler.call(app.server, req, res);
+    return true;
   };
+  // 'close' comes after Node's own 'finish' listener, which ends the connection when that answer said close.
+  const serveNextWhenAnswered = (line: { answering: ServerResponse; waiting: [IncomingMessage, ServerResponse][] }) =>
+    line.answering.once('close', () => {
+      const next = line.waiting.shift();
+      if (!next) return;
+      if (!serve(...next)) line.waiting.length = 0;
+      else if (line.waiting.length > 0) serveNextWhenAnswered(line);
+    });
   app.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const previous = answering.get(req.socket);
-    // 'close' comes after Node's own 'finish' listener, which ends the connection when that answer said close.
-    if (previous && !previous.writableFinished) previous.once('close', () => serve(req, res));
-    else serve(req, res);
+    const line = lines.get(req.socket);
+    if (line?.full) {
+      stopReading(req.socket);
+      return;
+    }
+    if (!line || (line.waiting.length === 0 && line.answering.writableFinished)) {
+      serve(req, res);
+      return;
+    }
+    if (line.waiting.length >= MAX_PIPELINED_REQUESTS) {
+      stopReading(req.socket);
+      line.full = true;
+      line.waiting.at(-1)![1].shouldKeepAlive = false;
+      app.log.warn({ waiting: line.waiting.length }, 'too many requests pipelined on one connection: it closes after those waiting are answered');
+      return;
+    }
+    line.waiting.push([req, res]);
+    if (line.waiting.length === 1) serveNextWhenAnswered(line);
   });
 
   await app.register(problemErrors);

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Pool } from 'undici';
-import { Metrics, NO_BODY_LIMIT, NotFound, PreconditionFailed, ProblemError, SERVER_LIMITS, ServiceUnavailable, TooManyRequests, Type, UUID_PATTERN, bodyLimitFor, containsUnstorableText, createServer, isUnavailableError, jsonTextFault, maxJsonBytes, repeatedMemberPointer, startupWaitReason } from '../src/index.js';
+import { MAX_PIPELINED_REQUESTS, Metrics, NO_BODY_LIMIT, NotFound, PreconditionFailed, ProblemError, SERVER_LIMITS, ServiceUnavailable, TooManyRequests, Type, UUID_PATTERN, bodyLimitFor, containsUnstorableText, createServer, isUnavailableError, jsonTextFault, maxJsonBytes, repeatedMemberPointer, startupWaitReason } from '../src/index.js';
 import { assertErrorAt, assertMethodNotAllowed, assertProblem, http, listenOnLoopback, rawExchange, rawExchangeInParts } from '@ecommerce/test-support';
 
 async function server(logLevel = 'silent', lines?: string[]) {
@@ -1308,6 +1308,93 @@ describe('errors and logs', () => {
     } finally {
       await pool.close();
       await app.close();
+    }
+  });
+});
+
+describe('requests pipelined on one connection', () => {
+  /** A server whose /t/slow waits for `release`, and every request Node reads counted in `read`. */
+  async function pipelineServer() {
+    const app = await server();
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let slowAnswer: import('node:http').ServerResponse | undefined;
+    app.get('/t/slow', async (_request, reply) => {
+      slowAnswer = reply.raw;
+      await released;
+      return {};
+    });
+    const started: number[] = [];
+    let running = 0;
+    let mostAtOnce = 0;
+    app.get('/t/step/:n', async (request) => {
+      started.push(Number((request.params as { n: string }).n));
+      mostAtOnce = Math.max(mostAtOnce, ++running);
+      await new Promise((r) => setTimeout(r, 2));
+      running--;
+      return {};
+    });
+    const counts = { read: 0 };
+    app.server.prependListener('request', () => counts.read++);
+    const port = Number(new URL(await listenOnLoopback(app)).port);
+    return { app, port, release, counts, started, slowAnswer: () => slowAnswer, mostAtOnce: () => mostAtOnce };
+  }
+
+  const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: t\r\n\r\n`;
+  const statusesIn = (text: string) => [...text.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+
+  it('when requests are pipelined behind one still being answered, then each runs after the answer before it, in order, one at a time; no listener piles up on that answer', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    const s = await pipelineServer();
+    try {
+      const n = 20;
+      const exchange = rawExchangeInParts(s.port);
+      await exchange.write(get('/t/slow') + Array.from({ length: n }, (_, i) => get(`/t/step/${i + 1}`)).join('') + `GET /t/step/${n + 1} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
+      for (let waited = 0; s.counts.read < n + 2 && waited < 2000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(s.counts.read, n + 2, 'every request was read');
+      assert.deepEqual(s.started, [], 'none ran before the answer in front of it');
+      const listeners = s.slowAnswer()!.listenerCount('close');
+      assert.ok(listeners <= 4, `${listeners} 'close' listeners on the answer the others wait for`);
+      s.release();
+      const text = await exchange.ended;
+      assert.deepEqual(statusesIn(text), Array<number>(n + 2).fill(200));
+      assert.deepEqual(s.started, Array.from({ length: n + 1 }, (_, i) => i + 1), 'in the order sent');
+      assert.equal(s.mostAtOnce(), 1, 'one at a time');
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message), []);
+    } finally {
+      process.off('warning', onWarning);
+      s.release();
+      await s.app.close();
+    }
+  });
+
+  it(`when a client pipelines thousands of requests behind one still being answered, then the server stops reading at ${MAX_PIPELINED_REQUESTS} waiting: those are answered in order, the connection closes after them, the rest never run; other clients are served meanwhile`, async () => {
+    const s = await pipelineServer();
+    try {
+      const exchange = rawExchangeInParts(s.port);
+      await exchange.write(get('/t/slow'));
+      // 3,000 requests in 30 packets: each read of the server's is one of them.
+      for (let part = 0; part < 30; part++) {
+        await exchange.write(Array.from({ length: 100 }, (_, i) => get(`/t/step/${part * 100 + i + 1}`)).join(''));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      // Read at most: the slow one, the packet that went past the cap (its requests were parsed together).
+      assert.ok(s.counts.read <= 1 + MAX_PIPELINED_REQUESTS + 100, `${s.counts.read} requests read on one connection while its first is answered`);
+      assert.deepEqual(s.started, []);
+      const other = await http(`http://127.0.0.1:${s.port}`, 'GET', '/t/step/0');
+      assert.equal(other.status, 200, 'another connection is served');
+      s.release();
+      const text = await exchange.ended;
+      assert.deepEqual(statusesIn(text), Array<number>(1 + MAX_PIPELINED_REQUESTS).fill(200));
+      assert.match(text.split('HTTP/1.1 ').at(-1)!, /^200[^]*\r\nconnection: close\r\n/i, 'the last answer closes the connection');
+      assert.deepEqual(s.started, [0, ...Array.from({ length: MAX_PIPELINED_REQUESTS }, (_, i) => i + 1)], 'the waiting ones ran in order, no other');
+    } finally {
+      s.release();
+      await s.app.close();
     }
   });
 });
