@@ -4,6 +4,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { BODY_LIMIT } from './body-limit.js';
 import { loggedError } from './error-log.js';
+import { stdoutLogDestination } from './log-destination.js';
 import { MAX_HEADER_LINES } from './header-lines.js';
 import type { Metrics } from './metrics.js';
 import { noteRouteSegments } from './path-redaction.js';
@@ -72,6 +73,8 @@ export const SERVER_LIMITS = {
   keepAliveMs: 72_000,
   maxRequestsPerSocket: 10_000,
   drainIdleMs: 1_000,
+  /** Log text waiting for stdout's reader, at most (characters); past it lines are dropped (log-destination.ts). */
+  logBufferChars: 8 * 1024 * 1024,
 };
 
 /**
@@ -178,7 +181,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
       },
       // An error's type, code, words and stack; never the data it holds (a PostgreSQL error's row, a value it quoted).
       serializers: { err: loggedError },
-      ...(opts.logStream ? { stream: opts.logStream } : {}),
+      stream: opts.logStream ?? stdoutLogDestination(opts.metrics, limits.logBufferChars),
     },
     // One line per request is written by the request-log plugin instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import { METHODS, STATUS_CODES } from 'node:http';
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Pool } from 'undici';
@@ -1395,6 +1398,53 @@ describe('requests pipelined on one connection', () => {
     } finally {
       s.release();
       await s.app.close();
+    }
+  });
+});
+
+describe('a log reader that stalls', () => {
+  it('when stdout is not read while requests keep coming, then the lines waiting for it stay bounded (heap after 20,000 requests as after 2,000), the rest are dropped and counted, and logging goes on once it is read', async () => {
+    const child = fork(fileURLToPath(new URL('./fixtures/log-stall-server.js', import.meta.url)), [], {
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', LOG_BUFFER_CHARS: String(256 * 1024) },
+      execArgv: ['--expose-gc'],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    // Nobody reads the logs: the pipe fills, then the server's lines wait for it.
+    child.stdout!.pause();
+    try {
+      const [message] = (await once(child, 'message')) as [{ port: number }];
+      const base = `http://127.0.0.1:${message.port}`;
+      const pool = new Pool(base, { connections: 8 });
+      const drive = async (from: number, to: number) => {
+        for (let i = from; i < to; i += 100) {
+          await Promise.all(Array.from({ length: 100 }, async (_, j) => (await pool.request({ method: 'GET', path: `/t/x?n=${i + j}` })).body.dump()));
+        }
+      };
+      const heap = async () => ((await (await pool.request({ method: 'GET', path: '/t/heap' })).body.json()) as { heapUsed: number }).heapUsed;
+      await drive(0, 2_000);
+      const after2k = await heap();
+      await drive(2_000, 20_000);
+      const after20k = await heap();
+      const grownMb = (after20k - after2k) / 2 ** 20;
+      assert.ok(grownMb < 2.5, `the heap grew ${grownMb.toFixed(1)} MiB from 2,000 to 20,000 requests with stdout not read`);
+      const metrics = await (await pool.request({ method: 'GET', path: '/metrics' })).body.text();
+      const dropped = Number(/^log_lines_dropped_total\{[^}]*\} (\d+)/m.exec(metrics)?.[1]);
+      assert.ok(dropped > 10_000, `log_lines_dropped_total ${dropped}`);
+      // Read again: what waited comes out, then each new request's line.
+      let out = '';
+      let lastData = performance.now();
+      child.stdout!.setEncoding('utf8');
+      child.stdout!.on('data', (d: string) => ((out += d), (lastData = performance.now())));
+      child.stdout!.resume();
+      while (performance.now() - lastData < 300) await new Promise((r) => setTimeout(r, 50));
+      out = '';
+      await drive(20_000, 20_100);
+      const logged = () => out.split('\n').filter((line) => line.includes('/t/x')).length;
+      for (let waited = 0; logged() < 100 && waited < 5000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(logged(), 100, 'each request is logged once stdout is read again');
+      await pool.close();
+    } finally {
+      child.kill();
     }
   });
 });
