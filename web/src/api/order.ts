@@ -55,6 +55,13 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Not modified, no body: If-None-Match: * was sent and the resource exists (RFC 9110 13.1.2) */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
                 /** @description Not authenticated: the credentials are missing, refused or expired (an RFC 9457 problem) */
                 401: {
                     headers: {
@@ -338,6 +345,13 @@ export interface paths {
                             updatedAt: string;
                         };
                     };
+                };
+                /** @description Not modified, no body: If-None-Match: * was sent and the resource exists (RFC 9110 13.1.2) */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Not authenticated: the credentials are missing, refused or expired (an RFC 9457 problem) */
                 401: {

@@ -34,6 +34,13 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Not modified, no body: If-None-Match: * was sent and the resource exists (RFC 9110 13.1.2) */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {
@@ -246,6 +253,13 @@ export interface paths {
                             nextCursor: string | null;
                         };
                     };
+                };
+                /** @description Not modified, no body: If-None-Match: * was sent and the resource exists (RFC 9110 13.1.2) */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {

@@ -486,6 +486,13 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Not modified, no body: If-None-Match: * was sent and the resource exists (RFC 9110 13.1.2) */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
                 /** @description Not authenticated: the credentials are missing, refused or expired (an RFC 9457 problem) */
                 401: {
                     headers: {
@@ -595,6 +602,13 @@ export interface paths {
                             nextCursor: string | null;
                         };
                     };
+                };
+                /** @description Not modified, no body: If-None-Match: * was sent and the resource exists (RFC 9110 13.1.2) */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description Not authenticated: the credentials are missing, refused or expired (an RFC 9457 problem) */
                 401: {
@@ -715,6 +729,13 @@ export interface paths {
                             }[];
                         };
                     };
+                };
+                /** @description Not modified, no body: If-None-Match: * was sent and the resource exists (RFC 9110 13.1.2) */
+                304: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
                 };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {

@@ -43,6 +43,13 @@ function challengeOf(config: { challenge?: unknown } | undefined, security: unkn
   return undefined;
 }
 
+/**
+ * The 304 of a GET route that sends no ETag: the kit's preconditions answer `If-None-Match: *` so (RFC 9110 13.1.2;
+ * docs/api.md, conditional requests). A route that evaluates its own ETags documents its own 304.
+ */
+const NOT_MODIFIED_RESPONSE = Type.Null({ description: 'Not modified, no body: If-None-Match: * was sent and the resource exists (RFC 9110 13.1.2)' });
+const answersGet = (method: string | string[]) => (Array.isArray(method) ? method : [method]).includes('GET');
+
 /** The 401 of a route that takes credentials: the problem, and the challenge in `WWW-Authenticate`. */
 const unauthorizedResponse = (challenge: string) => ({
   description: 'Not authenticated: the credentials are missing, refused or expired (an RFC 9457 problem)',
@@ -74,11 +81,13 @@ export const openapiDocs = fp<OpenapiDocsOptions>(
   async (app, opts) => {
     await app.register(swagger, {
       // Every documented operation can also answer an RFC 9457 problem; say so once, here, for all of them.
-      // A route that takes credentials documents its 401 and the challenge that comes with it.
+      // A route that takes credentials documents its 401 and the challenge that comes with it, a GET its 304.
       transform: ({ schema, url, route }) => {
         if (!schema || schema.hide) return { schema, url };
-        const challenge = challengeOf(route.config as { challenge?: unknown } | undefined, schema.security);
+        const config = route.config as { challenge?: unknown; entityTags?: boolean } | undefined;
+        const challenge = challengeOf(config, schema.security);
         const response = {
+          ...(answersGet(route.method) && config?.entityTags !== true ? { 304: NOT_MODIFIED_RESPONSE } : {}),
           ...(schema.response as Record<string, unknown> | undefined),
           ...(challenge ? { 401: unauthorizedResponse(challenge) } : {}),
           '4XX': PROBLEM_RESPONSE,
