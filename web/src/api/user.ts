@@ -813,6 +813,12 @@ export interface paths {
             };
             requestBody: {
                 content: {
+                    "application/x-www-form-urlencoded": {
+                        grant_type: string;
+                        client_id?: string;
+                        client_secret?: string;
+                        scope?: string;
+                    };
                     "application/json": {
                         grant_type: string;
                         client_id?: string;

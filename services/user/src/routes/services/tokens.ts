@@ -48,6 +48,8 @@ export default async function tokenRoutes(app: App): Promise<void> {
         tags: ['keys'],
         // HTTP Basic, or the credentials in the body (no scheme).
         security: [{ clientBasic: [] }, {}],
+        // The form RFC 6749 4.4.2 asks for, or JSON (form-body.ts reads the form into the same object).
+        consumes: ['application/x-www-form-urlencoded', 'application/json'],
         body: Type.Object(
           {
             grant_type: Type.String({ minLength: 1, maxLength: 64 }),
