@@ -427,14 +427,24 @@ function judge(s: Sent, res: { status: number; headers: Headers; text: string })
     if (problem?.status !== status) wrong.push(`problem status ${problem?.status} on a ${status}`);
     if (!String(problem?.type).startsWith('https://ecommerce.local/problems/')) wrong.push(`problem type ${problem?.type}`);
   }
-  if (status === 401 && !res.headers.get('www-authenticate')) wrong.push('401 without WWW-Authenticate');
+  if (status === 401) {
+    // The challenge the operation documents for its 401 (the kit writes it into the document: `Bearer`, `Password`...).
+    const challenge = res.headers.get('www-authenticate') ?? '';
+    const said = /The challenge: `([^`\s,]+)/.exec(String((s.op.doc.responses['401']?.headers?.['WWW-Authenticate'] as { description?: string } | undefined)?.description ?? ''))?.[1];
+    if (!said) wrong.push(`a 401 where the document lists none (challenge ${challenge || 'none'})`);
+    else if (challenge.split(/[\s,]/)[0]?.toLowerCase() !== said.toLowerCase()) wrong.push(`401 challenge ${challenge || 'none'}, documented ${said}`);
+    else if (said === 'Bearer' && s.headers.authorization && !/error="invalid_token"/.test(challenge)) wrong.push(`401 to a refused token without error="invalid_token": ${challenge}`);
+  }
   if ((status === 429 || status === 503) && !/^\d+$/.test(res.headers.get('retry-after') ?? '')) wrong.push(`${status} without Retry-After`);
   if (status === 405 && !res.headers.get('allow')) wrong.push('405 without Allow');
-  if (s.op.path === '/product/{id}' && s.method === 'GET' && (status === 200 || status === 304)) {
-    const version = status === 200 ? (safeParse(res.text) as { version?: number }).version : undefined;
-    const etag = res.headers.get('etag');
-    if (!etag || (version !== undefined && etag !== `"${version}"`)) wrong.push(`ETag ${etag} for version ${version}`);
-  }
+  // The headers the document lists for this answer are sent; the validator a client may keep (ETag) is sent on a
+  // success only where the document says so, and it is the product's version (docs/api.md).
+  const listed = Object.keys(documented?.headers ?? {}).map((h) => h.toLowerCase());
+  for (const h of listed) if (!res.headers.get(h)) wrong.push(`${status} without its documented ${h}`);
+  const etag = res.headers.get('etag');
+  if (etag && status < 400 && !listed.includes('etag')) wrong.push(`${status} sends an ETag the document does not list`);
+  const version = status < 300 ? (safeParse(res.text) as { version?: unknown } | undefined)?.version : undefined;
+  if (s.op.service === 'product' && typeof version === 'number' && etag !== `"${version}"`) wrong.push(`ETag ${etag} for version ${version}`);
   // What the request was, by the documents: a request they refuse is refused (credentials are judged first).
   const secured = (s.op.doc.security ?? []).some((r) => Object.keys(r).length > 0) && !(s.op.doc.security ?? []).some((r) => Object.keys(r).length === 0);
   if (s.longPath && status === 404) {

@@ -119,6 +119,8 @@ export interface paths {
                 /** @description Default Response */
                 201: {
                     headers: {
+                        /** @description the product version as an entity tag, "<version>": send it back in If-Match (or If-None-Match) */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -342,6 +344,8 @@ export interface paths {
                 /** @description Default Response */
                 200: {
                     headers: {
+                        /** @description the product version as an entity tag, "<version>": send it back in If-Match (or If-None-Match) */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -372,6 +376,8 @@ export interface paths {
                 /** @description Not modified: If-None-Match holds the current version */
                 304: {
                     headers: {
+                        /** @description the product version as an entity tag, "<version>": send it back in If-Match (or If-None-Match) */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content?: never;
@@ -553,6 +559,8 @@ export interface paths {
                 /** @description Default Response */
                 200: {
                     headers: {
+                        /** @description the product version as an entity tag, "<version>": send it back in If-Match (or If-None-Match) */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -687,6 +695,8 @@ export interface paths {
                 /** @description Default Response */
                 200: {
                     headers: {
+                        /** @description the product version as an entity tag, "<version>": send it back in If-Match (or If-None-Match) */
+                        ETag?: string;
                         [name: string]: unknown;
                     };
                     content: {

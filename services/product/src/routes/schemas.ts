@@ -24,6 +24,14 @@ export const ProductSchema = Type.Object(
   { $id: 'Product', title: 'Product' },
 );
 
+/** The ETag every answer that carries one product sends (docs/api.md): its version, for If-Match and If-None-Match. */
+export const ETagHeader = {
+  ETag: Type.String({ description: 'the product version as an entity tag, "<version>": send it back in If-Match (or If-None-Match)' }),
+};
+
+/** One product as a response: the document lists its ETag header beside the body. */
+export const ProductResponse = Type.Object(ProductSchema.properties, { title: 'Product', headers: ETagHeader });
+
 const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: CODE_PATTERN, description: 'unique; no white space, control or invisible characters' });
 const Name = VisibleText(200);
 const Description = Type.Union([Type.String({ maxLength: 5000 }), Type.Null()]);

@@ -3,7 +3,7 @@ import { adjustStock } from '../../use-cases/adjust-stock.js';
 import { archiveProduct } from '../../use-cases/archive-product.js';
 import { createProduct } from '../../use-cases/create-product.js';
 import { updateProduct } from '../../use-cases/update-product.js';
-import { ConditionHeaders, IdParams, NewProductBody, ProductPatchBody, ProductSchema, StockBody, StockHeaders } from '../schemas.js';
+import { ConditionHeaders, IdParams, NewProductBody, ProductPatchBody, ProductResponse, StockBody, StockHeaders } from '../schemas.js';
 import { EVALUATES_ENTITY_TAGS, etag, versionCondition } from '../version-headers.js';
 
 const admin = { tags: ['products'], security: [{ bearer: [] }] };
@@ -11,7 +11,7 @@ const admin = { tags: ['products'], security: [{ bearer: [] }] };
 export default async function productAdminRoutes(app: App): Promise<void> {
   app.post(
     '/product',
-    { schema: { summary: 'Create a product (admin)', ...admin, body: NewProductBody, response: { 201: ProductSchema } } },
+    { schema: { summary: 'Create a product (admin)', ...admin, body: NewProductBody, response: { 201: ProductResponse } } },
     async (request, reply) => {
       const product = await createProduct(app, request.body);
       return reply.code(201).header('etag', etag(product)).send(product);
@@ -28,7 +28,7 @@ export default async function productAdminRoutes(app: App): Promise<void> {
         params: IdParams,
         headers: ConditionHeaders,
         body: ProductPatchBody,
-        response: { 200: ProductSchema },
+        response: { 200: ProductResponse },
       },
     },
     async (request, reply) => {
@@ -47,7 +47,7 @@ export default async function productAdminRoutes(app: App): Promise<void> {
         params: IdParams,
         headers: StockHeaders,
         body: StockBody,
-        response: { 200: ProductSchema },
+        response: { 200: ProductResponse },
       },
     },
     async (request, reply) => {

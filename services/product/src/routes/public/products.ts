@@ -3,7 +3,7 @@ import { DEFAULT_PAGE_LIMIT, PageQuery, Page, TextPageQuery, Type, decodeIdCurso
 import { getProduct } from '../../use-cases/get-product.js';
 import { listCategories } from '../../use-cases/list-categories.js';
 import { listProducts } from '../../use-cases/list-products.js';
-import { CATEGORY_KEY_MAX_BYTES, CategoryFilter, IdParams, ProductSchema, ReadConditionHeaders, strict } from '../schemas.js';
+import { CATEGORY_KEY_MAX_BYTES, CategoryFilter, ETagHeader, IdParams, ProductResponse, ProductSchema, ReadConditionHeaders, strict } from '../schemas.js';
 import { conditionFailed, meetsCondition } from '../../model/version-condition.js';
 import { EVALUATES_ENTITY_TAGS, etag, expectedVersions, holdsCurrentVersion } from '../version-headers.js';
 
@@ -46,7 +46,7 @@ export default async function catalogRoutes(app: App): Promise<void> {
 
   app.get(
     '/product/:id',
-    { config: EVALUATES_ENTITY_TAGS, schema: { summary: 'One product (404 for unknown, archived or malformed ids); If-None-Match: 304 when it holds the version, If-Match: 412 when it holds none', tags: ['products'], params: IdParams, headers: ReadConditionHeaders, response: { 200: ProductSchema, 304: Type.Null({ description: 'Not modified: If-None-Match holds the current version' }) } } },
+    { config: EVALUATES_ENTITY_TAGS, schema: { summary: 'One product (404 for unknown, archived or malformed ids); If-None-Match: 304 when it holds the version, If-Match: 412 when it holds none', tags: ['products'], params: IdParams, headers: ReadConditionHeaders, response: { 200: ProductResponse, 304: Type.Null({ description: 'Not modified: If-None-Match holds the current version', headers: ETagHeader }) } } },
     async (request, reply) => {
       const product = await getProduct(app, request.params.id);
       reply.header('etag', etag(product));
