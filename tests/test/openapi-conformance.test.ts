@@ -16,6 +16,9 @@ import pg from 'pg';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { http, login, uniqueEmail } from '@ecommerce/test-support';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { repoRoot } from '../src/paths.js';
 import { startPlatform, type Platform } from '../src/platform.js';
 
 const RUNS = Number(process.env.CONFORMANCE_RUNS ?? 400);
@@ -37,6 +40,7 @@ interface OperationDoc {
   parameters?: Param[];
   requestBody?: { required?: boolean; content?: Record<string, { schema: Schema }> };
   responses: Record<string, Response>;
+  summary?: string;
   security?: Record<string, unknown>[];
 }
 interface Operation {
@@ -64,7 +68,8 @@ let platform: Platform;
 let gw: string;
 let db: pg.Client;
 const tokens: Partial<Record<Who, string>> = {};
-const ids = { products: [] as string[], orders: [] as string[] };
+// `archivable`: products DELETE may archive, so that the others stay on sale for the rest of the run.
+const ids = { products: [] as string[], archivable: [] as string[], orders: [] as string[] };
 const accounts: { email: string; password: string }[] = [];
 const refreshTokens: string[] = [];
 const docs = new Map<string, { components?: { schemas?: Record<string, Schema> }; paths: Record<string, Record<string, OperationDoc>> }>();
@@ -87,10 +92,10 @@ before(
       refreshTokens.push(session.body.refreshToken);
     }
     tokens.refused = 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.';
-    for (let i = 0; i < 3; i++) {
+    for (let i = 0; i < 9; i++) {
       const p: { status: number; text: string; body: { id: string } } = await http<{ id: string }>(gw, 'POST', '/product', { token: tokens.admin, body: { sku: `OAC-${randomUUID()}`, name: `Conformance ${i}`, priceCents: 100 + i, stock: 100, category: 'conformance' } });
       assert.equal(p.status, 201, p.text);
-      ids.products.push(p.body.id);
+      (i < 3 ? ids.products : ids.archivable).push(p.body.id);
     }
     const o = await http<{ id: string }>(gw, 'POST', '/order', { token: tokens.alice, headers: { 'idempotency-key': randomUUID() }, body: { items: [{ productId: ids.products[0], quantity: 1 }] } });
     assert.equal(o.status, 201, o.text);
@@ -176,6 +181,12 @@ function knownValues(key: string | undefined): fc.Arbitrary<unknown> | undefined
       return fc.constantFrom(...accounts.map((a) => a.password));
     case 'scope':
       return fc.constantFrom('reservations:read', 'reservations:read reservations:write');
+    case 'quantity':
+      return fc.integer({ min: 1, max: 3 });
+    case 'expectedCurrency':
+      return fc.constant('USD');
+    case 'expectedUnitPriceCents':
+      return fc.constantFrom(100, 101, 102);
     case 'grant_type':
       return fc.constant('client_credentials');
     case 'client_id':
@@ -279,7 +290,7 @@ function paramArb(p: Param): fc.Arbitrary<string[] | undefined> {
 
 /** A path id: mostly one that exists (the resource of the path's service), else what the schema allows or not. */
 function pathArb(op: Operation, p: Param): fc.Arbitrary<string[]> {
-  const known = op.service === 'order' ? ids.orders : ids.products;
+  const known = op.service === 'order' ? ids.orders : op.method === 'DELETE' ? ids.archivable : ids.products;
   return fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...known) }, { weight: 1, arbitrary: fc.uuid() }, { weight: 1, arbitrary: valueArb(p.schema).map(String) }).map((v) => [v]);
 }
 
@@ -451,6 +462,11 @@ function judge(s: Sent, res: { status: number; headers: Headers; text: string })
     // docs/api.md, framework errors: a path parameter over 100 characters is a 404 like an unknown id, whoever asks.
   } else if (secured && (s.who === 'none' || s.who === 'refused')) {
     if (status !== 401) wrong.push(`anonymous or refused token answered ${status}, not 401`);
+  } else if (/\(admin\)/.test(String(s.op.doc.summary)) && (s.who === 'alice' || s.who === 'bob')) {
+    // The document marks the operation (admin) in its summary: a customer's valid token is refused, whatever the request.
+    if (status !== 403) wrong.push(`a customer on an (admin) operation answered ${status}, not 403`);
+  } else if (status === 403 && !(s.op.path === '/order' && s.method === 'GET' && s.url.includes('userId='))) {
+    wrong.push(`403 on an operation the document does not mark (admin)`);
   } else if (s.invalid && status < 400 && !ignoresUnknownParameters(s)) wrong.push(`the documents refuse it (${s.invalid}) but it answered ${status}`);
   return wrong;
 }
@@ -523,6 +539,40 @@ describe('when a client calls a documented path with a method the document does 
               if ((await digest()) !== before) wrong.push(`${what}: changed the database`);
             }
           }
+        }
+      }
+    }
+    assert.deepEqual(wrong, []);
+  });
+});
+
+describe('when a client reads the operations docs/api.md lists and the ones the OpenAPI documents list', () => {
+  it('then both name the same public operations (the internal and operational routes are in docs/api.md only)', async () => {
+    const text = await readFile(path.join(repoRoot, 'docs', 'api.md'), 'utf8');
+    const inDocs = [...text.matchAll(/^\| `(GET|POST|PUT|PATCH|DELETE) (\/(?:user|product|order)[^`?]*)/gm)].map((m) => `${m[1]} ${m[2]!.replace(/:(\w+)/g, '{$1}')}`);
+    const inOpenapi = operations().map((op) => `${op.method} ${op.path}`);
+    assert.deepEqual([...new Set(inDocs)].sort(), [...new Set(inOpenapi)].sort());
+  });
+});
+
+describe('when a client sends HEAD where the document lists GET', () => {
+  it('then the answer is the GET answer without its body: same status, content type and length', { timeout: 60_000 }, async () => {
+    const wrong: string[] = [];
+    for (const op of operations().filter((o) => o.method === 'GET')) {
+      const concrete = op.path.replace(/\{[^}]+\}/g, () => (op.service === 'order' ? ids.orders[0]! : ids.products[0]!));
+      for (const base of [gw, platform.procs[op.service].base]) {
+        for (const token of [undefined, tokens.alice, tokens.admin]) {
+          const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+          const get = await fetch(base + concrete, { headers });
+          const body = Buffer.from(await get.arrayBuffer());
+          const head = await fetch(base + concrete, { method: 'HEAD', headers });
+          const headBody = await head.arrayBuffer();
+          const what = `HEAD ${concrete} ${base === gw ? 'via the gateway' : 'direct'} ${token === tokens.admin ? 'as admin' : token ? 'as a customer' : 'anonymous'}`;
+          if (head.status !== get.status) wrong.push(`${what}: ${head.status}, GET ${get.status}`);
+          if (headBody.byteLength !== 0) wrong.push(`${what}: a body of ${headBody.byteLength} bytes`);
+          if (head.headers.get('content-type') !== get.headers.get('content-type')) wrong.push(`${what}: content-type ${head.headers.get('content-type')}, GET ${get.headers.get('content-type')}`);
+          const length = head.headers.get('content-length');
+          if (length !== null && Number(length) !== body.length) wrong.push(`${what}: content-length ${length}, GET's body ${body.length}`);
         }
       }
     }
