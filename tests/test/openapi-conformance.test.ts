@@ -579,3 +579,37 @@ describe('when a client sends HEAD where the document lists GET', () => {
     assert.deepEqual(wrong, []);
   });
 });
+
+// Last: it stops the product service for good.
+describe('when the product service is down', () => {
+  it('then its operations through the gateway, and POST /order, answer the documented 503 with its Retry-After', { timeout: 60_000 }, async () => {
+    platform.procs.product.child.kill('SIGKILL');
+    await new Promise((resolve) => platform.procs.product.child.once('exit', resolve));
+    const wrong: string[] = [];
+    const calls = operations().filter((op) => op.service === 'product' || (op.service === 'order' && op.method === 'POST' && op.path === '/order'));
+    for (const op of calls) {
+      const sent: Sent = { op, via: 'gateway', who: 'admin', method: op.method, headers: { authorization: `Bearer ${tokens.admin}` }, url: '' };
+      let path = op.path.replace('{id}', ids.products[1]!);
+      if (op.doc.requestBody) {
+        sent.headers['content-type'] = 'application/json';
+        if (op.path === '/order') {
+          sent.headers['idempotency-key'] = randomUUID();
+          sent.headers.authorization = `Bearer ${tokens.alice}`;
+          sent.who = 'alice';
+          sent.body = JSON.stringify({ items: [{ productId: ids.products[1], quantity: 1 }] });
+        } else if (op.path.endsWith('/stock')) sent.body = JSON.stringify({ delta: 1 });
+        else sent.body = JSON.stringify({ sku: `DOWN-${randomUUID()}`, name: 'Down', priceCents: 1, stock: 1 });
+      }
+      if (op.method === 'PATCH') sent.body = JSON.stringify({ name: 'Down' });
+      if (op.path === '/product' && op.method === 'GET') path += '?limit=1';
+      sent.url = gw + path;
+      const res = await send(sent);
+      const what = `${op.method} ${op.path}`;
+      if (res.status !== 503) wrong.push(`${what}: ${res.status} ${res.text.slice(0, 120)}`);
+      const documented = documentedResponse(op, 503);
+      if (!Object.keys(documented?.headers ?? {}).some((h) => h.toLowerCase() === 'retry-after')) wrong.push(`${what}: the document's 503 lists no Retry-After`);
+      wrong.push(...judge(sent, res).map((w) => `${what}: ${w}`));
+    }
+    assert.deepEqual(wrong, []);
+  });
+});

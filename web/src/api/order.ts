@@ -86,6 +86,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {
@@ -244,6 +268,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {
@@ -377,6 +425,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {
@@ -488,6 +560,30 @@ export interface paths {
                     headers: {
                         /** @description The challenge: `Bearer`, with `error="invalid_token"` when a token was sent and refused (RFC 6750 3) */
                         "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {

@@ -41,6 +41,30 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {
@@ -172,6 +196,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {
@@ -262,6 +310,30 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
                 };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
@@ -382,6 +454,30 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {
@@ -457,6 +553,30 @@ export interface paths {
                     headers: {
                         /** @description The challenge: `Bearer`, with `error="invalid_token"` when a token was sent and refused (RFC 6750 3) */
                         "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -612,6 +732,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {
@@ -729,6 +873,30 @@ export interface paths {
                     headers: {
                         /** @description The challenge: `Bearer`, with `error="invalid_token"` when a token was sent and refused (RFC 6750 3) */
                         "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {

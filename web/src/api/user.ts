@@ -46,6 +46,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {
@@ -149,6 +173,30 @@ export interface paths {
                     headers: {
                         /** @description The challenge: `Password` */
                         "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -290,6 +338,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {
@@ -380,6 +452,30 @@ export interface paths {
                     headers: {
                         /** @description The challenge: `RefreshToken` */
                         "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -517,6 +613,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {
@@ -615,6 +735,30 @@ export interface paths {
                     headers: {
                         /** @description The challenge: `Bearer`, with `error="invalid_token"` when a token was sent and refused (RFC 6750 3) */
                         "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -737,6 +881,30 @@ export interface paths {
                     };
                     content?: never;
                 };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description An RFC 9457 problem (validation errors carry errors[{path, message}]) */
                 "4XX": {
                     headers: {
@@ -848,6 +1016,30 @@ export interface paths {
                     headers: {
                         /** @description The challenge: `Basic realm="ecommerce-services", charset="UTF-8"` */
                         "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
+                503: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {

@@ -50,6 +50,16 @@ function challengeOf(config: { challenge?: unknown } | undefined, security: unkn
 const NOT_MODIFIED_RESPONSE = Type.Null({ description: 'Not modified, no body: If-None-Match: * was sent and the resource exists (RFC 9110 13.1.2)' });
 const answersGet = (method: string | string[]) => (Array.isArray(method) ? method : [method]).includes('GET');
 
+/**
+ * The 503 any operation may answer (docs/api.md, dependency down: its database, or through the gateway its service,
+ * unreachable), with the Retry-After every 503 of a request carries.
+ */
+const UNAVAILABLE_RESPONSE = {
+  description: 'Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem)',
+  headers: { 'Retry-After': { description: 'Seconds to wait before sending the request again', type: 'integer' } },
+  content: PROBLEM_RESPONSE.content,
+};
+
 /** The 401 of a route that takes credentials: the problem, and the challenge in `WWW-Authenticate`. */
 const unauthorizedResponse = (challenge: string) => ({
   description: 'Not authenticated: the credentials are missing, refused or expired (an RFC 9457 problem)',
@@ -81,7 +91,8 @@ export const openapiDocs = fp<OpenapiDocsOptions>(
   async (app, opts) => {
     await app.register(swagger, {
       // Every documented operation can also answer an RFC 9457 problem; say so once, here, for all of them.
-      // A route that takes credentials documents its 401 and the challenge that comes with it, a GET its 304.
+      // A route that takes credentials documents its 401 and the challenge that comes with it, a GET its 304, and
+      // every operation its 503 with Retry-After.
       transform: ({ schema, url, route }) => {
         if (!schema || schema.hide) return { schema, url };
         const config = route.config as { challenge?: unknown; entityTags?: boolean } | undefined;
@@ -91,6 +102,7 @@ export const openapiDocs = fp<OpenapiDocsOptions>(
           ...(schema.response as Record<string, unknown> | undefined),
           ...(challenge ? { 401: unauthorizedResponse(challenge) } : {}),
           '4XX': PROBLEM_RESPONSE,
+          503: UNAVAILABLE_RESPONSE,
           '5XX': PROBLEM_RESPONSE,
         };
         return { schema: { ...schema, response }, url };
