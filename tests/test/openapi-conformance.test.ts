@@ -580,6 +580,26 @@ describe('when a client sends HEAD where the document lists GET', () => {
   });
 });
 
+describe('when a client goes over a budget the contract names (failed sign-ins of one account)', () => {
+  it('then the 429 is the one the document lists, with its Retry-After, and every operation docs/api.md gives a 429 lists it', { timeout: 60_000 }, async () => {
+    const email = uniqueEmail('budget');
+    assert.equal((await http(gw, 'POST', '/user/register', { body: { email, password: 'conformance-pass-1', name: 'Budget' } })).status, 201);
+    const op = operations().find((o) => o.method === 'POST' && o.path === '/user/login')!;
+    let last: { status: number; headers: Headers; text: string } | undefined;
+    for (let i = 0; i < 12 && last?.status !== 429; i++) {
+      last = await send({ op, via: 'gateway', who: 'none', method: 'POST', url: `${gw}/user/login`, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: `wrong-password-${i}` }) });
+    }
+    assert.equal(last?.status, 429, last?.text);
+    const wrong = judge({ op, via: 'gateway', who: 'none', method: 'POST', url: `${gw}/user/login`, headers: {} }, last);
+    // docs/api.md's failures column names a 429 for these: the documents list it with its Retry-After.
+    for (const [method, path] of [['POST', '/user/register'], ['POST', '/user/login'], ['POST', '/user/token/refresh'], ['POST', '/user/oauth/token'], ['POST', '/order']] as const) {
+      const documented = operations().find((o) => o.method === method && o.path === path)?.doc.responses['429'];
+      if (!Object.keys(documented?.headers ?? {}).some((h) => h.toLowerCase() === 'retry-after')) wrong.push(`${method} ${path}: the document lists no 429 with Retry-After`);
+    }
+    assert.deepEqual(wrong, []);
+  });
+});
+
 // Last: it stops the product service for good.
 describe('when the product service is down', () => {
   it('then its operations through the gateway, and POST /order, answer the documented 503 with its Retry-After', { timeout: 60_000 }, async () => {

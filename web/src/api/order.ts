@@ -268,6 +268,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Over a budget (the operation's description, or docs/api.md, says which); try again after Retry-After (an RFC 9457 problem) */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
                 503: {
                     headers: {

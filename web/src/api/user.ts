@@ -46,6 +46,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Over a budget (the operation's description, or docs/api.md, says which); try again after Retry-After (an RFC 9457 problem) */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
                 503: {
                     headers: {
@@ -192,6 +216,30 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Over a budget (the operation's description, or docs/api.md, says which); try again after Retry-After (an RFC 9457 problem) */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
                 /** @description Unavailable for now: a dependency (the database, the service behind the gateway) cannot be reached; try again after Retry-After (an RFC 9457 problem) */
                 503: {
                     headers: {
@@ -319,6 +367,30 @@ export interface paths {
                     headers: {
                         /** @description The challenge: `RefreshToken` */
                         "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Over a budget (the operation's description, or docs/api.md, says which); try again after Retry-After (an RFC 9457 problem) */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {
@@ -1016,6 +1088,30 @@ export interface paths {
                     headers: {
                         /** @description The challenge: `Basic realm="ecommerce-services", charset="UTF-8"` */
                         "WWW-Authenticate"?: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": {
+                            /** Format: uri */
+                            type: string;
+                            title: string;
+                            status: number;
+                            detail: string;
+                            instance: string;
+                            errors?: {
+                                path: string;
+                                message: string;
+                            }[];
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Over a budget (the operation's description, or docs/api.md, says which); try again after Retry-After (an RFC 9457 problem) */
+                429: {
+                    headers: {
+                        /** @description Seconds to wait before sending the request again */
+                        "Retry-After"?: number;
                         [name: string]: unknown;
                     };
                     content: {

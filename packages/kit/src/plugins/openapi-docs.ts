@@ -60,6 +60,13 @@ const UNAVAILABLE_RESPONSE = {
   content: PROBLEM_RESPONSE.content,
 };
 
+/** The 429 of a route with a budget, with the Retry-After every 429 carries. */
+const TOO_MANY_REQUESTS_RESPONSE = {
+  description: 'Over a budget (the operation\'s description, or docs/api.md, says which); try again after Retry-After (an RFC 9457 problem)',
+  headers: { 'Retry-After': { description: 'Seconds to wait before sending the request again', type: 'integer' } },
+  content: PROBLEM_RESPONSE.content,
+};
+
 /** The 401 of a route that takes credentials: the problem, and the challenge in `WWW-Authenticate`. */
 const unauthorizedResponse = (challenge: string) => ({
   description: 'Not authenticated: the credentials are missing, refused or expired (an RFC 9457 problem)',
@@ -92,15 +99,16 @@ export const openapiDocs = fp<OpenapiDocsOptions>(
     await app.register(swagger, {
       // Every documented operation can also answer an RFC 9457 problem; say so once, here, for all of them.
       // A route that takes credentials documents its 401 and the challenge that comes with it, a GET its 304, and
-      // every operation its 503 with Retry-After.
+      // every operation its 503 with Retry-After, a route with a budget its 429.
       transform: ({ schema, url, route }) => {
         if (!schema || schema.hide) return { schema, url };
-        const config = route.config as { challenge?: unknown; entityTags?: boolean } | undefined;
+        const config = route.config as { challenge?: unknown; entityTags?: boolean; budgeted?: boolean } | undefined;
         const challenge = challengeOf(config, schema.security);
         const response = {
           ...(answersGet(route.method) && config?.entityTags !== true ? { 304: NOT_MODIFIED_RESPONSE } : {}),
           ...(schema.response as Record<string, unknown> | undefined),
           ...(challenge ? { 401: unauthorizedResponse(challenge) } : {}),
+          ...(config?.budgeted === true ? { 429: TOO_MANY_REQUESTS_RESPONSE } : {}),
           '4XX': PROBLEM_RESPONSE,
           503: UNAVAILABLE_RESPONSE,
           '5XX': PROBLEM_RESPONSE,

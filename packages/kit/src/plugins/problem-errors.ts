@@ -24,6 +24,11 @@ declare module 'fastify' {
      * OpenAPI document says it too (openapi-docs).
      */
     challenge?: string;
+    /**
+     * The route answers 429 (TooManyRequests, with Retry-After) over a budget: a rate limit per caller address or
+     * account, or a limit an operator may set. The OpenAPI document lists that 429 and its header (openapi-docs).
+     */
+    budgeted?: boolean;
   }
 }
 

@@ -70,6 +70,8 @@ export default async function orderRoutes(app: App): Promise<void> {
         body: PlaceBody,
         response: { 200: OrderSchema, 201: OrderSchema },
       },
+      // 429 order-limit when an operator sets MAX_UNITS_PER_CUSTOMER_PER_HOUR (off by default).
+      config: { budgeted: true },
     },
     async (request, reply) => {
       const input = { userId: request.user!.id, key: request.headers['idempotency-key'], lines: request.body.items };

@@ -12,6 +12,7 @@ export default async function accountRoutes(app: App): Promise<void> {
         body: Type.Object({ email: Email, password: Password, name: VisibleText(100) }, { additionalProperties: false }),
         response: { 201: UserSchema },
       },
+      config: { budgeted: true },
       // Each registration costs an argon2 hash: a budget per client address (REGISTER_MAX_PER_ADDRESS). A password
       // refused as too easy to guess costs none, so it is refused before it counts.
       preHandler: async (request) => {

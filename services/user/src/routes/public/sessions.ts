@@ -21,7 +21,7 @@ export default async function sessionRoutes(app: App): Promise<void> {
         response: { 200: TokenPair },
       },
       onRequest: noStore,
-      config: { challenge: PASSWORD_CHALLENGE },
+      config: { challenge: PASSWORD_CHALLENGE, budgeted: true },
     },
     async (request, reply) => {
       const user = await checkCredentials(app, { email: request.body.email, password: request.body.password, address: request.ip });
@@ -50,7 +50,7 @@ export default async function sessionRoutes(app: App): Promise<void> {
         response: { 200: TokenPair },
       },
       onRequest: noStore,
-      config: { challenge: REFRESH_TOKEN_CHALLENGE },
+      config: { challenge: REFRESH_TOKEN_CHALLENGE, budgeted: true },
       preHandler: async (request) => app.rateLimiter.hit('token', request.ip),
     },
     async (request, reply) => {

@@ -65,7 +65,7 @@ export default async function tokenRoutes(app: App): Promise<void> {
       },
       onRequest: noStore,
       // Every 401 here is a client that did not prove itself: a Basic challenge (also in the OpenAPI document).
-      config: { challenge: CLIENT_CHALLENGE },
+      config: { challenge: CLIENT_CHALLENGE, budgeted: true },
       preValidation: keepRecognizedParameters,
       onSend: withOAuthError,
       // Each call checks a client secret with argon2: a budget per caller address (TOKEN_MAX_PER_ADDRESS).
