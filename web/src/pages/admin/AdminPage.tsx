@@ -11,6 +11,7 @@ import { signInFrom } from '../../return-path.js';
 import { userSignedOut } from '../../session.js';
 import { MAX_STOCK, stockChangeProblem, stockRefusal } from '../../stock-change.js';
 import { useAuth } from '../../state.js';
+import { PagedTable, ColumnHeads, TableRegion } from './tables.js';
 
 export default function AdminPage() {
   const { status, user } = useAuth();
@@ -483,35 +484,9 @@ function ActionMessage({ message, id }: { message: { kind: 'error' | 'ok'; text:
   );
 }
 
-/**
- * "Load more" under an admin table. The focus goes to the first row it loaded: the button is disabled while
- * loading and goes with the last page, and the focus would fall to the page's start.
- */
-function LoadMore({ list, shown, section }: { list: { hasNextPage: boolean; isFetchingNextPage: boolean; isFetchNextPageError: boolean; fetchNextPage: () => Promise<{ isFetchNextPageError: boolean }> }; shown: number; section: string }) {
-  if (!list.hasNextPage) return null;
-  return (
-    <>
-      <button
-        type="button"
-        id={`${section}-more`}
-        disabled={list.isFetchingNextPage}
-        // A page that could not load keeps the rows shown (the list gave way to an error): said under the button,
-        // which keeps the focus and tries again.
-        onClick={() => void list.fetchNextPage().then((r) => focusAfterRender(r.isFetchNextPageError ? `[id="${section}-more"]` : `[aria-labelledby="${section}"] tbody tr:nth-child(${shown + 1}) a`))}
-      >
-        {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
-      </button>
-      {list.isFetchNextPageError && (
-        <p className="error" role="alert">
-          More could not be loaded just now; press Load more to try again.
-        </p>
-      )}
-    </>
-  );
-}
-
 /** The product service's largest price, in minor units (services/product/src/routes/schemas.ts). */
 const MAX_PRICE_MINOR = 1_000_000_000;
+
 const USER_ID_HINT = 'A user ID looks like 0192f3a4-5b6c-7d8e-9f01-23456789abcd (see Users).';
 /** A user id as the services take it (any UUID, any letter case). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -1144,62 +1119,5 @@ function Users() {
         </PagedTable>
       )}
     </section>
-  );
-}
-
-/** An admin list's table, scrolling in its region, with Load more under it while there are more pages. */
-function PagedTable({ label, list, shown, section, children }: { label: string; list: Parameters<typeof LoadMore>[0]['list']; shown: number; section: string; children: ReactNode }) {
-  return (
-    <>
-      <TableRegion label={label}>
-        <table>{children}</table>
-      </TableRegion>
-      <LoadMore list={list} shown={shown} section={section} />
-    </>
-  );
-}
-
-/** A table's column headers; `hidden` names a last column that is heard but not seen (its cells are links). */
-function ColumnHeads({ names, hidden }: { names: string[]; hidden?: string }) {
-  return (
-    <thead>
-      <tr>
-        {names.map((name) => (
-          <th key={name} scope="col">
-            {name}
-          </th>
-        ))}
-        {hidden && (
-          <th scope="col">
-            <span className="visually-hidden">{hidden}</span>
-          </th>
-        )}
-      </tr>
-    </thead>
-  );
-}
-
-/**
- * A table that may be wider than the screen (a phone) scrolls in its own box, never the page: a shadow at an edge
- * shows that more is that way (styles.css), and the box is a named region that takes the focus while it scrolls,
- * so the keyboard can scroll it too (arrow keys). Named apart from its section, itself a region of the heading's
- * name: two landmarks of one name cannot be told apart.
- */
-function TableRegion({ label, children }: { label: string; children: ReactNode }) {
-  const ref = useRef<HTMLDivElement>(null);
-  const [scrolls, setScrolls] = useState(false);
-  useEffect(() => {
-    const box = ref.current!;
-    const measure = () => setScrolls(box.scrollWidth > box.clientWidth);
-    // The box (the window's width) and the table (rows and names arriving) change what fits.
-    const observer = new ResizeObserver(measure);
-    observer.observe(box);
-    if (box.firstElementChild) observer.observe(box.firstElementChild);
-    return () => observer.disconnect();
-  }, []);
-  return (
-    <div ref={ref} className="table-wrap" role="region" aria-label={label} tabIndex={scrolls ? 0 : undefined}>
-      {children}
-    </div>
   );
 }
