@@ -4,13 +4,13 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { ApiError, hasAccessToken, isTimeout, namesNothing, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
 import { ErrorState, Loading, NotLatest, focusAfterRender } from '../../components.js';
 import { NotFound, WaitingForSession, heard, useOneAtATime } from '../../page-parts.js';
-import { countOf } from '../../count.js';
-import { ambiguousComma, formatMoney, minorDigits, parseMajor, toMajorText } from '../../money.js';
+import { formatMoney } from '../../money.js';
 import { CancelOrder, STATUS_TEXT, lineName, useOrderWithNames } from '../../order-view.js';
 import { signInFrom } from '../../return-path.js';
 import { userSignedOut } from '../../session.js';
 import { MAX_STOCK, stockChangeProblem, stockRefusal } from '../../stock-change.js';
 import { useAuth } from '../../state.js';
+import { type ProductFields, fieldsOf, type FieldErrors, FieldError, parseFields, FIELD_LABEL, fieldErrorsOf, saidAtFields, EMPTY } from './product-fields.js';
 import { PagedTable, ColumnHeads, TableRegion } from './tables.js';
 
 export default function AdminPage() {
@@ -92,88 +92,6 @@ function NotAnAdmin({ signedOut, next }: { signedOut: boolean; next: string }) {
   );
 }
 
-interface ProductFields {
-  sku: string;
-  name: string;
-  description: string;
-  price: string;
-  currency: string;
-  stock: string;
-  category: string;
-}
-
-function fieldsOf(p: Product): ProductFields {
-  return { sku: p.sku, name: p.name, description: p.description ?? '', price: toMajorText(p.priceCents, p.currency), currency: p.currency, stock: String(p.stock), category: p.category ?? '' };
-}
-
-type FieldErrors = Partial<Record<keyof ProductFields, string>>;
-
-/** A form value refused before anything is sent, naming its field. */
-class FieldError extends Error {
-  constructor(
-    readonly field: keyof ProductFields,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** The form's fields as API values; throws a FieldError when one is not valid. */
-function parseFields(f: ProductFields): { sku: string; name: string; description: string | null; priceCents: number; currency: string; category: string | null } {
-  const currency = f.currency.trim().toUpperCase();
-  if (!/^[A-Z]{3}$/.test(currency)) throw new FieldError('currency', 'Currency must be a three-letter ISO 4217 code such as USD.');
-  let priceCents: number | null;
-  try {
-    priceCents = parseMajor(f.price, currency);
-  } catch {
-    throw new FieldError('currency', `${currency} is not a currency this browser knows.`);
-  }
-  if (priceCents === null) throw new FieldError('price', priceTextProblem(f.price, currency));
-  // The product service's bound (1,000,000,000 minor units), said in the units the admin types, not in cents.
-  if (priceCents > MAX_PRICE_MINOR) throw new FieldError('price', `Price must be at most ${formatMoney(MAX_PRICE_MINOR, currency)}.`);
-  return { sku: f.sku.trim(), name: f.name.trim(), description: f.description.trim() || null, priceCents, currency, category: f.category.trim() || null };
-}
-
-/**
- * Why a price was not read as an amount of `currency`, with an example in that currency's shape: as many decimals
- * as it has minor digits, the unit the API's priceCents counts (cents of USD, fils of KWD, whole yen of JPY).
- */
-function priceTextProblem(text: string, currency: string): string {
-  const digits = minorDigits(currency);
-  const example = digits === 0 ? '1500' : `12.${'5'.padEnd(digits, '0')}`;
-  if (ambiguousComma(text)) {
-    const [whole = '', part = ''] = text.trim().split(',');
-    return `"${text.trim()}" could be ${whole}${part} or ${whole}.${part}: write thousands without a separator${digits > 0 ? ', and decimals after a point' : ''}, such as ${example}.`;
-  }
-  if (/^\d+[.,]\d+$/.test(text.trim())) {
-    if (digits > 0) return `${currency} has ${countOf(digits, 'decimal place')}: enter an amount such as ${example}.`;
-    const unit = new Intl.NumberFormat('en', { style: 'currency', currency, currencyDisplay: 'name' }).formatToParts(2).find((p) => p.type === 'currency')?.value ?? currency;
-    return `${currency} has no minor unit: the price is in whole ${unit}, such as ${example}, without decimals.`;
-  }
-  return `Price must be an amount such as ${example}.`;
-}
-
-/** The API's body fields as the form's. */
-const FIELD_OF_PATH: Record<string, keyof ProductFields> = { sku: 'sku', name: 'name', description: 'description', priceCents: 'price', currency: 'currency', stock: 'stock', category: 'category' };
-
-/** Each field's label, as a refusal's sentence starts: "SKU must not contain spaces ...", not "Sku". */
-const FIELD_LABEL: Record<keyof ProductFields, string> = { sku: 'SKU', name: 'Name', description: 'Description', price: 'Price', currency: 'Currency', stock: 'Stock', category: 'Category' };
-
-/** Which fields a failed save is about: the form's own check, the service's per-field errors, a taken SKU. */
-function fieldErrorsOf(err: Error | null): FieldErrors {
-  if (!err) return {};
-  if (err instanceof FieldError) return { [err.field]: err.message };
-  if (!(err instanceof ApiError)) return {};
-  const out: FieldErrors = {};
-  for (const e of err.problem?.errors ?? []) {
-    const field = FIELD_OF_PATH[e.path.split('/')[1] ?? ''];
-    // The service writes its bounds bare ("must be at most 1000000000"): grouped as the rest of the admin writes figures.
-    if (field && !out[field]) out[field] = `${FIELD_LABEL[field]} ${e.message.replace(/\b\d{4,15}\b/g, (n) => Number(n).toLocaleString('en'))}.`;
-  }
-  if (err.problem?.type?.endsWith('/sku-taken')) out.sku = 'Another product has this SKU.';
-  return out;
-}
-
 /**
  * Why an admin call failed, in words: the service's problem, the form's own check, or that no answer came (a
  * dropped connection, a read that timed out), never the browser's "Failed to fetch". A 5xx is a service down or
@@ -203,11 +121,6 @@ function stockRefusalText(err: Error, delta: number): string {
   if (typeof available === 'number') return stockRefusal(delta, available);
   if (err instanceof ApiError && err.problem?.errors?.some((e) => e.path === '/delta')) return `Stock change must be a whole number from -${MAX_STOCK.toLocaleString('en')} to ${MAX_STOCK.toLocaleString('en')}, other than 0.`;
   return failureText(err);
-}
-
-/** Whether a failed save is said at its fields (under each, as its description): then not again below the form. */
-function saidAtFields(err: Error): boolean {
-  return Object.keys(fieldErrorsOf(err)).length > 0;
 }
 
 /**
@@ -484,14 +397,9 @@ function ActionMessage({ message, id }: { message: { kind: 'error' | 'ok'; text:
   );
 }
 
-/** The product service's largest price, in minor units (services/product/src/routes/schemas.ts). */
-const MAX_PRICE_MINOR = 1_000_000_000;
-
 const USER_ID_HINT = 'A user ID looks like 0192f3a4-5b6c-7d8e-9f01-23456789abcd (see Users).';
 /** A user id as the services take it (any UUID, any letter case). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-const EMPTY: ProductFields = { sku: '', name: '', description: '', price: '', currency: 'USD', stock: '0', category: '' };
 
 function Products() {
   useEffect(() => {
