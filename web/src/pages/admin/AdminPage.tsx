@@ -1,7 +1,7 @@
 import { useEffect, useId, useLayoutEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { Link, NavLink, Route, Routes, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, hasAccessToken, isTimeout, namesNothing, ok, orderApi, problemText, productApi, userApi, type Product } from '../../api/client.js';
+import { ApiError, hasAccessToken, isTimeout, namesNothing, ok, orderApi, productApi, userApi, type Product } from '../../api/client.js';
 import { ErrorState, Loading, NotLatest, focusAfterRender } from '../../components.js';
 import { NotFound, WaitingForSession, heard, useOneAtATime } from '../../page-parts.js';
 import { formatMoney } from '../../money.js';
@@ -10,6 +10,7 @@ import { signInFrom } from '../../return-path.js';
 import { userSignedOut } from '../../session.js';
 import { MAX_STOCK, stockChangeProblem, stockRefusal } from '../../stock-change.js';
 import { useAuth } from '../../state.js';
+import { failureText, ActionMessage, notYet } from './messages.js';
 import { type ProductFields, fieldsOf, type FieldErrors, FieldError, parseFields, FIELD_LABEL, fieldErrorsOf, saidAtFields, EMPTY } from './product-fields.js';
 import { PagedTable, ColumnHeads, TableRegion } from './tables.js';
 
@@ -91,21 +92,6 @@ function NotAnAdmin({ signedOut, next }: { signedOut: boolean; next: string }) {
     </p>
   );
 }
-
-/**
- * Why an admin call failed, in words: the service's problem, the form's own check, or that no answer came (a
- * dropped connection, a read that timed out), never the browser's "Failed to fetch". A 5xx is a service down or
- * slow: said as the storefront says it ("it is not answering"), not as the gateway's title ("Service Unavailable").
- */
-function failureText(err: Error): string {
-  if (err instanceof ApiError && err.status === 504) return TIMED_OUT;
-  if (err instanceof ApiError && err.status >= 500) return 'The shop is not answering just now. Please try again in a moment.';
-  if (err instanceof ApiError) return problemText(err.problem);
-  if (err instanceof FieldError) return err.message;
-  return isTimeout(err) ? TIMED_OUT : 'The shop could not be reached; please try again in a moment.';
-}
-
-const TIMED_OUT = 'The shop did not answer in time; please try again in a moment.';
 
 /** A save or stock change answered 404 on the edit page of a product it showed: archived since (by another admin, a tab). */
 const ARCHIVED_MEANWHILE = 'this product was archived after this page was opened, so it can no longer be changed.';
@@ -372,31 +358,6 @@ function named(name: string | null): ReactNode {
   return name === null ? 'the product' : <bdi>{name}</bdi>;
 }
 
-/**
- * What an admin action did or why it failed. It takes the focus when it appears: the button that was pressed
- * is disabled while the request runs (or its form is remounted), and the focus would fall to the page's start.
- * Not a `quiet` one: the admin went on typing in a field while the request ran (a slow network), and the next
- * keys would have gone to the message instead; it is heard there as a status all the same.
- */
-function ActionMessage({ message, id }: { message: { kind: 'error' | 'ok'; text: ReactNode; quiet?: boolean }; id?: string }) {
-  const ref = useRef<HTMLParagraphElement>(null);
-  useEffect(() => {
-    const el = ref.current;
-    if (!message.quiet) el?.focus();
-    // Shown on a page just navigated to ("Archived ..."), it is then passed over by the layout, which focuses the
-    // main region after this effect: taken back once, on the next frame.
-    const frame = requestAnimationFrame(() => {
-      if (document.activeElement === document.body || document.activeElement?.id === 'main') el?.focus();
-    });
-    return () => cancelAnimationFrame(frame);
-  }, [message]);
-  return (
-    <p ref={ref} id={id} tabIndex={-1} className={message.kind} role={message.kind === 'error' ? 'alert' : 'status'}>
-      {message.text}
-    </p>
-  );
-}
-
 const USER_ID_HINT = 'A user ID looks like 0192f3a4-5b6c-7d8e-9f01-23456789abcd (see Users).';
 /** A user id as the services take it (any UUID, any letter case). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -521,16 +482,6 @@ function AdminNotFound() {
       No admin page has this address. <Link to="/admin">All products</Link>
     </NotFound>
   );
-}
-
-/**
- * An admin detail page before its data: loading; not there (404: asking again gets the same answer, so a way back
- * instead of Try again); or failed (Try again).
- */
-function notYet(query: { isPending: boolean; error: Error | null; refetch: () => unknown }, loadingLabel: string, notFound: ReactNode) {
-  if (query.isPending) return <Loading label={loadingLabel} />;
-  if (namesNothing(query.error)) return notFound;
-  return <ErrorState message={query.error ? failureText(query.error) : 'Could not load'} retry={() => void query.refetch()} />;
 }
 
 function EditProduct() {
