@@ -1,21 +1,22 @@
 import { useEffect, useId, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
-import { Link, NavLink, Route, Routes, useLocation, useNavigate, useParams, useSearchParams } from 'react-router';
+import { Link, NavLink, Route, Routes, useLocation, useNavigate, useParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, hasAccessToken, isTimeout, namesNothing, ok, orderApi, productApi, userApi, type Product } from '../../api/client.js';
+import { ApiError, hasAccessToken, isTimeout, namesNothing, ok, productApi, type Product } from '../../api/client.js';
 import { ErrorState, Loading, NotLatest, focusAfterRender } from '../../components.js';
 import { NotFound, WaitingForSession, heard, useOneAtATime } from '../../page-parts.js';
 import { formatMoney } from '../../money.js';
-import { CancelOrder, STATUS_TEXT, lineName, useOrderWithNames } from '../../order-view.js';
 import { signInFrom } from '../../return-path.js';
 import { userSignedOut } from '../../session.js';
 import { MAX_STOCK, stockChangeProblem, stockRefusal } from '../../stock-change.js';
 import { useAuth } from '../../state.js';
+import { Orders, AdminOrder } from './Orders.js';
 import { ProductForm } from './ProductForm.js';
+import { Users } from './Users.js';
 import { type Draft, EDITABLE, type Editable, LABEL, freshDraft, typedKeys, rebase, listOf } from './edit-draft.js';
 import { keptDraft, newDraft } from './kept-drafts.js';
 import { failureText, ActionMessage, notYet } from './messages.js';
 import { type ProductFields, fieldsOf, FieldError, parseFields, fieldErrorsOf, saidAtFields, EMPTY } from './product-fields.js';
-import { PagedTable, ColumnHeads, TableRegion } from './tables.js';
+import { PagedTable, ColumnHeads } from './tables.js';
 
 export default function AdminPage() {
   const { status, user } = useAuth();
@@ -145,10 +146,6 @@ function changedNote(r: ReturnType<typeof rebase>): ReactNode {
 function named(name: string | null): ReactNode {
   return name === null ? 'the product' : <bdi>{name}</bdi>;
 }
-
-const USER_ID_HINT = 'A user ID looks like 0192f3a4-5b6c-7d8e-9f01-23456789abcd (see Users).';
-/** A user id as the services take it (any UUID, any letter case). */
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function Products() {
   useEffect(() => {
@@ -549,222 +546,5 @@ function EditProduct() {
         {message?.panel === 'archive' && <ActionMessage message={message} />}
       </section>
     </>
-  );
-}
-
-function Orders() {
-  const [params, setParams] = useSearchParams();
-  const userId = params.get('userId') ?? '';
-  const [text, setText] = useState(userId);
-  const [filterError, setFilterError] = useState<string | null>(null);
-  // Back and Forward change the URL's filter: the field follows it (it showed the last one typed).
-  useEffect(() => {
-    setText(userId);
-    setFilterError(null);
-  }, [userId]);
-  const filterId = useId();
-  useEffect(() => {
-    document.title = 'All orders: Admin: Northwind Supply';
-  }, []);
-  // An address whose filter is no id (a link cut short, typed by hand): said as the field says it, and nothing is
-  // asked (the order service's 400 came with a Try again that could never work).
-  const badAddress = userId !== '' && !UUID.test(userId);
-  const shownError = filterError ?? (badAddress ? USER_ID_HINT : null);
-  const orders = useInfiniteQuery({
-    queryKey: ['orders', 'all', userId],
-    enabled: !badAddress,
-    initialPageParam: null as string | null,
-    queryFn: async ({ pageParam }) =>
-      ok(await orderApi.GET('/order', { params: { query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}), ...(userId ? { userId } : {}) } as never } })),
-    getNextPageParam: (last) => last.nextCursor,
-  });
-  const items = orders.data?.pages.flatMap((p) => p.items) ?? [];
-  return (
-    <section aria-labelledby="orders-h">
-      <h2 id="orders-h">All orders</h2>
-      <form
-        className="inline-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          const id = text.trim();
-          // Checked here, in words: the order service's 400 would quote its UUID pattern.
-          if (id && !UUID.test(id)) {
-            setFilterError(USER_ID_HINT);
-            return;
-          }
-          setFilterError(null);
-          setParams(id ? { userId: id } : {});
-        }}
-      >
-        <div className="field grow">
-          <label htmlFor={filterId}>User ID</label>
-          <input
-            id={filterId}
-            value={text}
-            onChange={(e) => setText(e.target.value)}
-            placeholder="any user"
-            aria-invalid={shownError ? true : undefined}
-            aria-describedby={shownError ? `${filterId}-error` : undefined}
-          />
-        </div>
-        <button type="submit">Filter</button>
-      </form>
-      {shownError && (
-        <p id={`${filterId}-error`} className="error" role="alert">
-          {shownError}
-        </p>
-      )}
-      {/* A filter that is no id, in the address or typed: only its hint. A list shown would answer an earlier filter
-          (or none), read as the orders of what the field says. */}
-      {shownError ? null : orders.isPending ? (
-        <Loading />
-      ) : orders.isError && !orders.data ? (
-        <ErrorState message={failureText(orders.error)} retry={() => void orders.refetch()} />
-      ) : items.length === 0 ? (
-        <p className="empty">No orders.</p>
-      ) : (
-        <PagedTable label="Orders table" list={orders} shown={items.length} section="orders-h">
-          <ColumnHeads names={['Order', 'User', 'Status', 'Total', 'Placed']} />
-          <tbody>
-            {items.map((o) => (
-              <tr key={o.id}>
-                <th scope="row">
-                  <Link to={`/admin/orders/${o.id}`}>{o.id.slice(-8)}</Link>
-                </th>
-                <td>
-                  <Link to={`/admin/orders?userId=${o.userId}`} onClick={() => setText(o.userId)}>
-                    {o.userId.slice(-8)}
-                  </Link>
-                </td>
-                <td>
-                  <span className={`status status-${o.status}`}>{o.status}</span>
-                </td>
-                <td>{o.totalCents === null ? '—' : formatMoney(o.totalCents, o.currency)}</td>
-                <td>{new Date(o.createdAt).toLocaleString()}</td>
-              </tr>
-            ))}
-          </tbody>
-        </PagedTable>
-      )}
-    </section>
-  );
-}
-
-/** One order as the admin sees it: whose it is, every line, the totals and times; cancellable like the owner's. */
-function AdminOrder() {
-  const { id = '' } = useParams();
-  const { order, names } = useOrderWithNames(id);
-  const missing = namesNothing(order.error);
-  useEffect(() => {
-    document.title = `${missing ? 'Order not found' : `Order ${id.slice(-8)}`}: Admin: Northwind Supply`;
-  }, [id, missing]);
-  if (!order.data || missing)
-    return notYet(
-      order,
-      'Loading order',
-      <NotFound title="Order not found">
-        <Link to="/admin/orders">All orders</Link>
-      </NotFound>,
-    );
-  const o = order.data;
-  return (
-    <>
-      {order.isError && <NotLatest retry={() => void order.refetch()} />}
-      <p>
-        <Link to="/admin/orders">All orders</Link>
-      </p>
-      <section className="panel" aria-labelledby={`title-${o.id}`}>
-        <div className="order-head">
-          <h2 id={`title-${o.id}`} tabIndex={-1}>
-            Order {o.id.slice(-8)}
-          </h2>
-          <span className={`status status-${o.status}`}>{STATUS_TEXT[o.status] ?? o.status}</span>
-        </div>
-        <dl className="facts">
-          <dt>Order ID</dt>
-          <dd>
-            <code>{o.id}</code>
-          </dd>
-          <dt>Customer</dt>
-          <dd>
-            <Link to={`/admin/orders?userId=${o.userId}`} aria-label={`All orders of customer ${o.userId}`}>
-              <code>{o.userId}</code>
-            </Link>
-          </dd>
-          <dt>Placed</dt>
-          <dd>{new Date(o.createdAt).toLocaleString()}</dd>
-          <dt>Last change</dt>
-          <dd>{new Date(o.updatedAt).toLocaleString()}</dd>
-          <dt>Total</dt>
-          <dd>{o.totalCents === null ? 'not set (no stock was reserved)' : formatMoney(o.totalCents, o.currency)}</dd>
-        </dl>
-        <TableRegion label="Order lines">
-          <table>
-            <ColumnHeads names={['Product', 'Quantity', 'Unit price', 'Line total']} />
-            <tbody>
-              {o.items.map((i) => (
-                <tr key={i.productId}>
-                  <th scope="row">
-                    <Link to={`/admin/products/${i.productId}`}>{lineName(i, names)}</Link>
-                  </th>
-                  <td>{i.quantity}</td>
-                  <td>{i.unitPriceCents === null ? '—' : formatMoney(i.unitPriceCents, o.currency)}</td>
-                  <td>{i.unitPriceCents === null ? '—' : formatMoney(i.unitPriceCents * i.quantity, o.currency)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </TableRegion>
-        {o.status === 'confirmed' && <CancelOrder order={o} />}
-      </section>
-    </>
-  );
-}
-
-function Users() {
-  useEffect(() => {
-    document.title = 'Users: Admin: Northwind Supply';
-  }, []);
-  const users = useInfiniteQuery({
-    queryKey: ['users'],
-    initialPageParam: null as string | null,
-    queryFn: async ({ pageParam }) => ok(await userApi.GET('/user/users', { params: { query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}) } } })),
-    getNextPageParam: (last) => last.nextCursor,
-  });
-  const items = users.data?.pages.flatMap((p) => p.items) ?? [];
-  // The user service reads the caller's account on each read of this list (docs/api.md): a 403 says this account is
-  // no admin any more (demoted while the page was open). What was read before goes from the page with the right to
-  // see it: the list kept from the last read showed every customer's name and email on, unsaid.
-  const refusal = users.error instanceof ApiError && users.error.status === 403 ? users.error : null;
-  return (
-    <section aria-labelledby="users-h">
-      <h2 id="users-h">Users</h2>
-      {users.isPending ? (
-        <Loading />
-      ) : refusal ? (
-        <ErrorState message={failureText(refusal)} />
-      ) : users.isError && !users.data ? (
-        <ErrorState message={failureText(users.error)} retry={() => void users.refetch()} />
-      ) : (
-        <PagedTable label="Users table" list={users} shown={items.length} section="users-h">
-          <ColumnHeads names={['Name', 'Email', 'Role', 'Joined']} hidden="Orders" />
-          <tbody>
-            {items.map((u) => (
-              <tr key={u.id}>
-                <th scope="row">{u.name}</th>
-                <td className="text">{u.email}</td>
-                <td>{u.role}</td>
-                <td>{new Date(u.createdAt).toLocaleDateString()}</td>
-                <td>
-                  <Link to={`/admin/orders?userId=${u.id}`} aria-label={`Orders of ${u.email}`}>
-                    Orders
-                  </Link>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </PagedTable>
-      )}
-    </section>
   );
 }
