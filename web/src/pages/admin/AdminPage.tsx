@@ -7,7 +7,7 @@ import { NotFound, WaitingForSession } from '../../page-parts.js';
 import { signInFrom } from '../../return-path.js';
 import { useAuth } from '../../state.js';
 import { EditProduct } from './EditProduct.js';
-import { Orders, AdminOrder } from './Orders.js';
+import { AdminOrder, Orders } from './Orders.js';
 import { Products } from './Products.js';
 import { Users } from './Users.js';
 import type { Draft } from './edit-draft.js';

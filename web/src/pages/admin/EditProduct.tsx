@@ -9,10 +9,10 @@ import { NotFound, useOneAtATime } from '../../page-parts.js';
 import { userSignedOut } from '../../session.js';
 import { MAX_STOCK, stockChangeProblem, stockRefusal } from '../../stock-change.js';
 import { ProductForm } from './ProductForm.js';
-import { type Draft, EDITABLE, type Editable, LABEL, freshDraft, typedKeys, rebase, listOf } from './edit-draft.js';
+import { EDITABLE, LABEL, freshDraft, listOf, rebase, typedKeys, type Draft, type Editable } from './edit-draft.js';
 import { keptDraft } from './kept-drafts.js';
-import { failureText, ActionMessage, notYet } from './messages.js';
-import { type ProductFields, fieldsOf, parseFields, fieldErrorsOf, saidAtFields } from './product-fields.js';
+import { ActionMessage, failureText, notYet } from './messages.js';
+import { fieldErrorsOf, fieldsOf, parseFields, saidAtFields, type ProductFields } from './product-fields.js';
 
 /** A save or stock change answered 404 on the edit page of a product it showed: archived since (by another admin, a tab). */
 const ARCHIVED_MEANWHILE = 'this product was archived after this page was opened, so it can no longer be changed.';

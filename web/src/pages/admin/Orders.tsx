@@ -8,7 +8,7 @@ import { NotFound } from '../../page-parts.js';
 import { formatMoney } from '../../money.js';
 import { CancelOrder, STATUS_TEXT, lineName, useOrderWithNames } from '../../order-view.js';
 import { failureText, notYet } from './messages.js';
-import { PagedTable, ColumnHeads, TableRegion } from './tables.js';
+import { ColumnHeads, PagedTable, TableRegion } from './tables.js';
 
 const USER_ID_HINT = 'A user ID looks like 0192f3a4-5b6c-7d8e-9f01-23456789abcd (see Users).';
 /** A user id as the services take it (any UUID, any letter case). */

@@ -1,6 +1,6 @@
 // The product form of New product and of a product's edit page: its fields, each refusal said under its field.
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import { type ProductFields, type FieldErrors, FIELD_LABEL } from './product-fields.js';
+import { FIELD_LABEL, type FieldErrors, type ProductFields } from './product-fields.js';
 
 export function ProductForm({
   initial,

@@ -8,9 +8,9 @@ import { heard, useOneAtATime } from '../../page-parts.js';
 import { formatMoney } from '../../money.js';
 import { ProductForm } from './ProductForm.js';
 import { newDraft } from './kept-drafts.js';
-import { failureText, ActionMessage } from './messages.js';
-import { type ProductFields, FieldError, parseFields, fieldErrorsOf, saidAtFields, EMPTY } from './product-fields.js';
-import { PagedTable, ColumnHeads } from './tables.js';
+import { ActionMessage, failureText } from './messages.js';
+import { EMPTY, FieldError, fieldErrorsOf, parseFields, saidAtFields, type ProductFields } from './product-fields.js';
+import { ColumnHeads, PagedTable } from './tables.js';
 
 /**
  * A product's name in a sentence, isolated: one in a right-to-left script (begun by a digit, ended by a bang) keeps its

@@ -5,7 +5,7 @@ import { useInfiniteQuery } from '@tanstack/react-query';
 import { ApiError, ok, userApi } from '../../api/client.js';
 import { ErrorState, Loading } from '../../components.js';
 import { failureText } from './messages.js';
-import { PagedTable, ColumnHeads } from './tables.js';
+import { ColumnHeads, PagedTable } from './tables.js';
 
 export function Users() {
   useEffect(() => {

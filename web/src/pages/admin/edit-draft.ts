@@ -1,7 +1,7 @@
 // The edit form's draft: what the admin typed over the product's fields at one version, and how it moves onto a
 // newer version read meanwhile (someone else's save, a stock change, a 412's re-read) without losing the typing.
 import type { Product } from '../../api/client.js';
-import { type ProductFields, fieldsOf } from './product-fields.js';
+import { fieldsOf, type ProductFields } from './product-fields.js';
 
 /**
  * The edit form's content: what the admin typed (`fields`) over the product's fields at `version` (`base`). Kept by

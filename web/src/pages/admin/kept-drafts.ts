@@ -1,7 +1,7 @@
 // The admin's unsaved typing kept in this tab's sessionStorage: an edit when the session ends or the page is left,
 // and the New product form as it is typed (a sign-out forgets both: session.ts).
 import type { Draft } from './edit-draft.js';
-import { type ProductFields, EMPTY } from './product-fields.js';
+import { EMPTY, type ProductFields } from './product-fields.js';
 
 /**
  * A value kept in this tab's sessionStorage under `key`, read back only when `valid` takes it (anything else stored
