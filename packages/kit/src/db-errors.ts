@@ -20,6 +20,9 @@ const STARTUP_REASONS: Record<string, string> = {
   '53000': 'the server is short of resources',
   '53100': 'the server has no disk space left',
   '53200': 'the server is out of memory',
+  // Rolled back to end a conflict with another session (a replica migrating too, an operator's script): run again.
+  '40P01': 'a deadlock with another session',
+  '40001': 'a conflict with another session',
 };
 
 /**

@@ -984,9 +984,10 @@ describe('errors and logs', () => {
   });
 
   it('classifies errors: unavailable vs not; start-up waits for a missing server, database or role but not for a syntax error', () => {
-    for (const code of ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001', '53300', '53000', '53100', '53200']) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), true, code);
+    for (const code of ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001', '53300', '53000', '53100', '53200', '40P01', '40001']) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), true, code);
     // 53400, a limit of the server's configuration (temp_file_limit, max_locks_per_transaction), meets the same statement again.
-    for (const code of ['23505', '42601', '22P02', '53400', undefined]) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), false, String(code));
+    // 40002 (a deferred constraint failing at COMMIT) is the request's own data, not a conflict that passes.
+    for (const code of ['23505', '42601', '22P02', '53400', '40002', undefined]) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), false, String(code));
     for (const code of ['57P03', '3D000', '28P01', '28000', '42501', 'ECONNREFUSED']) assert.ok(startupWaitReason(Object.assign(new Error('x'), { code })), code);
     assert.equal(startupWaitReason(Object.assign(new Error('x'), { code: '42601' })), undefined);
     // A statement cancelled by its timeout is a request's 503 but not a server to wait for (a migration would run again).
