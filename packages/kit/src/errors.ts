@@ -142,13 +142,14 @@ export function errorCode(err: unknown): string | undefined {
 // Connection-level failures: the database (or the network to it) is down, restarting or full.
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', '53300']);
 // 57014 a statement cancelled (statement_timeout: the server too slow to answer in time), 57P01 admin shutdown,
-// 57P02 crash shutdown, 57P03 cannot connect now; 08xxx connection exceptions; 25006 a write sent to a server that
+// 57P02 crash shutdown, 57P03 cannot connect now, 57P05 a session ended by idle_session_timeout (the server's notice
+// read as the answer to a statement sent on the pooled connection it ended: a 500 before); 08xxx connection exceptions; 25006 a write sent to a server that
 // takes none (a standby, the old primary during a failover: no service asks for a read-only transaction itself);
 // 53000/53100/53200 the server short of resources, its disk full or out of memory (passing, unlike 53400, a limit of
 // its configuration, which the same statement meets again); 40P01 a deadlock and 40001 a serialization failure (a
 // conflict with recovery on a standby too): the server rolled the transaction back to end a conflict with another
 // session, and the same request sent again succeeds (they were a 500, a bug, for what another session did).
-const UNAVAILABLE_SQLSTATE = /^(57014|57P0[123]|08...|25006|53[012]00|40001|40P01)$/;
+const UNAVAILABLE_SQLSTATE = /^(57014|57P0[1235]|08...|25006|53[012]00|40001|40P01)$/;
 // pg and pg-pool report these without a code.
 const UNAVAILABLE_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|Connection terminated unexpectedly|Query read timeout)/;
 

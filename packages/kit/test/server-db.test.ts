@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { Database, Metrics, createServer, freePort, isUnavailableError, statementNotRun } from '../src/index.js';
-import { assertProblem, createTestDatabase, http, listenOnLoopback, type TestDatabase } from '@ecommerce/test-support';
+import { assertProblem, createTestDatabase, http, listenOnLoopback, sql as sqlOn, type TestDatabase } from '@ecommerce/test-support';
 
 let db: TestDatabase;
 before(async () => {
@@ -215,6 +215,37 @@ describe('a database that stops answering', () => {
     } finally {
       await app.close();
       await database.close();
+    }
+  });
+});
+
+describe('a database that ends idle sessions', () => {
+  it('when PostgreSQL ends a pooled connection for its idle_session_timeout just as a request takes it, then 503 with Retry-After, not a 500, and the next request is served', { timeout: 30_000 }, async () => {
+    // The order role of this file's database, ending sessions idle for 100 ms (a DBA's reaper, shorter than the pool's 10 s).
+    const role = db.roles.order.role;
+    await sqlOn(db.adminUrl, `ALTER ROLE ${role} SET idle_session_timeout = '100ms'`);
+    const database = new Database({ url: db.urls.order, schema: 'orders', poolMax: 1, applicationName: 'idle-test', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    const app = await createServer({ name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'silent', readiness: async () => undefined, metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    app.get('/t/read', async () => {
+      // Busy for longer than the timeout: the server's notice that it ended the session waits unread in the socket
+      // while the pool hands out the connection, as under load, and the statement's answer is that notice (57P05).
+      const until = performance.now() + 400;
+      while (performance.now() < until);
+      return (await database.query('idle_read', 'SELECT 1 AS one')).rows[0];
+    });
+    const base = await listenOnLoopback(app);
+    try {
+      await database.query('idle_read', 'SELECT 1 AS one');
+      const res = await http(base, 'GET', '/t/read');
+      assertProblem(res, 503, 'service-unavailable');
+      assert.ok(Number(res.headers.get('retry-after')) > 0, `Retry-After ${res.headers.get('retry-after')}`);
+      // The ended connection was not pooled again: the next request opens a new one and is served.
+      const next = await http(base, 'GET', '/t/read');
+      assert.equal(next.status, 200, next.text);
+    } finally {
+      await app.close();
+      await database.close();
+      await sqlOn(db.adminUrl, `ALTER ROLE ${role} RESET idle_session_timeout`);
     }
   });
 });
