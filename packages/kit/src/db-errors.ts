@@ -23,6 +23,7 @@ const STARTUP_REASONS: Record<string, string> = {
   // Rolled back to end a conflict with another session (a replica migrating too, an operator's script): run again.
   '40P01': 'a deadlock with another session',
   '40001': 'a conflict with another session',
+  '55P03': 'a lock another session holds (lock_timeout)',
 };
 
 /**

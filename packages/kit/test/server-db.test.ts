@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { Database, Metrics, createServer, freePort, isUnavailableError, statementNotRun } from '../src/index.js';
-import { assertProblem, createTestDatabase, http, listenOnLoopback, sql as sqlOn, type TestDatabase } from '@ecommerce/test-support';
+import { assertProblem, createTestDatabase, heldLocks, http, listenOnLoopback, sql as sqlOn, type TestDatabase } from '@ecommerce/test-support';
 
 let db: TestDatabase;
 before(async () => {
@@ -246,6 +246,32 @@ describe('a database that ends idle sessions', () => {
       await app.close();
       await database.close();
       await sqlOn(db.adminUrl, `ALTER ROLE ${role} RESET idle_session_timeout`);
+    }
+  });
+});
+
+describe('a lock wait past lock_timeout', () => {
+  it('when the role has a lock_timeout (a DBA\'s guard against lock queues) and another session holds the table longer, then 503 with Retry-After, not a 500', { timeout: 30_000 }, async () => {
+    const role = db.roles.order.role;
+    const table = `orders.lock_probe_${Date.now().toString(36)}`;
+    await sqlOn(db.urls.order, `CREATE TABLE ${table} (id int)`);
+    await sqlOn(db.adminUrl, `ALTER ROLE ${role} SET lock_timeout = '200ms'`);
+    const database = new Database({ url: db.urls.order, schema: 'orders', poolMax: 1, applicationName: 'lock-timeout-test', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    const app = await createServer({ name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'silent', readiness: async () => undefined, metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    app.get('/t/read', async () => (await database.query('lock_probe_read', `SELECT count(*)::int AS n FROM ${table}`)).rows[0]);
+    const base = await listenOnLoopback(app);
+    const held = await heldLocks(db.urls.order, `LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+    try {
+      const res = await http(base, 'GET', '/t/read');
+      assertProblem(res, 503, 'service-unavailable');
+      assert.ok(Number(res.headers.get('retry-after')) > 0, `Retry-After ${res.headers.get('retry-after')}`);
+      await held.end();
+      assert.equal((await http(base, 'GET', '/t/read')).status, 200);
+    } finally {
+      await held.end().catch(() => undefined);
+      await app.close();
+      await database.close();
+      await sqlOn(db.adminUrl, `ALTER ROLE ${role} RESET lock_timeout`);
     }
   });
 });
