@@ -15,7 +15,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { createCustomer, createProduct, http, login, sql as sqlOn, uniqueEmail, type HttpResult } from '@ecommerce/test-support';
+import { assertProblem, createCustomer, createProduct, heldLocks, http, login, sql as sqlOn, uniqueEmail, type HttpResult } from '@ecommerce/test-support';
 import { ownPostgres, type OwnPostgres } from '../src/embedded-postgres.js';
 import { latencyBound, startPlatform, type Platform, type ServiceName } from '../src/platform.js';
 
@@ -357,6 +357,26 @@ describe('PostgreSQL outages under load', { timeout: 600_000 }, () => {
         server.freeze(false);
       }
     });
+  });
+
+  it('when the role has a transaction_timeout (PostgreSQL 17, set by the administrator) and a statement waits past it on another session\'s lock, then 503 problem+json with Retry-After, not a 500', async () => {
+    const role = platform.db.roles.product.role;
+    const { id } = await createProduct(base('product'), admin, { sku: `TXTO-${randomUUID()}`, name: 'Timeout', priceCents: 100, stock: 5 });
+    const endSessions = () => sqlOn(server.adminUrl, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [role]);
+    await sqlOn(server.adminUrl, `ALTER ROLE ${role} SET transaction_timeout = '300ms'`);
+    await endSessions();
+    const held = await heldLocks(dbUrl, 'LOCK TABLE catalog.products IN ACCESS EXCLUSIVE MODE');
+    try {
+      const res = await http(base('product'), 'GET', `/product/${id}`);
+      assertProblem(res, 503, 'service-unavailable');
+      assert.ok(Number(res.headers.get('retry-after')) >= 1, `Retry-After ${res.headers.get('retry-after')}`);
+    } finally {
+      await held.end();
+      await sqlOn(server.adminUrl, `ALTER ROLE ${role} RESET transaction_timeout`);
+      await endSessions();
+    }
+    await awaitReady('transaction_timeout');
+    assert.equal((await http(base('product'), 'GET', `/product/${id}`)).status, 200);
   });
 
   it('when another client holds every connection slot for 4 s and the services lose theirs, then answers are final or 503 + Retry-After, readiness goes down and up, and the books balance', async () => {

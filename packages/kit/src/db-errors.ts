@@ -34,9 +34,9 @@ const STARTUP_REASONS: Record<string, string> = {
 export function startupWaitReason(err: unknown): string | undefined {
   const code = errorCode(err);
   if (code !== undefined && Object.hasOwn(STARTUP_REASONS, code)) return STARTUP_REASONS[code];
-  // A statement that ran out of time (a migration past its 300 s): a 503 for a request, but not a server that
-  // is not there yet; waiting would run it again.
-  if (code === '57014') return undefined;
+  // A statement that ran out of time (a migration past its 300 s, or past the role's transaction_timeout): a 503 for
+  // a request, but not a server that is not there yet; waiting would run it again.
+  if (code === '57014' || code === '25P04') return undefined;
   if (isUnavailableError(err)) return code ? `the server does not accept connections (${code})` : 'the connection failed';
   return undefined;
 }

@@ -150,8 +150,9 @@ const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIME
 // conflict with recovery on a standby too): the server rolled the transaction back to end a conflict with another
 // session, and the same request sent again succeeds (they were a 500, a bug, for what another session did); 55P03 a
 // lock not had within lock_timeout (set on the role or database by its administrator; no service asks for NOWAIT):
-// another session holds it, as a statement_timeout's 57014.
-const UNAVAILABLE_SQLSTATE = /^(57014|57P0[1235]|08...|25006|53[012]00|40001|40P01|55P03)$/;
+// another session holds it, as a statement_timeout's 57014; 25P04 a session ended by transaction_timeout
+// (PostgreSQL 17, set by the administrator), its transaction rolled back, as 57014 again.
+const UNAVAILABLE_SQLSTATE = /^(57014|57P0[1235]|08...|25006|25P04|53[012]00|40001|40P01|55P03)$/;
 // pg and pg-pool report these without a code.
 const UNAVAILABLE_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|Connection terminated unexpectedly|Query read timeout)/;
 

@@ -984,7 +984,7 @@ describe('errors and logs', () => {
   });
 
   it('classifies errors: unavailable vs not; start-up waits for a missing server, database or role but not for a syntax error', () => {
-    for (const code of ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001', '53300', '53000', '53100', '53200', '40P01', '40001', '57P05', '55P03']) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), true, code);
+    for (const code of ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001', '53300', '53000', '53100', '53200', '40P01', '40001', '57P05', '55P03', '25P04']) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), true, code);
     // 53400, a limit of the server's configuration (temp_file_limit, max_locks_per_transaction), meets the same statement again.
     // 40002 (a deferred constraint failing at COMMIT) is the request's own data, not a conflict that passes.
     for (const code of ['23505', '42601', '22P02', '53400', '40002', undefined]) assert.equal(isUnavailableError(Object.assign(new Error('x'), { code })), false, String(code));
@@ -993,6 +993,7 @@ describe('errors and logs', () => {
     // A statement cancelled by its timeout is a request's 503 but not a server to wait for (a migration would run again).
     assert.ok(isUnavailableError(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })));
     assert.equal(startupWaitReason(Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' })), undefined);
+    assert.equal(startupWaitReason(Object.assign(new Error('terminating connection due to transaction timeout'), { code: '25P04' })), undefined);
     // Every failure a request answers 503 for is one start-up waits out: one list, not two that drift apart.
     const unavailable = [
       ...['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENETUNREACH', 'EAI_AGAIN', '57P01', '57P02', '08006', '08001', '53300', '53100', '53200'].map((code) => Object.assign(new Error('x'), { code })),
