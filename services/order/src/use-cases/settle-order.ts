@@ -51,7 +51,7 @@ export async function settleOrder(deps: OrderDeps, row: OrderRow, context?: Requ
       break;
     }
     case 'unavailable':
-      await deps.repository.releaseLeases([row]);
+      await giveLeaseBack(deps, row);
       return { row, moved: false, unavailable: outcome.reason };
     case 'unexpected':
       deps.metrics.settleErrors.inc({ reason: 'unexpected_answer' });
@@ -85,10 +85,31 @@ export async function settleStuck(deps: OrderDeps, row: OrderRow, reason: string
   return { row, moved: false, heldOff: reason };
 }
 
+/** How long a driver waits to give its lease back before it answers anyway (giveLeaseBack). */
+const LEASE_GIVE_BACK_WAIT_MS = 1_000;
+
+/**
+ * Gives the drive lease back so the next driver need not wait for it to expire, waiting for that write at most
+ * LEASE_GIVE_BACK_WAIT_MS. With the database hung, or the order's row held by another session, the write waited out
+ * the statement timeout (8 s) after the reservation's deadline (2 s), and a placement answered after the gateway's 10 s
+ * upstream timeout (a 504); not given back in time, the lease runs out by itself. A failure within the wait is thrown
+ * as before (a 503 for an outage); a later one is dropped.
+ */
+async function giveLeaseBack(deps: OrderDeps, row: OrderRow): Promise<void> {
+  const release = deps.repository.releaseLeases([row]);
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<'late'>((resolve) => (timer = setTimeout(resolve, LEASE_GIVE_BACK_WAIT_MS, 'late')));
+  try {
+    if ((await Promise.race([release, waited])) === 'late') release.catch(() => undefined);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function finishCancel(deps: OrderDeps, row: OrderRow, context?: RequestContext): Promise<SettleResult> {
   const released = await deps.products.release(row.id, context);
   if (released === 'unavailable') {
-    await deps.repository.releaseLeases([row]);
+    await giveLeaseBack(deps, row);
     return { row, moved: false, unavailable: 'product service unavailable' };
   }
   if (released === 'unexpected') {
