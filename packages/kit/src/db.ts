@@ -43,6 +43,15 @@ export interface DatabaseOptions {
 const DEFAULT_STATEMENT_TIMEOUT_MS = 8_000;
 /** Migrations may take longer than a request's statements (an index build); still bounded, never a hang. */
 const MIGRATION_STATEMENT_TIMEOUT = '300s';
+/**
+ * How long one migration statement may wait for a table lock. Migrations run in a new pod while the previous
+ * release's pods serve (rolling update): an ALTER waiting for ACCESS EXCLUSIVE behind a long transaction queues every
+ * later statement on that table behind itself, so without this bound the old pods' requests on it waited up to the
+ * migration's 300 s and answered 503 after their 8 s statement timeout. Well under DEFAULT_STATEMENT_TIMEOUT_MS.
+ */
+const MIGRATION_LOCK_TIMEOUT_MS = 1_000;
+/** A migration refused its lock (55P03) is tried again, with backoff, for this long before start-up fails. */
+const MIGRATION_LOCK_RETRY_BUDGET_MS = 90_000;
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -252,6 +261,22 @@ export class Database implements Queryable {
    * so replicas that start together run them once, one after another.
    */
   async migrate(dir: string): Promise<string[]> {
+    const started = performance.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.migrateOnce(dir);
+      } catch (err) {
+        // 55P03: a statement of a migration waited MIGRATION_LOCK_TIMEOUT_MS for a table lock that requests hold (its
+        // transaction was rolled back, nothing applied): it gives way to them and tries again.
+        if (errorCode(err) !== '55P03' || performance.now() - started > MIGRATION_LOCK_RETRY_BUDGET_MS) throw err;
+        const delay = Math.min(5_000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
+        this.opts.logger?.warn({ code: '55P03', detail: loggedMessage(err), retryInMs: Math.round(delay) }, 'migration waits for a lock that requests hold; trying again');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private async migrateOnce(dir: string): Promise<string[]> {
     // A database closed to connections is waited out at start-up like a server still starting (whenAvailable).
     const client = await this.connect();
     try {
@@ -259,6 +284,11 @@ export class Database implements Queryable {
       const exists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [this.schema]);
       if (exists.rowCount === 0) await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
       const lockValue = createHash('sha256').update(`migrate:${this.schema}`).digest().readUInt32BE(0);
+      // The runner's own advisory lock, taken here so that waiting for another replica's migrations is not bound by
+      // the lock timeout below (same key and call as node-pg-migrate's "wait" mode: a replica of an older release
+      // still excludes this one). Released when the session ends (the client is destroyed in finally).
+      await client.query(`SELECT pg_advisory_lock(${lockValue})`);
+      await client.query(`SET lock_timeout = ${MIGRATION_LOCK_TIMEOUT_MS}`);
       const log = this.opts.logger;
       const applied = await runner({
         dbClient: client,
@@ -268,8 +298,7 @@ export class Database implements Queryable {
         schema: this.schema,
         createSchema: false,
         checkOrder: true,
-        lockValue,
-        advisoryLockMode: 'wait',
+        noLock: true,
         log: (msg: string) => log?.debug({ migration: msg }, 'migration'),
         logger: {
           debug: (m: string) => log?.debug(m),
@@ -278,7 +307,7 @@ export class Database implements Queryable {
           error: (m: string) => log?.error(m),
         },
       });
-      await client.query('RESET statement_timeout');
+      await client.query('RESET statement_timeout; RESET lock_timeout');
       return applied.map((m) => m.name);
     } finally {
       // A client whose RESET did not run (a migration failed) is not handed to requests with the long timeout.

@@ -57,6 +57,49 @@ describe('migrations', () => {
     }
   });
 
+  it('when a migration needs a table lock that a transaction of the running release holds, then requests on that table keep being answered meanwhile (the migration gives way and tries again) and it runs once the lock is free', { timeout: 40_000 }, async () => {
+    // A rolling update: the new pod migrates while the old pods serve. ALTER TABLE waits for ACCESS EXCLUSIVE behind
+    // any open transaction on the table, and every later statement on it queues behind the ALTER.
+    const dir = mkdtempSync(join(tmpdir(), 'migrations-'));
+    writeFileSync(join(dir, '001_hot.sql'), '-- Up Migration\nCREATE TABLE hot (id integer PRIMARY KEY, stock integer NOT NULL);\nINSERT INTO hot SELECT g, 10 FROM generate_series(1, 10) g;\n');
+    const serving = new Database({ url: db.urls.order, schema: 'orders', poolMax: 4, applicationName: 'old-release', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    const starting = new Database({ url: db.urls.order, schema: 'orders', poolMax: 2, applicationName: 'new-release', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    const holder = new pg.Client({ connectionString: db.urls.order });
+    await holder.connect();
+    try {
+      await starting.migrate(dir);
+      writeFileSync(join(dir, '002_alter_hot.sql'), '-- Up Migration\nALTER TABLE hot ADD COLUMN reserved integer NOT NULL DEFAULT 0;\n');
+      // A long transaction of the old release (a report, a slow client inside a transaction) reads the table.
+      await holder.query('BEGIN');
+      await holder.query('SELECT count(*) FROM orders.hot');
+      const migrated = starting.migrate(dir);
+      migrated.catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 300));
+      // The old release's requests on the table meanwhile: a read and the stock write, every 250 ms for 5 s.
+      const latencies: number[] = [];
+      const until = performance.now() + 5_000;
+      while (performance.now() < until) {
+        const t0 = performance.now();
+        await serving.query('read', 'SELECT stock FROM hot WHERE id = $1', [1]);
+        await serving.query('take', 'UPDATE hot SET stock = stock - 1 WHERE id = $1 AND stock >= 1', [2]);
+        latencies.push(performance.now() - t0);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const slowest = Math.max(...latencies);
+      assert.ok(slowest < 2_500, `requests of the serving release waited ${Math.round(slowest)} ms behind the migration's lock (${latencies.length} pairs)`);
+      await holder.query('COMMIT');
+      assert.deepEqual(await migrated, ['002_alter_hot']);
+      const rows = await serving.query<{ reserved: number }>('after', 'SELECT reserved FROM hot WHERE id = $1', [1]);
+      assert.equal(rows.rows[0]?.reserved, 0);
+      const names = await serving.query<{ name: string }>('names', 'SELECT name FROM schema_migrations ORDER BY id', []);
+      assert.deepEqual(names.rows.map((r) => r.name), ['001_hot', '002_alter_hot']);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await holder.end();
+      await Promise.all([serving.close(), starting.close()]);
+    }
+  });
+
   it('when a service role reaches into another service schema, then PostgreSQL refuses', async () => {
     const user = new pg.Client({ connectionString: db.urls.user });
     await user.connect();
