@@ -1,4 +1,7 @@
 -- Up Migration
+-- Rolling update: the status check is dropped and added back in one transaction and only admits more values (the
+-- previous release writes none of the new ones); it and the index scan orders under a lock that blocks writes for
+-- their length (small table at the time).
 -- A cancel is recorded before the stock is released ('cancelling'), so a crash between the release and the
 -- final write leaves an intent the reconciler finishes, never a confirmed order whose units are on sale.
 ALTER TABLE orders DROP CONSTRAINT orders_status_check;

@@ -1,4 +1,6 @@
 -- Up Migration
+-- Rolling update: the nine-argument place_pending_order is replaced in one transaction by a ten-argument one whose
+-- last argument has a default, so the previous release's nine-argument call keeps working.
 -- The W3C traceparent of the request that placed the order (null for orders placed before it was stored), so
 -- the reconciler's span that settles the order links to the trace that created it. place_pending_order takes
 -- it as a tenth argument with a default, so a replica still on the nine-argument call keeps working.

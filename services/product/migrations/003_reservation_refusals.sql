@@ -1,4 +1,7 @@
 -- Up Migration
+-- Rolling update: the status check only admits more values; reserve_stock is dropped and created with the same
+-- arguments in one transaction; the index and the check scan reservations under a lock that blocks writes for their
+-- length.
 -- A refused reservation is recorded too (status 'refused' and why), under the same order-id key as a taken
 -- one: once the product service has said no for an order, every later request for that order replays the
 -- no, so a late retry can never reserve for an order the order service has already rejected or failed.

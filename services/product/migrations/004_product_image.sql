@@ -1,4 +1,6 @@
 -- Up Migration
+-- Rolling update: the UPDATE holds row locks on every product it changes until the migration commits: reservations
+-- of the previous release on those products wait for it (seconds on a large catalog).
 -- An optional picture per product: a path on the shop's own origin (the storefront serves the files and its
 -- CSP allows images from itself only), so no product page ever loads from another host.
 ALTER TABLE products ADD COLUMN image_url text CHECK (image_url IS NULL OR (length(image_url) <= 2048 AND image_url ~ '^/[^/[:space:]][^[:space:]]*$'));

@@ -1,4 +1,7 @@
 -- Up Migration
+-- Rolling update: reserve_stock is dropped and created with the same arguments and result columns in one
+-- transaction; a previous release (003/004) expecting a refused row instead of an exception answers a refusal as an
+-- error until it is replaced.
 -- reserve_stock again without the sub-transaction of 003, which cost 12-17% of reservations per second
 -- under contention (the savepoint is taken while product rows are locked). A refusal is an exception again
 -- and rolls back the whole call, claim included; the caller then stores the refusal under the order id in

@@ -1,4 +1,6 @@
 -- Up Migration
+-- Rolling update: as 009: search is back in the same transaction, and products is rewritten under ACCESS EXCLUSIVE
+-- (the previous release's product statements wait; past 8 s, 503).
 -- The search vector and the query (MATCHES in the product repository) are cased by the same SQL, lower() and
 -- then the Greek final sigma read as sigma, so a name is always found by itself. Queries were lower-cased in
 -- JavaScript, whose toLowerCase is contextual and not PostgreSQL's per-character lower(): "ΚΑΦΕΣ" became "καφες"

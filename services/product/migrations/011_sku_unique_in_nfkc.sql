@@ -1,4 +1,7 @@
 -- Up Migration
+-- Rolling update: the index is built without CONCURRENTLY (a migration runs in a transaction): writes to products
+-- (reservations, restocks) of the previous release wait for the build. A previous release may still insert two SKUs
+-- equal in NFKC: the second insert now fails with 23505, as a duplicate SKU does.
 -- A SKU is unique as text, not as code points: "CAFÉ-1" with the É composed (NFC) or decomposed (NFD, as some
 -- keyboards and pasted text give it), in full-width letters, or with a ligature (ﬁ) is the same SKU to whoever reads,
 -- scans or types it, and each was a second product under it. Compared in NFKC, as search compares words (009);

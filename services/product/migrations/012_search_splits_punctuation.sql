@@ -1,4 +1,6 @@
 -- Up Migration
+-- Rolling update: as 009: search is back in the same transaction, and products is rewritten under ACCESS EXCLUSIVE
+-- (the previous release's product statements wait; past 8 s, 503).
 -- Words joined by ASCII punctuation are words of their own in the vector, as they are in a query: PostgreSQL's
 -- parser read "3.1" (a version), "4K/60Hz" (a file path), "Node.js" (a host) and "help@shop.example" (an email) as
 -- one token each, with no token for the words inside, so "60hz", "js" or "shop" began no stored word, though the

@@ -1,4 +1,6 @@
 -- Up Migration
+-- Rolling update: the previous release's category filter (category = $1) loses its index until it is replaced (a
+-- sequential scan, still correct); the new index blocks writes to products while it builds.
 -- A category is one text, not one sequence of code points: "Café" with the é composed (NFC) or decomposed (NFD, as
 -- some keyboards and pasted text give it), in full-width letters or with a ligature (ﬁ) was two categories that look
 -- alike, each listing only its own products (and the storefront showed both in its list). The filter compares in

@@ -1,4 +1,9 @@
 -- Up Migration
+-- Rolling update: as 009: search is back in the same transaction, but the rewrite computes search_text for every
+-- name and description under ACCESS EXCLUSIVE on products, measured at about 10 s per 20,000 products (300-character
+-- descriptions): the previous release's reservations, reads and searches wait, and past 8 s answer 503. On a large
+-- catalog run it in a maintenance window or scale the product service's traffic down first (docs/deploy.md, "Rolling
+-- updates and migrations").
 -- Words joined by punctuation, a symbol or an invisible character outside ASCII are words of their own in the vector,
 -- as they are in a query (searchWords in the product repository reads runs of letters, marks and digits that begin
 -- with a letter or digit). Under LC_CTYPE C (the embedded server npm start and npm test run; what initdb --locale=C

@@ -1,4 +1,6 @@
 -- Up Migration
+-- Rolling update: the indexes are built on tables this release creates or that the previous release writes rarely
+-- (login failures, request counts); writes wait for the build.
 -- Requests per client address and endpoint in fixed windows (registration, login, token endpoints);
 -- in PostgreSQL so every replica counts against the same budget.
 CREATE TABLE request_counts (
