@@ -74,7 +74,7 @@ async function product(stock: number, priceCents = 250): Promise<string> {
 }
 const stockOf = async (id: string) => (await http<{ stock: number }>(gw, 'GET', `/product/${id}`)).body.stock;
 const reserve = (orderId: string, items: Line[], token = tokens.order, base = productBase) =>
-  http<Reservation>(base, 'POST', '/internal/reservations', { token, body: { orderId, items } });
+  http<Reservation>(base, 'POST', '/internal/reservations', { token, headers: { prefer: 'refusal-statuses=contract' }, body: { orderId, items } });
 const read = (orderId: string, token = tokens.order) => http<Reservation>(productBase, 'GET', `/internal/reservations/${orderId}`, { token });
 const release = (orderId: string, token = tokens.order) => http<Reservation>(productBase, 'DELETE', `/internal/reservations/${orderId}`, { token });
 

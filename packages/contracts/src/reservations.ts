@@ -17,6 +17,15 @@ export const ExpectedPriceCents = Type.Integer({
 });
 export const ExpectedCurrency = Type.String({ pattern: '^[A-Z]{3}$', 'x-pattern-message': 'must be a currency code such as USD', description: 'the currency the customer was shown; another one refuses the order (409 price-changed)' });
 
+/**
+ * Sent by the order service on POST /internal/reservations as `Prefer: refusal-statuses=contract` (RFC 7240): answer
+ * each refusal with its own status and type (404 unknown product, 409 insufficient-stock, price-changed or
+ * reservation-expired, 422 mixed-currency). A caller that does not send it (the order service of the previous release,
+ * which reads only 409 `reservation-refused`) gets every refusal as 409 `reservation-refused`, with the same `orderId`,
+ * `reason` and details, so either order release reads either product release during a rolling update.
+ */
+export const REFUSAL_STATUSES_PREFERENCE = 'refusal-statuses=contract';
+
 export const ReserveBody = Type.Object(
   {
     orderId: Uuid,

@@ -45,6 +45,8 @@ export interface RequestOptions {
   context?: CallContext;
   /** Retries on connection failures only (never on timeouts or answers); the call must be idempotent. */
   retries?: number;
+  /** Headers of this call beyond the client's own (accept, content-type, authorization, request id, traceparent). */
+  headers?: Record<string, string>;
 }
 
 type DurationLabels = Parameters<Metrics['httpClientDuration']['startTimer']>[0];
@@ -103,7 +105,7 @@ export class ServiceClient {
   }
 
   private async once<T>(req: RequestOptions, refreshToken: boolean): Promise<ServiceResponse<T>> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { ...req.headers, accept: 'application/json' };
     if (req.body !== undefined) headers['content-type'] = 'application/json';
     if (this.opts.token) headers.authorization = `Bearer ${await this.opts.token.get(refreshToken)}`;
     if (req.context) {

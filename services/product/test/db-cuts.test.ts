@@ -11,6 +11,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { uuidv7 } from '@ecommerce/kit';
+import { REFUSAL_STATUSES_PREFERENCE } from '@ecommerce/contracts';
 import { assertProblem, databaseProxy, http, sql, type CutPoint, type DatabaseProxy, type Running } from '@ecommerce/test-support';
 import { startProductService } from './harness.js';
 import { createProduct, getProduct, startStack, type Stack } from './stack.js';
@@ -63,7 +64,7 @@ const points: CutPoint[] = ['before', 'sent', 'answered'];
 
 describe('the product database cut mid-request', { timeout: 120_000 }, () => {
   const reserve = (orderId: string, productId: string, quantity: number) =>
-    http(cut.base, 'POST', '/internal/reservations', { token: stack.tokens.service, body: { orderId, items: [{ productId, quantity }] } }) as Promise<Answer>;
+    http(cut.base, 'POST', '/internal/reservations', { token: stack.tokens.service, headers: { prefer: REFUSAL_STATUSES_PREFERENCE }, body: { orderId, items: [{ productId, quantity }] } }) as Promise<Answer>;
   const release = (orderId: string) => http(cut.base, 'DELETE', `/internal/reservations/${orderId}`, { token: stack.tokens.service }) as Promise<Answer>;
   const adjust = (id: string, delta: number, key: string) => http(cut.base, 'POST', `/product/${id}/stock`, { token: stack.tokens.admin, body: { delta }, headers: { 'idempotency-key': key } }) as Promise<Answer>;
 
@@ -85,6 +86,7 @@ describe('the product database cut mid-request', { timeout: 120_000 }, () => {
       const send = () =>
         http(cut.base, 'POST', '/internal/reservations', {
           token: stack.tokens.service,
+          headers: { prefer: REFUSAL_STATUSES_PREFERENCE },
           body: {
             orderId,
             items: [

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isUuid, uuidv7 } from '@ecommerce/kit';
+import { REFUSAL_STATUSES_PREFERENCE } from '@ecommerce/contracts';
 import { assertErrorAt, assertMethodNotAllowed, assertProblem, heldLocks, http, metricValue, sql } from '@ecommerce/test-support';
 import { createProduct, getProduct, startStack, type Problem, type Reservation, type Stack } from './stack.js';
 
@@ -21,7 +22,9 @@ after(async () => {
 });
 
 type Line = { productId: string; quantity: number; expectedUnitPriceCents?: number; expectedCurrency?: string };
-const reserve = (orderId: string, items: Line[], token = svc) => http<Reservation>(base, 'POST', '/internal/reservations', { token, body: { orderId, items } });
+/** What the order service of this release sends: each refusal with its own status and type. */
+const CONTRACT = { prefer: REFUSAL_STATUSES_PREFERENCE };
+const reserve = (orderId: string, items: Line[], token = svc) => http<Reservation>(base, 'POST', '/internal/reservations', { token, headers: CONTRACT, body: { orderId, items } });
 const release = (orderId: string, token = svc) => http<Reservation>(base, 'DELETE', `/internal/reservations/${orderId}`, { token });
 const stockOf = async (id: string) => (await getProduct(stack, id)).stock;
 const metrics = async () => (await http(base, 'GET', '/metrics')).text;
@@ -131,6 +134,32 @@ describe('POST /internal/reservations', () => {
     assert.equal(eurOnly.body.items[0]!.currency, 'EUR');
   });
 
+  it('when the caller sends no Prefer: refusal-statuses=contract (the order service of the previous release, during a rolling update), then every refusal is 409 reservation-refused with its orderId, reason and details, as that release reads it; the stored refusal is the same either way', async () => {
+    const p = await createProduct(stack, { stock: 1, priceCents: 500 });
+    const eur = await createProduct(stack, { stock: 5, currency: 'EUR' });
+    const previous = (orderId: string, items: Record<string, unknown>[], notAfter?: string) =>
+      http<Reservation>(base, 'POST', '/internal/reservations', { token: svc, body: { orderId, items, ...(notAfter ? { notAfter } : {}) } });
+    const cases: [reason: string, items: Record<string, unknown>[], notAfter: string | undefined, status: number, type: string][] = [
+      ['insufficient-stock', [{ productId: p.id, quantity: 2 }], undefined, 409, 'insufficient-stock'],
+      ['unknown-product', [{ productId: randomUUID(), quantity: 1 }], undefined, 404, 'not-found'],
+      ['mixed-currency', [{ productId: p.id, quantity: 1 }, { productId: eur.id, quantity: 1 }], undefined, 422, 'mixed-currency'],
+      ['price-changed', [{ productId: p.id, quantity: 1, expectedUnitPriceCents: 499 }], undefined, 409, 'price-changed'],
+      ['expired', [{ productId: p.id, quantity: 1 }], new Date(Date.now() - 60_000).toISOString(), 409, 'reservation-expired'],
+    ];
+    for (const [reason, items, notAfter, status, type] of cases) {
+      const orderId = uuidv7();
+      const old = assertProblem(await previous(orderId, items, notAfter), 409, 'reservation-refused');
+      assert.equal(old.reason, reason);
+      assert.equal(old.orderId, orderId);
+      // This release's order service asks for the statuses and gets them, for the same stored refusal (a replay).
+      const now = assertProblem(await http(base, 'POST', '/internal/reservations', { token: svc, headers: { prefer: `wait=5, ${REFUSAL_STATUSES_PREFERENCE}` }, body: { orderId, items, ...(notAfter ? { notAfter } : {}) } }), status, type);
+      assert.equal(now.reason, reason);
+      const details = (x: Problem) => ({ orderId: x.orderId, items: x.items, productIds: x.productIds, notAfter: x.notAfter, detail: x.detail });
+      assert.deepEqual(details(now), details(old));
+    }
+    assert.equal(await stockOf(p.id), 1);
+  });
+
   it('when every expected price and currency holds, then 201 reserved at those prices', async () => {
     const a = await createProduct(stack, { stock: 5, priceCents: 700 });
     const b = await createProduct(stack, { stock: 5, priceCents: 250 });
@@ -202,7 +231,7 @@ describe('POST /internal/reservations', () => {
   it('when an expectation is malformed, then 400 and nothing is reserved', async () => {
     const p = await createProduct(stack, { stock: 5 });
     for (const bad of [{ expectedUnitPriceCents: -1 }, { expectedUnitPriceCents: 1.5 }, { expectedUnitPriceCents: '100' }, { expectedCurrency: 'usd' }, { expectedCurrency: 'DOLLARS' }]) {
-      const res = await http(base, 'POST', '/internal/reservations', { token: svc, body: { orderId: uuidv7(), items: [{ productId: p.id, quantity: 1, ...bad }] } });
+      const res = await http(base, 'POST', '/internal/reservations', { token: svc, headers: CONTRACT, body: { orderId: uuidv7(), items: [{ productId: p.id, quantity: 1, ...bad }] } });
       assertProblem(res, 400, 'validation-failed');
     }
     assert.equal(await stockOf(p.id), 5);
@@ -241,7 +270,7 @@ describe('POST /internal/reservations', () => {
 
   it('when notAfter has an offset PostgreSQL refuses (+23:59) it is read as the instant it names; a year outside 1970-9999 is a 400, nothing reserved', async () => {
     const p = await createProduct(stack, { stock: 10 });
-    const post = (notAfter: string) => http<Reservation>(base, 'POST', '/internal/reservations', { token: svc, body: { orderId: uuidv7(), items: [{ productId: p.id, quantity: 1 }], notAfter } });
+    const post = (notAfter: string) => http<Reservation>(base, 'POST', '/internal/reservations', { token: svc, headers: CONTRACT, body: { orderId: uuidv7(), items: [{ productId: p.id, quantity: 1 }], notAfter } });
     assert.equal((await post('2999-12-03T07:00:00+23:59')).status, 201);
     assert.equal(assertProblem(await post('2000-12-03T07:00:00-23:59'), 409, 'reservation-expired').reason, 'expired');
     for (const bad of ['0000-01-01T00:00:00Z', '1969-12-31T23:59:59Z']) assertErrorAt(await post(bad), '/notAfter');
@@ -250,7 +279,7 @@ describe('POST /internal/reservations', () => {
 
   it('when notAfter is a leap second (23:59:60, RFC 3339 5.7), then it is read as the instant after 23:59:59, not refused as outside 1970-9999', async () => {
     const p = await createProduct(stack, { stock: 10 });
-    const post = (notAfter: string) => http<Reservation>(base, 'POST', '/internal/reservations', { token: svc, body: { orderId: uuidv7(), items: [{ productId: p.id, quantity: 1 }], notAfter } });
+    const post = (notAfter: string) => http<Reservation>(base, 'POST', '/internal/reservations', { token: svc, headers: CONTRACT, body: { orderId: uuidv7(), items: [{ productId: p.id, quantity: 1 }], notAfter } });
     for (const future of ['2999-12-31T23:59:60Z', '2999-12-31T23:59:60.250Z', '3000-01-01T01:59:60+02:00']) assert.equal((await post(future)).status, 201, future);
     for (const past of ['2016-12-31T23:59:60Z', '2016-12-31T23:59:60.999Z']) assert.equal(assertProblem(await post(past), 409, 'reservation-expired').reason, 'expired', past);
     assert.equal(await stockOf(p.id), 7);
@@ -259,7 +288,7 @@ describe('POST /internal/reservations', () => {
   it('when notAfter is given, then a new reservation is taken only before it; a repeat of one taken in time still replays', async () => {
     const p = await createProduct(stack, { stock: 10 });
     const post = (orderId: string, notAfter: string) =>
-      http<Reservation>(base, 'POST', '/internal/reservations', { token: svc, body: { orderId, items: [{ productId: p.id, quantity: 2 }], notAfter } });
+      http<Reservation>(base, 'POST', '/internal/reservations', { token: svc, headers: CONTRACT, body: { orderId, items: [{ productId: p.id, quantity: 2 }], notAfter } });
     const inTime = uuidv7();
     assert.equal((await post(inTime, new Date(Date.now() + 60_000).toISOString())).status, 201);
     const late = uuidv7();
@@ -289,7 +318,7 @@ describe('POST /internal/reservations', () => {
       [{ orderId: uuidv7(), items: [{ productId: p.id, quantity: 1 }], status: 'released' }, '/status'],
     ];
     for (const [body, path] of cases) {
-      assertErrorAt(await http(base, 'POST', '/internal/reservations', { token: svc, body }), path, JSON.stringify(body));
+      assertErrorAt(await http(base, 'POST', '/internal/reservations', { token: svc, headers: CONTRACT, body }), path, JSON.stringify(body));
     }
     assert.equal(await stockOf(p.id), 10);
   });
@@ -495,7 +524,7 @@ describe('concurrency', () => {
 
 describe('a release that comes before its reservation (the order gave up while its reservation was still on the way)', () => {
   const reserveBy = (orderId: string, items: Line[], notAfter: Date) =>
-    http<Reservation>(base, 'POST', '/internal/reservations', { token: svc, body: { orderId, items, notAfter: notAfter.toISOString() } });
+    http<Reservation>(base, 'POST', '/internal/reservations', { token: svc, headers: CONTRACT, body: { orderId, items, notAfter: notAfter.toISOString() } });
   /** Waits until a statement of the product service's that contains `text` waits on a lock another transaction holds. */
   const waitingOnLock = async (text: string, what: string) => {
     for (let i = 0; i < 300; i++) {

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { ClientCredentialsToken, DependencyError, PROBLEM_BASE, ServiceClient, loggedMessage, type CallContext, type Metrics, type ServiceResponse } from '@ecommerce/kit';
 import type { OrderConfig } from '../config.js';
 import type { RequestContext } from '../model/request-context.js';
-import { USER_TOKEN_PATH, type ReservationBody as Reservation, type ReservedLine as ReservationItem, type ReservationListPage as ReservationPage, type ReserveRequest } from '@ecommerce/contracts';
+import { REFUSAL_STATUSES_PREFERENCE, USER_TOKEN_PATH, type ReservationBody as Reservation, type ReservedLine as ReservationItem, type ReservationListPage as ReservationPage, type ReserveRequest } from '@ecommerce/contracts';
 
 /** The product service's refusal (404, 409 or 422 with `reason`): why, and the details it gave (items, productIds...). */
 export interface Refusal {
@@ -90,6 +90,8 @@ export class ProductClient {
         body,
         context: forwarded(context),
         retries: 2,
+        // Each refusal with its own status (404/409/422); without it a product service answers 409 reservation-refused.
+        headers: { prefer: REFUSAL_STATUSES_PREFERENCE },
       });
       // The product service's reservation names its order: a 2xx that does not (a proxy's, a route's that is not it)
       // is no answer about this order, and falls through to 'unavailable' below.

@@ -68,6 +68,14 @@ export class ReservationRefused extends ProblemError {
     const [status, type, title] = ANSWER[refusal.reason];
     super(status, type, title, DETAIL[refusal.reason], { orderId, ...refusal });
   }
+
+  /**
+   * The same refusal as the previous release answered every one: 409 `reservation-refused` with `orderId`, `reason` and
+   * details, for a caller that did not ask for the statuses above (REFUSAL_STATUSES_PREFERENCE in the contracts).
+   */
+  asPreviousRelease(): ProblemError {
+    return new ProblemError(409, 'reservation-refused', 'Reservation refused', DETAIL[this.refusal.reason], { orderId: this.orderId, ...this.refusal });
+  }
 }
 
 /**

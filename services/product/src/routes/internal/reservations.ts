@@ -1,5 +1,6 @@
 import { SMALL_BODY_LIMIT, Type, type App } from '@ecommerce/kit';
-import { ReleasedReservationSchema, ReservationListPage, ReservationListQuery, ReservationSchema, ReserveBody } from '@ecommerce/contracts';
+import { REFUSAL_STATUSES_PREFERENCE, ReleasedReservationSchema, ReservationListPage, ReservationListQuery, ReservationSchema, ReserveBody } from '@ecommerce/contracts';
+import { ReservationRefused } from '../../model/reservation.js';
 import { getReservation } from '../../use-cases/get-reservation.js';
 import { listReservations } from '../../use-cases/list-reservations.js';
 import { releaseReservation } from '../../use-cases/release-reservation.js';
@@ -21,7 +22,15 @@ export default async function reservationRoutes(app: App): Promise<void> {
       schema: { ...internal, body: ReserveBody, response: { 200: ReservationSchema, 201: ReservationSchema } },
     },
     async (request, reply) => {
-      const outcome = await reserveStock(app, request.body);
+      let outcome;
+      try {
+        outcome = await reserveStock(app, request.body);
+      } catch (err) {
+        // An order service of the previous release (a rolling update) sends no preference and reads only 409
+        // reservation-refused: any other status left its order pending, the shopper answered 503.
+        if (err instanceof ReservationRefused && !prefersContractStatuses(request.headers.prefer)) throw err.asPreviousRelease();
+        throw err;
+      }
       return reply.code(outcome.replayed ? 200 : 201).send(outcome.reservation);
     },
   );
@@ -50,4 +59,10 @@ export default async function reservationRoutes(app: App): Promise<void> {
       return { ...reservation, released };
     },
   );
+}
+
+/** Whether a Prefer header (RFC 7240: comma-separated preferences, each `token[=value]` with optional parameters) holds REFUSAL_STATUSES_PREFERENCE. */
+function prefersContractStatuses(prefer: string | string[] | undefined): boolean {
+  const values = Array.isArray(prefer) ? prefer : prefer === undefined ? [] : [prefer];
+  return values.some((v) => v.split(',').some((p) => p.split(';')[0]!.trim().toLowerCase().replace(/\s*=\s*/, '=') === REFUSAL_STATUSES_PREFERENCE));
 }
