@@ -18,6 +18,8 @@ export const UserEnv = {
   // A session's absolute lifetime from its login, however often it refreshes (OWASP Session Management: an absolute
   // timeout besides the idle one). No floor above a second, so tests can watch one end; a year at most.
   SESSION_MAX_AGE_SECONDS: Type.Integer({ minimum: 1, maximum: 365 * 86400, default: 90 * 86400 }),
+  // How often each replica deletes expired refresh tokens (background/prune-sessions.ts).
+  REFRESH_TOKEN_PRUNE_INTERVAL_MS: Type.Integer({ minimum: 100, default: 300_000 }),
   SERVICE_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: MAX_TOKEN_AGE_SECONDS, default: 600 }),
   // An address the login takes (routes/schemas.ts Email): the admin made from it must be able to sign in.
   ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email', minLength: 3, maxLength: 254 })),

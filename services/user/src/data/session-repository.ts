@@ -31,7 +31,7 @@ export interface RefreshTokenRow {
 const FAMILY_LOCK = 'pg_advisory_xact_lock(hashtextextended(family_id::text, 0))';
 const LOCK_FAMILY = `SELECT ${FAMILY_LOCK} FROM refresh_tokens WHERE token_hash = $1`;
 // A row without session_started_at (a family from before it was stored, or written by the old code during a rolling
-// update) began with its family's first token: refresh tokens are never deleted.
+// update) began with its family's first token: the prune (PRUNE_EXPIRED) keeps every token of such a family while it lives.
 const LOCK_TOKEN = `SELECT t.family_id, t.user_id, t.role, u.role AS current_role, s.started_at::text AS session_started_at,
     t.expires_at <= now() OR s.started_at + make_interval(secs => $2) <= now() AS expired, t.spent_at, t.revoked_at,
     t.rotation_key, t.spent_at > now() - make_interval(secs => $3) AS retry_window_open
@@ -51,6 +51,17 @@ const REVOKE_FAMILY = `UPDATE refresh_tokens SET revoked_at = now() WHERE family
 // All of an account's live sessions, in one order (two of these never wait on each other in a cycle).
 const LOCK_USER_FAMILIES = `SELECT ${FAMILY_LOCK}
   FROM (SELECT DISTINCT family_id FROM refresh_tokens WHERE user_id = $1 AND revoked_at IS NULL ORDER BY family_id) f`;
+
+// Tokens past their expires_at, a batch at a time, oldest first: such a token answers 401 exactly as an unknown one
+// (refresh and logout check `expired` before `spent_at`, so reuse detection never needs it). Kept: every token of a
+// family that still has a live token without session_started_at (LOCK_TOKEN reads its start from the family's first
+// token). Index scans only (expires_idx, unstarted_idx, then the primary key: ANY(ARRAY()) keeps the outer DELETE off a
+// seq scan). SKIP LOCKED: a token a refresh or logout holds is left for the next batch; nobody waits on the prune.
+const PRUNE_EXPIRED = `DELETE FROM refresh_tokens WHERE token_hash = ANY(ARRAY(
+  SELECT t.token_hash FROM refresh_tokens t
+  WHERE t.expires_at < now()
+    AND NOT EXISTS (SELECT 1 FROM refresh_tokens n WHERE n.family_id = t.family_id AND n.session_started_at IS NULL AND n.expires_at >= now())
+  ORDER BY t.expires_at LIMIT $1 FOR UPDATE OF t SKIP LOCKED))`;
 
 /**
  * How long after a refresh the same refresh may be sent again (same token, same Idempotency-Key) and be answered, as
@@ -125,6 +136,11 @@ export class SessionRepository {
     if (this.db instanceof Database) return this.transaction((sessions) => sessions.revokeUser(userId));
     await this.db.query('refresh_lock_user_families', LOCK_USER_FAMILIES, [userId]);
     await this.db.query('refresh_revoke_user', 'UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL', [userId]);
+  }
+
+  /** Deletes up to `limit` expired refresh tokens (PRUNE_EXPIRED); answers how many. */
+  async pruneExpired(limit: number): Promise<number> {
+    return (await this.db.query('refresh_prune_expired', PRUNE_EXPIRED, [limit])).rowCount ?? 0;
   }
 
   /** Revokes every token of the family: the whole session ends. */
