@@ -77,6 +77,11 @@ const CATEGORIES = `WITH RECURSIVE c(category) AS (
       SELECT category FROM c WHERE category IS NOT NULL LIMIT $2`;
 
 // Available units may not go below zero: only unreserved units can be removed. Used alone and under a key.
+// A batch of the stock adjustment keys past their retention (background/stock-key-prune.ts).
+const PRUNE_ADJUSTMENT_KEYS = `DELETE FROM stock_adjustments WHERE ctid = ANY(ARRAY(
+  SELECT ctid FROM stock_adjustments WHERE created_at < now() - make_interval(hours => $1)
+  ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED))`;
+
 const ADJUST_STOCK = `UPDATE products SET stock = stock + $2, version = version + 1, updated_at = now()
       WHERE id = $1 AND NOT archived AND stock + $2 >= 0 AND (stock + $2 <= $3 OR $2 < 0)
         AND ($4::integer[] IS NULL OR version = ANY($4::integer[]))
@@ -265,9 +270,13 @@ export class ProductRepository {
     }
   }
 
-  /** Deletes the adjustment keys older than the retention; answers how many. */
-  async pruneAdjustmentKeys(retentionHours: number): Promise<number> {
-    return (await this.db.query('product_prune_adjustment_keys', `DELETE FROM stock_adjustments WHERE created_at < now() - make_interval(hours => $1)`, [retentionHours])).rowCount ?? 0;
+  /**
+   * Deletes up to `limit` adjustment keys older than the retention, oldest first; answers how many. By the created_at
+   * index and then by row address (keys are never updated, and the rows are locked from their pick to their delete);
+   * SKIP LOCKED: rows another replica's prune holds are left to it.
+   */
+  async pruneAdjustmentKeys(retentionHours: number, limit: number): Promise<number> {
+    return (await this.db.query('product_prune_adjustment_keys', PRUNE_ADJUSTMENT_KEYS, [retentionHours, limit])).rowCount ?? 0;
   }
 
   /** False when there was no live product to archive. */

@@ -1,0 +1,53 @@
+// Stock adjustment keys past STOCK_KEY_RETENTION_HOURS are pruned in batches found by their age's index
+// (background/stock-key-prune.ts, migration 015): before, each pass was one DELETE that read the whole table.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { uuidv7 } from '@ecommerce/kit';
+import { sql, waitFor } from '@ecommerce/test-support';
+import { startProductService } from './harness.js';
+import { startStack, type Stack } from './stack.js';
+
+const FRESH = 48_500;
+const OLD = 1_500; // more than one batch of 1,000
+
+let stack: Stack;
+before(async () => {
+  stack = await startStack();
+});
+after(() => stack.close());
+
+interface TableStats {
+  seq_scan: number;
+  n_tup_del: number;
+}
+const statsOf = async () =>
+  (await sql<TableStats>(stack.db.urls.product, `SELECT seq_scan::int, n_tup_del::int FROM pg_stat_user_tables WHERE relid = 'catalog.stock_adjustments'::regclass`))[0]!;
+
+describe('pruning stock adjustment keys', () => {
+  it('when 50,000 keys are stored and 1,500 are past their retention, then a pass deletes those 1,500 without reading the table (no seq scan), and keeps every younger key', async () => {
+    const old = uuidv7();
+    const fresh = uuidv7();
+    await sql(stack.db.urls.product,
+      `INSERT INTO catalog.stock_adjustments (product_id, idempotency_key, delta, created_at)
+       SELECT $1::uuid, 'old-' || i, 1, now() - interval '25 hours' - i * interval '1 second' FROM generate_series(1, $2::int) i
+       UNION ALL
+       SELECT $3::uuid, 'fresh-' || i, 1, now() - i * interval '1 second' FROM generate_series(1, $4::int) i`,
+      [old, OLD, fresh, FRESH]);
+    await sql(stack.db.urls.product, 'ANALYZE catalog.stock_adjustments');
+    // Counters of a connection reach pg_stat_user_tables when it goes idle or ends: wait for the inserts' to settle.
+    await waitFor('the insert counted', async () => (await sql<{ n: number }>(stack.db.urls.product, `SELECT n_tup_ins::int AS n FROM pg_stat_user_tables WHERE relid = 'catalog.stock_adjustments'::regclass`))[0]!.n >= OLD + FRESH);
+    const before = await statsOf();
+
+    const pruning = await startProductService(stack.db.urls.product, stack.users.base, { STOCK_KEY_PRUNE_INTERVAL_MS: '1000', STOCK_KEY_RETENTION_HOURS: '24' });
+    try {
+      await waitFor('the old keys deleted', async () => (await statsOf()).n_tup_del - before.n_tup_del >= OLD, 15_000);
+    } finally {
+      await pruning.close();
+    }
+    const afterPass = await statsOf();
+    assert.equal(afterPass.seq_scan - before.seq_scan, 0, `the prune read the whole table ${afterPass.seq_scan - before.seq_scan} time(s) (seq scan over ${OLD + FRESH} rows)`);
+    const left = await sql<{ old: number; fresh: number }>(stack.db.urls.product,
+      `SELECT count(*) FILTER (WHERE product_id = $1)::int AS old, count(*) FILTER (WHERE product_id = $2)::int AS fresh FROM catalog.stock_adjustments`, [old, fresh]);
+    assert.deepEqual(left[0], { old: 0, fresh: FRESH });
+  });
+});
