@@ -20,6 +20,7 @@ export * from './service-client.js';
 export * from './lifecycle.js';
 export * from './data-service.js';
 export * from './pagination.js';
+export { pruneInBatchesEvery, type BatchedPrune } from './batched-prune.js';
 export * from './provision.js';
 export * from './ids.js';
 export * from './text.js';
