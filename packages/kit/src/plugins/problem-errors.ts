@@ -370,9 +370,33 @@ function sendProblem(err: FastifyError | ProblemError | Error, request: FastifyR
 /** Fastify's `clientErrorHandler`: a minimal problem+json written straight to the socket, for errors Node's parser raises before any request exists. */
 export function writeClientError(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  // A request pipelined behind one still being answered (it waits in the server's queue, its body unread): an answer
+  // written now would be read as the answer of the one under way (a 408 for a GET that then ran), and the close cut
+  // that one off. The connection closes after it instead; the failed request is not answered (RFC 9112 9.3.2).
+  const earlier = answerOfAnEarlierRequest(socket);
+  if (earlier) {
+    if (!closingAfter.has(socket)) {
+      closingAfter.add(socket);
+      earlier.once('finish', () => socket.destroySoon());
+    }
+    return;
+  }
   if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') writeRawProblem(socket, 408, 'request-timeout', 'The request was not received in time');
   else if (err.code === 'HPE_HEADER_OVERFLOW') writeRawProblem(socket, 431, 'headers-too-large', 'The request line and headers are too large');
   else writeRawProblem(socket, 400, 'bad-request', 'The request is not valid HTTP');
+}
+
+const closingAfter = new WeakSet<Socket>();
+
+/**
+ * The answer under way on the socket when it is not the answer of the request Node's parser was reading (that one's
+ * is either the one under way, its body still arriving, or none yet): the answer of a request before it.
+ */
+function answerOfAnEarlierRequest(socket: Socket): ServerResponse | undefined {
+  const underWay = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!underWay || underWay.writableFinished) return undefined;
+  const parsing = (socket as Socket & { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming;
+  return parsing && underWay.req === parsing && !parsing.complete ? undefined : underWay;
 }
 
 /**
