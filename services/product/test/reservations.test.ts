@@ -160,6 +160,18 @@ describe('POST /internal/reservations', () => {
     assert.equal(await stockOf(p.id), 1);
   });
 
+  it('when Prefer: refusal-statuses=contract is written in any of its RFC 7240 forms (any case, spaces around =, a quoted value, a parameter, among others), then the refusal has its own status', async () => {
+    const p = await createProduct(stack, { stock: 1, priceCents: 500 });
+    const forms = ['Refusal-Statuses=Contract', 'refusal-statuses = contract', 'refusal-statuses="contract"', 'refusal-statuses = "contract"; x=1', 'respond-async, refusal-statuses=contract', 'wait=5,refusal-statuses="contract"'];
+    const answers: string[] = [];
+    for (const prefer of forms) {
+      const res = await http(base, 'POST', '/internal/reservations', { token: svc, headers: { prefer }, body: { orderId: uuidv7(), items: [{ productId: p.id, quantity: 2 }] } });
+      answers.push(`${prefer} -> ${res.status} ${(res.body as Problem).type}`);
+    }
+    assert.deepEqual(answers.filter((a) => !/ -> 409 .*insufficient-stock$/.test(a)), []);
+    assert.equal(await stockOf(p.id), 1);
+  });
+
   it('when every expected price and currency holds, then 201 reserved at those prices', async () => {
     const a = await createProduct(stack, { stock: 5, priceCents: 700 });
     const b = await createProduct(stack, { stock: 5, priceCents: 250 });

@@ -61,8 +61,12 @@ export default async function reservationRoutes(app: App): Promise<void> {
   );
 }
 
-/** Whether a Prefer header (RFC 7240: comma-separated preferences, each `token[=value]` with optional parameters) holds REFUSAL_STATUSES_PREFERENCE. */
+/**
+ * Whether a Prefer header (RFC 7240: comma-separated preferences, each `token[=value]` with optional parameters, the
+ * value a token or a quoted-string) holds REFUSAL_STATUSES_PREFERENCE.
+ */
 function prefersContractStatuses(prefer: string | string[] | undefined): boolean {
   const values = Array.isArray(prefer) ? prefer : prefer === undefined ? [] : [prefer];
-  return values.some((v) => v.split(',').some((p) => p.split(';')[0]!.trim().toLowerCase().replace(/\s*=\s*/, '=') === REFUSAL_STATUSES_PREFERENCE));
+  const unquoted = (preference: string) => preference.replace(/\s*=\s*/, '=').replace(/="(.*)"$/, '=$1');
+  return values.some((v) => v.split(',').some((p) => unquoted(p.split(';')[0]!.trim().toLowerCase()) === REFUSAL_STATUSES_PREFERENCE));
 }
