@@ -409,6 +409,12 @@ export function writeRawProblem(socket: Socket, status: number, slug: string, de
   // request was answered (a 405, the guards' 501): a second answer written after that one would be read as the
   // answer to a next request. The connection is closed after the one under way, as Node itself does.
   const underWay = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  // A CONNECT pipelined behind a request still being answered: written now, its answer was read as that one's (which
+  // ran, and whose own answer the close cut off). It comes after.
+  if (req && underWay && underWay.req !== req && !underWay.writableFinished) {
+    underWay.once('finish', () => writeRawProblem(socket, status, slug, detail, extraHeader, req));
+    return;
+  }
   if (underWay?.headersSent) {
     if (underWay.writableFinished) socket.destroySoon();
     else underWay.once('finish', () => socket.destroySoon());
