@@ -90,7 +90,15 @@ export async function audit(urls: Record<string, string>, { presets = ['mobile',
     for (const preset of presets) {
       for (const [page, url] of Object.entries(urls)) {
         const runs: Omit<Scores, 'runs' | 'others'>[] = [];
-        while (runs.length < attempts && !runs.some((r) => r.performance >= target)) runs.push(await once(browser.port, page, url, preset));
+        // A run Lighthouse could not score (a runtime error, a category without a score) measured nothing: it is not
+        // taken for scores of 0 (a failed run's best practices failed a page whose next run scored 100), and is tried again.
+        const unscored: string[] = [];
+        while (runs.length + unscored.length < attempts && !runs.some((r) => r.performance >= target)) {
+          const run = await once(browser.port, page, url, preset);
+          if (typeof run === 'string') unscored.push(run);
+          else runs.push(run);
+        }
+        if (runs.length === 0) throw new Error(`Lighthouse scored no run of ${url} (${preset}): ${unscored.join('; ')}`);
         const best = runs.reduce((a, b) => (b.performance > a.performance ? b : a));
         out.push({
           ...best,
@@ -105,14 +113,20 @@ export async function audit(urls: Record<string, string>, { presets = ['mobile',
   return out;
 }
 
-async function once(port: number, page: string, url: string, preset: 'mobile' | 'desktop'): Promise<Omit<Scores, 'runs' | 'others'>> {
+const CATEGORIES = ['performance', 'accessibility', 'best-practices'] as const;
+
+/** One run's scores, or why Lighthouse could not score it. */
+async function once(port: number, page: string, url: string, preset: 'mobile' | 'desktop'): Promise<Omit<Scores, 'runs' | 'others'> | string> {
     const result = await lighthouse(
       url,
-      { port, logLevel: 'error', output: 'json', onlyCategories: ['performance', 'accessibility', 'best-practices'] },
+      { port, logLevel: 'error', output: 'json', onlyCategories: [...CATEGORIES] },
       preset === 'desktop' ? desktopConfig : undefined,
     );
     if (!result) throw new Error(`lighthouse gave no result for ${url}`);
-    const { categories, audits } = result.lhr;
+    const { categories, audits, runtimeError } = result.lhr;
+    if (runtimeError) return `${runtimeError.code}: ${runtimeError.message}`;
+    const unscoredCategories = CATEGORIES.filter((id) => typeof categories[id]?.score !== 'number');
+    if (unscoredCategories.length > 0) return `no score for ${unscoredCategories.join(', ')}`;
     const score = (id: string) => Math.round((categories[id]?.score ?? 0) * 100);
     return {
       page,
