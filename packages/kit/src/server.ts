@@ -83,6 +83,13 @@ export const SERVER_LIMITS = {
  */
 export const MAX_PIPELINED_REQUESTS = 32;
 
+/** One connection's answer being written and the requests read behind it, in order (see createServer). */
+interface PipelinedLine {
+  answering: ServerResponse;
+  waiting: [IncomingMessage, ServerResponse][];
+  full: boolean;
+}
+
 /**
  * Node's header timeout starts at a request's first byte, so a connection that never sends one would stay open
  * for good (a thousand of them held a process's descriptors for minutes): one that has sent nothing
@@ -232,7 +239,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   // so Node never stopped reading (it does when answers pile up unread): one connection held every request its client
   // sent, about 2 KB each. Past MAX_PIPELINED_REQUESTS the connection is read no more, those waiting are answered,
   // the last with Connection: close, and the rest are never run (RFC 9112 9.3.2: the client sends them again).
-  const lines = new WeakMap<object, { answering: ServerResponse; waiting: [IncomingMessage, ServerResponse][]; full: boolean }>();
+  const lines = new WeakMap<object, PipelinedLine>();
   const handlers = app.server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   app.server.removeAllListeners('request');
   const serve = (req: IncomingMessage, res: ServerResponse): boolean => {
@@ -249,7 +256,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     return true;
   };
   // 'close' comes after Node's own 'finish' listener, which ends the connection when that answer said close.
-  const serveNextWhenAnswered = (line: { answering: ServerResponse; waiting: [IncomingMessage, ServerResponse][] }) =>
+  const serveNextWhenAnswered = (line: PipelinedLine) =>
     line.answering.once('close', () => {
       const next = line.waiting.shift();
       if (!next) return;

@@ -388,12 +388,17 @@ export function writeClientError(err: NodeJS.ErrnoException, socket: Socket): vo
 
 const closingAfter = new WeakSet<Socket>();
 
+/** The answer Node is writing on the socket, if any (its http server's own field). */
+function answerUnderWay(socket: Socket): ServerResponse | null | undefined {
+  return (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+}
+
 /**
  * The answer under way on the socket when it is not the answer of the request Node's parser was reading (that one's
  * is either the one under way, its body still arriving, or none yet): the answer of a request before it.
  */
 function answerOfAnEarlierRequest(socket: Socket): ServerResponse | undefined {
-  const underWay = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  const underWay = answerUnderWay(socket);
   if (!underWay || underWay.writableFinished) return undefined;
   const parsing = (socket as Socket & { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming;
   return parsing && underWay.req === parsing && !parsing.complete ? undefined : underWay;
@@ -408,7 +413,7 @@ export function writeRawProblem(socket: Socket, status: number, slug: string, de
   // Node's parser may refuse what follows a request's headers (a Transfer-Encoding not ending in chunked) once the
   // request was answered (a 405, the guards' 501): a second answer written after that one would be read as the
   // answer to a next request. The connection is closed after the one under way, as Node itself does.
-  const underWay = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  const underWay = answerUnderWay(socket);
   // A CONNECT pipelined behind a request still being answered: written now, its answer was read as that one's (which
   // ran, and whose own answer the close cut off). It comes after.
   if (req && underWay && underWay.req !== req && !underWay.writableFinished) {
