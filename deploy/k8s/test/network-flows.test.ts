@@ -40,6 +40,26 @@ function workloads(objects: K8sObject[]): Workload[] {
 // Pods of other namespaces, as their charts label them.
 const kubeDns: PodRef = { labels: { 'k8s-app': 'kube-dns' }, namespace: 'kube-system', ports: [{ name: 'dns', containerPort: 53, protocol: 'UDP' }, { name: 'dns-tcp', containerPort: 53 }] };
 const nodeLocalDns: External = { ip: '169.254.20.10' };
+/**
+ * The kube-dns Service's ClusterIP as a NetworkPolicy sees it when NodeLocal DNSCache runs beside kube-proxy in
+ * iptables mode (its default): the pods keep the ClusterIP as nameserver, and node-local-dns (hostNetwork) binds that
+ * very address with NOTRACK rules, so the query is never DNAT'd to a kube-dns pod and a podSelector cannot match it
+ * (kubernetes/website content/en/docs/tasks/administer-cluster/nodelocaldns.md: "In this mode, node-local-dns pods
+ * listen on both the kube-dns service IP as well as <node-local-address>"; kubernetes/kubernetes
+ * cluster/addons/dns/nodelocaldns/README.md, "Network policy and DNS connectivity": a namespace/pod selector "might
+ * not be enough since the node-local-dns pods run with hostNetwork: True", allow the DNS ClusterIP with an ipBlock).
+ * GKE Standard turns NodeLocal DNSCache on by default from 1.33 and enforces NetworkPolicy with Calico outside
+ * Dataplane V2. The default Service ranges of common clusters, and the kube-dns address in each:
+ */
+const kubeDnsServiceRanges: Record<string, { cidr: string; kubeDns: string }> = {
+  'kubeadm, minikube, kind': { cidr: '10.96.0.0/12', kubeDns: '10.96.0.10' },
+  'EKS (10.x VPC)': { cidr: '172.20.0.0/16', kubeDns: '172.20.0.10' },
+  'EKS (other VPC)': { cidr: '10.100.0.0/16', kubeDns: '10.100.0.10' },
+  AKS: { cidr: '10.0.0.0/16', kubeDns: '10.0.0.10' },
+  k3s: { cidr: '10.43.0.0/16', kubeDns: '10.43.0.10' },
+  // GKE-managed Service range, the default of Autopilot 1.27+ and Standard 1.29+ (GKE docs, VPC-native clusters).
+  GKE: { cidr: '34.118.224.0/20', kubeDns: '34.118.224.10' },
+};
 // The ingress-nginx Helm chart's controller pod (controller.metrics.enabled=true).
 const controller: PodRef = {
   labels: { 'app.kubernetes.io/name': 'ingress-nginx', 'app.kubernetes.io/instance': 'ingress-nginx', 'app.kubernetes.io/component': 'controller' },
@@ -111,6 +131,9 @@ function requiredFlows(objects: K8sObject[]): Flow[] {
     for (const protocol of ['UDP', 'TCP']) {
       flows.push({ from: w.pod, to: kubeDns, port: 53, protocol, why: `${w.name} resolves names (kube-dns, ${protocol})` });
       flows.push({ from: w.pod, to: nodeLocalDns, port: 53, protocol, why: `${w.name} resolves names (NodeLocal DNSCache, ${protocol})` });
+      for (const [cluster, { kubeDns: ip }] of Object.entries(kubeDnsServiceRanges)) {
+        flows.push({ from: w.pod, to: { ip }, port: 53, protocol, why: `${w.name} resolves names (NodeLocal DNSCache on the kube-dns ClusterIP ${ip}, ${cluster}, ${protocol})` });
+      }
     }
   }
   // Prometheus: every annotated pod on its annotated port (itself included: one replica, its own pod).
@@ -269,4 +292,49 @@ test('the evaluator follows the API: named ports resolve on the destination pod,
   assert.ok(!admits(range, web, { ip: '10.1.3.4' }, 5005), 'except');
   assert.ok(!admits(range, web, { ip: '10.2.3.4' }, 5011), 'endPort');
   assert.ok(!admits(range, web, client, 5005), 'an ipBlock matches no pod');
+});
+
+const ipToInt = (ip: string): number => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+const intToIp = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+const cidrRange = (cidr: string): [number, number] => {
+  const [base = '', bits = '32'] = cidr.split('/');
+  const size = 2 ** (32 - Number(bits));
+  const start = ipToInt(base) - (ipToInt(base) % size);
+  return [start, start + size - 1];
+};
+const inRange = (ip: string, cidr: string): boolean => {
+  const [lo, hi] = cidrRange(cidr);
+  return ipToInt(ip) >= lo && ipToInt(ip) <= hi;
+};
+
+test('DNS under NodeLocal DNSCache: every pod reaches any kube-dns ClusterIP of the common Service ranges on 53, and no resolver on the Internet', async () => {
+  const fc = (await import('fast-check')).default;
+  // Cluster-internal addresses: RFC 1918, RFC 6598, link-local, the GKE-managed Service range.
+  const internal = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', '169.254.0.0/16', '34.118.224.0/20'];
+  for (const [label, objects] of renders) {
+    const pods = workloads(objects);
+    const services = pods.filter((w) => ['user-service', 'product-service', 'order-service'].includes(w.name));
+    // The kube-dns ClusterIP is whatever address of the Service range the cluster gave it (.10 by convention only).
+    const clusterIp = fc.constantFrom(...Object.values(kubeDnsServiceRanges)).chain(({ cidr }) => {
+      const [lo, hi] = cidrRange(cidr);
+      return fc.integer({ min: lo, max: hi }).map(intToIp);
+    });
+    fc.assert(
+      fc.property(fc.constantFrom(...pods.map((p) => p.name)), clusterIp, fc.constantFrom('UDP', 'TCP'), (name, ip, protocol) => {
+        const w = pods.find((p) => p.name === name) as Workload;
+        assert.ok(admits(objects, w.pod, { ip }, 53, protocol), `${label}: ${w.name} -> ${ip}:53/${protocol}`);
+        // DNS only: the ranges open nothing else to the services.
+        if (services.includes(w)) assert.ok(!admits(objects, w.pod, { ip }, 80, 'TCP'), `${label}: ${w.name} -> ${ip}:80`);
+      }),
+      { numRuns: 200 },
+    );
+    const publicIp = fc.ipV4().filter((ip) => !internal.some((c) => inRange(ip, c)));
+    fc.assert(
+      fc.property(fc.constantFrom(...services.map((p) => p.name)), fc.oneof(fc.constantFrom('8.8.8.8', '1.1.1.1', '9.9.9.9'), publicIp), fc.constantFrom('UDP', 'TCP'), (name, ip, protocol) => {
+        const w = services.find((p) => p.name === name) as Workload;
+        assert.ok(!admits(objects, w.pod, { ip }, 53, protocol), `${label}: ${w.name} -> public resolver ${ip}:53/${protocol}`);
+      }),
+      { numRuns: 200 },
+    );
+  }
 });
