@@ -83,11 +83,16 @@ export const SERVER_LIMITS = {
  */
 export const MAX_PIPELINED_REQUESTS = 32;
 
+/** Requests read past MAX_PIPELINED_REQUESTS waiting on a connection, and so never run nor answered. */
+const PIPELINED_REQUESTS_DROPPED = 'http_pipelined_requests_dropped_total';
+
 /** One connection's answer being written and the requests read behind it, in order (see createServer). */
 interface PipelinedLine {
   answering: ServerResponse;
   waiting: [IncomingMessage, ServerResponse][];
   full: boolean;
+  /** Requests read once it was full: dropped, never run. */
+  dropped: number;
 }
 
 /**
@@ -238,8 +243,17 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   // slow one put 10,000 listeners on it and ran together once it was answered. Nothing was written for them meanwhile,
   // so Node never stopped reading (it does when answers pile up unread): one connection held every request its client
   // sent, about 2 KB each. Past MAX_PIPELINED_REQUESTS the connection is read no more, those waiting are answered,
-  // the last with Connection: close, and the rest are never run (RFC 9112 9.3.2: the client sends them again).
+  // the last with Connection: close, and the rest are never run (RFC 9112 9.3.2: the client sends them again). Those
+  // were dropped unseen: no answer, so no request metric or log line. Each is counted in
+  // http_pipelined_requests_dropped_total, and the connection's close logs one warning with how many.
   const lines = new WeakMap<object, PipelinedLine>();
+  const pipelinedDropped =
+    (opts.metrics.registry.getSingleMetric(PIPELINED_REQUESTS_DROPPED) as ReturnType<Metrics['counter']> | undefined) ??
+    opts.metrics.counter(PIPELINED_REQUESTS_DROPPED, `Requests pipelined on one connection past ${MAX_PIPELINED_REQUESTS} waiting: never run nor answered (the client sends them again).`);
+  const drop = (line: PipelinedLine) => {
+    line.dropped++;
+    pipelinedDropped.inc();
+  };
   const handlers = app.server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
   app.server.removeAllListeners('request');
   const serve = (req: IncomingMessage, res: ServerResponse): boolean => {
@@ -247,7 +261,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     if (closing.has(socket) || socket.destroyed || socket.writableEnded) return false;
     const line = lines.get(socket);
     if (line) line.answering = res;
-    else lines.set(socket, { answering: res, waiting: [], full: false });
+    else lines.set(socket, { answering: res, waiting: [], full: false, dropped: 0 });
     if (asksUpgrade(req) || framedAsHttp10Chunked(req)) {
       res.shouldKeepAlive = false;
       closing.add(socket);
@@ -267,6 +281,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     const line = lines.get(req.socket);
     if (line?.full) {
       stopReading(req.socket);
+      drop(line);
       return;
     }
     if (!line || (line.waiting.length === 0 && line.answering.writableFinished)) {
@@ -277,7 +292,14 @@ export async function createServer(opts: ServerOptions): Promise<App> {
       stopReading(req.socket);
       line.full = true;
       line.waiting.at(-1)![1].shouldKeepAlive = false;
-      app.log.warn({ waiting: line.waiting.length }, 'too many requests pipelined on one connection: it closes after those waiting are answered');
+      drop(line);
+      // One line per connection, once the count is known.
+      req.socket.once('close', () =>
+        app.log.warn(
+          { waiting: MAX_PIPELINED_REQUESTS, dropped: line.dropped },
+          'too many requests pipelined on one connection: those read past the ones waiting were dropped, never run nor answered',
+        ),
+      );
       return;
     }
     line.waiting.push([req, res]);

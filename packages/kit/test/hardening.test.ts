@@ -1319,8 +1319,8 @@ describe('errors and logs', () => {
 
 describe('requests pipelined on one connection', () => {
   /** A server whose /t/slow waits for `release`, and every request Node reads counted in `read`. */
-  async function pipelineServer() {
-    const app = await server();
+  async function pipelineServer(lines?: string[]) {
+    const app = await server(lines ? 'warn' : 'silent', lines);
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let slowAnswer: import('node:http').ServerResponse | undefined;
@@ -1401,6 +1401,50 @@ describe('requests pipelined on one connection', () => {
       s.release();
       await s.app.close();
     }
+  });
+  it(`when requests pipelined behind one still being answered go past ${MAX_PIPELINED_REQUESTS} waiting, then each one dropped is counted in http_pipelined_requests_dropped_total and the connection logs one warning with that count; up to the cap, none`, async () => {
+    // Requests read (Node parses a packet's requests together), less the first and those that waited: dropped.
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: MAX_PIPELINED_REQUESTS - 2, max: MAX_PIPELINED_REQUESTS + 150 }), fc.integer({ min: 1, max: 4 }), async (n, packets) => {
+        const lines: string[] = [];
+        const s = await pipelineServer(lines);
+        try {
+          const dropped = async () => (await s.app.metrics.registry.getSingleMetric('http_pipelined_requests_dropped_total')?.get())?.values[0]?.value;
+          assert.equal(await dropped(), 0, 'the series exists at 0 before any drop');
+          const exchange = rawExchangeInParts(s.port);
+          await exchange.write(get('/t/slow'));
+          // The last one closes the connection when it is answered (when it waited, not when it was dropped).
+          const requests = Array.from({ length: n }, (_, i) => (i + 1 < n ? get(`/t/step/${i + 1}`) : `GET /t/step/${n} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`));
+          const per = Math.ceil(n / packets);
+          for (let i = 0; i < n; i += per) {
+            await exchange.write(requests.slice(i, i + per).join(''));
+            await new Promise((r) => setTimeout(r, 5));
+          }
+          await new Promise((r) => setTimeout(r, 50));
+          s.release();
+          const text = await exchange.ended;
+          const warnings = () => lines.map((l) => JSON.parse(l) as { level: number; msg: string; dropped?: number }).filter((l) => l.level === 40);
+          // The server's side of the connection closes just after the client's.
+          for (let waited = 0; n > MAX_PIPELINED_REQUESTS && warnings().length === 0 && waited < 2000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+          const answered = statusesIn(text).length;
+          const expected = s.counts.read - 1 - Math.min(n, MAX_PIPELINED_REQUESTS);
+          assert.equal(answered, 1 + Math.min(n, MAX_PIPELINED_REQUESTS));
+          assert.equal(await dropped(), expected, `${s.counts.read} read, ${answered} answered`);
+          const warned = warnings();
+          if (n <= MAX_PIPELINED_REQUESTS) assert.deepEqual(warned, []);
+          else {
+            assert.ok(expected > 0, `${n} pipelined, ${s.counts.read} read: nothing dropped`);
+            assert.equal(warned.length, 1, JSON.stringify(warned));
+            assert.equal(warned[0]?.dropped, expected);
+            assert.match(warned[0]?.msg ?? '', /too many requests pipelined on one connection/);
+          }
+        } finally {
+          s.release();
+          await s.app.close();
+        }
+      }),
+      { numRuns: 8 },
+    );
   });
   it('when a request pipelined behind slow ones fails in Node (its body left unread past the request timeout, or not HTTP) or is a CONNECT, then no 408, 400 or 405 is written as the answer of the request under way: each answer that comes is its own request\'s, in order, and each request that ran got its own', async () => {
     const app = await createServer({
