@@ -1,5 +1,6 @@
-// (c) Database, from both sides: the services' query timings and pool
-// (db_client_*), and the server's view from postgres_exporter (pg_*).
+// (c) Database, from both sides: the services' query timings, pool and
+// prunes (db_client_*, *_pruned_total), and the server's view from
+// postgres_exporter (pg_*).
 // pg_* series are not per service, so only the app-side panels follow the
 // service/instance variables.
 import { APP, OUR_DATABASES, buildDashboard, statPanel, tablePanel, timeSeriesPanel } from './common.js';
@@ -79,6 +80,24 @@ export const database = () =>
           { expr: `sum by (service, instance) (db_client_connection_pending_requests{${APP}})`, legend: '{{service}} {{instance}} waiting' },
         ],
         runbooks: ['DbPoolSaturated'],
+      }),
+      timeSeriesPanel({
+        title: 'Housekeeping: expired rows pruned',
+        description:
+          'Rows the services delete on a timer, in batches of 1,000, at most 20 a pass: expired refresh tokens (user, every REFRESH_TOKEN_PRUNE_INTERVAL_MS) and ' +
+          "stock adjustments' Idempotency-Keys past their retention (product, every STOCK_KEY_PRUNE_INTERVAL_MS). Flat at 0 while logins and restocks go on: no prune runs; 20,000 every pass: it falls behind.",
+        unit: 'short',
+        min: 0,
+        queries: [
+          {
+            expr: `sum by (service, instance) (increase(user_refresh_tokens_pruned_total{${APP}}[$__rate_interval]))`,
+            legend: 'refresh tokens {{service}} {{instance}}',
+          },
+          {
+            expr: `sum by (service, instance) (increase(product_stock_keys_pruned_total{${APP}}[$__rate_interval]))`,
+            legend: 'stock keys {{service}} {{instance}}',
+          },
+        ],
       }),
       timeSeriesPanel({
         title: 'Server connections by state',

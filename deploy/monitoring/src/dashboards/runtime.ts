@@ -1,5 +1,5 @@
 // (b) Runtime and resources: CPU, memory against the container limit, V8
-// heap, event loop, GC, file descriptors, restarts. process_* / nodejs_* come
+// heap, event loop, GC, file descriptors, log lines dropped, restarts. process_* / nodejs_* come
 // from every service; container_* and kube_* only exist in Kubernetes.
 import { APP, CONTAINER, buildDashboard, timeSeriesPanel } from './common.js';
 
@@ -97,6 +97,18 @@ export const runtime = () =>
         queries: [{ expr: `process_open_fds{${APP}} / process_max_fds{${APP}}`, legend: '{{service}} {{instance}}' }],
         thresholds: [[0.8, 'red']],
         runbooks: ['FileDescriptorsNearLimit'],
+      }),
+      timeSeriesPanel({
+        title: 'Log lines dropped',
+        description:
+          'Lines a service dropped because its stdout was not read (a stalled log driver or pipe) once 8 MiB waited: lost, requests still served (log_lines_dropped_total). Alert LogLinesDropped on any.',
+        unit: 'short',
+        min: 0,
+        queries: [
+          { expr: `sum by (service, instance) (increase(log_lines_dropped_total{${APP}}[$__rate_interval]))`, legend: '{{service}} {{instance}}' },
+        ],
+        thresholds: [[1, 'red']],
+        runbooks: ['LogLinesDropped'],
       }),
       timeSeriesPanel({
         title: 'Restarts',

@@ -1,5 +1,7 @@
 // (a) RED per service: rate, errors (5xx ratio), duration (p50/p95/p99),
-// and the routes that carry the traffic.
+// the routes that carry the traffic, requests in progress and the pipelined
+// requests dropped unanswered.
+import { MAX_PIPELINED_REQUESTS } from '@ecommerce/kit';
 import { APP, ERROR_BUDGET, NOT_PROBES, buildDashboard, statPanel, tablePanel, timeSeriesPanel } from './common.js';
 
 const COUNT = `http_server_request_duration_seconds_count{${APP}, ${NOT_PROBES}}`;
@@ -154,6 +156,26 @@ export const servicesOverview = () =>
         title: 'Slowest routes (p95)',
         unit: 's',
         queries: [{ expr: `topk(10, ${quantile(0.95, 'service, http_request_method, http_route', '$__range')})` }],
+      }),
+      timeSeriesPanel({
+        title: 'Requests in progress',
+        description:
+          'Requests read and not yet answered (http_server_active_requests): rising while requests/s stays flat means answers wait (a slow database or peer); a drain waits for it to reach 0.',
+        unit: 'short',
+        min: 0,
+        queries: [{ expr: `sum by (service, instance) (http_server_active_requests{${APP}})`, legend: '{{service}} {{instance}}' }],
+      }),
+      timeSeriesPanel({
+        title: 'Pipelined requests dropped unanswered',
+        description:
+          `Requests a client pipelined on one connection past ${MAX_PIPELINED_REQUESTS} waiting (http_pipelined_requests_dropped_total): never run nor answered, so on no other panel; the client sends them again on a new connection. ` +
+          'Not 0: a client flooding its connections; each such connection logs one warning with its count.',
+        unit: 'short',
+        min: 0,
+        queries: [
+          { expr: `sum by (service, instance) (increase(http_pipelined_requests_dropped_total{${APP}}[$__rate_interval]))`, legend: '{{service}} {{instance}}' },
+        ],
+        thresholds: [[1, 'red']],
       }),
       timeSeriesPanel({
         title: 'Calls to other services/s',
