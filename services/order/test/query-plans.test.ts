@@ -1,0 +1,111 @@
+// The statements of the reconciler's pass and of GET /order, planned over a shop's worth of orders: each reads an
+// index, never the whole orders table. The orders table grows by every order ever placed, so a statement that scans
+// it gets slower with the shop's age: the reconciler's claim did (a sequential scan of 2,000,000 orders took 700 ms,
+// every 2 s, in every replica) until migration 007 gave it an index. Asserted on the plans (EXPLAIN of the exact
+// statement the repository sends, with its parameters), not on timings.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { Database, Metrics, type Queryable } from '@ecommerce/kit';
+import { createTestDatabase, sql, type TestDatabase } from '@ecommerce/test-support';
+import { OrderRepository } from '../src/data/order-repository.js';
+
+/** Orders stored: enough that reading them all costs the planner more than any index does. */
+const ORDERS = 30_000;
+const CUSTOMERS = 300;
+
+let db: TestDatabase;
+let database: Database;
+before(async () => {
+  db = await createTestDatabase();
+  database = new Database({ url: db.urls.order, schema: 'orders', poolMax: 1, applicationName: 'query-plans-test', metrics: new Metrics('test', '0', { defaultMetrics: false }) });
+  await database.migrate(new URL('../../migrations', import.meta.url).pathname);
+  // A shop's history: almost every order final, one in a thousand in flight (a backlog after an outage), one
+  // customer with a tenth of all orders; ids in time order as uuidv7 makes them.
+  await sql(db.urls.order,
+    `INSERT INTO orders.orders (id, user_id, status, items, idempotency_key, request_hash, deadline_at, lease_until, created_at, updated_at)
+     SELECT (lpad(to_hex(1700000000000 + i * 1000), 12, '0') || '7' || substr(md5(i::text), 1, 3) || '8' || substr(md5(i::text), 4, 15))::uuid,
+       ('00000000-0000-7000-8000-' || lpad(to_hex(CASE WHEN i % 10 = 0 THEN 1 ELSE 2 + i % $2::int END), 12, '0'))::uuid,
+       CASE WHEN i % 1000 = 1 THEN 'pending' WHEN i % 1000 = 2 THEN 'cancelling' WHEN i % 200 = 3 THEN 'failed'
+            WHEN i % 50 = 7 THEN 'cancelled' ELSE 'confirmed' END,
+       '[]', 'key-' || i, 'h', to_timestamp(1700000000 + i), NULL, to_timestamp(1700000000 + i), to_timestamp(1700000000 + i)
+     FROM generate_series(1, $1::int) i`,
+    [ORDERS, CUSTOMERS]);
+  await sql(db.urls.order, 'ANALYZE orders.orders');
+});
+after(async () => {
+  await database?.close();
+  await db?.drop();
+});
+
+/** The statement a repository call sends, recorded instead of run. */
+async function statementOf(call: (orders: OrderRepository) => Promise<unknown>): Promise<{ name: string; text: string; values: unknown[] }> {
+  let sent: { name: string; text: string; values: unknown[] } | undefined;
+  const recorder: Queryable = {
+    query: async (name, text, values = []) => {
+      sent = { name, text, values };
+      return { rows: [], rowCount: 0, command: '', oid: 0, fields: [] };
+    },
+  };
+  await call(new OrderRepository(recorder as unknown as Database));
+  assert.ok(sent, 'the call sent a statement');
+  return sent;
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+const nodesOf = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodesOf)];
+
+/** The plan's nodes for the statement as the service sends it (an unnamed statement: planned with its parameters). */
+async function planOf(statement: { text: string; values: unknown[] }): Promise<PlanNode[]> {
+  // Unnamed ('') on the service's own pool: its role and search_path, planned for these values.
+  const { rows } = await database.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>('', `EXPLAIN (FORMAT JSON) ${statement.text}`, statement.values);
+  return nodesOf(rows[0]!['QUERY PLAN'][0]!.Plan);
+}
+
+function assertNoScanOfOrders(nodes: PlanNode[], what: string) {
+  const scans = nodes.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'orders');
+  assert.deepEqual(scans.map((n) => n['Node Type']), [], `${what} reads the whole orders table: ${nodes.map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}`).join(' > ')}`);
+}
+
+const user = (n: number) => `00000000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
+
+describe('the orders statements at scale (plans over 30,000 orders)', () => {
+  it('when the reconciler claims the orders it must drive, then the claim reads the index of orders in flight, not the whole table', async () => {
+    const claim = await statementOf((o) => o.claimOverdue(50, 30_000));
+    const nodes = await planOf(claim);
+    assertNoScanOfOrders(nodes, 'the reconciler\'s claim');
+    assert.ok(nodes.some((n) => n['Index Name'] === 'orders_in_flight_idx'), 'the claim reads orders_in_flight_idx');
+  });
+
+  it('when a customer or an admin lists orders (any customer, any cursor), then the page is read by an index', async () => {
+    const ids = (await sql<{ id: string }>(db.urls.order, 'SELECT id FROM orders.orders ORDER BY id')).map((r) => r.id);
+    await fc.assert(
+      fc.asyncProperty(
+        // null: the admin's list of every order; 1: the customer with a tenth of them; past CUSTOMERS: none at all.
+        fc.option(fc.constantFrom(1, 2, 3 + CUSTOMERS, 5 + CUSTOMERS), { nil: null }),
+        fc.option(fc.integer({ min: 0, max: ids.length - 1 }), { nil: null }),
+        fc.integer({ min: 1, max: 100 }),
+        async (customer, cursor, limit) => {
+          const list = await statementOf((o) => o.list(customer === null ? null : user(customer), limit, cursor === null ? null : ids[cursor]!));
+          assertNoScanOfOrders(await planOf(list), `the list of ${customer === null ? 'every order' : `customer ${customer}`}`);
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('when the claim runs, then it takes every order in flight whose lease is free (given back or run out), and no other', async () => {
+    await sql(db.urls.order, `UPDATE orders.orders SET lease_until = now() + interval '1 hour' WHERE id = (SELECT id FROM orders.orders WHERE status = 'pending' ORDER BY id LIMIT 1)`);
+    await sql(db.urls.order, `UPDATE orders.orders SET lease_until = now() - interval '1 minute' WHERE id = (SELECT id FROM orders.orders WHERE status = 'cancelling' ORDER BY id LIMIT 1)`);
+    const free = await sql<{ id: string }>(db.urls.order,
+      `SELECT id FROM orders.orders WHERE status IN ('pending', 'cancelling') AND (lease_until IS NULL OR lease_until < now()) ORDER BY lease_until NULLS FIRST, updated_at`);
+    const claimed = await new OrderRepository(database).claimOverdue(ORDERS, 30_000);
+    assert.deepEqual(claimed.map((r) => r.id).sort(), free.map((r) => r.id).sort());
+    assert.equal(free.length, 2 * (ORDERS / 1000) - 1, 'every order in flight but the one whose lease runs');
+  });
+});
