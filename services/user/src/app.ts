@@ -9,6 +9,7 @@ import tokenIssuer from './plugins/token-issuer.js';
 import throttles from './plugins/throttles.js';
 import accountMetrics from './plugins/account-metrics.js';
 import sessionPrune from './plugins/session-prune.js';
+import registrationKeyPrune from './plugins/registration-key-prune.js';
 import publicRoutes from './routes/public/index.js';
 import customerRoutes from './routes/customer/index.js';
 import adminRoutes from './routes/admin/index.js';
@@ -29,7 +30,7 @@ export async function buildApp(config: UserConfig, opts: { logStream?: NodeJS.Wr
     trustProxy: proxyTrust(config.TRUST_PROXY),
     ...opts,
     setup: async (app, db) => {
-      // Dependencies, as decorations: the SQL, start-up accounts, token checks and signing, throttles, counters, the prune.
+      // Dependencies, as decorations: the SQL, start-up accounts, token checks and signing, throttles, counters, the prunes.
       await app.register(repositories, { db, sessionMaxAgeSeconds: config.SESSION_MAX_AGE_SECONDS });
       const admin = config.ADMIN_EMAIL && config.ADMIN_PASSWORD ? { email: config.ADMIN_EMAIL, password: config.ADMIN_PASSWORD } : null;
       await app.register(provisioning, { clients, admin });
@@ -38,6 +39,7 @@ export async function buildApp(config: UserConfig, opts: { logStream?: NodeJS.Wr
       await app.register(throttles, { db, config });
       await app.register(accountMetrics);
       await app.register(sessionPrune, { intervalMs: config.REFRESH_TOKEN_PRUNE_INTERVAL_MS });
+      await app.register(registrationKeyPrune, { retentionHours: config.REGISTER_KEY_RETENTION_HOURS, intervalMs: config.REGISTER_KEY_PRUNE_INTERVAL_MS });
       // Routes, one folder per audience; a folder that needs a token checks it once, in its index.
       await app.register(publicRoutes);
       await app.register(customerRoutes);

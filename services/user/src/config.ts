@@ -20,6 +20,10 @@ export const UserEnv = {
   SESSION_MAX_AGE_SECONDS: Type.Integer({ minimum: 1, maximum: 365 * 86400, default: 90 * 86400 }),
   // How often each replica deletes expired refresh tokens (background/prune-sessions.ts).
   REFRESH_TOKEN_PRUNE_INTERVAL_MS: Type.Integer({ minimum: 100, default: 300_000 }),
+  // How long a registration's Idempotency-Key is remembered (a retry after that is a new registration: 409 email-taken
+  // when the first one was made), and how often each replica deletes the keys past it (background/prune-registration-keys.ts).
+  REGISTER_KEY_RETENTION_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 365, default: 24 }),
+  REGISTER_KEY_PRUNE_INTERVAL_MS: Type.Integer({ minimum: 100, default: 3_600_000 }),
   SERVICE_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: MAX_TOKEN_AGE_SECONDS, default: 600 }),
   // An address the login takes (routes/schemas.ts Email): the admin made from it must be able to sign in.
   ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email', minLength: 3, maxLength: 254 })),

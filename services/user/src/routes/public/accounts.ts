@@ -9,6 +9,13 @@ export default async function accountRoutes(app: App): Promise<void> {
       schema: {
         summary: 'Register a customer account',
         tags: ['accounts'],
+        headers: Type.Object({
+          'idempotency-key': Type.Optional(Type.String({
+            minLength: 1,
+            maxLength: 255,
+            description: 'Names this registration: sent again with the same key and body (a retry after a lost answer), it answers 201 with the account it made and creates nothing; with another body, 422 idempotency-key-reused. Remembered REGISTER_KEY_RETENTION_HOURS (24)',
+          })),
+        }),
         body: Type.Object({ email: Email, password: Password, name: VisibleText(100) }, { additionalProperties: false }),
         response: { 201: UserSchema },
       },
@@ -20,6 +27,7 @@ export default async function accountRoutes(app: App): Promise<void> {
         await app.rateLimiter.hit('register', request.ip);
       },
     },
-    async (request, reply) => reply.code(201).send(await register(app, request.body)),
+    // An Idempotency-Key makes a retry after a lost answer safe: the account it made, not 409 email-taken (the use case).
+    async (request, reply) => reply.code(201).send(await register(app, request.body, request.headers['idempotency-key'])),
   );
 }
