@@ -18,6 +18,7 @@ const steps: Step[] = [
       pm.collectionVariables.set('customerEmail', 'Customer.' + pm.collectionVariables.get('runId') + '@Example.com');
       pm.collectionVariables.set('customerPassword', 'correct-horse-' + pm.collectionVariables.get('runId'));
     `,
+    headers: { 'Idempotency-Key': 'register-{{runId}}' },
     body: { email: '{{customerEmail}}', password: '{{customerPassword}}', name: 'Postman Customer' },
     expect: 201,
     note: 'Starts a run: a fresh runId makes every email, SKU and category of this run unique. The email is mixed case on purpose.',
@@ -31,6 +32,18 @@ const steps: Step[] = [
     },
     capture: { customerId: 'body.id' },
   },
+  {
+    op: 'POST /user/register',
+    name: 'Register: the same Idempotency-Key again (a retry after a lost answer) -> 201, the same account',
+    headers: { 'Idempotency-Key': 'register-{{runId}}' },
+    body: { email: '{{customerEmail}}', password: '{{customerPassword}}', name: 'Postman Customer' },
+    expect: 201,
+    checks: { 'the account the first try made, not 409 email-taken': isCustomer },
+  },
+  fails(422, 'idempotency-key-reused')('POST /user/register', 'Register: the same Idempotency-Key with another body -> 422', {
+    headers: { 'Idempotency-Key': 'register-{{runId}}' },
+    body: { email: '{{customerEmail}}', password: 'another-password-{{runId}}', name: 'Postman Customer' },
+  }),
   fails(409, 'email-taken')('POST /user/register', 'Register: email taken (case-insensitive) -> 409', {
     body: { email: '{{customerEmailUpper}}', password: 'another-password', name: 'Twin' },
     pre: "pm.collectionVariables.set('customerEmailUpper', pm.collectionVariables.get('customerEmail').toUpperCase());",

@@ -13,7 +13,10 @@ export interface paths {
         post: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Names this registration: sent again with the same key and body (a retry after a lost answer), it answers 201 with the account it made and creates nothing; with another body, 422 idempotency-key-reused. Remembered REGISTER_KEY_RETENTION_HOURS (24) */
+                    "idempotency-key"?: string;
+                };
                 path?: never;
                 cookie?: never;
             };
