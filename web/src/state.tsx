@@ -16,7 +16,8 @@ interface Auth {
   /** Asks the user service again after 'unreachable'. */
   retry(): void;
   signIn(email: string, password: string): Promise<void>;
-  createAccount(name: string, email: string, password: string): Promise<void>;
+  /** `key`: the form submission's Idempotency-Key, kept for its retries (session.ts createAccount). */
+  createAccount(name: string, email: string, password: string, key: string): Promise<void>;
   signOut(): Promise<void>;
 }
 
@@ -86,8 +87,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         setUser(u);
         setStatus('signed-in');
       },
-      async createAccount(name, email, password) {
-        const u = await createAccount(name, email, password);
+      async createAccount(name, email, password, key) {
+        const u = await createAccount(name, email, password, key);
         queries.clear();
         setUser(u);
         setStatus('signed-in');

@@ -21,31 +21,36 @@ Object.assign(globalThis, {
     clear: () => tab.clear(),
   },
 });
-const { hasAccessToken, orderApi, sessionEvents } = await import('../src/api/client.js');
-const { SESSION_HINT_KEY, forgetSession, rememberedAdmin, restoreSession, signIn, signOut, userSignedOut } = await import('../src/session.js');
+const { ApiError, hasAccessToken, orderApi, sessionEvents } = await import('../src/api/client.js');
+const { SESSION_HINT_KEY, createAccount, forgetSession, rememberedAdmin, restoreSession, signIn, signOut, userSignedOut } = await import('../src/session.js');
 
-type Answer = number | 'no answer';
+type Answer = number | 'no answer' | 'timeout';
 /** The user service: each path answers the next status of its list (the last one again when the list is used up). */
 /** The Idempotency-Key of each refresh sent, in order. */
 const refreshKeys: (string | null)[] = [];
-function userService(answers: Record<'/user/token/refresh' | '/user/me', Answer[]> & { '/user/logout'?: Answer[]; '/user/login'?: Answer[] }, role = 'customer') {
+/** The Idempotency-Key of each registration sent, in order. */
+const registerKeys: (string | null)[] = [];
+function userService(answers: Record<'/user/token/refresh' | '/user/me', Answer[]> & { '/user/logout'?: Answer[]; '/user/login'?: Answer[]; '/user/register'?: Answer[] }, role = 'customer') {
   const asked: string[] = [];
   refreshKeys.length = 0;
+  registerKeys.length = 0;
   globalThis.fetch = (async (input: Request) => {
     const path = new URL(input.url).pathname as keyof typeof answers;
     if (path === '/user/token/refresh') refreshKeys.push(input.headers.get('idempotency-key'));
+    if (path === '/user/register') registerKeys.push(input.headers.get('idempotency-key'));
     asked.push(`${path}${input.headers.has('authorization') ? ' (token)' : ''}`);
     const list = answers[path]!;
     const answer = list.length > 1 ? list.shift()! : list[0]!;
     if (answer === 'no answer') throw new TypeError('fetch failed');
+    if (answer === 'timeout') throw new DOMException('The operation timed out.', 'TimeoutError');
     if (answer === 204) return new Response(null, { status: 204 });
     const body =
-      answer !== 200
+      answer !== 200 && answer !== 201
         ? { type: 'about:blank', title: 'Refused', status: answer, detail: `HTTP ${answer}` }
         : path === '/user/token/refresh' || path === '/user/login'
           ? { accessToken: `token-${asked.length}`, expiresIn: 900, tokenType: 'Bearer' }
           : { id: '0192f3a4-5b6c-7d8e-9f01-23456789abcd', email: 'ada@example.test', name: 'Ada', role, createdAt: '2026-01-01T00:00:00.000Z' };
-    return new Response(JSON.stringify(body), { status: answer, headers: { 'content-type': answer === 200 ? 'application/json' : 'application/problem+json' } });
+    return new Response(JSON.stringify(body), { status: answer, headers: { 'content-type': answer < 300 ? 'application/json' : 'application/problem+json' } });
   }) as typeof fetch;
   return asked;
 }
@@ -366,5 +371,38 @@ describe("the tab's sessionStorage is one user's", () => {
     stored.set(SESSION_HINT_KEY, '1');
     assert.equal((await restoreSession()).status, 'signed-in');
     assert.equal(tab.has('ecommerce.admin-edit-draft.v1'), false);
+  });
+});
+
+describe('createAccount: a registration whose answer was lost is sent again with its Idempotency-Key', () => {
+  afterEach(endTest);
+  const NO_WAIT = [0, 0, 0];
+
+  it('when a try gets no answer, a 502, 503 or 504, then it is sent again with the same key, and the account made is signed in', async () => {
+    const asked = userService({ '/user/register': ['no answer', 504, 502, 201], '/user/token/refresh': [200], '/user/login': [200], '/user/me': [200] });
+    const user = await createAccount('Ada', 'ada@example.test', 'correct-horse-9', 'form-key-1', NO_WAIT);
+    assert.equal(user.email, 'ada@example.test');
+    assert.deepEqual(registerKeys, ['form-key-1', 'form-key-1', 'form-key-1', 'form-key-1']);
+    assert.deepEqual(asked.slice(4), ['/user/login', '/user/me (token)']);
+  });
+
+  it('when the answer is final (201, 400, 409, 429), then it is not sent again', async () => {
+    for (const status of [400, 409, 429]) {
+      userService({ '/user/register': [status], '/user/token/refresh': [200], '/user/login': [200], '/user/me': [200] });
+      await assert.rejects(createAccount('Ada', 'ada@example.test', 'correct-horse-9', 'k', NO_WAIT), (err: unknown) => err instanceof ApiError && err.status === status);
+      assert.deepEqual(registerKeys, ['k'], `a ${status} is sent once`);
+    }
+  });
+
+  it('when no try gets a final answer, then the last failure reaches the form, which keeps its key for the next press; a timeout is said at once', async () => {
+    userService({ '/user/register': [503], '/user/token/refresh': [200], '/user/me': [200] });
+    await assert.rejects(createAccount('Ada', 'ada@example.test', 'correct-horse-9', 'k2', NO_WAIT), (err: unknown) => err instanceof ApiError && err.status === 503);
+    assert.deepEqual(registerKeys, ['k2', 'k2', 'k2', 'k2']);
+    userService({ '/user/register': ['no answer'], '/user/token/refresh': [200], '/user/me': [200] });
+    await assert.rejects(createAccount('Ada', 'ada@example.test', 'correct-horse-9', 'k3', NO_WAIT), TypeError);
+    assert.equal(registerKeys.length, 4);
+    userService({ '/user/register': ['timeout', 201], '/user/token/refresh': [200], '/user/me': [200] });
+    await assert.rejects(createAccount('Ada', 'ada@example.test', 'correct-horse-9', 'k4', NO_WAIT), (err: unknown) => err instanceof DOMException && err.name === 'TimeoutError');
+    assert.deepEqual(registerKeys, ['k4']);
   });
 });

@@ -22,11 +22,18 @@ export function AuthForms({ intro }: { intro?: string }) {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
+  // The Idempotency-Key of this form's registration: one per submission of what the form holds, kept until the account
+  // is made, so pressing Create account again after a lost answer (none came, a 5xx, or the sign-in after it failed)
+  // is the same registration, answered with the account it made rather than "email taken". A refused one (400, 409)
+  // kept no key on the server: the same form pressed again is refused alike. A field changed, or the other form,
+  // makes the next press a new registration.
+  const registerKey = useRef<string | null>(null);
   // A refusal said at a field was about what it held then: changed, the field is no longer marked. Left there, a fixed
   // email was still "Email must be an email address." (aria-invalid) while the browser's own check stopped the next
   // press over another field (a short password), so no answer came to take it away.
   const edit = (field: Field, set: (value: string) => void) => (e: { target: { value: string } }) => {
     set(e.target.value);
+    registerKey.current = null;
     if (error?.field === field) setError(null);
   };
   const ids = { name: useId(), email: useId(), password: useId(), hint: useId() };
@@ -59,7 +66,11 @@ export function AuthForms({ intro }: { intro?: string }) {
     setError(null);
     try {
       if (mode === 'signin') await auth.signIn(email, password);
-      else await auth.createAccount(name, email, password);
+      else {
+        registerKey.current ??= crypto.randomUUID();
+        await auth.createAccount(name, email, password, registerKey.current);
+        registerKey.current = null;
+      }
     } catch (err) {
       const status = err instanceof ApiError ? err.status : 0;
       const paths = err instanceof ApiError && status === 400 ? new Set((err.problem?.errors ?? []).map((e) => e.path.replace(/^\//, ''))) : new Set<string>();
@@ -146,6 +157,7 @@ export function AuthForms({ intro }: { intro?: string }) {
             switched.current = true;
             setMode(mode === 'signin' ? 'create' : 'signin');
             setError(null);
+            registerKey.current = null;
           }}
         >
           {mode === 'signin' ? 'Create an account instead' : 'Use an existing account'}
