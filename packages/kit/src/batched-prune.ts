@@ -1,5 +1,5 @@
-// Rows past their use deleted now and then, in short batches: the user service's expired refresh tokens, the product
-// service's stock adjustment keys past their retention. One statement deletes at most PRUNE_BATCH rows (it locks only
+// Rows past their use deleted now and then, in short batches: the user service's expired refresh tokens and its
+// registration keys past their retention, the product service's stock adjustment keys past theirs. One statement deletes at most PRUNE_BATCH rows (it locks only
 // those, found by an index), a pass at most PRUNE_BATCHES_PER_PASS statements; what is left waits for the next pass.
 import type { Counter } from 'prom-client';
 import type { App } from './server.js';
