@@ -85,7 +85,7 @@ export const database = () =>
         title: 'Housekeeping: expired rows pruned',
         description:
           'Rows the services delete on a timer, in batches of 1,000, at most 20 a pass: expired refresh tokens (user, every REFRESH_TOKEN_PRUNE_INTERVAL_MS) and ' +
-          "stock adjustments' Idempotency-Keys past their retention (product, every STOCK_KEY_PRUNE_INTERVAL_MS). Flat at 0 while logins and restocks go on: no prune runs; 20,000 every pass: it falls behind.",
+          "stock adjustments' Idempotency-Keys past their retention (product, every STOCK_KEY_PRUNE_INTERVAL_MS), registrations' Idempotency-Keys past theirs (user, every REGISTER_KEY_PRUNE_INTERVAL_MS). Flat at 0 while logins and restocks go on: no prune runs; 20,000 every pass: it falls behind.",
         unit: 'short',
         min: 0,
         queries: [
@@ -96,6 +96,10 @@ export const database = () =>
           {
             expr: `sum by (service, instance) (increase(product_stock_keys_pruned_total{${APP}}[$__rate_interval]))`,
             legend: 'stock keys {{service}} {{instance}}',
+          },
+          {
+            expr: `sum by (service, instance) (increase(user_registration_keys_pruned_total{${APP}}[$__rate_interval]))`,
+            legend: 'registration keys {{service}} {{instance}}',
           },
         ],
       }),
