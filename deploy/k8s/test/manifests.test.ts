@@ -12,7 +12,7 @@ import {
 import { renderGenerated } from '../src/generate-configmaps.js';
 import { unknownFieldProblems } from '../src/strict-fields.js';
 import { sourceAnnotation } from '../src/monitoring.js';
-import { admits, deploymentPod } from '../src/network-policy.js';
+import { admits, deploymentPod } from '../src/network-policy-matching.js';
 import { proxyTrust } from '@ecommerce/kit';
 import { assertSameObjects, realKustomize } from './real-kustomize.js';
 

@@ -1,11 +1,11 @@
 // Every connection the platform needs, derived from the manifests themselves (scrape annotations, Service
 // ports and their named targetPorts, the Ingress backends, Grafana's data source URLs, the collector's
 // exporter, the services' environment), checked against the NetworkPolicies as the API defines them
-// (src/network-policy.ts), in both overlays and in another namespace; and the connections that must stay shut.
+// (src/network-policy-matching.ts), in both overlays and in another namespace; and the connections that must stay shut.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { containerEnv, dataOf, devOverlay, parseYaml, podTemplate, productionOverlay, renderKustomization, type Container, type EnvSource, type K8sObject } from '../src/manifests.js';
-import { admits, type External, type PodRef } from '../src/network-policy.js';
+import { admits, type External, type PodRef } from '../src/network-policy-matching.js';
 import { renderedPrometheusConfig } from '../src/prometheus-config.js';
 import { withNamespace } from './namespace-overlay.js';
 

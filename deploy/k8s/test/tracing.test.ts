@@ -11,7 +11,7 @@ import { dataOf, devOverlay, parseYaml, podTemplate, productionOverlay, renderKu
 import { expandProvisioning } from '../src/grafana-expand.js';
 import { PROMETHEUS_FEATURES } from '../src/monitoring.js';
 import { COLLECTOR_IMAGE, JAEGER_ARGS, JAEGER_IMAGE, JAEGER_MAX_TRACES } from '../src/tracing.js';
-import { admits, deploymentPod, type PolicySpec } from '../src/network-policy.js';
+import { admits, deploymentPod, type PolicySpec } from '../src/network-policy-matching.js';
 
 const base = renderKustomization('deploy/k8s/base');
 const find = (objects: K8sObject[], kind: string, name: string): K8sObject => {
