@@ -51,3 +51,22 @@ describe('docs/benchmarks.md, Settings', () => {
     assert.deepEqual(wrong, []);
   });
 });
+
+describe('docs/benchmarks.md, its sections', () => {
+  // A heading "Latest runs (2026-11-25)" stayed at the bottom while a dozen sessions were added above it: a reader
+  // looking for the newest figures by that word found the oldest.
+  const headings = doc.split('\n').filter((line) => line.startsWith('## '));
+  const dated = headings.map((line) => ({ line, date: /\b(\d{4}-\d{2}-\d{2})\b/.exec(line)?.[1] })).filter((h) => h.date !== undefined);
+
+  it('when a section is dated, then it comes after every newer one (newest first, as the page says)', () => {
+    assert.ok(dated.length >= 10, `only ${dated.length} dated sections`);
+    assert.match(doc.slice(0, start), /newest first/);
+    const late = dated.filter((h, i) => i > 0 && (h.date ?? '') > (dated[i - 1]?.date ?? ''));
+    assert.deepEqual(late.map((h) => h.line), []);
+  });
+
+  it('when a heading calls its figures the latest (or current, newest), then it is the first dated section', () => {
+    const claims = dated.filter((h, i) => i > 0 && /\b(latest|current|newest|recent)\b/i.test(h.line));
+    assert.deepEqual(claims.map((h) => h.line), []);
+  });
+});
