@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the local Node base image `local/node:<major>` that this machine uses
 # instead of the official `node` image: no image registry is reachable here,
-# but Debian's and npm's registries are (see shared/notes/containers-here.md).
+# but Debian's and npm's registries are (docs/deploy.md, "Machines without a registry").
 # Idempotent and cached: when the image already exists it only makes sure the
 # Docker engine is running. Prints the image name on its last line of stdout.
 #

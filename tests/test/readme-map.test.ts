@@ -264,3 +264,79 @@ describe("a service's README (services/<name>/README.md)", () => {
     assert.deepEqual(unnamed, []);
   });
 });
+
+describe('the folders a newcomer opens without a package of their own (deploy/<name>, scripts, docs)', () => {
+  /** The entries of a folder a README would list: not its README, not the package's own manifests, builds or installs. */
+  const entries = (folder: string) =>
+    readdirSync(join(repoRoot, folder)).filter((name) => !NOT_SOURCES.has(name) && !['README.md', 'package.json', 'tsconfig.json'].includes(name) && !name.startsWith('.'));
+  const folders = ['scripts', ...readdirSync(join(repoRoot, 'deploy')).filter((name) => isDir(join('deploy', name))).map((name) => `deploy/${name}`)];
+
+  it('when a folder is scripts/ or deploy/<name>, then it has a README.md that names each file and folder in it (deploy/docker and scripts had none)', () => {
+    assert.ok(folders.length >= 4, `only ${folders.join(', ')}`);
+    const wrong: string[] = [];
+    for (const folder of folders) {
+      const file = join(repoRoot, folder, 'README.md');
+      if (!existsSync(file)) {
+        wrong.push(`${folder}/README.md is missing`);
+        continue;
+      }
+      // `name`, `name/` or `name/...` in a code span (`Dockerfile` too, which pathSpans does not read as a path).
+      const said = new Set([...readFileSync(file, 'utf8').matchAll(/`([^`\n]+)`/g)].map((m) => (m[1] ?? '').split('/')[0]));
+      for (const name of entries(folder)) if (!said.has(name)) wrong.push(`${folder}/${name} is not in ${folder}/README.md`);
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  it('when a page is in docs/, then docs/README.md links it, and the README links docs/README.md', () => {
+    const index = join(repoRoot, 'docs', 'README.md');
+    assert.ok(existsSync(index), 'docs/README.md is missing');
+    const linked = new Set(linksIn(readFileSync(index, 'utf8')).map((l) => l.path));
+    assert.ok(docsPages.length >= 8, `only ${docsPages.length} pages`);
+    assert.deepEqual(docsPages.filter((page) => page !== 'docs/README.md' && !linked.has(page.slice('docs/'.length))), []);
+    assert.ok(readme.includes('(docs/README.md)') || readme.includes('`docs/README.md`'), "the README's map does not name docs/README.md");
+  });
+});
+
+describe("the README's Where to start", () => {
+  it('when a newcomer reads the README from the top, then a pointer to Where to start comes before Quick start, and the section answers each usual question with a path', () => {
+    const quickStart = readme.indexOf('## Quick start');
+    assert.ok(quickStart > 0 && readme.slice(0, quickStart).includes('(#where-to-start)'), 'no pointer to #where-to-start above Quick start');
+    const at = readme.indexOf('## Where to start');
+    assert.ok(at > 0, 'no "## Where to start" section');
+    const section = readme.slice(at, readme.indexOf('\n## ', at + 1));
+    const answers = section.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| to find') && !line.startsWith('|---'));
+    assert.ok(answers.length >= 12, `only ${answers.length} questions answered`);
+    // Each answer names a file or folder (the paths themselves are checked above, with every README's).
+    assert.deepEqual(answers.filter((line) => pathSpans(line.split('|')[2] ?? '').length === 0 && !/\]\((docs\/[\w-]+\.md)/.test(line)), []);
+  });
+});
+
+describe("the kit's plugins as the READMEs list them", () => {
+  it('when a file of packages/kit/src/plugins is a plugin, then the README map and packages/kit/README.md name it (preconditions was in neither)', () => {
+    const plugins = readdirSync(join(repoRoot, 'packages', 'kit', 'src', 'plugins'))
+      .filter((name) => name.endsWith('.ts') && name !== 'names.ts')
+      .map((name) => name.replace(/\.ts$/, '').replace(/-/g, ' '));
+    assert.ok(plugins.length >= 10, `only ${plugins.length} plugins`);
+    const kitRow = rows.find((line) => pathsIn(line.split('|')[1]).includes('packages/kit')) ?? '';
+    const kitReadme = readFileSync(join(repoRoot, 'packages', 'kit', 'README.md'), 'utf8');
+    const pluginsRow = kitReadme.split('\n').find((line) => line.startsWith('| `src/plugins/`')) ?? '';
+    const unnamed = [
+      ...plugins.filter((p) => !kitRow.toLowerCase().includes(p)).map((p) => `README.md: ${p}`),
+      ...plugins.filter((p) => !pluginsRow.toLowerCase().includes(p)).map((p) => `packages/kit/README.md: ${p}`),
+    ];
+    assert.deepEqual(unnamed, []);
+  });
+});
+
+describe("a service's migrations row", () => {
+  it('when a service has migrations, then its README names the first and the newest (`001_init.sql` to `<newest>`)', () => {
+    const stale: string[] = [];
+    for (const svc of readdirSync(join(repoRoot, 'services')).filter((name) => existsSync(join(repoRoot, 'services', name, 'migrations')))) {
+      const files = readdirSync(join(repoRoot, 'services', svc, 'migrations')).filter((name) => name.endsWith('.sql')).sort();
+      const text = readFileSync(join(repoRoot, 'services', svc, 'README.md'), 'utf8');
+      const row = text.split('\n').find((line) => line.startsWith('| `migrations/`')) ?? '';
+      if (!row.includes(`\`${files[0]}\` to \`${files.at(-1)}\``)) stale.push(`services/${svc}: ${row || 'no migrations/ row'} (newest: ${files.at(-1)})`);
+    }
+    assert.ok(stale.length === 0, stale.join('\n'));
+  });
+});
