@@ -1,5 +1,5 @@
 import { Suspense, useEffect, useRef, useState, type ReactNode } from 'react';
-import { Link, NavLink, Outlet, useLocation } from 'react-router';
+import { Link, NavLink, Outlet, useLocation, useNavigationType } from 'react-router';
 import { cartUnits } from './cart.js';
 import { countOf } from './count.js';
 import { ErrorState, Loading, PageErrorBoundary, focusAfterRender } from './components.js';
@@ -15,6 +15,7 @@ export function Layout() {
   const { lines } = cart;
   const units = cartUnits(lines);
   const { pathname, search } = useLocation();
+  const navigationType = useNavigationType();
   // Signing in from the header brings the visitor back to the page they were on (a product, the cart), not the
   // shop's start; from the sign-in page itself, its own next is kept.
   const signInTo = pathname === '/signin' ? `/signin${search}` : signInFrom(pathname + search);
@@ -33,7 +34,12 @@ export function Layout() {
       return;
     }
     setNotice(null);
-    main.current?.focus();
+    // A link followed opens its page at the top, as a page the browser loads does: the page kept the scroll of the
+    // one left, so a product opened from a card low in the shop opened scrolled past its header and picture, and a
+    // page still loading its code showed a blank screen below its "Loading…". Back and Forward (POP) are left to
+    // the browser, which puts the page where it was.
+    if (navigationType !== 'POP') window.scrollTo(0, 0);
+    main.current?.focus({ preventScroll: true });
   }, [pathname]);
   return (
     <>

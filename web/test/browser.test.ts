@@ -2842,6 +2842,28 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a link followed opens its page at the top, as a page the browser loads does: a product opened from a card low in the shop on a 360 px phone shows the header and its picture, not the page scrolled past them; Back puts the shop where it was', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await newShopper();
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.goto('/');
+    const card = page.locator('ul.grid > li.card').last().locator('a.card-link');
+    await card.waitFor();
+    await card.scrollIntoViewIfNeeded();
+    const inShop = await page.evaluate(() => window.scrollY);
+    assert.ok(inShop > 740, `the last card is ${inShop} px down the shop`);
+    await card.click();
+    await page.waitForURL(/\/products\//);
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    assert.equal(await page.evaluate(() => window.scrollY), 0, 'the product page opened scrolled down');
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'main', 'the focus is on the new page');
+    await page.goBack();
+    await page.waitForURL((url) => url.pathname === '/');
+    await card.waitFor();
+    await page.waitForFunction((y) => Math.abs(window.scrollY - y) < 2, inShop, { timeout: 5000 });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('every page has its own title (WCAG 2.4.2)', { timeout: STEP_MS }, async () => {
     const { product, context, page } = await shopperAtCheckout({ stock: 5, name: 'Titled jar' }, 1, 'title');
     await page.getByRole('button', { name: 'Place order' }).click();
