@@ -64,3 +64,33 @@ export function catalogCategory(text: string): string {
 export function categoryCanExist(category: string): boolean {
   return !DIRECTION_CONTROL.test(category);
 }
+
+/** A category's first letter in capitals, as the Category list shows it ("books" is Books). */
+function capitalised(category: string): string {
+  return category.replace(/^./u, (first) => first.toUpperCase());
+}
+
+/**
+ * The Category list's words for its options (`categoryOptions`), in their order: each with its first letter in
+ * capitals, unless that reads as another option does ("home", and the "Home" an admin typed for a new product: the
+ * service keeps them apart, case and all); those are shown as spelled. Two options read "Home", each finding other
+ * products, and a shopper could not tell which was which.
+ */
+export function categoryLabels(options: readonly string[]): string[] {
+  const labels = options.map(capitalised);
+  // Each round shows at least one more option as spelled (options differ, so that ends); a label that came to read
+  // as another's capitalised one is taken apart in the next.
+  for (let round = 0; round <= options.length; round++) {
+    const seen = new Map<string, number>();
+    for (const label of labels) seen.set(label, (seen.get(label) ?? 0) + 1);
+    let changed = false;
+    labels.forEach((label, i) => {
+      if (seen.get(label)! > 1 && label !== options[i]) {
+        labels[i] = options[i]!;
+        changed = true;
+      }
+    });
+    if (!changed) break;
+  }
+  return labels;
+}

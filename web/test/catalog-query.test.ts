@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { MAX_CATEGORY, MAX_SEARCH, catalogCategory, catalogText, categoryCanExist, categoryOptions } from '../src/catalog-query.js';
+import { MAX_CATEGORY, MAX_SEARCH, catalogCategory, catalogText, categoryCanExist, categoryLabels, categoryOptions } from '../src/catalog-query.js';
 
 const EMOJI = '\u{1F600}';
 
@@ -91,5 +91,29 @@ describe('catalogCategory and categoryCanExist: a category from the address as G
     assert.equal(categoryCanExist('a\u2066b'), false);
     assert.equal(categoryCanExist('مشروبات\u200F'), true);
     assert.equal(categoryCanExist('books'), true);
+  });
+});
+
+describe('categoryLabels: the words of the Category list', () => {
+  it('when categories differ in case only ("home" and the "Home" an admin typed), then each reads as spelled, not both "Home"; the others get their first letter in capitals', () => {
+    assert.deepEqual(categoryLabels(['Home', 'books', 'home']), ['Home', 'Books', 'home']);
+    assert.deepEqual(categoryLabels(['books', 'électronique', 'déco', 'Déco']), ['Books', 'Électronique', 'déco', 'Déco']);
+    assert.deepEqual(categoryLabels([`${EMOJI}gifts`, 'straße']), [`${EMOJI}gifts`, 'Straße']);
+  });
+
+  it('any categories as the list offers them: no two options read alike, and each reads as itself with its first letter in capitals or as spelled (property)', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'A', 'b', 'B', 'ß', 'S', 's', 'ŉ', 'ʼ', 'N', 'n', 'ǆ', 'ǅ', 'Ǆ', EMOJI, ' '), minLength: 1, maxLength: 4 });
+    fc.assert(
+      fc.property(fc.uniqueArray(text, { maxLength: 12 }), (options) => {
+        const labels = categoryLabels(options);
+        assert.equal(labels.length, options.length);
+        assert.equal(new Set(labels).size, labels.length, `alike: ${JSON.stringify(labels)}`);
+        labels.forEach((label, i) => {
+          const c = options[i]!;
+          assert.ok(label === c || label === c.replace(/^./u, (x) => x.toUpperCase()), `${c} read as ${label}`);
+        });
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -2,7 +2,7 @@ import { useDeferredValue, useEffect, useId, useMemo, useRef, useState } from 'r
 import { useSearchParams } from 'react-router';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { ApiError, ok, productApi } from '../api/client.js';
-import { MAX_SEARCH, catalogCategory, catalogText, categoryCanExist, categoryOptions } from '../catalog-query.js';
+import { MAX_SEARCH, catalogCategory, catalogText, categoryCanExist, categoryLabels, categoryOptions } from '../catalog-query.js';
 import { ErrorState, NotLatest, ProductCard, SkeletonGrid, focusAfterRender } from '../components.js';
 import { countOf } from '../count.js';
 
@@ -88,6 +88,7 @@ export function HomePage() {
     staleTime: 60_000,
   });
   const options = categoryOptions(categories.data ?? [], category);
+  const labels = categoryLabels(options);
   // The grid renders from a deferred copy of the pages: when they arrive, React draws the cards in a background
   // render it can interrupt and slice, not in one long task (the query's update itself is synchronous).
   const pages = useDeferredValue(products.data);
@@ -121,9 +122,9 @@ export function HomePage() {
             }}
           >
             <option value="">All categories</option>
-            {options.map((c) => (
+            {options.map((c, i) => (
               <option key={c} value={c}>
-                {c[0]!.toUpperCase() + c.slice(1)}
+                {labels[i]}
               </option>
             ))}
           </select>
