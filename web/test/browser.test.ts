@@ -3024,6 +3024,47 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('admin: a Category typed in another case than one the shop has ("HOME" for "home") is said under the field, with the shop\'s categories offered as it is typed; Use "home" takes it, and the product lands in the shop\'s one Home, not a second option reading alike', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await newShopper();
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    await page.goto('/admin');
+    const form = page.getByRole('region', { name: 'New product' });
+    const category = form.getByLabel('Category');
+    // The shop's categories are offered (a datalist) as the admin types.
+    await page.waitForFunction(() => [...document.querySelectorAll('datalist option')].some((o) => (o as HTMLOptionElement).value === 'home'));
+    assert.ok(await category.getAttribute('list'), 'the Category field offers the shop\'s categories');
+    const sku = `CASE-${Date.now().toString(36).toUpperCase()}`;
+    await form.getByLabel('SKU').fill(sku);
+    await form.getByLabel('Name').fill('Cased doormat');
+    await form.getByLabel('Price').fill('19');
+    await category.fill('HOME');
+    const note = form.getByText('The shop has the category “home”: “HOME” would be another one');
+    await note.waitFor();
+    const describedBy = await category.getAttribute('aria-describedby');
+    assert.ok(describedBy && (await page.locator(`[id="${describedBy}"]`).innerText()).includes('would be another one'), 'the note is the field\'s description');
+    await form.getByRole('button', { name: 'Use “home”' }).click();
+    assert.equal(await category.inputValue(), 'home');
+    assert.equal(await note.count(), 0, 'the note goes with the case');
+    await form.getByRole('button', { name: 'Create product' }).click();
+    await page.getByRole('status').filter({ hasText: 'Created Cased doormat.' }).waitFor();
+    const listed = await api<{ items: Product[] }>('GET', `/product?q=doormat&category=home`);
+    assert.ok(listed.body.items.some((p) => p.sku === sku), 'in the shop\'s "home"');
+    // A category the shop does not have yet says nothing.
+    await category.fill('Garden');
+    await page.waitForTimeout(200);
+    assert.equal(await form.getByText('The shop has the category').count(), 0);
+    // One made through the API in "Home" all the same: the shop's Category list reads "Home" and "home" apart.
+    const cased = await newProduct({ name: 'Cased rug', category: 'Home' });
+    await page.goto('/');
+    await page.getByLabel('Category').locator('option[value="Home"]').waitFor({ state: 'attached' });
+    const labels = await page.getByLabel('Category').locator('option').allInnerTexts();
+    assert.equal(new Set(labels).size, labels.length, `options alike: ${labels.join(', ')}`);
+    assert.equal(await page.getByLabel('Category').locator('option[value="home"]').innerText(), 'home');
+    assert.equal((await api('DELETE', `/product/${cased.id}`)).status, 204);
+    assert.ok(errors.every((e) => /404/.test(e)), errors.join('\n'));
+    await context.close();
+  });
+
   test('Adjust stock, Yes, archive it and Yes, cancel it pressed by keyboard keep the focus while their answer is on its way; Enter again sends nothing more', { timeout: STEP_MS }, async () => {
     const { product, context, page } = await shopperAtCheckout({ stock: 20, name: 'Busy jug' }, 1, 'busy-cancel');
     const focused = () => page.evaluate(() => ({ text: document.activeElement?.textContent, disabled: document.activeElement?.getAttribute('aria-disabled') }));

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ApiError } from '../src/api/client.js';
 import { toMajorText } from '../src/money.js';
-import { EMPTY, FieldError, fieldErrorsOf, parseFields, saidAtFields, type ProductFields } from '../src/pages/admin/product-fields.js';
+import { EMPTY, FieldError, categoryInOtherCase, fieldErrorsOf, parseFields, saidAtFields, type ProductFields } from '../src/pages/admin/product-fields.js';
 
 const MAX_PRICE_MINOR = 1_000_000_000;
 const fields = (over: Partial<ProductFields>): ProductFields => ({ ...EMPTY, sku: 'MUG-1', name: 'Mug', price: '12.50', ...over });
@@ -73,5 +73,31 @@ describe('the fields a failed save is about (fieldErrorsOf, saidAtFields)', () =
       assert.equal(saidAtFields(err), false, err.message);
     }
     assert.deepEqual(fieldErrorsOf(null), {});
+  });
+});
+
+describe('categoryInOtherCase: a category typed that the shop has in another case', () => {
+  it('when an admin types "Home" and the shop has "home", then it is "home"; a listed one (also in full-width letters, or with spaces around), a blank or a new one is none', () => {
+    assert.equal(categoryInOtherCase('Home', ['books', 'home']), 'home');
+    assert.equal(categoryInOtherCase(' HOME ', ['home']), 'home');
+    assert.equal(categoryInOtherCase('home', ['Home', 'home']), undefined);
+    assert.equal(categoryInOtherCase('ｈｏｍｅ', ['home']), undefined);
+    assert.equal(categoryInOtherCase('  ', ['home']), undefined);
+    assert.equal(categoryInOtherCase('garden', ['home']), undefined);
+  });
+
+  it('any category typed: what it gives is listed, reads as the typed one case aside, and is never the typed one as the service compares them (property)', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'A', 'é', 'É', 'e\u0301', 'ß', ' ', 'ｈ', 'h', 'H'), maxLength: 5 });
+    fc.assert(
+      fc.property(text, fc.array(text, { maxLength: 8 }), (typed, listed) => {
+        const found = categoryInOtherCase(typed, listed);
+        if (found === undefined) return;
+        assert.ok(listed.includes(found));
+        assert.equal(found.normalize('NFKC').toLowerCase(), typed.trim().normalize('NFKC').toLowerCase());
+        assert.notEqual(found.normalize('NFKC'), typed.trim().normalize('NFKC'));
+        assert.ok(!listed.some((c) => c.normalize('NFKC') === typed.trim().normalize('NFKC')), 'a listed one is joined, not called another');
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

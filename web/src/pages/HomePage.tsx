@@ -4,6 +4,7 @@ import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { ApiError, ok, productApi } from '../api/client.js';
 import { MAX_SEARCH, catalogCategory, catalogText, categoryCanExist, categoryLabels, categoryOptions } from '../catalog-query.js';
 import { ErrorState, NotLatest, ProductCard, SkeletonGrid, focusAfterRender } from '../components.js';
+import { categoriesQuery } from '../categories.js';
 import { countOf } from '../count.js';
 
 const PAGE = 12;
@@ -81,12 +82,7 @@ export function HomePage() {
   });
   // The catalog's categories, the first 100 in order (GET /product/categories): taken from the first 100 products
   // instead, a category whose products all came later was never offered. The selected one always shows.
-  const categories = useQuery({
-    queryKey: ['categories'],
-    queryFn: async () => ok(await productApi.GET('/product/categories', { params: { query: { limit: 100 } } })),
-    select: (page) => page.items,
-    staleTime: 60_000,
-  });
+  const categories = useQuery(categoriesQuery);
   const options = categoryOptions(categories.data ?? [], category);
   const labels = categoryLabels(options);
   // The grid renders from a deferred copy of the pages: when they arrive, React draws the cards in a background

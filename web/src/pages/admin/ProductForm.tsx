@@ -1,6 +1,8 @@
 // The product form of New product and of a product's edit page: its fields, each refusal said under its field.
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import { FIELD_LABEL, type FieldErrors, type ProductFields } from './product-fields.js';
+import { useQuery } from '@tanstack/react-query';
+import { categoriesQuery } from '../../categories.js';
+import { FIELD_LABEL, categoryInOtherCase, type FieldErrors, type ProductFields } from './product-fields.js';
 
 export function ProductForm({
   initial,
@@ -58,6 +60,9 @@ export function ProductForm({
         {shown(key)}
       </p>
     );
+  // A category that differs from one of the shop's in case only ("Home" for "home") is said under its field.
+  const categories = useQuery(categoriesQuery);
+  const otherCase = categoryInOtherCase(f.category, categories.data ?? []);
   const field = (key: keyof ProductFields, label: string, props: Record<string, unknown> = {}) => (
     <div className="field">
       <label htmlFor={`${id}-${key}`}>{label}</label>
@@ -86,7 +91,37 @@ export function ProductForm({
       {field('price', 'Price', { required: true, inputMode: 'decimal' })}
       {field('currency', 'Currency', { required: true, maxLength: 3, minLength: 3 })}
       {withStock && field('stock', 'Stock', { required: true, type: 'number', min: 0 })}
-      {field('category', 'Category', { maxLength: 64 })}
+      <div className="field">
+        <label htmlFor={`${id}-category`}>Category</label>
+        {/* The shop's categories offered as the admin types: "Home" typed beside the shop's "home" made a category of
+            its own, a second "Home" in the shop's Category list with only this product in it. */}
+        <input
+          id={`${id}-category`}
+          value={f.category}
+          onChange={(e) => change('category', e.target.value)}
+          maxLength={64}
+          list={`${id}-categories`}
+          autoComplete="off"
+          {...described('category')}
+          {...(otherCase && !shown('category') ? { 'aria-describedby': `${id}-category-case` } : {})}
+        />
+        <datalist id={`${id}-categories`}>
+          {(categories.data ?? []).map((c) => (
+            <option key={c} value={c} />
+          ))}
+        </datalist>
+        {otherCase && !shown('category') && (
+          <p id={`${id}-category-case`} className="hint">
+            The shop has the category “<bdi>{otherCase}</bdi>”: “<bdi>{f.category.trim()}</bdi>” would be another one, listed apart in the
+            shop.{' '}
+            {/* Named in one piece: the <bdi> inside put spaces in its heard name ("Use “ home ”"). */}
+            <button type="button" className="link-button" aria-label={`Use “${otherCase}”`} onClick={() => change('category', otherCase)}>
+              Use “<bdi>{otherCase}</bdi>”
+            </button>
+          </p>
+        )}
+        {fieldError('category')}
+      </div>
       <div className="span">
         {/* Busy, it keeps the focus (aria-disabled; the page ignores a press meanwhile): disabled, it dropped the
             focus to the page's body until the answer came. */}

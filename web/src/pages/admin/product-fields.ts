@@ -95,3 +95,17 @@ export function saidAtFields(err: Error): boolean {
 const MAX_PRICE_MINOR = 1_000_000_000;
 
 export const EMPTY: ProductFields = { sku: '', name: '', description: '', price: '', currency: 'USD', stock: '0', category: '' };
+
+/**
+ * The listed category that `typed` would be taken for but is not: the same words in another case ("Home" typed,
+ * "home" listed), which the service keeps as a category of its own. None when `typed` is a listed one as the
+ * service compares them (NFKC; it then joins it), is blank, or is like none.
+ */
+export function categoryInOtherCase(typed: string, listed: readonly string[]): string | undefined {
+  const form = typed.trim().normalize('NFKC');
+  if (!form) return undefined;
+  const forms = listed.map((c) => c.normalize('NFKC'));
+  if (forms.includes(form)) return undefined;
+  const lower = form.toLowerCase();
+  return listed.find((_, i) => forms[i]!.toLowerCase() === lower);
+}
