@@ -41,6 +41,20 @@ export function Layout() {
     if (navigationType !== 'POP') window.scrollTo(0, 0);
     main.current?.focus({ preventScroll: true });
   }, [pathname]);
+  // A control taken away under the focus by no press of the user's (another tab emptied the cart or removed the
+  // line being typed in): the focus fell to the page's body, and the next Tab started over at Skip to content. It goes
+  // to the main region, once a page's own choice (focusAfterRender, a quarter of a second) has had its turn.
+  useEffect(() => {
+    const onFocusOut = (e: FocusEvent) => {
+      const gone = e.target;
+      if (e.relatedTarget || !(gone instanceof Element)) return;
+      setTimeout(() => {
+        if (!gone.isConnected && (document.activeElement === document.body || !document.activeElement)) main.current?.focus({ preventScroll: true });
+      }, 500);
+    };
+    document.addEventListener('focusout', onFocusOut);
+    return () => document.removeEventListener('focusout', onFocusOut);
+  }, []);
   return (
     <>
       {/* Focuses the main region without following #main: that added a history entry (Back only took the "#main"

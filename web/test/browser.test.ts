@@ -1857,6 +1857,28 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a cart line removed in another tab while this tab\'s focus is in it (its Quantity) leaves the focus in the page\'s main region, not fallen to the body: the next Tab goes on in the page, not back to Skip to content; also when that empties the cart', { timeout: STEP_MS }, async () => {
+    const [first, second] = [await newProduct({ name: 'Focus jar' }), await newProduct({ name: 'Focus lid' })];
+    const { context, page, errors } = await newShopper();
+    await addToCart(page, first!, 2);
+    await addToCart(page, second!, 1);
+    const other = await context.newPage();
+    await page.goto('/cart');
+    await other.goto('/cart');
+    const focusedIn = async () => page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName);
+    for (const [product, left] of [[first!, 1], [second!, 0]] as const) {
+      await page.getByLabel(`Quantity of ${product.name}`).focus();
+      await other.getByRole('button', { name: `Remove ${product.name}` }).click();
+      await page.getByLabel(`Quantity of ${product.name}`).waitFor({ state: 'detached' });
+      await page.waitForFunction(() => document.activeElement?.id === 'main', undefined, { timeout: 5000 }).catch(() => undefined);
+      assert.equal(await focusedIn(), 'main', `${product.name} removed elsewhere (${left} lines left): the focus fell to the body`);
+    }
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => !!document.activeElement?.closest('main')), true, 'the next Tab is in the page');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a product put in the cart from another tab while an order is on its way stays in the cart once the order is placed; only what was ordered leaves it', { timeout: STEP_MS }, async () => {
     const { product, email, context, page } = await shopperAtCheckout({ stock: 20, name: 'Ordered cup' }, 2, 'meanwhile');
     const later = await newProduct({ stock: 20, name: 'Later saucer' });
