@@ -8,6 +8,7 @@ import { adminToken, assertMethodNotAllowed, assertProblem, freePort, http, logi
 import { startUserStack } from '@ecommerce/user-service/testing';
 import { startGateway } from './harness.js';
 import { Pool } from 'undici';
+import fc from 'fast-check';
 
 let db: TestDatabase;
 let user: Running;
@@ -249,6 +250,49 @@ describe('gateway', () => {
         assert.equal((await raw(path)).status, 404, path);
       }
       assert.deepEqual(seen, ['/product/a..b', '/product/.x', '/product?q=..%2Fetc', '/product/a%5C..b']);
+    } finally {
+      await gw.app.close();
+      upstream.closeAllConnections();
+      upstream.close();
+    }
+  });
+  it('when a path holds single-dot segments, backslashes or characters a URL parser escapes, then the upstream gets it exactly as sent, as the service would directly (property)', async () => {
+    // The proxy built the upstream URL with the WHATWG parser, which rewrote what it forwarded: `/user/token\refresh`
+    // reached the user service as its refresh route (directly a 404), `/product/%2e/x` as `/product/x`, and
+    // `/product/"` as `/product/%22`, while the gateway's log line named the path sent.
+    const seen: string[] = [];
+    const upstream = createServer((req, res) => (seen.push(req.url ?? ''), res.writeHead(404, { 'content-type': 'application/problem+json' }).end('{}')));
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const addr = upstream.address();
+    const upstreamUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    const gw = await startGateway({ USER_SERVICE_URL: upstreamUrl, PRODUCT_SERVICE_URL: upstreamUrl, ORDER_SERVICE_URL: upstreamUrl });
+    const port = Number(new URL(gw.base).port);
+    const statusOf = (target: string) =>
+      new Promise<number>((resolve, reject) => {
+        const s = connect(port, '127.0.0.1');
+        let out = '';
+        s.on('data', (d) => (out += d));
+        s.on('error', reject);
+        s.on('close', () => resolve(Number(out.split(' ')[1])));
+        s.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      });
+    // One piece per segment, so no two dots meet (a '..' segment is refused: the test above).
+    const piece = fc.constantFrom('a', '.', '%2e', '%2E', '\\', 'b\\c', '%5C', '"', '<x>', '{|}', '^', '`', 'x.y', '.z', '%20', '~');
+    const target = fc.record({
+      prefix: fc.constantFrom('/user', '/product', '/order'),
+      segments: fc.array(piece, { minLength: 1, maxLength: 5 }),
+      query: fc.constantFrom('', '?', '?q=a\\b', '?x=./.'),
+    });
+    try {
+      await fc.assert(
+        fc.asyncProperty(target, async ({ prefix, segments, query }) => {
+          const sent = `${prefix}/${segments.join('/')}${query}`;
+          seen.length = 0;
+          assert.equal(await statusOf(sent), 404, sent);
+          assert.deepEqual(seen, [sent]);
+        }),
+        { numRuns: 60 },
+      );
     } finally {
       await gw.app.close();
       upstream.closeAllConnections();

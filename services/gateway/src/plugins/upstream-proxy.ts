@@ -134,6 +134,8 @@ type RequestCallback = (err: Error | null, data: Dispatcher.ResponseData) => voi
 type Logger = App['log'];
 interface LoggedRequest {
   log: Logger;
+  /** The target as the client sent it (origin form: an absolute-form one was cut to it by the kit's rewriteUrl). */
+  url: string;
 }
 
 /** reply-from's line for a failed upstream call: the whole error, stack included (2 KB for an abort), at warn. */
@@ -154,7 +156,15 @@ function withoutLibraryErrorLine(request: LoggedRequest): void {
 
 /**
  * An upstream's pool that sends each request with its client's signal (reply-from takes any object with `request`),
- * and quiets reply-from's line when the call fails.
+ * to the client's own target, and quiets reply-from's line when the call fails.
+ *
+ * The target goes on as the client sent it (the prefix is not rewritten): reply-from builds the upstream URL with the
+ * WHATWG parser, which rewrote it. A backslash became a slash and a `.` or `%2e` segment was dropped, so
+ * `/user/token\refresh` reached the user service as its refresh route (a 404 there directly) and `/product/x/%2e` as
+ * `/product/x/`, while the gateway's log line named what was sent; `"`, `<`, `>`, `{`, `}` and a backtick were
+ * percent-encoded. reply-from still checks its URL (a `..` or a target outside the prefix is refused before this, and
+ * beforeProxying refuses a `..` segment however written), and the kit has refused a NUL, a bad escape and what Node
+ * cannot parse, so the target is one undici sends as it is.
  */
 class ClientAbortablePool {
   constructor(readonly pool: Pool) {}
@@ -163,7 +173,8 @@ class ClientAbortablePool {
     const { [CLIENT_REQUEST]: client, ...headers } = opts.headers;
     const request = client as LoggedRequest | undefined;
     const signal = request ? clientSignals.get(request) : undefined;
-    this.pool.request({ ...opts, headers: headers as Record<string, string>, signal }, (err, data) => {
+    const path = request ? request.url : opts.path;
+    this.pool.request({ ...opts, path, headers: headers as Record<string, string>, signal }, (err, data) => {
       if (err && request) withoutLibraryErrorLine(request);
       callback(err, data);
     });
