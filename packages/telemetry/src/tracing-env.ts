@@ -99,20 +99,25 @@ const BATCH_SETTINGS: readonly [keyof BatchProcessorConfig, string, number, numb
  * before the SDK sees them: a value that is not a whole number in range is said through `warn` and the default used.
  * The SDK takes any number, silently: a batch size of 0 made its export loop spin until the process ran out of
  * memory, a negative one or a queue of 0 exported nothing, a delay over 2^31-1 ms exported every millisecond.
- * A batch larger than the queue is cut to the queue's size (as the SDK does), also said.
+ * A batch larger than the queue is cut to the queue's size (as the SDK does), said when the batch size was the
+ * operator's; the default batch (512) cut to a smaller queue is not: OTEL_BSP_MAX_QUEUE_SIZE=50 alone is a valid
+ * setting (before, it was said as `OTEL_BSP_MAX_EXPORT_BATCH_SIZE=512 is larger...`, a variable nobody had set).
  */
 export function batchProcessorConfig(env: NodeJS.ProcessEnv, warn: (message: string) => void): BatchProcessorConfig {
   const config = {} as BatchProcessorConfig;
+  const taken = new Set<keyof BatchProcessorConfig>();
   for (const [setting, variable, fallback, least] of BATCH_SETTINGS) {
     const raw = env[variable]?.trim();
     config[setting] = fallback;
     if (!raw) continue; // unset or blank: the default, as the SDK reads every OTEL_* variable
     const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
-    if (Number.isInteger(value) && value >= least && value <= MAX_TIMER_MS) config[setting] = value;
-    else warn(`${variable}=${JSON.stringify(raw.slice(0, 40))} is not a whole number from ${least} to ${MAX_TIMER_MS}; using the default, ${fallback}`);
+    if (Number.isInteger(value) && value >= least && value <= MAX_TIMER_MS) {
+      config[setting] = value;
+      taken.add(setting);
+    } else warn(`${variable}=${JSON.stringify(raw.slice(0, 40))} is not a whole number from ${least} to ${MAX_TIMER_MS}; using the default, ${fallback}`);
   }
   if (config.maxExportBatchSize > config.maxQueueSize) {
-    warn(`OTEL_BSP_MAX_EXPORT_BATCH_SIZE=${config.maxExportBatchSize} is larger than OTEL_BSP_MAX_QUEUE_SIZE=${config.maxQueueSize}; using ${config.maxQueueSize}`);
+    if (taken.has('maxExportBatchSize')) warn(`OTEL_BSP_MAX_EXPORT_BATCH_SIZE=${config.maxExportBatchSize} is larger than OTEL_BSP_MAX_QUEUE_SIZE=${config.maxQueueSize}; using ${config.maxQueueSize}`);
     config.maxExportBatchSize = config.maxQueueSize;
   }
   return config;

@@ -160,6 +160,18 @@ describe('batchProcessorConfig (OTEL_BSP_*)', () => {
     assert.equal(batchProcessorConfig({ OTEL_BSP_MAX_QUEUE_SIZE: '10', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '100' }, (m) => said.push(m)).maxExportBatchSize, 10);
     assert.equal(said.length, 1);
   });
+  it('when only the queue is set, smaller than the default batch, then the batch is cut to it and nothing is said: every value is valid (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 511 }), fc.constantFrom(undefined, '', ' '), (queue, batch) => {
+        const said: string[] = [];
+        const env = { OTEL_BSP_MAX_QUEUE_SIZE: String(queue), ...(batch === undefined ? {} : { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: batch }) };
+        const config = batchProcessorConfig(env, (m) => said.push(m));
+        assert.equal(config.maxQueueSize, queue);
+        assert.equal(config.maxExportBatchSize, queue);
+        assert.deepEqual(said, []);
+      }),
+    );
+  });
   it('whatever the values, then every setting is one the SDK can run with, and each refused value is said naming its variable', () => {
     const value = fc.oneof(fc.string(), fc.integer().map(String), fc.double().map(String), fc.constantFrom('0', '-1', '1e12', 'Infinity', 'NaN', '0x10', '1.5', '2147483648', ' 7 '));
     fc.assert(
