@@ -134,6 +134,37 @@ describe('hostile trace headers and secrets, traced through the gateway and dire
         }
       }
     }
+    // The flows that succeed, with their secrets: a registration named by an Idempotency-Key (made, replayed, the key
+    // reused with another body: 422), a login, a refresh named by an Idempotency-Key sent twice (the replay answered),
+    // a login to the refresh cookie and its refresh, a logout. Every key, email, password and token is a secret.
+    for (const base of [gw, stack.urls.user]) {
+      const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+        const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+        secretTraces.push(TRACERESPONSE.exec(res.headers.get('traceresponse') ?? '')?.[1] ?? '');
+        const text = await res.text();
+        return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, string>, cookie: /^[^=]+=([^;]+)/.exec(res.headers.get('set-cookie') ?? '')?.[1] };
+      };
+      const account = { email: `ok${hex(12)}@example.test`, password: `pw-${hex(16)}`, name: 'Keyed' };
+      const registerKey = `rk-${hex(16)}`;
+      const refreshKey = `fk-${hex(16)}`;
+      secrets.push(account.email, account.password, registerKey, refreshKey);
+      const registered = [
+        await post('/user/register', account, { 'idempotency-key': registerKey }),
+        await post('/user/register', account, { 'idempotency-key': registerKey }),
+        await post('/user/register', { ...account, name: 'Other' }, { 'idempotency-key': registerKey }),
+      ];
+      assert.deepEqual(registered.map((r) => r.status), [201, 201, 422]);
+      const login = await post('/user/login', { email: account.email, password: account.password });
+      const refreshed = [
+        await post('/user/token/refresh', { refreshToken: login.body.refreshToken }, { 'idempotency-key': refreshKey }),
+        await post('/user/token/refresh', { refreshToken: login.body.refreshToken }, { 'idempotency-key': refreshKey }),
+      ];
+      const cookieLogin = await post('/user/login', { email: account.email, password: account.password, refreshTokenIn: 'cookie' });
+      const cookieRefresh = await post('/user/token/refresh', {}, { cookie: `__Secure-refresh-token=${cookieLogin.cookie ?? ''}` });
+      const logout = await post('/user/logout', { refreshToken: refreshed[0]!.body.refreshToken });
+      assert.deepEqual([login.status, ...refreshed.map((r) => r.status), cookieLogin.status, cookieRefresh.status, logout.status], [200, 200, 200, 200, 200, 204]);
+      for (const r of [login, ...refreshed, cookieLogin, cookieRefresh]) secrets.push(...[r.body.accessToken, r.body.refreshToken, r.cookie].filter((v): v is string => typeof v === 'string'));
+    }
     // Unique violations: PostgreSQL's error detail names the duplicate value (Key (email)=(...) already exists).
     const adminLogin = await fetch(`${gw}/user/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
     const { accessToken } = (await adminLogin.json()) as { accessToken: string };
