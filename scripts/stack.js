@@ -46,8 +46,9 @@ export function tracingOf(env, service) {
     args: ['--import', TRACING_PRELOAD],
     env: {
       OTEL_SERVICE_NAME: service,
-      OTEL_RESOURCE_ATTRIBUTES: env.OTEL_RESOURCE_ATTRIBUTES ?? 'deployment.environment.name=local',
-      OTEL_BSP_SCHEDULE_DELAY: env.OTEL_BSP_SCHEDULE_DELAY ?? '500',
+      // An empty or blank value is unset, as the SDK reads every OTEL_* variable: npm start's default then, not "".
+      OTEL_RESOURCE_ATTRIBUTES: env.OTEL_RESOURCE_ATTRIBUTES?.trim() ? env.OTEL_RESOURCE_ATTRIBUTES : 'deployment.environment.name=local',
+      OTEL_BSP_SCHEDULE_DELAY: env.OTEL_BSP_SCHEDULE_DELAY?.trim() ? env.OTEL_BSP_SCHEDULE_DELAY : '500',
     },
   };
 }

@@ -310,3 +310,24 @@ describe('scripts/parent-watch.js (npm start, npm run monitoring)', { skip: proc
     }
   });
 });
+
+const { tracingOf } = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'stack.js')).href)) as {
+  tracingOf(env: NodeJS.ProcessEnv, service: string): { args: string[]; env: Record<string, string> };
+};
+
+describe("npm start's tracing settings (scripts/stack.js tracingOf)", () => {
+  it('when OTEL_RESOURCE_ATTRIBUTES or OTEL_BSP_SCHEDULE_DELAY is empty or blank, then npm start\'s own default is used, as the SDK counts such a variable unset; a value is kept as it is', () => {
+    const on = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' };
+    for (const blank of [undefined, '', ' ', '\t']) {
+      const { env } = tracingOf({ ...on, OTEL_RESOURCE_ATTRIBUTES: blank, OTEL_BSP_SCHEDULE_DELAY: blank }, 'order');
+      // Before, an empty value was passed on: the SDK read it as unset, so the service lost deployment.environment.name=local
+      // and exported every 5 s instead of 0.5 s.
+      assert.equal(env.OTEL_RESOURCE_ATTRIBUTES, 'deployment.environment.name=local', JSON.stringify(blank));
+      assert.equal(env.OTEL_BSP_SCHEDULE_DELAY, '500', JSON.stringify(blank));
+      assert.equal(env.OTEL_SERVICE_NAME, 'order');
+    }
+    const { env } = tracingOf({ ...on, OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=demo', OTEL_BSP_SCHEDULE_DELAY: '100' }, 'user');
+    assert.deepEqual(env, { OTEL_SERVICE_NAME: 'user', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=demo', OTEL_BSP_SCHEDULE_DELAY: '100' });
+    assert.deepEqual(tracingOf({}, 'user'), { args: [], env: {} });
+  });
+});
