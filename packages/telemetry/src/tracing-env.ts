@@ -89,7 +89,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 const BATCH_SETTINGS: readonly [keyof BatchProcessorConfig, string, number, number][] = [
   // [setting, variable, the specification's default, the least valid value]
   ['scheduledDelayMillis', 'OTEL_BSP_SCHEDULE_DELAY', 5000, 0],
-  ['exportTimeoutMillis', 'OTEL_BSP_EXPORT_TIMEOUT', 30000, 0],
+  // A timeout of 0 ms timed every export out as it began: each was said as failed (`Error: Timeout`), sent or not.
+  ['exportTimeoutMillis', 'OTEL_BSP_EXPORT_TIMEOUT', 30000, 1],
   ['maxQueueSize', 'OTEL_BSP_MAX_QUEUE_SIZE', 2048, 1],
   ['maxExportBatchSize', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 512, 1],
 ];

@@ -160,6 +160,12 @@ describe('batchProcessorConfig (OTEL_BSP_*)', () => {
     assert.equal(batchProcessorConfig({ OTEL_BSP_MAX_QUEUE_SIZE: '10', OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '100' }, (m) => said.push(m)).maxExportBatchSize, 10);
     assert.equal(said.length, 1);
   });
+  it('when the export timeout is 0, then it is said and the default used: the SDK timed every export out as it began, each said as failed', () => {
+    const said: string[] = [];
+    assert.equal(batchProcessorConfig({ OTEL_BSP_EXPORT_TIMEOUT: '0' }, (m) => said.push(m)).exportTimeoutMillis, 30000);
+    assert.equal(said.length, 1);
+    assert.match(said[0]!, /^OTEL_BSP_EXPORT_TIMEOUT="0"/);
+  });
   it('when only the queue is set, smaller than the default batch, then the batch is cut to it and nothing is said: every value is valid (property)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 511 }), fc.constantFrom(undefined, '', ' '), (queue, batch) => {
@@ -178,13 +184,13 @@ describe('batchProcessorConfig (OTEL_BSP_*)', () => {
       fc.property(fc.record(Object.fromEntries(variables.map((v) => [v, value])) as Record<(typeof variables)[number], fc.Arbitrary<string>>, { requiredKeys: [] }), (env) => {
         const said: string[] = [];
         const config = batchProcessorConfig(env, (m) => said.push(m));
-        for (const [name, least] of [['scheduledDelayMillis', 0], ['exportTimeoutMillis', 0], ['maxQueueSize', 1], ['maxExportBatchSize', 1]] as const) {
+        for (const [name, least] of [['scheduledDelayMillis', 0], ['exportTimeoutMillis', 1], ['maxQueueSize', 1], ['maxExportBatchSize', 1]] as const) {
           assert.ok(Number.isInteger(config[name]) && config[name] >= least && config[name] <= 2 ** 31 - 1, `${name}=${config[name]}`);
         }
         assert.ok(config.maxExportBatchSize <= config.maxQueueSize);
         for (const variable of variables) {
           const raw = env[variable]?.trim();
-          const valid = !raw || (/^\d+$/.test(raw) && Number(raw) <= 2 ** 31 - 1 && (Number(raw) >= 1 || variable === 'OTEL_BSP_SCHEDULE_DELAY' || variable === 'OTEL_BSP_EXPORT_TIMEOUT'));
+          const valid = !raw || (/^\d+$/.test(raw) && Number(raw) <= 2 ** 31 - 1 && (Number(raw) >= 1 || variable === 'OTEL_BSP_SCHEDULE_DELAY'));
           if (!valid) assert.ok(said.some((m) => m.startsWith(`${variable}=`)), `${variable}=${JSON.stringify(raw)} not said: ${said.join('; ')}`);
         }
       }),
