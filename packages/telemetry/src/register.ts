@@ -1,10 +1,14 @@
 // Preload: `node --import @ecommerce/telemetry/register main.js` (or NODE_OPTIONS="--import ...").
 // Configured only by the standard OTEL_* variables. Without an OTLP endpoint, with OTEL_SDK_DISABLED=true
 // or OTEL_TRACES_EXPORTER=none, it returns before importing anything of OpenTelemetry: tracing off costs
-// nothing. An exporter it cannot run (gRPC) is said once on stderr, and tracing stays off.
+// nothing. An exporter it cannot run (gRPC) or an endpoint that is no http(s) URL is said once on stderr, and
+// tracing stays off.
 import { exporterChoice, tracingDecision } from './tracing-env.js';
 
-if (tracingDecision(process.env).enabled) {
+const decision = tracingDecision(process.env);
+if (decision.refused) {
+  process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, msg: `tracing stays off: ${decision.reason}` })}\n`);
+} else if (decision.enabled) {
   const choice = exporterChoice(process.env);
   if ('unsupported' in choice) {
     process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, msg: `tracing stays off: ${choice.unsupported}` })}\n`);

@@ -5,6 +5,8 @@ export interface TracingDecision {
   enabled: boolean;
   /** Why tracing is off (for the one debug line the preload may print), or the endpoint it exports to. */
   reason: string;
+  /** Off because a value is unusable (an endpoint that is no http(s) URL): the preload says so once on stderr. */
+  refused?: true;
 }
 
 const truthy = (value: string | undefined) => value !== undefined && value.trim().toLowerCase() === 'true';
@@ -33,8 +35,18 @@ export function tracingDecision(env: NodeJS.ProcessEnv): TracingDecision {
   if (truthy(env.OTEL_SDK_DISABLED)) return { enabled: false, reason: 'OTEL_SDK_DISABLED=true' };
   const exporters = tracesExporters(env);
   if (exporters.includes('none')) return { enabled: false, reason: 'OTEL_TRACES_EXPORTER=none' };
-  const endpoint = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() || env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
+  const variable = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  const endpoint = env[variable]?.trim();
   if (!endpoint) return { enabled: false, reason: NO_ENDPOINT };
+  // The OTLP/HTTP exporter sends only to an http(s) URL. Before, one it could not parse (`collector:4318`) went to
+  // http://localhost:4318, whoever listens there, and another scheme (`ftp://`, `grpc://`) failed every export with an
+  // error line and its stack. Neither the value (it may hold credentials) nor more than its scheme is said.
+  if (!exporters.includes('console')) {
+    const scheme = URL.canParse(endpoint) ? new URL(endpoint).protocol : undefined;
+    if (scheme !== 'http:' && scheme !== 'https:') {
+      return { enabled: false, refused: true, reason: `${variable} is not an http:// or https:// URL such as http://host:4318 (${scheme ? `its scheme is ${scheme.slice(0, 20)}` : 'not a URL'})` };
+    }
+  }
   return { enabled: true, reason: endpoint };
 }
 

@@ -21,6 +21,25 @@ describe('tracingDecision', () => {
 });
 
 describe('exporterChoice', () => {
+  it('when the endpoint in use is no http(s) URL, then tracing stays off, refused, naming the variable and at most the scheme, never the value (property)', () => {
+    const noUrl = fc.oneof(
+      fc.constantFrom('garbage', 'collector:4318', '127.0.0.1:4318', 'http://[::1', 'ftp://127.0.0.1:1', 'grpc://c:4317', 'file:///tmp/x', 'unix:///run/otel.sock', 'http//c:4318'),
+      fc.stringMatching(/^[A-Za-z0-9:@%./_-]{1,40}$/).filter((v) => !URL.canParse(v) || !['http:', 'https:'].includes(new URL(v).protocol)),
+    );
+    fc.assert(
+      fc.property(noUrl, fc.boolean(), (value, traces) => {
+        const variable = traces ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+        const decision = tracingDecision({ [variable]: value, ...(traces ? { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' } : {}) });
+        assert.equal(decision.enabled, false);
+        assert.equal(decision.refused, true);
+        assert.ok(decision.reason.startsWith(`${variable} is not an http:// or https:// URL`), decision.reason);
+        if (value.trim().length > 6) assert.ok(!decision.reason.includes(value.trim()), decision.reason);
+      }),
+    );
+    // http and https in any case, with credentials, a path or none: on. The console exporter needs no endpoint.
+    for (const ok of ['HTTP://c:4318', 'https://u:p@c/otlp', 'http://[::1]:4318/v1/traces']) assert.equal(tracingDecision({ OTEL_EXPORTER_OTLP_ENDPOINT: ok }).enabled, true, ok);
+    assert.equal(tracingDecision({ OTEL_EXPORTER_OTLP_ENDPOINT: 'garbage', OTEL_TRACES_EXPORTER: 'console' }).enabled, true);
+  });
   it('takes http/protobuf by default, http/json when asked, the traces-specific variable first', () => {
     assert.deepEqual(exporterChoice({}), { protocol: 'http/protobuf' });
     assert.deepEqual(exporterChoice({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }), { protocol: 'http/json' });
