@@ -8,5 +8,6 @@ export * from './http.js';
 export * from './metrics.js';
 export * from './problems.js';
 export * from './processes.js';
+export * from './query-plans.js';
 export * from './services.js';
 export * from './sessions.js';

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Database, Metrics, type Queryable } from '@ecommerce/kit';
-import { createTestDatabase, sql, type TestDatabase } from '@ecommerce/test-support';
+import { Database, Metrics } from '@ecommerce/kit';
+import { assertNoSeqScan, createTestDatabase, planNodes, recordStatements, sql, type PlanNode, type SentStatement, type TestDatabase } from '@ecommerce/test-support';
 import { OrderRepository } from '../src/data/order-repository.js';
 
 /** Orders stored: enough that reading them all costs the planner more than any index does. */
@@ -38,39 +38,14 @@ after(async () => {
   await db?.drop();
 });
 
-/** The statement a repository call sends, recorded instead of run. */
-async function statementOf(call: (orders: OrderRepository) => Promise<unknown>): Promise<{ name: string; text: string; values: unknown[] }> {
-  let sent: { name: string; text: string; values: unknown[] } | undefined;
-  const recorder: Queryable = {
-    query: async (name, text, values = []) => {
-      sent = { name, text, values };
-      return { rows: [], rowCount: 0, command: '', oid: 0, fields: [] };
-    },
-  };
-  await call(new OrderRepository(recorder as unknown as Database));
-  assert.ok(sent, 'the call sent a statement');
-  return sent;
+/** The (last) statement an OrderRepository call sends, recorded instead of run. */
+async function statementOf(call: (orders: OrderRepository) => Promise<unknown>): Promise<SentStatement> {
+  const sent = await recordStatements((recorder) => call(new OrderRepository(recorder as unknown as Database)));
+  return sent[sent.length - 1]!;
 }
 
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-const nodesOf = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodesOf)];
-
-/** The plan's nodes for the statement as the service sends it (an unnamed statement: planned with its parameters). */
-async function planOf(statement: { text: string; values: unknown[] }): Promise<PlanNode[]> {
-  // Unnamed ('') on the service's own pool: its role and search_path, planned for these values.
-  const { rows } = await database.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>('', `EXPLAIN (FORMAT JSON) ${statement.text}`, statement.values);
-  return nodesOf(rows[0]!['QUERY PLAN'][0]!.Plan);
-}
-
-function assertNoScanOfOrders(nodes: PlanNode[], what: string) {
-  const scans = nodes.filter((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'orders');
-  assert.deepEqual(scans.map((n) => n['Node Type']), [], `${what} reads the whole orders table: ${nodes.map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}`).join(' > ')}`);
-}
+const planOf = (statement: SentStatement): Promise<PlanNode[]> => planNodes(database, statement);
+const assertNoScanOfOrders = (nodes: PlanNode[], what: string) => assertNoSeqScan(nodes, what, 'orders');
 
 const user = (n: number) => `00000000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
 

@@ -3,11 +3,10 @@
 // Asserted on the plans (EXPLAIN of the exact statement the repository sends, with its parameters), not on timings.
 // Measured over 100,000 products, each of these took under 15 ms planned so (a word matching nothing, one matching
 // everything, a rare category, the last page).
-import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Database, Metrics } from '@ecommerce/kit';
-import { createTestDatabase, sql, type TestDatabase } from '@ecommerce/test-support';
+import { assertNoSeqScan, createTestDatabase, planNodes, recordStatements, sql, type SentStatement, type TestDatabase } from '@ecommerce/test-support';
 import { ProductRepository } from '../src/data/product-repository.js';
 
 const PRODUCTS = 20_000;
@@ -39,41 +38,12 @@ after(async () => {
   await db?.drop();
 });
 
-interface Statement {
-  name: string;
-  text: string;
-  values: unknown[];
-}
+/** The statements a ProductRepository call sends, recorded instead of run. */
+const statementsOf = (call: (products: ProductRepository) => Promise<unknown>) => recordStatements((recorder) => call(new ProductRepository(recorder as unknown as Database)));
 
-/** The statements a repository call sends, recorded instead of run. */
-async function statementsOf(call: (products: ProductRepository) => Promise<unknown>): Promise<Statement[]> {
-  const sent: Statement[] = [];
-  const recorder = {
-    query: async (name: string, text: string, values: unknown[] = []) => {
-      sent.push({ name, text, values });
-      return { rows: [], rowCount: 0, command: '', oid: 0, fields: [] };
-    },
-  };
-  await call(new ProductRepository(recorder as unknown as Database));
-  assert.ok(sent.length > 0, 'the call sent a statement');
-  return sent;
-}
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-const nodesOf = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodesOf)];
-
-/** Asserts the statement, as the service sends it (an unnamed statement: planned with its parameters), scans no table whole. */
-async function assertIndexedOnly(statement: Statement) {
-  // On the service's own pool: its role and search_path.
-  const { rows } = await database.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>('', `EXPLAIN (FORMAT JSON) ${statement.text}`, statement.values);
-  const nodes = nodesOf(rows[0]!['QUERY PLAN'][0]!.Plan);
-  const scans = nodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name']);
-  assert.deepEqual(scans, [], `${statement.name} (${JSON.stringify(statement.values)}) reads a whole table: ${nodes.map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}`).join(' > ')}`);
+/** Asserts the statement, as the service sends it, scans no table whole. */
+async function assertIndexedOnly(statement: SentStatement) {
+  assertNoSeqScan(await planNodes(database, statement), `${statement.name} (${JSON.stringify(statement.values)})`);
 }
 
 // Words of the catalog (common, rare, a prefix, a number) and words of none.

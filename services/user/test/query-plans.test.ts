@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Database, Metrics, type Queryable } from '@ecommerce/kit';
-import { createTestDatabase, sql, type TestDatabase } from '@ecommerce/test-support';
+import { Database, Metrics } from '@ecommerce/kit';
+import { assertNoSeqScan, createTestDatabase, planNodes, recordStatements, sql, type SentStatement, type TestDatabase } from '@ecommerce/test-support';
 import { SessionRepository } from '../src/data/session-repository.js';
 import { UserRepository } from '../src/data/user-repository.js';
 
@@ -39,40 +39,9 @@ after(async () => {
   await db?.drop();
 });
 
-interface Statement {
-  name: string;
-  text: string;
-  values: unknown[];
-}
-
-/** The statements a repository call sends, recorded instead of run. */
-async function statementsOf(call: (db: Queryable) => Promise<unknown>): Promise<Statement[]> {
-  const sent: Statement[] = [];
-  await call({
-    query: async (name, text, values = []) => {
-      sent.push({ name, text, values });
-      return { rows: [], rowCount: 0, command: '', oid: 0, fields: [] };
-    },
-  });
-  assert.ok(sent.length > 0, 'the call sent a statement');
-  return sent;
-}
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  Plans?: PlanNode[];
-}
-const nodesOf = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodesOf)];
-
-/** Asserts the statement, as the service sends it (an unnamed statement: planned with its parameters), scans no table whole. */
-async function assertIndexedOnly(statement: Statement) {
-  // On the service's own pool: its role and search_path.
-  const { rows } = await database.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>('', `EXPLAIN (FORMAT JSON) ${statement.text}`, statement.values);
-  const nodes = nodesOf(rows[0]!['QUERY PLAN'][0]!.Plan);
-  const scans = nodes.filter((n) => n['Node Type'] === 'Seq Scan').map((n) => n['Relation Name']);
-  assert.deepEqual(scans, [], `${statement.name} reads a whole table: ${nodes.map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}`).join(' > ')}`);
+/** Asserts the statement, as the service sends it, scans no table whole. */
+async function assertIndexedOnly(statement: SentStatement) {
+  assertNoSeqScan(await planNodes(database, statement), statement.name);
 }
 
 const user = (n: number) => `00000000-0000-7000-8000-${n.toString(16).padStart(12, '0')}`;
@@ -81,7 +50,7 @@ describe(`the users statements at scale (plans over ${USERS.toLocaleString('en')
   it('when every session of an account ends (its role or password changed), then its tokens are found by an index, for any account', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: USERS + 10 }), async (n) => {
-        const statements = await statementsOf((q) => new SessionRepository(q, 86_400).revokeUser(user(n)));
+        const statements = await recordStatements((q) => new SessionRepository(q, 86_400).revokeUser(user(n)));
         assert.deepEqual(statements.map((s) => s.name), ['refresh_lock_user_families', 'refresh_revoke_user']);
         for (const s of statements) await assertIndexedOnly(s);
       }),
@@ -90,10 +59,10 @@ describe(`the users statements at scale (plans over ${USERS.toLocaleString('en')
   });
 
   it('when the prune deletes a batch of expired tokens, or an admin lists users from any cursor, then an index is read', async () => {
-    for (const s of await statementsOf((q) => new SessionRepository(q, 86_400).pruneExpired(1_000))) await assertIndexedOnly(s);
+    for (const s of await recordStatements((q) => new SessionRepository(q, 86_400).pruneExpired(1_000))) await assertIndexedOnly(s);
     await fc.assert(
       fc.asyncProperty(fc.option(fc.integer({ min: 1, max: USERS }), { nil: null }), fc.integer({ min: 1, max: 100 }), async (after, limit) => {
-        for (const s of await statementsOf((q) => new UserRepository(q).list(limit, after === null ? null : user(after)))) await assertIndexedOnly(s);
+        for (const s of await recordStatements((q) => new UserRepository(q).list(limit, after === null ? null : user(after)))) await assertIndexedOnly(s);
       }),
       { numRuns: 10 },
     );

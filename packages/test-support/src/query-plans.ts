@@ -1,0 +1,49 @@
+// Plans of the statements a repository sends, for the query-plans tests of each service: the statements are recorded
+// instead of run, then planned (EXPLAIN (FORMAT JSON)) on the service's own pool, with their parameters, and a test
+// asserts which tables a plan reads whole. Asserted on plans, never on timings.
+import assert from 'node:assert/strict';
+import type { Queryable } from '@ecommerce/kit';
+
+export interface SentStatement {
+  name: string;
+  text: string;
+  values: unknown[];
+}
+
+/** The statements `call` sends through the Queryable it is given (a recorder: nothing is run, each answer is empty). */
+export async function recordStatements(call: (recorder: Queryable) => Promise<unknown>): Promise<SentStatement[]> {
+  const sent: SentStatement[] = [];
+  await call({
+    query: async (name, text, values = []) => {
+      sent.push({ name, text, values });
+      return { rows: [], rowCount: 0, command: '', oid: 0, fields: [] };
+    },
+  });
+  assert.ok(sent.length > 0, 'the call sent a statement');
+  return sent;
+}
+
+export interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+const nodesOf = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodesOf)];
+
+/**
+ * Every node of the statement's plan as the service would plan it: unnamed ('') on the service's own pool (its role
+ * and search_path), so planned for these parameter values.
+ */
+export async function planNodes(database: Queryable, statement: Pick<SentStatement, 'text' | 'values'>): Promise<PlanNode[]> {
+  const { rows } = await database.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>('', `EXPLAIN (FORMAT JSON) ${statement.text}`, statement.values);
+  return nodesOf(rows[0]!['QUERY PLAN'][0]!.Plan);
+}
+
+/** Fails when the plan reads a table whole (`relation`: only that table), naming the plan's nodes in order. */
+export function assertNoSeqScan(nodes: PlanNode[], what: string, relation?: string): void {
+  const scans = nodes.filter((n) => n['Node Type'] === 'Seq Scan' && (relation === undefined || n['Relation Name'] === relation));
+  const plan = nodes.map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}`).join(' > ');
+  assert.deepEqual(scans.map((n) => n['Relation Name']), [], `${what} reads ${relation ? `the whole ${relation} table` : 'a whole table'}: ${plan}`);
+}
