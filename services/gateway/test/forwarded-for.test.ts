@@ -1,8 +1,10 @@
 // The gateway tells the services the client address it sees, whatever X-Forwarded-For a client sends:
-// rotating the header neither dodges the login throttle nor points it at someone else's address.
+// rotating the header neither dodges the login throttle nor points it at someone else's address. Nor does a
+// client's claim of another URL, host or method (X-Original-URL, X-HTTP-Method-Override, ...) reach a service.
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
 import { assertProblem, http, stopAll, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { startUserStack } from '@ecommerce/user-service/testing';
 import { startGateway as startGatewayWith } from './harness.js';
@@ -80,6 +82,47 @@ describe('X-Forwarded-For through the gateway', () => {
       assert.equal(received?.['x-forwarded-proto'], 'http');
       assert.equal(received?.['x-forwarded-for'], '127.0.0.1');
     } finally {
+      await new Promise<void>((resolve) => echo.close(() => resolve()));
+    }
+  });
+});
+
+describe('URL, host and method overrides through the gateway', () => {
+  it('when a client sends X-Original-URL, X-Rewrite-URL, X-Host, X-Forwarded-Server or a method override, in any case, then the upstream receives none of them, and the method, path and its other headers as sent', async () => {
+    const seen: { method?: string; url?: string; headers: IncomingHttpHeaders }[] = [];
+    const echo = createServer((req, res) => {
+      seen.push({ method: req.method, url: req.url, headers: req.headers });
+      req.resume();
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    try {
+      const addr = echo.address();
+      const edge = await startGateway(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`);
+      const overrides = ['x-original-url', 'x-rewrite-url', 'x-host', 'x-forwarded-server', 'x-http-method-override', 'x-http-method', 'x-method-override'];
+      const casing = (name: string) => fc.array(fc.boolean(), { minLength: name.length, maxLength: name.length }).map((up) => [...name].map((c, i) => (up[i] ? c.toUpperCase() : c)).join(''));
+      const claim = fc.record({
+        method: fc.constantFrom('GET', 'POST', 'DELETE', 'PATCH'),
+        names: fc.subarray(overrides, { minLength: 1 }).chain((names) => fc.tuple(...names.map(casing))),
+        value: fc.constantFrom('/internal/orders', '/user/admin?x=1', 'DELETE', 'PUT', 'evil.example', 'http://evil.example/order'),
+      });
+      await fc.assert(
+        fc.asyncProperty(claim, async ({ method, names, value }) => {
+          seen.length = 0;
+          const headers = Object.fromEntries([...names.map((n) => [n, value]), ['x-kept', 'yes']]);
+          const res = await http(edge, method, '/order/abc', { headers, ...(method === 'POST' || method === 'PATCH' ? { body: {} } : {}) });
+          assert.equal(res.status, 200, res.text);
+          assert.equal(seen.length, 1);
+          const [received] = seen;
+          assert.equal(received?.method, method);
+          assert.equal(received?.url, '/order/abc');
+          for (const name of overrides) assert.equal(received?.headers[name], undefined, name);
+          assert.equal(received?.headers['x-kept'], 'yes');
+        }),
+        { numRuns: 40 },
+      );
+    } finally {
+      echo.closeAllConnections();
       await new Promise<void>((resolve) => echo.close(() => resolve()));
     }
   });

@@ -35,6 +35,24 @@ const CLIENT_ADDRESS_CLAIMS = new Set([
   'x-cluster-client-ip',
 ]);
 
+/**
+ * Another URL, host or method than the request line's, as a client could claim it: the route and method the
+ * gateway judged are the ones sent, so a framework or proxy behind that honoured one of these (IIS/Symfony's
+ * X-Original-URL and X-Rewrite-URL, method-override middleware) could not be made to serve another route or method
+ * than the one forwarded. Nothing behind reads them today; they are dropped like the address claims above.
+ */
+const ROUTING_OVERRIDE_CLAIMS = [
+  'x-original-url',
+  'x-rewrite-url',
+  'x-host',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+];
+
+/** What a client sends that never reaches a service (besides the hop-by-hop headers). */
+const CLIENT_CLAIMS = new Set([...CLIENT_ADDRESS_CLAIMS, ...ROUTING_OVERRIDE_CLAIMS]);
+
 const NONE = new Set<string>();
 
 /**
@@ -234,7 +252,7 @@ export const upstreamProxy = fp<UpstreamProxyOptions>(
             // request is routed); undici refuses to send it upstream, which made every such request a 503.
             // The client's hop-by-hop headers are about its connection to us: undici refuses `Keep-Alive` and
             // `Upgrade` (any client could make a 503, counted as the upstream's error), the rest mean nothing there.
-            const { expect: _expect, tracestate: _tracestate, ...rest } = endToEndHeaders(headers, CLIENT_ADDRESS_CLAIMS);
+            const { expect: _expect, tracestate: _tracestate, ...rest } = endToEndHeaders(headers, CLIENT_CLAIMS);
             const tracestate = forwardedTracestate(request.headers);
             return {
               ...rest,
