@@ -63,6 +63,16 @@ export const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** The routes that answer index.html: the client routes and the catch-all for a browser's unknown path. */
 const HTML_ROUTES = new Set([...PAGE_ROUTES, '/*']);
 
+/**
+ * How far ahead of this server's clock an If-Modified-Since may be and still count. A date later than that names no
+ * copy a client can hold (RFC 2616 14.25: "invalid"; Apache's ap_condition_if_modified_since and nginx's default
+ * `if_modified_since exact` answer it in full; RFC 9110 13.1.3 reads the date "in terms of the origin server's
+ * clock"), while send's `fresh` took it for a 304, so a client with a clock set ahead, or any date far off, kept a copy
+ * this server never dated. A minute covers a client that dates its copy by its own clock a little ahead of ours (and
+ * the one-second resolution of HTTP dates): the Last-Modified it would echo is a file's mtime, always in the past.
+ */
+const IF_MODIFIED_SINCE_SKEW_MS = 60_000;
+
 /** Registers the storefront, or logs why not (the app is not built) and leaves `/` to the 404 handler. */
 export async function storefront(app: App, opts: { dir?: string }): Promise<void> {
   const root = path.resolve(opts.dir || DEFAULT_STOREFRONT_DIR);
@@ -75,6 +85,12 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
     // link with a stray `%` or a NUL in its path or query still opens the shop, which says it names nothing or
     // handles it, rather than a 400 problem (the kit's request-guards and routerErrorHandler).
     markPageRoutes(scope);
+    // An If-Modified-Since later than this server's clock allows (IF_MODIFIED_SINCE_SKEW_MS) is ignored, as Apache
+    // does: dropped before send and the onSend hook below judge it, so the answer is the full 200.
+    scope.addHook('onRequest', async (request) => {
+      const since = request.raw.headers['if-modified-since'];
+      if (since !== undefined && Date.parse(since) > Date.now() + IF_MODIFIED_SINCE_SKEW_MS) delete request.raw.headers['if-modified-since'];
+    });
     // send evaluates If-Match (and If-None-Match, with the onSend hook below) against each file's ETag itself.
     scope.addHook('onRoute', (route) => {
       route.config = { ...(route.config as object | undefined), entityTags: true } as typeof route.config;

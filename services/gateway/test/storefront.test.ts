@@ -265,6 +265,54 @@ describe('storefront served by the gateway', () => {
     }
   });
 
+  it('when If-Modified-Since names a time more than a minute past the server clock, then it is ignored: the full 200 with the body, GET and HEAD, gateway and static-only server alike; a date from the Last-Modified up to a minute ahead is still a 304 (RFC 2616 14.25, as Apache)', async () => {
+    const gw = await gateway(dir);
+    const staticOnly = await buildStorefrontServer(loadStorefrontConfig({ LOG_LEVEL: 'silent', PORT: '0', STOREFRONT_DIR: dir }));
+    const exchange = (method: string, url: string, headers: Record<string, string>) =>
+      new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
+        const request = getRequest(url, { method, headers }, (r) => {
+          let body = '';
+          r.setEncoding('latin1');
+          r.on('data', (d: string) => (body += d));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, headers: r.headers, body }));
+        });
+        request.on('error', reject);
+      });
+    try {
+      const bases = [gw.base, await listenOnLoopback(staticOnly)];
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(0, 1),
+          fc.constantFrom('/', '/cart', '/assets/app-1a2b3c.js', '/images/pot.svg'),
+          fc.constantFrom('GET', 'HEAD'),
+          fc.constantFrom(undefined, 'no-cache'),
+          // ahead of the clock by more than the minute allowed (HTTP dates drop the milliseconds), up to ten years
+          fc.integer({ min: 62_000, max: 10 * 365 * 86_400_000 }),
+          // a date the client may hold: its Last-Modified or up to 50 s later (within the minute ahead of the clock)
+          fc.integer({ min: 0, max: 50_000 }),
+          async (which, p, method, cacheControl, ahead, held) => {
+            const base: Record<string, string> = cacheControl ? { 'cache-control': cacheControl } : {};
+            const full = await exchange(method, bases[which]! + p, base);
+            assert.equal(full.status, 200, p);
+            const future = new Date(Date.now() + ahead).toUTCString();
+            const label = `${which ? 'static-only' : 'gateway'} ${method} ${p} ${future} ${JSON.stringify(base)}`;
+            const res = await exchange(method, bases[which]! + p, { ...base, 'if-modified-since': future });
+            assert.equal(res.status, 200, label);
+            assert.equal(res.body, full.body, label);
+            assert.equal(res.headers['content-length'], full.headers['content-length'], label);
+            const lastModified = Date.parse(String(full.headers['last-modified']));
+            const since = new Date(lastModified + held).toUTCString();
+            assert.equal((await exchange(method, bases[which]! + p, { ...base, 'if-modified-since': since })).status, 304, `${label} held ${since}`);
+          },
+        ),
+        { numRuns: 60 },
+      );
+    } finally {
+      await gw.app.close();
+      await staticOnly.close();
+    }
+  });
+
   it('when a page link carries a query the API would refuse (a stray %, %FF, a NUL), then the app still opens (the query is its own); the API keeps refusing it', async () => {
     const gw = await gateway(dir);
     try {
