@@ -12,4 +12,6 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // web/public/boot.js: a classic script run in the browser before the app (index.html).
+  { files: ['web/public/*.js'], languageOptions: { sourceType: 'script', globals: { addEventListener: 'readonly', document: 'readonly', HTMLScriptElement: 'readonly' } } },
 );

@@ -1048,17 +1048,41 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
-  test("the app's own script not loading (a deploy replaced it: 404) leaves no endless \"Loading the shop…\": after 8 s the page says so with a link that reloads it", { timeout: STEP_MS }, async () => {
+  test("the app's own script not loading (a deploy replaced it: 404) leaves no endless \"Loading the shop…\": the page says so at once (boot.js), with a link that reloads it", { timeout: STEP_MS }, async () => {
     const { context, page } = await newShopper();
     await page.route(/\/assets\/index-[^/]*\.js$/, (route) => route.fulfill({ status: 404, contentType: 'application/problem+json', body: '{"status":404}' }));
+    const t0 = Date.now();
     await page.goto('/');
-    const said = page.getByText('This is taking longer than it should');
-    assert.equal(await said.isVisible(), false, 'not at once: the app normally replaces the shell within a second');
+    const said = page.getByText('The shop could not be loaded');
     await said.waitFor({ state: 'visible', timeout: 15_000 });
+    assert.ok(Date.now() - t0 < 8_000, `said at once, not after the slow connection's 8 s: ${Date.now() - t0} ms`);
+    assert.equal(await page.getByText('Loading the shop…').isVisible(), false, 'no longer said to be loading');
+    assert.equal(await page.getByText('Still loading the shop').isVisible(), false);
+    await page.waitForTimeout(8_500);
+    assert.equal(await page.getByText('Still loading the shop').isVisible(), false, 'not said to be slow once it failed');
     await page.unrouteAll({ behavior: 'ignoreErrors' });
     await page.getByRole('link', { name: 'Reload the page' }).click();
     await page.getByRole('link', { name: 'Mechanical Keyboard TKL' }).waitFor();
     assert.equal(await said.count(), 0, 'the app replaced the shell');
+    await context.close();
+  });
+
+  test("the app's script still on its way after 8 s (a slow connection) is said to be, with no Reload (which would start the download again); the app then comes by itself", { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await newShopper();
+    const script = await holdRequests(page, /\/assets\/index-[\w-]+\.js$/);
+    await page.goto('/', { waitUntil: 'commit' });
+    await script.asked;
+    const slow = page.getByText('Still loading the shop: the connection is slow.');
+    await page.waitForTimeout(2_000);
+    assert.equal(await slow.isVisible(), false, 'not at once: the app normally replaces the shell within a second');
+    await slow.waitFor({ state: 'visible', timeout: 15_000 });
+    assert.equal(await page.getByText('Loading the shop…').isVisible(), true);
+    assert.equal(await page.getByRole('link', { name: 'Reload the page' }).isVisible(), false, 'no advice to reload a download still under way');
+    assert.equal(await page.getByText('could not be loaded').isVisible(), false);
+    script.release();
+    await page.getByRole('link', { name: 'Mechanical Keyboard TKL' }).waitFor();
+    assert.equal(await slow.count(), 0, 'the app replaced the shell');
+    assert.deepEqual(errors, []);
     await context.close();
   });
 
