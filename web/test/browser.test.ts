@@ -2708,6 +2708,41 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('"Signed in as <email>." at checkout keeps its full stop with the email at every width from 320 to 420 px (360 among them), and a 60-character email still fits the screen', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ stock: 5 });
+    const tag = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+    const long = `${'stop.'.repeat(12)}${tag}`.slice(0, 60 - '@example.test'.length) + '@example.test';
+    assert.equal(long.length, 60);
+    for (const email of [`ada.${tag}@example.test`, long]) {
+      assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Ada Shopper' }, '')).status, 201);
+      const { context, page, errors } = await newShopper();
+      await signInAs(page, email, 'correct-horse-9');
+      await addToCart(page, product, 1);
+      await page.goto('/checkout');
+      const said = page.locator('p').filter({ hasText: `Signed in as ${email}.` });
+      await said.waitFor();
+      for (let width = 320; width <= 420; width += 2) {
+        await page.setViewportSize({ width, height: 800 });
+        const m = await said.evaluate((p) => {
+          const chars: [Text, number][] = [];
+          const walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT);
+          for (let n = walker.nextNode() as Text | null; n; n = walker.nextNode() as Text | null) for (let i = 0; i < n.data.length; i++) chars.push([n, i]);
+          const top = ([node, i]: [Text, number]) => {
+            const range = document.createRange();
+            range.setStart(node, i);
+            range.setEnd(node, i + 1);
+            return range.getBoundingClientRect().top;
+          };
+          return { stop: top(chars.at(-1)!), last: top(chars.at(-2)!), overflow: p.scrollWidth - p.clientWidth, right: p.getBoundingClientRect().right, pageOverflow: document.documentElement.scrollWidth - innerWidth };
+        });
+        assert.equal(m.stop, m.last, `${email.length}-character email at ${width} px: the full stop on the email's line`);
+        assert.ok(m.overflow <= 0 && m.right <= width && m.pageOverflow <= 0, `${email.length}-character email at ${width} px fits: ${JSON.stringify(m)}`);
+      }
+      assert.deepEqual(errors, []);
+      await context.close();
+    }
+  });
+
   test('at 200% text on a 390 px phone, the cart and checkout keep a button and a price whole (no word broken letter by letter)', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ name: 'Big-text lamp', priceCents: 12_999 });
     const context = await browser.newContext({ baseURL: base, viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, bypassCSP: true });

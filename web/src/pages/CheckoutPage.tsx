@@ -16,6 +16,7 @@ import { CartLines, InFlightNotice, attemptKey, unansweredOrder } from './CartPa
 
 export function CheckoutPage() {
   const auth = useAuth();
+  const email = auth.user?.email ?? '';
   const cart = useCart();
   const navigate = useNavigate();
   const queries = useQueryClient();
@@ -288,7 +289,11 @@ export function CheckoutPage() {
             <h2 id="place-h" ref={placeHeading} tabIndex={-1}>
               Place your order
             </h2>
-            <p>Signed in as {auth.user?.email}.</p>
+            {/* The email's last character and the full stop break as one (styles.css .nowrap): the stop alone never starts a line. */}
+            <p>
+              Signed in as {email.slice(0, -1)}
+              <span className="nowrap">{email.slice(-1)}.</span>
+            </p>
             {leftInFlight && <InFlightNotice lines={cart.lines} at="checkout" />}
             {short && <ShortAlert short={short} cartEmpty={false} />}
             {errorAlert}
