@@ -13,8 +13,7 @@ const LOG_LINES_DROPPED = 'log_lines_dropped_total';
  * Not synchronous instead: a stalled reader would then stall every request.
  */
 export function stdoutLogDestination(metrics: Metrics, maxChars: number): pino.DestinationStream {
-  const dropped = metrics.registry.getSingleMetric(LOG_LINES_DROPPED) as ReturnType<Metrics['counter']> | undefined;
-  const counter = dropped ?? metrics.counter(LOG_LINES_DROPPED, 'Log lines dropped because stdout did not take them (a stalled log reader), not written anywhere.');
+  const counter = metrics.sharedCounter(LOG_LINES_DROPPED, 'Log lines dropped because stdout did not take them (a stalled log reader), not written anywhere.');
   const destination = pino.destination({ dest: 1, sync: false, maxLength: maxChars });
   destination.on('drop', () => counter.inc());
   return destination;

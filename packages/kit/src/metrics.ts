@@ -67,6 +67,14 @@ export class Metrics {
     return c;
   }
 
+  /**
+   * The registry's label-less counter of that name, made (at 0) on first use: for a counter every server on one Metrics
+   * shares (a process may build several apps on it). `counter` itself keeps refusing a name registered twice.
+   */
+  sharedCounter(name: string, help: string): Counter {
+    return (this.registry.getSingleMetric(name) as Counter | undefined) ?? this.counter(name, help);
+  }
+
   gauge<L extends string>(
     name: string,
     help: string,

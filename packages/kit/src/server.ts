@@ -247,9 +247,10 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   // were dropped unseen: no answer, so no request metric or log line. Each is counted in
   // http_pipelined_requests_dropped_total, and the connection's close logs one warning with how many.
   const lines = new WeakMap<object, PipelinedLine>();
-  const pipelinedDropped =
-    (opts.metrics.registry.getSingleMetric(PIPELINED_REQUESTS_DROPPED) as ReturnType<Metrics['counter']> | undefined) ??
-    opts.metrics.counter(PIPELINED_REQUESTS_DROPPED, `Requests pipelined on one connection past ${MAX_PIPELINED_REQUESTS} waiting: never run nor answered (the client sends them again).`);
+  const pipelinedDropped = opts.metrics.sharedCounter(
+    PIPELINED_REQUESTS_DROPPED,
+    `Requests pipelined on one connection past ${MAX_PIPELINED_REQUESTS} waiting: never run nor answered (the client sends them again).`,
+  );
   const drop = (line: PipelinedLine) => {
     line.dropped++;
     pipelinedDropped.inc();

@@ -5,13 +5,16 @@
 // tracing stays off.
 import { exporterChoice, tracingDecision } from './tracing-env.js';
 
+/** The one warning line (pino's format, as the services log) saying why tracing stays off. */
+const stayOff = (why: string) => process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, msg: `tracing stays off: ${why}` })}\n`);
+
 const decision = tracingDecision(process.env);
 if (decision.refused) {
-  process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, msg: `tracing stays off: ${decision.reason}` })}\n`);
+  stayOff(decision.reason);
 } else if (decision.enabled) {
   const choice = exporterChoice(process.env);
   if ('unsupported' in choice) {
-    process.stderr.write(`${JSON.stringify({ level: 40, time: Date.now(), pid: process.pid, msg: `tracing stays off: ${choice.unsupported}` })}\n`);
+    stayOff(choice.unsupported);
   } else {
     const { startTracing } = await import('./sdk.js');
     await startTracing(choice.protocol);

@@ -20,7 +20,7 @@ const PRUNE = `DELETE FROM registration_keys WHERE ctid = ANY(ARRAY(
   SELECT ctid FROM registration_keys WHERE created_at < now() - make_interval(hours => $1)
   ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED))`;
 
-/** The Idempotency-Keys of registrations (migrations/008): a registration sent again after a lost answer is made once. */
+/** The Idempotency-Keys of registrations (migrations/009): a registration sent again after a lost answer is made once. */
 export class RegistrationKeyRepository {
   constructor(private readonly db: Database) {}
 
