@@ -1,7 +1,7 @@
 // Placing an order from the browser: one Idempotency-Key per checkout attempt, retried with the same key on
 // network errors and 503, so a double click or a flaky network never makes two orders (docs/web.md).
 
-import { isTimeout, problemText } from './api/client.js';
+import { isTimeout, notNow, problemText, sendKeyed } from './api/client.js';
 
 interface OrderLike {
   id: string;
@@ -56,35 +56,22 @@ function field(body: unknown, name: string): unknown {
   return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
 }
 
-/** Sends the order, retrying with the same key while the answer is a network error, 502, 503 or 504. */
+/** Sends the order, retrying with the same key while the answer is a network error, 502, 503 or 504 (sendKeyed). */
 export async function placeOrder(send: SendOrder, idempotencyKey: string, policy: RetryPolicy = DEFAULT_RETRY): Promise<PlaceOutcome> {
-  const sleep = policy.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  let last: { status: number; body: unknown } | undefined;
-  let networkError: unknown;
-  for (let attempt = 0; attempt <= policy.delaysMs.length; attempt++) {
-    if (attempt > 0) await sleep(policy.delaysMs[attempt - 1]!);
-    try {
-      last = await send(idempotencyKey);
-      networkError = undefined;
-    } catch (err) {
-      networkError = err;
-      // No answer in WRITE_TIMEOUT_MS (api/client.ts): the shop is stuck, not flaky; said now, not after four more waits.
-      if (isTimeout(err)) break;
-      continue;
-    }
+  let last: { status: number; body: unknown };
+  try {
     // 503, and a proxy's 502/504 (the request may have arrived): the same key again is safe, it finds the order.
     // Not a 503 that names the order: it is recorded and in flight (the product service away, or an earlier try's
     // process gone), the order service settles it, and each retry would wait up to a reservation deadline for the
     // same answer (docs/api.md): the order's page polls it instead.
-    if (last.status !== 503 && last.status !== 502 && last.status !== 504) break;
-    if (last.status === 503 && typeof field(last.body, 'orderId') === 'string') break;
-  }
-  if (isTimeout(networkError)) {
-    return { kind: 'unreachable', detail: 'The shop did not answer in time. The order may have gone through: press Place order again to find out (it is never placed twice).' };
-  }
-  // A connection dropped after the request went out looks the same as one that never left: the shop may have
-  // placed the order (it had, and the page said only "try again": a shopper who left then had an order unawares).
-  if (networkError !== undefined || !last) {
+    last = await sendKeyed(() => send(idempotencyKey), (answer) => notNow(answer.status) && !(answer.status === 503 && typeof field(answer.body, 'orderId') === 'string'), policy.delaysMs, policy.sleep);
+  } catch (err) {
+    // No answer in WRITE_TIMEOUT_MS (api/client.ts): the shop is stuck, not flaky; said at once, not after four more waits.
+    if (isTimeout(err)) {
+      return { kind: 'unreachable', detail: 'The shop did not answer in time. The order may have gone through: press Place order again to find out (it is never placed twice).' };
+    }
+    // A connection dropped after the request went out looks the same as one that never left: the shop may have
+    // placed the order (it had, and the page said only "try again": a shopper who left then had an order unawares).
     return { kind: 'unreachable', detail: 'The shop could not be reached. The order may have gone through: press Place order again to find out (it is never placed twice).' };
   }
   // The problem's detail and, for a 400, which field and why (not just "1 field(s) failed validation"). An answer

@@ -1,6 +1,6 @@
 // The signed-in session: access token in memory (api/client.ts), refresh token in an HttpOnly cookie the page
 // cannot read (docs/api.md, "Refresh token in a cookie"). A reload refreshes from the cookie; logout clears it.
-import { ApiError, hasAccessToken, isTimeout, ok, renewTokenWith, sessionEvents, setAccessToken, userApi, type Renewal, type User } from './api/client.js';
+import { ApiError, hasAccessToken, notNow, ok, renewTokenWith, sendKeyed, sessionEvents, setAccessToken, userApi, type Renewal, type User } from './api/client.js';
 
 export type SessionUser = User;
 
@@ -261,21 +261,8 @@ const REGISTER_RETRY_MS: readonly number[] = [500, 1500, 3000];
  */
 export async function createAccount(name: string, email: string, password: string, key: string, delaysMs: readonly number[] = REGISTER_RETRY_MS): Promise<SessionUser> {
   const send = () => userApi.POST('/user/register', { params: { header: { 'idempotency-key': key } }, body: { name, email, password } });
-  for (let attempt = 0; ; attempt++) {
-    if (attempt > 0) await new Promise((r) => setTimeout(r, delaysMs[attempt - 1]));
-    let res: Awaited<ReturnType<typeof send>>;
-    try {
-      res = await send();
-    } catch (err) {
-      if (isTimeout(err) || attempt === delaysMs.length) throw err;
-      continue;
-    }
-    const { status } = res.response;
-    if (attempt === delaysMs.length || (status !== 502 && status !== 503 && status !== 504)) {
-      ok(res);
-      return signIn(email, password);
-    }
-  }
+  ok(await sendKeyed(send, (res) => notNow(res.response.status), delaysMs));
+  return signIn(email, password);
 }
 
 /**
