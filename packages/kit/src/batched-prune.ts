@@ -2,6 +2,7 @@
 // registration keys past their retention, the product service's stock adjustment keys past theirs. One statement deletes at most PRUNE_BATCH rows (it locks only
 // those, found by an index), a pass at most PRUNE_BATCHES_PER_PASS statements; what is left waits for the next pass.
 import type { Counter } from 'prom-client';
+import { housekeepEvery } from './housekeeping.js';
 import type { App } from './server.js';
 
 /** Rows one DELETE takes at most: a short statement that locks only rows nobody can use any more. */
@@ -13,6 +14,8 @@ export interface BatchedPrune {
   /** Deletes at most `limit` rows in one statement, resolving to how many it deleted. */
   deleteBatch: (limit: number) => Promise<number>;
   intervalMs: number;
+  /** The `task` label of the housekeeping metrics (housekeeping.ts): `refresh_tokens`, `stock_keys`... */
+  task: string;
   /** Counts every row deleted. */
   pruned: Counter;
   /** What is deleted, for the log lines: `<what> pruned`, `pruning <what> failed`. */
@@ -25,26 +28,18 @@ export interface BatchedPrune {
  * Every intervalMs, a pass of batches until one deletes fewer than PRUNE_BATCH rows (or PRUNE_BATCHES_PER_PASS were
  * made). Every replica prunes: the statements are idempotent, so replicas pruning at once only find fewer rows. A slow
  * pass is never overlapped by the next; a failed one (the database away) is a warning, and the next pass tries again.
+ * Each pass is timed and counted by housekeepEvery (housekeeping.ts), so a prune that stops shows.
  */
-export function pruneInBatchesEvery(app: App, { deleteBatch, intervalMs, pruned, what, logFields }: BatchedPrune): void {
-  let running = false;
+export function pruneInBatchesEvery(app: App, { deleteBatch, intervalMs, task, pruned, what, logFields }: BatchedPrune): void {
   const pass = async () => {
-    if (running) return;
-    running = true;
     let removed = 0;
-    try {
-      for (let i = 0; i < PRUNE_BATCHES_PER_PASS; i++) {
-        const n = await deleteBatch(PRUNE_BATCH);
-        removed += n;
-        pruned.inc(n);
-        if (n < PRUNE_BATCH) break;
-      }
-    } finally {
-      running = false;
+    for (let i = 0; i < PRUNE_BATCHES_PER_PASS; i++) {
+      const n = await deleteBatch(PRUNE_BATCH);
+      removed += n;
+      pruned.inc(n);
+      if (n < PRUNE_BATCH) break;
     }
     if (removed) app.log.info({ removed, ...logFields }, `${what} pruned`);
   };
-  const timer = setInterval(() => void pass().catch((err: unknown) => app.log.warn({ err }, `pruning ${what} failed`)), intervalMs);
-  timer.unref();
-  app.addHook('onClose', async () => clearInterval(timer));
+  housekeepEvery(app, { task, intervalMs, pass, what: `pruning ${what}` });
 }

@@ -21,6 +21,7 @@ export * from './lifecycle.js';
 export * from './data-service.js';
 export * from './pagination.js';
 export { pruneInBatchesEvery, type BatchedPrune } from './batched-prune.js';
+export { housekeepEvery, type HousekeepingTask } from './housekeeping.js';
 export * from './provision.js';
 export * from './ids.js';
 export * from './text.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { uuidv7 } from '@ecommerce/kit';
-import { sql, waitFor } from '@ecommerce/test-support';
+import { http, metricValue, sql, waitFor } from '@ecommerce/test-support';
 import { startProductService } from './harness.js';
 import { startStack, type Stack } from './stack.js';
 
@@ -41,6 +41,12 @@ describe('pruning stock adjustment keys', () => {
     const pruning = await startProductService(stack.db.urls.product, stack.users.base, { STOCK_KEY_PRUNE_INTERVAL_MS: '1000', STOCK_KEY_RETENTION_HOURS: '24' });
     try {
       await waitFor('the old keys deleted', async () => (await statsOf()).n_tup_del - before.n_tup_del >= OLD, 15_000);
+      // Each pass is counted for the housekeeping alerts (deploy/monitoring/rules/database.yml), against the interval configured here.
+      const metrics = async () => (await http(pruning.base, 'GET', '/metrics')).text;
+      await waitFor('the pass counted ok', async () => metricValue(await metrics(), 'housekeeping_passes_total', ['task="stock_keys"', 'result="ok"']) >= 1, 5000);
+      const text = await metrics();
+      assert.equal(metricValue(text, 'housekeeping_interval_seconds', ['task="stock_keys"']), 1);
+      assert.ok(Math.abs(metricValue(text, 'housekeeping_last_success_timestamp_seconds', ['task="stock_keys"']) - Date.now() / 1000) < 5);
     } finally {
       await pruning.close();
     }

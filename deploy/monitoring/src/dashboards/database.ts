@@ -1,5 +1,5 @@
 // (c) Database, from both sides: the services' query timings, pool and
-// prunes (db_client_*, *_pruned_total), and the server's view from
+// prunes (db_client_*, *_pruned_total, housekeeping_*), and the server's view from
 // postgres_exporter (pg_*).
 // pg_* series are not per service, so only the app-side panels follow the
 // service/instance variables.
@@ -102,6 +102,34 @@ export const database = () =>
             legend: 'registration keys {{service}} {{instance}}',
           },
         ],
+      }),
+      timeSeriesPanel({
+        title: 'Housekeeping: time since last pass vs interval',
+        description:
+          'Per task and replica (housekeeping_* from packages/kit/src/housekeeping.ts): seconds since its last pass finished, ok or failed, and since its last ' +
+          'ok pass, beside its configured interval (housekeeping_interval_seconds). Each should fall back to near 0 every interval; one that climbs past 3 intervals ' +
+          '(at least 5 minutes) is a stopped loop (HousekeepingStalled) or one whose passes all fail (HousekeepingFailing).',
+        unit: 's',
+        min: 0,
+        queries: [
+          { expr: `time() - max by (service, instance, task) (housekeeping_last_run_timestamp_seconds{${APP}})`, legend: 'since last pass {{task}} {{instance}}' },
+          { expr: `time() - max by (service, instance, task) (housekeeping_last_success_timestamp_seconds{${APP}})`, legend: 'since last ok pass {{task}} {{instance}}' },
+          { expr: `max by (service, task) (housekeeping_interval_seconds{${APP}})`, legend: 'interval {{task}}' },
+        ],
+        runbooks: ['HousekeepingStalled', 'HousekeepingFailing'],
+      }),
+      timeSeriesPanel({
+        title: 'Housekeeping: passes by result',
+        description: 'Passes finished per task and result (housekeeping_passes_total): a failed one is logged as a warning with the error and tried again next interval.',
+        unit: 'short',
+        min: 0,
+        queries: [
+          {
+            expr: `sum by (service, task, result) (increase(housekeeping_passes_total{${APP}}[$__rate_interval]))`,
+            legend: '{{task}} {{result}}',
+          },
+        ],
+        runbooks: ['HousekeepingFailing'],
       }),
       timeSeriesPanel({
         title: 'Server connections by state',

@@ -10,6 +10,7 @@ export function pruneStockKeysEvery(app: App, intervalMs: number, retentionHours
   pruneInBatchesEvery(app, {
     deleteBatch: (limit) => app.productRepository.pruneAdjustmentKeys(retentionHours, limit),
     intervalMs,
+    task: 'stock_keys',
     pruned,
     what: 'stock adjustment keys',
     logFields: { retentionHours },

@@ -1,10 +1,11 @@
-import type { App } from '@ecommerce/kit';
+import { housekeepEvery, type App } from '@ecommerce/kit';
 
-/** Counters of finished windows are deleted now and then (any replica may do it; it is idempotent). */
+/** Counters of finished windows are deleted now and then (any replica may do it; it is idempotent), each pass timed and counted by the kit. */
 export function pruneCountersEvery(app: App, intervalMs: number, counters: { prune(): Promise<void> }[]): void {
-  const prune = setInterval(() => {
-    Promise.all(counters.map((c) => c.prune())).catch((err: unknown) => app.log.warn({ err }, 'pruning throttle counters failed'));
-  }, intervalMs);
-  prune.unref();
-  app.addHook('onClose', async () => clearInterval(prune));
+  housekeepEvery(app, {
+    task: 'throttle_counters',
+    intervalMs,
+    pass: async () => void (await Promise.all(counters.map((c) => c.prune()))),
+    what: 'pruning throttle counters',
+  });
 }

@@ -10,6 +10,7 @@ export function pruneRegistrationKeysEvery(app: App, intervalMs: number, retenti
   pruneInBatchesEvery(app, {
     deleteBatch: (limit) => app.registrationKeyRepository.prune(retentionHours, limit),
     intervalMs,
+    task: 'registration_keys',
     pruned,
     what: 'registration keys',
     logFields: { retentionHours },

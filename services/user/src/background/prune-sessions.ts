@@ -7,5 +7,5 @@ import { pruneInBatchesEvery, type App, type Counter } from '@ecommerce/kit';
  * once off each other's rows).
  */
 export function pruneExpiredSessionsEvery(app: App, intervalMs: number, pruned: Counter): void {
-  pruneInBatchesEvery(app, { deleteBatch: (limit) => app.sessionRepository.pruneExpired(limit), intervalMs, pruned, what: 'expired refresh tokens' });
+  pruneInBatchesEvery(app, { deleteBatch: (limit) => app.sessionRepository.pruneExpired(limit), intervalMs, task: 'refresh_tokens', pruned, what: 'expired refresh tokens' });
 }
