@@ -25,6 +25,7 @@ export { housekeepEvery, type HousekeepingTask } from './housekeeping.js';
 export * from './provision.js';
 export * from './ids.js';
 export * from './text.js';
+export { IdempotencyKey } from './idempotency-key.js';
 export { noneMatchHolds, readEntityTags, readIfMatch, type EntityTag, type EntityTagList } from './entity-tags.js';
 export { pathOf } from './request-target.js';
 export { OPERATIONAL_PATHS } from './operational-paths.js';

@@ -51,6 +51,19 @@ export function rawExchange(base: string, text: string): Promise<string> {
 }
 
 /**
+ * A JSON `POST path` whose Idempotency-Key line holds `key` as written, control characters too (fetch refuses to send
+ * them), on a connection of its own; answers the raw response (latin1). `token`: sent as a Bearer token.
+ */
+export function rawKeyedPost(base: string, path: string, key: string, body: unknown, token?: string): Promise<string> {
+  const json = JSON.stringify(body);
+  const auth = token === undefined ? '' : `Authorization: Bearer ${token}\r\n`;
+  return rawExchange(base, `POST ${path} HTTP/1.1\r\nHost: x\r\n${auth}Content-Type: application/json\r\nIdempotency-Key: ${key}\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
+}
+
+/** Keys no header line may hold (RFC 9110 5.5: no control character), each refused with a 400 problem before any route runs. */
+export const CONTROL_CHARACTER_KEYS = ['k\u0001k', 'k\u007fk', 'k\u001bk'];
+
+/**
  * A raw HTTP/1.1 exchange on one loopback socket: the request is written in parts (`write` resolves once a part is
  * sent), and `ended` is the whole answer as read until the server closes the connection. For what fetch cannot do:
  * a request begun before a server starts draining and finished after, a body that arrives late.

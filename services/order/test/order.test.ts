@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { ORDER_CLIENT, adminToken, assertMethodNotAllowed, assertProblem, createCustomer, createProduct, http, stockOf, stopAll, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { CONTROL_CHARACTER_KEYS, ORDER_CLIENT, adminToken, assertMethodNotAllowed, assertProblem, createCustomer, createProduct, http, rawKeyedPost, stockOf, stopAll, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { startUserStack } from '@ecommerce/user-service/testing';
 import { startProductAndOrder } from './harness.js';
 
@@ -247,7 +247,11 @@ describe('POST /order', () => {
     const noKey = problem(await place(buyer.token, [{ productId: p.id, quantity: 1 }], null), 400);
     assert.ok(noKey.errors?.some((e) => e.path.includes('idempotency-key')));
     problem(await place(buyer.token, [{ productId: p.id, quantity: 1 }], 'k'.repeat(256)), 400);
+    for (const key of CONTROL_CHARACTER_KEYS) {
+      assert.match(await rawKeyedPost(order.base, '/order', key, { items: [{ productId: p.id, quantity: 1 }] }, buyer.token), /^HTTP\/1\.1 400 [\s\S]*content-type: application\/problem\+json/i, JSON.stringify(key));
+    }
     assert.equal(await stockOf(product.base, p.id), 10);
+    assert.equal((await http<{ items: Order[] }>(order.base, 'GET', '/order', { token: buyer.token })).body.items.length, 0);
   });
 
   it('when there is no valid user token, then 401; a service token is refused too', async () => {

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Database, Metrics, type Queryable, type Row } from '@ecommerce/kit';
-import { assertErrorAt, assertMethodNotAllowed, assertProblem, createTestDatabase, http, metricValue, sql, uniqueCode, waitFor, type Product } from '@ecommerce/test-support';
+import { CONTROL_CHARACTER_KEYS, assertErrorAt, assertMethodNotAllowed, assertProblem, createTestDatabase, http, metricValue, rawKeyedPost, sql, uniqueCode, waitFor, type Product } from '@ecommerce/test-support';
 import { ProductRepository } from '../src/data/product-repository.js';
 import { expectedVersions } from '../src/routes/version-headers.js';
 import { startProductService } from './harness.js';
@@ -637,6 +637,11 @@ describe('POST /product/:id/stock', () => {
     const elsewhere = await http<Product>(base, 'POST', `/product/${other.id}/stock`, { token: admin, body: { delta: 5 }, headers: { 'idempotency-key': 'restock-1' } });
     assert.equal(elsewhere.body.stock, 6);
     assertErrorAt(await http(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: 1 }, headers: { 'idempotency-key': 'k'.repeat(256) } }), 'headers/idempotency-key');
+    assertErrorAt(await http(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: 1 }, headers: { 'idempotency-key': '' } }), 'headers/idempotency-key');
+    for (const key of CONTROL_CHARACTER_KEYS) {
+      assert.match(await rawKeyedPost(base, `/product/${p.id}/stock`, key, { delta: 1 }, admin), /^HTTP\/1\.1 400 [\s\S]*content-type: application\/problem\+json/i, JSON.stringify(key));
+    }
+    assert.equal((await getProduct(stack, p.id)).stock, 7, 'no refused key adjusted the stock');
   });
 
   it('stock = initial + the delta of each key applied once, whatever mix of keys, retries and concurrency (property)', async () => {

@@ -9,7 +9,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { ORDER_CLIENT, assertProblem, heldLocks, http, rawExchange, registerAccount, sql, startServiceProcess, waitFor } from '@ecommerce/test-support';
+import { CONTROL_CHARACTER_KEYS, ORDER_CLIENT, assertErrorAt, assertProblem, heldLocks, http, rawExchange, rawKeyedPost, registerAccount, sql, startServiceProcess, waitFor } from '@ecommerce/test-support';
 import { GENEROUS_BUDGETS, base, db, startUserService, startUserServiceForFile, testSigningKey } from './harness.js';
 
 startUserServiceForFile();
@@ -196,6 +196,16 @@ describe('the keyed retry of a lost refresh, attacked', () => {
       assert.match(await send(`${odd}x`), /^HTTP\/1\.1 401 /, 'another key is a reuse');
       assert.equal((await family(s.token)).live, 0);
     }
+  });
+
+  it('when the key is empty, over 255 characters or holds a control character, then 400 (a problem) and the token is not spent', async () => {
+    const { token } = await session();
+    for (const key of ['', 'k'.repeat(256)]) assertErrorAt(await refresh(token, key), 'headers/idempotency-key');
+    for (const key of CONTROL_CHARACTER_KEYS) {
+      assert.match(await rawKeyedPost(base, '/user/token/refresh', key, { refreshToken: token }), /^HTTP\/1\.1 400 [\s\S]*content-type: application\/problem\+json/i, JSON.stringify(key));
+    }
+    assert.deepEqual(await tokenRow(token), { spent: false, revoked: false, rotation_key: null, successors: 0 });
+    assert.equal((await refresh(token, 'k'.repeat(255))).status, 200, 'a key of 255 characters is one');
   });
 
   it('when the key comes with the cookie flow and the retry with the body flow (or the reverse), then it is the same refresh; with another key on the cookie the cookie is cleared and the session revoked', async () => {

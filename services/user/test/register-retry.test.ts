@@ -9,7 +9,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { assertProblem, http, rawExchange, sql, uniqueEmail, waitFor } from '@ecommerce/test-support';
+import { CONTROL_CHARACTER_KEYS, assertProblem, http, rawExchange, rawKeyedPost, sql, uniqueEmail, waitFor } from '@ecommerce/test-support';
 import { base, db, startUserServiceForFile } from './harness.js';
 
 startUserServiceForFile({ REGISTER_KEY_PRUNE_INTERVAL_MS: '200' });
@@ -166,12 +166,17 @@ describe('refused registrations keep no key', () => {
     assert.equal(await keyRows(key), 1);
   });
 
-  it('when the key is empty, over 255 characters or sent on two lines, then 400 at headers/idempotency-key and no account', async () => {
+  it('when the key is empty, over 255 characters, holds a control character or is sent on two lines, then 400 (a problem) and no account', async () => {
     for (const key of ['', 'k'.repeat(256)]) {
       const b = body('badkey');
       const res = await register(b, key);
       assertProblem(res, 400);
       assert.match(res.text, /headers\/idempotency-key/);
+      assert.equal(await accounts(b.email), 0);
+    }
+    for (const key of CONTROL_CHARACTER_KEYS) {
+      const b = body('ctlkey');
+      assert.match(await rawKeyedPost(base, '/user/register', key, b), /^HTTP\/1\.1 400 [\s\S]*content-type: application\/problem\+json/i, JSON.stringify(key));
       assert.equal(await accounts(b.email), 0);
     }
     // Two lines are one key each (Node would join them as "k, k", a key of its own): refused, not taken as a new key.

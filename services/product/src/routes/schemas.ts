@@ -1,4 +1,4 @@
-import { CODE_PATTERN, Type, VISIBLE_TEXT_PATTERN, VisibleText } from '@ecommerce/kit';
+import { CODE_PATTERN, IdempotencyKey, Type, VISIBLE_TEXT_PATTERN, VisibleText } from '@ecommerce/kit';
 import { MAX_STOCK } from '../model/product.js';
 
 export const strict = { additionalProperties: false } as const;
@@ -123,7 +123,7 @@ export const ReadConditionHeaders = Type.Object({
   'if-none-match': Type.Optional(Type.String({ description: 'the ETag(s) you hold, e.g. "3" or W/"3", or *: 304 with no body when one is current' })),
 });
 
-export const StockHeaders = Type.Object({ 'idempotency-key': Type.Optional(Type.String({ minLength: 1, maxLength: 255 })), 'if-match': ifMatch, 'if-none-match': ifNoneMatch });
+export const StockHeaders = Type.Object({ 'idempotency-key': Type.Optional(IdempotencyKey()), 'if-match': ifMatch, 'if-none-match': ifNoneMatch });
 
 export const StockBody = Type.Object(
   { delta: Type.Integer({ minimum: -MAX_STOCK, maximum: MAX_STOCK, not: { const: 0 }, description: 'non-zero: positive restocks, negative removes' }) },

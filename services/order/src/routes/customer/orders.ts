@@ -1,5 +1,5 @@
 import { ExpectedCurrency, ExpectedPriceCents, Uuid } from '@ecommerce/contracts';
-import { DEFAULT_PAGE_LIMIT, SMALL_BODY_LIMIT, Page, PageQuery, Type, type App } from '@ecommerce/kit';
+import { DEFAULT_PAGE_LIMIT, IdempotencyKey, SMALL_BODY_LIMIT, Page, PageQuery, Type, type App } from '@ecommerce/kit';
 import type { FastifyRequest } from 'fastify';
 import { ORDER_STATUSES } from '../../model/order.js';
 import type { RequestContext } from '../../model/request-context.js';
@@ -66,7 +66,7 @@ export default async function orderRoutes(app: App): Promise<void> {
         summary: 'Place an order (reserves stock; prices come from the product service)',
         tags: ['orders'],
         security,
-        headers: Type.Object({ 'idempotency-key': Type.String({ minLength: 1, maxLength: 255 }) }),
+        headers: Type.Object({ 'idempotency-key': IdempotencyKey() }),
         body: PlaceBody,
         response: { 200: OrderSchema, 201: OrderSchema },
       },

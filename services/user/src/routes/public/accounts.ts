@@ -1,4 +1,4 @@
-import { Type, VisibleText, type App } from '@ecommerce/kit';
+import { IdempotencyKey, Type, VisibleText, type App } from '@ecommerce/kit';
 import { refuseGuessablePassword, register } from '../../use-cases/register.js';
 import { Email, Password, UserSchema } from '../schemas.js';
 
@@ -10,9 +10,7 @@ export default async function accountRoutes(app: App): Promise<void> {
         summary: 'Register a customer account',
         tags: ['accounts'],
         headers: Type.Object({
-          'idempotency-key': Type.Optional(Type.String({
-            minLength: 1,
-            maxLength: 255,
+          'idempotency-key': Type.Optional(IdempotencyKey({
             description: 'Names this registration: sent again with the same key and body (a retry after a lost answer), it answers 201 with the account it made and creates nothing; with another body, 422 idempotency-key-reused. Remembered REGISTER_KEY_RETENTION_HOURS (24)',
           })),
         }),

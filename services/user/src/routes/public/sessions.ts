@@ -1,4 +1,4 @@
-import { ProblemError, Type, clientGone, type App } from '@ecommerce/kit';
+import { IdempotencyKey, ProblemError, Type, clientGone, type App } from '@ecommerce/kit';
 import { checkCredentials, startSession } from '../../use-cases/login.js';
 import { logout } from '../../use-cases/logout.js';
 import { refreshSession } from '../../use-cases/refresh-session.js';
@@ -40,9 +40,7 @@ export default async function sessionRoutes(app: App): Promise<void> {
         summary: 'Exchange a refresh token for a new token pair (the old one is spent)',
         tags: ['accounts'],
         headers: Type.Object({
-          'idempotency-key': Type.Optional(Type.String({
-            minLength: 1,
-            maxLength: 255,
+          'idempotency-key': Type.Optional(IdempotencyKey({
             description: 'Names this refresh: sent again with the same token and key after a lost answer (within 120 s, while the token it issued is unused), it is answered with a new pair instead of ending the session as a reuse',
           })),
         }),
