@@ -555,6 +555,64 @@ describe('when a client reads the operations docs/api.md lists and the ones the 
   });
 });
 
+/** The cells of a Markdown table row, split at each `|` outside a code span. */
+function cells(row: string): string[] {
+  const out: string[] = [];
+  let cell = '';
+  let code = false;
+  for (const ch of row.slice(1)) {
+    if (ch === '`') code = !code;
+    if (ch === '|' && !code) {
+      out.push(cell.trim());
+      cell = '';
+    } else cell += ch;
+  }
+  return out;
+}
+
+/** The status codes a cell of docs/api.md names, outside code spans: `1..255 chars`, `1,000`, `2 s`, `/v1/traces` are none. */
+function statusCodes(cell: string): number[] {
+  const prose = cell.replace(/`[^`]*`/g, ' ');
+  const found = prose.matchAll(/(?<![\w.:/-]|\d,)([1-5]\d\d)(?![\w%/-]|[.,]\d|\s(?:chars|characters|ms|s|seconds|KiB|MiB|bytes|units|hours|days)\b)/g);
+  return [...new Set([...found].map((m) => Number(m[1])))];
+}
+
+/** The header a client is promised with a status wherever it comes (docs/api.md): the document must list the status with it. */
+const PROMISED_HEADER: Record<number, string> = { 401: 'www-authenticate', 429: 'retry-after', 503: 'retry-after' };
+
+describe('when a client reads the status codes docs/api.md gives each public operation', () => {
+  it('then its document lists each: a success by its own code (with the ETag the row names), a 401, 429 or 503 by its own code with its header, any other failure by its code or its class (4XX)', async () => {
+    const text = await readFile(path.join(repoRoot, 'docs', 'api.md'), 'utf8');
+    const wrong: string[] = [];
+    let rows = 0;
+    const headerOf = (response: Response | undefined, name: string) => Object.keys(response?.headers ?? {}).some((h) => h.toLowerCase() === name);
+    for (const line of text.split('\n')) {
+      const m = /^\| `(GET|POST|PUT|PATCH|DELETE) (\/(?:user|product|order)[^`?]*)/.exec(line);
+      if (!m) continue;
+      const what = `${m[1]} ${m[2]}`;
+      const op = operations().find((o) => o.method === m[1] && o.path === m[2]!.replace(/:(\w+)/g, '{$1}'));
+      if (!op) continue; // the test above names it
+      rows++;
+      const [, , , success = '', failures = ''] = cells(line);
+      const successes = statusCodes(success);
+      if (successes.length === 0) wrong.push(`${what}: docs/api.md gives no success status`);
+      for (const code of successes) {
+        const response = op.doc.responses[String(code)];
+        if (!response) wrong.push(`${what}: ${code} in docs/api.md, not in the document`);
+        else if (/`ETag`/.test(success) && code < 300 && !headerOf(response, 'etag')) wrong.push(`${what}: ${code} with its ETag in docs/api.md, no ETag in the document`);
+      }
+      for (const code of statusCodes(failures)) {
+        const header = PROMISED_HEADER[code];
+        if (header ? !headerOf(op.doc.responses[String(code)], header) : !documentedResponse(op, code)) {
+          wrong.push(`${what}: ${code} in docs/api.md, not in the document${header ? ` with ${header}` : ''}`);
+        }
+      }
+    }
+    assert.ok(rows >= 19, `only ${rows} operations read in docs/api.md`);
+    assert.deepEqual(wrong, []);
+  });
+});
+
 describe('when a client sends HEAD where the document lists GET', () => {
   it('then the answer is the GET answer without its body: same status, content type and length', { timeout: 60_000 }, async () => {
     const wrong: string[] = [];
