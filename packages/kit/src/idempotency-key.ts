@@ -3,7 +3,8 @@
 import { Type, type StringOptions, type TString } from '@sinclair/typebox';
 
 /**
- * One key: 1 to 255 characters (docs/api.md), each key column's bound. Its characters are those of any header
+ * One key: 1 to 255 characters, as docs/api.md gives it (the product service's stock key table CHECKs the same
+ * length, services/product/migrations/007). Its characters are those of any header
  * value: Node refuses a control character (NUL, CR, LF, ...) before any schema runs, with a 400 problem; the same
  * key sent on two lines is refused by the request guards (plugins/request-guards.ts). `options` adds the route's
  * description.
