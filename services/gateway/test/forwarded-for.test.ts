@@ -74,6 +74,11 @@ describe('X-Forwarded-For through the gateway', () => {
         'true-client-ip': '198.51.100.7',
         'cf-connecting-ip': '198.51.100.7',
         'x-cluster-client-ip': '198.51.100.7',
+        'x-forwarded-scheme': 'https',
+        'x-scheme': 'https',
+        'x-forwarded-ssl': 'on',
+        'front-end-https': 'on',
+        'x-url-scheme': 'https',
         'x-forwarded-proto': 'https',
       };
       await http(edge, 'GET', '/user/x', { headers: claims });
@@ -88,7 +93,7 @@ describe('X-Forwarded-For through the gateway', () => {
 });
 
 describe('URL, host and method overrides through the gateway', () => {
-  it('when a client sends X-Original-URL, X-Rewrite-URL, X-Host, X-Forwarded-Server or a method override, in any case, then the upstream receives none of them, and the method, path and its other headers as sent', async () => {
+  it('when a client sends X-Original-URL, X-Rewrite-URL, X-Host, X-Forwarded-Server, the original URI or method an authorizer reads (X-Original-URI, X-Forwarded-Uri, X-Original-Method, ...) or a method override, in any case, then the upstream receives none of them, and the method, path and its other headers as sent', async () => {
     const seen: { method?: string; url?: string; headers: IncomingHttpHeaders }[] = [];
     const echo = createServer((req, res) => {
       seen.push({ method: req.method, url: req.url, headers: req.headers });
@@ -99,7 +104,21 @@ describe('URL, host and method overrides through the gateway', () => {
     try {
       const addr = echo.address();
       const edge = await startGateway(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`);
-      const overrides = ['x-original-url', 'x-rewrite-url', 'x-host', 'x-forwarded-server', 'x-http-method-override', 'x-http-method', 'x-method-override'];
+      const overrides = [
+        'x-original-url',
+        'x-rewrite-url',
+        'x-host',
+        'x-forwarded-server',
+        'x-original-uri',
+        'x-original-method',
+        'x-forwarded-uri',
+        'x-forwarded-method',
+        'x-forwarded-path',
+        'x-envoy-original-path',
+        'x-http-method-override',
+        'x-http-method',
+        'x-method-override',
+      ];
       const casing = (name: string) => fc.array(fc.boolean(), { minLength: name.length, maxLength: name.length }).map((up) => [...name].map((c, i) => (up[i] ? c.toUpperCase() : c)).join(''));
       const claim = fc.record({
         method: fc.constantFrom('GET', 'POST', 'DELETE', 'PATCH'),

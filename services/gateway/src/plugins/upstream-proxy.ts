@@ -20,7 +20,8 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 /**
  * Who the client is and how it reached us, as a client could claim it: the edge says that itself (X-Forwarded-For
  * and X-Forwarded-Proto below), so a client's own versions never reach a service, where a framework's proxy
- * support or a future rate limit could believe them.
+ * support or a future rate limit could believe them. The scheme's other spellings (nginx's X-Forwarded-Scheme and
+ * X-Scheme, X-Forwarded-Ssl, Microsoft's Front-End-Https, X-Url-Scheme) are claims of X-Forwarded-Proto's kind.
  */
 const CLIENT_ADDRESS_CLAIMS = new Set([
   'forwarded',
@@ -33,17 +34,32 @@ const CLIENT_ADDRESS_CLAIMS = new Set([
   'true-client-ip',
   'cf-connecting-ip',
   'x-cluster-client-ip',
+  'x-forwarded-scheme',
+  'x-scheme',
+  'x-forwarded-ssl',
+  'front-end-https',
+  'x-url-scheme',
 ]);
 
 /**
  * Another URL, host or method than the request line's, as a client could claim it: the route and method the
  * gateway judged are the ones sent, so a framework or proxy behind that honoured one of these (IIS/Symfony's
  * X-Original-URL and X-Rewrite-URL, method-override middleware) could not be made to serve another route or method
- * than the one forwarded. Nothing behind reads them today; they are dropped like the address claims above.
+ * than the one forwarded. So are the headers a proxy's sub-request for authorization names the original request with
+ * (nginx auth_request's X-Original-URI and X-Original-Method, Traefik forwardAuth's X-Forwarded-Uri and
+ * X-Forwarded-Method, X-Forwarded-Path, Envoy's X-Envoy-Original-Path): an authorizer behind that read them would judge
+ * the route a client named, not the one sent. Nothing behind reads them today; they are dropped like the address
+ * claims above.
  */
 const ROUTING_OVERRIDE_CLAIMS = [
   'x-original-url',
   'x-rewrite-url',
+  'x-original-uri',
+  'x-original-method',
+  'x-forwarded-uri',
+  'x-forwarded-method',
+  'x-forwarded-path',
+  'x-envoy-original-path',
   'x-host',
   'x-http-method-override',
   'x-http-method',
