@@ -211,7 +211,8 @@ export class Database implements Queryable {
    * lock with it, 30 s into a long pass. The lock's connection is not one of the pool's: fn runs its statements on the
    * pool, and with the lock holding a pooled one, a pool of one (DB_POOL_MAX=1) had none left: every pass waited for
    * connectionTimeoutMillis and failed, starving requests meanwhile. It is closed when fn ends, unlocked first so the
-   * next holder need not wait for the server to notice; a connection lost meanwhile frees the lock on the server.
+   * next holder need not wait for the server to notice; a connection lost meanwhile frees the lock on the server. A
+   * server-side idle_session_timeout does not end it (keepWhileIdle).
    */
   async withSessionLock<T>(key: number, fn: () => Promise<T>): Promise<T | null> {
     // The pool's own settings (server, role, search_path, timeouts, keep-alive), for one more connection.
@@ -219,6 +220,7 @@ export class Database implements Queryable {
     client.on('error', (err) => this.opts.logger?.warn({ code: errorCode(err), detail: loggedMessage(err) }, 'database connection lost'));
     try {
       await client.connect().catch(rejectedConnection);
+      await this.keepWhileIdle(client);
       const lock = await this.run<{ got: boolean }>(client, 'kit_session_lock', 'SELECT pg_try_advisory_lock($1) AS got', [key]);
       if (!lock.rows[0]?.got) return null;
       try {
@@ -229,6 +231,20 @@ export class Database implements Queryable {
     } finally {
       // Not awaited (as the pool does on release): ending waits for the server's goodbye, which a hung one never sends.
       client.end().catch(() => undefined);
+    }
+  }
+
+  /**
+   * The lock's connection runs nothing while fn works on the pool: an idle_session_timeout set on the role or database
+   * (PostgreSQL 14+, a DBA's reaper of idle sessions) ended it mid-pass, the lock with it, and another replica took the
+   * lock while this one was still in its pass. Off for this session only; a server without the setting (13 and older)
+   * answers 42704 and has no such reaper.
+   */
+  private async keepWhileIdle(client: pg.Client): Promise<void> {
+    try {
+      await this.run(client, 'kit_session_lock_keep', 'SET idle_session_timeout = 0', []);
+    } catch (err) {
+      if (errorCode(err) !== '42704') throw err;
     }
   }
 

@@ -181,6 +181,36 @@ describe('session locks', () => {
   });
 });
 
+describe('a session lock on a database that ends idle sessions', () => {
+  it('when the role has an idle_session_timeout shorter than a pass (a DBA\'s reaper), then withSessionLock still holds the lock for the whole pass: another holder gets null, and it is free after', { timeout: 30_000 }, async () => {
+    // The product role of this file's database ends sessions idle for 200 ms. The lock's connection runs nothing while
+    // the pass works on the pool: before, the server ended it 200 ms in, the lock with it, and a second replica got the
+    // lock (and ran the audit at the same time) while the first was still in its pass.
+    const role = db.roles.product.role;
+    await sqlOn(db.adminUrl, `ALTER ROLE ${role} SET idle_session_timeout = '200ms'`);
+    const database = new Database({ url: db.urls.product, schema: 'catalog', poolMax: 2, applicationName: 'session-lock-reaped', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    const other = new Database({ url: db.urls.product, schema: 'catalog', poolMax: 1, applicationName: 'session-lock-reaped-other', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    const KEY = 0x10c6;
+    try {
+      const seen: (string | null)[] = [];
+      const result = await database.withSessionLock(KEY, async () => {
+        for (let i = 0; i < 4; i++) {
+          await new Promise((r) => setTimeout(r, 300));
+          seen.push(await other.withSessionLock(KEY, async () => 'second'));
+        }
+        return 'first';
+      });
+      assert.equal(result, 'first');
+      assert.deepEqual(seen, [null, null, null, null], 'no other session got the lock during the pass');
+      assert.equal(await other.withSessionLock(KEY, async () => 'after'), 'after', 'free once the pass ended');
+    } finally {
+      await database.close();
+      await other.close();
+      await sqlOn(db.adminUrl, `ALTER ROLE ${role} RESET idle_session_timeout`);
+    }
+  });
+});
+
 describe('a session lock on a small pool', () => {
   it('when the pool has one connection, then a pass under withSessionLock runs its own statements and requests meanwhile are served (the lock holds a connection of its own)', { timeout: 30_000 }, async () => {
     const database = new Database({ url: db.urls.product, schema: 'catalog', poolMax: 1, applicationName: 'session-lock-small', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
