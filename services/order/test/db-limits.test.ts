@@ -1,0 +1,211 @@
+// PostgreSQL limiting the services rather than going away: the services' roles at their CONNECTION LIMIT (a DBA's
+// cap, or another job of the same role holding them), a product row locked by another session (a long migration, a
+// stuck admin transaction) past the statement timeout, and server-side timeouts (ALTER DATABASE) far shorter than the
+// services' own. Placements answer the final answer or 503 problem+json with Retry-After, in bounded time, never a
+// 500 or a hang; readiness says so while it lasts; once the limit goes, everything recovers by itself, the pools
+// are idle again (no connection leaked), every order ends final and stock = start - units of confirmed orders.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { assertProblem, createCustomer, createProduct, http, metricValue, sql, stopAll, waitFor, type Running } from '@ecommerce/test-support';
+import { startProductService } from '@ecommerce/product-service/testing';
+import { assertStockMatchesOrders, startOrderService } from './harness.js';
+import { admin, db, startUserSideForFile, user } from './user-side.js';
+
+interface Body {
+  id?: string;
+  status?: string | number;
+  orderId?: string;
+}
+
+startUserSideForFile();
+
+let product: Running;
+let order: Running;
+let buyer: string;
+
+const place = (items: unknown, key: string) => http<Body>(order.base, 'POST', '/order', { token: buyer, body: { items }, headers: { 'idempotency-key': key } });
+
+/** A database admin connection to this file's database (the test's own; the shared server is never touched). */
+function adminOfDb(): string {
+  const url = new URL(db.adminUrl);
+  url.pathname = `/${db.name}`;
+  return url.toString();
+}
+
+/**
+ * Ends the services' own sessions in this file's database (their application_name; nothing else), from the server's
+ * maintenance database, so that each opens a new one.
+ */
+async function endServiceSessions(): Promise<void> {
+  await sql(db.adminUrl, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name IN ('order-service', 'product-service')", [db.name]);
+}
+
+/** The services' pools: connections in use and requests waiting, summed over order and product. */
+async function poolsBusy(): Promise<number> {
+  let busy = 0;
+  for (const base of [order.base, product.base]) {
+    const text = (await http(base, 'GET', '/metrics')).text;
+    busy += metricValue(text, 'db_client_connection_count', ['state="used"']) + metricValue(text, 'db_client_connection_pending_requests');
+  }
+  return busy;
+}
+
+/** A 503 problem+json with a Retry-After of at least a second. */
+function assertUnavailable(res: { status: number; headers: Headers; text: string; body: unknown }, label: string): void {
+  assert.equal(res.status, 503, `${label}: ${res.status} ${res.text}`);
+  assertProblem(res as never, 503, 'service-unavailable');
+  assert.ok(Number(res.headers.get('retry-after')) >= 1, `${label}: Retry-After ${res.headers.get('retry-after')}`);
+}
+
+/** Sends `send` until it answers something other than 503, as a client told Retry-After would (bounded). */
+async function untilFinal(send: () => Promise<{ status: number; headers: Headers; text: string; body: Body }>, label: string) {
+  for (let i = 0; ; i++) {
+    const res = await send();
+    if (res.status !== 503) return res;
+    assertUnavailable(res, label);
+    assert.ok(i < 60, `${label}: still 503 after ${i} retries: ${res.text}`);
+    await sleep(250);
+  }
+}
+
+/** Every order of `keys` final (none pending or cancelling), the books agreeing; the pools idle again. */
+async function assertRecovered(productId: string, initial: number, keys: string[]): Promise<void> {
+  const ids = (await sql<{ id: string }>(db.urls.order, 'SELECT id FROM orders.orders WHERE idempotency_key = ANY($1)', [keys])).map((r) => r.id);
+  await waitFor('every order final', async () => {
+    const [row] = await sql<{ n: number }>(db.urls.order, "SELECT count(*)::int AS n FROM orders.orders WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'cancelling')", [ids]);
+    return row!.n === 0;
+  }, 30_000);
+  await assertStockMatchesOrders(db, ids, product.base, productId, initial);
+  await waitFor('the pools idle again (no connection leaked, nothing waiting)', async () => (await poolsBusy()) === 0, 10_000);
+  for (const base of [order.base, product.base]) assert.equal((await http(base, 'GET', '/readyz')).status, 200, `${base} ready`);
+}
+
+describe('PostgreSQL limiting the services', { timeout: 240_000 }, () => {
+  before(async () => {
+    product = await startProductService(db.urls.product, user.base);
+    order = await startOrderService(db.urls.order, user.base, product.base, { RESERVATION_TIMEOUT_MS: '1000', PENDING_DEADLINE_MS: '6000', RECONCILER_INTERVAL_MS: '200', DB_POOL_MAX: '4' });
+    buyer = (await createCustomer(user.base, 'limits')).token;
+  });
+  after(() => stopAll(order, product));
+
+  it('when both services\' roles are at their CONNECTION LIMIT (their sessions gone), then placements answer 503 + Retry-After within a second or two, readiness goes down, and once the limit is lifted everything recovers by itself with the books balanced', async () => {
+    const p = await createProduct(product.base, admin, { stock: 50 });
+    const keys: string[] = [];
+    const roles = [db.roles.order.role, db.roles.product.role];
+    try {
+      for (const role of roles) await sql(db.adminUrl, `ALTER ROLE ${role} CONNECTION LIMIT 0`);
+      // The services' own sessions in this file's database, ended so each has to open a new one (the limit counts them).
+      await endServiceSessions();
+      await sleep(100);
+      const slowest = { ms: 0 };
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, async () => {
+          const key = randomUUID();
+          keys.push(key);
+          const t0 = performance.now();
+          const res = await place([{ productId: p.id, quantity: 1 }], key);
+          slowest.ms = Math.max(slowest.ms, performance.now() - t0);
+          return res;
+        }),
+      );
+      for (const res of answers) assertUnavailable(res, 'a placement at the connection limit');
+      assert.ok(slowest.ms < 2_500, `the slowest 503 took ${Math.round(slowest.ms)} ms`);
+      for (const base of [order.base, product.base]) assert.equal((await http(base, 'GET', '/readyz')).status, 503, `${base} not ready at the limit`);
+      assert.equal((await http(product.base, 'GET', `/product/${p.id}`)).status, 503, 'a read at the limit');
+    } finally {
+      for (const role of roles) await sql(db.adminUrl, `ALTER ROLE ${role} CONNECTION LIMIT -1`);
+    }
+    for (const key of keys) {
+      const res = await untilFinal(() => place([{ productId: p.id, quantity: 1 }], key), 'the retry');
+      assert.ok(res.status === 200 || res.status === 201, `the retry: ${res.status} ${res.text}`);
+    }
+    await assertRecovered(p.id, 50, keys);
+  });
+
+  it('when another session holds a product\'s row locked for 10 s (past the 8 s statement timeout) while orders for it stream in, then each placement answers 503 + Retry-After in bounded time, reads of other products are served meanwhile, and once the lock goes the pools are idle and the books balance', async () => {
+    const p = await createProduct(product.base, admin, { stock: 100 });
+    const other = await createProduct(product.base, admin, { stock: 5 });
+    const keys: string[] = [];
+    const locker = new pg.Client({ connectionString: adminOfDb(), application_name: 'db-limits-locker' });
+    await locker.connect();
+    const placements: Promise<{ res: Awaited<ReturnType<typeof place>>; ms: number }>[] = [];
+    const reads: Promise<{ res: Awaited<ReturnType<typeof http>>; ms: number }>[] = [];
+    const timed = async <T>(send: () => Promise<T>) => {
+      const t0 = performance.now();
+      const res = await send();
+      return { res, ms: performance.now() - t0 };
+    };
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT id FROM catalog.products WHERE id = $1 FOR UPDATE', [p.id]);
+      // A placement every 250 ms and a read of the other product every 500 ms, for the 10 s the row stays locked.
+      const lockedUntil = performance.now() + 10_000;
+      for (let i = 0; performance.now() < lockedUntil; i++) {
+        const key = randomUUID();
+        keys.push(key);
+        placements.push(timed(() => place([{ productId: p.id, quantity: 1 }], key)));
+        if (i % 2 === 1) reads.push(timed(() => http(product.base, 'GET', `/product/${other.id}`)));
+        await sleep(250);
+      }
+      // Still held to the end: the requests, not the lock, ended.
+      await locker.query('SELECT 1');
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+    }
+    const placed = await Promise.all(placements);
+    const read = await Promise.all(reads);
+    const slowest = (xs: { ms: number }[]) => Math.round(Math.max(...xs.map((x) => x.ms)));
+    console.log(`# ${placed.length} placements behind the lock (slowest ${slowest(placed)} ms), ${read.length} reads of another product (slowest ${slowest(read)} ms, ${read.filter((r) => r.res.status !== 200).length} not 200)`);
+    for (const { res, ms } of placed) {
+      // The order's own answer: its call deadline passed; 201 once the lock went, for the last ones.
+      if (res.status !== 201) assertUnavailable(res, 'a placement behind the lock');
+      // Below the gateway's 10 s upstream timeout: the client hears 503 + Retry-After, not a gateway 504.
+      assert.ok(ms < 9_500, `a placement answered after ${Math.round(ms)} ms`);
+    }
+    // Before: the calls behind the lock held the product pool 8 s each; every read waited 5 s for a connection, then 503.
+    for (const { res, ms } of read) assert.equal(res.status, 200, `a read of another product behind the lock: ${res.status} after ${Math.round(ms)} ms ${res.text}`);
+    for (const key of keys) {
+      const res = await untilFinal(() => place([{ productId: p.id, quantity: 1 }], key), 'the retry');
+      // The order's window may have passed meanwhile: a final answer either way (confirmed, or failed/expired).
+      assert.ok([200, 201, 409, 422].includes(res.status), `the retry: ${res.status} ${res.text}`);
+    }
+    await assertRecovered(p.id, 100, keys);
+  });
+
+  it('when the database sets statement_timeout and idle_in_transaction_session_timeout of 1 ms (ALTER DATABASE), then the services keep their own timeouts: placements are served as before', async () => {
+    const p = await createProduct(product.base, admin, { stock: 30 });
+    const keys: string[] = [];
+    try {
+      await sql(db.adminUrl, `ALTER DATABASE ${db.name} SET statement_timeout = '1ms'`);
+      await sql(db.adminUrl, `ALTER DATABASE ${db.name} SET idle_in_transaction_session_timeout = '1ms'`);
+      // New sessions read the database's settings: the services' current ones ended, so every pool reconnects.
+      await endServiceSessions();
+      await sleep(100);
+      const answers = await Promise.all(
+        Array.from({ length: 8 }, async () => {
+          const key = randomUUID();
+          keys.push(key);
+          return untilFinal(() => place([{ productId: p.id, quantity: 1 }], key), 'a placement');
+        }),
+      );
+      for (const res of answers) assert.equal(res.status, 201, res.text);
+      const plain = new pg.Client({ connectionString: adminOfDb() });
+      await plain.connect();
+      try {
+        const shown = await plain.query<{ statement_timeout: string }>('SHOW statement_timeout');
+        assert.equal(shown.rows[0]!.statement_timeout, '1ms', 'the database setting is in force for a session that does not set its own');
+      } finally {
+        await plain.end();
+      }
+    } finally {
+      await sql(db.adminUrl, `ALTER DATABASE ${db.name} RESET statement_timeout`);
+      await sql(db.adminUrl, `ALTER DATABASE ${db.name} RESET idle_in_transaction_session_timeout`);
+    }
+    await assertRecovered(p.id, 30, keys);
+  });
+});
