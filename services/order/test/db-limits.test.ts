@@ -177,6 +177,54 @@ describe('PostgreSQL limiting the services', { timeout: 240_000 }, () => {
     await assertRecovered(p.id, 100, keys);
   });
 
+  it('when another session holds a product\'s row locked for 10 s while its confirmed orders are cancelled, then each cancel answers in bounded time, reads of other products are served meanwhile, and once the lock goes every order is cancelled with its stock back', async () => {
+    const p = await createProduct(product.base, admin, { stock: 50 });
+    const other = await createProduct(product.base, admin, { stock: 5 });
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const res = await place([{ productId: p.id, quantity: 2 }], randomUUID());
+      assert.equal(res.status, 201, res.text);
+      ids.push(res.body.id!);
+    }
+    const locker = new pg.Client({ connectionString: adminOfDb(), application_name: 'db-limits-locker' });
+    await locker.connect();
+    const timed = async <T>(send: () => Promise<T>) => {
+      const t0 = performance.now();
+      const res = await send();
+      return { res, ms: performance.now() - t0 };
+    };
+    const reads: Promise<{ res: Awaited<ReturnType<typeof http>>; ms: number }>[] = [];
+    let cancels: { res: Awaited<ReturnType<typeof http<Body>>>; ms: number }[];
+    try {
+      await locker.query('BEGIN');
+      await locker.query('SELECT id FROM catalog.products WHERE id = $1 FOR UPDATE', [p.id]);
+      const lockedUntil = performance.now() + 10_000;
+      const cancelled = Promise.all(ids.map((id) => timed(() => http<Body>(order.base, 'POST', `/order/${id}/cancel`, { token: buyer }))));
+      while (performance.now() < lockedUntil) {
+        await sleep(500);
+        reads.push(timed(() => http(product.base, 'GET', `/product/${other.id}`)));
+      }
+      cancels = await cancelled;
+      await locker.query('SELECT 1');
+    } finally {
+      await locker.query('ROLLBACK').catch(() => undefined);
+      await locker.end();
+    }
+    const read = await Promise.all(reads);
+    console.log(`# ${cancels.length} cancels behind the lock (slowest ${Math.round(Math.max(...cancels.map((c) => c.ms)))} ms), ${read.length} reads of another product (slowest ${Math.round(Math.max(...read.map((r) => r.ms)))} ms, ${read.filter((r) => r.res.status !== 200).length} not 200)`);
+    for (const { res, ms } of cancels) {
+      if (res.status !== 200) assertUnavailable(res, 'a cancel behind the lock');
+      assert.ok(ms < 9_500, `a cancel answered after ${Math.round(ms)} ms`);
+    }
+    for (const { res, ms } of read) assert.equal(res.status, 200, `a read of another product behind the lock: ${res.status} after ${Math.round(ms)} ms ${res.text}`);
+    await waitFor('every order cancelled', async () => {
+      const [row] = await sql<{ n: number }>(db.urls.order, "SELECT count(*)::int AS n FROM orders.orders WHERE id = ANY($1::uuid[]) AND status <> 'cancelled'", [ids]);
+      return row!.n === 0;
+    }, 30_000);
+    await assertStockMatchesOrders(db, ids, product.base, p.id, 50);
+    await waitFor('the pools idle again (no connection leaked, nothing waiting)', async () => (await poolsBusy()) === 0, 10_000);
+  });
+
   it('when the database sets statement_timeout and idle_in_transaction_session_timeout of 1 ms (ALTER DATABASE), then the services keep their own timeouts: placements are served as before', async () => {
     const p = await createProduct(product.base, admin, { stock: 30 });
     const keys: string[] = [];
