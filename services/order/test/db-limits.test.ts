@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import fc from 'fast-check';
 import pg from 'pg';
 import { assertProblem, createCustomer, createProduct, http, metricValue, sql, stopAll, waitFor, type Running } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
@@ -45,9 +46,9 @@ async function endServiceSessions(): Promise<void> {
 }
 
 /** The services' pools: connections in use and requests waiting, summed over order and product. */
-async function poolsBusy(): Promise<number> {
+async function poolsBusy(...bases: string[]): Promise<number> {
   let busy = 0;
-  for (const base of [order.base, product.base]) {
+  for (const base of bases) {
     const text = (await http(base, 'GET', '/metrics')).text;
     busy += metricValue(text, 'db_client_connection_count', ['state="used"']) + metricValue(text, 'db_client_connection_pending_requests');
   }
@@ -80,7 +81,7 @@ async function assertRecovered(productId: string, initial: number, keys: string[
     return row!.n === 0;
   }, 30_000);
   await assertStockMatchesOrders(db, ids, product.base, productId, initial);
-  await waitFor('the pools idle again (no connection leaked, nothing waiting)', async () => (await poolsBusy()) === 0, 10_000);
+  await waitFor('the pools idle again (no connection leaked, nothing waiting)', async () => (await poolsBusy(order.base, product.base)) === 0, 10_000);
   for (const base of [order.base, product.base]) assert.equal((await http(base, 'GET', '/readyz')).status, 200, `${base} ready`);
 }
 
@@ -222,7 +223,7 @@ describe('PostgreSQL limiting the services', { timeout: 240_000 }, () => {
       return row!.n === 0;
     }, 30_000);
     await assertStockMatchesOrders(db, ids, product.base, p.id, 50);
-    await waitFor('the pools idle again (no connection leaked, nothing waiting)', async () => (await poolsBusy()) === 0, 10_000);
+    await waitFor('the pools idle again (no connection leaked, nothing waiting)', async () => (await poolsBusy(order.base, product.base)) === 0, 10_000);
   });
 
   it('when the database sets statement_timeout and idle_in_transaction_session_timeout of 1 ms (ALTER DATABASE), then the services keep their own timeouts: placements are served as before', async () => {
@@ -255,5 +256,92 @@ describe('PostgreSQL limiting the services', { timeout: 240_000 }, () => {
       await sql(db.adminUrl, `ALTER DATABASE ${db.name} RESET idle_in_transaction_session_timeout`);
     }
     await assertRecovered(p.id, 30, keys);
+  });
+});
+
+describe('PostgreSQL ending the services\' sessions mid-transaction', { timeout: 240_000 }, () => {
+  before(async () => {
+    product = await startProductService(db.urls.product, user.base);
+    order = await startOrderService(db.urls.order, user.base, product.base, { RESERVATION_TIMEOUT_MS: '400', PENDING_DEADLINE_MS: '5000', RECONCILER_INTERVAL_MS: '100', DB_POOL_MAX: '4' });
+    buyer = (await createCustomer(user.base, 'terminated')).token;
+  });
+  after(() => stopAll(order, product));
+
+  it('property: when fast-check picks the moments, the service (order, product, both) and the state of the sessions ended (in a transaction, running a statement, any), amid placements, cancels and the reconciler\'s passes, then every answer is final or 503 + Retry-After, every order ends final and the books balance', async () => {
+    const apps = { order: ['order-service'], product: ['product-service'], both: ['order-service', 'product-service'] } as const;
+    const states = { 'in a transaction': ['idle in transaction', 'idle in transaction (aborted)'], 'running a statement': ['active'], any: ['active', 'idle', 'idle in transaction', 'idle in transaction (aborted)'] } as const;
+    const terminated: Record<keyof typeof states, number> = { 'in a transaction': 0, 'running a statement': 0, any: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          quantities: fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 3, maxLength: 8 }),
+          cancel: fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }),
+          // Each: when (ms into the window), whose sessions, in which state; every session matching at that moment.
+          terminations: fc.array(
+            fc.record({ atMs: fc.integer({ min: 0, max: 400 }), of: fc.constantFrom(...(Object.keys(apps) as (keyof typeof apps)[])), state: fc.constantFrom(...(Object.keys(states) as (keyof typeof states)[])) }),
+            { minLength: 1, maxLength: 4 },
+          ),
+          // The product's row held by another session for a while at first: reservations and releases wait inside their
+          // transaction (a statement running, its row locks taken), where a termination then finds them.
+          lockMs: fc.option(fc.integer({ min: 50, max: 300 }), { nil: undefined }),
+        }),
+        async (plan) => {
+          const p = await createProduct(product.base, admin, { stock: 40 });
+          const keys = plan.quantities.map(() => randomUUID());
+          const locker = plan.lockMs === undefined ? null : new pg.Client({ connectionString: adminOfDb(), application_name: 'db-limits-locker' });
+          if (locker) {
+            await locker.connect();
+            await locker.query('BEGIN');
+            await locker.query('SELECT id FROM catalog.products WHERE id = $1 FOR UPDATE', [p.id]);
+          }
+          const t0 = performance.now();
+          const unlocked = (async () => {
+            if (!locker) return;
+            await sleep(plan.lockMs!);
+            await locker.query('ROLLBACK');
+            await locker.end();
+          })();
+          const placeAt = (i: number) => place([{ productId: p.id, quantity: plan.quantities[i]! }], keys[i]!);
+          const work = (async () => {
+            const placed = await Promise.all(keys.map((_, i) => placeAt(i)));
+            const cancels = placed.map((res, i) =>
+              plan.cancel[i] && res.status === 201 ? http<Body>(order.base, 'POST', `/order/${res.body.id}/cancel`, { token: buyer }) : null,
+            );
+            return { placed, cancelled: await Promise.all(cancels) };
+          })();
+          const ended = Promise.all(
+            plan.terminations.map(async (t) => {
+              await sleep(Math.max(0, t.atMs - (performance.now() - t0)));
+              const [row] = await sql<{ n: number }>(
+                db.adminUrl,
+                'SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = ANY($2::text[]) AND state = ANY($3::text[])',
+                [db.name, apps[t.of], states[t.state]],
+              );
+              terminated[t.state] += row!.n;
+            }),
+          );
+          const [{ placed, cancelled }] = await Promise.all([work, ended, unlocked]);
+          for (const res of placed) if (res.status !== 201) assertUnavailable(res, 'a placement');
+          for (const res of cancelled) if (res && res.status !== 200) assertUnavailable(res, 'a cancel');
+          // The client's retries of placements answered 503 (same key), then the reconciler: every order final.
+          for (const [i, res] of placed.entries()) {
+            if (res.status === 201) continue;
+            const retry = await untilFinal(() => placeAt(i), 'the retry');
+            assert.ok([200, 201, 409, 422].includes(retry.status), `the retry: ${retry.status} ${retry.text}`);
+          }
+          const ids = (await sql<{ id: string }>(db.urls.order, 'SELECT id FROM orders.orders WHERE idempotency_key = ANY($1)', [keys])).map((r) => r.id);
+          assert.equal(ids.length, keys.length, 'one order per key');
+          await waitFor('every order final', async () => {
+            const [row] = await sql<{ n: number }>(db.urls.order, "SELECT count(*)::int AS n FROM orders.orders WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'cancelling')", [ids]);
+            return row!.n === 0;
+          }, 30_000);
+          await assertStockMatchesOrders(db, ids, product.base, p.id, 40);
+        },
+      ),
+      { numRuns: 15, endOnFailure: true },
+    );
+    console.log(`# sessions ended: ${JSON.stringify(terminated)}`);
+    assert.ok(terminated['in a transaction'] + terminated['running a statement'] > 0, 'some sessions were ended mid-transaction or mid-statement');
+    await waitFor('the pools idle again (no connection leaked, nothing waiting)', async () => (await poolsBusy(order.base, product.base)) === 0, 10_000);
   });
 });
