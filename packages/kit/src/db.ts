@@ -69,6 +69,10 @@ function connectionLost(err: unknown): Error | undefined {
 }
 
 const READ_ONLY_SERVER = '25006';
+/** The role's or the server's connection limit reached: 'too many connections'. */
+const TOO_MANY_CONNECTIONS = '53300';
+/** How long a pool capped at a connection limit (Database.capPool) stays so before it tries to grow again. */
+const POOL_CAP_MS = 5_000;
 
 /**
  * A database closed to new connections (`ALTER DATABASE ... ALLOW_CONNECTIONS false`, for maintenance) refuses each
@@ -118,6 +122,10 @@ export class Database implements Queryable {
   private readonly statements = new Map<string, string>();
   /** Client-side: how long a query waits for any answer before its connection is given up (run()). */
   private readonly readTimeoutMs: number;
+  /** The pool's connections that are open (connected, not yet removed); pg-pool's totalCount counts those still connecting too. */
+  private connected = 0;
+  /** Set while the pool is capped below DB_POOL_MAX by a connection limit (capPool). */
+  private poolCapTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: DatabaseOptions) {
     if (!SCHEMA_NAME.test(opts.schema)) throw new Error(`invalid schema name ${JSON.stringify(opts.schema)}`);
@@ -144,6 +152,8 @@ export class Database implements Queryable {
     // server dying between two queries (or during a transaction's HTTP call) then emitted an unhandled
     // 'error' that took the process down. The query in flight (or the next one) fails instead, that error
     // discards the client on release, and the request is answered 503.
+    this.pool.on('connect', () => this.connected++);
+    this.pool.on('remove', () => this.connected--);
     this.pool.on('connect', (client) => {
       client.on('error', (err) => opts.logger?.warn({ code: errorCode(err), detail: loggedMessage(err) }, 'database connection lost'));
     });
@@ -248,9 +258,37 @@ export class Database implements Queryable {
     }
   }
 
-  /** A connection from the pool; a database closed to new connections is a rejected connection (rejectedConnection). */
-  private connect(): Promise<pg.PoolClient> {
-    return this.pool.connect().catch(rejectedConnection);
+  /**
+   * A connection from the pool; a database closed to new connections is a rejected connection (rejectedConnection).
+   * A new one refused for the role's or server's connection limit (53300: replicas x DB_POOL_MAX above the role's
+   * CONNECTION LIMIT or max_connections) while the pool holds others caps the pool at what it holds (capPool) and waits
+   * for one of those, as for a full pool (at most twice more): before, each query that asked for one more failed at once (503), most of a
+   * burst, although the connections held would have served it in milliseconds. A pool holding none still fails at once.
+   */
+  private async connect(): Promise<pg.PoolClient> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.pool.connect();
+      } catch (err) {
+        if (errorCode(err) !== TOO_MANY_CONNECTIONS || this.connected === 0 || attempt >= 3) return rejectedConnection(err);
+        this.capPool(this.connected);
+      }
+    }
+  }
+
+  /**
+   * Lowers the pool's size to `size` for POOL_CAP_MS, then gives it back its own (DB_POOL_MAX): a connection limit
+   * lifted is used again, one still there caps it again at the next refusal. pg-pool reads options.max on every
+   * checkout (its _isFull()).
+   */
+  private capPool(size: number): void {
+    this.pool.options.max = Math.min(this.opts.poolMax, Math.max(1, size));
+    if (this.poolCapTimer) clearTimeout(this.poolCapTimer);
+    this.poolCapTimer = setTimeout(() => {
+      this.pool.options.max = this.opts.poolMax;
+      this.poolCapTimer = undefined;
+    }, POOL_CAP_MS);
+    this.poolCapTimer.unref();
   }
 
   /**
@@ -367,6 +405,7 @@ export class Database implements Queryable {
   }
 
   async close(): Promise<void> {
+    if (this.poolCapTimer) clearTimeout(this.poolCapTimer);
     await this.pool.end();
   }
 

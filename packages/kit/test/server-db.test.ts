@@ -211,6 +211,29 @@ describe('a session lock on a database that ends idle sessions', () => {
   });
 });
 
+describe('a role connection limit below the pool size', () => {
+  it('when the role may open fewer connections than the pool wants (CONNECTION LIMIT 2, pool of 10), then a burst of queries waits for the connections the pool has instead of failing', { timeout: 30_000 }, async () => {
+    // Several replicas x DB_POOL_MAX above the role's limit (or max_connections): a connection the server refuses
+    // (53300) is no outage while the pool holds others. Before, every query that asked for one more failed at once
+    // with 53300 (503), most of a burst of 20, although the two it had served each in milliseconds.
+    const role = db.roles.product.role;
+    await sqlOn(db.adminUrl, `ALTER ROLE ${role} CONNECTION LIMIT 2`);
+    const database = new Database({ url: db.urls.product, schema: 'catalog', poolMax: 10, applicationName: 'role-limit-test', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    try {
+      await database.query('role_limit_warm', 'SELECT 1 AS one');
+      for (let round = 0; round < 3; round++) {
+        const results = await Promise.allSettled(Array.from({ length: 20 }, () => database.query('role_limit_burst', 'SELECT pg_sleep(0.01) AS slept')));
+        const failed = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as Error);
+        assert.deepEqual(failed.map((e) => e.message), [], `round ${round}: ${failed.length} of 20 failed`);
+      }
+      assert.ok(database.pool.totalCount <= 2, `the pool holds ${database.pool.totalCount} connections`);
+    } finally {
+      await database.close();
+      await sqlOn(db.adminUrl, `ALTER ROLE ${role} CONNECTION LIMIT -1`);
+    }
+  });
+});
+
 describe('a session lock on a small pool', () => {
   it('when the pool has one connection, then a pass under withSessionLock runs its own statements and requests meanwhile are served (the lock holds a connection of its own)', { timeout: 30_000 }, async () => {
     const database = new Database({ url: db.urls.product, schema: 'catalog', poolMax: 1, applicationName: 'session-lock-small', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
