@@ -5,15 +5,22 @@ import { countOf } from './count.js';
 /** The product service's largest stock, and so the largest change either way (services/product: MAX_STOCK). */
 export const MAX_STOCK = 1_000_000_000;
 
-/** Why a change of `delta` units cannot be made while `available` units are in stock (the service's 409, or one over the bound). */
+/**
+ * Why a change of `delta` units cannot be made while `available` units are in stock (the service's 409, or one over the
+ * bound). Stock may stand above the bound: cancelled orders give their units back whatever the stock.
+ */
 export function stockRefusal(delta: number, available: number): string {
   if (delta > 0) {
-    return `Could not add ${countOf(delta, 'unit')}: stock may be at most ${countOf(MAX_STOCK, 'unit')} and is ${available.toLocaleString('en')} now. You can add up to ${(MAX_STOCK - available).toLocaleString('en')}.`;
+    const room = MAX_STOCK - available;
+    return `Could not add ${countOf(delta, 'unit')}: stock may be at most ${countOf(MAX_STOCK, 'unit')} and is ${available.toLocaleString('en')} now. ${
+      room > 0 ? `You can add up to ${room.toLocaleString('en')}.` : 'Nothing can be added until stock is below that.'
+    }`;
   }
   const asked = `Could not remove ${countOf(-delta, 'unit')}`;
+  if (available >= -delta) return `${asked}: one change removes at most ${countOf(MAX_STOCK, 'unit')}. You can remove up to ${MAX_STOCK.toLocaleString('en')}.`;
   const rule = '(units reserved by orders are not counted), and stock cannot go below 0.';
   return available > 0
-    ? `${asked}: only ${countOf(available, 'unit')} ${available === 1 ? 'is' : 'are'} in stock ${rule} You can remove up to ${available.toLocaleString('en')}.`
+    ? `${asked}: only ${countOf(available, 'unit')} ${available === 1 ? 'is' : 'are'} in stock ${rule} You can remove up to ${Math.min(available, MAX_STOCK).toLocaleString('en')}.`
     : `${asked}: none are in stock ${rule} Nothing can be removed until stock is added.`;
 }
 
@@ -24,6 +31,6 @@ export function stockRefusal(delta: number, available: number): string {
 export function stockChangeProblem(text: string, shownStock: number): string | undefined {
   const delta = Number(text);
   if (text.trim() === '' || !Number.isInteger(delta) || delta === 0) return 'Stock change must be a whole number other than 0 (negative removes).';
-  if (Math.abs(delta) > MAX_STOCK) return stockRefusal(delta, Math.min(shownStock, MAX_STOCK));
+  if (Math.abs(delta) > MAX_STOCK) return stockRefusal(delta, shownStock);
   return undefined;
 }
