@@ -4858,6 +4858,49 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('Load more pressed by keyboard on a slow network keeps the focus while its page is on its way (busy, not disabled: the focus fell to the page\'s body), a second Enter asks nothing more, and the focus then goes to the first item it loaded: the catalog, the admin products table, Your orders', { timeout: STEP_MS }, async () => {
+    // More than a page of products in the admin's table (50) and of orders in Your orders (20).
+    const product = await newProduct({ name: 'Slow-page pencil', stock: 100 });
+    if (!(await api<{ nextCursor?: string }>('GET', '/product?limit=50')).body.nextCursor) await Promise.all(Array.from({ length: 51 }, (_, i) => newProduct({ name: `Slow-page bin ${i}` })));
+    const shopper = await signedInShopper('slowpages');
+    const token = await login(shopper.email, 'correct-horse-9');
+    for (let i = 0; i < 21; i++) assert.equal((await api('POST', '/order', { items: [{ productId: product.id, quantity: 1 }] }, token, { 'idempotency-key': randomUUID() })).status, 201);
+    const admin = await adminAtProducts();
+    for (const [what, page, url, nextPage, items, first] of [
+      ['catalog', shopper.page, '/', /\/product\?.*cursor=/, 'main ul.grid > li', 'a'],
+      ['admin products', admin.page, '/admin', /\/product\?.*cursor=/, '[aria-labelledby="products-h"] tbody tr', 'a'],
+      ['Your orders', shopper.page, '/orders', /\/order\?.*cursor=/, 'main ul.orders > li', '.order-title a'],
+    ] as const) {
+      await page.goto(url);
+      await page.locator(items).first().waitFor();
+      const more = page.getByRole('button', { name: 'Load more' });
+      await more.waitFor();
+      const shown = await page.locator(items).count();
+      let asked = 0;
+      page.on('request', (r) => void (nextPage.test(r.url()) && asked++));
+      const held = await holdRequests(page, nextPage);
+      await more.focus();
+      await page.keyboard.press('Enter');
+      await held.asked;
+      // A few frames for React to draw the busy button.
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const busy = await page.evaluate(() => ({ tag: document.activeElement?.tagName, text: document.activeElement?.textContent, ariaDisabled: document.activeElement?.getAttribute('aria-disabled') }));
+      assert.deepEqual(busy, { tag: 'BUTTON', text: 'Loading…', ariaDisabled: 'true' }, `${what}: the focus stays on Load more, shown and heard as busy, while its page is on its way`);
+      await page.keyboard.press('Enter');
+      await page.keyboard.press(' ');
+      await page.waitForTimeout(300);
+      held.release();
+      await page
+        .waitForFunction(([selector, n, link]) => document.activeElement === document.querySelectorAll(selector)[n]?.querySelector(link), [items, shown, first] as const, { timeout: 5000 })
+        .catch(async () => assert.fail(`${what}: the focus is on ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 80))}, not the first item loaded`));
+      assert.equal(asked, 1, `${what}: one request for the next page, however often Load more was pressed while it was on its way`);
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
+    }
+    assert.deepEqual([...shopper.errors, ...admin.errors], []);
+    await shopper.context.close();
+    await admin.context.close();
+  });
+
   test('every main page fits a phone (390 px, no horizontal scroll) and a desktop; screenshots', { timeout: STEP_MS }, async () => {
     const product = (await api<{ items: Product[] }>('GET', '/product?q=keyboard')).body.items[0]!;
     for (const [label, viewport] of [

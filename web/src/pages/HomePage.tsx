@@ -171,13 +171,15 @@ export function HomePage() {
               <button
                 type="button"
                 onClick={() => {
-                  // The focus goes to the first product loaded (the button may go with the last page).
+                  // The focus goes to the first product loaded (the button may go with the last page). Busy, the button
+                  // keeps the focus (aria-disabled: disabled, it dropped it to the page's body on a slow network) and a
+                  // press meanwhile waits for the same page (cancelRefetch: false; it asked for it again).
                   const shown = items.length;
                   // A next page that could not load keeps the products shown (it took them all away, for "The catalog
                   // is unavailable"): said under them, and the focus back on the button, which tries again.
-                  void products.fetchNextPage().then((r) => focusAfterRender(r.isFetchNextPageError ? '#load-more' : `ul.grid > li:nth-child(${shown + 1}) a`));
+                  void products.fetchNextPage({ cancelRefetch: false }).then((r) => focusAfterRender(r.isFetchNextPageError ? '#load-more' : `ul.grid > li:nth-child(${shown + 1}) a`));
                 }}
-                disabled={products.isFetchingNextPage}
+                aria-disabled={products.isFetchingNextPage || undefined}
                 id="load-more"
               >
                 {products.isFetchingNextPage ? 'Loading…' : 'Load more'}

@@ -83,12 +83,13 @@ function OrderList() {
             type="button"
             onClick={() => {
               const shown = items.length;
-              void orders.fetchNextPage().then((r) => focusAfterRender(r.isFetchNextPageError ? '#orders-more' : `ul.orders > li:nth-child(${shown + 1}) .order-title a`));
+              void orders.fetchNextPage({ cancelRefetch: false }).then((r) => focusAfterRender(r.isFetchNextPageError ? '#orders-more' : `ul.orders > li:nth-child(${shown + 1}) .order-title a`));
             }}
-            disabled={orders.isFetchingNextPage}
+            // Busy, it keeps the focus and a press meanwhile asks nothing more, as the shop's Load more.
+            aria-disabled={orders.isFetchingNextPage || undefined}
             id="orders-more"
           >
-            Load more
+            {orders.isFetchingNextPage ? 'Loading…' : 'Load more'}
           </button>
           {orders.isFetchNextPageError && (
             <p className="error" role="alert">

@@ -4,20 +4,21 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { focusAfterRender } from '../../components.js';
 
 /**
- * "Load more" under an admin table. The focus goes to the first row it loaded: the button is disabled while
- * loading and goes with the last page, and the focus would fall to the page's start.
+ * "Load more" under an admin table. The focus goes to the first row it loaded: the button goes with the last page,
+ * and the focus would fall to the page's start.
  */
-function LoadMore({ list, shown, section }: { list: { hasNextPage: boolean; isFetchingNextPage: boolean; isFetchNextPageError: boolean; fetchNextPage: () => Promise<{ isFetchNextPageError: boolean }> }; shown: number; section: string }) {
+function LoadMore({ list, shown, section }: { list: { hasNextPage: boolean; isFetchingNextPage: boolean; isFetchNextPageError: boolean; fetchNextPage: (options: { cancelRefetch: boolean }) => Promise<{ isFetchNextPageError: boolean }> }; shown: number; section: string }) {
   if (!list.hasNextPage) return null;
   return (
     <>
       <button
         type="button"
         id={`${section}-more`}
-        disabled={list.isFetchingNextPage}
+        // Busy, it keeps the focus and a press meanwhile asks nothing more, as the shop's Load more.
+        aria-disabled={list.isFetchingNextPage || undefined}
         // A page that could not load keeps the rows shown (the list gave way to an error): said under the button,
         // which keeps the focus and tries again.
-        onClick={() => void list.fetchNextPage().then((r) => focusAfterRender(r.isFetchNextPageError ? `[id="${section}-more"]` : `[aria-labelledby="${section}"] tbody tr:nth-child(${shown + 1}) a`))}
+        onClick={() => void list.fetchNextPage({ cancelRefetch: false }).then((r) => focusAfterRender(r.isFetchNextPageError ? `[id="${section}-more"]` : `[aria-labelledby="${section}"] tbody tr:nth-child(${shown + 1}) a`))}
       >
         {list.isFetchingNextPage ? 'Loading…' : 'Load more'}
       </button>
