@@ -38,7 +38,9 @@ export function useCartCheck(): CartCheck {
     if (before.length === 0) return [];
     const fresh = await refreshCart(before, currentProduct);
     // Written only if the shopper did not change the cart meanwhile (another tab, a click).
-    if (lines.current === before && JSON.stringify(fresh.lines) !== JSON.stringify(before)) cart.replace(fresh.lines);
+    if (lines.current === before && JSON.stringify(fresh.lines) !== JSON.stringify(before)) {
+      cart.replace((stored) => (JSON.stringify(stored) === JSON.stringify(before) ? fresh.lines : stored));
+    }
     setChanges(fresh.changes);
     setUnchecked(fresh.unchecked > 0);
     return fresh.changes;

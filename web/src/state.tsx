@@ -1,7 +1,7 @@
 // App-wide state: who is signed in, and the cart (kept in localStorage, shared by tabs).
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { addToCart as add, parseCart, setQuantity as setQty, type CartLine, type CartProduct } from './cart.js';
+import { CART_KEY, addToCart as add, parseCart, storedCart, setQuantity as setQty, type CartLine, type CartProduct } from './cart.js';
 import { sessionEvents } from './api/client.js';
 import { followOtherTabsOrders } from './order-events.js';
 import { SESSION_HINT_KEY, createAccount, currentUser, forgetSession, forgetUser, restoreSession, sessionToCheck, signIn, signOut, userSignedOut, type Restored, type SessionUser } from './session.js';
@@ -112,7 +112,6 @@ export function useAuth(): Auth {
   return a;
 }
 
-export const CART_KEY = 'ecommerce.cart.v1';
 const NONCE_KEY = 'ecommerce.checkout-nonce.v1';
 /** The id of the user whose cart it is (none: a guest's). */
 const CART_OWNER_KEY = 'ecommerce.cart-owner.v1';
@@ -193,9 +192,11 @@ interface Cart {
   lines: CartLine[];
   /** A customer's cart is put aside here (their session ended): the pages say that signing in brings it back. */
   held: boolean;
-  add(product: CartProduct, quantity: number): void;
+  /** Answers how many of the product the cart had and has now (the stock, the caps and another tab's additions counted). */
+  add(product: CartProduct, quantity: number): Promise<{ had: number; has: number }>;
   setQuantity(productId: string, quantity: number): void;
-  replace(lines: CartLine[]): void;
+  /** The cart becomes `lines`; given a function, what it makes of the cart as stored (another tab may have changed it). */
+  replace(lines: CartLine[] | ((stored: CartLine[]) => CartLine[])): void;
   clear(): void;
 }
 
@@ -220,36 +221,46 @@ export function CartProvider({ children }: { children: ReactNode }) {
     } else if (status === 'anonymous' && putAsideOwnersCart()) setLines([]);
     setHeld(cartHeld());
   }, [userId, status, save]);
+  // Every change of the lines is a read-modify-write of the stored cart, one tab at a time (storedCart in cart.ts):
+  // made over the lines this tab shows, a change wrote over what another tab had added meanwhile.
+  const [stored] = useState(() => storedCart(localStorage, (navigator as { locks?: LockManager }).locks));
+  const change = useCallback((how: (lines: CartLine[]) => CartLine[]) => stored.change(how).then((next) => (setLines(next), next)), [stored]);
   useEffect(() => {
-    // Another tab changed the cart, or put one aside or brought it back.
+    // Another tab changed the cart, or put one aside or brought it back. The cart shown is the one stored now, not
+    // the event's value: a change this tab made since (its own Add to cart) is in the one and not in the other.
     const onStorage = (e: StorageEvent) => {
-      if (e.key === CART_KEY) setLines(parseCart(e.newValue));
+      stored.seen(e.key);
+      if (e.key === CART_KEY) setLines(parseCart(localStorage.getItem(CART_KEY)));
       else if (e.key === HELD_CART_KEY || e.key === null) setHeld(cartHeld());
     };
     addEventListener('storage', onStorage);
     return () => removeEventListener('storage', onStorage);
-  }, []);
+  }, [stored]);
   const value = useMemo<Cart>(
     () => ({
       lines,
       held,
       add: (product, quantity) => {
-        const stored = parseCart(localStorage.getItem(CART_KEY));
-        // A new cart: the same items ordered again later are a new order, not a replay of the last one.
-        if (stored.length === 0) newCheckoutAttempt();
-        save(add(stored, product, quantity));
+        const of = (cart: CartLine[]) => cart.find((l) => l.productId === product.id)?.quantity ?? 0;
+        let had = 0;
+        return change((stored) => {
+          had = of(stored);
+          // A new cart: the same items ordered again later are a new order, not a replay of the last one.
+          if (stored.length === 0) newCheckoutAttempt();
+          return add(stored, product, quantity);
+        }).then((next) => ({ had, has: of(next) }));
       },
-      setQuantity: (id, quantity) => save(setQty(lines, id, quantity)),
-      replace: save,
+      setQuantity: (id, quantity) => void change((stored) => setQty(stored, id, quantity)),
+      replace: (next) => void change(typeof next === 'function' ? next : () => next),
       // A sign-out: the cart is nobody's (a guest's next, theirs at sign-in), and nothing is put aside.
       clear: () => {
         localStorage.removeItem(CART_OWNER_KEY);
         localStorage.removeItem(HELD_CART_KEY);
         setHeld(false);
-        save([]);
+        void change(() => []);
       },
     }),
-    [lines, held, save],
+    [lines, held, change],
   );
   return <CartContext.Provider value={value}>{children}</CartContext.Provider>;
 }

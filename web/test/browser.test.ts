@@ -1881,6 +1881,41 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('two tabs adding different products to the cart at the same moment, many times: every unit added is in the cart, and each tab shows the other\'s additions with its own', { timeout: STEP_MS }, async () => {
+    const [cup, plate] = [await newProduct({ name: 'Racing cup', stock: 500 }), await newProduct({ name: 'Racing plate', stock: 500 })];
+    const { context, page, errors } = await newShopper();
+    const other = await context.newPage();
+    const times = 40;
+    for (const [tab, product] of [[page, cup], [other, plate]] as const) {
+      await tab.goto(`/products/${product.id}`);
+      await tab.getByRole('heading', { name: product.name }).waitFor();
+    }
+    // Each tab presses Add to cart `times` times, a millisecond or two apart, both at once: each press is a
+    // read-modify-write of the one stored cart, so a tab that wrote over the other's last press lost a unit.
+    const press = (tab: Page) =>
+      tab.evaluate(async (n) => {
+        const button = [...document.querySelectorAll('button')].find((b) => b.textContent === 'Add to cart')!;
+        for (let i = 0; i < n; i++) {
+          button.click();
+          await new Promise((r) => setTimeout(r, 1 + (i % 2)));
+        }
+      }, times);
+    await Promise.all([press(page), press(other)]);
+    const stored = async (tab: Page) =>
+      tab.evaluate(() => Object.fromEntries((JSON.parse(localStorage.getItem('ecommerce.cart.v1') ?? '[]') as { name: string; quantity: number }[]).map((l) => [l.name, l.quantity])));
+    const want = { 'Racing cup': times, 'Racing plate': times };
+    for (const tab of [page, other]) {
+      await tab.waitForFunction((n) => (JSON.parse(localStorage.getItem('ecommerce.cart.v1') ?? '[]') as { quantity: number }[]).reduce((s, l) => s + l.quantity, 0) >= n, times * 2, { timeout: 5000 }).catch(() => undefined);
+      assert.deepEqual(await stored(tab), want, 'no unit added in either tab was lost');
+      // Each tab shows both: its own presses and the other's (the storage event), the header's badge too.
+      await tab.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: `Cart, ${times * 2} items` }).waitFor({ timeout: 5000 });
+    }
+    await page.goto('/cart');
+    for (const product of [cup, plate]) assert.equal(await page.getByLabel(`Quantity of ${product.name}`).inputValue(), String(times));
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a cart line removed in another tab while this tab\'s focus is in it (its Quantity) leaves the focus in the page\'s main region, not fallen to the body: the next Tab goes on in the page, not back to Skip to content; also when that empties the cart', { timeout: STEP_MS }, async () => {
     const [first, second] = [await newProduct({ name: 'Focus jar' }), await newProduct({ name: 'Focus lid' })];
     const { context, page, errors } = await newShopper();

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { cartChangeWords } from '../src/cart-change.js';
 import { formatMoney } from '../src/money.js';
-import { MAX_QUANTITY, addToCart, cartTotals, cartUnits, isMixedCurrency, orderItems, parseCart, refreshCart, setQuantity, type CartProduct } from '../src/cart.js';
+import { CART_KEY, MAX_QUANTITY, addToCart, cartTotals, storedCart, type CartLocks, cartUnits, isMixedCurrency, orderItems, parseCart, refreshCart, setQuantity, type CartProduct } from '../src/cart.js';
 
 const product = (id: string, priceCents: number, stock: number, currency = 'USD'): CartProduct => ({ id, name: `P ${id}`, priceCents, currency, stock, imageUrl: null });
 
@@ -122,5 +122,93 @@ describe('refreshCart', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+type TabStorage = Pick<Storage, 'getItem' | 'setItem'>;
+
+/**
+ * One browser's localStorage as its tabs see it (Chromium's): each tab reads and writes a copy of its own, and a
+ * write reaches the other tabs' copies, in the order written, `delayMs` later.
+ */
+function tabsOfOneBrowser(count: number, delayMs = 3): { storage: TabStorage; events: ((key: string) => void)[] }[] {
+  const tabs = Array.from({ length: count }, () => ({ copy: new Map<string, string>(), events: [] as ((key: string) => void)[] }));
+  return tabs.map((mine) => ({
+    events: mine.events,
+    storage: {
+      getItem: (key: string) => mine.copy.get(key) ?? null,
+      setItem: (key: string, value: string) => {
+        mine.copy.set(key, value);
+        for (const other of tabs) {
+          if (other !== mine) setTimeout(() => (other.copy.set(key, value), other.events.forEach((e) => e(key))), delayMs);
+        }
+      },
+    },
+  }));
+}
+
+/**
+ * The Web Locks of one origin: an exclusive lock has one holder at a time, in the order asked, granted a task after
+ * the last holder ended (sooner than a storage write reaches another tab); `query` says the locks held.
+ */
+function webLocks(): CartLocks {
+  const last = new Map<string, Promise<unknown>>();
+  const held = new Map<string, number>();
+  return {
+    request<T>(name: string, options: { mode: 'exclusive' | 'shared' }, granted: () => T) {
+      const before = options.mode === 'exclusive' ? (last.get(name) ?? Promise.resolve()) : Promise.resolve();
+      const run = before
+        .then(() => new Promise((r) => setTimeout(r, 0)))
+        .then(async () => {
+          held.set(name, (held.get(name) ?? 0) + 1);
+          try {
+            return await granted();
+          } finally {
+            held.set(name, held.get(name)! - 1);
+            if (held.get(name) === 0) held.delete(name);
+          }
+        });
+      if (options.mode === 'exclusive') last.set(name, run.catch(() => undefined));
+      return run as Promise<Awaited<T>>;
+    },
+    query: async () => ({ held: [...held.keys()].map((name) => ({ name })) }),
+  };
+}
+
+/** Two tabs, each adding `times` units of its own product, a press at a time, both at once; each tab's cart after. */
+async function twoTabsAdding(locks: CartLocks | undefined, times: number): Promise<Record<string, number>[]> {
+  const tabs = tabsOfOneBrowser(2);
+  await Promise.all(
+    tabs.map(async (tab, i) => {
+      const cart = storedCart(tab.storage, locks);
+      tab.events.push((key) => cart.seen(key));
+      for (let n = 0; n < times; n++) {
+        const added = cart.change((lines) => addToCart(lines, product(`tab${i}`, 100, 1000), 1));
+        if (n % 3 === i) await added;
+      }
+      await cart.change((lines) => lines);
+    }),
+  );
+  await new Promise((r) => setTimeout(r, 20));
+  return tabs.map((t) => Object.fromEntries(parseCart(t.storage.getItem(CART_KEY)).map((l) => [l.productId, l.quantity])));
+}
+
+describe('the stored cart changed by two tabs at once', () => {
+  it('when each tab read-modify-writes its own copy of the storage at once, then a unit is lost (what happened before Web Locks)', async () => {
+    const [first] = await twoTabsAdding(undefined, 20);
+    assert.notDeepEqual(first, { tab0: 20, tab1: 20 });
+  });
+
+  it('when the changes take the Web Lock, and wait for the last change to reach their tab, then every unit of both tabs is in the cart, as both tabs read it', async () => {
+    for (const seen of await twoTabsAdding(webLocks(), 20)) assert.deepEqual(seen, { tab0: 20, tab1: 20 });
+  });
+
+  it('when a change is made under the lock, then it is the change applied to the cart as stored, and is answered', async () => {
+    const [tab] = tabsOfOneBrowser(1);
+    const cart = storedCart(tab!.storage, webLocks());
+    await cart.change((lines) => addToCart(lines, product('a', 100, 5), 2));
+    const answered = await cart.change((lines) => setQuantity(lines, 'a', 4));
+    assert.deepEqual(parseCart(tab!.storage.getItem(CART_KEY)), answered);
+    assert.equal(answered[0]!.quantity, 4);
   });
 });

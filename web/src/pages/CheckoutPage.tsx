@@ -2,14 +2,14 @@ import { Fragment, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useOutletContext } from 'react-router';
 import { hasAccessToken, orderApi } from '../api/client.js';
-import { cartTotals, isMixedCurrency, orderItems, parseCart } from '../cart.js';
+import { cartTotals, isMixedCurrency, orderItems } from '../cart.js';
 import { checkoutInFlight, placeOrder, withoutOrdered, type ShortItem } from '../checkout.js';
 import { CartChanges, checkWords, useCartCheck } from '../cart-check.js';
 import { Loading, Money, focusAfterRender } from '../components.js';
 import { EmptyCart, WaitingForSession } from '../page-parts.js';
 import { countOf } from '../count.js';
 import { ordersChanged } from '../order-events.js';
-import { CART_KEY, newCheckoutAttempt, useAuth, useCart } from '../state.js';
+import { newCheckoutAttempt, useAuth, useCart } from '../state.js';
 import type { Notify } from '../Layout.js';
 import { AuthForms } from './AuthForms.js';
 import { CartLines, InFlightNotice, attemptKey, unansweredOrder } from './CartPage.js';
@@ -135,9 +135,11 @@ export function CheckoutPage() {
         // this order. What went into the cart meanwhile (another tab) stays, as a new attempt.
         if (outcome.kind === 'failed') newCheckoutAttempt();
         else {
-          const left = withoutOrdered(parseCart(localStorage.getItem(CART_KEY)), lines);
-          if (left.length > 0) newCheckoutAttempt();
-          cart.replace(left);
+          cart.replace((stored) => {
+            const left = withoutOrdered(stored, lines);
+            if (left.length > 0) newCheckoutAttempt();
+            return left;
+          });
         }
         ordersChanged(queries);
         const id = outcome.kind === 'placed' ? outcome.order.id : outcome.orderId;
@@ -168,8 +170,8 @@ export function CheckoutPage() {
           lines: lines.filter((l) => byId.has(l.productId)).map((l) => ({ productId: l.productId, name: l.name, requested: byId.get(l.productId)!.requested, available: byId.get(l.productId)!.available })),
         });
         // The cart now knows the real stock: short lines drop to what is left (or go), so the next try can succeed.
-        cart.replace(
-          lines.flatMap((l) => {
+        cart.replace((stored) =>
+          stored.flatMap((l) => {
             const s = byId.get(l.productId);
             if (!s) return [l];
             return s.available > 0 ? [{ ...l, stock: s.available, quantity: Math.min(l.quantity, s.available) }] : [];
@@ -221,7 +223,7 @@ export function CheckoutPage() {
           refuse(outcome.detail);
           return;
         }
-        cart.replace(lines.map((l) => {
+        cart.replace((stored) => stored.map((l) => {
           const limit = byId.get(l.productId.toLowerCase());
           return limit ? { ...l, quantity: Math.min(l.quantity, limit.max) } : l;
         }));

@@ -3,7 +3,7 @@ import { Link, useParams } from 'react-router';
 import { useQuery, useQueryClient, type InfiniteData, type QueryClient } from '@tanstack/react-query';
 import { namesNothing, ok, productApi, type Product } from '../api/client.js';
 import { ErrorState, Loading, Money, NotLatest, ProductImage, QuantityInput, focusAfterRender, stockText } from '../components.js';
-import { MAX_QUANTITY, addToCart } from '../cart.js';
+import { MAX_QUANTITY } from '../cart.js';
 import { useCart } from '../state.js';
 
 let words: Promise<typeof import('./CartPage.js')> | undefined;
@@ -110,17 +110,21 @@ export function ProductPage() {
                 document.getElementById(qtyId)?.focus();
                 return;
               }
-              // The message says what the cart took, worked out the way the cart will do it (stock, caps, lines).
-              const took = (addToCart(cart.lines, p, amount).find((l) => l.productId === p.id)?.quantity ?? 0) - inCart;
-              cart.add(p, amount);
               setQuantity(1);
               say(0, 1);
-              // Another press says how many the cart has now: the same "Added 1 to your cart." again changed nothing in
-              // the live region, so a screen reader heard nothing, and the page looked the same, for a second unit.
-              setAdded(took > 0 ? `Added ${took.toLocaleString('en')} to your cart.${inCart > 0 ? ` ${(inCart + took).toLocaleString('en')} in your cart now.` : ''}` : 'Your cart is full: remove a product before adding another.');
-              // The last units added disable the field and the button: the focus, on one of them, would drop to the
-              // page's start. It goes to the message's View cart link, the next step.
-              if (took > 0 && inCart + took >= Math.min(p.stock, MAX_QUANTITY)) focusAfterRender('#added-view-cart');
+              // The message says what the cart took, as stored (stock, caps, lines, another tab's additions): the
+              // second press of a double click comes before this page shows the first one's.
+              void cart.add(p, amount).then(({ had, has }) => {
+                const took = has - had;
+                // Nothing taken of a product the cart has: at its stock or cap already, as the message says.
+                if (took === 0 && had > 0) return;
+                // Another press says how many the cart has now: the same "Added 1 to your cart." again changed nothing in
+                // the live region, so a screen reader heard nothing, and the page looked the same, for a second unit.
+                setAdded(took > 0 ? `Added ${took.toLocaleString('en')} to your cart.${had > 0 ? ` ${has.toLocaleString('en')} in your cart now.` : ''}` : 'Your cart is full: remove a product before adding another.');
+                // The last units added disable the field and the button: the focus, on one of them, would drop to the
+                // page's start. It goes to the message's View cart link, the next step.
+                if (took > 0 && has >= Math.min(p.stock, MAX_QUANTITY)) focusAfterRender('#added-view-cart');
+              });
             }}
           >
             <div className="field narrow">
