@@ -194,7 +194,8 @@ interface Cart {
   held: boolean;
   /** Answers how many of the product the cart had and has now (the stock, the caps and another tab's additions counted). */
   add(product: CartProduct, quantity: number): Promise<{ had: number; has: number }>;
-  setQuantity(productId: string, quantity: number): void;
+  /** Answers the cart as stored once the change is made. */
+  setQuantity(productId: string, quantity: number): Promise<CartLine[]>;
   /** The cart becomes `lines`; given a function, what it makes of the cart as stored (another tab may have changed it). */
   replace(lines: CartLine[] | ((stored: CartLine[]) => CartLine[])): void;
   clear(): void;
@@ -250,7 +251,7 @@ export function CartProvider({ children }: { children: ReactNode }) {
           return add(stored, product, quantity);
         }).then((next) => ({ had, has: of(next) }));
       },
-      setQuantity: (id, quantity) => void change((stored) => setQty(stored, id, quantity)),
+      setQuantity: (id, quantity) => change((stored) => setQty(stored, id, quantity)),
       replace: (next) => void change(typeof next === 'function' ? next : () => next),
       // A sign-out: the cart is nobody's (a guest's next, theirs at sign-in), and nothing is put aside.
       clear: () => {

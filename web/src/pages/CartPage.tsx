@@ -152,16 +152,18 @@ export function CartLines({ editable }: { editable?: boolean }) {
     const i = cart.lines.findIndex((x) => x.productId === productId);
     const gone = cart.lines[i];
     const next = cart.lines[i + 1] ?? cart.lines[i - 1];
-    cart.setQuantity(productId, 0);
-    if (gone) {
-      const left = cartUnits(cart.lines) - gone.quantity;
-      setSaid(
-        <>
-          Removed <bdi>{gone.name}</bdi> from your cart{left > 0 ? `; it has ${countOf(left, 'item')} now` : ''}.
-        </>,
-      );
-    }
-    focusAfterRender(...(next ? [`[id="qty-${next.productId}"]`] : []));
+    // Said and focused once the cart took it (a change waits its turn among the tabs': state.tsx).
+    void cart.setQuantity(productId, 0).then((lines) => {
+      if (gone) {
+        const left = cartUnits(lines);
+        setSaid(
+          <>
+            Removed <bdi>{gone.name}</bdi> from your cart{left > 0 ? `; it has ${countOf(left, 'item')} now` : ''}.
+          </>,
+        );
+      }
+      focusAfterRender(...(next ? [`[id="qty-${next.productId}"]`] : []));
+    });
   };
   // Each line's controls say which line they act on, also when two products have one name.
   const labels = lineLabels(cart.lines.map((l) => l.name));
@@ -190,7 +192,7 @@ export function CartLines({ editable }: { editable?: boolean }) {
                   onChange={(q, typed) => {
                     setSaid(typed > q ? loweredWords(l.name, l.stock, typed) : null);
                     if (q === 0) remove(l.productId);
-                    else cart.setQuantity(l.productId, q);
+                    else void cart.setQuantity(l.productId, q);
                   }}
                   // Text that is no quantity ("1o", nothing) is put back: said, not only redrawn (the cart and its order
                   // keep the quantity shown).
