@@ -1,6 +1,6 @@
 // What a look at the catalog changed in the cart, in words (the cart and checkout pages only: not in the first
 // visit's bundle).
-import type { CartChange } from './cart.js';
+import type { CartChange } from './cart-order.js';
 import { countOf } from './count.js';
 import { formatMoney } from './money.js';
 

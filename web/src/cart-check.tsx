@@ -3,7 +3,8 @@
 // shopper confirms is the one the order service charges, and every change is said.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { productApi } from './api/client.js';
-import { refreshCart, type CartChange, type CartProduct } from './cart.js';
+import type { CartProduct } from './cart.js';
+import { refreshCart, type CartChange } from './cart-order.js';
 import { cartChangeWords } from './cart-change.js';
 import { useCart } from './state.js';
 

@@ -1,7 +1,8 @@
 // Placing an order from the browser: one Idempotency-Key per checkout attempt, retried with the same key on
 // network errors and 503, so a double click or a flaky network never makes two orders (docs/web.md).
 
-import { isTimeout, notNow, problemText, sendKeyed } from './api/client.js';
+import { isTimeout, notNow, problemText } from './api/client.js';
+import { sendKeyed } from './api/keyed.js';
 
 interface OrderLike {
   id: string;

@@ -6,11 +6,13 @@ import { retryRead } from './api/client.js';
 import { Layout } from './Layout.js';
 import { AuthProvider, CartProvider } from './state.js';
 import { HomePage } from './pages/HomePage.js';
-import { ProductPage } from './pages/ProductPage.js';
 import { NotFoundPage } from './pages/NotFoundPage.js';
 
-// The first visit (catalog, product page) loads only what it shows; the other pages are chunks of their own,
-// and a shopper never downloads the admin pages.
+// The first visit (the catalog) loads only what it shows; the other pages are chunks of their own, and a shopper
+// never downloads the admin pages. The product page, a card's next step, is fetched once the first page is shown
+// and the browser is idle, so a card opens it with no wait.
+const productPage = () => import('./pages/ProductPage.js');
+const ProductPage = lazy(() => productPage().then((m) => ({ default: m.ProductPage })));
 const AdminPage = lazy(() => import('./pages/admin/AdminPage.js'));
 const CartPage = lazy(() => import('./pages/CartPage.js').then((m) => ({ default: m.CartPage })));
 const CheckoutPage = lazy(() => import('./pages/CheckoutPage.js').then((m) => ({ default: m.CheckoutPage })));
@@ -58,3 +60,4 @@ startTransition(() =>
   </StrictMode>,
   ),
 );
+(window.requestIdleCallback ?? setTimeout)(() => void productPage());

@@ -1,6 +1,6 @@
 // The signed-in session: access token in memory (api/client.ts), refresh token in an HttpOnly cookie the page
 // cannot read (docs/api.md, "Refresh token in a cookie"). A reload refreshes from the cookie; logout clears it.
-import { ApiError, hasAccessToken, notNow, ok, renewTokenWith, sendKeyed, sessionEvents, setAccessToken, userApi, type Renewal, type User } from './api/client.js';
+import { ApiError, hasAccessToken, ok, renewTokenWith, sessionEvents, setAccessToken, userApi, type Renewal, type User } from './api/client.js';
 
 export type SessionUser = User;
 
@@ -247,22 +247,6 @@ export async function signIn(email: string, password: string): Promise<SessionUs
   const user = await currentUser();
   hint.set(true, user.role);
   return user;
-}
-
-/** The waits before the 2nd, 3rd and 4th try of a registration that got no final answer. */
-const REGISTER_RETRY_MS: readonly number[] = [500, 1500, 3000];
-
-/**
- * Registers and signs in. `key` names this submission of the form (its Idempotency-Key): a registration that got no
- * answer, or a 502/503/504, is sent again with it, and so is the same form pressed again after such a failure (the
- * form keeps the key until an answer is final or a field changes), so the user service answers the account the first
- * try made, not 409 email-taken to the person who just registered (docs/api.md). No answer in WRITE_TIMEOUT_MS
- * (api/client.ts) is said at once: the shop is stuck, not flaky.
- */
-export async function createAccount(name: string, email: string, password: string, key: string, delaysMs: readonly number[] = REGISTER_RETRY_MS): Promise<SessionUser> {
-  const send = () => userApi.POST('/user/register', { params: { header: { 'idempotency-key': key } }, body: { name, email, password } });
-  ok(await sendKeyed(send, (res) => notNow(res.response.status), delaysMs));
-  return signIn(email, password);
 }
 
 /**

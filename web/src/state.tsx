@@ -4,7 +4,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { CART_KEY, addToCart as add, parseCart, storedCart, setQuantity as setQty, type CartLine, type CartProduct } from './cart.js';
 import { sessionEvents } from './api/client.js';
 import { followOtherTabsOrders } from './order-events.js';
-import { SESSION_HINT_KEY, createAccount, currentUser, forgetSession, forgetUser, restoreSession, sessionToCheck, signIn, signOut, userSignedOut, type Restored, type SessionUser } from './session.js';
+import { SESSION_HINT_KEY, currentUser, forgetSession, forgetUser, restoreSession, sessionToCheck, signIn, signOut, userSignedOut, type Restored, type SessionUser } from './session.js';
 
 interface Auth {
   /**
@@ -88,6 +88,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
         setStatus('signed-in');
       },
       async createAccount(name, email, password, key) {
+        const { createAccount } = await import('./register.js');
         const u = await createAccount(name, email, password, key);
         queries.clear();
         setUser(u);

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { cartChangeWords } from '../src/cart-change.js';
 import { formatMoney } from '../src/money.js';
-import { CART_KEY, MAX_QUANTITY, addToCart, cartTotals, storedCart, type CartLocks, cartUnits, isMixedCurrency, orderItems, parseCart, refreshCart, setQuantity, type CartProduct } from '../src/cart.js';
+import { CART_KEY, MAX_QUANTITY, addToCart, storedCart, type CartLocks, cartUnits, parseCart, setQuantity, type CartProduct } from '../src/cart.js';
+import { cartTotals, isMixedCurrency, orderItems, refreshCart } from '../src/cart-order.js';
 
 const product = (id: string, priceCents: number, stock: number, currency = 'USD'): CartProduct => ({ id, name: `P ${id}`, priceCents, currency, stock, imageUrl: null });
 

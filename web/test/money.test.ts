@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { formatMoney, minorDigits, parseMajor, toMajorText } from '../src/money.js';
+import { formatMoney, minorDigits } from '../src/money.js';
+import { parseMajor, toMajorText } from '../src/money-input.js';
 
 describe('money formatting (Intl)', () => {
   it('when formatting minor units, then each currency gets its own digits and symbol', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ApiError } from '../src/api/client.js';
-import { toMajorText } from '../src/money.js';
+import { toMajorText } from '../src/money-input.js';
 import { EMPTY, FieldError, categoryInOtherCase, fieldErrorsOf, parseFields, saidAtFields, type ProductFields } from '../src/pages/admin/product-fields.js';
 
 const MAX_PRICE_MINOR = 1_000_000_000;

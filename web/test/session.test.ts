@@ -22,7 +22,8 @@ Object.assign(globalThis, {
   },
 });
 const { ApiError, hasAccessToken, orderApi, sessionEvents } = await import('../src/api/client.js');
-const { SESSION_HINT_KEY, createAccount, forgetSession, rememberedAdmin, restoreSession, signIn, signOut, userSignedOut } = await import('../src/session.js');
+const { createAccount } = await import('../src/register.js');
+const { SESSION_HINT_KEY, forgetSession, rememberedAdmin, restoreSession, signIn, signOut, userSignedOut } = await import('../src/session.js');
 
 type Answer = number | 'no answer' | 'timeout';
 /** The user service: each path answers the next status of its list (the last one again when the list is used up). */

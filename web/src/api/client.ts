@@ -78,24 +78,6 @@ export function isTimeout(error: unknown): boolean {
   return error instanceof DOMException && error.name === 'TimeoutError';
 }
 
-/**
- * A write named by an Idempotency-Key, sent until its answer is final: sent again with the same key (a repeat is safe,
- * it finds what the first try made) after a dropped connection, or while `again(answer)` says so (a 502/503/504:
- * the request may have arrived), after each wait of `delaysMs`. No answer in WRITE_TIMEOUT_MS ends it at once (the
- * shop is stuck, not flaky). Resolves to the last answer; rejects with the last failure.
- */
-export async function sendKeyed<T>(send: () => Promise<T>, again: (answer: T) => boolean, delaysMs: readonly number[], sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    if (attempt > 0) await sleep(delaysMs[attempt - 1]!);
-    try {
-      const answer = await send();
-      if (attempt === delaysMs.length || !again(answer)) return answer;
-    } catch (err) {
-      if (isTimeout(err) || attempt === delaysMs.length) throw err;
-    }
-  }
-}
-
 /** A 502, 503 or 504: a proxy's or the service's "not now", after which the same keyed write may be sent again. */
 export const notNow = (status: number): boolean => status === 502 || status === 503 || status === 504;
 

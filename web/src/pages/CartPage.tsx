@@ -1,10 +1,12 @@
 import { useEffect, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
-import { MAX_QUANTITY, cartTotals, cartUnits, isMixedCurrency, orderItems, type CartLine } from '../cart.js';
+import { MAX_QUANTITY, cartUnits, type CartLine } from '../cart.js';
+import { cartTotals, isMixedCurrency, orderItems } from '../cart-order.js';
 import { checkoutInFlight, contentHash } from '../checkout.js';
 import { countOf } from '../count.js';
 import { CartChanges, checkWords, useCartCheck } from '../cart-check.js';
-import { Money, ProductImage, QuantityInput, focusAfterRender } from '../components.js';
+import { Money, ProductImage, focusAfterRender } from '../components.js';
+import { QuantityInput } from '../quantity-input.js';
 import { EmptyCart, lineLabels } from '../page-parts.js';
 import { checkoutNonce, useCart } from '../state.js';
 

@@ -2,7 +2,7 @@ import { Fragment, useEffect, useRef, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useOutletContext } from 'react-router';
 import { hasAccessToken, orderApi } from '../api/client.js';
-import { cartTotals, isMixedCurrency, orderItems } from '../cart.js';
+import { cartTotals, isMixedCurrency, orderItems } from '../cart-order.js';
 import { checkoutInFlight, placeOrder, withoutOrdered, type ShortItem } from '../checkout.js';
 import { CartChanges, checkWords, useCartCheck } from '../cart-check.js';
 import { Loading, Money, focusAfterRender } from '../components.js';

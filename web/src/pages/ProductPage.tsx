@@ -2,7 +2,8 @@ import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery, useQueryClient, type InfiniteData, type QueryClient } from '@tanstack/react-query';
 import { namesNothing, ok, productApi, type Product } from '../api/client.js';
-import { ErrorState, Loading, Money, NotLatest, ProductImage, QuantityInput, focusAfterRender, stockText } from '../components.js';
+import { ErrorState, Loading, Money, NotLatest, ProductImage, focusAfterRender, stockText } from '../components.js';
+import { QuantityInput } from '../quantity-input.js';
 import { MAX_QUANTITY } from '../cart.js';
 import { useCart } from '../state.js';
 

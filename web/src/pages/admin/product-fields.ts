@@ -2,7 +2,8 @@
 // field, in the admin's units and words), and the fields a failed save is about.
 import { ApiError, type Product } from '../../api/client.js';
 import { countOf } from '../../count.js';
-import { ambiguousComma, formatMoney, minorDigits, parseMajor, toMajorText } from '../../money.js';
+import { formatMoney, minorDigits } from '../../money.js';
+import { ambiguousComma, parseMajor, toMajorText } from '../../money-input.js';
 
 export interface ProductFields {
   sku: string;

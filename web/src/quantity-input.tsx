@@ -1,0 +1,64 @@
+// The product page's and the cart's Quantity field: apart from components.tsx, whose parts the shop's first visit
+// (the catalog) shows.
+import { useState } from 'react';
+
+/**
+ * A quantity field that lets the shopper type: what is typed is held as text, and only a whole number in
+ * [min, max] (a larger one is capped at max) reaches `onChange`. An empty or invalid field goes back to the
+ * last good value when it loses focus or on Enter; with min 0, an explicit 0 is committed then too (a cart
+ * line's removal), never while typing.
+ */
+/**
+ * `onChange` gets the number typed too when the field lowered it to `max`, even if the quantity stays the same;
+ * `onRejected` the text put back (no number, or below `min`). Text that is no number is marked invalid meanwhile.
+ */
+export function QuantityInput({ id, value, min, max, disabled, onChange, onRejected }: { id: string; value: number; min: 0 | 1; max: number; disabled?: boolean; onChange: (quantity: number, typed: number) => void; onRejected?: (text: string) => void }) {
+  const [draft, setDraft] = useState<string | null>(null);
+  const parse = (text: string): number | null => (/^\s*\d+\s*$/.test(text) ? Math.min(Number(text), max) : null);
+  const settle = () => {
+    if (draft === null) return;
+    const n = parse(draft);
+    if (n !== null && n >= min) {
+      if (n !== value) onChange(n, n);
+    } else onRejected?.(draft.trim());
+    setDraft(null);
+  };
+  return (
+    <input
+      id={id}
+      type="text"
+      inputMode="numeric"
+      pattern="[0-9]*"
+      autoComplete="off"
+      size={4}
+      value={draft ?? String(value)}
+      aria-invalid={(draft !== null && draft.trim() !== '' && parse(draft) === null) || undefined}
+      disabled={disabled}
+      onChange={(e) => {
+        const text = e.target.value;
+        // Up to 15 characters, every whole number a double holds exactly: a quantity pasted of 7 digits or more
+        // ("1000000", "12 units.") was dropped, the field kept its last quantity and said nothing, and Add to cart
+        // added that. Now it is lowered to what can be had, or put back as no number, and said, as "2500" is.
+        if (text.length > 15) return;
+        setDraft(text);
+        const n = parse(text);
+        if (n !== null && n >= 1 && (n !== value || Number(text) > max)) onChange(n, Number(text));
+      }}
+      onBlur={settle}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter' && draft !== null) {
+          // A number typed is already the value: Enter goes on to the form's button (Add to cart), as in any
+          // form. Anything else is put back to the value, and nothing is sent.
+          const n = parse(draft);
+          if (n === null || n < min) e.preventDefault();
+          settle();
+        } else if (e.key === 'ArrowUp' || e.key === 'ArrowDown') {
+          e.preventDefault();
+          const n = Math.max(min, Math.min(max, value + (e.key === 'ArrowUp' ? 1 : -1)));
+          setDraft(null);
+          if (n !== value && n >= 1) onChange(n, n);
+        }
+      }}
+    />
+  );
+}
