@@ -56,12 +56,30 @@ function changedNote(r: ReturnType<typeof rebase>): ReactNode {
   );
 }
 
+type Panel = 'edit' | 'stock' | 'archive';
+type Message = { kind: 'error' | 'ok'; text: string; quiet?: boolean };
+type Said = Record<Panel, Message | null>;
+
+/**
+ * A panel's status line, under its button: its place is kept, one line tall, while it says nothing, so "Saved."
+ * shown or taken away does not move the panels under it (their buttons under the pointer).
+ */
+function StatusLine({ message, id }: { message: Message | null; id?: string }) {
+  return <div className="status-line">{message && <ActionMessage message={message} id={id} />}</div>;
+}
+
 export function EditProduct() {
   const { id = '' } = useParams();
   const queries = useQueryClient();
   const navigate = useNavigate();
-  // The last action's result, said in the panel whose button was pressed (where the admin is looking).
-  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string; panel: 'edit' | 'stock' | 'archive'; quiet?: boolean } | null>(null);
+  // Each panel's own last result, said in its status line under its button (where the admin is looking). One
+  // message for the page moved the panels under it: "Saved." taken away when the stock answer came pulled the
+  // Stock panel up, Adjust stock with it, out from under the pointer.
+  const [said, setSaid] = useState<Said>({ edit: null, stock: null, archive: null });
+  // Quiet: the focus stays on the button pressed, which keeps it while the answer is on its way (aria-disabled), or in
+  // the field typed in meanwhile; a message that took it scrolled the page to show it when under the screen's edge,
+  // the button with it. It is heard as a status (an alert) all the same, and takes the focus only if it fell.
+  const say = (panel: Panel, message: Message | null) => setSaid((s) => ({ ...s, [panel]: message && { ...message, quiet: true } }));
   const [delta, setDelta] = useState('');
   // The field's text now, for a stock change's answer (typed meanwhile: the admin's next change).
   const deltaNow = useRef(delta);
@@ -123,12 +141,12 @@ export function EditProduct() {
     if (name !== undefined) document.title = `Edit ${name}: Admin: Northwind Supply`;
     else if (missing) document.title = 'Product not found: Admin: Northwind Supply';
   }, [name, missing]);
-  const after = (p: Product, text: string, panel: 'edit' | 'stock', quiet = false) => {
+  const after = (p: Product, text: string, panel: 'edit' | 'stock') => {
     queries.setQueryData(['product', id], p);
     void queries.invalidateQueries({ queryKey: ['products'] });
-    setMessage({ kind: 'ok', text, panel, quiet });
+    say(panel, { kind: 'ok', text });
   };
-  const fail = (panel: 'edit' | 'stock' | 'archive') => (err: Error) => setMessage({ kind: 'error', text: failureText(err), panel });
+  const fail = (panel: Panel) => (err: Error) => say(panel, { kind: 'error', text: failureText(err) });
   const save = useMutation({
     mutationFn: async ({ f, version, base }: { f: ProductFields; version: number; base: ProductFields }) => {
       const body = parseFields(f);
@@ -154,17 +172,17 @@ export function EditProduct() {
       const now = latest.current;
       const typed = now?.productId === id ? EDITABLE.filter((k) => now.fields[k] !== f[k]) : [];
       for (const k of typed) saved.fields[k] = now!.fields[k];
-      after(p, typed.length ? `Saved. What you typed in ${listOf(typed.map((k) => LABEL[k]))} while it was saving is not saved yet: press Save changes again to save it.` : 'Saved.', 'edit', typed.length > 0);
+      after(p, typed.length ? `Saved. What you typed in ${listOf(typed.map((k) => LABEL[k]))} while it was saving is not saved yet: press Save changes again to save it.` : 'Saved.', 'edit');
       setDraft(saved);
       setNote(null);
     },
     onError: (err) => {
       if (err instanceof ApiError && err.status === 412) {
         // Read again: the form moves onto the latest version, keeping what was typed (said above it when the fields changed).
-        setMessage({ kind: 'error', text: 'Not saved: this product was changed by someone else since the form was read. What you typed is kept; check the form against the latest version, then press Save changes again.', panel: 'edit' });
+        say('edit', { kind: 'error', text: 'Not saved: this product was changed by someone else since the form was read. What you typed is kept; check the form against the latest version, then press Save changes again.' });
         void product.refetch();
-      } else if (err instanceof ApiError && err.status === 404) setMessage({ kind: 'error', text: `Not saved: ${ARCHIVED_MEANWHILE}`, panel: 'edit' });
-      else if (saidAtFields(err)) setMessage(null);
+      } else if (err instanceof ApiError && err.status === 404) say('edit', { kind: 'error', text: `Not saved: ${ARCHIVED_MEANWHILE}` });
+      else if (saidAtFields(err)) say('edit', null);
       else fail('edit')(err);
     },
   });
@@ -191,16 +209,15 @@ export function EditProduct() {
     },
     onSuccess: (p, d) => {
       // A change typed while this one was on its way is the admin's next one: kept in the field, and the focus with it.
-      const next = Number(deltaNow.current) !== d;
-      if (!next) setDelta('');
-      after(p, `Stock is now ${p.stock.toLocaleString('en')}.`, 'stock', next);
+      if (Number(deltaNow.current) === d) setDelta('');
+      after(p, `Stock is now ${p.stock.toLocaleString('en')}.`, 'stock');
     },
     onError: (err, d) => {
       // No answer, or none but the gateway's 504 (its deadline passed while the product service may have committed):
       // the change may have been made. Pressing again is another change (a key of its own), so the message says to
       // look at the stock first, and the heading is read again to show it. A shop that cannot be reached is said so.
       const unanswered = isTimeout(err) || (err instanceof ApiError && err.status === 504);
-      setMessage({ kind: 'error', text: unanswered ? 'The shop did not answer in time, so the change may have been made: check the stock above before trying again.' : stockRefusalText(err, d), panel: 'stock' });
+      say('stock', { kind: 'error', text: unanswered ? 'The shop did not answer in time, so the change may have been made: check the stock above before trying again.' : stockRefusalText(err, d) });
       // Refused for the stock there is: the panel's heading shows it as it is now (orders move it meanwhile).
       if (unanswered || (err instanceof ApiError && err.status === 409)) void product.refetch();
     },
@@ -263,7 +280,11 @@ export function EditProduct() {
           <ProductForm
             initial={draft.fields}
             value={draft.fields}
-            onValue={(fields) => setDraft({ ...draft, fields })}
+            onValue={(fields) => {
+              setDraft({ ...draft, fields });
+              // "Saved." is about the form as it was saved: edited since, it would call the new typing saved.
+              if (said.edit?.kind === 'ok') say('edit', null);
+            }}
             withStock={false}
             submitLabel="Save changes"
             busy={save.isPending}
@@ -272,7 +293,7 @@ export function EditProduct() {
             attempt={save.submittedAt}
           />
         )}
-        {message?.panel === 'edit' && <ActionMessage message={message} />}
+        <StatusLine message={said.edit} />
       </section>
       <section className="panel" aria-labelledby="stock-h">
         <h2 id="stock-h">Stock: {p.stock.toLocaleString('en')}</h2>
@@ -281,7 +302,7 @@ export function EditProduct() {
           onSubmit={(e) => {
             e.preventDefault();
             const problem = stockChangeProblem(delta, p.stock);
-            if (problem) setMessage({ kind: 'error', text: problem, panel: 'stock' });
+            if (problem) say('stock', { kind: 'error', text: problem });
             else adjustOnce(Number(delta));
           }}
         >
@@ -291,8 +312,8 @@ export function EditProduct() {
             <input id={deltaId} type="number" value={delta} onChange={(e) => {
                 setDelta(e.target.value);
                 // Its refusal was about the old text, as the edit form's field errors.
-                if (message?.panel === 'stock' && message.kind === 'error') setMessage(null);
-              }} placeholder="+10 or -3" {...(message?.panel === 'stock' && message.kind === 'error' ? { 'aria-invalid': true, 'aria-describedby': `${deltaId}-said` } : {})} />
+                if (said.stock?.kind === 'error') say('stock', null);
+              }} placeholder="+10 or -3" {...(said.stock?.kind === 'error' ? { 'aria-invalid': true, 'aria-describedby': `${deltaId}-said` } : {})} />
           </div>
           {/* Busy, these keep the focus (aria-disabled; adjustOnce and archiveOnce ignore a press meanwhile): disabled,
               they dropped it to the page's body until the answer came. */}
@@ -300,7 +321,7 @@ export function EditProduct() {
             Adjust stock
           </button>
         </form>
-        {message?.panel === 'stock' && <ActionMessage message={message} id={`${deltaId}-said`} />}
+        <StatusLine message={said.stock} id={`${deltaId}-said`} />
       </section>
       <section className="panel" aria-labelledby="archive-h">
         <h2 id="archive-h">Archive</h2>
@@ -330,7 +351,7 @@ export function EditProduct() {
             Archive product
           </button>
         )}
-        {message?.panel === 'archive' && <ActionMessage message={message} />}
+        <StatusLine message={said.archive} />
       </section>
     </>
   );
