@@ -126,8 +126,9 @@ describe('failure', () => {
       // The problem says which order and in which state it was left; its `status` stays the HTTP status (RFC 9457).
       for (const r of during) assert.deepEqual([r.body.status, (r.body as { orderStatus?: unknown }).orderStatus], [503, 'pending']);
       // A cancel of a confirmed order while the product service is away: recorded, finished later.
-      const cancel = await http<{ orderId?: string; orderStatus?: string; status: unknown }>(order.base, 'POST', `/order/${before[0]!.body.id}/cancel`, { token: buyer.token });
-      assert.deepEqual([cancel.status, cancel.body.status, cancel.body.orderId, cancel.body.orderStatus], [503, 503, before[0]!.body.id, 'cancelling']);
+      // The problem shows the order as its body would: still confirmed (units held), its cancellation pending.
+      const cancel = await http<{ orderId?: string; orderStatus?: string; cancellation?: string; status: unknown }>(order.base, 'POST', `/order/${before[0]!.body.id}/cancel`, { token: buyer.token });
+      assert.deepEqual([cancel.status, cancel.body.status, cancel.body.orderId, cancel.body.orderStatus, cancel.body.cancellation], [503, 503, before[0]!.body.id, 'confirmed', 'pending']);
       // Away past the orders' reservation window (2/3 of 1.5 s): back inside it, the reconciler would reserve them.
       await sleep(1_000);
 

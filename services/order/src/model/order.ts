@@ -3,6 +3,21 @@ import { Conflict, ProblemError } from '@ecommerce/kit';
 export type OrderStatus = 'pending' | 'confirmed' | 'rejected' | 'failed' | 'cancelling' | 'cancelled';
 export const ORDER_STATUSES: readonly OrderStatus[] = ['pending', 'confirmed', 'rejected', 'failed', 'cancelling', 'cancelled'];
 
+/**
+ * The statuses an order shows in the API: the five of the public contract (docs/api.md, "Order states"). The
+ * internal `cancelling` is shown as `confirmed` (its units are still held) with `cancellation: "pending"`.
+ */
+export type PublicOrderStatus = Exclude<OrderStatus, 'cancelling'>;
+export const PUBLIC_ORDER_STATUSES: readonly PublicOrderStatus[] = ['pending', 'confirmed', 'rejected', 'failed', 'cancelled'];
+
+/** An order's cancel was accepted and is being finished (its stock not yet given back): the only value of `Order.cancellation`. */
+export const CANCELLATION_PENDING = 'pending';
+
+/** How an order in `status` shows in the API: its public status, and `cancellation` when a cancel is being finished. */
+export function publicStatus(status: OrderStatus): { status: PublicOrderStatus; cancellation?: typeof CANCELLATION_PENDING } {
+  return status === 'cancelling' ? { status: 'confirmed', cancellation: CANCELLATION_PENDING } : { status };
+}
+
 /** The order state machine. Anything not listed is illegal and answered 409, never overwritten. */
 const TRANSITIONS = {
   pending: ['confirmed', 'rejected', 'failed'],
@@ -55,7 +70,9 @@ export interface RequestedLine extends PriceExpectation {
 export interface Order {
   id: string;
   userId: string;
-  status: OrderStatus;
+  status: PublicOrderStatus;
+  /** Set ("pending") only while an accepted cancel is being finished (internally `cancelling`); absent otherwise. */
+  cancellation?: typeof CANCELLATION_PENDING;
   items: OrderLine[];
   totalCents: number | null;
   currency: string;
@@ -88,7 +105,7 @@ export function toOrder(r: OrderRow): Order {
   return {
     id: r.id,
     userId: r.user_id,
-    status: r.status,
+    ...publicStatus(r.status),
     items: r.items,
     totalCents: r.total_cents,
     currency: r.currency,

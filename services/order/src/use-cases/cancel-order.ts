@@ -1,5 +1,5 @@
 import { ProblemError, ServiceUnavailable } from '@ecommerce/kit';
-import { toOrder, type Order, type Viewer } from '../model/order.js';
+import { publicStatus, toOrder, type Order, type Viewer } from '../model/order.js';
 import type { RequestContext } from '../model/request-context.js';
 import { findVisibleOrder } from './get-order.js';
 import type { OrderDeps } from './order-deps.js';
@@ -24,14 +24,17 @@ export async function cancelOrder(deps: OrderDeps, orderId: string, viewer: View
   if (row.status === 'cancelling') ({ row, retryAfterSeconds: driverBusySeconds } = await settleOrAwait(deps, row, context));
   if (row.status === 'cancelled') return toOrder(row);
   if (row.status === 'cancelling') {
+    // The problem says the order as its body would (orderStatus "confirmed", cancellation "pending"): docs/api.md.
+    const { status: orderStatus, cancellation } = publicStatus(row.status);
+    const inFlightCancel = { orderStatus, cancellation };
     if (driverBusySeconds !== undefined) {
       throw new ServiceUnavailable(
         'An earlier request is still cancelling this order (or was cut off); the cancellation is recorded: retry after Retry-After seconds',
-        { orderId: row.id, orderStatus: 'cancelling' },
+        { orderId: row.id, ...inFlightCancel },
         driverBusySeconds,
       );
     }
-    throw new ServiceUnavailable('The product service is unavailable; the cancellation is recorded and will be finished', { orderId: row.id, orderStatus: 'cancelling' });
+    throw new ServiceUnavailable('The product service is unavailable; the cancellation is recorded and will be finished', { orderId: row.id, ...inFlightCancel });
   }
   throw new ProblemError(409, 'not-cancellable', 'Conflict', `A ${row.status} order cannot be cancelled`);
 }

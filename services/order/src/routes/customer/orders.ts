@@ -1,7 +1,7 @@
 import { ExpectedCurrency, ExpectedPriceCents, Uuid } from '@ecommerce/contracts';
 import { DEFAULT_PAGE_LIMIT, IdempotencyKey, SMALL_BODY_LIMIT, Page, PageQuery, Type, type App } from '@ecommerce/kit';
 import type { FastifyRequest } from 'fastify';
-import { ORDER_STATUSES } from '../../model/order.js';
+import { CANCELLATION_PENDING, PUBLIC_ORDER_STATUSES } from '../../model/order.js';
 import type { RequestContext } from '../../model/request-context.js';
 import { cancelOrder } from '../../use-cases/cancel-order.js';
 import { findVisibleOrder, getOrder } from '../../use-cases/get-order.js';
@@ -12,7 +12,16 @@ const OrderSchema = Type.Object(
   {
     id: Type.String({ format: 'uuid' }),
     userId: Type.String({ format: 'uuid' }),
-    status: Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s)), { description: 'pending -> confirmed | rejected | failed; confirmed -> cancelling -> cancelled' }),
+    status: Type.Union(
+      PUBLIC_ORDER_STATUSES.map((s) => Type.Literal(s)),
+      { description: 'pending -> confirmed | rejected | failed; confirmed -> cancelled. An order whose cancel is being finished stays confirmed (its units are still held), with `cancellation: "pending"`' },
+    ),
+    cancellation: Type.Optional(
+      Type.Literal(CANCELLATION_PENDING, {
+        description:
+          'present ("pending") only while a cancel the service accepted is being finished (the product service away, or the cancelling request cut off): the order still shows `status: "confirmed"` and turns `cancelled` once its stock is given back; absent otherwise',
+      }),
+    ),
     items: Type.Array(
       Type.Object({
         productId: Type.String({ format: 'uuid' }),
