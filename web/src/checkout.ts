@@ -138,11 +138,6 @@ export function newIdempotencyKey(): string {
   return crypto.randomUUID();
 }
 
-/** Orders in these states will not change by themselves (pending and cancelling are finished by the order service). */
-export function isSettled(status: string): boolean {
-  return status !== 'pending' && status !== 'cancelling';
-}
-
 /** A short stable digest of a text (FNV-1a, 2 x 32 bits, hex): an idempotency key names a cart's content in 17 characters. */
 export function contentHash(text: string): string {
   let a = 0x811c9dc5;

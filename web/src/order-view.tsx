@@ -3,7 +3,7 @@
 import { useState } from 'react';
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, isTimeout, ok, orderApi, problemText, productApi, type Order } from './api/client.js';
-import { isSettled } from './checkout.js';
+import { isSettled } from './order-status.js';
 import { focusAfterRender } from './components.js';
 import { useOneAtATime } from './page-parts.js';
 import { ordersChanged } from './order-events.js';
@@ -50,9 +50,10 @@ export function unnamedProductIds(order: Order): string[] {
   return order.items.filter((i) => i.name === undefined).map((i) => i.productId);
 }
 
-/** A 503 whose cancellation the order service recorded (orderStatus "cancelling"): it is finished later, not refused. */
+/** A 503 whose cancellation the order service recorded (orderStatus "confirmed", cancellation "pending"): it is finished later, not refused. */
 function isRecordedCancel(err: unknown): boolean {
-  return err instanceof ApiError && err.status === 503 && (err.problem as { orderStatus?: unknown } | undefined)?.orderStatus === 'cancelling';
+  const problem = err instanceof ApiError && err.status === 503 ? (err.problem as { orderStatus?: unknown; cancellation?: unknown } | undefined) : undefined;
+  return problem?.orderStatus === 'confirmed' && problem.cancellation === 'pending';
 }
 
 /**
@@ -73,8 +74,8 @@ export function CancelOrder({ order, onCancelled }: { order: Order; onCancelled?
       ordersChanged(queries);
     },
     onError: (err) => {
-      // Recorded as cancelling (the product service away): the order service finishes it. The order is read again
-      // and shows "Cancelling", polled until it settles; these buttons go with its "confirmed".
+      // Recorded (the product service away): the order service finishes it. The order is read again and shows
+      // "cancelling" (its cancellation pending), polled until it settles; these buttons go with it.
       // No answer: it may have been cancelled; the order is read again, so its status says.
       if (isTimeout(err)) {
         void queries.invalidateQueries({ queryKey: ['order', order.id] });
@@ -135,14 +136,14 @@ export function CancelOrder({ order, onCancelled }: { order: Order; onCancelled?
 }
 
 /**
- * One order and the names of its unnamed lines. A pending or cancelling order is settled by the order service
+ * One order and the names of its unnamed lines. A pending order, or one whose cancel is being finished, is settled by the order service
  * (retry or reconciler): it is asked for again every second until it is.
  */
 export function useOrderWithNames(id: string) {
   const order = useQuery({
     queryKey: ['order', id],
     queryFn: async () => ok(await orderApi.GET('/order/{id}', { params: { path: { id } } })),
-    refetchInterval: (q) => (q.state.data && !isSettled(q.state.data.status) ? 1000 : false),
+    refetchInterval: (q) => (q.state.data && !isSettled(q.state.data) ? 1000 : false),
     // Shown again (Back, Forward, the tab in view again), it is read at once: the copy of up to staleTime (10 s) ago
     // said "confirmed" of an order cancelled meanwhile elsewhere (an admin, another tab), or "pending" of one the
     // reconciler had confirmed, with Cancel order still offered.

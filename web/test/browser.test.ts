@@ -3734,6 +3734,9 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByText('Cancelling: the items are going back on the shelf.').waitFor({ timeout: 30_000 });
     assert.equal(await page.getByText(/product service/).count(), 0, 'no platform words');
     assert.equal(await page.getByRole('button', { name: 'Yes, cancel it' }).count(), 0);
+    // The API shows it confirmed with its cancellation pending: the page says "cancelling" and offers no second cancel.
+    await page.getByText('cancelling', { exact: true }).waitFor();
+    assert.equal(await page.getByRole('button', { name: /^Cancel order/ }).count(), 0);
     await stack.restart('product');
     expectedDown.delete('product');
     // The page polls until the order service (its reconciler) finishes the cancel.

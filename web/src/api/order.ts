@@ -33,8 +33,13 @@ export interface paths {
                                 id: string;
                                 /** Format: uuid */
                                 userId: string;
-                                /** @description pending -> confirmed | rejected | failed; confirmed -> cancelling -> cancelled */
-                                status: "pending" | "confirmed" | "rejected" | "failed" | "cancelling" | "cancelled";
+                                /** @description pending -> confirmed | rejected | failed; confirmed -> cancelled. An order whose cancel is being finished stays confirmed (its units are still held), with `cancellation: "pending"` */
+                                status: "pending" | "confirmed" | "rejected" | "failed" | "cancelled";
+                                /**
+                                 * @description present ("pending") only while a cancel the service accepted is being finished (the product service away, or the cancelling request cut off): the order still shows `status: "confirmed"` and turns `cancelled` once its stock is given back; absent otherwise
+                                 * @enum {string}
+                                 */
+                                cancellation?: "pending";
                                 items: {
                                     /** Format: uuid */
                                     productId: string;
@@ -193,8 +198,13 @@ export interface paths {
                             id: string;
                             /** Format: uuid */
                             userId: string;
-                            /** @description pending -> confirmed | rejected | failed; confirmed -> cancelling -> cancelled */
-                            status: "pending" | "confirmed" | "rejected" | "failed" | "cancelling" | "cancelled";
+                            /** @description pending -> confirmed | rejected | failed; confirmed -> cancelled. An order whose cancel is being finished stays confirmed (its units are still held), with `cancellation: "pending"` */
+                            status: "pending" | "confirmed" | "rejected" | "failed" | "cancelled";
+                            /**
+                             * @description present ("pending") only while a cancel the service accepted is being finished (the product service away, or the cancelling request cut off): the order still shows `status: "confirmed"` and turns `cancelled` once its stock is given back; absent otherwise
+                             * @enum {string}
+                             */
+                            cancellation?: "pending";
                             items: {
                                 /** Format: uuid */
                                 productId: string;
@@ -224,8 +234,13 @@ export interface paths {
                             id: string;
                             /** Format: uuid */
                             userId: string;
-                            /** @description pending -> confirmed | rejected | failed; confirmed -> cancelling -> cancelled */
-                            status: "pending" | "confirmed" | "rejected" | "failed" | "cancelling" | "cancelled";
+                            /** @description pending -> confirmed | rejected | failed; confirmed -> cancelled. An order whose cancel is being finished stays confirmed (its units are still held), with `cancellation: "pending"` */
+                            status: "pending" | "confirmed" | "rejected" | "failed" | "cancelled";
+                            /**
+                             * @description present ("pending") only while a cancel the service accepted is being finished (the product service away, or the cancelling request cut off): the order still shows `status: "confirmed"` and turns `cancelled` once its stock is given back; absent otherwise
+                             * @enum {string}
+                             */
+                            cancellation?: "pending";
                             items: {
                                 /** Format: uuid */
                                 productId: string;
@@ -398,8 +413,13 @@ export interface paths {
                             id: string;
                             /** Format: uuid */
                             userId: string;
-                            /** @description pending -> confirmed | rejected | failed; confirmed -> cancelling -> cancelled */
-                            status: "pending" | "confirmed" | "rejected" | "failed" | "cancelling" | "cancelled";
+                            /** @description pending -> confirmed | rejected | failed; confirmed -> cancelled. An order whose cancel is being finished stays confirmed (its units are still held), with `cancellation: "pending"` */
+                            status: "pending" | "confirmed" | "rejected" | "failed" | "cancelled";
+                            /**
+                             * @description present ("pending") only while a cancel the service accepted is being finished (the product service away, or the cancelling request cut off): the order still shows `status: "confirmed"` and turns `cancelled` once its stock is given back; absent otherwise
+                             * @enum {string}
+                             */
+                            cancellation?: "pending";
                             items: {
                                 /** Format: uuid */
                                 productId: string;
@@ -559,8 +579,13 @@ export interface paths {
                             id: string;
                             /** Format: uuid */
                             userId: string;
-                            /** @description pending -> confirmed | rejected | failed; confirmed -> cancelling -> cancelled */
-                            status: "pending" | "confirmed" | "rejected" | "failed" | "cancelling" | "cancelled";
+                            /** @description pending -> confirmed | rejected | failed; confirmed -> cancelled. An order whose cancel is being finished stays confirmed (its units are still held), with `cancellation: "pending"` */
+                            status: "pending" | "confirmed" | "rejected" | "failed" | "cancelled";
+                            /**
+                             * @description present ("pending") only while a cancel the service accepted is being finished (the product service away, or the cancelling request cut off): the order still shows `status: "confirmed"` and turns `cancelled` once its stock is given back; absent otherwise
+                             * @enum {string}
+                             */
+                            cancellation?: "pending";
                             items: {
                                 /** Format: uuid */
                                 productId: string;

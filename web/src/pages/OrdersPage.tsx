@@ -2,7 +2,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { Link, Navigate, useLocation, useNavigate, useParams } from 'react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { namesNothing, ok, orderApi, type Order } from '../api/client.js';
-import { isSettled } from '../checkout.js';
+import { isCancellable, isSettled, shownStatus } from '../order-status.js';
 import { ErrorState, Loading, Money, NotLatest, focusAfterRender } from '../components.js';
 import { NotFound, WaitingForSession } from '../page-parts.js';
 import { CancelOrder, STATUS_TEXT, lineName, unnamedProductIds, useOrderWithNames, useProductNames } from '../order-view.js';
@@ -39,7 +39,7 @@ function OrderList() {
     initialPageParam: null as string | null,
     queryFn: async ({ pageParam }) => ok(await orderApi.GET('/order', { params: { query: { limit: 20, ...mine, ...(pageParam ? { cursor: pageParam } : {}) } } })),
     getNextPageParam: (last) => last.nextCursor,
-    refetchInterval: (q) => (q.state.data?.pages.some((p) => p.items.some((o) => !isSettled(o.status))) ? 2000 : false),
+    refetchInterval: (q) => (q.state.data?.pages.some((p) => p.items.some((o) => !isSettled(o))) ? 2000 : false),
     // Shown again (Back, the tab in view again), read at once, as the order page is (order-view.tsx): the copy of up to
     // staleTime (10 s) ago listed as confirmed an order cancelled meanwhile on another tab or by an admin.
     refetchOnMount: 'always',
@@ -50,7 +50,7 @@ function OrderList() {
   // A cancel done here is said (the focus goes to the order's title, which says nothing of its status): it was silent.
   const [said, setSaid] = useState('');
   const cancelled = (o: Order) =>
-    setSaid(o.status === 'cancelled' ? `Order ${o.id.slice(-8)} is cancelled: the items are back on the shelf.` : `Order ${o.id.slice(-8)} is ${STATUS_TEXT[o.status] ?? o.status}.`);
+    setSaid(o.status === 'cancelled' ? `Order ${o.id.slice(-8)} is cancelled: the items are back on the shelf.` : `Order ${o.id.slice(-8)} is ${STATUS_TEXT[shownStatus(o)] ?? shownStatus(o)}.`);
   if (orders.isPending) return <Loading label="Loading your orders" />;
   if (orders.isError && !orders.data) return <ErrorState message="Your orders cannot be loaded right now. Please try again in a moment." retry={() => void orders.refetch()} />;
   if (items.length === 0)
@@ -112,7 +112,7 @@ function OrderSummary({ order, names, heading = 'h2', onCancelled }: { order: Or
             Order {order.id.slice(-8)}
           </Link>
         </H>
-        <span className={`status status-${order.status}`}>{STATUS_TEXT[order.status] ?? order.status}</span>
+        <span className={`status status-${shownStatus(order)}`}>{STATUS_TEXT[shownStatus(order)] ?? shownStatus(order)}</span>
       </div>
       <p className="meta">
         Placed {new Date(order.createdAt).toLocaleString()}
@@ -132,7 +132,7 @@ function OrderSummary({ order, names, heading = 'h2', onCancelled }: { order: Or
           </li>
         ))}
       </ul>
-      {order.status === 'confirmed' && <CancelOrder order={order} onCancelled={onCancelled} />}
+      {isCancellable(order) && <CancelOrder order={order} onCancelled={onCancelled} />}
     </>
   );
 }
@@ -175,7 +175,7 @@ function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: bool
   const { user } = useAuth();
   // The status the page first showed, and whether the poll has seen it change since: a change is said in the live
   // region below (a pending order confirmed, a cancelling one cancelled), however the page was opened.
-  const status = order.data?.status;
+  const status = order.data && shownStatus(order.data);
   const [firstStatus, setFirstStatus] = useState(status);
   if (firstStatus === undefined && status !== undefined) setFirstStatus(status);
   const changed = firstStatus !== undefined && status !== undefined && status !== firstStatus;
@@ -211,23 +211,25 @@ function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: bool
   // admin's act). Shown here it read as the admin's own order, "All your orders" under it, while their Orders list,
   // their own orders only, did not have it.
   if (user && o.userId.toLowerCase() !== user.id.toLowerCase()) return <Navigate to={`/admin/orders/${o.id}`} replace />;
+  // "cancelling": confirmed with its cancellation pending, not "Your order is confirmed".
+  const shown = shownStatus(o);
   return (
     <div className="order-page">
       {order.isError && <NotLatest retry={() => void order.refetch()} />}
       <div className="result" role="status" ref={said} tabIndex={-1}>
-        {o.status === 'pending' && <p className="pending">Your order is pending: we will confirm it shortly. This page updates by itself.</p>}
-        {o.status === 'confirmed' && placed && <p className="success">Thank you! Your order is confirmed.</p>}
-        {o.status === 'confirmed' && !placed && changed && <p className="success">Your order is confirmed.</p>}
-        {o.status === 'cancelled' && changed && <p className="success">Your order is cancelled: the items are back on the shelf.</p>}
-        {o.status === 'confirmed' && placed && shownTotalCents !== undefined && o.totalCents !== null && o.totalCents !== undefined && o.totalCents !== shownTotalCents && o.currency && (
+        {shown === 'pending' && <p className="pending">Your order is pending: we will confirm it shortly. This page updates by itself.</p>}
+        {shown === 'confirmed' && placed && <p className="success">Thank you! Your order is confirmed.</p>}
+        {shown === 'confirmed' && !placed && changed && <p className="success">Your order is confirmed.</p>}
+        {shown === 'cancelled' && changed && <p className="success">Your order is cancelled: the items are back on the shelf.</p>}
+        {shown === 'confirmed' && placed && shownTotalCents !== undefined && o.totalCents !== null && o.totalCents !== undefined && o.totalCents !== shownTotalCents && o.currency && (
           <p className="warning" role="alert">
             A price changed while your order was being placed: it was taken at <Money minor={o.totalCents} currency={o.currency} />, not the <Money minor={shownTotalCents} currency={o.currency} /> shown. If
             you do not want it at this price, cancel it below.
           </p>
         )}
-        {o.status === 'failed' && <p className="error">We could not take this order; nothing was charged and no stock was kept.</p>}
-        {o.status === 'cancelling' && <p className="pending">Cancelling: the items are going back on the shelf. This page updates by itself.</p>}
-        {o.status === 'rejected' && <p className="error">This order was rejected: nothing was reserved (not enough stock, or a product is no longer sold).</p>}
+        {shown === 'failed' && <p className="error">We could not take this order; nothing was charged and no stock was kept.</p>}
+        {shown === 'cancelling' && <p className="pending">Cancelling: the items are going back on the shelf. This page updates by itself.</p>}
+        {shown === 'rejected' && <p className="error">This order was rejected: nothing was reserved (not enough stock, or a product is no longer sold).</p>}
       </div>
       <section className="panel">
         <OrderSummary order={o} names={names} heading="h1" />

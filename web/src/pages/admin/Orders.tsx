@@ -7,6 +7,7 @@ import { ErrorState, Loading, NotLatest } from '../../components.js';
 import { NotFound } from '../../page-parts.js';
 import { formatMoney } from '../../money.js';
 import { CancelOrder, STATUS_TEXT, lineName, useOrderWithNames } from '../../order-view.js';
+import { isCancellable, shownStatus } from '../../order-status.js';
 import { failureText, notYet } from './messages.js';
 import { ColumnHeads, PagedTable, TableRegion } from './tables.js';
 
@@ -99,7 +100,7 @@ export function Orders() {
                   </Link>
                 </td>
                 <td>
-                  <span className={`status status-${o.status}`}>{o.status}</span>
+                  <span className={`status status-${shownStatus(o)}`}>{shownStatus(o)}</span>
                 </td>
                 <td>{o.totalCents === null ? '—' : formatMoney(o.totalCents, o.currency)}</td>
                 <td>{new Date(o.createdAt).toLocaleString()}</td>
@@ -140,7 +141,7 @@ export function AdminOrder() {
           <h2 id={`title-${o.id}`} tabIndex={-1}>
             Order {o.id.slice(-8)}
           </h2>
-          <span className={`status status-${o.status}`}>{STATUS_TEXT[o.status] ?? o.status}</span>
+          <span className={`status status-${shownStatus(o)}`}>{STATUS_TEXT[shownStatus(o)] ?? shownStatus(o)}</span>
         </div>
         <dl className="facts">
           <dt>Order ID</dt>
@@ -177,7 +178,7 @@ export function AdminOrder() {
             </tbody>
           </table>
         </TableRegion>
-        {o.status === 'confirmed' && <CancelOrder order={o} />}
+        {isCancellable(o) && <CancelOrder order={o} />}
       </section>
     </>
   );
