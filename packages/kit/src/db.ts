@@ -4,6 +4,7 @@ import { trace } from '@opentelemetry/api';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import type { FastifyBaseLogger } from 'fastify';
+import type { Counter } from 'prom-client';
 import type { Metrics } from './metrics.js';
 import { startupWaitReason } from './db-errors.js';
 import { errorCode } from './errors.js';
@@ -96,6 +97,20 @@ function rejectedConnection(err: unknown): never {
   throw thrown;
 }
 
+/**
+ * A session lock (Database.withSessionLock) lost while its holder ran: its connection ended, the lock is free on the
+ * server and another session may hold it now. The holder's signal is aborted with this.
+ */
+export class SessionLockLost extends Error {
+  constructor(
+    readonly lockKey: number,
+    cause?: Error,
+  ) {
+    super(`session lock ${lockKey} lost: its connection ended, another replica may hold it now; the pass stops at its next step`, cause ? { cause } : undefined);
+    this.name = 'SessionLockLost';
+  }
+}
+
 /** Errors of a connection that never came: the statement waiting for it was not sent. */
 const neverSent = new WeakSet<object>();
 
@@ -126,11 +141,18 @@ export class Database implements Queryable {
   private connected = 0;
   /** Set while the pool is capped below DB_POOL_MAX by a connection limit (capPool). */
   private poolCapTimer: NodeJS.Timeout | undefined;
+  /** Session locks whose connection ended while their holder ran (withSessionLock). */
+  private readonly sessionLocksLost: Counter;
 
   constructor(private readonly opts: DatabaseOptions) {
     if (!SCHEMA_NAME.test(opts.schema)) throw new Error(`invalid schema name ${JSON.stringify(opts.schema)}`);
     this.schema = opts.schema;
     this.metrics = opts.metrics;
+    // Shared: a process may open several Databases on one Metrics (tests, a service's second pool).
+    this.sessionLocksLost = opts.metrics.sharedCounter(
+      'db_client_session_lock_lost_total',
+      'Session advisory locks (withSessionLock) lost while their pass ran: the lock connection ended and another replica may hold the lock; the pass was told to stop.',
+    );
     const statementTimeoutMs = opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
     this.readTimeoutMs = statementTimeoutMs + 1_000;
     this.pool = new pg.Pool({
@@ -223,22 +245,44 @@ export class Database implements Queryable {
    * connectionTimeoutMillis and failed, starving requests meanwhile. It is closed when fn ends, unlocked first so the
    * next holder need not wait for the server to notice; a connection lost meanwhile frees the lock on the server. A
    * server-side idle_session_timeout does not end it (keepWhileIdle).
+   *
+   * The lock's connection ending while fn runs (its backend terminated, the server restarted, the connection cut) frees
+   * the lock, and another replica may take it: `signal` is then aborted with a SessionLockLost, which fn checks between
+   * its steps (`signal.throwIfAborted()`) to stop; counted in db_client_session_lock_lost_total and logged once. Before,
+   * the pass went on to its end while another replica ran the same pass. A step in flight when the lock is lost ends
+   * as it would have; fn's outcome is returned (or thrown) as it is.
    */
-  async withSessionLock<T>(key: number, fn: () => Promise<T>): Promise<T | null> {
+  async withSessionLock<T>(key: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T | null> {
     // The pool's own settings (server, role, search_path, timeouts, keep-alive), for one more connection.
     const client = new pg.Client(this.pool.options);
-    client.on('error', (err) => this.opts.logger?.warn({ code: errorCode(err), detail: loggedMessage(err) }, 'database connection lost'));
+    const held = new AbortController();
+    let locked = false;
+    let closing = false;
+    const lost = (err?: Error) => {
+      if (!locked || closing || held.signal.aborted) return;
+      const reason = new SessionLockLost(key, err);
+      held.abort(reason);
+      this.sessionLocksLost.inc();
+      this.opts.logger?.error({ lockKey: key, code: errorCode(err), detail: err ? loggedMessage(err) : undefined }, reason.message);
+    };
+    client.on('error', (err) => {
+      if (locked) lost(err);
+      else this.opts.logger?.warn({ code: errorCode(err), detail: loggedMessage(err) }, 'database connection lost');
+    });
+    client.on('end', () => lost());
     try {
       await client.connect().catch(rejectedConnection);
       await this.keepWhileIdle(client);
       const lock = await this.run<{ got: boolean }>(client, 'kit_session_lock', 'SELECT pg_try_advisory_lock($1) AS got', [key]);
       if (!lock.rows[0]?.got) return null;
+      locked = true;
       try {
-        return await fn();
+        return await fn(held.signal);
       } finally {
-        await this.run(client, 'kit_session_unlock', 'SELECT pg_advisory_unlock($1)', [key]).catch(() => undefined);
+        if (!held.signal.aborted) await this.run(client, 'kit_session_unlock', 'SELECT pg_advisory_unlock($1)', [key]).catch(() => undefined);
       }
     } finally {
+      closing = true;
       // Not awaited (as the pool does on release): ending waits for the server's goodbye, which a hung one never sends.
       client.end().catch(() => undefined);
     }

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { FastifyBaseLogger } from 'fastify';
 import pg from 'pg';
 import { Database, Metrics, createServer, freePort, isUnavailableError, statementNotRun } from '../src/index.js';
 import { assertProblem, createTestDatabase, heldLocks, http, listenOnLoopback, sql as sqlOn, type TestDatabase } from '@ecommerce/test-support';
@@ -402,3 +403,88 @@ describe('whether a failed statement may have run', () => {
     }
   });
 });
+
+/** A logger that keeps the lines written at `level` (the Database's logger, for a line said once). */
+function linesLogger(level: 'warn' | 'error'): { logger: FastifyBaseLogger; lines: string[] } {
+  const lines: string[] = [];
+  const none = (_obj?: unknown, _msg?: string) => undefined;
+  const keep = (_obj?: unknown, msg?: string) => {
+    lines.push(String(msg));
+  };
+  const logger: Record<string, unknown> = { trace: none, debug: none, info: none, warn: none, error: none, fatal: none, level: 'info', silent: none, [level]: keep };
+  logger.child = () => logger;
+  return { logger: logger as unknown as FastifyBaseLogger, lines };
+}
+
+describe('a session lock whose connection ends mid-pass', () => {
+  it('when the lock connection\'s backend is terminated during a pass, then the pass learns it at its next step and stops, the loss is counted and logged once, and a second holder\'s pass runs with no step of the first begun during it', { timeout: 30_000 }, async () => {
+    // The lock is the session's: terminating its backend frees it on the server at once, and another replica takes it.
+    // Before, the pass had no way to know and went on to its end: every later step of the first ran while the second
+    // holder ran the same pass (the order service's audit, twice at once).
+    const { logger, lines } = linesLogger('error');
+    const metrics = new Metrics('t', '0', { defaultMetrics: false });
+    const first = new Database({ url: db.urls.product, schema: 'catalog', poolMax: 2, applicationName: 'session-lock-lost-a', metrics, logger });
+    const second = new Database({ url: db.urls.product, schema: 'catalog', poolMax: 2, applicationName: 'session-lock-lost-b', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    const KEY = 0x10c7;
+    const STEPS = 40;
+    const firstSteps: number[] = [];
+    let firstEnded = 0;
+    const step = (d: Database, name: string) => d.query(name, 'SELECT pg_sleep(0.025) AS slept');
+    try {
+      const firstPass = first.withSessionLock(KEY, async (signal) => {
+        try {
+          for (let i = 0; i < STEPS; i++) {
+            signal.throwIfAborted();
+            firstSteps.push(performance.now());
+            await step(first, 'lock_lost_first_step');
+          }
+          return 'first finished';
+        } finally {
+          firstEnded = performance.now();
+        }
+      });
+      // Its outcome taken at once: it settles while the second holder runs.
+      const firstOutcome = firstPass.then(
+        (value) => ({ value, err: undefined }),
+        (err: Error) => ({ value: undefined, err }),
+      );
+      while (firstSteps.length < 5) await new Promise((r) => setTimeout(r, 5));
+      // Only this test's lock connection: the backend holding this key, opened under this test's application_name.
+      const killed = await sqlOn<{ pid: number; done: boolean }>(
+        db.adminUrl,
+        `SELECT a.pid, pg_terminate_backend(a.pid, 5000) AS done FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+         WHERE l.locktype = 'advisory' AND l.granted AND l.objid = $1 AND a.application_name = 'session-lock-lost-a' AND a.datname = $2`,
+        [KEY, new URL(db.urls.product).pathname.slice(1)],
+      );
+      assert.equal(killed.length, 1, 'the lock connection was found and terminated');
+      assert.ok(killed[0]!.done);
+      let secondStarted = 0;
+      let secondEnded = 0;
+      let secondResult: string | null = null;
+      for (let tries = 0; secondResult === null && tries < 200; tries++) {
+        secondResult = await second.withSessionLock(KEY, async () => {
+          secondStarted = performance.now();
+          for (let i = 0; i < 6; i++) await step(second, 'lock_lost_second_step');
+          secondEnded = performance.now();
+          return 'second finished';
+        });
+        if (secondResult === null) await new Promise((r) => setTimeout(r, 5));
+      }
+      assert.equal(secondResult, 'second finished', 'the second holder got the lock once it was free');
+      const outcome = await firstOutcome;
+      assert.equal(outcome.err?.name, 'SessionLockLost', `the first pass stopped with SessionLockLost, not ${String(outcome.value ?? outcome.err)}`);
+      assert.ok(firstSteps.length < STEPS, `the first pass stopped after ${firstSteps.length} of ${STEPS} steps`);
+      const during = firstSteps.filter((t) => t >= secondStarted && t <= secondEnded);
+      assert.deepEqual(during.map((t) => Math.round(t - secondStarted)), [], 'no step of the first began while the second held the lock');
+      assert.ok(firstEnded <= secondEnded, 'the first pass had ended before the second did');
+      const lost = (await metrics.registry.getSingleMetricAsString('db_client_session_lock_lost_total')).match(/^db_client_session_lock_lost_total\{[^}]*\} (\d+)$/m);
+      assert.equal(lost?.[1], '1', 'counted once');
+      assert.equal(lines.filter((l) => /session lock .* lost/.test(l)).length, 1, `logged once: ${JSON.stringify(lines)}`);
+      assert.equal(await first.withSessionLock(KEY, async () => 'again'), 'again', 'the first can hold the lock again afterwards');
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+});
+

@@ -55,7 +55,7 @@ describe('reconciler while the product service is away', () => {
     const repository = {
       claimOverdue: async () => [],
       pruneUsage: async () => undefined,
-      withAuditLock: async <T>(fn: () => Promise<T>) => fn(),
+      withAuditLock: async <T>(fn: (signal: AbortSignal) => Promise<T>) => fn(new AbortController().signal),
       confirmedIds: async () => [],
       statusesOf: async (ids: string[]) => new Map(ids.map((id) => [id, 'cancelled'])),
     };
@@ -97,7 +97,7 @@ describe('the audit when the product service answers some of its reads with an e
     const cancelled: string[] = [];
     const errors: string[] = [];
     const repository = {
-      withAuditLock: async <T>(fn: () => Promise<T>) => fn(),
+      withAuditLock: async <T>(fn: (signal: AbortSignal) => Promise<T>) => fn(new AbortController().signal),
       confirmedIds: async (after: string | null) => opts.confirmed.map(id).filter((i) => after === null || i > after),
       statusesOf: async (ids: string[]) => new Map(ids.map((i) => [i, 'confirmed'])),
       transition: async (orderId: string) => (cancelled.push(orderId), { id: orderId }),
@@ -149,7 +149,7 @@ describe('the audit when the process shuts down', () => {
     const repository = {
       claimOverdue: async () => [],
       pruneUsage: async () => undefined,
-      withAuditLock: async <T>(fn: () => Promise<T>) => fn(),
+      withAuditLock: async <T>(fn: (signal: AbortSignal) => Promise<T>) => fn(new AbortController().signal),
       confirmedIds: async () => [],
       statusesOf: async (ids: string[]) => new Map(ids.map((i) => [i, 'cancelled'])),
     };

@@ -132,6 +132,16 @@ export const database = () =>
         runbooks: ['HousekeepingFailing'],
       }),
       timeSeriesPanel({
+        title: 'Session locks lost mid-pass',
+        description:
+          'Session advisory locks (packages/kit/src/db.ts withSessionLock: the order audit\'s, one replica at a time) whose connection ended while the pass ran: ' +
+          'its backend terminated, the server restarted, the connection cut. The lock was free for another replica; the pass was told to stop at its next step, ' +
+          'and the kit logged it once ("session lock ... lost"). Should stay at 0 outside database restarts and failovers.',
+        unit: 'short',
+        min: 0,
+        queries: [{ expr: `sum by (service, instance) (increase(db_client_session_lock_lost_total{${APP}}[$__rate_interval]))`, legend: 'locks lost {{service}} {{instance}}' }],
+      }),
+      timeSeriesPanel({
         title: 'Server connections by state',
         unit: 'short',
         queries: [

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { errorCode, isUnavailableError, loggedMessage } from '@ecommerce/kit';
+import { SessionLockLost, errorCode, isUnavailableError, loggedMessage } from '@ecommerce/kit';
 import { ProductAnswerError, ProductUnavailableError, type ReservationState } from '../clients/product-client.js';
 import type { OrderRow } from '../model/order.js';
 import type { OrderDeps } from '../use-cases/order-deps.js';
@@ -79,6 +79,8 @@ export class Reconciler {
         .catch((err) => {
           // Backs off as for the product service. The database or the product service being away is an outage to say
           // once a pass, not a bug's stack trace every interval.
+          // The audit's lock lost mid-pass: the kit logged it once and counted it; the audit stopped, nothing to add.
+          if (err instanceof SessionLockLost) return;
           this.failures++;
           if (isUnavailableError(err)) this.log.warn({ code: errorCode(err), reason: loggedMessage(err), retryInMs: this.backoffMs() }, 'reconciler pass skipped: the database is unavailable');
           else if (err instanceof ProductUnavailableError) this.log.warn({ reason: loggedMessage(err), retryInMs: this.backoffMs() }, 'reconciler pass cut short: the product service is unavailable');
@@ -229,13 +231,14 @@ export class Reconciler {
    * touched. One replica at a time (advisory lock); returns null when another holds it. An error answer about one
    * order's reservation (or a page of the held list) is counted and skipped, audited again next time (one such answer
    * stopped every repair of every audit before); no answer at all, or AUDIT_MAX_ERRORS_IN_A_ROW error answers in a
-   * row, stops the audit as an outage.
+   * row, stops the audit as an outage. The lock lost mid-pass (its connection ended: another replica may audit now)
+   * stops the audit at its next step with SessionLockLost: the walk, the reads and each repair check `signal` first.
    */
   async auditOnce(): Promise<AuditResult | null> {
-    return inRootSpan('audit orders and reservations', () => this.deps.repository.withAuditLock(() => this.audit()));
+    return inRootSpan('audit orders and reservations', () => this.deps.repository.withAuditLock((signal) => this.audit(signal)));
   }
 
-  private async audit(): Promise<AuditResult> {
+  private async audit(signal: AbortSignal): Promise<AuditResult> {
     const result: AuditResult = { reservationWithoutOrder: 0, orderWithoutReservation: 0 };
     this.auditErrorsInARow = 0;
     const listed = pages((after) => this.deps.products.listHeld(after, AUDIT_PAGE).then((p) => ({ ids: p.orderIds, next: p.next })));
@@ -274,6 +277,7 @@ export class Reconciler {
     // Stopping (SIGTERM) ends the walk at the next id, and nothing is repaired: the next audit (here or in another
     // replica) walks it all again. The walk of a big shop went on before, holding the shutdown past its grace period.
     while (!cut && !this.stopped && (!h.done || !c.done)) {
+      signal.throwIfAborted();
       if (!h.done && !c.done && h.value === c.value) {
         [h, c] = await Promise.all([held.next(), nextConfirmed()]);
       } else if (c.done || (!h.done && h.value < c.value)) {
@@ -286,10 +290,12 @@ export class Reconciler {
       if (heldOnly.length >= AUDIT_PAGE) orphans.push(...(await this.orphansAmong(heldOnly.splice(0))));
     }
     if (this.stopped) return result;
+    signal.throwIfAborted();
     orphans.push(...(await this.orphansAmong(heldOnly)));
     // First only read what there is to repair, then repair it all or, past the bound, none of it.
     const unheld: Array<{ id: string; reservation: LostReservation }> = [];
     for (const id of confirmedOnly) {
+      signal.throwIfAborted();
       const reservation = await this.reservationLost(id);
       if (reservation) unheld.push({ id, reservation });
     }
@@ -305,8 +311,11 @@ export class Reconciler {
       );
       return { ...result, held: wouldRepair };
     }
-    result.reservationWithoutOrder += await this.releaseOrphans(orphans);
-    for (const { id, reservation } of unheld) if (await this.cancelUnheld(id, reservation)) result.orderWithoutReservation++;
+    result.reservationWithoutOrder += await this.releaseOrphans(orphans, signal);
+    for (const { id, reservation } of unheld) {
+      signal.throwIfAborted();
+      if (await this.cancelUnheld(id, reservation)) result.orderWithoutReservation++;
+    }
     if (result.reservationWithoutOrder || result.orderWithoutReservation) this.log.warn({ ...result }, 'audit repaired drift between orders and reservations');
     return result;
   }
@@ -323,11 +332,13 @@ export class Reconciler {
     return ids.filter((id) => isOrphan(status.get(id)));
   }
 
-  private async releaseOrphans(ids: string[]): Promise<number> {
+  private async releaseOrphans(ids: string[], signal: AbortSignal): Promise<number> {
     if (ids.length === 0) return 0;
+    signal.throwIfAborted();
     const status = await this.deps.repository.statusesOf(ids);
     let repaired = 0;
     for (const id of ids) {
+      signal.throwIfAborted();
       const s = status.get(id);
       // Read again right before it is released (it may have moved since the walk).
       if (!isOrphan(s)) continue;

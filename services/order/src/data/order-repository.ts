@@ -268,9 +268,10 @@ export class OrderRepository {
   /**
    * Runs `fn` while this replica holds the audit lock (a session-level advisory lock, freed when `fn` ends, with no
    * transaction open: an audit of a big shop waits on the product service for longer than the 30 s a transaction may
-   * stay idle); returns null at once when another replica holds it. `fn` runs its own statements.
+   * stay idle); returns null at once when another replica holds it. `fn` runs its own statements, and stops at its next
+   * step once `signal` is aborted: the lock was lost mid-pass (its connection ended) and another replica may audit now.
    */
-  async withAuditLock<T>(fn: () => Promise<T>): Promise<T | null> {
+  async withAuditLock<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T | null> {
     return this.db.withSessionLock(AUDIT_LOCK, fn);
   }
 }
