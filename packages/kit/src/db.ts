@@ -7,7 +7,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { Metrics } from './metrics.js';
 import { startupWaitReason } from './db-errors.js';
-import { errorCode } from './errors.js';
+import { errorCode, isStaleStatement } from './errors.js';
 import { loggedMessage } from './error-log.js';
 
 // Return BIGINT (int8) columns as JS numbers: our counts and cents stay far below 2^53.
@@ -62,6 +62,10 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
  * unique violation, a refused condition) leaves the connection healthy: undefined, except a read-only server's.
  */
 function connectionLost(err: unknown): Error | undefined {
+  // A statement prepared on this connection before a migration changed its result type (isStaleStatement): the server
+  // answered, but the connection fails that statement at every call for as long as it lives. Discarded (and so is
+  // every connection open then: Database.noteStale).
+  if (isStaleStatement(err)) return err as Error;
   // A server that takes no writes (25006: a standby, or the old primary after a failover, or a database set read-only)
   // answered, but the connection stays there: discarded, so a later one may reach the server that does. Kept, pooled
   // connections failed every write for as long as they were in use, after the primary was back.
@@ -143,6 +147,13 @@ export class Database implements Queryable {
   private poolCapTimer: NodeJS.Timeout | undefined;
   /** Session locks whose connection ended while their holder ran (withSessionLock). */
   private readonly sessionLocksLost: Counter;
+  /** Statements that failed as prepared before a schema change (isStaleStatement), their connection discarded. */
+  private readonly staleStatements: Counter;
+  /** Each pooled connection's number, in the order they were opened. */
+  private readonly connectionNumbers = new WeakMap<pg.ClientBase, number>();
+  private connectionsOpened = 0;
+  /** Pooled connections numbered below this are discarded at their next checkout (noteStale). */
+  private retiredBelow = 0;
 
   constructor(private readonly opts: DatabaseOptions) {
     if (!SCHEMA_NAME.test(opts.schema)) throw new Error(`invalid schema name ${JSON.stringify(opts.schema)}`);
@@ -152,6 +163,10 @@ export class Database implements Queryable {
     this.sessionLocksLost = opts.metrics.sharedCounter(
       'db_client_session_lock_lost_total',
       'Session advisory locks (withSessionLock) lost while their pass ran: the lock connection ended and another replica may hold the lock; the pass was told to stop.',
+    );
+    this.staleStatements = opts.metrics.sharedCounter(
+      'db_client_stale_statements_total',
+      'Statements that failed as prepared before a migration changed their result type (0A000 cached plan) or went missing (26000): their connection and every one open then discarded, a query outside a transaction run again on a new one.',
     );
     const statementTimeoutMs = opts.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
     this.readTimeoutMs = statementTimeoutMs + 1_000;
@@ -174,7 +189,10 @@ export class Database implements Queryable {
     // server dying between two queries (or during a transaction's HTTP call) then emitted an unhandled
     // 'error' that took the process down. The query in flight (or the next one) fails instead, that error
     // discards the client on release, and the request is answered 503.
-    this.pool.on('connect', () => this.connected++);
+    this.pool.on('connect', (client) => {
+      this.connected++;
+      this.connectionNumbers.set(client, this.connectionsOpened++);
+    });
     this.pool.on('remove', () => this.connected--);
     this.pool.on('connect', (client) => {
       client.on('error', (err) => opts.logger?.warn({ code: errorCode(err), detail: loggedMessage(err) }, 'database connection lost'));
@@ -192,7 +210,22 @@ export class Database implements Queryable {
     });
   }
 
+  /**
+   * One statement on a pooled connection. One whose prepared plan a migration made stale (isStaleStatement: it was not
+   * run) is run once more, on a connection opened since (noteStale): outside a transaction that is safe.
+   * Before, the connection was kept and failed that statement at every call (a 500 each) until the process restarted.
+   */
   async query<R extends Row = Row>(name: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
+    try {
+      return await this.queryOnce<R>(name, text, values);
+    } catch (err) {
+      if (!isStaleStatement(err)) throw err;
+      this.opts.logger?.warn({ query: name, code: errorCode(err), detail: loggedMessage(err) }, 'a prepared statement went stale (a migration changed its result type); run again on a new connection');
+      return this.queryOnce<R>(name, text, values);
+    }
+  }
+
+  private async queryOnce<R extends Row>(name: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>> {
     // Not pool.query(): it discards the connection after *any* error, so every 409 (a unique violation,
     // a refused reservation) would cost a new TCP connection and authentication. An error the server
     // answered (it has a SQLSTATE) leaves the connection healthy; only other errors discard it.
@@ -202,13 +235,30 @@ export class Database implements Queryable {
       return await this.run<R>(client, name, text, values);
     } catch (err) {
       broken = connectionLost(err);
+      this.noteStale(err);
       throw err;
     } finally {
       client.release(broken);
     }
   }
 
-  /** Runs fn in one transaction; rolls back on any throw. Keep fn short: it holds a connection. */
+  /**
+   * A stale statement (isStaleStatement) on one connection: the migration behind it made every connection open now
+   * hold stale plans of its own, so each is discarded at its next checkout, not kept to fail a request first. A burst of
+   * new connections after a migration of a column's type, once.
+   */
+  private noteStale(err: unknown): void {
+    if (!isStaleStatement(err)) return;
+    this.staleStatements.inc();
+    this.retiredBelow = this.connectionsOpened;
+  }
+
+  /**
+   * Runs fn in one transaction; rolls back on any throw. Keep fn short: it holds a connection. A statement of it whose
+   * prepared plan went stale (isStaleStatement) discards the connection, but the transaction is not run again here:
+   * fn may do more than statements (call another service, count, log), which a retry would do twice. The caller
+   * answers 503 + Retry-After (isUnavailableError), and the request sent again runs on a new connection.
+   */
   async tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
     const client = await this.checkout();
     let broken: Error | undefined;
@@ -219,6 +269,7 @@ export class Database implements Queryable {
         return await this.run<R>(client, name, text, values);
       } catch (err) {
         broken ??= connectionLost(err);
+        this.noteStale(err);
         throw err;
       }
     };
@@ -342,11 +393,16 @@ export class Database implements Queryable {
    * time until this code runs again is the event loop's, not the pool's (a loaded CI machine took over 1 ms).
    */
   private async checkout(): Promise<pg.PoolClient> {
-    if (this.pool.idleCount > 0) return this.connect();
     const started = performance.now();
-    const client = await this.connect();
+    const waited = this.pool.idleCount === 0;
+    let client = await this.connect();
+    // Open since before a stale statement was met (noteStale): its own prepared statements may be stale too.
+    while ((this.connectionNumbers.get(client) ?? Infinity) < this.retiredBelow) {
+      client.release(true);
+      client = await this.connect();
+    }
     const waitedMs = performance.now() - started;
-    if (waitedMs >= POOL_WAIT_EVENT_MS) trace.getActiveSpan()?.addEvent('db.client.connection.wait', { 'db.client.connection.wait_ms': Math.round(waitedMs * 10) / 10 });
+    if (waited && waitedMs >= POOL_WAIT_EVENT_MS) trace.getActiveSpan()?.addEvent('db.client.connection.wait', { 'db.client.connection.wait_ms': Math.round(waitedMs * 10) / 10 });
     return client;
   }
 

@@ -156,9 +156,26 @@ const UNAVAILABLE_SQLSTATE = /^(57014|57P0[1235]|08...|25006|25P04|53[012]00|400
 // pg and pg-pool report these without a code.
 const UNAVAILABLE_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error and is not queryable|Client was closed and is not queryable|Connection terminated unexpectedly|Query read timeout)/;
 
+/**
+ * A statement this connection prepared before that no longer stands: a migration changed the type of a column it
+ * returns (0A000 'cached plan must not change result type', raised by RevalidateCachedQuery: the server's message may be
+ * in another language) or the server has no such prepared statement any more (26000, e.g. after DISCARD ALL). Every
+ * later call of it on that connection fails the same way; on a new connection it is prepared again and runs. The
+ * statement was not run. Database discards such connections (db.ts); a request that still meets it answers 503 +
+ * Retry-After, its retry runs on a new connection.
+ */
+export function isStaleStatement(err: unknown): boolean {
+  const code = errorCode(err);
+  if (code === '26000') return true;
+  if (code !== '0A000') return false;
+  const { routine, message } = err as { routine?: unknown; message?: unknown };
+  return routine === 'RevalidateCachedQuery' || (typeof message === 'string' && /cached plan must not change result type/.test(message));
+}
+
 /** True for errors that mean "a dependency is unavailable right now" (answered 503 + Retry-After), not a bug. */
 export function isUnavailableError(err: unknown): boolean {
   if (err instanceof ProblemError || err === null || typeof err !== 'object') return false;
+  if (isStaleStatement(err)) return true;
   const code = errorCode(err);
   if (code !== undefined && (UNAVAILABLE_CODES.has(code) || UNAVAILABLE_SQLSTATE.test(code))) return true;
   if (err instanceof AggregateError) return err.errors.some(isUnavailableError);

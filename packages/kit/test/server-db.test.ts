@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
 import pg from 'pg';
-import { Database, Metrics, createServer, freePort, isUnavailableError, statementNotRun } from '../src/index.js';
+import { Database, Metrics, createServer, freePort, isStaleStatement, isUnavailableError, statementNotRun } from '../src/index.js';
 import { assertProblem, createTestDatabase, heldLocks, http, listenOnLoopback, sql as sqlOn, type TestDatabase } from '@ecommerce/test-support';
 
 let db: TestDatabase;
@@ -488,3 +488,54 @@ describe('a session lock whose connection ends mid-pass', () => {
   });
 });
 
+describe('a migration that changes the type of a column a prepared statement returns', () => {
+  it('when a column\'s type changes under connections that prepared a statement returning it, then the next calls succeed (each such connection discarded, the statement run again on a new one), a transaction meeting it answers 503 once, and a statement gone missing (26000) is run again too', { timeout: 30_000 }, async () => {
+    // The kit prepares its named statements on each connection. ALTER COLUMN ... TYPE makes PostgreSQL refuse a plan
+    // prepared before (0A000 cached plan must not change result type) at every call; before, the connection was kept,
+    // and each of the pool's connections answered it a 500 for as long as the process lived.
+    const { schema } = db.roles.product;
+    const metrics = new Metrics('t', '0', { defaultMetrics: false });
+    const database = new Database({ url: db.urls.product, schema, poolMax: 3, applicationName: 'stale-plan-test', metrics });
+    const read = () => database.query<{ id: number; amount: unknown }>('stale_plan_read', 'SELECT id, amount FROM stale_plan_things ORDER BY id');
+    // Every connection of the pool prepares it: three at once, each held for a moment.
+    const warmAll = () => Promise.all([1, 2, 3].map(() => database.query('stale_plan_warm', 'SELECT pg_sleep(0.05)').then(read)));
+    const stale = async () => Number((await metrics.registry.getSingleMetricAsString('db_client_stale_statements_total')).match(/\} (\d+)$/m)?.[1]);
+    try {
+      await database.query('stale_plan_create', 'CREATE TABLE stale_plan_things (id integer PRIMARY KEY, amount integer NOT NULL)');
+      await database.query('stale_plan_insert', 'INSERT INTO stale_plan_things VALUES (1, 7), (2, 9)');
+      await warmAll();
+      assert.equal(database.pool.totalCount, 3, 'three connections prepared the statement');
+
+      await sqlOn(db.urls.product, `ALTER TABLE ${schema}.stale_plan_things ALTER COLUMN amount TYPE bigint`);
+      const errors: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const res = await read().catch((err: Error & { code?: string }) => (errors.push(`${err.code}: ${err.message}`), null));
+        if (res) assert.deepEqual(res.rows, [{ id: 1, amount: 7 }, { id: 2, amount: 9 }]);
+      }
+      assert.deepEqual(errors, [], 'every call after the migration succeeded');
+      assert.ok((await stale()) >= 1, 'counted');
+      // Three at once, as requests come: each on a connection of its own, all answered.
+      await warmAll();
+      await sqlOn(db.urls.product, `ALTER TABLE ${schema}.stale_plan_things ALTER COLUMN amount TYPE numeric`);
+      const together = await Promise.allSettled([read(), read(), read()]);
+      assert.deepEqual(together.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)), [], 'three calls at once all succeeded');
+
+      // In a transaction it is not run again (fn may do more than statements): the one request answers 503 + Retry-After,
+      // and the next, on a new connection, succeeds.
+      await warmAll();
+      await sqlOn(db.urls.product, `ALTER TABLE ${schema}.stale_plan_things ALTER COLUMN amount TYPE integer`);
+      const inTx = () => database.tx((q) => q.query<{ id: number; amount: unknown }>('stale_plan_read', 'SELECT id, amount FROM stale_plan_things ORDER BY id'));
+      await assert.rejects(inTx(), (err) => isStaleStatement(err) && isUnavailableError(err));
+      assert.deepEqual((await inTx()).rows, [{ id: 1, amount: 7 }, { id: 2, amount: 9 }]);
+
+      // A prepared statement the server no longer has (DEALLOCATE ALL, as a pooler's DISCARD ALL does): 26000, run again.
+      await warmAll();
+      const before = await stale();
+      await Promise.all([1, 2, 3].map(() => database.tx((q) => q.query('', 'SELECT pg_sleep(0.05); DEALLOCATE ALL'))));
+      for (let i = 0; i < 4; i++) assert.equal((await read()).rows.length, 2);
+      assert.ok((await stale()) > before, 'met and counted');
+    } finally {
+      await database.close();
+    }
+  });
+});

@@ -142,6 +142,17 @@ export const database = () =>
         queries: [{ expr: `sum by (service, instance) (increase(db_client_session_lock_lost_total{${APP}}[$__rate_interval]))`, legend: 'locks lost {{service}} {{instance}}' }],
       }),
       timeSeriesPanel({
+        title: 'Stale prepared statements after a migration',
+        description:
+          'Statements a connection had prepared before a migration changed the type of a column they return (SQLSTATE 0A000 "cached plan must not change result type") ' +
+          'or that the server no longer had (26000), per service (db_client_stale_statements_total, packages/kit/src/db.ts). Each retires the connections open then: ' +
+          'a query outside a transaction runs again on a new one, a transaction answers 503 + Retry-After once. A burst right after a migration is expected; ' +
+          'a steady rate is not (something deallocates statements: a pooler in transaction mode, DISCARD ALL).',
+        unit: 'short',
+        min: 0,
+        queries: [{ expr: `sum by (service, instance) (increase(db_client_stale_statements_total{${APP}}[$__rate_interval]))`, legend: 'stale {{service}} {{instance}}' }],
+      }),
+      timeSeriesPanel({
         title: 'Server connections by state',
         unit: 'short',
         queries: [
