@@ -35,6 +35,11 @@ export interface DatabaseOptions {
    * gives up on its own a second later, for a server that answers nothing at all (see run()).
    */
   statementTimeoutMs?: number;
+  /**
+   * How often a session lock's connection is asked whether it is still there while its pass runs (withSessionLock;
+   * default 5 s): a connection cut without a word (a partition) sends no 'end' for many minutes.
+   */
+  sessionLockCheckMs?: number;
 }
 
 /**
@@ -42,6 +47,7 @@ export interface DatabaseOptions {
  * whose database hangs is answered 503 + Retry-After by its service, not 504 by the gateway.
  */
 const DEFAULT_STATEMENT_TIMEOUT_MS = 8_000;
+const DEFAULT_SESSION_LOCK_CHECK_MS = 5_000;
 /** Migrations may take longer than a request's statements (an index build); still bounded, never a hang. */
 const MIGRATION_STATEMENT_TIMEOUT = '300s';
 /**
@@ -301,7 +307,10 @@ export class Database implements Queryable {
    * the lock, and another replica may take it: `signal` is then aborted with a SessionLockLost, which fn checks between
    * its steps (`signal.throwIfAborted()`) to stop; counted in db_client_session_lock_lost_total and logged once. Before,
    * the pass went on to its end while another replica ran the same pass. A step in flight when the lock is lost ends
-   * as it would have; fn's outcome is returned (or thrown) as it is.
+   * as it would have; fn's outcome is returned (or thrown) as it is. A connection cut without a word sends no 'end'
+   * until TCP gives it up, many minutes on: every sessionLockCheckMs the lock's connection runs `SELECT 1`, and one
+   * with no answer within the read timeout (statement timeout + 1 s) is taken as lost too. The server keeps such a
+   * session's lock until its own TCP gives up, later than that, so the pass stops before another may begin.
    */
   async withSessionLock<T>(key: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T | null> {
     // The pool's own settings (server, role, search_path, timeouts, keep-alive), for one more connection.
@@ -327,9 +336,19 @@ export class Database implements Queryable {
       const lock = await this.run<{ got: boolean }>(client, 'kit_session_lock', 'SELECT pg_try_advisory_lock($1) AS got', [key]);
       if (!lock.rows[0]?.got) return null;
       locked = true;
+      let checking = false;
+      const check = setInterval(() => {
+        if (checking || held.signal.aborted) return;
+        checking = true;
+        this.run(client, 'kit_session_lock_check', 'SELECT 1 AS alive', [])
+          .catch((err: Error) => lost(err))
+          .finally(() => (checking = false));
+      }, this.opts.sessionLockCheckMs ?? DEFAULT_SESSION_LOCK_CHECK_MS);
+      check.unref();
       try {
         return await fn(held.signal);
       } finally {
+        clearInterval(check);
         if (!held.signal.aborted) await this.run(client, 'kit_session_unlock', 'SELECT pg_advisory_unlock($1)', [key]).catch(() => undefined);
       }
     } finally {

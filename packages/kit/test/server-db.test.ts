@@ -488,6 +488,45 @@ describe('a session lock whose connection ends mid-pass', () => {
   });
 });
 
+describe('a session lock whose connection is cut without a word', () => {
+  it('when the lock\'s connection stops answering mid-pass (a partition: no end, no error), then the pass learns it within the lock check and the read timeout, and stops', { timeout: 30_000 }, async () => {
+    // Nothing arrives on a connection cut this way, for minutes (until TCP gives it up); the server keeps the lock as
+    // long, and frees it when its side gives up. Before, the pass went on to its end, however long, whatever came after.
+    const proxy = await freezableProxy(new URL(db.urls.product));
+    const metrics = new Metrics('t', '0', { defaultMetrics: false });
+    const database = new Database({ url: proxy.url, schema: 'catalog', poolMax: 1, applicationName: 'session-lock-cut', statementTimeoutMs: 300, sessionLockCheckMs: 200, metrics });
+    const KEY = 0x10c8;
+    const STEPS = 150;
+    let steps = 0;
+    let cutAt: number;
+    try {
+      const outcome = database
+        .withSessionLock(KEY, async (signal) => {
+          // Steps that wait on something else than this database (the audit waits on the product service).
+          for (; steps < STEPS; steps++) {
+            signal.throwIfAborted();
+            await new Promise((r) => setTimeout(r, 40));
+          }
+          return 'finished';
+        })
+        .then(
+          (value) => ({ value, err: undefined, at: performance.now() }),
+          (err: Error) => ({ value: undefined, err, at: performance.now() }),
+        );
+      while (steps < 5) await new Promise((r) => setTimeout(r, 5));
+      proxy.freeze();
+      cutAt = performance.now();
+      const { value, err, at } = await outcome;
+      assert.equal(err?.name, 'SessionLockLost', `the pass stopped with SessionLockLost, not ${String(value ?? err)}`);
+      assert.ok(steps < STEPS, `it stopped after ${steps} of ${STEPS} steps, ${Math.round(at - cutAt)} ms after the cut`);
+      assert.match((await metrics.registry.getSingleMetricAsString('db_client_session_lock_lost_total')).split('\n').at(-1) ?? '', / 1$/);
+    } finally {
+      await proxy.close();
+      await database.close();
+    }
+  });
+});
+
 describe('a migration that changes the type of a column a prepared statement returns', () => {
   it('when a column\'s type changes under connections that prepared a statement returning it, then the next calls succeed (each such connection discarded, the statement run again on a new one), a transaction meeting it answers 503 once, and a statement gone missing (26000) is run again too', { timeout: 30_000 }, async () => {
     // The kit prepares its named statements on each connection. ALTER COLUMN ... TYPE makes PostgreSQL refuse a plan
