@@ -288,7 +288,7 @@ describe('the reconciler (#8 items 8 and 10)', () => {
       const cancelled = await place(o.base, buyer.token, [{ productId: p.id, quantity: 1 }]);
       assert.equal((await http(o.base, 'POST', `/order/${cancelled.body.id}/cancel`, { token: buyer.token })).status, 200);
       const beforeRace = (await http(o.base, 'GET', '/metrics')).text;
-      const late = (reconciler as unknown as { releaseOrphans(ids: string[]): Promise<number> }).releaseOrphans([cancelled.body.id]);
+      const late = (reconciler as unknown as { releaseOrphans(ids: string[], signal: AbortSignal): Promise<number> }).releaseOrphans([cancelled.body.id], new AbortController().signal);
       assert.equal(await late, 0);
       const afterRace = (await http(o.base, 'GET', '/metrics')).text;
       assert.equal(metricValue(afterRace, 'orders_repairs_total', ['kind="reservation_without_order"']), metricValue(beforeRace, 'orders_repairs_total', ['kind="reservation_without_order"']));

@@ -184,7 +184,7 @@ describe('a stale driver: the lease ran out under it and another driver took the
     const [lost, orphaned, kept] = [await settled(1), await settled(2), await settled(3)];
     assert.equal(await deps.products.release(lost), 'released');
     await sql(db.urls.order, "UPDATE orders.orders SET status = 'failed' WHERE id = $1", [orphaned]);
-    const audit = () => (reconciler as unknown as { audit(): Promise<{ reservationWithoutOrder: number; orderWithoutReservation: number }> }).audit();
+    const audit = () => (reconciler as unknown as { audit(signal: AbortSignal): Promise<{ reservationWithoutOrder: number; orderWithoutReservation: number }> }).audit(new AbortController().signal);
     const results = await Promise.all([audit(), audit()]);
     assert.equal(results.reduce((n, r) => n + r.orderWithoutReservation, 0), 1, 'the confirmed order without a reservation cancelled once');
     assert.equal(results.reduce((n, r) => n + r.reservationWithoutOrder, 0), 1, 'the reservation of the failed order released once');
