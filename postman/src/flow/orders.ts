@@ -127,6 +127,7 @@ const steps: Step[] = [
     checks: { 'one order and a cursor': "pm.expect(body.items).to.have.lengthOf(1);\npm.expect(body.nextCursor).to.be.a('string').and.not.empty;" },
   }),
   noToken('GET /order', 'List orders: no token -> 401'),
+  invalid('GET /order', 'List orders: a status filter (there is none) -> 400', ['querystring/status'], { auth: 'customerToken', query: { status: 'confirmed' } }),
   notFound('POST /order/{id}/cancel', "Cancel: another user's order -> 404", { auth: 'otherToken', ...theOrder }),
   fails(409, 'not-cancellable')('POST /order/{id}/cancel', 'Cancel: a rejected order -> 409', { auth: 'customerToken', params: { id: '{{rejectedOrderId}}' } }),
   noToken('POST /order/{id}/cancel', 'Cancel: no token -> 401', theOrder),
