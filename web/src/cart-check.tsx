@@ -40,7 +40,7 @@ export function useCartCheck(): CartCheck {
     const fresh = await refreshCart(before, currentProduct);
     // Written only if the shopper did not change the cart meanwhile (another tab, a click).
     if (lines.current === before && JSON.stringify(fresh.lines) !== JSON.stringify(before)) {
-      cart.replace((stored) => (JSON.stringify(stored) === JSON.stringify(before) ? fresh.lines : stored));
+      void cart.replace((stored) => (JSON.stringify(stored) === JSON.stringify(before) ? fresh.lines : stored));
     }
     setChanges(fresh.changes);
     setUnchecked(fresh.unchecked > 0);

@@ -197,8 +197,11 @@ interface Cart {
   add(product: CartProduct, quantity: number): Promise<{ had: number; has: number }>;
   /** Answers the cart as stored once the change is made. */
   setQuantity(productId: string, quantity: number): Promise<CartLine[]>;
-  /** The cart becomes `lines`; given a function, what it makes of the cart as stored (another tab may have changed it). */
-  replace(lines: CartLine[] | ((stored: CartLine[]) => CartLine[])): void;
+  /**
+   * The cart becomes `lines`; given a function, what it makes of the cart as stored (another tab may have changed it).
+   * Answers the cart as stored once the change is made.
+   */
+  replace(lines: CartLine[] | ((stored: CartLine[]) => CartLine[])): Promise<CartLine[]>;
   clear(): void;
 }
 
@@ -253,7 +256,7 @@ export function CartProvider({ children }: { children: ReactNode }) {
         }).then((next) => ({ had, has: of(next) }));
       },
       setQuantity: (id, quantity) => change((stored) => setQty(stored, id, quantity)),
-      replace: (next) => void change(typeof next === 'function' ? next : () => next),
+      replace: (next) => change(typeof next === 'function' ? next : () => next),
       // A sign-out: the cart is nobody's (a guest's next, theirs at sign-in), and nothing is put aside.
       clear: () => {
         localStorage.removeItem(CART_OWNER_KEY);

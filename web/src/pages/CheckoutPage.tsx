@@ -135,7 +135,7 @@ export function CheckoutPage() {
         // this order. What went into the cart meanwhile (another tab) stays, as a new attempt.
         if (outcome.kind === 'failed') newCheckoutAttempt();
         else {
-          cart.replace((stored) => {
+          void cart.replace((stored) => {
             const left = withoutOrdered(stored, lines);
             if (left.length > 0) newCheckoutAttempt();
             return left;
@@ -170,7 +170,9 @@ export function CheckoutPage() {
           lines: lines.filter((l) => byId.has(l.productId)).map((l) => ({ productId: l.productId, name: l.name, requested: byId.get(l.productId)!.requested, available: byId.get(l.productId)!.available })),
         });
         // The cart now knows the real stock: short lines drop to what is left (or go), so the next try can succeed.
-        cart.replace((stored) =>
+        // The focus moves once the stored cart took it: an emptied cart draws the page anew, which took the focus
+        // from the refusal when it came a moment after it (the change waits for the other tabs' last one).
+        await cart.replace((stored) =>
           stored.flatMap((l) => {
             const s = byId.get(l.productId);
             if (!s) return [l];
@@ -223,7 +225,7 @@ export function CheckoutPage() {
           refuse(outcome.detail);
           return;
         }
-        cart.replace((stored) => stored.map((l) => {
+        void cart.replace((stored) => stored.map((l) => {
           const limit = byId.get(l.productId.toLowerCase());
           return limit ? { ...l, quantity: Math.min(l.quantity, limit.max) } : l;
         }));
