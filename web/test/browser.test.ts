@@ -3766,8 +3766,10 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByRole('table').waitFor();
     await assertAccessible(page, 'admin products');
     const sku = `ADM-${Date.now().toString(36)}`.toUpperCase();
+    // 'Name' exactly: a product of an earlier test named "Named cancel jar" has an "Edit Named cancel jar" link in the
+    // table, which `getByLabel('Name')` matched too (a strict-mode error, this test failing after that one only).
     await page.getByLabel('SKU', { exact: true }).fill(sku);
-    await page.getByLabel('Name').fill('Walnut cutting board');
+    await page.getByLabel('Name', { exact: true }).fill('Walnut cutting board');
     await page.getByLabel('Description').fill('End-grain walnut, 40 by 30 cm.');
     await page.getByLabel('Price').fill('64.50');
     await page.getByLabel('Currency').fill('USD');
@@ -3792,11 +3794,11 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     assert.equal(created.stock, 7);
     // The same SKU again: the service's 409 is put on the SKU field; the others are not marked.
     await page.getByLabel('SKU', { exact: true }).fill(sku);
-    await page.getByLabel('Name').fill('Another board');
+    await page.getByLabel('Name', { exact: true }).fill('Another board');
     await page.getByLabel('Price').fill('10');
     await page.getByRole('button', { name: 'Create product' }).click();
     await assertFieldError(page, 'SKU', /Another product has this SKU/);
-    assert.equal(await page.getByLabel('Name').getAttribute('aria-invalid'), null);
+    assert.equal(await page.getByLabel('Name', { exact: true }).getAttribute('aria-invalid'), null);
     await assertAccessible(page, 'admin products (field error)');
 
     // It shows in the shop.
@@ -3809,29 +3811,29 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await (await adminEditLink(page, 'Walnut cutting board')).click();
     await page.getByRole('button', { name: 'Save changes' }).waitFor();
     await assertAccessible(page, 'admin edit');
-    await page.getByLabel('Name').fill('Walnut board, large');
+    await page.getByLabel('Name', { exact: true }).fill('Walnut board, large');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('Saved.').waitFor();
     assert.equal((await api<Product>('GET', `/product/${created.id}`)).body.name, 'Walnut board, large');
     const current = (await api<Product>('GET', `/product/${created.id}`)).body;
     assert.equal((await api('PATCH', `/product/${created.id}`, { priceCents: 7000 }, adminToken, { 'if-match': `"${current.version}"` })).status, 200);
-    await page.getByLabel('Name').fill('Walnut board, stale edit');
+    await page.getByLabel('Name', { exact: true }).fill('Walnut board, stale edit');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByRole('alert').filter({ hasText: 'Not saved: this product was changed by someone else' }).waitFor();
     // Read again: their price is shown, the typed name is kept, and the note above the form says so.
     await page.getByRole('alert').filter({ hasText: 'The form shows their Price. What you typed is kept' }).waitFor();
     await page.waitForFunction(() => (document.querySelector('input[inputmode="decimal"]') as HTMLInputElement | null)?.value === '70.00');
-    assert.equal(await page.getByLabel('Name').inputValue(), 'Walnut board, stale edit');
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Walnut board, stale edit');
     assert.equal((await api<Product>('GET', `/product/${created.id}`)).body.name, 'Walnut board, large', 'the stale edit changed nothing');
 
     // A typed edit survives work elsewhere on the page: typing a stock change and adjusting the stock.
-    await page.getByLabel('Name').fill('Walnut board, typed');
+    await page.getByLabel('Name', { exact: true }).fill('Walnut board, typed');
     await page.getByLabel('Stock change').fill('5');
-    assert.equal(await page.getByLabel('Name').inputValue(), 'Walnut board, typed');
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Walnut board, typed');
     await page.getByRole('button', { name: 'Adjust stock' }).click();
     await page.getByText('Stock is now 12.').waitFor();
     assert.equal(await stockOf(created.id), 12);
-    assert.equal(await page.getByLabel('Name').inputValue(), 'Walnut board, typed', 'the stock change kept the typed name');
+    assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Walnut board, typed', 'the stock change kept the typed name');
 
     // The admin's own "Orders" page lists the admin's orders only (everyone's are under Admin > All orders).
     await page.getByRole('link', { name: 'Orders', exact: true }).click();
