@@ -4328,6 +4328,54 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('admin edit page: someone else\'s edit brought in by Adjust stock is said under Adjust stock, and the save that takes it away moves neither Save changes nor Adjust stock, at 1280x900 and 390x844 (above the form, the note pushed Adjust stock 92 px down and the save pulled Save changes 92 px up)', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await adminAtProducts();
+    for (const [width, height] of [[1280, 900], [390, 844]] as const) {
+      await page.setViewportSize({ width, height });
+      const product = await newProduct({ name: `Moved crate ${width}`, stock: 5, priceCents: 1000 });
+      await page.goto(`/admin/products/${product.id}`);
+      const saveButton = page.getByRole('button', { name: 'Save changes' });
+      const adjustButton = page.getByRole('button', { name: 'Adjust stock' });
+      await adjustButton.waitFor();
+      /** Both buttons on the screen (rounded px), the scroll, and the button under the middle of `pressed`. */
+      const where = async (pressed: Locator) => {
+        const [save, adjust, box] = [(await saveButton.boundingBox())!, (await adjustButton.boundingBox())!, (await pressed.boundingBox())!];
+        const [under, scrollY] = await page.evaluate(([x, y]) => [document.elementFromPoint(x!, y!)?.closest('button')?.textContent ?? null, window.scrollY] as const, [box.x + box.width / 2, box.y + box.height / 2]);
+        return { save: [Math.round(save.x), Math.round(save.y)], adjust: [Math.round(adjust.x), Math.round(adjust.y)], scrollY, under };
+      };
+      const stockNote = page.getByRole('region', { name: /^Stock: / }).getByRole('alert').filter({ hasText: 'changed by someone else' });
+      await page.getByLabel('Description').fill('Pine.');
+      // Another admin raises the price meanwhile: this admin's stock change answers with their version.
+      assert.equal((await api('PATCH', `/product/${product.id}`, { priceCents: 1500 }, adminToken, { 'if-match': `"${product.version}"` })).status, 200);
+      await page.getByLabel('Stock change').fill('2');
+      await adjustButton.scrollIntoViewIfNeeded();
+      const beforeStock = await where(adjustButton);
+      assert.equal(beforeStock.under, 'Adjust stock');
+      await adjustButton.hover();
+      await adjustButton.click();
+      // Wherever it is said: the buttons are measured first (the old page said it above the form).
+      await page.getByRole('alert').filter({ hasText: 'changed by someone else' }).waitFor({ timeout: 5000 });
+      assert.deepEqual(await where(adjustButton), beforeStock, `${width}: neither button moves when Adjust stock's answer brings in someone else's edit`);
+      assert.match(await stockNote.innerText({ timeout: 1000 }), new RegExp(`^This product was changed by someone else while this page was open \\(it is now version ${product.version + 2}\\)\\. The form shows their Price\\. What you typed is kept and not saved yet: check the form, then press Save changes\\.$`));
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Adjust stock', `${width}: the focus stays on the button pressed`);
+      if (width === 390) await screenshot(page, 'admin-edit-changed-by-stock-390');
+      await saveButton.scrollIntoViewIfNeeded();
+      const beforeSave = await where(saveButton);
+      assert.equal(beforeSave.under, 'Save changes');
+      await saveButton.hover();
+      await saveButton.click();
+      await page.getByRole('region', { name: /^Edit Moved crate/ }).getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+      assert.deepEqual(await where(saveButton), beforeSave, `${width}: neither button moves when the save takes the note away`);
+      assert.equal(await page.getByRole('alert').filter({ hasText: 'changed by someone else' }).count(), 0, `${width}: the note went with the save`);
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Save changes', `${width}: the focus stays on the button pressed`);
+      const saved = (await api<Product & { description: string | null }>('GET', `/product/${product.id}`)).body;
+      assert.deepEqual([saved.description, saved.priceCents, saved.stock], ['Pine.', 1500, 7]);
+    }
+    await assertAccessible(page, 'admin edit, changed by someone else, saved');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('admin edit page: someone else\'s change read meanwhile (a stock change\'s answer, a 412\'s re-read) keeps what the admin typed, shows their other fields and says so; saving then puts both in place', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ name: 'Shared shelf', stock: 5, priceCents: 1000 });
     const { context, page, errors } = await adminAtProducts();
@@ -4340,13 +4388,16 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByLabel('Stock change').fill('2');
     await page.getByRole('button', { name: 'Adjust stock' }).click();
     await page.getByText('Stock is now 7.').waitFor();
+    // Said under Adjust stock, whose answer brought it in (above the form, it pushed the button down).
+    const stockNote = page.getByRole('region', { name: /^Stock: / }).getByRole('alert').filter({ hasText: 'changed by someone else' });
     const note = edit.getByRole('alert').filter({ hasText: 'changed by someone else' });
-    await note.waitFor({ timeout: 5000 });
+    await stockNote.waitFor({ timeout: 5000 });
+    assert.equal(await note.count(), 0, 'not under the edit form');
     // The old page put their values in every field: the typed name and description were gone, nothing said.
     assert.equal(await page.getByLabel('Name', { exact: true }).inputValue(), 'Shared shelf, oak', 'the typed name stays');
     assert.equal(await page.getByLabel('Description').inputValue(), 'Oak, 80 cm.', 'the typed description stays');
     assert.equal(await page.getByLabel('Price').inputValue(), '15.00', 'their price, which this admin did not touch, is shown');
-    const said = await note.innerText();
+    const said = await stockNote.innerText();
     assert.match(said, /The form shows their Price\./);
     assert.match(said, /Name keeps what you typed; they saved “Shared shelf, pine”\./);
     assert.match(said, /not saved yet: check the form, then press Save changes/);
@@ -4354,7 +4405,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await edit.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
     let saved = (await api<Product & { description: string | null; category: string | null }>('GET', `/product/${product.id}`)).body;
     assert.deepEqual([saved.name, saved.description, saved.priceCents, saved.stock], ['Shared shelf, oak', 'Oak, 80 cm.', 1500, 7]);
-    assert.equal(await note.count(), 0, 'the note went with the save');
+    assert.equal(await stockNote.count(), 0, 'the note went with the save');
 
     // Saved over a version this page has not read: the 412 reads it again, the typed description stays, their
     // category is shown, and the next press saves.

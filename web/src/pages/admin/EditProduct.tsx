@@ -60,12 +60,25 @@ type Panel = 'edit' | 'stock' | 'archive';
 type Message = { kind: 'error' | 'ok'; text: string; quiet?: boolean };
 type Said = Record<Panel, Message | null>;
 
+/** Someone else's version that reached the form, or an edit kept from before and put back: said under a button. */
+type Note = { kind: 'changed' | 'restored'; text: ReactNode; panel: 'edit' | 'stock' };
+
 /**
  * A panel's status line, under its button: its place is kept, one line tall, while it says nothing, so "Saved."
- * shown or taken away does not move the panels under it (their buttons under the pointer).
+ * shown or taken away does not move the panels under it (their buttons under the pointer). The form's note (Note)
+ * follows the message in the line of the panel it is said in.
  */
-function StatusLine({ message, id }: { message: Message | null; id?: string }) {
-  return <div className="status-line">{message && <ActionMessage message={message} id={id} />}</div>;
+function StatusLine({ message, id, note }: { message: Message | null; id?: string; note?: Note | null }) {
+  return (
+    <div className="status-line">
+      {message && <ActionMessage message={message} id={id} />}
+      {note && (
+        <p className={note.kind === 'changed' ? 'warning' : 'ok'} role={note.kind === 'changed' ? 'alert' : 'status'}>
+          {note.text}
+        </p>
+      )}
+    </div>
+  );
 }
 
 export function EditProduct() {
@@ -95,10 +108,14 @@ export function EditProduct() {
   });
   const name = product.data?.name;
   const missing = namesNothing(product.error);
-  // The form's fields, with the version they are over (Draft). Said above the form: someone else's version that
-  // reached it, or an edit kept when the session ended and put back now.
+  // The form's fields, with the version they are over (Draft). Said under a button (Note): someone else's version
+  // that reached it, or an edit kept when the session ended and put back now. In the status line of the panel last
+  // pressed, whose answer (a stock change's, a 412's re-read) brought it in; the form's before any press. Above the
+  // form, it came with a stock answer and pushed Adjust stock 92 px down at 1280x900, and went with a save and
+  // pulled Save changes 92 px up, each out from under the pointer.
   const [draft, setDraft] = useState<Draft | null>(null);
-  const [note, setNote] = useState<{ kind: 'changed' | 'restored'; text: ReactNode } | null>(null);
+  const [note, setNote] = useState<Note | null>(null);
+  const [pressed, setPressed] = useState<Note['panel']>('edit');
   const [took, setTook] = useState(false);
   const read = product.data?.id === id && !missing ? product.data : undefined;
   if (read && (draft?.productId !== id || read.version > draft.version)) {
@@ -112,8 +129,8 @@ export function EditProduct() {
     setDraft(moved?.draft ?? from ?? freshDraft(read));
     if (kept) setTook(true);
     const back = kept && `The changes you typed before ${kept.left ? 'leaving this page' : 'your session ended'} are back in the form. They are not saved yet: check them, then press Save changes. `;
-    if (changed) setNote({ kind: 'changed', text: <>{back}{changedNote(moved)}</> });
-    else if (back) setNote({ kind: 'restored', text: back.trim() });
+    if (changed) setNote({ kind: 'changed', text: <>{back}{changedNote(moved)}</>, panel: pressed });
+    else if (back) setNote({ kind: 'restored', text: back.trim(), panel: pressed });
     else if (draft?.productId !== id) setNote(null);
   }
   // Taken: forgotten, so it does not come back on a later visit.
@@ -178,7 +195,7 @@ export function EditProduct() {
     },
     onError: (err) => {
       if (err instanceof ApiError && err.status === 412) {
-        // Read again: the form moves onto the latest version, keeping what was typed (said above it when the fields changed).
+        // Read again: the form moves onto the latest version, keeping what was typed (said under Save changes when the fields changed).
         say('edit', { kind: 'error', text: 'Not saved: this product was changed by someone else since the form was read. What you typed is kept; check the form against the latest version, then press Save changes again.' });
         void product.refetch();
       } else if (err instanceof ApiError && err.status === 404) say('edit', { kind: 'error', text: `Not saved: ${ARCHIVED_MEANWHILE}` });
@@ -271,11 +288,6 @@ export function EditProduct() {
         <p className="meta">
           Version {p.version} · <Link to={`/products/${p.id}`}>View in the shop</Link>
         </p>
-        {note && (
-          <p className={note.kind === 'changed' ? 'warning' : 'ok'} role={note.kind === 'changed' ? 'alert' : 'status'}>
-            {note.text}
-          </p>
-        )}
         {draft && (
           <ProductForm
             initial={draft.fields}
@@ -288,12 +300,15 @@ export function EditProduct() {
             withStock={false}
             submitLabel="Save changes"
             busy={save.isPending}
-            onSubmit={(f) => saveOnce({ f, version: draft.version, base: draft.base })}
+            onSubmit={(f) => {
+              setPressed('edit');
+              saveOnce({ f, version: draft.version, base: draft.base });
+            }}
             errors={fieldErrorsOf(save.error)}
             attempt={save.submittedAt}
           />
         )}
-        <StatusLine message={said.edit} />
+        <StatusLine message={said.edit} note={note?.panel === 'edit' ? note : null} />
       </section>
       <section className="panel" aria-labelledby="stock-h">
         <h2 id="stock-h">Stock: {p.stock.toLocaleString('en')}</h2>
@@ -303,7 +318,10 @@ export function EditProduct() {
             e.preventDefault();
             const problem = stockChangeProblem(delta, p.stock);
             if (problem) say('stock', { kind: 'error', text: problem });
-            else adjustOnce(Number(delta));
+            else {
+              setPressed('stock');
+              adjustOnce(Number(delta));
+            }
           }}
         >
           <div className="field">
@@ -321,7 +339,7 @@ export function EditProduct() {
             Adjust stock
           </button>
         </form>
-        <StatusLine message={said.stock} id={`${deltaId}-said`} />
+        <StatusLine message={said.stock} id={`${deltaId}-said`} note={note?.panel === 'stock' ? note : null} />
       </section>
       <section className="panel" aria-labelledby="archive-h">
         <h2 id="archive-h">Archive</h2>
