@@ -23,6 +23,9 @@ export function Layout() {
   // Sign out that could not reach the shop: the session is still on (server and here), said until the next try.
   const [signOutFailed, setSignOutFailed] = useState(false);
   const signingOut = useRef(false);
+  // Seen and heard while the logout is on its way (aria-disabled, dimmed as every busy button): it showed nothing.
+  // Its text stays, so the header does not move.
+  const [leaving, setLeaving] = useState(false);
   // What a page the shopper left says when its answer comes (an order placed after they went elsewhere): shown
   // here, on the page they chose, until they go on.
   const [notice, setNotice] = useState<ReactNode>(null);
@@ -110,22 +113,30 @@ export function Layout() {
                   <button
                     type="button"
                     className="link-button"
+                    aria-disabled={leaving || undefined}
+                    aria-busy={leaving || undefined}
                     onClick={() => {
                       // A double click signs out once: its second press, while the first is on its way, sent a
                       // second logout that the user service refused (401, an error in the console).
                       if (signingOut.current) return;
                       signingOut.current = true;
                       setSignOutFailed(false);
-                      signOut().finally(() => (signingOut.current = false)).then(
-                        () => {
-                          cart.clear();
-                          // The button goes; on a page that stays (the shop, a product) the focus goes to the
-                          // "Sign in" link in its place, not the page's start. A page that sends the signed-out
-                          // elsewhere focuses its main region, which is left alone.
-                          focusAfterRender('#signin-link');
-                        },
-                        () => setSignOutFailed(true),
-                      );
+                      setLeaving(true);
+                      signOut()
+                        .finally(() => {
+                          signingOut.current = false;
+                          setLeaving(false);
+                        })
+                        .then(
+                          () => {
+                            cart.clear();
+                            // The button goes; on a page that stays (the shop, a product) the focus goes to the
+                            // "Sign in" link in its place, not the page's start. A page that sends the signed-out
+                            // elsewhere focuses its main region, which is left alone.
+                            focusAfterRender('#signin-link');
+                          },
+                          () => setSignOutFailed(true),
+                        );
                     }}
                   >
                     Sign out

@@ -4858,6 +4858,53 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('Sign out shows that it is under way while its logout is on its way (aria-disabled, aria-busy, dimmed, its text and place kept: the header does not move); a second press sends nothing; the focus then goes to Sign in, or stays on Sign out when the logout fails', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await signedInShopper('signout-busy');
+    const logouts: string[] = [];
+    page.on('request', (r) => r.url().endsWith('/user/logout') && logouts.push(r.method()));
+    for (const outcome of ['fails', 'signs out'] as const) {
+      await page.goto('/');
+      const banner = page.getByRole('banner');
+      const signOut = banner.getByRole('button', { name: 'Sign out' });
+      await signOut.waitFor();
+      const held = new Promise<Route>((resolve) => void page.route('**/user/logout', (route) => resolve(route)));
+      const boxes = async () => [await signOut.boundingBox(), await banner.getByRole('link', { name: 'Cart' }).boundingBox(), await banner.boundingBox()];
+      const before = await boxes();
+      logouts.length = 0;
+      await signOut.focus();
+      await page.keyboard.press('Enter');
+      const route = await held;
+      await page.waitForFunction(() => document.querySelector('header button[aria-busy="true"]') !== null, undefined, { timeout: 3000 }).catch(() => assert.fail(`${outcome}: Sign out shows nothing while its logout is on its way`));
+      assert.equal(await signOut.getAttribute('aria-disabled'), 'true');
+      assert.ok(Number(await signOut.evaluate((e) => getComputedStyle(e).opacity)) < 1, 'dimmed as the other busy buttons');
+      assert.equal(await signOut.innerText(), 'Sign out');
+      assert.deepEqual(await boxes(), before, `${outcome}: the header does not move`);
+      if (outcome === 'fails') await screenshot(page, 'header-signing-out');
+      // Pressed again (a key, a click where it is: Playwright's click() waits for an aria-disabled button to be
+      // enabled): nothing more is sent, and the focus stays on it.
+      await page.keyboard.press('Enter');
+      const box = before[0]!;
+      await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+      await page.waitForTimeout(300);
+      assert.deepEqual(logouts, ['POST'], `${outcome}: one logout`);
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Sign out');
+      if (outcome === 'fails') {
+        await route.abort('connectionfailed');
+        await page.getByRole('alert').filter({ hasText: 'Sign-out did not finish' }).waitFor({ timeout: 10_000 });
+        assert.equal(await signOut.getAttribute('aria-disabled'), null, 'pressable again');
+        assert.equal(await signOut.getAttribute('aria-busy'), null);
+        assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Sign out', 'the focus stays on Sign out to press it again');
+      } else {
+        await route.continue();
+        await banner.getByRole('link', { name: 'Sign in' }).waitFor();
+        await page.waitForFunction(() => document.activeElement?.textContent === 'Sign in', undefined, { timeout: 3000 }).catch(async () => assert.fail(`the focus is on ${await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 80))}`));
+      }
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
+    }
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('signing out on a page that needs no sign-in (home, a product) puts the focus on the Sign in link that replaces Sign out', { timeout: STEP_MS }, async () => {
     const { email, context, page, errors } = await signedInShopper('signout-focus');
     const product = await newProduct({ name: 'Focus lamp' });
