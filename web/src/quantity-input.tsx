@@ -12,14 +12,25 @@ import { useState } from 'react';
  * `onChange` gets the number typed too when the field lowered it to `max`, even if the quantity stays the same;
  * `onRejected` the text put back (no number, or below `min`). Text that is no number is marked invalid meanwhile.
  */
-export function QuantityInput({ id, value, min, max, disabled, onChange, onRejected }: { id: string; value: number; min: 0 | 1; max: number; disabled?: boolean; onChange: (quantity: number, typed: number) => void; onRejected?: (text: string) => void }) {
+export function QuantityInput({ id, value, min, max, disabled, onChange, onRejected }: { id: string; value: number; min: 0 | 1; max: number; disabled?: boolean; onChange: (quantity: number, typed: number) => void | Promise<unknown>; onRejected?: (text: string) => void }) {
   const [draft, setDraft] = useState<string | null>(null);
+  // A number committed whose change is still on its way (the cart's changes wait for the other tabs' last one): shown
+  // until it is answered, so the field does not go back to the old quantity for that moment (Tab after "9" showed 1,
+  // then 4), and the arrow keys count from it.
+  const [pending, setPending] = useState<number | null>(null);
+  const current = pending ?? value;
+  const commit = (n: number, typed: number) => {
+    const answered = onChange(n, typed);
+    if (!answered) return;
+    setPending(n);
+    void answered.finally(() => setPending((p) => (p === n ? null : p)));
+  };
   const parse = (text: string): number | null => (/^\s*\d+\s*$/.test(text) ? Math.min(Number(text), max) : null);
   const settle = () => {
     if (draft === null) return;
     const n = parse(draft);
     if (n !== null && n >= min) {
-      if (n !== value) onChange(n, n);
+      if (n !== current) commit(n, n);
     } else onRejected?.(draft.trim());
     setDraft(null);
   };
@@ -31,7 +42,7 @@ export function QuantityInput({ id, value, min, max, disabled, onChange, onRejec
       pattern="[0-9]*"
       autoComplete="off"
       size={4}
-      value={draft ?? String(value)}
+      value={draft ?? String(current)}
       aria-invalid={(draft !== null && draft.trim() !== '' && parse(draft) === null) || undefined}
       disabled={disabled}
       onChange={(e) => {
@@ -42,7 +53,7 @@ export function QuantityInput({ id, value, min, max, disabled, onChange, onRejec
         if (text.length > 15) return;
         setDraft(text);
         const n = parse(text);
-        if (n !== null && n >= 1 && (n !== value || Number(text) > max)) onChange(n, Number(text));
+        if (n !== null && n >= 1 && (n !== current || Number(text) > max)) commit(n, Number(text));
       }}
       onBlur={settle}
       onKeyDown={(e) => {
@@ -54,9 +65,9 @@ export function QuantityInput({ id, value, min, max, disabled, onChange, onRejec
           settle();
         } else if (e.key === 'ArrowUp' || e.key === 'ArrowDown') {
           e.preventDefault();
-          const n = Math.max(min, Math.min(max, value + (e.key === 'ArrowUp' ? 1 : -1)));
+          const n = Math.max(min, Math.min(max, current + (e.key === 'ArrowUp' ? 1 : -1)));
           setDraft(null);
-          if (n !== value && n >= 1) onChange(n, n);
+          if (n !== current && n >= 1) commit(n, n);
         }
       }}
     />

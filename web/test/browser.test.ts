@@ -1595,9 +1595,18 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.goto('/cart');
     const status = page.locator('main').getByRole('status').filter({ hasText: /typed/ });
     const field = page.getByLabel('Quantity of Lowered mug');
+    // The cart's lock held (another tab's change under way): the field shows the number it took at once, not the old
+    // quantity until the stored cart answers (Tab showed 1, then 4).
+    await page.evaluate(() => new Promise<void>((held) => void navigator.locks.request('ecommerce.cart.v1', () => new Promise<void>((release) => {
+      (window as unknown as { releaseCart: () => void }).releaseCart = release;
+      held();
+    }))));
     await field.fill('9');
     await status.filter({ hasText: 'Only 4 units of Lowered mug left; your cart now has 4 (you typed 9).' }).waitFor({ timeout: 5000 });
     await page.keyboard.press('Tab');
+    assert.equal(await field.inputValue(), '4');
+    await page.evaluate(() => (window as unknown as { releaseCart: () => void }).releaseCart());
+    await page.waitForFunction(() => JSON.parse(localStorage.getItem('ecommerce.cart.v1')!)[0].quantity === 4);
     assert.equal(await field.inputValue(), '4');
     // The same number typed again over the lowered one (pasted): said again, not silently kept.
     await field.fill('');
@@ -2711,6 +2720,8 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     assert.equal(await page.locator('main .description').textContent(), description, 'the description is its text, not markup');
     assert.equal(await page.title(), `${name}: Northwind Supply`, 'the tab title holds the name as text');
     await page.getByRole('button', { name: 'Add to cart' }).click();
+    // Stored before the page is left: a cart change waits for the other tabs' last one (a full load meanwhile drops it).
+    await page.getByRole('status').filter({ hasText: 'Added' }).waitFor();
     await page.goto('/cart');
     await inert('cart', name);
     await page.goto(`/signin?next=/checkout`);
@@ -3256,6 +3267,8 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByRole('button', { name: 'Add to cart' }).waitFor();
     await assertNoHorizontalScroll(page, 'product with a 191-character name (phone)');
     await page.getByRole('button', { name: 'Add to cart' }).click();
+    // Stored before the page is left: a cart change waits for the other tabs' last one (a full load meanwhile drops it).
+    await page.getByRole('status').filter({ hasText: 'Added' }).waitFor();
     await page.goto('/cart');
     await page.getByRole('heading', { name: 'Cart' }).waitFor();
     await assertNoHorizontalScroll(page, 'cart with a 191-character name (phone)');
@@ -3302,6 +3315,8 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await endsOnTheLeft('product heading', page.getByRole('heading', { level: 1 }), name);
     await endsOnTheLeft('product description', page.locator('.description'), description);
     await page.getByRole('button', { name: 'Add to cart' }).click();
+    // Stored before the page is left: a cart change waits for the other tabs' last one (a full load meanwhile drops it).
+    await page.getByRole('status').filter({ hasText: 'Added' }).waitFor();
     await page.goto('/cart');
     await endsOnTheLeft('cart line', page.locator('.line-name a'), name);
     await page.goto('/checkout');
@@ -5121,6 +5136,8 @@ describe('storefront in Chromium', { concurrency: false }, () => {
       await assertNoHorizontalScroll(page, `product ${label}`);
       await screenshot(page, `product-${label}`);
       await page.getByRole('button', { name: 'Add to cart' }).click();
+      // Stored before the page is left: a cart change waits for the other tabs' last one (a full load meanwhile drops it).
+      await page.getByRole('status').filter({ hasText: 'Added' }).waitFor();
       await page.goto('/cart');
       await page.getByRole('heading', { name: 'Cart' }).waitFor();
       await assertNoHorizontalScroll(page, `cart ${label}`);

@@ -193,8 +193,9 @@ export function CartLines({ editable }: { editable?: boolean }) {
                   max={Math.min(l.stock, MAX_QUANTITY)}
                   onChange={(q, typed) => {
                     setSaid(typed > q ? loweredWords(l.name, l.stock, typed) : null);
-                    if (q === 0) remove(l.productId);
-                    else void cart.setQuantity(l.productId, q);
+                    if (q !== 0) return cart.setQuantity(l.productId, q);
+                    remove(l.productId);
+                    return undefined;
                   }}
                   // Text that is no quantity ("1o", nothing) is put back: said, not only redrawn (the cart and its order
                   // keep the quantity shown).
