@@ -42,7 +42,7 @@ export async function createDataService(opts: DataServiceOptions): Promise<{ app
     version: config.SERVICE_VERSION,
     description: opts.description,
     logLevel: config.LOG_LEVEL,
-    readiness: () => db.ping(),
+    readiness: () => db.ready(),
     faultInjection: config.FAULT_INJECTION === 'enabled',
     metrics,
     ...(opts.trustProxy === undefined ? {} : { trustProxy: opts.trustProxy }),

@@ -40,6 +40,8 @@ export interface DatabaseOptions {
    * default 5 s): a connection cut without a word (a partition) sends no 'end' for many minutes.
    */
   sessionLockCheckMs?: number;
+  /** How long a statement's answer stands as evidence that the database answers (ready(); default 2 s). */
+  answerEvidenceMs?: number;
 }
 
 /**
@@ -121,6 +123,27 @@ export class SessionLockLost extends Error {
   }
 }
 
+/**
+ * How long an answer to one of the service's own statements stands for "the database answers" (Database.ready): the
+ * readiness check's own timeout (health.ts), so a replica whose pool is busy is ready on the evidence of its requests.
+ */
+const DEFAULT_ANSWER_EVIDENCE_MS = 2_000;
+
+/**
+ * True when `err` says the server, or the way to it, is gone or refusing (the connection lost or refused, no answer in
+ * time, the server shutting down or starting, the database closed to connections or missing), as opposed to a server
+ * that answered a statement with an error or is only busy: a statement cancelled by statement_timeout (57014), a lock
+ * not had in time (55P03), a conflict (40001, 40P01), the connection limit (53300), the pool's own queue timing out.
+ * Such a failure ends the evidence of earlier answers (Database.ready).
+ */
+function serverGone(err: unknown): boolean {
+  const code = errorCode(err);
+  if (code !== undefined && /^(08...|57P0[1235]|53[012]00|3D000|28...)$/.test(code)) return true;
+  if (err instanceof pg.DatabaseError || code === TOO_MANY_CONNECTIONS) return false;
+  const message = (err as { message?: unknown } | null)?.message;
+  return !(typeof message === 'string' && message.startsWith('timeout exceeded when trying to connect'));
+}
+
 /** Errors of a connection that never came: the statement waiting for it was not sent. */
 const neverSent = new WeakSet<object>();
 
@@ -160,6 +183,10 @@ export class Database implements Queryable {
   private connectionsOpened = 0;
   /** Pooled connections numbered below this are discarded at their next checkout (noteStale). */
   private retiredBelow = 0;
+  /** When (performance.now()) a statement last had its answer, and when one last met a server gone (serverGone). */
+  private answeredAt = -Infinity;
+  private goneAt = -Infinity;
+  private readonly answerEvidenceMs: number;
 
   constructor(private readonly opts: DatabaseOptions) {
     if (!SCHEMA_NAME.test(opts.schema)) throw new Error(`invalid schema name ${JSON.stringify(opts.schema)}`);
@@ -190,7 +217,11 @@ export class Database implements Queryable {
       keepAliveInitialDelayMillis: 10_000,
     });
     // An idle client losing its server (restart, failover) must not crash the process.
-    this.pool.on('error', (err) => opts.logger?.warn({ code: errorCode(err), detail: loggedMessage(err) }, 'idle database client error'));
+    this.answerEvidenceMs = opts.answerEvidenceMs ?? DEFAULT_ANSWER_EVIDENCE_MS;
+    this.pool.on('error', (err) => {
+      this.noteFailure(err);
+      opts.logger?.warn({ code: errorCode(err), detail: loggedMessage(err) }, 'idle database client error');
+    });
     // Nor may a checked-out one: pg-pool removes its error listener while a client is lent out, and the
     // server dying between two queries (or during a transaction's HTTP call) then emitted an unhandled
     // 'error' that took the process down. The query in flight (or the next one) fails instead, that error
@@ -201,7 +232,10 @@ export class Database implements Queryable {
     });
     this.pool.on('remove', () => this.connected--);
     this.pool.on('connect', (client) => {
-      client.on('error', (err) => opts.logger?.warn({ code: errorCode(err), detail: loggedMessage(err) }, 'database connection lost'));
+      client.on('error', (err) => {
+        this.noteFailure(err);
+        opts.logger?.warn({ code: errorCode(err), detail: loggedMessage(err) }, 'database connection lost');
+      });
     });
     const pool = this.pool;
     opts.metrics.gauge('db_client_connection_count', 'Connections in the pool by state.', ['state'], function () {
@@ -384,7 +418,10 @@ export class Database implements Queryable {
       try {
         return await this.pool.connect();
       } catch (err) {
-        if (errorCode(err) !== TOO_MANY_CONNECTIONS || this.connected === 0 || attempt >= 3) return rejectedConnection(err);
+        if (errorCode(err) !== TOO_MANY_CONNECTIONS || this.connected === 0 || attempt >= 3) {
+          this.noteFailure(err);
+          return rejectedConnection(err);
+        }
         this.capPool(this.connected);
       }
     }
@@ -427,6 +464,51 @@ export class Database implements Queryable {
 
   async ping(): Promise<void> {
     await this.run(this.pool, 'ping', 'SELECT 1', []);
+  }
+
+  /**
+   * Resolves when the database answers this replica (its readiness, /readyz), rejects when it does not. A ping through
+   * the pool waits in its queue behind the requests: with every connection busy (a burst of slow queries, the pool
+   * capped by the role's CONNECTION LIMIT) it waited past the readiness timeout and a replica was taken out of its
+   * Service while it served, its load moved onto the others. So: with a connection idle, the ping runs on it at once;
+   * with none, a statement answered within answerEvidenceMs (and no failure saying the server is gone since: serverGone)
+   * is the evidence; without that either, an empty pool opens a connection for the ping, and a pool whose every
+   * connection has been busy longer than that without an answer (slow statements, or stuck: waiting for a lock another
+   * session holds, or a server that stopped answering) is asked on a connection of its own, outside the pool and its
+   * queue: a lock wait is the database answering (ready: moving traffic to the other replicas, which share that lock,
+   * frees nothing), a hung server or a cut network is not (its connection never comes: not ready).
+   */
+  async ready(): Promise<void> {
+    // An idle connection left over once those already waiting have theirs (pg-pool hands idle ones out on the next tick).
+    if (this.pool.idleCount > this.pool.waitingCount) return this.ping();
+    if (this.answeredAt > this.goneAt && performance.now() - this.answeredAt < this.answerEvidenceMs) return;
+    if (this.pool.totalCount === 0) return this.ping();
+    return this.pingAside();
+  }
+
+  /**
+   * SELECT 1 on a connection of its own, closed after. A server that refuses it for the connection limit (53300) has
+   * answered: the pool holds the role's connections, busy.
+   */
+  private async pingAside(): Promise<void> {
+    const client = new pg.Client(this.pool.options);
+    client.on('error', (err) => this.noteFailure(err));
+    try {
+      await client.connect().catch(rejectedConnection);
+      await this.run(client, 'ping', 'SELECT 1', []);
+    } catch (err) {
+      if (errorCode(err) === TOO_MANY_CONNECTIONS) return;
+      this.noteFailure(err);
+      throw err;
+    } finally {
+      // Not awaited: ending waits for the server's goodbye, which a hung one never sends.
+      client.end().catch(() => undefined);
+    }
+  }
+
+  /** A failure of a statement or a connection: one saying the server is gone ends the evidence of earlier answers. */
+  private noteFailure(err: unknown): void {
+    if (serverGone(err)) this.goneAt = performance.now();
   }
 
   /**
@@ -538,7 +620,16 @@ export class Database implements Queryable {
     // never sends it; the query then fails here a second after the server would have cancelled it ('Query read
     // timeout': 503), and its connection is discarded by the caller. (pg reads it from the query's config; its
     // types do not list it.)
-    if (name === '') return client.query<R>({ text, values, query_timeout: this.readTimeoutMs } as pg.QueryConfig);
+    if (name === '') {
+      try {
+        const res = await client.query<R>({ text, values, query_timeout: this.readTimeoutMs } as pg.QueryConfig);
+        this.answeredAt = performance.now();
+        return res;
+      } catch (err) {
+        this.noteFailure(err);
+        throw err;
+      }
+    }
     // A name doubles as the prepared-statement name: one name must always mean one SQL text. Unnamed ('') is
     // for the transaction's own BEGIN, COMMIT and ROLLBACK, not measured (as before).
     const known = this.statements.get(name);
@@ -548,8 +639,10 @@ export class Database implements Queryable {
     try {
       const res = await client.query<R>({ name, text, values, query_timeout: this.readTimeoutMs } as pg.QueryConfig);
       end({ error_type: '' });
+      this.answeredAt = performance.now();
       return res;
     } catch (err) {
+      this.noteFailure(err);
       const code = (err as { code?: string }).code;
       end({ error_type: typeof code === 'string' ? code.slice(0, 2) : 'client' });
       throw err;
