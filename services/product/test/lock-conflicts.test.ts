@@ -4,11 +4,13 @@
 // transaction rolled back), and its caller may simply send it again: 503 problem+json with Retry-After, never a 500
 // (a bug), and the retry reserves once.
 import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import fc from 'fast-check';
 import pg from 'pg';
 import { uuidv7 } from '@ecommerce/kit';
-import { assertProblem, http, sql } from '@ecommerce/test-support';
+import { assertProblem, heldLocks, http, sql } from '@ecommerce/test-support';
 import { createProduct, getProduct, startStack, type Stack } from './stack.js';
 
 let stack: Stack;
@@ -68,5 +70,51 @@ describe('a reservation deadlocked with another session', { timeout: 60_000 }, (
     ]);
     assert.equal(retried.status, 201, retried.text);
     assert.deepEqual([(await getProduct(stack, a!.id)).stock, (await getProduct(stack, b!.id)).stock], [8, 7], 'taken once');
+  });
+});
+
+describe('an admin write behind a product row another session holds locked', { timeout: 120_000 }, () => {
+  type Write = 'patch' | 'stock' | 'stock-keyed' | 'archive';
+  const write = (kind: Write, id: string, key: string) => {
+    const token = stack.tokens.admin;
+    if (kind === 'patch') return http(stack.base, 'PATCH', `/product/${id}`, { token, body: { name: 'Renamed behind a lock' } });
+    if (kind === 'archive') return http(stack.base, 'DELETE', `/product/${id}`, { token });
+    return http(stack.base, 'POST', `/product/${id}/stock`, { token, body: { delta: 5 }, ...(kind === 'stock-keyed' ? { headers: { 'idempotency-key': key } } : {}) });
+  };
+
+  it('when the row stays locked, then 503 problem+json with Retry-After within about 2 s (as a reservation), nothing changed, and the same write succeeds once the lock is gone; when it is released sooner, the write waits for it and succeeds', async () => {
+    // A stuck admin transaction, a hand-run fix, a long migration: the write waited out the 8 s statement timeout
+    // holding a pool connection, where a reservation on the same row gives up after 2 s (migration 016).
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom<Write>('patch', 'stock', 'stock-keyed', 'archive'), fc.option(fc.integer({ min: 200, max: 1_200 }), { nil: undefined }), async (kind, releaseAfterMs) => {
+        const p = await createProduct(stack, { stock: 10 });
+        const key = `lock-${uuidv7()}`;
+        const lock = await heldLocks(dbUrl, 'SELECT * FROM catalog.products WHERE id = $1 FOR UPDATE', [p.id]);
+        const started = performance.now();
+        let answer: Awaited<ReturnType<typeof write>>;
+        try {
+          const pending = write(kind, p.id, key);
+          await awaitLockWait();
+          if (releaseAfterMs !== undefined) await sleep(releaseAfterMs).then(() => lock.end());
+          answer = await pending;
+        } finally {
+          await lock.end().catch(() => undefined);
+        }
+        const ms = performance.now() - started;
+        const expected = kind === 'archive' ? 204 : 200;
+        if (releaseAfterMs !== undefined) {
+          assert.equal(answer.status, expected, `${kind} released after ${releaseAfterMs} ms: ${answer.text}`);
+        } else {
+          assertProblem(answer, 503, 'service-unavailable');
+          assert.ok(Number(answer.headers.get('retry-after')) >= 1, `Retry-After ${answer.headers.get('retry-after')}`);
+          assert.ok(ms < 4_000, `${kind} answered after ${Math.round(ms)} ms`);
+          assert.deepEqual(await getProduct(stack, p.id), p, `${kind}: nothing changed`);
+          assert.equal((await write(kind, p.id, key)).status, expected, `${kind} sent again`);
+        }
+        if (kind === 'stock' || kind === 'stock-keyed') assert.equal((await getProduct(stack, p.id)).stock, 15, 'restocked once');
+      }),
+      // Each write held up to its answer at least once, then random ones.
+      { numRuns: 10, examples: [['patch', undefined], ['stock', undefined], ['stock-keyed', undefined], ['archive', undefined]] },
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PgCode, errorCode, type Database } from '@ecommerce/kit';
+import { PgCode, errorCode, type Database, type Queryable } from '@ecommerce/kit';
 import { MAX_SEARCH_WORDS, skuTaken, tooManySearchWords, type NewProduct } from '../model/product.js';
 import { UNCONDITIONAL, versionBounds, type VersionCondition } from '../model/version-condition.js';
 
@@ -87,6 +87,14 @@ const ADJUST_STOCK = `UPDATE products SET stock = stock + $2, version = version 
         AND ($4::integer[] IS NULL OR version = ANY($4::integer[]))
         AND ($5::integer[] IS NULL OR version <> ALL($5::integer[]))
       RETURNING ${PRODUCT}`;
+
+/**
+ * How long a write of a product row waits for its lock: a reservation (lock_timeout of reserve_stock, migrations/016),
+ * a release and an admin write alike. Past it 55P03: 503 + Retry-After, nothing written, the same request sent again
+ * may succeed. The admin writes (PATCH, stock, DELETE) waited out the 8 s statement timeout behind a row another
+ * session held (a stuck transaction, a hand-run fix), each holding a pool connection, then answered the same 503.
+ */
+export const ROW_LOCK_TIMEOUT = '2s';
 
 // Several replicas may start at once: the transaction-scoped advisory lock lets one seed and the others see a non-empty table.
 const SEED_LOCK = createHash('sha256').update('seed:catalog').digest().readInt32BE(0);
@@ -195,8 +203,8 @@ export class ProductRepository {
   async update(id: string, patch: object, condition: VersionCondition = UNCONDITIONAL): Promise<ProductRow | undefined> {
     const { expected, excluded } = versionBounds(condition);
     // One statement for every PATCH shape: a key present in the JSON patch replaces the column, absent keeps it.
-    const res = await this.db
-      .query<ProductRow>(
+    const res = await this.lockBounded((tx) =>
+      tx.query<ProductRow>(
         'product_update',
         `UPDATE products SET
            sku = CASE WHEN $2::jsonb ? 'sku' THEN $2::jsonb->>'sku' ELSE sku END,
@@ -212,8 +220,8 @@ export class ProductRepository {
            AND ($4::integer[] IS NULL OR version <> ALL($4::integer[]))
          RETURNING ${PRODUCT}`,
         [id, JSON.stringify(patch), expected, excluded],
-      )
-      .catch(rethrowSkuTaken);
+      ),
+    ).catch(rethrowSkuTaken);
     return res.rows[0];
   }
 
@@ -223,7 +231,7 @@ export class ProductRepository {
    */
   async adjustStock(id: string, delta: number, maxStock: number, condition: VersionCondition = UNCONDITIONAL): Promise<ProductRow | undefined> {
     const { expected, excluded } = versionBounds(condition);
-    return (await this.db.query<ProductRow>('product_adjust_stock', ADJUST_STOCK, [id, delta, maxStock, expected, excluded])).rows[0];
+    return (await this.lockBounded((tx) => tx.query<ProductRow>('product_adjust_stock', ADJUST_STOCK, [id, delta, maxStock, expected, excluded]))).rows[0];
   }
 
   /**
@@ -245,7 +253,7 @@ export class ProductRepository {
     // the key has expired meanwhile, so the adjustment is a new attempt and claims again. Bounded, not a loop forever.
     try {
       for (let attempt = 1; ; attempt++) {
-        const outcome = await this.db.tx(async (tx) => {
+        const outcome = await this.lockBounded(async (tx) => {
           const claimed = await tx.query(
             'product_claim_adjustment',
             'INSERT INTO stock_adjustments (product_id, idempotency_key, delta) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
@@ -283,14 +291,24 @@ export class ProductRepository {
   /** Archives the product, only at a version the condition allows; false when it is gone or at another. */
   async archive(id: string, condition: VersionCondition = UNCONDITIONAL): Promise<boolean> {
     const { expected, excluded } = versionBounds(condition);
-    const res = await this.db.query(
-      'product_archive',
-      `UPDATE products SET archived = true, version = version + 1, updated_at = now()
-       WHERE id = $1 AND NOT archived AND ($2::integer[] IS NULL OR version = ANY($2::integer[]))
-         AND ($3::integer[] IS NULL OR version <> ALL($3::integer[])) RETURNING id`,
-      [id, expected, excluded],
+    const res = await this.lockBounded((tx) =>
+      tx.query(
+        'product_archive',
+        `UPDATE products SET archived = true, version = version + 1, updated_at = now()
+         WHERE id = $1 AND NOT archived AND ($2::integer[] IS NULL OR version = ANY($2::integer[]))
+           AND ($3::integer[] IS NULL OR version <> ALL($3::integer[])) RETURNING id`,
+        [id, expected, excluded],
+      ),
     );
     return res.rowCount !== 0;
+  }
+
+  /** fn in a transaction whose statements wait at most ROW_LOCK_TIMEOUT for a lock. */
+  private lockBounded<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.db.tx(async (tx) => {
+      await tx.query('product_write_lock_timeout', `SET LOCAL lock_timeout = '${ROW_LOCK_TIMEOUT}'`);
+      return fn(tx);
+    });
   }
 
   /** Inserts the products only when the table is empty (under a lock, so one replica seeds); returns how many. */

@@ -1,5 +1,6 @@
 import { errorCode, type Database, type Queryable } from '@ecommerce/kit';
 import type { Refusal, ReservationStatus } from '@ecommerce/contracts';
+import { ROW_LOCK_TIMEOUT } from './product-repository.js';
 
 /** One line of a reservation; a refused reservation is one row with null line columns (LEFT JOIN). */
 export interface ReservationLineRow {
@@ -51,9 +52,6 @@ export interface AvailabilityRow {
 /** reserve_stock() refused and rolled back; the reason is its error code (migrations/005, 006). */
 export type ReserveFailure = 'expired' | 'short' | 'mixed-currency' | 'price-changed';
 const FAILURES: Record<string, ReserveFailure> = { EC001: 'expired', EC002: 'short', EC003: 'mixed-currency', EC004: 'price-changed' };
-
-/** How long a release waits for a row's lock: as long as a reservation does (lock_timeout of reserve_stock, migrations/016). */
-const RELEASE_LOCK_TIMEOUT = '2s';
 
 /** Reservations and their lines; the stock they take and give back is the products table's. */
 export class ReservationRepository {
@@ -146,10 +144,10 @@ export class ReservationRepository {
    */
   async release(orderId: string): Promise<{ lines: ReservationLineRow[]; released: boolean }> {
     return this.db.tx(async (tx) => {
-      // At most RELEASE_LOCK_TIMEOUT for a row's lock, as a reservation (migrations/016): past its caller's deadline a
+      // At most ROW_LOCK_TIMEOUT for a row's lock, as a reservation (migrations/016): past its caller's deadline a
       // wait only held a pool connection, and the order service's retries of cancels behind a locked product row
       // filled the pool (reads of other products answered 503). Past it 55P03: 503, nothing released, sent again.
-      await tx.query('reservation_release_lock_timeout', `SET LOCAL lock_timeout = '${RELEASE_LOCK_TIMEOUT}'`);
+      await tx.query('reservation_release_lock_timeout', `SET LOCAL lock_timeout = '${ROW_LOCK_TIMEOUT}'`);
       const flip = () =>
         tx.query('reservation_mark_released', `UPDATE reservations SET status = 'released', released_at = now() WHERE order_id = $1 AND status = 'reserved' RETURNING order_id`, [
           orderId,
