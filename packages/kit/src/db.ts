@@ -487,8 +487,8 @@ export class Database implements Queryable {
   }
 
   /**
-   * SELECT 1 on a connection of its own, closed after. A server that refuses it for the connection limit (53300) has
-   * answered: the pool holds the role's connections, busy.
+   * SELECT 1 on a connection of its own, closed after. Refused for a connection limit (53300) it fails: the server may
+   * have no slot left for anyone (max_connections), and a pool stuck past the window at its role's limit serves nothing.
    */
   private async pingAside(): Promise<void> {
     const client = new pg.Client(this.pool.options);
@@ -497,7 +497,6 @@ export class Database implements Queryable {
       await client.connect().catch(rejectedConnection);
       await this.run(client, 'ping', 'SELECT 1', []);
     } catch (err) {
-      if (errorCode(err) === TOO_MANY_CONNECTIONS) return;
       this.noteFailure(err);
       throw err;
     } finally {

@@ -118,6 +118,29 @@ describe('readiness of a data service', () => {
     }
   });
 
+  it('when every pooled connection is stuck past the window at the role\'s CONNECTION LIMIT, then /readyz is 503 (the connection of its own is refused too: 53300), and 200 once the lock is gone', { timeout: 30_000 }, async () => {
+    const service = await startService(2);
+    const role = db.roles.product.role;
+    // The lock's holder is the admin, in the test's database: not one of the role's connections.
+    const adminHere = new URL(db.adminUrl);
+    adminHere.pathname = `/${db.name}`;
+    const lock = await heldLocks(adminHere.toString(), 'SELECT * FROM catalog.gate WHERE id = 1 FOR UPDATE');
+    try {
+      const writes = Array.from({ length: 2 }, () => http(service.base, 'POST', '/t/gate'));
+      await sleep(300);
+      await sql(db.adminUrl, `ALTER ROLE ${role} CONNECTION LIMIT 2`);
+      await sleep(2_300);
+      assert.equal((await readyz(service.base)).status, 503);
+      await lock.end();
+      assert.deepEqual((await Promise.all(writes)).map((r) => r.status), [200, 200]);
+      assert.equal((await readyz(service.base)).status, 200);
+    } finally {
+      await lock.end().catch(() => undefined);
+      await sql(db.adminUrl, `ALTER ROLE ${role} CONNECTION LIMIT -1`);
+      await service.close();
+    }
+  });
+
   it('when the database goes away while the pool is busy and its last answer is recent, then /readyz is 503 at once, and 200 again once it is back', { timeout: 30_000 }, async () => {
     const service = await startService(2);
     try {
