@@ -37,14 +37,20 @@ describe('readiness', () => {
     // 1.5 s each) did: the rest queued past their deadline, and 150 /readyz at once were 125 "not ready" with every
     // upstream up. Here a check beyond four at once fails. (A check is shared for 2 s at most, so on a machine slow
     // enough to stretch this 200 ms one past that, a second may run beside it; never sixty.)
+    // The first check lasts until the sixty have all reached the server (1.5 s at most): on a busy machine their
+    // arrival can spread past a 200 ms check, and the later ones then rightly started checks of their own.
     let running = 0;
     let checks = 0;
     let up = true;
+    let arrived = 0;
+    let allArrived = () => {};
+    const sixty = new Promise<void>((resolve) => (allArrived = resolve));
     const readiness = async () => {
       checks++;
       running++;
       try {
         if (running > 4) throw new Error('dependency busy');
+        await Promise.race([checks === 1 ? sixty : Promise.resolve(), new Promise((resolve) => setTimeout(resolve, checks === 1 ? 1500 : 0))]);
         await new Promise((resolve) => setTimeout(resolve, 200));
         if (!up) throw new Error('dependency down');
       } finally {
@@ -54,6 +60,7 @@ describe('readiness', () => {
     const app = await createServer({ name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'silent', readiness, metrics: new Metrics('t', '0', { defaultMetrics: false }), docs: false });
     try {
       await app.listen({ port: 0, host: '127.0.0.1' });
+      app.server.on('request', () => ++arrived === 60 && allArrived());
       const { port } = app.server.address() as { port: number };
       const readyz = () => fetch(`http://127.0.0.1:${port}/readyz`).then(async (res) => (await res.arrayBuffer(), res.status));
       const statuses = await Promise.all(Array.from({ length: 60 }, readyz));
