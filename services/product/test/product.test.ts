@@ -744,7 +744,8 @@ describe('POST /product/:id/stock', () => {
 
   it('when cancels returned stock above the limit, then units can still be removed; adding is refused', async () => {
     const p = await createProduct(stack, { stock: 1 });
-    // What cancels can leave (units reserved before a restock to the limit come back); no API writes it directly.
+    // What cancels could leave before migration 017 counted held units in the bound (units reserved before a restock to
+    // the limit came back); no API writes it directly.
     await sql(stack.db.urls.product, 'UPDATE catalog.products SET stock = 1000000005 WHERE id = $1', [p.id]);
     const down = await http<Product>(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: -1 } });
     assert.equal(down.status, 200, down.text);

@@ -76,14 +76,17 @@ const CATEGORIES = `WITH RECURSIVE c(category) AS (
       )
       SELECT category FROM c WHERE category IS NOT NULL LIMIT $2`;
 
-// Available units may not go below zero: only unreserved units can be removed. Used alone and under a key.
 // A batch of the stock adjustment keys past their retention (background/stock-key-prune.ts).
 const PRUNE_ADJUSTMENT_KEYS = `DELETE FROM stock_adjustments WHERE ctid = ANY(ARRAY(
   SELECT ctid FROM stock_adjustments WHERE created_at < now() - make_interval(hours => $1)
   ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED))`;
 
+// Available units may not go below zero: only unreserved units can be removed. Used alone and under a key.
+// A restock keeps stock + held <= $3 (held: the units reservations hold, kept by migration 017's triggers), so no
+// release can take stock past the integer column's bound; a removal only lowers the sum, so it is never refused for it
+// (a product over the bound from before 017 can come back under). In bigint: stock + held of such a product may pass 2^31.
 const ADJUST_STOCK = `UPDATE products SET stock = stock + $2, version = version + 1, updated_at = now()
-      WHERE id = $1 AND NOT archived AND stock + $2 >= 0 AND (stock + $2 <= $3 OR $2 < 0)
+      WHERE id = $1 AND NOT archived AND stock::bigint + $2 >= 0 AND ($2 < 0 OR stock::bigint + held + $2 <= $3)
         AND ($4::integer[] IS NULL OR version = ANY($4::integer[]))
         AND ($5::integer[] IS NULL OR version <> ALL($5::integer[]))
       RETURNING ${PRODUCT}`;
@@ -199,6 +202,11 @@ export class ProductRepository {
     return res.rows[0]?.drops === true;
   }
 
+  /** A live product with the units its reservations hold (`held`, migration 017): what a refused restock is explained by. */
+  async findWithHeld(id: string): Promise<(ProductRow & { held: number }) | undefined> {
+    return (await this.db.query<ProductRow & { held: number }>('product_by_id_with_held', `SELECT ${PRODUCT}, held FROM products WHERE id = $1 AND NOT archived`, [id])).rows[0];
+  }
+
   /** The patched row, or undefined when the product is gone or its version is not one the condition allows. */
   async update(id: string, patch: object, condition: VersionCondition = UNCONDITIONAL): Promise<ProductRow | undefined> {
     const { expected, excluded } = versionBounds(condition);
@@ -226,7 +234,8 @@ export class ProductRepository {
   }
 
   /**
-   * The adjusted row, or undefined when the product is gone, stock + delta leaves [0, maxStock], or its version is
+   * The adjusted row, or undefined when the product is gone, stock + delta goes below 0, a restock takes stock + held
+   * past maxStock, or its version is
    * not one the condition (If-Match, If-None-Match) allows.
    */
   async adjustStock(id: string, delta: number, maxStock: number, condition: VersionCondition = UNCONDITIONAL): Promise<ProductRow | undefined> {
@@ -237,7 +246,7 @@ export class ProductRepository {
   /**
    * An adjustment under an idempotency key, key and stock in one transaction: 'applied' with the row, or
    * 'replayed' with the delta stored under the key (used before: nothing changes). Undefined when the adjustment
-   * is refused (gone, or stock + delta leaves [0, maxStock]): the transaction rolls back, so no key is kept and
+   * is refused (gone, stock + delta below 0, or a restock past maxStock with the held units): the transaction rolls back, so no key is kept and
    * a later try with it is a new attempt. A concurrent copy waits on the key's row and then replays.
    */
   async adjustStockOnce(

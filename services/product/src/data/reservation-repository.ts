@@ -70,7 +70,8 @@ export class ReservationRepository {
     const params = [orderId, lines.map((l) => l.productId), lines.map((l) => l.quantity), notAfter, prices, currencies];
     try {
       // The whole reservation in one round trip: migrations/008_reserve_expected_prices.sql (006's first-line refusal
-      // stored in the call, plus the prices the customer was shown). The products' names come with it, in the same
+      // stored in the call, plus the prices the customer was shown), as 017_held_units.sql replaced it (the units taken
+      // also added to products.held). The products' names come with it, in the same
       // round trip (a join on the primary key per line).
       const res = await this.db.query<ReserveRow>(
         'reservation_reserve',

@@ -10,7 +10,7 @@ interface Deps {
 }
 
 /**
- * Restock (delta > 0) or remove unreserved units (delta < 0); reaching 0 counts as a stockout. Under a condition
+ * Restock (delta > 0, up to stock + held = MAX_STOCK) or remove unreserved units (delta < 0); reaching 0 counts as a stockout. Under a condition
  * (If-Match, If-None-Match), only while the product is at a version it allows (412 otherwise). With an
  * idempotency key it is applied once: a repeat (a retry after a lost answer) changes nothing and answers the
  * product as it is now; the key with another delta is a 422.
@@ -39,20 +39,33 @@ export async function adjustStock(deps: Deps, id: string, delta: number, idempot
       if (adjusted.stock === 0) deps.catalogMetrics.stockouts.inc();
       return toProduct(adjusted);
     }
-    const row = await products.findById(id);
+    const row = await products.findWithHeld(id);
     if (!row) throw productNotFound();
     if (!meetsCondition(condition, row.version)) throw conditionFailed(condition, row.version);
     // Given the row exists and is live, the failed condition follows from the sign of delta alone: a removal never
-    // fails for the upper bound (stock returned by cancels may stand above it, and removing brings it back down).
-    const refusedNow = delta < 0 ? row.stock + delta < 0 : row.stock + delta > MAX_STOCK;
+    // fails for the upper bound (it lowers stock + held; a product over it from before migration 017 comes back down),
+    // a restock fails for it counting the units reservations hold, which a release gives back to stock.
+    const refusedNow = delta < 0 ? row.stock + delta < 0 : row.stock + row.held + delta > MAX_STOCK;
     if (!refusedNow && attempt < MAX_ATTEMPTS) continue;
     if (delta < 0) {
       throw new Conflict('insufficient-stock', `Only ${countOf(row.stock, 'unit')} ${row.stock === 1 ? 'is' : 'are'} in stock to remove; units reserved by orders are not in stock`, {
         available: row.stock,
       });
     }
-    throw new Conflict('stock-limit-exceeded', `Stock may not exceed ${MAX_STOCK} units`, { available: row.stock });
+    throw stockLimitExceeded(row.stock, row.held);
   }
+}
+
+/**
+ * A restock past the bound: stock + the units held by reservations may not exceed MAX_STOCK, or releasing them would
+ * take stock past it. `available` is the stock (as for every refusal of a change), `held` the units held.
+ */
+function stockLimitExceeded(stock: number, held: number): Conflict {
+  const room = Math.max(0, MAX_STOCK - stock - held);
+  return new Conflict('stock-limit-exceeded', `Stock may not exceed ${MAX_STOCK} units, counting the ${held} units held by reservations: ${room} more can be added`, {
+    available: stock,
+    held,
+  });
 }
 
 /** Tries of an adjustment whose refusal the stock read afterwards no longer explains (see adjustStock). */
