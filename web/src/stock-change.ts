@@ -6,15 +6,19 @@ import { countOf } from './count.js';
 export const MAX_STOCK = 1_000_000_000;
 
 /**
- * Why a change of `delta` units cannot be made while `available` units are in stock (the service's 409, or one over the
- * bound). Stock may stand above the bound: cancelled orders give their units back whatever the stock.
+ * Why a change of `delta` units cannot be made while `available` units are in stock and `held` are held by orders (the
+ * service's 409 `stock-limit-exceeded` sends both: the bound counts stock plus held units, which a cancel gives back to
+ * stock), or one over the bound. Stock may stand above the bound on a product that got there before the service
+ * counted held units.
  */
-export function stockRefusal(delta: number, available: number): string {
+export function stockRefusal(delta: number, available: number, held = 0): string {
   if (delta > 0) {
-    const room = MAX_STOCK - available;
-    return `Could not add ${countOf(delta, 'unit')}: stock may be at most ${countOf(MAX_STOCK, 'unit')} and is ${available.toLocaleString('en')} now. ${
-      room > 0 ? `You can add up to ${room.toLocaleString('en')}.` : 'Nothing can be added until stock is below that.'
-    }`;
+    const room = MAX_STOCK - available - held;
+    const can = room > 0 ? `You can add up to ${room.toLocaleString('en')}.` : undefined;
+    if (held > 0) {
+      return `Could not add ${countOf(delta, 'unit')}: stock plus the units held by orders may be at most ${countOf(MAX_STOCK, 'unit')}; stock is ${available.toLocaleString('en')} and orders hold ${held.toLocaleString('en')} now. ${can ?? 'Nothing can be added now.'}`;
+    }
+    return `Could not add ${countOf(delta, 'unit')}: stock may be at most ${countOf(MAX_STOCK, 'unit')} and is ${available.toLocaleString('en')} now. ${can ?? 'Nothing can be added until stock is below that.'}`;
   }
   const asked = `Could not remove ${countOf(-delta, 'unit')}`;
   if (available >= -delta) return `${asked}: one change removes at most ${countOf(MAX_STOCK, 'unit')}. You can remove up to ${MAX_STOCK.toLocaleString('en')}.`;

@@ -7,7 +7,8 @@ const grouped = (n: number) => n.toLocaleString('en');
 
 describe("the admin's Stock change, refused before it is sent", () => {
   it('when the change is past the bound either way, then the sentence says what was asked with its digits grouped, the stock as it is, and what can be done, never the API field `delta`', () => {
-    // The stock itself may stand above the bound (releases give held units back past it): up to 4 * 10^9 here.
+    // The stock itself may stand above the bound (on a product that got there before the service counted held units):
+    // up to 4 * 10^9 here.
     fc.assert(
       fc.property(fc.integer({ min: MAX_STOCK + 1, max: Number.MAX_SAFE_INTEGER }), fc.boolean(), fc.integer({ min: 0, max: 4 * MAX_STOCK }), (size, add, stock) => {
         const text = stockChangeProblem(String(add ? size : -size), stock);
@@ -31,6 +32,17 @@ describe("the admin's Stock change, refused before it is sent", () => {
       assert.equal(stockRefusal(1, available), `Could not add 1 unit: stock may be at most 1,000,000,000 units and is ${grouped(available)} now. Nothing can be added until stock is below that.`);
     }
     assert.equal(stockRefusal(5, MAX_STOCK - 3), 'Could not add 5 units: stock may be at most 1,000,000,000 units and is 999,999,997 now. You can add up to 3.');
+  });
+
+  it('when the service refuses a restock for the units held by orders (409 stock-limit-exceeded with available and held), then the sentence counts them and says what can still be added', () => {
+    assert.equal(
+      stockRefusal(1_000, 400, MAX_STOCK - 700),
+      'Could not add 1,000 units: stock plus the units held by orders may be at most 1,000,000,000 units; stock is 400 and orders hold 999,999,300 now. You can add up to 300.',
+    );
+    assert.equal(
+      stockRefusal(1, 0, MAX_STOCK),
+      'Could not add 1 unit: stock plus the units held by orders may be at most 1,000,000,000 units; stock is 0 and orders hold 1,000,000,000 now. Nothing can be added now.',
+    );
   });
 
   it('when the change is a whole number within the bound other than 0, then it is sent; anything else is asked again as a whole number', () => {

@@ -19,13 +19,13 @@ const ARCHIVED_MEANWHILE = 'this product was archived after this page was opened
 
 /**
  * Why a stock change was refused: a 409 in a sentence (stockRefusal: the service says only "Only 3 unit(s) are in
- * stock to remove", and sends the stock left as `available`); a 400 about the change itself in the field's name, not
+ * stock to remove", and sends the stock left as `available`, and a restock's refusal the units held by orders as `held`); a 400 about the change itself in the field's name, not
  * the API's `delta`; anything else as any failure.
  */
 function stockRefusalText(err: Error, delta: number): string {
   if (err instanceof ApiError && err.status === 404) return `Stock not changed: ${ARCHIVED_MEANWHILE}`;
-  const available = err instanceof ApiError && err.status === 409 ? (err.problem as { available?: unknown } | undefined)?.available : undefined;
-  if (typeof available === 'number') return stockRefusal(delta, available);
+  const problem = err instanceof ApiError && err.status === 409 ? (err.problem as { available?: unknown; held?: unknown } | undefined) : undefined;
+  if (typeof problem?.available === 'number') return stockRefusal(delta, problem.available, typeof problem.held === 'number' ? problem.held : 0);
   if (err instanceof ApiError && err.problem?.errors?.some((e) => e.path === '/delta')) return `Stock change must be a whole number from -${MAX_STOCK.toLocaleString('en')} to ${MAX_STOCK.toLocaleString('en')}, other than 0.`;
   return failureText(err);
 }
