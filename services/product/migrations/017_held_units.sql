@@ -115,11 +115,14 @@ LANGUAGE sql AS $$
 $$;
 
 -- A reservation leaving 'reserved' (a release; a refusal has no lines) frees its lines' units. Rows locked in product
--- id order, the order of reservations and of the release's own stock return that follows, so nothing deadlocks.
-CREATE FUNCTION free_released_units() RETURNS trigger LANGUAGE plpgsql AS $$
+-- id order, the order of reservations and of the release's own stock return that follows, so nothing deadlocks. It
+-- marks the transaction as a release's (transaction-local setting), which the bound below lets through. Its tables
+-- are found in the schema it was made in, also from a session whose search path lacks it (an operator's psql).
+CREATE FUNCTION free_released_units() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE
   line record;
 BEGIN
+  PERFORM set_config('product.releasing', 'on', true);
   FOR line IN SELECT product_id, quantity FROM reservation_items WHERE order_id = NEW.order_id ORDER BY product_id LOOP
     UPDATE products SET held = held - line.quantity WHERE id = line.product_id;
   END LOOP;
@@ -128,3 +131,20 @@ END
 $$;
 CREATE TRIGGER reservations_free AFTER UPDATE OF status ON reservations
   FOR EACH ROW WHEN (OLD.status = 'reserved' AND NEW.status <> 'reserved') EXECUTE FUNCTION free_released_units();
+
+-- The bound in the database too, for the previous release's pods during a rolling update: their restock checks stock
+-- alone. An update that raises stock and takes stock + held past 1,000,000,000 (and higher than it was) is skipped
+-- (the row is left as it was, the statement reports no row), unless it is a release's stock return (the transaction
+-- flipped a reservation above): such a pod answers what it answers for its own bound, 409 stock-limit-exceeded, after
+-- its retries. This release's restock never gets here (its WHERE counts held). Reservations lower stock: the WHEN is
+-- false at its first test, no function is called (no cost measured on the order path).
+CREATE FUNCTION skip_restock_past_bound() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER products_stock_bound BEFORE UPDATE OF stock ON products
+  FOR EACH ROW WHEN (NEW.stock > OLD.stock AND NEW.stock::bigint + NEW.held > 1000000000
+                     AND NEW.stock::bigint + NEW.held > OLD.stock::bigint + OLD.held
+                     AND current_setting('product.releasing', true) IS DISTINCT FROM 'on')
+  EXECUTE FUNCTION skip_restock_past_bound();

@@ -745,8 +745,12 @@ describe('POST /product/:id/stock', () => {
   it('when cancels returned stock above the limit, then units can still be removed; adding is refused', async () => {
     const p = await createProduct(stack, { stock: 1 });
     // What cancels could leave before migration 017 counted held units in the bound (units reserved before a restock to
-    // the limit came back); no API writes it directly.
-    await sql(stack.db.urls.product, 'UPDATE catalog.products SET stock = 1000000005 WHERE id = $1', [p.id]);
+    // the limit came back); no API writes it directly. Written as a release's stock return, which 017's bound lets through.
+    await sql(
+      stack.db.urls.product,
+      `DO $$ BEGIN PERFORM set_config('product.releasing', 'on', true); UPDATE catalog.products SET stock = 1000000005 WHERE id = '${p.id}'; END $$`,
+    );
+    assert.equal((await getProduct(stack, p.id)).stock, 1_000_000_005);
     const down = await http<Product>(base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: -1 } });
     assert.equal(down.status, 200, down.text);
     assert.equal(down.body.stock, 1_000_000_004);

@@ -107,6 +107,29 @@ describe('stock + held <= MAX_STOCK', { timeout: 300_000 }, () => {
     assert.deepEqual(await books(p.id), { stock: MAX_STOCK - 5, held: 0, heldColumn: 0 });
   });
 
+  it("when a pod of the previous release restocks past the bound during a rolling update (its SQL counts stock alone), then the database skips the update; a release's stock return still goes through", async () => {
+    const p = await createProduct(stack, { stock: 100 });
+    const orderId = uuidv7();
+    assert.equal((await reserve(orderId, p.id, 60)).status, 201);
+    // The previous release's ADJUST_STOCK, as it is sent.
+    const previousRestock = (delta: number) =>
+      sql<{ stock: number }>(
+        stack.db.urls.product,
+        `UPDATE catalog.products SET stock = stock + $2, version = version + 1, updated_at = now()
+          WHERE id = $1 AND NOT archived AND stock + $2 >= 0 AND (stock + $2 <= $3 OR $2 < 0)
+            AND ($4::integer[] IS NULL OR version = ANY($4::integer[])) AND ($5::integer[] IS NULL OR version <> ALL($5::integer[]))
+          RETURNING stock`,
+        [p.id, delta, MAX_STOCK, null, null],
+      );
+    // Stock 40, 60 held: 999,999,900 more reach the bound.
+    assert.deepEqual(await previousRestock(MAX_STOCK - 40), [], 'stock to the bound, held past it: skipped');
+    assert.deepEqual(await previousRestock(MAX_STOCK - 100 + 1), [], 'one unit past the bound: skipped');
+    assert.deepEqual(await previousRestock(MAX_STOCK - 100), [{ stock: MAX_STOCK - 60 }], 'to the bound exactly: taken');
+    assert.deepEqual(await previousRestock(-10), [{ stock: MAX_STOCK - 70 }], 'a removal: taken');
+    assert.equal((await release(orderId)).status, 200);
+    assert.deepEqual(await books(p.id), { stock: MAX_STOCK - 10, held: 0, heldColumn: 0 });
+  });
+
   type Op =
     | { kind: 'reserve'; units: number }
     | { kind: 'confirm'; pick: number }
@@ -249,10 +272,13 @@ describe('migration 017 on a database that already holds reservations', { timeou
       assert.deepEqual((await rows())[b], { stock: 4, held: 6 });
       assert.equal((await reservations.release(o1)).released, true);
       assert.deepEqual(await rows(), { [a]: { stock: 93, held: 7 }, [b]: { stock: 8, held: 2 }, [over]: { stock: 1_000_000_000, held: 600_000_000 } });
-      // The product over the bound: no unit can be added, units can be removed, and its held units still come back.
+      // The product over the bound: its held units still come back (past the bound, as before), no unit can be added,
+      // units can be removed.
       assert.equal(await products.adjustStock(over, 1, MAX_STOCK), undefined);
-      assert.equal((await products.adjustStock(over, -700_000_000, MAX_STOCK))?.stock, 300_000_000);
       assert.equal((await reservations.release(o4)).released, true);
+      assert.deepEqual((await rows())[over], { stock: 1_600_000_000, held: 0 });
+      assert.equal(await products.adjustStock(over, 1, MAX_STOCK), undefined);
+      assert.equal((await products.adjustStock(over, -700_000_000, MAX_STOCK))?.stock, 900_000_000);
       assert.deepEqual((await rows())[over], { stock: 900_000_000, held: 0 });
     } finally {
       await releasing.end().catch(() => {});
