@@ -85,12 +85,37 @@ export const CART_KEY = 'ecommerce.cart.v1';
 const REV_KEY = 'ecommerce.cart-rev.v1';
 /** The Web Lock that names the last change's revision: held by its tab until it sees a later one. */
 const MARK = 'ecommerce.cart-rev:';
+/** A press not yet in the cart: `ecommerce.cart-edit.v1:<page>:<n>`, its CartEdit as JSON, gone once applied. */
+const EDIT = 'ecommerce.cart-edit.v1:';
+/** The Web Lock a page holds while it has edits not yet applied: another page replays them only once it is free. */
+const PAGE = 'ecommerce.cart-page:';
+
+/** What a press asks of the cart (Add to cart, a quantity, Remove): data, so another page can apply it. */
+export type CartEdit = { add: CartProduct; quantity: number } | { set: string; quantity: number };
+
+export function applyEdit(lines: CartLine[], edit: CartEdit): CartLine[] {
+  return 'add' in edit ? addToCart(lines, edit.add, edit.quantity) : setQuantity(lines, edit.set, edit.quantity);
+}
+
+/** An edit as stored, or null for anything else (another version's, a hand edit). */
+function parseEdit(json: string | null): CartEdit | null {
+  try {
+    const e = JSON.parse(json ?? 'null') as Partial<{ add: CartProduct; set: unknown; quantity: unknown }> | null;
+    if (!e || !Number.isInteger(e.quantity)) return null;
+    if (typeof e.set === 'string') return e as CartEdit;
+    return e.add && parseCart(JSON.stringify([{ ...e.add, productId: e.add.id, quantity: 1 }])).length === 1 ? (e as CartEdit) : null;
+  } catch {
+    return null;
+  }
+}
 
 /** The part of `navigator.locks` the cart uses. */
 export interface CartLocks {
   request<T>(name: string, options: { mode: 'exclusive' | 'shared' }, granted: () => T): Promise<Awaited<T>>;
   query(): Promise<{ held?: { name?: string }[] }>;
 }
+
+export type CartStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem' | 'key' | 'length'>;
 
 const count = (rev: string | null | undefined) => Number(rev?.split(':')[0]) || 0;
 
@@ -103,30 +128,105 @@ const count = (rev: string | null | undefined) => Number(rev?.split(':')[0]) || 
  * storage has it once `ecommerce.cart-rev.v1` reads that revision (written after the cart, so the cart came
  * first). The lock alone lost 7 units of 80 in the browser test: the grant came before the last write. Without Web
  * Locks (a page on plain http to a host other than localhost) a change is made at once, as before them.
+ *
+ * Waiting for the lock, a press was lost when its page unloaded first (Add to cart, then a reload or a typed URL):
+ * so an edit is written down at the press (`ecommerce.cart-edit.v1:<page>:<n>`), applied and crossed out under
+ * the lock, and a page that starts applies those of pages gone (`replay`). A page holds the lock
+ * `ecommerce.cart-page:<page>` while it has edits not yet applied, so another page takes them over only once it is
+ * gone: applied once, as they are crossed out in the same change (and the rev wait shows it to every tab).
  */
-export function storedCart(storage: Pick<Storage, 'getItem' | 'setItem'>, locks?: CartLocks) {
+export function storedCart(storage: CartStorage, locks?: CartLocks, edited: (lines: CartLine[], edit: CartEdit) => CartLine[] = applyEdit) {
   let release: (() => void) | undefined;
-  const apply = (change: (lines: CartLine[]) => CartLine[]) => {
-    const next = change(parseCart(storage.getItem(CART_KEY)));
-    storage.setItem(CART_KEY, JSON.stringify(next));
-    return next;
+  const page = Math.random().toString(36).slice(2);
+  let made = 0;
+  let pending = 0;
+  let done: (() => void) | undefined;
+  const read = () => parseCart(storage.getItem(CART_KEY));
+  const write = (next: CartLine[]) => storage.setItem(CART_KEY, JSON.stringify(next));
+  /** Runs `run` on the cart as stored, under the lock once this tab's copy has the last change; writes what it answers. */
+  const locked = <T>(run: (lines: CartLine[]) => { next?: CartLine[]; answer: T }): Promise<T> => {
+    if (!locks) {
+      const { next, answer } = run(read());
+      if (next) write(next);
+      return Promise.resolve(answer);
+    }
+    return locks.request(CART_KEY, { mode: 'exclusive' }, async () => {
+      const { held = [] } = await locks.query();
+      const last = held.flatMap((l) => (l.name?.startsWith(MARK) ? [l.name.slice(MARK.length)] : [])).sort((a, b) => count(b) - count(a))[0];
+      // At most 2 s: the wait is for a write already sent.
+      for (let waited = 0; last && storage.getItem(REV_KEY) !== last && waited < 2000; waited += 4) await new Promise((r) => setTimeout(r, 4));
+      const { next, answer } = run(read());
+      if (!next) return answer;
+      write(next);
+      const rev = `${Math.max(count(last), count(storage.getItem(REV_KEY))) + 1}:${Math.random().toString(36).slice(2)}`;
+      storage.setItem(REV_KEY, rev);
+      release?.();
+      await new Promise<void>((marked) => void locks.request(MARK + rev, { mode: 'shared' }, () => new Promise<void>((r) => ((release = r), marked()))));
+      return answer;
+    });
+  };
+  /** The edits a page left, in the order made. */
+  const editsOf = (of: string) => {
+    const keys: string[] = [];
+    for (let i = 0; i < storage.length; i++) {
+      const key = storage.key(i);
+      if (key?.startsWith(`${EDIT}${of}:`)) keys.push(key);
+    }
+    return keys.sort((a, b) => count(a.slice(EDIT.length + of.length + 1)) - count(b.slice(EDIT.length + of.length + 1)));
+  };
+  /** Applies the edits stored under `keys` that are still there, crossing them out in the same change. */
+  const applyStored = (keys: () => string[]) => (lines: CartLine[]) => {
+    let next: CartLine[] | undefined;
+    for (const key of keys()) {
+      const edit = parseEdit(storage.getItem(key));
+      if (edit) next = edited(next ?? lines, edit);
+      storage.removeItem(key);
+    }
+    return { next, answer: next ?? lines };
   };
   return {
     /** Reads the cart, applies `change`, writes the result and answers it. */
     change(change: (lines: CartLine[]) => CartLine[]): Promise<CartLine[]> {
-      if (!locks) return Promise.resolve(apply(change));
-      return locks.request(CART_KEY, { mode: 'exclusive' }, async () => {
-        const { held = [] } = await locks.query();
-        const last = held.flatMap((l) => (l.name?.startsWith(MARK) ? [l.name.slice(MARK.length)] : [])).sort((a, b) => count(b) - count(a))[0];
-        // At most 2 s: the wait is for a write already sent.
-        for (let waited = 0; last && storage.getItem(REV_KEY) !== last && waited < 2000; waited += 4) await new Promise((r) => setTimeout(r, 4));
-        const next = apply(change);
-        const rev = `${Math.max(count(last), count(storage.getItem(REV_KEY))) + 1}:${Math.random().toString(36).slice(2)}`;
-        storage.setItem(REV_KEY, rev);
-        release?.();
-        await new Promise<void>((marked) => void locks.request(MARK + rev, { mode: 'shared' }, () => new Promise<void>((r) => ((release = r), marked()))));
-        return next;
+      return locked((lines) => {
+        const next = change(lines);
+        return { next, answer: next };
       });
+    },
+    /**
+     * Applies a press: written down at once (the page may unload before the lock comes), then made under the lock.
+     * Answers the cart before and after it.
+     */
+    edit(edit: CartEdit): Promise<{ before: CartLine[]; after: CartLine[] }> {
+      if (!locks) {
+        const before = read();
+        const after = edited(before, edit);
+        write(after);
+        return Promise.resolve({ before, after });
+      }
+      const key = `${EDIT}${page}:${++made}`;
+      if (pending++ === 0) void locks.request(PAGE + page, { mode: 'exclusive' }, () => (pending ? new Promise<void>((r) => (done = r)) : undefined));
+      storage.setItem(key, JSON.stringify(edit));
+      return locked((before) => {
+        // Applied already by a page that took this one for gone: nothing more to make of it.
+        if (storage.getItem(key) === null) return { answer: { before, after: before } };
+        const { next = before } = applyStored(() => [key])(before);
+        return { next, answer: { before, after: next } };
+      }).finally(() => {
+        if (--pending > 0) return;
+        done?.();
+        done = undefined;
+      });
+    },
+    /** Applies the edits pages now gone left (pressed, then unloaded before the lock came); `applied` hears each cart made. */
+    replay(applied: (lines: CartLine[]) => void) {
+      if (!locks) return;
+      const pages = new Set<string>();
+      for (let i = 0; i < storage.length; i++) {
+        const key = storage.key(i);
+        if (key?.startsWith(EDIT)) pages.add(key.slice(EDIT.length).split(':')[0]!);
+      }
+      pages.delete(page);
+      for (const gone of pages) void locks.request(PAGE + gone, { mode: 'exclusive' }, () => locked(applyStored(() => editsOf(gone))).then(applied));
     },
     /** A storage event: another tab's later change lets this tab's mark go. */
     seen(key: string | null) {

@@ -1,7 +1,7 @@
 // App-wide state: who is signed in, and the cart (kept in localStorage, shared by tabs).
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { CART_KEY, addToCart as add, parseCart, storedCart, setQuantity as setQty, type CartLine, type CartProduct } from './cart.js';
+import { CART_KEY, addToCart as add, applyEdit, parseCart, storedCart, type CartLine, type CartProduct } from './cart.js';
 import { sessionEvents } from './api/client.js';
 import { followOtherTabsOrders } from './order-events.js';
 import { SESSION_HINT_KEY, currentUser, forgetSession, forgetUser, restoreSession, sessionToCheck, signIn, signOut, userSignedOut, type Restored, type SessionUser } from './session.js';
@@ -125,6 +125,9 @@ interface HeldCart {
   nonce: string | null;
 }
 
+/** Whether the cart is a customer's (a signed-in user's, or one whose session ended and is not put aside yet). */
+const owned = () => localStorage.getItem(CART_OWNER_KEY) !== null;
+
 /** Whether a customer's cart is put aside in this browser (the pages then say that signing in brings it back). */
 const cartHeld = () => localStorage.getItem(HELD_CART_KEY) !== null;
 
@@ -141,31 +144,33 @@ function heldCart(): HeldCart | null {
  * Nobody is signed in (the session expired, was revoked, or was refused at a reload): a customer's cart left in the
  * browser is put aside for them, so whoever uses the tab next sees a guest's empty cart and cannot order theirs; a
  * sign-out (here or in another tab) drops it. Its nonce goes with it: signed in again, the same cart is the same
- * checkout attempt (an order left in flight is found, not placed twice). Returns whether the cart changed.
+ * checkout attempt (an order left in flight is found, not placed twice). A change of the stored cart (`lines`, the
+ * cart as stored; answers the cart to store), made under its lock like any other: made beside another tab's change,
+ * the put-aside missed that tab's line, which then stayed in the next user's cart.
  */
-function putAsideOwnersCart(): boolean {
+function putAsideOwnersCart(lines: CartLine[]): CartLine[] {
   const owner = localStorage.getItem(CART_OWNER_KEY);
-  if (!owner) return false;
+  if (!owner) return lines;
   if (userSignedOut()) localStorage.removeItem(HELD_CART_KEY);
-  else localStorage.setItem(HELD_CART_KEY, JSON.stringify({ owner, lines: parseCart(localStorage.getItem(CART_KEY)), nonce: localStorage.getItem(NONCE_KEY) } satisfies HeldCart));
+  else localStorage.setItem(HELD_CART_KEY, JSON.stringify({ owner, lines, nonce: localStorage.getItem(NONCE_KEY) } satisfies HeldCart));
   localStorage.removeItem(CART_OWNER_KEY);
-  localStorage.setItem(CART_KEY, '[]');
-  return true;
+  return [];
 }
 
 /**
  * `userId` signed in: the cart becomes theirs. A guest's is kept; another customer's (left there when their session
  * ended and this tab never saw it) is emptied; a cart put aside for this customer comes back, with the guest's lines
- * added to it. One put aside for another customer goes: nothing of theirs stays in this user's browser.
+ * added to it. One put aside for another customer goes: nothing of theirs stays in this user's browser. A change of
+ * the stored cart, under its lock (putAsideOwnersCart): made beside another tab's, one of the two was lost.
  */
-function adoptCart(userId: string): CartLine[] | null {
+function adoptCart(userId: string, lines: CartLine[]): CartLine[] {
   const owner = localStorage.getItem(CART_OWNER_KEY);
   const held = heldCart();
   localStorage.removeItem(HELD_CART_KEY);
   localStorage.setItem(CART_OWNER_KEY, userId);
-  if (owner === userId) return null;
-  const guest = owner ? [] : parseCart(localStorage.getItem(CART_KEY));
-  if (held?.owner !== userId) return owner ? guest : null;
+  if (owner === userId) return lines;
+  const guest = owner ? [] : lines;
+  if (held?.owner !== userId) return guest;
   if (guest.length === 0 && held.nonce) localStorage.setItem(NONCE_KEY, held.nonce);
   else newCheckoutAttempt();
   return guest.reduce((cart, l) => add(cart, { id: l.productId, ...l }, l.quantity), held.lines);
@@ -208,28 +213,36 @@ interface Cart {
 const CartContext = createContext<Cart | null>(null);
 
 export function CartProvider({ children }: { children: ReactNode }) {
-  // A page loaded with no session to check is nobody's from its first render: a customer's cart is not drawn once.
-  const [lines, setLines] = useState<CartLine[]>(() => (sessionToCheck() || putAsideOwnersCart(), parseCart(localStorage.getItem(CART_KEY))));
-  const save = useCallback((next: CartLine[]) => {
-    localStorage.setItem(CART_KEY, JSON.stringify(next));
-    setLines(next);
-  }, []);
+  // A page loaded with no session to check is nobody's from its first render: a customer's cart is not drawn once
+  // (it is put aside below, when the cart's lock comes).
+  const [lines, setLines] = useState<CartLine[]>(() => (!sessionToCheck() && owned() ? [] : parseCart(localStorage.getItem(CART_KEY))));
   const [held, setHeld] = useState(cartHeld);
+  // Every change of the lines is a read-modify-write of the stored cart, one tab at a time (storedCart in cart.ts):
+  // made over the lines this tab shows, a change wrote over what another tab had added meanwhile. A press (Add to
+  // cart, a quantity) is written down first, so a page unloaded before its turn loses none: the next page makes it.
+  const [stored] = useState(() =>
+    storedCart(localStorage, (navigator as { locks?: LockManager }).locks, (cart, edit) => {
+      // A new cart: the same items ordered again later are a new order, not a replay of the last one.
+      if ('add' in edit && cart.length === 0) newCheckoutAttempt();
+      return applyEdit(cart, edit);
+    }),
+  );
+  const change = useCallback((how: (lines: CartLine[]) => CartLine[]) => stored.change(how).then((next) => (setLines(next), next)), [stored]);
+  useEffect(() => stored.replay(setLines), [stored]);
   // The cart is the signed-in user's (putAsideOwnersCart, adoptCart). While a remembered session is checked, or
   // cannot be (unreachable), it stays as it is.
   const { user, status } = useAuth();
   const userId = user?.id;
   useEffect(() => {
+    const heldNow = () => setHeld(cartHeld());
     if (userId) {
-      const adopted = adoptCart(userId);
-      if (adopted) save(adopted);
-    } else if (status === 'anonymous' && putAsideOwnersCart()) setLines([]);
-    setHeld(cartHeld());
-  }, [userId, status, save]);
-  // Every change of the lines is a read-modify-write of the stored cart, one tab at a time (storedCart in cart.ts):
-  // made over the lines this tab shows, a change wrote over what another tab had added meanwhile.
-  const [stored] = useState(() => storedCart(localStorage, (navigator as { locks?: LockManager }).locks));
-  const change = useCallback((how: (lines: CartLine[]) => CartLine[]) => stored.change(how).then((next) => (setLines(next), next)), [stored]);
+      if (localStorage.getItem(CART_OWNER_KEY) !== userId || cartHeld()) void change((stored) => adoptCart(userId, stored)).then(heldNow);
+    } else if (status === 'anonymous' && owned()) {
+      setLines([]);
+      void change(putAsideOwnersCart).then(heldNow);
+    }
+    heldNow();
+  }, [userId, status, change]);
   useEffect(() => {
     // Another tab changed the cart, or put one aside or brought it back. The cart shown is the one stored now, not
     // the event's value: a change this tab made since (its own Add to cart) is in the one and not in the other.
@@ -245,27 +258,23 @@ export function CartProvider({ children }: { children: ReactNode }) {
     () => ({
       lines,
       held,
-      add: (product, quantity) => {
-        const of = (cart: CartLine[]) => cart.find((l) => l.productId === product.id)?.quantity ?? 0;
-        let had = 0;
-        return change((stored) => {
-          had = of(stored);
-          // A new cart: the same items ordered again later are a new order, not a replay of the last one.
-          if (stored.length === 0) newCheckoutAttempt();
-          return add(stored, product, quantity);
-        }).then((next) => ({ had, has: of(next) }));
+      add: ({ id, name, priceCents, currency, imageUrl, stock }, quantity) => {
+        const of = (cart: CartLine[]) => cart.find((l) => l.productId === id)?.quantity ?? 0;
+        return stored.edit({ add: { id, name, priceCents, currency, imageUrl, stock }, quantity }).then(({ before, after }) => (setLines(after), { had: of(before), has: of(after) }));
       },
-      setQuantity: (id, quantity) => change((stored) => setQty(stored, id, quantity)),
+      setQuantity: (id, quantity) => stored.edit({ set: id, quantity }).then(({ after }) => (setLines(after), after)),
       replace: (next) => change(typeof next === 'function' ? next : () => next),
       // A sign-out: the cart is nobody's (a guest's next, theirs at sign-in), and nothing is put aside.
       clear: () => {
-        localStorage.removeItem(CART_OWNER_KEY);
-        localStorage.removeItem(HELD_CART_KEY);
         setHeld(false);
-        void change(() => []);
+        void change(() => {
+          localStorage.removeItem(CART_OWNER_KEY);
+          localStorage.removeItem(HELD_CART_KEY);
+          return [];
+        });
       },
     }),
-    [lines, held, change],
+    [lines, held, change, stored],
   );
   return <CartContext.Provider value={value}>{children}</CartContext.Provider>;
 }

@@ -354,6 +354,50 @@ async function reloadWithSessionCheckHeld(page: Page, width: number): Promise<{ 
   return refresh;
 }
 
+/** The stored cart as the page reads it: each line's product name and quantity. */
+async function storedCart(page: Page, key = 'ecommerce.cart.v1'): Promise<Record<string, number>> {
+  return page.evaluate((key) => {
+    const value = JSON.parse(localStorage.getItem(key) ?? '[]') as { name: string; quantity: number }[] | { lines: { name: string; quantity: number }[] };
+    return Object.fromEntries((Array.isArray(value) ? value : value.lines).map((l) => [l.name, l.quantity]));
+  }, key);
+}
+
+/**
+ * Another tab's change of the cart, made as storedCart (web/src/cart.ts) makes one, under the cart's Web Lock: begun
+ * now (it read the cart as stored), it writes that cart with one unit of `product` added, then a new revision, when
+ * `finish` is called. `tab` is a page of the shop's origin apart from the app (the favicon), so nothing else of it
+ * runs there.
+ */
+async function otherTabChange(tab: Page, product: Product): Promise<{ finish: () => Promise<void> }> {
+  await tab.goto('/favicon.svg');
+  const line = { productId: product.id, name: product.name, priceCents: product.priceCents, currency: 'USD', imageUrl: null, stock: product.stock, quantity: 1 };
+  await tab.evaluate(
+    (line) =>
+      new Promise<void>((began) => {
+        void navigator.locks.request('ecommerce.cart.v1', async () => {
+          const read = JSON.parse(localStorage.getItem('ecommerce.cart.v1') ?? '[]') as unknown[];
+          began();
+          await new Promise<void>((finish) => ((window as unknown as { finish: () => void }).finish = finish));
+          localStorage.setItem('ecommerce.cart.v1', JSON.stringify([...read, line]));
+          const rev = `${(Number(localStorage.getItem('ecommerce.cart-rev.v1')?.split(':')[0]) || 0) + 1}:other`;
+          localStorage.setItem('ecommerce.cart-rev.v1', rev);
+          // Held as a tab holds it until it sees a later change (storedCart): the next change waits for this write.
+          void navigator.locks.request(`ecommerce.cart-rev:${rev}`, { mode: 'shared' }, () => new Promise<void>(() => undefined));
+        });
+      }),
+    line,
+  );
+  return { finish: () => tab.evaluate(() => (window as unknown as { finish: () => void }).finish()) };
+}
+
+/**
+ * Waits until `page` wrote the cart's keys itself (`key` set) or asked for the cart's Web Lock to write them: what a
+ * sign-in or a session's end does to the cart is under way, before another tab's change held meanwhile ends.
+ */
+async function cartWriteUnderWay(page: Page, key: string): Promise<void> {
+  await page.waitForFunction(async (key) => localStorage.getItem(key) !== null || ((await navigator.locks.query()).pending ?? []).some((l) => l.name === 'ecommerce.cart.v1'), key);
+}
+
 /**
  * A product's Edit link in the admin products table, which lists 50 a page, oldest first: Load more until it is
  * there (the suite makes more than 50 products before some admin tests).
@@ -1925,6 +1969,47 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('Add to cart pressed, then at once a full page load (a typed URL, a reload) while another tab\'s cart change holds the lock: the next page makes every press, once, in the order pressed', { timeout: STEP_MS }, async () => {
+    const [lamp, vase] = [await newProduct({ name: 'Unloaded lamp', stock: 20 }), await newProduct({ name: 'Unloaded vase', stock: 20 })];
+    const { context, page, errors } = await newShopper();
+    const other = await context.newPage();
+    await other.goto('/favicon.svg');
+    // Another tab's change of the cart is under way (it holds the cart's Web Lock): this page's presses wait for it.
+    const hold = () =>
+      other.evaluate(() => new Promise<void>((held) => void navigator.locks.request('ecommerce.cart.v1', () => new Promise<void>((release) => (((window as unknown as { release: () => void }).release = release), held())))));
+    const letGo = () => other.evaluate(() => (window as unknown as { release: () => void }).release());
+    const stored = async (want: Record<string, number>) => {
+      await page.waitForFunction((n) => (JSON.parse(localStorage.getItem('ecommerce.cart.v1') ?? '[]') as unknown[]).length >= n, Object.keys(want).length, { timeout: 5000 }).catch(() => undefined);
+      return storedCart(page);
+    };
+    await page.goto(`/products/${lamp.id}`);
+    await page.getByRole('heading', { name: lamp.name }).waitFor();
+    await hold();
+    await page.getByLabel('Quantity').fill('2');
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    // Typed in the address bar: the page goes with both presses waiting for the lock.
+    await page.goto('/cart');
+    await page.getByRole('heading', { name: 'Cart', level: 1 }).waitFor();
+    await letGo();
+    assert.deepEqual(await stored({ [lamp.name]: 3 }), { [lamp.name]: 3 }, 'both presses (2, then 1) are in the cart, once each');
+    await page.getByLabel(`Quantity of ${lamp.name}`).waitFor({ timeout: 5000 });
+    assert.equal(await page.getByLabel(`Quantity of ${lamp.name}`).inputValue(), '3', 'the next page shows them');
+    // A press, then a reload.
+    await page.goto(`/products/${vase.id}`);
+    await page.getByRole('heading', { name: vase.name }).waitFor();
+    await hold();
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.reload();
+    await page.getByRole('heading', { name: vase.name }).waitFor();
+    await letGo();
+    assert.deepEqual(await stored({ [lamp.name]: 3, [vase.name]: 1 }), { [lamp.name]: 3, [vase.name]: 1 });
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cart, 4 items' }).waitFor({ timeout: 5000 });
+    assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('ecommerce.cart-edit')).length), 0, 'no press is left to make');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a cart line removed in another tab while this tab\'s focus is in it (its Quantity) leaves the focus in the page\'s main region, not fallen to the body: the next Tab goes on in the page, not back to Skip to content; also when that empties the cart', { timeout: STEP_MS }, async () => {
     const [first, second] = [await newProduct({ name: 'Focus jar' }), await newProduct({ name: 'Focus lid' })];
     const { context, page, errors } = await newShopper();
@@ -2254,6 +2339,59 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
     await signInAs(page, accounts[0]!, 'correct-horse-9');
     assert.deepEqual(await shownIn(page, '/cart'), [], "A's cart did not outlive B's sign-in, and a sign-out keeps nothing");
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test("a sign-in that brings back a customer's cart put aside, while another tab's change of the cart is under way, keeps the cart brought back, the guest's lines and the other tab's line", { timeout: STEP_MS }, async () => {
+    const [kept, guest, meanwhile] = [await newProduct({ name: 'Kept kettle' }), await newProduct({ name: 'Guest gloves' }), await newProduct({ name: 'Other-tab toast rack' })];
+    const email = uniqueEmail('adopt-race');
+    assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Ada Shopper' }, '')).status, 201);
+    const { context, page, errors } = await newShopper();
+    await signInAs(page, email, 'correct-horse-9');
+    await addToCart(page, kept, 2);
+    // The session ends without a sign-out (a reload's refresh refused): the cart is put aside; a guest adds one.
+    await page.route('**/user/token/refresh', (route) => route.fulfill(unauthorized));
+    await page.reload();
+    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await addToCart(page, guest, 1);
+    const change = await otherTabChange(await context.newPage(), meanwhile);
+    await signInAs(page, email, 'correct-horse-9');
+    await cartWriteUnderWay(page, 'ecommerce.cart-owner.v1');
+    await change.finish();
+    // The old sign-in wrote the cart brought back beside the other tab's change, which then wrote over it.
+    const want = { [kept.name]: 2, [guest.name]: 1, [meanwhile.name]: 1 };
+    await page.waitForFunction((n) => (JSON.parse(localStorage.getItem('ecommerce.cart.v1') ?? '[]') as unknown[]).length >= n, 3, { timeout: 5000 }).catch(() => undefined);
+    assert.deepEqual(await storedCart(page), want);
+    await page.goto('/cart');
+    await page.getByRole('link', { name: 'Cart, 4 items' }).waitFor({ timeout: 5000 });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test("a customer's cart put aside when their session ended, while another tab's change of the cart is under way: the other tab's line is put aside with it, and none of the customer's lines stays in the cart the next user sees", { timeout: STEP_MS }, async () => {
+    const [kept, meanwhile] = [await newProduct({ name: 'Aside atlas' }), await newProduct({ name: 'Other-tab bookend' })];
+    const email = uniqueEmail('aside-race');
+    assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Ada Shopper' }, '')).status, 201);
+    const { context, page, errors } = await newShopper();
+    await signInAs(page, email, 'correct-horse-9');
+    await addToCart(page, kept, 2);
+    const change = await otherTabChange(await context.newPage(), meanwhile);
+    await page.route('**/user/token/refresh', (route) => route.fulfill(unauthorized));
+    await page.reload();
+    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await cartWriteUnderWay(page, 'ecommerce.cart-held.v1');
+    await change.finish();
+    await page.waitForFunction(() => localStorage.getItem('ecommerce.cart-held.v1')?.includes('Other-tab bookend'), undefined, { timeout: 5000 }).catch(() => undefined);
+    // The old put-aside emptied the cart beside the other tab's change, which then wrote the customer's lines back.
+    assert.deepEqual(await storedCart(page), {}, "the next user's cart has none of the customer's lines");
+    assert.deepEqual(await storedCart(page, 'ecommerce.cart-held.v1'), { [kept.name]: 2, [meanwhile.name]: 1 }, 'kept for the customer, with the other tab\'s line');
+    assert.equal(await page.getByRole('link', { name: /^Cart, / }).count(), 0, 'the header counts nothing');
+    await signInAs(page, email, 'correct-horse-9');
+    await page.goto('/cart');
+    await page.getByRole('link', { name: 'Cart, 3 items' }).waitFor({ timeout: 5000 });
     assert.deepEqual(errors, []);
     await context.close();
   });

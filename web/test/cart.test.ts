@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { cartChangeWords } from '../src/cart-change.js';
 import { formatMoney } from '../src/money.js';
-import { CART_KEY, MAX_QUANTITY, addToCart, storedCart, type CartLocks, cartUnits, parseCart, setQuantity, type CartProduct } from '../src/cart.js';
+import { CART_KEY, MAX_QUANTITY, addToCart, storedCart, type CartLocks, type CartStorage, cartUnits, parseCart, setQuantity, type CartProduct } from '../src/cart.js';
 import { cartTotals, isMixedCurrency, orderItems, refreshCart } from '../src/cart-order.js';
 
 const product = (id: string, priceCents: number, stock: number, currency = 'USD'): CartProduct => ({ id, name: `P ${id}`, priceCents, currency, stock, imageUrl: null });
@@ -126,26 +126,49 @@ describe('refreshCart', () => {
   });
 });
 
-type TabStorage = Pick<Storage, 'getItem' | 'setItem'>;
-
 /**
- * One browser's localStorage as its tabs see it (Chromium's): each tab reads and writes a copy of its own, and a
- * write reaches the other tabs' copies, in the order written, `delayMs` later.
+ * One browser's localStorage as its pages see it (Chromium's): each page reads and writes a copy of its own, and a
+ * write reaches the other pages' copies, in the order written, `delayMs` later; a page that starts (a new tab, the
+ * next page of a tab) copies the browser's own, which has every write. A page gone writes nothing more.
  */
-function tabsOfOneBrowser(count: number, delayMs = 3): { storage: TabStorage; events: ((key: string) => void)[] }[] {
-  const tabs = Array.from({ length: count }, () => ({ copy: new Map<string, string>(), events: [] as ((key: string) => void)[] }));
-  return tabs.map((mine) => ({
-    events: mine.events,
-    storage: {
-      getItem: (key: string) => mine.copy.get(key) ?? null,
-      setItem: (key: string, value: string) => {
-        mine.copy.set(key, value);
-        for (const other of tabs) {
-          if (other !== mine) setTimeout(() => (other.copy.set(key, value), other.events.forEach((e) => e(key))), delayMs);
+function browserStorage(delayMs = 3) {
+  const master = new Map<string, string>();
+  const pages = new Set<{ copy: Map<string, string>; events: ((key: string) => void)[] }>();
+  return {
+    master,
+    page() {
+      const mine = { copy: new Map(master), events: [] as ((key: string) => void)[] };
+      pages.add(mine);
+      const to = (map: Map<string, string>, key: string, value: string | null) => {
+        if (value === null) map.delete(key);
+        else map.set(key, value);
+      };
+      const put = (key: string, value: string | null) => {
+        if (!pages.has(mine)) return;
+        to(mine.copy, key, value);
+        to(master, key, value);
+        for (const other of pages) {
+          if (other !== mine) setTimeout(() => (to(other.copy, key, value), other.events.forEach((e) => e(key))), delayMs);
         }
-      },
+      };
+      const storage: CartStorage = {
+        getItem: (key) => mine.copy.get(key) ?? null,
+        setItem: (key, value) => put(key, value),
+        removeItem: (key) => put(key, null),
+        key: (i) => [...mine.copy.keys()][i] ?? null,
+        get length() {
+          return mine.copy.size;
+        },
+      };
+      return { storage, events: mine.events, close: () => void pages.delete(mine) };
     },
-  }));
+  };
+}
+
+/** Tabs of one browser, a page each. */
+function tabsOfOneBrowser(count: number, delayMs = 3) {
+  const browser = browserStorage(delayMs);
+  return Array.from({ length: count }, () => browser.page());
 }
 
 /**
@@ -211,5 +234,138 @@ describe('the stored cart changed by two tabs at once', () => {
     const answered = await cart.change((lines) => setQuantity(lines, 'a', 4));
     assert.deepEqual(parseCart(tab!.storage.getItem(CART_KEY)), answered);
     assert.equal(answered[0]!.quantity, 4);
+  });
+});
+
+/**
+ * The Web Locks of one origin with its pages (clients): an exclusive lock has one holder at a time, a shared one any
+ * number while no exclusive is held, granted in the order asked, a task later. A page gone (unloaded) drops what it
+ * asked and lets go of what it held: its callbacks never run.
+ */
+function lockManager() {
+  interface Asked { name: string; exclusive: boolean; page: object; held: boolean; grant: () => void }
+  let asked: Asked[] = [];
+  const pump = () => {
+    for (const r of asked) {
+      if (r.held) continue;
+      const before = asked.filter((o) => o.name === r.name).slice(0, asked.filter((o) => o.name === r.name).indexOf(r));
+      if (r.exclusive ? before.length === 0 : before.every((o) => !o.exclusive && o.held)) {
+        r.held = true;
+        setTimeout(r.grant, 0);
+      }
+    }
+  };
+  const drop = (r: Asked) => {
+    asked = asked.filter((o) => o !== r);
+    pump();
+  };
+  return {
+    page() {
+      const page = {};
+      let open = true;
+      const locks: CartLocks = {
+        request<T>(name: string, options: { mode: 'exclusive' | 'shared' }, granted: () => T) {
+          return new Promise<Awaited<T>>((resolve, reject) => {
+            if (!open) return;
+            const r: Asked = {
+              name,
+              exclusive: options.mode === 'exclusive',
+              page,
+              held: false,
+              grant: () => {
+                if (!open) return;
+                Promise.resolve().then(granted).then((v) => resolve(v as Awaited<T>), reject).finally(() => drop(r));
+              },
+            };
+            asked.push(r);
+            pump();
+          });
+        },
+        query: async () => ({ held: asked.filter((r) => r.held).map((r) => ({ name: r.name })) }),
+      };
+      return {
+        locks,
+        /**
+         * The page is gone: it runs nothing more, and the lock manager lets go of its locks `afterMs` later (in
+         * Chromium a page's end reaches it after the page's last storage writes reached the other pages).
+         */
+        close(afterMs = 5) {
+          open = false;
+          setTimeout(() => {
+            asked = asked.filter((r) => r.page !== page);
+            pump();
+          }, afterMs);
+        },
+      };
+    },
+  };
+}
+
+describe('a press on a page that unloads before its turn', () => {
+  const sold = (id: string) => product(id, 100, 1000);
+  const quantities = (json: string | null) => Object.fromEntries(parseCart(json).map((l) => [l.productId, l.quantity]));
+
+  it('when Add to cart is pressed while another tab holds the lock and the page is left at once, then the next page adds it, once', async () => {
+    const browser = browserStorage();
+    const locks = lockManager();
+    const other = locks.page();
+    let letGo!: () => void;
+    void other.locks.request(CART_KEY, { mode: 'exclusive' }, () => new Promise<void>((r) => (letGo = r)));
+    await new Promise((r) => setTimeout(r, 5));
+    const first = { ...browser.page(), ...locks.page() };
+    const cart = storedCart(first.storage, first.locks);
+    void cart.edit({ add: sold('a'), quantity: 2 });
+    void cart.edit({ set: 'a', quantity: 5 });
+    void cart.edit({ add: sold('b'), quantity: 1 });
+    // A full page load: the page goes with its presses waiting for the lock; the next page of the tab starts.
+    first.close();
+    const next = { ...browser.page(), ...locks.page() };
+    const shown: Record<string, number>[] = [];
+    storedCart(next.storage, next.locks).replay((lines) => shown.push(Object.fromEntries(lines.map((l) => [l.productId, l.quantity]))));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(quantities(browser.master.get(CART_KEY) ?? null), {}, 'nothing is made while the lock is held');
+    letGo();
+    await new Promise((r) => setTimeout(r, 30));
+    assert.deepEqual(quantities(browser.master.get(CART_KEY) ?? null), { a: 5, b: 1 }, 'made in the order pressed');
+    assert.deepEqual(shown, [{ a: 5, b: 1 }]);
+    assert.deepEqual([...browser.master.keys()].filter((k) => k.startsWith('ecommerce.cart-edit')), [], 'every edit crossed out');
+  });
+
+  it('for any presses in two tabs, each page left at any moment (a lock held elsewhere meanwhile or not), then every press is in the cart once, as every tab reads it (property)', async () => {
+    const step = fc.record({ tab: fc.integer({ min: 0, max: 1 }), act: fc.constantFrom('add', 'add', 'add', 'leave', 'hold'), gap: fc.integer({ min: 0, max: 4 }) });
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
+        const browser = browserStorage();
+        const locks = lockManager();
+        const open = () => {
+          const page = { ...browser.page(), ...locks.page() };
+          const cart = storedCart(page.storage, page.locks);
+          page.events.push((key) => cart.seen(key));
+          cart.replay(() => undefined);
+          return { ...page, cart };
+        };
+        const tabs = [open(), open()];
+        const pressed: Record<string, number> = {};
+        for (const { tab, act, gap } of steps) {
+          if (act === 'add') {
+            void tabs[tab]!.cart.edit({ add: sold(`p${tab}`), quantity: 1 });
+            pressed[`p${tab}`] = (pressed[`p${tab}`] ?? 0) + 1;
+          } else if (act === 'leave') {
+            tabs[tab]!.close();
+            tabs[tab] = open();
+          } else {
+            const holder = locks.page();
+            void holder.locks.request(CART_KEY, { mode: 'exclusive' }, () => new Promise((r) => setTimeout(r, 2 + gap * 3)));
+          }
+          if (gap > 0) await new Promise((r) => setTimeout(r, gap));
+        }
+        // Settled: no edit left in the browser's storage, and each tab's copy has the last write.
+        for (let waited = 0; [...browser.master.keys()].some((k) => k.startsWith('ecommerce.cart-edit')) && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+        await new Promise((r) => setTimeout(r, 20));
+        assert.deepEqual(quantities(browser.master.get(CART_KEY) ?? null), pressed);
+        for (const tab of tabs) assert.deepEqual(quantities(tab.storage.getItem(CART_KEY)), pressed);
+      }),
+      { numRuns: 60 },
+    );
   });
 });
