@@ -10,9 +10,10 @@ import { useState } from 'react';
  */
 /**
  * `onChange` gets the number typed too when the field lowered it to `max`, even if the quantity stays the same;
- * `onRejected` the text put back (no number, or below `min`). Text that is no number is marked invalid meanwhile.
+ * `onRejected` the text put back (no number, or below `min`) and the number the field shows again (a change still on
+ * its way included). Text that is no number is marked invalid meanwhile.
  */
-export function QuantityInput({ id, value, min, max, disabled, onChange, onRejected }: { id: string; value: number; min: 0 | 1; max: number; disabled?: boolean; onChange: (quantity: number, typed: number) => void | Promise<unknown>; onRejected?: (text: string) => void }) {
+export function QuantityInput({ id, value, min, max, disabled, onChange, onRejected }: { id: string; value: number; min: 0 | 1; max: number; disabled?: boolean; onChange: (quantity: number, typed: number) => void | Promise<unknown>; onRejected?: (text: string, kept: number) => void }) {
   const [draft, setDraft] = useState<string | null>(null);
   // A number committed whose change is still on its way (the cart's changes wait for the other tabs' last one): shown
   // until it is answered, so the field does not go back to the old quantity for that moment (Tab after "9" showed 1,
@@ -31,7 +32,7 @@ export function QuantityInput({ id, value, min, max, disabled, onChange, onRejec
     const n = parse(draft);
     if (n !== null && n >= min) {
       if (n !== current) commit(n, n);
-    } else onRejected?.(draft.trim());
+    } else onRejected?.(draft.trim(), current);
     setDraft(null);
   };
   return (

@@ -1,5 +1,5 @@
 // App-wide state: who is signed in, and the cart (kept in localStorage, shared by tabs).
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { CART_KEY, addToCart as add, applyEdit, parseCart, storedCart, type CartLine, type CartProduct } from './cart.js';
 import { sessionEvents } from './api/client.js';
@@ -233,7 +233,9 @@ export function CartProvider({ children }: { children: ReactNode }) {
   // cannot be (unreachable), it stays as it is.
   const { user, status } = useAuth();
   const userId = user?.id;
-  useEffect(() => {
+  // Before the browser draws the render that says who is signed in (a layout effect): as an effect, the header showed
+  // "Sign in" with the last customer's cart count for a frame after their session was refused at a reload.
+  useLayoutEffect(() => {
     const heldNow = () => setHeld(cartHeld());
     if (userId) {
       if (localStorage.getItem(CART_OWNER_KEY) !== userId || cartHeld()) void change((stored) => adoptCart(userId, stored)).then(heldNow);
@@ -267,6 +269,12 @@ export function CartProvider({ children }: { children: ReactNode }) {
       // A sign-out: the cart is nobody's (a guest's next, theirs at sign-in), and nothing is put aside.
       clear: () => {
         setHeld(false);
+        // Emptied at once as well as in its turn among the tabs' changes (after one under way): waiting for that turn
+        // alone, a page loaded right after the sign-out (a link, a reload) came first, and the next user found the cart.
+        localStorage.removeItem(CART_OWNER_KEY);
+        localStorage.removeItem(HELD_CART_KEY);
+        localStorage.setItem(CART_KEY, '[]');
+        setLines([]);
         void change(() => {
           localStorage.removeItem(CART_OWNER_KEY);
           localStorage.removeItem(HELD_CART_KEY);

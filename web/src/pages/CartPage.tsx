@@ -198,11 +198,12 @@ export function CartLines({ editable }: { editable?: boolean }) {
                     return undefined;
                   }}
                   // Text that is no quantity ("1o", nothing) is put back: said, not only redrawn (the cart and its order
-                  // keep the quantity shown).
-                  onRejected={(text) =>
+                  // keep the quantity shown). The number the field shows again, which a change on its way is (the stored
+                  // line's said "stays at 3" over a field showing the 9 typed before, until the cart's lock came).
+                  onRejected={(text, kept) =>
                     setSaid(
                       <>
-                        {text ? `“${text}” is not a number of units` : 'Quantity was empty'}: <bdi>{l.name}</bdi> stays at {l.quantity.toLocaleString('en')}.
+                        {text ? `“${text}” is not a number of units` : 'Quantity was empty'}: <bdi>{l.name}</bdi> stays at {kept.toLocaleString('en')}.
                         {!text && ' Type 0 or press Remove to take it out.'}
                       </>,
                     )

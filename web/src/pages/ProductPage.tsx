@@ -112,6 +112,9 @@ export function ProductPage() {
                 return;
               }
               setQuantity(1);
+              // At once, not when the message's chunk has loaded (say): "Nothing was added" of a press before stayed
+              // beside "Added 10 to your cart." until then.
+              setLowered(null);
               say(0, 1);
               // The message says what the cart took, as stored (stock, caps, lines, another tab's additions): the
               // second press of a double click comes before this page shows the first one's.
