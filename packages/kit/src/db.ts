@@ -7,7 +7,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { Metrics } from './metrics.js';
 import { startupWaitReason } from './db-errors.js';
-import { errorCode, isStaleStatement } from './errors.js';
+import { errorCode, isStaleStatement, isUnavailableError } from './errors.js';
 import { loggedMessage } from './error-log.js';
 
 // Return BIGINT (int8) columns as JS numbers: our counts and cents stay far below 2^53.
@@ -560,13 +560,33 @@ export class Database implements Queryable {
           warn: (m: string) => log?.warn(m),
           error: (m: string) => log?.error(m),
         },
-      });
+      }).catch((err: unknown) => this.migrationFailure(client, err));
       await client.query('RESET statement_timeout; RESET lock_timeout');
       return applied.map((m) => m.name);
     } finally {
       // A client whose RESET did not run (a migration failed) is not handed to requests with the long timeout.
       client.release(true);
     }
+  }
+
+  /**
+   * Throws what a failed migration run means. node-pg-migrate rethrows a failure of its own bookkeeping statements (the
+   * schema_migrations table's check) as a plain Error of the message alone, without the code: a connection the server
+   * ended there (57P01, a restart, a terminated backend) then failed the start instead of being waited out like one
+   * ended anywhere else (whenAvailable). So a code-less failure asks the connection: one that no longer answers throws
+   * why (a connection failure, waited out); one that answers throws the failure as it was.
+   */
+  private async migrationFailure(client: pg.PoolClient, err: unknown): Promise<never> {
+    if (errorCode(err) !== undefined) throw err;
+    const probe = await client.query({ text: 'SELECT 1', query_timeout: this.readTimeoutMs } as pg.QueryConfig).then(
+      () => undefined,
+      (probeErr: unknown) => probeErr,
+    );
+    if (probe !== undefined && isUnavailableError(probe)) {
+      this.opts.logger?.warn({ code: errorCode(probe), detail: loggedMessage(err) }, 'a migration run lost its connection');
+      throw probe;
+    }
+    throw err;
   }
 
   /**

@@ -101,6 +101,44 @@ describe('migrations', () => {
     }
   });
 
+  it("when the server ends the migration's connection while node-pg-migrate checks its own table, then the start waits it out and migrates (it used to fail with a code-less 'Unable to ensure migrations table')", { timeout: 30_000 }, async () => {
+    // node-pg-migrate's check of schema_migrations rethrows a failure as a plain Error, its code gone. The check is held
+    // here where it can be: a schema_migrations of an older runner without a primary key, which it adds (ALTER TABLE)
+    // behind a transaction that reads the table; its backend is ended while it waits, as a restart or an operator would.
+    const dir = mkdtempSync(join(tmpdir(), 'migrations-'));
+    writeFileSync(join(dir, '001_first.sql'), '-- Up Migration\nCREATE TABLE ended (id integer PRIMARY KEY);\n');
+    const adminOfTest = new URL(db.adminUrl);
+    adminOfTest.pathname = `/${db.name}`;
+    const admin = new pg.Client({ connectionString: adminOfTest.toString() });
+    const holder = new pg.Client({ connectionString: adminOfTest.toString() });
+    await Promise.all([admin.connect(), holder.connect()]);
+    const database = new Database({ url: adminOfTest.toString(), schema: 'migration_ended', poolMax: 1, applicationName: 'migration-ended', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    try {
+      await admin.query('CREATE SCHEMA migration_ended');
+      await admin.query('CREATE TABLE migration_ended.schema_migrations (id serial, name varchar(255) NOT NULL, run_on timestamp NOT NULL)');
+      await holder.query('BEGIN');
+      await holder.query('SELECT count(*) FROM migration_ended.schema_migrations');
+      const started = database.whenAvailable(() => database.migrate(dir), 20_000);
+      started.catch(() => undefined);
+      let ended = false;
+      // The ALTER waits at most the migration's lock_timeout (1 s): it is ended within it.
+      for (const until = performance.now() + 900; !ended && performance.now() < until; await new Promise((r) => setTimeout(r, 10))) {
+        const waiting = await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE application_name = 'migration-ended' AND wait_event_type = 'Lock' AND query LIKE 'ALTER TABLE%'`);
+        for (const { pid } of waiting.rows) ended = (await admin.query<{ ended: boolean }>('SELECT pg_terminate_backend($1) AS ended', [pid])).rows[0]!.ended || ended;
+      }
+      assert.ok(ended, "the migration's ALTER TABLE was seen waiting and ended");
+      await holder.query('COMMIT');
+      assert.deepEqual(await started, ['001_first']);
+      const names = await admin.query<{ name: string }>('SELECT name FROM migration_ended.schema_migrations');
+      assert.deepEqual(names.rows.map((r) => r.name), ['001_first']);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await database.close();
+      await admin.query('DROP SCHEMA IF EXISTS migration_ended CASCADE').catch(() => undefined);
+      await Promise.all([admin.end(), holder.end()]);
+    }
+  });
+
   it('when a service role reaches into another service schema, then PostgreSQL refuses', async () => {
     const user = new pg.Client({ connectionString: db.urls.user });
     await user.connect();
