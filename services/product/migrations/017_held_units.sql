@@ -1,4 +1,10 @@
 -- Up Migration
+-- Rolling update: the LOCK TABLE holds every write of reservations (both releases' reservations and releases) and the
+-- backfill's UPDATE row locks on every product with held units, until the migration commits: measured 4.1 s over
+-- 100,000 products and 1,000,000 reservation lines (90,000 products with units held). A reservation waits at most its
+-- 2 s lock_timeout (016), then answers 503 and its order stays pending until the order service's reconciler places it
+-- again; a release likewise. On a large shop apply this release in a quiet hour (docs/deploy.md, "Rolling updates
+-- and migrations").
 -- products.held: the units of the product that reservations hold (lines of reservations in status 'reserved'), kept
 -- by reserve_stock and a trigger on releases, so a restock can keep stock + held <= MAX_STOCK (1,000,000,000,
 -- product-repository.ts ADJUST_STOCK). Without it a restock counted stock only: restocking while units were held took
