@@ -97,7 +97,15 @@ const ADJUST_STOCK = `UPDATE products SET stock = stock + $2, version = version 
  * may succeed. The admin writes (PATCH, stock, DELETE) waited out the 8 s statement timeout behind a row another
  * session held (a stuck transaction, a hand-run fix), each holding a pool connection, then answered the same 503.
  */
-export const ROW_LOCK_TIMEOUT = '2s';
+const ROW_LOCK_TIMEOUT = '2s';
+
+/** fn in a transaction of `db` whose statements wait at most ROW_LOCK_TIMEOUT for a lock (admin writes, a release). */
+export function rowLockBounded<T>(db: Database, fn: (tx: Queryable) => Promise<T>): Promise<T> {
+  return db.tx(async (tx) => {
+    await tx.query('row_lock_timeout', `SET LOCAL lock_timeout = '${ROW_LOCK_TIMEOUT}'`);
+    return fn(tx);
+  });
+}
 
 // Several replicas may start at once: the transaction-scoped advisory lock lets one seed and the others see a non-empty table.
 const SEED_LOCK = createHash('sha256').update('seed:catalog').digest().readInt32BE(0);
@@ -211,7 +219,7 @@ export class ProductRepository {
   async update(id: string, patch: object, condition: VersionCondition = UNCONDITIONAL): Promise<ProductRow | undefined> {
     const { expected, excluded } = versionBounds(condition);
     // One statement for every PATCH shape: a key present in the JSON patch replaces the column, absent keeps it.
-    const res = await this.lockBounded((tx) =>
+    const res = await rowLockBounded(this.db, (tx) =>
       tx.query<ProductRow>(
         'product_update',
         `UPDATE products SET
@@ -240,7 +248,7 @@ export class ProductRepository {
    */
   async adjustStock(id: string, delta: number, maxStock: number, condition: VersionCondition = UNCONDITIONAL): Promise<ProductRow | undefined> {
     const { expected, excluded } = versionBounds(condition);
-    return (await this.lockBounded((tx) => tx.query<ProductRow>('product_adjust_stock', ADJUST_STOCK, [id, delta, maxStock, expected, excluded]))).rows[0];
+    return (await rowLockBounded(this.db, (tx) => tx.query<ProductRow>('product_adjust_stock', ADJUST_STOCK, [id, delta, maxStock, expected, excluded]))).rows[0];
   }
 
   /**
@@ -262,7 +270,7 @@ export class ProductRepository {
     // the key has expired meanwhile, so the adjustment is a new attempt and claims again. Bounded, not a loop forever.
     try {
       for (let attempt = 1; ; attempt++) {
-        const outcome = await this.lockBounded(async (tx) => {
+        const outcome = await rowLockBounded(this.db, async (tx) => {
           const claimed = await tx.query(
             'product_claim_adjustment',
             'INSERT INTO stock_adjustments (product_id, idempotency_key, delta) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING',
@@ -300,7 +308,7 @@ export class ProductRepository {
   /** Archives the product, only at a version the condition allows; false when it is gone or at another. */
   async archive(id: string, condition: VersionCondition = UNCONDITIONAL): Promise<boolean> {
     const { expected, excluded } = versionBounds(condition);
-    const res = await this.lockBounded((tx) =>
+    const res = await rowLockBounded(this.db, (tx) =>
       tx.query(
         'product_archive',
         `UPDATE products SET archived = true, version = version + 1, updated_at = now()
@@ -310,14 +318,6 @@ export class ProductRepository {
       ),
     );
     return res.rowCount !== 0;
-  }
-
-  /** fn in a transaction whose statements wait at most ROW_LOCK_TIMEOUT for a lock. */
-  private lockBounded<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.db.tx(async (tx) => {
-      await tx.query('product_write_lock_timeout', `SET LOCAL lock_timeout = '${ROW_LOCK_TIMEOUT}'`);
-      return fn(tx);
-    });
   }
 
   /** Inserts the products only when the table is empty (under a lock, so one replica seeds); returns how many. */

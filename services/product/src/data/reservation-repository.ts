@@ -1,6 +1,6 @@
 import { errorCode, type Database, type Queryable } from '@ecommerce/kit';
 import type { Refusal, ReservationStatus } from '@ecommerce/contracts';
-import { ROW_LOCK_TIMEOUT } from './product-repository.js';
+import { rowLockBounded } from './product-repository.js';
 
 /** One line of a reservation; a refused reservation is one row with null line columns (LEFT JOIN). */
 export interface ReservationLineRow {
@@ -144,11 +144,10 @@ export class ReservationRepository {
    * and finds it; if it rolls back, the marker stays and the refusal it stores replays the marker.
    */
   async release(orderId: string): Promise<{ lines: ReservationLineRow[]; released: boolean }> {
-    return this.db.tx(async (tx) => {
-      // At most ROW_LOCK_TIMEOUT for a row's lock, as a reservation (migrations/016): past its caller's deadline a
-      // wait only held a pool connection, and the order service's retries of cancels behind a locked product row
-      // filled the pool (reads of other products answered 503). Past it 55P03: 503, nothing released, sent again.
-      await tx.query('reservation_release_lock_timeout', `SET LOCAL lock_timeout = '${ROW_LOCK_TIMEOUT}'`);
+    // At most ROW_LOCK_TIMEOUT for a row's lock, as a reservation (migrations/016): past its caller's deadline a
+    // wait only held a pool connection, and the order service's retries of cancels behind a locked product row
+    // filled the pool (reads of other products answered 503). Past it 55P03: 503, nothing released, sent again.
+    return rowLockBounded(this.db, async (tx) => {
       const flip = () =>
         tx.query('reservation_mark_released', `UPDATE reservations SET status = 'released', released_at = now() WHERE order_id = $1 AND status = 'reserved' RETURNING order_id`, [
           orderId,
