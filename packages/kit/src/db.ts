@@ -339,7 +339,7 @@ export class Database implements Queryable {
    *
    * The lock's connection ending while fn runs (its backend terminated, the server restarted, the connection cut) frees
    * the lock, and another replica may take it: `signal` is then aborted with a SessionLockLost, which fn checks between
-   * its steps (`signal.throwIfAborted()`) to stop; counted in db_client_session_lock_lost_total and logged once. Before,
+   * its steps (`signal.throwIfAborted()`) to stop; counted in db_client_session_lock_lost_total and logged once (a warning). Before,
    * the pass went on to its end while another replica ran the same pass. A step in flight when the lock is lost ends
    * as it would have; fn's outcome is returned (or thrown) as it is. A connection cut without a word sends no 'end'
    * until TCP gives it up, many minutes on: every sessionLockCheckMs the lock's connection runs `SELECT 1`, and one
@@ -357,7 +357,8 @@ export class Database implements Queryable {
       const reason = new SessionLockLost(key, err);
       held.abort(reason);
       this.sessionLocksLost.inc();
-      this.opts.logger?.error({ lockKey: key, code: errorCode(err), detail: err ? loggedMessage(err) : undefined }, reason.message);
+      // A warning: the connection ended under an outage (terminated, restarted, cut), not a bug; the pass stops cleanly.
+      this.opts.logger?.warn({ lockKey: key, code: errorCode(err), detail: err ? loggedMessage(err) : undefined }, reason.message);
     };
     client.on('error', (err) => {
       if (locked) lost(err);

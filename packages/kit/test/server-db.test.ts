@@ -455,11 +455,12 @@ function linesLogger(level: 'warn' | 'error'): { logger: FastifyBaseLogger; line
 }
 
 describe('a session lock whose connection ends mid-pass', () => {
-  it('when the lock connection\'s backend is terminated during a pass, then the pass learns it at its next step and stops, the loss is counted and logged once, and a second holder\'s pass runs with no step of the first begun during it', { timeout: 30_000 }, async () => {
+  it('when the lock connection\'s backend is terminated during a pass, then the pass learns it at its next step and stops, the loss is counted and logged once as a warning, and a second holder\'s pass runs with no step of the first begun during it', { timeout: 30_000 }, async () => {
     // The lock is the session's: terminating its backend frees it on the server at once, and another replica takes it.
     // Before, the pass had no way to know and went on to its end: every later step of the first ran while the second
     // holder ran the same pass (the order service's audit, twice at once).
-    const { logger, lines } = linesLogger('error');
+    // Kept at warn: an outage ended the connection, not a bug (the outage tests allow no error line under one).
+    const { logger, lines } = linesLogger('warn');
     const metrics = new Metrics('t', '0', { defaultMetrics: false });
     const first = new Database({ url: db.urls.product, schema: 'catalog', poolMax: 2, applicationName: 'session-lock-lost-a', metrics, logger });
     const second = new Database({ url: db.urls.product, schema: 'catalog', poolMax: 2, applicationName: 'session-lock-lost-b', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
