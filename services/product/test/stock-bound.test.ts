@@ -2,7 +2,7 @@
 // held units, so no release can take stock past the integer column's 2^31 - 1. Through the HTTP API (the order
 // service's reservation calls, the admin's stock changes) against a real database, read back by SQL.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -282,6 +282,64 @@ describe('migration 017 on a database that already holds reservations', { timeou
       assert.deepEqual((await rows())[over], { stock: 900_000_000, held: 0 });
     } finally {
       await releasing.end().catch(() => {});
+      await database.close();
+      await db.drop();
+      rmSync(before017, { recursive: true, force: true });
+    }
+  });
+
+  // A plpgsql function's body is read when a call starts: a call that began before 017 committed and then waited on
+  // its lock of reservations runs 016's body after the commit, taking stock without adding held (measured with a bare
+  // `SELECT * FROM reserve_stock(...)`: stock 93, held 0, 7 units in reserved lines; its release then fails held's
+  // CHECK). The service's statement joins products, so the call holds products' ACCESS SHARE before the body runs and
+  // 017's ALTER TABLE products closes a cycle: one of the two gives way (the call 40P01 at deadlock_timeout, a 503 its
+  // order service retries; or the migration 55P03 at its 1 s lock_timeout, tried again), never a call past the commit.
+  it("when this release's reservation statement is in flight while 017 runs (waiting on 017's lock of reservations), then one of them gives way (the reservation 40P01, or 017 55P03 and is run again): held is always the units of the reserved lines", async () => {
+    const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
+    const before017 = mkdtempSync(join(tmpdir(), 'product-migrations-016-'));
+    for (const file of readdirSync(MIGRATIONS)) if (file < '017') copyFileSync(join(MIGRATIONS, file), join(before017, file));
+    const db = await createTestDatabase();
+    const metrics = new Metrics('t', '0', { defaultMetrics: false });
+    const database = new Database({ url: db.urls.product, schema: 'catalog', poolMax: 3, applicationName: 'migration-017-in-flight', metrics });
+    const url = `${db.urls.product}${db.urls.product.includes('?') ? '&' : '?'}options=${encodeURIComponent('-c search_path=catalog')}`;
+    const migrating = new pg.Client({ connectionString: url });
+    try {
+      await database.migrate(before017);
+      const a = uuidv7();
+      await sql(url, `INSERT INTO catalog.products (id, sku, name, price_cents, stock) VALUES ($1, 'A', 'A', 100, 100)`, [a]);
+      // 017 as the runner applies it (one transaction, its 1 s lock_timeout), its first statement taken alone so the
+      // reservation starts between it and the rest.
+      await migrating.connect();
+      await migrating.query('BEGIN');
+      await migrating.query("SET LOCAL lock_timeout = '1s'");
+      await migrating.query('LOCK TABLE reservations IN SHARE ROW EXCLUSIVE MODE');
+      const reserving = new ReservationRepository(database).reserve(uuidv7(), [{ productId: a, quantity: 7 }], null).then(
+        (r) => ('rows' in r ? r.rows[0]!.status : r.failure),
+        (err: { code?: string }) => err.code,
+      );
+      await sleep(300);
+      const migrated = await migrating.query(readFileSync(join(MIGRATIONS, '017_held_units.sql'), 'utf8')).then(
+        () => migrating.query('COMMIT').then(() => 'committed'),
+        (err: { code?: string }) => migrating.query('ROLLBACK').then(() => err.code),
+      );
+      const reserved = await reserving;
+      assert.ok(
+        (migrated === 'committed' && reserved === '40P01') || (migrated === '55P03' && reserved === 'reserved'),
+        `017 ${migrated}, the reservation ${reserved}: one of them gives way`,
+      );
+      // Given way: tried again, as the runner does.
+      if (migrated !== 'committed') await database.migrate(MIGRATIONS);
+      const [row] = await sql<{ stock: number; held: string; lines: string }>(
+        url,
+        `SELECT p.stock, p.held, (SELECT coalesce(sum(i.quantity), 0) FROM reservation_items i JOIN reservations r USING (order_id)
+                                   WHERE i.product_id = p.id AND r.status = 'reserved') AS lines
+           FROM products p WHERE p.id = $1`,
+        [a],
+      );
+      assert.equal(Number(row!.held), Number(row!.lines), `held as the reserved lines: ${JSON.stringify(row)}`);
+      assert.equal(row!.stock + Number(row!.held), 100);
+    } finally {
+      await migrating.end().catch(() => {});
       await database.close();
       await db.drop();
       rmSync(before017, { recursive: true, force: true });
