@@ -90,6 +90,9 @@ const EDIT = 'ecommerce.cart-edit.v1:';
 /** The Web Lock a page holds while it has edits not yet applied: another page replays them only once it is free. */
 const PAGE = 'ecommerce.cart-page:';
 
+/** Whose cart is stored: a customer's id; none for a guest's (state.tsx puts it aside at a session's end, adopts it at a sign-in). */
+export const CART_OWNER_KEY = 'ecommerce.cart-owner.v1';
+
 /** What a press asks of the cart (Add to cart, a quantity, Remove): data, so another page can apply it. */
 export type CartEdit = { add: CartProduct; quantity: number } | { set: string; quantity: number };
 
@@ -97,13 +100,17 @@ export function applyEdit(lines: CartLine[], edit: CartEdit): CartLine[] {
   return 'add' in edit ? addToCart(lines, edit.add, edit.quantity) : setQuantity(lines, edit.set, edit.quantity);
 }
 
-/** An edit as stored, or null for anything else (another version's, a hand edit). */
-function parseEdit(json: string | null): CartEdit | null {
+/**
+ * An edit as stored and whose cart it was made for (null: a guest's, or a page's of a version before the stamp), or
+ * null for anything else (another version's, a hand edit).
+ */
+function parseEdit(json: string | null): { edit: CartEdit; owner: string | null } | null {
   try {
-    const e = JSON.parse(json ?? 'null') as Partial<{ add: CartProduct; set: unknown; quantity: unknown }> | null;
-    if (!e || !Number.isInteger(e.quantity)) return null;
-    if (typeof e.set === 'string') return e as CartEdit;
-    return e.add && parseCart(JSON.stringify([{ ...e.add, productId: e.add.id, quantity: 1 }])).length === 1 ? (e as CartEdit) : null;
+    const { owner, ...e } = (JSON.parse(json ?? 'null') ?? {}) as Partial<{ add: CartProduct; set: unknown; quantity: unknown; owner: unknown }>;
+    const of = (edit: CartEdit) => ({ edit, owner: typeof owner === 'string' ? owner : null });
+    if (!Number.isInteger(e.quantity)) return null;
+    if (typeof e.set === 'string') return of(e as CartEdit);
+    return e.add && parseCart(JSON.stringify([{ ...e.add, productId: e.add.id, quantity: 1 }])).length === 1 ? of(e as CartEdit) : null;
   } catch {
     return null;
   }
@@ -134,8 +141,19 @@ const count = (rev: string | null | undefined) => Number(rev?.split(':')[0]) || 
  * the lock, and a page that starts applies those of pages gone (`replay`). A page holds the lock
  * `ecommerce.cart-page:<page>` while it has edits not yet applied, so another page takes them over only once it is
  * gone: applied once, as they are crossed out in the same change (and the rev wait shows it to every tab).
+ *
+ * A press is for the cart its page showed (`whose`: a customer's id, null for a guest's), and is stamped with it: one
+ * made while that customer was signed in and applied after their sign-out, or after another user signed in, went
+ * into the guest's or the other user's cart. It is applied only to that customer's cart (`ecommerce.cart-owner.v1`
+ * names it); for another cart it goes to `elsewhere` (state.tsx: their cart put aside, if it is) and is crossed out.
+ * A guest's press goes into the cart as stored, whoever's it is: a sign-in takes the guest's cart in (adoptCart).
  */
-export function storedCart(storage: CartStorage, locks?: CartLocks, edited: (lines: CartLine[], edit: CartEdit) => CartLine[] = applyEdit) {
+export function storedCart(
+  storage: CartStorage,
+  locks?: CartLocks,
+  edited: (lines: CartLine[], edit: CartEdit) => CartLine[] = applyEdit,
+  { whose = () => storage.getItem(CART_OWNER_KEY), elsewhere }: { whose?: () => string | null; elsewhere?: (edit: CartEdit, owner: string) => void } = {},
+) {
   let release: (() => void) | undefined;
   const page = Math.random().toString(36).slice(2);
   let made = 0;
@@ -178,9 +196,15 @@ export function storedCart(storage: CartStorage, locks?: CartLocks, edited: (lin
   const applyStored = (keys: () => string[]) => (lines: CartLine[]) => {
     let next: CartLine[] | undefined;
     for (const key of keys()) {
-      const edit = parseEdit(storage.getItem(key));
-      if (edit) next = edited(next ?? lines, edit);
+      const stored = parseEdit(storage.getItem(key));
       storage.removeItem(key);
+      if (!stored) continue;
+      if (stored.owner === null || stored.owner === storage.getItem(CART_OWNER_KEY)) next = edited(next ?? lines, stored.edit);
+      else {
+        elsewhere?.(stored.edit, stored.owner);
+        // Written, under a new revision, though the cart is the same: a tab that takes the page for gone then sees it crossed out.
+        next ??= lines;
+      }
     }
     return { next, answer: next ?? lines };
   };
@@ -205,7 +229,7 @@ export function storedCart(storage: CartStorage, locks?: CartLocks, edited: (lin
       }
       const key = `${EDIT}${page}:${++made}`;
       if (pending++ === 0) void locks.request(PAGE + page, { mode: 'exclusive' }, () => (pending ? new Promise<void>((r) => (done = r)) : undefined));
-      storage.setItem(key, JSON.stringify(edit));
+      storage.setItem(key, JSON.stringify({ ...edit, owner: whose() }));
       return locked((before) => {
         // Applied already by a page that took this one for gone: nothing more to make of it.
         if (storage.getItem(key) === null) return { answer: { before, after: before } };
@@ -227,6 +251,18 @@ export function storedCart(storage: CartStorage, locks?: CartLocks, edited: (lin
       }
       pages.delete(page);
       for (const gone of pages) void locks.request(PAGE + gone, { mode: 'exclusive' }, () => locked(applyStored(() => editsOf(gone))).then(applied));
+    },
+    /**
+     * Crosses out the presses written down for a customer's cart, of every page (a sign-out, in a change under the
+     * lock: its cart is gone, nothing of it put aside); a page still waiting to make one finds it crossed out.
+     */
+    dropCustomers() {
+      const keys: string[] = [];
+      for (let i = 0; i < storage.length; i++) {
+        const key = storage.key(i);
+        if (key?.startsWith(EDIT) && parseEdit(storage.getItem(key))?.owner != null) keys.push(key);
+      }
+      for (const key of keys) storage.removeItem(key);
     },
     /** A storage event: another tab's later change lets this tab's mark go. */
     seen(key: string | null) {

@@ -1,7 +1,7 @@
 // App-wide state: who is signed in, and the cart (kept in localStorage, shared by tabs).
-import { createContext, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
-import { CART_KEY, addToCart as add, applyEdit, parseCart, storedCart, type CartLine, type CartProduct } from './cart.js';
+import { CART_KEY, CART_OWNER_KEY, addToCart as add, applyEdit, parseCart, storedCart, type CartEdit, type CartLine, type CartProduct } from './cart.js';
 import { sessionEvents } from './api/client.js';
 import { followOtherTabsOrders } from './order-events.js';
 import { SESSION_HINT_KEY, currentUser, forgetSession, forgetUser, restoreSession, sessionToCheck, signIn, signOut, userSignedOut, type Restored, type SessionUser } from './session.js';
@@ -114,8 +114,6 @@ export function useAuth(): Auth {
 }
 
 const NONCE_KEY = 'ecommerce.checkout-nonce.v1';
-/** The id of the user whose cart it is (none: a guest's). */
-const CART_OWNER_KEY = 'ecommerce.cart-owner.v1';
 /** A customer's cart put aside when their session ended without a sign-out: theirs again at their next sign-in. */
 const HELD_CART_KEY = 'ecommerce.cart-held.v1';
 
@@ -212,7 +210,29 @@ interface Cart {
 
 const CartContext = createContext<Cart | null>(null);
 
+/**
+ * A press for a customer whose cart is not the one stored now (made, then their session ended or another user signed
+ * in before its turn): it goes into their cart put aside, if that is here, and nowhere else.
+ */
+function madeElsewhere(edit: CartEdit, owner: string): void {
+  const held = heldCart();
+  if (held?.owner !== owner) return;
+  // A new cart: its checkout key is drawn when it comes back (adoptCart), as for the nonce-less one.
+  const nonce = 'add' in edit && held.lines.length === 0 ? null : held.nonce;
+  localStorage.setItem(HELD_CART_KEY, JSON.stringify({ owner, lines: applyEdit(held.lines, edit), nonce } satisfies HeldCart));
+}
+
 export function CartProvider({ children }: { children: ReactNode }) {
+  // The cart is the signed-in user's (putAsideOwnersCart, adoptCart). While a remembered session is checked, or
+  // cannot be (unreachable), it stays as it is.
+  const { user, status } = useAuth();
+  const userId = user?.id;
+  // Whose cart this page shows, for the presses made on it: a guest's once nobody is signed in (a customer's left
+  // in storage is put aside in its turn), the signed-in user's, or while the session is checked the one stored.
+  const shown = useRef({ userId, status });
+  useLayoutEffect(() => {
+    shown.current = { userId, status };
+  }, [userId, status]);
   // A page loaded with no session to check is nobody's from its first render: a customer's cart is not drawn once
   // (it is put aside below, when the cart's lock comes).
   const [lines, setLines] = useState<CartLine[]>(() => (!sessionToCheck() && owned() ? [] : parseCart(localStorage.getItem(CART_KEY))));
@@ -221,18 +241,22 @@ export function CartProvider({ children }: { children: ReactNode }) {
   // made over the lines this tab shows, a change wrote over what another tab had added meanwhile. A press (Add to
   // cart, a quantity) is written down first, so a page unloaded before its turn loses none: the next page makes it.
   const [stored] = useState(() =>
-    storedCart(localStorage, (navigator as { locks?: LockManager }).locks, (cart, edit) => {
-      // A new cart: the same items ordered again later are a new order, not a replay of the last one.
-      if ('add' in edit && cart.length === 0) newCheckoutAttempt();
-      return applyEdit(cart, edit);
-    }),
+    storedCart(
+      localStorage,
+      (navigator as { locks?: LockManager }).locks,
+      (cart, edit) => {
+        // A new cart: the same items ordered again later are a new order, not a replay of the last one.
+        if ('add' in edit && cart.length === 0) newCheckoutAttempt();
+        return applyEdit(cart, edit);
+      },
+      {
+        whose: () => (shown.current.status === 'anonymous' ? null : (shown.current.userId ?? localStorage.getItem(CART_OWNER_KEY))),
+        elsewhere: madeElsewhere,
+      },
+    ),
   );
   const change = useCallback((how: (lines: CartLine[]) => CartLine[]) => stored.change(how).then((next) => (setLines(next), next)), [stored]);
   useEffect(() => stored.replay(setLines), [stored]);
-  // The cart is the signed-in user's (putAsideOwnersCart, adoptCart). While a remembered session is checked, or
-  // cannot be (unreachable), it stays as it is.
-  const { user, status } = useAuth();
-  const userId = user?.id;
   // Before the browser draws the render that says who is signed in (a layout effect): as an effect, the header showed
   // "Sign in" with the last customer's cart count for a frame after their session was refused at a reload.
   useLayoutEffect(() => {
@@ -278,6 +302,8 @@ export function CartProvider({ children }: { children: ReactNode }) {
         void change(() => {
           localStorage.removeItem(CART_OWNER_KEY);
           localStorage.removeItem(HELD_CART_KEY);
+          // The presses written down for the customer's cart go with it (those of pages gone, or still waiting).
+          stored.dropCustomers();
           return [];
         });
       },

@@ -2048,6 +2048,37 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('a signed-in customer\'s Add to cart written down, the page gone before its turn, then a sign-out in another tab: the next page does not put the press in the guest\'s cart', { timeout: STEP_MS }, async () => {
+    const lamp = await newProduct({ name: 'Owned lamp', stock: 20 });
+    const { context, page, errors } = await shopperAtCheckout({ name: 'Owned mat', stock: 20 }, 1, 'journal-owner');
+    const other = await context.newPage();
+    await other.goto('/');
+    await other.getByRole('button', { name: 'Sign out' }).waitFor();
+    const hold = () =>
+      other.evaluate(() => new Promise<void>((held) => void navigator.locks.request('ecommerce.cart.v1', () => new Promise<void>((release) => (((window as unknown as { release: () => void }).release = release), held())))));
+    const letGo = () => other.evaluate(() => (window as unknown as { release: () => void }).release());
+    await page.goto(`/products/${lamp.id}`);
+    await page.getByRole('heading', { name: lamp.name }).waitFor();
+    await hold();
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    // The page goes with the press waiting for the lock; the customer signs out in the other tab.
+    await page.goto('/favicon.svg');
+    assert.equal(await other.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('ecommerce.cart-edit')).length), 1, 'the press is written down');
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await other.locator('#signin-link').waitFor();
+    await letGo();
+    // The next page takes over what pages gone wrote down.
+    await page.goto('/');
+    await page.locator('#signin-link').waitFor();
+    await page.waitForFunction(() => !Object.keys(localStorage).some((k) => k.startsWith('ecommerce.cart-edit')), undefined, { timeout: 5000 }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(await storedCart(page), {}, 'the guest\'s cart has nothing of the customer\'s');
+    assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('ecommerce.cart-edit')).length), 0, 'no press is left to make');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cart', exact: true }).waitFor();
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a cart line removed in another tab while this tab\'s focus is in it (its Quantity) leaves the focus in the page\'s main region, not fallen to the body: the next Tab goes on in the page, not back to Skip to content; also when that empties the cart', { timeout: STEP_MS }, async () => {
     const [first, second] = [await newProduct({ name: 'Focus jar' }), await newProduct({ name: 'Focus lid' })];
     const { context, page, errors } = await newShopper();

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { cartChangeWords } from '../src/cart-change.js';
 import { formatMoney } from '../src/money.js';
-import { CART_KEY, MAX_QUANTITY, addToCart, storedCart, type CartLocks, type CartStorage, cartUnits, parseCart, setQuantity, type CartProduct } from '../src/cart.js';
+import { CART_KEY, MAX_QUANTITY, addToCart, storedCart, type CartEdit, type CartLocks, type CartStorage, cartUnits, parseCart, setQuantity, type CartProduct } from '../src/cart.js';
 import { cartTotals, isMixedCurrency, orderItems, refreshCart } from '../src/cart-order.js';
 
 const product = (id: string, priceCents: number, stock: number, currency = 'USD'): CartProduct => ({ id, name: `P ${id}`, priceCents, currency, stock, imageUrl: null });
@@ -367,5 +367,138 @@ describe('a press on a page that unloads before its turn', () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('a press made for a customer\'s cart', () => {
+  const OWNER = 'ecommerce.cart-owner.v1';
+  const sold = (id: string) => product(id, 100, 1000);
+  const quantities = (json: string | null) => Object.fromEntries(parseCart(json).map((l) => [l.productId, l.quantity]));
+  const settled = async (master: Map<string, string>) => {
+    for (let waited = 0; [...master.keys()].some((k) => k.startsWith('ecommerce.cart-edit')) && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 20));
+  };
+  /**
+   * A sign-out as state.tsx's clear makes it in its turn under the lock (it also empties the cart at once, outside the
+   * lock: a page loaded next finds no cart, though a change made in another tab that moment may still write it).
+   */
+  const signOut = (page: { storage: CartStorage }, cart: ReturnType<typeof storedCart>, drop = true) => {
+    return cart.change(() => {
+      page.storage.removeItem(OWNER);
+      if (drop) cart.dropCustomers();
+      return [];
+    });
+  };
+  /** A sign-in as state.tsx's adoptCart makes it (nothing put aside): a guest's cart is kept, another customer's emptied. */
+  const signIn = (page: { storage: CartStorage }, cart: ReturnType<typeof storedCart>, user: string) =>
+    cart.change((lines) => {
+      const owner = page.storage.getItem(OWNER);
+      page.storage.setItem(OWNER, user);
+      return owner === user || owner === null ? lines : [];
+    });
+
+  it('for any presses in two tabs, sign-outs and sign-ins of two users, each page left at any moment, then the cart holds no press made for another cart than its own: only its customer\'s and a guest\'s (property)', async () => {
+    const step = fc.record({
+      tab: fc.integer({ min: 0, max: 1 }),
+      act: fc.constantFrom('add', 'add', 'add', 'leave', 'hold', 'out', 'in u1', 'in u2'),
+      gap: fc.integer({ min: 0, max: 4 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 25 }), async (steps) => {
+        const browser = browserStorage();
+        browser.master.set(OWNER, 'u1');
+        const locks = lockManager();
+        const open = () => {
+          const page = { ...browser.page(), ...locks.page() };
+          const cart = storedCart(page.storage, page.locks);
+          page.events.push((key) => cart.seen(key));
+          cart.replay(() => undefined);
+          return { ...page, cart };
+        };
+        const tabs = [open(), open()];
+        for (const { tab, act, gap } of steps) {
+          const t = tabs[tab]!;
+          // Each press names the cart its page shows: a product of that customer's, or of a guest's.
+          if (act === 'add') void t.cart.edit({ add: sold(`p-${t.storage.getItem(OWNER) ?? 'guest'}`), quantity: 1 });
+          else if (act === 'leave') {
+            t.close();
+            tabs[tab] = open();
+          } else if (act === 'hold') {
+            const holder = locks.page();
+            void holder.locks.request(CART_KEY, { mode: 'exclusive' }, () => new Promise((r) => setTimeout(r, 2 + gap * 3)));
+          } else if (act === 'out') void signOut(t, t.cart, false);
+          else void signIn(t, t.cart, act.slice(3));
+          if (gap > 0) await new Promise((r) => setTimeout(r, gap));
+        }
+        await settled(browser.master);
+        const owner = browser.master.get(OWNER) ?? 'guest';
+        const foreign = Object.keys(quantities(browser.master.get(CART_KEY) ?? null)).filter((id) => id !== 'p-guest' && id !== `p-${owner}`);
+        assert.deepEqual(foreign, [], `the cart of ${owner}`);
+      }),
+      { numRuns: 80 },
+    );
+  });
+
+  it('when a customer presses and the page goes before its turn, then the next page makes it in their cart; after their sign-out it is crossed out, even if they sign in again; after their session ended it goes into their cart put aside', async () => {
+    const pressThenLeave = async (browser: ReturnType<typeof browserStorage>, locks: ReturnType<typeof lockManager>) => {
+      const holder = locks.page();
+      let letGo!: () => void;
+      void holder.locks.request(CART_KEY, { mode: 'exclusive' }, () => new Promise<void>((r) => (letGo = r)));
+      await new Promise((r) => setTimeout(r, 5));
+      const first = { ...browser.page(), ...locks.page() };
+      void storedCart(first.storage, first.locks).edit({ add: sold('a'), quantity: 2 });
+      first.close();
+      return letGo;
+    };
+    const next = (browser: ReturnType<typeof browserStorage>, locks: ReturnType<typeof lockManager>, elsewhere?: (edit: CartEdit, owner: string) => void) => {
+      const page = { ...browser.page(), ...locks.page() };
+      const cart = storedCart(page.storage, page.locks, undefined, { elsewhere });
+      page.events.push((key) => cart.seen(key));
+      return { ...page, cart };
+    };
+    // Still signed in: made.
+    {
+      const browser = browserStorage();
+      browser.master.set(OWNER, 'u1');
+      const locks = lockManager();
+      const letGo = await pressThenLeave(browser, locks);
+      const page = next(browser, locks);
+      page.cart.replay(() => undefined);
+      letGo();
+      await settled(browser.master);
+      assert.deepEqual(quantities(browser.master.get(CART_KEY) ?? null), { a: 2 });
+    }
+    // Signed out, then in again as the same customer, before a page takes the press over: crossed out at the sign-out.
+    {
+      const browser = browserStorage();
+      browser.master.set(OWNER, 'u1');
+      const locks = lockManager();
+      const letGo = await pressThenLeave(browser, locks);
+      const page = next(browser, locks);
+      const out = signOut(page, page.cart);
+      letGo();
+      await out;
+      await signIn(page, page.cart, 'u1');
+      next(browser, locks).cart.replay(() => undefined);
+      await settled(browser.master);
+      assert.deepEqual(quantities(browser.master.get(CART_KEY) ?? null), {});
+      assert.deepEqual([...browser.master.keys()].filter((k) => k.startsWith('ecommerce.cart-edit')), []);
+    }
+    // The session ended (the cart put aside for u1, a guest's now): it goes to u1's cart put aside, not the guest's.
+    {
+      const browser = browserStorage();
+      browser.master.set(OWNER, 'u1');
+      const locks = lockManager();
+      const letGo = await pressThenLeave(browser, locks);
+      const page = next(browser, locks);
+      const aside = page.cart.change(() => (page.storage.removeItem(OWNER), []));
+      letGo();
+      await aside;
+      const elsewhere: [CartEdit, string][] = [];
+      next(browser, locks, (edit, owner) => elsewhere.push([edit, owner])).cart.replay(() => undefined);
+      await settled(browser.master);
+      assert.deepEqual(quantities(browser.master.get(CART_KEY) ?? null), {});
+      assert.deepEqual(elsewhere, [[{ add: sold('a'), quantity: 2 }, 'u1']]);
+    }
   });
 });
