@@ -38,7 +38,9 @@ export function useCartCheck(): CartCheck {
     const before = lines.current;
     if (before.length === 0) return [];
     const fresh = await refreshCart(before, currentProduct);
-    // Written only if the shopper did not change the cart meanwhile (another tab, a click).
+    // Written only if the shopper did not change the cart meanwhile (another tab, a click). Not written down like a
+    // press (cart.ts): over the cart it was made of only, it is the same made late or twice, and a page reloaded
+    // before its turn looks again as it opens.
     if (lines.current === before && JSON.stringify(fresh.lines) !== JSON.stringify(before)) {
       void cart.replace((stored) => (JSON.stringify(stored) === JSON.stringify(before) ? fresh.lines : stored));
     }

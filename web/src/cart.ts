@@ -93,12 +93,48 @@ const PAGE = 'ecommerce.cart-page:';
 /** Whose cart is stored: a customer's id; none for a guest's (state.tsx puts it aside at a session's end, adopts it at a sign-in). */
 export const CART_OWNER_KEY = 'ecommerce.cart-owner.v1';
 
-/** What a press asks of the cart (Add to cart, a quantity, Remove): data, so another page can apply it. */
-export type CartEdit = { add: CartProduct; quantity: number } | { set: string; quantity: number };
+/**
+ * The cart once an order of `ordered` is placed: the units ordered of each product taken off the cart as it reads
+ * now, so what went into it while the order was on its way (another tab added a product, or more of one) stays for
+ * a next order. Clearing it all lost those.
+ */
+export function withoutOrdered<L extends { productId: string; quantity: number }>(current: readonly L[], ordered: readonly { productId: string; quantity: number }[]): L[] {
+  const taken = new Map<string, number>();
+  for (const o of ordered) taken.set(o.productId, (taken.get(o.productId) ?? 0) + o.quantity);
+  return current.flatMap((l) => {
+    const left = l.quantity - (taken.get(l.productId) ?? 0);
+    return left > 0 ? [{ ...l, quantity: left }] : [];
+  });
+}
+
+/**
+ * What a press asks of the cart (Add to cart, a quantity, Remove), and what checkout's answers make of it (`take`:
+ * a placed order's units off the cart, once per order; `cap`: lines lowered to what the shop has or one order
+ * takes): data, so another page can apply it.
+ */
+export type CartEdit =
+  | { add: CartProduct; quantity: number }
+  | { set: string; quantity: number }
+  | { take: { productId: string; quantity: number }[]; order: string }
+  | { cap: { productId: string; quantity: number; stock?: number }[] };
 
 export function applyEdit(lines: CartLine[], edit: CartEdit): CartLine[] {
+  if ('take' in edit) return withoutOrdered(lines, edit.take);
+  if ('cap' in edit) {
+    const caps = new Map(edit.cap.map((c) => [c.productId.toLowerCase(), c]));
+    return lines.flatMap((l) => {
+      const c = caps.get(l.productId.toLowerCase());
+      if (!c) return [l];
+      const quantity = Math.min(l.quantity, c.quantity);
+      return quantity > 0 ? [{ ...l, stock: c.stock ?? l.stock, quantity }] : [];
+    });
+  }
   return 'add' in edit ? addToCart(lines, edit.add, edit.quantity) : setQuantity(lines, edit.set, edit.quantity);
 }
+
+const units = (v: unknown): v is { productId: string; quantity: number; stock?: number }[] =>
+  Array.isArray(v) &&
+  v.every((u: Partial<{ productId: unknown; quantity: unknown; stock: unknown }> | null) => u !== null && typeof u === 'object' && typeof u.productId === 'string' && Number.isInteger(u.quantity) && (u.stock === undefined || Number.isInteger(u.stock)));
 
 /**
  * An edit as stored and whose cart it was made for (null: a guest's, or a page's of a version before the stamp), or
@@ -106,8 +142,10 @@ export function applyEdit(lines: CartLine[], edit: CartEdit): CartLine[] {
  */
 function parseEdit(json: string | null): { edit: CartEdit; owner: string | null } | null {
   try {
-    const { owner, ...e } = (JSON.parse(json ?? 'null') ?? {}) as Partial<{ add: CartProduct; set: unknown; quantity: unknown; owner: unknown }>;
+    const { owner, ...e } = (JSON.parse(json ?? 'null') ?? {}) as Partial<{ add: CartProduct; set: unknown; quantity: unknown; take: unknown; order: unknown; cap: unknown; owner: unknown }>;
     const of = (edit: CartEdit) => ({ edit, owner: typeof owner === 'string' ? owner : null });
+    if (units(e.take) && typeof e.order === 'string') return of(e as CartEdit);
+    if (units(e.cap)) return of(e as CartEdit);
     if (!Number.isInteger(e.quantity)) return null;
     if (typeof e.set === 'string') return of(e as CartEdit);
     return e.add && parseCart(JSON.stringify([{ ...e.add, productId: e.add.id, quantity: 1 }])).length === 1 ? of(e as CartEdit) : null;
@@ -115,6 +153,9 @@ function parseEdit(json: string | null): { edit: CartEdit; owner: string | null 
     return null;
   }
 }
+
+/** The orders whose units the cart gave up (`take`), the last few: an order's comes once, however often it is sent. */
+const TAKEN = 'ecommerce.cart-taken.v1';
 
 /** The part of `navigator.locks` the cart uses. */
 export interface CartLocks {
@@ -161,6 +202,20 @@ export function storedCart(
   let done: (() => void) | undefined;
   const read = () => parseCart(storage.getItem(CART_KEY));
   const write = (next: CartLine[]) => storage.setItem(CART_KEY, JSON.stringify(next));
+  /** Whether an edit is still to make: an order's `take` is made once (a second Place order of the same cart finds it made). */
+  const due = (edit: CartEdit) => {
+    if (!('take' in edit)) return true;
+    let taken: unknown;
+    try {
+      taken = JSON.parse(storage.getItem(TAKEN) ?? '[]');
+    } catch {
+      taken = [];
+    }
+    const orders = Array.isArray(taken) ? taken.filter((o): o is string => typeof o === 'string') : [];
+    if (orders.includes(edit.order)) return false;
+    storage.setItem(TAKEN, JSON.stringify([...orders, edit.order].slice(-20)));
+    return true;
+  };
   /** Runs `run` on the cart as stored, under the lock once this tab's copy has the last change; writes what it answers. */
   const locked = <T>(run: (lines: CartLine[]) => { next?: CartLine[]; answer: T }): Promise<T> => {
     if (!locks) {
@@ -198,7 +253,7 @@ export function storedCart(
     for (const key of keys()) {
       const stored = parseEdit(storage.getItem(key));
       storage.removeItem(key);
-      if (!stored) continue;
+      if (!stored || !due(stored.edit)) continue;
       if (stored.owner === null || stored.owner === storage.getItem(CART_OWNER_KEY)) next = edited(next ?? lines, stored.edit);
       else {
         elsewhere?.(stored.edit, stored.owner);
@@ -223,7 +278,7 @@ export function storedCart(
     edit(edit: CartEdit): Promise<{ before: CartLine[]; after: CartLine[] }> {
       if (!locks) {
         const before = read();
-        const after = edited(before, edit);
+        const after = due(edit) ? edited(before, edit) : before;
         write(after);
         return Promise.resolve({ before, after });
       }

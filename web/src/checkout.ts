@@ -119,20 +119,6 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
   return { kind: 'refused', status: last.status, detail };
 }
 
-/**
- * The cart once an order of `ordered` is placed: the units ordered of each product taken off the cart as it reads
- * now, so what went into it while the order was on its way (another tab added a product, or more of one) stays for
- * a next order. Clearing it all lost those.
- */
-export function withoutOrdered<L extends { productId: string; quantity: number }>(current: readonly L[], ordered: readonly { productId: string; quantity: number }[]): L[] {
-  const taken = new Map<string, number>();
-  for (const o of ordered) taken.set(o.productId, (taken.get(o.productId) ?? 0) + o.quantity);
-  return current.flatMap((l) => {
-    const left = l.quantity - (taken.get(l.productId) ?? 0);
-    return left > 0 ? [{ ...l, quantity: left }] : [];
-  });
-}
-
 /** A fresh key for a new checkout attempt. */
 export function newIdempotencyKey(): string {
   return crypto.randomUUID();

@@ -205,6 +205,13 @@ interface Cart {
    * Answers the cart as stored once the change is made.
    */
   replace(lines: CartLine[] | ((stored: CartLine[]) => CartLine[])): Promise<CartLine[]>;
+  /**
+   * Checkout's answers, written down at once like a press (a reload before their turn among the tabs loses none):
+   * `order`'s units taken off the cart (once, however often), or lines lowered to `cap`. Answer the cart as stored
+   * once made.
+   */
+  ordered(order: string, units: { productId: string; quantity: number }[]): Promise<CartLine[]>;
+  cap(caps: { productId: string; quantity: number; stock?: number }[]): Promise<CartLine[]>;
   clear(): void;
 }
 
@@ -247,7 +254,10 @@ export function CartProvider({ children }: { children: ReactNode }) {
       (cart, edit) => {
         // A new cart: the same items ordered again later are a new order, not a replay of the last one.
         if ('add' in edit && cart.length === 0) newCheckoutAttempt();
-        return applyEdit(cart, edit);
+        const next = applyEdit(cart, edit);
+        // What went into the cart while the order was on its way stays, as a new attempt.
+        if ('take' in edit && next.length > 0) newCheckoutAttempt();
+        return next;
       },
       {
         whose: () => (shown.current.status === 'anonymous' ? null : (shown.current.userId ?? localStorage.getItem(CART_OWNER_KEY))),
@@ -290,6 +300,8 @@ export function CartProvider({ children }: { children: ReactNode }) {
       },
       setQuantity: (id, quantity) => stored.edit({ set: id, quantity }).then(({ after }) => (setLines(after), after)),
       replace: (next) => change(typeof next === 'function' ? next : () => next),
+      ordered: (order, units) => stored.edit({ take: units, order }).then(({ after }) => (setLines(after), after)),
+      cap: (caps) => stored.edit({ cap: caps }).then(({ after }) => (setLines(after), after)),
       // A sign-out: the cart is nobody's (a guest's next, theirs at sign-in), and nothing is put aside.
       clear: () => {
         setHeld(false);

@@ -2079,6 +2079,29 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('an order placed, then a reload before the cart took its units off (another tab\'s cart change holds the lock): the next page takes them off, once', { timeout: STEP_MS }, async () => {
+    const { product, context, page, errors } = await shopperAtCheckout({ name: 'Reload kettle', stock: 20 }, 2, 'journal-take');
+    const other = await context.newPage();
+    await other.goto('/favicon.svg');
+    const hold = () =>
+      other.evaluate(() => new Promise<void>((held) => void navigator.locks.request('ecommerce.cart.v1', () => new Promise<void>((release) => (((window as unknown as { release: () => void }).release = release), held())))));
+    const letGo = () => other.evaluate(() => (window as unknown as { release: () => void }).release());
+    await page.getByText('Checking current prices and stock…').waitFor({ state: 'detached' });
+    await hold();
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    assert.deepEqual(await storedCart(page), { [product.name]: 2 }, 'the units wait for the lock');
+    await page.reload();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor({ state: 'detached' }).catch(() => undefined);
+    await letGo();
+    await page.waitForFunction(() => (JSON.parse(localStorage.getItem('ecommerce.cart.v1') ?? '[]') as unknown[]).length === 0, undefined, { timeout: 5000 }).catch(() => undefined);
+    assert.deepEqual(await storedCart(page), {}, 'the ordered units are off the cart');
+    assert.equal(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('ecommerce.cart-edit')).length), 0, 'nothing is left to make');
+    assert.equal(await stockOf(product.id), 18, 'one order');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a cart line removed in another tab while this tab\'s focus is in it (its Quantity) leaves the focus in the page\'s main region, not fallen to the body: the next Tab goes on in the page, not back to Skip to content; also when that empties the cart', { timeout: STEP_MS }, async () => {
     const [first, second] = [await newProduct({ name: 'Focus jar' }), await newProduct({ name: 'Focus lid' })];
     const { context, page, errors } = await newShopper();

@@ -502,3 +502,59 @@ describe('a press made for a customer\'s cart', () => {
     }
   });
 });
+
+describe('checkout\'s answers written down like a press', () => {
+  const line = (id: string, quantity: number) => addToCart([], product(id, 100, 1000), quantity)[0]!;
+  const quantities = (json: string | null) => Object.fromEntries(parseCart(json).map((l) => [l.productId, l.quantity]));
+
+  it('for any cart, order and lines added meanwhile, when the page goes before its turn (a reload) and the same order comes again, then the next page takes the order\'s units off the cart once, and what was added stays (property)', async () => {
+    const cartOf = fc.uniqueArray(fc.record({ id: fc.constantFrom('a', 'b', 'c', 'd'), quantity: fc.integer({ min: 1, max: 20 }) }), { selector: (l) => l.id, minLength: 1, maxLength: 4 });
+    await fc.assert(
+      fc.asyncProperty(cartOf, cartOf, async (ordered, added) => {
+        const browser = browserStorage();
+        browser.master.set(CART_KEY, JSON.stringify(ordered.map((l) => line(l.id, l.quantity))));
+        const locks = lockManager();
+        const holder = locks.page();
+        let letGo!: () => void;
+        void holder.locks.request(CART_KEY, { mode: 'exclusive' }, () => new Promise<void>((r) => (letGo = r)));
+        await new Promise((r) => setTimeout(r, 5));
+        // The order's answer came: its units are to go, but another tab holds the cart; the page reloads.
+        const units = ordered.map((l) => ({ productId: l.id, quantity: l.quantity }));
+        const first = { ...browser.page(), ...locks.page() };
+        void storedCart(first.storage, first.locks).edit({ take: units, order: 'o1' });
+        first.close();
+        const next = { ...browser.page(), ...locks.page() };
+        const cart = storedCart(next.storage, next.locks);
+        next.events.push((key) => cart.seen(key));
+        cart.replay(() => undefined);
+        for (const l of added) void cart.edit({ add: product(l.id, 100, 1000), quantity: l.quantity });
+        letGo();
+        // Place order pressed again on the reloaded page: the same key finds the same order.
+        await cart.edit({ take: units, order: 'o1' });
+        for (let waited = 0; [...browser.master.keys()].some((k) => k.startsWith('ecommerce.cart-edit')) && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+        const expected = Object.fromEntries(added.map((l) => [l.id, l.quantity]));
+        assert.deepEqual(quantities(browser.master.get(CART_KEY) ?? null), expected);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('when a cap (short stock, an order\'s limit) is written and the page goes before its turn, then the next page lowers the lines to it, stock too, and removes those with none', async () => {
+    const browser = browserStorage();
+    browser.master.set(CART_KEY, JSON.stringify([line('a', 9), line('b', 3), line('c', 2)]));
+    const locks = lockManager();
+    const holder = locks.page();
+    let letGo!: () => void;
+    void holder.locks.request(CART_KEY, { mode: 'exclusive' }, () => new Promise<void>((r) => (letGo = r)));
+    await new Promise((r) => setTimeout(r, 5));
+    const first = { ...browser.page(), ...locks.page() };
+    void storedCart(first.storage, first.locks).edit({ cap: [{ productId: 'a', quantity: 4, stock: 4 }, { productId: 'B', quantity: 5 }, { productId: 'c', quantity: 0, stock: 0 }] });
+    first.close();
+    const next = { ...browser.page(), ...locks.page() };
+    storedCart(next.storage, next.locks).replay(() => undefined);
+    letGo();
+    for (let waited = 0; [...browser.master.keys()].some((k) => k.startsWith('ecommerce.cart-edit')) && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    const lines = parseCart(browser.master.get(CART_KEY) ?? null);
+    assert.deepEqual(lines.map((l) => [l.productId, l.quantity, l.stock]), [['a', 4, 4], ['b', 3, 1000]]);
+  });
+});

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { contentHash, newIdempotencyKey, placeOrder, withoutOrdered, type SendOrder } from '../src/checkout.js';
+import { withoutOrdered } from '../src/cart.js';
+import { contentHash, newIdempotencyKey, placeOrder, type SendOrder } from '../src/checkout.js';
 
 const noWait = { delaysMs: [1, 1, 1, 1], sleep: async () => undefined };
 

@@ -3,7 +3,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useOutletContext } from 'react-router';
 import { hasAccessToken, orderApi } from '../api/client.js';
 import { cartTotals, isMixedCurrency, orderItems } from '../cart-order.js';
-import { checkoutInFlight, placeOrder, withoutOrdered, type ShortItem } from '../checkout.js';
+import { checkoutInFlight, placeOrder, type ShortItem } from '../checkout.js';
 import { CartChanges, checkWords, useCartCheck } from '../cart-check.js';
 import { Loading, Money, focusAfterRender } from '../components.js';
 import { EmptyCart, WaitingForSession } from '../page-parts.js';
@@ -132,17 +132,12 @@ export function CheckoutPage() {
       case 'failed': {
         // A failed order holds nothing: the cart stays for another try, under a new key. A placed or pending
         // one takes what it ordered off the cart and keeps the key: a second tab pressing with the same cart gets
-        // this order. What went into the cart meanwhile (another tab) stays, as a new attempt.
-        if (outcome.kind === 'failed') newCheckoutAttempt();
-        else {
-          void cart.replace((stored) => {
-            const left = withoutOrdered(stored, lines);
-            if (left.length > 0) newCheckoutAttempt();
-            return left;
-          });
-        }
-        ordersChanged(queries);
+        // this order. What went into the cart meanwhile (another tab) stays, as a new attempt (state.tsx). Written
+        // down at once, like a press: a reload before its turn left the ordered units in the cart, unsaid.
         const id = outcome.kind === 'placed' ? outcome.order.id : outcome.orderId;
+        if (outcome.kind === 'failed') newCheckoutAttempt();
+        else void cart.ordered(id, lines.map((l) => ({ productId: l.productId, quantity: l.quantity })));
+        ordersChanged(queries);
         // The total the shopper confirmed: the order page says so if the shop charged another one (a price
         // changed between the last look and the order).
         const total = cartTotals(lines)[0];
@@ -172,13 +167,7 @@ export function CheckoutPage() {
         // The cart now knows the real stock: short lines drop to what is left (or go), so the next try can succeed.
         // The focus moves once the stored cart took it: an emptied cart draws the page anew, which took the focus
         // from the refusal when it came a moment after it (the change waits for the other tabs' last one).
-        await cart.replace((stored) =>
-          stored.flatMap((l) => {
-            const s = byId.get(l.productId);
-            if (!s) return [l];
-            return s.available > 0 ? [{ ...l, stock: s.available, quantity: Math.min(l.quantity, s.available) }] : [];
-          }),
-        );
+        await cart.cap(outcome.items.map((s) => ({ productId: s.productId, quantity: s.available, stock: s.available })));
         focusAfterRender('#checkout-short');
         return;
       }
@@ -225,10 +214,7 @@ export function CheckoutPage() {
           refuse(outcome.detail);
           return;
         }
-        void cart.replace((stored) => stored.map((l) => {
-          const limit = byId.get(l.productId.toLowerCase());
-          return limit ? { ...l, quantity: Math.min(l.quantity, limit.max) } : l;
-        }));
+        void cart.cap(outcome.items.map((i) => ({ productId: i.productId, quantity: i.max })));
         const max = byId.get(over[0]!.productId.toLowerCase())!.max;
         refuse(
           <>
