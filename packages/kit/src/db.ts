@@ -136,7 +136,7 @@ const DEFAULT_ANSWER_EVIDENCE_MS = 2_000;
  * not had in time (55P03), a conflict (40001, 40P01), the connection limit (53300), the pool's own queue timing out.
  * Such a failure ends the evidence of earlier answers (Database.ready).
  */
-function serverGone(err: unknown): boolean {
+export function serverGone(err: unknown): boolean {
   const code = errorCode(err);
   if (code !== undefined && /^(08...|57P0[1235]|53[012]00|3D000|28...)$/.test(code)) return true;
   if (err instanceof pg.DatabaseError || code === TOO_MANY_CONNECTIONS) return false;

@@ -1,0 +1,84 @@
+// What the kit makes of a PostgreSQL or connection error, code by code: is the server gone (readiness stops trusting
+// earlier answers), does a request answer 503 + Retry-After, does start-up wait it out and why, did the statement
+// certainly not run. The pinned rows are the answers the kit gave before its three classifiers read one table.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import pg from 'pg';
+import { isStaleStatement, isUnavailableError, serverGone, startupWaitReason, statementNotRun } from '../src/index.js';
+
+/** An error the server answered, as pg reports it. */
+function answered(code: string, message = 'x', fields: Partial<pg.DatabaseError> = {}): pg.DatabaseError {
+  return Object.assign(new pg.DatabaseError(message, 1, 'error'), { code }, fields);
+}
+
+/** A failure of the connection, as Node reports it (no answer from the server). */
+function failed(message: string, code?: string): Error {
+  return code === undefined ? new Error(message) : Object.assign(new Error(message), { code });
+}
+
+const waitedGeneric = (code: string): string => `the server does not accept connections (${code})`;
+
+/** [what, error, serverGone, isUnavailableError, startupWaitReason, statementNotRun] */
+type Row = [string, unknown, boolean, boolean, string | undefined, boolean];
+
+const PINNED: Row[] = [
+  // Class 08, connection exceptions: gone, a request's 503, waited out at start-up.
+  ...['08000', '08001', '08003', '08004', '08006', '08007', '08P01'].map((code): Row => [code, answered(code), true, true, waitedGeneric(code), true]),
+  // Shutting down, crashed, starting, ended for idleness: gone.
+  ['57P01', answered('57P01'), true, true, waitedGeneric('57P01'), true],
+  ['57P02', answered('57P02'), true, true, waitedGeneric('57P02'), true],
+  ['57P03', answered('57P03'), true, true, 'the server is starting up or recovering', true],
+  ['57P05', answered('57P05'), true, true, waitedGeneric('57P05'), true],
+  // Short of resources: gone; the connection limit: busy, not gone.
+  ['53000', answered('53000'), true, true, 'the server is short of resources', true],
+  ['53100', answered('53100'), true, true, 'the server has no disk space left', true],
+  ['53200', answered('53200'), true, true, 'the server is out of memory', true],
+  ['53300', answered('53300'), false, true, 'the server has no free connection slot', true],
+  // The database or role not there (yet): gone for readiness, a misconfiguration for a request, waited out at start-up.
+  ['3D000', answered('3D000'), true, false, 'the database does not exist yet', true],
+  ['28000', answered('28000'), true, false, 'the role does not exist yet or cannot log in yet', true],
+  ['28P01', answered('28P01'), true, false, 'the role does not exist yet or cannot log in yet', true],
+  ['42501', answered('42501'), false, false, 'the role has no rights on its database or schema yet', true],
+  // Out of time: a request's 503, never waited out at start-up (a migration would run again).
+  ['57014', answered('57014'), false, true, undefined, true],
+  ['25P04', answered('25P04'), false, true, undefined, true],
+  // Conflicts with another session: run again.
+  ['40001', answered('40001'), false, true, 'a conflict with another session', true],
+  ['40P01', answered('40P01'), false, true, 'a deadlock with another session', true],
+  ['55P03', answered('55P03'), false, true, 'a lock another session holds (lock_timeout)', true],
+  // A server that takes no writes, a statement prepared before a migration.
+  ['25006', answered('25006'), false, true, waitedGeneric('25006'), true],
+  ['26000', answered('26000'), false, true, waitedGeneric('26000'), true],
+  ['0A000 cached plan', answered('0A000', 'cached plan must not change result type'), false, true, waitedGeneric('0A000'), true],
+  ['0A000 RevalidateCachedQuery', answered('0A000', 'x', { routine: 'RevalidateCachedQuery' }), false, true, waitedGeneric('0A000'), true],
+  // None of them: the request's own data, a bug, a limit the same statement meets again, another meaning of the code.
+  ...['0A000', '53400', '57P04', '40002', '55000', '23505', '42601', '42P01', '22P02', 'XX000'].map((code): Row => [code, answered(code), false, false, undefined, true]),
+  // No answer from the server: the connection failed, or was lost.
+  ...['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].map((code): Row => [code, failed('x', code), true, true, waitedGeneric(code), false]),
+  ['EACCES', failed('x', 'EACCES'), true, false, undefined, false],
+  ...[
+    'Connection terminated',
+    'Connection terminated unexpectedly',
+    'Client has encountered a connection error and is not queryable',
+    'Client was closed and is not queryable',
+    'Query read timeout',
+  ].map((message): Row => [message, failed(message), true, true, 'the connection failed', false]),
+  // The pool's own queue timing out: busy, not gone.
+  ['pool connect timeout', failed('timeout exceeded when trying to connect'), false, true, 'the connection failed', false],
+  ['a failure the kit does not know', failed('boom'), true, false, undefined, false],
+  ['every address refused', new AggregateError([failed('x', 'ECONNREFUSED')], 'connect failed'), true, true, 'the connection failed', false],
+];
+
+describe('PostgreSQL and connection errors, code by code', () => {
+  it('when a code, message or error the kit knows is met, then each classifier answers as pinned', () => {
+    for (const [what, err, gone, unavailable, reason, notRun] of PINNED) {
+      assert.deepEqual(
+        { gone: serverGone(err), unavailable: isUnavailableError(err), reason: startupWaitReason(err), notRun: statementNotRun(err) },
+        { gone, unavailable, reason, notRun },
+        what,
+      );
+    }
+    assert.equal(isStaleStatement(answered('26000')) && isStaleStatement(answered('0A000', 'cached plan must not change result type')), true);
+    assert.equal(isStaleStatement(answered('0A000')), false);
+  });
+});
