@@ -6,8 +6,8 @@ import { runner } from 'node-pg-migrate';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { Metrics } from './metrics.js';
-import { startupWaitReason } from './db-errors.js';
-import { errorCode, isStaleStatement, isUnavailableError } from './errors.js';
+import { PgCode, isStaleStatement, isUnavailableError, serverGone, startupWaitReason } from './db-errors.js';
+import { errorCode } from './errors.js';
 import { loggedMessage } from './error-log.js';
 
 // Return BIGINT (int8) columns as JS numbers: our counts and cents stay far below 2^53.
@@ -77,13 +77,10 @@ function connectionLost(err: unknown): Error | undefined {
   // A server that takes no writes (25006: a standby, or the old primary after a failover, or a database set read-only)
   // answered, but the connection stays there: discarded, so a later one may reach the server that does. Kept, pooled
   // connections failed every write for as long as they were in use, after the primary was back.
-  if (err instanceof pg.DatabaseError) return err.code === READ_ONLY_SERVER ? err : undefined;
+  if (err instanceof pg.DatabaseError) return err.code === PgCode.readOnlyServer ? err : undefined;
   return err as Error;
 }
 
-const READ_ONLY_SERVER = '25006';
-/** The role's or the server's connection limit reached: 'too many connections'. */
-const TOO_MANY_CONNECTIONS = '53300';
 /** How long a pool capped at a connection limit (Database.capPool) stays so before it tries to grow again. */
 const POOL_CAP_MS = 5_000;
 
@@ -128,21 +125,6 @@ export class SessionLockLost extends Error {
  * readiness check's own timeout (health.ts), so a replica whose pool is busy is ready on the evidence of its requests.
  */
 const DEFAULT_ANSWER_EVIDENCE_MS = 2_000;
-
-/**
- * True when `err` says the server, or the way to it, is gone or refusing (the connection lost or refused, no answer in
- * time, the server shutting down or starting, the database closed to connections or missing), as opposed to a server
- * that answered a statement with an error or is only busy: a statement cancelled by statement_timeout (57014), a lock
- * not had in time (55P03), a conflict (40001, 40P01), the connection limit (53300), the pool's own queue timing out.
- * Such a failure ends the evidence of earlier answers (Database.ready).
- */
-export function serverGone(err: unknown): boolean {
-  const code = errorCode(err);
-  if (code !== undefined && /^(08...|57P0[1235]|53[012]00|3D000|28...)$/.test(code)) return true;
-  if (err instanceof pg.DatabaseError || code === TOO_MANY_CONNECTIONS) return false;
-  const message = (err as { message?: unknown } | null)?.message;
-  return !(typeof message === 'string' && message.startsWith('timeout exceeded when trying to connect'));
-}
 
 /** Errors of a connection that never came: the statement waiting for it was not sent. */
 const neverSent = new WeakSet<object>();
@@ -419,7 +401,7 @@ export class Database implements Queryable {
       try {
         return await this.pool.connect();
       } catch (err) {
-        if (errorCode(err) !== TOO_MANY_CONNECTIONS || this.connected === 0 || attempt >= 3) {
+        if (errorCode(err) !== PgCode.tooManyConnections || this.connected === 0 || attempt >= 3) {
           this.noteFailure(err);
           return rejectedConnection(err);
         }
@@ -523,9 +505,9 @@ export class Database implements Queryable {
       } catch (err) {
         // 55P03: a statement of a migration waited MIGRATION_LOCK_TIMEOUT_MS for a table lock that requests hold (its
         // transaction was rolled back, nothing applied): it gives way to them and tries again.
-        if (errorCode(err) !== '55P03' || performance.now() - started > MIGRATION_LOCK_RETRY_BUDGET_MS) throw err;
+        if (errorCode(err) !== PgCode.lockNotAvailable || performance.now() - started > MIGRATION_LOCK_RETRY_BUDGET_MS) throw err;
         const delay = Math.min(5_000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
-        this.opts.logger?.warn({ code: '55P03', detail: loggedMessage(err), retryInMs: Math.round(delay) }, 'migration waits for a lock that requests hold; trying again');
+        this.opts.logger?.warn({ code: PgCode.lockNotAvailable, detail: loggedMessage(err), retryInMs: Math.round(delay) }, 'migration waits for a lock that requests hold; trying again');
         await new Promise((r) => setTimeout(r, delay));
       }
     }

@@ -3,8 +3,9 @@
 // certainly not run. The pinned rows are the answers the kit gave before its three classifiers read one table.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import pg from 'pg';
-import { isStaleStatement, isUnavailableError, serverGone, startupWaitReason, statementNotRun } from '../src/index.js';
+import { DB_FAILURES, ProblemError, isStaleStatement, isUnavailableError, serverGone, startupWaitReason, statementNotRun } from '../src/index.js';
 
 /** An error the server answered, as pg reports it. */
 function answered(code: string, message = 'x', fields: Partial<pg.DatabaseError> = {}): pg.DatabaseError {
@@ -81,4 +82,107 @@ describe('PostgreSQL and connection errors, code by code', () => {
     assert.equal(isStaleStatement(answered('26000')) && isStaleStatement(answered('0A000', 'cached plan must not change result type')), true);
     assert.equal(isStaleStatement(answered('0A000')), false);
   });
+
+  it('when a code is in the table, then a row above pins it (a class by one of its codes)', () => {
+    const pinned = PINNED.map(([, err]) => codeOf(err)).filter((code) => code !== undefined);
+    for (const key of Object.keys(DB_FAILURES)) assert.ok(pinned.some((code) => code === key || (key.length === 2 && code.length === 5 && code.startsWith(key))), key);
+  });
 });
+
+/** The server's answers the kit knows (some classifier says more than "none of them"). */
+const KNOWN_ANSWERS = PINNED.flatMap(([, err, ...answers]) => (err instanceof pg.DatabaseError && answers.slice(0, 3).some(Boolean) ? [err] : []));
+
+describe('PostgreSQL and connection errors, relations', () => {
+  it('when a SQLSTATE the kit knows comes on a pg.DatabaseError or on any other error, then the answers are the same: the code says what happened', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...KNOWN_ANSWERS), (fromServer) => {
+        const other = Object.assign(new Error(fromServer.message), { code: fromServer.code, routine: fromServer.routine });
+        assert.deepEqual(
+          { gone: serverGone(other), unavailable: isUnavailableError(other), reason: startupWaitReason(other) },
+          { gone: serverGone(fromServer), unavailable: isUnavailableError(fromServer), reason: startupWaitReason(fromServer) },
+          fromServer.code,
+        );
+      }),
+    );
+  });
+
+  it('when any error comes (every code in the table, random codes, message-only, code-less, AggregateError, pg.DatabaseError), then the classifiers agree with each other', () => {
+    fc.assert(
+      fc.property(errorArb, (err) => {
+        const code = codeOf(err);
+        const gone = serverGone(err);
+        const unavailable = isUnavailableError(err);
+        const reason = startupWaitReason(err);
+        const what = `${(err as object | null)?.constructor?.name ?? String(err)} ${code} ${(err as { message?: string } | null)?.message}: gone ${gone}, 503 ${unavailable}, start-up ${reason}`;
+        const missing = code === '3D000' || (code?.length === 5 && code.startsWith('28'));
+        // A server gone is a request's 503, but for a database or role that is not there (a misconfiguration) and a
+        // failure the kit does not know that the server did not answer (no answer came: readiness asks again).
+        if (gone && (err instanceof pg.DatabaseError || knows(err))) assert.ok(unavailable || missing, what);
+        // Start-up waits out every failure a request answers 503 for, but a statement that ran out of time.
+        if (unavailable && code !== '57014' && code !== '25P04') assert.ok(reason, what);
+        if (code === '57014' || code === '25P04') assert.equal(reason, undefined, what);
+        // And nothing else, but a database, role or rights not there yet.
+        if (reason !== undefined) assert.ok(unavailable || missing || code === '42501', what);
+        // The connection limit: busy, not gone.
+        if (code === '53300') assert.ok(unavailable && !gone && reason !== undefined, what);
+        // A code the kit does not know, from the server: none of them; the statement did not run.
+        if (err instanceof pg.DatabaseError && !knows(err)) assert.ok(!gone && !unavailable && reason === undefined, what);
+        if (err instanceof pg.DatabaseError) assert.ok(statementNotRun(err), what);
+        else assert.equal(statementNotRun(err), false, what);
+        if (err instanceof ProblemError) assert.equal(unavailable, false, what);
+        // An AggregateError of its own says nothing: its errors do.
+        if (err instanceof AggregateError && !knows(err)) {
+          assert.equal(unavailable, err.errors.some(isUnavailableError), what);
+          assert.equal(reason, unavailable ? 'the connection failed' : undefined, what);
+        }
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+});
+
+const KNOWN_MESSAGES = [
+  'Connection terminated unexpectedly',
+  'Connection terminated',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+  'Query read timeout',
+  'timeout exceeded when trying to connect',
+];
+
+function codeOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Whether the table, or the messages pg reports without a code, know err (what the classifiers answer is the test's). */
+function knows(err: unknown): boolean {
+  const code = codeOf(err);
+  const message = (err as { message?: unknown } | null)?.message;
+  const entry = (key: string) => (Object.hasOwn(DB_FAILURES, key) ? DB_FAILURES[key] : undefined);
+  const known = code === undefined || code.length === 2 ? undefined : (entry(code) ?? (code.length === 5 ? entry(code.slice(0, 2)) : undefined));
+  return (known !== undefined && (known.when === undefined || known.when(err as object))) || (typeof message === 'string' && KNOWN_MESSAGES.some((known) => message.startsWith(known)));
+}
+
+const SQLSTATE_CHAR = fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ');
+const codeArb = fc.oneof(
+  // Every code in the table, a class's with random codes of that class.
+  fc.constantFrom(...Object.keys(DB_FAILURES)).chain((key) => (key.length === 2 ? fc.string({ unit: SQLSTATE_CHAR, minLength: 3, maxLength: 3 }).map((rest) => key + rest) : fc.constant(key))),
+  fc.string({ unit: SQLSTATE_CHAR, minLength: 5, maxLength: 5 }),
+  fc.constantFrom('53400', '57P04', '40002', '55000', '23505', 'EACCES'),
+  fc.constant(undefined),
+);
+const messageArb = fc.oneof(fc.constantFrom(...KNOWN_MESSAGES, 'cached plan must not change result type', 'x'), fc.string({ maxLength: 12 }));
+const leafArb = fc
+  .record({ carrier: fc.constantFrom('server', 'node', 'plain', 'problem'), code: codeArb, message: messageArb, routine: fc.constantFrom(undefined, 'RevalidateCachedQuery') })
+  .map(({ carrier, code, message, routine }): object => {
+    const err = carrier === 'server' ? new pg.DatabaseError(message, 1, 'error') : carrier === 'node' ? new Error(message) : carrier === 'problem' ? new ProblemError(503, 'x', 'X') : { message };
+    // A problem (a 4xx or 5xx the service decided on) carries no SQLSTATE.
+    return err instanceof ProblemError ? err : Object.assign(err, code === undefined ? {} : { code }, routine === undefined ? {} : { routine });
+  });
+const errorArb = fc.oneof(
+  leafArb,
+  // As net's connect to each address of a name: its own message is Node's, never one of pg's.
+  fc.tuple(fc.array(leafArb, { maxLength: 3 }), fc.string({ maxLength: 12 }).filter((m) => !KNOWN_MESSAGES.some((known) => m.startsWith(known)))).map(([errors, message]) => new AggregateError(errors, message)),
+  fc.constantFrom(null, undefined, 'a string', 42),
+);
