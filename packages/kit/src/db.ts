@@ -100,9 +100,11 @@ class ConnectionRejected extends Error {
   }
 }
 
-function rejectedConnection(err: unknown): never {
+/** Throws a connection's failure as what it means (a closed database as ConnectionRejected), first telling `noted`. */
+function rejectedConnection(err: unknown, noted?: (thrown: unknown) => void): never {
   const thrown = err instanceof pg.DatabaseError && err.code === '55000' ? new ConnectionRejected(err) : err;
   if (thrown !== null && typeof thrown === 'object') neverSent.add(thrown);
+  noted?.(thrown);
   throw thrown;
 }
 
@@ -402,8 +404,8 @@ export class Database implements Queryable {
         return await this.pool.connect();
       } catch (err) {
         if (errorCode(err) !== PgCode.tooManyConnections || this.connected === 0 || attempt >= 3) {
-          this.noteFailure(err);
-          return rejectedConnection(err);
+          // Noted as thrown: a closed database's 55000 is the server refusing (serverGone), as at a ping.
+          return rejectedConnection(err, (thrown) => this.noteFailure(thrown));
         }
         this.capPool(this.connected);
       }

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { createTestDatabase, heldLocks, http, listenOnLoopback, sql, type TestDatabase } from '@ecommerce/test-support';
-import { Database, Metrics, createDataService, createServer, Type, type App } from '../src/index.js';
+import { Database, Metrics, createDataService, createServer, errorCode, Type, type App } from '../src/index.js';
 
 let db: TestDatabase;
 let migrations: string;
@@ -186,6 +186,23 @@ describe('readiness of a data service', () => {
       await hung.close().catch(() => undefined);
       for (const s of sockets) s.destroy();
       blackhole.close();
+    }
+  });
+
+  it('when the database is closed to new connections and a query is refused one while the pool\'s connection is busy, then ready() rejects at once, though the last answer is recent (the refusal is the server refusing, as a ping\'s)', { timeout: 30_000 }, async () => {
+    const database = new Database({ url: db.urls.product, schema: 'catalog', poolMax: 2, applicationName: 'readiness-test', metrics: new Metrics('t', '0', { defaultMetrics: false }), answerEvidenceMs: 20_000 });
+    try {
+      await database.query('t_one', 'SELECT 1');
+      const busy = database.query('t_sleep', 'SELECT pg_sleep($1::float8 / 1000)', [1500]);
+      await sleep(100);
+      // Closed without ending the sessions open: the busy connection stays, a new one is refused (55000).
+      await sql(db.adminUrl, `ALTER DATABASE ${db.name} ALLOW_CONNECTIONS false`);
+      await assert.rejects(database.query('t_one', 'SELECT 1'), (err) => errorCode(err) === '08004');
+      await assert.rejects(database.ready());
+      await busy;
+    } finally {
+      await blockConnections(true);
+      await database.close();
     }
   });
 
