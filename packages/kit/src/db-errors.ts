@@ -105,7 +105,7 @@ export const DB_FAILURES: Readonly<Record<string, KnownFailure>> = {
   // No such prepared statement any more (e.g. after DISCARD ALL); a migration changed the type of a column a prepared
   // statement returns ('cached plan must not change result type': the server's message may be in another language).
   '26000': { means: 'stale' },
-  '0A000': { means: 'stale', when: (err) => staleSays(err) },
+  '0A000': { means: 'stale', when: staleSays },
 };
 
 // pg and pg-pool report these without a code; the message starts so.
