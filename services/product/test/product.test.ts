@@ -1154,6 +1154,45 @@ describe('GET /product', () => {
     );
   });
 
+  it('when a word of the query is one the database parser reads no word in (৴, ௰, ౸: numbers to Unicode, not to a glibc locale), then nothing matches it: the other words alone do not decide', async () => {
+    // Under a glibc LC_CTYPE (C.UTF-8, en_US.UTF-8) PostgreSQL's parser takes thousands of characters Unicode calls
+    // letters or numbers for blanks: to_tsquery left such a word out, and `lamp` alone chose the products.
+    const tag = `zb${Date.now().toString(36)}`;
+    const lamp = await createProduct(stack, { name: `Blank lamp ${tag}` });
+    const search = async (q: string) => {
+      const res = await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(q)}`);
+      assert.equal(res.status, 200, res.text);
+      return res.body.items.map((p) => p.id);
+    };
+    assert.deepEqual(await search(`${tag} lamp`), [lamp.id]);
+    const readsNoWord = async (word: string) =>
+      (await sql<{ none: boolean }>(stack.db.urls.product, `SELECT numnode(to_tsquery('simple', '''' || translate(lower($1::text), 'ς', 'σ') || '''')) = 0 AS none`, [word.normalize('NFKC')]))[0]!
+        .none;
+    const examples = ['\u09f4', '\u0bf0', '\u0c78', '\u0d58', '\u2182', '\u{10107}'];
+    const [ctype] = await sql<{ ctype: string }>(stack.db.urls.product, 'SELECT datctype AS ctype FROM pg_database WHERE datname = current_database()');
+    if (ctype!.ctype !== 'C' && ctype!.ctype !== 'POSIX') assert.ok((await Promise.all(examples.map(readsNoWord))).some(Boolean), `LC_CTYPE ${ctype!.ctype} reads a word in each of ${examples.join(' ')}`);
+    // One code point that JavaScript's searchWords takes for a word (a letter or number, alone or after a letter).
+    const word = fc
+      .tuple(fc.integer({ min: 0x80, max: 0x2ffff }), fc.constantFrom('', 'x'))
+      .map(([c, before]) => `${before}${String.fromCodePoint(c)}`)
+      .filter((w) => !/[\p{Cs}\p{Cn}]/u.test(w) && /^[\p{L}\p{N}][\p{L}\p{M}\p{N}]*$/u.test(w.normalize('NFKC')));
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(word, async (w) => {
+        if (await readsNoWord(w)) {
+          assert.deepEqual(await search(`${tag} lamp ${w}`), [], `no product holds ${JSON.stringify(w)} (U+${[...w].at(-1)!.codePointAt(0)!.toString(16).toUpperCase()})`);
+          assert.deepEqual(await search(`${w} ${tag}`), []);
+        } else {
+          // A word the parser reads stays a word: a product holding it is found by it.
+          const own = `${tag}w${n++}`;
+          const p = await createProduct(stack, { name: `${w} ${own}` });
+          assert.deepEqual(await search(`${w} ${own}`), [p.id], `${JSON.stringify(w)} finds its product`);
+        }
+      }),
+      { numRuns: 60, examples: examples.map((w) => [w]) },
+    );
+  });
+
   it('when limit, cursor, q or category are invalid or unknown parameters given, then 400', async () => {
     // Not decimal numerals, though JavaScript's +x takes them (limit=0x10 listed 16).
     for (const qs of ['limit=0x10', 'limit=1e1', 'limit=%205', 'limit=5%20', 'limit=2.0', 'limit=%2B5', 'limit=0b11', 'limit=%20']) {

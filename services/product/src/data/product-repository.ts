@@ -119,14 +119,21 @@ const SEED_LOCK = createHash('sha256').update('seed:catalog').digest().readInt32
  */
 const MEASURED_AS_CASED_BYTES = Math.floor(2046 / 2);
 
-// Whether the database leaves a word out of the query: each token its parser reads of the word as MATCHES cases it, alone
-// in a tsquery as MATCHES builds it, gives no lexeme. The server's own rule, not a length copied from one of its builds.
-// Words hold letters, marks and digits only (searchWords), so quoting a token cannot make tsquery syntax.
+// Whether the database leaves a word out of the query: the word as MATCHES cases it, alone in a tsquery as MATCHES builds
+// it, gives no lexeme (its parser reads only blanks in it), or a token its parser reads of it does. The server's own
+// rule, not a length or a character class copied from one of its builds or locales.
+// Words hold letters, marks and digits only (searchWords), so quoting a word or a token cannot make tsquery syntax.
 const DROPS_A_WORD = `SELECT EXISTS (
-        SELECT 1 FROM unnest($1::text[]) AS w, ts_parse('default', ${casedAsSearched('w')}) AS t
-        WHERE t.tokid <> (SELECT tokid FROM ts_token_type('default') WHERE alias = 'blank')
-          AND numnode(to_tsquery('simple', '''' || t.token || '''')) = 0
+        SELECT 1 FROM unnest($1::text[]) AS w
+        WHERE numnode(to_tsquery('simple', '''' || ${casedAsSearched('w')} || '''')) = 0
+           OR EXISTS (
+             SELECT 1 FROM ts_parse('default', ${casedAsSearched('w')}) AS t
+             WHERE t.tokid <> (SELECT tokid FROM ts_token_type('default') WHERE alias = 'blank')
+               AND numnode(to_tsquery('simple', '''' || t.token || '''')) = 0)
       ) AS drops`;
+
+/** ASCII letters and digits: a word of them, under the length above, is a word to the parser whatever the locale. */
+const ASCII_WORD = /^[A-Za-z0-9]*$/;
 
 /**
  * The words of free text, in NFKC as the stored vector is (migration 009), so a word typed decomposed or in
@@ -203,9 +210,12 @@ export class ProductRepository {
    * notice), so that the other words alone chose the products. No stored vector holds such a word either, so the query
    * matches nothing (200 characters of q reach it through NFKC: U+3300 is twelve bytes of katakana). A word of 2,045
    * bytes as sent is 2,047 as cased (ȺaȺ to ⱥaⱥ): kept by one build, left out by another; the server says which.
+   * Nor does a glibc locale (C.UTF-8, en_US.UTF-8) read thousands of characters Unicode calls letters or numbers
+   * (৴ U+09F4, ௰ U+0BF0, ↂ U+2182): a word of those alone was left out, and `lamp ৴` listed every lamp. So any word
+   * outside ASCII is asked of the server too (LC_CTYPE C reads every non-ASCII character as a letter).
    */
   private async dropsAWord(words: string[]): Promise<boolean> {
-    if (words.every((w) => Buffer.byteLength(w) <= MEASURED_AS_CASED_BYTES)) return false;
+    if (words.every((w) => ASCII_WORD.test(w) && Buffer.byteLength(w) <= MEASURED_AS_CASED_BYTES)) return false;
     const res = await this.db.query<{ drops: boolean }>('product_search_drops_word', DROPS_A_WORD, [words]);
     return res.rows[0]?.drops === true;
   }
