@@ -135,16 +135,26 @@ const DROPS_A_WORD = `SELECT EXISTS (
 /** ASCII letters and digits: a word of them, under the length above, is a word to the parser whatever the locale. */
 const ASCII_WORD = /^[A-Za-z0-9]*$/;
 
+/** A character outside ASCII: text without one is its own NFKC in every Unicode version. */
+const NON_ASCII = /\P{ASCII}/u;
+
+// The query in NFKC as the database normalizes the stored text (search_text, migration 014), not as Node.js does:
+// their Unicode versions differ (Node.js 20: 17; PostgreSQL 15: 14, 17: 15.1), and a character only the newer one
+// decomposes (U+1CCD6, an outlined A since Unicode 16) was a letter joining two words in the query and a space
+// between them in the stored vector.
+const NFKC_AS_STORED = `SELECT normalize($1::text, NFKC) AS q`;
+
 /**
- * The words of free text, in NFKC as the stored vector is (migration 009), so a word typed decomposed or in
- * full-width letters is the same word: letters, digits and the marks that belong to letters only, so nothing the user
- * types can be tsquery syntax; marks stay inside words as PostgreSQL's parser keeps them (without them "हिन्दी" was
- * three words, none of which any name held). Not lower-cased here: MATCHES cases the query as the stored vector is cased.
+ * The words of free text already in the database's NFKC (NFKC_AS_STORED), as the stored vector is (migration 009),
+ * so a word typed decomposed or in full-width letters is the same word: letters, digits and the marks that belong to
+ * letters only, so nothing the user types can be tsquery syntax; marks stay inside words as PostgreSQL's parser keeps
+ * them (without them "हिन्दी" was three words, none of which any name held). Not lower-cased here: MATCHES cases the
+ * query as the stored vector is cased.
  */
-function searchWords(q: string): string[] {
+function searchWords(normalized: string): string[] {
   // Each word once (a repeat adds nothing to the AND); more than MAX_SEARCH_WORDS are refused, not cut: the 17th word
   // used to be dropped unread, so products without it were listed.
-  const words = [...new Set(q.normalize('NFKC').match(/[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu) ?? [])];
+  const words = [...new Set(normalized.match(/[\p{L}\p{N}][\p{L}\p{M}\p{N}]*/gu) ?? [])];
   if (words.length > MAX_SEARCH_WORDS) throw tooManySearchWords();
   return words;
 }
@@ -188,7 +198,7 @@ export class ProductRepository {
   /** Keyset page over live products in id (creation) order; returns limit+1 rows for pageOf. */
   async list(f: ListFilter): Promise<ProductRow[]> {
     const more = f.limit + 1;
-    const words = f.q === undefined ? undefined : searchWords(f.q);
+    const words = f.q === undefined ? undefined : searchWords(await this.nfkcAsStored(f.q));
     if (words !== undefined && (words.length === 0 || (await this.dropsAWord(words)))) return [];
     const tsquery = words === undefined ? undefined : searchQuery(words);
     let res;
@@ -203,6 +213,12 @@ export class ProductRepository {
   async categories(after: string | null, limit: number): Promise<string[]> {
     const res = await this.db.query<{ category: string }>('product_categories', CATEGORIES, [after, limit]);
     return res.rows.map((r) => r.category);
+  }
+
+  /** q in NFKC as the database normalizes (NFKC_AS_STORED); ASCII without asking it. */
+  private async nfkcAsStored(q: string): Promise<string> {
+    if (!NON_ASCII.test(q)) return q;
+    return (await this.db.query<{ q: string }>('product_search_nfkc', NFKC_AS_STORED, [q])).rows[0]!.q;
   }
 
   /**
