@@ -2,7 +2,11 @@
 // cannot sign must stop the service at start-up, not answer every login with a 500.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, webcrypto } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { ConfigError } from '@ecommerce/kit';
 import { createTestDatabase, http, login, registerAccount, stopAll, type Running } from '@ecommerce/test-support';
@@ -30,6 +34,49 @@ describe('JWT_PRIVATE_KEY', () => {
       assert.equal(payload.sub, 's', algorithm);
       const [published] = key.jwks.keys;
       assert.deepEqual(Object.keys(published!).sort(), (algorithm === 'Ed25519' ? ['alg', 'crv', 'kid', 'kty', 'use', 'x'] : ['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y']), algorithm);
+    }
+  });
+
+  it('when JWT_PRIVATE_KEY or JWT_PRIVATE_KEY_FILE holds a private key of any type, PKCS#8 PEM or JWK, then only an Ed25519 or P-256 one is loaded, and it signs tokens its published key set verifies; any other stops the start naming the variable', async () => {
+    // README's Configuration table and docs/configuration.md: "Ed25519 or P-256 signing key, PKCS#8 PEM or private JWK".
+    const kinds = [
+      { type: 'ed25519', alg: 'EdDSA' },
+      { type: 'ec', options: { namedCurve: 'prime256v1' }, alg: 'ES256' },
+      { type: 'ed448' },
+      { type: 'x25519' },
+      { type: 'ec', options: { namedCurve: 'secp384r1' } },
+      { type: 'ec', options: { namedCurve: 'secp521r1' } },
+      { type: 'ec', options: { namedCurve: 'secp256k1' } },
+      { type: 'rsa', options: { modulusLength: 2048 } },
+    ] as const;
+    const dir = mkdtempSync(join(tmpdir(), 'signing-key-'));
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.constantFrom(...kinds), fc.constantFrom('pkcs8', 'sec1', 'jwk'), fc.constantFrom('inline', 'file'), fc.boolean(), async (kind, format, via, padded) => {
+          if (format === 'sec1' && kind.type !== 'ec') return;
+          const { privateKey } = generateKeyPairSync(kind.type as 'ec', ('options' in kind ? kind.options : {}) as { namedCurve: string });
+          let text = format === 'jwk' ? JSON.stringify(privateKey.export({ format: 'jwk' })) : privateKey.export({ format: 'pem', type: format }).toString();
+          if (padded) text = `\n  ${text}\n\n`;
+          const file = join(dir, 'key');
+          if (via === 'file') writeFileSync(file, text);
+          const loading = via === 'file' ? loadSigningKey(undefined, file) : loadSigningKey(text, undefined);
+          const label = `${kind.type} ${'options' in kind ? JSON.stringify(kind.options) : ''} ${format} ${via}`;
+          // A SEC1 PEM ("BEGIN EC PRIVATE KEY") is no PKCS#8: refused, whatever its curve.
+          if (!('alg' in kind) || format === 'sec1') {
+            await assert.rejects(loading, (err: unknown) => err instanceof ConfigError && /JWT_PRIVATE_KEY: not a usable Ed25519 or P-256 private key/.test(err.message), label);
+            return;
+          }
+          const key = await loading;
+          assert.equal(key.alg, kind.alg, label);
+          const token = await signToken(key, {}, claims);
+          const { protectedHeader } = await jwtVerify(token, createLocalJWKSet(key.jwks), { algorithms: [kind.alg], issuer: claims.issuer, audience: claims.audience });
+          assert.equal(protectedHeader.kid, key.kid, label);
+          assert.ok(key.jwks.keys.every((k) => !('d' in k)), `${label}: the published set holds no private member`);
+        }),
+        { numRuns: 80 },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
