@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { uuidv7 } from '@ecommerce/kit';
-import { assertProblem, http, registerAccount, sql, stopAll, waitFor, type TestDatabase } from '@ecommerce/test-support';
+import { assertProblem, http, metricValue, registerAccount, sql, stopAll, waitFor, type TestDatabase } from '@ecommerce/test-support';
 import { startUserStack } from './harness.js';
 
 const MAX_AGE = 2;
@@ -34,8 +34,12 @@ async function login(credentials: { email: string; password: string }): Promise<
 }
 
 describe('pruning expired refresh tokens', () => {
-  it('when sessions log in and refresh, then their tokens are deleted once expired, not kept forever', async () => {
+  it('when sessions log in and refresh, then their tokens are deleted once expired, not kept forever, and user_refresh_tokens_pruned_total counts each', async () => {
     const { id, email, password } = await registerAccount(base, { tag: 'prune' });
+    const stored = async () => (await sql<{ n: number }>(db.urls.user, 'SELECT count(*)::int AS n FROM users.refresh_tokens'))[0]!.n;
+    const prunedSoFar = async () => metricValue((await http(base, 'GET', '/metrics')).text, 'user_refresh_tokens_pruned_total');
+    assert.equal(await stored(), 0, 'no token stored before the first login of the file');
+    const prunedBefore = await prunedSoFar();
     const sessions = [];
     for (let i = 0; i < 5; i++) sessions.push(await login({ email, password }));
     const r = await http<Tokens>(base, 'POST', '/user/token/refresh', { body: { refreshToken: sessions[0]!.refreshToken } });
@@ -45,6 +49,9 @@ describe('pruning expired refresh tokens', () => {
     await waitFor('expired refresh tokens pruned', async () => (await tokensOf(id)) === 0, MAX_AGE * 1000 + 3000).catch(async (err: unknown) => {
       assert.fail(`${await tokensOf(id)} expired refresh tokens still stored ${MAX_AGE + 3} s after their sessions ended (${String(err)})`);
     });
+    // docs/configuration.md: the counter is the rows the prune deleted, these six and no other.
+    assert.equal(await stored(), 0);
+    assert.equal((await prunedSoFar()) - prunedBefore, 6, 'user_refresh_tokens_pruned_total moved by the tokens deleted');
     // A pruned token answers as an expired one did.
     assert.match(String(assertProblem(await http(base, 'POST', '/user/token/refresh', { body: { refreshToken: r.body.refreshToken } }), 401).detail), /Invalid or expired/);
   });
