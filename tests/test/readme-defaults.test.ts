@@ -292,3 +292,25 @@ describe("postman/README.md's pace against npm start", () => {
     assert.equal(runs, Math.floor((failures ?? 0) / failed), `${failures} failed logins per window, ${failed} per run`);
   });
 });
+
+describe("the README's counts of what the repository holds", () => {
+  const flat = readme.replace(/\s+/g, ' ');
+  const WORDS: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10 };
+  const count = (said: string) => WORDS[said.toLowerCase()] ?? Number(said.replace(/,/g, ''));
+
+  it('when it counts the Grafana dashboards (5, "the five"), then that many are generated into deploy/monitoring/grafana/dashboards', () => {
+    const said = [...flat.matchAll(/\b(\d+|[a-z]+) Grafana dashboards\b/gi)].map((m) => count(m[1] ?? ''));
+    assert.ok(said.length >= 2, `only ${said.length} counts of the dashboards read`);
+    const generated = readdirSync(join(repoRoot, 'deploy', 'monitoring', 'grafana', 'dashboards')).filter((f) => f.endsWith('.json'));
+    assert.deepEqual([...new Set(said)], [generated.length], `the README says ${said.join(', ')}; generated: ${generated.join(', ')}`);
+  });
+
+  it('when it says how many requests the fuzz suite sends on every npm test, then that is its default (FUZZ_REQUESTS unset)', () => {
+    const said = [...flat.matchAll(/sends ([\d,]+) requests|the fuzz suite [^|]*?\(([\d,]+) requests\)/g)].map((m) => count(m[1] ?? m[2] ?? ''));
+    assert.ok(said.length >= 2, `only ${said.length} counts of the fuzz requests read`);
+    const source = readFileSync(join(repoRoot, 'tests', 'test', 'fuzz.test.ts'), 'utf8');
+    const fallback = /process\.env\.FUZZ_REQUESTS \?\? ([\d_]+)\)/.exec(source);
+    assert.ok(fallback, 'tests/test/fuzz.test.ts no longer reads "process.env.FUZZ_REQUESTS ?? <n>"');
+    assert.deepEqual([...new Set(said)], [Number((fallback[1] ?? '').replace(/_/g, ''))]);
+  });
+});
