@@ -5,8 +5,8 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
-/** The data folder `npm start` uses: DATA_DIR, or `.data` in the checkout. */
-export const defaultDataDir = (env = process.env) => resolve(env.DATA_DIR ?? join(import.meta.dirname, '..', '.data'));
+/** The data folder `npm start` uses: DATA_DIR, or `.data` in the checkout (DATA_DIR empty too: resolve('') was the working folder). */
+export const defaultDataDir = (env = process.env) => resolve(env.DATA_DIR || join(import.meta.dirname, '..', '.data'));
 
 /** Whether `pid` is a live Node.js process (where /proc cannot tell, a live pid counts). */
 function isNodeProcess(pid) {

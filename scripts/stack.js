@@ -114,6 +114,13 @@ export function localSecrets(dataDir) {
 }
 
 /**
+ * A variable npm start reads, empty counting as unset as in the services' config (`ADMIN_PASSWORD=` in a shell or an
+ * env file): with `??` an empty ADMIN_PASSWORD reached the user service, whose config reads it as unset, so no admin
+ * was made and the start printed an empty login; an empty DATABASE_NAME failed the provisioning.
+ */
+const settingOf = (env, name) => (env[name] === '' ? undefined : env[name]);
+
+/**
  * A port variable as claimPort takes it: empty counts as unset, as in the services' config; anything but decimal digits
  * is NaN, which claimPort names (Number() alone took "0x10" for port 16, "1e3" for 1000 and " " for 0, a free port).
  */
@@ -274,13 +281,13 @@ function makeLogDir(dataDir, chosenBy) {
 export async function startStack(opts = {}) {
   const env = opts.env ?? process.env;
   const dataDir = opts.dataDir ? resolve(opts.dataDir) : defaultDataDir(env);
-  const logDir = makeLogDir(dataDir, !opts.dataDir && env.DATA_DIR !== undefined ? 'DATA_DIR' : '');
+  const logDir = makeLogDir(dataDir, !opts.dataDir && settingOf(env, 'DATA_DIR') !== undefined ? 'DATA_DIR' : '');
   // Before any port or database is taken: nothing could start.
   const unbuilt = missingBuild();
   if (unbuilt) throw new Error(unbuilt);
   const unlock = lockDataDir(dataDir);
   const supervision = opts.supervise ? { ...SUPERVISION, ...(typeof opts.supervise === 'object' ? opts.supervise : {}) } : null;
-  const host = env.HOST ?? '127.0.0.1';
+  const host = settingOf(env, 'HOST') ?? '127.0.0.1';
   const portSetting = (name, dflt) => (opts.freePorts ? 0 : portOf(env, name, dflt));
   const stackLog = createWriteStream(join(logDir, 'stack.log'), { flags: 'a' });
   /** Supervisor events: one JSON line in logs/stack.log, and onEvent (npm start prints them). */
@@ -419,7 +426,7 @@ export async function startStack(opts = {}) {
         superviseDb(db);
       }
     }
-    const database = env.DATABASE_NAME ?? platformDatabase(embedded ? null : adminUrl);
+    const database = settingOf(env, 'DATABASE_NAME') ?? platformDatabase(embedded ? null : adminUrl);
     const roles = {
       user: { role: databaseRole(database, 'user'), password: secrets.userDbPassword, schema: 'users' },
       product: { role: databaseRole(database, 'product'), password: secrets.productDbPassword, schema: 'catalog' },
@@ -429,7 +436,7 @@ export async function startStack(opts = {}) {
       if (embedded) throw err;
       throw new Error(`cannot provision the database "${database}" through DATABASE_URL (${adminUrlShown}): ${err.message}`, { cause: err });
     });
-    const admin = { email: env.ADMIN_EMAIL ?? DEFAULT_ADMIN_EMAIL, password: env.ADMIN_PASSWORD ?? secrets.adminPassword };
+    const admin = { email: settingOf(env, 'ADMIN_EMAIL') ?? DEFAULT_ADMIN_EMAIL, password: settingOf(env, 'ADMIN_PASSWORD') ?? secrets.adminPassword };
     const orderClient = { id: ORDER_CLIENT_ID, secret: secrets.orderClientSecret, scopes: ['reservations:write', 'reservations:read'] };
     const adminDbUrl = new URL(adminUrl);
     adminDbUrl.pathname = `/${database}`;

@@ -79,6 +79,8 @@ describe("the README's Configuration table", () => {
   it('when it says where local data lives (.data/), then npm start keeps it there when DATA_DIR is unset', () => {
     assert.match(readme, /Local data \(embedded database, generated secrets, logs\) lives in `\.data\/`/);
     assert.equal(defaultDataDir({}), join(repoRoot, '.data'));
+    // Set empty (`DATA_DIR=` in an env file) is unset too, as in the services' config: it was the working folder.
+    assert.equal(defaultDataDir({ DATA_DIR: '' }), join(repoRoot, '.data'));
   });
 });
 

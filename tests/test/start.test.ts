@@ -225,6 +225,30 @@ describe('npm start (scripts/start.js)', { skip: process.platform === 'win32' &&
     await waitFor('every process of the platform to end', 40_000, () => platformPids().length === 0);
     assert.equal(existsSync(path.join(dataDir, 'stack.pid')), false, 'the data folder is free again');
   });
+
+  it('when the variables npm start reads are set empty (`ADMIN_PASSWORD=` in a shell or an env file), then they count as unset, as in the services\' config: the default admin is made with a generated password and the printed login signs in', async () => {
+    // README, Configuration: ADMIN_EMAIL and ADMIN_PASSWORD default to admin@ecommerce.local and a generated one.
+    // Empty, the start gave the user service ADMIN_PASSWORD='' (its config reads that as unset, so no admin was
+    // made) and printed "Admin login admin@ecommerce.local / " with nothing after it.
+    const dir = mkdtempSync(path.join(tmpdir(), 'ecommerce-start-empty-'));
+    chmodSync(dir, 0o755);
+    try {
+      const run = start({ ...freePorts, DATA_DIR: dir, ADMIN_EMAIL: '', ADMIN_PASSWORD: '', HOST: '', DATABASE_NAME: '' });
+      await waitFor('"is up" in the output of npm start', 90_000, () => run.output().includes('E-commerce platform is up') || (run.sh.exitCode !== null && assert.fail(`npm start exited:\n${run.output()}`)));
+      const banner = run.output();
+      const gateway = /Gateway \(public API\) +(http:\/\/\S+)/.exec(banner)?.[1];
+      const login = /Admin login +(\S*) \/ (\S*)\n/.exec(banner);
+      assert.ok(gateway && login, banner);
+      const secrets = JSON.parse(readFileSync(path.join(dir, 'secrets.json'), 'utf8')) as Record<string, string>;
+      assert.deepEqual([login[1], login[2]], ['admin@ecommerce.local', secrets.adminPassword], 'the default admin and the generated password');
+      const res = await fetch(`${gateway}/user/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: login[1], password: login[2] }) });
+      assert.equal(res.status, 200, await res.clone().text());
+      process.kill(-run.sh.pid!, 'SIGINT');
+      await run.exited;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("npm start's prestart (before the build)", () => {
