@@ -449,6 +449,50 @@ describe('limits (#8 item 17)', () => {
     assert.equal(await stockOf(product.base, p.id), 100);
   });
 
+  it('when more orders are placed at once than PRODUCT_CONNECTIONS, then the order service opens no more connections to the product service than that, keeps them alive, and every order is confirmed', async () => {
+    // docs/configuration.md: PRODUCT_CONNECTIONS (64) "keep-alive connections to the product service". The product
+    // service is reached through a TCP proxy that counts connections and joins each to it only 100 ms after accepting
+    // it, so calls queue while connections are still opening: an unbounded client opens one per order placed.
+    const target = new URL(product.base);
+    let opened = 0;
+    let open = 0;
+    let peak = 0;
+    const sockets = new Set<Socket>();
+    const proxy = createServer((client) => {
+      opened++;
+      peak = Math.max(peak, ++open);
+      sockets.add(client);
+      client.on('error', () => client.destroy());
+      client.on('close', () => (open--, sockets.delete(client)));
+      setTimeout(() => {
+        const upstream = connect(Number(target.port), target.hostname);
+        sockets.add(upstream);
+        upstream.on('error', () => upstream.destroy());
+        upstream.on('close', () => sockets.delete(upstream));
+        client.pipe(upstream).pipe(client);
+      }, 100);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const viaProxy = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+    const limited = await startOrderService(db.urls.order, user.base, viaProxy, { RECONCILER_ENABLED: 'false', PRODUCT_CONNECTIONS: '2' });
+    try {
+      const buyer = await createCustomer(user.base);
+      const p = await createProduct(product.base, admin, { stock: 100 });
+      for (const round of [1, 2]) {
+        const placed = await Promise.all(Array.from({ length: 16 }, () => place(limited.base, buyer.token, [{ productId: p.id, quantity: 1 }])));
+        assert.deepEqual(placed.map((r) => `${r.status} ${r.body.status}`), Array(16).fill('201 confirmed'), `round ${round}`);
+        assert.ok(peak <= 2 && opened <= 2, `round ${round}: ${opened} connections opened, ${peak} at once, for PRODUCT_CONNECTIONS=2`);
+      }
+      assert.equal(await stockOf(product.base, p.id), 100 - 32);
+    } finally {
+      await limited.close();
+      await new Promise<void>((resolve) => {
+        proxy.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+    }
+  });
+
   it('when a customer passes MAX_UNITS_PER_CUSTOMER_PER_HOUR, then 429 order-limit with Retry-After and nothing written; replays do not count; other customers are not affected', async () => {
     const buyer = await createCustomer(user.base);
     const other = await createCustomer(user.base);
