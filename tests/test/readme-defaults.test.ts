@@ -156,6 +156,17 @@ describe("the README's Monitoring section", () => {
     assert.deepEqual([Number(said[1]), Number(said[2])], [PORTS.prometheus, PORTS.alertmanager]);
   });
 
+  it('when it gives the alert webhook\'s URL and the OTLP receiver\'s port, then they are the ones npm run monitoring serves by default', async () => {
+    const said = /an alert webhook \((http:\/\/[^\s)]+) lists what Alertmanager sent\) and an OTLP trace receiver \(:(\d+)\)/.exec(section('## Monitoring').replace(/\s+/g, ' '));
+    assert.ok(said, 'README no longer says "an alert webhook (<url> lists what Alertmanager sent) and an OTLP trace receiver (:<port>)"');
+    const { DEFAULT_WEBHOOK_URL } = (await monitoring()) as unknown as { DEFAULT_WEBHOOK_URL: string };
+    assert.equal(said[1], DEFAULT_WEBHOOK_URL);
+    const script = readFileSync(join(repoRoot, 'scripts', 'monitoring.js'), 'utf8');
+    const receiverPort = /port: Number\(process\.env\.OTLP_RECEIVER_PORT \?\? (\d+)\)/.exec(script);
+    assert.ok(receiverPort, 'scripts/monitoring.js no longer reads "port: Number(process.env.OTLP_RECEIVER_PORT ?? <n>)"');
+    assert.equal(Number(said[2]), Number(receiverPort[1]));
+  });
+
   it("when docs/monitoring.md says which taken ports fail npm run monitoring's start, then those are the ones it checks (PORT_VARIABLES, at their defaults), and the OTLP receiver's is said not to", async () => {
     // It said a taken OTLP_RECEIVER_PORT failed the start too; the start goes on without the receiver
     // ("OTLP receiver not started: listen EADDRINUSE ...", scripts/monitoring.js), as docs/tracing.md says.
