@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { adminToken, assertMethodNotAllowed, assertProblem, freePort, http, login, rawExchange, registerAccount, stopAll, uniqueEmail, waitFor, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { startUserStack } from '@ecommerce/user-service/testing';
+import { loadGatewayConfig } from '../src/config.js';
 import { startGateway } from './harness.js';
 import { Pool } from 'undici';
 import fc from 'fast-check';
@@ -434,3 +435,19 @@ async function spawnGateway(env: Record<string, string>) {
   }
   return { port, metricsPort, lines, stop };
 }
+
+describe('the public port (services/gateway/README.md: `PORT`, `GATEWAY_PORT`, 8080, GATEWAY_PORT wins when both are set)', () => {
+  it('when PORT and GATEWAY_PORT are set, unset or empty in any mix, then the gateway listens on GATEWAY_PORT when it is set, else PORT, else 8080', () => {
+    const setting = fc.oneof(fc.constant(undefined), fc.constant(''), fc.integer({ min: 0, max: 65535 }).map(String));
+    fc.assert(
+      fc.property(setting, setting, (port, gatewayPort) => {
+        const env: NodeJS.ProcessEnv = {};
+        if (port !== undefined) env.PORT = port;
+        if (gatewayPort !== undefined) env.GATEWAY_PORT = gatewayPort;
+        // Empty counts as unset, as for every variable (packages/kit/src/config.ts).
+        const expected = Number(gatewayPort || port || 8080);
+        assert.equal(loadGatewayConfig(env).PORT, expected, JSON.stringify(env));
+      }),
+    );
+  });
+});
