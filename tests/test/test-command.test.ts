@@ -45,4 +45,20 @@ describe("npm test's runner (scripts/test.js)", { timeout: 60_000 }, () => {
     assert.ok(!output.includes(password), output);
     assert.doesNotMatch(output, /ℹ tests/, 'no test ran');
   });
+
+  it('when TEST_CONCURRENCY and TEST_TIMEOUT_MS are set empty, then they count as unset (3 files at once, 20 min), as every variable does, and the tests run', async () => {
+    // docs/configuration.md: `TEST_CONCURRENCY` (3), `TEST_TIMEOUT_MS` (1200000). Empty, the runner passed
+    // `--test-concurrency=` to node, which stopped: "--test-concurrency= requires an argument".
+    const env: NodeJS.ProcessEnv = { ...process.env, TEST_CONCURRENCY: '', TEST_TIMEOUT_MS: '', MONITORING_TOOLS: 'optional' };
+    // The runner it starts is a test run of its own, not one nested in this file's (which node:test would skip).
+    delete env.NODE_TEST_CONTEXT;
+    const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'test.js'), 'tests/dist/test/code-layout.test.js'], { cwd: repoRoot, env });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0, output);
+    assert.match(output, /ℹ pass [1-9]/, output);
+    assert.match(output, /ℹ fail 0/, output);
+  });
 });
