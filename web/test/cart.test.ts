@@ -301,6 +301,18 @@ function lockManager() {
   };
 }
 
+/**
+ * A page of the browser: its copy of the storage and its Web Locks. Left (a full page load), it writes nothing more,
+ * and the lock manager lets go of its locks a moment later. Its two halves spread into one object kept the locks'
+ * `close` alone: a change under the lock that was under way when its page was left still wrote the cart, after its
+ * lock had gone to the next page, over that page's change (a press lost, under CPU load).
+ */
+function browserPage(browser: ReturnType<typeof browserStorage>, locks: ReturnType<typeof lockManager>) {
+  const page = browser.page();
+  const own = locks.page();
+  return { ...page, locks: own.locks, close: () => (page.close(), own.close()) };
+}
+
 describe('a press on a page that unloads before its turn', () => {
   const sold = (id: string) => product(id, 100, 1000);
   const quantities = (json: string | null) => Object.fromEntries(parseCart(json).map((l) => [l.productId, l.quantity]));
@@ -312,14 +324,14 @@ describe('a press on a page that unloads before its turn', () => {
     let letGo!: () => void;
     void other.locks.request(CART_KEY, { mode: 'exclusive' }, () => new Promise<void>((r) => (letGo = r)));
     await new Promise((r) => setTimeout(r, 5));
-    const first = { ...browser.page(), ...locks.page() };
+    const first = browserPage(browser, locks);
     const cart = storedCart(first.storage, first.locks);
     void cart.edit({ add: sold('a'), quantity: 2 });
     void cart.edit({ set: 'a', quantity: 5 });
     void cart.edit({ add: sold('b'), quantity: 1 });
     // A full page load: the page goes with its presses waiting for the lock; the next page of the tab starts.
     first.close();
-    const next = { ...browser.page(), ...locks.page() };
+    const next = browserPage(browser, locks);
     const shown: Record<string, number>[] = [];
     storedCart(next.storage, next.locks).replay((lines) => shown.push(Object.fromEntries(lines.map((l) => [l.productId, l.quantity]))));
     await new Promise((r) => setTimeout(r, 20));
@@ -338,7 +350,7 @@ describe('a press on a page that unloads before its turn', () => {
         const browser = browserStorage();
         const locks = lockManager();
         const open = () => {
-          const page = { ...browser.page(), ...locks.page() };
+          const page = browserPage(browser, locks);
           const cart = storedCart(page.storage, page.locks);
           page.events.push((key) => cart.seen(key));
           cart.replay(() => undefined);
@@ -409,7 +421,7 @@ describe('a press made for a customer\'s cart', () => {
         browser.master.set(OWNER, 'u1');
         const locks = lockManager();
         const open = () => {
-          const page = { ...browser.page(), ...locks.page() };
+          const page = browserPage(browser, locks);
           const cart = storedCart(page.storage, page.locks);
           page.events.push((key) => cart.seen(key));
           cart.replay(() => undefined);
@@ -445,13 +457,13 @@ describe('a press made for a customer\'s cart', () => {
       let letGo!: () => void;
       void holder.locks.request(CART_KEY, { mode: 'exclusive' }, () => new Promise<void>((r) => (letGo = r)));
       await new Promise((r) => setTimeout(r, 5));
-      const first = { ...browser.page(), ...locks.page() };
+      const first = browserPage(browser, locks);
       void storedCart(first.storage, first.locks).edit({ add: sold('a'), quantity: 2 });
       first.close();
       return letGo;
     };
     const next = (browser: ReturnType<typeof browserStorage>, locks: ReturnType<typeof lockManager>, elsewhere?: (edit: CartEdit, owner: string) => void) => {
-      const page = { ...browser.page(), ...locks.page() };
+      const page = browserPage(browser, locks);
       const cart = storedCart(page.storage, page.locks, undefined, { elsewhere });
       page.events.push((key) => cart.seen(key));
       return { ...page, cart };
@@ -520,10 +532,10 @@ describe('checkout\'s answers written down like a press', () => {
         await new Promise((r) => setTimeout(r, 5));
         // The order's answer came: its units are to go, but another tab holds the cart; the page reloads.
         const units = ordered.map((l) => ({ productId: l.id, quantity: l.quantity }));
-        const first = { ...browser.page(), ...locks.page() };
+        const first = browserPage(browser, locks);
         void storedCart(first.storage, first.locks).edit({ take: units, order: 'o1' });
         first.close();
-        const next = { ...browser.page(), ...locks.page() };
+        const next = browserPage(browser, locks);
         const cart = storedCart(next.storage, next.locks);
         next.events.push((key) => cart.seen(key));
         cart.replay(() => undefined);
@@ -547,10 +559,10 @@ describe('checkout\'s answers written down like a press', () => {
     let letGo!: () => void;
     void holder.locks.request(CART_KEY, { mode: 'exclusive' }, () => new Promise<void>((r) => (letGo = r)));
     await new Promise((r) => setTimeout(r, 5));
-    const first = { ...browser.page(), ...locks.page() };
+    const first = browserPage(browser, locks);
     void storedCart(first.storage, first.locks).edit({ cap: [{ productId: 'a', quantity: 4, stock: 4 }, { productId: 'B', quantity: 5 }, { productId: 'c', quantity: 0, stock: 0 }] });
     first.close();
-    const next = { ...browser.page(), ...locks.page() };
+    const next = browserPage(browser, locks);
     storedCart(next.storage, next.locks).replay(() => undefined);
     letGo();
     for (let waited = 0; [...browser.master.keys()].some((k) => k.startsWith('ecommerce.cart-edit')) && waited < 3000; waited += 10) await new Promise((r) => setTimeout(r, 10));
