@@ -136,14 +136,20 @@ const units = (v: unknown): v is { productId: string; quantity: number; stock?: 
   Array.isArray(v) &&
   v.every((u: Partial<{ productId: unknown; quantity: unknown; stock: unknown }> | null) => u !== null && typeof u === 'object' && typeof u.productId === 'string' && Number.isInteger(u.quantity) && (u.stock === undefined || Number.isInteger(u.stock)));
 
+/** A sign-out written down like a press (`storedCart`'s signOut), stamped with the customer signing out. */
+interface SignOut {
+  out: true;
+}
+
 /**
  * An edit as stored and whose cart it was made for (null: a guest's, or a page's of a version before the stamp), or
  * null for anything else (another version's, a hand edit).
  */
-function parseEdit(json: string | null): { edit: CartEdit; owner: string | null } | null {
+function parseEdit(json: string | null): { edit: CartEdit | SignOut; owner: string | null } | null {
   try {
-    const { owner, ...e } = (JSON.parse(json ?? 'null') ?? {}) as Partial<{ add: CartProduct; set: unknown; quantity: unknown; take: unknown; order: unknown; cap: unknown; owner: unknown }>;
-    const of = (edit: CartEdit) => ({ edit, owner: typeof owner === 'string' ? owner : null });
+    const { owner, ...e } = (JSON.parse(json ?? 'null') ?? {}) as Partial<{ add: CartProduct; set: unknown; quantity: unknown; take: unknown; order: unknown; cap: unknown; out: unknown; owner: unknown }>;
+    const of = (edit: CartEdit | SignOut) => ({ edit, owner: typeof owner === 'string' ? owner : null });
+    if (e.out === true) return of({ out: true });
     if (units(e.take) && typeof e.order === 'string') return of(e as CartEdit);
     if (units(e.cap)) return of(e as CartEdit);
     if (!Number.isInteger(e.quantity)) return null;
@@ -188,12 +194,23 @@ const count = (rev: string | null | undefined) => Number(rev?.split(':')[0]) || 
  * into the guest's or the other user's cart. It is applied only to that customer's cart (`ecommerce.cart-owner.v1`
  * names it); for another cart it goes to `elsewhere` (state.tsx: their cart put aside, if it is) and is crossed out.
  * A guest's press goes into the cart as stored, whoever's it is: a sign-in takes the guest's cart in (adoptCart).
+ *
+ * A sign-out is written down the same way and made in its turn (`signOut`): the customer's cart emptied and nobody's,
+ * and the presses written down for a customer's cart crossed out, in one change under the lock. Emptied at once as
+ * well, outside the lock, it was written over by another tab's change under way, made from that tab's copy of the
+ * customer's cart: the customer's lines, their press with them, stayed in the guest's cart when the page unloaded
+ * before its turn (a link followed right after Sign out). Written down, a page gone before its turn leaves it to the
+ * next page, as its presses.
  */
 export function storedCart(
   storage: CartStorage,
   locks?: CartLocks,
   edited: (lines: CartLine[], edit: CartEdit) => CartLine[] = applyEdit,
-  { whose = () => storage.getItem(CART_OWNER_KEY), elsewhere }: { whose?: () => string | null; elsewhere?: (edit: CartEdit, owner: string) => void } = {},
+  {
+    whose = () => storage.getItem(CART_OWNER_KEY),
+    elsewhere,
+    signedOut,
+  }: { whose?: () => string | null; elsewhere?: (edit: CartEdit, owner: string) => void; signedOut?: () => void } = {},
 ) {
   let release: (() => void) | undefined;
   const page = Math.random().toString(36).slice(2);
@@ -216,19 +233,64 @@ export function storedCart(
     storage.setItem(TAKEN, JSON.stringify([...orders, edit.order].slice(-20)));
     return true;
   };
-  /** Runs `run` on the cart as stored, under the lock once this tab's copy has the last change; writes what it answers. */
+  /**
+   * A sign-out of `owner`'s cart, made under the lock: that cart (null: whichever is stored) empty and nobody's, and
+   * `signedOut` told (state.tsx: a cart put aside goes). Then the presses written down for a customer's cart other than
+   * the one stored are crossed out, of every page (a page still waiting to make one finds it crossed out): nothing of
+   * it is put aside. A cart that is not theirs any more (put aside at their session's end, another customer's signed
+   * in since) stays as it is.
+   */
+  const signOutOf = (lines: CartLine[], owner: string | null): CartLine[] => {
+    const theirs = owner === null || owner === storage.getItem(CART_OWNER_KEY);
+    if (theirs) storage.removeItem(CART_OWNER_KEY);
+    signedOut?.();
+    const now = storage.getItem(CART_OWNER_KEY);
+    const keys: string[] = [];
+    for (let i = 0; i < storage.length; i++) {
+      const key = storage.key(i);
+      const of = key?.startsWith(EDIT) ? parseEdit(storage.getItem(key))?.owner : null;
+      if (of != null && of !== now) keys.push(key!);
+    }
+    for (const key of keys) storage.removeItem(key);
+    return theirs ? [] : lines;
+  };
+  /** The sign-outs written down in this tab's copy, of every page. */
+  const signOutsWritten = () => {
+    const keys: string[] = [];
+    for (let i = 0; i < storage.length; i++) {
+      const key = storage.key(i);
+      const stored = key?.startsWith(EDIT) ? parseEdit(storage.getItem(key)) : null;
+      if (stored && 'out' in stored.edit) keys.push(key!);
+    }
+    return keys;
+  };
+  /**
+   * Runs `run` on the cart as stored, under the lock once this tab's copy has the last change; writes what it answers.
+   * The sign-outs written down before it was asked come first: made here if not made yet (their page gone before
+   * their turn, or still waiting), so a customer signed out and then in again keeps the new cart.
+   */
   const locked = <T>(run: (lines: CartLine[]) => { next?: CartLine[]; answer: T }): Promise<T> => {
     if (!locks) {
       const { next, answer } = run(read());
       if (next) write(next);
       return Promise.resolve(answer);
     }
+    const outs = signOutsWritten();
     return locks.request(CART_KEY, { mode: 'exclusive' }, async () => {
       const { held = [] } = await locks.query();
       const last = held.flatMap((l) => (l.name?.startsWith(MARK) ? [l.name.slice(MARK.length)] : [])).sort((a, b) => count(b) - count(a))[0];
       // At most 2 s: the wait is for a write already sent.
       for (let waited = 0; last && storage.getItem(REV_KEY) !== last && waited < 2000; waited += 4) await new Promise((r) => setTimeout(r, 4));
-      const { next, answer } = run(read());
+      let lines = read();
+      let signedOutFirst = false;
+      for (const key of outs) {
+        const out = parseEdit(storage.getItem(key));
+        if (!out || !('out' in out.edit)) continue;
+        storage.removeItem(key);
+        lines = signOutOf(lines, out.owner);
+        signedOutFirst = true;
+      }
+      const { next = signedOutFirst ? lines : undefined, answer } = run(lines);
       if (!next) return answer;
       write(next);
       const rev = `${Math.max(count(last), count(storage.getItem(REV_KEY))) + 1}:${Math.random().toString(36).slice(2)}`;
@@ -247,13 +309,30 @@ export function storedCart(
     }
     return keys.sort((a, b) => count(a.slice(EDIT.length + of.length + 1)) - count(b.slice(EDIT.length + of.length + 1)));
   };
+  /** Writes `entry` down for the cart of `owner` (the page may unload before the lock comes), then makes it under the lock. */
+  const writtenDown = <T>(entry: CartEdit | SignOut, owner: string | null, answer: (before: CartLine[], after: CartLine[]) => T): Promise<T> => {
+    const key = `${EDIT}${page}:${++made}`;
+    if (pending++ === 0) void locks?.request(PAGE + page, { mode: 'exclusive' }, () => (pending ? new Promise<void>((r) => (done = r)) : undefined));
+    storage.setItem(key, JSON.stringify({ ...entry, owner }));
+    return locked((before) => {
+      // Made already by a page that took this one for gone: nothing more to make of it.
+      if (storage.getItem(key) === null) return { answer: answer(before, before) };
+      const { next = before } = applyStored(() => [key])(before);
+      return { next, answer: answer(before, next) };
+    }).finally(() => {
+      if (--pending > 0) return;
+      done?.();
+      done = undefined;
+    });
+  };
   /** Applies the edits stored under `keys` that are still there, crossing them out in the same change. */
   const applyStored = (keys: () => string[]) => (lines: CartLine[]) => {
     let next: CartLine[] | undefined;
     for (const key of keys()) {
       const stored = parseEdit(storage.getItem(key));
       storage.removeItem(key);
-      if (!stored || !due(stored.edit)) continue;
+      if (stored && 'out' in stored.edit) next = signOutOf(next ?? lines, stored.owner);
+      if (!stored || 'out' in stored.edit || !due(stored.edit)) continue;
       if (stored.owner === null || stored.owner === storage.getItem(CART_OWNER_KEY)) next = edited(next ?? lines, stored.edit);
       else {
         elsewhere?.(stored.edit, stored.owner);
@@ -282,19 +361,20 @@ export function storedCart(
         write(after);
         return Promise.resolve({ before, after });
       }
-      const key = `${EDIT}${page}:${++made}`;
-      if (pending++ === 0) void locks.request(PAGE + page, { mode: 'exclusive' }, () => (pending ? new Promise<void>((r) => (done = r)) : undefined));
-      storage.setItem(key, JSON.stringify({ ...edit, owner: whose() }));
-      return locked((before) => {
-        // Applied already by a page that took this one for gone: nothing more to make of it.
-        if (storage.getItem(key) === null) return { answer: { before, after: before } };
-        const { next = before } = applyStored(() => [key])(before);
-        return { next, answer: { before, after: next } };
-      }).finally(() => {
-        if (--pending > 0) return;
-        done?.();
-        done = undefined;
-      });
+      return writtenDown(edit, whose(), (before, after) => ({ before, after }));
+    },
+    /**
+     * A sign-out of `owner` (state.tsx's clear; null: whoever's cart is stored): written down at once, like a press, and
+     * made in its turn among the tabs' changes, by this page or, gone first, by the next (the page shows an empty cart
+     * at once). Answers the cart as stored once made.
+     */
+    signOut(owner: string | null): Promise<CartLine[]> {
+      if (!locks) {
+        const after = signOutOf(read(), owner);
+        write(after);
+        return Promise.resolve(after);
+      }
+      return writtenDown({ out: true }, owner, (_, after) => after);
     },
     /** Applies the edits pages now gone left (pressed, then unloaded before the lock came); `applied` hears each cart made. */
     replay(applied: (lines: CartLine[]) => void) {
@@ -306,18 +386,6 @@ export function storedCart(
       }
       pages.delete(page);
       for (const gone of pages) void locks.request(PAGE + gone, { mode: 'exclusive' }, () => locked(applyStored(() => editsOf(gone))).then(applied));
-    },
-    /**
-     * Crosses out the presses written down for a customer's cart, of every page (a sign-out, in a change under the
-     * lock: its cart is gone, nothing of it put aside); a page still waiting to make one finds it crossed out.
-     */
-    dropCustomers() {
-      const keys: string[] = [];
-      for (let i = 0; i < storage.length; i++) {
-        const key = storage.key(i);
-        if (key?.startsWith(EDIT) && parseEdit(storage.getItem(key))?.owner != null) keys.push(key);
-      }
-      for (const key of keys) storage.removeItem(key);
     },
     /** A storage event: another tab's later change lets this tab's mark go. */
     seen(key: string | null) {

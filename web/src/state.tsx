@@ -262,6 +262,8 @@ export function CartProvider({ children }: { children: ReactNode }) {
       {
         whose: () => (shown.current.status === 'anonymous' ? null : (shown.current.userId ?? localStorage.getItem(CART_OWNER_KEY))),
         elsewhere: madeElsewhere,
+        // A sign-out made: nothing of the customer's is put aside.
+        signedOut: () => localStorage.removeItem(HELD_CART_KEY),
       },
     ),
   );
@@ -284,7 +286,8 @@ export function CartProvider({ children }: { children: ReactNode }) {
     // the event's value: a change this tab made since (its own Add to cart) is in the one and not in the other.
     const onStorage = (e: StorageEvent) => {
       stored.seen(e.key);
-      if (e.key === CART_KEY) setLines(parseCart(localStorage.getItem(CART_KEY)));
+      // Signed out, a customer's cart not yet put aside or emptied in its turn (another tab's change to it came first) is not shown.
+      if (e.key === CART_KEY) setLines(shown.current.status === 'anonymous' && owned() ? [] : parseCart(localStorage.getItem(CART_KEY)));
       else if (e.key === HELD_CART_KEY || e.key === null) setHeld(cartHeld());
     };
     addEventListener('storage', onStorage);
@@ -304,20 +307,13 @@ export function CartProvider({ children }: { children: ReactNode }) {
       cap: (caps) => stored.edit({ cap: caps }).then(({ after }) => (setLines(after), after)),
       // A sign-out: the cart is nobody's (a guest's next, theirs at sign-in), and nothing is put aside.
       clear: () => {
+        // Shown at once; stored in its turn among the tabs' changes, written down first like a press (storedCart's
+        // signOut): emptied at once outside the cart's lock as well, another tab's change under way wrote the customer's
+        // lines back, and with the page unloaded before its turn (a link followed at once) they stayed in the guest's
+        // cart. A page loaded before that turn shows no cart (a customer's, nobody signed in), and its first change makes it.
         setHeld(false);
-        // Emptied at once as well as in its turn among the tabs' changes (after one under way): waiting for that turn
-        // alone, a page loaded right after the sign-out (a link, a reload) came first, and the next user found the cart.
-        localStorage.removeItem(CART_OWNER_KEY);
-        localStorage.removeItem(HELD_CART_KEY);
-        localStorage.setItem(CART_KEY, '[]');
         setLines([]);
-        void change(() => {
-          localStorage.removeItem(CART_OWNER_KEY);
-          localStorage.removeItem(HELD_CART_KEY);
-          // The presses written down for the customer's cart go with it (those of pages gone, or still waiting).
-          stored.dropCustomers();
-          return [];
-        });
+        void stored.signOut(shown.current.userId ?? localStorage.getItem(CART_OWNER_KEY)).then((next) => (setLines(next), setHeld(cartHeld())));
       },
     }),
     [lines, held, change, stored],
