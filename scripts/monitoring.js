@@ -33,7 +33,7 @@ if (!existsSync(compiled)) {
   console.error('deploy/monitoring is not built: run `npx tsc -b deploy/monitoring` (npm run monitoring does it)');
   process.exit(1);
 }
-const { startMonitoringStack, portsFromEnv } = await import(compiled);
+const { startMonitoringStack, portsFromEnv, otlpReceiverPort } = await import(compiled);
 const telemetry = path.join(root, 'packages', 'telemetry', 'dist', 'src', 'index.js');
 if (!existsSync(telemetry)) {
   console.error('packages/telemetry is not built: run `npx tsc -b packages/telemetry` (npm run monitoring does it)');
@@ -67,7 +67,7 @@ let receiver = null;
 try {
   const out = createWriteStream(tracesLog, { flags: 'a' });
   receiver = await startOtlpReceiver({
-    port: Number(process.env.OTLP_RECEIVER_PORT ?? 4318),
+    port: otlpReceiverPort(),
     onTrace: (trace) => out.write(`${formatWaterfall(trace.traceId, trace.spans)}${trace.complete ? '' : '(no root span arrived)\n'}\n`),
   });
 } catch (error) {

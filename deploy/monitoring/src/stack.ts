@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { loadConfig, Port, Type } from '@ecommerce/kit';
 import YAML from 'yaml';
 import { defaultOverlayOptions, readAlertmanagerConfig, readPrometheusConfig, remapPorts, withWebhookUrl, writeTestOverlay } from './overlay.js';
 import { postgresQueriesPath, repoRoot, rulesDir } from './paths.js';
@@ -69,10 +70,31 @@ export interface RunningStack {
  * checkout's docs/runbooks.md as a file:// URL and a Grafana on 127.0.0.1:3000.
  */
 export function linkLabels(env: NodeJS.ProcessEnv = process.env): { runbook_base_url: string; grafana_url: string } {
+  const { RUNBOOK_BASE_URL, GRAFANA_URL } = monitoringSettings(env);
   return {
-    runbook_base_url: env.RUNBOOK_BASE_URL ?? pathToFileURL(path.join(repoRoot, 'docs', 'runbooks.md')).href,
-    grafana_url: (env.GRAFANA_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, ''),
+    runbook_base_url: RUNBOOK_BASE_URL ?? pathToFileURL(path.join(repoRoot, 'docs', 'runbooks.md')).href,
+    grafana_url: (GRAFANA_URL ?? 'http://127.0.0.1:3000').replace(/\/+$/, ''),
   };
+}
+
+/**
+ * The variables of `npm run monitoring` other than its ports, read as the services read theirs (the kit's loadConfig):
+ * one set empty (`ALERT_WEBHOOK_URL=` in a shell or an env file) counts as unset. With `??` an empty
+ * MONITORING_DATABASE_URL hid DATABASE_URL, an empty ALERT_WEBHOOK_URL gave Alertmanager a receiver without a URL, and
+ * an empty RUNBOOK_BASE_URL or GRAFANA_URL made the alerts' links relative.
+ */
+export function monitoringSettings(env: NodeJS.ProcessEnv = process.env) {
+  const text = Type.Optional(Type.String());
+  return loadConfig({ MONITORING_DATABASE_URL: text, DATABASE_URL: text, ALERT_WEBHOOK_URL: text, RUNBOOK_BASE_URL: text, GRAFANA_URL: text }, env);
+}
+
+/**
+ * The port of the OTLP trace receiver (scripts/monitoring.js): OTLP_RECEIVER_PORT, 4318 when unset or empty (0 picks
+ * one). `Number(OTLP_RECEIVER_PORT ?? 4318)` took an empty value for port 0, a random port, while the services sent
+ * their traces to 4318; anything but a port number is refused naming the variable.
+ */
+export function otlpReceiverPort(env: NodeJS.ProcessEnv = process.env): number {
+  return loadConfig({ OTLP_RECEIVER_PORT: Port(4318) }, env).OTLP_RECEIVER_PORT;
 }
 
 /**
@@ -107,8 +129,9 @@ export function ensureTools(
  * DSN for postgres_exporter: MONITORING_DATABASE_URL, then DATABASE_URL, then
  * the `databaseUrl` that `npm start` writes to .data/stack.json.
  */
-export async function resolveDatabaseUrl(): Promise<string | undefined> {
-  const fromEnv = process.env.MONITORING_DATABASE_URL ?? process.env.DATABASE_URL;
+export async function resolveDatabaseUrl(env: NodeJS.ProcessEnv = process.env): Promise<string | undefined> {
+  const { MONITORING_DATABASE_URL, DATABASE_URL } = monitoringSettings(env);
+  const fromEnv = MONITORING_DATABASE_URL ?? DATABASE_URL;
   if (fromEnv) return fromEnv;
   const stackFile = path.join(repoRoot, '.data', 'stack.json');
   if (!existsSync(stackFile)) return undefined;
@@ -219,7 +242,7 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
     ...(Object.keys(TARGET_PORTS) as Array<keyof typeof TARGET_PORTS>).map((k): [number, number] => [TARGET_PORTS[k], targets[k]]),
   ]);
   const ownWebhookUrl = `http://127.0.0.1:${ports.webhook}/alerts`;
-  const webhookUrl = options.webhookUrl ?? process.env.ALERT_WEBHOOK_URL ?? ownWebhookUrl;
+  const webhookUrl = options.webhookUrl ?? monitoringSettings().ALERT_WEBHOOK_URL ?? ownWebhookUrl;
   const ownReceiver = webhookUrl === ownWebhookUrl;
   const databaseUrl = options.exporter === false ? undefined : (options.databaseUrl ?? (await resolveDatabaseUrl()));
 

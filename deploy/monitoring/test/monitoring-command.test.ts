@@ -6,9 +6,10 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
+import fc from 'fast-check';
 import { repoRoot } from '../src/paths.js';
 import { freeLoopbackPort } from '../src/prometheus-process.js';
-import { ensureTools, portsFromEnv, resolveTargets, startMonitoringStack } from '../src/stack.js';
+import { ensureTools, linkLabels, monitoringSettings, otlpReceiverPort, portsFromEnv, resolveDatabaseUrl, resolveTargets, startMonitoringStack } from '../src/stack.js';
 import { TOOLS } from '../src/tools.js';
 import { needTools } from './support.js';
 
@@ -91,6 +92,29 @@ describe("npm run monitoring's own ports", () => {
     for (const value of ['abc', '0', '70000', '90.5', '-1']) {
       assert.throws(() => portsFromEnv({ PROMETHEUS_PORT: value }), { message: `PROMETHEUS_PORT must be a port number from 1 to 65535 (got ${JSON.stringify(value)})` });
     }
+  });
+
+  test('when OTLP_RECEIVER_PORT is unset or set empty, then the trace receiver listens on 4318, where the services send; a port number is taken as given, anything else refused naming the variable', () => {
+    // `Number(OTLP_RECEIVER_PORT ?? 4318)` made an empty value port 0: a random port no service sent its traces to.
+    assert.equal(otlpReceiverPort({}), 4318);
+    assert.equal(otlpReceiverPort({ OTLP_RECEIVER_PORT: '' }), 4318);
+    fc.assert(fc.property(fc.integer({ min: 0, max: 65535 }), (port) => otlpReceiverPort({ OTLP_RECEIVER_PORT: String(port) }) === port));
+    for (const value of ['abc', ' ', '0x10', '1e3', '70000', '-1']) assert.throws(() => otlpReceiverPort({ OTLP_RECEIVER_PORT: value }), /OTLP_RECEIVER_PORT/, value);
+  });
+
+  test('when any of its other variables is set empty, then it counts as unset, as in the services and npm start: the database, the webhook and the alert links fall back as when unset', async () => {
+    const names = ['MONITORING_DATABASE_URL', 'DATABASE_URL', 'ALERT_WEBHOOK_URL', 'RUNBOOK_BASE_URL', 'GRAFANA_URL'] as const;
+    fc.assert(
+      fc.property(fc.subarray([...names], { minLength: 1 }), (empty) => {
+        const env = Object.fromEntries(empty.map((name) => [name, '']));
+        assert.deepEqual(monitoringSettings(env), monitoringSettings({}));
+        assert.deepEqual(linkLabels(env), linkLabels({}));
+      }),
+    );
+    // An empty MONITORING_DATABASE_URL hid DATABASE_URL: postgres_exporter went to .data/stack.json's, or did not start.
+    const url = 'postgres://exporter@127.0.0.1:5432/shop';
+    assert.equal(await resolveDatabaseUrl({ MONITORING_DATABASE_URL: '', DATABASE_URL: url }), url);
+    assert.equal(await resolveDatabaseUrl({ MONITORING_DATABASE_URL: url, DATABASE_URL: 'postgres://other@127.0.0.1/x' }), url);
   });
 
   test('when Prometheus\'s port is taken, then the start fails at once naming it and the variable that moves it', async (t) => {
