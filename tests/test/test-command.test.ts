@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../src/paths.js';
@@ -44,6 +44,48 @@ describe("npm test's runner (scripts/test.js)", { timeout: 60_000 }, () => {
     assert.match(output, /ECONNREFUSED/, output);
     assert.ok(!output.includes(password), output);
     assert.doesNotMatch(output, /ℹ tests/, 'no test ran');
+  });
+
+  it('when given texts (`node scripts/test.js services/order`), then only the compiled test files whose path holds one of them run', async () => {
+    // README.md and docs/configuration.md: "only the compiled tests whose path holds that text". Three test files, each
+    // with its source beside it (so none is skipped as stale), under a folder of this run's own in tests/dist/test.
+    const folder = path.join(repoRoot, 'tests', 'dist', 'test', `path-filter-${randomUUID()}`);
+    const names = ['alpha', 'beta', 'alphabet'];
+    mkdirSync(path.join(folder, 'dist', 'test'), { recursive: true });
+    mkdirSync(path.join(folder, 'test'), { recursive: true });
+    for (const name of names) {
+      writeFileSync(path.join(folder, 'dist', 'test', `${name}.test.js`), `import { it } from 'node:test';\nit('probe ${name} ran', () => {});\n`);
+      writeFileSync(path.join(folder, 'test', `${name}.test.ts`), '');
+    }
+    const run = async (...filter: string[]) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, MONITORING_TOOLS: 'optional' };
+      delete env.NODE_TEST_CONTEXT;
+      const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'test.js'), ...filter], { cwd: repoRoot, env });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const code = await new Promise((resolve) => child.on('exit', resolve));
+      return { code, ran: names.filter((name) => output.includes(`probe ${name} ran`)), output };
+    };
+    try {
+      const dist = path.relative(repoRoot, path.join(folder, 'dist', 'test'));
+      // One file's path, a text two paths hold, two texts: each runs exactly the files whose path holds one of them.
+      for (const [filter, expected] of [
+        [[path.join(dist, 'beta.test.js')], ['beta']],
+        [[path.join(dist, 'alpha')], ['alpha', 'alphabet']],
+        [[path.join(dist, 'beta'), path.join(dist, 'alphabet')], ['beta', 'alphabet']],
+      ] as const) {
+        const { code, ran, output } = await run(...filter);
+        assert.equal(code, 0, output);
+        assert.deepEqual(ran, expected, `${filter.join(' ')}: ${output}`);
+      }
+      // A text no path holds runs nothing, and says so.
+      const none = await run(path.join(dist, 'gamma'));
+      assert.equal(none.code, 1, none.output);
+      assert.match(none.output, /no test files found/, none.output);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it('when TEST_CONCURRENCY and TEST_TIMEOUT_MS are set empty, then they count as unset (3 files at once, 20 min), as every variable does, and the tests run', async () => {
