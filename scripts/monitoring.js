@@ -33,7 +33,7 @@ if (!existsSync(compiled)) {
   console.error('deploy/monitoring is not built: run `npx tsc -b deploy/monitoring` (npm run monitoring does it)');
   process.exit(1);
 }
-const { startMonitoringStack, portsFromEnv, otlpReceiverPort } = await import(compiled);
+const { startMonitoringStack, portsFromEnv, otlpReceiverPort, tracesLogOf } = await import(compiled);
 const telemetry = path.join(root, 'packages', 'telemetry', 'dist', 'src', 'index.js');
 if (!existsSync(telemetry)) {
   console.error('packages/telemetry is not built: run `npx tsc -b packages/telemetry` (npm run monitoring does it)');
@@ -62,7 +62,7 @@ try {
 }
 
 // Traces: a port that is taken leaves tracing out, not the whole stack.
-const tracesLog = path.join(stack.dataDir, 'traces.log');
+const tracesLog = tracesLogOf(stack.dataDir);
 let receiver = null;
 try {
   const out = createWriteStream(tracesLog, { flags: 'a' });

@@ -166,6 +166,19 @@ describe("the README's Monitoring section", () => {
     assert.equal(Number(said[2]), otlpReceiverPort({}));
   });
 
+  it('when it (or a page of docs/) says where the trace receiver writes its waterfalls, then that is the file npm run monitoring appends them to', async () => {
+    const { DEFAULT_DATA_DIR, tracesLogOf } = (await monitoring()) as unknown as { DEFAULT_DATA_DIR: string; tracesLogOf: (dataDir: string) => string };
+    const script = readFileSync(join(repoRoot, 'scripts', 'monitoring.js'), 'utf8');
+    assert.match(script, /const tracesLog = tracesLogOf\(stack\.dataDir\);/, 'scripts/monitoring.js no longer writes the traces to tracesLogOf(stack.dataDir)');
+    assert.match(script, /startMonitoringStack\(\{(?![^}]*dataDir)[^}]*\}\)/, 'scripts/monitoring.js gives the stack a data folder of its own, not the default');
+    const said = new Set<string>();
+    for (const file of ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))]) {
+      for (const [path] of readFileSync(join(repoRoot, file), 'utf8').matchAll(/\.data\/[\w./-]*traces\.log/g)) said.add(path);
+    }
+    assert.match(section('## Monitoring'), /`\.data\/monitoring\/traces\.log`/, 'README no longer says where the traces are written');
+    assert.deepEqual([...said].map((p) => join(repoRoot, p)), [tracesLogOf(DEFAULT_DATA_DIR)]);
+  });
+
   it("when docs/monitoring.md says which taken ports fail npm run monitoring's start, then those are the ones it checks (PORT_VARIABLES, at their defaults), and the OTLP receiver's is said not to", async () => {
     // It said a taken OTLP_RECEIVER_PORT failed the start too; the start goes on without the receiver
     // ("OTLP receiver not started: listen EADDRINUSE ...", scripts/monitoring.js), as docs/tracing.md says.

@@ -21,6 +21,10 @@ export const PORTS = { prometheus: 9090, alertmanager: 9093, postgresExporter: 9
 export const DEFAULT_WEBHOOK_URL = `http://127.0.0.1:${PORTS.webhook}/alerts`;
 /** The services' default metrics ports (docs/configuration.md; the gateway's METRICS_PORT), the scrape targets in prometheus.yml. */
 export const TARGET_PORTS = { user: 3001, product: 3002, order: 3003, gateway: 9464 } as const;
+/** Where `npm run monitoring` keeps its data (configs, logs, Prometheus's and Alertmanager's storage) unless given another. */
+export const DEFAULT_DATA_DIR = path.join(repoRoot, '.data', 'monitoring');
+/** The file the OTLP trace receiver of `npm run monitoring` (scripts/monitoring.js) appends each trace to, as a waterfall. */
+export const tracesLogOf = (dataDir: string): string => path.join(dataDir, 'traces.log');
 /**
  * Feature flags of every Prometheus here (this one, Kubernetes', compose's): exemplar storage keeps the
  * trace ids that the services attach to histogram samples in OpenMetrics exposition, which Prometheus 2.x
@@ -225,7 +229,7 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
   const log = options.log ?? ((line: string) => console.log(line));
   ensureTools(log);
 
-  const dataDir = options.dataDir ?? (options.overlay ? await mkdtemp(path.join(tmpdir(), 'monitoring-overlay-')) : path.join(repoRoot, '.data', 'monitoring'));
+  const dataDir = options.dataDir ?? (options.overlay ? await mkdtemp(path.join(tmpdir(), 'monitoring-overlay-')) : DEFAULT_DATA_DIR);
   const configDir = path.join(dataDir, 'config');
   const logDir = path.join(dataDir, 'logs');
   await mkdir(configDir, { recursive: true });
