@@ -330,6 +330,22 @@ describe("the README's counts of what the repository holds", () => {
     assert.deepEqual([...new Set(said)], [generated.length], `the README says ${said.join(', ')}; generated: ${generated.join(', ')}`);
   });
 
+  it('when it says which Kubernetes manifests are generated (not written by hand), then those are what deploy/k8s/src/generate-configmaps.ts writes, as many as it says', async () => {
+    const { renderGenerated } = (await import(pathToFileURL(join(repoRoot, 'deploy', 'k8s', 'dist', 'src', 'generate-configmaps.js')).href)) as { renderGenerated: () => Record<string, string> };
+    const generated = renderGenerated();
+    const said = /written by hand \(only the (\w+) monitoring (ConfigMaps|files)(.*?) are generated/.exec(flat);
+    assert.ok(said, 'README no longer says "written by hand (only the <n> monitoring ConfigMaps|files ... are generated"');
+    const [, number = '', what, named = ''] = said;
+    // ConfigMaps: every one the generator writes counts; files: the files it writes, each named.
+    const configMaps = Object.values(generated).flatMap((text) => text.match(/^kind: ConfigMap$/gm) ?? []).length;
+    assert.equal(count(number), what === 'files' ? Object.keys(generated).length : configMaps, `the README says "${said[0]}"; the generator writes ${Object.keys(generated).join(', ')} with ${configMaps} ConfigMaps`);
+    const names = [...named.matchAll(/`deploy\/k8s\/base\/([\w.-]+\.yaml)`/g)].map((m) => m[1]);
+    assert.deepEqual(names.sort(), Object.keys(generated).sort());
+    // The ones it says are written by hand are not generated.
+    const row = readme.split('\n').find((line) => line.includes(said[0].slice(0, 20))) ?? '';
+    for (const [, file] of row.split('written by hand')[0]!.matchAll(/`deploy\/k8s\/base\/([\w.-]+\.yaml)`/g)) assert.ok(!(file! in generated), `${file} is said to be written by hand`);
+  });
+
   it('when it says how many requests the fuzz suite sends on every npm test, then that is its default (FUZZ_REQUESTS unset)', () => {
     const said = [...flat.matchAll(/sends ([\d,]+) requests|the fuzz suite [^|]*?\(([\d,]+) requests\)/g)].map((m) => count(m[1] ?? m[2] ?? ''));
     assert.ok(said.length >= 2, `only ${said.length} counts of the fuzz requests read`);
