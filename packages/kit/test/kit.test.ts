@@ -4,7 +4,9 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { describe, it, mock } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { SignJWT, createLocalJWKSet, exportJWK, importPKCS8 } from 'jose';
 import {
@@ -176,6 +178,27 @@ describe('Authenticator', () => {
       // RFC 6750 3.1: the client can tell an expired token (refresh it) from a missing one.
       return problem.status === 401 && problem.headers['www-authenticate'] === 'Bearer error="invalid_token", error_description="Token expired"';
     });
+  });
+
+  it('when more distinct tokens than docs/design.md says (bounded LRU of 10,000) are verified, then the last that many are all served from memory and the least recently used one beyond them is checked again', async () => {
+    const design = readFileSync(fileURLToPath(new URL('../../../../docs/design.md', import.meta.url)), 'utf8').replace(/\s+/g, ' ');
+    const said = /A verified token is remembered until its own `exp` \(bounded LRU of ([\d,]+)\)/.exec(design);
+    assert.ok(said, 'docs/design.md no longer says "A verified token is remembered until its own `exp` (bounded LRU of <n>)"');
+    const size = Number(said[1]!.replace(/,/g, ''));
+    const { key, jwks } = await keys();
+    let lookups = 0;
+    const local = createLocalJWKSet(jwks);
+    const auth = new Authenticator({ issuer: 'iss', audience: 'ecommerce', jwks: (header, token) => (lookups++, local(header, token)), roles: ['customer'] });
+    const exp = Math.floor(Date.now() / 1000) + 600;
+    // size + 1 tokens, each its own (jti): one signature check each, the first pushed out by the last.
+    const tokens = await Promise.all(Array.from({ length: size + 1 }, (_, i) => new SignJWT({ role: 'customer', jti: String(i) }).setProtectedHeader({ alg: 'EdDSA', kid: 'k1', typ: 'at+jwt' }).setSubject('u1').setIssuer('iss').setAudience('ecommerce').setIssuedAt().setExpirationTime(exp).sign(key)));
+    for (const token of tokens) await auth.verify(token, 'ecommerce');
+    assert.equal(lookups, size + 1);
+    // The newest `size` are held, each served without a check; the oldest was evicted and is checked again.
+    for (const token of tokens.slice(1)) await auth.verify(token, 'ecommerce');
+    assert.equal(lookups, size + 1, `${lookups - size - 1} of the last ${size} tokens were checked again: fewer than ${size} are held`);
+    await auth.verify(tokens[0]!, 'ecommerce');
+    assert.equal(lookups, size + 2, `the token verified ${size + 1} tokens ago was still held: more than ${size} are`);
   });
 
   it('when a token is spelled other than strict base64url (RFC 7515 2: its signature padded with =, a last character that decodes to the same bytes, an empty part), then it is refused with invalid_token before any key is looked up, and never remembered', async () => {
