@@ -24,7 +24,7 @@ const statsOf = async () =>
   (await sql<TableStats>(stack.db.urls.product, `SELECT seq_scan::int, n_tup_del::int FROM pg_stat_user_tables WHERE relid = 'catalog.stock_adjustments'::regclass`))[0]!;
 
 describe('pruning stock adjustment keys', () => {
-  it('when 50,000 keys are stored and 1,500 are past their retention, then a pass deletes those 1,500 without reading the table (no seq scan), and keeps every younger key', async () => {
+  it('when 50,000 keys are stored and 1,500 are past their retention, then a pass deletes those 1,500 without reading the table (no seq scan), keeps every younger key, and product_stock_keys_pruned_total counts each key deleted', async () => {
     const old = uuidv7();
     const fresh = uuidv7();
     await sql(stack.db.urls.product,
@@ -44,7 +44,13 @@ describe('pruning stock adjustment keys', () => {
       // Each pass is counted for the housekeeping alerts (deploy/monitoring/rules/database.yml), against the interval configured here.
       const metrics = async () => (await http(pruning.base, 'GET', '/metrics')).text;
       await waitFor('the pass counted ok', async () => metricValue(await metrics(), 'housekeeping_passes_total', ['task="stock_keys"', 'result="ok"']) >= 1, 5000);
+      // docs/configuration.md: product_stock_keys_pruned_total is the keys the prune deleted, these 1,500 and no other
+      // (this process started at 0; a pass after them deletes nothing and adds nothing).
+      await waitFor('the deleted keys counted', async () => metricValue(await metrics(), 'product_stock_keys_pruned_total') >= OLD, 5000).catch(() => undefined);
+      const passes = metricValue(await metrics(), 'housekeeping_passes_total', ['task="stock_keys"', 'result="ok"']);
+      await waitFor('one more pass', async () => metricValue(await metrics(), 'housekeeping_passes_total', ['task="stock_keys"', 'result="ok"']) > passes, 5000);
       const text = await metrics();
+      assert.equal(metricValue(text, 'product_stock_keys_pruned_total'), OLD, 'product_stock_keys_pruned_total moved by the keys deleted');
       assert.equal(metricValue(text, 'housekeeping_interval_seconds', ['task="stock_keys"']), 1);
       assert.ok(Math.abs(metricValue(text, 'housekeeping_last_success_timestamp_seconds', ['task="stock_keys"']) - Date.now() / 1000) < 5);
     } finally {

@@ -9,7 +9,7 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { CONTROL_CHARACTER_KEYS, assertProblem, http, rawExchange, rawKeyedPost, sql, uniqueEmail, waitFor } from '@ecommerce/test-support';
+import { CONTROL_CHARACTER_KEYS, assertProblem, http, metricValue, rawExchange, rawKeyedPost, sql, uniqueEmail, waitFor } from '@ecommerce/test-support';
 import { base, db, startUserServiceForFile } from './harness.js';
 
 startUserServiceForFile({ REGISTER_KEY_PRUNE_INTERVAL_MS: '200' });
@@ -219,17 +219,24 @@ describe('copies of one registration racing each other', () => {
 });
 
 describe('pruning registration keys', () => {
-  it('when a key is older than REGISTER_KEY_RETENTION_HOURS (24), then the prune deletes it and keeps younger ones, and the account stays', async () => {
+  it('when a key is older than REGISTER_KEY_RETENTION_HOURS (24), then the prune deletes it and keeps younger ones, the account stays, and user_registration_keys_pruned_total counts each key deleted', async () => {
     const old = body('old');
     const fresh = body('fresh');
     const oldKey = randomUUID();
     const freshKey = randomUUID();
     assert.equal((await register(old, oldKey)).status, 201);
     assert.equal((await register(fresh, freshKey)).status, 201);
-    await sql(db.urls.user, "UPDATE users.registration_keys SET created_at = now() - interval '25 hours' WHERE idempotency_key = $1", [oldKey]);
-    await waitFor('the old key pruned', async () => (await keyRows(oldKey)) === 0, 5000);
+    // Two more old keys: the counter must move by the keys deleted, not by passes or batches.
+    const others = [randomUUID(), randomUUID()];
+    for (const key of others) assert.equal((await register(body('old-other'), key)).status, 201);
+    const prunedSoFar = async () => metricValue((await http(base, 'GET', '/metrics')).text, 'user_registration_keys_pruned_total');
+    const prunedBefore = await prunedSoFar();
+    await sql(db.urls.user, "UPDATE users.registration_keys SET created_at = now() - interval '25 hours' WHERE idempotency_key = ANY($1::text[])", [[oldKey, ...others]]);
+    await waitFor('the old keys pruned', async () => (await keyRows(oldKey)) + (await keyRows(others[0]!)) + (await keyRows(others[1]!)) === 0, 5000);
     await sleep(500); // two more passes
     assert.equal(await keyRows(freshKey), 1);
+    // docs/configuration.md: the counter is the keys the prune deleted, these three and no other.
+    assert.equal((await prunedSoFar()) - prunedBefore, 3, 'user_registration_keys_pruned_total moved by the keys deleted');
     assert.equal(await accounts(old.email), 1);
     // Past its retention the key names nothing: the same registration again is a new one, and the email is taken.
     assertProblem(await register(old, oldKey), 409, 'email-taken');
