@@ -313,6 +313,15 @@ function browserPage(browser: ReturnType<typeof browserStorage>, locks: ReturnTy
   return { ...page, locks: own.locks, close: () => (page.close(), own.close()) };
 }
 
+/** Another tab holding the cart's lock until the function returned is called: a page's change waits its turn. */
+async function anotherTabHoldsTheCart(locks: ReturnType<typeof lockManager>): Promise<() => void> {
+  const holder = locks.page();
+  let letGo!: () => void;
+  void holder.locks.request(CART_KEY, { mode: 'exclusive' }, () => new Promise<void>((r) => (letGo = r)));
+  await new Promise((r) => setTimeout(r, 5));
+  return letGo;
+}
+
 describe('a press on a page that unloads before its turn', () => {
   const sold = (id: string) => product(id, 100, 1000);
   const quantities = (json: string | null) => Object.fromEntries(parseCart(json).map((l) => [l.productId, l.quantity]));
@@ -320,10 +329,7 @@ describe('a press on a page that unloads before its turn', () => {
   it('when Add to cart is pressed while another tab holds the lock and the page is left at once, then the next page adds it, once', async () => {
     const browser = browserStorage();
     const locks = lockManager();
-    const other = locks.page();
-    let letGo!: () => void;
-    void other.locks.request(CART_KEY, { mode: 'exclusive' }, () => new Promise<void>((r) => (letGo = r)));
-    await new Promise((r) => setTimeout(r, 5));
+    const letGo = await anotherTabHoldsTheCart(locks);
     const first = browserPage(browser, locks);
     const cart = storedCart(first.storage, first.locks);
     void cart.edit({ add: sold('a'), quantity: 2 });
@@ -457,10 +463,7 @@ describe('a press made for a customer\'s cart', () => {
 
   it('when a customer presses and the page goes before its turn, then the next page makes it in their cart; after their sign-out it is crossed out, even if they sign in again; a sign-out left to the next page spares the cart of the customer signed in again; after their session ended it goes into their cart put aside', async () => {
     const pressThenLeave = async (browser: ReturnType<typeof browserStorage>, locks: ReturnType<typeof lockManager>) => {
-      const holder = locks.page();
-      let letGo!: () => void;
-      void holder.locks.request(CART_KEY, { mode: 'exclusive' }, () => new Promise<void>((r) => (letGo = r)));
-      await new Promise((r) => setTimeout(r, 5));
+      const letGo = await anotherTabHoldsTheCart(locks);
       const first = browserPage(browser, locks);
       void storedCart(first.storage, first.locks).edit({ add: sold('a'), quantity: 2 });
       first.close();
@@ -507,10 +510,7 @@ describe('a press made for a customer\'s cart', () => {
       const browser = browserStorage();
       browser.master.set(OWNER, 'u1');
       const locks = lockManager();
-      const holder = locks.page();
-      let letGo!: () => void;
-      void holder.locks.request(CART_KEY, { mode: 'exclusive' }, () => new Promise<void>((r) => (letGo = r)));
-      await new Promise((r) => setTimeout(r, 5));
+      const letGo = await anotherTabHoldsTheCart(locks);
       const first = browserPage(browser, locks);
       void storedCart(first.storage, first.locks).signOut('u1');
       first.close();
@@ -553,10 +553,7 @@ describe('checkout\'s answers written down like a press', () => {
         const browser = browserStorage();
         browser.master.set(CART_KEY, JSON.stringify(ordered.map((l) => line(l.id, l.quantity))));
         const locks = lockManager();
-        const holder = locks.page();
-        let letGo!: () => void;
-        void holder.locks.request(CART_KEY, { mode: 'exclusive' }, () => new Promise<void>((r) => (letGo = r)));
-        await new Promise((r) => setTimeout(r, 5));
+        const letGo = await anotherTabHoldsTheCart(locks);
         // The order's answer came: its units are to go, but another tab holds the cart; the page reloads.
         const units = ordered.map((l) => ({ productId: l.id, quantity: l.quantity }));
         const first = browserPage(browser, locks);
@@ -582,10 +579,7 @@ describe('checkout\'s answers written down like a press', () => {
     const browser = browserStorage();
     browser.master.set(CART_KEY, JSON.stringify([line('a', 9), line('b', 3), line('c', 2)]));
     const locks = lockManager();
-    const holder = locks.page();
-    let letGo!: () => void;
-    void holder.locks.request(CART_KEY, { mode: 'exclusive' }, () => new Promise<void>((r) => (letGo = r)));
-    await new Promise((r) => setTimeout(r, 5));
+    const letGo = await anotherTabHoldsTheCart(locks);
     const first = browserPage(browser, locks);
     void storedCart(first.storage, first.locks).edit({ cap: [{ productId: 'a', quantity: 4, stock: 4 }, { productId: 'B', quantity: 5 }, { productId: 'c', quantity: 0, stock: 0 }] });
     first.close();
