@@ -624,31 +624,25 @@ export class Database implements Queryable {
     // never sends it; the query then fails here a second after the server would have cancelled it ('Query read
     // timeout': 503), and its connection is discarded by the caller. (pg reads it from the query's config; its
     // types do not list it.)
-    if (name === '') {
-      try {
-        const res = await client.query<R>({ text, values, query_timeout: this.readTimeoutMs } as pg.QueryConfig);
-        this.answeredAt = performance.now();
-        return res;
-      } catch (err) {
-        this.noteFailure(err);
-        throw err;
-      }
-    }
     // A name doubles as the prepared-statement name: one name must always mean one SQL text. Unnamed ('') is
-    // for the transaction's own BEGIN, COMMIT and ROLLBACK, not measured (as before).
-    const known = this.statements.get(name);
-    if (known === undefined) this.statements.set(name, text);
-    else if (known !== text) throw new Error(`query name ${name} is used for two different statements`);
-    const end = this.metrics.dbOperationDuration.startTimer({ db_query_name: name, db_operation_name: operationOf(text) });
+    // for the transaction's own BEGIN, COMMIT and ROLLBACK: sent unprepared and not measured (as before).
+    let end: ((labels: { error_type: string }) => void) | undefined;
+    if (name !== '') {
+      const known = this.statements.get(name);
+      if (known === undefined) this.statements.set(name, text);
+      else if (known !== text) throw new Error(`query name ${name} is used for two different statements`);
+      end = this.metrics.dbOperationDuration.startTimer({ db_query_name: name, db_operation_name: operationOf(text) });
+    }
+    const config: pg.QueryConfig = name === '' ? { text, values } : { name, text, values };
     try {
-      const res = await client.query<R>({ name, text, values, query_timeout: this.readTimeoutMs } as pg.QueryConfig);
-      end({ error_type: '' });
+      const res = await client.query<R>({ ...config, query_timeout: this.readTimeoutMs } as pg.QueryConfig);
+      end?.({ error_type: '' });
       this.answeredAt = performance.now();
       return res;
     } catch (err) {
       this.noteFailure(err);
       const code = (err as { code?: string }).code;
-      end({ error_type: typeof code === 'string' ? code.slice(0, 2) : 'client' });
+      end?.({ error_type: typeof code === 'string' ? code.slice(0, 2) : 'client' });
       throw err;
     }
   }
