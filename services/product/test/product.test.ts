@@ -616,6 +616,7 @@ describe('POST /product/:id/stock', () => {
     const retry = await adjust(5, 'restock-1');
     assert.equal(retry.status, 200);
     assert.equal(retry.body.stock, 10);
+    assert.deepEqual(Object.keys(retry.body).sort(), PRODUCT_KEYS, 'a replay answers the product as GET does, no more');
     assertProblem(await adjust(6, 'restock-1'), 422, 'idempotency-key-reused');
     // The key on two header lines (a retry that appended it again) is refused, not the new key "restock-1, restock-1".
     const twice = await new Promise<number>((resolve, reject) => {

@@ -190,9 +190,12 @@ export class ProductRepository {
     return res.rows[0]!;
   }
 
-  /** A live (not archived) product. */
-  async findById(id: string): Promise<ProductRow | undefined> {
-    return (await this.db.query<ProductRow>('product_by_id', `SELECT ${PRODUCT} FROM products WHERE id = $1 AND NOT archived`, [id])).rows[0];
+  /**
+   * A live (not archived) product, with the units its reservations hold (`held`, migration 017): what a refused
+   * restock is explained by. toProduct leaves `held` out of the API's product.
+   */
+  async findById(id: string): Promise<(ProductRow & { held: number }) | undefined> {
+    return (await this.db.query<ProductRow & { held: number }>('product_by_id', `SELECT ${PRODUCT}, held FROM products WHERE id = $1 AND NOT archived`, [id])).rows[0];
   }
 
   /** Keyset page over live products in id (creation) order; returns limit+1 rows for pageOf. */
@@ -234,11 +237,6 @@ export class ProductRepository {
     if (words.every((w) => ASCII_WORD.test(w) && Buffer.byteLength(w) <= MEASURED_AS_CASED_BYTES)) return false;
     const res = await this.db.query<{ drops: boolean }>('product_search_drops_word', DROPS_A_WORD, [words]);
     return res.rows[0]?.drops === true;
-  }
-
-  /** A live product with the units its reservations hold (`held`, migration 017): what a refused restock is explained by. */
-  async findWithHeld(id: string): Promise<(ProductRow & { held: number }) | undefined> {
-    return (await this.db.query<ProductRow & { held: number }>('product_by_id_with_held', `SELECT ${PRODUCT}, held FROM products WHERE id = $1 AND NOT archived`, [id])).rows[0];
   }
 
   /** The patched row, or undefined when the product is gone or its version is not one the condition allows. */

@@ -39,7 +39,7 @@ export async function adjustStock(deps: Deps, id: string, delta: number, idempot
       if (adjusted.stock === 0) deps.catalogMetrics.stockouts.inc();
       return toProduct(adjusted);
     }
-    const row = await products.findWithHeld(id);
+    const row = await products.findById(id);
     if (!row) throw productNotFound();
     if (!meetsCondition(condition, row.version)) throw conditionFailed(condition, row.version);
     // Given the row exists and is live, the failed condition follows from the sign of delta alone: a removal never
