@@ -107,6 +107,23 @@ describe('stock + held <= MAX_STOCK', { timeout: 300_000 }, () => {
     assert.deepEqual(await books(p.id), { stock: MAX_STOCK - 5, held: 0, heldColumn: 0 });
   });
 
+  it('when a restock past the bound is refused, then its detail counts the held units in words that agree with the number ("1 unit", "0 units", "2 units")', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 1, max: 5 }), async (held, stock) => {
+        // stock >= 1: a delta of at most MAX_STOCK (the contract's bound) reaches past the bound.
+        const p = await createProduct(stack, { stock: stock + held });
+        if (held > 0) assert.equal((await reserve(uuidv7(), p.id, held)).status, 201);
+        const refused = await adjust(p.id, MAX_STOCK - stock - held + 1);
+        assertProblem(refused, 409, 'stock-limit-exceeded');
+        assert.equal(refused.body.held, held);
+        const counted = /counting the (\d+) (\w+) held by reservations/.exec(refused.body.detail ?? '');
+        assert.ok(counted, refused.body.detail);
+        assert.deepEqual([Number(counted[1]), counted[2]], [held, held === 1 ? 'unit' : 'units'], refused.body.detail);
+      }),
+      { numRuns: 12 },
+    );
+  });
+
   it("when a pod of the previous release restocks past the bound during a rolling update (its SQL counts stock alone), then the database skips the update; a release's stock return still goes through", async () => {
     const p = await createProduct(stack, { stock: 100 });
     const orderId = uuidv7();

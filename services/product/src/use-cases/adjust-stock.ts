@@ -62,7 +62,7 @@ export async function adjustStock(deps: Deps, id: string, delta: number, idempot
  */
 function stockLimitExceeded(stock: number, held: number): Conflict {
   const room = Math.max(0, MAX_STOCK - stock - held);
-  return new Conflict('stock-limit-exceeded', `Stock may not exceed ${MAX_STOCK} units, counting the ${held} units held by reservations: ${room} more can be added`, {
+  return new Conflict('stock-limit-exceeded', `Stock may not exceed ${MAX_STOCK} units, counting the ${countOf(held, 'unit')} held by reservations: ${room} more can be added`, {
     available: stock,
     held,
   });
