@@ -23,29 +23,23 @@ interface HousekeepingMetrics {
   interval: Gauge<'task'>;
 }
 
-// One set per registry: every task of a service (and every app a process builds on one Metrics) shares the families.
-const metricsOf = new WeakMap<Metrics, HousekeepingMetrics>();
-
+// One set per registry (Metrics.sharedCounter, sharedGauge): every task of a service (and every app a process builds on
+// one Metrics) shares the families.
 function housekeepingMetrics(metrics: Metrics): HousekeepingMetrics {
-  let m = metricsOf.get(metrics);
-  if (!m) {
-    m = {
-      passes: metrics.counter('housekeeping_passes_total', 'Housekeeping passes finished, by task and result (ok, failed).', ['task', 'result']),
-      lastRun: metrics.gauge(
-        'housekeeping_last_run_timestamp_seconds',
-        'Unix time the last pass of the task finished, ok or failed (the loop start before its first pass).',
-        ['task'],
-      ),
-      lastSuccess: metrics.gauge(
-        'housekeeping_last_success_timestamp_seconds',
-        'Unix time the last pass of the task finished without error (the loop start before its first).',
-        ['task'],
-      ),
-      interval: metrics.gauge('housekeeping_interval_seconds', 'Configured time between two passes of the task.', ['task']),
-    };
-    metricsOf.set(metrics, m);
-  }
-  return m;
+  return {
+    passes: metrics.sharedCounter('housekeeping_passes_total', 'Housekeeping passes finished, by task and result (ok, failed).', ['task', 'result']),
+    lastRun: metrics.sharedGauge(
+      'housekeeping_last_run_timestamp_seconds',
+      'Unix time the last pass of the task finished, ok or failed (the loop start before its first pass).',
+      ['task'],
+    ),
+    lastSuccess: metrics.sharedGauge(
+      'housekeeping_last_success_timestamp_seconds',
+      'Unix time the last pass of the task finished without error (the loop start before its first).',
+      ['task'],
+    ),
+    interval: metrics.sharedGauge('housekeeping_interval_seconds', 'Configured time between two passes of the task.', ['task']),
+  };
 }
 
 /**

@@ -68,11 +68,16 @@ export class Metrics {
   }
 
   /**
-   * The registry's label-less counter of that name, made (at 0) on first use: for a counter every server on one Metrics
-   * shares (a process may build several apps on it). `counter` itself keeps refusing a name registered twice.
+   * The registry's counter of that name, made on first use (at 0 when label-less): for a counter every server (or task)
+   * on one Metrics shares (a process may build several apps on it). `counter` itself keeps refusing a name registered twice.
    */
-  sharedCounter(name: string, help: string): Counter {
-    return (this.registry.getSingleMetric(name) as Counter | undefined) ?? this.counter(name, help);
+  sharedCounter<L extends string = string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    return (this.registry.getSingleMetric(name) as Counter<L> | undefined) ?? this.counter(name, help, labelNames);
+  }
+
+  /** The registry's gauge of that name, made on first use: as sharedCounter, for a gauge. */
+  sharedGauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
+    return (this.registry.getSingleMetric(name) as Gauge<L> | undefined) ?? this.gauge(name, help, labelNames);
   }
 
   gauge<L extends string>(
