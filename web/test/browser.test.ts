@@ -102,6 +102,16 @@ async function newShopper(): Promise<{ context: BrowserContext; page: Page; erro
   return { context, page, errors };
 }
 
+const dialogsSeen = new WeakMap<Page, string[]>();
+function dialogsOf(page: Page): string[] {
+  if (!dialogsSeen.has(page)) {
+    const list: string[] = [];
+    dialogsSeen.set(page, list);
+    page.on('dialog', (d) => void (list.push(d.message()), d.dismiss()));
+  }
+  return dialogsSeen.get(page)!;
+}
+
 function uniqueEmail(tag: string): string {
   return `${tag}.${Date.now().toString(36)}.${Math.random().toString(36).slice(2, 8)}@example.test`;
 }
@@ -2998,6 +3008,237 @@ describe('storefront in Chromium', { concurrency: false }, () => {
       await page.waitForLoadState('networkidle');
     }
     await inert('admin users', customer);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('a 200-character unbroken product name, a 5,000-character description with direction overrides, </script> and an iframe srcdoc, and a markup customer name keep every page (shop, product, cart, checkout, orders, admin) inside a 360 px window with no script run; an inline script and a string timer put in the page are refused by the CSP, which reports them', { timeout: STEP_MS }, async () => {
+    const tag = `Hiq${Date.now().toString(36)}`;
+    // 200 characters with no break opportunity, `</script>` and an attribute breakout; a 5,000-character description
+    // with RTL overrides, an SVG with a script, and no space at all in its first 3,000 characters.
+    const name = `${tag}</script><script>window.__xss='n'</script>${'W'.repeat(200)}`.slice(0, 200);
+    const description = `${'\u202E'}<svg><script>window.__xss='d'</script></svg>${'x'.repeat(3000)}\u202Dlrm <iframe srcdoc="<script>parent.__xss='f'</script>"></iframe> ${'long words '.repeat(160)}`.slice(0, 5000);
+    const category = `${tag}"><b>${'C'.repeat(64)}`.slice(0, 64);
+    const sku = `HI-${tag}`.toUpperCase();
+    const created = await api<Product>('POST', '/product', { sku, name, description, category, priceCents: 123456789, stock: 10 });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const product = created.body;
+    const email = uniqueEmail('hiprobe');
+    const customer = `${'M'.repeat(90)}</script><img src=x onerror=window.__xss='u'>`.slice(0, 100);
+    const reg = await api('POST', '/user/register', { email, password: 'correct-horse-9', name: customer }, '');
+    assert.equal(reg.status, 201, JSON.stringify(reg.body));
+    const { context, page, errors } = await newShopper();
+    await page.setViewportSize({ width: 360, height: 800 });
+    const dialogs: string[] = [];
+    page.on('dialog', (d) => void (dialogs.push(d.message()), d.dismiss()));
+    await context.addInitScript(() => {
+      const seen: string[] = [];
+      Object.assign(window, { cspViolations: seen });
+      document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
+    const check = async (what: string) => {
+      await page.waitForLoadState('networkidle');
+      const seen = await page.evaluate(() => ({ xss: (window as { __xss?: unknown }).__xss ?? null, csp: (window as unknown as { cspViolations: string[] }).cspViolations, scroll: document.documentElement.scrollWidth, width: innerWidth }));
+      assert.deepEqual({ xss: seen.xss, csp: seen.csp }, { xss: null, csp: [] }, what);
+      assert.deepEqual(dialogs, [], what);
+      assert.ok(seen.scroll <= seen.width, `${what}: content is ${seen.scroll}px wide in a ${seen.width}px window`);
+    };
+    await page.goto(`/?q=${tag}`);
+    await page.getByText(tag).filter({ visible: true }).first().waitFor();
+    await check('shop');
+    await page.goto(`/products/${product.id}`);
+    await page.getByRole('heading', { name: tag }).waitFor();
+    await check('product page');
+    await screenshot(page, 'long-markup-product-360');
+    // A real violation: an inline script put in the page is refused, and the page hears of it.
+    const refused = await page.evaluate(async () => {
+      const s = document.createElement('script');
+      s.textContent = "window.__inline = 'ran'";
+      document.body.append(s);
+      // A string timer is compiled by the page itself (an eval of this evaluate would be DevTools', which CSP spares).
+      (setTimeout as unknown as (code: string, ms: number) => void)("window.__evaled = 'ran'", 0);
+      await new Promise((r) => setTimeout(r, 100));
+      const w = window as { __inline?: string; __evaled?: string };
+      return { inline: w.__inline ?? 'refused', evaled: w.__evaled ?? 'refused', violations: (window as unknown as { cspViolations: string[] }).cspViolations.splice(0) };
+    });
+    assert.equal(refused.inline, 'refused');
+    assert.equal(refused.evaled, 'refused');
+    assert.ok(refused.violations.some((v) => v.startsWith('script-src')), JSON.stringify(refused.violations));
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.getByRole('status').filter({ hasText: 'Added' }).waitFor();
+    await page.goto('/cart');
+    await page.getByText(tag).filter({ visible: true }).first().waitFor();
+    await check('cart');
+    await page.goto(`/signin?next=/checkout`);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('correct-horse-9');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('button', { name: 'Place order' }).waitFor();
+    await check('checkout');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    await check('order page');
+    await page.goto('/orders');
+    await page.getByText(tag).filter({ visible: true }).first().waitFor();
+    await check('orders');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).waitFor();
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    await page.goto(`/admin/products/${product.id}`);
+    await page.getByLabel('Description').waitFor();
+    await check('admin edit page');
+    await page.goto(`/admin?q=${tag}`);
+    await page.waitForLoadState('networkidle');
+    await check('admin products');
+    const userId = (await api<{ id: string }>('GET', '/user/me', undefined, await login(email, 'correct-horse-9'))).body.id;
+    await page.goto(`/admin/orders?userId=${userId}`);
+    await page.getByText('confirmed').first().waitFor();
+    await check('admin orders');
+    await page.goto('/admin/users');
+    await page.getByRole('region', { name: 'Users table' }).waitFor();
+    await check('admin users');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('the tokens of a session never travel in a URL or a Referer and their answers are no-store; the page and its scripts come nosniff with a Referrer-Policy; after sign-out the browser storage holds no token, email or user id; no sign-in next (javascript:, escaped //, tab, backslash) leaves this host', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await newShopper();
+    dialogsOf(page);
+    const outside: string[] = [];
+    await context.route((u) => !['127.0.0.1', 'localhost'].includes(u.hostname), (route) => (outside.push(route.request().url()), route.abort()));
+    const email = uniqueEmail('hitok');
+    assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Token Probe' }, '')).status, 201);
+    const seen: { url: string; referer: string; method: string }[] = [];
+    const tokens = new Set<string>();
+    const cacheable: string[] = [];
+    context.on('request', (r) => seen.push({ url: r.url(), referer: r.headers().referer ?? '', method: r.method() }));
+    context.on('response', async (r) => {
+      const h = await r.allHeaders();
+      const setCookie = h['set-cookie'] ?? '';
+      for (const m of setCookie.matchAll(/=([A-Za-z0-9_-]{20,})/g)) tokens.add(m[1]!);
+      if (/\/user\/(login|token\/refresh|me|logout)/.test(r.url())) {
+        if (!/no-store/.test(h['cache-control'] ?? '')) cacheable.push(`${r.request().method()} ${r.url()} ${r.status()} cache-control=${h['cache-control']}`);
+        try {
+          const body = (await r.json()) as { accessToken?: string; refreshToken?: string };
+          if (body.accessToken) tokens.add(body.accessToken);
+          if (body.refreshToken) tokens.add(body.refreshToken);
+        } catch {
+          // no JSON
+        }
+      }
+    });
+    const doc = await page.goto('/signin');
+    const headers = await doc!.allHeaders();
+    const asset = seen.find((s) => /\/assets\/.*\.js$/.test(s.url));
+    const assetHeaders = asset ? await (await page.request.get(asset.url)).headers() : {};
+    const shown = {
+      doc: { nosniff: headers['x-content-type-options'], referrer: headers['referrer-policy'], xfo: headers['x-frame-options'], cc: headers['cache-control'] },
+      asset: { nosniff: assetHeaders['x-content-type-options'], cc: assetHeaders['cache-control'], ct: assetHeaders['content-type'] },
+    };
+    assert.equal(shown.doc.nosniff, 'nosniff');
+    assert.equal(shown.asset.nosniff, 'nosniff');
+    assert.ok(['no-referrer', 'same-origin', 'strict-origin', 'strict-origin-when-cross-origin'].includes(shown.doc.referrer ?? ''), shown.doc.referrer);
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Password').fill('correct-horse-9');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.goto('/orders');
+    await page.reload();
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await page.waitForLoadState('networkidle');
+    const userId = await page.evaluate(() => sessionStorage.getItem('ecommerce.tab-user'));
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).waitFor();
+    await page.waitForLoadState('networkidle');
+    const storage = await page.evaluate(async () => ({
+      local: Object.fromEntries(Object.entries(localStorage)),
+      session: Object.fromEntries(Object.entries(sessionStorage)),
+      caches: 'caches' in window ? await caches.keys() : [],
+      idb: 'indexedDB' in window && indexedDB.databases ? (await indexedDB.databases()).map((d) => d.name) : [],
+      cookie: document.cookie,
+    }));
+    assert.ok(tokens.size >= 2, `tokens seen: ${tokens.size}`);
+    for (const t of tokens) {
+      for (const s of seen) {
+        assert.ok(!s.url.includes(t) && !s.referer.includes(t), `a token in ${s.method} ${s.url} referer ${s.referer}`);
+      }
+      assert.ok(!JSON.stringify(storage).includes(t), 'a token is kept in the browser storage');
+    }
+    const kept = JSON.stringify(storage);
+    assert.ok(!kept.includes(email) && !(userId && kept.includes(userId)), `kept after sign-out: ${kept}`);
+    assert.deepEqual(cacheable, []);
+    // Open redirect: next= of any form stays on this host.
+    for (const next of ['javascript:alert(1)', '%2F%2Fevil.example', '/%09/evil.example', '/\t/evil.example', '/%5C%5Cevil.example', 'http:evil.example', '/%0a/evil.example', '\\\\evil.example', '/ /evil.example']) {
+      const url = `/signin?next=${next.includes('%') ? next : encodeURIComponent(next)}`;
+      await page.goto(url);
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill('correct-horse-9');
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await page.waitForURL((u) => !u.pathname.startsWith('/signin'), { timeout: 5000 }).catch(() => undefined);
+      const at = new URL(page.url());
+      assert.equal(at.origin, new URL(base).origin, `${next} -> ${page.url()}`);
+      assert.deepEqual(dialogsOf(page), [], next);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('link', { name: 'Sign in' }).waitFor();
+    }
+    assert.deepEqual(outside, []);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('crafted page addresses (10,000-character and markup searches, ids, filters) and the API reference pages given a url or configUrl of another host run no script and fetch nothing off this host; the answers to a signed-in request for the user and order services are no-store or private', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await signedInShopper('hiurl');
+    const outside: string[] = [];
+    await context.route((u) => !['127.0.0.1', 'localhost'].includes(u.hostname), (route) => (outside.push(route.request().url()), route.abort()));
+    const dialogs = dialogsOf(page);
+    const cacheable: string[] = [];
+    context.on('response', async (r) => {
+      const req = await r.request().allHeaders();
+      if (!req.authorization || /^\/product(\/|$)/.test(new URL(r.url()).pathname)) return;
+      const cc = (await r.allHeaders())['cache-control'] ?? '';
+      if (!/no-store|private/.test(cc)) cacheable.push(`${r.request().method()} ${new URL(r.url()).pathname} ${r.status()} ${cc}`);
+    });
+    await context.addInitScript(() => {
+      const seen: string[] = [];
+      Object.assign(window, { cspViolations: seen });
+      document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
+    const payload = `"><img src=x onerror=window.__xss=1><script>window.__xss=2</script>`;
+    const huge = encodeURIComponent(payload + 'q'.repeat(10_000));
+    const addresses = [
+      `/?q=${huge}`,
+      `/?q=${encodeURIComponent(payload)}&category=${encodeURIComponent(payload)}`,
+      `/?category=${huge}`,
+      `/products/${encodeURIComponent(payload)}`,
+      `/products/${'9'.repeat(5000)}`,
+      `/orders/${encodeURIComponent(payload)}`,
+      `/orders`,
+      `/cart?x=${huge}`,
+      `/checkout`,
+      `/signin?next=${encodeURIComponent('javascript:window.__xss=3')}`,
+    ];
+    for (const address of addresses) {
+      await page.goto(address);
+      await page.waitForLoadState('networkidle');
+      const seen = await page.evaluate(() => ({ xss: (window as { __xss?: unknown }).__xss ?? null, csp: (window as unknown as { cspViolations: string[] }).cspViolations, scroll: document.documentElement.scrollWidth, width: innerWidth, h1: document.querySelector('h1')?.textContent ?? null }));
+      assert.deepEqual({ xss: seen.xss, csp: seen.csp }, { xss: null, csp: [] }, address.slice(0, 80));
+      assert.ok(seen.scroll <= seen.width, `${address.slice(0, 80)}: ${seen.scroll} > ${seen.width}`);
+    }
+    for (const service of ['user', 'product', 'order']) {
+      for (const query of ['url=https://evil.example/spec.json', 'configUrl=https://evil.example/config.json', `url=${encodeURIComponent('javascript:window.__xss=4')}`]) {
+        const res = await page.goto(`/${service}/docs/?${query}`);
+        const h = await res!.allHeaders();
+        assert.equal(res!.status(), 200);
+        assert.ok(h['content-security-policy'], `/${service}/docs has a CSP`);
+        assert.equal(h['x-frame-options'], 'DENY');
+        await page.locator('.opblock').first().waitFor({ timeout: 15_000 }).catch(() => undefined);
+        await page.waitForLoadState('networkidle');
+        assert.equal(await page.evaluate(() => (window as { __xss?: unknown }).__xss ?? null), null, `/${service}/docs?${query}`);
+      }
+    }
+    assert.deepEqual(outside, []);
+    assert.deepEqual(dialogs, []);
+    assert.deepEqual(cacheable, []);
     assert.deepEqual(errors, []);
     await context.close();
   });
