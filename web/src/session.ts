@@ -158,6 +158,15 @@ export async function currentUser(): Promise<SessionUser> {
   return user;
 }
 
+/**
+ * Whether `userId`'s session is still this tab's: the browser remembers a sign-in, and the tab's sessionStorage is
+ * that user's (a sign-out clears it, another user's sign-in makes it theirs). A page the back/forward cache restores
+ * asks it of the user it shows (state.tsx).
+ */
+export function sessionHeldBy(userId: string): boolean {
+  return hint.get() && sessionStorage.getItem(TAB_USER) === userId;
+}
+
 /** The hint's key: another tab signing out removes it, signing in sets it (a `storage` event here). */
 export const SESSION_HINT_KEY = HINT;
 

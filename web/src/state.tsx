@@ -1,10 +1,11 @@
 // App-wide state: who is signed in, and the cart (kept in localStorage, shared by tabs).
 import { createContext, useCallback, useContext, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { flushSync } from 'react-dom';
 import { useQueryClient } from '@tanstack/react-query';
 import { CART_KEY, CART_OWNER_KEY, addToCart as add, applyEdit, parseCart, storedCart, type CartEdit, type CartLine, type CartProduct } from './cart.js';
 import { sessionEvents } from './api/client.js';
 import { followOtherTabsOrders } from './order-events.js';
-import { SESSION_HINT_KEY, currentUser, forgetSession, forgetUser, restoreSession, sessionToCheck, signIn, signOut, userSignedOut, type Restored, type SessionUser } from './session.js';
+import { SESSION_HINT_KEY, currentUser, forgetSession, forgetUser, restoreSession, sessionHeldBy, sessionToCheck, signIn, signOut, userSignedOut, type Restored, type SessionUser } from './session.js';
 
 interface Auth {
   /**
@@ -70,6 +71,25 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       unfollow();
     };
   }, [queries, apply]);
+  // Back or Forward to a page the browser kept whole (the back/forward cache), shown with the user it was left with:
+  // signed out since (on the next page, or another tab), or someone else's session now. Found in pageshow, which runs
+  // before the restored page's first frame, and drawn signed out at once (flushSync): the storage events it missed
+  // come after that frame, which showed the ended session's orders and its Sign out. Whoever signed in meanwhile is
+  // theirs to follow (onStorage above).
+  useEffect(() => {
+    if (!user) return;
+    const onShow = (e: PageTransitionEvent) => {
+      if (!e.persisted || sessionHeldBy(user.id)) return;
+      forgetSession();
+      flushSync(() => {
+        queries.clear();
+        setUser(null);
+        setStatus('anonymous');
+      });
+    };
+    addEventListener('pageshow', onShow);
+    return () => removeEventListener('pageshow', onShow);
+  }, [user, queries]);
   const value = useMemo<Auth>(
     () => ({
       status,

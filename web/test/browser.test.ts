@@ -3243,6 +3243,61 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test('after signing out on the next page, Back to the orders page (restored whole from the back/forward cache) shows the ended session in no frame: no orders, no Sign out', { timeout: STEP_MS }, async () => {
+    // Playwright turns the back/forward cache off; a shopper's Chromium has it on.
+    const bf = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, ignoreDefaultArgs: ['--disable-back-forward-cache'] });
+    try {
+      const product = await newProduct({ name: `Bfcache lamp ${Date.now().toString(36)}` });
+      const email = uniqueEmail('hibf');
+      assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Bf Shopper' }, '')).status, 201);
+      const token = await login(email, 'correct-horse-9');
+      assert.equal((await api('POST', '/order', { items: [{ productId: product.id, quantity: 1 }] }, token, { 'idempotency-key': randomUUID() })).status, 201);
+      const context = await bf.newContext({ baseURL: base, viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await signInAs(page, email, 'correct-horse-9');
+      await page.goto('/orders');
+      await page.getByText(product.name).first().waitFor();
+      await page.evaluate((secret) => {
+        Object.assign(window, { __marker: 'orders-doc' });
+        addEventListener('pageshow', (e) => {
+          const frames: string[] = [];
+          Object.assign(window, { __atShow: { persisted: e.persisted, path: location.pathname, frames } });
+          const t0 = performance.now();
+          const look = () => {
+            const text = document.body.innerText;
+            frames.push(`${Math.round(performance.now() - t0)}ms ${location.pathname}${text.includes('Sign out') ? ' Sign out' : ''}${text.includes(secret) ? ' ORDER' : ''}`);
+            if (frames.length < 6) requestAnimationFrame(look);
+          };
+          // What the restored page holds before any frame is drawn, then what each of its first frames shows.
+          look();
+        });
+      }, product.name);
+      // A full load of another page: the orders page goes to the back/forward cache.
+      await page.goto('/cart');
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('link', { name: 'Sign in' }).waitFor();
+      // A page restored from the cache fires no load event.
+      await page.goBack({ waitUntil: 'commit' });
+      await page.waitForTimeout(1500);
+      const after = await page.evaluate(() => ({
+        restored: (window as { __marker?: string }).__marker === 'orders-doc',
+        url: location.pathname,
+        text: document.body.innerText,
+        shown: (window as { __atShow?: { persisted: boolean; frames: string[] } }).__atShow,
+      }));
+      assert.equal(after.shown?.persisted, true, 'Back restored the orders page from the back/forward cache');
+      assert.deepEqual(after.shown.frames.filter((f) => /Sign out|ORDER/.test(f)), [], 'the restored page (before its first frame, or in one) shows the ended session');
+      assert.ok(!after.text.includes(product.name), `Back shows the signed-out session's orders (restored from the cache: ${after.restored})`);
+      assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0, 'Back shows a Sign out button of the ended session');
+      assert.deepEqual(errors, []);
+      await context.close();
+    } finally {
+      await bf.close();
+    }
+  });
+
   test('"Signed in as <email>." at checkout keeps its full stop with the email at every width from 320 to 420 px (360 among them), and a 60-character email still fits the screen', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ stock: 5 });
     const tag = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
