@@ -3142,11 +3142,15 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.getByLabel('Password').fill('correct-horse-9');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    // A cart of this customer's (its owner noted in localStorage), and a reload (a refresh from the cookie).
+    const product = await newProduct({ name: `Token probe lamp ${Date.now().toString(36)}` });
+    await addToCart(page, product, 2);
     await page.goto('/orders');
     await page.reload();
     await page.getByRole('button', { name: 'Sign out' }).waitFor();
     await page.waitForLoadState('networkidle');
     const userId = await page.evaluate(() => sessionStorage.getItem('ecommerce.tab-user'));
+    assert.ok(userId && (await page.evaluate(() => JSON.stringify(localStorage))).includes(product.id), 'the cart is stored while signed in');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('link', { name: 'Sign in' }).waitFor();
     await page.waitForLoadState('networkidle');
@@ -3165,7 +3169,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
       assert.ok(!JSON.stringify(storage).includes(t), 'a token is kept in the browser storage');
     }
     const kept = JSON.stringify(storage);
-    assert.ok(!kept.includes(email) && !(userId && kept.includes(userId)), `kept after sign-out: ${kept}`);
+    assert.ok(!kept.includes(email) && !kept.includes(userId) && !kept.includes(product.id), `kept after sign-out: ${kept}`);
     assert.deepEqual(cacheable, []);
     // Open redirect: next= of any form stays on this host.
     for (const next of ['javascript:alert(1)', '%2F%2Fevil.example', '/%09/evil.example', '/\t/evil.example', '/%5C%5Cevil.example', 'http:evil.example', '/%0a/evil.example', '\\\\evil.example', '/ /evil.example']) {
