@@ -3302,6 +3302,56 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     }
   });
 
+  test("after one customer signs out and another signs in on the same tab, Back to the first one's orders page (restored from the back/forward cache) shows none of the first one's orders in any frame, and ends signed in as the second", { timeout: STEP_MS }, async () => {
+    const bf = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, ignoreDefaultArgs: ['--disable-back-forward-cache'] });
+    try {
+      const product = await newProduct({ name: `Bfcache vase ${Date.now().toString(36)}` });
+      const [first, second] = [uniqueEmail('hibfa'), uniqueEmail('hibfb')];
+      for (const email of [first, second]) assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Bf Shopper' }, '')).status, 201);
+      assert.equal((await api('POST', '/order', { items: [{ productId: product.id, quantity: 1 }] }, await login(first, 'correct-horse-9'), { 'idempotency-key': randomUUID() })).status, 201);
+      const context = await bf.newContext({ baseURL: base, viewport: { width: 1280, height: 900 } });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await signInAs(page, first, 'correct-horse-9');
+      await page.goto('/orders');
+      await page.getByText(product.name).first().waitFor();
+      await page.evaluate((secret) => {
+        addEventListener('pageshow', (e) => {
+          const frames: string[] = [];
+          Object.assign(window, { __atShow: { persisted: e.persisted, frames } });
+          const look = () => {
+            frames.push(`${location.pathname}${document.body.innerText.includes(secret) ? ' ORDER' : ''}`);
+            if (frames.length < 6) requestAnimationFrame(look);
+          };
+          look();
+        });
+      }, product.name);
+      await page.goto('/cart');
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByRole('link', { name: 'Sign in' }).waitFor();
+      await signInAs(page, second, 'correct-horse-9');
+      // Back through the sign-in page (its own document) and the cart to the first customer's orders page.
+      while (new URL(page.url()).pathname !== '/orders' || !(await page.evaluate(() => '__atShow' in window))) {
+        await page.goBack({ waitUntil: 'commit' });
+        await page.waitForTimeout(300);
+        assert.ok(page.url().startsWith(base), page.url());
+      }
+      await page.waitForTimeout(1500);
+      const shown = await page.evaluate(() => (window as unknown as { __atShow: { persisted: boolean; frames: string[] } }).__atShow);
+      assert.equal(shown.persisted, true);
+      assert.deepEqual(shown.frames.filter((f) => f.includes('ORDER')), [], JSON.stringify(shown.frames));
+      assert.equal(await page.getByText(product.name).count(), 0, "the first customer's orders are shown");
+      await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 5000 });
+      const me = await page.evaluate(() => sessionStorage.getItem('ecommerce.tab-user'));
+      assert.equal(me, (await api<{ id: string }>('GET', '/user/me', undefined, await login(second, 'correct-horse-9'))).body.id);
+      assert.deepEqual(errors, []);
+      await context.close();
+    } finally {
+      await bf.close();
+    }
+  });
+
   test('"Signed in as <email>." at checkout keeps its full stop with the email at every width from 320 to 420 px (360 among them), and a 60-character email still fits the screen', { timeout: STEP_MS }, async () => {
     const product = await newProduct({ stock: 5 });
     const tag = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
