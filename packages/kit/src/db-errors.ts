@@ -20,7 +20,8 @@ export const PgCode = {
 /**
  * What a failure means; each meaning answers the three questions the same way (ANSWERS):
  * - gone: the server, or the way to it, is gone or refusing: no connection, the connection lost, no answer in time,
- *   the server shutting down, crashed, starting or short of resources. A request's 503; start-up waits it out.
+ *   the server shutting down, crashed, starting or short of resources, the database dropped under the session. A
+ *   request's 503; start-up waits it out.
  * - missing: the database or the role is not there (yet): the connection refused for good. A request meeting it is a
  *   misconfiguration (a 500), not a 503; start-up waits it out (the provisioning job has not run yet).
  * - no-rights: the role has no rights there (yet). As missing, but the server answered: not gone.
@@ -66,6 +67,10 @@ export const DB_FAILURES: Readonly<Record<string, KnownFailure>> = {
   '57P01': { means: 'gone' }, // admin shutdown, or the backend terminated
   '57P02': { means: 'gone' }, // crash shutdown
   '57P03': { means: 'gone', why: 'the server is starting up or recovering' },
+  // The database was dropped under the session: on a standby, replaying the primary's DROP DATABASE ends every
+  // connection to it ('terminating connection due to conflict with recovery'). The connection ended, the statement did
+  // not run; a new connection meets 3D000 until the database is back (a restore drops and creates it again).
+  '57P04': { means: 'gone', why: 'the database was dropped (its connections ended)' },
   // A session ended by idle_session_timeout (the server's notice read as the answer to a statement sent on the pooled
   // connection it ended: a 500 before).
   '57P05': { means: 'gone' },
@@ -101,11 +106,11 @@ export const DB_FAILURES: Readonly<Record<string, KnownFailure>> = {
   // lock_timeout, set on the role or database by its administrator (no service asks for NOWAIT), or the migration's.
   [PgCode.lockNotAvailable]: { means: 'conflict', why: 'a lock another session holds (lock_timeout)' },
   // No service asks for a read-only transaction itself: a standby, the old primary during a failover.
-  [PgCode.readOnlyServer]: { means: 'read-only' },
+  [PgCode.readOnlyServer]: { means: 'read-only', why: 'the server takes no writes (a standby, or a primary being failed over)' },
   // No such prepared statement any more (e.g. after DISCARD ALL); a migration changed the type of a column a prepared
   // statement returns ('cached plan must not change result type': the server's message may be in another language).
-  '26000': { means: 'stale' },
-  '0A000': { means: 'stale', when: staleSays },
+  '26000': { means: 'stale', why: 'a statement prepared on a connection no longer exists there' },
+  '0A000': { means: 'stale', why: 'a statement prepared on a connection returns other types since a migration', when: staleSays },
 };
 
 // pg and pg-pool report these without a code; the message starts so.

@@ -29,6 +29,8 @@ const PINNED: Row[] = [
   ['57P01', answered('57P01'), true, true, waitedGeneric('57P01'), true],
   ['57P02', answered('57P02'), true, true, waitedGeneric('57P02'), true],
   ['57P03', answered('57P03'), true, true, 'the server is starting up or recovering', true],
+  // The database dropped under the session (a standby replaying DROP DATABASE): the connection ended.
+  ['57P04', answered('57P04', 'terminating connection due to conflict with recovery'), true, true, 'the database was dropped (its connections ended)', true],
   ['57P05', answered('57P05'), true, true, waitedGeneric('57P05'), true],
   // Short of resources: gone; the connection limit: busy, not gone.
   ['53000', answered('53000'), true, true, 'the server is short of resources', true],
@@ -48,12 +50,13 @@ const PINNED: Row[] = [
   ['40P01', answered('40P01'), false, true, 'a deadlock with another session', true],
   ['55P03', answered('55P03'), false, true, 'a lock another session holds (lock_timeout)', true],
   // A server that takes no writes, a statement prepared before a migration.
-  ['25006', answered('25006'), false, true, waitedGeneric('25006'), true],
-  ['26000', answered('26000'), false, true, waitedGeneric('26000'), true],
-  ['0A000 cached plan', answered('0A000', 'cached plan must not change result type'), false, true, waitedGeneric('0A000'), true],
-  ['0A000 RevalidateCachedQuery', answered('0A000', 'x', { routine: 'RevalidateCachedQuery' }), false, true, waitedGeneric('0A000'), true],
+  // Start-up says what happened, not that the server refuses connections: it answered.
+  ['25006', answered('25006'), false, true, 'the server takes no writes (a standby, or a primary being failed over)', true],
+  ['26000', answered('26000'), false, true, 'a statement prepared on a connection no longer exists there', true],
+  ['0A000 cached plan', answered('0A000', 'cached plan must not change result type'), false, true, 'a statement prepared on a connection returns other types since a migration', true],
+  ['0A000 RevalidateCachedQuery', answered('0A000', 'x', { routine: 'RevalidateCachedQuery' }), false, true, 'a statement prepared on a connection returns other types since a migration', true],
   // None of them: the request's own data, a bug, a limit the same statement meets again, another meaning of the code.
-  ...['0A000', '53400', '57P04', '40002', '55000', '23505', '42601', '42P01', '22P02', 'XX000'].map((code): Row => [code, answered(code), false, false, undefined, true]),
+  ...['0A000', '53400', '40002', '55000', '23505', '42601', '42P01', '22P02', 'XX000'].map((code): Row => [code, answered(code), false, false, undefined, true]),
   // No answer from the server: the connection failed, or was lost.
   ...['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].map((code): Row => [code, failed('x', code), true, true, waitedGeneric(code), false]),
   ['EACCES', failed('x', 'EACCES'), true, false, undefined, false],
@@ -123,6 +126,9 @@ describe('PostgreSQL and connection errors, relations', () => {
         if (code === '57014' || code === '25P04') assert.equal(reason, undefined, what);
         // And nothing else, but a database, role or rights not there yet.
         if (reason !== undefined) assert.ok(unavailable || missing || code === '42501', what);
+        // Start-up's log line says the server does not accept connections only when it is so: the server, or the way to
+        // it, is gone; a server that answered otherwise (read-only, a stale statement) has a reason of its own.
+        if (reason?.startsWith('the server does not accept connections') && knownCode(err)) assert.ok(gone, what);
         // The connection limit: busy, not gone.
         if (code === '53300') assert.ok(unavailable && !gone && reason !== undefined, what);
         // A code the kit does not know, from the server: none of them; the statement did not run.
@@ -155,13 +161,18 @@ function codeOf(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-/** Whether the table, or the messages pg reports without a code, know err (what the classifiers answer is the test's). */
-function knows(err: unknown): boolean {
+/** Whether the table knows err by its code (its own entry, else its class's). */
+function knownCode(err: unknown): boolean {
   const code = codeOf(err);
-  const message = (err as { message?: unknown } | null)?.message;
   const entry = (key: string) => (Object.hasOwn(DB_FAILURES, key) ? DB_FAILURES[key] : undefined);
   const known = code === undefined || code.length === 2 ? undefined : (entry(code) ?? (code.length === 5 ? entry(code.slice(0, 2)) : undefined));
-  return (known !== undefined && (known.when === undefined || known.when(err as object))) || (typeof message === 'string' && KNOWN_MESSAGES.some((known) => message.startsWith(known)));
+  return known !== undefined && (known.when === undefined || known.when(err as object));
+}
+
+/** Whether the table, or the messages pg reports without a code, know err (what the classifiers answer is the test's). */
+function knows(err: unknown): boolean {
+  const message = (err as { message?: unknown } | null)?.message;
+  return knownCode(err) || (typeof message === 'string' && KNOWN_MESSAGES.some((known) => message.startsWith(known)));
 }
 
 const SQLSTATE_CHAR = fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ');
