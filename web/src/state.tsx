@@ -149,6 +149,26 @@ const owned = () => localStorage.getItem(CART_OWNER_KEY) !== null;
 /** Whether a customer's cart is put aside in this browser (the pages then say that signing in brings it back). */
 const cartHeld = () => localStorage.getItem(HELD_CART_KEY) !== null;
 
+/**
+ * The cart a page shows of the one stored: a signed-out page shows no customer's cart (one whose session ended, not
+ * put aside yet, or not emptied yet by a sign-out waiting for its turn); any other page shows the cart as stored.
+ */
+function shownCart(status: Auth['status']): CartLine[] {
+  return status === 'anonymous' && owned() ? [] : parseCart(localStorage.getItem(CART_KEY));
+}
+
+/**
+ * Another tab changed the cart, or put one aside or brought it back: a `storage` event of `key` (null: the storage
+ * cleared). The cart shown is the one stored now (shownCart), not the event's value: a change this tab made since (its
+ * own Add to cart) is in the one and not in the other. `status`: this page's, when the event comes.
+ */
+export function followStoredCart(status: () => Auth['status'], show: (lines: CartLine[]) => void, showHeld: (held: boolean) => void): (key: string | null) => void {
+  return (key) => {
+    if (key === CART_KEY || key === null) show(shownCart(status()));
+    if (key === HELD_CART_KEY || key === null) showHeld(cartHeld());
+  };
+}
+
 function heldCart(): HeldCart | null {
   try {
     const value = JSON.parse(localStorage.getItem(HELD_CART_KEY) ?? 'null') as Partial<HeldCart> | null;
@@ -262,7 +282,7 @@ export function CartProvider({ children }: { children: ReactNode }) {
   }, [userId, status]);
   // A page loaded with no session to check is nobody's from its first render: a customer's cart is not drawn once
   // (it is put aside below, when the cart's lock comes).
-  const [lines, setLines] = useState<CartLine[]>(() => (!sessionToCheck() && owned() ? [] : parseCart(localStorage.getItem(CART_KEY))));
+  const [lines, setLines] = useState<CartLine[]>(() => shownCart(sessionToCheck() ? 'loading' : 'anonymous'));
   const [held, setHeld] = useState(cartHeld);
   // Every change of the lines is a read-modify-write of the stored cart, one tab at a time (storedCart in cart.ts):
   // made over the lines this tab shows, a change wrote over what another tab had added meanwhile. A press (Add to
@@ -302,13 +322,10 @@ export function CartProvider({ children }: { children: ReactNode }) {
     heldNow();
   }, [userId, status, change]);
   useEffect(() => {
-    // Another tab changed the cart, or put one aside or brought it back. The cart shown is the one stored now, not
-    // the event's value: a change this tab made since (its own Add to cart) is in the one and not in the other.
+    const follow = followStoredCart(() => shown.current.status, setLines, setHeld);
     const onStorage = (e: StorageEvent) => {
       stored.seen(e.key);
-      // Signed out, a customer's cart not yet put aside or emptied in its turn (another tab's change to it came first) is not shown.
-      if (e.key === CART_KEY) setLines(shown.current.status === 'anonymous' && owned() ? [] : parseCart(localStorage.getItem(CART_KEY)));
-      else if (e.key === HELD_CART_KEY || e.key === null) setHeld(cartHeld());
+      follow(e.key);
     };
     addEventListener('storage', onStorage);
     return () => removeEventListener('storage', onStorage);
