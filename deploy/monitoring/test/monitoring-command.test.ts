@@ -102,6 +102,25 @@ describe("npm run monitoring's own ports", () => {
     for (const value of ['abc', ' ', '0x10', '1e3', '70000', '-1']) assert.throws(() => otlpReceiverPort({ OTLP_RECEIVER_PORT: value }), /OTLP_RECEIVER_PORT/, value);
   });
 
+  test("when OTLP_RECEIVER_PORT is not a port number, then docs/monitoring.md says the start goes on without tracing and what it prints, and that message names the variable", () => {
+    // scripts/monitoring.js reads the port inside the receiver's try: the kit's config error is printed after
+    // `OTLP receiver not started:` and the stack runs without tracing, as for a taken port.
+    const doc = readFileSync(path.join(repoRoot, 'docs', 'monitoring.md'), 'utf8');
+    const bullet = doc.split('\n- ').find((b) => b.startsWith('`OTLP_RECEIVER_PORT`'))?.replace(/\s+/g, ' ') ?? '';
+    assert.match(bullet, /not a port number .*does not fail the start either/, 'docs/monitoring.md says what a non-number OTLP_RECEIVER_PORT does');
+    for (const value of ['abc', '70000']) {
+      const printed = (() => {
+        try {
+          return String(otlpReceiverPort({ OTLP_RECEIVER_PORT: value }));
+        } catch (error) {
+          return (error as Error).message;
+        }
+      })();
+      assert.match(printed, new RegExp(`OTLP_RECEIVER_PORT: .*${JSON.stringify(value).replace(/"/g, '\\"')}`), value);
+    }
+    assert.match(bullet, /Invalid configuration: - OTLP_RECEIVER_PORT: expected a whole number/, 'the doc quotes the message printed');
+  });
+
   test('when any of its other variables is set empty, then it counts as unset, as in the services and npm start: the database, the webhook and the alert links fall back as when unset', async () => {
     const names = ['MONITORING_DATABASE_URL', 'DATABASE_URL', 'ALERT_WEBHOOK_URL', 'RUNBOOK_BASE_URL', 'GRAFANA_URL'] as const;
     fc.assert(
