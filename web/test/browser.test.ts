@@ -341,6 +341,17 @@ function problem(status: number) {
 /** The user service's answer to an expired token, for a call or a refresh the test refuses. */
 const unauthorized = { status: 401, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://ecommerce.local/problems/unauthorized', title: 'Unauthorized', status: 401, detail: 'The token has expired' }) };
 
+/**
+ * The page's session ends without a sign-out: its reload's refresh is refused (401). The page is signed out once it
+ * says Sign in (a customer's cart put aside); the refresh answers again after.
+ */
+async function sessionEndsAtReload(page: Page): Promise<void> {
+  await page.route('**/user/token/refresh', (route) => route.fulfill(unauthorized));
+  await page.reload();
+  await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
+  await page.unrouteAll({ behavior: 'ignoreErrors' });
+}
+
 /** Presses Try again while every session refresh answers `status`, and waits for that answer. */
 async function tryAgainWhileRefreshAnswers(page: Page, status: number): Promise<void> {
   await page.unrouteAll({ behavior: 'ignoreErrors' });
@@ -2425,10 +2436,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.waitForFunction(() => document.activeElement?.textContent?.trim() === 'Place your order');
     assert.deepEqual(await page.locator('.line-name a').allInnerTexts(), ['Held lantern']);
     // Expired again; the visitor shops as a guest; A signs in again: A's cart is back, and the guest's lines join it.
-    await page.route('**/user/token/refresh', (route) => route.fulfill(unauthorized));
-    await page.reload();
-    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
-    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await sessionEndsAtReload(page);
     await addToCart(page, meanwhile, 1);
     assert.deepEqual(await shownIn(page, '/cart'), ['Meanwhile mug']);
     await signInAs(page, accounts[0]!, 'correct-horse-9');
@@ -2436,10 +2444,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     assert.equal(await page.getByLabel('Quantity of Held lantern').inputValue(), '2');
     await page.getByRole('link', { name: 'Cart, 3 items' }).waitFor();
     // Expired again; a guest's cart, then B signs in: B gets the guest's lines, none of A's (nor are they kept).
-    await page.route('**/user/token/refresh', (route) => route.fulfill(unauthorized));
-    await page.reload();
-    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
-    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await sessionEndsAtReload(page);
     await addToCart(page, meanwhile, 4);
     await signInAs(page, accounts[1]!, 'correct-horse-9');
     assert.deepEqual(await shownIn(page, '/cart'), ['Meanwhile mug']);
@@ -2461,10 +2466,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await signInAs(page, email, 'correct-horse-9');
     await addToCart(page, kept, 2);
     // The session ends without a sign-out (a reload's refresh refused): the cart is put aside; a guest adds one.
-    await page.route('**/user/token/refresh', (route) => route.fulfill(unauthorized));
-    await page.reload();
-    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
-    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await sessionEndsAtReload(page);
     await addToCart(page, guest, 1);
     const change = await otherTabChange(await context.newPage(), meanwhile);
     await signInAs(page, email, 'correct-horse-9');
@@ -2488,10 +2490,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await signInAs(page, email, 'correct-horse-9');
     await addToCart(page, kept, 2);
     const change = await otherTabChange(await context.newPage(), meanwhile);
-    await page.route('**/user/token/refresh', (route) => route.fulfill(unauthorized));
-    await page.reload();
-    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
-    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await sessionEndsAtReload(page);
     await cartWriteUnderWay(page, 'ecommerce.cart-held.v1');
     await change.finish();
     await page.waitForFunction(() => localStorage.getItem('ecommerce.cart-held.v1')?.includes('Other-tab bookend'), undefined, { timeout: 5000 }).catch(() => undefined);
@@ -2514,10 +2513,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await signInAs(page, email, 'correct-horse-9');
     await addToCart(page, kept, 2);
     // The session ends without a sign-out (a reload's refresh refused): the cart is put aside, the tab signed out.
-    await page.route('**/user/token/refresh', (route) => route.fulfill(unauthorized));
-    await page.reload();
-    await page.getByRole('link', { name: 'Sign in' }).first().waitFor();
-    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await sessionEndsAtReload(page);
     const header = page.getByRole('navigation', { name: 'Main' });
     await page.goto('/');
     await header.getByRole('link', { name: 'Cart', exact: true }).waitFor();
