@@ -315,9 +315,6 @@ export function CartProvider({ children }: { children: ReactNode }) {
     const heldNow = () => setHeld(cartHeld());
     if (userId) {
       if (localStorage.getItem(CART_OWNER_KEY) !== userId || cartHeld()) void change((stored) => adoptCart(userId, stored)).then(heldNow);
-      // Theirs already (another tab signed them in first): shown as stored. Signed out until now, this tab showed none
-      // of it (shownCart), and kept showing none once signed in, until the cart's next change.
-      else setLines(shownCart(status));
     } else if (status === 'anonymous' && owned()) {
       setLines([]);
       void change(putAsideOwnersCart).then(heldNow);
