@@ -633,9 +633,11 @@ export class Database implements Queryable {
       else if (known !== text) throw new Error(`query name ${name} is used for two different statements`);
       end = this.metrics.dbOperationDuration.startTimer({ db_query_name: name, db_operation_name: operationOf(text) });
     }
-    const config: pg.QueryConfig = name === '' ? { text, values } : { name, text, values };
+    // One object per query (a hot path): unnamed, it is sent unprepared.
+    const query_timeout = this.readTimeoutMs;
+    const config: pg.QueryConfig & { query_timeout: number } = name === '' ? { text, values, query_timeout } : { name, text, values, query_timeout };
     try {
-      const res = await client.query<R>({ ...config, query_timeout: this.readTimeoutMs } as pg.QueryConfig);
+      const res = await client.query<R>(config);
       end?.({ error_type: '' });
       this.answeredAt = performance.now();
       return res;
