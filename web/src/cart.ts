@@ -218,6 +218,15 @@ export function storedCart(
   let pending = 0;
   let done: (() => void) | undefined;
   const read = () => parseCart(storage.getItem(CART_KEY));
+  /** The keys of this tab's copy that start with `prefix`, taken before any is removed. */
+  const keysFrom = (prefix: string) => {
+    const keys: string[] = [];
+    for (let i = 0; i < storage.length; i++) {
+      const key = storage.key(i);
+      if (key?.startsWith(prefix)) keys.push(key);
+    }
+    return keys;
+  };
   const write = (next: CartLine[]) => storage.setItem(CART_KEY, JSON.stringify(next));
   /** Whether an edit is still to make: an order's `take` is made once (a second Place order of the same cart finds it made). */
   const due = (edit: CartEdit) => {
@@ -245,25 +254,18 @@ export function storedCart(
     if (theirs) storage.removeItem(CART_OWNER_KEY);
     signedOut?.();
     const now = storage.getItem(CART_OWNER_KEY);
-    const keys: string[] = [];
-    for (let i = 0; i < storage.length; i++) {
-      const key = storage.key(i);
-      const of = key?.startsWith(EDIT) ? parseEdit(storage.getItem(key))?.owner : null;
-      if (of != null && of !== now) keys.push(key!);
+    for (const key of keysFrom(EDIT)) {
+      const of = parseEdit(storage.getItem(key))?.owner;
+      if (of != null && of !== now) storage.removeItem(key);
     }
-    for (const key of keys) storage.removeItem(key);
     return theirs ? [] : lines;
   };
   /** The sign-outs written down in this tab's copy, of every page. */
-  const signOutsWritten = () => {
-    const keys: string[] = [];
-    for (let i = 0; i < storage.length; i++) {
-      const key = storage.key(i);
-      const stored = key?.startsWith(EDIT) ? parseEdit(storage.getItem(key)) : null;
-      if (stored && 'out' in stored.edit) keys.push(key!);
-    }
-    return keys;
-  };
+  const signOutsWritten = () =>
+    keysFrom(EDIT).filter((key) => {
+      const stored = parseEdit(storage.getItem(key));
+      return stored !== null && 'out' in stored.edit;
+    });
   /**
    * Runs `run` on the cart as stored, under the lock once this tab's copy has the last change; writes what it answers.
    * The sign-outs written down before it was asked come first: made here if not made yet (their page gone before
@@ -301,14 +303,8 @@ export function storedCart(
     });
   };
   /** The edits a page left, in the order made. */
-  const editsOf = (of: string) => {
-    const keys: string[] = [];
-    for (let i = 0; i < storage.length; i++) {
-      const key = storage.key(i);
-      if (key?.startsWith(`${EDIT}${of}:`)) keys.push(key);
-    }
-    return keys.sort((a, b) => count(a.slice(EDIT.length + of.length + 1)) - count(b.slice(EDIT.length + of.length + 1)));
-  };
+  const editsOf = (of: string) =>
+    keysFrom(`${EDIT}${of}:`).sort((a, b) => count(a.slice(EDIT.length + of.length + 1)) - count(b.slice(EDIT.length + of.length + 1)));
   /** Writes `entry` down for the cart of `owner` (the page may unload before the lock comes), then makes it under the lock. */
   const writtenDown = <T>(entry: CartEdit | SignOut, owner: string | null, answer: (before: CartLine[], after: CartLine[]) => T): Promise<T> => {
     const key = `${EDIT}${page}:${++made}`;
@@ -379,11 +375,7 @@ export function storedCart(
     /** Applies the edits pages now gone left (pressed, then unloaded before the lock came); `applied` hears each cart made. */
     replay(applied: (lines: CartLine[]) => void) {
       if (!locks) return;
-      const pages = new Set<string>();
-      for (let i = 0; i < storage.length; i++) {
-        const key = storage.key(i);
-        if (key?.startsWith(EDIT)) pages.add(key.slice(EDIT.length).split(':')[0]!);
-      }
+      const pages = new Set(keysFrom(EDIT).map((key) => key.slice(EDIT.length).split(':')[0]!));
       pages.delete(page);
       for (const gone of pages) void locks.request(PAGE + gone, { mode: 'exclusive' }, () => locked(applyStored(() => editsOf(gone))).then(applied));
     },
