@@ -311,14 +311,20 @@ export function CartProvider({ children }: { children: ReactNode }) {
   useEffect(() => stored.replay(setLines), [stored]);
   // Before the browser draws the render that says who is signed in (a layout effect): as an effect, the header showed
   // "Sign in" with the last customer's cart count for a frame after their session was refused at a reload.
+  // Signed out as of the last render: the page showed none of a customer's cart (shownCart).
+  const wasSignedOut = useRef(status === 'anonymous');
   useLayoutEffect(() => {
     const heldNow = () => setHeld(cartHeld());
     if (userId) {
       if (localStorage.getItem(CART_OWNER_KEY) !== userId || cartHeld()) void change((stored) => adoptCart(userId, stored)).then(heldNow);
+      // Theirs already (another tab signed them in first, and brought it back): this page, signed out until now,
+      // showed none of it, and kept showing none until the cart's next change. Read once, at this sign-in only.
+      else if (wasSignedOut.current) setLines(shownCart(status));
     } else if (status === 'anonymous' && owned()) {
       setLines([]);
       void change(putAsideOwnersCart).then(heldNow);
     }
+    wasSignedOut.current = status === 'anonymous';
     heldNow();
   }, [userId, status, change]);
   useEffect(() => {

@@ -2505,6 +2505,43 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await context.close();
   });
 
+  test("a signed-out tab shows the customer's cart once another tab signs them in: the cart brought back there and what was added there before this tab learnt of the sign-in, in the header and on the cart page, with no press", { timeout: STEP_MS }, async () => {
+    const [kept, added] = [await newProduct({ name: 'Brought-back bowl' }), await newProduct({ name: 'Other-tab teapot' })];
+    const email = uniqueEmail('other-tab-signin');
+    assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Ada Shopper' }, '')).status, 201);
+    const { context, page, errors } = await newShopper();
+    await signInAs(page, email, 'correct-horse-9');
+    await addToCart(page, kept, 2);
+    await sessionEndsAtReload(page);
+    const header = page.getByRole('navigation', { name: 'Main' });
+    await page.goto('/');
+    await header.getByRole('link', { name: 'Cart', exact: true }).waitFor();
+    // This tab's check of the session another tab's sign-in starts is held: the other tab brings the cart back and
+    // adds to it while this one is still signed out (it shows none of it, the cart's owner being that customer).
+    const check = await holdRequests(page, '**/user/token/refresh');
+    const other = await context.newPage();
+    other.on('pageerror', (e) => errors.push(e.message));
+    await signInAs(other, email, 'correct-horse-9');
+    const otherHeader = other.getByRole('navigation', { name: 'Main' });
+    await otherHeader.getByRole('link', { name: 'Cart, 2 items', exact: true }).waitFor();
+    await addToCart(other, added, 1);
+    await otherHeader.getByRole('link', { name: 'Cart, 3 items', exact: true }).waitFor();
+    await check.asked;
+    assert.equal(await header.getByRole('link', { name: /^Cart, / }).count(), 0, "signed out, the tab counts none of the customer's cart");
+    check.release();
+    // Signed in here too: the old tab counted nothing and showed an empty cart (the owner already this customer, the
+    // stored cart was not read again) until the next change of the cart.
+    await page.getByRole('button', { name: 'Sign out' }).waitFor();
+    await header.getByRole('link', { name: 'Cart, 3 items', exact: true }).waitFor({ timeout: 5000 });
+    // The cart page, reached by the header's link (no page load): the customer's lines.
+    await header.getByRole('link', { name: 'Cart, 3 items', exact: true }).click();
+    await page.getByRole('heading', { name: 'Cart', level: 1 }).waitFor();
+    assert.deepEqual((await page.locator('.line-name a').allInnerTexts()).sort(), ['Brought-back bowl', 'Other-tab teapot']);
+    assert.equal(await page.getByLabel('Quantity of Brought-back bowl').inputValue(), '2');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('two cart lines of products with the same name: every control is named after its own line ("Remove Twin mug (item 1 of 2)"), none alike in the accessibility tree, and each removes its own line', { timeout: STEP_MS }, async () => {
     const [a, b] = [await newProduct({ name: 'Twin mug', priceCents: 900 }), await newProduct({ name: 'Twin mug', priceCents: 1100 })];
     const { context, page, errors } = await newShopper();
