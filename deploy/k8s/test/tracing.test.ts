@@ -423,3 +423,115 @@ test('every collector component is one the pinned core distribution is built wit
     'service.pipelines.traces.processors: batch/2 is not defined',
   ]);
 });
+
+/**
+ * The keys each collector component of ours may hold, as the pinned release decodes them: the collector unmarshals
+ * a component's config strictly (confmap's ErrorUnused), so a misspelt or misplaced key (`spike_limit_percent`,
+ * `tls.insecure_skip`) stops it at start with "has invalid keys". A nested object is the keys one level down; true
+ * is a value not looked into; an array's items are checked against the same keys. Read from
+ * open-telemetry/opentelemetry-collector at tag v0.141.0 (the `mapstructure` tags, squashed structs inlined):
+ * receiver/otlpreceiver/config.go (Protocols, HTTPConfig), config/configgrpc/configgrpc.go (ServerConfig,
+ * ClientConfig), config/confignet/confignet.go (AddrConfig), config/confighttp/server.go (ServerConfig),
+ * config/configtls/configtls.go (Config, ClientConfig), internal/memorylimiter/config.go,
+ * processor/batchprocessor/config.go, exporter/otlpexporter/config.go (with exporterhelper's TimeoutConfig),
+ * service/telemetry/otelconftelemetry/config.go and internal/migration/v0.3.0.go (LogsConfigV030,
+ * MetricsConfigV030: level, and otelconf's MeterProvider readers and views). The two contrib components of the
+ * core image, from open-telemetry/opentelemetry-collector-contrib: extension/healthcheckextension/config.go (an
+ * HTTP server's keys, path, response_body, check_collector_pipeline) and the resource processor's
+ * internal/coreinternal/attraction (ActionKeyValue).
+ */
+type KeySchema = { readonly [key: string]: KeySchema | true };
+const fields = (names: string): Record<string, true> => Object.fromEntries(names.split(/\s+/).filter(Boolean).map((n) => [n, true as const]));
+const TLS_CLIENT = fields('ca_file ca_pem include_system_ca_certs_pool cert_file cert_pem key_file key_pem min_version max_version cipher_suites reload_interval curve_preferences tpm insecure insecure_skip_verify server_name_override');
+const GRPC_SERVER = fields('endpoint transport dialer tls max_recv_msg_size_mib max_concurrent_streams read_buffer_size write_buffer_size keepalive auth include_metadata middlewares');
+const HTTP_SERVER = fields('endpoint tls cors auth max_request_body_size include_metadata response_headers compression_algorithms read_timeout read_header_timeout write_timeout idle_timeout middlewares keep_alives_enabled');
+const COLLECTOR_0_141_KEYS: Record<string, KeySchema> = {
+  'extensions.health_check': { ...HTTP_SERVER, ...fields('path response_body check_collector_pipeline') },
+  'receivers.otlp': { protocols: { grpc: GRPC_SERVER, http: { ...HTTP_SERVER, ...fields('traces_url_path metrics_url_path logs_url_path') } } },
+  'processors.memory_limiter': fields('check_interval min_gc_interval_when_soft_limited min_gc_interval_when_hard_limited limit_mib spike_limit_mib limit_percentage spike_limit_percentage'),
+  'processors.batch': fields('timeout send_batch_size send_batch_max_size metadata_keys metadata_cardinality_limit'),
+  'processors.resource': { attributes: fields('key value pattern from_attribute from_context converted_type action') },
+  'exporters.otlp': { ...fields('timeout sending_queue retry_on_failure endpoint compression keepalive read_buffer_size write_buffer_size wait_for_ready headers balancer_name authority auth middlewares'), tls: TLS_CLIENT },
+  'service.telemetry': {
+    logs: fields('level development encoding disable_caller disable_stacktrace sampling output_paths error_output_paths initial_fields processors'),
+    metrics: fields('level readers views'),
+    ...fields('traces resource'),
+  },
+};
+
+/** The keys of `value` that `schema` lacks, by their path. */
+function unknownKeys(value: unknown, schema: KeySchema, path: string): string[] {
+  if (Array.isArray(value)) return value.flatMap((item, i) => unknownKeys(item, schema, `${path}[${i}]`));
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([key, inner]) => {
+    const known = schema[key];
+    if (known === undefined) return [`${path}.${key}`];
+    return known === true ? [] : unknownKeys(inner, known, `${path}.${key}`);
+  });
+}
+
+/** Every key of every component (by its type, the part of its id before `/`) and of service.telemetry that the pinned collector does not decode. */
+function collectorKeyProblems(config: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  for (const kind of ['extensions', 'receivers', 'processors', 'exporters']) {
+    for (const [id, settings] of Object.entries((config[kind] ?? {}) as Record<string, unknown>)) {
+      const schema = COLLECTOR_0_141_KEYS[`${kind}.${id.split('/')[0] ?? ''}`];
+      if (schema === undefined) problems.push(`${kind}.${id}: no key list for its type here (add it from the release's source)`);
+      else problems.push(...unknownKeys(settings, schema, `${kind}.${id}`));
+    }
+  }
+  const telemetry = (config['service'] as { telemetry?: unknown } | undefined)?.telemetry;
+  problems.push(...unknownKeys(telemetry, COLLECTOR_0_141_KEYS['service.telemetry'] ?? {}, 'service.telemetry'));
+  return problems;
+}
+
+test('every key of the collector config is one the pinned release decodes (it refuses to start on any other)', () => {
+  assert.equal(COLLECTOR_IMAGE, 'otel/opentelemetry-collector:0.141.0', 're-read the config structs of the new release for COLLECTOR_0_141_KEYS');
+  const config = parseYaml(collectorFile)[0] as Record<string, unknown>;
+  assert.deepEqual(collectorKeyProblems(config), []);
+  // What the release checks beyond the keys (memorylimiter Config.Validate, otelconftelemetry Config.Validate).
+  const limiter = collectorConfig.processors['memory_limiter'] as { check_interval: string; limit_percentage: number; spike_limit_percentage: number };
+  assert.ok(limiter.limit_percentage > 0 && limiter.limit_percentage <= 100 && limiter.spike_limit_percentage < limiter.limit_percentage);
+  assert.match(limiter.check_interval, /^[1-9]\d*(ms|s)$/);
+  // Not vacuous: a misspelt limiter key, a TLS key one level too high, an unknown key inside a receiver protocol, a
+  // log setting in the metrics block.
+  const broken = structuredClone(config) as Record<string, Record<string, Record<string, unknown>>>;
+  broken['processors']!['memory_limiter'] = { ...broken['processors']!['memory_limiter'], spike_limit_percent: 20 };
+  broken['exporters']!['otlp/jaeger'] = { ...broken['exporters']!['otlp/jaeger'], insecure: true };
+  (broken['receivers']!['otlp'] as { protocols: { http: Record<string, unknown> } }).protocols.http['path'] = '/v1/traces';
+  (broken['service']!['telemetry'] as { metrics: Record<string, unknown> }).metrics['encoding'] = 'json';
+  assert.deepEqual(collectorKeyProblems(broken), [
+    'receivers.otlp.protocols.http.path',
+    'processors.memory_limiter.spike_limit_percent',
+    'exporters.otlp/jaeger.insecure',
+    'service.telemetry.metrics.encoding',
+  ]);
+});
+
+/**
+ * Where Jaeger 2.12.0 all-in-one listens, from jaegertracing/jaeger at tag v2.12.0: cmd/jaeger/internal/all-in-one.yaml
+ * (the config the image runs without --config) puts the OTLP receivers on ${env:JAEGER_LISTEN_HOST:-localhost}, and
+ * cmd/jaeger/Dockerfile sets JAEGER_LISTEN_HOST=0.0.0.0 in the image; the jaeger_query extension, not set in that file,
+ * serves the UI and the HTTP API Grafana reads on ":16686" (cmd/query/app/flags.go DefaultQueryOptions,
+ * ports/ports.go QueryHTTP). An environment that set JAEGER_LISTEN_HOST to loopback (or the default it falls back
+ * to when unset) would leave the collector's exports refused.
+ */
+const JAEGER_2_12_LISTENS = { otlpGrpc: 4317, otlpHttp: 4318, queryHttp: 16686 } as const;
+
+test("the collector and Grafana reach Jaeger on the ports Jaeger 2.12 listens on, on the pod's address", () => {
+  assert.equal(JAEGER_IMAGE, 'jaegertracing/jaeger:2.12.0', 're-read all-in-one.yaml, the Dockerfile and the query defaults of the new release');
+  const jaeger = containerOf(base, 'jaeger');
+  const port = (name: string) => jaeger.ports?.find((p) => p.name === name)?.containerPort;
+  assert.equal(port('otlp-grpc'), JAEGER_2_12_LISTENS.otlpGrpc);
+  assert.equal(port('http'), JAEGER_2_12_LISTENS.queryHttp);
+  // Nothing in Kubernetes or compose moves Jaeger's listeners back to loopback, or passes its own config.
+  const compose = composeServices()['jaeger'];
+  for (const env of [Object.fromEntries((jaeger.env ?? []).map((e) => [e.name, e.value])), (compose?.environment ?? {}) as Record<string, unknown>]) {
+    assert.equal(env['JAEGER_LISTEN_HOST'], undefined, 'JAEGER_LISTEN_HOST: the image sets 0.0.0.0');
+  }
+  for (const args of [JAEGER_ARGS, compose?.command ?? []]) assert.ok(!args.some((a) => a.startsWith('--config')), 'a --config replaces the all-in-one config these ports are read from');
+  const exporter = collectorConfig.exporters['otlp/jaeger'];
+  assert.equal(portOf(exporter?.endpoint ?? ''), JAEGER_2_12_LISTENS.otlpGrpc);
+  const grafanaUrl = new URL(provisionedDatasources().find((d) => d.type === 'jaeger')?.url ?? '');
+  assert.equal(Number(grafanaUrl.port), JAEGER_2_12_LISTENS.queryHttp);
+});
