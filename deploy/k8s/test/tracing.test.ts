@@ -535,3 +535,48 @@ test("the collector and Grafana reach Jaeger on the ports Jaeger 2.12 listens on
   const grafanaUrl = new URL(provisionedDatasources().find((d) => d.type === 'jaeger')?.url ?? '');
   assert.equal(Number(grafanaUrl.port), JAEGER_2_12_LISTENS.queryHttp);
 });
+
+/**
+ * The jsonData keys Grafana 11.6 reads for the two other data sources we provision (an unknown key is kept and
+ * ignored without a word, so a misspelt one silently does nothing). Prometheus: every `jsonData.<key>` that
+ * @grafana/prometheus@11.6.0 reads (dist/esm, the package built from the v11.6.0 tag's packages/grafana-prometheus),
+ * manageAlerts among them; Alertmanager: AlertManagerDataSourceJsonData in grafana/grafana
+ * public/app/plugins/datasource/alertmanager/types.ts (implementation "cortex" | "mimir" | "prometheus").
+ */
+const DATASOURCE_JSON_DATA: Record<string, readonly string[]> = {
+  prometheus: [
+    'prometheusType', 'httpMethod', 'prometheusVersion', 'incrementalQuerying', 'timeInterval', 'seriesEndpoint',
+    'incrementalQueryOverlapWindow', 'exemplarTraceIdDestinations', 'disableRecordingRules', 'disableMetricsLookup',
+    'defaultEditor', 'customQueryParameters', 'codeModeMetricNamesSuggestionLimit', 'cacheLevel', 'queryTimeout', 'manageAlerts',
+  ],
+  alertmanager: ['implementation', 'handleGrafanaManagedAlerts'],
+};
+
+/** The jsonData keys of the provisioned Prometheus and Alertmanager data sources that Grafana 11.6 does not read. */
+function unreadJsonData(datasources: Datasource[]): string[] {
+  return Object.entries(DATASOURCE_JSON_DATA).flatMap(([type, keys]) => {
+    const ds = datasources.find((d) => d.type === type);
+    if (!ds) return [`no ${type} data source`];
+    return Object.keys(ds.jsonData ?? {}).filter((k) => !keys.includes(k)).map((k) => `${ds.name}.jsonData.${k}`);
+  });
+}
+
+test('the Prometheus and Alertmanager data sources set only jsonData keys Grafana 11.6 reads, with values it knows', () => {
+  const datasources = provisionedDatasources();
+  assert.deepEqual(unreadJsonData(datasources), []);
+  const prometheus = datasources.find((d) => d.type === 'prometheus')?.jsonData ?? {};
+  // datasource.ts: the method of every query (GET when unset).
+  assert.ok(['GET', 'POST'].includes(String(prometheus['httpMethod'])), `httpMethod ${String(prometheus['httpMethod'])}`);
+  // The scrape interval Grafana assumes for $__rate_interval: the one every Prometheus here scrapes at.
+  for (const file of ['prometheus.yml', 'prometheus-compose.yml', 'prometheus-k8s.yml']) {
+    const global = (parseYaml(readFileSync(join(repoRoot, 'deploy/monitoring/prometheus', file), 'utf8'))[0] as { global: { scrape_interval: string } }).global;
+    assert.equal(prometheus['timeInterval'], global.scrape_interval, file);
+  }
+  const alertmanager = datasources.find((d) => d.type === 'alertmanager')?.jsonData ?? {};
+  assert.ok(['cortex', 'mimir', 'prometheus'].includes(String(alertmanager['implementation'])));
+  // Not vacuous: a key in another letter case, and one of the Jaeger data source's, are reported.
+  const broken = structuredClone(datasources);
+  const brokenPrometheus = broken.find((d) => d.type === 'prometheus')!;
+  brokenPrometheus.jsonData = { ...brokenPrometheus.jsonData, exemplarTraceIDDestinations: [], tracesToMetrics: {} };
+  assert.deepEqual(unreadJsonData(broken), ['Prometheus.jsonData.exemplarTraceIDDestinations', 'Prometheus.jsonData.tracesToMetrics']);
+});
