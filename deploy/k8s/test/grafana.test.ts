@@ -96,6 +96,10 @@ function composeRuntime(): Runtime {
     if (!source.startsWith('.')) continue;
     const host = resolve(dockerDir, source);
     const files = readdirSync(host, { withFileTypes: true });
+    // A bind mount of one provisioning folder (datasources, dashboards), as the Kubernetes Deployment mounts them.
+    if (target.startsWith('/etc/grafana/provisioning/')) {
+      provisioning.set(target, files.filter((f) => f.isFile() && /\.(ya?ml|json)$/.test(f.name)).map((f) => readFileSync(join(host, f.name), 'utf8')));
+    }
     // A bind mount of the whole provisioning folder: Grafana reads each subfolder.
     for (const dir of files.filter((f) => f.isDirectory())) {
       const inner = readdirSync(join(host, dir.name)).filter((f) => /\.(ya?ml|json)$/.test(f));
@@ -197,6 +201,18 @@ for (const runtime of [kubernetesRuntime('deploy/k8s/overlays/dev'), kubernetesR
     assert.ok(runtime.provisioning.has('/etc/grafana/provisioning/datasources'), 'datasources are not mounted where Grafana reads them');
     assert.ok(runtime.provisioning.has('/etc/grafana/provisioning/dashboards'), 'dashboard providers are not mounted where Grafana reads them');
     assert.deepEqual(provisioningProblems(runtime), []);
+  });
+}
+
+// The image has its own empty provisioning folders besides ours (alerting, plugins, access-control): Grafana reads
+// each at start and logs an error for one that is missing (pkg/services/provisioning/alerting reads
+// <provisioning>/alerting). A mount over the whole folder hides them; one mount per folder of ours, as the
+// Deployment has, keeps them.
+for (const runtime of [kubernetesRuntime('deploy/k8s/overlays/dev'), composeRuntime()]) {
+  test(`${runtime.name}: Grafana's provisioning folders are mounted one by one, the image's other folders kept`, () => {
+    const over = [...runtime.dashboardDirs.keys()].filter((target) => /^\/etc\/grafana(\/provisioning)?\/?$/.test(target));
+    assert.deepEqual(over, [], 'a mount over the whole provisioning folder hides the image\'s alerting and plugins folders');
+    assert.deepEqual([...runtime.provisioning.keys()].sort(), ['/etc/grafana/provisioning/dashboards', '/etc/grafana/provisioning/datasources']);
   });
 }
 
