@@ -841,6 +841,65 @@ describe('badly encoded paths', () => {
   });
 });
 
+describe('security headers on every answer', () => {
+  // What securityHeaders sets on every answer (docs/web.md: X-Frame-Options "every answer of the services carries").
+  const expected = { 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' };
+
+  it('when any request reaches a server (a route, no route, a broken escape the router refuses, an id over the router\'s length, a NUL, a bad query), then nosniff, X-Frame-Options DENY, no-referrer and a CSP with frame-ancestors \'none\' (fast-check)', async () => {
+    const app = await server();
+    app.get('/t/items/:id', async () => ({}));
+    app.post('/t/items', { schema: { body: Type.Object({ name: Type.String({ maxLength: 10 }) }) } }, async () => ({}));
+    app.get('/t/page/*', { config: { urlUnread: true } }, async () => ({}));
+    await app.ready();
+    const segment = fc.constantFrom('items', 'page', 'nothing', '%ZZ', '%', 'a%FF', '%E2%82', '%00', '%2e%2e', '..', '%2F', 'x'.repeat(101), '<b>');
+    const request = fc.record({
+      method: fc.constantFrom('GET', 'HEAD', 'POST', 'DELETE', 'OPTIONS'),
+      path: fc.array(segment, { minLength: 0, maxLength: 3 }).map((parts) => `/t/${parts.join('/')}`),
+      query: fc.constantFrom('', '?q=1', '?q=%ZZ', '?q=%00', '?limit=1&limit=2'),
+      accept: fc.constantFrom('text/html', 'application/json', '*/*'),
+    });
+    try {
+      await fc.assert(
+        fc.asyncProperty(request, async ({ method, path, query, accept }) => {
+          const res = await app.inject({ method: method as 'GET', url: path + query, headers: { accept, 'content-type': 'application/json' }, ...(method === 'POST' ? { payload: '{"name":1}' } : {}) });
+          const label = `${method} ${path}${query} (${accept}): ${res.statusCode}`;
+          for (const [name, value] of Object.entries(expected)) assert.equal(res.headers[name], value, `${name} on ${label}`);
+          assert.match(String(res.headers['content-security-policy']), /frame-ancestors 'none'/, label);
+        }),
+        { numRuns: 400 },
+      );
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('when Node or the server answers before any route (unparsable, 431, TE with CL, CONNECT, an Expect, no Host, a broken escape), then the same security headers on that answer', async () => {
+    const app = await server();
+    app.post('/t/echo', async () => ({}));
+    const base = await listenOnLoopback(app);
+    const headersOf = (answer: string) => answer.split('\r\n\r\n')[0]!.toLowerCase();
+    try {
+      for (const [label, request] of [
+        ['unparsable', 'BLAH\r\n\r\n'],
+        ['431', `GET /t/echo HTTP/1.1\r\nHost: x\r\nX-A: ${'a'.repeat(20_000)}\r\n\r\n`],
+        ['TE and CL', 'POST /t/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n{}'],
+        ['CONNECT', 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'],
+        ['Expect: foo', 'POST /t/echo HTTP/1.1\r\nHost: x\r\nExpect: foo\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}'],
+        ['Expect: 100-continue, 5 MB', 'POST /t/echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: 5000000\r\n\r\n'],
+        ['no Host', 'GET /t/echo HTTP/1.1\r\nConnection: close\r\n\r\n'],
+        ['broken escape', 'GET /t/%FF HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'],
+      ] as const) {
+        const head = headersOf(await rawExchange(base, request));
+        assert.match(head, /^http\/1\.1 4\d\d /, `${label}: ${head.slice(0, 200)}`);
+        for (const [name, value] of Object.entries(expected)) assert.ok(head.includes(`\r\n${name}: ${value.toLowerCase()}\r\n`), `${name} on ${label}: ${head}`);
+        assert.match(head, /\r\ncontent-security-policy: [^\r]*frame-ancestors 'none'/, label);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('NUL', () => {
   it('finds a NUL in nested values and keys, iteratively', () => {
     assert.equal(containsUnstorableText({ a: [{ b: 'x\u0000' }] }), true);

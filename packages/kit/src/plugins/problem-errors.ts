@@ -15,6 +15,7 @@ import { CODE_PATTERN, DIRECTION_CONTROL_PATTERN, VISIBLE_TEXT_PATTERN } from '.
 import { clientGone, noteRawAnswer } from '../client-connection.js';
 import { KIT_PLUGINS } from './names.js';
 import { traceRouterRefusal, unservedAnswerIds } from './request-context.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -178,6 +179,8 @@ export function routerErrorHandler(err: FastifyError, request: FastifyRequest, r
         ? badlyEncodedUrl()
         : new ProblemError(400, 'bad-request', 'Bad request', 'The request is not valid');
   traceRouterRefusal(request, reply);
+  // No onRequest hook runs for it, securityHeaders' neither: the headers every other answer gets.
+  reply.headers(SECURITY_HEADERS);
   sendProblem(problem, request, reply);
 }
 
@@ -405,9 +408,14 @@ function answerOfAnEarlierRequest(socket: Socket): ServerResponse | undefined {
   return parsing && underWay.req === parsing && !parsing.complete ? undefined : underWay;
 }
 
+/** SECURITY_HEADERS as header lines, for the answers written on the socket itself. */
+const RAW_SECURITY_HEADERS = Object.entries(SECURITY_HEADERS)
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join('');
+
 /**
  * A problem+json answer written on a socket that has no Fastify request (a parse error, a CONNECT), then closed; with
- * an X-Request-Id and a traceresponse like every answer (the request's, when Node read its headers).
+ * an X-Request-Id, a traceresponse (the request's, when Node read its headers) and the security headers like every answer.
  */
 export function writeRawProblem(socket: Socket, status: number, slug: string, detail: string, extraHeader?: string, req?: IncomingMessage): void {
   if (socket.destroyed) return;
@@ -431,7 +439,7 @@ export function writeRawProblem(socket: Socket, status: number, slug: string, de
     const extra = extraHeader ? `${extraHeader}\r\n` : '';
     const ids = unservedAnswerIds(req);
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nX-Request-Id: ${ids.requestId}\r\ntraceresponse: ${ids.traceresponse}\r\n` +
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nX-Request-Id: ${ids.requestId}\r\ntraceresponse: ${ids.traceresponse}\r\n${RAW_SECURITY_HEADERS}` +
         `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n${extra}Connection: close\r\n\r\n${body}`,
     );
     // A request whose route was under way (its body arriving: a timeout, a bad chunk) is counted and logged with it.

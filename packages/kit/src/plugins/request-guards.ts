@@ -15,6 +15,7 @@ import { pathOf } from '../request-target.js';
 import { KIT_PLUGINS } from './names.js';
 import { badlyEncodedOriginal, badlyEncodedUrl, namedContentType, noRoute, payloadTooLarge } from './problem-errors.js';
 import { unservedAnswerIds } from './request-context.js';
+import { SECURITY_HEADERS } from './security-headers.js';
 
 export interface RequestGuardsOptions {
   /** The server's body limit: the ceiling of every derived route limit and of an announced 100-continue body. */
@@ -68,13 +69,14 @@ function strictNumbers(schema: unknown, validate: ValidateFunction): ValidateFun
 
 /**
  * A problem answered on Node's own response (an `Expect` decided before Fastify sees the request), like every
- * problem answer: never stored, the connection closed, its X-Request-Id and traceresponse there.
+ * problem answer: never stored, the connection closed, its X-Request-Id, traceresponse and security headers there.
  */
 function endWithProblem(req: IncomingMessage, res: ServerResponse, problem: ProblemError): void {
   const body = JSON.stringify(problemBody(problem, pathOf(req.url ?? '/')));
   const ids = unservedAnswerIds(req);
   res
     .writeHead(problem.status, {
+      ...SECURITY_HEADERS,
       'x-request-id': ids.requestId,
       traceresponse: ids.traceresponse,
       'content-type': 'application/problem+json',

@@ -35,9 +35,16 @@ function securityHeaderValues(): Record<string, string> {
   return headers;
 }
 
+/**
+ * The headers every answer carries: set in onRequest by the plugin below, and by the router's refusals
+ * (routerErrorHandler), which run no onRequest hook: a badly encoded path's 400 went without nosniff,
+ * X-Frame-Options or the CSP.
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze(securityHeaderValues());
+
 export const securityHeaders = fp(
   async (app) => {
-    const headers = securityHeaderValues();
+    const headers = SECURITY_HEADERS;
     // A route that sends its own (the docs page's CSP, the storefront's) replaces the value: reply.header wins.
     app.addHook('onRequest', (_request, reply, done) => {
       reply.headers(headers);
