@@ -460,6 +460,52 @@ describe('storefront served by the gateway', () => {
     }
   });
 
+  it('when any path is asked for (dot segments written, escaped or doubly escaped, backslashes, NULs, broken escapes, dotfiles, a sibling folder sharing the name, very long), then only a file of the app or the app page comes back, else a 4xx, never a 5xx (fast-check, gateway and static-only server)', async () => {
+    // The app's folder holds a dotfile, and sits next to a file and a folder whose name starts like its own: none of
+    // them is the app's to serve.
+    const parent = mkdtempSync(path.join(tmpdir(), 'storefront-walk-'));
+    const root = path.join(parent, 'app');
+    mkdirSync(path.join(root, 'assets'), { recursive: true });
+    mkdirSync(path.join(root, '.git'));
+    mkdirSync(path.join(parent, 'app-private'));
+    writeFileSync(path.join(root, 'index.html'), HTML);
+    writeFileSync(path.join(root, 'assets', 'app-1a2b3c.js'), JS);
+    writeFileSync(path.join(root, '.env'), 'SECRET-dotfile');
+    writeFileSync(path.join(root, '.git', 'config'), 'SECRET-git');
+    writeFileSync(path.join(parent, 'secret.txt'), 'SECRET-parent');
+    writeFileSync(path.join(parent, 'app-private', 'secret.txt'), 'SECRET-sibling');
+    const gw = await gateway(root);
+    const only = await buildStorefrontServer(loadStorefrontConfig({ LOG_LEVEL: 'silent', PORT: '0', STOREFRONT_DIR: root }));
+    const piece = fc.constantFrom(
+      '..', '.', '%2e%2e', '%2E%2e', '.%2e', '%252e%252e', '/', '%2f', '%2F', '%5c', '%5C', '%255c', '%00', '%ZZ', '%FF', '%C0%AE',
+      '.env', '.git', 'config', 'app-private', 'secret.txt', 'assets', 'app-1a2b3c.js', 'index.html', 'cart', 'x'.repeat(300), ';', '?', '#',
+    );
+    const request = fc.record({
+      path: fc.array(piece, { minLength: 1, maxLength: 8 }).map((parts) => `/${parts.join('/')}`),
+      method: fc.constantFrom('GET', 'HEAD'),
+      accept: fc.constantFrom('text/html', '*/*'),
+    });
+    try {
+      await fc.assert(
+        fc.asyncProperty(request, async ({ path: url, method, accept }) => {
+          for (const app of [gw.app as typeof only, only]) {
+            const res = await app.inject({ method: method as 'GET', url, headers: { accept, 'accept-encoding': 'identity' } });
+            const label = `${method} ${url} (${accept}): ${res.statusCode}`;
+            assert.ok(res.statusCode < 500, label);
+            assert.ok(!res.body.includes('SECRET'), label);
+            if (res.statusCode === 200 && method === 'GET') assert.ok([HTML, JS].includes(res.body), `${label} ${res.body.slice(0, 80)}`);
+            if (res.statusCode !== 200 && res.statusCode !== 404) assert.equal(res.statusCode, 400, label);
+          }
+        }),
+        { numRuns: 300 },
+      );
+    } finally {
+      await gw.app.close();
+      await only.close();
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
   it('when a browser navigates to an unknown path, then the app with status 404 (its own not-found page), no-cache and the CSP; a missing asset stays a problem', async () => {
     const gw = await gateway(dir);
     const navigation = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
