@@ -3187,6 +3187,23 @@ describe('storefront in Chromium', { concurrency: false }, () => {
     await page.waitForLoadState('networkidle');
     const userId = await page.evaluate(() => sessionStorage.getItem('ecommerce.tab-user'));
     assert.ok(userId && (await page.evaluate(() => JSON.stringify(localStorage))).includes(product.id), 'the cart is stored while signed in');
+    // While signed in, what a script of the page can read (storage, cookies, the window's own string properties, its
+    // name, the history entry's state) holds neither token: the access token is in a module's variable, the refresh
+    // token in an HttpOnly cookie (docs/web.md). After the sign-out below there is no cookie left to check.
+    const readable = await page.evaluate(() => {
+      const own: string[] = [];
+      for (const key of Object.getOwnPropertyNames(window)) {
+        try {
+          const v: unknown = (window as unknown as Record<string, unknown>)[key];
+          if (typeof v === 'string') own.push(v);
+        } catch {
+          // a property that throws on read
+        }
+      }
+      return JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage }, cookie: document.cookie, own, name: window.name, state: history.state as unknown });
+    });
+    assert.ok(tokens.size >= 2, `tokens seen while signed in: ${tokens.size}`);
+    for (const t of tokens) assert.ok(!readable.includes(t), 'a token is readable by a script of the signed-in page');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.getByRole('link', { name: 'Sign in' }).waitFor();
     await page.waitForLoadState('networkidle');
