@@ -4,13 +4,14 @@
 // went through. The client does what the web app does: a 503 is sent again as it was, a refresh with the same
 // Idempotency-Key. Whatever is cut, the session is never forked (one live token, the one the client holds), never lost
 // while the client could not know (no 401 to a refresh the client sent again), and a sign-out, once answered, or raced
-// by a refresh, leaves no live token.
+// by a refresh, leaves no live token. A registration with its Idempotency-Key, cut alike and sent again, makes one
+// account and answers it.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { createTestDatabase, databaseProxy, http, registerAccount, sql, stopAll, type CutPoint, type DatabaseProxy, type HttpResult, type TestDatabase } from '@ecommerce/test-support';
+import { createTestDatabase, databaseProxy, http, registerAccount, sql, stopAll, uniqueEmail, type CutPoint, type DatabaseProxy, type HttpResult, type TestDatabase } from '@ecommerce/test-support';
 import { startUserService } from './harness.js';
 
 interface Tokens {
@@ -166,6 +167,32 @@ describe('a session whose database connection is cut mid-refresh or mid-sign-out
         }
       }),
       { numRuns: 14 },
+    );
+  });
+});
+
+describe('a registration whose database connection is cut', { timeout: 120_000 }, () => {
+  const register = (b: object, key: string) => http<{ id: string; email: string }>(svc.base, 'POST', '/user/register', { body: b, headers: { 'idempotency-key': key } });
+
+  it('property: for any cut of a registration with its Idempotency-Key (at the key\'s look-up, the account\'s insert, the key\'s claim or the COMMIT), sent again until answered, then 201 with one account, the key names it, and the key sent again answers it alike', async () => {
+    await fc.assert(
+      fc.asyncProperty(cutOf(['registration_key_find', 'user_insert', 'registration_key_claim']).filter((c) => c.awayMs < 3_500), async (cut) => {
+        const b = { email: uniqueEmail('cuts'), password: `cuts-pass-${randomUUID()}`, name: 'Ada Lovelace' };
+        const key = randomUUID();
+        const { statuses, last } = await untilAnswered(cutDuring(cut, () => register(b, key)), () => register(b, key));
+        assert.equal(last.status, 201, `a registration cut at ${JSON.stringify(cut)} (${statuses.join(', ')}): ${last.text}`);
+        const made = await sql<{ id: string; keyed: string | null }>(
+          db.urls.user,
+          'SELECT u.id, k.user_id AS keyed FROM users.users u LEFT JOIN users.registration_keys k ON k.idempotency_key = $2 WHERE u.email = $1',
+          [b.email.toLowerCase(), key],
+        );
+        assert.deepEqual(made, [{ id: last.body.id, keyed: last.body.id }], 'one account, the one answered, named by the key');
+        const again = await register(b, key);
+        assert.equal(again.status, 201, again.text);
+        assert.deepEqual(again.body, last.body);
+        assert.equal((await http(svc.base, 'POST', '/user/login', { body: { email: b.email, password: b.password } })).status, 200);
+      }),
+      { numRuns: 10 },
     );
   });
 });
