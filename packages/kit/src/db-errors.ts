@@ -33,7 +33,8 @@ export const PgCode = {
  *   primary.
  * - stale: a statement this connection prepared no longer stands (isStaleStatement). A 503; its retry runs on a new
  *   connection.
- * Every failure the server answered (a pg.DatabaseError, whatever its code) changed nothing: statementNotRun (db.ts).
+ * Every failure the server answered (a pg.DatabaseError) changed nothing, but one that ended the session (sessionEnded):
+ * statementNotRun (db.ts).
  */
 type Meaning = 'gone' | 'missing' | 'no-rights' | 'busy' | 'timeout' | 'conflict' | 'read-only' | 'stale';
 
@@ -50,6 +51,12 @@ const ANSWERS: Record<Meaning, { gone: boolean; unavailable: boolean; waited: bo
 
 interface KnownFailure {
   readonly means: Meaning;
+  /**
+   * The server ends the session with it (a FATAL): it may come after the statement in flight ran, even after its
+   * CommandComplete (a backend terminated while it finished a COMMIT, its termination processed at the next interrupt
+   * check), so it says nothing of whether that statement ran (sessionEnded).
+   */
+  readonly endsSession?: true;
   /** Why start-up waits, in its log line; without it, `the server does not accept connections (<code>)`. */
   readonly why?: string;
   /** The code means this only when the error says so too (0A000 is a stale plan only for RevalidateCachedQuery). */
@@ -63,17 +70,17 @@ interface KnownFailure {
 export const DB_FAILURES: Readonly<Record<string, KnownFailure>> = {
   // Class 08, connection exceptions; 08004 is also a database closed to new connections (55000 at connect, reported
   // as 08004 by db.ts's ConnectionRejected).
-  '08': { means: 'gone' },
-  '57P01': { means: 'gone' }, // admin shutdown, or the backend terminated
-  '57P02': { means: 'gone' }, // crash shutdown
+  '08': { means: 'gone', endsSession: true },
+  '57P01': { means: 'gone', endsSession: true }, // admin shutdown, or the backend terminated
+  '57P02': { means: 'gone', endsSession: true }, // crash shutdown
   '57P03': { means: 'gone', why: 'the server is starting up or recovering' },
   // The database was dropped under the session: on a standby, replaying the primary's DROP DATABASE ends every
   // connection to it ('terminating connection due to conflict with recovery'). The connection ended, the statement did
   // not run; a new connection meets 3D000 until the database is back (a restore drops and creates it again).
-  '57P04': { means: 'gone', why: 'the database was dropped (its connections ended)' },
+  '57P04': { means: 'gone', why: 'the database was dropped (its connections ended)', endsSession: true },
   // A session ended by idle_session_timeout (the server's notice read as the answer to a statement sent on the pooled
   // connection it ended: a 500 before).
-  '57P05': { means: 'gone' },
+  '57P05': { means: 'gone', endsSession: true },
   // Short of resources, its disk full or out of memory: passing, unlike 53400, a limit of its configuration
   // (temp_file_limit, max_locks_per_transaction) that the same statement meets again.
   '53000': { means: 'gone', why: 'the server is short of resources' },
@@ -144,6 +151,17 @@ function byMessage(err: unknown): Meaning | undefined {
   const message = (err as { message?: unknown } | null)?.message;
   if (typeof message !== 'string') return undefined;
   return MESSAGE_FAILURES.find(([prefix]) => message.startsWith(prefix))?.[1];
+}
+
+/**
+ * The server ended the session with `err` (a FATAL: its code is one the table says so of, or its severity says so, in
+ * the server's English): whatever statement was in flight may have run, a COMMIT committed. statementNotRun (db.ts)
+ * is false for it; the connection is discarded.
+ */
+export function sessionEnded(err: unknown): boolean {
+  if (byCode(err)?.endsSession) return true;
+  const severity = (err as { severity?: unknown } | null)?.severity;
+  return err instanceof pg.DatabaseError && (severity === 'FATAL' || severity === 'PANIC');
 }
 
 /**

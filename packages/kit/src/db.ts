@@ -6,7 +6,7 @@ import { runner } from 'node-pg-migrate';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { Metrics } from './metrics.js';
-import { PgCode, isStaleStatement, isUnavailableError, serverGone, startupWaitReason } from './db-errors.js';
+import { PgCode, isStaleStatement, isUnavailableError, serverGone, sessionEnded, startupWaitReason } from './db-errors.js';
 import { errorCode } from './errors.js';
 import { loggedMessage } from './error-log.js';
 
@@ -77,7 +77,8 @@ function connectionLost(err: unknown): Error | undefined {
   // A server that takes no writes (25006: a standby, or the old primary after a failover, or a database set read-only)
   // answered, but the connection stays there: discarded, so a later one may reach the server that does. Kept, pooled
   // connections failed every write for as long as they were in use, after the primary was back.
-  if (err instanceof pg.DatabaseError) return err.code === PgCode.readOnlyServer ? err : undefined;
+  // A FATAL (sessionEnded) answered too, and the server closes the connection after it: discarded, not rolled back.
+  if (err instanceof pg.DatabaseError) return err.code === PgCode.readOnlyServer || sessionEnded(err) ? err : undefined;
   return err as Error;
 }
 
@@ -136,10 +137,13 @@ const neverSent = new WeakSet<object>();
  * pool's connect timeout, the database closed to connections), or the server answered it with an error (it has a
  * SQLSTATE: a statement outside a transaction that fails is rolled back, as is a transaction whose statement or
  * COMMIT fails). False when the connection was lost, or no answer came, after it was sent: it may have committed.
+ * False too when the server ended the session (sessionEnded: a FATAL such as 57P01, a backend terminated): that
+ * may come after the statement ran, even after its CommandComplete, and pg then fails the statement with it.
  * A caller may then try a write again without doing it twice.
  */
 export function statementNotRun(err: unknown): boolean {
-  return err instanceof pg.DatabaseError || (err !== null && typeof err === 'object' && neverSent.has(err));
+  if (err !== null && typeof err === 'object' && neverSent.has(err)) return true;
+  return err instanceof pg.DatabaseError && !sessionEnded(err);
 }
 
 function operationOf(text: string): string {

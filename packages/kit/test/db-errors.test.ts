@@ -17,21 +17,25 @@ function failed(message: string, code?: string): Error {
   return code === undefined ? new Error(message) : Object.assign(new Error(message), { code });
 }
 
+/** A FATAL, by its severity or a code PostgreSQL sends only as one (class 08, 57P01, 57P02, 57P04, 57P05). */
+const endsSession = (err: pg.DatabaseError): boolean => err.severity === 'FATAL' || err.severity === 'PANIC' || /^(?:08...|57P0[1245])$/.test(err.code ?? '');
+
 const waitedGeneric = (code: string): string => `the server does not accept connections (${code})`;
 
 /** [what, error, serverGone, isUnavailableError, startupWaitReason, statementNotRun] */
 type Row = [string, unknown, boolean, boolean, string | undefined, boolean];
 
 const PINNED: Row[] = [
-  // Class 08, connection exceptions: gone, a request's 503, waited out at start-up.
-  ...['08000', '08001', '08003', '08004', '08006', '08007', '08P01'].map((code): Row => [code, answered(code), true, true, waitedGeneric(code), true]),
+  // Class 08, connection exceptions: gone, a request's 503, waited out at start-up. Each ends the session (a FATAL),
+  // which may come after the statement in flight ran: not statementNotRun (as 57P01, 57P02, 57P04, 57P05 below).
+  ...['08000', '08001', '08003', '08004', '08006', '08007', '08P01'].map((code): Row => [code, answered(code), true, true, waitedGeneric(code), false]),
   // Shutting down, crashed, starting, ended for idleness: gone.
-  ['57P01', answered('57P01'), true, true, waitedGeneric('57P01'), true],
-  ['57P02', answered('57P02'), true, true, waitedGeneric('57P02'), true],
+  ['57P01', answered('57P01'), true, true, waitedGeneric('57P01'), false],
+  ['57P02', answered('57P02'), true, true, waitedGeneric('57P02'), false],
   ['57P03', answered('57P03'), true, true, 'the server is starting up or recovering', true],
   // The database dropped under the session (a standby replaying DROP DATABASE): the connection ended.
-  ['57P04', answered('57P04', 'terminating connection due to conflict with recovery'), true, true, 'the database was dropped (its connections ended)', true],
-  ['57P05', answered('57P05'), true, true, waitedGeneric('57P05'), true],
+  ['57P04', answered('57P04', 'terminating connection due to conflict with recovery'), true, true, 'the database was dropped (its connections ended)', false],
+  ['57P05', answered('57P05'), true, true, waitedGeneric('57P05'), false],
   // Short of resources: gone; the connection limit: busy, not gone.
   ['53000', answered('53000'), true, true, 'the server is short of resources', true],
   ['53100', answered('53100'), true, true, 'the server has no disk space left', true],
@@ -55,6 +59,9 @@ const PINNED: Row[] = [
   ['26000', answered('26000'), false, true, 'a statement prepared on a connection no longer exists there', true],
   ['0A000 cached plan', answered('0A000', 'cached plan must not change result type'), false, true, 'a statement prepared on a connection returns other types since a migration', true],
   ['0A000 RevalidateCachedQuery', answered('0A000', 'x', { routine: 'RevalidateCachedQuery' }), false, true, 'a statement prepared on a connection returns other types since a migration', true],
+  // Any FATAL ends the session, whatever its code: it may have come after the statement ran.
+  ['FATAL XX000', answered('XX000', 'x', { severity: 'FATAL' }), false, false, undefined, false],
+  ['PANIC XX000', answered('XX000', 'x', { severity: 'PANIC' }), false, false, undefined, false],
   // None of them: the request's own data, a bug, a limit the same statement meets again, another meaning of the code.
   ...['0A000', '53400', '40002', '55000', '23505', '42601', '42P01', '22P02', 'XX000'].map((code): Row => [code, answered(code), false, false, undefined, true]),
   // No answer from the server: the connection failed, or was lost.
@@ -133,7 +140,8 @@ describe('PostgreSQL and connection errors, relations', () => {
         if (code === '53300') assert.ok(unavailable && !gone && reason !== undefined, what);
         // A code the kit does not know, from the server: none of them; the statement did not run.
         if (err instanceof pg.DatabaseError && !knows(err)) assert.ok(!gone && !unavailable && reason === undefined, what);
-        if (err instanceof pg.DatabaseError) assert.ok(statementNotRun(err), what);
+        // The server's answer changed nothing, unless it ended the session (it may have come after the statement ran).
+        if (err instanceof pg.DatabaseError) assert.equal(statementNotRun(err), !endsSession(err), what);
         else assert.equal(statementNotRun(err), false, what);
         if (err instanceof ProblemError) assert.equal(unavailable, false, what);
         // An AggregateError of its own says nothing: its errors do.

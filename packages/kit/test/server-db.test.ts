@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
 import pg from 'pg';
 import { Database, Metrics, createServer, freePort, isStaleStatement, isUnavailableError, statementNotRun } from '../src/index.js';
-import { assertProblem, createTestDatabase, heldLocks, http, listenOnLoopback, sql as sqlOn, type TestDatabase } from '@ecommerce/test-support';
+import { assertProblem, createTestDatabase, databaseProxy, heldLocks, http, listenOnLoopback, sql as sqlOn, type TestDatabase } from '@ecommerce/test-support';
 
 let db: TestDatabase;
 before(async () => {
@@ -438,6 +438,31 @@ describe('whether a failed statement may have run', () => {
       assert.equal(statementNotRun(new Error('Connection terminated unexpectedly')), false);
     } finally {
       await database.close();
+    }
+  });
+
+  it('when a COMMIT is answered and the server then ends the session (FATAL 57P01, a backend terminated as it finished), then the error is a 503 but not statementNotRun: it committed', async () => {
+    // Before: every pg.DatabaseError counted as a statement the server refused, so a caller took a COMMIT that had
+    // committed for one that changed nothing (a refresh answered 503 without asking whether its rotation was stored).
+    const proxy = await databaseProxy(db.urls.product);
+    const database = new Database({ url: proxy.url, schema: 'catalog', poolMax: 1, applicationName: 'not-run-test', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    const table = `ended_probe_${Date.now()}`;
+    try {
+      const cut = proxy.cutAt('COMMIT', { at: 'ended', refuse: false });
+      const ended = await database.tx((q) => q.query('ended_probe_create', `CREATE TABLE ${table} (n int)`)).then(
+        () => assert.fail('the COMMIT answered'),
+        (err: unknown) => err,
+      );
+      await cut;
+      assert.ok(ended instanceof pg.DatabaseError && ended.code === '57P01', String(ended));
+      assert.equal((await sqlOn(db.urls.product, 'SELECT to_regclass($1) IS NOT NULL AS made', [`catalog.${table}`]))[0]?.made, true, 'it committed');
+      assert.ok(isUnavailableError(ended), 'a 503');
+      assert.equal(statementNotRun(ended), false);
+      assert.equal((await database.query('ended_probe_after', 'SELECT 1 AS n')).rows[0]?.n, 1, 'the pool serves on a new connection');
+    } finally {
+      await database.close();
+      await proxy.close();
+      await sqlOn(db.urls.product, `DROP TABLE IF EXISTS catalog.${table}`);
     }
   });
 });

@@ -8,7 +8,29 @@ export type CutPoint =
   /** It reaches the server (which runs it, a COMMIT commits), its answer does not reach the client. */
   | 'sent'
   /** Its answer reaches the client, then the connections go. */
-  | 'answered';
+  | 'answered'
+  /**
+   * It runs and its answer reaches the client up to its end (CommandComplete: a COMMIT committed), but the server ends
+   * the session (FATAL 57P01) before it says it is ready for the next statement, then the connections go: a backend
+   * terminated (pg_terminate_backend, a fast shutdown) while it finished the statement, its termination processed at
+   * the next interrupt check (the log line of log_min_duration_statement, after the CommandComplete is written).
+   */
+  | 'ended';
+
+/** The ErrorResponse a terminated backend sends (FATAL 57P01), as PostgreSQL writes it. */
+function terminatedBackend(): Buffer {
+  const fields = Buffer.from(['SFATAL', 'VFATAL', 'C57P01', 'Mterminating connection due to administrator command', 'Fpostgres.c', 'RProcessInterrupts'].map((f) => `${f}\0`).join('') + '\0');
+  const head = Buffer.alloc(5);
+  head.write('E', 0);
+  head.writeInt32BE(4 + fields.length, 1);
+  return Buffer.concat([head, fields]);
+}
+
+/** Where the ReadyForQuery ('Z') message starts among the whole messages of `data`, or -1 while none has come. */
+function readyForQueryAt(data: Buffer): number {
+  for (let at = 0; at + 5 <= data.length; at += 1 + data.readInt32BE(at + 1)) if (data[at] === 0x5a) return at;
+  return -1;
+}
 
 export interface DatabaseProxy {
   /** A database URL like `target` that goes through the proxy. */
@@ -47,7 +69,9 @@ export async function databaseProxy(target: string): Promise<DatabaseProxy> {
       s.on('close', () => sockets.delete(s));
     }
     // Set when the statement that sets the cut off was sent on this connection: what to do with its answer.
-    let onAnswer: { pass: boolean; then: () => void } | undefined;
+    let onAnswer: { at: CutPoint; then: () => void } | undefined;
+    // 'ended': the answer held until its ReadyForQuery has come.
+    let held = Buffer.alloc(0);
     client.on('data', (chunk: Buffer) => {
       if (armed && chunk.includes(armed.marker) && armed.skip-- <= 0) {
         const { at, refuse, done } = armed;
@@ -57,15 +81,23 @@ export async function databaseProxy(target: string): Promise<DatabaseProxy> {
           done();
         };
         if (at === 'before') return then();
-        onAnswer = { pass: at === 'answered', then };
+        onAnswer = { at, then };
       }
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
       const answer = onAnswer;
+      if (answer?.at === 'ended') {
+        held = Buffer.concat([held, chunk]);
+        const ready = readyForQueryAt(held);
+        if (ready < 0) return;
+        onAnswer = undefined;
+        client.write(Buffer.concat([held.subarray(0, ready), terminatedBackend()]), () => setImmediate(answer.then));
+        return;
+      }
       onAnswer = undefined;
       if (!answer) client.write(chunk);
-      else if (answer.pass) client.write(chunk, () => setImmediate(answer.then));
+      else if (answer.at === 'answered') client.write(chunk, () => setImmediate(answer.then));
       else answer.then();
     });
     client.on('close', () => upstream.destroy());

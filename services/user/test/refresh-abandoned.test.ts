@@ -112,6 +112,19 @@ describe('a refresh whose COMMIT is not answered', () => {
     });
   });
 
+  it('when the rotation\'s COMMIT is answered and the server then ends the session (FATAL 57P01 before it is ready again: a backend terminated as it finished), then the refresh answers the new pair, not a 503 that leaves the client a spent token', async () => {
+    // pg fails the COMMIT with the FATAL, a pg.DatabaseError: the kit took it for a statement the server refused
+    // (statementNotRun), so the refresh never asked whether its rotation was stored, and answered 503.
+    await withProxiedSession('commit-ended', async (proxy, token, refreshThere) => {
+      const cut = proxy.cutAt('COMMIT', { at: 'ended', refuse: false });
+      const res = await refreshThere(token);
+      await cut;
+      assert.deepEqual(await family(token), { n: 2, spent: 1, revoked: 0 }, 'the rotation committed');
+      assert.equal(res.status, 200, `the refresh: ${res.status} ${res.text}`);
+      assert.equal((await refreshThere(res.body.refreshToken)).status, 200, 'the token it answered is the live one');
+    });
+  });
+
   it('when the connection is lost before the COMMIT is sent, then 503 and the token it was sent is as it was', async () => {
     await withProxiedSession('commit-lost', async (proxy, token, refreshThere) => {
       const cut = proxy.cutAt('COMMIT', { at: 'before', refuse: false });
