@@ -1,6 +1,6 @@
 // The product service's database connection cut between two statements of a reservation, a release or an admin
 // stock adjustment (the test-support databaseProxy): the statement never sent, sent and run with its answer lost, or
-// answered and then the connection gone; the database then refuses connections for a moment. The request answers
+// answered and then the connection gone, or answered and then the session ended by the server (a FATAL); the database then refuses connections for a moment. The request answers
 // its answer or 503 problem+json (never a 500, the process alive), and its retry (the same order id, the same
 // Idempotency-Key) answers as the first would have, the stock moved exactly once.
 import assert from 'node:assert/strict';
@@ -61,7 +61,7 @@ async function retry(send: () => Promise<Answer>, label: string): Promise<Answer
   }
 }
 
-const points: CutPoint[] = ['before', 'sent', 'answered'];
+const points: CutPoint[] = ['before', 'sent', 'answered', 'ended'];
 
 describe('the product database cut mid-request', { timeout: 120_000 }, () => {
   const reserve = (orderId: string, productId: string, quantity: number) =>
@@ -141,7 +141,7 @@ describe('an admin edit under If-Match whose connection is cut', { timeout: 120_
   const patchOf = (id: string, version: number, body: object, ifNoneMatch?: string) =>
     http(cut.base, 'PATCH', `/product/${id}`, { token: stack.tokens.admin, body, headers: { 'if-match': `"${version}"`, ...(ifNoneMatch ? { 'if-none-match': ifNoneMatch } : {}) } }) as Promise<Answer>;
 
-  it('property: for any patch and any cut (before, sent or answered, at its UPDATE or its COMMIT), the retry with the same If-Match answers 200 with the product the change made, applied once; another change at the same old version is still a 412', async () => {
+  it('property: for any patch and any cut (before, sent, answered, or answered and the session ended, at its UPDATE or its COMMIT), the retry with the same If-Match answers 200 with the product the change made, applied once; another change at the same old version is still a 412', async () => {
     // Before: a COMMIT that reached the database with its answer lost was a 503, and the retry a 412 ("at version
     // v+1, not v") for the admin's own change: the storefront's editor said "changed by someone else, not saved".
     await fc.assert(

@@ -1,6 +1,6 @@
 // A session's refreshes and its sign-out, each with its database connection cut at a statement fast-check picks (the
-// test-support databaseProxy): the statement never sent, sent and run with its answer lost, or answered and then the
-// connection gone; the database then away for a moment, or past the 3 s a rotation waits to learn whether its COMMIT
+// test-support databaseProxy): the statement never sent, sent and run with its answer lost, answered and then the
+// connection gone, or answered and then the session ended by the server (a FATAL); the database then away for a moment, or past the 3 s a rotation waits to learn whether its COMMIT
 // went through. The client does what the web app does: a 503 is sent again as it was, a refresh with the same
 // Idempotency-Key. Whatever is cut, the session is never forked (one live token, the one the client holds), never lost
 // while the client could not know (no 401 to a refresh the client sent again), and a sign-out, once answered, or raced
@@ -95,7 +95,7 @@ const SHARED_STATEMENTS = ['refresh_lock_family', 'refresh_lock', 'COMMIT'];
 const cutOf = (statements: string[]) =>
   fc.record({
     statement: fc.oneof({ arbitrary: fc.constant('COMMIT'), weight: 3 }, { arbitrary: fc.constantFrom(...statements), weight: 2 }),
-    at: fc.oneof({ arbitrary: fc.constant<CutPoint>('sent'), weight: 2 }, { arbitrary: fc.constantFrom<CutPoint>('before', 'answered'), weight: 2 }),
+    at: fc.oneof({ arbitrary: fc.constant<CutPoint>('sent'), weight: 2 }, { arbitrary: fc.constantFrom<CutPoint>('before', 'answered', 'ended'), weight: 2 }),
     // 3.5 s: past the 3 s a rotation whose COMMIT went unanswered asks whether it committed (a 503 then).
     awayMs: fc.oneof({ arbitrary: fc.constantFrom(0, 300), weight: 4 }, { arbitrary: fc.constant(3_500), weight: 1 }),
   });
