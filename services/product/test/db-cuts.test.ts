@@ -173,6 +173,32 @@ describe('an admin edit under If-Match whose connection is cut', { timeout: 120_
   });
 });
 
+describe('a keyed stock adjustment under If-Match whose connection is cut', { timeout: 120_000 }, () => {
+  it('property: for any delta and any cut of it, the retry with the same key and If-Match answers 200 with the stock moved once (a repeat of an applied key is answered whatever its condition), never a 412 for its own change', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: -10, max: 10 }).filter((d) => d !== 0),
+        fc.constantFrom('product_claim_adjustment', 'product_adjust_stock', 'COMMIT'),
+        fc.constantFrom<CutPoint>(...points),
+        async (delta, statement, at) => {
+          const p = await createProduct(stack, { stock: 10 });
+          const { version } = await getProduct(stack, p.id);
+          const key = randomUUID();
+          const send = () =>
+            http(cut.base, 'POST', `/product/${p.id}/stock`, { token: stack.tokens.admin, body: { delta }, headers: { 'idempotency-key': key, 'if-match': `"${version}"` } }) as Promise<Answer>;
+          cutAnswer(await cutDuring(statement, at, send), 200, `${statement} ${at}`);
+          const again = await retry(send, 'the retry');
+          assert.equal(again.status, 200, `${statement} ${at}: ${again.status} ${again.text}`);
+          const now = await getProduct(stack, p.id);
+          assert.deepEqual([now.stock, now.version], [10 + delta, version + 1], 'moved once');
+          assert.equal(again.body.stock, now.stock);
+        },
+      ),
+      { numRuns: 10 },
+    );
+  });
+});
+
 describe("the proxy's port while the database is away", () => {
   it('when the proxy is cut, then its port is one no other process of ours is handed meanwhile (below the kernel\'s ephemeral range, reserved for this process), so restore() can listen on it again', async () => {
     // Before: a port of the kernel's (listen on 0), in its ephemeral range, closed at every cut until restore(): another
