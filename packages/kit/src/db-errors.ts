@@ -126,6 +126,10 @@ const MESSAGE_FAILURES: readonly (readonly [prefix: string, means: Meaning])[] =
   ['Client has encountered a connection error and is not queryable', 'gone'],
   ['Client was closed and is not queryable', 'gone'],
   ['Query read timeout', 'gone'], // the query_timeout of Database.run: a server that stopped answering
+  // A pg.Client's own connect timeout (connectionTimeoutMillis) on a connection opened beside the pool (a session lock,
+  // a ping aside): the server did not answer the connection in time. Unknown, the reconciler logged a stopped server
+  // as a bug ('reconciler pass failed' at error level; the pool's own reports it as 'Connection terminated due to ...').
+  ['timeout expired', 'gone'],
   ['timeout exceeded when trying to connect', 'busy'], // the pool's own queue (connectionTimeoutMillis)
 ];
 

@@ -73,6 +73,9 @@ const PINNED: Row[] = [
     'Client has encountered a connection error and is not queryable',
     'Client was closed and is not queryable',
     'Query read timeout',
+    // A pg.Client's own connect timeout (connectionTimeoutMillis), on the connections the kit opens beside the pool
+    // (a session lock, a ping aside): the server did not answer the connection in time.
+    'timeout expired',
   ].map((message): Row => [message, failed(message), true, true, 'the connection failed', false]),
   // The pool's own queue timing out: busy, not gone.
   ['pool connect timeout', failed('timeout exceeded when trying to connect'), false, true, 'the connection failed', false],
@@ -162,6 +165,7 @@ const KNOWN_MESSAGES = [
   'Client was closed and is not queryable',
   'Query read timeout',
   'timeout exceeded when trying to connect',
+  'timeout expired',
 ];
 
 function codeOf(err: unknown): string | undefined {
