@@ -13,9 +13,10 @@ import { context, diag, DiagLogLevel, type Context, type DiagLogger, type Span a
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { detectResources, envDetector, hostDetector, osDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-node';
+import { abandonedStatus, clientGone } from '@ecommerce/kit/client-connection';
 import { noteRouteSegments } from '@ecommerce/kit/path-redaction';
 import { tracedInstrumentations } from './instrumentations.js';
-import { settleServerSpanStatus } from './server-span-status.js';
+import { AbandonedStatusSpanProcessor, noteAbandoned, settleServerSpanStatus } from './server-span-status.js';
 import { tracePropagator } from './trace-context-propagator.js';
 import { ErrorMessageSpanProcessor } from './error-messages.js';
 import { ErrorTypeSpanProcessor } from './span-error-type.js';
@@ -53,6 +54,7 @@ interface OtelRequest {
   opentelemetry?: () => { context?: Context; span?: ApiSpan };
   /** No route answers the request (Fastify's: routeOptions.url is undefined), read without building routeOptions. */
   is404: boolean;
+  raw: { socket?: unknown };
 }
 
 interface FastifyLike {
@@ -66,7 +68,7 @@ interface FastifyLike {
  * On every Fastify app, beside @fastify/otel: (1) the request's trace context is made active again after
  * the body is read (a body arrives on socket events, outside it), so auth hooks, handlers and their pg and
  * undici calls are children of the server span without a handler span of their own; (2) the server span's
- * status follows the answer's (server-span-status.ts): an instance onSend hook runs after @fastify/otel's
+ * status follows the answer's (server-span-status.ts), or when the client is gone the status the kit logs for it: an instance onSend hook runs after @fastify/otel's
  * onError and before its route onSend ends the span; (3) the spans still batched are flushed when the app
  * closes (the kit's shutdown path, before process.exit); (4) its routes' static segments are noted, the only ones
  * a server span of a request no route answered keeps in its url.path (unrouted-path.ts), and a request a route handed
@@ -83,7 +85,10 @@ function attachToFastifyApps(provider: NodeTracerProvider): void {
     fastify.addHook('onSend', (request, reply, payload, done) => {
       const span = request.opentelemetry?.().span;
       if (span) {
-        settleServerSpanStatus(span, reply.statusCode);
+        // An answer to a client already gone reaches no one: the span says what the request's log line says.
+        const status = clientGone(request) ? abandonedStatus(request) : reply.statusCode;
+        if (status !== reply.statusCode) noteAbandoned(span, status);
+        settleServerSpanStatus(span, status);
         // A route that handed the request to the not-found handler: its url.path is a 404's (unrouted-path.ts).
         if (request.is404) noteAnsweredUnrouted(span);
       }
@@ -162,7 +167,7 @@ export async function startTracing(protocol: ExporterProtocol): Promise<NodeTrac
     'process.runtime.name': 'nodejs',
     'process.runtime.version': process.versions.node,
   }).merge(detectResources({ detectors: [hostDetector, osDetector, envDetector] }));
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [new ErrorTypeSpanProcessor(), new ErrorMessageSpanProcessor(), new UnroutedPathSpanProcessor(), new BatchSpanProcessor(await spanExporter(protocol), batching)] });
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [new AbandonedStatusSpanProcessor(), new ErrorTypeSpanProcessor(), new ErrorMessageSpanProcessor(), new UnroutedPathSpanProcessor(), new BatchSpanProcessor(await spanExporter(protocol), batching)] });
   provider.register({ propagator: tracePropagator() });
   registerInstrumentations({ instrumentations: tracedInstrumentations(instrumentationChoice(process.env)), tracerProvider: provider });
   attachToFastifyApps(provider);

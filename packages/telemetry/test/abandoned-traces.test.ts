@@ -1,0 +1,109 @@
+// Requests whose client is gone before the answer, traced through the whole platform (scripts/stack.js with tracing
+// on), sent through the gateway and to the user service directly: a login whose client hangs up while it is worked on,
+// one whose body stops half-way and whose client hangs up, one whose body never ends (the kit's 408 at the request
+// timeout). Each process the request reached exports its server span, and that span's http.response.status_code is
+// the status the service's request log line and metrics give it (499: the client went away, 408: the kit's own
+// answer), never the answer the route wrote to a closed connection (a 200 login nobody received, Fastify's 400 for a
+// body cut off).
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { startTracedStack, type TracedStack } from './traced-stack.js';
+
+const SERVER = 2;
+const hex = (bytes: number) => randomBytes(bytes).toString('hex');
+
+/** Writes `text` on a new connection to `base`, and closes it `closeAfterMs` after the write (or when the server does). */
+function hangUp(base: string, text: string, closeAfterMs: number): Promise<string> {
+  return new Promise((resolve) => {
+    let data = '';
+    const socket = connect(Number(new URL(base).port), '127.0.0.1', () => socket.write(text, () => setTimeout(() => socket.destroy(), closeAfterMs)));
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => (data += d));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(data));
+  });
+}
+
+interface Sent {
+  name: string;
+  via: 'gateway' | 'direct';
+  traceId: string;
+  /** What the client read before the connection closed (the 408's problem, else nothing). */
+  answer: string;
+  /** The status the first process's log line and span must give it. */
+  expected: number;
+  /** The processes the request reached: the gateway reads a body whole before it calls the service (buffered-bodies.ts). */
+  reached: string[];
+}
+
+describe('requests whose client is gone before the answer, traced through the gateway and directly', () => {
+  let stack: TracedStack;
+  const sent: Sent[] = [];
+  const lines: { service: string; line: Record<string, unknown> }[] = [];
+
+  before(async () => {
+    stack = await startTracedStack('trace_abandoned', {
+      env: { LOG_LEVEL: 'info' },
+      onLine: (service, line) => {
+        try {
+          lines.push({ service, line: JSON.parse(line) as Record<string, unknown> });
+        } catch {
+          // not a JSON line
+        }
+      },
+    });
+    const account = { email: `gone.${randomUUID()}@example.test`, password: `pw-${hex(8)}` };
+    const registered = await fetch(`${stack.urls.gateway}/user/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...account, name: 'Gone' }) });
+    assert.equal(registered.status, 201);
+    const login = JSON.stringify(account);
+    const head = (traceId: string, length: number) => `POST /user/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\ntraceparent: 00-${traceId}-${hex(8)}-01\r\n\r\n`;
+    const send = async (name: string, expected: number, via: Sent['via'], text: (traceId: string) => string, closeAfterMs: number) => {
+      const traceId = hex(16);
+      const reached = via === 'direct' ? ['user'] : name.startsWith('gone while') ? ['gateway', 'user'] : ['gateway'];
+      sent.push({ name, expected, via, traceId, reached, answer: await hangUp(via === 'gateway' ? stack.urls.gateway : stack.urls.user, text(traceId), closeAfterMs) });
+    };
+    const cases = (via: Sent['via']) => [
+      // The whole body sent, then gone while the password is checked (argon2 takes longer than this).
+      send('gone while its login is worked on', 499, via, (t) => `${head(t, login.length)}${login}`, 2),
+      // Node's parser refuses the request cut short (the kit's 400, written to a connection the client may still read).
+      send('gone with its body half sent', 400, via, (t) => `${head(t, login.length)}${login.slice(0, 10)}`, 300),
+      // The body never ends: the kit answers 408 at the request timeout (20 s) and closes.
+      send('its body not sent in time (408)', 408, via, (t) => `${head(t, login.length)}${login.slice(0, 10)}`, 60_000),
+    ];
+    await Promise.all([...cases('gateway'), ...cases('direct')]);
+    const exported = (s: Sent) => s.reached.every((service) => stack.receiver.spans.some((span) => span.traceId === s.traceId && span.kind === SERVER && span.service === service));
+    await stack.receiver.waitFor(() => sent.every(exported), 20_000).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 500));
+  });
+
+  after(() => stack?.close());
+
+  const requestLine = (s: Sent, service: string) => lines.find((l) => l.service === service && l.line['msg'] === 'request' && l.line['traceId'] === s.traceId)?.line;
+
+  it('then the one whose body never ended was answered 408, the others nothing', () => {
+    for (const s of sent) {
+      if (s.name.includes('408')) assert.match(s.answer, /^HTTP\/1\.1 408 /, `${s.name} ${s.via}`);
+      else assert.equal(s.answer, '', `${s.name} ${s.via}`);
+    }
+  });
+
+  it('then each process the request reached exported its server span, with the status its request log line gives (499: the client went away; 400 or 408: the kit\'s own answer), not the answer written to the closed connection', () => {
+    const wrong: string[] = [];
+    for (const s of sent) {
+      for (const service of s.reached) {
+        const span = stack.receiver.spans.find((sp) => sp.traceId === s.traceId && sp.kind === SERVER && sp.service === service);
+        const line = requestLine(s, service);
+        // The user service behind the gateway sees the gateway's call cut (499), whatever the client was told.
+        const logged = line?.['status'];
+        const what = `${s.name} ${s.via}: ${service} span ${span ? String(span.attributes['http.response.status_code']) : 'none'}, log ${String(logged)}`;
+        if (!span || !line) wrong.push(what);
+        else if (span.attributes['http.response.status_code'] !== logged) wrong.push(what);
+        else if (service === (s.via === 'gateway' ? 'gateway' : 'user') && logged !== s.expected) wrong.push(`${what}, expected ${s.expected}`);
+        else if (span.status.code !== 0 || span.attributes['error.type'] !== undefined || span.attributes['http.route'] !== (service === 'gateway' ? '/user/*' : '/user/login')) wrong.push(`${what}: status ${span.status.code} ${String(span.attributes['error.type'])} route ${String(span.attributes['http.route'])}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+  });
+});
