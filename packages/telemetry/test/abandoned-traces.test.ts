@@ -4,7 +4,7 @@
 // timeout). Each process the request reached exports its server span, and that span's http.response.status_code is
 // the status the service's request log line and metrics give it (499: the client went away, 408: the kit's own
 // answer), never the answer the route wrote to a closed connection (a 200 login nobody received, Fastify's 400 for a
-// body cut off).
+// body cut off). The log line of such a request carries the trace (trace_id, span_id) like any other request's.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
@@ -102,6 +102,18 @@ describe('requests whose client is gone before the answer, traced through the ga
         else if (span.attributes['http.response.status_code'] !== logged) wrong.push(what);
         else if (service === (s.via === 'gateway' ? 'gateway' : 'user') && logged !== s.expected) wrong.push(`${what}, expected ${s.expected}`);
         else if (span.status.code !== 0 || span.attributes['error.type'] !== undefined || span.attributes['http.route'] !== (service === 'gateway' ? '/user/*' : '/user/login')) wrong.push(`${what}: status ${span.status.code} ${String(span.attributes['error.type'])} route ${String(span.attributes['http.route'])}`);
+      }
+    }
+    assert.deepEqual(wrong, []);
+  });
+
+  it('then each request log line carries the trace (trace_id and span_id of its server span)', () => {
+    const wrong: string[] = [];
+    for (const s of sent) {
+      for (const service of s.reached) {
+        const line = requestLine(s, service);
+        const span = stack.receiver.spans.find((sp) => sp.traceId === s.traceId && sp.kind === SERVER && sp.service === service);
+        if (line?.['trace_id'] !== s.traceId || line['span_id'] !== span?.spanId) wrong.push(`${s.name} ${s.via} ${service}: ${JSON.stringify(line)}`);
       }
     }
     assert.deepEqual(wrong, []);

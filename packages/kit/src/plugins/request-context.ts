@@ -3,7 +3,7 @@
 // its user or calling service.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Span } from '@opentelemetry/api';
+import { context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ServicePrincipal, UserPrincipal } from '../auth.js';
@@ -157,8 +157,8 @@ function identify(request: FastifyRequest, reply: FastifyReply, span: Span | und
   reply.header('x-request-id', request.id).header('traceresponse', traceparentOf(request.trace, request.trace.sampled === true));
 }
 
-/** The requests read and not answered yet, and their replies. */
-const inFlight = new WeakMap<FastifyRequest, FastifyReply>();
+/** The requests read and not answered yet, their replies and their trace context (the server span's, when tracing is on). */
+const inFlight = new WeakMap<FastifyRequest, { reply: FastifyReply; context: Context }>();
 /** The requests whose connection closed before their answer, and their replies (for the time they took). */
 const abandoned = new WeakMap<FastifyRequest, FastifyReply>();
 
@@ -184,11 +184,16 @@ export function onAbandoned(app: FastifyInstance, listener: AbandonedListener): 
 
 /** The request is no longer in flight and was never answered: noted, and told to the listeners, once. */
 function abandon(request: FastifyRequest): void {
-  const reply = inFlight.get(request);
-  if (!reply) return;
+  const entry = inFlight.get(request);
+  if (!entry) return;
+  const { reply } = entry;
   inFlight.delete(request);
   abandoned.set(request, reply);
-  for (const listener of abandonedListeners.get(request.server.server) ?? []) listener(request, reply);
+  // In the request's context: its log line carries the trace (trace_id, span_id), as an answered request's does; the
+  // connection's close event runs outside it.
+  context.with(entry.context, () => {
+    for (const listener of abandonedListeners.get(request.server.server) ?? []) listener(request, reply);
+  });
 }
 
 export const requestContext = fp(
@@ -201,7 +206,7 @@ export const requestContext = fp(
       // A request answered has run onResponse (at the answer's 'finish', before its 'close'); one whose connection
       // closed first never will. Fastify's onRequestAbort misses those whose body was read whole: Node does not call
       // such a request aborted (a login whose client hung up while its password was hashed).
-      inFlight.set(request, reply);
+      inFlight.set(request, { reply, context: context.active() });
       reply.raw.once('close', () => abandon(request));
       done();
     });
