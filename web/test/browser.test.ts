@@ -2462,10 +2462,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
 
   test("a sign-in that brings back a customer's cart put aside, while another tab's change of the cart is under way, keeps the cart brought back, the guest's lines and the other tab's line", { timeout: STEP_MS }, async () => {
     const [kept, guest, meanwhile] = [await newProduct({ name: 'Kept kettle' }), await newProduct({ name: 'Guest gloves' }), await newProduct({ name: 'Other-tab toast rack' })];
-    const email = uniqueEmail('adopt-race');
-    assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Ada Shopper' }, '')).status, 201);
-    const { context, page, errors } = await newShopper();
-    await signInAs(page, email, 'correct-horse-9');
+    const { email, context, page, errors } = await signedInShopper('adopt-race');
     await addToCart(page, kept, 2);
     // The session ends without a sign-out (a reload's refresh refused): the cart is put aside; a guest adds one.
     await sessionEndsAtReload(page);
@@ -2486,10 +2483,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
 
   test("a customer's cart put aside when their session ended, while another tab's change of the cart is under way: the other tab's line is put aside with it, and none of the customer's lines stays in the cart the next user sees", { timeout: STEP_MS }, async () => {
     const [kept, meanwhile] = [await newProduct({ name: 'Aside atlas' }), await newProduct({ name: 'Other-tab bookend' })];
-    const email = uniqueEmail('aside-race');
-    assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Ada Shopper' }, '')).status, 201);
-    const { context, page, errors } = await newShopper();
-    await signInAs(page, email, 'correct-horse-9');
+    const { email, context, page, errors } = await signedInShopper('aside-race');
     await addToCart(page, kept, 2);
     const change = await otherTabChange(await context.newPage(), meanwhile);
     await sessionEndsAtReload(page);
@@ -2509,10 +2503,7 @@ describe('storefront in Chromium', { concurrency: false }, () => {
 
   test("a signed-out tab shows the customer's cart once another tab signs them in: the cart brought back there and what was added there before this tab learnt of the sign-in, in the header and on the cart page, with no press", { timeout: STEP_MS }, async () => {
     const [kept, added] = [await newProduct({ name: 'Brought-back bowl' }), await newProduct({ name: 'Other-tab teapot' })];
-    const email = uniqueEmail('other-tab-signin');
-    assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Ada Shopper' }, '')).status, 201);
-    const { context, page, errors } = await newShopper();
-    await signInAs(page, email, 'correct-horse-9');
+    const { email, context, page, errors } = await signedInShopper('other-tab-signin');
     await addToCart(page, kept, 2);
     await sessionEndsAtReload(page);
     const header = page.getByRole('navigation', { name: 'Main' });
