@@ -9,8 +9,11 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomBytes, randomUUID, createPublicKey } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT, decodeJwt, decodeProtectedHeader, exportJWK, importPKCS8, type CryptoKey, type JWTPayload } from 'jose';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import pg from 'pg';
 import { http, login, uniqueEmail } from '@ecommerce/test-support';
+import { repoRoot } from '../src/paths.js';
 import { startPlatform, type Platform } from '../src/platform.js';
 
 type Service = 'user' | 'product' | 'order';
@@ -338,6 +341,34 @@ describe('authorization of every route', () => {
     }
     const stale = Object.keys(ROUTES).filter((k) => !served.has(k));
     assert.deepEqual(stale, [], 'routes in the table that no service serves any more');
+  });
+
+  it('when the services\' route files are read, then every route they register is in the table (a route hidden from the documents too)', async () => {
+    // A path is written as a string or as a constant (`USER_TOKEN_PATH`) of the shared contracts or the service.
+    const sources = async (dir: string) => {
+      const out: { file: string; text: string }[] = [];
+      for (const file of await readdir(dir, { recursive: true })) if (file.endsWith('.ts')) out.push({ file: join(dir, file), text: await readFile(join(dir, file), 'utf8') });
+      return out;
+    };
+    const constants = new Map<string, string>();
+    for (const { text } of [...(await sources(join(repoRoot, 'packages', 'contracts', 'src'))), ...(await sources(join(repoRoot, 'services')).then((all) => all.filter((f) => f.file.includes('/src/'))))]) {
+      for (const m of text.matchAll(/\bconst ([A-Z][A-Z0-9_]*) = '([^']*)'/g)) constants.set(m[1]!, m[2]!);
+    }
+    const found: string[] = [];
+    for (const service of ['user', 'product', 'order'] as const) {
+      for (const { file, text } of await sources(join(repoRoot, 'services', service, 'src', 'routes'))) {
+        const calls = [...text.matchAll(/\bapp\.(get|post|put|patch|delete|head|options|all|route)\(\s*(?:'([^']*)'|([A-Z][A-Z0-9_]*)\b)?/g)];
+        for (const m of calls) {
+          const path = m[2] ?? (m[3] ? constants.get(m[3]) : undefined);
+          // A route registered another way (app.route({...}), a computed path) is not read here: say so by failing.
+          assert.ok(path !== undefined && m[1] !== 'route' && m[1] !== 'all', `${file}: a route this test cannot read (${m[0]})`);
+          const key = `${m[1]!.toUpperCase()} ${path.replace(/:(\w+)/g, '{$1}')}`;
+          found.push(key);
+          assert.ok(ROUTES[key], `${file} registers ${key}, not classified in ROUTES`);
+        }
+      }
+    }
+    assert.deepEqual(Object.keys(ROUTES).filter((k) => !found.includes(k)).sort(), [], 'routes in the table that no route file registers');
   });
 
   it('when a protected route is called by any caller it refuses, then the documented status and challenge are answered, as a problem, and nothing changes', { timeout: 300_000 }, async () => {
