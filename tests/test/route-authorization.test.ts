@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { SignJWT, decodeJwt, decodeProtectedHeader, exportJWK, importPKCS8, type CryptoKey, type JWTPayload } from 'jose';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import pg from 'pg';
 import { http, login, uniqueEmail } from '@ecommerce/test-support';
 import { repoRoot } from '../src/paths.js';
@@ -291,11 +292,16 @@ before(
     url.pathname = `/${platform.db.name}`;
     db = new pg.Client({ connectionString: url.toString() });
     await db.connect();
-    // Two admins, one demoted and one deleted after their tokens were issued (as an operator would, in SQL).
+    // Two admins, one demoted and one deleted after their tokens were issued (as an operator would, in SQL), each
+    // token used first, so that what a service remembers of a verified token is warm when the account changes.
     for (const who of ['demoted', 'deleted'] as const) {
       await db.query(`UPDATE users.users SET role = 'admin' WHERE id = $1`, [ids[who]]);
       t[who] = await login(base.user, (await db.query<{ email: string }>('SELECT email FROM users.users WHERE id = $1', [ids[who]])).rows[0]!.email, 'authz-route-pass-1');
       assert.equal(decodeJwt(t[who]).role, 'admin');
+      for (const path of ['/user/me', '/user/users']) {
+        const res = await http(base.user, 'GET', path, { token: t[who] });
+        assert.equal(res.status, 200, `${who} before the change, ${path}: ${res.text}`);
+      }
     }
     await db.query(`UPDATE users.users SET role = 'customer' WHERE id = $1`, [ids.demoted]);
     await db.query('DELETE FROM users.refresh_tokens WHERE user_id = $1', [ids.deleted]);
@@ -431,6 +437,34 @@ describe('authorization of every route', () => {
     assert.equal(afterwards, before, 'a refused request changed the database');
     const routes = new Set(cases.map((c) => c.route)).size;
     console.log(`route-authorization: ${cases.length} refused route x caller cases over ${routes} protected routes held`);
+  });
+
+  it('when a valid token has any one character replaced, then every protected route refuses it with 401 invalid_token, and nothing changes', { timeout: 120_000 }, async () => {
+    const protectedRoutes = [...served].filter(([, r]) => r.guard !== 'public');
+    assert.ok(protectedRoutes.length > 0, 'the route list is read first');
+    const before = await state();
+    const wrong: string[] = [];
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...protectedRoutes), fc.nat(), fc.integer({ min: 0x20, max: 0x7e }), async ([key, route], at, code) => {
+        const { right, request } = requestFor(key);
+        const token = right();
+        const i = at % token.length;
+        const mutated = token.slice(0, i) + String.fromCharCode(code) + token.slice(i + 1);
+        fc.pre(mutated !== token);
+        runs++;
+        const req = request();
+        const res = await http<{ status?: number }>(base[route.service], key.split(' ')[0]!, req.path, { headers: { ...req.headers, authorization: `Bearer ${mutated}` }, body: req.body });
+        const challenge = res.headers.get('www-authenticate') ?? '';
+        if (res.status !== 401 || !/^Bearer error="invalid_token"/.test(challenge) || !res.headers.get('content-type')?.startsWith('application/problem+json')) {
+          wrong.push(`${key} with character ${i} of ${token.length} replaced by ${JSON.stringify(String.fromCharCode(code))}: ${res.status} ${challenge} ${res.text.slice(0, 160)}`);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    assert.deepEqual(wrong, []);
+    assert.equal(await state(), before, 'a refused request changed the database');
+    assert.ok(runs > 250, `${runs} runs`);
   });
 
   it('when each protected route is sent the same request by the caller it serves, then it succeeds (the refusals were of requests that would succeed)', async () => {
