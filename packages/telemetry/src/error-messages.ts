@@ -5,8 +5,9 @@
 // rewrites them as the span ends, before any exporter sees it; the services' log lines follow the same rule
 // (packages/kit/src/error-log.ts): the kit's rule, packages/kit/src/error-text.ts.
 import type { Attributes } from '@opentelemetry/api';
-import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { Span } from '@opentelemetry/sdk-trace-node';
 import { redactedErrorText, redactedStack } from '@ecommerce/kit/error-text';
+import { SpanRewrite } from './span-rewrite.js';
 
 function redactExceptionEvent(attributes: Attributes | undefined): void {
   if (!attributes) return;
@@ -17,22 +18,10 @@ function redactExceptionEvent(attributes: Attributes | undefined): void {
 }
 
 /** Redacts the status message and every exception event of each span as it ends. After ErrorTypeSpanProcessor, which reads them. */
-export class ErrorMessageSpanProcessor implements SpanProcessor {
-  onStart(): void {}
-
+export class ErrorMessageSpanProcessor extends SpanRewrite {
   onEnding(span: Span): void {
     const message = span.status.message;
     if (message) span.setStatus({ code: span.status.code, message: redactedErrorText(message) });
     for (const event of span.events) if (event.name === 'exception') redactExceptionEvent(event.attributes);
-  }
-
-  onEnd(): void {}
-
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve();
   }
 }

@@ -4,7 +4,8 @@
 // as Error, the 401s, 403s, 409s and 400s the services answer on purpose included: Jaeger drew a wrong password in
 // red like a crash.
 import { SpanStatusCode, type Span as ApiSpan, type SpanStatus } from '@opentelemetry/api';
-import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { Span } from '@opentelemetry/sdk-trace-node';
+import { SpanRewrite } from './span-rewrite.js';
 
 /** Called once the reply's status is known and before the server span ends (an onSend hook). */
 export function settleServerSpanStatus(span: ApiSpan, statusCode: number): void {
@@ -29,21 +30,9 @@ export function noteAbandoned(span: object, status: number): void {
   abandonedStatus.set(span, status);
 }
 
-export class AbandonedStatusSpanProcessor implements SpanProcessor {
-  onStart(): void {}
-
+export class AbandonedStatusSpanProcessor extends SpanRewrite {
   onEnding(span: Span): void {
     const status = abandonedStatus.get(span);
     if (status !== undefined) span.setAttribute('http.response.status_code', status);
-  }
-
-  onEnd(): void {}
-
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve();
   }
 }

@@ -7,7 +7,8 @@
 // code, e.g. ECONNREFUSED or UND_ERR_HEADERS_TIMEOUT), else the SQLSTATE pg's sanitized exception message names,
 // else `_OTHER` (semconv's fallback). A 4xx server span is not Error (server-span-status.ts), so it gets none.
 import { SpanStatusCode } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { ReadableSpan, Span } from '@opentelemetry/sdk-trace-node';
+import { SpanRewrite } from './span-rewrite.js';
 
 const ERROR_TYPE = 'error.type';
 /** pg's instrumentation records `PostgreSQL error of type '<name>' occurred (code: <SQLSTATE>)`, nothing else. */
@@ -24,20 +25,8 @@ function errorTypeOf(span: Pick<ReadableSpan, 'attributes' | 'events'>): string 
   return (typeof message === 'string' ? SQLSTATE.exec(message)?.[1] : undefined) ?? '_OTHER';
 }
 
-export class ErrorTypeSpanProcessor implements SpanProcessor {
-  onStart(): void {}
-
+export class ErrorTypeSpanProcessor extends SpanRewrite {
   onEnding(span: Span): void {
     if (span.status.code === SpanStatusCode.ERROR && span.attributes[ERROR_TYPE] === undefined) span.setAttribute(ERROR_TYPE, errorTypeOf(span));
-  }
-
-  onEnd(): void {}
-
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve();
   }
 }

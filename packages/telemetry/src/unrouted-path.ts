@@ -5,9 +5,10 @@
 // which are values, and a client may put anything there. A routed request's keeps its parameters when they are names,
 // UUIDs or numbers: `/product/<token>` is routed, and answered 400. At most 16 segments either way.
 import { SpanKind } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { ReadableSpan, Span } from '@opentelemetry/sdk-trace-node';
 import { redactedPath } from '@ecommerce/kit/path-redaction';
 import { pathOf } from '@ecommerce/kit/request-target';
+import { SpanRewrite } from './span-rewrite.js';
 
 /**
  * Server spans whose request a route handed to the not-found handler (reply.callNotFound: the gateway's storefront
@@ -21,21 +22,9 @@ export function noteAnsweredUnrouted(span: object): void {
   answeredUnrouted.add(span);
 }
 
-export class UnroutedPathSpanProcessor implements SpanProcessor {
-  onStart(): void {}
-
+export class UnroutedPathSpanProcessor extends SpanRewrite {
   onEnding(span: Span): void {
     rewrite(span);
-  }
-
-  onEnd(): void {}
-
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve();
   }
 }
 
