@@ -5,6 +5,7 @@
 // code the table does not know is none of these; the codes mapped to domain answers are PgCode's.
 import pg from 'pg';
 import { ProblemError, errorCode } from './errors.js';
+import { POOL_SHARE_FULL } from './pool-share.js';
 
 /** PostgreSQL error codes we map to domain answers, or that the kit asks about by name. */
 export const PgCode = {
@@ -131,6 +132,7 @@ const MESSAGE_FAILURES: readonly (readonly [prefix: string, means: Meaning])[] =
   // as a bug ('reconciler pass failed' at error level; the pool's own reports it as 'Connection terminated due to ...').
   ['timeout expired', 'gone'],
   ['timeout exceeded when trying to connect', 'busy'], // the pool's own queue (connectionTimeoutMillis)
+  [POOL_SHARE_FULL, 'busy'], // the turn of a lock wait (Database.lockWaiting), as the pool's own queue
 ];
 
 function staleSays(err: object): boolean {

@@ -8,12 +8,16 @@ import type { Counter } from 'prom-client';
 import type { Metrics } from './metrics.js';
 import { PgCode, isStaleStatement, isUnavailableError, serverGone, sessionEnded, startupWaitReason } from './db-errors.js';
 import { errorCode } from './errors.js';
+import { PoolShare, lockWaitShare } from './pool-share.js';
 import { loggedMessage } from './error-log.js';
 
 // Return BIGINT (int8) columns as JS numbers: our counts and cents stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
 
 export type Row = Record<string, unknown>;
+
+/** How long a statement waits for a pool connection (pg-pool's connectionTimeoutMillis), and for its turn at lockWaiting. */
+const POOL_WAIT_MS = 5_000;
 
 /** A pool wait at least this long is recorded on the request's trace span. */
 const POOL_WAIT_EVENT_MS = 1;
@@ -175,6 +179,8 @@ export class Database implements Queryable {
   private answeredAt = -Infinity;
   private goneAt = -Infinity;
   private readonly answerEvidenceMs: number;
+  /** The pool's connections that work which may wait on another session's lock may hold at once (lockWaiting). */
+  private readonly lockWaits: PoolShare;
 
   constructor(private readonly opts: DatabaseOptions) {
     if (!SCHEMA_NAME.test(opts.schema)) throw new Error(`invalid schema name ${JSON.stringify(opts.schema)}`);
@@ -198,12 +204,14 @@ export class Database implements Queryable {
       options: `-c search_path=${opts.schema}`,
       statement_timeout: statementTimeoutMs,
       idle_in_transaction_session_timeout: 30_000,
-      connectionTimeoutMillis: 5_000,
+      connectionTimeoutMillis: POOL_WAIT_MS,
       // A server gone without a word (a partition, a failover that sends no reset) is noticed by TCP keep-alive
       // instead of the kernel's retransmission timeout of many minutes.
       keepAlive: true,
       keepAliveInitialDelayMillis: 10_000,
     });
+    // Read at each turn: a pool capped below its size (capPool) lowers the share with it.
+    this.lockWaits = new PoolShare(() => lockWaitShare(this.pool.options.max), POOL_WAIT_MS);
     // An idle client losing its server (restart, failover) must not crash the process.
     this.answerEvidenceMs = opts.answerEvidenceMs ?? DEFAULT_ANSWER_EVIDENCE_MS;
     this.pool.on('error', (err) => {
@@ -230,8 +238,9 @@ export class Database implements Queryable {
       this.set({ state: 'idle' }, pool.idleCount);
       this.set({ state: 'used' }, pool.totalCount - pool.idleCount);
     });
-    opts.metrics.gauge('db_client_connection_pending_requests', 'Requests waiting for a pool connection.', [], function () {
-      this.set(pool.waitingCount);
+    const lockWaits = this.lockWaits;
+    opts.metrics.gauge('db_client_connection_pending_requests', 'Requests waiting for a pool connection (or for the share of the pool that lock waits may hold).', [], function () {
+      this.set(pool.waitingCount + lockWaits.waiting);
     });
     opts.metrics.gauge('db_client_connection_max', 'Maximum pool size.', [], function () {
       this.set(opts.poolMax);
@@ -279,6 +288,16 @@ export class Database implements Queryable {
     if (!isStaleStatement(err)) return;
     this.staleStatements.inc();
     this.retiredBelow = this.connectionsOpened;
+  }
+
+  /**
+   * fn, a statement or a transaction that may wait on a row lock another session holds (a write of a shared row), on
+   * at most lockWaitShare(pool size) connections at once: the rest of the pool stays free for work that waits on no
+   * lock (reads), however many such writes wait behind one locked row. Past its turn within POOL_WAIT_MS, the same
+   * failure as a full pool (busy: 503 + Retry-After). fn takes one connection at a time (one query() or tx()).
+   */
+  lockWaiting<T>(fn: () => Promise<T>): Promise<T> {
+    return this.lockWaits.run(fn);
   }
 
   /**

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import pg from 'pg';
+import { POOL_SHARE_FULL } from '../src/pool-share.js';
 import { DB_FAILURES, ProblemError, isStaleStatement, isUnavailableError, serverGone, startupWaitReason, statementNotRun } from '../src/index.js';
 
 /** An error the server answered, as pg reports it. */
@@ -79,6 +80,8 @@ const PINNED: Row[] = [
   ].map((message): Row => [message, failed(message), true, true, 'the connection failed', false]),
   // The pool's own queue timing out: busy, not gone.
   ['pool connect timeout', failed('timeout exceeded when trying to connect'), false, true, 'the connection failed', false],
+  // The turn of a lock wait (Database.lockWaiting) not had in time: as the pool's own queue.
+  ['lock-wait share full', failed(POOL_SHARE_FULL), false, true, 'the connection failed', false],
   ['a failure the kit does not know', failed('boom'), true, false, undefined, false],
   ['every address refused', new AggregateError([failed('x', 'ECONNREFUSED')], 'connect failed'), true, true, 'the connection failed', false],
 ];
@@ -165,6 +168,7 @@ const KNOWN_MESSAGES = [
   'Client was closed and is not queryable',
   'Query read timeout',
   'timeout exceeded when trying to connect',
+  POOL_SHARE_FULL,
   'timeout expired',
 ];
 

@@ -118,3 +118,48 @@ describe('an admin write behind a product row another session holds locked', { t
     );
   });
 });
+
+describe('more writes than the pool holds, all behind one locked product row', { timeout: 120_000 }, () => {
+  it('when releases, reservations and restocks of a locked product pile up past the pool (DB_POOL_MAX 10), then reads of other products are answered at once meanwhile, and each write answers its success once the lock is gone or 503 with nothing written: the stock is what the answers say', async () => {
+    // Before: each write held a pooled connection for its 2 s lock timeout; with more of them than connections the
+    // reads queued behind them in the pool (a read asked 100 ms in waited 2 s, and 503 once the pool's 5 s queue was
+    // passed: services/order/test/db-limits.test.ts on a slow machine).
+    const [locked, other] = await Promise.all([createProduct(stack, { stock: 100 }), createProduct(stack, { stock: 5 })]);
+    const reserved = uuidv7();
+    assert.equal((await reserve(reserved, [{ productId: locked.id, quantity: 1 }])).status, 201);
+    const lock = await heldLocks(dbUrl, 'SELECT * FROM catalog.products WHERE id = $1 FOR UPDATE', [locked.id]);
+    const timed = async (send: () => ReturnType<typeof http>) => {
+      const t0 = performance.now();
+      const res = await send();
+      return { res, ms: performance.now() - t0 };
+    };
+    const writes: ReturnType<typeof timed>[] = [];
+    const reads: ReturnType<typeof timed>[] = [];
+    try {
+      const token = stack.tokens.admin;
+      writes.push(timed(() => http(stack.base, 'DELETE', `/internal/reservations/${reserved}`, { token: stack.tokens.service })));
+      for (let i = 0; i < 8; i++) writes.push(timed(() => reserve(uuidv7(), [{ productId: locked.id, quantity: 1 }])));
+      for (let i = 0; i < 15; i++) writes.push(timed(() => http(stack.base, 'POST', `/product/${locked.id}/stock`, { token, body: { delta: 1 } })));
+      await awaitLockWait();
+      for (let i = 0; i < 6; i++) {
+        await sleep(250);
+        reads.push(timed(() => http(stack.base, 'GET', `/product/${other.id}`)));
+      }
+      await Promise.all(reads);
+    } finally {
+      await lock.end();
+    }
+    const read = await Promise.all(reads);
+    const written = await Promise.all(writes);
+    for (const { res, ms } of read) {
+      assert.equal(res.status, 200, res.text);
+      assert.ok(ms < 1_000, `a read of another product answered after ${Math.round(ms)} ms behind the writes`);
+    }
+    for (const { res } of written) if (res.status !== 201 && res.status !== 200) assertProblem(res, 503, 'service-unavailable');
+    const product = await getProduct(stack, locked.id);
+    const restocked = written.slice(9).filter(({ res }) => res.status === 200).length;
+    const reservedSince = written.slice(1, 9).filter(({ res }) => res.status === 201).length;
+    const released = written[0]!.res.status === 200 ? 1 : 0;
+    assert.equal(product.stock, 99 + released + restocked - reservedSince, 'the stock is what the answers say');
+  });
+});

@@ -99,12 +99,18 @@ const ADJUST_STOCK = `UPDATE products SET stock = stock + $2, version = version 
  */
 const ROW_LOCK_TIMEOUT = '2s';
 
-/** fn in a transaction of `db` whose statements wait at most ROW_LOCK_TIMEOUT for a lock (admin writes, a release). */
+/**
+ * fn in a transaction of `db` whose statements wait at most ROW_LOCK_TIMEOUT for a lock (admin writes, a release), on
+ * the share of the pool lock waits may hold (Database.lockWaiting): however many wait behind one locked row, reads of
+ * the catalog keep connections of their own.
+ */
 export function rowLockBounded<T>(db: Database, fn: (tx: Queryable) => Promise<T>): Promise<T> {
-  return db.tx(async (tx) => {
-    await tx.query('row_lock_timeout', `SET LOCAL lock_timeout = '${ROW_LOCK_TIMEOUT}'`);
-    return fn(tx);
-  });
+  return db.lockWaiting(() =>
+    db.tx(async (tx) => {
+      await tx.query('row_lock_timeout', `SET LOCAL lock_timeout = '${ROW_LOCK_TIMEOUT}'`);
+      return fn(tx);
+    }),
+  );
 }
 
 // Several replicas may start at once: the transaction-scoped advisory lock lets one seed and the others see a non-empty table.

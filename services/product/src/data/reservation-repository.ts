@@ -72,13 +72,16 @@ export class ReservationRepository {
       // The whole reservation in one round trip: migrations/008_reserve_expected_prices.sql (006's first-line refusal
       // stored in the call, plus the prices the customer was shown), as 017_held_units.sql replaced it (the units taken
       // also added to products.held). The products' names come with it, in the same
-      // round trip (a join on the primary key per line).
-      const res = await this.db.query<ReserveRow>(
-        'reservation_reserve',
-        `SELECT r.status, r.product_id, r.quantity, r.unit_price_cents, r.currency, r.stock_left, r.replayed, r.refusal, p.name
-         FROM reserve_stock($1, $2::uuid[], $3::integer[], $4::timestamptz, $5::bigint[], $6::text[]) r
-         LEFT JOIN products p ON p.id = r.product_id`,
-        params,
+      // round trip (a join on the primary key per line). It waits for the products' row locks (up to the lock_timeout of
+      // reserve_stock): on the share of the pool lock waits may hold (Database.lockWaiting), as a release.
+      const res = await this.db.lockWaiting(() =>
+        this.db.query<ReserveRow>(
+          'reservation_reserve',
+          `SELECT r.status, r.product_id, r.quantity, r.unit_price_cents, r.currency, r.stock_left, r.replayed, r.refusal, p.name
+           FROM reserve_stock($1, $2::uuid[], $3::integer[], $4::timestamptz, $5::bigint[], $6::text[]) r
+           LEFT JOIN products p ON p.id = r.product_id`,
+          params,
+        ),
       );
       return { rows: res.rows };
     } catch (err) {
