@@ -38,28 +38,32 @@ export interface Stack {
   close(): Promise<void>;
 }
 
-/** A fresh database (made with `database`'s options), the real user service (tokens, JWKS) and the product service, all in-process. */
+/**
+ * A fresh database (made with `database`'s options), the real user service (tokens, JWKS) and the product service, all
+ * in-process. A step that fails (a login answered 503 on a loaded machine) stops what was started: the file's `after`
+ * has no stack to close then, and the servers left open held its process until the runner's 20 min timeout.
+ */
 export async function startStack(database: { lcCtype?: string } = {}): Promise<Stack> {
   const { db, user: users } = await startUserStack({}, database);
-  const product = await startProductService(db.urls.product, users.base);
-  const tokens = {
-    admin: await adminToken(users.base),
-    customer: (await createCustomer(users.base, 'shopper')).token,
-    service: await serviceToken(users.base),
-    readOnlyService: await serviceToken(users.base, ORDER_CLIENT, 'reservations:read'),
+  let product: Running | undefined;
+  const close = async () => {
+    await product?.close();
+    await users.close();
+    await db.drop();
   };
-  return {
-    db,
-    users,
-    product,
-    base: product.base,
-    tokens,
-    close: async () => {
-      await product.close();
-      await users.close();
-      await db.drop();
-    },
-  };
+  try {
+    product = await startProductService(db.urls.product, users.base);
+    const tokens = {
+      admin: await adminToken(users.base),
+      customer: (await createCustomer(users.base, 'shopper')).token,
+      service: await serviceToken(users.base),
+      readOnlyService: await serviceToken(users.base, ORDER_CLIENT, 'reservations:read'),
+    };
+    return { db, users, product, base: product.base, tokens, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
 export const createProduct = (stack: Stack, input: ProductInput = {}): Promise<Product> => createProductAt(stack.base, stack.tokens.admin, input);
