@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs Debian's chromium for the storefront's browser tests (web/test/browser.test.ts): playwright-core drives
+# Installs Debian's chromium for the storefront's browser tests (web/test/browser/*.test.ts): playwright-core drives
 # it through executablePath, since Playwright's own browser download cannot work here. Idempotent.
 set -euo pipefail
 

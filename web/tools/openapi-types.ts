@@ -1,5 +1,6 @@
 // The typed API client's types: openapi-typescript over each service's OpenAPI document, as served by the gateway.
-// `npm run api -w web` writes them to web/src/api/; the browser test regenerates and compares (drift check).
+// `npm run api -w web` writes them to web/src/api/; the browser test web/test/browser/storefront.test.ts regenerates
+// and compares (drift check).
 import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 
 export const SERVICES = ['user', 'product', 'order'] as const;
