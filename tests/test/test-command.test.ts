@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { repoRoot } from '../src/paths.js';
@@ -102,5 +102,53 @@ describe("npm test's runner (scripts/test.js)", { timeout: 60_000 }, () => {
     assert.equal(code, 0, output);
     assert.match(output, /ℹ pass [1-9]/, output);
     assert.match(output, /ℹ fail 0/, output);
+  });
+  it('when Chromium test files (web/dist/test/browser/) are among those run, then they run one at a time beside the others, their lines whole and marked, and a failure in either pass fails the run', async () => {
+    // Three Chromium files at once (a platform and a browser each) on two cores were as slow as the one file they were
+    // split from; they run in a pass of their own, one at a time, while the others take the rest of the concurrency.
+    const folder = path.join(repoRoot, 'tests', 'dist', 'test', `two-passes-${randomUUID()}`);
+    const spans = path.join(folder, 'spans.log');
+    const probe = (dir: string, name: string, fails = false) => {
+      mkdirSync(path.join(folder, dir, 'dist', 'test', ...(dir === 'web' ? ['browser'] : [])), { recursive: true });
+      mkdirSync(path.join(folder, dir, 'test', ...(dir === 'web' ? ['browser'] : [])), { recursive: true });
+      const at = dir === 'web' ? ['browser', name] : [name];
+      writeFileSync(path.join(folder, dir, 'test', ...at) + '.test.ts', '');
+      writeFileSync(
+        path.join(folder, dir, 'dist', 'test', ...at) + '.test.js',
+        `import { appendFileSync } from 'node:fs';\nimport { it } from 'node:test';\nit('probe ${name} ran', async () => {\n  const from = Date.now();\n  await new Promise((r) => setTimeout(r, 600));\n  appendFileSync(${JSON.stringify(spans)}, JSON.stringify({ name: '${name}', chromium: ${dir === 'web'}, from, to: Date.now() }) + '\\n');\n  ${fails ? "throw new Error('probe failed');" : ''}\n});\n`,
+      );
+    };
+    const run = async () => {
+      writeFileSync(spans, '');
+      const env: NodeJS.ProcessEnv = { ...process.env, MONITORING_TOOLS: 'optional', TEST_CONCURRENCY: '3' };
+      delete env.NODE_TEST_CONTEXT;
+      const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'test.js'), path.relative(repoRoot, folder)], { cwd: repoRoot, env });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const code = await new Promise((resolve) => child.on('exit', resolve));
+      const ran = readFileSync(spans, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { name: string; chromium: boolean; from: number; to: number });
+      return { code, output, ran };
+    };
+    try {
+      for (const name of ['shop', 'cart', 'admin']) probe('web', name);
+      for (const name of ['one', 'two']) probe('svc', name);
+      const { code, output, ran } = await run();
+      assert.equal(code, 0, output);
+      assert.equal(ran.length, 5, output);
+      const chromium = ran.filter((r) => r.chromium).sort((a, b) => a.from - b.from);
+      for (let i = 1; i < chromium.length; i++) assert.ok(chromium[i]!.from >= chromium[i - 1]!.to, `two Chromium files at once: ${JSON.stringify(chromium)}`);
+      const others = ran.filter((r) => !r.chromium);
+      assert.ok(others.some((o) => o.from < chromium.at(-1)!.to && o.to > chromium[0]!.from), `the others ran beside them: ${JSON.stringify(ran)}`);
+      for (const name of ['shop', 'cart', 'admin']) assert.match(output, new RegExp(`^\\[chromium\\] .*probe ${name} ran`, 'm'), output);
+      assert.match(output, /^npm test: the other 2 files: 2 tests, 2 pass, 0 fail, 0 cancelled, exit 0; the chromium pass \(3 files, one at a time\): 3 tests, 3 pass, 0 fail, 0 cancelled, exit 0$/m, output);
+      // A failure in the Chromium pass alone fails the run.
+      probe('web', 'cart', true);
+      const failed = await run();
+      assert.equal(failed.code, 1, failed.output);
+      assert.match(failed.output, /the chromium pass \(3 files, one at a time\): 3 tests, 2 pass, 1 fail, 0 cancelled, exit 1/, failed.output);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 });
