@@ -83,11 +83,15 @@ export class SessionRepository {
 
   /**
    * Runs fn with a repository whose statements share one transaction (the FOR UPDATE lock holds to its end); `tx`
-   * is that transaction, for another repository's statements to share it too.
+   * is that transaction, for another repository's statements to share it too. It waits for its session's lock (a
+   * refresh, a logout), for up to the statement timeout when another session holds it: on the share of the pool lock
+   * waits may hold (Database.lockWaiting). A client's refreshes sent again and again behind one held session held
+   * every connection, and /user/me and the logins of everyone else waited out the pool's 5 s queue and answered 503.
    */
   transaction<T>(fn: (sessions: SessionRepository, tx: Queryable) => Promise<T>): Promise<T> {
-    if (!(this.db instanceof Database)) throw new Error('SessionRepository.transaction: already in a transaction');
-    return this.db.tx((tx) => fn(new SessionRepository(tx, this.maxAgeSeconds), tx));
+    const db = this.db;
+    if (!(db instanceof Database)) throw new Error('SessionRepository.transaction: already in a transaction');
+    return db.lockWaiting(() => db.tx((tx) => fn(new SessionRepository(tx, this.maxAgeSeconds), tx)));
   }
 
   /**
