@@ -1,4 +1,4 @@
-import { errorCode, type Database, type Row } from '@ecommerce/kit';
+import { errorCode, type Database } from '@ecommerce/kit';
 import { HourlyLimitReached, assertTransition, type NextStatus, type OrderLine, type OrderRow, type OrderStatus } from '../model/order.js';
 
 /**
@@ -37,15 +37,10 @@ export interface TransitionChanges {
 export class OrderRepository {
   constructor(private readonly db: Database) {}
 
-  /**
-   * A write of orders' rows (or a customer's usage row), which waits on a row lock another session holds (an
-   * operator's script, a stuck transaction) for up to the statement timeout: on the share of the pool lock waits may
-   * hold (Database.lockWaiting). A customer's cancels sent again and again behind one held order held every
-   * connection, and reads of any other order waited out the pool's 5 s queue and answered 503.
-   */
-  private write<R extends Row = Row>(name: string, text: string, values: unknown[]) {
-    return this.db.lockWaiting(() => this.db.query<R>(name, text, values));
-  }
+  // A write of orders' rows (or a customer's usage row) waits on a row lock another session holds (an operator's
+  // script, a stuck transaction) for up to the statement timeout: each runs on the share of the pool lock waits may
+  // hold (Database.lockWaiting). A customer's cancels sent again and again behind one held order held every
+  // connection, and reads of any other order waited out the pool's 5 s queue and answered 503.
 
   /**
    * Inserts the pending order with a drive lease held by the caller and counts its units against the customer's
@@ -55,23 +50,23 @@ export class OrderRepository {
     // With no hourly limit (0) there is nothing to count: the same row by a plain INSERT, without the PL/pgSQL call
     // (about a fifth of that statement's database CPU).
     if (o.maxUnitsPerHour === 0) {
-      const res = await this.write<OrderRow>(
+      const res = await this.db.lockWaiting(() => this.db.query<OrderRow>(
         'order_insert_pending_unlimited',
         `INSERT INTO orders (id, user_id, status, items, idempotency_key, request_hash, deadline_at, lease_until, traceparent)
          VALUES ($1, $2, 'pending', $3, $4, $5, now() + make_interval(secs => $6::float8 / 1000), now() + make_interval(secs => $7::float8 / 1000), $8)
          ON CONFLICT ON CONSTRAINT orders_idempotency_key DO NOTHING
          RETURNING ${COLUMNS}`,
         [o.id, o.userId, JSON.stringify(o.items), o.key, o.requestHash, o.deadlineMs, o.leaseMs, o.traceparent],
-      );
+      ));
       return res.rows[0] ?? null;
     }
     const units = o.items.reduce((n, l) => n + l.quantity, 0);
     try {
-      const res = await this.write<OrderRow>(
+      const res = await this.db.lockWaiting(() => this.db.query<OrderRow>(
         'order_insert_pending',
         `SELECT ${COLUMNS} FROM place_pending_order($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
         [o.id, o.userId, JSON.stringify(o.items), o.key, o.requestHash, o.deadlineMs, o.leaseMs, units, o.maxUnitsPerHour, o.traceparent],
-      );
+      ));
       return res.rows[0] ?? null;
     } catch (err) {
       // Raised by place_pending_order when the units would pass the hourly limit; its DETAIL: seconds until the hour ends.
@@ -111,7 +106,7 @@ export class OrderRepository {
   async transition<From extends OrderStatus>(id: string, from: From, to: NextStatus<From>, changes: TransitionChanges = {}): Promise<OrderRow | null> {
     // The one write of a status: no caller can get past the state machine.
     assertTransition(from, to);
-    const res = await this.write<OrderRow>(
+    const res = await this.db.lockWaiting(() => this.db.query<OrderRow>(
       'order_transition',
       `UPDATE orders SET status = $3,
          items = COALESCE($4::jsonb, items),
@@ -132,7 +127,7 @@ export class OrderRepository {
         changes.rejection ? JSON.stringify(changes.rejection) : null,
         changes.leaseMs ?? null,
       ],
-    );
+    ));
     return res.rows[0] ?? null;
   }
 
@@ -163,13 +158,13 @@ export class OrderRepository {
 
   /** Takes the drive lease of one order in flight (pending or cancelling), if no one holds it. */
   async claimDrive(id: string, leaseMs: number): Promise<OrderRow | null> {
-    const res = await this.write<OrderRow>(
+    const res = await this.db.lockWaiting(() => this.db.query<OrderRow>(
       'order_claim_drive',
       `UPDATE orders SET lease_until = now() + make_interval(secs => $2::float8 / 1000)
        WHERE id = $1 AND status IN ('pending', 'cancelling') AND (lease_until IS NULL OR lease_until < now())
        RETURNING ${COLUMNS}`,
       [id, leaseMs],
-    );
+    ));
     return res.rows[0] ?? null;
   }
 
@@ -190,7 +185,7 @@ export class OrderRepository {
    * and ending theirs let a third driver claim the order they drive.
    */
   async triedAgainLater(id: string): Promise<void> {
-    await this.write('order_tried_again_later', `UPDATE orders SET lease_until = now() WHERE id = $1 AND status IN ('pending', 'cancelling') AND lease_until IS NULL`, [id]);
+    await this.db.lockWaiting(() => this.db.query('order_tried_again_later', `UPDATE orders SET lease_until = now() WHERE id = $1 AND status IN ('pending', 'cancelling') AND lease_until IS NULL`, [id]));
   }
 
   /**
@@ -201,12 +196,12 @@ export class OrderRepository {
   async releaseLeases(rows: Pick<OrderRow, 'id' | 'lease'>[]): Promise<void> {
     const held = rows.filter((r) => typeof r.lease === 'string');
     if (held.length === 0) return;
-    await this.write(
+    await this.db.lockWaiting(() => this.db.query(
       'order_release_lease',
       `UPDATE orders SET lease_until = NULL FROM unnest($1::uuid[], $2::bigint[]) AS l(id, lease)
        WHERE orders.id = l.id AND ${LEASE} = l.lease AND orders.status IN ('pending', 'cancelling')`,
       [held.map((r) => r.id), held.map((r) => r.lease)],
-    );
+    ));
   }
 
   /**
@@ -216,12 +211,12 @@ export class OrderRepository {
    * holds the lease (the row's, as claimed), as releaseLeases.
    */
   async holdOff(row: Pick<OrderRow, 'id' | 'lease'>): Promise<void> {
-    await this.write(
+    await this.db.lockWaiting(() => this.db.query(
       'order_hold_off',
       `UPDATE orders SET lease_until = now() + LEAST(interval '5 minutes', GREATEST(interval '1 second', (now() - updated_at) / 4))
        WHERE id = $1 AND status IN ('pending', 'cancelling') AND ${LEASE} = $2::bigint`,
       [row.id, row.lease ?? null],
-    );
+    ));
   }
 
   /**
@@ -232,13 +227,13 @@ export class OrderRepository {
    * driver died between this write and the release), or null: not pending, or its deadline not passed.
    */
   async giveUp(id: string): Promise<OrderRow | null> {
-    const res = await this.write<OrderRow>(
+    const res = await this.db.lockWaiting(() => this.db.query<OrderRow>(
       'order_give_up',
       `UPDATE orders SET given_up_at = COALESCE(given_up_at, now())
        WHERE id = $1 AND status = 'pending' AND (given_up_at IS NOT NULL OR deadline_at < now())
        RETURNING ${COLUMNS}`,
       [id],
-    );
+    ));
     return res.rows[0] ?? null;
   }
 
