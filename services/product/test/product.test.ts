@@ -693,6 +693,7 @@ describe('POST /product/:id/stock', () => {
       // The prune's DELETE lands right after the claim statement saw the key taken: forced here by running it there.
       let pruned = 0;
       const racing = {
+        lockWaiting: <T>(fn: () => Promise<T>) => database.lockWaiting(fn),
         tx: <T>(fn: (q: Queryable) => Promise<T>) =>
           database.tx((q) =>
             fn({
