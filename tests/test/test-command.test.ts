@@ -103,7 +103,7 @@ describe("npm test's runner (scripts/test.js)", { timeout: 60_000 }, () => {
     assert.match(output, /ℹ pass [1-9]/, output);
     assert.match(output, /ℹ fail 0/, output);
   });
-  it('when Chromium test files (web/dist/test/browser/) are among those run, then they run one at a time beside the others, their lines whole and marked, and a failure in either pass fails the run', async () => {
+  it('when Chromium test files (web/dist/test/browser/) are among those run, then they run one at a time beside the others, Lighthouse\'s after all of them with nothing beside it, their lines whole and marked, and a failure in any pass fails the run', async () => {
     // Three Chromium files at once (a platform and a browser each) on two cores were as slow as the one file they were
     // split from; they run in a pass of their own, one at a time, while the others take the rest of the concurrency.
     const folder = path.join(repoRoot, 'tests', 'dist', 'test', `two-passes-${randomUUID()}`);
@@ -131,17 +131,26 @@ describe("npm test's runner (scripts/test.js)", { timeout: 60_000 }, () => {
       return { code, output, ran };
     };
     try {
-      for (const name of ['shop', 'cart', 'admin']) probe('web', name);
+      for (const name of ['shop', 'cart', 'admin', 'lighthouse']) probe('web', name);
       for (const name of ['one', 'two']) probe('svc', name);
-      const { code, output, ran } = await run();
+      const { code, output, ran: all } = await run();
       assert.equal(code, 0, output);
-      assert.equal(ran.length, 5, output);
+      assert.equal(all.length, 6, output);
+      // Lighthouse's score is the machine's speed: it starts once every other file has ended.
+      const lighthouse = all.find((r) => r.name === 'lighthouse')!;
+      const ran = all.filter((r) => r !== lighthouse);
+      assert.ok(ran.every((r) => r.to <= lighthouse.from), `Lighthouse beside another file: ${JSON.stringify(all)}`);
+      assert.match(output, /^\[alone\] .*probe lighthouse ran/m, output);
       const chromium = ran.filter((r) => r.chromium).sort((a, b) => a.from - b.from);
       for (let i = 1; i < chromium.length; i++) assert.ok(chromium[i]!.from >= chromium[i - 1]!.to, `two Chromium files at once: ${JSON.stringify(chromium)}`);
       const others = ran.filter((r) => !r.chromium);
       assert.ok(others.some((o) => o.from < chromium.at(-1)!.to && o.to > chromium[0]!.from), `the others ran beside them: ${JSON.stringify(ran)}`);
       for (const name of ['shop', 'cart', 'admin']) assert.match(output, new RegExp(`^\\[chromium\\] .*probe ${name} ran`, 'm'), output);
-      assert.match(output, /^npm test: the other 2 files: 2 tests, 2 pass, 0 fail, 0 cancelled, exit 0; the chromium pass \(3 files, one at a time\): 3 tests, 3 pass, 0 fail, 0 cancelled, exit 0$/m, output);
+      assert.match(
+        output,
+        /^npm test: the other 2 files: 2 tests, 2 pass, 0 fail, 0 cancelled, exit 0; the chromium pass \(3 files, one at a time\): 3 tests, 3 pass, 0 fail, 0 cancelled, exit 0; the alone pass \(1 file\(s\), after the others\): 1 tests, 1 pass, 0 fail, 0 cancelled, exit 0$/m,
+        output,
+      );
       // A failure in the Chromium pass alone fails the run.
       probe('web', 'cart', true);
       const failed = await run();
