@@ -36,7 +36,14 @@ export async function createTestDatabase(options: { lcCtype?: string } = {}): Pr
   // Made here with its locale; provisioning then takes the database that exists.
   if (options.lcCtype !== undefined) await sql(adminUrl, `CREATE DATABASE ${name} TEMPLATE template0 LC_CTYPE ${pg.escapeLiteral(options.lcCtype)}`);
   const roles = serviceDatabases(name);
-  await provisionDatabase(adminUrl, name, Object.values(roles));
+  try {
+    await provisionDatabase(adminUrl, name, Object.values(roles));
+  } catch (err) {
+    // Made, or half provisioned: no TestDatabase to drop it (and its roles, maybe not granted yet), so they stayed.
+    await dropDatabase(adminUrl, name).catch(() => undefined);
+    for (const { role } of Object.values(roles)) await sql(adminUrl, `DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+    throw err;
+  }
   const urls = {
     user: serviceUrl(adminUrl, name, roles.user),
     product: serviceUrl(adminUrl, name, roles.product),

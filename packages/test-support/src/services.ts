@@ -24,12 +24,22 @@ export async function listenOnLoopback(app: Pick<Listenable, 'listen' | 'server'
   return `http://127.0.0.1:${addr?.port ?? 0}`;
 }
 
-/** Builds the app from its config and serves it on loopback. */
+/**
+ * Builds the app from its config and serves it on loopback. A listen that fails (`port` taken again by another
+ * process) closes the app: its pool and timers, with no `Running` for a test to close, held the file's process open.
+ */
 export async function startService<C, A extends Listenable>(build: (config: C) => Promise<A>, config: C, port = 0): Promise<Running<A>> {
   const app = await build(config);
+  let base: string;
+  try {
+    base = await listenOnLoopback(app, port);
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   return {
     app,
-    base: await listenOnLoopback(app, port),
+    base,
     close: async () => {
       await app.close();
     },
