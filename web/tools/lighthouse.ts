@@ -51,6 +51,23 @@ async function launchChromium(): Promise<{ port: number; stop: () => Promise<voi
       // the group is gone already
     }
   };
+  const stop = async (): Promise<void> => {
+    const exited = new Promise((r) => child.once('exit', r));
+    signalGroup('SIGTERM');
+    await Promise.race([exited, sleep(5000)]);
+    if (child.exitCode === null && child.signalCode === null) {
+      signalGroup('SIGKILL');
+      await Promise.race([exited, sleep(5000)]);
+    }
+    signalGroup('SIGKILL'); // any helper still alive
+    // A helper could still be writing into the profile for a moment (seen as ENOTEMPTY, which failed runs
+    // whose scores were all fine): retry the removal, and a leftover temporary folder fails nothing.
+    try {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    } catch (err) {
+      process.stderr.write(`lighthouse: could not remove the Chromium profile ${profile}: ${(err as Error).message}\n`);
+    }
+  };
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
@@ -58,29 +75,14 @@ async function launchChromium(): Promise<{ port: number; stop: () => Promise<voi
     } catch {
       // not up yet
     }
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error('chromium did not open its DevTools port');
+    if (Date.now() > deadline || child.exitCode !== null) {
+      // Stopped here: no caller has it to stop, and a browser left running held the test file's process open.
+      await stop();
+      throw new Error('chromium did not open its DevTools port');
+    }
     await sleep(200);
   }
-  return {
-    port,
-    stop: async () => {
-      const exited = new Promise((r) => child.once('exit', r));
-      signalGroup('SIGTERM');
-      await Promise.race([exited, sleep(5000)]);
-      if (child.exitCode === null && child.signalCode === null) {
-        signalGroup('SIGKILL');
-        await Promise.race([exited, sleep(5000)]);
-      }
-      signalGroup('SIGKILL'); // any helper still alive
-      // A helper could still be writing into the profile for a moment (seen as ENOTEMPTY, which failed runs
-      // whose scores were all fine): retry the removal, and a leftover temporary folder fails nothing.
-      try {
-        rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
-      } catch (err) {
-        process.stderr.write(`lighthouse: could not remove the Chromium profile ${profile}: ${(err as Error).message}\n`);
-      }
-    },
-  };
+  return { port, stop };
 }
 
 export async function audit(urls: Record<string, string>, { presets = ['mobile', 'desktop'], attempts = 1, target = 95 }: AuditOptions = {}): Promise<Scores[]> {

@@ -38,22 +38,26 @@ export async function startOwnStack(extraEnv: NodeJS.ProcessEnv = {}, onCrash?: 
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...extraEnv };
   if (process.env.DATABASE_URL) env.DATABASE_NAME = `web_test_${process.pid}_${Date.now().toString(36)}`;
   const mod = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'stack.js')).href)) as StackModule;
+  /** The database of its own (provisioned before a service that failed to start, too) and the data folder. */
+  const removeOwn = async () => {
+    if (process.env.DATABASE_URL && env.DATABASE_NAME) {
+      const { dropDatabase } = await import('@ecommerce/kit');
+      await dropDatabase(process.env.DATABASE_URL, env.DATABASE_NAME).catch(() => undefined);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   let stack: RunningStack;
   try {
     stack = await mod.startStack({ env, dataDir, freePorts: true, onCrash: (s, _c, _sig, tail) => onCrash?.(s, tail) });
   } catch (err) {
-    rmSync(dataDir, { recursive: true, force: true });
+    await removeOwn();
     throw err;
   }
   return Object.assign(Object.create(stack) as RunningStack, stack, {
     dataDir,
     async stop() {
       await stack.stop();
-      if (process.env.DATABASE_URL && env.DATABASE_NAME) {
-        const { dropDatabase } = await import('@ecommerce/kit');
-        await dropDatabase(process.env.DATABASE_URL, env.DATABASE_NAME).catch(() => undefined);
-      }
-      rmSync(dataDir, { recursive: true, force: true });
+      await removeOwn();
     },
   });
 }
