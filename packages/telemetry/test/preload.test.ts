@@ -83,12 +83,16 @@ for (const protocol of ['http/protobuf', 'http/json'] as const) {
       // The back service logs in with a password of its own, so a leaked connection string would show it.
       const admin = new pg.Client({ connectionString: adminUrl });
       await admin.connect();
-      await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${secrets.dbPassword}'`);
-      // Granted, not assumed from PUBLIC: a platform provisioned into this database (npm start with this
-      // DATABASE_URL) revokes PUBLIC's rights on it.
-      const { rows } = await admin.query<{ db: string }>('SELECT current_database() AS db');
-      await admin.query(`GRANT CONNECT ON DATABASE "${rows[0]!.db.replace(/"/g, '""')}" TO ${role}`);
-      await admin.end();
+      // Ended also when a statement fails: its open connection held the file's process after the hook failed.
+      try {
+        await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${secrets.dbPassword}'`);
+        // Granted, not assumed from PUBLIC: a platform provisioned into this database (npm start with this
+        // DATABASE_URL) revokes PUBLIC's rights on it.
+        const { rows } = await admin.query<{ db: string }>('SELECT current_database() AS db');
+        await admin.query(`GRANT CONNECT ON DATABASE "${rows[0]!.db.replace(/"/g, '""')}" TO ${role}`);
+      } finally {
+        await admin.end();
+      }
       const dbUrl = new URL(adminUrl);
       dbUrl.username = role;
       dbUrl.password = secrets.dbPassword;

@@ -157,16 +157,20 @@ interface RecordedGateway {
 /** A gateway, traced to a receiver of its own or untraced (no preload), in front of an upstream that records the trace headers it gets. */
 async function recordedGateway(traced: boolean): Promise<RecordedGateway> {
   const received = new Map<string, Lines>();
-  const { upstream, url: upstreamUrl } = await startRecorder(received);
-  const receiver = traced ? await startOtlpReceiver({ port: 0, keepSpans: true }) : undefined;
+  // Each kept as soon as it runs: one started before a later step failed is closed here, no caller has it.
+  let upstream: Server | undefined;
+  let receiver: OtlpReceiver | undefined;
   let gateway: ChildProcess | undefined;
   const close = async () => {
     await stopGateway(gateway);
     await receiver?.close();
-    await new Promise((resolve) => upstream.close(resolve));
+    await new Promise((resolve) => (upstream ? upstream.close(resolve) : resolve(undefined)));
   };
   try {
-    const started = await startGateway(upstreamUrl, receiver?.url);
+    const recorder = await startRecorder(received);
+    upstream = recorder.upstream;
+    if (traced) receiver = await startOtlpReceiver({ port: 0, keepSpans: true });
+    const started = await startGateway(recorder.url, receiver?.url);
     gateway = started.gateway;
     return { url: started.url, receiver, send: (name, headers) => sendThrough(started.url, received, name, headers), close };
   } catch (err) {

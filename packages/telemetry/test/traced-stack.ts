@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
+import { databaseRole } from '@ecommerce/kit';
 import { startOtlpReceiver, type OtlpReceiver } from '../src/index.js';
 
 export interface TracedStack {
@@ -27,13 +28,14 @@ const repoRoot = join(import.meta.dirname, '..', '..', '..', '..');
 export async function startTracedStack(name: string, opts: { env?: Record<string, string>; serviceEnv?: Record<string, Record<string, string>>; onLine?: (service: string, line: string) => void }): Promise<TracedStack> {
   const database = process.env.DATABASE_URL ? `${name}_${process.pid}` : undefined;
   const dataDir = mkdtempSync(join(tmpdir(), `${name}-`));
-  const receiver = await startOtlpReceiver({ port: 0, keepSpans: true });
   const { startStack } = (await import(pathToFileURL(join(repoRoot, 'scripts', 'stack.js')).href)) as {
     startStack(opts: object): Promise<Omit<TracedStack, 'receiver' | 'close'> & { stop(): Promise<void> }>;
   };
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('OTEL_')));
   // An embedded PostgreSQL runs as the `postgres` system user when we are root: it must reach its folder.
   chmodSync(dataDir, 0o755);
+  // Started last before the try below: nothing that may throw between it and close().
+  const receiver = await startOtlpReceiver({ port: 0, keepSpans: true });
   let stack: Awaited<ReturnType<typeof startStack>> | undefined;
   const close = async () => {
     await stack?.stop();
@@ -42,8 +44,9 @@ export async function startTracedStack(name: string, opts: { env?: Record<string
       const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`).catch(() => undefined);
-      // The stack's roles are the database's own (kit's databaseRole): they go with it.
-      for (const { role } of Object.values(stack?.roles ?? {})) await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+      // The stack's roles are the database's own (kit's databaseRole): they go with it, also when its start failed
+      // after provisioning them (no stack to name them then).
+      for (const service of ['user', 'product', 'order']) await admin.query(`DROP ROLE IF EXISTS ${databaseRole(database, service)}`).catch(() => undefined);
       await admin.end();
     }
     rmSync(dataDir, { recursive: true, force: true });
