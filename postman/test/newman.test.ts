@@ -48,7 +48,8 @@ before(
 
 after(async () => {
   await stack?.stop();
-  if (stack && ownDatabase && process.env.DATABASE_URL) await dropDatabase(process.env.DATABASE_URL, ownDatabase).catch(() => undefined);
+  // Also when the start failed after provisioning it (no stack then).
+  if (ownDatabase && process.env.DATABASE_URL) await dropDatabase(process.env.DATABASE_URL, ownDatabase).catch(() => undefined);
 });
 
 describe('Postman collection', () => {
