@@ -357,7 +357,11 @@ describe('gateway', () => {
     });
     await new Promise<void>((resolve) => late.listen(0, '127.0.0.1', resolve));
     const lateUrl = `http://127.0.0.1:${(late.address() as { port: number }).port}`;
-    const { port, metricsPort, lines, stop } = await spawnGateway({ PRODUCT_SERVICE_URL: lateUrl, ORDER_SERVICE_URL: lateUrl });
+    // A gateway that does not start (20 s on a loaded machine) closes the upstream here: the finally is not reached.
+    const { port, metricsPort, lines, stop } = await spawnGateway({ PRODUCT_SERVICE_URL: lateUrl, ORDER_SERVICE_URL: lateUrl }).catch((err: unknown) => {
+      late.close();
+      throw err;
+    });
     try {
       const clients = 10;
       await Promise.all(Array.from({ length: clients }, async () => {
@@ -388,7 +392,11 @@ describe('gateway', () => {
     const silent = createServer((req) => req.resume());
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const silentUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
-    const { port, lines, stop } = await spawnGateway({ PRODUCT_SERVICE_URL: `http://127.0.0.1:${await freePort()}`, ORDER_SERVICE_URL: silentUrl, UPSTREAM_TIMEOUT_MS: '300' });
+    // As above: a gateway that does not start closes the upstream here.
+    const { port, lines, stop } = await spawnGateway({ PRODUCT_SERVICE_URL: `http://127.0.0.1:${await freePort()}`, ORDER_SERVICE_URL: silentUrl, UPSTREAM_TIMEOUT_MS: '300' }).catch((err: unknown) => {
+      silent.close();
+      throw err;
+    });
     try {
       const base = `http://127.0.0.1:${port}`;
       for (let i = 0; i < 3; i++) {

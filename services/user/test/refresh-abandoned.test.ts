@@ -29,7 +29,11 @@ const refresh = (token: string) => http<Tokens>(base, 'POST', '/user/token/refre
  */
 async function withProxiedSession(tag: string, use: (proxy: DatabaseProxy, token: string, refreshThere: (token: string) => ReturnType<typeof refresh>) => Promise<void>): Promise<void> {
   const proxy = await databaseProxy(db.urls.user);
-  const svc = await startUserService(proxy.url);
+  // A service that does not start closes the proxy here (its port held the file open): the finally is not reached.
+  const svc = await startUserService(proxy.url).catch(async (err: unknown) => {
+    await proxy.close();
+    throw err;
+  });
   try {
     const { email, password } = await registerAccount(svc.base, { tag });
     const login = await http<Tokens>(svc.base, 'POST', '/user/login', { body: { email, password } });
