@@ -29,7 +29,12 @@ describe('the audit whose lock connection ends mid-pass', () => {
       res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    const o = await startOrderService(db.urls.order, user.base, `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, { RECONCILER_ENABLED: 'false' });
+    // An order service that does not start stops what this test started here: the finally below is not reached.
+    const o = await startOrderService(db.urls.order, user.base, `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, { RECONCILER_ENABLED: 'false' }).catch(async (err: unknown) => {
+      await product.close();
+      proxy.close();
+      throw err;
+    });
     try {
       const reconciler = (o.app as unknown as { reconciler: { auditOnce(): Promise<AuditResult | null> } }).reconciler;
       const [{ name }] = (await sql<{ name: string }>(db.urls.order, 'SELECT current_database() AS name')) as [{ name: string }];

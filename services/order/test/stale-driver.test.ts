@@ -304,7 +304,11 @@ describe('the process SIGKILLed while it gives orders up', { timeout: 120_000 },
     const proxy = await givingUpProxy(product.base);
     const port = await freePort();
     const env = orderEnv(db.urls.order, user.base, proxy.base, { PENDING_DEADLINE_MS: '3000', RESERVATION_TIMEOUT_MS: '300', RECONCILER_INTERVAL_MS: '100', AUDIT_INTERVAL_MS: '86400000' });
-    let proc = await spawnOrderProcess(env, port);
+    // Not ready in time (a loaded machine): the proxy and the product service are stopped here, the finally not reached.
+    let proc = await spawnOrderProcess(env, port).catch(async (err: unknown) => {
+      await stopAll(proxy, product);
+      throw err;
+    });
     try {
       const p = await createProduct(product.base, admin, { stock: START_STOCK * 5 });
       const buyer = await createCustomer(user.base, 'giving-up');
