@@ -71,7 +71,11 @@ describe('embedded PostgreSQL', { timeout: 180_000 }, () => {
     const pidFile = path.join(dir, 'postmaster.pid');
     const squatter = spawn('sleep', ['60'], process.getuid?.() === 0 ? { uid: postgresUid(), stdio: 'ignore' } : { stdio: 'ignore' });
     writeFileSync(pidFile, `${squatter.pid}\n${dir}\n0\n0\n\n\n\n`);
-    const second = await startEmbeddedPostgres({ dir, port: await freePort() });
+    // Refused (what this test looks for): the squatter is ended here, the finally below is not reached.
+    const second = await startEmbeddedPostgres({ dir, port: await freePort() }).catch((err: unknown) => {
+      squatter.kill();
+      throw err;
+    });
     try {
       assert.equal(await selectOne(second.adminUrl), 1);
       assert.notEqual(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), squatter.pid, 'postgres wrote its own pid');

@@ -270,19 +270,27 @@ async function checkKeptSeries(objects: K8sObject[], ours: string): Promise<void
     res.writeHead(text === undefined ? 404 : 200, { 'content-type': 'text/plain; version=0.0.4' }).end(text ?? '');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  // Each job's own honor_labels and metric_relabel_configs, on a static target (discovery is tested above).
-  const shipped = (parseYaml(renderedPrometheusConfig(objects))[0] as { scrape_configs: ScrapeJob[] }).scrape_configs;
-  const scrapeConfigs = jobs.map((j) => {
-    const own = shipped.find((s) => s.job_name === j.name) as (ScrapeJob & { honor_labels?: boolean }) | undefined;
-    assert.ok(own, j.name);
-    return { job_name: j.name, metrics_path: j.path, honor_labels: own.honor_labels ?? false, static_configs: [{ targets: [address] }], metric_relabel_configs: own.metric_relabel_configs ?? [] };
-  });
-  const { startPrometheus } = (await import(pathToFileURL(join(repoRoot, 'deploy/monitoring/dist/src/prometheus-process.js')).href)) as {
-    startPrometheus(o: { config: string }): Promise<{ url: string; stop(): Promise<void> }>;
-  };
-  const { stringify } = await import('yaml');
-  const prometheus = await startPrometheus({ config: stringify({ global: { scrape_interval: '1s', scrape_timeout: '1s' }, scrape_configs: scrapeConfigs }) });
+  // Until Prometheus runs, a failure (a job missing from the shipped config, Prometheus not ready in time) closes the
+  // fixture server here: the finally below is not reached, and its open port held the file's process.
+  let prometheus: { url: string; stop(): Promise<void> };
+  try {
+    const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // Each job's own honor_labels and metric_relabel_configs, on a static target (discovery is tested above).
+    const shipped = (parseYaml(renderedPrometheusConfig(objects))[0] as { scrape_configs: ScrapeJob[] }).scrape_configs;
+    const scrapeConfigs = jobs.map((j) => {
+      const own = shipped.find((s) => s.job_name === j.name) as (ScrapeJob & { honor_labels?: boolean }) | undefined;
+      assert.ok(own, j.name);
+      return { job_name: j.name, metrics_path: j.path, honor_labels: own.honor_labels ?? false, static_configs: [{ targets: [address] }], metric_relabel_configs: own.metric_relabel_configs ?? [] };
+    });
+    const { startPrometheus } = (await import(pathToFileURL(join(repoRoot, 'deploy/monitoring/dist/src/prometheus-process.js')).href)) as {
+      startPrometheus(o: { config: string }): Promise<{ url: string; stop(): Promise<void> }>;
+    };
+    const { stringify } = await import('yaml');
+    prometheus = await startPrometheus({ config: stringify({ global: { scrape_interval: '1s', scrape_timeout: '1s' }, scrape_configs: scrapeConfigs }) });
+  } catch (err) {
+    server.close();
+    throw err;
+  }
   try {
     const query = async (q: string): Promise<Record<string, string>[]> => {
       const r = (await (await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data: { result: { metric: Record<string, string> }[] } };
