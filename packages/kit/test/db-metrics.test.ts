@@ -17,8 +17,8 @@ before(async () => {
   db = new Database({ url: testDb.urls.product, schema: 'catalog', poolMax: 1, applicationName: 'db-metrics-test', metrics });
 });
 after(async () => {
-  await db.close();
-  await testDb.drop();
+  await db?.close();
+  await testDb?.drop();
 });
 
 /** The histogram's counts, keyed by `name operation error_type`. */

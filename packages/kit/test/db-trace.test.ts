@@ -19,8 +19,8 @@ before(async () => {
   db = new Database({ url: testDb.urls.product, schema: 'catalog', poolMax: 1, applicationName: 'db-trace-test', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
 });
 after(async () => {
-  await db.close();
-  await testDb.drop();
+  await db?.close();
+  await testDb?.drop();
   await provider.shutdown();
 });
 

@@ -14,7 +14,7 @@ let stack: Stack;
 before(async () => {
   stack = await startStack();
 });
-after(() => stack.close());
+after(() => stack?.close());
 
 interface TableStats {
   seq_scan: number;
