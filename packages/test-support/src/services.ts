@@ -26,7 +26,8 @@ export async function listenOnLoopback(app: Pick<Listenable, 'listen' | 'server'
 
 /**
  * Builds the app from its config and serves it on loopback. A listen that fails (`port` taken again by another
- * process) closes the app: its pool and timers, with no `Running` for a test to close, held the file's process open.
+ * process) closes the app: with no `Running` for a test to close, its pool and background work stayed on the file's
+ * database (its timers are unref'd: the process still ended).
  */
 export async function startService<C, A extends Listenable>(build: (config: C) => Promise<A>, config: C, port = 0): Promise<Running<A>> {
   const app = await build(config);
