@@ -47,9 +47,27 @@ export async function startService<C, A extends Listenable>(build: (config: C) =
   };
 }
 
+/** What stopAll stops: a service, a server or proxy (its close awaited when it returns a promise), a database. */
+type Stoppable = { close(): unknown } | TestDatabase | null | undefined;
+
 /** Stops what a test started, in the order given, skipping what never started (a `before` that failed). */
-export async function stopAll(...started: (Pick<Running, 'close'> | TestDatabase | null | undefined)[]): Promise<void> {
+export async function stopAll(...started: Stoppable[]): Promise<void> {
   for (const s of started) if (s) await ('drop' in s ? s.drop() : s.close());
+}
+
+/**
+ * What `starting` gives; when it fails, what the test started before it is stopped first (stopAll), then the failure
+ * rethrown. For a start that comes before the try whose finally stops them all: a service that did not start (not
+ * ready in time on a loaded machine) left the servers started before it listening, and the file's process waited for
+ * the runner's 20 min timeout.
+ */
+export async function stopAllIfItFails<T>(starting: Promise<T>, ...started: Stoppable[]): Promise<T> {
+  try {
+    return await starting;
+  } catch (err) {
+    await stopAll(...started);
+    throw err;
+  }
 }
 
 /** Polls `check` until it holds; fails the test after `timeoutMs`. Returns how long it took. */

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { adminToken, assertMethodNotAllowed, assertProblem, freePort, http, login, rawExchange, registerAccount, stopAll, uniqueEmail, waitFor, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { adminToken, assertMethodNotAllowed, assertProblem, freePort, http, login, rawExchange, registerAccount, stopAll, stopAllIfItFails, uniqueEmail, waitFor, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { startUserStack } from '@ecommerce/user-service/testing';
 import { loadGatewayConfig } from '../src/config.js';
 import { startGateway } from './harness.js';
@@ -357,11 +357,7 @@ describe('gateway', () => {
     });
     await new Promise<void>((resolve) => late.listen(0, '127.0.0.1', resolve));
     const lateUrl = `http://127.0.0.1:${(late.address() as { port: number }).port}`;
-    // A gateway that does not start (20 s on a loaded machine) closes the upstream here: the finally is not reached.
-    const { port, metricsPort, lines, stop } = await spawnGateway({ PRODUCT_SERVICE_URL: lateUrl, ORDER_SERVICE_URL: lateUrl }).catch((err: unknown) => {
-      late.close();
-      throw err;
-    });
+    const { port, metricsPort, lines, stop } = await stopAllIfItFails(spawnGateway({ PRODUCT_SERVICE_URL: lateUrl, ORDER_SERVICE_URL: lateUrl }), late);
     try {
       const clients = 10;
       await Promise.all(Array.from({ length: clients }, async () => {
@@ -392,11 +388,7 @@ describe('gateway', () => {
     const silent = createServer((req) => req.resume());
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const silentUrl = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
-    // As above: a gateway that does not start closes the upstream here.
-    const { port, lines, stop } = await spawnGateway({ PRODUCT_SERVICE_URL: `http://127.0.0.1:${await freePort()}`, ORDER_SERVICE_URL: silentUrl, UPSTREAM_TIMEOUT_MS: '300' }).catch((err: unknown) => {
-      silent.close();
-      throw err;
-    });
+    const { port, lines, stop } = await stopAllIfItFails(spawnGateway({ PRODUCT_SERVICE_URL: `http://127.0.0.1:${await freePort()}`, ORDER_SERVICE_URL: silentUrl, UPSTREAM_TIMEOUT_MS: '300' }), silent);
     try {
       const base = `http://127.0.0.1:${port}`;
       for (let i = 0; i < 3; i++) {

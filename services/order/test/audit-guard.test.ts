@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { createCustomer, createProduct, createTestDatabase, http, metricValue, sql, stopAll, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { createCustomer, createProduct, createTestDatabase, http, metricValue, sql, stopAll, stopAllIfItFails, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
 import type { AuditResult } from '../src/background/reconciler.js';
 import { startOrderService } from './harness.js';
@@ -34,11 +34,7 @@ async function heldCount(ids: string[]): Promise<number> {
 describe('the audit refuses a mass repair (the default bound: more than 20 of a kind and more than 1% of what it checked)', () => {
   it('when 1-2 orders drift, they are repaired at once; when the product service has lost every reservation (the wrong database), no confirmed order is cancelled, the held repairs are a metric, and raising AUDIT_MAX_REPAIRS lets them through', async () => {
     const product = await startProductService(db.urls.product, user.base);
-    // An order service that does not start stops what this test started here: the finally below is not reached.
-    const o = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false' }).catch(async (err: unknown) => {
-      await product.close();
-      throw err;
-    });
+    const o = await stopAllIfItFails(startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false' }), product);
     let released: Running | undefined;
     try {
       const audit = auditOf(o);
@@ -88,11 +84,7 @@ describe('the audit refuses a mass repair (the default bound: more than 20 of a 
 
   it('when the order service points at an empty database (the wrong DATABASE_URL), then the reservations of every order are not released', async () => {
     const product = await startProductService(db.urls.product, user.base);
-    // As above: stopped here when the order service does not start.
-    const o = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false' }).catch(async (err: unknown) => {
-      await product.close();
-      throw err;
-    });
+    const o = await stopAllIfItFails(startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false' }), product);
     let wrong: Running | undefined;
     let empty: TestDatabase | undefined;
     try {

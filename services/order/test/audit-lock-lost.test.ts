@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer } from 'node:http';
 import { describe, it } from 'node:test';
-import { http, metricValue, sql, waitFor } from '@ecommerce/test-support';
+import { http, metricValue, sql, stopAllIfItFails, waitFor } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
 import type { AuditResult } from '../src/background/reconciler.js';
 import { startOrderService } from './harness.js';
@@ -29,12 +29,7 @@ describe('the audit whose lock connection ends mid-pass', () => {
       res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-    // An order service that does not start stops what this test started here: the finally below is not reached.
-    const o = await startOrderService(db.urls.order, user.base, `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, { RECONCILER_ENABLED: 'false' }).catch(async (err: unknown) => {
-      await product.close();
-      proxy.close();
-      throw err;
-    });
+    const o = await stopAllIfItFails(startOrderService(db.urls.order, user.base, `http://127.0.0.1:${(proxy.address() as { port: number }).port}`, { RECONCILER_ENABLED: 'false' }), product, proxy);
     try {
       const reconciler = (o.app as unknown as { reconciler: { auditOnce(): Promise<AuditResult | null> } }).reconciler;
       const [{ name }] = (await sql<{ name: string }>(db.urls.order, 'SELECT current_database() AS name')) as [{ name: string }];

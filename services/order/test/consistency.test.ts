@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { createCustomer, createProduct, freePort, http, sql, stockOf, stopAll, waitFor, type Running } from '@ecommerce/test-support';
+import { createCustomer, createProduct, freePort, http, sql, stockOf, stopAll, stopAllIfItFails, waitFor, type Running } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
 import { orderEnv, spawnOrderProcess, startOrderService, startProductAndOrder } from './harness.js';
 import { admin, db, serviceToken, startUserSideForFile, user } from './user-side.js';
@@ -102,15 +102,11 @@ describe('failure', () => {
   it('when the product service stops mid-run, then new orders answer 503 and stay pending; once it is back the reconciler settles each with stock consistent', async () => {
     const productPort = await freePort();
     let product = await startProductService(db.urls.product, user.base, {}, productPort);
-    // An order service that does not start stops what this test started here: the finally below is not reached.
-    const order = await startOrderService(db.urls.order, user.base, product.base, {
+    const order = await stopAllIfItFails(startOrderService(db.urls.order, user.base, product.base, {
       PENDING_DEADLINE_MS: '1500',
       RECONCILER_INTERVAL_MS: '200',
       RESERVATION_TIMEOUT_MS: '500',
-    }).catch(async (err: unknown) => {
-      await product.close();
-      throw err;
-    });
+    }), product);
     try {
       const p = await createProduct(product.base, admin, { stock: 20 });
       const buyer = await createCustomer(user.base);
@@ -163,11 +159,7 @@ describe('failure', () => {
     const productPort = await freePort();
     let product = await startProductService(db.urls.product, user.base, {}, productPort);
     // No reconciler: the customer's retry settles the pending order, inside its reservation window.
-    // As above: stopped here when the order service does not start.
-    const order = await startOrderService(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '60000', RECONCILER_ENABLED: 'false', RESERVATION_TIMEOUT_MS: '500' }).catch(async (err: unknown) => {
-      await product.close();
-      throw err;
-    });
+    const order = await stopAllIfItFails(startOrderService(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '60000', RECONCILER_ENABLED: 'false', RESERVATION_TIMEOUT_MS: '500' }), product);
     try {
       const [changed, kept] = await Promise.all([createProduct(product.base, admin, { stock: 10, priceCents: 500 }), createProduct(product.base, admin, { stock: 10, priceCents: 800 })]);
       const buyer = await createCustomer(user.base);

@@ -6,7 +6,7 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer, connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createCustomer, createProduct, freePort, http, metricValue, sql, stockOf, stopAll, waitFor, type Running, type ServiceProcess } from '@ecommerce/test-support';
+import { createCustomer, createProduct, freePort, http, metricValue, sql, stockOf, stopAll, stopAllIfItFails, waitFor, type Running, type ServiceProcess } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
 import { orderEnv, spawnOrderProcess, startOrderService, startProductAndOrder } from './harness.js';
 import { admin, db, serviceToken, startUserSideForFile, user } from './user-side.js';
@@ -152,11 +152,7 @@ describe('one driver per order, refusals are final (#8 items 6 and 9)', () => {
   it('when the product service is down at placement and back after the reservation window, then a replay answers 409 order-failed (not 503) and nothing is held', async () => {
     const port = await freePort();
     let down: Running | null = await startProductService(db.urls.product, user.base, {}, port);
-    // An order service that does not start stops what this test started here: the finally below is not reached.
-    const o = await startOrderService(db.urls.order, user.base, down.base, { RECONCILER_ENABLED: 'false', PENDING_DEADLINE_MS: '900', RESERVATION_TIMEOUT_MS: '300' }).catch(async (err: unknown) => {
-      await down?.close();
-      throw err;
-    });
+    const o = await stopAllIfItFails(startOrderService(db.urls.order, user.base, down.base, { RECONCILER_ENABLED: 'false', PENDING_DEADLINE_MS: '900', RESERVATION_TIMEOUT_MS: '300' }), down);
     try {
       const p = await createProduct(down.base, admin, { stock: 5 });
       const buyer = await createCustomer(user.base);
@@ -188,11 +184,7 @@ describe('the reconciler (#8 items 8 and 10)', () => {
   it('when the product service comes back, then every pending order is final within 10 s (leases are given back when a call fails)', async () => {
     const port = await freePort();
     let product: Running | null = await startProductService(db.urls.product, user.base, {}, port);
-    // As above: stopped here when the order service does not start.
-    const o = await startOrderService(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '1500', RESERVATION_TIMEOUT_MS: '500' }).catch(async (err: unknown) => {
-      await product?.close();
-      throw err;
-    });
+    const o = await stopAllIfItFails(startOrderService(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '1500', RESERVATION_TIMEOUT_MS: '500' }), product);
     try {
       const p = await createProduct(product.base, admin, { stock: 50 });
       const buyer = await createCustomer(user.base);
@@ -225,11 +217,7 @@ describe('the reconciler (#8 items 8 and 10)', () => {
     const port = await freePort();
     let product: Running | null = await startProductService(db.urls.product, user.base, {}, port);
     // Window 2/3 of 9 s = 6 s; the reconciler's pass every 200 ms.
-    // As above: stopped here when the order service does not start.
-    const o = await startOrderService(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '9000', RESERVATION_TIMEOUT_MS: '500', RECONCILER_INTERVAL_MS: '200' }).catch(async (err: unknown) => {
-      await product?.close();
-      throw err;
-    });
+    const o = await stopAllIfItFails(startOrderService(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '9000', RESERVATION_TIMEOUT_MS: '500', RECONCILER_INTERVAL_MS: '200' }), product);
     try {
       const p = await createProduct(product.base, admin, { stock: 10 });
       const buyer = await createCustomer(user.base);
@@ -253,11 +241,7 @@ describe('the reconciler (#8 items 8 and 10)', () => {
 
   it('when orders and reservations drift apart, then the audit repairs both kinds, counts each repair, and leaves orders in flight alone', async () => {
     const product = await startProductService(db.urls.product, user.base);
-    // As above: stopped here when the order service does not start.
-    const o = await startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false' }).catch(async (err: unknown) => {
-      await product.close();
-      throw err;
-    });
+    const o = await stopAllIfItFails(startOrderService(db.urls.order, user.base, product.base, { RECONCILER_ENABLED: 'false' }), product);
     try {
       // The audit of the order app's reconciler decoration, run on demand (the timer is off here).
       const reconciler = (o.app as unknown as { reconciler: { auditOnce(): Promise<Record<string, number>> } }).reconciler;
@@ -328,12 +312,7 @@ describe('the reconciler (#8 items 8 and 10)', () => {
       res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));
     });
     await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
-    // As above: stopped here when the order service does not start.
-    const o = await startOrderService(db.urls.order, user.base, `http://127.0.0.1:${(slow.address() as { port: number }).port}`, { RECONCILER_ENABLED: 'false' }).catch(async (err: unknown) => {
-      await product.close();
-      slow.close();
-      throw err;
-    });
+    const o = await stopAllIfItFails(startOrderService(db.urls.order, user.base, `http://127.0.0.1:${(slow.address() as { port: number }).port}`, { RECONCILER_ENABLED: 'false' }), product, slow);
     try {
       const reconciler = (o.app as unknown as { reconciler: { auditOnce(): Promise<Record<string, number> | null> } }).reconciler;
       const [{ name }] = (await sql<{ name: string }>(db.urls.order, 'SELECT current_database() AS name')) as [{ name: string }];
@@ -497,11 +476,7 @@ describe('limits (#8 item 17)', () => {
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     const viaProxy = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
-    // As above: stopped here when the order service does not start.
-    const limited = await startOrderService(db.urls.order, user.base, viaProxy, { RECONCILER_ENABLED: 'false', PRODUCT_CONNECTIONS: '2' }).catch(async (err: unknown) => {
-      proxy.close();
-      throw err;
-    });
+    const limited = await stopAllIfItFails(startOrderService(db.urls.order, user.base, viaProxy, { RECONCILER_ENABLED: 'false', PRODUCT_CONNECTIONS: '2' }), proxy);
     try {
       const buyer = await createCustomer(user.base);
       const p = await createProduct(product.base, admin, { stock: 100 });
@@ -583,12 +558,7 @@ describe('/metrics never depends on the database (#10 item 1)', () => {
     const viaProxy = new URL(db.urls.order);
     viaProxy.hostname = '127.0.0.1';
     viaProxy.port = String((proxy.address() as { port: number }).port);
-    // As above: stopped here when the order service does not start.
-    const o = await startOrderService(viaProxy.toString(), user.base, product.base, { RECONCILER_ENABLED: 'false', STATS_INTERVAL_MS: '200', DB_POOL_MAX: '4' }).catch(async (err: unknown) => {
-      await product.close();
-      proxy.close();
-      throw err;
-    });
+    const o = await stopAllIfItFails(startOrderService(viaProxy.toString(), user.base, product.base, { RECONCILER_ENABLED: 'false', STATS_INTERVAL_MS: '200', DB_POOL_MAX: '4' }), product, proxy);
     try {
       await waitFor('the pending gauges', async () => /^orders_pending(\{[^}]*\})? \d+$/m.test((await http(o.base, 'GET', '/metrics')).text));
       await sleep(500); // a background refresh (every 200 ms) has run

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createCustomer, createProduct, freePort, http, sql, stockOf, stopAll, waitFor, type Running } from '@ecommerce/test-support';
+import { createCustomer, createProduct, freePort, http, sql, stockOf, stopAllIfItFails, waitFor, type Running } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
 import { orderEnv, spawnOrderProcess } from './harness.js';
 import { productProxy } from './product-proxy.js';
@@ -25,11 +25,7 @@ describe('the reconciler killed mid-pass', { timeout: 180_000 }, () => {
     const port = await freePort();
     // A window (2/3 of 30 s) the whole test fits in: the orders are reserved, not expired; a lease of 3 x 500 ms + 1 s.
     const env = orderEnv(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '30000', RESERVATION_TIMEOUT_MS: '500', RECONCILER_INTERVAL_MS: '100', DB_POOL_MAX: '20' });
-    // Not ready in time (a loaded machine): the product service is stopped here, the finally not reached.
-    let proc = await spawnOrderProcess(env, port).catch(async (err: unknown) => {
-      await product?.close();
-      throw err;
-    });
+    let proc = await stopAllIfItFails(spawnOrderProcess(env, port), product);
     try {
       const p = await createProduct(product.base, admin, { stock: 100 });
       const buyers = await Promise.all(Array.from({ length: 4 }, () => createCustomer(user.base, 'backlog')));
@@ -91,11 +87,7 @@ describe('the reconciler stopped mid-pass (SIGTERM)', { timeout: 180_000 }, () =
     const port = await freePort();
     // A grace period far above the pass: a shutdown that waits for the whole pass still ends on its own, and cleanly.
     const env = orderEnv(db.urls.order, user.base, proxy.base, { PENDING_DEADLINE_MS: '60000', RESERVATION_TIMEOUT_MS: '2000', RECONCILER_INTERVAL_MS: '100', DB_POOL_MAX: '20', SHUTDOWN_TIMEOUT_MS: '30000' });
-    // As above: the proxy and the product service are stopped here when it is not ready in time.
-    let proc = await spawnOrderProcess(env, port).catch(async (err: unknown) => {
-      await stopAll(proxy, product);
-      throw err;
-    });
+    let proc = await stopAllIfItFails(spawnOrderProcess(env, port), proxy, product);
     try {
       const p = await createProduct(product.base, admin, { stock: 1000 });
       const buyer = await createCustomer(user.base, 'rollout');

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createCustomer, createProduct, freePort, http, sql, stockOf, stopAll, waitFor, type Running } from '@ecommerce/test-support';
+import { createCustomer, createProduct, freePort, http, sql, stockOf, stopAll, stopAllIfItFails, waitFor, type Running } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
 import type { Reconciler } from '../src/background/reconciler.js';
 import type { OrderDeps } from '../src/use-cases/order-deps.js';
@@ -304,11 +304,7 @@ describe('the process SIGKILLed while it gives orders up', { timeout: 120_000 },
     const proxy = await givingUpProxy(product.base);
     const port = await freePort();
     const env = orderEnv(db.urls.order, user.base, proxy.base, { PENDING_DEADLINE_MS: '3000', RESERVATION_TIMEOUT_MS: '300', RECONCILER_INTERVAL_MS: '100', AUDIT_INTERVAL_MS: '86400000' });
-    // Not ready in time (a loaded machine): the proxy and the product service are stopped here, the finally not reached.
-    let proc = await spawnOrderProcess(env, port).catch(async (err: unknown) => {
-      await stopAll(proxy, product);
-      throw err;
-    });
+    let proc = await stopAllIfItFails(spawnOrderProcess(env, port), proxy, product);
     try {
       const p = await createProduct(product.base, admin, { stock: START_STOCK * 5 });
       const buyer = await createCustomer(user.base, 'giving-up');

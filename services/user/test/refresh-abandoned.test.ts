@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { assertProblem, databaseProxy, http, registerAccount, sql, type DatabaseProxy } from '@ecommerce/test-support';
+import { assertProblem, databaseProxy, http, registerAccount, sql, stopAllIfItFails, type DatabaseProxy } from '@ecommerce/test-support';
 import { base, db, refreshAbandonedWhileWaiting, startUserService, startUserServiceForFile, userServer } from './harness.js';
 
 startUserServiceForFile();
@@ -29,11 +29,7 @@ const refresh = (token: string) => http<Tokens>(base, 'POST', '/user/token/refre
  */
 async function withProxiedSession(tag: string, use: (proxy: DatabaseProxy, token: string, refreshThere: (token: string) => ReturnType<typeof refresh>) => Promise<void>): Promise<void> {
   const proxy = await databaseProxy(db.urls.user);
-  // A service that does not start closes the proxy here (its port held the file open): the finally is not reached.
-  const svc = await startUserService(proxy.url).catch(async (err: unknown) => {
-    await proxy.close();
-    throw err;
-  });
+  const svc = await stopAllIfItFails(startUserService(proxy.url), proxy);
   try {
     const { email, password } = await registerAccount(svc.base, { tag });
     const login = await http<Tokens>(svc.base, 'POST', '/user/login', { body: { email, password } });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Database, Metrics } from '@ecommerce/kit';
-import { ORDER_CLIENT, assertProblem, createTestDatabase, databaseProxy, http, registerAccount, sql, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { ORDER_CLIENT, assertProblem, createTestDatabase, databaseProxy, http, registerAccount, sql, stopAllIfItFails, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { LoginFailureRepository } from '../src/data/login-failure-repository.js';
 import { LoginThrottle } from '../src/model/login-throttle.js';
 import { startUserService } from './harness.js';
@@ -417,11 +417,7 @@ describe('attempts left counted', () => {
     // The login's attempt cannot be taken back while the database is away (abandon needs it too): it used to count
     // for its 30 s, so with one place per pair the owner, back a moment later, was queued 5 s and told 429.
     const proxy = await databaseProxy(db.urls.user);
-    // A service that does not start closes the proxy here (its port held the file open): the finally is not reached.
-    const svc = await startUserService(proxy.url, { TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '1' }).catch(async (err: unknown) => {
-      await proxy.close();
-      throw err;
-    });
+    const svc = await stopAllIfItFails(startUserService(proxy.url, { TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '1' }), proxy);
     running.push(svc);
     const address = freshAddress();
     try {
@@ -445,11 +441,7 @@ describe('attempts left counted', () => {
 
   it("when the database goes away after a wrong password's account was read, before its failure is written, and comes back, then the failure is counted (an outage lets no guess go uncounted)", async () => {
     const proxy = await databaseProxy(db.urls.user);
-    // As above: a service that does not start closes the proxy here.
-    const svc = await startUserService(proxy.url, { TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '2', LOGIN_FAILURE_WINDOW_SECONDS: '600' }).catch(async (err: unknown) => {
-      await proxy.close();
-      throw err;
-    });
+    const svc = await stopAllIfItFails(startUserService(proxy.url, { TRUST_PROXY: 'loopback', LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '2', LOGIN_FAILURE_WINDOW_SECONDS: '600' }), proxy);
     running.push(svc);
     const address = freshAddress();
     try {
