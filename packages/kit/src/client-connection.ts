@@ -28,3 +28,20 @@ export function abandonedStatus(request: { raw: { socket?: unknown } }): number 
   const socket = request.raw.socket;
   return (typeof socket === 'object' && socket !== null ? rawAnswers.get(socket) : undefined) ?? 499;
 }
+
+type AbandonedHook = (request: object, reply: { statusCode: number; raw: { headersSent: boolean } }) => void;
+let abandonedHook: AbandonedHook | undefined;
+
+/**
+ * Called for every request whose connection closes before its answer was all written (the kit's request context, as it
+ * writes its log line): the tracing preload ends the request's server span there (packages/telemetry/src/sdk.ts). One
+ * per process; only an abandoned request reaches it.
+ */
+export function onAnyAbandoned(hook: AbandonedHook): void {
+  abandonedHook = hook;
+}
+
+/** Tells the hook (onAnyAbandoned) that this request was abandoned. */
+export function tellAbandoned(request: object, reply: { statusCode: number; raw: { headersSent: boolean } }): void {
+  abandonedHook?.(request, reply);
+}

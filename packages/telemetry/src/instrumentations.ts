@@ -2,7 +2,9 @@
 // Fastify (server spans named by route template), undici (service calls and the gateway's proxy; also
 // fetch), pg (statement names and parameterized text, never parameter values) and pino (log lines get
 // trace_id/span_id of the active span).
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { FastifyOtelInstrumentation } from '@fastify/otel';
+import type { Span } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
@@ -35,7 +37,7 @@ export function tracedInstrumentations(chosen: Set<InstrumentationName>): Instru
         span.updateName(route ? `${request.method} ${route}` : request.method);
       },
     }),
-    undici: () => new UndiciInstrumentation({
+    undici: () => markingAborts(new UndiciInstrumentation({
       // Calls outside a request (start-up, timers) make no root spans of their own.
       requireParentforSpans: true,
       startSpanHook: (request) => {
@@ -53,7 +55,7 @@ export function tracedInstrumentations(chosen: Set<InstrumentationName>): Instru
         }
       },
       requestHook: (_span, request) => dropTraceHeaders(request.headers),
-    }),
+    })),
     pg: () => new PgInstrumentation({
       requireParentSpan: true,
       // No pg-pool.connect / pg.connect span per query (3 of 10 spans of an order); the kit's database puts a
@@ -65,4 +67,28 @@ export function tracedInstrumentations(chosen: Set<InstrumentationName>): Instru
     pino: () => new PinoInstrumentation({ disableLogSending: true }),
   };
   return INSTRUMENTATION_NAMES.filter((name) => chosen.has(name)).map((name) => all[name]());
+}
+
+/** The instrumentation's private record of each call's span (TypeScript's private: read here all the same). */
+type CallRecords = { _recordFromReq?: WeakMap<object, { span: Span }> };
+
+/**
+ * A call aborted through its signal (the gateway's upstream call when its client goes, watchClient) is ended by the
+ * instrumentation with nothing of it: no status, no exception, no error.type (it reads semconv as "a cancellation is no
+ * error"), so in Jaeger it was a call that went well, with or without the answer's status. It keeps the Unset status
+ * and gets `error.type` = `AbortError`. The channel's subscribers run in the order they subscribed: this one is
+ * subscribed first, and the instrumentation's own (its span, in its private record) ends the span after. Only a failed
+ * call reaches it.
+ */
+function markingAborts(instrumentation: UndiciInstrumentation): UndiciInstrumentation {
+  const records = () => (instrumentation as unknown as CallRecords)._recordFromReq;
+  const onError = (message: unknown) => {
+    const { request, error } = message as { request: object; error: { name?: unknown } | null };
+    if (error?.name === 'AbortError') records()?.get(request)?.span.setAttribute('error.type', 'AbortError');
+  };
+  // Its subscription is made as it is enabled (in its constructor): taken off and made again after this one.
+  diagnosticsChannel.subscribe('undici:request:error', onError);
+  instrumentation.disable();
+  instrumentation.enable();
+  return instrumentation;
 }

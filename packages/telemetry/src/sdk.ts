@@ -9,14 +9,14 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { inspect } from 'node:util';
-import { context, diag, DiagLogLevel, type Context, type DiagLogger, type Span as ApiSpan } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, SpanStatusCode, type Context, type DiagLogger, type Span as ApiSpan } from '@opentelemetry/api';
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { detectResources, envDetector, hostDetector, osDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-node';
-import { abandonedStatus, clientGone } from '@ecommerce/kit/client-connection';
+import { abandonedStatus, clientGone, onAnyAbandoned } from '@ecommerce/kit/client-connection';
 import { noteRouteSegments } from '@ecommerce/kit/path-redaction';
 import { tracedInstrumentations } from './instrumentations.js';
-import { AbandonedStatusSpanProcessor, noteAbandoned, settleServerSpanStatus } from './server-span-status.js';
+import { settleServerSpanStatus } from './server-span-status.js';
 import { tracePropagator } from './trace-context-propagator.js';
 import { ErrorMessageSpanProcessor } from './error-messages.js';
 import { ErrorTypeSpanProcessor } from './span-error-type.js';
@@ -51,48 +51,132 @@ function programVersion(): string | undefined {
 }
 
 interface OtelRequest {
-  opentelemetry?: () => { context?: Context; span?: ApiSpan };
   /** No route answers the request (Fastify's: routeOptions.url is undefined), read without building routeOptions. */
   is404: boolean;
   raw: { socket?: unknown };
+  [slot: symbol]: ApiSpan | null | undefined;
+}
+
+interface OtelReply {
+  statusCode: number;
+  raw: { headersSent: boolean };
 }
 
 interface FastifyLike {
   addHook(name: 'preValidation', hook: (request: OtelRequest, reply: unknown, done: () => void) => void): unknown;
-  addHook(name: 'onSend', hook: (request: OtelRequest, reply: { statusCode: number }, payload: unknown, done: (err: null, payload: unknown) => void) => void): unknown;
+  addHook(name: 'onSend', hook: (request: OtelRequest, reply: OtelReply, payload: unknown, done: (err: null, payload: unknown) => void) => void): unknown;
+  addHook(name: 'onResponse', hook: (request: OtelRequest, reply: OtelReply, done: () => void) => void): unknown;
   addHook(name: 'onClose', hook: () => Promise<void>): unknown;
   addHook(name: 'onRoute', hook: (route: { url: string }) => void): unknown;
+  decorateRequest(name: symbol, value: null): unknown;
 }
+
+/**
+ * @fastify/otel's request slot holding its server span (a Symbol of its own, not exported): looked for on the first
+ * request, then known (null: none, the fastify instrumentation is off; @fastify/otel then ends its spans itself, at
+ * onSend, as before: test/cut-answers.test.ts fails if an upgrade renames it).
+ */
+const FASTIFY_OTEL_SPAN_SLOT = 'fastify otel request spans';
+let otelSpanSlot: symbol | null | undefined;
+
+function otelSpanSlotOf(request: object): symbol | null {
+  if (otelSpanSlot !== undefined) return otelSpanSlot;
+  otelSpanSlot = null;
+  for (let o: object | null = request; o && !otelSpanSlot; o = Object.getPrototypeOf(o) as object | null) {
+    otelSpanSlot = Object.getOwnPropertySymbols(o).find((s) => s.description === FASTIFY_OTEL_SPAN_SLOT) ?? null;
+  }
+  return otelSpanSlot;
+}
+
+/** The server span taken from @fastify/otel at onSend, ended here when the answer is all written or its connection closes first. */
+const ANSWERING_SPAN = Symbol('server span of an answer being written');
+
+/**
+ * Ends the server span of a request whose connection closed before its answer was all written (or before it began).
+ * The kit's own answer written on the connection (a 408 for a body that did not come in time, a 400 for one Node's
+ * parser refused) is the span's status code, as the request's log line says. When the client went away (it closed its
+ * side of the connection mid-request: the kit's 400 for a body cut off, or no answer of the kit's), the span is Error
+ * with `error.type` = `client_closed`; then a route's answer is its `http.response.status_code` only when its headers
+ * were sent (semconv http-spans: "connection dropped before response body was sent"). A 408 (the client is still
+ * there, too slow) stays a 4xx, Unset. Before, a span ended at onSend and said the answer's status, a success.
+ */
+function endAbandoned(span: ApiSpan, request: OtelRequest, reply: OtelReply): void {
+  const written = abandonedStatus(request);
+  if (written !== CLIENT_CLOSED_STATUS) {
+    span.setAttribute('http.response.status_code', written);
+    settleServerSpanStatus(span, written);
+  } else if (reply.raw.headersSent) span.setAttribute('http.response.status_code', reply.statusCode);
+  if (written === CLIENT_CLOSED_STATUS || clientEndedItsSide(request)) {
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    span.setAttribute('error.type', CLIENT_CLOSED);
+  }
+  span.end();
+}
+
+/** Whether the client closed its side of the connection (its FIN came: Node's parser read the end of the stream). */
+function clientEndedItsSide(request: OtelRequest): boolean {
+  const socket = request.raw.socket as { readableEnded?: boolean } | null | undefined;
+  return socket?.readableEnded === true;
+}
+
+/** abandonedStatus' status for a request the kit did not answer itself: its client went away (nginx's 499). */
+const CLIENT_CLOSED_STATUS = 499;
+/** error.type of a server span whose client went away before its answer was all written. */
+const CLIENT_CLOSED = 'client_closed';
 
 /**
  * On every Fastify app, beside @fastify/otel: (1) the request's trace context is made active again after
  * the body is read (a body arrives on socket events, outside it), so auth hooks, handlers and their pg and
- * undici calls are children of the server span without a handler span of their own; (2) the server span's
- * status follows the answer's (server-span-status.ts), or when the client is gone the status the kit logs for it: an instance onSend hook runs after @fastify/otel's
- * onError and before its route onSend ends the span; (3) the spans still batched are flushed when the app
+ * undici calls are children of the server span without a handler span of their own; (2) the server span is taken from
+ * @fastify/otel at onSend (an instance onSend hook runs after its onError and before its route onSend, which ended the
+ * span there, as the answer began): its status follows the answer's (server-span-status.ts), and it ends once the answer
+ * is all written (onResponse), or when the connection closes first (the kit's abandoned request: endAbandoned), so an
+ * answer cut off is not a success; (3) the spans still batched are flushed when the app
  * closes (the kit's shutdown path, before process.exit); (4) its routes' static segments are noted, the only ones
  * a server span of a request no route answered keeps in its url.path (unrouted-path.ts), and a request a route handed
  * to the not-found handler is noted as one.
  */
 function attachToFastifyApps(provider: NodeTracerProvider): void {
+  onAnyAbandoned((abandoned, reply) => {
+    const request = abandoned as OtelRequest;
+    const span = request[ANSWERING_SPAN];
+    if (!span) return;
+    request[ANSWERING_SPAN] = null;
+    endAbandoned(span, request, reply as OtelReply);
+  });
   diagnosticsChannel.subscribe('fastify.initialization', (message) => {
     const { fastify } = message as { fastify: FastifyLike };
+    fastify.decorateRequest(ANSWERING_SPAN, null);
     fastify.addHook('preValidation', (request, _reply, done) => {
-      const requestContext = request.opentelemetry?.().context;
+      const requestContext = (request as { opentelemetry?: () => { context?: Context } }).opentelemetry?.().context;
       if (requestContext) context.with(requestContext, done);
       else done();
     });
     fastify.addHook('onSend', (request, reply, payload, done) => {
-      const span = request.opentelemetry?.().span;
-      if (span) {
-        // An answer to a client already gone reaches no one: the span says what the request's log line says.
-        const status = clientGone(request) ? abandonedStatus(request) : reply.statusCode;
-        if (status !== reply.statusCode) noteAbandoned(span, status);
-        settleServerSpanStatus(span, status);
+      const slot = otelSpanSlotOf(request);
+      const span = slot ? request[slot] : undefined;
+      if (span && slot) {
+        // @fastify/otel's route onSend (next) and not-found onResponse find no span: it is ended here.
+        request[slot] = null;
         // A route that handed the request to the not-found handler: its url.path is a 404's (unrouted-path.ts).
         if (request.is404) noteAnsweredUnrouted(span);
+        // An answer to a client already gone reaches no one.
+        if (clientGone(request)) endAbandoned(span, request, reply);
+        else {
+          settleServerSpanStatus(span, reply.statusCode);
+          request[ANSWERING_SPAN] = span;
+        }
       }
       done(null, payload);
+    });
+    fastify.addHook('onResponse', (request, reply, done) => {
+      const span = request[ANSWERING_SPAN];
+      if (span) {
+        request[ANSWERING_SPAN] = null;
+        span.setAttribute('http.response.status_code', reply.statusCode);
+        span.end();
+      }
+      done();
     });
     fastify.addHook('onClose', () => flushForShutdown(provider));
     // The names a request's path may show when no route took it (the kit's path-redaction.ts).
@@ -167,7 +251,7 @@ export async function startTracing(protocol: ExporterProtocol): Promise<NodeTrac
     'process.runtime.name': 'nodejs',
     'process.runtime.version': process.versions.node,
   }).merge(detectResources({ detectors: [hostDetector, osDetector, envDetector] }));
-  const provider = new NodeTracerProvider({ resource, spanProcessors: [new AbandonedStatusSpanProcessor(), new ErrorTypeSpanProcessor(), new ErrorMessageSpanProcessor(), new UnroutedPathSpanProcessor(), new BatchSpanProcessor(await spanExporter(protocol), batching)] });
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [new ErrorTypeSpanProcessor(), new ErrorMessageSpanProcessor(), new UnroutedPathSpanProcessor(), new BatchSpanProcessor(await spanExporter(protocol), batching)] });
   provider.register({ propagator: tracePropagator() });
   registerInstrumentations({ instrumentations: tracedInstrumentations(instrumentationChoice(process.env)), tracerProvider: provider });
   attachToFastifyApps(provider);

@@ -1,5 +1,5 @@
 // A span processor that only rewrites a span as it ends (onEnding, while the span is writable, before any exporter
-// sees it): the other four methods of SpanProcessor have nothing to do. The four such processors of sdk.ts extend it.
+// sees it): the other four methods of SpanProcessor have nothing to do. The three such processors of sdk.ts extend it.
 import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace-node';
 
 export abstract class SpanRewrite implements SpanProcessor {

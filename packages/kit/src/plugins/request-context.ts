@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { ServicePrincipal, UserPrincipal } from '../auth.js';
 import { pooledRandomBytes } from '../ids.js';
+import { tellAbandoned } from '../client-connection.js';
 import { pathOf } from '../request-target.js';
 import { KIT_PLUGINS } from './names.js';
 
@@ -193,6 +194,7 @@ function abandon(request: FastifyRequest): void {
   // connection's close event runs outside it.
   context.with(entry.context, () => {
     for (const listener of abandonedListeners.get(request.server.server) ?? []) listener(request, reply);
+    tellAbandoned(request, reply);
   });
 }
 
