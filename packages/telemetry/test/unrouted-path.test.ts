@@ -153,7 +153,9 @@ describe('a call through the traced front service, the client\'s secret in its p
   it('when the front calls its back with that path, then its client span\'s url.full, url.path and url.query hold no secret, and a name or a UUID stays', async () => {
     // What a path may carry unescaped once the front has decoded its parameter (undici refuses a control character).
     // No '=': the secret is sent as a query key, and `oj=...` made `oj` the key (a name, kept by design) and the rest its value.
-    const samples = fc.sample(secret.filter((s) => /^[A-Za-z0-9._~@+!$'()*,;:-]+$/.test(s) && !/^[A-Za-z][A-Za-z._-]{0,31}$/.test(s)), 20);
+    // Nor what the kit's rule keeps by design as a name or a number (path-redaction.ts): `.toLocaleString__defineG`
+    // was drawn once and kept, rightly.
+    const samples = fc.sample(secret.filter((s) => /^[A-Za-z0-9._~@+!$'()*,;:-]+$/.test(s) && !/^(?:[A-Za-z.][A-Za-z._-]{0,31}|\d{1,20})$/.test(s)), 20);
     await withTracedFront('receiver', async (base, receiver) => {
       const traces: { traceId: string; secret: string }[] = [];
       for (const value of samples) {
