@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { createCustomer, createProduct, freePort, http, sql, stockOf, stopAll, stopAllIfItFails, waitFor, type Running } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
 import { orderEnv, spawnOrderProcess, startOrderService, startProductAndOrder } from './harness.js';
@@ -205,16 +204,19 @@ describe('failure', () => {
       const killedIds: Record<string, string> = {};
       for (const point of ['after-pending', 'after-reserve']) {
         const proc = await spawnOrderProcess({ ...env, FAULT_CRASH_POINT: point }, port);
-        const key = randomUUID();
-        const res = await http(proc.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 3 }] }, headers: { 'idempotency-key': key } }).catch((e: Error) => e);
-        assert.ok(res instanceof Error, 'the request dies with the process');
-        assert.equal(await proc.exited, 'SIGKILL');
-        const c = new pg.Client({ connectionString: db.urls.order });
-        await c.connect();
-        const row = await c.query<{ id: string; status: string }>('SELECT id, status FROM orders.orders WHERE idempotency_key = $1', [key]);
-        await c.end();
-        assert.equal(row.rows[0]?.status, 'pending');
-        killedIds[point] = row.rows[0]!.id;
+        // Killed here too: a process that did not crash at its point (the request answered) kept the file running
+        // for the runner's 20 min timeout after the assertion below failed.
+        try {
+          const key = randomUUID();
+          const res = await http(proc.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 3 }] }, headers: { 'idempotency-key': key } }).catch((e: Error) => e);
+          assert.ok(res instanceof Error, 'the request dies with the process');
+          assert.equal(await proc.exited, 'SIGKILL');
+          const row = await sql<{ id: string; status: string }>(db.urls.order, 'SELECT id, status FROM orders.orders WHERE idempotency_key = $1', [key]);
+          assert.equal(row[0]?.status, 'pending');
+          killedIds[point] = row[0]!.id;
+        } finally {
+          await proc.kill();
+        }
       }
       assert.equal(await stockOf(product.base, p.id), 7, 'the after-reserve crash left 3 units reserved for a pending order');
 
@@ -252,10 +254,12 @@ describe('failure', () => {
   it('when the order service gets SIGTERM with requests in flight, then they complete and it exits cleanly', async () => {
     const product = await startProductService(db.urls.product, user.base);
     const port = await freePort();
+    // Killed in the finally: a failure before its SIGTERM (a read of the stock refused) left it running, and the file
+    // waited for the runner's 20 min timeout.
+    const proc = await stopAllIfItFails(spawnOrderProcess(orderEnv(db.urls.order, user.base, product.base), port), product);
     try {
       const p = await createProduct(product.base, admin, { stock: 100 });
       const buyer = await createCustomer(user.base);
-      const proc = await spawnOrderProcess(orderEnv(db.urls.order, user.base, product.base), port);
       const inflight = Array.from({ length: 20 }, () =>
         http(proc.base, 'POST', '/order', { token: buyer.token, body: { items: [{ productId: p.id, quantity: 1 }] }, headers: { 'idempotency-key': randomUUID() } }).catch((e: Error) => e),
       );
@@ -276,6 +280,7 @@ describe('failure', () => {
       assert.equal(stock, 100 - confirmed);
       assert.ok(confirmed > 0);
     } finally {
+      await proc.kill();
       await product.close();
     }
   });
