@@ -373,10 +373,13 @@ describe('durable cancel (#8 item 7)', () => {
       const product = await startProductService(db.urls.product, user.base);
       const port = await freePort();
       const env = orderEnv(db.urls.order, user.base, product.base, { PENDING_DEADLINE_MS: '1500', RECONCILER_INTERVAL_MS: '200', FAULT_INJECTION: 'enabled' });
+      // Killed in the finally: a failure before its crash point (the placement refused, the cancel answered) left it
+      // running, and the file waited for the runner's 20 min timeout.
+      let proc: ServiceProcess | undefined;
       try {
         const p = await createProduct(product.base, admin, { stock: 10 });
         const buyer = await createCustomer(user.base);
-        const proc = await spawnOrderProcess({ ...env, FAULT_CRASH_POINT: point }, port);
+        proc = await spawnOrderProcess({ ...env, FAULT_CRASH_POINT: point }, port);
         const placed = await place(proc.base, buyer.token, [{ productId: p.id, quantity: 4 }]);
         assert.equal(placed.status, 201, placed.text);
         const cut = await http(proc.base, 'POST', `/order/${placed.body.id}/cancel`, { token: buyer.token }).catch((e: Error) => e);
@@ -403,6 +406,7 @@ describe('durable cancel (#8 item 7)', () => {
           await again.kill('SIGTERM');
         }
       } finally {
+        await proc?.kill();
         await product.close();
       }
     });
