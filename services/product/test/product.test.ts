@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Database, Metrics, type Queryable, type Row } from '@ecommerce/kit';
-import { CONTROL_CHARACTER_KEYS, assertErrorAt, assertMethodNotAllowed, assertProblem, createTestDatabase, http, metricValue, rawKeyedPost, sql, uniqueCode, waitFor, type Product } from '@ecommerce/test-support';
+import { CONTROL_CHARACTER_KEYS, assertErrorAt, assertMethodNotAllowed, assertProblem, createTestDatabase, http, metricValue, rawKeyedPost, sql, stopAll, stopAllIfItFails, uniqueCode, waitFor, type Product } from '@ecommerce/test-support';
 import { ProductRepository } from '../src/data/product-repository.js';
 import { expectedVersions } from '../src/routes/version-headers.js';
 import { startProductService } from './harness.js';
@@ -1361,7 +1361,7 @@ describe('demo catalog', () => {
     try {
       const env = { SEED_DEMO_DATA: 'true' };
       const replicas = await Promise.all([1, 2, 3].map(() => startProductService(db.urls.product, stack.users.base, env)));
-      const again = await startProductService(db.urls.product, stack.users.base, env);
+      const again = await stopAllIfItFails(startProductService(db.urls.product, stack.users.base, env), ...replicas);
       try {
         const res = await http<ProductPage>(replicas[0]!.base, 'GET', '/product?limit=100');
         assert.equal(res.status, 200);
@@ -1377,12 +1377,12 @@ describe('demo catalog', () => {
       }
       // Off means off: a fresh database stays empty.
       const db2 = await createTestDatabase();
+      // Closed in the finally: a failing assertion left it serving, and the file waited for the runner's 20 min timeout.
+      const off = await stopAllIfItFails(startProductService(db2.urls.product, stack.users.base), db2);
       try {
-        const off = await startProductService(db2.urls.product, stack.users.base);
         assert.deepEqual((await http<ProductPage>(off.base, 'GET', '/product')).body.items, []);
-        await off.close();
       } finally {
-        await db2.drop();
+        await stopAll(off, db2);
       }
     } finally {
       await db.drop();
