@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
 import pg from 'pg';
 import { Database, Metrics, createServer, freePort, isStaleStatement, isUnavailableError, statementNotRun } from '../src/index.js';
-import { assertProblem, createTestDatabase, databaseProxy, heldLocks, http, listenOnLoopback, sql as sqlOn, type TestDatabase } from '@ecommerce/test-support';
+import { assertProblem, createTestDatabase, databaseProxy, heldLocks, http, listenOnLoopback, sql as sqlOn, stopAll, type TestDatabase } from '@ecommerce/test-support';
 
 let db: TestDatabase;
 before(async () => {
@@ -437,7 +437,8 @@ describe('whether a failed statement may have run', () => {
       assert.ok(isUnavailableError(lost) && !statementNotRun(lost), `lost: ${String(lost)}`);
       assert.equal(statementNotRun(new Error('Connection terminated unexpectedly')), false);
     } finally {
-      await database.close();
+      // The proxy too: a failure before its close above left it listening, and the file waited for the runner's timeout.
+      await stopAll(database, proxy);
     }
   });
 
