@@ -426,18 +426,21 @@ describe('Authenticator', () => {
       res.end(JSON.stringify(jwks));
     });
     const exp = Math.floor(Date.now() / 1000) + 3600;
-    assert.equal((await auth.verify(await sign(key, { role: 'customer' }, exp), 'ecommerce')).sub, 'u1');
-    // The issuer goes away (killed: connections refused); another customer's token arrives 11 minutes later.
-    server.closeAllConnections();
-    server.close();
-    await once(server, 'close');
-    const later = await sign(key, { role: 'customer', n: 2 }, exp);
-    mock.timers.enable({ apis: ['Date'], now: Date.now() + 11 * 60_000 });
+    // Closed in the finally too: a failure before the issuer goes away left it listening, and the file waited for the
+    // runner's 20 min timeout.
     try {
+      assert.equal((await auth.verify(await sign(key, { role: 'customer' }, exp), 'ecommerce')).sub, 'u1');
+      // The issuer goes away (killed: connections refused); another customer's token arrives 11 minutes later.
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+      const later = await sign(key, { role: 'customer', n: 2 }, exp);
+      mock.timers.enable({ apis: ['Date'], now: Date.now() + 11 * 60_000 });
       const payload = await auth.verify(later, 'ecommerce').catch((e: ProblemError) => e);
       assert.equal((payload as { sub?: string }).sub, 'u1', `answered ${(payload as ProblemError).status} ${(payload as ProblemError).message}`);
     } finally {
       mock.timers.reset();
+      server.close();
     }
   });
 });
