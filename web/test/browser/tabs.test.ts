@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { describe, test } from 'node:test';
 import { chromium, type Page } from 'playwright-core';
+import { stopAll } from '@ecommerce/test-support';
 import { CHROMIUM_ARGS, chromiumPath } from '../../tools/browser.js';
 import { addToCart, adminAtProducts, api, base, cartWriteUnderWay, headerStates, holdCartLock, holdRequests, login, newProduct, newShopper, type Order, ordersOf, otherTabChange, recordHeaderStates, sessionEndsAtReload, shopperAtCheckout, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, stockOf, storedCart, unauthorized, uniqueEmail } from './harness.js';
 
@@ -284,8 +285,10 @@ describe('storefront in Chromium: several tabs and the back/forward cache', { co
       response.setHeader('content-type', 'text/html');
       response.end('<!doctype html><title>elsewhere</title><p>elsewhere</p>');
     });
-    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.2', resolve));
+    // The listen inside the try, its failure (127.0.0.2 not there) thrown: before, a failure between the launch and
+    // the try left the browser running, and the file waited for the runner's 20 min timeout.
     try {
+      await new Promise<void>((resolve, reject) => elsewhere.once('error', reject).listen(0, '127.0.0.2', resolve));
       const email = uniqueEmail('bfcache');
       assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Ada Shopper' }, '')).status, 201);
       const token = await login(email, 'correct-horse-9');
@@ -315,8 +318,7 @@ describe('storefront in Chromium: several tabs and the back/forward cache', { co
       assert.deepEqual(errors, []);
       await context.close();
     } finally {
-      await withCache.close();
-      await new Promise((resolve) => elsewhere.close(resolve));
+      await stopAll(withCache, elsewhere);
     }
   });
 
