@@ -57,6 +57,9 @@ async function killInsideMigration(service: Service, files: string[], k: number)
   adminUrl.pathname = `/${db.name}`;
   const admin = new pg.Client({ connectionString: adminUrl.toString() });
   const first = mkdtempSync(join(tmpdir(), 'migrations-'));
+  // Killed in the finally too: a failure while it waited (not seen inside the migration in time) left it running,
+  // and the file waited for the runner's 20 min timeout.
+  let launched: ReturnType<typeof launch> | undefined;
   try {
     for (const f of files.slice(0, k)) copyFileSync(join(repoRoot, 'services', service, 'migrations', f), join(first, f));
     const kit = new Database({ url: db.urls[service], schema, poolMax: 1, applicationName: 'migration-kill-test', metrics: new Metrics('migration-kill-test', '0') });
@@ -68,6 +71,7 @@ async function killInsideMigration(service: Service, files: string[], k: number)
     await admin.query(`LOCK TABLE ${schema}.schema_migrations IN SHARE ROW EXCLUSIVE MODE`);
     const port = await freePort();
     const killed = launch(service, envOf(service, db, port));
+    launched = killed;
     // Waiting for our lock means its migration's statements ran and its INSERT into schema_migrations waits.
     await until(`${service} to wait inside ${files[k]}`, 30_000, async () => {
       if (killed.child.exitCode !== null) assert.fail(`${service} exited: ${killed.output()}`);
@@ -95,6 +99,8 @@ async function killInsideMigration(service: Service, files: string[], k: number)
       await again.exited;
     }
   } finally {
+    launched?.child.kill('SIGKILL');
+    await launched?.exited;
     await admin.end().catch(() => undefined);
     rmSync(first, { recursive: true, force: true });
     await db.drop();
