@@ -50,9 +50,22 @@ export async function startService<C, A extends Listenable>(build: (config: C) =
 /** What stopAll stops: a service, a server or proxy (its close awaited when it returns a promise), a database. */
 type Stoppable = { close(): unknown } | TestDatabase | null | undefined;
 
-/** Stops what a test started, in the order given, skipping what never started (a `before` that failed). */
+/**
+ * Stops what a test started, in the order given, skipping what never started (a `before` that failed). One that fails
+ * to stop does not keep the rest running: each is stopped, then the first failure is thrown. Before, a close that threw
+ * skipped every one after it, and a server left listening held the file's process until the runner's 20 min timeout.
+ */
 export async function stopAll(...started: Stoppable[]): Promise<void> {
-  for (const s of started) if (s) await ('drop' in s ? s.drop() : s.close());
+  const failures: unknown[] = [];
+  for (const s of started) {
+    if (!s) continue;
+    try {
+      await ('drop' in s ? s.drop() : s.close());
+    } catch (err) {
+      failures.push(err);
+    }
+  }
+  if (failures.length > 0) throw failures[0];
 }
 
 /**
@@ -65,7 +78,8 @@ export async function stopAllIfItFails<T>(starting: Promise<T>, ...started: Stop
   try {
     return await starting;
   } catch (err) {
-    await stopAll(...started);
+    // The start's own failure is the one to report, not a stop's after it.
+    await stopAll(...started).catch(() => undefined);
     throw err;
   }
 }
