@@ -2,7 +2,7 @@
 // hashed assets cached for a year, the HTML never cached, client routes answered with index.html, and a
 // strict CSP (scripts from this origin only, no inline script) and a COOP of its own. Used by the local gateway at `/` and by the
 // storefront Deployment's static-only server (storefront-main.ts).
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -80,6 +80,11 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
     app.log.warn({ root }, 'storefront not built (npm run build): / is not served');
     return;
   }
+  const realRoot = realpathSync.native(root);
+  if (!withinRoot(realRoot, path.join(root, 'index.html'))) {
+    app.log.warn({ root }, 'storefront index.html is a link out of its folder: / is not served');
+    return;
+  }
   await app.register(async (scope) => {
     // A page's URL past its route (an id, a search, a filter) is the browser app's to read, never the server's: a
     // link with a stray `%` or a NUL in its path or query still opens the shop, which says it names nothing or
@@ -108,8 +113,11 @@ export async function storefront(app: App, opts: { dir?: string }): Promise<void
       // index.html is only ever served through the client routes below, with its own headers. The .br and .gz
       // copies are only ever a Content-Encoding of their original (send finds them on disk, not by route): asked
       // for by name, they are no file of the app (a 404 like any missing one), never octet-stream bytes.
-      globIgnore: ['index.html', 'index.html.*', '**/*.br', '**/*.gz'],
-      allowedPath: (pathName) => pathName !== '/index.html',
+      // A file whose real path (or its .br or .gz's) is outside the folder is no file of the app either: no route, so
+      // it is a 404 like a missing one (withinRoot). glob takes an object for its ignore, which the plugin hands on
+      // as is (its type says patterns only); allowedPath checks again as each file is sent.
+      globIgnore: notAppFiles(realRoot) as unknown as string[],
+      allowedPath: (pathName) => pathName !== '/index.html' && withinRoot(realRoot, path.join(root, pathName)),
     });
     for (const route of PAGE_ROUTES) scope.get(route, (_request, reply) => reply.sendFile('index.html'));
     // Any other path: a browser navigating to it (a mistyped or stale link) gets the app with status 404, which
@@ -166,6 +174,43 @@ function notModified(headers: IncomingHttpHeaders, etag: unknown, lastModified: 
   const sinceMs = Date.parse(since);
   const modifiedMs = Date.parse(lastModified);
   return Number.isFinite(sinceMs) && Number.isFinite(modifiedMs) && modifiedMs <= sinceMs;
+}
+
+/**
+ * Whether a file, and each precompressed copy of it send may pick instead, has its real path inside the app's folder.
+ * send and the route glob follow symlinks: a link in the build to /etc/passwd, the repo's .env or a folder outside was
+ * served. A link that stays inside (a Kubernetes volume's ..data) is the app's own file. A missing one is send's 404.
+ */
+function withinRoot(realRoot: string, file: string): boolean {
+  for (const candidate of [file, `${file}.br`, `${file}.gz`]) {
+    let real: string;
+    try {
+      real = realpathSync.native(candidate);
+    } catch {
+      continue;
+    }
+    if (real !== realRoot && !real.startsWith(realRoot + path.sep)) return false;
+  }
+  return true;
+}
+
+/** What glob reads of an entry it walks (path-scurry's Path). */
+interface WalkedPath {
+  name: string;
+  fullpath(): string;
+  relative(): string;
+}
+
+/**
+ * The route glob's ignore (glob's IgnoreLike): index.html and its copies, every .br and .gz, and any entry whose real
+ * path is out of the folder, with what is under it (a linked folder).
+ */
+function notAppFiles(realRoot: string) {
+  return {
+    ignored: (p: WalkedPath) =>
+      p.relative() === 'index.html' || p.relative().startsWith('index.html.') || /\.(br|gz)$/.test(p.name) || !withinRoot(realRoot, p.fullpath()),
+    childrenIgnored: (p: WalkedPath) => !withinRoot(realRoot, p.fullpath()),
+  };
 }
 
 /** A browser's navigation asks for text/html; fetch, curl, scripts and images do not. */

@@ -3,7 +3,7 @@
 // index.html itself and unknown paths do not (a browser's navigation to one gets the app with a 404), a page sent a POST is a 405, the API keeps its own headers; the static-only server of the
 // storefront Deployment is ready only with the files there.
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { get as getRequest, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -457,6 +457,53 @@ describe('storefront served by the gateway', () => {
       assert.match(api.headers.get('content-type') ?? '', /problem\+json/);
     } finally {
       await gw.app.close();
+    }
+  });
+
+  it('when a file or folder of the app is a symlink whose real path is outside it (a secret, /etc/passwd, a folder), then the 404 problem of a missing file and nothing of it leaks, also as the precompressed copy; a symlink within the app and a plain file are still served (gateway and static-only server alike)', async () => {
+    const parent = mkdtempSync(path.join(tmpdir(), 'storefront-symlink-'));
+    const root = path.join(parent, 'app');
+    const outside = path.join(parent, 'outside');
+    mkdirSync(path.join(root, 'assets'), { recursive: true });
+    mkdirSync(outside);
+    writeFileSync(path.join(root, 'index.html'), HTML);
+    writeFileSync(path.join(root, 'assets', 'app-1a2b3c.js'), JS);
+    writeFileSync(path.join(outside, 'secret.txt'), 'SECRET-outside');
+    writeFileSync(path.join(outside, 'secret.txt.br'), brotliCompressSync('SECRET-outside-br'));
+    symlinkSync(path.join(outside, 'secret.txt'), path.join(root, 'secret.txt'));
+    symlinkSync('/etc/passwd', path.join(root, 'passwd.txt'));
+    symlinkSync(outside, path.join(root, 'linked'));
+    // A real file whose brotli copy is a link outside: the copy is a file the app does not have.
+    writeFileSync(path.join(root, 'assets', 'plain.js'), JS);
+    symlinkSync(path.join(outside, 'secret.txt.br'), path.join(root, 'assets', 'plain.js.br'));
+    // A link that stays within the app (as a Kubernetes volume's ..data links do) is the app's own file.
+    symlinkSync(path.join(root, 'assets', 'app-1a2b3c.js'), path.join(root, 'assets', 'alias.js'));
+    const gw = await gateway(root);
+    const only = await buildStorefrontServer(loadStorefrontConfig({ LOG_LEVEL: 'silent', PORT: '0', STOREFRONT_DIR: root }));
+    try {
+      for (const base of [gw.base, await listenOnLoopback(only)]) {
+        for (const p of ['/secret.txt', '/passwd.txt', '/linked/secret.txt', '/linked/secret.txt.br']) {
+          for (const encoding of ['identity', 'br, gzip']) {
+            const res = await http(base, 'GET', p, { headers: { 'accept-encoding': encoding } });
+            assertProblem(res, 404, 'not-found');
+            assert.doesNotMatch(res.text, /SECRET|root:/, `${base}${p}`);
+          }
+        }
+        const plain = await fetch(`${base}/assets/plain.js`, { headers: { 'accept-encoding': 'br' } });
+        const plainText = await plain.text();
+        assert.doesNotMatch(plainText, /SECRET/);
+        assert.equal(plain.status, 404, `${base}/assets/plain.js has a brotli copy outside the app`);
+        for (const p of ['/assets/app-1a2b3c.js', '/assets/alias.js']) {
+          const res = await fetch(base + p, { headers: { 'accept-encoding': 'identity' } });
+          assert.equal(res.status, 200, `${base}${p}`);
+          assert.equal(await res.text(), JS);
+        }
+        assert.equal(await (await fetch(`${base}/cart`)).text(), HTML);
+      }
+    } finally {
+      await gw.app.close();
+      await only.close();
+      rmSync(parent, { recursive: true, force: true });
     }
   });
 
