@@ -313,9 +313,11 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   // onRequest hooks run in registration order: id and trace first, so even a faulted request is counted and logged.
   await app.register(requestContext);
   await app.register(httpMetrics, { metrics: opts.metrics, route: opts.metricsRoute !== false });
+  // Before any onRequest hook that can fail a request (the fault switch's 500, health's draining 503): an answer
+  // refused there carries the same headers as every other (the injected 500 went without nosniff, the CSP...).
+  await app.register(securityHeaders);
   await app.register(faultSwitch, { enabled: opts.faultInjection === true });
   await app.register(requestLog);
-  await app.register(securityHeaders);
   await app.register(health, { readiness: opts.readiness });
   if (opts.docs !== false) await app.register(openapiDocs, { name: opts.name, version: opts.version, description: opts.description, prefix: opts.prefix });
   return app;

@@ -873,6 +873,26 @@ describe('security headers on every answer', () => {
     }
   });
 
+  it('when the test-only fault switch fails a request (FAULT_INJECTION, PUT /internal/fault), then its 500 problem carries the same security headers as every other answer', async () => {
+    const app = await createServer({ name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'silent', readiness: async () => undefined, metrics: new Metrics('t', '0', { defaultMetrics: false }), docs: false, faultInjection: true });
+    app.get('/t/items', async () => ({}));
+    const base = await listenOnLoopback(app);
+    try {
+      const served = await http(base, 'GET', '/t/items');
+      assert.equal(served.status, 200);
+      const securityNames = [...Object.keys(expected), 'content-security-policy', 'cross-origin-resource-policy', 'strict-transport-security'];
+      for (const name of securityNames) assert.ok(served.headers.get(name), `${name} on a served answer`);
+      assert.equal((await http(base, 'PUT', '/internal/fault', { body: { errorRatio: 1 } })).status, 200);
+      for (const method of ['GET', 'POST', 'DELETE']) {
+        const faulted = await http(base, method, '/t/items');
+        assertProblem(faulted, 500, 'internal-error');
+        for (const name of securityNames) assert.equal(faulted.headers.get(name), served.headers.get(name), `${name} on the injected ${method} 500`);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
   it('when Node or the server answers before any route (unparsable, 431, TE with CL, CONNECT, an Expect, no Host, a broken escape), then the same security headers on that answer', async () => {
     const app = await server();
     app.post('/t/echo', async () => ({}));
