@@ -1316,6 +1316,79 @@ describe('errors and logs', () => {
     }
   });
 
+  it('when Node refuses a request on its connection (408: its body or headers too slow; 400: not valid HTTP), then the problem\'s instance is the request\'s path when its request line and headers were read (a later request on a kept-alive connection: its own), else the answer\'s own id as urn:uuid, never "/" (fast-check)', async () => {
+    const app = await createServer({ name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'silent', readiness: async () => undefined, metrics: new Metrics('t', '0', { defaultMetrics: false }), docs: false, limits: { requestTimeoutMs: 1200, headersTimeoutMs: 800, checkIntervalMs: 200 } });
+    // Any path reads its body: the refusal comes while it arrives, not a 404 before.
+    app.post('/t/*', async (request) => request.body);
+    app.get('/t/x', async () => ({}));
+    const port = Number(new URL(await listenOnLoopback(app)).port);
+    /** Each part written once the answers before it came (`first`: the answer count awaited before the next part); the last answer, parsed. */
+    const exchange = (parts: string[]) =>
+      new Promise<{ status: number; requestId: string; instance: unknown; answers: number }>((resolve) => {
+        let data = '';
+        const s = connect(port, '127.0.0.1');
+        const answersIn = () => data.split(/(?=HTTP\/1\.1 \d{3} )/).filter(Boolean);
+        let next = 0;
+        const writeNext = () => {
+          if (next < parts.length) s.write(parts[next++]!);
+        };
+        s.on('connect', writeNext);
+        s.setEncoding('latin1');
+        s.on('data', (d: string) => {
+          data += d;
+          if (answersIn().length >= next && /\r\n\r\n\{[^]*\}$/.test(data)) writeNext();
+        });
+        s.on('error', () => undefined);
+        s.on('close', () => {
+          const answers = answersIn();
+          const last = answers.at(-1) ?? '';
+          const [head = '', body = ''] = last.split('\r\n\r\n');
+          resolve({
+            status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]),
+            requestId: /\r\nx-request-id: ([^\r]*)/i.exec(head)?.[1] ?? '',
+            instance: (JSON.parse(body || '{}') as { instance?: unknown }).instance,
+            answers: answers.length,
+          });
+        });
+      });
+    const served = 'GET /t/x HTTP/1.1\r\nHost: x\r\n\r\n';
+    const segment = fc.stringMatching(/^[A-Za-z0-9._~-]{1,12}$/).filter((x) => x !== '.' && x !== '..');
+    try {
+      await fc.assert(
+        fc.asyncProperty(fc.array(segment, { minLength: 1, maxLength: 4 }), fc.constantFrom('', '?q=1', '?a=b&c=%20'), fc.boolean(), async (segments, query, afterAnother) => {
+          const path = `/t/${segments.join('/')}`;
+          const before = afterAnother ? [served] : [];
+          // The request line and headers were read: Node refuses a chunk of its body.
+          const badChunk = await exchange([...before, `POST ${path}${query} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n`]);
+          assert.equal(badChunk.status, 400, path);
+          assert.equal(badChunk.instance, path, `bad chunk at ${path}${query}`);
+          assert.equal(badChunk.answers, before.length + 1);
+          // The request line was read but not (all) its headers: Node keeps it to itself, so the answer names its own id.
+          const badHeader = await exchange([...before, `GET ${path}${query} HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n`]);
+          assert.equal(badHeader.status, 400, path);
+          assert.match(badHeader.requestId, new RegExp(UUID_PATTERN));
+          assert.equal(badHeader.instance, `urn:uuid:${badHeader.requestId}`, `bad header at ${path}${query}`);
+        }),
+        { numRuns: 25 },
+      );
+      for (const [label, parts, status, instance] of [
+        ['body too slow', ['POST /t/echo?x=1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{'], 408, '/t/echo'],
+        ['body too slow after a served request', [served, 'POST /t/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n{'], 408, '/t/echo'],
+        ['headers too slow', ['GET /t/slow HTTP/1.1\r\nHost: x\r\n'], 408, undefined],
+        ['headers too slow after a served request', [served, 'GET /t/slow HTTP/1.1\r\nHost: x\r\n'], 408, undefined],
+        ['not a request line', ['BLAH\r\n\r\n'], 400, undefined],
+        ['not a request line after a served request', [served, 'GET /t/x y z HTTP/1.1\r\n\r\n'], 400, undefined],
+      ] as const) {
+        const answer = await exchange([...parts]);
+        assert.equal(answer.status, status, label);
+        assert.equal(answer.instance, instance ?? `urn:uuid:${answer.requestId}`, label);
+        assert.notEqual(answer.instance, '/', label);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
   it('when clients open connections and send nothing, then each is closed after the header timeout, while a kept-alive connection that was served stays', async () => {
     const app = await createServer({ name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'silent', readiness: async () => undefined, metrics: new Metrics('t', '0', { defaultMetrics: false }), docs: false, limits: { requestTimeoutMs: 1500, headersTimeoutMs: 800, checkIntervalMs: 250 } });
     app.get('/t/x', async () => ({}));

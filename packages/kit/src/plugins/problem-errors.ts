@@ -385,10 +385,28 @@ export function writeClientError(err: NodeJS.ErrnoException, socket: Socket): vo
     }
     return;
   }
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') writeRawProblem(socket, 408, 'request-timeout', 'The request was not received in time');
-  else if (err.code === 'HPE_HEADER_OVERFLOW') writeRawProblem(socket, 431, 'headers-too-large', 'The request line and headers are too large');
-  else writeRawProblem(socket, 400, 'bad-request', 'The request is not valid HTTP');
+  const instance = pathOfRequestRead(socket) ?? UNREAD_TARGET;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') writeRawProblem(socket, 408, 'request-timeout', 'The request was not received in time', undefined, undefined, instance);
+  else if (err.code === 'HPE_HEADER_OVERFLOW') writeRawProblem(socket, 431, 'headers-too-large', 'The request line and headers are too large', undefined, undefined, instance);
+  else writeRawProblem(socket, 400, 'bad-request', 'The request is not valid HTTP', undefined, undefined, instance);
 }
+
+/**
+ * The path of the request Node's parser is in the middle of, once it has read its request line and headers (its
+ * body was arriving: a timeout, a bad chunk). Before that Node keeps the request line to itself (llhttp's buffer,
+ * never handed to JS) or could not parse it, and a request of the connection already read whole is another's.
+ */
+function pathOfRequestRead(socket: Socket): string | undefined {
+  const parsing = (socket as Socket & { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming;
+  return parsing && !parsing.complete && parsing.url !== undefined ? echoedPath(parsing.url) : undefined;
+}
+
+/**
+ * The instance of a refusal whose request target is not known (not read, or not parsable): the answer's own
+ * X-Request-Id as a URN (RFC 9457 3.1.5 allows a non-resolvable URI), which names this occurrence, rather than
+ * a "/" that names a path the client never asked for.
+ */
+const UNREAD_TARGET = Symbol('unread target');
 
 const closingAfter = new WeakSet<Socket>();
 
@@ -417,7 +435,15 @@ const RAW_SECURITY_HEADERS = Object.entries(SECURITY_HEADERS)
  * A problem+json answer written on a socket that has no Fastify request (a parse error, a CONNECT), then closed; with
  * an X-Request-Id, a traceresponse (the request's, when Node read its headers) and the security headers like every answer.
  */
-export function writeRawProblem(socket: Socket, status: number, slug: string, detail: string, extraHeader?: string, req?: IncomingMessage): void {
+export function writeRawProblem(
+  socket: Socket,
+  status: number,
+  slug: string,
+  detail: string,
+  extraHeader?: string,
+  req?: IncomingMessage,
+  instance: string | typeof UNREAD_TARGET = '/',
+): void {
   if (socket.destroyed) return;
   // Node's parser may refuse what follows a request's headers (a Transfer-Encoding not ending in chunked) once the
   // request was answered (a 405, the guards' 501): a second answer written after that one would be read as the
@@ -426,7 +452,7 @@ export function writeRawProblem(socket: Socket, status: number, slug: string, de
   // A CONNECT pipelined behind a request still being answered: written now, its answer was read as that one's (which
   // ran, and whose own answer the close cut off). It comes after.
   if (req && underWay && underWay.req !== req && !underWay.writableFinished) {
-    underWay.once('finish', () => writeRawProblem(socket, status, slug, detail, extraHeader, req));
+    underWay.once('finish', () => writeRawProblem(socket, status, slug, detail, extraHeader, req, instance));
     return;
   }
   if (underWay?.headersSent) {
@@ -434,10 +460,10 @@ export function writeRawProblem(socket: Socket, status: number, slug: string, de
     else underWay.once('finish', () => socket.destroySoon());
     return;
   }
-  const body = JSON.stringify(problemBody(new ProblemError(status, slug, titleOf(status), detail), '/'));
   if (socket.writable) {
     const extra = extraHeader ? `${extraHeader}\r\n` : '';
     const ids = unservedAnswerIds(req);
+    const body = JSON.stringify(problemBody(new ProblemError(status, slug, titleOf(status), detail), instance === UNREAD_TARGET ? `urn:uuid:${ids.requestId}` : instance));
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nX-Request-Id: ${ids.requestId}\r\ntraceresponse: ${ids.traceresponse}\r\n${RAW_SECURITY_HEADERS}` +
         `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n${extra}Connection: close\r\n\r\n${body}`,
