@@ -121,6 +121,41 @@ describe('gateway', () => {
     }
   });
 
+  it('when a client names in Connection a field the services read (Authorization, Idempotency-Key, If-Match, Content-Type...), then 400 at headers/connection and nothing is done: the field is not dropped on the way (a 401 for a token sent, a key lost and its retry run twice); a Connection naming other fields is still served (fast-check)', async () => {
+    const gw = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: 'http://127.0.0.1:9', ORDER_SERVICE_URL: 'http://127.0.0.1:9' });
+    const account = await registerAccount(user.base, { tag: 'conn' });
+    const token = await login(user.base, account.email, account.password);
+    const field = fc.constantFrom('authorization', 'cookie', 'idempotency-key', 'content-type', 'content-encoding', 'accept', 'prefer', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since');
+    const cased = (name: string, upper: boolean[]) => [...name].map((c, i) => (upper[i % upper.length] ? c.toUpperCase() : c)).join('');
+    // `close` always among them: rawExchange reads until the gateway closes the connection.
+    const others = fc.subarray(['x-trace-me', 'TE', 'Keep-Alive']).map((o) => ['close', ...o]);
+    try {
+      await fc.assert(
+        fc.asyncProperty(field, fc.array(fc.boolean(), { minLength: 1, maxLength: 5 }), others, fc.nat(), async (name, upper, rest, at) => {
+          const options = [...rest];
+          options.splice(at % (options.length + 1), 0, cased(name, upper));
+          const connection = options.join(', ');
+          const me = await rawExchange(gw.base, `GET /user/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nConnection: ${connection}\r\n\r\n`);
+          assert.match(me, /^HTTP\/1\.1 400 [\s\S]*application\/problem\+json[\s\S]*"path":"headers\/connection"/, `${connection}: ${me.slice(0, 300)}`);
+          assert.doesNotMatch(me, /@example\.test/, connection);
+          const email = uniqueEmail('conn');
+          const body = JSON.stringify({ email, password: 'correct-horse-1', name: 'Conn' });
+          const reg = await rawExchange(gw.base, `POST /user/register HTTP/1.1\r\nHost: x\r\nIdempotency-Key: ${email}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: ${connection}\r\n\r\n${body}`);
+          assert.match(reg, /^HTTP\/1\.1 400 [\s\S]*"path":"headers\/connection"/, `${connection}: ${reg.slice(0, 300)}`);
+          // Nothing was done: the address is still free.
+          assertProblem(await http(user.base, 'POST', '/user/login', { body: { email, password: 'correct-horse-1' } }), 401);
+        }),
+        { numRuns: 30 },
+      );
+      // Options that name no such field are served (their fields dropped as hop-by-hop, RFC 9110 7.6.1).
+      const fine = await rawExchange(gw.base, `GET /user/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nX-Trace-Me: 1\r\nConnection: close, x-trace-me\r\n\r\n`);
+      assert.match(fine, /^HTTP\/1\.1 200 /, fine.slice(0, 300));
+      assert.match(fine, new RegExp(account.email.replaceAll('.', '\\.')));
+    } finally {
+      await gw.app.close();
+    }
+  });
+
   it('when asked for internal, metrics or unknown paths, then it routes nothing (404); its own metrics are on METRICS_PORT', async () => {
     // No storefront build here, so `/` is unknown too (with one: storefront.test.ts).
     const gw = await startGateway({ USER_SERVICE_URL: user.base, PRODUCT_SERVICE_URL: user.base, ORDER_SERVICE_URL: user.base, STOREFRONT_DIR: '/nonexistent-storefront' });

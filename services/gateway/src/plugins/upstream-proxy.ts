@@ -4,7 +4,7 @@ import { METHODS, type IncomingHttpHeaders, type IncomingMessage, type ServerRes
 import proxy from '@fastify/http-proxy';
 import fp from 'fastify-plugin';
 import { Pool, type Dispatcher } from 'undici';
-import { KIT_PLUGINS, ProblemError, ServiceUnavailable, bodylessRequestBodyProblem, clientGone, forwardedTracestate, loggedMessage, traceparentOf, type App } from '@ecommerce/kit';
+import { BadRequest, KIT_PLUGINS, ProblemError, ServiceUnavailable, bodylessRequestBodyProblem, clientGone, forwardedTracestate, loggedMessage, traceparentOf, type App } from '@ecommerce/kit';
 import { bufferedBodyOf } from './buffered-bodies.js';
 import type { Upstream } from '../upstreams.js';
 
@@ -65,6 +65,41 @@ const ROUTING_OVERRIDE_CLAIMS = [
   'x-http-method',
   'x-method-override',
 ];
+
+/**
+ * The request fields the services read (route schemas, the kit's guards and preconditions): meant for the service,
+ * never for one connection. RFC 9110 7.6.1 has a proxy drop every field its Connection names, and forbids a sender to
+ * name such a field there; a client that did had it dropped on the way: its token (a 401 for a token sent), its
+ * Idempotency-Key (a retried stock change applied twice, a retried refresh taken for a token's reuse and the session ended), its If-Match (a conditional change
+ * made unconditional), its Content-Type. Such a request is refused instead (connectionOptionProblem), never forwarded
+ * without them. The fields the gateway sets itself (X-Request-Id, traceparent, X-Forwarded-For, Host) need no entry.
+ */
+const SERVICE_FIELDS = new Set([
+  'authorization',
+  'cookie',
+  'idempotency-key',
+  'content-type',
+  'content-encoding',
+  'accept',
+  'prefer',
+  'if-match',
+  'if-none-match',
+  'if-modified-since',
+  'if-unmodified-since',
+]);
+
+/** The 400 for a Connection that names one of SERVICE_FIELDS (any case, anywhere in the list, on any of its lines). */
+function connectionOptionProblem(connection: string | undefined): ProblemError | undefined {
+  if (connection === undefined) return undefined;
+  const named = connection
+    .split(',')
+    .map((option) => option.trim().toLowerCase())
+    .find((option) => SERVICE_FIELDS.has(option));
+  if (named === undefined) return undefined;
+  return new BadRequest(`Connection names ${named}, a field for the service, not for one connection (RFC 9110 7.6.1): it would be dropped on the way`, [
+    { path: 'headers/connection', message: `must not name ${named}` },
+  ]);
+}
 
 /** What a client sends that never reaches a service (besides the hop-by-hop headers). */
 const CLIENT_CLAIMS = new Set([...CLIENT_ADDRESS_CLAIMS, ...ROUTING_OVERRIDE_CLAIMS]);
@@ -139,9 +174,12 @@ function bodylessRequestBody(request: ProxiedFastifyRequest): ProblemError | und
 
 type ProxiedFastifyRequest = { raw: IncomingMessage; url: string; method: string; headers: IncomingHttpHeaders; body: unknown };
 
-/** The proxied routes' preHandler: a `..` path or a GET's body refused; any other watched for its client going (watchClient). */
+/**
+ * The proxied routes' preHandler: a `..` path, a Connection naming a field for the service or a GET's body refused; any
+ * other watched for its client going (watchClient).
+ */
 function beforeProxying(request: ProxiedFastifyRequest, reply: { raw: ServerResponse }, done: (err?: Error) => void): void {
-  const refused = dotSegmentProblem(request.url) ?? bodylessRequestBody(request);
+  const refused = dotSegmentProblem(request.url) ?? connectionOptionProblem(request.headers.connection) ?? bodylessRequestBody(request);
   if (refused) return done(refused);
   watchClient(request, reply);
   done();
