@@ -98,7 +98,7 @@ describe('storefront in Chromium: layout, hostile content and every page', { con
     await context.close();
   });
 
-  test('a product name, description and category and a customer name written as HTML, script, SVG or a javascript: URL are shown as text on every page (shop, product, cart, checkout, order, orders, admin pages, the tab title): no script runs, nothing the CSP has to refuse', { timeout: STEP_MS }, async () => {
+  test('a product name, description and category and a customer name written as HTML, script, SVG or a javascript: URL are shown as text on every page (shop, shop by category, product, cart, checkout, order, orders, admin pages and an order there, the tab title): no script runs, nothing the CSP has to refuse', { timeout: STEP_MS }, async () => {
     const tag = `Zxq${Date.now().toString(36)}`;
     const markup = (mark: string) => `<img src=x onerror="window.__xss='${mark}'"><script>window.__xss='${mark}s'</script><svg onload="window.__xss='${mark}v'"></svg>`;
     const name = `${tag} <img src=x onerror="window.__xss='n'"> "><svg/onload=window.__xss='q'>`;
@@ -130,6 +130,8 @@ describe('storefront in Chromium: layout, hostile content and every page', { con
     };
     await page.goto(`/?q=${tag}`);
     await inert('shop', name);
+    await page.goto(`/?category=${encodeURIComponent(category)}`);
+    await inert('shop by category', name);
     await page.goto(`/products/${product.id}`);
     await inert('product page', name);
     assert.equal(await page.locator('main .description').textContent(), description, 'the description is its text, not markup');
@@ -146,6 +148,7 @@ describe('storefront in Chromium: layout, hostile content and every page', { con
     await page.getByRole('button', { name: 'Place order' }).click();
     await page.getByText('Thank you! Your order is confirmed.').waitFor();
     await inert('order page', name);
+    const orderId = new URL(page.url()).pathname.split('/').pop()!;
     await page.goto('/orders');
     await inert('orders', name);
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -158,6 +161,8 @@ describe('storefront in Chromium: layout, hostile content and every page', { con
     await inert('admin edit page', 'View in the shop');
     await page.goto(`/admin/orders?userId=${(await api<{ id: string }>('GET', '/user/me', undefined, await login(email, 'correct-horse-9'))).body.id}`);
     await inert('admin orders', 'confirmed');
+    await page.goto(`/admin/orders/${orderId}`);
+    await inert('admin order page', name);
     await page.goto('/admin/users');
     await page.getByRole('region', { name: 'Users table' }).waitFor();
     await page.waitForLoadState('networkidle');
