@@ -631,44 +631,61 @@ describe('storefront in Chromium: several tabs and the back/forward cache', { co
       const [first, second] = [uniqueEmail('hibfa'), uniqueEmail('hibfb')];
       for (const email of [first, second]) assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Bf Shopper' }, '')).status, 201);
       assert.equal((await api('POST', '/order', { items: [{ productId: product.id, quantity: 1 }] }, await login(first, 'correct-horse-9'), { 'idempotency-key': randomUUID() })).status, 201);
-      const context = await bf.newContext({ baseURL: base, viewport: { width: 1280, height: 900 } });
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await signInAs(page, first, 'correct-horse-9');
-      await page.goto('/orders');
-      await page.getByText(product.name).first().waitFor();
-      await page.evaluate((secret) => {
-        addEventListener('pageshow', (e) => {
-          const frames: string[] = [];
-          Object.assign(window, { __atShow: { persisted: e.persisted, frames } });
-          const look = () => {
-            frames.push(`${location.pathname}${document.body.innerText.includes(secret) ? ' ORDER' : ''}`);
-            if (frames.length < 6) requestAnimationFrame(look);
-          };
-          look();
-        });
-      }, product.name);
-      await page.goto('/cart');
-      await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.getByRole('link', { name: 'Sign in' }).waitFor();
-      await signInAs(page, second, 'correct-horse-9');
-      // Back through the sign-in page (its own document) and the cart to the first customer's orders page.
-      while (new URL(page.url()).pathname !== '/orders' || !(await page.evaluate(() => '__atShow' in window))) {
-        await page.goBack({ waitUntil: 'commit' });
-        await page.waitForTimeout(300);
-        assert.ok(page.url().startsWith(base), page.url());
+      // Chromium may keep a page out of its back/forward cache (a request of the page's in flight as it was left, a
+      // busy machine): Back then loads the orders page anew, which must show none of the first customer's orders
+      // either, but is not the case this test is for. So up to three tries, each in a new context, until one is
+      // restored from the cache; none restored fails with Chromium's reasons. (A full run once went Back past a
+      // page loaded anew, to about:blank.)
+      const notRestored: string[] = [];
+      for (let attempt = 1; ; attempt++) {
+        const context = await bf.newContext({ baseURL: base, viewport: { width: 1280, height: 900 } });
+        try {
+          const page = await context.newPage();
+          const errors: string[] = [];
+          page.on('pageerror', (e) => errors.push(e.message));
+          await signInAs(page, first, 'correct-horse-9');
+          await page.goto('/orders');
+          await page.getByText(product.name).first().waitFor();
+          await page.evaluate((secret) => {
+            addEventListener('pageshow', (e) => {
+              const frames: string[] = [];
+              Object.assign(window, { __atShow: { persisted: e.persisted, frames } });
+              const look = () => {
+                frames.push(`${location.pathname}${document.body.innerText.includes(secret) ? ' ORDER' : ''}`);
+                if (frames.length < 6) requestAnimationFrame(look);
+              };
+              look();
+            });
+          }, product.name);
+          await page.goto('/cart');
+          await page.getByRole('button', { name: 'Sign out' }).click();
+          await page.getByRole('link', { name: 'Sign in' }).waitFor();
+          await signInAs(page, second, 'correct-horse-9');
+          // Back through the sign-in page (its own document) and the cart to the first customer's orders page.
+          while (new URL(page.url()).pathname !== '/orders') {
+            await page.goBack({ waitUntil: 'commit' });
+            await page.waitForTimeout(300);
+            assert.ok(page.url().startsWith(base), page.url());
+          }
+          await page.waitForTimeout(1500);
+          const shown = await page.evaluate(() => (window as unknown as { __atShow?: { persisted: boolean; frames: string[] } }).__atShow);
+          assert.equal(await page.getByText(product.name).count(), 0, "the first customer's orders are shown");
+          await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 5000 });
+          const me = await page.evaluate(() => sessionStorage.getItem('ecommerce.tab-user'));
+          assert.equal(me, (await api<{ id: string }>('GET', '/user/me', undefined, await login(second, 'correct-horse-9'))).body.id);
+          assert.deepEqual(errors, []);
+          if (shown?.persisted) {
+            assert.deepEqual(shown.frames.filter((f) => f.includes('ORDER')), [], JSON.stringify(shown.frames));
+            break;
+          }
+          const reasons = await page.evaluate(() => JSON.stringify((performance.getEntriesByType('navigation')[0] as PerformanceEntry & { notRestoredReasons?: unknown })?.notRestoredReasons ?? null));
+          notRestored.push(`try ${attempt}: ${shown ? 'pageshow not persisted' : 'loaded anew'}, reasons ${reasons}`);
+          assert.ok(attempt < 3, `Back never restored the orders page from the back/forward cache: this test shows nothing. ${notRestored.join('; ')}`);
+        } finally {
+          await context.close();
+        }
       }
-      await page.waitForTimeout(1500);
-      const shown = await page.evaluate(() => (window as unknown as { __atShow: { persisted: boolean; frames: string[] } }).__atShow);
-      assert.equal(shown.persisted, true);
-      assert.deepEqual(shown.frames.filter((f) => f.includes('ORDER')), [], JSON.stringify(shown.frames));
-      assert.equal(await page.getByText(product.name).count(), 0, "the first customer's orders are shown");
-      await page.getByRole('button', { name: 'Sign out' }).waitFor({ timeout: 5000 });
-      const me = await page.evaluate(() => sessionStorage.getItem('ecommerce.tab-user'));
-      assert.equal(me, (await api<{ id: string }>('GET', '/user/me', undefined, await login(second, 'correct-horse-9'))).body.id);
-      assert.deepEqual(errors, []);
-      await context.close();
+      if (notRestored.length > 0) console.log(`# back/forward cache: ${notRestored.join('; ')}`);
     } finally {
       await bf.close();
     }
