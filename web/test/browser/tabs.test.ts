@@ -5,12 +5,53 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { describe, test } from 'node:test';
-import { chromium, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { stopAll } from '@ecommerce/test-support';
 import { CHROMIUM_ARGS, chromiumPath } from '../../tools/browser.js';
 import { addToCart, adminAtProducts, api, base, cartWriteUnderWay, headerStates, holdCartLock, holdRequests, login, newProduct, newShopper, type Order, ordersOf, otherTabChange, recordHeaderStates, sessionEndsAtReload, shopperAtCheckout, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, stockOf, storedCart, unauthorized, uniqueEmail } from './harness.js';
 
 startStackAndBrowser();
+
+/**
+ * Marks the page's document (`__marker`), and from its next pageshow on records in `__atShow` whether it was restored
+ * from the back/forward cache (persisted) and what it holds before its first frame is drawn and in each of its first
+ * frames: the time, the path, a Sign out button, `secret` (` ORDER`).
+ */
+async function recordFramesAtShow(page: Page, secret: string): Promise<void> {
+  await page.evaluate((shownSecret) => {
+    Object.assign(window, { __marker: 'orders-doc' });
+    addEventListener('pageshow', (e) => {
+      const frames: string[] = [];
+      Object.assign(window, { __atShow: { persisted: e.persisted, path: location.pathname, frames } });
+      const t0 = performance.now();
+      const look = () => {
+        const text = document.body.innerText;
+        frames.push(`${Math.round(performance.now() - t0)}ms ${location.pathname}${text.includes('Sign out') ? ' Sign out' : ''}${text.includes(shownSecret) ? ' ORDER' : ''}`);
+        if (frames.length < 6) requestAnimationFrame(look);
+      };
+      look();
+    });
+  }, secret);
+}
+
+/**
+ * A new page of `context`, its errors collected: signed in as `email` at its orders page (which shows `productName`;
+ * its frames recorded from its next pageshow on), then a full load of the cart (the orders page goes to the
+ * back/forward cache) and signed out there.
+ */
+async function signedOutAfterOrders(context: BrowserContext, email: string, productName: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await signInAs(page, email, 'correct-horse-9');
+  await page.goto('/orders');
+  await page.getByText(productName).first().waitFor();
+  await recordFramesAtShow(page, productName);
+  await page.goto('/cart');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('link', { name: 'Sign in' }).waitFor();
+  return { page, errors };
+}
 
 describe('storefront in Chromium: several tabs and the back/forward cache', { concurrency: false }, () => {
   test('one cart placed from two tabs at the same moment makes one order', { timeout: STEP_MS }, async () => {
@@ -579,31 +620,7 @@ describe('storefront in Chromium: several tabs and the back/forward cache', { co
       const token = await login(email, 'correct-horse-9');
       assert.equal((await api('POST', '/order', { items: [{ productId: product.id, quantity: 1 }] }, token, { 'idempotency-key': randomUUID() })).status, 201);
       const context = await bf.newContext({ baseURL: base, viewport: { width: 1280, height: 900 } });
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (e) => errors.push(e.message));
-      await signInAs(page, email, 'correct-horse-9');
-      await page.goto('/orders');
-      await page.getByText(product.name).first().waitFor();
-      await page.evaluate((secret) => {
-        Object.assign(window, { __marker: 'orders-doc' });
-        addEventListener('pageshow', (e) => {
-          const frames: string[] = [];
-          Object.assign(window, { __atShow: { persisted: e.persisted, path: location.pathname, frames } });
-          const t0 = performance.now();
-          const look = () => {
-            const text = document.body.innerText;
-            frames.push(`${Math.round(performance.now() - t0)}ms ${location.pathname}${text.includes('Sign out') ? ' Sign out' : ''}${text.includes(secret) ? ' ORDER' : ''}`);
-            if (frames.length < 6) requestAnimationFrame(look);
-          };
-          // What the restored page holds before any frame is drawn, then what each of its first frames shows.
-          look();
-        });
-      }, product.name);
-      // A full load of another page: the orders page goes to the back/forward cache.
-      await page.goto('/cart');
-      await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.getByRole('link', { name: 'Sign in' }).waitFor();
+      const { page, errors } = await signedOutAfterOrders(context, email, product.name);
       // A page restored from the cache fires no load event.
       await page.goBack({ waitUntil: 'commit' });
       await page.waitForTimeout(1500);
@@ -640,26 +657,7 @@ describe('storefront in Chromium: several tabs and the back/forward cache', { co
       for (let attempt = 1; ; attempt++) {
         const context = await bf.newContext({ baseURL: base, viewport: { width: 1280, height: 900 } });
         try {
-          const page = await context.newPage();
-          const errors: string[] = [];
-          page.on('pageerror', (e) => errors.push(e.message));
-          await signInAs(page, first, 'correct-horse-9');
-          await page.goto('/orders');
-          await page.getByText(product.name).first().waitFor();
-          await page.evaluate((secret) => {
-            addEventListener('pageshow', (e) => {
-              const frames: string[] = [];
-              Object.assign(window, { __atShow: { persisted: e.persisted, frames } });
-              const look = () => {
-                frames.push(`${location.pathname}${document.body.innerText.includes(secret) ? ' ORDER' : ''}`);
-                if (frames.length < 6) requestAnimationFrame(look);
-              };
-              look();
-            });
-          }, product.name);
-          await page.goto('/cart');
-          await page.getByRole('button', { name: 'Sign out' }).click();
-          await page.getByRole('link', { name: 'Sign in' }).waitFor();
+          const { page, errors } = await signedOutAfterOrders(context, first, product.name);
           await signInAs(page, second, 'correct-horse-9');
           // Back through the sign-in page (its own document) and the cart to the first customer's orders page.
           while (new URL(page.url()).pathname !== '/orders') {
