@@ -10,6 +10,9 @@ export function clientGone(request: { raw: { socket?: unknown } }): boolean {
   return !socket || socket.destroyed;
 }
 
+/** nginx's status for a request whose client went away before the answer ("client closed request"): never sent, only logged, counted and traced. */
+export const CLIENT_CLOSED_REQUEST = 499;
+
 /** Connections the kit answered itself, straight on the socket (writeRawProblem: Node's parser refused the request, a timeout), and the status. */
 const rawAnswers = new WeakMap<object, number>();
 
@@ -26,7 +29,7 @@ export function noteRawAnswer(socket: object, status: number): void {
  */
 export function abandonedStatus(request: { raw: { socket?: unknown } }): number {
   const socket = request.raw.socket;
-  return (typeof socket === 'object' && socket !== null ? rawAnswers.get(socket) : undefined) ?? 499;
+  return (typeof socket === 'object' && socket !== null ? rawAnswers.get(socket) : undefined) ?? CLIENT_CLOSED_REQUEST;
 }
 
 type AbandonedHook = (request: object, reply: { statusCode: number; raw: { headersSent: boolean } }) => void;

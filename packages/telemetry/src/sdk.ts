@@ -13,7 +13,7 @@ import { context, diag, DiagLogLevel, SpanStatusCode, type Context, type DiagLog
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { detectResources, envDetector, hostDetector, osDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ConsoleSpanExporter, NodeTracerProvider, type SpanExporter } from '@opentelemetry/sdk-trace-node';
-import { abandonedStatus, clientGone, onAnyAbandoned } from '@ecommerce/kit/client-connection';
+import { abandonedStatus, CLIENT_CLOSED_REQUEST, clientGone, onAnyAbandoned } from '@ecommerce/kit/client-connection';
 import { noteRouteSegments } from '@ecommerce/kit/path-redaction';
 import { tracedInstrumentations } from './instrumentations.js';
 import { settleServerSpanStatus } from './server-span-status.js';
@@ -102,11 +102,11 @@ const ANSWERING_SPAN = Symbol('server span of an answer being written');
  */
 function endAbandoned(span: ApiSpan, request: OtelRequest, reply: OtelReply): void {
   const written = abandonedStatus(request);
-  if (written !== CLIENT_CLOSED_STATUS) {
+  if (written !== CLIENT_CLOSED_REQUEST) {
     span.setAttribute('http.response.status_code', written);
     settleServerSpanStatus(span, written);
   } else if (reply.raw.headersSent) span.setAttribute('http.response.status_code', reply.statusCode);
-  if (written === CLIENT_CLOSED_STATUS || clientEndedItsSide(request)) {
+  if (written === CLIENT_CLOSED_REQUEST || clientEndedItsSide(request)) {
     span.setStatus({ code: SpanStatusCode.ERROR });
     span.setAttribute('error.type', CLIENT_CLOSED);
   }
@@ -119,8 +119,6 @@ function clientEndedItsSide(request: OtelRequest): boolean {
   return socket?.readableEnded === true;
 }
 
-/** abandonedStatus' status for a request the kit did not answer itself: its client went away (nginx's 499). */
-const CLIENT_CLOSED_STATUS = 499;
 /** error.type of a server span whose client went away before its answer was all written. */
 const CLIENT_CLOSED = 'client_closed';
 

@@ -12,7 +12,7 @@ import { loggedMessage } from '../error-log.js';
 import { UUID_PATTERN } from '../ids.js';
 import { pathOf } from '../request-target.js';
 import { CODE_PATTERN, DIRECTION_CONTROL_PATTERN, VISIBLE_TEXT_PATTERN } from '../text.js';
-import { clientGone, noteRawAnswer } from '../client-connection.js';
+import { CLIENT_CLOSED_REQUEST, clientGone, noteRawAnswer } from '../client-connection.js';
 import { KIT_PLUGINS } from './names.js';
 import { traceRouterRefusal, unservedAnswerIds } from './request-context.js';
 import { SECURITY_HEADERS } from './security-headers.js';
@@ -298,9 +298,6 @@ function plainMessage(e: ErrorObject): string {
   }
   return e.message ?? 'is not valid';
 }
-
-/** nginx's status for a request whose client went away before the answer; never sent, only logged and counted. */
-const CLIENT_CLOSED_REQUEST = 499;
 
 /**
  * The body types a 415 tells the client to send: JSON, and a form where the route's scope reads one (the token
