@@ -383,9 +383,9 @@ export function writeClientError(err: NodeJS.ErrnoException, socket: Socket): vo
     return;
   }
   const instance = pathOfRequestRead(socket) ?? UNREAD_TARGET;
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') writeRawProblem(socket, 408, 'request-timeout', 'The request was not received in time', undefined, undefined, instance);
-  else if (err.code === 'HPE_HEADER_OVERFLOW') writeRawProblem(socket, 431, 'headers-too-large', 'The request line and headers are too large', undefined, undefined, instance);
-  else writeRawProblem(socket, 400, 'bad-request', 'The request is not valid HTTP', undefined, undefined, instance);
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') writeRawProblem(socket, 408, 'request-timeout', 'The request was not received in time', { instance });
+  else if (err.code === 'HPE_HEADER_OVERFLOW') writeRawProblem(socket, 431, 'headers-too-large', 'The request line and headers are too large', { instance });
+  else writeRawProblem(socket, 400, 'bad-request', 'The request is not valid HTTP', { instance });
 }
 
 /**
@@ -428,19 +428,20 @@ const RAW_SECURITY_HEADERS = Object.entries(SECURITY_HEADERS)
   .map(([name, value]) => `${name}: ${value}\r\n`)
   .join('');
 
+/** What a raw problem may add: a header line (`Allow: ...`), the request Node read (its ids), the problem's instance. */
+interface RawProblemMore {
+  extraHeader?: string;
+  req?: IncomingMessage;
+  /** `/` unless given; UNREAD_TARGET: the answer's own X-Request-Id as a URN. */
+  instance?: string | typeof UNREAD_TARGET;
+}
+
 /**
  * A problem+json answer written on a socket that has no Fastify request (a parse error, a CONNECT), then closed; with
  * an X-Request-Id, a traceresponse (the request's, when Node read its headers) and the security headers like every answer.
  */
-export function writeRawProblem(
-  socket: Socket,
-  status: number,
-  slug: string,
-  detail: string,
-  extraHeader?: string,
-  req?: IncomingMessage,
-  instance: string | typeof UNREAD_TARGET = '/',
-): void {
+export function writeRawProblem(socket: Socket, status: number, slug: string, detail: string, more: RawProblemMore = {}): void {
+  const { extraHeader, req, instance = '/' } = more;
   if (socket.destroyed) return;
   // Node's parser may refuse what follows a request's headers (a Transfer-Encoding not ending in chunked) once the
   // request was answered (a 405, the guards' 501): a second answer written after that one would be read as the
@@ -449,7 +450,7 @@ export function writeRawProblem(
   // A CONNECT pipelined behind a request still being answered: written now, its answer was read as that one's (which
   // ran, and whose own answer the close cut off). It comes after.
   if (req && underWay && underWay.req !== req && !underWay.writableFinished) {
-    underWay.once('finish', () => writeRawProblem(socket, status, slug, detail, extraHeader, req, instance));
+    underWay.once('finish', () => writeRawProblem(socket, status, slug, detail, more));
     return;
   }
   if (underWay?.headersSent) {
