@@ -417,10 +417,10 @@ describe('PostgreSQL outages under load', { timeout: 600_000 }, () => {
     const terminator = new pg.Client({ connectionString: server.adminUrl });
     await terminator.connect();
     try {
-      const terminate = () =>
-        terminator.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND usename <> $2 AND pid <> pg_backend_pid()', [platform.db.name, 'postgres']);
-      const serviceSessions = async () =>
-        (await terminator.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND usename <> $2 AND pid <> pg_backend_pid()', [platform.db.name, 'postgres'])).rows[0]!.n;
+      // The services' sessions: the platform's database, any role but the admin's.
+      const ofServices = 'FROM pg_stat_activity WHERE datname = $1 AND usename <> $2 AND pid <> pg_backend_pid()';
+      const terminate = () => terminator.query(`SELECT pg_terminate_backend(pid) ${ofServices}`, [platform.db.name, 'postgres']);
+      const serviceSessions = async () => (await terminator.query<{ n: number }>(`SELECT count(*)::int AS n ${ofServices}`, [platform.db.name, 'postgres'])).rows[0]!.n;
       await underLoad('slots taken', async (watch) => {
         await fill();
         // Taken in full before the 4 s start: terminated sessions free their slots as their backends exit, and a
