@@ -33,7 +33,7 @@ if (!existsSync(compiled)) {
   console.error('deploy/monitoring is not built: run `npx tsc -b deploy/monitoring` (npm run monitoring does it)');
   process.exit(1);
 }
-const { startMonitoringStack, portsFromEnv, otlpReceiverPort, tracesLogOf } = await import(compiled);
+const { startMonitoringStack, portsFromEnv, otlpReceiverPort, tracesLogOf, tracingAdvice } = await import(compiled);
 const telemetry = path.join(root, 'packages', 'telemetry', 'dist', 'src', 'index.js');
 if (!existsSync(telemetry)) {
   console.error('packages/telemetry is not built: run `npx tsc -b packages/telemetry` (npm run monitoring does it)');
@@ -99,7 +99,7 @@ console.log(`Alertmanager:      ${stack.alertmanagerUrl}`);
 console.log(`postgres_exporter: ${stack.postgresExporterUrl ?? 'not started'}`);
 console.log(`Alert webhook:     ${stack.webhookUrl}${stack.webhook ? ' (built-in receiver, GET it to list alerts)' : ''}`);
 console.log(`OTLP receiver:     ${receiver ? `${receiver.url} (traces as waterfalls in ${tracesLog})` : 'not started'}`);
-if (receiver) console.log(`  trace the services: OTEL_EXPORTER_OTLP_ENDPOINT=${receiver.url} npm start   (docs/tracing.md)`);
+if (receiver) console.log(tracingAdvice(receiver.url));
 console.log(`Data and logs:     ${stack.dataDir}`);
 if (args.has('--test-overlay')) console.log('Test overlay: alert `for` and rule windows are compressed 30x. Not for production.');
 console.log('Ctrl-C to stop.');

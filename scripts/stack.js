@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OPERATIONAL_PATHS, databaseRole, freePort, provisionDatabase, serviceUrl } from '@ecommerce/kit';
-import { NO_ENDPOINT, tracingDecision } from '@ecommerce/telemetry';
+import { NO_ENDPOINT, tracesUrlOf, tracingDecision } from '@ecommerce/telemetry';
 import { startEmbeddedPostgres } from './embedded-db.js';
 import { defaultDataDir, lockDataDir } from './platform-lock.js';
 
@@ -440,7 +440,7 @@ export async function startStack(opts = {}) {
     const orderClient = { id: ORDER_CLIENT_ID, secret: secrets.orderClientSecret, scopes: ['reservations:write', 'reservations:read'] };
     const adminDbUrl = new URL(adminUrl);
     adminDbUrl.pathname = `/${database}`;
-    writeFileSync(join(dataDir, 'stack.json'), JSON.stringify({ databaseUrl: adminDbUrl.toString(), ports, gatewayMetricsPort }, null, 2), { mode: 0o600 });
+    writeFileSync(join(dataDir, 'stack.json'), JSON.stringify({ databaseUrl: adminDbUrl.toString(), ports, gatewayMetricsPort, tracesUrl: tracesUrlOf(env) }, null, 2), { mode: 0o600 });
 
     const common = { HOST: host, USER_SERVICE_URL: urls.user, PRODUCT_SERVICE_URL: urls.product, ORDER_SERVICE_URL: urls.order };
     const perService = {

@@ -3,7 +3,7 @@
 // binaries. Used by `npm run monitoring` (scripts/monitoring.js) and meant
 // to be used in-process by the live proof (with `overlay: true`).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -99,6 +99,59 @@ export function monitoringSettings(env: NodeJS.ProcessEnv = process.env) {
  */
 export function otlpReceiverPort(env: NodeJS.ProcessEnv = process.env): number {
   return loadConfig({ OTLP_RECEIVER_PORT: Port(4318) }, env).OTLP_RECEIVER_PORT;
+}
+
+/**
+ * The line under the OTLP receiver's URL in npm run monitoring's banner: what to do, if anything, for the services'
+ * spans to arrive at `receiverUrl`, from the .data/stack.json and stack.pid of the running `npm start` in `dataDir`.
+ */
+export function tracingAdvice(receiverUrl: string, dataDir = path.join(repoRoot, '.data')): string {
+  const start = `OTEL_EXPORTER_OTLP_ENDPOINT=${receiverUrl} npm start   (docs/tracing.md)`;
+  const tracesUrl = runningStackTracesUrl(dataDir);
+  if (tracesUrl === undefined) return `  trace the services: ${start}`;
+  if (tracesUrl === null) return `  the running npm start does not trace: stop it and start it as ${start}`;
+  // Never the other URL itself: it may hold credentials (the preload never prints it either).
+  if (!sameReceiver(tracesUrl, `${receiverUrl}/v1/traces`)) return `  the running npm start sends its spans elsewhere: stop it and start it as ${start}`;
+  return '  the running npm start sends its spans here';
+}
+
+/** The running npm start's `tracesUrl` (null: it does not trace); undefined when none runs or it did not say. */
+function runningStackTracesUrl(dataDir: string): string | null | undefined {
+  const read = (file: string) => {
+    try {
+      return readFileSync(path.join(dataDir, file), 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const pid = Number(read('stack.pid')?.trim());
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined; // none runs: its stack.json is stale
+  let stack: { tracesUrl?: unknown };
+  try {
+    stack = JSON.parse(read('stack.json') ?? '') as typeof stack;
+  } catch {
+    return undefined; // still starting: not written yet
+  }
+  return typeof stack.tracesUrl === 'string' || stack.tracesUrl === null ? stack.tracesUrl : undefined;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'; // another user's process, alive
+  }
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Whether two URLs reach the same receiver on this machine: scheme, port and path alike, hosts both loopback or equal. */
+function sameReceiver(a: string, b: string): boolean {
+  if (!URL.canParse(a) || !URL.canParse(b)) return false;
+  const [x, y] = [new URL(a), new URL(b)];
+  const host = (u: URL) => (LOOPBACK.has(u.hostname) ? 'loopback' : u.hostname);
+  return x.protocol === y.protocol && x.port === y.port && x.pathname === y.pathname && host(x) === host(y) && !x.username && !x.password;
 }
 
 /**

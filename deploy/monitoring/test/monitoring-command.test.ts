@@ -9,7 +9,7 @@ import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { repoRoot } from '../src/paths.js';
 import { freeLoopbackPort } from '../src/prometheus-process.js';
-import { ensureTools, linkLabels, monitoringSettings, otlpReceiverPort, portsFromEnv, resolveDatabaseUrl, resolveTargets, startMonitoringStack } from '../src/stack.js';
+import { ensureTools, linkLabels, monitoringSettings, otlpReceiverPort, portsFromEnv, resolveDatabaseUrl, resolveTargets, startMonitoringStack, tracingAdvice } from '../src/stack.js';
 import { TOOLS } from '../src/tools.js';
 import { needTools } from './support.js';
 
@@ -78,6 +78,65 @@ describe("the ports npm run monitoring scrapes", () => {
     const file = path.join(dir, 'odd.json');
     writeFileSync(file, JSON.stringify({ ports: { user: 'x', product: 0, order: 70000 } }));
     assert.deepEqual(await resolveTargets(file), {});
+  });
+});
+
+describe("what npm run monitoring says under the trace receiver's URL", () => {
+  // docs/tracing.md starts `OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 npm start` first, then npm run
+  // monitoring; its banner still said "trace the services: OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 npm
+  // start", as if the running platform did not trace yet: a newcomer who did just that was told to do it again.
+  const dir = mkdtempSync(path.join(tmpdir(), 'monitoring-advice-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const receiver = 'http://127.0.0.1:4318';
+  /** A data folder as npm start leaves it while it runs (stack.pid: a live process, this one) or after (none). */
+  const dataDir = (name: string, tracesUrl: string | null | undefined, running = true) => {
+    const folder = path.join(dir, name);
+    mkdirSync(folder, { recursive: true });
+    const ports = { user: 3001, product: 3002, order: 3003, gateway: 8080 };
+    writeFileSync(path.join(folder, 'stack.json'), JSON.stringify({ databaseUrl: 'postgres://x@127.0.0.1:1/db', ports, gatewayMetricsPort: 9464, ...(tracesUrl === undefined ? {} : { tracesUrl }) }));
+    if (running) writeFileSync(path.join(folder, 'stack.pid'), `${process.pid}\n`);
+    return folder;
+  };
+
+  test('when the running npm start sends its spans to this receiver, then it says so and asks for no restart', () => {
+    for (const [name, url] of [
+      ['base', 'http://127.0.0.1:4318/v1/traces'],
+      ['localhost', 'http://localhost:4318/v1/traces'],
+    ] as const) {
+      const advice = tracingAdvice(receiver, dataDir(name, url));
+      assert.match(advice, /the running npm start sends its spans here/, `${name}: ${advice}`);
+      assert.doesNotMatch(advice, /OTEL_EXPORTER_OTLP_ENDPOINT=/, `${name}: ${advice}`);
+    }
+  });
+
+  test('when the running npm start does not trace, or sends elsewhere, then it says so and how to restart it, never where elsewhere is', () => {
+    const off = tracingAdvice(receiver, dataDir('off', null));
+    assert.match(off, /the running npm start does not trace: stop it and start it as OTEL_EXPORTER_OTLP_ENDPOINT=http:\/\/127\.0\.0\.1:4318 npm start/, off);
+    for (const [name, url] of [
+      ['port', 'http://127.0.0.1:4319/v1/traces'],
+      ['host', 'http://collector.example:4318/v1/traces'],
+      ['path', 'http://127.0.0.1:4318/'],
+      ['secret', 'https://user:s3cret@127.0.0.1:4318/v1/traces'],
+    ] as const) {
+      const advice = tracingAdvice(receiver, dataDir(name, url));
+      assert.match(advice, /the running npm start sends its spans elsewhere: stop it and start it as OTEL_EXPORTER_OTLP_ENDPOINT=http:\/\/127\.0\.0\.1:4318 npm start/, `${name}: ${advice}`);
+      assert.doesNotMatch(advice, /4319|collector|s3cret/, `${name}: ${advice}`);
+    }
+  });
+
+  test('when no npm start runs (no stack.pid, or its process gone), or its stack.json is older than this line, then it says how to start one traced', () => {
+    const start = /^ {2}trace the services: OTEL_EXPORTER_OTLP_ENDPOINT=http:\/\/127\.0\.0\.1:4318 npm start {3}\(docs\/tracing\.md\)$/;
+    assert.match(tracingAdvice(receiver, dataDir('stopped', 'http://127.0.0.1:4318/v1/traces', false)), start);
+    assert.match(tracingAdvice(receiver, path.join(dir, 'nothing-here')), start);
+    const gone = dataDir('gone', 'http://127.0.0.1:4318/v1/traces');
+    writeFileSync(path.join(gone, 'stack.pid'), '2147483646\n');
+    assert.match(tracingAdvice(receiver, gone), start);
+    assert.match(tracingAdvice(receiver, dataDir('older', undefined)), start);
+  });
+
+  test('when npm start writes .data/stack.json, then it records where its services send their spans, as the preload decides it', () => {
+    const source = readFileSync(path.join(repoRoot, 'scripts', 'stack.js'), 'utf8');
+    assert.match(source, /writeFileSync\(join\(dataDir, 'stack\.json'\), JSON\.stringify\(\{[^}]*tracesUrl: tracesUrlOf\(env\)/);
   });
 });
 

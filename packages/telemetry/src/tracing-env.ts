@@ -50,6 +50,19 @@ export function tracingDecision(env: NodeJS.ProcessEnv): TracingDecision {
   return { enabled: true, reason: endpoint };
 }
 
+/**
+ * The URL the OTLP exporter posts spans to, as the preload decides it (null when tracing is off or prints to the
+ * console): OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, else OTEL_EXPORTER_OTLP_ENDPOINT with `/v1/traces` appended
+ * (the OTLP exporter specification). npm start records it in .data/stack.json for npm run monitoring to read.
+ */
+export function tracesUrlOf(env: NodeJS.ProcessEnv): string | null {
+  if (!tracingDecision(env).enabled || tracesExporters(env).includes('console')) return null;
+  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
+  if (traces) return traces;
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() ?? '';
+  return `${base.endsWith('/') ? base : `${base}/`}v1/traces`;
+}
+
 export type ExporterProtocol = 'http/protobuf' | 'http/json' | 'console';
 export type ExporterChoice = { protocol: ExporterProtocol } | { unsupported: string };
 

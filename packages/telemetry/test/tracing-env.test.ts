@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { pathOf } from '@ecommerce/kit';
 import { envDetector } from '@opentelemetry/resources';
 import { redactedUserAgent, userAgentOf } from '../src/redaction.js';
-import { batchProcessorConfig, dropTraceHeaders, resourceAttributesProblem, exporterChoice, instrumentationChoice, redactedUrl, sqlOperationName, tracingDecision } from '../src/index.js';
+import { batchProcessorConfig, dropTraceHeaders, resourceAttributesProblem, exporterChoice, instrumentationChoice, redactedUrl, sqlOperationName, tracesUrlOf, tracingDecision } from '../src/index.js';
 
 describe('tracingDecision', () => {
   it('is off without an endpoint, with OTEL_SDK_DISABLED=true or OTEL_TRACES_EXPORTER=none', () => {
@@ -17,6 +17,18 @@ describe('tracingDecision', () => {
   it('is on with either endpoint variable', () => {
     assert.deepEqual(tracingDecision({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }), { enabled: true, reason: 'http://c:4318' });
     assert.deepEqual(tracingDecision({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4318/v1/traces', OTEL_SDK_DISABLED: 'false' }).enabled, true);
+  });
+});
+
+describe('tracesUrlOf (what npm start records in .data/stack.json for npm run monitoring)', () => {
+  it('when tracing is on, then it is the URL spans are posted to: the base endpoint with /v1/traces, or the traces endpoint as it is; null when off or on the console', () => {
+    assert.equal(tracesUrlOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }), 'http://127.0.0.1:4318/v1/traces');
+    assert.equal(tracesUrlOf({ OTEL_EXPORTER_OTLP_ENDPOINT: ' http://c:4318/otlp/ ' }), 'http://c:4318/otlp/v1/traces');
+    assert.equal(tracesUrlOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://d:4318/t' }), 'http://d:4318/t');
+    assert.equal(tracesUrlOf({}), null);
+    assert.equal(tracesUrlOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SDK_DISABLED: 'true' }), null);
+    assert.equal(tracesUrlOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }), null);
+    assert.equal(tracesUrlOf({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_TRACES_EXPORTER: 'console' }), null);
   });
 });
 
