@@ -1,5 +1,9 @@
 // The OTLP receiver against the SDK's own exporters (in this process), and the waterfall it prints.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
@@ -185,5 +189,38 @@ describe('the waterfall', () => {
     assert.match(lines[3] ?? '', / +2\.0 ms +96\.0 ms .*\| {2}order {6}POST \/order {2}\(server\)$/);
     assert.match(lines[4] ?? '', / +5\.0 ms +5\.0 ms .*order {8}pg\.query:find-order/);
     assert.match(lines[5] ?? '', /30\.0 ms +10\.0 ms .*order {8}pg\.query:insert-order {2}\(client\) statement insert-order$/);
+  });
+
+  it("when docs/tracing.md gives the command that shows the orders only, then run on a traces.log it prints each order's whole trace and nothing else", () => {
+    // It said `grep -A16 'gateway  POST /order' .data/monitoring/traces.log`: 16 lines after each match, whatever the
+    // trace's length (an order after the first, its JWKS cached, has 12 spans), so the lines of the traces written next
+    // came along (a reconciler pass, a GET /order/:id) and each order's own header line (trace id, spans) did not.
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', '..', '..', 'docs', 'tracing.md'), 'utf8').replace(/\n/g, ' ');
+    const said = /; `([^`]*\.data\/monitoring\/traces\.log)` shows the orders only/.exec(doc);
+    assert.ok(said, 'docs/tracing.md no longer says "`<command> .data/monitoring/traces.log` shows the orders only"');
+    const of = (traceId: string, spans: ReceivedSpan[]) => formatWaterfall(traceId, spans.map((one) => ({ ...one, traceId })));
+    const order = (traceId: string, db: number) =>
+      of(traceId, [
+        span('a', '', 'gateway', 'POST /order', 0, 100, { 'http.response.status_code': 201 }),
+        span('b', 'a', 'gateway', 'POST', 1, 99, { 'http.response.status_code': 201 }),
+        span('c', 'b', 'order', 'POST /order', 2, 98, { 'http.response.status_code': 201 }),
+        ...Array.from({ length: db }, (_, i) => span(`d${i}`, 'c', 'order', `pg.query:q${i} ecommerce`, 10 + i, 11 + i, { 'db.postgresql.plan': `q${i}` })),
+      ]);
+    const others = [
+      of('r1', [span('a', '', 'order', 'reconcile pending orders', 0, 2), span('b', 'a', 'order', 'pg.query:order_claim_overdue ecommerce', 1, 2)]),
+      of('g1', [span('a', '', 'gateway', 'GET /order/*', 0, 5, { 'http.response.status_code': 200 }), span('b', 'a', 'order', 'GET /order/:id', 1, 4, { 'http.response.status_code': 200 })]),
+      of('c1', [span('a', '', 'gateway', 'POST /order/*', 0, 9, { 'http.response.status_code': 200 }), span('b', 'a', 'order', 'POST /order/:id/cancel', 1, 8, { 'http.response.status_code': 200 })]),
+    ];
+    const [first, second] = [order('o1', 13), order('o2', 9)];
+    // As scripts/monitoring.js appends them: each waterfall, then a blank line.
+    const log = [others[0], first, others[1], second, others[2], others[0]].map((text) => `${text}\n`).join('');
+    const dir = mkdtempSync(join(tmpdir(), 'traces-log-'));
+    try {
+      writeFileSync(join(dir, 'traces.log'), log);
+      const shown = execFileSync('bash', ['-c', said[1]!.replace('.data/monitoring/traces.log', 'traces.log')], { cwd: dir, encoding: 'utf8' });
+      assert.equal(shown.trim(), `${first}\n${second}`.trim());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
