@@ -6,6 +6,7 @@ const BAR_WIDTH = 32;
 const KIND_NAMES: Record<number, string> = { 2: 'server', 3: 'client', 4: 'producer', 5: 'consumer' };
 
 const ms = (ns: bigint) => Number(ns) / 1e6;
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 /** The few attributes worth reading in a waterfall line. */
 function highlights(attributes: Record<string, AttributeValue>): string {
@@ -54,7 +55,7 @@ export function formatWaterfall(traceId: string, spans: ReceivedSpan[]): string 
   const services = new Set(spans.map((s) => s.service));
   const rows = spanTree(spans);
   const serviceWidth = Math.max(...[...services].map((s) => s.length));
-  const lines = [`trace ${traceId}  ${total.toFixed(1)} ms  ${spans.length} spans  ${services.size} services (${[...services].join(', ')})`];
+  const lines = [`trace ${traceId}  ${total.toFixed(1)} ms  ${count(spans.length, 'span')}  ${count(services.size, 'service')} (${[...services].join(', ')})`];
   lines.push(`${'offset'.padStart(9)} ${'duration'.padStart(9)}  ${'|'.padEnd(BAR_WIDTH + 1)}|  ${'service'.padEnd(serviceWidth)}  span`);
   for (const { span, depth } of rows) {
     const offset = ms(span.startNs - start);

@@ -191,6 +191,13 @@ describe('the waterfall', () => {
     assert.match(lines[5] ?? '', /30\.0 ms +10\.0 ms .*order {8}pg\.query:insert-order {2}\(client\) statement insert-order$/);
   });
 
+  it('when a trace has one span or one service, then its header says "1 span" and "1 service", not "1 spans" and "1 services"', () => {
+    // Every reconciler pass (every 2 s in traces.log) was headed "2 spans  1 services (order)".
+    const header = (spans: ReceivedSpan[]) => formatWaterfall('t', spans).split('\n')[0];
+    assert.equal(header([span('a', '', 'order', 'reconcile pending orders', 0, 2), span('b', 'a', 'order', 'pg.query:order_claim_overdue ecommerce', 1, 2)]), 'trace t  2.0 ms  2 spans  1 service (order)');
+    assert.equal(header([span('a', '', 'gateway', 'GET /order/*', 0, 3)]), 'trace t  3.0 ms  1 span  1 service (gateway)');
+  });
+
   it("when docs/tracing.md gives the command that shows the orders only, then run on a traces.log it prints each order's whole trace and nothing else", () => {
     // It said `grep -A16 'gateway  POST /order' .data/monitoring/traces.log`: 16 lines after each match, whatever the
     // trace's length (an order after the first, its JWKS cached, has 12 spans), so the lines of the traces written next
