@@ -652,6 +652,21 @@ describe('storefront in Chromium: checkout and orders', { concurrency: false }, 
     for (const context of [visitor.context, shopperContext, admin.context]) await context.close();
   });
 
+  test("an order's lines are marked alike on its own page and in Your orders (a filled disc): the orders list's nesting gave them hollow circles there", { timeout: STEP_MS }, async () => {
+    // Seen walking the README in Chromium: "• 1 × The Pragmatic Programmer" on the thank-you page, "◦ 1 × ..." for the
+    // same order in Your orders (a list inside the orders' list takes the browser's second-level marker).
+    const { context, page, errors } = await shopperAtCheckout({ stock: 5, name: 'Alike-marked mug' }, 1, 'line-marker');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    const marker = () => page.locator('.order-items li').first().evaluate((li) => getComputedStyle(li).listStyleType);
+    assert.equal(await marker(), 'disc', 'the order page');
+    await page.getByRole('link', { name: 'All your orders' }).click();
+    await page.getByRole('heading', { name: 'Orders', level: 1 }).waitFor();
+    assert.equal(await marker(), 'disc', 'Your orders');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('the thank-you is said on the page checkout opens only: not again on a reload, nor on Back to it from Your orders', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await shopperAtCheckout({ stock: 5, name: 'Once-thanked mug' }, 1, 'thanks-once');
     await page.getByRole('button', { name: 'Place order' }).click();
