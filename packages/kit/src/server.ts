@@ -231,7 +231,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     // path its log line and span hold (path-redaction.ts).
     noteRouteSegments(route.url);
   });
-  app.server.on('connect', (req: IncomingMessage, socket: Socket) => writeRawProblem(socket, 405, 'method-not-allowed', 'CONNECT is not served here', { extraHeader: `Allow: ${allowHeader(served)}`, req }));
+  app.server.on('connect', (req: IncomingMessage, socket: Socket) => writeRawProblem(socket, 405, 'method-not-allowed', 'CONNECT is not served here', { extraHeader: `Allow: ${allowHeader(served)}`, req, instance: '/' }));
   // Fastify's handler, wrapped. Node parses requests pipelined on one connection at once and emits each at once, so
   // one behind a request answered with Connection: close (a 413 or a malformed body refused, an Upgrade, an HTTP/1.0
   // chunked one) was run and only its answer dropped: a restock ran with nobody told. Each request now waits until

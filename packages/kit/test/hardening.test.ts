@@ -1389,6 +1389,66 @@ describe('errors and logs', () => {
     }
   });
 
+  it('when Node refuses a request whose line and headers it read (a bad chunk of its body: 400; its body too slow: 408), then the answer carries the X-Request-Id a routed answer gives that caller (its valid id, else a new one) and the caller\'s trace; one refused before its headers were read (a bad header line after the id) a new id, named by its instance (fast-check)', async () => {
+    const app = await createServer({ name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'silent', readiness: async () => undefined, metrics: new Metrics('t', '0', { defaultMetrics: false }), docs: false, limits: { requestTimeoutMs: 1000, headersTimeoutMs: 700, checkIntervalMs: 100 } });
+    app.post('/t/echo', async (request) => request.body);
+    const base = await listenOnLoopback(app);
+    const trace = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const parsed = (answer: string) => {
+      const [head = '', body = ''] = answer.split('\r\n\r\n');
+      return {
+        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1]),
+        requestId: /\r\nx-request-id: ([^\r]*)/i.exec(head)?.[1] ?? '',
+        traceresponse: /\r\ntraceresponse: ([^\r]*)/i.exec(head)?.[1] ?? '',
+        instance: (JSON.parse(body || '{}') as { instance?: unknown }).instance,
+      };
+    };
+    // Ids of the request-context rule (a plain token up to 128 characters) and others: spaces, symbols, too long.
+    const id = fc.oneof(
+      fc.stringMatching(/^[A-Za-z0-9._:-]{1,128}$/),
+      fc.stringMatching(/^[A-Za-z0-9._:-]{1,20}[ /@=+,;!~][A-Za-z0-9._:-]{1,20}$/),
+      fc.stringMatching(/^[A-Za-z0-9]{129,140}$/),
+      fc.uuid(),
+    );
+    /** The raw answer's id is the one a routed answer gives the same caller: its own when valid, else a new UUID. */
+    const assertEchoedAsRouted = async (sent: string, answer: ReturnType<typeof parsed>, label: string) => {
+      const routed = (await http(base, 'GET', '/t/nope', { headers: { 'x-request-id': sent } })).headers.get('x-request-id');
+      if (routed === sent) assert.equal(answer.requestId, sent, label);
+      else assert.match(answer.requestId, new RegExp(UUID_PATTERN), label);
+      assert.match(answer.traceresponse, new RegExp(`^00-${trace}-[0-9a-f]{16}-00$`), label);
+    };
+    const headers = (sent: string) => `X-Request-Id: ${sent}\r\ntraceparent: 00-${trace}-00f067aa0ba902b7-01\r\n`;
+    try {
+      await fc.assert(
+        fc.asyncProperty(id, async (sent) => {
+          const badChunk = parsed(await rawExchange(base, `POST /t/echo HTTP/1.1\r\nHost: x\r\n${headers(sent)}Transfer-Encoding: chunked\r\n\r\nZZ\r\n`));
+          assert.equal(badChunk.status, 400);
+          assert.equal(badChunk.instance, '/t/echo');
+          await assertEchoedAsRouted(sent, badChunk, `bad chunk, id ${JSON.stringify(sent)}`);
+          // Its headers never read whole: Node hands over no request, so a new id, which the instance names.
+          const badHeader = parsed(await rawExchange(base, `GET /t/echo HTTP/1.1\r\nHost: x\r\n${headers(sent)}Bad Header: y\r\n\r\n`));
+          assert.equal(badHeader.status, 400);
+          assert.match(badHeader.requestId, new RegExp(UUID_PATTERN));
+          assert.notEqual(badHeader.requestId, sent);
+          assert.equal(badHeader.instance, `urn:uuid:${badHeader.requestId}`);
+        }),
+        { numRuns: 60 },
+      );
+      // The body that never came: a 408 about a second later, so a few ids only, valid and not.
+      await fc.assert(
+        fc.asyncProperty(id, async (sent) => {
+          const slow = parsed(await rawExchange(base, `POST /t/echo?x=1 HTTP/1.1\r\nHost: x\r\n${headers(sent)}Content-Type: application/json\r\nContent-Length: 10\r\n\r\n{`));
+          assert.equal(slow.status, 408);
+          assert.equal(slow.instance, '/t/echo');
+          await assertEchoedAsRouted(sent, slow, `body too slow, id ${JSON.stringify(sent)}`);
+        }),
+        { numRuns: 4, examples: [['caller-id-1'], ['not valid']] },
+      );
+    } finally {
+      await app.close();
+    }
+  });
+
   it('when clients open connections and send nothing, then each is closed after the header timeout, while a kept-alive connection that was served stays', async () => {
     const app = await createServer({ name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'silent', readiness: async () => undefined, metrics: new Metrics('t', '0', { defaultMetrics: false }), docs: false, limits: { requestTimeoutMs: 1500, headersTimeoutMs: 800, checkIntervalMs: 250 } });
     app.get('/t/x', async () => ({}));

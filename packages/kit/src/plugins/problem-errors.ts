@@ -1,5 +1,6 @@
 // Every failure a client sees is an RFC 9457 problem: thrown errors, unknown routes, what the router
 // refuses before a route runs, and what Node's HTTP parser refuses before a request exists.
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import fp from 'fastify-plugin';
@@ -9,7 +10,7 @@ import { NotFound, ProblemError, countOf, ServiceUnavailable, errorCode, problem
 import { isUnavailableError } from '../db-errors.js';
 import { bodyLimitWords } from '../body-limit.js';
 import { loggedMessage } from '../error-log.js';
-import { UUID_PATTERN } from '../ids.js';
+import { isUuid, UUID_PATTERN } from '../ids.js';
 import { pathOf } from '../request-target.js';
 import { CODE_PATTERN, DIRECTION_CONTROL_PATTERN, VISIBLE_TEXT_PATTERN } from '../text.js';
 import { CLIENT_CLOSED_REQUEST, clientGone, noteRawAnswer } from '../client-connection.js';
@@ -382,28 +383,34 @@ export function writeClientError(err: NodeJS.ErrnoException, socket: Socket): vo
     }
     return;
   }
-  const instance = pathOfRequestRead(socket) ?? UNREAD_TARGET;
-  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') writeRawProblem(socket, 408, 'request-timeout', 'The request was not received in time', { instance });
-  else if (err.code === 'HPE_HEADER_OVERFLOW') writeRawProblem(socket, 431, 'headers-too-large', 'The request line and headers are too large', { instance });
-  else writeRawProblem(socket, 400, 'bad-request', 'The request is not valid HTTP', { instance });
+  // Once Node read the request's line and headers (its body was arriving), the answer is that request's: its path, and
+  // the caller's X-Request-Id and trace. A fresh id was sent instead, unlike every other answer.
+  const req = requestRead(socket);
+  const more = { req, instance: req?.url === undefined ? undefined : echoedPath(req.url) };
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') writeRawProblem(socket, 408, 'request-timeout', 'The request was not received in time', more);
+  else if (err.code === 'HPE_HEADER_OVERFLOW') writeRawProblem(socket, 431, 'headers-too-large', 'The request line and headers are too large', more);
+  else writeRawProblem(socket, 400, 'bad-request', 'The request is not valid HTTP', more);
 }
 
 /**
- * The path of the request Node's parser is in the middle of, once it has read its request line and headers (its
- * body was arriving: a timeout, a bad chunk). Before that Node keeps the request line to itself (llhttp's buffer,
- * never handed to JS) or could not parse it, and a request of the connection already read whole is another's.
+ * The request Node's parser is in the middle of, once it has read its request line and headers (its body was
+ * arriving: a timeout, a bad chunk). Before that Node keeps the request line and headers to itself (llhttp's buffer,
+ * never handed to JS) or could not parse them, and a request of the connection already read whole is another's.
  */
-function pathOfRequestRead(socket: Socket): string | undefined {
+function requestRead(socket: Socket): IncomingMessage | undefined {
   const parsing = (socket as Socket & { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming;
-  return parsing && !parsing.complete && parsing.url !== undefined ? echoedPath(parsing.url) : undefined;
+  return parsing && !parsing.complete ? parsing : undefined;
 }
 
 /**
- * The instance of a refusal whose request target is not known (not read, or not parsable): the answer's own
- * X-Request-Id as a URN (RFC 9457 3.1.5 allows a non-resolvable URI), which names this occurrence, rather than
- * a "/" that names a path the client never asked for.
+ * The instance of a refusal whose request target is no path or is not known (not read, or not parsable; a CONNECT's
+ * authority): the answer's own X-Request-Id as a URN (RFC 9457 3.1.5 allows a non-resolvable URI), which names this
+ * occurrence, rather than a "/" that names a path the client never asked for. A caller's id that is no UUID (any
+ * token of request-context's rule) cannot be a urn:uuid: a new UUID names the occurrence then.
  */
-const UNREAD_TARGET = Symbol('unread target');
+function occurrenceUrn(requestId: string): string {
+  return `urn:uuid:${isUuid(requestId) ? requestId : randomUUID()}`;
+}
 
 const closingAfter = new WeakSet<Socket>();
 
@@ -432,8 +439,8 @@ const RAW_SECURITY_HEADERS = Object.entries(SECURITY_HEADERS)
 interface RawProblemMore {
   extraHeader?: string;
   req?: IncomingMessage;
-  /** `/` unless given; UNREAD_TARGET: the answer's own X-Request-Id as a URN. */
-  instance?: string | typeof UNREAD_TARGET;
+  /** The request's path; without one, the answer's own X-Request-Id as a URN (occurrenceUrn). */
+  instance?: string;
 }
 
 /**
@@ -441,7 +448,7 @@ interface RawProblemMore {
  * an X-Request-Id, a traceresponse (the request's, when Node read its headers) and the security headers like every answer.
  */
 export function writeRawProblem(socket: Socket, status: number, slug: string, detail: string, more: RawProblemMore = {}): void {
-  const { extraHeader, req, instance = '/' } = more;
+  const { extraHeader, req, instance } = more;
   if (socket.destroyed) return;
   // Node's parser may refuse what follows a request's headers (a Transfer-Encoding not ending in chunked) once the
   // request was answered (a 405, the guards' 501): a second answer written after that one would be read as the
@@ -461,7 +468,7 @@ export function writeRawProblem(socket: Socket, status: number, slug: string, de
   if (socket.writable) {
     const extra = extraHeader ? `${extraHeader}\r\n` : '';
     const ids = unservedAnswerIds(req);
-    const body = JSON.stringify(problemBody(new ProblemError(status, slug, titleOf(status), detail), instance === UNREAD_TARGET ? `urn:uuid:${ids.requestId}` : instance));
+    const body = JSON.stringify(problemBody(new ProblemError(status, slug, titleOf(status), detail), instance ?? occurrenceUrn(ids.requestId)));
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nX-Request-Id: ${ids.requestId}\r\ntraceresponse: ${ids.traceresponse}\r\n${RAW_SECURITY_HEADERS}` +
         `Content-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\n${extra}Connection: close\r\n\r\n${body}`,
