@@ -222,7 +222,8 @@ export async function createServer(opts: ServerOptions): Promise<App> {
   closeSilentConnections(app.server, limits.headersTimeoutMs);
   drainIdleConnections(app.server, limits.drainIdleMs);
   // CONNECT (a proxy tunnel) is no route of ours: without a listener Node drops the connection with no answer.
-  // Its target names no path, so its Allow is every method some route serves.
+  // Its target names no path (an authority, host:port), so its Allow is every method some route serves, and its
+  // problem's instance the urn:uuid of the answer's X-Request-Id (writeRawProblem), not a "/" it never asked for.
   const served = new Set<string>();
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) served.add(method);
@@ -231,7 +232,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     // path its log line and span hold (path-redaction.ts).
     noteRouteSegments(route.url);
   });
-  app.server.on('connect', (req: IncomingMessage, socket: Socket) => writeRawProblem(socket, 405, 'method-not-allowed', 'CONNECT is not served here', { extraHeader: `Allow: ${allowHeader(served)}`, req, instance: '/' }));
+  app.server.on('connect', (req: IncomingMessage, socket: Socket) => writeRawProblem(socket, 405, 'method-not-allowed', 'CONNECT is not served here', { extraHeader: `Allow: ${allowHeader(served)}`, req }));
   // Fastify's handler, wrapped. Node parses requests pipelined on one connection at once and emits each at once, so
   // one behind a request answered with Connection: close (a 413 or a malformed body refused, an Upgrade, an HTTP/1.0
   // chunked one) was run and only its answer dropped: a restock ran with nobody told. Each request now waits until

@@ -9,7 +9,8 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import pg from 'pg';
-import { assertProblem, http, listenOnLoopback, metricLine, registerAccount, uniqueEmail } from '@ecommerce/test-support';
+import { assertProblem, http, listenOnLoopback, metricLine, rawExchange, registerAccount, uniqueEmail } from '@ecommerce/test-support';
+import { UUID_PATTERN, isUuid } from '@ecommerce/kit';
 import { buildApp } from '@ecommerce/user-service';
 import { loadUserConfig } from '@ecommerce/user-service/config';
 import { GENEROUS_BUDGETS, base, db, startUserService, startUserServiceForFile, testSigningKey } from '@ecommerce/user-service/testing';
@@ -62,6 +63,30 @@ describe('kit behaviour on the user service', () => {
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
     assert.match(res.headers.get('content-security-policy') ?? '', /default-src 'none'/);
     assert.ok(res.headers.get('strict-transport-security'));
+  });
+
+  it('when a CONNECT arrives (its target an authority, host:port, no path), then 405 whose instance is the urn:uuid of the answer\'s own X-Request-Id, never "/": that id the one a routed answer gives the same caller (fast-check, raw socket)', async () => {
+    const authority = fc.tuple(fc.domain(), fc.integer({ min: 1, max: 65535 })).map(([host, port]) => `${host}:${port}`);
+    // No id, a UUID, another token of the request-context rule (echoed, but no UUID), an id that is refused.
+    const id = fc.option(fc.oneof(fc.uuid(), fc.stringMatching(/^[A-Za-z0-9._:-]{1,40}$/), fc.stringMatching(/^[A-Za-z0-9]{1,20}[ /@=+][A-Za-z0-9]{1,20}$/)), { nil: undefined });
+    await fc.assert(
+      fc.asyncProperty(authority, id, async (target, sent) => {
+        const idLine = sent === undefined ? '' : `X-Request-Id: ${sent}\r\n`;
+        const answer = await rawExchange(base, `CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\n${idLine}\r\n`);
+        const [head = '', body = ''] = answer.split('\r\n\r\n');
+        assert.match(head, /^HTTP\/1\.1 405 /, answer.slice(0, 200));
+        const requestId = /\r\nx-request-id: ([^\r]*)/i.exec(head)?.[1] ?? '';
+        const problem = JSON.parse(body) as { type: string; instance: string };
+        assert.equal(problem.type, 'https://ecommerce.local/problems/method-not-allowed');
+        assert.notEqual(problem.instance, '/');
+        assert.match(problem.instance, new RegExp(`^urn:uuid:${UUID_PATTERN.slice(1)}`), problem.instance);
+        const routed = (await http(base, 'GET', '/user/nope', { headers: sent === undefined ? {} : { 'x-request-id': sent } })).headers.get('x-request-id');
+        if (sent !== undefined && routed === sent) assert.equal(requestId, sent);
+        // The answer's id names the occurrence whenever it can: whenever it is a UUID (a new one, or the caller's).
+        if (isUuid(requestId)) assert.equal(problem.instance, `urn:uuid:${requestId}`);
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('when any route answers, then it carries the same security headers, and the docs page its own CSP', async () => {
