@@ -507,6 +507,51 @@ describe('storefront served by the gateway', () => {
     }
   });
 
+  it('when a file of the app, or its precompressed copy, becomes a symlink out of the folder after the server started (or a new one appears), then the 404 problem of a missing file and nothing of it leaks (the check is made as each file is sent, gateway and static-only server alike)', async () => {
+    const parent = mkdtempSync(path.join(tmpdir(), 'storefront-later-link-'));
+    const root = path.join(parent, 'app');
+    const outside = path.join(parent, 'outside');
+    mkdirSync(path.join(root, 'assets'), { recursive: true });
+    mkdirSync(outside);
+    writeFileSync(path.join(root, 'index.html'), HTML);
+    for (const name of ['swapped.js', 'copy-swapped.js']) {
+      writeFileSync(path.join(root, 'assets', name), JS);
+      writeFileSync(path.join(root, 'assets', `${name}.br`), brotliCompressSync(JS));
+    }
+    writeFileSync(path.join(outside, 'secret.txt'), 'SECRET-outside');
+    writeFileSync(path.join(outside, 'secret.txt.br'), brotliCompressSync('SECRET-outside-br'));
+    const gw = await gateway(root);
+    const only = await buildStorefrontServer(loadStorefrontConfig({ LOG_LEVEL: 'silent', PORT: '0', STOREFRONT_DIR: root }));
+    try {
+      const bases = [gw.base, await listenOnLoopback(only)];
+      for (const base of bases) assert.equal((await fetch(`${base}/assets/swapped.js`, { headers: { 'accept-encoding': 'identity' } })).status, 200, base);
+      // After start: a served file and a served file's brotli copy replaced by links out of the folder; a new link.
+      for (const [link, target] of [
+        ['swapped.js', 'secret.txt'],
+        ['swapped.js.br', 'secret.txt.br'],
+        ['copy-swapped.js.br', 'secret.txt.br'],
+        ['new.js', 'secret.txt'],
+      ] as const) {
+        rmSync(path.join(root, 'assets', link), { force: true });
+        symlinkSync(path.join(outside, target), path.join(root, 'assets', link));
+      }
+      for (const base of bases) {
+        for (const p of ['/assets/swapped.js', '/assets/copy-swapped.js', '/assets/new.js']) {
+          for (const encoding of ['identity', 'br']) {
+            const res = await http(base, 'GET', p, { headers: { 'accept-encoding': encoding } });
+            assert.doesNotMatch(res.text, /SECRET/, `${base}${p} ${encoding}`);
+            // A file whose copy leads out is none of the app's, whatever encoding is accepted (withinRoot).
+            assertProblem(res, 404, 'not-found');
+          }
+        }
+      }
+    } finally {
+      await gw.app.close();
+      await only.close();
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
   it('when any path is asked for (dot segments written, escaped or doubly escaped, backslashes, NULs, broken escapes, dotfiles, a sibling folder sharing the name, very long), then only a file of the app or the app page comes back, else a 4xx, never a 5xx (fast-check, gateway and static-only server)', async () => {
     // The app's folder holds a dotfile, and sits next to a file and a folder whose name starts like its own: none of
     // them is the app's to serve.

@@ -92,7 +92,9 @@ export function noRoute(request: FastifyRequest): ProblemError {
   const method = (request.method === 'HEAD' ? 'GET' : request.method).slice(0, 16);
   const path = echoedPath(request.url);
   const allowed = allowedMethods(request.server, pathOf(request.url));
-  if (allowed.length === 0) return new ProblemError(404, 'not-found', 'Not found', `No route for ${method} ${path}`);
+  // A route of this very method sent its request here (reply.callNotFound: @fastify/static's file gone, or refused by
+  // its allowedPath): the resource is missing, a 404; a 405 said the method asked was not served, and allowed it.
+  if (allowed.length === 0 || allowed.includes(request.method)) return new ProblemError(404, 'not-found', 'Not found', `No route for ${method} ${path}`);
   const allow = allowHeader(allowed);
   return new ProblemError(405, 'method-not-allowed', 'Method Not Allowed', `${method} is not served at ${path}; allowed: ${allow}`, {}, { allow });
 }
