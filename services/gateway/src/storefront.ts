@@ -13,11 +13,13 @@ import { StorefrontEnv } from './config.js';
 /** services/gateway/dist/src -> <repo>/web/dist/app, where `npm run build` puts the app. */
 const DEFAULT_STOREFRONT_DIR = path.resolve(import.meta.dirname, '..', '..', '..', '..', 'web', 'dist', 'app');
 
+// No data: images: the app's are files of this origin (web/public, a product's imageUrl is a path on this site, and the
+// build inlines no asset: assetsInlineLimit 0); one put in a page is refused.
 export const STOREFRONT_CSP = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' data:",
+  "img-src 'self'",
   "font-src 'self'",
   "connect-src 'self'",
   "manifest-src 'self'",

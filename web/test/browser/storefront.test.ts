@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { type Page } from 'playwright-core';
 import { SERVICES, fetchDoc, renderTypes } from '../../tools/openapi-types.js';
 import { apiDir } from '../../tools/paths.js';
-import { addToCart, adminAtProducts, adminToken, api, assertAccessible, base, browser, holdCartLock, holdRequests, login, newProduct, newShopper, problem, type Product, settledValue, signedInShopper, startStackAndBrowser, STEP_MS, storedQuantities } from './harness.js';
+import { addToCart, adminAtProducts, adminToken, api, assertAccessible, base, browser, holdCartLock, holdRequests, login, newProduct, newShopper, problem, type Product, settledValue, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, storedQuantities } from './harness.js';
 
 startStackAndBrowser();
 
@@ -48,6 +48,78 @@ describe('storefront in Chromium: the app, the catalog, product pages and the ca
     assert.match(missing.headers.get('content-type') ?? '', /problem\+json/);
     const list = await fetch(`${base}/product?limit=1`);
     assert.match(list.headers.get('content-type') ?? '', /application\/json/);
+  });
+
+  test('the shop and admin pages show their images (the products\' own files, in the shop, on a product page, in the cart) with no CSP violation, and an image from a data: URL put in the page is refused by img-src: the app needs none', { timeout: STEP_MS }, async () => {
+    const listed = await api<{ items: (Product & { imageUrl: string | null })[] }>('GET', '/product?limit=100', undefined, '');
+    const pictured = listed.body.items.find((p) => p.imageUrl && p.stock > 0);
+    assert.ok(pictured, 'the demo catalog has a product with a picture in stock');
+    const { context, page, errors } = await newShopper();
+    await context.addInitScript(() => {
+      const seen: string[] = [];
+      Object.assign(window, { cspViolations: seen });
+      document.addEventListener('securitypolicyviolation', (e) => seen.push(`${e.violatedDirective} ${e.blockedURI}`));
+    });
+    const refusals: string[] = [];
+    page.on('console', (m) => {
+      if (/Content Security Policy/i.test(m.text())) refusals.push(`${page.url()}: ${m.text()}`);
+    });
+    const violations = () => page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations);
+    /** Every image of the page loaded (lazy ones made eager) and shown with a size, and no CSP violation; how many. */
+    const imagesShown = async (what: string): Promise<number> => {
+      await page.waitForLoadState('networkidle');
+      const images = await page.evaluate(() =>
+        Promise.all(
+          [...document.images].map(async (img) => {
+            img.loading = 'eager';
+            const ok = await img.decode().then(
+              () => true,
+              () => false,
+            );
+            return { src: img.getAttribute('src'), ok, width: img.naturalWidth };
+          }),
+        ),
+      );
+      for (const image of images) assert.ok(image.ok && image.width > 0, `${what}: ${image.src} not shown`);
+      assert.deepEqual(await violations(), [], what);
+      return images.length;
+    };
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    await page.goto('/');
+    await page.getByRole('link', { name: pictured.name }).first().waitFor();
+    assert.ok((await imagesShown('shop')) > 0, 'the shop shows pictures');
+    await addToCart(page, pictured);
+    assert.ok((await imagesShown('product page')) > 0, 'the product page shows its picture');
+    await page.goto('/cart');
+    await page.getByRole('link', { name: pictured.name }).first().waitFor();
+    assert.ok((await imagesShown('cart')) > 0, 'the cart shows the picture');
+    for (const [where, ready] of [
+      ['/admin', 'Create product'],
+      [`/admin/products/${pictured.id}`, 'Save changes'],
+      ['/admin/orders', undefined],
+      ['/admin/users', undefined],
+    ] as const) {
+      await page.goto(where);
+      if (ready) await page.getByRole('button', { name: ready }).first().waitFor();
+      await imagesShown(where);
+    }
+    assert.deepEqual(refusals, []);
+    // A 1x1 GIF as a data: URL: the page's CSP refuses it, and reports it.
+    const probe = await page.evaluate(
+      () =>
+        new Promise<string>((resolve) => {
+          const img = new Image();
+          img.onload = () => resolve('loaded');
+          img.onerror = () => resolve('refused');
+          img.src = 'data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7';
+          document.body.append(img);
+        }),
+    );
+    assert.equal(probe, 'refused');
+    await page.waitForFunction(() => (window as unknown as { cspViolations: string[] }).cspViolations.length > 0);
+    assert.deepEqual(await violations(), ['img-src data']);
+    assert.deepEqual(errors, []);
+    await context.close();
   });
 
   test("the API reference pages (/user/docs, /product/docs, /order/docs) list their operations with no console error or failed request, also on the dev ingress's plain-http host name", { timeout: STEP_MS }, async () => {
