@@ -111,6 +111,35 @@ describe('alert rules', () => {
     }
   });
 
+  // docs/monitoring.md is where a reader looks an alert up before its runbook: its "## Alerts" table had no row for
+  // OrderAuditRepairsHeld (a page), and its file table counted 37 alerts when the rules held 47.
+  test("when docs/monitoring.md's Alerts table lists the alerts, then each alert of the rules is a row once, with its `for` and severity, and the count the page gives is theirs", async () => {
+    const doc = await readFile(path.join(repoRoot, 'docs', 'monitoring.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('\n## Alerts\n'), doc.indexOf('\n## ', doc.indexOf('\n## Alerts\n') + 1));
+    const rows = section
+      .split('\n')
+      .filter((line) => /^\| [A-Z]\w+ \|/.test(line))
+      .map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()));
+    const alerts = await allAlerts();
+    assert.ok(rows.length >= 30, `only ${rows.length} rows in docs/monitoring.md's "## Alerts" table`);
+    const wrong: string[] = [];
+    for (const name of new Set([...alerts.map((a) => a.alert), ...rows.map(([name = '']) => name)])) {
+      const said = rows.filter(([row]) => row === name);
+      const rule = alerts.find((a) => a.alert === name);
+      if (!rule) wrong.push(`${name}: a row, no alert of that name in deploy/monitoring/rules`);
+      else if (said.length !== 1) wrong.push(`${name}: ${said.length} rows`);
+      else {
+        const [, , forCell = '', severityCell = ''] = said[0] ?? [];
+        const severity = rule.labels?.severity ?? '';
+        const ms = (text: string) => (text === '0' ? 0 : /^(\d+(ms|[ywdhms]))+$/.test(text) ? parseDuration(text) : Number.NaN);
+        if (ms(forCell) !== ms(rule.for ?? '0s')) wrong.push(`${name}: for ${rule.for ?? '0'}, the row says ${forCell}`);
+        if (severityCell.split(' ')[0] !== severity) wrong.push(`${name}: severity ${severity}, the row says ${severityCell}`);
+      }
+    }
+    for (const [, count] of doc.matchAll(/\b(\d+) alerts\b/g)) if (Number(count) !== alerts.length) wrong.push(`"${count} alerts": the rules hold ${alerts.length}`);
+    assert.deepEqual(wrong, []);
+  });
+
   test('every Prometheus config sets absolute link bases for the alert annotations', async () => {
     const configs = [prometheusConfigPath, prometheusK8sConfigPath, prometheusComposeConfigPath];
     for (const file of configs) {
