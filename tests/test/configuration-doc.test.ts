@@ -2,7 +2,7 @@
 // schema reads is a row there, every row names a variable those schemas read, in the processes its "who" column
 // says, with the default the schema applies and, where it gives one, the range (60..3600) the schema accepts; the processes table gives each process its schema's default port.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -142,5 +142,51 @@ describe('docs/configuration.md', () => {
     }
     assert.ok(checked >= 4, `only ${checked} ranges read`);
     assert.deepEqual(wrong, []);
+  });
+});
+
+/** The files below `dir` (a path from the repository root) whose name `keep` accepts: no installs, builds, local data or tests. */
+function walk(dir: string, keep: (name: string) => boolean): string[] {
+  return readdirSync(join(repoRoot, dir)).flatMap((name) => {
+    const path = dir ? `${dir}/${name}` : name;
+    if (name.startsWith('.') || ['node_modules', 'dist', 'coverage', 'test', 'fixtures'].includes(name) || path === 'tests') return [];
+    return statSync(join(repoRoot, path)).isDirectory() ? walk(path, keep) : keep(name) ? [path] : [];
+  });
+}
+
+describe('the environment variables the programs read, and the Markdown', () => {
+  it('when a program of the repository (a service, a package, a script, a deploy tool, the web build and its tools; not a test) reads a variable, then a README or a page of docs/ names it in a code span', () => {
+    // The web build's WEB_API_URL (where `vite` sends the API), the Lighthouse tool's WEB_URL, the alert log's
+    // ALERT_LOG_PORT and the containers test's CONTAINERS_TEST_PG, CONTAINERS_TEST_PORT_OFFSET and KEEP_CONTAINERS
+    // were read and named nowhere: the schemas' variables are held to the Variables table above, the bench
+    // scripts' to docs/benchmarks.md; nothing looked at the rest.
+    const programs = walk('', (name) => /\.(ts|tsx|js|mjs)$/.test(name) && !name.endsWith('.d.ts'));
+    const read = new Map<string, string>();
+    for (const file of programs) {
+      for (const m of readFileSync(join(repoRoot, file), 'utf8').matchAll(/\benv(?:\.([A-Z][A-Z0-9_]*)\b|\[['"]([A-Z][A-Z0-9_]*)['"]\])/g)) {
+        const name = m[1] ?? m[2] ?? '';
+        if (!read.has(name)) read.set(name, file);
+      }
+    }
+    assert.ok(read.size >= 60, `only ${read.size} variables read: ${[...read.keys()].join(', ')}`);
+    const pages = walk('', (name) => name === 'README.md').concat(walk('docs', (name) => name.endsWith('.md')));
+    const named = new Set<string>();
+    for (const page of pages) {
+      for (const line of readFileSync(join(repoRoot, page), 'utf8').split('\n')) {
+        // `OTEL_EXPORTER_OTLP_PROTOCOL` (and `..._TRACES_PROTOCOL`): the suffix after a name's last part.
+        let stem = '';
+        for (const [span = ''] of line.matchAll(/`[^`]+`/g)) {
+          for (const [, name = '', suffix] of span.matchAll(/\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+|[A-Z]{3,})\b|\.\.\.(_[A-Z0-9_]+)/g)) {
+            if (suffix === undefined) {
+              named.add(name);
+              stem = name.replace(/_[A-Z0-9]+$/, '');
+            } else named.add(stem + suffix);
+          }
+        }
+      }
+    }
+    // The shell's own, which the scripts pass on or search: not the platform's to document.
+    const SHELL = new Set(['PATH', 'HOME']);
+    assert.deepEqual([...read].filter(([name]) => !named.has(name) && !SHELL.has(name)).map(([name, file]) => `${name} (${file})`).sort(), []);
   });
 });
