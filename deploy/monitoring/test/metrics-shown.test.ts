@@ -2,8 +2,10 @@
 // reads is exposed"). The real platform (scripts/stack.js: the four services on free ports, the embedded
 // PostgreSQL) is started and each service's /metrics scraped; every metric family found there must be read by a
 // dashboard panel or an alert rule (directly, or through a recording rule that one of them reads), or stand in
-// UNSHOWN below with the reason it is left out. A counter added to a service and put on no dashboard fails here.
+// UNSHOWN below with the reason it is left out. A counter added to a service and put on no dashboard fails here, and
+// one missing from docs/configuration.md's Metrics table, or a name in the Markdown that no service serves.
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -137,6 +139,37 @@ describe('every metric a service exposes is shown on a dashboard or read by an a
       .filter(([name, { series }]) => !(name in UNSHOWN) && !series.some((s) => shown.has(s)))
       .map(([name, { services }]) => `${name} (${services.join(', ')})`);
     assert.deepEqual(unshown, [], 'exposed, and on no dashboard panel and in no alert: show it (src/dashboards/), or add it to UNSHOWN with the reason');
+  });
+
+  // What a reader of the Markdown is told the services serve: docs/configuration.md's Metrics table is the
+  // contract the other tests read (runbooks.test.ts and dashboards.test.ts take its names as "exposed"), and the
+  // READMEs and docs/ pages name metrics in prose and queries that no test compared with a real /metrics.
+  test("when a README or a page of docs/ names one of the services' metrics, then a service serves it, and each metric served (prom-client's defaults aside) is a row of docs/configuration.md's Metrics table", () => {
+    const pages = [
+      'README.md',
+      ...readdirSync(path.join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`),
+      ...['services', 'packages', 'deploy'].flatMap((top) => readdirSync(path.join(repoRoot, top)).map((name) => `${top}/${name}/README.md`)),
+    ].filter((page) => existsSync(path.join(repoRoot, page)));
+    // A name is one of ours when its first two words are a served family's (`orders_pending_*`, `db_client_*`,
+    // `http_server_*`): labels (`http_route`, `db_query_name`) and tables (`stock_keys`) are not; records have a colon.
+    const served = new Set([...exposed.values()].flatMap(({ series }) => series));
+    const stems = new Set([...exposed.keys()].map((name) => name.split('_').slice(0, 2).join('_')));
+    const wrong: string[] = [];
+    for (const page of pages) {
+      const text = readFileSync(path.join(repoRoot, page), 'utf8');
+      const code = [...text.matchAll(/```[\s\S]*?```|`[^`\n]+`/g)].map((m) => m[0]).join('\n');
+      for (const [name] of code.matchAll(/(?<![\w:.$/-])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w:(])/g)) {
+        if (stems.has(name.split('_').slice(0, 2).join('_')) && !served.has(name)) wrong.push(`${page}: ${name} is served by no service`);
+      }
+    }
+    const config = readFileSync(path.join(repoRoot, 'docs', 'configuration.md'), 'utf8');
+    const table = config.slice(config.indexOf('## Metrics'));
+    const rows = new Set(table.split('\n').filter((line) => line.startsWith('| `')).map((line) => /^\| `([a-z_0-9]+)`/.exec(line)?.[1]));
+    assert.ok(rows.size >= 30, `only ${rows.size} rows in docs/configuration.md's Metrics table`);
+    for (const name of rows) if (name && !exposed.has(name)) wrong.push(`docs/configuration.md's Metrics table: ${name} is served by no service`);
+    // prom-client's defaults, which the table's "prom-client defaults" row stands for with examples.
+    for (const [name, { services }] of exposed) if (!rows.has(name) && !/^(process|nodejs)_/.test(name)) wrong.push(`${name} (${services.join(', ')}): no row in docs/configuration.md's Metrics table`);
+    assert.deepEqual([...new Set(wrong)], []);
   });
 
   test('UNSHOWN lists only metrics that are exposed and shown nowhere (it does not go stale)', async () => {
