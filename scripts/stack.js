@@ -297,7 +297,7 @@ export async function startStack(opts = {}) {
   };
   /** @type {Map<string, import('node:child_process').ChildProcess>} */
   const children = new Map();
-  const supervised = new Map(); // name -> { exits, readyAt, timer }
+  const supervised = new Map(); // name -> { exits, startFailures, timer, resetTimer, waiters }
   let stopping = false;
   let fatal = null;
   let db = null;

@@ -138,7 +138,7 @@ const sentContentTypes = new WeakMap<IncomingMessage, string | undefined>();
 
 /**
  * Where bodies stream through (the gateway), the type a request goes on as when Fastify would refuse its own before
- * the service sees it (forwardedAsSent); its parser puts back the one sent (or none) and passes the body on.
+ * the service sees it (FORWARDED_AS_SENT); its parser puts back the one sent (or none) and passes the body on.
  */
 const FORWARDED_AS_SENT = 'application/x-forwarded-as-sent';
 const typesAsSent = new WeakMap<IncomingMessage, string | undefined>();
