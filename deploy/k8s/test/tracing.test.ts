@@ -147,6 +147,34 @@ test('every service exports to the collector under its own name, with version an
   }
 });
 
+// docs/tracing.md gives the tracing keys of the ConfigMap `ecommerce-config` with their value in the base and the
+// dev overlay: OTEL_EXPORTER_OTLP_PROTOCOL, set there for every service, had no row.
+test("when docs/tracing.md's table gives the ConfigMap's tracing keys, then each OTEL_* key (and DEPLOYMENT_ENVIRONMENT) is a row, with the base's value and the dev overlay's", () => {
+  const doc = readFileSync(join(repoRoot, 'docs/tracing.md'), 'utf8');
+  const at = doc.indexOf('| key | base | dev overlay |');
+  assert.ok(at > 0, 'docs/tracing.md has no "| key | base | dev overlay |" table');
+  const rows = new Map<string, { base: string; dev: string }>();
+  for (const line of doc.slice(at).split('\n').slice(2)) {
+    if (!line.startsWith('|')) break;
+    const [key = '', baseCell = '', devCell = ''] = line.split('|').slice(1, -1).map((cell) => cell.trim());
+    const value = (cell: string) => /^`([^`]*)`/.exec(cell)?.[1];
+    const baseValue = value(baseCell) ?? '';
+    rows.set(key.replace(/`/g, ''), { base: baseValue, dev: value(devCell) ?? baseValue });
+  }
+  const wrong: string[] = [];
+  const baseConfig = dataOf(find(base, 'ConfigMap', 'ecommerce-config'));
+  const devConfig = dataOf(find(renderKustomization(devOverlay), 'ConfigMap', 'ecommerce-config'));
+  const keys = Object.keys(baseConfig).filter((key) => key.startsWith('OTEL_') || key === 'DEPLOYMENT_ENVIRONMENT');
+  assert.ok(keys.length >= 5, `only ${keys.join(', ')}`);
+  for (const key of new Set([...keys, ...rows.keys()])) {
+    const row = rows.get(key);
+    if (!row) wrong.push(`${key}: no row`);
+    else if (!(key in baseConfig)) wrong.push(`${key}: a row, not a key of ecommerce-config`);
+    else if (row.base !== baseConfig[key] || row.dev !== devConfig[key]) wrong.push(`${key}: base ${baseConfig[key]}, dev ${devConfig[key]}; the row says ${row.base}, ${row.dev}`);
+  }
+  assert.deepEqual(wrong, []);
+});
+
 test('the images start the preload, which the image build compiles and assembles', () => {
   const dockerfile = readFileSync(join(repoRoot, 'deploy/docker/Dockerfile'), 'utf8');
   const nodeOptions = /NODE_OPTIONS="([^"]+)"/.exec(dockerfile)?.[1] ?? '';
