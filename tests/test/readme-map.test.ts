@@ -215,6 +215,41 @@ describe('the paths the READMEs and docs/ name', () => {
   });
 });
 
+describe('the names the READMEs and docs/ place in a file', () => {
+  it("when a README or a page of docs/ says where a name is (`name` in `file`, `file`'s `name`, `name` (`file`)), then that file holds the name", () => {
+    // docs/web.md placed the registration's retries in `createAccount` in `web/src/session.ts`; it had moved to
+    // web/src/register.ts. The path existed, so the path checks above passed.
+    const NAME = '`([A-Za-z_$][\\w$]*)(?:\\(\\))?`';
+    const FILE_SPAN = '`([\\w./-]+\\.(?:ts|tsx|js|mjs))`';
+    const claims = [
+      { re: new RegExp(`${NAME} (?:in|of|from) ${FILE_SPAN}`, 'g'), name: 1, file: 2 },
+      { re: new RegExp(`${FILE_SPAN}'s ${NAME}`, 'g'), name: 2, file: 1 },
+      { re: new RegExp(`${NAME} \\(${FILE_SPAN}`, 'g'), name: 1, file: 2 },
+    ];
+    const wrong: string[] = [];
+    let checked = 0;
+    for (const page of [...readmes, ...docsPages]) {
+      const folder = page.startsWith('docs/') || !page.includes('/') ? '' : page.slice(0, page.lastIndexOf('/') + 1);
+      const text = readFileSync(join(repoRoot, page), 'utf8').replace(/\s+/g, ' ');
+      for (const { re, name: n, file: f } of claims) {
+        for (const m of text.matchAll(re)) {
+          const name = m[n] ?? '';
+          const span = m[f] ?? '';
+          // From the page's folder, from the root, or (a path relative to a folder the page is about) below it.
+          const files = [folder + span, span].filter((path) => tree.includes(path));
+          if (files.length === 0) files.push(...tree.filter((path) => path.endsWith(`/${span}`)));
+          if (files.length === 0) continue; // a missing path is the path checks' to report
+          checked++;
+          const holds = new RegExp(`(?<![\\w$])${name.replace(/\$/g, '\\$')}(?![\\w$])`);
+          if (!files.some((file) => holds.test(readFileSync(join(repoRoot, file), 'utf8')))) wrong.push(`${page}: \`${name}\` is not in ${span}`);
+        }
+      }
+    }
+    assert.ok(checked >= 20, `only ${checked} placements read`);
+    assert.deepEqual(wrong, []);
+  });
+});
+
 describe("a service's README (services/<name>/README.md)", () => {
   const withReadme = readdirSync(join(repoRoot, 'services')).filter((svc) => existsSync(join(repoRoot, 'services', svc, 'README.md')));
   /** The .ts files below a folder of the service, as paths from it. */

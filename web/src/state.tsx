@@ -17,7 +17,7 @@ interface Auth {
   /** Asks the user service again after 'unreachable'. */
   retry(): void;
   signIn(email: string, password: string): Promise<void>;
-  /** `key`: the form submission's Idempotency-Key, kept for its retries (session.ts createAccount). */
+  /** `key`: the form submission's Idempotency-Key, kept for its retries (register.ts createAccount). */
   createAccount(name: string, email: string, password: string, key: string): Promise<void>;
   signOut(): Promise<void>;
 }
