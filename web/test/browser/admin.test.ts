@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { type Locator, type Page } from 'playwright-core';
-import { adminAtProducts, adminEditLink, adminToken, api, assertAccessible, assertFieldError, endsOnTheLeft, holdRequests, login, newProduct, newShopper, type Order, type Product, screenshot, settledValue, shopperAtCheckout, signInAs, stack, startStackAndBrowser, STEP_MS, stockOf, unauthorized, uniqueEmail } from './harness.js';
+import { adminAtProducts, adminEditLink, adminToken, api, assertAccessible, assertNoHorizontalScroll, assertFieldError, endsOnTheLeft, holdRequests, login, newProduct, newShopper, type Order, type Product, screenshot, settledValue, shopperAtCheckout, signInAs, stack, startStackAndBrowser, STEP_MS, stockOf, unauthorized, uniqueEmail } from './harness.js';
 
 startStackAndBrowser();
 
@@ -1265,6 +1265,39 @@ describe('storefront in Chromium: the admin pages', { concurrency: false }, () =
       presses++;
     }
     assert.ok(presses >= 1, 'the table had a second page');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('admin: Search products finds a product by a word of its name past the first page (GET /product ?q), by keyboard at 360 px and 1280 px; the search is in the address, and one that finds nothing says so', { timeout: STEP_MS }, async () => {
+    // More than a page (50) of products before it, whatever the earlier tests made: without a search the admin pressed
+    // Load more until its Edit link came (adminEditLink's loop).
+    await Promise.all(Array.from({ length: 51 }, (_, i) => newProduct({ name: `Filler crate ${i}` })));
+    const word = `Quokka${Date.now().toString(36)}`;
+    const wanted = await newProduct({ name: `${word} planter` });
+    const { context, page, errors } = await adminAtProducts();
+    for (const width of [360, 1280]) {
+      await page.setViewportSize({ width, height: 800 });
+      await page.goto('/admin');
+      const search = page.getByLabel('Search products');
+      await search.waitFor();
+      await search.focus();
+      await page.keyboard.type(word.toLowerCase().slice(0, 8));
+      await page.keyboard.press('Enter');
+      const edit = page.getByRole('link', { name: `Edit ${word} planter` });
+      await edit.waitFor();
+      assert.equal(await page.locator('[aria-labelledby="products-h"] tbody tr').count(), 1, `${width} px: only the product found is listed`);
+      assert.match(page.url(), new RegExp(`[?&]q=${word.toLowerCase().slice(0, 8)}`), `${width} px: the search is in the address`);
+      await assertNoHorizontalScroll(page, `the searched products page at ${width} px`);
+      await screenshot(page, `admin-products-search-${width}`);
+      await edit.focus();
+      await page.keyboard.press('Enter');
+      await page.waitForURL(`**/admin/products/${wanted.id}`);
+    }
+    await page.goto(`/admin?q=${word}nothing`);
+    await page.getByText(`No products match “${word}nothing”.`).waitFor();
+    assert.equal(await page.getByLabel('Search products').inputValue(), `${word}nothing`, 'the field shows the search of the address');
+    await assertAccessible(page, 'the admin products page with a search that finds nothing');
     assert.deepEqual(errors, []);
     await context.close();
   });

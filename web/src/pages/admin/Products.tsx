@@ -1,8 +1,9 @@
 // The admin's Products page: the New product form and the list of products, each with its Edit link.
-import { useEffect, useState, type ReactNode } from 'react';
-import { Link, useLocation, useNavigate } from 'react-router';
+import { useEffect, useId, useState, type ReactNode } from 'react';
+import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
-import { ok, productApi } from '../../api/client.js';
+import { ApiError, ok, productApi } from '../../api/client.js';
+import { MAX_SEARCH, catalogText } from '../../catalog-query.js';
 import { ErrorState, Loading } from '../../components.js';
 import { heard, useOneAtATime } from '../../page-parts.js';
 import { formatMoney } from '../../money.js';
@@ -46,10 +47,30 @@ export function Products() {
   }, [location, navigate]);
   const [formKey, setFormKey] = useState(0);
   const [fields, setFields] = useState(newDraft.read);
+  // The search (GET /product's q: words of the name or description) is in the address, so Back from a product's edit
+  // page comes to the list it was found in. Without one, a product past the first 50 took Load more until it came.
+  const [params, setParams] = useSearchParams();
+  const q = catalogText(params.get('q') ?? '', MAX_SEARCH).trim();
+  const [searchText, setSearchText] = useState(q);
+  const [seenQ, setSeenQ] = useState(q);
+  // The address changed the search (Back, Forward, the All products link): the field follows it, during the render.
+  if (q !== seenQ) {
+    setSeenQ(q);
+    setSearchText(q);
+  }
+  const searchId = useId();
   const products = useInfiniteQuery({
-    queryKey: ['products', 'admin'],
+    queryKey: ['products', 'admin', q],
     initialPageParam: null as string | null,
-    queryFn: async ({ pageParam }) => ok(await productApi.GET('/product', { params: { query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}) } } })),
+    queryFn: async ({ pageParam }) => {
+      try {
+        return ok(await productApi.GET('/product', { params: { query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}), ...(q ? { q } : {}) } } }));
+      } catch (err) {
+        // A search the service refuses (more than 16 words) finds nothing, as in the shop; asking again would not help.
+        if (q && err instanceof ApiError && err.status === 400) return { items: [], nextCursor: null };
+        throw err;
+      }
+    },
     getNextPageParam: (last) => last.nextCursor,
   });
   const create = useMutation({
@@ -101,10 +122,29 @@ export function Products() {
       <section aria-labelledby="products-h">
         <h2 id="products-h">Products</h2>
         {said && <ActionMessage message={said} />}
+        <form
+          className="inline-form"
+          role="search"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const next = catalogText(searchText, MAX_SEARCH).trim();
+            setParams(next ? { q: next } : {});
+          }}
+        >
+          <div className="field grow">
+            <label htmlFor={searchId}>Search products</label>
+            <input id={searchId} type="search" value={searchText} onChange={(e) => setSearchText(e.target.value)} maxLength={MAX_SEARCH} placeholder="a word of the name or description" />
+          </div>
+          <button type="submit">Search</button>
+        </form>
         {products.isPending ? (
           <Loading />
         ) : products.isError && !products.data ? (
           <ErrorState message="The product service is unavailable right now." retry={() => void products.refetch()} />
+        ) : q && items.length === 0 ? (
+          <p className="empty">
+            No products match “<bdi>{q}</bdi>”. <Link to="/admin">All products</Link>
+          </p>
         ) : (
           <PagedTable label="Products table" list={products} shown={items.length} section="products-h">
             <ColumnHeads names={['Name', 'SKU', 'Price', 'Stock', 'Category']} hidden="Actions" />
