@@ -311,7 +311,8 @@ describe('storefront in Chromium: the admin pages', { concurrency: false }, () =
     await page.getByLabel('Price').fill('64.50');
     await page.getByLabel('Currency').fill('USD');
     await page.getByLabel('Stock').fill('7');
-    await page.getByLabel('Category').fill('home');
+    // The New product form's Category, not the products search's.
+    await page.getByRole('region', { name: 'New product' }).getByLabel('Category').fill('home');
     // Over the service's bound: said in dollars, not as "must be <= 1000000000".
     await page.getByLabel('Price').fill('10000000.01');
     await page.getByRole('button', { name: 'Create product' }).click();
@@ -1298,6 +1299,36 @@ describe('storefront in Chromium: the admin pages', { concurrency: false }, () =
     await page.getByText(`No products match “${word}nothing”.`).waitFor();
     assert.equal(await page.getByLabel('Search products').inputValue(), `${word}nothing`, 'the field shows the search of the address');
     await assertAccessible(page, 'the admin products page with a search that finds nothing');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('admin: the products search takes a Category too (GET /product ?category), as the admin\'s Category field spells it; by keyboard, kept in the address, with the word search', { timeout: STEP_MS }, async () => {
+    const category = `e2e-shelf-${Date.now().toString(36)}`;
+    const [a, b] = [await newProduct({ name: 'Shelf bracket', category }), await newProduct({ name: 'Shelf pin', category })];
+    const other = await newProduct({ name: 'Shelf bracket' });
+    const { context, page, errors } = await adminAtProducts();
+    const search = page.getByRole('search');
+    const filter = search.getByLabel('Category');
+    await filter.waitFor();
+    // Its options are the shop's categories as stored, the new one among them.
+    await page.waitForFunction((c) => [...document.querySelectorAll('[role=search] select option')].some((o) => (o as HTMLOptionElement).value === c), category);
+    await filter.focus();
+    await filter.selectOption(category);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await page.waitForURL((url) => url.searchParams.get('category') === category);
+    const rows = page.locator('[aria-labelledby="products-h"] tbody tr');
+    await page.waitForFunction(() => document.querySelectorAll('[aria-labelledby="products-h"] tbody tr').length === 2);
+    assert.deepEqual((await rows.locator('td:nth-child(2)').allInnerTexts()).sort(), [a.sku, b.sku].sort(), 'the category\'s two products, none else');
+    // With a word too: both filters apply.
+    await search.getByLabel('Search products').fill('bracket');
+    await search.getByRole('button', { name: 'Search' }).press('Enter');
+    await page.waitForFunction(() => document.querySelectorAll('[aria-labelledby="products-h"] tbody tr').length === 1);
+    assert.deepEqual(await rows.locator('td:nth-child(2)').allInnerTexts(), [a.sku], `the bracket in ${category}, not ${other.sku} of another category`);
+    await page.reload();
+    assert.equal(await page.getByRole('search').getByLabel('Category').inputValue(), category, 'the category filter follows the address');
+    await assertAccessible(page, 'the admin products page filtered by category');
     assert.deepEqual(errors, []);
     await context.close();
   });

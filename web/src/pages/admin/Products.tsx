@@ -1,9 +1,10 @@
 // The admin's Products page: the New product form and the list of products, each with its Edit link.
 import { useEffect, useId, useState, type ReactNode } from 'react';
 import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ApiError, ok, productApi } from '../../api/client.js';
-import { MAX_SEARCH, catalogText } from '../../catalog-query.js';
+import { MAX_SEARCH, catalogCategory, catalogText, categoryCanExist } from '../../catalog-query.js';
+import { categoriesQuery } from '../../categories.js';
 import { ErrorState, Loading } from '../../components.js';
 import { heard, useOneAtATime } from '../../page-parts.js';
 import { formatMoney } from '../../money.js';
@@ -47,24 +48,35 @@ export function Products() {
   }, [location, navigate]);
   const [formKey, setFormKey] = useState(0);
   const [fields, setFields] = useState(newDraft.read);
-  // The search (GET /product's q: words of the name or description) is in the address, so Back from a product's edit
-  // page comes to the list it was found in. Without one, a product past the first 50 took Load more until it came.
+  // The search (GET /product's q: words of the name or description; category: one exactly, as stored) is in the
+  // address, so Back from a product's edit page comes to the list it was found in. Without one, a product past the
+  // first 50 took Load more until it came.
   const [params, setParams] = useSearchParams();
   const q = catalogText(params.get('q') ?? '', MAX_SEARCH).trim();
+  const category = catalogCategory(params.get('category') ?? '');
   const [searchText, setSearchText] = useState(q);
-  const [seenQ, setSeenQ] = useState(q);
-  // The address changed the search (Back, Forward, the All products link): the field follows it, during the render.
-  if (q !== seenQ) {
-    setSeenQ(q);
+  const [categoryChoice, setCategoryChoice] = useState(category);
+  const [seen, setSeen] = useState({ q, category });
+  // The address changed the search (Back, Forward, the All products link): the fields follow it, during the render.
+  if (q !== seen.q || category !== seen.category) {
+    setSeen({ q, category });
     setSearchText(q);
+    setCategoryChoice(category);
   }
+  const categories = useQuery(categoriesQuery);
+  // The shop's categories as stored ("Home" and "home" apart, as the admin's Category field spells them), and the
+  // address's one if the list does not have it (yet).
+  const categoryChoices = [...new Set([...(categories.data ?? []).filter((c): c is string => !!c), ...(category ? [category] : [])])];
   const searchId = useId();
+  const categoryId = useId();
+  const filtered = q !== '' || category !== '';
   const products = useInfiniteQuery({
-    queryKey: ['products', 'admin', q],
+    queryKey: ['products', 'admin', q, category],
     initialPageParam: null as string | null,
     queryFn: async ({ pageParam }) => {
+      if (!categoryCanExist(category)) return { items: [], nextCursor: null };
       try {
-        return ok(await productApi.GET('/product', { params: { query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}), ...(q ? { q } : {}) } } }));
+        return ok(await productApi.GET('/product', { params: { query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}), ...(q ? { q } : {}), ...(category ? { category } : {}) } } }));
       } catch (err) {
         // A search the service refuses (more than 16 words) finds nothing, as in the shop; asking again would not help.
         if (q && err instanceof ApiError && err.status === 400) return { items: [], nextCursor: null };
@@ -128,12 +140,23 @@ export function Products() {
           onSubmit={(e) => {
             e.preventDefault();
             const next = catalogText(searchText, MAX_SEARCH).trim();
-            setParams(next ? { q: next } : {});
+            setParams({ ...(next ? { q: next } : {}), ...(categoryChoice ? { category: categoryChoice } : {}) });
           }}
         >
           <div className="field grow">
             <label htmlFor={searchId}>Search products</label>
             <input id={searchId} type="search" value={searchText} onChange={(e) => setSearchText(e.target.value)} maxLength={MAX_SEARCH} placeholder="a word of the name or description" />
+          </div>
+          <div className="field">
+            <label htmlFor={categoryId}>Category</label>
+            <select id={categoryId} value={categoryChoice} onChange={(e) => setCategoryChoice(e.target.value)}>
+              <option value="">All categories</option>
+              {categoryChoices.map((c) => (
+                <option key={c} value={c}>
+                  {c}
+                </option>
+              ))}
+            </select>
           </div>
           <button type="submit">Search</button>
         </form>
@@ -141,9 +164,11 @@ export function Products() {
           <Loading />
         ) : products.isError && !products.data ? (
           <ErrorState message="The product service is unavailable right now." retry={() => void products.refetch()} />
-        ) : q && items.length === 0 ? (
+        ) : filtered && items.length === 0 ? (
           <p className="empty">
-            No products match “<bdi>{q}</bdi>”. <Link to="/admin">All products</Link>
+            No products match {q && <>“<bdi>{q}</bdi>”</>}
+            {q && category && ' '}
+            {category && <>in the category “<bdi>{category}</bdi>”</>}. <Link to="/admin">All products</Link>
           </p>
         ) : (
           <PagedTable label="Products table" list={products} shown={items.length} section="products-h">
