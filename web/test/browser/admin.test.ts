@@ -1332,4 +1332,35 @@ describe('storefront in Chromium: the admin pages', { concurrency: false }, () =
     assert.deepEqual(errors, []);
     await context.close();
   });
+
+  test('admin orders: an order\'s ID typed in the User ID filter (copied from a customer\'s order link) says whose ID it is and opens that order, not only "No orders."', { timeout: STEP_MS }, async () => {
+    const email = uniqueEmail('lookup');
+    assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Lou Kup' }, '')).status, 201);
+    const product = await newProduct({ name: 'Looked-up jug' });
+    const placed = await api<Order>('POST', '/order', { items: [{ productId: product.id, quantity: 1 }] }, await login(email, 'correct-horse-9'), { 'idempotency-key': randomUUID() });
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    const { context, page, errors } = await newShopper();
+    await signInAs(page, stack.admin.email, stack.admin.password);
+    await page.setViewportSize({ width: 360, height: 800 });
+    await page.goto('/admin/orders');
+    const field = page.getByLabel('User ID');
+    await field.focus();
+    await page.keyboard.type(placed.body.id);
+    await page.keyboard.press('Enter');
+    const short = placed.body.id.slice(-8);
+    await page.getByText(`No orders of a user with this ID: it is the ID of order ${short}.`).waitFor();
+    await assertNoHorizontalScroll(page, 'the admin orders page with an order ID as its filter at 360 px');
+    await assertAccessible(page, 'the admin orders page with an order ID as its filter');
+    const open = page.getByRole('link', { name: `Open order ${short}` });
+    await open.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**/admin/orders/${placed.body.id}`);
+    await page.getByRole('heading', { name: `Order ${short}` }).waitFor();
+    // An ID that is no order's either: "No orders." alone, as before.
+    await page.goto(`/admin/orders?userId=${randomUUID()}`);
+    await page.getByText('No orders.', { exact: true }).waitFor();
+    assert.equal(await page.getByText('it is the ID of order').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
 });

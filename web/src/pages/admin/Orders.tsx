@@ -1,7 +1,7 @@
 // The admin's orders: the list of all orders (filtered by user) and one order's page.
 import { useEffect, useId, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { useInfiniteQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { namesNothing, ok, orderApi } from '../../api/client.js';
 import { ErrorState, Loading, NotLatest } from '../../components.js';
 import { NotFound } from '../../page-parts.js';
@@ -42,6 +42,16 @@ export function Orders() {
     getNextPageParam: (last) => last.nextCursor,
   });
   const items = orders.data?.pages.flatMap((p) => p.items) ?? [];
+  // An ID that lists no orders may be an order's own, copied from a customer's order link: "No orders." alone sent the
+  // admin looking for a customer who does not exist. Asked once it lists none, and offered if it is one.
+  const noneListed = userId !== '' && !badAddress && orders.isSuccess && items.length === 0;
+  const asOrder = useQuery({
+    queryKey: ['order', userId],
+    enabled: noneListed,
+    retry: false,
+    queryFn: async () => ok(await orderApi.GET('/order/{id}', { params: { path: { id: userId } } })),
+  });
+  const orderOfId = noneListed && asOrder.data?.id.toLowerCase() === userId.toLowerCase() ? asOrder.data : undefined;
   return (
     <section aria-labelledby="orders-h">
       <h2 id="orders-h">All orders</h2>
@@ -84,7 +94,16 @@ export function Orders() {
       ) : orders.isError && !orders.data ? (
         <ErrorState message={failureText(orders.error)} retry={() => void orders.refetch()} />
       ) : items.length === 0 ? (
-        <p className="empty">No orders.</p>
+        <p className="empty">
+          {orderOfId ? (
+            <>
+              No orders of a user with this ID: it is the ID of order {orderOfId.id.slice(-8)}.{' '}
+              <Link to={`/admin/orders/${orderOfId.id}`}>Open order {orderOfId.id.slice(-8)}</Link>
+            </>
+          ) : (
+            'No orders.'
+          )}
+        </p>
       ) : (
         <PagedTable label="Orders table" list={orders} shown={items.length} section="orders-h">
           <ColumnHeads names={['Order', 'User', 'Status', 'Total', 'Placed']} />
