@@ -1307,12 +1307,20 @@ describe('storefront in Chromium: the admin pages', { concurrency: false }, () =
     const category = `e2e-shelf-${Date.now().toString(36)}`;
     const [a, b] = [await newProduct({ name: 'Shelf bracket', category }), await newProduct({ name: 'Shelf pin', category })];
     const other = await newProduct({ name: 'Shelf bracket' });
+    // A category of 64 characters in one word among its options.
+    const long = `${'W'.repeat(56)}${Date.now().toString(36).slice(-8).padStart(8, '0')}`;
+    await newProduct({ name: 'Long-category tin', category: long });
     const { context, page, errors } = await adminAtProducts();
     const search = page.getByRole('search');
     const filter = search.getByLabel('Category');
     await filter.waitFor();
-    // Its options are the shop's categories as stored, the new one among them.
-    await page.waitForFunction((c) => [...document.querySelectorAll('[role=search] select option')].some((o) => (o as HTMLOptionElement).value === c), category);
+    // Its options are the shop's categories as stored, the new ones among them.
+    await page.waitForFunction((cs) => cs.every((c) => [...document.querySelectorAll('[role=search] select option')].some((o) => (o as HTMLOptionElement).value === c)), [category, long]);
+    // As wide as a field, not as its longest option: at 1280 px the words, the list and Search are one row (the list
+    // took a row of its own, 1,015 px wide, the words' field pushed above it).
+    const boxes = await Promise.all([search.getByLabel('Search products'), filter, search.getByRole('button', { name: 'Search' })].map((l) => l.boundingBox()));
+    const bottoms = boxes.map((b) => Math.round(b!.y + b!.height));
+    assert.ok(bottoms.every((b) => Math.abs(b - bottoms[0]!) < 2), `the search's field, list and button are not one row: ${JSON.stringify(boxes)}`);
     await filter.focus();
     await filter.selectOption(category);
     await page.keyboard.press('Tab');

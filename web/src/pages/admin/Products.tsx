@@ -147,7 +147,7 @@ export function Products() {
             <label htmlFor={searchId}>Search products</label>
             <input id={searchId} type="search" value={searchText} onChange={(e) => setSearchText(e.target.value)} maxLength={MAX_SEARCH} placeholder="a word of the name or description" />
           </div>
-          <div className="field">
+          <div className="field category-filter">
             <label htmlFor={categoryId}>Category</label>
             <select id={categoryId} value={categoryChoice} onChange={(e) => setCategoryChoice(e.target.value)}>
               <option value="">All categories</option>
