@@ -271,7 +271,7 @@ describe('migration 017 on a database that already holds reservations', { timeou
       await releasing.query('UPDATE catalog.products SET stock = stock + 5 WHERE id = $1', [a]);
       await releasing.query('UPDATE catalog.products SET stock = stock + 6 WHERE id = $1', [b]);
       await releasing.query('COMMIT');
-      assert.deepEqual(await migrating, ['017_held_units']);
+      assert.deepEqual(await migrating, readdirSync(MIGRATIONS).filter((f) => f >= '017').map((f) => f.replace(/\.sql$/, '')), '017 and the migrations after it');
       const rows = async () =>
         Object.fromEntries(
           (await sql<{ id: string; stock: number; held: string }>(url, 'SELECT id, stock, held FROM catalog.products')).map((r) => [r.id, { stock: r.stock, held: Number(r.held) }]),
@@ -311,7 +311,7 @@ describe('migration 017 on a database that already holds reservations', { timeou
   // CHECK). The service's statement joins products, so the call holds products' ACCESS SHARE before the body runs and
   // 017's ALTER TABLE products closes a cycle: one of the two gives way (the call 40P01 at deadlock_timeout, a 503 its
   // order service retries; or the migration 55P03 at its 1 s lock_timeout, tried again), never a call past the commit.
-  it("when this release's reservation statement is in flight while 017 runs (waiting on 017's lock of reservations), then one of them gives way (the reservation 40P01, or 017 55P03 and is run again): held is always the units of the reserved lines", async () => {
+  it("when the reservation statement of 017's release is in flight while 017 runs (waiting on 017's lock of reservations), then one of them gives way (the reservation 40P01, or 017 55P03 and is run again): held is always the units of the reserved lines", async () => {
     const MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
     const before017 = mkdtempSync(join(tmpdir(), 'product-migrations-016-'));
     for (const file of readdirSync(MIGRATIONS)) if (file < '017') copyFileSync(join(MIGRATIONS, file), join(before017, file));
@@ -330,10 +330,22 @@ describe('migration 017 on a database that already holds reservations', { timeou
       await migrating.query('BEGIN');
       await migrating.query("SET LOCAL lock_timeout = '1s'");
       await migrating.query('LOCK TABLE reservations IN SHARE ROW EXCLUSIVE MODE');
-      const reserving = new ReservationRepository(database).reserve(uuidv7(), [{ productId: a, quantity: 7 }], null).then(
-        (r) => ('rows' in r ? r.rows[0]!.status : r.failure),
-        (err: { code?: string }) => err.code,
-      );
+      // The reservation statement of 017's release (018 has this release's, which reads the name reserve_stock answers
+      // since 018: a pod of this release serves only once 018 has run).
+      const reserving = database
+        .lockWaiting(() =>
+          database.query<{ status: string }>(
+            'reservation_reserve_017',
+            `SELECT r.status, r.product_id, r.quantity, r.unit_price_cents, r.currency, r.stock_left, r.replayed, r.refusal, p.name
+             FROM reserve_stock($1, $2::uuid[], $3::integer[], $4::timestamptz, $5::bigint[], $6::text[]) r
+             LEFT JOIN products p ON p.id = r.product_id`,
+            [uuidv7(), [a], [7], null, null, null],
+          ),
+        )
+        .then(
+          (r) => r.rows[0]!.status,
+          (err: { code?: string }) => err.code,
+        );
       await sleep(300);
       const migrated = await migrating.query(readFileSync(join(MIGRATIONS, '017_held_units.sql'), 'utf8')).then(
         () => migrating.query('COMMIT').then(() => 'committed'),

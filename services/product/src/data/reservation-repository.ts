@@ -71,13 +71,17 @@ export class ReservationRepository {
     try {
       // The whole reservation in one round trip: migrations/008_reserve_expected_prices.sql (006's first-line refusal
       // stored in the call, plus the prices the customer was shown), as 017_held_units.sql replaced it (the units taken
-      // also added to products.held). The products' names come with it, in the same
-      // round trip (a join on the primary key per line). It waits for the products' row locks (up to the lock_timeout of
-      // reserve_stock): on the share of the pool lock waits may hold (Database.lockWaiting), as a release.
+      // also added to products.held), as 018_reserve_names_lines.sql made it answer each line's product name: the name of
+      // the row version it charges the price of. (A join here read the products as of this statement's start, before a
+      // rename committed while the reservation waited on the row's lock: the new price with the old name.) It waits for
+      // the products' row locks (up to the lock_timeout of reserve_stock): on the share of the pool lock waits may hold
+      // (Database.lockWaiting), as a release. The join reads nothing any more but stays: it takes products' ACCESS SHARE
+      // lock before the function's body is read, so a migration altering products cannot commit between the two and
+      // leave this call running the body before it (services/product/test/stock-bound.test.ts, "in flight while 017 runs").
       const res = await this.db.lockWaiting(() =>
         this.db.query<ReserveRow>(
           'reservation_reserve',
-          `SELECT r.status, r.product_id, r.quantity, r.unit_price_cents, r.currency, r.stock_left, r.replayed, r.refusal, p.name
+          `SELECT r.status, r.product_id, r.quantity, r.unit_price_cents, r.currency, r.stock_left, r.replayed, r.refusal, r.name
            FROM reserve_stock($1, $2::uuid[], $3::integer[], $4::timestamptz, $5::bigint[], $6::text[]) r
            LEFT JOIN products p ON p.id = r.product_id`,
           params,
