@@ -1,15 +1,23 @@
 -- Up Migration
--- Rolling update: reserve_stock answers one more column, `name`, so both overloads are dropped and made again (a
+-- Rolling update: reservation_items gains a nullable column (no default: no rewrite, a catalog change under a brief
+-- ACCESS EXCLUSIVE lock, which waits for the reservations in flight and makes new ones wait at most the runner's
+-- lock_timeout), and reserve_stock answers one more column, `name`, so both overloads are dropped and made again (a
 -- function's result columns cannot be changed in place) in this migration's one transaction: a reservation of either
--- release calls the old definition until it commits and the new one after (no table is locked). The previous
--- release selects the columns it reads by name (`r.status, ... r.refusal` and the product's name from a join), so the
--- extra column changes nothing it reads; its prepared statement is analyzed again against the new function by name.
--- The product's name on a reservation line comes from the row the reservation updates (the same row version whose
--- price it charges), not from the calling statement's join: that join read the products table as of the statement's
--- start, so a PATCH of name and price committed while the reservation waited on the product's row lock gave the order
--- line the new price with the old name (an order for "Coffee 250 g" charged the 1 kg price;
--- services/order/test/admin-interleavings.test.ts). A replayed reservation names the products as they are now, as
--- before. Otherwise 017's definitions unchanged (016's lock_timeout kept).
+-- release calls the old definition until it commits and the new one after. The previous release selects the columns
+-- it reads by name (`r.status, ... r.refusal` and the product's name from a join), so the extra column changes nothing
+-- it reads; its prepared statement is analyzed again against the new function by name. A call whose body was read
+-- before the commit stores its lines without a name: those, and the lines of reservations taken before this
+-- migration, are named by the product's name now, as before.
+-- Each reservation line keeps the product's name of the row version whose price it charges: the name the row held
+-- when the reservation's UPDATE took it (reservation_items.name), answered on the first reservation and on every
+-- replay and read of it. Before, a line was named by the products table read elsewhere: on the first reservation
+-- by the calling statement's join, which saw the table as of the statement's start, so a PATCH of name and price
+-- committed while the reservation waited on the product's row lock gave the order line the new price with the old
+-- name; on a replay (the order service's retry after a lost answer, or its reconciler) by the name at that moment,
+-- so a rename and reprice after the reservation gave the old price with the new name ("Coffee 1 kg" at the 250 g
+-- price; services/order/test/admin-interleavings.test.ts).
+ALTER TABLE reservation_items ADD COLUMN name text;
+
 DROP FUNCTION reserve_stock(uuid, uuid[], integer[], timestamptz);
 DROP FUNCTION reserve_stock(uuid, uuid[], integer[], timestamptz, bigint[], text[]);
 
@@ -28,7 +36,7 @@ BEGIN
   INSERT INTO reservations (order_id, status) VALUES (p_order_id, 'reserved') ON CONFLICT (order_id) DO NOTHING;
   IF NOT FOUND THEN
     RETURN QUERY
-      SELECT rv.status, ri.product_id, ri.quantity, ri.unit_price_cents, ri.currency::text, NULL::integer, true, rv.refusal, p.name
+      SELECT rv.status, ri.product_id, ri.quantity, ri.unit_price_cents, ri.currency::text, NULL::integer, true, rv.refusal, coalesce(ri.name, p.name)
       FROM reservations rv LEFT JOIN reservation_items ri ON ri.order_id = rv.order_id LEFT JOIN products p ON p.id = ri.product_id
       WHERE rv.order_id = p_order_id ORDER BY ri.product_id;
     RETURN;
@@ -74,8 +82,8 @@ BEGIN
     ELSIF first_currency <> r.currency THEN
       RAISE EXCEPTION 'mixed currencies % and %', first_currency, r.currency USING ERRCODE = 'EC003';
     END IF;
-    INSERT INTO reservation_items (order_id, product_id, quantity, unit_price_cents, currency)
-      VALUES (p_order_id, r.id, p_quantities[i], r.price_cents, r.currency);
+    INSERT INTO reservation_items (order_id, product_id, quantity, unit_price_cents, currency, name)
+      VALUES (p_order_id, r.id, p_quantities[i], r.price_cents, r.currency, r.name);
     status := 'reserved';
     product_id := r.id;
     quantity := p_quantities[i];

@@ -46,7 +46,7 @@ export interface paths {
                                     quantity: number;
                                     /** @description set from the product service at reservation; null until then */
                                     unitPriceCents: number | null;
-                                    /** @description the product's name when the order was confirmed, kept when the product is renamed or archived; absent until then (and on orders confirmed before this field) */
+                                    /** @description the product's name as the line was reserved (the product as its unitPriceCents was charged), kept when the product is renamed or archived; absent until the order is confirmed (and on orders confirmed before this field) */
                                     name?: string;
                                 }[];
                                 totalCents: number | null;
@@ -211,7 +211,7 @@ export interface paths {
                                 quantity: number;
                                 /** @description set from the product service at reservation; null until then */
                                 unitPriceCents: number | null;
-                                /** @description the product's name when the order was confirmed, kept when the product is renamed or archived; absent until then (and on orders confirmed before this field) */
+                                /** @description the product's name as the line was reserved (the product as its unitPriceCents was charged), kept when the product is renamed or archived; absent until the order is confirmed (and on orders confirmed before this field) */
                                 name?: string;
                             }[];
                             totalCents: number | null;
@@ -247,7 +247,7 @@ export interface paths {
                                 quantity: number;
                                 /** @description set from the product service at reservation; null until then */
                                 unitPriceCents: number | null;
-                                /** @description the product's name when the order was confirmed, kept when the product is renamed or archived; absent until then (and on orders confirmed before this field) */
+                                /** @description the product's name as the line was reserved (the product as its unitPriceCents was charged), kept when the product is renamed or archived; absent until the order is confirmed (and on orders confirmed before this field) */
                                 name?: string;
                             }[];
                             totalCents: number | null;
@@ -426,7 +426,7 @@ export interface paths {
                                 quantity: number;
                                 /** @description set from the product service at reservation; null until then */
                                 unitPriceCents: number | null;
-                                /** @description the product's name when the order was confirmed, kept when the product is renamed or archived; absent until then (and on orders confirmed before this field) */
+                                /** @description the product's name as the line was reserved (the product as its unitPriceCents was charged), kept when the product is renamed or archived; absent until the order is confirmed (and on orders confirmed before this field) */
                                 name?: string;
                             }[];
                             totalCents: number | null;
@@ -592,7 +592,7 @@ export interface paths {
                                 quantity: number;
                                 /** @description set from the product service at reservation; null until then */
                                 unitPriceCents: number | null;
-                                /** @description the product's name when the order was confirmed, kept when the product is renamed or archived; absent until then (and on orders confirmed before this field) */
+                                /** @description the product's name as the line was reserved (the product as its unitPriceCents was charged), kept when the product is renamed or archived; absent until the order is confirmed (and on orders confirmed before this field) */
                                 name?: string;
                             }[];
                             totalCents: number | null;

@@ -46,7 +46,7 @@ export interface OrderLine extends PriceExpectation {
   productId: string;
   quantity: number;
   unitPriceCents: number | null;
-  /** The product's name when the order was confirmed (what was bought, whatever the product is called later). */
+  /** The product's name as the line was reserved, with its price (what was bought, whatever the product is called later). */
   name?: string;
 }
 

@@ -11,7 +11,7 @@ export interface ReservationLineRow {
   quantity: number | null;
   unit_price_cents: number | null;
   currency: string | null;
-  /** The product's name now (null: no line, or the product row is gone). */
+  /** The product's name as the line was reserved (018), or now for a line reserved before (null: no line, or the product row is gone). */
   name: string | null;
   [k: string]: unknown;
 }
@@ -71,9 +71,10 @@ export class ReservationRepository {
     try {
       // The whole reservation in one round trip: migrations/008_reserve_expected_prices.sql (006's first-line refusal
       // stored in the call, plus the prices the customer was shown), as 017_held_units.sql replaced it (the units taken
-      // also added to products.held), as 018_reserve_names_lines.sql made it answer each line's product name: the name of
-      // the row version it charges the price of. (A join here read the products as of this statement's start, before a
-      // rename committed while the reservation waited on the row's lock: the new price with the old name.) It waits for
+      // also added to products.held), as 018_reserve_names_lines.sql made it answer and store each line's product name:
+      // the name of the row version it charges the price of, kept for replays. (A join here read the products as of this
+      // statement's start, before a rename committed while the reservation waited on the row's lock: the new price with
+      // the old name.) It waits for
       // the products' row locks (up to the lock_timeout of reserve_stock): on the share of the pool lock waits may hold
       // (Database.lockWaiting), as a release. The join reads nothing any more but stays: it takes products' ACCESS SHARE
       // lock before the function's body is read, so a migration altering products cannot commit between the two and
@@ -116,7 +117,7 @@ export class ReservationRepository {
     // A refused reservation has no lines: LEFT JOIN, so it is still found.
     const res = await db.query<ReservationLineRow>(
       'reservation_get',
-      `SELECT r.order_id, r.status, r.refusal, i.product_id, i.quantity, i.unit_price_cents, i.currency, p.name
+      `SELECT r.order_id, r.status, r.refusal, i.product_id, i.quantity, i.unit_price_cents, i.currency, coalesce(i.name, p.name) AS name
        FROM reservations r LEFT JOIN reservation_items i USING (order_id) LEFT JOIN products p ON p.id = i.product_id
        WHERE r.order_id = $1 ORDER BY i.product_id`,
       [orderId],

@@ -7,7 +7,7 @@ export interface ReservationItem {
   quantity: number;
   unitPriceCents: number;
   currency: string;
-  /** The product's name when the reservation is answered (the order keeps it as what was bought). */
+  /** The product's name as the line was reserved, the row version whose price it carries (the order keeps it as what was bought). */
   name?: string;
 }
 

@@ -28,7 +28,7 @@ const OrderSchema = Type.Object(
         quantity: Type.Integer(),
         unitPriceCents: Type.Union([Type.Integer(), Type.Null()], { description: 'set from the product service at reservation; null until then' }),
         name: Type.Optional(
-          Type.String({ description: "the product's name when the order was confirmed, kept when the product is renamed or archived; absent until then (and on orders confirmed before this field)" }),
+          Type.String({ description: "the product's name as the line was reserved (the product as its unitPriceCents was charged), kept when the product is renamed or archived; absent until the order is confirmed (and on orders confirmed before this field)" }),
         ),
       }),
     ),
