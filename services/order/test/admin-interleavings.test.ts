@@ -21,6 +21,7 @@ interface Line {
   productId: string;
   quantity: number;
   unitPriceCents: number | null;
+  name?: string;
 }
 interface Answer {
   id?: string;
@@ -41,6 +42,8 @@ interface Answer {
 const PRODUCTS = 2;
 const INITIAL_STOCK = 6;
 const INITIAL_PRICE = 100;
+/** Every version of a product is named after its price, so a line whose name and price are of two versions shows. */
+const label = (cents: number) => `Item at ${cents}`;
 
 type Op =
   | { kind: 'place'; customer: number; lines: { product: number; quantity: number; shown: boolean }[]; copies: number; cancelWith: boolean }
@@ -101,7 +104,7 @@ describe('generated interleavings of conditional and keyed admin writes with pla
     // Another session holds the row (any admin write in flight), so the PATCH and then the reservation queue behind it.
     const lock = await heldLocks(db.urls.product, 'SELECT 1 FROM catalog.products WHERE id = $1 FOR UPDATE', [p.id]);
     let patching: Promise<HttpResult<Answer>> | undefined;
-    let placing: Promise<HttpResult<Answer & { items?: (Line & { name?: string })[] }>> | undefined;
+    let placing: Promise<HttpResult<Answer>> | undefined;
     try {
       patching = http<Answer>(productService.base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'Coffee 1 kg', priceCents: 1800 } });
       await waitingOnLock('UPDATE products SET', 'the PATCH');
@@ -117,7 +120,7 @@ describe('generated interleavings of conditional and keyed admin writes with pla
     // The reservation took the row as the PATCH left it: 1800. Its name must be that version's too, not the one
     // before (an order for "Coffee 250 g" charged the 1 kg price).
     assert.deepEqual({ name: line.name, unitPriceCents: line.unitPriceCents }, { name: 'Coffee 1 kg', unitPriceCents: 1800 }, placed.text);
-    const stored = await http<Answer & { items?: (Line & { name?: string })[] }>(order.base, 'GET', `/order/${placed.body.id}`, { token: shopper.token });
+    const stored = await http<Answer>(order.base, 'GET', `/order/${placed.body.id}`, { token: shopper.token });
     assert.deepEqual(stored.body.items, placed.body.items);
   });
 
@@ -131,7 +134,7 @@ describe('generated interleavings of conditional and keyed admin writes with pla
       fc.asyncProperty(fc.array(fc.array(op, { minLength: 2, maxLength: 6 }), { minLength: 1, maxLength: 3 }), async (batches) => {
         if (Date.now() > deadline) return;
         runs++;
-        const products = await Promise.all(Array.from({ length: PRODUCTS }, () => createProduct(productService.base, admin, { stock: INITIAL_STOCK, priceCents: INITIAL_PRICE })));
+        const products = await Promise.all(Array.from({ length: PRODUCTS }, () => createProduct(productService.base, admin, { stock: INITIAL_STOCK, priceCents: INITIAL_PRICE, name: label(INITIAL_PRICE) })));
         const ids = products.map((p) => p.id);
         const keyOf = (k: number) => `restock-${runs}-${k}`;
         const failures: string[] = [];
@@ -204,7 +207,7 @@ describe('generated interleavings of conditional and keyed admin writes with pla
             const version = read.body.version!;
             await Promise.all(
               o.prices.map(async (cents) => {
-                const res = await http<Answer>(productService.base, 'PATCH', `/product/${ids[o.product]}`, { token: admin, body: { priceCents: cents }, headers: { 'if-match': `"${version}"` } });
+                const res = await http<Answer>(productService.base, 'PATCH', `/product/${ids[o.product]}`, { token: admin, body: { priceCents: cents, name: label(cents) }, headers: { 'if-match': `"${version}"` } });
                 tally(`price ${res.status}`);
                 expect([200, 404, 412].includes(res.status), 'price change: 200, 404 or 412', res);
                 if (res.status === 200) {
@@ -309,6 +312,7 @@ describe('generated interleavings of conditional and keyed admin writes with pla
               const shown = p.body.items[i]!.expectedUnitPriceCents;
               if (shown !== undefined) expect(l.unitPriceCents === shown, `line ${i} charged ${l.unitPriceCents}, shown ${shown}`, final);
               expect(prices.get(l.productId)!.has(l.unitPriceCents!), `line ${i} charged ${l.unitPriceCents}, a price the product never had`, final);
+              expect(l.name === label(l.unitPriceCents!), `line ${i} named "${l.name}" at ${l.unitPriceCents}: name and price of two versions`, final);
               expect(!archives.some((a) => a.product === l.productId && a.end < p.start), 'an order sent after its product was archived is not confirmed', final);
             }
           }
@@ -364,7 +368,7 @@ describe('a rename and reprice between a reservation and the answer that confirm
     try {
       const body = { items: [{ productId: p.id, quantity: 1 }] };
       const key = randomUUID();
-      let placed = await http<Answer & { items?: (Line & { name?: string })[] }>(order.base, 'POST', '/order', { token: shopper.token, body, headers: { 'idempotency-key': key } });
+      let placed = await http<Answer>(order.base, 'POST', '/order', { token: shopper.token, body, headers: { 'idempotency-key': key } });
       for (let i = 0; i < 20 && placed.status === 503; i++) {
         await sleep(Number(placed.headers.get('retry-after') ?? 1) * 1000);
         placed = await http(order.base, 'POST', '/order', { token: shopper.token, body, headers: { 'idempotency-key': key } });
