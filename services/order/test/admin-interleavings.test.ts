@@ -3,7 +3,10 @@
 // intervals). What the other generated tests do not draw: copies of one stock adjustment key sent at once with
 // different deltas, price changes sent with the If-Match of the version an admin read (two admins racing on one
 // version), archives under If-Match, copies of one placement sent at once while the order is cancelled, and cancels
-// sent twice at once. Checked behind the API after each scenario (fast-check, bounded in runs and time).
+// sent twice at once. Checked behind the API after each scenario (fast-check, bounded in runs and time:
+// ADMIN_INTERLEAVING_RUNS, 20, and ADMIN_INTERLEAVING_BUDGET_MS, 90 s). Then admin writes drawn at fixed points: a
+// rename with a price change committed while a reservation waits on the product's row, or between a reservation and
+// the replay that confirms its order (its first answer lost), and an archive there.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -352,7 +355,7 @@ describe('generated interleavings of conditional and keyed admin writes with pla
   });
 });
 
-describe('a rename and reprice between a reservation and the answer that confirms its order', { timeout: 60_000 }, () => {
+describe('an admin write between a reservation and the answer that confirms its order', { timeout: 60_000 }, () => {
   it('when the reservation\'s answer is lost and the product is renamed and repriced before the order is confirmed by a replay of it, then the line keeps the name of the version whose price it was reserved at', async () => {
     const productService = await startProductService(db.urls.product, user.base);
     const shopper = await createCustomer(user.base);
@@ -377,6 +380,43 @@ describe('a rename and reprice between a reservation and the answer that confirm
       assert.ok(placed.status === 200 || placed.status === 201, placed.text);
       const line = placed.body.items![0]!;
       assert.deepEqual({ name: line.name, unitPriceCents: line.unitPriceCents }, { name: 'Coffee 250 g', unitPriceCents: 500 }, placed.text);
+    } finally {
+      await stopAll(order, proxy, productService);
+    }
+  });
+
+  it('when the product is archived between its reservation and the order\'s confirmation (the answer lost), then the order is confirmed (reserved before the archive), its cancel gives the units back to the archived product, and no new order is taken', async () => {
+    const productService = await startProductService(db.urls.product, user.base);
+    const shopper = await createCustomer(user.base);
+    const p = await createProduct(productService.base, admin, { priceCents: 700, stock: 5 });
+    let lost = 0;
+    const proxy = await productProxy(productService.base, ({ method, path }) => {
+      if (method !== 'POST' || path !== '/internal/reservations' || lost++ > 0) return { forward: true };
+      return { forward: true, drop: () => http(productService.base, 'DELETE', `/product/${p.id}`, { token: admin }) };
+    });
+    const order = await startOrderService(db.urls.order, user.base, proxy.base, { RECONCILER_INTERVAL_MS: '100' });
+    try {
+      const body = { items: [{ productId: p.id, quantity: 2 }] };
+      const key = randomUUID();
+      let placed = await http<Answer>(order.base, 'POST', '/order', { token: shopper.token, body, headers: { 'idempotency-key': key } });
+      for (let i = 0; i < 20 && placed.status === 503; i++) {
+        await sleep(Number(placed.headers.get('retry-after') ?? 1) * 1000);
+        placed = await http(order.base, 'POST', '/order', { token: shopper.token, body, headers: { 'idempotency-key': key } });
+      }
+      assert.equal(lost >= 1, true, 'the first reservation lost its answer');
+      assert.ok(placed.status === 200 || placed.status === 201, placed.text);
+      assert.equal(placed.body.status, 'confirmed');
+      assert.equal(placed.body.totalCents, 1400);
+      const [held] = await sql<{ stock: number; held: number; archived: boolean }>(db.urls.product, 'SELECT stock, held, archived FROM catalog.products WHERE id = $1', [p.id]);
+      assert.deepEqual({ ...held, held: Number(held!.held) }, { stock: 3, held: 2, archived: true });
+      // After the archive answered, nothing new is reserved.
+      const late = await http<Answer>(order.base, 'POST', '/order', { token: shopper.token, body, headers: { 'idempotency-key': randomUUID() } });
+      assert.equal(late.status, 404, late.text);
+      const cancelled = await http<Answer>(order.base, 'POST', `/order/${placed.body.id}/cancel`, { token: shopper.token });
+      assert.equal(cancelled.status, 200, cancelled.text);
+      const [after] = await sql<{ stock: number; held: number }>(db.urls.product, 'SELECT stock, held FROM catalog.products WHERE id = $1', [p.id]);
+      assert.deepEqual({ stock: after!.stock, held: Number(after!.held) }, { stock: 5, held: 0 });
+      assert.equal((await http(productService.base, 'POST', `/product/${p.id}/stock`, { token: admin, body: { delta: 1 } })).status, 404, 'an archived product takes no restock');
     } finally {
       await stopAll(order, proxy, productService);
     }
