@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { type Page } from 'playwright-core';
 import { SERVICES, fetchDoc, renderTypes } from '../../tools/openapi-types.js';
 import { apiDir } from '../../tools/paths.js';
-import { addToCart, adminAtProducts, adminToken, api, assertAccessible, base, browser, holdCartLock, holdRequests, login, newProduct, newShopper, problem, type Product, settledValue, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, storedQuantities } from './harness.js';
+import { addToCart, adminAtProducts, adminToken, api, assertAccessible, base, browser, holdCartLock, holdRequests, login, newProduct, newShopper, problem, type Product, screenshot, settledValue, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, storedQuantities } from './harness.js';
 
 startStackAndBrowser();
 
@@ -922,5 +922,43 @@ describe('storefront in Chromium: the app, the catalog, product pages and the ca
     assert.deepEqual([...shopper.errors, ...admin.errors], []);
     await shopper.context.close();
     await admin.context.close();
+  });
+  test('a product with no picture: a compact placeholder named "No picture", so on a 360 px phone its name, price and Add to cart are in view; the shop\'s card and the cart line keep their size', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Pictureless mug', stock: 4 });
+    const { context, page, errors } = await newShopper();
+    for (const [width, height] of [[360, 740], [1280, 900]] as const) {
+      await page.setViewportSize({ width, height });
+      await page.goto(`/products/${product.id}`);
+      await page.getByRole('heading', { name: product.name }).waitFor();
+      const placeholder = page.locator('.product .product-image');
+      assert.equal(await placeholder.getAttribute('role'), 'img', `${width} px`);
+      assert.match((await placeholder.getAttribute('aria-label')) ?? '', /^No picture of Pictureless mug$/, `${width} px`);
+      const box = (await placeholder.boundingBox())!;
+      assert.ok(box.height <= 128, `${width} px: the placeholder is ${box.height} px tall`);
+      for (const what of [page.getByRole('heading', { name: product.name }), page.locator('.product-info .price'), page.getByRole('button', { name: 'Add to cart' })]) {
+        const b = (await what.boundingBox())!;
+        assert.ok(b.y + b.height <= height, `${width} px: ${await what.innerText()} ends at ${b.y + b.height}, below the fold (${height})`);
+      }
+      await screenshot(page, `product-no-picture-${width}`);
+    }
+    await addToCart(page, product);
+    for (const width of [360, 1280]) {
+      await page.setViewportSize({ width, height: 800 });
+      await page.goto(`/?q=${encodeURIComponent(product.name)}`);
+      const card = page.locator('.card').filter({ hasText: product.name });
+      await card.waitFor();
+      const cardBox = (await card.locator('.product-image').boundingBox())!;
+      assert.ok(Math.abs(cardBox.width - cardBox.height) <= 1, `${width} px: the card's placeholder is square as a picture (${cardBox.width}x${cardBox.height})`);
+      assert.equal(await card.locator('.product-image').getAttribute('aria-hidden'), 'true', 'the card link is named by the product alone');
+      await screenshot(page, `card-no-picture-${width}`);
+      await page.goto('/cart');
+      await page.locator('.line').filter({ hasText: product.name }).waitFor();
+      const lineBox = (await page.locator('.line .product-image').boundingBox())!;
+      assert.ok(lineBox.height <= 72 && lineBox.width <= 72, `${width} px: the cart line's placeholder is ${lineBox.width}x${lineBox.height}`);
+      await screenshot(page, `cart-no-picture-${width}`);
+    }
+    await assertAccessible(page, 'the cart with a pictureless line');
+    assert.deepEqual(errors, []);
+    await context.close();
   });
 });
