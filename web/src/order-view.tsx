@@ -18,6 +18,22 @@ export const STATUS_TEXT: Record<string, string> = {
 };
 
 /**
+ * Why an order is held or was not taken, in the words its own page (OrdersPage.tsx, OrderDetail) and Your orders
+ * use alike: the list showed a rejected order as a red badge alone, its page saying why and that nothing was kept.
+ */
+export const STATUS_WHY: Partial<Record<string, string>> = {
+  pending: 'we will confirm it shortly',
+  rejected: 'nothing was reserved (not enough stock, or a product is no longer sold)',
+  failed: 'nothing was charged and no stock was kept',
+};
+
+/** STATUS_WHY as a sentence of its own (Your orders' line under an order), or undefined for a status it does not explain. */
+export function statusWhySentence(status: string): string | undefined {
+  const why = STATUS_WHY[status];
+  return why && `${why.charAt(0).toUpperCase()}${why.slice(1)}.`;
+}
+
+/**
  * Product names for order lines that do not carry one (pending, rejected and failed orders, and orders confirmed
  * before the order service kept names): read from the shop; an archived product has none to give.
  */

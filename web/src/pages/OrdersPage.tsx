@@ -5,7 +5,7 @@ import { namesNothing, ok, orderApi, type Order } from '../api/client.js';
 import { isCancellable, isSettled, shownStatus } from '../order-status.js';
 import { ErrorState, Loading, Money, NotLatest, focusAfterRender } from '../components.js';
 import { NotFound, WaitingForSession } from '../page-parts.js';
-import { CancelOrder, STATUS_TEXT, lineName, unnamedProductIds, useOrderWithNames, useProductNames } from '../order-view.js';
+import { CancelOrder, STATUS_TEXT, STATUS_WHY, lineName, statusWhySentence, unnamedProductIds, useOrderWithNames, useProductNames } from '../order-view.js';
 import { signInFrom } from '../return-path.js';
 import { useAuth } from '../state.js';
 
@@ -114,6 +114,9 @@ function OrderSummary({ order, names, heading = 'h2', onCancelled }: { order: Or
         </H>
         <span className={`status status-${shownStatus(order)}`}>{STATUS_TEXT[shownStatus(order)] ?? shownStatus(order)}</span>
       </div>
+      {/* Why a rejected (failed, pending) order is so, as its page says: the list showed its badge alone. Not on the
+          order's own page, whose status message above says it in full. */}
+      {heading === 'h2' && statusWhySentence(shownStatus(order)) && <p className="status-why">{statusWhySentence(shownStatus(order))}</p>}
       <p className="meta">
         Placed {new Date(order.createdAt).toLocaleString()}
         {order.totalCents !== null && <>
@@ -217,7 +220,7 @@ function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: bool
     <div className="order-page">
       {order.isError && <NotLatest retry={() => void order.refetch()} />}
       <div className="result" role="status" ref={said} tabIndex={-1}>
-        {shown === 'pending' && <p className="pending">Your order is pending: we will confirm it shortly. This page updates by itself.</p>}
+        {shown === 'pending' && <p className="pending">Your order is pending: {STATUS_WHY.pending}. This page updates by itself.</p>}
         {shown === 'confirmed' && placed && <p className="success">Thank you! Your order is confirmed.</p>}
         {shown === 'confirmed' && !placed && changed && <p className="success">Your order is confirmed.</p>}
         {shown === 'cancelled' && changed && <p className="success">Your order is cancelled: the items are back on the shelf.</p>}
@@ -227,9 +230,9 @@ function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: bool
             you do not want it at this price, cancel it below.
           </p>
         )}
-        {shown === 'failed' && <p className="error">We could not take this order; nothing was charged and no stock was kept.</p>}
+        {shown === 'failed' && <p className="error">We could not take this order; {STATUS_WHY.failed}.</p>}
         {shown === 'cancelling' && <p className="pending">Cancelling: the items are going back on the shelf. This page updates by itself.</p>}
-        {shown === 'rejected' && <p className="error">This order was rejected: nothing was reserved (not enough stock, or a product is no longer sold).</p>}
+        {shown === 'rejected' && <p className="error">This order was rejected: {STATUS_WHY.rejected}.</p>}
       </div>
       <section className="panel">
         <OrderSummary order={o} names={names} heading="h1" />

@@ -898,4 +898,33 @@ describe('storefront in Chromium: checkout and orders', { concurrency: false }, 
     assert.deepEqual(errors, []);
     await context.close();
   });
+  test('Your orders says in a line why a rejected order was rejected (nothing reserved), in the words its own page uses, not only a red badge', { timeout: STEP_MS }, async () => {
+    const { context, page, errors, email } = await signedInShopper('orders-rejected');
+    const product = await newProduct({ stock: 1, name: 'Scarce kettle' });
+    const token = await login(email, 'correct-horse-9');
+    const refused = await api<{ type?: string }>('POST', '/order', { items: [{ productId: product.id, quantity: 3 }] }, token, { 'idempotency-key': randomUUID() });
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    const [rejected] = await ordersOf(token);
+    assert.equal(rejected?.status, 'rejected');
+    await page.goto(`/orders/${rejected.id}`);
+    const explained = (await page.locator('.result p.error').innerText()).trim();
+    assert.match(explained, /nothing was reserved/);
+    for (const width of [360, 1280]) {
+      await page.setViewportSize({ width, height: 800 });
+      await page.goto('/orders');
+      const item = page.locator('ul.orders > li').filter({ hasText: `Order ${rejected.id.slice(-8)}` });
+      await item.locator('.status-rejected').waitFor();
+      const line = item.locator('.status-why');
+      assert.equal(await line.count(), 1, `${width} px: a line under the rejected order says why`);
+      const said = (await line.innerText()).trim();
+      // The order page's own explanation, after its "This order was rejected: ".
+      assert.ok(explained.toLowerCase().includes(said.replace(/\.$/, '').toLowerCase()), `${width} px: "${said}" is not what the order page says ("${explained}")`);
+      await assertNoHorizontalScroll(page, `Your orders at ${width} px`);
+      await screenshot(page, `orders-rejected-${width}`);
+    }
+    await assertAccessible(page, 'Your orders with a rejected order');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
 });
