@@ -34,6 +34,13 @@ export function statusWhySentence(status: string): string | undefined {
 }
 
 /**
+ * How often an open order page reads a confirmed order again (not yet cancelled): an admin's cancel, or one in another
+ * tab, was not shown until focus, Back or a reload, with Cancel order still offered. Only while the page is visible
+ * (TanStack Query's refetchInterval pauses in a hidden tab) and never two reads at once (a read under way is joined).
+ */
+const CONFIRMED_REFRESH_MS = 15_000;
+
+/**
  * Product names for order lines that do not carry one (pending, rejected and failed orders, and orders confirmed
  * before the order service kept names): read from the shop; an archived product has none to give.
  */
@@ -153,13 +160,15 @@ export function CancelOrder({ order, onCancelled }: { order: Order; onCancelled?
 
 /**
  * One order and the names of its unnamed lines. A pending order, or one whose cancel is being finished, is settled by the order service
- * (retry or reconciler): it is asked for again every second until it is.
+ * (retry or reconciler): it is asked for again every second until it is. A confirmed one is asked for every
+ * CONFIRMED_REFRESH_MS while the page is visible: cancelled elsewhere, it stops showing Cancel order. (GET /order/:id
+ * sends no ETag, docs/api.md, so there is no If-None-Match to send: each read is the order in full, under 1 KB.)
  */
 export function useOrderWithNames(id: string) {
   const order = useQuery({
     queryKey: ['order', id],
     queryFn: async () => ok(await orderApi.GET('/order/{id}', { params: { path: { id } } })),
-    refetchInterval: (q) => (q.state.data && !isSettled(q.state.data) ? 1000 : false),
+    refetchInterval: (q) => (!q.state.data ? false : !isSettled(q.state.data) ? 1000 : q.state.data.status === 'confirmed' ? CONFIRMED_REFRESH_MS : false),
     // Shown again (Back, Forward, the tab in view again), it is read at once: the copy of up to staleTime (10 s) ago
     // said "confirmed" of an order cancelled meanwhile elsewhere (an admin, another tab), or "pending" of one the
     // reconciler had confirmed, with Cancel order still offered.

@@ -927,4 +927,52 @@ describe('storefront in Chromium: checkout and orders', { concurrency: false }, 
     await context.close();
   });
 
+  test('an order page left open and in view learns of a cancel made elsewhere (an admin, through the API) within its refresh interval: cancelled, no Cancel order left; hidden, it asks nothing', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await shopperAtCheckout({ stock: 5, name: 'Watched jug' }, 1, 'order-watched');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    const id = new URL(page.url()).pathname.split('/').pop()!;
+    // Playwright's clock: the page's timers are fast-forwarded, not waited for (time otherwise flows as usual).
+    await page.clock.install();
+    await page.reload();
+    await page.getByRole('button', { name: `Cancel order ${id.slice(-8)}` }).waitFor();
+    const reads: string[] = [];
+    page.on('request', (r) => r.method() === 'GET' && new URL(r.url()).pathname === `/order/${id}` && reads.push(r.url()));
+
+    // Hidden (another tab in front): the interval asks nothing.
+    const visibility = (state: 'hidden' | 'visible') =>
+      page.evaluate((s) => {
+        Object.defineProperty(document, 'visibilityState', { value: s, configurable: true });
+        document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+      }, state);
+    await visibility('hidden');
+    await page.clock.fastForward(60_000);
+    await page.waitForTimeout(300);
+    assert.deepEqual(reads, [], 'a hidden page read the order');
+    // In view again it reads the order at once (refetchOnWindowFocus): that read is let finish before the cancel.
+    const readAgain = page.waitForResponse((r) => r.request().method() === 'GET' && new URL(r.url()).pathname === `/order/${id}`);
+    await visibility('visible');
+    await readAgain;
+    await page.waitForFunction(() => document.querySelector('.status-confirmed') !== null);
+    reads.length = 0;
+
+    // In view, never left: an admin cancels it; within the next interval the page says so.
+    const cancelled = await api<Order>('POST', `/order/${id}/cancel`, undefined, adminToken);
+    assert.equal(cancelled.body.status, 'cancelled', JSON.stringify(cancelled.body));
+    await page.clock.fastForward(20_000);
+    await page.locator('.order-page .status-cancelled').waitFor({ timeout: 5_000 });
+    assert.equal(await page.getByRole('button', { name: /^Cancel order/ }).count(), 0, 'Cancel order still offered');
+    for (const width of [360, 1280]) {
+      await page.setViewportSize({ width, height: 800 });
+      await screenshot(page, `order-cancelled-elsewhere-${width}`);
+    }
+    // A settled order is not read again.
+    const after = reads.length;
+    assert.ok(after >= 1);
+    await page.clock.fastForward(60_000);
+    await page.waitForTimeout(300);
+    assert.equal(reads.length, after, 'a cancelled order was read again');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
 });
