@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import { createCustomer, createProduct, heldLocks, http, metricValue, sql, stopAll, type HttpResult, type Running } from '@ecommerce/test-support';
 import { startOrderService, startProductAndOrder } from './harness.js';
-import { productProxy } from './product-proxy.js';
+import { productProxy, type ProductProxy } from './product-proxy.js';
 import { startProductService } from '@ecommerce/product-service/testing';
 import { admin, db, startUserSideForFile, user } from './user-side.js';
 
@@ -355,28 +355,40 @@ describe('generated interleavings of conditional and keyed admin writes with pla
   });
 });
 
+/** A product proxy whose first reservation is made but its answer lost (the connection cut), `meanwhile` run before the cut. */
+async function losingFirstReservation(productBase: string, meanwhile: () => Promise<unknown>): Promise<{ proxy: ProductProxy; lost: () => number }> {
+  let lost = 0;
+  const proxy = await productProxy(productBase, ({ method, path }) => {
+    if (method !== 'POST' || path !== '/internal/reservations' || lost++ > 0) return { forward: true };
+    return { forward: true, drop: meanwhile };
+  });
+  return { proxy, lost: () => lost };
+}
+
+/** POST /order under one Idempotency-Key, again after each 503's Retry-After (at most 20 times), until it is answered. */
+async function placeUntilAnswered(orderBase: string, token: string, body: unknown): Promise<HttpResult<Answer>> {
+  const key = randomUUID();
+  let placed = await http<Answer>(orderBase, 'POST', '/order', { token, body, headers: { 'idempotency-key': key } });
+  for (let i = 0; i < 20 && placed.status === 503; i++) {
+    await sleep(Number(placed.headers.get('retry-after') ?? 1) * 1000);
+    placed = await http<Answer>(orderBase, 'POST', '/order', { token, body, headers: { 'idempotency-key': key } });
+  }
+  return placed;
+}
+
 describe('an admin write between a reservation and the answer that confirms its order', { timeout: 60_000 }, () => {
   it('when the reservation\'s answer is lost and the product is renamed and repriced before the order is confirmed by a replay of it, then the line keeps the name of the version whose price it was reserved at', async () => {
     const productService = await startProductService(db.urls.product, user.base);
     const shopper = await createCustomer(user.base);
     const p = await createProduct(productService.base, admin, { name: 'Coffee 250 g', priceCents: 500, stock: 10 });
-    let lost = 0;
     // The first reservation commits at 500 as "Coffee 250 g"; before its answer arrives (lost: the connection cut), an
     // admin renames the product and reprices it in one PATCH. The order's next try replays the stored reservation.
-    const proxy = await productProxy(productService.base, ({ method, path }) => {
-      if (method !== 'POST' || path !== '/internal/reservations' || lost++ > 0) return { forward: true };
-      return { forward: true, drop: () => http(productService.base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'Coffee 1 kg', priceCents: 1800 } }) };
-    });
+    const { proxy, lost } = await losingFirstReservation(productService.base, () =>
+      http(productService.base, 'PATCH', `/product/${p.id}`, { token: admin, body: { name: 'Coffee 1 kg', priceCents: 1800 } }));
     const order = await startOrderService(db.urls.order, user.base, proxy.base, { RECONCILER_ENABLED: 'false' });
     try {
-      const body = { items: [{ productId: p.id, quantity: 1 }] };
-      const key = randomUUID();
-      let placed = await http<Answer>(order.base, 'POST', '/order', { token: shopper.token, body, headers: { 'idempotency-key': key } });
-      for (let i = 0; i < 20 && placed.status === 503; i++) {
-        await sleep(Number(placed.headers.get('retry-after') ?? 1) * 1000);
-        placed = await http(order.base, 'POST', '/order', { token: shopper.token, body, headers: { 'idempotency-key': key } });
-      }
-      assert.equal(lost >= 1, true, 'the first reservation lost its answer');
+      const placed = await placeUntilAnswered(order.base, shopper.token, { items: [{ productId: p.id, quantity: 1 }] });
+      assert.equal(lost() >= 1, true, 'the first reservation lost its answer');
       assert.ok(placed.status === 200 || placed.status === 201, placed.text);
       const line = placed.body.items![0]!;
       assert.deepEqual({ name: line.name, unitPriceCents: line.unitPriceCents }, { name: 'Coffee 250 g', unitPriceCents: 500 }, placed.text);
@@ -389,21 +401,12 @@ describe('an admin write between a reservation and the answer that confirms its 
     const productService = await startProductService(db.urls.product, user.base);
     const shopper = await createCustomer(user.base);
     const p = await createProduct(productService.base, admin, { priceCents: 700, stock: 5 });
-    let lost = 0;
-    const proxy = await productProxy(productService.base, ({ method, path }) => {
-      if (method !== 'POST' || path !== '/internal/reservations' || lost++ > 0) return { forward: true };
-      return { forward: true, drop: () => http(productService.base, 'DELETE', `/product/${p.id}`, { token: admin }) };
-    });
+    const { proxy, lost } = await losingFirstReservation(productService.base, () => http(productService.base, 'DELETE', `/product/${p.id}`, { token: admin }));
     const order = await startOrderService(db.urls.order, user.base, proxy.base, { RECONCILER_INTERVAL_MS: '100' });
     try {
       const body = { items: [{ productId: p.id, quantity: 2 }] };
-      const key = randomUUID();
-      let placed = await http<Answer>(order.base, 'POST', '/order', { token: shopper.token, body, headers: { 'idempotency-key': key } });
-      for (let i = 0; i < 20 && placed.status === 503; i++) {
-        await sleep(Number(placed.headers.get('retry-after') ?? 1) * 1000);
-        placed = await http(order.base, 'POST', '/order', { token: shopper.token, body, headers: { 'idempotency-key': key } });
-      }
-      assert.equal(lost >= 1, true, 'the first reservation lost its answer');
+      const placed = await placeUntilAnswered(order.base, shopper.token, body);
+      assert.equal(lost() >= 1, true, 'the first reservation lost its answer');
       assert.ok(placed.status === 200 || placed.status === 201, placed.text);
       assert.equal(placed.body.status, 'confirmed');
       assert.equal(placed.body.totalCents, 1400);
