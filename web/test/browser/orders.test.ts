@@ -927,6 +927,44 @@ describe('storefront in Chromium: checkout and orders', { concurrency: false }, 
     await context.close();
   });
 
+  test('Your orders says why a pending or failed order is so, in the words its own page uses; a confirmed one gets no such line', { timeout: STEP_MS }, async () => {
+    const { context, page, errors, email } = await signedInShopper('orders-held');
+    const product = await newProduct({ stock: 5, name: 'Held teapot' });
+    const token = await login(email, 'correct-horse-9');
+    const placed = await api<{ id: string }>('POST', '/order', { items: [{ productId: product.id, quantity: 1 }] }, token, { 'idempotency-key': randomUUID() });
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    const id = placed.body.id;
+    const item = page.locator('ul.orders > li').filter({ hasText: `Order ${id.slice(-8)}` });
+    await page.goto('/orders');
+    await item.locator('.status-confirmed').waitFor();
+    assert.equal(await item.locator('.status-why').count(), 0, 'a confirmed order needs no explaining');
+    // A pending order (the product service away: settled later) and a failed one (the reconciler gave it up) are made by
+    // the order service only under faults: this order is read as one, in the list and on its page alike.
+    for (const status of ['pending', 'failed'] as const) {
+      const asStatus = (o: { id?: string }) => (o.id === id ? { ...o, status } : o);
+      await page.unrouteAll({ behavior: 'ignoreErrors' });
+      await page.route(/\/order(\?.*|\/[0-9a-f-]+)$/, async (route) => {
+        if (route.request().resourceType() === 'document') return route.fallback();
+        const res = await route.fetch();
+        // A page of orders (GET /order?...) or one order (GET /order/:id, whose items are its lines).
+        const body = (await res.json()) as { items: { id?: string }[]; id?: string };
+        const listed = new URL(route.request().url()).pathname === '/order';
+        return route.fulfill({ response: res, body: JSON.stringify(listed ? { ...body, items: body.items.map(asStatus) } : asStatus(body)) });
+      });
+      await page.goto(`/orders/${id}`);
+      const explained = (await page.locator('.order-page [role="status"] p').first().innerText()).trim();
+      await page.goto('/orders');
+      await item.locator(`.status-${status}`).waitFor();
+      const line = item.locator('.status-why');
+      assert.equal(await line.count(), 1, `a line under the ${status} order says why`);
+      const said = (await line.innerText()).trim();
+      assert.ok(explained.toLowerCase().includes(said.replace(/\.$/, '').toLowerCase()), `${status}: "${said}" is not what the order page says ("${explained}")`);
+    }
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('an order page left open and in view learns of a cancel made elsewhere (an admin, through the API) within its refresh interval: cancelled, no Cancel order left; hidden, it asks nothing', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await shopperAtCheckout({ stock: 5, name: 'Watched jug' }, 1, 'order-watched');
     await page.getByRole('button', { name: 'Place order' }).click();
