@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { loadConfig, Port, Type } from '@ecommerce/kit';
+import { loadConfig, Port, processAlive, Type } from '@ecommerce/kit';
 import YAML from 'yaml';
 import { defaultOverlayOptions, readAlertmanagerConfig, readPrometheusConfig, remapPorts, withWebhookUrl, writeTestOverlay } from './overlay.js';
 import { postgresQueriesPath, repoRoot, rulesDir } from './paths.js';
@@ -125,7 +125,7 @@ function runningStackTracesUrl(dataDir: string): string | null | undefined {
     }
   };
   const pid = Number(read('stack.pid')?.trim());
-  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined; // none runs: its stack.json is stale
+  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid)) return undefined; // none runs: its stack.json is stale
   let stack: { tracesUrl?: unknown };
   try {
     stack = JSON.parse(read('stack.json') ?? '') as typeof stack;
@@ -135,15 +135,7 @@ function runningStackTracesUrl(dataDir: string): string | null | undefined {
   return typeof stack.tracesUrl === 'string' || stack.tracesUrl === null ? stack.tracesUrl : undefined;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'; // another user's process, alive
-  }
-}
-
+/** A URL's host names for this machine's loopback (URL.hostname writes IPv6 in brackets). */
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** Whether two URLs reach the same receiver on this machine: scheme, port and path alike, hosts both loopback or equal. */
@@ -218,7 +210,7 @@ export async function resolveTargets(stackFile = path.join(repoRoot, '.data', 's
 /** lib/pq (the exporter's driver) defaults to sslmode=require; local servers have no TLS. */
 export function exporterDsn(databaseUrl: string): string {
   const url = new URL(databaseUrl);
-  const local = ['127.0.0.1', 'localhost', '[::1]', ''].includes(url.hostname);
+  const local = LOOPBACK.has(url.hostname) || url.hostname === '';
   if (local && !url.searchParams.has('sslmode')) url.searchParams.set('sslmode', 'disable');
   return url.toString();
 }

@@ -46,14 +46,15 @@ function listenOn(port: number, host: string): Promise<number | null> {
   });
 }
 
-const alive = (pid: number): boolean => {
+/** Whether a process of this pid exists (signal 0 reaches it, or is refused because it is another user's). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'; // alive, someone else's
   }
-};
+}
 
 let reservationsOff = false;
 let cleanupHooked = false;
@@ -111,7 +112,7 @@ function stale(file: string): boolean {
   }
   const holder = Number(text.trim());
   if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(holder) || holder <= 0) return Date.now() - mtimeMs > UNREADABLE_MARKER_STALE_MS;
-  return holder !== process.pid && !alive(holder);
+  return holder !== process.pid && !processAlive(holder);
 }
 
 /**

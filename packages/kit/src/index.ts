@@ -31,7 +31,7 @@ export { pathOf } from './request-target.js';
 export { OPERATIONAL_PATHS } from './operational-paths.js';
 export { jsonTextFault, repeatedMemberPointer } from './json-members.js';
 export { clientGone } from './client-connection.js';
-export { freePort } from './free-port.js';
+export { freePort, processAlive } from './free-port.js';
 export { AUTHENTICATION_PLUGIN, authentication } from './plugins/authentication.js';
 export { KIT_PLUGINS } from './plugins/names.js';
 export { forwardedTracestate, traceparentOf, type TraceContext } from './plugins/request-context.js';
