@@ -1,5 +1,6 @@
 // What the catalog's search and category filter send to GET /product: text from the address or the search box as
 // the product service takes it, so a crafted or cut link finds nothing at worst, never "the catalog is unavailable".
+import { ApiError, ok, productApi } from './api/client.js';
 
 /**
  * GET /product's limits (the service counts characters; these count UTF-16 units, as the search box's maxLength
@@ -93,4 +94,19 @@ export function categoryLabels(options: readonly string[]): string[] {
     if (!changed) break;
   }
   return labels;
+}
+
+/**
+ * One page of the catalog's search (GET /product with q and category), as the shop's grid and the admin's Products
+ * list read it. A category no product can have finds nothing without asking, and a search the service refuses (more
+ * than 16 different words) finds nothing too: asking again would not help, and an error read as an outage.
+ */
+export async function catalogPage({ q, category, limit, cursor }: { q: string; category: string; limit: number; cursor: string | null }) {
+  if (!categoryCanExist(category)) return { items: [], nextCursor: null };
+  try {
+    return ok(await productApi.GET('/product', { params: { query: { limit, ...(cursor ? { cursor } : {}), ...(q ? { q } : {}), ...(category ? { category } : {}) } } }));
+  } catch (err) {
+    if (q && err instanceof ApiError && err.status === 400) return { items: [], nextCursor: null };
+    throw err;
+  }
 }

@@ -1,8 +1,7 @@
 import { useDeferredValue, useEffect, useId, useMemo, useRef, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { ApiError, ok, productApi } from '../api/client.js';
-import { MAX_SEARCH, catalogCategory, catalogText, categoryCanExist, categoryLabels, categoryOptions } from '../catalog-query.js';
+import { MAX_SEARCH, catalogCategory, catalogPage, catalogText, categoryLabels, categoryOptions } from '../catalog-query.js';
 import { ErrorState, NotLatest, ProductCard, SkeletonGrid, focusAfterRender } from '../components.js';
 import { categoriesQuery } from '../categories.js';
 import { countOf } from '../count.js';
@@ -64,20 +63,7 @@ export function HomePage() {
   const products = useInfiniteQuery({
     queryKey: ['products', q, category],
     initialPageParam: null as string | null,
-    queryFn: async ({ pageParam }) => {
-      if (!categoryCanExist(category)) return { items: [], nextCursor: null };
-      try {
-        return ok(
-          await productApi.GET('/product', {
-            params: { query: { limit: PAGE, ...(pageParam ? { cursor: pageParam } : {}), ...(q ? { q } : {}), ...(category ? { category } : {}) } },
-          }),
-        );
-      } catch (err) {
-        // A search the service refuses (more than 16 different words) finds nothing; asking again would not help.
-        if (q && err instanceof ApiError && err.status === 400) return { items: [], nextCursor: null };
-        throw err;
-      }
-    },
+    queryFn: ({ pageParam }) => catalogPage({ q, category, limit: PAGE, cursor: pageParam }),
     getNextPageParam: (last) => last.nextCursor,
   });
   // The catalog's categories, the first 100 in order (GET /product/categories): taken from the first 100 products

@@ -2,8 +2,8 @@
 import { useEffect, useId, useState, type ReactNode } from 'react';
 import { Link, useLocation, useNavigate, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, ok, productApi } from '../../api/client.js';
-import { MAX_SEARCH, catalogCategory, catalogText, categoryCanExist } from '../../catalog-query.js';
+import { ok, productApi } from '../../api/client.js';
+import { MAX_SEARCH, catalogCategory, catalogPage, catalogText } from '../../catalog-query.js';
 import { categoriesQuery } from '../../categories.js';
 import { ErrorState, Loading } from '../../components.js';
 import { heard, useOneAtATime } from '../../page-parts.js';
@@ -73,16 +73,7 @@ export function Products() {
   const products = useInfiniteQuery({
     queryKey: ['products', 'admin', q, category],
     initialPageParam: null as string | null,
-    queryFn: async ({ pageParam }) => {
-      if (!categoryCanExist(category)) return { items: [], nextCursor: null };
-      try {
-        return ok(await productApi.GET('/product', { params: { query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}), ...(q ? { q } : {}), ...(category ? { category } : {}) } } }));
-      } catch (err) {
-        // A search the service refuses (more than 16 words) finds nothing, as in the shop; asking again would not help.
-        if (q && err instanceof ApiError && err.status === 400) return { items: [], nextCursor: null };
-        throw err;
-      }
-    },
+    queryFn: ({ pageParam }) => catalogPage({ q, category, limit: 50, cursor: pageParam }),
     getNextPageParam: (last) => last.nextCursor,
   });
   const create = useMutation({
