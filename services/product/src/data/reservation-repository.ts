@@ -74,9 +74,8 @@ export class ReservationRepository {
       // also added to products.held), as 018_reserve_names_lines.sql made it answer and store each line's product name:
       // the name of the row version it charges the price of, kept for replays. (A join here read the products as of this
       // statement's start, before a rename committed while the reservation waited on the row's lock: the new price with
-      // the old name.) It waits for
-      // the products' row locks (up to the lock_timeout of reserve_stock): on the share of the pool lock waits may hold
-      // (Database.lockWaiting), as a release. The join reads nothing any more but stays: it takes products' ACCESS SHARE
+      // the old name.) It waits for the products' row locks (up to the lock_timeout of reserve_stock): on the share of
+      // the pool lock waits may hold (Database.lockWaiting), as a release. The join reads nothing any more but stays: it takes products' ACCESS SHARE
       // lock before the function's body is read, so a migration altering products cannot commit between the two and
       // leave this call running the body before it (services/product/test/stock-bound.test.ts, "in flight while 017 runs").
       const res = await this.db.lockWaiting(() =>
