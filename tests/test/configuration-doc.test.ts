@@ -2,7 +2,7 @@
 // schema reads is a row there, every row names a variable those schemas read, in the processes its "who" column
 // says, with the default the schema applies and, where it gives one, the range (60..3600) the schema accepts; the processes table gives each process its schema's default port.
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
@@ -10,7 +10,7 @@ import { GatewayEnv, StorefrontEnv } from '@ecommerce/gateway-service/config';
 import { OrderEnv } from '@ecommerce/order-service/config';
 import { ProductEnv } from '@ecommerce/product-service/config';
 import { UserEnv } from '@ecommerce/user-service/config';
-import { repoRoot } from '../src/paths.js';
+import { repoRoot, repoTree } from '../src/paths.js';
 
 type Schema = Record<string, { default?: unknown; minimum?: number; maximum?: number }>;
 const SCHEMAS: Record<string, Schema> = { user: UserEnv, product: ProductEnv, order: OrderEnv, gateway: GatewayEnv, storefront: StorefrontEnv };
@@ -147,12 +147,9 @@ describe('docs/configuration.md', () => {
 
 /** The files below `dir` (a path from the repository root) whose name `keep` accepts: no installs, builds or local data, no fixtures. */
 function walk(dir: string, keep: (name: string) => boolean): string[] {
-  return readdirSync(join(repoRoot, dir)).flatMap((name) => {
-    const path = dir ? `${dir}/${name}` : name;
-    // A fixture is a child process its test starts and hands its variables: the test's are the reader's.
-    if (name.startsWith('.') || ['node_modules', 'dist', 'coverage', 'fixtures'].includes(name)) return [];
-    return statSync(join(repoRoot, path)).isDirectory() ? walk(path, keep) : keep(name) ? [path] : [];
-  });
+  // A fixture is a child process its test starts and hands its variables: the test's are the reader's.
+  const skip = (name: string) => name.startsWith('.') || ['node_modules', 'dist', 'coverage', 'fixtures'].includes(name);
+  return repoTree(dir, skip).filter((path) => !path.endsWith('/') && keep(path.slice(path.lastIndexOf('/') + 1)));
 }
 
 describe('the environment variables the programs read, and the Markdown', () => {

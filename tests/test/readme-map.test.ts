@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { repoRoot } from '../src/paths.js';
+import { repoRoot, repoTree } from '../src/paths.js';
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 const map = readme.slice(readme.indexOf('## Repository map'));
@@ -104,16 +104,7 @@ describe("the README's repository map", () => {
 /** Not the project's files (installs, builds, local data, git) when the docs' paths are looked up. */
 const NOT_SOURCES = new Set([...NOT_OURS, '.git', '.data', '.cache']);
 /** Every file and folder of the repository, from the root, a folder ending in '/'. */
-const tree: string[] = [];
-(function walk(dir: string) {
-  for (const name of readdirSync(join(repoRoot, dir))) {
-    if (NOT_SOURCES.has(name)) continue;
-    const path = dir ? `${dir}/${name}` : name;
-    const folder = isDir(path);
-    tree.push(folder ? `${path}/` : path);
-    if (folder) walk(path);
-  }
-})('');
+const tree = repoTree('', (name) => NOT_SOURCES.has(name));
 /** The project's Markdown outside docs/: the README and every folder's own README.md. */
 const readmes = tree.filter((path) => /(^|\/)README\.md$/.test(path));
 const docsPages = tree.filter((path) => /^docs\/[\w-]+\.md$/.test(path));
