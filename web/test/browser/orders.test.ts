@@ -912,13 +912,8 @@ describe('storefront in Chromium: checkout and orders', { concurrency: false }, 
     for (const width of [360, 1280]) {
       await page.setViewportSize({ width, height: 800 });
       await page.goto('/orders');
-      const item = page.locator('ul.orders > li').filter({ hasText: `Order ${rejected.id.slice(-8)}` });
-      await item.locator('.status-rejected').waitFor();
-      const line = item.locator('.status-why');
-      assert.equal(await line.count(), 1, `${width} px: a line under the rejected order says why`);
-      const said = (await line.innerText()).trim();
       // The order page's own explanation, after its "This order was rejected: ".
-      assert.ok(explained.toLowerCase().includes(said.replace(/\.$/, '').toLowerCase()), `${width} px: "${said}" is not what the order page says ("${explained}")`);
+      await assertWhyLine(page, rejected.id, 'rejected', explained, `${width} px`);
       await assertNoHorizontalScroll(page, `Your orders at ${width} px`);
       await screenshot(page, `orders-rejected-${width}`);
     }
@@ -954,11 +949,7 @@ describe('storefront in Chromium: checkout and orders', { concurrency: false }, 
       await page.goto(`/orders/${id}`);
       const explained = (await page.locator('.order-page [role="status"] p').first().innerText()).trim();
       await page.goto('/orders');
-      await item.locator(`.status-${status}`).waitFor();
-      const line = item.locator('.status-why');
-      assert.equal(await line.count(), 1, `a line under the ${status} order says why`);
-      const said = (await line.innerText()).trim();
-      assert.ok(explained.toLowerCase().includes(said.replace(/\.$/, '').toLowerCase()), `${status}: "${said}" is not what the order page says ("${explained}")`);
+      await assertWhyLine(page, id, status, explained, status);
     }
     await page.unrouteAll({ behavior: 'ignoreErrors' });
     assert.deepEqual(errors, []);
@@ -1014,3 +1005,16 @@ describe('storefront in Chromium: checkout and orders', { concurrency: false }, 
     await context.close();
   });
 });
+
+/**
+ * Your orders (open in `page`) shows the order `id` with its `status` badge and one line under it that says why, in
+ * the words of the order's own page (`explained`); `what` names the case in the failures.
+ */
+async function assertWhyLine(page: Page, id: string, status: string, explained: string, what: string): Promise<void> {
+  const item = page.locator('ul.orders > li').filter({ hasText: `Order ${id.slice(-8)}` });
+  await item.locator(`.status-${status}`).waitFor();
+  const line = item.locator('.status-why');
+  assert.equal(await line.count(), 1, `${what}: a line under the ${status} order says why`);
+  const said = (await line.innerText()).trim();
+  assert.ok(explained.toLowerCase().includes(said.replace(/\.$/, '').toLowerCase()), `${what}: "${said}" is not what the order page says ("${explained}")`);
+}
