@@ -154,15 +154,21 @@ function runPass(pass) {
   if (!piped) return { pass, child: spawn(process.execPath, args, { stdio: 'inherit', env }), counts: {} };
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   const prefix = pass.name ? `[${pass.name}] ` : '';
-  // The runner's closing counts (`ℹ tests 1546`, ...), for the summary of every pass.
+  // The runner's closing counts (`ℹ tests 1546`, ...), for the summary of every pass, and the names of its failing tests:
+  // the spec reporter lists them at the end of its own pass, which is the middle of the run's output when the chromium
+  // pass ends before the others, and CI keeps only the tail of a long output (a failed run said "1 fail" and not which).
   const counts = {};
+  const failing = [];
+  let inFailing = false;
   const count = (line) => {
     const m = /^ℹ (tests|pass|fail|cancelled) (\d+)$/.exec(line);
     if (m) counts[m[1]] = Number(m[2]);
+    if (/^✖ failing tests:/.test(line)) inFailing = true;
+    else if (inFailing && /^(test at |✖ )/.test(line)) failing.push(line);
   };
   copyLines(child.stdout, process.stdout, prefix, count);
   copyLines(child.stderr, process.stderr, prefix);
-  return { pass, child, counts };
+  return { pass, child, counts, failing };
 }
 
 let running = [];
@@ -183,6 +189,12 @@ for (const stage of stages) {
 if (piped) {
   const names = { '': (n) => `the other ${n} files`, chromium: (n) => `the chromium pass (${n} files, one at a time)`, alone: (n) => `the alone pass (${n} file(s), after the others)` };
   const said = ran.map(({ pass, counts, code }) => `${names[pass.name](pass.files.length)}: ${['tests', 'pass', 'fail', 'cancelled'].map((k) => `${counts[k] ?? '?'} ${k}`).join(', ')}, exit ${code}`);
+  // At most 40 lines a pass: a run where everything failed says so in its counts already.
+  ran.filter((r) => r.failing.length > 0).forEach(({ pass, failing }) => {
+    console.log(`npm test: failing in ${names[pass.name](pass.files.length)}:`);
+    failing.slice(0, 40).forEach((l) => console.log(`  ${l}`));
+    if (failing.length > 40) console.log(`  ... and ${failing.length - 40} lines more above`);
+  });
   console.log(`npm test: ${said.join('; ')}`);
 }
 const code = stopped ? 1 : (ran.find((r) => r.code !== 0)?.code ?? 0);
