@@ -686,6 +686,35 @@ test("the Dockerfile's heap cap and its comment (and docs/configuration.md) agre
   assert.ok(heap <= 0.75 * Math.min(...actual), `heap ${heap} MiB for a ${Math.min(...actual)}Mi limit`);
 });
 
+// A pod whose memory use sits above its request is the first the kubelet evicts under node memory pressure (it ranks
+// pods by whether usage exceeds requests, then priority, then usage over request: Kubernetes docs "Node-pressure
+// Eviction"), and the scheduler packs nodes by requests, so a request under the working set overcommits the node.
+// The services' resident set is measured by `npm run bench` (docs/benchmarks.md, "peak RSS ...", per service and for
+// the traced platform as a range): each service's request covers the highest figure that can be its own.
+test('each service\'s memory request covers the highest peak RSS docs/benchmarks.md measured for it (traced or not)', () => {
+  const mebibytes = (q: string): number => (q.endsWith('Gi') ? Number(q.slice(0, -2)) * 1024 : Number(q.replace(/Mi$/, '')));
+  const text = readFileSync(join(repoRoot, 'docs/benchmarks.md'), 'utf8').replace(/\s+/g, ' ');
+  const peak = new Map<string, number>();
+  const note = (service: string, mib: number): void => void peak.set(service, Math.max(peak.get(service) ?? 0, mib));
+  let traced = 0;
+  for (const [sentence] of text.matchAll(/peak RSS[^.;]*/g)) {
+    for (const m of sentence.matchAll(/\b(user|product|order) (\d+)(?: \/ (\d+))?/g)) {
+      for (const v of [m[2], m[3]]) if (v) note(m[1] as string, Number(v));
+    }
+    // "traced 126-135" / "traced 142-160 MiB": the traced platform's range over all services.
+    for (const m of sentence.matchAll(/traced (\d+)-(\d+)/g)) traced = Math.max(traced, Number(m[2]));
+  }
+  assert.ok(traced > 0, 'docs/benchmarks.md gives no traced range');
+  for (const d of serviceDeployments) {
+    const service = d.metadata.name.replace(/-service$/, '');
+    const measured = Math.max(peak.get(service) ?? 0, traced);
+    assert.ok((peak.get(service) ?? 0) > 100, `docs/benchmarks.md gives no peak RSS for ${service}`);
+    const c = containersOf(d).find((x) => x.image.startsWith('ecommerce/')) as Container;
+    const request = mebibytes(String(c.resources?.requests?.['memory']));
+    assert.ok(request >= measured, `${d.metadata.name}: memory request ${request}Mi under the measured peak RSS ${measured} MiB`);
+  }
+});
+
 // The login throttle keys on request.ip, which the user service takes from X-Forwarded-For only when the peer
 // that connected (the ingress controller's pod) is one TRUST_PROXY names (packages/kit/src/proxy-trust.ts). Pod
 // networks live in RFC 1918 space or in RFC 6598's shared address space 100.64.0.0/10 (kops' default pod CIDR
