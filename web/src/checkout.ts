@@ -116,6 +116,14 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
   if (last.status === 502 || last.status === 504) {
     return { kind: 'unreachable', detail: 'The shop did not answer in time. The order may have gone through: press Place order again to find out (it is never placed twice).' };
   }
+  // Any other 5xx (the service's 500 for an unexpected error) says nothing of whether the order was written: the order
+  // service records it before reserving, and one failing after that is settled without the shopper. Refused, it started
+  // a new attempt, and the next press, under a new key, was a second order. Kept as an attempt without an answer: the
+  // same key again finds that order, or places it once. The service's words (its request id) are kept.
+  if (last.status >= 500) {
+    const said = problemText(last.body, '').replace(/[.\s]+$/, '');
+    return { kind: 'unreachable', detail: `The shop ran into an error${said ? ` (${said})` : ` (error ${last.status})`}. The order may have gone through: press Place order again to find out (it is never placed twice).` };
+  }
   return { kind: 'refused', status: last.status, detail };
 }
 

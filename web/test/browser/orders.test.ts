@@ -563,6 +563,33 @@ describe('storefront in Chromium: checkout and orders', { concurrency: false }, 
     await context.close();
   });
 
+  test('an order answered 500 after the shop recorded it (an unexpected error once the order was written): the page says it may have gone through, and pressing again shows that order, not a second one', { timeout: STEP_MS }, async () => {
+    const { product, email, context, page } = await shopperAtCheckout({ stock: 20, name: 'Errored teapot' }, 2, 'errored');
+    const keys: string[] = [];
+    page.on('request', (r) => r.method() === 'POST' && new URL(r.url()).pathname === '/order' && keys.push(r.headers()['idempotency-key'] ?? ''));
+    // The order goes to the shop and is placed; its answer is the service's 500 instead (problem-errors.ts writes it so).
+    let first = true;
+    await page.route('**/order', async (route) => {
+      if (route.request().method() !== 'POST' || !first) return route.fallback();
+      first = false;
+      await route.fetch();
+      await route.fulfill({ status: 500, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://ecommerce.local/problems/internal-error', title: 'Internal server error', status: 500, detail: 'An unexpected error occurred; quote request id req-42' }) });
+    });
+    await page.getByRole('button', { name: 'Place order' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'req-42' });
+    await alert.waitFor();
+    // The shopper is told what matters: the order may be placed, and pressing again cannot place it twice.
+    assert.match(await alert.innerText(), /may have gone through.*never placed twice/);
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    assert.equal(keys.length, 2);
+    assert.equal(keys[1], keys[0], 'pressed again under the same Idempotency-Key');
+    const orders = await ordersOf(await login(email, 'correct-horse-9'));
+    assert.equal(orders.length, 1, JSON.stringify(orders));
+    assert.equal(await stockOf(product.id), 18);
+    await context.close();
+  });
+
   test('Place order pressed by keyboard keeps the focus while the order is on its way: the focused button is heard as "Placing order…", and Enter again sends nothing more', { timeout: STEP_MS }, async () => {
     const { product, email, context, page } = await shopperAtCheckout({ stock: 20, name: 'Keyboard teapot' }, 1, 'placing-focus');
     const posts: string[] = [];
