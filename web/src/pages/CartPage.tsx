@@ -13,14 +13,23 @@ import { checkoutNonce, useCart } from '../state.js';
 export function CartPage() {
   const cart = useCart();
   const fresh = useCartCheck();
+  // What the lines' controls did (CartLines): a quantity lowered, a line removed. Its live region is one element of this
+  // page, kept (its key) when the last line goes and the empty cart is drawn in their place: drawn anew there, or gone
+  // with the lines, "Removed <name>" of the last line was never heard (the focus, on the main region, said no removal).
+  const [said, setSaid] = useState<ReactNode>(null);
   useEffect(() => {
     document.title = 'Cart: Northwind Supply';
   }, []);
   if (cart.lines.length === 0) {
     return (
-      <EmptyCart title="Cart" held={cart.held}>
-        {fresh.changes.length > 0 && <CartChanges changes={fresh.changes} />}
-      </EmptyCart>
+      <>
+        <EmptyCart title="Cart" held={cart.held}>
+          {fresh.changes.length > 0 && <CartChanges changes={fresh.changes} />}
+        </EmptyCart>
+        <Said key="said" empty>
+          {said}
+        </Said>
+      </>
     );
   }
   const mixed = isMixedCurrency(cart.lines);
@@ -34,7 +43,8 @@ export function CartPage() {
       <p className="hint" role="status">
         {checkWords(fresh)}
       </p>
-      <CartLines editable />
+      <CartLines say={setSaid} />
+      <Said key="said">{said}</Said>
       <section className="totals" aria-label="Totals" aria-busy={fresh.checking || undefined}>
         {cartTotals(cart.lines).map((t) => (
           <p key={t.currency}>
@@ -141,11 +151,24 @@ export function loweredWords(name: string, stock: number, typed: number, inCart?
   );
 }
 
-export function CartLines({ editable }: { editable?: boolean }) {
+/** The cart page's live region for what its lines' controls did (CartPage): there from the first render (a live region that appears with its text is not always heard). */
+function Said({ empty, children }: { empty?: boolean; children: ReactNode }) {
+  return (
+    <p role="status" className={empty ? 'note said-empty' : 'note'}>
+      {children}
+    </p>
+  );
+}
+
+/**
+ * The cart's lines; with `say` (the cart page) their quantities and Remove, which tell it what they did: a quantity
+ * typed above what the line can hold is lowered to it, said in a live region, not only drawn (the field showed the
+ * lower number only once left, and a screen reader heard nothing). A line removed: said there too.
+ */
+export function CartLines({ say }: { say?: (said: ReactNode) => void }) {
   const cart = useCart();
-  // A quantity typed above what the line can hold is lowered to it: said in a live region, not only drawn (the
-  // field showed the lower number only once left, and a screen reader heard nothing). A line removed: said there too.
-  const [said, setSaid] = useState<ReactNode>(null);
+  const editable = say !== undefined;
+  const setSaid = say ?? (() => undefined);
   // A line goes (Remove, or a quantity of 0 then Tab or Enter) with the control the focus was on or about to
   // reach: the focus goes to the next line's quantity (or the one before), else the page's main region. That it
   // went is said in the live region too: the focus landing on the next line's field told a screen reader nothing
@@ -160,7 +183,7 @@ export function CartLines({ editable }: { editable?: boolean }) {
         const left = cartUnits(lines);
         setSaid(
           <>
-            Removed <bdi>{gone.name}</bdi> from your cart{left > 0 ? `; it has ${countOf(left, 'item')} now` : ''}.
+            Removed <bdi>{gone.name}</bdi> from your cart{left > 0 ? `; it has ${countOf(left, 'item')} now` : '; it is empty now'}.
           </>,
         );
       }
@@ -229,12 +252,6 @@ export function CartLines({ editable }: { editable?: boolean }) {
           </li>
         ))}
       </ul>
-      {/* There from the first render (a live region that appears with its text is not always heard). */}
-      {editable && (
-        <p role="status" className="note">
-          {said}
-        </p>
-      )}
     </>
   );
 }

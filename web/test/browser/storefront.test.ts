@@ -622,6 +622,33 @@ describe('storefront in Chromium: the app, the catalog, product pages and the ca
     await context.close();
   });
 
+  test('removing the last cart line (Remove by keyboard, or a quantity of 0) is said in the live region the cart had ("Removed <name> from your cart; it is empty now"), which stays through the empty cart', { timeout: STEP_MS }, async () => {
+    const only = await newProduct({ name: 'Last lamp' });
+    const { context, page, errors } = await newShopper();
+    await addToCart(page, only, 2);
+    await page.goto('/cart');
+    // The region a screen reader listens to, there before the press: a region drawn anew with its text is not always heard.
+    const region = await page.locator('main p[role="status"].note').elementHandle();
+    assert.ok(region, 'the cart has its live region');
+    await page.getByRole('button', { name: 'Remove Last lamp' }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('Your cart is empty.').waitFor();
+    await page.waitForFunction(() => document.activeElement?.id === 'main');
+    await page.waitForFunction((el) => el.isConnected && el.textContent === 'Removed Last lamp from your cart; it is empty now.', region).catch(async () =>
+      assert.fail(`said: ${JSON.stringify(await page.locator('main [role="status"]').allInnerTexts())}, the region kept: ${await region.evaluate((el) => el.isConnected)}`),
+    );
+    // A quantity of 0 then Enter, the same.
+    await addToCart(page, only, 1);
+    await page.goto('/cart');
+    const again = await page.locator('main p[role="status"].note').elementHandle();
+    await page.getByLabel('Quantity of Last lamp').fill('0');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((el) => el!.isConnected && el!.textContent === 'Removed Last lamp from your cart; it is empty now.', again);
+    await assertAccessible(page, 'the emptied cart');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a cart quantity typed above the stock (or above the 1,000 a cart holds of one product) is lowered and the lowering is said in a live region, in the shop\'s words', { timeout: STEP_MS }, async () => {
     const few = await newProduct({ name: 'Lowered mug', stock: 4 });
     const many = await newProduct({ name: 'Lowered nail', stock: 5000 });
