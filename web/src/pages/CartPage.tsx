@@ -39,8 +39,10 @@ export function CartPage() {
       <InFlightNotice lines={cart.lines} at="cart" />
       <CartChanges changes={fresh.changes} />
       {/* A reload shows the cart remembered in this browser: until the shop answered, its old prices and stock showed as
-          if current. Said while the shop is asked (the totals are marked busy), and when it could not be. */}
-      <p className="hint" role="status">
+          if current. Said while the shop is asked (the totals are marked busy), and when it could not be. Its line is kept
+          once checked (check-status): emptied, it took its height away and the lines and Checkout moved up under the
+          pointer as the answer came (a click aimed at Remove landed beside it). */}
+      <p className="hint check-status" role="status">
         {checkWords(fresh)}
       </p>
       <CartLines say={setSaid} />

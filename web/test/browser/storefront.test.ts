@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { type Page } from 'playwright-core';
+import { type Locator, type Page } from 'playwright-core';
 import { SERVICES, fetchDoc, renderTypes } from '../../tools/openapi-types.js';
 import { apiDir } from '../../tools/paths.js';
 import { addToCart, adminAtProducts, adminToken, api, assertAccessible, base, browser, holdCartLock, holdRequests, login, newProduct, newShopper, problem, type Product, screenshot, settledValue, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, storedQuantities } from './harness.js';
@@ -314,6 +314,39 @@ describe('storefront in Chromium: the app, the catalog, product pages and the ca
     await page.getByRole('status').filter({ hasText: 'Checking current prices and stock…' }).waitFor({ state: 'detached' });
     assert.equal(await page.getByRole('region', { name: 'Totals' }).getAttribute('aria-busy'), null);
     assert.match(await page.getByRole('region', { name: 'Totals' }).innerText(), /\$34\.00/);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('the cart\'s lines and its Checkout stay where they are when the check of prices and stock ends: nothing moves under the pointer (a double click on Remove landed beside it)', { timeout: STEP_MS }, async () => {
+    const [cup, plate] = [await newProduct({ name: 'Steady cup', stock: 5 }), await newProduct({ name: 'Steady plate', stock: 5 })];
+    const { context, page, errors } = await newShopper();
+    await addToCart(page, cup, 1);
+    await addToCart(page, plate, 1);
+    const read = await holdRequests(page, new RegExp(`/product/(${cup.id}|${plate.id})$`));
+    await page.goto('/cart');
+    await read.asked;
+    const checking = page.getByRole('status').filter({ hasText: 'Checking current prices and stock…' });
+    await checking.waitFor();
+    // Where each control is, in whole pixels (a text line and the empty line kept for it differ by a layout unit).
+    const y = async (l: Locator) => Math.round((await l.boundingBox())?.y ?? NaN);
+    const where = async () => ({
+      remove: await y(page.getByRole('button', { name: 'Remove Steady cup' })),
+      quantity: await y(page.getByLabel('Quantity of Steady plate')),
+      checkout: await y(page.getByRole('link', { name: 'Checkout' })),
+    });
+    const before = await where();
+    read.release();
+    await checking.waitFor({ state: 'detached' });
+    assert.equal(await page.getByRole('region', { name: 'Totals' }).getAttribute('aria-busy'), null);
+    // The old page: the status line went empty (no height), and everything under it moved up 25 px at once.
+    assert.deepEqual(await where(), before);
+    await page.setViewportSize({ width: 360, height: 740 });
+    await page.reload();
+    await page.getByRole('button', { name: 'Remove Steady cup' }).waitFor();
+    const phone = await where();
+    await page.waitForLoadState('networkidle');
+    assert.deepEqual(await where(), phone, 'at 360 px');
     assert.deepEqual(errors, []);
     await context.close();
   });
