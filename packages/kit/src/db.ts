@@ -8,7 +8,7 @@ import type { Counter } from 'prom-client';
 import type { Metrics } from './metrics.js';
 import { PgCode, isStaleStatement, isUnavailableError, serverGone, sessionEnded, startupWaitReason } from './db-errors.js';
 import { errorCode } from './errors.js';
-import { PoolShare, lockWaitShare } from './pool-share.js';
+import { KeyedTurns, PoolShare, lockWaitShare } from './pool-share.js';
 import { loggedMessage } from './error-log.js';
 
 // Return BIGINT (int8) columns as JS numbers: our counts and cents stay far below 2^53.
@@ -181,6 +181,9 @@ export class Database implements Queryable {
   private readonly answerEvidenceMs: number;
   /** The pool's connections that work which may wait on another session's lock may hold at once (lockWaiting). */
   private readonly lockWaits: PoolShare;
+  /** Work on one named row (lockWaiting's `row`), one at a time each, on a share of its own (rowWaits). */
+  private readonly rowTurns = new KeyedTurns(POOL_WAIT_MS);
+  private readonly rowWaits: PoolShare;
 
   constructor(private readonly opts: DatabaseOptions) {
     if (!SCHEMA_NAME.test(opts.schema)) throw new Error(`invalid schema name ${JSON.stringify(opts.schema)}`);
@@ -212,6 +215,7 @@ export class Database implements Queryable {
     });
     // Read at each turn: a pool capped below its size (capPool) lowers the share with it.
     this.lockWaits = new PoolShare(() => lockWaitShare(this.pool.options.max), POOL_WAIT_MS);
+    this.rowWaits = new PoolShare(() => lockWaitShare(this.pool.options.max), POOL_WAIT_MS);
     // An idle client losing its server (restart, failover) must not crash the process.
     this.answerEvidenceMs = opts.answerEvidenceMs ?? DEFAULT_ANSWER_EVIDENCE_MS;
     this.pool.on('error', (err) => {
@@ -238,9 +242,9 @@ export class Database implements Queryable {
       this.set({ state: 'idle' }, pool.idleCount);
       this.set({ state: 'used' }, pool.totalCount - pool.idleCount);
     });
-    const lockWaits = this.lockWaits;
-    opts.metrics.gauge('db_client_connection_pending_requests', 'Requests waiting for a pool connection (or for the share of the pool that lock waits may hold).', [], function () {
-      this.set(pool.waitingCount + lockWaits.waiting);
+    const { lockWaits, rowTurns, rowWaits } = this;
+    opts.metrics.gauge('db_client_connection_pending_requests', 'Requests waiting for a pool connection (or for the share of the pool that lock waits may hold, or for their turn at one row).', [], function () {
+      this.set(pool.waitingCount + lockWaits.waiting + rowTurns.waiting + rowWaits.waiting);
     });
     opts.metrics.gauge('db_client_connection_max', 'Maximum pool size.', [], function () {
       this.set(opts.poolMax);
@@ -295,9 +299,17 @@ export class Database implements Queryable {
    * at most lockWaitShare(pool size) connections at once: the rest of the pool stays free for work that waits on no
    * lock (reads), however many such writes wait behind one locked row. Past its turn within POOL_WAIT_MS, the same
    * failure as a full pool (busy: 503 + Retry-After). fn takes one connection at a time (one query() or tx()).
+   *
+   * `row` names the one row fn writes in one statement (a counter: its table and key), when many requests write the
+   * same one: fn then waits in the process for the run of the same row before it, in order (bounded alike), so however
+   * many pile up behind that row held by another session, one of them waits in PostgreSQL; statements on one row take
+   * its lock one after the other anyway. Such runs have a share of their own, as large: in the other one, a counter
+   * write of every login waited behind a session's refreshes piled up on its lock (the share full of them) and answered
+   * 503. Many named rows held at once and another lock pile-up besides may still take the pool: two faults.
    */
-  lockWaiting<T>(fn: () => Promise<T>): Promise<T> {
-    return this.lockWaits.run(fn);
+  lockWaiting<T>(fn: () => Promise<T>, row?: string): Promise<T> {
+    if (row === undefined) return this.lockWaits.run(fn);
+    return this.rowTurns.run(row, () => this.rowWaits.run(fn));
   }
 
   /**

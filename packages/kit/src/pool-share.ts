@@ -32,6 +32,11 @@ export class PoolShare {
     return this.queue.length;
   }
 
+  /** Nothing running, nothing waiting. */
+  get idle(): boolean {
+    return this.running === 0 && this.queue.length === 0;
+  }
+
   async run<T>(fn: () => Promise<T>): Promise<T> {
     if (this.running < this.limit() && this.queue.length === 0) this.running++;
     else await this.turn();
@@ -65,6 +70,35 @@ export class PoolShare {
     while (this.queue.length > 0 && this.running < this.limit()) {
       this.running++;
       this.queue.shift()!.go();
+    }
+  }
+}
+
+/**
+ * PoolShare per key, one run at a time each: work on one row (a counter) waits for its turn in the process, not on a
+ * pooled connection. Statements on one row take its lock one after the other anyway, so nothing is lost while no
+ * other session holds it; when one does, only one of them waits in PostgreSQL.
+ */
+export class KeyedTurns {
+  private readonly shares = new Map<string, PoolShare>();
+
+  constructor(private readonly waitMs: number) {}
+
+  /** Work waiting for its turn, of every key. */
+  get waiting(): number {
+    let n = 0;
+    for (const share of this.shares.values()) n += share.waiting;
+    return n;
+  }
+
+  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    let share = this.shares.get(key);
+    if (!share) this.shares.set(key, (share = new PoolShare(() => 1, this.waitMs)));
+    try {
+      return await share.run(fn);
+    } finally {
+      // A key's share lives as long as work of it runs or waits: the map holds no more than the rows being written.
+      if (share.idle && this.shares.get(key) === share) this.shares.delete(key);
     }
   }
 }

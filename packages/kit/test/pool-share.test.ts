@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { POOL_SHARE_FULL, PoolShare, lockWaitShare } from '../src/pool-share.js';
+import { KeyedTurns, POOL_SHARE_FULL, PoolShare, lockWaitShare } from '../src/pool-share.js';
 
 describe('the share of the pool lock waits may hold', () => {
   it('when the pool has N connections, then lock waits may hold all of a pool of one, else all but a quarter and at least one', () => {
@@ -110,5 +110,43 @@ describe('the share of the pool lock waits may hold', () => {
     limit = 3;
     await Promise.all([first, ...waiters]);
     assert.equal(most, 3);
+  });
+});
+
+describe('KeyedTurns: one run per key at a time', () => {
+  it('when runs of one key pile up behind a run that does not end, then the others of that key wait (counted) and are refused past their bound, and runs of other keys go on at once', async () => {
+    const turns = new KeyedTurns(40);
+    let release!: () => void;
+    const holding = turns.run('row-a', () => new Promise<void>((r) => (release = r)));
+    let ranLate = 0;
+    const late = Array.from({ length: 3 }, () => turns.run('row-a', async () => void ranLate++));
+    assert.equal(turns.waiting, 3);
+    assert.equal(await turns.run('row-b', async () => 'other row'), 'other row');
+    for (const l of late) await assert.rejects(l, new Error(POOL_SHARE_FULL));
+    assert.equal(turns.waiting, 0);
+    assert.equal(ranLate, 0);
+    const next = turns.run('row-a', async () => 'next');
+    release();
+    await holding;
+    assert.equal(await next, 'next');
+  });
+
+  it('when runs of one key come at once, then they run one after the other in arrival order', async () => {
+    const turns = new KeyedTurns(1_000);
+    let running = 0;
+    let most = 0;
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        turns.run('row', async () => {
+          order.push(i);
+          most = Math.max(most, ++running);
+          await sleep(5);
+          running--;
+        }),
+      ),
+    );
+    assert.equal(most, 1);
+    assert.deepEqual(order, [0, 1, 2, 3, 4]);
   });
 });

@@ -1,4 +1,4 @@
-import type { Queryable } from '@ecommerce/kit';
+import type { Database } from '@ecommerce/kit';
 
 /**
  * How long attempts still being checked count without word from them (a process that died, or a database connection
@@ -16,7 +16,16 @@ const RUN = `(EXTRACT(EPOCH FROM pending_until) * 1000000)::bigint::text`;
  * wrong passwords in the window, and `pending`, attempts being checked now.
  */
 export class LoginFailureRepository {
-  constructor(private readonly db: Queryable) {}
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Runs a write of the key's row. Every login from an address writes its address key: with that row held by another
+   * session (an operator's psql, a stuck transaction) the logins waited on every pooled connection, and the whole
+   * service answered 503. One at a time per key waits in PostgreSQL (Database.lockWaiting), the rest in the process.
+   */
+  private write<T>(key: string, statement: () => Promise<T>): Promise<T> {
+    return this.db.lockWaiting(statement, `login_failures:${key}`);
+  }
 
   /** Seconds until the last of the locked keys unlocks (fractional), 0 when none is locked. */
   async lockedSeconds(keys: string[]): Promise<number> {
@@ -43,7 +52,7 @@ export class LoginFailureRepository {
    */
   async claim(key: string, windowSeconds: number, max: number): Promise<string | null> {
     for (let tries = 0; tries < 2; tries++) {
-      const admitted = await this.db.query<{ run: string }>(
+      const admitted = await this.write(key, () => this.db.query<{ run: string }>(
         'login_attempt_claim',
         `WITH w AS (SELECT make_interval(secs => $2) AS len)
          UPDATE login_failures f SET
@@ -58,18 +67,18 @@ export class LoginFailureRepository {
              + CASE WHEN f.pending_until > now() THEN f.pending ELSE 0 END < $3
          RETURNING ${RUN} AS run`,
         [key, windowSeconds, max],
-      );
+      ));
       if (admitted.rowCount === 1) return admitted.rows[0]!.run;
       // No row (a first attempt), or one that refuses: a new row admits this attempt; an existing one refused it,
       // unless it was created between the two statements (then the UPDATE is tried once more).
-      const created = await this.db.query<{ run: string }>(
+      const created = await this.write(key, () => this.db.query<{ run: string }>(
         'login_attempt_first',
         `INSERT INTO login_failures (key, failures, window_start, pending, pending_until)
          VALUES ($1, 0, now(), 1, now() + make_interval(secs => ${PENDING_SECONDS}))
          ON CONFLICT (key) DO NOTHING
          RETURNING ${RUN} AS run`,
         [key],
-      );
+      ));
       if (created.rowCount === 1) return created.rows[0]!.run;
     }
     return null;
@@ -77,7 +86,7 @@ export class LoginFailureRepository {
 
   /** An admitted attempt is over without a verdict (refused at another key, or an error): it no longer counts. */
   async release(key: string): Promise<void> {
-    await this.db.query('login_attempt_release', 'UPDATE login_failures SET pending = GREATEST(pending - 1, 0) WHERE key = $1', [key]);
+    await this.write(key, () => this.db.query('login_attempt_release', 'UPDATE login_failures SET pending = GREATEST(pending - 1, 0) WHERE key = $1', [key]));
   }
 
   /**
@@ -86,7 +95,7 @@ export class LoginFailureRepository {
    * taking one off a later run would free a place of attempts that are still being checked.
    */
   async releaseFromRun(key: string, run: string): Promise<void> {
-    await this.db.query('login_attempt_release_from_run', `UPDATE login_failures SET pending = GREATEST(pending - 1, 0) WHERE key = $1 AND ${RUN} = $2`, [key, run]);
+    await this.write(key, () => this.db.query('login_attempt_release_from_run', `UPDATE login_failures SET pending = GREATEST(pending - 1, 0) WHERE key = $1 AND ${RUN} = $2`, [key, run]));
   }
 
   /**
@@ -94,29 +103,29 @@ export class LoginFailureRepository {
    * may lock) whatever the run; the attempt stops counting as being checked only in its own run (releaseFromRun).
    */
   async failInRun(key: string, run: string, windowSeconds: number, max: number): Promise<void> {
-    await this.db.query(
+    await this.write(key, () => this.db.query(
       'login_attempt_failed_in_run',
       `UPDATE login_failures SET pending = CASE WHEN ${RUN} = $4 THEN GREATEST(pending - 1, 0) ELSE pending END, failures = failures + 1,
          locked_until = CASE WHEN failures + 1 >= $3 THEN now() + make_interval(secs => $2) ELSE locked_until END
        WHERE key = $1`,
       [key, windowSeconds, max, run],
-    );
+    ));
   }
 
   /** A wrong password: the attempt becomes a failure; reaching max locks the key for one window from now. */
   async fail(key: string, windowSeconds: number, max: number): Promise<void> {
-    await this.db.query(
+    await this.write(key, () => this.db.query(
       'login_attempt_failed',
       `UPDATE login_failures SET pending = GREATEST(pending - 1, 0), failures = failures + 1,
          locked_until = CASE WHEN failures + 1 >= $3 THEN now() + make_interval(secs => $2) ELSE locked_until END
        WHERE key = $1`,
       [key, windowSeconds, max],
-    );
+    ));
   }
 
   /** A right password for the pair: its failures and lock are cleared, other attempts being checked still count. */
   async succeed(key: string): Promise<void> {
-    await this.db.query('login_attempt_succeeded', 'UPDATE login_failures SET pending = GREATEST(pending - 1, 0), failures = 0, locked_until = NULL WHERE key = $1', [key]);
+    await this.write(key, () => this.db.query('login_attempt_succeeded', 'UPDATE login_failures SET pending = GREATEST(pending - 1, 0), failures = 0, locked_until = NULL WHERE key = $1', [key]));
   }
 
   /** Drops counters whose window, lock and attempts are over (the table would otherwise keep every address ever seen). */
