@@ -690,15 +690,16 @@ test("the Dockerfile's heap cap and its comment (and docs/configuration.md) agre
 // pods by whether usage exceeds requests, then priority, then usage over request: Kubernetes docs "Node-pressure
 // Eviction"), and the scheduler packs nodes by requests, so a request under the working set overcommits the node.
 // The services' resident set is measured by `npm run bench` (docs/benchmarks.md, "peak RSS ...", per service and for
-// the traced platform as a range): each service's request covers the highest figure that can be its own.
-test('each service\'s memory request covers the highest peak RSS docs/benchmarks.md measured for it (traced or not)', () => {
+// the traced platform as a range), the storefront's by scripts/storefront-memory.js (docs/web.md, "peak RSS
+// storefront ..."): each one's request covers the highest figure that can be its own.
+test('each service\'s memory request covers the highest peak RSS docs/benchmarks.md measured for it (traced or not), the storefront\'s that of docs/web.md', () => {
   const mebibytes = (q: string): number => (q.endsWith('Gi') ? Number(q.slice(0, -2)) * 1024 : Number(q.replace(/Mi$/, '')));
-  const text = readFileSync(join(repoRoot, 'docs/benchmarks.md'), 'utf8').replace(/\s+/g, ' ');
+  const text = ['docs/benchmarks.md', 'docs/web.md'].map((f) => readFileSync(join(repoRoot, f), 'utf8')).join(' ').replace(/\s+/g, ' ');
   const peak = new Map<string, number>();
   const note = (service: string, mib: number): void => void peak.set(service, Math.max(peak.get(service) ?? 0, mib));
   let traced = 0;
   for (const [sentence] of text.matchAll(/peak RSS[^.;]*/g)) {
-    for (const m of sentence.matchAll(/\b(user|product|order) (\d+)(?: \/ (\d+))?/g)) {
+    for (const m of sentence.matchAll(/\b(user|product|order|storefront) (\d+)(?: \/ (\d+))?/g)) {
       for (const v of [m[2], m[3]]) if (v) note(m[1] as string, Number(v));
     }
     // "traced 126-135" / "traced 142-160 MiB": the traced platform's range over all services.
@@ -713,6 +714,11 @@ test('each service\'s memory request covers the highest peak RSS docs/benchmarks
     const request = mebibytes(String(c.resources?.requests?.['memory']));
     assert.ok(request >= measured, `${d.metadata.name}: memory request ${request}Mi under the measured peak RSS ${measured} MiB`);
   }
+  // The storefront is not traced (no OTLP endpoint, no telemetry import in its NODE_OPTIONS): its own figure only.
+  const storefront = containersOf(byName('Deployment', 'storefront') as K8sObject)[0] as Container;
+  assert.ok((peak.get('storefront') ?? 0) > 0, 'docs/web.md gives no peak RSS for the storefront');
+  const request = mebibytes(String(storefront.resources?.requests?.['memory']));
+  assert.ok(request >= (peak.get('storefront') ?? 0), `storefront: memory request ${request}Mi under the measured peak RSS ${peak.get('storefront')} MiB`);
 });
 
 // The login throttle keys on request.ip, which the user service takes from X-Forwarded-For only when the peer
