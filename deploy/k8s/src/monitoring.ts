@@ -169,7 +169,9 @@ export function prometheusManifests(): Manifest[] {
     annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9090', 'prometheus.io/path': '/metrics', 'checksum/config': checksum(config, rules) },
     pod: {
       serviceAccountName: 'prometheus',
-      securityContext: podSecurity(65534),
+      // The TSDB volume: chowned file by file only while its root is not yet the group's (a new volume), not on
+      // every start; Prometheus writes every file as 65534:65534 itself.
+      securityContext: { ...podSecurity(65534), fsGroupChangePolicy: 'OnRootMismatch' },
       initContainers: [
         {
           // prometheus-k8s.yml names our namespace as __NAMESPACE__ (Prometheus expands no variable

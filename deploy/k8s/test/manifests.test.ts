@@ -721,6 +721,24 @@ test('each service\'s memory request covers the highest peak RSS docs/benchmarks
   assert.ok(request >= (peak.get('storefront') ?? 0), `storefront: memory request ${request}Mi under the measured peak RSS ${peak.get('storefront')} MiB`);
 });
 
+// With fsGroup set, the kubelet by default (fsGroupChangePolicy Always) walks the whole volume on every mount, chowning
+// and chmodding each file to the group: minutes for a large TSDB or data directory, on every restart. OnRootMismatch
+// walks it only when the volume's root lacks the group or its permissions (a new volume). Each of these images writes
+// its files as the pod's runAsUser/runAsGroup (= fsGroup), so the files below a matching root already belong to it.
+test('a pod with fsGroup and a persistent volume skips the recursive ownership change on a volume already its own (OnRootMismatch)', () => {
+  const persistent = workloads.filter((w) => {
+    const claims = ((w['spec'] as { volumeClaimTemplates?: unknown[] }).volumeClaimTemplates ?? []).length;
+    return claims > 0 || (templateOf(w).spec.volumes ?? []).some((v) => 'persistentVolumeClaim' in v);
+  });
+  assert.deepEqual(persistent.map((w) => w.metadata.name).sort(), ['postgres', 'prometheus']);
+  for (const w of persistent) {
+    const sc = templateOf(w).spec.securityContext ?? {};
+    assert.ok(sc.fsGroup !== undefined, `${w.metadata.name}: no fsGroup`);
+    assert.equal(sc.runAsGroup, sc.fsGroup, `${w.metadata.name}: its files are written with the fsGroup group`);
+    assert.equal(sc.fsGroupChangePolicy, 'OnRootMismatch', w.metadata.name);
+  }
+});
+
 // The login throttle keys on request.ip, which the user service takes from X-Forwarded-For only when the peer
 // that connected (the ingress controller's pod) is one TRUST_PROXY names (packages/kit/src/proxy-trust.ts). Pod
 // networks live in RFC 1918 space or in RFC 6598's shared address space 100.64.0.0/10 (kops' default pod CIDR
