@@ -293,6 +293,25 @@ test('service Deployments: no replicas (the HPA owns them), surge rollout, drain
   }
 });
 
+// The HPAs read CPU from the resource metrics API, which metrics-server serves; minikube enables it as an addon, but a
+// cluster may not have it (EKS installs none by default). Without it an HPA cannot scale: `kubectl get hpa` shows an
+// <unknown> target and the Deployment stays at minReplicas (the HPA raises a new Deployment to it without metrics).
+test('docs/deploy.md says where the HPAs are described that they need metrics-server, what shows without it, and how to install it', () => {
+  const hpas = ofKind('HorizontalPodAutoscaler').map((h) => h['spec'] as { minReplicas: number; metrics: { resource?: { target: { averageUtilization: number } } }[] });
+  const min = [...new Set(hpas.map((h) => h.minReplicas))];
+  const cpu = [...new Set(hpas.flatMap((h) => h.metrics.map((m) => m.resource?.target.averageUtilization)))];
+  assert.equal(min.length, 1, 'one minReplicas for every HPA');
+  assert.equal(cpu.length, 1, 'one CPU target for every HPA');
+  const doc = readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8');
+  const automatic = (/^- \*\*Automatic\*\*:[\s\S]*?(?=\n- \*\*)/m.exec(doc)?.[0] ?? '').replace(/\s+/g, ' ');
+  assert.match(automatic, /HPA/, 'docs/deploy.md, Scaling: no "Automatic" bullet on the HPAs');
+  assert.match(automatic, /metrics-server/);
+  assert.match(automatic, /EKS/);
+  assert.ok(automatic.includes(`\`<unknown>/${cpu[0]}%\``), `the target kubectl shows without metrics: <unknown>/${cpu[0]}%`);
+  assert.match(automatic, new RegExp(`(?:stays|held) at ${min[0]} replicas`), `the replicas held: minReplicas ${min[0]}`);
+  assert.ok(automatic.includes('`kubectl apply -f https://github.com/kubernetes-sigs/metrics-server/releases/latest/download/components.yaml`'), 'the install command');
+});
+
 test('service images are the Dockerfile targets, with the port and entry point the Dockerfile declares', () => {
   assert.deepEqual(dockerTargets, ['user', 'product', 'order', 'gateway', 'storefront']);
   for (const d of serviceDeployments) {
