@@ -1,6 +1,6 @@
 import { TooManyRequests, Unauthorized } from '@ecommerce/kit';
 import type { SessionRepository } from '../data/session-repository.js';
-import type { UserRepository } from '../data/user-repository.js';
+import { UserRepository } from '../data/user-repository.js';
 import type { LoginThrottle } from '../model/login-throttle.js';
 import { burnPasswordCheck, verifyPassword } from '../model/passwords.js';
 import type { AddressRateLimiter } from '../model/rate-limits.js';
@@ -17,11 +17,22 @@ interface Deps {
   accountMetrics: AccountMetrics;
 }
 
+/** Who signed in, and the stored password hash their password was checked against. */
+export interface SignedIn {
+  id: string;
+  role: Role;
+  passwordHash: string;
+}
+
+function wrongCredentials(): Unauthorized {
+  return new Unauthorized('Email or password is wrong');
+}
+
 /**
  * Login, step 1: who is this? Every attempt, right or wrong, costs an argon2 hash, so the address's request
  * budget is taken first, then the failed-login locks are checked. Counts every result.
  */
-export async function checkCredentials(deps: Deps, input: { email: string; password: string; address: string }): Promise<{ id: string; role: Role }> {
+export async function checkCredentials(deps: Deps, input: { email: string; password: string; address: string }): Promise<SignedIn> {
   const { logins } = deps.accountMetrics;
   const email = normalizeEmail(input.email);
   try {
@@ -36,12 +47,12 @@ export async function checkCredentials(deps: Deps, input: { email: string; passw
     logins.inc({ result: 'rate_limited' });
     throw new TooManyRequests(wait, 'Too many failed logins for this account from this address, or from this address; try again later');
   }
-  let user: { id: string; role: Role } | undefined;
+  let user: SignedIn | undefined;
   try {
     const row = await deps.userRepository.findByEmail(email);
     // Unknown email and wrong password take the same path, time and answer.
     const ok = row ? await verifyPassword(row.password_hash, input.password) : (await burnPasswordCheck(input.password), false);
-    if (row && ok) user = { id: row.id, role: toUser(row).role };
+    if (row && ok) user = { id: row.id, role: toUser(row).role, passwordHash: row.password_hash };
   } catch (err) {
     // No verdict (the database or the hash failed): the attempt is taken back, so it does not hold a place in the
     // budget; when the database is away this is tried again once it is back (the throttle keeps it), and one left
@@ -52,15 +63,26 @@ export async function checkCredentials(deps: Deps, input: { email: string; passw
   if (!user) {
     await deps.loginThrottle.recordFailure(attempt);
     logins.inc({ result: 'invalid_credentials' });
-    throw new Unauthorized('Email or password is wrong');
+    throw wrongCredentials();
   }
   await deps.loginThrottle.recordSuccess(attempt);
   logins.inc({ result: 'success' });
   return user;
 }
 
-/** Login, step 2: a new session (refresh token family) and its first token pair. */
-export async function startSession(deps: { sessionRepository: SessionRepository; tokenIssuer: TokenIssuer }, user: { id: string; role: Role }): Promise<IssuedTokens> {
-  const refresh = await issueRefreshToken(deps.sessionRepository, user.id, user.role, deps.tokenIssuer.lifetimes.refreshSeconds);
-  return { pair: await deps.tokenIssuer.pair(user.id, user.role, refresh.token, refresh.expiresIn), refreshExpiresIn: refresh.expiresIn };
+/**
+ * Login, step 2: a new session (refresh token family) and its first token pair. Written only while the password
+ * checked in step 1 is still the account's, the account row held meanwhile: checking it takes tens of milliseconds,
+ * and a password reset (ensureAdmin) that committed in between, and ended every session it found, left this one
+ * alive, begun with the old password. Then it is the wrong password (401), as for a login sent a moment later; an
+ * account gone meanwhile too. The session takes the role the account has now.
+ */
+export async function startSession(deps: { sessionRepository: SessionRepository; tokenIssuer: TokenIssuer }, user: SignedIn): Promise<IssuedTokens> {
+  const refresh = await deps.sessionRepository.transaction(async (sessions, tx) => {
+    const role = await new UserRepository(tx).holdPassword(user.id, user.passwordHash);
+    if (!role) return undefined;
+    return { role, ...(await issueRefreshToken(sessions, user.id, role, deps.tokenIssuer.lifetimes.refreshSeconds)) };
+  });
+  if (!refresh) throw wrongCredentials();
+  return { pair: await deps.tokenIssuer.pair(user.id, refresh.role, refresh.token, refresh.expiresIn), refreshExpiresIn: refresh.expiresIn };
 }

@@ -25,7 +25,7 @@ export default async function sessionRoutes(app: App): Promise<void> {
     },
     async (request, reply) => {
       const user = await checkCredentials(app, { email: request.body.email, password: request.body.password, address: request.ip });
-      request.user = user;
+      request.user = { id: user.id, role: user.role };
       const { pair, refreshExpiresIn } = await startSession(app, user);
       if (request.body.refreshTokenIn !== 'cookie') return pair;
       setRefreshCookie(reply, pair.refreshToken, refreshExpiresIn);
