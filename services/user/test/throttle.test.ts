@@ -188,6 +188,25 @@ describe('which client address is believed', () => {
     assert.equal((await login(base, u.email, u.password, freshAddress())).status, 200);
   });
 
+  it('when the proxy reports the client with its port (a.b.c.d:port, [IPv6]:port, as some load balancers write X-Forwarded-For), then every port counts as its address: new connections dodge nothing', async () => {
+    const base = await service({ LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '3', LOGIN_MAX_FAILURES_PER_ADDRESS: '1000' });
+    const port = fc.integer({ min: 1, max: 65535 });
+    await fc.assert(
+      fc.asyncProperty(fc.array(port, { minLength: 4, maxLength: 4 }), fc.boolean(), fc.integer({ min: 1, max: 0xffff }), async (ports, v6, host) => {
+        const u = await register(base);
+        const v4 = freshAddress();
+        // A /64 of its own per run, as v4 is.
+        const net = `2001:db8:${addresses.toString(16)}:7`;
+        const at = (p: number, i: number) => (v6 ? `[${net}::${(host + i).toString(16)}]:${p}` : `${v4}:${p}`);
+        for (const [i, p] of ports.slice(0, 3).entries()) assertProblem(await login(base, u.email, 'wrong-password', at(p, i)), 401);
+        assertProblem(await login(base, u.email, u.password, at(ports[3]!, 3)), 429, 'too-many-requests');
+        // The address without a port is the same address, locked too.
+        assertProblem(await login(base, u.email, u.password, v6 ? `${net}::1` : v4), 429, 'too-many-requests');
+      }),
+      { numRuns: 6 },
+    );
+  });
+
   it('when one IPv6 /64 registers from many of its addresses, then they share one registration budget', async () => {
     const base = await service({ REGISTER_MAX_PER_ADDRESS: '3', AUTH_RATE_WINDOW_SECONDS: '600' });
     const group = () => Math.floor(Math.random() * 0x10000).toString(16);

@@ -1,12 +1,26 @@
-import { isIPv6 } from 'node:net';
+import { isIPv4, isIPv6 } from 'node:net';
+
+/**
+ * The address of `a.b.c.d:port` or `[IPv6]:port`: some load balancers (Azure Application Gateway) report the client in
+ * X-Forwarded-For with the port of its connection, and the proxy hop's entry is taken as written (proxy-trust.ts), so
+ * each new connection of one client was an address of its own, with budgets and failed logins of its own.
+ */
+function withoutPort(address: string): string {
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
+  if (bracketed && isIPv6(bracketed[1]!.split('%')[0]!)) return bracketed[1]!;
+  const v4 = /^(\d{1,3}(?:\.\d{1,3}){3}):\d+$/.exec(address);
+  return v4 && isIPv4(v4[1]!) ? v4[1]! : address;
+}
 
 /**
  * The address a client's budgets and failed logins are counted under. An IPv6 client counts by its /64 (written as
  * its network address, e.g. `2001:db8:1:2::`): that is the block one host or home network is given, so counted per
  * address one machine had 2^64 budgets of guesses against an account. An IPv4 address counts as it is, also when
- * written IPv4-mapped (`::ffff:192.0.2.1`, a dual-stack socket's form); anything else is taken as written.
+ * written IPv4-mapped (`::ffff:192.0.2.1`, a dual-stack socket's form); either one with a port reported beside it
+ * (withoutPort) counts without it; anything else is taken as written.
  */
-export function countedAddress(address: string): string {
+export function countedAddress(reported: string): string {
+  const address = withoutPort(reported);
   const plain = address.split('%')[0]!;
   if (!isIPv6(plain)) return address;
   const groups = groupsOf(plain);
