@@ -43,6 +43,13 @@ const INSERT_TOKEN = `INSERT INTO refresh_tokens (token_hash, family_id, user_id
   SELECT $1, $2, $3, $4, s.started_at, LEAST(now() + make_interval(secs => $5), s.started_at + make_interval(secs => $6)), $8
   FROM (SELECT COALESCE($7::timestamptz, now()) AS started_at) s
   RETURNING ceil(extract(epoch FROM expires_at - now()))::int AS seconds_left`;
+// A login's session: its first token, written only while the password the login checked ($6, the hash it verified) is
+// still the account's, with the account's role now. FOR SHARE: a password reset's UPDATE of the row (ensureAdmin)
+// waits for this to commit and then ends this session with the others; one that went first makes this find no row.
+const START_SESSION = `INSERT INTO refresh_tokens (token_hash, family_id, user_id, role, session_started_at, expires_at)
+  SELECT $1, $2, u.id, u.role, now(), now() + LEAST(make_interval(secs => $4), make_interval(secs => $5))
+  FROM users u WHERE u.id = $3 AND u.password_hash = $6 FOR SHARE OF u
+  RETURNING role, ceil(extract(epoch FROM expires_at - now()))::int AS seconds_left`;
 // The token a rotation issued in place of $2, if nobody has used it yet: spent now, so that presenting it later is a
 // reuse (whoever holds it forked the session). Its family's lock is held (lock()).
 const SPEND_UNUSED_SUCCESSOR = `UPDATE refresh_tokens SET spent_at = now()
@@ -106,6 +113,20 @@ export class SessionRepository {
       [tokenHash, familyId, userId, role, ttlSeconds, this.maxAgeSeconds, sessionStartedAt, rotatedFrom],
     );
     return rows[0]!.seconds_left;
+  }
+
+  /**
+   * A new session (family) of the account and its first token, while `passwordHash` is still the account's password:
+   * the role it began with and the seconds the token lives (`ttlSeconds`, or the session's maximum age if shorter);
+   * undefined, and nothing written, once the password was changed or the account is gone (START_SESSION).
+   */
+  async start(tokenHash: Buffer, familyId: string, userId: string, passwordHash: string, ttlSeconds: number): Promise<{ role: Role; secondsLeft: number } | undefined> {
+    const { rows } = await this.db.query<{ role: Role; seconds_left: number }>(
+      'refresh_start_session',
+      START_SESSION,
+      [tokenHash, familyId, userId, ttlSeconds, this.maxAgeSeconds, passwordHash],
+    );
+    return rows[0] && { role: rows[0].role, secondsLeft: rows[0].seconds_left };
   }
 
   /** Whether a token with this digest is stored (committed, when asked outside the transaction that wrote it). */

@@ -58,15 +58,6 @@ export class UserRepository {
     return res.rows;
   }
 
-  /**
-   * The account's role, while `passwordHash` is still its password, the row share-locked to the end of the transaction
-   * (a password reset's UPDATE waits for it, and one committed first is seen); undefined once the password was
-   * changed or the account is gone.
-   */
-  async holdPassword(id: string, passwordHash: string): Promise<Role | undefined> {
-    return (await this.db.query<{ role: Role }>('user_hold_password', 'SELECT role FROM users WHERE id = $1 AND password_hash = $2 FOR SHARE', [id, passwordHash])).rows[0]?.role;
-  }
-
   async makeAdmin(id: string, passwordHash: string): Promise<UserRow> {
     const res = await this.db.query<UserRow>('user_make_admin', `UPDATE users SET role = 'admin', password_hash = $2 WHERE id = $1 RETURNING ${USER}`, [id, passwordHash]);
     return res.rows[0]!;

@@ -1,14 +1,13 @@
-import { TooManyRequests, Unauthorized } from '@ecommerce/kit';
+import { TooManyRequests, Unauthorized, uuidv7 } from '@ecommerce/kit';
 import type { SessionRepository } from '../data/session-repository.js';
-import { UserRepository } from '../data/user-repository.js';
+import type { UserRepository } from '../data/user-repository.js';
 import type { LoginThrottle } from '../model/login-throttle.js';
 import { burnPasswordCheck, verifyPassword } from '../model/passwords.js';
 import type { AddressRateLimiter } from '../model/rate-limits.js';
-import type { IssuedTokens } from '../model/session.js';
+import { newRefreshToken, refreshTokenDigest, type IssuedTokens } from '../model/session.js';
 import type { TokenIssuer } from '../model/token-issuer.js';
 import { normalizeEmail, toUser, type Role } from '../model/user.js';
 import type { AccountMetrics } from '../plugins/account-metrics.js';
-import { issueRefreshToken } from './issue-refresh-token.js';
 
 interface Deps {
   userRepository: UserRepository;
@@ -72,17 +71,14 @@ export async function checkCredentials(deps: Deps, input: { email: string; passw
 
 /**
  * Login, step 2: a new session (refresh token family) and its first token pair. Written only while the password
- * checked in step 1 is still the account's, the account row held meanwhile: checking it takes tens of milliseconds,
+ * checked in step 1 is still the account's (SessionRepository.start, one statement): checking it takes tens of milliseconds,
  * and a password reset (ensureAdmin) that committed in between, and ended every session it found, left this one
  * alive, begun with the old password. Then it is the wrong password (401), as for a login sent a moment later; an
  * account gone meanwhile too. The session takes the role the account has now.
  */
 export async function startSession(deps: { sessionRepository: SessionRepository; tokenIssuer: TokenIssuer }, user: SignedIn): Promise<IssuedTokens> {
-  const refresh = await deps.sessionRepository.transaction(async (sessions, tx) => {
-    const role = await new UserRepository(tx).holdPassword(user.id, user.passwordHash);
-    if (!role) return undefined;
-    return { role, ...(await issueRefreshToken(sessions, user.id, role, deps.tokenIssuer.lifetimes.refreshSeconds)) };
-  });
-  if (!refresh) throw wrongCredentials();
-  return { pair: await deps.tokenIssuer.pair(user.id, refresh.role, refresh.token, refresh.expiresIn), refreshExpiresIn: refresh.expiresIn };
+  const token = newRefreshToken();
+  const started = await deps.sessionRepository.start(refreshTokenDigest(token), uuidv7(), user.id, user.passwordHash, deps.tokenIssuer.lifetimes.refreshSeconds);
+  if (!started) throw wrongCredentials();
+  return { pair: await deps.tokenIssuer.pair(user.id, started.role, token, started.secondsLeft), refreshExpiresIn: started.secondsLeft };
 }
