@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { http, uniqueEmail } from '@ecommerce/test-support';
+import { http, metricValue, uniqueEmail } from '@ecommerce/test-support';
 import { ensureAdmin } from '../src/use-cases/ensure-admin.js';
 import { base, startUserServiceForFile, userApp } from './harness.js';
 
@@ -18,10 +18,11 @@ interface Tokens {
 startUserServiceForFile();
 
 const login = (email: string, password: string) => http<Tokens>(base, 'POST', '/user/login', { body: { email, password } });
+const logins = async (result: string) => metricValue((await http(base, 'GET', '/metrics')).text, 'user_logins_total', [`result="${result}"`]);
 const refresh = (refreshToken: string) => http<Tokens>(base, 'POST', '/user/token/refresh', { body: { refreshToken } });
 
 describe('a sign-in racing a password reset', () => {
-  it('property: for logins with the old password sent at any moments around a reset of the password, no session begun with the old password outlives the reset; the new password signs in, the old one is refused', { timeout: 120_000 }, async () => {
+  it('property: for logins with the old password sent at any moments around a reset of the password, no session begun with the old password outlives the reset, and user_logins_total counts each as it was answered; the new password signs in, the old one is refused', { timeout: 120_000 }, async () => {
     let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(fc.nat({ max: 120 }), { minLength: 1, maxLength: 5 }), fc.nat({ max: 120 }), async (loginDelays, resetDelay) => {
@@ -29,18 +30,21 @@ describe('a sign-in racing a password reset', () => {
         const email = uniqueEmail('sign-in-race');
         const [oldPassword, newPassword] = [`old-Secret-${run}-4417-x`, `new-Secret-${run}-8821-y`];
         await ensureAdmin(userApp, email, oldPassword);
-        const logins = loginDelays.map(async (ms) => {
+        const [successes, failures] = [await logins('success'), await logins('invalid_credentials')];
+        const sent = loginDelays.map(async (ms) => {
           await sleep(ms);
           return login(email, oldPassword);
         });
         await sleep(resetDelay);
         await ensureAdmin(userApp, email, newPassword);
-        const answers = await Promise.all(logins);
+        const answers = await Promise.all(sent);
         for (const answer of answers) assert.ok(answer.status === 200 || answer.status === 401, `${answer.status} ${answer.text}`);
         for (const answer of answers.filter((a) => a.status === 200)) {
           const after = await refresh(answer.body.refreshToken);
           assert.equal(after.status, 401, `a session begun with the old password refreshes after the reset: ${after.text}`);
         }
+        const signedIn = answers.filter((a) => a.status === 200).length;
+        assert.deepEqual([(await logins('success')) - successes, (await logins('invalid_credentials')) - failures], [signedIn, answers.length - signedIn], 'logins counted (success, invalid_credentials)');
         assert.equal((await login(email, oldPassword)).status, 401);
         assert.equal((await login(email, newPassword)).status, 200);
       }),

@@ -29,7 +29,8 @@ function wrongCredentials(): Unauthorized {
 
 /**
  * Login, step 1: who is this? Every attempt, right or wrong, costs an argon2 hash, so the address's request
- * budget is taken first, then the failed-login locks are checked. Counts every result.
+ * budget is taken first, then the failed-login locks are checked. Counts every result but a right password, which
+ * startSession counts once it has its session (or not: the password changed meanwhile).
  */
 export async function checkCredentials(deps: Deps, input: { email: string; password: string; address: string }): Promise<SignedIn> {
   const { logins } = deps.accountMetrics;
@@ -65,7 +66,7 @@ export async function checkCredentials(deps: Deps, input: { email: string; passw
     throw wrongCredentials();
   }
   await deps.loginThrottle.recordSuccess(attempt);
-  logins.inc({ result: 'success' });
+  // Counted a success once its session is written (startSession).
   return user;
 }
 
@@ -76,9 +77,13 @@ export async function checkCredentials(deps: Deps, input: { email: string; passw
  * alive, begun with the old password. Then it is the wrong password (401), as for a login sent a moment later; an
  * account gone meanwhile too. The session takes the role the account has now.
  */
-export async function startSession(deps: { sessionRepository: SessionRepository; tokenIssuer: TokenIssuer }, user: SignedIn): Promise<IssuedTokens> {
+export async function startSession(
+  deps: { sessionRepository: SessionRepository; tokenIssuer: TokenIssuer; accountMetrics: AccountMetrics },
+  user: SignedIn,
+): Promise<IssuedTokens> {
   const token = newRefreshToken();
   const started = await deps.sessionRepository.start(refreshTokenDigest(token), uuidv7(), user.id, user.passwordHash, deps.tokenIssuer.lifetimes.refreshSeconds);
+  deps.accountMetrics.logins.inc({ result: started ? 'success' : 'invalid_credentials' });
   if (!started) throw wrongCredentials();
   return { pair: await deps.tokenIssuer.pair(user.id, started.role, token, started.secondsLeft), refreshExpiresIn: started.secondsLeft };
 }
