@@ -1,6 +1,7 @@
 import { Component, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import type { Product } from './api/client.js';
+import { formatDate, formatDateTime } from './dates.js';
 import { moneyParts } from './money.js';
 
 export function Loading({ label = 'Loading' }: { label?: string }) {
@@ -184,4 +185,9 @@ export class PageErrorBoundary extends Component<{ children: ReactNode }, { fail
       </div>
     );
   }
+}
+
+/** A date as the shop writes it ("7 Dec 2026, 14:05", or "7 Dec 2026" with `day`), the instant kept in `dateTime`. */
+export function DateTime({ iso, day = false }: { iso: string; day?: boolean }) {
+  return <time dateTime={iso}>{day ? formatDate(iso) : formatDateTime(iso)}</time>;
 }

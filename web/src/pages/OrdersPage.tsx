@@ -3,7 +3,7 @@ import { Link, Navigate, useLocation, useNavigate, useParams } from 'react-route
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { namesNothing, ok, orderApi, type Order } from '../api/client.js';
 import { isCancellable, isSettled, shownStatus } from '../order-status.js';
-import { ErrorState, Loading, Money, NotLatest, focusAfterRender } from '../components.js';
+import { DateTime, ErrorState, Loading, Money, NotLatest, focusAfterRender } from '../components.js';
 import { NotFound, WaitingForSession } from '../page-parts.js';
 import { CancelOrder, STATUS_TEXT, STATUS_WHY, lineName, statusWhySentence, unnamedProductIds, useOrderWithNames, useProductNames } from '../order-view.js';
 import { signInFrom } from '../return-path.js';
@@ -107,18 +107,26 @@ function OrderSummary({ order, names, heading = 'h2', onCancelled }: { order: Or
   return (
     <>
       <div className="order-head">
-        <H className="order-title">
-          <Link to={`/orders/${order.id}`} id={`title-${order.id}`}>
+        {/* In Your orders the title links to the order's page; on that page (h1) it is no link to the page it is on.
+            Either way it holds the id the cancel's focus goes to. */}
+        {heading === 'h1' ? (
+          <H className="order-title" id={`title-${order.id}`} tabIndex={-1}>
             Order {order.id.slice(-8)}
-          </Link>
-        </H>
+          </H>
+        ) : (
+          <H className="order-title">
+            <Link to={`/orders/${order.id}`} id={`title-${order.id}`}>
+              Order {order.id.slice(-8)}
+            </Link>
+          </H>
+        )}
         <span className={`status status-${shownStatus(order)}`}>{STATUS_TEXT[shownStatus(order)] ?? shownStatus(order)}</span>
       </div>
       {/* Why a rejected (failed, pending) order is so, as its page says: the list showed its badge alone. Not on the
           order's own page, whose status message above says it in full. */}
       {heading === 'h2' && statusWhySentence(shownStatus(order)) && <p className="status-why">{statusWhySentence(shownStatus(order))}</p>}
       <p className="meta">
-        Placed {new Date(order.createdAt).toLocaleString()}
+        Placed <DateTime iso={order.createdAt} />
         {order.totalCents !== null && <>
             {' · '}
             <Money minor={order.totalCents} currency={order.currency} />

@@ -38,6 +38,8 @@ export interface Order {
   id: string;
   status: string;
   userId: string;
+  createdAt: string;
+  updatedAt: string;
 }
 
 export async function api<T>(method: string, url: string, body?: unknown, token = adminToken, headers: Record<string, string> = {}): Promise<{ status: number; body: T }> {

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { type Page } from 'playwright-core';
-import { addToCart, adminToken, api, assertAccessible, assertNoHorizontalScroll, createAccountAtCheckout, expectedDown, holdRequests, login, newProduct, newShopper, type Order, ordersOf, problem, type Product, screenshot, shopperAtCheckout, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, stockOf, uniqueEmail } from './harness.js';
+import { type Locator, type Page } from 'playwright-core';
+import { addToCart, adminAtProducts, adminToken, api, assertAccessible, assertNoHorizontalScroll, createAccountAtCheckout, expectedDown, holdRequests, login, newProduct, newShopper, type Order, ordersOf, problem, type Product, screenshot, shopperAtCheckout, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, stockOf, uniqueEmail } from './harness.js';
 
 startStackAndBrowser();
 
@@ -692,6 +692,54 @@ describe('storefront in Chromium: checkout and orders', { concurrency: false }, 
     assert.equal(await marker(), 'disc', 'Your orders');
     assert.deepEqual(errors, []);
     await context.close();
+  });
+
+  test("dates read the same to every reader (\"7 Dec 2026, 14:05\", a <time> with the instant), on the order's page, Your orders and the admin's orders, order and users; the order's own h1 is no link to the page it is on, Your orders' titles are", { timeout: STEP_MS }, async () => {
+    // Seen: "Placed 12/7/2026, 4:06:00 PM" (toLocaleString in an en-US browser), 12 July to a reader outside the US; and
+    // the order page's heading "Order 1a2b3c4d" was a link to that same page.
+    const dateTime = /^\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2}$/;
+    const shown = async (time: Locator, iso: string, format: RegExp, where: string) => {
+      assert.equal(await time.getAttribute('datetime'), iso, `${where}: the <time> carries the instant`);
+      assert.match((await time.textContent()) ?? '', format, where);
+    };
+    const { context, page, errors } = await shopperAtCheckout({ stock: 5, name: 'Dated teapot' }, 1, 'dated');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    const id = /\/orders\/([^/?#]+)/.exec(page.url())![1]!;
+    const order = (await api<Order>('GET', `/order/${id}`)).body;
+    const title = page.getByRole('heading', { level: 1, name: `Order ${id.slice(-8)}` });
+    await title.waitFor();
+    assert.equal(await title.getByRole('link').count(), 0, 'the order page\'s heading holds no link');
+    await shown(page.locator('.order-page .meta time'), order.createdAt, dateTime, 'order page');
+    assert.doesNotMatch((await page.locator('.order-page .meta').textContent()) ?? '', /\d+\/\d+\/\d{4}/);
+    // The cancel's focus still goes to the order's title, the heading now.
+    await page.getByRole('button', { name: /^Cancel order/ }).click();
+    await page.getByRole('button', { name: 'Yes, cancel it' }).click();
+    await page.getByText('cancelled', { exact: true }).waitFor();
+    await page.waitForFunction((t) => document.activeElement?.id === `title-${t}` && document.activeElement.tagName === 'H1', id);
+    await page.getByRole('link', { name: 'All your orders' }).click();
+    await page.getByRole('heading', { name: 'Orders', level: 1 }).waitFor();
+    await page.getByRole('heading', { level: 2, name: `Order ${id.slice(-8)}` }).getByRole('link').waitFor();
+    await shown(page.locator('.meta time').first(), order.createdAt, dateTime, 'Your orders');
+    assert.deepEqual(errors, []);
+    await context.close();
+
+    const admin = await adminAtProducts();
+    await admin.page.goto(`/admin/orders?userId=${order.userId}`);
+    await shown(admin.page.getByRole('region', { name: 'Orders table' }).locator('time').first(), order.createdAt, dateTime, 'admin orders table');
+    await admin.page.goto(`/admin/orders/${id}`);
+    await admin.page.getByRole('heading', { name: `Order ${id.slice(-8)}` }).waitFor();
+    const facts = admin.page.locator('dl.facts time');
+    const cancelled = (await api<Order>('GET', `/order/${id}`)).body;
+    await shown(facts.nth(0), order.createdAt, dateTime, 'admin order: Placed');
+    await shown(facts.nth(1), cancelled.updatedAt, dateTime, 'admin order: Last change');
+    await admin.page.goto('/admin/users');
+    const joined = admin.page.getByRole('region', { name: 'Users table' }).locator('time').first();
+    await joined.waitFor();
+    assert.match((await joined.textContent()) ?? '', /^\d{1,2} [A-Z][a-z]{2} \d{4}$/, 'admin users: Joined');
+    assert.match((await joined.getAttribute('datetime')) ?? '', /^\d{4}-\d{2}-\d{2}T/);
+    assert.deepEqual(admin.errors, []);
+    await admin.context.close();
   });
 
   test('the thank-you is said on the page checkout opens only: not again on a reload, nor on Back to it from Your orders', { timeout: STEP_MS }, async () => {

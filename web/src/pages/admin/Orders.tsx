@@ -3,7 +3,7 @@ import { useEffect, useId, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { namesNothing, ok, orderApi } from '../../api/client.js';
-import { ErrorState, Loading, NotLatest } from '../../components.js';
+import { DateTime, ErrorState, Loading, NotLatest } from '../../components.js';
 import { NotFound } from '../../page-parts.js';
 import { formatMoney } from '../../money.js';
 import { CancelOrder, STATUS_TEXT, lineName, useOrderWithNames } from '../../order-view.js';
@@ -122,7 +122,9 @@ export function Orders() {
                   <span className={`status status-${shownStatus(o)}`}>{shownStatus(o)}</span>
                 </td>
                 <td>{o.totalCents === null ? '—' : formatMoney(o.totalCents, o.currency)}</td>
-                <td>{new Date(o.createdAt).toLocaleString()}</td>
+                <td>
+                  <DateTime iso={o.createdAt} />
+                </td>
               </tr>
             ))}
           </tbody>
@@ -174,9 +176,13 @@ export function AdminOrder() {
             </Link>
           </dd>
           <dt>Placed</dt>
-          <dd>{new Date(o.createdAt).toLocaleString()}</dd>
+          <dd>
+            <DateTime iso={o.createdAt} />
+          </dd>
           <dt>Last change</dt>
-          <dd>{new Date(o.updatedAt).toLocaleString()}</dd>
+          <dd>
+            <DateTime iso={o.updatedAt} />
+          </dd>
           <dt>Total</dt>
           <dd>{o.totalCents === null ? 'not set (no stock was reserved)' : formatMoney(o.totalCents, o.currency)}</dd>
         </dl>

@@ -3,7 +3,7 @@ import { useEffect } from 'react';
 import { Link } from 'react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { ApiError, ok, userApi } from '../../api/client.js';
-import { ErrorState, Loading } from '../../components.js';
+import { DateTime, ErrorState, Loading } from '../../components.js';
 import { failureText } from './messages.js';
 import { ColumnHeads, PagedTable } from './tables.js';
 
@@ -40,7 +40,9 @@ export function Users() {
                 <th scope="row">{u.name}</th>
                 <td className="text">{u.email}</td>
                 <td>{u.role}</td>
-                <td>{new Date(u.createdAt).toLocaleDateString()}</td>
+                <td>
+                  <DateTime iso={u.createdAt} day />
+                </td>
                 <td>
                   <Link to={`/admin/orders?userId=${u.id}`} aria-label={`Orders of ${u.email}`}>
                     Orders
