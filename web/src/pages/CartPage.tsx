@@ -4,6 +4,7 @@ import { MAX_QUANTITY, cartUnits, type CartLine } from '../cart.js';
 import { cartTotals, isMixedCurrency, orderItems } from '../cart-order.js';
 import { checkoutInFlight, contentHash } from '../checkout.js';
 import { countOf } from '../count.js';
+import { formatDateTime } from '../dates.js';
 import { CartChanges, checkWords, useCartCheck } from '../cart-check.js';
 import { Money, ProductImage, focusAfterRender } from '../components.js';
 import { QuantityInput } from '../quantity-input.js';
@@ -123,7 +124,8 @@ export function InFlightNotice({ lines, at }: { lines: readonly CartLine[]; at: 
       </p>
     );
   }
-  const time = new Date(sent.at).toLocaleTimeString('en', { hour: 'numeric', minute: '2-digit' });
+  // Its day too, as every date of the shop (dates.ts): a cart kept from another day said "at 2:05 PM" as if today.
+  const time = formatDateTime(new Date(sent.at).toISOString());
   return (
     <p className="warning" role="status">
       An order sent from this cart at {time} got no answer, and the cart has changed since. That order may have gone through, and ordering this cart now would be a second one: see {orders} first.

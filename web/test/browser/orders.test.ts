@@ -408,7 +408,7 @@ describe('storefront in Chromium: checkout and orders', { concurrency: false }, 
     await page.getByRole('status').filter({ hasText: 'The order may have gone through: see your orders before you change the cart.' }).waitFor();
     await page.getByLabel('Quantity of Dropped lantern').fill('3');
     await page.getByLabel('Quantity of Dropped lantern').press('Tab');
-    const changed = page.getByRole('status').filter({ hasText: /^An order sent from this cart at .+ got no answer, and the cart has changed since\. That order may have gone through, and ordering this cart now would be a second one: see your orders first\.$/ });
+    const changed = page.getByRole('status').filter({ hasText: /^An order sent from this cart at \d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} got no answer, and the cart has changed since\. That order may have gone through, and ordering this cart now would be a second one: see your orders first\.$/ });
     await changed.waitFor();
     await assertAccessible(page, 'cart (an order of it unanswered, changed since)');
     await page.getByRole('link', { name: 'Checkout' }).click();
