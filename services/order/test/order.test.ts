@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { CONTROL_CHARACTER_KEYS, ORDER_CLIENT, adminToken, assertMethodNotAllowed, assertProblem, createCustomer, createProduct, http, rawKeyedPost, stockOf, stopAll, type Running, type TestDatabase } from '@ecommerce/test-support';
+import { CONTROL_CHARACTER_KEYS, ORDER_CLIENT, adminToken, assertMethodNotAllowed, assertProblem, createCustomer, createProduct, http, rawKeyedPost, sql, stockOf, stopAll, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { startUserStack } from '@ecommerce/user-service/testing';
 import { startProductAndOrder } from './harness.js';
 
@@ -301,6 +301,45 @@ describe('reading orders', () => {
     assert.ok(all.body.items.some((o) => o.userId === alice.id) && all.body.items.some((o) => o.userId === bob.id));
     problem(await http(order.base, 'GET', '/order?limit=0', { token: alice.token }), 400);
     problem(await http(order.base, 'GET', '/order?cursor=zzz', { token: alice.token }), 400);
+  });
+});
+
+describe('GET /order?number= (admin: the order number the shop shows)', () => {
+  it('when an admin searches the 8-character number (any case), then the orders ending in it, newest first; a customer 403, no token 401, a malformed number 400', async () => {
+    const buyer = await createCustomer(user.base);
+    const other = await createCustomer(user.base);
+    const p = await createProduct(product.base, admin, { stock: 10 });
+    const placed = await place(buyer.token, [{ productId: p.id, quantity: 1 }]);
+    assert.equal(placed.status, 201, placed.text);
+    const number = placed.body.id.slice(-8);
+    const list = (q: string, token?: string) => http<{ items: Order[]; nextCursor: string | null } & Problem>(order.base, 'GET', `/order?${q}`, token ? { token } : {});
+
+    for (const n of [number, number.toUpperCase()]) {
+      const found = await list(`number=${n}`, admin);
+      assert.equal(found.status, 200, found.text);
+      assert.deepEqual(found.body.items.map((o) => o.id), [placed.body.id]);
+    }
+    // Another customer's order whose id ends alike (a collision of the 32 random bits: rare, never impossible), newer.
+    const twin = `ffffffff-ffff-7fff-8fff-ffff${number}`;
+    await sql(db.urls.order,
+      `INSERT INTO orders.orders (id, user_id, status, items, idempotency_key, request_hash, deadline_at)
+       VALUES ($1, $2, 'rejected', '[]', 'twin', 'h', now())`, [twin, other.id]);
+    assert.deepEqual((await list(`number=${number}`, admin)).body.items.map((o) => o.id), [twin, placed.body.id]);
+    assert.deepEqual((await list(`number=${number}&userId=${buyer.id}`, admin)).body.items.map((o) => o.id), [placed.body.id]);
+    const first = await list(`number=${number}&limit=1`, admin);
+    assert.deepEqual(first.body.items.map((o) => o.id), [twin]);
+    assert.deepEqual((await list(`number=${number}&limit=1&cursor=${encodeURIComponent(first.body.nextCursor!)}`, admin)).body.items.map((o) => o.id), [placed.body.id]);
+    // A number no order has: none; another part of an id (its first 8 digits): none, the number is the id's end.
+    const unknown = (number[0] === '0' ? '1' : '0') + number.slice(1);
+    assert.deepEqual((await list(`number=${unknown}&userId=${buyer.id}`, admin)).body.items, []);
+    assert.deepEqual((await list(`number=${placed.body.id.slice(0, 8)}&userId=${buyer.id}`, admin)).body.items, []);
+
+    problem(await list(`number=${number}`, buyer.token), 403);
+    problem(await list(`number=${number}`), 401);
+    for (const bad of [number.slice(1), `${number}0`, 'ghijklmn', '%25%25%25%25%25%25%25%25', placed.body.id, '', `${number}&number=${number}`, "1'--;abc"]) {
+      const res = problem(await list(`number=${encodeURIComponent(bad).replace('%26number%3D', '&number=')}`, admin), 400);
+      assert.ok(res.errors?.some((e) => e.path.startsWith('querystring/number')), `${bad}: ${JSON.stringify(res)}`);
+    }
   });
 });
 

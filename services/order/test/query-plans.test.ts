@@ -74,6 +74,26 @@ describe('the orders statements at scale (plans over 30,000 orders)', () => {
     );
   });
 
+  it('when an admin searches an order number (any number, alone or with a customer, any cursor), then orders_number_idx is read, not the whole table', async () => {
+    const ids = (await sql<{ id: string }>(db.urls.order, 'SELECT id FROM orders.orders ORDER BY id')).map((r) => r.id);
+    await fc.assert(
+      fc.asyncProperty(
+        // A stored order's number, or one no order has.
+        fc.oneof(fc.integer({ min: 0, max: ids.length - 1 }).map((i) => ids[i]!.slice(-8)), fc.stringMatching(/^[0-9a-f]{8}$/)),
+        fc.option(fc.constantFrom(1, 2, 5 + CUSTOMERS), { nil: null }),
+        fc.option(fc.integer({ min: 0, max: ids.length - 1 }), { nil: null }),
+        fc.integer({ min: 1, max: 100 }),
+        async (number, customer, cursor, limit) => {
+          const search = await statementOf((o) => o.listByNumber(number, customer === null ? null : user(customer), limit, cursor === null ? null : ids[cursor]!));
+          const nodes = await planOf(search);
+          assertNoScanOfOrders(nodes, `the search of number ${number}`);
+          assert.ok(nodes.some((n) => n['Index Name'] === 'orders_number_idx'), 'the search reads orders_number_idx');
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
   it('when the claim runs, then it takes every order in flight whose lease is free (given back or run out), and no other', async () => {
     await sql(db.urls.order, `UPDATE orders.orders SET lease_until = now() + interval '1 hour' WHERE id = (SELECT id FROM orders.orders WHERE status = 'pending' ORDER BY id LIMIT 1)`);
     await sql(db.urls.order, `UPDATE orders.orders SET lease_until = now() - interval '1 minute' WHERE id = (SELECT id FROM orders.orders WHERE status = 'cancelling' ORDER BY id LIMIT 1)`);

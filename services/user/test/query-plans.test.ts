@@ -67,4 +67,13 @@ describe(`the users statements at scale (plans over ${USERS.toLocaleString('en')
       { numRuns: 10 },
     );
   });
+
+  it('when an admin looks accounts up by a batch of ids (a page of orders\' customers, from any cursor), then the primary key is read', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(fc.integer({ min: 1, max: USERS + 10 }), { minLength: 1, maxLength: 100 }), fc.option(fc.integer({ min: 1, max: USERS }), { nil: null }), fc.integer({ min: 1, max: 100 }), async (ids, after, limit) => {
+        for (const s of await recordStatements((q) => new UserRepository(q).listByIds(ids.map(user), limit, after === null ? null : user(after)))) await assertIndexedOnly(s);
+      }),
+      { numRuns: 10 },
+    );
+  });
 });

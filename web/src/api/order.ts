@@ -7,13 +7,18 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List orders, newest first (admin: all, or ?userId=) */
+        /**
+         * List orders, newest first (admin: all, or ?userId=)
+         * @description A customer: their own orders. An admin: every order, or one customer’s (`?userId=`), or those whose number, the last 8 hex digits of the id as the shop shows it, is `?number=`.
+         */
         get: {
             parameters: {
                 query?: {
                     limit?: number;
                     cursor?: string;
                     userId?: string;
+                    /** @description admin only: the orders whose number (the last 8 hex digits of the id, as the shop shows it; any letter case) is this */
+                    number?: string;
                 };
                 header?: never;
                 path?: never;

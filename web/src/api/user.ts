@@ -773,12 +773,19 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List accounts (admin) */
+        /**
+         * List accounts (admin)
+         * @description Every account, or only those of `?id=` (a batch: the customers of a page of orders) or `?email=` (exact); an id or email that names no account is not in the page.
+         */
         get: {
             parameters: {
                 query?: {
                     limit?: number;
                     cursor?: string;
+                    /** @description only the accounts with these ids (repeat the parameter: ?id=a&id=b; at most 100); ids that name no account are not in the page */
+                    id?: string[];
+                    /** @description only the account with this email (exact, in any letter case); none when no account has it */
+                    email?: string;
                 };
                 header?: never;
                 path?: never;

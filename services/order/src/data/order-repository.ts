@@ -98,6 +98,21 @@ export class OrderRepository {
   }
 
   /**
+   * The orders whose number (the last 8 hex digits of the id, lower case) is `number`, newest first, keyset-paged like
+   * list: read by orders_number_idx (migration 008), never the whole table.
+   */
+  async listByNumber(number: string, userId: string | null, limit: number, beforeId: string | null): Promise<OrderRow[]> {
+    const res = await this.db.query<OrderRow>(
+      'order_list_by_number',
+      `SELECT ${COLUMNS} FROM orders
+       WHERE right(id::text, 8) = $1 AND ($2::uuid IS NULL OR user_id = $2::uuid) AND ($3::uuid IS NULL OR id < $3::uuid)
+       ORDER BY right(id::text, 8), id DESC LIMIT $4`,
+      [number, userId, beforeId, limit + 1],
+    );
+    return res.rows;
+  }
+
+  /**
    * Moves an order along the state machine (model/order.ts) with one conditional UPDATE: it only
    * succeeds while the order is still in `from`, so concurrent writers cannot both win; an order given up (giveUp)
    * may only become failed, so a driver whose reservation came back after another gave the order up cannot confirm it.

@@ -58,6 +58,20 @@ export class UserRepository {
     return res.rows;
   }
 
+  /**
+   * The accounts of `ids` (at most a page's worth), in id order after `afterId`: up to limit+1 rows for pageOf. Its own
+   * statement, driven by the primary key (ANY of the ids), not the list's with an OR that a generic plan reads whole.
+   */
+  async listByIds(ids: readonly string[], limit: number, afterId: string | null): Promise<UserRow[]> {
+    const res = await this.db.query<UserRow>(
+      'user_list_by_ids',
+      `SELECT ${USER} FROM users
+     WHERE id = ANY($1::uuid[]) AND ($2::uuid IS NULL OR id > $2::uuid) ORDER BY id LIMIT $3`,
+      [ids, afterId, limit + 1],
+    );
+    return res.rows;
+  }
+
   async makeAdmin(id: string, passwordHash: string): Promise<UserRow> {
     const res = await this.db.query<UserRow>('user_make_admin', `UPDATE users SET role = 'admin', password_hash = $2 WHERE id = $1 RETURNING ${USER}`, [id, passwordHash]);
     return res.rows[0]!;

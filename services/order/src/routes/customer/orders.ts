@@ -39,6 +39,11 @@ const OrderSchema = Type.Object(
   },
   { title: 'Order' },
 );
+/** The order number the shop shows a customer: the last 8 hex digits of the order's id. */
+const OrderNumber = Type.String({
+  pattern: '^[0-9a-fA-F]{8}$',
+  description: 'admin only: the orders whose number (the last 8 hex digits of the id, as the shop shows it; any letter case) is this',
+});
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 const PlaceBody = Type.Object(
   {
@@ -94,15 +99,16 @@ export default async function orderRoutes(app: App): Promise<void> {
     {
       schema: {
         summary: 'List orders, newest first (admin: all, or ?userId=)',
+        description: 'A customer: their own orders. An admin: every order, or one customer’s (`?userId=`), or those whose number, the last 8 hex digits of the id as the shop shows it, is `?number=`.',
         tags: ['orders'],
         security,
-        querystring: Type.Object({ ...PageQuery, userId: Type.Optional(Uuid) }, { additionalProperties: false }),
+        querystring: Type.Object({ ...PageQuery, userId: Type.Optional(Uuid), number: Type.Optional(OrderNumber) }, { additionalProperties: false }),
         response: { 200: Page(OrderSchema) },
       },
     },
     async (request) => {
-      const { limit = DEFAULT_PAGE_LIMIT, cursor, userId } = request.query;
-      return listOrders(app.orders, request.user!, { limit, cursor, userId });
+      const { limit = DEFAULT_PAGE_LIMIT, cursor, userId, number } = request.query;
+      return listOrders(app.orders, request.user!, { limit, cursor, userId, number });
     },
   );
 
