@@ -99,7 +99,7 @@ interface CallInit {
 /**
  * openapi-fetch's typed calls (its types check each path, parameter, body and answer against the generated ones),
  * sent by the little of its runtime this app uses (3 KB of the first visit's gzip): path parameters and a
- * query's scalars encoded as it does, a JSON body, and its answer: `data` for a 2xx, `error` (the problem) for
+ * query's scalars and arrays encoded as it does, a JSON body, and its answer: `data` for a 2xx, `error` (the problem) for
  * the rest, `response` always. Same origin, so the refresh cookie goes with the user service's calls (a
  * Request's default credentials).
  */
@@ -108,9 +108,11 @@ function createClient<Paths extends object>(): Pick<Client<Paths>, 'GET' | 'POST
     (method: string) =>
     async (path: string, { params = {}, body, signal }: CallInit = {}) => {
       let url = baseUrl + path.replace(/\{(\w+)\}/g, (name, key: string) => (params.path?.[key] == null ? name : encodeURIComponent(String(params.path[key]))));
+      // An array is its key repeated (openapi-fetch's default, form and explode: ?id=a&id=b), as the services read one;
+      // String() of it sent ?id=a%2Cb, one id that is none.
       const query = Object.entries(params.query ?? {})
         .filter(([, value]) => value != null)
-        .map(([key, value]) => `${key}=${encodeURIComponent(String(value))}`)
+        .flatMap(([key, value]) => (Array.isArray(value) ? value : [value]).map((v) => `${key}=${encodeURIComponent(String(v))}`))
         .join('&');
       if (query) url += `?${query}`;
       const headers = new Headers(params.header);

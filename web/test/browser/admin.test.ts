@@ -9,6 +9,20 @@ import { adminAtProducts, adminEditLink, adminToken, api, assertAccessible, asse
 
 startStackAndBrowser();
 
+/** The All orders page's one search field. */
+const ORDERS_SEARCH = 'Customer email, user ID or order number';
+
+/** A new customer with one order of their own: their email (as stored: lower case), id, and the order. */
+async function customerWithOrder(tag: string) {
+  const email = uniqueEmail(tag).toLowerCase();
+  const registered = await api<{ id: string }>('POST', '/user/register', { email, password: 'correct-horse-9', name: `${tag} Buyer` }, '');
+  assert.equal(registered.status, 201, JSON.stringify(registered.body));
+  const product = await newProduct({ name: `${tag} teapot` });
+  const placed = await api<Order>('POST', '/order', { items: [{ productId: product.id, quantity: 1 }] }, await login(email, 'correct-horse-9'), { 'idempotency-key': randomUUID() });
+  assert.equal(placed.status, 201, JSON.stringify(placed.body));
+  return { email, userId: registered.body.id, order: placed.body, number: placed.body.id.slice(-8) };
+}
+
 describe('storefront in Chromium: the admin pages', { concurrency: false }, () => {
   test('admin: a stock above the shop\'s largest is refused at the New product\'s Stock field with the limit\'s digits grouped ("at most 1,000,000,000"), as the Stock panel writes it', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await adminAtProducts();
@@ -387,7 +401,7 @@ describe('storefront in Chromium: the admin pages', { concurrency: false }, () =
     await page.getByRole('table').waitFor();
     await assertAccessible(page, 'admin orders');
     // A mistyped user id is said in words before anything is asked (not the service's UUID pattern).
-    await page.getByLabel('User ID').fill('buyer@example.com');
+    await page.getByLabel('User ID').fill('buyer at example.com');
     await page.getByRole('button', { name: 'Filter' }).click();
     const filterError = page.getByRole('alert').filter({ hasText: 'A user ID looks like' });
     await filterError.waitFor();
@@ -688,7 +702,7 @@ describe('storefront in Chromium: the admin pages', { concurrency: false }, () =
     for (const filter of ['%ZZ', 'not-an-id', '01a24300-0639-76ff-b4b3', 'x'.repeat(3000)]) {
       await page.goto(`/admin/orders?userId=${filter}`);
       await page.getByRole('heading', { name: 'All orders' }).waitFor();
-      await assertFieldError(page, 'User ID', /^A user ID looks like 0192f3a4-5b6c-7d8e-9f01-23456789abcd \(see Users\)\.$/);
+      await assertFieldError(page, ORDERS_SEARCH, /^A user ID looks like 0192f3a4-5b6c-7d8e-9f01-23456789abcd \(see Users\)\.$/);
       assert.equal(await page.getByRole('button', { name: 'Try again' }).count(), 0, filter);
     }
     assert.deepEqual(asked, [], 'no orders asked with a filter that is no id');
@@ -706,7 +720,7 @@ describe('storefront in Chromium: the admin pages', { concurrency: false }, () =
       await (start.includes('userId') ? page.getByText('No orders.') : page.getByRole('region', { name: 'Orders table' })).waitFor();
       await page.getByLabel('User ID').fill('not-an-id');
       await page.getByRole('button', { name: 'Filter' }).click();
-      await assertFieldError(page, 'User ID', /^A user ID looks like /);
+      await assertFieldError(page, ORDERS_SEARCH, /^A user ID looks like /);
       assert.equal(await page.getByRole('region', { name: 'Orders table' }).count(), 0, `${start}: the earlier list is still shown under the hint`);
       assert.equal(await page.getByText('No orders.').count(), 0, `${start}: the earlier "No orders." is still shown under the hint`);
       // Back to a filter that is an id (or none): its list again.
@@ -715,6 +729,86 @@ describe('storefront in Chromium: the admin pages', { concurrency: false }, () =
       await page.getByRole('region', { name: 'Orders table' }).waitFor();
       assert.equal(await page.getByRole('alert').count(), 0);
     }
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test("admin orders: each order shows its customer's email, the ID behind it (the link's filter and title), and the order's page shows the email beside the ID", { timeout: STEP_MS }, async () => {
+    // Two customers on the page: their accounts are read in one batch (?id=a&id=b), which one alone does not show.
+    const other = await customerWithOrder('Beside');
+    const buyer = await customerWithOrder('Shown');
+    const { context, page, errors } = await adminAtProducts();
+    await page.getByRole('link', { name: 'All orders' }).click();
+    await page.getByRole('row').filter({ has: page.getByRole('link', { name: other.number, exact: true }) }).getByRole('link', { name: other.email, exact: true }).waitFor();
+    // Newest first: the order just placed is on the first page.
+    const row = page.getByRole('row').filter({ has: page.getByRole('link', { name: buyer.number, exact: true }) });
+    const customer = row.getByRole('link', { name: buyer.email, exact: true });
+    await customer.waitFor();
+    assert.equal(await customer.getAttribute('href'), `/admin/orders?userId=${buyer.userId}`);
+    assert.equal(await customer.getAttribute('title'), `User ID ${buyer.userId}`);
+    await page.getByRole('columnheader', { name: 'Customer' }).waitFor();
+    await assertAccessible(page, 'admin orders with emails');
+    await screenshot(page, 'admin-orders-customer-email');
+    await row.getByRole('link', { name: buyer.number, exact: true }).click();
+    await page.getByRole('heading', { name: `Order ${buyer.number}` }).waitFor();
+    const facts = page.locator('dl.facts');
+    await facts.getByText(buyer.email, { exact: true }).waitFor();
+    await facts.getByRole('link', { name: `All orders of customer ${buyer.userId}` }).waitFor();
+    await screenshot(page, 'admin-order-customer-email');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test("admin orders: a customer's email (any letter case) filters the orders to theirs; an email no account has says so plainly and lists nothing", { timeout: STEP_MS }, async () => {
+    const buyer = await customerWithOrder('Filtered');
+    await customerWithOrder('Other');
+    const { context, page, errors } = await adminAtProducts();
+    await page.goto('/admin/orders');
+    await page.getByRole('region', { name: 'Orders table' }).waitFor();
+    await page.getByLabel(ORDERS_SEARCH, { exact: true }).fill(` ${buyer.email.toUpperCase()} `);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL((u) => u.searchParams.get('email') === buyer.email.toUpperCase());
+    await page.getByText(`Orders of ${buyer.email}, user ID ${buyer.userId}`).waitFor();
+    await page.getByRole('link', { name: buyer.number, exact: true }).waitFor();
+    assert.equal(await page.locator('tbody tr').count(), 1, 'only the buyer\'s one order');
+    const nobody = `nobody.${buyer.email}`;
+    const asked: string[] = [];
+    page.on('request', (r) => new URL(r.url()).pathname === '/order' && asked.push(r.url()));
+    await page.getByLabel(ORDERS_SEARCH, { exact: true }).fill(nobody);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByRole('status').filter({ hasText: `No customer has the email ${nobody}.` }).waitFor();
+    assert.equal(await page.getByRole('region', { name: 'Orders table' }).count(), 0, 'the earlier list is still shown');
+    assert.deepEqual(asked, [], 'orders were asked for an email no account has');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  test('admin orders: the 8-character order number the shop shows, pasted into the search (any case, with "Order" or "#"), finds the order by the order service\'s search; a number no order has says so', { timeout: STEP_MS }, async () => {
+    const buyer = await customerWithOrder('Numbered');
+    const { context, page, errors } = await adminAtProducts();
+    await page.goto('/admin/orders');
+    await page.getByRole('region', { name: 'Orders table' }).waitFor();
+    for (const pasted of [buyer.number, `Order ${buyer.number.toUpperCase()}`, `#${buyer.number}`]) {
+      const searched = page.waitForRequest((r) => new URL(r.url()).pathname === '/order' && new URL(r.url()).searchParams.get('number') === buyer.number);
+      await page.getByLabel(ORDERS_SEARCH, { exact: true }).fill(pasted);
+      await page.getByRole('button', { name: 'Filter' }).click();
+      await page.waitForURL((u) => u.searchParams.get('number') === buyer.number);
+      // Asked of the order service (an index finds it among any number of orders), not picked from a page already read.
+      await searched;
+      await page.getByRole('link', { name: buyer.number, exact: true }).waitFor();
+      assert.equal(await page.locator('tbody tr').count(), 1, pasted);
+      await page.getByRole('link', { name: buyer.email, exact: true }).waitFor();
+      await page.goto('/admin/orders');
+      await page.getByRole('region', { name: 'Orders table' }).waitFor();
+    }
+    const unknown = (buyer.number[0] === '0' ? '1' : '0') + buyer.number.slice(1);
+    await page.getByLabel(ORDERS_SEARCH, { exact: true }).fill(unknown);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.getByText(`No order has the number ${unknown}.`).waitFor();
+    // Text that is none of an email, an id or a number: said at the field, nothing asked.
+    await page.getByLabel(ORDERS_SEARCH, { exact: true }).fill('teapot');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await assertFieldError(page, ORDERS_SEARCH, /^A user ID looks like .* Or type a customer’s email, or the 8-character order number the shop shows\.$/);
     assert.deepEqual(errors, []);
     await context.close();
   });

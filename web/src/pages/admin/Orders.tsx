@@ -1,8 +1,8 @@
 // The admin's orders: the list of all orders (filtered by user) and one order's page.
 import { useEffect, useId, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { namesNothing, ok, orderApi } from '../../api/client.js';
+import { useInfiniteQuery, useQueries, useQuery } from '@tanstack/react-query';
+import { namesNothing, ok, orderApi, userApi } from '../../api/client.js';
 import { DateTime, ErrorState, Loading, NotLatest } from '../../components.js';
 import { NotFound } from '../../page-parts.js';
 import { formatMoney } from '../../money.js';
@@ -12,39 +12,89 @@ import { failureText, notYet } from './messages.js';
 import { ColumnHeads, PagedTable, TableRegion } from './tables.js';
 
 const USER_ID_HINT = 'A user ID looks like 0192f3a4-5b6c-7d8e-9f01-23456789abcd (see Users).';
+const SEARCH_HINT = `${USER_ID_HINT} Or type a customer’s email, or the 8-character order number the shop shows.`;
 /** A user id as the services take it (any UUID, any letter case). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The order number the shop shows (the last 8 hex digits of the id), as pasted: "3f9a0c1e", "#3F9A0C1E", "Order 3f9a0c1e". */
+const ORDER_NUMBER = /^(?:order\s*)?#?\s*([0-9a-f]{8})$/i;
+/** An email as a person types one: the user service judges it exactly; this only tells it from an id or a number. */
+const EMAIL = /^[^@\s]+@[^@\s]+$/;
+
+/** What the orders search field holds, as the address keeps it: a user id, a customer's email or an order number. */
+function searchOf(text: string): Record<string, string> | null {
+  const t = text.trim();
+  if (t === '') return {};
+  if (UUID.test(t)) return { userId: t };
+  const number = ORDER_NUMBER.exec(t);
+  if (number) return { number: number[1]!.toLowerCase() };
+  if (EMAIL.test(t)) return { email: t };
+  return null;
+}
+
+/** The ids' accounts, read in batches (one request for a page of orders' customers): id -> email, for those read so far. */
+function useEmails(userIds: readonly string[]): Map<string, string> {
+  const ids = [...new Set(userIds.map((id) => id.toLowerCase()))].sort();
+  const batches: string[][] = [];
+  for (let i = 0; i < ids.length; i += 100) batches.push(ids.slice(i, i + 100));
+  const answers = useQueries({
+    queries: batches.map((batch) => ({
+      queryKey: ['users', 'by-id', batch],
+      staleTime: 60_000,
+      queryFn: async () => ok(await userApi.GET('/user/users', { params: { query: { id: batch, limit: 100 } } })),
+    })),
+  });
+  const emails = new Map<string, string>();
+  for (const a of answers) for (const u of a.data?.items ?? []) emails.set(u.id.toLowerCase(), u.email);
+  return emails;
+}
 
 export function Orders() {
   const [params, setParams] = useSearchParams();
-  const userId = params.get('userId') ?? '';
-  const [text, setText] = useState(userId);
+  const userIdParam = params.get('userId') ?? '';
+  const email = params.get('email') ?? '';
+  const number = params.get('number') ?? '';
+  const searched = userIdParam || email || number;
+  const [text, setText] = useState(searched);
   const [filterError, setFilterError] = useState<string | null>(null);
   // Back and Forward change the URL's filter: the field follows it (it showed the last one typed).
   useEffect(() => {
-    setText(userId);
+    setText(searched);
     setFilterError(null);
-  }, [userId]);
+  }, [searched]);
   const filterId = useId();
   useEffect(() => {
     document.title = 'All orders: Admin: Northwind Supply';
   }, []);
   // An address whose filter is no id (a link cut short, typed by hand): said as the field says it, and nothing is
   // asked (the order service's 400 came with a Try again that could never work).
-  const badAddress = userId !== '' && !UUID.test(userId);
-  const shownError = filterError ?? (badAddress ? USER_ID_HINT : null);
+  const badAddress = (userIdParam !== '' && !UUID.test(userIdParam)) || (number !== '' && !/^[0-9a-f]{8}$/i.test(number));
+  const shownError = filterError ?? (badAddress ? (userIdParam !== '' ? USER_ID_HINT : SEARCH_HINT) : null);
+  // A customer's email is looked up at the user service (exact, any letter case): its account's id filters the orders.
+  const customer = useQuery({
+    queryKey: ['users', 'by-email', email.toLowerCase()],
+    enabled: email !== '',
+    queryFn: async () => ok(await userApi.GET('/user/users', { params: { query: { email } } })),
+  });
+  const emailUser = customer.data?.items[0];
+  const userId = email !== '' ? (emailUser?.id ?? '') : userIdParam;
+  const noSuchEmail = email !== '' && customer.isSuccess && !emailUser;
   const orders = useInfiniteQuery({
-    queryKey: ['orders', 'all', userId],
-    enabled: !badAddress,
+    queryKey: ['orders', 'all', userId, number],
+    enabled: !badAddress && (email === '' || emailUser !== undefined),
     initialPageParam: null as string | null,
     queryFn: async ({ pageParam }) =>
-      ok(await orderApi.GET('/order', { params: { query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}), ...(userId ? { userId } : {}) } as never } })),
+      ok(
+        await orderApi.GET('/order', {
+          params: { query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}), ...(userId ? { userId } : {}), ...(number ? { number } : {}) } as never },
+        }),
+      ),
     getNextPageParam: (last) => last.nextCursor,
   });
   const items = orders.data?.pages.flatMap((p) => p.items) ?? [];
+  const emails = useEmails(items.map((o) => o.userId));
   // An ID that lists no orders may be an order's own, copied from a customer's order link: "No orders." alone sent the
   // admin looking for a customer who does not exist. Asked once it lists none, and offered if it is one.
-  const noneListed = userId !== '' && !badAddress && orders.isSuccess && items.length === 0;
+  const noneListed = userIdParam !== '' && email === '' && !badAddress && orders.isSuccess && items.length === 0;
   const asOrder = useQuery({
     queryKey: ['order', userId],
     enabled: noneListed,
@@ -52,6 +102,7 @@ export function Orders() {
     queryFn: async () => ok(await orderApi.GET('/order/{id}', { params: { path: { id: userId } } })),
   });
   const orderOfId = noneListed && asOrder.data?.id.toLowerCase() === userId.toLowerCase() ? asOrder.data : undefined;
+  const emptyText = number !== '' ? `No order has the number ${number}.` : email !== '' ? `No orders of ${emailUser?.email ?? email}.` : 'No orders.';
   return (
     <section aria-labelledby="orders-h">
       <h2 id="orders-h">All orders</h2>
@@ -59,23 +110,23 @@ export function Orders() {
         className="inline-form"
         onSubmit={(e) => {
           e.preventDefault();
-          const id = text.trim();
           // Checked here, in words: the order service's 400 would quote its UUID pattern.
-          if (id && !UUID.test(id)) {
-            setFilterError(USER_ID_HINT);
+          const search = searchOf(text);
+          if (!search) {
+            setFilterError(SEARCH_HINT);
             return;
           }
           setFilterError(null);
-          setParams(id ? { userId: id } : {});
+          setParams(search);
         }}
       >
         <div className="field grow">
-          <label htmlFor={filterId}>User ID</label>
+          <label htmlFor={filterId}>Customer email, user ID or order number</label>
           <input
             id={filterId}
             value={text}
             onChange={(e) => setText(e.target.value)}
-            placeholder="any user"
+            placeholder="any customer, any order"
             aria-invalid={shownError ? true : undefined}
             aria-describedby={shownError ? `${filterId}-error` : undefined}
           />
@@ -89,7 +140,18 @@ export function Orders() {
       )}
       {/* A filter that is no id, in the address or typed: only its hint. A list shown would answer an earlier filter
           (or none), read as the orders of what the field says. */}
-      {shownError ? null : orders.isPending ? (
+      {!shownError && emailUser && (
+        <p>
+          Orders of {emailUser.email}, user ID <code>{emailUser.id}</code>
+        </p>
+      )}
+      {shownError ? null : noSuchEmail ? (
+        <p className="empty" role="status">
+          No customer has the email {email}.
+        </p>
+      ) : email !== '' && customer.isError ? (
+        <ErrorState message={failureText(customer.error)} retry={() => void customer.refetch()} />
+      ) : orders.isPending ? (
         <Loading />
       ) : orders.isError && !orders.data ? (
         <ErrorState message={failureText(orders.error)} retry={() => void orders.refetch()} />
@@ -101,12 +163,12 @@ export function Orders() {
               <Link to={`/admin/orders/${orderOfId.id}`}>Open order {orderOfId.id.slice(-8)}</Link>
             </>
           ) : (
-            'No orders.'
+            emptyText
           )}
         </p>
       ) : (
         <PagedTable label="Orders table" list={orders} shown={items.length} section="orders-h">
-          <ColumnHeads names={['Order', 'User', 'Status', 'Total', 'Placed']} />
+          <ColumnHeads names={['Order', 'Customer', 'Status', 'Total', 'Placed']} />
           <tbody>
             {items.map((o) => (
               <tr key={o.id}>
@@ -114,8 +176,9 @@ export function Orders() {
                   <Link to={`/admin/orders/${o.id}`}>{o.id.slice(-8)}</Link>
                 </th>
                 <td>
-                  <Link to={`/admin/orders?userId=${o.userId}`} onClick={() => setText(o.userId)}>
-                    {o.userId.slice(-8)}
+                  {/* The customer's email (the ID stays in the link, and on the order's page); the ID's end until it is read. */}
+                  <Link to={`/admin/orders?userId=${o.userId}`} onClick={() => setText(o.userId)} title={`User ID ${o.userId}`}>
+                    {emails.get(o.userId.toLowerCase()) ?? o.userId.slice(-8)}
                   </Link>
                 </td>
                 <td>
@@ -139,6 +202,7 @@ export function AdminOrder() {
   const { id = '' } = useParams();
   const { order, names } = useOrderWithNames(id);
   const missing = namesNothing(order.error);
+  const emails = useEmails(order.data ? [order.data.userId] : []);
   useEffect(() => {
     document.title = `${missing ? 'Order not found' : `Order ${id.slice(-8)}`}: Admin: Northwind Supply`;
   }, [id, missing]);
@@ -171,6 +235,7 @@ export function AdminOrder() {
           </dd>
           <dt>Customer</dt>
           <dd>
+            {emails.has(o.userId.toLowerCase()) && <span className="customer-email">{emails.get(o.userId.toLowerCase())} </span>}
             <Link to={`/admin/orders?userId=${o.userId}`} aria-label={`All orders of customer ${o.userId}`}>
               <code>{o.userId}</code>
             </Link>
