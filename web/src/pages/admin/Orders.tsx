@@ -1,5 +1,5 @@
 // The admin's orders: the list of all orders (filtered by user) and one order's page.
-import { useEffect, useId, useState } from 'react';
+import { Fragment, useEffect, useId, useState } from 'react';
 import { Link, useParams, useSearchParams } from 'react-router';
 import { useInfiniteQuery, useQueries, useQuery } from '@tanstack/react-query';
 import { namesNothing, ok, orderApi, userApi } from '../../api/client.js';
@@ -29,6 +29,21 @@ function searchOf(text: string): Record<string, string> | null {
   if (number) return { number: number[1]!.toLowerCase() };
   if (EMAIL.test(t)) return { email: t };
   return null;
+}
+
+/** An email that may wrap after its @ and before a dot (<wbr>), where a reader expects it, not inside a word. */
+function BreakableEmail({ email }: { email: string }) {
+  const parts = email.split(/(?<=@)|(?=\.)/);
+  return (
+    <>
+      {parts.map((part, i) => (
+        <Fragment key={i}>
+          {i > 0 && <wbr />}
+          {part}
+        </Fragment>
+      ))}
+    </>
+  );
 }
 
 /** The ids' accounts, read in batches (one request for a page of orders' customers): id -> email, for those read so far. */
@@ -175,7 +190,7 @@ export function Orders() {
                 <th scope="row">
                   <Link to={`/admin/orders/${o.id}`}>{o.id.slice(-8)}</Link>
                 </th>
-                <td>
+                <td className="text">
                   {/* The customer's email (the ID stays in the link, and on the order's page); the ID's end until it is read. */}
                   <Link to={`/admin/orders?userId=${o.userId}`} onClick={() => setText(o.userId)} title={`User ID ${o.userId}`}>
                     {emails.get(o.userId.toLowerCase()) ?? o.userId.slice(-8)}
@@ -235,7 +250,13 @@ export function AdminOrder() {
           </dd>
           <dt>Customer</dt>
           <dd>
-            {emails.has(o.userId.toLowerCase()) && <span className="customer-email">{emails.get(o.userId.toLowerCase())} </span>}
+            {/* On a line of its own, with break points after the @ and before each dot: at 200% text on a 320 px phone
+                it broke letter by letter beside the ID. */}
+            {emails.has(o.userId.toLowerCase()) && (
+              <div>
+                <BreakableEmail email={emails.get(o.userId.toLowerCase())!} />
+              </div>
+            )}
             <Link to={`/admin/orders?userId=${o.userId}`} aria-label={`All orders of customer ${o.userId}`}>
               <code>{o.userId}</code>
             </Link>
