@@ -27,6 +27,8 @@ export interface PlanNode {
   'Node Type': string;
   'Relation Name'?: string;
   'Index Name'?: string;
+  /** The condition an index scan is bounded by; none: the index is read whole. */
+  'Index Cond'?: string;
   Plans?: PlanNode[];
 }
 

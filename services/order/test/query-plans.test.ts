@@ -74,7 +74,7 @@ describe('the orders statements at scale (plans over 30,000 orders)', () => {
     );
   });
 
-  it('when an admin searches an order number (any number, alone or with a customer, any cursor), then orders_number_idx is read, not the whole table', async () => {
+  it('when an admin searches an order number (any number, alone or with a customer, any cursor), then an index bounds what is read (orders_number_idx, unless a near cursor or a customer bounds it more), never the whole table', async () => {
     const ids = (await sql<{ id: string }>(db.urls.order, 'SELECT id FROM orders.orders ORDER BY id')).map((r) => r.id);
     await fc.assert(
       fc.asyncProperty(
@@ -86,8 +86,16 @@ describe('the orders statements at scale (plans over 30,000 orders)', () => {
         async (number, customer, cursor, limit) => {
           const search = await statementOf((o) => o.listByNumber(number, customer === null ? null : user(customer), limit, cursor === null ? null : ids[cursor]!));
           const nodes = await planOf(search);
+          const plan = nodes.map((n) => `${n['Node Type']}${n['Index Name'] ? ` ${n['Index Name']}` : ''}`).join(' > ');
           assertNoScanOfOrders(nodes, `the search of number ${number}`);
-          assert.ok(nodes.some((n) => n['Index Name'] === 'orders_number_idx'), 'the search reads orders_number_idx');
+          // No index read whole either (a scan of the primary key filtered by the number is the table, in id order).
+          const unbounded = nodes.filter((n) => n['Relation Name'] === 'orders' && n['Index Name'] !== undefined && n['Index Cond'] === undefined);
+          assert.deepEqual(unbounded.map((n) => n['Index Name']), [], `the search of number ${number} reads an index whole: ${plan}`);
+          // Only the number bounds it, or a cursor past the first thousand orders leaves a range as good as the whole
+          // table: the number's index then. A cursor near the start (id < the 1st order's id: nothing) is a short
+          // range of the primary key the planner rightly takes (it did, for ["00a0aaaa", null, 0, 1]); a customer's
+          // orders are their own index's.
+          if (customer === null && (cursor === null || cursor >= 1000)) assert.ok(nodes.some((n) => n['Index Name'] === 'orders_number_idx'), `the search reads orders_number_idx: ${plan}`);
         },
       ),
       { numRuns: 25 },
