@@ -6,11 +6,19 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { type Route } from 'playwright-core';
+import { type BrowserContext, type Route } from 'playwright-core';
 import { sameSitePath } from '../../src/return-path.js';
 import { addToCart, api, assertAccessible, authFieldRefused, base, browser, dialogsOf, headerStates, holdRequests, login, newProduct, newShopper, ordersOf, problem, recordHeaderStates, reloadWithSessionCheckHeld, screenshot, shopperAtCheckout, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, stockOf, tryAgainWhileRefreshAnswers, uniqueEmail } from './harness.js';
 
 startStackAndBrowser();
+
+
+/** Every request of `context` to another host, refused and noted: the shop fetches nothing off its own host. */
+async function offHost(context: BrowserContext): Promise<string[]> {
+  const outside: string[] = [];
+  await context.route((u) => !['127.0.0.1', 'localhost'].includes(u.hostname), (route) => (outside.push(route.request().url()), route.abort()));
+  return outside;
+}
 
 describe('storefront in Chromium: signing in and out, the session', { concurrency: false }, () => {
   test('a page of another origin that opens the shop (window.open) keeps no handle on it: it cannot swap the shop for a look-alike page of its own, and the shop has no window.opener (Cross-Origin-Opener-Policy)', { timeout: STEP_MS }, async () => {
@@ -608,8 +616,7 @@ describe('storefront in Chromium: signing in and out, the session', { concurrenc
   test('the tokens of a session never travel in a URL or a Referer and their answers are no-store; the page and its scripts come nosniff with a Referrer-Policy; after sign-out the browser storage holds no token, email or user id; no sign-in next (javascript:, escaped //, tab, backslash) leaves this host', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await newShopper();
     dialogsOf(page);
-    const outside: string[] = [];
-    await context.route((u) => !['127.0.0.1', 'localhost'].includes(u.hostname), (route) => (outside.push(route.request().url()), route.abort()));
+    const outside = await offHost(context);
     const email = uniqueEmail('hitok');
     assert.equal((await api('POST', '/user/register', { email, password: 'correct-horse-9', name: 'Token Probe' }, '')).status, 201);
     const seen: { url: string; referer: string; method: string }[] = [];
@@ -714,8 +721,7 @@ describe('storefront in Chromium: signing in and out, the session', { concurrenc
   test('a signed-in visitor sent to the sign-in page with any crafted next (fast-check: schemes, //host, backslashes, tabs and controls, escaped and look-alike slashes, dot segments) lands on this host at the path sameSitePath names, with no request off this host, no dialog and no error', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await signedInShopper('next');
     const dialogs = dialogsOf(page);
-    const outside: string[] = [];
-    await context.route((u) => !['127.0.0.1', 'localhost'].includes(u.hostname), (route) => (outside.push(route.request().url()), route.abort()));
+    const outside = await offHost(context);
     const origin = new URL(base).origin;
     const piece = fc.constantFrom(
       '/', '//', '\\', '.', '..', '%2F', '%5C', '%2e', '%09', '\t', '\n', '\r', '\u0000', ' ', '\u3000', '\uff0f', '\u200b',
@@ -756,8 +762,7 @@ describe('storefront in Chromium: signing in and out, the session', { concurrenc
 
   test('crafted page addresses (10,000-character and markup searches, ids, filters) run no script and fetch nothing off this host; the answers to a signed-in request for the user and order services are no-store or private', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await signedInShopper('hiurl');
-    const outside: string[] = [];
-    await context.route((u) => !['127.0.0.1', 'localhost'].includes(u.hostname), (route) => (outside.push(route.request().url()), route.abort()));
+    const outside = await offHost(context);
     const dialogs = dialogsOf(page);
     const cacheable: string[] = [];
     context.on('response', async (r) => {
@@ -803,8 +808,7 @@ describe('storefront in Chromium: signing in and out, the session', { concurrenc
   // busy 2-core machine.
   test('the API reference pages given a url or configUrl of another host (or a javascript: one) run no script and fetch nothing off this host, signed in', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await signedInShopper('hiurl-docs');
-    const outside: string[] = [];
-    await context.route((u) => !['127.0.0.1', 'localhost'].includes(u.hostname), (route) => (outside.push(route.request().url()), route.abort()));
+    const outside = await offHost(context);
     const dialogs = dialogsOf(page);
     for (const service of ['user', 'product', 'order']) {
       for (const query of ['url=https://evil.example/spec.json', 'configUrl=https://evil.example/config.json', `url=${encodeURIComponent('javascript:window.__xss=4')}`]) {
