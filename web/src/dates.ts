@@ -5,20 +5,21 @@
  */
 const DATE_TIME: Intl.DateTimeFormatOptions = { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
 
-function parts(iso: string, timeZone?: string): Record<string, string> {
+/** `at`: an ISO 8601 text (as the services answer) or milliseconds since the epoch (as this browser keeps one). */
+function parts(at: string | number, timeZone?: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const p of new Intl.DateTimeFormat('en', { ...DATE_TIME, timeZone }).formatToParts(new Date(iso))) out[p.type] = p.value;
+  for (const p of new Intl.DateTimeFormat('en', { ...DATE_TIME, timeZone }).formatToParts(new Date(at))) out[p.type] = p.value;
   return out;
 }
 
 /** "7 Dec 2026": a day (a user's joining). `timeZone` is the reader's unless given. */
-export function formatDate(iso: string, timeZone?: string): string {
-  const p = parts(iso, timeZone);
+export function formatDate(at: string | number, timeZone?: string): string {
+  const p = parts(at, timeZone);
   return `${p.day} ${p.month} ${p.year}`;
 }
 
 /** "7 Dec 2026, 14:05": a moment (an order placed or changed). */
-export function formatDateTime(iso: string, timeZone?: string): string {
-  const p = parts(iso, timeZone);
+export function formatDateTime(at: string | number, timeZone?: string): string {
+  const p = parts(at, timeZone);
   return `${p.day} ${p.month} ${p.year}, ${p.hour}:${p.minute}`;
 }

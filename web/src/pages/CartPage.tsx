@@ -125,7 +125,7 @@ export function InFlightNotice({ lines, at }: { lines: readonly CartLine[]; at: 
     );
   }
   // Its day too, as every date of the shop (dates.ts): a cart kept from another day said "at 2:05 PM" as if today.
-  const time = formatDateTime(new Date(sent.at).toISOString());
+  const time = formatDateTime(sent.at);
   return (
     <p className="warning" role="status">
       An order sent from this cart at {time} got no answer, and the cart has changed since. That order may have gone through, and ordering this cart now would be a second one: see {orders} first.
