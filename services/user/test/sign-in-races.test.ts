@@ -15,7 +15,10 @@ interface Tokens {
   refreshToken: string;
 }
 
-startUserServiceForFile();
+// Up to five logins with the old password may all be refused (sent after the reset), and the sixth then meets the
+// failed-login lock of the account from this address (LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS, 5): that lock is
+// throttle.test's; here every answer is the password check's.
+startUserServiceForFile({ LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '1000000' });
 
 const login = (email: string, password: string) => http<Tokens>(base, 'POST', '/user/login', { body: { email, password } });
 const logins = async (result: string) => metricValue((await http(base, 'GET', '/metrics')).text, 'user_logins_total', [`result="${result}"`]);
@@ -48,7 +51,8 @@ describe('a sign-in racing a password reset', () => {
         assert.equal((await login(email, oldPassword)).status, 401);
         assert.equal((await login(email, newPassword)).status, 200);
       }),
-      { numRuns: 15 },
+      // The first example: every login sent well after the reset began, so all five may be refused (CI, stop 47).
+      { numRuns: 15, examples: [[[120, 120, 120, 120, 120], 0]] },
     );
   });
 });
