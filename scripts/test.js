@@ -149,6 +149,7 @@ function copyLines(from, to, prefix, onLine = () => {}) {
   });
 }
 
+const MESSAGE_LINES = 3;
 function runPass(pass) {
   const args = ['--test', `--test-concurrency=${pass.concurrency}`, `--test-timeout=${timeout}`, '--test-reporter=spec', ...pass.files];
   if (!piped) return { pass, child: spawn(process.execPath, args, { stdio: 'inherit', env }), counts: {} };
@@ -158,13 +159,22 @@ function runPass(pass) {
   // the spec reporter lists them at the end of its own pass, which is the middle of the run's output when the chromium
   // pass ends before the others, and CI keeps only the tail of a long output (a failed run said "1 fail" and not which).
   const counts = {};
+  // Each with the first lines of its error, not the stack: a failure named without its message (CI, stop 47: a browser
+  // test in the middle of a file) could not be told from the test's other dozen asserts.
   const failing = [];
   let inFailing = false;
+  let said = 0;
   const count = (line) => {
     const m = /^ℹ (tests|pass|fail|cancelled) (\d+)$/.exec(line);
     if (m) counts[m[1]] = Number(m[2]);
     if (/^✖ failing tests:/.test(line)) inFailing = true;
-    else if (inFailing && /^(test at |✖ )/.test(line)) failing.push(line);
+    else if (inFailing && /^(test at |✖ )/.test(line)) {
+      failing.push(line);
+      said = line.startsWith('✖ ') ? 0 : MESSAGE_LINES;
+    } else if (inFailing && said < MESSAGE_LINES && /^ {2}\S/.test(line) && !/^\s+at /.test(line)) {
+      failing.push(`  ${line.trim().slice(0, 300)}`);
+      said += 1;
+    } else if (/^\s+at /.test(line)) said = MESSAGE_LINES;
   };
   copyLines(child.stdout, process.stdout, prefix, count);
   copyLines(child.stderr, process.stderr, prefix);
@@ -189,7 +199,7 @@ for (const stage of stages) {
 if (piped) {
   const names = { '': (n) => `the other ${n} files`, chromium: (n) => `the chromium pass (${n} files, one at a time)`, alone: (n) => `the alone pass (${n} file(s), after the others)` };
   const said = ran.map(({ pass, counts, code }) => `${names[pass.name](pass.files.length)}: ${['tests', 'pass', 'fail', 'cancelled'].map((k) => `${counts[k] ?? '?'} ${k}`).join(', ')}, exit ${code}`);
-  // At most 40 lines a pass: a run where everything failed says so in its counts already.
+  // At most 40 lines a pass (a test's name and up to three lines of its error each): a run where everything failed says so in its counts already.
   ran.filter((r) => r.failing.length > 0).forEach(({ pass, failing }) => {
     console.log(`npm test: failing in ${names[pass.name](pass.files.length)}:`);
     failing.slice(0, 40).forEach((l) => console.log(`  ${l}`));

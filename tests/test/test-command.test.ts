@@ -156,14 +156,15 @@ describe("npm test's runner (scripts/test.js)", { timeout: 60_000 }, () => {
       const failed = await run();
       assert.equal(failed.code, 1, failed.output);
       assert.match(failed.output, /the chromium pass \(3 files, one at a time\): 3 tests, 2 pass, 1 fail, 0 cancelled, exit 1/, failed.output);
-      // CI shows the tail of the output: the failing test is named there, after every pass's lines, not only in the middle
+      // CI shows the tail of the output: the failing test is named there with its message, after every pass's lines, not only in the middle
       // where the chromium pass ended.
       const tail = failed.output.trimEnd().split('\n');
       const from = tail.findIndex((l) => l.startsWith('npm test: failing in the chromium pass (3 files, one at a time):'));
       assert.ok(from > 0 && tail.slice(from + 1).every((l) => !l.startsWith('[')), failed.output);
       assert.deepEqual(
         tail.slice(from + 1, -1).map((l) => l.replace(/:\d+:\d+$/, '').replace(/ \(.*\)$/, '')),
-        [`  test at ${path.join(path.relative(repoRoot, folder), 'web', 'dist', 'test', 'browser', 'cart.test.js')}`, '  ✖ probe cart ran'],
+        // With its error's message (the stack left out): a failure named alone could not be told from its test's other asserts.
+        [`  test at ${path.join(path.relative(repoRoot, folder), 'web', 'dist', 'test', 'browser', 'cart.test.js')}`, '  ✖ probe cart ran', '    Error: probe failed'],
         failed.output,
       );
     } finally {
