@@ -2,7 +2,7 @@
 // performance, accessibility and best-practices scores, mobile (Lighthouse's default: simulated slow 4G and a
 // 4x slower CPU) and desktop presets.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -23,6 +23,12 @@ export interface Scores {
   failedAudits: string[];
   /** Performance of every run of this page and preset, in order (the fields above are the best run's). */
   runs: number[];
+  /**
+   * For each run, how busy the machine's CPUs were (percent of all cores, /proc/stat) in the second before it: a score
+   * read from this machine's main thread says little when something else had the cores (CI kept only a failed run's
+   * scores, 93, 91 and 94, with nothing to tell a slow page from a busy machine).
+   */
+  busy: (number | null)[];
   /** Runs that were not the best one: their accessibility and best-practices scores, for the same checks. */
   others: { accessibility: number; bestPractices: number }[];
 }
@@ -91,20 +97,28 @@ export async function audit(urls: Record<string, string>, { presets = ['mobile',
   try {
     for (const preset of presets) {
       for (const [page, url] of Object.entries(urls)) {
-        const runs: Omit<Scores, 'runs' | 'others'>[] = [];
+        const runs: Omit<Scores, 'runs' | 'others' | 'busy'>[] = [];
+        const busy: (number | null)[] = [];
         // A run Lighthouse could not score (a runtime error, a category without a score) measured nothing: it is not
         // taken for scores of 0 (a failed run's best practices failed a page whose next run scored 100), and is tried again.
         const unscored: string[] = [];
         while (runs.length + unscored.length < attempts && !runs.some((r) => r.performance >= target)) {
+          // Up to 10 s for the cores to calm down first (the platform and Chromium just started: 96% before a first run).
+          let before = await cpuBusy();
+          for (let waited = 0; before !== null && before > QUIET_BUSY && waited < 10; waited++) before = await cpuBusy();
           const run = await once(browser.port, page, url, preset);
           if (typeof run === 'string') unscored.push(run);
-          else runs.push(run);
+          else {
+            runs.push(run);
+            busy.push(before);
+          }
         }
         if (runs.length === 0) throw new Error(`Lighthouse scored no run of ${url} (${preset}): ${unscored.join('; ')}`);
         const best = runs.reduce((a, b) => (b.performance > a.performance ? b : a));
         out.push({
           ...best,
           runs: runs.map((r) => r.performance),
+          busy,
           others: runs.filter((r) => r !== best).map((r) => ({ accessibility: r.accessibility, bestPractices: r.bestPractices })),
         });
       }
@@ -118,7 +132,28 @@ export async function audit(urls: Record<string, string>, { presets = ['mobile',
 const CATEGORIES = ['performance', 'accessibility', 'best-practices'] as const;
 
 /** One run's scores, or why Lighthouse could not score it. */
-async function once(port: number, page: string, url: string, preset: 'mobile' | 'desktop'): Promise<Omit<Scores, 'runs' | 'others'> | string> {
+/** A run starts once the cores were at most this busy (percent) over a second, or after 10 s of waiting. */
+const QUIET_BUSY = 50;
+
+/** Percent of all CPU time (every core) spent busy over the next second, from /proc/stat; null where there is none. */
+async function cpuBusy(): Promise<number | null> {
+  const read = (): number[] | null => {
+    try {
+      const cpu = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+      // user nice system idle iowait irq softirq steal (guest time is counted in user already)
+      return [cpu.slice(0, 8).reduce((a, b) => a + b, 0), cpu[3]! + cpu[4]!];
+    } catch {
+      return null;
+    }
+  };
+  const first = read();
+  await sleep(1000);
+  const second = read();
+  if (!first || !second || second[0]! === first[0]!) return null;
+  return Math.round((100 * (second[0]! - first[0]! - (second[1]! - first[1]!))) / (second[0]! - first[0]!));
+}
+
+async function once(port: number, page: string, url: string, preset: 'mobile' | 'desktop'): Promise<Omit<Scores, 'runs' | 'others' | 'busy'> | string> {
     const result = await lighthouse(
       url,
       { port, logLevel: 'error', output: 'json', onlyCategories: [...CATEGORIES] },
@@ -146,7 +181,12 @@ async function once(port: number, page: string, url: string, preset: 'mobile' | 
     };
 }
 
+/** Each run's performance with how busy the machine was just before it: `93 (cpu 4%), 95 (cpu 2%)`. */
+export function runsSaid(s: Pick<Scores, 'runs' | 'busy'>): string {
+  return s.runs.map((r, i) => `${r} (cpu ${s.busy[i] ?? '?'}%)`).join(', ');
+}
+
 export function table(scores: Scores[]): string {
-  const rows = scores.map((s) => `| ${s.page} | ${s.preset} | ${s.performance} (runs: ${s.runs.join(', ')}) | ${s.accessibility} | ${s.bestPractices} | ${s.lcpMs} ms | ${s.tbtMs} ms | ${s.cls} |`);
+  const rows = scores.map((s) => `| ${s.page} | ${s.preset} | ${s.performance} (runs: ${runsSaid(s)}) | ${s.accessibility} | ${s.bestPractices} | ${s.lcpMs} ms | ${s.tbtMs} ms | ${s.cls} |`);
   return ['| page | preset | performance (best of runs) | accessibility | best practices | LCP | TBT | CLS |', '|---|---|---|---|---|---|---|---|', ...rows].join('\n');
 }
