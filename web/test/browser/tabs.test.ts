@@ -659,11 +659,14 @@ describe('storefront in Chromium: several tabs and the back/forward cache', { co
         try {
           const { page, errors } = await signedOutAfterOrders(context, first, product.name);
           await signInAs(page, second, 'correct-horse-9');
-          // Back through the sign-in page (its own document) and the cart to the first customer's orders page.
+          // Back through the sign-in page (its own document) and the cart to the first customer's orders page. Each
+          // address Back reached is said if it goes past the shop (CI once failed here or after with no message kept).
+          const reached: string[] = [page.url()];
           while (new URL(page.url()).pathname !== '/orders') {
             await page.goBack({ waitUntil: 'commit' });
             await page.waitForTimeout(300);
-            assert.ok(page.url().startsWith(base), page.url());
+            reached.push(page.url());
+            assert.ok(page.url().startsWith(base), `Back went past the shop: ${reached.join(' <- ')}`);
           }
           await page.waitForTimeout(1500);
           const shown = await page.evaluate(() => (window as unknown as { __atShow?: { persisted: boolean; frames: string[] } }).__atShow);
