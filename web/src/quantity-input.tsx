@@ -1,6 +1,6 @@
 // The product page's and the cart's Quantity field: apart from components.tsx, whose parts the shop's first visit
 // (the catalog) shows.
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 
 /**
  * A quantity field that lets the shopper type: what is typed is held as text, and only a whole number in
@@ -11,28 +11,42 @@ import { useState } from 'react';
 /**
  * `onChange` gets the number typed too when the field lowered it to `max`, even if the quantity stays the same;
  * `onRejected` the text put back (no number, or below `min`) and the number the field shows again (a change still on
- * its way included). Text that is no number is marked invalid meanwhile.
+ * its way included). Text that is no number is marked invalid meanwhile. `onSettled` gets a quantity once it is taken
+ * for good, not at each key typed: the field left or Enter after typing (the last number typed, when the quantity is
+ * not the one the typing began at), or an arrow key's step; with the number typed and the answer of its last change.
  */
-export function QuantityInput({ id, value, min, max, disabled, onChange, onRejected }: { id: string; value: number; min: 0 | 1; max: number; disabled?: boolean; onChange: (quantity: number, typed: number) => void | Promise<unknown>; onRejected?: (text: string, kept: number) => void }) {
+export function QuantityInput<T>({ id, value, min, max, disabled, onChange, onRejected, onSettled }: { id: string; value: number; min: 0 | 1; max: number; disabled?: boolean; onChange: (quantity: number, typed: number) => void | Promise<T>; onRejected?: (text: string, kept: number) => void; onSettled?: (quantity: number, typed: number, answered: void | Promise<T>) => void }) {
   const [draft, setDraft] = useState<string | null>(null);
   // A number committed whose change is still on its way (the cart's changes wait for the other tabs' last one): shown
   // until it is answered, so the field does not go back to the old quantity for that moment (Tab after "9" showed 1,
   // then 4), and the arrow keys count from it.
   const [pending, setPending] = useState<number | null>(null);
   const current = pending ?? value;
+  // The changes sent since the field was last settled: the quantity before them, and the last one's answer.
+  const sent = useRef<{ from: number; answered: void | Promise<T> } | null>(null);
   const commit = (n: number, typed: number) => {
     const answered = onChange(n, typed);
+    sent.current = { from: sent.current?.from ?? current, answered };
     if (!answered) return;
     setPending(n);
     void answered.finally(() => setPending((p) => (p === n ? null : p)));
   };
   const parse = (text: string): number | null => (/^\s*\d+\s*$/.test(text) ? Math.min(Number(text), max) : null);
+  const settled = (n: number, typed: number) => {
+    const s = sent.current;
+    sent.current = null;
+    if (s && s.from !== n) onSettled?.(n, typed, s.answered);
+  };
   const settle = () => {
     if (draft === null) return;
     const n = parse(draft);
     if (n !== null && n >= min) {
       if (n !== current) commit(n, n);
-    } else onRejected?.(draft.trim(), current);
+      settled(n, Number(draft));
+    } else {
+      sent.current = null;
+      onRejected?.(draft.trim(), current);
+    }
     setDraft(null);
   };
   return (
@@ -66,9 +80,12 @@ export function QuantityInput({ id, value, min, max, disabled, onChange, onRejec
           settle();
         } else if (e.key === 'ArrowUp' || e.key === 'ArrowDown') {
           e.preventDefault();
-          const n = Math.max(min, Math.min(max, current + (e.key === 'ArrowUp' ? 1 : -1)));
+          const step = Math.max(min, Math.min(max, current + (e.key === 'ArrowUp' ? 1 : -1)));
+          const n = step >= 1 ? step : current;
           setDraft(null);
-          if (n !== current && n >= 1) commit(n, n);
+          if (n !== current) commit(n, n);
+          // The typing before it is done too, also when the key could not step (the field at its most).
+          settled(n, n);
         }
       }}
     />

@@ -1,4 +1,4 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { MAX_QUANTITY, cartUnits, type CartLine } from '../cart.js';
 import { cartTotals, isMixedCurrency, orderItems } from '../cart-order.js';
@@ -7,6 +7,7 @@ import { countOf } from '../count.js';
 import { formatDateTime } from '../dates.js';
 import { CartChanges, checkWords, useCartCheck } from '../cart-check.js';
 import { Money, ProductImage, focusAfterRender } from '../components.js';
+import { formatMoney } from '../money.js';
 import { QuantityInput } from '../quantity-input.js';
 import { EmptyCart, lineLabels } from '../page-parts.js';
 import { checkoutNonce, useCart } from '../state.js';
@@ -14,9 +15,10 @@ import { checkoutNonce, useCart } from '../state.js';
 export function CartPage() {
   const cart = useCart();
   const fresh = useCartCheck();
-  // What the lines' controls did (CartLines): a quantity lowered, a line removed. Its live region is one element of this
-  // page, kept (its key) when the last line goes and the empty cart is drawn in their place: drawn anew there, or gone
-  // with the lines, "Removed <name>" of the last line was never heard (the focus, on the main region, said no removal).
+  // What the lines' controls did (CartLines): a quantity changed or lowered, a line removed. Its live region is one
+  // element of this page, kept (its key) when the last line goes and the empty cart is drawn in their place: drawn anew
+  // there, or gone with the lines, "Removed <name>" of the last line was never heard (the focus, on the main region,
+  // said no removal).
   const [said, setSaid] = useState<ReactNode>(null);
   useEffect(() => {
     document.title = 'Cart: Northwind Supply';
@@ -167,12 +169,18 @@ function Said({ empty, children }: { empty?: boolean; children: ReactNode }) {
 /**
  * The cart's lines; with `say` (the cart page) their quantities and Remove, which tell it what they did: a quantity
  * typed above what the line can hold is lowered to it, said in a live region, not only drawn (the field showed the
- * lower number only once left, and a screen reader heard nothing). A line removed: said there too.
+ * lower number only once left, and a screen reader heard nothing). A line removed: said there too. A quantity changed:
+ * said there once taken, with the cart's new total (the totals changed unheard).
  */
 export function CartLines({ say }: { say?: (said: ReactNode) => void }) {
   const cart = useCart();
   const editable = say !== undefined;
-  const setSaid = say ?? (() => undefined);
+  // Each thing said is counted: a sentence said once the cart answers is not said over a later one.
+  const told = useRef(0);
+  const setSaid = (said: ReactNode) => {
+    told.current++;
+    say?.(said);
+  };
   // A line goes (Remove, or a quantity of 0 then Tab or Enter) with the control the focus was on or about to
   // reach: the focus goes to the next line's quantity (or the one before), else the page's main region. That it
   // went is said in the live region too: the focus landing on the next line's field told a screen reader nothing
@@ -223,6 +231,23 @@ export function CartLines({ say }: { say?: (said: ReactNode) => void }) {
                     if (q !== 0) return cart.setQuantity(l.productId, q);
                     remove(l.productId);
                     return undefined;
+                  }}
+                  // A quantity taken (the field left or Enter after typing, an arrow key; not at each key typed) is said
+                  // with the cart's new total once the cart has it: "Mug: quantity 3. Cart total €45.00." Not a lowered
+                  // one (its sentence says what the line has now), nor a removal (said as such).
+                  onSettled={(q, typed, answered) => {
+                    if (q === 0 || typed > q || !answered) return;
+                    const at = told.current;
+                    void answered.then((lines) => {
+                      const line = lines.find((x) => x.productId === l.productId);
+                      if (!line || told.current !== at) return;
+                      const totals = cartTotals(lines).map((t) => formatMoney(t.totalCents, t.currency));
+                      setSaid(
+                        <>
+                          <bdi>{labels[i]}</bdi>: quantity {line.quantity.toLocaleString('en')}. Cart total{totals.length > 1 ? 's' : ''} {totals.join(' and ')}.
+                        </>,
+                      );
+                    });
                   }}
                   // Text that is no quantity ("1o", nothing) is put back: said, not only redrawn (the cart and its order
                   // keep the quantity shown). The number the field shows again, which a change on its way is (the stored

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { type Locator, type Page } from 'playwright-core';
+import { type ElementHandle, type Locator, type Page } from 'playwright-core';
 import { SERVICES, fetchDoc, renderTypes } from '../../tools/openapi-types.js';
 import { apiDir } from '../../tools/paths.js';
 import { addToCart, adminAtProducts, adminToken, api, assertAccessible, base, browser, holdCartLock, holdRequests, login, newProduct, newShopper, problem, type Product, screenshot, settledValue, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, storedQuantities } from './harness.js';
@@ -717,6 +717,70 @@ describe('storefront in Chromium: the app, the catalog, product pages and the ca
     await context.close();
   });
 
+  test('a cart quantity changed is said in the cart\'s live region once taken (the field left, Enter, an arrow key), not at each key typed: the line\'s new quantity and the cart\'s new total; the next change replaces it, and a quantity refused says why as before, with no total', { timeout: STEP_MS }, async () => {
+    const pot = await newProduct({ name: 'Told teapot', stock: 6, priceCents: 1500, currency: 'EUR' });
+    const saucer = await newProduct({ name: 'Told saucer', stock: 5000, priceCents: 250, currency: 'EUR' });
+    const { context, page, errors } = await newShopper();
+    await addToCart(page, pot, 1);
+    await addToCart(page, saucer, 2);
+    await page.goto('/cart');
+    const totals = page.getByRole('region', { name: 'Totals' });
+    await totals.filter({ hasText: '€20.00' }).waitFor();
+    // The page's live regions, there before any change: one drawn anew with its text is not always heard.
+    const before = await page.locator('main').getByRole('status').elementHandles();
+    // Typed key by key, each number is taken at once (the total follows), and nothing is said until the field is done.
+    const saucerQty = page.getByLabel('Quantity of Told saucer');
+    await saucerQty.selectText();
+    await saucerQty.pressSequentially('12');
+    await totals.filter({ hasText: '€45.00' }).waitFor();
+    await storedQuantities(page, [1, 12], 'each number typed is taken');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual((await cartStatuses(page)).filter((t) => /quantity|total/i.test(t)), [], 'nothing said while typing');
+    await page.keyboard.press('Enter');
+    // The old cart said nothing: the total changed unheard.
+    await cartSays(page, before, 'Told saucer: quantity 12. Cart total €45.00.', 'typed then Enter');
+    // An arrow key is a step taken at once: said, in place of the sentence before.
+    const potQty = page.getByLabel('Quantity of Told teapot');
+    await potQty.focus();
+    await page.keyboard.press('ArrowUp');
+    await cartSays(page, before, 'Told teapot: quantity 2. Cart total €60.00.', 'an arrow key, the second change');
+    await potQty.fill('3');
+    await page.keyboard.press('Tab');
+    await cartSays(page, before, 'Told teapot: quantity 3. Cart total €75.00.', 'typed then Tab');
+    // Two steps in a row: the last is what the region says.
+    await potQty.focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await cartSays(page, before, 'Told teapot: quantity 1. Cart total €45.00.', 'two arrow keys');
+    // Refused, the quantity stays: said as before, with no total (nothing changed).
+    await potQty.fill('abc');
+    await page.keyboard.press('Tab');
+    await cartSaysNoTotal(page, before, '“abc” is not a number of units: Told teapot stays at 1.', [1, 12], 'no number');
+    await potQty.fill('');
+    await potQty.press('Enter');
+    await cartSaysNoTotal(page, before, 'Quantity was empty: Told teapot stays at 1. Type 0 or press Remove to take it out.', [1, 12], 'a cleared field');
+    // Over the stock, and over the 1,000 a cart holds of one: the lowering is said, in the shop's words, not a quantity
+    // of the number typed; typed again over the line at its most, the same.
+    await potQty.fill('9');
+    await page.keyboard.press('Tab');
+    await cartSaysNoTotal(page, before, 'Only 6 units of Told teapot left; your cart now has 6 (you typed 9).', [6, 12], 'over the stock');
+    await potQty.fill('7');
+    await page.keyboard.press('Enter');
+    await cartSaysNoTotal(page, before, 'Only 6 units of Told teapot left; your cart now has 6 (you typed 7).', [6, 12], 'over the stock again');
+    await saucerQty.fill('2500');
+    await page.keyboard.press('Tab');
+    await cartSaysNoTotal(page, before, 'Your cart has 1,000 of Told saucer, the most a cart holds of one (you typed 2,500).', [6, 1000], 'over the limit');
+    // A number typed, then an arrow key that cannot step (the line at its most): the typing is done, and said.
+    await potQty.focus();
+    await page.keyboard.press('ArrowDown');
+    await cartSays(page, before, 'Told teapot: quantity 5. Cart total €2,575.00.', 'an arrow key after a lowering');
+    await potQty.fill('6');
+    await page.keyboard.press('ArrowUp');
+    await cartSays(page, before, 'Told teapot: quantity 6. Cart total €2,590.00.', 'typed, then an arrow key at the most');
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a product page quantity typed above what can still be added (the stock less the cart\'s, or the 1,000 a cart holds of one product) is lowered and the lowering is said in a live region, in the cart\'s words', { timeout: STEP_MS }, async () => {
     const few = await newProduct({ name: 'Lowered jug', stock: 4 });
     const many = await newProduct({ name: 'Lowered screw', stock: 5000 });
@@ -1022,3 +1086,34 @@ describe('storefront in Chromium: the app, the catalog, product pages and the ca
     await context.close();
   });
 });
+
+/** The texts of the cart page's live regions, found by their role as the accessibility tree has them. */
+function cartStatuses(page: Page): Promise<string[]> {
+  return page.locator('main').getByRole('status').allInnerTexts();
+}
+
+/**
+ * One of the cart page's live regions says `text` (waited for), in a region there before the change (`before`, read
+ * by role then), and no other region says a cart total: the sentence replaced the one before.
+ */
+async function cartSays(page: Page, before: ElementHandle[], text: string, what: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  let said = await cartStatuses(page);
+  while (!said.includes(text) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    said = await cartStatuses(page);
+  }
+  assert.ok(said.includes(text), `${what}: the cart's live regions say ${JSON.stringify(said)}, not ${JSON.stringify(text)}`);
+  assert.deepEqual(said.filter((t) => /total/i.test(t)), /total/i.test(text) ? [text] : [], `${what}: one sentence, the last change's`);
+  const kept = await Promise.all(before.map((r) => r.evaluate((el) => (el.isConnected ? el.textContent : null))));
+  assert.ok(kept.includes(text), `${what}: said in a region the page had before the change (${JSON.stringify(kept)})`);
+}
+
+/** As cartSays, once the cart stored `quantities` and a moment after: a refused quantity says why, and no total. */
+async function cartSaysNoTotal(page: Page, before: ElementHandle[], text: string, quantities: number[], what: string): Promise<void> {
+  await cartSays(page, before, text, what);
+  await storedQuantities(page, quantities, `${what}: the cart's quantities`);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await cartSays(page, before, text, `${what}, a moment later`);
+  assert.deepEqual((await cartStatuses(page)).filter((t) => /quantity \d|total/i.test(t)), [], `${what}: no quantity or total said`);
+}
