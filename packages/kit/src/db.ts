@@ -300,10 +300,11 @@ export class Database implements Queryable {
    * lock (reads), however many such writes wait behind one locked row. Past its turn within POOL_WAIT_MS, the same
    * failure as a full pool (busy: 503 + Retry-After). fn takes one connection at a time (one query() or tx()).
    *
-   * `row` names the one row fn writes in one statement (a counter: its table and key), when many requests write the
-   * same one: fn then waits in the process for the run of the same row before it, in order (bounded alike), so however
-   * many pile up behind that row held by another session, one of them waits in PostgreSQL; statements on one row take
-   * its lock one after the other anyway. Such runs have a share of their own, as large: in the other one, a counter
+   * `row` names the one row fn writes in one statement (a counter: its table and key), or the one lock every
+   * transaction fn runs takes first (a login session's: the user service's refresh and logout), when many requests
+   * write the same one: fn then waits in the process for the run of the same row before it, in order (bounded alike), so
+   * however many pile up behind that row held by another session, one of them waits in PostgreSQL; statements on one
+   * row take its lock one after the other anyway. Such runs have a share of their own, as large: in the other one, a counter
    * write of every login waited behind a session's refreshes piled up on its lock (the share full of them) and answered
    * 503. Many named rows held at once and another lock pile-up besides may still take the pool: two faults.
    */

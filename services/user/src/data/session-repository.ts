@@ -94,11 +94,28 @@ export class SessionRepository {
    * refresh, a logout), for up to the statement timeout when another session holds it: on the share of the pool lock
    * waits may hold (Database.lockWaiting). A client's refreshes sent again and again behind one held session held
    * every connection, and /user/me and the logins of everyone else waited out the pool's 5 s queue and answered 503.
+   *
+   * `tokenHash`: the token whose session fn locks (a refresh, a logout). Its session's transactions then take a turn
+   * in the process, one at a time (lockWaiting's `row`, the family's): with the share alone, one held session still
+   * took all 8 of its connections, and every other customer's refresh and logout waited behind them for the share and
+   * answered 503. Now one of them waits in PostgreSQL, the rest 503 + Retry-After when their turn does not come within
+   * the pool's wait. Rotations and revocations of one session take its lock one after the other anyway.
    */
-  transaction<T>(fn: (sessions: SessionRepository, tx: Queryable) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (sessions: SessionRepository, tx: Queryable) => Promise<T>, tokenHash?: Buffer): Promise<T> {
     const db = this.db;
     if (!(db instanceof Database)) throw new Error('SessionRepository.transaction: already in a transaction');
-    return db.lockWaiting(() => db.tx((tx) => fn(new SessionRepository(tx, this.maxAgeSeconds), tx)));
+    const turn = tokenHash && (await this.turnOf(tokenHash));
+    return db.lockWaiting(() => db.tx((tx) => fn(new SessionRepository(tx, this.maxAgeSeconds), tx)), turn);
+  }
+
+  /**
+   * The name of the turn of the token's session (transaction): its family, which every token of the session shares (a
+   * tab that missed a rotation still sends the one before), read without a lock (a plain SELECT waits on no row lock
+   * or advisory lock); a token that is not stored (pruned, never issued) has a turn of its own, and finds no row.
+   */
+  private async turnOf(tokenHash: Buffer): Promise<string> {
+    const { rows } = await this.db.query<{ family_id: string }>('refresh_session_of', 'SELECT family_id FROM refresh_tokens WHERE token_hash = $1', [tokenHash]);
+    return rows[0] ? `refresh_tokens:family:${rows[0].family_id}` : `refresh_tokens:token:${tokenHash.toString('hex')}`;
   }
 
   /**

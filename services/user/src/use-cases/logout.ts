@@ -14,6 +14,6 @@ export async function logout(deps: { sessionRepository: SessionRepository }, tok
     if (!row || row.revoked_at || row.expired) return false;
     await sessions.revokeFamily(row.family_id);
     return true;
-  });
+  }, hash);
   if (!revoked) throw new Unauthorized('Invalid or expired refresh token');
 }

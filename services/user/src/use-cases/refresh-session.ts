@@ -113,7 +113,7 @@ export async function refreshSession(
     const issued = { pair, refreshExpiresIn: next.expiresIn };
     rotated = { digest: refreshTokenDigest(next.token), issued };
     return { issued };
-  }).catch(async (err: unknown) => {
+  }, hash).catch(async (err: unknown) => {
     // The connection was lost with the COMMIT sent (or maybe sent): it may have committed, and then the token the
     // client holds is spent, and a 503 would leave it nothing but a reuse at its next refresh, which ends the session.
     // Asked on another connection, the new token says which: there, the rotation committed and its answer stands.
