@@ -59,7 +59,7 @@ function url(step: Step, op: Operation): JsonObject {
   const missing = [...op.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1] ?? '').filter((p) => step.params?.[p] === undefined);
   if (missing.length) throw new Error(`flow step ${step.op}: no value for path parameter(s) ${missing.join(', ')}`);
   const path = op.path.replace(/\{(\w+)\}/g, (_m, p: string) => step.params?.[p] ?? '');
-  const query = Object.entries(step.query ?? {});
+  const query = Object.entries(step.query ?? {}).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v] as const] : v.map((one) => [k, one] as const)));
   const raw = `{{baseUrl}}${path}${query.length ? `?${query.map(([k, v]) => `${k}=${v}`).join('&')}` : ''}`;
   const result: JsonObject = { raw, host: ['{{baseUrl}}'], path: path.split('/').filter(Boolean) };
   if (query.length) result.query = query.map(([key, value]) => ({ key, value }));

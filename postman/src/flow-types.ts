@@ -12,7 +12,8 @@ export interface Step {
   /** A literal bearer token (for the invalid-token cases). */
   readonly bearer?: string;
   readonly params?: Readonly<Record<string, string>>;
-  readonly query?: Readonly<Record<string, string>>;
+  /** Query parameters; an array repeats the parameter (`?id=a&id=b`). */
+  readonly query?: Readonly<Record<string, string | readonly string[]>>;
   readonly headers?: Readonly<Record<string, string>>;
   /** JSON body; strings may hold {{variables}}. */
   readonly body?: Json;

@@ -16,6 +16,8 @@ export interface Operation {
   /** OpenAPI path template, e.g. /product/{id} */
   readonly path: string;
   readonly summary: string;
+  /** The names of the query parameters it declares (`limit`, `cursor`, `id`, ...). */
+  readonly queryParameters: readonly string[];
   /** Response schema by status code ('201'), $refs inlined; absent when the document declares none. */
   readonly responses: Record<string, JsonObject | undefined>;
 }
@@ -72,7 +74,8 @@ export function listOperations(docs: OpenApiDocs): Operation[] {
           const inlined = schema === undefined ? undefined : inlineRefs(schema, doc);
           responses[status] = isObject(inlined) ? inlined : undefined;
         }
-        ops.push({ service, method: m.toUpperCase() as Method, path, summary: typeof op.summary === 'string' ? op.summary : '', responses });
+        const queryParameters = (Array.isArray(op.parameters) ? op.parameters : []).flatMap((p) => (isObject(p) && p.in === 'query' && typeof p.name === 'string' ? [p.name] : []));
+        ops.push({ service, method: m.toUpperCase() as Method, path, summary: typeof op.summary === 'string' ? op.summary : '', queryParameters, responses });
       }
     }
   }

@@ -1,7 +1,7 @@
 // Folder 1: register, log in, refresh with rotation and reuse detection, log out, admin listing, JWKS and
 // service tokens. Later folders use what this one captures (customerToken, otherToken, adminToken, ...).
 import type { Folder, Step } from '../flow-types.js';
-import { fails, forbidden, invalid, jwtClaims, noSecrets, noToken, unauthorized } from './steps.js';
+import { fails, forbidden, invalid, jwtClaims, noSecrets, noToken, ok, unauthorized } from './steps.js';
 
 const isCustomer = `
   pm.expect(body.id).to.equal(v('customerId'));
@@ -159,6 +159,53 @@ const steps: Step[] = [
     checks: { 'the next page does not repeat the first': "pm.expect(body.items.length).to.be.at.least(1);\npm.expect(body.items.map(function (u) { return u.id; })).to.not.include(v('firstUserId'));" },
   },
   invalid('GET /user/users', 'List accounts: limit out of range -> 400', ['querystring/limit'], { auth: 'adminToken', query: { limit: '101' } }),
+  ok('GET /user/users', 'Look up accounts by id (admin): a batch, ?id=a&id=b&id=<unknown>', {
+    auth: 'adminToken',
+    query: { id: ['{{otherId}}', '{{customerId}}', '{{$guid}}'] },
+    note: 'The customers of a page of orders in one request (at most 100 ids); an id that names no account is left out, not a 404.',
+    checks: {
+      'exactly the two accounts, in id order; the unknown id is left out': `
+        const ids = [v('customerId'), v('otherId')].sort();
+        pm.expect(body.items.map(function (u) { return u.id; })).to.eql(ids);
+        pm.expect(body.nextCursor).to.equal(null);
+        const customer = body.items.find(function (u) { return u.id === v('customerId'); });
+        pm.expect(customer.email).to.equal(v('customerEmail').toLowerCase());
+        pm.expect(customer.role).to.equal('customer');
+        body.items.forEach(function (u) { ${noSecrets.replace('body', 'u')} });
+      `,
+    },
+  }),
+  invalid('GET /user/users', 'Look up accounts by id: more than 100 ids -> 400', ['querystring/id'], {
+    auth: 'adminToken',
+    query: { id: Array.from({ length: 101 }, (_, i) => `00000000-0000-7000-8000-${i.toString(16).padStart(12, '0')}`) },
+  }),
+  invalid('GET /user/users', 'Look up accounts by id: an id that is no UUID -> 400', ['querystring/id/1'], { auth: 'adminToken', query: { id: ['{{customerId}}', 'not-a-uuid'] } }),
+  ok('GET /user/users', 'Look up an account by email (admin), in another letter case', {
+    auth: 'adminToken',
+    pre: "pm.collectionVariables.set('customerEmailUpper', pm.collectionVariables.get('customerEmail').toUpperCase());",
+    query: { email: '{{customerEmailUpper}}' },
+    note: 'The email was registered mixed case (`Customer.<runId>@Example.com`) and is sent here in capitals: exact, in any letter case.',
+    checks: {
+      'exactly the registered customer': `
+        pm.expect(body.items).to.have.lengthOf(1);
+        ${isCustomer.replace(/body\./g, 'body.items[0].')}
+        pm.expect(body.nextCursor).to.equal(null);
+        ${noSecrets.replace('body', 'body.items[0]')}
+      `,
+    },
+  }),
+  ok('GET /user/users', 'Look up an account by email: no such account -> 200, no items', {
+    auth: 'adminToken',
+    query: { email: 'nobody.{{runId}}@example.com' },
+    checks: { 'an empty page, not a 404': "pm.expect(body.items).to.eql([]);\npm.expect(body.nextCursor).to.equal(null);" },
+  }),
+  ok('GET /user/users', 'Look up accounts by id and email: the accounts matching both', {
+    auth: 'adminToken',
+    query: { id: '{{otherId}}', email: '{{customerEmail}}' },
+    checks: { 'none: the id is the other customer': "pm.expect(body.items).to.eql([]);" },
+  }),
+  invalid('GET /user/users', 'Look up an account by email: not an address -> 400', ['querystring/email'], { auth: 'adminToken', query: { email: 'not-an-email' } }),
+  forbidden('GET /user/users', 'Look up an account by email: customer (their own email) -> 403', { auth: 'customerToken', query: { email: '{{customerEmail}}' } }),
   {
     op: 'GET /user/.well-known/jwks.json',
     expect: 200,

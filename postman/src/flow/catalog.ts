@@ -123,6 +123,15 @@ const steps: Step[] = [
       `,
     },
   }),
+  ok('GET /product/categories', 'List the categories: first page of 1', {
+    query: { limit: '1' },
+    checks: { 'one category and a cursor': "pm.expect(body.items).to.have.lengthOf(1);\npm.expect(body.nextCursor).to.be.a('string').and.not.empty;" },
+    capture: { categoriesCursor: 'body.nextCursor', firstCategory: 'body.items[0]' },
+  }),
+  ok('GET /product/categories', 'List the categories: next page (cursor)', {
+    query: { limit: '100', cursor: '{{categoriesCursor}}' },
+    checks: { 'the first page\'s category is not listed again': "pm.expect(body.items.length).to.be.at.least(1);\npm.expect(body.items).to.not.include(v('firstCategory'));" },
+  }),
   invalid('GET /product/categories', 'List the categories: bad cursor -> 400', ['querystring/cursor'], { query: { cursor: 'not-a-cursor' } }),
   ok('GET /product', 'List the catalog: first page of 2', {
     query: { limit: '2' },

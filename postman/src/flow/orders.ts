@@ -125,7 +125,41 @@ const steps: Step[] = [
     auth: 'adminToken',
     query: { limit: '1' },
     checks: { 'one order and a cursor': "pm.expect(body.items).to.have.lengthOf(1);\npm.expect(body.nextCursor).to.be.a('string').and.not.empty;" },
+    capture: { ordersCursor: 'body.nextCursor', firstOrderId: 'body.items[0].id' },
   }),
+  ok('GET /order', 'List orders: admin, next page (cursor)', {
+    auth: 'adminToken',
+    query: { limit: '100', cursor: '{{ordersCursor}}' },
+    checks: {
+      'older orders only, not the first page again': `
+        pm.expect(body.items.length).to.be.at.least(1);
+        body.items.forEach(function (o) { pm.expect(o.id < v('firstOrderId')).to.equal(true); });
+      `,
+    },
+  }),
+  ok('GET /order', 'Find an order by its number (admin), typed in capitals', {
+    auth: 'adminToken',
+    // The shop shows an order as the last 8 characters of its id (web: order.id.slice(-8)).
+    pre: "pm.collectionVariables.set('orderNumber', pm.collectionVariables.get('orderId').slice(-8).toUpperCase());",
+    query: { number: '{{orderNumber}}' },
+    note: 'The number is the last 8 hex digits of the order placed above, as the shop shows it, sent in capitals (any letter case).',
+    checks: {
+      'the order placed, and only orders with that number': `
+        pm.expect(${listIds}).to.include(v('orderId'));
+        body.items.forEach(function (o) { pm.expect(o.id.slice(-8)).to.equal(v('orderNumber').toLowerCase()); });
+        const found = body.items.find(function (o) { return o.id === v('orderId'); });
+        pm.expect(found.userId).to.equal(v('customerId'));
+        pm.expect(found.totalCents).to.equal(3 * 2499);
+      `,
+    },
+  }),
+  ok('GET /order', "Find an order by its number and the customer (admin): another user's number finds nothing", {
+    auth: 'adminToken',
+    query: { number: '{{orderNumber}}', userId: '{{otherId}}' },
+    checks: { "none: the order is the first customer's": 'pm.expect(body.items).to.eql([]);' },
+  }),
+  forbidden('GET /order', 'Find an order by its number: customer (their own order) -> 403', { auth: 'customerToken', query: { number: '{{orderNumber}}' } }),
+  invalid('GET /order', 'Find an order by its number: not 8 hex digits -> 400', ['querystring/number'], { auth: 'adminToken', query: { number: 'ABCDEFG' } }),
   noToken('GET /order', 'List orders: no token -> 401'),
   invalid('GET /order', 'List orders: a status filter (there is none) -> 400', ['querystring/status'], { auth: 'customerToken', query: { status: 'confirmed' } }),
   notFound('POST /order/{id}/cancel', "Cancel: another user's order -> 404", { auth: 'otherToken', ...theOrder }),
