@@ -171,6 +171,18 @@ function framedAsHttp10Chunked(req: IncomingMessage): boolean {
 }
 
 /**
+ * A request framed by a transfer coding besides chunked (`identity, chunked`, `gzip, chunked`): Node reads it by its
+ * last coding, chunked, and request-guards answers 501 (unappliedCoding). A hop in front that read `identity` as no
+ * coding (RFC 2616) or skipped a coding it did not know framed that body otherwise, and took what follows it for a
+ * next request (request smuggling): Node served that one on the kept-alive connection. Such a request's answer closes
+ * the connection instead, like a Transfer-Encoding on HTTP/1.0 (RFC 9112 6.1, 6.3: a framing not read reliably).
+ */
+function framedByAnotherCoding(req: IncomingMessage): boolean {
+  const coding = req.headers['transfer-encoding'];
+  return coding !== undefined && coding.trim().toLowerCase() !== 'chunked';
+}
+
+/**
  * Node's own pause of a connection flooded with pipelined requests (its http server does this when their answers pile
  * up unread): the flag tells its parser to stop after the bytes in hand and keeps its body reads from resuming the
  * socket. socket.pause() alone stops nothing: the parser reads the socket's handle directly.
@@ -264,7 +276,7 @@ export async function createServer(opts: ServerOptions): Promise<App> {
     const line = lines.get(socket);
     if (line) line.answering = res;
     else lines.set(socket, { answering: res, waiting: [], full: false, dropped: 0 });
-    if (asksUpgrade(req) || framedAsHttp10Chunked(req)) {
+    if (asksUpgrade(req) || framedAsHttp10Chunked(req) || framedByAnotherCoding(req)) {
       res.shouldKeepAlive = false;
       closing.add(socket);
     }
