@@ -2,7 +2,7 @@
 // spelled every way a proxy and a service could read differently, and request framings a hop in front could read
 // another way, each followed on its connection by a request that must never reach a service.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { http, rawExchange, stopAll, type Running, type TestDatabase } from '@ecommerce/test-support';
@@ -118,6 +118,20 @@ describe('framing a hop in front could read another way', () => {
         // One answer, then the connection closed (rawExchange reads until it is): nothing behind it served.
         assert.equal(raw.match(/HTTP\/1\.1 \d{3} /g)?.length, 1, `${what}: ${raw}`);
         assert.deepEqual(hits, [], what);
+      }
+      // A protocol switch asked of the gateway (h2c, a WebSocket handshake: h2c smuggling tunnels past a proxy that
+      // forwards it): no 101, the upstream sees no Upgrade nor HTTP2-Settings, and the request behind is never read.
+      const seen: IncomingHttpHeaders[] = [];
+      upstream.on('request', (req: IncomingMessage) => seen.push(req.headers));
+      for (const upgrade of ['Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA', 'Connection: keep-alive, Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13']) {
+        hits.length = 0;
+        seen.length = 0;
+        const raw = await rawExchange(gw.base, `GET /user/x HTTP/1.1\r\nHost: x\r\n${upgrade}\r\n\r\n${behind}`);
+        assert.equal(answerOf(raw).status, 200, raw.slice(0, 300));
+        assert.equal(raw.match(/HTTP\/1\.1 \d{3} /g)?.length, 1, raw);
+        assert.deepEqual(hits, ['GET /user/x'], upgrade);
+        for (const name of ['upgrade', 'http2-settings']) assert.equal(seen[0]?.[name], undefined, name);
+        assert.doesNotMatch(String(seen[0]?.connection), /upgrade/i);
       }
       // The same request framed plainly is served, and so is the one behind it.
       hits.length = 0;
