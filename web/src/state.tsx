@@ -40,6 +40,26 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       live = false;
     };
   }, [apply]);
+  // The user this page shows (null: none), for the listeners below, registered once.
+  const shownUser = useRef(user);
+  useLayoutEffect(() => {
+    shownUser.current = user;
+  }, [user]);
+  // The session this page shows is over and someone is signed in now (another user, or the same one again): drawn as a
+  // page load checking the session ('loading', nothing of the last one's), then whoever it is.
+  const recheck = useCallback(() => {
+    forgetSession();
+    flushSync(() => {
+      queries.clear();
+      setUser(null);
+      setStatus('loading');
+    });
+    shownUser.current = null;
+    void restoreSession().then((r) => {
+      if (r.status === 'signed-in') queries.clear();
+      apply(r);
+    });
+  }, [queries, apply]);
   useEffect(() => {
     const ended = () => {
       forgetSession();
@@ -55,6 +75,11 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       // A value for another value is the role noted (session.ts), not a sign-in or out: nothing to follow.
       if (e.key !== SESSION_HINT_KEY || (e.oldValue !== null && e.newValue !== null)) return;
       if (e.newValue === null) {
+        // Someone signed in since (a page the back/forward cache restored gets the events it missed in a row): not
+        // drawn signed out (a page needing a sign-in went to the sign-in form, its address replaced) but checked.
+        // What the tab kept went at that sign-out, or goes at the next user's (currentUser). A page showing no session
+        // (checked already, at pageshow) waits for that check, or the sign-in's own event.
+        if (sessionToCheck()) return void (shownUser.current && recheck());
         // Signed out there (not expired): what this tab kept for that user goes too.
         if (e.oldValue === 'out') forgetUser();
         ended();
@@ -70,26 +95,31 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       removeEventListener('storage', onStorage);
       unfollow();
     };
-  }, [queries, apply]);
+  }, [queries, apply, recheck]);
   // Back or Forward to a page the browser kept whole (the back/forward cache), shown with the user it was left with:
   // signed out since (on the next page, or another tab), or someone else's session now. Found in pageshow, which runs
-  // before the restored page's first frame, and drawn signed out at once (flushSync): the storage events it missed
-  // come after that frame, which showed the ended session's orders and its Sign out. Whoever signed in meanwhile is
-  // theirs to follow (onStorage above).
+  // before the restored page's first frame, and drawn at once (flushSync): the storage events it missed come after that
+  // frame, which showed the ended session's orders and its Sign out. Someone else signed in meanwhile: the session is
+  // checked as at a page load ('loading'), not drawn signed out, which took a page that needs a sign-in (the orders) to
+  // the sign-in form, its address replaced, until the storage events signed it in again (a Back pressed then went past
+  // it). Registered once, at mount: re-added at each change of `user` (a renewal that signed in a page loaded while the
+  // user service was down), it ran after pageshow listeners added since.
   useEffect(() => {
-    if (!user) return;
     const onShow = (e: PageTransitionEvent) => {
-      if (!e.persisted || sessionHeldBy(user.id)) return;
+      const shown = shownUser.current;
+      if (!e.persisted || !shown || sessionHeldBy(shown.id)) return;
+      if (sessionToCheck()) return recheck();
       forgetSession();
       flushSync(() => {
         queries.clear();
         setUser(null);
         setStatus('anonymous');
       });
+      shownUser.current = null;
     };
     addEventListener('pageshow', onShow);
     return () => removeEventListener('pageshow', onShow);
-  }, [user, queries]);
+  }, [queries, recheck]);
   const value = useMemo<Auth>(
     () => ({
       status,
