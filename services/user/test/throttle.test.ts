@@ -192,18 +192,19 @@ describe('which client address is believed', () => {
     const base = await service({ LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: '3', LOGIN_MAX_FAILURES_PER_ADDRESS: '1000' });
     const port = fc.integer({ min: 1, max: 65535 });
     await fc.assert(
-      fc.asyncProperty(fc.array(port, { minLength: 4, maxLength: 4 }), fc.boolean(), fc.integer({ min: 1, max: 0xffff }), async (ports, v6, host) => {
+      fc.asyncProperty(fc.array(port, { minLength: 4, maxLength: 4 }), fc.boolean(), fc.integer({ min: 1, max: 0xffff - 3 }), async (ports, v6, host) => {
         const u = await register(base);
         const v4 = freshAddress();
         // A /64 of its own per run, as v4 is.
         const net = `2001:db8:${addresses.toString(16)}:7`;
+        // host + i is the last group of the address (at most ffff: 65533 + 3 wrote 10000, no IPv6 address: a full run failed so).
         const at = (p: number, i: number) => (v6 ? `[${net}::${(host + i).toString(16)}]:${p}` : `${v4}:${p}`);
         for (const [i, p] of ports.slice(0, 3).entries()) assertProblem(await login(base, u.email, 'wrong-password', at(p, i)), 401);
         assertProblem(await login(base, u.email, u.password, at(ports[3]!, 3)), 429, 'too-many-requests');
         // The address without a port is the same address, locked too.
         assertProblem(await login(base, u.email, u.password, v6 ? `${net}::1` : v4), 429, 'too-many-requests');
       }),
-      { numRuns: 6 },
+      { numRuns: 6, examples: [[[1, 1, 1, 1], true, 0xffff - 3]] },
     );
   });
 
