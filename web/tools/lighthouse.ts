@@ -17,6 +17,7 @@ export interface Scores {
   performance: number;
   accessibility: number;
   bestPractices: number;
+  fcpMs: number;
   lcpMs: number;
   tbtMs: number;
   cls: number;
@@ -29,6 +30,8 @@ export interface Scores {
    * scores, 93, 91 and 94, with nothing to tell a slow page from a busy machine).
    */
   busy: (number | null)[];
+  /** For each run, its first contentful paint and total blocking time (ms): which of them cost a low run its points. */
+  timings: { fcpMs: number; tbtMs: number }[];
   /** Runs that were not the best one: their accessibility and best-practices scores, for the same checks. */
   others: { accessibility: number; bestPractices: number }[];
 }
@@ -97,7 +100,7 @@ export async function audit(urls: Record<string, string>, { presets = ['mobile',
   try {
     for (const preset of presets) {
       for (const [page, url] of Object.entries(urls)) {
-        const runs: Omit<Scores, 'runs' | 'others' | 'busy'>[] = [];
+        const runs: Omit<Scores, 'runs' | 'others' | 'busy' | 'timings'>[] = [];
         const busy: (number | null)[] = [];
         // A run Lighthouse could not score (a runtime error, a category without a score) measured nothing: it is not
         // taken for scores of 0 (a failed run's best practices failed a page whose next run scored 100), and is tried again.
@@ -119,6 +122,7 @@ export async function audit(urls: Record<string, string>, { presets = ['mobile',
           ...best,
           runs: runs.map((r) => r.performance),
           busy,
+          timings: runs.map((r) => ({ fcpMs: r.fcpMs, tbtMs: r.tbtMs })),
           others: runs.filter((r) => r !== best).map((r) => ({ accessibility: r.accessibility, bestPractices: r.bestPractices })),
         });
       }
@@ -153,7 +157,7 @@ async function cpuBusy(): Promise<number | null> {
   return Math.round((100 * (second[0]! - first[0]! - (second[1]! - first[1]!))) / (second[0]! - first[0]!));
 }
 
-async function once(port: number, page: string, url: string, preset: 'mobile' | 'desktop'): Promise<Omit<Scores, 'runs' | 'others' | 'busy'> | string> {
+async function once(port: number, page: string, url: string, preset: 'mobile' | 'desktop'): Promise<Omit<Scores, 'runs' | 'others' | 'busy' | 'timings'> | string> {
     const result = await lighthouse(
       url,
       { port, logLevel: 'error', output: 'json', onlyCategories: [...CATEGORIES] },
@@ -171,6 +175,7 @@ async function once(port: number, page: string, url: string, preset: 'mobile' | 
       performance: score('performance'),
       accessibility: score('accessibility'),
       bestPractices: score('best-practices'),
+      fcpMs: Math.round(audits['first-contentful-paint']?.numericValue ?? NaN),
       lcpMs: Math.round(audits['largest-contentful-paint']?.numericValue ?? NaN),
       tbtMs: Math.round(audits['total-blocking-time']?.numericValue ?? NaN),
       cls: Number((audits['cumulative-layout-shift']?.numericValue ?? NaN).toFixed(3)),
@@ -181,9 +186,9 @@ async function once(port: number, page: string, url: string, preset: 'mobile' | 
     };
 }
 
-/** Each run's performance with how busy the machine was just before it: `93 (cpu 4%), 95 (cpu 2%)`. */
-export function runsSaid(s: Pick<Scores, 'runs' | 'busy'>): string {
-  return s.runs.map((r, i) => `${r} (cpu ${s.busy[i] ?? '?'}%)`).join(', ');
+/** Each run's performance with how busy the machine was just before it, and its FCP and TBT: `93 (cpu 4%, FCP 1650, TBT 210)`. */
+export function runsSaid(s: Pick<Scores, 'runs' | 'busy' | 'timings'>): string {
+  return s.runs.map((r, i) => `${r} (cpu ${s.busy[i] ?? '?'}%, FCP ${s.timings[i]?.fcpMs ?? '?'}, TBT ${s.timings[i]?.tbtMs ?? '?'})`).join(', ');
 }
 
 export function table(scores: Scores[]): string {
