@@ -163,18 +163,18 @@ function runPass(pass) {
   // test in the middle of a file) could not be told from the test's other dozen asserts.
   const failing = [];
   let inFailing = false;
-  let said = 0;
+  let messageLines = 0;
   const count = (line) => {
     const m = /^ℹ (tests|pass|fail|cancelled) (\d+)$/.exec(line);
     if (m) counts[m[1]] = Number(m[2]);
     if (/^✖ failing tests:/.test(line)) inFailing = true;
     else if (inFailing && /^(test at |✖ )/.test(line)) {
       failing.push(line);
-      said = line.startsWith('✖ ') ? 0 : MESSAGE_LINES;
-    } else if (inFailing && said < MESSAGE_LINES && /^ {2}\S/.test(line) && !/^\s+at /.test(line)) {
+      messageLines = line.startsWith('✖ ') ? 0 : MESSAGE_LINES;
+    } else if (inFailing && messageLines < MESSAGE_LINES && /^ {2}\S/.test(line) && !/^\s+at /.test(line)) {
       failing.push(`  ${line.trim().slice(0, 300)}`);
-      said += 1;
-    } else if (/^\s+at /.test(line)) said = MESSAGE_LINES;
+      messageLines += 1;
+    } else if (/^\s+at /.test(line)) messageLines = MESSAGE_LINES;
   };
   copyLines(child.stdout, process.stdout, prefix, count);
   copyLines(child.stderr, process.stderr, prefix);

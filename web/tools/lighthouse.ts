@@ -22,16 +22,14 @@ export interface Scores {
   tbtMs: number;
   cls: number;
   failedAudits: string[];
-  /** Performance of every run of this page and preset, in order (the fields above are the best run's). */
-  runs: number[];
   /**
-   * For each run, how busy the machine's CPUs were (percent of all cores, /proc/stat) in the second before it: a score
-   * read from this machine's main thread says little when something else had the cores (CI kept only a failed run's
-   * scores, 93, 91 and 94, with nothing to tell a slow page from a busy machine).
+   * Every run of this page and preset, in order (the fields above are the best run's): its performance, its first
+   * contentful paint and total blocking time (which of them cost a low run its points), and how busy the machine's
+   * CPUs were (percent of all cores, /proc/stat) in the second before it: a score read from this machine's main thread
+   * says little when something else had the cores (CI kept only a failed run's scores, 93, 91 and 94, with nothing to
+   * tell a slow page from a busy machine).
    */
-  busy: (number | null)[];
-  /** For each run, its first contentful paint and total blocking time (ms): which of them cost a low run its points. */
-  timings: { fcpMs: number; tbtMs: number }[];
+  runs: { performance: number; fcpMs: number; tbtMs: number; busy: number | null }[];
   /** Runs that were not the best one: their accessibility and best-practices scores, for the same checks. */
   others: { accessibility: number; bestPractices: number }[];
 }
@@ -100,8 +98,7 @@ export async function audit(urls: Record<string, string>, { presets = ['mobile',
   try {
     for (const preset of presets) {
       for (const [page, url] of Object.entries(urls)) {
-        const runs: Omit<Scores, 'runs' | 'others' | 'busy' | 'timings'>[] = [];
-        const busy: (number | null)[] = [];
+        const runs: (OneRun & { busy: number | null })[] = [];
         // A run Lighthouse could not score (a runtime error, a category without a score) measured nothing: it is not
         // taken for scores of 0 (a failed run's best practices failed a page whose next run scored 100), and is tried again.
         const unscored: string[] = [];
@@ -111,18 +108,14 @@ export async function audit(urls: Record<string, string>, { presets = ['mobile',
           for (let waited = 0; before !== null && before > QUIET_BUSY && waited < 10; waited++) before = await cpuBusy();
           const run = await once(browser.port, page, url, preset);
           if (typeof run === 'string') unscored.push(run);
-          else {
-            runs.push(run);
-            busy.push(before);
-          }
+          else runs.push({ ...run, busy: before });
         }
         if (runs.length === 0) throw new Error(`Lighthouse scored no run of ${url} (${preset}): ${unscored.join('; ')}`);
         const best = runs.reduce((a, b) => (b.performance > a.performance ? b : a));
+        const { busy: _busy, ...bestScores } = best;
         out.push({
-          ...best,
-          runs: runs.map((r) => r.performance),
-          busy,
-          timings: runs.map((r) => ({ fcpMs: r.fcpMs, tbtMs: r.tbtMs })),
+          ...bestScores,
+          runs: runs.map(({ performance, fcpMs, tbtMs, busy }) => ({ performance, fcpMs, tbtMs, busy })),
           others: runs.filter((r) => r !== best).map((r) => ({ accessibility: r.accessibility, bestPractices: r.bestPractices })),
         });
       }
@@ -135,7 +128,6 @@ export async function audit(urls: Record<string, string>, { presets = ['mobile',
 
 const CATEGORIES = ['performance', 'accessibility', 'best-practices'] as const;
 
-/** One run's scores, or why Lighthouse could not score it. */
 /** A run starts once the cores were at most this busy (percent) over a second, or after 10 s of waiting. */
 const QUIET_BUSY = 50;
 
@@ -157,7 +149,11 @@ async function cpuBusy(): Promise<number | null> {
   return Math.round((100 * (second[0]! - first[0]! - (second[1]! - first[1]!))) / (second[0]! - first[0]!));
 }
 
-async function once(port: number, page: string, url: string, preset: 'mobile' | 'desktop'): Promise<Omit<Scores, 'runs' | 'others' | 'busy' | 'timings'> | string> {
+/** One run's scores (the page's figures, before the runs of its page and preset are gathered). */
+type OneRun = Omit<Scores, 'runs' | 'others'>;
+
+/** One run's scores, or why Lighthouse could not score it. */
+async function once(port: number, page: string, url: string, preset: 'mobile' | 'desktop'): Promise<OneRun | string> {
     const result = await lighthouse(
       url,
       { port, logLevel: 'error', output: 'json', onlyCategories: [...CATEGORIES] },
@@ -187,8 +183,8 @@ async function once(port: number, page: string, url: string, preset: 'mobile' | 
 }
 
 /** Each run's performance with how busy the machine was just before it, and its FCP and TBT: `93 (cpu 4%, FCP 1650, TBT 210)`. */
-export function runsSaid(s: Pick<Scores, 'runs' | 'busy' | 'timings'>): string {
-  return s.runs.map((r, i) => `${r} (cpu ${s.busy[i] ?? '?'}%, FCP ${s.timings[i]?.fcpMs ?? '?'}, TBT ${s.timings[i]?.tbtMs ?? '?'})`).join(', ');
+export function runsSaid(s: Pick<Scores, 'runs'>): string {
+  return s.runs.map((r) => `${r.performance} (cpu ${r.busy ?? '?'}%, FCP ${r.fcpMs}, TBT ${r.tbtMs})`).join(', ');
 }
 
 export function table(scores: Scores[]): string {
