@@ -3,6 +3,7 @@
 // the JSON flow is untouched for clients that do not ask.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { assertProblem, holdSessionLock, http, registerAccount, sql, waitFor } from '@ecommerce/test-support';
 import { base, db, startUserServiceForFile } from './harness.js';
 
@@ -180,6 +181,40 @@ describe('refresh token in a cookie', () => {
     assert.equal(again.status, 204, again.text);
     assert.ok([...cookiesOf(again.headers).values()].every((c) => c.value === '' && c.attrs.includes('Max-Age=0')));
     assertProblem(await http(base, 'POST', '/user/token/refresh', { body: {}, headers: cookieHeader(token) }), 401);
+  });
+
+  it('when a request carries two different refresh cookies (another site tossed one in, before or after ours), then 400 ambiguous-refresh-cookie on refresh and logout: neither token is used, spent or cleared', async () => {
+    // The other cookie: another account's live session (the tosser's own), or garbage (whose 401 used to clear ours).
+    const victim = await cookieLogin();
+    const tosser = await cookieLogin();
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom('/user/token/refresh', '/user/logout'),
+        fc.boolean(),
+        fc.constantFrom(tosser.token, 'x'.repeat(43)),
+        fc.array(fc.constantFrom('a=1', 'theme=dark', `${NAME}=`), { maxLength: 3 }),
+        fc.constantFrom('; ', ';'),
+        async (path, tossedFirst, tossed, others, separator) => {
+          const pair = tossedFirst ? [`${NAME}=${tossed}`, `${NAME}=${victim.token}`] : [`${NAME}=${victim.token}`, `${NAME}=${tossed}`];
+          const cookie = [...others, ...pair].join(separator);
+          const res = await http(base, 'POST', path, { body: {}, headers: { cookie } });
+          assertProblem(res, 400, 'ambiguous-refresh-cookie');
+          assert.deepEqual(res.headers.getSetCookie(), [], 'no cookie cleared or set');
+        },
+      ),
+      { numRuns: 24 },
+    );
+    // The same token twice is no ambiguity; then each session is still live and its own.
+    const twice = await http<Tokens>(base, 'POST', '/user/token/refresh', { body: {}, headers: { cookie: `${NAME}=${victim.token}; ${NAME}=${victim.token}` } });
+    assert.equal(twice.status, 200, twice.text);
+    const next = cookiesOf(twice.headers).get('/user/token/refresh')!.value;
+    const me = await http<{ email: string }>(base, 'GET', '/user/me', { token: twice.body.accessToken });
+    assert.equal(me.status, 200, me.text);
+    const tosserRefresh = await http<Tokens>(base, 'POST', '/user/token/refresh', { body: {}, headers: cookieHeader(tosser.token) });
+    assert.equal(tosserRefresh.status, 200, tosserRefresh.text);
+    const tosserMe = await http<{ email: string }>(base, 'GET', '/user/me', { token: tosserRefresh.body.accessToken });
+    assert.notEqual(me.body.email, tosserMe.body.email);
+    assert.equal((await http(base, 'POST', '/user/logout', { body: {}, headers: cookieHeader(next) })).status, 204);
   });
 
   it('when a logout finds no live session (a spent, revoked or unknown token), then 401 and the cookie is cleared all the same', async () => {

@@ -28,15 +28,32 @@ export function clearRefreshCookie(reply: FastifyReply): void {
   reply.header('set-cookie', cookieLines('', 0));
 }
 
-/** The refresh token from the Cookie header, if the browser sent one. */
+/**
+ * The refresh token from the Cookie header, if the browser sent one. This service sets one cookie per path, host-only,
+ * so a request to either path carries one: a second of the same name with another value was set by someone else (a
+ * sibling subdomain's `Domain=` cookie, "cookie tossing"), and the browser may send it first. Taking the first would
+ * sign the shopper into that cookie's session (or, when it is garbage, clear theirs with the 401); neither is taken.
+ */
 function refreshTokenFromCookie(request: FastifyRequest): string | undefined {
   const header = request.headers.cookie;
   if (!header) return undefined;
+  let found: string | undefined;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === REFRESH_COOKIE) return part.slice(eq + 1).trim() || undefined;
+    if (eq <= 0 || part.slice(0, eq).trim() !== REFRESH_COOKIE) continue;
+    const value = part.slice(eq + 1).trim();
+    if (value === '' || value === found) continue;
+    if (found !== undefined) {
+      throw new ProblemError(
+        400,
+        'ambiguous-refresh-cookie',
+        'More than one refresh cookie',
+        `The request carries two different ${REFRESH_COOKIE} cookies; this service sets one, so the other was set by another site (a parent domain's cookie). Neither is used: sign in again, and remove the other cookie`,
+      );
+    }
+    found = value;
   }
-  return undefined;
+  return found;
 }
 
 /**
