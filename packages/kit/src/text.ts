@@ -32,6 +32,9 @@ export function VisibleText(maxLength: number, options: StringOptions = {}): TSt
  * A code a person types and reads back (a product's SKU): no white space (`\s`, and U+0085 NEL, which JavaScript's `\s`
  * leaves out), no control character (C0, DEL, C1) and no invisible format character (U+200B ZERO WIDTH SPACE, U+00AD,
  * the direction overrides U+202A to U+202E and isolates): `^\S+$` took `A\u200BB` as another SKU than `AB` (alike on
- * screen), a BEL, and U+202E, which turned the rest of the admin's SKU column backwards.
+ * screen), a BEL, and U+202E, which turned the rest of the admin's SKU column backwards. Nor any other character
+ * Unicode says is drawn as nothing (Default_Ignorable_Code_Point: the Hangul fillers, variation selectors, U+034F
+ * COMBINING GRAPHEME JOINER, the Mongolian and Khmer ones, which are letters or marks, not Cf) or U+2800 BRAILLE
+ * PATTERN BLANK: `MUG-1\uFE0F` was another SKU than `MUG-1`, alike on the product page and in the admin's list.
  */
-export const CODE_PATTERN = '^[^\\s\\p{Cc}\\p{Cf}]+$';
+export const CODE_PATTERN = '^[^\\s\\p{Cc}\\p{Cf}\\p{Default_Ignorable_Code_Point}\\u2800]+$';

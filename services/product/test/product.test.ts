@@ -96,6 +96,34 @@ describe('POST /product', () => {
     }
   });
 
+  it('when a SKU holds a character drawn as nothing that is no format character (a Hangul filler, the braille blank, a variation selector, the combining grapheme joiner), then 400 at /sku on create and update, nothing stored', async () => {
+    // \p{Cf} left these through: `MUG-1` and `MUG-1\uFE0F` (or `MUG\u3164-1`) were two products whose SKUs read alike
+    // on the product page and in the admin's list, where the SKU is what tells two products of one name apart.
+    const other = await createProduct(stack);
+    const taken = await createProduct(stack);
+    const blank = fc.constantFrom(
+      '\u034f', '\u115f', '\u1160', '\u17b4', '\u17b5', '\u180b', '\u180d', '\u180f', '\u2800', '\u3164', '\ufe00', '\ufe0f', '\uffa0', '\u{e0100}', '\u{e01ef}', '\u{e0041}',
+    );
+    await fc.assert(
+      fc.asyncProperty(blank, fc.nat({ max: 4 }), fc.boolean(), async (char, at, lookAlike) => {
+        const code = lookAlike ? taken.sku : uniqueCode('BLANK');
+        const sku = code.slice(0, at) + char + code.slice(at);
+        const created = await http(base, 'POST', '/product', { token: admin, body: { sku, name: 'Drawn blank', priceCents: 1, stock: 1 } });
+        assertErrorAt(created, '/sku', JSON.stringify(sku));
+        assert.match(created.text, /must not contain spaces, control characters or invisible characters/);
+        assertErrorAt(await http(base, 'PATCH', `/product/${other.id}`, { token: admin, body: { sku } }), '/sku', JSON.stringify(sku));
+        assert.equal((await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(sku)}`)).body.items.filter((p) => p.sku === sku).length, 0);
+      }),
+      { numRuns: 40 },
+    );
+    assert.deepEqual(await getProduct(stack, other.id), other, 'nothing changed');
+    // Emoji and marks that show are still SKUs.
+    for (const sku of [uniqueCode('CAFÉ'), uniqueCode('☕'), uniqueCode('NAI\u0308VE')]) {
+      const ok = await http(base, 'POST', '/product', { token: admin, body: { sku, name: 'Fine', priceCents: 1, stock: 1 } });
+      assert.equal(ok.status, 201, `${sku}: ${ok.text}`);
+    }
+  });
+
   it('when fields are missing, of the wrong type, out of range or unknown, then 400 with errors per path', async () => {
     const ok = { sku: uniqueCode(), name: 'N', priceCents: 100, stock: 1 };
     const cases: [Record<string, unknown>, string][] = [
