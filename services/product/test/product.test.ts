@@ -218,6 +218,38 @@ describe('POST /product', () => {
     assert.equal((await http(base, 'GET', `/product?category=${encodeURIComponent(' Shoes ')}`)).status, 200);
   });
 
+  it('when a category starts or ends with a character drawn as nothing (zero width, a word joiner, a Hangul filler, a stray variation selector), then 400 in words on create and on edit, and nothing changes; an emoji\'s own selector or tag sequence is kept', async () => {
+    // `Shoes\u2060` (or `\u200BShoes`) was another category than `Shoes`, as `Shoes ` was: GET /product/categories
+    // listed both (NFKC keeps them), the shop's Category filter offered two alike.
+    const invisible = fc.constantFrom('\u200b', '\u200c', '\u200d', '\u2060', '\u00ad', '\u034f', '\u115f', '\u3164', '\uffa0', '\ufe0f', '\u180e', '\u{e0100}', '\u{e0041}');
+    const edge = fc.tuple(fc.array(invisible, { maxLength: 2 }), fc.array(invisible, { maxLength: 2 })).filter(([a, b]) => a.length + b.length > 0);
+    const p = await createProduct(stack, { category: 'Shoes' });
+    await fc.assert(
+      fc.asyncProperty(edge, fc.constantFrom('Shoes', 'Running shoes', 'é'), async ([before, after], word) => {
+        const value = `${before.join('')}${word}${after.join('')}`;
+        const sku = uniqueCode('EDGE');
+        const created = await http(base, 'POST', '/product', { token: admin, body: { sku, name: 'N', priceCents: 1, stock: 1, category: value } });
+        assertErrorAt(created, '/category', JSON.stringify(value));
+        assert.equal((created.body as { errors: { message: string }[] }).errors[0]!.message, 'must not start or end with an invisible character', JSON.stringify(value));
+        assert.equal((await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(sku)}`)).body.items.length, 0);
+        assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, headers: { 'if-match': `"${p.version}"` }, body: { category: value } }), '/category');
+      }),
+      { numRuns: 30 },
+    );
+    assert.deepEqual(await getProduct(stack, p.id), p);
+    // Inside a category they stay (a ZWNJ in Persian, a ZWJ joining an emoji), and so does an emoji's own ending: its
+    // presentation selector, a flag's tag sequence; a Han character's ideographic variation selector. The direction
+    // marks stay at either end, where they do their work.
+    for (const category of ['ספרי C++\u200f', '\u200f(חדש) ספרים', 'كتب\u061c', 'می\u200cخواهم', 'Family 👨\u200d👩\u200d👧', 'Tea ☕\ufe0f', 'Love ❤\ufe0f', 'Scotland 🏴\u{e0067}\u{e0062}\u{e0073}\u{e0063}\u{e0074}\u{e007f}', '葛\u{e0100}']) {
+      const ok = await http<Product>(base, 'POST', '/product', { token: admin, body: { sku: uniqueCode('KEPT'), name: 'N', priceCents: 1, stock: 1, category } });
+      assert.equal(ok.status, 201, `${JSON.stringify(category)}: ${ok.text}`);
+      assert.equal(ok.body.category, category);
+    }
+    // Made only of invisible characters, it is still told it is blank.
+    const blank = await http(base, 'POST', '/product', { token: admin, body: { sku: uniqueCode('BLANK'), name: 'N', priceCents: 1, stock: 1, category: '\u200b\u3164' } });
+    assert.match(String((blank.body as { errors: { message: string }[] }).errors[0]!.message), /^must not be blank/);
+  });
+
   it('when a name or category holds a character that changes the text direction (an override, an embedding, an isolate), then 400 in words and nothing is created; right-to-left text and the direction marks are kept', async () => {
     // U+202E in a name turned the shop's own words after it backwards ("Created <name>.", the tab title).
     const control = fc.constantFrom('\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069');

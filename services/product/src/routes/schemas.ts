@@ -51,7 +51,31 @@ const CATEGORY_MAX_LENGTH = 64;
  * point, for U+FDFA (one code point, 18 in NFKC, 33 bytes of UTF-8), the largest expansion there is.
  */
 export const CATEGORY_KEY_MAX_BYTES = CATEGORY_MAX_LENGTH * 33;
-const Category = VisibleText(CATEGORY_MAX_LENGTH, { allOf: [{ pattern: `^(?:(?!\\s)[\\s\\S]*(?<!\\s)|(?:(?!${VISIBLE_TEXT_PATTERN})[\\s\\S])*)$`, 'x-pattern-message': 'must not start or end with white space' }] });
+/**
+ * A category's ends are no character drawn as nothing either (Unicode's Default_Ignorable_Code_Point: zero width, a word joiner, a
+ * soft hyphen, a Hangul filler, a stray variation selector): `Shoes\u2060` was another category than `Shoes` as `Shoes `
+ * was, NFKC keeps them. Inside, they stay (a ZWNJ in Persian, a ZWJ joining an emoji), and so does the end of a
+ * sequence that shows (DRAWN_ENDING). The direction marks (U+200E, U+200F, U+061C) are kept at either end too, where
+ * they do their work (`ספרי C++\u200F` keeps its `++` at the end). Its own message, after the white-space one (U+FEFF
+ * is both).
+ */
+const DRAWN_AS_NOTHING = String.raw`(?![\u061C\u200E\u200F])\p{Default_Ignorable_Code_Point}`;
+/** What may end a category though it is drawn as nothing: it is part of the character before it. */
+const DRAWN_ENDING = [
+  String.raw`\p{Extended_Pictographic}[\uFE0E\uFE0F]`, // an emoji's text or emoji presentation (☕️)
+  String.raw`\p{Extended_Pictographic}[\u{E0020}-\u{E007E}]+\u{E007F}`, // a flag's tag sequence (🏴 Scotland)
+  String.raw`\p{Ideographic}[\u{E0100}-\u{E01EF}]`, // a Han character's ideographic variation selector
+  String.raw`\p{Script=Mongolian}[\u180B-\u180D\u180F]`, // a Mongolian letter's free variation selector
+].join('|');
+const Category = VisibleText(CATEGORY_MAX_LENGTH, {
+  allOf: [
+    { pattern: `^(?:(?!\\s)[\\s\\S]*(?<!\\s)|(?:(?!${VISIBLE_TEXT_PATTERN})[\\s\\S])*)$`, 'x-pattern-message': 'must not start or end with white space' },
+    {
+      pattern: `^(?:(?!${DRAWN_AS_NOTHING})[\\s\\S]*(?:(?<!${DRAWN_AS_NOTHING})|(?<=${DRAWN_ENDING}))|(?:(?!${VISIBLE_TEXT_PATTERN})[\\s\\S])*)$`,
+      'x-pattern-message': 'must not start or end with an invisible character',
+    },
+  ],
+});
 /**
  * The `category` filter: any category a product may hold, one written before the edge rule (a migration-free change)
  * too, and each as GET /product/categories lists it, in NFKC, up to 18 characters for one (U+FDFA): the filter took 64,
