@@ -134,7 +134,7 @@ export interface paths {
                          */
                         currency?: string;
                         stock: number;
-                        category?: (string & unknown) | null;
+                        category?: (string & (unknown & unknown)) | null;
                         imageUrl?: string | null;
                     };
                 };
@@ -670,7 +670,7 @@ export interface paths {
                          * @description ISO 4217 code, upper case
                          */
                         currency?: string;
-                        category?: (string & unknown) | null;
+                        category?: (string & (unknown & unknown)) | null;
                         imageUrl?: string | null;
                     };
                 };
