@@ -70,8 +70,12 @@ export function useOneAtATime<V>(mutation: { mutateAsync: (variables: V) => Prom
 // What the controls of a cart line (and the admin's Edit links) are named after: the product's name, unless two names
 // sound the same.
 
-/** A name as a screen reader says it: case and runs of white space make no difference. */
-export const heard = (name: string) => name.trim().replace(/\s+/g, ' ').toLowerCase();
+/**
+ * A name as a screen reader says it: case and runs of white space make no difference, nor do compatibility forms
+ * (full-width `Ｍｕｇ` is `Mug`) and characters drawn and said as nothing (a zero-width space, a soft hyphen, joiners,
+ * variation selectors): `Mug` and `Mug` with a zero-width space were two lines both named "Mug".
+ */
+export const heard = (name: string) => name.normalize('NFKC').replace(/\p{Default_Ignorable_Code_Point}/gu, '').trim().replace(/\s+/g, ' ').toLowerCase();
 
 /**
  * The names the controls of each line say ("Remove Mug", "Quantity of Mug"), in the lines' order. Each control's
