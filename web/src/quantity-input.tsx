@@ -1,6 +1,6 @@
 // The product page's and the cart's Quantity field: apart from components.tsx, whose parts the shop's first visit
 // (the catalog) shows.
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 
 /**
  * A quantity field that lets the shopper type: what is typed is held as text, and only a whole number in
@@ -14,8 +14,13 @@ import { useRef, useState } from 'react';
  * its way included). Text that is no number is marked invalid meanwhile. `onSettled` gets a quantity once it is taken
  * for good, not at each key typed: the field left or Enter after typing (the last number typed, when the quantity is
  * not the one the typing began at), or an arrow key's step; with the number typed and the answer of its last change.
+ *
+ * With `pause` (the cart's field, whose every change is the cart's), a number typed is not taken at each key: only once
+ * settled (the field left, Enter, an arrow key) or after `pause` ms with no key typed, so typing "12" over 3 is one
+ * change to 12, not one to 1 and then one to 12, and "1o" changes nothing (its "1" was taken at once: the cart dropped
+ * to 1, then "stays at 1"). A field unmounted with a number still waiting takes it then (its last key is not lost).
  */
-export function QuantityInput<T>({ id, value, min, max, disabled, onChange, onRejected, onSettled }: { id: string; value: number; min: 0 | 1; max: number; disabled?: boolean; onChange: (quantity: number, typed: number) => void | Promise<T>; onRejected?: (text: string, kept: number) => void; onSettled?: (quantity: number, typed: number, answered: void | Promise<T>) => void }) {
+export function QuantityInput<T>({ id, value, min, max, disabled, pause, onChange, onRejected, onSettled }: { id: string; value: number; min: 0 | 1; max: number; disabled?: boolean; pause?: number; onChange: (quantity: number, typed: number) => void | Promise<T>; onRejected?: (text: string, kept: number) => void; onSettled?: (quantity: number, typed: number, answered: void | Promise<T>) => void }) {
   const [draft, setDraft] = useState<string | null>(null);
   // A number committed whose change is still on its way (the cart's changes wait for the other tabs' last one): shown
   // until it is answered, so the field does not go back to the old quantity for that moment (Tab after "9" showed 1,
@@ -37,11 +42,17 @@ export function QuantityInput<T>({ id, value, min, max, disabled, onChange, onRe
     sent.current = null;
     if (s && s.from !== n) onSettled?.(n, typed, s.answered);
   };
+  // The pause's timer, and the settle of the last render (the timer's and the unmount's, which must see the last text).
+  const waiting = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const latest = useRef<() => void>(() => undefined);
   const settle = () => {
+    clearTimeout(waiting.current);
+    waiting.current = undefined;
     if (draft === null) return;
     const n = parse(draft);
     if (n !== null && n >= min) {
-      if (n !== current) commit(n, n);
+      // Held (pause): taken now, lowered to `max` said as when typed.
+      if (n !== current || (pause !== undefined && Number(draft) > max)) commit(n, pause === undefined ? n : Number(draft));
       settled(n, Number(draft));
     } else {
       sent.current = null;
@@ -49,6 +60,13 @@ export function QuantityInput<T>({ id, value, min, max, disabled, onChange, onRe
     }
     setDraft(null);
   };
+  latest.current = settle;
+  useEffect(
+    () => () => {
+      if (waiting.current !== undefined) latest.current();
+    },
+    [],
+  );
   return (
     <input
       id={id}
@@ -68,7 +86,10 @@ export function QuantityInput<T>({ id, value, min, max, disabled, onChange, onRe
         if (text.length > 15) return;
         setDraft(text);
         const n = parse(text);
-        if (n !== null && n >= 1 && (n !== current || Number(text) > max)) commit(n, Number(text));
+        if (pause !== undefined) {
+          clearTimeout(waiting.current);
+          waiting.current = n !== null && n >= 1 ? setTimeout(() => latest.current(), pause) : undefined;
+        } else if (n !== null && n >= 1 && (n !== current || Number(text) > max)) commit(n, Number(text));
       }}
       onBlur={settle}
       onKeyDown={(e) => {
@@ -80,8 +101,13 @@ export function QuantityInput<T>({ id, value, min, max, disabled, onChange, onRe
           settle();
         } else if (e.key === 'ArrowUp' || e.key === 'ArrowDown') {
           e.preventDefault();
-          const step = Math.max(min, Math.min(max, current + (e.key === 'ArrowUp' ? 1 : -1)));
-          const n = step >= 1 ? step : current;
+          clearTimeout(waiting.current);
+          waiting.current = undefined;
+          // From a number typed and not yet taken (pause), as a number field steps from what it shows.
+          const typed = draft === null ? null : parse(draft);
+          const from = typed !== null && typed >= 1 ? typed : current;
+          const step = Math.max(min, Math.min(max, from + (e.key === 'ArrowUp' ? 1 : -1)));
+          const n = step >= 1 ? step : from;
           setDraft(null);
           if (n !== current) commit(n, n);
           // The typing before it is done too, also when the key could not step (the field at its most).

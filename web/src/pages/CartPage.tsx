@@ -226,8 +226,16 @@ export function CartLines({ say }: { say?: (said: ReactNode) => void }) {
                   value={l.quantity}
                   min={0}
                   max={Math.min(l.stock, MAX_QUANTITY)}
+                  // A quantity typed is the cart's once settled, or after 0.6 s with no key: longer than the gap between
+                  // the keys of a number typed (so "12" is one change, never 1 then 12), short enough to read as taken.
+                  pause={600}
                   onChange={(q, typed) => {
-                    setSaid(typed > q ? loweredWords(l.name, l.stock, typed) : null);
+                    // What was said before stays until what this change says replaces it (onSettled, once the cart has
+                    // it): emptied at once, the region's line went and came back as the answer came, and Checkout moved
+                    // under a click that left the field (pressed on it, released beside it: no click). Counted all the
+                    // same: an earlier change's sentence, answered later, is not said over this one.
+                    if (typed > q) setSaid(loweredWords(l.name, l.stock, typed));
+                    else told.current++;
                     if (q !== 0) return cart.setQuantity(l.productId, q);
                     remove(l.productId);
                     return undefined;

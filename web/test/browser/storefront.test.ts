@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { type ElementHandle, type Locator, type Page } from 'playwright-core';
 import { SERVICES, fetchDoc, renderTypes } from '../../tools/openapi-types.js';
 import { apiDir } from '../../tools/paths.js';
-import { addToCart, adminAtProducts, adminToken, api, assertAccessible, base, browser, holdCartLock, holdRequests, login, newProduct, newShopper, problem, type Product, screenshot, settledValue, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, storedQuantities } from './harness.js';
+import { addToCart, adminAtProducts, adminToken, api, assertAccessible, base, browser, holdCartLock, holdRequests, login, newProduct, newShopper, ordersOf, problem, type Product, screenshot, settledValue, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, storedQuantities } from './harness.js';
 
 startStackAndBrowser();
 
@@ -395,6 +395,73 @@ describe('storefront in Chromium: the app, the catalog, product pages and the ca
     await context.close();
   });
 
+  test('a cart quantity typed key by key is taken once settled or after a pause, not at each key: "1o" over 3 leaves 3 and says so, "12" is one change, a pause takes it, and a quantity typed fast then Checkout is the order\'s', { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Keyed mug', stock: 20 });
+    const { email, context, page, errors } = await signedInShopper('keyed');
+    // Every quantity of this line written to the stored cart (the cart's change: each one a write and a look at the shop).
+    await context.addInitScript((id) => {
+      const writes: number[] = [];
+      Object.assign(window, { cartWrites: writes });
+      const setItem = Storage.prototype.setItem;
+      Storage.prototype.setItem = function (key: string, value: string) {
+        if (key === 'ecommerce.cart.v1') {
+          const lines = JSON.parse(value) as { productId: string; quantity: number }[] | { lines: { productId: string; quantity: number }[] };
+          const line = (Array.isArray(lines) ? lines : lines.lines).find((l) => l.productId === id);
+          if (line) writes.push(line.quantity);
+        }
+        setItem.call(this, key, value);
+      };
+    }, product.id);
+    const writes = async () => page.evaluate(() => (window as unknown as { cartWrites: number[] }).cartWrites.splice(0));
+    await addToCart(page, product, 3);
+    await page.goto('/cart');
+    const qty = page.getByLabel('Quantity of Keyed mug');
+    await settledValue(qty, '3', 'the cart has 3');
+    await writes();
+    // "1o" typed key by key (a pause shorter than a shopper's between keys): the old field took the "1" at once (the
+    // cart dropped to 1) and then said "stays at 1".
+    await qty.selectText();
+    await qty.pressSequentially('1o', { delay: 150 });
+    await page.waitForTimeout(900);
+    assert.deepEqual(await writes(), [], 'nothing taken while "1o" was typed');
+    await qty.press('Tab');
+    await page.getByRole('status').filter({ hasText: '“1o” is not a number of units: Keyed mug stays at 3.' }).waitFor();
+    await settledValue(qty, '3', 'put back to the quantity before the typing');
+    await storedQuantities(page, [3], 'the cart keeps 3');
+    assert.deepEqual(await writes(), [], 'nothing taken for "1o"');
+    // "12" key by key, then Enter: one change, said with the cart's total.
+    await qty.selectText();
+    await qty.pressSequentially('12', { delay: 150 });
+    await qty.press('Enter');
+    await page.getByRole('status').filter({ hasText: 'Keyed mug: quantity 12. Cart total' }).waitFor();
+    await storedQuantities(page, [12], 'the cart has 12');
+    assert.deepEqual(await writes(), [12], 'one change to 12, none to 1');
+    // A number typed and left alone is taken after the pause, once, and leaving the field then takes nothing more.
+    await qty.selectText();
+    await qty.pressSequentially('5', { delay: 50 });
+    await page.getByRole('status').filter({ hasText: 'Keyed mug: quantity 5. Cart total' }).waitFor();
+    assert.equal(await qty.evaluate((el) => el === document.activeElement), true, 'still typing there');
+    await qty.press('Tab');
+    await page.waitForTimeout(300);
+    assert.deepEqual(await writes(), [5], 'taken once after the pause');
+    // Typed fast, then Checkout at once: the last key is the order's.
+    await qty.selectText();
+    await qty.pressSequentially('7');
+    await page.getByRole('link', { name: 'Checkout' }).click();
+    await page.getByRole('button', { name: 'Place order' }).waitFor();
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByText('Thank you! Your order is confirmed.').waitFor();
+    assert.deepEqual(await writes(), [7], 'one change to 7');
+    const [order] = await ordersOf(await login(email, 'correct-horse-9'));
+    assert.deepEqual(
+      (order as (typeof order & { items: { productId: string; quantity: number }[] }) | undefined)?.items.map((i) => [i.productId, i.quantity]),
+      [[product.id, 7]],
+      'the order has the 7 typed',
+    );
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test("the app's own script not loading (a deploy replaced it: 404) leaves no endless \"Loading the shop…\": the page says so at once (boot.js), with a link that reloads it", { timeout: STEP_MS }, async () => {
     const { context, page } = await newShopper();
     await page.route(/\/assets\/index-[^/]*\.js$/, (route) => route.fulfill({ status: 404, contentType: 'application/problem+json', body: '{"status":404}' }));
@@ -728,15 +795,16 @@ describe('storefront in Chromium: the app, the catalog, product pages and the ca
     await totals.filter({ hasText: '€20.00' }).waitFor();
     // The page's live regions, there before any change: one drawn anew with its text is not always heard.
     const before = await page.locator('main').getByRole('status').elementHandles();
-    // Typed key by key, each number is taken at once (the total follows), and nothing is said until the field is done.
+    // Typed key by key, nothing is taken (the cart took each number at once: 1, then 12) nor said while typing; Enter
+    // takes it, once, and says it with the total.
     const saucerQty = page.getByLabel('Quantity of Told saucer');
     await saucerQty.selectText();
     await saucerQty.pressSequentially('12');
-    await totals.filter({ hasText: '€45.00' }).waitFor();
-    await storedQuantities(page, [1, 12], 'each number typed is taken');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(await page.evaluate(() => (JSON.parse(localStorage.getItem('ecommerce.cart.v1') ?? '[]') as { quantity: number }[]).map((l) => l.quantity)), [1, 2], 'nothing taken while typing');
     assert.deepEqual((await cartStatuses(page)).filter((t) => /quantity|total/i.test(t)), [], 'nothing said while typing');
     await page.keyboard.press('Enter');
+    await totals.filter({ hasText: '€45.00' }).waitFor();
+    await storedQuantities(page, [1, 12], 'the number typed is taken');
     // The old cart said nothing: the total changed unheard.
     await cartSays(page, before, 'Told saucer: quantity 12. Cart total €45.00.', 'typed then Enter');
     // An arrow key is a step taken at once: said, in place of the sentence before.
