@@ -3,6 +3,7 @@
 
 import { isTimeout, notNow, problemText } from './api/client.js';
 import { sendKeyed } from './api/keyed.js';
+import { problemRef } from './failure.js';
 
 interface OrderLike {
   id: string;
@@ -39,8 +40,15 @@ export type PlaceOutcome =
   | { kind: 'gone'; productIds: string[]; detail: string }
   | { kind: 'pending'; orderId: string }
   | { kind: 'failed'; orderId: string; detail: string }
-  | { kind: 'unreachable'; detail: string }
+  /** `answered`: the last try got an answer, a 5xx (and the id its problem gives to quote): not that none came. */
+  | { kind: 'unreachable'; detail: string; answered?: InFlightAnswer }
   | { kind: 'refused'; status: number; detail: string };
+
+/** The 5xx status an order request was answered with, and the id its problem gives to quote (failure.ts). */
+export interface InFlightAnswer {
+  status: number;
+  ref?: string;
+}
 
 /** One POST /order with the given key; throws on a network error (fetch's TypeError). */
 export type SendOrder = (idempotencyKey: string) => Promise<{ status: number; body: unknown }>;
@@ -106,15 +114,16 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
   if (last.status === 409 && field(last.body, 'type') === 'https://ecommerce.local/problems/order-failed' && typeof field(last.body, 'orderId') === 'string') {
     return { kind: 'failed', orderId: field(last.body, 'orderId') as string, detail };
   }
+  const answered: InFlightAnswer = { status: last.status, ref: problemRef(last.body) };
   if (last.status === 503) {
     const orderId = field(last.body, 'orderId');
     // The order service recorded the order as pending: it settles it; we poll. Without an id nothing was recorded.
-    return typeof orderId === 'string' ? { kind: 'pending', orderId } : { kind: 'unreachable', detail: 'The shop is busy or down for a moment. Your cart is kept; try again.' };
+    return typeof orderId === 'string' ? { kind: 'pending', orderId } : { kind: 'unreachable', detail: 'The shop is busy or down for a moment. Your cart is kept; try again.', answered };
   }
   // A proxy's 502/504: the request may have reached the order service and placed the order, so this is an
   // attempt without an answer, like a dropped connection: the same key must be used again (never a new one).
   if (last.status === 502 || last.status === 504) {
-    return { kind: 'unreachable', detail: 'The shop did not answer in time. The order may have gone through: press Place order again to find out (it is never placed twice).' };
+    return { kind: 'unreachable', detail: 'The shop did not answer in time. The order may have gone through: press Place order again to find out (it is never placed twice).', answered };
   }
   // Any other 5xx (the service's 500 for an unexpected error) says nothing of whether the order was written: the order
   // service records it before reserving, and one failing after that is settled without the shopper. Refused, it started
@@ -122,7 +131,7 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
   // same key again finds that order, or places it once. The service's words (its request id) are kept.
   if (last.status >= 500) {
     const said = problemText(last.body, '').replace(/[.\s]+$/, '');
-    return { kind: 'unreachable', detail: `The shop ran into an error${said ? ` (${said})` : ` (error ${last.status})`}. The order may have gone through: press Place order again to find out (it is never placed twice).` };
+    return { kind: 'unreachable', detail: `The shop ran into an error${said ? ` (${said})` : ` (error ${last.status})`}. The order may have gone through: press Place order again to find out (it is never placed twice).`, answered };
   }
   return { kind: 'refused', status: last.status, detail };
 }
@@ -160,13 +169,22 @@ export const checkoutInFlight = {
     localStorage.removeItem(IN_FLIGHT_KEY);
   },
   /**
+   * The request under `key` was answered, with a 5xx that leaves the order unknown: kept (the same key again finds it),
+   * with that answer, so a reload says the shop had a problem, not that no answer came.
+   */
+  answered(key: string, answer: InFlightAnswer): void {
+    const sent = checkoutInFlight.latest();
+    if (sent?.key === key) localStorage.setItem(IN_FLIGHT_KEY, JSON.stringify({ ...sent, answer }));
+  },
+  /**
    * The request sent lately and never answered here, whatever cart it was for: a cart changed since (a quantity, a
    * line) is another attempt, whose Place order would be a second order if that one went through.
    */
-  latest(): { key: string; at: number } | null {
+  latest(): { key: string; at: number; answer?: InFlightAnswer } | null {
     try {
-      const v = JSON.parse(localStorage.getItem(IN_FLIGHT_KEY) ?? 'null') as { key?: unknown; at?: unknown } | null;
-      return typeof v?.key === 'string' && typeof v.at === 'number' && Date.now() - v.at < IN_FLIGHT_NOTICE_MS ? { key: v.key, at: v.at } : null;
+      const v = JSON.parse(localStorage.getItem(IN_FLIGHT_KEY) ?? 'null') as { key?: unknown; at?: unknown; answer?: Partial<InFlightAnswer> } | null;
+      const answer = typeof v?.answer?.status === 'number' ? { status: v.answer.status, ref: typeof v.answer.ref === 'string' ? v.answer.ref : undefined } : undefined;
+      return typeof v?.key === 'string' && typeof v.at === 'number' && Date.now() - v.at < IN_FLIGHT_NOTICE_MS ? { key: v.key, at: v.at, answer } : null;
     } catch {
       return null;
     }

@@ -121,6 +121,8 @@ describe('placing an order', () => {
     assert.deepEqual(await placeOrder(s.send, 'k500', noWait), {
       kind: 'unreachable',
       detail: 'The shop ran into an error (An unexpected error occurred; quote request id req-7). The order may have gone through: press Place order again to find out (it is never placed twice).',
+      // An answer came (a reload says the shop had a problem, not that none came), and its id to quote.
+      answered: { status: 500, ref: 'request id req-7' },
     });
     assert.deepEqual(s.keys, ['k500']);
     const page = script([{ status: 500, body: '<html><body>500</body></html>' }]);

@@ -2,11 +2,12 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
 import { MAX_QUANTITY, cartUnits, type CartLine } from '../cart.js';
 import { cartTotals, isMixedCurrency, orderItems } from '../cart-order.js';
-import { checkoutInFlight, contentHash } from '../checkout.js';
+import { checkoutInFlight, contentHash, type InFlightAnswer } from '../checkout.js';
 import { countOf } from '../count.js';
 import { formatDateTime } from '../dates.js';
 import { CartChanges, checkWords, useCartCheck } from '../cart-check.js';
 import { Money, ProductImage, focusAfterRender } from '../components.js';
+import { answeredWithError } from '../failure.js';
 import { formatMoney } from '../money.js';
 import { QuantityInput } from '../quantity-input.js';
 import { EmptyCart, lineLabels } from '../page-parts.js';
@@ -89,17 +90,17 @@ export function attemptKey(lines: readonly CartLine[]): string {
 }
 
 /**
- * An order request sent from this cart lately whose answer never came (the page reloaded or left, the network dropped):
+ * An order request sent from this cart lately whose outcome is unknown: no answer came (the page reloaded or left, the network dropped), or a 5xx:
  * 'same' when the cart is as it was sent, 'changed' when a quantity or a line changed since (the same cart's nonce: not
  * a cart emptied and filled again, nor the next user's), when ordering it is a new attempt, a second order if that one
- * went through.
+ * went through. `answer`: the request was answered, with a 5xx that left the order unknown (not "no answer came").
  */
-export function unansweredOrder(lines: readonly CartLine[]): { kind: 'same' | 'changed'; at: number } | null {
+export function unansweredOrder(lines: readonly CartLine[]): { kind: 'same' | 'changed'; at: number; answer?: InFlightAnswer } | null {
   const sent = checkoutInFlight.latest();
   if (!sent || lines.length === 0) return null;
   const key = attemptKey(lines);
-  if (sent.key === key) return { kind: 'same', at: sent.at };
-  return sent.key.slice(0, sent.key.lastIndexOf('.')) === key.slice(0, key.lastIndexOf('.')) ? { kind: 'changed', at: sent.at } : null;
+  if (sent.key === key) return { kind: 'same', at: sent.at, answer: sent.answer };
+  return sent.key.slice(0, sent.key.lastIndexOf('.')) === key.slice(0, key.lastIndexOf('.')) ? { kind: 'changed', at: sent.at, answer: sent.answer } : null;
 }
 
 /**
@@ -111,10 +112,16 @@ export function InFlightNotice({ lines, at }: { lines: readonly CartLine[]; at: 
   const sent = unansweredOrder(lines);
   if (!sent) return null;
   const orders = <Link to="/orders">your orders</Link>;
+  // An answer that came, a 5xx (the shop had a problem: its id to quote), is not said to have never come.
+  const error = sent.answer && answeredWithError(sent.answer.status, undefined, sent.answer.ref);
   if (sent.kind === 'same') {
     return (
       <p className="warning" role="status">
-        {at === 'checkout' ? (
+        {error ? (
+          <>
+            This cart was being ordered, and {error}. The order may have gone through: see {orders}, or press Place order to try again; the same order is never placed twice.
+          </>
+        ) : at === 'checkout' ? (
           <>
             This cart was being ordered when the page was left, and the answer never came. The order may have gone through: see {orders}, or press Place order; the same order is never placed twice.
           </>
@@ -130,7 +137,7 @@ export function InFlightNotice({ lines, at }: { lines: readonly CartLine[]; at: 
   const time = formatDateTime(sent.at);
   return (
     <p className="warning" role="status">
-      An order sent from this cart at {time} got no answer, and the cart has changed since. That order may have gone through, and ordering this cart now would be a second one: see {orders} first.
+      An order sent from this cart at {time} {error ? `got an error: ${error}` : 'got no answer'}, and the cart has changed since. That order may have gone through, and ordering this cart now would be a second one: see {orders} first.
     </p>
   );
 }

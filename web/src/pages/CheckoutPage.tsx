@@ -122,8 +122,10 @@ export function CheckoutPage() {
       const res = await orderApi.POST('/order', { params: { header: { 'idempotency-key': idempotencyKey } }, body: { items: orderItems(lines) } });
       return { status: res.response.status, body: res.data ?? res.error };
     }, key);
-    // No answer at all (network down throughout): it may have gone through, so the mark stays for a reload.
+    // No answer at all (network down throughout), or a 5xx: it may have gone through, so the mark stays for a reload.
     if (outcome.kind !== 'unreachable') checkoutInFlight.clear();
+    // A 5xx answered it: still unknown, but an answer came, which a reload says (InFlightNotice).
+    else if (outcome.answered) checkoutInFlight.answered(key, outcome.answered);
     busy.current = false;
     setPlacing(false);
     switch (outcome.kind) {

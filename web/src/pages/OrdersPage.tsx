@@ -6,6 +6,7 @@ import { isCancellable, isSettled, shownStatus } from '../order-status.js';
 import { DateTime, ErrorState, Loading, Money, NotLatest, focusAfterRender } from '../components.js';
 import { NotFound, WaitingForSession } from '../page-parts.js';
 import { CancelOrder, STATUS_TEXT, STATUS_WHY, lineName, statusWhySentence, unnamedProductIds, useOrderWithNames, useProductNames } from '../order-view.js';
+import { failureText } from '../failure.js';
 import { signInFrom } from '../return-path.js';
 import { useAuth } from '../state.js';
 
@@ -52,7 +53,7 @@ function OrderList() {
   const cancelled = (o: Order) =>
     setSaid(o.status === 'cancelled' ? `Order ${o.id.slice(-8)} is cancelled: the items are back on the shelf.` : `Order ${o.id.slice(-8)} is ${STATUS_TEXT[shownStatus(o)] ?? shownStatus(o)}.`);
   if (orders.isPending) return <Loading label="Loading your orders" />;
-  if (orders.isError && !orders.data) return <ErrorState message="Your orders cannot be loaded right now. Please try again in a moment." retry={() => void orders.refetch()} />;
+  if (orders.isError && !orders.data) return <ErrorState message={failureText(orders.error, 'Your orders cannot be loaded right now')} retry={() => void orders.refetch()} />;
   if (items.length === 0)
     return (
       <div className="empty">

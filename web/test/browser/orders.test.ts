@@ -973,6 +973,51 @@ describe('storefront in Chromium: checkout and orders', { concurrency: false }, 
     assert.deepEqual(errors, []);
     await context.close();
   });
+  test('a page reloaded after Place order was answered 500 says the shop had a problem and quotes its request id, not that the answer never came; one whose request got no answer still says it never came', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await shopperAtCheckout({ stock: 5, name: 'Erred kettle' }, 1, 'erred');
+    // The kit's own 500 (problem-errors.ts): its detail names the request id to quote.
+    const internal = { status: 500, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://ecommerce.local/problems/internal-error', title: 'Internal server error', status: 500, detail: 'An unexpected error occurred; quote request id 0f3c9a52-7d1e-4b7a-9e2f-5a1b2c3d4e5f', instance: '/order' }) };
+    await page.route(/\/order$/, (route) => (route.request().method() === 'POST' ? route.fulfill(internal) : route.fallback()));
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The shop ran into an error' }).waitFor();
+    const answered = 'This cart was being ordered, and the shop had a problem (error 500, request id 0f3c9a52-7d1e-4b7a-9e2f-5a1b2c3d4e5f). The order may have gone through';
+    await page.reload();
+    await page.getByRole('button', { name: 'Place order' }).waitFor();
+    // The old page said "the answer never came" of the 500 it had shown.
+    await page.getByRole('status').filter({ hasText: answered }).waitFor();
+    assert.equal(await page.getByText('never came').count(), 0, 'a 500 is an answer');
+    await page.goto('/cart');
+    await page.getByRole('status').filter({ hasText: answered }).waitFor();
+    assert.equal(await page.getByText('never came').count(), 0, 'a 500 is an answer, on the cart too');
+    // No answer at all (the connection fails, each retry too): that one never came.
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.route(/\/order$/, (route) => (route.request().method() === 'POST' ? route.abort('failed') : route.fallback()));
+    await page.goto('/checkout');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The shop could not be reached' }).waitFor({ timeout: 30_000 });
+    await page.reload();
+    await page.getByRole('status').filter({ hasText: 'This cart was being ordered when the page was left, and the answer never came.' }).waitFor();
+    assert.equal(await page.getByText('the shop had a problem').count(), 0, 'no answer is not an error answered');
+    assert.ok(errors.every((e) => /Failed to fetch|net::ERR_FAILED/i.test(e)), errors.join('\n'));
+    await context.close();
+  });
+
+  test('Your orders that could not be loaded says whether the shop answered with an error (500: its request id to quote) or no answer came (the network), and to try again', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await signedInShopper('orders-erred');
+    const internal = { status: 500, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://ecommerce.local/problems/internal-error', title: 'Internal server error', status: 500, detail: 'An unexpected error occurred; quote request id 6b1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f', instance: '/order' }) };
+    await page.route(/\/order\?/, (route) => (route.request().method() === 'GET' ? route.fulfill(internal) : route.fallback()));
+    await page.goto('/orders');
+    // The old page said only "cannot be loaded right now", of an error answered as of no answer.
+    await page.getByRole('alert').filter({ hasText: 'Your orders cannot be loaded right now: the shop had a problem (error 500, request id 6b1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f). Please try again in a moment.' }).waitFor({ timeout: 30_000 });
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
+    await page.route(/\/order\?/, (route) => (route.request().method() === 'GET' ? route.abort('failed') : route.fallback()));
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Your orders cannot be loaded right now: the shop could not be reached, no answer came. Please try again in a moment.' }).waitFor({ timeout: 30_000 });
+    assert.equal(await page.getByText('the shop had a problem').count(), 0);
+    assert.ok(errors.every((e) => /Failed to fetch|net::ERR_FAILED/i.test(e)), errors.join('\n'));
+    await context.close();
+  });
+
   test('Your orders says in a line why a rejected order was rejected (nothing reserved), in the words its own page uses, not only a red badge', { timeout: STEP_MS }, async () => {
     const { context, page, errors, email } = await signedInShopper('orders-rejected');
     const product = await newProduct({ stock: 1, name: 'Scarce kettle' });
