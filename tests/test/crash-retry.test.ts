@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { createCustomer, createProduct, http, login, sql as sqlOn } from '@ecommerce/test-support';
+import { createCustomer, createProduct, http, login, sql as sqlOn, timed } from '@ecommerce/test-support';
 import { latencyBound, startPlatform, type Platform } from '../src/platform.js';
 
 /** A deadline a production setting may well have: its lease (13 s) is longer than the gateway's timeout. */
@@ -73,18 +73,18 @@ async function killedBy(send: () => Promise<{ status: number }>): Promise<void> 
   assert.equal(proc.exit?.signal, 'SIGKILL');
 }
 
-interface Timed {
+/** An answer as a retrying client reads it: its status, how long it took (whole ms), its Retry-After and body. */
+interface RetryAnswer {
   status: number;
   ms: number;
   retryAfter: number | null;
   body: { id?: string; status?: unknown; orderId?: string; orderStatus?: string; cancellation?: string; type?: string };
 }
 
-async function timed(send: () => Promise<{ status: number; headers: Headers; body: Timed['body'] }>): Promise<Timed> {
-  const t0 = Date.now();
-  const res = await send();
+async function answerOf(send: () => Promise<{ status: number; headers: Headers; body: RetryAnswer['body'] }>): Promise<RetryAnswer> {
+  const { res, ms } = await timed(send);
   const retryAfter = res.headers.get('retry-after');
-  return { status: res.status, ms: Date.now() - t0, retryAfter: retryAfter === null ? null : Number(retryAfter), body: res.body };
+  return { status: res.status, ms: Math.round(ms), retryAfter: retryAfter === null ? null : Number(retryAfter), body: res.body };
 }
 
 /** The drive lease a request takes: 3 reservation deadlines + 1 s (services/order/src/plugins/orders.ts). */
@@ -120,13 +120,13 @@ async function deadDriver(orderWhere: 'idempotency_key' | 'id', value: string, i
  * arrives before the dead lease's end (the database's clock is this machine's) means the order was driven under it.
  */
 async function retryAsTold(
-  send: () => Promise<{ status: number; headers: Headers; body: Timed['body'] }>,
+  send: () => Promise<{ status: number; headers: Headers; body: RetryAnswer['body'] }>,
   lease: DeadLease,
-  inFlight: Pick<Timed['body'], 'orderStatus' | 'cancellation'>,
+  inFlight: Pick<RetryAnswer['body'], 'orderStatus' | 'cancellation'>,
   label: string,
-): Promise<Timed> {
+): Promise<RetryAnswer> {
   const leftAtSend = lease.endsAt - Date.now();
-  const first = await timed(send);
+  const first = await answerOf(send);
   const answeredAt = Date.now();
   // Before: held until the dead request's lease ended, 8 to 10 s here and the gateway's 504 past that.
   assert.ok(first.ms < Math.min(GATEWAY_TIMEOUT_MS, RESERVATION_TIMEOUT_MS + latencyBound(2_000)), `${label}: the retry at once answered ${first.status} in ${first.ms} ms`);
@@ -140,7 +140,7 @@ async function retryAsTold(
   // The lease of the dead request ends within Retry-After: never more than a lease away.
   assert.ok(first.retryAfter! <= Math.ceil(LEASE_MS / 1000), `${label}: Retry-After ${first.retryAfter}`);
   await sleep(first.retryAfter! * 1000);
-  const second = await timed(send);
+  const second = await answerOf(send);
   assert.ok(second.ms < GATEWAY_TIMEOUT_MS, `${label}: the retry after Retry-After answered in ${second.ms} ms`);
   console.log(`# ${label}: ${Math.round(leftAtSend)} ms of the lease left; retry at once ${first.status} in ${first.ms} ms, Retry-After ${first.retryAfter}; then ${second.status} in ${second.ms} ms`);
   return second;
@@ -158,7 +158,7 @@ describe('a retry after the order service was SIGKILLed mid-request, through the
     it(`when the placement died ${point}, then its retry is a prompt 503 + Retry-After, and the retry after it is the confirmed order`, async () => {
       const productId = await product();
       const key = randomUUID();
-      const place = () => http<Timed['body']>(gateway, 'POST', '/order', { token, body: { items: [{ productId, quantity: 2 }] }, headers: { 'idempotency-key': key } });
+      const place = () => http<RetryAnswer['body']>(gateway, 'POST', '/order', { token, body: { items: [{ productId, quantity: 2 }] }, headers: { 'idempotency-key': key } });
       await orderServiceWith(point);
       await killedBy(place);
       const lease = await deadDriver('idempotency_key', key, 'pending');
@@ -196,7 +196,7 @@ describe('a retry after the order service was SIGKILLed mid-request, through the
       await orderServiceWith('none');
       const placed = await http<{ id: string }>(gateway, 'POST', '/order', { token, body: { items: [{ productId, quantity: 3 }] }, headers: { 'idempotency-key': randomUUID() } });
       assert.equal(placed.status, 201, placed.text);
-      const cancel = () => http<Timed['body']>(gateway, 'POST', `/order/${placed.body.id}/cancel`, { token });
+      const cancel = () => http<RetryAnswer['body']>(gateway, 'POST', `/order/${placed.body.id}/cancel`, { token });
       await orderServiceWith(point);
       await killedBy(cancel);
       const lease = await deadDriver('id', placed.body.id, 'cancelling');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createCustomer, createProduct, http, login, serviceToken, uniqueEmail, type HttpResult } from '@ecommerce/test-support';
+import { createCustomer, createProduct, http, login, serviceToken, timed, uniqueEmail, type HttpResult } from '@ecommerce/test-support';
 import { latencyBound, startPlatform, type Platform } from '../src/platform.js';
 
 let platform: Platform;
@@ -35,12 +35,6 @@ function assertSmallProblem(res: HttpResult, statuses: number[], what: string): 
   assert.doesNotMatch(res.text, /fastify|FST_|ajv/i, what);
 }
 
-async function timed<T>(p: Promise<T>): Promise<{ value: T; ms: number }> {
-  const t0 = performance.now();
-  const value = await p;
-  return { value, ms: performance.now() - t0 };
-}
-
 function assertAllAlive(): void {
   for (const p of Object.values(platform.procs)) assert.equal(p.exited, false, `${p.name} exited: ${JSON.stringify(p.exit)}\n${p.lines.slice(-10).join('\n')}`);
 }
@@ -66,7 +60,7 @@ describe('one request never takes a service down', () => {
       [platform.procs.order.base, '/order', customer, `{"items":${items}}`],
       [platform.procs.product.base, '/internal/reservations', service, `{"orderId":"0190b0d6-2b7c-7000-8000-000000000001","items":${items}}`],
     ] as const) {
-      const { value: res, ms } = await timed(http(base, 'POST', path, { token, raw: body, headers: { 'content-type': 'application/json', 'idempotency-key': 'k-150k' } }));
+      const { res, ms } = await timed(() => http(base, 'POST', path, { token, raw: body, headers: { 'content-type': 'application/json', 'idempotency-key': 'k-150k' } }));
       assertSmallProblem(res, [400, 413], `${base}${path}`);
       assert.ok(ms < latencyBound(2000), `${path} took ${Math.round(ms)} ms`);
     }
@@ -75,7 +69,7 @@ describe('one request never takes a service down', () => {
 
   it('when 60,000 items or 100,000 keys reach the validator, then one error is listed, not one per item', async () => {
     for (const raw of [`{"name":[${Array(60_000).fill('{}').join(',')}]}`, `{${Array.from({ length: 100_000 }, (_, i) => `"${i.toString(36)}":0`).join(',')}}`]) {
-      const { value: res, ms } = await timed(http(gw, 'PATCH', `/product/${productId}`, { token: admin, raw, headers: { 'content-type': 'application/json' } }));
+      const { res, ms } = await timed(() => http(gw, 'PATCH', `/product/${productId}`, { token: admin, raw, headers: { 'content-type': 'application/json' } }));
       // 400 when the route reads that much, 413 when its body limit is smaller: either way small and fast.
       assertSmallProblem(res, [400, 413], `patch with ${raw.length} bytes`);
       const errors = (res.body as { errors?: unknown[] }).errors ?? [];
@@ -87,11 +81,11 @@ describe('one request never takes a service down', () => {
   it('when six registrations with 100,000 unknown keys each arrive at once, then each is a small 400 and /livez keeps answering', async () => {
     const body = `{${Array.from({ length: 100_000 }, (_, i) => `"${i.toString(36)}":0`).join(',')}}`;
     assert.ok(body.length < 1024 * 1024, 'under the 1 MiB limit, so the validator sees it');
-    const attacks = Array.from({ length: 6 }, () => timed(http(gw, 'POST', '/user/register', { raw: body, headers: { 'content-type': 'application/json' } })));
-    const live = await timed(http(platform.procs.user.base, 'GET', '/livez'));
-    assert.equal(live.value.status, 200);
+    const attacks = Array.from({ length: 6 }, () => timed(() => http(gw, 'POST', '/user/register', { raw: body, headers: { 'content-type': 'application/json' } })));
+    const live = await timed(() => http(platform.procs.user.base, 'GET', '/livez'));
+    assert.equal(live.res.status, 200);
     assert.ok(live.ms < latencyBound(1000), `/livez took ${Math.round(live.ms)} ms during the attack`);
-    for (const { value: res, ms } of await Promise.all(attacks)) {
+    for (const { res, ms } of await Promise.all(attacks)) {
       // A registration is a few hundred bytes: its route reads at most 16 KiB, so this is a 413 unread.
       assertSmallProblem(res, [413], 'registration with 100,000 unknown keys');
       assert.ok(ms < latencyBound(2000), `took ${Math.round(ms)} ms`);

@@ -14,7 +14,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { createCustomer, createProduct, http, login, sql as sqlOn } from '@ecommerce/test-support';
+import { createCustomer, createProduct, http, login, sql as sqlOn, timed } from '@ecommerce/test-support';
 import { latencyBound, startPlatform, type Platform, type ServiceName } from '../src/platform.js';
 
 const RESERVATION_TIMEOUT_MS = 800;
@@ -75,14 +75,17 @@ interface Answer {
   via: string;
 }
 
-async function timed(via: string, call: () => Promise<{ status: number; headers: Headers }>): Promise<Answer> {
+/** The answer to `call`, or status 0 with the error's code where it failed (refused, reset, timed out). */
+async function answerOf(via: string, call: () => Promise<{ status: number; headers: Headers }>): Promise<Answer> {
   const at = Date.now();
-  try {
-    const res = await call();
-    return { at, ms: Date.now() - at, status: res.status, contentType: res.headers.get('content-type') ?? '', retryAfter: res.headers.get('retry-after'), via };
-  } catch (err) {
-    return { at, ms: Date.now() - at, status: 0, contentType: String((err as { cause?: { code?: string } }).cause?.code ?? err), retryAfter: null, via };
-  }
+  const { res, ms } = await timed(() =>
+    call().then(
+      (r) => ({ status: r.status, contentType: r.headers.get('content-type') ?? '', retryAfter: r.headers.get('retry-after') }),
+      (err: unknown) => ({ status: 0, contentType: String((err as { cause?: { code?: string } }).cause?.code ?? err), retryAfter: null }),
+    ),
+  );
+  // Whole milliseconds, as `at` (Date.now()) and the windows it is compared with are.
+  return { at, ms: Math.round(ms), ...res, via };
 }
 
 const placeOrder = (target: string, token: string, productId: string, key = randomUUID()) =>
@@ -161,7 +164,7 @@ async function watchLiveness<T>(name: ServiceName, fn: () => Promise<T>): Promis
   let failed = 0;
   const poller = (async () => {
     while (watching) {
-      const a = await timed('livez', () => fetch(`${base(name)}/livez`, { signal: AbortSignal.timeout(5_000) }));
+      const a = await answerOf('livez', () => fetch(`${base(name)}/livez`, { signal: AbortSignal.timeout(5_000) }));
       slowestMs = Math.max(slowestMs, a.ms);
       if (a.status !== 200) failed++;
       await sleep(250);
@@ -187,7 +190,7 @@ describe('hangs', { timeout: 300_000 }, () => {
     const shopper = async (i: number) => {
       for (let n = 0; running; n++) {
         const target = i % 2 ? base('gateway') : base('order');
-        answers.push(await timed(i % 2 ? 'gateway' : 'order', () => placeOrder(target, tokens[i % tokens.length]!, products[n % 2]!)));
+        answers.push(await answerOf(i % 2 ? 'gateway' : 'order', () => placeOrder(target, tokens[i % tokens.length]!, products[n % 2]!)));
       }
     };
     const { slowestMs, failed } = await watchLiveness('order', async () => {
@@ -237,8 +240,8 @@ describe('hangs', { timeout: 300_000 }, () => {
     let login: Answer;
     try {
       user.kill('SIGSTOP');
-      const loginAttempt = timed('gateway', () => http(base('gateway'), 'POST', '/user/login', { body: { email: 'nobody@example.test', password: 'password-123' } }));
-      for (let i = 0; i < 10; i++) answers.push(await timed('gateway', () => placeOrder(base('gateway'), tokens[i % tokens.length]!, product)));
+      const loginAttempt = answerOf('gateway', () => http(base('gateway'), 'POST', '/user/login', { body: { email: 'nobody@example.test', password: 'password-123' } }));
+      for (let i = 0; i < 10; i++) answers.push(await answerOf('gateway', () => placeOrder(base('gateway'), tokens[i % tokens.length]!, product)));
       login = await loginAttempt;
     } finally {
       user.kill('SIGCONT');
@@ -260,8 +263,8 @@ describe('hangs', { timeout: 300_000 }, () => {
     const client = async (i: number) => {
       for (let n = 0; running; n++) {
         const productId = products[n % 2]!;
-        if (i % 3 === 2) answers.push(await timed('gateway read', () => http(base('gateway'), 'GET', `/product/${productId}`)));
-        else answers.push(await timed(i % 3 ? 'gateway' : 'order', () => placeOrder(i % 3 ? base('gateway') : base('order'), tokens[i % tokens.length]!, productId)));
+        if (i % 3 === 2) answers.push(await answerOf('gateway read', () => http(base('gateway'), 'GET', `/product/${productId}`)));
+        else answers.push(await answerOf(i % 3 ? 'gateway' : 'order', () => placeOrder(i % 3 ? base('gateway') : base('order'), tokens[i % tokens.length]!, productId)));
       }
     };
     const locker = new pg.Client({ connectionString: dbUrl });
@@ -282,7 +285,7 @@ describe('hangs', { timeout: 300_000 }, () => {
     // Ready again by itself once the lock is gone.
     let ready = 0;
     for (let i = 0; i < 50 && ready !== 200; i++) {
-      ready = (await timed('readyz', () => fetch(`${base('product')}/readyz`))).status;
+      ready = (await answerOf('readyz', () => fetch(`${base('product')}/readyz`))).status;
       if (ready !== 200) await sleep(200);
     }
     await sleep(1_000);
@@ -330,7 +333,7 @@ describe('hangs', { timeout: 300_000 }, () => {
     const placements = await Promise.all(
       offsets.map(async (offset) => {
         const productId = await ledger.product(5);
-        return hold(productId, RESERVATION_TIMEOUT_MS + offset, () => timed('order', () => placeOrder(base('order'), token, productId)));
+        return hold(productId, RESERVATION_TIMEOUT_MS + offset, () => answerOf('order', () => placeOrder(base('order'), token, productId)));
       }),
     );
     // Cancels of confirmed orders, their release held the same way.
@@ -343,7 +346,7 @@ describe('hangs', { timeout: 300_000 }, () => {
       }),
     );
     const cancels = await Promise.all(
-      confirmed.map(({ productId, id }, i) => hold(productId, RESERVATION_TIMEOUT_MS + offsets[i]!, () => timed('order', () => http(base('order'), 'POST', `/order/${id}/cancel`, { token })))),
+      confirmed.map(({ productId, id }, i) => hold(productId, RESERVATION_TIMEOUT_MS + offsets[i]!, () => answerOf('order', () => http(base('order'), 'POST', `/order/${id}/cancel`, { token })))),
     );
     console.log(`# racing the deadline: placements ${placements.map((a) => `${a.status}@${a.ms}`).join(' ')}; cancels ${cancels.map((a) => `${a.status}@${a.ms}`).join(' ')}`);
     assertProblemAnswers([...placements, ...cancels], 'racing the deadline');

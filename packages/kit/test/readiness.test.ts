@@ -6,11 +6,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { createTestDatabase, heldLocks, http, listenOnLoopback, sql, type TestDatabase } from '@ecommerce/test-support';
+import { createTestDatabase, heldLocks, http, listenOnLoopback, sql, timed, type TestDatabase } from '@ecommerce/test-support';
 import { Database, Metrics, createDataService, createServer, errorCode, Type, type App } from '../src/index.js';
 
 let db: TestDatabase;
@@ -52,9 +51,8 @@ async function startService(poolMax: number): Promise<{ app: App; base: string; 
 
 /** GET /readyz: its status and how long it took. */
 async function readyz(base: string): Promise<{ status: number; ms: number }> {
-  const started = performance.now();
-  const res = await http(base, 'GET', '/readyz');
-  return { status: res.status, ms: performance.now() - started };
+  const { res, ms } = await timed(() => http(base, 'GET', '/readyz'));
+  return { status: res.status, ms };
 }
 
 const blockConnections = async (allow: boolean) => {

@@ -11,3 +11,4 @@ export * from './processes.js';
 export * from './query-plans.js';
 export * from './services.js';
 export * from './sessions.js';
+export * from './timed.js';

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import pg from 'pg';
-import { assertProblem, createCustomer, createProduct, http, metricValue, sql, stopAll, waitFor, type Running } from '@ecommerce/test-support';
+import { assertProblem, createCustomer, createProduct, http, metricValue, sql, stopAll, timed, waitFor, type Running, type Timed } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
 import { assertStockMatchesOrders, startOrderService } from './harness.js';
 import { admin, db, startUserSideForFile, user } from './user-side.js';
@@ -133,13 +133,8 @@ describe('PostgreSQL limiting the services', { timeout: 240_000 }, () => {
     const keys: string[] = [];
     const locker = new pg.Client({ connectionString: adminOfDb(), application_name: 'db-limits-locker' });
     await locker.connect();
-    const placements: Promise<{ res: Awaited<ReturnType<typeof place>>; ms: number }>[] = [];
-    const reads: Promise<{ res: Awaited<ReturnType<typeof http>>; ms: number }>[] = [];
-    const timed = async <T>(send: () => Promise<T>) => {
-      const t0 = performance.now();
-      const res = await send();
-      return { res, ms: performance.now() - t0 };
-    };
+    const placements: Promise<Timed<Awaited<ReturnType<typeof place>>>>[] = [];
+    const reads: Promise<Timed<Awaited<ReturnType<typeof http>>>>[] = [];
     try {
       await locker.query('BEGIN');
       await locker.query('SELECT id FROM catalog.products WHERE id = $1 FOR UPDATE', [p.id]);
@@ -189,13 +184,8 @@ describe('PostgreSQL limiting the services', { timeout: 240_000 }, () => {
     }
     const locker = new pg.Client({ connectionString: adminOfDb(), application_name: 'db-limits-locker' });
     await locker.connect();
-    const timed = async <T>(send: () => Promise<T>) => {
-      const t0 = performance.now();
-      const res = await send();
-      return { res, ms: performance.now() - t0 };
-    };
-    const reads: Promise<{ res: Awaited<ReturnType<typeof http>>; ms: number }>[] = [];
-    let cancels: { res: Awaited<ReturnType<typeof http<Body>>>; ms: number }[];
+    const reads: Promise<Timed<Awaited<ReturnType<typeof http>>>>[] = [];
+    let cancels: Timed<Awaited<ReturnType<typeof http<Body>>>>[];
     try {
       await locker.query('BEGIN');
       await locker.query('SELECT id FROM catalog.products WHERE id = $1 FOR UPDATE', [p.id]);

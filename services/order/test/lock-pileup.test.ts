@@ -6,10 +6,9 @@
 // answers its final answer or 503 + Retry-After, and once the lock is gone every order ends final, the books balanced.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { assertProblem, createCustomer, createProduct, heldLocks, http, sql, stopAll, waitFor, type Running } from '@ecommerce/test-support';
+import { assertProblem, createCustomer, createProduct, heldLocks, http, sql, stopAll, timed, waitFor, type Running, type Timed } from '@ecommerce/test-support';
 import { assertStockMatchesOrders, startProductAndOrder } from './harness.js';
 import { admin, db, startUserSideForFile, user } from './user-side.js';
 
@@ -34,12 +33,6 @@ async function awaitLockWaits(n: number): Promise<void> {
 }
 
 type Answer = Awaited<ReturnType<typeof http>>;
-
-async function timed(send: () => Promise<Answer>): Promise<{ res: Answer; ms: number }> {
-  const t0 = performance.now();
-  const res = await send();
-  return { res, ms: performance.now() - t0 };
-}
 
 describe('more writes than the pool holds, all behind one lock another session holds', { timeout: 120_000 }, () => {
   before(async () => {
@@ -66,9 +59,9 @@ describe('more writes than the pool holds, all behind one lock another session h
        SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM u)`,
       [heldId, buyer.id],
     );
-    const writes: Promise<{ res: Answer; ms: number }>[] = [];
+    const writes: Promise<Timed<Answer>>[] = [];
     const placements: string[] = [];
-    const reads: Promise<{ res: Answer; ms: number }>[] = [];
+    const reads: Promise<Timed<Answer>>[] = [];
     try {
       for (let i = 0; i < 12; i++) writes.push(timed(() => http(order.base, 'POST', `/order/${heldId}/cancel`, { token: buyer.token })));
       for (let i = 0; i < 12; i++) {

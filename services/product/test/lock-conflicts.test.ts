@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import pg from 'pg';
 import { uuidv7 } from '@ecommerce/kit';
-import { assertProblem, heldLocks, http, sql } from '@ecommerce/test-support';
+import { assertProblem, heldLocks, http, sql, timed, type Timed } from '@ecommerce/test-support';
 import { createProduct, getProduct, startStack, type Stack } from './stack.js';
 
 let stack: Stack;
@@ -128,13 +128,8 @@ describe('more writes than the pool holds, all behind one locked product row', {
     const reserved = uuidv7();
     assert.equal((await reserve(reserved, [{ productId: locked.id, quantity: 1 }])).status, 201);
     const lock = await heldLocks(dbUrl, 'SELECT * FROM catalog.products WHERE id = $1 FOR UPDATE', [locked.id]);
-    const timed = async (send: () => ReturnType<typeof http>) => {
-      const t0 = performance.now();
-      const res = await send();
-      return { res, ms: performance.now() - t0 };
-    };
-    const writes: ReturnType<typeof timed>[] = [];
-    const reads: ReturnType<typeof timed>[] = [];
+    const writes: Promise<Timed<Awaited<ReturnType<typeof http>>>>[] = [];
+    const reads: Promise<Timed<Awaited<ReturnType<typeof http>>>>[] = [];
     try {
       const token = stack.tokens.admin;
       writes.push(timed(() => http(stack.base, 'DELETE', `/internal/reservations/${reserved}`, { token: stack.tokens.service })));

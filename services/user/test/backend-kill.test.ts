@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { assertProblem, http, registerAccount, sql, uniqueEmail } from '@ecommerce/test-support';
+import { assertProblem, http, registerAccount, sql, timed, uniqueEmail } from '@ecommerce/test-support';
 import { base, db, startUserServiceForFile } from './harness.js';
 
 startUserServiceForFile();
@@ -21,9 +21,8 @@ describe("the user service's database connections ended again and again under lo
     const accounts = await Promise.all(Array.from({ length: 6 }, () => registerAccount(base, { tag: 'killed' })));
     const answers: { what: string; res: Answer; ms: number }[] = [];
     const send = async (what: string, fn: () => Promise<Answer>) => {
-      const t0 = performance.now();
-      const res = await fn();
-      answers.push({ what, res, ms: performance.now() - t0 });
+      const { res, ms } = await timed(fn);
+      answers.push({ what, res, ms });
       return res;
     };
     const until = performance.now() + KILL_MS;

@@ -11,19 +11,12 @@ import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { assertProblem, http, registerAccount, sql, uniqueEmail, waitFor } from '@ecommerce/test-support';
+import { assertProblem, http, registerAccount, sql, timed, uniqueEmail, waitFor, type Timed } from '@ecommerce/test-support';
 import { base, db, startUserServiceForFile } from './harness.js';
 
 startUserServiceForFile();
 
 type Answer = Awaited<ReturnType<typeof http>>;
-type Timed = { res: Answer; ms: number };
-
-async function timed(send: () => Promise<Answer>): Promise<Timed> {
-  const t0 = performance.now();
-  const res = await send();
-  return { res, ms: performance.now() - t0 };
-}
 
 /** The address the piled-up requests come from (X-Forwarded-For through a trusted loopback proxy); the others come from 127.0.0.1. */
 const FLOODING = '203.0.113.7';
@@ -82,7 +75,7 @@ interface Case {
   /** The same request once the row is let go (a new one: a refresh token is spent once, an email registered once). */
   again: () => Promise<Answer>;
   /** What a 503 left behind, once the row is let go. */
-  after?: (piled: Timed[]) => Promise<void>;
+  after?: (piled: Timed<Answer>[]) => Promise<void>;
 }
 
 describe('a hot-path counter row held by another database session', { timeout: 180_000 }, () => {
@@ -137,8 +130,8 @@ describe('a hot-path counter row held by another database session', { timeout: 1
       const c = await setUp();
       const other = await signedIn('bystander');
       const held = await holdRow(c.table, c.key);
-      const piled: Promise<Timed>[] = [];
-      const reads: Promise<Timed & { what: string; withinMs: number }>[] = [];
+      const piled: Promise<Timed<Answer>>[] = [];
+      const reads: Promise<Timed<Answer> & { what: string; withinMs: number }>[] = [];
       const read = (what: string, withinMs: number, send: () => Promise<Answer>) => reads.push(timed(send).then((r) => ({ ...r, what, withinMs })));
       let refreshToken = other.refreshToken;
       try {

@@ -12,21 +12,12 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { assertProblem, holdSessionLock, http, registerAccount, waitFor } from '@ecommerce/test-support';
+import { assertProblem, holdSessionLock, http, registerAccount, timed, waitFor, type Timed } from '@ecommerce/test-support';
 import { base, db, startUserServiceForFile } from './harness.js';
 
 startUserServiceForFile();
 
 type Answer = Awaited<ReturnType<typeof http>>;
-/** An answer, how long it took, and when it came (performance.now()). */
-type Timed = { res: Answer; ms: number; at: number };
-
-async function timed(send: () => Promise<Answer>): Promise<Timed> {
-  const t0 = performance.now();
-  const res = await send();
-  const at = performance.now();
-  return { res, ms: at - t0, at };
-}
 
 async function signedIn(tag: string) {
   const { email, password } = await registerAccount(base, { tag });
@@ -52,9 +43,9 @@ describe('more refreshes and logouts than the pool holds, all behind one held se
     assert.equal(rotated.status, 200, rotated.text);
     const tokens = [held.refreshToken, rotated.body.refreshToken];
     const lock = await holdSessionLock(db.urls.user, tokens[1]!);
-    const piled: Promise<Timed>[] = [];
+    const piled: Promise<Timed<Answer>>[] = [];
     // Each with the time it may take: a login hashes a password (argon2id, a few hundred ms on a busy machine).
-    const reads: Promise<Timed & { what: string; withinMs: number }>[] = [];
+    const reads: Promise<Timed<Answer> & { what: string; withinMs: number }>[] = [];
     const read = (what: string, withinMs: number, send: () => Promise<Answer>) => reads.push(timed(send).then((r) => ({ ...r, what, withinMs })));
     let mostWaiting = 0;
     let releasedAt: number;
