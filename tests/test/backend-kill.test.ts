@@ -8,7 +8,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { createCustomer, createProduct, http, login, sql as sqlOn } from '@ecommerce/test-support';
+import { adminUrlOn, createCustomer, createProduct, http, login, sql as sqlOn } from '@ecommerce/test-support';
 import { startPlatform, type Platform } from '../src/platform.js';
 
 const LOAD_MS = 12_000;
@@ -21,9 +21,7 @@ let admin: string;
 before(
   async () => {
     platform = await startPlatform({ serviceEnv: { order: orderEnv } });
-    const url = new URL(platform.db.adminUrl);
-    url.pathname = `/${platform.db.name}`;
-    dbUrl = url.toString();
+    dbUrl = adminUrlOn(platform.db);
     admin = await login(platform.procs.user.base, platform.admin.email, platform.admin.password);
   },
   { timeout: 120_000 },

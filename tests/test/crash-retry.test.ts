@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { createCustomer, createProduct, http, login, sql as sqlOn, timed } from '@ecommerce/test-support';
+import { adminUrlOn, createCustomer, createProduct, http, login, sql as sqlOn, timed } from '@ecommerce/test-support';
 import { latencyBound, startPlatform, type Platform } from '../src/platform.js';
 
 /** A deadline a production setting may well have: its lease (13 s) is longer than the gateway's timeout. */
@@ -39,9 +39,7 @@ before(
   async () => {
     // envOf reads this object at every start: a test sets FAULT_CRASH_POINT, then starts the order service again.
     platform = await startPlatform({ serviceEnv: { order: orderEnv } });
-    const url = new URL(platform.db.adminUrl);
-    url.pathname = `/${platform.db.name}`;
-    dbUrl = url.toString();
+    dbUrl = adminUrlOn(platform.db);
     gateway = platform.procs.gateway.base;
     admin = await login(platform.procs.user.base, platform.admin.email, platform.admin.password);
     token = (await createCustomer(platform.procs.user.base, 'crash')).token;

@@ -15,7 +15,7 @@ import { randomInt, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { assertProblem, createCustomer, createProduct, heldLocks, http, login, sql as sqlOn, uniqueEmail, type HttpResult } from '@ecommerce/test-support';
+import { adminUrlOn, assertProblem, createCustomer, createProduct, heldLocks, http, login, sql as sqlOn, uniqueEmail, type HttpResult } from '@ecommerce/test-support';
 import { ownPostgres, type OwnPostgres } from '../src/embedded-postgres.js';
 import { latencyBound, startPlatform, type Platform, type ServiceName } from '../src/platform.js';
 
@@ -40,9 +40,8 @@ before(
   async () => {
     server = await ownPostgres({ maxConnections: MAX_CONNECTIONS });
     platform = await startPlatform({ adminUrl: server.adminUrl, serviceEnv: { order: ORDER_ENV, user: USER_ENV } });
-    const url = new URL(server.adminUrl);
-    url.pathname = `/${platform.db.name}`;
-    dbUrl = url.toString();
+    // platform.db is made on this server: its adminUrl is server.adminUrl.
+    dbUrl = adminUrlOn(platform.db);
     admin = await login(platform.procs.user.base, platform.admin.email, platform.admin.password);
     tokens = await Promise.all([1, 2, 3, 4].map(async () => (await createCustomer(platform.procs.user.base, 'outage')).token));
   },

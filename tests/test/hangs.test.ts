@@ -14,7 +14,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { createCustomer, createProduct, http, login, sql as sqlOn, timed } from '@ecommerce/test-support';
+import { adminUrlOn, createCustomer, createProduct, http, login, sql as sqlOn, timed } from '@ecommerce/test-support';
 import { latencyBound, startPlatform, type Platform, type ServiceName } from '../src/platform.js';
 
 const RESERVATION_TIMEOUT_MS = 800;
@@ -37,9 +37,7 @@ let tokens: string[];
 before(
   async () => {
     platform = await startPlatform({ serviceEnv: { order: ORDER_ENV } });
-    const url = new URL(platform.db.adminUrl);
-    url.pathname = `/${platform.db.name}`;
-    dbUrl = url.toString();
+    dbUrl = adminUrlOn(platform.db);
     admin = await login(platform.procs.user.base, platform.admin.email, platform.admin.password);
     tokens = await Promise.all([1, 2, 3, 4].map(async () => (await createCustomer(platform.procs.user.base, 'hang')).token));
   },

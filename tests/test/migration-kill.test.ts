@@ -15,7 +15,7 @@ import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { Database, Metrics } from '@ecommerce/kit';
-import { createTestDatabase, freePort, type TestDatabase } from '@ecommerce/test-support';
+import { adminUrlOn, createTestDatabase, freePort, type TestDatabase } from '@ecommerce/test-support';
 import { repoRoot } from '../src/paths.js';
 
 const SERVICES = { user: 'users', product: 'catalog', order: 'orders' } as const;
@@ -53,9 +53,7 @@ async function until(what: string, ms: number, check: () => Promise<boolean>): P
 async function killInsideMigration(service: Service, files: string[], k: number): Promise<void> {
   const schema = SERVICES[service];
   const db = await createTestDatabase();
-  const adminUrl = new URL(db.adminUrl);
-  adminUrl.pathname = `/${db.name}`;
-  const admin = new pg.Client({ connectionString: adminUrl.toString() });
+  const admin = new pg.Client({ connectionString: adminUrlOn(db) });
   const first = mkdtempSync(join(tmpdir(), 'migrations-'));
   // Killed in the finally too: a failure while it waited (not seen inside the migration in time) left it running,
   // and the file waited for the runner's 20 min timeout.

@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import pg from 'pg';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import { http, login, uniqueEmail } from '@ecommerce/test-support';
+import { adminUrlOn, http, login, uniqueEmail } from '@ecommerce/test-support';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { repoRoot } from '../src/paths.js';
@@ -105,9 +105,7 @@ before(
       assert.equal(doc.status, 200, doc.text);
       docs.set(service, doc.body);
     }
-    const url = new URL(platform.db.adminUrl);
-    url.pathname = `/${platform.db.name}`;
-    db = new pg.Client({ connectionString: url.toString() });
+    db = new pg.Client({ connectionString: adminUrlOn(platform.db) });
     await db.connect();
   },
   { timeout: 120_000 },

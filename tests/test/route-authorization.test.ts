@@ -13,7 +13,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import pg from 'pg';
-import { http, login, uniqueEmail } from '@ecommerce/test-support';
+import { adminUrlOn, http, login, uniqueEmail } from '@ecommerce/test-support';
 import { repoRoot } from '../src/paths.js';
 import { startPlatform, type Platform } from '../src/platform.js';
 
@@ -295,9 +295,7 @@ before(
     ids.reservedOrder = randomUUID();
     const r = await http(base.product, 'POST', '/internal/reservations', { token: t.writer, body: { orderId: ids.reservedOrder, items: [{ productId: ids.products[0], quantity: 1 }] } });
     assert.equal(r.status, 201, r.text);
-    const url = new URL(platform.db.adminUrl);
-    url.pathname = `/${platform.db.name}`;
-    db = new pg.Client({ connectionString: url.toString() });
+    db = new pg.Client({ connectionString: adminUrlOn(platform.db) });
     await db.connect();
     // Two admins, one demoted and one deleted after their tokens were issued (as an operator would, in SQL), each
     // token used first, so that what a service remembers of a verified token is warm when the account changes.

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
-import { createTestDatabase, heldLocks, http, listenOnLoopback, sql, timed, type TestDatabase } from '@ecommerce/test-support';
+import { adminUrlOn, createTestDatabase, heldLocks, http, listenOnLoopback, sql, timed, type TestDatabase } from '@ecommerce/test-support';
 import { Database, Metrics, createDataService, createServer, errorCode, Type, type App } from '../src/index.js';
 
 let db: TestDatabase;
@@ -120,9 +120,7 @@ describe('readiness of a data service', () => {
     const service = await startService(2);
     const role = db.roles.product.role;
     // The lock's holder is the admin, in the test's database: not one of the role's connections.
-    const adminHere = new URL(db.adminUrl);
-    adminHere.pathname = `/${db.name}`;
-    const lock = await heldLocks(adminHere.toString(), 'SELECT * FROM catalog.gate WHERE id = 1 FOR UPDATE');
+    const lock = await heldLocks(adminUrlOn(db), 'SELECT * FROM catalog.gate WHERE id = 1 FOR UPDATE');
     try {
       const writes = Array.from({ length: 2 }, () => http(service.base, 'POST', '/t/gate'));
       await sleep(300);

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyBaseLogger } from 'fastify';
 import pg from 'pg';
 import { Database, Metrics, createServer, freePort, isStaleStatement, isUnavailableError, statementNotRun } from '../src/index.js';
-import { assertProblem, createTestDatabase, databaseProxy, heldLocks, http, listenOnLoopback, sql as sqlOn, stopAll, type TestDatabase } from '@ecommerce/test-support';
+import { adminUrlOn, assertProblem, createTestDatabase, databaseProxy, heldLocks, http, listenOnLoopback, sql as sqlOn, stopAll, type TestDatabase } from '@ecommerce/test-support';
 
 let db: TestDatabase;
 before(async () => {
@@ -107,12 +107,11 @@ describe('migrations', () => {
     // behind a transaction that reads the table; its backend is ended while it waits, as a restart or an operator would.
     const dir = mkdtempSync(join(tmpdir(), 'migrations-'));
     writeFileSync(join(dir, '001_first.sql'), '-- Up Migration\nCREATE TABLE ended (id integer PRIMARY KEY);\n');
-    const adminOfTest = new URL(db.adminUrl);
-    adminOfTest.pathname = `/${db.name}`;
-    const admin = new pg.Client({ connectionString: adminOfTest.toString() });
-    const holder = new pg.Client({ connectionString: adminOfTest.toString() });
+    const adminOfTest = adminUrlOn(db);
+    const admin = new pg.Client({ connectionString: adminOfTest });
+    const holder = new pg.Client({ connectionString: adminOfTest });
     await Promise.all([admin.connect(), holder.connect()]);
-    const database = new Database({ url: adminOfTest.toString(), schema: 'migration_ended', poolMax: 1, applicationName: 'migration-ended', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
+    const database = new Database({ url: adminOfTest, schema: 'migration_ended', poolMax: 1, applicationName: 'migration-ended', metrics: new Metrics('t', '0', { defaultMetrics: false }) });
     try {
       await admin.query('CREATE SCHEMA migration_ended');
       await admin.query('CREATE TABLE migration_ended.schema_migrations (id serial, name varchar(255) NOT NULL, run_on timestamp NOT NULL)');

@@ -52,6 +52,16 @@ export async function createTestDatabase(options: { lcCtype?: string } = {}): Pr
   return { name, adminUrl, roles, urls, drop: () => dropDatabase(adminUrl, name) };
 }
 
+/**
+ * The admin connection on the test's own database (`adminUrl` names the server's default one): for what only an admin
+ * may do there, such as holding a service's rows locked or reading pg_stat_activity.
+ */
+export function adminUrlOn(db: Pick<TestDatabase, 'adminUrl' | 'name'>): string {
+  const url = new URL(db.adminUrl);
+  url.pathname = `/${db.name}`;
+  return url.toString();
+}
+
 /** One statement on a connection of its own (a test reading or bending what a service stored). */
 export async function sql<R extends pg.QueryResultRow>(url: string, text: string, values: unknown[] = []): Promise<R[]> {
   const c = new pg.Client({ connectionString: url });

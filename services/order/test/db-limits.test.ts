@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import pg from 'pg';
-import { assertProblem, createCustomer, createProduct, http, metricValue, sql, stopAll, timed, waitFor, type Running, type Timed } from '@ecommerce/test-support';
+import { adminUrlOn, assertProblem, createCustomer, createProduct, http, metricValue, sql, stopAll, timed, waitFor, type Running, type Timed } from '@ecommerce/test-support';
 import { startProductService } from '@ecommerce/product-service/testing';
 import { assertStockMatchesOrders, startOrderService } from './harness.js';
 import { admin, db, startUserSideForFile, user } from './user-side.js';
@@ -29,13 +29,6 @@ let order: Running;
 let buyer: string;
 
 const place = (items: unknown, key: string) => http<Body>(order.base, 'POST', '/order', { token: buyer, body: { items }, headers: { 'idempotency-key': key } });
-
-/** A database admin connection to this file's database (the test's own; the shared server is never touched). */
-function adminOfDb(): string {
-  const url = new URL(db.adminUrl);
-  url.pathname = `/${db.name}`;
-  return url.toString();
-}
 
 /**
  * Ends the services' own sessions in this file's database (their application_name; nothing else), from the server's
@@ -131,7 +124,7 @@ describe('PostgreSQL limiting the services', { timeout: 240_000 }, () => {
     const p = await createProduct(product.base, admin, { stock: 100 });
     const other = await createProduct(product.base, admin, { stock: 5 });
     const keys: string[] = [];
-    const locker = new pg.Client({ connectionString: adminOfDb(), application_name: 'db-limits-locker' });
+    const locker = new pg.Client({ connectionString: adminUrlOn(db), application_name: 'db-limits-locker' });
     await locker.connect();
     const placements: Promise<Timed<Awaited<ReturnType<typeof place>>>>[] = [];
     const reads: Promise<Timed<Awaited<ReturnType<typeof http>>>>[] = [];
@@ -182,7 +175,7 @@ describe('PostgreSQL limiting the services', { timeout: 240_000 }, () => {
       assert.equal(res.status, 201, res.text);
       ids.push(res.body.id!);
     }
-    const locker = new pg.Client({ connectionString: adminOfDb(), application_name: 'db-limits-locker' });
+    const locker = new pg.Client({ connectionString: adminUrlOn(db), application_name: 'db-limits-locker' });
     await locker.connect();
     const reads: Promise<Timed<Awaited<ReturnType<typeof http>>>>[] = [];
     let cancels: Timed<Awaited<ReturnType<typeof http<Body>>>>[];
@@ -233,7 +226,7 @@ describe('PostgreSQL limiting the services', { timeout: 240_000 }, () => {
         }),
       );
       for (const res of answers) assert.equal(res.status, 201, res.text);
-      const plain = new pg.Client({ connectionString: adminOfDb() });
+      const plain = new pg.Client({ connectionString: adminUrlOn(db) });
       // The 1 ms timer can fire after a statement's answer, between statements: the server then sends the cancel as
       // an error of no statement, which pg emits as an 'error' event, and unheard it failed this test (CI, stop 45).
       // The services' connections have listeners for it (kit Database); this one says the same: the limit in force.
@@ -294,7 +287,7 @@ describe('PostgreSQL ending the services\' sessions mid-transaction', { timeout:
         async (plan) => {
           const p = await createProduct(product.base, admin, { stock: 40 });
           const keys = plan.quantities.map(() => randomUUID());
-          const locker = plan.lockMs === undefined ? null : new pg.Client({ connectionString: adminOfDb(), application_name: 'db-limits-locker' });
+          const locker = plan.lockMs === undefined ? null : new pg.Client({ connectionString: adminUrlOn(db), application_name: 'db-limits-locker' });
           if (locker) {
             await locker.connect();
             await locker.query('BEGIN');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { assertProblem, createCustomer, createProduct, heldLocks, http, sql, stopAll, timed, waitFor, type Running, type Timed } from '@ecommerce/test-support';
+import { adminUrlOn, assertProblem, createCustomer, createProduct, heldLocks, http, sql, stopAll, timed, waitFor, type Running, type Timed } from '@ecommerce/test-support';
 import { assertStockMatchesOrders, startProductAndOrder } from './harness.js';
 import { admin, db, startUserSideForFile, user } from './user-side.js';
 
@@ -17,17 +17,10 @@ startUserSideForFile();
 let product: Running;
 let order: Running;
 
-/** A database admin connection to this file's database (the test's own). */
-function adminOfDb(): string {
-  const url = new URL(db.adminUrl);
-  url.pathname = `/${db.name}`;
-  return url.toString();
-}
-
 /** Resolves once at least `n` sessions of the order role wait on a lock (bounded). */
 async function awaitLockWaits(n: number): Promise<void> {
   await waitFor(`${n} order-service sessions waiting on a lock`, async () => {
-    const [row] = await sql<{ n: number }>(adminOfDb(), "SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND wait_event_type = 'Lock'", [db.roles.order.role]);
+    const [row] = await sql<{ n: number }>(adminUrlOn(db), "SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1 AND wait_event_type = 'Lock'", [db.roles.order.role]);
     return row!.n >= n;
   });
 }
@@ -53,7 +46,7 @@ describe('more writes than the pool holds, all behind one lock another session h
 
     // The order's row and the customer's usage row of this hour, held by one transaction of another session.
     const lock = await heldLocks(
-      adminOfDb(),
+      adminUrlOn(db),
       `WITH o AS (SELECT 1 FROM orders.orders WHERE id = $1 FOR UPDATE),
             u AS (SELECT 1 FROM orders.customer_usage WHERE user_id = $2 AND hour = date_trunc('hour', now()) FOR UPDATE)
        SELECT (SELECT count(*) FROM o), (SELECT count(*) FROM u)`,

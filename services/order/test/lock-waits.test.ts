@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { randomUUID } from 'node:crypto';
 import { uuidv7 } from '@ecommerce/kit';
-import { assertProblem, createCustomer, heldLocks, http, sql, type Running } from '@ecommerce/test-support';
+import { adminUrlOn, assertProblem, createCustomer, heldLocks, http, sql, type Running } from '@ecommerce/test-support';
 import { startOrderService } from './harness.js';
 import { db, startUserSideForFile, user } from './user-side.js';
 
@@ -31,9 +31,7 @@ describe('a placement whose order row another session holds', { timeout: 60_000 
         };
         if (req.method !== 'POST') return answer();
         const { orderId } = JSON.parse(Buffer.concat(chunks).toString()) as { orderId: string };
-        const url = new URL(db.adminUrl);
-        url.pathname = `/${db.name}`;
-        const held = heldLocks(url.toString(), 'SELECT 1 FROM orders.orders WHERE id = $1 FOR UPDATE', [orderId]);
+        const held = heldLocks(adminUrlOn(db), 'SELECT 1 FROM orders.orders WHERE id = $1 FOR UPDATE', [orderId]);
         locks.push(held);
         void held.then(answer, answer);
       });

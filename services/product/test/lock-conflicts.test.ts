@@ -10,7 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import pg from 'pg';
 import { uuidv7 } from '@ecommerce/kit';
-import { assertProblem, heldLocks, http, sql, timed, type Timed } from '@ecommerce/test-support';
+import { adminUrlOn, assertProblem, heldLocks, http, sql, timed, type Timed } from '@ecommerce/test-support';
 import { createProduct, getProduct, startStack, type Stack } from './stack.js';
 
 let stack: Stack;
@@ -18,9 +18,7 @@ let dbUrl: string;
 
 before(async () => {
   stack = await startStack();
-  const url = new URL(stack.db.adminUrl);
-  url.pathname = `/${stack.db.name}`;
-  dbUrl = url.toString();
+  dbUrl = adminUrlOn(stack.db);
 });
 after(() => stack?.close());
 
