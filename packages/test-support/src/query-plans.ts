@@ -2,7 +2,25 @@
 // instead of run, then planned (EXPLAIN (FORMAT JSON)) on the service's own pool, with their parameters, and a test
 // asserts which tables a plan reads whole. Asserted on plans, never on timings.
 import assert from 'node:assert/strict';
-import type { Queryable } from '@ecommerce/kit';
+import { Database, Metrics, type Queryable } from '@ecommerce/kit';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+/**
+ * A database of the test file's own and `service`'s pool on it, as the service runs it (its role and schema, its
+ * `migrations` run), with one connection: where a query-plans test stores its rows and plans the statements.
+ */
+export async function createPlanningDatabase(service: keyof TestDatabase['urls'], migrations: string): Promise<{ db: TestDatabase; database: Database }> {
+  const db = await createTestDatabase();
+  const database = new Database({ url: db.urls[service], schema: db.roles[service].schema, poolMax: 1, applicationName: 'query-plans-test', metrics: new Metrics('test', '0', { defaultMetrics: false }) });
+  try {
+    await database.migrate(migrations);
+  } catch (err) {
+    await database.close().catch(() => undefined);
+    await db.drop().catch(() => undefined);
+    throw err;
+  }
+  return { db, database };
+}
 
 export interface SentStatement {
   name: string;

@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Database, Metrics } from '@ecommerce/kit';
-import { assertNoSeqScan, createTestDatabase, planNodes, recordStatements, sql, type PlanNode, type SentStatement, type TestDatabase } from '@ecommerce/test-support';
+import type { Database } from '@ecommerce/kit';
+import { assertNoSeqScan, createPlanningDatabase, planNodes, recordStatements, sql, type PlanNode, type SentStatement, type TestDatabase } from '@ecommerce/test-support';
 import { OrderRepository } from '../src/data/order-repository.js';
 
 /** Orders stored: enough that reading them all costs the planner more than any index does. */
@@ -17,9 +17,7 @@ const CUSTOMERS = 300;
 let db: TestDatabase;
 let database: Database;
 before(async () => {
-  db = await createTestDatabase();
-  database = new Database({ url: db.urls.order, schema: 'orders', poolMax: 1, applicationName: 'query-plans-test', metrics: new Metrics('test', '0', { defaultMetrics: false }) });
-  await database.migrate(new URL('../../migrations', import.meta.url).pathname);
+  ({ db, database } = await createPlanningDatabase('order', new URL('../../migrations', import.meta.url).pathname));
   // A shop's history: almost every order final, one in a thousand in flight (a backlog after an outage), one
   // customer with a tenth of all orders; ids in time order as uuidv7 makes them.
   await sql(db.urls.order,

@@ -5,8 +5,8 @@
 // everything, a rare category, the last page).
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Database, Metrics } from '@ecommerce/kit';
-import { assertNoSeqScan, createTestDatabase, planNodes, recordStatements, sql, type SentStatement, type TestDatabase } from '@ecommerce/test-support';
+import type { Database } from '@ecommerce/kit';
+import { assertNoSeqScan, createPlanningDatabase, planNodes, recordStatements, sql, type SentStatement, type TestDatabase } from '@ecommerce/test-support';
 import { ProductRepository } from '../src/data/product-repository.js';
 
 const PRODUCTS = 20_000;
@@ -18,9 +18,7 @@ let db: TestDatabase;
 let database: Database;
 let ids: string[];
 before(async () => {
-  db = await createTestDatabase();
-  database = new Database({ url: db.urls.product, schema: 'catalog', poolMax: 1, applicationName: 'query-plans-test', metrics: new Metrics('test', '0', { defaultMetrics: false }) });
-  await database.migrate(new URL('../../migrations', import.meta.url).pathname);
+  ({ db, database } = await createPlanningDatabase('product', new URL('../../migrations', import.meta.url).pathname));
   // Names and descriptions of a few words each, categories skewed (one with 20 products), one in fifty archived.
   await sql(db.urls.product,
     `INSERT INTO catalog.products (id, sku, name, description, price_cents, stock, category, archived)

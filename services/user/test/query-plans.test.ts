@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Database, Metrics } from '@ecommerce/kit';
-import { assertNoSeqScan, createTestDatabase, planNodes, recordStatements, sql, type SentStatement, type TestDatabase } from '@ecommerce/test-support';
+import type { Database } from '@ecommerce/kit';
+import { assertNoSeqScan, createPlanningDatabase, planNodes, recordStatements, sql, type SentStatement, type TestDatabase } from '@ecommerce/test-support';
 import { SessionRepository } from '../src/data/session-repository.js';
 import { UserRepository } from '../src/data/user-repository.js';
 
@@ -18,9 +18,7 @@ const TOKENS = 30_000;
 let db: TestDatabase;
 let database: Database;
 before(async () => {
-  db = await createTestDatabase();
-  database = new Database({ url: db.urls.user, schema: 'users', poolMax: 1, applicationName: 'query-plans-test', metrics: new Metrics('test', '0', { defaultMetrics: false }) });
-  await database.migrate(new URL('../../migrations', import.meta.url).pathname);
+  ({ db, database } = await createPlanningDatabase('user', new URL('../../migrations', import.meta.url).pathname));
   await sql(db.urls.user,
     `INSERT INTO users.users (id, email, name, password_hash)
      SELECT ('00000000-0000-7000-8000-' || lpad(to_hex(u), 12, '0'))::uuid, 'user' || u || '@example.test', 'User ' || u, 'x'
