@@ -3,7 +3,7 @@
 
 import { isTimeout, notNow, problemText } from './api/client.js';
 import { sendKeyed } from './api/keyed.js';
-import { problemRef } from './failure.js';
+import { answeredWithError, problemRef } from './failure.js';
 
 interface OrderLike {
   id: string;
@@ -50,8 +50,8 @@ export interface InFlightAnswer {
   ref?: string;
 }
 
-/** One POST /order with the given key; throws on a network error (fetch's TypeError). */
-export type SendOrder = (idempotencyKey: string) => Promise<{ status: number; body: unknown }>;
+/** One POST /order with the given key, and the answer's X-Request-Id; throws on a network error (fetch's TypeError). */
+export type SendOrder = (idempotencyKey: string) => Promise<{ status: number; body: unknown; requestId?: string | null }>;
 
 export interface RetryPolicy {
   /** Waits before the 2nd, 3rd, ... try. */
@@ -67,7 +67,7 @@ function field(body: unknown, name: string): unknown {
 
 /** Sends the order, retrying with the same key while the answer is a network error, 502, 503 or 504 (sendKeyed). */
 export async function placeOrder(send: SendOrder, idempotencyKey: string, policy: RetryPolicy = DEFAULT_RETRY): Promise<PlaceOutcome> {
-  let last: { status: number; body: unknown };
+  let last: Awaited<ReturnType<SendOrder>>;
   try {
     // 503, and a proxy's 502/504 (the request may have arrived): the same key again is safe, it finds the order.
     // Not a 503 that names the order: it is recorded and in flight (the product service away, or an earlier try's
@@ -114,24 +114,26 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
   if (last.status === 409 && field(last.body, 'type') === 'https://ecommerce.local/problems/order-failed' && typeof field(last.body, 'orderId') === 'string') {
     return { kind: 'failed', orderId: field(last.body, 'orderId') as string, detail };
   }
-  const answered: InFlightAnswer = { status: last.status, ref: problemRef(last.body) };
+  const answered: InFlightAnswer = { status: last.status, ref: problemRef(last.body, last.requestId) };
+  // In the words a reload says it (answeredWithError): a 504 did not answer in time, a 502 or 503 had a problem.
+  const said = answeredWithError(last.status, undefined, answered.ref).replace(/^the/, 'The');
   if (last.status === 503) {
     const orderId = field(last.body, 'orderId');
     // The order service recorded the order as pending: it settles it; we poll. Without an id nothing was recorded.
-    return typeof orderId === 'string' ? { kind: 'pending', orderId } : { kind: 'unreachable', detail: 'The shop is busy or down for a moment. Your cart is kept; try again.', answered };
+    return typeof orderId === 'string' ? { kind: 'pending', orderId } : { kind: 'unreachable', detail: `${said}: it is busy or down for a moment. Your cart is kept; try again.`, answered };
   }
   // A proxy's 502/504: the request may have reached the order service and placed the order, so this is an
   // attempt without an answer, like a dropped connection: the same key must be used again (never a new one).
   if (last.status === 502 || last.status === 504) {
-    return { kind: 'unreachable', detail: 'The shop did not answer in time. The order may have gone through: press Place order again to find out (it is never placed twice).', answered };
+    return { kind: 'unreachable', detail: `${said}. The order may have gone through: press Place order again to find out (it is never placed twice).`, answered };
   }
   // Any other 5xx (the service's 500 for an unexpected error) says nothing of whether the order was written: the order
   // service records it before reserving, and one failing after that is settled without the shopper. Refused, it started
   // a new attempt, and the next press, under a new key, was a second order. Kept as an attempt without an answer: the
   // same key again finds that order, or places it once. The service's words (its request id) are kept.
   if (last.status >= 500) {
-    const said = problemText(last.body, '').replace(/[.\s]+$/, '');
-    return { kind: 'unreachable', detail: `The shop ran into an error${said ? ` (${said})` : ` (error ${last.status})`}. The order may have gone through: press Place order again to find out (it is never placed twice).`, answered };
+    const told = problemText(last.body, '').replace(/[.\s]+$/, '');
+    return { kind: 'unreachable', detail: `The shop ran into an error${told ? ` (${told})` : ` (error ${last.status})`}. The order may have gone through: press Place order again to find out (it is never placed twice).`, answered };
   }
   return { kind: 'refused', status: last.status, detail };
 }

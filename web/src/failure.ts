@@ -4,31 +4,40 @@ import { ApiError, isTimeout } from './api/client.js';
 
 /**
  * The id a problem+json gives to quote, in words: its requestId or traceId member, an instance that is a urn:uuid (the
- * kit's for a request it could not route), or the "request id <id>" its detail names (the kit's 500).
+ * kit's for a request it could not route), or the "request id <id>" its detail names (the kit's 500); else the answer's
+ * X-Request-Id (`requestId`: the gateway's 503 and 504 name none in their body, only in that header).
  */
-export function problemRef(problem: unknown): string | undefined {
-  if (typeof problem !== 'object' || problem === null) return undefined;
+export function problemRef(problem: unknown, requestId?: string | null): string | undefined {
+  const header = requestId ? `request id ${requestId}` : undefined;
+  if (typeof problem !== 'object' || problem === null) return header;
   const p = problem as Record<string, unknown>;
   const named = (key: string, words: string) => (typeof p[key] === 'string' && p[key] ? `${words} ${p[key] as string}` : undefined);
   const urn = typeof p.instance === 'string' && p.instance.startsWith('urn:uuid:') ? `request id ${p.instance.slice(9)}` : undefined;
   const told = typeof p.detail === 'string' ? /\brequest id ([\w-]+)/i.exec(p.detail)?.[1] : undefined;
-  return named('requestId', 'request id') ?? named('traceId', 'trace id') ?? urn ?? (told && `request id ${told}`);
+  return named('requestId', 'request id') ?? named('traceId', 'trace id') ?? urn ?? (told && `request id ${told}`) ?? header;
 }
 
-/** "the shop had a problem (error 500, request id …)": an answer with a 5xx status, and its id to quote. */
+/**
+ * A 5xx answer in words, one rule at the time and after a reload (checkout.ts, the cart's notice): a 504 (the gateway's
+ * upstream-timeout, an ingress's deadline) is "the shop did not answer in time", as a request's own timeout is; any
+ * other (a 500, a 502 or 503: down, or a bug) "the shop had a problem (error 503, ...)". Its id to quote with either.
+ */
 export function answeredWithError(status: number, problem?: unknown, ref = problemRef(problem)): string {
+  if (status === 504) return `the shop did not answer in time${ref ? ` (${ref})` : ''}`;
   return `the shop had a problem (error ${status}${ref ? `, ${ref}` : ''})`;
 }
 
-/** Why a read failed, after `what` ("Your orders cannot be loaded right now"), and to try again. */
-export function failureText(err: unknown, what: string): string {
-  const why =
-    err instanceof ApiError
-      ? err.status >= 500
-        ? `: ${answeredWithError(err.status, err.problem)}`
-        : ''
-      : isTimeout(err)
-        ? ': the shop did not answer in time'
-        : ': the shop could not be reached, no answer came';
-  return `${what}${why}. Please try again in a moment.`;
+/**
+ * Why a call failed, in words: a 5xx answered (answeredWithError), no answer in time, or none at all; undefined for
+ * a 4xx (its problem says why).
+ */
+export function failureWhy(err: unknown): string | undefined {
+  if (err instanceof ApiError) return err.status >= 500 ? answeredWithError(err.status, err.problem, problemRef(err.problem, err.requestId)) : undefined;
+  return isTimeout(err) ? 'the shop did not answer in time' : 'the shop could not be reached, no answer came';
+}
+
+/** Why a read failed, after `what` ("Your orders cannot be loaded right now"), and `then` (to try again). */
+export function failureText(err: unknown, what: string, then = 'Please try again in a moment.'): string {
+  const why = failureWhy(err);
+  return `${what}${why ? `: ${why}` : ''}. ${then}`;
 }

@@ -185,6 +185,8 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly problem: Problem | undefined,
+    /** The answer's X-Request-Id, to quote (failure.ts): the gateway's 503 and 504 name it nowhere else. */
+    readonly requestId?: string | null,
   ) {
     super(problemText(problem, `HTTP ${status}`));
   }
@@ -201,6 +203,6 @@ export function namesNothing(err: unknown): boolean {
 
 /** Unwraps a client's result: the data, or an ApiError. */
 export function ok<T>(result: { data?: T; error?: unknown; response: Response }): T {
-  if (result.error !== undefined || result.data === undefined) throw new ApiError(result.response.status, result.error as Problem | undefined);
+  if (result.error !== undefined || result.data === undefined) throw new ApiError(result.response.status, result.error as Problem | undefined, result.response.headers.get('x-request-id'));
   return result.data;
 }

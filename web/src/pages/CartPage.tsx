@@ -137,7 +137,7 @@ export function InFlightNotice({ lines, at }: { lines: readonly CartLine[]; at: 
   const time = formatDateTime(sent.at);
   return (
     <p className="warning" role="status">
-      An order sent from this cart at {time} {error ? `got an error: ${error}` : 'got no answer'}, and the cart has changed since. That order may have gone through, and ordering this cart now would be a second one: see {orders} first.
+      {error ? `When an order was sent from this cart at ${time}, ${error}` : `An order sent from this cart at ${time} got no answer`}, and the cart has changed since. That order may have gone through, and ordering this cart now would be a second one: see {orders} first.
     </p>
   );
 }

@@ -120,7 +120,7 @@ export function CheckoutPage() {
     checkoutInFlight.mark(key);
     const outcome = await placeOrder(async (idempotencyKey) => {
       const res = await orderApi.POST('/order', { params: { header: { 'idempotency-key': idempotencyKey } }, body: { items: orderItems(lines) } });
-      return { status: res.response.status, body: res.data ?? res.error };
+      return { status: res.response.status, body: res.data ?? res.error, requestId: res.response.headers.get('x-request-id') };
     }, key);
     // No answer at all (network down throughout), or a 5xx: it may have gone through, so the mark stays for a reload.
     if (outcome.kind !== 'unreachable') checkoutInFlight.clear();

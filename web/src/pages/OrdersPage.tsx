@@ -216,7 +216,7 @@ function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: bool
         <Link to="/orders">Your orders</Link>
       </NotFound>
     ) : (
-      <ErrorState message="This order cannot be loaded right now; it is safe. Please try again in a moment." retry={() => void order.refetch()} />
+      <ErrorState message={failureText(order.error, 'This order cannot be loaded right now', 'It is safe; please try again in a moment.')} retry={() => void order.refetch()} />
     );
   const o = order.data;
   // Another customer's order, which only an admin can read: its page is the admin's (the customer's id, the cancel as an

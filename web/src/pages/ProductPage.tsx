@@ -3,6 +3,7 @@ import { Link, useParams } from 'react-router';
 import { useQuery, useQueryClient, type InfiniteData, type QueryClient } from '@tanstack/react-query';
 import { namesNothing, ok, productApi, type Product } from '../api/client.js';
 import { ErrorState, Loading, Money, NotLatest, ProductImage, focusAfterRender, stockText } from '../components.js';
+import { failureText } from '../failure.js';
 import { QuantityInput } from '../quantity-input.js';
 import { MAX_QUANTITY } from '../cart.js';
 import { useCart } from '../state.js';
@@ -58,7 +59,7 @@ export function ProductPage() {
         </p>
       </div>
     ) : (
-      <ErrorState message="This product cannot be loaded right now. Please try again in a moment." retry={() => void product.refetch()} />
+      <ErrorState message={failureText(product.error, 'This product cannot be loaded right now')} retry={() => void product.refetch()} />
     );
   }
   const p = product.data;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { type Locator, type Page } from 'playwright-core';
-import { adminAtProducts, adminEditLink, adminToken, api, assertAccessible, assertNoHorizontalScroll, assertFieldError, endsOnTheLeft, holdRequests, login, newProduct, newShopper, type Order, type Product, screenshot, settledValue, shopperAtCheckout, signInAs, stack, startStackAndBrowser, STEP_MS, stockOf, unauthorized, uniqueEmail } from './harness.js';
+import { adminAtProducts, adminEditLink, adminToken, api, assertAccessible, assertNoHorizontalScroll, assertFieldError, endsOnTheLeft, failedAnswers, holdRequests, login, newProduct, newShopper, type Order, type Product, screenshot, settledValue, shopperAtCheckout, signInAs, stack, startStackAndBrowser, STEP_MS, stockOf, unauthorized, uniqueEmail } from './harness.js';
 
 startStackAndBrowser();
 
@@ -1248,7 +1248,7 @@ describe('storefront in Chromium: the admin pages', { concurrency: false }, () =
     await context.close();
   });
 
-  test('admin: a save or a list answered 503 by the gateway says in words that the shop is not answering, not the problem\'s title "Service Unavailable"', { timeout: STEP_MS }, async () => {
+  test('admin: a save or a list answered 503 by the gateway says in words that the shop had a problem (error 503), not the problem\'s title "Service Unavailable"', { timeout: STEP_MS }, async () => {
     const { context, page } = await adminAtProducts();
     const product = await newProduct({ name: 'Away jar' });
     const unavailable = { status: 503, contentType: 'application/problem+json', body: JSON.stringify({ type: 'about:blank', title: 'Service Unavailable', status: 503 }) };
@@ -1259,7 +1259,7 @@ describe('storefront in Chromium: the admin pages', { concurrency: false }, () =
     await page.getByRole('button', { name: 'Save changes' }).click();
     const saveFailed = page.getByRole('region', { name: 'Edit Away jar' }).getByRole('alert');
     await saveFailed.waitFor();
-    assert.equal(await saveFailed.innerText(), 'The shop is not answering just now. Please try again in a moment.');
+    assert.equal(await saveFailed.innerText(), 'The shop had a problem (error 503). Please try again in a moment.');
     await page.route(/\/order\?|\/user\/users/, (route) => route.fulfill(unavailable));
     for (const [link, heading] of [
       ['All orders', 'All orders'],
@@ -1269,9 +1269,42 @@ describe('storefront in Chromium: the admin pages', { concurrency: false }, () =
       await page.getByRole('heading', { name: heading, level: 2 }).waitFor();
       const listFailed = page.getByRole('alert').filter({ has: page.getByRole('button', { name: 'Try again' }) });
       await listFailed.waitFor({ timeout: 20_000 });
-      assert.match(await listFailed.innerText(), /The shop is not answering just now\. Please try again in a moment\./, link);
+      assert.match(await listFailed.innerText(), /The shop had a problem \(error 503\)\. Please try again in a moment\./, link);
     }
     assert.doesNotMatch(await page.locator('main').innerText(), /Service Unavailable/);
+    await context.close();
+  });
+
+  test('admin: a list or a save that failed says which failure it was, as the storefront does: the shop had a problem (a 500, its request id), did not answer in time (the gateway\'s 504, its request id), or could not be reached', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await adminAtProducts();
+    const product = await newProduct({ name: 'Erred jar' });
+    const [internalId, timeoutId] = [randomUUID(), randomUUID()];
+    let answer: 'internal' | 'timeout' | 'none' = 'internal';
+    await page.route(/\/user\/users(\?.*)?$/, (route) => {
+      if (route.request().resourceType() === 'document') return route.fallback();
+      if (answer === 'none') return route.abort('failed');
+      return route.fulfill(answer === 'internal' ? failedAnswers.internal(internalId, '/user/users') : failedAnswers.gatewayTimeout(timeoutId, 'user', '/user/users'));
+    });
+    await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Users' }).click();
+    // The old page said "The shop is not answering just now" of a 500 and "did not answer in time" of a 504, neither with its id.
+    const said = (why: string) => page.getByRole('alert').filter({ hasText: `${why}. Please try again in a moment.` }).waitFor({ timeout: 20_000 });
+    await said(`The shop had a problem (error 500, request id ${internalId})`);
+    answer = 'timeout';
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await said(`The shop did not answer in time (request id ${timeoutId})`);
+    answer = 'none';
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await said('The shop could not be reached, no answer came');
+    // A save answered the gateway's 504: said as a read's is.
+    await page.goto(`/admin/products/${product.id}`);
+    await page.getByRole('button', { name: 'Save changes' }).waitFor();
+    await page.route(`**/product/${product.id}`, (route) => (route.request().method() === 'PATCH' ? route.fulfill(failedAnswers.gatewayTimeout(timeoutId, 'product', `/product/${product.id}`)) : route.fallback()));
+    await page.getByLabel('Name', { exact: true }).fill('Erred jar, renamed');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    const saveFailed = page.getByRole('region', { name: 'Edit Erred jar' }).getByRole('alert');
+    await saveFailed.waitFor();
+    assert.equal(await saveFailed.innerText(), `The shop did not answer in time (request id ${timeoutId}). Please try again in a moment.`);
+    assert.ok(errors.every((e) => /Failed to fetch|net::ERR_FAILED/i.test(e)), errors.join('\n'));
     await context.close();
   });
 

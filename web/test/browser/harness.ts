@@ -336,6 +336,16 @@ export function problem(status: number) {
   return { status, contentType: 'application/problem+json', body: JSON.stringify({ title: 'Unavailable', status }) };
 }
 
+/**
+ * Two answers a read can fail with (web/src/failure.ts), as the platform gives them, each with its X-Request-Id: the
+ * kit's 500 (its detail names the request id) and the gateway's 504 for an upstream too slow (upstream-proxy.ts: the
+ * path as instance, the id only in the header). The third failure, no answer, is `route.abort('failed')`.
+ */
+export const failedAnswers = {
+  internal: (requestId: string, instance: string) => ({ status: 500, contentType: 'application/problem+json', headers: { 'x-request-id': requestId }, body: JSON.stringify({ type: 'https://ecommerce.local/problems/internal-error', title: 'Internal server error', status: 500, detail: `An unexpected error occurred; quote request id ${requestId}`, instance }) }),
+  gatewayTimeout: (requestId: string, service: string, instance: string) => ({ status: 504, contentType: 'application/problem+json', headers: { 'x-request-id': requestId }, body: JSON.stringify({ type: 'https://ecommerce.local/problems/upstream-timeout', title: 'Gateway timeout', status: 504, detail: `The ${service} service did not answer in time`, instance }) }),
+};
+
 /** The user service's answer to an expired token, for a call or a refresh the test refuses. */
 export const unauthorized = { status: 401, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://ecommerce.local/problems/unauthorized', title: 'Unauthorized', status: 401, detail: 'The token has expired' }) };
 

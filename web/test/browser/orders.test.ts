@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { type Locator, type Page } from 'playwright-core';
-import { addToCart, adminAtProducts, adminToken, api, assertAccessible, assertNoHorizontalScroll, createAccountAtCheckout, expectedDown, holdRequests, login, newProduct, newShopper, type Order, ordersOf, problem, type Product, screenshot, shopperAtCheckout, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, stockOf, uniqueEmail } from './harness.js';
+import { addToCart, adminAtProducts, adminToken, api, assertAccessible, assertNoHorizontalScroll, createAccountAtCheckout, expectedDown, failedAnswers, holdRequests, login, newProduct, newShopper, type Order, ordersOf, problem, type Product, screenshot, shopperAtCheckout, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, stockOf, uniqueEmail } from './harness.js';
 
 startStackAndBrowser();
 
@@ -1015,6 +1015,47 @@ describe('storefront in Chromium: checkout and orders', { concurrency: false }, 
     await page.getByRole('alert').filter({ hasText: 'Your orders cannot be loaded right now: the shop could not be reached, no answer came. Please try again in a moment.' }).waitFor({ timeout: 30_000 });
     assert.equal(await page.getByText('the shop had a problem').count(), 0);
     assert.ok(errors.every((e) => /Failed to fetch|net::ERR_FAILED/i.test(e)), errors.join('\n'));
+    await context.close();
+  });
+
+  test('an order page that cannot be loaded says which failure it was (a 500 and its request id, the gateway\'s 504 and its request id, no answer) and still that the order is safe', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await signedInShopper('order-erred');
+    const id = randomUUID();
+    const [internalId, timeoutId] = [randomUUID(), randomUUID()];
+    let answer: 'internal' | 'timeout' | 'none' = 'internal';
+    await page.route(new RegExp(`/order/${id}$`), (route) => {
+      if (route.request().resourceType() === 'document') return route.fallback();
+      if (answer === 'none') return route.abort('failed');
+      return route.fulfill(answer === 'internal' ? failedAnswers.internal(internalId, `/order/${id}`) : failedAnswers.gatewayTimeout(timeoutId, 'order', `/order/${id}`));
+    });
+    await page.goto(`/orders/${id}`);
+    // The old page said "This order cannot be loaded right now; it is safe. Please try again in a moment." of all three.
+    const said = (why: string) => page.getByRole('alert').filter({ hasText: `This order cannot be loaded right now: ${why}. It is safe; please try again in a moment.` }).waitFor({ timeout: 20_000 });
+    await said(`the shop had a problem (error 500, request id ${internalId})`);
+    answer = 'timeout';
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await said(`the shop did not answer in time (request id ${timeoutId})`);
+    answer = 'none';
+    await page.getByRole('button', { name: 'Try again' }).click();
+    await said('the shop could not be reached, no answer came');
+    assert.ok(errors.every((e) => /Failed to fetch|net::ERR_FAILED/i.test(e)), errors.join('\n'));
+    await context.close();
+  });
+
+  test('Place order answered 504 by the gateway on every try says the same at the time and after a reload: the shop did not answer in time, with its request id (the old reload said "had a problem (error 504)")', { timeout: STEP_MS }, async () => {
+    const { context, page, errors } = await shopperAtCheckout({ stock: 5, name: 'Late kettle' }, 1, 'late504');
+    const requestId = randomUUID();
+    await page.route(/\/order$/, (route) => (route.request().method() === 'POST' ? route.fulfill(failedAnswers.gatewayTimeout(requestId, 'order', '/order')) : route.fallback()));
+    await page.getByRole('button', { name: 'Place order' }).click();
+    const why = `he shop did not answer in time (request id ${requestId}). The order may have gone through`;
+    await page.getByRole('alert').filter({ hasText: `T${why}: press Place order again` }).waitFor({ timeout: 30_000 });
+    await page.reload();
+    await page.getByRole('button', { name: 'Place order' }).waitFor();
+    await page.getByRole('status').filter({ hasText: `This cart was being ordered, and t${why}: see your orders` }).waitFor();
+    assert.equal(await page.getByText('had a problem').count(), 0, 'a 504 is said alike at the time and after');
+    await page.goto('/cart');
+    await page.getByRole('status').filter({ hasText: `This cart was being ordered, and t${why}` }).waitFor();
+    assert.deepEqual(errors, []);
     await context.close();
   });
 

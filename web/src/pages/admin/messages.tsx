@@ -1,24 +1,23 @@
 // What the admin pages say of their requests: why one failed, in words (failureText); what an action did
 // (ActionMessage); a detail page before its data (notYet).
 import { useEffect, useRef, type ReactNode } from 'react';
-import { ApiError, isTimeout, namesNothing, problemText } from '../../api/client.js';
+import { ApiError, namesNothing, problemText } from '../../api/client.js';
 import { ErrorState, Loading } from '../../components.js';
+import { failureWhy } from '../../failure.js';
 import { FieldError } from './product-fields.js';
 
 /**
- * Why an admin call failed, in words: the service's problem, the form's own check, or that no answer came (a
- * dropped connection, a read that timed out), never the browser's "Failed to fetch". A 5xx is a service down or
- * slow: said as the storefront says it ("it is not answering"), not as the gateway's title ("Service Unavailable").
+ * Why an admin call failed, in words: the service's problem (a 4xx), the form's own check, or as the storefront says
+ * it (failureWhy): the shop had a problem (a 5xx: its status and request id to quote, not the gateway's title "Service
+ * Unavailable"), did not answer in time (a timeout, a gateway's 504), or could not be reached (no answer came, never
+ * the browser's "Failed to fetch").
  */
 export function failureText(err: Error): string {
-  if (err instanceof ApiError && err.status === 504) return TIMED_OUT;
-  if (err instanceof ApiError && err.status >= 500) return 'The shop is not answering just now. Please try again in a moment.';
-  if (err instanceof ApiError) return problemText(err.problem);
   if (err instanceof FieldError) return err.message;
-  return isTimeout(err) ? TIMED_OUT : 'The shop could not be reached; please try again in a moment.';
+  const why = failureWhy(err);
+  if (!why) return problemText((err as ApiError).problem);
+  return `${why.charAt(0).toUpperCase()}${why.slice(1)}. Please try again in a moment.`;
 }
-
-const TIMED_OUT = 'The shop did not answer in time; please try again in a moment.';
 
 /**
  * What an admin action did or why it failed. It takes the focus when it appears: the button that was pressed
