@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { type Locator, type Page } from 'playwright-core';
-import { adminAtProducts, adminEditLink, adminToken, api, assertAccessible, assertNoHorizontalScroll, assertFieldError, endsOnTheLeft, failedAnswers, holdRequests, login, newProduct, newShopper, type Order, type Product, screenshot, settledValue, shopperAtCheckout, signInAs, stack, startStackAndBrowser, STEP_MS, stockOf, unauthorized, uniqueEmail } from './harness.js';
+import { adminAtProducts, adminEditLink, adminToken, api, assertAccessible, assertNoHorizontalScroll, assertFieldError, endsOnTheLeft, failedAnswers, saysEachFailure, holdRequests, login, newProduct, newShopper, type Order, type Product, screenshot, settledValue, shopperAtCheckout, signInAs, stack, startStackAndBrowser, STEP_MS, stockOf, unauthorized, uniqueEmail } from './harness.js';
 
 startStackAndBrowser();
 
@@ -1278,23 +1278,11 @@ describe('storefront in Chromium: the admin pages', { concurrency: false }, () =
   test('admin: a list or a save that failed says which failure it was, as the storefront does: the shop had a problem (a 500, its request id), did not answer in time (the gateway\'s 504, its request id), or could not be reached', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await adminAtProducts();
     const product = await newProduct({ name: 'Erred jar' });
-    const [internalId, timeoutId] = [randomUUID(), randomUUID()];
-    let answer: 'internal' | 'timeout' | 'none' = 'internal';
-    await page.route(/\/user\/users(\?.*)?$/, (route) => {
-      if (route.request().resourceType() === 'document') return route.fallback();
-      if (answer === 'none') return route.abort('failed');
-      return route.fulfill(answer === 'internal' ? failedAnswers.internal(internalId, '/user/users') : failedAnswers.gatewayTimeout(timeoutId, 'user', '/user/users'));
-    });
-    await page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Users' }).click();
     // The old page said "The shop is not answering just now" of a 500 and "did not answer in time" of a 504, neither with its id.
     const said = (why: string) => page.getByRole('alert').filter({ hasText: `${why}. Please try again in a moment.` }).waitFor({ timeout: 20_000 });
-    await said(`The shop had a problem (error 500, request id ${internalId})`);
-    answer = 'timeout';
-    await page.getByRole('button', { name: 'Try again' }).click();
-    await said(`The shop did not answer in time (request id ${timeoutId})`);
-    answer = 'none';
-    await page.getByRole('button', { name: 'Try again' }).click();
-    await said('The shop could not be reached, no answer came');
+    const users = () => page.getByRole('navigation', { name: 'Admin' }).getByRole('link', { name: 'Users' }).click();
+    await saysEachFailure(page, /\/user\/users(\?.*)?$/, 'user', '/user/users', users, said, 'The');
+    const timeoutId = randomUUID();
     // A save answered the gateway's 504: said as a read's is.
     await page.goto(`/admin/products/${product.id}`);
     await page.getByRole('button', { name: 'Save changes' }).waitFor();

@@ -3,6 +3,7 @@
 // helpers below act on them (the API as the admin, shoppers in new browser contexts, axe, screenshots). Heavy: run
 // one file at a time, under `flock /tmp/ecommerce-heavy.lock`.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before } from 'node:test';
@@ -345,6 +346,29 @@ export const failedAnswers = {
   internal: (requestId: string, instance: string) => ({ status: 500, contentType: 'application/problem+json', headers: { 'x-request-id': requestId }, body: JSON.stringify({ type: 'https://ecommerce.local/problems/internal-error', title: 'Internal server error', status: 500, detail: `An unexpected error occurred; quote request id ${requestId}`, instance }) }),
   gatewayTimeout: (requestId: string, service: string, instance: string) => ({ status: 504, contentType: 'application/problem+json', headers: { 'x-request-id': requestId }, body: JSON.stringify({ type: 'https://ecommerce.local/problems/upstream-timeout', title: 'Gateway timeout', status: 504, detail: `The ${service} service did not answer in time`, instance }) }),
 };
+
+/**
+ * Answers the page's calls to `url` with each failure in turn, the kit's 500 and the gateway's 504 (each with a request
+ * id of its own) and then no answer at all, pressing Try again between them, and waits until the page says each as
+ * `said` words it (`the` is "the", or "The" where the failure opens the sentence). `open` shows the page that calls.
+ */
+export async function saysEachFailure(page: Page, url: RegExp, service: string, instance: string, open: () => Promise<unknown>, said: (why: string) => Promise<unknown>, the = 'the'): Promise<void> {
+  const [internalId, timeoutId] = [randomUUID(), randomUUID()];
+  let answer: 'internal' | 'timeout' | 'none' = 'internal';
+  await page.route(url, (route) => {
+    if (route.request().resourceType() === 'document') return route.fallback();
+    if (answer === 'none') return route.abort('failed');
+    return route.fulfill(answer === 'internal' ? failedAnswers.internal(internalId, instance) : failedAnswers.gatewayTimeout(timeoutId, service, instance));
+  });
+  await open();
+  await said(`${the} shop had a problem (error 500, request id ${internalId})`);
+  answer = 'timeout';
+  await page.getByRole('button', { name: 'Try again' }).click();
+  await said(`${the} shop did not answer in time (request id ${timeoutId})`);
+  answer = 'none';
+  await page.getByRole('button', { name: 'Try again' }).click();
+  await said(`${the} shop could not be reached, no answer came`);
+}
 
 /** The user service's answer to an expired token, for a call or a refresh the test refuses. */
 export const unauthorized = { status: 401, contentType: 'application/problem+json', body: JSON.stringify({ type: 'https://ecommerce.local/problems/unauthorized', title: 'Unauthorized', status: 401, detail: 'The token has expired' }) };

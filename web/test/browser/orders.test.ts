@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { type Locator, type Page } from 'playwright-core';
-import { addToCart, adminAtProducts, adminToken, api, assertAccessible, assertNoHorizontalScroll, createAccountAtCheckout, expectedDown, failedAnswers, holdRequests, login, newProduct, newShopper, type Order, ordersOf, problem, type Product, screenshot, shopperAtCheckout, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, stockOf, uniqueEmail } from './harness.js';
+import { addToCart, adminAtProducts, adminToken, api, assertAccessible, assertNoHorizontalScroll, createAccountAtCheckout, expectedDown, failedAnswers, saysEachFailure, holdRequests, login, newProduct, newShopper, type Order, ordersOf, problem, type Product, screenshot, shopperAtCheckout, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, stockOf, uniqueEmail } from './harness.js';
 
 startStackAndBrowser();
 
@@ -1021,23 +1021,9 @@ describe('storefront in Chromium: checkout and orders', { concurrency: false }, 
   test('an order page that cannot be loaded says which failure it was (a 500 and its request id, the gateway\'s 504 and its request id, no answer) and still that the order is safe', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await signedInShopper('order-erred');
     const id = randomUUID();
-    const [internalId, timeoutId] = [randomUUID(), randomUUID()];
-    let answer: 'internal' | 'timeout' | 'none' = 'internal';
-    await page.route(new RegExp(`/order/${id}$`), (route) => {
-      if (route.request().resourceType() === 'document') return route.fallback();
-      if (answer === 'none') return route.abort('failed');
-      return route.fulfill(answer === 'internal' ? failedAnswers.internal(internalId, `/order/${id}`) : failedAnswers.gatewayTimeout(timeoutId, 'order', `/order/${id}`));
-    });
-    await page.goto(`/orders/${id}`);
     // The old page said "This order cannot be loaded right now; it is safe. Please try again in a moment." of all three.
     const said = (why: string) => page.getByRole('alert').filter({ hasText: `This order cannot be loaded right now: ${why}. It is safe; please try again in a moment.` }).waitFor({ timeout: 20_000 });
-    await said(`the shop had a problem (error 500, request id ${internalId})`);
-    answer = 'timeout';
-    await page.getByRole('button', { name: 'Try again' }).click();
-    await said(`the shop did not answer in time (request id ${timeoutId})`);
-    answer = 'none';
-    await page.getByRole('button', { name: 'Try again' }).click();
-    await said('the shop could not be reached, no answer came');
+    await saysEachFailure(page, new RegExp(`/order/${id}$`), 'order', `/order/${id}`, () => page.goto(`/orders/${id}`), said);
     assert.ok(errors.every((e) => /Failed to fetch|net::ERR_FAILED/i.test(e)), errors.join('\n'));
     await context.close();
   });

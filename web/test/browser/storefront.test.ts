@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { type ElementHandle, type Locator, type Page } from 'playwright-core';
 import { SERVICES, fetchDoc, renderTypes } from '../../tools/openapi-types.js';
 import { apiDir } from '../../tools/paths.js';
-import { addToCart, adminAtProducts, adminToken, api, assertAccessible, base, failedAnswers, browser, holdCartLock, holdRequests, login, newProduct, newShopper, ordersOf, problem, type Product, screenshot, settledValue, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, storedQuantities } from './harness.js';
+import { addToCart, adminAtProducts, adminToken, api, assertAccessible, base, saysEachFailure, browser, holdCartLock, holdRequests, login, newProduct, newShopper, ordersOf, problem, type Product, screenshot, settledValue, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, storedQuantities } from './harness.js';
 
 startStackAndBrowser();
 
@@ -1058,23 +1058,9 @@ describe('storefront in Chromium: the app, the catalog, product pages and the ca
   test('a product page that cannot be loaded says which failure it was: the shop had a problem (a 500, its request id), did not answer in time (the gateway\'s 504, its request id), or could not be reached (no answer came)', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await newShopper();
     const id = randomUUID();
-    const [internalId, timeoutId] = [randomUUID(), randomUUID()];
-    let answer: 'internal' | 'timeout' | 'none' = 'internal';
-    await page.route(new RegExp(`/product/${id}$`), (route) => {
-      if (route.request().resourceType() === 'document') return route.fallback();
-      if (answer === 'none') return route.abort('failed');
-      return route.fulfill(answer === 'internal' ? failedAnswers.internal(internalId, `/product/${id}`) : failedAnswers.gatewayTimeout(timeoutId, 'product', `/product/${id}`));
-    });
-    await page.goto(`/products/${id}`);
     // The old page said "This product cannot be loaded right now. Please try again in a moment." of all three.
     const said = (why: string) => page.getByRole('alert').filter({ hasText: `This product cannot be loaded right now: ${why}. Please try again in a moment.` }).waitFor({ timeout: 20_000 });
-    await said(`the shop had a problem (error 500, request id ${internalId})`);
-    answer = 'timeout';
-    await page.getByRole('button', { name: 'Try again' }).click();
-    await said(`the shop did not answer in time (request id ${timeoutId})`);
-    answer = 'none';
-    await page.getByRole('button', { name: 'Try again' }).click();
-    await said('the shop could not be reached, no answer came');
+    await saysEachFailure(page, new RegExp(`/product/${id}$`), 'product', `/product/${id}`, () => page.goto(`/products/${id}`), said);
     assert.equal(await page.getByText('the shop had a problem').count(), 0);
     assert.ok(errors.every((e) => /Failed to fetch|net::ERR_FAILED/i.test(e)), errors.join('\n'));
     await context.close();
