@@ -193,10 +193,11 @@ describe('POST /product', () => {
     );
   });
 
-  it('when a category starts or ends with white space, then 400 in words on create and on edit, and nothing changes; white space inside is kept', async () => {
-    // `Shoes ` was another category than `Shoes`: listed twice alike in the filter, found by neither's link.
-    const space = fc.constantFrom(' ', '\t', '\n', '\u00a0', '\u3000', '\u2003', '\ufeff');
-    const edge = fc.tuple(fc.array(space, { maxLength: 3 }), fc.array(space, { maxLength: 3 })).filter(([a, b]) => a.length + b.length > 0);
+  /**
+   * Every category of a word with `edge`'s characters before and after it is refused with `message` at /category, on
+   * create and on edit, and changes nothing: no product made, the edited one as it was.
+   */
+  async function refusedAtTheEdges(edge: fc.Arbitrary<[string[], string[]]>, message: string): Promise<void> {
     const p = await createProduct(stack, { category: 'Shoes' });
     await fc.assert(
       fc.asyncProperty(edge, fc.constantFrom('Shoes', 'Running shoes', 'é'), async ([before, after], word) => {
@@ -204,13 +205,20 @@ describe('POST /product', () => {
         const sku = uniqueCode('EDGE');
         const created = await http(base, 'POST', '/product', { token: admin, body: { sku, name: 'N', priceCents: 1, stock: 1, category: value } });
         assertErrorAt(created, '/category', JSON.stringify(value));
-        assert.equal((created.body as { errors: { message: string }[] }).errors[0]!.message, 'must not start or end with white space');
+        assert.equal((created.body as { errors: { message: string }[] }).errors[0]!.message, message, JSON.stringify(value));
         assert.equal((await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(sku)}`)).body.items.length, 0);
         assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, headers: { 'if-match': `"${p.version}"` }, body: { category: value } }), '/category');
       }),
       { numRuns: 30 },
     );
     assert.deepEqual(await getProduct(stack, p.id), p);
+  }
+
+  it('when a category starts or ends with white space, then 400 in words on create and on edit, and nothing changes; white space inside is kept', async () => {
+    // `Shoes ` was another category than `Shoes`: listed twice alike in the filter, found by neither's link.
+    const space = fc.constantFrom(' ', '\t', '\n', '\u00a0', '\u3000', '\u2003', '\ufeff');
+    const edge = fc.tuple(fc.array(space, { maxLength: 3 }), fc.array(space, { maxLength: 3 })).filter(([a, b]) => a.length + b.length > 0);
+    await refusedAtTheEdges(edge, 'must not start or end with white space');
     const inside = await http<Product>(base, 'POST', '/product', { token: admin, body: { sku: uniqueCode('INSIDE'), name: 'N', priceCents: 1, stock: 1, category: 'Running  shoes' } });
     assert.equal(inside.status, 201, inside.text);
     assert.equal(inside.body.category, 'Running  shoes');
@@ -223,20 +231,7 @@ describe('POST /product', () => {
     // listed both (NFKC keeps them), the shop's Category filter offered two alike.
     const invisible = fc.constantFrom('\u200b', '\u200c', '\u200d', '\u2060', '\u00ad', '\u034f', '\u115f', '\u3164', '\uffa0', '\ufe0f', '\u180e', '\u{e0100}', '\u{e0041}');
     const edge = fc.tuple(fc.array(invisible, { maxLength: 2 }), fc.array(invisible, { maxLength: 2 })).filter(([a, b]) => a.length + b.length > 0);
-    const p = await createProduct(stack, { category: 'Shoes' });
-    await fc.assert(
-      fc.asyncProperty(edge, fc.constantFrom('Shoes', 'Running shoes', 'é'), async ([before, after], word) => {
-        const value = `${before.join('')}${word}${after.join('')}`;
-        const sku = uniqueCode('EDGE');
-        const created = await http(base, 'POST', '/product', { token: admin, body: { sku, name: 'N', priceCents: 1, stock: 1, category: value } });
-        assertErrorAt(created, '/category', JSON.stringify(value));
-        assert.equal((created.body as { errors: { message: string }[] }).errors[0]!.message, 'must not start or end with an invisible character', JSON.stringify(value));
-        assert.equal((await http<ProductPage>(base, 'GET', `/product?q=${encodeURIComponent(sku)}`)).body.items.length, 0);
-        assertErrorAt(await http(base, 'PATCH', `/product/${p.id}`, { token: admin, headers: { 'if-match': `"${p.version}"` }, body: { category: value } }), '/category');
-      }),
-      { numRuns: 30 },
-    );
-    assert.deepEqual(await getProduct(stack, p.id), p);
+    await refusedAtTheEdges(edge, 'must not start or end with an invisible character');
     // Inside a category they stay (a ZWNJ in Persian, a ZWJ joining an emoji), and so does an emoji's own ending: its
     // presentation selector, a flag's tag sequence; a Han character's ideographic variation selector. The direction
     // marks stay at either end, where they do their work.
