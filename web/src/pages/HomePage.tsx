@@ -89,7 +89,7 @@ export function HomePage() {
           <label htmlFor={searchId}>Search</label>
           <input id={searchId} type="search" maxLength={MAX_SEARCH} value={text} onChange={(e) => setText(e.target.value)} placeholder="Keyboard, kettle, book…" autoComplete="off" />
         </div>
-        <div className="field">
+        <div className="field category-filter">
           <label htmlFor={categoryId}>Category</label>
           <select
             id={categoryId}

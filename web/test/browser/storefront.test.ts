@@ -222,6 +222,23 @@ describe('storefront in Chromium: the app, the catalog, product pages and the ca
     await context.close();
   });
 
+  test('the shop\'s Category filter is as wide as a field, not as its longest category: at 1280 px Search keeps most of the row beside a category of 64 characters in one word', { timeout: STEP_MS }, async () => {
+    // First in the list of categories (the shop asks for the first 100), 64 characters in one word.
+    const long = `A${'W'.repeat(55)}${Date.now().toString(36).slice(-8).padStart(8, '0')}`;
+    await newProduct({ name: 'Long-category tin', category: long });
+    const { context, page, errors } = await newShopper();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto('/');
+    await page.waitForFunction((c) => [...document.querySelectorAll('[role=search] select option')].some((o) => (o as HTMLOptionElement).value === c), long);
+    const [field, list] = await Promise.all([page.getByRole('search').getByLabel('Search'), page.getByRole('search').getByLabel('Category')].map((l) => l.boundingBox()));
+    // The list took the width of its longest option (746 px), the search field what was left (370 px).
+    assert.ok(list!.width <= 260, `the Category list is ${Math.round(list!.width)} px wide`);
+    assert.ok(field!.width >= 2 * list!.width, `Search ${Math.round(field!.width)} px beside a list of ${Math.round(list!.width)} px`);
+    assert.ok(Math.abs(field!.y + field!.height - (list!.y + list!.height)) < 2, `not one row: ${JSON.stringify([field, list])}`);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a catalog that could not load says so; Try again by keyboard loads it and keeps the focus in the page', { timeout: STEP_MS }, async () => {
     const { context, page, errors } = await newShopper();
     // The product list fails (the shop's API is unreachable) until the shopper tries again.
