@@ -130,10 +130,10 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
   // Any other 5xx (the service's 500 for an unexpected error) says nothing of whether the order was written: the order
   // service records it before reserving, and one failing after that is settled without the shopper. Refused, it started
   // a new attempt, and the next press, under a new key, was a second order. Kept as an attempt without an answer: the
-  // same key again finds that order, or places it once. The service's words (its request id) are kept.
+  // same key again finds that order, or places it once. Said as a reload says it: the shop had a problem, its id to quote
+  // (it said "The shop ran into an error (<the service's detail>)" here and "had a problem" after a reload).
   if (last.status >= 500) {
-    const told = problemText(last.body, '').replace(/[.\s]+$/, '');
-    return { kind: 'unreachable', detail: `The shop ran into an error${told ? ` (${told})` : ` (error ${last.status})`}. The order may have gone through: press Place order again to find out (it is never placed twice).`, answered };
+    return { kind: 'unreachable', detail: `${said}. The order may have gone through: press Place order again to find out (it is never placed twice).`, answered };
   }
   return { kind: 'refused', status: last.status, detail };
 }

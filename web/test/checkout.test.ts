@@ -116,17 +116,17 @@ describe('placing an order', () => {
     assert.deepEqual(s.keys, ['k7', 'k7']);
   });
 
-  it('when the answer is a 500 (an unexpected error, maybe after the order was recorded), then no retry, and the outcome keeps the key (unreachable, may have gone through) with the service\'s words; never a refusal that starts a new attempt', async () => {
+  it('when the answer is a 500 (an unexpected error, maybe after the order was recorded), then no retry, and the outcome keeps the key (unreachable, may have gone through) in the words a reload says it (the shop had a problem, its request id); never a refusal that starts a new attempt', async () => {
     const s = script([{ status: 500, body: { title: 'Internal server error', status: 500, detail: 'An unexpected error occurred; quote request id req-7' } }]);
     assert.deepEqual(await placeOrder(s.send, 'k500', noWait), {
       kind: 'unreachable',
-      detail: 'The shop ran into an error (An unexpected error occurred; quote request id req-7). The order may have gone through: press Place order again to find out (it is never placed twice).',
+      detail: 'The shop had a problem (error 500, request id req-7). The order may have gone through: press Place order again to find out (it is never placed twice).',
       // An answer came (a reload says the shop had a problem, not that none came), and its id to quote.
       answered: { status: 500, ref: 'request id req-7' },
     });
     assert.deepEqual(s.keys, ['k500']);
     const page = script([{ status: 500, body: '<html><body>500</body></html>' }]);
-    assert.match((await placeOrder(page.send, 'k501', noWait) as { detail: string }).detail, /^The shop ran into an error \(error 500\)\. The order may have gone through/);
+    assert.match((await placeOrder(page.send, 'k501', noWait) as { detail: string }).detail, /^The shop had a problem \(error 500\)\. The order may have gone through/);
   });
 
   it('when the answer is another 4xx (401, 422), then no retry and its detail is shown', async () => {
