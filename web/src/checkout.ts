@@ -3,7 +3,7 @@
 
 import { isTimeout, notNow, problemText } from './api/client.js';
 import { sendKeyed } from './api/keyed.js';
-import { answeredWithError, problemRef } from './failure.js';
+import { answeredWithError, asSentence, problemRef } from './failure.js';
 
 interface OrderLike {
   id: string;
@@ -116,7 +116,7 @@ export async function placeOrder(send: SendOrder, idempotencyKey: string, policy
   }
   const answered: InFlightAnswer = { status: last.status, ref: problemRef(last.body, last.requestId) };
   // In the words a reload says it (answeredWithError): a 504 did not answer in time, a 502 or 503 had a problem.
-  const said = answeredWithError(last.status, undefined, answered.ref).replace(/^the/, 'The');
+  const said = asSentence(answeredWithError(last.status, answered.ref));
   if (last.status === 503) {
     const orderId = field(last.body, 'orderId');
     // The order service recorded the order as pending: it settles it; we poll. Without an id nothing was recorded.

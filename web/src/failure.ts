@@ -17,14 +17,22 @@ export function problemRef(problem: unknown, requestId?: string | null): string 
   return named('requestId', 'request id') ?? named('traceId', 'trace id') ?? urn ?? (told && `request id ${told}`) ?? header;
 }
 
+/** What a 504 and a request's own timeout both say. */
+const NOT_IN_TIME = 'the shop did not answer in time';
+
 /**
  * A 5xx answer in words, one rule at the time and after a reload (checkout.ts, the cart's notice): a 504 (the gateway's
  * upstream-timeout, an ingress's deadline) is "the shop did not answer in time", as a request's own timeout is; any
  * other (a 500, a 502 or 503: down, or a bug) "the shop had a problem (error 503, ...)". Its id to quote with either.
  */
-export function answeredWithError(status: number, problem?: unknown, ref = problemRef(problem)): string {
-  if (status === 504) return `the shop did not answer in time${ref ? ` (${ref})` : ''}`;
+export function answeredWithError(status: number, ref?: string): string {
+  if (status === 504) return `${NOT_IN_TIME}${ref ? ` (${ref})` : ''}`;
   return `the shop had a problem (error ${status}${ref ? `, ${ref}` : ''})`;
+}
+
+/** A failure's words opening a sentence of their own: "The shop had a problem (...)". */
+export function asSentence(why: string): string {
+  return `${why.charAt(0).toUpperCase()}${why.slice(1)}`;
 }
 
 /**
@@ -32,8 +40,8 @@ export function answeredWithError(status: number, problem?: unknown, ref = probl
  * a 4xx (its problem says why).
  */
 export function failureWhy(err: unknown): string | undefined {
-  if (err instanceof ApiError) return err.status >= 500 ? answeredWithError(err.status, err.problem, problemRef(err.problem, err.requestId)) : undefined;
-  return isTimeout(err) ? 'the shop did not answer in time' : 'the shop could not be reached, no answer came';
+  if (err instanceof ApiError) return err.status >= 500 ? answeredWithError(err.status, problemRef(err.problem, err.requestId)) : undefined;
+  return isTimeout(err) ? NOT_IN_TIME : 'the shop could not be reached, no answer came';
 }
 
 /** Why a read failed, after `what` ("Your orders cannot be loaded right now"), and `then` (to try again). */

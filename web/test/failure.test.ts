@@ -47,7 +47,7 @@ describe('a failure in words', () => {
         assert.equal(outcome.kind, 'unreachable');
         const { detail, answered: kept } = outcome as Extract<typeof outcome, { kind: 'unreachable' }>;
         assert.ok(kept);
-        const reloaded = answeredWithError(kept.status, undefined, kept.ref);
+        const reloaded = answeredWithError(kept.status, kept.ref);
         assert.equal(reloaded, failureWhy(new ApiError(status, body as never, requestId)), 'an order and a read say one answer alike');
         if (status === 502 || status === 503 || status === 504) assert.ok(detail.startsWith(reloaded.replace(/^the/, 'The')), `${detail} | ${reloaded}`);
         // The old page said a 504's "did not answer in time" at the time, and "had a problem (error 504)" after a reload.

@@ -113,7 +113,7 @@ export function InFlightNotice({ lines, at }: { lines: readonly CartLine[]; at: 
   if (!sent) return null;
   const orders = <Link to="/orders">your orders</Link>;
   // An answer that came, a 5xx (the shop had a problem: its id to quote), is not said to have never come.
-  const error = sent.answer && answeredWithError(sent.answer.status, undefined, sent.answer.ref);
+  const error = sent.answer && answeredWithError(sent.answer.status, sent.answer.ref);
   if (sent.kind === 'same') {
     return (
       <p className="warning" role="status">

@@ -3,7 +3,7 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 import { ApiError, namesNothing, problemText } from '../../api/client.js';
 import { ErrorState, Loading } from '../../components.js';
-import { failureWhy } from '../../failure.js';
+import { asSentence, failureWhy } from '../../failure.js';
 import { FieldError } from './product-fields.js';
 
 /**
@@ -16,7 +16,7 @@ export function failureText(err: Error): string {
   if (err instanceof FieldError) return err.message;
   const why = failureWhy(err);
   if (!why) return problemText((err as ApiError).problem);
-  return `${why.charAt(0).toUpperCase()}${why.slice(1)}. Please try again in a moment.`;
+  return `${asSentence(why)}. Please try again in a moment.`;
 }
 
 /**
