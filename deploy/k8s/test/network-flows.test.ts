@@ -146,7 +146,9 @@ function requiredFlows(objects: K8sObject[]): Flow[] {
   const ksm = serviceTarget(objects, all, 'kube-state-metrics', 'http-metrics');
   flows.push({ from: prometheus.pod, to: ksm.workload.pod, port: ksm.port, why: 'Prometheus scrapes kube-state-metrics' });
   // The ingress controller's container port named metrics (job ingress-nginx).
-  flows.push({ from: prometheus.pod, to: controller, port: 10254, why: 'Prometheus scrapes the ingress controller (edge SLI)' });
+  const metricsPort = controller.ports?.find((p) => p.name === 'metrics')?.containerPort;
+  assert.ok(metricsPort, 'the ingress controller has a container port named metrics');
+  flows.push({ from: prometheus.pod, to: controller, port: metricsPort, why: 'Prometheus scrapes the ingress controller (edge SLI)' });
   // Alerts to Alertmanager, at the address of the alerting config.
   const config = parseYaml(renderedPrometheusConfig(objects))[0] as { alerting: { alertmanagers: { static_configs: { targets: string[] }[] }[] } };
   for (const target of config.alerting.alertmanagers.flatMap((a) => a.static_configs.flatMap((s) => s.targets))) {
