@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { createPath, resolvePath } from 'react-router';
 import { sameSitePath } from '../src/return-path.js';
 
 const ORIGIN = 'http://127.0.0.1:8080';
@@ -10,12 +11,20 @@ function staysHome(path: string): boolean {
   return path.startsWith('/') && !path.startsWith('//') && !path.startsWith('/\\') && new URL(path, ORIGIN).origin === ORIGIN;
 }
 
-// Pieces of the `next` of a crafted link: dot segments, slashes as they are and escaped, backslashes, tabs, newlines
-// and the other characters URL parsing drops or trims (C0 controls, spaces), look-alike slashes (fullwidth, division),
-// invisible ones, a lone surrogate, schemes and hosts; also any string, full Unicode.
+/** Where React Router's navigate(path) from the sign-in page takes the browser: its resolvePath, written back as a URL. */
+function routerLandsOn(path: string): string {
+  const url = new URL(createPath(resolvePath(path, '/signin')), ORIGIN);
+  return url.origin === ORIGIN ? `${url.pathname}${url.search}${url.hash}` : url.href;
+}
+
+// Pieces of the `next` of a crafted link: dot segments, slashes as they are and escaped (once, twice, as overlong or
+// fullwidth UTF-8), backslashes, tabs, newlines and the other characters URL parsing drops or trims (C0 controls,
+// spaces), look-alike slashes (fullwidth, division), invisible ones, a lone surrogate, schemes and hosts; also any
+// string, full Unicode.
 const piece = fc.constantFrom(
-  '/', '//', '.', '..', '\\', '%2F', '%2f', '%5C', '%2e', '.%2e', '%09', '\t', '\n', '\r', '\u000b', '\u000c', '\u0000', ' ', '\u00a0', '\u3000',
-  '\u200b', '\ufeff', '\uff0f', '\uff3c', '\u2215', '\ud800', 'evil.example', '@', ':', 'http:', 'javascript:', '?', '#', ';', 'orders', 'admin',
+  '/', '//', '.', '..', '\\', '%2F', '%2f', '%5C', '%5c', '%252F', '%255C', '%25', '%C0%AF', '%EF%BC%8F', '%2e', '.%2e', '%2E%2E', '%00', '%09', '\t',
+  '\n', '\r', '\u000b', '\u000c', '\u0000', ' ', '\u00a0', '\u3000', '\u200b', '\ufeff', '\uff0f', '\uff3c', '\u2215', '\ud800', 'evil.example', '@',
+  ':', 'http:', 'javascript:', '?', '#', ';', 'orders', 'admin',
 );
 const crafted = fc.array(piece, { maxLength: 12 }).map((parts) => `/${parts.join('')}`);
 
@@ -38,6 +47,15 @@ describe('sameSitePath: where sign-in sends a visitor back to', () => {
     assert.equal(sameSitePath('/./\t/evil.example', ORIGIN), '/');
   });
 
+  it('when next has a run of slashes further in (/orders//cart, /%5C//), then the path with one, as the router navigates there', () => {
+    assert.equal(sameSitePath('/orders//cart', ORIGIN), '/orders/cart');
+    assert.equal(sameSitePath('/%5C//', ORIGIN), '/%5C/');
+    assert.equal(sameSitePath('/x//..//evil.example?a=//b#//c', ORIGIN), '/x/evil.example?a=//b#//c');
+    // Escaped slashes and backslashes, once or twice, stay escaped: the segment's own text.
+    assert.equal(sameSitePath('/%2F%2Fevil.example', ORIGIN), '/%2F%2Fevil.example');
+    assert.equal(sameSitePath('/%255C%255Cevil.example', ORIGIN), '/%255C%255Cevil.example');
+  });
+
   it('for any crafted next, then a path that stays on the shop (fast-check)', () => {
     fc.assert(
       fc.property(fc.oneof(crafted, fc.array(piece, { maxLength: 12 }).map((parts) => parts.join('')), fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 })), (next) => {
@@ -45,6 +63,8 @@ describe('sameSitePath: where sign-in sends a visitor back to', () => {
         assert.ok(staysHome(path), `${JSON.stringify(next)} -> ${JSON.stringify(path)}`);
         // What it gives is the path it names: asked again (the sign-in page reached with it as next), the same.
         assert.equal(sameSitePath(path, ORIGIN), path, JSON.stringify(next));
+        // And the path React Router's navigate lands on: it makes no run of slashes one, no dot segment go.
+        assert.equal(routerLandsOn(path), path, JSON.stringify(next));
       }),
       { numRuns: 5000 },
     );
