@@ -20,9 +20,11 @@ export const ExpectedCurrency = Type.String({ pattern: '^[A-Z]{3}$', 'x-pattern-
 /**
  * Sent by the order service on POST /internal/reservations as `Prefer: refusal-statuses=contract` (RFC 7240): answer
  * each refusal with its own status and type (404 unknown product, 409 insufficient-stock, price-changed or
- * reservation-expired, 422 mixed-currency). A caller that does not send it (the order service of the previous release,
- * which reads only 409 `reservation-refused`) gets every refusal as 409 `reservation-refused`, with the same `orderId`,
- * `reason` and details, so either order release reads either product release during a rolling update.
+ * reservation-expired, 422 mixed-currency). A caller that sends `notAfter` but not this preference (the order service of
+ * the previous release, which sends `notAfter` on every reservation and reads only 409 `reservation-refused`) gets every
+ * refusal as 409 `reservation-refused`, with the same `orderId`, `reason` and details, so either order release reads
+ * either product release during a rolling update; a caller that sends the shared contract's request (`{ orderId, items }`)
+ * gets the statuses above with or without it.
  */
 export const REFUSAL_STATUSES_PREFERENCE = 'refusal-statuses=contract';
 

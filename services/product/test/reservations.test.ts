@@ -134,16 +134,17 @@ describe('POST /internal/reservations', () => {
     assert.equal(eurOnly.body.items[0]!.currency, 'EUR');
   });
 
-  it('when the caller sends no Prefer: refusal-statuses=contract (the order service of the previous release, during a rolling update), then every refusal is 409 reservation-refused with its orderId, reason and details, as that release reads it; the stored refusal is the same either way', async () => {
+  it('when the caller sends notAfter and no Prefer: refusal-statuses=contract (the order service of the previous release, during a rolling update: it sends notAfter on every reservation), then every refusal is 409 reservation-refused with its orderId, reason and details, as that release reads it; the stored refusal is the same either way', async () => {
     const p = await createProduct(stack, { stock: 1, priceCents: 500 });
     const eur = await createProduct(stack, { stock: 5, currency: 'EUR' });
-    const previous = (orderId: string, items: Record<string, unknown>[], notAfter?: string) =>
-      http<Reservation>(base, 'POST', '/internal/reservations', { token: svc, body: { orderId, items, ...(notAfter ? { notAfter } : {}) } });
-    const cases: [reason: string, items: Record<string, unknown>[], notAfter: string | undefined, status: number, type: string][] = [
-      ['insufficient-stock', [{ productId: p.id, quantity: 2 }], undefined, 409, 'insufficient-stock'],
-      ['unknown-product', [{ productId: randomUUID(), quantity: 1 }], undefined, 404, 'not-found'],
-      ['mixed-currency', [{ productId: p.id, quantity: 1 }, { productId: eur.id, quantity: 1 }], undefined, 422, 'mixed-currency'],
-      ['price-changed', [{ productId: p.id, quantity: 1, expectedUnitPriceCents: 499 }], undefined, 409, 'price-changed'],
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    const previous = (orderId: string, items: Record<string, unknown>[], notAfter: string) =>
+      http<Reservation>(base, 'POST', '/internal/reservations', { token: svc, body: { orderId, items, notAfter } });
+    const cases: [reason: string, items: Record<string, unknown>[], notAfter: string, status: number, type: string][] = [
+      ['insufficient-stock', [{ productId: p.id, quantity: 2 }], later, 409, 'insufficient-stock'],
+      ['unknown-product', [{ productId: randomUUID(), quantity: 1 }], later, 404, 'not-found'],
+      ['mixed-currency', [{ productId: p.id, quantity: 1 }, { productId: eur.id, quantity: 1 }], later, 422, 'mixed-currency'],
+      ['price-changed', [{ productId: p.id, quantity: 1, expectedUnitPriceCents: 499 }], later, 409, 'price-changed'],
       ['expired', [{ productId: p.id, quantity: 1 }], new Date(Date.now() - 60_000).toISOString(), 409, 'reservation-expired'],
     ];
     for (const [reason, items, notAfter, status, type] of cases) {
@@ -152,12 +153,38 @@ describe('POST /internal/reservations', () => {
       assert.equal(old.reason, reason);
       assert.equal(old.orderId, orderId);
       // This release's order service asks for the statuses and gets them, for the same stored refusal (a replay).
-      const now = assertProblem(await http(base, 'POST', '/internal/reservations', { token: svc, headers: { prefer: `wait=5, ${REFUSAL_STATUSES_PREFERENCE}` }, body: { orderId, items, ...(notAfter ? { notAfter } : {}) } }), status, type);
+      const now = assertProblem(await http(base, 'POST', '/internal/reservations', { token: svc, headers: { prefer: `wait=5, ${REFUSAL_STATUSES_PREFERENCE}` }, body: { orderId, items, notAfter } }), status, type);
       assert.equal(now.reason, reason);
       const details = (x: Problem) => ({ orderId: x.orderId, items: x.items, productIds: x.productIds, notAfter: x.notAfter, detail: x.detail });
       assert.deepEqual(details(now), details(old));
     }
     assert.equal(await stockOf(p.id), 1);
+  });
+
+  it('when a caller sends the shared contract\'s request ({ orderId, items }, no notAfter) without any Prefer, then a refusal has the contract\'s status and type: 409 insufficient-stock with every short line, 404 for an unknown product; nothing reserved', async () => {
+    // API.md: POST /internal/reservations fails 409 `insufficient-stock` with items [{ productId, requested, available }]
+    // and 404 for an unknown product. Only the previous release's order service (which always sends notAfter) reads
+    // the old 409 reservation-refused.
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 1, max: 30 }), fc.boolean(), async (stock, extra, unknownToo) => {
+        const p = await createProduct(stack, { stock, priceCents: 500 });
+        const orderId = uuidv7();
+        const items = [{ productId: p.id, quantity: stock + extra }];
+        const res = await http(base, 'POST', '/internal/reservations', { token: svc, body: { orderId, items } });
+        assert.equal((res.body as Problem).type, 'https://ecommerce.local/problems/insufficient-stock', res.text);
+        const refused = assertProblem(res, 409, 'insufficient-stock');
+        assert.deepEqual(refused.items, [{ productId: p.id, requested: stock + extra, available: stock }]);
+        assert.equal(refused.orderId, orderId);
+        if (unknownToo) {
+          const unknown = randomUUID();
+          const res404 = await http(base, 'POST', '/internal/reservations', { token: svc, body: { orderId: uuidv7(), items: [{ productId: p.id, quantity: 1 }, { productId: unknown, quantity: 1 }] } });
+          assert.equal(res404.status, 404, res404.text);
+          assert.deepEqual(assertProblem(res404, 404, 'not-found').productIds, [unknown]);
+        }
+        assert.equal(await stockOf(p.id), stock);
+      }),
+      { numRuns: 15 },
+    );
   });
 
   it('when Prefer: refusal-statuses=contract is written in any of its RFC 7240 forms (any case, spaces around =, a quoted value, a parameter, among others), then the refusal has its own status', async () => {

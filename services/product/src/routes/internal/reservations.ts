@@ -27,8 +27,11 @@ export default async function reservationRoutes(app: App): Promise<void> {
         outcome = await reserveStock(app, request.body);
       } catch (err) {
         // An order service of the previous release (a rolling update) sends no preference and reads only 409
-        // reservation-refused: any other status left its order pending, the shopper answered 503.
-        if (err instanceof ReservationRefused && !prefersContractStatuses(request.headers.prefer)) throw err.asPreviousRelease();
+        // reservation-refused: any other status left its order pending, the shopper answered 503. It is told apart by
+        // its request, which always holds notAfter (an addition the shared contract's request does not name): a caller
+        // that sends the contract's request, { orderId, items }, gets the contract's statuses (API.md: 409
+        // insufficient-stock, 404 unknown product) with or without the preference.
+        if (err instanceof ReservationRefused && isPreviousOrderService(request.headers.prefer, request.body)) throw err.asPreviousRelease();
         throw err;
       }
       return reply.code(outcome.replayed ? 200 : 201).send(outcome.reservation);
@@ -59,6 +62,11 @@ export default async function reservationRoutes(app: App): Promise<void> {
       return { ...reservation, released };
     },
   );
+}
+
+/** The previous release's order service: notAfter in the body (it sends it on every reservation) and no preference. */
+function isPreviousOrderService(prefer: string | string[] | undefined, body: { notAfter?: string }): boolean {
+  return body.notAfter !== undefined && !prefersContractStatuses(prefer);
 }
 
 /**
