@@ -114,6 +114,9 @@ describe('when a client sends X-Request-Id and traceparent with an order', () =>
     });
     assert.equal(placed.status, 201, placed.text);
     assert.equal(placed.headers.get('x-request-id'), requestId);
+    // The new order's Location, a path of the gateway's too: read back through it as the same order.
+    assert.equal(placed.headers.get('location'), `/order/${placed.body.id}`);
+    assert.equal((await http<Order>(gw, 'GET', placed.headers.get('location')!, { token })).body.id, placed.body.id);
     assert.equal(placed.headers.get('traceresponse')?.split('-')[1], traceId, 'the caller trace id is honoured');
     const logged = (name: 'gateway' | 'order' | 'product', route: string) =>
       platform.procs[name].lines

@@ -109,8 +109,12 @@ describe('POST /order', () => {
     const key = randomUUID();
     const first = await place(buyer.token, [{ productId: p.id, quantity: 4 }], key);
     assert.equal(first.status, 201);
+    // The new order's address (Location), read back as the same order; a replay creates nothing and names none.
+    assert.equal(first.headers.get('location'), `/order/${first.body.id}`);
+    assert.deepEqual((await http<Order>(order.base, 'GET', first.headers.get('location')!, { token: buyer.token })).body, first.body);
     const again = await place(buyer.token, [{ productId: p.id, quantity: 4 }], key);
     assert.equal(again.status, 200);
+    assert.equal(again.headers.get('location'), null);
     assert.deepEqual(again.body, first.body);
     assert.equal(await stockOf(product.base, p.id), 6);
     problem(await place(buyer.token, [{ productId: p.id, quantity: 5 }], key), 422, 'idempotency-key-reused');

@@ -31,6 +31,8 @@ describe('POST /product', () => {
     const sku = uniqueCode('NEW');
     const res = await http<Product>(base, 'POST', '/product', { token: admin, body: { sku, name: 'Kettle', priceCents: 4599, stock: 3 } });
     assert.equal(res.status, 201, res.text);
+    assert.equal(res.headers.get('location'), `/product/${res.body.id}`);
+    assert.deepEqual((await http<Product>(base, 'GET', res.headers.get('location')!)).body, res.body);
     assert.deepEqual(Object.keys(res.body).sort(), PRODUCT_KEYS);
     assert.match(res.body.id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.deepEqual(

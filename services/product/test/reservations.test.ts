@@ -55,11 +55,13 @@ describe('POST /internal/reservations', () => {
     const orderId = uuidv7();
     const first = await reserve(orderId, [{ productId: p.id, quantity: 4 }]);
     assert.equal(first.status, 201);
+    assert.equal(first.headers.get('location'), `/internal/reservations/${orderId}`);
     await http(base, 'PATCH', `/product/${p.id}`, { token: stack.tokens.admin, body: { priceCents: 999 } });
     const before = await metrics();
     const again = await reserve(orderId, [{ productId: p.id, quantity: 4 }]);
     assert.equal(again.status, 200, again.text);
     assert.deepEqual(again.body, first.body);
+    assert.equal(again.headers.get('location'), null);
     // Even a repeat with other lines is answered with the stored reservation: the orderId is the key.
     const other = await reserve(orderId, [{ productId: p.id, quantity: 1 }]);
     assert.equal(other.status, 200);

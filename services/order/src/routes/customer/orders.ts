@@ -90,6 +90,8 @@ export default async function orderRoutes(app: App): Promise<void> {
     async (request, reply) => {
       const input = { userId: request.user!.id, key: request.headers['idempotency-key'], lines: request.body.items };
       const result = await placeOrder(app.orders, input, contextOf(request));
+      // A new order's address (RFC 9110 §15.3.2), the same path through the gateway; a replay (200) names none.
+      if (result.status === 201) reply.header('location', `/order/${result.order.id}`);
       return reply.code(result.status).send(result.order);
     },
   );

@@ -14,7 +14,8 @@ export default async function productAdminRoutes(app: App): Promise<void> {
     { schema: { summary: 'Create a product (admin)', ...admin, body: NewProductBody, response: { 201: ProductResponse } } },
     async (request, reply) => {
       const product = await createProduct(app, request.body);
-      return reply.code(201).header('etag', etag(product)).send(product);
+      // Location: the new product's address (RFC 9110 §15.3.2), the same path through the gateway.
+      return reply.code(201).header('etag', etag(product)).header('location', `/product/${product.id}`).send(product);
     },
   );
 

@@ -34,6 +34,7 @@ export default async function reservationRoutes(app: App): Promise<void> {
         if (err instanceof ReservationRefused && isPreviousOrderService(request.headers.prefer, request.body)) throw err.asPreviousRelease();
         throw err;
       }
+      if (!outcome.replayed) reply.header('location', `/internal/reservations/${outcome.reservation.orderId}`);
       return reply.code(outcome.replayed ? 200 : 201).send(outcome.reservation);
     },
   );
