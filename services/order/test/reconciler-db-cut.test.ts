@@ -75,13 +75,22 @@ describe('the order database cut while the reconciler drives a batch', { timeout
         assert.match(pass, /^failed/, 'the cut pass ends with the database error');
         await cut;
         // The next pass, at once: every order is driven now (none waits for a lease taken by the cut pass).
-        for (let i = 0; i < 3; i++) await reconciler.runOnce().catch(() => undefined);
+        // What each of them did, said if an order is left (a rare failure seen once: 12 of 20 left after a cut at #7).
+        const passes: string[] = [];
+        const owed = () => (reconciler as unknown as { leasesToGiveBack: unknown[] }).leasesToGiveBack.length;
+        passes.push(`after the cut: ${owed()} leases to give back`);
+        for (let i = 0; i < 3; i++) {
+          passes.push(await reconciler.runOnce().then(
+            (n) => `settled ${n}, ${owed()} to give back`,
+            (err: unknown) => `failed (${(err as Error).message}), ${owed()} to give back`,
+          ));
+        }
         const left = await sql<{ id: string; lease_ms: number | null }>(
           db.urls.order,
           "SELECT id, (EXTRACT(EPOCH FROM lease_until - now()) * 1000)::int AS lease_ms FROM orders.orders WHERE id = ANY($1::uuid[]) AND status IN ('pending', 'cancelling')",
           [ids],
         );
-        assert.deepEqual(left, [], `${left.length} of ${ORDERS} orders still pending after the pass that followed the cut (cut at transition #${skip + 1}): ${JSON.stringify(left)}`);
+        assert.deepEqual(left, [], `${left.length} of ${ORDERS} orders still pending after the pass that followed the cut (cut at transition #${skip + 1}; the passes: ${passes.join('; ')}): ${JSON.stringify(left)}`);
         await assertStockMatchesOrders(db, ids, product.base, p.id, START);
       }),
       { numRuns: Number(process.env.RECONCILER_CUT_RUNS ?? 4), endOnFailure: true },
