@@ -611,6 +611,50 @@ test('docs/deploy.md builds every image of ours the manifests run, and its expec
   for (const file of kustomizationResources()) assert.ok(tableFiles.includes(`\`${file}\``), `docs/deploy.md does not describe ${file}`);
 });
 
+/**
+ * Each `--build-arg` shown in the docs (code blocks and inline code alike), as Docker reads it: the flag takes ONE
+ * KEY=VALUE (docker/cli cli/command/image/build.go: `flags.Var(&options.buildArgs, "build-arg", ...)`, a ListOpts;
+ * docker/buildx commands/build.go: `flags.StringArrayVar(&options.buildArgs, "build-arg", ...)`), so a second
+ * KEY=VALUE after it is a positional argument, and `docker build` takes exactly one (the context: cli.ExactArgs(1)),
+ * failing with '"docker buildx build" requires exactly 1 argument'. Returns, per misuse, "<file>: <what>".
+ */
+function buildArgProblems(files: Readonly<Record<string, string>>, declared: readonly string[]): string[] {
+  const problems: string[] = [];
+  for (const [file, text] of Object.entries(files)) {
+    const flat = text.replace(/\\\n/g, ' ').replace(/\n[ \t>]*/g, ' ');
+    for (const m of flat.matchAll(/--build-arg[ =]([^\s`]+)(?:\s+([^\s`]+))?/g)) {
+      const [, arg = '', next] = m;
+      // A bare KEY is allowed too: Docker then takes its value from the environment.
+      const key = /^([A-Za-z_][A-Za-z0-9_]*)(?:=|$)/.exec(arg)?.[1];
+      if (!key) problems.push(`${file}: --build-arg ${arg} is not KEY=VALUE (or KEY)`);
+      else if (!declared.includes(key)) problems.push(`${file}: --build-arg ${key}: the Dockerfile declares no ARG ${key}`);
+      if (next !== undefined && /^[A-Za-z_][A-Za-z0-9_]*=/.test(next)) problems.push(`${file}: ${next} after --build-arg ${arg} is a second positional argument (one KEY=VALUE per --build-arg)`);
+    }
+  }
+  return problems;
+}
+
+test('every --build-arg the docs show passes one KEY=VALUE the Dockerfile declares (docker build takes one per flag)', () => {
+  const declared = [...dockerfile.matchAll(/^ARG\s+([A-Za-z_][A-Za-z0-9_]*)/gm)].map((m) => m[1] ?? '');
+  assert.deepEqual([...declared].sort(), ['CREATED', 'NODE_IMAGE', 'REVISION', 'SERVICES', 'SOURCE', 'VERSION']);
+  const docFiles = ['docs/deploy.md', 'docs/configuration.md', 'deploy/docker/README.md', 'README.md'];
+  const files = Object.fromEntries(docFiles.map((f) => [f, readFileSync(join(repoRoot, f), 'utf8')]));
+  assert.ok(Object.values(files).join('').split('--build-arg').length > 4, 'the docs show --build-arg');
+  assert.deepEqual(buildArgProblems(files, declared), []);
+  // Not vacuous: several pairs after one flag, an ARG the Dockerfile lacks, a flag with no pair; the right form passes.
+  assert.deepEqual(buildArgProblems({
+    a: 'pass `--build-arg VERSION=1 REVISION=$(git\n  rev-parse HEAD)`',
+    b: 'docker build --build-arg NODE_VERSION=24 .',
+    c: 'docker build --build-arg -t x .',
+    d: 'docker buildx build --target $t \\\n  --build-arg VERSION=$TAG --build-arg REVISION=$(git rev-parse HEAD) -t x --push .',
+    e: 'the image\'s own, `--build-arg VERSION` (the Dockerfile sets it)',
+  }, declared), [
+    'a: REVISION=$(git after --build-arg VERSION=1 is a second positional argument (one KEY=VALUE per --build-arg)',
+    'b: --build-arg NODE_VERSION: the Dockerfile declares no ARG NODE_VERSION',
+    'c: --build-arg -t is not KEY=VALUE (or KEY)',
+  ]);
+});
+
 test('docs/deploy.md: the minikube clean-up stops every port-forward the steps before it left running', () => {
   const docs = readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8');
   const start = docs.indexOf('## Kubernetes with minikube, step by step');
