@@ -20,6 +20,16 @@
 // - pkg/apis/autoscaling/validation/validation.go: minReplicas "must be less than or equal to maxReplicas";
 // - pkg/apis/networking/validation/validation.go, validateHTTPIngressRuleValue: an Exact or Prefix path is
 //   absolute and holds no "//", "/./", "/../", "%2f", and does not end in "/.." or "/.".
+// And, from the same files: validateEnvVarValueFrom (an env var with `valueFrom` "may not be specified when
+// `value` is not empty", and names one source: "may not have more than one field specified at a time"),
+// validateHandler (a probe names exactly one handler: "must specify a handler type" / "may not specify more than
+// 1 handler type"), ValidateService (a port and protocol pair used twice: "Duplicate value"), ValidateSecret (keys
+// as ConfigMap keys; data "must have at most 1048576 bytes"), policy/validation ValidatePodDisruptionBudgetSpec
+// ("minAvailable and maxUnavailable cannot be both set"); and apimachinery pkg/api/validation/objectmeta.go
+// ValidateAnnotations (all annotations together at most TotalAnnotationSizeLimitB, 256 KiB), which `kubectl apply`
+// (client-side, what docs/deploy.md runs) meets with the object's whole JSON in its
+// kubectl.kubernetes.io/last-applied-configuration annotation (k8s.io/kubectl pkg/util/apply.go
+// GetModifiedConfiguration): an object near 256 KiB applies with `kubectl create` and fails with `kubectl apply`.
 import { podTemplate, type K8sObject } from './manifests.js';
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -66,8 +76,12 @@ interface ContainerLike {
   volumeMounts?: { name: string; mountPath: string }[];
   resources?: { requests?: Record<string, string | number>; limits?: Record<string, string | number> };
   livenessProbe?: { successThreshold?: number };
+  readinessProbe?: Record<string, unknown>;
   startupProbe?: { successThreshold?: number };
+  env?: { name: string; value?: string; valueFrom?: Record<string, unknown> }[];
 }
+
+const lastApplied = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /** Every rule above that an object breaks, as "<Kind>/<name>: <field>: <why>". */
 export function apiServerProblems(objects: readonly K8sObject[]): string[] {
@@ -89,6 +103,21 @@ export function apiServerProblems(objects: readonly K8sObject[]): string[] {
     labelProblems('metadata', o.metadata.labels);
     for (const k of Object.keys(o.metadata.annotations ?? {})) if (!isQualifiedName(k)) say('metadata.annotations', `key ${JSON.stringify(k)} is not a qualified name`);
 
+    const annotationBytes = Object.entries(o.metadata.annotations ?? {}).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0);
+    const applied = annotationBytes + Buffer.byteLength(lastApplied) + Buffer.byteLength(JSON.stringify(o));
+    if (applied > 262144) say('metadata.annotations', `${applied} bytes with kubectl apply's ${lastApplied}, over the 262144 annotations may hold`);
+
+    if (o.kind === 'Secret') {
+      const data = { ...((o['data'] ?? {}) as Record<string, string>), ...((o['stringData'] ?? {}) as Record<string, string>) };
+      for (const k of Object.keys(data)) if (!isConfigMapKey(k)) say('data', `key ${JSON.stringify(k)} is not a valid Secret key`);
+      const size = Object.values(data).reduce((n, v) => n + Buffer.byteLength(v), 0);
+      if (size > 1048576) say('data', `${size} bytes, over the 1 MiB a Secret may hold`);
+    }
+
+    if (o.kind === 'PodDisruptionBudget' && spec['minAvailable'] !== undefined && spec['maxUnavailable'] !== undefined) {
+      say('spec', 'minAvailable and maxUnavailable cannot be both set');
+    }
+
     if (o.kind === 'ConfigMap') {
       const data = { ...((o['data'] ?? {}) as Record<string, string>), ...((o['binaryData'] ?? {}) as Record<string, string>) };
       for (const k of Object.keys(data)) if (!isConfigMapKey(k)) say('data', `key ${JSON.stringify(k)} is not a valid ConfigMap key`);
@@ -101,6 +130,8 @@ export function apiServerProblems(objects: readonly K8sObject[]): string[] {
       const names = ports.map((p) => p.name);
       if (ports.length > 1 && names.some((n) => !n)) say('spec.ports', 'several ports, not all named');
       if (new Set(names).size !== names.length) say('spec.ports', 'a port name used twice');
+      const pairs = ports.map((p) => `${(p as { port?: number }).port}/${(p as { protocol?: string }).protocol ?? 'TCP'}`);
+      pairs.forEach((pair, i) => { if (pairs.indexOf(pair) !== i) say(`spec.ports[${i}]`, `Duplicate value: ${pair}`); });
       ports.forEach((p, i) => {
         if (p.name && !isDns1123Label(p.name)) say(`spec.ports[${i}].name`, 'not a DNS-1123 label');
         if (typeof p.targetPort === 'string' && !isValidPortName(p.targetPort)) say(`spec.ports[${i}].targetPort`, `${JSON.stringify(p.targetPort)} is not an IANA_SVC_NAME`);
@@ -168,6 +199,18 @@ export function apiServerProblems(objects: readonly K8sObject[]): string[] {
         const threshold = c[probe]?.successThreshold;
         if (threshold !== undefined && threshold !== 1) say(`${at}.${probe}.successThreshold`, 'must be 1');
       }
+      for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe'] as const) {
+        const p = c[probe] as Record<string, unknown> | undefined;
+        if (!p) continue;
+        const handlers = ['exec', 'httpGet', 'tcpSocket', 'grpc'].filter((h) => p[h] !== undefined);
+        if (handlers.length !== 1) say(`${at}.${probe}`, handlers.length === 0 ? 'must specify a handler type' : `may not specify more than 1 handler type (${handlers.join(', ')})`);
+      }
+      (c.env ?? []).forEach((e, i) => {
+        if (e.valueFrom === undefined) return;
+        if (e.value !== undefined && e.value !== '') say(`${at}.env[${i}].valueFrom`, 'may not be specified when `value` is not empty');
+        const sources = Object.keys(e.valueFrom);
+        if (sources.length !== 1) say(`${at}.env[${i}].valueFrom`, sources.length === 0 ? 'must specify one of: fieldRef, resourceFieldRef, configMapKeyRef or secretKeyRef' : 'may not have more than one field specified at a time');
+      });
     });
   }
   return problems;

@@ -90,7 +90,8 @@ test('the check names every refused field of an object the schema accepts (so it
   const config = structuredClone(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'ecommerce-config')) as K8sObject;
   (config['data'] as Record<string, string>)['a/b'] = 'x';
   (config['data'] as Record<string, string>)['BIG'] = 'x'.repeat(1048576);
-  const problems = apiServerProblems([recreate, stuck, hpa, ingress, config]);
+  // (The 1 MiB ConfigMap is also over what `kubectl apply` can copy into an annotation: the next test checks that.)
+  const problems = apiServerProblems([recreate, stuck, hpa, ingress, config]).filter((p) => !p.includes('last-applied-configuration'));
   assert.deepEqual(problems.map((p) => p.replace(/: .*?: /, ': ')), [
     'Deployment/jaeger: may not be specified when strategy type is Recreate',
     'Deployment/user-service: may not be 0 when maxSurge is 0',
@@ -99,4 +100,45 @@ test('the check names every refused field of an object the schema accepts (so it
     'ConfigMap/ecommerce-config: key "a/b" is not a valid ConfigMap key',
     `ConfigMap/ecommerce-config: ${Object.entries(config['data'] as Record<string, string>).reduce((n, [k, v]) => n + k.length + v.length, 0)} bytes, over the 1 MiB a ConfigMap may hold`,
   ]);
+});
+
+test('the check also names what the API server and client-side `kubectl apply` refuse in env, probes, Service ports, Secrets, PDBs and object size', () => {
+  const objects = renderKustomization(devOverlay);
+  const user = structuredClone(objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'user-service')) as K8sObject;
+  const c = podTemplate(user)!.spec.containers[0] as Container & { readinessProbe: Record<string, unknown>; startupProbe: Record<string, unknown> };
+  type Env = { name: string; value?: string; valueFrom?: Record<string, unknown> };
+  const env = c.env as Env[];
+  env[0] = { ...env[0]!, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }; // PORT: a value and a valueFrom
+  env[2] = { name: env[2]!.name, valueFrom: { ...env[2]!.valueFrom, fieldRef: { fieldPath: 'metadata.name' } } }; // NODE_ENV: two sources
+  c.readinessProbe = { ...c.readinessProbe, tcpSocket: { port: 'http' } }; // httpGet and tcpSocket
+  c.startupProbe = { periodSeconds: 2 }; // no handler
+  const service = structuredClone(objects.find((o) => o.kind === 'Service' && o.metadata.name === 'jaeger')) as K8sObject;
+  (service['spec'] as { ports: { name: string; port: number; targetPort: string; protocol: string }[] }).ports.push({ name: 'grpc', port: 4317, targetPort: 'otlp-grpc', protocol: 'TCP' });
+  const secret = structuredClone(objects.find((o) => o.kind === 'Secret' && o.metadata.name === 'grafana-admin')) as K8sObject;
+  (secret['stringData'] as Record<string, string>)['a/b'] = 'x';
+  (secret['stringData'] as Record<string, string>)['big'] = 'x'.repeat(1048576);
+  const pdb = structuredClone(objects.find((o) => o.kind === 'PodDisruptionBudget')) as K8sObject;
+  (pdb['spec'] as { maxUnavailable?: number }).maxUnavailable = 1;
+  // Under the ConfigMap's 1 MiB, over what its annotations may hold once `kubectl apply` copies it into one.
+  const config = structuredClone(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'ecommerce-config')) as K8sObject;
+  (config['data'] as Record<string, string>)['DASHBOARD'] = 'x'.repeat(300_000);
+  for (const o of [user, service, pdb, config]) validateObject(o);
+  const problems = apiServerProblems([user, service, secret, pdb, config]);
+  assert.deepEqual(problems.filter((p) => !/bytes/.test(p)), [
+    'Deployment/user-service: spec.template.spec.containers[0].readinessProbe: may not specify more than 1 handler type (httpGet, tcpSocket)',
+    'Deployment/user-service: spec.template.spec.containers[0].startupProbe: must specify a handler type',
+    'Deployment/user-service: spec.template.spec.containers[0].env[0].valueFrom: may not be specified when `value` is not empty',
+    'Deployment/user-service: spec.template.spec.containers[0].env[2].valueFrom: may not have more than one field specified at a time',
+    'Service/jaeger: spec.ports[2]: Duplicate value: 4317/TCP',
+    'Secret/grafana-admin: data: key "a/b" is not a valid Secret key',
+    `PodDisruptionBudget/${pdb.metadata.name}: spec: minAvailable and maxUnavailable cannot be both set`,
+  ]);
+  assert.deepEqual(problems.filter((p) => /bytes/.test(p)).map((p) => p.replace(/\d+ bytes/, 'N bytes')), [
+    'Secret/grafana-admin: metadata.annotations: N bytes with kubectl apply\'s kubectl.kubernetes.io/last-applied-configuration, over the 262144 annotations may hold',
+    'Secret/grafana-admin: data: N bytes, over the 1 MiB a Secret may hold',
+    'ConfigMap/ecommerce-config: metadata.annotations: N bytes with kubectl apply\'s kubectl.kubernetes.io/last-applied-configuration, over the 262144 annotations may hold',
+  ]);
+  // The largest object we ship is far from the apply limit (the dashboards and rules ConfigMaps grow with each panel).
+  const largest = Math.max(...rendered().map((o) => Buffer.byteLength(JSON.stringify(o))));
+  assert.ok(largest < 262144 / 2, `the largest object is ${largest} bytes of JSON: split it before kubectl apply refuses it`);
 });
