@@ -3,7 +3,7 @@
 // agreement with the Kubernetes manifests and the monitoring files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
@@ -308,6 +308,46 @@ test('docs/deploy.md names the .env that compose reads for the documented comman
   // The real Compose, run from a copy of the repository root as the docs run it, with an .env at the named path only.
   const out = composeConfigWithEnv(compose, 'POSTGRES_PASSWORD=from-the-documented-env\n');
   assert.match(out, /POSTGRES_PASSWORD: from-the-documented-env/, `compose did not read ${named}`);
+});
+
+/**
+ * Every `docker compose` (or `docker-compose`) command a page shows, with the project and file it acts on, as Compose
+ * finds them: without -f it looks for compose.yaml, compose.yml, docker-compose.yml or docker-compose.yaml in the
+ * working directory and its parents only (compose-spec/compose-go cli/options.go WithDefaultConfigPath,
+ * DefaultFileNames), so from the repository root it finds none ("no configuration file provided: not found"); and
+ * without -p (and with no top-level `name:`) the project is the folder of that file (withNamePrecedenceLoad: "docker"
+ * for deploy/docker), not the one the documented `up` started, so `logs`, `ps` or `exec` see no container of it.
+ */
+function composeCommands(files: Readonly<Record<string, string>>): { file: string; command: string }[] {
+  const found: { file: string; command: string }[] = [];
+  for (const [file, text] of Object.entries(files)) {
+    for (const m of text.replace(/\\\n\s*/g, ' ').matchAll(/docker[ -]compose\b[^`\n]*/g)) found.push({ file, command: m[0].replace(/\s+#.*$/, '').trim() });
+  }
+  return found;
+}
+
+test('every docker compose command the docs show acts on the project the documented `up` starts (its -p and -f)', () => {
+  const pages = ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`),
+    ...['deploy/docker', 'deploy/docker/dev-secrets', 'deploy/k8s', 'deploy/monitoring', 'scripts'].map((d) => `${d}/README.md`)];
+  const files = Object.fromEntries(pages.map((f) => [f, readFileSync(join(repoRoot, f), 'utf8')]));
+  const commands = composeCommands(files);
+  const up = commands.find((c) => c.file === 'docs/deploy.md' && / up\b/.test(c.command));
+  assert.ok(up, 'docs/deploy.md shows no `docker compose ... up`');
+  const project = / -p (\S+)/.exec(up.command)?.[1];
+  const composeFile = / -f (\S+)/.exec(up.command)?.[1];
+  assert.equal(composeFile, 'deploy/docker/compose.yaml');
+  assert.ok(project, `the documented up names no project: ${up.command}`);
+  assert.ok(!/^name:/m.test(readFileSync(join(dockerDir, 'compose.yaml'), 'utf8')), 'compose.yaml names its project itself: revisit this check');
+  const wrong = (list: { file: string; command: string }[]) => list
+    .filter((c) => !c.command.includes(` -p ${project} `) || !c.command.includes(` -f ${composeFile} `))
+    .map((c) => `${c.file}: ${c.command}`);
+  assert.ok(commands.length >= 5, `found ${commands.length} compose commands`);
+  assert.deepEqual(wrong(commands), []);
+  // Not vacuous: the runbook's old form, and a prose `docker compose up`.
+  assert.deepEqual(wrong(composeCommands({ a: 'compose: `docker compose logs otel-collector`): "Exporting', b: 'so that a fresh `docker compose up` works' })), [
+    'a: docker compose logs otel-collector',
+    'b: docker compose up',
+  ]);
 });
 
 // dev-secrets/README.md used to say "make your own signing key here", over the tracked development key that the
