@@ -30,6 +30,9 @@
 // (client-side, what docs/deploy.md runs) meets with the object's whole JSON in its
 // kubectl.kubernetes.io/last-applied-configuration annotation (k8s.io/kubectl pkg/util/apply.go
 // GetModifiedConfiguration): an object near 256 KiB applies with `kubectl create` and fails with `kubectl apply`.
+// Also validateEnv (IsEnvVarName: `[-._a-zA-Z][-._a-zA-Z0-9]*` on clusters without RelaxedEnvironmentVariableValidation),
+// networking's ValidateNetworkPolicyPort (a named port is an IANA_SVC_NAME) and validateIngressRules /
+// validateIngressTLS (hosts are DNS-1123 subdomains, a leading "*." allowed, never an IP address).
 import { podTemplate, type K8sObject } from './manifests.js';
 
 const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -82,6 +85,7 @@ interface ContainerLike {
 }
 
 const lastApplied = 'kubectl.kubernetes.io/last-applied-configuration';
+const envVarName = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 /** Every rule above that an object breaks, as "<Kind>/<name>: <field>: <why>". */
 export function apiServerProblems(objects: readonly K8sObject[]): string[] {
@@ -150,8 +154,23 @@ export function apiServerProblems(objects: readonly K8sObject[]): string[] {
       if (strategy?.rollingUpdate && zero(strategy.rollingUpdate.maxSurge) && zero(strategy.rollingUpdate.maxUnavailable)) say('spec.strategy.rollingUpdate.maxUnavailable', 'may not be 0 when maxSurge is 0');
     }
 
+    if (o.kind === 'NetworkPolicy') {
+      // ValidateNetworkPolicyPort: a named port is an IANA_SVC_NAME (the schema checks the protocol's enum).
+      for (const dir of ['ingress', 'egress'] as const) {
+        ((spec[dir] ?? []) as { ports?: { port?: number | string }[] }[]).forEach((rule, i) => (rule.ports ?? []).forEach((p, j) => {
+          if (typeof p.port === 'string' && !isValidPortName(p.port)) say(`spec.${dir}[${i}].ports[${j}].port`, `${JSON.stringify(p.port)} is not an IANA_SVC_NAME`);
+        }));
+      }
+    }
+
     if (o.kind === 'Ingress') {
       const rules = (spec['rules'] ?? []) as { host?: string; http?: { paths: { path?: string; pathType: string }[] } }[];
+      // validateIngressRules / validateIngressTLS: a host is a DNS-1123 subdomain (a leading "*." allowed), not an IP.
+      const hostOk = (h: string): boolean => isDns1123Subdomain(h.startsWith('*.') ? h.slice(2) : h) && !/^[0-9.]+$/.test(h);
+      rules.forEach((r, i) => { if (r.host !== undefined && !hostOk(r.host)) say(`spec.rules[${i}].host`, `${JSON.stringify(r.host)} is not a DNS-1123 subdomain`); });
+      ((spec['tls'] ?? []) as { hosts?: string[] }[]).forEach((t, i) => (t.hosts ?? []).forEach((h, j) => {
+        if (!hostOk(h)) say(`spec.tls[${i}].hosts[${j}]`, `${JSON.stringify(h)} is not a DNS-1123 subdomain`);
+      }));
       rules.forEach((r, i) => r.http?.paths.forEach((p, j) => {
         if (p.pathType !== 'ImplementationSpecific' && !isValidIngressPath(p.path ?? '')) say(`spec.rules[${i}].http.paths[${j}].path`, `${JSON.stringify(p.path)} is not a valid ${p.pathType} path`);
       }));
@@ -206,6 +225,8 @@ export function apiServerProblems(objects: readonly K8sObject[]): string[] {
         if (handlers.length !== 1) say(`${at}.${probe}`, handlers.length === 0 ? 'must specify a handler type' : `may not specify more than 1 handler type (${handlers.join(', ')})`);
       }
       (c.env ?? []).forEach((e, i) => {
+        // validateEnv: IsEnvVarName (before RelaxedEnvironmentVariableValidation, GA in 1.34: what older clusters check).
+        if (!envVarName.test(e.name)) say(`${at}.env[${i}].name`, `${JSON.stringify(e.name)} is not a valid environment variable name (${envVarName.source})`);
         if (e.valueFrom === undefined) return;
         if (e.value !== undefined && e.value !== '') say(`${at}.env[${i}].valueFrom`, 'may not be specified when `value` is not empty');
         const sources = Object.keys(e.valueFrom);

@@ -102,7 +102,7 @@ test('the check names every refused field of an object the schema accepts (so it
   ]);
 });
 
-test('the check also names what the API server and client-side `kubectl apply` refuse in env, probes, Service ports, Secrets, PDBs and object size', () => {
+test('the check also names what the API server and client-side `kubectl apply` refuse in env, probes, Service ports, Secrets, PDBs, NetworkPolicy ports, Ingress hosts and object size', () => {
   const objects = renderKustomization(devOverlay);
   const user = structuredClone(objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'user-service')) as K8sObject;
   const c = podTemplate(user)!.spec.containers[0] as Container & { readinessProbe: Record<string, unknown>; startupProbe: Record<string, unknown> };
@@ -110,6 +110,7 @@ test('the check also names what the API server and client-side `kubectl apply` r
   const env = c.env as Env[];
   env[0] = { ...env[0]!, valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }; // PORT: a value and a valueFrom
   env[2] = { name: env[2]!.name, valueFrom: { ...env[2]!.valueFrom, fieldRef: { fieldPath: 'metadata.name' } } }; // NODE_ENV: two sources
+  env[3] = { ...env[3]!, name: 'LOG LEVEL' }; // a space: refused by clusters before relaxed names
   c.readinessProbe = { ...c.readinessProbe, tcpSocket: { port: 'http' } }; // httpGet and tcpSocket
   c.startupProbe = { periodSeconds: 2 }; // no handler
   const service = structuredClone(objects.find((o) => o.kind === 'Service' && o.metadata.name === 'jaeger')) as K8sObject;
@@ -122,16 +123,25 @@ test('the check also names what the API server and client-side `kubectl apply` r
   // Under the ConfigMap's 1 MiB, over what its annotations may hold once `kubectl apply` copies it into one.
   const config = structuredClone(objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name === 'ecommerce-config')) as K8sObject;
   (config['data'] as Record<string, string>)['DASHBOARD'] = 'x'.repeat(300_000);
-  for (const o of [user, service, pdb, config]) validateObject(o);
-  const problems = apiServerProblems([user, service, secret, pdb, config]);
+  const policy = structuredClone(objects.find((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'user-service')) as K8sObject;
+  (policy['spec'] as { ingress: { ports: { port: number | string; protocol: string }[] }[] }).ingress[0]!.ports[0] = { port: 'http_port', protocol: 'TCP' };
+  const ingress = structuredClone(renderKustomization(productionOverlay).find((o) => o.kind === 'Ingress')) as K8sObject;
+  (ingress['spec'] as { rules: { host: string }[] }).rules[0]!.host = 'Shop.example.com';
+  (ingress['spec'] as { tls: { hosts: string[] }[] }).tls[0]!.hosts = ['10.0.0.1'];
+  for (const o of [user, service, pdb, config, policy, ingress]) validateObject(o);
+  const problems = apiServerProblems([user, service, secret, pdb, config, policy, ingress]);
   assert.deepEqual(problems.filter((p) => !/bytes/.test(p)), [
     'Deployment/user-service: spec.template.spec.containers[0].readinessProbe: may not specify more than 1 handler type (httpGet, tcpSocket)',
     'Deployment/user-service: spec.template.spec.containers[0].startupProbe: must specify a handler type',
     'Deployment/user-service: spec.template.spec.containers[0].env[0].valueFrom: may not be specified when `value` is not empty',
     'Deployment/user-service: spec.template.spec.containers[0].env[2].valueFrom: may not have more than one field specified at a time',
+    'Deployment/user-service: spec.template.spec.containers[0].env[3].name: "LOG LEVEL" is not a valid environment variable name (^[-._a-zA-Z][-._a-zA-Z0-9]*$)',
     'Service/jaeger: spec.ports[2]: Duplicate value: 4317/TCP',
     'Secret/grafana-admin: data: key "a/b" is not a valid Secret key',
     `PodDisruptionBudget/${pdb.metadata.name}: spec: minAvailable and maxUnavailable cannot be both set`,
+    'NetworkPolicy/user-service: spec.ingress[0].ports[0].port: "http_port" is not an IANA_SVC_NAME',
+    'Ingress/ecommerce: spec.rules[0].host: "Shop.example.com" is not a DNS-1123 subdomain',
+    'Ingress/ecommerce: spec.tls[0].hosts[0]: "10.0.0.1" is not a DNS-1123 subdomain',
   ]);
   assert.deepEqual(problems.filter((p) => /bytes/.test(p)).map((p) => p.replace(/\d+ bytes/, 'N bytes')), [
     'Secret/grafana-admin: metadata.annotations: N bytes with kubectl apply\'s kubectl.kubernetes.io/last-applied-configuration, over the 262144 annotations may hold',
