@@ -668,6 +668,62 @@ test('docs/deploy.md: the minikube clean-up stops every port-forward the steps b
   assert.equal(jobs, background.length, `clean-up runs \`kill ${kill}\` for ${background.length} background port-forwards`);
 });
 
+/**
+ * `kubectl patch`'s default type, a strategic merge patch, for the two lists the controller's patch reaches: containers
+ * merge by `name` and a container's ports by `containerPort` (k8s.io/api core/v1 types.go: `patchStrategy:"merge"
+ * patchMergeKey:"name"` on PodSpec.Containers, `patchMergeKey:"containerPort"` on Container.Ports); maps merge key by key.
+ */
+function strategicMerge(target: unknown, patch: unknown, key?: string): unknown {
+  const mergeKeys: Record<string, string> = { containers: 'name', ports: 'containerPort' };
+  if (Array.isArray(patch) && Array.isArray(target) && key && mergeKeys[key]) {
+    const by = mergeKeys[key];
+    const merged = [...target] as Record<string, unknown>[];
+    for (const item of patch as Record<string, unknown>[]) {
+      const at = merged.findIndex((t) => t[by] === item[by]);
+      if (at >= 0) merged[at] = strategicMerge(merged[at], item) as Record<string, unknown>;
+      else merged.push(structuredClone(item));
+    }
+    return merged;
+  }
+  if (patch && typeof patch === 'object' && !Array.isArray(patch) && target && typeof target === 'object' && !Array.isArray(target)) {
+    const merged = { ...(target as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(patch)) merged[k] = k in merged ? strategicMerge(merged[k], v, k) : structuredClone(v);
+    return merged;
+  }
+  return structuredClone(patch);
+}
+
+test('docs/deploy.md: the minikube step that names the controller\'s metrics port can be run again (a step pasted twice is no error)', () => {
+  const docs = readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8');
+  const start = docs.indexOf('## Kubernetes with minikube, step by step');
+  const steps = docs.slice(start, docs.indexOf('**Clean up**', start));
+  const command = /kubectl -n ingress-nginx patch deployment ingress-nginx-controller( --type (\S+))? -p \\?\s*'([^']+)'/.exec(steps);
+  assert.ok(command?.[3], 'the step that patches the controller');
+  // minikube's ingress addon (deploy/addons/ingress/ingress-deploy.yaml.tmpl): one container, `controller`, with these ports.
+  const addon = () => ({ spec: { template: { spec: { containers: [{ name: 'controller', ports: [
+    { name: 'http', containerPort: 80, protocol: 'TCP', hostPort: 80 },
+    { name: 'https', containerPort: 443, protocol: 'TCP', hostPort: 443 },
+    { name: 'webhook', containerPort: 8443, protocol: 'TCP' },
+  ] }] } } } });
+  const patched = (deployment: ReturnType<typeof addon>) => {
+    const patch = JSON.parse(command[3] ?? '') as unknown;
+    if (command[2] === 'json') {
+      applyJsonPatch(deployment, patch as Parameters<typeof applyJsonPatch>[1]);
+      return deployment;
+    }
+    assert.ok(command[2] === undefined || command[2] === 'strategic', `patch type ${command[2]}`);
+    return strategicMerge(deployment, patch) as ReturnType<typeof addon>;
+  };
+  const portsOf = (d: ReturnType<typeof addon>) => d.spec.template.spec.containers.flatMap((c) => c.ports);
+  const once = patched(addon());
+  assert.ok(portsOf(once).some((p) => p.name === 'metrics' && p.containerPort === 10254), JSON.stringify(portsOf(once)));
+  const twice = patched(patched(addon()));
+  // The API server refuses a container with two ports of one name (validation.go validateContainerPorts: "Duplicate value").
+  const names = portsOf(twice).map((p) => p.name);
+  assert.deepEqual(names, [...new Set(names)], `after the step ran twice: ${names.join(', ')}`);
+  assert.deepEqual(twice, once);
+});
+
 test('docs/deploy.md: the storage-class patches for a cluster without a default class reach every claim of the production overlay', () => {
   const docs = readFileSync(join(repoRoot, 'docs/deploy.md'), 'utf8');
   const block = /```yaml\n\s*# overlays\/production\/kustomization\.yaml, under patches:\n([\s\S]*?)```/.exec(docs)?.[1];
