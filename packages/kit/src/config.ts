@@ -9,6 +9,25 @@ import { fullFormats } from 'ajv-formats/dist/formats.js';
 const EMAIL = fullFormats.email as RegExp;
 if (!FormatRegistry.Has('email')) FormatRegistry.Set('email', (v) => EMAIL.test(v));
 
+/**
+ * A service's URL setting: one the WHATWG parser takes (its port 0..65535, a host), http or https, with no user or
+ * password, no path, query or fragment: undici's pools take an origin alone (the gateway died at start on a path) and
+ * the JWKS and token URLs are absolute paths that replace any path it held. The pattern alone took `http://`,
+ * `http://host:99999` and `http://host/prefix`, and the gateway then died at start with an `Invalid URL` stack naming no variable.
+ */
+function isServiceUrl(v: string): boolean {
+  if (!/^https?:\/\//.test(v) || !URL.canParse(v)) return false;
+  const url = new URL(v);
+  return url.hostname !== '' && url.username === '' && url.password === '' && url.pathname === '/' && url.search === '' && url.hash === '';
+}
+if (!FormatRegistry.Has('service-url')) FormatRegistry.Set('service-url', isServiceUrl);
+
+/**
+ * The longest delay Node's timers keep (2^31 - 1 ms, about 24.8 days): a longer one is set to 1 ms with a warning, so
+ * an interval setting above it ran its task a thousand times a second. Every `*_MS` setting a timer takes stays below.
+ */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
@@ -18,7 +37,8 @@ export class ConfigError extends Error {
 
 /** Variables every process understands (see docs/configuration.md). */
 export const BaseEnv = {
-  HOST: Type.String({ default: '127.0.0.1', minLength: 1 }),
+  // An address or a name to resolve; a blank or one with spaces inside (`HOST=" "`) is a typo, refused here by name.
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1, pattern: '^\\S+$' }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info' },
@@ -40,7 +60,15 @@ export const DatabaseEnv = {
 
 export const Port = (dflt: number) => Type.Integer({ minimum: 0, maximum: 65535, default: dflt });
 export const Url = (dflt?: string) =>
-  dflt === undefined ? Type.String({ pattern: '^https?://' }) : Type.String({ pattern: '^https?://', default: dflt });
+  dflt === undefined ? Type.String({ format: 'service-url' }) : Type.String({ format: 'service-url', default: dflt });
+
+/** ` from 1 to 1000`, ` from 1`, ` at most 5`: a numeric setting's bounds, for its error. */
+function bounds(schema: TSchema): string {
+  const { minimum, maximum } = schema as { minimum?: number; maximum?: number };
+  if (minimum !== undefined && maximum !== undefined) return ` from ${minimum} to ${maximum}`;
+  if (minimum !== undefined) return ` from ${minimum}`;
+  return maximum === undefined ? '' : ` at most ${maximum}`;
+}
 
 /**
  * The values a union of literals or a boolean allows, in words (TypeBox says "Expected union value" of LOG_LEVEL=loud,
@@ -48,6 +76,10 @@ export const Url = (dflt?: string) =>
  */
 function choices(schema: TSchema | undefined): string | undefined {
   if (schema?.type === 'boolean') return 'expected true or false';
+  if (schema?.format === 'service-url') return 'expected an http:// or https:// origin: a host and a port 0..65535, no path, user or password';
+  if (schema?.pattern === '^\\S+$') return 'expected an address or a host name, with no spaces';
+  if (schema?.type === 'number') return `expected a decimal number${bounds(schema)}`;
+  if (schema?.type === 'integer' && (schema.minimum !== undefined || schema.maximum !== undefined)) return `expected a whole number${bounds(schema)}`;
   const values = (schema as { anyOf?: { const?: unknown }[] } | undefined)?.anyOf?.map((branch) => branch.const);
   if (!values?.length || values.some((v) => v === undefined)) return undefined;
   return `expected one of ${values.map((v) => JSON.stringify(v)).join(', ')}`;
@@ -66,6 +98,8 @@ export function loadConfig<P extends TProperties>(props: P, env: NodeJS.ProcessE
     if (v === undefined || v === '') continue;
     // TypeBox converts with parseInt: "1e3" became 1, "1.5" 1, "0x10" 16, "0b11" 0, all without a word.
     if (props[key]?.type === 'integer' && !/^\s*[+-]?\d+\s*$/.test(v)) notDecimal.push(key);
+    // And with parseFloat a number: "0x1" became 0, "0,05" (a decimal comma) 0, without a word.
+    if (props[key]?.type === 'number' && !/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(v)) notDecimal.push(key);
     raw[key] = v;
   }
   const withDefaults = Value.Default(schema, raw);
@@ -75,7 +109,8 @@ export function loadConfig<P extends TProperties>(props: P, env: NodeJS.ProcessE
     const name = e.path.replace(/^\//, '') || '(root)';
     const given = env[name];
     if (given === undefined || given === '') return `${name}: is required (${e.message})`;
-    const message = notDecimal.includes(name) ? 'expected a whole number in decimal digits' : (choices(props[name]) ?? e.message);
+    const decimal = props[name]?.type === 'number' ? 'expected a decimal number' : 'expected a whole number in decimal digits';
+    const message = notDecimal.includes(name) ? decimal : (choices(props[name]) ?? e.message);
     return `${name}: ${message} (got ${JSON.stringify(name.match(/SECRET|PASSWORD|KEY|URL/) ? '<redacted>' : given)})`;
   });
   if (problems.length) throw new ConfigError(problems);

@@ -5,6 +5,7 @@
 import type { Counter, Gauge } from 'prom-client';
 import type { Metrics } from './metrics.js';
 import type { App } from './server.js';
+import { MAX_TIMER_MS } from './config.js';
 
 export interface HousekeepingTask {
   /** The `task` label of its metrics, snake_case: what it keeps bounded (`refresh_tokens`, `stock_keys`). */
@@ -48,6 +49,10 @@ function housekeepingMetrics(metrics: Metrics): HousekeepingMetrics {
  * process alive.
  */
 export function housekeepEvery(app: App, { task, intervalMs, pass, what }: HousekeepingTask): void {
+  // Node runs a longer interval every millisecond (a TimeoutOverflowWarning): a prune 2,300 times a second.
+  if (!Number.isInteger(intervalMs) || intervalMs < 1 || intervalMs > MAX_TIMER_MS) {
+    throw new RangeError(`${task}: interval ${intervalMs} ms is not a whole number from 1 to ${MAX_TIMER_MS}`);
+  }
   const m = housekeepingMetrics(app.metrics);
   const now = () => Date.now() / 1000;
   m.interval.set({ task }, intervalMs / 1000);

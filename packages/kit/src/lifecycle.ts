@@ -79,7 +79,9 @@ async function runService(build: () => Promise<App>, opts: () => RunOptions, nam
   try {
     await app.listen({ host: run.host, port: run.port });
   } catch (err) {
-    app.log.fatal({ err }, 'cannot listen');
+    // One line naming the settings to change, no stack: HOST=é or a taken port is the operator's to fix, not a crash.
+    const { code, message } = err as NodeJS.ErrnoException;
+    app.log.fatal({ host: run.host, port: run.port, code }, `cannot listen on ${JSON.stringify(run.host)} port ${run.port} (HOST, PORT): ${message}`);
     await app.close().catch(() => undefined);
     process.exit(1);
   }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
 import fc from 'fast-check';
-import { Metrics, createServer, pruneInBatchesEvery } from '../src/index.js';
+import { MAX_TIMER_MS, Metrics, createServer, pruneInBatchesEvery } from '../src/index.js';
 
 /** The rows a statement may delete and the passes a run may make, as docs/configuration.md says (and not more). */
 const BATCH = 1000;
@@ -78,5 +78,25 @@ describe('pruneInBatchesEvery', () => {
       ),
       { numRuns: 60, examples: [[999, []], [1000, []], [20_000, []], [20_001, []]] },
     );
+  });
+
+  it('when an interval is longer than a timer keeps (2^31 - 1 ms, about 24.8 days) or no whole number of ms, then the prune refuses it, never running every millisecond', async () => {
+    const metrics = new Metrics('t', '0', { defaultMetrics: false });
+    const app = await createServer({ name: 't', prefix: '/t', version: '0', description: 't', logLevel: 'silent', readiness: async () => undefined, metrics, docs: false });
+    try {
+      const pruned = metrics.counter('t_rows_pruned_total', 'Rows the prune deleted.');
+      fc.assert(
+        fc.property(fc.oneof(fc.integer({ min: MAX_TIMER_MS + 1, max: Number.MAX_SAFE_INTEGER }), fc.constantFrom(0, -1, 1.5, Number.NaN, Infinity)), (intervalMs) => {
+          let passes = 0;
+          assert.throws(
+            () => pruneInBatchesEvery(app, { task: 't_rows', intervalMs, pruned, what: 'rows', deleteBatch: async () => (passes++, 0) }),
+            (err: unknown) => err instanceof RangeError && err.message === `t_rows: interval ${intervalMs} ms is not a whole number from 1 to ${MAX_TIMER_MS}`,
+          );
+          assert.equal(passes, 0);
+        }),
+      );
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -19,6 +19,7 @@ import {
   Port,
   ServiceClient,
   Type,
+  Url,
   decodeCursor,
   encodeCursor,
   isUuid,
@@ -96,6 +97,75 @@ describe('config', () => {
     const flag = { ...BaseEnv, SEED_DEMO_DATA: Type.Boolean({ default: true }) };
     assert.throws(() => loadConfig(flag, { SEED_DEMO_DATA: 'yes' }), (err: unknown) => err instanceof ConfigError && err.problems.join() === 'SEED_DEMO_DATA: expected true or false (got "yes")');
     assert.equal(loadConfig(flag, { SEED_DEMO_DATA: 'false' }).SEED_DEMO_DATA, false);
+  });
+
+  it('when a URL setting is no origin a client can use (no host, a port past 65535, a path, a user and password), then it is refused naming it, its text hidden; a usable one is taken as written', () => {
+    const props = { ...BaseEnv, USER_SERVICE_URL: Url('http://127.0.0.1:3001') };
+    const usable = (v: string) => {
+      if (!/^https?:\/\//.test(v) || !URL.canParse(v)) return false;
+      const u = new URL(v);
+      return u.hostname !== '' && u.username === '' && u.password === '' && u.pathname === '/' && u.search === '' && u.hash === '';
+    };
+    const typed = fc.oneof(
+      fc.webUrl({ withQueryParameters: true, withFragments: true }),
+      fc.tuple(fc.constantFrom('http://', 'https://', 'HTTP://', 'ftp://', 'http:/'), fc.string(), fc.option(fc.integer({ min: 0, max: 200_000 }))).map(([s, h, p]) => `${s}${h}${p === null ? '' : `:${p}`}`),
+      fc.constantFrom('http://', 'http://127.0.0.1:99999', 'http://127.0.0.1:3001/a b', 'http://127.0.0.1:3001/', 'http://gateway/user', 'http://ops:s3cret-pw@127.0.0.1:3001', 'https://:s3cret-pw@user:3001', 'http://[::1]:3001', 'http://user-service:3001'),
+    );
+    fc.assert(
+      fc.property(typed, (value) => {
+        fc.pre(value.trim() !== '');
+        if (usable(value)) {
+          assert.equal(loadConfig(props, { USER_SERVICE_URL: value }).USER_SERVICE_URL, value);
+          return;
+        }
+        assert.throws(
+          () => loadConfig(props, { USER_SERVICE_URL: value }),
+          (err: unknown) =>
+            err instanceof ConfigError &&
+            err.problems.join('\n') === 'USER_SERVICE_URL: expected an http:// or https:// origin: a host and a port 0..65535, no path, user or password (got "<redacted>")',
+          JSON.stringify(value),
+        );
+      }),
+    );
+  });
+
+  it('when a decimal setting is written in another way (0x1, a decimal comma, 5%), then it is refused naming it, never read as another number', () => {
+    const props = { ...BaseEnv, SHARE: Type.Number({ minimum: 0, maximum: 1, default: 0.01 }) };
+    // What parseFloat read as another number: 0x1 as 0, 0,05 as 0, 5% as 5 (then out of range), 1_0 as 1.
+    const written = fc.oneof(
+      fc.nat(99).map((n) => `0,${String(n).padStart(2, '0')}`),
+      fc.nat(16).map((n) => `0x${n.toString(16)}`),
+      fc.nat(100).map((n) => `${n}%`),
+      fc.constantFrom('1_0', '.', '1..2', 'NaN', 'Infinity', '0.5abc', ' '),
+    );
+    fc.assert(
+      fc.property(written, (value) => {
+        assert.throws(
+          () => loadConfig(props, { SHARE: value }),
+          (err: unknown) => err instanceof ConfigError && err.problems.join('\n') === `SHARE: expected a decimal number (got ${JSON.stringify(value)})`,
+          JSON.stringify(value),
+        );
+      }),
+    );
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1, noNaN: true }), (n) => {
+        assert.equal(loadConfig(props, { SHARE: String(n) }).SHARE, n);
+      }),
+    );
+    assert.throws(() => loadConfig(props, { SHARE: '1e309' }), (err: unknown) => err instanceof ConfigError && err.problems.join() === 'SHARE: expected a decimal number from 0 to 1 (got "1e309")');
+  });
+
+  it('when HOST is blank or holds a space, then it is refused naming it', () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 6 }), fc.constantFrom(' ', '\t', '\n'), fc.string({ maxLength: 6 }), (a, space, b) => {
+        assert.throws(
+          () => loadConfig(BaseEnv, { HOST: `${a}${space}${b}` }),
+          (err: unknown) => err instanceof ConfigError && err.problems.join('\n') === `HOST: expected an address or a host name, with no spaces (got ${JSON.stringify(`${a}${space}${b}`)})`,
+        );
+      }),
+    );
+    assert.equal(loadConfig(BaseEnv, { HOST: '0.0.0.0' }).HOST, '0.0.0.0');
+    assert.equal(loadConfig(BaseEnv, { HOST: '::' }).HOST, '::');
   });
 
   it('when the fault switch is enabled in production, then configuration is refused', () => {

@@ -1,4 +1,4 @@
-import { BaseEnv, Port, Type, Url, loadConfig, type Static } from '@ecommerce/kit';
+import { BaseEnv, ConfigError, Port, Type, Url, loadConfig, proxyTrust, type Static } from '@ecommerce/kit';
 
 export const GatewayEnv = {
   ...BaseEnv,
@@ -21,6 +21,12 @@ export type GatewayConfig = Static<ReturnType<typeof Type.Object<typeof GatewayE
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const cfg = loadConfig(GatewayEnv, env);
+  // As the user service's: a TRUST_PROXY that is no list of addresses stopped the start with a stack trace, not this line.
+  try {
+    proxyTrust(cfg.TRUST_PROXY);
+  } catch (err) {
+    throw new ConfigError([(err as Error).message]);
+  }
   // GATEWAY_PORT is the name README and docs/api.md use; PORT is what containers set.
   if (env.GATEWAY_PORT) cfg.PORT = cfg.GATEWAY_PORT ?? cfg.PORT;
   return cfg;

@@ -486,3 +486,47 @@ describe('the public port (services/gateway/README.md: `PORT`, `GATEWAY_PORT`, 8
     );
   });
 });
+
+describe('settings an operator gets wrong (docs/configuration.md: "a bad value stops the process with a message naming the variable")', () => {
+  /** Runs the gateway's main with `env` until it exits (at most 10 s): its exit code and stdout lines. */
+  async function startFails(env: Record<string, string>) {
+    const gateway = spawn(process.execPath, [join(import.meta.dirname, '..', 'src', 'main.js')], {
+      env: { ...process.env, PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'info', STOREFRONT_DIR: '/nonexistent-storefront', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    gateway.stdout.on('data', (d: Buffer) => (out += String(d)));
+    gateway.stderr.on('data', (d: Buffer) => (out += String(d)));
+    const timer = setTimeout(() => gateway.kill('SIGKILL'), 10_000);
+    const code = await new Promise<number | null>((resolve) => gateway.once('exit', (c) => resolve(c)));
+    clearTimeout(timer);
+    return { code, lines: out.split('\n').filter((l) => l !== '') };
+  }
+
+  it('when a URL, TRUST_PROXY or HOST is one it cannot use (no host, a port past 65535, a path, a user and password, a word, a blank, a name that resolves nowhere), then it exits non-zero with one line naming the variable, no stack trace and no password', async () => {
+    // Before: a URL or TRUST_PROXY passed the config and the build died with an `Invalid URL` stack naming no variable,
+    // HOST=" " with a getaddrinfo stack; a URL's user and password were dropped without a word.
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ USER_SERVICE_URL: 'http://' }, /USER_SERVICE_URL: expected an http/],
+      [{ PRODUCT_SERVICE_URL: 'http://127.0.0.1:99999' }, /PRODUCT_SERVICE_URL: expected an http/],
+      [{ ORDER_SERVICE_URL: 'http://127.0.0.1:3003/order' }, /ORDER_SERVICE_URL: expected an http/],
+      [{ USER_SERVICE_URL: 'http://ops:s3cret-pw@127.0.0.1:3001' }, /USER_SERVICE_URL: expected an http/],
+      [{ TRUST_PROXY: 'the-load-balancer' }, /TRUST_PROXY: "the-load-balancer" is not an IP address/],
+      [{ HOST: ' ' }, /HOST: expected an address or a host name/],
+      [{ HOST: 'no-such-host.invalid' }, /cannot listen on "no-such-host.invalid" port 0 \(HOST, PORT\)/],
+    ];
+    for (const [env, named] of cases) {
+      const { code, lines } = await startFails(env);
+      const what = JSON.stringify(env);
+      assert.notEqual(code, 0, what);
+      assert.notEqual(code, null, `${what}: still running after 10 s`);
+      // Every line is JSON; one error line, the fatal one (the storefront's warning that it is not built may precede it).
+      const parsed = lines.map((raw) => JSON.parse(raw) as { level: number; msg: string; problems?: string[] });
+      const errors = parsed.filter((l) => l.level >= 50);
+      assert.equal(errors.length, 1, `${what}: ${lines.join('\n')}`);
+      assert.equal(errors[0]!.level, 60, what);
+      assert.match(`${errors[0]!.msg} ${errors[0]!.problems?.join(' ') ?? ''}`, named, what);
+      for (const raw of lines) assert.doesNotMatch(raw, /stack|s3cret-pw/, what);
+    }
+  });
+});

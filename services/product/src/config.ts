@@ -1,5 +1,5 @@
 import { TokenEnv } from '@ecommerce/contracts';
-import { BaseEnv, DatabaseEnv, Port, Type, Url, loadConfig, type Static } from '@ecommerce/kit';
+import { BaseEnv, DatabaseEnv, MAX_TIMER_MS, Port, Type, Url, loadConfig, type Static } from '@ecommerce/kit';
 
 export const ProductEnv = {
   ...BaseEnv,
@@ -14,7 +14,7 @@ export const ProductEnv = {
   /** How long a stock adjustment's Idempotency-Key is remembered; a retry after that applies again. */
   STOCK_KEY_RETENTION_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 365, default: 24 }),
   /** How often each replica deletes the keys past their retention. */
-  STOCK_KEY_PRUNE_INTERVAL_MS: Type.Integer({ minimum: 1000, default: 3_600_000 }),
+  STOCK_KEY_PRUNE_INTERVAL_MS: Type.Integer({ minimum: 1000, maximum: MAX_TIMER_MS, default: 3_600_000 }),
 };
 export type ProductConfig = Static<ReturnType<typeof Type.Object<typeof ProductEnv>>>;
 

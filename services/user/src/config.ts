@@ -1,5 +1,10 @@
 import { TokenEnv } from '@ecommerce/contracts';
-import { BaseEnv, ConfigError, DatabaseEnv, MAX_TOKEN_AGE_SECONDS, Port, Type, loadConfig, proxyTrust, type Static } from '@ecommerce/kit';
+import { BaseEnv, ConfigError, DatabaseEnv, MAX_TIMER_MS, MAX_TOKEN_AGE_SECONDS, Port, Type, loadConfig, proxyTrust, type Static } from '@ecommerce/kit';
+
+/** The most a throttle counts (its columns are PostgreSQL integers, at most 2^31 - 1). */
+const MAX_THROTTLE_COUNT = 1_000_000_000;
+/** A throttle's longest window: a year, as SESSION_MAX_AGE_SECONDS. */
+const MAX_THROTTLE_WINDOW_SECONDS = 365 * 86400;
 
 export const UserEnv = {
   ...BaseEnv,
@@ -19,29 +24,31 @@ export const UserEnv = {
   // timeout besides the idle one). No floor above a second, so tests can watch one end; a year at most.
   SESSION_MAX_AGE_SECONDS: Type.Integer({ minimum: 1, maximum: 365 * 86400, default: 90 * 86400 }),
   // How often each replica deletes expired refresh tokens (background/prune-sessions.ts).
-  REFRESH_TOKEN_PRUNE_INTERVAL_MS: Type.Integer({ minimum: 100, default: 300_000 }),
+  REFRESH_TOKEN_PRUNE_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: MAX_TIMER_MS, default: 300_000 }),
   // How long a registration's Idempotency-Key is remembered (a retry after that is a new registration: 409 email-taken
   // when the first one was made), and how often each replica deletes the keys past it (background/prune-registration-keys.ts).
   REGISTER_KEY_RETENTION_HOURS: Type.Integer({ minimum: 1, maximum: 24 * 365, default: 24 }),
-  REGISTER_KEY_PRUNE_INTERVAL_MS: Type.Integer({ minimum: 100, default: 3_600_000 }),
+  REGISTER_KEY_PRUNE_INTERVAL_MS: Type.Integer({ minimum: 100, maximum: MAX_TIMER_MS, default: 3_600_000 }),
   SERVICE_TOKEN_TTL_SECONDS: Type.Integer({ minimum: 60, maximum: MAX_TOKEN_AGE_SECONDS, default: 600 }),
   // An address the login takes (routes/schemas.ts Email): the admin made from it must be able to sign in.
   ADMIN_EMAIL: Type.Optional(Type.String({ format: 'email', minLength: 3, maxLength: 254 })),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 8, maxLength: 128 })),
   SERVICE_CLIENTS: Type.Optional(Type.String({ minLength: 2 })),
   SERVICE_CLIENTS_FILE: Type.Optional(Type.String({ minLength: 1 })),
+  // The throttles' counts and windows go to PostgreSQL (integer columns, now() - the window): unbounded, 3000000000
+  // failures or a window of 2^53 s was accepted at start and then made every login answer 500.
   // Failed logins (OWASP: per account from one address, and per address; no lock a stranger can put on an account).
-  LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: Type.Integer({ minimum: 1, default: 5 }),
-  LOGIN_MAX_FAILURES_PER_ADDRESS: Type.Integer({ minimum: 1, default: 50 }),
-  LOGIN_FAILURE_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 900 }),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS: Type.Integer({ minimum: 1, maximum: MAX_THROTTLE_COUNT, default: 5 }),
+  LOGIN_MAX_FAILURES_PER_ADDRESS: Type.Integer({ minimum: 1, maximum: MAX_THROTTLE_COUNT, default: 50 }),
+  LOGIN_FAILURE_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: MAX_THROTTLE_WINDOW_SECONDS, default: 900 }),
   // Requests per client address and window on the endpoints that hash a password or mint tokens.
-  AUTH_RATE_WINDOW_SECONDS: Type.Integer({ minimum: 1, default: 60 }),
+  AUTH_RATE_WINDOW_SECONDS: Type.Integer({ minimum: 1, maximum: MAX_THROTTLE_WINDOW_SECONDS, default: 60 }),
   // Per address and window, sized for a client's honest pace (a test suite signing up a customer per scenario), not
   // for one browser: API.md lists 429 on login only after repeated failures, and none on register. At most about
   // 10 argon2 hashes a second from one address, a third of what saturates a replica (docs/design.md).
-  REGISTER_MAX_PER_ADDRESS: Type.Integer({ minimum: 1, default: 100 }),
-  LOGIN_MAX_PER_ADDRESS: Type.Integer({ minimum: 1, default: 200 }),
-  TOKEN_MAX_PER_ADDRESS: Type.Integer({ minimum: 1, default: 300 }),
+  REGISTER_MAX_PER_ADDRESS: Type.Integer({ minimum: 1, maximum: MAX_THROTTLE_COUNT, default: 100 }),
+  LOGIN_MAX_PER_ADDRESS: Type.Integer({ minimum: 1, maximum: MAX_THROTTLE_COUNT, default: 200 }),
+  TOKEN_MAX_PER_ADDRESS: Type.Integer({ minimum: 1, maximum: MAX_THROTTLE_COUNT, default: 300 }),
   /** This service's own proxy (IPs, CIDRs, loopback, uniquelocal, linklocal; `none`): see proxyTrust. */
   TRUST_PROXY: Type.String({ default: 'loopback,uniquelocal' }),
 };

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Database, Metrics } from '@ecommerce/kit';
+import { ConfigError, Database, Metrics } from '@ecommerce/kit';
 import { ORDER_CLIENT, assertProblem, createTestDatabase, databaseProxy, http, registerAccount, sql, stopAllIfItFails, uniqueEmail, type Running, type TestDatabase } from '@ecommerce/test-support';
 import { LoginFailureRepository } from '../src/data/login-failure-repository.js';
 import { LoginThrottle } from '../src/model/login-throttle.js';
@@ -298,6 +298,40 @@ describe('request budgets per client address', () => {
       Array.from({ length: 12 }, () => http(base, 'POST', '/user/register', { body: { email: uniqueEmail(), password: 'correct-horse-1', name: 'Ada' }, headers: from(flood) }).then((r) => r.status)),
     );
     assert.deepEqual(statuses.sort(), [...Array(5).fill(201), ...Array(7).fill(429)]);
+  });
+});
+
+describe('the settings of the throttles and budgets', () => {
+  const settings = ['LOGIN_MAX_FAILURES_PER_ACCOUNT_ADDRESS', 'LOGIN_MAX_FAILURES_PER_ADDRESS', 'LOGIN_FAILURE_WINDOW_SECONDS', 'AUTH_RATE_WINDOW_SECONDS', 'REGISTER_MAX_PER_ADDRESS', 'LOGIN_MAX_PER_ADDRESS', 'TOKEN_MAX_PER_ADDRESS'];
+
+  it('when an operator gives any whole number to a count or window, then the service either refuses to start naming it, or answers register and login as it should (never 500)', async () => {
+    // Accepted before with no bound: LOGIN_MAX_FAILURES_PER_ADDRESS=3000000000 (an integer column) or a window of 2^53 s
+    // (now() - it is out of PostgreSQL's range), and then every login answered 500.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...settings),
+        fc.oneof(fc.integer({ min: 1, max: 2 ** 31 + 10 }), fc.integer({ min: 2 ** 31 - 10, max: Number.MAX_SAFE_INTEGER }), fc.constantFrom(2 ** 31 - 1, 2 ** 31, 365 * 86400, 365 * 86400 + 1)),
+        async (name, value) => {
+          let svc: Running;
+          try {
+            svc = await startUserService(db.urls.user, { TRUST_PROXY: 'loopback', [name]: String(value) });
+          } catch (err) {
+            assert.ok(err instanceof ConfigError, String(err));
+            assert.match(err.problems.join('\n'), new RegExp(`^${name}: expected a whole number from 1 to \\d+ \\(got "${value}"\\)$`));
+            return;
+          }
+          try {
+            const u = await register(svc.base);
+            assertProblem(await login(svc.base, u.email, 'wrong-password', freshAddress()), 401);
+            const session = await login(svc.base, u.email, u.password, freshAddress());
+            assert.equal(session.status, 200, `${name}=${value}: login ${session.status}`);
+          } finally {
+            await svc.close();
+          }
+        },
+      ),
+      { numRuns: 8, examples: [['LOGIN_MAX_FAILURES_PER_ADDRESS', 3_000_000_000], ['AUTH_RATE_WINDOW_SECONDS', Number.MAX_SAFE_INTEGER], ['LOGIN_FAILURE_WINDOW_SECONDS', 365 * 86400]] },
+    );
   });
 });
 
