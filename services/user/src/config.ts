@@ -56,6 +56,10 @@ export type UserConfig = Static<ReturnType<typeof Type.Object<typeof UserEnv>>>;
 
 export function loadUserConfig(env: NodeJS.ProcessEnv = process.env): UserConfig {
   const config = loadConfig(UserEnv, env);
+  // Given both ways, the inline one won without a word: a key or client list moved to a mounted Secret file while the
+  // old variable stayed set went on signing with (or granting) the old one, and the file was never even read.
+  const twice = (['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEYS', 'SERVICE_CLIENTS'] as const).filter((name) => config[name] !== undefined && config[`${name}_FILE`] !== undefined);
+  if (twice.length > 0) throw new ConfigError(twice.map((name) => `${name} and ${name}_FILE: both are set; give one (the inline one was used and the file ignored)`));
   try {
     proxyTrust(config.TRUST_PROXY);
   } catch (err) {

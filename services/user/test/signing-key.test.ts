@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { ConfigError } from '@ecommerce/kit';
 import { createTestDatabase, http, login, registerAccount, stopAll, type Running } from '@ecommerce/test-support';
+import { loadUserConfig } from '../src/config.js';
 import { loadPublishedKeys, loadSigningKey, signToken } from '../src/model/signing-key.js';
 import { startUserService } from './harness.js';
 
@@ -93,6 +94,30 @@ function keyPair(): { privatePem: string; publicPem: string } {
 }
 
 const kidOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()) as { kid: string }).kid;
+
+describe('a setting given inline and as a file (JWT_PRIVATE_KEY, JWT_PUBLIC_KEYS, SERVICE_CLIENTS and their _FILE)', () => {
+  it('when both are set, whatever they hold, then the service refuses to start naming both; either alone is taken', () => {
+    // Before, the inline one won without a word: a key moved to a mounted Secret file kept signing with the old one.
+    const names = ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEYS', 'SERVICE_CLIENTS'] as const;
+    const base = { DATABASE_URL: 'postgres://user@127.0.0.1/db' };
+    fc.assert(
+      fc.property(fc.subarray([...names], { minLength: 1 }), fc.string({ minLength: 2 }), fc.string({ minLength: 1 }), (both, inline, file) => {
+        const env: Record<string, string> = { ...base };
+        for (const name of both) Object.assign(env, { [name]: inline, [`${name}_FILE`]: file });
+        assert.throws(
+          () => loadUserConfig(env),
+          (err: unknown) =>
+            err instanceof ConfigError &&
+            err.problems.join('\n') === both.map((name) => `${name} and ${name}_FILE: both are set; give one (the inline one was used and the file ignored)`).join('\n'),
+        );
+        for (const name of both) {
+          assert.equal(loadUserConfig({ ...base, [name]: inline })[name], inline);
+          assert.equal(loadUserConfig({ ...base, [`${name}_FILE`]: file })[`${name}_FILE`], file);
+        }
+      }),
+    );
+  });
+});
 
 describe('rotating the signing key (JWT_PUBLIC_KEYS)', () => {
   it('when the service signs with a new key and publishes the previous one, then tokens the previous one signed are still accepted and the JWKS holds both; without it they are refused', async () => {
