@@ -8,12 +8,12 @@
 //     --test-overlay  shortened `for`/windows and Alertmanager timings,
 //                     generated from the shipped rules (for the live proof)
 //     --no-exporter   do not start postgres_exporter
-//   env: MONITORING_DATABASE_URL / DATABASE_URL (else .data/stack.json),
+//   env: MONITORING_DATABASE_URL / DATABASE_URL (else the stack.json of DATA_DIR, else .data),
 //        ALERT_WEBHOOK_URL (else the built-in receiver),
 //        PROMETHEUS_PORT (9090), ALERTMANAGER_PORT (9093), POSTGRES_EXPORTER_PORT (9187),
 //        WEBHOOK_RECEIVER_PORT (9095): a taken port fails the start naming its variable,
 //        OTLP_RECEIVER_PORT (4318; 0 picks one)
-//   The services are scraped on the ports `npm start` wrote to .data/stack.json.
+//   The services are scraped on the ports `npm start` wrote to its stack.json (in DATA_DIR, else .data).
 //
 // The trace receiver (packages/telemetry, a dev aid: no trace backend runs
 // here) prints each finished trace as a waterfall to <data dir>/traces.log;
@@ -22,7 +22,7 @@
 // The logic lives in deploy/monitoring/src/stack.ts (typed, reusable by the
 // live proof); this file is the command line around it.
 import { createWriteStream, existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onParentGone } from './parent-watch.js';
@@ -33,7 +33,7 @@ if (!existsSync(compiled)) {
   console.error('deploy/monitoring is not built: run `npx tsc -b deploy/monitoring` (npm run monitoring does it)');
   process.exit(1);
 }
-const { startMonitoringStack, portsFromEnv, otlpReceiverPort, tracesLogOf, tracingAdvice } = await import(compiled);
+const { startMonitoringStack, portsFromEnv, otlpReceiverPort, tracesLogOf, tracingAdvice, platformDataDir } = await import(compiled);
 const telemetry = path.join(root, 'packages', 'telemetry', 'dist', 'src', 'index.js');
 if (!existsSync(telemetry)) {
   console.error('packages/telemetry is not built: run `npx tsc -b packages/telemetry` (npm run monitoring does it)');
@@ -74,8 +74,10 @@ try {
   console.error(`OTLP receiver not started: ${error instanceof Error ? error.message : String(error)} (set OTLP_RECEIVER_PORT to a free port, 0 picks one)`);
 }
 
-// For tools and tests that attach to a running stack.
-const stateFile = path.join(root, '.data', 'monitoring.json');
+// For tools and tests that attach to a running stack: beside the platform's stack.json (DATA_DIR, else .data), made if
+// missing (with DATA_DIR set and no .data, writing .data/monitoring.json died with ENOENT after everything had started).
+const stateFile = path.join(platformDataDir(), 'monitoring.json');
+await mkdir(path.dirname(stateFile), { recursive: true });
 await writeFile(
   stateFile,
   JSON.stringify(

@@ -109,7 +109,7 @@ ${Object.entries(stack.urls).map(([n, u]) => `    ${n.padEnd(20)} ${u}${n === 'g
   Tracing                ${tracingLine(stack.tracing)}
 
   Try: curl -s '${gw}/product?limit=3'
-  Monitoring: npm run monitoring (in another terminal)
+  Monitoring: ${process.env.DATA_DIR ? `DATA_DIR=${process.env.DATA_DIR} ` : ''}npm run monitoring (in another terminal)
   A service or the database that dies is restarted (back-off 0.5 s doubling to 30 s); a crash loop stops all.
   Stop: Ctrl-C`);
 }

@@ -23,6 +23,16 @@ export const DEFAULT_WEBHOOK_URL = `http://127.0.0.1:${PORTS.webhook}/alerts`;
 export const TARGET_PORTS = { user: 3001, product: 3002, order: 3003, gateway: 9464 } as const;
 /** Where `npm run monitoring` keeps its data (configs, logs, Prometheus's and Alertmanager's storage) unless given another. */
 export const DEFAULT_DATA_DIR = path.join(repoRoot, '.data', 'monitoring');
+
+/**
+ * The data folder of the `npm start` to monitor: DATA_DIR, or `.data` in the checkout, as scripts/platform-lock.js
+ * reads it (empty counts as unset). Reading `.data` alone, a platform started with its own DATA_DIR (the documented
+ * way to run a second one) was never found: its ports went unscraped, the exporter had no database, and with no
+ * `.data` folder at all the command died writing `.data/monitoring.json` (ENOENT, a stack trace).
+ */
+export function platformDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.DATA_DIR || path.join(repoRoot, '.data'));
+}
 /** The file the OTLP trace receiver of `npm run monitoring` (scripts/monitoring.js) appends each trace to, as a waterfall. */
 export const tracesLogOf = (dataDir: string): string => path.join(dataDir, 'traces.log');
 /**
@@ -105,7 +115,7 @@ export function otlpReceiverPort(env: NodeJS.ProcessEnv = process.env): number {
  * The line under the OTLP receiver's URL in npm run monitoring's banner: what to do, if anything, for the services'
  * spans to arrive at `receiverUrl`, from the .data/stack.json and stack.pid of the running `npm start` in `dataDir`.
  */
-export function tracingAdvice(receiverUrl: string, dataDir = path.join(repoRoot, '.data')): string {
+export function tracingAdvice(receiverUrl: string, dataDir = platformDataDir()): string {
   const start = `OTEL_EXPORTER_OTLP_ENDPOINT=${receiverUrl} npm start   (docs/tracing.md)`;
   const tracesUrl = runningStackTracesUrl(dataDir);
   if (tracesUrl === undefined) return `  trace the services: ${start}`;
@@ -182,7 +192,7 @@ export async function resolveDatabaseUrl(env: NodeJS.ProcessEnv = process.env): 
   const { MONITORING_DATABASE_URL, DATABASE_URL } = monitoringSettings(env);
   const fromEnv = MONITORING_DATABASE_URL ?? DATABASE_URL;
   if (fromEnv) return fromEnv;
-  const stackFile = path.join(repoRoot, '.data', 'stack.json');
+  const stackFile = path.join(platformDataDir(env), 'stack.json');
   if (!existsSync(stackFile)) return undefined;
   const stack = JSON.parse(await readFile(stackFile, 'utf8')) as { databaseUrl?: unknown };
   return typeof stack.databaseUrl === 'string' ? stack.databaseUrl : undefined;
@@ -193,7 +203,7 @@ export async function resolveDatabaseUrl(env: NodeJS.ProcessEnv = process.env): 
  * on other ports (USER_PORT=0, GATEWAY_METRICS_PORT=..., the documented way past a taken port) is scraped where it
  * listens, not at the defaults (where nothing, or another checkout's platform, answers). Empty without the file.
  */
-export async function resolveTargets(stackFile = path.join(repoRoot, '.data', 'stack.json')): Promise<Partial<TargetPorts>> {
+export async function resolveTargets(stackFile = path.join(platformDataDir(), 'stack.json')): Promise<Partial<TargetPorts>> {
   if (!existsSync(stackFile)) return {};
   const stack = JSON.parse(await readFile(stackFile, 'utf8')) as { ports?: Record<string, unknown>; gatewayMetricsPort?: unknown };
   const port = (value: unknown) => (Number.isInteger(value) && (value as number) > 0 && (value as number) < 65536 ? (value as number) : undefined);
@@ -283,7 +293,7 @@ export async function startMonitoringStack(options: StackOptions = {}): Promise<
   const ports: MonitoringPorts = { ...PORTS, ...options.ports };
   const targets: TargetPorts = { ...TARGET_PORTS, ...(options.targets ?? (await resolveTargets())) };
   if (!options.targets && (Object.keys(TARGET_PORTS) as Array<keyof TargetPorts>).some((k) => targets[k] !== TARGET_PORTS[k])) {
-    log(`scraping npm start's ports from .data/stack.json: user ${targets.user}, product ${targets.product}, order ${targets.order}, gateway metrics ${targets.gateway}`);
+    log(`scraping npm start's ports from ${path.relative(repoRoot, path.join(platformDataDir(), 'stack.json'))}: user ${targets.user}, product ${targets.product}, order ${targets.order}, gateway metrics ${targets.gateway}`);
   }
   // Every 127.0.0.1:<default port> the shipped prometheus.yml names, to the port in use.
   const portMap = new Map<number, number>([

@@ -1,6 +1,7 @@
 // `npm run monitoring` (scripts/monitoring.js, src/stack.ts) as a newcomer meets it: the tools installed when missing,
 // and when that fails, told what is still missing and what to do; the running platform scraped where it listens.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -78,6 +79,56 @@ describe("the ports npm run monitoring scrapes", () => {
     const file = path.join(dir, 'odd.json');
     writeFileSync(file, JSON.stringify({ ports: { user: 'x', product: 0, order: 70000 } }));
     assert.deepEqual(await resolveTargets(file), {});
+  });
+});
+
+describe('npm run monitoring beside a platform started with its own DATA_DIR (docs/configuration.md: "one platform per data folder")', () => {
+  test('when npm start runs from DATA_DIR, then npm run monitoring with the same DATA_DIR scrapes its ports, takes its database and writes its state there, not in a .data it never made', { timeout: 90_000 }, async (t) => {
+    if (!needTools(t, TOOLS)) return;
+    // Before: only .data/stack.json was read: the defaults 3001-3003 were scraped, the exporter had no database, and
+    // with no .data folder the command died with an ENOENT stack writing .data/monitoring.json.
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'monitoring-data-dir-'));
+    const targets = { user: await freeLoopbackPort(), product: await freeLoopbackPort(), order: await freeLoopbackPort(), gateway: await freeLoopbackPort() };
+    const databaseUrl = 'postgres://exporter@127.0.0.1:1/shop';
+    writeFileSync(path.join(dataDir, 'stack.json'), JSON.stringify({ databaseUrl, ports: { ...targets, gateway: await freeLoopbackPort() }, gatewayMetricsPort: targets.gateway, tracesUrl: null }));
+    assert.equal(await resolveDatabaseUrl({ DATA_DIR: dataDir }), databaseUrl);
+    assert.equal(await resolveDatabaseUrl({ DATA_DIR: '' }), await resolveDatabaseUrl({}));
+    const ports = { prometheus: await freeLoopbackPort(), alertmanager: await freeLoopbackPort(), postgresExporter: await freeLoopbackPort(), webhook: await freeLoopbackPort() };
+    const env = {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PROMETHEUS_PORT: String(ports.prometheus),
+      ALERTMANAGER_PORT: String(ports.alertmanager),
+      POSTGRES_EXPORTER_PORT: String(ports.postgresExporter),
+      WEBHOOK_RECEIVER_PORT: String(ports.webhook),
+      OTLP_RECEIVER_PORT: '0',
+      MONITORING_DATABASE_URL: '',
+      DATABASE_URL: '',
+    };
+    const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'monitoring.js'), '--test-overlay', '--no-exporter'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += String(d)));
+    child.stderr.on('data', (d: Buffer) => (out += String(d)));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      const started = await Promise.race([
+        exited.then((code) => `exited ${code}`),
+        (async () => {
+          while (!out.includes('Ctrl-C to stop.')) await new Promise((resolve) => setTimeout(resolve, 100));
+          return 'started';
+        })(),
+      ]);
+      assert.equal(started, 'started', out);
+      const state = JSON.parse(readFileSync(path.join(dataDir, 'monitoring.json'), 'utf8')) as { prometheusUrl: string };
+      assert.equal(state.prometheusUrl, `http://127.0.0.1:${ports.prometheus}`);
+      const answer = (await (await fetch(`${state.prometheusUrl}/api/v1/targets`)).json()) as { data: { activeTargets: { labels: Record<string, string>; scrapeUrl: string }[] } };
+      const scraped = Object.fromEntries(answer.data.activeTargets.filter((target) => target.labels['job'] === 'ecommerce').map((target) => [target.labels['service'], new URL(target.scrapeUrl).port]));
+      assert.deepEqual(scraped, Object.fromEntries(Object.entries(targets).map(([service, port]) => [service, String(port)])));
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
