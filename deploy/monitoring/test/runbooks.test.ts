@@ -49,6 +49,20 @@ function queries(text: string): string[] {
 }
 
 describe('docs/runbooks.md', () => {
+  test('when PostgreSQL hangs (takes connections, never answers), then the one database alert that fires, PostgresExporterDown, tells that apart from an exporter gone and sends the operator to the database', async () => {
+    // Seen with npm start's PostgreSQL SIGSTOPped under npm run monitoring: pg_up stayed 1 then had no sample, the
+    // exporter's scrapes ended in "context deadline exceeded", its log said nothing, and PostgresExporterDown alone
+    // fired, whose runbook said to restart the exporter and check its credentials.
+    const text = await readFile(path.join(repoRoot, 'docs', 'runbooks.md'), 'utf8');
+    const section = (name: string) => (text.split(/^## /m).find((s) => s.startsWith(`${name}\n`)) ?? '').replace(/\s+/g, ' ');
+    const exporterDown = section('PostgresExporterDown');
+    assert.match(exporterDown, /context deadline exceeded/);
+    assert.match(exporterDown, /connection refused/);
+    assert.match(exporterDown, /`scrape_duration_seconds\{service="postgres-exporter"\}`/);
+    assert.match(exporterDown, /\(#postgresdown\)/);
+    assert.match(section('PostgresDown'), /`PostgresExporterDown` fires instead/);
+  });
+
   test('when it names a panel (*Dashboard* "Panel title"), then that dashboard has a panel of that title', async () => {
     const text = await runbooks();
     const dashboards = allDashboards().map(({ dashboard }) => ({

@@ -83,7 +83,8 @@ export async function knownMetricNames(): Promise<Set<string>> {
   for (const file of await listRuleFiles()) {
     for (const group of (await readRuleFile(file)).groups) for (const rule of group.rules) if (rule.record) known.add(rule.record);
   }
-  for (const name of ['up', 'ALERTS']) known.add(name);
+  // up and scrape_duration_seconds: Prometheus writes them for every target it scrapes.
+  for (const name of ['up', 'scrape_duration_seconds', 'ALERTS']) known.add(name);
   // kube-state-metrics and cAdvisor.
   for (const name of [
     'kube_pod_container_resource_limits',
