@@ -80,8 +80,10 @@ async function runService(build: () => Promise<App>, opts: () => RunOptions, nam
     await app.listen({ host: run.host, port: run.port });
   } catch (err) {
     // One line naming the settings to change, no stack: HOST=é or a taken port is the operator's to fix, not a crash.
-    const { code, message } = err as NodeJS.ErrnoException;
-    app.log.fatal({ host: run.host, port: run.port, code }, `cannot listen on ${JSON.stringify(run.host)} port ${run.port} (HOST, PORT): ${message}`);
+    // An error that names its own setting (the gateway's METRICS_PORT) is said as it is.
+    const { code, message, variable } = err as NodeJS.ErrnoException & { variable?: string };
+    if (variable) app.log.fatal({ code, variable }, `cannot listen: ${message}`);
+    else app.log.fatal({ host: run.host, port: run.port, code }, `cannot listen on ${JSON.stringify(run.host)} port ${run.port} (HOST, PORT): ${message}`);
     await app.close().catch(() => undefined);
     process.exit(1);
   }

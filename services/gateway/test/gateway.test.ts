@@ -503,9 +503,11 @@ describe('settings an operator gets wrong (docs/configuration.md: "a bad value s
     return { code, lines: out.split('\n').filter((l) => l !== '') };
   }
 
-  it('when a URL, TRUST_PROXY or HOST is one it cannot use (no host, a port past 65535, a path, a user and password, a word, a blank, a name that resolves nowhere), then it exits non-zero with one line naming the variable, no stack trace and no password', async () => {
+  it('when a URL, TRUST_PROXY or HOST is one it cannot use (no host, a port past 65535, a path, a user and password, a word, a blank, a name that resolves nowhere), then it exits non-zero with one line naming the variable, no stack trace and no password; so does a METRICS_PORT another process holds', async () => {
     // Before: a URL or TRUST_PROXY passed the config and the build died with an `Invalid URL` stack naming no variable,
     // HOST=" " with a getaddrinfo stack; a URL's user and password were dropped without a word.
+    const taken = createServer().unref(); // a port another process holds; never keeps the test alive
+    const takenPort = await new Promise<number>((resolve) => taken.listen(0, '127.0.0.1', () => resolve((taken.address() as { port: number }).port)));
     const cases: [Record<string, string>, RegExp][] = [
       [{ USER_SERVICE_URL: 'http://' }, /USER_SERVICE_URL: expected an http/],
       [{ PRODUCT_SERVICE_URL: 'http://127.0.0.1:99999' }, /PRODUCT_SERVICE_URL: expected an http/],
@@ -513,10 +515,13 @@ describe('settings an operator gets wrong (docs/configuration.md: "a bad value s
       [{ USER_SERVICE_URL: 'http://ops:s3cret-pw@127.0.0.1:3001' }, /USER_SERVICE_URL: expected an http/],
       [{ TRUST_PROXY: 'the-load-balancer' }, /TRUST_PROXY: "the-load-balancer" is not an IP address/],
       [{ HOST: ' ' }, /HOST: expected an address or a host name/],
-      [{ HOST: 'no-such-host.invalid' }, /cannot listen on "no-such-host.invalid" port 0 \(HOST, PORT\)/],
+      [{ HOST: 'no-such-host.invalid' }, /cannot listen: HOST \(the metrics listener on "no-such-host.invalid" port 0\): getaddrinfo ENOTFOUND/],
+      // Taken by another process: before, the gateway served on without its /metrics (an onListen error is only
+      // logged), and Prometheus scraped that process's series as the gateway's.
+      [{ METRICS_PORT: String(takenPort) }, new RegExp(`cannot listen: METRICS_PORT \\(the metrics listener on "127.0.0.1" port ${takenPort}\\): listen EADDRINUSE`)],
     ];
     for (const [env, named] of cases) {
-      const { code, lines } = await startFails(env);
+      const { code, lines } = await startFails(env).finally(() => env.METRICS_PORT && taken.close());
       const what = JSON.stringify(env);
       assert.notEqual(code, 0, what);
       assert.notEqual(code, null, `${what}: still running after 10 s`);

@@ -29,7 +29,20 @@ export const metricsListener = fp<{ host: string; port: number }>(
     metricsServer.requestTimeout = SERVER_LIMITS.requestTimeoutMs;
     closeSilentConnections(metricsServer, SERVER_LIMITS.headersTimeoutMs);
     app.decorate('metricsServer', metricsServer);
-    app.addHook('onListen', () => new Promise<void>((resolve, reject) => metricsServer.once('error', reject).listen(port, host, () => resolve())));
+    // Bound before the public port (onReady runs inside listen, before its bind), and its failure fails the start naming
+    // METRICS_PORT. On onListen, whose errors Fastify logs and ignores, a taken port left the gateway serving without
+    // its metrics while Prometheus scraped whatever held the port (another service's series labelled gateway).
+    app.addHook('onReady', () =>
+      new Promise<void>((resolve, reject) =>
+        metricsServer
+          .once('error', (err: NodeJS.ErrnoException) => {
+            // A port taken or not allowed is METRICS_PORT's; any other failure (a HOST that resolves nowhere) is HOST's.
+            const variable = err.code === 'EADDRINUSE' || err.code === 'EACCES' ? 'METRICS_PORT' : 'HOST';
+            reject(Object.assign(new Error(`${variable} (the metrics listener on ${JSON.stringify(host)} port ${port}): ${err.message}`), { code: err.code, variable }));
+          })
+          .listen(port, host, () => resolve()),
+      ),
+    );
     app.addHook('onClose', async () => {
       if (metricsServer.listening) await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
     });
