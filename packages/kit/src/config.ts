@@ -58,6 +58,15 @@ export const DatabaseEnv = {
   DB_STARTUP_TIMEOUT_MS: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 120_000 }),
 };
 
+/**
+ * The schema a service's tables live in: a lower-case SQL name the kit writes unquoted-safe (db.ts), not `pg_...`,
+ * which PostgreSQL keeps for itself. Checked here, DB_SCHEMA=Catalog or " " stops the start naming the variable; the
+ * pool's own check said `invalid schema name` in a start-up stack, and `pg_catalog` got as far as a migration's
+ * `permission denied`.
+ */
+export const SCHEMA_NAME_PATTERN = '^(?!pg_)[a-z_][a-z0-9_]{0,62}$';
+export const DbSchema = (dflt: string) => Type.String({ pattern: SCHEMA_NAME_PATTERN, default: dflt });
+
 export const Port = (dflt: number) => Type.Integer({ minimum: 0, maximum: 65535, default: dflt });
 export const Url = (dflt?: string) =>
   dflt === undefined ? Type.String({ format: 'service-url' }) : Type.String({ format: 'service-url', default: dflt });
@@ -77,6 +86,7 @@ function bounds(schema: TSchema): string {
 function choices(schema: TSchema | undefined): string | undefined {
   if (schema?.type === 'boolean') return 'expected true or false';
   if (schema?.format === 'service-url') return 'expected an http:// or https:// origin: a host and a port 0..65535, no path, user or password';
+  if (schema?.pattern === SCHEMA_NAME_PATTERN) return 'expected a schema name: a-z, 0-9 and _, not first a digit, at most 63 characters, not beginning pg_';
   if (schema?.pattern === '^\\S+$') return 'expected an address or a host name, with no spaces';
   if (schema?.type === 'number') return `expected a decimal number${bounds(schema)}`;
   if (schema?.type === 'integer' && (schema.minimum !== undefined || schema.maximum !== undefined)) return `expected a whole number${bounds(schema)}`;

@@ -10,6 +10,7 @@ import { PgCode, isStaleStatement, isUnavailableError, serverGone, sessionEnded,
 import { errorCode } from './errors.js';
 import { KeyedTurns, PoolShare, lockWaitShare } from './pool-share.js';
 import { loggedMessage } from './error-log.js';
+import { SCHEMA_NAME_PATTERN } from './config.js';
 
 // Return BIGINT (int8) columns as JS numbers: our counts and cents stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -66,7 +67,7 @@ const MIGRATION_LOCK_TIMEOUT_MS = 1_000;
 /** A migration refused its lock (55P03) is tried again, with backoff, for this long before start-up fails. */
 const MIGRATION_LOCK_RETRY_BUDGET_MS = 90_000;
 
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const SCHEMA_NAME = new RegExp(SCHEMA_NAME_PATTERN);
 
 /**
  * The error when a query failed without an answer from the server (the connection lost, no answer in time): its

@@ -14,6 +14,7 @@ import {
   BaseEnv,
   ConfigError,
   DatabaseEnv,
+  DbSchema,
   DependencyError,
   Metrics,
   Port,
@@ -153,6 +154,33 @@ describe('config', () => {
       }),
     );
     assert.throws(() => loadConfig(props, { SHARE: '1e309' }), (err: unknown) => err instanceof ConfigError && err.problems.join() === 'SHARE: expected a decimal number from 0 to 1 (got "1e309")');
+  });
+
+  it('when DB_SCHEMA is no schema name the pool takes (capitals, a space, a quote, pg_...), then it is refused at once naming it; one it takes is kept', () => {
+    // Before: the pool refused it later, "invalid schema name" in a start-up stack naming no variable (exit 1, not 78),
+    // and pg_catalog got as far as a migration's "permission denied".
+    const props = { ...BaseEnv, DB_SCHEMA: DbSchema('catalog') };
+    const takes = (v: string) => /^[a-z_][a-z0-9_]{0,62}$/.test(v) && !v.startsWith('pg_');
+    const names = fc.oneof(
+      fc.stringMatching(/^[a-z_][a-z0-9_]{0,70}$/),
+      fc.string({ minLength: 1, maxLength: 8 }),
+      fc.constantFrom('Catalog', ' ', 'cat alog', 'cat"alog', 'pg_catalog', 'pg_temp', '9lives', 'information_schema', '_x', 'x'.repeat(63), 'x'.repeat(64)),
+    );
+    fc.assert(
+      fc.property(names, (value) => {
+        if (takes(value)) {
+          assert.equal(loadConfig(props, { DB_SCHEMA: value }).DB_SCHEMA, value);
+          return;
+        }
+        assert.throws(
+          () => loadConfig(props, { DB_SCHEMA: value }),
+          (err: unknown) =>
+            err instanceof ConfigError &&
+            err.problems.join('\n') === `DB_SCHEMA: expected a schema name: a-z, 0-9 and _, not first a digit, at most 63 characters, not beginning pg_ (got ${JSON.stringify(value)})`,
+          JSON.stringify(value),
+        );
+      }),
+    );
   });
 
   it('when HOST is blank or holds a space, then it is refused naming it', () => {

@@ -1,6 +1,6 @@
 import { TokenEnv } from '@ecommerce/contracts';
 import { DEFAULT_AUDIT_BOUND } from './background/reconciler.js';
-import { BaseEnv, ConfigError, DatabaseEnv, Port, Type, Url, loadConfig, type Static } from '@ecommerce/kit';
+import { BaseEnv, ConfigError, DatabaseEnv, DbSchema, Port, Type, Url, loadConfig, type Static } from '@ecommerce/kit';
 
 export type CrashPoint = 'none' | 'after-pending' | 'after-reserve' | 'after-cancelling' | 'after-release';
 
@@ -9,7 +9,7 @@ export const OrderEnv = {
   ...TokenEnv,
   ...DatabaseEnv,
   PORT: Port(3003),
-  DB_SCHEMA: Type.String({ default: 'orders' }),
+  DB_SCHEMA: DbSchema('orders'),
   USER_SERVICE_URL: Url('http://127.0.0.1:3001'),
   PRODUCT_SERVICE_URL: Url('http://127.0.0.1:3002'),
   SERVICE_CLIENT_ID: Type.String({ minLength: 1 }),

@@ -1,12 +1,12 @@
 import { TokenEnv } from '@ecommerce/contracts';
-import { BaseEnv, DatabaseEnv, MAX_TIMER_MS, Port, Type, Url, loadConfig, type Static } from '@ecommerce/kit';
+import { BaseEnv, DatabaseEnv, DbSchema, MAX_TIMER_MS, Port, Type, Url, loadConfig, type Static } from '@ecommerce/kit';
 
 export const ProductEnv = {
   ...BaseEnv,
   ...TokenEnv,
   ...DatabaseEnv,
   PORT: Port(3002),
-  DB_SCHEMA: Type.String({ default: 'catalog' }),
+  DB_SCHEMA: DbSchema('catalog'),
   /** The JWKS that verifies user and service tokens is read from this service. */
   USER_SERVICE_URL: Url('http://127.0.0.1:3001'),
   /** Seed a demo catalog when the products table is empty (first start of `npm start`). */

@@ -1,5 +1,5 @@
 import { TokenEnv } from '@ecommerce/contracts';
-import { BaseEnv, ConfigError, DatabaseEnv, MAX_TIMER_MS, MAX_TOKEN_AGE_SECONDS, Port, Type, loadConfig, proxyTrust, type Static } from '@ecommerce/kit';
+import { BaseEnv, ConfigError, DatabaseEnv, DbSchema, MAX_TIMER_MS, MAX_TOKEN_AGE_SECONDS, Port, Type, loadConfig, proxyTrust, type Static } from '@ecommerce/kit';
 
 /** The most a throttle counts (its columns are PostgreSQL integers, at most 2^31 - 1). */
 const MAX_THROTTLE_COUNT = 1_000_000_000;
@@ -11,7 +11,7 @@ export const UserEnv = {
   ...TokenEnv,
   ...DatabaseEnv,
   PORT: Port(3001),
-  DB_SCHEMA: Type.String({ default: 'users' }),
+  DB_SCHEMA: DbSchema('users'),
   JWT_PRIVATE_KEY: Type.Optional(Type.String({ minLength: 1 })),
   JWT_PRIVATE_KEY_FILE: Type.Optional(Type.String({ minLength: 1 })),
   // Public keys published beside the signing key's, for rotating it: the next one, the previous one.
