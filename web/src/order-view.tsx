@@ -40,6 +40,11 @@ export function statusWhySentence(status: string): string | undefined {
  */
 const CONFIRMED_REFRESH_MS = 15_000;
 
+/** How soon a product name that could not be read (no answer, a 5xx) is asked for again while its page is in view. */
+const NAME_RETRY_MS = 5_000;
+const isGone = (err: unknown) => err instanceof ApiError && err.status === 404;
+const askAgainUnanswered = (q: { state: { status: string; error: unknown } }) => (q.state.status === 'error' && !isGone(q.state.error) ? NAME_RETRY_MS : false);
+
 /**
  * Product names for order lines that do not carry one (pending, rejected and failed orders, and orders confirmed
  * before the order service kept names): read from the shop; an archived product has none to give.
@@ -52,12 +57,16 @@ export function useProductNames(ids: string[]): Map<string, string | null> {
       queryFn: async () => ok(await productApi.GET('/product/{id}', { params: { path: { id } } })),
       retry: false,
       staleTime: 60_000,
+      // A lookup that failed for want of an answer (the product service away) is asked again every few seconds while
+      // the page is in view: a settled order is read no more, so its line said "its name cannot be read right now"
+      // for as long as the page stayed open, the shop long back. A 404 (archived) is final.
+      refetchInterval: askAgainUnanswered,
     })),
   });
   // A name, or null when the shop answered 404 (archived); a lookup that failed otherwise (the product service
   // down) is left out: the line is then named vaguely, not called "no longer sold".
   return new Map<string, string | null>(
-    results.flatMap((r, i): [string, string | null][] => (r.data ? [[r.data.id, r.data.name]] : r.error instanceof ApiError && r.error.status === 404 ? [[unique[i]!, null]] : [])),
+    results.flatMap((r, i): [string, string | null][] => (r.data ? [[r.data.id, r.data.name]] : isGone(r.error) ? [[unique[i]!, null]] : [])),
   );
 }
 

@@ -1070,6 +1070,28 @@ describe('storefront in Chromium: checkout and orders', { concurrency: false }, 
     await context.close();
   });
 
+  test("a line's name that could not be read (the product service away) is read again once the shop answers, on the order's page and in Your orders, with no reload: a settled order's page said \"a product (its name cannot be read right now)\" for as long as it stayed open", { timeout: STEP_MS }, async () => {
+    const { context, page, email } = await signedInShopper('names-back');
+    const product = await newProduct({ stock: 1, name: 'Returning kettle' });
+    const token = await login(email, 'correct-horse-9');
+    // Rejected: its line carries no name (only a reservation names one), so the page asks the shop for it.
+    const refused = await api('POST', '/order', { items: [{ productId: product.id, quantity: 3 }] }, token, { 'idempotency-key': randomUUID() });
+    assert.equal(refused.status, 409, JSON.stringify(refused.body));
+    const [rejected] = await ordersOf(token);
+    assert.equal(rejected?.status, 'rejected');
+    const away = `**/product/${product.id}`;
+    for (const path of [`/orders/${rejected.id}`, '/orders']) {
+      await page.route(away, (route) => route.fulfill(problem(503)));
+      await page.goto(path);
+      await page.getByText('a product (its name cannot be read right now)').first().waitFor();
+      await page.unroute(away);
+      // Back: the name comes within seconds, as it would after a reload.
+      await page.getByText('Returning kettle').first().waitFor({ timeout: 15_000 });
+      assert.equal(await page.getByText('its name cannot be read right now').count(), 0, path);
+    }
+    await context.close();
+  });
+
   test('Your orders says why a pending or failed order is so, in the words its own page uses; a confirmed one gets no such line', { timeout: STEP_MS }, async () => {
     const { context, page, errors, email } = await signedInShopper('orders-held');
     const product = await newProduct({ stock: 5, name: 'Held teapot' });
