@@ -1,14 +1,15 @@
-import { useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { Link, Navigate, useLocation, useNavigate, useParams } from 'react-router';
-import { useInfiniteQuery } from '@tanstack/react-query';
-import { namesNothing, ok, orderApi, type Order } from '../api/client.js';
+import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
+import { ApiError, namesNothing, ok, orderApi, productApi, type Order } from '../api/client.js';
 import { isCancellable, isSettled, shownStatus } from '../order-status.js';
 import { DateTime, ErrorState, Loading, Money, NotLatest, focusAfterRender } from '../components.js';
 import { NotFound, WaitingForSession } from '../page-parts.js';
 import { CancelOrder, STATUS_TEXT, STATUS_WHY, lineName, statusWhySentence, unnamedProductIds, useOrderWithNames, useProductNames } from '../order-view.js';
 import { failureText } from '../failure.js';
 import { signInFrom } from '../return-path.js';
-import { useAuth } from '../state.js';
+import { useAuth, useCart } from '../state.js';
+import { countOf } from '../count.js';
 
 function RequireSignIn({ children }: { children: React.ReactNode }) {
   const { status } = useAuth();
@@ -182,6 +183,71 @@ export function OrderPage() {
   );
 }
 
+/**
+ * A failed or rejected order's items put back in the cart, as many as the cart lacks of each: the cart gave them up when
+ * the order went pending at checkout (it may still be placed), and when it failed later nothing gave them back, so the
+ * page said "We could not take this order" over an empty cart. Offered while the cart has less of a line than the order.
+ */
+function PutBack({ order }: { order: Order }) {
+  const cart = useCart();
+  const queries = useQueryClient();
+  const busy = useRef(false);
+  const [said, setSaid] = useState<ReactNode>(null);
+  const inCart = (id: string) => cart.lines.find((l) => l.productId.toLowerCase() === id.toLowerCase())?.quantity ?? 0;
+  const lacking = order.items.filter((i) => inCart(i.productId) < i.quantity);
+  async function putBack() {
+    if (busy.current) return;
+    busy.current = true;
+    const notes: string[] = [];
+    let back = 0;
+    let unreachable = false;
+    for (const item of lacking) {
+      try {
+        const p = await queries.fetchQuery({
+          queryKey: ['product', item.productId],
+          queryFn: async () => ok(await productApi.GET('/product/{id}', { params: { path: { id: item.productId } } })),
+          staleTime: 0,
+        });
+        const { has } = await cart.add(p, item.quantity - inCart(item.productId));
+        back++;
+        if (has < item.quantity) notes.push(has === 0 ? `${p.name} is out of stock.` : `Only ${countOf(has, 'unit')} of ${p.name} ${has === 1 ? 'is' : 'are'} left: your cart has ${has}.`);
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) notes.push(`${item.name ?? 'A product of this order'} is no longer sold.`);
+        else unreachable = true;
+      }
+    }
+    busy.current = false;
+    setSaid(
+      <>
+        {unreachable
+          ? `The shop could not be reached, so ${back ? 'some items were' : 'nothing was'} put back. Please try again in a moment.`
+          : back
+            ? 'Your cart has this order’s items again.'
+            : 'Nothing could be put back in your cart.'}
+        {notes.length > 0 && ` ${notes.join(' ')}`}{' '}
+        <Link id="put-back-view-cart" to="/cart">
+          View cart
+        </Link>
+      </>,
+    );
+    // The button goes once the cart has them: the focus, on it, would drop to the page's start.
+    focusAfterRender('#put-back-view-cart');
+  }
+  return (
+    <>
+      {lacking.length > 0 && (
+        <button type="button" onClick={() => void putBack()}>
+          Put these items back in your cart
+        </button>
+      )}
+      {/* There from the first render (a live region that appears with its text is not always heard). */}
+      <p role="status" className="added">
+        {said}
+      </p>
+    </>
+  );
+}
+
 function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: boolean; shownTotalCents?: number }) {
   const { order, names } = useOrderWithNames(id);
   const { user } = useAuth();
@@ -245,6 +311,7 @@ function OrderDetail({ id, placed, shownTotalCents }: { id: string; placed: bool
       </div>
       <section className="panel">
         <OrderSummary order={o} names={names} heading="h1" />
+        {(shown === 'failed' || shown === 'rejected') && <PutBack order={o} />}
       </section>
       <p>
         <Link to="/orders">All your orders</Link> · <Link to="/">Continue shopping</Link>

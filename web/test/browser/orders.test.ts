@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { type Locator, type Page } from 'playwright-core';
-import { addToCart, adminAtProducts, adminToken, api, assertAccessible, assertNoHorizontalScroll, createAccountAtCheckout, expectedDown, failedAnswers, saysEachFailure, holdRequests, login, newProduct, newShopper, type Order, ordersOf, problem, type Product, screenshot, shopperAtCheckout, signedInShopper, signInAs, stack, startStackAndBrowser, STEP_MS, stockOf, uniqueEmail } from './harness.js';
+import { addToCart, adminAtProducts, adminToken, api, assertAccessible, assertNoHorizontalScroll, createAccountAtCheckout, expectedDown, failedAnswers, saysEachFailure, holdRequests, login, newProduct, newShopper, type Order, ordersOf, problem, type Product, screenshot, shopperAtCheckout, signedInShopper, signInAs, stack, storedCart, startStackAndBrowser, STEP_MS, stockOf, uniqueEmail } from './harness.js';
 
 startStackAndBrowser();
 
@@ -843,6 +843,39 @@ describe('storefront in Chromium: checkout and orders', { concurrency: false }, 
     await page.getByText(order.status, { exact: true }).waitFor();
     // Stock = 5 minus what a confirmed order holds: taken once or not at all.
     assert.equal(await stockOf(product.id), order.status === 'confirmed' ? 4 : 5);
+    await context.close();
+  });
+
+  test('an order left pending at checkout that fails later gives its items back to the cart on request: its page offers Put these items back in your cart (the cart gave them up when the order went pending, and nothing restored them), and pressing it twice adds them once', { timeout: STEP_MS }, async () => {
+    const { product, context, page } = await shopperAtCheckout({ stock: 5, name: 'Lost kettle' }, 2, 'put-back');
+    const productProcess = stack.children.get('product')!;
+    // Stopped, not killed: the reservation call hangs, the order stays pending past the point where reservations are
+    // refused (2/3 of PENDING_DEADLINE_MS, 10 s), and the reconciler then records it failed.
+    expectedDown.add('product');
+    productProcess.kill('SIGSTOP');
+    try {
+      await page.getByRole('button', { name: 'Place order' }).click();
+      await page.getByText('Your order is pending: we will confirm it shortly.').waitFor({ timeout: 30_000 });
+      await page.waitForTimeout(11_000);
+    } finally {
+      productProcess.kill('SIGCONT');
+      expectedDown.delete('product');
+    }
+    await page.getByText('We could not take this order').waitFor({ timeout: 60_000 });
+    // The cart gave the order its units when it went pending.
+    assert.deepEqual(await storedCart(page), {});
+    const putBack = page.getByRole('button', { name: 'Put these items back in your cart' });
+    await putBack.waitFor();
+    await assertAccessible(page, 'a failed order offering its items back');
+    await putBack.dblclick();
+    await page.getByRole('status').filter({ hasText: 'Your cart has this order’s items again' }).waitFor();
+    // The button went with the items back: the focus is on the message's View cart link, not the page's start.
+    await page.waitForFunction(() => document.activeElement?.id === 'put-back-view-cart');
+    await page.getByRole('link', { name: 'Cart, 2 items' }).waitFor();
+    await screenshot(page, 'order-failed-put-back');
+    assert.deepEqual(await storedCart(page), { [product.name]: 2 });
+    await page.goto('/cart');
+    assert.equal(await page.getByLabel(`Quantity of ${product.name}`).inputValue(), '2');
     await context.close();
   });
 
