@@ -10,6 +10,7 @@ import { failureText } from '../failure.js';
 import { signInFrom } from '../return-path.js';
 import { useAuth, useCart } from '../state.js';
 import { countOf } from '../count.js';
+import { MAX_QUANTITY } from '../cart.js';
 
 function RequireSignIn({ children }: { children: React.ReactNode }) {
   const { status } = useAuth();
@@ -209,8 +210,15 @@ function PutBack({ order }: { order: Order }) {
           staleTime: 0,
         });
         const { has } = await cart.add(p, item.quantity - inCart(item.productId));
-        back++;
-        if (has < item.quantity) notes.push(has === 0 ? `${p.name} is out of stock.` : `Only ${countOf(has, 'unit')} of ${p.name} ${has === 1 ? 'is' : 'are'} left: your cart has ${has}.`);
+        if (has > 0) back++;
+        if (has < item.quantity)
+          notes.push(
+            has >= Math.min(p.stock, MAX_QUANTITY)
+              ? has === 0
+                ? `${p.name} is out of stock.`
+                : `Only ${countOf(has, 'unit')} of ${p.name} ${has === 1 ? 'is' : 'are'} left: your cart has ${has}.`
+              : `Your cart is full, so ${p.name} was not put back.`,
+          );
       } catch (err) {
         if (err instanceof ApiError && err.status === 404) notes.push(`${item.name ?? 'A product of this order'} is no longer sold.`);
         else unreachable = true;
