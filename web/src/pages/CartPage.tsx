@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { Link } from 'react-router';
-import { MAX_QUANTITY, cartUnits, type CartLine } from '../cart.js';
+import { CART_KEY, MAX_QUANTITY, cartUnits, type CartLine } from '../cart.js';
 import { cartTotals, isMixedCurrency, orderItems } from '../cart-order.js';
 import { checkoutInFlight, contentHash, type InFlightAnswer } from '../checkout.js';
 import { countOf } from '../count.js';
@@ -23,6 +23,16 @@ export function CartPage() {
   const [said, setSaid] = useState<ReactNode>(null);
   useEffect(() => {
     document.title = 'Cart: Northwind Supply';
+  }, []);
+  // What it says is of this tab's own change, and the cart it left: another tab's change of the cart (a line removed
+  // there, a quantity) makes it untrue, and it goes. "Mug: quantity 3. Cart total $37.50." stayed under "Your cart is
+  // empty." once the other tab had removed that line. (A tab hears no storage event of its own writes.)
+  useEffect(() => {
+    const onStorage = (e: StorageEvent) => {
+      if ((e.key === CART_KEY && e.oldValue !== e.newValue) || e.key === null) setSaid(null);
+    };
+    addEventListener('storage', onStorage);
+    return () => removeEventListener('storage', onStorage);
   }, []);
   if (cart.lines.length === 0) {
     return (

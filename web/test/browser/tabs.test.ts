@@ -221,6 +221,40 @@ describe('storefront in Chromium: several tabs and the back/forward cache', { co
     await context.close();
   });
 
+  test("what this tab's cart said of its own change (\"Said jar: quantity 3. Cart total $40.50.\") goes once another tab changes the cart: it stayed under \"Your cart is empty.\" after the other tab removed the line, a total the cart no longer has", { timeout: STEP_MS }, async () => {
+    const [first, second] = [await newProduct({ name: 'Said jar', priceCents: 1250 }), await newProduct({ name: 'Said lid', priceCents: 300 })];
+    const { context, page, errors } = await newShopper();
+    await addToCart(page, first!, 1);
+    await addToCart(page, second!, 1);
+    const other = await context.newPage();
+    await page.goto('/cart');
+    await other.goto('/cart');
+    const said = page.getByRole('status').filter({ hasText: 'Cart total' });
+    const quantity = page.getByLabel(`Quantity of ${first!.name}`);
+    await quantity.fill('3');
+    await quantity.press('Enter');
+    await said.filter({ hasText: 'Said jar: quantity 3. Cart total $40.50.' }).waitFor();
+    // The other tab following this change (it reads the cart again) does not take the sentence away.
+    await other.getByLabel(`Quantity of ${first!.name}`).and(other.locator('[value="3"]')).waitFor();
+    await page.waitForTimeout(1_000);
+    assert.equal(await said.count(), 1, 'what this tab said of its own change stays while nothing else changes the cart');
+    // A line removed elsewhere, then the last: the total said here is the cart's no more, each time.
+    for (const product of [second!, first!]) {
+      await other.getByRole('button', { name: `Remove ${product.name}` }).click();
+      await page.getByLabel(`Quantity of ${product.name}`).waitFor({ state: 'detached' });
+      await said.waitFor({ state: 'detached', timeout: 5_000 });
+      if (product === second) {
+        await quantity.fill('2');
+        await quantity.press('Enter');
+        await said.filter({ hasText: 'Said jar: quantity 2. Cart total $25.00.' }).waitFor();
+      }
+    }
+    await page.getByText('Your cart is empty.').waitFor();
+    assert.equal(await page.getByText('Cart total').count(), 0);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a product put in the cart from another tab while an order is on its way stays in the cart once the order is placed; only what was ordered leaves it', { timeout: STEP_MS }, async () => {
     const { product, email, context, page } = await shopperAtCheckout({ stock: 20, name: 'Ordered cup' }, 2, 'meanwhile');
     const later = await newProduct({ stock: 20, name: 'Later saucer' });
