@@ -11,7 +11,7 @@ import { answeredWithError } from '../failure.js';
 import { formatMoney } from '../money.js';
 import { QuantityInput } from '../quantity-input.js';
 import { EmptyCart, lineLabels } from '../page-parts.js';
-import { checkoutNonce, useCart } from '../state.js';
+import { checkoutNonce, useAuth, useCart } from '../state.js';
 
 export function CartPage() {
   const cart = useCart();
@@ -27,6 +27,13 @@ export function CartPage() {
   // What it says is of this tab's own change, and the cart it left: another tab's change of the cart (a line removed
   // there, a quantity) makes it untrue, and it goes. "Mug: quantity 3. Cart total $37.50." stayed under "Your cart is
   // empty." once the other tab had removed that line. (A tab hears no storage event of its own writes.)
+  // Nor is it once the cart is another's: signed out here (the cart emptied, or put aside for the customer), or signed in.
+  const who = useAuth().user?.id ?? null;
+  const [saidFor, setSaidFor] = useState(who);
+  if (saidFor !== who) {
+    setSaidFor(who);
+    setSaid(null);
+  }
   useEffect(() => {
     const onStorage = (e: StorageEvent) => {
       if ((e.key === CART_KEY && e.oldValue !== e.newValue) || e.key === null) setSaid(null);

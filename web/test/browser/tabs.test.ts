@@ -255,6 +255,23 @@ describe('storefront in Chromium: several tabs and the back/forward cache', { co
     await context.close();
   });
 
+  test("what the cart said of a change (\"Said cup: quantity 2. Cart total $25.00.\") goes with a sign-out in this tab: it stayed under \"Your cart is empty.\"", { timeout: STEP_MS }, async () => {
+    const product = await newProduct({ name: 'Said cup', priceCents: 1250 });
+    const { context, page, errors } = await signedInShopper('said-signout');
+    await addToCart(page, product, 1);
+    await page.goto('/cart');
+    const quantity = page.getByLabel(`Quantity of ${product.name}`);
+    await quantity.fill('2');
+    await quantity.press('Enter');
+    const said = page.getByRole('status').filter({ hasText: 'Cart total' });
+    await said.filter({ hasText: 'Said cup: quantity 2. Cart total $25.00.' }).waitFor();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('Your cart is empty.').waitFor();
+    await said.waitFor({ state: 'detached', timeout: 5_000 });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   test('a product put in the cart from another tab while an order is on its way stays in the cart once the order is placed; only what was ordered leaves it', { timeout: STEP_MS }, async () => {
     const { product, email, context, page } = await shopperAtCheckout({ stock: 20, name: 'Ordered cup' }, 2, 'meanwhile');
     const later = await newProduct({ stock: 20, name: 'Later saucer' });
