@@ -33,6 +33,34 @@ function postmasterOf(pid, dir) {
 }
 
 /**
+ * Stops a PostgreSQL still serving `dir` whose platform is gone, and returns its pid (null: none runs there). Only for a
+ * caller that holds the data folder (scripts/platform-lock.js): a platform killed outright (SIGKILL, the OOM killer)
+ * left its PostgreSQL running, and every later `npm start` was refused, "an embedded PostgreSQL (pid N) already runs on
+ * <dir>" or its port "already in use", until it was found and killed by hand. A fast shutdown, as Ctrl-C's stop does.
+ */
+export async function stopOrphanPostgres(dir, timeoutMs = 30_000) {
+  let pid;
+  try {
+    pid = Number(readFileSync(join(dir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return null;
+  }
+  if (!postmasterOf(pid, dir)) return null;
+  try {
+    process.kill(pid, 'SIGINT');
+  } catch (err) {
+    if (err.code === 'ESRCH') return pid;
+    throw new Error(`an embedded PostgreSQL (pid ${pid}) left running on ${dir} by a platform that was killed cannot be stopped by this user (${err.code}): stop it as its owner (kill ${pid}), or set DATABASE_URL`, { cause: err });
+  }
+  const deadline = Date.now() + timeoutMs;
+  while (postmasterOf(pid, dir)) {
+    if (Date.now() > deadline) throw new Error(`an embedded PostgreSQL (pid ${pid}) left running on ${dir} did not stop within ${timeoutMs / 1000} s of a fast shutdown: stop it (kill -QUIT ${pid}), then start again`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return pid;
+}
+
+/**
  * @param {{ dir: string, port: number, log?: (line: string) => void }} opts
  * @returns {Promise<{ adminUrl: string, child: import('node:child_process').ChildProcess, stop: () => Promise<void> }>}
  */

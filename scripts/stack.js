@@ -20,7 +20,7 @@ import { pathToFileURL } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OPERATIONAL_PATHS, databaseRole, freePort, provisionDatabase, serviceUrl } from '@ecommerce/kit';
 import { NO_ENDPOINT, tracesUrlOf, tracingDecision } from '@ecommerce/telemetry';
-import { startEmbeddedPostgres } from './embedded-db.js';
+import { startEmbeddedPostgres, stopOrphanPostgres } from './embedded-db.js';
 import { defaultDataDir, lockDataDir } from './platform-lock.js';
 
 export const root = resolve(import.meta.dirname, '..');
@@ -359,6 +359,12 @@ export async function startStack(opts = {}) {
         'DATABASE_URL is not a PostgreSQL URL: give an admin connection to a server of your own, postgres://user:password@host:5432/database, ' +
           'or leave it unset for an embedded PostgreSQL',
       );
+    }
+    // The data folder is ours (lockDataDir): a PostgreSQL still serving it was left by a platform killed outright, and
+    // holds the port this start is about to claim.
+    if (!adminUrl) {
+      const orphan = await stopOrphanPostgres(join(dataDir, 'postgres'));
+      if (orphan) report(40, 'postgres', 'orphan-stopped', `stopped the embedded PostgreSQL (pid ${orphan}) that a platform killed outright had left running on ${join(dataDir, 'postgres')}`, { pid: orphan });
     }
     // Every port is tried before any is refused, so that all the taken ones are named at once.
     const claimed = await claimPorts([

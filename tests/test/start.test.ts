@@ -69,7 +69,7 @@ function groupAlive(pgid: number): boolean {
 }
 
 /** The processes of the platform under test: started with its DATA_DIR, or (PostgreSQL) naming its data folder. */
-function platformPids(): number[] {
+function platformPids(dir = dataDir): number[] {
   const read = (pid: string, file: string) => {
     try {
       return readFileSync(`/proc/${pid}/${file}`, 'utf8');
@@ -79,7 +79,7 @@ function platformPids(): number[] {
   };
   return readdirSync('/proc')
     .filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid)
-    .filter((d) => read(d, 'environ').split('\0').includes(`DATA_DIR=${dataDir}`) || read(d, 'cmdline').includes(dataDir))
+    .filter((d) => read(d, 'environ').split('\0').includes(`DATA_DIR=${dir}`) || read(d, 'cmdline').includes(dir))
     .map(Number);
 }
 
@@ -224,6 +224,52 @@ describe('npm start (scripts/start.js)', { skip: process.platform === 'win32' &&
     process.kill(run.sh.pid!, 'SIGTERM'); // the sh alone, as npm forwards it
     await waitFor('every process of the platform to end', 40_000, () => platformPids().length === 0);
     assert.equal(existsSync(path.join(dataDir, 'stack.pid')), false, 'the data folder is free again');
+  });
+
+  it('when the supervisor itself is SIGKILLed (kill -9, the OOM killer), then its services stop by themselves and the next npm start stops the PostgreSQL it left, comes up, and keeps the data', async () => {
+    // Its services and PostgreSQL ran on as orphans, holding their ports and the data folder: the next start was refused
+    // ("an embedded PostgreSQL (pid N) already runs on ...", or the ports "already in use") until each was killed by hand.
+    const dir = mkdtempSync(path.join(tmpdir(), 'ecommerce-start-killed-'));
+    chmodSync(dir, 0o755);
+    const cmdline = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    const services = () => platformPids(dir).filter((pid) => cmdline(pid).includes('/dist/src/main.js'));
+    try {
+      const first = start({ ...freePorts, DATA_DIR: dir });
+      await waitFor('"is up"', 90_000, () => first.output().includes('E-commerce platform is up') || (first.sh.exitCode !== null && assert.fail(first.output())));
+      const gateway = /Gateway \(public API\) +(http:\/\/\S+)/.exec(first.output())?.[1];
+      const account = { email: `kept-${process.pid}@example.com`, password: 'correct-horse-kept-1', name: 'Kept' };
+      const registered = await fetch(`${gateway}/user/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(account) });
+      assert.equal(registered.status, 201, await registered.clone().text());
+      const supervisor = platformPids(dir).find((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes('ECOMMERCE_START_INNER=1');
+        } catch {
+          return false;
+        }
+      });
+      assert.ok(supervisor, 'the supervisor (start.js in its own process group) runs');
+      assert.equal(services().length, 4, 'four services');
+      process.kill(-first.sh.pid!, 'SIGKILL'); // npm's group
+      process.kill(supervisor, 'SIGKILL');
+      await waitFor('the orphaned services to stop by themselves', 20_000, () => services().length === 0);
+      const second = start({ ...freePorts, DATA_DIR: dir });
+      await waitFor('the second start to be up', 90_000, () => second.output().includes('E-commerce platform is up') || (second.sh.exitCode !== null && assert.fail(second.output())));
+      assert.match(second.output(), /stopped the embedded PostgreSQL \(pid \d+\) that a platform killed outright had left running/);
+      const again = /Gateway \(public API\) +(http:\/\/\S+)/.exec(second.output())?.[1];
+      const login = await fetch(`${again}/user/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: account.email, password: account.password }) });
+      assert.equal(login.status, 200, 'the account made before the kill signs in after it');
+      process.kill(-second.sh.pid!, 'SIGINT');
+      await waitFor('every process of the platform to end', 40_000, () => platformPids(dir).length === 0);
+    } finally {
+      for (const pid of platformPids(dir)) process.kill(pid, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('when the variables npm start reads are set empty (`ADMIN_PASSWORD=` in a shell or an env file), then they count as unset, as in the services\' config: the default admin is made with a generated password and the printed login signs in', async () => {

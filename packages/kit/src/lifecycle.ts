@@ -46,6 +46,13 @@ async function runService(build: () => Promise<App>, opts: () => RunOptions, nam
   };
   process.on('uncaughtException', early);
   process.on('unhandledRejection', early);
+  // Under a supervisor (scripts/stack.js spawns with an IPC channel), the channel closes when the supervisor is gone.
+  // A supervisor killed outright (SIGKILL, the OOM killer) left every service running, an orphan holding its port and
+  // its database connections: the next `npm start` was refused ("127.0.0.1:8080 (GATEWAY_PORT) ... is already in use")
+  // until they were found and killed by hand. Its end is a SIGTERM here: drained like any stop (before the listener
+  // below exists, the default action ends the process), and nothing more when a stop is already under way.
+  let stopping = false;
+  if (process.send) process.once('disconnect', () => void (stopping || process.kill(process.pid, 'SIGTERM')));
   let app: App;
   let run: RunOptions;
   try {
@@ -71,6 +78,7 @@ async function runService(build: () => Promise<App>, opts: () => RunOptions, nam
       logger: { error: (m: unknown) => app.log.error(m instanceof Error ? { err: m } : {}, m instanceof Error ? 'second error while shutting down' : String(m)) },
     },
     async ({ signal, err }) => {
+      stopping = true;
       if (err) app.log.fatal({ err }, 'fatal error, shutting down');
       else app.log.info({ signal }, 'shutting down, draining requests');
       await app.close();
