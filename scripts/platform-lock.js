@@ -2,7 +2,7 @@
 // Run as a script (npm start's prestart), it refuses a second `npm start` before the build: the build empties and
 // rewrites web/dist under the running platform, whose shop answered 405 to `/` and its scripts meanwhile, and it
 // took 20 s to learn what the lock says at once. No import of the built packages: it runs before any build.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 
 /** The data folder `npm start` uses: DATA_DIR, or `.data` in the checkout (DATA_DIR empty too: resolve('') was the working folder). */
@@ -75,8 +75,69 @@ export function lockDataDir(dataDir) {
   throw new Error(`could not take ${file}: another start is taking it at the same time`);
 }
 
+/** The command line of `pid` from /proc ('' where it cannot be read). */
+const cmdlineOf = (pid) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+/g, ' ').trim();
+  } catch {
+    return '';
+  }
+};
+const parentOf = (pid) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
+  }
+};
+/** Whether `pid` is a live npm (it names itself "npm <command>"). */
+const isNpm = (pid) => /^npm( |$)/.test(cmdlineOf(pid));
+
+/**
+ * The npm that runs this prestart (npm, then `sh -c`, then this), which lives through the build and the start. Two
+ * `npm start` at once in one checkout both passed the check above (no stack.pid yet) and built together: the second
+ * failed in the storefront's build with Vite's stack trace ("Found another Vite build process for this project").
+ * Its pid in `starting.pid` lets the second say at once what runs there.
+ */
+function claimStart(dataDir) {
+  let npm = 0;
+  for (let pid = process.ppid, depth = 0; pid > 1 && depth < 3; pid = parentOf(pid), depth++) {
+    if (isNpm(pid)) {
+      npm = pid;
+      break;
+    }
+  }
+  if (!npm) return null; // not run by npm (or no /proc): nothing lives on to hold it
+  const file = join(dataDir, 'starting.pid');
+  try {
+    mkdirSync(dataDir, { recursive: true });
+  } catch {
+    return null; // a data folder that cannot be one is named by the start itself (scripts/stack.js)
+  }
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(file, `${npm}\n`, { flag: 'wx' });
+      return null;
+    } catch (err) {
+      if (err.code !== 'EEXIST') return null;
+    }
+    const other = Number(readFileSync(file, 'utf8').trim());
+    if (other === npm) return null;
+    if (Number.isInteger(other) && other > 0 && isNpm(other)) {
+      return (
+        `another npm start (pid ${other}) is building and starting the platform from ${dataDir}: use it once it says it is up, ` +
+        `or stop it first (Ctrl-C in its terminal, or kill ${other}). A second one beside it needs a data folder of its own (DATA_DIR) and ports of its own.`
+      );
+    }
+    rmSync(file, { force: true }); // its npm is gone
+  }
+  return null;
+}
+
 if (process.argv[1] === import.meta.filename) {
-  const running = runningPlatform(defaultDataDir());
+  const dataDir = defaultDataDir();
+  const running = runningPlatform(dataDir) ?? claimStart(dataDir);
   if (running) {
     console.error(`\nstart failed: ${running}`);
     process.exit(1);

@@ -321,6 +321,37 @@ describe("npm start's prestart (before the build)", () => {
   });
 });
 
+describe("npm start's prestart, two at once", { skip: process.platform !== 'linux' && '/proc' }, () => {
+  it('when another npm start is still building in the data folder (no stack.pid yet), then `npm run prestart` fails naming its pid, before a second build fails with Vite\'s stack trace', async () => {
+    // Two `npm start` at once in one checkout: both passed the prestart and built together, and the second died in the
+    // storefront's build: "Error: Found another Vite build process for this project (PID n)" and its stack.
+    const folder = mkdtempSync(path.join(tmpdir(), 'ecommerce-prestart-two-'));
+    const other = spawn(process.execPath, ['-e', "process.title = 'npm start'; setInterval(() => {}, 1000)"], { stdio: 'ignore' });
+    const prestart = async () => {
+      const npm = spawn('npm', ['run', '--silent', 'prestart'], { cwd: repoRoot, env: { ...env, DATA_DIR: folder }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      npm.stdout.on('data', (c) => (out += c));
+      npm.stderr.on('data', (c) => (out += c));
+      const code = await new Promise<number | null>((resolve) => npm.once('exit', resolve));
+      return { code, out };
+    };
+    try {
+      await waitFor('the stand-in npm start', 10_000, () => readFileSync(`/proc/${other.pid}/cmdline`, 'utf8').startsWith('npm start'));
+      writeFileSync(path.join(folder, 'starting.pid'), `${other.pid}\n`);
+      const refused = await prestart();
+      assert.notEqual(refused.code, 0, refused.out);
+      assert.ok(refused.out.includes(`start failed: another npm start (pid ${other.pid}) is building and starting the platform from ${folder}`), refused.out);
+      other.kill();
+      await new Promise((resolve) => other.once('exit', resolve));
+      const free = await prestart(); // its npm gone: taken over
+      assert.equal(free.code, 0, free.out);
+    } finally {
+      other.kill();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
 const { missingBuild } = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'stack.js')).href)) as { missingBuild(rootDir: string): string | null };
 
 describe('npm start on a build that lost a file (scripts/stack.js missingBuild)', () => {
