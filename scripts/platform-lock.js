@@ -57,6 +57,9 @@ export function lockDataDir(dataDir) {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       writeFileSync(file, mine, { flag: 'wx', mode: 0o644 });
+      // The start's claim (claimStart, below) is held by stack.pid from here: left behind, a later npm that happened to
+      // get its pid would be named as a start still building.
+      rmSync(join(dataDir, 'starting.pid'), { force: true });
       return () => {
         try {
           if (readFileSync(file, 'utf8') === mine) rmSync(file, { force: true });
@@ -91,8 +94,10 @@ const parentOf = (pid) => {
     return 0;
   }
 };
-/** Whether `pid` is a live npm (it names itself "npm <command>"). */
+/** Whether `pid` is a live npm (it names itself after its command: "npm start", "npm run start"). */
 const isNpm = (pid) => /^npm( |$)/.test(cmdlineOf(pid));
+/** Whether `pid` is a live `npm start`: a pid written by one long gone may since be another npm's. */
+const isNpmStart = (pid) => /^npm (run |run-script )?start( |$)/.test(cmdlineOf(pid));
 
 /**
  * The npm that runs this prestart (npm, then `sh -c`, then this), which lives through the build and the start. Two
@@ -124,7 +129,7 @@ function claimStart(dataDir) {
     }
     const other = Number(readFileSync(file, 'utf8').trim());
     if (other === npm) return null;
-    if (Number.isInteger(other) && other > 0 && isNpm(other)) {
+    if (Number.isInteger(other) && other > 0 && isNpmStart(other)) {
       return (
         `another npm start (pid ${other}) is building and starting the platform from ${dataDir}: use it once it says it is up, ` +
         `or stop it first (Ctrl-C in its terminal, or kill ${other}). A second one beside it needs a data folder of its own (DATA_DIR) and ports of its own.`

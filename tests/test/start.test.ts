@@ -352,6 +352,34 @@ describe("npm start's prestart, two at once", { skip: process.platform !== 'linu
   });
 });
 
+const { lockDataDir } = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'platform-lock.js')).href)) as { lockDataDir(dataDir: string): () => void };
+
+describe("npm start's claim on its data folder, once it is not needed", { skip: process.platform !== 'linux' && '/proc' }, () => {
+  it('when the start holds the folder (stack.pid), then its starting.pid is gone; and a starting.pid naming a live npm that is no start does not refuse one', async () => {
+    // starting.pid stayed after every start: a later npm given the same pid (an `npm install` anywhere) was named as
+    // "another npm start ... is building", and the next start refused until it ended.
+    const folder = mkdtempSync(path.join(tmpdir(), 'ecommerce-prestart-left-'));
+    const other = spawn(process.execPath, ['-e', "process.title = 'npm install'; setInterval(() => {}, 1000)"], { stdio: 'ignore' });
+    try {
+      writeFileSync(path.join(folder, 'starting.pid'), `${process.pid}\n`);
+      const unlock = lockDataDir(folder);
+      assert.equal(existsSync(path.join(folder, 'starting.pid')), false, 'starting.pid left beside stack.pid');
+      unlock();
+      await waitFor('the stand-in npm install', 10_000, () => readFileSync(`/proc/${other.pid}/cmdline`, 'utf8').startsWith('npm install'));
+      writeFileSync(path.join(folder, 'starting.pid'), `${other.pid}\n`);
+      const npm = spawn('npm', ['run', '--silent', 'prestart'], { cwd: repoRoot, env: { ...env, DATA_DIR: folder }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      npm.stdout.on('data', (c) => (out += c));
+      npm.stderr.on('data', (c) => (out += c));
+      const code = await new Promise<number | null>((resolve) => npm.once('exit', resolve));
+      assert.equal(code, 0, out);
+    } finally {
+      other.kill();
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+});
+
 const { missingBuild } = (await import(pathToFileURL(path.join(repoRoot, 'scripts', 'stack.js')).href)) as { missingBuild(rootDir: string): string | null };
 
 describe('npm start on a build that lost a file (scripts/stack.js missingBuild)', () => {
