@@ -297,6 +297,16 @@ describe('npm start (scripts/start.js)', { skip: process.platform === 'win32' &&
   });
 });
 
+/** `npm run prestart` (the check before npm start's build) with `dataDir` as DATA_DIR: its exit code and all it wrote. */
+async function runPrestart(dataDir: string): Promise<{ code: number | null; out: string }> {
+  const npm = spawn('npm', ['run', '--silent', 'prestart'], { cwd: repoRoot, env: { ...env, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  npm.stdout.on('data', (c) => (out += c));
+  npm.stderr.on('data', (c) => (out += c));
+  const code = await new Promise<number | null>((resolve) => npm.once('exit', resolve));
+  return { code, out };
+}
+
 describe("npm start's prestart (before the build)", () => {
   it('when a platform runs from the data folder, then `npm run prestart` fails naming it and its port, so npm start stops before its build rewrites the files that platform serves', async () => {
     // A data folder whose stack.pid names a live Node.js process (this test's) and whose stack.json names its port.
@@ -304,11 +314,7 @@ describe("npm start's prestart (before the build)", () => {
     try {
       writeFileSync(path.join(running, 'stack.pid'), `${process.pid}\n`);
       writeFileSync(path.join(running, 'stack.json'), JSON.stringify({ ports: { gateway: 18123 } }));
-      const npm = spawn('npm', ['run', '--silent', 'prestart'], { cwd: repoRoot, env: { ...env, DATA_DIR: running }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      npm.stdout.on('data', (c) => (out += c));
-      npm.stderr.on('data', (c) => (out += c));
-      const code = await new Promise<number | null>((resolve) => npm.once('exit', resolve));
+      const { code, out } = await runPrestart(running);
       assert.notEqual(code, 0, out);
       assert.ok(out.includes(`the platform is already running from ${running} (pid ${process.pid}, its gateway and shop on port 18123)`), out);
       // Taken over when its process is gone, as the start itself does.
@@ -327,14 +333,7 @@ describe("npm start's prestart, two at once", { skip: process.platform !== 'linu
     // storefront's build: "Error: Found another Vite build process for this project (PID n)" and its stack.
     const folder = mkdtempSync(path.join(tmpdir(), 'ecommerce-prestart-two-'));
     const other = spawn(process.execPath, ['-e', "process.title = 'npm start'; setInterval(() => {}, 1000)"], { stdio: 'ignore' });
-    const prestart = async () => {
-      const npm = spawn('npm', ['run', '--silent', 'prestart'], { cwd: repoRoot, env: { ...env, DATA_DIR: folder }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      npm.stdout.on('data', (c) => (out += c));
-      npm.stderr.on('data', (c) => (out += c));
-      const code = await new Promise<number | null>((resolve) => npm.once('exit', resolve));
-      return { code, out };
-    };
+    const prestart = () => runPrestart(folder);
     try {
       await waitFor('the stand-in npm start', 10_000, () => readFileSync(`/proc/${other.pid}/cmdline`, 'utf8').startsWith('npm start'));
       writeFileSync(path.join(folder, 'starting.pid'), `${other.pid}\n`);
@@ -367,11 +366,7 @@ describe("npm start's claim on its data folder, once it is not needed", { skip: 
       unlock();
       await waitFor('the stand-in npm install', 10_000, () => readFileSync(`/proc/${other.pid}/cmdline`, 'utf8').startsWith('npm install'));
       writeFileSync(path.join(folder, 'starting.pid'), `${other.pid}\n`);
-      const npm = spawn('npm', ['run', '--silent', 'prestart'], { cwd: repoRoot, env: { ...env, DATA_DIR: folder }, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      npm.stdout.on('data', (c) => (out += c));
-      npm.stderr.on('data', (c) => (out += c));
-      const code = await new Promise<number | null>((resolve) => npm.once('exit', resolve));
+      const { code, out } = await runPrestart(folder);
       assert.equal(code, 0, out);
     } finally {
       other.kill();
