@@ -2,7 +2,7 @@
 // cancel with its confirmation step.
 import { useState } from 'react';
 import { useMutation, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, isTimeout, ok, orderApi, problemText, productApi, type Order } from './api/client.js';
+import { ApiError, isTimeout, ok, orderApi, problemText, productQuery, type Order } from './api/client.js';
 import { isSettled } from './order-status.js';
 import { focusAfterRender } from './components.js';
 import { useOneAtATime } from './page-parts.js';
@@ -53,8 +53,7 @@ export function useProductNames(ids: string[]): Map<string, string | null> {
   const unique = [...new Set(ids)];
   const results = useQueries({
     queries: unique.map((id) => ({
-      queryKey: ['product', id],
-      queryFn: async () => ok(await productApi.GET('/product/{id}', { params: { path: { id } } })),
+      ...productQuery(id),
       retry: false,
       staleTime: 60_000,
       // A lookup that failed for want of an answer (the product service away) is asked again every few seconds while

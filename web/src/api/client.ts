@@ -1,5 +1,6 @@
 // Typed clients for the three services (types generated from their OpenAPI documents: npm run api -w web).
 // Same origin as the page, so no CORS; the access token is added from memory, never from storage.
+import { queryOptions } from '@tanstack/react-query';
 import type { Client } from 'openapi-fetch';
 import { countOf } from '../count.js';
 import type { paths as OrderPaths } from './order.js';
@@ -132,6 +133,17 @@ function createClient<Paths extends object>(): Pick<Client<Paths>, 'GET' | 'POST
 
 export const userApi = createClient<UserPaths>();
 export const productApi = createClient<ProductPaths>();
+
+/**
+ * One product read by id (GET /product/{id}) under the key ['product', id], shared by the product page, the admin's
+ * editor, an order's line names and a failed order's Put back, so that each finds what another read; each reader sets
+ * its own freshness and retries.
+ */
+export const productQuery = (id: string) =>
+  queryOptions({
+    queryKey: ['product', id],
+    queryFn: async () => ok(await productApi.GET('/product/{id}', { params: { path: { id } } })),
+  });
 export const orderApi = createClient<OrderPaths>();
 
 type ProductList = ProductPaths['/product']['get']['responses'][200]['content']['application/json'];

@@ -1,7 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { Link, Navigate, useLocation, useNavigate, useParams } from 'react-router';
 import { useInfiniteQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, namesNothing, ok, orderApi, productApi, type Order } from '../api/client.js';
+import { ApiError, namesNothing, ok, orderApi, productQuery, type Order } from '../api/client.js';
 import { isCancellable, isSettled, shownStatus } from '../order-status.js';
 import { DateTime, ErrorState, Loading, Money, NotLatest, focusAfterRender } from '../components.js';
 import { NotFound, WaitingForSession } from '../page-parts.js';
@@ -204,11 +204,7 @@ function PutBack({ order }: { order: Order }) {
     let unreachable = false;
     for (const item of lacking) {
       try {
-        const p = await queries.fetchQuery({
-          queryKey: ['product', item.productId],
-          queryFn: async () => ok(await productApi.GET('/product/{id}', { params: { path: { id: item.productId } } })),
-          staleTime: 0,
-        });
+        const p = await queries.fetchQuery({ ...productQuery(item.productId), staleTime: 0 });
         const { has } = await cart.add(p, item.quantity - inCart(item.productId));
         if (has > 0) back++;
         if (has < item.quantity)

@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { useQuery, useQueryClient, type InfiniteData, type QueryClient } from '@tanstack/react-query';
-import { namesNothing, ok, productApi, type Product } from '../api/client.js';
+import { namesNothing, productQuery, type Product } from '../api/client.js';
 import { ErrorState, Loading, Money, NotLatest, ProductImage, focusAfterRender, stockText } from '../components.js';
 import { failureText } from '../failure.js';
 import { QuantityInput } from '../quantity-input.js';
@@ -35,8 +35,7 @@ export function ProductPage() {
   const pressedOver = useRef<string | null>(null);
   const queries = useQueryClient();
   const product = useQuery({
-    queryKey: ['product', id],
-    queryFn: async () => ok(await productApi.GET('/product/{id}', { params: { path: { id } } })),
+    ...productQuery(id),
     // Opened from a card: what the list had shows at once ("Loading product…" showed while it was there), said to be
     // checked and with Add to cart waiting, until the shop's answer replaces it (changed since: the shop's; archived
     // since, a 404: placeholder data is dropped on an error, and the page says "Product not found").

@@ -3,7 +3,7 @@
 import { useEffect, useId, useLayoutEffect, useRef, useState, type ReactNode } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, hasAccessToken, isTimeout, namesNothing, ok, productApi, type Product } from '../../api/client.js';
+import { ApiError, hasAccessToken, isTimeout, namesNothing, ok, productApi, productQuery, type Product } from '../../api/client.js';
 import { NotLatest, focusAfterRender } from '../../components.js';
 import { NotFound, useOneAtATime } from '../../page-parts.js';
 import { userSignedOut } from '../../session.js';
@@ -102,8 +102,7 @@ export function EditProduct() {
   const [confirmArchive, setConfirmArchive] = useState(false);
   const deltaId = useId();
   const product = useQuery({
-    queryKey: ['product', id],
-    queryFn: async () => ok(await productApi.GET('/product/{id}', { params: { path: { id } } })),
+    ...productQuery(id),
     staleTime: 0,
   });
   const name = product.data?.name;
@@ -159,7 +158,7 @@ export function EditProduct() {
     else if (missing) document.title = 'Product not found: Admin: Northwind Supply';
   }, [name, missing]);
   const after = (p: Product, text: string, panel: 'edit' | 'stock') => {
-    queries.setQueryData(['product', id], p);
+    queries.setQueryData(productQuery(id).queryKey, p);
     void queries.invalidateQueries({ queryKey: ['products'] });
     say(panel, { kind: 'ok', text });
   };
